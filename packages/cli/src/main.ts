@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// splitnet command-line entry point.
+export {};

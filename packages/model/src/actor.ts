@@ -1,0 +1,33 @@
+// The actor contract: deterministic state machines whose only outputs are effects a runtime executes.
+import type { Message } from './messages.js';
+import type { Nanos } from './time.js';
+
+/** A runtime-assigned reference to another actor (an index in sim, a subject in live). */
+export type ActorRef = number;
+
+/**
+ * What an actor may ask of its runtime. Calls only record intentions; the runtime carries them
+ * out. Nothing here reads wall time, the network or the environment.
+ */
+export interface Effects {
+  /**
+   * Send `msg` so that it leaves this actor at emulated time `at` (≥ now: the time the work
+   * producing it finishes on an emulated core). The runtime adds the link's delay.
+   */
+  send(to: ActorRef, msg: Message, at: Nanos): void;
+  /** Fire `timer(tag)` on this actor at emulated time `at` (≥ now). Timers cannot be cancelled: keep a generation in the tag and ignore stale ones. */
+  timer(at: Nanos, tag: number): void;
+  /** A lifecycle or diagnostic event for the run's event log. */
+  event(kind: string, detail: Record<string, unknown>): void;
+}
+
+export interface Actor {
+  /** Stable id such as `nic`, `backend`, `worker.2`, `vm.0`. */
+  readonly id: string;
+  /** Called once at time 0 before any input. */
+  start(now: Nanos, fx: Effects): void;
+  receive(msg: Message, now: Nanos, fx: Effects): void;
+  timer(tag: number, now: Nanos, fx: Effects): void;
+  /** Packets this actor currently holds (queued, in rings, awaiting interrupt) for the accounting invariant. */
+  heldPackets(): number;
+}

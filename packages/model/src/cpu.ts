@@ -1,0 +1,32 @@
+// Emulated CPU cores: busy-until timelines that serialize work items in emulated time.
+import type { Nanos } from './time.js';
+
+/**
+ * One emulated core. Work submitted at `now` starts when the core is free and occupies it for its
+ * cost; what the work produces becomes visible at its finish time. Utilization emerges from the
+ * sum of costs, not from the host's speed.
+ */
+export class Core {
+  busyUntil: Nanos = 0;
+  /** Total busy time ever accounted on this core. */
+  busyNs: Nanos = 0;
+  /** Busy time accounted by category (e.g. `virq`, `poll`, `copy`). */
+  readonly byKind = new Map<string, Nanos>();
+
+  constructor(readonly name: string) {}
+
+  /** Run `cost` ns of work submitted at `now`; returns the finish time. */
+  run(now: Nanos, cost: Nanos, kind?: string): Nanos {
+    const start = this.busyUntil > now ? this.busyUntil : now;
+    const c = cost > 0 ? cost : 0;
+    this.busyUntil = start + c;
+    this.busyNs += c;
+    if (kind !== undefined) this.byKind.set(kind, (this.byKind.get(kind) ?? 0) + c);
+    return this.busyUntil;
+  }
+
+  /** True if the core has work scheduled past `now`. */
+  busyAt(now: Nanos): boolean {
+    return this.busyUntil > now;
+  }
+}

@@ -1,0 +1,2 @@
+// STUB (to be implemented): HDR-style latency histogram.
+export class LatencyHistogram {}

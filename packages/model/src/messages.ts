@@ -1,0 +1,106 @@
+// The messages actors exchange: the same shapes travel in-process (sim) and over the wire (live).
+import type { Nanos } from './time.js';
+
+/**
+ * A batch of packet descriptors, columnar: one typed array per field, all of length `count`.
+ * Ownership passes to the receiver with the message; a sender never touches a batch after sending.
+ */
+export interface PacketBatch {
+  readonly count: number;
+  /** Index into the scenario's flow table. */
+  readonly flow: Uint32Array;
+  /** Per-flow sequence number assigned by the NIC when the frame arrived (detects reordering). */
+  readonly seq: Uint32Array;
+  /** Frame length in bytes (Ethernet frame without preamble and inter-frame gap). */
+  readonly len: Uint16Array;
+  /** Emulated time the frame's last bit arrived at the NIC. */
+  readonly emittedAt: Float64Array;
+}
+
+/** NIC → backend: a DMA'd batch from one hardware RX queue; `irq` says a physical interrupt announced it (else it was picked up by the driver's NAPI poll). */
+export interface DmaMessage {
+  readonly kind: 'dma';
+  readonly nicQueue: number;
+  readonly irq: boolean;
+  readonly batch: PacketBatch;
+}
+
+/** backend → NIC: the driver's NAPI poll of this hardware queue completed; re-enable its interrupt. */
+export interface IrqEnableMessage {
+  readonly kind: 'irq-enable';
+  readonly nicQueue: number;
+}
+
+/** backend → worker: packets steered to a guest queue that this worker serves. */
+export interface RxMessage {
+  readonly kind: 'rx';
+  readonly vm: number;
+  readonly queue: number;
+  readonly batch: PacketBatch;
+}
+
+/**
+ * worker → frontend: RX responses pushed on the guest's ring (the shared page's rsp_prod moved to
+ * `rspProd`), carrying the packets copied into the posted buffers. `reqEvent` is the back-end's
+ * current req_event (where it wants a notification for new requests).
+ */
+export interface RspMessage {
+  readonly kind: 'rsp';
+  readonly vm: number;
+  readonly queue: number;
+  readonly rspProd: number;
+  readonly reqEvent: number;
+  readonly batch: PacketBatch;
+}
+
+/** worker → frontend: an event-channel notification (the back-end's notify hypercall) on `port`. */
+export interface EvtMessage {
+  readonly kind: 'evt';
+  readonly vm: number;
+  readonly port: number;
+}
+
+/**
+ * frontend → worker: the front-end's writes to the shared page for one queue: new RX requests
+ * (req_prod), its event index (rsp_event), the rsp_prod it had seen when it last checked, and
+ * whether its push-and-check said to notify the back-end.
+ */
+export interface ReqMessage {
+  readonly kind: 'req';
+  readonly vm: number;
+  readonly queue: number;
+  readonly reqProd: number;
+  readonly rspEvent: number;
+  readonly rspProdSeen: number;
+  readonly notify: boolean;
+}
+
+export type Message = DmaMessage | IrqEnableMessage | RxMessage | RspMessage | EvtMessage | ReqMessage;
+
+/** Packets a message carries (for accounting of packets in flight between actors). */
+export function packetsIn(msg: Message): number {
+  switch (msg.kind) {
+    case 'dma':
+    case 'rx':
+    case 'rsp':
+      return msg.batch.count;
+    default:
+      return 0;
+  }
+}
+
+/** An empty-capable batch builder with exact-length columns. */
+export function allocBatch(count: number): PacketBatch {
+  return {
+    count,
+    flow: new Uint32Array(count),
+    seq: new Uint32Array(count),
+    len: new Uint16Array(count),
+    emittedAt: new Float64Array(count),
+  };
+}
+
+/** Arrival time of packet i (helper to keep call sites short). */
+export function emittedAt(b: PacketBatch, i: number): Nanos {
+  return b.emittedAt[i] ?? 0;
+}

@@ -1,0 +1,2 @@
+// STUB (to be implemented): seeded PRNG.
+export class Prng {}

@@ -1,0 +1,30 @@
+// Traffic description types shared by the scenario compiler and the NIC's traffic source.
+import type { Nanos } from './time.js';
+
+export type PacketSize =
+  | { readonly kind: 'fixed'; readonly bytes: number }
+  | { readonly kind: 'uniform'; readonly min: number; readonly max: number }
+  | { readonly kind: 'choice'; readonly values: readonly number[]; readonly weights: readonly number[] };
+
+export type TrafficPattern =
+  | { readonly kind: 'constant' }
+  | { readonly kind: 'poisson' }
+  /** Alternating bursts: `on` ns at the generator's rate, then `off` ns of silence. */
+  | { readonly kind: 'onoff'; readonly on: Nanos; readonly off: Nanos };
+
+export interface GeneratorSpec {
+  readonly name: string;
+  /** Offered load in frames per second of emulated time (the wire still caps it at line rate). */
+  readonly pps: number;
+  readonly pattern: TrafficPattern;
+  /** Ethernet frame length in bytes (header + payload + FCS, 64–9018); the wire adds 20 bytes of preamble and inter-frame gap. */
+  readonly size: PacketSize;
+  /** This generator's flows are [firstFlow, firstFlow + flows) in the flow table, used round-robin. */
+  readonly firstFlow: number;
+  readonly flows: number;
+  readonly start: Nanos;
+  readonly stop: Nanos;
+}
+
+/** Bytes of preamble + start delimiter (8) and inter-frame gap (12) each frame costs on the wire. */
+export const WIRE_OVERHEAD_BYTES = 20;

@@ -1,0 +1,2 @@
+// Public API of @splitnet/scenario.
+export type * from './types.js';

@@ -1,0 +1,2 @@
+// Public API of @splitnet/worker.
+export {};
