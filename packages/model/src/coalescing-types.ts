@@ -25,11 +25,18 @@ export interface Coalescer {
    * When should the interrupt announcing the pending completions fire? `arrivals` lists the
    * pending completions (known ≥ 1). `lastFireAt` is the previous interrupt (−Infinity if none),
    * `freeSlots` the consumer's free buffer space (ring slots) for buffer-bounded policies.
+   * Arrivals may lie in the future (a NIC knows its DMA schedule): the caller raises the interrupt
+   * at max(returned, now) and, if that is later than now, asks again when the timer expires or
+   * more completions arrive.
    * Returns an absolute time; a value ≤ the first arrival means "at once"; Infinity means "only
    * more completions can trigger it" (the caller re-asks when more arrive).
    */
   fireAt(arrivals: ArrivalView, lastFireAt: Nanos, freeSlots: number): Nanos;
-  /** The interrupt fired at `now`, announcing `packets` completions carrying `bytes`. */
+  /**
+   * The interrupt fired at `now`, announcing `packets` completions carrying `bytes`. At the
+   * front end it is called after every poll (interrupt- or timer-driven, possibly 0 packets) with
+   * what that poll consumed: it is the adaptive policies' only view of the load.
+   */
   onFire(now: Nanos, packets: number, bytes: number): void;
   /** Front-end placement: completions to let accumulate before the next notification (≥ 1). */
   eventAhead(now: Nanos, freeSlots: number): number;
@@ -39,7 +46,10 @@ export interface Coalescer {
 
 export type PolicyKind = 'none' | 'static' | 'adaptive-itr' | 'aic' | 'vic';
 
-/** Policy parameters as compiled from a scenario (all times in ns). */
+/**
+ * Policy parameters as compiled from a scenario. Times here are in µs, as a person writes them
+ * (`usecs`, `minUsecs`, `maxUsecs`; the policies convert with `US`); rates are per second.
+ */
 export type PolicySpec =
   | { readonly kind: 'none' }
   | {

@@ -25,6 +25,15 @@ export class Core {
     return this.busyUntil;
   }
 
+  /**
+   * Busy time up to time `t` (≥ the time of the last submission). Work is submitted at the
+   * current time and queued back to back, so whatever is scheduled past `t` is one contiguous
+   * stretch ending at busyUntil: subtract it.
+   */
+  busyThrough(t: Nanos): Nanos {
+    return this.busyUntil > t ? this.busyNs - (this.busyUntil - t) : this.busyNs;
+  }
+
   /** True if the core has work scheduled past `now`. */
   busyAt(now: Nanos): boolean {
     return this.busyUntil > now;

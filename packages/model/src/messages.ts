@@ -17,7 +17,11 @@ export interface PacketBatch {
   readonly emittedAt: Float64Array;
 }
 
-/** NIC → backend: a DMA'd batch from one hardware RX queue; `irq` says a physical interrupt announced it (else it was picked up by the driver's NAPI poll). */
+/**
+ * NIC → backend: frames DMA'd from one hardware RX queue, at most the NAPI budget. `irq` says a
+ * physical interrupt announced them; otherwise they answer the driver's `poll`. A batch shorter
+ * than the budget ends the driver's NAPI poll, which re-enables the queue's interrupt.
+ */
 export interface DmaMessage {
   readonly kind: 'dma';
   readonly nicQueue: number;
@@ -25,9 +29,9 @@ export interface DmaMessage {
   readonly batch: PacketBatch;
 }
 
-/** backend → NIC: the driver's NAPI poll of this hardware queue completed; re-enable its interrupt. */
-export interface IrqEnableMessage {
-  readonly kind: 'irq-enable';
+/** backend → NIC: the driver's NAPI poll reads this hardware queue again (its last batch used the whole budget). */
+export interface PollMessage {
+  readonly kind: 'poll';
   readonly nicQueue: number;
 }
 
@@ -75,7 +79,7 @@ export interface ReqMessage {
   readonly notify: boolean;
 }
 
-export type Message = DmaMessage | IrqEnableMessage | RxMessage | RspMessage | EvtMessage | ReqMessage;
+export type Message = DmaMessage | PollMessage | RxMessage | RspMessage | EvtMessage | ReqMessage;
 
 /** Packets a message carries (for accounting of packets in flight between actors). */
 export function packetsIn(msg: Message): number {

@@ -1,2 +1,4 @@
 // Public API of @splitnet/runtime.
-export {};
+export { SimRuntime } from './sim-runtime.js';
+export type { SimOptions, RunHooks, RuntimeEvent } from './sim-runtime.js';
+export { EventQueue } from './event-queue.js';

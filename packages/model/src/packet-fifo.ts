@@ -1,0 +1,140 @@
+// A growable columnar FIFO of packet descriptors: the queues inside actors (NIC rings, backlogs, guest rings).
+import type { PacketBatch } from './messages.js';
+import type { Nanos } from './time.js';
+
+/**
+ * Packets kept column by column in power-of-two ring buffers so that pushing and popping never
+ * allocates per packet; the buffers double when full (amortised, bounded by the owner's limits).
+ */
+export class PacketFifo {
+  private flow: Uint32Array;
+  private seq: Uint32Array;
+  private len: Uint16Array;
+  private at: Float64Array;
+  private mask: number;
+  private head = 0;
+  private tail = 0;
+
+  constructor(initialCapacity = 64) {
+    let cap = 16;
+    while (cap < initialCapacity) cap *= 2;
+    this.flow = new Uint32Array(cap);
+    this.seq = new Uint32Array(cap);
+    this.len = new Uint16Array(cap);
+    this.at = new Float64Array(cap);
+    this.mask = cap - 1;
+  }
+
+  get length(): number {
+    return this.tail - this.head;
+  }
+
+  push(flow: number, seq: number, len: number, at: Nanos): void {
+    if (this.tail - this.head > this.mask) this.grow();
+    const i = this.tail & this.mask;
+    this.flow[i] = flow;
+    this.seq[i] = seq;
+    this.len[i] = len;
+    this.at[i] = at;
+    this.tail++;
+  }
+
+  /** Append packets [from, to) of a batch. */
+  pushBatch(b: PacketBatch, from = 0, to = b.count): void {
+    for (let k = from; k < to; k++) {
+      this.push(b.flow[k] ?? 0, b.seq[k] ?? 0, b.len[k] ?? 0, b.emittedAt[k] ?? 0);
+    }
+  }
+
+  /** Field accessors for the k-th packet from the head (0 = oldest). */
+  flowAt(k: number): number {
+    return this.flow[(this.head + k) & this.mask] ?? 0;
+  }
+  seqAt(k: number): number {
+    return this.seq[(this.head + k) & this.mask] ?? 0;
+  }
+  lenAt(k: number): number {
+    return this.len[(this.head + k) & this.mask] ?? 0;
+  }
+  atAt(k: number): Nanos {
+    return this.at[(this.head + k) & this.mask] ?? 0;
+  }
+
+  /** Drop the n oldest packets. */
+  discard(n: number): void {
+    this.head += Math.min(n, this.length);
+    this.normalize();
+  }
+
+  /** Remove the n oldest packets into a new exact-length batch. */
+  shiftBatch(n: number): PacketBatch {
+    const count = Math.min(n, this.length);
+    const flow = new Uint32Array(count);
+    const seq = new Uint32Array(count);
+    const len = new Uint16Array(count);
+    const emittedAt = new Float64Array(count);
+    const m = this.mask;
+    let h = this.head;
+    for (let k = 0; k < count; k++, h++) {
+      const i = h & m;
+      flow[k] = this.flow[i] ?? 0;
+      seq[k] = this.seq[i] ?? 0;
+      len[k] = this.len[i] ?? 0;
+      emittedAt[k] = this.at[i] ?? 0;
+    }
+    this.head = h;
+    this.normalize();
+    return { count, flow, seq, len, emittedAt };
+  }
+
+  /** Sum of lengths of the n oldest packets. */
+  bytesOf(n: number): number {
+    let s = 0;
+    const m = this.mask;
+    const end = this.head + Math.min(n, this.length);
+    for (let h = this.head; h < end; h++) s += this.len[h & m] ?? 0;
+    return s;
+  }
+
+  clear(): void {
+    this.head = 0;
+    this.tail = 0;
+  }
+
+  private normalize(): void {
+    // Keep indices small so they never lose integer precision in very long runs.
+    if (this.head === this.tail) {
+      this.head = 0;
+      this.tail = 0;
+    } else if (this.head > 0x40000000) {
+      const cap = this.mask + 1;
+      const base = this.head - (this.head % cap);
+      this.head -= base;
+      this.tail -= base;
+    }
+  }
+
+  private grow(): void {
+    const oldCap = this.mask + 1;
+    const cap = oldCap * 2;
+    const flow = new Uint32Array(cap);
+    const seq = new Uint32Array(cap);
+    const len = new Uint16Array(cap);
+    const at = new Float64Array(cap);
+    const n = this.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.head + k) & this.mask;
+      flow[k] = this.flow[i] ?? 0;
+      seq[k] = this.seq[i] ?? 0;
+      len[k] = this.len[i] ?? 0;
+      at[k] = this.at[i] ?? 0;
+    }
+    this.flow = flow;
+    this.seq = seq;
+    this.len = len;
+    this.at = at;
+    this.mask = cap - 1;
+    this.head = 0;
+    this.tail = n;
+  }
+}
