@@ -1,2 +1,3 @@
 // Public API of @splitnet/backend.
-export {};
+export { BackendActor } from './backend-actor.js';
+export type { BackendConfig, BackendStats } from './backend-actor.js';

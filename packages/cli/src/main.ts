@@ -1,3 +1,219 @@
 #!/usr/bin/env node
-// splitnet command-line entry point.
-export {};
+// splitnet command-line entry point: parses flags, reads files and the environment, prints; the work happens in the packages.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { SplitnetError } from '@splitnet/model';
+import { formatSummary, runSim, writeResults } from '@splitnet/controller';
+import { loadScenarioFile, formatResolvedYaml } from '@splitnet/scenario';
+import { formatRssLookup, rssLookup } from './rss-command.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../../../..');
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function gitRevision(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function stamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+function parseSeed(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) {
+    throw new SplitnetError('E_USAGE', `--seed: expected a whole number from 0 to 4294967295, found "${v}"`);
+  }
+  return Number(v);
+}
+
+function collect(v: string, acc: string[]): string[] {
+  return [...acc, v];
+}
+
+interface RunFlags {
+  seed?: number;
+  duration?: string;
+  out?: string;
+  set: string[];
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function progressPrinter(enabled: boolean): ((done: number, total: number) => void) | undefined {
+  if (!enabled) return undefined;
+  const t0 = Date.now();
+  return (done, total) => {
+    const frac = total > 0 ? done / total : 1;
+    const width = 30;
+    const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, ' ');
+    const secs = (Date.now() - t0) / 1000;
+    process.stderr.write(`\r  [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  ${(done / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} ms emulated  ${secs.toFixed(1)} s`);
+    if (done >= total) process.stderr.write('\n');
+  };
+}
+
+function runCommand(file: string, flags: RunFlags): number {
+  const overrides = flags.set;
+  const scenario = loadScenarioFile(file, {
+    overrides,
+    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+    ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
+  });
+  const started = new Date();
+  const runId = `${scenario.name}-s${scenario.seed}-${stamp(started)}`;
+  let dir = flags.out ?? join('results', runId);
+  if (flags.out === undefined) {
+    for (let i = 2; existsSync(dir); i++) dir = join('results', `${runId}-${i}`);
+  }
+  const showProgress = !flags.quiet && !flags.json && process.stderr.isTTY === true;
+  if (!flags.quiet && !flags.json) {
+    process.stderr.write(`splitnet: running ${scenario.name} (${scenario.source}) for ${scenario.duration / 1e6} ms emulated, seed ${scenario.seed}\n`);
+  }
+  const t0 = process.hrtime.bigint();
+  const onProgress = progressPrinter(showProgress);
+  const result = runSim(scenario, onProgress ? { onProgress } : {});
+  const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = cpus()[0];
+  const environment = {
+    splitnet: version(),
+    gitRevision: gitRevision(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpu: cpu ? `${cpus().length} × ${cpu.model}` : 'unknown',
+    runtime: 'sim',
+    seed: scenario.seed,
+    scenarioFile: scenario.source,
+    command: ['splitnet', ...process.argv.slice(2)],
+    startedAt: started.toISOString(),
+    wallSeconds: Number(wallSeconds.toFixed(3)),
+    eventsProcessed: result.eventsProcessed,
+    emulatedPacketsPerHostSecond: Math.round(result.accounting.emitted / wallSeconds),
+  };
+  const written = writeResults(dir, formatResolvedYaml(scenario), environment, result);
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ dir: written.dir, summary: result.summary }, null, 2) + '\n');
+  } else {
+    process.stdout.write(formatSummary(result.summary) + '\n');
+    process.stdout.write(`\nresults: ${written.dir}/ (${written.files.join(', ')})\n`);
+    if (!flags.quiet) {
+      process.stderr.write(`splitnet: ${wallSeconds.toFixed(2)} s wall, ${Math.round(result.accounting.emitted / wallSeconds).toLocaleString('en-US')} emulated packets per host second\n`);
+    }
+  }
+  const a = result.accounting;
+  if (!a.balanced) {
+    process.stderr.write(
+      `splitnet: error: accounting invariant broken: emitted ${a.emitted} ≠ delivered ${a.delivered} + dropped ${JSON.stringify(a.dropped)} + in flight ${JSON.stringify(a.inFlight)} (unaccounted ${a.unaccounted})\n`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('splitnet')
+    .description('Emulate the Xen split-driver network datapath (NIC → netback → vRSS workers → netfront) to study virtual interrupt coalescing and virtual RSS.')
+    .version(version(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`splitnet: error: ${str.replace(/^error: /, '')}`) });
+
+  program
+    .command('run')
+    .description('Run a scenario in the deterministic sim runtime and write results/<run-id>/')
+    .argument('<scenario>', 'scenario YAML file (see examples/ and docs/scenario-reference.md)')
+    .addOption(new Option('--seed <n>', 'override the scenario seed').argParser(parseSeed))
+    .option('--duration <time>', 'override the emulated duration, e.g. 20ms, 1s')
+    .option('--out <dir>', 'write results to this directory (default: results/<run-id>)')
+    .option('--set <path=value>', 'override a scenario value, e.g. --set topology.workers=2 (repeatable)', collect, [] as string[])
+    .option('--json', 'print the summary as JSON on stdout (no table, no progress)')
+    .option('-q, --quiet', 'print only the summary table')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input.',
+    )
+    .action((file: string, flags: RunFlags) => {
+      process.exitCode = runCommand(file, flags);
+    });
+
+  program
+    .command('rss')
+    .description('Show the Toeplitz RSS hash of a flow and the queue the indirection table picks (like ethtool -x)')
+    .argument('<src>', 'source IPv4 or IPv6 address')
+    .argument('<dst>', 'destination IPv4 or IPv6 address')
+    .option('--sport <port>', 'source port (with --dport: hash the 4-tuple, IPv4/6+TCP)')
+    .option('--dport <port>', 'destination port')
+    .option('--key <hex>', 'RSS key, 40 bytes hex (plain or colon-separated); default: the Microsoft default key')
+    .option('--queues <n>', 'queues the indirection table spreads over', '4')
+    .option('--reta-size <n>', 'indirection table entries (power of two ≤ 128)', '128')
+    .option('--json', 'print JSON for scripts')
+    .addHelpText('after', '\nExample:\n  splitnet rss 66.9.149.187 161.142.100.80 --sport 2794 --dport 1766 --queues 4')
+    .action((src: string, dst: string, o: { sport?: string; dport?: string; key?: string; queues: string; retaSize: string; json?: boolean }) => {
+      const r = rssLookup({
+        src,
+        dst,
+        queues: o.queues,
+        retaSize: o.retaSize,
+        ...(o.sport !== undefined ? { sport: o.sport } : {}),
+        ...(o.dport !== undefined ? { dport: o.dport } : {}),
+        ...(o.key !== undefined ? { key: o.key } : {}),
+      });
+      process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : formatRssLookup(r) + '\n');
+    });
+
+  program
+    .command('validate')
+    .description('Check a scenario file and print it with every default filled in')
+    .argument('<scenario>', 'scenario YAML file')
+    .option('--set <path=value>', 'override a scenario value (repeatable)', collect, [] as string[])
+    .action((file: string, o: { set: string[] }) => {
+      const s = loadScenarioFile(file, { overrides: o.set });
+      process.stdout.write(formatResolvedYaml(s));
+      process.stderr.write(`splitnet: ${file}: ok (${s.traffic.flows.length} flows, ${s.topology.vms.length} VMs, ${s.topology.workers} workers)\n`);
+    });
+  return program;
+}
+
+export function main(argv: readonly string[]): number {
+  const program = buildProgram();
+  try {
+    program.parse([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version are "errors" to commander; everything else is bad usage
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+    }
+    if (err instanceof SplitnetError && err.isUserError) {
+      process.stderr.write(`splitnet: error: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof SplitnetError) {
+      process.stderr.write(`splitnet: error: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));

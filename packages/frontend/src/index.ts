@@ -1,2 +1,3 @@
 // Public API of @splitnet/frontend.
-export {};
+export { FrontendActor } from './frontend-actor.js';
+export type { FrontendConfig, FrontendQueueStats } from './frontend-actor.js';

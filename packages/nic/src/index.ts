@@ -1,2 +1,3 @@
 // Public API of @splitnet/nic.
-export {};
+export { NicActor } from './nic-actor.js';
+export type { NicConfig, NicQueueStats } from './nic-actor.js';

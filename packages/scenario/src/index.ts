@@ -1,2 +1,5 @@
-// Public API of @splitnet/scenario.
+// Public API of @splitnet/scenario: load and compile scenario files, cost profiles, and the unit helpers.
 export type * from './types.js';
+export { compileScenarioText, formatResolvedYaml, loadScenarioFile, type CompileOptions } from './compile.js';
+export { listProfiles, loadCostProfile, type ProfileInfo } from './cost-profile.js';
+export { formatDuration, formatRate, parseDuration, parseRate, type Rate } from './units.js';

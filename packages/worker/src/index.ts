@@ -1,2 +1,3 @@
 // Public API of @splitnet/worker.
-export {};
+export { WorkerActor } from './worker-actor.js';
+export type { WorkerConfig, WorkerQueueStats, ServedQueue } from './worker-actor.js';

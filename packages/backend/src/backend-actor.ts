@@ -1,0 +1,119 @@
+// The netback actor in the driver domain: NIC driver NAPI, bridge demux to VIFs and vRSS steering to workers.
+import { Core } from '@splitnet/model';
+import type { Actor, ActorRef, CostProfile, Effects, Message, Nanos, PacketBatch } from '@splitnet/model';
+
+/**
+ * A guest queue ("gq") is one RX queue of one VM's VIF. Flows are steered to a gq (bridge → VIF,
+ * then vRSS → queue); every gq is served by exactly one worker, which keeps a flow's packets in order.
+ */
+export interface BackendConfig {
+  readonly id: string;
+  readonly nic: ActorRef;
+  readonly nicQueues: number;
+  readonly budget: number;
+  readonly costs: CostProfile;
+  /** Steering result per flow: its guest queue index. */
+  readonly flowGq: Uint32Array;
+  readonly gqWorker: readonly ActorRef[];
+  readonly gqVm: readonly number[];
+  readonly gqQueue: readonly number[];
+}
+
+export interface BackendStats {
+  batches: number;
+  packets: number;
+  irqsHandled: number;
+  polls: number;
+}
+
+export class BackendActor implements Actor {
+  readonly id: string;
+  /** One driver-domain core per NIC queue (each hardware queue's interrupt is bound to its own core). */
+  readonly cores: Core[] = [];
+  readonly stats: BackendStats = { batches: 0, packets: 0, irqsHandled: 0, polls: 0 };
+  private readonly counts: Uint32Array;
+  private readonly touched: number[] = [];
+
+  constructor(private readonly cfg: BackendConfig) {
+    this.id = cfg.id;
+    for (let q = 0; q < cfg.nicQueues; q++) this.cores.push(new Core(`dom0.nic${q}`));
+    this.counts = new Uint32Array(cfg.gqWorker.length);
+  }
+
+  heldPackets(): number {
+    return 0; // work is forwarded at its finish time; packets in those messages are on the links
+  }
+
+  start(_now: Nanos, _fx: Effects): void {}
+
+  timer(_tag: number, _now: Nanos, _fx: Effects): void {}
+
+  receive(msg: Message, now: Nanos, fx: Effects): void {
+    if (msg.kind !== 'dma') return;
+    const core = this.cores[msg.nicQueue];
+    if (!core) return;
+    const c = this.cfg.costs;
+    const b = msg.batch;
+    const cost = (msg.irq ? c.nic.irq : 0) + c.backend.perBatch + b.count * c.backend.perPacket;
+    const done = core.run(now, cost, msg.irq ? 'irq+rx' : 'rx');
+    this.stats.batches++;
+    this.stats.packets += b.count;
+    if (msg.irq) this.stats.irqsHandled++;
+    this.forward(b, done, fx);
+    // NAPI: a full budget means more may be waiting in the hardware ring; poll again when done.
+    if (b.count >= this.cfg.budget) {
+      this.stats.polls++;
+      fx.send(this.cfg.nic, { kind: 'poll', nicQueue: msg.nicQueue }, done);
+    }
+  }
+
+  /** Split a batch by guest queue (order within each flow is kept) and send each part to its worker. */
+  private forward(b: PacketBatch, at: Nanos, fx: Effects): void {
+    const n = b.count;
+    if (n === 0) return;
+    const flowGq = this.cfg.flowGq;
+    const counts = this.counts;
+    const touched = this.touched;
+    touched.length = 0;
+    for (let i = 0; i < n; i++) {
+      const g = flowGq[b.flow[i] as number] as number;
+      if (counts[g] === 0) touched.push(g);
+      counts[g] = (counts[g] as number) + 1;
+    }
+    if (touched.length === 1) {
+      const g = touched[0] as number;
+      counts[g] = 0;
+      this.sendTo(g, b, at, fx);
+      return;
+    }
+    for (const g of touched) {
+      const m = counts[g] as number;
+      counts[g] = 0;
+      const part: PacketBatch = {
+        count: m,
+        flow: new Uint32Array(m),
+        seq: new Uint32Array(m),
+        len: new Uint16Array(m),
+        emittedAt: new Float64Array(m),
+      };
+      let k = 0;
+      for (let i = 0; i < n && k < m; i++) {
+        if (flowGq[b.flow[i] as number] !== g) continue;
+        part.flow[k] = b.flow[i] as number;
+        part.seq[k] = b.seq[i] as number;
+        part.len[k] = b.len[i] as number;
+        part.emittedAt[k] = b.emittedAt[i] as number;
+        k++;
+      }
+      this.sendTo(g, part, at, fx);
+    }
+  }
+
+  private sendTo(g: number, batch: PacketBatch, at: Nanos, fx: Effects): void {
+    fx.send(
+      this.cfg.gqWorker[g] as ActorRef,
+      { kind: 'rx', vm: this.cfg.gqVm[g] as number, queue: this.cfg.gqQueue[g] as number, batch },
+      at,
+    );
+  }
+}

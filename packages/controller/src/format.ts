@@ -1,0 +1,36 @@
+// The human-readable end-of-run summary table.
+import type { Summary } from './run-sim.js';
+
+function fmt(x: number, digits = 2): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && a < 0.01) return x.toExponential(1);
+  if (a >= 1e6) return `${(x / 1e6).toFixed(digits)} M`;
+  if (a >= 1e4) return `${(x / 1e3).toFixed(1)} k`;
+  return x.toFixed(digits);
+}
+
+/** A compact table of the figures a researcher looks at first. */
+export function formatSummary(s: Summary): string {
+  const lines: [string, string][] = [];
+  const add = (k: string, v: string) => lines.push([k, v]);
+  add('scenario', `${s.scenario} (seed ${s.seed}, ${s.runtime}, window ${s.windowMs[0]}–${s.windowMs[1]} ms)`);
+  add('throughput', `${fmt(s.throughput.gbps)} Gbit/s delivered, ${fmt(s.throughput.pps)} pkt/s (offered ${fmt(s.throughput.offeredGbps)} Gbit/s, line ${fmt(s.throughput.lineRateGbps)})`);
+  add('virtual irqs', `${fmt(s.interrupts.virqPerSec)} /s (${fmt(s.interrupts.virqPerPacket, 3)} per packet), timer polls ${fmt(s.interrupts.timerPollsPerSec)} /s`);
+  for (const vm of s.interrupts.perVm) {
+    add(`  vm ${vm.vm}`, `${fmt(vm.virqPerSec)} /s  per queue: ${vm.perQueue.map((x) => fmt(x)).join(', ')}`);
+  }
+  add('physical irqs', `${fmt(s.interrupts.physicalIrqPerSec)} /s`);
+  add('notifications', `sent ${fmt(s.notifications.sentPerSec)} /s, suppressed ${fmt(s.notifications.suppressedPerSec)} /s, held ${fmt(s.notifications.heldPerSec)} /s`);
+  add('latency (µs)', `p50 ${fmt(s.latencyUs.p50)}  p99 ${fmt(s.latencyUs.p99)}  p99.9 ${fmt(s.latencyUs.p999)}  max ${fmt(s.latencyUs.max)}  (n=${s.latencyUs.count})`);
+  add('ring occupancy', `mean ${fmt(s.ring.meanOccupancy)}, max ${s.ring.maxOccupancy}; netback backlog mean ${fmt(s.backlog.mean)}, max ${s.backlog.max}`);
+  add('drops', `${s.drops.total} (nic-ring-full ${s.drops['nic-ring-full']}, ring-full ${s.drops['ring-full']}, backlog-full ${s.drops['backlog-full']})`);
+  const cpu = Object.entries(s.cpu).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`);
+  for (let i = 0; i < cpu.length; i += 4) add(i === 0 ? 'cpu' : '', cpu.slice(i, i + 4).join('  '));
+  const a = s.accounting;
+  const inflight = a.inFlight.nicRings + a.inFlight.links + a.inFlight.workerBacklogs + a.inFlight.guestRings;
+  add('accounting', `${a.balanced ? 'ok' : 'BROKEN'}: emitted ${a.emitted} = delivered ${a.delivered} + dropped ${s.drops.total} + in flight ${inflight}${a.balanced ? '' : ` (unaccounted ${a.unaccounted})`}`);
+  add('flow order', s.flowOrder.reordered === 0 ? 'no flow reordered' : `${s.flowOrder.reordered} packets out of order`);
+  const w = Math.max(...lines.map(([k]) => k.length));
+  return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}

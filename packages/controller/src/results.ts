@@ -1,0 +1,48 @@
+// Writes a run's results directory: resolved scenario, environment, metrics time series, summary (JSON + CSV), event log.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunResult, Summary } from './run-sim.js';
+
+export interface ResultFiles {
+  readonly dir: string;
+  readonly files: readonly string[];
+}
+
+/** Flatten the summary into `key,value` rows (nested keys joined with dots) — easy to grep, diff and load. */
+export function summaryCsv(summary: Summary): string {
+  const rows: string[] = ['metric,value'];
+  const walk = (prefix: string, v: unknown): void => {
+    if (v !== null && typeof v === 'object') {
+      const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v as Record<string, unknown>);
+      for (const [k, x] of entries) walk(prefix === '' ? k : `${prefix}.${k}`, x);
+    } else {
+      rows.push(`${prefix},${String(v)}`);
+    }
+  };
+  walk('', summary);
+  return rows.join('\n') + '\n';
+}
+
+/**
+ * Write every file of a run. The summary, metrics and event log depend only on the scenario and
+ * seed (byte-identical across repeats); everything about the host and the wall clock goes to
+ * environment.json.
+ */
+export function writeResults(
+  dir: string,
+  resolvedYaml: string,
+  environment: Record<string, unknown>,
+  result: RunResult,
+): ResultFiles {
+  mkdirSync(dir, { recursive: true });
+  const files: [string, string][] = [
+    ['scenario.resolved.yaml', resolvedYaml],
+    ['environment.json', JSON.stringify(environment, null, 2) + '\n'],
+    ['metrics.jsonl', result.samples.map((r) => JSON.stringify(r)).join('\n') + '\n'],
+    ['summary.json', JSON.stringify(result.summary, null, 2) + '\n'],
+    ['summary.csv', summaryCsv(result.summary)],
+    ['events.jsonl', result.events.map((e) => JSON.stringify(e)).join('\n') + '\n'],
+  ];
+  for (const [name, text] of files) writeFileSync(join(dir, name), text);
+  return { dir, files: files.map(([n]) => n) };
+}

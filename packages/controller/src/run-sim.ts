@@ -1,0 +1,213 @@
+// Runs a compiled scenario in the deterministic sim runtime and produces the summary, time series and event log.
+import { LatencyHistogram } from '@splitnet/model';
+import type { Nanos } from '@splitnet/model';
+import { SimRuntime } from '@splitnet/runtime';
+import type { RuntimeEvent } from '@splitnet/runtime';
+import type { CompiledScenario } from '@splitnet/scenario';
+import { buildActors } from './build.js';
+import type { ActorGraph } from './build.js';
+import { DROP_REASONS, sampleRow, sig, snapshot } from './metrics.js';
+import type { DropReason, Snapshot } from './metrics.js';
+
+export interface Accounting {
+  readonly emitted: number;
+  readonly delivered: number;
+  readonly dropped: Readonly<Record<DropReason, number>>;
+  readonly inFlight: {
+    readonly nicRings: number;
+    readonly links: number;
+    readonly workerBacklogs: number;
+    readonly guestRings: number;
+  };
+  /** emitted − delivered − dropped − in flight: must be 0. */
+  readonly unaccounted: number;
+  readonly balanced: boolean;
+}
+
+export interface RunResult {
+  readonly summary: Summary;
+  /** Metrics time series rows (one per sample interval). */
+  readonly samples: readonly Record<string, unknown>[];
+  readonly events: readonly RuntimeEvent[];
+  readonly accounting: Accounting;
+  /** Discrete events processed (for speed reports; not part of the deterministic summary). */
+  readonly eventsProcessed: number;
+}
+
+export interface Summary {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly runtime: 'sim';
+  readonly windowMs: readonly [number, number];
+  readonly throughput: { readonly gbps: number; readonly pps: number; readonly offeredGbps: number; readonly lineRateGbps: number };
+  readonly interrupts: {
+    readonly virqPerSec: number;
+    readonly timerPollsPerSec: number;
+    readonly physicalIrqPerSec: number;
+    readonly virqPerPacket: number;
+    readonly perVm: readonly { readonly vm: number; readonly virqPerSec: number; readonly perQueue: readonly number[] }[];
+  };
+  readonly notifications: {
+    readonly sentPerSec: number;
+    readonly suppressedPerSec: number;
+    readonly heldPerSec: number;
+    readonly guestReqNotifiesPerSec: number;
+  };
+  readonly cpu: Readonly<Record<string, number>>;
+  readonly latencyUs: { readonly count: number; readonly mean: number; readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
+  readonly ring: { readonly meanOccupancy: number; readonly maxOccupancy: number };
+  readonly backlog: { readonly mean: number; readonly max: number };
+  readonly drops: Readonly<Record<DropReason, number>> & { readonly total: number };
+  readonly flowOrder: { readonly reordered: number };
+  readonly accounting: Accounting;
+}
+
+export interface RunOptions {
+  /** Called now and then with the emulated time reached (for progress displays). */
+  readonly onProgress?: (done: Nanos, total: Nanos) => void;
+}
+
+function accounting(g: ActorGraph, rt: SimRuntime, t: Nanos): Accounting {
+  const s = snapshot(g, t);
+  const dropped = s.drops;
+  const inFlight = {
+    nicRings: g.nic.heldPackets(),
+    links: rt.inFlightOnLinks(),
+    workerBacklogs: g.workers.reduce((n, w) => n + w.heldPackets(), 0),
+    guestRings: g.frontends.reduce((n, f) => n + f.heldPackets(), 0),
+  };
+  const dropSum = DROP_REASONS.reduce((n, r) => n + dropped[r], 0);
+  const held = inFlight.nicRings + inFlight.links + inFlight.workerBacklogs + inFlight.guestRings;
+  const unaccounted = s.emitted - s.delivered - dropSum - held;
+  return { emitted: s.emitted, delivered: s.delivered, dropped, inFlight, unaccounted, balanced: unaccounted === 0 };
+}
+
+export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
+  const g = buildActors(s);
+  const link = s.costs.link;
+  const rt = new SimRuntime({
+    // The NIC and its driver share the host's memory (DMA + register reads): no message delay between them.
+    linkDelay: (a, b) => (a + b === g.refs.nic + g.refs.backend && a !== b ? 0 : link),
+  });
+  g.all.forEach((actor, i) => {
+    const ref = rt.add(actor);
+    if (ref !== i) throw new Error('actor registration order broken');
+  });
+
+  const samples: Record<string, unknown>[] = [];
+  const inWindow: Snapshot[] = [];
+  let prev = snapshot(g, 0);
+  const hooks = {
+    sampleInterval: s.sampleInterval,
+    onSample: (t: Nanos) => {
+      const cur = snapshot(g, t);
+      samples.push(sampleRow(prev, cur));
+      if (t > s.warmup) inWindow.push(cur);
+      prev = cur;
+    },
+  };
+  rt.log.push({ t: 0, actor: 'controller', kind: 'run-start', detail: { scenario: s.name, seed: s.seed, duration: s.duration } });
+
+  // Run in slices so that progress can be shown; slices do not change the result.
+  const slices = 50;
+  let warmSnap: Snapshot | null = s.warmup === 0 ? snapshot(g, 0) : null;
+  for (let i = 1; i <= slices; i++) {
+    const until = Math.round((s.duration * i) / slices);
+    if (warmSnap === null && until >= s.warmup) {
+      rt.run(s.warmup, hooks);
+      warmSnap = snapshot(g, s.warmup);
+      rt.log.push({ t: s.warmup, actor: 'controller', kind: 'warmup-end', detail: {} });
+    }
+    rt.run(until, hooks);
+    opts.onProgress?.(until, s.duration);
+  }
+  const end = snapshot(g, s.duration);
+  const acc = accounting(g, rt, s.duration);
+  rt.log.push({ t: s.duration, actor: 'controller', kind: 'run-end', detail: { balanced: acc.balanced, unaccounted: acc.unaccounted } });
+  const summary = summarize(s, g, warmSnap ?? snapshot(g, s.warmup), end, inWindow, acc);
+  return { summary, samples, events: rt.log, accounting: acc, eventsProcessed: rt.eventsProcessed };
+}
+
+function summarize(
+  s: CompiledScenario,
+  g: ActorGraph,
+  a: Snapshot,
+  b: Snapshot,
+  inWindow: readonly Snapshot[],
+  acc: Accounting,
+): Summary {
+  const dt = (b.t - a.t) / 1e9;
+  const rate = (x: number) => sig(x / dt);
+  const totalVirq = (snap: Snapshot) => snap.virqs.reduce((n, r) => n + r.reduce((x, y) => x + y, 0), 0);
+  const delivered = b.delivered - a.delivered;
+  const virqs = totalVirq(b) - totalVirq(a);
+  const hist = new LatencyHistogram();
+  for (const fe of g.frontends) hist.merge(fe.latency);
+  const us = (ns: number) => sig(ns / 1000);
+  const cpu: Record<string, number> = {};
+  for (const [name, v] of b.busy) cpu[name] = sig((v - (a.busy.get(name) ?? 0)) / (b.t - a.t));
+  const occ = inWindow.map((x) => x.ringOccupancy);
+  const blog = inWindow.map((x) => x.backlog);
+  const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : sig(xs.reduce((p, q) => p + q, 0) / xs.length));
+  const max = (xs: readonly number[]) => xs.reduce((p, q) => (q > p ? q : p), 0);
+  const mtu = s.traffic.generators.length > 0 ? lineRateGbps(s) : s.topology.linkGbps;
+  let dropTotal = 0;
+  for (const r of DROP_REASONS) dropTotal += b.drops[r];
+  return {
+    scenario: s.name,
+    seed: s.seed,
+    runtime: 'sim',
+    windowMs: [sig(a.t / 1e6), sig(b.t / 1e6)],
+    throughput: {
+      gbps: sig(((b.deliveredBytes - a.deliveredBytes) * 8) / dt / 1e9),
+      pps: rate(delivered),
+      offeredGbps: sig(((b.emittedBytes - a.emittedBytes) * 8) / dt / 1e9),
+      lineRateGbps: sig(mtu),
+    },
+    interrupts: {
+      virqPerSec: rate(virqs),
+      timerPollsPerSec: rate(b.timerPolls - a.timerPolls),
+      physicalIrqPerSec: rate(b.physicalIrqs - a.physicalIrqs),
+      virqPerPacket: delivered > 0 ? sig(virqs / delivered) : 0,
+      perVm: b.virqs.map((row, vm) => {
+        const before = a.virqs[vm] ?? [];
+        const perQueue = row.map((v, q) => rate(v - (before[q] ?? 0)));
+        return { vm, virqPerSec: sig(perQueue.reduce((x, y) => x + y, 0)), perQueue };
+      }),
+    },
+    notifications: {
+      sentPerSec: rate(b.notifies - a.notifies),
+      suppressedPerSec: rate(b.suppressed - a.suppressed),
+      heldPerSec: rate(b.held - a.held),
+      guestReqNotifiesPerSec: rate(b.reqNotifies - a.reqNotifies),
+    },
+    cpu,
+    latencyUs: {
+      count: hist.count,
+      mean: us(hist.mean),
+      p50: us(hist.percentile(50)),
+      p99: us(hist.percentile(99)),
+      p999: us(hist.percentile(99.9)),
+      max: us(hist.max),
+    },
+    ring: { meanOccupancy: mean(occ), maxOccupancy: max(occ) },
+    backlog: { mean: mean(blog), max: max(blog) },
+    drops: { ...b.drops, total: dropTotal },
+    flowOrder: { reordered: g.frontends.reduce((n, f) => n + f.reordered, 0) },
+    accounting: acc,
+  };
+}
+
+/** Frame-bit throughput the link can carry with this scenario's first generator's mean frame size. */
+function lineRateGbps(s: CompiledScenario): number {
+  const gen = s.traffic.generators[0];
+  if (!gen) return s.topology.linkGbps;
+  const size = gen.size;
+  const mean =
+    size.kind === 'fixed'
+      ? size.bytes
+      : size.kind === 'uniform'
+        ? (size.min + size.max) / 2
+        : size.values.reduce((acc, v, i) => acc + v * (size.weights[i] ?? 0), 0) / size.weights.reduce((x, y) => x + y, 0);
+  return (s.topology.linkGbps * mean) / (mean + 20);
+}

@@ -1,0 +1,281 @@
+// A guest VM's netfront: event channels, virtual interrupts, NAPI poll, front-end coalescing, RX refill, app sink.
+import { Core, createCoalescer, EventChannels, LatencyHistogram, PacketFifo, RxRingFront } from '@splitnet/model';
+import type { Actor, ActorRef, Coalescer, CostProfile, Effects, Message, Nanos, PolicySpec } from '@splitnet/model';
+
+export interface FrontendConfig {
+  readonly id: string;
+  readonly vm: number;
+  readonly queues: number;
+  readonly ringSize: number;
+  /** NAPI weight per poll (64). */
+  readonly budget: number;
+  readonly costs: CostProfile;
+  /** The worker serving each queue. */
+  readonly workers: readonly ActorRef[];
+  /** Front-end coalescing policy (`none`: re-arm at cons + 1 after every poll — Xen's default). */
+  readonly policy: PolicySpec;
+  /** Latency is recorded for packets delivered at or after this time (the end of warm-up). */
+  readonly measureFrom: Nanos;
+  readonly flowCount: number;
+}
+
+export interface FrontendQueueStats {
+  queue: number;
+  /** Virtual interrupts delivered to this queue's vCPU. */
+  virqs: number;
+  /** Virtual interrupts that found NAPI already scheduled (wasted). */
+  virqsWhilePolling: number;
+  polls: number;
+  /** Polls started by the front-end coalescing timer. */
+  timerPolls: number;
+  /** Timer ticks that found nothing to do. */
+  idleTimerTicks: number;
+  delivered: number;
+  deliveredBytes: number;
+  /** Notify hypercalls for new RX requests. */
+  reqNotifies: number;
+}
+
+const KIND_POLL_START = 0;
+const KIND_POLL_END = 1;
+const KIND_TIMER = 2;
+const NAPI_IDLE = 0;
+const NAPI_SCHEDULED = 1;
+const NAPI_POLLING = 2;
+
+class RxQueue {
+  readonly ring: RxRingFront;
+  /** Responses published by the back end and not yet consumed (the packets in the guest's RX ring). */
+  readonly pending = new PacketFifo(256);
+  readonly core: Core;
+  readonly coalescer: Coalescer | null;
+  napi = NAPI_IDLE;
+  timerGen = 0;
+  lastPollCount = 0;
+  lastPollBytes = 0;
+  readonly stats: FrontendQueueStats;
+  constructor(readonly index: number, vm: number, ringSize: number, policy: PolicySpec) {
+    this.ring = new RxRingFront(ringSize);
+    this.core = new Core(`vm${vm}.vcpu${index}`);
+    this.coalescer = policy.kind === 'none' ? null : createCoalescer(policy);
+    this.stats = {
+      queue: index, virqs: 0, virqsWhilePolling: 0, polls: 0, timerPolls: 0, idleTimerTicks: 0,
+      delivered: 0, deliveredBytes: 0, reqNotifies: 0,
+    };
+  }
+}
+
+export class FrontendActor implements Actor {
+  readonly id: string;
+  readonly latency = new LatencyHistogram();
+  private readonly qs: RxQueue[] = [];
+  private readonly evtchn: EventChannels;
+  private readonly nextSeq: Uint32Array;
+  /** Packets of a flow that arrived with a lower sequence number than one already delivered. */
+  reordered = 0;
+  delivered = 0;
+  deliveredBytes = 0;
+  /** Delivered after the warm-up (for rates over the measured window). */
+  measuredDelivered = 0;
+  measuredBytes = 0;
+
+  constructor(private readonly cfg: FrontendConfig) {
+    this.id = cfg.id;
+    this.evtchn = new EventChannels(cfg.queues, cfg.queues);
+    for (let q = 0; q < cfg.queues; q++) {
+      this.qs.push(new RxQueue(q, cfg.vm, cfg.ringSize, cfg.policy));
+      this.evtchn.bind(q, q); // queue q's event channel is bound to vCPU q
+    }
+    this.nextSeq = new Uint32Array(cfg.flowCount);
+  }
+
+  queueStats(): readonly FrontendQueueStats[] {
+    return this.qs.map((q) => q.stats);
+  }
+
+  cores(): readonly Core[] {
+    return this.qs.map((q) => q.core);
+  }
+
+  /** Responses waiting in each queue's ring (ring occupancy). */
+  ringOccupancy(): readonly number[] {
+    return this.qs.map((q) => q.pending.length);
+  }
+
+  heldPackets(): number {
+    let n = 0;
+    for (const q of this.qs) n += q.pending.length;
+    return n;
+  }
+
+  /** Post every ring slot as an RX buffer, as netfront does when the VIF connects. */
+  start(now: Nanos, fx: Effects): void {
+    for (const q of this.qs) {
+      q.ring.postRequests(q.ring.freeRequestSlots());
+      this.publish(q, now, fx);
+    }
+  }
+
+  receive(msg: Message, now: Nanos, fx: Effects): void {
+    if (msg.kind === 'rsp') {
+      const q = this.qs[msg.queue];
+      if (!q) return;
+      q.ring.onResponses(msg.rspProd, msg.reqEvent);
+      q.pending.pushBatch(msg.batch);
+    } else if (msg.kind === 'evt') {
+      this.onEvent(msg.port, now, fx);
+    }
+  }
+
+  timer(tag: number, now: Nanos, fx: Effects): void {
+    const kind = tag % 4;
+    const rest = Math.floor(tag / 4);
+    const n = this.qs.length;
+    const q = this.qs[rest % n];
+    if (!q) return;
+    if (kind === KIND_POLL_START) this.pollStart(q, now, fx);
+    else if (kind === KIND_POLL_END) this.pollEnd(q, now, fx);
+    else if (kind === KIND_TIMER && Math.floor(rest / n) === q.timerGen) this.timerTick(q, now, fx);
+  }
+
+  /** An event-channel notification: set pending; if it raises an upcall, the vCPU takes a virtual interrupt. */
+  private onEvent(port: number, now: Nanos, fx: Effects): void {
+    const q = this.qs[port];
+    if (!q) return;
+    if (!this.evtchn.send(port)) return; // merged into a pending upcall, or masked
+    const done = q.core.run(now, this.cfg.costs.frontend.virq, 'virq');
+    q.stats.virqs++;
+    this.evtchn.ackUpcall(port);
+    this.evtchn.clearPending(port);
+    if (q.napi !== NAPI_IDLE) {
+      q.stats.virqsWhilePolling++;
+      return;
+    }
+    this.schedulePoll(q, done, fx);
+  }
+
+  private schedulePoll(q: RxQueue, at: Nanos, fx: Effects): void {
+    q.napi = NAPI_SCHEDULED;
+    q.timerGen++; // a poll supersedes a pending coalescing timer
+    fx.timer(at, KIND_POLL_START + 4 * q.index);
+  }
+
+  /** NAPI poll: consume up to `budget` responses, deliver each packet to the application in turn. */
+  private pollStart(q: RxQueue, now: Nanos, fx: Effects): void {
+    q.napi = NAPI_POLLING;
+    q.stats.polls++;
+    const f = this.cfg.costs.frontend;
+    const p = q.pending;
+    const n = Math.min(this.cfg.budget, p.length);
+    const start = q.core.busyUntil > now ? q.core.busyUntil : now;
+    let t = start + f.pollOverhead;
+    const measureFrom = this.cfg.measureFrom;
+    const nextSeq = this.nextSeq;
+    const hist = this.latency;
+    let bytes = 0;
+    let measured = 0;
+    let measuredBytes = 0;
+    for (let k = 0; k < n; k++) {
+      const len = p.lenAt(k);
+      const flow = p.flowAt(k);
+      const seq = p.seqAt(k);
+      t += f.perPacket + len * f.perByte;
+      bytes += len;
+      if (seq < (nextSeq[flow] as number)) this.reordered++;
+      else nextSeq[flow] = seq + 1;
+      if (t >= measureFrom) {
+        hist.record(t - p.atAt(k));
+        measured++;
+        measuredBytes += len;
+      }
+    }
+    p.discard(n);
+    q.ring.consume(n);
+    // The vCPU processes the packets back to back, then re-posts their buffers.
+    const cost = t - start + n * f.refillPerPacket;
+    const done = q.core.run(now, cost, 'poll');
+    q.lastPollCount = n;
+    q.lastPollBytes = bytes;
+    q.stats.delivered += n;
+    q.stats.deliveredBytes += bytes;
+    this.delivered += n;
+    this.deliveredBytes += bytes;
+    this.measuredDelivered += measured;
+    this.measuredBytes += measuredBytes;
+    fx.timer(done, KIND_POLL_END + 4 * q.index);
+  }
+
+  /** End of a poll: refill the ring, then either keep polling or complete NAPI and re-arm. */
+  private pollEnd(q: RxQueue, now: Nanos, fx: Effects): void {
+    const n = q.lastPollCount;
+    if (n > 0) q.ring.postRequests(n);
+    if (q.coalescer) q.coalescer.onFire(now, n, q.lastPollBytes);
+    if (n >= this.cfg.budget) {
+      // Used the whole budget: stay on the poll list.
+      const t = this.publish(q, now, fx);
+      this.schedulePoll(q, t, fx);
+      return;
+    }
+    let again: boolean;
+    let pollAfter = Infinity;
+    if (q.coalescer) {
+      // Room the back end still has: RX buffers posted that no response has filled yet.
+      const room = (q.ring.reqProdPvt - q.ring.rspProd) >>> 0;
+      const ahead = Math.max(1, Math.min(q.ring.size, Math.floor(q.coalescer.eventAhead(now, room))));
+      again = q.ring.armResponseEvent(ahead);
+      pollAfter = q.coalescer.pollAfter(now);
+    } else {
+      again = q.ring.finalCheck(1);
+    }
+    const t = this.publish(q, now, fx);
+    if (again) {
+      this.schedulePoll(q, t, fx);
+      return;
+    }
+    q.napi = NAPI_IDLE;
+    if (pollAfter !== Infinity) {
+      q.timerGen++;
+      fx.timer(t + pollAfter, KIND_TIMER + 4 * (q.index + this.qs.length * q.timerGen));
+    }
+  }
+
+  /** Front-end coalescing timer: a cheap guest tick polls whatever accumulated. */
+  private timerTick(q: RxQueue, now: Nanos, fx: Effects): void {
+    if (q.napi !== NAPI_IDLE) return;
+    const done = q.core.run(now, this.cfg.costs.frontend.timerTick, 'timer');
+    if (q.pending.length > 0) {
+      q.stats.timerPolls++;
+      this.schedulePoll(q, done, fx);
+      return;
+    }
+    // Quiet queue: fall back to eager notification so a trickle is not held back.
+    q.stats.idleTimerTicks++;
+    const again = q.ring.finalCheck(1);
+    const t = this.publish(q, done, fx);
+    if (again) this.schedulePoll(q, t, fx);
+  }
+
+  /** Push new requests (notify the back end if its req_event says so) and send our ring writes. Returns when done. */
+  private publish(q: RxQueue, now: Nanos, fx: Effects): Nanos {
+    const notify = q.ring.pushRequests();
+    let t = now;
+    if (notify) {
+      t = q.core.run(now, this.cfg.costs.frontend.notify, 'notify');
+      q.stats.reqNotifies++;
+    }
+    fx.send(
+      this.cfg.workers[q.index] as ActorRef,
+      {
+        kind: 'req',
+        vm: this.cfg.vm,
+        queue: q.index,
+        reqProd: q.ring.reqProd,
+        rspEvent: q.ring.rspEvent,
+        rspProdSeen: q.ring.rspProd,
+        notify,
+      },
+      t,
+    );
+    return t;
+  }
+}

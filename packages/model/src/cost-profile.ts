@@ -1,0 +1,46 @@
+// The emulated CPU cost profile: what each unit of datapath work costs, in ns (numbers come from a profile YAML).
+/** Emulated CPU costs in ns (fractional allowed for per-byte costs). See the cost profile YAML for sources. */
+export interface CostProfile {
+  readonly name: string;
+  readonly nic: {
+    /** Physical interrupt entry + handler on the driver domain core. */
+    readonly irq: number;
+  };
+  readonly backend: {
+    /** Driver NAPI poll overhead per DMA batch. */
+    readonly perBatch: number;
+    /** Driver receive + bridge demux + vRSS steering per packet. */
+    readonly perPacket: number;
+  };
+  readonly worker: {
+    /** Fixed overhead of one netback RX pass (thread wake-up, batch set-up, grant-copy hypercall). */
+    readonly perPass: number;
+    /** Per-packet grant copy and response set-up. */
+    readonly perPacket: number;
+    /** Per-byte copy cost (ns/byte). */
+    readonly perByte: number;
+    /** Event-channel notify hypercall. */
+    readonly notify: number;
+    /** Driver-domain timer interrupt (back-end coalescing timer). */
+    readonly timer: number;
+  };
+  readonly frontend: {
+    /** Virtual interrupt delivery: VM exit/entry, event-channel upcall, handler scheduling NAPI. */
+    readonly virq: number;
+    /** Fixed overhead of one NAPI poll. */
+    readonly pollOverhead: number;
+    /** Guest network stack + application receive per packet. */
+    readonly perPacket: number;
+    /** Guest per-byte cost (ns/byte). */
+    readonly perByte: number;
+    /** Re-posting one RX buffer (grant + request). */
+    readonly refillPerPacket: number;
+    /** A guest timer tick that polls (front-end coalescing). */
+    readonly timerTick: number;
+    /** Notify hypercall when new requests must wake the back-end. */
+    readonly notify: number;
+  };
+  /** One-way delay of a message between actors on one host (shared-page visibility, event-channel signal). */
+  readonly link: number;
+}
+

@@ -1,0 +1,215 @@
+// The physical NIC actor: traffic on the wire, hardware RSS into RX queues, physical interrupt moderation, DMA to the driver.
+import { createCoalescer, PacketFifo, TrafficSource } from '@splitnet/model';
+import type {
+  Actor,
+  ActorRef,
+  ArrivalView,
+  Coalescer,
+  Effects,
+  GeneratorSpec,
+  Message,
+  Nanos,
+  PolicySpec,
+} from '@splitnet/model';
+
+export interface NicConfig {
+  readonly id: string;
+  /** The driver-domain back-end that receives DMA batches. */
+  readonly backend: ActorRef;
+  readonly queues: number;
+  /** Hardware RX descriptors per queue; frames arriving to a full ring are dropped (`nic-ring-full`). */
+  readonly ringSize: number;
+  /** NAPI budget of the driver's poll: the most frames one DMA batch carries. */
+  readonly budget: number;
+  readonly linkGbps: number;
+  readonly generators: readonly GeneratorSpec[];
+  readonly flowCount: number;
+  /** Hardware RSS result per flow: the RX queue (Toeplitz hash → indirection table). */
+  readonly flowQueue: Uint16Array;
+  /** Physical interrupt moderation policy (one instance per queue). */
+  readonly policy: PolicySpec;
+  readonly seed: number;
+  /**
+   * How far ahead of the current time frames are generated. Frames are emitted at exact times;
+   * looking ahead only lets moderation decisions ("the 32nd frame arrives at t") be computed
+   * without waking at every frame. Any value gives the same results; it trades events for memory.
+   */
+  readonly lookahead: Nanos;
+}
+
+export interface NicQueueStats {
+  irqs: number;
+  polls: number;
+  dmaBatches: number;
+  dmaFrames: number;
+  dropsRingFull: number;
+}
+
+/** One hardware RX queue: frames still on the wire (known future arrivals) and frames in the descriptor ring. */
+class HwQueue implements ArrivalView {
+  readonly wire = new PacketFifo(256);
+  readonly ring = new PacketFifo(256);
+  irqEnabled = true;
+  lastFireAt = -Infinity;
+  readonly stats: NicQueueStats = { irqs: 0, polls: 0, dmaBatches: 0, dmaFrames: 0, dropsRingFull: 0 };
+  constructor(readonly coalescer: Coalescer) {}
+
+  get known(): number {
+    return this.ring.length + this.wire.length;
+  }
+  arrivalAt(k: number): Nanos {
+    const r = this.ring.length;
+    return k < r ? this.ring.atAt(k) : this.wire.atAt(k - r);
+  }
+}
+
+export class NicActor implements Actor {
+  readonly id: string;
+  private readonly source: TrafficSource;
+  private readonly hw: HwQueue[] = [];
+  private timerGen = 0;
+  private timerAt = Infinity;
+  /** Frames that have reached the NIC (settled arrivals). */
+  emitted = 0;
+  emittedBytes = 0;
+  private settledTo: Nanos = -1;
+
+  constructor(private readonly cfg: NicConfig) {
+    this.id = cfg.id;
+    this.source = new TrafficSource(cfg.generators, cfg.flowCount, cfg.linkGbps, cfg.seed);
+    for (let q = 0; q < cfg.queues; q++) this.hw.push(new HwQueue(createCoalescer(cfg.policy)));
+  }
+
+  queueStats(): readonly NicQueueStats[] {
+    return this.hw.map((h) => h.stats);
+  }
+
+  /** Frames currently held in hardware rings (arrived, not yet DMA'd to the driver). */
+  heldPackets(): number {
+    let n = 0;
+    for (const h of this.hw) n += h.ring.length;
+    return n;
+  }
+
+  /** Frames dropped because a hardware ring was full. */
+  drops(): number {
+    let n = 0;
+    for (const h of this.hw) n += h.stats.dropsRingFull;
+    return n;
+  }
+
+  start(now: Nanos, fx: Effects): void {
+    this.wake(now, fx);
+  }
+
+  receive(msg: Message, now: Nanos, fx: Effects): void {
+    if (msg.kind !== 'poll') return;
+    const h = this.hw[msg.nicQueue];
+    if (!h) return;
+    this.generate(now);
+    this.settle(now);
+    h.stats.polls++;
+    const sent = this.dma(h, msg.nicQueue, now, false, fx);
+    // A batch shorter than the budget completes the driver's NAPI poll: the queue's interrupt is re-enabled.
+    if (sent < this.cfg.budget) h.irqEnabled = true;
+    this.decide(now, fx);
+  }
+
+  timer(tag: number, now: Nanos, fx: Effects): void {
+    if (tag !== this.timerGen) return; // superseded
+    this.timerAt = Infinity;
+    this.wake(now, fx);
+  }
+
+  /** Bring arrivals up to `now` (counts emitted frames and ring-full drops exactly). */
+  settle(now: Nanos): void {
+    if (now <= this.settledTo) return;
+    this.settledTo = now;
+    const ringSize = this.cfg.ringSize;
+    for (const h of this.hw) {
+      const w = h.wire;
+      let n = 0;
+      const wl = w.length;
+      while (n < wl && w.atAt(n) <= now) n++;
+      if (n === 0) continue;
+      for (let k = 0; k < n; k++) {
+        const len = w.lenAt(k);
+        this.emitted++;
+        this.emittedBytes += len;
+        if (h.ring.length >= ringSize) {
+          // No delivery happens between two settle points, so these frames met a full ring.
+          h.stats.dropsRingFull++;
+        } else {
+          h.ring.push(w.flowAt(k), w.seqAt(k), len, w.atAt(k));
+        }
+      }
+      w.discard(n);
+    }
+  }
+
+  private wake(now: Nanos, fx: Effects): void {
+    this.generate(now);
+    this.settle(now);
+    this.decide(now, fx);
+  }
+
+  /** Pull frames from the traffic source into the queues' wire FIFOs up to now + lookahead. */
+  private generate(now: Nanos): void {
+    const src = this.source;
+    const horizon = now + this.cfg.lookahead;
+    const fq = this.cfg.flowQueue;
+    while (src.peek() <= horizon) {
+      src.take();
+      const q = fq[src.flow] ?? 0;
+      (this.hw[q] as HwQueue).wire.push(src.flow, src.seq, src.len, src.at);
+    }
+  }
+
+  /** Raise due interrupts and schedule the next wake-up. */
+  private decide(now: Nanos, fx: Effects): void {
+    let next = Infinity;
+    const hw = this.hw;
+    for (let q = 0; q < hw.length; q++) {
+      const h = hw[q] as HwQueue;
+      if (!h.irqEnabled || h.known === 0) continue;
+      const t = h.coalescer.fireAt(h, h.lastFireAt, this.cfg.ringSize - h.ring.length);
+      if (t <= now && h.ring.length > 0) {
+        h.stats.irqs++;
+        h.lastFireAt = now;
+        const sent = this.dma(h, q, now, true, fx);
+        // The interrupt starts the driver's NAPI poll; a full batch keeps it polling (interrupt stays off).
+        h.irqEnabled = sent < this.cfg.budget;
+        if (h.irqEnabled && h.known > 0) {
+          const t2 = h.coalescer.fireAt(h, h.lastFireAt, this.cfg.ringSize - h.ring.length);
+          if (t2 < next) next = t2 > now ? t2 : now + 1;
+        }
+      } else if (t < next) {
+        next = t > now ? t : now + 1;
+      }
+    }
+    const p = this.source.peek();
+    if (p !== Infinity) {
+      const regen = p - this.cfg.lookahead;
+      if (regen < next) next = regen > now ? regen : now + this.cfg.lookahead;
+    }
+    if (next !== Infinity && next < this.timerAt) {
+      this.timerGen++;
+      this.timerAt = next;
+      fx.timer(next, this.timerGen);
+    }
+  }
+
+  /** DMA up to `budget` arrived frames to the back-end; returns how many. */
+  private dma(h: HwQueue, q: number, now: Nanos, irq: boolean, fx: Effects): number {
+    const n = Math.min(h.ring.length, this.cfg.budget);
+    if (n === 0) return 0;
+    let bytes = 0;
+    if (irq) bytes = h.ring.bytesOf(n);
+    const batch = h.ring.shiftBatch(n);
+    h.stats.dmaBatches++;
+    h.stats.dmaFrames += n;
+    if (irq) h.coalescer.onFire(now, n, bytes);
+    fx.send(this.cfg.backend, { kind: 'dma', nicQueue: q, irq, batch }, now);
+    return n;
+  }
+}

@@ -1,0 +1,218 @@
+// Scenario compiler: YAML text → overrides → validation with located errors → defaults → frozen CompiledScenario.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname } from 'node:path';
+import { SplitnetError, type Nanos } from '@splitnet/model';
+import { stringify } from 'yaml';
+import { readCosts, resolveProfileMap } from './cost-profile.js';
+import { Field, readDuration, readEnum, readInt, readMap, readString } from './field.js';
+import { buildFlowTable } from './flow-table.js';
+import { formatPath, ScenarioIssue } from './issue.js';
+import { applyOverrides, overrideAt, parseOverride, type Override, type OverrideOwnership } from './overrides.js';
+import { readCoalescing } from './coalescing.js';
+import { readTopology } from './topology.js';
+import { readTraffic } from './traffic.js';
+import type { CompiledScenario } from './types.js';
+import { formatDuration } from './units.js';
+import { parseYamlSource, type YamlSource } from './yaml-source.js';
+
+export interface CompileOptions {
+  /** `path=value` strings from `--set`, applied in order before validation. */
+  readonly overrides?: readonly string[];
+  /** `--seed`: replaces the scenario's seed. */
+  readonly seed?: number;
+  /** `--duration`: replaces the scenario's duration (warm-up and sample interval defaults follow it). */
+  readonly duration?: string;
+}
+
+export const SCENARIO_KEYS = [
+  'name',
+  'description',
+  'seed',
+  'duration',
+  'warmup',
+  'sampleInterval',
+  'runtime',
+  'topology',
+  'traffic',
+  'coalescing',
+  'napi',
+  'costs',
+] as const;
+
+const DEFAULT_DURATION = 100_000_000; // 100 ms
+/** Longest run a scenario may ask for; beyond an emulated hour a typo (s for ms) is likelier. */
+const MAX_DURATION = 3_600_000_000_000;
+/** Bounds the metrics time series. */
+const MAX_SAMPLES = 100_000;
+const RUNTIMES = ['sim'] as const;
+const PLANNED_RUNTIMES = ['live', 'lockstep'];
+
+/** Read, parse, validate and compile a scenario file. A file that cannot be read is E_FILE. */
+export function loadScenarioFile(path: string, opts: CompileOptions = {}): CompiledScenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a scenario file' : 'cannot be read';
+    throw new SplitnetError('E_FILE', `${path}: ${why}`, { cause: err });
+  }
+  return compileScenarioText(text, path, opts);
+}
+
+/**
+ * Compile scenario text. `source` names it in messages (a path, or `<inline>`); a relative cost
+ * profile path is looked up next to it.
+ */
+export function compileScenarioText(text: string, source: string, opts: CompileOptions = {}): CompiledScenario {
+  const overrides = optionOverrides(opts);
+  const yaml = parseYamlSource(text, source);
+  const { value, owned } = applyOverrides(yaml.value, overrides);
+  try {
+    return compileValue(value, source);
+  } catch (err) {
+    throw locate(err, yaml, owned);
+  }
+}
+
+/** `--set`, `--seed` and `--duration` as overrides, in that order so that the dedicated flags win. */
+function optionOverrides(opts: CompileOptions): Override[] {
+  const out = (opts.overrides ?? []).map(parseOverride);
+  if (opts.seed !== undefined) out.push({ label: `--seed ${opts.seed}`, path: ['seed'], value: opts.seed });
+  if (opts.duration !== undefined) out.push({ label: `--duration ${opts.duration}`, path: ['duration'], value: opts.duration });
+  return out;
+}
+
+/** A ScenarioIssue becomes one line: `<file>:<line>:<col>: <path>: <detail>`, or `--set …: <path>: <detail>`. */
+function locate(err: unknown, yaml: YamlSource, overrides: readonly OverrideOwnership[]): unknown {
+  if (!(err instanceof ScenarioIssue)) return err;
+  const override = overrideAt(err.path, overrides);
+  let where: string;
+  if (override !== undefined) {
+    where = override.label;
+  } else {
+    const { line, col } = yaml.locate(err.path, err.atKey);
+    where = `${yaml.name}:${line}:${col}`;
+  }
+  const path = formatPath(err.shownPath);
+  // A cross-field rule may be broken by a --set elsewhere: say so, or the file looks fine to its reader.
+  const cause = override === undefined ? err.related.map((p) => overrideAt(p, overrides)).find((o) => o !== undefined) : undefined;
+  const via = cause === undefined ? '' : ` (with ${cause.label})`;
+  return new SplitnetError('E_SCENARIO', `${where}: ${path === '' ? '' : `${path}: `}${err.detail}${via}`, { cause: err });
+}
+
+function defaultName(source: string): string {
+  const base = basename(source, extname(source)).replace(/^<(.*)>$/, '$1');
+  return base === '' ? 'scenario' : base;
+}
+
+/** The directory relative cost-profile paths are found from. */
+function baseDirOf(source: string): string {
+  return /^<.*>$/.test(source) ? '.' : dirname(source);
+}
+
+/** 1, 2 or 5 × 10^k ns, the largest not above `ns`: sample intervals people can read off a plot axis. */
+function niceInterval(ns: number): Nanos {
+  if (ns < 1) return 1;
+  const decade = 10 ** Math.floor(Math.log10(ns));
+  for (const m of [5, 2, 1]) if (m * decade <= ns) return m * decade;
+  return decade;
+}
+
+function compileValue(value: unknown, source: string): CompiledScenario {
+  const root = new Field(value, []);
+  const map = readMap(root, SCENARIO_KEYS, 'a map of scenario settings (name, duration, topology, traffic, …)');
+
+  const name = readString(map.get('name'), defaultName(source));
+  if (name === '') map.get('name').expected('a non-empty name');
+  const description = readString(map.get('description'), '');
+  const seed = readInt(map.get('seed'), 1, { min: 0, max: Number.MAX_SAFE_INTEGER });
+
+  const durationField = map.get('duration');
+  const duration = readDuration(durationField, DEFAULT_DURATION, 1);
+  if (duration > MAX_DURATION) durationField.expected('a duration up to 3600s');
+  const warmupField = map.get('warmup');
+  // Start-up transients (rings filling, adaptive policies settling) are excluded from the summary by default.
+  const warmup = readDuration(warmupField, Math.floor(duration / 10));
+  if (warmup >= duration) {
+    warmupField.expected(`a warm-up shorter than the duration (${formatDuration(duration)})`, '', [durationField.path]);
+  }
+  const sampleField = map.get('sampleInterval');
+  const sampleInterval = readDuration(sampleField, niceInterval(duration / 100), 1);
+  if (sampleInterval > duration) {
+    sampleField.expected(`at most the duration (${formatDuration(duration)})`, '', [durationField.path]);
+  }
+  if (duration / sampleInterval > MAX_SAMPLES) {
+    const least = Math.ceil(duration / MAX_SAMPLES);
+    sampleField.expected(`at least ${formatDuration(least)} (at most ${MAX_SAMPLES} samples per run)`, '', [durationField.path]);
+  }
+
+  const runtimeField = map.get('runtime');
+  if (typeof runtimeField.value === 'string' && PLANNED_RUNTIMES.includes(runtimeField.value)) {
+    runtimeField.expected('"sim"', ` (${runtimeField.value} mode is not implemented yet)`);
+  }
+  const runtime = readEnum(runtimeField, 'sim', RUNTIMES);
+
+  const topology = readTopology(map.get('topology'));
+  const generators = readTraffic(map.get('traffic'), {
+    vmCount: topology.compiled.vms.length,
+    vmCountPath: ['topology', 'vms', 'count'],
+    duration,
+    durationPath: durationField.path,
+    linkBitsPerSecond: topology.linkBitsPerSecond,
+  });
+  const flows = buildFlowTable(generators);
+  const coalescing = readCoalescing(map.get('coalescing'));
+  const napiMap = readMap(map.get('napi'), ['budget']);
+  const budget = readInt(napiMap.get('budget'), 64, { min: 1, max: 4096 }, 'packets');
+  const costs = readCosts(map.get('costs'), baseDirOf(source));
+
+  const resolved = {
+    name,
+    description,
+    seed,
+    duration: formatDuration(duration),
+    warmup: formatDuration(warmup),
+    sampleInterval: formatDuration(sampleInterval),
+    runtime,
+    topology: topology.resolved,
+    traffic: generators.map((g) => g.resolved),
+    coalescing: coalescing.resolved,
+    napi: { budget },
+    costs: resolveProfileMap(costs),
+  };
+  const compiled: CompiledScenario = {
+    source,
+    name,
+    description,
+    seed,
+    duration,
+    warmup,
+    sampleInterval,
+    runtime,
+    topology: topology.compiled,
+    traffic: { generators: generators.map((g) => g.spec), flows },
+    coalescing: coalescing.compiled,
+    napi: { budget },
+    costs,
+    resolved,
+  };
+  return deepFreeze(compiled);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * The resolved scenario as YAML, ready to save next to results as `scenario.resolved.yaml`;
+ * compiling it gives the same scenario.
+ */
+export function formatResolvedYaml(scenario: CompiledScenario): string {
+  const header = `# ${scenario.name}: resolved from ${scenario.source} with every default filled in.\n# Compiling this file reproduces the same run.\n`;
+  return header + stringify(scenario.resolved, { lineWidth: 0, flowCollectionPadding: false });
+}

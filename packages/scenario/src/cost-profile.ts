@@ -1,0 +1,184 @@
+// Cost profiles: the emulated CPU cost of each datapath step, loaded from named YAML files or paths, validated, and overridden per scenario.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, extname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SplitnetError } from '@splitnet/model';
+import { isPlainMap, readMap, readNumber, readString, Field, type MapField } from './field.js';
+import { ScenarioIssue, formatPath } from './issue.js';
+import { didYouMean } from './suggest.js';
+import type { CostProfile } from './types.js';
+import { parseYamlSource, type YamlSource } from './yaml-source.js';
+
+/** From dist/src/cost-profile.js (and from src/ under a TS loader) both land on packages/scenario/profiles/. */
+const PROFILES_DIR = fileURLToPath(new URL('../../profiles/', import.meta.url));
+
+export const DEFAULT_PROFILE = 'default';
+
+/** Every number a profile holds, section by section; `link` is a top-level number. */
+const SECTIONS = {
+  nic: ['irq'],
+  backend: ['perBatch', 'perPacket'],
+  worker: ['perPass', 'perPacket', 'perByte', 'notify', 'timer'],
+  frontend: ['virq', 'pollOverhead', 'perPacket', 'perByte', 'refillPerPacket', 'timerTick', 'notify'],
+} as const satisfies Record<string, readonly string[]>;
+type Section = keyof typeof SECTIONS;
+const SECTION_NAMES = Object.keys(SECTIONS) as Section[];
+const PROFILE_KEYS = ['name', 'description', ...SECTION_NAMES, 'link'];
+/** A second of CPU per packet is no longer a cost model; it is a typo. */
+const MAX_COST_NS = 1e9;
+
+export interface ProfileInfo {
+  /** What a scenario writes after `costs:`. */
+  readonly name: string;
+  readonly description: string;
+  readonly path: string;
+}
+
+/** The built-in profiles, sorted by name. */
+export function listProfiles(): readonly ProfileInfo[] {
+  return builtInNames().map((name) => {
+    const path = resolve(PROFILES_DIR, `${name}.yaml`);
+    const source = parseYamlSource(readFileSync(path, 'utf8'), path);
+    const description = isPlainMap(source.value) && typeof source.value['description'] === 'string' ? source.value['description'] : '';
+    return { name, description, path };
+  });
+}
+
+function builtInNames(): string[] {
+  if (!existsSync(PROFILES_DIR)) return [];
+  return readdirSync(PROFILES_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
+}
+
+/** A path rather than a name: it has a directory part or a YAML extension. */
+function looksLikePath(text: string): boolean {
+  return /[\\/]/.test(text) || /\.ya?ml$/i.test(text);
+}
+
+/**
+ * A built-in profile by name, or a profile file by path (relative paths against `baseDir`,
+ * default the current directory). Unknown names are E_USAGE, missing files E_FILE, invalid
+ * contents E_SCENARIO located in the profile file.
+ */
+export function loadCostProfile(nameOrPath: string, baseDir = '.'): CostProfile {
+  const path = resolveProfile(nameOrPath, baseDir);
+  if (typeof path !== 'string') throw new SplitnetError('E_USAGE', path.problem);
+  return loadProfileFile(path, looksLikePath(nameOrPath) ? nameOrPath : path);
+}
+
+/** The file a name or path refers to, or why there is none. */
+function resolveProfile(nameOrPath: string, baseDir: string): string | { problem: string } {
+  if (looksLikePath(nameOrPath)) return isAbsolute(nameOrPath) ? nameOrPath : resolve(baseDir, nameOrPath);
+  const names = builtInNames();
+  if (names.includes(nameOrPath)) return resolve(PROFILES_DIR, `${nameOrPath}.yaml`);
+  return { problem: `unknown cost profile ${JSON.stringify(nameOrPath)} (built-in profiles: ${names.join(', ')}${didYouMean(nameOrPath, names)}; or give a path to a .yaml file)` };
+}
+
+function loadProfileFile(path: string, shownAs: string): CostProfile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SplitnetError('E_FILE', `${shownAs}: no such file`, { cause: err });
+  }
+  const source = parseYamlSource(text, shownAs);
+  const fallbackName = basename(path, extname(path));
+  try {
+    return readProfile(new Field(source.value, []), undefined, fallbackName);
+  } catch (err) {
+    throw locatedIssue(err, source);
+  }
+}
+
+/** Turn a ScenarioIssue into a one-line `file:line:col: path: …` SplitnetError (anything else passes through). */
+export function locatedIssue(err: unknown, source: YamlSource): unknown {
+  if (!(err instanceof ScenarioIssue)) return err;
+  const { line, col } = source.locate(err.path, err.atKey);
+  const path = formatPath(err.shownPath);
+  return new SplitnetError('E_SCENARIO', `${source.name}:${line}:${col}: ${path === '' ? '' : `${path}: `}${err.detail}`, { cause: err });
+}
+
+/**
+ * Read a profile map. With no `base` every number is required (a profile file is complete);
+ * with a base, given numbers replace the base's (a scenario's `override:`).
+ */
+export function readProfile(field: Field, base: CostProfile | undefined, fallbackName: string): CostProfile {
+  const keys = base === undefined ? PROFILE_KEYS : [...SECTION_NAMES, 'link'];
+  const map = readMap(field, keys, base === undefined ? 'a cost profile map' : 'a map of costs to override');
+  if (base === undefined && field.absent) field.expected('a cost profile map');
+  const nameField = map.get('name');
+  const name = base?.name ?? readString(nameField, fallbackName);
+  if (name === '') nameField.expected('a non-empty profile name');
+  if (base === undefined) readString(map.get('description'), '');
+  const number = (f: Field, baseValue: number | undefined): number => {
+    if (f.absent && baseValue === undefined) f.expected('a cost in ns (a number ≥ 0)');
+    return readNumber(f, baseValue ?? 0, { min: 0, max: MAX_COST_NS }, 'ns');
+  };
+  const section = <S extends Section>(s: S): Record<(typeof SECTIONS)[S][number], number> => {
+    const sectionField = map.get(s);
+    if (base === undefined && sectionField.absent) sectionField.expected(`a map of ${SECTIONS[s].join(', ')}`);
+    const sectionMap: MapField = readMap(sectionField, SECTIONS[s]);
+    const out: Record<string, number> = {};
+    const baseSection = base?.[s] as Readonly<Record<string, number>> | undefined;
+    for (const key of SECTIONS[s]) out[key] = number(sectionMap.get(key), baseSection?.[key]);
+    return out as Record<(typeof SECTIONS)[S][number], number>;
+  };
+  return {
+    name,
+    nic: section('nic'),
+    backend: section('backend'),
+    worker: section('worker'),
+    frontend: section('frontend'),
+    link: number(map.get('link'), base?.link),
+  };
+}
+
+/** The profile written out in full, the form the resolved scenario uses so that it needs no file. */
+export function resolveProfileMap(profile: CostProfile): Record<string, unknown> {
+  return {
+    name: profile.name,
+    nic: { ...profile.nic },
+    backend: { ...profile.backend },
+    worker: { ...profile.worker },
+    frontend: { ...profile.frontend },
+    link: profile.link,
+  };
+}
+
+/**
+ * The scenario's `costs`: a profile name or path (relative to the scenario's directory), or
+ * `{ profile: <name or path>, override: { … } }`, or a complete profile written inline (what the
+ * resolved scenario contains).
+ */
+export function readCosts(field: Field, baseDir: string): CostProfile {
+  if (field.absent) return loadCostProfile(DEFAULT_PROFILE);
+  if (typeof field.value === 'string') return loadReferenced(field, baseDir);
+  const what = 'a profile name, a path to a profile file, or { profile: <name or path>, override: { … } }';
+  if (!isPlainMap(field.value)) field.expected(what);
+  const keys = Object.keys(field.value);
+  const isReference = keys.includes('profile') || keys.includes('override');
+  if (!isReference) {
+    // Spelling is checked against both forms so that `profil:` suggests `profile`.
+    readMap(field, [...PROFILE_KEYS, 'profile', 'override'], what);
+    return readProfile(field, undefined, 'inline');
+  }
+  const map = readMap(field, ['profile', 'override'], what);
+  const profileField = map.get('profile');
+  const base = profileField.absent ? loadCostProfile(DEFAULT_PROFILE) : loadReferenced(profileField, baseDir);
+  return readProfile(map.get('override'), base, base.name);
+}
+
+function loadReferenced(field: Field, baseDir: string): CostProfile {
+  if (typeof field.value !== 'string' || field.value === '') field.expected('a profile name or a path to a profile file');
+  const found = resolveProfile(field.value, baseDir);
+  const names = builtInNames();
+  if (typeof found !== 'string') {
+    field.expected(`a built-in profile (${names.join(', ')}) or a path to a .yaml file`, ` (no such profile${didYouMean(field.value, names)})`);
+  }
+  if (!existsSync(found)) field.expected(`a built-in profile (${names.join(', ')}) or a path to a .yaml file`, ` (no such file: ${found})`);
+  // Messages about the profile's contents name it as written when that also finds it from the current directory.
+  const shown = looksLikePath(field.value) && resolve(field.value) === found ? field.value : found;
+  return loadProfileFile(found, shown);
+}

@@ -1,0 +1,207 @@
+// The `traffic` section: generators (rate, pattern, frame sizes, protocol, timing, target VMs), compiled to GeneratorSpecs.
+import { WIRE_OVERHEAD_BYTES, type GeneratorSpec, type Nanos, type PacketSize, type TrafficPattern } from '@splitnet/model';
+import { readDuration, readEnum, readInt, readList, readMap, readRate, readString, type Field, type MapField } from './field.js';
+import type { Path } from './issue.js';
+import { formatDuration, formatRate, type Rate } from './units.js';
+
+export const GENERATOR_KEYS = ['name', 'vms', 'flows', 'rate', 'pattern', 'size', 'protocol', 'ipVersion', 'start', 'stop'] as const;
+
+/** Generator g sends from 10.g.x.y, and 10.255.x.y is where VMs live: 255 generators at most. */
+export const MAX_GENERATORS = 255;
+/** Flow i of a generator sends from host i+1 of a /16. */
+export const MAX_FLOWS_PER_GENERATOR = 65535;
+/** Bounds the flow table's memory (one small object per flow). */
+export const MAX_FLOWS = 1 << 20;
+export const MIN_FRAME = 64;
+export const MAX_FRAME = 9018;
+
+/** A generator as read, before the flow table is laid out. */
+export interface GeneratorInput {
+  readonly spec: GeneratorSpec;
+  /** Destination VM indexes, flows assigned round-robin over them. */
+  readonly vms: readonly number[];
+  readonly protocol: 'tcp' | 'udp';
+  readonly ipVersion: 4 | 6;
+  readonly resolved: Record<string, unknown>;
+}
+
+export interface TrafficContext {
+  readonly vmCount: number;
+  readonly vmCountPath: Path;
+  readonly duration: Nanos;
+  readonly durationPath: Path;
+  readonly linkBitsPerSecond: number;
+}
+
+export function readTraffic(field: Field, ctx: TrafficContext): GeneratorInput[] {
+  const items = readList(field, 'a list of generators');
+  // No traffic section: one generator at line rate to every VM, so an empty scenario still runs something meaningful.
+  const fields = items ?? [field.at(0, undefined)];
+  if (fields.length === 0) field.expected('at least one generator');
+  if (fields.length > MAX_GENERATORS) field.expected(`at most ${MAX_GENERATORS} generators`);
+  const out: GeneratorInput[] = [];
+  const names = new Map<string, number>();
+  let firstFlow = 0;
+  for (const [g, item] of fields.entries()) {
+    const gen = readGenerator(item, g, firstFlow, ctx);
+    const earlier = names.get(gen.spec.name);
+    if (earlier !== undefined) {
+      item.at('name', gen.spec.name).expected('a name no other generator uses', ` (traffic[${earlier}] has it)`);
+    }
+    names.set(gen.spec.name, g);
+    firstFlow += gen.spec.flows;
+    if (firstFlow > MAX_FLOWS) {
+      item.at('flows', gen.spec.flows).expected(`at most ${MAX_FLOWS} flows over all generators`, ` (${firstFlow} counting this one)`);
+    }
+    out.push(gen);
+  }
+  return out;
+}
+
+function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficContext): GeneratorInput {
+  const map = readMap(field, GENERATOR_KEYS, 'a generator map');
+  const name = readString(map.get('name'), `gen${g}`);
+  if (name === '') map.get('name').expected('a non-empty name');
+  const vms = readVms(map.get('vms'), ctx);
+  const flows = readInt(map.get('flows'), 8, { min: 1, max: MAX_FLOWS_PER_GENERATOR });
+  const rateField = map.get('rate');
+  const rate: Rate = rateField.absent ? { kind: 'bits', bitsPerSecond: ctx.linkBitsPerSecond } : readRate(rateField);
+  const { pattern, resolved: patternResolved } = readPattern(map.get('pattern'));
+  const { size, resolved: sizeResolved, mean } = readSize(map.get('size'));
+  const protocol = readEnum(map.get('protocol'), 'tcp', ['tcp', 'udp'] as const);
+  const ipVersion = readIpVersion(map.get('ipVersion'));
+  const startField = map.get('start');
+  const start = readDuration(startField, 0);
+  if (start >= ctx.duration) {
+    startField.expected(`a start before the end of the run (duration ${formatDuration(ctx.duration)})`, '', [ctx.durationPath]);
+  }
+  const stopField = map.get('stop');
+  const stop = readDuration(stopField, ctx.duration);
+  if (stop <= start) {
+    stopField.expected(`a stop after start (${formatDuration(start)})`, '', stopField.absent ? [ctx.durationPath] : []);
+  }
+  // A bit rate is what the wire carries, so each frame also pays its preamble and inter-frame gap.
+  const pps = rate.kind === 'packets' ? rate.packetsPerSecond : rate.bitsPerSecond / ((mean + WIRE_OVERHEAD_BYTES) * 8);
+  const spec: GeneratorSpec = { name, pps, pattern, size, firstFlow, flows, start, stop };
+  const resolved = {
+    name,
+    vms: vms.all ? 'all' : vms.list,
+    flows,
+    rate: formatRate(rate),
+    pattern: patternResolved,
+    size: sizeResolved,
+    protocol,
+    ipVersion,
+    start: formatDuration(start),
+    stop: formatDuration(stop),
+  };
+  return { spec, vms: vms.list, protocol, ipVersion, resolved };
+}
+
+function readVms(field: Field, ctx: TrafficContext): { all: boolean; list: number[] } {
+  const every = Array.from({ length: ctx.vmCount }, (_, i) => i);
+  if (field.absent || field.value === 'all') return { all: true, list: every };
+  const what = `"all", a VM index or a list of VM indexes`;
+  const indexes: readonly Field[] = typeof field.value === 'number' ? [field] : (readList(field, what) ?? []);
+  if (indexes.length === 0) field.expected(`"all" or a non-empty list of VM indexes`);
+  const list: number[] = [];
+  for (const entry of indexes) {
+    const item: Field = entry; // annotated so that item.expected() (never) narrows item.value
+    const v = item.value;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= ctx.vmCount) {
+      item.expected(`a VM index from 0 to ${ctx.vmCount - 1} (topology.vms.count is ${ctx.vmCount})`, '', [ctx.vmCountPath]);
+    }
+    if (list.includes(v)) item.expected('each VM once', ` (VM ${v} is listed twice)`);
+    list.push(v);
+  }
+  return { all: false, list };
+}
+
+function readPattern(field: Field): { pattern: TrafficPattern; resolved: unknown } {
+  const what = 'constant, poisson or { onoff: { on: <duration>, off: <duration> } }';
+  if (field.absent) return { pattern: { kind: 'constant' }, resolved: 'constant' };
+  if (typeof field.value === 'string') {
+    if (field.value === 'onoff') field.expected(what, ' (onoff needs its on and off durations)');
+    const kind = readEnum(field, 'constant', ['constant', 'poisson'] as const);
+    return { pattern: { kind }, resolved: kind };
+  }
+  if (typeof field.value !== 'object' || Array.isArray(field.value)) field.expected(what);
+  const outer = readMap(field, ['onoff'], what);
+  const onoffField = outer.get('onoff');
+  if (onoffField.absent) field.expected(what);
+  const onoff = readMap(onoffField, ['on', 'off']);
+  const on = readRequiredDuration(onoff, 'on');
+  const off = readRequiredDuration(onoff, 'off');
+  return {
+    pattern: { kind: 'onoff', on, off },
+    resolved: { onoff: { on: formatDuration(on), off: formatDuration(off) } },
+  };
+}
+
+function readRequiredDuration(map: MapField, key: string): Nanos {
+  const f = map.get(key);
+  if (f.absent) f.expected('a positive duration such as 1ms');
+  return readDuration(f, 0, 1);
+}
+
+function readIpVersion(field: Field): 4 | 6 {
+  if (field.absent) return 4;
+  if (field.value !== 4 && field.value !== 6) field.expected('4 or 6');
+  return field.value;
+}
+
+const FRAME_WHAT = `a frame size from ${MIN_FRAME} to ${MAX_FRAME} bytes`;
+
+function readFrame(field: Field): number {
+  const v = field.value;
+  if (typeof v !== 'number' || !Number.isInteger(v)) field.expected(FRAME_WHAT);
+  if (v < MIN_FRAME) field.expected(FRAME_WHAT, ' (Ethernet frames are at least 64 bytes, FCS included)');
+  if (v > MAX_FRAME) field.expected(FRAME_WHAT, ' (9018 is a 9000-byte jumbo MTU plus header and FCS)');
+  return v;
+}
+
+function readSize(field: Field): { size: PacketSize; resolved: unknown; mean: number } {
+  if (field.absent) return { size: { kind: 'fixed', bytes: 1518 }, resolved: 1518, mean: 1518 };
+  if (typeof field.value === 'number') {
+    const bytes = readFrame(field);
+    return { size: { kind: 'fixed', bytes }, resolved: bytes, mean: bytes };
+  }
+  const what = `${FRAME_WHAT}, { uniform: [min, max] } or { choice: { values: [...], weights: [...] } }`;
+  const map = readMap(field, ['uniform', 'choice'], what);
+  const kinds = map.keys().filter((k) => map.has(k));
+  if (kinds.length !== 1) field.expected(what);
+  if (map.has('uniform')) {
+    const f = map.get('uniform');
+    const items = readList(f, 'a list [min, max] of frame sizes') ?? [];
+    if (items.length !== 2) f.expected('a list [min, max] of two frame sizes');
+    const [minField, maxField] = items as [Field, Field];
+    const min = readFrame(minField);
+    const max = readFrame(maxField);
+    if (max < min) maxField.expected(`a maximum ≥ the minimum (${min})`);
+    // Sizes are whole bytes drawn uniformly from [min, max], so the mean is the midpoint.
+    return { size: { kind: 'uniform', min, max }, resolved: { uniform: [min, max] }, mean: (min + max) / 2 };
+  }
+  const choice = readMap(map.get('choice'), ['values', 'weights']);
+  const valuesField = choice.get('values');
+  const valueItems = readList(valuesField, 'a list of frame sizes') ?? [];
+  if (valueItems.length === 0) valuesField.expected('a non-empty list of frame sizes');
+  if (valueItems.length > 64) valuesField.expected('at most 64 frame sizes');
+  const values = valueItems.map(readFrame);
+  const weightsField = choice.get('weights');
+  let weights: number[];
+  if (weightsField.absent) {
+    weights = values.map(() => 1);
+  } else {
+    const weightItems = readList(weightsField, 'a list of weights') ?? [];
+    if (weightItems.length !== values.length) {
+      weightsField.expected(`${values.length} weights (one per value)`, '', [valuesField.path]);
+    }
+    weights = weightItems.map((w: Field) => {
+      if (typeof w.value !== 'number' || !Number.isFinite(w.value) || !(w.value > 0)) w.expected('a positive weight');
+      return w.value;
+    });
+  }
+  const total = weights.reduce((a, b) => a + b, 0);
+  const mean = values.reduce((acc, v, i) => acc + v * (weights[i] as number), 0) / total;
+  return { size: { kind: 'choice', values, weights }, resolved: { choice: { values, weights } }, mean };
+}

@@ -1,0 +1,171 @@
+// An empty or partial scenario gets the documented defaults, and the compiled scenario is frozen.
+import test from 'ava';
+import { DEFAULT_RSS_KEY } from '@splitnet/model';
+import { compileScenarioText, formatResolvedYaml } from '../src/index.js';
+import { compile, comparable } from './helpers.js';
+
+test('defaults - an empty file is a complete scenario', (t) => {
+  const s = compileScenarioText('', 'runs/empty.yaml');
+  t.is(s.source, 'runs/empty.yaml');
+  t.is(s.name, 'empty');
+  t.is(s.description, '');
+  t.is(s.seed, 1);
+  t.is(s.duration, 100_000_000);
+  t.is(s.warmup, 10_000_000);
+  t.is(s.sampleInterval, 1_000_000);
+  t.is(s.runtime, 'sim');
+  t.deepEqual(s.topology, {
+    linkGbps: 10,
+    nicQueues: 1,
+    nicRingSize: 512,
+    vms: [{ id: 0, queues: 1, ringSize: 256 }],
+    workers: 1,
+    vrss: 'per-flow',
+    backlogPackets: 512,
+    rssKey: Array.from(DEFAULT_RSS_KEY),
+    retaSize: 128,
+  });
+  t.deepEqual(s.coalescing, {
+    nic: {
+      kind: 'adaptive-itr',
+      lowestLatencyRate: 100_000,
+      lowLatencyRate: 20_000,
+      bulkRate: 8_000,
+      lowestLatencyMaxBytesPerUs: 10,
+      lowLatencyMaxBytesPerUs: 20,
+    },
+    backend: { kind: 'none' },
+    frontend: { kind: 'none' },
+  });
+  t.deepEqual(s.napi, { budget: 64 });
+  t.is(s.costs.name, 'default');
+});
+
+test('defaults - the default traffic is one line-rate generator of 1518-byte frames, 8 TCP flows to every VM', (t) => {
+  const s = compile('topology: { vms: { count: 2 } }');
+  t.is(s.traffic.generators.length, 1);
+  const g = s.traffic.generators[0];
+  t.like(g, {
+    name: 'gen0',
+    pattern: { kind: 'constant' },
+    size: { kind: 'fixed', bytes: 1518 },
+    firstFlow: 0,
+    flows: 8,
+    start: 0,
+    stop: 100_000_000,
+  });
+  // 10 Gbit/s over 1518 + 20 wire bytes per frame: DOMAIN.md's 812,744 frames/s.
+  t.is(Math.round(g?.pps ?? 0), 812_744);
+  t.deepEqual(s.traffic.flows.map((f) => f.vm), [0, 1, 0, 1, 0, 1, 0, 1]);
+  t.true(s.traffic.flows.every((f) => f.protocol === 'tcp' && f.ipVersion === 4));
+});
+
+test('defaults - the default rate follows the link', (t) => {
+  const s = compile('topology: { link: 1Gbps }');
+  t.is(Math.round(s.traffic.generators[0]?.pps ?? 0), 81_274);
+});
+
+test('defaults - a generator gets a name, all VMs, and the run as its window', (t) => {
+  const s = compile('duration: 20ms\ntraffic:\n  - rate: 1Mpps\n  - rate: 2Mpps\n    flows: 3\n');
+  t.deepEqual(s.traffic.generators.map((g) => g.name), ['gen0', 'gen1']);
+  t.deepEqual(s.traffic.generators.map((g) => [g.start, g.stop]), [[0, 20_000_000], [0, 20_000_000]]);
+  t.deepEqual(s.traffic.generators.map((g) => g.pps), [1e6, 2e6]);
+  t.deepEqual(s.traffic.generators.map((g) => g.firstFlow), [0, 8]);
+});
+
+test('defaults - warm-up is a tenth of the duration and the sample interval a readable hundredth', (t) => {
+  const cases: [string, number, number][] = [
+    ['50ms', 5_000_000, 500_000],
+    ['100ms', 10_000_000, 1_000_000],
+    ['30ms', 3_000_000, 200_000],
+    ['1s', 100_000_000, 10_000_000],
+    ['7us', 700, 50],
+  ];
+  for (const [duration, warmup, sample] of cases) {
+    const s = compile(`duration: ${duration}`);
+    t.is(s.warmup, warmup, duration);
+    t.is(s.sampleInterval, sample, duration);
+  }
+});
+
+test('defaults - workers follow the vRSS mode', (t) => {
+  t.is(compile('topology: { vrss: single, vms: { count: 3 } }').topology.workers, 1);
+  t.is(compile('topology: { vrss: per-vif, vms: { count: 3 } }').topology.workers, 3);
+  t.is(compile('topology: { vrss: per-flow, vms: { count: 3, queues: 4 } }').topology.workers, 4);
+});
+
+test('defaults - policy names stand for their default parameters', (t) => {
+  const s = compile('coalescing: { nic: none, backend: aic, frontend: vic }');
+  t.deepEqual(s.coalescing.nic, { kind: 'none' });
+  t.deepEqual(s.coalescing.backend, { kind: 'aic', minUsecs: 10, maxUsecs: 200, bufferFraction: 0.5 });
+  t.deepEqual(s.coalescing.frontend, { kind: 'vic', lowRate: 20_000, targetRate: 20_000, maxRatio: 32, maxUsecs: 200 });
+});
+
+test('defaults - a static policy with one bound leaves the other unbounded', (t) => {
+  const s = compile('coalescing: { frontend: { policy: static, frames: 16 } }');
+  t.deepEqual(s.coalescing.frontend, { kind: 'static', usecs: 0, frames: 16 });
+});
+
+test('defaults - packet sizes: uniform and choice have the right mean on the wire', (t) => {
+  const s = compile(
+    'traffic:\n  - size: { uniform: [64, 1518] }\n    rate: 1Gbps\n  - size: { choice: { values: [64, 1518], weights: [7, 3] } }\n    rate: 1Gbps\n  - size: { choice: { values: [64, 1518] } }\n    rate: 1Gbps\n',
+  );
+  const [uniform, weighted, even] = s.traffic.generators;
+  t.deepEqual(uniform?.size, { kind: 'uniform', min: 64, max: 1518 });
+  t.is(uniform?.pps, 1e9 / ((791 + 20) * 8));
+  t.deepEqual(weighted?.size, { kind: 'choice', values: [64, 1518], weights: [7, 3] });
+  t.is(weighted?.pps, 1e9 / (((64 * 7 + 1518 * 3) / 10 + 20) * 8));
+  t.deepEqual(even?.size, { kind: 'choice', values: [64, 1518], weights: [1, 1] });
+});
+
+test('defaults - on/off pattern durations compile to ns', (t) => {
+  const s = compile('traffic:\n  - pattern: { onoff: { on: 1ms, off: 500us } }\n');
+  t.deepEqual(s.traffic.generators[0]?.pattern, { kind: 'onoff', on: 1_000_000, off: 500_000 });
+});
+
+test('defaults - the compiled scenario is deeply frozen', (t) => {
+  const s = compile('');
+  t.true(Object.isFrozen(s));
+  t.true(Object.isFrozen(s.topology.vms));
+  t.true(Object.isFrozen(s.traffic.flows[0]));
+  t.true(Object.isFrozen(s.traffic.flows[0]?.src));
+  t.true(Object.isFrozen(s.costs.worker));
+  t.true(Object.isFrozen(s.resolved));
+});
+
+test('defaults - resolved fills in every default and round-trips', (t) => {
+  const s = compile('name: rt\ntopology: { vms: { count: 2, queues: 2 } }\ntraffic:\n  - vms: [1]\n    size: { uniform: [64, 128] }\n    pattern: { onoff: { on: 1.5ms, off: 250us } }\n    ipVersion: 6\n');
+  t.like(s.resolved, {
+    name: 'rt',
+    seed: 1,
+    duration: '100ms',
+    warmup: '10ms',
+    sampleInterval: '1ms',
+    runtime: 'sim',
+    topology: { link: '10Gbps', workers: 2, vrss: 'per-flow', vms: { count: 2, queues: 2, ringSize: 256 } },
+    traffic: [
+      {
+        name: 'gen0',
+        vms: [1],
+        flows: 8,
+        rate: '10Gbps',
+        pattern: { onoff: { on: '1.5ms', off: '250us' } },
+        size: { uniform: [64, 128] },
+        protocol: 'tcp',
+        ipVersion: 6,
+        start: '0ms',
+        stop: '100ms',
+      },
+    ],
+    coalescing: { backend: 'none', frontend: 'none', nic: { policy: 'adaptive-itr' } },
+    napi: { budget: 64 },
+    costs: { name: 'default', worker: { perPacket: 1000 } },
+  });
+  const again = compileScenarioText(formatResolvedYaml(s), 'again.yaml');
+  t.deepEqual(comparable(again), comparable(s));
+});
+
+test('defaults - resolved keeps a packet rate as a packet rate', (t) => {
+  const s = compile('traffic:\n  - rate: 1.5Mpps\n');
+  t.is((s.resolved['traffic'] as { rate: string }[])[0]?.rate, '1.5Mpps');
+});

@@ -1,0 +1,320 @@
+// A netback worker (one driver-domain core): the producer side of the guest RX rings it serves, grant copy, notify.
+import { Core, createCoalescer, PacketFifo, RxRingBack } from '@splitnet/model';
+import type {
+  Actor,
+  ActorRef,
+  ArrivalView,
+  Coalescer,
+  CostProfile,
+  Effects,
+  Message,
+  Nanos,
+  PacketBatch,
+  PolicySpec,
+} from '@splitnet/model';
+
+export interface ServedQueue {
+  readonly vm: number;
+  readonly queue: number;
+  readonly frontend: ActorRef;
+  readonly ringSize: number;
+}
+
+export interface WorkerConfig {
+  readonly id: string;
+  readonly index: number;
+  readonly costs: CostProfile;
+  /** Packets copied per pass at most (netback's 64). */
+  readonly batch: number;
+  /** netback's per-queue backlog: packets waiting for ring space or CPU beyond this are dropped. */
+  readonly backlog: number;
+  readonly served: readonly ServedQueue[];
+  /** Back-end coalescing policy (`none`: notify as soon as the event index says so — Xen's default). */
+  readonly policy: PolicySpec;
+}
+
+export interface WorkerQueueStats {
+  vm: number;
+  queue: number;
+  received: number;
+  copied: number;
+  bytes: number;
+  passes: number;
+  /** Notify hypercalls sent (virtual interrupts requested). */
+  notifies: number;
+  /** Pushes after which the event index said no notification was needed. */
+  suppressed: number;
+  /** Notifications the back-end coalescer held and later merged into one. */
+  held: number;
+  /** Notifications owed because the front's event index arrived after our push (the ring's barrier rule). */
+  lateNotifies: number;
+  /** Notifications sent from the back-end coalescing timer. */
+  timerNotifies: number;
+  /** Guest notify hypercalls received for new RX requests. */
+  reqNotifies: number;
+  dropsRingFull: number;
+  dropsBacklog: number;
+  /** Passes that found packets but no posted RX buffers. */
+  ringFullStalls: number;
+  maxBacklog: number;
+}
+
+const KIND_PASS_END = 0;
+const KIND_COALESCE = 1;
+
+/** Per served queue: netback's queue state. Also the view of pushed-but-unannounced responses for the coalescer. */
+class QueueState implements ArrivalView {
+  readonly backlog = new PacketFifo(256);
+  readonly ring: RxRingBack;
+  readonly coalescer: Coalescer | null;
+  readonly stats: WorkerQueueStats;
+  /** Notification owed to the front end but held by the back-end coalescer. */
+  owed = false;
+  lastFireAt = -Infinity;
+  coalesceGen = 0;
+  /** Runs of responses pushed while a notification was owed: push times and counts. */
+  private runAt: number[] = [];
+  private runCount: number[] = [];
+  private owedTotal = 0;
+  owedBytes = 0;
+
+  constructor(readonly served: ServedQueue, policy: PolicySpec) {
+    this.ring = new RxRingBack(served.ringSize);
+    this.coalescer = policy.kind === 'none' ? null : createCoalescer(policy);
+    this.stats = {
+      vm: served.vm, queue: served.queue, received: 0, copied: 0, bytes: 0, passes: 0, notifies: 0,
+      suppressed: 0, held: 0, lateNotifies: 0, timerNotifies: 0, reqNotifies: 0, dropsRingFull: 0,
+      dropsBacklog: 0, ringFullStalls: 0, maxBacklog: 0,
+    };
+  }
+
+  get known(): number {
+    return this.owedTotal;
+  }
+  arrivalAt(k: number): Nanos {
+    let acc = 0;
+    for (let i = 0; i < this.runAt.length; i++) {
+      acc += this.runCount[i] as number;
+      if (k < acc) return this.runAt[i] as number;
+    }
+    return this.runAt[this.runAt.length - 1] ?? 0;
+  }
+  addOwed(at: Nanos, count: number, bytes: number): void {
+    if (count <= 0) return;
+    this.runAt.push(at);
+    this.runCount.push(count);
+    this.owedTotal += count;
+    this.owedBytes += bytes;
+  }
+  clearOwed(): void {
+    this.runAt.length = 0;
+    this.runCount.length = 0;
+    this.owedTotal = 0;
+    this.owedBytes = 0;
+    this.owed = false;
+  }
+}
+
+export class WorkerActor implements Actor {
+  readonly id: string;
+  readonly core: Core;
+  private readonly qs: QueueState[] = [];
+  private readonly byKey = new Map<number, number>();
+  private passActive = false;
+  private rr = 0;
+  /** The pass in progress: which queue and the packets being copied. */
+  private passQueue = -1;
+  private passBatch: PacketBatch | null = null;
+  private passBytes = 0;
+
+  constructor(private readonly cfg: WorkerConfig) {
+    this.id = cfg.id;
+    this.core = new Core(`dom0.worker${cfg.index}`);
+    cfg.served.forEach((s, i) => {
+      this.qs.push(new QueueState(s, cfg.policy));
+      this.byKey.set(s.vm * 65536 + s.queue, i);
+    });
+  }
+
+  queueStats(): readonly WorkerQueueStats[] {
+    return this.qs.map((q) => q.stats);
+  }
+
+  heldPackets(): number {
+    let n = this.passBatch ? this.passBatch.count : 0;
+    for (const q of this.qs) n += q.backlog.length;
+    return n;
+  }
+
+  backlogPackets(): number {
+    let n = 0;
+    for (const q of this.qs) n += q.backlog.length;
+    return n;
+  }
+
+  drops(): { ringFull: number; backlog: number } {
+    let ringFull = 0;
+    let backlog = 0;
+    for (const q of this.qs) {
+      ringFull += q.stats.dropsRingFull;
+      backlog += q.stats.dropsBacklog;
+    }
+    return { ringFull, backlog };
+  }
+
+  start(_now: Nanos, _fx: Effects): void {}
+
+  receive(msg: Message, now: Nanos, fx: Effects): void {
+    if (msg.kind === 'rx') this.onRx(msg.vm, msg.queue, msg.batch, now, fx);
+    else if (msg.kind === 'req') this.onReq(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, now, fx);
+  }
+
+  timer(tag: number, now: Nanos, fx: Effects): void {
+    const kind = tag % 4;
+    if (kind === KIND_PASS_END) {
+      this.passEnd(now, fx);
+      return;
+    }
+    const rest = Math.floor(tag / 4);
+    const n = this.qs.length;
+    const i = rest % n;
+    const gen = Math.floor(rest / n);
+    const q = this.qs[i];
+    if (!q || gen !== q.coalesceGen || !q.owed) return;
+    // Driver-domain timer interrupt for back-end coalescing, then the held notification.
+    const t = this.core.run(now, this.cfg.costs.worker.timer, 'timer');
+    q.stats.timerNotifies++;
+    this.notify(q, t, fx);
+  }
+
+  private onRx(vm: number, queue: number, b: PacketBatch, now: Nanos, fx: Effects): void {
+    const i = this.byKey.get(vm * 65536 + queue);
+    if (i === undefined) return;
+    const q = this.qs[i] as QueueState;
+    const room = this.cfg.backlog - q.backlog.length;
+    const take = room < b.count ? (room > 0 ? room : 0) : b.count;
+    q.backlog.pushBatch(b, 0, take);
+    q.stats.received += b.count;
+    const dropped = b.count - take;
+    if (dropped > 0) {
+      // Name the cause: no posted RX buffers (the guest is behind) vs. the worker's CPU is behind.
+      if (q.ring.requestsAvailable() === 0) q.stats.dropsRingFull += dropped;
+      else q.stats.dropsBacklog += dropped;
+    }
+    if (q.backlog.length > q.stats.maxBacklog) q.stats.maxBacklog = q.backlog.length;
+    if (!this.passActive) this.startPass(now, fx);
+  }
+
+  private onReq(
+    vm: number, queue: number, reqProd: number, rspEvent: number, rspProdSeen: number, notified: boolean,
+    now: Nanos, fx: Effects,
+  ): void {
+    const i = this.byKey.get(vm * 65536 + queue);
+    if (i === undefined) return;
+    const q = this.qs[i] as QueueState;
+    if (notified) q.stats.reqNotifies++;
+    const late = q.ring.onRequests(reqProd, rspEvent, rspProdSeen);
+    if (late) {
+      q.stats.lateNotifies++;
+      this.notifyDue(q, now, 0, 0, fx);
+    }
+    if (!this.passActive) this.startPass(now, fx);
+  }
+
+  /** Start the next copy pass: round-robin over served queues that have packets and posted buffers. */
+  private startPass(now: Nanos, fx: Effects): void {
+    const n = this.qs.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.rr + k) % n;
+      const q = this.qs[i] as QueueState;
+      if (q.backlog.length === 0) continue;
+      const avail = q.ring.requestsAvailable();
+      if (avail === 0) {
+        // Ring full: ask the front end to notify us at the next posted buffer (req_event) and wait.
+        q.stats.ringFullStalls++;
+        q.ring.finalCheckRequests();
+        continue;
+      }
+      const m = Math.min(q.backlog.length, avail, this.cfg.batch);
+      const bytes = q.backlog.bytesOf(m);
+      const batch = q.backlog.shiftBatch(m);
+      q.ring.produce(m);
+      const w = this.cfg.costs.worker;
+      const done = this.core.run(now, w.perPass + m * w.perPacket + bytes * w.perByte, 'copy');
+      this.rr = (i + 1) % n;
+      this.passActive = true;
+      this.passQueue = i;
+      this.passBatch = batch;
+      this.passBytes = bytes;
+      q.stats.passes++;
+      fx.timer(done, KIND_PASS_END);
+      return;
+    }
+    this.passActive = false;
+  }
+
+  /** Copies finished: publish the responses (push-and-check-notify), then start the next pass. */
+  private passEnd(now: Nanos, fx: Effects): void {
+    const q = this.qs[this.passQueue];
+    const batch = this.passBatch;
+    this.passBatch = null;
+    if (q && batch) {
+      q.stats.copied += batch.count;
+      q.stats.bytes += this.passBytes;
+      const notify = q.ring.pushResponses();
+      fx.send(
+        q.served.frontend,
+        { kind: 'rsp', vm: q.served.vm, queue: q.served.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent, batch },
+        now,
+      );
+      if (notify) this.notifyDue(q, now, batch.count, this.passBytes, fx);
+      else if (q.owed) {
+        q.addOwed(now, batch.count, this.passBytes);
+        this.reconsider(q, now, fx);
+      } else q.stats.suppressed++;
+    }
+    this.startPass(now, fx);
+  }
+
+  /**
+   * The ring says the front end wants a notification. Without back-end coalescing it goes at once;
+   * with it, the notification is held until the policy's count or timer fires.
+   */
+  private notifyDue(q: QueueState, now: Nanos, count: number, bytes: number, fx: Effects): void {
+    const c = q.coalescer;
+    if (c === null) {
+      this.notify(q, now, fx);
+      return;
+    }
+    if (q.owed) q.stats.held++;
+    q.owed = true;
+    q.addOwed(now, count > 0 ? count : 1, bytes);
+    this.reconsider(q, now, fx);
+  }
+
+  private reconsider(q: QueueState, now: Nanos, fx: Effects): void {
+    const c = q.coalescer as Coalescer;
+    const free = q.ring.outstandingRequests();
+    const t = c.fireAt(q, q.lastFireAt, free);
+    if (t <= now) {
+      this.notify(q, now, fx);
+    } else if (t !== Infinity) {
+      q.coalesceGen++;
+      const i = this.qs.indexOf(q);
+      fx.timer(t, KIND_COALESCE + 4 * (i + this.qs.length * q.coalesceGen));
+    }
+  }
+
+  /** The notify hypercall: costs this core, then the event reaches the guest's event channel. */
+  private notify(q: QueueState, now: Nanos, fx: Effects): void {
+    const t = this.core.run(now, this.cfg.costs.worker.notify, 'notify');
+    q.stats.notifies++;
+    if (q.coalescer) {
+      q.coalescer.onFire(now, q.known, q.owedBytes);
+      q.lastFireAt = now;
+      q.coalesceGen++; // cancels a pending coalescing timer
+    }
+    q.clearOwed();
+    fx.send(q.served.frontend, { kind: 'evt', vm: q.served.vm, port: q.served.queue }, t);
+  }
+}

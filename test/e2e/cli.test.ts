@@ -1,0 +1,115 @@
+// End-to-end tests of the splitnet command as a user runs it: real processes, real files.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const cli = join(root, 'packages/cli/dist/src/main.js');
+
+function splitnet(args: string[], cwd = root) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'splitnet-test-'));
+}
+
+function scenarioFile(text: string): string {
+  const f = join(tmp(), 'scenario.yaml');
+  writeFileSync(f, text);
+  return f;
+}
+
+const small = `name: small
+duration: 4ms
+topology: { vms: { count: 1, queues: 2 }, workers: 2 }
+traffic: [ { flows: 8, rate: 2Gbps, size: 1518, pattern: poisson } ]
+`;
+
+test('cli - run writes every result file and prints a summary table', (t) => {
+  const out = join(tmp(), 'run');
+  const r = splitnet(['run', scenarioFile(small), '--out', out, '--quiet']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /throughput\s+\d/);
+  t.regex(r.stdout, /accounting\s+ok/);
+  t.deepEqual(readdirSync(out).sort(), ['environment.json', 'events.jsonl', 'metrics.jsonl', 'scenario.resolved.yaml', 'summary.csv', 'summary.json']);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  t.true(summary.accounting.balanced);
+  const env = JSON.parse(readFileSync(join(out, 'environment.json'), 'utf8'));
+  t.is(env.seed, 1);
+  t.is(typeof env.gitRevision, 'string');
+  t.true(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length >= 10);
+  // The resolved scenario is itself a valid scenario.
+  const again = splitnet(['validate', join(out, 'scenario.resolved.yaml')]);
+  t.is(again.code, 0, again.stderr);
+});
+
+test('cli - same seed, byte-identical summary files; another seed differs', (t) => {
+  const f = scenarioFile(small);
+  const dirs = [join(tmp(), 'a'), join(tmp(), 'b'), join(tmp(), 'c')];
+  t.is(splitnet(['run', f, '--out', dirs[0] as string, '-q']).code, 0);
+  t.is(splitnet(['run', f, '--out', dirs[1] as string, '-q']).code, 0);
+  t.is(splitnet(['run', f, '--out', dirs[2] as string, '-q', '--seed', '9']).code, 0);
+  for (const name of ['summary.json', 'summary.csv', 'metrics.jsonl', 'events.jsonl']) {
+    t.is(readFileSync(join(dirs[0] as string, name), 'utf8'), readFileSync(join(dirs[1] as string, name), 'utf8'), name);
+  }
+  t.not(readFileSync(join(dirs[0] as string, 'summary.json'), 'utf8'), readFileSync(join(dirs[2] as string, 'summary.json'), 'utf8'));
+});
+
+test('cli - --set, --duration and --json', (t) => {
+  const r = splitnet(['run', scenarioFile(small), '--out', join(tmp(), 'j'), '--json', '--duration', '2ms', '--set', 'topology.workers=1']);
+  t.is(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  t.deepEqual(j.summary.windowMs[1], 2);
+  t.is(Object.keys(j.summary.cpu).filter((k: string) => k.includes('worker')).length, 1);
+});
+
+const badInputs: [string, string | null, string[], RegExp][] = [
+  ['a missing file', null, [], /no such file/],
+  ['invalid YAML', 'topology: [1, 2\n', [], /scenario\.yaml:\d+:\d+: /],
+  ['an unknown key', 'topology:\n  wrokers: 2\n', [], /scenario\.yaml:2:3: .*unknown key "wrokers".*workers/],
+  ['a wrong type', 'topology:\n  workers: two\n', [], /scenario\.yaml:2:\d+: topology\.workers: expected .*found/],
+  ['a negative rate', 'traffic:\n  - rate: -5Gbps\n', [], /scenario\.yaml:2:\d+: traffic\[0\]\.rate: expected/],
+  ['a ring size that is not a power of two', 'topology:\n  vms: { ringSize: 100 }\n', [], /scenario\.yaml:2:\d+: topology\.vms\.ringSize: expected a power of two/],
+  ['a bad --set path', 'name: x\n', ['--set', 'topology.wrkers=2'], /--set topology\.wrkers=2: .*unknown key/],
+  ['a bad --seed', 'name: x\n', ['--seed', 'abc'], /--seed: expected a whole number/],
+  ['an unknown flag', 'name: x\n', ['--bogus'], /unknown option '--bogus'/],
+];
+
+for (const [what, text, extra, pattern] of badInputs) {
+  test(`cli - ${what} is a one-line error naming the place, exit code 2, no stack trace`, (t) => {
+    const file = text === null ? join(tmp(), 'missing.yaml') : scenarioFile(text);
+    const r = splitnet(['run', file, '--out', join(tmp(), 'x'), ...extra]);
+    t.is(r.code, 2, r.stderr);
+    const first = r.stderr.split('\n')[0] ?? '';
+    t.regex(first, /^splitnet: error: /);
+    t.regex(first, pattern);
+    t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
+    t.is(r.stdout, '');
+  });
+}
+
+test('cli - rss prints the hash and queue of a DOMAIN.md vector', (t) => {
+  const r = splitnet(['rss', '66.9.149.187', '161.142.100.80', '--sport', '2794', '--dport', '1766', '--json']);
+  t.is(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  t.is(j.hashHex, '0x51ccc178');
+  t.is(j.queue, (0x51ccc178 & 127) % 4);
+  const v6 = splitnet(['rss', '3ffe:2501:200:1fff::7', '3ffe:2501:200:3::1']);
+  t.is(v6.code, 0);
+  t.regex(v6.stdout, /0x2cc18cd5/);
+  const bad = splitnet(['rss', '1.2.3.4', '::1']);
+  t.is(bad.code, 2);
+});
+
+test('cli - --help works for every command', (t) => {
+  for (const args of [['--help'], ['run', '--help'], ['rss', '--help'], ['validate', '--help']]) {
+    const r = splitnet(args);
+    t.is(r.code, 0, args.join(' '));
+    t.regex(r.stdout, /Usage: splitnet/);
+  }
+});
