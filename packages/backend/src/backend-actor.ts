@@ -1,5 +1,6 @@
 // The netback actor in the driver domain: NIC driver NAPI, bridge demux to VIFs and vRSS steering to workers.
-import { Core } from '@splitnet/model';
+import { Core, releaseBatch, takeBatch } from '@splitnet/model';
+import type { MutableBatch } from '@splitnet/model';
 import type { Actor, ActorRef, CostProfile, Effects, Message, Nanos, PacketBatch } from '@splitnet/model';
 
 /**
@@ -33,6 +34,7 @@ export class BackendActor implements Actor {
   readonly stats: BackendStats = { batches: 0, packets: 0, irqsHandled: 0, polls: 0 };
   private readonly counts: Uint32Array;
   private readonly touched: number[] = [];
+  private readonly parts: (MutableBatch | undefined)[] = [];
 
   constructor(private readonly cfg: BackendConfig) {
     this.id = cfg.id;
@@ -86,26 +88,25 @@ export class BackendActor implements Actor {
       this.sendTo(g, b, at, fx);
       return;
     }
+    // Scatter in one pass into one pooled batch per guest queue (order within each flow is kept).
+    const parts = this.parts;
     for (const g of touched) {
-      const m = counts[g] as number;
+      parts[g] = takeBatch(counts[g] as number);
       counts[g] = 0;
-      const part: PacketBatch = {
-        count: m,
-        flow: new Uint32Array(m),
-        seq: new Uint32Array(m),
-        len: new Uint16Array(m),
-        emittedAt: new Float64Array(m),
-      };
-      let k = 0;
-      for (let i = 0; i < n && k < m; i++) {
-        if (flowGq[b.flow[i] as number] !== g) continue;
-        part.flow[k] = b.flow[i] as number;
-        part.seq[k] = b.seq[i] as number;
-        part.len[k] = b.len[i] as number;
-        part.emittedAt[k] = b.emittedAt[i] as number;
-        k++;
-      }
-      this.sendTo(g, part, at, fx);
+    }
+    for (let i = 0; i < n; i++) {
+      const f = b.flow[i] as number;
+      const part = parts[flowGq[f] as number] as MutableBatch;
+      const k = part.count++;
+      part.flow[k] = f;
+      part.seq[k] = b.seq[i] as number;
+      part.len[k] = b.len[i] as number;
+      part.emittedAt[k] = b.emittedAt[i] as number;
+    }
+    releaseBatch(b);
+    for (const g of touched) {
+      this.sendTo(g, parts[g] as MutableBatch, at, fx);
+      parts[g] = undefined;
     }
   }
 

@@ -1,5 +1,5 @@
 // A guest VM's netfront: event channels, virtual interrupts, NAPI poll, front-end coalescing, RX refill, app sink.
-import { Core, createCoalescer, EventChannels, LatencyHistogram, PacketFifo, RxRingFront } from '@splitnet/model';
+import { Core, createCoalescer, EventChannels, LatencyHistogram, PacketFifo, releaseBatch, RxRingFront } from '@splitnet/model';
 import type { Actor, ActorRef, Coalescer, CostProfile, Effects, Message, Nanos, PolicySpec } from '@splitnet/model';
 
 export interface FrontendConfig {
@@ -122,6 +122,7 @@ export class FrontendActor implements Actor {
       if (!q) return;
       q.ring.onResponses(msg.rspProd, msg.reqEvent);
       q.pending.pushBatch(msg.batch);
+      releaseBatch(msg.batch);
     } else if (msg.kind === 'evt') {
       this.onEvent(msg.port, now, fx);
     }

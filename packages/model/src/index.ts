@@ -17,3 +17,4 @@ export * from './traffic-types.js';
 export * from './traffic.js';
 export * from './errors.js';
 export * from './packet-fifo.js';
+export * from './batch-pool.js';

@@ -2,7 +2,8 @@
 import type { Nanos } from './time.js';
 
 /**
- * A batch of packet descriptors, columnar: one typed array per field, all of length `count`.
+ * A batch of packet descriptors, columnar: one typed array per field; entries [0, count) are the
+ * packets (the arrays may be longer: their length is the batch's capacity).
  * Ownership passes to the receiver with the message; a sender never touches a batch after sending.
  */
 export interface PacketBatch {
@@ -91,17 +92,6 @@ export function packetsIn(msg: Message): number {
     default:
       return 0;
   }
-}
-
-/** An empty-capable batch builder with exact-length columns. */
-export function allocBatch(count: number): PacketBatch {
-  return {
-    count,
-    flow: new Uint32Array(count),
-    seq: new Uint32Array(count),
-    len: new Uint16Array(count),
-    emittedAt: new Float64Array(count),
-  };
 }
 
 /** Arrival time of packet i (helper to keep call sites short). */

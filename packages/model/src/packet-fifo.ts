@@ -1,4 +1,5 @@
 // A growable columnar FIFO of packet descriptors: the queues inside actors (NIC rings, backlogs, guest rings).
+import { takeBatch } from './batch-pool.js';
 import type { PacketBatch } from './messages.js';
 import type { Nanos } from './time.js';
 
@@ -66,25 +67,24 @@ export class PacketFifo {
     this.normalize();
   }
 
-  /** Remove the n oldest packets into a new exact-length batch. */
+  /** Remove the n oldest packets into a batch (from the batch pool). */
   shiftBatch(n: number): PacketBatch {
     const count = Math.min(n, this.length);
-    const flow = new Uint32Array(count);
-    const seq = new Uint32Array(count);
-    const len = new Uint16Array(count);
-    const emittedAt = new Float64Array(count);
+    const b = takeBatch(count);
+    const { flow, seq, len, emittedAt } = b;
     const m = this.mask;
     let h = this.head;
     for (let k = 0; k < count; k++, h++) {
       const i = h & m;
-      flow[k] = this.flow[i] ?? 0;
-      seq[k] = this.seq[i] ?? 0;
-      len[k] = this.len[i] ?? 0;
-      emittedAt[k] = this.at[i] ?? 0;
+      flow[k] = this.flow[i] as number;
+      seq[k] = this.seq[i] as number;
+      len[k] = this.len[i] as number;
+      emittedAt[k] = this.at[i] as number;
     }
+    b.count = count;
     this.head = h;
     this.normalize();
-    return { count, flow, seq, len, emittedAt };
+    return b;
   }
 
   /** Sum of lengths of the n oldest packets. */

@@ -1,6 +1,7 @@
 // The `coalescing` section: one interrupt moderation policy per placement (NIC, back-end, front-end), parameters checked and defaulted.
 import type { PolicyKind, PolicySpec } from '@splitnet/model';
-import { readEnum, readInt, readMap, readNumber, type Field, type MapField } from './field.js';
+import { isPlainMap, readEnum, readInt, readMap, readNumber, type Field, type MapField } from './field.js';
+import { listWords } from './issue.js';
 import type { CoalescingPlacement } from './types.js';
 
 export const PLACEMENTS = ['nic', 'backend', 'frontend'] as const;
@@ -60,13 +61,13 @@ export function readPolicy(field: Field, fallback: PolicyKind): PolicySpec {
     return policyFrom(kind, field, new FieldlessMap(field));
   }
   const what = `a policy name (${POLICY_KINDS.join(', ')}) or a map such as { policy: static, usecs: 50 }`;
-  if (typeof field.value !== 'object' || Array.isArray(field.value)) field.expected(what);
+  if (!isPlainMap(field.value)) field.expected(what);
   // Without a valid policy, check spelling against every parameter first, so that a misspelt
   // `policy` key is reported as such rather than as a missing policy.
-  const raw = (field.value as Record<string, unknown>)['policy'];
+  const raw = Object.hasOwn(field.value, 'policy') ? field.value['policy'] : undefined;
   const policyField = field.at('policy', raw);
   if (typeof raw !== 'string' || !(POLICY_KINDS as readonly string[]).includes(raw)) readMap(field, ['policy', ...ALL_PARAMS], what);
-  if (policyField.absent) policyField.expected(`one of ${POLICY_KINDS.map((k) => `"${k}"`).join(', ')}`);
+  if (policyField.absent) policyField.expected(`one of ${listWords(POLICY_KINDS)}`);
   const kind = readEnum(policyField, fallback, POLICY_KINDS);
   const map = readMap(field, ['policy', ...PARAMS[kind]], what);
   return policyFrom(kind, field, map);

@@ -137,7 +137,7 @@ test('errors - bad enum values list the allowed ones', (t) => {
   );
   t.is(
     errorOf(t, 'coalescing:\n  nic: { usecs: 5 }\n'),
-    's.yaml:2:8: coalescing.nic.policy: expected one of "none", "static", "adaptive-itr", "aic", "vic", found nothing',
+    's.yaml:2:8: coalescing.nic.policy: expected one of "none", "static", "adaptive-itr", "aic" or "vic", found nothing',
   );
 });
 

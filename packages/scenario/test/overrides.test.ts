@@ -68,7 +68,7 @@ test('overrides - a bad value names the override', (t) => {
 test('overrides - a problem inside a map the override created is the override\'s', (t) => {
   t.is(
     errorOf(t, BASE, { overrides: ['coalescing.frontend.usecs=50'] }),
-    '--set coalescing.frontend.usecs=50: coalescing.frontend.policy: expected one of "none", "static", "adaptive-itr", "aic", "vic", found nothing',
+    '--set coalescing.frontend.usecs=50: coalescing.frontend.policy: expected one of "none", "static", "adaptive-itr", "aic" or "vic", found nothing',
   );
 });
 

@@ -1,5 +1,5 @@
 // A netback worker (one driver-domain core): the producer side of the guest RX rings it serves, grant copy, notify.
-import { Core, createCoalescer, PacketFifo, RxRingBack } from '@splitnet/model';
+import { Core, createCoalescer, PacketFifo, releaseBatch, RxRingBack } from '@splitnet/model';
 import type {
   Actor,
   ActorRef,
@@ -196,6 +196,7 @@ export class WorkerActor implements Actor {
     q.backlog.pushBatch(b, 0, take);
     q.stats.received += b.count;
     const dropped = b.count - take;
+    releaseBatch(b);
     if (dropped > 0) {
       // Name the cause: no posted RX buffers (the guest is behind) vs. the worker's CPU is behind.
       if (q.ring.requestsAvailable() === 0) q.stats.dropsRingFull += dropped;
