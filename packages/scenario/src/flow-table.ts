@@ -13,7 +13,9 @@ const FIRST_DST_PORT = 5001;
  * - destination VM: the generator's VM list, round-robin;
  * - IPv4: 10.g.hi.lo → 10.255.vm.1, where hi.lo is i + 1 (so no source ends in .0.0);
  * - IPv6 (documentation prefix 2001:db8::/32): 2001:db8:g::(i+1) → 2001:db8:ffff:vm::1;
- * - ports: source 1024 + i (wrapping below 65535), destination 5001 + g.
+ * - ports: source 1024 + scramble(g, i) mod 64511 (spread like ephemeral ports: sequential ports
+ *   make Toeplitz hashes differ only in a few bits, which piles small flow sets onto one or two
+ *   queues), destination 5001 + g.
  * No randomness: the same scenario always gives the same table, and so the same RSS hashes.
  */
 export function buildFlowTable(generators: readonly GeneratorInput[]): FlowSpec[] {
@@ -34,10 +36,18 @@ export function buildFlowTable(generators: readonly GeneratorInput[]): FlowSpec[
         protocol: gen.protocol,
         src,
         dst,
-        srcPort: FIRST_SRC_PORT + (i % SRC_PORTS),
+        srcPort: FIRST_SRC_PORT + (scramble(g * 0x10000 + i + 1) % SRC_PORTS),
         dstPort: FIRST_DST_PORT + g,
       });
     }
   }
   return flows;
+}
+
+/** A fixed 32-bit integer mixer (a bijection): deterministic, well-spread source ports. */
+export function scramble(x: number): number {
+  let h = x >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) >>> 0;
 }

@@ -1,4 +1,5 @@
 // The flow table is deterministic: ids, VM round-robin, addresses and ports follow the documented layout.
+import { scramble } from '../src/flow-table.js';
 import test from 'ava';
 import { compile } from './helpers.js';
 
@@ -21,9 +22,9 @@ test('flow table - VMs are assigned round-robin over the generator\'s list', (t)
 test('flow table - IPv4 addresses and ports', (t) => {
   const s = compile(TWO_GENERATORS);
   const first = s.traffic.flows[0];
-  t.like(first, { src: [10, 0, 0, 1], dst: [10, 255, 0, 1], srcPort: 1024, dstPort: 5001, ipVersion: 4 });
+  t.like(first, { src: [10, 0, 0, 1], dst: [10, 255, 0, 1], srcPort: 1024 + (scramble(1) % 64511), dstPort: 5001, ipVersion: 4 });
   const f = s.traffic.flows[4 + 256];
-  t.like(f, { generator: 1, src: [10, 1, 1, 1], dst: [10, 255, (256 % 3), 1], srcPort: 1024 + 256, dstPort: 5002 });
+  t.like(f, { generator: 1, src: [10, 1, 1, 1], dst: [10, 255, (256 % 3), 1], srcPort: 1024 + (scramble(0x10000 + 257) % 64511), dstPort: 5002 });
 });
 
 test('flow table - IPv6 addresses use the documentation prefix', (t) => {
