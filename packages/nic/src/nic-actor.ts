@@ -73,6 +73,8 @@ export class NicActor implements Actor {
   emitted = 0;
   emittedBytes = 0;
   private settledTo: Nanos = -1;
+  /** Every frame arriving up to this time has been generated. */
+  private generatedTo: Nanos = -Infinity;
 
   constructor(private readonly cfg: NicConfig) {
     this.id = cfg.id;
@@ -157,6 +159,7 @@ export class NicActor implements Actor {
   private generate(now: Nanos): void {
     const src = this.source;
     const horizon = now + this.cfg.lookahead;
+    if (horizon > this.generatedTo) this.generatedTo = horizon;
     const fq = this.cfg.flowQueue;
     while (src.peek() <= horizon) {
       src.take();
@@ -187,10 +190,13 @@ export class NicActor implements Actor {
         next = t > now ? t : now + 1;
       }
     }
+    // Extend the lookahead when it runs out (or just before the next frame enters it, after a
+    // gap): every frame is generated at least one lookahead before it arrives, never frame by frame.
     const p = this.source.peek();
     if (p !== Infinity) {
-      const regen = p - this.cfg.lookahead;
-      if (regen < next) next = regen > now ? regen : now + this.cfg.lookahead;
+      const horizon = this.generatedTo;
+      const regen = p - this.cfg.lookahead > horizon ? p - this.cfg.lookahead : horizon;
+      if (regen < next) next = regen > now ? regen : now + 1;
     }
     if (next !== Infinity && next < this.timerAt) {
       this.timerGen++;
