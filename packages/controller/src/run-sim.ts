@@ -69,17 +69,25 @@ export interface RunOptions {
 
 function accounting(g: ActorGraph, rt: SimRuntime, t: Nanos): Accounting {
   const s = snapshot(g, t);
-  const dropped = s.drops;
-  const inFlight = {
+  return balance(s.emitted, s.delivered, s.drops, {
     nicRings: g.nic.heldPackets(),
     links: rt.inFlightOnLinks(),
     workerBacklogs: g.workers.reduce((n, w) => n + w.heldPackets(), 0),
     guestRings: g.frontends.reduce((n, f) => n + f.heldPackets(), 0),
-  };
+  });
+}
+
+/** The accounting invariant: every emitted packet is delivered, dropped with a reason, or in flight. */
+export function balance(
+  emitted: number,
+  delivered: number,
+  dropped: Readonly<Record<DropReason, number>>,
+  inFlight: Accounting['inFlight'],
+): Accounting {
   const dropSum = DROP_REASONS.reduce((n, r) => n + dropped[r], 0);
   const held = inFlight.nicRings + inFlight.links + inFlight.workerBacklogs + inFlight.guestRings;
-  const unaccounted = s.emitted - s.delivered - dropSum - held;
-  return { emitted: s.emitted, delivered: s.delivered, dropped, inFlight, unaccounted, balanced: unaccounted === 0 };
+  const unaccounted = emitted - delivered - dropSum - held;
+  return { emitted, delivered, dropped, inFlight, unaccounted, balanced: unaccounted === 0 };
 }
 
 export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {

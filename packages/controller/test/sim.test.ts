@@ -1,6 +1,7 @@
 // Whole-datapath properties of sim runs: accounting invariant, determinism, flow order.
 import test from 'ava';
 import { summaryCsv } from '../src/results.js';
+import { balance } from '../src/run-sim.js';
 import { run } from './helpers.js';
 
 const base = `
@@ -61,4 +62,15 @@ test('sim - another seed gives a different run', (t) => {
   const a = run(base, ['seed=1']);
   const b = run(base, ['seed=2']);
   t.not(JSON.stringify(a.summary), JSON.stringify(b.summary));
+});
+
+test('sim - the accounting check flags a packet that is nowhere', (t) => {
+  const r = run(base);
+  const a = r.accounting;
+  t.true(a.balanced);
+  const broken = balance(a.emitted + 1, a.delivered, a.dropped, a.inFlight);
+  t.false(broken.balanced);
+  t.is(broken.unaccounted, 1);
+  const ok = balance(a.emitted, a.delivered, a.dropped, a.inFlight);
+  t.deepEqual(ok, a);
 });

@@ -1,0 +1,134 @@
+// The netfront actor on its own: NAPI budget, final-check re-arm, event-channel merging, front-end coalescing.
+import test from 'ava';
+import { takeBatch } from '@splitnet/model';
+import type { CostProfile, Effects, Message, Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
+import { FrontendActor } from '../src/frontend-actor.js';
+
+const costs: CostProfile = {
+  name: 'test',
+  nic: { irq: 1000 },
+  backend: { perBatch: 100, perPacket: 100 },
+  worker: { perPass: 1000, perPacket: 1000, perByte: 1, notify: 1000, timer: 1000 },
+  frontend: { virq: 2000, pollOverhead: 500, perPacket: 500, perByte: 0, refillPerPacket: 100, timerTick: 800, notify: 1000 },
+  link: 0,
+};
+
+/** Records effects; timers are run by `drain` in time order, like a tiny runtime for one actor. */
+class Recorder implements Effects {
+  sent: { msg: Message; at: Nanos }[] = [];
+  timers: { at: Nanos; tag: number }[] = [];
+  send(_to: number, msg: Message, at: Nanos): void {
+    this.sent.push({ msg, at });
+  }
+  timer(at: Nanos, tag: number): void {
+    this.timers.push({ at, tag });
+  }
+  event(): void {}
+  drain(a: FrontendActor, until = Infinity): void {
+    for (;;) {
+      this.timers.sort((x, y) => x.at - y.at);
+      const t = this.timers[0];
+      if (!t || t.at > until) return;
+      this.timers.shift();
+      a.timer(t.tag, t.at, this);
+    }
+  }
+  reqs() {
+    return this.sent.flatMap((s) => (s.msg.kind === 'req' ? [s.msg] : []));
+  }
+}
+
+function batch(n: number, flow = 0, seq0 = 0, at = 0): PacketBatch {
+  const b = takeBatch(n);
+  for (let i = 0; i < n; i++) {
+    b.flow[i] = flow;
+    b.seq[i] = seq0 + i;
+    b.len[i] = 1000;
+    b.emittedAt[i] = at;
+  }
+  b.count = n;
+  return b;
+}
+
+function frontend(policy: PolicySpec = { kind: 'none' }, ringSize = 256): FrontendActor {
+  return new FrontendActor({ id: 'vm.0', vm: 0, queues: 1, ringSize, budget: 64, costs, workers: [1], policy, measureFrom: 0, flowCount: 1 });
+}
+
+test('frontend - posts every ring slot at start and re-arms rsp_event at 1', (t) => {
+  const fx = new Recorder();
+  const fe = frontend();
+  fe.start(0, fx);
+  const [req] = fx.reqs();
+  t.like(req, { reqProd: 256, rspEvent: 1, rspProdSeen: 0 });
+});
+
+test('frontend - NAPI polls at most the budget (64) per poll and keeps polling while it uses it all', (t) => {
+  const fx = new Recorder();
+  const fe = frontend();
+  fe.start(0, fx);
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 150, reqEvent: 1, batch: batch(150) }, 10, fx);
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 10, fx);
+  fx.drain(fe);
+  const stats = fe.queueStats()[0];
+  t.is(stats?.virqs, 1);
+  t.is(stats?.polls, 3, '64 + 64 + 22');
+  t.is(fe.delivered, 150);
+  // After the last (partial) poll NAPI completes: final check re-arms at cons + 1 = 151.
+  const last = fx.reqs().at(-1);
+  t.like(last, { rspEvent: 151, rspProdSeen: 150, reqProd: 256 + 150 });
+});
+
+test('frontend - a response that arrives during the poll is found by the final check (no interrupt needed)', (t) => {
+  const fx = new Recorder();
+  const fe = frontend();
+  fe.start(0, fx);
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 10, reqEvent: 1, batch: batch(10) }, 0, fx);
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 0, fx);
+  fx.drain(fe, 3000); // connect notify (1 µs) + virq (2 µs): the poll starts at 3 µs
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 15, reqEvent: 1, batch: batch(5, 0, 10) }, 3500, fx);
+  fx.drain(fe);
+  t.is(fe.delivered, 15);
+  t.is(fe.queueStats()[0]?.virqs, 1);
+  t.is(fe.queueStats()[0]?.polls, 2);
+});
+
+test('frontend - notifications while the upcall is pending merge into one virtual interrupt', (t) => {
+  const fx = new Recorder();
+  const fe = frontend();
+  fe.start(0, fx);
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 1, reqEvent: 1, batch: batch(1) }, 0, fx);
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 0, fx);
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 1, fx); // NAPI already scheduled: a wasted interrupt
+  fx.drain(fe);
+  const s = fe.queueStats()[0];
+  t.is(s?.virqs, 2);
+  t.is(s?.virqsWhilePolling, 1);
+  t.is(s?.polls, 1);
+});
+
+test('frontend - flow order violations are counted', (t) => {
+  const fx = new Recorder();
+  const fe = frontend();
+  fe.start(0, fx);
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 2, reqEvent: 1, batch: batch(2, 0, 5) }, 0, fx);
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 3, reqEvent: 1, batch: batch(1, 0, 3) }, 0, fx);
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 0, fx);
+  fx.drain(fe);
+  t.is(fe.reordered, 1);
+});
+
+test('frontend - static front-end coalescing sets rsp_event frames ahead and polls from a guest timer', (t) => {
+  const fx = new Recorder();
+  const fe = frontend({ kind: 'static', usecs: 50, frames: 32 });
+  fe.start(0, fx);
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 4, reqEvent: 1, batch: batch(4) }, 0, fx);
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 0, fx);
+  fx.drain(fe, 10_000);
+  t.like(fx.reqs().at(-1), { rspEvent: 4 + 32 });
+  // Three more responses arrive without a notification (below the event index): the timer polls them.
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 7, reqEvent: 1, batch: batch(3, 0, 4) }, 20_000, fx);
+  fx.drain(fe);
+  t.is(fe.delivered, 7);
+  t.is(fe.queueStats()[0]?.timerPolls, 1);
+  t.is(fe.queueStats()[0]?.virqs, 1);
+});
