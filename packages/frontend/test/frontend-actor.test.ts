@@ -1,7 +1,7 @@
 // The netfront actor on its own: NAPI budget, final-check re-arm, event-channel merging, front-end coalescing.
 import test from 'ava';
-import { takeBatch } from '@splitnet/model';
-import type { CostProfile, Effects, Message, Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
+import { RecordingEffects, takeBatch } from '@splitnet/model';
+import type { CostProfile, Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
 import { FrontendActor } from '../src/frontend-actor.js';
 
 const costs: CostProfile = {
@@ -14,29 +14,6 @@ const costs: CostProfile = {
 };
 
 /** Records effects; timers are run by `drain` in time order, like a tiny runtime for one actor. */
-class Recorder implements Effects {
-  sent: { msg: Message; at: Nanos }[] = [];
-  timers: { at: Nanos; tag: number }[] = [];
-  send(_to: number, msg: Message, at: Nanos): void {
-    this.sent.push({ msg, at });
-  }
-  timer(at: Nanos, tag: number): void {
-    this.timers.push({ at, tag });
-  }
-  event(): void {}
-  drain(a: FrontendActor, until = Infinity): void {
-    for (;;) {
-      this.timers.sort((x, y) => x.at - y.at);
-      const t = this.timers[0];
-      if (!t || t.at > until) return;
-      this.timers.shift();
-      a.timer(t.tag, t.at, this);
-    }
-  }
-  reqs() {
-    return this.sent.flatMap((s) => (s.msg.kind === 'req' ? [s.msg] : []));
-  }
-}
 
 function batch(n: number, flow = 0, seq0 = 0, at = 0): PacketBatch {
   const b = takeBatch(n);
@@ -55,15 +32,15 @@ function frontend(policy: PolicySpec = { kind: 'none' }, ringSize = 256): Fronte
 }
 
 test('frontend - posts every ring slot at start and re-arms rsp_event at 1', (t) => {
-  const fx = new Recorder();
+  const fx = new RecordingEffects();
   const fe = frontend();
   fe.start(0, fx);
-  const [req] = fx.reqs();
+  const [req] = fx.of('req');
   t.like(req, { reqProd: 256, rspEvent: 1, rspProdSeen: 0 });
 });
 
 test('frontend - NAPI polls at most the budget (64) per poll and keeps polling while it uses it all', (t) => {
-  const fx = new Recorder();
+  const fx = new RecordingEffects();
   const fe = frontend();
   fe.start(0, fx);
   fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 150, reqEvent: 1, batch: batch(150) }, 10, fx);
@@ -74,12 +51,12 @@ test('frontend - NAPI polls at most the budget (64) per poll and keeps polling w
   t.is(stats?.polls, 3, '64 + 64 + 22');
   t.is(fe.delivered, 150);
   // After the last (partial) poll NAPI completes: final check re-arms at cons + 1 = 151.
-  const last = fx.reqs().at(-1);
+  const last = fx.of('req').at(-1);
   t.like(last, { rspEvent: 151, rspProdSeen: 150, reqProd: 256 + 150 });
 });
 
 test('frontend - a response that arrives during the poll is found by the final check (no interrupt needed)', (t) => {
-  const fx = new Recorder();
+  const fx = new RecordingEffects();
   const fe = frontend();
   fe.start(0, fx);
   fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 10, reqEvent: 1, batch: batch(10) }, 0, fx);
@@ -93,7 +70,7 @@ test('frontend - a response that arrives during the poll is found by the final c
 });
 
 test('frontend - notifications while the upcall is pending merge into one virtual interrupt', (t) => {
-  const fx = new Recorder();
+  const fx = new RecordingEffects();
   const fe = frontend();
   fe.start(0, fx);
   fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 1, reqEvent: 1, batch: batch(1) }, 0, fx);
@@ -107,7 +84,7 @@ test('frontend - notifications while the upcall is pending merge into one virtua
 });
 
 test('frontend - flow order violations are counted', (t) => {
-  const fx = new Recorder();
+  const fx = new RecordingEffects();
   const fe = frontend();
   fe.start(0, fx);
   fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 2, reqEvent: 1, batch: batch(2, 0, 5) }, 0, fx);
@@ -118,13 +95,13 @@ test('frontend - flow order violations are counted', (t) => {
 });
 
 test('frontend - static front-end coalescing sets rsp_event frames ahead and polls from a guest timer', (t) => {
-  const fx = new Recorder();
+  const fx = new RecordingEffects();
   const fe = frontend({ kind: 'static', usecs: 50, frames: 32 });
   fe.start(0, fx);
   fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 4, reqEvent: 1, batch: batch(4) }, 0, fx);
   fe.receive({ kind: 'evt', vm: 0, port: 0 }, 0, fx);
   fx.drain(fe, 10_000);
-  t.like(fx.reqs().at(-1), { rspEvent: 4 + 32 });
+  t.like(fx.of('req').at(-1), { rspEvent: 4 + 32 });
   // Three more responses arrive without a notification (below the event index): the timer polls them.
   fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 7, reqEvent: 1, batch: batch(3, 0, 4) }, 20_000, fx);
   fx.drain(fe);

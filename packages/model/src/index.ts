@@ -18,3 +18,4 @@ export * from './traffic.js';
 export * from './errors.js';
 export * from './packet-fifo.js';
 export * from './batch-pool.js';
+export * from './recording-effects.js';

@@ -1,31 +1,9 @@
 // The NIC on its own: frames on the wire, physical interrupt moderation, the NAPI handshake, ring-full drops.
 import test from 'ava';
-import type { Effects, GeneratorSpec, Message, Nanos, PolicySpec } from '@splitnet/model';
+import { RecordingEffects } from '@splitnet/model';
+import type { GeneratorSpec, Nanos, PolicySpec } from '@splitnet/model';
 import { NicActor } from '../src/nic-actor.js';
 
-class Recorder implements Effects {
-  sent: { msg: Message; at: Nanos }[] = [];
-  timers: { at: Nanos; tag: number }[] = [];
-  send(_to: number, msg: Message, at: Nanos): void {
-    this.sent.push({ msg, at });
-  }
-  timer(at: Nanos, tag: number): void {
-    this.timers.push({ at, tag });
-  }
-  event(): void {}
-  drain(a: NicActor, until: Nanos): void {
-    for (;;) {
-      this.timers.sort((x, y) => x.at - y.at);
-      const t = this.timers[0];
-      if (!t || t.at >= until) return;
-      this.timers.shift();
-      a.timer(t.tag, t.at, this);
-    }
-  }
-  dmas() {
-    return this.sent.flatMap((s) => (s.msg.kind === 'dma' ? [{ ...s.msg, at: s.at }] : []));
-  }
-}
 
 // 1 Gbit/s of 1518-byte frames: one frame every 12,304 ns (1538 wire bytes).
 const gen: GeneratorSpec = { name: 'g', pps: 1e9 / (1538 * 8), pattern: { kind: 'constant' }, size: { kind: 'fixed', bytes: 1518 }, firstFlow: 0, flows: 1, start: 0, stop: 1e9 };
@@ -35,11 +13,11 @@ function nic(policy: PolicySpec, ringSize = 512): NicActor {
 }
 
 test('nic - without moderation every frame raises an interrupt when it arrives', (t) => {
-  const fx = new Recorder();
+  const fx = new RecordingEffects();
   const n = nic({ kind: 'none' });
   n.start(0, fx);
   fx.drain(n, 1_000_000);
-  const d = fx.dmas();
+  const d = fx.of('dma');
   t.true(d.length >= 80 && d.length <= 82, `${d.length} interrupts in 1 ms`);
   t.true(d.every((x) => x.irq && x.batch.count === 1));
   // Each DMA leaves exactly when its frame's last bit arrived.
@@ -47,11 +25,11 @@ test('nic - without moderation every frame raises an interrupt when it arrives',
 });
 
 test('nic - static rx-usecs coalescing gathers frames for U µs after the first one', (t) => {
-  const fx = new Recorder();
+  const fx = new RecordingEffects();
   const n = nic({ kind: 'static', usecs: 100, frames: 0 });
   n.start(0, fx);
   fx.drain(n, 1_000_000);
-  const d = fx.dmas();
+  const d = fx.of('dma');
   t.true(d.length >= 9 && d.length <= 10, `${d.length} interrupts in 1 ms`);
   for (const x of d) {
     t.true(x.at - (x.batch.emittedAt[0] ?? 0) <= 100_000 + 1, 'fires within usecs of the first frame');
@@ -60,20 +38,20 @@ test('nic - static rx-usecs coalescing gathers frames for U µs after the first 
 });
 
 test('nic - a full-budget batch keeps the driver polling; frames beyond the ring are dropped and counted', (t) => {
-  const fx = new Recorder();
+  const fx = new RecordingEffects();
   const n = nic({ kind: 'static', usecs: 2000, frames: 0 }, 100);
   n.start(0, fx);
   fx.drain(n, 2_100_000);
   n.settle(2_100_000);
-  const [first] = fx.dmas();
+  const [first] = fx.of('dma');
   t.is(first?.batch.count, 64, 'the interrupt batch is capped at the NAPI budget');
   t.true(n.drops() > 0, 'the ring of 100 overflowed during 2 ms of 81 frames/ms');
   const held = n.heldPackets();
   // The driver polls again: it gets the rest of the ring, and the poll re-enables the interrupt.
   n.receive({ kind: 'poll', nicQueue: 0 }, 2_100_000, fx);
-  const second = fx.dmas()[1];
+  const second = fx.of('dma')[1];
   t.is(second?.irq, false);
   t.is(second?.batch.count, Math.min(64, held));
-  const dmaFrames = fx.dmas().reduce((k, x) => k + x.batch.count, 0);
+  const dmaFrames = fx.of('dma').reduce((k, x) => k + x.batch.count, 0);
   t.is(n.emitted, dmaFrames + n.drops() + n.heldPackets(), 'every frame that reached the NIC is accounted for');
 });

@@ -1,7 +1,7 @@
 // The netback worker on its own: passes of at most 64, notify only when the event index says so, ring-full handling, back-end coalescing.
 import test from 'ava';
-import { takeBatch } from '@splitnet/model';
-import type { CostProfile, Effects, Message, Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
+import { RecordingEffects, takeBatch } from '@splitnet/model';
+import type { CostProfile, Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
 import { WorkerActor } from '../src/worker-actor.js';
 
 const costs: CostProfile = {
@@ -13,29 +13,6 @@ const costs: CostProfile = {
   link: 0,
 };
 
-class Recorder implements Effects {
-  sent: { msg: Message; at: Nanos }[] = [];
-  timers: { at: Nanos; tag: number }[] = [];
-  send(_to: number, msg: Message, at: Nanos): void {
-    this.sent.push({ msg, at });
-  }
-  timer(at: Nanos, tag: number): void {
-    this.timers.push({ at, tag });
-  }
-  event(): void {}
-  drain(a: WorkerActor, until = Infinity): void {
-    for (;;) {
-      this.timers.sort((x, y) => x.at - y.at);
-      const t = this.timers[0];
-      if (!t || t.at > until) return;
-      this.timers.shift();
-      a.timer(t.tag, t.at, this);
-    }
-  }
-  of<K extends Message['kind']>(kind: K): Extract<Message, { kind: K }>[] {
-    return this.sent.flatMap((s) => (s.msg.kind === kind ? [s.msg as Extract<Message, { kind: K }>] : []));
-  }
-}
 
 function batch(n: number, seq0 = 0): PacketBatch {
   const b = takeBatch(n);
@@ -55,7 +32,7 @@ const posted = (reqProd: number, rspEvent: number, seen: number) =>
   ({ kind: 'req', vm: 0, queue: 0, reqProd, rspEvent, rspProdSeen: seen, notify: false }) as const;
 
 test('worker - copies in passes of at most 64 and notifies once when the guest has re-armed', (t) => {
-  const fx = new Recorder();
+  const fx = new RecordingEffects();
   const w = worker();
   w.receive(posted(256, 1, 0), 0, fx);
   w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(100) }, 0, fx);
@@ -69,7 +46,7 @@ test('worker - copies in passes of at most 64 and notifies once when the guest h
 });
 
 test('worker - an event index that arrives after the push still gets its notification (late re-check)', (t) => {
-  const fx = new Recorder();
+  const fx = new RecordingEffects();
   const w = worker();
   w.receive(posted(256, 1, 0), 0, fx);
   w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(1) }, 0, fx);
@@ -84,7 +61,7 @@ test('worker - an event index that arrives after the push still gets its notific
 });
 
 test('worker - with no posted buffers packets wait, then drop as ring-full beyond the backlog', (t) => {
-  const fx = new Recorder();
+  const fx = new RecordingEffects();
   const w = worker({ kind: 'none' }, 10);
   w.receive(posted(4, 1, 0), 0, fx);
   w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(20) }, 0, fx);
@@ -102,7 +79,7 @@ test('worker - with no posted buffers packets wait, then drop as ring-full beyon
 });
 
 test('worker - back-end static coalescing holds the notify until the frame count or the timer', (t) => {
-  const fx = new Recorder();
+  const fx = new RecordingEffects();
   const w = worker({ kind: 'static', usecs: 100, frames: 50 });
   w.receive(posted(256, 1, 0), 0, fx);
   w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(10) }, 0, fx);
