@@ -1,7 +1,7 @@
 // The netback actor in the driver domain: NIC driver NAPI, bridge demux to VIFs and vRSS steering to workers.
 import { Core, releaseBatch, takeBatch } from '@splitnet/model';
 import type { MutableBatch } from '@splitnet/model';
-import type { Actor, ActorRef, CostProfile, Effects, Message, Nanos, PacketBatch } from '@splitnet/model';
+import type { Actor, ActorRef, BackendReport, CoreBusy, CostProfile, Effects, Message, Nanos, PacketBatch } from '@splitnet/model';
 
 /**
  * A guest queue ("gq") is one RX queue of one VM's VIF. Flows are steered to a gq (bridge → VIF,
@@ -47,6 +47,12 @@ export class BackendActor implements Actor {
   }
 
   start(_now: Nanos, _fx: Effects): void {}
+
+  report(t: Nanos): BackendReport {
+    const busy: CoreBusy = {};
+    for (const c of this.cores) busy[c.name] = c.busyThrough(t);
+    return { role: 'backend', id: this.id, t, busy, held: 0 };
+  }
 
   timer(_tag: number, _now: Nanos, _fx: Effects): void {}
 

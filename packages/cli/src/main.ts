@@ -189,7 +189,8 @@ function buildProgram(): Command {
     .action((file: string, o: { set: string[] }) => {
       const s = loadScenarioFile(file, { overrides: o.set });
       process.stdout.write(formatResolvedYaml(s));
-      process.stderr.write(`splitnet: ${file}: ok (${s.traffic.flows.length} flows, ${s.topology.vms.length} VMs, ${s.topology.workers} workers)\n`);
+      const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+      process.stderr.write(`splitnet: ${file}: ok (${n(s.traffic.flows.length, 'flow')}, ${n(s.topology.vms.length, 'VM')}, ${n(s.topology.workers, 'worker')})\n`);
     });
   return program;
 }
@@ -214,6 +215,14 @@ export function main(argv: readonly string[]): number {
     }
     throw err;
   }
+}
+
+// A reader that goes away (`splitnet run … | head`) is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
 }
 
 process.exitCode = main(process.argv.slice(2));

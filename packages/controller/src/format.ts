@@ -7,6 +7,7 @@ function fmt(x: number, digits = 2): string {
   if (a !== 0 && a < 0.01) return x.toExponential(1);
   if (a >= 1e6) return `${(x / 1e6).toFixed(digits)} M`;
   if (a >= 1e4) return `${(x / 1e3).toFixed(1)} k`;
+  if (a >= 100) return x.toFixed(0);
   return x.toFixed(digits);
 }
 
@@ -20,7 +21,7 @@ export function formatSummary(s: Summary): string {
   for (const vm of s.interrupts.perVm) {
     add(`  vm ${vm.vm}`, `${fmt(vm.virqPerSec)} /s  per queue: ${vm.perQueue.map((x) => fmt(x)).join(', ')}`);
   }
-  add('physical irqs', `${fmt(s.interrupts.physicalIrqPerSec)} /s`);
+  add('physical irqs', `${fmt(s.interrupts.physicalIrqPerSec)} /s (NIC); back-end coalescing timer irqs ${fmt(s.interrupts.backendTimerIrqPerSec)} /s`);
   add('notifications', `sent ${fmt(s.notifications.sentPerSec)} /s, suppressed ${fmt(s.notifications.suppressedPerSec)} /s, held ${fmt(s.notifications.heldPerSec)} /s`);
   add('latency (µs)', `p50 ${fmt(s.latencyUs.p50)}  p99 ${fmt(s.latencyUs.p99)}  p99.9 ${fmt(s.latencyUs.p999)}  max ${fmt(s.latencyUs.max)}  (n=${s.latencyUs.count})`);
   add('ring occupancy', `mean ${fmt(s.ring.meanOccupancy)}, max ${s.ring.maxOccupancy}; netback backlog mean ${fmt(s.backlog.mean)}, max ${s.backlog.max}`);

@@ -1,6 +1,9 @@
-// Cumulative counters read from every actor at an instant, and the rates between two such snapshots.
-import type { Nanos } from '@splitnet/model';
-import type { ActorGraph } from './build.js';
+// Cumulative counters combined from every actor's report at an instant, and the rates between two such snapshots.
+import { LatencyHistogram } from '@splitnet/model';
+import type { ActorReport, Nanos } from '@splitnet/model';
+
+export type DropReason = 'nic-ring-full' | 'ring-full' | 'backlog-full';
+export const DROP_REASONS: readonly DropReason[] = ['nic-ring-full', 'ring-full', 'backlog-full'];
 
 export interface Snapshot {
   readonly t: Nanos;
@@ -8,83 +11,105 @@ export interface Snapshot {
   readonly emittedBytes: number;
   readonly delivered: number;
   readonly deliveredBytes: number;
-  /** Virtual interrupts per VM, per queue. */
+  /** Virtual interrupts per VM (by VM index), per queue. */
   readonly virqs: readonly (readonly number[])[];
+  readonly virqsWhilePolling: number;
   readonly timerPolls: number;
+  readonly idleTimerTicks: number;
   readonly physicalIrqs: number;
   readonly notifies: number;
   readonly suppressed: number;
   readonly held: number;
+  readonly backendTimerIrqs: number;
   readonly reqNotifies: number;
   readonly drops: Readonly<Record<DropReason, number>>;
   /** Busy ns per core name, up to t. */
   readonly busy: ReadonlyMap<string, number>;
   readonly ringOccupancy: number;
   readonly backlog: number;
+  reordered: number;
+  /** Packets held inside actors, by where. */
+  readonly heldIn: { readonly nicRings: number; readonly workerBacklogs: number; readonly guestRings: number };
+  /** Latency of measured packets (present when the reports were final). */
+  readonly latency: LatencyHistogram | null;
 }
 
-export type DropReason = 'nic-ring-full' | 'ring-full' | 'backlog-full';
-export const DROP_REASONS: readonly DropReason[] = ['nic-ring-full', 'ring-full', 'backlog-full'];
-
-export function snapshot(g: ActorGraph, t: Nanos): Snapshot {
-  g.nic.settle(t);
+/** Combine actor reports taken at time t into one snapshot of the whole datapath. */
+export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
+  let emitted = 0;
+  let emittedBytes = 0;
+  let physicalIrqs = 0;
+  let nicDrops = 0;
+  let nicHeld = 0;
   let delivered = 0;
   let deliveredBytes = 0;
+  let virqsWhilePolling = 0;
   let timerPolls = 0;
+  let idleTimerTicks = 0;
   let ringOccupancy = 0;
-  const virqs: number[][] = [];
-  const busy = new Map<string, number>();
-  for (const fe of g.frontends) {
-    delivered += fe.delivered;
-    deliveredBytes += fe.deliveredBytes;
-    const row: number[] = [];
-    for (const q of fe.queueStats()) {
-      row.push(q.virqs);
-      timerPolls += q.timerPolls;
-    }
-    virqs.push(row);
-    for (const o of fe.ringOccupancy()) ringOccupancy += o;
-    for (const c of fe.cores()) busy.set(c.name, c.busyThrough(t));
-  }
-  let physicalIrqs = 0;
-  for (const q of g.nic.queueStats()) physicalIrqs += q.irqs;
-  for (const c of g.backend.cores) busy.set(c.name, c.busyThrough(t));
+  let guestHeld = 0;
+  let reordered = 0;
   let notifies = 0;
   let suppressed = 0;
   let held = 0;
+  let backendTimerIrqs = 0;
   let reqNotifies = 0;
   let ringFull = 0;
   let backlogFull = 0;
   let backlog = 0;
-  for (const w of g.workers) {
-    busy.set(w.core.name, w.core.busyThrough(t));
-    backlog += w.backlogPackets();
-    for (const q of w.queueStats()) {
-      notifies += q.notifies;
-      suppressed += q.suppressed;
-      held += q.held;
-      reqNotifies += q.reqNotifies;
-      ringFull += q.dropsRingFull;
-      backlogFull += q.dropsBacklog;
+  let workerHeld = 0;
+  let latency: LatencyHistogram | null = null;
+  const virqs: number[][] = [];
+  const busy = new Map<string, number>();
+  for (const r of reports) {
+    switch (r.role) {
+      case 'nic':
+        emitted += r.emitted;
+        emittedBytes += r.emittedBytes;
+        physicalIrqs += r.physicalIrqs;
+        nicDrops += r.dropsNicRingFull;
+        nicHeld += r.held;
+        break;
+      case 'backend':
+        for (const [k, v] of Object.entries(r.busy)) busy.set(k, v);
+        break;
+      case 'worker':
+        for (const [k, v] of Object.entries(r.busy)) busy.set(k, v);
+        workerHeld += r.held;
+        backlog += r.backlog;
+        notifies += r.notifies;
+        suppressed += r.suppressed;
+        held += r.notifiesHeld;
+        backendTimerIrqs += r.timerNotifies;
+        reqNotifies += r.reqNotifies;
+        ringFull += r.dropsRingFull;
+        backlogFull += r.dropsBacklogFull;
+        break;
+      case 'frontend':
+        for (const [k, v] of Object.entries(r.busy)) busy.set(k, v);
+        delivered += r.delivered;
+        deliveredBytes += r.deliveredBytes;
+        virqs[r.vm] = [...r.virqs];
+        virqsWhilePolling += r.virqsWhilePolling;
+        timerPolls += r.timerPolls;
+        idleTimerTicks += r.idleTimerTicks;
+        ringOccupancy += r.ringOccupancy;
+        guestHeld += r.held;
+        reordered += r.reordered;
+        if (r.latency) {
+          latency ??= new LatencyHistogram();
+          latency.merge(LatencyHistogram.fromJSON(r.latency));
+        }
+        break;
     }
   }
   return {
-    t,
-    emitted: g.nic.emitted,
-    emittedBytes: g.nic.emittedBytes,
-    delivered,
-    deliveredBytes,
-    virqs,
-    timerPolls,
-    physicalIrqs,
-    notifies,
-    suppressed,
-    held,
-    reqNotifies,
-    drops: { 'nic-ring-full': g.nic.drops(), 'ring-full': ringFull, 'backlog-full': backlogFull },
-    busy,
-    ringOccupancy,
-    backlog,
+    t, emitted, emittedBytes, delivered, deliveredBytes, virqs, virqsWhilePolling, timerPolls, idleTimerTicks,
+    physicalIrqs, notifies, suppressed, held, backendTimerIrqs, reqNotifies,
+    drops: { 'nic-ring-full': nicDrops, 'ring-full': ringFull, 'backlog-full': backlogFull },
+    busy, ringOccupancy, backlog, reordered,
+    heldIn: { nicRings: nicHeld, workerBacklogs: workerHeld, guestRings: guestHeld },
+    latency,
   };
 }
 
@@ -94,10 +119,15 @@ export function sig(x: number): number {
   return Number(x.toPrecision(6));
 }
 
+export function totalVirqs(s: Snapshot): number {
+  let n = 0;
+  for (const row of s.virqs) for (const v of row ?? []) n += v;
+  return n;
+}
+
 /** One row of the metrics time series: rates over (a.t, b.t]. */
 export function sampleRow(a: Snapshot, b: Snapshot): Record<string, unknown> {
   const dt = (b.t - a.t) / 1e9;
-  const sum = (rows: readonly (readonly number[])[]) => rows.reduce((s, r) => s + r.reduce((x, y) => x + y, 0), 0);
   const cpu: Record<string, number> = {};
   for (const [name, v] of b.busy) cpu[name] = sig((v - (a.busy.get(name) ?? 0)) / (b.t - a.t));
   let drops = 0;
@@ -107,7 +137,7 @@ export function sampleRow(a: Snapshot, b: Snapshot): Record<string, unknown> {
     gbps: sig(((b.deliveredBytes - a.deliveredBytes) * 8) / dt / 1e9),
     pps: sig((b.delivered - a.delivered) / dt),
     offeredGbps: sig(((b.emittedBytes - a.emittedBytes) * 8) / dt / 1e9),
-    virqPerSec: sig((sum(b.virqs) - sum(a.virqs)) / dt),
+    virqPerSec: sig((totalVirqs(b) - totalVirqs(a)) / dt),
     timerPollsPerSec: sig((b.timerPolls - a.timerPolls) / dt),
     physicalIrqPerSec: sig((b.physicalIrqs - a.physicalIrqs) / dt),
     notifyPerSec: sig((b.notifies - a.notifies) / dt),

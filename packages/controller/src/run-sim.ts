@@ -6,7 +6,7 @@ import type { RuntimeEvent } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { buildActors } from './build.js';
 import type { ActorGraph } from './build.js';
-import { DROP_REASONS, sampleRow, sig, snapshot } from './metrics.js';
+import { combine, DROP_REASONS, sampleRow, sig, totalVirqs } from './metrics.js';
 import type { DropReason, Snapshot } from './metrics.js';
 
 export interface Accounting {
@@ -44,6 +44,12 @@ export interface Summary {
     readonly virqPerSec: number;
     readonly timerPollsPerSec: number;
     readonly physicalIrqPerSec: number;
+    /** Driver-domain timer interrupts of back-end coalescing. */
+    readonly backendTimerIrqPerSec: number;
+    /** Virtual interrupts that found NAPI already scheduled (wasted). */
+    readonly virqWhilePollingPerSec: number;
+    /** Front-end coalescing timer ticks that found nothing to poll. */
+    readonly idleTimerTicksPerSec: number;
     readonly virqPerPacket: number;
     readonly perVm: readonly { readonly vm: number; readonly virqPerSec: number; readonly perQueue: readonly number[] }[];
   };
@@ -67,14 +73,13 @@ export interface RunOptions {
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
 }
 
-function accounting(g: ActorGraph, rt: SimRuntime, t: Nanos): Accounting {
-  const s = snapshot(g, t);
-  return balance(s.emitted, s.delivered, s.drops, {
-    nicRings: g.nic.heldPackets(),
-    links: rt.inFlightOnLinks(),
-    workerBacklogs: g.workers.reduce((n, w) => n + w.heldPackets(), 0),
-    guestRings: g.frontends.reduce((n, f) => n + f.heldPackets(), 0),
-  });
+/** Every actor's report at time t, combined. */
+function snapshot(g: ActorGraph, t: Nanos, final = false): Snapshot {
+  return combine(g.all.map((a) => a.report(t, final)), t);
+}
+
+function accounting(s: Snapshot, onLinks: number): Accounting {
+  return balance(s.emitted, s.delivered, s.drops, { ...s.heldIn, links: onLinks });
 }
 
 /** The accounting invariant: every emitted packet is delivered, dropped with a reason, or in flight. */
@@ -129,16 +134,15 @@ export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
     rt.run(until, hooks);
     opts.onProgress?.(until, s.duration);
   }
-  const end = snapshot(g, s.duration);
-  const acc = accounting(g, rt, s.duration);
+  const end = snapshot(g, s.duration, true);
+  const acc = accounting(end, rt.inFlightOnLinks());
   rt.log.push({ t: s.duration, actor: 'controller', kind: 'run-end', detail: { balanced: acc.balanced, unaccounted: acc.unaccounted } });
-  const summary = summarize(s, g, warmSnap ?? snapshot(g, s.warmup), end, inWindow, acc);
+  const summary = summarize(s, warmSnap ?? snapshot(g, s.warmup), end, inWindow, acc);
   return { summary, samples, events: rt.log, accounting: acc, eventsProcessed: rt.eventsProcessed };
 }
 
-function summarize(
+export function summarize(
   s: CompiledScenario,
-  g: ActorGraph,
   a: Snapshot,
   b: Snapshot,
   inWindow: readonly Snapshot[],
@@ -146,11 +150,9 @@ function summarize(
 ): Summary {
   const dt = (b.t - a.t) / 1e9;
   const rate = (x: number) => sig(x / dt);
-  const totalVirq = (snap: Snapshot) => snap.virqs.reduce((n, r) => n + r.reduce((x, y) => x + y, 0), 0);
   const delivered = b.delivered - a.delivered;
-  const virqs = totalVirq(b) - totalVirq(a);
-  const hist = new LatencyHistogram();
-  for (const fe of g.frontends) hist.merge(fe.latency);
+  const virqs = totalVirqs(b) - totalVirqs(a);
+  const hist = b.latency ?? new LatencyHistogram();
   const us = (ns: number) => sig(ns / 1000);
   const cpu: Record<string, number> = {};
   for (const [name, v] of b.busy) cpu[name] = sig((v - (a.busy.get(name) ?? 0)) / (b.t - a.t));
@@ -176,6 +178,9 @@ function summarize(
       virqPerSec: rate(virqs),
       timerPollsPerSec: rate(b.timerPolls - a.timerPolls),
       physicalIrqPerSec: rate(b.physicalIrqs - a.physicalIrqs),
+      backendTimerIrqPerSec: rate(b.backendTimerIrqs - a.backendTimerIrqs),
+      virqWhilePollingPerSec: rate(b.virqsWhilePolling - a.virqsWhilePolling),
+      idleTimerTicksPerSec: rate(b.idleTimerTicks - a.idleTimerTicks),
       virqPerPacket: delivered > 0 ? sig(virqs / delivered) : 0,
       perVm: b.virqs.map((row, vm) => {
         const before = a.virqs[vm] ?? [];
@@ -201,7 +206,7 @@ function summarize(
     ring: { meanOccupancy: mean(occ), maxOccupancy: max(occ) },
     backlog: { mean: mean(blog), max: max(blog) },
     drops: { ...b.drops, total: dropTotal },
-    flowOrder: { reordered: g.frontends.reduce((n, f) => n + f.reordered, 0) },
+    flowOrder: { reordered: b.reordered },
     accounting: acc,
   };
 }

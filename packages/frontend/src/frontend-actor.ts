@@ -1,6 +1,6 @@
 // A guest VM's netfront: event channels, virtual interrupts, NAPI poll, front-end coalescing, RX refill, app sink.
 import { Core, createCoalescer, EventChannels, LatencyHistogram, PacketFifo, releaseBatch, RxRingFront } from '@splitnet/model';
-import type { Actor, ActorRef, Coalescer, CostProfile, Effects, Message, Nanos, PolicySpec } from '@splitnet/model';
+import type { Actor, ActorRef, Coalescer, CoreBusy, CostProfile, Effects, FrontendReport, Message, Nanos, PolicySpec } from '@splitnet/model';
 
 export interface FrontendConfig {
   readonly id: string;
@@ -106,6 +106,26 @@ export class FrontendActor implements Actor {
     let n = 0;
     for (const q of this.qs) n += q.pending.length;
     return n;
+  }
+
+  report(t: Nanos, final: boolean): FrontendReport {
+    const busy: CoreBusy = {};
+    let timerPolls = 0;
+    let idleTimerTicks = 0;
+    let virqsWhilePolling = 0;
+    for (const q of this.qs) {
+      busy[q.core.name] = q.core.busyThrough(t);
+      timerPolls += q.stats.timerPolls;
+      idleTimerTicks += q.stats.idleTimerTicks;
+      virqsWhilePolling += q.stats.virqsWhilePolling;
+    }
+    return {
+      role: 'frontend', id: this.id, t, vm: this.cfg.vm, busy, held: this.heldPackets(),
+      delivered: this.delivered, deliveredBytes: this.deliveredBytes,
+      virqs: this.qs.map((q) => q.stats.virqs), virqsWhilePolling, timerPolls, idleTimerTicks,
+      ringOccupancy: this.heldPackets(), reordered: this.reordered,
+      ...(final ? { latency: this.latency.toJSON() } : {}),
+    };
   }
 
   /** Post every ring slot as an RX buffer, as netfront does when the VIF connects. */

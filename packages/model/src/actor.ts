@@ -1,5 +1,6 @@
 // The actor contract: deterministic state machines whose only outputs are effects a runtime executes.
 import type { Message } from './messages.js';
+import type { ActorReport } from './report.js';
 import type { Nanos } from './time.js';
 
 /** A runtime-assigned reference to another actor (an index in sim, a subject in live). */
@@ -30,4 +31,6 @@ export interface Actor {
   timer(tag: number, now: Nanos, fx: Effects): void;
   /** Packets this actor currently holds (queued, in rings, awaiting interrupt) for the accounting invariant. */
   heldPackets(): number;
+  /** Cumulative counters at time t (≥ its last input); `final` adds bulky parts such as histograms. */
+  report(t: Nanos, final: boolean): ActorReport;
 }

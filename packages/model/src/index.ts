@@ -19,3 +19,4 @@ export * from './errors.js';
 export * from './packet-fifo.js';
 export * from './batch-pool.js';
 export * from './recording-effects.js';
+export type * from './report.js';

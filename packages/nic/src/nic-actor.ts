@@ -9,6 +9,7 @@ import type {
   GeneratorSpec,
   Message,
   Nanos,
+  NicReport,
   PolicySpec,
 } from '@splitnet/model';
 
@@ -102,6 +103,16 @@ export class NicActor implements Actor {
 
   start(now: Nanos, fx: Effects): void {
     this.wake(now, fx);
+  }
+
+  report(t: Nanos): NicReport {
+    this.settle(t);
+    let irqs = 0;
+    for (const h of this.hw) irqs += h.stats.irqs;
+    return {
+      role: 'nic', id: this.id, t, emitted: this.emitted, emittedBytes: this.emittedBytes,
+      physicalIrqs: irqs, dropsNicRingFull: this.drops(), held: this.heldPackets(),
+    };
   }
 
   receive(msg: Message, now: Nanos, fx: Effects): void {

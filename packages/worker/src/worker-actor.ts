@@ -11,6 +11,7 @@ import type {
   Nanos,
   PacketBatch,
   PolicySpec,
+  WorkerReport,
 } from '@splitnet/model';
 
 export interface ServedQueue {
@@ -44,7 +45,7 @@ export interface WorkerQueueStats {
   notifies: number;
   /** Pushes after which the event index said no notification was needed. */
   suppressed: number;
-  /** Notifications the back-end coalescer held and later merged into one. */
+  /** Notifications the back-end coalescer absorbed into one it was already holding (each saves a virtual interrupt). */
   held: number;
   /** Notifications owed because the front's event index arrived after our push (the ring's barrier rule). */
   lateNotifies: number;
@@ -164,6 +165,25 @@ export class WorkerActor implements Actor {
 
   start(_now: Nanos, _fx: Effects): void {}
 
+  report(t: Nanos): WorkerReport {
+    const r = {
+      role: 'worker' as const, id: this.id, t, busy: { [this.core.name]: this.core.busyThrough(t) },
+      held: this.heldPackets(), backlog: this.backlogPackets(), notifies: 0, suppressed: 0, notifiesHeld: 0,
+      timerNotifies: 0, reqNotifies: 0, dropsRingFull: 0, dropsBacklogFull: 0,
+    };
+    for (const q of this.qs) {
+      const s = q.stats;
+      r.notifies += s.notifies;
+      r.suppressed += s.suppressed;
+      r.notifiesHeld += s.held;
+      r.timerNotifies += s.timerNotifies;
+      r.reqNotifies += s.reqNotifies;
+      r.dropsRingFull += s.dropsRingFull;
+      r.dropsBacklogFull += s.dropsBacklog;
+    }
+    return r;
+  }
+
   receive(msg: Message, now: Nanos, fx: Effects): void {
     if (msg.kind === 'rx') this.onRx(msg.vm, msg.queue, msg.batch, now, fx);
     else if (msg.kind === 'req') this.onReq(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, now, fx);
@@ -270,6 +290,7 @@ export class WorkerActor implements Actor {
       );
       if (notify) this.notifyDue(q, now, batch.count, this.passBytes, fx);
       else if (q.owed) {
+        q.stats.held++;
         q.addOwed(now, batch.count, this.passBytes);
         this.reconsider(q, now, fx);
       } else q.stats.suppressed++;

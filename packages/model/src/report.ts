@@ -1,0 +1,72 @@
+// What each actor reports about itself: cumulative counters at an emulated instant, plain JSON so it can cross the wire.
+import type { HistogramJson } from './histogram.js';
+import type { Nanos } from './time.js';
+
+/** Busy ns per emulated core name, up to the report's time. */
+export type CoreBusy = Record<string, number>;
+
+export interface NicReport {
+  readonly role: 'nic';
+  readonly id: string;
+  readonly t: Nanos;
+  readonly emitted: number;
+  readonly emittedBytes: number;
+  readonly physicalIrqs: number;
+  readonly dropsNicRingFull: number;
+  readonly held: number;
+}
+
+export interface BackendReport {
+  readonly role: 'backend';
+  readonly id: string;
+  readonly t: Nanos;
+  readonly busy: CoreBusy;
+  readonly held: number;
+}
+
+export interface WorkerReport {
+  readonly role: 'worker';
+  readonly id: string;
+  readonly t: Nanos;
+  readonly busy: CoreBusy;
+  readonly held: number;
+  readonly backlog: number;
+  readonly notifies: number;
+  readonly suppressed: number;
+  /** Pushes absorbed into a notification the back-end coalescer was already holding. */
+  readonly notifiesHeld: number;
+  /** Held notifications released by the back-end coalescing timer (driver-domain timer interrupts). */
+  readonly timerNotifies: number;
+  readonly reqNotifies: number;
+  readonly dropsRingFull: number;
+  readonly dropsBacklogFull: number;
+}
+
+export interface FrontendReport {
+  readonly role: 'frontend';
+  readonly id: string;
+  readonly t: Nanos;
+  readonly vm: number;
+  readonly busy: CoreBusy;
+  readonly held: number;
+  readonly delivered: number;
+  readonly deliveredBytes: number;
+  /** Virtual interrupts per queue. */
+  readonly virqs: readonly number[];
+  /** Virtual interrupts that found NAPI already scheduled. */
+  readonly virqsWhilePolling: number;
+  readonly timerPolls: number;
+  /** Front-end coalescing timer ticks that found nothing to poll. */
+  readonly idleTimerTicks: number;
+  readonly ringOccupancy: number;
+  readonly reordered: number;
+  /** Latency of packets delivered after the warm-up (only in final reports). */
+  readonly latency?: HistogramJson;
+}
+
+export type ActorReport = NicReport | BackendReport | WorkerReport | FrontendReport;
+
+/** An actor that can describe itself at time t (t ≥ the time of its last input). */
+export interface Reporting {
+  report(t: Nanos, final: boolean): ActorReport;
+}
