@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // splitnet command-line entry point: parses flags, reads files and the environment, prints; the work happens in the packages.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { SplitnetError } from '@splitnet/model';
 import { formatSummary, runSim, writeResults } from '@splitnet/controller';
 import { loadScenarioFile, formatResolvedYaml } from '@splitnet/scenario';
+import { isValidRunId, newRunId } from '@splitnet/transport';
 import { formatRssLookup, rssLookup } from './rss-command.js';
+import { actorCommand, runLiveCommand } from './live-commands.js';
+import type { RunResult } from '@splitnet/controller';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../../..');
@@ -56,6 +59,11 @@ interface RunFlags {
   set: string[];
   json?: boolean;
   quiet?: boolean;
+  runtime?: string;
+  tdf?: string;
+  nats?: string;
+  placement?: string;
+  runId?: string;
 }
 
 function progressPrinter(enabled: boolean): ((done: number, total: number) => void) | undefined {
@@ -71,15 +79,23 @@ function progressPrinter(enabled: boolean): ((done: number, total: number) => vo
   };
 }
 
-function runCommand(file: string, flags: RunFlags): number {
-  const overrides = flags.set;
+async function runCommand(file: string, flags: RunFlags): Promise<number> {
+  // Flags for the live runtime are scenario overrides, applied after --set.
+  const overrides = [
+    ...flags.set,
+    ...(flags.runtime !== undefined ? [`runtime=${flags.runtime}`] : []),
+    ...(flags.tdf !== undefined ? [`live.tdf=${flags.tdf}`] : []),
+    ...(flags.nats !== undefined ? [`live.nats=${JSON.stringify(flags.nats)}`] : []),
+    ...(flags.placement !== undefined ? [`live.placement=${flags.placement}`] : []),
+  ];
   const scenario = loadScenarioFile(file, {
     overrides,
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
   });
   const started = new Date();
-  const runId = `${scenario.name}-s${scenario.seed}-${stamp(started)}`;
+  const runId = flags.runId ?? newRunId(`${scenario.name}-s${scenario.seed}-${stamp(started)}`, Math.floor(Math.random() * 0x10000));
+  if (!isValidRunId(runId)) throw new SplitnetError('E_USAGE', `--run-id: expected letters, digits, '-' or '_' (at most 64), found "${runId}"`);
   let dir = flags.out ?? join('results', runId);
   if (flags.out === undefined) {
     for (let i = 2; existsSync(dir); i++) dir = join('results', `${runId}-${i}`);
@@ -90,7 +106,15 @@ function runCommand(file: string, flags: RunFlags): number {
   }
   const t0 = process.hrtime.bigint();
   const onProgress = progressPrinter(showProgress);
-  const result = runSim(scenario, onProgress ? { onProgress } : {});
+  let result: RunResult;
+  if (scenario.runtime === 'live') {
+    mkdirSync(dir, { recursive: true });
+    const resolvedFile = join(dir, 'scenario.resolved.yaml');
+    writeFileSync(resolvedFile, formatResolvedYaml(scenario));
+    result = await runLiveCommand(scenario, { runId, dir, resolvedFile, quiet: flags.quiet === true || flags.json === true, ...(onProgress ? { onProgress } : {}) });
+  } else {
+    result = runSim(scenario, onProgress ? { onProgress } : {});
+  }
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = cpus()[0];
   const environment = {
@@ -99,7 +123,8 @@ function runCommand(file: string, flags: RunFlags): number {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     cpu: cpu ? `${cpus().length} × ${cpu.model}` : 'unknown',
-    runtime: 'sim',
+    runtime: scenario.runtime,
+    ...(scenario.runtime === 'live' ? { runId, tdf: scenario.live.tdf, placement: scenario.live.placement } : {}),
     seed: scenario.seed,
     scenarioFile: scenario.source,
     command: ['splitnet', ...process.argv.slice(2)],
@@ -119,13 +144,17 @@ function runCommand(file: string, flags: RunFlags): number {
     }
   }
   const a = result.accounting;
+  const live = result.summary.live;
+  if (live && !live.valid) {
+    process.stderr.write(`splitnet: warning: run invalid: ${live.invalidReason ?? 'lag above maxLag'}; try --tdf ${live.suggestedTdf ?? 'higher'} (results kept in ${written.dir})\n`);
+  }
   if (!a.balanced) {
     process.stderr.write(
       `splitnet: error: accounting invariant broken: emitted ${a.emitted} ≠ delivered ${a.delivered} + dropped ${JSON.stringify(a.dropped)} + in flight ${JSON.stringify(a.inFlight)} (unaccounted ${a.unaccounted})\n`,
     );
     return 1;
   }
-  return 0;
+  return live && !live.valid ? 3 : 0;
 }
 
 function buildProgram(): Command {
@@ -148,12 +177,17 @@ function buildProgram(): Command {
     .option('--set <path=value>', 'override a scenario value, e.g. --set topology.workers=2 (repeatable)', collect, [] as string[])
     .option('--json', 'print the summary as JSON on stdout (no table, no progress)')
     .option('-q, --quiet', 'print only the summary table')
+    .option('--runtime <sim|live>', 'sim (deterministic, one process) or live (every actor its own process over NATS)')
+    .option('--tdf <n>', 'live: time dilation factor (emulated time runs n times slower than wall time)')
+    .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
+    .option('--placement <processes|inprocess>', 'live: one OS process per actor (default), or all in this process over the bus')
+    .option('--run-id <id>', 'live: the run id that namespaces its NATS subjects (default: derived from the scenario, seed and time)')
     .addHelpText(
       'after',
-      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input.',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode:\n  splitnet run examples/quickstart.yaml --runtime live --tdf 10\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input, 3 a live run was invalid (lag above maxLag).',
     )
-    .action((file: string, flags: RunFlags) => {
-      process.exitCode = runCommand(file, flags);
+    .action(async (file: string, flags: RunFlags) => {
+      process.exitCode = await runCommand(file, flags);
     });
 
   program
@@ -182,6 +216,19 @@ function buildProgram(): Command {
     });
 
   program
+    .command('actor')
+    .description('Host actors of a live run (started by `splitnet run --runtime live`; not usually typed by hand)')
+    .requiredOption('--run <id>', 'run id (namespaces the NATS subjects)')
+    .requiredOption('--nats <url>', 'NATS server URL')
+    .requiredOption('--scenario <file>', 'the resolved scenario of the run')
+    .requiredOption('--id <actor>', 'actor id to host, e.g. nic, backend, worker.0, vm.1 (repeatable)', collect, [] as string[])
+    .option('--log <file>', 'JSON log file')
+    .action(async (o: { run: string; nats: string; scenario: string; id: string[]; log?: string }) => {
+      const scenario = loadScenarioFile(o.scenario);
+      process.exitCode = await actorCommand(scenario, o);
+    });
+
+  program
     .command('validate')
     .description('Check a scenario file and print it with every default filled in')
     .argument('<scenario>', 'scenario YAML file')
@@ -195,10 +242,10 @@ function buildProgram(): Command {
   return program;
 }
 
-export function main(argv: readonly string[]): number {
+export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
-    program.parse([...argv], { from: 'user' });
+    await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -225,4 +272,4 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -5,6 +5,7 @@ import { SimRuntime } from '@splitnet/runtime';
 import type { RuntimeEvent } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { buildActors } from './build.js';
+import { linkDelayFor } from './live/links.js';
 import type { ActorGraph } from './build.js';
 import { combine, DROP_REASONS, sampleRow, sig, totalVirqs } from './metrics.js';
 import type { DropReason, Snapshot } from './metrics.js';
@@ -34,10 +35,30 @@ export interface RunResult {
   readonly eventsProcessed: number;
 }
 
+/** What only a live run has: its time base, how late it ran, and what the wire rejected. */
+export interface LiveInfo {
+  readonly tdf: number;
+  readonly placement: string;
+  readonly processes: number;
+  readonly maxLagUs: number;
+  /** How far behind emulated time events were processed. */
+  readonly processingLagUs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** How late messages arrived relative to their modeled delivery time (transport latency ÷ TDF shows here). */
+  readonly inputLatenessUs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** Time resolution the results can be trusted to: the p99 input lateness. */
+  readonly effectiveResolutionUs: number;
+  readonly valid: boolean;
+  readonly invalidReason?: string;
+  readonly suggestedTdf?: number;
+  readonly bus: { readonly onBusAtEnd: number; readonly pendingAtEnd: number };
+  readonly wire: { readonly rejected: Readonly<Record<string, number>>; readonly gaps: number; readonly lastRejection: string; readonly badControl: number };
+}
+
 export interface Summary {
   readonly scenario: string;
   readonly seed: number;
-  readonly runtime: 'sim';
+  readonly runtime: 'sim' | 'live';
+  readonly live?: LiveInfo;
   readonly windowMs: readonly [number, number];
   readonly throughput: { readonly gbps: number; readonly pps: number; readonly offeredGbps: number; readonly lineRateGbps: number };
   readonly interrupts: {
@@ -97,11 +118,7 @@ export function balance(
 
 export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
   const g = buildActors(s);
-  const link = s.costs.link;
-  const rt = new SimRuntime({
-    // The NIC and its driver share the host's memory (DMA + register reads): no message delay between them.
-    linkDelay: (a, b) => (a + b === g.refs.nic + g.refs.backend && a !== b ? 0 : link),
-  });
+  const rt = new SimRuntime({ linkDelay: linkDelayFor(g, s) });
   g.all.forEach((actor, i) => {
     const ref = rt.add(actor);
     if (ref !== i) throw new Error('actor registration order broken');

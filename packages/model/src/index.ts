@@ -20,3 +20,4 @@ export * from './packet-fifo.js';
 export * from './batch-pool.js';
 export * from './recording-effects.js';
 export type * from './report.js';
+export * from './logger.js';

@@ -2,3 +2,5 @@
 export { SimRuntime } from './sim-runtime.js';
 export type { SimOptions, RunHooks, RuntimeEvent } from './sim-runtime.js';
 export { EventQueue } from './event-queue.js';
+export { LiveHost } from './live-host.js';
+export type { LiveHostOptions, HostFinal, WallClock } from './live-host.js';

@@ -6,7 +6,8 @@ import { stringify } from 'yaml';
 import { readCosts, resolveProfileMap } from './cost-profile.js';
 import { Field, readDuration, readEnum, readInt, readMap, readString } from './field.js';
 import { buildFlowTable } from './flow-table.js';
-import { formatPath, ScenarioIssue } from './issue.js';
+import { formatPath, listWords, ScenarioIssue } from './issue.js';
+import { readLive } from './live.js';
 import { applyOverrides, overrideAt, parseOverride, type Override, type OverrideOwnership } from './overrides.js';
 import { readCoalescing } from './coalescing.js';
 import { readTopology } from './topology.js';
@@ -32,6 +33,7 @@ export const SCENARIO_KEYS = [
   'warmup',
   'sampleInterval',
   'runtime',
+  'live',
   'topology',
   'traffic',
   'coalescing',
@@ -44,8 +46,8 @@ const DEFAULT_DURATION = 100_000_000; // 100 ms
 const MAX_DURATION = 3_600_000_000_000;
 /** Bounds the metrics time series. */
 const MAX_SAMPLES = 100_000;
-const RUNTIMES = ['sim'] as const;
-const PLANNED_RUNTIMES = ['live', 'lockstep'];
+const RUNTIMES = ['sim', 'live'] as const;
+const PLANNED_RUNTIMES = ['lockstep'];
 
 /** Read, parse, validate and compile a scenario file. A file that cannot be read is E_FILE. */
 export function loadScenarioFile(path: string, opts: CompileOptions = {}): CompiledScenario {
@@ -149,9 +151,10 @@ function compileValue(value: unknown, source: string): CompiledScenario {
 
   const runtimeField = map.get('runtime');
   if (typeof runtimeField.value === 'string' && PLANNED_RUNTIMES.includes(runtimeField.value)) {
-    runtimeField.expected('"sim"', ` (${runtimeField.value} mode is not implemented yet)`);
+    runtimeField.expected(`one of ${listWords(RUNTIMES)}`, ` (${runtimeField.value} mode is not implemented yet)`);
   }
   const runtime = readEnum(runtimeField, 'sim', RUNTIMES);
+  const live = readLive(map.get('live'));
 
   const topology = readTopology(map.get('topology'));
   const generators = readTraffic(map.get('traffic'), {
@@ -175,6 +178,7 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     warmup: formatDuration(warmup),
     sampleInterval: formatDuration(sampleInterval),
     runtime,
+    live: live.resolved,
     topology: topology.resolved,
     traffic: generators.map((g) => g.resolved),
     coalescing: coalescing.resolved,
@@ -190,6 +194,7 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     warmup,
     sampleInterval,
     runtime,
+    live: live.compiled,
     topology: topology.compiled,
     traffic: { generators: generators.map((g) => g.spec), flows },
     coalescing: coalescing.compiled,

@@ -39,6 +39,24 @@ export interface CoalescingPlacement {
   readonly frontend: PolicySpec;
 }
 
+/** Where a live run's actors execute: one OS process each, or all in one process talking over the bus. */
+export type LivePlacement = 'processes' | 'inprocess';
+
+/** Settings of the live runtime (each actor a process over NATS). Compiled whatever the runtime, so a `--set runtime=live` finds them. */
+export interface LiveSpec {
+  /** Time dilation factor ≥ 1: emulated time runs `tdf` times slower than wall time, so slower hosts can keep up. */
+  readonly tdf: number;
+  /** Emulated ns an actor may fall behind emulated time before the run is reported invalid. */
+  readonly maxLag: Nanos;
+  readonly placement: LivePlacement;
+  /** NATS server URL(s) as written (comma-separated); `""` means start a private nats-server on a random loopback port. */
+  readonly nats: string;
+  /** WALL-clock ns between "all actors ready" and emulated time 0 (not dilated). */
+  readonly startDelay: Nanos;
+  /** WALL-clock ns to wait after the end for messages still on the bus (not dilated). */
+  readonly drainTime: Nanos;
+}
+
 export interface CompiledScenario {
   /** Where it came from (file path or `<inline>`), for messages. */
   readonly source: string;
@@ -49,7 +67,9 @@ export interface CompiledScenario {
   readonly warmup: Nanos;
   /** Metrics time-series interval. */
   readonly sampleInterval: Nanos;
-  readonly runtime: 'sim';
+  /** `sim`: every actor in one process in virtual time; `live`: actors over NATS against a (dilated) wall clock, set up by `live`. */
+  readonly runtime: 'sim' | 'live';
+  readonly live: LiveSpec;
   readonly topology: {
     readonly linkGbps: number;
     readonly nicQueues: number;

@@ -25,7 +25,7 @@ test('errors - aliases to anchors are followed', (t) => {
 test('errors - unknown key at the top level suggests the closest', (t) => {
   t.is(
     errorOf(t, 'seed: 1\nnmae: x\n'),
-    's.yaml:2:1: unknown key "nmae" (expected one of: name, description, seed, duration, warmup, sampleInterval, runtime, topology, traffic, coalescing, napi, costs; did you mean "name"?)',
+    's.yaml:2:1: unknown key "nmae" (expected one of: name, description, seed, duration, warmup, sampleInterval, runtime, live, topology, traffic, coalescing, napi, costs; did you mean "name"?)',
   );
 });
 
@@ -141,10 +141,10 @@ test('errors - bad enum values list the allowed ones', (t) => {
   );
 });
 
-test('errors - runtimes other than sim', (t) => {
-  t.is(errorOf(t, 'runtime: live\n'), 's.yaml:1:10: runtime: expected "sim", found "live" (live mode is not implemented yet)');
-  t.is(errorOf(t, 'runtime: lockstep\n'), 's.yaml:1:10: runtime: expected "sim", found "lockstep" (lockstep mode is not implemented yet)');
-  t.is(errorOf(t, 'runtime: fast\n'), 's.yaml:1:10: runtime: expected one of "sim", found "fast"');
+test('errors - runtimes other than sim and live', (t) => {
+  t.is(errorOf(t, 'runtime: lockstep\n'), 's.yaml:1:10: runtime: expected one of "sim" or "live", found "lockstep" (lockstep mode is not implemented yet)');
+  t.is(errorOf(t, 'runtime: fast\n'), 's.yaml:1:10: runtime: expected one of "sim" or "live", found "fast"');
+  t.is(errorOf(t, 'runtime: Live\n'), 's.yaml:1:10: runtime: expected one of "sim" or "live", found "Live" (did you mean "live"?)');
 });
 
 test('errors - traffic VM index out of range', (t) => {

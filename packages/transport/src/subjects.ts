@@ -1,2 +1,148 @@
-// STUB: being written.
-export {};
+// Builds every NATS subject splitnet uses (sn.<run>.…) and validates the run and actor ids inside them.
+import { SplitnetError } from '@splitnet/model';
+
+/** Every subject starts with this token; it keeps splitnet's traffic apart from anything else on a shared server. */
+export const SUBJECT_ROOT = 'sn';
+
+/**
+ * Longest accepted run id. NATS has no hard subject limit, but every data-plane message carries
+ * the subject (and the envelope carries the run id), so an unbounded id would cost bytes per packet batch.
+ */
+export const RUN_ID_MAX_LENGTH = 64;
+
+/**
+ * One subject token: letters, digits, `_` and `-`. This excludes `.` (a level separator), `*`
+ * and `>` (wildcards) and whitespace, so a run id can never widen or shift another run's subjects.
+ */
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Actor ids: the singletons, or a role and its index (`worker.3`, `vm.0`). Indices are canonical
+ * decimal (no leading zeros) so that one actor cannot have two subjects (`worker.3`, `worker.03`).
+ */
+const ACTOR_ID = /^(?:nic|backend|controller|(?:worker|vm)\.(?:0|[1-9][0-9]{0,9}))$/;
+
+/** Longest base-36 form of a safe integer (2^53 − 1), plus the separating `-`. */
+const ENTROPY_SUFFIX_MAX = 1 + Number.MAX_SAFE_INTEGER.toString(36).length;
+
+/** True if `s` can be a run id: one subject token, at most RUN_ID_MAX_LENGTH characters. */
+export function isValidRunId(s: unknown): s is string {
+  return typeof s === 'string' && s.length <= RUN_ID_MAX_LENGTH && TOKEN.test(s);
+}
+
+/** True if `s` is an actor id: `nic`, `backend`, `controller`, `worker.<k>` or `vm.<v>`. */
+export function isValidActorId(s: unknown): s is string {
+  return typeof s === 'string' && ACTOR_ID.test(s);
+}
+
+/**
+ * A fresh valid run id from a human prefix (a scenario name, say) and a number the caller drew
+ * (time, randomness): this module stays free of clocks and randomness so that it is deterministic.
+ * Characters a subject token cannot hold become `-`; an empty prefix becomes `run`.
+ */
+export function newRunId(prefix: string, entropy: number): string {
+  if (!Number.isSafeInteger(entropy) || entropy < 0) {
+    throw new SplitnetError('E_USAGE', `run id: entropy must be a non-negative safe integer, found ${String(entropy)}`);
+  }
+  let p = prefix.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
+  if (p.length === 0) p = 'run';
+  p = p.slice(0, RUN_ID_MAX_LENGTH - ENTROPY_SUFFIX_MAX);
+  return `${p}-${entropy.toString(36)}`;
+}
+
+/**
+ * The subjects of one run. Layout (`<actor>` may span two levels, e.g. `worker.3`):
+ *
+ * | subject | use |
+ * |---|---|
+ * | `sn.<run>.<actor>.in` | data plane: every Message for that actor, so one sender's messages stay in order |
+ * | `sn.<run>.ctl.<actor>` | request/reply control: configure, start, stop, snapshot |
+ * | `sn.<run>.ctl.all` | control broadcasts (start, stop) |
+ * | `sn.<run>.hello` | actors announce readiness |
+ * | `sn.<run>.stats.<actor>` | periodic counters |
+ * | `sn.<run>.hb.<actor>` | heartbeats for the supervisor |
+ *
+ * No actor id starts with `ctl`, `stats`, `hb` or `hello`, and none is `all`, so the families
+ * cannot collide within a run; the run id is a single token, so runs cannot collide either.
+ */
+export class Subjects {
+  readonly runId: string;
+  /** `sn.<run>`: the prefix of every subject of this run. */
+  readonly prefix: string;
+  /** Actor ids already validated: subjects are built on every publish, the regex need not be. */
+  private readonly knownActors = new Set<string>();
+
+  /** @throws SplitnetError E_USAGE if `runId` is not a valid run id. */
+  constructor(runId: string) {
+    if (!isValidRunId(runId)) {
+      throw new SplitnetError(
+        'E_USAGE',
+        `run id: expected 1–${RUN_ID_MAX_LENGTH} characters from [A-Za-z0-9_-], found ${JSON.stringify(runId)}`,
+      );
+    }
+    this.runId = runId;
+    this.prefix = `${SUBJECT_ROOT}.${runId}`;
+  }
+
+  static validRunId(s: unknown): s is string {
+    return isValidRunId(s);
+  }
+
+  static validActorId(s: unknown): s is string {
+    return isValidActorId(s);
+  }
+
+  /** Data plane: where every message for `actorId` arrives. */
+  inbox(actorId: string): string {
+    return `${this.prefix}.${this.actor(actorId)}.in`;
+  }
+
+  /** Request/reply control of one actor. */
+  control(actorId: string): string {
+    return `${this.prefix}.ctl.${this.actor(actorId)}`;
+  }
+
+  /** Control broadcasts every actor of the run listens to. */
+  controlAll(): string {
+    return `${this.prefix}.ctl.all`;
+  }
+
+  /** Readiness announcements. */
+  hello(): string {
+    return `${this.prefix}.hello`;
+  }
+
+  stats(actorId: string): string {
+    return `${this.prefix}.stats.${this.actor(actorId)}`;
+  }
+
+  /** Every actor's stats (`>` because actor ids may span two levels). */
+  statsAll(): string {
+    return `${this.prefix}.stats.>`;
+  }
+
+  heartbeat(actorId: string): string {
+    return `${this.prefix}.hb.${this.actor(actorId)}`;
+  }
+
+  heartbeatAll(): string {
+    return `${this.prefix}.hb.>`;
+  }
+
+  /** Everything of this run (monitoring, recording); never matches another run's subjects. */
+  runWildcard(): string {
+    return `${this.prefix}.>`;
+  }
+
+  private actor(actorId: string): string {
+    if (this.knownActors.has(actorId)) return actorId;
+    if (!isValidActorId(actorId)) {
+      throw new SplitnetError(
+        'E_USAGE',
+        `actor id: expected nic, backend, controller, worker.<k> or vm.<v>, found ${JSON.stringify(actorId)}`,
+      );
+    }
+    this.knownActors.add(actorId);
+    return actorId;
+  }
+}

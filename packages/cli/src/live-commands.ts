@@ -1,0 +1,128 @@
+// Entry-point glue for live mode: the `actor` command and the live branch of `run` (processes, NATS server, signals).
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { SplitnetError } from '@splitnet/model';
+import type { Nanos } from '@splitnet/model';
+import { runActorProcess, runLive } from '@splitnet/controller';
+import type { ActorHandle, RunResult } from '@splitnet/controller';
+import type { WallClock } from '@splitnet/runtime';
+import type { CompiledScenario } from '@splitnet/scenario';
+import { connectNats, startNatsServer } from '@splitnet/transport';
+import type { NatsServerHandle } from '@splitnet/transport';
+import { createLogger } from './logging.js';
+
+const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
+
+/** Wall clock shared by every process on this machine: the Unix epoch in ms with sub-ms resolution. */
+export const wallClock: WallClock = { nowMs: () => performance.timeOrigin + performance.now() };
+
+function signalled(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+export interface ActorFlags {
+  run: string;
+  nats: string;
+  id: string[];
+  log?: string;
+}
+
+/** `splitnet actor`: host actors of a live run in this process (started by the controller). */
+export async function actorCommand(scenario: CompiledScenario, f: ActorFlags): Promise<number> {
+  const name = f.id.join('+');
+  const logger = createLogger({ name, ...(f.log ? { file: f.log } : {}), consoleLevel: 'warn' });
+  try {
+    const transport = await connectNats({ servers: f.nats, name: `splitnet ${f.run} ${name}` });
+    transport.onStatus((st) => (st.kind === 'closed' ? logger.info : logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
+    return await runActorProcess({ scenario, runId: f.run, ids: f.id, transport, clock: wallClock, logger, interrupted: signalled() });
+  } finally {
+    await logger.close();
+  }
+}
+
+export interface LiveRunSetup {
+  readonly runId: string;
+  readonly dir: string;
+  readonly resolvedFile: string;
+  readonly quiet: boolean;
+  readonly onProgress?: (done: Nanos, total: Nanos) => void;
+}
+
+/** The live branch of `splitnet run`: private NATS server unless given, one process per actor, results as in sim. */
+export async function runLiveCommand(s: CompiledScenario, o: LiveRunSetup): Promise<RunResult> {
+  const logs = join(o.dir, 'logs');
+  const logger = createLogger({ name: 'controller', file: join(logs, 'controller.log'), consoleLevel: o.quiet ? 'error' : 'warn' });
+  let server: NatsServerHandle | null = null;
+  const children = new Set<ActorHandle>();
+  const onSignal = () => {
+    for (const c of children) c.kill('SIGTERM');
+    void server?.stop();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    let url = s.live.nats;
+    if (url === '') {
+      // SPLITNET_NATS_SERVER names the binary when it is not `nats-server` on PATH (or in /usr/sbin).
+      const binary = process.env['SPLITNET_NATS_SERVER'];
+      server = await startNatsServer({ logFile: join(logs, 'nats-server.log'), ...(binary ? { binary } : {}) });
+      url = server.url;
+      logger.info('started a private nats-server', { url, pid: server.pid });
+    }
+    const transport = await connectNats({ servers: url, name: `splitnet ${o.runId} controller` });
+    transport.onStatus((st) => (st.kind === 'closed' ? logger.info : logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
+    const launch = (ids: readonly string[]): ActorHandle => {
+      const name = ids.join('+');
+      if (s.live.placement === 'inprocess') {
+        const exited = (async () => {
+          const t = await connectNats({ servers: url, name: `splitnet ${o.runId} ${name}` });
+          const alog = createLogger({ name, file: join(logs, `${name}.log`), consoleLevel: 'silent' });
+          try {
+            return await runActorProcess({ scenario: s, runId: o.runId, ids, transport: t, clock: wallClock, logger: alog });
+          } finally {
+            await alog.close();
+          }
+        })();
+        return { name, pid: process.pid, exited, kill: () => {} };
+      }
+      const args = [cliMain, 'actor', '--run', o.runId, '--nats', url, '--scenario', o.resolvedFile, '--log', join(logs, `${name}.log`)];
+      for (const id of ids) args.push('--id', id);
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+      const handle: ActorHandle = {
+        name,
+        pid: child.pid ?? -1,
+        exited: new Promise((resolve) => {
+          child.once('exit', (code) => {
+            children.delete(handle);
+            resolve(code);
+          });
+          child.once('error', (err) => {
+            logger.error('cannot start actor process', { actor: name, err: String(err) });
+            resolve(null);
+          });
+        }),
+        kill: (sig) => child.kill(sig ?? 'SIGTERM'),
+      };
+      children.add(handle);
+      return handle;
+    };
+    try {
+      return await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, launch, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+    } finally {
+      await transport.drain();
+    }
+  } catch (err) {
+    if (err instanceof SplitnetError) throw err;
+    throw new SplitnetError('E_INTERNAL', `live run failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    for (const c of children) c.kill('SIGKILL');
+    await server?.stop();
+    await logger.close();
+  }
+}

@@ -1,0 +1,109 @@
+// One live actor process: builds its actor(s) from the scenario, joins the run over NATS, runs when told, reports, exits.
+import { LatencyHistogram, SplitnetError } from '@splitnet/model';
+import type { HistogramJson } from '@splitnet/model';
+import type { Logger } from '@splitnet/model';
+import { LiveHost } from '@splitnet/runtime';
+import type { WallClock } from '@splitnet/runtime';
+import type { CompiledScenario } from '@splitnet/scenario';
+import { Subjects } from '@splitnet/transport';
+import type { Transport } from '@splitnet/transport';
+import { buildActors, WORKER_BATCH } from '../build.js';
+import { decodeControl, encodeControl } from './control.js';
+import { linkDelayFor } from './links.js';
+
+export interface ActorProcessOptions {
+  readonly scenario: CompiledScenario;
+  readonly runId: string;
+  /** Actor ids this process hosts (e.g. ['worker.2']). */
+  readonly ids: readonly string[];
+  readonly transport: Transport;
+  readonly clock: WallClock;
+  readonly logger: Logger;
+  /** Resolves when the process is asked to stop from outside (a signal). */
+  readonly interrupted?: Promise<string>;
+}
+
+/** Hosts actors until the controller says stop; returns the exit code. */
+export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
+  const s = o.scenario;
+  const g = buildActors(s);
+  const ids = g.all.map((a) => a.id);
+  const local = o.ids.map((id) => {
+    const ref = ids.indexOf(id);
+    const actor = g.all[ref];
+    if (ref < 0 || !actor) throw new SplitnetError('E_USAGE', `--id: no actor "${id}" in this scenario (actors: ${ids.join(', ')})`);
+    return { ref, actor };
+  });
+  const subjects = new Subjects(o.runId);
+  const name = o.ids.join('+');
+  const host = new LiveHost({
+    runId: o.runId,
+    transport: o.transport,
+    clock: o.clock,
+    tdf: s.live.tdf,
+    actorIds: ids,
+    local,
+    linkDelay: linkDelayFor(g, s),
+    limits: { flows: s.traffic.flows.length, maxBatch: Math.max(s.napi.budget, WORKER_BATCH, 1024) },
+    duration: s.duration,
+    measureFrom: s.warmup,
+    sampleInterval: s.sampleInterval,
+    onSample: (t, reports) => o.transport.publish(subjects.stats(name), encodeControl({ kind: 'sample', id: name, t, reports })),
+  });
+  host.attach();
+
+  let started = false;
+  let resolveStop: (why: string) => void = () => {};
+  const stopped = new Promise<string>((resolve) => {
+    resolveStop = resolve;
+  });
+  o.transport.subscribe(subjects.controlAll(), (data) => {
+    const m = decodeControl(data);
+    if (m?.kind === 'start' && !started) {
+      started = true;
+      o.logger.info('start', { epochMs: m.epochMs });
+      host.start(m.epochMs);
+    } else if (m?.kind === 'stop') {
+      resolveStop('stop from controller');
+    }
+  });
+
+  // Announce readiness until the start arrives (the controller may subscribe after our first hello).
+  const hello = () => o.transport.publish(subjects.hello(), encodeControl({ kind: 'hello', id: name, pid: process.pid }));
+  hello();
+  const helloTimer = setInterval(() => {
+    if (!started) hello();
+  }, 250);
+  const hb = setInterval(() => {
+    if (started) o.transport.publish(subjects.heartbeat(name), encodeControl({ kind: 'hb', id: name, emulatedNow: host.emulatedNow() }));
+  }, 250);
+
+  const outcome = await Promise.race([host.done.then(() => 'done'), stopped, o.interrupted ?? new Promise<string>(() => {})]);
+  clearInterval(helloTimer);
+  if (outcome === 'done') {
+    // Let messages still on the bus arrive (they count as in flight), then report.
+    await new Promise((r) => setTimeout(r, s.live.drainTime / 1e6));
+    const final = host.final();
+    o.transport.publish(subjects.stats(name), encodeControl({ kind: 'final', id: name, final }));
+    await o.transport.flush();
+    o.logger.info('final report sent', {
+      events: final.eventsProcessed,
+      pending: final.pendingPackets,
+      lagP50Us: Math.round(lagUs(final.processingLag, 50)),
+      lagMaxUs: Math.round(final.processingLag.max / 1000),
+      latenessP50Us: Math.round(lagUs(final.inputLateness, 50)),
+    });
+    const why = await Promise.race([stopped, o.interrupted ?? new Promise<string>(() => {})]);
+    o.logger.info('stopping', { why });
+  } else {
+    o.logger.warn('stopped before the end of the run', { why: outcome });
+  }
+  clearInterval(hb);
+  host.close();
+  await o.transport.drain();
+  return outcome === 'done' || outcome === 'stop from controller' ? 0 : 130;
+}
+
+function lagUs(h: HistogramJson, p: number): number {
+  return LatencyHistogram.fromJSON(h).percentile(p) / 1000;
+}

@@ -1,0 +1,12 @@
+// Link delays between actors: the same rule for sim and live.
+import type { ActorRef, Nanos } from '@splitnet/model';
+import type { CompiledScenario } from '@splitnet/scenario';
+import type { ActorGraph } from '../build.js';
+
+/** The NIC and its driver share the host's memory (DMA + register reads): no delay; every other link costs `costs.link`. */
+export function linkDelayFor(g: ActorGraph, s: CompiledScenario): (a: ActorRef, b: ActorRef) => Nanos {
+  const nic = g.refs.nic;
+  const backend = g.refs.backend;
+  const link = s.costs.link;
+  return (a, b) => ((a === nic && b === backend) || (a === backend && b === nic) ? 0 : link);
+}

@@ -1,0 +1,196 @@
+// The controller of a live run: launches actor processes, starts them together, gathers samples and final reports.
+import { LatencyHistogram, SplitnetError } from '@splitnet/model';
+import type { ActorReport, Logger, Nanos } from '@splitnet/model';
+import type { HostFinal, WallClock } from '@splitnet/runtime';
+import type { CompiledScenario } from '@splitnet/scenario';
+import { Subjects } from '@splitnet/transport';
+import type { RejectKind, Transport } from '@splitnet/transport';
+import { buildActors } from '../build.js';
+import { combine, sampleRow, sig } from '../metrics.js';
+import type { Snapshot } from '../metrics.js';
+import { balance, summarize } from '../run-sim.js';
+import type { LiveInfo, RunResult } from '../run-sim.js';
+import { decodeControl, encodeControl } from './control.js';
+
+/** A launched actor process (or in-process host) as the controller sees it. */
+export interface ActorHandle {
+  readonly name: string;
+  readonly pid: number;
+  /** Resolves with the exit code when it ends. */
+  readonly exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export interface LiveRunOptions {
+  readonly runId: string;
+  readonly transport: Transport;
+  readonly clock: WallClock;
+  readonly logger: Logger;
+  /** Start one host for the given actor ids (a child process, or a host in this process). */
+  readonly launch: (ids: readonly string[]) => ActorHandle;
+  readonly onProgress?: (done: Nanos, total: Nanos) => void;
+  /** How long to wait for every actor to say hello (ms). */
+  readonly readyTimeoutMs?: number;
+}
+
+function waitFor<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new SplitnetError('E_INTERNAL', what())), ms);
+    }),
+  ]);
+}
+
+export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<RunResult> {
+  const subjects = new Subjects(o.runId);
+  const g = buildActors(s);
+  const groups = g.all.map((a) => [a.id]);
+  const names = groups.map((ids) => ids.join('+'));
+  const events: { t: Nanos; actor: string; kind: string; detail: Record<string, unknown> }[] = [];
+  const log = (kind: string, actor: string, detail: Record<string, unknown> = {}) => {
+    events.push({ t: 0, actor, kind, detail });
+    o.logger.info(kind, { actor, ...detail });
+  };
+
+  const hellos = new Set<string>();
+  let allHello: () => void = () => {};
+  const ready = new Promise<void>((r) => {
+    allHello = r;
+  });
+  const samples = new Map<Nanos, Map<string, readonly ActorReport[]>>();
+  const finals = new Map<string, HostFinal>();
+  let allFinal: () => void = () => {};
+  const finished = new Promise<void>((r) => {
+    allFinal = r;
+  });
+  let badControl = 0;
+  const subs = [
+    o.transport.subscribe(subjects.hello(), (data) => {
+      const m = decodeControl(data);
+      if (m?.kind !== 'hello') return void badControl++;
+      if (!names.includes(m.id) || hellos.has(m.id)) return;
+      hellos.add(m.id);
+      log('actor-ready', m.id, { pid: m.pid });
+      if (hellos.size === names.length) allHello();
+    }),
+    o.transport.subscribe(subjects.statsAll(), (data) => {
+      const m = decodeControl(data);
+      if (m?.kind === 'sample') {
+        let row = samples.get(m.t);
+        if (!row) samples.set(m.t, (row = new Map()));
+        row.set(m.id, m.reports);
+      } else if (m?.kind === 'final') {
+        finals.set(m.id, m.final);
+        if (finals.size === names.length) allFinal();
+      } else {
+        badControl++;
+      }
+    }),
+  ];
+
+  const handles = groups.map((ids) => o.launch(ids));
+  for (const h of handles) {
+    void h.exited.then((code) => {
+      if (!finals.has(h.name)) log('actor-exit', h.name, { code, early: true });
+    });
+  }
+  try {
+    await waitFor(ready, o.readyTimeoutMs ?? 30_000, () => `live: actors not ready after ${(o.readyTimeoutMs ?? 30_000) / 1000} s: ${names.filter((n) => !hellos.has(n)).join(', ')} (see their logs)`);
+    const epochMs = o.clock.nowMs() + s.live.startDelay / 1e6;
+    o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'start', epochMs }));
+    log('run-start', 'controller', { epochMs, tdf: s.live.tdf, processes: handles.length });
+    const wallMs = (s.duration * s.live.tdf) / 1e6;
+    const progress = o.onProgress
+      ? setInterval(() => {
+          const emu = ((o.clock.nowMs() - epochMs) * 1e6) / s.live.tdf;
+          if (emu > 0) o.onProgress?.(Math.min(emu, s.duration), s.duration);
+        }, 200)
+      : undefined;
+    try {
+      await waitFor(finished, s.live.startDelay / 1e6 + wallMs + s.live.drainTime / 1e6 + 30_000, () =>
+        `live: no final report from ${names.filter((n) => !finals.has(n)).join(', ')} (crashed or too slow; see their logs)`);
+    } finally {
+      if (progress) clearInterval(progress);
+    }
+    o.onProgress?.(s.duration, s.duration);
+  } finally {
+    o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'stop' }));
+    await o.transport.flush();
+    await Promise.all(
+      handles.map(async (h) => {
+        const code = await Promise.race([h.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
+        if (code === 'timeout') {
+          h.kill('SIGKILL');
+          log('actor-killed', h.name, { reason: 'did not exit 10 s after stop' });
+          await h.exited;
+        }
+      }),
+    );
+    for (const sub of subs) sub.unsubscribe();
+  }
+
+  // Time series: a row when every host reported for that instant.
+  const rows: Record<string, unknown>[] = [];
+  const complete: Snapshot[] = [];
+  for (const t of [...samples.keys()].sort((a, b) => a - b)) {
+    const row = samples.get(t) as Map<string, readonly ActorReport[]>;
+    if (row.size !== names.length) continue;
+    const snap = combine([...row.values()].flat(), t);
+    const prev = complete.at(-1);
+    rows.push(sampleRow(prev ?? combine([], 0), snap));
+    complete.push(snap);
+  }
+  const finalsList = names.map((n) => finals.get(n) as HostFinal);
+  const end = combine(finalsList.flatMap((f) => f.reports), s.duration);
+  const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
+  const inWindow = complete.filter((x) => x.t > warm.t);
+
+  // Bus accounting: packets sent to a peer that it never received are still on the bus (or lost).
+  let sent = 0;
+  let received = 0;
+  let pending = 0;
+  const rejected: Record<string, number> = {};
+  let gaps = 0;
+  const lag = new LatencyHistogram();
+  const late = new LatencyHistogram();
+  let lastRejection = '';
+  for (const f of finalsList) {
+    for (const v of Object.values(f.sentTo)) sent += v;
+    for (const v of Object.values(f.receivedFrom)) received += v;
+    pending += f.pendingPackets;
+    for (const [k, v] of Object.entries(f.rejected)) rejected[k] = (rejected[k] ?? 0) + v;
+    gaps += f.gaps;
+    if (f.lastRejection) lastRejection = f.lastRejection;
+    lag.merge(LatencyHistogram.fromJSON(f.processingLag));
+    late.merge(LatencyHistogram.fromJSON(f.inputLateness));
+  }
+  const onBus = sent - received;
+  const acc = balance(end.emitted, end.delivered, end.drops, { ...end.heldIn, links: pending + onBus });
+  const us = (ns: number) => sig(ns / 1000);
+  const p99Lag = lag.percentile(99);
+  const valid = p99Lag <= s.live.maxLag;
+  const live: LiveInfo = {
+    tdf: s.live.tdf,
+    placement: s.live.placement,
+    processes: handles.length,
+    maxLagUs: us(s.live.maxLag),
+    processingLagUs: { p50: us(lag.percentile(50)), p99: us(p99Lag), max: us(lag.max) },
+    inputLatenessUs: { p50: us(late.percentile(50)), p99: us(late.percentile(99)), max: us(late.max) },
+    effectiveResolutionUs: us(late.percentile(99)),
+    valid,
+    ...(valid
+      ? {}
+      : {
+          invalidReason: `actors fell behind emulated time by ${us(p99Lag)} µs (p99) > maxLag ${us(s.live.maxLag)} µs`,
+          suggestedTdf: Math.ceil((s.live.tdf * p99Lag * 2) / s.live.maxLag),
+        }),
+    bus: { onBusAtEnd: onBus, pendingAtEnd: pending },
+    wire: { rejected: rejected as Record<RejectKind, number>, gaps, lastRejection, badControl },
+  };
+  if (!valid) log('run-invalid', 'controller', { reason: live.invalidReason, suggestedTdf: live.suggestedTdf });
+  log('run-end', 'controller', { balanced: acc.balanced, unaccounted: acc.unaccounted });
+  const summary = { ...summarize(s, warm, end, inWindow, acc), runtime: 'live' as const, live };
+  return { summary, samples: rows, events, accounting: acc, eventsProcessed: finalsList.reduce((n, f) => n + f.eventsProcessed, 0) };
+}

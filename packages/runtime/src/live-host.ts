@@ -1,0 +1,269 @@
+// The `live` runtime: hosts actors of one process in wall-clock-driven emulated time, exchanging messages over a Transport.
+import { LatencyHistogram, packetsIn, SplitnetError } from '@splitnet/model';
+import type { Actor, ActorRef, ActorReport, Effects, HistogramJson, Message, Nanos } from '@splitnet/model';
+import { encodeEnvelope, EnvelopeDecoder, Subjects } from '@splitnet/transport';
+import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
+import { EventQueue } from './event-queue.js';
+
+/** Wall time in milliseconds (fractions allowed) on a clock shared by every process of a run. */
+export interface WallClock {
+  nowMs(): number;
+}
+
+export interface LiveHostOptions {
+  readonly runId: string;
+  readonly transport: Transport;
+  readonly clock: WallClock;
+  /** Time dilation factor: emulated time runs `tdf` times slower than wall time. */
+  readonly tdf: number;
+  /** Every actor of the run, by ref (ids address subjects). */
+  readonly actorIds: readonly string[];
+  /** The actors this process hosts. */
+  readonly local: readonly { readonly ref: ActorRef; readonly actor: Actor }[];
+  readonly linkDelay: (from: ActorRef, to: ActorRef) => Nanos;
+  readonly limits: { readonly flows: number; readonly maxBatch: number };
+  readonly duration: Nanos;
+  /** Lag is measured for events at or after this time (the warm-up absorbs start-up transients such as JIT compilation). */
+  readonly measureFrom: Nanos;
+  readonly sampleInterval: Nanos;
+  /** Local actors' reports at each sample time (k · sampleInterval ≤ duration). */
+  readonly onSample?: (t: Nanos, reports: readonly ActorReport[]) => void;
+}
+
+/** Everything a host knows at the end of its run; the controller combines these across processes. */
+export interface HostFinal {
+  readonly reports: readonly ActorReport[];
+  /** Packets in messages that reached this host but were due after the end (in flight in the model). */
+  readonly pendingPackets: number;
+  /** Packets sent to / received from each peer actor id (bus accounting). */
+  readonly sentTo: Record<string, number>;
+  readonly receivedFrom: Record<string, number>;
+  readonly rejected: Record<RejectKind, number>;
+  readonly gaps: number;
+  readonly lastRejection: string;
+  /** How late inputs arrived relative to their modeled delivery time (emulated ns). */
+  readonly inputLateness: HistogramJson;
+  /** How far behind emulated time events were processed (emulated ns). */
+  readonly processingLag: HistogramJson;
+  readonly eventsProcessed: number;
+}
+
+/**
+ * One process's share of a live run. Messages are published as soon as an actor sends them, stamped
+ * with the emulated time they are due; the receiver holds each until that time (so transport latency
+ * is hidden up to the modeled delay) and processes events in time order. An event processed after
+ * its time is late: the lag is measured, never hidden.
+ */
+export class LiveHost {
+  private readonly queue = new EventQueue();
+  private readonly subjects: Subjects;
+  /** One decoder per local actor: sequence numbers are per sender→receiver link. */
+  private readonly decoders = new Map<ActorRef, EnvelopeDecoder>();
+  private readonly effects = new Map<ActorRef, Effects>();
+  private readonly actors = new Map<ActorRef, Actor>();
+  private readonly linkSeq = new Map<string, number>();
+  private readonly subs: Subscription[] = [];
+  private readonly sentTo: Record<string, number> = {};
+  private readonly receivedFrom: Record<string, number> = {};
+  private readonly refById = new Map<string, ActorRef>();
+  private readonly inputLateness = new LatencyHistogram();
+  private readonly processingLag = new LatencyHistogram();
+  private epochMs = Infinity;
+  private now: Nanos = 0;
+  private nextSample: Nanos;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private finished = false;
+  private resolveDone: (() => void) | null = null;
+  eventsProcessed = 0;
+  /** Resolves when emulated time reaches the duration. */
+  readonly done: Promise<void>;
+
+  constructor(private readonly o: LiveHostOptions) {
+    if (!(o.tdf >= 1)) throw new SplitnetError('E_USAGE', `tdf: expected a number ≥ 1, found ${o.tdf}`);
+    this.subjects = new Subjects(o.runId);
+    this.nextSample = o.sampleInterval > 0 ? o.sampleInterval : Infinity;
+    o.actorIds.forEach((id, ref) => this.refById.set(id, ref));
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+    for (const { ref, actor } of o.local) {
+      this.actors.set(ref, actor);
+      this.decoders.set(ref, new EnvelopeDecoder({ run: o.runId, limits: o.limits }));
+      this.effects.set(ref, this.makeEffects(ref));
+    }
+  }
+
+  /** Subscribe the local actors' inboxes (call before announcing readiness). */
+  attach(): void {
+    for (const { ref, actor } of this.o.local) {
+      this.subs.push(this.o.transport.subscribe(this.subjects.inbox(actor.id), (data) => this.onData(data, ref)));
+    }
+  }
+
+  /** Start emulated time 0 at wall time `epochMs` (the same for every process of the run). */
+  start(epochMs: number): void {
+    this.epochMs = epochMs;
+    // Actors start at time 0: queue their start as the first events.
+    for (const { ref } of this.o.local) this.queue.push(0, ref, null, -1);
+    this.schedule();
+  }
+
+  /** Emulated time now, from the wall clock. */
+  emulatedNow(): Nanos {
+    return ((this.o.clock.nowMs() - this.epochMs) * 1e6) / this.o.tdf;
+  }
+
+  private makeEffects(from: ActorRef): Effects {
+    const fromId = this.o.actorIds[from] as string;
+    return {
+      send: (to: ActorRef, msg: Message, at: Nanos) => {
+        const toId = this.o.actorIds[to];
+        if (toId === undefined) throw new SplitnetError('E_INTERNAL', `${fromId}: send to unknown actor ref ${to}`);
+        const due = at + this.o.linkDelay(from, to);
+        const key = `${fromId}>${toId}`;
+        const seq = (this.linkSeq.get(key) ?? 0) + 1;
+        this.linkSeq.set(key, seq);
+        this.sentTo[toId] = (this.sentTo[toId] ?? 0) + packetsIn(msg);
+        const bytes = encodeEnvelope({ v: 1, run: this.o.runId, from: fromId, seq, t: this.now, at: due, m: msg });
+        this.o.transport.publish(this.subjects.inbox(toId), bytes);
+      },
+      timer: (at: Nanos, tag: number) => {
+        this.queue.push(at, from, null, tag);
+        this.schedule();
+      },
+      event: () => {},
+    };
+  }
+
+  private onData(data: Uint8Array, to: ActorRef): void {
+    const env = (this.decoders.get(to) as EnvelopeDecoder).decode(data);
+    if (env === null) return; // counted by the decoder
+    this.receivedFrom[env.from] = (this.receivedFrom[env.from] ?? 0) + packetsIn(env.m);
+    if (this.epochMs !== Infinity && env.at >= this.o.measureFrom) {
+      const late = this.emulatedNow() - env.at;
+      this.inputLateness.record(late > 0 ? late : 0);
+    }
+    this.queue.push(env.at, to, env.m, 0);
+    this.schedule();
+  }
+
+  /**
+   * Wake the pump when the next event (or sample, or the end) is due. Waits use timers, never a
+   * busy loop: on a machine with more actor processes than cores, spinning processes would starve
+   * the ones with work. The price is the timers' ~1 ms granularity in wall time (÷ TDF in emulated
+   * time), which the processing-lag figures show.
+   */
+  private schedule(): void {
+    if (this.finished || this.epochMs === Infinity || this.immediate !== null) return;
+    const next = this.queue.peekTime();
+    const boundary = Math.min(next, this.nextSample, this.o.duration);
+    const wallNow = this.o.clock.nowMs();
+    const waitMs = ((boundary - this.emulatedNow()) * this.o.tdf) / 1e6;
+    if (this.timer !== null) {
+      if (wallNow + waitMs >= this.timerAtMs - 0.05) return; // the armed timer fires early enough
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (waitMs <= 0) {
+      this.immediate = setImmediate(this.pump);
+    } else {
+      this.timerAtMs = wallNow + waitMs;
+      this.timer = setTimeout(this.pump, waitMs);
+    }
+  }
+  /** Wall time the armed timer fires at. */
+  private timerAtMs = Infinity;
+
+  private readonly pump = (): void => {
+    this.immediate = null;
+    this.timer = null;
+    if (this.finished) return;
+    const emuNow = this.emulatedNow();
+    const q = this.queue;
+    let budget = 512;
+    for (;;) {
+      const t = q.peekTime();
+      const due = Math.min(t, this.o.duration);
+      if (this.nextSample <= due && this.nextSample <= emuNow) {
+        this.sample(this.nextSample);
+        this.nextSample += this.o.sampleInterval;
+        continue;
+      }
+      if (t >= this.o.duration) {
+        if (emuNow >= this.o.duration) {
+          this.finish();
+          return;
+        }
+        break;
+      }
+      if (t > emuNow || budget-- <= 0) break;
+      const slot = q.pop();
+      const target = q.slotTarget(slot);
+      const msg = q.slotMsg(slot);
+      const tag = q.slotTag(slot);
+      q.release(slot);
+      if (t > this.now) this.now = t;
+      if (t >= this.o.measureFrom) this.processingLag.record(emuNow - t > 0 ? emuNow - t : 0);
+      const actor = this.actors.get(target);
+      const fx = this.effects.get(target);
+      if (!actor || !fx) continue;
+      this.eventsProcessed++;
+      if (msg !== null) actor.receive(msg, this.now, fx);
+      else if (tag === -1) actor.start(this.now, fx);
+      else actor.timer(tag, this.now, fx);
+    }
+    this.schedule();
+  };
+
+  private sample(t: Nanos): void {
+    if (!this.o.onSample) return;
+    const reports = this.o.local.map(({ actor }) => actor.report(t, false));
+    this.o.onSample(t, reports);
+  }
+
+  private finish(): void {
+    this.finished = true;
+    while (this.nextSample <= this.o.duration) {
+      this.sample(this.nextSample);
+      this.nextSample += this.o.sampleInterval;
+    }
+    this.resolveDone?.();
+  }
+
+  /** The host's end-of-run account (call after `done` and the drain time). */
+  final(): HostFinal {
+    let pending = 0;
+    this.queue.forEachMessage((m) => {
+      pending += packetsIn(m);
+    });
+    const rejected = {} as Record<RejectKind, number>;
+    let gaps = 0;
+    let lastRejection = '';
+    for (const d of this.decoders.values()) {
+      for (const [k, v] of Object.entries(d.rejected) as [RejectKind, number][]) rejected[k] = (rejected[k] ?? 0) + v;
+      gaps += d.gaps;
+      if (d.lastError) lastRejection = d.lastError;
+    }
+    return {
+      reports: this.o.local.map(({ actor }) => actor.report(this.o.duration, true)),
+      pendingPackets: pending,
+      sentTo: { ...this.sentTo },
+      receivedFrom: { ...this.receivedFrom },
+      rejected,
+      gaps,
+      lastRejection,
+      inputLateness: this.inputLateness.toJSON(),
+      processingLag: this.processingLag.toJSON(),
+      eventsProcessed: this.eventsProcessed,
+    };
+  }
+
+  /** Stop timers and unsubscribe (the transport itself is the caller's to drain). */
+  close(): void {
+    this.finished = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    for (const s of this.subs) s.unsubscribe();
+  }
+}

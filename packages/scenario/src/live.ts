@@ -1,0 +1,101 @@
+// The `live` section: how a live run maps emulated time onto the wall clock, where its actors run and which NATS it uses.
+import { MS } from '@splitnet/model';
+import { readDuration, readEnum, readMap, readNumber, type Field } from './field.js';
+import type { LivePlacement, LiveSpec } from './types.js';
+import { formatDuration } from './units.js';
+
+export const LIVE_KEYS = ['tdf', 'maxLag', 'placement', 'nats', 'startDelay', 'drainTime'] as const;
+export const LIVE_PLACEMENTS: readonly LivePlacement[] = ['processes', 'inprocess'];
+
+/** Documented defaults (docs/scenario-reference.md, `live`). */
+export const LIVE_DEFAULTS: LiveSpec = {
+  tdf: 1,
+  maxLag: 2 * MS,
+  placement: 'processes',
+  nats: '',
+  startDelay: 500 * MS,
+  drainTime: 300 * MS,
+};
+
+const NATS_HINT = 'a NATS URL such as nats://127.0.0.1:4222, tls://host:4222 or host:4222 (or a comma-separated list of them)';
+
+export interface LiveResult {
+  readonly compiled: LiveSpec;
+  readonly resolved: Record<string, unknown>;
+}
+
+/** Read the section; it is checked and resolved whatever the runtime, so `--set runtime=live` works on any scenario. */
+export function readLive(field: Field): LiveResult {
+  const map = readMap(field, LIVE_KEYS);
+  const tdf = readTdf(map.get('tdf'));
+  const maxLag = readDuration(map.get('maxLag'), LIVE_DEFAULTS.maxLag, 1);
+  const placement = readEnum(map.get('placement'), LIVE_DEFAULTS.placement, LIVE_PLACEMENTS);
+  const nats = readNatsServers(map.get('nats'));
+  const startDelay = readDuration(map.get('startDelay'), LIVE_DEFAULTS.startDelay);
+  const drainTime = readDuration(map.get('drainTime'), LIVE_DEFAULTS.drainTime);
+  return {
+    compiled: { tdf, maxLag, placement, nats, startDelay, drainTime },
+    resolved: {
+      tdf,
+      maxLag: formatDuration(maxLag),
+      placement,
+      nats,
+      startDelay: formatDuration(startDelay),
+      drainTime: formatDuration(drainTime),
+    },
+  };
+}
+
+function readTdf(field: Field): number {
+  // Below 1 emulated time would have to outrun the wall clock, which is exactly what dilation exists to avoid.
+  if (typeof field.value === 'number' && Number.isFinite(field.value) && field.value < 1) {
+    field.expected('a number ≥ 1', ' (a time dilation factor below 1 would run emulated time faster than the wall clock)');
+  }
+  return readNumber(field, LIVE_DEFAULTS.tdf, { min: 1, max: Infinity });
+}
+
+const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
+/** A DNS name or IPv4 address, or an IPv6 address in brackets, then a port. */
+const HOST_PORT = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\]):(\d+)$/;
+
+/**
+ * `""` (start a private nats-server), or one or more servers separated by commas, each
+ * `nats://host:port`, `tls://host:port` or `host:port`. Kept as written: the live runtime hands it
+ * to the NATS client, which does its own parsing; this only catches what could never connect.
+ */
+function readNatsServers(field: Field): string {
+  if (field.absent) return LIVE_DEFAULTS.nats;
+  const v = field.value;
+  if (typeof v !== 'string') field.expected(NATS_HINT);
+  if (v.trim() === '') return '';
+  const items = v.split(',');
+  items.forEach((raw, i) => {
+    const problem = serverProblem(raw.trim());
+    if (problem === undefined) return;
+    const which = items.length > 1 ? `server ${i + 1}: ` : '';
+    field.expected(NATS_HINT, ` (${which}${problem})`);
+  });
+  return v;
+}
+
+/** Why one server entry is not usable, or undefined when it is. */
+function serverProblem(server: string): string | undefined {
+  if (server === '') return 'an empty entry in the list';
+  let rest = server;
+  const scheme = SCHEME.exec(server);
+  if (scheme !== null) {
+    const name = (scheme[1] as string).toLowerCase();
+    if (name !== 'nats' && name !== 'tls') return `scheme "${scheme[1] as string}://" is neither nats:// nor tls://`;
+    rest = server.slice(scheme[0].length);
+  }
+  // The scenario is saved with the results (scenario.resolved.yaml), so a password in it would travel with them.
+  if (rest.includes('@')) return 'user names and passwords do not belong in a scenario, which is saved with the results';
+  const m = HOST_PORT.exec(rest);
+  if (m === null) {
+    if (!rest.includes(':')) return 'no port';
+    return /:\d+$/.test(rest) ? 'not a host name or address' : 'the port is not a number';
+  }
+  const port = Number(m[1]);
+  if (port < 1 || port > 65535) return `port ${m[1] as string} is not 1 … 65535`;
+  return undefined;
+}

@@ -1,0 +1,217 @@
+// Integration tests of the private nats-server launcher: readiness, random ports, clean stop, clear failures.
+import test from 'ava';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SplitnetError } from '@splitnet/model';
+import { findNatsServerBinary, startNatsServer } from '../src/nats-server.js';
+import type { NatsServerHandle } from '../src/nats-server.js';
+import { connectNats } from '../src/nats-transport.js';
+import { TransportError } from '../src/transport.js';
+
+const started: NatsServerHandle[] = [];
+const tmp = mkdtempSync(join(tmpdir(), 'splitnet-nats-server-test-'));
+
+async function start(opts: Parameters<typeof startNatsServer>[0] = {}): Promise<NatsServerHandle> {
+  const h = await startNatsServer(opts);
+  started.push(h);
+  return h;
+}
+
+test.after.always(async () => {
+  await Promise.all(started.map((h) => h.stop()));
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** True if `pid` is a running process (a zombie waiting for its reaper counts as gone). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function tcpReachable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tcpConnect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+test('nats-server - start waits for readiness and stop leaves no process behind', async (t) => {
+  const h = await start();
+  t.regex(h.url, /^nats:\/\/127\.0\.0\.1:\d+$/);
+  t.true(h.port > 0);
+  t.true(pidAlive(h.pid));
+  t.true(await tcpReachable(h.port));
+  await h.stop();
+  t.false(pidAlive(h.pid), 'the pid is gone (exited and reaped)');
+  t.false(await tcpReachable(h.port));
+  // nats-server handles SIGTERM itself (it logs "Server Exiting" and exits 1): no SIGKILL was needed.
+  t.not((await h.exited).signal, 'SIGKILL');
+  t.regex(h.logTail(), /Server Exiting/);
+  await h.stop(); // idempotent
+  t.false(h.kill(), 'nothing left to signal');
+});
+
+test('nats-server - two servers at once get different ports', async (t) => {
+  const [a, b] = await Promise.all([start(), start()]);
+  t.not(a.port, b.port);
+  t.not(a.pid, b.pid);
+  t.true(await tcpReachable(a.port));
+  t.true(await tcpReachable(b.port));
+});
+
+test('nats-server - starts with GOMAXPROCS=1 unless overridden', async (t) => {
+  const environOf = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+  const dflt = await start();
+  t.true(environOf(dflt.pid).includes('GOMAXPROCS=1'));
+  const overridden = await start({ env: { GOMAXPROCS: '2' } });
+  t.true(environOf(overridden.pid).includes('GOMAXPROCS=2'));
+});
+
+test('nats-server - missing binary names PATH and how to install it', async (t) => {
+  const err = t.throws(() => findNatsServerBinary({ searchPath: '/nonexistent-dir', fallbackDirs: [] }), { instanceOf: SplitnetError });
+  t.is(err?.code, 'E_USAGE');
+  t.is(
+    err?.message,
+    'nats-server not found on PATH: install it (Debian/Ubuntu: apt-get install nats-server; macOS: brew install nats-server) or pass --nats <url>',
+  );
+  const explicit = await t.throwsAsync(startNatsServer({ binary: '/nonexistent-dir/nats-server' }), { instanceOf: SplitnetError });
+  t.is(explicit?.code, 'E_USAGE');
+  t.regex(explicit?.message ?? '', /'\/nonexistent-dir\/nats-server' not found or not executable: install it/);
+});
+
+test('nats-server - finds the binary in /usr/sbin when PATH lacks it', (t) => {
+  const found = findNatsServerBinary({ searchPath: '/nonexistent-dir' });
+  t.regex(found, /\/nats-server$/);
+});
+
+test('nats-server - a server that exits at start fails with its log tail', async (t) => {
+  const err = await t.throwsAsync(start({ args: ['--no-such-flag'] }), { instanceOf: TransportError });
+  t.is(err?.code, 'E_SERVER');
+  t.regex(err?.message ?? '', /exited before it was ready/);
+  t.regex(err?.message ?? '', /no-such-flag/);
+});
+
+test('nats-server - a taken port fails with the server saying so', async (t) => {
+  const a = await start();
+  const err = await t.throwsAsync(start({ port: a.port }), { instanceOf: TransportError });
+  t.is(err?.code, 'E_SERVER');
+  t.regex(err?.message ?? '', /address already in use/);
+  t.true(await tcpReachable(a.port), 'the first server is unharmed');
+});
+
+test('nats-server - bad options are rejected before spawning', async (t) => {
+  for (const port of [1.5, 70000, -2]) {
+    const err = await t.throwsAsync(startNatsServer({ port }), { instanceOf: SplitnetError });
+    t.is(err?.code, 'E_USAGE');
+  }
+});
+
+test('nats-server - kill emulates a crash and exited reports the signal', async (t) => {
+  const h = await start();
+  t.true(h.kill('SIGKILL'));
+  t.deepEqual(await h.exited, { code: null, signal: 'SIGKILL' });
+  t.false(pidAlive(h.pid));
+});
+
+test('nats-server - the log goes to logFile as well', async (t) => {
+  const logFile = join(tmp, 'server.log');
+  const h = await start({ logFile });
+  await h.stop();
+  const log = readFileSync(logFile, 'utf8');
+  t.regex(log, new RegExp(`Listening for client connections on 127\\.0\\.0\\.1:${h.port}`));
+  t.regex(h.logTail(), /Server Exiting/);
+});
+
+test('nats-server - a slow consumer cut off by the server is counted from its log', async (t) => {
+  // A tiny max_pending and a raw subscriber that never reads: the server must give up on it.
+  const conf = join(tmp, 'slow.conf');
+  writeFileSync(conf, 'max_payload: 32768\nmax_pending: 65536\nwrite_deadline: "30s"\n');
+  const h = await start({ args: ['-c', conf] });
+  const detected = new Promise<string>((resolve) => {
+    const off = h.onLog((line) => {
+      if (/Slow Consumer Detected/.test(line)) {
+        off();
+        resolve(line);
+      }
+    });
+  });
+  const raw: Socket = tcpConnect({ host: '127.0.0.1', port: h.port });
+  await new Promise<void>((resolve) => raw.once('connect', () => resolve()));
+  raw.pause(); // never read: the kernel buffers fill, then the server's pending bytes grow
+  raw.on('error', () => undefined); // the server resets it
+  raw.write('CONNECT {"verbose":false,"pedantic":false}\r\nSUB slow.x 1\r\nPING\r\n');
+  const pub = await connectNats({ servers: h.url, name: 'slow-consumer-publisher' });
+  const payload = new Uint8Array(16 * 1024);
+  let cutOff = false;
+  void detected.then(() => {
+    cutOff = true;
+  });
+  // Publish until the server reports it (bounded so a regression fails instead of hanging).
+  for (let round = 0; round < 2000 && !cutOff; round++) {
+    for (let i = 0; i < 64; i++) pub.publish('slow.x', payload);
+    await pub.flush();
+  }
+  t.regex(await detected, /Slow Consumer Detected/);
+  t.is(h.slowConsumers, 1);
+  raw.destroy();
+  await pub.close();
+});
+
+const launcherModule = fileURLToPath(new URL('../src/nats-server.js', import.meta.url));
+
+test('nats-server - a process that crashes does not leak its server', async (t) => {
+  // A child Node process starts a server, prints its pid and dies of an uncaught exception.
+  const script = [
+    `import { startNatsServer } from ${JSON.stringify(launcherModule)};`,
+    'const h = await startNatsServer();',
+    'console.log(h.pid);',
+    "throw new Error('crash');",
+  ].join('\n');
+  const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], (err, out) => {
+      resolve({ stdout: out, code: err === null ? 0 : typeof err.code === 'number' ? err.code : null });
+    });
+  });
+  t.not(code, 0, 'the child crashed');
+  const pid = Number(stdout.trim());
+  t.true(Number.isInteger(pid) && pid > 0, `pid printed: ${stdout}`);
+  t.false(pidAlive(pid), 'the server died with the process that started it');
+});
+
+test('nats-server - a process terminated by SIGTERM does not leak its server and still dies of SIGTERM', async (t) => {
+  // As ava does to a timed-out test file: the child never stops its server and is sent SIGTERM.
+  const script = [
+    `import { startNatsServer } from ${JSON.stringify(launcherModule)};`,
+    'const h = await startNatsServer();',
+    'console.log(h.pid);',
+    'setInterval(() => undefined, 60_000);',
+  ].join('\n');
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pid = await new Promise<number>((resolve) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.once('data', (chunk: string) => resolve(Number(chunk.trim())));
+  });
+  t.true(pidAlive(pid));
+  const exit = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  child.kill('SIGTERM');
+  t.is(await exit, 'SIGTERM');
+  t.false(pidAlive(pid), 'the server died with the process that started it');
+});

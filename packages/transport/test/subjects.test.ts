@@ -1,0 +1,127 @@
+// Tests for the subject builder: shapes, id validation, run ids, and isolation between runs.
+import test from 'ava';
+import { SplitnetError } from '@splitnet/model';
+import { RUN_ID_MAX_LENGTH, Subjects, isValidActorId, isValidRunId, newRunId } from '../src/subjects.js';
+
+/** NATS subject matching: `*` matches one token, a final `>` one or more. */
+function natsMatches(pattern: string, subject: string): boolean {
+  const p = pattern.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < p.length; i++) {
+    const tok = p[i];
+    if (tok === '>') return i === p.length - 1 && s.length > i;
+    if (i >= s.length) return false;
+    if (tok !== '*' && tok !== s[i]) return false;
+  }
+  return p.length === s.length;
+}
+
+const ACTORS = ['nic', 'backend', 'controller', 'worker.0', 'worker.3', 'worker.12', 'vm.0', 'vm.7'];
+
+function concrete(s: Subjects): string[] {
+  const out = [s.controlAll(), s.hello()];
+  for (const a of ACTORS) out.push(s.inbox(a), s.control(a), s.stats(a), s.heartbeat(a));
+  return out;
+}
+
+function wildcards(s: Subjects): string[] {
+  return [s.runWildcard(), s.statsAll(), s.heartbeatAll()];
+}
+
+test('subjects - the matcher used here follows NATS rules', t => {
+  t.true(natsMatches('sn.a.>', 'sn.a.worker.3.in'));
+  t.false(natsMatches('sn.a.>', 'sn.a'));
+  t.true(natsMatches('sn.*.hello', 'sn.x.hello'));
+  t.false(natsMatches('sn.*.hello', 'sn.x.y.hello'));
+  t.false(natsMatches('sn.a.>', 'sn.ab.nic.in'));
+});
+
+test('subjects - every builder gives its documented shape', t => {
+  const s = new Subjects('run-1');
+  t.is(s.runId, 'run-1');
+  t.is(s.prefix, 'sn.run-1');
+  t.is(s.inbox('worker.3'), 'sn.run-1.worker.3.in');
+  t.is(s.inbox('nic'), 'sn.run-1.nic.in');
+  t.is(s.control('vm.7'), 'sn.run-1.ctl.vm.7');
+  t.is(s.controlAll(), 'sn.run-1.ctl.all');
+  t.is(s.hello(), 'sn.run-1.hello');
+  t.is(s.stats('backend'), 'sn.run-1.stats.backend');
+  t.is(s.statsAll(), 'sn.run-1.stats.>');
+  t.is(s.heartbeat('controller'), 'sn.run-1.hb.controller');
+  t.is(s.heartbeatAll(), 'sn.run-1.hb.>');
+  t.is(s.runWildcard(), 'sn.run-1.>');
+});
+
+test('subjects - run ids are single subject tokens of bounded length', t => {
+  for (const ok of ['a', 'A-b_9', 'x'.repeat(RUN_ID_MAX_LENGTH)]) {
+    t.true(Subjects.validRunId(ok), ok);
+    t.notThrows(() => new Subjects(ok));
+  }
+  for (const bad of ['', 'a.b', 'a*', 'a>', '>', 'a b', 'tab\t', 'ä', 'x'.repeat(RUN_ID_MAX_LENGTH + 1)]) {
+    t.false(Subjects.validRunId(bad), JSON.stringify(bad));
+    const e = t.throws(() => new Subjects(bad), { instanceOf: SplitnetError });
+    t.is(e?.code, 'E_USAGE');
+  }
+  t.false(isValidRunId(42));
+  t.false(isValidRunId(undefined));
+});
+
+test('subjects - actor ids are the roles, with canonical indices', t => {
+  for (const ok of ACTORS) t.true(isValidActorId(ok), ok);
+  t.true(Subjects.validActorId('worker.4294967295'));
+  const bad = ['', 'worker', 'worker.', 'worker.03', 'worker.-1', 'worker.*', 'worker.>', 'vm.1.2', 'vm.x', 'nic.0', 'ctl', 'all', 'hello', 'frontend', 'Nic', 'worker 1'];
+  const s = new Subjects('r');
+  for (const b of bad) {
+    t.false(isValidActorId(b), JSON.stringify(b));
+    for (const build of [() => s.inbox(b), () => s.control(b), () => s.stats(b), () => s.heartbeat(b)]) {
+      const e = t.throws(build, { instanceOf: SplitnetError });
+      t.is(e?.code, 'E_USAGE');
+    }
+  }
+  t.false(isValidActorId(3));
+});
+
+test('subjects - within a run, every subject is distinct and the families do not overlap', t => {
+  const s = new Subjects('r');
+  const all = concrete(s);
+  t.is(new Set(all).size, all.length);
+  for (const subject of all) {
+    t.true(natsMatches(s.runWildcard(), subject), subject);
+    t.is(natsMatches(s.statsAll(), subject), subject.startsWith('sn.r.stats.'), subject);
+    t.is(natsMatches(s.heartbeatAll(), subject), subject.startsWith('sn.r.hb.'), subject);
+  }
+});
+
+test('subjects - two run ids never share a subject', t => {
+  // Prefixes of one another, case variants, and ids equal to other subject tokens.
+  const runs = ['a', 'ab', 'a-b', 'a_b', 'A', 'b', 'abc', 'sn', 'ctl', 'stats', 'hb', 'nic'].map(r => new Subjects(r));
+  for (const a of runs) {
+    for (const b of runs) {
+      if (a === b) continue;
+      for (const subject of concrete(a)) {
+        for (const w of wildcards(b)) t.false(natsMatches(w, subject), `${w} must not match ${subject}`);
+        t.false(concrete(b).includes(subject), subject);
+      }
+    }
+  }
+  t.false(natsMatches(new Subjects('a').runWildcard(), new Subjects('ab').inbox('nic')));
+});
+
+test('subjects - newRunId makes a valid, deterministic id from a prefix and a number', t => {
+  t.is(newRunId('quickstart', 0), 'quickstart-0');
+  t.is(newRunId('quickstart', 35), 'quickstart-z');
+  t.is(newRunId('my scenario.yaml', 1234), newRunId('my scenario.yaml', 1234));
+  t.is(newRunId('my scenario.yaml', 1234), `my-scenario-yaml-${(1234).toString(36)}`);
+  t.not(newRunId('x', 1), newRunId('x', 2));
+  t.is(newRunId('', 5), 'run-5');
+  t.is(newRunId('...', 5), 'run-5');
+  const long = newRunId('p'.repeat(500), Number.MAX_SAFE_INTEGER);
+  t.true(Subjects.validRunId(long));
+  t.true(long.length <= RUN_ID_MAX_LENGTH);
+  t.true(long.endsWith(`-${Number.MAX_SAFE_INTEGER.toString(36)}`));
+  for (const prefix of ['a.b', 'x>y', 'sp ace', 'ünï', '*']) t.true(Subjects.validRunId(newRunId(prefix, 99)), prefix);
+  for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
+    const e = t.throws(() => newRunId('x', bad), { instanceOf: SplitnetError });
+    t.is(e?.code, 'E_USAGE');
+  }
+});

@@ -1,0 +1,155 @@
+// Live mode end to end: every actor its own OS process over a real nats-server; results, accounting, agreement with sim, garbage on the bus.
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectNats, encodeEnvelope, EnvelopeDecoder, startNatsServer, Subjects } from '@splitnet/transport';
+import { takeBatch } from '@splitnet/model';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const cli = join(root, 'packages/cli/dist/src/main.js');
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'splitnet-live-'));
+}
+
+function scenarioFile(text: string): string {
+  const f = join(tmp(), 'scenario.yaml');
+  writeFileSync(f, text);
+  return f;
+}
+
+/** Processes whose command line mentions this run id (actors left behind would show here). */
+function processesOf(runId: string): string[] {
+  const ps = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout;
+  return ps.split('\n').filter((l) => l.includes(runId) && !l.includes('ps -eo'));
+}
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+// 2 VMs × 2 queues, 2 workers; slow enough that the host keeps up, with time constants (hundreds of µs)
+// large against transport latency ÷ TDF.
+const twoByTwo = `
+name: live-2x2
+duration: 60ms
+warmup: 20ms
+topology: { vms: { count: 2, queues: 2 }, workers: 2, vrss: per-flow }
+traffic: [ { flows: 16, rate: 100Mbps, size: 1518, pattern: constant } ]
+coalescing:
+  nic: { policy: static, usecs: 100 }
+  backend: { policy: static, usecs: 400, frames: 0 }
+# TDF 100: 1 ms of wall-clock jitter is 10 µs emulated; the lag bound (2 ms emulated = 200 ms wall) absorbs
+# a noisy 2-core machine running seven processes.
+live: { tdf: 100, maxLag: 2ms }
+`;
+
+test.serial('live - a 2-VM, 2-queue, 2-worker run as separate processes over NATS: results, invariant, nothing left behind', async (t) => {
+  const out = join(tmp(), 'run');
+  const runId = `t1-${process.pid}`;
+  const r = await run(['run', scenarioFile(twoByTwo), '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
+  t.is(r.code, 0, r.stderr + r.stdout);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  t.is(summary.runtime, 'live');
+  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+  t.true(summary.live.valid, JSON.stringify(summary.live));
+  t.is(summary.live.processes, 6, 'nic, backend, 2 workers, 2 VMs');
+  t.true(summary.accounting.delivered > 0);
+  t.is(summary.flowOrder.reordered, 0);
+  t.true(readdirSync(join(out, 'logs')).includes('worker.1.log'));
+  t.deepEqual(processesOf(runId), [], 'no actor process or nats-server left behind');
+});
+
+test.serial('live - agrees with sim on throughput (5%) and virtual interrupt rate (10%)', async (t) => {
+  const file = scenarioFile(twoByTwo);
+  const [sim, live] = await Promise.all([
+    run(['run', file, '--out', join(tmp(), 'sim'), '--json']),
+    run(['run', file, '--runtime', 'live', '--out', join(tmp(), 'live'), '--json']),
+  ]);
+  t.is(sim.code, 0, sim.stderr);
+  t.is(live.code, 0, live.stderr);
+  const s = JSON.parse(sim.stdout).summary;
+  const l = JSON.parse(live.stdout).summary;
+  t.log(`sim ${s.throughput.gbps} Gbit/s ${s.interrupts.virqPerSec} virq/s; live ${l.throughput.gbps} Gbit/s ${l.interrupts.virqPerSec} virq/s, resolution ${l.live.effectiveResolutionUs} µs`);
+  t.true(Math.abs(l.throughput.gbps - s.throughput.gbps) <= 0.05 * s.throughput.gbps);
+  t.true(Math.abs(l.interrupts.virqPerSec - s.interrupts.virqPerSec) <= 0.1 * s.interrupts.virqPerSec);
+  t.true(typeof l.live.effectiveResolutionUs === 'number');
+});
+
+test.serial('live - garbage on the data subjects is counted by kind and the run completes', async (t) => {
+  const server = await startNatsServer();
+  try {
+    const runId = `t3-${process.pid}`;
+    const out = join(tmp(), 'garbage');
+    const running = run(['run', scenarioFile(twoByTwo), '--runtime', 'live', '--nats', server.url, '--run-id', runId, '--out', out, '-q']);
+    const bus = await connectNats({ servers: server.url, name: 'garbage' });
+    const subjects = new Subjects(runId);
+    const inbox = subjects.inbox('worker.0');
+    const batch = takeBatch(4);
+    batch.count = 4; // lengths 0: not a frame
+    const forged = (run: string, seq: number) =>
+      encodeEnvelope({ v: 1, run, from: 'backend', seq, t: 0, at: 0, m: { kind: 'rx', vm: 0, queue: 0, batch } });
+    // Capture a genuine data message of the run, to replay it and to cut it short.
+    let captured: Uint8Array | null = null;
+    const check = new EnvelopeDecoder({ run: runId, limits: { flows: 16, maxBatch: 1024 } });
+    bus.subscribe(inbox, (data) => {
+      if (captured) return;
+      const env = check.decode(data); // the genuine ones only (not our own garbage)
+      if (env?.m.kind === 'rx' && env.m.batch.count > 0 && (env.m.batch.len[0] ?? 0) > 0) captured = data.slice();
+    });
+    let rounds = 0;
+    const timer = setInterval(() => {
+      bus.publish(inbox, new Uint8Array([0xc1, 0xff, 0x00, rounds & 0xff])); // not msgpack
+      bus.publish(inbox, forged('another-run', 1_000_000 + rounds)); // another run's message
+      bus.publish(inbox, forged(runId, 1_000_000 + rounds)); // a batch of zero-length frames
+      if (captured) {
+        rounds++;
+        bus.publish(inbox, captured); // replayed sequence number
+        bus.publish(inbox, captured.subarray(0, captured.length - 7)); // truncated batch
+      }
+    }, 20);
+    const r = await running;
+    clearInterval(timer);
+    await bus.close();
+    // 0, or 3 if the injection load pushed the lag over its bound: the counts are what this test checks.
+    t.true(r.code === 0 || r.code === 3, r.stderr);
+    t.true(rounds > 5);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    const rej = summary.live.wire.rejected;
+    t.log(JSON.stringify(summary.live.wire));
+    t.true(rej.malformed > 0, 'random bytes');
+    t.true(rej.truncated > 0, 'truncated batches');
+    t.true(rej['invalid-batch'] > 0, 'zero-length frames');
+    t.true(rej['wrong-run'] > 0, 'another run id');
+    t.true(rej.duplicate > 0, 'replayed sequence numbers');
+    t.true(summary.accounting.balanced, 'garbage never counts as packets');
+    t.true(summary.accounting.delivered > 0);
+  } finally {
+    await server.stop();
+  }
+});
+
+test.serial('live - a missing nats-server is a clear error', async (t) => {
+  const r = await new Promise<{ code: number | null; stderr: string }>((res) => {
+    const child = spawn(process.execPath, [cli, 'run', scenarioFile(twoByTwo), '--runtime', 'live', '--out', join(tmp(), 'x')], {
+      cwd: root,
+      env: { ...process.env, SPLITNET_NATS_SERVER: '/nonexistent/nats-server' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => res({ code, stderr }));
+  });
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, /nats-server.* not found/);
+  t.regex(r.stderr, /apt-get install nats-server/);
+});
