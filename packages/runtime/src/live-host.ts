@@ -121,6 +121,12 @@ export class LiveHost {
         const toId = this.o.actorIds[to];
         if (toId === undefined) throw new SplitnetError('E_INTERNAL', `${fromId}: send to unknown actor ref ${to}`);
         const due = at + this.o.linkDelay(from, to);
+        if (this.actors.has(to)) {
+          // Co-located actors (e.g. the NIC and its driver) exchange messages in memory, not over the bus.
+          this.queue.push(due, to, msg, 0);
+          this.schedule();
+          return;
+        }
         const key = `${fromId}>${toId}`;
         const seq = (this.linkSeq.get(key) ?? 0) + 1;
         this.linkSeq.set(key, seq);

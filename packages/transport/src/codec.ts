@@ -183,7 +183,7 @@ function show(x: unknown): string {
   if (typeof x === 'bigint') return `${x}n`;
   if (x instanceof Uint8Array) return `${x.byteLength} bytes`;
   if (Array.isArray(x)) return `an array of ${x.length}`;
-  if (typeof x === 'object' && x !== null) return `a ${Object.getPrototypeOf(x) === Object.prototype ? 'map' : x.constructor.name}`;
+  if (typeof x === 'object' && x !== null) return `a ${Object.getPrototypeOf(x) === Object.prototype ? 'map' : (x.constructor?.name ?? 'object')}`;
   return String(x);
 }
 
@@ -256,7 +256,7 @@ export class EnvelopeDecoder {
 
   /** @throws SplitnetError E_USAGE on an invalid run id or limits (configuration, not input). */
   constructor(options: EnvelopeDecoderOptions) {
-      const { run, limits } = options;
+    const { run, limits } = options;
     if (!isValidRunId(run)) throw new SplitnetError('E_USAGE', `decoder: invalid run id ${JSON.stringify(run)}`);
     if (!Number.isInteger(limits.flows) || limits.flows < 1 || limits.flows > U32_MAX + 1) {
       throw new SplitnetError('E_USAGE', `decoder: limits.flows must be an integer in [1, 2^32], found ${String(limits.flows)}`);

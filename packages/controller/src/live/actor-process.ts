@@ -48,7 +48,7 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     duration: s.duration,
     measureFrom: s.warmup,
     sampleInterval: s.sampleInterval,
-    onSample: (t, reports) => o.transport.publish(subjects.stats(name), encodeControl({ kind: 'sample', id: name, t, reports })),
+    onSample: (t, reports) => o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'sample', id: name, t, reports })),
   });
   host.attach();
 
@@ -75,7 +75,7 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     if (!started) hello();
   }, 250);
   const hb = setInterval(() => {
-    if (started) o.transport.publish(subjects.heartbeat(name), encodeControl({ kind: 'hb', id: name, emulatedNow: host.emulatedNow() }));
+    if (started) o.transport.publish(subjects.heartbeat(o.ids[0] as string), encodeControl({ kind: 'hb', id: name, emulatedNow: host.emulatedNow() }));
   }, 250);
 
   const outcome = await Promise.race([host.done.then(() => 'done'), stopped, o.interrupted ?? new Promise<string>(() => {})]);
@@ -84,7 +84,7 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     // Let messages still on the bus arrive (they count as in flight), then report.
     await new Promise((r) => setTimeout(r, s.live.drainTime / 1e6));
     const final = host.final();
-    o.transport.publish(subjects.stats(name), encodeControl({ kind: 'final', id: name, final }));
+    o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'final', id: name, final }));
     await o.transport.flush();
     o.logger.info('final report sent', {
       events: final.eventsProcessed,
