@@ -153,3 +153,22 @@ test.serial('live - a missing nats-server is a clear error', async (t) => {
   t.regex(r.stderr, /nats-server.* not found/);
   t.regex(r.stderr, /apt-get install nats-server/);
 });
+
+test.serial('live - a worker killed mid-run fails the run at once with a message naming it, and nothing is left behind', async (t) => {
+  const runId = `t5-${process.pid}`;
+  const running = run(['run', scenarioFile(twoByTwo), '--runtime', 'live', '--run-id', runId, '--out', join(tmp(), 'kill'), '-q']);
+  // Wait for the worker's process, then for the run to be under way (its log says start).
+  let pid = 0;
+  for (let i = 0; i < 200 && pid === 0; i++) {
+    const line = processesOf(runId).find((l) => l.includes('--id worker.0'));
+    if (line) pid = Number(line.trim().split(/\s+/)[0]);
+    else await new Promise((r) => setTimeout(r, 50));
+  }
+  t.true(pid > 0, 'worker.0 process found');
+  await new Promise((r) => setTimeout(r, 2500));
+  process.kill(pid, 'SIGKILL');
+  const r = await running;
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /actor process worker\.0 .*exited .*before the end of the run/);
+  t.deepEqual(processesOf(runId), []);
+});

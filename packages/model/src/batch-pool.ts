@@ -42,7 +42,7 @@ export function takeBatch(capacity: number): MutableBatch {
 /** Give a batch back to the pool. The caller must hold the only reference to it. */
 export function releaseBatch(b: PacketBatch): void {
   const cap = b.flow.length;
-  if (cap < 16 || (cap & (cap - 1)) !== 0) return; // not one of ours (e.g. decoded from the wire)
+  if (cap < 16 || (cap & (cap - 1)) !== 0) return; // not a pool size (e.g. an exact-length batch a test built)
   const c = classOf(cap);
   let list = free[c];
   if (list === undefined) {

@@ -1,7 +1,7 @@
 // The `live` runtime: hosts actors of one process in wall-clock-driven emulated time, exchanging messages over a Transport.
 import { LatencyHistogram, packetsIn, SplitnetError } from '@splitnet/model';
 import type { Actor, ActorRef, ActorReport, Effects, HistogramJson, Message, Nanos } from '@splitnet/model';
-import { encodeEnvelope, EnvelopeDecoder, Subjects } from '@splitnet/transport';
+import { encodeEnvelope, EnvelopeDecoder, PROTOCOL_VERSION, Subjects } from '@splitnet/transport';
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
 import { EventQueue } from './event-queue.js';
 
@@ -131,7 +131,7 @@ export class LiveHost {
         const seq = (this.linkSeq.get(key) ?? 0) + 1;
         this.linkSeq.set(key, seq);
         this.sentTo[toId] = (this.sentTo[toId] ?? 0) + packetsIn(msg);
-        const bytes = encodeEnvelope({ v: 1, run: this.o.runId, from: fromId, seq, t: this.now, at: due, m: msg });
+        const bytes = encodeEnvelope({ v: PROTOCOL_VERSION, run: this.o.runId, from: fromId, seq, t: this.now, at: due, m: msg });
         this.o.transport.publish(this.subjects.inbox(toId), bytes);
       },
       timer: (at: Nanos, tag: number) => {

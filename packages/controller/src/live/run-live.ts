@@ -65,9 +65,12 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   const samples = new Map<Nanos, Map<string, readonly ActorReport[]>>();
   const finals = new Map<string, HostFinal>();
   let allFinal: () => void = () => {};
-  const finished = new Promise<void>((r) => {
-    allFinal = r;
+  let actorDied: (err: Error) => void = () => {};
+  const finished = new Promise<void>((resolve, reject) => {
+    allFinal = resolve;
+    actorDied = reject;
   });
+  finished.catch(() => {}); // observed below; avoid an unhandled rejection if it fails before being awaited
   let badControl = 0;
   const subs = [
     o.transport.subscribe(subjects.hello(), (data) => {
@@ -96,11 +99,13 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   const handles = groups.map((ids) => o.launch(ids));
   for (const h of handles) {
     void h.exited.then((code) => {
-      if (!finals.has(h.name)) log('actor-exit', h.name, { code, early: true });
+      if (finals.has(h.name)) return;
+      log('actor-exit', h.name, { code, early: true });
+      actorDied(new SplitnetError('E_INTERNAL', `live: actor process ${h.name} (pid ${h.pid}) exited with code ${String(code)} before the end of the run; no supervisor restarts actors yet (see logs/${h.name}.log)`));
     });
   }
   try {
-    await waitFor(ready, o.readyTimeoutMs ?? 30_000, () => `live: actors not ready after ${(o.readyTimeoutMs ?? 30_000) / 1000} s: ${names.filter((n) => !hellos.has(n)).join(', ')} (see their logs)`);
+    await waitFor(Promise.race([ready, finished]), o.readyTimeoutMs ?? 30_000, () => `live: actors not ready after ${(o.readyTimeoutMs ?? 30_000) / 1000} s: ${names.filter((n) => !hellos.has(n)).join(', ')} (see their logs)`);
     const epochMs = o.clock.nowMs() + s.live.startDelay / 1e6;
     o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'start', epochMs }));
     log('run-start', 'controller', { epochMs, tdf: s.live.tdf, processes: handles.length });
