@@ -29,6 +29,7 @@ export interface ActorFlags {
   nats: string;
   id: string[];
   log?: string;
+  incarnation?: string;
 }
 
 /** `splitnet actor`: host actors of a live run in this process (started by the controller). */
@@ -38,7 +39,9 @@ export async function actorCommand(scenario: CompiledScenario, f: ActorFlags): P
   try {
     const transport = await connectNats({ servers: f.nats, name: `splitnet ${f.run} ${name}` });
     transport.onStatus((st) => (st.kind === 'closed' ? logger.info : logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
-    return await runActorProcess({ scenario, runId: f.run, ids: f.id, transport, clock: wallClock, logger, interrupted: signalled() });
+    const incarnation = Number(f.incarnation ?? '0');
+    if (!Number.isInteger(incarnation) || incarnation < 0) throw new SplitnetError('E_USAGE', `--incarnation: expected a whole number ≥ 0, found "${f.incarnation}"`);
+    return await runActorProcess({ scenario, runId: f.run, ids: f.id, transport, clock: wallClock, logger, interrupted: signalled(), incarnation });
   } finally {
     await logger.close();
   }
@@ -75,21 +78,21 @@ export async function runLiveCommand(s: CompiledScenario, o: LiveRunSetup): Prom
     }
     const transport = await connectNats({ servers: url, name: `splitnet ${o.runId} controller` });
     transport.onStatus((st) => (st.kind === 'closed' ? logger.info : logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
-    const launch = (ids: readonly string[]): ActorHandle => {
+    const launch = (ids: readonly string[], incarnation: number): ActorHandle => {
       const name = ids.join('+');
       if (s.live.placement === 'inprocess') {
         const exited = (async () => {
           const t = await connectNats({ servers: url, name: `splitnet ${o.runId} ${name}` });
           const alog = createLogger({ name, file: join(logs, `${name}.log`), consoleLevel: 'silent' });
           try {
-            return await runActorProcess({ scenario: s, runId: o.runId, ids, transport: t, clock: wallClock, logger: alog });
+            return await runActorProcess({ scenario: s, runId: o.runId, ids, transport: t, clock: wallClock, logger: alog, incarnation });
           } finally {
             await alog.close();
           }
         })();
         return { name, pid: process.pid, exited, kill: () => {} };
       }
-      const args = [cliMain, 'actor', '--run', o.runId, '--nats', url, '--scenario', o.resolvedFile, '--log', join(logs, `${name}.log`)];
+      const args = [cliMain, 'actor', '--run', o.runId, '--nats', url, '--scenario', o.resolvedFile, '--log', join(logs, `${name}.log`), '--incarnation', String(incarnation)];
       for (const id of ids) args.push('--id', id);
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
       const handle: ActorHandle = {

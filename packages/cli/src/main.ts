@@ -223,7 +223,8 @@ function buildProgram(): Command {
     .requiredOption('--scenario <file>', 'the resolved scenario of the run')
     .requiredOption('--id <actor>', 'actor id to host, e.g. nic, backend, worker.0, vm.1 (repeatable)', collect, [] as string[])
     .option('--log <file>', 'JSON log file')
-    .action(async (o: { run: string; nats: string; scenario: string; id: string[]; log?: string }) => {
+    .option('--incarnation <n>', 'how many times these actors were restarted (a restarted process rejoins the running run)', '0')
+    .action(async (o: { run: string; nats: string; scenario: string; id: string[]; log?: string; incarnation: string }) => {
       const scenario = loadScenarioFile(o.scenario);
       process.exitCode = await actorCommand(scenario, o);
     });

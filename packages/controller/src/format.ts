@@ -25,12 +25,18 @@ export function formatSummary(s: Summary): string {
   add('notifications', `sent ${fmt(s.notifications.sentPerSec)} /s, suppressed ${fmt(s.notifications.suppressedPerSec)} /s, held ${fmt(s.notifications.heldPerSec)} /s`);
   add('latency (µs)', `p50 ${fmt(s.latencyUs.p50)}  p99 ${fmt(s.latencyUs.p99)}  p99.9 ${fmt(s.latencyUs.p999)}  max ${fmt(s.latencyUs.max)}  (n=${s.latencyUs.count})`);
   add('ring occupancy', `mean ${fmt(s.ring.meanOccupancy)}, max ${s.ring.maxOccupancy}; netback backlog mean ${fmt(s.backlog.mean)}, max ${s.backlog.max}`);
-  add('drops', `${s.drops.total} (nic-ring-full ${s.drops['nic-ring-full']}, ring-full ${s.drops['ring-full']}, backlog-full ${s.drops['backlog-full']})`);
+  add('drops', `${s.drops.total} (nic-ring-full ${s.drops['nic-ring-full']}, ring-full ${s.drops['ring-full']}, backlog-full ${s.drops['backlog-full']}${s.drops['lost-in-crash'] > 0 ? `, lost-in-crash ${s.drops['lost-in-crash']}` : ''})`);
   const cpu = Object.entries(s.cpu).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`);
   for (let i = 0; i < cpu.length; i += 4) add(i === 0 ? 'cpu' : '', cpu.slice(i, i + 4).join('  '));
   const a = s.accounting;
   const inflight = a.inFlight.nicRings + a.inFlight.links + a.inFlight.workerBacklogs + a.inFlight.guestRings;
   add('accounting', `${a.balanced ? 'ok' : 'BROKEN'}: emitted ${a.emitted} = delivered ${a.delivered} + dropped ${s.drops.total} + in flight ${inflight}${a.balanced ? '' : ` (unaccounted ${a.unaccounted})`}`);
+  if (s.live) {
+    const l = s.live;
+    add('live', `${l.valid ? 'valid' : 'INVALID'}: tdf ${l.tdf}, ${l.processes} processes${l.restarts > 0 ? `, ${l.restarts} restarted` : ''}; lag p99 ${fmt(l.processingLagUs.p99)} µs (bound ${fmt(l.maxLagUs)}), effective resolution ${fmt(l.effectiveResolutionUs)} µs`);
+    const rej = Object.entries(l.wire.rejected).filter(([, v]) => v > 0);
+    if (rej.length > 0) add('wire rejects', rej.map(([k, v]) => `${k} ${v}`).join(', '));
+  }
   add('flow order', s.flowOrder.reordered === 0 ? 'no flow reordered' : `${s.flowOrder.reordered} packets out of order`);
   const w = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');

@@ -2,8 +2,12 @@
 import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport, Nanos } from '@splitnet/model';
 
-export type DropReason = 'nic-ring-full' | 'ring-full' | 'backlog-full';
-export const DROP_REASONS: readonly DropReason[] = ['nic-ring-full', 'ring-full', 'backlog-full'];
+/**
+ * Why packets were dropped. `lost-in-crash` (live mode only): packets that went into an actor
+ * process that died, or were sent to it while it was down, and never came out.
+ */
+export type DropReason = 'nic-ring-full' | 'ring-full' | 'backlog-full' | 'lost-in-crash';
+export const DROP_REASONS: readonly DropReason[] = ['nic-ring-full', 'ring-full', 'backlog-full', 'lost-in-crash'];
 
 export interface Snapshot {
   readonly t: Nanos;
@@ -106,7 +110,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
   return {
     t, emitted, emittedBytes, delivered, deliveredBytes, virqs, virqsWhilePolling, timerPolls, idleTimerTicks,
     physicalIrqs, notifies, suppressed, held, backendTimerIrqs, reqNotifies,
-    drops: { 'nic-ring-full': nicDrops, 'ring-full': ringFull, 'backlog-full': backlogFull },
+    drops: { 'nic-ring-full': nicDrops, 'ring-full': ringFull, 'backlog-full': backlogFull, 'lost-in-crash': 0 },
     busy, ringOccupancy, backlog, reordered,
     heldIn: { nicRings: nicHeld, workerBacklogs: workerHeld, guestRings: guestHeld },
     latency,

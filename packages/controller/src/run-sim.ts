@@ -50,7 +50,9 @@ export interface LiveInfo {
   readonly valid: boolean;
   readonly invalidReason?: string;
   readonly suggestedTdf?: number;
-  readonly bus: { readonly onBusAtEnd: number; readonly pendingAtEnd: number };
+  readonly bus: { readonly onBusAtEnd: number; readonly pendingAtEnd: number; readonly lostInCrash: number };
+  /** Actor processes restarted by the supervisor. */
+  readonly restarts: number;
   readonly wire: { readonly rejected: Readonly<Record<string, number>>; readonly gaps: number; readonly lastRejection: string; readonly badControl: number };
 }
 

@@ -145,6 +145,11 @@ export class FrontendActor implements Actor {
       releaseBatch(msg.batch);
     } else if (msg.kind === 'evt') {
       this.onEvent(msg.port, now, fx);
+    } else if (msg.kind === 'reconnect') {
+      const q = this.qs[msg.queue];
+      if (!q) return;
+      const r = q.ring;
+      fx.send(this.cfg.workers[q.index] as ActorRef, { kind: 'ring', vm: this.cfg.vm, queue: q.index, reqProd: r.reqProd, rspEvent: r.rspEvent, rspProdSeen: r.rspProd }, now);
     }
   }
 

@@ -27,6 +27,12 @@ export interface Actor {
   readonly id: string;
   /** Called once at time 0 before any input. */
   start(now: Nanos, fx: Effects): void;
+  /**
+   * Called after `start` when this actor was restarted in the middle of a run (live mode): it has
+   * fresh state and re-establishes what it shares with its peers (e.g. a netback worker asks each
+   * front end for its ring state, as a reconnecting netback does through xenstore).
+   */
+  reconnect?(now: Nanos, fx: Effects): void;
   receive(msg: Message, now: Nanos, fx: Effects): void;
   timer(tag: number, now: Nanos, fx: Effects): void;
   /** Packets this actor currently holds (queued, in rings, awaiting interrupt) for the accounting invariant. */

@@ -80,7 +80,28 @@ export interface ReqMessage {
   readonly notify: boolean;
 }
 
-export type Message = DmaMessage | PollMessage | RxMessage | RspMessage | EvtMessage | ReqMessage;
+/**
+ * worker → frontend: a (re)started back end asks for the ring's state, as netback does when it
+ * reconnects through xenstore. The front end answers with a `ring` message.
+ */
+export interface ReconnectMessage {
+  readonly kind: 'reconnect';
+  readonly vm: number;
+  readonly queue: number;
+}
+
+/** frontend → worker: the whole ring state of one queue, for a back end that (re)connects. */
+export interface RingStateMessage {
+  readonly kind: 'ring';
+  readonly vm: number;
+  readonly queue: number;
+  readonly reqProd: number;
+  readonly rspEvent: number;
+  /** rsp_prod as the front end has it: the back end continues producing from here. */
+  readonly rspProdSeen: number;
+}
+
+export type Message = DmaMessage | PollMessage | RxMessage | RspMessage | EvtMessage | ReqMessage | ReconnectMessage | RingStateMessage;
 
 /** Packets a message carries (for accounting of packets in flight between actors). */
 export function packetsIn(msg: Message): number {

@@ -288,6 +288,21 @@ export class RxRingBack {
    * RING_FINAL_CHECK_FOR_REQUESTS: if requests are waiting return true (req_event untouched, as in
    * ring.h); otherwise re-arm req_event = req_cons + 1 and return false.
    */
+  /**
+   * A (re)connecting back end adopts the front end's view of the ring: every posted buffer up to
+   * `reqProd`, responses published up to `rspProd` (RX answers each consumed request at once, so
+   * req_cons = rsp_prod), and the front end's event index.
+   */
+  resync(reqProd: number, rspProd: number, rspEvent: number): void {
+    this._reqProd = u32(reqProd);
+    this._reqCons = u32(rspProd);
+    this._rspProdPvt = u32(rspProd);
+    this._rspProd = u32(rspProd);
+    this._rspProdSeenByFront = u32(rspProd);
+    this._rspEvent = u32(rspEvent);
+    this._reqEvent = u32Add(rspProd, 1);
+  }
+
   finalCheckRequests(): boolean {
     if (this.requestsAvailable() > 0) return true;
     this._reqEvent = u32Add(this._reqCons, 1);

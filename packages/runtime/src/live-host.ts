@@ -5,6 +5,10 @@ import { encodeEnvelope, EnvelopeDecoder, PROTOCOL_VERSION, Subjects } from '@sp
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
 import { EventQueue } from './event-queue.js';
 
+/** Internal event tags (actors' own timer tags are ≥ 0). */
+const TAG_START = -1;
+const TAG_RECONNECT = -2;
+
 /** Wall time in milliseconds (fractions allowed) on a clock shared by every process of a run. */
 export interface WallClock {
   nowMs(): number;
@@ -101,12 +105,23 @@ export class LiveHost {
     }
   }
 
-  /** Start emulated time 0 at wall time `epochMs` (the same for every process of the run). */
-  start(epochMs: number): void {
+  /**
+   * Start emulated time 0 at wall time `epochMs` (the same for every process of the run). A host
+   * restarted in the middle of a run (`rejoin`) gets the same epoch, starts its actors and has them
+   * reconnect to their peers at once.
+   */
+  start(epochMs: number, rejoin = false): void {
     this.epochMs = epochMs;
     // Actors start at time 0: queue their start as the first events.
-    for (const { ref } of this.o.local) this.queue.push(0, ref, null, -1);
+    for (const { ref } of this.o.local) this.queue.push(0, ref, null, TAG_START);
+    if (rejoin) for (const { ref } of this.o.local) this.queue.push(0, ref, null, TAG_RECONNECT);
+    if (rejoin) this.nextSample = Math.max(this.nextSample, Math.ceil(this.emulatedNow() / this.o.sampleInterval) * this.o.sampleInterval);
     this.schedule();
+  }
+
+  /** A peer actor restarted: its sequence numbers start again at 1. */
+  forgetSender(actorId: string): void {
+    for (const d of this.decoders.values()) d.forgetSender(actorId);
   }
 
   /** Emulated time now, from the wall clock. */
@@ -216,7 +231,8 @@ export class LiveHost {
       if (!actor || !fx) continue;
       this.eventsProcessed++;
       if (msg !== null) actor.receive(msg, this.now, fx);
-      else if (tag === -1) actor.start(this.now, fx);
+      else if (tag === TAG_START) actor.start(this.now, fx);
+      else if (tag === TAG_RECONNECT) actor.reconnect?.(this.now, fx);
       else actor.timer(tag, this.now, fx);
     }
     this.schedule();

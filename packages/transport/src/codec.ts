@@ -78,6 +78,7 @@ export interface EnvelopeDecoderOptions {
  *   rx        ['rx', vm, queue, batch]               evt   ['evt', vm, port]
  *   rsp       ['rsp', vm, queue, rspProd, reqEvent, batch]
  *   req       ['req', vm, queue, reqProd, rspEvent, rspProdSeen, notify]
+ *   reconnect ['reconnect', vm, queue]               ring  ['ring', vm, queue, reqProd, rspEvent, rspProdSeen]
  *   batch     [count, cols]
  *
  * Packr options: `useRecords: false` (records keep key lists in Packr state that a peer process
@@ -148,6 +149,10 @@ function wireMessage(m: Message): unknown[] {
       return [m.kind, m.vm, m.port];
     case 'req':
       return [m.kind, m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen, m.notify];
+    case 'reconnect':
+      return [m.kind, m.vm, m.queue];
+    case 'ring':
+      return [m.kind, m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen];
   }
 }
 
@@ -382,6 +387,21 @@ export class EnvelopeDecoder {
           rspEvent: uint32(rspEvent, 'req.rspEvent'),
           rspProdSeen: uint32(rspProdSeen, 'req.rspProdSeen'),
           notify: bool(notify, 'req.notify'),
+        };
+      }
+      case 'reconnect': {
+        const [, vm, queue] = tuple(x, 3, 'reconnect', 'malformed');
+        return { kind, vm: uint32(vm, 'reconnect.vm'), queue: uint32(queue, 'reconnect.queue') };
+      }
+      case 'ring': {
+        const [, vm, queue, reqProd, rspEvent, rspProdSeen] = tuple(x, 6, 'ring', 'malformed');
+        return {
+          kind,
+          vm: uint32(vm, 'ring.vm'),
+          queue: uint32(queue, 'ring.queue'),
+          reqProd: uint32(reqProd, 'ring.reqProd'),
+          rspEvent: uint32(rspEvent, 'ring.rspEvent'),
+          rspProdSeen: uint32(rspProdSeen, 'ring.rspProdSeen'),
         };
       }
       default:

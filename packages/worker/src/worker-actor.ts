@@ -165,6 +165,11 @@ export class WorkerActor implements Actor {
 
   start(_now: Nanos, _fx: Effects): void {}
 
+  /** A restarted worker has fresh rings: ask each front end it serves for the ring's state. */
+  reconnect(now: Nanos, fx: Effects): void {
+    for (const q of this.qs) fx.send(q.served.frontend, { kind: 'reconnect', vm: q.served.vm, queue: q.served.queue }, now);
+  }
+
   report(t: Nanos): WorkerReport {
     const r = {
       role: 'worker' as const, id: this.id, t, busy: { [this.core.name]: this.core.busyThrough(t) },
@@ -185,7 +190,16 @@ export class WorkerActor implements Actor {
   }
 
   receive(msg: Message, now: Nanos, fx: Effects): void {
-    if (msg.kind === 'rx') this.onRx(msg.vm, msg.queue, msg.batch, now, fx);
+    if (msg.kind === 'ring') {
+      const i = this.byKey.get(msg.vm * 65536 + msg.queue);
+      if (i === undefined) return;
+      const q = this.qs[i] as QueueState;
+      q.ring.resync(msg.reqProd, msg.rspProdSeen, msg.rspEvent);
+      // Kick the front end once: a notification the dead incarnation owed (or held) died with it,
+      // and responses it already published may be waiting for that interrupt.
+      this.notify(q, now, fx);
+      if (!this.passActive) this.startPass(now, fx);
+    } else if (msg.kind === 'rx') this.onRx(msg.vm, msg.queue, msg.batch, now, fx);
     else if (msg.kind === 'req') this.onReq(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, now, fx);
   }
 

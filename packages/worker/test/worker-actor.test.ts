@@ -91,3 +91,18 @@ test('worker - back-end static coalescing holds the notify until the frame count
   t.true((evts[0]?.at ?? 0) >= 100_000, 'sent when the 100 µs timer fired');
   t.is(w.queueStats()[0]?.timerNotifies, 1);
 });
+
+test('worker - a restarted worker asks each front end for its ring, adopts it and kicks the guest once', (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  w.reconnect(0, fx);
+  t.deepEqual(fx.of('reconnect').map((m) => [m.vm, m.queue]), [[0, 0]]);
+  // The guest had posted up to 300, consumed/seen 200 responses, and armed its event at 150 (it is owed an interrupt).
+  w.receive({ kind: 'ring', vm: 0, queue: 0, reqProd: 300, rspEvent: 150, rspProdSeen: 200 }, 10, fx);
+  t.is(fx.of('evt').length, 1, 'the owed interrupt is delivered');
+  w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(5) }, 20, fx);
+  fx.drain(w);
+  const [rsp] = fx.of('rsp');
+  t.is(rsp?.rspProd, 205, 'responses continue from the guest\'s rsp_prod');
+  t.is(rsp?.batch.count, 5);
+});

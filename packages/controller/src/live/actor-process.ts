@@ -19,6 +19,8 @@ export interface ActorProcessOptions {
   readonly transport: Transport;
   readonly clock: WallClock;
   readonly logger: Logger;
+  /** 0 for the first process of these actors; n > 0 when the supervisor restarted them. */
+  readonly incarnation?: number;
   /** Resolves when the process is asked to stop from outside (a signal). */
   readonly interrupted?: Promise<string>;
 }
@@ -61,8 +63,11 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     const m = decodeControl(data);
     if (m?.kind === 'start' && !started) {
       started = true;
-      o.logger.info('start', { epochMs: m.epochMs });
-      host.start(m.epochMs);
+      const rejoin = (o.incarnation ?? 0) > 0;
+      o.logger.info(rejoin ? 'rejoin' : 'start', { epochMs: m.epochMs, incarnation: o.incarnation ?? 0 });
+      host.start(m.epochMs, rejoin);
+    } else if (m?.kind === 'restarted') {
+      if (m.id !== name) for (const id of m.id.split('+')) host.forgetSender(id);
     } else if (m?.kind === 'stop') {
       resolveStop('stop from controller');
     }

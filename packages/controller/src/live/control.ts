@@ -5,6 +5,8 @@ import type { HostFinal } from '@splitnet/runtime';
 export type ControlMessage =
   | { readonly kind: 'hello'; readonly id: string; readonly pid: number }
   | { readonly kind: 'start'; readonly epochMs: number }
+  /** An actor process was restarted: peers forget its sequence numbers; it rejoins the run. */
+  | { readonly kind: 'restarted'; readonly id: string }
   | { readonly kind: 'stop' }
   | { readonly kind: 'sample'; readonly id: string; readonly t: Nanos; readonly reports: readonly ActorReport[] }
   | { readonly kind: 'final'; readonly id: string; readonly final: HostFinal }
@@ -37,6 +39,8 @@ export function decodeControl(data: Uint8Array): ControlMessage | null {
       return isNum(x['epochMs']) ? { kind: 'start', epochMs: x['epochMs'] } : null;
     case 'stop':
       return { kind: 'stop' };
+    case 'restarted':
+      return isStr(x['id']) ? { kind: 'restarted', id: x['id'] } : null;
     case 'sample':
       return isStr(x['id']) && isNum(x['t']) && Array.isArray(x['reports']) && x['reports'].every(isReport)
         ? { kind: 'sample', id: x['id'], t: x['t'], reports: x['reports'] as ActorReport[] }

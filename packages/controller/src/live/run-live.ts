@@ -26,8 +26,10 @@ export interface LiveRunOptions {
   readonly transport: Transport;
   readonly clock: WallClock;
   readonly logger: Logger;
-  /** Start one host for the given actor ids (a child process, or a host in this process). */
-  readonly launch: (ids: readonly string[]) => ActorHandle;
+  /** Start one host for the given actor ids (a child process, or a host in this process); incarnation > 0 for restarts. */
+  readonly launch: (ids: readonly string[], incarnation: number) => ActorHandle;
+  /** Restarts allowed per actor process before the run fails (default 3). */
+  readonly maxRestarts?: number;
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
   /** How long to wait for every actor to say hello (ms). */
   readonly readyTimeoutMs?: number;
@@ -52,8 +54,11 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   const groups = [[g.nic.id, g.backend.id], ...g.all.filter((a) => a !== g.nic && a !== g.backend).map((a) => [a.id])];
   const names = groups.map((ids) => ids.join('+'));
   const events: { t: Nanos; actor: string; kind: string; detail: Record<string, unknown> }[] = [];
+  let epochMs = Infinity;
+  /** Emulated time now (0 before the start): lifecycle events are stamped with it. */
+  const emuNow = () => (epochMs === Infinity ? 0 : Math.max(0, Math.round(((o.clock.nowMs() - epochMs) * 1e6) / s.live.tdf)));
   const log = (kind: string, actor: string, detail: Record<string, unknown> = {}) => {
-    events.push({ t: 0, actor, kind, detail });
+    events.push({ t: emuNow(), actor, kind, detail });
     o.logger.info(kind, { actor, ...detail });
   };
 
@@ -76,7 +81,16 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     o.transport.subscribe(subjects.hello(), (data) => {
       const m = decodeControl(data);
       if (m?.kind !== 'hello') return void badControl++;
-      if (!names.includes(m.id) || hellos.has(m.id)) return;
+      if (!names.includes(m.id)) return;
+      if (rejoining.has(m.id)) {
+        // A restarted process is ready: peers forget its old sequence numbers, it gets the run's epoch.
+        rejoining.delete(m.id);
+        o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'restarted', id: m.id }));
+        o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'start', epochMs }));
+        log('actor-rejoined', m.id, { pid: m.pid });
+        return;
+      }
+      if (hellos.has(m.id)) return;
       hellos.add(m.id);
       log('actor-ready', m.id, { pid: m.pid });
       if (hellos.size === names.length) allHello();
@@ -86,7 +100,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
       if (m?.kind === 'sample') {
         let row = samples.get(m.t);
         if (!row) samples.set(m.t, (row = new Map()));
-        row.set(m.id, m.reports);
+        if (!row.has(m.id)) row.set(m.id, m.reports); // a restarted process must not overwrite the past
       } else if (m?.kind === 'final') {
         finals.set(m.id, m.final);
         if (finals.size === names.length) allFinal();
@@ -96,19 +110,44 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     }),
   ];
 
-  const handles = groups.map((ids) => o.launch(ids));
-  for (const h of handles) {
+  // The supervisor: a process that dies before its final report is restarted with backoff (up to
+  // maxRestarts), rejoins the run at the same epoch and reconnects to its peers; what it held is lost
+  // and shows up as inferred `lost-in-crash` drops.
+  const maxRestarts = o.maxRestarts ?? 3;
+  const rejoining = new Set<string>();
+  const restarts = new Map<string, number>();
+  const handles = new Map<string, ActorHandle>();
+  let stopping = false;
+  let deaths = 0;
+  const launch = (ids: readonly string[], incarnation: number): void => {
+    const h = o.launch(ids, incarnation);
+    handles.set(h.name, h);
     void h.exited.then((code) => {
-      if (finals.has(h.name)) return;
-      log('actor-exit', h.name, { code, early: true });
-      actorDied(new SplitnetError('E_INTERNAL', `live: actor process ${h.name} (pid ${h.pid}) exited with code ${String(code)} before the end of the run; no supervisor restarts actors yet (see logs/${h.name}.log)`));
+      if (finals.has(h.name) || stopping) return;
+      deaths++;
+      const n = restarts.get(h.name) ?? 0;
+      log('actor-died', h.name, { code, pid: h.pid, incarnation });
+      if (epochMs === Infinity || n >= maxRestarts) {
+        const why = epochMs === Infinity ? 'before the run started' : `after ${n} restarts`;
+        actorDied(new SplitnetError('E_INTERNAL', `live: actor process ${h.name} (pid ${h.pid}) exited with code ${String(code)} ${why}; giving up (see logs/${h.name}.log)`));
+        return;
+      }
+      restarts.set(h.name, n + 1);
+      const backoffMs = 100 * 2 ** n;
+      setTimeout(() => {
+        if (stopping) return;
+        log('actor-restart', h.name, { incarnation: incarnation + 1, backoffMs });
+        rejoining.add(h.name);
+        launch(ids, incarnation + 1);
+      }, backoffMs);
     });
-  }
+  };
+  for (const ids of groups) launch(ids, 0);
   try {
     await waitFor(Promise.race([ready, finished]), o.readyTimeoutMs ?? 30_000, () => `live: actors not ready after ${(o.readyTimeoutMs ?? 30_000) / 1000} s: ${names.filter((n) => !hellos.has(n)).join(', ')} (see their logs)`);
-    const epochMs = o.clock.nowMs() + s.live.startDelay / 1e6;
+    epochMs = o.clock.nowMs() + s.live.startDelay / 1e6;
     o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'start', epochMs }));
-    log('run-start', 'controller', { epochMs, tdf: s.live.tdf, processes: handles.length });
+    log('run-start', 'controller', { epochMs, tdf: s.live.tdf, processes: handles.size });
     const wallMs = (s.duration * s.live.tdf) / 1e6;
     const progress = o.onProgress
       ? setInterval(() => {
@@ -124,10 +163,11 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     }
     o.onProgress?.(s.duration, s.duration);
   } finally {
+    stopping = true;
     o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'stop' }));
     await o.transport.flush();
     await Promise.all(
-      handles.map(async (h) => {
+      [...handles.values()].map(async (h) => {
         const code = await Promise.race([h.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
         if (code === 'timeout') {
           h.kill('SIGKILL');
@@ -155,34 +195,58 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
   const inWindow = complete.filter((x) => x.t > warm.t);
 
-  // Bus accounting: packets sent to a peer that it never received are still on the bus (or lost).
-  let sent = 0;
-  let received = 0;
+  // Bus accounting. Every host reports the packets it sent to and received from each peer. On a
+  // link between two processes that never died, sent − received is still on the bus. A process that
+  // died took its counters with it, so for the actors of restarted processes (R) the flow is taken
+  // from the survivors' side: what was sent toward R and never came out of R, less what R's current
+  // incarnation still holds, dropped or has pending, was lost in the crash.
+  const restarted = new Set([...restarts.keys()].flatMap((n) => n.split('+')));
   let pending = 0;
+  let onBus = 0;
+  let intoR = 0;
+  let outOfR = 0;
+  let knownInR = 0;
   const rejected: Record<string, number> = {};
   let gaps = 0;
   const lag = new LatencyHistogram();
   const late = new LatencyHistogram();
   let lastRejection = '';
-  for (const f of finalsList) {
-    for (const v of Object.values(f.sentTo)) sent += v;
-    for (const v of Object.values(f.receivedFrom)) received += v;
+  for (const [name, f] of names.map((n) => [n, finals.get(n) as HostFinal] as const)) {
+    const mine = new Set(name.split('+'));
+    const inR = [...mine].some((id) => restarted.has(id));
+    for (const [to, v] of Object.entries(f.sentTo)) {
+      if (restarted.has(to) && !inR) intoR += v;
+      else if (!inR && !restarted.has(to)) onBus += v;
+    }
+    for (const [from, v] of Object.entries(f.receivedFrom)) {
+      if (restarted.has(from) && !inR) outOfR += v;
+      else if (!inR && !restarted.has(from)) onBus -= v;
+    }
     pending += f.pendingPackets;
+    if (inR) {
+      knownInR += f.pendingPackets;
+      const part = combine(f.reports, s.duration);
+      knownInR += part.heldIn.nicRings + part.heldIn.workerBacklogs + part.heldIn.guestRings;
+      for (const v of Object.values(part.drops)) knownInR += v;
+    }
     for (const [k, v] of Object.entries(f.rejected)) rejected[k] = (rejected[k] ?? 0) + v;
     gaps += f.gaps;
     if (f.lastRejection) lastRejection = f.lastRejection;
     lag.merge(LatencyHistogram.fromJSON(f.processingLag));
     late.merge(LatencyHistogram.fromJSON(f.inputLateness));
   }
-  const onBus = sent - received;
-  const acc = balance(end.emitted, end.delivered, end.drops, { ...end.heldIn, links: pending + onBus });
+  const lostInCrash = restarted.size > 0 ? intoR - outOfR - knownInR : 0;
+  const drops = { ...end.drops, 'lost-in-crash': lostInCrash };
+  const acc = balance(end.emitted, end.delivered, drops, { ...end.heldIn, links: pending + onBus });
+  if (restarted.size > 0) log('lost-in-crash', 'controller', { packets: lostInCrash, actors: [...restarted] });
   const us = (ns: number) => sig(ns / 1000);
   const p99Lag = lag.percentile(99);
   const valid = p99Lag <= s.live.maxLag;
   const live: LiveInfo = {
     tdf: s.live.tdf,
     placement: s.live.placement,
-    processes: handles.length,
+    processes: handles.size,
+    restarts: [...restarts.values()].reduce((a, b) => a + b, 0),
     maxLagUs: us(s.live.maxLag),
     processingLagUs: { p50: us(lag.percentile(50)), p99: us(p99Lag), max: us(lag.max) },
     inputLatenessUs: { p50: us(late.percentile(50)), p99: us(late.percentile(99)), max: us(late.max) },
@@ -194,11 +258,11 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
           invalidReason: `actors fell behind emulated time by ${us(p99Lag)} µs (p99) > maxLag ${us(s.live.maxLag)} µs`,
           suggestedTdf: Math.ceil((s.live.tdf * p99Lag * 2) / s.live.maxLag),
         }),
-    bus: { onBusAtEnd: onBus, pendingAtEnd: pending },
+    bus: { onBusAtEnd: onBus, pendingAtEnd: pending, lostInCrash },
     wire: { rejected: rejected as Record<RejectKind, number>, gaps, lastRejection, badControl },
   };
   if (!valid) log('run-invalid', 'controller', { reason: live.invalidReason, suggestedTdf: live.suggestedTdf });
   log('run-end', 'controller', { balanced: acc.balanced, unaccounted: acc.unaccounted });
-  const summary = { ...summarize(s, warm, end, inWindow, acc), runtime: 'live' as const, live };
+  const summary = { ...summarize(s, warm, { ...end, drops }, inWindow, acc), runtime: 'live' as const, live };
   return { summary, samples: rows, events, accounting: acc, eventsProcessed: finalsList.reduce((n, f) => n + f.eventsProcessed, 0) };
 }

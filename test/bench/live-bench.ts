@@ -1,0 +1,260 @@
+// `npm run bench`, live part: emulated packets/s the live datapath sustains in real time, beside a raw NATS pipeline measured in the same run.
+//
+// Run: npx tsc -b && node test/dist/bench/live-bench.js
+// Environment: BENCH_LIVE_MS (emulated ms per live run, default 300), BENCH_TDFS (TDFs to try in
+// order while runs are invalid, default 1,5,20), BENCH_RAW_ROUNDS (default 3), BENCH_KEEP=1 keeps
+// the live runs' result directories.
+//
+// The live runs go through the CLI exactly as a user would run them (`splitnet run … --runtime live
+// --tdf N --json`): one OS process per actor over a private nats-server. A live figure only means
+// something if the run was valid (its actors kept up with emulated time), so every run prints its
+// lag and validity; when TDF 1 is invalid the bench tries larger TDFs and reports what they carried
+// per emulated second and per wall second, never a rate scaled up by the TDF.
+
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findNatsServerBinary } from '@splitnet/transport';
+import { RAW_PIPELINE_DEFAULTS, formatRawRound, measureRawPipeline } from './raw-pipeline.js';
+
+/** PERF.md targets for live: in real time (TDF 1, valid), and against the raw pipeline of the same batch size. */
+const TARGET_PPS = 1_000_000;
+const TARGET_RAW_FRACTION = 0.5;
+/** PERF.md's raw pipeline baseline (another run, columnar, N = 64): for orientation only. */
+const PERF_RAW_N64 = 3_280_000;
+/** The issue's scenario offers 10 GbE of 1518-byte frames: this many packets per emulated second at most. */
+const LINE_RATE_PPS = 10e9 / ((1518 + 20) * 8);
+/** A suggested TDF is tried only if its run would take at most this long (the bench must stay short). */
+const MAX_SUGGESTED_RUN_SECONDS = 30;
+
+const cliMain = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', import.meta.url));
+
+/** The issue's benchmark scenario (as sim-bench's): 1 VM, 4 queues, 4 workers, 10 GbE, 1518-byte frames. */
+const scenarioYaml = (durationMs: number, warmupMs: number): string => `name: bench-1vm-4q-4w
+duration: ${durationMs}ms
+warmup: ${warmupMs}ms
+topology: { link: 10Gbps, vms: { count: 1, queues: 4 }, workers: 4, vrss: per-flow }
+traffic: [ { flows: 64, rate: 10Gbps, size: 1518 } ]
+`;
+
+/** The parts of the CLI's `--json` summary this bench reads. */
+interface LiveSummary {
+  readonly throughput: { readonly pps: number; readonly gbps: number };
+  readonly accounting: { readonly emitted: number; readonly delivered: number; readonly balanced: boolean };
+  readonly live: {
+    readonly processes: number;
+    readonly maxLagUs: number;
+    readonly processingLagUs: { readonly p50: number; readonly p99: number; readonly max: number };
+    readonly inputLatenessUs: { readonly p50: number; readonly p99: number; readonly max: number };
+    readonly valid: boolean;
+    readonly suggestedTdf?: number;
+  };
+}
+
+interface LiveRun {
+  readonly tdf: number;
+  readonly summary: LiveSummary;
+  /** The run proper, as the CLI measured it (environment.json: NATS server start to results). */
+  readonly runWallSeconds: number;
+  /** The CLI had not exited EXIT_GRACE_MS after printing its summary and was sent SIGTERM. */
+  readonly lingerKilled: boolean;
+}
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number, got '${raw}'`);
+  return v;
+}
+
+/** How long the CLI may take to exit by itself once its summary is out. */
+const EXIT_GRACE_MS = 1000;
+
+/**
+ * One `splitnet run … --runtime live --tdf N --json`. Resolves once the summary is printed and the
+ * process is gone: if it has not exited EXIT_GRACE_MS after its summary (nothing is left for it to
+ * do by then: results are written before the summary), it is sent SIGTERM and that is reported.
+ */
+function runLive(scenarioFile: string, tdf: number, outDir: string, timeoutSeconds: number): Promise<LiveRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliMain, 'run', scenarioFile, '--runtime', 'live', '--tdf', String(tdf), '--out', outDir, '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let summary: LiveSummary | undefined;
+    let killedAfterSummary = false;
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    const timeout = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, timeoutSeconds * 1e3);
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk;
+      if (summary !== undefined || !stdout.trimEnd().endsWith('}')) return;
+      try {
+        summary = (JSON.parse(stdout) as { summary: LiveSummary }).summary;
+      } catch {
+        return; // not complete yet
+      }
+      grace = setTimeout(() => {
+        killedAfterSummary = child.kill('SIGTERM');
+      }, EXIT_GRACE_MS);
+    });
+    child.stderr.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-2000);
+    });
+    child.once('error', (err) => {
+      clearTimeout(timeout);
+      reject(err);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timeout);
+      clearTimeout(grace);
+      if (summary === undefined) {
+        reject(new Error(`live run at TDF ${tdf} printed no summary (${signal ?? `exit code ${String(code)}`}); its stderr ends:\n${stderr}`));
+        return;
+      }
+      let runWallSeconds = Number.NaN;
+      try {
+        runWallSeconds = (JSON.parse(readFileSync(join(outDir, 'environment.json'), 'utf8')) as { wallSeconds: number }).wallSeconds;
+      } catch {
+        // reported as NaN: the summary is still worth printing
+      }
+      resolve({
+        tdf,
+        summary,
+        runWallSeconds,
+        lingerKilled: killedAfterSummary,
+      });
+    });
+  });
+}
+
+const M = (x: number): string => `${(x / 1e6).toFixed(2)} M`;
+const ms = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(1)} ms` : `${us.toFixed(0)} µs`);
+const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+
+/** Packets delivered per second of wall time over the whole run (start-up, warm-up and drain included). */
+function wallRate(r: LiveRun): number {
+  return r.summary.accounting.delivered / r.runWallSeconds;
+}
+
+function describeRun(r: LiveRun): string[] {
+  const s = r.summary;
+  const l = s.live;
+  const verdict = l.valid ? 'valid' : `INVALID (p99 lag > max ${ms(l.maxLagUs)}; suggested TDF ${String(l.suggestedTdf ?? '?')})`;
+  const lines = [
+    `  TDF ${String(r.tdf).padStart(3)}: ${verdict}; processing lag p50 ${ms(l.processingLagUs.p50)}, p99 ${ms(l.processingLagUs.p99)}, max ${ms(l.processingLagUs.max)}; input lateness p99 ${ms(l.inputLatenessUs.p99)}`,
+    `           ${M(s.throughput.pps)} emulated packets/s${l.valid ? '' : ' (not sustained: run invalid)'}; ` +
+      `${s.accounting.delivered.toLocaleString('en-US')} of ${s.accounting.emitted.toLocaleString('en-US')} emitted delivered in ${r.runWallSeconds.toFixed(1)} s wall ` +
+      `= ${(wallRate(r) / 1e3).toFixed(1)} k packets per wall second${s.accounting.balanced ? '' : '; ACCOUNTING UNBALANCED'}`,
+  ];
+  return lines;
+}
+
+async function main(): Promise<number> {
+  const cpu = cpus()[0]?.model ?? 'unknown cpu';
+  let natsBinary: string;
+  try {
+    natsBinary = findNatsServerBinary(process.env['SPLITNET_NATS_SERVER'] ? { binary: process.env['SPLITNET_NATS_SERVER'] } : {});
+  } catch (err) {
+    console.log('');
+    console.log(`splitnet live benchmark — SKIPPED: ${err instanceof Error ? err.message : String(err)} (or set SPLITNET_NATS_SERVER to its path)`);
+    return 0;
+  }
+  let natsVersion = 'unknown version';
+  try {
+    natsVersion = execFileSync(natsBinary, ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    // the version is decoration; the server may still run
+  }
+
+  const durationMs = envNumber('BENCH_LIVE_MS', 300);
+  const warmupMs = Math.round(durationMs / 3);
+  const tdfs = (process.env['BENCH_TDFS'] ?? '1,5,20').split(',').map((x) => Number(x));
+  if (tdfs.some((x) => !Number.isFinite(x) || x < 1)) throw new Error(`BENCH_TDFS must be a list of numbers ≥ 1, got '${process.env['BENCH_TDFS'] ?? ''}'`);
+  const rawRounds = Math.round(envNumber('BENCH_RAW_ROUNDS', 3));
+
+  console.log('');
+  console.log(`splitnet live benchmark — ${cpus().length} × ${cpu}, node ${process.version}, ${natsVersion} (GOMAXPROCS=1), loopback`);
+
+  // 1. The raw pipeline: what NATS + our codec carry through three processes on this machine right now.
+  const o = { ...RAW_PIPELINE_DEFAULTS, rounds: rawRounds };
+  console.log(
+    `raw 3-hop columnar pipeline A → B → C (3 processes, our codec, ${o.batch} descriptors/message, window ${o.window} messages), ` +
+      `${o.rounds} × ${o.seconds} s after ${o.warmupSeconds} s warm-up each:`,
+  );
+  const raw = await measureRawPipeline(o, (r, i) => console.log(formatRawRound(r, i)), natsBinary);
+  const rawRate = raw.descriptorsPerSec;
+  console.log(`  raw pipeline, median                 ${M(rawRate)} descriptors/s   (PERF.md, another run: ${M(PERF_RAW_N64)}/s)`);
+
+  // 2. The live datapath through the CLI, TDF 1 first; larger TDFs while runs are invalid.
+  const work = mkdtempSync(join(tmpdir(), 'splitnet-live-bench-'));
+  const runs: LiveRun[] = [];
+  try {
+    const scenarioFile = join(work, 'bench-1vm-4q-4w.yaml');
+    writeFileSync(scenarioFile, scenarioYaml(durationMs, warmupMs));
+    console.log(`live: 1 VM × 4 queues, 4 vRSS workers, 10 GbE, 1518-byte frames (offered ${M(LINE_RATE_PPS)} packets/s), ${durationMs} ms emulated, warm-up ${warmupMs} ms, one process per actor:`);
+    const attempt = async (tdf: number): Promise<LiveRun> => {
+      const r = await runLive(scenarioFile, tdf, join(work, `tdf-${tdf}`), (durationMs / 1e3) * tdf + 120);
+      runs.push(r);
+      for (const line of describeRun(r)) console.log(line);
+      return r;
+    };
+    let last: LiveRun | undefined;
+    for (const tdf of tdfs) {
+      last = await attempt(tdf);
+      if (last.summary.live.valid) break;
+    }
+    const suggested = last?.summary.live.suggestedTdf;
+    if (last !== undefined && !last.summary.live.valid && suggested !== undefined && !tdfs.includes(suggested)) {
+      const seconds = (durationMs / 1e3) * suggested;
+      if (seconds <= MAX_SUGGESTED_RUN_SECONDS) await attempt(suggested);
+      else console.log(`  (suggested TDF ${suggested} not run: ${seconds.toFixed(0)} s of wall time for ${durationMs} ms emulated is beyond this bench's budget)`);
+    }
+  } finally {
+    if (process.env['BENCH_KEEP'] === '1') console.log(`  (live results kept in ${work})`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+
+  // 3. The verdict against PERF.md's targets.
+  const realTime = runs.find((r) => r.tdf === 1);
+  const bestValid = runs.filter((r) => r.summary.live.valid).sort((a, b) => a.tdf - b.tdf)[0];
+  console.log('verdict (PERF.md targets for live):');
+  if (realTime === undefined) {
+    console.log('  no TDF 1 run in BENCH_TDFS: the real-time targets were not measured');
+  } else {
+    const pps = realTime.summary.throughput.pps;
+    const ok = realTime.summary.live.valid && pps >= TARGET_PPS;
+    const why = realTime.summary.live.valid ? '' : ' — the run was invalid, so the datapath did not sustain it in real time';
+    console.log(`  live at TDF 1: ${M(pps)} emulated packets/s${why}; target ≥ ${M(TARGET_PPS)}/s: ${ok ? 'met' : 'below target'}`);
+    if (realTime.summary.live.valid) {
+      const ratio = pps / rawRate;
+      console.log(`  live / raw pipeline (same run): ${M(pps)} / ${M(rawRate)} = ${pct(ratio)}; target ≥ ${pct(TARGET_RAW_FRACTION)}: ${ratio >= TARGET_RAW_FRACTION ? 'met' : 'below target'}`);
+    } else {
+      console.log(`  live / raw pipeline (same run): not measurable at TDF 1 (invalid); target ≥ ${pct(TARGET_RAW_FRACTION)} of ${M(rawRate)}/s: below target`);
+    }
+  }
+  if (bestValid !== undefined && bestValid.tdf !== 1) {
+    const window = bestValid.summary.throughput.pps / bestValid.tdf;
+    console.log(
+      `  smallest valid TDF tried: ${bestValid.tdf} — in real time that is ${(window / 1e3).toFixed(1)} k packets/s during the measured window ` +
+        `(${pct(window / rawRate)} of raw), ${(wallRate(bestValid) / 1e3).toFixed(1)} k/s over the whole run (${pct(wallRate(bestValid) / rawRate)} of raw)`,
+    );
+  } else if (bestValid === undefined) {
+    console.log('  no run was valid at the TDFs tried');
+  }
+  const lingered = runs.filter((r) => r.lingerKilled);
+  if (lingered.length > 0) {
+    console.log(`  note: the CLI had not exited ${EXIT_GRACE_MS / 1e3} s after printing its summary in ${lingered.length} of ${runs.length} runs; ended with SIGTERM (not counted in any figure)`);
+  }
+  console.log(`  note: this scenario offers line rate, ${M(LINE_RATE_PPS)} packets/s, so its emulated rate cannot reach ${M(TARGET_PPS)}/s even when valid`);
+  return 0;
+}
+
+process.exitCode = await main();
