@@ -83,7 +83,14 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     if (started) o.transport.publish(subjects.heartbeat(o.ids[0] as string), encodeControl({ kind: 'hb', id: name, emulatedNow: host.emulatedNow() }));
   }, 250);
 
-  const outcome = await Promise.race([host.done.then(() => 'done'), stopped, o.interrupted ?? new Promise<string>(() => {})]);
+  // Orphan guards: a process whose controller is gone must not live on.
+  const noStart = new Promise<string>((resolve) => {
+    const t = setTimeout(() => {
+      if (!started) resolve('no start from the controller within 120 s');
+    }, 120_000);
+    t.unref();
+  });
+  const outcome = await Promise.race([host.done.then(() => 'done'), stopped, noStart, o.interrupted ?? new Promise<string>(() => {})]);
   clearInterval(helloTimer);
   if (outcome === 'done') {
     // Let messages still on the bus arrive (they count as in flight), then report.
@@ -98,7 +105,10 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
       lagMaxUs: Math.round(final.processingLag.max / 1000),
       latenessP50Us: Math.round(lagUs(final.inputLateness, 50)),
     });
-    const why = await Promise.race([stopped, o.interrupted ?? new Promise<string>(() => {})]);
+    const noStop = new Promise<string>((resolve) => {
+      setTimeout(() => resolve('no stop from the controller within 60 s'), 60_000).unref();
+    });
+    const why = await Promise.race([stopped, noStop, o.interrupted ?? new Promise<string>(() => {})]);
     o.logger.info('stopping', { why });
   } else {
     o.logger.warn('stopped before the end of the run', { why: outcome });

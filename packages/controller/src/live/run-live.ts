@@ -168,7 +168,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     await o.transport.flush();
     await Promise.all(
       [...handles.values()].map(async (h) => {
-        const code = await Promise.race([h.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
+        const code = await Promise.race([h.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000).unref())]);
         if (code === 'timeout') {
           h.kill('SIGKILL');
           log('actor-killed', h.name, { reason: 'did not exit 10 s after stop' });
