@@ -4,8 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { SplitnetError } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
-import { runActorProcess, runLive } from '@splitnet/controller';
-import type { ActorHandle, RunResult } from '@splitnet/controller';
+import { randomBytes } from 'node:crypto';
+import { JOIN_ROLES, joinRun, registerExternalActors, runActorProcess, runLive } from '@splitnet/controller';
+import type { ActorHandle, JoinRole, RunResult } from '@splitnet/controller';
+import { compileScenarioText, formatResolvedYaml } from '@splitnet/scenario';
+import type { Transport } from '@splitnet/transport';
 import type { WallClock } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { connectNats, startNatsServer } from '@splitnet/transport';
@@ -30,18 +33,57 @@ export interface ActorFlags {
   id: string[];
   log?: string;
   incarnation?: string;
+  role?: string;
+  scenario?: string;
 }
 
-/** `splitnet actor`: host actors of a live run in this process (started by the controller). */
-export async function actorCommand(scenario: CompiledScenario, f: ActorFlags): Promise<number> {
-  const name = f.id.join('+');
-  const logger = createLogger({ name, ...(f.log ? { file: f.log } : {}), consoleLevel: 'warn' });
+/** Connect, retrying while the server is not up yet (containers start in any order). */
+async function connectPatiently(url: string, name: string, waitMs: number, log: (msg: string) => void): Promise<Transport> {
+  const until = Date.now() + waitMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectNats({ servers: url, name });
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      if (attempt === 1) log(`waiting for NATS at ${url}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/**
+ * `splitnet actor`: host actors of a live run in this process. Either started by the controller
+ * (`--id`, `--scenario`), or started elsewhere (`--role`): then it joins the run, and the controller
+ * assigns its identity and sends the scenario.
+ */
+export async function actorCommand(loadScenario: (file: string) => CompiledScenario, f: ActorFlags): Promise<number> {
+  let name = f.id.length > 0 ? f.id.join('+') : (f.role ?? 'actor');
+  let logger = createLogger({ name, ...(f.log ? { file: f.log } : {}), consoleLevel: 'warn' });
   try {
-    const transport = await connectNats({ servers: f.nats, name: `splitnet ${f.run} ${name}` });
+    let ids = f.id;
+    let scenario: CompiledScenario;
+    let transport: Transport;
+    if (f.role !== undefined) {
+      if (!JOIN_ROLES.includes(f.role as JoinRole)) throw new SplitnetError('E_USAGE', `--role: expected one of ${JOIN_ROLES.join(', ')}, found "${f.role}"`);
+      if (f.id.length > 0 || f.scenario !== undefined) throw new SplitnetError('E_USAGE', '--role joins a run and gets its identity and scenario from the controller: give it without --id and --scenario');
+      transport = await connectPatiently(f.nats, `splitnet ${f.run} ${f.role}`, 60_000, (m) => logger.warn(m));
+      const token = randomBytes(8).toString('hex');
+      const joined = await joinRun(transport, f.run, f.role as JoinRole, token, 180_000);
+      ids = joined.ids;
+      scenario = compileScenarioText(joined.scenarioYaml, `<scenario of run ${f.run}>`);
+      await logger.close();
+      name = ids.join('+');
+      logger = createLogger({ name, ...(f.log ? { file: f.log } : {}), consoleLevel: 'warn' });
+      logger.info('joined', { role: f.role, ids });
+    } else {
+      if (f.id.length === 0 || f.scenario === undefined) throw new SplitnetError('E_USAGE', 'actor: give --id and --scenario (started by the controller), or --role (joining a run started elsewhere)');
+      scenario = loadScenario(f.scenario);
+      transport = await connectNats({ servers: f.nats, name: `splitnet ${f.run} ${name}` });
+    }
     transport.onStatus((st) => (st.kind === 'closed' ? logger.info : logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
     const incarnation = Number(f.incarnation ?? '0');
     if (!Number.isInteger(incarnation) || incarnation < 0) throw new SplitnetError('E_USAGE', `--incarnation: expected a whole number ≥ 0, found "${f.incarnation}"`);
-    return await runActorProcess({ scenario, runId: f.run, ids: f.id, transport, clock: wallClock, logger, interrupted: signalled(), incarnation });
+    return await runActorProcess({ scenario, runId: f.run, ids, transport, clock: wallClock, logger, interrupted: signalled(), incarnation });
   } finally {
     await logger.close();
   }
@@ -52,11 +94,14 @@ export interface LiveRunSetup {
   readonly dir: string;
   readonly resolvedFile: string;
   readonly quiet: boolean;
+  /** placement external: registration closes after this much quiet (ms). */
+  readonly joinWindowMs: number;
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
 }
 
 /** The live branch of `splitnet run`: private NATS server unless given, one process per actor, results as in sim. */
-export async function runLiveCommand(s: CompiledScenario, o: LiveRunSetup): Promise<RunResult> {
+export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Promise<{ result: RunResult; scenario: CompiledScenario }> {
+  let s = s0;
   const logs = join(o.dir, 'logs');
   const logger = createLogger({ name: 'controller', file: join(logs, 'controller.log'), consoleLevel: o.quiet ? 'error' : 'warn' });
   let server: NatsServerHandle | null = null;
@@ -114,7 +159,27 @@ export async function runLiveCommand(s: CompiledScenario, o: LiveRunSetup): Prom
       return handle;
     };
     try {
-      return await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, launch, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+      if (s.live.placement === 'external') {
+        if (!o.quiet) process.stderr.write(`splitnet: run ${o.runId}: waiting for actors to join at ${url} (splitnet actor --run ${o.runId} --nats <url> --role driver|worker|frontend)\n`);
+        const base = formatResolvedYaml(s);
+        const reg = await registerExternalActors({
+          runId: o.runId,
+          transport,
+          logger,
+          windowMs: o.joinWindowMs,
+          timeoutMs: 300_000,
+          compile: (frontends, workers) => {
+            const scenario = compileScenarioText(base, s.source, { overrides: [`topology.vms.count=${frontends}`, `topology.workers=${workers}`] });
+            return { scenario, yaml: formatResolvedYaml(scenario) };
+          },
+        });
+        s = reg.scenario;
+        if (!o.quiet) process.stderr.write(`splitnet: run ${o.runId}: ${s.topology.vms.length} VMs and ${s.topology.workers} workers joined\n`);
+        const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+        return { result, scenario: s };
+      }
+      const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, launch, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+      return { result, scenario: s };
     } finally {
       await transport.drain();
     }

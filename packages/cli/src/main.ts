@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { SplitnetError } from '@splitnet/model';
 import { formatSummary, runSim, writeResults } from '@splitnet/controller';
-import { loadScenarioFile, formatResolvedYaml } from '@splitnet/scenario';
+import { loadScenarioFile, formatResolvedYaml, parseDuration } from '@splitnet/scenario';
 import { isValidRunId, newRunId } from '@splitnet/transport';
 import { formatRssLookup, rssLookup } from './rss-command.js';
 import { actorCommand, runLiveCommand } from './live-commands.js';
@@ -48,6 +48,14 @@ function parseSeed(v: string): number {
   return Number(v);
 }
 
+/** --join-window: a duration such as 2s or 500ms. */
+function parseWindow(v: string | undefined): number {
+  if (v === undefined) return 2000;
+  const ns = parseDuration(v);
+  if (ns === undefined || ns < 0) throw new SplitnetError('E_USAGE', `--join-window: expected a duration such as 2s or 500ms, found "${v}"`);
+  return ns / 1e6;
+}
+
 function collect(v: string, acc: string[]): string[] {
   return [...acc, v];
 }
@@ -64,6 +72,7 @@ interface RunFlags {
   nats?: string;
   placement?: string;
   runId?: string;
+  joinWindow?: string;
 }
 
 function progressPrinter(enabled: boolean): ((done: number, total: number) => void) | undefined {
@@ -88,7 +97,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
     ...(flags.nats !== undefined ? [`live.nats=${JSON.stringify(flags.nats)}`] : []),
     ...(flags.placement !== undefined ? [`live.placement=${flags.placement}`] : []),
   ];
-  const scenario = loadScenarioFile(file, {
+  let scenario = loadScenarioFile(file, {
     overrides,
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
@@ -111,7 +120,16 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
     mkdirSync(dir, { recursive: true });
     const resolvedFile = join(dir, 'scenario.resolved.yaml');
     writeFileSync(resolvedFile, formatResolvedYaml(scenario));
-    result = await runLiveCommand(scenario, { runId, dir, resolvedFile, quiet: flags.quiet === true || flags.json === true, ...(onProgress ? { onProgress } : {}) });
+    const live = await runLiveCommand(scenario, {
+      runId,
+      dir,
+      resolvedFile,
+      quiet: flags.quiet === true || flags.json === true,
+      joinWindowMs: parseWindow(flags.joinWindow),
+      ...(onProgress ? { onProgress } : {}),
+    });
+    result = live.result;
+    scenario = live.scenario; // external placement sizes the scenario to the actors that joined
   } else {
     result = runSim(scenario, onProgress ? { onProgress } : {});
   }
@@ -182,6 +200,7 @@ function buildProgram(): Command {
     .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
     .option('--placement <processes|inprocess>', 'live: one OS process per actor (default), or all in this process over the bus')
     .option('--run-id <id>', 'live: the run id that namespaces its NATS subjects (default: derived from the scenario, seed and time)')
+    .option('--join-window <time>', 'live, placement external: close registration after this much quiet once every role joined (default 2s)')
     .addHelpText(
       'after',
       '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode:\n  splitnet run examples/quickstart.yaml --runtime live --tdf 10\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input, 3 a live run was invalid (lag above maxLag).',
@@ -220,13 +239,13 @@ function buildProgram(): Command {
     .description('Host actors of a live run (started by `splitnet run --runtime live`; not usually typed by hand)')
     .requiredOption('--run <id>', 'run id (namespaces the NATS subjects)')
     .requiredOption('--nats <url>', 'NATS server URL')
-    .requiredOption('--scenario <file>', 'the resolved scenario of the run')
-    .requiredOption('--id <actor>', 'actor id to host, e.g. nic, backend, worker.0, vm.1 (repeatable)', collect, [] as string[])
+    .option('--scenario <file>', 'the resolved scenario of the run (with --id)')
+    .option('--id <actor>', 'actor id to host, e.g. nic, backend, worker.0, vm.1 (repeatable; with --scenario)', collect, [] as string[])
+    .option('--role <role>', 'join a run started elsewhere as driver (NIC + back-end), worker or frontend: the controller assigns the id and sends the scenario')
     .option('--log <file>', 'JSON log file')
     .option('--incarnation <n>', 'how many times these actors were restarted (a restarted process rejoins the running run)', '0')
-    .action(async (o: { run: string; nats: string; scenario: string; id: string[]; log?: string; incarnation: string }) => {
-      const scenario = loadScenarioFile(o.scenario);
-      process.exitCode = await actorCommand(scenario, o);
+    .action(async (o: { run: string; nats: string; scenario?: string; id: string[]; log?: string; incarnation: string; role?: string }) => {
+      process.exitCode = await actorCommand((f) => loadScenarioFile(f), o);
     });
 
   program

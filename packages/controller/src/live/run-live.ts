@@ -26,8 +26,14 @@ export interface LiveRunOptions {
   readonly transport: Transport;
   readonly clock: WallClock;
   readonly logger: Logger;
-  /** Start one host for the given actor ids (a child process, or a host in this process); incarnation > 0 for restarts. */
-  readonly launch: (ids: readonly string[], incarnation: number) => ActorHandle;
+  /**
+   * Start one host for the given actor ids (a child process, or a host in this process); incarnation
+   * > 0 for restarts. Absent for actors started elsewhere (placement `external`): the controller then
+   * watches their heartbeats instead of their exit.
+   */
+  readonly launch?: (ids: readonly string[], incarnation: number) => ActorHandle;
+  /** External actors: a process silent for this long (ms of wall time) is taken for dead (default 5000). */
+  readonly heartbeatTimeoutMs?: number;
   /** Restarts allowed per actor process before the run fails (default 3). */
   readonly maxRestarts?: number;
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
@@ -120,6 +126,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   let stopping = false;
   let deaths = 0;
   const launch = (ids: readonly string[], incarnation: number): void => {
+    if (!o.launch) return;
     const h = o.launch(ids, incarnation);
     handles.set(h.name, h);
     void h.exited.then((code) => {
@@ -143,11 +150,31 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     });
   };
   for (const ids of groups) launch(ids, 0);
+  // Actors started elsewhere: their heartbeats are the only sign of life.
+  const lastBeat = new Map<string, number>();
+  const beats = o.transport.subscribe(subjects.heartbeatAll(), (data) => {
+    const m = decodeControl(data);
+    if (m?.kind === 'hb') lastBeat.set(m.id, o.clock.nowMs());
+  });
+  const hbTimeout = o.heartbeatTimeoutMs ?? 5000;
+  const watchdog = o.launch
+    ? undefined
+    : setInterval(() => {
+        if (epochMs === Infinity || o.clock.nowMs() < epochMs + hbTimeout) return;
+        for (const n of names) {
+          if (finals.has(n)) continue;
+          const last = lastBeat.get(n) ?? epochMs;
+          if (o.clock.nowMs() - last > hbTimeout) {
+            log('actor-silent', n, { sinceMs: Math.round(o.clock.nowMs() - last) });
+            actorDied(new SplitnetError('E_INTERNAL', `live: no heartbeat from ${n} for ${Math.round((o.clock.nowMs() - last) / 1000)} s (externally started actors are not restarted by splitnet)`));
+          }
+        }
+      }, 500);
   try {
     await waitFor(Promise.race([ready, finished]), o.readyTimeoutMs ?? 30_000, () => `live: actors not ready after ${(o.readyTimeoutMs ?? 30_000) / 1000} s: ${names.filter((n) => !hellos.has(n)).join(', ')} (see their logs)`);
     epochMs = o.clock.nowMs() + s.live.startDelay / 1e6;
     o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'start', epochMs }));
-    log('run-start', 'controller', { epochMs, tdf: s.live.tdf, processes: handles.size });
+    log('run-start', 'controller', { epochMs, tdf: s.live.tdf, processes: names.length });
     const wallMs = (s.duration * s.live.tdf) / 1e6;
     const progress = o.onProgress
       ? setInterval(() => {
@@ -164,6 +191,8 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     o.onProgress?.(s.duration, s.duration);
   } finally {
     stopping = true;
+    if (watchdog) clearInterval(watchdog);
+    beats.unsubscribe();
     o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'stop' }));
     await o.transport.flush();
     await Promise.all(
@@ -245,7 +274,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   const live: LiveInfo = {
     tdf: s.live.tdf,
     placement: s.live.placement,
-    processes: handles.size,
+    processes: o.launch ? handles.size : names.length,
     restarts: [...restarts.values()].reduce((a, b) => a + b, 0),
     maxLagUs: us(s.live.maxLag),
     processingLagUs: { p50: us(lag.percentile(50)), p99: us(p99Lag), max: us(lag.max) },

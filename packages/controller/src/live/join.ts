@@ -1,0 +1,115 @@
+// The join protocol of externally started actors (compose, other hosts): register, get an identity and the scenario.
+import { SplitnetError } from '@splitnet/model';
+import type { Logger } from '@splitnet/model';
+import type { CompiledScenario } from '@splitnet/scenario';
+import { Subjects } from '@splitnet/transport';
+import type { Transport } from '@splitnet/transport';
+
+/** What an external actor process says it is. `driver` hosts the NIC and the back-end (its driver). */
+export type JoinRole = 'driver' | 'worker' | 'frontend';
+export const JOIN_ROLES: readonly JoinRole[] = ['driver', 'worker', 'frontend'];
+
+export interface JoinRequest {
+  readonly kind: 'join';
+  readonly role: JoinRole;
+  /** A per-process random token: assignments are ordered by it, so identities do not depend on arrival races. */
+  readonly token: string;
+}
+
+export type JoinReply =
+  | { readonly kind: 'assign'; readonly ids: readonly string[]; readonly scenarioYaml: string }
+  | { readonly kind: 'refuse'; readonly reason: string };
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function parse(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(dec.decode(data));
+  } catch {
+    return null;
+  }
+}
+
+/** The subject joins are sent to (request/reply with the controller). */
+export function joinSubject(runId: string): string {
+  return new Subjects(runId).control('controller');
+}
+
+export interface RegistrationOptions {
+  readonly runId: string;
+  readonly transport: Transport;
+  readonly logger: Logger;
+  /** Close registration once every role has joined and nobody new joined for this long (ms). */
+  readonly windowMs: number;
+  /** Give up if registration has not closed after this long (ms). */
+  readonly timeoutMs: number;
+  /** Build the run's scenario for the actors that joined (VM and worker counts). */
+  readonly compile: (frontends: number, workers: number) => { scenario: CompiledScenario; yaml: string };
+  readonly onJoin?: (role: JoinRole, count: number) => void;
+}
+
+/**
+ * The xenstore step of a run whose actors were started elsewhere: each actor process announces its
+ * role; once one driver, at least one worker and at least one front end have joined and the window
+ * passed quietly, the controller sizes the scenario to them (VMs = front ends, workers = workers),
+ * gives each a unique identity (ordered by their tokens) and sends them the scenario.
+ */
+export async function registerExternalActors(o: RegistrationOptions): Promise<{ scenario: CompiledScenario; groups: string[][] }> {
+  type Pending = { role: JoinRole; token: string; reply: (r: JoinReply) => void };
+  const pending: Pending[] = [];
+  let lastJoin = 0;
+  let closed = false;
+  const sub = o.transport.respond(joinSubject(o.runId), (data) => {
+    const x = parse(data) as Partial<JoinRequest> | null;
+    if (!x || x.kind !== 'join' || !JOIN_ROLES.includes(x.role as JoinRole) || typeof x.token !== 'string') {
+      return enc.encode(JSON.stringify({ kind: 'refuse', reason: 'not a join request' } satisfies JoinReply));
+    }
+    if (closed) {
+      return enc.encode(JSON.stringify({ kind: 'refuse', reason: 'registration is closed: the run has started' } satisfies JoinReply));
+    }
+    return new Promise<Uint8Array>((resolve) => {
+      pending.push({ role: x.role as JoinRole, token: x.token as string, reply: (r) => resolve(enc.encode(JSON.stringify(r))) });
+      lastJoin = Date.now();
+      o.logger.info('joined', { role: x.role, token: x.token });
+      o.onJoin?.(x.role as JoinRole, pending.filter((p) => p.role === x.role).length);
+    });
+  });
+  const started = Date.now();
+  try {
+    for (;;) {
+      const has = (r: JoinRole) => pending.some((p) => p.role === r);
+      if (has('driver') && has('worker') && has('frontend') && Date.now() - lastJoin >= o.windowMs) break;
+      if (Date.now() - started > o.timeoutMs) {
+        const missing = JOIN_ROLES.filter((r) => !has(r));
+        throw new SplitnetError('E_INTERNAL', `live: registration did not complete in ${o.timeoutMs / 1000} s${missing.length > 0 ? `: no ${missing.join(', ')} joined` : ''}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    closed = true;
+    const byRole = (r: JoinRole) => pending.filter((p) => p.role === r).sort((a, b) => (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
+    const drivers = byRole('driver');
+    const workers = byRole('worker');
+    const frontends = byRole('frontend');
+    const { scenario, yaml } = o.compile(frontends.length, workers.length);
+    const groups: string[][] = [['nic', 'backend'], ...workers.map((_, k) => [`worker.${k}`]), ...frontends.map((_, v) => [`vm.${v}`])];
+    drivers.forEach((p, i) => p.reply(i === 0 ? { kind: 'assign', ids: ['nic', 'backend'], scenarioYaml: yaml } : { kind: 'refuse', reason: 'this run has one driver (NIC + back-end) already' }));
+    workers.forEach((p, k) => p.reply({ kind: 'assign', ids: [`worker.${k}`], scenarioYaml: yaml }));
+    frontends.forEach((p, v) => p.reply({ kind: 'assign', ids: [`vm.${v}`], scenarioYaml: yaml }));
+    o.logger.info('registration closed', { drivers: drivers.length, workers: workers.length, frontends: frontends.length });
+    return { scenario, groups };
+  } finally {
+    // Keep answering late joiners (with a refusal) until the caller is done; the subscription ends with the transport.
+    closed = true;
+    void sub;
+  }
+}
+
+/** The actor side: announce the role, wait for the identity and the scenario. */
+export async function joinRun(transport: Transport, runId: string, role: JoinRole, token: string, timeoutMs: number): Promise<{ ids: string[]; scenarioYaml: string }> {
+  const req: JoinRequest = { kind: 'join', role, token };
+  const data = await transport.request(joinSubject(runId), enc.encode(JSON.stringify(req)), timeoutMs);
+  const r = parse(data) as JoinReply | null;
+  if (r?.kind === 'assign' && Array.isArray(r.ids) && typeof r.scenarioYaml === 'string') return { ids: [...r.ids], scenarioYaml: r.scenarioYaml };
+  throw new SplitnetError('E_USAGE', `join refused by the controller of run ${runId}: ${r?.kind === 'refuse' ? r.reason : 'unreadable reply'}`);
+}
