@@ -180,3 +180,27 @@ test.serial('live - a worker killed mid-run (SIGKILL) is restarted, the run comp
   t.true(summary.accounting.delivered > 0.5 * summary.accounting.emitted, JSON.stringify(summary.accounting));
   t.deepEqual(processesOf(runId), []);
 });
+
+test.serial('live - actors started elsewhere join the run: identities assigned, scenario sized to them', async (t) => {
+  const server = await startNatsServer();
+  const runId = `t6-${process.pid}`;
+  try {
+    const out = join(tmp(), 'external');
+    const controller = run(['run', scenarioFile(twoByTwo), '--runtime', 'live', '--placement', 'external', '--nats', server.url, '--run-id', runId, '--out', out, '--join-window', '1s', '-q']);
+    const roles = ['frontend', 'worker', 'frontend', 'driver', 'frontend', 'worker'];
+    const actors = roles.map((role) => run(['actor', '--run', runId, '--nats', server.url, '--role', role]));
+    const r = await controller;
+    const codes = (await Promise.all(actors)).map((a) => a.code);
+    t.true(r.code === 0 || r.code === 3, r.stderr);
+    t.deepEqual(codes, [0, 0, 0, 0, 0, 0], (await Promise.all(actors)).map((a) => a.stderr).join('\n'));
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    t.is(summary.interrupts.perVm.length, 3, 'three front ends joined: three VMs');
+    t.is(Object.keys(summary.cpu).filter((k: string) => k.includes('worker')).length, 2);
+    t.true(summary.accounting.balanced);
+    t.true(summary.interrupts.perVm.every((vm: { virqPerSec: number }) => vm.virqPerSec > 0), 'every VM received traffic');
+    t.regex(readFileSync(join(out, 'scenario.resolved.yaml'), 'utf8'), /count: 3/);
+    t.deepEqual(processesOf(runId), []);
+  } finally {
+    await server.stop();
+  }
+});

@@ -108,7 +108,21 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<{ 
 /** The actor side: announce the role, wait for the identity and the scenario. */
 export async function joinRun(transport: Transport, runId: string, role: JoinRole, token: string, timeoutMs: number): Promise<{ ids: string[]; scenarioYaml: string }> {
   const req: JoinRequest = { kind: 'join', role, token };
-  const data = await transport.request(joinSubject(runId), enc.encode(JSON.stringify(req)), timeoutMs);
+  const until = Date.now() + timeoutMs;
+  let data: Uint8Array;
+  for (;;) {
+    try {
+      data = await transport.request(joinSubject(runId), enc.encode(JSON.stringify(req)), Math.max(1000, until - Date.now()));
+      break;
+    } catch (err) {
+      // The controller may not be listening yet (containers start in any order): ask again.
+      const code = (err as { code?: unknown }).code;
+      if (code !== 'E_NO_RESPONDERS' || Date.now() > until) {
+        throw new SplitnetError('E_INTERNAL', `join: no answer from the controller of run ${runId}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
   const r = parse(data) as JoinReply | null;
   if (r?.kind === 'assign' && Array.isArray(r.ids) && typeof r.scenarioYaml === 'string') return { ids: [...r.ids], scenarioYaml: r.scenarioYaml };
   throw new SplitnetError('E_USAGE', `join refused by the controller of run ${runId}: ${r?.kind === 'refuse' ? r.reason : 'unreadable reply'}`);
