@@ -65,7 +65,7 @@ test('live - a bad --set value names the override', (t) => {
   );
   t.is(
     errorOf(t, '', { overrides: ['live.placement=docker'] }),
-    '--set live.placement=docker: live.placement: expected one of "processes" or "inprocess", found "docker"',
+    '--set live.placement=docker: live.placement: expected one of "processes", "inprocess" or "external", found "docker"',
   );
   t.is(errorOf(t, '', { overrides: ['runtime=lve'] }), '--set runtime=lve: runtime: expected one of "sim" or "live", found "lve" (did you mean "live"?)');
 });
@@ -100,10 +100,10 @@ test('live - startDelay and drainTime are durations ≥ 0', (t) => {
   t.is(errorOf(t, 'live:\n  drainTime: 1h\n'), 's.yaml:2:14: live.drainTime: expected a duration with a unit (ns, us, ms, s) such as 50ms, found "1h"');
 });
 
-test('live - placement is processes or inprocess', (t) => {
+test('live - placement is processes, inprocess or external', (t) => {
   t.is(
     errorOf(t, 'live:\n  placement: process\n'),
-    's.yaml:2:14: live.placement: expected one of "processes" or "inprocess", found "process" (did you mean "processes"?)',
+    's.yaml:2:14: live.placement: expected one of "processes", "inprocess" or "external", found "process" (did you mean "processes"?)',
   );
 });
 
