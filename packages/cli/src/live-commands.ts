@@ -109,6 +109,8 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
   const onSignal = () => {
     for (const c of children) c.kill('SIGTERM');
     void server?.stop();
+    // Actors started elsewhere are not ours to stop: abort the run (exit 130) unless it ends by itself now.
+    setTimeout(() => process.exit(130), 2000).unref();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -121,7 +123,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
       url = server.url;
       logger.info('started a private nats-server', { url, pid: server.pid });
     }
-    const transport = await connectNats({ servers: url, name: `splitnet ${o.runId} controller` });
+    const transport = await connectPatiently(url, `splitnet ${o.runId} controller`, 30_000, (m) => logger.warn(m));
     transport.onStatus((st) => (st.kind === 'closed' ? logger.info : logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
     const launch = (ids: readonly string[], incarnation: number): ActorHandle => {
       const name = ids.join('+');

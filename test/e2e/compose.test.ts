@@ -1,0 +1,122 @@
+// End to end with Docker Compose: deploy/docker-compose.yml runs a whole live emulation, one container per actor, and scales the VMs.
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSplitnetImage, docker, dockerCli, exec, localNatsBase, removeLabelled, requireEngine, root, tail } from './docker-helpers.js';
+import type { Result } from './docker-helpers.js';
+
+// One project per test process: its containers, network and volumes carry com.docker.compose.project=<project>.
+const runId = `${process.pid}-${Date.now().toString(36)}`;
+const project = `splitnet-compose-${runId}`;
+const labels = ['--label', 'splitnet.test=1', '--label', `splitnet.test.run=${runId}`];
+const image = `splitnet-test:${runId}`;
+const composeFile = join(root, 'deploy/docker-compose.yml');
+// The controller writes <results>/<run id>/ as uid 1000 (the image's user); set in the before hook.
+let results = '';
+// Compose v1 (`docker-compose`, what .ci/run installs) when present, else the v2 plugin (`docker compose`).
+let compose: { cmd: string; args: string[] } = { cmd: 'docker-compose', args: [] };
+
+function composeCli(args: string[], runIdOfRun = 'compose'): Promise<Result> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NATS_IMAGE: localNatsBase,
+    SPLITNET_IMAGE: image,
+    SPLITNET_RESULTS: results,
+    SPLITNET_RUN_ID: runIdOfRun,
+  };
+  // The project is named by -p; a COMPOSE_* variable from the caller's shell must not redirect it.
+  for (const k of Object.keys(env)) if (k.startsWith('COMPOSE_')) delete env[k];
+  return exec(compose.cmd, [...compose.args, '-f', composeFile, '-p', project, ...args], env);
+}
+
+type Summary = {
+  runtime: string;
+  throughput: { gbps: number; pps: number };
+  interrupts: { perVm: { vm: number; virqPerSec: number }[] };
+  cpu: Record<string, number>;
+  accounting: { balanced: boolean; unaccounted: number; emitted: number; delivered: number };
+};
+
+/** `up` with `frontend` VMs until the controller exits; returns the run's summary.json. */
+async function upWithVms(t: ExecutionContext, vms: number): Promise<Summary> {
+  const id = `vms${vms}`;
+  const started = Date.now();
+  const up = await composeCli(['up', '--no-color', '--exit-code-from', 'controller', '--scale', `frontend=${vms}`], id);
+  t.log(`up --scale frontend=${vms}: exit ${up.code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const controllerLog = join(results, id, 'logs', 'controller.log');
+  const why = `${tail(up, 60)}${existsSync(controllerLog) ? `\n--- controller.log:\n${readFileSync(controllerLog, 'utf8').split('\n').slice(-20).join('\n')}` : ''}`;
+  t.is(up.code, 0, why);
+  const file = join(results, id, 'summary.json');
+  if (!existsSync(file)) throw new Error(`no ${file}:\n${why}`);
+  return JSON.parse(readFileSync(file, 'utf8')) as Summary;
+}
+
+test.before('compose - the engine and compose are there; build the local bases and the image', async (t) => {
+  t.timeout(15 * 60_000, 'building the splitnet image');
+  await requireEngine();
+  if ((await exec('docker-compose', ['version'])).code !== 0) {
+    if ((await exec(docker, ['compose', 'version'])).code !== 0) {
+      throw new Error('neither docker-compose (v1) nor the docker compose plugin (v2) is installed: apt-get install -y docker-compose (as .ci/run does)');
+    }
+    compose = { cmd: docker, args: ['compose'] };
+  }
+  t.log(await buildSplitnetImage(image, labels));
+  results = mkdtempSync(join(tmpdir(), 'splitnet-compose-'));
+  // The controller runs as uid 1000; as root, give it the folder the way the README tells users to.
+  if (process.getuid?.() === 0) chownSync(results, 1000, 1000);
+  else chmodSync(results, 0o777);
+});
+
+test.after.always('compose - down removes every container, network and volume of the project; the image goes too', async (t) => {
+  t.timeout(5 * 60_000);
+  if ((await dockerCli(['info'])).code !== 0) return; // the before hook already said so
+  const down = await composeCli(['down', '-v', '--remove-orphans']);
+  t.is(down.code, 0, tail(down));
+  const filter = ['--filter', `label=com.docker.compose.project=${project}`];
+  t.is((await dockerCli(['ps', '-aq', ...filter])).stdout.trim(), '', 'containers left behind');
+  t.is((await dockerCli(['network', 'ls', '-q', ...filter])).stdout.trim(), '', 'networks left behind');
+  t.is((await dockerCli(['volume', 'ls', '-q', ...filter])).stdout.trim(), '', 'volumes left behind');
+  const left = await removeLabelled(`splitnet.test.run=${runId}`);
+  t.is(left.images, '', 'images left behind');
+  if (results !== '') rmSync(results, { recursive: true, force: true });
+});
+
+test.serial('compose - the file is valid for compose, publishes nothing and never pulls the splitnet image', async (t) => {
+  const config = await composeCli(['config']);
+  t.is(config.code, 0, tail(config));
+  t.notRegex(config.stdout, /^\s+ports:/m, 'nothing is published on the host by default');
+  for (const service of ['nats', 'controller', 'driver', 'worker', 'frontend']) t.regex(config.stdout, new RegExp(`^  ${service}:$`, 'm'));
+  t.is([...config.stdout.matchAll(/pull_policy: never/g)].length, 3, 'driver, worker and frontend use the image the controller builds');
+  t.regex(config.stdout, new RegExp(`image: ${image.replace(/[.:]/g, '\\$&')}`));
+});
+
+test.serial('compose - up with 2 frontends: the controller exits 0, accounting balances, both VMs receive traffic', async (t) => {
+  t.timeout(10 * 60_000);
+  const s = await upWithVms(t, 2);
+  t.is(s.runtime, 'live');
+  t.true(s.accounting.balanced);
+  t.is(s.accounting.unaccounted, 0);
+  t.true(s.throughput.gbps > 0);
+  t.deepEqual(s.interrupts.perVm.map((v) => v.vm), [0, 1]);
+  for (const v of s.interrupts.perVm) {
+    t.true(v.virqPerSec > 0, `vm ${v.vm} took no virtual interrupt`);
+    t.true((s.cpu[`vm${v.vm}.vcpu0`] ?? 0) > 0, `vm ${v.vm} spent no CPU receiving`);
+  }
+  // Two worker containers joined: topology.workers = 2.
+  t.deepEqual(Object.keys(s.cpu).filter((k) => k.startsWith('dom0.worker')).sort(), ['dom0.worker0', 'dom0.worker1']);
+});
+
+test.serial('compose - up again with --scale frontend=4: four VMs, each receives traffic', async (t) => {
+  t.timeout(10 * 60_000);
+  const s = await upWithVms(t, 4);
+  t.true(s.accounting.balanced);
+  t.is(s.accounting.unaccounted, 0);
+  t.true(s.throughput.gbps > 0);
+  t.deepEqual(s.interrupts.perVm.map((v) => v.vm), [0, 1, 2, 3]);
+  for (const v of s.interrupts.perVm) {
+    t.true(v.virqPerSec > 0, `vm ${v.vm} took no virtual interrupt`);
+    t.true((s.cpu[`vm${v.vm}.vcpu0`] ?? 0) > 0, `vm ${v.vm} spent no CPU receiving`);
+  }
+});
