@@ -37,14 +37,25 @@ export interface ActorFlags {
   scenario?: string;
 }
 
-/** Connect, retrying while the server is not up yet (containers start in any order). */
+/**
+ * NATS credentials from the environment (SPLITNET_NATS_USER + SPLITNET_NATS_PASSWORD): never from
+ * flags or the scenario, which end up in process lists and results files.
+ */
+function credentials(): { user?: string; pass?: string } {
+  const user = process.env['SPLITNET_NATS_USER'];
+  const pass = process.env['SPLITNET_NATS_PASSWORD'];
+  return user ? { user, ...(pass !== undefined ? { pass } : {}) } : {};
+}
+
+/** Connect (with the environment's credentials), retrying while the server is not up yet (containers start in any order). */
 async function connectPatiently(url: string, name: string, waitMs: number, log: (msg: string) => void): Promise<Transport> {
   const until = Date.now() + waitMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await connectNats({ servers: url, name });
+      return await connectNats({ servers: url, name, ...credentials() });
     } catch (err) {
-      if (Date.now() > until) throw err;
+      // Wrong credentials will not get better by waiting.
+      if (Date.now() > until || /authori[sz]ation|permission/i.test(err instanceof Error ? err.message : String(err))) throw err;
       if (attempt === 1) log(`waiting for NATS at ${url}`);
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -78,7 +89,7 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
     } else {
       if (f.id.length === 0 || f.scenario === undefined) throw new SplitnetError('E_USAGE', 'actor: give --id and --scenario (started by the controller), or --role (joining a run started elsewhere)');
       scenario = loadScenario(f.scenario);
-      transport = await connectNats({ servers: f.nats, name: `splitnet ${f.run} ${name}` });
+      transport = await connectNats({ servers: f.nats, name: `splitnet ${f.run} ${name}`, ...credentials() });
     }
     transport.onStatus((st) => (st.kind === 'closed' ? logger.info : logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
     const incarnation = Number(f.incarnation ?? '0');
@@ -129,7 +140,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
       const name = ids.join('+');
       if (s.live.placement === 'inprocess') {
         const exited = (async () => {
-          const t = await connectNats({ servers: url, name: `splitnet ${o.runId} ${name}` });
+          const t = await connectNats({ servers: url, name: `splitnet ${o.runId} ${name}`, ...credentials() });
           const alog = createLogger({ name, file: join(logs, `${name}.log`), consoleLevel: 'silent' });
           try {
             return await runActorProcess({ scenario: s, runId: o.runId, ids, transport: t, clock: wallClock, logger: alog, incarnation });

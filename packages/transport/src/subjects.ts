@@ -59,10 +59,11 @@ export function newRunId(prefix: string, entropy: number): string {
  * | `sn.<run>.ctl.<actor>` | request/reply control: configure, start, stop, snapshot |
  * | `sn.<run>.ctl.all` | control broadcasts (start, stop) |
  * | `sn.<run>.hello` | actors announce readiness |
+ * | `sn.<run>.join` | actors started elsewhere ask the controller for an identity |
  * | `sn.<run>.stats.<actor>` | periodic counters |
  * | `sn.<run>.hb.<actor>` | heartbeats for the supervisor |
  *
- * No actor id starts with `ctl`, `stats`, `hb` or `hello`, and none is `all`, so the families
+ * No actor id starts with `ctl`, `stats`, `hb`, `hello` or `join`, and none is `all`, so the families
  * cannot collide within a run; the run id is a single token, so runs cannot collide either.
  */
 export class Subjects {
@@ -105,6 +106,11 @@ export class Subjects {
   /** Control broadcasts every actor of the run listens to. */
   controlAll(): string {
     return `${this.prefix}.ctl.all`;
+  }
+
+  /** Join requests of actors started elsewhere (request/reply with the controller). */
+  join(): string {
+    return `${this.prefix}.join`;
   }
 
   /** Readiness announcements. */

@@ -31,9 +31,9 @@ function parse(data: Uint8Array): unknown {
   }
 }
 
-/** The subject joins are sent to (request/reply with the controller). */
+/** The subject joins are sent to (request/reply with the controller; not a control subject, so actors may publish there). */
 export function joinSubject(runId: string): string {
-  return new Subjects(runId).control('controller');
+  return new Subjects(runId).join();
 }
 
 export interface RegistrationOptions {
