@@ -13,6 +13,8 @@ import type { WallClock } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { connectNats, startNatsServer } from '@splitnet/transport';
 import type { NatsServerHandle } from '@splitnet/transport';
+import { appendFileSync } from 'node:fs';
+import { DockerPlacement } from '@splitnet/docker';
 import { createLogger } from './logging.js';
 
 const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -107,6 +109,8 @@ export interface LiveRunSetup {
   readonly quiet: boolean;
   /** placement external: registration closes after this much quiet (ms). */
   readonly joinWindowMs: number;
+  /** placement docker: the splitnet image, the NATS image and the Docker endpoint. */
+  readonly docker: { readonly image: string; readonly natsImage: string; readonly endpoint?: string };
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
 }
 
@@ -116,10 +120,12 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
   const logs = join(o.dir, 'logs');
   const logger = createLogger({ name: 'controller', file: join(logs, 'controller.log'), consoleLevel: o.quiet ? 'error' : 'warn' });
   let server: NatsServerHandle | null = null;
+  let containers: DockerPlacement | null = null;
   const children = new Set<ActorHandle>();
   const onSignal = () => {
     for (const c of children) c.kill('SIGTERM');
     void server?.stop();
+    void containers?.stop();
     // Actors started elsewhere are not ours to stop: abort the run (exit 130) unless it ends by itself now.
     setTimeout(() => process.exit(130), 2000).unref();
   };
@@ -127,7 +133,20 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
   process.once('SIGTERM', onSignal);
   try {
     let url = s.live.nats;
-    if (url === '') {
+    let actorUrl = '';
+    if (s.live.placement === 'docker') {
+      containers = new DockerPlacement({
+        runId: o.runId,
+        image: o.docker.image,
+        natsImage: o.docker.natsImage,
+        ...(o.docker.endpoint ? { endpoint: o.docker.endpoint } : {}),
+        logger,
+        onLog: (c, line) => appendFileSync(join(logs, `${c}.log`), line + '\n'),
+      });
+      const started = await containers.start();
+      url = started.natsUrl;
+      actorUrl = started.actorNatsUrl;
+    } else if (url === '') {
       // SPLITNET_NATS_SERVER names the binary when it is not `nats-server` on PATH (or in /usr/sbin).
       const binary = process.env['SPLITNET_NATS_SERVER'];
       server = await startNatsServer({ logFile: join(logs, 'nats-server.log'), ...(binary ? { binary } : {}) });
@@ -172,14 +191,21 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
       return handle;
     };
     try {
-      if (s.live.placement === 'external') {
-        if (!o.quiet) process.stderr.write(`splitnet: run ${o.runId}: waiting for actors to join at ${url} (splitnet actor --run ${o.runId} --nats <url> --role driver|worker|frontend)\n`);
+      if (s.live.placement === 'external' || s.live.placement === 'docker') {
+        if (containers) {
+          // One container per actor process; they join like any external actor.
+          await containers.launch('driver', 0, actorUrl);
+          for (let k = 0; k < s.topology.workers; k++) await containers.launch('worker', k, actorUrl);
+          for (let v = 0; v < s.topology.vms.length; v++) await containers.launch('frontend', v, actorUrl);
+        } else if (!o.quiet) {
+          process.stderr.write(`splitnet: run ${o.runId}: waiting for actors to join at ${url} (splitnet actor --run ${o.runId} --nats <url> --role driver|worker|frontend)\n`);
+        }
         const base = formatResolvedYaml(s);
         const reg = await registerExternalActors({
           runId: o.runId,
           transport,
           logger,
-          windowMs: o.joinWindowMs,
+          windowMs: containers ? 500 : o.joinWindowMs,
           timeoutMs: 300_000,
           compile: (frontends, workers) => {
             const scenario = compileScenarioText(base, s.source, { overrides: [`topology.vms.count=${frontends}`, `topology.workers=${workers}`] });
@@ -204,6 +230,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
     process.removeListener('SIGTERM', onSignal);
     for (const c of children) c.kill('SIGKILL');
     await server?.stop();
+    await containers?.stop();
     await logger.close();
   }
 }

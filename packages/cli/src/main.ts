@@ -12,6 +12,7 @@ import { loadScenarioFile, formatResolvedYaml, parseDuration } from '@splitnet/s
 import { isValidRunId, newRunId } from '@splitnet/transport';
 import { formatRssLookup, rssLookup } from './rss-command.js';
 import { actorCommand, runLiveCommand } from './live-commands.js';
+import { cleanupAll } from '@splitnet/docker';
 import type { RunResult } from '@splitnet/controller';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -73,6 +74,9 @@ interface RunFlags {
   placement?: string;
   runId?: string;
   joinWindow?: string;
+  image: string;
+  natsImage: string;
+  dockerHost?: string;
 }
 
 function progressPrinter(enabled: boolean): ((done: number, total: number) => void) | undefined {
@@ -126,6 +130,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
       resolvedFile,
       quiet: flags.quiet === true || flags.json === true,
       joinWindowMs: parseWindow(flags.joinWindow),
+      docker: { image: flags.image, natsImage: flags.natsImage, ...(flags.dockerHost ? { endpoint: flags.dockerHost } : {}) },
       ...(onProgress ? { onProgress } : {}),
     });
     result = live.result;
@@ -198,9 +203,12 @@ function buildProgram(): Command {
     .option('--runtime <sim|live>', 'sim (deterministic, one process) or live (every actor its own process over NATS)')
     .option('--tdf <n>', 'live: time dilation factor (emulated time runs n times slower than wall time)')
     .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
-    .option('--placement <processes|inprocess>', 'live: one OS process per actor (default), or all in this process over the bus')
+    .option('--placement <processes|inprocess|external|docker>', 'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers')
     .option('--run-id <id>', 'live: the run id that namespaces its NATS subjects (default: derived from the scenario, seed and time)')
     .option('--join-window <time>', 'live, placement external: close registration after this much quiet once every role joined (default 2s)')
+    .option('--image <ref>', 'live, placement docker: the splitnet image (never pulled)', 'splitnet:latest')
+    .option('--nats-image <ref>', 'live, placement docker: the nats-server image (never pulled)', 'nats:2-alpine')
+    .option('--docker-host <url>', 'live, placement docker: the Docker engine (unix:///path or tcp://host:port; default the local one)')
     .addHelpText(
       'after',
       '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode:\n  splitnet run examples/quickstart.yaml --runtime live --tdf 10\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input, 3 a live run was invalid (lag above maxLag).',
@@ -246,6 +254,15 @@ function buildProgram(): Command {
     .option('--incarnation <n>', 'how many times these actors were restarted (a restarted process rejoins the running run)', '0')
     .action(async (o: { run: string; nats: string; scenario?: string; id: string[]; log?: string; incarnation: string; role?: string }) => {
       process.exitCode = await actorCommand((f) => loadScenarioFile(f), o);
+    });
+
+  program
+    .command('cleanup')
+    .description('Remove every container and network a splitnet docker placement left on a Docker engine (found by label)')
+    .option('--docker-host <url>', 'the Docker engine (default the local one)')
+    .action(async (o: { dockerHost?: string }) => {
+      const n = await cleanupAll(o.dockerHost);
+      process.stdout.write(`splitnet: removed ${n} container(s)/network(s) labelled splitnet.managed\n`);
     });
 
   program

@@ -5,7 +5,7 @@ import type { LivePlacement, LiveSpec } from './types.js';
 import { formatDuration } from './units.js';
 
 export const LIVE_KEYS = ['tdf', 'maxLag', 'placement', 'nats', 'startDelay', 'drainTime'] as const;
-export const LIVE_PLACEMENTS: readonly LivePlacement[] = ['processes', 'inprocess', 'external'];
+export const LIVE_PLACEMENTS: readonly LivePlacement[] = ['processes', 'inprocess', 'external', 'docker'];
 
 /** Documented defaults (docs/scenario-reference.md, `live`). */
 export const LIVE_DEFAULTS: LiveSpec = {

@@ -40,8 +40,8 @@ export interface CoalescingPlacement {
 }
 
 /** Where a live run's actors execute: one OS process each, or all in one process talking over the bus. */
-/** processes: the CLI spawns one process per actor; inprocess: all in the controller's process; external: actors are started elsewhere (compose, other hosts) and join the run. */
-export type LivePlacement = 'processes' | 'inprocess' | 'external';
+/** processes: the CLI spawns one process per actor; inprocess: all in the controller's process; external: actors are started elsewhere (compose, other hosts) and join the run; docker: the CLI starts them as containers (dockerode). */
+export type LivePlacement = 'processes' | 'inprocess' | 'external' | 'docker';
 
 /** Settings of the live runtime (each actor a process over NATS). Compiled whatever the runtime, so a `--set runtime=live` finds them. */
 export interface LiveSpec {

@@ -64,8 +64,8 @@ test('live - a bad --set value names the override', (t) => {
     '--set live.tdf=0.5: live.tdf: expected a number ≥ 1, found 0.5 (a time dilation factor below 1 would run emulated time faster than the wall clock)',
   );
   t.is(
-    errorOf(t, '', { overrides: ['live.placement=docker'] }),
-    '--set live.placement=docker: live.placement: expected one of "processes", "inprocess" or "external", found "docker"',
+    errorOf(t, '', { overrides: ['live.placement=kubernetes'] }),
+    '--set live.placement=kubernetes: live.placement: expected one of "processes", "inprocess", "external" or "docker", found "kubernetes"',
   );
   t.is(errorOf(t, '', { overrides: ['runtime=lve'] }), '--set runtime=lve: runtime: expected one of "sim" or "live", found "lve" (did you mean "live"?)');
 });
@@ -100,10 +100,10 @@ test('live - startDelay and drainTime are durations ≥ 0', (t) => {
   t.is(errorOf(t, 'live:\n  drainTime: 1h\n'), 's.yaml:2:14: live.drainTime: expected a duration with a unit (ns, us, ms, s) such as 50ms, found "1h"');
 });
 
-test('live - placement is processes, inprocess or external', (t) => {
+test('live - placement is processes, inprocess, external or docker', (t) => {
   t.is(
     errorOf(t, 'live:\n  placement: process\n'),
-    's.yaml:2:14: live.placement: expected one of "processes", "inprocess" or "external", found "process" (did you mean "processes"?)',
+    's.yaml:2:14: live.placement: expected one of "processes", "inprocess", "external" or "docker", found "process" (did you mean "processes"?)',
   );
 });
 
