@@ -47,3 +47,26 @@ test.serial('docker placement - a missing image is a clear error before anything
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, /splitnet image "splitnet-test:does-not-exist" is not on this Docker engine/);
 });
+
+test.serial('docker placement - VMs spread over two emulated nodes (own network and NATS server each, clustered) agree with processes', async (t) => {
+  t.timeout(5 * 60_000);
+  const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
+  const scenario = join(dir, 's.yaml');
+  writeFileSync(scenario, 'duration: 60ms\nwarmup: 20ms\ntopology: { vms: { count: 4, queues: 1 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\ncoalescing: { nic: { policy: static, usecs: 100 }, backend: { policy: static, usecs: 400, frames: 0 } }\nlive: { tdf: 100, maxLag: 5ms }\n');
+  const runId = `nodes-${runTag}`;
+  const docker = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-nodes', '2', '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', join(dir, 'docker'), '--json']);
+  const procs = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--out', join(dir, 'procs'), '--json']);
+  t.true(docker.code === 0 || docker.code === 3, docker.stderr);
+  t.true(procs.code === 0 || procs.code === 3, procs.stderr);
+  const d = JSON.parse(docker.stdout).summary;
+  const p = JSON.parse(procs.stdout).summary;
+  t.log(`docker 2 nodes: ${d.throughput.gbps} Gbit/s, ${d.interrupts.virqPerSec} virq/s; processes: ${p.throughput.gbps} Gbit/s, ${p.interrupts.virqPerSec} virq/s`);
+  t.true(d.accounting.balanced);
+  t.is(d.interrupts.perVm.length, 4);
+  t.true(Math.abs(d.throughput.gbps - p.throughput.gbps) <= 0.1 * p.throughput.gbps);
+  t.true(Math.abs(d.interrupts.virqPerSec - p.interrupts.virqPerSec) <= 0.1 * p.interrupts.virqPerSec);
+  const left = await dockerCli(['ps', '-aq', '--filter', `label=splitnet.run=${runId}`]);
+  t.is(left.stdout.trim(), '');
+  const nets = await dockerCli(['network', 'ls', '-q', '--filter', `label=splitnet.run=${runId}`]);
+  t.is(nets.stdout.trim(), '');
+});

@@ -110,7 +110,7 @@ export interface LiveRunSetup {
   /** placement external: registration closes after this much quiet (ms). */
   readonly joinWindowMs: number;
   /** placement docker: the splitnet image, the NATS image and the Docker endpoint. */
-  readonly docker: { readonly image: string; readonly natsImage: string; readonly endpoint?: string };
+  readonly docker: { readonly image: string; readonly natsImage: string; readonly endpoint?: string; readonly nodes: number; readonly strategy: 'spread' | 'pack' };
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
 }
 
@@ -140,6 +140,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
         image: o.docker.image,
         natsImage: o.docker.natsImage,
         ...(o.docker.endpoint ? { endpoint: o.docker.endpoint } : {}),
+        nodes: o.docker.nodes,
         logger,
         onLog: (c, line) => appendFileSync(join(logs, `${c}.log`), line + '\n'),
       });
@@ -193,10 +194,13 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
     try {
       if (s.live.placement === 'external' || s.live.placement === 'docker') {
         if (containers) {
-          // One container per actor process; they join like any external actor.
-          await containers.launch('driver', 0, actorUrl);
-          for (let k = 0; k < s.topology.workers; k++) await containers.launch('worker', k, actorUrl);
-          for (let v = 0; v < s.topology.vms.length; v++) await containers.launch('frontend', v, actorUrl);
+          // One container per actor process, over the emulated nodes: spread interleaves them, pack fills
+          // node 0 first; they join like any external actor (the driver lives on node 0).
+          const n = containers.nodeCount;
+          const place = (i: number, total: number) => (o.docker.strategy === 'spread' ? i % n : Math.floor((i * n) / total));
+          await containers.launch('driver', 0, actorUrl, 0);
+          for (let k = 0; k < s.topology.workers; k++) await containers.launch('worker', k, actorUrl, place(k, s.topology.workers));
+          for (let v = 0; v < s.topology.vms.length; v++) await containers.launch('frontend', v, actorUrl, place(v, s.topology.vms.length));
         } else if (!o.quiet) {
           process.stderr.write(`splitnet: run ${o.runId}: waiting for actors to join at ${url} (splitnet actor --run ${o.runId} --nats <url> --role driver|worker|frontend)\n`);
         }

@@ -77,6 +77,8 @@ interface RunFlags {
   image: string;
   natsImage: string;
   dockerHost?: string;
+  dockerNodes: string;
+  pack?: boolean;
 }
 
 function progressPrinter(enabled: boolean): ((done: number, total: number) => void) | undefined {
@@ -130,7 +132,13 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
       resolvedFile,
       quiet: flags.quiet === true || flags.json === true,
       joinWindowMs: parseWindow(flags.joinWindow),
-      docker: { image: flags.image, natsImage: flags.natsImage, ...(flags.dockerHost ? { endpoint: flags.dockerHost } : {}) },
+      docker: {
+        image: flags.image,
+        natsImage: flags.natsImage,
+        nodes: Number(flags.dockerNodes),
+        strategy: flags.pack ? 'pack' : 'spread',
+        ...(flags.dockerHost ? { endpoint: flags.dockerHost } : {}),
+      },
       ...(onProgress ? { onProgress } : {}),
     });
     result = live.result;
@@ -209,6 +217,8 @@ function buildProgram(): Command {
     .option('--image <ref>', 'live, placement docker: the splitnet image (never pulled)', 'splitnet:latest')
     .option('--nats-image <ref>', 'live, placement docker: the nats-server image (never pulled)', 'nats:2-alpine')
     .option('--docker-host <url>', 'live, placement docker: the Docker engine (unix:///path or tcp://host:port; default the local one)')
+    .option('--docker-nodes <n>', 'live, placement docker: emulated nodes, each its own network and NATS server, clustered', '1')
+    .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')
     .addHelpText(
       'after',
       '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode:\n  splitnet run examples/quickstart.yaml --runtime live --tdf 10\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input, 3 a live run was invalid (lag above maxLag).',

@@ -17,6 +17,12 @@ export interface DockerPlacementOptions {
   readonly natsImage: string;
   /** Docker endpoint (DOCKER_HOST form: unix:///var/run/docker.sock, tcp://host:2375); default: the local engine. */
   readonly endpoint?: string;
+  /**
+   * Emulated nodes on the engine (default 1): each node is a network of its own with its own NATS
+   * server; the servers form a NATS cluster (routes over a backbone network), as hosts of a real
+   * multi-host deployment would.
+   */
+  readonly nodes?: number;
   readonly logger: Logger;
   /** A log line from a container (stdout and stderr, demultiplexed). */
   readonly onLog?: (container: string, line: string) => void;
@@ -46,12 +52,21 @@ function dockerFor(endpoint: string | undefined): Docker {
 export class DockerPlacement {
   private readonly docker: Docker;
   private readonly labels: Record<string, string>;
-  private network: Docker.Network | null = null;
   private readonly containers: Docker.Container[] = [];
+  private readonly nodes: number;
 
   constructor(private readonly o: DockerPlacementOptions) {
     this.docker = dockerFor(o.endpoint);
     this.labels = { [LABEL_MANAGED]: '1', [LABEL_RUN]: o.runId };
+    this.nodes = o.nodes ?? 1;
+    if (!Number.isInteger(this.nodes) || this.nodes < 1 || this.nodes > 16) {
+      throw new SplitnetError('E_USAGE', `--docker-nodes: expected a whole number from 1 to 16, found ${String(o.nodes)}`);
+    }
+  }
+
+  /** Node n's network; actors on it reach their node's NATS server as `nats`. */
+  private net(node: number): string {
+    return this.name(`node${node}`);
   }
 
   private name(what: string): string {
@@ -74,34 +89,44 @@ export class DockerPlacement {
     }
     await this.requireImage(this.o.image, 'splitnet');
     await this.requireImage(this.o.natsImage, 'NATS');
-    this.network = await this.docker.createNetwork({ Name: this.name('net'), Labels: this.labels, CheckDuplicate: true });
-    const nats = await this.docker.createContainer({
-      name: this.name('nats'),
-      Image: this.o.natsImage,
-      Cmd: ['-p', '4222'],
-      Labels: this.labels,
-      ExposedPorts: { '4222/tcp': {} },
-      HostConfig: { NetworkMode: this.name('net'), PortBindings: { '4222/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
-      NetworkingConfig: { EndpointsConfig: { [this.name('net')]: { Aliases: ['nats'] } } },
-    });
-    this.containers.push(nats);
-    await nats.start();
-    const info = await nats.inspect();
-    const port = info.NetworkSettings.Ports['4222/tcp']?.[0]?.HostPort;
+    for (let n = 0; n < this.nodes; n++) await this.docker.createNetwork({ Name: this.net(n), Labels: this.labels, CheckDuplicate: true });
+    const backbone = this.name('backbone');
+    if (this.nodes > 1) await this.docker.createNetwork({ Name: backbone, Labels: this.labels, CheckDuplicate: true });
+    let port = '';
+    for (let n = 0; n < this.nodes; n++) {
+      // Node n's NATS server; with several nodes they form a cluster whose routes run over the backbone.
+      const cluster = this.nodes > 1 ? ['--cluster_name', 'splitnet', '--cluster', 'nats://0.0.0.0:6222', '--routes', `nats://${this.name('nats0')}:6222`] : [];
+      const nats = await this.docker.createContainer({
+        name: this.name(`nats${n}`),
+        Image: this.o.natsImage,
+        Cmd: ['-p', '4222', ...cluster],
+        Labels: { ...this.labels, 'splitnet.node': String(n) },
+        ExposedPorts: { '4222/tcp': {} },
+        HostConfig: { NetworkMode: this.net(n), ...(n === 0 ? { PortBindings: { '4222/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } } : {}) },
+        NetworkingConfig: { EndpointsConfig: { [this.net(n)]: { Aliases: ['nats'] } } },
+      });
+      this.containers.push(nats);
+      if (this.nodes > 1) await this.docker.getNetwork(backbone).connect({ Container: nats.id, EndpointConfig: { Aliases: [this.name(`nats${n}`)] } });
+      await nats.start();
+      if (n === 0) {
+        const info = await nats.inspect();
+        port = info.NetworkSettings.Ports['4222/tcp']?.[0]?.HostPort ?? '';
+      }
+    }
     if (!port) throw new SplitnetError('E_INTERNAL', 'the NATS container published no port');
-    this.o.logger.info('docker: network and NATS up', { network: this.name('net'), port });
+    this.o.logger.info('docker: networks and NATS up', { nodes: this.nodes, port });
     return { natsUrl: `nats://127.0.0.1:${port}`, actorNatsUrl: 'nats://nats:4222' };
   }
 
-  /** Start one actor container that joins the run with `role`. */
-  async launch(role: ActorRole, index: number, natsUrl: string): Promise<void> {
+  /** Start one actor container on emulated node `node` that joins the run with `role`. */
+  async launch(role: ActorRole, index: number, natsUrl: string, node = 0): Promise<void> {
     const name = this.name(`${role}-${index}`);
     const c = await this.docker.createContainer({
       name,
       Image: this.o.image,
       Cmd: ['actor', '--run', this.o.runId, '--nats', natsUrl, '--role', role],
-      Labels: { ...this.labels, 'splitnet.role': role },
-      HostConfig: { NetworkMode: this.name('net'), Init: true },
+      Labels: { ...this.labels, 'splitnet.role': role, 'splitnet.node': String(node) },
+      HostConfig: { NetworkMode: this.net(node % this.nodes), Init: true },
     });
     this.containers.push(c);
     await c.start();
@@ -127,6 +152,10 @@ export class DockerPlacement {
     } catch {
       // logs are a convenience; the run does not depend on them
     }
+  }
+
+  get nodeCount(): number {
+    return this.nodes;
   }
 
   /** Remove every container and the network of this run. */
