@@ -221,7 +221,7 @@ function buildProgram(): Command {
     .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')
     .addHelpText(
       'after',
-      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode:\n  splitnet run examples/quickstart.yaml --runtime live --tdf 10\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input, 3 a live run was invalid (lag above maxLag).',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input, 3 a live run was invalid (lag above maxLag).',
     )
     .action(async (file: string, flags: RunFlags) => {
       process.exitCode = await runCommand(file, flags);
