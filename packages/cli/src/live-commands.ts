@@ -209,7 +209,8 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
           runId: o.runId,
           transport,
           logger,
-          windowMs: containers ? 500 : o.joinWindowMs,
+          windowMs: o.joinWindowMs,
+          ...(containers ? { expect: { workers: s.topology.workers, frontends: s.topology.vms.length } } : {}),
           timeoutMs: 300_000,
           compile: (frontends, workers) => {
             const scenario = compileScenarioText(base, s.source, { overrides: [`topology.vms.count=${frontends}`, `topology.workers=${workers}`] });

@@ -47,6 +47,8 @@ export interface RegistrationOptions {
   /** Build the run's scenario for the actors that joined (VM and worker counts). */
   readonly compile: (frontends: number, workers: number) => { scenario: CompiledScenario; yaml: string };
   readonly onJoin?: (role: JoinRole, count: number) => void;
+  /** Close as soon as exactly these many have joined (containers the controller started itself), instead of waiting for a quiet window. */
+  readonly expect?: { readonly workers: number; readonly frontends: number };
 }
 
 /**
@@ -79,7 +81,12 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<{ 
   try {
     for (;;) {
       const has = (r: JoinRole) => pending.some((p) => p.role === r);
-      if (has('driver') && has('worker') && has('frontend') && Date.now() - lastJoin >= o.windowMs) break;
+      const count = (r: JoinRole) => pending.filter((p) => p.role === r).length;
+      if (o.expect) {
+        if (count('driver') >= 1 && count('worker') >= o.expect.workers && count('frontend') >= o.expect.frontends) break;
+      } else if (has('driver') && has('worker') && has('frontend') && Date.now() - lastJoin >= o.windowMs) {
+        break;
+      }
       if (Date.now() - started > o.timeoutMs) {
         const missing = JOIN_ROLES.filter((r) => !has(r));
         throw new SplitnetError('E_INTERNAL', `live: registration did not complete in ${o.timeoutMs / 1000} s${missing.length > 0 ? `: no ${missing.join(', ')} joined` : ''}`);
