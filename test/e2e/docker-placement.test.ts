@@ -52,7 +52,7 @@ test.serial('docker placement - VMs spread over two emulated nodes (own network 
   t.timeout(5 * 60_000);
   const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
   const scenario = join(dir, 's.yaml');
-  writeFileSync(scenario, 'duration: 60ms\nwarmup: 20ms\ntopology: { vms: { count: 4, queues: 1 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\ncoalescing: { nic: { policy: static, usecs: 100 }, backend: { policy: static, usecs: 400, frames: 0 } }\nlive: { tdf: 100, maxLag: 5ms }\n');
+  writeFileSync(scenario, 'duration: 60ms\nwarmup: 20ms\ntopology: { vms: { count: 4, queues: 1 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\ncoalescing: { nic: { policy: static, usecs: 100 }, backend: { policy: static, usecs: 400, frames: 0 } }\n# TDF 200: a containerised run beside other test files must not be timing-sensitive (1 ms of jitter = 5 µs emulated).\nlive: { tdf: 200, maxLag: 5ms }\n');
   const runId = `nodes-${runTag}`;
   const docker = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-nodes', '2', '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', join(dir, 'docker'), '--json']);
   const procs = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--out', join(dir, 'procs'), '--json']);
