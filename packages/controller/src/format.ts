@@ -19,7 +19,8 @@ export function formatSummary(s: Summary): string {
   add('throughput', `${fmt(s.throughput.gbps)} Gbit/s delivered, ${fmt(s.throughput.pps)} pkt/s (offered ${fmt(s.throughput.offeredGbps)} Gbit/s, line ${fmt(s.throughput.lineRateGbps)})`);
   add('virtual irqs', `${fmt(s.interrupts.virqPerSec)} /s (${fmt(s.interrupts.virqPerPacket, 3)} per packet), timer polls ${fmt(s.interrupts.timerPollsPerSec)} /s`);
   for (const vm of s.interrupts.perVm) {
-    add(`  vm ${vm.vm}`, `${fmt(vm.virqPerSec)} /s  per queue: ${vm.perQueue.map((x) => fmt(x)).join(', ')}`);
+    const tp = s.throughput.perVm[vm.vm];
+    add(`  vm ${vm.vm}`, `${fmt(vm.virqPerSec)} /s  per queue: ${vm.perQueue.map((x) => fmt(x)).join(', ')}${tp ? `  (receives ${fmt(tp.gbps)} Gbit/s)` : ''}`);
   }
   add('physical irqs', `${fmt(s.interrupts.physicalIrqPerSec)} /s (NIC); back-end coalescing timer irqs ${fmt(s.interrupts.backendTimerIrqPerSec)} /s`);
   add('notifications', `sent ${fmt(s.notifications.sentPerSec)} /s, suppressed ${fmt(s.notifications.suppressedPerSec)} /s, held ${fmt(s.notifications.heldPerSec)} /s`);

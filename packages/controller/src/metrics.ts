@@ -15,6 +15,9 @@ export interface Snapshot {
   readonly emittedBytes: number;
   readonly delivered: number;
   readonly deliveredBytes: number;
+  /** Packets and bytes delivered per VM (by VM index). */
+  readonly deliveredPerVm: readonly number[];
+  readonly bytesPerVm: readonly number[];
   /** Virtual interrupts per VM (by VM index), per queue. */
   readonly virqs: readonly (readonly number[])[];
   readonly virqsWhilePolling: number;
@@ -64,6 +67,8 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
   let workerHeld = 0;
   let latency: LatencyHistogram | null = null;
   const virqs: number[][] = [];
+  const deliveredPerVm: number[] = [];
+  const bytesPerVm: number[] = [];
   const busy = new Map<string, number>();
   for (const r of reports) {
     switch (r.role) {
@@ -94,6 +99,8 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         delivered += r.delivered;
         deliveredBytes += r.deliveredBytes;
         virqs[r.vm] = [...r.virqs];
+        deliveredPerVm[r.vm] = r.delivered;
+        bytesPerVm[r.vm] = r.deliveredBytes;
         virqsWhilePolling += r.virqsWhilePolling;
         timerPolls += r.timerPolls;
         idleTimerTicks += r.idleTimerTicks;
@@ -108,7 +115,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
     }
   }
   return {
-    t, emitted, emittedBytes, delivered, deliveredBytes, virqs, virqsWhilePolling, timerPolls, idleTimerTicks,
+    t, emitted, emittedBytes, delivered, deliveredBytes, deliveredPerVm, bytesPerVm, virqs, virqsWhilePolling, timerPolls, idleTimerTicks,
     physicalIrqs, notifies, suppressed, held, backendTimerIrqs, reqNotifies,
     drops: { 'nic-ring-full': nicDrops, 'ring-full': ringFull, 'backlog-full': backlogFull, 'lost-in-crash': 0 },
     busy, ringOccupancy, backlog, reordered,

@@ -62,7 +62,14 @@ export interface Summary {
   readonly runtime: 'sim' | 'live';
   readonly live?: LiveInfo;
   readonly windowMs: readonly [number, number];
-  readonly throughput: { readonly gbps: number; readonly pps: number; readonly offeredGbps: number; readonly lineRateGbps: number };
+  readonly throughput: {
+    readonly gbps: number;
+    readonly pps: number;
+    readonly offeredGbps: number;
+    readonly lineRateGbps: number;
+    /** Delivered to each VM over the window. */
+    readonly perVm: readonly { readonly vm: number; readonly gbps: number; readonly pps: number }[];
+  };
   readonly interrupts: {
     readonly virqPerSec: number;
     readonly timerPollsPerSec: number;
@@ -192,6 +199,11 @@ export function summarize(
       pps: rate(delivered),
       offeredGbps: sig(((b.emittedBytes - a.emittedBytes) * 8) / dt / 1e9),
       lineRateGbps: sig(mtu),
+      perVm: b.deliveredPerVm.map((d, vm) => ({
+        vm,
+        gbps: sig((((b.bytesPerVm[vm] ?? 0) - (a.bytesPerVm[vm] ?? 0)) * 8) / dt / 1e9),
+        pps: rate(d - (a.deliveredPerVm[vm] ?? 0)),
+      })),
     },
     interrupts: {
       virqPerSec: rate(virqs),
