@@ -71,6 +71,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
   const bytesPerVm: number[] = [];
   const busy = new Map<string, number>();
   for (const r of reports) {
+    if (r.role !== 'nic') for (const [k, v] of Object.entries(r.busy)) busy.set(k, v);
     switch (r.role) {
       case 'nic':
         emitted += r.emitted;
@@ -80,10 +81,8 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         nicHeld += r.held;
         break;
       case 'backend':
-        for (const [k, v] of Object.entries(r.busy)) busy.set(k, v);
         break;
       case 'worker':
-        for (const [k, v] of Object.entries(r.busy)) busy.set(k, v);
         workerHeld += r.held;
         backlog += r.backlog;
         notifies += r.notifies;
@@ -95,7 +94,6 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         backlogFull += r.dropsBacklogFull;
         break;
       case 'frontend':
-        for (const [k, v] of Object.entries(r.busy)) busy.set(k, v);
         delivered += r.delivered;
         deliveredBytes += r.deliveredBytes;
         virqs[r.vm] = [...r.virqs];

@@ -1,5 +1,5 @@
 // Runs a compiled scenario in the deterministic sim runtime and produces the summary, time series and event log.
-import { LatencyHistogram } from '@splitnet/model';
+import { LatencyHistogram, WIRE_OVERHEAD_BYTES } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
 import { SimRuntime } from '@splitnet/runtime';
 import type { RuntimeEvent } from '@splitnet/runtime';
@@ -253,5 +253,5 @@ function lineRateGbps(s: CompiledScenario): number {
       : size.kind === 'uniform'
         ? (size.min + size.max) / 2
         : size.values.reduce((acc, v, i) => acc + v * (size.weights[i] ?? 0), 0) / size.weights.reduce((x, y) => x + y, 0);
-  return (s.topology.linkGbps * mean) / (mean + 20);
+  return (s.topology.linkGbps * mean) / (mean + WIRE_OVERHEAD_BYTES);
 }

@@ -29,9 +29,4 @@ export class Core {
   busyThrough(t: Nanos): Nanos {
     return this.busyUntil > t ? this.busyNs - (this.busyUntil - t) : this.busyNs;
   }
-
-  /** True if the core has work scheduled past `now`. */
-  busyAt(now: Nanos): boolean {
-    return this.busyUntil > now;
-  }
 }

@@ -7,11 +7,3 @@ export interface Logger {
   warn(msg: string, meta?: LogMeta): void;
   error(msg: string, meta?: LogMeta): void;
 }
-
-/** A logger that drops everything (tests, library use). */
-export const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-};

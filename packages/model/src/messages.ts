@@ -114,8 +114,3 @@ export function packetsIn(msg: Message): number {
       return 0;
   }
 }
-
-/** Arrival time of packet i (helper to keep call sites short). */
-export function emittedAt(b: PacketBatch, i: number): Nanos {
-  return b.emittedAt[i] ?? 0;
-}

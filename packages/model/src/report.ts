@@ -65,8 +65,3 @@ export interface FrontendReport {
 }
 
 export type ActorReport = NicReport | BackendReport | WorkerReport | FrontendReport;
-
-/** An actor that can describe itself at time t (t ≥ the time of its last input). */
-export interface Reporting {
-  report(t: Nanos, final: boolean): ActorReport;
-}

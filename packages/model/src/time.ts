@@ -5,16 +5,3 @@ export const NS = 1;
 export const US = 1_000;
 export const MS = 1_000_000;
 export const SEC = 1_000_000_000;
-
-/** Microseconds (possibly fractional) to whole nanoseconds, rounded to nearest. */
-export function us(x: number): Nanos {
-  return Math.round(x * US);
-}
-
-export function toUs(t: Nanos): number {
-  return t / US;
-}
-
-export function toMs(t: Nanos): number {
-  return t / MS;
-}

@@ -79,7 +79,7 @@ class QueueState implements ArrivalView {
   private owedTotal = 0;
   owedBytes = 0;
 
-  constructor(readonly served: ServedQueue, policy: PolicySpec) {
+  constructor(readonly index: number, readonly served: ServedQueue, policy: PolicySpec) {
     this.ring = new RxRingBack(served.ringSize);
     this.coalescer = policy.kind === 'none' ? null : createCoalescer(policy);
     this.stats = {
@@ -132,7 +132,7 @@ export class WorkerActor implements Actor {
     this.id = cfg.id;
     this.core = new Core(`dom0.worker${cfg.index}`);
     cfg.served.forEach((s, i) => {
-      this.qs.push(new QueueState(s, cfg.policy));
+      this.qs.push(new QueueState(i, s, cfg.policy));
       this.byKey.set(s.vm * 65536 + s.queue, i);
     });
   }
@@ -336,8 +336,7 @@ export class WorkerActor implements Actor {
       this.notify(q, now, fx);
     } else if (t !== Infinity) {
       q.coalesceGen++;
-      const i = this.qs.indexOf(q);
-      fx.timer(t, KIND_COALESCE + 4 * (i + this.qs.length * q.coalesceGen));
+      fx.timer(t, KIND_COALESCE + 4 * (q.index + this.qs.length * q.coalesceGen));
     }
   }
 
