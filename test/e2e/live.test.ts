@@ -1,11 +1,11 @@
 // Live mode end to end: every actor its own OS process over a real nats-server; results, accounting, agreement with sim, garbage on the bus.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectNats, encodeEnvelope, EnvelopeDecoder, startNatsServer, Subjects } from '@splitnet/transport';
+import { connectNats, encodeEnvelope, EnvelopeDecoder, PROTOCOL_VERSION, startNatsServer, Subjects } from '@splitnet/transport';
 import { takeBatch } from '@splitnet/model';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -97,13 +97,13 @@ test.serial('live - garbage on the data subjects is counted by kind and the run 
     const batch = takeBatch(4);
     batch.count = 4; // lengths 0: not a frame
     const forged = (run: string, seq: number) =>
-      encodeEnvelope({ v: 1, run, from: 'backend', seq, t: 0, at: 0, m: { kind: 'rx', vm: 0, queue: 0, batch } });
+      encodeEnvelope({ v: PROTOCOL_VERSION, run, from: 'backend', seq, t: 0, at: 0, m: { kind: 'rx', vm: 0, queue: 0, batch } });
     // Capture a genuine data message of the run, to replay it and to cut it short.
     let captured: Uint8Array | null = null;
     const check = new EnvelopeDecoder({ run: runId, limits: { flows: 16, maxBatch: 1024 } });
     bus.subscribe(inbox, (data) => {
       if (captured) return;
-      const env = check.decode(data); // the genuine ones only (not our own garbage)
+      const env = check.decodeFrame(data).find((e) => e.m.kind === 'rx'); // the genuine ones only (not our own garbage)
       if (env?.m.kind === 'rx' && env.m.batch.count > 0 && (env.m.batch.len[0] ?? 0) > 0) captured = data.slice();
     });
     let rounds = 0;
@@ -165,7 +165,17 @@ test.serial('live - a worker killed mid-run (SIGKILL) is restarted, the run comp
     else await new Promise((r) => setTimeout(r, 50));
   }
   t.true(pid > 0, 'worker.0 process found');
-  await new Promise((r) => setTimeout(r, 2500));
+  // Kill it a third of the way into the run (6 s of wall time at TDF 100): wait for its log to say
+  // the run started (start-up takes long on a loaded machine), then for that point of the run.
+  const log = join(out, 'logs', 'worker.0.log');
+  let epochMs = 0;
+  for (let i = 0; i < 1200 && epochMs === 0; i++) {
+    const start = existsSync(log) ? readFileSync(log, 'utf8').split('\n').find((l) => l.includes('"message":"start"')) : undefined;
+    if (start) epochMs = (JSON.parse(start) as { epochMs: number }).epochMs;
+    else await new Promise((r) => setTimeout(r, 50));
+  }
+  t.true(epochMs > 0, 'worker.0 logged the start of the run');
+  await new Promise((r) => setTimeout(r, Math.max(0, epochMs + 2000 - Date.now())));
   process.kill(pid, 'SIGKILL');
   const r = await running;
   t.true(r.code === 0 || r.code === 3, r.stderr);

@@ -1,13 +1,31 @@
 // The `live` runtime: hosts actors of one process in wall-clock-driven emulated time, exchanging messages over a Transport.
-import { LatencyHistogram, packetsIn, SplitnetError } from '@splitnet/model';
+import { LatencyHistogram, packetsIn, releaseBatch, SplitnetError } from '@splitnet/model';
 import type { Actor, ActorRef, ActorReport, Effects, HistogramJson, Message, Nanos } from '@splitnet/model';
-import { encodeEnvelope, EnvelopeDecoder, PROTOCOL_VERSION, Subjects } from '@splitnet/transport';
+import { encodeEnvelopeBody, encodeFrameHeader, EnvelopeDecoder, Subjects } from '@splitnet/transport';
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
 import { EventQueue } from './event-queue.js';
 
 /** Internal event tags (actors' own timer tags are ≥ 0). */
 const TAG_START = -1;
 const TAG_RECONNECT = -2;
+
+/**
+ * A frame is flushed early once it holds this many bytes (NATS refuses payloads over its
+ * max_payload, 1 MiB by default; PERF.md measured messages beyond ~16 KiB as no faster).
+ */
+const MAX_FRAME_BYTES = 32 * 1024;
+
+/** One sender→receiver link to a remote actor: its sequence, and what this pump has sent on it (published as one frame). */
+interface Outbox {
+  readonly subject: string;
+  /** The frame header (run, sender), encoded once. */
+  readonly header: Uint8Array;
+  /** Envelope bodies waiting for the end of the pump. */
+  readonly parts: Uint8Array[];
+  bytes: number;
+  /** Last sequence number used on the link. */
+  seq: number;
+}
 
 /** Wall time in milliseconds (fractions allowed) on a clock shared by every process of a run. */
 export interface WallClock {
@@ -50,6 +68,11 @@ export interface HostFinal {
   /** How far behind emulated time events were processed (emulated ns). */
   readonly processingLag: HistogramJson;
   readonly eventsProcessed: number;
+  /** Pumps run (each processes the events due, then publishes what they sent). */
+  readonly pumps: number;
+  /** Frames (NATS messages) published and the envelopes they carried: their ratio is the batching the load produced. */
+  readonly framesSent: number;
+  readonly envelopesSent: number;
 }
 
 /**
@@ -65,7 +88,10 @@ export class LiveHost {
   private readonly decoders = new Map<ActorRef, EnvelopeDecoder>();
   private readonly effects = new Map<ActorRef, Effects>();
   private readonly actors = new Map<ActorRef, Actor>();
-  private readonly linkSeq = new Map<string, number>();
+  /** Per local sender ref, per receiver ref: the link's outbox (created on first use). */
+  private readonly outboxes: (Outbox | undefined)[][] = [];
+  /** Outboxes holding bodies not yet published. */
+  private readonly dirty: Outbox[] = [];
   private readonly subs: Subscription[] = [];
   private readonly sentTo: Record<string, number> = {};
   private readonly receivedFrom: Record<string, number> = {};
@@ -80,6 +106,9 @@ export class LiveHost {
   private finished = false;
   private resolveDone: (() => void) | null = null;
   eventsProcessed = 0;
+  private pumps = 0;
+  private framesSent = 0;
+  private envelopesSent = 0;
   /** Resolves when emulated time reaches the duration. */
   readonly done: Promise<void>;
 
@@ -129,8 +158,17 @@ export class LiveHost {
     return ((this.o.clock.nowMs() - this.epochMs) * 1e6) / this.o.tdf;
   }
 
+  private outbox(links: (Outbox | undefined)[], fromId: string, to: ActorRef, toId: string): Outbox {
+    const header = encodeFrameHeader(this.o.runId, fromId);
+    const box: Outbox = { subject: this.subjects.inbox(toId), header, parts: [], bytes: header.byteLength, seq: 0 };
+    links[to] = box;
+    return box;
+  }
+
   private makeEffects(from: ActorRef): Effects {
     const fromId = this.o.actorIds[from] as string;
+    const links: (Outbox | undefined)[] = [];
+    this.outboxes[from] = links;
     return {
       send: (to: ActorRef, msg: Message, at: Nanos) => {
         const toId = this.o.actorIds[to];
@@ -142,12 +180,16 @@ export class LiveHost {
           this.schedule();
           return;
         }
-        const key = `${fromId}>${toId}`;
-        const seq = (this.linkSeq.get(key) ?? 0) + 1;
-        this.linkSeq.set(key, seq);
+        const box = links[to] ?? this.outbox(links, fromId, to, toId);
         this.sentTo[toId] = (this.sentTo[toId] ?? 0) + packetsIn(msg);
-        const bytes = encodeEnvelope({ v: PROTOCOL_VERSION, run: this.o.runId, from: fromId, seq, t: this.now, at: due, m: msg });
-        this.o.transport.publish(this.subjects.inbox(toId), bytes);
+        const body = encodeEnvelopeBody(++box.seq, this.now, due, msg);
+        // The packets were copied into the envelope: the batch goes back to this process's pool, as the
+        // receiver would have released it after copying them out in one process.
+        if ('batch' in msg) releaseBatch(msg.batch);
+        if (box.bytes + body.byteLength > MAX_FRAME_BYTES && box.parts.length > 0) this.publish(box);
+        if (box.parts.length === 0) this.dirty.push(box);
+        box.parts.push(body);
+        box.bytes += body.byteLength;
       },
       timer: (at: Nanos, tag: number) => {
         this.queue.push(at, from, null, tag);
@@ -157,15 +199,49 @@ export class LiveHost {
     };
   }
 
-  private onData(data: Uint8Array, to: ActorRef): void {
-    const env = (this.decoders.get(to) as EnvelopeDecoder).decode(data);
-    if (env === null) return; // counted by the decoder
-    this.receivedFrom[env.from] = (this.receivedFrom[env.from] ?? 0) + packetsIn(env.m);
-    if (this.epochMs !== Infinity && env.at >= this.o.measureFrom) {
-      const late = this.emulatedNow() - env.at;
-      this.inputLateness.record(late > 0 ? late : 0);
+  /**
+   * Publish what the last pump sent, one frame per receiving actor. Batching per pump is what lets
+   * live mode keep up: a busy host's pumps cover more emulated time each, so its frames grow with
+   * the load and the per-message cost of the bus (publish, route, deliver, parse) is shared by
+   * more envelopes. Each envelope keeps its own due time and sequence number, so receivers see
+   * exactly the messages, in the order, that unbatched sending would have given them.
+   */
+  private flush(): void {
+    const dirty = this.dirty;
+    for (let i = 0; i < dirty.length; i++) this.publish(dirty[i] as Outbox);
+    dirty.length = 0;
+  }
+
+  private publish(box: Outbox): void {
+    const parts = box.parts;
+    if (parts.length === 0) return;
+    const frame = Buffer.allocUnsafe(box.bytes);
+    frame.set(box.header, 0);
+    let at = box.header.byteLength;
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i] as Uint8Array;
+      frame.set(p, at);
+      at += p.byteLength;
     }
-    this.queue.push(env.at, to, env.m, 0);
+    this.framesSent++;
+    this.envelopesSent += parts.length;
+    parts.length = 0;
+    box.bytes = box.header.byteLength;
+    this.o.transport.publish(box.subject, frame);
+  }
+
+  private onData(data: Uint8Array, to: ActorRef): void {
+    const envs = (this.decoders.get(to) as EnvelopeDecoder).decodeFrame(data); // rejects are counted by the decoder
+    if (envs.length === 0) return;
+    const late0 = this.epochMs !== Infinity ? this.emulatedNow() : -Infinity;
+    for (const env of envs) {
+      this.receivedFrom[env.from] = (this.receivedFrom[env.from] ?? 0) + packetsIn(env.m);
+      if (late0 !== -Infinity && env.at >= this.o.measureFrom) {
+        const late = late0 - env.at;
+        this.inputLateness.record(late > 0 ? late : 0);
+      }
+      this.queue.push(env.at, to, env.m, 0);
+    }
     this.schedule();
   }
 
@@ -200,6 +276,7 @@ export class LiveHost {
     this.immediate = null;
     this.timer = null;
     if (this.finished) return;
+    this.pumps++;
     const emuNow = this.emulatedNow();
     const q = this.queue;
     let budget = 512;
@@ -213,6 +290,7 @@ export class LiveHost {
       }
       if (t >= this.o.duration) {
         if (emuNow >= this.o.duration) {
+          this.flush();
           this.finish();
           return;
         }
@@ -235,6 +313,7 @@ export class LiveHost {
       else if (tag === TAG_RECONNECT) actor.reconnect?.(this.now, fx);
       else actor.timer(tag, this.now, fx);
     }
+    this.flush();
     this.schedule();
   };
 
@@ -278,11 +357,15 @@ export class LiveHost {
       inputLateness: this.inputLateness.toJSON(),
       processingLag: this.processingLag.toJSON(),
       eventsProcessed: this.eventsProcessed,
+      pumps: this.pumps,
+      framesSent: this.framesSent,
+      envelopesSent: this.envelopesSent,
     };
   }
 
   /** Stop timers and unsubscribe (the transport itself is the caller's to drain). */
   close(): void {
+    this.flush();
     this.finished = true;
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.immediate !== null) clearImmediate(this.immediate);

@@ -38,6 +38,8 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
   });
   const subjects = new Subjects(o.runId);
   const name = o.ids.join('+');
+  /** This process's CPU time when the run started (the final log line reports what the run used). */
+  let cpuAtStart: NodeJS.CpuUsage | undefined;
   const host = new LiveHost({
     runId: o.runId,
     transport: o.transport,
@@ -65,6 +67,7 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
       started = true;
       const rejoin = (o.incarnation ?? 0) > 0;
       o.logger.info(rejoin ? 'rejoin' : 'start', { epochMs: m.epochMs, incarnation: o.incarnation ?? 0 });
+      cpuAtStart = process.cpuUsage();
       host.start(m.epochMs, rejoin);
     } else if (m?.kind === 'restarted') {
       if (m.id !== name) for (const id of m.id.split('+')) host.forgetSender(id);
@@ -100,6 +103,10 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     await o.transport.flush();
     o.logger.info('final report sent', {
       events: final.eventsProcessed,
+      pumps: final.pumps,
+      framesSent: final.framesSent,
+      envelopesSent: final.envelopesSent,
+      cpuMs: cpuAtStart === undefined ? null : Math.round(((u) => u.user + u.system)(process.cpuUsage(cpuAtStart)) / 1000),
       pending: final.pendingPackets,
       lagP50Us: Math.round(lagUs(final.processingLag, 50)),
       lagMaxUs: Math.round(final.processingLag.max / 1000),
