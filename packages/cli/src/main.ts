@@ -12,7 +12,6 @@ import { loadScenarioFile, formatResolvedYaml, parseDuration } from '@splitnet/s
 import { isValidRunId, newRunId } from '@splitnet/transport';
 import { formatRssLookup, rssLookup } from './rss-command.js';
 import { actorCommand, runLiveCommand } from './live-commands.js';
-import { cleanupAll } from '@splitnet/docker';
 import type { RunResult } from '@splitnet/controller';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -271,6 +270,8 @@ function buildProgram(): Command {
     .description('Remove every container and network a splitnet docker placement left on a Docker engine (found by label)')
     .option('--docker-host <url>', 'the Docker engine (default the local one)')
     .action(async (o: { dockerHost?: string }) => {
+      // Loaded on demand: dockerode is heavy, and most commands (and every actor process) never need it.
+      const { cleanupAll } = await import('@splitnet/docker');
       const n = await cleanupAll(o.dockerHost);
       process.stdout.write(`splitnet: removed ${n} container(s)/network(s) labelled splitnet.managed\n`);
     });
