@@ -12,7 +12,7 @@
 // per emulated second and per wall second, never a rate scaled up by the TDF.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,19 +24,23 @@ const TARGET_PPS = 1_000_000;
 const TARGET_RAW_FRACTION = 0.5;
 /** PERF.md's raw pipeline baseline (another run, columnar, N = 64): for orientation only. */
 const PERF_RAW_N64 = 3_280_000;
-/** The issue's scenario offers 10 GbE of 1518-byte frames: this many packets per emulated second at most. */
-const LINE_RATE_PPS = 10e9 / ((1518 + 20) * 8);
+/**
+ * The offered load: 1518-byte frames at 15 Gbit/s on a 40 GbE link, i.e. this many packets per
+ * emulated second — above the 1 M target (10 GbE line rate at this size is only 0.81 M).
+ */
+const OFFERED_GBPS = 15;
+const OFFERED_PPS = (OFFERED_GBPS * 1e9) / ((1518 + 20) * 8);
 /** A suggested TDF is tried only if its run would take at most this long (the bench must stay short). */
 const MAX_SUGGESTED_RUN_SECONDS = 30;
 
 const cliMain = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', import.meta.url));
 
-/** The issue's benchmark scenario (as sim-bench's): 1 VM, 4 queues, 4 workers, 10 GbE, 1518-byte frames. */
+/** The issue's benchmark scenario: 1 VM, 4 queues, 4 workers, 1518-byte frames, offered above 1 M packets/s. */
 const scenarioYaml = (durationMs: number, warmupMs: number): string => `name: bench-1vm-4q-4w
 duration: ${durationMs}ms
 warmup: ${warmupMs}ms
-topology: { link: 10Gbps, vms: { count: 1, queues: 4 }, workers: 4, vrss: per-flow }
-traffic: [ { flows: 64, rate: 10Gbps, size: 1518 } ]
+topology: { link: 40Gbps, vms: { count: 1, queues: 4 }, workers: 4, vrss: per-flow }
+traffic: [ { flows: 64, rate: ${OFFERED_GBPS}Gbps, size: 1518 } ]
 `;
 
 /** The parts of the CLI's `--json` summary this bench reads. */
@@ -53,9 +57,42 @@ interface LiveSummary {
   };
 }
 
+/** What the actor processes' final log lines say about the run: CPU used, and the bus batching. */
+interface ProcessTotals {
+  readonly processes: number;
+  readonly cpuMs: number;
+  readonly frames: number;
+  readonly envelopes: number;
+}
+
+function processTotals(outDir: string): ProcessTotals {
+  let processes = 0;
+  let cpuMs = 0;
+  let frames = 0;
+  let envelopes = 0;
+  let logs: string[] = [];
+  try {
+    logs = readdirSync(join(outDir, 'logs')).filter((f) => f.endsWith('.log') && f !== 'controller.log' && f !== 'nats-server.log');
+  } catch {
+    return { processes, cpuMs, frames, envelopes };
+  }
+  for (const f of logs) {
+    for (const line of readFileSync(join(outDir, 'logs', f), 'utf8').split('\n')) {
+      if (!line.includes('"final report sent"')) continue;
+      const j = JSON.parse(line) as { cpuMs?: number | null; framesSent?: number; envelopesSent?: number };
+      processes++;
+      cpuMs += j.cpuMs ?? 0;
+      frames += j.framesSent ?? 0;
+      envelopes += j.envelopesSent ?? 0;
+    }
+  }
+  return { processes, cpuMs, frames, envelopes };
+}
+
 interface LiveRun {
   readonly tdf: number;
   readonly summary: LiveSummary;
+  readonly totals: ProcessTotals;
   /** The run proper, as the CLI measured it (environment.json: NATS server start to results). */
   readonly runWallSeconds: number;
   /** The CLI had not exited EXIT_GRACE_MS after printing its summary and was sent SIGTERM. */
@@ -128,6 +165,7 @@ function runLive(scenarioFile: string, tdf: number, outDir: string, timeoutSecon
       resolve({
         tdf,
         summary,
+        totals: processTotals(outDir),
         runWallSeconds,
         lingerKilled: killedAfterSummary,
       });
@@ -154,6 +192,13 @@ function describeRun(r: LiveRun): string[] {
       `${s.accounting.delivered.toLocaleString('en-US')} of ${s.accounting.emitted.toLocaleString('en-US')} emitted delivered in ${r.runWallSeconds.toFixed(1)} s wall ` +
       `= ${(wallRate(r) / 1e3).toFixed(1)} k packets per wall second${s.accounting.balanced ? '' : '; ACCOUNTING UNBALANCED'}`,
   ];
+  const p = r.totals;
+  if (p.processes > 0) {
+    lines.push(
+      `           actor processes used ${(p.cpuMs / 1e3).toFixed(1)} s of CPU (${((p.cpuMs * 1e3) / Math.max(1, s.accounting.emitted)).toFixed(1)} µs per emitted packet, all ${p.processes} processes); ` +
+        `${p.envelopes.toLocaleString('en-US')} envelopes in ${p.frames.toLocaleString('en-US')} NATS messages (${(p.envelopes / Math.max(1, p.frames)).toFixed(1)} per message)`,
+    );
+  }
   return lines;
 }
 
@@ -199,7 +244,7 @@ async function main(): Promise<number> {
   try {
     const scenarioFile = join(work, 'bench-1vm-4q-4w.yaml');
     writeFileSync(scenarioFile, scenarioYaml(durationMs, warmupMs));
-    console.log(`live: 1 VM × 4 queues, 4 vRSS workers, 10 GbE, 1518-byte frames (offered ${M(LINE_RATE_PPS)} packets/s), ${durationMs} ms emulated, warm-up ${warmupMs} ms, one process per actor:`);
+    console.log(`live: 1 VM × 4 queues, 4 vRSS workers, 40 GbE, 1518-byte frames at ${OFFERED_GBPS} Gbit/s (offered ${M(OFFERED_PPS)} packets/s), ${durationMs} ms emulated, warm-up ${warmupMs} ms, one process per actor:`);
     const attempt = async (tdf: number): Promise<LiveRun> => {
       const r = await runLive(scenarioFile, tdf, join(work, `tdf-${tdf}`), (durationMs / 1e3) * tdf + 120);
       runs.push(r);
@@ -253,7 +298,6 @@ async function main(): Promise<number> {
   if (lingered.length > 0) {
     console.log(`  note: the CLI had not exited ${EXIT_GRACE_MS / 1e3} s after printing its summary in ${lingered.length} of ${runs.length} runs; ended with SIGTERM (not counted in any figure)`);
   }
-  console.log(`  note: this scenario offers line rate, ${M(LINE_RATE_PPS)} packets/s, so its emulated rate cannot reach ${M(TARGET_PPS)}/s even when valid`);
   return 0;
 }
 
