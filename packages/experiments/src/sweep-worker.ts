@@ -24,11 +24,14 @@ port.on('message', (m: ToWorker) => {
     const t0 = process.hrtime.bigint();
     const result = runSim(scenario, { onProgress: (done, total) => post({ kind: 'progress', run: spec.run, done, total }) });
     const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    // The same fields, in the same order, as `splitnet run` writes, plus where in the sweep the run is.
+    const { command, ...host } = m.environment;
     const environment = {
-      ...m.environment,
+      ...host,
       runtime: scenario.runtime,
       seed: scenario.seed,
       scenarioFile: scenario.source,
+      command,
       sweep: { file: spec.file, run: spec.run, point: spec.point, rep: spec.rep },
       startedAt: started.toISOString(),
       wallSeconds: Number(wallSeconds.toFixed(3)),

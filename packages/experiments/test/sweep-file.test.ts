@@ -157,3 +157,13 @@ test('sweep file - missing or unreadable base, and structural mistakes', (t) => 
     'sweep.yaml:7:17: axes[0].zip[1].values: expected 2 values, as many as the first axis of this zip (topology.workers), found 1',
   );
 });
+
+test('sweep file - appending values to the first axis or adding repetitions keeps every existing run; other axis changes renumber', (t) => {
+  const plan = (workers: string, rates: string, reps: number) =>
+    planSweep(parseSweepText(`base: base.yaml\nrepetitions: ${reps}\naxes:\n  - path: topology.workers\n    values: ${workers}\n  - path: traffic.0.rate\n    values: ${rates}\n`, sweepPath()));
+  const before = plan('[1, 2]', '[1Gbps, 2Gbps]', 2);
+  const same = (after: ReturnType<typeof plan>) => before.runs.every((r) => JSON.stringify(after.resolved.get(r.run)) === JSON.stringify(before.resolved.get(r.run)));
+  t.true(same(plan('[1, 2, 3]', '[1Gbps, 2Gbps]', 2)));
+  t.true(same(plan('[1, 2]', '[1Gbps, 2Gbps]', 3)));
+  t.false(same(plan('[1, 2]', '[1Gbps, 2Gbps, 3Gbps]', 2)));
+});
