@@ -3,7 +3,7 @@ export { loadSweepFile, parseSweepText, expandRange, MAX_AXIS_VALUES, MAX_REPETI
 export type { AxisGroup, LocatedValue, SweepAxis, SweepBase, SweepDefinition } from './sweep-file.js';
 export { compileRun, expandPoints, planSweep, runId, runSeed, sweepJson } from './plan.js';
 export type { RunSpec, SweepPlan, SweepPoint } from './plan.js';
-export { checkResume, runSweep, PARTIAL_SUFFIX } from './run-sweep.js';
+export { checkResume, runSweep, LOCK_FILE, PARTIAL_SUFFIX } from './run-sweep.js';
 export type { RunSweepOptions, SweepEvent, SweepOutcome } from './run-sweep.js';
 export { buildTable, flattenSummary, tableCsv, tableJson } from './table.js';
 export type { SweepTable } from './table.js';

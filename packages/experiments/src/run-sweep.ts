@@ -10,6 +10,8 @@ import { buildTable, tableCsv, tableJson } from './table.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 export const PARTIAL_SUFFIX = '.partial';
+/** Held by the sweep running in a directory (its pid). */
+export const LOCK_FILE = 'sweep.lock';
 /** Fixed cost of a run (start-up, JIT, writing files) in frame-equivalents, so tiny runs still weigh something in the ETA. */
 const RUN_OVERHEAD_FRAMES = 20_000;
 
@@ -99,8 +101,61 @@ export function checkResume(plan: SweepPlan, out: string): Set<string> {
   return finished;
 }
 
+/** The files a sweep directory may hold; anything else means --out names some other directory. */
+const SWEEP_ENTRIES = new Set(['sweep.json', 'table.csv', 'table.json', 'runs', LOCK_FILE, 'sweep.json.tmp', 'table.csv.tmp', 'table.json.tmp']);
+
+/**
+ * Take `<out>/sweep.lock` (holding this process's pid) so that two sweeps never write the same
+ * directory; a lock left by a process that no longer exists (killed outright) is taken over.
+ * Returns the release function.
+ */
+function lockSweepDir(out: string): () => void {
+  const file = join(out, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw new SplitnetError('E_USAGE', `${out} is in use by another sweep (process ${pid}); wait for it, or stop it first`);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new SplitnetError('E_USAGE', `${out}: cannot take ${LOCK_FILE}`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as { code?: unknown }).code === 'EPERM';
+  }
+}
+
 /** Run every run the output directory does not hold yet, then write the table. */
 export async function runSweep(plan: SweepPlan, opts: RunSweepOptions): Promise<SweepOutcome> {
+  const out = opts.out;
+  if (existsSync(out)) {
+    const stranger = readdirSync(out).find((n) => !SWEEP_ENTRIES.has(n));
+    if (stranger !== undefined && !existsSync(join(out, 'sweep.json'))) {
+      throw new SplitnetError('E_USAGE', `--out ${out}: the directory exists and is not a sweep's (it holds ${stranger} and no sweep.json); give a new or a sweep directory`);
+    }
+  }
+  mkdirSync(out, { recursive: true });
+  const unlock = lockSweepDir(out);
+  try {
+    return await runLocked(plan, opts);
+  } finally {
+    unlock();
+  }
+}
+
+async function runLocked(plan: SweepPlan, opts: RunSweepOptions): Promise<SweepOutcome> {
   const out = opts.out;
   const runsDir = join(out, 'runs');
   const finishedBefore = checkResume(plan, out);
