@@ -1,10 +1,11 @@
 // Sweep files: axes, ranges, zip groups, derived seeds, and located errors for every kind of mistake.
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SplitnetError } from '@splitnet/model';
-import { expandPoints, parseSweepText, planSweep, runSeed } from '../src/index.js';
+import { expandPoints, loadSweepFile, parseSweepText, planSweep, runSeed } from '../src/index.js';
 
 const BASE = `name: small
 duration: 4ms
@@ -166,4 +167,15 @@ test('sweep file - appending values to the first axis or adding repetitions keep
   t.true(same(plan('[1, 2, 3]', '[1Gbps, 2Gbps]', 2)));
   t.true(same(plan('[1, 2]', '[1Gbps, 2Gbps]', 3)));
   t.false(same(plan('[1, 2]', '[1Gbps, 2Gbps, 3Gbps]', 2)));
+});
+
+test('sweep file - every sweep of experiments/paper/ plans (every point compiles)', (t) => {
+  const paper = fileURLToPath(new URL('../../../../experiments/paper/', import.meta.url));
+  const files = readdirSync(paper).filter((f) => f.endsWith('.yaml'));
+  t.true(files.length >= 7, files.join(' '));
+  for (const f of files) {
+    const plan = planSweep(loadSweepFile(join(paper, f)));
+    t.true(plan.runs.length > 1, f);
+    t.is(plan.definition.name, f.replace(/\.yaml$/, ''), `${f}: the sweep is named like its file`);
+  }
 });
