@@ -187,3 +187,13 @@ test.serial('sweep - bad axis path, bad value and missing base: located one-line
   }
   t.is(splitnet(['sweep', 'nowhere.yaml'], tmpdir()).stderr, 'splitnet: error: nowhere.yaml: no such file\n');
 });
+
+test.serial('sweep - --dry-run lists every point and runs nothing', (t) => {
+  const dir = sweepDir();
+  const r = splitnet(['sweep', 'sweep.yaml', '--out', 'out', '--dry-run'], dir);
+  t.is(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  t.is(lines[0], 'sweep acceptance: 4 points × 2 repetitions = 8 runs, base seed 1, every point compiled');
+  t.is(lines[5], 'p003  topology.workers=2  coalescing.frontend={"policy":"static","usecs":50,"frames":32}');
+  t.false(existsSync(join(dir, 'out')));
+});

@@ -234,6 +234,7 @@ function buildProgram(): Command {
     .argument('<sweep>', 'sweep YAML file (see docs/sweeps.md and experiments/paper/)')
     .option('--out <dir>', 'output directory; running again with the same one resumes (default: results/sweeps/<name>)')
     .option('--jobs <n>', 'runs at once (default: the number of cores)')
+    .option('--dry-run', 'check the sweep (every point compiled) and list its points; run nothing')
     .option('--json', 'print the outcome as JSON on stdout (no progress)')
     .option('-q, --quiet', 'no progress, only the results line')
     .addHelpText('after', '\nExample:\n  splitnet sweep experiments/paper/coalescing-placement.yaml --out results/paper/coalescing-placement\n\nExit codes: 0 complete, 1 a run broke the accounting invariant, 2 bad input, 130 interrupted (run the same command again to resume).')

@@ -2,10 +2,11 @@
 import { cpus, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { SplitnetError } from '@splitnet/model';
-import { loadSweepFile, planSweep, runSweep, type SweepEvent } from '@splitnet/experiments';
+import { loadSweepFile, planSweep, runSweep, sweepJson, type SweepEvent, type SweepPlan } from '@splitnet/experiments';
 
 export interface SweepFlags {
   out?: string;
+  dryRun?: boolean;
   jobs?: string;
   json?: boolean;
   quiet?: boolean;
@@ -69,12 +70,28 @@ function progressDisplay(mode: 'bar' | 'lines' | 'none', name: string): (e: Swee
   };
 }
 
+/** `--dry-run`: what the sweep would run, one line per point. */
+function formatPlan(plan: SweepPlan, out: string): string {
+  const def = plan.definition;
+  const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  const lines = [
+    `sweep ${def.name}: ${plan.points.length} points × ${def.repetitions} repetitions = ${plan.runs.length} runs, base seed ${plan.baseSeed}, every point compiled`,
+    `out   ${out}`,
+    ...plan.points.map((p) => `p${String(p.point).padStart(3, '0')}  ${p.values.map((v) => `${v.path}=${show(v.value)}`).join('  ')}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
 /** Exit code: 0 complete, 1 a run broke the accounting invariant, 130 interrupted (2 for bad input comes from the caller). */
 export async function sweepCommand(file: string, flags: SweepFlags, host: SweepHost): Promise<number> {
   const jobs = parseJobs(flags.jobs);
   const def = loadSweepFile(file);
   const plan = planSweep(def);
   const out = flags.out ?? join('results', 'sweeps', def.name);
+  if (flags.dryRun) {
+    process.stdout.write(flags.json ? JSON.stringify({ out, sweep: sweepJson(plan), points: plan.points }, null, 2) + '\n' : formatPlan(plan, out));
+    return 0;
+  }
   const mode = flags.quiet || flags.json ? 'none' : process.stderr.isTTY === true ? 'bar' : 'lines';
   const show = progressDisplay(mode, def.name);
   const cpu = cpus()[0];
