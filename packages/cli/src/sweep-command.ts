@@ -55,7 +55,8 @@ function progressDisplay(mode: 'bar' | 'lines' | 'none', name: string): (e: Swee
       finished = e.skipped;
       total = e.total;
       const resumed = e.skipped > 0 ? `, ${e.skipped} already finished` : '';
-      process.stderr.write(`splitnet: sweep ${name}: ${e.total} runs${resumed}; running ${e.toRun} on ${e.jobs} worker${e.jobs === 1 ? '' : 's'}\n`);
+      const plan = e.toRun === 0 ? 'nothing left to run' : `running ${e.toRun} on ${e.jobs} worker${e.jobs === 1 ? '' : 's'}`;
+      process.stderr.write(`splitnet: sweep ${name}: ${e.total} runs${resumed}; ${plan}\n`);
       if (mode === 'bar' && e.toRun > 0) draw(true);
     } else if (e.kind === 'progress') {
       lastFraction = e.fraction;
