@@ -12,6 +12,7 @@ import { loadScenarioFile, formatResolvedYaml, parseDuration } from '@splitnet/s
 import { isValidRunId, newRunId } from '@splitnet/transport';
 import { formatRssLookup, rssLookup } from './rss-command.js';
 import { actorCommand, runLiveCommand } from './live-commands.js';
+import { sweepCommand, type SweepFlags } from './sweep-command.js';
 import type { RunResult } from '@splitnet/controller';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -224,6 +225,20 @@ function buildProgram(): Command {
     )
     .action(async (file: string, flags: RunFlags) => {
       process.exitCode = await runCommand(file, flags);
+    });
+
+  program
+    .command('sweep')
+    .description('Run a scenario over parameter axes and repetitions in sim on every core; resumable; writes a table of every run')
+    .argument('<sweep>', 'sweep YAML file (see docs/sweeps.md and experiments/paper/)')
+    .option('--out <dir>', 'output directory; running again with the same one resumes (default: results/sweeps/<name>)')
+    .option('--jobs <n>', 'runs at once (default: the number of cores)')
+    .option('--dry-run', 'check the sweep (every point compiled) and list its points; run nothing')
+    .option('--json', 'print the outcome as JSON on stdout (no progress)')
+    .option('-q, --quiet', 'no progress, only the results line')
+    .addHelpText('after', '\nExample:\n  splitnet sweep experiments/paper/coalescing-placement.yaml --out results/paper/coalescing-placement\n\nExit codes: 0 complete, 1 a run broke the accounting invariant, 2 bad input, 130 interrupted (run the same command again to resume).')
+    .action(async (file: string, flags: SweepFlags) => {
+      process.exitCode = await sweepCommand(file, flags, { splitnet: version(), gitRevision: gitRevision() });
     });
 
   program

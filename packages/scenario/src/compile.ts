@@ -4,9 +4,9 @@ import { basename, dirname, extname } from 'node:path';
 import { SplitnetError, type Nanos } from '@splitnet/model';
 import { stringify } from 'yaml';
 import { readCosts, resolveProfileMap } from './cost-profile.js';
-import { Field, readDuration, readEnum, readInt, readMap, readString } from './field.js';
+import { Field, isPlainMap, readDuration, readEnum, readInt, readMap, readString } from './field.js';
 import { buildFlowTable } from './flow-table.js';
-import { formatPath, listWords, ScenarioIssue } from './issue.js';
+import { formatPath, listWords, ScenarioIssue, type Path } from './issue.js';
 import { readLive } from './live.js';
 import { applyOverrides, overrideAt, parseOverride, type Override, type OverrideOwnership } from './overrides.js';
 import { readCoalescing } from './coalescing.js';
@@ -23,6 +23,25 @@ export interface CompileOptions {
   readonly seed?: number;
   /** `--duration`: replaces the scenario's duration (warm-up and sample interval defaults follow it). */
   readonly duration?: string;
+  /**
+   * Values set by a tool rather than typed as `--set` (a sweep's axes), applied after `overrides`:
+   * a problem in one is reported against its `label` (e.g. `sweep.yaml:12:9`).
+   */
+  readonly values?: readonly ScenarioValue[];
+  /**
+   * The scenario is the node at this path of the document rather than the whole document (a
+   * sweep file's inline `base:`); locations still point into the whole text.
+   */
+  readonly within?: Path;
+}
+
+/** One value a tool sets in a scenario: `path` as `--set` writes it (`traffic.0.rate`). */
+export interface ScenarioValue {
+  readonly label: string;
+  /** Names it instead of `label` when a key on its path is unknown (where the path was written). */
+  readonly pathLabel?: string;
+  readonly path: Path;
+  readonly value: unknown;
 }
 
 export const SCENARIO_KEYS = [
@@ -68,7 +87,8 @@ export function loadScenarioFile(path: string, opts: CompileOptions = {}): Compi
  */
 export function compileScenarioText(text: string, source: string, opts: CompileOptions = {}): CompiledScenario {
   const overrides = optionOverrides(opts);
-  const yaml = parseYamlSource(text, source);
+  const whole = parseYamlSource(text, source);
+  const yaml = opts.within === undefined ? whole : subSource(whole, opts.within);
   const { value, owned } = applyOverrides(yaml.value, overrides);
   try {
     return compileValue(value, source);
@@ -77,9 +97,17 @@ export function compileScenarioText(text: string, source: string, opts: CompileO
   }
 }
 
-/** `--set`, `--seed` and `--duration` as overrides, in that order so that the dedicated flags win. */
+/** The node at `at` of a parsed document, seen as a document of its own. */
+function subSource(whole: YamlSource, at: Path): YamlSource {
+  let value: unknown = whole.value;
+  for (const segment of at) value = isPlainMap(value) || Array.isArray(value) ? (value as Record<string, unknown>)[segment] : undefined;
+  return { name: whole.name, value, locate: (path, atKey) => whole.locate([...at, ...path], atKey) };
+}
+
+/** `--set`, tool-set values, `--seed` and `--duration` as overrides, in that order so that the dedicated flags win. */
 function optionOverrides(opts: CompileOptions): Override[] {
   const out = (opts.overrides ?? []).map(parseOverride);
+  for (const v of opts.values ?? []) out.push({ label: v.label, path: v.path, value: v.value, ...(v.pathLabel !== undefined ? { pathLabel: v.pathLabel } : {}) });
   if (opts.seed !== undefined) out.push({ label: `--seed ${opts.seed}`, path: ['seed'], value: opts.seed });
   if (opts.duration !== undefined) out.push({ label: `--duration ${opts.duration}`, path: ['duration'], value: opts.duration });
   return out;
@@ -91,7 +119,7 @@ function locate(err: unknown, yaml: YamlSource, overrides: readonly OverrideOwne
   const override = overrideAt(err.path, overrides);
   let where: string;
   if (override !== undefined) {
-    where = override.label;
+    where = err.atKey && override.pathLabel !== undefined ? override.pathLabel : override.label;
   } else {
     const { line, col } = yaml.locate(err.path, err.atKey);
     where = `${yaml.name}:${line}:${col}`;

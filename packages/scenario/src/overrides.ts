@@ -7,6 +7,8 @@ import { parseYamlValue } from './yaml-source.js';
 export interface Override {
   /** How messages name it: `--set topology.workers=2`. */
   readonly label: string;
+  /** How messages name it when a key on its path is wrong (unknown): a sweep points at the path it wrote, not the value. */
+  readonly pathLabel?: string;
   readonly path: Path;
   readonly value: unknown;
 }
@@ -21,16 +23,22 @@ export function parseOverride(text: string): Override {
   const label = `--set ${text}`;
   const eq = text.indexOf('=');
   if (eq <= 0) throw new SplitnetError('E_USAGE', `${label}: expected path=value, e.g. --set topology.workers=2`);
-  const pathText = text.slice(0, eq).trim();
-  const path: PathSegment[] = [];
-  for (const raw of pathText.replace(/\[(\d+)\]/g, '.$1').split('.')) {
-    if (/^\d+$/.test(raw)) path.push(Number(raw));
-    else if (SEGMENT.test(raw)) path.push(raw);
-    else throw new SplitnetError('E_USAGE', `${label}: expected a dotted path such as topology.vms.count or traffic.0.rate before "="`);
-  }
+  const path = parseScenarioPath(text.slice(0, eq));
+  if (path === undefined) throw new SplitnetError('E_USAGE', `${label}: expected a dotted path such as topology.vms.count or traffic.0.rate before "="`);
   const parsed = parseYamlValue(text.slice(eq + 1));
   if ('problem' in parsed) throw new SplitnetError('E_USAGE', `${label}: the value is not valid YAML: ${parsed.problem}`);
   return { label, path, value: parsed.value };
+}
+
+/** `traffic.0.rate` or `traffic[0].rate` → ['traffic', 0, 'rate']; undefined if it is not such a path. */
+export function parseScenarioPath(text: string): Path | undefined {
+  const path: PathSegment[] = [];
+  for (const raw of text.trim().replace(/\[(\d+)\]/g, '.$1').split('.')) {
+    if (/^\d+$/.test(raw)) path.push(Number(raw));
+    else if (SEGMENT.test(raw)) path.push(raw);
+    else return undefined;
+  }
+  return path;
 }
 
 /** The part of the scenario an override wrote: problems found inside it are reported as the override's. */

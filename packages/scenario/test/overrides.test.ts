@@ -110,3 +110,21 @@ test('overrides - paths that cannot be followed are usage errors', (t) => {
     '--set traffic.rate=1Gbps: traffic is a list; index it with a number, e.g. traffic.0.rate',
   );
 });
+
+test('overrides - values set by a tool are named by their label, an unknown key in their path by the path label', (t) => {
+  const value = { label: 'sweep.yaml:9:17', pathLabel: 'sweep.yaml:8:11', path: ['topology', 'workers'], value: 0 };
+  t.is(compile(BASE, { values: [{ ...value, value: 3 }] }).topology.workers, 3);
+  t.is(errorOf(t, BASE, { values: [value] }), 'sweep.yaml:9:17: topology.workers: expected an integer from 1 to 64, found 0');
+  t.is(
+    errorOf(t, BASE, { values: [{ ...value, path: ['topology', 'wrkers'], value: 2 }] }),
+    'sweep.yaml:8:11: topology: unknown key "wrkers" (expected one of: link, nicQueues, nicRingSize, vms, workers, vrss, backlog, rss; did you mean "workers"?)',
+  );
+  // --seed still wins over a tool's value.
+  t.is(compile(BASE, { values: [{ label: 'x', path: ['seed'], value: 5 }], seed: 9 }).seed, 9);
+});
+
+test('overrides - a scenario inside another document (within) is located in that document', (t) => {
+  const text = 'name: outer\nbase:\n  topology:\n    workers: 70\n';
+  t.is(errorOf(t, text, { within: ['base'] }), 's.yaml:4:14: topology.workers: expected an integer from 1 to 64, found 70');
+  t.is(compile('base:\n  topology: { workers: 3, vms: { queues: 3 } }\n', { within: ['base'] }).topology.workers, 3);
+});
