@@ -12,6 +12,7 @@ import { loadScenarioFile, formatResolvedYaml, parseDuration } from '@splitnet/s
 import { isValidRunId, newRunId } from '@splitnet/transport';
 import { formatRssLookup, rssLookup } from './rss-command.js';
 import { actorCommand, runLiveCommand } from './live-commands.js';
+import { reportCommand } from './report-command.js';
 import { cleanupAll } from '@splitnet/docker';
 import type { RunResult } from '@splitnet/controller';
 
@@ -273,6 +274,20 @@ function buildProgram(): Command {
     .action(async (o: { dockerHost?: string }) => {
       const n = await cleanupAll(o.dockerHost);
       process.stdout.write(`splitnet: removed ${n} container(s)/network(s) labelled splitnet.managed\n`);
+    });
+
+  program
+    .command('report')
+    .description('Write a self-contained HTML report (SVG plots, scenario, environment) of a run or a sweep results directory')
+    .argument('<results-dir>', 'a directory written by `splitnet run` (summary.json) or `splitnet sweep` (sweep.json)')
+    .option('--out <file>', 'the HTML file to write (default: <results-dir>/report.html)')
+    .option('--figures <dir>', 'also write every plot as a standalone .svg file into this directory')
+    .option('--error-bars <sd|ci95>', 'sweeps: error bars show the standard deviation across repetitions (sd, default) or the 95% confidence interval of the mean (ci95)')
+    .addHelpText('after', '\nExamples:\n  splitnet run examples/quickstart.yaml --out /tmp/q && splitnet report /tmp/q\n  splitnet report results/my-sweep --figures docs/figures')
+    .action((dir: string, o: { out?: string; figures?: string; errorBars?: string }) => {
+      const r = reportCommand(dir, o);
+      for (const note of r.omitted) process.stderr.write(`splitnet: report: not drawn (no data): ${note}\n`);
+      process.stdout.write(`splitnet: ${r.kind} report with ${r.figures} figure(s): ${r.html}${r.svgFiles.length > 0 ? ` (+ ${r.svgFiles.length} .svg in ${o.figures ?? ''})` : ''}\n`);
     });
 
   program
