@@ -258,7 +258,8 @@ export function lineChart(spec: LineChartSpec): Chart {
     );
   }
   parts.push(yAxis(f, yt, y, spec.yLabel));
-  const xfmt = spec.xTicksAt ? (v: number) => formatValue(v) : tickFormatter(xt);
+  // Swept values are printed as given (1518, not 1,518: a frame size is a label, not a quantity to read off).
+  const xfmt = spec.xTicksAt ? (v: number) => (Number.isInteger(v) && Math.abs(v) < 1e7 ? String(v) : formatValue(v)) : tickFormatter(xt);
   for (const v of xt.values) {
     if (v < xt.lo - 1e-9 || v > xt.hi + 1e-9) continue;
     const xx = x(v);
