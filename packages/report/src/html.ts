@@ -12,6 +12,7 @@ header { padding-top: 32px; padding-bottom: 4px; }
 h1 { font-size: 27px; line-height: 1.25; margin: 0 0 6px; letter-spacing: -0.01em; }
 h1 .kind { color: var(--accent); font-weight: 600; }
 .sub { color: var(--muted); margin: 0; }
+.lead { font-size: 16.5px; margin: 18px 0 0; }
 h2 { font-size: 19px; margin: 40px 0 12px; padding-bottom: 5px; border-bottom: 1px solid var(--rule); }
 h3 { font-size: 16px; margin: 24px 0 8px; }
 p { margin: 8px 0; }

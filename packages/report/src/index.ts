@@ -1,5 +1,5 @@
 // Public API of @splitnet/report: results directory → self-contained HTML report and standalone SVG figures.
-export { buildReport, renderRunReport, renderSweepReport, svgFile } from './report.js';
+export { buildReport, renderRunReport, renderSweepReport, scenarioDescription, svgFile } from './report.js';
 export type { Report, ReportOptions } from './report.js';
 export { loadResults, loadRun, loadSweep, flatten } from './load.js';
 export type { RunData, SweepData, SweepFile, SweepAxis, TableRow, ResultsData, LatencyFile, RunEvent, MetricsRow } from './load.js';

@@ -65,6 +65,21 @@ function runKpis(s: RunData['summary']): Kpi[] {
   return out;
 }
 
+/** The scenario's one-line `description` from the resolved YAML (plain or quoted scalar), if any. */
+export function scenarioDescription(yaml: string | undefined): string | undefined {
+  const m = /^description: (.+)$/m.exec(yaml ?? '');
+  const raw = m?.[1]?.trim();
+  if (raw === undefined || raw === '' || raw === 'null') return undefined;
+  if (raw.startsWith('"')) {
+    try {
+      return String(JSON.parse(raw));
+    } catch {
+      return raw;
+    }
+  }
+  return raw.startsWith("'") && raw.endsWith("'") ? raw.slice(1, -1).replace(/''/g, "'") : raw;
+}
+
 export function renderRunReport(run: RunData): Report {
   const s = run.summary;
   const list = runFigures(run);
@@ -74,7 +89,8 @@ export function renderRunReport(run: RunData): Report {
   const lastT = run.samples[run.samples.length - 1]?.tMs ?? num(s, 'windowMs.1') ?? 0;
   const faults = faultSpans(run.events, lastT);
   const body: string[] = [];
-  body.push(`<section id="summary"><h2>Summary</h2>${kpis(runKpis(s))}`);
+  const description = scenarioDescription(run.scenarioYaml);
+  body.push(`<section id="summary">${description !== undefined ? `<p class="lead">${esc(description)}</p>` : ''}<h2>Summary</h2>${kpis(runKpis(s))}`);
   body.push(
     `<p>Rates and latency cover the measurement window ${esc(window)} of emulated time (after the warm-up); drops and accounting cover the whole run. Hover over a plot for its values.</p></section>`,
   );
@@ -115,7 +131,8 @@ export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Re
   const reps = Math.max(0, ...points.map((p) => p.rows.length));
   const counter = { n: 0 };
   const body: string[] = [];
-  body.push('<section id="summary"><h2>Sweep</h2>');
+  const description = scenarioDescription(data.firstRun?.scenarioYaml);
+  body.push(`<section id="summary">${description !== undefined ? `<p class="lead">Base scenario: ${esc(description)}</p>` : ''}<h2>Sweep</h2>`);
   body.push(
     kpis([
       { label: 'axes', value: String(sw.axes.length) },

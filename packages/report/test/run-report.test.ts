@@ -2,8 +2,8 @@
 import test from 'ava';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildReport, faultSpans, latencyCdf, loadRun } from '../src/index.js';
-import { addFaultEvents, tmp, writeRun } from './fixtures.js';
+import { buildReport, faultSpans, latencyCdf, loadRun, scenarioDescription } from '../src/index.js';
+import { BASE, addFaultEvents, tmp, writeRun } from './fixtures.js';
 
 test('run report - every plot of a run has data, and the page says what produced it', (t) => {
   const dir = tmp();
@@ -90,4 +90,14 @@ test('run report - bad input is a clear error naming the file and line', (t) => 
   writeRun(dir);
   writeFileSync(join(dir, 'metrics.jsonl'), '{"tMs":1}\n{oops\n');
   t.throws(() => buildReport(dir), { message: /metrics\.jsonl:2: not valid JSON/ });
+});
+
+test('run report - the scenario description leads the page, quoted or not', (t) => {
+  t.is(scenarioDescription('name: x\ndescription: plain words, 50us\nseed: 1\n'), 'plain words, 50us');
+  t.is(scenarioDescription('description: "a: quoted \\"one\\""\n'), 'a: quoted "one"');
+  t.is(scenarioDescription("description: 'it''s'\n"), "it's");
+  t.is(scenarioDescription('name: x\n'), undefined);
+  const dir = tmp();
+  writeRun(dir, BASE.replace('name: fixture', 'name: fixture\ndescription: one VM <and> two workers'));
+  t.true(buildReport(dir).html.includes('<p class="lead">one VM &lt;and&gt; two workers</p>'));
 });
