@@ -22,7 +22,14 @@ export type ReportItem = Figure | Omitted;
 
 /** A figure if `draw` yields a chart with data; otherwise the plot is omitted with `reason` (or the string `draw` returned). */
 export function figure(id: string, title: string, caption: string, draw: () => Chart | string): ReportItem {
-  const c = draw();
+  let c: Chart | string;
+  try {
+    c = draw();
+  } catch (err) {
+    // The charts refuse to draw without a finite data point (RangeError): that is a note, not a failed report.
+    if (err instanceof RangeError) return { kind: 'omitted', id, title, reason: 'no finite data points' };
+    throw err;
+  }
   if (typeof c === 'string') return { kind: 'omitted', id, title, reason: c };
   if (c.points === 0) return { kind: 'omitted', id, title, reason: 'no data points' };
   return { kind: 'figure', id, title, caption, svg: c.svg, points: c.points };

@@ -61,6 +61,12 @@ const AXIS_NAMES: Readonly<Record<string, string>> = {
   'topology.workers': 'netback workers (vRSS)',
   'topology.vms.count': 'VMs',
   'topology.vms.queues': 'queues per VM',
+  'topology.vrss': 'netback threading (vRSS mode)',
+  'traffic.0.pattern': 'arrival pattern',
+  'coalescing': 'coalescing (NIC, back-end, front-end)',
+  'coalescing.nic': 'NIC interrupt moderation',
+  'coalescing.backend': 'back-end coalescing',
+  'coalescing.frontend': 'front-end coalescing',
   'coalescing.frontend.policy': 'front-end coalescing policy',
   'coalescing.backend.policy': 'back-end coalescing policy',
 };
@@ -154,7 +160,8 @@ function metricAgainst(data: SweepData, points: readonly SweepPoint[], xs: reado
   const others = data.sweep.axes.filter((a) => !xs.includes(a));
   const xName = xs.map((a) => axisName(a.path)).join(' × ');
   const id = o.id ?? `sweep-${slug(metric.key)}-vs-${slug(xs.map((a) => a.path).join('-'))}`;
-  const title = o.title ?? `${metric.label.replace(/ \(.*\)$/, '')} vs ${xName}`;
+  const what = metric.label.replace(/ \(.*\)$/, '');
+  const title = o.title ?? `${what.charAt(0).toUpperCase()}${what.slice(1)} vs ${xName}`;
   const caption =
     o.caption ??
     `${metric.label} against ${xName}${others.length > 0 ? `; one series per value of ${others.map((a) => axisName(a.path)).join(', ')}` : ''}.`;
@@ -244,7 +251,7 @@ export function sweepFigures(data: SweepData, bars: ErrorBars): SweepFigures {
     );
     mark(size, METRICS.gbps);
   }
-  const coalescing = axes.filter((a) => a.path.startsWith('coalescing.'));
+  const coalescing = axes.filter((a) => a.path === 'coalescing' || a.path.startsWith('coalescing.'));
   if (coalescing.length > 0) {
     const what = coalescing.map((a) => axisName(a.path)).join(' × ');
     highlights.push(
@@ -276,6 +283,21 @@ export function sweepFigures(data: SweepData, bars: ErrorBars): SweepFigures {
     );
     mark(workers, METRICS.gbps);
   }
+  const vrss = find('topology.vrss');
+  if (vrss) {
+    highlights.push(
+      metricAgainst(data, points, [vrss], METRICS.gbps, bars, {
+        title: 'Throughput per netback threading mode',
+        caption: 'Delivered throughput with one netback thread for everything (single), one thread per VIF (per-vif), and per-flow virtual RSS over the workers (per-flow).',
+      }),
+      metricAgainst(data, points, [vrss], METRICS.dom0, bars, {
+        title: 'Driver-domain CPU per delivered packet, per netback threading mode',
+        caption: 'Busy time of the driver domain’s cores per packet delivered, for each netback threading mode.',
+      }),
+    );
+    mark(vrss, METRICS.gbps);
+    mark(vrss, METRICS.dom0);
+  }
   const vms = find('topology.vms.count');
   if (vms) {
     highlights.push(
@@ -286,7 +308,7 @@ export function sweepFigures(data: SweepData, bars: ErrorBars): SweepFigures {
     );
     mark(vms, METRICS.gbps);
   }
-  if (coalescing.length === 0 && axes[0]) {
+  if (coalescing.length === 0 && axes[0] && !done.has(`${axes[0].path}|${METRICS.dom0.key}`)) {
     // Without coalescing axes, the CPU-per-packet question is asked of the first axis.
     highlights.push(metricAgainst(data, points, [axes[0]], METRICS.dom0, bars, { title: `Driver-domain CPU per delivered packet vs ${axisName(axes[0].path)}` }));
     mark(axes[0], METRICS.dom0);

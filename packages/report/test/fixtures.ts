@@ -46,7 +46,7 @@ export interface AxisSpec {
  * and runs/<run>/ with each run's own results. Points are the axes' cartesian product, the last axis
  * varying fastest.
  */
-export function writeSweep(dir: string, axes: readonly AxisSpec[], repetitions: number, name = 'fixture-sweep', baseSeed = 1): void {
+export function writeSweep(dir: string, axes: readonly AxisSpec[], repetitions: number, base = BASE, name = 'fixture-sweep', baseSeed = 1): void {
   const points: Record<string, string | number>[] = [{}];
   for (const a of axes) {
     const next: Record<string, string | number>[] = [];
@@ -60,7 +60,7 @@ export function writeSweep(dir: string, axes: readonly AxisSpec[], repetitions: 
       const run = `p${String(i).padStart(3, '0')}-r${rep}`;
       const seed = baseSeed + i * repetitions + rep;
       const overrides = Object.entries(p).map(([k, v]) => `${k}=${String(v)}`);
-      const summary = writeRun(join(dir, 'runs', run), BASE, overrides, seed);
+      const summary = writeRun(join(dir, 'runs', run), base, overrides, seed);
       table.push({ run, point: i, rep, seed, ...p, ...Object.fromEntries(flatten(summary)) });
     }
   });

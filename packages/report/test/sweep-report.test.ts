@@ -3,7 +3,7 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildReport, loadSweep, sweepPoints } from '../src/index.js';
-import { tmp, writeSweep } from './fixtures.js';
+import { BASE, tmp, writeSweep } from './fixtures.js';
 
 test('sweep report - size × workers: the study plots, error bars from repetitions, every plot with data', (t) => {
   const dir = tmp();
@@ -65,4 +65,19 @@ test('sweep report - a table that lacks an axis column is a clear error', (t) =>
   t.throws(() => buildReport(dir), { message: /table\.json: row 0 \(p000-r0\): no column for axis topology\.workers/ });
   writeFileSync(join(dir, 'sweep.json'), JSON.stringify({ name: 'x', axes: [{ path: 3 }] }));
   t.throws(() => buildReport(dir), { message: /sweep\.json: axes\[0\]: expected \{ path: string, values: \[\.\.\.\] \}/ });
+});
+
+test('sweep report - a vRSS mode axis gets throughput and CPU-per-packet bars per mode, once each', (t) => {
+  const dir = tmp();
+  // Two single-queue VMs on one worker: a base every netback threading mode accepts.
+  const base = BASE.replace('{ count: 1, queues: 2 }, workers: 2', '{ count: 2, queues: 1 }, workers: 1');
+  t.not(base, BASE);
+  writeSweep(dir, [{ path: 'topology.vrss', values: ['single', 'per-vif', 'per-flow'] }], 1, base);
+  const r = buildReport(dir);
+  const titles = r.figures.map((f) => f.title);
+  t.true(titles.includes('Throughput per netback threading mode'));
+  t.is(titles.filter((x) => x.startsWith('Driver-domain CPU per delivered packet')).length, 1);
+  const tp = r.figures.find((f) => f.title === 'Throughput per netback threading mode');
+  t.is((tp?.svg.match(/data-mark="bar"/g) ?? []).length, 3);
+  for (const mode of ['single', 'per-vif', 'per-flow']) t.true(tp?.svg.includes(`>${mode}<`), mode);
 });
