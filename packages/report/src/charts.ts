@@ -93,6 +93,20 @@ const LEGEND_ROW = 18;
 const TICK_FONT = 11;
 const LABEL_FONT = 12;
 
+/** Smallest and largest of many numbers (Math.min(...xs) overflows the stack on very long series). */
+function extent(xs: readonly number[]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of xs) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+/** Hover targets per series at most: enough to read a line, without bloating a long time series. */
+const MAX_HOVER_TARGETS = 200;
+
 /** Count of data marks drawn: the browser test and callers check it is not zero. */
 export interface Chart {
   readonly svg: string;
@@ -219,14 +233,14 @@ export function lineChart(spec: LineChartSpec): Chart {
   const height = BASE_HEIGHT + Math.max(0, lg.rows - 1) * LEGEND_ROW;
   const f: Frame = { top: LEGEND_TOP + lg.rows * LEGEND_ROW + 10, bottom: height - 50, left: MARGIN_LEFT, right: WIDTH - MARGIN_RIGHT };
 
-  const xs = all.map((p) => p.x);
-  const spanXs = (spec.spans ?? []).flatMap((s) => [s.from, s.to]);
-  const xMin = Math.min(...xs, ...(spec.xTicksAt ?? []));
-  const xMax = Math.max(...xs, ...(spec.xTicksAt ?? []));
-  const lowYs = all.map((p) => p.y - (p.err ?? 0));
-  const highYs = all.map((p) => p.y + (p.err ?? 0));
-  const yLo = spec.yFromZero === false ? Math.min(...lowYs) : Math.min(0, ...lowYs);
-  const yHi = spec.yMax ?? Math.max(...highYs);
+  const [dataXMin, dataXMax] = extent(all.map((p) => p.x));
+  const [tickMin, tickMax] = extent(spec.xTicksAt ?? []);
+  const xMin = Math.min(dataXMin, tickMin);
+  const xMax = Math.max(dataXMax, tickMax);
+  const [lowY] = extent(all.map((p) => p.y - (p.err ?? 0)));
+  const [, highY] = extent(all.map((p) => p.y + (p.err ?? 0)));
+  const yLo = spec.yFromZero === false ? lowY : Math.min(0, lowY);
+  const yHi = spec.yMax ?? highY;
   const yt = niceTicks(yLo, yHi, 5);
   // A few discrete x values (a sweep axis) get ticks exactly there, with a margin so markers are not on the frame.
   let xt: Ticks;
@@ -236,10 +250,9 @@ export function lineChart(spec: LineChartSpec): Chart {
     xt = { lo: xMin - pad, hi: xMax + pad, step: 0, values: [...spec.xTicksAt] };
     x = linear(xt.lo, xt.hi, f.left, f.right);
   } else {
-    const lo = Math.min(xMin, ...spanXs.filter((v) => v >= xMin));
-    xt = niceTicks(lo, xMax, 8);
+    xt = niceTicks(xMin, xMax, 8);
     // Time axes start where the data starts (e.g. 0.5 ms), not at a rounder number far before.
-    xt = { ...xt, lo: Math.max(xt.lo, Math.min(...xs) - (xt.step > 0 ? xt.step : 0)) };
+    xt = { ...xt, lo: Math.max(xt.lo, dataXMin - (xt.step > 0 ? xt.step : 0)) };
     x = linear(xt.lo, xt.hi, f.left, f.right);
   }
   const y = linear(yt.lo, yt.hi, f.bottom, f.top);
@@ -282,6 +295,7 @@ export function lineChart(spec: LineChartSpec): Chart {
     const st = s.reference ? { color: MUTED, shape: 'circle' as const, dash: '5 3' } : seriesStyle(dataSeries.indexOf(s));
     const pts = s.points.map((p) => [x(p.x), y(p.y)] as const);
     const sparse = Math.max(1, Math.ceil(s.points.length / 10));
+    const hoverEvery = Math.max(1, Math.ceil(s.points.length / MAX_HOVER_TARGETS));
     const g: string[] = [`<g class="series" data-series="${esc(s.name)}">`];
     if (lines || s.reference) {
       let d = '';
@@ -304,7 +318,7 @@ export function lineChart(spec: LineChartSpec): Chart {
         // Dense lines get a marker every few points so series stay apart in grey print too.
         if (!s.reference && !spec.step && i % sparse === Math.floor(sparse / 2) % sparse) g.push(marker(st.shape, cx, cy, st.color, 3));
         // Invisible hover target: the value under the pointer without cluttering a dense line.
-        g.push(`<circle cx="${px(cx)}" cy="${px(cy)}" r="4" fill="transparent" data-mark="point">${tip}</circle>`);
+        if (i % hoverEvery === 0 || i === s.points.length - 1) g.push(`<circle cx="${px(cx)}" cy="${px(cy)}" r="4" fill="transparent" data-mark="point">${tip}</circle>`);
       }
     });
     g.push('</g>');

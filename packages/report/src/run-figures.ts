@@ -81,14 +81,24 @@ function warmupLine(run: RunData): VLine[] {
   return w !== undefined && w > 0 ? [{ x: w, label: 'warm-up end' }] : [];
 }
 
-/** `dom0.worker0` → the domain it belongs to, for colouring bars and grouping lines. */
-export function domainOf(core: string): string {
-  const dot = core.indexOf('.');
-  return dot < 0 ? core : core.slice(0, dot);
+const MAX_CORE_LINES = 12;
+
+/** The kind of an emulated core: the driver domain's NIC queue cores, its netback workers, or guest vCPUs (anything else by its own name). */
+export function coreKind(core: string): string {
+  return /^dom0\.nic\d+$/.test(core)
+    ? 'dom0 NIC queue cores'
+    : /^dom0\.worker\d+$/.test(core)
+      ? 'dom0 netback workers'
+      : /^vm\d+\.vcpu\d+$/.test(core)
+        ? 'guest vCPUs'
+        : core;
 }
 
-function domainName(d: string): string {
-  return d === 'dom0' ? 'driver domain (dom0)' : /^vm\d+$/.test(d) ? `guest ${d}` : d;
+/** Cores grouped by kind, in order of first appearance. */
+function groupCores(cores: readonly string[]): { name: string; cores: string[] }[] {
+  const kinds = new Map<string, string[]>();
+  for (const c of cores) kinds.set(coreKind(c), [...(kinds.get(coreKind(c)) ?? []), c]);
+  return [...kinds].map(([kind, list]) => ({ name: `${kind} (mean)`, cores: list }));
 }
 
 /** Latency CDF points from the histogram: one per bucket (fraction at or below its highest value), thinned to ≤ maxPoints. */
@@ -175,7 +185,7 @@ export function runFigures(run: RunData): ReportItem[] {
       'Busy time of each emulated core over the measurement window, as a percentage of the window. dom0.nic<q>: the driver domain’s NIC queue core; dom0.worker<k>: netback thread k; vm<v>.vcpu<q>: guest v’s vCPU q.',
       () => {
         if (cores.length === 0) return 'summary.json has no cpu entries';
-        const domains = [...new Set(cores.map(domainOf))];
+        const kinds = [...new Set(cores.map(coreKind))];
         return barChart({
           id: 'cpu-per-core',
           title: 'CPU utilization per emulated core',
@@ -183,26 +193,32 @@ export function runFigures(run: RunData): ReportItem[] {
           yLabel: 'busy (% of the window)',
           categories: cores,
           series: [{ name: 'busy', values: cores.map((c) => (num(s, `cpu.${c}`) ?? Number.NaN) * 100) }],
-          categoryGroups: cores.map((c) => domains.indexOf(domainOf(c))),
-          groupNames: domains.map(domainName),
+          categoryGroups: cores.map((c) => kinds.indexOf(coreKind(c))),
+          groupNames: kinds,
         });
       },
     ),
   );
 
+  const coreNames = [...new Set(run.samples.flatMap((r) => (r['cpu'] !== null && typeof r['cpu'] === 'object' ? Object.keys(r['cpu']) : [])))];
+  // Beyond a dozen cores one line each is unreadable: draw the mean of each kind of core instead.
+  const grouped = coreNames.length > MAX_CORE_LINES;
   items.push(
     figure(
       'cpu-over-time',
       'CPU utilization over time',
-      'Busy fraction of each emulated core in each sample interval (100 % = the core never idle).',
+      grouped
+        ? `Mean busy fraction of each kind of emulated core (${coreNames.length} cores: NIC queue cores, netback workers, guest vCPUs) in each sample interval (100 % = never idle); the per-core figures are in metrics.jsonl.`
+        : 'Busy fraction of each emulated core in each sample interval (100 % = the core never idle).',
       () => {
         if (run.samples.length === 0) return noSamples;
-        const names = [...new Set(run.samples.flatMap((r) => (r['cpu'] !== null && typeof r['cpu'] === 'object' ? Object.keys(r['cpu']) : [])))];
-        const series = names.map((name) => ({
-          name,
+        const groups = grouped ? groupCores(coreNames) : coreNames.map((c) => ({ name: c, cores: [c] }));
+        const series = groups.map((g) => ({
+          name: g.name,
           points: run.samples.flatMap((r) => {
-            const v = (r['cpu'] as Record<string, unknown> | undefined)?.[name];
-            return typeof v === 'number' ? [{ x: r.tMs, y: v * 100 }] : [];
+            const cpu = r['cpu'] as Record<string, unknown> | undefined;
+            const vals = g.cores.map((c) => cpu?.[c]).filter((v): v is number => typeof v === 'number');
+            return vals.length > 0 ? [{ x: r.tMs, y: (vals.reduce((a, b) => a + b, 0) / vals.length) * 100 }] : [];
           }),
         }));
         if (series.every((x) => x.points.length === 0)) return 'metrics.jsonl has no cpu column';
@@ -210,6 +226,36 @@ export function runFigures(run: RunData): ReportItem[] {
       },
     ),
   );
+
+  const vms = [...s.keys()].filter((k) => /^throughput\.perVm\.\d+\.gbps$/.test(k)).map((k) => k.split('.')[2] as string);
+  if (vms.length > 1) {
+    items.push(
+      figure(
+        'per-vm',
+        'Throughput per VM',
+        'Delivered throughput of each guest VM over the measurement window: how evenly the driver domain serves its guests.',
+        () =>
+          barChart({
+            id: 'per-vm',
+            title: 'Throughput per VM',
+            xLabel: 'guest VM',
+            yLabel: 'delivered throughput (Gbit/s)',
+            categories: vms.map((v) => `vm${v}`),
+            series: [{ name: 'delivered', values: vms.map((v) => num(s, `throughput.perVm.${v}.gbps`)) }],
+          }),
+      ),
+      figure('per-vm-virq', 'Virtual interrupts per VM', 'Virtual interrupts per second delivered to each guest VM (all its queues) over the measurement window.', () =>
+        barChart({
+          id: 'per-vm-virq',
+          title: 'Virtual interrupts per VM',
+          xLabel: 'guest VM',
+          yLabel: 'virtual interrupts (1/s)',
+          categories: vms.map((v) => `vm${v}`),
+          series: [{ name: 'virq/s', values: vms.map((v) => num(s, `interrupts.perVm.${v}.virqPerSec`)) }],
+        }),
+      ),
+    );
+  }
 
   const latCount = num(s, 'latencyUs.count') ?? 0;
   items.push(

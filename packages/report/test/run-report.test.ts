@@ -101,3 +101,16 @@ test('run report - the scenario description leads the page, quoted or not', (t) 
   writeRun(dir, BASE.replace('name: fixture', 'name: fixture\ndescription: one VM <and> two workers'));
   t.true(buildReport(dir).html.includes('<p class="lead">one VM &lt;and&gt; two workers</p>'));
 });
+
+test('run report - several VMs: per-VM bars, and many cores drawn as the mean of each kind', (t) => {
+  const dir = tmp();
+  writeRun(dir, BASE.replace('{ count: 1, queues: 2 }, workers: 2', '{ count: 4, queues: 2 }, workers: 4'));
+  const r = buildReport(dir);
+  const perVm = r.figures.find((f) => f.id === 'per-vm');
+  t.is((perVm?.svg.match(/data-mark="bar"/g) ?? []).length, 4);
+  t.true(r.figures.some((f) => f.id === 'per-vm-virq'));
+  const cpu = r.figures.find((f) => f.id === 'cpu-over-time');
+  // 1 NIC core + 4 workers + 8 vCPUs = 13 cores > 12: three lines, one per kind.
+  t.deepEqual([...(cpu?.svg.matchAll(/data-series="([^"]+)"/g) ?? [])].map((m) => m[1]), ['dom0 NIC queue cores (mean)', 'dom0 netback workers (mean)', 'guest vCPUs (mean)']);
+  t.is((r.figures.find((f) => f.id === 'cpu-per-core')?.svg.match(/data-mark="bar"/g) ?? []).length, 13, 'the bars still show every core');
+});
