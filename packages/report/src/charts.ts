@@ -311,7 +311,7 @@ export function lineChart(spec: LineChartSpec): Chart {
     s.points.forEach((p, i) => {
       const [cx, cy] = pts[i] as readonly [number, number];
       if (p.err !== undefined && p.err > 0) g.push(errorBar(cx, y(p.y - p.err), y(p.y + p.err), st.color));
-      const tip = `<title>${esc(s.name)}: ${esc(xfmt(p.x))} → ${esc(formatValue(p.y))}${p.err !== undefined && p.err > 0 ? ` ± ${esc(formatValue(p.err))}` : ''}</title>`;
+      const tip = `<title>${esc(s.name)}: ${esc(spec.xTicksAt ? xfmt(p.x) : formatValue(p.x))} → ${esc(formatValue(p.y))}${p.err !== undefined && p.err > 0 ? ` ± ${esc(formatValue(p.err))}` : ''}</title>`;
       if (markers && !s.reference) {
         g.push(`<g data-mark="point">${marker(st.shape, cx, cy, st.color, 3.5)}${tip}</g>`);
       } else {

@@ -164,7 +164,7 @@ function metricAgainst(data: SweepData, points: readonly SweepPoint[], xs: reado
   const title = o.title ?? `${what.charAt(0).toUpperCase()}${what.slice(1)} vs ${xName}`;
   const caption =
     o.caption ??
-    `${metric.label} against ${xName}${others.length > 0 ? `; one series per value of ${others.map((a) => axisName(a.path)).join(', ')}` : ''}.`;
+    `${metric.label.charAt(0).toUpperCase()}${metric.label.slice(1)} against ${xName}${others.length > 0 ? `; one series per value of ${others.map((a) => axisName(a.path)).join(', ')}` : ''}.`;
   return figure(id, title, caption, () => {
     if (!data.table.some((r) => metric.value(r) !== undefined)) return `table.json has no values for ${metric.key}`;
     if (metric === METRICS.drops && data.table.every((r) => (metric.value(r) ?? 0) === 0)) return 'no packet was dropped at any point of the sweep';
