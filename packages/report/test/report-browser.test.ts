@@ -1,7 +1,7 @@
 // The report in a real headless browser (Debian's chromium via playwright-core): `splitnet report` output loads without errors or external requests, and every plot has data.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readdirSync } from 'node:fs';
+import { accessSync, constants, readdirSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -150,4 +150,21 @@ test.serial('report browser - a sweep report (2 axes × 2 values × 2 repetition
     2,
   );
   await checkReport(t, dir, ['sweep-virq-per-coalescing', 'sweep-latency-per-coalescing', 'sweep-dom0-cpu-per-coalescing']);
+});
+
+test.serial('report browser - the checks see what they look for: a console error, an external request, a plot without marks', async (t) => {
+  const file = join(tmp(), 'broken.html');
+  writeFileSync(
+    file,
+    '<!DOCTYPE html><html><head><title>broken</title></head><body>' +
+      '<svg data-plot="empty" data-points="0" width="400" height="100"></svg>' +
+      '<img src="http://127.0.0.1:9/x.png"><script>console.error("boom")</script></body></html>',
+  );
+  const { page, problems } = await newPage();
+  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  const [p] = await plots(page);
+  await page.close();
+  t.deepEqual(p && [p.id, p.declared, p.marks], ['empty', 0, 0]);
+  t.true(problems.some((x) => x === 'console error: boom'), problems.join('; '));
+  t.true(problems.some((x) => x.startsWith('external request: http://127.0.0.1:9/')), problems.join('; '));
 });
