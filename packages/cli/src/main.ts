@@ -12,7 +12,6 @@ import { loadScenarioFile, formatResolvedYaml, parseDuration } from '@splitnet/s
 import { isValidRunId, newRunId } from '@splitnet/transport';
 import { formatRssLookup, rssLookup } from './rss-command.js';
 import { actorCommand, runLiveCommand } from './live-commands.js';
-import { reportCommand } from './report-command.js';
 import { cleanupAll } from '@splitnet/docker';
 import type { RunResult } from '@splitnet/controller';
 
@@ -284,7 +283,9 @@ function buildProgram(): Command {
     .option('--figures <dir>', 'also write every plot as a standalone .svg file into this directory')
     .option('--error-bars <sd|ci95>', 'sweeps: error bars show the standard deviation across repetitions (sd, default) or the 95% confidence interval of the mean (ci95)')
     .addHelpText('after', '\nExamples:\n  splitnet run examples/quickstart.yaml --out /tmp/q && splitnet report /tmp/q\n  splitnet report results/my-sweep --figures docs/figures')
-    .action((dir: string, o: { out?: string; figures?: string; errorBars?: string }) => {
+    .action(async (dir: string, o: { out?: string; figures?: string; errorBars?: string }) => {
+      // Loaded on demand: every actor process of a live run starts this CLI and has no use for the plotting code.
+      const { reportCommand } = await import('./report-command.js');
       const r = reportCommand(dir, o);
       for (const note of r.omitted) process.stderr.write(`splitnet: report: not drawn (no data): ${note}\n`);
       process.stdout.write(`splitnet: ${r.kind} report with ${r.figures} figure(s): ${r.html}${r.svgFiles.length > 0 ? ` (+ ${r.svgFiles.length} .svg in ${o.figures ?? ''})` : ''}\n`);
