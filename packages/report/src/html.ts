@@ -37,6 +37,9 @@ td.n { text-align: right; white-space: nowrap; }
 details { margin: 10px 0; }
 summary { cursor: pointer; color: var(--accent); }
 pre { background: var(--card); border: 1px solid var(--rule); border-radius: 8px; padding: 12px; overflow: auto; max-height: 520px; font: 12.5px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.toc { font-size: 13.5px; color: var(--muted); margin: 14px 0; line-height: 1.8; }
+.toc a { color: var(--accent); text-decoration: none; white-space: nowrap; }
+.toc a:hover { text-decoration: underline; }
 footer { color: var(--muted); font-size: 13px; padding-top: 24px; padding-bottom: 40px; }
 @media print {
   @page { size: A4; margin: 14mm 12mm; }
@@ -47,6 +50,7 @@ footer { color: var(--muted); font-size: 13px; padding-top: 24px; padding-bottom
   .kpi { break-inside: avoid; border-color: #bbb; }
   pre { max-height: none; overflow: visible; white-space: pre-wrap; border-color: #bbb; }
   summary { color: var(--fg); }
+  .toc { display: none; }
   tr { break-inside: avoid; }
 }
 `;
@@ -87,6 +91,13 @@ export function details(summary: string, inner: string): string {
 
 export function pre(text: string): string {
   return `<pre>${esc(text)}</pre>`;
+}
+
+/** Links to the figures of a long page (screen only: print has page numbers). */
+export function contents(list: readonly ReportItem[]): string {
+  const figs = list.filter((i) => i.kind === 'figure');
+  if (figs.length < 6) return '';
+  return `<nav class="toc" aria-label="Figures"><b>Figures:</b> ${figs.map((f, i) => `<a href="#fig-${esc(f.id)}">${i + 1}. ${esc(f.title)}</a>`).join(' · ')}</nav>`;
 }
 
 /** Figures numbered in page order; an omitted plot becomes a note in its place, never an empty chart. */

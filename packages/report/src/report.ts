@@ -1,7 +1,7 @@
 // Assembles a report from a results directory: the figures, the key numbers, the scenario and the environment that produced them, as one HTML page.
 import { basename, resolve } from 'node:path';
 import type { Figure, Omitted, ReportItem } from './figure.js';
-import { details, items, kpis, page, pre, table } from './html.js';
+import { contents, details, items, kpis, page, pre, table } from './html.js';
 import type { Kpi } from './html.js';
 import { loadResults } from './load.js';
 import type { RunData, SweepData } from './load.js';
@@ -150,6 +150,7 @@ export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Re
   body.push(
     `<p>Base scenario <code>${esc(sw.base)}</code>; run seeds derived from base seed ${esc(String(sw.baseSeed))}. ${esc(describeErrorBars(bars, reps))}</p></section>`,
   );
+  body.push(contents([...highlights, ...perAxis]));
   body.push(`<section id="highlights"><h2>Figures</h2>${highlights.length > 0 ? items(highlights, counter) : '<p class="omitted">None of the study’s known axes (packet size, coalescing, workers, VM count) is swept; see the per-axis figures.</p>'}</section>`);
   body.push(`<section id="per-axis"><h2>Every metric against every axis</h2>${items(perAxis, counter)}</section>`);
 

@@ -112,6 +112,10 @@ async function checkReport(t: import('ava').ExecutionContext, dir: string, expec
     t.true(p.width > 300, `${p.id}: rendered ${p.width}px wide`);
   }
   t.is(await page.title().then((s) => s.includes('splitnet report')), true);
+  const brokenLinks = await page.$$eval('a[href^="#"]', (as) =>
+    as.map((a) => a.getAttribute('href') ?? '').filter((h) => as[0]?.ownerDocument.getElementById(h.slice(1)) === null),
+  );
+  t.deepEqual(brokenLinks, [], 'every in-page link has its target');
   // Print layout: the figures stay drawn, and printing opens the collapsed scenario.
   await page.emulateMedia({ media: 'print' });
   t.true((await plots(page)).every((p) => p.width > 300), 'figures render in print media');
