@@ -292,6 +292,22 @@ function buildProgram(): Command {
     });
 
   program
+    .command('report')
+    .description('Write a self-contained HTML report (SVG plots, scenario, environment) of a run or a sweep results directory')
+    .argument('<results-dir>', 'a directory written by `splitnet run` (summary.json) or `splitnet sweep` (sweep.json)')
+    .option('--out <file>', 'the HTML file to write (default: <results-dir>/report.html)')
+    .option('--figures <dir>', 'also write every plot as a standalone .svg file into this directory')
+    .option('--error-bars <sd|ci95>', 'sweeps: error bars show the standard deviation across repetitions (sd, default) or the 95% confidence interval of the mean (ci95)')
+    .addHelpText('after', '\nExamples:\n  splitnet run examples/quickstart.yaml --out /tmp/q && splitnet report /tmp/q\n  splitnet report results/my-sweep --figures docs/figures')
+    .action(async (dir: string, o: { out?: string; figures?: string; errorBars?: string }) => {
+      // Loaded on demand: every actor process of a live run starts this CLI and has no use for the plotting code.
+      const { reportCommand } = await import('./report-command.js');
+      const r = reportCommand(dir, o);
+      for (const note of r.omitted) process.stderr.write(`splitnet: report: not drawn (no data): ${note}\n`);
+      process.stdout.write(`splitnet: ${r.kind} report with ${r.figures} figure(s): ${r.html}${r.svgFiles.length > 0 ? ` (+ ${r.svgFiles.length} .svg in ${o.figures ?? ''})` : ''}\n`);
+    });
+
+  program
     .command('validate')
     .description('Check a scenario file and print it with every default filled in')
     .argument('<scenario>', 'scenario YAML file')

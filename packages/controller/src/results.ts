@@ -1,6 +1,7 @@
-// Writes a run's results directory: resolved scenario, environment, metrics time series, summary (JSON + CSV), event log.
+// Writes a run's results directory: resolved scenario, environment, metrics time series, summary (JSON + CSV), event log, latency histogram.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sig } from './metrics.js';
 import type { RunResult, Summary } from './run-sim.js';
 
 export interface ResultFiles {
@@ -24,6 +25,18 @@ export function summaryCsv(summary: Summary): string {
 }
 
 /**
+ * The window's latency histogram in plain units (ns): summary numbers, then one non-empty bucket
+ * per line as `[lowest, highest, count]`, so a CDF can be drawn without knowing the bucket layout.
+ */
+export function latencyJson(result: RunResult): string {
+  const h = result.latency;
+  const head = { unit: 'ns', windowMs: result.summary.windowMs, count: h.count, min: sig(h.min), max: sig(h.max), mean: sig(h.mean) };
+  const lines = Object.entries(head).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)},`);
+  const buckets = h.valueBuckets().map((b) => '    ' + JSON.stringify(b));
+  return `{\n${lines.join('\n')}\n  "buckets": [${buckets.length > 0 ? `\n${buckets.join(',\n')}\n  ` : ''}]\n}\n`;
+}
+
+/**
  * Write every file of a run. The summary, metrics and event log depend only on the scenario and
  * seed (byte-identical across repeats); everything about the host and the wall clock goes to
  * environment.json.
@@ -42,6 +55,7 @@ export function writeResults(
     ['summary.json', JSON.stringify(result.summary, null, 2) + '\n'],
     ['summary.csv', summaryCsv(result.summary)],
     ['events.jsonl', result.events.map((e) => JSON.stringify(e)).join('\n') + '\n'],
+    ['latency.json', latencyJson(result)],
   ];
   for (const [name, text] of files) writeFileSync(join(dir, name), text);
   return { dir, files: files.map(([n]) => n) };

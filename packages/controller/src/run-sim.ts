@@ -31,6 +31,8 @@ export interface RunResult {
   readonly samples: readonly Record<string, unknown>[];
   readonly events: readonly RuntimeEvent[];
   readonly accounting: Accounting;
+  /** One-way latency of the packets delivered in the measurement window (the summary's `latencyUs`, in full). */
+  readonly latency: LatencyHistogram;
   /** Discrete events processed (for speed reports; not part of the deterministic summary). */
   readonly eventsProcessed: number;
 }
@@ -164,7 +166,7 @@ export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
   const acc = accounting(end, rt.inFlightOnLinks());
   rt.log.push({ t: s.duration, actor: 'controller', kind: 'run-end', detail: { balanced: acc.balanced, unaccounted: acc.unaccounted } });
   const summary = summarize(s, warmSnap ?? snapshot(g, s.warmup), end, inWindow, acc);
-  return { summary, samples, events: rt.log, accounting: acc, eventsProcessed: rt.eventsProcessed };
+  return { summary, samples, events: rt.log, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: rt.eventsProcessed };
 }
 
 export function summarize(

@@ -209,6 +209,21 @@ export class LatencyHistogram {
     this.highest = -Infinity;
   }
 
+  /**
+   * The non-empty buckets in value order as `[lowest ns, highest ns, count]`: the histogram in
+   * plain units, for results files and plots (no knowledge of the bucket layout needed).
+   */
+  valueBuckets(): [number, number, number][] {
+    const out: [number, number, number][] = [];
+    if (this.total === 0) return out;
+    const to = this.indexOf(this.highest);
+    for (let i = this.indexOf(this.lowest); i <= to; i++) {
+      const c = this.counts[i] ?? 0;
+      if (c !== 0) out.push([bucketLow(i), bucketHighest(i), c]);
+    }
+    return out;
+  }
+
   toJSON(): HistogramJson {
     const buckets: [number, number][] = [];
     if (this.total !== 0) {

@@ -175,3 +175,15 @@ test('histogram - rejects negative and NaN values and bad counts', t => {
   t.throws(() => h.percentile(101), { instanceOf: SplitnetError });
   t.is(h.count, 0);
 });
+
+test('histogram - valueBuckets lists non-empty buckets in value order, each holding its values', t => {
+  const h = new LatencyHistogram();
+  t.deepEqual(h.valueBuckets(), []);
+  const values = [5, 5, 3000, 3001, 1_000_000, 7];
+  for (const v of values) h.record(v);
+  const b = h.valueBuckets();
+  t.is(b.reduce((n, [, , c]) => n + c, 0), values.length);
+  for (let i = 1; i < b.length; i++) t.true((b[i]?.[0] ?? 0) > (b[i - 1]?.[1] ?? 0), 'increasing, disjoint');
+  for (const v of values) t.true(b.some(([lo, hi]) => v >= lo && v <= hi), `${v} falls in a listed bucket`);
+  t.deepEqual(b[0], [5, 5, 2]);
+});

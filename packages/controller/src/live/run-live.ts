@@ -293,5 +293,5 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   if (!valid) log('run-invalid', 'controller', { reason: live.invalidReason, suggestedTdf: live.suggestedTdf });
   log('run-end', 'controller', { balanced: acc.balanced, unaccounted: acc.unaccounted });
   const summary = { ...summarize(s, warm, { ...end, drops }, inWindow, acc), runtime: 'live' as const, live };
-  return { summary, samples: rows, events, accounting: acc, eventsProcessed: finalsList.reduce((n, f) => n + f.eventsProcessed, 0) };
+  return { summary, samples: rows, events, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: finalsList.reduce((n, f) => n + f.eventsProcessed, 0) };
 }

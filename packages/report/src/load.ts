@@ -1,0 +1,213 @@
+// Reads a results directory (a run's or a sweep's) into plain data, with errors that name the file and line that was wrong.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { SplitnetError } from '@splitnet/model';
+
+/** A summary flattened to dotted keys, exactly as summary.csv and a sweep's table.json columns. */
+export type FlatSummary = ReadonlyMap<string, number | string | boolean>;
+
+export interface MetricsRow {
+  readonly tMs: number;
+  readonly [column: string]: unknown;
+}
+
+export interface RunEvent {
+  /** Emulated time, ns. */
+  readonly t: number;
+  readonly actor: string;
+  readonly kind: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+/** latency.json: the window's latency histogram as [lowest ns, highest ns, count] buckets. */
+export interface LatencyFile {
+  readonly count: number;
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+  readonly buckets: readonly (readonly [number, number, number])[];
+}
+
+export interface RunData {
+  readonly dir: string;
+  readonly summary: FlatSummary;
+  readonly samples: readonly MetricsRow[];
+  readonly events: readonly RunEvent[];
+  readonly environment: Readonly<Record<string, unknown>> | undefined;
+  readonly scenarioYaml: string | undefined;
+  readonly latency: LatencyFile | undefined;
+}
+
+export interface SweepAxis {
+  readonly path: string;
+  readonly values: readonly unknown[];
+}
+
+export interface SweepFile {
+  readonly name: string;
+  readonly base: string;
+  readonly axes: readonly SweepAxis[];
+  readonly repetitions: number;
+  readonly baseSeed: number;
+  readonly points: unknown;
+  readonly runs: unknown;
+}
+
+export type TableRow = Readonly<Record<string, unknown>>;
+
+export interface SweepData {
+  readonly dir: string;
+  readonly sweep: SweepFile;
+  readonly table: readonly TableRow[];
+  /** The first run's own results (its scenario and environment describe the whole sweep's machine and base). */
+  readonly firstRun: RunData | undefined;
+}
+
+export type ResultsData = { readonly kind: 'run'; readonly run: RunData } | { readonly kind: 'sweep'; readonly sweep: SweepData };
+
+function fileError(file: string, what: string, cause?: unknown): SplitnetError {
+  return new SplitnetError('E_FILE', `${file}: ${what}`, cause === undefined ? undefined : { cause });
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw fileError(file, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
+  }
+}
+
+function parseJson(file: string, text: string, line?: number): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw fileError(line === undefined ? file : `${file}:${line}`, `not valid JSON (${(err as Error).message})`, err);
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function readJsonLines(file: string): unknown[] {
+  const out: unknown[] = [];
+  readText(file)
+    .split('\n')
+    .forEach((l, i) => {
+      if (l.trim() !== '') out.push(parseJson(file, l, i + 1));
+    });
+  return out;
+}
+
+/** Flatten nested objects and arrays to dotted keys, as the controller's summary.csv does. */
+export function flatten(v: unknown, prefix = '', into = new Map<string, number | string | boolean>()): Map<string, number | string | boolean> {
+  if (v !== null && typeof v === 'object') {
+    const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v as Record<string, unknown>);
+    for (const [k, x] of entries) flatten(x, prefix === '' ? k : `${prefix}.${k}`, into);
+  } else if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') {
+    into.set(prefix, v);
+  }
+  return into;
+}
+
+function readLatency(file: string): LatencyFile | undefined {
+  if (!existsSync(file)) return undefined;
+  const j = parseJson(file, readText(file));
+  if (!isRecord(j) || !Array.isArray(j['buckets']) || typeof j['count'] !== 'number') {
+    throw fileError(file, 'expected an object with `count` and `buckets` (see docs/results.md)');
+  }
+  const buckets = j['buckets'].map((b, i) => {
+    if (!Array.isArray(b) || b.length !== 3 || !b.every((x) => typeof x === 'number')) {
+      throw fileError(file, `buckets[${i}]: expected [lowest ns, highest ns, count], found ${JSON.stringify(b)}`);
+    }
+    return b as unknown as readonly [number, number, number];
+  });
+  const num = (k: string) => (typeof j[k] === 'number' ? j[k] : 0);
+  return { count: j['count'], min: num('min'), max: num('max'), mean: num('mean'), buckets };
+}
+
+/** Read a run's results directory (one with summary.json). */
+export function loadRun(dir: string): RunData {
+  const summaryFile = join(dir, 'summary.json');
+  const summary = parseJson(summaryFile, readText(summaryFile));
+  if (!isRecord(summary)) throw fileError(summaryFile, 'expected a JSON object');
+  const metricsFile = join(dir, 'metrics.jsonl');
+  const samples = existsSync(metricsFile)
+    ? readJsonLines(metricsFile).map((r, i) => {
+        if (!isRecord(r) || typeof r['tMs'] !== 'number') throw fileError(`${metricsFile}:${i + 1}`, 'expected an object with a numeric `tMs`');
+        return r as MetricsRow;
+      })
+    : [];
+  const eventsFile = join(dir, 'events.jsonl');
+  const events = existsSync(eventsFile)
+    ? readJsonLines(eventsFile).map((e, i) => {
+        if (!isRecord(e) || typeof e['t'] !== 'number' || typeof e['kind'] !== 'string') {
+          throw fileError(`${eventsFile}:${i + 1}`, 'expected an object with a numeric `t` and a string `kind`');
+        }
+        return {
+          t: e['t'],
+          actor: typeof e['actor'] === 'string' ? e['actor'] : '',
+          kind: e['kind'],
+          detail: isRecord(e['detail']) ? e['detail'] : {},
+        };
+      })
+    : [];
+  const envFile = join(dir, 'environment.json');
+  const env = existsSync(envFile) ? parseJson(envFile, readText(envFile)) : undefined;
+  const yamlFile = join(dir, 'scenario.resolved.yaml');
+  return {
+    dir,
+    summary: flatten(summary),
+    samples,
+    events,
+    environment: isRecord(env) ? env : undefined,
+    scenarioYaml: existsSync(yamlFile) ? readText(yamlFile) : undefined,
+    latency: readLatency(join(dir, 'latency.json')),
+  };
+}
+
+/** Read a sweep's directory (sweep.json, table.json, runs/<run>/). */
+export function loadSweep(dir: string): SweepData {
+  const sweepFile = join(dir, 'sweep.json');
+  const s = parseJson(sweepFile, readText(sweepFile));
+  if (!isRecord(s)) throw fileError(sweepFile, 'expected a JSON object');
+  if (!Array.isArray(s['axes'])) throw fileError(sweepFile, '`axes`: expected an array of { path, values }');
+  const axes = s['axes'].map((a, i) => {
+    if (!isRecord(a) || typeof a['path'] !== 'string' || !Array.isArray(a['values'])) {
+      throw fileError(sweepFile, `axes[${i}]: expected { path: string, values: [...] }, found ${JSON.stringify(a)}`);
+    }
+    return { path: a['path'], values: a['values'] as unknown[] };
+  });
+  const sweep: SweepFile = {
+    name: typeof s['name'] === 'string' ? s['name'] : 'sweep',
+    base: typeof s['base'] === 'string' ? s['base'] : '',
+    axes,
+    repetitions: typeof s['repetitions'] === 'number' ? s['repetitions'] : 1,
+    baseSeed: typeof s['baseSeed'] === 'number' ? s['baseSeed'] : 0,
+    points: s['points'],
+    runs: s['runs'],
+  };
+  const tableFile = join(dir, 'table.json');
+  const t = parseJson(tableFile, readText(tableFile));
+  if (!Array.isArray(t)) throw fileError(tableFile, 'expected an array of rows (one per run)');
+  const table = t.map((r, i) => {
+    if (!isRecord(r)) throw fileError(tableFile, `row ${i}: expected an object`);
+    for (const a of axes) if (!(a.path in r)) throw fileError(tableFile, `row ${i} (${String(r['run'])}): no column for axis ${a.path}`);
+    return r;
+  });
+  const first = table.find((r) => typeof r['run'] === 'string');
+  const firstDir = first ? join(dir, 'runs', first['run'] as string) : undefined;
+  const firstRun = firstDir !== undefined && existsSync(join(firstDir, 'summary.json')) ? loadRun(firstDir) : undefined;
+  return { dir, sweep, table, firstRun };
+}
+
+/** A run directory (summary.json) or a sweep directory (sweep.json); anything else is a clear error. */
+export function loadResults(dir: string): ResultsData {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SplitnetError('E_FILE', `${dir}: not a directory`);
+  if (existsSync(join(dir, 'sweep.json'))) return { kind: 'sweep', sweep: loadSweep(dir) };
+  if (existsSync(join(dir, 'summary.json'))) return { kind: 'run', run: loadRun(dir) };
+  throw new SplitnetError(
+    'E_FILE',
+    `${dir}: neither a run's results (no summary.json) nor a sweep's (no sweep.json); give the directory \`splitnet run\` or \`splitnet sweep\` wrote`,
+  );
+}

@@ -1,0 +1,206 @@
+// Assembles a report from a results directory: the figures, the key numbers, the scenario and the environment that produced them, as one HTML page.
+import { basename, resolve } from 'node:path';
+import type { Figure, Omitted, ReportItem } from './figure.js';
+import { contents, details, items, kpis, page, pre, table } from './html.js';
+import type { Kpi } from './html.js';
+import { loadResults } from './load.js';
+import type { RunData, SweepData } from './load.js';
+import { faultSpans, num, runFigures } from './run-figures.js';
+import { formatValue } from './scale.js';
+import { esc } from './svg.js';
+import { describeErrorBars, errorOf } from './stats.js';
+import type { ErrorBars } from './stats.js';
+import { DOM0_CPU_PER_PACKET, METRICS, axisName, pointEstimate, sweepFigures, sweepPoints, valueLabel } from './sweep-figures.js';
+
+export interface ReportOptions {
+  /** What a sweep's error bars show (default: the sample standard deviation). */
+  readonly errorBars?: ErrorBars;
+}
+
+export interface Report {
+  readonly kind: 'run' | 'sweep';
+  readonly html: string;
+  readonly figures: readonly Figure[];
+  readonly omitted: readonly Omitted[];
+}
+
+/** Standalone .svg file text for a figure (what `--figures DIR` writes). */
+export function svgFile(f: Figure): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${f.svg}\n`;
+}
+
+function v(n: number | undefined): string {
+  return n === undefined ? '—' : formatValue(n);
+}
+
+function split(list: readonly ReportItem[]): { figures: Figure[]; omitted: Omitted[] } {
+  return {
+    figures: list.filter((i): i is Figure => i.kind === 'figure'),
+    omitted: list.filter((i): i is Omitted => i.kind === 'omitted'),
+  };
+}
+
+/** Environment as rows: the command line joined, nested values as JSON. */
+function environmentTable(env: Readonly<Record<string, unknown>> | undefined, source: string): string {
+  if (!env) return `<p class="omitted">No environment.json in ${esc(source)}.</p>`;
+  const rows = Object.entries(env).map(([k, x]) => [k, Array.isArray(x) ? x.map(String).join(' ') : typeof x === 'string' ? x : JSON.stringify(x)]);
+  return table(['field', 'value'], rows);
+}
+
+function runKpis(s: RunData['summary']): Kpi[] {
+  const balanced = s.get('accounting.balanced');
+  const out: Kpi[] = [
+    { label: `delivered (offered ${v(num(s, 'throughput.offeredGbps'))}, line rate ${v(num(s, 'throughput.lineRateGbps'))})`, value: v(num(s, 'throughput.gbps')), unit: 'Gbit/s' },
+    { label: 'packets delivered per second', value: v(num(s, 'throughput.pps')), unit: '/s' },
+    { label: `virtual interrupts per second (${v(num(s, 'interrupts.virqPerPacket'))} per packet)`, value: v(num(s, 'interrupts.virqPerSec')), unit: '/s' },
+    { label: 'physical interrupts per second', value: v(num(s, 'interrupts.physicalIrqPerSec')), unit: '/s' },
+    { label: `one-way latency p50 (p99 ${v(num(s, 'latencyUs.p99'))} µs)`, value: v(num(s, 'latencyUs.p50')), unit: 'µs' },
+    { label: 'packets dropped (whole run)', value: v(num(s, 'drops.total')), bad: (num(s, 'drops.total') ?? 0) > 0 },
+    { label: 'accounting invariant', value: balanced === true ? 'balanced' : balanced === false ? `${v(num(s, 'accounting.unaccounted'))} unaccounted` : '—', bad: balanced === false },
+  ];
+  const valid = s.get('live.valid');
+  if (valid !== undefined) {
+    out.push({ label: `live run (TDF ${v(num(s, 'live.tdf'))}); time resolution`, value: valid === true ? v(num(s, 'live.effectiveResolutionUs')) : 'invalid', unit: valid === true ? 'µs' : '', bad: valid !== true });
+  }
+  return out;
+}
+
+/** The scenario's one-line `description` from the resolved YAML (plain or quoted scalar), if any. */
+export function scenarioDescription(yaml: string | undefined): string | undefined {
+  const m = /^description: (.+)$/m.exec(yaml ?? '');
+  const raw = m?.[1]?.trim();
+  if (raw === undefined || raw === '' || raw === 'null') return undefined;
+  if (raw.startsWith('"')) {
+    try {
+      return String(JSON.parse(raw));
+    } catch {
+      return raw;
+    }
+  }
+  return raw.startsWith("'") && raw.endsWith("'") ? raw.slice(1, -1).replace(/''/g, "'") : raw;
+}
+
+export function renderRunReport(run: RunData): Report {
+  const s = run.summary;
+  const list = runFigures(run);
+  const counter = { n: 0 };
+  const name = String(s.get('scenario') ?? basename(resolve(run.dir)));
+  const window = `${v(num(s, 'windowMs.0'))}–${v(num(s, 'windowMs.1'))} ms`;
+  const lastT = run.samples[run.samples.length - 1]?.tMs ?? num(s, 'windowMs.1') ?? 0;
+  const faults = faultSpans(run.events, lastT);
+  const body: string[] = [];
+  const description = scenarioDescription(run.scenarioYaml);
+  body.push(`<section id="summary">${description !== undefined ? `<p class="lead">${esc(description)}</p>` : ''}<h2>Summary</h2>${kpis(runKpis(s))}`);
+  body.push(
+    `<p>Rates and latency cover the measurement window ${esc(window)} of emulated time (after the warm-up); drops and accounting cover the whole run. Hover over a plot for its values.</p></section>`,
+  );
+  body.push(`<section id="figures"><h2>Figures</h2>${items(list, counter)}</section>`);
+  if (faults.length > 0) {
+    body.push(
+      `<section id="faults"><h2>Faults</h2>${table(
+        ['fault', 'action', 'target', 'from (ms)', 'to (ms)'],
+        faults.map((f) => [f.id, f.action, f.target, v(f.fromMs), f.open ? `${v(f.toMs)} (end of run)` : v(f.toMs)]),
+        [false, false, false, true, true],
+      )}</section>`,
+    );
+  }
+  body.push(`<section id="scenario"><h2>Scenario</h2>`);
+  body.push(
+    run.scenarioYaml !== undefined
+      ? `<p>The scenario with every default filled in (<code>scenario.resolved.yaml</code>); <code>splitnet run</code> on it reproduces the run.</p>${details('scenario.resolved.yaml', pre(run.scenarioYaml))}`
+      : '<p class="omitted">No scenario.resolved.yaml in the results directory.</p>',
+  );
+  body.push(details('every summary value (summary.json, flattened as in summary.csv)', table(['metric', 'value'], [...s].map(([k, x]) => [k, typeof x === 'number' ? v(x) : String(x)]), [false, true])));
+  body.push('</section>');
+  body.push(`<section id="environment"><h2>Environment</h2><p>What ran where (<code>environment.json</code>; the only results file that depends on the host and the clock).</p>${environmentTable(run.environment, run.dir)}</section>`);
+  const html = page({
+    kind: 'Run',
+    title: name,
+    subtitle: `seed ${String(s.get('seed') ?? '?')} · ${String(s.get('runtime') ?? 'sim')} runtime · window ${window} · ${basename(resolve(run.dir))}`,
+    body: body.join('\n'),
+    footer: `splitnet report of ${run.dir}. Times are emulated time; rates are per second of emulated time.`,
+  });
+  return { kind: 'run', html, ...split(list) };
+}
+
+export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Report {
+  const bars = opts.errorBars ?? 'sd';
+  const sw = data.sweep;
+  const { highlights, perAxis } = sweepFigures(data, bars);
+  const points = sweepPoints(data);
+  const reps = Math.max(0, ...points.map((p) => p.rows.length));
+  const counter = { n: 0 };
+  const body: string[] = [];
+  const description = scenarioDescription(data.firstRun?.scenarioYaml);
+  body.push(`<section id="summary">${description !== undefined ? `<p class="lead">Base scenario: ${esc(description)}</p>` : ''}<h2>Sweep</h2>`);
+  body.push(
+    kpis([
+      { label: 'axes', value: String(sw.axes.length) },
+      { label: 'points', value: String(points.length) },
+      { label: 'repetitions per point', value: String(sw.repetitions) },
+      { label: 'runs in the table', value: String(data.table.length) },
+    ]),
+  );
+  body.push(
+    table(
+      ['axis (scenario path)', 'meaning', 'values'],
+      sw.axes.map((a) => [a.path, axisName(a.path), a.values.map(valueLabel).join(', ')]),
+    ),
+  );
+  body.push(
+    `<p>Base scenario <code>${esc(sw.base)}</code>; run seeds derived from base seed ${esc(String(sw.baseSeed))}. ${esc(describeErrorBars(bars, reps))}</p></section>`,
+  );
+  body.push(contents([...highlights, ...perAxis]));
+  body.push(`<section id="highlights"><h2>Figures</h2>${highlights.length > 0 ? items(highlights, counter) : '<p class="omitted">None of the study’s known axes (packet size, coalescing, workers, VM count) is swept; see the per-axis figures.</p>'}</section>`);
+  body.push(`<section id="per-axis"><h2>Every metric against every axis</h2>${items(perAxis, counter)}</section>`);
+
+  const cols = [METRICS.gbps, METRICS.virq, METRICS.p99, DOM0_CPU_PER_PACKET];
+  const errName = bars === 'sd' ? '± sd' : '± 95 % CI';
+  body.push(
+    `<section id="points"><h2>Points</h2><p>Mean ${errName} over the repetitions of each point.</p>${table(
+      ['point', ...sw.axes.map((a) => a.path), 'runs', ...cols.map((m) => m.label)],
+      points.map((p) => [
+        p.id,
+        ...sw.axes.map((a) => valueLabel(p.values.get(a.path))),
+        String(p.rows.length),
+        ...cols.map((m) => {
+          const e = pointEstimate(p, m);
+          if (e.n === 0) return '—';
+          const err = errorOf(e, bars);
+          return e.n > 1 ? `${formatValue(e.mean)} ± ${formatValue(err)}` : formatValue(e.mean);
+        }),
+      ]),
+      [false, ...sw.axes.map(() => false), true, ...cols.map(() => true)],
+    )}</section>`,
+  );
+  body.push('<section id="scenario"><h2>Scenario</h2>');
+  if (data.firstRun?.scenarioYaml !== undefined) {
+    const firstId = String(data.table[0]?.['run'] ?? '');
+    body.push(
+      `<p>The resolved scenario of the first run (<code>runs/${esc(firstId)}/scenario.resolved.yaml</code>); every other run differs from it only in the swept values and the seed.</p>${details(
+        `runs/${firstId}/scenario.resolved.yaml`,
+        pre(data.firstRun.scenarioYaml),
+      )}`,
+    );
+  } else {
+    body.push('<p class="omitted">No run directory with a scenario.resolved.yaml under runs/.</p>');
+  }
+  body.push(details('sweep.json', pre(JSON.stringify(sw, null, 2))));
+  body.push('</section>');
+  body.push(`<section id="environment"><h2>Environment</h2><p>The first run’s <code>environment.json</code>.</p>${environmentTable(data.firstRun?.environment, `${data.dir}/runs`)}</section>`);
+  const all = [...highlights, ...perAxis];
+  const html = page({
+    kind: 'Sweep',
+    title: sw.name,
+    subtitle: `${sw.axes.map((a) => axisName(a.path)).join(' × ')} · ${points.length} points × ${sw.repetitions} repetitions · ${basename(resolve(data.dir))}`,
+    body: body.join('\n'),
+    footer: `splitnet report of ${data.dir}. ${describeErrorBars(bars, reps)}`,
+  });
+  return { kind: 'sweep', html, ...split(all) };
+}
+
+/** Read `dir` (a run's or a sweep's results) and build its report. */
+export function buildReport(dir: string, opts: ReportOptions = {}): Report {
+  const r = loadResults(dir);
+  return r.kind === 'run' ? renderRunReport(r.run) : renderSweepReport(r.sweep, opts);
+}

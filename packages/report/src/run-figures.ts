@@ -1,0 +1,343 @@
+// The figures of one run: throughput and faults over time, interrupts over time, per-core CPU, latency percentiles and CDF, drops, rings and backlogs.
+import { barChart, lineChart } from './charts.js';
+import type { Span, VLine, XYSeries } from './charts.js';
+import { figure } from './figure.js';
+import type { ReportItem } from './figure.js';
+import type { FlatSummary, LatencyFile, MetricsRow, RunData, RunEvent } from './load.js';
+import { formatValue } from './scale.js';
+
+/** A fault that was active over [fromMs, toMs] of emulated time (from events.jsonl's fault-start / fault-end). */
+export interface FaultSpan {
+  readonly id: string;
+  readonly action: string;
+  readonly target: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** No fault-end was logged: the fault lasted to the end of the run. */
+  readonly open: boolean;
+}
+
+function text(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export function num(s: FlatSummary, key: string): number | undefined {
+  const v = s.get(key);
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** Pair fault-start and fault-end events by `detail.id`; a fault never ended lasts until `endMs`. */
+export function faultSpans(events: readonly RunEvent[], endMs: number): FaultSpan[] {
+  const started = new Map<string, { e: RunEvent; n: number }>();
+  const spans: FaultSpan[] = [];
+  let n = 0;
+  for (const e of events) {
+    if (e.kind !== 'fault-start' && e.kind !== 'fault-end') continue;
+    const id = text(e.detail['id']) || `fault ${++n}`;
+    if (e.kind === 'fault-start') {
+      started.set(id, { e, n: spans.length });
+      continue;
+    }
+    const s = started.get(id);
+    if (!s) continue; // an end without a start says nothing about when the fault began
+    started.delete(id);
+    spans.push({ id, action: text(s.e.detail['action']), target: text(s.e.detail['target']), fromMs: s.e.t / 1e6, toMs: e.t / 1e6, open: false });
+  }
+  for (const [id, s] of started) {
+    spans.push({ id, action: text(s.e.detail['action']), target: text(s.e.detail['target']), fromMs: s.e.t / 1e6, toMs: endMs, open: true });
+  }
+  return spans.sort((a, b) => a.fromMs - b.fromMs || a.id.localeCompare(b.id));
+}
+
+function toSpans(faults: readonly FaultSpan[]): Span[] {
+  return faults.map((f) => ({
+    from: f.fromMs,
+    to: f.toMs,
+    label: f.id,
+    detail: `${f.id}: ${f.action} ${f.target}, ${formatValue(f.fromMs)}–${formatValue(f.toMs)} ms${f.open ? ' (never ended)' : ''}`,
+  }));
+}
+
+function column(samples: readonly MetricsRow[], key: string): XYSeries['points'] {
+  const pts: { x: number; y: number }[] = [];
+  for (const r of samples) {
+    const v = r[key];
+    if (typeof v === 'number' && Number.isFinite(v)) pts.push({ x: r.tMs, y: v });
+  }
+  return pts;
+}
+
+const anyNonZero = (s: XYSeries) => s.points.some((p) => p.y !== 0);
+
+/** Where the run's end is: the last sample, else the window's end. */
+function endOf(run: RunData): number {
+  const last = run.samples[run.samples.length - 1];
+  return last?.tMs ?? num(run.summary, 'windowMs.1') ?? 0;
+}
+
+function warmupLine(run: RunData): VLine[] {
+  const w = num(run.summary, 'windowMs.0');
+  return w !== undefined && w > 0 ? [{ x: w, label: 'warm-up end' }] : [];
+}
+
+const MAX_CORE_LINES = 12;
+
+/** The kind of an emulated core: the driver domain's NIC queue cores, its netback workers, or guest vCPUs (anything else by its own name). */
+export function coreKind(core: string): string {
+  return /^dom0\.nic\d+$/.test(core)
+    ? 'dom0 NIC queue cores'
+    : /^dom0\.worker\d+$/.test(core)
+      ? 'dom0 netback workers'
+      : /^vm\d+\.vcpu\d+$/.test(core)
+        ? 'guest vCPUs'
+        : core;
+}
+
+/** Cores grouped by kind, in order of first appearance. */
+function groupCores(cores: readonly string[]): { name: string; cores: string[] }[] {
+  const kinds = new Map<string, string[]>();
+  for (const c of cores) kinds.set(coreKind(c), [...(kinds.get(coreKind(c)) ?? []), c]);
+  return [...kinds].map(([kind, list]) => ({ name: `${kind} (mean)`, cores: list }));
+}
+
+/** Latency CDF points from the histogram: one per bucket (fraction at or below its highest value), thinned to ≤ maxPoints. */
+export function latencyCdf(lat: LatencyFile, maxPoints = 400): { x: number; y: number }[] {
+  const total = lat.buckets.reduce((n, b) => n + b[2], 0);
+  if (total === 0) return [];
+  const pts: { x: number; y: number }[] = [];
+  let seen = 0;
+  // Start at the smallest value with fraction 0 so the first step is visible.
+  const first = lat.buckets[0];
+  if (first) pts.push({ x: first[0] / 1000, y: 0 });
+  for (const [, hi, c] of lat.buckets) {
+    seen += c;
+    // The last bucket's top may lie above the largest value seen: the CDF reaches 1 at max.
+    pts.push({ x: (lat.max > 0 ? Math.min(hi, lat.max) : hi) / 1000, y: seen / total });
+  }
+  if (pts.length <= maxPoints) return pts;
+  // Thin by fraction: keep a point whenever the CDF rose by 1/maxPoints since the last kept one, and keep the tail's last points.
+  const out: { x: number; y: number }[] = [];
+  let lastY = -1;
+  pts.forEach((p, i) => {
+    if (p.y - lastY >= 1 / maxPoints || i === pts.length - 1 || p.y > 0.999) {
+      out.push(p);
+      lastY = p.y;
+    }
+  });
+  return out;
+}
+
+export function runFigures(run: RunData): ReportItem[] {
+  const s = run.summary;
+  const endMs = endOf(run);
+  const faults = faultSpans(run.events, endMs);
+  const spans = toSpans(faults);
+  const items: ReportItem[] = [];
+  const timeLabel = 'emulated time (ms)';
+  const noSamples = 'metrics.jsonl has no samples';
+
+  items.push(
+    figure(
+      'throughput',
+      faults.length > 0 ? 'Throughput over time, with faults' : 'Throughput over time',
+      'Frame bits delivered to the guests’ applications and offered at the NIC in each sample interval' +
+        (faults.length > 0 ? '; shaded spans: injected faults (fault-start to fault-end in events.jsonl).' : '.') +
+        ' The dashed grey line is the line rate at the first generator’s mean frame size.',
+      () => {
+        if (run.samples.length === 0) return noSamples;
+        const series: XYSeries[] = [
+          { name: 'delivered', points: column(run.samples, 'gbps') },
+          { name: 'offered', points: column(run.samples, 'offeredGbps') },
+        ];
+        const line = num(s, 'throughput.lineRateGbps');
+        const first = run.samples[0];
+        if (line !== undefined && first) series.push({ name: 'line rate', reference: true, points: [{ x: first.tMs, y: line }, { x: endMs, y: line }] });
+        return lineChart({ id: 'throughput', title: 'Throughput over time', xLabel: timeLabel, yLabel: 'throughput (Gbit/s)', series, markers: false, spans, vlines: warmupLine(run) });
+      },
+    ),
+  );
+
+  items.push(
+    figure(
+      'interrupts',
+      'Interrupts over time',
+      'Virtual interrupts (event-channel upcalls to guest vCPUs), physical interrupts raised by the NIC, netback notify hypercalls and front-end coalescing timer polls, per second of emulated time. Series that stayed at zero are left out.',
+      () => {
+        if (run.samples.length === 0) return noSamples;
+        const series = [
+          { name: 'virtual interrupts', points: column(run.samples, 'virqPerSec') },
+          { name: 'physical interrupts (NIC)', points: column(run.samples, 'physicalIrqPerSec') },
+          { name: 'notify hypercalls (netback)', points: column(run.samples, 'notifyPerSec') },
+          { name: 'timer polls (front-end)', points: column(run.samples, 'timerPollsPerSec') },
+        ].filter(anyNonZero);
+        if (series.length === 0) return 'no interrupt was raised in this run';
+        return lineChart({ id: 'interrupts', title: 'Interrupts over time', xLabel: timeLabel, yLabel: 'rate (1/s)', series, markers: false, spans, vlines: warmupLine(run) });
+      },
+    ),
+  );
+
+  const cores = [...s.keys()].filter((k) => k.startsWith('cpu.')).map((k) => k.slice(4));
+  items.push(
+    figure(
+      'cpu-per-core',
+      'CPU utilization per emulated core',
+      'Busy time of each emulated core over the measurement window, as a percentage of the window. dom0.nic<q>: the driver domain’s NIC queue core; dom0.worker<k>: netback thread k; vm<v>.vcpu<q>: guest v’s vCPU q.',
+      () => {
+        if (cores.length === 0) return 'summary.json has no cpu entries';
+        const kinds = [...new Set(cores.map(coreKind))];
+        return barChart({
+          id: 'cpu-per-core',
+          title: 'CPU utilization per emulated core',
+          xLabel: '',
+          yLabel: 'busy (% of the window)',
+          categories: cores,
+          series: [{ name: 'busy', values: cores.map((c) => (num(s, `cpu.${c}`) ?? Number.NaN) * 100) }],
+          categoryGroups: cores.map((c) => kinds.indexOf(coreKind(c))),
+          groupNames: kinds,
+        });
+      },
+    ),
+  );
+
+  const coreNames = [...new Set(run.samples.flatMap((r) => (r['cpu'] !== null && typeof r['cpu'] === 'object' ? Object.keys(r['cpu']) : [])))];
+  // Beyond a dozen cores one line each is unreadable: draw the mean of each kind of core instead.
+  const grouped = coreNames.length > MAX_CORE_LINES;
+  items.push(
+    figure(
+      'cpu-over-time',
+      'CPU utilization over time',
+      grouped
+        ? `Mean busy fraction of each kind of emulated core (${coreNames.length} cores: NIC queue cores, netback workers, guest vCPUs) in each sample interval (100 % = never idle); the per-core figures are in metrics.jsonl.`
+        : 'Busy fraction of each emulated core in each sample interval (100 % = the core never idle).',
+      () => {
+        if (run.samples.length === 0) return noSamples;
+        const groups = grouped ? groupCores(coreNames) : coreNames.map((c) => ({ name: c, cores: [c] }));
+        const series = groups.map((g) => ({
+          name: g.name,
+          points: run.samples.flatMap((r) => {
+            const cpu = r['cpu'] as Record<string, unknown> | undefined;
+            const vals = g.cores.map((c) => cpu?.[c]).filter((v): v is number => typeof v === 'number');
+            return vals.length > 0 ? [{ x: r.tMs, y: (vals.reduce((a, b) => a + b, 0) / vals.length) * 100 }] : [];
+          }),
+        }));
+        if (series.every((x) => x.points.length === 0)) return 'metrics.jsonl has no cpu column';
+        return lineChart({ id: 'cpu-over-time', title: 'CPU utilization over time', xLabel: timeLabel, yLabel: 'busy (%)', series, markers: false, spans, vlines: warmupLine(run) });
+      },
+    ),
+  );
+
+  const vms = [...s.keys()].filter((k) => /^throughput\.perVm\.\d+\.gbps$/.test(k)).map((k) => k.split('.')[2] as string);
+  if (vms.length > 1) {
+    items.push(
+      figure(
+        'per-vm',
+        'Throughput per VM',
+        'Delivered throughput of each guest VM over the measurement window: how evenly the driver domain serves its guests.',
+        () =>
+          barChart({
+            id: 'per-vm',
+            title: 'Throughput per VM',
+            xLabel: 'guest VM',
+            yLabel: 'delivered throughput (Gbit/s)',
+            categories: vms.map((v) => `vm${v}`),
+            series: [{ name: 'delivered', values: vms.map((v) => num(s, `throughput.perVm.${v}.gbps`)) }],
+          }),
+      ),
+      figure('per-vm-virq', 'Virtual interrupts per VM', 'Virtual interrupts per second delivered to each guest VM (all its queues) over the measurement window.', () =>
+        barChart({
+          id: 'per-vm-virq',
+          title: 'Virtual interrupts per VM',
+          xLabel: 'guest VM',
+          yLabel: 'virtual interrupts (1/s)',
+          categories: vms.map((v) => `vm${v}`),
+          series: [{ name: 'virq/s', values: vms.map((v) => num(s, `interrupts.perVm.${v}.virqPerSec`)) }],
+        }),
+      ),
+    );
+  }
+
+  const latCount = num(s, 'latencyUs.count') ?? 0;
+  items.push(
+    figure(
+      'latency-percentiles',
+      'One-way latency',
+      'From the frame’s last bit at the NIC to the end of the guest’s per-packet work in the NAPI poll that delivered it, for packets delivered in the measurement window (HDR histogram, ≤ 0.1 % relative error).',
+      () => {
+        if (latCount === 0) return 'no packet was delivered in the measurement window';
+        const keys: [string, string][] = [
+          ['mean', 'mean'],
+          ['p50', 'p50'],
+          ['p99', 'p99'],
+          ['p999', 'p99.9'],
+          ['max', 'max'],
+        ];
+        return barChart({
+          id: 'latency-percentiles',
+          title: 'One-way latency',
+          xLabel: `${formatValue(latCount)} packets`,
+          yLabel: 'latency (µs)',
+          categories: keys.map(([, l]) => l),
+          series: [{ name: 'latency', values: keys.map(([k]) => num(s, `latencyUs.${k}`)) }],
+        });
+      },
+    ),
+  );
+
+  items.push(
+    figure(
+      'latency-cdf',
+      'Latency distribution (CDF)',
+      'Fraction of the window’s packets delivered within a given one-way latency, from latency.json (each step is one histogram bucket).',
+      () => {
+        if (!run.latency) return 'latency.json not found (results written by a splitnet that did not record the histogram)';
+        const pts = latencyCdf(run.latency);
+        if (pts.length === 0) return 'no packet was delivered in the measurement window';
+        return lineChart({
+          id: 'latency-cdf',
+          title: 'Latency distribution (CDF)',
+          xLabel: 'one-way latency (µs)',
+          yLabel: 'fraction of packets',
+          series: [{ name: 'CDF', points: pts }],
+          markers: false,
+          step: true,
+          yMax: 1,
+          yFromZero: true,
+        });
+      },
+    ),
+  );
+
+  const reasons = [...s.keys()].filter((k) => k.startsWith('drops.') && k !== 'drops.total').map((k) => k.slice(6));
+  items.push(
+    figure('drops', 'Drops by reason', 'Packets dropped over the whole run (not only the window), by reason; see docs/results.md for what each reason means.', () => {
+      if ((num(s, 'drops.total') ?? 0) === 0) return 'no packet was dropped in this run';
+      return barChart({
+        id: 'drops',
+        title: 'Drops by reason',
+        xLabel: '',
+        yLabel: 'dropped (packets)',
+        categories: reasons,
+        series: [{ name: 'drops', values: reasons.map((r) => num(s, `drops.${r}`)) }],
+      });
+    }),
+  );
+
+  items.push(
+    figure(
+      'rings',
+      'Guest rings and netback backlogs over time',
+      'Responses published on the guest RX rings and not yet consumed by netfront (all rings), and packets waiting in netback’s backlogs (all queues), at each sample time.',
+      () => {
+        if (run.samples.length === 0) return noSamples;
+        const series = [
+          { name: 'guest RX ring occupancy (responses)', points: column(run.samples, 'ringOccupancy') },
+          { name: 'netback backlog (packets)', points: column(run.samples, 'backlog') },
+        ].filter(anyNonZero);
+        if (series.length === 0) return 'rings and backlogs stayed empty at every sample';
+        return lineChart({ id: 'rings', title: 'Guest rings and netback backlogs over time', xLabel: timeLabel, yLabel: 'occupancy', series, markers: false, spans, vlines: warmupLine(run) });
+      },
+    ),
+  );
+  return items;
+}

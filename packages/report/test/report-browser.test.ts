@@ -1,0 +1,174 @@
+// The report in a real headless browser (Debian's chromium via playwright-core): `splitnet report` output loads without errors or external requests, and every plot has data.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, readdirSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { addFaultEvents, tmp, writeRun, writeSweep } from './fixtures.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const cli = join(root, 'packages/cli/dist/src/main.js');
+
+const CHROMIUM_INSTALL_HINT = 'install it (Debian/Ubuntu: apt-get install chromium; .ci/run does) or set SPLITNET_CHROMIUM to a Chromium or Chrome binary';
+
+/** The browser binary: $SPLITNET_CHROMIUM, else chromium (or Chrome) on PATH or in /usr/bin. */
+function findChromium(): string | undefined {
+  const isExe = (p: string) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const given = process.env['SPLITNET_CHROMIUM'];
+  if (given !== undefined && given !== '') return isExe(given) ? given : undefined;
+  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/bin', '/usr/local/bin'];
+  for (const name of ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable']) {
+    for (const d of dirs) if (d !== '' && isExe(join(d, name))) return join(d, name);
+  }
+  return undefined;
+}
+
+function splitnet(args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let browser: Browser | undefined;
+
+test.before(async () => {
+  const exe = findChromium();
+  // Missing browser = failed test, never a silent skip: the acceptance test must really run.
+  if (exe === undefined) throw new Error(`report browser test: chromium not found; ${CHROMIUM_INSTALL_HINT}`);
+  // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+  browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox'] });
+});
+
+test.after.always(async () => {
+  await browser?.close();
+});
+
+interface PlotCheck {
+  readonly id: string;
+  readonly declared: number;
+  readonly marks: number;
+  readonly visibleMarks: number;
+  readonly width: number;
+}
+
+/** A page that collects console errors, page errors and every request that is not to a local file. */
+async function newPage(): Promise<{ page: Page; problems: string[] }> {
+  if (!browser) throw new Error('browser not started');
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => {
+    if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) problems.push(`external request: ${r.url()}`);
+  });
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+  return { page, problems };
+}
+
+function plots(page: Page): Promise<PlotCheck[]> {
+  return page.$$eval('svg[data-plot]', (svgs) =>
+    svgs.map((svg) => {
+      const marks = [...svg.querySelectorAll('[data-mark]')];
+      // A mark is really drawn if the browser gives it an extent (a path with points, a bar with height).
+      const visibleMarks = marks.filter((m) => {
+        const b = (m as unknown as { getBBox(): { width: number; height: number } }).getBBox();
+        return b.width > 0 || b.height > 0;
+      }).length;
+      return {
+        id: svg.getAttribute('data-plot') ?? '',
+        declared: Number(svg.getAttribute('data-points')),
+        marks: marks.length,
+        visibleMarks,
+        width: svg.getBoundingClientRect().width,
+      };
+    }),
+  );
+}
+
+async function checkReport(t: import('ava').ExecutionContext, dir: string, expectIds: readonly string[]): Promise<void> {
+  const figures = join(dir, 'figures');
+  const r = splitnet(['report', dir, '--figures', figures]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /report with \d+ figure\(s\)/);
+  const { page, problems } = await newPage();
+  await page.goto(pathToFileURL(join(dir, 'report.html')).href, { waitUntil: 'load' });
+  const found = await plots(page);
+  t.deepEqual(problems, [], 'no console errors, page errors or external requests');
+  t.true(found.length >= expectIds.length, `${found.length} plots`);
+  for (const id of expectIds) t.true(found.some((p) => p.id === id), `plot ${id} is on the page`);
+  for (const p of found) {
+    t.true(p.declared > 0, `${p.id}: data-points > 0`);
+    t.true(p.marks > 0 && p.visibleMarks > 0, `${p.id}: ${p.marks} data marks, ${p.visibleMarks} drawn`);
+    t.true(p.width > 300, `${p.id}: rendered ${p.width}px wide`);
+  }
+  t.is(await page.title().then((s) => s.includes('splitnet report')), true);
+  const brokenLinks = await page.$$eval('a[href^="#"]', (as) =>
+    as.map((a) => a.getAttribute('href') ?? '').filter((h) => as[0]?.ownerDocument.getElementById(h.slice(1)) === null),
+  );
+  t.deepEqual(brokenLinks, [], 'every in-page link has its target');
+  // Print layout: the figures stay drawn, and printing opens the collapsed scenario.
+  await page.emulateMedia({ media: 'print' });
+  t.true((await plots(page)).every((p) => p.width > 300), 'figures render in print media');
+  await page.evaluate("window.dispatchEvent(new Event('beforeprint'))");
+  t.true(await page.$$eval('details', (ds) => ds.length > 0 && ds.every((d) => (d as unknown as { open: boolean }).open)), 'details open for print');
+  await page.close();
+
+  // Each standalone .svg opens on its own, with its data.
+  const files = readdirSync(figures).filter((f) => f.endsWith('.svg'));
+  t.is(files.length, found.length, 'one .svg per figure on the page');
+  const svg = await newPage();
+  for (const f of files) {
+    await svg.page.goto(pathToFileURL(join(figures, f)).href, { waitUntil: 'load' });
+    const [p] = await plots(svg.page);
+    t.true(p !== undefined && p.visibleMarks > 0, `${f} draws its data standalone`);
+  }
+  t.deepEqual(svg.problems, [], 'the .svg files load without errors');
+  await svg.page.close();
+}
+
+test.serial('report browser - a run report with faults loads cleanly and every plot has data', async (t) => {
+  const dir = tmp();
+  writeRun(dir);
+  addFaultEvents(dir);
+  await checkReport(t, dir, ['throughput', 'interrupts', 'cpu-per-core', 'latency-percentiles', 'latency-cdf']);
+});
+
+test.serial('report browser - a sweep report (2 axes × 2 values × 2 repetitions) loads cleanly and every plot has data', async (t) => {
+  const dir = tmp();
+  writeSweep(
+    dir,
+    [
+      { path: 'coalescing.frontend.policy', values: ['none', 'aic'] },
+      { path: 'traffic.0.size', values: [256, 1518] },
+    ],
+    2,
+  );
+  await checkReport(t, dir, ['sweep-virq-per-coalescing', 'sweep-latency-per-coalescing', 'sweep-dom0-cpu-per-coalescing']);
+});
+
+test.serial('report browser - the checks see what they look for: a console error, an external request, a plot without marks', async (t) => {
+  const file = join(tmp(), 'broken.html');
+  writeFileSync(
+    file,
+    '<!DOCTYPE html><html><head><title>broken</title></head><body>' +
+      '<svg data-plot="empty" data-points="0" width="400" height="100"></svg>' +
+      '<img src="http://127.0.0.1:9/x.png"><script>console.error("boom")</script></body></html>',
+  );
+  const { page, problems } = await newPage();
+  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  const [p] = await plots(page);
+  await page.close();
+  t.deepEqual(p && [p.id, p.declared, p.marks], ['empty', 0, 0]);
+  t.true(problems.some((x) => x === 'console error: boom'), problems.join('; '));
+  t.true(problems.some((x) => x.startsWith('external request: http://127.0.0.1:9/')), problems.join('; '));
+});
