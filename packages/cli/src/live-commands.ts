@@ -40,13 +40,15 @@ export interface ActorFlags {
 }
 
 /**
- * NATS credentials from the environment (SPLITNET_NATS_USER + SPLITNET_NATS_PASSWORD): never from
- * flags or the scenario, which end up in process lists and results files.
+ * NATS credentials and the TLS trust anchor from the environment (SPLITNET_NATS_USER + SPLITNET_NATS_PASSWORD,
+ * SPLITNET_NATS_CA): never from flags or the scenario, which end up in process lists and results files.
  */
-function credentials(): { user?: string; pass?: string } {
+function credentials(): { user?: string; pass?: string; caFile?: string } {
   const user = process.env['SPLITNET_NATS_USER'];
   const pass = process.env['SPLITNET_NATS_PASSWORD'];
-  return user ? { user, ...(pass !== undefined ? { pass } : {}) } : {};
+  // SPLITNET_NATS_CA: the PEM file of a private CA that signed the NATS servers' certificates (implies TLS).
+  const ca = process.env['SPLITNET_NATS_CA'];
+  return { ...(user ? { user, ...(pass !== undefined ? { pass } : {}) } : {}), ...(ca ? { caFile: ca } : {}) };
 }
 
 /** Connect (with the environment's credentials), retrying while the server is not up yet (containers start in any order). */
@@ -56,8 +58,11 @@ async function connectPatiently(url: string, name: string, waitMs: number, log: 
     try {
       return await connectNats({ servers: url, name, ...credentials() });
     } catch (err) {
-      // Wrong credentials will not get better by waiting.
-      if (Date.now() > until || /authori[sz]ation|permission/i.test(err instanceof Error ? err.message : String(err))) throw err;
+      if (err instanceof Error && /^TLS with NATS.*certificate/.test(err.message) && !process.env['SPLITNET_NATS_CA']) {
+        throw new SplitnetError('E_USAGE', `${err.message.replace(/ \(for a private CA[^)]*\)$/, '')}: set SPLITNET_NATS_CA to the CA certificate file (PEM) that signed the server's certificate`, { cause: err });
+      }
+      // Wrong credentials or an untrusted certificate will not get better by waiting.
+      if (Date.now() > until || /authori[sz]ation|permission|^TLS with/i.test(err instanceof Error ? err.message : String(err))) throw err;
       if (attempt === 1) log(`waiting for NATS at ${url}`);
       await new Promise((r) => setTimeout(r, 500));
     }
