@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SplitnetError } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
 import { randomBytes } from 'node:crypto';
-import { JOIN_ROLES, joinRun, registerExternalActors, runActorProcess, runLive } from '@splitnet/controller';
+import { JOIN_ROLES, awaitControllerGone, joinRun, registerExternalActors, runActorProcess, runLive } from '@splitnet/controller';
 import type { ActorHandle, JoinRole, RunResult } from '@splitnet/controller';
 import { compileScenarioText, formatResolvedYaml } from '@splitnet/scenario';
 import type { Transport } from '@splitnet/transport';
@@ -78,6 +78,8 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
   let name = f.id.length > 0 ? f.id.join('+') : (f.role ?? 'actor');
   let logger = createLogger({ name, ...(f.log ? { file: f.log } : {}), consoleLevel: 'warn' });
   try {
+    // One listener for the whole life of the process: the run and, for a joined actor, the wait after it.
+    const interrupted = signalled();
     let ids = f.id;
     let scenario: CompiledScenario;
     let transport: Transport;
@@ -101,7 +103,10 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
     transport.onStatus((st) => (st.kind === 'closed' ? logger.info : logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
     const incarnation = Number(f.incarnation ?? '0');
     if (!Number.isInteger(incarnation) || incarnation < 0) throw new SplitnetError('E_USAGE', `--incarnation: expected a whole number ≥ 0, found "${f.incarnation}"`);
-    return await runActorProcess({ scenario, runId: f.run, ids, transport, clock: wallClock, logger, interrupted: signalled(), incarnation });
+    // A joined actor (compose, other hosts) outlives the controller, so that `up --exit-code-from controller`
+    // stops the deployment when the controller has printed its summary, not when the first actor is done.
+    const linger = f.role !== undefined ? { beforeDrain: () => awaitControllerGone(transport, f.run, { timeoutMs: 120_000, graceMs: 3000, interrupted }) } : {};
+    return await runActorProcess({ scenario, runId: f.run, ids, transport, clock: wallClock, logger, interrupted, incarnation, ...linger });
   } finally {
     await logger.close();
   }
@@ -114,6 +119,8 @@ export interface LiveRunSetup {
   readonly quiet: boolean;
   /** placement external: registration closes after this much quiet (ms). */
   readonly joinWindowMs: number;
+  /** placement external: the least number of each role to wait for before the quiet window counts (--expect). */
+  readonly expect?: Partial<Record<JoinRole, number>>;
   /** placement docker: the splitnet image, the NATS image and the Docker endpoint. */
   readonly docker: { readonly image: string; readonly natsImage: string; readonly endpoint?: string; readonly nodes: number; readonly strategy: 'spread' | 'pack' };
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
@@ -216,6 +223,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
           logger,
           windowMs: o.joinWindowMs,
           ...(containers ? { expect: { workers: s.topology.workers, frontends: s.topology.vms.length } } : {}),
+          ...(o.expect ? { atLeast: o.expect } : {}),
           timeoutMs: 300_000,
           compile: (frontends, workers) => {
             const scenario = compileScenarioText(base, s.source, { overrides: [`topology.vms.count=${frontends}`, `topology.workers=${workers}`] });
