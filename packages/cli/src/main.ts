@@ -243,7 +243,7 @@ function buildProgram(): Command {
     .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')
     .addHelpText(
       'after',
-      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input, 3 a live run was invalid (lag above maxLag).',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help).\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input, 3 a live run was invalid (lag above maxLag).',
     )
     .action(async (file: string, flags: RunFlags) => {
       process.exitCode = await runCommand(file, flags);
@@ -284,6 +284,7 @@ function buildProgram(): Command {
     .option('--role <role>', 'join a run started elsewhere as driver (NIC + back-end), worker or frontend: the controller assigns the id and sends the scenario')
     .option('--log <file>', 'JSON log file')
     .option('--incarnation <n>', 'how many times these actors were restarted (a restarted process rejoins the running run)', '0')
+    .addHelpText('after', '\nEnvironment: SPLITNET_NATS_USER and SPLITNET_NATS_PASSWORD (the role\'s NATS credentials), SPLITNET_NATS_CA (the PEM\nfile of a private CA that signed the NATS servers\' certificates; implies TLS, as a tls:// URL does).\n\nExample (a VM joining a run started elsewhere):\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend')
     .action(async (o: { run: string; nats: string; scenario?: string; id: string[]; log?: string; incarnation: string; role?: string }) => {
       process.exitCode = await actorCommand((f) => loadScenarioFile(f), o);
     });
