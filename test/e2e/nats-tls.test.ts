@@ -100,6 +100,13 @@ test.serial('nats tls - an actor without SPLITNET_NATS_CA stops at once and says
   t.regex(r.stderr, /TLS with NATS at tls:\/\/.*certificate.*set SPLITNET_NATS_CA/);
 });
 
+test.serial('nats tls - SPLITNET_NATS_CA naming a missing file is a usage error saying so', async (t) => {
+  const missing = join(dir, 'no-such-ca.pem');
+  const r = await run(['actor', '--run', 'tls-missing', '--nats', tlsUrl, '--role', 'worker'], 'worker', { SPLITNET_NATS_CA: missing });
+  t.is(r.code, 2, r.stderr);
+  t.true(r.stderr.includes(`SPLITNET_NATS_CA: no such file "${missing}"`), r.stderr);
+});
+
 test.serial('nats tls - a whole run over tls:// with SPLITNET_NATS_CA: every process connects, accounting balances, both VMs receive', async (t) => {
   const scenario = join(dir, 's.yaml');
   writeFileSync(scenario, 'duration: 40ms\nwarmup: 10ms\ntopology: { vms: { queues: 1 } }\ntraffic: [ { flows: 8, rate: 100Mbps } ]\nlive: { tdf: 100, maxLag: 5ms }\n');

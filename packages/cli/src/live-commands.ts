@@ -13,7 +13,7 @@ import type { WallClock } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { connectNats, startNatsServer } from '@splitnet/transport';
 import type { NatsServerHandle } from '@splitnet/transport';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { DockerPlacement } from '@splitnet/docker';
 import { createLogger } from './logging.js';
 
@@ -48,15 +48,18 @@ function credentials(): { user?: string; pass?: string; caFile?: string } {
   const pass = process.env['SPLITNET_NATS_PASSWORD'];
   // SPLITNET_NATS_CA: the PEM file of a private CA that signed the NATS servers' certificates (implies TLS).
   const ca = process.env['SPLITNET_NATS_CA'];
+  // Checked here: the client would report a missing file as an unreachable server, and be retried for a minute.
+  if (ca && !existsSync(ca)) throw new SplitnetError('E_USAGE', `SPLITNET_NATS_CA: no such file "${ca}" (expected the PEM certificate of the CA that signed the NATS servers' certificates)`);
   return { ...(user ? { user, ...(pass !== undefined ? { pass } : {}) } : {}), ...(ca ? { caFile: ca } : {}) };
 }
 
 /** Connect (with the environment's credentials), retrying while the server is not up yet (containers start in any order). */
 async function connectPatiently(url: string, name: string, waitMs: number, log: (msg: string) => void): Promise<Transport> {
   const until = Date.now() + waitMs;
+  const secrets = credentials(); // outside the retry loop: a bad setting is not retried
   for (let attempt = 1; ; attempt++) {
     try {
-      return await connectNats({ servers: url, name, ...credentials() });
+      return await connectNats({ servers: url, name, ...secrets });
     } catch (err) {
       if (err instanceof Error && /^TLS with NATS.*certificate/.test(err.message) && !process.env['SPLITNET_NATS_CA']) {
         throw new SplitnetError('E_USAGE', `${err.message.replace(/ \(for a private CA[^)]*\)$/, '')}: set SPLITNET_NATS_CA to the CA certificate file (PEM) that signed the server's certificate`, { cause: err });

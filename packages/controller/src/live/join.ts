@@ -85,15 +85,16 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<{ 
   const started = Date.now();
   try {
     for (;;) {
-      const has = (r: JoinRole) => pending.some((p) => p.role === r);
       const count = (r: JoinRole) => pending.filter((p) => p.role === r).length;
+      // Every role at least once; more where the caller expects more (--expect).
+      const least = (r: JoinRole) => Math.max(1, o.atLeast?.[r] ?? 1);
       if (o.expect) {
         if (count('driver') >= 1 && count('worker') >= o.expect.workers && count('frontend') >= o.expect.frontends) break;
-      } else if (JOIN_ROLES.every((r) => count(r) >= Math.max(1, o.atLeast?.[r] ?? 1)) && Date.now() - lastJoin >= o.windowMs) {
+      } else if (JOIN_ROLES.every((r) => count(r) >= least(r)) && Date.now() - lastJoin >= o.windowMs) {
         break;
       }
       if (Date.now() - started > o.timeoutMs) {
-        const missing = JOIN_ROLES.filter((r) => count(r) < Math.max(1, o.atLeast?.[r] ?? 1)).map((r) => `${r} (${count(r)} of ${Math.max(1, o.atLeast?.[r] ?? 1)})`);
+        const missing = JOIN_ROLES.filter((r) => count(r) < least(r)).map((r) => `${r} (${count(r)} of ${least(r)})`);
         throw new SplitnetError('E_INTERNAL', `live: registration did not complete in ${o.timeoutMs / 1000} s${missing.length > 0 ? `: too few joined: ${missing.join(', ')}` : ''}`);
       }
       await new Promise((r) => setTimeout(r, 100));
