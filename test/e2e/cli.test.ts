@@ -78,6 +78,8 @@ const badInputs: [string, string | null, string[], RegExp][] = [
   ['a bad --set path', 'name: x\n', ['--set', 'topology.wrkers=2'], /--set topology\.wrkers=2: .*unknown key/],
   ['a bad --seed', 'name: x\n', ['--seed', 'abc'], /--seed: expected a whole number/],
   ['an unknown flag', 'name: x\n', ['--bogus'], /unknown option '--bogus'/],
+  ['a bad --expect', 'name: x\n', ['--runtime', 'live', '--placement', 'external', '--expect', 'vm=2'], /--expect: expected <role>=<n> with role driver, worker, frontend and n ≥ 1, found "vm=2"/],
+  ['--expect without placement external', 'name: x\n', ['--expect', 'frontend=2'], /--expect: only for a live run with placement external/],
 ];
 
 for (const [what, text, extra, pattern] of badInputs) {

@@ -18,9 +18,10 @@ let results = '';
 // Compose v1 (`docker-compose`, what .ci/run installs) when present, else the v2 plugin (`docker compose`).
 let compose: { cmd: string; args: string[] } = { cmd: 'docker-compose', args: [] };
 
-function composeCli(args: string[], runIdOfRun = 'compose'): Promise<Result> {
+function composeCli(args: string[], runIdOfRun = 'compose', extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...extraEnv,
     NATS_IMAGE: localNatsBase,
     SPLITNET_IMAGE: image,
     SPLITNET_RESULTS: results,
@@ -43,11 +44,14 @@ type Summary = {
 async function upWithVms(t: ExecutionContext, vms: number): Promise<Summary> {
   const id = `vms${vms}`;
   const started = Date.now();
-  const up = await composeCli(['up', '--no-color', '--exit-code-from', 'controller', '--scale', `frontend=${vms}`], id);
+  // As the README tells users: SPLITNET_FRONTENDS sets the replicas and what the controller waits for; --scale agrees.
+  const up = await composeCli(['up', '--no-color', '--exit-code-from', 'controller', '--scale', `frontend=${vms}`], id, { SPLITNET_FRONTENDS: String(vms) });
   t.log(`up --scale frontend=${vms}: exit ${up.code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const controllerLog = join(results, id, 'logs', 'controller.log');
   const why = `${tail(up, 60)}${existsSync(controllerLog) ? `\n--- controller.log:\n${readFileSync(controllerLog, 'utf8').split('\n').slice(-20).join('\n')}` : ''}`;
   t.is(up.code, 0, why);
+  // The joined actors outlive the controller, so `up` shows its summary table before stopping everything.
+  t.regex(up.stdout, /accounting\s+ok: emitted \d+/, 'the summary table is in the output of up');
   const file = join(results, id, 'summary.json');
   if (!existsSync(file)) throw new Error(`no ${file}:\n${why}`);
   return JSON.parse(readFileSync(file, 'utf8')) as Summary;
@@ -89,6 +93,7 @@ test.serial('compose - the file is valid for compose, publishes nothing and neve
   t.notRegex(config.stdout, /^\s+ports:/m, 'nothing is published on the host by default');
   for (const service of ['nats', 'controller', 'driver', 'worker', 'frontend']) t.regex(config.stdout, new RegExp(`^  ${service}:$`, 'm'));
   t.is([...config.stdout.matchAll(/pull_policy: never/g)].length, 3, 'driver, worker and frontend use the image the controller builds');
+  t.regex(config.stdout, /- frontend=2\n\s+- --expect\n\s+- worker=2/, 'the controller waits for the default replicas');
   t.regex(config.stdout, new RegExp(`image: ${image.replace(/[.:]/g, '\\$&')}`));
 });
 

@@ -214,3 +214,30 @@ test.serial('live - actors started elsewhere join the run: identities assigned, 
     await server.stop();
   }
 });
+
+test.serial('live - --expect frontend=3 waits for a front end that starts after the join window; joined actors outlive the controller', async (t) => {
+  const server = await startNatsServer();
+  const runId = `t7-${process.pid}`;
+  try {
+    const out = join(tmp(), 'expect');
+    const order: string[] = [];
+    const track = (who: string, p: Promise<{ code: number | null; stdout: string; stderr: string }>) => p.then((r) => (order.push(who), r));
+    const controller = track('controller', run(['run', scenarioFile(twoByTwo), '--runtime', 'live', '--placement', 'external', '--nats', server.url, '--run-id', runId, '--out', out, '--join-window', '500ms', '--expect', 'frontend=3', '-q']));
+    const actors = ['driver', 'worker', 'frontend', 'frontend'].map((role) => track(role, run(['actor', '--run', runId, '--nats', server.url, '--role', role])));
+    // Without --expect, registration would close 500 ms after these four joined: this one joins later.
+    await new Promise((r) => setTimeout(r, 3000));
+    actors.push(track('late frontend', run(['actor', '--run', runId, '--nats', server.url, '--role', 'frontend'])));
+    const r = await controller;
+    const all = await Promise.all(actors);
+    t.true(r.code === 0 || r.code === 3, r.stderr);
+    t.deepEqual(all.map((a) => a.code), [0, 0, 0, 0, 0], all.map((a) => a.stderr).join('\n'));
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    t.is(summary.interrupts.perVm.length, 3, 'the late front end is a VM of the run');
+    t.true(summary.accounting.balanced);
+    t.true(summary.throughput.perVm.every((vm: { pps: number }) => vm.pps > 0), 'every VM delivered traffic');
+    // Joined actors wait until the controller has gone (compose --exit-code-from stops everything at the first exit).
+    t.is(order[0], 'controller', order.join(', '));
+  } finally {
+    await server.stop();
+  }
+});

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SplitnetError } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
 import { randomBytes } from 'node:crypto';
-import { JOIN_ROLES, joinRun, registerExternalActors, runActorProcess, runLive } from '@splitnet/controller';
+import { JOIN_ROLES, awaitControllerGone, joinRun, registerExternalActors, runActorProcess, runLive } from '@splitnet/controller';
 import type { ActorHandle, JoinRole, RunResult } from '@splitnet/controller';
 import { compileScenarioText, formatResolvedYaml } from '@splitnet/scenario';
 import type { Transport } from '@splitnet/transport';
@@ -13,7 +13,7 @@ import type { WallClock } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { connectNats, startNatsServer } from '@splitnet/transport';
 import type { NatsServerHandle } from '@splitnet/transport';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 // Loaded only for the docker placement: dockerode and its dependencies cost every actor process ~0.5 s of start-up CPU.
 import type { DockerPlacement } from '@splitnet/docker';
 import { createLogger } from './logging.js';
@@ -41,24 +41,32 @@ export interface ActorFlags {
 }
 
 /**
- * NATS credentials from the environment (SPLITNET_NATS_USER + SPLITNET_NATS_PASSWORD): never from
- * flags or the scenario, which end up in process lists and results files.
+ * NATS credentials and the TLS trust anchor from the environment (SPLITNET_NATS_USER + SPLITNET_NATS_PASSWORD,
+ * SPLITNET_NATS_CA): never from flags or the scenario, which end up in process lists and results files.
  */
-function credentials(): { user?: string; pass?: string } {
+function credentials(): { user?: string; pass?: string; caFile?: string } {
   const user = process.env['SPLITNET_NATS_USER'];
   const pass = process.env['SPLITNET_NATS_PASSWORD'];
-  return user ? { user, ...(pass !== undefined ? { pass } : {}) } : {};
+  // SPLITNET_NATS_CA: the PEM file of a private CA that signed the NATS servers' certificates (implies TLS).
+  const ca = process.env['SPLITNET_NATS_CA'];
+  // Checked here: the client would report a missing file as an unreachable server, and be retried for a minute.
+  if (ca && !existsSync(ca)) throw new SplitnetError('E_USAGE', `SPLITNET_NATS_CA: no such file "${ca}" (expected the PEM certificate of the CA that signed the NATS servers' certificates)`);
+  return { ...(user ? { user, ...(pass !== undefined ? { pass } : {}) } : {}), ...(ca ? { caFile: ca } : {}) };
 }
 
 /** Connect (with the environment's credentials), retrying while the server is not up yet (containers start in any order). */
 async function connectPatiently(url: string, name: string, waitMs: number, log: (msg: string) => void): Promise<Transport> {
   const until = Date.now() + waitMs;
+  const secrets = credentials(); // outside the retry loop: a bad setting is not retried
   for (let attempt = 1; ; attempt++) {
     try {
-      return await connectNats({ servers: url, name, ...credentials() });
+      return await connectNats({ servers: url, name, ...secrets });
     } catch (err) {
-      // Wrong credentials will not get better by waiting.
-      if (Date.now() > until || /authori[sz]ation|permission/i.test(err instanceof Error ? err.message : String(err))) throw err;
+      if (err instanceof Error && /^TLS with NATS.*certificate/.test(err.message) && !process.env['SPLITNET_NATS_CA']) {
+        throw new SplitnetError('E_USAGE', `${err.message.replace(/ \(for a private CA[^)]*\)$/, '')}: set SPLITNET_NATS_CA to the CA certificate file (PEM) that signed the server's certificate`, { cause: err });
+      }
+      // Wrong credentials or an untrusted certificate will not get better by waiting.
+      if (Date.now() > until || /authori[sz]ation|permission|^TLS with/i.test(err instanceof Error ? err.message : String(err))) throw err;
       if (attempt === 1) log(`waiting for NATS at ${url}`);
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -74,6 +82,8 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
   let name = f.id.length > 0 ? f.id.join('+') : (f.role ?? 'actor');
   let logger = createLogger({ name, ...(f.log ? { file: f.log } : {}), consoleLevel: 'warn' });
   try {
+    // One listener for the whole life of the process: the run and, for a joined actor, the wait after it.
+    const interrupted = signalled();
     let ids = f.id;
     let scenario: CompiledScenario;
     let transport: Transport;
@@ -97,7 +107,10 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
     transport.onStatus((st) => (st.kind === 'closed' ? logger.info : logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
     const incarnation = Number(f.incarnation ?? '0');
     if (!Number.isInteger(incarnation) || incarnation < 0) throw new SplitnetError('E_USAGE', `--incarnation: expected a whole number ≥ 0, found "${f.incarnation}"`);
-    return await runActorProcess({ scenario, runId: f.run, ids, transport, clock: wallClock, logger, interrupted: signalled(), incarnation });
+    // A joined actor (compose, other hosts) outlives the controller, so that `up --exit-code-from controller`
+    // stops the deployment when the controller has printed its summary, not when the first actor is done.
+    const linger = f.role !== undefined ? { beforeDrain: () => awaitControllerGone(transport, f.run, { timeoutMs: 120_000, graceMs: 3000, interrupted }) } : {};
+    return await runActorProcess({ scenario, runId: f.run, ids, transport, clock: wallClock, logger, interrupted, incarnation, ...linger });
   } finally {
     await logger.close();
   }
@@ -110,6 +123,8 @@ export interface LiveRunSetup {
   readonly quiet: boolean;
   /** placement external: registration closes after this much quiet (ms). */
   readonly joinWindowMs: number;
+  /** placement external: the least number of each role to wait for before the quiet window counts (--expect). */
+  readonly expect?: Partial<Record<JoinRole, number>>;
   /** placement docker: the splitnet image, the NATS image and the Docker endpoint. */
   readonly docker: { readonly image: string; readonly natsImage: string; readonly endpoint?: string; readonly nodes: number; readonly strategy: 'spread' | 'pack' };
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
@@ -215,6 +230,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
           logger,
           windowMs: o.joinWindowMs,
           ...(containers ? { expect: { workers: s.topology.workers, frontends: s.topology.vms.length } } : {}),
+          ...(o.expect ? { atLeast: o.expect } : {}),
           timeoutMs: 300_000,
           compile: (frontends, workers) => {
             const scenario = compileScenarioText(base, s.source, { overrides: [`topology.vms.count=${frontends}`, `topology.workers=${workers}`] });

@@ -7,7 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { SplitnetError } from '@splitnet/model';
-import { formatSummary, runSim, writeResults } from '@splitnet/controller';
+import { JOIN_ROLES, formatSummary, runSim, writeResults } from '@splitnet/controller';
+import type { JoinRole } from '@splitnet/controller';
 import { loadScenarioFile, formatResolvedYaml, parseDuration } from '@splitnet/scenario';
 import { isValidRunId, newRunId } from '@splitnet/transport';
 import { formatRssLookup, rssLookup } from './rss-command.js';
@@ -57,6 +58,20 @@ function parseWindow(v: string | undefined): number {
   return ns / 1e6;
 }
 
+/** --expect role=n (repeatable): the least number of actors of a role to wait for (placement external). */
+function parseExpect(values: readonly string[]): Partial<Record<JoinRole, number>> | undefined {
+  if (values.length === 0) return undefined;
+  const out: Partial<Record<JoinRole, number>> = {};
+  for (const v of values) {
+    const m = /^([a-z]+)=(\d+)$/.exec(v);
+    if (!m || !JOIN_ROLES.includes(m[1] as JoinRole) || Number(m[2]) < 1) {
+      throw new SplitnetError('E_USAGE', `--expect: expected <role>=<n> with role ${JOIN_ROLES.join(', ')} and n ≥ 1, found "${v}"`);
+    }
+    out[m[1] as JoinRole] = Number(m[2]);
+  }
+  return out;
+}
+
 function collect(v: string, acc: string[]): string[] {
   return [...acc, v];
 }
@@ -74,6 +89,7 @@ interface RunFlags {
   placement?: string;
   runId?: string;
   joinWindow?: string;
+  expect: string[];
   image: string;
   natsImage: string;
   dockerHost?: string;
@@ -108,6 +124,10 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
   });
+  const expect = parseExpect(flags.expect);
+  if (expect && (scenario.runtime !== 'live' || scenario.live.placement !== 'external')) {
+    throw new SplitnetError('E_USAGE', '--expect: only for a live run with placement external (actors that join)');
+  }
   const started = new Date();
   const runId = flags.runId ?? newRunId(`${scenario.name}-s${scenario.seed}-${stamp(started)}`, Math.floor(Math.random() * 0x10000));
   if (!isValidRunId(runId)) throw new SplitnetError('E_USAGE', `--run-id: expected letters, digits, '-' or '_' (at most 64), found "${runId}"`);
@@ -132,6 +152,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
       resolvedFile,
       quiet: flags.quiet === true || flags.json === true,
       joinWindowMs: parseWindow(flags.joinWindow),
+      ...(expect ? { expect } : {}),
       docker: {
         image: flags.image,
         natsImage: flags.natsImage,
@@ -214,6 +235,7 @@ function buildProgram(): Command {
     .option('--placement <processes|inprocess|external|docker>', 'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers')
     .option('--run-id <id>', 'live: the run id that namespaces its NATS subjects (default: derived from the scenario, seed and time)')
     .option('--join-window <time>', 'live, placement external: close registration after this much quiet once every role joined (default 2s)')
+    .option('--expect <role=n>', 'live, placement external: wait for at least n actors of a role (driver, worker, frontend) before the join window counts, e.g. --expect frontend=4 (repeatable)', collect, [] as string[])
     .option('--image <ref>', 'live, placement docker: the splitnet image (never pulled)', 'splitnet:latest')
     .option('--nats-image <ref>', 'live, placement docker: the nats-server image (never pulled)', 'nats:2-alpine')
     .option('--docker-host <url>', 'live, placement docker: the Docker engine (unix:///path or tcp://host:port; default the local one)')
@@ -221,7 +243,7 @@ function buildProgram(): Command {
     .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')
     .addHelpText(
       'after',
-      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input, 3 a live run was invalid (lag above maxLag).',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help).\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input, 3 a live run was invalid (lag above maxLag).',
     )
     .action(async (file: string, flags: RunFlags) => {
       process.exitCode = await runCommand(file, flags);
@@ -276,6 +298,7 @@ function buildProgram(): Command {
     .option('--role <role>', 'join a run started elsewhere as driver (NIC + back-end), worker or frontend: the controller assigns the id and sends the scenario')
     .option('--log <file>', 'JSON log file')
     .option('--incarnation <n>', 'how many times these actors were restarted (a restarted process rejoins the running run)', '0')
+    .addHelpText('after', '\nEnvironment: SPLITNET_NATS_USER and SPLITNET_NATS_PASSWORD (the role\'s NATS credentials), SPLITNET_NATS_CA (the PEM\nfile of a private CA that signed the NATS servers\' certificates; implies TLS, as a tls:// URL does).\n\nExample (a VM joining a run started elsewhere):\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend')
     .action(async (o: { run: string; nats: string; scenario?: string; id: string[]; log?: string; incarnation: string; role?: string }) => {
       process.exitCode = await actorCommand((f) => loadScenarioFile(f), o);
     });

@@ -13,5 +13,5 @@ export { runActorProcess } from './live/actor-process.js';
 export type { ActorProcessOptions } from './live/actor-process.js';
 export { linkDelayFor } from './live/links.js';
 export type { LiveInfo } from './run-sim.js';
-export { registerExternalActors, joinRun, JOIN_ROLES } from './live/join.js';
+export { registerExternalActors, joinRun, awaitControllerGone, JOIN_ROLES } from './live/join.js';
 export type { JoinRole } from './live/join.js';

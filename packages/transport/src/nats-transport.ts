@@ -38,7 +38,10 @@ import type {
 } from './transport.js';
 
 export interface NatsTransportOptions {
-  /** One URL or several (a cluster): `nats://host:port` or `host:port`. */
+  /**
+   * One URL or several (a cluster; also as one comma-separated string): `nats://host:port`,
+   * `tls://host:port` (TLS required: a server without TLS is refused, never used in plaintext) or `host:port`.
+   */
   servers: string | readonly string[];
   /** Client name shown by the server's monitoring (use the actor id). */
   name: string;
@@ -58,6 +61,11 @@ export interface NatsTransportOptions {
    * client's ReconnectBufSize); beyond it publishes are dropped and counted. 0: drop and count all.
    */
   reconnectBufferBytes?: number;
+  /**
+   * PEM file of the certificate authority that signed the servers' certificates (a private CA), trusted in
+   * addition to the system's. Implies TLS, like a `tls://` URL.
+   */
+  caFile?: string;
 }
 
 /** Options after validation: every value checked, defaults applied, frozen. */
@@ -72,6 +80,9 @@ export interface CompiledNatsOptions {
   readonly pingIntervalMs: number | undefined;
   readonly connectTimeoutMs: number | undefined;
   readonly reconnectBufferBytes: number;
+  /** TLS is required (a `tls://` URL or a CA given); the server's certificate is verified. */
+  readonly tls: boolean;
+  readonly caFile: string | undefined;
 }
 
 export const DEFAULT_RECONNECT_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -90,7 +101,8 @@ function optionalMs(value: number | undefined, what: string, allowZero: boolean)
 
 /** Validate and complete the options before any I/O; throws `SplitnetError('E_USAGE')`. */
 export function compileNatsOptions(opts: NatsTransportOptions): CompiledNatsOptions {
-  const servers = typeof opts.servers === 'string' ? [opts.servers] : [...opts.servers];
+  // A comma-separated string is a list, as written in a scenario's live.nats or given to --nats.
+  const servers = (typeof opts.servers === 'string' ? [opts.servers] : [...opts.servers]).flatMap((s) => (typeof s === 'string' && s.includes(',') ? s.split(',').map((x) => x.trim()) : [s]));
   if (servers.length === 0) throw usage('servers must name at least one NATS server URL');
   for (const s of servers) {
     if (typeof s !== 'string' || s.trim() === '' || /\s/.test(s)) {
@@ -108,6 +120,9 @@ export function compileNatsOptions(opts: NatsTransportOptions): CompiledNatsOpti
   if (!Number.isInteger(maxReconnectAttempts) || maxReconnectAttempts < -1) {
     throw usage(`maxReconnectAttempts must be an integer >= -1 (-1: unlimited), got ${String(opts.maxReconnectAttempts)}`);
   }
+  if (opts.caFile !== undefined && (typeof opts.caFile !== 'string' || opts.caFile.trim() === '')) throw usage('caFile must name a PEM file');
+  // One tls:// URL requires TLS of every server in the list: the client never falls back to plaintext.
+  const tlsUrls = servers.filter((s) => /^tls:\/\//i.test(s)).length;
   return Object.freeze({
     servers: Object.freeze(servers),
     name: opts.name,
@@ -119,6 +134,8 @@ export function compileNatsOptions(opts: NatsTransportOptions): CompiledNatsOpti
     pingIntervalMs: optionalMs(opts.pingIntervalMs, 'pingIntervalMs', false),
     connectTimeoutMs: optionalMs(opts.connectTimeoutMs, 'connectTimeoutMs', false),
     reconnectBufferBytes,
+    tls: tlsUrls > 0 || opts.caFile !== undefined,
+    caFile: opts.caFile,
   });
 }
 
@@ -139,6 +156,9 @@ function toClientOptions(o: CompiledNatsOptions): NodeConnectionOptions {
   if (o.reconnectTimeWaitMs !== undefined) c.reconnectTimeWait = o.reconnectTimeWaitMs;
   if (o.pingIntervalMs !== undefined) c.pingInterval = o.pingIntervalMs;
   if (o.connectTimeoutMs !== undefined) c.timeout = o.connectTimeoutMs;
+  // An object (even empty) makes the client require TLS and verify the server's certificate; the client
+  // reads the CA file itself (a missing file is a connect error naming it).
+  if (o.tls) c.tls = o.caFile !== undefined ? { caFile: o.caFile } : {};
   return c;
 }
 
@@ -156,7 +176,15 @@ export async function connectNats(opts: NatsTransportOptions): Promise<NatsTrans
     if (err instanceof AuthorizationError) {
       throw new TransportError('E_CONNECT', `NATS at ${where} refused the credentials: ${transportErrorDetail(err)}`, { cause: err });
     }
-    throw new TransportError('E_CONNECT', `cannot reach NATS at ${where}: ${connectReason(err)}`, { cause: err });
+    const reason = connectReason(err);
+    // Reachable, but TLS failed: a certificate the client does not trust, or no TLS where it was required.
+    if (/certificate/i.test(reason)) {
+      throw new TransportError('E_CONNECT', `TLS with NATS at ${where} failed: ${reason}${compiled.caFile === undefined ? ' (for a private CA, give its certificate file)' : ''}`, { cause: err });
+    }
+    if (/support 'tls'/.test(reason)) {
+      throw new TransportError('E_CONNECT', `TLS with NATS at ${where} failed: the server does not offer TLS (required by a tls:// URL or a CA file)`, { cause: err });
+    }
+    throw new TransportError('E_CONNECT', `cannot reach NATS at ${where}: ${reason}`, { cause: err });
   }
   return new NatsTransport(nc, compiled);
 }

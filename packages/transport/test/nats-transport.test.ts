@@ -86,12 +86,24 @@ test('nats connect - bad options are usage errors raised before any I/O', (t) =>
     { servers: 'nats://127.0.0.1:1', name: 'x', maxReconnectAttempts: -2 },
     { servers: 'nats://127.0.0.1:1', name: 'x', reconnectTimeWaitMs: -1 },
     { servers: 'nats://127.0.0.1:1', name: 'x', pingIntervalMs: 0 },
+    { servers: 'nats://127.0.0.1:1', name: 'x', caFile: '' },
+    { servers: 'nats://127.0.0.1:1,', name: 'x' },
   ];
   for (const opts of bad) {
     const err = t.throws(() => compileNatsOptions(opts), { instanceOf: SplitnetError }, JSON.stringify(opts));
     t.is(err?.code, 'E_USAGE');
   }
   t.is(compileNatsOptions({ servers: 'nats://127.0.0.1:1', name: 'x' }).maxReconnectAttempts, -1, 'reconnects forever by default');
+});
+
+test('nats connect - a comma-separated list is several servers; a tls:// URL or a CA file requires TLS', (t) => {
+  const plain = compileNatsOptions({ servers: 'nats://a:4222, nats://b:4222,c:4222', name: 'x' });
+  t.deepEqual(plain.servers, ['nats://a:4222', 'nats://b:4222', 'c:4222']);
+  t.false(plain.tls);
+  t.true(compileNatsOptions({ servers: 'nats://a:4222,tls://b:4222', name: 'x' }).tls, 'one tls:// URL requires TLS of every server');
+  const ca = compileNatsOptions({ servers: 'nats://a:4222', name: 'x', caFile: '/etc/ca.pem' });
+  t.true(ca.tls);
+  t.is(ca.caFile, '/etc/ca.pem');
 });
 
 test('nats connect - credentials are checked by the server', async (t) => {

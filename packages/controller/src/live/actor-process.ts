@@ -23,6 +23,8 @@ export interface ActorProcessOptions {
   readonly incarnation?: number;
   /** Resolves when the process is asked to stop from outside (a signal). */
   readonly interrupted?: Promise<string>;
+  /** After a run that ended normally, before the connection closes (external actors wait for the controller to finish). */
+  readonly beforeDrain?: () => Promise<void>;
 }
 
 /** Hosts actors until the controller says stop; returns the exit code. */
@@ -122,6 +124,7 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
   }
   clearInterval(hb);
   host.close();
+  if (o.beforeDrain && (outcome === 'done' || outcome === 'stop from controller')) await o.beforeDrain();
   await o.transport.drain();
   return outcome === 'done' || outcome === 'stop from controller' ? 0 : 130;
 }

@@ -49,6 +49,11 @@ export interface RegistrationOptions {
   readonly onJoin?: (role: JoinRole, count: number) => void;
   /** Close as soon as exactly these many have joined (containers the controller started itself), instead of waiting for a quiet window. */
   readonly expect?: { readonly workers: number; readonly frontends: number };
+  /**
+   * Wait for at least these many of a role before the quiet window counts (`--expect frontend=4`): a
+   * container that starts slowly is not left out of the run by one that started fast.
+   */
+  readonly atLeast?: Partial<Record<JoinRole, number>>;
 }
 
 /**
@@ -80,16 +85,17 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<{ 
   const started = Date.now();
   try {
     for (;;) {
-      const has = (r: JoinRole) => pending.some((p) => p.role === r);
       const count = (r: JoinRole) => pending.filter((p) => p.role === r).length;
+      // Every role at least once; more where the caller expects more (--expect).
+      const least = (r: JoinRole) => Math.max(1, o.atLeast?.[r] ?? 1);
       if (o.expect) {
         if (count('driver') >= 1 && count('worker') >= o.expect.workers && count('frontend') >= o.expect.frontends) break;
-      } else if (has('driver') && has('worker') && has('frontend') && Date.now() - lastJoin >= o.windowMs) {
+      } else if (JOIN_ROLES.every((r) => count(r) >= least(r)) && Date.now() - lastJoin >= o.windowMs) {
         break;
       }
       if (Date.now() - started > o.timeoutMs) {
-        const missing = JOIN_ROLES.filter((r) => !has(r));
-        throw new SplitnetError('E_INTERNAL', `live: registration did not complete in ${o.timeoutMs / 1000} s${missing.length > 0 ? `: no ${missing.join(', ')} joined` : ''}`);
+        const missing = JOIN_ROLES.filter((r) => count(r) < least(r)).map((r) => `${r} (${count(r)} of ${least(r)})`);
+        throw new SplitnetError('E_INTERNAL', `live: registration did not complete in ${o.timeoutMs / 1000} s${missing.length > 0 ? `: too few joined: ${missing.join(', ')}` : ''}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -133,4 +139,30 @@ export async function joinRun(transport: Transport, runId: string, role: JoinRol
   const r = parse(data) as JoinReply | null;
   if (r?.kind === 'assign' && Array.isArray(r.ids) && typeof r.scenarioYaml === 'string') return { ids: [...r.ids], scenarioYaml: r.scenarioYaml };
   throw new SplitnetError('E_USAGE', `join refused by the controller of run ${runId}: ${r?.kind === 'refuse' ? r.reason : 'unreadable reply'}`);
+}
+
+/**
+ * An external actor after its run: wait until the controller of the run no longer answers on the join
+ * subject (it has drained its connection to write the results), then `graceMs` more for it to write them
+ * and exit. Orchestrators that stop every container once one exits (`docker compose up --exit-code-from
+ * controller`) then see the controller exit first, with its summary printed. Gives up after `timeoutMs`.
+ */
+export async function awaitControllerGone(transport: Transport, runId: string, o: { timeoutMs: number; graceMs: number; interrupted?: Promise<unknown> }): Promise<void> {
+  const until = Date.now() + o.timeoutMs;
+  let interrupted = false;
+  void o.interrupted?.then(() => (interrupted = true));
+  // Not a join: the controller answers it with a refusal and registers nothing.
+  const probe = enc.encode(JSON.stringify({ kind: 'probe' }));
+  while (!interrupted && Date.now() < until) {
+    try {
+      await transport.request(joinSubject(runId), probe, 2000);
+    } catch (err) {
+      // No responders: the controller is gone. A timeout: it is busy, ask again. Anything else (the connection
+      // closed): nothing more to wait for.
+      if ((err as { code?: unknown }).code !== 'E_TIMEOUT') break;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const graceEnd = Date.now() + o.graceMs;
+  while (!interrupted && Date.now() < graceEnd) await new Promise((r) => setTimeout(r, 100));
 }
