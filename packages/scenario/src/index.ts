@@ -3,3 +3,4 @@ export type * from './types.js';
 export { compileScenarioText, formatResolvedYaml, loadScenarioFile, type CompileOptions } from './compile.js';
 export { listProfiles, loadCostProfile, type ProfileInfo } from './cost-profile.js';
 export { formatDuration, formatRate, parseDuration, parseRate, type Rate } from './units.js';
+export { faultOccurrences, formatTarget, FAULT_RULES, type FaultOccurrence } from './faults.js';
