@@ -11,6 +11,8 @@ import { formatSummary, runSim, writeResults } from '@splitnet/controller';
 import { loadScenarioFile, formatResolvedYaml, parseDuration } from '@splitnet/scenario';
 import { isValidRunId, newRunId } from '@splitnet/transport';
 import { formatRssLookup, rssLookup } from './rss-command.js';
+import { faultCommand } from './fault-command.js';
+import type { FaultFlags } from './fault-command.js';
 import { actorCommand, runLiveCommand } from './live-commands.js';
 import { cleanupAll } from '@splitnet/docker';
 import type { RunResult } from '@splitnet/controller';
@@ -264,6 +266,27 @@ function buildProgram(): Command {
     .option('--incarnation <n>', 'how many times these actors were restarted (a restarted process rejoins the running run)', '0')
     .action(async (o: { run: string; nats: string; scenario?: string; id: string[]; log?: string; incarnation: string; role?: string }) => {
       process.exitCode = await actorCommand((f) => loadScenarioFile(f), o);
+    });
+
+  program
+    .command('fault')
+    .description('Inject a fault into a running live emulation over its control plane and print what happened (actions and targets: docs/faults.md)')
+    .argument('<action>', 'e.g. kill, pause, lose-notifications, stop-polling, slow-worker, link-flap, corrupt-ring-index, nats-restart')
+    .argument('<target>', 'e.g. worker:1, vm:0:queue:1, nic, nats')
+    .requiredOption('--run <id>', 'run id of the live emulation (splitnet run --run-id)')
+    .requiredOption('--nats <url>', 'its NATS server URL')
+    .option('--duration <d>', 'how long the fault lasts (e.g. 5ms emulated)')
+    .option('--probability <p>', 'chance per notification / message (0 < p ≤ 1)')
+    .option('--delay <d>', 'added delay (e.g. 100us)')
+    .option('--factor <k>', 'CPU cost multiplier of slow-worker')
+    .option('--packets <n>', 'frames of a ring-full storm')
+    .option('--size <bytes>', 'frame size of a ring-full storm')
+    .option('--offset <n>', 'how far past a ring a corrupted index points')
+    .option('--id <id>', 'name of the fault in the run\'s events (default adhoc-<n>)')
+    .option('--timeout <s>', 'seconds to wait for the controller', '5')
+    .option('--json', 'print the controller\'s reply as JSON')
+    .action(async (action: string, target: string, o: FaultFlags) => {
+      process.exitCode = await faultCommand(action, target, o);
     });
 
   program

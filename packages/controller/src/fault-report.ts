@@ -3,7 +3,7 @@ import type { Nanos } from '@splitnet/model';
 import type { FaultOccurrence } from '@splitnet/scenario';
 import { DROP_REASONS, sig } from './metrics.js';
 import type { DropReason, Snapshot } from './metrics.js';
-import { faultDetail } from './sim-faults.js';
+import { faultDetail } from './fault-plan.js';
 
 export interface LoggedEvent {
   readonly t: Nanos;

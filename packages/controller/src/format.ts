@@ -26,7 +26,7 @@ export function formatSummary(s: Summary): string {
   add('notifications', `sent ${fmt(s.notifications.sentPerSec)} /s, suppressed ${fmt(s.notifications.suppressedPerSec)} /s, held ${fmt(s.notifications.heldPerSec)} /s`);
   add('latency (µs)', `p50 ${fmt(s.latencyUs.p50)}  p99 ${fmt(s.latencyUs.p99)}  p99.9 ${fmt(s.latencyUs.p999)}  max ${fmt(s.latencyUs.max)}  (n=${s.latencyUs.count})`);
   add('ring occupancy', `mean ${fmt(s.ring.meanOccupancy)}, max ${s.ring.maxOccupancy}; netback backlog mean ${fmt(s.backlog.mean)}, max ${s.backlog.max}`);
-  const faultDrops = s.faults ? (['link-down', 'link-drop', 'vif-disabled'] as const).filter((r) => (s.drops[r] ?? 0) > 0).map((r) => `, ${r} ${s.drops[r]}`).join('') : '';
+  const faultDrops = s.faults ? (['link-down', 'link-drop', 'vif-disabled', 'lost-in-transport'] as const).filter((r) => (s.drops[r] ?? 0) > 0).map((r) => `, ${r} ${s.drops[r]}`).join('') : '';
   add('drops', `${s.drops.total} (nic-ring-full ${s.drops['nic-ring-full']}, ring-full ${s.drops['ring-full']}, backlog-full ${s.drops['backlog-full']}${s.drops['lost-in-crash'] > 0 ? `, lost-in-crash ${s.drops['lost-in-crash']}` : ''}${faultDrops})`);
   const cpu = Object.entries(s.cpu).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`);
   for (let i = 0; i < cpu.length; i += 4) add(i === 0 ? 'cpu' : '', cpu.slice(i, i + 4).join('  '));

@@ -6,16 +6,18 @@ import type { ActorReport, Nanos } from '@splitnet/model';
  * Why packets were dropped. `lost-in-crash` (live mode only): packets that went into an actor
  * process that died, or were sent to it while it was down, and never came out.
  */
-export type DropReason = 'nic-ring-full' | 'ring-full' | 'backlog-full' | 'lost-in-crash' | 'link-down' | 'link-drop' | 'vif-disabled';
+export type DropReason = 'nic-ring-full' | 'ring-full' | 'backlog-full' | 'lost-in-crash' | 'link-down' | 'link-drop' | 'vif-disabled' | 'lost-in-transport';
 /** Reasons every summary shows. */
 export const BASE_DROP_REASONS: readonly DropReason[] = ['nic-ring-full', 'ring-full', 'backlog-full', 'lost-in-crash'];
 /**
  * Reasons only faults cause, shown when the scenario has faults (so fault-free results keep their
  * shape): `link-down` frames that met a NIC link held down by link-flap; `link-drop` packets in
  * messages a message-path fault dropped; `vif-disabled` packets for a queue netback disabled after a
- * fatal ring error. In sim, `lost-in-crash` also counts what a killed actor held or was sent while down.
+ * fatal ring error; `lost-in-transport` (live, after a NATS server restart) packets sent on the bus and
+ * never received after the drain — core NATS delivers at most once. In sim, `lost-in-crash` also
+ * counts what a killed actor held or was sent while down.
  */
-export const FAULT_DROP_REASONS: readonly DropReason[] = ['link-down', 'link-drop', 'vif-disabled'];
+export const FAULT_DROP_REASONS: readonly DropReason[] = ['link-down', 'link-drop', 'vif-disabled', 'lost-in-transport'];
 export const DROP_REASONS: readonly DropReason[] = [...BASE_DROP_REASONS, ...FAULT_DROP_REASONS];
 
 export interface Snapshot {
@@ -141,7 +143,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
     physicalIrqs, notifies, suppressed, held, backendTimerIrqs, reqNotifies,
     drops: {
       'nic-ring-full': nicDrops, 'ring-full': ringFull, 'backlog-full': backlogFull, 'lost-in-crash': 0,
-      'link-down': linkDown, 'link-drop': 0, 'vif-disabled': vifDisabled,
+      'link-down': linkDown, 'link-drop': 0, 'vif-disabled': vifDisabled, 'lost-in-transport': 0,
     },
     faultCounters: { notificationsLost, lostAbsorbed, notificationsDelayed, stallKicks },
     busy, ringOccupancy, backlog, reordered,

@@ -11,8 +11,8 @@ import { faultsSummary } from './fault-report.js';
 import type { FaultsSummary } from './fault-report.js';
 import { BASE_DROP_REASONS, combine, DROP_REASONS, sampleRow, sig, totalVirqs } from './metrics.js';
 import type { DropReason, Snapshot } from './metrics.js';
-import { planSimFaults } from './sim-faults.js';
-import type { SimFaultPlan } from './sim-faults.js';
+import { planSimFaults } from './fault-plan.js';
+import type { SimFaultPlan } from './fault-plan.js';
 import type { ActorReport } from '@splitnet/model';
 
 export interface Accounting {
@@ -230,6 +230,7 @@ export function summarize(
   b: Snapshot,
   inWindow: readonly Snapshot[],
   acc: Accounting,
+  withFaults = s.faults.length > 0,
 ): Summary {
   const dt = (b.t - a.t) / 1e9;
   const rate = (x: number) => sig(x / dt);
@@ -244,7 +245,7 @@ export function summarize(
   const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : sig(xs.reduce((p, q) => p + q, 0) / xs.length));
   const max = (xs: readonly number[]) => xs.reduce((p, q) => (q > p ? q : p), 0);
   const mtu = s.traffic.generators.length > 0 ? lineRateGbps(s) : s.topology.linkGbps;
-  const drops = shownDrops(b.drops, s.faults.length > 0);
+  const drops = shownDrops(b.drops, withFaults);
   let dropTotal = 0;
   for (const v of Object.values(drops)) dropTotal += v;
   return {

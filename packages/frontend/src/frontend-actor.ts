@@ -38,6 +38,8 @@ export interface FrontendQueueStats {
   notificationsLost: number;
   lostAbsorbed: number;
   notificationsDelayed: number;
+  /** Responses that arrived without their packets (their message was lost): netfront's rx_errors. */
+  rxErrors: number;
 }
 
 const KIND_POLL_START = 0;
@@ -66,6 +68,8 @@ class RxQueue {
   delayNs = 0;
   delayPrng: Prng | null = null;
   stopped = false;
+  /** Slots of error responses, whose buffers go back on the ring at the next refill. */
+  repost = 0;
   /** A poll came due while stopped: run it at resume. */
   pollDeferred = false;
   /** An open stall (the queue has work but nothing will poll it): why, and since when (−1: none). */
@@ -78,7 +82,7 @@ class RxQueue {
     this.coalescer = policy.kind === 'none' ? null : createCoalescer(policy);
     this.stats = {
       queue: index, virqs: 0, virqsWhilePolling: 0, polls: 0, timerPolls: 0, idleTimerTicks: 0,
-      delivered: 0, deliveredBytes: 0, reqNotifies: 0, notificationsLost: 0, lostAbsorbed: 0, notificationsDelayed: 0,
+      delivered: 0, deliveredBytes: 0, reqNotifies: 0, notificationsLost: 0, lostAbsorbed: 0, notificationsDelayed: 0, rxErrors: 0,
     };
   }
 }
@@ -165,7 +169,17 @@ export class FrontendActor implements Actor {
     if (msg.kind === 'rsp') {
       const q = this.qs[msg.queue];
       if (!q) return;
+      const before = q.ring.rspProd;
       q.ring.onResponses(msg.rspProd, msg.reqEvent);
+      // Responses whose message was lost in transit (a partition): their slots moved on without
+      // packets. netfront drops a response with an error status (rx_errors); here its slot is
+      // consumed at once and its buffer re-posted at the next refill.
+      const lost = ((msg.rspProd - before) >>> 0) - msg.batch.count;
+      if (lost > 0) {
+        q.ring.consume(lost);
+        q.repost += lost;
+        q.stats.rxErrors += lost;
+      }
       q.pending.pushBatch(msg.batch);
       releaseBatch(msg.batch);
     } else if (msg.kind === 'evt') {
@@ -361,7 +375,8 @@ export class FrontendActor implements Actor {
   /** End of a poll: refill the ring, then either keep polling or complete NAPI and re-arm. */
   private pollEnd(q: RxQueue, now: Nanos, fx: Effects): void {
     const n = q.lastPollCount;
-    if (n > 0) q.ring.postRequests(n);
+    if (n + q.repost > 0) q.ring.postRequests(n + q.repost);
+    q.repost = 0;
     if (q.coalescer) q.coalescer.onFire(now, n, q.lastPollBytes);
     if (n >= this.cfg.budget) {
       // Used the whole budget: stay on the poll list.

@@ -2,12 +2,13 @@
 import { LatencyHistogram, SplitnetError } from '@splitnet/model';
 import type { HistogramJson } from '@splitnet/model';
 import type { Logger } from '@splitnet/model';
-import { LiveHost } from '@splitnet/runtime';
+import { LinkFaults, LiveHost } from '@splitnet/runtime';
 import type { WallClock } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
 import { buildActors, WORKER_BATCH } from '../build.js';
+import { planFaults } from '../fault-plan.js';
 import { decodeControl, encodeControl } from './control.js';
 import { linkDelayFor } from './links.js';
 
@@ -38,7 +39,10 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
   });
   const subjects = new Subjects(o.runId);
   const name = o.ids.join('+');
+  // Message-path faults and partitions act in the sender's send path, the same windows in every process.
+  const windows = s.faults.length > 0 ? planFaults(s, g, 'live').windows : [];
   const host = new LiveHost({
+    ...(windows.length > 0 ? { linkFaults: new LinkFaults(windows, ids.length) } : {}),
     runId: o.runId,
     transport: o.transport,
     clock: o.clock,
@@ -68,6 +72,9 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
       host.start(m.epochMs, rejoin);
     } else if (m?.kind === 'restarted') {
       if (m.id !== name) for (const id of m.id.split('+')) host.forgetSender(id);
+    } else if (m?.kind === 'fault') {
+      const ref = ids.indexOf(m.actor);
+      if (o.ids.includes(m.actor) && host.applyFault(ref, m.cmd)) o.logger.info('fault', { actor: m.actor, id: m.cmd.id, action: m.cmd.action, phase: m.cmd.phase });
     } else if (m?.kind === 'stop') {
       resolveStop('stop from controller');
     }
