@@ -121,7 +121,7 @@ test.serial('faults live - splitnet fault injects into a running emulation over 
     await new Promise((w) => setTimeout(w, 250));
   }
   t.is(first.code, 0, first.stdout + first.stderr);
-  t.regex(first.stdout, /^injected: adhoc-\d+: stop-polling on vm:0:queue:1 at [\d.]+ ms emulated; 2 more step\(s\) scheduled/);
+  t.regex(first.stdout, /^injected: adhoc-\d+: stop-polling on vm:0:queue:1 at [\d.]+ ms emulated; 2 more step\(s\) scheduled$/m);
   t.regex(first.stdout, /stop-polling start sent to vm\.0 \(queues 1\)/);
 
   const kill = await fault('kill', 'worker:0', '--id', 'cli-kill');

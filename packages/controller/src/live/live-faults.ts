@@ -176,10 +176,10 @@ export class LiveFaultInjector {
     this.occurrences.push(...plan.occurrences);
     const applied: string[] = [];
     this.schedule(plan.steps, applied);
-    const later = plan.steps.filter((s) => s.t > now && s.t <= this.o.scenario.duration).length;
+    const later = plan.steps.filter((s) => s.t <= this.o.scenario.duration).length - applied.length;
     return {
       ok: true,
-      message: `${id}: ${f.action} on ${f.targetText} at ${(now / 1e6).toFixed(3)} ms emulated${later > 0 ? `; ${later} more step(s) scheduled (end of the fault)` : ''}`,
+      message: `${id}: ${f.action} on ${f.targetText} at ${(now / 1e6).toFixed(3)} ms emulated${later > 0 ? `; ${later} more step(s) scheduled` : ''}`,
       applied,
     };
   }
