@@ -14,7 +14,7 @@ import type { CompiledScenario } from '@splitnet/scenario';
 import { connectNats, startNatsServer } from '@splitnet/transport';
 import type { NatsServerHandle } from '@splitnet/transport';
 import { appendFileSync } from 'node:fs';
-import { DockerPlacement } from '@splitnet/docker';
+import { DockerFaults, DockerPlacement } from '@splitnet/docker';
 import { createLogger } from './logging.js';
 
 const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -219,7 +219,9 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
         });
         s = reg.scenario;
         if (!o.quiet) process.stderr.write(`splitnet: run ${o.runId}: ${s.topology.vms.length} VMs and ${s.topology.workers} workers joined\n`);
-        const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+        // Node faults (docker pause, network disconnect) act on the containers (untested: see docker-faults.ts).
+        const nodes = containers ? new DockerFaults(o.runId, o.docker.endpoint) : undefined;
+        const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, ...(nodes ? { nodes } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
         return { result, scenario: s };
       }
       // The nats-restart fault kills this private server and starts it again on the same port.

@@ -17,6 +17,8 @@ export type PlannedAction =
   | { readonly type: 'pause' | 'resume'; readonly ref: ActorRef; readonly occ: FaultOccurrence }
   /** The actor's process dies; `restart`: the supervisor brings it back (sim: after restartAfter; live: its own backoff). */
   | { readonly type: 'kill' | 'restart'; readonly ref: ActorRef; readonly occ: FaultOccurrence }
+  /** Every actor container of an emulated Docker node: docker pause / unpause, network disconnect / connect. */
+  | { readonly type: 'node'; readonly op: 'pause' | 'unpause' | 'disconnect' | 'reconnect'; readonly node: number; readonly occ: FaultOccurrence }
   /** The NATS server goes down / comes back (live only). */
   | { readonly type: 'nats-down' | 'nats-up'; readonly occ: FaultOccurrence };
 
@@ -95,7 +97,14 @@ export function planFaults(s: CompiledScenario, g: ActorGraph, mode: 'sim' | 'li
     step(occ.start, 1, { type: 'fault-start', occ });
     if (withEnd) step(occ.end, 0, { type: 'fault-end', occ });
 
-    if (f.target.kind === 'node') liveOnly(f, 'node targets need the docker placement (not supported by this engine yet)');
+    if (f.target.kind === 'node') {
+      if (mode === 'sim') liveOnly(f, 'node targets act on the containers of a docker-placed live run');
+      const node = Number(f.target.name);
+      const [on, off] = f.action === 'pause' ? (['pause', 'unpause'] as const) : (['disconnect', 'reconnect'] as const);
+      step(occ.start, 2, { type: 'node', op: on, node, occ });
+      step(occ.end, 0, { type: 'node', op: off, node, occ });
+      continue;
+    }
     if (f.target.kind === 'nats') {
       if (mode === 'sim') liveOnly(f, 'the NATS server exists only in live runs (runtime: live)');
       step(occ.start, 2, { type: 'nats-down', occ });

@@ -23,7 +23,7 @@ interface ActionRule {
   readonly kinds?: readonly string[];
 }
 
-const ANY_ACTOR: readonly TargetKind[] = ['vm', 'worker', 'nic', 'backend', 'node'];
+const ANY_ACTOR: readonly TargetKind[] = ['vm', 'worker', 'nic', 'backend'];
 const ALL_KINDS = ['dma', 'poll', 'rx', 'rsp', 'evt', 'req', 'reconnect', 'ring'];
 
 /**
@@ -43,7 +43,7 @@ export const FAULT_RULES: Readonly<Record<FaultAction, ActionRule>> = {
   kill: { targets: ANY_ACTOR, params: ['restartAfter'], duration: 'none' },
   restart: { targets: ANY_ACTOR, params: [], duration: 'none' },
   'crash-loop': { targets: ANY_ACTOR, params: ['restartAfter'], duration: 'none' },
-  pause: { targets: ANY_ACTOR, params: [], duration: 'required' },
+  pause: { targets: [...ANY_ACTOR, 'node'], params: [], duration: 'required' },
   'drop-messages': { targets: ['link'], params: ['probability', 'kinds'], duration: 'optional', kinds: ['evt', 'req', 'poll', 'rx', 'dma'] },
   'delay-messages': { targets: ['link'], params: ['probability', 'delay', 'kinds'], duration: 'optional', kinds: ALL_KINDS },
   'duplicate-messages': { targets: ['link'], params: ['probability', 'kinds'], duration: 'optional', kinds: ['evt', 'req', 'poll'] },
@@ -250,8 +250,10 @@ function readTarget(field: Field, ctx: FaultContext): FaultTarget {
   if (typeof text !== 'string') field.expected(SELECTOR_HINT);
   const t = text.trim();
   if (t === 'nats') return { kind: 'nats' };
-  const node = /^node:([A-Za-z0-9_.-]{1,63})$/.exec(t);
-  if (node !== null) return { kind: 'node', name: node[1] as string };
+  // Emulated Docker nodes by index (node:0) or letter (node:a is node 0 … node:p is node 15).
+  const node = /^node:(?:([0-9]|1[0-5])|([a-p]))$/.exec(t);
+  if (node !== null) return { kind: 'node', name: node[1] ?? String((node[2] as string).charCodeAt(0) - 97) };
+  if (t.startsWith('node:')) field.expected('a node as node:<0-15> or node:<a-p>');
   if (t.startsWith('link:')) {
     const parts = t.slice(5).split('>');
     if (parts.length !== 2) field.expected('a link as link:<from>><to>, such as link:worker:1>vm:0');

@@ -18,6 +18,14 @@ export interface NatsServerControl {
   restart(): Promise<void>;
 }
 
+/** Fault actions on an emulated Docker node's containers (the docker placement provides them; see @splitnet/docker's DockerFaults). */
+export interface NodeFaultControl {
+  pauseNode(node: number): Promise<string>;
+  unpauseNode(node: number): Promise<string>;
+  disconnectNode(node: number): Promise<string>;
+  reconnectNode(node: number): Promise<string>;
+}
+
 export interface LiveFaultOptions {
   readonly scenario: CompiledScenario;
   readonly graph: ActorGraph;
@@ -29,6 +37,7 @@ export interface LiveFaultOptions {
   /** The process hosting an actor id (undefined when actors were started elsewhere). */
   readonly processOf: (actorId: string) => ActorHandle | undefined;
   readonly nats?: NatsServerControl;
+  readonly nodes?: NodeFaultControl;
   /** Record an event in the run's log at emulated time t. */
   readonly record: (t: Nanos, actor: string, kind: string, detail: Record<string, unknown>) => void;
 }
@@ -121,6 +130,19 @@ export class LiveFaultInjector {
       }
       case 'restart':
         return say(`restart of ${idOf(a.ref)} left to the supervisor`);
+      case 'node': {
+        const nodes = o.nodes;
+        if (!nodes) {
+          o.record(st.t, 'controller', 'fault-skipped', { id: a.occ.id, reason: 'node faults need the docker placement' });
+          return say(`node ${a.node} ${a.op} skipped: not a docker-placed run`);
+        }
+        const call = a.op === 'pause' ? nodes.pauseNode(a.node) : a.op === 'unpause' ? nodes.unpauseNode(a.node) : a.op === 'disconnect' ? nodes.disconnectNode(a.node) : nodes.reconnectNode(a.node);
+        void call.then(
+          (line) => o.record(this.emuNow(), 'controller', `node-${a.op}`, { id: a.occ.id, node: a.node, line }),
+          (err: unknown) => o.record(this.emuNow(), 'controller', 'fault-failed', { id: a.occ.id, node: a.node, op: a.op, error: String(err) }),
+        );
+        return say(`node ${a.node}: ${a.op} requested from Docker`);
+      }
       case 'nats-down':
       case 'nats-up': {
         if (!o.nats) {

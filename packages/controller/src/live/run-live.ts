@@ -15,7 +15,7 @@ import { BASE_DROP_REASONS, DROP_REASONS } from '../metrics.js';
 import type { DropReason } from '../metrics.js';
 import { decodeControl, encodeControl } from './control.js';
 import { LiveFaultInjector } from './live-faults.js';
-import type { NatsServerControl } from './live-faults.js';
+import type { NatsServerControl, NodeFaultControl } from './live-faults.js';
 
 /** A launched actor process (or in-process host) as the controller sees it. */
 export interface ActorHandle {
@@ -46,6 +46,8 @@ export interface LiveRunOptions {
   readonly readyTimeoutMs?: number;
   /** The private NATS server, when this run started one (the nats-restart fault needs it). */
   readonly nats?: NatsServerControl;
+  /** Fault actions on emulated Docker nodes (docker placement). */
+  readonly nodes?: NodeFaultControl;
 }
 
 function waitFor<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
@@ -171,6 +173,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
       return name === undefined ? undefined : handles.get(name);
     },
     ...(o.nats ? { nats: o.nats } : {}),
+    ...(o.nodes ? { nodes: o.nodes } : {}),
     record: (t, actor, kind, detail) => events.push({ t: Math.max(0, Math.round(t)), actor, kind, detail }),
   });
   const faultRequests = o.transport.respond(subjects.control('controller'), (data) => {
