@@ -70,13 +70,14 @@ faults:
 ${faults}
 `;
 
-test.serial('faults live - kill, pause/resume and a NATS server restart: the supervisor restarts, clients reconnect, the run completes, every packet is accounted', async (t) => {
+test.serial('faults live - kill, pause/resume, a NATS server restart and a partition: the supervisor restarts, clients reconnect, the run completes, every packet is accounted', async (t) => {
   const out = join(tmp(), 'run');
   const runId = `fl1-${process.pid}`;
   const file = scenarioFile(base(`  - { at: 80ms, target: worker:1, action: kill }
   - { at: 150ms, duration: 30ms, target: vm:0, action: pause }
   - { at: 250ms, duration: 20ms, target: nats, action: nats-restart }
-  - { at: 320ms, duration: 20ms, target: vm:0:queue:0, action: stop-polling }`));
+  - { at: 320ms, duration: 20ms, target: vm:0:queue:0, action: stop-polling }
+  - { at: 350ms, duration: 20ms, target: worker:0, action: partition }`));
   const r = await run(['run', file, '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
   // 3: valid results but actors fell behind the lag bound (a paused process and a NATS outage do that).
   t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
@@ -84,7 +85,10 @@ test.serial('faults live - kill, pause/resume and a NATS server restart: the sup
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
   t.true(summary.accounting.delivered > 0);
   const f = summary.faults;
-  t.deepEqual(f.timeline.map((x: Record<string, unknown>) => x['action']), ['kill', 'pause', 'nats-restart', 'stop-polling']);
+  t.deepEqual(f.timeline.map((x: Record<string, unknown>) => x['action']), ['kill', 'pause', 'nats-restart', 'stop-polling', 'partition']);
+  // The partition acted in the send path of the live hosts: what it dropped is counted.
+  t.true(summary.drops['link-drop'] > 0, JSON.stringify(summary.drops));
+  t.is(summary.drops.total, Object.entries(summary.drops).filter(([k]) => k !== 'total').reduce((n, [, v]) => n + (v as number), 0));
   t.is(f.restarts, 1);
   t.true(f.stalls.some((s: Record<string, unknown>) => s['cause'] === 'worker-killed' && s['endedBy'] === 'supervisor-restart'), JSON.stringify(f.stalls));
   const ev = eventsOf(out);
