@@ -1,4 +1,4 @@
-// Turns a scenario's fault schedule into actions on a sim run: commands to actors, process faults, message-path windows.
+// Turns a scenario's fault schedule into timed steps (actor commands, process signals, NATS and node actions, message-path windows) for sim and live.
 import { deriveSeed, SplitnetError } from '@splitnet/model';
 import type { ActorRef, DatapathFaultAction, FaultCommand, Message, MessageFaultAction, Nanos } from '@splitnet/model';
 import { LinkFaults } from '@splitnet/runtime';
@@ -113,9 +113,6 @@ export function planFaults(s: CompiledScenario, g: ActorGraph, mode: 'sim' | 'li
     }
 
     if (MESSAGE.has(f.action) || f.action === 'partition') {
-      let from: ActorRef[];
-      let to: ActorRef[];
-      let kinds: readonly Message['kind'][];
       if (f.action === 'partition') {
         if (f.target.kind !== 'actor') continue;
         // Cut off from every peer, both ways; the NIC and its driver share a process, so either means both.
@@ -127,9 +124,9 @@ export function planFaults(s: CompiledScenario, g: ActorGraph, mode: 'sim' | 'li
         continue;
       }
       if (f.target.kind !== 'link') continue;
-      from = selectActors(g, f.target.from).map((x) => x.ref);
-      to = selectActors(g, f.target.to).map((x) => x.ref);
-      kinds = (f.params.kinds ?? []) as Message['kind'][];
+      const from = selectActors(g, f.target.from).map((x) => x.ref);
+      const to = selectActors(g, f.target.to).map((x) => x.ref);
+      const kinds = (f.params.kinds ?? []) as Message['kind'][];
       windows.push(window(occ, from, to, kinds, s.seed, f.params.probability ?? 1, f.params.delay ?? 0));
       continue;
     }

@@ -55,7 +55,7 @@ const ms = (ns: number) => sig(ns / 1e6);
 const qname = (d: Record<string, unknown>) => `vm${String(d['vm'])}:q${String(d['queue'])}`;
 
 /** Stalls from the actors' events: what the injector knows (front end) merged with what netback detected. */
-export function collectStalls(events: readonly LoggedEvent[], runEnd: Nanos): FaultStall[] {
+export function collectStalls(events: readonly LoggedEvent[]): FaultStall[] {
   interface Open { queue: string; cause: string; start: Nanos; detectedBy: string | null; detectedAt: Nanos | null; end: Nanos | null; endedBy: string }
   const records: Open[] = [];
   const open = new Map<string, Open>();
@@ -145,7 +145,6 @@ export function collectStalls(events: readonly LoggedEvent[], runEnd: Nanos): Fa
         break;
     }
   }
-  void runEnd;
   return records.map((r) => ({
     queue: r.queue,
     cause: r.cause,
@@ -219,7 +218,7 @@ export function faultsSummary(args: {
     dropped: { ...dropped, total },
     notifications: { lost: fc.notificationsLost, absorbedByFinalCheck: fc.lostAbsorbed, delayed: fc.notificationsDelayed, stallKicks: fc.stallKicks },
     messages,
-    stalls: collectStalls(events, args.runEnd),
+    stalls: collectStalls(events),
     ringErrors: events.filter((e) => e.kind === 'ring-corrupt').map((e) => ({ tMs: ms(e.t), ...e.detail })),
     restarts: events.filter((e) => e.kind === 'actor-restart').length,
     recoveryResolutionMs: ms(args.interval),
