@@ -91,6 +91,8 @@ test.serial('faults live - kill, pause/resume, a NATS server restart and a parti
   t.is(summary.drops.total, Object.entries(summary.drops).filter(([k]) => k !== 'total').reduce((n, [, v]) => n + (v as number), 0));
   t.is(f.restarts, 1);
   t.true(f.stalls.some((s: Record<string, unknown>) => s['cause'] === 'worker-killed' && s['endedBy'] === 'supervisor-restart'), JSON.stringify(f.stalls));
+  // The guest's own events travel to the controller: the stopped queue's stall and how it ended.
+  t.true(f.stalls.some((s: Record<string, unknown>) => s['queue'] === 'vm0:q0' && s['cause'] === 'stopped-polling' && s['endedBy'] === 'resume'), JSON.stringify(f.stalls));
   const ev = eventsOf(out);
   const kinds = ev.map((e) => e.kind);
   for (const k of ['fault-start', 'fault-end', 'actor-killed-by-fault', 'actor-died', 'actor-restart', 'actor-rejoined', 'actor-paused', 'actor-resumed', 'nats-down', 'nats-up']) {

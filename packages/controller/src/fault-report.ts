@@ -218,7 +218,8 @@ export function faultsSummary(args: {
     dropped: { ...dropped, total },
     notifications: { lost: fc.notificationsLost, absorbedByFinalCheck: fc.lostAbsorbed, delayed: fc.notificationsDelayed, stallKicks: fc.stallKicks },
     messages,
-    stalls: collectStalls(events),
+    // Live logs arrive from several processes: put them in time order (stable, so sim's order stays).
+    stalls: collectStalls([...events].sort((a, b) => a.t - b.t)),
     ringErrors: events.filter((e) => e.kind === 'ring-corrupt').map((e) => ({ tMs: ms(e.t), ...e.detail })),
     restarts: events.filter((e) => e.kind === 'actor-restart').length,
     recoveryResolutionMs: ms(args.interval),

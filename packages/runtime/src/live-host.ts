@@ -36,6 +36,8 @@ export interface LiveHostOptions {
   readonly onSample?: (t: Nanos, reports: readonly ActorReport[]) => void;
   /** Message-path faults consulted on every send (see live-faults.ts). */
   readonly linkFaults?: LinkFaults;
+  /** Local actors' events (stalls, ring errors, fault effects), for the run's event log. */
+  readonly onEvent?: (t: Nanos, actor: string, kind: string, detail: Record<string, unknown>) => void;
 }
 
 /** Everything a host knows at the end of its run; the controller combines these across processes. */
@@ -167,7 +169,7 @@ export class LiveHost {
         this.queue.push(at, from, null, tag);
         this.schedule();
       },
-      event: () => {},
+      event: (kind: string, detail: Record<string, unknown>) => this.o.onEvent?.(this.now, fromId, kind, detail),
     };
   }
 

@@ -26,6 +26,9 @@ export interface ActorProcessOptions {
   readonly interrupted?: Promise<string>;
 }
 
+/** Most actor events one process sends to the controller. */
+const MAX_EVENTS = 10_000;
+
 /** Hosts actors until the controller says stop; returns the exit code. */
 export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
   const s = o.scenario;
@@ -39,6 +42,7 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
   });
   const subjects = new Subjects(o.runId);
   const name = o.ids.join('+');
+  let eventsSent = 0;
   // Message-path faults and partitions act in the sender's send path, the same windows in every process.
   const windows = s.faults.length > 0 ? planFaults(s, g, 'live').windows : [];
   const host = new LiveHost({
@@ -54,6 +58,10 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     duration: s.duration,
     measureFrom: s.warmup,
     sampleInterval: s.sampleInterval,
+    // Actors' events are rare (faults and their consequences); a cap keeps a runaway one from flooding the bus.
+    onEvent: (t, actor, event, detail) => {
+      if (eventsSent++ < MAX_EVENTS) o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'event', id: name, t, actor, event, detail }));
+    },
     onSample: (t, reports) => o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'sample', id: name, t, reports })),
   });
   host.attach();

@@ -12,6 +12,8 @@ export type ControlMessage =
   | { readonly kind: 'sample'; readonly id: string; readonly t: Nanos; readonly reports: readonly ActorReport[] }
   | { readonly kind: 'final'; readonly id: string; readonly final: HostFinal }
   | { readonly kind: 'hb'; readonly id: string; readonly emulatedNow: Nanos }
+  /** Actor process → controller: an event of one of its actors (stalls, ring errors, fault effects) for the run's log. */
+  | { readonly kind: 'event'; readonly id: string; readonly t: Nanos; readonly actor: string; readonly event: string; readonly detail: Readonly<Record<string, unknown>> }
   /** Controller → actor processes (broadcast): a datapath fault command for the actor `actor`. */
   | { readonly kind: 'fault'; readonly actor: string; readonly cmd: FaultCommand }
   /** `splitnet fault` → controller (request): one fault, written as a scenario's faults item without its time. */
@@ -55,6 +57,10 @@ export function decodeControl(data: Uint8Array): ControlMessage | null {
     case 'final':
       return isStr(x['id']) && isObj(x['final']) && Array.isArray(x['final']['reports']) && x['final']['reports'].every(isReport)
         ? { kind: 'final', id: x['id'], final: x['final'] as unknown as HostFinal }
+        : null;
+    case 'event':
+      return isStr(x['id']) && isNum(x['t']) && isStr(x['actor']) && isStr(x['event']) && isObj(x['detail'])
+        ? { kind: 'event', id: x['id'], t: x['t'], actor: x['actor'], event: x['event'], detail: x['detail'] }
         : null;
     case 'fault': {
       const c = x['cmd'];

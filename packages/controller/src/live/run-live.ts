@@ -116,6 +116,8 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
         let row = samples.get(m.t);
         if (!row) samples.set(m.t, (row = new Map()));
         if (!row.has(m.id)) row.set(m.id, m.reports); // a restarted process must not overwrite the past
+      } else if (m?.kind === 'event') {
+        events.push({ t: Math.round(m.t), actor: m.actor, kind: m.event, detail: { ...m.detail } });
       } else if (m?.kind === 'final') {
         finals.set(m.id, m.final);
         if (finals.size === names.length) allFinal();
