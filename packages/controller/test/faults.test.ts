@@ -166,6 +166,16 @@ test('faults - a killed worker loses what it held (lost-in-crash), is restarted 
   t.true((r.samples.at(-1)?.['gbps'] as number) > 3);
 });
 
+test('faults - restart: the worker dies and is back at once; only what it held is lost', (t) => {
+  const r = runYaml(base('  - { at: 8ms, target: worker:0, action: restart }'));
+  balanced(t, r);
+  const f = faultsOf(r);
+  t.is(f.restarts, 1);
+  t.is(f.stalls.find((s) => s.cause === 'worker-killed')?.durationMs, 0);
+  t.true(r.summary.drops['lost-in-crash'] >= 0);
+  t.deepEqual(r.events.filter((e) => e.actor === 'worker.0').map((e) => e.kind), ['actor-died', 'actor-restart']);
+});
+
 test('faults - a crash loop kills the worker every interval; each kill is restarted', (t) => {
   const r = runYaml(base('  - { at: 5ms, target: worker:0, action: crash-loop, restartAfter: 500us, repeat: { every: 3ms, count: 3 } }'));
   balanced(t, r);
