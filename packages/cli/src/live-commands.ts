@@ -239,10 +239,20 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
         });
         s = reg.scenario;
         if (!o.quiet) process.stderr.write(`splitnet: run ${o.runId}: ${s.topology.vms.length} VMs and ${s.topology.workers} workers joined\n`);
-        const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+        // Node faults (docker pause, network disconnect) act on the containers (untested: see docker-faults.ts).
+        const nodes = containers ? new (await import('@splitnet/docker')).DockerFaults(o.runId, o.docker.endpoint) : undefined;
+        const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, ...(nodes ? { nodes } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
         return { result, scenario: s };
       }
-      const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, launch, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+      // The nats-restart fault kills this private server and starts it again on the same port.
+      const own = server;
+      const nats = own === null ? undefined : {
+        kill: () => void server?.kill('SIGKILL'),
+        restart: async () => {
+          server = await startNatsServer({ port: own.port, logFile: join(logs, 'nats-server.log'), ...(process.env['SPLITNET_NATS_SERVER'] ? { binary: process.env['SPLITNET_NATS_SERVER'] } : {}) });
+        },
+      };
+      const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, launch, ...(nats ? { nats } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
       return { result, scenario: s };
     } finally {
       await transport.drain();

@@ -12,6 +12,8 @@ import type { JoinRole } from '@splitnet/controller';
 import { loadScenarioFile, formatResolvedYaml, parseDuration } from '@splitnet/scenario';
 import { isValidRunId, newRunId } from '@splitnet/transport';
 import { formatRssLookup, rssLookup } from './rss-command.js';
+import { faultCommand } from './fault-command.js';
+import type { FaultFlags } from './fault-command.js';
 import { actorCommand, runLiveCommand } from './live-commands.js';
 import { sweepCommand, type SweepFlags } from './sweep-command.js';
 import type { RunResult } from '@splitnet/controller';
@@ -301,6 +303,27 @@ function buildProgram(): Command {
     .addHelpText('after', '\nEnvironment: SPLITNET_NATS_USER and SPLITNET_NATS_PASSWORD (the role\'s NATS credentials), SPLITNET_NATS_CA (the PEM\nfile of a private CA that signed the NATS servers\' certificates; implies TLS, as a tls:// URL does).\n\nExample (a VM joining a run started elsewhere):\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend')
     .action(async (o: { run: string; nats: string; scenario?: string; id: string[]; log?: string; incarnation: string; role?: string }) => {
       process.exitCode = await actorCommand((f) => loadScenarioFile(f), o);
+    });
+
+  program
+    .command('fault')
+    .description('Inject a fault into a running live emulation over its control plane and print what happened (actions and targets: docs/faults.md)')
+    .argument('<action>', 'e.g. kill, pause, lose-notifications, stop-polling, slow-worker, link-flap, corrupt-ring-index, nats-restart')
+    .argument('<target>', 'e.g. worker:1, vm:0:queue:1, nic, nats')
+    .requiredOption('--run <id>', 'run id of the live emulation (splitnet run --run-id)')
+    .requiredOption('--nats <url>', 'its NATS server URL')
+    .option('--duration <d>', 'how long the fault lasts (e.g. 5ms emulated)')
+    .option('--probability <p>', 'chance per notification / message (0 < p ≤ 1)')
+    .option('--delay <d>', 'added delay (e.g. 100us)')
+    .option('--factor <k>', 'CPU cost multiplier of slow-worker')
+    .option('--packets <n>', 'frames of a ring-full storm')
+    .option('--size <bytes>', 'frame size of a ring-full storm')
+    .option('--offset <n>', 'how far past a ring a corrupted index points')
+    .option('--id <id>', 'name of the fault in the run\'s events (default adhoc-<n>)')
+    .option('--timeout <s>', 'seconds to wait for the controller', '5')
+    .option('--json', 'print the controller\'s reply as JSON')
+    .action(async (action: string, target: string, o: FaultFlags) => {
+      process.exitCode = await faultCommand(action, target, o);
     });
 
   program

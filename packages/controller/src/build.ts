@@ -119,6 +119,8 @@ export function buildActors(s: CompiledScenario): ActorGraph {
         backlog: topo.backlogPackets,
         served,
         policy: s.coalescing.backend,
+        rxStallTimeout: s.netback.rxStallTimeout,
+        stallKick: s.netback.stallKick,
       }),
     );
   }

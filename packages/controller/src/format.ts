@@ -26,7 +26,8 @@ export function formatSummary(s: Summary): string {
   add('notifications', `sent ${fmt(s.notifications.sentPerSec)} /s, suppressed ${fmt(s.notifications.suppressedPerSec)} /s, held ${fmt(s.notifications.heldPerSec)} /s`);
   add('latency (µs)', `p50 ${fmt(s.latencyUs.p50)}  p99 ${fmt(s.latencyUs.p99)}  p99.9 ${fmt(s.latencyUs.p999)}  max ${fmt(s.latencyUs.max)}  (n=${s.latencyUs.count})`);
   add('ring occupancy', `mean ${fmt(s.ring.meanOccupancy)}, max ${s.ring.maxOccupancy}; netback backlog mean ${fmt(s.backlog.mean)}, max ${s.backlog.max}`);
-  add('drops', `${s.drops.total} (nic-ring-full ${s.drops['nic-ring-full']}, ring-full ${s.drops['ring-full']}, backlog-full ${s.drops['backlog-full']}${s.drops['lost-in-crash'] > 0 ? `, lost-in-crash ${s.drops['lost-in-crash']}` : ''})`);
+  const faultDrops = s.faults ? (['link-down', 'link-drop', 'vif-disabled', 'lost-in-transport'] as const).filter((r) => (s.drops[r] ?? 0) > 0).map((r) => `, ${r} ${s.drops[r]}`).join('') : '';
+  add('drops', `${s.drops.total} (nic-ring-full ${s.drops['nic-ring-full']}, ring-full ${s.drops['ring-full']}, backlog-full ${s.drops['backlog-full']}${s.drops['lost-in-crash'] > 0 ? `, lost-in-crash ${s.drops['lost-in-crash']}` : ''}${faultDrops})`);
   const cpu = Object.entries(s.cpu).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`);
   for (let i = 0; i < cpu.length; i += 4) add(i === 0 ? 'cpu' : '', cpu.slice(i, i + 4).join('  '));
   const a = s.accounting;
@@ -37,6 +38,21 @@ export function formatSummary(s: Summary): string {
     add('live', `${l.valid ? 'valid' : 'INVALID'}: tdf ${l.tdf}, ${l.processes} processes${l.restarts > 0 ? `, ${l.restarts} restarted` : ''}; lag p99 ${fmt(l.processingLagUs.p99)} µs (bound ${fmt(l.maxLagUs)}), effective resolution ${fmt(l.effectiveResolutionUs)} µs`);
     const rej = Object.entries(l.wire.rejected).filter(([, v]) => v > 0);
     if (rej.length > 0) add('wire rejects', rej.map(([k, v]) => `${k} ${v}`).join(', '));
+  }
+  if (s.faults) {
+    const f = s.faults;
+    const n = f.notifications;
+    add('faults', `${f.timeline.length} injected; notifications lost ${n.lost} (absorbed by final check ${n.absorbedByFinalCheck}), delayed ${n.delayed}; stall kicks ${n.stallKicks}; restarts ${f.restarts}`);
+    for (const o of f.timeline) {
+      const rec = f.recovery.find((r) => r.id === o['id']);
+      const when = o['endMs'] === o['startMs'] ? `at ${String(o['startMs'])} ms` : `${String(o['startMs'])}–${o['endMs'] === null ? 'end' : String(o['endMs'])} ms`;
+      const back = rec === undefined ? '' : typeof rec.recoveryMs === 'number' ? `; recovered in ${fmt(rec.recoveryMs)} ms` : `; ${rec.recoveryMs}`;
+      add(`  ${String(o['id'])}`, `${String(o['action'])} ${String(o['target'])} ${when}${back}`);
+    }
+    for (const st of f.stalls.slice(0, 8)) {
+      add('  stall', `${st.queue} ${st.cause} from ${st.startMs} ms${st.detectedBy ? `, detected by ${st.detectedBy} at ${String(st.detectedMs)} ms` : ''}, ${st.endedBy === 'not ended' ? 'not ended' : `ended by ${st.endedBy} at ${String(st.endMs)} ms`}`);
+    }
+    if (f.stalls.length > 8) add('', `… ${f.stalls.length - 8} more stalls in summary.json`);
   }
   add('flow order', s.flowOrder.reordered === 0 ? 'no flow reordered' : `${s.flowOrder.reordered} packets out of order`);
   const w = Math.max(...lines.map(([k]) => k.length));

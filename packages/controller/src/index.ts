@@ -15,3 +15,8 @@ export { linkDelayFor } from './live/links.js';
 export type { LiveInfo } from './run-sim.js';
 export { registerExternalActors, joinRun, awaitControllerGone, JOIN_ROLES } from './live/join.js';
 export type { JoinRole } from './live/join.js';
+export { decodeControl, encodeControl } from './live/control.js';
+export type { ControlMessage } from './live/control.js';
+export { planFaults, planSimFaults } from './fault-plan.js';
+export type { FaultPlan, FaultStep, PlannedAction } from './fault-plan.js';
+export type { FaultsSummary, FaultStall, FaultRecovery } from './fault-report.js';

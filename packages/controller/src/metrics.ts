@@ -6,8 +6,19 @@ import type { ActorReport, Nanos } from '@splitnet/model';
  * Why packets were dropped. `lost-in-crash` (live mode only): packets that went into an actor
  * process that died, or were sent to it while it was down, and never came out.
  */
-export type DropReason = 'nic-ring-full' | 'ring-full' | 'backlog-full' | 'lost-in-crash';
-export const DROP_REASONS: readonly DropReason[] = ['nic-ring-full', 'ring-full', 'backlog-full', 'lost-in-crash'];
+export type DropReason = 'nic-ring-full' | 'ring-full' | 'backlog-full' | 'lost-in-crash' | 'link-down' | 'link-drop' | 'vif-disabled' | 'lost-in-transport';
+/** Reasons every summary shows. */
+export const BASE_DROP_REASONS: readonly DropReason[] = ['nic-ring-full', 'ring-full', 'backlog-full', 'lost-in-crash'];
+/**
+ * Reasons only faults cause, shown when the scenario has faults (so fault-free results keep their
+ * shape): `link-down` frames that met a NIC link held down by link-flap; `link-drop` packets in
+ * messages a message-path fault dropped; `vif-disabled` packets for a queue netback disabled after a
+ * fatal ring error; `lost-in-transport` (live, after a NATS server restart) packets sent on the bus and
+ * never received after the drain — core NATS delivers at most once. In sim, `lost-in-crash` also
+ * counts what a killed actor held or was sent while down.
+ */
+export const FAULT_DROP_REASONS: readonly DropReason[] = ['link-down', 'link-drop', 'vif-disabled', 'lost-in-transport'];
+export const DROP_REASONS: readonly DropReason[] = [...BASE_DROP_REASONS, ...FAULT_DROP_REASONS];
 
 export interface Snapshot {
   readonly t: Nanos;
@@ -37,6 +48,8 @@ export interface Snapshot {
   reordered: number;
   /** Packets held inside actors, by where. */
   readonly heldIn: { readonly nicRings: number; readonly workerBacklogs: number; readonly guestRings: number };
+  /** What faults did to notifications. */
+  readonly faultCounters: { readonly notificationsLost: number; readonly lostAbsorbed: number; readonly notificationsDelayed: number; readonly stallKicks: number };
   /** Latency of measured packets (present when the reports were final). */
   readonly latency: LatencyHistogram | null;
 }
@@ -65,13 +78,20 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
   let backlogFull = 0;
   let backlog = 0;
   let workerHeld = 0;
+  let linkDown = 0;
+  let vifDisabled = 0;
+  let notificationsLost = 0;
+  let lostAbsorbed = 0;
+  let notificationsDelayed = 0;
+  let stallKicks = 0;
   let latency: LatencyHistogram | null = null;
   const virqs: number[][] = [];
   const deliveredPerVm: number[] = [];
   const bytesPerVm: number[] = [];
   const busy = new Map<string, number>();
   for (const r of reports) {
-    if (r.role !== 'nic') for (const [k, v] of Object.entries(r.busy)) busy.set(k, v);
+    // Summed: a killed and restarted actor contributes its dead incarnation's report too.
+    if (r.role !== 'nic') for (const [k, v] of Object.entries(r.busy)) busy.set(k, (busy.get(k) ?? 0) + v);
     switch (r.role) {
       case 'nic':
         emitted += r.emitted;
@@ -79,6 +99,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         physicalIrqs += r.physicalIrqs;
         nicDrops += r.dropsNicRingFull;
         nicHeld += r.held;
+        linkDown += r.dropsLinkDown ?? 0;
         break;
       case 'backend':
         break;
@@ -92,6 +113,8 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         reqNotifies += r.reqNotifies;
         ringFull += r.dropsRingFull;
         backlogFull += r.dropsBacklogFull;
+        vifDisabled += r.dropsVifDisabled ?? 0;
+        stallKicks += r.stallKicks ?? 0;
         break;
       case 'frontend':
         delivered += r.delivered;
@@ -105,6 +128,9 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         ringOccupancy += r.ringOccupancy;
         guestHeld += r.held;
         reordered += r.reordered;
+        notificationsLost += r.notificationsLost ?? 0;
+        lostAbsorbed += r.lostAbsorbed ?? 0;
+        notificationsDelayed += r.notificationsDelayed ?? 0;
         if (r.latency) {
           latency ??= new LatencyHistogram();
           latency.merge(LatencyHistogram.fromJSON(r.latency));
@@ -115,7 +141,11 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
   return {
     t, emitted, emittedBytes, delivered, deliveredBytes, deliveredPerVm, bytesPerVm, virqs, virqsWhilePolling, timerPolls, idleTimerTicks,
     physicalIrqs, notifies, suppressed, held, backendTimerIrqs, reqNotifies,
-    drops: { 'nic-ring-full': nicDrops, 'ring-full': ringFull, 'backlog-full': backlogFull, 'lost-in-crash': 0 },
+    drops: {
+      'nic-ring-full': nicDrops, 'ring-full': ringFull, 'backlog-full': backlogFull, 'lost-in-crash': 0,
+      'link-down': linkDown, 'link-drop': 0, 'vif-disabled': vifDisabled, 'lost-in-transport': 0,
+    },
+    faultCounters: { notificationsLost, lostAbsorbed, notificationsDelayed, stallKicks },
     busy, ringOccupancy, backlog, reordered,
     heldIn: { nicRings: nicHeld, workerBacklogs: workerHeld, guestRings: guestHeld },
     latency,

@@ -7,8 +7,13 @@ import type { CompiledScenario } from '@splitnet/scenario';
 import { buildActors } from './build.js';
 import { linkDelayFor } from './live/links.js';
 import type { ActorGraph } from './build.js';
-import { combine, DROP_REASONS, sampleRow, sig, totalVirqs } from './metrics.js';
+import { faultsSummary } from './fault-report.js';
+import type { FaultsSummary } from './fault-report.js';
+import { BASE_DROP_REASONS, combine, DROP_REASONS, sampleRow, sig, totalVirqs } from './metrics.js';
 import type { DropReason, Snapshot } from './metrics.js';
+import { planSimFaults } from './fault-plan.js';
+import type { SimFaultPlan } from './fault-plan.js';
+import type { ActorReport } from '@splitnet/model';
 
 export interface Accounting {
   readonly emitted: number;
@@ -98,6 +103,8 @@ export interface Summary {
   readonly drops: Readonly<Record<DropReason, number>> & { readonly total: number };
   readonly flowOrder: { readonly reordered: number };
   readonly accounting: Accounting;
+  /** Present only when the scenario has faults. */
+  readonly faults?: FaultsSummary;
 }
 
 export interface RunOptions {
@@ -110,8 +117,31 @@ function snapshot(g: ActorGraph, t: Nanos, final = false): Snapshot {
   return combine(g.all.map((a) => a.report(t, final)), t);
 }
 
-function accounting(s: Snapshot, onLinks: number): Accounting {
-  return balance(s.emitted, s.delivered, s.drops, { ...s.heldIn, links: onLinks });
+/**
+ * The snapshot of a run with faults: the runtime's current actors (restarted ones replace the
+ * graph's), the frozen reports of killed incarnations (what they held is counted as lost-in-crash,
+ * not held), and the packets the runtime itself dropped.
+ */
+function faultSnapshot(rt: SimRuntime, n: number, plan: SimFaultPlan, t: Nanos, final = false): Snapshot {
+  const reports: ActorReport[] = [];
+  for (let i = 0; i < n; i++) reports.push(rt.actor(i).report(t, final));
+  for (const gh of plan.ghosts) {
+    const r = gh.actor.report(gh.t, false);
+    reports.push(r.role === 'worker' ? { ...r, held: 0, backlog: 0 } : { ...r, held: 0 } as ActorReport);
+  }
+  const snap = combine(reports, t);
+  return { ...snap, drops: { ...snap.drops, 'link-drop': rt.linkDropped, 'lost-in-crash': rt.lostInCrash } };
+}
+
+/** Drops as results show them: the fault-only reasons appear when the scenario has faults. */
+function shownDrops(d: Readonly<Record<DropReason, number>>, withFaults: boolean): Record<DropReason, number> {
+  const out = {} as Record<DropReason, number>;
+  for (const r of withFaults ? DROP_REASONS : BASE_DROP_REASONS) out[r] = d[r];
+  return out;
+}
+
+function accounting(s: Snapshot, onLinks: number, withFaults = false): Accounting {
+  return balance(s.emitted, s.delivered, shownDrops(s.drops, withFaults), { ...s.heldIn, links: onLinks });
 }
 
 /** The accounting invariant: every emitted packet is delivered, dropped with a reason, or in flight. */
@@ -121,7 +151,7 @@ export function balance(
   dropped: Readonly<Record<DropReason, number>>,
   inFlight: Accounting['inFlight'],
 ): Accounting {
-  const dropSum = DROP_REASONS.reduce((n, r) => n + dropped[r], 0);
+  const dropSum = Object.values(dropped).reduce((n, v) => n + v, 0);
   const held = inFlight.nicRings + inFlight.links + inFlight.workerBacklogs + inFlight.guestRings;
   const unaccounted = emitted - delivered - dropSum - held;
   return { emitted, delivered, dropped, inFlight, unaccounted, balanced: unaccounted === 0 };
@@ -129,19 +159,21 @@ export function balance(
 
 export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
   const g = buildActors(s);
-  const rt = new SimRuntime({ linkDelay: linkDelayFor(g, s) });
+  const plan = s.faults.length > 0 ? planSimFaults(s, g) : null;
+  const rt = new SimRuntime({ linkDelay: linkDelayFor(g, s), ...(plan?.linkFaults ? { linkFaults: plan.linkFaults } : {}) });
   g.all.forEach((actor, i) => {
     const ref = rt.add(actor);
     if (ref !== i) throw new Error('actor registration order broken');
   });
+  const snap = plan === null ? (t: Nanos, final = false) => snapshot(g, t, final) : (t: Nanos, final = false) => faultSnapshot(rt, g.all.length, plan, t, final);
 
   const samples: Record<string, unknown>[] = [];
   const inWindow: Snapshot[] = [];
-  let prev = snapshot(g, 0);
+  let prev = snap(0);
   const hooks = {
     sampleInterval: s.sampleInterval,
     onSample: (t: Nanos) => {
-      const cur = snapshot(g, t);
+      const cur = snap(t);
       samples.push(sampleRow(prev, cur));
       if (t > s.warmup) inWindow.push(cur);
       prev = cur;
@@ -149,23 +181,48 @@ export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
   };
   rt.log.push({ t: 0, actor: 'controller', kind: 'run-start', detail: { scenario: s.name, seed: s.seed, duration: s.duration } });
 
+  // Fault steps happen between events: run up to each one's instant, then apply it.
+  const steps = plan?.steps ?? [];
+  let next = 0;
+  const runTo = (until: Nanos) => {
+    while (next < steps.length && (steps[next] as { t: Nanos }).t < until) {
+      const step = steps[next++] as (typeof steps)[number];
+      rt.run(step.t, hooks);
+      step.apply(rt);
+    }
+    rt.run(until, hooks);
+  };
+
   // Run in slices so that progress can be shown; slices do not change the result.
   const slices = 50;
-  let warmSnap: Snapshot | null = s.warmup === 0 ? snapshot(g, 0) : null;
+  let warmSnap: Snapshot | null = s.warmup === 0 ? snap(0) : null;
   for (let i = 1; i <= slices; i++) {
     const until = Math.round((s.duration * i) / slices);
     if (warmSnap === null && until >= s.warmup) {
-      rt.run(s.warmup, hooks);
-      warmSnap = snapshot(g, s.warmup);
+      runTo(s.warmup);
+      warmSnap = snap(s.warmup);
       rt.log.push({ t: s.warmup, actor: 'controller', kind: 'warmup-end', detail: {} });
     }
-    rt.run(until, hooks);
+    runTo(until);
     opts.onProgress?.(until, s.duration);
   }
-  const end = snapshot(g, s.duration, true);
-  const acc = accounting(end, rt.inFlightOnLinks());
+  const end = snap(s.duration, true);
+  const acc = accounting(end, rt.inFlightOnLinks(), plan !== null);
   rt.log.push({ t: s.duration, actor: 'controller', kind: 'run-end', detail: { balanced: acc.balanced, unaccounted: acc.unaccounted } });
-  const summary = summarize(s, warmSnap ?? snapshot(g, s.warmup), end, inWindow, acc);
+  let summary = summarize(s, warmSnap ?? snap(s.warmup), end, inWindow, acc);
+  if (plan !== null) {
+    const faults = faultsSummary({
+      occurrences: plan.occurrences,
+      events: rt.log,
+      samples,
+      end,
+      messages: plan.linkFaults?.counts,
+      interval: s.sampleInterval,
+      warmup: s.warmup,
+      runEnd: s.duration,
+    });
+    summary = { ...summary, faults };
+  }
   return { summary, samples, events: rt.log, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: rt.eventsProcessed };
 }
 
@@ -175,6 +232,7 @@ export function summarize(
   b: Snapshot,
   inWindow: readonly Snapshot[],
   acc: Accounting,
+  withFaults = s.faults.length > 0,
 ): Summary {
   const dt = (b.t - a.t) / 1e9;
   const rate = (x: number) => sig(x / dt);
@@ -189,8 +247,9 @@ export function summarize(
   const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : sig(xs.reduce((p, q) => p + q, 0) / xs.length));
   const max = (xs: readonly number[]) => xs.reduce((p, q) => (q > p ? q : p), 0);
   const mtu = s.traffic.generators.length > 0 ? lineRateGbps(s) : s.topology.linkGbps;
+  const drops = shownDrops(b.drops, withFaults);
   let dropTotal = 0;
-  for (const r of DROP_REASONS) dropTotal += b.drops[r];
+  for (const v of Object.values(drops)) dropTotal += v;
   return {
     scenario: s.name,
     seed: s.seed,
@@ -238,7 +297,7 @@ export function summarize(
     },
     ring: { meanOccupancy: mean(occ), maxOccupancy: max(occ) },
     backlog: { mean: mean(blog), max: max(blog) },
-    drops: { ...b.drops, total: dropTotal },
+    drops: { ...drops, total: dropTotal },
     flowOrder: { reordered: b.reordered },
     accounting: acc,
   };

@@ -1,6 +1,6 @@
 // A guest VM's netfront: event channels, virtual interrupts, NAPI poll, front-end coalescing, RX refill, app sink.
-import { Core, createCoalescer, EventChannels, LatencyHistogram, PacketFifo, releaseBatch, RxRingFront } from '@splitnet/model';
-import type { Actor, ActorRef, Coalescer, CoreBusy, CostProfile, Effects, FrontendReport, Message, Nanos, PolicySpec } from '@splitnet/model';
+import { Core, createCoalescer, EventChannels, LatencyHistogram, PacketFifo, Prng, releaseBatch, RxRingFront, u32Add } from '@splitnet/model';
+import type { Actor, ActorRef, Coalescer, CoreBusy, CostProfile, Effects, FaultCommand, FrontendReport, Message, Nanos, PolicySpec } from '@splitnet/model';
 
 export interface FrontendConfig {
   readonly id: string;
@@ -34,11 +34,19 @@ export interface FrontendQueueStats {
   deliveredBytes: number;
   /** Notify hypercalls for new RX requests. */
   reqNotifies: number;
+  /** Notifications a fault lost; those that found NAPI already running were absorbed by its final check. */
+  notificationsLost: number;
+  lostAbsorbed: number;
+  notificationsDelayed: number;
+  /** Responses that arrived without their packets (their message was lost): netfront's rx_errors. */
+  rxErrors: number;
 }
 
 const KIND_POLL_START = 0;
 const KIND_POLL_END = 1;
 const KIND_TIMER = 2;
+/** A notification a delay-notifications fault held back, delivered now (tag rest = port). */
+const KIND_DELAYED_EVT = 3;
 const NAPI_IDLE = 0;
 const NAPI_SCHEDULED = 1;
 const NAPI_POLLING = 2;
@@ -53,6 +61,20 @@ class RxQueue {
   timerGen = 0;
   lastPollCount = 0;
   lastPollBytes = 0;
+  /** Fault state: lose / delay notifications with a probability, NAPI not polling. */
+  loseP = 0;
+  losePrng: Prng | null = null;
+  delayP = 0;
+  delayNs = 0;
+  delayPrng: Prng | null = null;
+  stopped = false;
+  /** Slots of error responses, whose buffers go back on the ring at the next refill. */
+  repost = 0;
+  /** A poll came due while stopped: run it at resume. */
+  pollDeferred = false;
+  /** An open stall (the queue has work but nothing will poll it): why, and since when (−1: none). */
+  stallCause = '';
+  stallSince = -1;
   readonly stats: FrontendQueueStats;
   constructor(readonly index: number, vm: number, ringSize: number, policy: PolicySpec) {
     this.ring = new RxRingFront(ringSize);
@@ -60,7 +82,7 @@ class RxQueue {
     this.coalescer = policy.kind === 'none' ? null : createCoalescer(policy);
     this.stats = {
       queue: index, virqs: 0, virqsWhilePolling: 0, polls: 0, timerPolls: 0, idleTimerTicks: 0,
-      delivered: 0, deliveredBytes: 0, reqNotifies: 0,
+      delivered: 0, deliveredBytes: 0, reqNotifies: 0, notificationsLost: 0, lostAbsorbed: 0, notificationsDelayed: 0, rxErrors: 0,
     };
   }
 }
@@ -113,7 +135,13 @@ export class FrontendActor implements Actor {
     let timerPolls = 0;
     let idleTimerTicks = 0;
     let virqsWhilePolling = 0;
+    let lost = 0;
+    let absorbed = 0;
+    let delayed = 0;
     for (const q of this.qs) {
+      lost += q.stats.notificationsLost;
+      absorbed += q.stats.lostAbsorbed;
+      delayed += q.stats.notificationsDelayed;
       busy[q.core.name] = q.core.busyThrough(t);
       timerPolls += q.stats.timerPolls;
       idleTimerTicks += q.stats.idleTimerTicks;
@@ -124,6 +152,7 @@ export class FrontendActor implements Actor {
       delivered: this.delivered, deliveredBytes: this.deliveredBytes,
       virqs: this.qs.map((q) => q.stats.virqs), virqsWhilePolling, timerPolls, idleTimerTicks,
       ringOccupancy: this.heldPackets(), reordered: this.reordered,
+      notificationsLost: lost, lostAbsorbed: absorbed, notificationsDelayed: delayed,
       ...(final ? { latency: this.latency.toJSON() } : {}),
     };
   }
@@ -140,11 +169,21 @@ export class FrontendActor implements Actor {
     if (msg.kind === 'rsp') {
       const q = this.qs[msg.queue];
       if (!q) return;
+      const before = q.ring.rspProd;
       q.ring.onResponses(msg.rspProd, msg.reqEvent);
+      // Responses whose message was lost in transit (a partition): their slots moved on without
+      // packets. netfront drops a response with an error status (rx_errors); here its slot is
+      // consumed at once and its buffer re-posted at the next refill.
+      const lost = ((msg.rspProd - before) >>> 0) - msg.batch.count;
+      if (lost > 0) {
+        q.ring.consume(lost);
+        q.repost += lost;
+        q.stats.rxErrors += lost;
+      }
       q.pending.pushBatch(msg.batch);
       releaseBatch(msg.batch);
     } else if (msg.kind === 'evt') {
-      this.onEvent(msg.port, now, fx);
+      this.onEvtMessage(msg.port, now, fx);
     } else if (msg.kind === 'reconnect') {
       const q = this.qs[msg.queue];
       if (!q) return;
@@ -162,6 +201,101 @@ export class FrontendActor implements Actor {
     if (kind === KIND_POLL_START) this.pollStart(q, now, fx);
     else if (kind === KIND_POLL_END) this.pollEnd(q, now, fx);
     else if (kind === KIND_TIMER && Math.floor(rest / n) === q.timerGen) this.timerTick(q, now, fx);
+    else if (kind === KIND_DELAYED_EVT) this.onEvent(q.index, now, fx);
+  }
+
+  /** A datapath fault on this guest's queues starts or ends. */
+  fault(cmd: FaultCommand, now: Nanos, fx: Effects): void {
+    const on = cmd.phase === 'start';
+    const p = cmd.params;
+    const queues = cmd.queues ?? this.qs.map((q) => q.index);
+    // One stream per fault occurrence and actor, drawn in queue order: the same seed gives the same losses.
+    const prng = on ? new Prng(cmd.seed) : null;
+    for (const qi of queues) {
+      const q = this.qs[qi];
+      if (!q) continue;
+      switch (cmd.action) {
+        case 'lose-notifications':
+          q.loseP = on ? (p.probability ?? 1) : 0;
+          q.losePrng = prng;
+          break;
+        case 'delay-notifications':
+          q.delayP = on ? (p.probability ?? 1) : 0;
+          q.delayNs = on ? (p.delay ?? 0) : 0;
+          q.delayPrng = prng;
+          break;
+        case 'stop-polling':
+          if (on) {
+            q.stopped = true;
+            this.openStall(q, now, 'stopped-polling', fx);
+          } else {
+            q.stopped = false;
+            if (q.pollDeferred) {
+              q.pollDeferred = false;
+              this.closeStall(q, now, 'resume', fx);
+              this.pollStart(q, now, fx);
+            } else if (q.napi === NAPI_IDLE && q.pending.length > 0) {
+              this.schedulePoll(q, now, fx, 'resume');
+            } else {
+              this.closeStall(q, now, 'resume', fx);
+            }
+          }
+          break;
+        case 'corrupt-ring-index':
+          if (on) {
+            // Write a req_prod more than a ring ahead of anything posted: netback must catch it.
+            const bad = u32Add(q.ring.reqProd, q.ring.size + (p.offset ?? 1));
+            fx.send(this.cfg.workers[q.index] as ActorRef, {
+              kind: 'req', vm: this.cfg.vm, queue: q.index, reqProd: bad, rspEvent: q.ring.rspEvent, rspProdSeen: q.ring.rspProd, notify: true,
+            }, now);
+            fx.event('ring-index-written', { vm: this.cfg.vm, queue: q.index, reqProd: bad, valid: q.ring.reqProd });
+          } else {
+            // The guest reconnects the queue (xenbus): netback takes the ring state from us.
+            const r = q.ring;
+            fx.send(this.cfg.workers[q.index] as ActorRef, { kind: 'ring', vm: this.cfg.vm, queue: q.index, reqProd: r.reqProd, rspEvent: r.rspEvent, rspProdSeen: r.rspProd }, now);
+          }
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  /** A notification arrived: a fault may lose or delay it; otherwise it is delivered to the event channel. */
+  private onEvtMessage(port: number, now: Nanos, fx: Effects): void {
+    const q = this.qs[port];
+    if (!q) return;
+    if (q.loseP > 0 && (q.loseP >= 1 || (q.losePrng as Prng).next() < q.loseP)) {
+      q.stats.notificationsLost++;
+      if (q.napi !== NAPI_IDLE) {
+        // NAPI is scheduled or polling: its final check will find the responses this notification announced.
+        q.stats.lostAbsorbed++;
+      } else {
+        this.openStall(q, now, 'lost-notification', fx);
+      }
+      return;
+    }
+    if (q.delayP > 0 && (q.delayP >= 1 || (q.delayPrng as Prng).next() < q.delayP)) {
+      q.stats.notificationsDelayed++;
+      fx.timer(now + q.delayNs, KIND_DELAYED_EVT + 4 * port);
+      return;
+    }
+    this.onEvent(port, now, fx);
+  }
+
+  /** The queue has (or will have) work that nothing is going to poll: record it until a poll is scheduled. */
+  private openStall(q: RxQueue, now: Nanos, cause: string, fx: Effects): void {
+    if (q.stallSince >= 0) return;
+    q.stallSince = now;
+    q.stallCause = cause;
+    fx.event('queue-stall-start', { vm: this.cfg.vm, queue: q.index, cause });
+  }
+
+  private closeStall(q: RxQueue, now: Nanos, endedBy: string, fx: Effects): void {
+    if (q.stallSince < 0) return;
+    fx.event('queue-stall-end', { vm: this.cfg.vm, queue: q.index, cause: q.stallCause, since: q.stallSince, endedBy });
+    q.stallSince = -1;
+    q.stallCause = '';
   }
 
   /** An event-channel notification: set pending; if it raises an upcall, the vCPU takes a virtual interrupt. */
@@ -177,10 +311,12 @@ export class FrontendActor implements Actor {
       q.stats.virqsWhilePolling++;
       return;
     }
-    this.schedulePoll(q, done, fx);
+    this.schedulePoll(q, done, fx, 'virq');
   }
 
-  private schedulePoll(q: RxQueue, at: Nanos, fx: Effects): void {
+  /** `why` names what started the poll; it ends an open stall of the queue (a stopped queue's stall ends at resume). */
+  private schedulePoll(q: RxQueue, at: Nanos, fx: Effects, why: string): void {
+    if (q.stallSince >= 0 && !q.stopped) this.closeStall(q, at, why, fx);
     q.napi = NAPI_SCHEDULED;
     q.timerGen++; // a poll supersedes a pending coalescing timer
     fx.timer(at, KIND_POLL_START + 4 * q.index);
@@ -188,6 +324,11 @@ export class FrontendActor implements Actor {
 
   /** NAPI poll: consume up to `budget` responses, deliver each packet to the application in turn. */
   private pollStart(q: RxQueue, now: Nanos, fx: Effects): void {
+    if (q.stopped) {
+      // The guest's NAPI softirq does not run: the poll waits (the ring fills behind it).
+      q.pollDeferred = true;
+      return;
+    }
     q.napi = NAPI_POLLING;
     q.stats.polls++;
     const f = this.cfg.costs.frontend;
@@ -234,12 +375,13 @@ export class FrontendActor implements Actor {
   /** End of a poll: refill the ring, then either keep polling or complete NAPI and re-arm. */
   private pollEnd(q: RxQueue, now: Nanos, fx: Effects): void {
     const n = q.lastPollCount;
-    if (n > 0) q.ring.postRequests(n);
+    if (n + q.repost > 0) q.ring.postRequests(n + q.repost);
+    q.repost = 0;
     if (q.coalescer) q.coalescer.onFire(now, n, q.lastPollBytes);
     if (n >= this.cfg.budget) {
       // Used the whole budget: stay on the poll list.
       const t = this.publish(q, now, fx);
-      this.schedulePoll(q, t, fx);
+      this.schedulePoll(q, t, fx, 'napi-budget');
       return;
     }
     let again: boolean;
@@ -255,7 +397,7 @@ export class FrontendActor implements Actor {
     }
     const t = this.publish(q, now, fx);
     if (again) {
-      this.schedulePoll(q, t, fx);
+      this.schedulePoll(q, t, fx, 'final-check');
       return;
     }
     q.napi = NAPI_IDLE;
@@ -271,14 +413,14 @@ export class FrontendActor implements Actor {
     const done = q.core.run(now, this.cfg.costs.frontend.timerTick, 'timer');
     if (q.pending.length > 0) {
       q.stats.timerPolls++;
-      this.schedulePoll(q, done, fx);
+      this.schedulePoll(q, done, fx, 'timer-poll');
       return;
     }
     // Quiet queue: fall back to eager notification so a trickle is not held back.
     q.stats.idleTimerTicks++;
     const again = q.ring.finalCheck(1);
     const t = this.publish(q, done, fx);
-    if (again) this.schedulePoll(q, t, fx);
+    if (again) this.schedulePoll(q, t, fx, 'final-check');
   }
 
   /** Push new requests (notify the back end if its req_event says so) and send our ring writes. Returns when done. */

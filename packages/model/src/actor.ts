@@ -1,4 +1,5 @@
 // The actor contract: deterministic state machines whose only outputs are effects a runtime executes.
+import type { FaultCommand } from './faults.js';
 import type { Message } from './messages.js';
 import type { ActorReport } from './report.js';
 import type { Nanos } from './time.js';
@@ -34,6 +35,11 @@ export interface Actor {
    */
   reconnect?(now: Nanos, fx: Effects): void;
   receive(msg: Message, now: Nanos, fx: Effects): void;
+  /**
+   * A datapath fault starts or ends on this actor (lose notifications, stop polling, a slow core…).
+   * The runtime delivers it at its scheduled emulated time, like any other input.
+   */
+  fault?(cmd: FaultCommand, now: Nanos, fx: Effects): void;
   timer(tag: number, now: Nanos, fx: Effects): void;
   /** Packets this actor currently holds (queued, in rings, awaiting interrupt) for the accounting invariant. */
   heldPackets(): number;

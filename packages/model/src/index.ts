@@ -21,3 +21,4 @@ export * from './batch-pool.js';
 export * from './recording-effects.js';
 export type * from './report.js';
 export * from './logger.js';
+export * from './faults.js';

@@ -14,6 +14,8 @@ export interface NicReport {
   readonly physicalIrqs: number;
   readonly dropsNicRingFull: number;
   readonly held: number;
+  /** Frames that arrived while a link-flap fault held the link down. */
+  readonly dropsLinkDown?: number;
 }
 
 export interface BackendReport {
@@ -40,6 +42,10 @@ export interface WorkerReport {
   readonly reqNotifies: number;
   readonly dropsRingFull: number;
   readonly dropsBacklogFull: number;
+  /** Packets dropped because netback disabled a queue after a fatal ring error (a corrupted index). */
+  readonly dropsVifDisabled?: number;
+  /** Notifications re-sent by the rx stall timer to a stalled queue. */
+  readonly stallKicks?: number;
 }
 
 export interface FrontendReport {
@@ -60,6 +66,11 @@ export interface FrontendReport {
   readonly idleTimerTicks: number;
   readonly ringOccupancy: number;
   readonly reordered: number;
+  /** Event-channel notifications a fault lost, and how many of those NAPI's final check absorbed. */
+  readonly notificationsLost?: number;
+  readonly lostAbsorbed?: number;
+  /** Notifications a fault delayed. */
+  readonly notificationsDelayed?: number;
   /** Latency of packets delivered after the warm-up (only in final reports). */
   readonly latency?: HistogramJson;
 }

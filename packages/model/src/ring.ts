@@ -254,6 +254,21 @@ export class RxRingBack {
   }
 
   /**
+   * How netback would judge a req_prod the front end wrote, before taking it (onRequests throws on
+   * anything but `ok`). `overflow`: more than a ring's worth of requests past req_cons — impossible for
+   * a sane front end, and fatal for the vif in Xen's netback ("Impossible number of requests").
+   * `stale`: behind the req_prod already seen, i.e. an older write that arrived late (a reordered
+   * message: on a real page the newer value would simply have overwritten it).
+   */
+  judgeRequests(reqProd: number): 'ok' | 'stale' | 'overflow' {
+    const prod = u32(reqProd);
+    const back = u32Sub(this._reqProd, prod);
+    if (back !== 0 && back <= this.size) return 'stale';
+    if (u32Sub(prod, this._reqCons) > this.size || u32Sub(prod, this._reqProd) > this.size) return 'overflow';
+    return 'ok';
+  }
+
+  /**
    * Requests we may consume now (RING_HAS_UNCONSUMED_REQUESTS): those published, capped so that a
    * consumed request never overruns a response slot not yet produced (RING_REQUEST_CONS_OVERFLOW:
    * req_cons − rsp_prod_pvt < size). RX answers each consumed request at once (produce), so the cap

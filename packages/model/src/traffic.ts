@@ -319,6 +319,16 @@ export class TrafficSource {
     return this.pendingAt;
   }
 
+  /**
+   * The next sequence number of `flow`, taken for a frame that does not come from the generators
+   * (a fault's burst), so that the flow's later frames keep counting up and the sink sees no reordering.
+   */
+  claimSeq(flow: number): number {
+    const seq = this.seqs[flow] ?? 0;
+    this.seqs[flow] = seq + 1;
+    return seq;
+  }
+
   /** Consume the next frame; its description is then in `flow`, `len`, `seq`, `at`, `generator`. */
   take(): void {
     if (this.pending < 0) this.choose();

@@ -6,6 +6,7 @@ import type {
   ArrivalView,
   Coalescer,
   Effects,
+  FaultCommand,
   GeneratorSpec,
   Message,
   Nanos,
@@ -76,6 +77,9 @@ export class NicActor implements Actor {
   private settledTo: Nanos = -1;
   /** Every frame arriving up to this time has been generated. */
   private generatedTo: Nanos = -Infinity;
+  /** A link-flap fault holds the link down: frames arriving now are lost on the wire (`link-down`). */
+  private linkDown = false;
+  dropsLinkDown = 0;
 
   constructor(private readonly cfg: NicConfig) {
     this.id = cfg.id;
@@ -111,7 +115,7 @@ export class NicActor implements Actor {
     for (const h of this.hw) irqs += h.stats.irqs;
     return {
       role: 'nic', id: this.id, t, emitted: this.emitted, emittedBytes: this.emittedBytes,
-      physicalIrqs: irqs, dropsNicRingFull: this.drops(), held: this.heldPackets(),
+      physicalIrqs: irqs, dropsNicRingFull: this.drops(), held: this.heldPackets(), dropsLinkDown: this.dropsLinkDown,
     };
   }
 
@@ -125,6 +129,31 @@ export class NicActor implements Actor {
     const sent = this.dma(h, msg.nicQueue, now, false, fx);
     // A batch shorter than the budget completes the driver's NAPI poll: the queue's interrupt is re-enabled.
     if (sent < this.cfg.budget) h.irqEnabled = true;
+    this.decide(now, fx);
+  }
+
+  /** link-flap: the link goes down (and back up); ring-full-storm: a burst of frames for the target queue's flows. */
+  fault(cmd: FaultCommand, now: Nanos, fx: Effects): void {
+    // Arrivals up to now happened with the link as it was.
+    this.generate(now);
+    this.settle(now);
+    if (cmd.action === 'link-flap') {
+      this.linkDown = cmd.phase === 'start';
+      fx.event(this.linkDown ? 'nic-link-down' : 'nic-link-up', {});
+    } else if (cmd.action === 'ring-full-storm' && cmd.phase === 'start') {
+      const flows = cmd.flows ?? [];
+      const n = flows.length === 0 ? 0 : (cmd.params.packets ?? 0);
+      const len = cmd.params.size ?? 1518;
+      for (let k = 0; k < n; k++) {
+        const flow = flows[k % flows.length] as number;
+        const h = this.hw[this.cfg.flowQueue[flow] ?? 0] as HwQueue;
+        // Behind the frames already on this queue's wire, so per-queue arrival order stays sorted.
+        const tail = h.wire.length > 0 ? h.wire.atAt(h.wire.length - 1) : now;
+        h.wire.push(flow, this.source.claimSeq(flow), len, tail > now ? tail : now);
+      }
+      fx.event('nic-burst', { packets: n, size: len, flows: flows.length });
+    }
+    this.settle(now);
     this.decide(now, fx);
   }
 
@@ -149,7 +178,9 @@ export class NicActor implements Actor {
         const len = w.lenAt(k);
         this.emitted++;
         this.emittedBytes += len;
-        if (h.ring.length >= ringSize) {
+        if (this.linkDown) {
+          this.dropsLinkDown++;
+        } else if (h.ring.length >= ringSize) {
           // No delivery happens between two settle points, so these frames met a full ring.
           h.stats.dropsRingFull++;
         } else {

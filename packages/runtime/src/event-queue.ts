@@ -87,6 +87,16 @@ export class EventQueue {
     return top;
   }
 
+  /** Insertion sequence of a slot (events pushed later have larger numbers). */
+  slotSeq(slot: number): number {
+    return this.seq[slot] as number;
+  }
+
+  /** The sequence number the next push will get. */
+  get nextSequence(): number {
+    return this.nextSeq;
+  }
+
   slotTime(slot: number): Nanos {
     return this.time[slot] as number;
   }

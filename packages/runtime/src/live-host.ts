@@ -1,9 +1,11 @@
 // The `live` runtime: hosts actors of one process in wall-clock-driven emulated time, exchanging messages over a Transport.
 import { LatencyHistogram, packetsIn, releaseBatch, SplitnetError } from '@splitnet/model';
-import type { Actor, ActorRef, ActorReport, Effects, HistogramJson, Message, Nanos } from '@splitnet/model';
+import type { Actor, ActorRef, ActorReport, Effects, FaultCommand, HistogramJson, Message, Nanos } from '@splitnet/model';
 import { encodeEnvelopeBody, encodeFrameHeader, EnvelopeDecoder, Subjects } from '@splitnet/transport';
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
 import { EventQueue } from './event-queue.js';
+import { faultSend } from './live-faults.js';
+import type { LinkFaults } from './link-faults.js';
 
 /** Internal event tags (actors' own timer tags are ≥ 0). */
 const TAG_START = -1;
@@ -50,6 +52,10 @@ export interface LiveHostOptions {
   readonly sampleInterval: Nanos;
   /** Local actors' reports at each sample time (k · sampleInterval ≤ duration). */
   readonly onSample?: (t: Nanos, reports: readonly ActorReport[]) => void;
+  /** Message-path faults consulted on every send (see live-faults.ts). */
+  readonly linkFaults?: LinkFaults;
+  /** Local actors' events (stalls, ring errors, fault effects), for the run's event log. */
+  readonly onEvent?: (t: Nanos, actor: string, kind: string, detail: Record<string, unknown>) => void;
 }
 
 /** Everything a host knows at the end of its run; the controller combines these across processes. */
@@ -73,6 +79,8 @@ export interface HostFinal {
   /** Frames (NATS messages) published and the envelopes they carried: their ratio is the batching the load produced. */
   readonly framesSent: number;
   readonly envelopesSent: number;
+  /** Packets in messages a message-path fault dropped at this host's send path. */
+  readonly linkDropped?: number;
 }
 
 /**
@@ -109,6 +117,8 @@ export class LiveHost {
   private pumps = 0;
   private framesSent = 0;
   private envelopesSent = 0;
+  /** Packets in messages a message-path fault dropped (see live-faults.ts). */
+  linkDropped = 0;
   /** Resolves when emulated time reaches the duration. */
   readonly done: Promise<void>;
 
@@ -173,7 +183,13 @@ export class LiveHost {
       send: (to: ActorRef, msg: Message, at: Nanos) => {
         const toId = this.o.actorIds[to];
         if (toId === undefined) throw new SplitnetError('E_INTERNAL', `${fromId}: send to unknown actor ref ${to}`);
-        const due = at + this.o.linkDelay(from, to);
+        let due = at + this.o.linkDelay(from, to);
+        // Fault injection (drop / delay / duplicate / reorder): logic and counting in live-faults.ts.
+        if (this.o.linkFaults !== undefined) {
+          const d = faultSend(this, this.o.linkFaults, from, to, msg, at, due);
+          if (d < 0) return;
+          due = d;
+        }
         if (this.actors.has(to)) {
           // Co-located actors (e.g. the NIC and its driver) exchange messages in memory, not over the bus.
           this.queue.push(due, to, msg, 0);
@@ -195,7 +211,7 @@ export class LiveHost {
         this.queue.push(at, from, null, tag);
         this.schedule();
       },
-      event: () => {},
+      event: (kind: string, detail: Record<string, unknown>) => this.o.onEvent?.(this.now, fromId, kind, detail),
     };
   }
 
@@ -360,7 +376,25 @@ export class LiveHost {
       pumps: this.pumps,
       framesSent: this.framesSent,
       envelopesSent: this.envelopesSent,
+      linkDropped: this.linkDropped,
     };
+  }
+
+  /** Deliver a datapath fault command to a local actor now (a scheduled or ad-hoc fault from the controller). */
+  applyFault(ref: ActorRef, cmd: FaultCommand): boolean {
+    const actor = this.actors.get(ref);
+    const fx = this.effects.get(ref);
+    if (!actor || !fx || this.finished || this.epochMs === Infinity) return false;
+    const t = this.emulatedNow();
+    if (t > this.now) this.now = t;
+    actor.fault?.(cmd, this.now, fx);
+    this.schedule();
+    return true;
+  }
+
+  /** Send a message a second time (a duplicate-messages fault); called from live-faults.ts. */
+  resend(from: ActorRef, to: ActorRef, msg: Message, due: Nanos): void {
+    (this.effects.get(from) as Effects).send(to, msg, due - this.o.linkDelay(from, to));
   }
 
   /** Stop timers and unsubscribe (the transport itself is the caller's to drain). */

@@ -1,7 +1,9 @@
 // The deterministic `sim` runtime: every actor in one process, driven by a discrete-event loop in virtual time.
-import { packetsIn, SplitnetError } from '@splitnet/model';
-import type { Actor, ActorRef, Effects, Message, Nanos } from '@splitnet/model';
+import { packetsIn, releaseBatch, SplitnetError } from '@splitnet/model';
+import type { Actor, ActorRef, Effects, FaultCommand, Message, Nanos } from '@splitnet/model';
 import { EventQueue } from './event-queue.js';
+import { ROUTE_DROP, ROUTE_DUPLICATE } from './link-faults.js';
+import type { LinkFaults } from './link-faults.js';
 
 export interface RuntimeEvent {
   readonly t: Nanos;
@@ -13,6 +15,13 @@ export interface RuntimeEvent {
 export interface SimOptions {
   /** One-way delay added to every message from actor `from` to actor `to`. */
   readonly linkDelay: (from: ActorRef, to: ActorRef) => Nanos;
+  /** Message-path faults consulted on every send (absent: none). */
+  readonly linkFaults?: LinkFaults;
+}
+
+/** Give a dropped message's packet batch back to the pool. */
+function releaseCarried(msg: Message): void {
+  if (msg.kind === 'dma' || msg.kind === 'rx' || msg.kind === 'rsp') releaseBatch(msg.batch);
 }
 
 export interface RunHooks {
@@ -37,6 +46,18 @@ export class SimRuntime {
   /** Events processed so far. */
   eventsProcessed = 0;
   readonly log: RuntimeEvent[] = [];
+  /** Packets in messages a message-path fault dropped. */
+  linkDropped = 0;
+  /** Packets held by a killed actor, or sent to it while it was down (the process model's `lost-in-crash`). */
+  lostInCrash = 0;
+  /** Per actor: down (killed, not restarted yet), paused (SIGSTOP), and the first event sequence of its current incarnation. */
+  private readonly down: boolean[] = [];
+  private readonly paused: boolean[] = [];
+  private readonly incarnationSeq: number[] = [];
+  /** Events that came due for a paused actor, replayed in order when it resumes. */
+  private readonly deferred: { target: ActorRef; msg: Message | null; tag: number }[] = [];
+  /** Set once an actor was killed or paused: only then does the event loop check process state. */
+  private processFaults = false;
 
   constructor(private readonly options: SimOptions) {}
 
@@ -53,12 +74,27 @@ export class SimRuntime {
     const log = this.log;
     const delays = this.delays;
     const self = this;
+    const lf = this.options.linkFaults !== undefined && this.options.linkFaults.active ? this.options.linkFaults : null;
+    this.down.push(false);
+    this.paused.push(false);
+    this.incarnationSeq.push(0);
     this.effects.push({
       send(to: ActorRef, msg: Message, at: Nanos): void {
         const row = delays[ref];
         const d = row === undefined ? 0 : (row[to] ?? 0);
+        let due = at + d;
+        if (lf !== null) {
+          const verdict = lf.route(ref, to, msg, at, due);
+          if (verdict === ROUTE_DROP) {
+            self.linkDropped += packetsIn(msg);
+            releaseCarried(msg);
+            return;
+          }
+          due = lf.due;
+          if (verdict === ROUTE_DUPLICATE) queue.push(due, to, msg, 0);
+        }
         self.packetsOnLinks += packetsIn(msg);
-        queue.push(at + d, to, msg, 0);
+        queue.push(due, to, msg, 0);
       },
       timer(at: Nanos, tag: number): void {
         queue.push(at, ref, null, tag);
@@ -76,9 +112,66 @@ export class SimRuntime {
     return a;
   }
 
+  /** Deliver a datapath fault command to an actor now (between events at the current time). */
+  injectFault(ref: ActorRef, cmd: FaultCommand): void {
+    if (!this.started) this.start();
+    const a = this.actor(ref);
+    if (this.down[ref]) return;
+    a.fault?.(cmd, this._now, this.effects[ref] as Effects);
+  }
+
+  /**
+   * The actor's process dies: what it held is lost, and so is everything sent to it until `restart`
+   * (counted in `lostInCrash`); its pending timers die with it.
+   */
+  kill(ref: ActorRef): void {
+    if (!this.started) this.start();
+    if (this.down[ref]) return;
+    this.processFaults = true;
+    this.lostInCrash += this.actor(ref).heldPackets();
+    this.down[ref] = true;
+    this.paused[ref] = false;
+    this.incarnationSeq[ref] = this.queue.nextSequence;
+  }
+
+  /** The supervisor restarts a killed actor with fresh state: it starts, then reconnects to its peers. */
+  restart(ref: ActorRef, fresh: Actor): void {
+    if (!this.down[ref]) throw new SplitnetError('E_INTERNAL', `restart of ${fresh.id}, which is not down`);
+    this.actors[ref] = fresh;
+    this.down[ref] = false;
+    this.incarnationSeq[ref] = this.queue.nextSequence;
+    const fx = this.effects[ref] as Effects;
+    fresh.start(this._now, fx);
+    fresh.reconnect?.(this._now, fx);
+  }
+
+  isDown(ref: ActorRef): boolean {
+    return this.down[ref] === true;
+  }
+
+  /** SIGSTOP: the actor processes nothing until `resume`; its inputs wait. */
+  pause(ref: ActorRef): void {
+    if (!this.started) this.start();
+    this.processFaults = true;
+    if (!this.down[ref]) this.paused[ref] = true;
+  }
+
+  /** SIGCONT: everything that came due while paused is processed now, in its original order. */
+  resume(ref: ActorRef): void {
+    if (!this.paused[ref]) return;
+    this.paused[ref] = false;
+    const keep: typeof this.deferred = [];
+    for (const e of this.deferred) {
+      if (e.target === ref) this.queue.push(this._now, ref, e.msg, e.tag);
+      else keep.push(e);
+    }
+    this.deferred.length = 0;
+    this.deferred.push(...keep);
+  }
+
   /** Packets in messages scheduled but not yet delivered. */
   inFlightOnLinks(): number {
-    return this.packetsOnLinks;
+    return this.packetsOnLinks; // includes messages waiting for a paused actor
   }
 
   private start(): void {
@@ -118,12 +211,29 @@ export class SimRuntime {
       const target = q.slotTarget(slot);
       const msg = q.slotMsg(slot);
       const tag = q.slotTag(slot);
+      const seq = q.slotSeq(slot);
       q.release(slot);
       const actor = actors[target] as Actor;
       const fx = effects[target] as Effects;
       this.eventsProcessed++;
+      if (msg !== null) this.packetsOnLinks -= packetsIn(msg);
+      if (this.processFaults) {
+        if (this.down[target] === true) {
+          // A dead process: its inbox is gone, its timers died with it.
+          if (msg !== null) {
+            this.lostInCrash += packetsIn(msg);
+            releaseCarried(msg);
+          }
+          continue;
+        }
+        if (msg === null && seq < (this.incarnationSeq[target] as number)) continue; // a timer of a previous incarnation
+        if (this.paused[target] === true) {
+          if (msg !== null) this.packetsOnLinks += packetsIn(msg);
+          this.deferred.push({ target, msg, tag });
+          continue;
+        }
+      }
       if (msg !== null) {
-        this.packetsOnLinks -= packetsIn(msg);
         actor.receive(msg, t, fx);
       } else {
         actor.timer(tag, t, fx);

@@ -5,11 +5,13 @@ import { SplitnetError, type Nanos } from '@splitnet/model';
 import { stringify } from 'yaml';
 import { readCosts, resolveProfileMap } from './cost-profile.js';
 import { Field, isPlainMap, readDuration, readEnum, readInt, readMap, readString } from './field.js';
+import type { NetbackSpec } from './types.js';
 import { buildFlowTable } from './flow-table.js';
 import { formatPath, listWords, ScenarioIssue, type Path } from './issue.js';
 import { readLive } from './live.js';
 import { applyOverrides, overrideAt, parseOverride, type Override, type OverrideOwnership } from './overrides.js';
 import { readCoalescing } from './coalescing.js';
+import { readFaults } from './faults.js';
 import { readTopology } from './topology.js';
 import { readTraffic } from './traffic.js';
 import type { CompiledScenario } from './types.js';
@@ -58,6 +60,8 @@ export const SCENARIO_KEYS = [
   'coalescing',
   'napi',
   'costs',
+  'netback',
+  'faults',
 ] as const;
 
 const DEFAULT_DURATION = 100_000_000; // 100 ms
@@ -197,6 +201,12 @@ function compileValue(value: unknown, source: string): CompiledScenario {
   const napiMap = readMap(map.get('napi'), ['budget']);
   const budget = readInt(napiMap.get('budget'), 64, { min: 1, max: 4096 }, 'packets');
   const costs = readCosts(map.get('costs'), baseDirOf(source));
+  const faults = readFaults(map.get('faults'), {
+    duration,
+    workers: topology.compiled.workers,
+    vmQueues: topology.compiled.vms.map((v) => v.queues),
+  });
+  const netback = readNetback(map.get('netback'));
 
   const resolved = {
     name,
@@ -212,6 +222,11 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     coalescing: coalescing.resolved,
     napi: { budget },
     costs: resolveProfileMap(costs),
+    // Only when used, so that the resolved form of a fault-free scenario stays as it was.
+    ...(map.has('netback') || faults.compiled.length > 0
+      ? { netback: { rxStallTimeout: formatDuration(netback.rxStallTimeout), stallKick: netback.stallKick } }
+      : {}),
+    ...(faults.compiled.length > 0 ? { faults: faults.resolved } : {}),
   };
   const compiled: CompiledScenario = {
     source,
@@ -228,9 +243,24 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     coalescing: coalescing.compiled,
     napi: { budget },
     costs,
+    netback,
+    faults: faults.compiled,
     resolved,
   };
   return deepFreeze(compiled);
+}
+
+/**
+ * netback's rx stall timer. Xen's default rx_stall_timeout is 60 s; runs here last milliseconds, so
+ * the default is 2 ms [assumption: long against a healthy queue's refill gaps (µs), short against a run].
+ */
+const NETBACK_KEYS = ['rxStallTimeout', 'stallKick'] as const;
+function readNetback(field: Field): NetbackSpec {
+  const map = readMap(field, NETBACK_KEYS);
+  const rxStallTimeout = readDuration(map.get('rxStallTimeout'), 2_000_000);
+  const kick = map.get('stallKick');
+  if (!kick.absent && typeof kick.value !== 'boolean') kick.expected('true or false');
+  return { rxStallTimeout, stallKick: kick.absent ? true : (kick.value as boolean) };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,5 +1,5 @@
 // The compiled scenario: every default applied, validated and frozen; what actors are built from.
-import type { GeneratorSpec, Nanos, PolicySpec } from '@splitnet/model';
+import type { FaultAction, FaultParams, GeneratorSpec, Nanos, PolicySpec } from '@splitnet/model';
 
 export type VrssMode = 'single' | 'per-vif' | 'per-flow';
 
@@ -58,6 +58,46 @@ export interface LiveSpec {
   readonly drainTime: Nanos;
 }
 
+/** One actor (or a set of them, `*`) named by a fault target. */
+export type ActorSelector =
+  | { readonly role: 'nic' }
+  | { readonly role: 'backend' }
+  | { readonly role: 'worker'; readonly index: number | '*' }
+  | { readonly role: 'vm'; readonly index: number | '*'; readonly queue: number | '*' }
+  | { readonly role: '*' };
+
+/** What a fault applies to: actors (and guest queues), a link between actors, a Docker node, or the NATS server. */
+export type FaultTarget =
+  | { readonly kind: 'actor'; readonly actor: ActorSelector }
+  | { readonly kind: 'link'; readonly from: ActorSelector; readonly to: ActorSelector }
+  | { readonly kind: 'node'; readonly name: string }
+  | { readonly kind: 'nats' };
+
+/** One scheduled fault (possibly repeated), with every default applied. */
+export interface FaultSpec {
+  readonly id: string;
+  readonly action: FaultAction;
+  readonly target: FaultTarget;
+  /** The target in canonical text form (`vm:0:queue:1`, `link:worker:1>vm:0`). */
+  readonly targetText: string;
+  /** First occurrence's start (emulated ns from the run start). */
+  readonly start: Nanos;
+  /** 0: instantaneous, or (for actions with an optional duration) until the end of the run. */
+  readonly duration: Nanos;
+  /** Repeat interval (0 when not repeated) and number of occurrences. */
+  readonly every: Nanos;
+  readonly count: number;
+  readonly params: FaultParams;
+}
+
+/** netback settings that matter when things go wrong. */
+export interface NetbackSpec {
+  /** rx_stall_timeout: packets waiting with no posted RX buffer for this long declare the queue stalled (0: off). */
+  readonly rxStallTimeout: Nanos;
+  /** On a declared stall, re-send the notification (splitnet's rescue; Xen itself only turns the carrier off). */
+  readonly stallKick: boolean;
+}
+
 export interface CompiledScenario {
   /** Where it came from (file path or `<inline>`), for messages. */
   readonly source: string;
@@ -96,6 +136,9 @@ export interface CompiledScenario {
     readonly budget: number;
   };
   readonly costs: CostProfile;
+  readonly netback: NetbackSpec;
+  /** The fault schedule (empty: a fault-free run). */
+  readonly faults: readonly FaultSpec[];
   /**
    * The scenario in its own YAML format with every default filled in (durations and rates as
    * strings, policies as maps, the cost profile written out in full). Compiling it gives the same

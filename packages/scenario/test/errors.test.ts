@@ -25,7 +25,7 @@ test('errors - aliases to anchors are followed', (t) => {
 test('errors - unknown key at the top level suggests the closest', (t) => {
   t.is(
     errorOf(t, 'seed: 1\nnmae: x\n'),
-    's.yaml:2:1: unknown key "nmae" (expected one of: name, description, seed, duration, warmup, sampleInterval, runtime, live, topology, traffic, coalescing, napi, costs; did you mean "name"?)',
+    's.yaml:2:1: unknown key "nmae" (expected one of: name, description, seed, duration, warmup, sampleInterval, runtime, live, topology, traffic, coalescing, napi, costs, netback, faults; did you mean "name"?)',
   );
 });
 

@@ -7,6 +7,7 @@ import type {
   Coalescer,
   CostProfile,
   Effects,
+  FaultCommand,
   Message,
   Nanos,
   PacketBatch,
@@ -32,6 +33,13 @@ export interface WorkerConfig {
   readonly served: readonly ServedQueue[];
   /** Back-end coalescing policy (`none`: notify as soon as the event index says so — Xen's default). */
   readonly policy: PolicySpec;
+  /**
+   * netback's rx stall timer (rx_stall_timeout): a queue with packets waiting and no posted RX buffer
+   * for this long is declared stalled (0: off). Xen's default is 60 s; scenarios set it in `netback`.
+   */
+  readonly rxStallTimeout?: Nanos;
+  /** On a declared stall, re-send the event-channel notification (splitnet's rescue; Xen only turns the carrier off). */
+  readonly stallKick?: boolean;
 }
 
 export interface WorkerQueueStats {
@@ -58,10 +66,20 @@ export interface WorkerQueueStats {
   /** Passes that found packets but no posted RX buffers. */
   ringFullStalls: number;
   maxBacklog: number;
+  /** Packets dropped while the queue was disabled after a fatal ring error. */
+  dropsVifDisabled: number;
+  /** Fatal ring errors (a req_prod more than a ring ahead of req_cons). */
+  ringErrors: number;
+  /** Ring writes older than one already seen (reordered messages), ignored. */
+  staleWrites: number;
+  /** Stalls declared by the rx stall timer, and the notifications it re-sent. */
+  stallsDetected: number;
+  stallKicks: number;
 }
 
 const KIND_PASS_END = 0;
 const KIND_COALESCE = 1;
+const KIND_STALL = 2;
 
 /** Per served queue: netback's queue state. Also the view of pushed-but-unannounced responses for the coalescer. */
 class QueueState implements ArrivalView {
@@ -78,6 +96,13 @@ class QueueState implements ArrivalView {
   private runCount: number[] = [];
   private owedTotal = 0;
   owedBytes = 0;
+  /** Netback disabled this queue after a fatal ring error; it serves it again when the front end reconnects. */
+  disabled = false;
+  /** Since when the queue has had packets waiting and no posted buffer (−1: not stalled). */
+  stallSince = -1;
+  stallDeclared = false;
+  stallTimerArmed = false;
+  kicksThisStall = 0;
 
   constructor(readonly index: number, readonly served: ServedQueue, policy: PolicySpec) {
     this.ring = new RxRingBack(served.ringSize);
@@ -85,7 +110,8 @@ class QueueState implements ArrivalView {
     this.stats = {
       vm: served.vm, queue: served.queue, received: 0, copied: 0, bytes: 0, passes: 0, notifies: 0,
       suppressed: 0, held: 0, lateNotifies: 0, timerNotifies: 0, reqNotifies: 0, dropsRingFull: 0,
-      dropsBacklog: 0, ringFullStalls: 0, maxBacklog: 0,
+      dropsBacklog: 0, ringFullStalls: 0, maxBacklog: 0, dropsVifDisabled: 0, ringErrors: 0, staleWrites: 0,
+      stallsDetected: 0, stallKicks: 0,
     };
   }
 
@@ -127,6 +153,8 @@ export class WorkerActor implements Actor {
   private passQueue = -1;
   private passBatch: PacketBatch | null = null;
   private passBytes = 0;
+  /** A slow-worker fault multiplies this core's copy cost. */
+  private costFactor = 1;
 
   constructor(private readonly cfg: WorkerConfig) {
     this.id = cfg.id;
@@ -153,6 +181,13 @@ export class WorkerActor implements Actor {
     return n;
   }
 
+  /** A slow-worker fault starts (cost × factor) or ends. */
+  fault(cmd: FaultCommand, _now: Nanos, fx: Effects): void {
+    if (cmd.action !== 'slow-worker') return;
+    this.costFactor = cmd.phase === 'start' ? (cmd.params.factor ?? 1) : 1;
+    fx.event(cmd.phase === 'start' ? 'worker-slowed' : 'worker-restored', { factor: this.costFactor });
+  }
+
   drops(): { ringFull: number; backlog: number } {
     let ringFull = 0;
     let backlog = 0;
@@ -174,7 +209,7 @@ export class WorkerActor implements Actor {
     const r = {
       role: 'worker' as const, id: this.id, t, busy: { [this.core.name]: this.core.busyThrough(t) },
       held: this.heldPackets(), backlog: this.backlogPackets(), notifies: 0, suppressed: 0, notifiesHeld: 0,
-      timerNotifies: 0, reqNotifies: 0, dropsRingFull: 0, dropsBacklogFull: 0,
+      timerNotifies: 0, reqNotifies: 0, dropsRingFull: 0, dropsBacklogFull: 0, dropsVifDisabled: 0, stallKicks: 0,
     };
     for (const q of this.qs) {
       const s = q.stats;
@@ -185,6 +220,8 @@ export class WorkerActor implements Actor {
       r.reqNotifies += s.reqNotifies;
       r.dropsRingFull += s.dropsRingFull;
       r.dropsBacklogFull += s.dropsBacklog;
+      r.dropsVifDisabled += s.dropsVifDisabled;
+      r.stallKicks += s.stallKicks;
     }
     return r;
   }
@@ -195,6 +232,12 @@ export class WorkerActor implements Actor {
       if (i === undefined) return;
       const q = this.qs[i] as QueueState;
       q.ring.resync(msg.reqProd, msg.rspProdSeen, msg.rspEvent);
+      if (q.disabled) {
+        // The front end reconnected (xenbus): netback re-initialises the queue and serves it again.
+        q.disabled = false;
+        fx.event('vif-reconnected', { vm: q.served.vm, queue: q.served.queue });
+      }
+      this.endStall(q, now, 'reconnect', fx);
       // Kick the front end once: a notification the dead incarnation owed (or held) died with it,
       // and responses it already published may be waiting for that interrupt.
       this.notify(q, now, fx);
@@ -210,6 +253,11 @@ export class WorkerActor implements Actor {
       return;
     }
     const rest = Math.floor(tag / 4);
+    if (kind === KIND_STALL) {
+      const sq = this.qs[rest];
+      if (sq) this.stallCheck(sq, now, fx);
+      return;
+    }
     const n = this.qs.length;
     const i = rest % n;
     const gen = Math.floor(rest / n);
@@ -225,6 +273,13 @@ export class WorkerActor implements Actor {
     const i = this.byKey.get(vm * 65536 + queue);
     if (i === undefined) return;
     const q = this.qs[i] as QueueState;
+    if (q.disabled) {
+      // Netback stopped serving this VIF queue after a fatal ring error: everything for it is dropped.
+      q.stats.received += b.count;
+      q.stats.dropsVifDisabled += b.count;
+      releaseBatch(b);
+      return;
+    }
     const room = this.cfg.backlog - q.backlog.length;
     const take = room < b.count ? (room > 0 ? room : 0) : b.count;
     q.backlog.pushBatch(b, 0, take);
@@ -247,8 +302,19 @@ export class WorkerActor implements Actor {
     const i = this.byKey.get(vm * 65536 + queue);
     if (i === undefined) return;
     const q = this.qs[i] as QueueState;
+    if (q.disabled) return; // ignored until the front end reconnects
     if (notified) q.stats.reqNotifies++;
+    const verdict = q.ring.judgeRequests(reqProd);
+    if (verdict === 'stale') {
+      q.stats.staleWrites++;
+      return;
+    }
+    if (verdict === 'overflow') {
+      this.disable(q, reqProd, now, fx);
+      return;
+    }
     const late = q.ring.onRequests(reqProd, rspEvent, rspProdSeen);
+    if (q.stallSince >= 0 && q.ring.requestsAvailable() > 0) this.endStall(q, now, 'guest-refill', fx);
     if (late) {
       q.stats.lateNotifies++;
       this.notifyDue(q, now, 0, 0, fx);
@@ -262,12 +328,13 @@ export class WorkerActor implements Actor {
     for (let k = 0; k < n; k++) {
       const i = (this.rr + k) % n;
       const q = this.qs[i] as QueueState;
-      if (q.backlog.length === 0) continue;
+      if (q.backlog.length === 0 || q.disabled) continue;
       const avail = q.ring.requestsAvailable();
       if (avail === 0) {
         // Ring full: ask the front end to notify us at the next posted buffer (req_event) and wait.
         q.stats.ringFullStalls++;
         q.ring.finalCheckRequests();
+        this.watchStall(q, now, fx);
         continue;
       }
       const m = Math.min(q.backlog.length, avail, this.cfg.batch);
@@ -275,7 +342,7 @@ export class WorkerActor implements Actor {
       const batch = q.backlog.shiftBatch(m);
       q.ring.produce(m);
       const w = this.cfg.costs.worker;
-      const done = this.core.run(now, w.perPass + m * w.perPacket + bytes * w.perByte, 'copy');
+      const done = this.core.run(now, (w.perPass + m * w.perPacket + bytes * w.perByte) * this.costFactor, 'copy');
       this.rr = (i + 1) % n;
       this.passActive = true;
       this.passQueue = i;
@@ -338,6 +405,83 @@ export class WorkerActor implements Actor {
       q.coalesceGen++;
       fx.timer(t, KIND_COALESCE + 4 * (q.index + this.qs.length * q.coalesceGen));
     }
+  }
+
+  /**
+   * The ring is full with packets waiting: start netback's rx stall timer for this queue (armed
+   * lazily, so a run where nothing stalls has no extra events). Xen: xenvif_rx_queue_stalled().
+   */
+  private watchStall(q: QueueState, now: Nanos, fx: Effects): void {
+    const timeout = this.cfg.rxStallTimeout ?? 0;
+    if (timeout <= 0) return;
+    if (q.stallSince < 0) {
+      q.stallSince = now;
+      q.kicksThisStall = 0;
+    }
+    if (!q.stallTimerArmed) {
+      q.stallTimerArmed = true;
+      fx.timer(q.stallSince + timeout > now ? q.stallSince + timeout : now, KIND_STALL + 4 * q.index);
+    }
+  }
+
+  private stallCheck(q: QueueState, now: Nanos, fx: Effects): void {
+    q.stallTimerArmed = false;
+    const timeout = this.cfg.rxStallTimeout ?? 0;
+    if (q.stallSince < 0 || q.disabled) return;
+    if (q.ring.requestsAvailable() > 0 || q.backlog.length === 0) {
+      this.endStall(q, now, 'guest-refill', fx);
+      return;
+    }
+    if (now - q.stallSince < timeout) {
+      q.stallTimerArmed = true;
+      fx.timer(q.stallSince + timeout, KIND_STALL + 4 * q.index);
+      return;
+    }
+    if (!q.stallDeclared) {
+      q.stallDeclared = true;
+      q.stats.stallsDetected++;
+      fx.event('netback-stall-detected', { vm: q.served.vm, queue: q.served.queue, since: q.stallSince, by: 'netback-rx-stall-timer', backlog: q.backlog.length });
+    }
+    if (this.cfg.stallKick !== false) {
+      // The guest may have missed a notification: send it again (it merges with any pending one).
+      q.stats.stallKicks++;
+      q.kicksThisStall++;
+      fx.event('netback-stall-kick', { vm: q.served.vm, queue: q.served.queue });
+      this.notify(q, now, fx);
+    }
+    q.stallTimerArmed = true;
+    fx.timer(now + timeout, KIND_STALL + 4 * q.index);
+  }
+
+  private endStall(q: QueueState, now: Nanos, cause: string, fx: Effects): void {
+    if (q.stallSince < 0) return;
+    if (q.stallDeclared) {
+      fx.event('netback-stall-end', {
+        vm: q.served.vm, queue: q.served.queue, since: q.stallSince, by: 'netback-rx-stall-timer',
+        endedBy: cause === 'guest-refill' && q.kicksThisStall > 0 ? 'netback-stall-kick' : cause, kicks: q.kicksThisStall,
+      });
+    }
+    q.stallSince = -1;
+    q.stallDeclared = false;
+    q.kicksThisStall = 0;
+  }
+
+  /**
+   * A req_prod more than a ring ahead of req_cons: Xen's netback reports "Impossible number of
+   * requests" and disables the vif (xenvif_fatal_tx_err). Here the queue stops being served and its
+   * packets are dropped (`vif-disabled`) until the front end reconnects.
+   */
+  private disable(q: QueueState, reqProd: number, now: Nanos, fx: Effects): void {
+    q.stats.ringErrors++;
+    q.disabled = true;
+    const lost = q.backlog.length;
+    q.stats.dropsVifDisabled += lost;
+    q.backlog.discard(lost);
+    this.endStall(q, now, 'vif-disabled', fx);
+    fx.event('ring-corrupt', {
+      vm: q.served.vm, queue: q.served.queue, reqProd: reqProd >>> 0, reqCons: q.ring.reqCons, size: q.ring.size, dropped: lost,
+      detail: `req_prod ${reqProd >>> 0} is more than a ring (${q.ring.size}) ahead of req_cons ${q.ring.reqCons}: queue disabled`,
+    });
   }
 
   /** The notify hypercall: costs this core, then the event reaches the guest's event channel. */

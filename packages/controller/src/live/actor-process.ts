@@ -2,12 +2,13 @@
 import { LatencyHistogram, SplitnetError } from '@splitnet/model';
 import type { HistogramJson } from '@splitnet/model';
 import type { Logger } from '@splitnet/model';
-import { LiveHost } from '@splitnet/runtime';
+import { LinkFaults, LiveHost } from '@splitnet/runtime';
 import type { WallClock } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
 import { buildActors, WORKER_BATCH } from '../build.js';
+import { planFaults } from '../fault-plan.js';
 import { decodeControl, encodeControl } from './control.js';
 import { linkDelayFor } from './links.js';
 
@@ -27,6 +28,9 @@ export interface ActorProcessOptions {
   readonly beforeDrain?: () => Promise<void>;
 }
 
+/** Most actor events one process sends to the controller. */
+const MAX_EVENTS = 10_000;
+
 /** Hosts actors until the controller says stop; returns the exit code. */
 export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
   const s = o.scenario;
@@ -42,7 +46,11 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
   const name = o.ids.join('+');
   /** This process's CPU time when the run started (the final log line reports what the run used). */
   let cpuAtStart: NodeJS.CpuUsage | undefined;
+  let eventsSent = 0;
+  // Message-path faults and partitions act in the sender's send path, the same windows in every process.
+  const windows = s.faults.length > 0 ? planFaults(s, g, 'live').windows : [];
   const host = new LiveHost({
+    ...(windows.length > 0 ? { linkFaults: new LinkFaults(windows, ids.length) } : {}),
     runId: o.runId,
     transport: o.transport,
     clock: o.clock,
@@ -54,6 +62,10 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     duration: s.duration,
     measureFrom: s.warmup,
     sampleInterval: s.sampleInterval,
+    // Actors' events are rare (faults and their consequences); a cap keeps a runaway one from flooding the bus.
+    onEvent: (t, actor, event, detail) => {
+      if (eventsSent++ < MAX_EVENTS) o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'event', id: name, t, actor, event, detail }));
+    },
     onSample: (t, reports) => o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'sample', id: name, t, reports })),
   });
   host.attach();
@@ -73,6 +85,9 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
       host.start(m.epochMs, rejoin);
     } else if (m?.kind === 'restarted') {
       if (m.id !== name) for (const id of m.id.split('+')) host.forgetSender(id);
+    } else if (m?.kind === 'fault') {
+      const ref = ids.indexOf(m.actor);
+      if (o.ids.includes(m.actor) && host.applyFault(ref, m.cmd)) o.logger.info('fault', { actor: m.actor, id: m.cmd.id, action: m.cmd.action, phase: m.cmd.phase });
     } else if (m?.kind === 'stop') {
       resolveStop('stop from controller');
     }

@@ -1,5 +1,6 @@
 // Control-plane messages of a live run (JSON on the bus: small, rare, and readable with `nats sub`), validated on receipt.
-import type { ActorReport, Nanos } from '@splitnet/model';
+import { DATAPATH_FAULT_ACTIONS } from '@splitnet/model';
+import type { ActorReport, FaultCommand, Nanos } from '@splitnet/model';
 import type { HostFinal } from '@splitnet/runtime';
 
 export type ControlMessage =
@@ -10,7 +11,15 @@ export type ControlMessage =
   | { readonly kind: 'stop' }
   | { readonly kind: 'sample'; readonly id: string; readonly t: Nanos; readonly reports: readonly ActorReport[] }
   | { readonly kind: 'final'; readonly id: string; readonly final: HostFinal }
-  | { readonly kind: 'hb'; readonly id: string; readonly emulatedNow: Nanos };
+  | { readonly kind: 'hb'; readonly id: string; readonly emulatedNow: Nanos }
+  /** Actor process → controller: an event of one of its actors (stalls, ring errors, fault effects) for the run's log. */
+  | { readonly kind: 'event'; readonly id: string; readonly t: Nanos; readonly actor: string; readonly event: string; readonly detail: Readonly<Record<string, unknown>> }
+  /** Controller → actor processes (broadcast): a datapath fault command for the actor `actor`. */
+  | { readonly kind: 'fault'; readonly actor: string; readonly cmd: FaultCommand }
+  /** `splitnet fault` → controller (request): one fault, written as a scenario's faults item without its time. */
+  | { readonly kind: 'fault-request'; readonly item: Readonly<Record<string, unknown>> }
+  /** Controller → `splitnet fault` (reply): what was done, or why not. */
+  | { readonly kind: 'fault-reply'; readonly ok: boolean; readonly message: string; readonly applied: readonly string[] };
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -49,11 +58,36 @@ export function decodeControl(data: Uint8Array): ControlMessage | null {
       return isStr(x['id']) && isObj(x['final']) && Array.isArray(x['final']['reports']) && x['final']['reports'].every(isReport)
         ? { kind: 'final', id: x['id'], final: x['final'] as unknown as HostFinal }
         : null;
+    case 'event':
+      return isStr(x['id']) && isNum(x['t']) && isStr(x['actor']) && isStr(x['event']) && isObj(x['detail'])
+        ? { kind: 'event', id: x['id'], t: x['t'], actor: x['actor'], event: x['event'], detail: x['detail'] }
+        : null;
+    case 'fault': {
+      const c = x['cmd'];
+      return isStr(x['actor']) && isFaultCommand(c) ? { kind: 'fault', actor: x['actor'], cmd: c } : null;
+    }
+    case 'fault-request':
+      return isObj(x['item']) ? { kind: 'fault-request', item: x['item'] } : null;
+    case 'fault-reply':
+      return typeof x['ok'] === 'boolean' && typeof x['message'] === 'string' && Array.isArray(x['applied']) && x['applied'].every((a) => typeof a === 'string')
+        ? { kind: 'fault-reply', ok: x['ok'], message: x['message'], applied: x['applied'] as string[] }
+        : null;
     case 'hb':
       return isStr(x['id']) && isNum(x['emulatedNow']) ? { kind: 'hb', id: x['id'], emulatedNow: x['emulatedNow'] } : null;
     default:
       return null;
   }
+}
+
+const isNumList = (x: unknown): boolean => Array.isArray(x) && x.length <= 100_000 && x.every((v) => Number.isInteger(v) && (v as number) >= 0);
+
+function isFaultCommand(c: unknown): c is FaultCommand {
+  if (!isObj(c) || !isStr(c['id']) || !isNum(c['seed']) || !isObj(c['params'])) return false;
+  if (!(DATAPATH_FAULT_ACTIONS as readonly unknown[]).includes(c['action'])) return false;
+  if (c['phase'] !== 'start' && c['phase'] !== 'end') return false;
+  if (c['queues'] !== undefined && !isNumList(c['queues'])) return false;
+  if (c['flows'] !== undefined && !isNumList(c['flows'])) return false;
+  return Object.values(c['params']).every((v) => isNum(v) || (Array.isArray(v) && v.every(isStr)));
 }
 
 function isReport(r: unknown): boolean {

@@ -10,7 +10,12 @@ import { combine, sampleRow, sig } from '../metrics.js';
 import type { Snapshot } from '../metrics.js';
 import { balance, summarize } from '../run-sim.js';
 import type { LiveInfo, RunResult } from '../run-sim.js';
+import { faultsSummary } from '../fault-report.js';
+import { BASE_DROP_REASONS, DROP_REASONS } from '../metrics.js';
+import type { DropReason } from '../metrics.js';
 import { decodeControl, encodeControl } from './control.js';
+import { LiveFaultInjector } from './live-faults.js';
+import type { NatsServerControl, NodeFaultControl } from './live-faults.js';
 
 /** A launched actor process (or in-process host) as the controller sees it. */
 export interface ActorHandle {
@@ -39,6 +44,10 @@ export interface LiveRunOptions {
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
   /** How long to wait for every actor to say hello (ms). */
   readonly readyTimeoutMs?: number;
+  /** The private NATS server, when this run started one (the nats-restart fault needs it). */
+  readonly nats?: NatsServerControl;
+  /** Fault actions on emulated Docker nodes (docker placement). */
+  readonly nodes?: NodeFaultControl;
 }
 
 function waitFor<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
@@ -107,6 +116,8 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
         let row = samples.get(m.t);
         if (!row) samples.set(m.t, (row = new Map()));
         if (!row.has(m.id)) row.set(m.id, m.reports); // a restarted process must not overwrite the past
+      } else if (m?.kind === 'event') {
+        events.push({ t: Math.round(m.t), actor: m.actor, kind: m.event, detail: { ...m.detail } });
       } else if (m?.kind === 'final') {
         finals.set(m.id, m.final);
         if (finals.size === names.length) allFinal();
@@ -150,6 +161,29 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     });
   };
   for (const ids of groups) launch(ids, 0);
+  // The fault injector: the scenario's schedule, and `splitnet fault` requests on the controller's control subject.
+  const faults = new LiveFaultInjector({
+    scenario: s,
+    graph: g,
+    transport: o.transport,
+    subjects,
+    logger: o.logger,
+    tdf: s.live.tdf,
+    nowMs: () => o.clock.nowMs(),
+    processOf: (id) => {
+      const name = names.find((n) => n.split('+').includes(id));
+      return name === undefined ? undefined : handles.get(name);
+    },
+    ...(o.nats ? { nats: o.nats } : {}),
+    ...(o.nodes ? { nodes: o.nodes } : {}),
+    record: (t, actor, kind, detail) => events.push({ t: Math.max(0, Math.round(t)), actor, kind, detail }),
+  });
+  const faultRequests = o.transport.respond(subjects.control('controller'), (data) => {
+    const m = decodeControl(data);
+    const reply = m?.kind === 'fault-request' ? faults.adHoc(m.item) : { ok: false, message: 'not a fault request', applied: [] };
+    if (m?.kind === 'fault-request') log('fault-request', 'controller', { ok: reply.ok, message: reply.message });
+    return encodeControl({ kind: 'fault-reply', ...reply });
+  });
   // Actors started elsewhere: their heartbeats are the only sign of life.
   const lastBeat = new Map<string, number>();
   const beats = o.transport.subscribe(subjects.heartbeatAll(), (data) => {
@@ -175,6 +209,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     epochMs = o.clock.nowMs() + s.live.startDelay / 1e6;
     o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'start', epochMs }));
     log('run-start', 'controller', { epochMs, tdf: s.live.tdf, processes: names.length });
+    faults.start(epochMs);
     const wallMs = (s.duration * s.live.tdf) / 1e6;
     const progress = o.onProgress
       ? setInterval(() => {
@@ -191,6 +226,8 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     o.onProgress?.(s.duration, s.duration);
   } finally {
     stopping = true;
+    faults.stop();
+    faultRequests.unsubscribe();
     if (watchdog) clearInterval(watchdog);
     beats.unsubscribe();
     o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'stop' }));
@@ -265,8 +302,16 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     late.merge(LatencyHistogram.fromJSON(f.inputLateness));
   }
   const lostInCrash = restarted.size > 0 ? intoR - outOfR - knownInR : 0;
-  const drops = { ...end.drops, 'lost-in-crash': lostInCrash };
-  const acc = balance(end.emitted, end.delivered, drops, { ...end.heldIn, links: pending + onBus });
+  const withFaults = faults.occurrences.length > 0;
+  const linkDropped = finalsList.reduce((n, f) => n + (f.linkDropped ?? 0), 0);
+  // After a NATS server restart, what is still on the bus after the drain was lost with the server.
+  const natsRestarted = events.some((e) => e.kind === 'nats-down');
+  const lostInTransport = natsRestarted && onBus > 0 ? onBus : 0;
+  const allDrops: Record<DropReason, number> = { ...end.drops, 'lost-in-crash': lostInCrash, 'link-drop': linkDropped, 'lost-in-transport': lostInTransport };
+  // The fault-only reasons appear when faults were injected (fault-free results keep their shape).
+  const drops = {} as Record<DropReason, number>;
+  for (const r of withFaults ? DROP_REASONS : BASE_DROP_REASONS) drops[r] = allDrops[r];
+  const acc = balance(end.emitted, end.delivered, drops, { ...end.heldIn, links: pending + onBus - lostInTransport });
   if (restarted.size > 0) log('lost-in-crash', 'controller', { packets: lostInCrash, actors: [...restarted] });
   const us = (ns: number) => sig(ns / 1000);
   const p99Lag = lag.percentile(99);
@@ -292,6 +337,21 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   };
   if (!valid) log('run-invalid', 'controller', { reason: live.invalidReason, suggestedTdf: live.suggestedTdf });
   log('run-end', 'controller', { balanced: acc.balanced, unaccounted: acc.unaccounted });
-  const summary = { ...summarize(s, warm, { ...end, drops }, inWindow, acc), runtime: 'live' as const, live };
+  let summary = { ...summarize(s, warm, { ...end, drops: allDrops }, inWindow, acc, withFaults), runtime: 'live' as const, live };
+  if (withFaults) {
+    summary = {
+      ...summary,
+      faults: faultsSummary({
+        occurrences: faults.occurrences,
+        events,
+        samples: rows,
+        end: { ...end, drops: allDrops },
+        messages: undefined,
+        interval: s.sampleInterval,
+        warmup: s.warmup,
+        runEnd: s.duration,
+      }),
+    };
+  }
   return { summary, samples: rows, events, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: finalsList.reduce((n, f) => n + f.eventsProcessed, 0) };
 }

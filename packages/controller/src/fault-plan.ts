@@ -1,0 +1,244 @@
+// Turns a scenario's fault schedule into timed steps (actor commands, process signals, NATS and node actions, message-path windows) for sim and live.
+import { deriveSeed, SplitnetError } from '@splitnet/model';
+import type { ActorRef, DatapathFaultAction, FaultCommand, Message, MessageFaultAction, Nanos } from '@splitnet/model';
+import { LinkFaults } from '@splitnet/runtime';
+import type { LinkFaultWindow, SimRuntime } from '@splitnet/runtime';
+import { faultOccurrences, formatDuration } from '@splitnet/scenario';
+import type { ActorSelector, CompiledScenario, FaultOccurrence, FaultSpec } from '@splitnet/scenario';
+import { buildActors } from './build.js';
+import type { ActorGraph } from './build.js';
+
+/** One thing the fault injector does at an emulated instant. */
+export type PlannedAction =
+  | { readonly type: 'fault-start' | 'fault-end'; readonly occ: FaultOccurrence }
+  /** A datapath fault command for one actor (delivered by its runtime like any input). */
+  | { readonly type: 'datapath'; readonly ref: ActorRef; readonly cmd: FaultCommand }
+  /** SIGSTOP / SIGCONT of the actor's process. */
+  | { readonly type: 'pause' | 'resume'; readonly ref: ActorRef; readonly occ: FaultOccurrence }
+  /** The actor's process dies; `restart`: the supervisor brings it back (sim: after restartAfter; live: its own backoff). */
+  | { readonly type: 'kill' | 'restart'; readonly ref: ActorRef; readonly occ: FaultOccurrence }
+  /** Every actor container of an emulated Docker node: docker pause / unpause, network disconnect / connect. */
+  | { readonly type: 'node'; readonly op: 'pause' | 'unpause' | 'disconnect' | 'reconnect'; readonly node: number; readonly occ: FaultOccurrence }
+  /** The NATS server goes down / comes back (live only). */
+  | { readonly type: 'nats-down' | 'nats-up'; readonly occ: FaultOccurrence };
+
+export interface FaultStep {
+  readonly t: Nanos;
+  /** At one instant: ends (0), starts (1), actions (2), restarts (3) — a repeated fault's next occurrence starts as the previous ends. */
+  readonly order: number;
+  readonly action: PlannedAction;
+}
+
+export interface FaultPlan {
+  readonly steps: readonly FaultStep[];
+  /** Message-path windows (message faults and partitions), for the LinkFaults of every runtime. */
+  readonly windows: readonly LinkFaultWindow[];
+  readonly occurrences: readonly FaultOccurrence[];
+}
+
+export interface SimFaultPlan {
+  readonly steps: readonly { readonly t: Nanos; readonly apply: (rt: SimRuntime) => void }[];
+  readonly linkFaults: LinkFaults | undefined;
+  readonly occurrences: readonly FaultOccurrence[];
+  /** Actors killed during the run, with their time of death: their counters still count. */
+  readonly ghosts: { readonly actor: ActorGraph['all'][number]; readonly t: Nanos }[];
+}
+
+const DATAPATH: ReadonlySet<string> = new Set(['lose-notifications', 'delay-notifications', 'stop-polling', 'slow-worker', 'ring-full-storm', 'link-flap', 'corrupt-ring-index']);
+const MESSAGE: ReadonlySet<string> = new Set(['drop-messages', 'delay-messages', 'duplicate-messages', 'reorder-messages']);
+
+/** Actor refs a selector names, with the guest queues it names for VMs. */
+export function selectActors(g: ActorGraph, sel: ActorSelector): { ref: ActorRef; queues?: number[] }[] {
+  switch (sel.role) {
+    case 'nic':
+      return [{ ref: g.refs.nic }];
+    case 'backend':
+      return [{ ref: g.refs.backend }];
+    case 'worker':
+      return g.workers.map((_, k) => k).filter((k) => sel.index === '*' || sel.index === k).map((k) => ({ ref: g.refs.worker(k) }));
+    case 'vm':
+      return g.frontends
+        .map((_, v) => v)
+        .filter((v) => sel.index === '*' || sel.index === v)
+        .map((v) => (sel.queue === '*' ? { ref: g.refs.frontend(v) } : { ref: g.refs.frontend(v), queues: [sel.queue] }));
+    default:
+      return g.all.map((_, i) => ({ ref: i }));
+  }
+}
+
+/** The detail of a fault-start / fault-end event: id, action, target and the parameters as the scenario writes them. */
+export function faultDetail(occ: FaultOccurrence): Record<string, unknown> {
+  const d: Record<string, unknown> = { id: occ.id, action: occ.spec.action, target: occ.spec.targetText };
+  for (const [k, v] of Object.entries(occ.spec.params)) d[k] = k === 'delay' || k === 'restartAfter' ? formatDuration(v as number) : v;
+  return d;
+}
+
+function liveOnly(f: FaultSpec, what: string): never {
+  throw new SplitnetError('E_SCENARIO', `${f.id} (${f.action} on ${f.targetText}): ${what}`);
+}
+
+/** Every message kind: a partition cuts all of them, both ways. */
+const ALL_KINDS: readonly Message['kind'][] = ['dma', 'poll', 'rx', 'rsp', 'evt', 'req', 'reconnect', 'ring'];
+
+/**
+ * Plan every fault of the scenario against the actor graph. `sim` rejects what only a live run can
+ * do; `live` rejects what only sim models (kills of a NIC or guest are fine live: the supervisor restarts the process).
+ */
+export function planFaults(s: CompiledScenario, g: ActorGraph, mode: 'sim' | 'live'): FaultPlan {
+  const occurrences = faultOccurrences(s.faults, s.duration);
+  const steps: FaultStep[] = [];
+  const windows: LinkFaultWindow[] = [];
+  const step = (t: Nanos, order: number, action: PlannedAction) => steps.push({ t, order, action });
+
+  for (const occ of occurrences) {
+    const f = occ.spec;
+    const seedFor = (actorId: string) => deriveSeed(s.seed, `fault:${occ.id}:${actorId}`);
+    const withEnd = !occ.instantaneous;
+    step(occ.start, 1, { type: 'fault-start', occ });
+    if (withEnd) step(occ.end, 0, { type: 'fault-end', occ });
+
+    if (f.target.kind === 'node') {
+      if (mode === 'sim') liveOnly(f, 'node targets act on the containers of a docker-placed live run');
+      const node = Number(f.target.name);
+      const [on, off] = f.action === 'pause' ? (['pause', 'unpause'] as const) : (['disconnect', 'reconnect'] as const);
+      step(occ.start, 2, { type: 'node', op: on, node, occ });
+      step(occ.end, 0, { type: 'node', op: off, node, occ });
+      continue;
+    }
+    if (f.target.kind === 'nats') {
+      if (mode === 'sim') liveOnly(f, 'the NATS server exists only in live runs (runtime: live)');
+      step(occ.start, 2, { type: 'nats-down', occ });
+      step(occ.end, 0, { type: 'nats-up', occ });
+      continue;
+    }
+
+    if (MESSAGE.has(f.action) || f.action === 'partition') {
+      if (f.action === 'partition') {
+        if (f.target.kind !== 'actor') continue;
+        // Cut off from every peer, both ways; the NIC and its driver share a process, so either means both.
+        let cut = selectActors(g, f.target.actor).map((x) => x.ref);
+        if (cut.includes(g.refs.nic) || cut.includes(g.refs.backend)) cut = [...new Set([...cut, g.refs.nic, g.refs.backend])];
+        const others = g.all.map((_, i) => i).filter((i) => !cut.includes(i));
+        windows.push(window(occ, cut, others, ALL_KINDS, s.seed, 1, 0));
+        windows.push(window(occ, others, cut, ALL_KINDS, s.seed, 1, 0, '<'));
+        continue;
+      }
+      if (f.target.kind !== 'link') continue;
+      const from = selectActors(g, f.target.from).map((x) => x.ref);
+      const to = selectActors(g, f.target.to).map((x) => x.ref);
+      const kinds = (f.params.kinds ?? []) as Message['kind'][];
+      windows.push(window(occ, from, to, kinds, s.seed, f.params.probability ?? 1, f.params.delay ?? 0));
+      continue;
+    }
+    if (f.target.kind !== 'actor') continue;
+    const sel = f.target.actor;
+
+    if (DATAPATH.has(f.action)) {
+      const action = f.action as DatapathFaultAction;
+      if (action === 'ring-full-storm') {
+        // The storm arrives at the NIC, on flows steered to the target guest queues.
+        const want = new Set<number>();
+        for (const t of selectActors(g, sel)) {
+          const vm = t.ref - g.refs.frontend(0);
+          const qs = t.queues ?? Array.from({ length: s.topology.vms[vm]?.queues ?? 0 }, (_, q) => q);
+          for (let gq = 0; gq < g.steering.gqVm.length; gq++) {
+            if (g.steering.gqVm[gq] === vm && qs.includes(g.steering.gqQueue[gq] as number)) want.add(gq);
+          }
+        }
+        const flows: number[] = [];
+        g.steering.flowGq.forEach((gq, flow) => {
+          if (want.has(gq)) flows.push(flow);
+        });
+        if (flows.length === 0) {
+          throw new SplitnetError('E_SCENARIO', `${f.id} (ring-full-storm on ${f.targetText}): no flow of the traffic is steered to that queue, so a storm cannot reach it`);
+        }
+        step(occ.start, 2, { type: 'datapath', ref: g.refs.nic, cmd: { id: occ.id, action, phase: 'start', flows, params: f.params, seed: seedFor('nic') } });
+        continue;
+      }
+      for (const t of selectActors(g, sel)) {
+        const id = g.all[t.ref]?.id ?? String(t.ref);
+        const base = { id: occ.id, action, params: f.params, seed: seedFor(id), ...(t.queues ? { queues: t.queues } : {}) };
+        step(occ.start, 2, { type: 'datapath', ref: t.ref, cmd: { ...base, phase: 'start' } });
+        if (withEnd) step(occ.end, 0, { type: 'datapath', ref: t.ref, cmd: { ...base, phase: 'end' } });
+      }
+      continue;
+    }
+
+    // Process faults: on each selected actor's process.
+    const targets = selectActors(g, sel);
+    if (f.action === 'pause') {
+      for (const t of targets) {
+        step(occ.start, 2, { type: 'pause', ref: t.ref, occ });
+        step(occ.end, 0, { type: 'resume', ref: t.ref, occ });
+      }
+      continue;
+    }
+    // kill / restart / crash-loop. In sim only workers: a restarted netback thread reconnects to its
+    // guests' rings; a NIC or guest restarted mid-run would need a fresh traffic source or ring there.
+    if (mode === 'sim' && sel.role !== 'worker') liveOnly(f, 'in sim only workers can be killed and restarted (a NIC or guest restarted mid-run has no model there); use runtime: live');
+    const after = f.action === 'restart' ? 0 : (f.params.restartAfter ?? 0);
+    for (const t of targets) {
+      step(occ.start, 2, { type: 'kill', ref: t.ref, occ });
+      step(occ.start + after, 3, { type: 'restart', ref: t.ref, occ });
+    }
+  }
+  steps.sort((a, b) => a.t - b.t || a.order - b.order);
+  return { steps, windows, occurrences };
+}
+
+function window(
+  occ: FaultOccurrence, from: readonly ActorRef[], to: readonly ActorRef[], kinds: readonly Message['kind'][],
+  runSeed: number, probability: number, delay: Nanos, suffix = '',
+): LinkFaultWindow {
+  const action: MessageFaultAction = occ.spec.action === 'partition' ? 'drop-messages' : (occ.spec.action as MessageFaultAction);
+  return {
+    id: occ.id, action, from, to, start: occ.start, end: occ.end, probability, delay, kinds,
+    seed: deriveSeed(runSeed, `fault:${occ.id}${suffix}`),
+  };
+}
+
+/** The plan as steps on a sim runtime: it plays the processes and the supervisor too. */
+export function planSimFaults(s: CompiledScenario, g: ActorGraph): SimFaultPlan {
+  const plan = planFaults(s, g, 'sim');
+  const ghosts: SimFaultPlan['ghosts'] = [];
+  const steps = plan.steps.map((st) => ({ t: st.t, apply: (rt: SimRuntime) => applySimStep(rt, st.action, s, ghosts) }));
+  const linkFaults = plan.windows.length > 0 ? new LinkFaults(plan.windows, g.all.length) : undefined;
+  return { steps, linkFaults, occurrences: plan.occurrences, ghosts };
+}
+
+function applySimStep(rt: SimRuntime, a: PlannedAction, s: CompiledScenario, ghosts: SimFaultPlan['ghosts']): void {
+  switch (a.type) {
+    case 'fault-start':
+    case 'fault-end':
+      rt.log.push({ t: rt.now, actor: 'controller', kind: a.type, detail: faultDetail(a.occ) });
+      return;
+    case 'datapath':
+      rt.injectFault(a.ref, a.cmd);
+      return;
+    case 'pause':
+      rt.pause(a.ref);
+      return;
+    case 'resume':
+      rt.resume(a.ref);
+      return;
+    case 'kill': {
+      if (rt.isDown(a.ref)) return;
+      const actor = rt.actor(a.ref) as ActorGraph['all'][number];
+      ghosts.push({ actor, t: rt.now });
+      rt.kill(a.ref);
+      rt.log.push({ t: rt.now, actor: actor.id, kind: 'actor-died', detail: { fault: a.occ.id } });
+      return;
+    }
+    case 'restart': {
+      if (!rt.isDown(a.ref)) return;
+      const id = rt.actor(a.ref).id;
+      const fresh = buildActors(s).all[a.ref];
+      if (!fresh) return;
+      rt.log.push({ t: rt.now, actor: id, kind: 'actor-restart', detail: { fault: a.occ.id, by: 'supervisor' } });
+      rt.restart(a.ref, fresh);
+      return;
+    }
+    default:
+      return;
+  }
+}

@@ -1,0 +1,228 @@
+// The `faults` section of a summary: the fault timeline, losses by reason, stalls and how they ended, recovery times.
+import type { Nanos } from '@splitnet/model';
+import type { FaultOccurrence } from '@splitnet/scenario';
+import { DROP_REASONS, sig } from './metrics.js';
+import type { DropReason, Snapshot } from './metrics.js';
+import { faultDetail } from './fault-plan.js';
+
+export interface LoggedEvent {
+  readonly t: Nanos;
+  readonly actor: string;
+  readonly kind: string;
+  readonly detail: Record<string, unknown>;
+}
+
+export interface FaultStall {
+  /** `vm<v>:q<q>`. */
+  readonly queue: string;
+  /** lost-notification, stopped-polling, ring-full (netback saw no posted buffer), ring-corrupt, worker-killed. */
+  readonly cause: string;
+  readonly startMs: number;
+  /** Who noticed: netback-rx-stall-timer, netback-ring-check, or null when only the injector knows (and the datapath never noticed). */
+  readonly detectedBy: string | null;
+  readonly detectedMs: number | null;
+  readonly endMs: number | null;
+  /** What ended it: netback-stall-kick, final-check, timer-poll, virq, resume, reconnect, supervisor-restart, guest-refill; `not ended`. */
+  readonly endedBy: string;
+  readonly durationMs: number | null;
+}
+
+export interface FaultRecovery {
+  readonly id: string;
+  /** Mean delivered throughput over the sample intervals before the fault (after the warm-up when there are some). */
+  readonly preFaultGbps: number | null;
+  /** Lowest sample from the fault's start until recovery (or the end). */
+  readonly minGbps: number | null;
+  /** Time from the fault's end until the end of the first sample interval back within 10% of the pre-fault level; 0 when it never dipped below. */
+  readonly recoveryMs: number | 'not recovered' | 'no pre-fault level' | 'lasts to the end';
+}
+
+export interface FaultsSummary {
+  readonly timeline: readonly Record<string, unknown>[];
+  readonly dropped: Readonly<Record<DropReason, number>> & { readonly total: number };
+  readonly notifications: { readonly lost: number; readonly absorbedByFinalCheck: number; readonly delayed: number; readonly stallKicks: number };
+  /** Message-path faults: messages hit and packets in dropped ones, per occurrence. */
+  readonly messages: Readonly<Record<string, { readonly messages: number; readonly packets: number }>>;
+  readonly stalls: readonly FaultStall[];
+  readonly ringErrors: readonly Record<string, unknown>[];
+  readonly restarts: number;
+  /** Sample resolution of the recovery times. */
+  readonly recoveryResolutionMs: number;
+  readonly recovery: readonly FaultRecovery[];
+}
+
+const ms = (ns: number) => sig(ns / 1e6);
+const qname = (d: Record<string, unknown>) => `vm${String(d['vm'])}:q${String(d['queue'])}`;
+
+/** Stalls from the actors' events: what the injector knows (front end) merged with what netback detected. */
+export function collectStalls(events: readonly LoggedEvent[]): FaultStall[] {
+  interface Open { queue: string; cause: string; start: Nanos; detectedBy: string | null; detectedAt: Nanos | null; end: Nanos | null; endedBy: string }
+  const records: Open[] = [];
+  const open = new Map<string, Open>();
+  const kicks = new Map<string, Nanos[]>();
+  const find = (q: string) => open.get(q);
+  for (const e of events) {
+    const d = e.detail;
+    switch (e.kind) {
+      case 'queue-stall-start': {
+        const r: Open = { queue: qname(d), cause: String(d['cause']), start: e.t, detectedBy: null, detectedAt: null, end: null, endedBy: 'not ended' };
+        records.push(r);
+        open.set(r.queue, r);
+        break;
+      }
+      case 'queue-stall-end': {
+        const r = find(qname(d));
+        if (!r) break;
+        r.end = e.t;
+        const k = (kicks.get(r.queue) ?? []).some((t) => t >= r.start && t <= e.t);
+        r.endedBy = String(d['endedBy']) === 'virq' && k ? 'netback-stall-kick' : String(d['endedBy']);
+        open.delete(r.queue);
+        break;
+      }
+      case 'netback-stall-detected': {
+        const q = qname(d);
+        let r = find(q);
+        if (!r) {
+          // netback saw a full ring the front end did not know about (e.g. its writes were lost).
+          r = { queue: q, cause: 'ring-full', start: Number(d['since']), detectedBy: null, detectedAt: null, end: null, endedBy: 'not ended' };
+          records.push(r);
+          open.set(q, r);
+        }
+        if (r.detectedBy === null) {
+          r.detectedBy = 'netback-rx-stall-timer';
+          r.detectedAt = e.t;
+        }
+        break;
+      }
+      case 'netback-stall-kick': {
+        const q = qname(d);
+        const list = kicks.get(q) ?? [];
+        list.push(e.t);
+        kicks.set(q, list);
+        break;
+      }
+      case 'netback-stall-end': {
+        const r = find(qname(d));
+        if (r && r.cause === 'ring-full') {
+          r.end = e.t;
+          r.endedBy = String(d['endedBy']);
+          open.delete(r.queue);
+        }
+        break;
+      }
+      case 'ring-corrupt': {
+        const r: Open = { queue: qname(d), cause: 'ring-corrupt', start: e.t, detectedBy: 'netback-ring-check', detectedAt: e.t, end: null, endedBy: 'not ended' };
+        records.push(r);
+        open.set(`${r.queue}:vif`, r);
+        break;
+      }
+      case 'vif-reconnected': {
+        const r = open.get(`${qname(d)}:vif`);
+        if (r) {
+          r.end = e.t;
+          r.endedBy = 'reconnect';
+          open.delete(`${qname(d)}:vif`);
+        }
+        break;
+      }
+      case 'actor-died': {
+        if (!e.actor.startsWith('worker.')) break;
+        const r: Open = { queue: e.actor, cause: 'worker-killed', start: e.t, detectedBy: 'supervisor', detectedAt: e.t, end: null, endedBy: 'not ended' };
+        records.push(r);
+        open.set(`${e.actor}:proc`, r);
+        break;
+      }
+      case 'actor-restart': {
+        const r = open.get(`${e.actor}:proc`);
+        if (r) {
+          r.end = e.t;
+          r.endedBy = 'supervisor-restart';
+          open.delete(`${e.actor}:proc`);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return records.map((r) => ({
+    queue: r.queue,
+    cause: r.cause,
+    startMs: ms(r.start),
+    detectedBy: r.detectedBy,
+    detectedMs: r.detectedAt === null ? null : ms(r.detectedAt),
+    endMs: r.end === null ? null : ms(r.end),
+    endedBy: r.endedBy,
+    durationMs: r.end === null ? null : ms(r.end - r.start),
+  }));
+}
+
+/** Recovery of each fault occurrence from the metrics series (rows with tMs and gbps, each over the interval before tMs). */
+export function recoveryTimes(
+  occurrences: readonly FaultOccurrence[],
+  samples: readonly Record<string, unknown>[],
+  interval: Nanos,
+  warmup: Nanos,
+  runEnd: Nanos,
+): FaultRecovery[] {
+  const rows = samples.map((r) => ({ t: Number(r['tMs']) * 1e6, gbps: Number(r['gbps']) }));
+  return occurrences.map((occ) => {
+    if (occ.end > runEnd) return { id: occ.id, preFaultGbps: null, minGbps: null, recoveryMs: 'lasts to the end' as const };
+    let pre = rows.filter((r) => r.t <= occ.start && r.t - interval >= warmup);
+    if (pre.length === 0) pre = rows.filter((r) => r.t <= occ.start);
+    if (pre.length === 0) return { id: occ.id, preFaultGbps: null, minGbps: null, recoveryMs: 'no pre-fault level' as const };
+    const level = pre.reduce((a, r) => a + r.gbps, 0) / pre.length;
+    const floor = level * 0.9;
+    // Intervals that overlap the fault, then the first full interval after its end that is back.
+    const during = rows.filter((r) => r.t > occ.start && r.t - interval < occ.end);
+    let min = during.reduce((a, r) => (r.gbps < a ? r.gbps : a), Infinity);
+    const after = rows.filter((r) => r.t - interval >= occ.end);
+    const back = after.find((r) => r.gbps >= floor);
+    for (const r of after) {
+      if (back !== undefined && r.t > back.t) break;
+      if (r.gbps < min) min = r.gbps;
+    }
+    const dipped = min < floor;
+    const recoveryMs = !dipped ? 0 : back === undefined ? ('not recovered' as const) : ms(back.t - occ.end);
+    return { id: occ.id, preFaultGbps: sig(level), minGbps: min === Infinity ? null : sig(min), recoveryMs };
+  });
+}
+
+export function faultsSummary(args: {
+  occurrences: readonly FaultOccurrence[];
+  events: readonly LoggedEvent[];
+  samples: readonly Record<string, unknown>[];
+  end: Snapshot;
+  messages: ReadonlyMap<string, { messages: number; packets: number }> | undefined;
+  interval: Nanos;
+  warmup: Nanos;
+  runEnd: Nanos;
+}): FaultsSummary {
+  const { occurrences, events, end } = args;
+  const timeline = occurrences.map((o) => ({
+    ...faultDetail(o),
+    startMs: ms(o.start),
+    endMs: o.instantaneous ? ms(o.start) : o.end > args.runEnd ? null : ms(o.end),
+  }));
+  let total = 0;
+  const dropped = {} as Record<DropReason, number>;
+  for (const r of DROP_REASONS) {
+    dropped[r] = end.drops[r];
+    total += end.drops[r];
+  }
+  const messages: Record<string, { messages: number; packets: number }> = {};
+  for (const [id, c] of args.messages ?? []) messages[id] = { messages: c.messages, packets: c.packets };
+  const fc = end.faultCounters;
+  return {
+    timeline,
+    dropped: { ...dropped, total },
+    notifications: { lost: fc.notificationsLost, absorbedByFinalCheck: fc.lostAbsorbed, delayed: fc.notificationsDelayed, stallKicks: fc.stallKicks },
+    messages,
+    // Live logs arrive from several processes: put them in time order (stable, so sim's order stays).
+    stalls: collectStalls([...events].sort((a, b) => a.t - b.t)),
+    ringErrors: events.filter((e) => e.kind === 'ring-corrupt').map((e) => ({ tMs: ms(e.t), ...e.detail })),
+    restarts: events.filter((e) => e.kind === 'actor-restart').length,
+    recoveryResolutionMs: ms(args.interval),
+    recovery: recoveryTimes(occurrences, args.samples, args.interval, args.warmup, args.runEnd),
+  };
+}

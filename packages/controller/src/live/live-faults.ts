@@ -1,0 +1,208 @@
+// The fault injector of a live run: scheduled faults at their emulated times, and ad-hoc ones requested by `splitnet fault`.
+import { SplitnetError } from '@splitnet/model';
+import type { Logger, Nanos } from '@splitnet/model';
+import { compileScenarioText, formatResolvedYaml } from '@splitnet/scenario';
+import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
+import type { Subjects, Transport } from '@splitnet/transport';
+import type { ActorGraph } from '../build.js';
+import { faultDetail, planFaults } from '../fault-plan.js';
+import type { FaultStep } from '../fault-plan.js';
+import { encodeControl } from './control.js';
+import type { ActorHandle } from './run-live.js';
+
+/** What the injector may do to the NATS server the run uses (present when the CLI started a private one). */
+export interface NatsServerControl {
+  /** SIGKILL the server (clients see a disconnect and start reconnecting). */
+  kill(): void;
+  /** Start it again on the same address. */
+  restart(): Promise<void>;
+}
+
+/** Fault actions on an emulated Docker node's containers (the docker placement provides them; see @splitnet/docker's DockerFaults). */
+export interface NodeFaultControl {
+  pauseNode(node: number): Promise<string>;
+  unpauseNode(node: number): Promise<string>;
+  disconnectNode(node: number): Promise<string>;
+  reconnectNode(node: number): Promise<string>;
+}
+
+export interface LiveFaultOptions {
+  readonly scenario: CompiledScenario;
+  readonly graph: ActorGraph;
+  readonly transport: Transport;
+  readonly subjects: Subjects;
+  readonly logger: Logger;
+  readonly tdf: number;
+  readonly nowMs: () => number;
+  /** The process hosting an actor id (undefined when actors were started elsewhere). */
+  readonly processOf: (actorId: string) => ActorHandle | undefined;
+  readonly nats?: NatsServerControl;
+  readonly nodes?: NodeFaultControl;
+  /** Record an event in the run's log at emulated time t. */
+  readonly record: (t: Nanos, actor: string, kind: string, detail: Record<string, unknown>) => void;
+}
+
+export interface AdHocResult {
+  readonly ok: boolean;
+  readonly message: string;
+  readonly applied: readonly string[];
+}
+
+export class LiveFaultInjector {
+  /** Every fault occurrence injected so far (scheduled and ad-hoc), for the summary. */
+  readonly occurrences: FaultOccurrence[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private epochMs = Infinity;
+  private adHocCount = 0;
+  private stopped = false;
+
+  constructor(private readonly o: LiveFaultOptions) {}
+
+  /** Emulated time now. */
+  private emuNow(): Nanos {
+    return this.epochMs === Infinity ? 0 : ((this.o.nowMs() - this.epochMs) * 1e6) / this.o.tdf;
+  }
+
+  /** Schedule the scenario's faults against the run's epoch. */
+  start(epochMs: number): void {
+    this.epochMs = epochMs;
+    if (this.o.scenario.faults.length === 0) return;
+    const plan = planFaults(this.o.scenario, this.o.graph, 'live');
+    this.occurrences.push(...plan.occurrences);
+    this.schedule(plan.steps);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private schedule(steps: readonly FaultStep[], collect?: string[]): void {
+    for (const st of steps) {
+      if (st.t > this.o.scenario.duration) continue;
+      const waitMs = this.epochMs + (st.t * this.o.tdf) / 1e6 - this.o.nowMs();
+      if (waitMs <= 0) {
+        collect?.push(this.apply(st));
+        continue;
+      }
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.apply(st);
+      }, waitMs);
+      this.timers.add(timer);
+    }
+  }
+
+  /** Carry out one step now; returns a line saying what was done. */
+  private apply(st: FaultStep): string {
+    if (this.stopped) return 'run stopping: skipped';
+    const a = st.action;
+    const o = this.o;
+    const idOf = (ref: number) => o.graph.all[ref]?.id ?? String(ref);
+    const say = (line: string, t: Nanos = st.t) => {
+      o.logger.info('fault', { line, t });
+      return line;
+    };
+    switch (a.type) {
+      case 'fault-start':
+      case 'fault-end':
+        o.record(st.t, 'controller', a.type, faultDetail(a.occ));
+        return say(`${a.type} ${a.occ.id}: ${a.occ.spec.action} on ${a.occ.spec.targetText}`);
+      case 'datapath': {
+        const actor = idOf(a.ref);
+        o.transport.publish(o.subjects.controlAll(), encodeControl({ kind: 'fault', actor, cmd: a.cmd }));
+        return say(`${a.cmd.action} ${a.cmd.phase} sent to ${actor}${a.cmd.queues ? ` (queues ${a.cmd.queues.join(', ')})` : ''}`);
+      }
+      case 'pause':
+      case 'resume':
+      case 'kill': {
+        const actor = idOf(a.ref);
+        const h = o.processOf(actor);
+        if (h === undefined || h.pid === process.pid) {
+          o.record(st.t, actor, 'fault-skipped', { id: a.occ.id, reason: 'no process of ours to signal (placement external or inprocess)' });
+          return say(`${a.type} of ${actor} skipped: its process is not one this controller started`);
+        }
+        const sig = a.type === 'pause' ? 'SIGSTOP' : a.type === 'resume' ? 'SIGCONT' : 'SIGKILL';
+        h.kill(sig);
+        o.record(st.t, h.name, a.type === 'kill' ? 'actor-killed-by-fault' : a.type === 'pause' ? 'actor-paused' : 'actor-resumed', { id: a.occ.id, pid: h.pid, signal: sig });
+        return say(`${sig} to ${h.name} (pid ${h.pid})${a.type === 'kill' ? '; the supervisor restarts it' : ''}`);
+      }
+      case 'restart':
+        return say(`restart of ${idOf(a.ref)} left to the supervisor`);
+      case 'node': {
+        const nodes = o.nodes;
+        if (!nodes) {
+          o.record(st.t, 'controller', 'fault-skipped', { id: a.occ.id, reason: 'node faults need the docker placement' });
+          return say(`node ${a.node} ${a.op} skipped: not a docker-placed run`);
+        }
+        const call = a.op === 'pause' ? nodes.pauseNode(a.node) : a.op === 'unpause' ? nodes.unpauseNode(a.node) : a.op === 'disconnect' ? nodes.disconnectNode(a.node) : nodes.reconnectNode(a.node);
+        void call.then(
+          (line) => o.record(this.emuNow(), 'controller', `node-${a.op}`, { id: a.occ.id, node: a.node, line }),
+          (err: unknown) => o.record(this.emuNow(), 'controller', 'fault-failed', { id: a.occ.id, node: a.node, op: a.op, error: String(err) }),
+        );
+        return say(`node ${a.node}: ${a.op} requested from Docker`);
+      }
+      case 'nats-down':
+      case 'nats-up': {
+        if (!o.nats) {
+          o.record(st.t, 'controller', 'fault-skipped', { id: a.occ.id, reason: 'the NATS server is not one this run started' });
+          return say('nats-restart skipped: the NATS server is not one this run started (live.nats is set)');
+        }
+        if (a.type === 'nats-down') {
+          o.nats.kill();
+          o.record(st.t, 'controller', 'nats-down', { id: a.occ.id });
+          return say('nats-server killed (SIGKILL)');
+        }
+        void o.nats.restart().then(
+          () => o.record(this.emuNow(), 'controller', 'nats-up', { id: a.occ.id }),
+          (err: unknown) => o.record(this.emuNow(), 'controller', 'nats-restart-failed', { id: a.occ.id, error: String(err) }),
+        );
+        return say('nats-server restarting on the same address');
+      }
+    }
+  }
+
+  /**
+   * An ad-hoc fault from `splitnet fault`: a faults item without a time, compiled against the running
+   * scenario (so its errors read like the scenario's) and injected now.
+   */
+  adHoc(item: Readonly<Record<string, unknown>>): AdHocResult {
+    if (this.epochMs === Infinity) return { ok: false, message: 'the run has not started yet', applied: [] };
+    const now = Math.ceil(this.emuNow());
+    if (now >= this.o.scenario.duration) return { ok: false, message: 'the run has already reached its end', applied: [] };
+    const id = typeof item['id'] === 'string' ? item['id'] : `adhoc-${++this.adHocCount}`;
+    const full = { ...item, id, at: `${now}ns` };
+    let compiled: CompiledScenario;
+    try {
+      compiled = compileScenarioText(formatResolvedYaml({ ...this.o.scenario, resolved: { ...this.o.scenario.resolved, faults: [full] } }), 'splitnet fault');
+    } catch (err) {
+      const msg = err instanceof Error ? err.message.replace(/^splitnet fault:\d+:\d+: /, '') : String(err);
+      return { ok: false, message: msg, applied: [] };
+    }
+    const f = compiled.faults[0];
+    if (!f) return { ok: false, message: 'no fault given', applied: [] };
+    if (f.action.endsWith('-messages') || f.action === 'partition') {
+      return {
+        ok: false,
+        message: `${f.action} acts in each process's send path, which is set up from the scenario at start: schedule it in the scenario's faults instead`,
+        applied: [],
+      };
+    }
+    let plan;
+    try {
+      plan = planFaults(compiled, this.o.graph, 'live');
+    } catch (err) {
+      return { ok: false, message: err instanceof SplitnetError ? err.message : String(err), applied: [] };
+    }
+    this.occurrences.push(...plan.occurrences);
+    const applied: string[] = [];
+    this.schedule(plan.steps, applied);
+    const later = plan.steps.filter((s) => s.t <= this.o.scenario.duration).length - applied.length;
+    return {
+      ok: true,
+      message: `${id}: ${f.action} on ${f.targetText} at ${(now / 1e6).toFixed(3)} ms emulated${later > 0 ? `; ${later} more step(s) scheduled` : ''}`,
+      applied,
+    };
+  }
+}

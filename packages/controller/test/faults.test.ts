@@ -1,0 +1,260 @@
+// Fault injection in sim: each action's specific consequence, the accounting invariant under every fault, determinism.
+import test from 'ava';
+import { compileScenarioText } from '@splitnet/scenario';
+import type { FaultsSummary } from '../src/fault-report.js';
+import { runSim } from '../src/run-sim.js';
+import type { RunResult } from '../src/run-sim.js';
+
+/** One VM with two queues on two workers, 4 Gbit/s of 1518-byte frames, NIC moderation off. */
+const base = (faults: string, extra = '') => `
+name: faults
+duration: 20ms
+warmup: 2ms
+sampleInterval: 500us
+topology: { vms: { count: 1, queues: 2 }, workers: 2, vrss: per-flow }
+traffic: [ { flows: 8, rate: 4Gbps, size: 1518, pattern: poisson } ]
+coalescing: { nic: none }
+${extra}
+faults:
+${faults}
+`;
+
+function runYaml(yaml: string, overrides: readonly string[] = []): RunResult {
+  return runSim(compileScenarioText(yaml, '<test>', { overrides }));
+}
+
+function faultsOf(r: RunResult): FaultsSummary {
+  const f = r.summary.faults;
+  if (!f) throw new Error('no faults section');
+  return f;
+}
+
+/** Every run here must keep the accounting invariant. */
+function balanced(t: { true: (v: boolean, m?: string) => void }, r: RunResult): void {
+  t.true(r.accounting.balanced, `unaccounted ${r.accounting.unaccounted}: ${JSON.stringify(r.accounting)}`);
+}
+
+test('faults - a lost notification with the default policy stalls the queue until netback\'s stall timer kicks it', (t) => {
+  const r = runYaml(base('  - { at: 8ms, duration: 2ms, target: vm:0:queue:1, action: lose-notifications }'));
+  balanced(t, r);
+  const f = faultsOf(r);
+  t.true(f.notifications.lost >= 1);
+  const stall = f.stalls.find((s) => s.queue === 'vm0:q1' && s.cause === 'lost-notification');
+  t.truthy(stall, JSON.stringify(f.stalls));
+  t.is(stall?.detectedBy, 'netback-rx-stall-timer');
+  t.is(stall?.endedBy, 'netback-stall-kick');
+  // Nothing else rescues it: the stall lasts at least the stall timeout (2 ms) after the ring filled.
+  t.true((stall?.durationMs ?? 0) >= 2, JSON.stringify(stall));
+  t.true(f.notifications.stallKicks >= 1);
+  t.is(f.timeline.length, 1);
+  t.is(r.events.filter((e) => e.kind === 'fault-start').length, 1);
+  t.is(r.events.filter((e) => e.kind === 'fault-end').length, 1);
+  t.deepEqual(r.events.find((e) => e.kind === 'fault-start')?.detail, { id: 'f0', action: 'lose-notifications', target: 'vm:0:queue:1', probability: 1 });
+});
+
+test('faults - without the stall kick (Xen\'s own behaviour) the queue stays stalled and its packets are dropped ring-full', (t) => {
+  const r = runYaml(base('  - { at: 8ms, duration: 2ms, target: vm:0:queue:1, action: lose-notifications }', 'netback: { stallKick: false }'));
+  balanced(t, r);
+  const f = faultsOf(r);
+  const stall = f.stalls.find((s) => s.queue === 'vm0:q1');
+  t.is(stall?.detectedBy, 'netback-rx-stall-timer');
+  t.is(stall?.endedBy, 'not ended');
+  t.true(f.dropped['ring-full'] > 0);
+  t.is(f.recovery[0]?.recoveryMs, 'not recovered');
+});
+
+test('faults - with front-end coalescing the guest timer poll ends a lost-notification stall within the timer period', (t) => {
+  // Notify after 4 responses, poll from a 200 µs guest timer: the timer is pending when a notification is lost.
+  const r = runYaml(
+    base('  - { at: 8ms, duration: 2ms, target: vm:0:queue:1, action: lose-notifications }'),
+    ['traffic.0.rate=2Gbps', 'coalescing.frontend={policy: static, usecs: 200, frames: 4}'],
+  );
+  balanced(t, r);
+  const stalls = faultsOf(r).stalls.filter((s) => s.cause === 'lost-notification');
+  t.true(stalls.length >= 1);
+  t.true(stalls.every((s) => s.endedBy === 'timer-poll' && s.detectedBy === null && (s.durationMs ?? 1) <= 0.25), JSON.stringify(stalls));
+});
+
+test('faults - notifications lost with a probability: each loss on an idle queue is a stall, and every stall ends', (t) => {
+  const r = runYaml(base('  - { at: 4ms, duration: 10ms, target: vm:0, action: lose-notifications, probability: 0.3 }'), ['traffic.0.rate=9Gbps']);
+  balanced(t, r);
+  const f = faultsOf(r);
+  const n = f.notifications;
+  const stalls = f.stalls.filter((s) => s.cause === 'lost-notification');
+  t.true(n.lost > 0);
+  t.true(stalls.length >= 1 && stalls.length + n.absorbedByFinalCheck <= n.lost, JSON.stringify({ n, stalls: stalls.length }));
+  t.true(stalls.every((s) => s.endedBy !== 'not ended'), JSON.stringify(stalls));
+});
+
+test('faults - delayed notifications raise latency by about the delay', (t) => {
+  const clean = runYaml(base('  - { at: 1ms, target: worker:0, action: slow-worker, factor: 1 }'));
+  const r = runYaml(base('  - { at: 2ms, target: vm:0, action: delay-notifications, delay: 200us }'));
+  balanced(t, r);
+  t.true(faultsOf(r).notifications.delayed > 0);
+  // Packets that arrive while a notification is held back wait less than the whole delay.
+  const added = r.summary.latencyUs.p50 - clean.summary.latencyUs.p50;
+  t.true(added >= 50 && added <= 220, `${r.summary.latencyUs.p50} vs ${clean.summary.latencyUs.p50}`);
+});
+
+test('faults - a front end that stops polling fills its ring; the drops are counted as ring-full and the stall ends at resume', (t) => {
+  const r = runYaml(base('  - { at: 8ms, duration: 4ms, target: vm:0:queue:0, action: stop-polling }'));
+  balanced(t, r);
+  const f = faultsOf(r);
+  t.true(f.dropped['ring-full'] > 0);
+  t.is(f.dropped['backlog-full'], 0);
+  const stall = f.stalls.find((s) => s.cause === 'stopped-polling');
+  t.is(stall?.endedBy, 'resume');
+  t.is(stall?.endMs, 12);
+  t.is(stall?.detectedBy, 'netback-rx-stall-timer');
+  t.not(f.recovery[0]?.recoveryMs, 'not recovered');
+});
+
+test('faults - a slow worker falls behind: its backlog overflows (backlog-full) and its core is busier', (t) => {
+  const yaml = base('  - { at: 6ms, duration: 8ms, target: worker:0, action: slow-worker, factor: 8 }');
+  const r = runYaml(yaml, ['traffic.0.rate=8Gbps']);
+  balanced(t, r);
+  const f = faultsOf(r);
+  t.true(f.dropped['backlog-full'] > 0, JSON.stringify(f.dropped));
+  t.true((r.summary.cpu['dom0.worker0'] ?? 0) > 0.9);
+  t.true(r.events.some((e) => e.kind === 'worker-slowed'));
+});
+
+test('faults - a ring-full storm overflows the guest ring (ring-full drops) and is counted as emitted', (t) => {
+  const clean = runYaml(base('  - { at: 1ms, target: worker:0, action: slow-worker, factor: 1 }'));
+  const r = runYaml(base('  - { at: 10ms, target: vm:0:queue:1, action: ring-full-storm, packets: 2000 }'));
+  balanced(t, r);
+  const f = faultsOf(r);
+  t.is(r.accounting.emitted, clean.accounting.emitted + 2000);
+  t.true(f.dropped['ring-full'] + f.dropped['backlog-full'] + f.dropped['nic-ring-full'] > 0, JSON.stringify(f.dropped));
+  t.is(r.summary.flowOrder.reordered, 0);
+});
+
+test('faults - a NIC link flap loses the frames that arrive while it is down (link-down) and throughput comes back', (t) => {
+  const r = runYaml(base('  - { at: 8ms, duration: 2ms, target: nic, action: link-flap }'));
+  balanced(t, r);
+  const f = faultsOf(r);
+  // 4 Gbit/s of 1538 wire bytes is ~325 k frames/s: ~650 in 2 ms.
+  t.true(f.dropped['link-down'] > 500 && f.dropped['link-down'] < 800, String(f.dropped['link-down']));
+  const rec = f.recovery[0];
+  t.true(typeof rec?.recoveryMs === 'number' && (rec.minGbps ?? 1) < 0.5, JSON.stringify(rec));
+});
+
+test('faults - a corrupted req_prod is detected by netback, which disables the queue until the guest reconnects', (t) => {
+  const r = runYaml(base('  - { at: 8ms, duration: 2ms, target: vm:0:queue:1, action: corrupt-ring-index }'));
+  balanced(t, r);
+  const f = faultsOf(r);
+  t.is(f.ringErrors.length, 1);
+  t.regex(String(f.ringErrors[0]?.['detail']), /more than a ring \(256\) ahead of req_cons/);
+  t.true(f.dropped['vif-disabled'] > 0);
+  const stall = f.stalls.find((s) => s.cause === 'ring-corrupt');
+  t.is(stall?.detectedBy, 'netback-ring-check');
+  t.is(stall?.endedBy, 'reconnect');
+  t.not(f.recovery[0]?.recoveryMs, 'not recovered');
+});
+
+test('faults - a killed worker loses what it held (lost-in-crash), is restarted by the supervisor, and traffic recovers', (t) => {
+  const r = runYaml(base('  - { at: 8ms, target: worker:1, action: kill, restartAfter: 1ms }'));
+  balanced(t, r);
+  const f = faultsOf(r);
+  t.true(f.dropped['lost-in-crash'] > 0);
+  t.is(f.restarts, 1);
+  const stall = f.stalls.find((s) => s.cause === 'worker-killed');
+  t.is(stall?.endedBy, 'supervisor-restart');
+  t.is(stall?.durationMs, 1);
+  t.not(f.recovery[0]?.recoveryMs, 'not recovered');
+  // The restarted worker served its queue again: the guest kept receiving on both queues at the end.
+  t.true((r.samples.at(-1)?.['gbps'] as number) > 3);
+});
+
+test('faults - restart: the worker dies and is back at once; only what it held is lost', (t) => {
+  const r = runYaml(base('  - { at: 8ms, target: worker:0, action: restart }'));
+  balanced(t, r);
+  const f = faultsOf(r);
+  t.is(f.restarts, 1);
+  t.is(f.stalls.find((s) => s.cause === 'worker-killed')?.durationMs, 0);
+  t.true(r.summary.drops['lost-in-crash'] >= 0);
+  t.deepEqual(r.events.filter((e) => e.actor === 'worker.0').map((e) => e.kind), ['actor-died', 'actor-restart']);
+});
+
+test('faults - a crash loop kills the worker every interval; each kill is restarted', (t) => {
+  const r = runYaml(base('  - { at: 5ms, target: worker:0, action: crash-loop, restartAfter: 500us, repeat: { every: 3ms, count: 3 } }'));
+  balanced(t, r);
+  const f = faultsOf(r);
+  t.is(f.restarts, 3);
+  t.deepEqual(f.timeline.map((x) => x['id']), ['f0#1', 'f0#2', 'f0#3']);
+});
+
+test('faults - a paused worker processes nothing until it resumes, then catches up without losing packets', (t) => {
+  const r = runYaml(base('  - { at: 8ms, duration: 1ms, target: worker:0, action: pause }'));
+  balanced(t, r);
+  const f = faultsOf(r);
+  t.is(f.dropped.total, 0);
+  t.true((f.recovery[0]?.minGbps ?? 9) < 3.5, JSON.stringify(f.recovery));
+});
+
+test('faults - dropped rx messages count their packets as link-drop, exactly', (t) => {
+  const r = runYaml(base('  - { at: 4ms, duration: 8ms, target: "link:backend>worker:*", action: drop-messages, probability: 0.1, kinds: [rx] }'));
+  balanced(t, r);
+  const f = faultsOf(r);
+  t.true(f.dropped['link-drop'] > 0);
+  t.is(f.dropped['link-drop'], f.messages['f0']?.packets ?? -1);
+});
+
+test('faults - lost ring writes (req) stall a queue that netback then detects and kicks', (t) => {
+  const r = runYaml(base('  - { at: 8ms, duration: 3ms, target: "link:vm:0>worker:1", action: drop-messages, kinds: [req] }'));
+  balanced(t, r);
+  const f = faultsOf(r);
+  t.true((f.messages['f0']?.messages ?? 0) > 0);
+  t.true(f.stalls.some((s) => s.detectedBy === 'netback-rx-stall-timer'), JSON.stringify(f.stalls));
+});
+
+test('faults - delayed messages keep each link in order; reordered rx batches show up as flow reordering', (t) => {
+  const delayed = runYaml(base('  - { at: 4ms, duration: 8ms, target: "link:backend>worker:*", action: delay-messages, probability: 0.5, delay: 30us }'));
+  balanced(t, delayed);
+  t.true((faultsOf(delayed).messages['f0']?.messages ?? 0) > 0);
+  t.is(delayed.summary.flowOrder.reordered, 0);
+  const reordered = runYaml(base('  - { at: 4ms, duration: 8ms, target: "link:backend>worker:*", action: reorder-messages, probability: 0.5, delay: 30us, kinds: [rx] }'));
+  balanced(t, reordered);
+  t.true(reordered.summary.flowOrder.reordered > 0);
+});
+
+test('faults - duplicated notifications merge into the pending upcall; nothing is counted twice', (t) => {
+  const r = runYaml(base('  - { at: 4ms, duration: 8ms, target: "link:worker:*>vm:0", action: duplicate-messages, kinds: [evt] }'));
+  balanced(t, r);
+  t.true((faultsOf(r).messages['f0']?.messages ?? 0) > 0);
+  t.is(r.summary.drops.total, 0);
+});
+
+test('faults - a partitioned actor loses every message to and from it (link-drop), and the datapath recovers', (t) => {
+  const r = runYaml(base(`  - { at: 8ms, duration: 2ms, target: worker:1, action: partition }
+  - { at: 13ms, duration: 2ms, target: vm:0, action: partition }`));
+  balanced(t, r);
+  const f = faultsOf(r);
+  t.true(f.dropped['link-drop'] > 0);
+  t.is(f.dropped['link-drop'], (f.messages['f0']?.packets ?? 0) + (f.messages['f1']?.packets ?? 0));
+  t.true(f.recovery.every((x) => typeof x.recoveryMs === 'number'), JSON.stringify(f.recovery));
+});
+
+test('faults - the same seed gives the same timeline and counts; another seed draws differently', (t) => {
+  const yaml = base(`  - { at: 4ms, duration: 3ms, target: vm:0, action: lose-notifications, probability: 0.2 }
+  - { after: 1ms, duration: 4ms, target: "link:backend>worker:*", action: drop-messages, probability: 0.05, kinds: [rx], repeat: { every: 6ms, count: 2 } }`);
+  const a = runYaml(yaml);
+  const b = runYaml(yaml);
+  balanced(t, a);
+  t.deepEqual(a.summary, b.summary);
+  t.deepEqual(a.events, b.events);
+  const c = runYaml(yaml, ['seed=2']);
+  t.notDeepEqual(faultsOf(a).messages, faultsOf(c).messages);
+});
+
+test('faults - a fault-free scenario has no faults section and keeps its drop reasons', (t) => {
+  const r = runSim(compileScenarioText('duration: 5ms', '<test>'));
+  t.is(r.summary.faults, undefined);
+  t.deepEqual(Object.keys(r.summary.drops), ['nic-ring-full', 'ring-full', 'backlog-full', 'lost-in-crash', 'total']);
+});
+
+test('faults - live-only actions and sim-unsupported kills fail before the run with the fault named', (t) => {
+  const err = (f: string) => t.throws(() => runYaml(base(f)))?.message ?? '';
+  t.regex(err('  - { at: 5ms, duration: 1ms, target: nats, action: nats-restart }'), /f0 \(nats-restart on nats\): the NATS server exists only in live runs/);
+  t.regex(err('  - { at: 5ms, target: vm:0, action: kill }'), /only workers can be killed/);
+});

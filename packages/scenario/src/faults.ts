@@ -1,0 +1,366 @@
+// The `faults` section: a schedule of faults (when, on what, which action with which parameters), validated with located errors.
+import { FAULT_ACTIONS } from '@splitnet/model';
+import type { FaultAction, FaultParams, Nanos } from '@splitnet/model';
+import { readDuration, readEnum, readInt, readList, readMap, readNumber, readString, type Field } from './field.js';
+import { listWords } from './issue.js';
+import type { ActorSelector, FaultSpec, FaultTarget } from './types.js';
+import { formatDuration } from './units.js';
+
+const FAULT_KEYS = ['id', 'at', 'after', 'duration', 'repeat', 'target', 'action', 'probability', 'delay', 'factor', 'packets', 'size', 'offset', 'restartAfter', 'kinds'] as const;
+const PARAM_KEYS = ['probability', 'delay', 'factor', 'packets', 'size', 'offset', 'restartAfter', 'kinds'] as const;
+type ParamKey = (typeof PARAM_KEYS)[number];
+const REPEAT_KEYS = ['every', 'count'] as const;
+
+/** What a target may be, per action. */
+type TargetKind = 'vm' | 'worker' | 'nic' | 'backend' | 'link' | 'nats' | 'node';
+type DurationRule = 'required' | 'optional' | 'none';
+
+interface ActionRule {
+  readonly targets: readonly TargetKind[];
+  readonly params: readonly ParamKey[];
+  readonly duration: DurationRule;
+  /** Message kinds a message-path action may touch (default: all of them). */
+  readonly kinds?: readonly string[];
+}
+
+const ANY_ACTOR: readonly TargetKind[] = ['vm', 'worker', 'nic', 'backend'];
+const ALL_KINDS = ['dma', 'poll', 'rx', 'rsp', 'evt', 'req', 'reconnect', 'ring'];
+
+/**
+ * The rules of every action. Why some message kinds are excluded: a response (`rsp`) is a write to
+ * a shared ring page and its grant copy, which cannot vanish, repeat or overtake the next one
+ * without breaking the ring itself (lose notifications or drop `rx` batches instead); and a batch of
+ * packets is never duplicated (a DMA descriptor or ring slot is used once).
+ */
+export const FAULT_RULES: Readonly<Record<FaultAction, ActionRule>> = {
+  'lose-notifications': { targets: ['vm'], params: ['probability'], duration: 'optional' },
+  'delay-notifications': { targets: ['vm'], params: ['probability', 'delay'], duration: 'optional' },
+  'stop-polling': { targets: ['vm'], params: [], duration: 'optional' },
+  'slow-worker': { targets: ['worker'], params: ['factor'], duration: 'optional' },
+  'ring-full-storm': { targets: ['vm'], params: ['packets', 'size'], duration: 'none' },
+  'link-flap': { targets: ['nic'], params: [], duration: 'required' },
+  'corrupt-ring-index': { targets: ['vm'], params: ['offset'], duration: 'optional' },
+  kill: { targets: ANY_ACTOR, params: ['restartAfter'], duration: 'none' },
+  restart: { targets: ANY_ACTOR, params: [], duration: 'none' },
+  'crash-loop': { targets: ANY_ACTOR, params: ['restartAfter'], duration: 'none' },
+  pause: { targets: [...ANY_ACTOR, 'node'], params: [], duration: 'required' },
+  'drop-messages': { targets: ['link'], params: ['probability', 'kinds'], duration: 'optional', kinds: ['evt', 'req', 'poll', 'rx', 'dma'] },
+  'delay-messages': { targets: ['link'], params: ['probability', 'delay', 'kinds'], duration: 'optional', kinds: ALL_KINDS },
+  'duplicate-messages': { targets: ['link'], params: ['probability', 'kinds'], duration: 'optional', kinds: ['evt', 'req', 'poll'] },
+  'reorder-messages': { targets: ['link'], params: ['probability', 'delay', 'kinds'], duration: 'optional', kinds: ['evt', 'req', 'poll', 'rx', 'dma'] },
+  partition: { targets: ['vm', 'worker', 'nic', 'backend', 'node'], params: [], duration: 'required' },
+  'nats-restart': { targets: ['nats'], params: [], duration: 'required' },
+};
+
+/** Defaults of the parameters, per action where they differ. */
+function defaultParam(action: FaultAction, key: ParamKey): number | undefined {
+  switch (key) {
+    case 'probability':
+      return action === 'reorder-messages' ? 0.5 : 1;
+    case 'delay':
+      return action === 'delay-notifications' ? 100_000 : action === 'reorder-messages' ? 20_000 : 50_000;
+    case 'factor':
+      return 4;
+    case 'packets':
+      return 1024;
+    case 'size':
+      return 1518;
+    case 'offset':
+      return 1;
+    case 'restartAfter':
+      return 1_000_000;
+    default:
+      return undefined;
+  }
+}
+
+/** crash-loop is a kill repeated: its own default schedule. */
+const CRASH_LOOP_REPEAT = { every: 2_000_000, count: 3 };
+
+export interface FaultContext {
+  readonly duration: Nanos;
+  readonly workers: number;
+  readonly vmQueues: readonly number[];
+}
+
+export interface FaultsResult {
+  readonly compiled: readonly FaultSpec[];
+  readonly resolved: readonly Record<string, unknown>[];
+}
+
+export function readFaults(field: Field, ctx: FaultContext): FaultsResult {
+  const items = readList(field, 'a list of faults (each with at or after, target and action)') ?? [];
+  const compiled: FaultSpec[] = [];
+  const resolved: Record<string, unknown>[] = [];
+  const ids = new Set<string>();
+  let prevStart = 0;
+  items.forEach((item, i) => {
+    const map = readMap(item, FAULT_KEYS, 'a map with at or after, target and action');
+    const idField = map.get('id');
+    const id = readString(idField, `f${i}`);
+    if (!/^[A-Za-z0-9_-]{1,40}$/.test(id)) idField.expected('an id of 1-40 letters, digits, _ or -');
+    if (ids.has(id)) idField.expected('an id no other fault uses');
+    ids.add(id);
+
+    const actionField = map.get('action');
+    if (actionField.absent) actionField.expected(`an action: one of ${listWords(FAULT_ACTIONS)}`);
+    const action = readEnum(actionField, 'kill', FAULT_ACTIONS);
+    const rule = FAULT_RULES[action];
+
+    const targetField = map.get('target');
+    const target = readTarget(targetField, ctx);
+    const tk = targetKind(target);
+    if (!rule.targets.includes(tk)) {
+      targetField.expected(`a target for ${action}: ${rule.targets.map(targetHint).join(', ')}`);
+    }
+
+    // When.
+    const atField = map.get('at');
+    const afterField = map.get('after');
+    if (!atField.absent && !afterField.absent) afterField.fail('expected either at or after, found both');
+    if (atField.absent && afterField.absent) atField.expected('a start time: at (from the run start) or after (from the previous fault\'s start)');
+    const start = atField.absent ? prevStart + readDuration(afterField, 0) : readDuration(atField, 0);
+    const startField = atField.absent ? afterField : atField;
+    if (start >= ctx.duration) startField.expected(`a start before the end of the run (${formatDuration(ctx.duration)})`, ` (the fault would start at ${formatDuration(start)})`);
+    prevStart = start;
+
+    const durField = map.get('duration');
+    let duration = 0;
+    if (rule.duration === 'none') {
+      if (!durField.absent) durField.expected(`no duration (${action} is instantaneous)`);
+    } else if (durField.absent) {
+      if (rule.duration === 'required') durField.expected(`a duration (how long ${action} lasts), such as 5ms`);
+    } else {
+      duration = readDuration(durField, 0, 1);
+    }
+    if (action === 'corrupt-ring-index' && duration > 0 && duration < 100_000) {
+      durField.expected('at least 100us (responses in flight must land before the guest reconnects the queue)');
+    }
+
+    const repeatField = map.get('repeat');
+    let every = 0;
+    let count = 1;
+    if (!repeatField.absent) {
+      const r = readMap(repeatField, REPEAT_KEYS, 'a map with every and count');
+      every = readDuration(r.get('every'), 0, 1);
+      if (r.get('every').absent) r.get('every').expected('a repeat interval such as 10ms');
+      count = readInt(r.get('count'), 2, { min: 1, max: 10_000 });
+      if (duration > 0 && every < duration) r.get('every').expected(`an interval ≥ the duration (${formatDuration(duration)}) so occurrences do not overlap`);
+    } else if (action === 'crash-loop') {
+      every = CRASH_LOOP_REPEAT.every;
+      count = CRASH_LOOP_REPEAT.count;
+    }
+    const lastStart = start + every * (count - 1);
+    if (lastStart >= ctx.duration) {
+      repeatField.expected(`a schedule whose last occurrence starts before the end of the run (${formatDuration(ctx.duration)})`, ` (occurrence ${count} would start at ${formatDuration(lastStart)})`);
+    }
+
+    // Parameters: only those of this action.
+    const params: Record<string, unknown> = {};
+    const resolvedParams: Record<string, unknown> = {};
+    for (const key of PARAM_KEYS) {
+      const f = map.get(key);
+      if (!rule.params.includes(key)) {
+        if (!f.absent) f.fail(`${action} takes no ${key}${rule.params.length > 0 ? ` (its parameters: ${rule.params.join(', ')})` : ''}`);
+        continue;
+      }
+      const value = readParam(f, action, key, rule);
+      params[key] = value;
+      resolvedParams[key] = key === 'delay' || key === 'restartAfter' ? formatDuration(value as number) : value;
+    }
+
+    compiled.push({
+      id,
+      action,
+      target,
+      targetText: formatTarget(target),
+      start,
+      duration,
+      every,
+      count,
+      params: params as FaultParams,
+    });
+    resolved.push({
+      id,
+      at: formatDuration(start),
+      ...(duration > 0 ? { duration: formatDuration(duration) } : {}),
+      ...(count > 1 || action === 'crash-loop' ? { repeat: { every: formatDuration(every), count } } : {}),
+      target: formatTarget(target),
+      action,
+      ...resolvedParams,
+    });
+  });
+  return { compiled, resolved };
+}
+
+function readParam(f: Field, action: FaultAction, key: ParamKey, rule: ActionRule): unknown {
+  const dflt = defaultParam(action, key);
+  switch (key) {
+    case 'probability': {
+      const p = readNumber(f, dflt ?? 1, { min: 0, max: 1, minExclusive: true });
+      return p;
+    }
+    case 'delay':
+      return readDuration(f, dflt ?? 0, 1);
+    case 'restartAfter':
+      return readDuration(f, dflt ?? 0);
+    case 'factor':
+      return readNumber(f, dflt ?? 4, { min: 1, max: 1000 });
+    case 'packets':
+      return readInt(f, dflt ?? 1024, { min: 1, max: 1_000_000 }, 'frames');
+    case 'size':
+      return readInt(f, dflt ?? 1518, { min: 64, max: 9018 }, 'bytes');
+    case 'offset':
+      return readInt(f, dflt ?? 1, { min: 1, max: 0x4000_0000 });
+    case 'kinds': {
+      const allowed = rule.kinds ?? ALL_KINDS;
+      const list = readList(f, `a list of message kinds (${allowed.join(', ')})`);
+      if (list === undefined) return [...allowed];
+      if (list.length === 0) f.expected(`at least one message kind (${allowed.join(', ')})`);
+      return list.map((k) => readEnum(k, allowed[0] as string, allowed));
+    }
+  }
+}
+
+const INDEX = String.raw`(\*|0|[1-9][0-9]{0,4})`;
+const ACTOR_RE = new RegExp(String.raw`^(?:(nic|backend)|worker:${INDEX}|vm:${INDEX}(?::queue:${INDEX})?|role:(nic|backend|worker|frontend|vm)|(\*))$`);
+const SELECTOR_HINT = 'a target such as worker:2, vm:0, vm:*:queue:1, role:frontend, nic, link:worker:1>vm:0, node:b or nats';
+
+function parseIndex(s: string | undefined): number | '*' {
+  return s === undefined || s === '*' ? '*' : Number(s);
+}
+
+function parseActor(text: string): ActorSelector | undefined {
+  const m = ACTOR_RE.exec(text);
+  if (m === null) return undefined;
+  if (m[1] === 'nic' || m[1] === 'backend') return { role: m[1] };
+  if (m[2] !== undefined) return { role: 'worker', index: parseIndex(m[2]) };
+  if (m[3] !== undefined) return { role: 'vm', index: parseIndex(m[3]), queue: parseIndex(m[4]) };
+  if (m[5] !== undefined) {
+    const r = m[5];
+    if (r === 'nic' || r === 'backend') return { role: r };
+    return r === 'worker' ? { role: 'worker', index: '*' } : { role: 'vm', index: '*', queue: '*' };
+  }
+  return { role: '*' };
+}
+
+function readTarget(field: Field, ctx: FaultContext): FaultTarget {
+  if (field.absent) field.expected(SELECTOR_HINT);
+  const text = field.value;
+  if (typeof text !== 'string') field.expected(SELECTOR_HINT);
+  const t = text.trim();
+  if (t === 'nats') return { kind: 'nats' };
+  // Emulated Docker nodes by index (node:0) or letter (node:a is node 0 … node:p is node 15).
+  const node = /^node:(?:([0-9]|1[0-5])|([a-p]))$/.exec(t);
+  if (node !== null) return { kind: 'node', name: node[1] ?? String((node[2] as string).charCodeAt(0) - 97) };
+  if (t.startsWith('node:')) field.expected('a node as node:<0-15> or node:<a-p>');
+  if (t.startsWith('link:')) {
+    const parts = t.slice(5).split('>');
+    if (parts.length !== 2) field.expected('a link as link:<from>><to>, such as link:worker:1>vm:0');
+    const [a, b] = parts as [string, string];
+    const from = parseActor(a.trim());
+    const to = parseActor(b.trim());
+    if (from === undefined) field.expected(`a sender before ">" (${SELECTOR_HINT})`, ` ("${a}" is not one)`);
+    if (to === undefined) field.expected(`a receiver after ">" (${SELECTOR_HINT})`, ` ("${b}" is not one)`);
+    checkActor(field, from, ctx);
+    checkActor(field, to, ctx);
+    return { kind: 'link', from, to };
+  }
+  const actor = parseActor(t);
+  if (actor === undefined || actor.role === '*') field.expected(SELECTOR_HINT);
+  checkActor(field, actor, ctx);
+  return { kind: 'actor', actor };
+}
+
+function checkActor(field: Field, a: ActorSelector, ctx: FaultContext): void {
+  if (a.role === 'worker' && a.index !== '*' && a.index >= ctx.workers) {
+    field.expected(`a worker from 0 to ${ctx.workers - 1}`, ' (topology.workers)', [['topology', 'workers']]);
+  }
+  if (a.role === 'vm') {
+    if (a.index !== '*' && a.index >= ctx.vmQueues.length) {
+      field.expected(`a VM from 0 to ${ctx.vmQueues.length - 1}`, ' (topology.vms)', [['topology', 'vms']]);
+    }
+    if (a.queue !== '*') {
+      const limit = a.index === '*' ? Math.min(...ctx.vmQueues) : (ctx.vmQueues[a.index] as number);
+      if (a.queue >= limit) field.expected(`a queue from 0 to ${limit - 1}`, ' (topology.vms.queues)', [['topology', 'vms']]);
+    }
+  }
+}
+
+function targetKind(t: FaultTarget): TargetKind {
+  if (t.kind === 'link' || t.kind === 'nats' || t.kind === 'node') return t.kind;
+  const r = t.actor.role;
+  return r === '*' ? 'vm' : r;
+}
+
+function targetHint(k: TargetKind): string {
+  switch (k) {
+    case 'vm':
+      return 'vm:<v>[:queue:<q>]';
+    case 'worker':
+      return 'worker:<k>';
+    case 'link':
+      return 'link:<from>><to>';
+    case 'node':
+      return 'node:<name>';
+    default:
+      return k;
+  }
+}
+
+function formatActor(a: ActorSelector): string {
+  switch (a.role) {
+    case 'nic':
+    case 'backend':
+      return a.role;
+    case 'worker':
+      return `worker:${a.index}`;
+    case 'vm':
+      return a.queue === '*' ? `vm:${a.index}` : `vm:${a.index}:queue:${a.queue}`;
+    default:
+      return '*';
+  }
+}
+
+/** The canonical text of a target (as `scenario.resolved.yaml` and the event log show it). */
+export function formatTarget(t: FaultTarget): string {
+  switch (t.kind) {
+    case 'nats':
+      return 'nats';
+    case 'node':
+      return `node:${t.name}`;
+    case 'link':
+      return `link:${formatActor(t.from)}>${formatActor(t.to)}`;
+    case 'actor':
+      return formatActor(t.actor);
+  }
+}
+
+/** One occurrence of a scheduled fault. */
+export interface FaultOccurrence {
+  readonly spec: FaultSpec;
+  /** `f0` for a single fault, `f0#2` for the second occurrence of a repeated one. */
+  readonly id: string;
+  readonly start: Nanos;
+  /** End time (start for instantaneous faults; beyond the run for those that outlast it). */
+  readonly end: Nanos;
+  readonly instantaneous: boolean;
+}
+
+/**
+ * Every occurrence of every fault, in start order (ties: list order). A fault with an optional
+ * duration left out lasts until the end of the run.
+ */
+export function faultOccurrences(faults: readonly FaultSpec[], runDuration: Nanos): FaultOccurrence[] {
+  const out: FaultOccurrence[] = [];
+  for (const f of faults) {
+    const rule = FAULT_RULES[f.action];
+    for (let k = 0; k < f.count; k++) {
+      const start = f.start + k * f.every;
+      const instantaneous = rule.duration === 'none';
+      const end = instantaneous ? start : f.duration > 0 ? start + f.duration : Infinity;
+      out.push({ spec: f, id: f.count > 1 ? `${f.id}#${k + 1}` : f.id, start, end: end === Infinity ? runDuration + 1 : end, instantaneous });
+    }
+  }
+  return out.sort((a, b) => a.start - b.start);
+}

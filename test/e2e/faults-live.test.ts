@@ -1,0 +1,158 @@
+// Fault injection in live mode: real actor processes over a real nats-server — process signals through the supervisor, a NATS server restart, and `splitnet fault` against a running emulation.
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startNatsServer } from '@splitnet/transport';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const cli = join(root, 'packages/cli/dist/src/main.js');
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'splitnet-faults-'));
+}
+
+function scenarioFile(text: string): string {
+  const f = join(tmp(), 'scenario.yaml');
+  writeFileSync(f, text);
+  return f;
+}
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[]): Promise<Ran> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+function processesOf(runId: string): string[] {
+  const ps = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout;
+  return ps.split('\n').filter((l) => l.includes(runId) && !l.includes('ps -eo'));
+}
+
+interface LoggedEvent {
+  t: number;
+  actor: string;
+  kind: string;
+  detail: Record<string, unknown>;
+}
+
+function eventsOf(dir: string): LoggedEvent[] {
+  return readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LoggedEvent);
+}
+
+// One VM, two queues, two workers at a low rate; TDF 50 so that a process restart (seconds of wall
+// time on a loaded 2-core machine) costs tens of ms of emulated time.
+const base = (faults: string, duration = '400ms', tdf = 50) => `
+name: live-faults
+duration: ${duration}
+warmup: 40ms
+sampleInterval: 10ms
+topology: { vms: { count: 1, queues: 2 }, workers: 2, vrss: per-flow }
+traffic: [ { flows: 8, rate: 100Mbps, size: 1518, pattern: constant } ]
+coalescing:
+  nic: { policy: static, usecs: 100 }
+  backend: { policy: static, usecs: 400, frames: 0 }
+live: { tdf: ${tdf}, maxLag: 20ms }
+faults:
+${faults}
+`;
+
+test.serial('faults live - kill, pause/resume, a NATS server restart and a partition: the supervisor restarts, clients reconnect, the run completes, every packet is accounted', async (t) => {
+  const out = join(tmp(), 'run');
+  const runId = `fl1-${process.pid}`;
+  const file = scenarioFile(base(`  - { at: 80ms, target: worker:1, action: kill }
+  - { at: 150ms, duration: 30ms, target: vm:0, action: pause }
+  - { at: 250ms, duration: 20ms, target: nats, action: nats-restart }
+  - { at: 320ms, duration: 20ms, target: vm:0:queue:0, action: stop-polling }
+  - { at: 350ms, duration: 20ms, target: worker:0, action: partition }`));
+  const r = await run(['run', file, '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
+  // 3: valid results but actors fell behind the lag bound (a paused process and a NATS outage do that).
+  t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+  t.true(summary.accounting.delivered > 0);
+  const f = summary.faults;
+  t.deepEqual(f.timeline.map((x: Record<string, unknown>) => x['action']), ['kill', 'pause', 'nats-restart', 'stop-polling', 'partition']);
+  // The partition acted in the send path of the live hosts: what it dropped is counted.
+  t.true(summary.drops['link-drop'] > 0, JSON.stringify(summary.drops));
+  t.is(summary.drops.total, Object.entries(summary.drops).filter(([k]) => k !== 'total').reduce((n, [, v]) => n + (v as number), 0));
+  t.is(f.restarts, 1);
+  t.true(f.stalls.some((s: Record<string, unknown>) => s['cause'] === 'worker-killed' && s['endedBy'] === 'supervisor-restart'), JSON.stringify(f.stalls));
+  // The guest's own events travel to the controller: the stopped queue's stall and how it ended.
+  t.true(f.stalls.some((s: Record<string, unknown>) => s['queue'] === 'vm0:q0' && s['cause'] === 'stopped-polling' && s['endedBy'] === 'resume'), JSON.stringify(f.stalls));
+  const ev = eventsOf(out);
+  const kinds = ev.map((e) => e.kind);
+  for (const k of ['fault-start', 'fault-end', 'actor-killed-by-fault', 'actor-died', 'actor-restart', 'actor-rejoined', 'actor-paused', 'actor-resumed', 'nats-down', 'nats-up']) {
+    t.true(kinds.includes(k), `${k} in ${kinds.join(', ')}`);
+  }
+  // Every actor process saw the NATS server go and come back.
+  for (const name of ['vm.0', 'worker.0', 'nic+backend']) {
+    const log = readFileSync(join(out, 'logs', `${name}.log`), 'utf8');
+    t.regex(log, /nats disconnect/, name);
+    t.regex(log, /nats reconnect/, name);
+  }
+  // The stop-polling command reached the guest's process.
+  t.regex(readFileSync(join(out, 'logs', 'vm.0.log'), 'utf8'), /"action":"stop-polling".*"message":"fault","phase":"start"/);
+  t.deepEqual(processesOf(runId), [], 'no actor process or nats-server left behind');
+});
+
+test.serial('faults live - splitnet fault injects into a running emulation over the control plane and prints what happened', async (t) => {
+  const server = await startNatsServer();
+  t.teardown(() => server.stop());
+  const out = join(tmp(), 'run');
+  const runId = `fl2-${process.pid}`;
+  // No scheduled fault: everything comes from the command line.
+  const file = scenarioFile(base('  []', '1000ms', 20).replace('faults:\n  []', ''));
+  const running = run(['run', file, '--runtime', 'live', '--run-id', runId, '--nats', server.url, '--out', out, '-q']);
+  const fault = (...args: string[]) => run(['fault', ...args, '--run', runId, '--nats', server.url]);
+
+  // Wait for the run to start: until then the controller answers "not started" (exit 2) or nobody answers (exit 1).
+  let first: Ran = { code: null, stdout: '', stderr: '' };
+  for (let i = 0; i < 120; i++) {
+    first = await fault('stop-polling', 'vm:0:queue:1', '--duration', '40ms');
+    if (first.code === 0) break;
+    await new Promise((w) => setTimeout(w, 250));
+  }
+  t.is(first.code, 0, first.stdout + first.stderr);
+  t.regex(first.stdout, /^injected: adhoc-\d+: stop-polling on vm:0:queue:1 at [\d.]+ ms emulated; 2 more step\(s\) scheduled$/m);
+  t.regex(first.stdout, /stop-polling start sent to vm\.0 \(queues 1\)/);
+
+  const kill = await fault('kill', 'worker:0', '--id', 'cli-kill');
+  t.is(kill.code, 0, kill.stdout + kill.stderr);
+  t.regex(kill.stdout, /injected: cli-kill: kill on worker:0/);
+  t.regex(kill.stdout, /SIGKILL to worker\.0 \(pid \d+\); the supervisor restarts it/);
+
+  const bad = await fault('stop-polling', 'vm:3');
+  t.is(bad.code, 2);
+  t.regex(bad.stdout, /rejected: faults\[0\]\.target: expected a VM from 0 to 0, found "vm:3"/);
+  const msg = await fault('drop-messages', 'link:backend>worker:0');
+  t.is(msg.code, 2);
+  t.regex(msg.stdout, /schedule it in the scenario's faults instead/);
+
+  const r = await running;
+  t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+  const ids = summary.faults.timeline.map((x: Record<string, unknown>) => x['id']);
+  t.true(ids.includes('cli-kill'), ids.join(', '));
+  t.is(summary.faults.restarts, 1);
+  t.true(eventsOf(out).filter((e) => e.kind === 'fault-request').length >= 4);
+
+  const none = await run(['fault', 'kill', 'worker:0', '--run', 'no-such-run', '--nats', server.url, '--timeout', '1']);
+  t.is(none.code, 1);
+  t.regex(none.stderr, /no controller of run no-such-run answered/);
+  t.deepEqual(processesOf(runId), []);
+});
