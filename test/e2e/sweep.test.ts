@@ -74,7 +74,7 @@ test.serial('sweep - 2 axes × 2 values × 2 repetitions: every run, sweep.json,
   const out = join(dir, 'out');
   t.deepEqual(readdirSync(join(out, 'runs')).sort(), RUNS);
   for (const run of RUNS) {
-    t.deepEqual(readdirSync(join(out, 'runs', run)).sort(), ['environment.json', 'events.jsonl', 'metrics.jsonl', 'scenario.resolved.yaml', 'summary.csv', 'summary.json']);
+    t.deepEqual(readdirSync(join(out, 'runs', run)).sort(), ['environment.json', 'events.jsonl', 'latency.json', 'metrics.jsonl', 'scenario.resolved.yaml', 'summary.csv', 'summary.json']);
   }
   const sweep = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as Record<string, unknown>;
   t.deepEqual(Object.keys(sweep), ['name', 'base', 'axes', 'repetitions', 'baseSeed', 'points', 'runs']);
