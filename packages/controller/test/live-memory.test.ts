@@ -1,5 +1,6 @@
 // The live runtime without a broker: every actor in its own LiveHost over an in-memory bus, checked against sim.
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { LiveHost } from '@splitnet/runtime';
 import type { HostFinal, WallClock } from '@splitnet/runtime';
 import { MemoryBus } from '@splitnet/transport';
@@ -20,7 +21,7 @@ coalescing: { nic: { policy: static, usecs: 100 }, backend: { policy: static, us
 
 const clock: WallClock = { nowMs: () => performance.timeOrigin + performance.now() };
 
-test('live host - actors on an in-memory bus deliver what sim delivers, and every packet is accounted for', async (t) => {
+async function runOnMemoryBus(batchWindowMs?: number): Promise<{ finals: HostFinal[]; wallMs: number }> {
   const s = scenario(yaml);
   const g = buildActors(s);
   const bus = new MemoryBus();
@@ -39,15 +40,23 @@ test('live host - actors on an in-memory bus deliver what sim delivers, and ever
         duration: s.duration,
         measureFrom: s.warmup,
         sampleInterval: s.sampleInterval,
+        ...(batchWindowMs === undefined ? {} : { batchWindowMs }),
       }),
   );
   for (const h of hosts) h.attach();
   const epoch = clock.nowMs() + 50;
   for (const h of hosts) h.start(epoch);
   await Promise.all(hosts.map((h) => h.done));
+  const wallMs = clock.nowMs() - epoch;
   await new Promise((r) => setTimeout(r, 100)); // let the bus drain
   const finals: HostFinal[] = hosts.map((h) => h.final());
   for (const h of hosts) h.close();
+  return { finals, wallMs };
+}
+
+/** Check the accounting of a run on the memory bus and that it delivered what sim delivers. */
+function checkAgainstSim(t: ExecutionContext, finals: HostFinal[]): void {
+  const s = scenario(yaml);
   const end = combine(finals.flatMap((f) => f.reports), s.duration);
   let onBus = 0;
   for (const f of finals) {
@@ -62,4 +71,19 @@ test('live host - actors on an in-memory bus deliver what sim delivers, and ever
   t.is(end.emitted, sim.emitted, 'the NIC emits the same frames in both runtimes');
   t.true(Math.abs(end.delivered - sim.delivered) <= 0.05 * sim.delivered, `live ${end.delivered} vs sim ${sim.delivered}`);
   for (const f of finals) t.deepEqual(Object.values(f.rejected).reduce((a, b) => a + b, 0), 0);
+}
+
+test('live host - actors on an in-memory bus deliver what sim delivers, and every packet is accounted for', async (t) => {
+  const { finals } = await runOnMemoryBus();
+  checkAgainstSim(t, finals);
+  // Whatever a pump sends one peer leaves as one frame: never more frames than envelopes.
+  for (const f of finals) t.true(f.framesSent <= f.envelopesSent);
+});
+
+test('live host - a batch window paces the pumps and still delivers every packet', async (t) => {
+  const windowMs = 5;
+  const { finals, wallMs } = await runOnMemoryBus(windowMs);
+  checkAgainstSim(t, finals);
+  // At most one pump per window (a slow machine only makes fewer), plus the first and the last.
+  for (const f of finals) t.true(f.pumps <= Math.ceil(wallMs / windowMs) + 2, `${f.pumps} pumps in ${Math.round(wallMs)} ms`);
 });

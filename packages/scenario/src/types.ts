@@ -56,6 +56,8 @@ export interface LiveSpec {
   readonly startDelay: Nanos;
   /** WALL-clock ns to wait after the end for messages still on the bus (not dilated). */
   readonly drainTime: Nanos;
+  /** WALL-clock ns an actor process waits at least between two pumps (0: none), so more of what it sends shares a NATS message. */
+  readonly batchWindow: Nanos;
 }
 
 /** One actor (or a set of them, `*`) named by a fault target. */

@@ -61,6 +61,7 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     limits: { flows: s.traffic.flows.length, maxBatch: Math.max(s.napi.budget, WORKER_BATCH, 1024) },
     duration: s.duration,
     measureFrom: s.warmup,
+    batchWindowMs: s.live.batchWindow / 1e6,
     sampleInterval: s.sampleInterval,
     // Actors' events are rare (faults and their consequences); a cap keeps a runaway one from flooding the bus.
     onEvent: (t, actor, event, detail) => {
