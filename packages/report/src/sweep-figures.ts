@@ -91,6 +91,7 @@ function shortName(path: string): string {
     'topology.workers': 'workers',
     'topology.vms.count': 'VMs',
     'topology.vms.queues': 'queues',
+    'topology.vrss': 'vrss',
     'topology.link': 'link',
     'coalescing.frontend': 'frontend',
     'coalescing.backend': 'backend',
