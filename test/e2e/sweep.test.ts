@@ -74,7 +74,7 @@ test.serial('sweep - 2 axes × 2 values × 2 repetitions: every run, sweep.json,
   const out = join(dir, 'out');
   t.deepEqual(readdirSync(join(out, 'runs')).sort(), RUNS);
   for (const run of RUNS) {
-    t.deepEqual(readdirSync(join(out, 'runs', run)).sort(), ['environment.json', 'events.jsonl', 'metrics.jsonl', 'scenario.resolved.yaml', 'summary.csv', 'summary.json']);
+    t.deepEqual(readdirSync(join(out, 'runs', run)).sort(), ['environment.json', 'events.jsonl', 'latency.json', 'metrics.jsonl', 'scenario.resolved.yaml', 'summary.csv', 'summary.json']);
   }
   const sweep = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as Record<string, unknown>;
   t.deepEqual(Object.keys(sweep), ['name', 'base', 'axes', 'repetitions', 'baseSeed', 'points', 'runs']);
@@ -196,4 +196,33 @@ test.serial('sweep - --dry-run lists every point and runs nothing', (t) => {
   t.is(lines[0], 'sweep acceptance: 4 points × 2 repetitions = 8 runs, base seed 1, every point compiled');
   t.is(lines[5], 'p003  topology.workers=2  coalescing.frontend={"policy":"static","usecs":50,"frames":32}');
   t.false(existsSync(join(dir, 'out')));
+});
+
+test.serial('sweep then report - a zip as splitnet sweep writes it is one axis of the report: workers zipped with queues, no plot of queues alone', (t) => {
+  const dir = sweepDir(`name: zipped
+base: base.yaml
+set:
+  duration: 5ms
+  traffic.0.size: 1518
+axes:
+  - zip:
+      - path: topology.workers
+        values: [1, 2]
+      - path: topology.vms.queues
+        values: [1, 2]
+`);
+  const r = splitnet(['sweep', 'sweep.yaml', '--out', 'out', '-q'], dir);
+  t.is(r.code, 0, r.stderr);
+  const sweep = JSON.parse(readFileSync(join(dir, 'out', 'sweep.json'), 'utf8')) as { axes: unknown[] };
+  t.deepEqual(sweep.axes, [
+    { path: 'topology.workers', values: [1, 2], zip: 0 },
+    { path: 'topology.vms.queues', values: [1, 2], zip: 0 },
+  ]);
+  const rep = splitnet(['report', 'out', '--figures', 'figs'], dir);
+  t.is(rep.code, 0, rep.stderr);
+  const figs = readdirSync(join(dir, 'figs'));
+  t.true(figs.includes('sweep-throughput-gbps-vs-topology-workers.svg'), figs.join(' '));
+  t.false(figs.some((f) => f.includes('topology-vms-queues')), figs.join(' '));
+  const scaling = readFileSync(join(dir, 'figs', 'sweep-throughput-gbps-vs-topology-workers.svg'), 'utf8');
+  t.regex(scaling, /data-points="2"/, 'two zip positions, one point each');
 });
