@@ -135,7 +135,11 @@ export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Re
   body.push(`<section id="summary">${description !== undefined ? `<p class="lead">Base scenario: ${esc(description)}</p>` : ''}<h2>Sweep</h2>`);
   body.push(
     kpis([
-      { label: 'axes', value: String(sw.axes.length) },
+      // A zip is one axis of the product (and of the plots), however many scenario paths move in it.
+      (() => {
+        const groups = axisGroups(sw.axes).length;
+        return { label: groups === sw.axes.length ? 'axes' : `axes (a zip counts once; ${sw.axes.length} scenario paths)`, value: String(groups) };
+      })(),
       { label: 'points', value: String(points.length) },
       { label: 'repetitions per point', value: String(sw.repetitions) },
       { label: 'runs in the table', value: String(data.table.length) },

@@ -107,6 +107,7 @@ test('sweep report - a zip with a numeric key is one x axis: workers zipped with
   t.false(r.figures.some((f) => f.id.includes('topology-vms-queues')), r.figures.map((f) => f.id).join(' '));
   t.false(r.html.includes('queues=1'));
   t.true(r.html.includes('netback workers (vRSS) (zip: in step with topology.vms.queues)'), 'the axes table says which axes move together');
+  t.true(r.html.includes('axes (a zip counts once; 3 scenario paths)'), 'and the axis count counts the zip once');
 });
 
 test('sweep report - a zip whose members repeat values (traffic kinds) is never read as a packet-size sweep; a keyless zip names every member', (t) => {
