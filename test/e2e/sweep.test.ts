@@ -197,3 +197,32 @@ test.serial('sweep - --dry-run lists every point and runs nothing', (t) => {
   t.is(lines[5], 'p003  topology.workers=2  coalescing.frontend={"policy":"static","usecs":50,"frames":32}');
   t.false(existsSync(join(dir, 'out')));
 });
+
+test.serial('sweep then report - a zip as splitnet sweep writes it is one axis of the report: workers zipped with queues, no plot of queues alone', (t) => {
+  const dir = sweepDir(`name: zipped
+base: base.yaml
+set:
+  duration: 5ms
+  traffic.0.size: 1518
+axes:
+  - zip:
+      - path: topology.workers
+        values: [1, 2]
+      - path: topology.vms.queues
+        values: [1, 2]
+`);
+  const r = splitnet(['sweep', 'sweep.yaml', '--out', 'out', '-q'], dir);
+  t.is(r.code, 0, r.stderr);
+  const sweep = JSON.parse(readFileSync(join(dir, 'out', 'sweep.json'), 'utf8')) as { axes: unknown[] };
+  t.deepEqual(sweep.axes, [
+    { path: 'topology.workers', values: [1, 2], zip: 0 },
+    { path: 'topology.vms.queues', values: [1, 2], zip: 0 },
+  ]);
+  const rep = splitnet(['report', 'out', '--figures', 'figs'], dir);
+  t.is(rep.code, 0, rep.stderr);
+  const figs = readdirSync(join(dir, 'figs'));
+  t.true(figs.includes('sweep-throughput-gbps-vs-topology-workers.svg'), figs.join(' '));
+  t.false(figs.some((f) => f.includes('topology-vms-queues')), figs.join(' '));
+  const scaling = readFileSync(join(dir, 'figs', 'sweep-throughput-gbps-vs-topology-workers.svg'), 'utf8');
+  t.regex(scaling, /data-points="2"/, 'two zip positions, one point each');
+});

@@ -157,7 +157,9 @@ export function sweepJson(plan: SweepPlan): Record<string, unknown> {
   return {
     name: def.name,
     base: def.base.kind === 'file' ? def.base.path : `${def.file}#base`,
-    axes: def.groups.flat().map((axis) => ({ path: axis.path, values: axis.values.map((v) => v.value) })),
+    // A zip's members carry `zip`: the index of their item in the sweep file's `axes:` list, so a reader
+    // (the report) can tell axes that move together from a product.
+    axes: def.groups.flatMap((group, g) => group.map((axis) => ({ path: axis.path, values: axis.values.map((v) => v.value), ...(group.length > 1 ? { zip: g } : {}) }))),
     repetitions: def.repetitions,
     baseSeed: plan.baseSeed,
     points: plan.points.length,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SplitnetError } from '@splitnet/model';
-import { expandPoints, loadSweepFile, parseSweepText, planSweep, runSeed } from '../src/index.js';
+import { expandPoints, loadSweepFile, parseSweepText, planSweep, runSeed, sweepJson } from '../src/index.js';
 
 const BASE = `name: small
 duration: 4ms
@@ -63,6 +63,12 @@ axes:
   const plan = planSweep(def);
   t.deepEqual(plan.runs.map((r) => r.run).slice(0, 3), ['p000-r0', 'p000-r1', 'p001-r0']);
   t.is(plan.runs.length, 12);
+  // sweep.json keeps the zip: its members name their item of `axes:`, a free axis has no `zip`.
+  t.deepEqual(sweepJson(plan)['axes'], [
+    { path: 'topology.workers', values: [1, 2] },
+    { path: 'traffic.0.rate', values: ['1Gbps', '2Gbps', '3Gbps'], zip: 1 },
+    { path: 'traffic.0.flows', values: [4, 8, 16], zip: 1 },
+  ]);
 });
 
 test('sweep file - ranges by step (up or down) and by factor, with tidy decimals', (t) => {

@@ -126,7 +126,8 @@ function legend(items: readonly LegendItem[]): { svg: string; rows: number } {
   let x = MARGIN_LEFT;
   let row = 0;
   for (const it of items) {
-    const w = 30 + textWidth(it.name, TICK_FONT) + 18;
+    const name = fitText(it.name, TICK_FONT, WIDTH - MARGIN_LEFT - MARGIN_RIGHT - 48);
+    const w = 30 + textWidth(name, TICK_FONT) + 18;
     if (x + w > WIDTH - MARGIN_RIGHT && x > MARGIN_LEFT) {
       row++;
       x = MARGIN_LEFT;
@@ -143,10 +144,21 @@ function legend(items: readonly LegendItem[]): { svg: string; rows: number } {
       parts.push(`<line x1="${px(x)}" y1="${px(y)}" x2="${px(x + 20)}" y2="${px(y)}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
       parts.push(marker(s.shape, x + 10, y, s.color, 3.5));
     }
-    parts.push(`<text x="${px(x + 26)}" y="${px(y + 4)}" font-size="${TICK_FONT}" fill="#222">${esc(it.name)}</text>`);
+    parts.push(`<text x="${px(x + 26)}" y="${px(y + 4)}" font-size="${TICK_FONT}" fill="#222">${esc(name)}${name !== it.name ? `<title>${esc(it.name)}</title>` : ''}</text>`);
     x += w;
   }
   return { svg: `<g class="legend">${parts.join('')}</g>`, rows: row + 1 };
+}
+
+/** `text` cut to at most `max` px (estimated) with an ellipsis: long legend names and category labels stay inside the figure. */
+export function fitText(text: string, size: number, max: number): string {
+  if (textWidth(text, size) <= max) return text;
+  let out = '';
+  for (const ch of text) {
+    if (textWidth(`${out}${ch}…`, size) > max) break;
+    out += ch;
+  }
+  return `${out.trimEnd()}…`;
 }
 
 function marker(shape: Shape, x: number, y: number, color: string, r: number, extra = ''): string {
@@ -239,7 +251,10 @@ export function lineChart(spec: LineChartSpec): Chart {
   const xMax = Math.max(dataXMax, tickMax);
   const [lowY] = extent(all.map((p) => p.y - (p.err ?? 0)));
   const [, highY] = extent(all.map((p) => p.y + (p.err ?? 0)));
-  const yLo = spec.yFromZero === false ? lowY : Math.min(0, lowY);
+  // Data that is never negative (rates, counts, latencies) keeps its axis at 0: an error bar that reaches
+  // below 0 is cut at the axis rather than inventing a negative scale.
+  const nonNegative = all.every((p) => p.y >= 0);
+  const yLo = nonNegative && spec.yFromZero !== false ? 0 : spec.yFromZero === false ? lowY : Math.min(0, lowY);
   const yHi = spec.yMax ?? highY;
   const yt = niceTicks(yLo, yHi, 5);
   // A few discrete x values (a sweep axis) get ticks exactly there, with a margin so markers are not on the frame.
@@ -310,7 +325,7 @@ export function lineChart(spec: LineChartSpec): Chart {
     }
     s.points.forEach((p, i) => {
       const [cx, cy] = pts[i] as readonly [number, number];
-      if (p.err !== undefined && p.err > 0) g.push(errorBar(cx, y(p.y - p.err), y(p.y + p.err), st.color));
+      if (p.err !== undefined && p.err > 0) g.push(errorBar(cx, y(Math.max(yt.lo, p.y - p.err)), y(p.y + p.err), st.color));
       const tip = `<title>${esc(s.name)}: ${esc(spec.xTicksAt ? xfmt(p.x) : formatValue(p.x))} → ${esc(formatValue(p.y))}${p.err !== undefined && p.err > 0 ? ` ± ${esc(formatValue(p.err))}` : ''}</title>`;
       if (markers && !s.reference) {
         g.push(`<g data-mark="point">${marker(st.shape, cx, cy, st.color, 3.5)}${tip}</g>`);
@@ -339,15 +354,23 @@ export function barChart(spec: BarChartSpec): Chart {
   const lg = items.length > 1 ? legend(items) : { svg: '', rows: 0 };
 
   const slot = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / spec.categories.length;
-  const longest = Math.max(...spec.categories.map((c) => textWidth(c, TICK_FONT)));
-  const rotate = longest > slot - 6;
-  const labelDepth = rotate ? Math.min(120, longest * 0.66 + 8) : 18;
-  const height = BASE_HEIGHT + Math.max(0, lg.rows - 1) * LEGEND_ROW + (rotate ? labelDepth - 18 : 0);
+  // A category may have several lines (`\n`): stacked under its bars when every line fits the slot.
+  const lines = spec.categories.map((c) => c.split('\n'));
+  const fullWidth = Math.max(...lines.flat().map((c) => textWidth(c, TICK_FONT)));
+  const rotate = fullWidth > slot - 6;
+  const rows = rotate ? 1 : Math.max(...lines.map((l) => l.length));
+  // Rotated labels (−40°) must stay inside the figure: at most 170 px long (the label band's depth),
+  // and the first must not run past the left edge. The full label is in the tooltip.
+  const labels = rotate ? spec.categories.map((c) => fitText(c.replace(/\n/g, ', '), TICK_FONT, Math.min(170, (MARGIN_LEFT + slot / 2) / 0.77 - 4))) : [...spec.categories];
+  const longest = Math.max(...labels.map((c) => textWidth(c, TICK_FONT)));
+  const labelDepth = rotate ? Math.min(120, longest * 0.66 + 8) : 18 + (rows - 1) * 14;
+  const height = BASE_HEIGHT + Math.max(0, lg.rows - 1) * LEGEND_ROW + (labelDepth - 18);
   const f: Frame = { top: LEGEND_TOP + lg.rows * LEGEND_ROW + 10, bottom: height - 32 - labelDepth, left: MARGIN_LEFT, right: WIDTH - MARGIN_RIGHT };
 
   const highs = spec.series.flatMap((s) => s.values.map((v, i) => (v === undefined ? 0 : v + (s.errs?.[i] ?? 0))));
   const lows = spec.series.flatMap((s) => s.values.map((v, i) => (v === undefined ? 0 : v - (s.errs?.[i] ?? 0))));
-  const yt = niceTicks(Math.min(0, ...lows), Math.max(0, ...highs), 5);
+  // Bars that are never negative keep the axis at 0; an error bar reaching below is cut there.
+  const yt = niceTicks(values.every((v) => v >= 0) ? 0 : Math.min(0, ...lows), Math.max(0, ...highs), 5);
   const y = linear(yt.lo, yt.hi, f.bottom, f.top);
 
   let points = 0;
@@ -360,9 +383,14 @@ export function barChart(spec: BarChartSpec): Chart {
     const x0 = f.left + ci * slot + (slot - inner) / 2;
     const cx = f.left + ci * slot + slot / 2;
     if (rotate) {
-      parts.push(`<text transform="translate(${px(cx + 4)} ${px(f.bottom + 12)}) rotate(-40)" font-size="${TICK_FONT}" text-anchor="end" fill="${AXIS}">${esc(cat)}</text>`);
+      const label = labels[ci] ?? cat;
+      parts.push(
+        `<text transform="translate(${px(cx + 4)} ${px(f.bottom + 12)}) rotate(-40)" font-size="${TICK_FONT}" text-anchor="end" fill="${AXIS}">${esc(label)}${label !== cat ? `<title>${esc(cat)}</title>` : ''}</text>`,
+      );
     } else {
-      parts.push(`<text x="${px(cx)}" y="${px(f.bottom + 16)}" font-size="${TICK_FONT}" text-anchor="middle" fill="${AXIS}">${esc(cat)}</text>`);
+      (lines[ci] ?? [cat]).forEach((line, li) => {
+        parts.push(`<text x="${px(cx)}" y="${px(f.bottom + 16 + li * 14)}" font-size="${TICK_FONT}" text-anchor="middle" fill="${AXIS}">${esc(line)}</text>`);
+      });
     }
     spec.series.forEach((s, si) => {
       const v = s.values[ci];
@@ -372,11 +400,11 @@ export function barChart(spec: BarChartSpec): Chart {
       const y0 = y(Math.max(0, Math.min(v, yt.hi)));
       const y1 = y(Math.min(0, v));
       const err = s.errs?.[ci];
-      const tip = `${n > 1 ? `${s.name} · ` : ''}${cat}: ${formatValue(v)}${err !== undefined && err > 0 ? ` ± ${formatValue(err)}` : ''}`;
+      const tip = `${n > 1 ? `${s.name} · ` : ''}${cat.replace(/\n/g, ', ')}: ${formatValue(v)}${err !== undefined && err > 0 ? ` ± ${formatValue(err)}` : ''}`;
       parts.push(
         `<rect x="${px(bx + 1)}" y="${px(y0)}" width="${px(Math.max(1, barW - 2))}" height="${px(Math.max(v === 0 ? 0 : 1, y1 - y0))}" fill="${color}" data-mark="bar"><title>${esc(tip)}</title></rect>`,
       );
-      if (err !== undefined && err > 0) parts.push(errorBar(bx + barW / 2, y(v - err), y(v + err), '#222'));
+      if (err !== undefined && err > 0) parts.push(errorBar(bx + barW / 2, y(Math.max(yt.lo, v - err)), y(v + err), '#222'));
       points++;
     });
   });

@@ -41,6 +41,8 @@ export interface RunData {
 export interface SweepAxis {
   readonly path: string;
   readonly values: readonly unknown[];
+  /** Members of one `zip` group share this number (the group's index in the sweep file's axes); free axes have none. */
+  readonly zip?: number;
 }
 
 export interface SweepFile {
@@ -176,7 +178,11 @@ export function loadSweep(dir: string): SweepData {
     if (!isRecord(a) || typeof a['path'] !== 'string' || !Array.isArray(a['values'])) {
       throw fileError(sweepFile, `axes[${i}]: expected { path: string, values: [...] }, found ${JSON.stringify(a)}`);
     }
-    return { path: a['path'], values: a['values'] as unknown[] };
+    const zip = a['zip'];
+    if (zip !== undefined && !(typeof zip === 'number' && Number.isInteger(zip) && zip >= 0)) {
+      throw fileError(sweepFile, `axes[${i}] (${a['path']}): \`zip\`: expected the index of its zip group (an integer ≥ 0), found ${JSON.stringify(zip)}`);
+    }
+    return { path: a['path'], values: a['values'] as unknown[], ...(zip !== undefined ? { zip } : {}) };
   });
   const sweep: SweepFile = {
     name: typeof s['name'] === 'string' ? s['name'] : 'sweep',

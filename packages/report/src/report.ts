@@ -10,7 +10,7 @@ import { formatValue } from './scale.js';
 import { esc } from './svg.js';
 import { describeErrorBars, errorOf } from './stats.js';
 import type { ErrorBars } from './stats.js';
-import { DOM0_CPU_PER_PACKET, METRICS, axisName, pointEstimate, sweepFigures, sweepPoints, valueLabel } from './sweep-figures.js';
+import { DOM0_CPU_PER_PACKET, METRICS, axisGroups, axisName, groupName, pointEstimate, sweepFigures, sweepPoints, valueLabel } from './sweep-figures.js';
 
 export interface ReportOptions {
   /** What a sweep's error bars show (default: the sample standard deviation). */
@@ -135,7 +135,11 @@ export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Re
   body.push(`<section id="summary">${description !== undefined ? `<p class="lead">Base scenario: ${esc(description)}</p>` : ''}<h2>Sweep</h2>`);
   body.push(
     kpis([
-      { label: 'axes', value: String(sw.axes.length) },
+      // A zip is one axis of the product (and of the plots), however many scenario paths move in it.
+      (() => {
+        const groups = axisGroups(sw.axes).length;
+        return { label: groups === sw.axes.length ? 'axes' : `axes (a zip counts once; ${sw.axes.length} scenario paths)`, value: String(groups) };
+      })(),
       { label: 'points', value: String(points.length) },
       { label: 'repetitions per point', value: String(sw.repetitions) },
       { label: 'runs in the table', value: String(data.table.length) },
@@ -144,7 +148,11 @@ export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Re
   body.push(
     table(
       ['axis (scenario path)', 'meaning', 'values'],
-      sw.axes.map((a) => [a.path, axisName(a.path), a.values.map(valueLabel).join(', ')]),
+      sw.axes.map((a) => {
+        // A zip's members advance together: say so, or the table reads as a product.
+        const mates = a.zip === undefined ? [] : sw.axes.filter((b) => b !== a && b.zip === a.zip).map((b) => b.path);
+        return [a.path, mates.length > 0 ? `${axisName(a.path)} (zip: in step with ${mates.join(', ')})` : axisName(a.path), a.values.map(valueLabel).join(', ')];
+      }),
     ),
   );
   body.push(
@@ -192,7 +200,7 @@ export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Re
   const html = page({
     kind: 'Sweep',
     title: sw.name,
-    subtitle: `${sw.axes.map((a) => axisName(a.path)).join(' × ')} · ${points.length} points × ${sw.repetitions} repetitions · ${basename(resolve(data.dir))}`,
+    subtitle: `${axisGroups(sw.axes).map(groupName).join(' × ')} · ${points.length} points × ${sw.repetitions} repetitions · ${basename(resolve(data.dir))}`,
     body: body.join('\n'),
     footer: `splitnet report of ${data.dir}. ${describeErrorBars(bars, reps)}`,
   });

@@ -63,6 +63,9 @@ const AXIS_NAMES: Readonly<Record<string, string>> = {
   'topology.vms.queues': 'queues per VM',
   'topology.vrss': 'netback threading (vRSS mode)',
   'traffic.0.pattern': 'arrival pattern',
+  'traffic.0.name': 'traffic',
+  'traffic.0.protocol': 'protocol',
+  'topology.link': 'link',
   'coalescing': 'coalescing (NIC, back-end, front-end)',
   'coalescing.nic': 'NIC interrupt moderation',
   'coalescing.backend': 'back-end coalescing',
@@ -78,17 +81,102 @@ export function axisName(path: string): string {
 
 /** Short form for series names: `coalescing.frontend.policy` → `frontend.policy`. */
 function shortName(path: string): string {
-  const known: Readonly<Record<string, string>> = { 'traffic.0.size': 'size', 'topology.workers': 'workers', 'topology.vms.count': 'VMs' };
+  const known: Readonly<Record<string, string>> = {
+    'traffic.0.size': 'size',
+    'traffic.0.rate': 'rate',
+    'traffic.0.name': 'traffic',
+    'traffic.0.pattern': 'pattern',
+    'traffic.0.protocol': 'protocol',
+    'traffic.0.flows': 'flows',
+    'topology.workers': 'workers',
+    'topology.vms.count': 'VMs',
+    'topology.vms.queues': 'queues',
+    'topology.vrss': 'vrss',
+    'topology.link': 'link',
+    'coalescing.frontend': 'frontend',
+    'coalescing.backend': 'backend',
+  };
   if (known[path]) return known[path];
   const parts = path.split('.').filter((p) => !/^\d+$/.test(p));
   return parts.slice(-2).join('.');
 }
 
+function isPlainObject(v: unknown): v is Readonly<Record<string, unknown>> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * A swept value as a short label: strings and numbers as written; a map without JSON punctuation, so
+ * a coalescing policy `{ policy: static, usecs: 50, frames: 32 }` reads `static 50 µs/32` and
+ * `{ onoff: { on: 200us, off: 800us } }` reads `onoff (on 200us, off 800us)`.
+ */
 export function valueLabel(v: unknown): string {
-  return typeof v === 'string' ? v : v === undefined ? '—' : JSON.stringify(v);
+  if (typeof v === 'string') return v;
+  if (v === undefined) return '—';
+  if (!isPlainObject(v)) return JSON.stringify(v);
+  const entries = Object.entries(v);
+  const policy = v['policy'];
+  if (typeof policy === 'string') {
+    const rest = entries.filter(([k]) => k !== 'policy');
+    // A coalescing policy's bounds in the order written, the time bound with its unit: `static 50 µs/32`.
+    return rest.length === 0 ? policy : `${policy} ${rest.map(([k, x]) => (k === 'usecs' ? `${valueLabel(x)} µs` : valueLabel(x))).join('/')}`;
+  }
+  const only = entries.length === 1 ? entries[0] : undefined;
+  if (only && isPlainObject(only[1])) return `${only[0]} (${Object.entries(only[1]).map(([k, x]) => `${k} ${valueLabel(x)}`).join(', ')})`;
+  return entries.map(([k, x]) => `${k} ${valueLabel(x)}`).join(', ');
 }
 
 const keyOf = (v: unknown) => JSON.stringify(v);
+
+/**
+ * Axes that advance together (one `zip` of the sweep file: one x position per zip position, never
+ * their product) or a single free axis. Plots put a group, not an axis, on x or into the series.
+ */
+export interface AxisGroup {
+  readonly axes: readonly SweepAxis[];
+  /**
+   * The member whose value names each position: the first whose values all differ (a zip of workers
+   * and queues is named by its workers); undefined when none does (each position is named by every
+   * member, e.g. back-end none / static × front-end static / none).
+   */
+  readonly key: SweepAxis | undefined;
+}
+
+/** The sweep's axes as groups: members of a zip (same `zip` in sweep.json) together, in order. */
+export function axisGroups(axes: readonly SweepAxis[]): AxisGroup[] {
+  const groups: SweepAxis[][] = [];
+  for (const a of axes) {
+    const last = groups[groups.length - 1];
+    if (a.zip !== undefined && last !== undefined && last[0]?.zip === a.zip) last.push(a);
+    else groups.push([a]);
+  }
+  return groups.map((members) => ({
+    axes: members,
+    key: members.length === 1 ? members[0] : members.find((a) => new Set(a.values.map(keyOf)).size === a.values.length),
+  }));
+}
+
+/** How a group is named on a plot: its key axis (and what moves with it), or every member. */
+export function groupName(g: AxisGroup): string {
+  if (g.key === undefined) return g.axes.map((a) => axisName(a.path)).join(' × ');
+  const rest = g.axes.filter((a) => a !== g.key);
+  return rest.length === 0 ? axisName(g.key.path) : `${axisName(g.key.path)} (with ${rest.map((a) => axisName(a.path)).join(', ')})`;
+}
+
+/** A group's value at a point, as a label: the key's value, or every member's (`backend none, frontend static 50 µs/32`), joined by `sep`. */
+function groupLabel(g: AxisGroup, p: SweepPoint, sep = ', '): string {
+  if (g.key !== undefined) return valueLabel(p.values.get(g.key.path));
+  return g.axes.map((a) => `${shortName(a.path)} ${valueLabel(p.values.get(a.path))}`).join(sep);
+}
+
+/** What identifies a group's position at a point (all members' values). */
+function groupValue(g: AxisGroup, p: SweepPoint): string {
+  return keyOf(g.axes.map((a) => p.values.get(a.path)));
+}
+
+function groupPath(g: AxisGroup): string {
+  return g.key?.path ?? g.axes.map((a) => a.path).join('-');
+}
 
 /** One point of the sweep: its axis values and the rows (repetitions) that ran it. */
 export interface SweepPoint {
@@ -113,31 +201,38 @@ export function pointEstimate(p: SweepPoint, m: Metric): Estimate {
   return estimate(p.rows.map(m.value).filter((v): v is number => v !== undefined));
 }
 
-/** The distinct values of an axis that occur, in sweep.json's order (values only in the table come last). */
-function axisValues(axis: SweepAxis, points: readonly SweepPoint[]): unknown[] {
-  const seen = new Map<string, unknown>();
-  for (const v of axis.values) seen.set(keyOf(v), v);
-  const present = new Set(points.map((p) => keyOf(p.values.get(axis.path))));
-  for (const p of points) {
-    const v = p.values.get(axis.path);
-    if (!seen.has(keyOf(v))) seen.set(keyOf(v), v);
+/** The positions of a group that occur, in sweep.json's order (positions only in the table come last), each with a point at it. */
+function groupPositions(g: AxisGroup, points: readonly SweepPoint[]): { value: string; point: SweepPoint }[] {
+  const order = new Map<string, number>();
+  const n = Math.max(0, ...g.axes.map((a) => a.values.length));
+  for (let i = 0; i < n; i++) {
+    const k = keyOf(g.axes.map((a) => a.values[i]));
+    if (!order.has(k)) order.set(k, i);
   }
-  return [...seen].filter(([k]) => present.has(k)).map(([, v]) => v);
+  const present = new Map<string, SweepPoint>();
+  for (const p of points) {
+    const k = groupValue(g, p);
+    if (!present.has(k)) present.set(k, p);
+  }
+  return [...present]
+    .map(([value, point], i) => ({ value, point, rank: order.get(value) ?? n + i }))
+    .sort((a, b) => a.rank - b.rank)
+    .map(({ value, point }) => ({ value, point }));
 }
 
-/** Points grouped by their values on `axes` (in order of first appearance), with a name for each group. */
-function groupBy(points: readonly SweepPoint[], axes: readonly SweepAxis[]): { name: string; points: SweepPoint[] }[] {
-  const groups = new Map<string, { name: string; points: SweepPoint[] }>();
+/** Points grouped by their positions on `groups` (in order of first appearance), with a name for each. */
+function groupBy(points: readonly SweepPoint[], groups: readonly AxisGroup[]): { name: string; points: SweepPoint[] }[] {
+  const out = new Map<string, { name: string; points: SweepPoint[] }>();
   for (const p of points) {
-    const k = keyOf(axes.map((a) => p.values.get(a.path)));
-    let g = groups.get(k);
-    if (!g) {
-      const name = axes.map((a) => `${shortName(a.path)}=${valueLabel(p.values.get(a.path))}`).join(', ');
-      groups.set(k, (g = { name: name === '' ? 'all' : name, points: [] }));
+    const k = keyOf(groups.map((g) => groupValue(g, p)));
+    let o = out.get(k);
+    if (!o) {
+      const name = groups.map((g) => (g.key !== undefined ? `${shortName(g.key.path)}=${groupLabel(g, p)}` : groupLabel(g, p))).join(', ');
+      out.set(k, (o = { name: name === '' ? 'all' : name, points: [] }));
     }
-    g.points.push(p);
+    o.points.push(p);
   }
-  return [...groups.values()];
+  return [...out.values()];
 }
 
 function slug(s: string): string {
@@ -153,30 +248,32 @@ interface PlotOptions {
 }
 
 /**
- * `metric` against the axes `xs` (one axis: its values; several: each combination, as categories),
- * the remaining axes as series. Numeric single axes are drawn as lines, everything else as grouped bars.
+ * `metric` against the axis groups `xs` (one group: its positions; several: each combination, as
+ * categories), the remaining groups as series. A single group with a numeric key is drawn as lines,
+ * everything else as grouped bars.
  */
-function metricAgainst(data: SweepData, points: readonly SweepPoint[], xs: readonly SweepAxis[], metric: Metric, bars: ErrorBars, o: PlotOptions = {}): ReportItem {
-  const others = data.sweep.axes.filter((a) => !xs.includes(a));
-  const xName = xs.map((a) => axisName(a.path)).join(' × ');
-  const id = o.id ?? `sweep-${slug(metric.key)}-vs-${slug(xs.map((a) => a.path).join('-'))}`;
+function metricAgainst(data: SweepData, groups: readonly AxisGroup[], points: readonly SweepPoint[], xs: readonly AxisGroup[], metric: Metric, bars: ErrorBars, o: PlotOptions = {}): ReportItem {
+  const others = groups.filter((g) => !xs.includes(g));
+  const xName = xs.map(groupName).join(' × ');
+  const id = o.id ?? `sweep-${slug(metric.key)}-vs-${slug(xs.map(groupPath).join('-'))}`;
   const what = metric.label.replace(/ \(.*\)$/, '');
-  const title = o.title ?? `${what.charAt(0).toUpperCase()}${what.slice(1)} vs ${xName}`;
+  const title = o.title ?? `${what.charAt(0).toUpperCase()}${what.slice(1)} vs ${xs.map((g) => (g.key !== undefined ? axisName(g.key.path) : groupName(g))).join(' × ')}`;
   const caption =
     o.caption ??
-    `${metric.label.charAt(0).toUpperCase()}${metric.label.slice(1)} against ${xName}${others.length > 0 ? `; one series per value of ${others.map((a) => axisName(a.path)).join(', ')}` : ''}.`;
+    `${metric.label.charAt(0).toUpperCase()}${metric.label.slice(1)} against ${xName}${others.length > 0 ? `; one series per value of ${others.map(groupName).join(', ')}` : ''}.`;
   return figure(id, title, caption, () => {
     if (!data.table.some((r) => metric.value(r) !== undefined)) return `table.json has no values for ${metric.key}`;
     if (metric === METRICS.drops && data.table.every((r) => (metric.value(r) ?? 0) === 0)) return 'no packet was dropped at any point of the sweep';
-    const groups = groupBy(points, others);
+    const series0 = groupBy(points, others);
     const single = xs.length === 1 ? xs[0] : undefined;
-    const numeric = single !== undefined && axisValues(single, points).every((v) => typeof v === 'number');
-    if (single && numeric) {
-      const ticks = axisValues(single, points) as number[];
-      const series: XYSeries[] = groups.map((g) => ({
+    const key = single?.key;
+    const numeric = key !== undefined && key.values.every((v) => typeof v === 'number') && points.every((p) => typeof p.values.get(key.path) === 'number');
+    if (key && numeric) {
+      const ticks = [...new Set(points.map((p) => p.values.get(key.path) as number))].sort((a, b) => a - b);
+      const series: XYSeries[] = series0.map((g) => ({
         name: g.name,
         points: g.points
-          .map((p) => ({ x: p.values.get(single.path) as number, e: pointEstimate(p, metric) }))
+          .map((p) => ({ x: p.values.get(key.path) as number, e: pointEstimate(p, metric) }))
           .filter((q) => q.e.n > 0)
           .sort((a, b) => a.x - b.x)
           .map((q) => ({ x: q.x, y: q.e.mean, err: errorOf(q.e, bars) })),
@@ -186,27 +283,32 @@ function metricAgainst(data: SweepData, points: readonly SweepPoint[], xs: reado
         const byX = new Map<number, number[]>();
         for (const p of points) {
           const v = pointEstimate(p, ref);
-          if (v.n > 0) byX.set(p.values.get(single.path) as number, [...(byX.get(p.values.get(single.path) as number) ?? []), v.mean]);
+          const x = p.values.get(key.path) as number;
+          if (v.n > 0) byX.set(x, [...(byX.get(x) ?? []), v.mean]);
         }
         const refPts = [...byX].sort((a, b) => a[0] - b[0]).map(([x, ys]) => ({ x, y: ys.reduce((a, b) => a + b, 0) / ys.length }));
         if (refPts.length > 0) series.push({ name: ref.label.replace(/ \(.*\)$/, ''), reference: true, points: refPts });
       }
-      return lineChart({ id, title, xLabel: axisName(single.path), yLabel: metric.label, series, xTicksAt: ticks });
+      return lineChart({ id, title, xLabel: xName, yLabel: metric.label, series, xTicksAt: ticks });
     }
-    // Categories: each combination of the x axes' values that occurs, in sweep order.
+    // Categories: each combination of the x groups' positions that occurs, in sweep order.
+    const rank = xs.map((g) => new Map(groupPositions(g, points).map((q, i) => [q.value, i] as const)));
     const combos = groupBy(
       [...points].sort((a, b) => {
-        for (const ax of xs) {
-          const order = axisValues(ax, points).map(keyOf);
-          const d = order.indexOf(keyOf(a.values.get(ax.path))) - order.indexOf(keyOf(b.values.get(ax.path)));
+        for (const [i, g] of xs.entries()) {
+          const d = (rank[i]?.get(groupValue(g, a)) ?? 0) - (rank[i]?.get(groupValue(g, b)) ?? 0);
           if (d !== 0) return d;
         }
         return 0;
       }),
       xs,
     );
-    const categories = combos.map((c) => (xs.length === 1 ? valueLabel(c.points[0]?.values.get(xs[0]?.path ?? '')) : c.name));
-    const series: BarSeries[] = groups.map((g) => {
+    const categories = combos.map((c) => {
+      const p = c.points[0];
+      // A zip without a key gets one line per member (the bar chart stacks them), which fits under a bar.
+      return single !== undefined && p !== undefined ? groupLabel(single, p, '\n') : c.name;
+    });
+    const series: BarSeries[] = series0.map((g) => {
       const ests = combos.map((c) => {
         const p = c.points.find((q) => g.points.includes(q));
         return p ? pointEstimate(p, metric) : undefined;
@@ -230,53 +332,56 @@ export interface SweepFigures {
 
 export function sweepFigures(data: SweepData, bars: ErrorBars): SweepFigures {
   const points = sweepPoints(data);
-  const axes = data.sweep.axes;
-  const find = (path: string) => axes.find((a) => a.path === path);
+  const groups = axisGroups(data.sweep.axes);
+  // A study plot asks its question of an axis that names its own positions: a free axis, or the key of a
+  // zip (vrss-workers' workers, zipped with as many queues) — never a member that repeats values in step
+  // with another (the packet size of a zip of traffic kinds).
+  const find = (path: string) => groups.find((g) => g.key?.path === path);
   const highlights: ReportItem[] = [];
   const done = new Set<string>();
-  const mark = (axis: SweepAxis, m: Metric) => done.add(`${axis.path}|${m.key}`);
+  const mark = (g: AxisGroup, m: Metric) => done.add(`${groupPath(g)}|${m.key}`);
 
   const size = find('traffic.0.size');
   if (size) {
     highlights.push(
-      metricAgainst(data, points, [size], METRICS.gbps, bars, {
+      metricAgainst(data, groups, points, [size], METRICS.gbps, bars, {
         title: 'Throughput vs packet size',
         caption: 'Delivered throughput against the frame size; the dashed grey line is the link’s line rate at that size (frame bits, without preamble and inter-frame gap).',
         reference: METRICS.lineRate,
       }),
-      metricAgainst(data, points, [size], METRICS.pps, bars, {
+      metricAgainst(data, groups, points, [size], METRICS.pps, bars, {
         title: 'Packet rate vs packet size',
         caption: 'Delivered packets per second against the frame size: small frames are bound by per-packet costs, large ones by the link.',
       }),
     );
     mark(size, METRICS.gbps);
   }
-  const coalescing = axes.filter((a) => a.path === 'coalescing' || a.path.startsWith('coalescing.'));
+  const coalescing = groups.filter((g) => g.axes.every((a) => a.path === 'coalescing' || a.path.startsWith('coalescing.')));
   if (coalescing.length > 0) {
-    const what = coalescing.map((a) => axisName(a.path)).join(' × ');
+    const what = coalescing.map(groupName).join(' × ');
     highlights.push(
-      metricAgainst(data, points, coalescing, METRICS.virq, bars, {
+      metricAgainst(data, groups, points, coalescing, METRICS.virq, bars, {
         id: 'sweep-virq-per-coalescing',
         title: 'Virtual interrupts per coalescing policy and placement',
         caption: `Virtual interrupts per second delivered to the guests, for each ${what}.`,
       }),
-      metricAgainst(data, points, coalescing, METRICS.p99, bars, {
+      metricAgainst(data, groups, points, coalescing, METRICS.p99, bars, {
         id: 'sweep-latency-per-coalescing',
         title: 'Latency cost of coalescing (p99)',
         caption: `The 99th percentile of one-way latency for each ${what}: what holding interrupts back costs.`,
       }),
-      metricAgainst(data, points, coalescing, METRICS.dom0, bars, {
+      metricAgainst(data, groups, points, coalescing, METRICS.dom0, bars, {
         id: 'sweep-dom0-cpu-per-coalescing',
         title: 'Driver-domain CPU per delivered packet',
         caption: `Busy time of the driver domain’s cores (NIC queues and netback workers) per packet delivered, for each ${what}.`,
       }),
     );
-    if (coalescing.length === 1) for (const m of [METRICS.virq, METRICS.p99, METRICS.dom0]) mark(coalescing[0] as SweepAxis, m);
+    if (coalescing.length === 1) for (const m of [METRICS.virq, METRICS.p99, METRICS.dom0]) mark(coalescing[0] as AxisGroup, m);
   }
   const workers = find('topology.workers');
   if (workers) {
     highlights.push(
-      metricAgainst(data, points, [workers], METRICS.gbps, bars, {
+      metricAgainst(data, groups, points, [workers], METRICS.gbps, bars, {
         title: 'vRSS scaling: throughput vs netback workers',
         caption: 'Delivered throughput against the number of netback worker threads (one dom0 core each) that vRSS spreads the flows over.',
       }),
@@ -286,11 +391,11 @@ export function sweepFigures(data: SweepData, bars: ErrorBars): SweepFigures {
   const vrss = find('topology.vrss');
   if (vrss) {
     highlights.push(
-      metricAgainst(data, points, [vrss], METRICS.gbps, bars, {
+      metricAgainst(data, groups, points, [vrss], METRICS.gbps, bars, {
         title: 'Throughput per netback threading mode',
         caption: 'Delivered throughput with one netback thread for everything (single), one thread per VIF (per-vif), and per-flow virtual RSS over the workers (per-flow).',
       }),
-      metricAgainst(data, points, [vrss], METRICS.dom0, bars, {
+      metricAgainst(data, groups, points, [vrss], METRICS.dom0, bars, {
         title: 'Driver-domain CPU per delivered packet, per netback threading mode',
         caption: 'Busy time of the driver domain’s cores per packet delivered, for each netback threading mode.',
       }),
@@ -301,24 +406,25 @@ export function sweepFigures(data: SweepData, bars: ErrorBars): SweepFigures {
   const vms = find('topology.vms.count');
   if (vms) {
     highlights.push(
-      metricAgainst(data, points, [vms], METRICS.gbps, bars, {
+      metricAgainst(data, groups, points, [vms], METRICS.gbps, bars, {
         title: 'Scaling with the number of VMs',
         caption: 'Delivered throughput, all VMs together, against the number of guest VMs sharing the driver domain.',
       }),
     );
     mark(vms, METRICS.gbps);
   }
-  if (coalescing.length === 0 && axes[0] && !done.has(`${axes[0].path}|${METRICS.dom0.key}`)) {
+  const first = groups[0];
+  if (coalescing.length === 0 && first && !done.has(`${groupPath(first)}|${METRICS.dom0.key}`)) {
     // Without coalescing axes, the CPU-per-packet question is asked of the first axis.
-    highlights.push(metricAgainst(data, points, [axes[0]], METRICS.dom0, bars, { title: `Driver-domain CPU per delivered packet vs ${axisName(axes[0].path)}` }));
-    mark(axes[0], METRICS.dom0);
+    highlights.push(metricAgainst(data, groups, points, [first], METRICS.dom0, bars, { title: `Driver-domain CPU per delivered packet vs ${axisName(groupPath(first))}` }));
+    mark(first, METRICS.dom0);
   }
 
   const perAxis: ReportItem[] = [];
-  for (const a of axes) {
+  for (const g of groups) {
     for (const m of KEY_METRICS) {
-      if (done.has(`${a.path}|${m.key}`)) continue;
-      perAxis.push(metricAgainst(data, points, [a], m, bars));
+      if (done.has(`${groupPath(g)}|${m.key}`)) continue;
+      perAxis.push(metricAgainst(data, groups, points, [g], m, bars));
     }
   }
   return { highlights, perAxis };

@@ -1,6 +1,7 @@
 // Tests for the plotting module: tick arithmetic, number formats, statistics, and the SVG the charts produce.
 import test from 'ava';
-import { barChart, estimate, formatValue, lineChart, niceTicks, tickFormatter, tQuantile975 } from '../src/index.js';
+import { barChart, estimate, fitText, formatValue, lineChart, niceTicks, tickFormatter, tQuantile975 } from '../src/index.js';
+import { textWidth } from '../src/svg.js';
 
 test('ticks - steps are 1, 2 or 5 × 10ⁿ and cover the range', (t) => {
   for (const [lo, hi] of [
@@ -113,4 +114,44 @@ test('charts - grouped bars: one bar per series and category with a value', (t) 
   t.is(c.points, 5);
   t.is(count(c.svg, /data-mark="bar"/g), 5);
   t.true(c.svg.includes('workers=2 · aic: 70'));
+});
+
+/** The y tick labels of a chart, bottom to top (the text right-aligned at the y axis, drawn in that order). */
+function yTicks(svg: string): string[] {
+  return [...svg.matchAll(/<text x="68" y="[^"]+" font-size="11" text-anchor="end"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1] ?? '');
+}
+
+test('charts - data that is never negative keeps its axis at 0 when an error bar reaches below', (t) => {
+  // A mean of 2 interrupts/s with sd 4.5 (one repetition of five interrupts): the scale must not go negative.
+  const bars = barChart({ id: 'b', title: 't', xLabel: 'x', yLabel: 'virq/s', categories: ['none', 'static'], series: [{ name: 's', values: [120_000, 2], errs: [100, 4.5] }] });
+  t.is(yTicks(bars.svg)[0], '0', yTicks(bars.svg).join(' '));
+  t.false(yTicks(bars.svg).some((v) => v.startsWith('−') || v.startsWith('-')));
+  const line = lineChart({ id: 'l', title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [{ x: 1, y: 1, err: 3 }, { x: 2, y: 10 }] }] });
+  t.is(yTicks(line.svg)[0], '0', yTicks(line.svg).join(' '));
+  // Negative data still gets a negative axis.
+  const neg = barChart({ id: 'n', title: 't', xLabel: 'x', yLabel: 'y', categories: ['a', 'b'], series: [{ name: 's', values: [-5, 10] }] });
+  t.true(yTicks(neg.svg).some((v) => v.startsWith('−') || v.startsWith('-')), yTicks(neg.svg).join(' '));
+});
+
+test('charts - long category labels and legend names are cut to fit the figure, the full text in a tooltip; multi-line labels stack', (t) => {
+  const long = 'backend static 50 µs/32, frontend static 50 µs/32, and a great deal more text than fits';
+  const c = barChart({
+    id: 'cut',
+    title: 't',
+    xLabel: 'x',
+    yLabel: 'y',
+    categories: ['none', long, 'b', 'c', 'd', 'e', 'f', 'g'],
+    series: [
+      { name: `${long} (series)`.repeat(2), values: [1, 2, 3, 4, 5, 6, 7, 8] },
+      { name: 's2', values: [1, 2, 3, 4, 5, 6, 7, 8] },
+    ],
+  });
+  t.false(c.svg.includes(`>${long}</text>`), 'not drawn in full');
+  t.true(c.svg.includes(`<title>${long.replace(/&/g, '&amp;')}</title>`), 'the tooltip has it all');
+  for (const m of c.svg.matchAll(/<text[^>]*>([^<]+)</g)) t.true(textWidth(m[1] ?? '', 11) <= 720, m[1]);
+  t.true(fitText(long, 11, 100).endsWith('…') && textWidth(fitText(long, 11, 100), 11) <= 100);
+  t.is(fitText('short', 11, 100), 'short');
+  const stacked = barChart({ id: 's', title: 't', xLabel: 'x', yLabel: 'y', categories: ['backend none\nfrontend none', 'backend aic\nfrontend none'], series: [{ name: 's', values: [1, 2] }] });
+  t.true(stacked.svg.includes('>backend none<') && stacked.svg.includes('>frontend none<'), 'one text per line');
+  t.false(stacked.svg.includes('rotate(-40)'));
 });

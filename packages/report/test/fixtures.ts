@@ -38,6 +38,8 @@ export function addFaultEvents(dir: string): void {
 export interface AxisSpec {
   readonly path: string;
   readonly values: readonly (string | number)[];
+  /** As `splitnet sweep` writes it: members of one zip share this number and advance together. */
+  readonly zip?: number;
 }
 
 /**
@@ -47,10 +49,18 @@ export interface AxisSpec {
  * varying fastest.
  */
 export function writeSweep(dir: string, axes: readonly AxisSpec[], repetitions: number, base = BASE, name = 'fixture-sweep', baseSeed = 1): void {
-  const points: Record<string, string | number>[] = [{}];
+  // Axes with the same `zip` form one group (one position per value index); the points are the groups' product.
+  const groups: AxisSpec[][] = [];
   for (const a of axes) {
+    const last = groups[groups.length - 1];
+    if (a.zip !== undefined && last?.[0]?.zip === a.zip) last.push(a);
+    else groups.push([a]);
+  }
+  const points: Record<string, string | number>[] = [{}];
+  for (const g of groups) {
     const next: Record<string, string | number>[] = [];
-    for (const p of points) for (const v of a.values) next.push({ ...p, [a.path]: v });
+    const n = g[0]?.values.length ?? 0;
+    for (const p of points) for (let i = 0; i < n; i++) next.push({ ...p, ...Object.fromEntries(g.map((a) => [a.path, a.values[i] as string | number])) });
     points.splice(0, points.length, ...next);
   }
   const table: Record<string, unknown>[] = [];

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildReport, loadSweep, sweepPoints } from '../src/index.js';
+import { axisGroups, buildReport, loadSweep, sweepPoints, valueLabel } from '../src/index.js';
 import { BASE, tmp, writeSweep } from './fixtures.js';
 
 test('sweep report - size × workers: the study plots, error bars from repetitions, every plot with data', (t) => {
@@ -80,4 +80,67 @@ test('sweep report - a vRSS mode axis gets throughput and CPU-per-packet bars pe
   const tp = r.figures.find((f) => f.title === 'Throughput per netback threading mode');
   t.is((tp?.svg.match(/data-mark="bar"/g) ?? []).length, 3);
   for (const mode of ['single', 'per-vif', 'per-flow']) t.true(tp?.svg.includes(`>${mode}<`), mode);
+});
+
+test('sweep report - a zip with a numeric key is one x axis: workers zipped with queues are lines over workers, not a series per queue count', (t) => {
+  const dir = tmp();
+  writeSweep(
+    dir,
+    [
+      { path: 'topology.link', values: ['10Gbps', '40Gbps'] },
+      { path: 'topology.workers', values: [1, 2], zip: 1 },
+      { path: 'topology.vms.queues', values: [1, 2], zip: 1 },
+    ],
+    1,
+  );
+  const data = loadSweep(dir);
+  t.is(sweepPoints(data).length, 4, '2 links × 2 zip positions, not 2 × 2 × 2');
+  t.deepEqual(axisGroups(data.sweep.axes).map((g) => g.key?.path), ['topology.link', 'topology.workers']);
+  const r = buildReport(dir);
+  const scaling = r.figures.find((f) => f.title === 'vRSS scaling: throughput vs netback workers');
+  t.truthy(scaling);
+  // One series per link, each with both worker counts: the zipped queue count does not split the series.
+  t.deepEqual([...(scaling?.svg.matchAll(/data-series="([^"]+)"/g) ?? [])].map((m) => m[1]), ['link=10Gbps', 'link=40Gbps']);
+  t.is((scaling?.svg.match(/data-mark="point"/g) ?? []).length, 4);
+  t.true(scaling?.svg.includes('>netback workers (vRSS) (with queues per VM)<'));
+  // Per-axis plots are per group: none against the zipped member on its own.
+  t.false(r.figures.some((f) => f.id.includes('topology-vms-queues')), r.figures.map((f) => f.id).join(' '));
+  t.false(r.html.includes('queues=1'));
+  t.true(r.html.includes('netback workers (vRSS) (zip: in step with topology.vms.queues)'), 'the axes table says which axes move together');
+  t.true(r.html.includes('axes (a zip counts once; 3 scenario paths)'), 'and the axis count counts the zip once');
+});
+
+test('sweep report - a zip whose members repeat values (traffic kinds) is never read as a packet-size sweep; a keyless zip names every member', (t) => {
+  const dir = tmp();
+  writeSweep(
+    dir,
+    [
+      { path: 'traffic.0.pattern', values: ['poisson', 'constant', 'poisson'], zip: 0 },
+      { path: 'traffic.0.size', values: [1518, 1518, 64], zip: 0 },
+      { path: 'coalescing.backend.policy', values: ['none', 'aic', 'none', 'aic'], zip: 1 },
+      { path: 'coalescing.frontend.policy', values: ['none', 'none', 'aic', 'aic'], zip: 1 },
+    ],
+    1,
+  );
+  const r = buildReport(dir);
+  const titles = r.figures.map((f) => f.title);
+  t.false(titles.includes('Throughput vs packet size'), 'size is zipped with the pattern and repeats a value: no size plot');
+  t.false(r.figures.some((f) => f.id.endsWith('-vs-traffic-0-size')), 'and no per-axis plot against the size member alone');
+  // Neither member has distinct values (pattern and size both repeat): the zip has no key, every member is named.
+  const tp = r.figures.find((f) => f.id === 'sweep-throughput-gbps-vs-traffic-0-pattern-traffic-0-size');
+  t.truthy(tp, r.figures.map((f) => f.id).join(' '));
+  t.is((tp?.svg.match(/data-mark="bar"/g) ?? []).length, 12, '3 traffic positions × 4 coalescing positions');
+  t.true(tp?.svg.includes('>pattern constant<') && tp.svg.includes('>size 64<'), 'each member on its own label line');
+  // The coalescing zip (no key either) gives the coalescing plots one category per position, each member named.
+  const virq = r.figures.find((f) => f.id === 'sweep-virq-per-coalescing');
+  t.is((virq?.svg.match(/data-mark="bar"/g) ?? []).length, 12);
+  t.true(virq?.svg.includes('>backend.policy none<') && virq.svg.includes('>frontend.policy aic<'));
+});
+
+test('sweep report - swept maps are labelled without JSON punctuation', (t) => {
+  t.is(valueLabel({ policy: 'static', usecs: 50, frames: 32 }), 'static 50 µs/32');
+  t.is(valueLabel({ policy: 'aic' }), 'aic');
+  t.is(valueLabel({ onoff: { on: '200us', off: '800us' } }), 'onoff (on 200us, off 800us)');
+  t.is(valueLabel('10Gbps'), '10Gbps');
+  t.is(valueLabel(64), '64');
 });
