@@ -279,8 +279,10 @@ export class LiveHost {
     const boundary = Math.min(next, this.nextSample, this.o.duration);
     const wallNow = this.o.clock.nowMs();
     let waitMs = ((boundary - this.emulatedNow()) * this.o.tdf) / 1e6;
-    const paced = this.lastPumpMs + (this.o.batchWindowMs ?? 0) - wallNow;
-    if (paced > waitMs) waitMs = paced;
+    if (this.caughtUp) {
+      const paced = this.lastPumpMs + (this.o.batchWindowMs ?? 0) - wallNow;
+      if (paced > waitMs) waitMs = paced;
+    }
     if (this.timer !== null) {
       if (wallNow + waitMs >= this.timerAtMs - 0.05) return; // the armed timer fires early enough
       clearTimeout(this.timer);
@@ -297,6 +299,8 @@ export class LiveHost {
   private timerAtMs = Infinity;
   /** Wall time the last pump started at (pacing by `batchWindowMs`). */
   private lastPumpMs = -Infinity;
+  /** The last pump processed every event that was due (else the next one runs at once, unpaced). */
+  private caughtUp = true;
 
   private readonly pump = (): void => {
     this.immediate = null;
@@ -306,7 +310,10 @@ export class LiveHost {
     this.lastPumpMs = this.o.clock.nowMs();
     const emuNow = this.emulatedNow();
     const q = this.queue;
+    // A pump yields to I/O after 512 events; the next one follows at once (pacing waits only after a
+    // pump that took everything due, or it would cap the events per second a process can handle).
     let budget = 512;
+    this.caughtUp = true;
     for (;;) {
       const t = q.peekTime();
       const due = Math.min(t, this.o.duration);
@@ -323,7 +330,11 @@ export class LiveHost {
         }
         break;
       }
-      if (t > emuNow || budget-- <= 0) break;
+      if (t > emuNow) break;
+      if (budget-- <= 0) {
+        this.caughtUp = false;
+        break;
+      }
       const slot = q.pop();
       const target = q.slotTarget(slot);
       const msg = q.slotMsg(slot);
