@@ -55,6 +55,12 @@ export class LiveFaultInjector {
   private epochMs = Infinity;
   private adHocCount = 0;
   private stopped = false;
+  /**
+   * Processes this injector SIGKILLed: until the supervisor launches a new incarnation, processOf still
+   * returns the dead one, and a second kill (a crash loop faster than the restart) must not be
+   * reported as if it had hit a live process.
+   */
+  private readonly killed = new WeakSet<ActorHandle>();
 
   constructor(private readonly o: LiveFaultOptions) {}
 
@@ -123,6 +129,11 @@ export class LiveFaultInjector {
           o.record(st.t, actor, 'fault-skipped', { id: a.occ.id, reason: 'no process of ours to signal (placement external or inprocess)' });
           return say(`${a.type} of ${actor} skipped: its process is not one this controller started`);
         }
+        if (this.killed.has(h)) {
+          o.record(st.t, h.name, 'fault-skipped', { id: a.occ.id, reason: 'the process is down: the supervisor has not restarted it yet' });
+          return say(`${a.type} of ${h.name} skipped: its process (pid ${h.pid}) is down and not restarted yet`);
+        }
+        if (a.type === 'kill') this.killed.add(h);
         const sig = a.type === 'pause' ? 'SIGSTOP' : a.type === 'resume' ? 'SIGCONT' : 'SIGKILL';
         h.kill(sig);
         o.record(st.t, h.name, a.type === 'kill' ? 'actor-killed-by-fault' : a.type === 'pause' ? 'actor-paused' : 'actor-resumed', { id: a.occ.id, pid: h.pid, signal: sig });
