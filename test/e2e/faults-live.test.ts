@@ -156,3 +156,87 @@ test.serial('faults live - splitnet fault injects into a running emulation over 
   t.regex(none.stderr, /no controller of run no-such-run answered/);
   t.deepEqual(processesOf(runId), []);
 });
+
+/** The process state letter `ps` shows for pid (T: stopped by a signal), or '' once it is gone. */
+function stateOf(pid: number): string {
+  return spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
+}
+
+test.serial('faults live - restart, a crash loop and pause/resume of real processes: every kill that hits a live process is restarted by the supervisor, a kill of a process still down is reported as skipped, a paused guest is stopped (SIGSTOP) and resumed without a restart', async (t) => {
+  const out = join(tmp(), 'run');
+  const runId = `fl3-${process.pid}`;
+  // TDF 20: the pause lasts 2 s of wall time, long enough to see the stopped process with ps. The
+  // default crash loop (every 2 ms = 40 ms of wall time) repeats before the supervisor's first backoff
+  // (100 ms after the death) has even elapsed: its 2nd and 3rd kills find the process down, whatever
+  // the machine's load, because timers fire in the order of their deadlines.
+  const file = scenarioFile(base(`  - { id: rs, at: 60ms, target: worker:0, action: restart }
+  - { id: loop, at: 150ms, target: worker:1, action: crash-loop, repeat: { every: 100ms, count: 2 } }
+  - { id: fast, at: 300ms, target: worker:0, action: crash-loop }
+  - { id: freeze, at: 400ms, duration: 100ms, target: vm:0, action: pause }`, '600ms', 20));
+  const running = run(['run', file, '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
+  let finished = false;
+  void running.then(() => (finished = true));
+  // Watch the guest's process until the run ends: the pause must show it stopped by a signal.
+  const stopped = new Set<number>();
+  while (!finished) {
+    for (const line of processesOf(runId).filter((l) => l.includes('--id vm.0'))) {
+      const pid = Number(line.trim().split(/\s+/)[0]);
+      if (stateOf(pid).startsWith('T')) stopped.add(pid);
+    }
+    await new Promise((w) => setTimeout(w, 100));
+  }
+  const r = await running;
+  t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+  t.true(summary.accounting.delivered > 0);
+  const f = summary.faults;
+  t.deepEqual(f.timeline.map((x: Record<string, unknown>) => [x['id'], x['action']]), [
+    ['rs', 'restart'], ['loop#1', 'crash-loop'], ['loop#2', 'crash-loop'],
+    ['fast#1', 'crash-loop'], ['fast#2', 'crash-loop'], ['fast#3', 'crash-loop'], ['freeze', 'pause'],
+  ]);
+  const ev = eventsOf(out);
+  const killed = ev.filter((e) => e.kind === 'actor-killed-by-fault');
+  const skipped = ev.filter((e) => e.kind === 'fault-skipped');
+  t.log(`kills ${JSON.stringify(killed.map((e) => [e.actor, e.detail]))}; skipped ${JSON.stringify(skipped.map((e) => [e.actor, e.detail]))}`);
+  // restart: worker.0 dies once and comes back.
+  t.deepEqual(killed.filter((e) => e.detail['id'] === 'rs').map((e) => e.actor), ['worker.0']);
+  // crash loop: the first kill finds worker.1 running; the second kills its next incarnation (another
+  // pid) or, if the supervisor has not brought it back yet, is reported as skipped rather than as a kill.
+  const loop = killed.filter((e) => e.actor === 'worker.1');
+  t.is(loop[0]?.detail['id'], 'loop#1');
+  t.is(loop.length + skipped.filter((e) => e.detail['id'] === 'loop#2').length, 2);
+  t.is(new Set(loop.map((e) => e.detail['pid'])).size, loop.length, 'each kill hit another process');
+  // The fast crash loop: its 1st kill may find worker.0 running again or still down after rs; its 2nd
+  // and 3rd come before any restart, and say so instead of pretending to kill.
+  for (const id of ['fast#2', 'fast#3']) {
+    const e = skipped.find((x) => x.detail['id'] === id);
+    t.is(e?.actor, 'worker.0', id);
+    t.regex(String(e?.detail['reason']), /down: the supervisor has not restarted it yet/);
+  }
+  t.is(killed.filter((e) => e.detail['id'] === 'fast#1').length + skipped.filter((e) => e.detail['id'] === 'fast#1').length, 1);
+  t.is(killed.length + skipped.length, 7 - 1, 'every kill step (all but the pause) killed or was skipped');
+  t.is(new Set(killed.filter((e) => e.actor === 'worker.0').map((e) => e.detail['pid'])).size, killed.filter((e) => e.actor === 'worker.0').length);
+  // Every kill that hit a process was a death the supervisor answered with a restart and a rejoin.
+  t.is(f.restarts, killed.length);
+  t.is(summary.live.restarts, killed.length);
+  for (const w of ['worker.0', 'worker.1']) {
+    const n = killed.filter((e) => e.actor === w).length;
+    t.is(ev.filter((e) => e.kind === 'actor-died' && e.actor === w).length, n, w);
+    t.is(ev.filter((e) => e.kind === 'actor-restart' && e.actor === w).length, n, w);
+    // A kill can hit an incarnation that had not rejoined yet: then two deaths share one rejoin.
+    const rejoined = ev.filter((e) => e.kind === 'actor-rejoined' && e.actor === w).length;
+    t.true(rejoined >= 1 && rejoined <= n, `${w}: ${rejoined} rejoins for ${n} kills`);
+    t.is(f.stalls.filter((s: Record<string, unknown>) => s['queue'] === w && s['cause'] === 'worker-killed' && s['endedBy'] === 'supervisor-restart').length, n, w);
+  }
+  // pause: SIGSTOP then SIGCONT to the same process, which ps saw stopped; it did not die.
+  const paused = ev.find((e) => e.kind === 'actor-paused');
+  const resumed = ev.find((e) => e.kind === 'actor-resumed');
+  t.is(paused?.actor, 'vm.0');
+  t.is(paused?.detail['signal'], 'SIGSTOP');
+  t.is(resumed?.detail['signal'], 'SIGCONT');
+  t.is(resumed?.detail['pid'], paused?.detail['pid']);
+  t.deepEqual([...stopped], [paused?.detail['pid']]);
+  t.false(ev.some((e) => e.kind === 'actor-died' && e.actor === 'vm.0'));
+  t.deepEqual(processesOf(runId), [], 'no actor process or nats-server left behind');
+});

@@ -239,7 +239,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
         });
         s = reg.scenario;
         if (!o.quiet) process.stderr.write(`splitnet: run ${o.runId}: ${s.topology.vms.length} VMs and ${s.topology.workers} workers joined\n`);
-        // Node faults (docker pause, network disconnect) act on the containers (untested: see docker-faults.ts).
+        // Node faults (docker pause, network disconnect) act on the containers (test/e2e/faults-docker.test.ts).
         const nodes = containers ? new (await import('@splitnet/docker')).DockerFaults(o.runId, o.docker.endpoint) : undefined;
         const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, ...(nodes ? { nodes } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
         return { result, scenario: s };

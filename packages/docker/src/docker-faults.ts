@@ -4,11 +4,17 @@ import { SplitnetError } from '@splitnet/model';
 import { LABEL_RUN } from './docker-placement.js';
 
 /*
- * UNTESTED by the fault-injection work (the Docker engine was another engineer's at the time): the
- * calls are dockerode's documented container.pause/unpause and network.disconnect/connect, but no
- * test has run them. Containers are found by the labels DockerPlacement sets (splitnet.run,
- * splitnet.node, and splitnet.role on actor containers — NATS containers have no role and are left
- * alone), and a node's network by DockerPlacement's naming rule, repeated here.
+ * Exercised end to end by test/e2e/faults-docker.test.ts. Containers are found by the labels
+ * DockerPlacement sets (splitnet.run, splitnet.node, and splitnet.role on actor containers — NATS
+ * containers have no role and are left alone), and a node's network by DockerPlacement's naming rule,
+ * repeated here.
+ *
+ * A network partition must end like a real one: the cable comes back and the hosts keep their
+ * addresses, so open TCP connections (each actor's to its NATS server) resume once TCP retransmits.
+ * Docker hands a reconnected container the lowest free address of the network (and, before Docker 25,
+ * a MAC derived from it), not necessarily its old one; reconnecting containers in the order of their
+ * old addresses gives each its own back. A container that got another address anyway is named in the
+ * result: its connection is dead and its client only finds out from its own ping timeout.
  */
 
 function dockerAt(endpoint: string | undefined): Docker {
@@ -21,6 +27,8 @@ function dockerAt(endpoint: string | undefined): Docker {
 
 export class DockerFaults {
   private readonly docker: Docker;
+  /** Address on the node's network of each container cut from it, by container id, until it is reconnected. */
+  private readonly cut = new Map<string, { readonly name: string; readonly ip: string }>();
 
   constructor(private readonly runId: string, endpoint?: string) {
     this.docker = dockerAt(endpoint);
@@ -57,15 +65,31 @@ export class DockerFaults {
   /** `docker network disconnect` the node's actor containers from the node's network (they lose their NATS server). */
   async disconnectNode(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
-    const net = this.docker.getNetwork(this.network(node));
-    for (const c of cs) await net.disconnect({ Container: c.Id, Force: true });
-    return `docker network disconnect ${this.network(node)}: ${this.names(cs)}`;
+    const name = this.network(node);
+    const net = this.docker.getNetwork(name);
+    for (const c of cs) {
+      const ip = c.NetworkSettings.Networks[name]?.IPAddress ?? '';
+      this.cut.set(c.Id, { name: this.names([c]), ip });
+      await net.disconnect({ Container: c.Id, Force: true });
+    }
+    return `docker network disconnect ${name}: ${this.names(cs)}`;
   }
 
+  /** `docker network connect` the containers `disconnectNode` cut, each to get its old address back. */
   async reconnectNode(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
-    const net = this.docker.getNetwork(this.network(node));
-    for (const c of cs) await net.connect({ Container: c.Id });
-    return `docker network connect ${this.network(node)}: ${this.names(cs)}`;
+    const name = this.network(node);
+    const net = this.docker.getNetwork(name);
+    const key = (ip: string) => ip.split('.').reduce((n, b) => n * 256 + Number(b), 0);
+    const order = cs.map((c) => ({ c, old: this.cut.get(c.Id) })).sort((a, b) => key(a.old?.ip ?? '255.255.255.255') - key(b.old?.ip ?? '255.255.255.255'));
+    const moved: string[] = [];
+    for (const { c, old } of order) {
+      await net.connect({ Container: c.Id });
+      this.cut.delete(c.Id);
+      const now = (await this.docker.getContainer(c.Id).inspect()).NetworkSettings.Networks[name]?.IPAddress ?? '';
+      if (old && old.ip !== '' && now !== old.ip) moved.push(`${old.name} ${old.ip} -> ${now}`);
+    }
+    const line = `docker network connect ${name}: ${this.names(order.map((x) => x.c))}`;
+    return moved.length === 0 ? line : `${line}; new address (its open connections are dead): ${moved.join(', ')}`;
   }
 }

@@ -55,6 +55,15 @@ export class LiveFaultInjector {
   private epochMs = Infinity;
   private adHocCount = 0;
   private stopped = false;
+  /**
+   * Processes this injector SIGKILLed: until the supervisor launches a new incarnation, processOf still
+   * returns the dead one, and a second kill (a crash loop faster than the restart) must not be
+   * reported as if it had hit a live process.
+   */
+  private readonly killed = new WeakSet<ActorHandle>();
+  /** Node faults (docker pause, network disconnect) under way, and when the last one was undone (wall ms). */
+  private nodeFaultsOpen = 0;
+  private nodeFaultUndoneMs = -Infinity;
 
   constructor(private readonly o: LiveFaultOptions) {}
 
@@ -70,6 +79,15 @@ export class LiveFaultInjector {
     const plan = planFaults(this.o.scenario, this.o.graph, 'live');
     this.occurrences.push(...plan.occurrences);
     this.schedule(plan.steps);
+  }
+
+  /**
+   * Whether an actor's silence is the expected consequence of a node fault: its container is paused or
+   * cut from its network, or was until less than `graceMs` ago (a NATS client needs a few seconds to
+   * notice that its connection works again, or to make a new one).
+   */
+  excusesSilence(nowMs: number, graceMs: number): boolean {
+    return this.nodeFaultsOpen > 0 || nowMs < this.nodeFaultUndoneMs + graceMs;
   }
 
   stop(): void {
@@ -123,6 +141,11 @@ export class LiveFaultInjector {
           o.record(st.t, actor, 'fault-skipped', { id: a.occ.id, reason: 'no process of ours to signal (placement external or inprocess)' });
           return say(`${a.type} of ${actor} skipped: its process is not one this controller started`);
         }
+        if (this.killed.has(h)) {
+          o.record(st.t, h.name, 'fault-skipped', { id: a.occ.id, reason: 'the process is down: the supervisor has not restarted it yet' });
+          return say(`${a.type} of ${h.name} skipped: its process (pid ${h.pid}) is down and not restarted yet`);
+        }
+        if (a.type === 'kill') this.killed.add(h);
         const sig = a.type === 'pause' ? 'SIGSTOP' : a.type === 'resume' ? 'SIGCONT' : 'SIGKILL';
         h.kill(sig);
         o.record(st.t, h.name, a.type === 'kill' ? 'actor-killed-by-fault' : a.type === 'pause' ? 'actor-paused' : 'actor-resumed', { id: a.occ.id, pid: h.pid, signal: sig });
@@ -136,11 +159,19 @@ export class LiveFaultInjector {
           o.record(st.t, 'controller', 'fault-skipped', { id: a.occ.id, reason: 'node faults need the docker placement' });
           return say(`node ${a.node} ${a.op} skipped: not a docker-placed run`);
         }
+        const undo = a.op === 'unpause' || a.op === 'reconnect';
+        if (!undo) this.nodeFaultsOpen++;
         const call = a.op === 'pause' ? nodes.pauseNode(a.node) : a.op === 'unpause' ? nodes.unpauseNode(a.node) : a.op === 'disconnect' ? nodes.disconnectNode(a.node) : nodes.reconnectNode(a.node);
-        void call.then(
-          (line) => o.record(this.emuNow(), 'controller', `node-${a.op}`, { id: a.occ.id, node: a.node, line }),
-          (err: unknown) => o.record(this.emuNow(), 'controller', 'fault-failed', { id: a.occ.id, node: a.node, op: a.op, error: String(err) }),
-        );
+        void call
+          .then(
+            (line) => o.record(this.emuNow(), 'controller', `node-${a.op}`, { id: a.occ.id, node: a.node, line }),
+            (err: unknown) => o.record(this.emuNow(), 'controller', 'fault-failed', { id: a.occ.id, node: a.node, op: a.op, error: String(err) }),
+          )
+          .finally(() => {
+            if (!undo) return;
+            this.nodeFaultsOpen--;
+            this.nodeFaultUndoneMs = o.nowMs();
+          });
         return say(`node ${a.node}: ${a.op} requested from Docker`);
       }
       case 'nats-down':

@@ -195,6 +195,8 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     ? undefined
     : setInterval(() => {
         if (epochMs === Infinity || o.clock.nowMs() < epochMs + hbTimeout) return;
+        // A paused or disconnected Docker node silences its actors: that is the fault, not a death.
+        if (faults.excusesSilence(o.clock.nowMs(), hbTimeout)) return;
         for (const n of names) {
           if (finals.has(n)) continue;
           const last = lastBeat.get(n) ?? epochMs;
@@ -304,9 +306,11 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   const lostInCrash = restarted.size > 0 ? intoR - outOfR - knownInR : 0;
   const withFaults = faults.occurrences.length > 0;
   const linkDropped = finalsList.reduce((n, f) => n + (f.linkDropped ?? 0), 0);
-  // After a NATS server restart, what is still on the bus after the drain was lost with the server.
-  const natsRestarted = events.some((e) => e.kind === 'nats-down');
-  const lostInTransport = natsRestarted && onBus > 0 ? onBus : 0;
+  // After a NATS server restart, what is still on the bus after the drain was lost with the server; after
+  // a node's containers were cut from their network, what NATS had for them while they were gone (core
+  // NATS drops a message nobody is subscribed to).
+  const busBroken = events.some((e) => e.kind === 'nats-down' || e.kind === 'node-disconnect');
+  const lostInTransport = busBroken && onBus > 0 ? onBus : 0;
   const allDrops: Record<DropReason, number> = { ...end.drops, 'lost-in-crash': lostInCrash, 'link-drop': linkDropped, 'lost-in-transport': lostInTransport };
   // The fault-only reasons appear when faults were injected (fault-free results keep their shape).
   const drops = {} as Record<DropReason, number>;
