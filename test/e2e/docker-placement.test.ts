@@ -1,9 +1,9 @@
-// Placement docker: the CLI starts a network, NATS and one container per actor through dockerode, runs, and removes them all.
+// Placement docker: the CLI starts networks, NATS and one container per actor through dockerode (on one engine or several), runs, and removes them all.
 import test from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSplitnetImage, dockerCli, exec, localNatsBase, removeLabelled, requireEngine, root } from './docker-helpers.js';
+import { buildSplitnetImage, dockerCli, engineTcpProxy, exec, localNatsBase, removeLabelled, requireEngine, root } from './docker-helpers.js';
 
 const runTag = `${process.pid}-${Date.now().toString(36)}`;
 const labels = ['--label', 'splitnet.test=1', '--label', `splitnet.test.run=${runTag}`];
@@ -69,4 +69,86 @@ test.serial('docker placement - VMs spread over two emulated nodes (own network 
   t.is(left.stdout.trim(), '');
   const nets = await dockerCli(['network', 'ls', '-q', '--filter', `label=splitnet.run=${runId}`]);
   t.is(nets.stdout.trim(), '');
+});
+
+/** What is labelled with `label` on the engine: containers and networks, one id a line (empty when nothing). */
+async function labelled(label: string): Promise<string> {
+  const cs = await dockerCli(['ps', '-aq', '--filter', `label=${label}`]);
+  const ns = await dockerCli(['network', 'ls', '-q', '--filter', `label=${label}`]);
+  return (cs.stdout + ns.stdout).trim();
+}
+
+test.serial('docker placement - two engine endpoints (the socket and a TCP port to it): one node each, VMs spread, NATS routed through published ports, nothing left on either', async (t) => {
+  t.timeout(5 * 60_000);
+  const proxy = await engineTcpProxy();
+  t.teardown(proxy.close);
+  const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
+  const scenario = join(dir, 's.yaml');
+  writeFileSync(scenario, 'duration: 60ms\nwarmup: 20ms\ntopology: { vms: { count: 4, queues: 1 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\nlive: { tdf: 200, maxLag: 5ms }\n');
+  const runId = `engines-${runTag}`;
+  const out = join(dir, 'out');
+  // Watch the run's containers while it runs: which node each one is on, and whether node 1's server routed to node 0's.
+  const seen = new Set<string>();
+  let routed = '';
+  let running = true;
+  const watch = (async () => {
+    while (running) {
+      const ps = await dockerCli(['ps', '--filter', `label=splitnet.run=${runId}`, '--format', '{{.Label "splitnet.node"}} {{.Names}}']);
+      for (const line of ps.stdout.split('\n').filter(Boolean)) seen.add(line);
+      if (!routed) {
+        const logs = await dockerCli(['logs', `splitnet-${runId}-nats1`]);
+        routed = (logs.stdout + logs.stderr).split('\n').find((l) => /Route connection created/.test(l)) ?? '';
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  const r = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', 'unix:///var/run/docker.sock', '--docker-host', proxy.url, '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', out, '--json']);
+  running = false;
+  await watch;
+  t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
+  const summary = JSON.parse(r.stdout).summary;
+  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+  t.is(summary.interrupts.perVm.length, 4);
+  t.true(summary.interrupts.perVm.every((vm: { virqPerSec: number }) => vm.virqPerSec > 0), 'every VM delivered');
+  for (const v of [0, 1, 2, 3]) t.true(seen.has(`${v % 2} splitnet-${runId}-frontend-${v}`), `VM ${v} on node ${v % 2}: saw ${[...seen].join(', ')}`);
+  t.true(seen.has(`1 splitnet-${runId}-nats1`));
+  // Routes go between engines through the published route port on the advertised address (here the bridge
+  // gateway, both engines being on this machine): node 1's server dialled node 0's.
+  const up = readFileSync(join(out, 'logs', 'controller.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.message === 'docker: node up');
+  t.deepEqual(up.map((e) => [e.node, e.engine]), [[0, 'unix:///var/run/docker.sock'], [1, proxy.url]]);
+  t.regex(up[0].advertise, /^\d+\.\d+\.\d+\.\d+$/);
+  t.not(up[0].advertise, '127.0.0.1', 'loopback would be each container\'s own');
+  t.true(routed.includes(`${up[0].advertise}:${up[0].routePort} - rid:`), routed);
+  t.is(await labelled(`splitnet.run=${runId}`), '', 'nothing left on the engine');
+});
+
+test.serial('docker placement - several engines: an engine that does not answer stops the run before anything is created; --docker-nodes with several is refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
+  const scenario = join(dir, 's.yaml');
+  writeFileSync(scenario, 'duration: 10ms\n');
+  const runId = `dead-${runTag}`;
+  // Port 1 on loopback: nothing listens there.
+  const dead = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', 'unix:///var/run/docker.sock,tcp://127.0.0.1:1', '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', join(dir, 'a')]);
+  t.is(dead.code, 2, dead.stderr);
+  t.regex(dead.stderr, /no Docker engine answers at tcp:\/\/127\.0\.0\.1:1/);
+  t.is(await labelled(`splitnet.run=${runId}`), '');
+  const both = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', 'unix:///var/run/docker.sock', '--docker-host', 'unix:///var/run/docker.sock', '--docker-nodes', '2', '--image', image, '--nats-image', localNatsBase, '--out', join(dir, 'b')]);
+  t.is(both.code, 2, both.stderr);
+  t.regex(both.stderr, /--docker-nodes 2 emulates nodes on one engine; with 2 --docker-host engines each engine is one node/);
+  const adv = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', 'unix:///var/run/docker.sock,tcp://127.0.0.1:1', '--docker-advertise', '127.0.0.1', '--image', image, '--nats-image', localNatsBase, '--out', join(dir, 'c')]);
+  t.is(adv.code, 2, adv.stderr);
+  t.regex(adv.stderr, /--docker-advertise: give one address per --docker-host, in the same order \(2 engine\(s\), 1 address\(es\)\)/);
+});
+
+test.serial('docker placement - splitnet cleanup cleans every engine given, and names the one it could not reach', async (t) => {
+  const proxy = await engineTcpProxy();
+  t.teardown(proxy.close);
+  const tag = `cleanup-${runTag}`;
+  // A network as a crashed run leaves it (labelled managed, with its run); only ever this test's own.
+  const made = await dockerCli(['network', 'create', '--label', 'splitnet.managed=1', '--label', `splitnet.run=${tag}`, `splitnet-${tag}`]);
+  t.is(made.code, 0, made.stderr);
+  const r = await exec(process.execPath, [cli, 'cleanup', '--docker-host', `${proxy.url},tcp://127.0.0.1:1`]);
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, /could not clean tcp:\/\/127\.0\.0\.1:1/);
+  t.is(await labelled(`splitnet.run=${tag}`), '', 'removed through the engine that answered');
 });

@@ -125,8 +125,18 @@ export interface LiveRunSetup {
   readonly joinWindowMs: number;
   /** placement external: the least number of each role to wait for before the quiet window counts (--expect). */
   readonly expect?: Partial<Record<JoinRole, number>>;
-  /** placement docker: the splitnet image, the NATS image and the Docker endpoint. */
-  readonly docker: { readonly image: string; readonly natsImage: string; readonly endpoint?: string; readonly nodes: number; readonly strategy: 'spread' | 'pack' };
+  /** placement docker: the splitnet image, the NATS image, the Docker endpoints and how VMs go over the nodes. */
+  readonly docker: {
+    readonly image: string;
+    readonly natsImage: string;
+    /** Docker endpoints, one node each when several (none: the local engine). */
+    readonly endpoints: readonly string[];
+    /** Per endpoint, the address its host publishes NATS on (empty: the defaults of DockerPlacement). */
+    readonly advertise: readonly string[];
+    readonly bindAll: boolean;
+    readonly nodes: number;
+    readonly strategy: 'spread' | 'pack';
+  };
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
 }
 
@@ -156,7 +166,9 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
         runId: o.runId,
         image: o.docker.image,
         natsImage: o.docker.natsImage,
-        ...(o.docker.endpoint ? { endpoint: o.docker.endpoint } : {}),
+        endpoints: o.docker.endpoints,
+        advertise: o.docker.advertise,
+        bindAll: o.docker.bindAll,
         nodes: o.docker.nodes,
         logger,
         onLog: (c, line) => appendFileSync(join(logs, `${c}.log`), line + '\n'),
@@ -213,8 +225,8 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
     try {
       if (s.live.placement === 'external' || s.live.placement === 'docker') {
         if (containers) {
-          // One container per actor process, over the emulated nodes: spread interleaves them, pack fills
-          // node 0 first; they join like any external actor (the driver lives on node 0).
+          // One container per actor process, over the nodes (emulated, or one per engine): spread interleaves
+          // them, pack fills node 0 first; they join like any external actor (the driver lives on node 0).
           const n = containers.nodeCount;
           const place = (i: number, total: number) => (o.docker.strategy === 'spread' ? i % n : Math.floor((i * n) / total));
           await containers.launch('driver', 0, actorUrl, 0);
