@@ -1,5 +1,6 @@
 // Placement docker: the CLI starts networks, NATS and one container per actor through dockerode (on one engine or several), runs, and removes them all.
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,11 +145,39 @@ test.serial('docker placement - splitnet cleanup cleans every engine given, and 
   const proxy = await engineTcpProxy();
   t.teardown(proxy.close);
   const tag = `cleanup-${runTag}`;
-  // A network as a crashed run leaves it (labelled managed, with its run); only ever this test's own.
+  // A network as a crashed run leaves it (labelled managed, with its run).
   const made = await dockerCli(['network', 'create', '--label', 'splitnet.managed=1', '--label', `splitnet.run=${tag}`, `splitnet-${tag}`]);
   t.is(made.code, 0, made.stderr);
-  const r = await exec(process.execPath, [cli, 'cleanup', '--docker-host', `${proxy.url},tcp://127.0.0.1:1`]);
+  // --run: only this test's run (other runs on this shared engine are not ours to remove).
+  const r = await exec(process.execPath, [cli, 'cleanup', '--docker-host', `${proxy.url},tcp://127.0.0.1:1`, '--run', tag]);
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, /could not clean tcp:\/\/127\.0\.0\.1:1/);
   t.is(await labelled(`splitnet.run=${tag}`), '', 'removed through the engine that answered');
+});
+
+test.serial('docker placement - Ctrl-C during a run over two engine endpoints removes everything from both', async (t) => {
+  t.timeout(3 * 60_000);
+  const proxy = await engineTcpProxy();
+  t.teardown(proxy.close);
+  const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
+  const scenario = join(dir, 's.yaml');
+  // Long enough (10 s emulated = 2000 s of wall time at TDF 200) that only the signal ends it.
+  writeFileSync(scenario, 'duration: 10s\ntopology: { vms: { count: 2, queues: 1 }, workers: 1 }\nlive: { tdf: 200 }\n');
+  const runId = `sigint-${runTag}`;
+  const child = spawn(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', `unix:///var/run/docker.sock,${proxy.url}`, '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', join(dir, 'out'), '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  // Wait until both nodes have actor containers (the last front end is on node 1), then interrupt.
+  let nodes = new Set<string>();
+  for (let i = 0; i < 600 && nodes.size < 2; i++) {
+    const ps = await dockerCli(['ps', '--filter', `label=splitnet.run=${runId}`, '--filter', 'label=splitnet.role=frontend', '--format', '{{.Label "splitnet.node"}}']);
+    nodes = new Set(ps.stdout.split('\n').filter(Boolean));
+    if (nodes.size < 2) await new Promise((r) => setTimeout(r, 200));
+  }
+  t.deepEqual([...nodes].sort(), ['0', '1'], stderr);
+  child.kill('SIGINT');
+  const code = await exited;
+  t.not(code, 0, 'an interrupted run does not report success');
+  t.is(await labelled(`splitnet.run=${runId}`), '', `nothing left on the engine; stderr: ${stderr}`);
 });

@@ -151,9 +151,11 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
   const onSignal = () => {
     for (const c of children) c.kill('SIGTERM');
     void server?.stop();
-    void containers?.stop();
     // Actors started elsewhere are not ours to stop: abort the run (exit 130) unless it ends by itself now.
-    setTimeout(() => process.exit(130), 2000).unref();
+    // Containers are ours: exit once they are gone from every engine (bounded: an engine may not answer).
+    const removing = containers?.stop();
+    setTimeout(() => process.exit(130), removing ? 30_000 : 2000).unref();
+    void removing?.then(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

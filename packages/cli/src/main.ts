@@ -318,11 +318,12 @@ function buildProgram(): Command {
     .command('cleanup')
     .description('Remove every container and network a splitnet docker placement left on a Docker engine (found by label)')
     .option('--docker-host <url>', 'a Docker engine (default the local one); repeatable or comma-separated: clean each', collectList, [] as string[])
-    .action(async (o: { dockerHost: string[] }) => {
+    .option('--run <id>', 'only what the run with this id left (label splitnet.run), not every run\'s')
+    .action(async (o: { dockerHost: string[]; run?: string }) => {
       // Loaded on demand: dockerode is heavy, and most commands (and every actor process) never need it.
       const { cleanupAll } = await import('@splitnet/docker');
-      const n = await cleanupAll(o.dockerHost);
-      process.stdout.write(`splitnet: removed ${n} container(s)/network(s) labelled splitnet.managed\n`);
+      const n = await cleanupAll(o.dockerHost, o.run);
+      process.stdout.write(`splitnet: removed ${n} container(s)/network(s) labelled ${o.run !== undefined ? `splitnet.run=${o.run}` : 'splitnet.managed'}\n`);
     });
 
   program

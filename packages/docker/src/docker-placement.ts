@@ -103,7 +103,7 @@ interface Node {
  * Runs the actors of one live run as containers on one or several Docker engines: per node a network of
  * its own, a NATS server reachable inside it as `nats`, and `splitnet actor --role …` containers that join
  * the run; several servers form a NATS cluster. `stop()` removes everything on every engine;
- * `removeByLabel` finds what a crashed controller left.
+ * `cleanupAll` finds what a crashed controller left.
  */
 export class DockerPlacement {
   private readonly labels: Record<string, string>;
@@ -126,10 +126,12 @@ export class DockerPlacement {
     if (o.advertise && o.advertise.length > 0 && o.advertise.length !== endpoints.length) {
       throw new SplitnetError('E_USAGE', `--docker-advertise: give one address per --docker-host, in the same order (${endpoints.length} engine(s), ${o.advertise.length} address(es))`);
     }
-    // One dockerode client per node, even for an endpoint given twice: each node is driven on its own.
+    // One dockerode client per engine node, even for an endpoint given twice (each is driven as a host of
+    // its own); emulated nodes share their engine's client.
+    const one = this.multiEngine ? null : dockerFor(endpoints[0]);
     this.nodeList = this.multiEngine
       ? endpoints.map((e, index) => ({ docker: dockerFor(e), endpoint: e, index }))
-      : Array.from({ length: nodes }, (_, index) => ({ docker: dockerFor(endpoints[0]), endpoint: endpoints[0], index }));
+      : Array.from({ length: nodes }, (_, index) => ({ docker: one as Docker, endpoint: endpoints[0], index }));
   }
 
   /** Node n's network; actors on it reach their node's NATS server as `nats`. */
@@ -320,15 +322,11 @@ export class DockerPlacement {
     return this.nodeList.length;
   }
 
-  /**
-   * Remove every container and network of this run on every engine. Engines are cleaned in parallel (a
-   * Ctrl-C leaves little time), an endpoint given twice once; one engine failing does not spare the others.
-   */
+  /** Remove every container and network of this run, on every engine. */
   async stop(): Promise<void> {
-    const byEndpoint = new Map<string, Node>();
-    for (const n of this.nodeList) if (!byEndpoint.has(n.endpoint ?? '')) byEndpoint.set(n.endpoint ?? '', n);
-    const results = await Promise.allSettled([...byEndpoint.values()].map((n) => removeByLabel(n.docker, `${LABEL_RUN}=${this.o.runId}`)));
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${describe([...byEndpoint.values()][i]?.endpoint)}: ${String(r.reason)}`] : []));
+    const engines = this.nodeList.filter((n, i, all) => all.findIndex((m) => m.docker === n.docker) === i);
+    const r = await removeEverywhere(engines.map((n) => n.docker), `${LABEL_RUN}=${this.o.runId}`);
+    const failed = r.failed.map((f) => `${describe(engines[f.index]?.endpoint)}: ${f.error}`);
     if (failed.length > 0) this.o.logger.error('docker: cleanup failed (run `splitnet cleanup` with the same --docker-host flags)', { failed });
   }
 }
@@ -353,44 +351,59 @@ function urlHost(address: string): string {
 
 /** Remove containers (forced) and networks carrying `label` (`key=value` or `key`). Returns how many. */
 export async function removeByLabel(docker: Docker, label: string): Promise<number> {
-  let n = 0;
-  const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
-  for (const c of containers) {
-    try {
-      await docker.getContainer(c.Id).remove({ force: true });
-      n++;
-    } catch {
-      // already gone
-    }
-  }
-  const networks = await docker.listNetworks({ filters: { label: [label] } });
-  for (const net of networks) {
-    try {
-      await docker.getNetwork(net.Id).remove();
-      n++;
-    } catch {
-      // in use or gone
-    }
-  }
-  return n;
+  const r = await removeEverywhere([docker], label);
+  if (r.failed[0]) throw new Error(r.failed[0].error);
+  return r.removed;
 }
 
 /**
- * `splitnet cleanup`: remove whatever any splitnet run left on these engines (e.g. after a crash); the
- * default engine when none is given. Every engine is tried; one that fails is reported after the others.
+ * Remove what carries `label` from every engine: first the containers on all of them, then the networks —
+ * two engines may be one engine reached twice, and a network goes only once no container is attached.
+ * Engines are worked on in parallel (a Ctrl-C leaves little time); one that fails spares none of the others.
  */
-export async function cleanupAll(endpoints: readonly string[] = []): Promise<number> {
+async function removeEverywhere(engines: readonly Docker[], label: string): Promise<{ removed: number; failed: { index: number; error: string }[] }> {
+  let removed = 0;
+  const failed = new Map<number, string>();
+  const phase = async (work: (docker: Docker) => Promise<void>) => {
+    const results = await Promise.allSettled(engines.map((d, i) => (failed.has(i) ? Promise.resolve() : work(d))));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') failed.set(i, r.reason instanceof Error ? r.reason.message : String(r.reason));
+    });
+  };
+  await phase(async (docker) => {
+    for (const c of await docker.listContainers({ all: true, filters: { label: [label] } })) {
+      try {
+        await docker.getContainer(c.Id).remove({ force: true });
+        removed++;
+      } catch {
+        // already gone (or removed through another endpoint of the same engine)
+      }
+    }
+  });
+  await phase(async (docker) => {
+    for (const net of await docker.listNetworks({ filters: { label: [label] } })) {
+      try {
+        await docker.getNetwork(net.Id).remove();
+        removed++;
+      } catch {
+        // in use or gone
+      }
+    }
+  });
+  return { removed, failed: [...failed].map(([index, error]) => ({ index, error })) };
+}
+
+/**
+ * `splitnet cleanup`: remove whatever any splitnet run (or the run `runId`) left on these engines (e.g.
+ * after a crash); the default engine when none is given. One engine that fails is reported after the others.
+ */
+export async function cleanupAll(endpoints: readonly string[] = [], runId?: string): Promise<number> {
   const list: (string | undefined)[] = endpoints.length > 0 ? [...new Set(endpoints)] : [undefined];
   const dockers = list.map((e) => dockerFor(e)); // every URL checked before any engine is touched
-  let n = 0;
-  const failed: string[] = [];
-  for (const [i, docker] of dockers.entries()) {
-    try {
-      n += await removeByLabel(docker, `${LABEL_MANAGED}=1`);
-    } catch (err) {
-      failed.push(`${describe(list[i])}: ${err instanceof Error ? err.message : String(err)}`);
-    }
+  const r = await removeEverywhere(dockers, runId !== undefined ? `${LABEL_RUN}=${runId}` : `${LABEL_MANAGED}=1`);
+  if (r.failed.length > 0) {
+    const what = r.failed.map((f) => `${describe(list[f.index])}: ${f.error}`).join('; ');
+    throw new SplitnetError('E_USAGE', `cleanup: removed ${r.removed} resource(s), but could not clean ${what}`);
   }
-  if (failed.length > 0) throw new SplitnetError('E_USAGE', `cleanup: removed ${n} resource(s), but could not clean ${failed.join('; ')}`);
-  return n;
+  return r.removed;
 }
