@@ -3,6 +3,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connectNats } from '@splitnet/transport';
 import { join } from 'node:path';
 import { buildSplitnetImage, dockerCli, engineTcpProxy, exec, localNatsBase, removeLabelled, requireEngine, root } from './docker-helpers.js';
 
@@ -91,6 +92,7 @@ test.serial('docker placement - two engine endpoints (the socket and a TCP port 
   // Watch the run's containers while it runs: which node each one is on, and whether node 1's server routed to node 0's.
   const seen = new Set<string>();
   let routed = '';
+  let anonymous = '';
   let running = true;
   const watch = (async () => {
     while (running) {
@@ -99,6 +101,11 @@ test.serial('docker placement - two engine endpoints (the socket and a TCP port 
       if (!routed) {
         const logs = await dockerCli(['logs', `splitnet-${runId}-nats1`]);
         routed = (logs.stdout + logs.stderr).split('\n').find((l) => /Route connection created/.test(l)) ?? '';
+      }
+      if (!anonymous) {
+        // Node 0's client port, published beyond loopback: a client without the run's password is refused.
+        const port = (await dockerCli(['port', `splitnet-${runId}-nats0`, '4222/tcp'])).stdout.trim().split('\n')[0] ?? '';
+        if (port) anonymous = await connectNats({ servers: `nats://${port}`, name: 'intruder', maxReconnectAttempts: 0 }).then((c) => { void c.close(); return 'connected'; }, (e: unknown) => String(e));
       }
       await new Promise((r) => setTimeout(r, 300));
     }
@@ -120,6 +127,7 @@ test.serial('docker placement - two engine endpoints (the socket and a TCP port 
   t.regex(up[0].advertise, /^\d+\.\d+\.\d+\.\d+$/);
   t.not(up[0].advertise, '127.0.0.1', 'loopback would be each container\'s own');
   t.true(routed.includes(`${up[0].advertise}:${up[0].routePort} - rid:`), routed);
+  t.regex(anonymous, /authori[sz]ation/i);
   t.is(await labelled(`splitnet.run=${runId}`), '', 'nothing left on the engine');
 });
 

@@ -55,9 +55,9 @@ function credentials(): { user?: string; pass?: string; caFile?: string } {
 }
 
 /** Connect (with the environment's credentials), retrying while the server is not up yet (containers start in any order). */
-async function connectPatiently(url: string, name: string, waitMs: number, log: (msg: string) => void): Promise<Transport> {
+async function connectPatiently(url: string, name: string, waitMs: number, log: (msg: string) => void, given?: { user: string; pass: string }): Promise<Transport> {
   const until = Date.now() + waitMs;
-  const secrets = credentials(); // outside the retry loop: a bad setting is not retried
+  const secrets = given ?? credentials(); // outside the retry loop: a bad setting is not retried
   for (let attempt = 1; ; attempt++) {
     try {
       return await connectNats({ servers: url, name, ...secrets });
@@ -162,6 +162,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
   try {
     let url = s.live.nats;
     let actorUrl = '';
+    let login: { user: string; pass: string } | undefined;
     if (s.live.placement === 'docker') {
       const { DockerPlacement } = await import('@splitnet/docker');
       containers = new DockerPlacement({
@@ -178,6 +179,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
       const started = await containers.start();
       url = started.natsUrl;
       actorUrl = started.actorNatsUrl;
+      login = { user: started.user, pass: started.pass }; // the placement's own servers: its per-run login
     } else if (url === '') {
       // SPLITNET_NATS_SERVER names the binary when it is not `nats-server` on PATH (or in /usr/sbin).
       const binary = process.env['SPLITNET_NATS_SERVER'];
@@ -185,7 +187,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
       url = server.url;
       logger.info('started a private nats-server', { url, pid: server.pid });
     }
-    const transport = await connectPatiently(url, `splitnet ${o.runId} controller`, 30_000, (m) => logger.warn(m));
+    const transport = await connectPatiently(url, `splitnet ${o.runId} controller`, 30_000, (m) => logger.warn(m), login);
     transport.onStatus((st) => (st.kind === 'closed' ? logger.info : logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
     const launch = (ids: readonly string[], incarnation: number): ActorHandle => {
       const name = ids.join('+');

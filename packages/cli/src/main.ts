@@ -248,7 +248,7 @@ function buildProgram(): Command {
     .option('--image <ref>', 'live, placement docker: the splitnet image (never pulled)', 'splitnet:latest')
     .option('--nats-image <ref>', 'live, placement docker: the nats-server image (never pulled)', 'nats:2-alpine')
     .option('--docker-host <url>', 'live, placement docker: a Docker engine (unix:///path or tcp://host:port; default the local one); repeatable or comma-separated: each engine is one node', collectList, [] as string[])
-    .option('--docker-advertise <addr>', 'live, placement docker, several engines: per --docker-host in order, an address of its host the others reach; its NATS ports are published there (default: the tcp:// host; for engines on this machine, their bridge gateway)', collectList, [] as string[])
+    .option('--docker-advertise <addr>', 'live, placement docker: per --docker-host in order, an address of its host that the other engines and this controller reach; its NATS ports are published there (default: the tcp:// host; an engine on this machine: 127.0.0.1 when alone, else its bridge gateway)', collectList, [] as string[])
     .option('--docker-bind-all', 'live, placement docker: publish the NATS ports on every interface (0.0.0.0) instead of the advertised address (e.g. behind NAT)')
     .option('--docker-nodes <n>', 'live, placement docker: emulated nodes on one engine, each its own network and NATS server, clustered', '1')
     .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')

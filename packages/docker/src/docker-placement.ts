@@ -1,4 +1,5 @@
 // The docker placement: a labelled network, a NATS container and one container per actor process, found again and removed by label.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -50,6 +51,9 @@ export interface StartedPlacement {
   readonly natsUrl: string;
   /** NATS URL for the actors, inside their node's network. */
   readonly actorNatsUrl: string;
+  /** The run's NATS user and password (made up per run; the actors get them in their environment). */
+  readonly user: string;
+  readonly pass: string;
 }
 
 /** An endpoint as given, or the default engine (DOCKER_HOST, else the local socket) when none is. */
@@ -110,6 +114,13 @@ export class DockerPlacement {
   private readonly nodeList: Node[];
   /** Several engines (each one node), as opposed to nodes emulated on one engine. */
   private readonly multiEngine: boolean;
+  /**
+   * Per-run secrets: the servers' ports may be published beyond loopback (several engines), and whoever
+   * reaches a server could otherwise publish control messages into the run. Clients log in as `splitnet`,
+   * servers route to each other as `route`; both passwords are random and live only as long as the run.
+   */
+  private readonly clientPass = randomBytes(18).toString('base64url');
+  private readonly routePass = randomBytes(18).toString('base64url');
 
   constructor(private readonly o: DockerPlacementOptions) {
     this.labels = { [LABEL_MANAGED]: '1', [LABEL_RUN]: o.runId };
@@ -212,11 +223,11 @@ export class DockerPlacement {
     let port = '';
     for (let n = 0; n < nodes; n++) {
       // Node n's NATS server; with several nodes they form a cluster whose routes run over the backbone.
-      const cluster = nodes > 1 ? ['--cluster_name', 'splitnet', '--cluster', 'nats://0.0.0.0:6222', '--routes', `nats://${this.name('nats0')}:6222`] : [];
+      const cluster = nodes > 1 ? ['--cluster_name', 'splitnet', '--cluster', `nats://route:${this.routePass}@0.0.0.0:6222`, '--routes', `nats://route:${this.routePass}@${this.name('nats0')}:6222`] : [];
       const nats = await docker.createContainer({
         name: this.name(`nats${n}`),
         Image: this.o.natsImage,
-        Cmd: ['-p', '4222', ...cluster],
+        Cmd: ['-p', '4222', '--user', 'splitnet', '--pass', this.clientPass, ...cluster],
         Labels: { ...this.labels, 'splitnet.node': String(n) },
         ExposedPorts: { '4222/tcp': {} },
         HostConfig: { NetworkMode: this.net(n), ...(n === 0 ? { PortBindings: { '4222/tcp': [{ HostIp: bind, HostPort: '' }] } } : {}) },
@@ -227,7 +238,7 @@ export class DockerPlacement {
       if (n === 0) port = await publishedPort(nats, '4222/tcp');
     }
     this.o.logger.info('docker: networks and NATS up', { nodes, port });
-    return { natsUrl: `nats://${urlHost(advertise)}:${port}`, actorNatsUrl: 'nats://nats:4222' };
+    return { natsUrl: `nats://${urlHost(advertise)}:${port}`, actorNatsUrl: 'nats://nats:4222', user: 'splitnet', pass: this.clientPass };
   }
 
   /**
@@ -252,7 +263,8 @@ export class DockerPlacement {
           name: this.name(`nats${node.index}`),
           Image: this.o.natsImage,
           Cmd: [
-            '-p', '4222', '--cluster_name', 'splitnet', '--cluster', `nats://0.0.0.0:${routePort}`,
+            '-p', '4222', '--user', 'splitnet', '--pass', this.clientPass,
+            '--cluster_name', 'splitnet', '--cluster', `nats://route:${this.routePass}@0.0.0.0:${routePort}`,
             '--cluster_advertise', `${urlHost(advertise)}:${routePort}`, '--no_advertise=true',
             ...(seeds.length > 0 ? ['--routes', seeds.join(',')] : []),
           ],
@@ -275,11 +287,11 @@ export class DockerPlacement {
           throw new SplitnetError('E_USAGE', `the NATS server of node ${node.index} cannot publish its ports on ${bind} at ${describe(node.endpoint)}: ${msg}${hint}`);
         }
       }
-      seeds.push(`nats://${urlHost(advertise)}:${routePort}`);
+      seeds.push(`nats://route:${this.routePass}@${urlHost(advertise)}:${routePort}`);
       if (node.index === 0) natsUrl = `nats://${urlHost(advertise)}:${await publishedPort(started, '4222/tcp')}`;
       this.o.logger.info('docker: node up', { node: node.index, engine: describe(node.endpoint), advertise, routePort });
     }
-    return { natsUrl, actorNatsUrl: 'nats://nats:4222' };
+    return { natsUrl, actorNatsUrl: 'nats://nats:4222', user: 'splitnet', pass: this.clientPass };
   }
 
   /** Start one actor container on node `node` that joins the run with `role`. */
@@ -290,6 +302,8 @@ export class DockerPlacement {
       name,
       Image: this.o.image,
       Cmd: ['actor', '--run', this.o.runId, '--nats', natsUrl, '--role', role],
+      // In the environment, not the command line: `splitnet actor` reads its credentials only from there.
+      Env: ['SPLITNET_NATS_USER=splitnet', `SPLITNET_NATS_PASSWORD=${this.clientPass}`],
       Labels: { ...this.labels, 'splitnet.role': role, 'splitnet.node': String(target.index) },
       HostConfig: { NetworkMode: this.net(target.index), Init: true },
     });
