@@ -1,8 +1,9 @@
 // Placement docker: the CLI starts networks, NATS and one container per actor through dockerode (on one engine or several), runs, and removes them all.
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { connectNats } from '@splitnet/transport';
 import { join } from 'node:path';
 import { buildSplitnetImage, dockerCli, engineTcpProxy, exec, localNatsBase, removeLabelled, requireEngine, root } from './docker-helpers.js';
@@ -80,14 +81,18 @@ async function labelled(label: string): Promise<string> {
   return (cs.stdout + ns.stdout).trim();
 }
 
-test.serial('docker placement - two engine endpoints (the socket and a TCP port to it): one node each, VMs spread, NATS routed through published ports, nothing left on either', async (t) => {
+/**
+ * A run over two endpoints of the local engine; `advertise`, when given, is passed as --docker-advertise for
+ * both (else the default, the bridge gateway, applies) and must be where node 0's server published its ports.
+ */
+async function twoEngineRun(t: ExecutionContext, tag: string, advertise?: string): Promise<void> {
   t.timeout(5 * 60_000);
   const proxy = await engineTcpProxy();
   t.teardown(proxy.close);
   const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
   const scenario = join(dir, 's.yaml');
   writeFileSync(scenario, 'duration: 60ms\nwarmup: 20ms\ntopology: { vms: { count: 4, queues: 1 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\nlive: { tdf: 200, maxLag: 5ms }\n');
-  const runId = `engines-${runTag}`;
+  const runId = `${tag}-${runTag}`;
   const out = join(dir, 'out');
   // Watch the run's containers while it runs: which node each one is on, and whether node 1's server routed to node 0's.
   const seen = new Set<string>();
@@ -105,12 +110,14 @@ test.serial('docker placement - two engine endpoints (the socket and a TCP port 
       if (!anonymous) {
         // Node 0's client port, published beyond loopback: a client without the run's password is refused.
         const port = (await dockerCli(['port', `splitnet-${runId}-nats0`, '4222/tcp'])).stdout.trim().split('\n')[0] ?? '';
-        if (port) anonymous = await connectNats({ servers: `nats://${port}`, name: 'intruder', maxReconnectAttempts: 0 }).then((c) => { void c.close(); return 'connected'; }, (e: unknown) => String(e));
+        const answer = port ? await connectNats({ servers: `nats://${port}`, name: 'intruder', maxReconnectAttempts: 0 }).then((c) => { void c.close(); return 'connected'; }, (e: unknown) => String(e)) : '';
+        // A server still starting refuses the connection: ask again; any other answer is the verdict.
+        if (answer && !/ECONNREFUSED|ECONNRESET|cannot reach/.test(answer)) anonymous = answer;
       }
       await new Promise((r) => setTimeout(r, 300));
     }
   })();
-  const r = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', 'unix:///var/run/docker.sock', '--docker-host', proxy.url, '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', out, '--json']);
+  const r = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', 'unix:///var/run/docker.sock', '--docker-host', proxy.url, ...(advertise ? ['--docker-advertise', `${advertise},${advertise}`] : []), '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', out, '--json']);
   running = false;
   await watch;
   t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
@@ -126,9 +133,24 @@ test.serial('docker placement - two engine endpoints (the socket and a TCP port 
   t.deepEqual(up.map((e) => [e.node, e.engine]), [[0, 'unix:///var/run/docker.sock'], [1, proxy.url]]);
   t.regex(up[0].advertise, /^\d+\.\d+\.\d+\.\d+$/);
   t.not(up[0].advertise, '127.0.0.1', 'loopback would be each container\'s own');
+  if (advertise) t.is(up[0].advertise, advertise);
   t.true(routed.includes(`${up[0].advertise}:${up[0].routePort} - rid:`), routed);
   t.regex(anonymous, /authori[sz]ation/i);
   t.is(await labelled(`splitnet.run=${runId}`), '', 'nothing left on the engine');
+}
+
+test.serial('docker placement - two engine endpoints (the socket and a TCP port to it): one node each, VMs spread, NATS routed through published ports, nothing left on either', async (t) => {
+  await twoEngineRun(t, 'engines');
+});
+
+test.serial('docker placement - two engine endpoints with --docker-advertise set to an address of this host: ports published and routed there', async (t) => {
+  // An address of this host's own network interfaces (not loopback, not a Docker bridge), as a real host's would be.
+  const own = Object.entries(networkInterfaces())
+    .filter(([name]) => !/^(lo|docker|br-|veth)/.test(name))
+    .flatMap(([, addrs]) => addrs ?? [])
+    .find((a) => a.family === 'IPv4' && !a.internal);
+  if (!own) throw new Error('this host has no non-loopback IPv4 address outside Docker bridges to advertise');
+  await twoEngineRun(t, 'advertise', own.address);
 });
 
 test.serial('docker placement - several engines: an engine that does not answer stops the run before anything is created; --docker-nodes with several is refused', async (t) => {
