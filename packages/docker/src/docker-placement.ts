@@ -250,8 +250,11 @@ export class DockerPlacement {
   private async startEngines(): Promise<StartedPlacement> {
     const seeds: string[] = [];
     let natsUrl = '';
+    // Every node's address first: a missing or unresolvable one stops the run before anything is created.
+    const addresses: { advertise: string; bind: string }[] = [];
+    for (const node of this.nodeList) addresses.push(await this.addressOf(node));
     for (const node of this.nodeList) {
-      const { advertise, bind } = await this.addressOf(node);
+      const { advertise, bind } = addresses[node.index] as { advertise: string; bind: string };
       await node.docker.createNetwork({ Name: this.net(node.index), Labels: this.labels, CheckDuplicate: true });
       // The route port is published as itself (host port = container port) so that the server can advertise
       // it before it starts; an ephemeral port is known only after. A taken port is retried with another.
