@@ -185,7 +185,11 @@ test.serial('docker placement - splitnet cleanup cleans every engine given, and 
   t.is(await labelled(`splitnet.run=${tag}`), '', 'removed through the engine that answered');
 });
 
-test.serial('docker placement - Ctrl-C during a run over two engine endpoints removes everything from both', async (t) => {
+/**
+ * Start a long run over two endpoints of the local engine, wait until both nodes have front ends, and send
+ * `signal` to the controller; resolves once it exited, with what it printed and the endpoints it used.
+ */
+async function interruptedRun(t: ExecutionContext, tag: string, signal: NodeJS.Signals): Promise<{ runId: string; code: number | null; stderr: string; endpoints: string }> {
   t.timeout(3 * 60_000);
   const proxy = await engineTcpProxy();
   t.teardown(proxy.close);
@@ -193,8 +197,9 @@ test.serial('docker placement - Ctrl-C during a run over two engine endpoints re
   const scenario = join(dir, 's.yaml');
   // Long enough (10 s emulated = 2000 s of wall time at TDF 200) that only the signal ends it.
   writeFileSync(scenario, 'duration: 10s\ntopology: { vms: { count: 2, queues: 1 }, workers: 1 }\nlive: { tdf: 200 }\n');
-  const runId = `sigint-${runTag}`;
-  const child = spawn(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', `unix:///var/run/docker.sock,${proxy.url}`, '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', join(dir, 'out'), '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const runId = `${tag}-${runTag}`;
+  const endpoints = `unix:///var/run/docker.sock,${proxy.url}`;
+  const child = spawn(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', endpoints, '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', join(dir, 'out'), '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
@@ -206,8 +211,21 @@ test.serial('docker placement - Ctrl-C during a run over two engine endpoints re
     if (nodes.size < 2) await new Promise((r) => setTimeout(r, 200));
   }
   t.deepEqual([...nodes].sort(), ['0', '1'], stderr);
-  child.kill('SIGINT');
-  const code = await exited;
-  t.not(code, 0, 'an interrupted run does not report success');
-  t.is(await labelled(`splitnet.run=${runId}`), '', `nothing left on the engine; stderr: ${stderr}`);
+  child.kill(signal);
+  return { runId, code: await exited, stderr, endpoints };
+}
+
+test.serial('docker placement - Ctrl-C during a run over two engine endpoints removes everything from both', async (t) => {
+  const r = await interruptedRun(t, 'sigint', 'SIGINT');
+  t.not(r.code, 0, 'an interrupted run does not report success');
+  t.is(await labelled(`splitnet.run=${r.runId}`), '', `nothing left on the engine; stderr: ${r.stderr}`);
+});
+
+test.serial('docker placement - after a controller crash over two engine endpoints, splitnet cleanup with both finds and removes what it left', async (t) => {
+  const r = await interruptedRun(t, 'crash', 'SIGKILL');
+  t.not(await labelled(`splitnet.run=${r.runId}`), '', 'a killed controller cannot clean up');
+  const c = await exec(process.execPath, [cli, 'cleanup', '--docker-host', r.endpoints, '--run', r.runId]);
+  t.is(c.code, 0, c.stderr);
+  t.regex(c.stdout, /removed \d+ container\(s\)\/network\(s\) labelled splitnet\.run=/);
+  t.is(await labelled(`splitnet.run=${r.runId}`), '');
 });
