@@ -179,7 +179,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
       const started = await containers.start();
       url = started.natsUrl;
       actorUrl = started.actorNatsUrl;
-      login = { user: started.user, pass: started.pass }; // the placement's own servers: its per-run login
+      login = started.login; // the placement's own servers: its per-run login, if they require one
     } else if (url === '') {
       // SPLITNET_NATS_SERVER names the binary when it is not `nats-server` on PATH (or in /usr/sbin).
       const binary = process.env['SPLITNET_NATS_SERVER'];

@@ -51,9 +51,11 @@ export interface StartedPlacement {
   readonly natsUrl: string;
   /** NATS URL for the actors, inside their node's network. */
   readonly actorNatsUrl: string;
-  /** The run's NATS user and password (made up per run; the actors get them in their environment). */
-  readonly user: string;
-  readonly pass: string;
+  /**
+   * The run's NATS login, when its servers require one (their ports are published beyond loopback): made
+   * up per run; the actors get it in their environment.
+   */
+  readonly login?: { readonly user: string; readonly pass: string };
 }
 
 /** An endpoint as given, or the default engine (DOCKER_HOST, else the local socket) when none is. */
@@ -89,6 +91,11 @@ function parseTcp(endpoint: string): { host: string; port: number } | null {
   return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
 }
 
+/** Whether ports bound to `address` are reachable from this machine only. */
+function isLoopback(address: string): boolean {
+  return address === '::1' || address === 'localhost' || /^127\./.test(address);
+}
+
 /** Whether an endpoint reaches an engine on this machine (its socket, or a loopback port). */
 function isLocal(endpoint: string | undefined): boolean {
   if (!endpoint || endpoint.startsWith('unix://')) return true;
@@ -115,12 +122,27 @@ export class DockerPlacement {
   /** Several engines (each one node), as opposed to nodes emulated on one engine. */
   private readonly multiEngine: boolean;
   /**
-   * Per-run secrets: the servers' ports may be published beyond loopback (several engines), and whoever
-   * reaches a server could otherwise publish control messages into the run. Clients log in as `splitnet`,
-   * servers route to each other as `route`; both passwords are random and live only as long as the run.
+   * Per-run secrets, used when the servers' ports are published beyond loopback (several engines, a remote
+   * one): whoever reaches a server could otherwise publish control messages into the run. Clients log in
+   * as `splitnet`, servers route to each other as `route`; both passwords are random and live only as long
+   * as the run. On loopback (one local engine) the servers stay open, as before, for `splitnet fault`.
    */
   private readonly clientPass = randomBytes(18).toString('base64url');
   private readonly routePass = randomBytes(18).toString('base64url');
+  private auth = false;
+
+  /** nats-server flags of the client login, and a route URL's user info ('' without a login). */
+  private clientAuth(): string[] {
+    return this.auth ? ['--user', 'splitnet', '--pass', this.clientPass] : [];
+  }
+
+  private routeAuth(): string {
+    return this.auth ? `route:${this.routePass}@` : '';
+  }
+
+  private login(): Pick<StartedPlacement, 'login'> {
+    return this.auth ? { login: { user: 'splitnet', pass: this.clientPass } } : {};
+  }
 
   constructor(private readonly o: DockerPlacementOptions) {
     this.labels = { [LABEL_MANAGED]: '1', [LABEL_RUN]: o.runId };
@@ -217,17 +239,18 @@ export class DockerPlacement {
     const nodes = this.nodeList.length;
     const docker = (this.nodeList[0] as Node).docker;
     const { advertise, bind } = await this.addressOf(this.nodeList[0] as Node);
+    this.auth = !isLoopback(bind);
     for (let n = 0; n < nodes; n++) await docker.createNetwork({ Name: this.net(n), Labels: this.labels, CheckDuplicate: true });
     const backbone = this.name('backbone');
     if (nodes > 1) await docker.createNetwork({ Name: backbone, Labels: this.labels, CheckDuplicate: true });
     let port = '';
     for (let n = 0; n < nodes; n++) {
       // Node n's NATS server; with several nodes they form a cluster whose routes run over the backbone.
-      const cluster = nodes > 1 ? ['--cluster_name', 'splitnet', '--cluster', `nats://route:${this.routePass}@0.0.0.0:6222`, '--routes', `nats://route:${this.routePass}@${this.name('nats0')}:6222`] : [];
+      const cluster = nodes > 1 ? ['--cluster_name', 'splitnet', '--cluster', `nats://${this.routeAuth()}0.0.0.0:6222`, '--routes', `nats://${this.routeAuth()}${this.name('nats0')}:6222`] : [];
       const nats = await docker.createContainer({
         name: this.name(`nats${n}`),
         Image: this.o.natsImage,
-        Cmd: ['-p', '4222', '--user', 'splitnet', '--pass', this.clientPass, ...cluster],
+        Cmd: ['-p', '4222', ...this.clientAuth(), ...cluster],
         Labels: { ...this.labels, 'splitnet.node': String(n) },
         ExposedPorts: { '4222/tcp': {} },
         HostConfig: { NetworkMode: this.net(n), ...(n === 0 ? { PortBindings: { '4222/tcp': [{ HostIp: bind, HostPort: '' }] } } : {}) },
@@ -238,7 +261,7 @@ export class DockerPlacement {
       if (n === 0) port = await publishedPort(nats, '4222/tcp');
     }
     this.o.logger.info('docker: networks and NATS up', { nodes, port });
-    return { natsUrl: `nats://${urlHost(advertise)}:${port}`, actorNatsUrl: 'nats://nats:4222', user: 'splitnet', pass: this.clientPass };
+    return { natsUrl: `nats://${urlHost(advertise)}:${port}`, actorNatsUrl: 'nats://nats:4222', ...this.login() };
   }
 
   /**
@@ -253,6 +276,7 @@ export class DockerPlacement {
     // Every node's address first: a missing or unresolvable one stops the run before anything is created.
     const addresses: { advertise: string; bind: string }[] = [];
     for (const node of this.nodeList) addresses.push(await this.addressOf(node));
+    this.auth = addresses.some((a) => !isLoopback(a.bind));
     for (const node of this.nodeList) {
       const { advertise, bind } = addresses[node.index] as { advertise: string; bind: string };
       await node.docker.createNetwork({ Name: this.net(node.index), Labels: this.labels, CheckDuplicate: true });
@@ -266,8 +290,8 @@ export class DockerPlacement {
           name: this.name(`nats${node.index}`),
           Image: this.o.natsImage,
           Cmd: [
-            '-p', '4222', '--user', 'splitnet', '--pass', this.clientPass,
-            '--cluster_name', 'splitnet', '--cluster', `nats://route:${this.routePass}@0.0.0.0:${routePort}`,
+            '-p', '4222', ...this.clientAuth(),
+            '--cluster_name', 'splitnet', '--cluster', `nats://${this.routeAuth()}0.0.0.0:${routePort}`,
             '--cluster_advertise', `${urlHost(advertise)}:${routePort}`, '--no_advertise=true',
             ...(seeds.length > 0 ? ['--routes', seeds.join(',')] : []),
           ],
@@ -290,11 +314,11 @@ export class DockerPlacement {
           throw new SplitnetError('E_USAGE', `the NATS server of node ${node.index} cannot publish its ports on ${bind} at ${describe(node.endpoint)}: ${msg}${hint}`);
         }
       }
-      seeds.push(`nats://route:${this.routePass}@${urlHost(advertise)}:${routePort}`);
+      seeds.push(`nats://${this.routeAuth()}${urlHost(advertise)}:${routePort}`);
       if (node.index === 0) natsUrl = `nats://${urlHost(advertise)}:${await publishedPort(started, '4222/tcp')}`;
       this.o.logger.info('docker: node up', { node: node.index, engine: describe(node.endpoint), advertise, routePort });
     }
-    return { natsUrl, actorNatsUrl: 'nats://nats:4222', user: 'splitnet', pass: this.clientPass };
+    return { natsUrl, actorNatsUrl: 'nats://nats:4222', ...this.login() };
   }
 
   /** Start one actor container on node `node` that joins the run with `role`. */
@@ -306,7 +330,7 @@ export class DockerPlacement {
       Image: this.o.image,
       Cmd: ['actor', '--run', this.o.runId, '--nats', natsUrl, '--role', role],
       // In the environment, not the command line: `splitnet actor` reads its credentials only from there.
-      Env: ['SPLITNET_NATS_USER=splitnet', `SPLITNET_NATS_PASSWORD=${this.clientPass}`],
+      Env: this.auth ? ['SPLITNET_NATS_USER=splitnet', `SPLITNET_NATS_PASSWORD=${this.clientPass}`] : [],
       Labels: { ...this.labels, 'splitnet.role': role, 'splitnet.node': String(target.index) },
       HostConfig: { NetworkMode: this.net(target.index), Init: true },
     });
