@@ -1,6 +1,8 @@
 // Shared by the Docker e2e tests: run commands, reach the local engine, build the local bases and the splitnet image.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -88,5 +90,37 @@ export async function removeLabelled(label: string): Promise<{ containers: strin
   return {
     containers: (await dockerCli(['ps', '-aq', ...filter])).stdout.trim(),
     images: (await dockerCli(['images', '-q', ...filter])).stdout.trim(),
+  };
+}
+
+/**
+ * A TCP port on loopback that forwards every connection to the local engine's socket: a second endpoint
+ * (tcp://127.0.0.1:port) for the same engine, so that a run can be given "two engines" on one machine
+ * (a second dockerd beside the first is not an option: it deletes the first one's docker0 bridge).
+ */
+export async function engineTcpProxy(socketPath = '/var/run/docker.sock'): Promise<{ url: string; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = createConnection(socketPath);
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `tcp://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((ok) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => ok());
+      }),
   };
 }

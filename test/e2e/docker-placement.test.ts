@@ -1,9 +1,12 @@
-// Placement docker: the CLI starts a network, NATS and one container per actor through dockerode, runs, and removes them all.
+// Placement docker: the CLI starts networks, NATS and one container per actor through dockerode (on one engine or several), runs, and removes them all.
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { connectNats } from '@splitnet/transport';
 import { join } from 'node:path';
-import { buildSplitnetImage, dockerCli, exec, localNatsBase, removeLabelled, requireEngine, root } from './docker-helpers.js';
+import { buildSplitnetImage, dockerCli, engineTcpProxy, exec, localNatsBase, removeLabelled, requireEngine, root } from './docker-helpers.js';
 
 const runTag = `${process.pid}-${Date.now().toString(36)}`;
 const labels = ['--label', 'splitnet.test=1', '--label', `splitnet.test.run=${runTag}`];
@@ -69,4 +72,160 @@ test.serial('docker placement - VMs spread over two emulated nodes (own network 
   t.is(left.stdout.trim(), '');
   const nets = await dockerCli(['network', 'ls', '-q', '--filter', `label=splitnet.run=${runId}`]);
   t.is(nets.stdout.trim(), '');
+});
+
+/** What is labelled with `label` on the engine: containers and networks, one id a line (empty when nothing). */
+async function labelled(label: string): Promise<string> {
+  const cs = await dockerCli(['ps', '-aq', '--filter', `label=${label}`]);
+  const ns = await dockerCli(['network', 'ls', '-q', '--filter', `label=${label}`]);
+  return (cs.stdout + ns.stdout).trim();
+}
+
+/**
+ * A run over two endpoints of the local engine; `advertise`, when given, is passed as --docker-advertise for
+ * both (else the default, the bridge gateway, applies) and must be where node 0's server published its ports.
+ */
+async function twoEngineRun(t: ExecutionContext, tag: string, advertise?: string): Promise<void> {
+  t.timeout(5 * 60_000);
+  const proxy = await engineTcpProxy();
+  t.teardown(proxy.close);
+  const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
+  const scenario = join(dir, 's.yaml');
+  writeFileSync(scenario, 'duration: 60ms\nwarmup: 20ms\ntopology: { vms: { count: 4, queues: 1 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\nlive: { tdf: 200, maxLag: 5ms }\n');
+  const runId = `${tag}-${runTag}`;
+  const out = join(dir, 'out');
+  // Watch the run's containers while it runs: which node each one is on, and whether node 1's server routed to node 0's.
+  const seen = new Set<string>();
+  let routed = '';
+  let anonymous = '';
+  let running = true;
+  const watch = (async () => {
+    while (running) {
+      const ps = await dockerCli(['ps', '--filter', `label=splitnet.run=${runId}`, '--format', '{{.Label "splitnet.node"}} {{.Names}}']);
+      for (const line of ps.stdout.split('\n').filter(Boolean)) seen.add(line);
+      if (!routed) {
+        const logs = await dockerCli(['logs', `splitnet-${runId}-nats1`]);
+        routed = (logs.stdout + logs.stderr).split('\n').find((l) => /Route connection created/.test(l)) ?? '';
+      }
+      if (!anonymous) {
+        // Node 0's client port, published beyond loopback: a client without the run's password is refused.
+        const port = (await dockerCli(['port', `splitnet-${runId}-nats0`, '4222/tcp'])).stdout.trim().split('\n')[0] ?? '';
+        const answer = port ? await connectNats({ servers: `nats://${port}`, name: 'intruder', maxReconnectAttempts: 0 }).then((c) => { void c.close(); return 'connected'; }, (e: unknown) => String(e)) : '';
+        // A server still starting refuses the connection: ask again; any other answer is the verdict.
+        if (answer && !/ECONNREFUSED|ECONNRESET|cannot reach/.test(answer)) anonymous = answer;
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  const r = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', 'unix:///var/run/docker.sock', '--docker-host', proxy.url, ...(advertise ? ['--docker-advertise', `${advertise},${advertise}`] : []), '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', out, '--json']);
+  running = false;
+  await watch;
+  t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
+  const summary = JSON.parse(r.stdout).summary;
+  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+  t.is(summary.interrupts.perVm.length, 4);
+  t.true(summary.interrupts.perVm.every((vm: { virqPerSec: number }) => vm.virqPerSec > 0), 'every VM delivered');
+  for (const v of [0, 1, 2, 3]) t.true(seen.has(`${v % 2} splitnet-${runId}-frontend-${v}`), `VM ${v} on node ${v % 2}: saw ${[...seen].join(', ')}`);
+  t.true(seen.has(`1 splitnet-${runId}-nats1`));
+  // Routes go between engines through the published route port on the advertised address (here the bridge
+  // gateway, both engines being on this machine): node 1's server dialled node 0's.
+  const up = readFileSync(join(out, 'logs', 'controller.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.message === 'docker: node up');
+  t.deepEqual(up.map((e) => [e.node, e.engine]), [[0, 'unix:///var/run/docker.sock'], [1, proxy.url]]);
+  t.regex(up[0].advertise, /^\d+\.\d+\.\d+\.\d+$/);
+  t.not(up[0].advertise, '127.0.0.1', 'loopback would be each container\'s own');
+  if (advertise) t.is(up[0].advertise, advertise);
+  t.true(routed.includes(`${up[0].advertise}:${up[0].routePort} - rid:`), routed);
+  t.regex(anonymous, /authori[sz]ation/i);
+  t.is(await labelled(`splitnet.run=${runId}`), '', 'nothing left on the engine');
+}
+
+test.serial('docker placement - two engine endpoints (the socket and a TCP port to it): one node each, VMs spread, NATS routed through published ports, nothing left on either', async (t) => {
+  await twoEngineRun(t, 'engines');
+});
+
+test.serial('docker placement - two engine endpoints with --docker-advertise set to an address of this host: ports published and routed there', async (t) => {
+  // An address of this host's own network interfaces (not loopback, not a Docker bridge), as a real host's would be.
+  const own = Object.entries(networkInterfaces())
+    .filter(([name]) => !/^(lo|docker|br-|veth)/.test(name))
+    .flatMap(([, addrs]) => addrs ?? [])
+    .find((a) => a.family === 'IPv4' && !a.internal);
+  if (!own) throw new Error('this host has no non-loopback IPv4 address outside Docker bridges to advertise');
+  await twoEngineRun(t, 'advertise', own.address);
+});
+
+test.serial('docker placement - several engines: an engine that does not answer stops the run before anything is created; --docker-nodes with several is refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
+  const scenario = join(dir, 's.yaml');
+  writeFileSync(scenario, 'duration: 10ms\n');
+  const runId = `dead-${runTag}`;
+  // Port 1 on loopback: nothing listens there.
+  const dead = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', 'unix:///var/run/docker.sock,tcp://127.0.0.1:1', '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', join(dir, 'a')]);
+  t.is(dead.code, 2, dead.stderr);
+  t.regex(dead.stderr, /no Docker engine answers at tcp:\/\/127\.0\.0\.1:1/);
+  t.is(await labelled(`splitnet.run=${runId}`), '');
+  const both = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', 'unix:///var/run/docker.sock', '--docker-host', 'unix:///var/run/docker.sock', '--docker-nodes', '2', '--image', image, '--nats-image', localNatsBase, '--out', join(dir, 'b')]);
+  t.is(both.code, 2, both.stderr);
+  t.regex(both.stderr, /--docker-nodes 2 emulates nodes on one engine; with 2 --docker-host engines each engine is one node/);
+  const adv = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', 'unix:///var/run/docker.sock,tcp://127.0.0.1:1', '--docker-advertise', '127.0.0.1', '--image', image, '--nats-image', localNatsBase, '--out', join(dir, 'c')]);
+  t.is(adv.code, 2, adv.stderr);
+  t.regex(adv.stderr, /--docker-advertise: give one address per --docker-host, in the same order \(2 engine\(s\), 1 address\(es\)\)/);
+});
+
+test.serial('docker placement - splitnet cleanup cleans every engine given, and names the one it could not reach', async (t) => {
+  const proxy = await engineTcpProxy();
+  t.teardown(proxy.close);
+  const tag = `cleanup-${runTag}`;
+  // A network as a crashed run leaves it (labelled managed, with its run).
+  const made = await dockerCli(['network', 'create', '--label', 'splitnet.managed=1', '--label', `splitnet.run=${tag}`, `splitnet-${tag}`]);
+  t.is(made.code, 0, made.stderr);
+  // --run: only this test's run (other runs on this shared engine are not ours to remove).
+  const r = await exec(process.execPath, [cli, 'cleanup', '--docker-host', `${proxy.url},tcp://127.0.0.1:1`, '--run', tag]);
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, /could not clean tcp:\/\/127\.0\.0\.1:1/);
+  t.is(await labelled(`splitnet.run=${tag}`), '', 'removed through the engine that answered');
+});
+
+/**
+ * Start a long run over two endpoints of the local engine, wait until both nodes have front ends, and send
+ * `signal` to the controller; resolves once it exited, with what it printed and the endpoints it used.
+ */
+async function interruptedRun(t: ExecutionContext, tag: string, signal: NodeJS.Signals): Promise<{ runId: string; code: number | null; stderr: string; endpoints: string }> {
+  t.timeout(3 * 60_000);
+  const proxy = await engineTcpProxy();
+  t.teardown(proxy.close);
+  const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
+  const scenario = join(dir, 's.yaml');
+  // Long enough (10 s emulated = 2000 s of wall time at TDF 200) that only the signal ends it.
+  writeFileSync(scenario, 'duration: 10s\ntopology: { vms: { count: 2, queues: 1 }, workers: 1 }\nlive: { tdf: 200 }\n');
+  const runId = `${tag}-${runTag}`;
+  const endpoints = `unix:///var/run/docker.sock,${proxy.url}`;
+  const child = spawn(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', endpoints, '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', join(dir, 'out'), '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  // Wait until both nodes have actor containers (the last front end is on node 1), then interrupt.
+  let nodes = new Set<string>();
+  for (let i = 0; i < 600 && nodes.size < 2; i++) {
+    const ps = await dockerCli(['ps', '--filter', `label=splitnet.run=${runId}`, '--filter', 'label=splitnet.role=frontend', '--format', '{{.Label "splitnet.node"}}']);
+    nodes = new Set(ps.stdout.split('\n').filter(Boolean));
+    if (nodes.size < 2) await new Promise((r) => setTimeout(r, 200));
+  }
+  t.deepEqual([...nodes].sort(), ['0', '1'], stderr);
+  child.kill(signal);
+  return { runId, code: await exited, stderr, endpoints };
+}
+
+test.serial('docker placement - Ctrl-C during a run over two engine endpoints removes everything from both', async (t) => {
+  const r = await interruptedRun(t, 'sigint', 'SIGINT');
+  t.not(r.code, 0, 'an interrupted run does not report success');
+  t.is(await labelled(`splitnet.run=${r.runId}`), '', `nothing left on the engine; stderr: ${r.stderr}`);
+});
+
+test.serial('docker placement - after a controller crash over two engine endpoints, splitnet cleanup with both finds and removes what it left', async (t) => {
+  const r = await interruptedRun(t, 'crash', 'SIGKILL');
+  t.not(await labelled(`splitnet.run=${r.runId}`), '', 'a killed controller cannot clean up');
+  const c = await exec(process.execPath, [cli, 'cleanup', '--docker-host', r.endpoints, '--run', r.runId]);
+  t.is(c.code, 0, c.stderr);
+  t.regex(c.stdout, /removed \d+ container\(s\)\/network\(s\) labelled splitnet\.run=/);
+  t.is(await labelled(`splitnet.run=${r.runId}`), '');
 });

@@ -55,9 +55,9 @@ function credentials(): { user?: string; pass?: string; caFile?: string } {
 }
 
 /** Connect (with the environment's credentials), retrying while the server is not up yet (containers start in any order). */
-async function connectPatiently(url: string, name: string, waitMs: number, log: (msg: string) => void): Promise<Transport> {
+async function connectPatiently(url: string, name: string, waitMs: number, log: (msg: string) => void, given?: { user: string; pass: string }): Promise<Transport> {
   const until = Date.now() + waitMs;
-  const secrets = credentials(); // outside the retry loop: a bad setting is not retried
+  const secrets = given ?? credentials(); // outside the retry loop: a bad setting is not retried
   for (let attempt = 1; ; attempt++) {
     try {
       return await connectNats({ servers: url, name, ...secrets });
@@ -125,8 +125,18 @@ export interface LiveRunSetup {
   readonly joinWindowMs: number;
   /** placement external: the least number of each role to wait for before the quiet window counts (--expect). */
   readonly expect?: Partial<Record<JoinRole, number>>;
-  /** placement docker: the splitnet image, the NATS image and the Docker endpoint. */
-  readonly docker: { readonly image: string; readonly natsImage: string; readonly endpoint?: string; readonly nodes: number; readonly strategy: 'spread' | 'pack' };
+  /** placement docker: the splitnet image, the NATS image, the Docker endpoints and how VMs go over the nodes. */
+  readonly docker: {
+    readonly image: string;
+    readonly natsImage: string;
+    /** Docker endpoints, one node each when several (none: the local engine). */
+    readonly endpoints: readonly string[];
+    /** Per endpoint, the address its host publishes NATS on (empty: the defaults of DockerPlacement). */
+    readonly advertise: readonly string[];
+    readonly bindAll: boolean;
+    readonly nodes: number;
+    readonly strategy: 'spread' | 'pack';
+  };
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
 }
 
@@ -141,22 +151,27 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
   const onSignal = () => {
     for (const c of children) c.kill('SIGTERM');
     void server?.stop();
-    void containers?.stop();
     // Actors started elsewhere are not ours to stop: abort the run (exit 130) unless it ends by itself now.
-    setTimeout(() => process.exit(130), 2000).unref();
+    // Containers are ours: exit once they are gone from every engine (bounded: an engine may not answer).
+    const removing = containers?.stop();
+    setTimeout(() => process.exit(130), removing ? 30_000 : 2000).unref();
+    void removing?.then(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     let url = s.live.nats;
     let actorUrl = '';
+    let login: { user: string; pass: string } | undefined;
     if (s.live.placement === 'docker') {
       const { DockerPlacement } = await import('@splitnet/docker');
       containers = new DockerPlacement({
         runId: o.runId,
         image: o.docker.image,
         natsImage: o.docker.natsImage,
-        ...(o.docker.endpoint ? { endpoint: o.docker.endpoint } : {}),
+        endpoints: o.docker.endpoints,
+        advertise: o.docker.advertise,
+        bindAll: o.docker.bindAll,
         nodes: o.docker.nodes,
         logger,
         onLog: (c, line) => appendFileSync(join(logs, `${c}.log`), line + '\n'),
@@ -164,6 +179,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
       const started = await containers.start();
       url = started.natsUrl;
       actorUrl = started.actorNatsUrl;
+      login = started.login; // the placement's own servers: its per-run login, if they require one
     } else if (url === '') {
       // SPLITNET_NATS_SERVER names the binary when it is not `nats-server` on PATH (or in /usr/sbin).
       const binary = process.env['SPLITNET_NATS_SERVER'];
@@ -171,7 +187,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
       url = server.url;
       logger.info('started a private nats-server', { url, pid: server.pid });
     }
-    const transport = await connectPatiently(url, `splitnet ${o.runId} controller`, 30_000, (m) => logger.warn(m));
+    const transport = await connectPatiently(url, `splitnet ${o.runId} controller`, 30_000, (m) => logger.warn(m), login);
     transport.onStatus((st) => (st.kind === 'closed' ? logger.info : logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
     const launch = (ids: readonly string[], incarnation: number): ActorHandle => {
       const name = ids.join('+');
@@ -213,8 +229,8 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
     try {
       if (s.live.placement === 'external' || s.live.placement === 'docker') {
         if (containers) {
-          // One container per actor process, over the emulated nodes: spread interleaves them, pack fills
-          // node 0 first; they join like any external actor (the driver lives on node 0).
+          // One container per actor process, over the nodes (emulated, or one per engine): spread interleaves
+          // them, pack fills node 0 first; they join like any external actor (the driver lives on node 0).
           const n = containers.nodeCount;
           const place = (i: number, total: number) => (o.docker.strategy === 'spread' ? i % n : Math.floor((i * n) / total));
           await containers.launch('driver', 0, actorUrl, 0);
@@ -240,7 +256,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
         s = reg.scenario;
         if (!o.quiet) process.stderr.write(`splitnet: run ${o.runId}: ${s.topology.vms.length} VMs and ${s.topology.workers} workers joined\n`);
         // Node faults (docker pause, network disconnect) act on the containers (test/e2e/faults-docker.test.ts).
-        const nodes = containers ? new (await import('@splitnet/docker')).DockerFaults(o.runId, o.docker.endpoint) : undefined;
+        const nodes = containers ? new (await import('@splitnet/docker')).DockerFaults(o.runId, o.docker.endpoints) : undefined;
         const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, ...(nodes ? { nodes } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
         return { result, scenario: s };
       }

@@ -74,6 +74,11 @@ function parseExpect(values: readonly string[]): Partial<Record<JoinRole, number
   return out;
 }
 
+/** A repeatable option whose values may also be comma-separated (--docker-host a,b --docker-host c). */
+function collectList(v: string, acc: string[]): string[] {
+  return [...acc, ...v.split(',').map((x) => x.trim()).filter((x) => x !== '')];
+}
+
 function collect(v: string, acc: string[]): string[] {
   return [...acc, v];
 }
@@ -94,7 +99,9 @@ interface RunFlags {
   expect: string[];
   image: string;
   natsImage: string;
-  dockerHost?: string;
+  dockerHost: string[];
+  dockerAdvertise: string[];
+  dockerBindAll?: boolean;
   dockerNodes: string;
   pack?: boolean;
 }
@@ -160,7 +167,9 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
         natsImage: flags.natsImage,
         nodes: Number(flags.dockerNodes),
         strategy: flags.pack ? 'pack' : 'spread',
-        ...(flags.dockerHost ? { endpoint: flags.dockerHost } : {}),
+        endpoints: flags.dockerHost,
+        advertise: flags.dockerAdvertise,
+        bindAll: flags.dockerBindAll === true,
       },
       ...(onProgress ? { onProgress } : {}),
     });
@@ -240,12 +249,14 @@ function buildProgram(): Command {
     .option('--expect <role=n>', 'live, placement external: wait for at least n actors of a role (driver, worker, frontend) before the join window counts, e.g. --expect frontend=4 (repeatable)', collect, [] as string[])
     .option('--image <ref>', 'live, placement docker: the splitnet image (never pulled)', 'splitnet:latest')
     .option('--nats-image <ref>', 'live, placement docker: the nats-server image (never pulled)', 'nats:2-alpine')
-    .option('--docker-host <url>', 'live, placement docker: the Docker engine (unix:///path or tcp://host:port; default the local one)')
-    .option('--docker-nodes <n>', 'live, placement docker: emulated nodes, each its own network and NATS server, clustered', '1')
+    .option('--docker-host <url>', 'live, placement docker: a Docker engine (unix:///path or tcp://host:port; default the local one); repeatable or comma-separated: each engine is one node', collectList, [] as string[])
+    .option('--docker-advertise <addr>', 'live, placement docker: per --docker-host in order, an address of its host that the other engines and this controller reach; its NATS ports are published there (default: the tcp:// host; an engine on this machine: 127.0.0.1 when alone, else its bridge gateway)', collectList, [] as string[])
+    .option('--docker-bind-all', 'live, placement docker: publish the NATS ports on every interface (0.0.0.0) instead of the advertised address (e.g. behind NAT)')
+    .option('--docker-nodes <n>', 'live, placement docker: emulated nodes on one engine, each its own network and NATS server, clustered', '1')
     .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')
     .addHelpText(
       'after',
-      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help).\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input, 3 a live run was invalid (lag above maxLag).',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input, 3 a live run was invalid (lag above maxLag).',
     )
     .action(async (file: string, flags: RunFlags) => {
       process.exitCode = await runCommand(file, flags);
@@ -329,12 +340,13 @@ function buildProgram(): Command {
   program
     .command('cleanup')
     .description('Remove every container and network a splitnet docker placement left on a Docker engine (found by label)')
-    .option('--docker-host <url>', 'the Docker engine (default the local one)')
-    .action(async (o: { dockerHost?: string }) => {
+    .option('--docker-host <url>', 'a Docker engine (default the local one); repeatable or comma-separated: clean each', collectList, [] as string[])
+    .option('--run <id>', 'only what the run with this id left (label splitnet.run), not every run\'s')
+    .action(async (o: { dockerHost: string[]; run?: string }) => {
       // Loaded on demand: dockerode is heavy, and most commands (and every actor process) never need it.
       const { cleanupAll } = await import('@splitnet/docker');
-      const n = await cleanupAll(o.dockerHost);
-      process.stdout.write(`splitnet: removed ${n} container(s)/network(s) labelled splitnet.managed\n`);
+      const n = await cleanupAll(o.dockerHost, o.run);
+      process.stdout.write(`splitnet: removed ${n} container(s)/network(s) labelled ${o.run !== undefined ? `splitnet.run=${o.run}` : 'splitnet.managed'}\n`);
     });
 
   program

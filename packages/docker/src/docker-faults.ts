@@ -1,7 +1,6 @@
 // Fault actions on the containers of a docker-placed live run: pause / unpause and network disconnect / reconnect of an emulated node's actors.
 import Docker from 'dockerode';
-import { SplitnetError } from '@splitnet/model';
-import { LABEL_RUN } from './docker-placement.js';
+import { dockerFor, LABEL_RUN } from './docker-placement.js';
 
 /*
  * Exercised end to end by test/e2e/faults-docker.test.ts. Containers are found by the labels
@@ -17,21 +16,19 @@ import { LABEL_RUN } from './docker-placement.js';
  * result: its connection is dead and its client only finds out from its own ping timeout.
  */
 
-function dockerAt(endpoint: string | undefined): Docker {
-  if (!endpoint) return new Docker();
-  if (endpoint.startsWith('unix://')) return new Docker({ socketPath: endpoint.slice('unix://'.length) });
-  const m = /^tcp:\/\/([^:/]+):(\d+)$/.exec(endpoint);
-  if (!m) throw new SplitnetError('E_USAGE', `--docker-host: expected unix:///path or tcp://host:port, found "${endpoint}"`);
-  return new Docker({ host: m[1] as string, port: Number(m[2]) });
-}
-
 export class DockerFaults {
-  private readonly docker: Docker;
+  /** One client per engine: with several engines node n is engine n; otherwise every node is on the one engine. */
+  private readonly engines: readonly Docker[];
   /** Address on the node's network of each container cut from it, by container id, until it is reconnected. */
   private readonly cut = new Map<string, { readonly name: string; readonly ip: string }>();
 
-  constructor(private readonly runId: string, endpoint?: string) {
-    this.docker = dockerAt(endpoint);
+  constructor(private readonly runId: string, endpoints: readonly string[] = []) {
+    this.engines = endpoints.length === 0 ? [dockerFor(undefined)] : endpoints.map((e) => dockerFor(e));
+  }
+
+  /** The engine that runs node `node`'s containers. */
+  private dockerOf(node: number): Docker {
+    return (this.engines.length > 1 ? this.engines[node] : this.engines[0]) ?? (this.engines[0] as Docker);
   }
 
   /** DockerPlacement's name for node n's network. */
@@ -41,7 +38,7 @@ export class DockerFaults {
 
   /** The actor containers of emulated node `node` (NATS containers excluded). */
   private async actorsOn(node: number): Promise<Docker.ContainerInfo[]> {
-    const list = await this.docker.listContainers({ all: false, filters: { label: [`${LABEL_RUN}=${this.runId}`, `splitnet.node=${node}`] } });
+    const list = await this.dockerOf(node).listContainers({ all: false, filters: { label: [`${LABEL_RUN}=${this.runId}`, `splitnet.node=${node}`] } });
     return list.filter((c) => c.Labels['splitnet.role'] !== undefined);
   }
 
@@ -52,13 +49,13 @@ export class DockerFaults {
   /** `docker pause` every actor container of the node; returns what was done. */
   async pauseNode(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
-    for (const c of cs) await this.docker.getContainer(c.Id).pause();
+    for (const c of cs) await this.dockerOf(node).getContainer(c.Id).pause();
     return `docker pause: ${this.names(cs)}`;
   }
 
   async unpauseNode(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
-    for (const c of cs) await this.docker.getContainer(c.Id).unpause();
+    for (const c of cs) await this.dockerOf(node).getContainer(c.Id).unpause();
     return `docker unpause: ${this.names(cs)}`;
   }
 
@@ -66,7 +63,7 @@ export class DockerFaults {
   async disconnectNode(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
     const name = this.network(node);
-    const net = this.docker.getNetwork(name);
+    const net = this.dockerOf(node).getNetwork(name);
     for (const c of cs) {
       const ip = c.NetworkSettings.Networks[name]?.IPAddress ?? '';
       this.cut.set(c.Id, { name: this.names([c]), ip });
@@ -79,14 +76,14 @@ export class DockerFaults {
   async reconnectNode(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
     const name = this.network(node);
-    const net = this.docker.getNetwork(name);
+    const net = this.dockerOf(node).getNetwork(name);
     const key = (ip: string) => ip.split('.').reduce((n, b) => n * 256 + Number(b), 0);
     const order = cs.map((c) => ({ c, old: this.cut.get(c.Id) })).sort((a, b) => key(a.old?.ip ?? '255.255.255.255') - key(b.old?.ip ?? '255.255.255.255'));
     const moved: string[] = [];
     for (const { c, old } of order) {
       await net.connect({ Container: c.Id });
       this.cut.delete(c.Id);
-      const now = (await this.docker.getContainer(c.Id).inspect()).NetworkSettings.Networks[name]?.IPAddress ?? '';
+      const now = (await this.dockerOf(node).getContainer(c.Id).inspect()).NetworkSettings.Networks[name]?.IPAddress ?? '';
       if (old && old.ip !== '' && now !== old.ip) moved.push(`${old.name} ${old.ip} -> ${now}`);
     }
     const line = `docker network connect ${name}: ${this.names(order.map((x) => x.c))}`;

@@ -1,4 +1,10 @@
 // The docker placement: a labelled network, a NATS container and one container per actor process, found again and removed by label.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger } from '@splitnet/model';
@@ -15,53 +21,151 @@ export interface DockerPlacementOptions {
   readonly image: string;
   /** The image that runs nats-server (its entrypoint takes nats-server's flags); never pulled. */
   readonly natsImage: string;
-  /** Docker endpoint (DOCKER_HOST form: unix:///var/run/docker.sock, tcp://host:2375); default: the local engine. */
-  readonly endpoint?: string;
   /**
-   * Emulated nodes on the engine (default 1): each node is a network of its own with its own NATS
+   * Docker endpoints (DOCKER_HOST form: unix:///var/run/docker.sock, tcp://host:2375); default: the local
+   * engine. With several, each engine is one node of the run (the same endpoint given twice is two nodes).
+   */
+  readonly endpoints?: readonly string[];
+  /**
+   * Emulated nodes on the one engine (default 1): each node is a network of its own with its own NATS
    * server; the servers form a NATS cluster (routes over a backbone network), as hosts of a real
-   * multi-host deployment would.
+   * multi-host deployment would. Not with several endpoints (there every engine is a node).
    */
   readonly nodes?: number;
+  /**
+   * Per endpoint (same order), the address of that engine's host that the other engines and the controller
+   * reach: its NATS server publishes its client and route ports there. Default: the host of a tcp:// URL;
+   * for an engine on this machine, 127.0.0.1 when it is the only engine, else the gateway of its default
+   * bridge network (reachable from containers of every engine on this machine, not from outside it).
+   */
+  readonly advertise?: readonly string[];
+  /** Publish the NATS ports on every interface (0.0.0.0) instead of the advertised address only. */
+  readonly bindAll?: boolean;
   readonly logger: Logger;
   /** A log line from a container (stdout and stderr, demultiplexed). */
   readonly onLog?: (container: string, line: string) => void;
 }
 
 export interface StartedPlacement {
-  /** NATS URL for the controller on this host (a loopback port published by the NATS container). */
+  /** NATS URL for the controller on this host (node 0's server, through a port it publishes). */
   readonly natsUrl: string;
-  /** NATS URL for the actors, inside the run's network. */
+  /** NATS URL for the actors, inside their node's network. */
   readonly actorNatsUrl: string;
+  /**
+   * The run's NATS login, when its servers require one (their ports are published beyond loopback): made
+   * up per run; the actors get it in their environment.
+   */
+  readonly login?: { readonly user: string; readonly pass: string };
 }
 
-function dockerFor(endpoint: string | undefined): Docker {
+/** An endpoint as given, or the default engine (DOCKER_HOST, else the local socket) when none is. */
+function describe(endpoint: string | undefined): string {
+  return endpoint ?? 'the local Docker engine';
+}
+
+/** A dockerode client for one engine endpoint (`unix:///…` or `tcp://host:port`; none: the local engine). */
+export function dockerFor(endpoint: string | undefined, flag = '--docker-host'): Docker {
   if (!endpoint) return new Docker();
   if (endpoint.startsWith('unix://')) return new Docker({ socketPath: endpoint.slice('unix://'.length) });
-  const m = /^tcp:\/\/([^:/]+):(\d+)$/.exec(endpoint);
-  if (!m) throw new SplitnetError('E_USAGE', `--docker-host: expected unix:///path or tcp://host:port, found "${endpoint}"`);
-  return new Docker({ host: m[1] as string, port: Number(m[2]) });
+  const tcp = parseTcp(endpoint);
+  if (!tcp) throw new SplitnetError('E_USAGE', `${flag}: expected unix:///path or tcp://host:port, found "${endpoint}"`);
+  // DOCKER_TLS_VERIFY / DOCKER_CERT_PATH as the docker CLI reads them: a remote engine must require client certificates.
+  if (process.env['DOCKER_TLS_VERIFY'] === '1' || process.env['DOCKER_CERT_PATH']) {
+    const dir = process.env['DOCKER_CERT_PATH'] ?? join(homedir(), '.docker');
+    const read = (f: string): Buffer => {
+      try {
+        return readFileSync(join(dir, f));
+      } catch {
+        throw new SplitnetError('E_USAGE', `${flag} ${endpoint}: TLS asked for (DOCKER_TLS_VERIFY/DOCKER_CERT_PATH) but ${join(dir, f)} cannot be read`);
+      }
+    };
+    return new Docker({ host: tcp.host, port: tcp.port, protocol: 'https', ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') });
+  }
+  return new Docker({ host: tcp.host, port: tcp.port });
+}
+
+function parseTcp(endpoint: string): { host: string; port: number } | null {
+  const m = /^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[^:/[\]]+):(\d+)\/?$/.exec(endpoint);
+  if (!m) return null;
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return null;
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+}
+
+/** Whether ports bound to `address` are reachable from this machine only. */
+function isLoopback(address: string): boolean {
+  return address === '::1' || address === 'localhost' || /^127\./.test(address);
+}
+
+/** Whether an endpoint reaches an engine on this machine (its socket, or a loopback port). */
+function isLocal(endpoint: string | undefined): boolean {
+  if (!endpoint || endpoint.startsWith('unix://')) return true;
+  const host = parseTcp(endpoint)?.host ?? '';
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** A run's node: its engine, and the network its actors share with its NATS server. */
+interface Node {
+  readonly docker: Docker;
+  readonly endpoint: string | undefined;
+  readonly index: number;
 }
 
 /**
- * Runs the actors of one live run as containers on one Docker engine: a network of its own, a NATS
- * server reachable inside it as `nats` (and from this host on a loopback port), and `splitnet actor
- * --role …` containers that join the run. `stop()` removes everything; `removeByLabel` finds what a
- * crashed controller left.
+ * Runs the actors of one live run as containers on one or several Docker engines: per node a network of
+ * its own, a NATS server reachable inside it as `nats`, and `splitnet actor --role …` containers that join
+ * the run; several servers form a NATS cluster. `stop()` removes everything on every engine;
+ * `cleanupAll` finds what a crashed controller left.
  */
 export class DockerPlacement {
-  private readonly docker: Docker;
   private readonly labels: Record<string, string>;
-  private readonly containers: Docker.Container[] = [];
-  private readonly nodes: number;
+  private readonly nodeList: Node[];
+  /** Several engines (each one node), as opposed to nodes emulated on one engine. */
+  private readonly multiEngine: boolean;
+  /**
+   * Per-run secrets, used when the servers' ports are published beyond loopback (several engines, a remote
+   * one): whoever reaches a server could otherwise publish control messages into the run. Clients log in
+   * as `splitnet`, servers route to each other as `route`; both passwords are random and live only as long
+   * as the run. On loopback (one local engine) the servers stay open, as before, for `splitnet fault`.
+   */
+  private readonly clientPass = randomBytes(18).toString('base64url');
+  private readonly routePass = randomBytes(18).toString('base64url');
+  private auth = false;
+
+  /** nats-server flags of the client login, and a route URL's user info ('' without a login). */
+  private clientAuth(): string[] {
+    return this.auth ? ['--user', 'splitnet', '--pass', this.clientPass] : [];
+  }
+
+  private routeAuth(): string {
+    return this.auth ? `route:${this.routePass}@` : '';
+  }
+
+  private login(): Pick<StartedPlacement, 'login'> {
+    return this.auth ? { login: { user: 'splitnet', pass: this.clientPass } } : {};
+  }
 
   constructor(private readonly o: DockerPlacementOptions) {
-    this.docker = dockerFor(o.endpoint);
     this.labels = { [LABEL_MANAGED]: '1', [LABEL_RUN]: o.runId };
-    this.nodes = o.nodes ?? 1;
-    if (!Number.isInteger(this.nodes) || this.nodes < 1 || this.nodes > 16) {
+    const endpoints: (string | undefined)[] = o.endpoints && o.endpoints.length > 0 ? [...o.endpoints] : [undefined];
+    this.multiEngine = endpoints.length > 1;
+    const nodes = o.nodes ?? 1;
+    if (!Number.isInteger(nodes) || nodes < 1 || nodes > 16) {
       throw new SplitnetError('E_USAGE', `--docker-nodes: expected a whole number from 1 to 16, found ${String(o.nodes)}`);
     }
+    if (this.multiEngine && nodes > 1) {
+      throw new SplitnetError('E_USAGE', `--docker-nodes ${nodes} emulates nodes on one engine; with ${endpoints.length} --docker-host engines each engine is one node: give one or the other`);
+    }
+    if (endpoints.length > 16) throw new SplitnetError('E_USAGE', `--docker-host: at most 16 engines, found ${endpoints.length}`);
+    if (o.advertise && o.advertise.length > 0 && o.advertise.length !== endpoints.length) {
+      throw new SplitnetError('E_USAGE', `--docker-advertise: give one address per --docker-host, in the same order (${endpoints.length} engine(s), ${o.advertise.length} address(es))`);
+    }
+    // One dockerode client per engine node, even for an endpoint given twice (each is driven as a host of
+    // its own); emulated nodes share their engine's client.
+    const one = this.multiEngine ? null : dockerFor(endpoints[0]);
+    this.nodeList = this.multiEngine
+      ? endpoints.map((e, index) => ({ docker: dockerFor(e), endpoint: e, index }))
+      : Array.from({ length: nodes }, (_, index) => ({ docker: one as Docker, endpoint: endpoints[0], index }));
   }
 
   /** Node n's network; actors on it reach their node's NATS server as `nats`. */
@@ -73,67 +177,169 @@ export class DockerPlacement {
     return `splitnet-${this.o.runId}-${what}`.replace(/[^A-Za-z0-9_.-]/g, '-');
   }
 
-  private async requireImage(ref: string, what: string): Promise<void> {
+  private async requireImage(node: Node, ref: string, what: string): Promise<void> {
     try {
-      await this.docker.getImage(ref).inspect();
+      await node.docker.getImage(ref).inspect();
     } catch {
-      throw new SplitnetError('E_USAGE', `${what} image "${ref}" is not on this Docker engine: build it first (docker build -f docker/Dockerfile -t ${ref} . — see docker/README.md); splitnet never pulls`);
+      const where = this.multiEngine ? `the Docker engine ${describe(node.endpoint)}` : 'this Docker engine';
+      throw new SplitnetError('E_USAGE', `${what} image "${ref}" is not on ${where}: build it first (docker build -f docker/Dockerfile -t ${ref} . — see docker/README.md); splitnet never pulls`);
+    }
+  }
+
+  /**
+   * Where node i's NATS server publishes its ports: the address others dial (`advertise`) and the host
+   * address the ports are bound to (`bind`, an IP literal).
+   */
+  private async addressOf(node: Node): Promise<{ advertise: string; bind: string }> {
+    const given = this.o.advertise?.[node.index];
+    let advertise: string;
+    if (given !== undefined && given !== '') advertise = given;
+    else if (!isLocal(node.endpoint)) advertise = parseTcp(node.endpoint ?? '')?.host ?? '';
+    else if (!this.multiEngine) advertise = '127.0.0.1';
+    else {
+      const remote = this.nodeList.find((n) => !isLocal(n.endpoint));
+      if (remote) {
+        throw new SplitnetError('E_USAGE', `--docker-advertise: the engine ${describe(node.endpoint)} is on this machine but ${remote.endpoint ?? ''} is not; give, for every --docker-host in order, an address of its host that the others reach`);
+      }
+      // Every engine is on this machine: the default bridge's gateway is an address of this host that the
+      // containers of every engine here reach (loopback would be each container's own), and outsiders do not.
+      const bridge = await node.docker.getNetwork('bridge').inspect().catch(() => null);
+      const gateway = (bridge as { IPAM?: { Config?: { Gateway?: string }[] } } | null)?.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
+      if (!gateway) throw new SplitnetError('E_USAGE', `--docker-advertise: the engine ${describe(node.endpoint)} has no default bridge network to take an address from; give one address per --docker-host`);
+      advertise = gateway;
+    }
+    if (this.o.bindAll) return { advertise, bind: '0.0.0.0' };
+    if (isIP(advertise) !== 0) return { advertise, bind: advertise };
+    try {
+      const { address } = await lookup(advertise, { family: 4 });
+      return { advertise: address, bind: address };
+    } catch (err) {
+      throw new SplitnetError('E_USAGE', `--docker-advertise: cannot resolve "${advertise}" (the address of ${describe(node.endpoint)}): ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
   async start(): Promise<StartedPlacement> {
-    try {
-      await this.docker.ping();
-    } catch (err) {
-      throw new SplitnetError('E_USAGE', `no Docker engine answers${this.o.endpoint ? ` at ${this.o.endpoint}` : ''}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    await this.requireImage(this.o.image, 'splitnet');
-    await this.requireImage(this.o.natsImage, 'NATS');
-    for (let n = 0; n < this.nodes; n++) await this.docker.createNetwork({ Name: this.net(n), Labels: this.labels, CheckDuplicate: true });
-    const backbone = this.name('backbone');
-    if (this.nodes > 1) await this.docker.createNetwork({ Name: backbone, Labels: this.labels, CheckDuplicate: true });
-    let port = '';
-    for (let n = 0; n < this.nodes; n++) {
-      // Node n's NATS server; with several nodes they form a cluster whose routes run over the backbone.
-      const cluster = this.nodes > 1 ? ['--cluster_name', 'splitnet', '--cluster', 'nats://0.0.0.0:6222', '--routes', `nats://${this.name('nats0')}:6222`] : [];
-      const nats = await this.docker.createContainer({
-        name: this.name(`nats${n}`),
-        Image: this.o.natsImage,
-        Cmd: ['-p', '4222', ...cluster],
-        Labels: { ...this.labels, 'splitnet.node': String(n) },
-        ExposedPorts: { '4222/tcp': {} },
-        HostConfig: { NetworkMode: this.net(n), ...(n === 0 ? { PortBindings: { '4222/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } } : {}) },
-        NetworkingConfig: { EndpointsConfig: { [this.net(n)]: { Aliases: ['nats'] } } },
-      });
-      this.containers.push(nats);
-      if (this.nodes > 1) await this.docker.getNetwork(backbone).connect({ Container: nats.id, EndpointConfig: { Aliases: [this.name(`nats${n}`)] } });
-      await nats.start();
-      if (n === 0) {
-        const info = await nats.inspect();
-        port = info.NetworkSettings.Ports['4222/tcp']?.[0]?.HostPort ?? '';
+    // Every engine answers and has both images before anything is created anywhere.
+    const seen = new Set<Docker>();
+    for (const node of this.nodeList) {
+      if (seen.has(node.docker)) continue;
+      seen.add(node.docker);
+      try {
+        await node.docker.ping();
+      } catch (err) {
+        throw new SplitnetError('E_USAGE', `no Docker engine answers${node.endpoint ? ` at ${node.endpoint}` : ''}: ${err instanceof Error ? err.message : String(err)}`);
       }
+      await this.requireImage(node, this.o.image, 'splitnet');
+      await this.requireImage(node, this.o.natsImage, 'NATS');
     }
-    if (!port) throw new SplitnetError('E_INTERNAL', 'the NATS container published no port');
-    this.o.logger.info('docker: networks and NATS up', { nodes: this.nodes, port });
-    return { natsUrl: `nats://127.0.0.1:${port}`, actorNatsUrl: 'nats://nats:4222' };
+    return this.multiEngine ? this.startEngines() : this.startEmulated();
   }
 
-  /** Start one actor container on emulated node `node` that joins the run with `role`. */
+  /** Nodes emulated on one engine: a network per node, the NATS servers routed over a backbone network. */
+  private async startEmulated(): Promise<StartedPlacement> {
+    const nodes = this.nodeList.length;
+    const docker = (this.nodeList[0] as Node).docker;
+    const { advertise, bind } = await this.addressOf(this.nodeList[0] as Node);
+    this.auth = !isLoopback(bind);
+    for (let n = 0; n < nodes; n++) await docker.createNetwork({ Name: this.net(n), Labels: this.labels, CheckDuplicate: true });
+    const backbone = this.name('backbone');
+    if (nodes > 1) await docker.createNetwork({ Name: backbone, Labels: this.labels, CheckDuplicate: true });
+    let port = '';
+    for (let n = 0; n < nodes; n++) {
+      // Node n's NATS server; with several nodes they form a cluster whose routes run over the backbone.
+      const cluster = nodes > 1 ? ['--cluster_name', 'splitnet', '--cluster', `nats://${this.routeAuth()}0.0.0.0:6222`, '--routes', `nats://${this.routeAuth()}${this.name('nats0')}:6222`] : [];
+      const nats = await docker.createContainer({
+        name: this.name(`nats${n}`),
+        Image: this.o.natsImage,
+        Cmd: ['-p', '4222', ...this.clientAuth(), ...cluster],
+        Labels: { ...this.labels, 'splitnet.node': String(n) },
+        ExposedPorts: { '4222/tcp': {} },
+        HostConfig: { NetworkMode: this.net(n), ...(n === 0 ? { PortBindings: { '4222/tcp': [{ HostIp: bind, HostPort: '' }] } } : {}) },
+        NetworkingConfig: { EndpointsConfig: { [this.net(n)]: { Aliases: ['nats'] } } },
+      });
+      if (nodes > 1) await docker.getNetwork(backbone).connect({ Container: nats.id, EndpointConfig: { Aliases: [this.name(`nats${n}`)] } });
+      await nats.start();
+      if (n === 0) port = await publishedPort(nats, '4222/tcp');
+    }
+    this.o.logger.info('docker: networks and NATS up', { nodes, port });
+    return { natsUrl: `nats://${urlHost(advertise)}:${port}`, actorNatsUrl: 'nats://nats:4222', ...this.login() };
+  }
+
+  /**
+   * One node per engine. Engines share no network, so each NATS server publishes its client and route
+   * ports on its host's address. Node n routes to every node started before it, so the cluster is a full
+   * mesh without relying on gossip (NATS forwards a message over one route only); each advertises its own
+   * published route port all the same, for servers that learn of it by gossip.
+   */
+  private async startEngines(): Promise<StartedPlacement> {
+    const seeds: string[] = [];
+    let natsUrl = '';
+    // Every node's address first: a missing or unresolvable one stops the run before anything is created.
+    const addresses: { advertise: string; bind: string }[] = [];
+    for (const node of this.nodeList) addresses.push(await this.addressOf(node));
+    this.auth = addresses.some((a) => !isLoopback(a.bind));
+    for (const node of this.nodeList) {
+      const { advertise, bind } = addresses[node.index] as { advertise: string; bind: string };
+      await node.docker.createNetwork({ Name: this.net(node.index), Labels: this.labels, CheckDuplicate: true });
+      // The route port is published as itself (host port = container port) so that the server can advertise
+      // it before it starts; an ephemeral port is known only after. A taken port is retried with another.
+      let started: Docker.Container | null = null;
+      let routePort = 0;
+      for (let attempt = 1; started === null; attempt++) {
+        routePort = 20000 + Math.floor(Math.random() * 40000);
+        const c = await node.docker.createContainer({
+          name: this.name(`nats${node.index}`),
+          Image: this.o.natsImage,
+          Cmd: [
+            '-p', '4222', ...this.clientAuth(),
+            '--cluster_name', 'splitnet', '--cluster', `nats://${this.routeAuth()}0.0.0.0:${routePort}`,
+            '--cluster_advertise', `${urlHost(advertise)}:${routePort}`, '--no_advertise=true',
+            ...(seeds.length > 0 ? ['--routes', seeds.join(',')] : []),
+          ],
+          Labels: { ...this.labels, 'splitnet.node': String(node.index) },
+          ExposedPorts: { '4222/tcp': {}, [`${routePort}/tcp`]: {} },
+          HostConfig: {
+            NetworkMode: this.net(node.index),
+            PortBindings: { '4222/tcp': [{ HostIp: bind, HostPort: '' }], [`${routePort}/tcp`]: [{ HostIp: bind, HostPort: String(routePort) }] },
+          },
+          NetworkingConfig: { EndpointsConfig: { [this.net(node.index)]: { Aliases: ['nats'] } } },
+        });
+        try {
+          await c.start();
+          started = c;
+        } catch (err) {
+          await c.remove({ force: true }).catch(() => {});
+          const msg = err instanceof Error ? err.message : String(err);
+          if (/already allocated|address already in use/i.test(msg) && attempt < 5) continue;
+          const hint = /assign requested address/i.test(msg) ? ` (${bind} is not an address of that host: give --docker-advertise, or --docker-bind-all behind NAT)` : '';
+          throw new SplitnetError('E_USAGE', `the NATS server of node ${node.index} cannot publish its ports on ${bind} at ${describe(node.endpoint)}: ${msg}${hint}`);
+        }
+      }
+      seeds.push(`nats://${this.routeAuth()}${urlHost(advertise)}:${routePort}`);
+      if (node.index === 0) natsUrl = `nats://${urlHost(advertise)}:${await publishedPort(started, '4222/tcp')}`;
+      this.o.logger.info('docker: node up', { node: node.index, engine: describe(node.endpoint), advertise, routePort });
+    }
+    return { natsUrl, actorNatsUrl: 'nats://nats:4222', ...this.login() };
+  }
+
+  /** Start one actor container on node `node` that joins the run with `role`. */
   async launch(role: ActorRole, index: number, natsUrl: string, node = 0): Promise<void> {
+    const target = this.nodeList[node % this.nodeList.length] as Node;
     const name = this.name(`${role}-${index}`);
-    const c = await this.docker.createContainer({
+    const c = await target.docker.createContainer({
       name,
       Image: this.o.image,
       Cmd: ['actor', '--run', this.o.runId, '--nats', natsUrl, '--role', role],
-      Labels: { ...this.labels, 'splitnet.role': role, 'splitnet.node': String(node) },
-      HostConfig: { NetworkMode: this.net(node % this.nodes), Init: true },
+      // In the environment, not the command line: `splitnet actor` reads its credentials only from there.
+      Env: this.auth ? ['SPLITNET_NATS_USER=splitnet', `SPLITNET_NATS_PASSWORD=${this.clientPass}`] : [],
+      Labels: { ...this.labels, 'splitnet.role': role, 'splitnet.node': String(target.index) },
+      HostConfig: { NetworkMode: this.net(target.index), Init: true },
     });
-    this.containers.push(c);
     await c.start();
-    if (this.o.onLog) void this.follow(c, name);
+    if (this.o.onLog) void this.follow(target.docker, c, name);
   }
 
-  private async follow(c: Docker.Container, name: string): Promise<void> {
+  private async follow(docker: Docker, c: Docker.Container, name: string): Promise<void> {
     try {
       const stream = await c.logs({ follow: true, stdout: true, stderr: true });
       let buf = '';
@@ -148,47 +354,98 @@ export class DockerPlacement {
           return true;
         },
       };
-      this.docker.modem.demuxStream(stream, sink as unknown as NodeJS.WritableStream, sink as unknown as NodeJS.WritableStream);
+      docker.modem.demuxStream(stream, sink as unknown as NodeJS.WritableStream, sink as unknown as NodeJS.WritableStream);
     } catch {
       // logs are a convenience; the run does not depend on them
     }
   }
 
   get nodeCount(): number {
-    return this.nodes;
+    return this.nodeList.length;
   }
 
-  /** Remove every container and the network of this run. */
+  /** Remove every container and network of this run, on every engine. */
   async stop(): Promise<void> {
-    await removeByLabel(this.docker, `${LABEL_RUN}=${this.o.runId}`);
+    const engines = this.nodeList.filter((n, i, all) => all.findIndex((m) => m.docker === n.docker) === i);
+    const r = await removeEverywhere(engines.map((n) => n.docker), `${LABEL_RUN}=${this.o.runId}`);
+    const failed = r.failed.map((f) => `${describe(engines[f.index]?.endpoint)}: ${f.error}`);
+    if (failed.length > 0) this.o.logger.error('docker: cleanup failed (run `splitnet cleanup` with the same --docker-host flags)', { failed });
   }
+}
+
+/** Returns the host port a started container publishes for `port` ('4222/tcp'). */
+async function publishedPort(c: Docker.Container, port: string): Promise<string> {
+  const info = await c.inspect();
+  if (!info.State.Running) {
+    // Say why (a bad flag, a bad image) rather than only that no port is there.
+    const logs = await c.logs({ stdout: true, stderr: true, tail: 5 }).catch(() => Buffer.from(''));
+    throw new SplitnetError('E_INTERNAL', `the NATS container ${info.Name} exited (${info.State.Status}, code ${info.State.ExitCode}): ${logs.toString().replace(/[\x00-\x08]/g, '').trim()}`);
+  }
+  const host = info.NetworkSettings.Ports[port]?.[0]?.HostPort ?? '';
+  if (!host) throw new SplitnetError('E_INTERNAL', `the NATS container published no port for ${port}`);
+  return host;
+}
+
+/** An address as the host part of a URL (IPv6 in brackets). */
+function urlHost(address: string): string {
+  return isIP(address) === 6 ? `[${address}]` : address;
 }
 
 /** Remove containers (forced) and networks carrying `label` (`key=value` or `key`). Returns how many. */
 export async function removeByLabel(docker: Docker, label: string): Promise<number> {
-  let n = 0;
-  const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
-  for (const c of containers) {
-    try {
-      await docker.getContainer(c.Id).remove({ force: true });
-      n++;
-    } catch {
-      // already gone
-    }
-  }
-  const networks = await docker.listNetworks({ filters: { label: [label] } });
-  for (const net of networks) {
-    try {
-      await docker.getNetwork(net.Id).remove();
-      n++;
-    } catch {
-      // in use or gone
-    }
-  }
-  return n;
+  const r = await removeEverywhere([docker], label);
+  if (r.failed[0]) throw new Error(r.failed[0].error);
+  return r.removed;
 }
 
-/** `splitnet cleanup`: remove whatever any splitnet run left on this engine (e.g. after a crash). */
-export async function cleanupAll(endpoint?: string): Promise<number> {
-  return removeByLabel(dockerFor(endpoint), `${LABEL_MANAGED}=1`);
+/**
+ * Remove what carries `label` from every engine: first the containers on all of them, then the networks —
+ * two engines may be one engine reached twice, and a network goes only once no container is attached.
+ * Engines are worked on in parallel (a Ctrl-C leaves little time); one that fails spares none of the others.
+ */
+async function removeEverywhere(engines: readonly Docker[], label: string): Promise<{ removed: number; failed: { index: number; error: string }[] }> {
+  let removed = 0;
+  const failed = new Map<number, string>();
+  const phase = async (work: (docker: Docker) => Promise<void>) => {
+    const results = await Promise.allSettled(engines.map((d, i) => (failed.has(i) ? Promise.resolve() : work(d))));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') failed.set(i, r.reason instanceof Error ? r.reason.message : String(r.reason));
+    });
+  };
+  await phase(async (docker) => {
+    for (const c of await docker.listContainers({ all: true, filters: { label: [label] } })) {
+      try {
+        await docker.getContainer(c.Id).remove({ force: true });
+        removed++;
+      } catch {
+        // already gone (or removed through another endpoint of the same engine)
+      }
+    }
+  });
+  await phase(async (docker) => {
+    for (const net of await docker.listNetworks({ filters: { label: [label] } })) {
+      try {
+        await docker.getNetwork(net.Id).remove();
+        removed++;
+      } catch {
+        // in use or gone
+      }
+    }
+  });
+  return { removed, failed: [...failed].map(([index, error]) => ({ index, error })) };
+}
+
+/**
+ * `splitnet cleanup`: remove whatever any splitnet run (or the run `runId`) left on these engines (e.g.
+ * after a crash); the default engine when none is given. One engine that fails is reported after the others.
+ */
+export async function cleanupAll(endpoints: readonly string[] = [], runId?: string): Promise<number> {
+  const list: (string | undefined)[] = endpoints.length > 0 ? [...new Set(endpoints)] : [undefined];
+  const dockers = list.map((e) => dockerFor(e)); // every URL checked before any engine is touched
+  const r = await removeEverywhere(dockers, runId !== undefined ? `${LABEL_RUN}=${runId}` : `${LABEL_MANAGED}=1`);
+  if (r.failed.length > 0) {
+    const what = r.failed.map((f) => `${describe(list[f.index])}: ${f.error}`).join('; ');
+    throw new SplitnetError('E_USAGE', `cleanup: removed ${r.removed} resource(s), but could not clean ${what}`);
+  }
+  return r.removed;
 }
