@@ -1,46 +1,11 @@
 // Fault injection in live mode: real actor processes over a real nats-server — process signals through the supervisor, a NATS server restart, and `splitnet fault` against a running emulation.
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startNatsServer } from '@splitnet/transport';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const cli = join(root, 'packages/cli/dist/src/main.js');
-
-function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'splitnet-faults-'));
-}
-
-function scenarioFile(text: string): string {
-  const f = join(tmp(), 'scenario.yaml');
-  writeFileSync(f, text);
-  return f;
-}
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[]): Promise<Ran> {
-  return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolveRun({ code, stdout, stderr }));
-  });
-}
-
-function processesOf(runId: string): string[] {
-  const ps = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout;
-  return ps.split('\n').filter((l) => l.includes(runId) && !l.includes('ps -eo'));
-}
+import { processesOf, run, scenarioFile, tmp } from './live-helpers.js';
+import type { Ran } from './live-helpers.js';
 
 interface LoggedEvent {
   t: number;

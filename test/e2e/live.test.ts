@@ -1,42 +1,11 @@
 // Live mode end to end: every actor its own OS process over a real nats-server; results, accounting, agreement with sim, garbage on the bus.
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { connectNats, encodeEnvelope, EnvelopeDecoder, PROTOCOL_VERSION, startNatsServer, Subjects } from '@splitnet/transport';
 import { takeBatch } from '@splitnet/model';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const cli = join(root, 'packages/cli/dist/src/main.js');
-
-function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'splitnet-live-'));
-}
-
-function scenarioFile(text: string): string {
-  const f = join(tmp(), 'scenario.yaml');
-  writeFileSync(f, text);
-  return f;
-}
-
-/** Processes whose command line mentions this run id (actors left behind would show here). */
-function processesOf(runId: string): string[] {
-  const ps = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout;
-  return ps.split('\n').filter((l) => l.includes(runId) && !l.includes('ps -eo'));
-}
-
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolveRun({ code, stdout, stderr }));
-  });
-}
+import { cli, processesOf, root, run, scenarioFile, tmp } from './live-helpers.js';
 
 // 2 VMs × 2 queues, 2 workers; slow enough that the host keeps up, with time constants (hundreds of µs)
 // large against transport latency ÷ TDF.

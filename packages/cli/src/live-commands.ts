@@ -159,6 +159,9 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // SPLITNET_NATS_SERVER names the binary when it is not `nats-server` on PATH (or in /usr/sbin).
+  const binary = process.env['SPLITNET_NATS_SERVER'];
+  const privateServer = { logFile: join(logs, 'nats-server.log'), ...(binary ? { binary } : {}) };
   try {
     let url = s.live.nats;
     let actorUrl = '';
@@ -181,9 +184,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
       actorUrl = started.actorNatsUrl;
       login = started.login; // the placement's own servers: its per-run login, if they require one
     } else if (url === '') {
-      // SPLITNET_NATS_SERVER names the binary when it is not `nats-server` on PATH (or in /usr/sbin).
-      const binary = process.env['SPLITNET_NATS_SERVER'];
-      server = await startNatsServer({ logFile: join(logs, 'nats-server.log'), ...(binary ? { binary } : {}) });
+      server = await startNatsServer(privateServer);
       url = server.url;
       logger.info('started a private nats-server', { url, pid: server.pid });
     }
@@ -265,7 +266,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
       const nats = own === null ? undefined : {
         kill: () => void server?.kill('SIGKILL'),
         restart: async () => {
-          server = await startNatsServer({ port: own.port, logFile: join(logs, 'nats-server.log'), ...(process.env['SPLITNET_NATS_SERVER'] ? { binary: process.env['SPLITNET_NATS_SERVER'] } : {}) });
+          server = await startNatsServer({ ...privateServer, port: own.port });
         },
       };
       const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, launch, ...(nats ? { nats } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });

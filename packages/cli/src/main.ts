@@ -1,10 +1,7 @@
 #!/usr/bin/env node
 // splitnet command-line entry point: parses flags, reads files and the environment, prints; the work happens in the packages.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { SplitnetError } from '@splitnet/model';
 import { JOIN_ROLES, formatSummary, runSim, writeResults } from '@splitnet/controller';
@@ -16,29 +13,8 @@ import { faultCommand } from './fault-command.js';
 import type { FaultFlags } from './fault-command.js';
 import { actorCommand, runLiveCommand } from './live-commands.js';
 import { sweepCommand, type SweepFlags } from './sweep-command.js';
+import { hostFacts, version } from './host.js';
 import type { RunResult } from '@splitnet/controller';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '../../../..');
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-
-function gitRevision(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString()
-      .trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 function stamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -179,13 +155,8 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
     result = runSim(scenario, onProgress ? { onProgress } : {});
   }
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = cpus()[0];
   const environment = {
-    splitnet: version(),
-    gitRevision: gitRevision(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpu: cpu ? `${cpus().length} × ${cpu.model}` : 'unknown',
+    ...hostFacts(),
     runtime: scenario.runtime,
     ...(scenario.runtime === 'live' ? { runId, tdf: scenario.live.tdf, placement: scenario.live.placement } : {}),
     seed: scenario.seed,
@@ -273,7 +244,7 @@ function buildProgram(): Command {
     .option('-q, --quiet', 'no progress, only the results line')
     .addHelpText('after', '\nExample:\n  splitnet sweep experiments/paper/coalescing-placement.yaml --out results/paper/coalescing-placement\n\nExit codes: 0 complete, 1 a run broke the accounting invariant, 2 bad input, 130 interrupted (run the same command again to resume).')
     .action(async (file: string, flags: SweepFlags) => {
-      process.exitCode = await sweepCommand(file, flags, { splitnet: version(), gitRevision: gitRevision() });
+      process.exitCode = await sweepCommand(file, flags);
     });
 
   program

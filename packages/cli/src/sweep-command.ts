@@ -1,5 +1,6 @@
 // `splitnet sweep`: plans a sweep file, runs it on every core with a progress bar, stops cleanly on Ctrl-C and says how to resume.
-import { cpus, availableParallelism } from 'node:os';
+import { availableParallelism } from 'node:os';
+import { hostFacts } from './host.js';
 import { join } from 'node:path';
 import { SplitnetError } from '@splitnet/model';
 import { loadSweepFile, planSweep, runSweep, sweepJson, type SweepEvent, type SweepPlan } from '@splitnet/experiments';
@@ -10,12 +11,6 @@ export interface SweepFlags {
   jobs?: string;
   json?: boolean;
   quiet?: boolean;
-}
-
-/** What the CLI knows about itself and the host, for every run's environment.json. */
-export interface SweepHost {
-  readonly splitnet: string;
-  readonly gitRevision: string;
 }
 
 function parseJobs(v: string | undefined): number {
@@ -84,7 +79,7 @@ function formatPlan(plan: SweepPlan, out: string): string {
 }
 
 /** Exit code: 0 complete, 1 a run broke the accounting invariant, 130 interrupted (2 for bad input comes from the caller). */
-export async function sweepCommand(file: string, flags: SweepFlags, host: SweepHost): Promise<number> {
+export async function sweepCommand(file: string, flags: SweepFlags): Promise<number> {
   const jobs = parseJobs(flags.jobs);
   const def = loadSweepFile(file);
   const plan = planSweep(def);
@@ -95,13 +90,8 @@ export async function sweepCommand(file: string, flags: SweepFlags, host: SweepH
   }
   const mode = flags.quiet || flags.json ? 'none' : process.stderr.isTTY === true ? 'bar' : 'lines';
   const show = progressDisplay(mode, def.name);
-  const cpu = cpus()[0];
   const environment = {
-    splitnet: host.splitnet,
-    gitRevision: host.gitRevision,
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpu: cpu ? `${cpus().length} × ${cpu.model}` : 'unknown',
+    ...hostFacts(),
     command: ['splitnet', ...process.argv.slice(2)],
   };
 

@@ -1,5 +1,5 @@
 // Turns a scenario's fault schedule into timed steps (actor commands, process signals, NATS and node actions, message-path windows) for sim and live.
-import { deriveSeed, SplitnetError } from '@splitnet/model';
+import { DATAPATH_FAULT_ACTIONS, deriveSeed, MESSAGE_FAULT_ACTIONS, MESSAGE_KINDS, SplitnetError } from '@splitnet/model';
 import type { ActorRef, DatapathFaultAction, FaultCommand, Message, MessageFaultAction, Nanos } from '@splitnet/model';
 import { LinkFaults } from '@splitnet/runtime';
 import type { LinkFaultWindow, SimRuntime } from '@splitnet/runtime';
@@ -44,8 +44,8 @@ export interface SimFaultPlan {
   readonly ghosts: { readonly actor: ActorGraph['all'][number]; readonly t: Nanos }[];
 }
 
-const DATAPATH: ReadonlySet<string> = new Set(['lose-notifications', 'delay-notifications', 'stop-polling', 'slow-worker', 'ring-full-storm', 'link-flap', 'corrupt-ring-index']);
-const MESSAGE: ReadonlySet<string> = new Set(['drop-messages', 'delay-messages', 'duplicate-messages', 'reorder-messages']);
+const DATAPATH: ReadonlySet<string> = new Set(DATAPATH_FAULT_ACTIONS);
+const MESSAGE: ReadonlySet<string> = new Set(MESSAGE_FAULT_ACTIONS);
 
 /** Actor refs a selector names, with the guest queues it names for VMs. */
 export function selectActors(g: ActorGraph, sel: ActorSelector): { ref: ActorRef; queues?: number[] }[] {
@@ -76,9 +76,6 @@ export function faultDetail(occ: FaultOccurrence): Record<string, unknown> {
 function liveOnly(f: FaultSpec, what: string): never {
   throw new SplitnetError('E_SCENARIO', `${f.id} (${f.action} on ${f.targetText}): ${what}`);
 }
-
-/** Every message kind: a partition cuts all of them, both ways. */
-const ALL_KINDS: readonly Message['kind'][] = ['dma', 'poll', 'rx', 'rsp', 'evt', 'req', 'reconnect', 'ring'];
 
 /**
  * Plan every fault of the scenario against the actor graph. `sim` rejects what only a live run can
@@ -115,12 +112,12 @@ export function planFaults(s: CompiledScenario, g: ActorGraph, mode: 'sim' | 'li
     if (MESSAGE.has(f.action) || f.action === 'partition') {
       if (f.action === 'partition') {
         if (f.target.kind !== 'actor') continue;
-        // Cut off from every peer, both ways; the NIC and its driver share a process, so either means both.
+        // Cut off from every peer, every message kind, both ways; the NIC and its driver share a process, so either means both.
         let cut = selectActors(g, f.target.actor).map((x) => x.ref);
         if (cut.includes(g.refs.nic) || cut.includes(g.refs.backend)) cut = [...new Set([...cut, g.refs.nic, g.refs.backend])];
         const others = g.all.map((_, i) => i).filter((i) => !cut.includes(i));
-        windows.push(window(occ, cut, others, ALL_KINDS, s.seed, 1, 0));
-        windows.push(window(occ, others, cut, ALL_KINDS, s.seed, 1, 0, '<'));
+        windows.push(window(occ, cut, others, MESSAGE_KINDS, s.seed, 1, 0));
+        windows.push(window(occ, others, cut, MESSAGE_KINDS, s.seed, 1, 0, '<'));
         continue;
       }
       if (f.target.kind !== 'link') continue;

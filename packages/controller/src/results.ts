@@ -1,6 +1,7 @@
 // Writes a run's results directory: resolved scenario, environment, metrics time series, summary (JSON + CSV), event log, latency histogram.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { flattenDotted } from '@splitnet/model';
 import { sig } from './metrics.js';
 import type { RunResult, Summary } from './run-sim.js';
 
@@ -11,17 +12,8 @@ export interface ResultFiles {
 
 /** Flatten the summary into `key,value` rows (nested keys joined with dots) — easy to grep, diff and load. */
 export function summaryCsv(summary: Summary): string {
-  const rows: string[] = ['metric,value'];
-  const walk = (prefix: string, v: unknown): void => {
-    if (v !== null && typeof v === 'object') {
-      const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v as Record<string, unknown>);
-      for (const [k, x] of entries) walk(prefix === '' ? k : `${prefix}.${k}`, x);
-    } else {
-      rows.push(`${prefix},${String(v)}`);
-    }
-  };
-  walk('', summary);
-  return rows.join('\n') + '\n';
+  const rows = flattenDotted(summary).map(([k, v]) => `${k},${String(v)}`);
+  return ['metric,value', ...rows].join('\n') + '\n';
 }
 
 /**

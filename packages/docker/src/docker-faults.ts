@@ -1,12 +1,11 @@
 // Fault actions on the containers of a docker-placed live run: pause / unpause and network disconnect / reconnect of an emulated node's actors.
 import Docker from 'dockerode';
-import { dockerFor, LABEL_RUN } from './docker-placement.js';
+import { dockerFor, LABEL_RUN, nodeNetwork } from './docker-placement.js';
 
 /*
  * Exercised end to end by test/e2e/faults-docker.test.ts. Containers are found by the labels
  * DockerPlacement sets (splitnet.run, splitnet.node, and splitnet.role on actor containers — NATS
- * containers have no role and are left alone), and a node's network by DockerPlacement's naming rule,
- * repeated here.
+ * containers have no role and are left alone), and a node's network by DockerPlacement's `nodeNetwork`.
  *
  * A network partition must end like a real one: the cable comes back and the hosts keep their
  * addresses, so open TCP connections (each actor's to its NATS server) resume once TCP retransmits.
@@ -29,11 +28,6 @@ export class DockerFaults {
   /** The engine that runs node `node`'s containers. */
   private dockerOf(node: number): Docker {
     return (this.engines.length > 1 ? this.engines[node] : this.engines[0]) ?? (this.engines[0] as Docker);
-  }
-
-  /** DockerPlacement's name for node n's network. */
-  private network(node: number): string {
-    return `splitnet-${this.runId}-node${node}`.replace(/[^A-Za-z0-9_.-]/g, '-');
   }
 
   /** The actor containers of emulated node `node` (NATS containers excluded). */
@@ -62,7 +56,7 @@ export class DockerFaults {
   /** `docker network disconnect` the node's actor containers from the node's network (they lose their NATS server). */
   async disconnectNode(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
-    const name = this.network(node);
+    const name = nodeNetwork(this.runId, node);
     const net = this.dockerOf(node).getNetwork(name);
     for (const c of cs) {
       const ip = c.NetworkSettings.Networks[name]?.IPAddress ?? '';
@@ -75,7 +69,7 @@ export class DockerFaults {
   /** `docker network connect` the containers `disconnectNode` cut, each to get its old address back. */
   async reconnectNode(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
-    const name = this.network(node);
+    const name = nodeNetwork(this.runId, node);
     const net = this.dockerOf(node).getNetwork(name);
     const key = (ip: string) => ip.split('.').reduce((n, b) => n * 256 + Number(b), 0);
     const order = cs.map((c) => ({ c, old: this.cut.get(c.Id) })).sort((a, b) => key(a.old?.ip ?? '255.255.255.255') - key(b.old?.ip ?? '255.255.255.255'));

@@ -104,6 +104,16 @@ function isLocal(endpoint: string | undefined): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
+/** The name of run `runId`'s Docker object `what` (a container or network), in the characters Docker accepts. */
+function runObjectName(runId: string, what: string): string {
+  return `splitnet-${runId}-${what}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+}
+
+/** Node n's network in run `runId`; actors on it reach their node's NATS server as `nats`. */
+export function nodeNetwork(runId: string, node: number): string {
+  return runObjectName(runId, `node${node}`);
+}
+
 /** A run's node: its engine, and the network its actors share with its NATS server. */
 interface Node {
   readonly docker: Docker;
@@ -168,13 +178,12 @@ export class DockerPlacement {
       : Array.from({ length: nodes }, (_, index) => ({ docker: one as Docker, endpoint: endpoints[0], index }));
   }
 
-  /** Node n's network; actors on it reach their node's NATS server as `nats`. */
   private net(node: number): string {
-    return this.name(`node${node}`);
+    return nodeNetwork(this.o.runId, node);
   }
 
   private name(what: string): string {
-    return `splitnet-${this.o.runId}-${what}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+    return runObjectName(this.o.runId, what);
   }
 
   private async requireImage(node: Node, ref: string, what: string): Promise<void> {

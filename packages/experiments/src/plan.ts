@@ -113,12 +113,12 @@ function expectedFrames(s: CompiledScenario): number {
  */
 export function planSweep(def: SweepDefinition): SweepPlan {
   const points = expandPoints(def);
+  const valuesOf = points.map((p) => pointValues(def, p.point));
   const compiled: CompiledScenario[] = [];
   for (const p of points) {
-    const values = pointValues(def, p.point);
     let s: CompiledScenario;
     try {
-      s = compileRun({ file: def.file, base: def.base, values });
+      s = compileRun({ file: def.file, base: def.base, values: valuesOf[p.point] as ScenarioValue[] });
     } catch (err) {
       if (err instanceof SplitnetError && err.code === 'E_SCENARIO' && points.length > 1) {
         throw new SplitnetError('E_SCENARIO', `${err.message} (in point ${String(p.point).padStart(3, '0')}: ${describePoint(p)})`, { cause: err });
@@ -138,7 +138,7 @@ export function planSweep(def: SweepDefinition): SweepPlan {
   const work = new Map<string, { durationNs: number; frames: number }>();
   for (const p of points) {
     const s = compiled[p.point] as CompiledScenario;
-    const values = pointValues(def, p.point);
+    const values = valuesOf[p.point] as ScenarioValue[];
     for (let rep = 0; rep < def.repetitions; rep++) {
       const id = runId(p.point, rep);
       const seed = runSeed(baseSeed, p.point, rep);

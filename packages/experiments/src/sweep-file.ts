@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { SplitnetError } from '@splitnet/model';
-import { formatPath, parseScenarioPath, parseYamlSource, type Path, type YamlSource } from '@splitnet/scenario';
+import { describeValue, formatPath, parseScenarioPath, parseYamlSource, type Path, type YamlSource } from '@splitnet/scenario';
 
 export const SWEEP_KEYS = ['name', 'description', 'base', 'seed', 'repetitions', 'set', 'axes'] as const;
 const AXIS_KEYS = ['path', 'values'] as const;
@@ -64,20 +64,12 @@ class SweepIssue {
   ) {}
 }
 
-function describe(value: unknown): string {
-  if (value === undefined || value === null) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : `a list of ${value.length}`;
-  return Object.keys(value).length === 0 ? 'an empty map' : 'a map';
-}
-
 function isMap(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function expected(path: Path, what: string, found: unknown): never {
-  throw new SweepIssue(path, `expected ${what}, found ${describe(found)}`);
+  throw new SweepIssue(path, `expected ${what}, found ${describeValue(found)}`);
 }
 
 /** Unknown keys are reported at the key, naming the ones allowed. */
@@ -215,7 +207,7 @@ function readText(map: Record<string, unknown>, key: string, fallback: string): 
 function scenarioPath(text: unknown, where: Path, atKey = false): Path {
   const segments = typeof text === 'string' ? parseScenarioPath(text) : undefined;
   if (segments === undefined || segments.length === 0) {
-    if (atKey) throw new SweepIssue(where, `expected a scenario path such as topology.workers or traffic.0.rate, found ${describe(text)}`, true);
+    if (atKey) throw new SweepIssue(where, `expected a scenario path such as topology.workers or traffic.0.rate, found ${describeValue(text)}`, true);
     expected(where, 'a scenario path such as topology.workers or traffic.0.rate', text);
   }
   const reserved = RESERVED_PATHS[String(segments[0])];

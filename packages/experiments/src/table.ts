@@ -1,5 +1,5 @@
 // The sweep's tidy table: one row per run (run, point, rep, seed, one column per axis, every summary metric flattened), as CSV and JSON.
-import { SplitnetError } from '@splitnet/model';
+import { flattenDotted, SplitnetError } from '@splitnet/model';
 import type { SweepPlan } from './plan.js';
 
 export interface SweepTable {
@@ -10,20 +10,10 @@ export interface SweepTable {
 
 /**
  * The summary as `[key, value]` pairs, nested keys joined with dots — the same walk as the
- * controller's summary.csv, so a column here is named exactly like a row there.
+ * controller's summary.csv (model's flattenDotted), so a column here is named exactly like a row there.
  */
 export function flattenSummary(summary: unknown): [string, unknown][] {
-  const out: [string, unknown][] = [];
-  const walk = (prefix: string, v: unknown): void => {
-    if (v !== null && typeof v === 'object') {
-      const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v as Record<string, unknown>);
-      for (const [k, x] of entries) walk(prefix === '' ? k : `${prefix}.${k}`, x);
-    } else {
-      out.push([prefix, v]);
-    }
-  };
-  walk('', summary);
-  return out;
+  return flattenDotted(summary);
 }
 
 /**

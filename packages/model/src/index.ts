@@ -22,3 +22,4 @@ export * from './recording-effects.js';
 export type * from './report.js';
 export * from './logger.js';
 export * from './faults.js';
+export * from './flatten.js';

@@ -1,7 +1,7 @@
 // Reads a results directory (a run's or a sweep's) into plain data, with errors that name the file and line that was wrong.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { SplitnetError } from '@splitnet/model';
+import { flattenDotted, SplitnetError } from '@splitnet/model';
 
 /** A summary flattened to dotted keys, exactly as summary.csv and a sweep's table.json columns. */
 export type FlatSummary = ReadonlyMap<string, number | string | boolean>;
@@ -101,15 +101,11 @@ function readJsonLines(file: string): unknown[] {
   return out;
 }
 
-/** Flatten nested objects and arrays to dotted keys, as the controller's summary.csv does. */
-export function flatten(v: unknown, prefix = '', into = new Map<string, number | string | boolean>()): Map<string, number | string | boolean> {
-  if (v !== null && typeof v === 'object') {
-    const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v as Record<string, unknown>);
-    for (const [k, x] of entries) flatten(x, prefix === '' ? k : `${prefix}.${k}`, into);
-  } else if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') {
-    into.set(prefix, v);
-  }
-  return into;
+/** The summary's primitive values by dotted key (model's flattenDotted, the walk behind summary.csv). */
+export function flatten(v: unknown): Map<string, number | string | boolean> {
+  const out = new Map<string, number | string | boolean>();
+  for (const [k, x] of flattenDotted(v)) if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') out.set(k, x);
+  return out;
 }
 
 function readLatency(file: string): LatencyFile | undefined {

@@ -5,7 +5,7 @@ import { contents, details, items, kpis, page, pre, table } from './html.js';
 import type { Kpi } from './html.js';
 import { loadResults } from './load.js';
 import type { RunData, SweepData } from './load.js';
-import { faultSpans, num, runFigures } from './run-figures.js';
+import { endOf, faultSpans, num, runFigures } from './run-figures.js';
 import { formatValue } from './scale.js';
 import { esc } from './svg.js';
 import { describeErrorBars, errorOf } from './stats.js';
@@ -86,8 +86,7 @@ export function renderRunReport(run: RunData): Report {
   const counter = { n: 0 };
   const name = String(s.get('scenario') ?? basename(resolve(run.dir)));
   const window = `${v(num(s, 'windowMs.0'))}–${v(num(s, 'windowMs.1'))} ms`;
-  const lastT = run.samples[run.samples.length - 1]?.tMs ?? num(s, 'windowMs.1') ?? 0;
-  const faults = faultSpans(run.events, lastT);
+  const faults = faultSpans(run.events, endOf(run));
   const body: string[] = [];
   const description = scenarioDescription(run.scenarioYaml);
   body.push(`<section id="summary">${description !== undefined ? `<p class="lead">${esc(description)}</p>` : ''}<h2>Summary</h2>${kpis(runKpis(s))}`);

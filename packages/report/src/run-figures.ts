@@ -71,7 +71,7 @@ function column(samples: readonly MetricsRow[], key: string): XYSeries['points']
 const anyNonZero = (s: XYSeries) => s.points.some((p) => p.y !== 0);
 
 /** Where the run's end is: the last sample, else the window's end. */
-function endOf(run: RunData): number {
+export function endOf(run: RunData): number {
   const last = run.samples[run.samples.length - 1];
   return last?.tMs ?? num(run.summary, 'windowMs.1') ?? 0;
 }
@@ -136,6 +136,14 @@ export function runFigures(run: RunData): ReportItem[] {
   const items: ReportItem[] = [];
   const timeLabel = 'emulated time (ms)';
   const noSamples = 'metrics.jsonl has no samples';
+  const vlines = warmupLine(run);
+  /** A figure over emulated time, with the faults shaded and the end of the warm-up marked; `series` may say why there is nothing to draw. */
+  const overTime = (id: string, title: string, caption: string, yLabel: string, series: () => XYSeries[] | string): ReportItem =>
+    figure(id, title, caption, () => {
+      if (run.samples.length === 0) return noSamples;
+      const drawn = series();
+      return typeof drawn === 'string' ? drawn : lineChart({ id, title, xLabel: timeLabel, yLabel, series: drawn, markers: false, spans, vlines });
+    });
 
   items.push(
     figure(
@@ -153,26 +161,25 @@ export function runFigures(run: RunData): ReportItem[] {
         const line = num(s, 'throughput.lineRateGbps');
         const first = run.samples[0];
         if (line !== undefined && first) series.push({ name: 'line rate', reference: true, points: [{ x: first.tMs, y: line }, { x: endMs, y: line }] });
-        return lineChart({ id: 'throughput', title: 'Throughput over time', xLabel: timeLabel, yLabel: 'throughput (Gbit/s)', series, markers: false, spans, vlines: warmupLine(run) });
+        return lineChart({ id: 'throughput', title: 'Throughput over time', xLabel: timeLabel, yLabel: 'throughput (Gbit/s)', series, markers: false, spans, vlines });
       },
     ),
   );
 
   items.push(
-    figure(
+    overTime(
       'interrupts',
       'Interrupts over time',
       'Virtual interrupts (event-channel upcalls to guest vCPUs), physical interrupts raised by the NIC, netback notify hypercalls and front-end coalescing timer polls, per second of emulated time. Series that stayed at zero are left out.',
+      'rate (1/s)',
       () => {
-        if (run.samples.length === 0) return noSamples;
         const series = [
           { name: 'virtual interrupts', points: column(run.samples, 'virqPerSec') },
           { name: 'physical interrupts (NIC)', points: column(run.samples, 'physicalIrqPerSec') },
           { name: 'notify hypercalls (netback)', points: column(run.samples, 'notifyPerSec') },
           { name: 'timer polls (front-end)', points: column(run.samples, 'timerPollsPerSec') },
         ].filter(anyNonZero);
-        if (series.length === 0) return 'no interrupt was raised in this run';
-        return lineChart({ id: 'interrupts', title: 'Interrupts over time', xLabel: timeLabel, yLabel: 'rate (1/s)', series, markers: false, spans, vlines: warmupLine(run) });
+        return series.length > 0 ? series : 'no interrupt was raised in this run';
       },
     ),
   );
@@ -204,14 +211,14 @@ export function runFigures(run: RunData): ReportItem[] {
   // Beyond a dozen cores one line each is unreadable: draw the mean of each kind of core instead.
   const grouped = coreNames.length > MAX_CORE_LINES;
   items.push(
-    figure(
+    overTime(
       'cpu-over-time',
       'CPU utilization over time',
       grouped
         ? `Mean busy fraction of each kind of emulated core (${coreNames.length} cores: NIC queue cores, netback workers, guest vCPUs) in each sample interval (100 % = never idle); the per-core figures are in metrics.jsonl.`
         : 'Busy fraction of each emulated core in each sample interval (100 % = the core never idle).',
+      'busy (%)',
       () => {
-        if (run.samples.length === 0) return noSamples;
         const groups = grouped ? groupCores(coreNames) : coreNames.map((c) => ({ name: c, cores: [c] }));
         const series = groups.map((g) => ({
           name: g.name,
@@ -221,8 +228,7 @@ export function runFigures(run: RunData): ReportItem[] {
             return vals.length > 0 ? [{ x: r.tMs, y: (vals.reduce((a, b) => a + b, 0) / vals.length) * 100 }] : [];
           }),
         }));
-        if (series.every((x) => x.points.length === 0)) return 'metrics.jsonl has no cpu column';
-        return lineChart({ id: 'cpu-over-time', title: 'CPU utilization over time', xLabel: timeLabel, yLabel: 'busy (%)', series, markers: false, spans, vlines: warmupLine(run) });
+        return series.every((x) => x.points.length === 0) ? 'metrics.jsonl has no cpu column' : series;
       },
     ),
   );
@@ -324,18 +330,17 @@ export function runFigures(run: RunData): ReportItem[] {
   );
 
   items.push(
-    figure(
+    overTime(
       'rings',
       'Guest rings and netback backlogs over time',
       'Responses published on the guest RX rings and not yet consumed by netfront (all rings), and packets waiting in netback’s backlogs (all queues), at each sample time.',
+      'occupancy',
       () => {
-        if (run.samples.length === 0) return noSamples;
         const series = [
           { name: 'guest RX ring occupancy (responses)', points: column(run.samples, 'ringOccupancy') },
           { name: 'netback backlog (packets)', points: column(run.samples, 'backlog') },
         ].filter(anyNonZero);
-        if (series.length === 0) return 'rings and backlogs stayed empty at every sample';
-        return lineChart({ id: 'rings', title: 'Guest rings and netback backlogs over time', xLabel: timeLabel, yLabel: 'occupancy', series, markers: false, spans, vlines: warmupLine(run) });
+        return series.length > 0 ? series : 'rings and backlogs stayed empty at every sample';
       },
     ),
   );

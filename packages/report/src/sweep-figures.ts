@@ -339,85 +339,73 @@ export function sweepFigures(data: SweepData, bars: ErrorBars): SweepFigures {
   const find = (path: string) => groups.find((g) => g.key?.path === path);
   const highlights: ReportItem[] = [];
   const done = new Set<string>();
-  const mark = (g: AxisGroup, m: Metric) => done.add(`${groupPath(g)}|${m.key}`);
+  /** A study plot; one against a single group stands in for that group's plot of the metric among the per-axis ones. */
+  const highlight = (xs: readonly AxisGroup[], m: Metric, o?: PlotOptions): void => {
+    highlights.push(metricAgainst(data, groups, points, xs, m, bars, o));
+    const only = xs.length === 1 ? xs[0] : undefined;
+    if (only) done.add(`${groupPath(only)}|${m.key}`);
+  };
 
   const size = find('traffic.0.size');
   if (size) {
-    highlights.push(
-      metricAgainst(data, groups, points, [size], METRICS.gbps, bars, {
-        title: 'Throughput vs packet size',
-        caption: 'Delivered throughput against the frame size; the dashed grey line is the link’s line rate at that size (frame bits, without preamble and inter-frame gap).',
-        reference: METRICS.lineRate,
-      }),
-      metricAgainst(data, groups, points, [size], METRICS.pps, bars, {
-        title: 'Packet rate vs packet size',
-        caption: 'Delivered packets per second against the frame size: small frames are bound by per-packet costs, large ones by the link.',
-      }),
-    );
-    mark(size, METRICS.gbps);
+    highlight([size], METRICS.gbps, {
+      title: 'Throughput vs packet size',
+      caption: 'Delivered throughput against the frame size; the dashed grey line is the link’s line rate at that size (frame bits, without preamble and inter-frame gap).',
+      reference: METRICS.lineRate,
+    });
+    highlight([size], METRICS.pps, {
+      title: 'Packet rate vs packet size',
+      caption: 'Delivered packets per second against the frame size: small frames are bound by per-packet costs, large ones by the link.',
+    });
   }
   const coalescing = groups.filter((g) => g.axes.every((a) => a.path === 'coalescing' || a.path.startsWith('coalescing.')));
   if (coalescing.length > 0) {
     const what = coalescing.map(groupName).join(' × ');
-    highlights.push(
-      metricAgainst(data, groups, points, coalescing, METRICS.virq, bars, {
-        id: 'sweep-virq-per-coalescing',
-        title: 'Virtual interrupts per coalescing policy and placement',
-        caption: `Virtual interrupts per second delivered to the guests, for each ${what}.`,
-      }),
-      metricAgainst(data, groups, points, coalescing, METRICS.p99, bars, {
-        id: 'sweep-latency-per-coalescing',
-        title: 'Latency cost of coalescing (p99)',
-        caption: `The 99th percentile of one-way latency for each ${what}: what holding interrupts back costs.`,
-      }),
-      metricAgainst(data, groups, points, coalescing, METRICS.dom0, bars, {
-        id: 'sweep-dom0-cpu-per-coalescing',
-        title: 'Driver-domain CPU per delivered packet',
-        caption: `Busy time of the driver domain’s cores (NIC queues and netback workers) per packet delivered, for each ${what}.`,
-      }),
-    );
-    if (coalescing.length === 1) for (const m of [METRICS.virq, METRICS.p99, METRICS.dom0]) mark(coalescing[0] as AxisGroup, m);
+    highlight(coalescing, METRICS.virq, {
+      id: 'sweep-virq-per-coalescing',
+      title: 'Virtual interrupts per coalescing policy and placement',
+      caption: `Virtual interrupts per second delivered to the guests, for each ${what}.`,
+    });
+    highlight(coalescing, METRICS.p99, {
+      id: 'sweep-latency-per-coalescing',
+      title: 'Latency cost of coalescing (p99)',
+      caption: `The 99th percentile of one-way latency for each ${what}: what holding interrupts back costs.`,
+    });
+    highlight(coalescing, METRICS.dom0, {
+      id: 'sweep-dom0-cpu-per-coalescing',
+      title: 'Driver-domain CPU per delivered packet',
+      caption: `Busy time of the driver domain’s cores (NIC queues and netback workers) per packet delivered, for each ${what}.`,
+    });
   }
   const workers = find('topology.workers');
   if (workers) {
-    highlights.push(
-      metricAgainst(data, groups, points, [workers], METRICS.gbps, bars, {
-        title: 'vRSS scaling: throughput vs netback workers',
-        caption: 'Delivered throughput against the number of netback worker threads (one dom0 core each) that vRSS spreads the flows over.',
-      }),
-    );
-    mark(workers, METRICS.gbps);
+    highlight([workers], METRICS.gbps, {
+      title: 'vRSS scaling: throughput vs netback workers',
+      caption: 'Delivered throughput against the number of netback worker threads (one dom0 core each) that vRSS spreads the flows over.',
+    });
   }
   const vrss = find('topology.vrss');
   if (vrss) {
-    highlights.push(
-      metricAgainst(data, groups, points, [vrss], METRICS.gbps, bars, {
-        title: 'Throughput per netback threading mode',
-        caption: 'Delivered throughput with one netback thread for everything (single), one thread per VIF (per-vif), and per-flow virtual RSS over the workers (per-flow).',
-      }),
-      metricAgainst(data, groups, points, [vrss], METRICS.dom0, bars, {
-        title: 'Driver-domain CPU per delivered packet, per netback threading mode',
-        caption: 'Busy time of the driver domain’s cores per packet delivered, for each netback threading mode.',
-      }),
-    );
-    mark(vrss, METRICS.gbps);
-    mark(vrss, METRICS.dom0);
+    highlight([vrss], METRICS.gbps, {
+      title: 'Throughput per netback threading mode',
+      caption: 'Delivered throughput with one netback thread for everything (single), one thread per VIF (per-vif), and per-flow virtual RSS over the workers (per-flow).',
+    });
+    highlight([vrss], METRICS.dom0, {
+      title: 'Driver-domain CPU per delivered packet, per netback threading mode',
+      caption: 'Busy time of the driver domain’s cores per packet delivered, for each netback threading mode.',
+    });
   }
   const vms = find('topology.vms.count');
   if (vms) {
-    highlights.push(
-      metricAgainst(data, groups, points, [vms], METRICS.gbps, bars, {
-        title: 'Scaling with the number of VMs',
-        caption: 'Delivered throughput, all VMs together, against the number of guest VMs sharing the driver domain.',
-      }),
-    );
-    mark(vms, METRICS.gbps);
+    highlight([vms], METRICS.gbps, {
+      title: 'Scaling with the number of VMs',
+      caption: 'Delivered throughput, all VMs together, against the number of guest VMs sharing the driver domain.',
+    });
   }
   const first = groups[0];
   if (coalescing.length === 0 && first && !done.has(`${groupPath(first)}|${METRICS.dom0.key}`)) {
     // Without coalescing axes, the CPU-per-packet question is asked of the first axis.
-    highlights.push(metricAgainst(data, groups, points, [first], METRICS.dom0, bars, { title: `Driver-domain CPU per delivered packet vs ${axisName(groupPath(first))}` }));
-    mark(first, METRICS.dom0);
+    highlight([first], METRICS.dom0, { title: `Driver-domain CPU per delivered packet vs ${axisName(groupPath(first))}` });
   }
 
   const perAxis: ReportItem[] = [];

@@ -1,5 +1,5 @@
 // Message-path faults (drop / delay / duplicate / reorder on chosen links): one module every runtime's send path consults.
-import { deriveSeed, Prng, SplitnetError } from '@splitnet/model';
+import { deriveSeed, packetsIn, Prng, SplitnetError } from '@splitnet/model';
 import type { ActorRef, Message, MessageFaultAction, Nanos } from '@splitnet/model';
 
 /** One occurrence of a message-path fault, resolved to actor refs. */
@@ -34,7 +34,7 @@ export interface LinkFaultCounts {
   packets: number;
 }
 
-/** Kinds carrying packets can be dropped (their packets are counted `link-drop`) but never duplicated. */
+/** Kinds carrying packets are never duplicated (dropped, their packets are counted `link-drop`). */
 const PACKET_KINDS: ReadonlySet<string> = new Set(['dma', 'rx', 'rsp']);
 
 /**
@@ -96,7 +96,7 @@ export class LinkFaults {
       switch (w.action) {
         case 'drop-messages':
           c.messages++;
-          if (PACKET_KINDS.has(msg.kind)) c.packets += (msg as { batch: { count: number } }).batch.count;
+          c.packets += packetsIn(msg);
           return ROUTE_DROP;
         case 'delay-messages':
           c.messages++;

@@ -102,8 +102,6 @@ export class LiveHost {
   private readonly decoders = new Map<ActorRef, EnvelopeDecoder>();
   private readonly effects = new Map<ActorRef, Effects>();
   private readonly actors = new Map<ActorRef, Actor>();
-  /** Per local sender ref, per receiver ref: the link's outbox (created on first use). */
-  private readonly outboxes: (Outbox | undefined)[][] = [];
   /** Outboxes holding bodies not yet published. */
   private readonly dirty: Outbox[] = [];
   private readonly subs: Subscription[] = [];
@@ -183,8 +181,8 @@ export class LiveHost {
 
   private makeEffects(from: ActorRef): Effects {
     const fromId = this.o.actorIds[from] as string;
+    /** Per receiver ref: this sender's outbox on that link (created on first use). */
     const links: (Outbox | undefined)[] = [];
-    this.outboxes[from] = links;
     return {
       send: (to: ActorRef, msg: Message, at: Nanos) => {
         const toId = this.o.actorIds[to];

@@ -1,5 +1,5 @@
 // The `faults` section: a schedule of faults (when, on what, which action with which parameters), validated with located errors.
-import { FAULT_ACTIONS } from '@splitnet/model';
+import { FAULT_ACTIONS, MESSAGE_KINDS } from '@splitnet/model';
 import type { FaultAction, FaultParams, Nanos } from '@splitnet/model';
 import { readDuration, readEnum, readInt, readList, readMap, readNumber, readString, type Field } from './field.js';
 import { listWords } from './issue.js';
@@ -24,7 +24,7 @@ interface ActionRule {
 }
 
 const ANY_ACTOR: readonly TargetKind[] = ['vm', 'worker', 'nic', 'backend'];
-const ALL_KINDS = ['dma', 'poll', 'rx', 'rsp', 'evt', 'req', 'reconnect', 'ring'];
+const ALL_KINDS: readonly string[] = MESSAGE_KINDS;
 
 /**
  * The rules of every action. Why some message kinds are excluded: a response (`rsp`) is a write to
@@ -196,10 +196,8 @@ export function readFaults(field: Field, ctx: FaultContext): FaultsResult {
 function readParam(f: Field, action: FaultAction, key: ParamKey, rule: ActionRule): unknown {
   const dflt = defaultParam(action, key);
   switch (key) {
-    case 'probability': {
-      const p = readNumber(f, dflt ?? 1, { min: 0, max: 1, minExclusive: true });
-      return p;
-    }
+    case 'probability':
+      return readNumber(f, dflt ?? 1, { min: 0, max: 1, minExclusive: true });
     case 'delay':
       return readDuration(f, dflt ?? 0, 1);
     case 'restartAfter':

@@ -2,7 +2,7 @@
 export type * from './types.js';
 export { compileScenarioText, formatResolvedYaml, loadScenarioFile, type CompileOptions, type ScenarioValue } from './compile.js';
 export { parseScenarioPath } from './overrides.js';
-export { formatPath, type Path, type PathSegment } from './issue.js';
+export { describeValue, formatPath, type Path, type PathSegment } from './issue.js';
 export { parseYamlSource, type Position, type YamlSource } from './yaml-source.js';
 export { listProfiles, loadCostProfile, type ProfileInfo } from './cost-profile.js';
 export { formatDuration, formatRate, parseDuration, parseRate, type Rate } from './units.js';

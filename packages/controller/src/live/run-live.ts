@@ -323,7 +323,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   const live: LiveInfo = {
     tdf: s.live.tdf,
     placement: s.live.placement,
-    processes: o.launch ? handles.size : names.length,
+    processes: names.length,
     restarts: [...restarts.values()].reduce((a, b) => a + b, 0),
     maxLagUs: us(s.live.maxLag),
     processingLagUs: { p50: us(lag.percentile(50)), p99: us(p99Lag), max: us(lag.max) },

@@ -1,0 +1,19 @@
+// Dotted-key flattening of nested results: the one walk behind summary.csv's row names, the sweep table's columns and the report's lookups.
+
+/**
+ * `value` as `[key, leaf]` pairs in document order: object keys and array indices joined with dots
+ * (`throughput.gbps`, `interrupts.perVm.0.perQueue.1`); null and other non-objects are leaves.
+ */
+export function flattenDotted(value: unknown): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  const walk = (prefix: string, v: unknown): void => {
+    if (v !== null && typeof v === 'object') {
+      const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v as Record<string, unknown>);
+      for (const [k, x] of entries) walk(prefix === '' ? k : `${prefix}.${k}`, x);
+    } else {
+      out.push([prefix, v]);
+    }
+  };
+  walk('', value);
+  return out;
+}
