@@ -2,8 +2,9 @@
 //
 // Run: npx tsc -b && node test/dist/bench/live-bench.js
 // Environment: BENCH_LIVE_MS (emulated ms per live run, default 300), BENCH_TDFS (TDFs to try in
-// order while runs are invalid, default 1,5,20), BENCH_RAW_ROUNDS (default 3), BENCH_KEEP=1 keeps
-// the live runs' result directories.
+// order while runs are invalid, default 1,5,20), BENCH_RT_MS (emulated ms per real-time run,
+// default 8000, the last 40 % measured), BENCH_RT_GBPS (offered rates tried at TDF 1, default 1,2,4,8,15), BENCH_RAW_ROUNDS
+// (default 3), BENCH_KEEP=1 keeps the live runs' result directories.
 //
 // The live runs go through the CLI exactly as a user would run them (`splitnet run … --runtime live
 // --tdf N --json`): one OS process per actor over a private nats-server. A live figure only means
@@ -43,14 +44,41 @@ topology: { link: 40Gbps, vms: { count: 1, queues: 4 }, workers: 4, vrss: per-fl
 traffic: [ { flows: 64, rate: ${OFFERED_GBPS}Gbps, size: 1518 } ]
 `;
 
+/**
+ * The real-time (TDF 1) variant of the scenario, run at a ladder of offered rates. Two settings
+ * differ from the scenario above, both because at TDF 1 every message crossing processes arrives
+ * milliseconds late in emulated time (a wake-up and a NATS hop cost ~1 ms of wall time on this
+ * machine, and wall time is emulated time at TDF 1):
+ * - `maxLag: 50ms`: the bound the run is judged by. A run is *sustained* only if its p99 lag stays
+ *   under it, its lag does not grow from the first half of the window to the second, and it
+ *   delivers what was offered; the effective time resolution (printed) is then tens of ms.
+ * - `ringSize: 8192`: the guest rings must cover the ring-credit round trip (worker → front end →
+ *   worker, a few ms late at TDF 1); Xen's 256 slots cover 0.8 ms at 1.22 M packets/s over 4 queues,
+ *   so with them the ring, not the host, would set the rate.
+ */
+const realTimeYaml = (durationMs: number, gbps: number): string => `name: bench-rt-1vm-4q-4w
+duration: ${durationMs}ms
+warmup: ${Math.round(durationMs * 0.6)}ms
+topology: { link: 40Gbps, vms: { count: 1, queues: 4, ringSize: 8192 }, workers: 4, vrss: per-flow }
+traffic: [ { flows: 64, rate: ${gbps}Gbps, size: 1518 } ]
+live: { maxLag: 50ms }
+`;
+
+/** Kept up in real time: valid, lag not growing, everything offered delivered (within 2 %), accounting exact. */
+function sustained(s: LiveSummary): boolean {
+  return s.live.valid && !s.live.lagTrend.growing && s.throughput.gbps >= 0.98 * s.throughput.offeredGbps && s.accounting.balanced;
+}
+
 /** The parts of the CLI's `--json` summary this bench reads. */
 interface LiveSummary {
-  readonly throughput: { readonly pps: number; readonly gbps: number };
+  readonly throughput: { readonly pps: number; readonly gbps: number; readonly offeredGbps: number };
   readonly accounting: { readonly emitted: number; readonly delivered: number; readonly balanced: boolean };
   readonly live: {
     readonly processes: number;
     readonly maxLagUs: number;
     readonly processingLagUs: { readonly p50: number; readonly p99: number; readonly max: number };
+    readonly lagTrend: { readonly firstHalfP99Us: number; readonly secondHalfP99Us: number; readonly growing: boolean };
+    readonly effectiveResolutionUs: number;
     readonly inputLatenessUs: { readonly p50: number; readonly p99: number; readonly max: number };
     readonly valid: boolean;
     readonly suggestedTdf?: number;
@@ -187,7 +215,8 @@ function describeRun(r: LiveRun): string[] {
   const l = s.live;
   const verdict = l.valid ? 'valid' : `INVALID (p99 lag > max ${ms(l.maxLagUs)}; suggested TDF ${String(l.suggestedTdf ?? '?')})`;
   const lines = [
-    `  TDF ${String(r.tdf).padStart(3)}: ${verdict}; processing lag p50 ${ms(l.processingLagUs.p50)}, p99 ${ms(l.processingLagUs.p99)}, max ${ms(l.processingLagUs.max)}; input lateness p99 ${ms(l.inputLatenessUs.p99)}`,
+    `  TDF ${String(r.tdf).padStart(3)}: ${verdict}; processing lag p50 ${ms(l.processingLagUs.p50)}, p99 ${ms(l.processingLagUs.p99)} ` +
+      `(first half ${ms(l.lagTrend.firstHalfP99Us)}, second ${ms(l.lagTrend.secondHalfP99Us)}${l.lagTrend.growing ? ': GROWING' : ''}), max ${ms(l.processingLagUs.max)}; input lateness p99 ${ms(l.inputLatenessUs.p99)}`,
     `           ${M(s.throughput.pps)} emulated packets/s${l.valid ? '' : ' (not sustained: run invalid)'}; ` +
       `${s.accounting.delivered.toLocaleString('en-US')} of ${s.accounting.emitted.toLocaleString('en-US')} emitted delivered in ${r.runWallSeconds.toFixed(1)} s wall ` +
       `= ${(wallRate(r) / 1e3).toFixed(1)} k packets per wall second${s.accounting.balanced ? '' : '; ACCOUNTING UNBALANCED'}`,
@@ -224,6 +253,9 @@ async function main(): Promise<number> {
   const tdfs = (process.env['BENCH_TDFS'] ?? '1,5,20').split(',').map((x) => Number(x));
   if (tdfs.some((x) => !Number.isFinite(x) || x < 1)) throw new Error(`BENCH_TDFS must be a list of numbers ≥ 1, got '${process.env['BENCH_TDFS'] ?? ''}'`);
   const rawRounds = Math.round(envNumber('BENCH_RAW_ROUNDS', 3));
+  const rtMs = envNumber('BENCH_RT_MS', 8000);
+  const rtRates = (process.env['BENCH_RT_GBPS'] ?? '1,2,4,8,15').split(',').map((x) => Number(x));
+  if (rtRates.some((x) => !Number.isFinite(x) || x <= 0)) throw new Error(`BENCH_RT_GBPS must be a list of positive numbers, got '${process.env['BENCH_RT_GBPS'] ?? ''}'`);
 
   console.log('');
   console.log(`splitnet live benchmark — ${cpus().length} × ${cpu}, node ${process.version}, ${natsVersion} (GOMAXPROCS=1), loopback`);
@@ -241,6 +273,7 @@ async function main(): Promise<number> {
   // 2. The live datapath through the CLI, TDF 1 first; larger TDFs while runs are invalid.
   const work = mkdtempSync(join(tmpdir(), 'splitnet-live-bench-'));
   const runs: LiveRun[] = [];
+  const rtRuns: LiveRun[] = [];
   try {
     const scenarioFile = join(work, 'bench-1vm-4q-4w.yaml');
     writeFileSync(scenarioFile, scenarioYaml(durationMs, warmupMs));
@@ -262,22 +295,50 @@ async function main(): Promise<number> {
       if (seconds <= MAX_SUGGESTED_RUN_SECONDS) await attempt(suggested);
       else console.log(`  (suggested TDF ${suggested} not run: ${seconds.toFixed(0)} s of wall time for ${durationMs} ms emulated is beyond this bench's budget)`);
     }
+
+    // 2b. Real time: the same datapath at TDF 1, rising offered rates until one is not sustained.
+    console.log(
+      `real time (TDF 1): the same scenario with ringSize 8192 and maxLag 50ms (see realTimeYaml), ${rtMs} ms emulated, the last 40 % measured (a fresh process needs seconds to settle); ` +
+        `offered ${rtRates.join(', ')} Gbit/s until a rate is not sustained (valid, lag not growing, all delivered):`,
+    );
+    for (const gbps of rtRates) {
+      const file = join(work, `rt-${gbps}.yaml`);
+      writeFileSync(file, realTimeYaml(rtMs, gbps));
+      const r = await runLive(file, 1, join(work, `rt-${gbps}`), rtMs / 1e3 + 120);
+      rtRuns.push(r);
+      const ok = sustained(r.summary);
+      console.log(`  offered ${gbps} Gbit/s (${M((gbps * 1e9) / ((1518 + 20) * 8))} packets/s): ${ok ? 'sustained' : 'NOT sustained'}`);
+      for (const line of describeRun(r)) console.log(line);
+      if (!ok) break;
+    }
   } finally {
     if (process.env['BENCH_KEEP'] === '1') console.log(`  (live results kept in ${work})`);
     else rmSync(work, { recursive: true, force: true });
   }
 
   // 3. The verdict against PERF.md's targets.
+  const rtBest = rtRuns.filter((r) => sustained(r.summary)).sort((a, b) => b.summary.throughput.pps - a.summary.throughput.pps)[0];
   const realTime = runs.find((r) => r.tdf === 1);
   const bestValid = runs.filter((r) => r.summary.live.valid).sort((a, b) => a.tdf - b.tdf)[0];
   console.log('verdict (PERF.md targets for live):');
+  if (rtBest !== undefined) {
+    const pps = rtBest.summary.throughput.pps;
+    const ratio = pps / rawRate;
+    console.log(
+      `  sustained in real time (TDF 1, maxLag 50ms, effective resolution ${ms(rtBest.summary.live.effectiveResolutionUs)}): ${M(pps)} emulated packets/s; ` +
+        `target ≥ ${M(TARGET_PPS)}/s: ${pps >= TARGET_PPS ? 'met' : 'below target'}`,
+    );
+    console.log(`  that / raw pipeline (same run): ${M(pps)} / ${M(rawRate)} = ${pct(ratio)}; target ≥ ${pct(TARGET_RAW_FRACTION)}: ${ratio >= TARGET_RAW_FRACTION ? 'met' : 'below target'}`);
+  } else if (rtRuns.length > 0) {
+    console.log('  no offered rate was sustained in real time (TDF 1) at the rates tried');
+  }
   if (realTime === undefined) {
-    console.log('  no TDF 1 run in BENCH_TDFS: the real-time targets were not measured');
+    console.log('  no TDF 1 run in BENCH_TDFS at the default lag bound');
   } else {
     const pps = realTime.summary.throughput.pps;
     const ok = realTime.summary.live.valid && pps >= TARGET_PPS;
     const why = realTime.summary.live.valid ? '' : ' — the run was invalid, so the datapath did not sustain it in real time';
-    console.log(`  live at TDF 1: ${M(pps)} emulated packets/s${why}; target ≥ ${M(TARGET_PPS)}/s: ${ok ? 'met' : 'below target'}`);
+    console.log(`  live at TDF 1 with the default maxLag (2ms): ${M(pps)} emulated packets/s${why}; target ≥ ${M(TARGET_PPS)}/s: ${ok ? 'met' : 'below target'}`);
     if (realTime.summary.live.valid) {
       const ratio = pps / rawRate;
       console.log(`  live / raw pipeline (same run): ${M(pps)} / ${M(rawRate)} = ${pct(ratio)}; target ≥ ${pct(TARGET_RAW_FRACTION)}: ${ratio >= TARGET_RAW_FRACTION ? 'met' : 'below target'}`);
@@ -294,9 +355,9 @@ async function main(): Promise<number> {
   } else if (bestValid === undefined) {
     console.log('  no run was valid at the TDFs tried');
   }
-  const lingered = runs.filter((r) => r.lingerKilled);
+  const lingered = [...runs, ...rtRuns].filter((r) => r.lingerKilled);
   if (lingered.length > 0) {
-    console.log(`  note: the CLI had not exited ${EXIT_GRACE_MS / 1e3} s after printing its summary in ${lingered.length} of ${runs.length} runs; ended with SIGTERM (not counted in any figure)`);
+    console.log(`  note: the CLI had not exited ${EXIT_GRACE_MS / 1e3} s after printing its summary in ${lingered.length} of ${runs.length + rtRuns.length} runs; ended with SIGTERM (not counted in any figure)`);
   }
   return 0;
 }

@@ -50,6 +50,11 @@ export interface LiveInfo {
   readonly maxLagUs: number;
   /** How far behind emulated time events were processed. */
   readonly processingLagUs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /**
+   * Processing lag p99 in the first and second halves of the measured window; `growing` when it grew
+   * (see `lagGrowing`): a host that is falling behind, not one that keeps up with a bounded lag.
+   */
+  readonly lagTrend: { readonly firstHalfP99Us: number; readonly secondHalfP99Us: number; readonly growing: boolean };
   /** How late messages arrived relative to their modeled delivery time (transport latency ÷ TDF shows here). */
   readonly inputLatenessUs: { readonly p50: number; readonly p99: number; readonly max: number };
   /** Time resolution the results can be trusted to: the p99 input lateness. */

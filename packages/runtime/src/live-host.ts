@@ -79,6 +79,12 @@ export interface HostFinal {
   readonly inputLateness: HistogramJson;
   /** How far behind emulated time events were processed (emulated ns). */
   readonly processingLag: HistogramJson;
+  /**
+   * The same, split into the first and second halves of the measured window: set side by side,
+   * they tell a lag that stays bounded from one that grows over the run (a host falling behind).
+   */
+  readonly processingLagEarly?: HistogramJson;
+  readonly processingLagLate?: HistogramJson;
   readonly eventsProcessed: number;
   /** Pumps run (each processes the events due, then publishes what they sent). */
   readonly pumps: number;
@@ -110,6 +116,10 @@ export class LiveHost {
   private readonly refById = new Map<string, ActorRef>();
   private readonly inputLateness = new LatencyHistogram();
   private readonly processingLag = new LatencyHistogram();
+  private readonly processingLagEarly = new LatencyHistogram();
+  private readonly processingLagLate = new LatencyHistogram();
+  /** Start of the second half of the measured window. */
+  private readonly lateFrom: Nanos;
   private epochMs = Infinity;
   private now: Nanos = 0;
   private nextSample: Nanos;
@@ -130,6 +140,7 @@ export class LiveHost {
     if (!(o.tdf >= 1)) throw new SplitnetError('E_USAGE', `tdf: expected a number ≥ 1, found ${o.tdf}`);
     this.subjects = new Subjects(o.runId);
     this.nextSample = o.sampleInterval > 0 ? o.sampleInterval : Infinity;
+    this.lateFrom = o.measureFrom + (o.duration - o.measureFrom) / 2;
     o.actorIds.forEach((id, ref) => this.refById.set(id, ref));
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
@@ -339,7 +350,11 @@ export class LiveHost {
       const tag = q.slotTag(slot);
       q.release(slot);
       if (t > this.now) this.now = t;
-      if (t >= this.o.measureFrom) this.processingLag.record(emuNow - t > 0 ? emuNow - t : 0);
+      if (t >= this.o.measureFrom) {
+        const lag = emuNow - t > 0 ? emuNow - t : 0;
+        this.processingLag.record(lag);
+        (t >= this.lateFrom ? this.processingLagLate : this.processingLagEarly).record(lag);
+      }
       const actor = this.actors.get(target);
       const fx = this.effects.get(target);
       if (!actor || !fx) continue;
@@ -392,6 +407,8 @@ export class LiveHost {
       lastRejection,
       inputLateness: this.inputLateness.toJSON(),
       processingLag: this.processingLag.toJSON(),
+      processingLagEarly: this.processingLagEarly.toJSON(),
+      processingLagLate: this.processingLagLate.toJSON(),
       eventsProcessed: this.eventsProcessed,
       pumps: this.pumps,
       framesSent: this.framesSent,

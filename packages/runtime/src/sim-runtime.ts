@@ -17,6 +17,11 @@ export interface SimOptions {
   readonly linkDelay: (from: ActorRef, to: ActorRef) => Nanos;
   /** Message-path faults consulted on every send (absent: none). */
   readonly linkFaults?: LinkFaults;
+  /**
+   * Sees every message as it is sent, before delivery (e.g. to put it through the wire codec). It
+   * must not keep or change the message: the runtime delivers the same object.
+   */
+  readonly tap?: (from: ActorRef, to: ActorRef, msg: Message, at: Nanos, due: Nanos) => void;
 }
 
 /** Give a dropped message's packet batch back to the pool. */
@@ -75,6 +80,7 @@ export class SimRuntime {
     const delays = this.delays;
     const self = this;
     const lf = this.options.linkFaults !== undefined && this.options.linkFaults.active ? this.options.linkFaults : null;
+    const tap = this.options.tap ?? null;
     this.down.push(false);
     this.paused.push(false);
     this.incarnationSeq.push(0);
@@ -94,6 +100,7 @@ export class SimRuntime {
           if (verdict === ROUTE_DUPLICATE) queue.push(due, to, msg, 0);
         }
         self.packetsOnLinks += packetsIn(msg);
+        if (tap !== null) tap(ref, to, msg, at, due);
         queue.push(due, to, msg, 0);
       },
       timer(at: Nanos, tag: number): void {

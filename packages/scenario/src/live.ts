@@ -4,7 +4,7 @@ import { readDuration, readEnum, readMap, readNumber, type Field } from './field
 import type { LivePlacement, LiveSpec } from './types.js';
 import { formatDuration } from './units.js';
 
-export const LIVE_KEYS = ['tdf', 'maxLag', 'placement', 'nats', 'startDelay', 'drainTime', 'batchWindow'] as const;
+export const LIVE_KEYS = ['tdf', 'maxLag', 'placement', 'nats', 'startDelay', 'drainTime', 'batchWindow', 'codeWarmup'] as const;
 export const LIVE_PLACEMENTS: readonly LivePlacement[] = ['processes', 'inprocess', 'external', 'docker'];
 
 /** Documented defaults (docs/scenario-reference.md, `live`). */
@@ -16,6 +16,7 @@ export const LIVE_DEFAULTS: LiveSpec = {
   startDelay: 500 * MS,
   drainTime: 300 * MS,
   batchWindow: 0,
+  codeWarmup: 20 * MS,
 };
 
 const NATS_HINT = 'a NATS URL such as nats://127.0.0.1:4222, tls://host:4222 or host:4222 (or a comma-separated list of them)';
@@ -35,8 +36,9 @@ export function readLive(field: Field): LiveResult {
   const startDelay = readDuration(map.get('startDelay'), LIVE_DEFAULTS.startDelay);
   const drainTime = readDuration(map.get('drainTime'), LIVE_DEFAULTS.drainTime);
   const batchWindow = readDuration(map.get('batchWindow'), LIVE_DEFAULTS.batchWindow);
+  const codeWarmup = readDuration(map.get('codeWarmup'), LIVE_DEFAULTS.codeWarmup);
   return {
-    compiled: { tdf, maxLag, placement, nats, startDelay, drainTime, batchWindow },
+    compiled: { tdf, maxLag, placement, nats, startDelay, drainTime, batchWindow, codeWarmup },
     resolved: {
       tdf,
       maxLag: formatDuration(maxLag),
@@ -45,6 +47,7 @@ export function readLive(field: Field): LiveResult {
       startDelay: formatDuration(startDelay),
       drainTime: formatDuration(drainTime),
       batchWindow: formatDuration(batchWindow),
+      codeWarmup: formatDuration(codeWarmup),
     },
   };
 }

@@ -58,6 +58,11 @@ export interface LiveSpec {
   readonly drainTime: Nanos;
   /** WALL-clock ns an actor process waits at least between two pumps (0: none), so more of what it sends shares a NATS message. */
   readonly batchWindow: Nanos;
+  /**
+   * EMULATED ns of the scenario each actor process rehearses in `sim` before it reports ready, every
+   * message through the wire codec, so that its code is compiled before emulated time starts (0: none).
+   */
+  readonly codeWarmup: Nanos;
 }
 
 /** One actor (or a set of them, `*`) named by a fault target. */

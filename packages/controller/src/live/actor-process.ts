@@ -9,6 +9,7 @@ import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
 import { buildActors, WORKER_BATCH } from '../build.js';
 import { planFaults } from '../fault-plan.js';
+import { warmUpCode } from './code-warmup.js';
 import { decodeControl, encodeControl } from './control.js';
 import { linkDelayFor } from './links.js';
 
@@ -28,12 +29,22 @@ export interface ActorProcessOptions {
   readonly beforeDrain?: () => Promise<void>;
 }
 
+/** This OS process has rehearsed the datapath (`live.codeWarmup`). */
+let codeWarmedUp = false;
+
 /** Most actor events one process sends to the controller. */
 const MAX_EVENTS = 10_000;
 
 /** Hosts actors until the controller says stop; returns the exit code. */
 export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
   const s = o.scenario;
+  if (s.live.codeWarmup > 0 && !codeWarmedUp) {
+    // Once per OS process: actors placed `inprocess` share one process and its compiled code.
+    codeWarmedUp = true;
+    const w = warmUpCode(s, s.live.codeWarmup);
+    o.logger.info('code warm-up', { emulatedMs: s.live.codeWarmup / 1e6, messages: w.messages, cpuMs: w.cpuMs });
+    if (w.rejected > 0) o.logger.warn('code warm-up: the wire codec rejected messages the actors sent', { rejected: w.rejected });
+  }
   const g = buildActors(s);
   const ids = g.all.map((a) => a.id);
   const local = o.ids.map((id) => {

@@ -278,6 +278,8 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   let gaps = 0;
   const lag = new LatencyHistogram();
   const late = new LatencyHistogram();
+  const lagEarly = new LatencyHistogram();
+  const lagLate = new LatencyHistogram();
   let lastRejection = '';
   for (const [name, f] of names.map((n) => [n, finals.get(n) as HostFinal] as const)) {
     const mine = new Set(name.split('+'));
@@ -301,6 +303,8 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     gaps += f.gaps;
     if (f.lastRejection) lastRejection = f.lastRejection;
     lag.merge(LatencyHistogram.fromJSON(f.processingLag));
+    if (f.processingLagEarly) lagEarly.merge(LatencyHistogram.fromJSON(f.processingLagEarly));
+    if (f.processingLagLate) lagLate.merge(LatencyHistogram.fromJSON(f.processingLagLate));
     late.merge(LatencyHistogram.fromJSON(f.inputLateness));
   }
   const lostInCrash = restarted.size > 0 ? intoR - outOfR - knownInR : 0;
@@ -320,6 +324,8 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   const us = (ns: number) => sig(ns / 1000);
   const p99Lag = lag.percentile(99);
   const valid = p99Lag <= s.live.maxLag;
+  const p99Early = lagEarly.percentile(99);
+  const p99Late = lagLate.percentile(99);
   const live: LiveInfo = {
     tdf: s.live.tdf,
     placement: s.live.placement,
@@ -327,6 +333,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     restarts: [...restarts.values()].reduce((a, b) => a + b, 0),
     maxLagUs: us(s.live.maxLag),
     processingLagUs: { p50: us(lag.percentile(50)), p99: us(p99Lag), max: us(lag.max) },
+    lagTrend: { firstHalfP99Us: us(p99Early), secondHalfP99Us: us(p99Late), growing: lagGrowing(p99Early, p99Late, s.live.maxLag) },
     inputLatenessUs: { p50: us(late.percentile(50)), p99: us(late.percentile(99)), max: us(late.max) },
     effectiveResolutionUs: us(late.percentile(99)),
     valid,
@@ -358,4 +365,14 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     };
   }
   return { summary, samples: rows, events, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: finalsList.reduce((n, f) => n + f.eventsProcessed, 0) };
+}
+
+/**
+ * A lag that grows over the run: the host is falling further behind emulated time and would miss
+ * any bound given a long enough run. Noise moves a bounded lag's p99 between the two halves too, so
+ * growth must be both large in ratio (more than doubled) and large against the bound (by more than
+ * half of maxLag).
+ */
+export function lagGrowing(firstHalfP99: number, secondHalfP99: number, maxLag: number): boolean {
+  return secondHalfP99 > 2 * firstHalfP99 && secondHalfP99 - firstHalfP99 > maxLag / 2;
 }
