@@ -115,3 +115,9 @@ test('cli - --help works for every command', (t) => {
     t.regex(r.stdout, /Usage: splitnet/);
   }
 });
+
+test('cli - `npx splitnet` runs from the repository root after `npm run build`, as the README says (the entry point is executable)', (t) => {
+  const r = spawnSync('npx', ['--no-install', 'splitnet', '--version'], { cwd: root, encoding: 'utf8' });
+  t.is(r.status, 0, `npx splitnet --version: ${r.stderr}`);
+  t.regex(r.stdout, /\d+\.\d+\.\d+/);
+});
