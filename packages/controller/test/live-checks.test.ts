@@ -13,7 +13,7 @@ traffic: [ { flows: 8, rate: 2Gbps, size: 1518 } ]
 coalescing: { nic: { policy: static, usecs: 100 }, backend: { policy: static, usecs: 50, frames: 0 } }
 `;
 
-test('code warm-up puts every kind of datapath message through the codec, with nothing rejected', (t) => {
+test('code warm-up puts the datapath messages (dma, rx, rsp, evt, req) through the codec, with nothing rejected', (t) => {
   const s = scenario(yaml);
   const w = warmUpCode(s, 10e6);
   // 10 ms at 2 Gbit/s of 1518-byte frames is ~1,600 packets: DMA, rx, rsp, evt and req messages by the hundred.
