@@ -115,7 +115,7 @@ export class LiveHost {
   private readonly receivedFrom: Record<string, number> = {};
   private readonly refById = new Map<string, ActorRef>();
   private readonly inputLateness = new LatencyHistogram();
-  private readonly processingLag = new LatencyHistogram();
+  /** Processing lag in the first and second halves of the measured window (the whole is their merge). */
   private readonly processingLagEarly = new LatencyHistogram();
   private readonly processingLagLate = new LatencyHistogram();
   /** Start of the second half of the measured window. */
@@ -351,9 +351,7 @@ export class LiveHost {
       q.release(slot);
       if (t > this.now) this.now = t;
       if (t >= this.o.measureFrom) {
-        const lag = emuNow - t > 0 ? emuNow - t : 0;
-        this.processingLag.record(lag);
-        (t >= this.lateFrom ? this.processingLagLate : this.processingLagEarly).record(lag);
+        (t >= this.lateFrom ? this.processingLagLate : this.processingLagEarly).record(emuNow - t > 0 ? emuNow - t : 0);
       }
       const actor = this.actors.get(target);
       const fx = this.effects.get(target);
@@ -397,6 +395,9 @@ export class LiveHost {
       gaps += d.gaps;
       if (d.lastError) lastRejection = d.lastError;
     }
+    const processingLag = new LatencyHistogram();
+    processingLag.merge(this.processingLagEarly);
+    processingLag.merge(this.processingLagLate);
     return {
       reports: this.o.local.map(({ actor }) => actor.report(this.o.duration, true)),
       pendingPackets: pending,
@@ -406,7 +407,7 @@ export class LiveHost {
       gaps,
       lastRejection,
       inputLateness: this.inputLateness.toJSON(),
-      processingLag: this.processingLag.toJSON(),
+      processingLag: processingLag.toJSON(),
       processingLagEarly: this.processingLagEarly.toJSON(),
       processingLagLate: this.processingLagLate.toJSON(),
       eventsProcessed: this.eventsProcessed,

@@ -7,11 +7,11 @@ import type { WallClock } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
-import { buildActors, WORKER_BATCH } from '../build.js';
+import { buildActors } from '../build.js';
 import { planFaults } from '../fault-plan.js';
 import { warmUpCode } from './code-warmup.js';
 import { decodeControl, encodeControl } from './control.js';
-import { linkDelayFor } from './links.js';
+import { decoderLimitsFor, linkDelayFor } from './links.js';
 
 export interface ActorProcessOptions {
   readonly scenario: CompiledScenario;
@@ -69,7 +69,7 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     actorIds: ids,
     local,
     linkDelay: linkDelayFor(g, s),
-    limits: { flows: s.traffic.flows.length, maxBatch: Math.max(s.napi.budget, WORKER_BATCH, 1024) },
+    limits: decoderLimitsFor(s),
     duration: s.duration,
     measureFrom: s.warmup,
     batchWindowMs: s.live.batchWindow / 1e6,

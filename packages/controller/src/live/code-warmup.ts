@@ -3,9 +3,9 @@ import { releaseBatch } from '@splitnet/model';
 import type { ActorRef, Message, Nanos } from '@splitnet/model';
 import { SimRuntime } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
-import { encodeEnvelopeBody, encodeFrameHeader, EnvelopeDecoder } from '@splitnet/transport';
-import { buildActors, WORKER_BATCH } from '../build.js';
-import { linkDelayFor } from './links.js';
+import { encodeEnvelope, EnvelopeDecoder, PROTOCOL_VERSION } from '@splitnet/transport';
+import { buildActors } from '../build.js';
+import { decoderLimitsFor, linkDelayFor } from './links.js';
 
 export interface CodeWarmupResult {
   /** Messages the rehearsal put through the wire codec. */
@@ -34,19 +34,15 @@ export function warmUpCode(s: CompiledScenario, emulated: Nanos): CodeWarmupResu
   const g = buildActors({ ...s, faults: [] });
   const ids = g.all.map((a) => a.id);
   const run = 'warmup';
-  const headers = ids.map((id) => encodeFrameHeader(run, id));
-  const decoders = ids.map(() => new EnvelopeDecoder({ run, limits: { flows: s.traffic.flows.length, maxBatch: Math.max(s.napi.budget, WORKER_BATCH, 1024) } }));
+  const limits = decoderLimitsFor(s);
+  const decoders = ids.map(() => new EnvelopeDecoder({ run, limits }));
   const seqs = new Map<number, number>();
   let messages = 0;
   const tap = (from: ActorRef, to: ActorRef, msg: Message, at: Nanos, due: Nanos): void => {
     const link = from * 65536 + to;
     const seq = (seqs.get(link) ?? 0) + 1;
     seqs.set(link, seq);
-    const header = headers[from] as Uint8Array;
-    const body = encodeEnvelopeBody(seq, at, due, msg);
-    const frame = Buffer.allocUnsafe(header.byteLength + body.byteLength);
-    frame.set(header, 0);
-    frame.set(body, header.byteLength);
+    const frame = encodeEnvelope({ v: PROTOCOL_VERSION, run, from: ids[from] as string, seq, t: at, at: due, m: msg });
     for (const env of (decoders[to] as EnvelopeDecoder).decodeFrame(frame)) {
       if ('batch' in env.m) releaseBatch(env.m.batch);
       messages++;
