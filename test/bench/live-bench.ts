@@ -268,7 +268,7 @@ async function main(): Promise<number> {
   );
   const raw = await measureRawPipeline(o, (r, i) => console.log(formatRawRound(r, i)), natsBinary);
   const rawRate = raw.descriptorsPerSec;
-  console.log(`  raw pipeline, median                 ${M(rawRate)} descriptors/s   (PERF.md, another run: ${M(PERF_RAW_N64)}/s)`);
+  console.log(`  raw pipeline, median                 ${M(rawRate)} descriptors/s   (reference, another run on a 2-core VM: ${M(PERF_RAW_N64)}/s)`);
 
   // 2. The live datapath through the CLI, TDF 1 first; larger TDFs while runs are invalid.
   const work = mkdtempSync(join(tmpdir(), 'splitnet-live-bench-'));
@@ -320,7 +320,7 @@ async function main(): Promise<number> {
   const rtBest = rtRuns.filter((r) => sustained(r.summary)).sort((a, b) => b.summary.throughput.pps - a.summary.throughput.pps)[0];
   const realTime = runs.find((r) => r.tdf === 1);
   const bestValid = runs.filter((r) => r.summary.live.valid).sort((a, b) => a.tdf - b.tdf)[0];
-  console.log('verdict (PERF.md targets for live):');
+  console.log('verdict (targets for live: see README, "Benchmark"):');
   if (rtBest !== undefined) {
     const pps = rtBest.summary.throughput.pps;
     const ratio = pps / rawRate;

@@ -451,7 +451,7 @@ async function main(argv: readonly string[]): Promise<void> {
   };
   console.log(`raw 3-hop columnar pipeline A → B → C over NATS: ${o.batch} descriptors/message, window ${o.window} messages`);
   const r = await measureRawPipeline(o, (round, i) => console.log(formatRawRound(round, i)));
-  console.log(`median: ${(r.descriptorsPerSec / 1e6).toFixed(2)} M descriptors/s (PERF.md, another run: 3.28 M/s at N=64)`);
+  console.log(`median: ${(r.descriptorsPerSec / 1e6).toFixed(2)} M descriptors/s (reference, another run on a 2-core VM: 3.28 M/s at N=64)`);
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

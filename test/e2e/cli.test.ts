@@ -95,7 +95,7 @@ for (const [what, text, extra, pattern] of badInputs) {
   });
 }
 
-test('cli - rss prints the hash and queue of a DOMAIN.md vector', (t) => {
+test('cli - rss prints the hash and queue of a Microsoft RSS verification vector', (t) => {
   const r = splitnet(['rss', '66.9.149.187', '161.142.100.80', '--sport', '2794', '--dport', '1766', '--json']);
   t.is(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
@@ -109,11 +109,14 @@ test('cli - rss prints the hash and queue of a DOMAIN.md vector', (t) => {
 });
 
 test('cli - --help works for every command', (t) => {
-  for (const args of [['--help'], ['run', '--help'], ['rss', '--help'], ['validate', '--help']]) {
+  for (const args of [['--help'], ['run', '--help'], ['rss', '--help'], ['validate', '--help'], ['actor', '--help'], ['cleanup', '--help']]) {
     const r = splitnet(args);
     t.is(r.code, 0, args.join(' '));
     t.regex(r.stdout, /Usage: splitnet/);
+    // Repeatable options (--set, --id, --docker-host) start empty: no "(default: [])" noise.
+    t.notRegex(r.stdout, /default: \[\]/, args.join(' '));
   }
+  t.regex(splitnet(['run', '--help']).stdout, /--set <path=value>/);
 });
 
 test('cli - `npx splitnet` runs from the repository root after `npm run build`, as the README says (the entry point is executable)', (t) => {

@@ -2,7 +2,7 @@
 // splitnet command-line entry point: parses flags, reads files and the environment, prints; the work happens in the packages.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { SplitnetError } from '@splitnet/model';
 import { JOIN_ROLES, formatSummary, runSim, writeResults } from '@splitnet/controller';
 import type { JoinRole } from '@splitnet/controller';
@@ -198,6 +198,14 @@ function buildProgram(): Command {
     .description('Emulate the Xen split-driver network datapath (NIC → netback → vRSS workers → netfront) to study virtual interrupt coalescing and virtual RSS.')
     .version(version(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    // Repeatable options start from an empty list; "(default: [])" in --help would say nothing useful.
+    .configureHelp({
+      optionDescription(this: Help, option: Option): string {
+        const empty = Array.isArray(option.defaultValue) && (option.defaultValue as unknown[]).length === 0;
+        const shown = empty ? Object.assign(Object.create(Object.getPrototypeOf(option) as object) as Option, option, { defaultValue: undefined }) : option;
+        return Help.prototype.optionDescription.call(this, shown);
+      },
+    })
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(`splitnet: error: ${str.replace(/^error: /, '')}`) });
 

@@ -9,7 +9,7 @@ import { MS, SEC, US, type Nanos } from './time.js';
  */
 export const RATE_WINDOW: Nanos = MS;
 
-/** ixgbe's EITR interval is programmed in steps of 256 ns (DOMAIN.md, "Physical NIC side"). */
+/** ixgbe's EITR interval is programmed in steps of 256 ns (docs/model.md, "The NIC"). */
 export const ITR_GRANULARITY: Nanos = 256;
 
 /** Build the policy instance a scenario asked for. One instance per interrupt source: they keep state. */
@@ -98,7 +98,7 @@ class NoCoalescing implements Coalescer {
 }
 
 /**
- * ethtool `rx-usecs` / `rx-frames` (DOMAIN.md, "Physical NIC side"): fire when `usecs` µs have
+ * ethtool `rx-usecs` / `rx-frames` (docs/model.md, "The NIC"): fire when `usecs` µs have
  * passed since the first un-notified completion or `frames` completions are pending, whichever
  * comes first.
  *
@@ -151,7 +151,7 @@ class StaticCoalescing implements Coalescer {
 }
 
 /**
- * Intel ixgbe adaptive interrupt throttling, 3.x era (DOMAIN.md, "Physical NIC side";
+ * Intel ixgbe adaptive interrupt throttling, 3.x era (docs/model.md, "The NIC";
  * `ixgbe_update_itr` / `ixgbe_set_itr`). At each interrupt the bytes announced since the previous
  * one, divided by the µs elapsed, pick a state:
  * - ≤ `lowestLatencyMaxBytesPerUs` (default 10): lowest latency, `lowestLatencyRate` ints/s (100K);

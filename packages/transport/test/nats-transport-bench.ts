@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     `median NatsTransport: ${(tr / 1e3).toFixed(0)} k msg/s, ${cpuLine('transport')}  (${((tr / raw) * 100).toFixed(0)} % of raw's rate in the same run)`,
   );
   console.log('CPU per message is the steadier figure when the machine is shared; msg/s depends on what else runs.');
-  console.log('PERF.md baseline (other run, interpolate by size): 256 B ≈ 0.82 M msg/s, 4 KiB ≈ 0.19 M msg/s');
+  console.log('reference (another run on a 2-core VM, interpolate by size): 256 B ≈ 0.82 M msg/s, 4 KiB ≈ 0.19 M msg/s');
 }
 
 if (process.argv[2] === '--sub') {
