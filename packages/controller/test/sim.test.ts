@@ -1,8 +1,9 @@
 // Whole-datapath properties of sim runs: accounting invariant, determinism, flow order.
 import test from 'ava';
 import { summaryCsv } from '../src/results.js';
+import { buildActors } from '../src/build.js';
 import { balance } from '../src/run-sim.js';
-import { run } from './helpers.js';
+import { run, scenario } from './helpers.js';
 
 const base = `
 name: props
@@ -24,6 +25,7 @@ const variants: [string, string[]][] = [
   ['nic none, front adaptive-itr', ['coalescing.nic=none', 'coalescing.frontend={policy: adaptive-itr}']],
   ['overloaded guest (tiny rings)', ['topology.vms.ringSize=8', 'topology.backlog=16']],
   ['overloaded NIC ring', ['topology.nicRingSize=4', 'coalescing.nic={policy: static, usecs: 200, frames: 0}']],
+  ['VMs with 2 and 1 queues', ['topology.vms.queues=[2, 1]']],
 ];
 
 for (const [name, overrides] of variants) {
@@ -41,6 +43,21 @@ for (const [name, overrides] of variants) {
     t.is(r.summary.flowOrder.reordered, 0);
   });
 }
+
+test('sim - VMs with different queue counts (queues: [4, 1]) each get their own queues, workers and per-queue results', (t) => {
+  const overrides = ['topology.vms.queues=[4, 1]', 'topology.workers=4', 'traffic.0.flows=16'];
+  // Guest queues in order (vm 0: 0–3, vm 1: 4), each on worker gq mod 4.
+  t.deepEqual(buildActors(scenario(base, overrides)).steering.gqWorker, [0, 1, 2, 3, 0]);
+  const r = run(base, overrides);
+  const perVm = r.summary.interrupts.perVm;
+  t.deepEqual(perVm.map((vm) => vm.perQueue.length), [4, 1]);
+  t.true(perVm.every((vm) => vm.perQueue.every((q) => q > 0)), JSON.stringify(perVm));
+  t.true(r.summary.throughput.perVm.every((vm) => vm.pps > 0));
+  const vcpus = Object.keys(r.summary.cpu).filter((k) => k.includes('vcpu')).sort();
+  t.deepEqual(vcpus, ['vm0.vcpu0', 'vm0.vcpu1', 'vm0.vcpu2', 'vm0.vcpu3', 'vm1.vcpu0']);
+  t.true(r.accounting.balanced, JSON.stringify(r.accounting));
+  t.is(r.summary.flowOrder.reordered, 0);
+});
 
 test('sim - overload shows up as counted drops with their reason', (t) => {
   const ring = run(base, ['topology.vms.ringSize=8', 'topology.backlog=16']);

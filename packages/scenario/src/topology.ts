@@ -49,7 +49,7 @@ export function readTopology(field: Field): TopologyResult {
   const vms = readMap(map.get('vms'), VMS_KEYS);
   const count = readInt(vms.get('count'), 1, { min: 1, max: MAX_VMS });
   const queuesField = vms.get('queues');
-  const queues = readInt(queuesField, 1, { min: 1, max: MAX_VM_QUEUES });
+  const perVm = readVmQueues(queuesField, count, vms.get('count').path);
   const ringSize = readPowerOfTwo(vms.get('ringSize'), 256, { min: 4, max: 32768 });
 
   const vrssField = map.get('vrss');
@@ -57,24 +57,26 @@ export function readTopology(field: Field): TopologyResult {
   const vrssPath = vrssField.path;
   const workersField = map.get('workers');
   // per-vif spreads whole VIFs over threads (the 2010 multi-thread netback), so one thread per VM is its natural size.
-  const defaultWorkers = vrss === 'single' ? 1 : vrss === 'per-vif' ? Math.min(count, MAX_WORKERS) : queues;
+  // per-flow: one thread per queue of the largest VM, as netback's default (one per dom0 CPU) would give a guest that many vCPUs.
+  const defaultWorkers = vrss === 'single' ? 1 : vrss === 'per-vif' ? Math.min(count, MAX_WORKERS) : Math.max(...perVm.map((q) => q.queues));
   const workers = readInt(workersField, defaultWorkers, { min: 1, max: MAX_WORKERS });
 
   if (vrss === 'single' && workers !== 1) {
     workersField.expected('1 when topology.vrss is "single" (one netback thread serves every queue)', '', [vrssPath]);
   }
-  if (vrss !== 'per-flow' && queues !== 1) {
-    const why = vrss === 'single' ? 'a single-threaded netback serves one queue per VIF' : 'per-VIF threads predate multi-queue netfront';
-    queuesField.expected(`1 when topology.vrss is "${vrss}" (${why}; use "per-flow" for multi-queue VMs)`, '', [vrssPath]);
-  }
-  if (queues > retaSize) {
-    queuesField.expected(`at most ${retaSize} queues (the RETA has ${retaSize} entries)`, '', [retaPath]);
+  for (const { queues, field } of perVm) {
+    if (vrss !== 'per-flow' && queues !== 1) {
+      const why = vrss === 'single' ? 'a single-threaded netback serves one queue per VIF' : 'per-VIF threads predate multi-queue netfront';
+      field.expected(`1 when topology.vrss is "${vrss}" (${why}; use "per-flow" for multi-queue VMs)`, '', [vrssPath]);
+    }
+    if (queues > retaSize) {
+      field.expected(`at most ${retaSize} queues (the RETA has ${retaSize} entries)`, '', [retaPath]);
+    }
   }
 
   const backlogPackets = readInt(map.get('backlog'), 512, { min: 1, max: 1 << 20 }, 'packets');
 
-  const vmList: VmSpec[] = [];
-  for (let id = 0; id < count; id++) vmList.push({ id, queues, ringSize });
+  const vmList: VmSpec[] = perVm.map(({ queues }, id) => ({ id, queues, ringSize }));
 
   const compiled: CompiledTopology = {
     linkGbps: linkBps / 1e9,
@@ -91,13 +93,38 @@ export function readTopology(field: Field): TopologyResult {
     link: formatRate({ kind: 'bits', bitsPerSecond: linkBps }),
     nicQueues,
     nicRingSize,
-    vms: { count, queues, ringSize },
+    // As written: one integer for every VM, or the list.
+    vms: { count, queues: Array.isArray(queuesField.value) ? perVm.map((q) => q.queues) : (perVm[0] as { queues: number }).queues, ringSize },
     workers,
     vrss,
     backlog: backlogPackets,
     rss: { key: formatRssKey(rssKey), retaSize },
   };
   return { compiled, resolved, linkBitsPerSecond: linkBps };
+}
+
+/**
+ * `vms.queues`: one integer for every VM, or a list with one entry per VM. Each entry comes with the
+ * field its cross-field rules report against (the list entry, or the single integer).
+ */
+function readVmQueues(field: Field, count: number, countPath: Path): { queues: number; field: Field }[] {
+  const range = { min: 1, max: MAX_VM_QUEUES };
+  const isQueues = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= range.min && v <= range.max;
+  if (!Array.isArray(field.value)) {
+    if (field.absent) return Array.from({ length: count }, () => ({ queues: 1, field }));
+    if (!isQueues(field.value)) field.expected(`an integer from 1 to ${MAX_VM_QUEUES}, or a list of them (one per VM)`);
+    const queues = field.value;
+    return Array.from({ length: count }, () => ({ queues, field }));
+  }
+  if (field.value.length !== count) {
+    const n = field.value.length;
+    field.fail(`expected one entry per VM, found ${n} ${n === 1 ? 'entry' : 'entries'} for vms.count ${count}`, [countPath]);
+  }
+  return field.value.map((v, i) => {
+    const entry = field.at(i, v);
+    if (!isQueues(v)) entry.expected(`an integer from 1 to ${MAX_VM_QUEUES} (the queues of VM ${i})`);
+    return { queues: v, field: entry };
+  });
 }
 
 /** 40 bytes of hex; colons, dashes and white space between digits are ignored (`ethtool -x` prints colons). */

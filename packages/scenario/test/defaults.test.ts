@@ -95,6 +95,18 @@ test('defaults - workers follow the vRSS mode', (t) => {
   t.is(compile('topology: { vrss: per-flow, vms: { count: 3, queues: 4 } }').topology.workers, 4);
 });
 
+test('defaults - vms.queues as a list gives each VM its own count; per-flow workers default to the largest', (t) => {
+  const s = compile('topology: { vms: { count: 3, queues: [4, 1, 2] } }');
+  t.deepEqual(s.topology.vms.map((vm) => vm.queues), [4, 1, 2]);
+  t.is(s.topology.workers, 4);
+  // The resolved scenario shows the list as used, and compiles to the same scenario.
+  t.regex(formatResolvedYaml(s), /vms:\n {4}count: 3\n {4}queues:\n {6}- 4\n {6}- 1\n {6}- 2\n/);
+  t.deepEqual(comparable(compileScenarioText(formatResolvedYaml(s), 'again.yaml')), comparable(s));
+  // One integer stays one integer in the resolved form.
+  t.regex(formatResolvedYaml(compile('topology: { vms: { count: 2, queues: 3 } }')), /vms:\n {4}count: 2\n {4}queues: 3\n/);
+  t.deepEqual(compile('topology: { vms: { count: 2, queues: [2, 1] } }', { overrides: ['topology.vms.queues.1=3'] }).topology.vms.map((vm) => vm.queues), [2, 3]);
+});
+
 test('defaults - policy names stand for their default parameters', (t) => {
   const s = compile('coalescing: { nic: none, backend: aic, frontend: vic }');
   t.deepEqual(s.coalescing.nic, { kind: 'none' });

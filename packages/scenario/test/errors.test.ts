@@ -185,6 +185,28 @@ test('errors - RETA size must be a power of two up to 128 and cover the queues',
   );
 });
 
+test('errors - vms.queues as a list: one entry per VM, each entry checked and named', (t) => {
+  t.is(
+    errorOf(t, 'topology:\n  vms: { count: 2, queues: [1, 2, 3] }\n'),
+    's.yaml:2:28: topology.vms.queues: expected one entry per VM, found 3 entries for vms.count 2',
+  );
+  t.is(
+    errorOf(t, 'topology:\n  vms: { count: 2, queues: [1, 2] }\n', { overrides: ['topology.vms.count=3'] }),
+    's.yaml:2:28: topology.vms.queues: expected one entry per VM, found 2 entries for vms.count 3 (with --set topology.vms.count=3)',
+  );
+  t.is(errorOf(t, 'topology:\n  vms: { count: 2, queues: [1, 0] }\n'), 's.yaml:2:32: topology.vms.queues[1]: expected an integer from 1 to 64 (the queues of VM 1), found 0');
+  t.is(errorOf(t, 'topology:\n  vms: { count: 2, queues: [1, ~] }\n'), 's.yaml:2:32: topology.vms.queues[1]: expected an integer from 1 to 64 (the queues of VM 1), found nothing');
+  t.is(errorOf(t, 'topology:\n  vms: { queues: two }\n'), 's.yaml:2:18: topology.vms.queues: expected an integer from 1 to 64, or a list of them (one per VM), found "two"');
+  t.is(
+    errorOf(t, 'topology:\n  vrss: per-vif\n  vms: { count: 2, queues: [1, 2] }\n'),
+    's.yaml:3:32: topology.vms.queues[1]: expected 1 when topology.vrss is "per-vif" (per-VIF threads predate multi-queue netfront; use "per-flow" for multi-queue VMs), found 2',
+  );
+  t.is(
+    errorOf(t, 'topology: { rss: { retaSize: 4 }, vms: { count: 2, queues: [8, 1] } }\n'),
+    's.yaml:1:61: topology.vms.queues[0]: expected at most 4 queues (the RETA has 4 entries), found 8',
+  );
+});
+
 test('errors - RSS key must be 40 bytes of hex', (t) => {
   t.is(
     errorOf(t, 'topology: { rss: { key: "6d5a:56da" } }\n'),

@@ -38,6 +38,12 @@ test('faults - the resolved scenario lists faults and netback only when used, an
   t.deepEqual(comparable(compileScenarioText(yaml, 'r.yaml')), comparable(s));
 });
 
+test('faults - a queue target is checked against its own VM\'s queues', (t) => {
+  const f = (target: string) => `duration: 50ms\ntopology: { vms: { count: 2, queues: [4, 1] } }\nfaults:\n  - { at: 1ms, target: ${target}, action: stop-polling }\n`;
+  t.is(compile(f('vm:0:queue:3')).faults[0]?.targetText, 'vm:0:queue:3');
+  t.regex(errorOf(t, f('vm:1:queue:1')), /faults\[0\]\.target: expected a queue from 0 to 0, found "vm:1:queue:1"/);
+});
+
 test('faults - mistakes are located and say what was expected', (t) => {
   const f = (item: string) => `${topo}faults:\n  - ${item}\n`;
   t.is(errorOf(t, f('{ at: 1ms, target: worker:0, action: kil }')), 's.yaml:4:42: faults[0].action: expected one of "lose-notifications", "delay-notifications", "stop-polling", "slow-worker", "ring-full-storm", "link-flap", "corrupt-ring-index", "kill", "restart", "crash-loop", "pause", "drop-messages", "delay-messages", "duplicate-messages", "reorder-messages", "partition" or "nats-restart", found "kil" (did you mean "kill"?)');
