@@ -184,6 +184,45 @@ test.serial('live - actors started elsewhere join the run: identities assigned, 
   }
 });
 
+test.serial('live - front ends started elsewhere negotiate their queue counts: asking 1 and 4 with 2 workers gives 1 and 2', async (t) => {
+  const server = await startNatsServer();
+  const runId = `t8-${process.pid}`;
+  try {
+    const out = join(tmp(), 'negotiate');
+    const controller = run(['run', scenarioFile(twoByTwo), '--runtime', 'live', '--placement', 'external', '--nats', server.url, '--run-id', runId, '--out', out, '--join-window', '1s']);
+    const joinAs = (...extra: string[]) => run(['actor', '--run', runId, '--nats', server.url, ...extra]);
+    const actors = [joinAs('--role', 'driver'), joinAs('--role', 'worker'), joinAs('--role', 'worker'), joinAs('--role', 'frontend', '--queues', '1'), joinAs('--role', 'frontend', '--queues', '4')];
+    const r = await controller;
+    const all = await Promise.all(actors);
+    t.true(r.code === 0 || r.code === 3, r.stderr);
+    t.deepEqual(all.map((a) => a.code), [0, 0, 0, 0, 0], all.map((a) => a.stderr).join('\n'));
+    t.regex(r.stderr, /2 VMs and 2 workers joined; queues per VM \d, \d \(asked \d, \d; back-end max 2\)/);
+    // Which front end became vm.0 depends on the tokens they drew: compare per VM through the events.
+    const events = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: number; actor: string; kind: string; detail: Record<string, unknown> });
+    const negotiated = events.filter((e) => e.kind === 'vif-negotiated');
+    t.deepEqual(negotiated.map((e) => e.actor).sort(), ['vm.0', 'vm.1']);
+    t.true(negotiated.every((e) => e.t === 0));
+    const granted = new Map(negotiated.map((e) => [Number(e.actor.slice(3)), e.detail]));
+    t.deepEqual([...granted.values()].map((d) => [d['requested'], d['max'], d['granted']]).sort(), [[1, 2, 1], [4, 2, 2]]);
+    const perVm = (n: number) => granted.get(n)?.['granted'];
+    const resolved = readFileSync(join(out, 'scenario.resolved.yaml'), 'utf8');
+    t.true(resolved.includes(`queues:\n      - ${String(perVm(0))}\n      - ${String(perVm(1))}\n`), resolved);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    t.deepEqual(summary.interrupts.perVm.map((vm: { perQueue: number[] }) => vm.perQueue.length), [perVm(0), perVm(1)]);
+    t.true(summary.interrupts.perVm.every((vm: { perQueue: number[] }) => vm.perQueue.every((q) => q > 0)), 'every granted queue was interrupted');
+    t.deepEqual(Object.keys(summary.cpu).filter((k: string) => k.includes('vcpu')).length, 3);
+    t.true(summary.accounting.balanced);
+    t.regex(readFileSync(join(out, 'logs', 'controller.log'), 'utf8'), /"granted":2,"level":"info","max":2,"message":"vif-negotiated","requested":4/);
+    // A request that is not a queue count is refused by the actor's command line, before it connects.
+    const bad = await joinAs('--role', 'frontend', '--queues', '0');
+    t.is(bad.code, 2);
+    t.regex(bad.stderr, /--queues: expected a whole number from 1 to 64 \(the queues this front end asks for, one per vCPU\), found "0"/);
+    t.deepEqual(processesOf(runId), []);
+  } finally {
+    await server.stop();
+  }
+});
+
 test.serial('live - --expect frontend=3 waits for a front end that starts after the join window; joined actors outlive the controller', async (t) => {
   const server = await startNatsServer();
   const runId = `t7-${process.pid}`;

@@ -38,6 +38,24 @@ export interface ActorFlags {
   incarnation?: string;
   role?: string;
   scenario?: string;
+  /** --role frontend: the queues this front end asks for (its vCPUs). */
+  queues?: string;
+}
+
+/** The largest queue count a front end may ask for (splitnet's VMs have at most 64 queues). */
+const MAX_ASKED_QUEUES = 64;
+
+/** --queues: a whole number from 1 to 64, for a front end that joins a run. Checked before any I/O. */
+function parseQueues(f: ActorFlags): number | undefined {
+  if (f.queues === undefined) return undefined;
+  if (f.role !== 'frontend') {
+    throw new SplitnetError('E_USAGE', `--queues: only a front end joining a run asks for queues (give it with --role frontend${f.role !== undefined ? `, not --role ${f.role}` : ''})`);
+  }
+  const n = Number(f.queues);
+  if (!/^\d+$/.test(f.queues) || n < 1 || n > MAX_ASKED_QUEUES) {
+    throw new SplitnetError('E_USAGE', `--queues: expected a whole number from 1 to ${MAX_ASKED_QUEUES} (the queues this front end asks for, one per vCPU), found "${f.queues}"`);
+  }
+  return n;
 }
 
 /**
@@ -82,6 +100,7 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
   let name = f.id.length > 0 ? f.id.join('+') : (f.role ?? 'actor');
   let logger = createLogger({ name, ...(f.log ? { file: f.log } : {}), consoleLevel: 'warn' });
   try {
+    const queues = parseQueues(f);
     // One listener for the whole life of the process: the run and, for a joined actor, the wait after it.
     const interrupted = signalled();
     let ids = f.id;
@@ -92,7 +111,7 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
       if (f.id.length > 0 || f.scenario !== undefined) throw new SplitnetError('E_USAGE', '--role joins a run and gets its identity and scenario from the controller: give it without --id and --scenario');
       transport = await connectPatiently(f.nats, `splitnet ${f.run} ${f.role}`, 60_000, (m) => logger.warn(m));
       const token = randomBytes(8).toString('hex');
-      const joined = await joinRun(transport, f.run, f.role as JoinRole, token, 180_000);
+      const joined = await joinRun(transport, f.run, f.role as JoinRole, token, 180_000, queues !== undefined ? { queues } : {});
       ids = joined.ids;
       scenario = compileScenarioText(joined.scenarioYaml, `<scenario of run ${f.run}>`);
       await logger.close();
@@ -249,16 +268,31 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
           ...(containers ? { expect: { workers: s.topology.workers, frontends: s.topology.vms.length } } : {}),
           ...(o.expect ? { atLeast: o.expect } : {}),
           timeoutMs: 300_000,
-          compile: (frontends, workers) => {
-            const scenario = compileScenarioText(base, s.source, { overrides: [`topology.vms.count=${frontends}`, `topology.workers=${workers}`] });
+          base: s,
+          compile: (vmQueues, workers) => {
+            // One integer when every VM has the same count, so a run without negotiation resolves as before.
+            const queues = vmQueues.every((q) => q === vmQueues[0]) ? vmQueues[0] : [...vmQueues];
+            const joined = 'the actors that joined';
+            const scenario = compileScenarioText(base, s.source, {
+              values: [
+                { label: `${joined} (${vmQueues.length} front ends)`, path: ['topology', 'vms', 'count'], value: vmQueues.length },
+                { label: `${joined} (${workers} workers)`, path: ['topology', 'workers'], value: workers },
+                { label: `${joined} (queues negotiated per VM: ${vmQueues.join(', ')})`, path: ['topology', 'vms', 'queues'], value: queues },
+              ],
+            });
             return { scenario, yaml: formatResolvedYaml(scenario) };
           },
         });
         s = reg.scenario;
-        if (!o.quiet) process.stderr.write(`splitnet: run ${o.runId}: ${s.topology.vms.length} VMs and ${s.topology.workers} workers joined\n`);
+        if (!o.quiet) {
+          const asked = reg.negotiated.some((n) => n.requested !== null)
+            ? `; queues per VM ${reg.negotiated.map((n) => n.granted).join(', ')} (asked ${reg.negotiated.map((n) => n.requested ?? '-').join(', ')}; back-end max ${reg.negotiated[0]?.max ?? '?'})`
+            : '';
+          process.stderr.write(`splitnet: run ${o.runId}: ${s.topology.vms.length} VMs and ${s.topology.workers} workers joined${asked}\n`);
+        }
         // Node faults (docker pause, network disconnect) act on the containers (test/e2e/faults-docker.test.ts).
         const nodes = containers ? new (await import('@splitnet/docker')).DockerFaults(o.runId, o.docker.endpoints) : undefined;
-        const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, ...(nodes ? { nodes } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+        const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, earlierEvents: reg.events, ...(nodes ? { nodes } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
         return { result, scenario: s };
       }
       // The nats-restart fault kills this private server and starts it again on the same port.

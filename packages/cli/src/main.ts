@@ -288,10 +288,11 @@ function buildProgram(): Command {
     .option('--scenario <file>', 'the resolved scenario of the run (with --id)')
     .option('--id <actor>', 'actor id to host, e.g. nic, backend, worker.0, vm.1 (repeatable; with --scenario)', collect, [] as string[])
     .option('--role <role>', 'join a run started elsewhere as driver (NIC + back-end), worker or frontend: the controller assigns the id and sends the scenario')
+    .option('--queues <n>', 'with --role frontend: the queues this VM asks for, one per vCPU (1–64); it gets min(n, the back-end\'s maximum: the workers with per-flow vRSS, else 1), as netfront negotiates multi-queue-num-queues; default: the scenario\'s topology.vms.queues for its VM')
     .option('--log <file>', 'JSON log file')
     .option('--incarnation <n>', 'how many times these actors were restarted (a restarted process rejoins the running run)', '0')
-    .addHelpText('after', '\nEnvironment: SPLITNET_NATS_USER and SPLITNET_NATS_PASSWORD (the role\'s NATS credentials), SPLITNET_NATS_CA (the PEM\nfile of a private CA that signed the NATS servers\' certificates; implies TLS, as a tls:// URL does).\n\nExample (a VM joining a run started elsewhere):\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend')
-    .action(async (o: { run: string; nats: string; scenario?: string; id: string[]; log?: string; incarnation: string; role?: string }) => {
+    .addHelpText('after', '\nEnvironment: SPLITNET_NATS_USER and SPLITNET_NATS_PASSWORD (the role\'s NATS credentials), SPLITNET_NATS_CA (the PEM\nfile of a private CA that signed the NATS servers\' certificates; implies TLS, as a tls:// URL does).\n\nExamples (a VM joining a run started elsewhere; one with 4 vCPUs):\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend --queues 4')
+    .action(async (o: { run: string; nats: string; scenario?: string; id: string[]; log?: string; incarnation: string; role?: string; queues?: string }) => {
       process.exitCode = await actorCommand((f) => loadScenarioFile(f), o);
     });
 

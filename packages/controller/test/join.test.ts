@@ -1,16 +1,16 @@
-// The join protocol over an in-memory bus: --expect minimums before the quiet window, and joined actors waiting for the controller to go.
+// The join protocol over an in-memory bus: --expect minimums, queue-count negotiation, and joined actors waiting for the controller to go.
 import test from 'ava';
 import type { Logger } from '@splitnet/model';
 import { formatResolvedYaml } from '@splitnet/scenario';
 import { MemoryBus } from '@splitnet/transport';
-import { awaitControllerGone, joinRun, joinSubject, registerExternalActors } from '../src/live/join.js';
+import { awaitControllerGone, joinRun, joinSubject, negotiateQueues, registerExternalActors } from '../src/live/join.js';
 import type { JoinRole } from '../src/live/join.js';
 import { scenario } from './helpers.js';
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const base = 'name: join\nduration: 10ms\ntopology: { vms: { queues: 1 } }\ntraffic: [ { flows: 4, rate: 100Mbps } ]\n';
-const compile = (frontends: number, workers: number) => {
-  const s = scenario(base, [`topology.vms.count=${frontends}`, `topology.workers=${workers}`]);
+const compile = (vmQueues: readonly number[], workers: number) => {
+  const s = scenario(base, [`topology.vms.count=${vmQueues.length}`, `topology.workers=${workers}`, `topology.vms.queues=[${vmQueues.join(', ')}]`]);
   return { scenario: s, yaml: formatResolvedYaml(s) };
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -18,7 +18,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('join - with atLeast frontend=2, registration stays open past the quiet window until the second front end joins', async (t) => {
   const bus = new MemoryBus();
   let closed = false;
-  const reg = registerExternalActors({ runId: 'j1', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, compile, atLeast: { frontend: 2 } }).then((r) => ((closed = true), r));
+  const reg = registerExternalActors({ runId: 'j1', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: scenario(base), compile, atLeast: { frontend: 2 } }).then((r) => ((closed = true), r));
   const join = (role: JoinRole, token: string) => joinRun(bus.connect(`${role}-${token}`), 'j1', role, token, 30_000);
   const first = [join('driver', 'a'), join('worker', 'b'), join('frontend', 'c')];
   // Many quiet windows pass: without the minimum, registration would have closed with one VM.
@@ -42,4 +42,66 @@ test('join - a joined actor waits while the controller answers and returns once 
   sub.unsubscribe();
   await waiting;
   t.true(returned);
+});
+
+test('join - a front end gets min(asked, the back-end\'s max); one that asks nothing gets the scenario\'s count for its VM', (t) => {
+  const perFlow = scenario(base, ['topology.vms.queues=3']);
+  // Per flow, netback offers one queue per worker thread.
+  t.deepEqual(negotiateQueues(perFlow, [1, 4, undefined], 2), [
+    { vm: 0, requested: 1, max: 2, granted: 1 },
+    { vm: 1, requested: 4, max: 2, granted: 2 },
+    { vm: 2, requested: null, max: 2, granted: 3 },
+  ]);
+  t.deepEqual(negotiateQueues(perFlow, [8], 16).map((n) => n.granted), [8]);
+  // The queues share the VIF's RETA: no more of them than its entries.
+  t.deepEqual(negotiateQueues(scenario(base, ['topology.rss.retaSize=4']), [8], 16).map((n) => n.max), [4]);
+  // A single-threaded or per-VIF back-end serves one queue per VIF.
+  t.deepEqual(negotiateQueues(scenario(base, ['topology.vrss=single', 'topology.workers=1']), [4, undefined], 1).map((n) => [n.max, n.granted]), [[1, 1], [1, 1]]);
+  t.deepEqual(negotiateQueues(scenario(base, ['topology.vrss=per-vif']), [4], 3).map((n) => n.granted), [1]);
+  // A list gives each VM its entry; a VM beyond the list that asked nothing has no count to take.
+  const listed = scenario(base, ['topology.vms.count=2', 'topology.vms.queues=[2, 1]']);
+  t.deepEqual(negotiateQueues(listed, [undefined, undefined, 4], 2).map((n) => n.granted), [2, 1, 2], 'a VM beyond the list that asked is fine');
+  t.deepEqual(negotiateQueues(listed, [undefined, undefined], 4).map((n) => n.granted), [2, 1]);
+  const err = t.throws(() => negotiateQueues(listed, [undefined, undefined, undefined], 2));
+  t.regex(err?.message ?? '', /vm\.2 joined without --queues, and topology\.vms\.queues lists 2 VMs \(2, 1\) but 3 front ends joined/);
+});
+
+test('join - front ends that ask for 1 and 4 queues with 2 workers get 1 and 2: the scenario sent and the events say so', async (t) => {
+  const bus = new MemoryBus();
+  const reg = registerExternalActors({ runId: 'j3', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: scenario(base), compile });
+  const join = (role: JoinRole, token: string, queues?: number) => joinRun(bus.connect(`${role}-${token}`), 'j3', role, token, 30_000, queues !== undefined ? { queues } : {});
+  const joined = await Promise.all([join('driver', 'a'), join('worker', 'b'), join('worker', 'c'), join('frontend', 'd', 1), join('frontend', 'e', 4), join('frontend', 'f')]);
+  const r = await reg;
+  t.deepEqual(r.scenario.topology.vms.map((vm) => vm.queues), [1, 2, 1]);
+  t.deepEqual(r.events, [
+    { actor: 'vm.0', kind: 'vif-negotiated', detail: { requested: 1, max: 2, granted: 1 } },
+    { actor: 'vm.1', kind: 'vif-negotiated', detail: { requested: 4, max: 2, granted: 2 } },
+    { actor: 'vm.2', kind: 'vif-negotiated', detail: { requested: null, max: 2, granted: 1 } },
+  ]);
+  // Every process gets the same scenario, with the negotiated counts.
+  t.is(new Set(joined.map((j) => j.scenarioYaml)).size, 1);
+  t.regex(joined[0]?.scenarioYaml ?? '', /queues:\n {6}- 1\n {6}- 2\n {6}- 1\n/);
+});
+
+test('join - a malformed queue request is refused; a run that cannot be built refuses everyone who joined, with the reason', async (t) => {
+  const bus = new MemoryBus();
+  const ask = (body: unknown) => bus.connect('raw').request(joinSubject('j4'), new TextEncoder().encode(JSON.stringify(body)), 5000).then((d) => JSON.parse(new TextDecoder().decode(d)) as { kind: string; reason: string });
+  // vrss single needs exactly one worker; two join, so the scenario cannot be compiled for them.
+  const single = scenario(base, ['topology.vrss=single', 'topology.workers=1']);
+  const compileSingle = (q: readonly number[], w: number) => {
+    const s = scenario(base, ['topology.vrss=single', `topology.vms.count=${q.length}`, `topology.workers=${w}`]);
+    return { scenario: s, yaml: formatResolvedYaml(s) };
+  };
+  const reg = registerExternalActors({ runId: 'j4', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: single, compile: compileSingle });
+  reg.catch(() => {});
+  t.regex((await ask({ kind: 'join', role: 'frontend', token: 'x', queues: 0 })).reason, /bad join request: queues: expected a whole number ≥ 1, found 0/);
+  t.regex((await ask({ kind: 'join', role: 'frontend', token: 'x', queues: 2.5 })).reason, /found 2\.5/);
+  t.regex((await ask({ kind: 'join', role: 'worker', token: 'x', queues: 2 })).reason, /only a front end asks for queues/);
+  const join = (role: JoinRole, token: string) => joinRun(bus.connect(`${role}-${token}`), 'j4', role, token, 30_000);
+  const outcomes = await Promise.allSettled([join('driver', 'a'), join('worker', 'b'), join('worker', 'c'), join('frontend', 'd')]);
+  await t.throwsAsync(reg, { message: /topology\.workers: expected 1 when topology\.vrss is "single"/ });
+  for (const o of outcomes) {
+    t.is(o.status, 'rejected');
+    if (o.status === 'rejected') t.regex(String((o.reason as Error).message), /join refused by the controller of run j4: the controller cannot build the run for the actors that joined: .*topology\.workers/);
+  }
 });

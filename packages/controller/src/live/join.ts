@@ -14,6 +14,11 @@ export interface JoinRequest {
   readonly role: JoinRole;
   /** A per-process random token: assignments are ordered by it, so identities do not depend on arrival races. */
   readonly token: string;
+  /**
+   * A front end only: the queues it asks for (one per vCPU), as netfront writes multi-queue-num-queues to
+   * xenstore. Absent: it takes what the scenario gives its VM.
+   */
+  readonly queues?: number;
 }
 
 export type JoinReply =
@@ -44,8 +49,10 @@ export interface RegistrationOptions {
   readonly windowMs: number;
   /** Give up if registration has not closed after this long (ms). */
   readonly timeoutMs: number;
-  /** Build the run's scenario for the actors that joined (VM and worker counts). */
-  readonly compile: (frontends: number, workers: number) => { scenario: CompiledScenario; yaml: string };
+  /** The scenario the run was started with: its vRSS mode, RETA size and per-VM queue counts bound the negotiation. */
+  readonly base: CompiledScenario;
+  /** Build the run's scenario for the actors that joined: one queue count per VM (front ends in identity order), and the workers. */
+  readonly compile: (vmQueues: readonly number[], workers: number) => { scenario: CompiledScenario; yaml: string };
   readonly onJoin?: (role: JoinRole, count: number) => void;
   /** Close as soon as exactly these many have joined (containers the controller started itself), instead of waiting for a quiet window. */
   readonly expect?: { readonly workers: number; readonly frontends: number };
@@ -56,14 +63,81 @@ export interface RegistrationOptions {
   readonly atLeast?: Partial<Record<JoinRole, number>>;
 }
 
+/** One VIF's queue-count negotiation (xenstore's multi-queue-max-queues / multi-queue-num-queues step). */
+export interface QueueNegotiation {
+  /** The VM index (actor `vm.<vm>`). */
+  readonly vm: number;
+  /** What its front end asked for; null when it asked for nothing (the scenario's count for the VM applies). */
+  readonly requested: number | null;
+  /** The back-end's limit, netback's multi-queue-max-queues. */
+  readonly max: number;
+  readonly granted: number;
+}
+
+/**
+ * The most queues the back-end offers a VIF (netback's multi-queue-max-queues, whose default is the
+ * number of dom0 CPUs): one per worker thread when vRSS is per flow — at most the RETA's entries, which
+ * the queues share — and 1 for the single-threaded and per-VIF back-ends, which serve one queue per VIF.
+ */
+export function backendMaxQueues(s: CompiledScenario, workers: number): number {
+  return s.topology.vrss === 'per-flow' ? Math.min(workers, s.topology.retaSize) : 1;
+}
+
+/**
+ * What each VM gets: a front end that asked gets min(asked, max), as netfront writes
+ * multi-queue-num-queues = min(its wish, multi-queue-max-queues); one that did not ask gets the
+ * scenario's count for its VM (`topology.vms.queues`, the same for every VM when it is one integer).
+ */
+export function negotiateQueues(base: CompiledScenario, requested: readonly (number | undefined)[], workers: number): QueueNegotiation[] {
+  const max = backendMaxQueues(base, workers);
+  const listed = base.topology.vms.map((vm) => vm.queues);
+  const uniform = listed.every((q) => q === listed[0]);
+  return requested.map((asked, vm) => {
+    if (asked !== undefined) return { vm, requested: asked, max, granted: Math.min(asked, max) };
+    const fromScenario = listed[vm] ?? (uniform ? listed[0] : undefined);
+    if (fromScenario === undefined) {
+      throw new SplitnetError(
+        'E_USAGE',
+        `live: vm.${vm} joined without --queues, and topology.vms.queues lists ${listed.length} VMs (${listed.join(', ')}) but ${requested.length} front ends joined: give each front end --queues, or list one entry per front end (and set vms.count to match)`,
+      );
+    }
+    return { vm, requested: null, max, granted: fromScenario };
+  });
+}
+
+/** A join request's `queues`: absent, or a whole number ≥ 1 from a front end. Returns why it is not, or undefined. */
+function badQueues(x: Partial<JoinRequest>): string | undefined {
+  if (x.queues === undefined) return undefined;
+  if (x.role !== 'frontend') return `only a front end asks for queues, found queues ${JSON.stringify(x.queues)} from a ${String(x.role)}`;
+  if (typeof x.queues !== 'number' || !Number.isSafeInteger(x.queues) || x.queues < 1) return `queues: expected a whole number ≥ 1, found ${JSON.stringify(x.queues)}`;
+  return undefined;
+}
+
+/** What registration settled: the run's scenario, the actor processes, and each VIF's negotiation. */
+export interface Registration {
+  readonly scenario: CompiledScenario;
+  readonly groups: string[][];
+  readonly negotiated: readonly QueueNegotiation[];
+  /** The same negotiations as events for the run's event log (`vif-negotiated`, one per VM). */
+  readonly events: readonly JoinEvent[];
+}
+
+/** An event of the join step, recorded in the run's event log before the run starts. */
+export interface JoinEvent {
+  readonly actor: string;
+  readonly kind: string;
+  readonly detail: Record<string, unknown>;
+}
+
 /**
  * The xenstore step of a run whose actors were started elsewhere: each actor process announces its
- * role; once one driver, at least one worker and at least one front end have joined and the window
- * passed quietly, the controller sizes the scenario to them (VMs = front ends, workers = workers),
- * gives each a unique identity (ordered by their tokens) and sends them the scenario.
+ * role (a front end also the queues it wants); once one driver, at least one worker and at least one
+ * front end have joined and the window passed quietly, the controller sizes the scenario to them
+ * (VMs = front ends, workers = workers, each VM's queues negotiated with negotiateQueues), gives each
+ * a unique identity (ordered by their tokens) and sends them the scenario.
  */
-export async function registerExternalActors(o: RegistrationOptions): Promise<{ scenario: CompiledScenario; groups: string[][] }> {
-  type Pending = { role: JoinRole; token: string; reply: (r: JoinReply) => void };
+export async function registerExternalActors(o: RegistrationOptions): Promise<Registration> {
+  type Pending = { role: JoinRole; token: string; queues: number | undefined; reply: (r: JoinReply) => void };
   const pending: Pending[] = [];
   let lastJoin = 0;
   let closed = false;
@@ -72,13 +146,18 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<{ 
     if (!x || x.kind !== 'join' || !JOIN_ROLES.includes(x.role as JoinRole) || typeof x.token !== 'string') {
       return enc.encode(JSON.stringify({ kind: 'refuse', reason: 'not a join request' } satisfies JoinReply));
     }
+    const bad = badQueues(x);
+    if (bad !== undefined) {
+      o.logger.warn('join refused', { role: x.role, token: x.token, reason: bad });
+      return enc.encode(JSON.stringify({ kind: 'refuse', reason: `bad join request: ${bad}` } satisfies JoinReply));
+    }
     if (closed) {
       return enc.encode(JSON.stringify({ kind: 'refuse', reason: 'registration is closed: the run has started' } satisfies JoinReply));
     }
     return new Promise<Uint8Array>((resolve) => {
-      pending.push({ role: x.role as JoinRole, token: x.token as string, reply: (r) => resolve(enc.encode(JSON.stringify(r))) });
+      pending.push({ role: x.role as JoinRole, token: x.token as string, queues: x.queues, reply: (r) => resolve(enc.encode(JSON.stringify(r))) });
       lastJoin = Date.now();
-      o.logger.info('joined', { role: x.role, token: x.token });
+      o.logger.info('joined', { role: x.role, token: x.token, ...(x.queues !== undefined ? { queues: x.queues } : {}) });
       o.onJoin?.(x.role as JoinRole, pending.filter((p) => p.role === x.role).length);
     });
   });
@@ -104,13 +183,25 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<{ 
     const drivers = byRole('driver');
     const workers = byRole('worker');
     const frontends = byRole('frontend');
-    const { scenario, yaml } = o.compile(frontends.length, workers.length);
+    let built: { scenario: CompiledScenario; yaml: string; negotiated: QueueNegotiation[] };
+    try {
+      const negotiated = negotiateQueues(o.base, frontends.map((p) => p.queues), workers.length);
+      built = { ...o.compile(negotiated.map((n) => n.granted), workers.length), negotiated };
+    } catch (err) {
+      // Tell every process that joined why there is no run, rather than leave it waiting for its join timeout.
+      const reason = `the controller cannot build the run for the actors that joined: ${err instanceof Error ? err.message : String(err)}`;
+      for (const p of pending) p.reply({ kind: 'refuse', reason });
+      throw err;
+    }
+    const { scenario, yaml, negotiated } = built;
+    const events = negotiated.map((n): JoinEvent => ({ actor: `vm.${n.vm}`, kind: 'vif-negotiated', detail: { requested: n.requested, max: n.max, granted: n.granted } }));
+    for (const e of events) o.logger.info(e.kind, { actor: e.actor, ...e.detail });
     const groups: string[][] = [['nic', 'backend'], ...workers.map((_, k) => [`worker.${k}`]), ...frontends.map((_, v) => [`vm.${v}`])];
     drivers.forEach((p, i) => p.reply(i === 0 ? { kind: 'assign', ids: ['nic', 'backend'], scenarioYaml: yaml } : { kind: 'refuse', reason: 'this run has one driver (NIC + back-end) already' }));
     workers.forEach((p, k) => p.reply({ kind: 'assign', ids: [`worker.${k}`], scenarioYaml: yaml }));
     frontends.forEach((p, v) => p.reply({ kind: 'assign', ids: [`vm.${v}`], scenarioYaml: yaml }));
     o.logger.info('registration closed', { drivers: drivers.length, workers: workers.length, frontends: frontends.length });
-    return { scenario, groups };
+    return { scenario, groups, negotiated, events };
   } finally {
     // Keep answering late joiners (with a refusal) until the caller is done; the subscription ends with the transport.
     closed = true;
@@ -118,9 +209,16 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<{ 
   }
 }
 
-/** The actor side: announce the role, wait for the identity and the scenario. */
-export async function joinRun(transport: Transport, runId: string, role: JoinRole, token: string, timeoutMs: number): Promise<{ ids: string[]; scenarioYaml: string }> {
-  const req: JoinRequest = { kind: 'join', role, token };
+/** The actor side: announce the role (a front end also the queues it asks for), wait for the identity and the scenario. */
+export async function joinRun(
+  transport: Transport,
+  runId: string,
+  role: JoinRole,
+  token: string,
+  timeoutMs: number,
+  ask: { readonly queues?: number } = {},
+): Promise<{ ids: string[]; scenarioYaml: string }> {
+  const req: JoinRequest = { kind: 'join', role, token, ...(ask.queues !== undefined ? { queues: ask.queues } : {}) };
   const until = Date.now() + timeoutMs;
   let data: Uint8Array;
   for (;;) {

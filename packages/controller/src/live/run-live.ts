@@ -48,6 +48,8 @@ export interface LiveRunOptions {
   readonly nats?: NatsServerControl;
   /** Fault actions on emulated Docker nodes (docker placement). */
   readonly nodes?: NodeFaultControl;
+  /** Events from before this call (the join step's `vif-negotiated`), recorded in the event log at emulated time 0. */
+  readonly earlierEvents?: readonly { readonly actor: string; readonly kind: string; readonly detail: Record<string, unknown> }[];
 }
 
 function waitFor<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
@@ -68,7 +70,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   // of the hardware ring is a per-batch handshake that a bus round trip would slow to a crawl.
   const groups = [[g.nic.id, g.backend.id], ...g.all.filter((a) => a !== g.nic && a !== g.backend).map((a) => [a.id])];
   const names = groups.map((ids) => ids.join('+'));
-  const events: { t: Nanos; actor: string; kind: string; detail: Record<string, unknown> }[] = [];
+  const events: { t: Nanos; actor: string; kind: string; detail: Record<string, unknown> }[] = (o.earlierEvents ?? []).map((e) => ({ t: 0, actor: e.actor, kind: e.kind, detail: { ...e.detail } }));
   let epochMs = Infinity;
   /** Emulated time now (0 before the start): lifecycle events are stamped with it. */
   const emuNow = () => (epochMs === Infinity ? 0 : Math.max(0, Math.round(((o.clock.nowMs() - epochMs) * 1e6) / s.live.tdf)));
