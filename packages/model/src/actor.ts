@@ -26,12 +26,13 @@ export interface Effects {
 export interface Actor {
   /** Stable id such as `nic`, `backend`, `worker.2`, `vm.0`. */
   readonly id: string;
-  /** Called once at time 0 before any input. */
+  /** Called once at time 0 before any input (an actor restarted mid-run gets `reconnect` instead). */
   start(now: Nanos, fx: Effects): void;
   /**
-   * Called after `start` when this actor was restarted in the middle of a run (live mode): it has
-   * fresh state and re-establishes what it shares with its peers (e.g. a netback worker asks each
-   * front end for its ring state, as a reconnecting netback does through xenstore).
+   * Called instead of `start` when this actor was restarted in the middle of a run, at the time it
+   * rejoins: it has fresh state and re-establishes what it shares with its peers (a netback worker
+   * asks each front end for its ring state, as a reconnecting netback does through xenstore; a
+   * netfront sets up new rings; a NIC resumes its traffic at `now`). Without it, `start` is called.
    */
   reconnect?(now: Nanos, fx: Effects): void;
   receive(msg: Message, now: Nanos, fx: Effects): void;

@@ -7,9 +7,8 @@ import { EventQueue } from './event-queue.js';
 import { faultSend } from './live-faults.js';
 import type { LinkFaults } from './link-faults.js';
 
-/** Internal event tags (actors' own timer tags are ≥ 0). */
+/** Internal event tag (actors' own timer tags are ≥ 0). */
 const TAG_START = -1;
-const TAG_RECONNECT = -2;
 
 /**
  * A frame is flushed early once it holds this many bytes (NATS refuses payloads over its
@@ -161,15 +160,25 @@ export class LiveHost {
 
   /**
    * Start emulated time 0 at wall time `epochMs` (the same for every process of the run). A host
-   * restarted in the middle of a run (`rejoin`) gets the same epoch, starts its actors and has them
-   * reconnect to their peers at once.
+   * restarted in the middle of a run (`rejoin`) gets the same epoch and joins at the emulated time it
+   * is now: its actors reconnect to their peers (`reconnect`, or `start` for an actor without one) at
+   * once, before any message that reached it while it waited, and their time starts there.
    */
   start(epochMs: number, rejoin = false): void {
     this.epochMs = epochMs;
-    // Actors start at time 0: queue their start as the first events.
-    for (const { ref } of this.o.local) this.queue.push(0, ref, null, TAG_START);
-    if (rejoin) for (const { ref } of this.o.local) this.queue.push(0, ref, null, TAG_RECONNECT);
-    if (rejoin) this.nextSample = Math.max(this.nextSample, Math.ceil(this.emulatedNow() / this.o.sampleInterval) * this.o.sampleInterval);
+    if (!rejoin) {
+      // Actors start at time 0: queue their start as the first events.
+      for (const { ref } of this.o.local) this.queue.push(0, ref, null, TAG_START);
+    } else {
+      const now = this.emulatedNow();
+      if (now > this.now) this.now = now;
+      this.nextSample = Math.max(this.nextSample, Math.ceil(this.now / this.o.sampleInterval) * this.o.sampleInterval);
+      for (const { ref, actor } of this.o.local) {
+        const fx = this.effects.get(ref) as Effects;
+        if (actor.reconnect) actor.reconnect(this.now, fx);
+        else actor.start(this.now, fx);
+      }
+    }
     this.schedule();
   }
 
@@ -359,7 +368,6 @@ export class LiveHost {
       this.eventsProcessed++;
       if (msg !== null) actor.receive(msg, this.now, fx);
       else if (tag === TAG_START) actor.start(this.now, fx);
-      else if (tag === TAG_RECONNECT) actor.reconnect?.(this.now, fx);
       else actor.timer(tag, this.now, fx);
     }
     this.flush();

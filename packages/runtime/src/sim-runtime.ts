@@ -141,15 +141,15 @@ export class SimRuntime {
     this.incarnationSeq[ref] = this.queue.nextSequence;
   }
 
-  /** The supervisor restarts a killed actor with fresh state: it starts, then reconnects to its peers. */
+  /** The supervisor restarts a killed actor with fresh state: it reconnects to its peers (or starts, if it has no `reconnect`). */
   restart(ref: ActorRef, fresh: Actor): void {
     if (!this.down[ref]) throw new SplitnetError('E_INTERNAL', `restart of ${fresh.id}, which is not down`);
     this.actors[ref] = fresh;
     this.down[ref] = false;
     this.incarnationSeq[ref] = this.queue.nextSequence;
     const fx = this.effects[ref] as Effects;
-    fresh.start(this._now, fx);
-    fresh.reconnect?.(this._now, fx);
+    if (fresh.reconnect) fresh.reconnect(this._now, fx);
+    else fresh.start(this._now, fx);
   }
 
   isDown(ref: ActorRef): boolean {
