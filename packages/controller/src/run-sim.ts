@@ -62,10 +62,34 @@ export interface LiveInfo {
   readonly valid: boolean;
   readonly invalidReason?: string;
   readonly suggestedTdf?: number;
+  /** `lostInCrash`: the part of `drops.lost-in-crash` inferred from the bus counters (the rest, actors counted themselves). */
   readonly bus: { readonly onBusAtEnd: number; readonly pendingAtEnd: number; readonly lostInCrash: number };
   /** Actor processes restarted by the supervisor. */
   readonly restarts: number;
+  /** Each restarted process: where its counters continue from, and where they ended (present only after restarts). */
+  readonly restarted?: readonly RestartedProcess[];
   readonly wire: { readonly rejected: Readonly<Record<string, number>>; readonly gaps: number; readonly lastRejection: string; readonly badControl: number };
+}
+
+/** Packets a process's actors emitted, delivered and dropped (every reason), cumulative. */
+export interface ProcessCounters {
+  readonly emitted: number;
+  readonly delivered: number;
+  readonly dropped: number;
+}
+
+/** A restarted live actor process and how its counters were carried across its incarnations. */
+export interface RestartedProcess {
+  readonly process: string;
+  readonly restarts: number;
+  /**
+   * Per restart: the time of the dead incarnation's last sample, whose counters the next incarnation
+   * continues from (null if it was never sampled: the counters of the incarnation before carry over),
+   * and those counters. What happened between that sample and the crash is counted as lost-in-crash.
+   */
+  readonly continuedFrom: readonly ({ readonly incarnation: number; readonly sampleMs: number | null } & ProcessCounters)[];
+  /** Its counters at the end of the run (every incarnation). */
+  readonly atEnd: ProcessCounters;
 }
 
 export interface Summary {

@@ -78,7 +78,7 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     onEvent: (t, actor, event, detail) => {
       if (eventsSent++ < MAX_EVENTS) o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'event', id: name, t, actor, event, detail }));
     },
-    onSample: (t, reports) => o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'sample', id: name, t, reports })),
+    onSample: (t, reports) => o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'sample', id: name, t, reports, incarnation: o.incarnation ?? 0 })),
   });
   host.attach();
 
@@ -128,7 +128,7 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     // Let messages still on the bus arrive (they count as in flight), then report.
     await new Promise((r) => setTimeout(r, s.live.drainTime / 1e6));
     const final = host.final();
-    o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'final', id: name, final }));
+    o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'final', id: name, final, incarnation: o.incarnation ?? 0 }));
     await o.transport.flush();
     o.logger.info('final report sent', {
       events: final.eventsProcessed,

@@ -9,8 +9,9 @@ export type ControlMessage =
   /** An actor process was restarted: peers forget its sequence numbers; it rejoins the run. */
   | { readonly kind: 'restarted'; readonly id: string }
   | { readonly kind: 'stop' }
-  | { readonly kind: 'sample'; readonly id: string; readonly t: Nanos; readonly reports: readonly ActorReport[] }
-  | { readonly kind: 'final'; readonly id: string; readonly final: HostFinal }
+  /** `incarnation`: 0 for a process's first run, n after its n-th restart (absent: 0). */
+  | { readonly kind: 'sample'; readonly id: string; readonly t: Nanos; readonly reports: readonly ActorReport[]; readonly incarnation?: number }
+  | { readonly kind: 'final'; readonly id: string; readonly final: HostFinal; readonly incarnation?: number }
   | { readonly kind: 'hb'; readonly id: string; readonly emulatedNow: Nanos }
   /** Actor process → controller: an event of one of its actors (stalls, ring errors, fault effects) for the run's log. */
   | { readonly kind: 'event'; readonly id: string; readonly t: Nanos; readonly actor: string; readonly event: string; readonly detail: Readonly<Record<string, unknown>> }
@@ -51,12 +52,12 @@ export function decodeControl(data: Uint8Array): ControlMessage | null {
     case 'restarted':
       return isStr(x['id']) ? { kind: 'restarted', id: x['id'] } : null;
     case 'sample':
-      return isStr(x['id']) && isNum(x['t']) && Array.isArray(x['reports']) && x['reports'].every(isReport)
-        ? { kind: 'sample', id: x['id'], t: x['t'], reports: x['reports'] as ActorReport[] }
+      return isStr(x['id']) && isNum(x['t']) && Array.isArray(x['reports']) && x['reports'].every(isReport) && isIncarnation(x['incarnation'])
+        ? { kind: 'sample', id: x['id'], t: x['t'], reports: x['reports'] as ActorReport[], incarnation: x['incarnation'] ?? 0 }
         : null;
     case 'final':
-      return isStr(x['id']) && isObj(x['final']) && Array.isArray(x['final']['reports']) && x['final']['reports'].every(isReport)
-        ? { kind: 'final', id: x['id'], final: x['final'] as unknown as HostFinal }
+      return isStr(x['id']) && isObj(x['final']) && Array.isArray(x['final']['reports']) && x['final']['reports'].every(isReport) && isIncarnation(x['incarnation'])
+        ? { kind: 'final', id: x['id'], final: x['final'] as unknown as HostFinal, incarnation: x['incarnation'] ?? 0 }
         : null;
     case 'event':
       return isStr(x['id']) && isNum(x['t']) && isStr(x['actor']) && isStr(x['event']) && isObj(x['detail'])
@@ -79,6 +80,7 @@ export function decodeControl(data: Uint8Array): ControlMessage | null {
   }
 }
 
+const isIncarnation = (x: unknown): x is number | undefined => x === undefined || (Number.isInteger(x) && (x as number) >= 0);
 const isNumList = (x: unknown): boolean => Array.isArray(x) && x.length <= 100_000 && x.every((v) => Number.isInteger(v) && (v as number) >= 0);
 
 function isFaultCommand(c: unknown): c is FaultCommand {

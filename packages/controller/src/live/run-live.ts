@@ -9,11 +9,12 @@ import { buildActors } from '../build.js';
 import { combine, sampleRow, sig } from '../metrics.js';
 import type { Snapshot } from '../metrics.js';
 import { balance, summarize } from '../run-sim.js';
-import type { LiveInfo, RunResult } from '../run-sim.js';
+import type { LiveInfo, RestartedProcess, RunResult } from '../run-sim.js';
 import { faultsSummary } from '../fault-report.js';
 import { BASE_DROP_REASONS, DROP_REASONS } from '../metrics.js';
 import type { DropReason } from '../metrics.js';
 import { decodeControl, encodeControl } from './control.js';
+import { Incarnations } from './incarnations.js';
 import { LiveFaultInjector } from './live-faults.js';
 import type { NatsServerControl, NodeFaultControl } from './live-faults.js';
 
@@ -84,8 +85,12 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   const ready = new Promise<void>((r) => {
     allHello = r;
   });
-  const samples = new Map<Nanos, Map<string, readonly ActorReport[]>>();
+  /** Per sample time, per process: the reports and the incarnation that sent them. */
+  const samples = new Map<Nanos, Map<string, { readonly incarnation: number; readonly reports: readonly ActorReport[] }>>();
+  /** Per process: each incarnation's latest sample (a restarted incarnation's counters continue from its predecessor's). */
+  const incarnations = new Map(names.map((n) => [n, new Incarnations()]));
   const finals = new Map<string, HostFinal>();
+  const finalIncarnation = new Map<string, number>();
   let allFinal: () => void = () => {};
   let actorDied: (err: Error) => void = () => {};
   const finished = new Promise<void>((resolve, reject) => {
@@ -115,13 +120,18 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     o.transport.subscribe(subjects.statsAll(), (data) => {
       const m = decodeControl(data);
       if (m?.kind === 'sample') {
+        if (!names.includes(m.id)) return void badControl++;
+        const incarnation = m.incarnation ?? 0;
         let row = samples.get(m.t);
         if (!row) samples.set(m.t, (row = new Map()));
-        if (!row.has(m.id)) row.set(m.id, m.reports); // a restarted process must not overwrite the past
+        if (!row.has(m.id)) row.set(m.id, { incarnation, reports: m.reports }); // a restarted process must not overwrite the past
+        incarnations.get(m.id)?.sampled(incarnation, m.t, m.reports);
       } else if (m?.kind === 'event') {
         events.push({ t: Math.round(m.t), actor: m.actor, kind: m.event, detail: { ...m.detail } });
       } else if (m?.kind === 'final') {
+        if (!names.includes(m.id)) return void badControl++;
         finals.set(m.id, m.final);
+        finalIncarnation.set(m.id, m.incarnation ?? 0);
         if (finals.size === names.length) allFinal();
       } else {
         badControl++;
@@ -249,27 +259,33 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     for (const sub of subs) sub.unsubscribe();
   }
 
+  // A restarted process's counters continue from its dead incarnation's last sample (incarnations.ts).
+  const continued = (name: string, incarnation: number, reports: readonly ActorReport[]) =>
+    (incarnations.get(name) as Incarnations).continued(incarnation, reports);
   // Time series: a row when every host reported for that instant.
   const rows: Record<string, unknown>[] = [];
   const complete: Snapshot[] = [];
   for (const t of [...samples.keys()].sort((a, b) => a - b)) {
-    const row = samples.get(t) as Map<string, readonly ActorReport[]>;
+    const row = samples.get(t) as Map<string, { incarnation: number; reports: readonly ActorReport[] }>;
     if (row.size !== names.length) continue;
-    const snap = combine([...row.values()].flat(), t);
+    const snap = combine([...row].flatMap(([name, r]) => continued(name, r.incarnation, r.reports)), t);
     const prev = complete.at(-1);
     rows.push(sampleRow(prev ?? combine([], 0), snap));
     complete.push(snap);
   }
+  const finalReports = new Map(names.map((n) => [n, continued(n, finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)]));
   const finalsList = names.map((n) => finals.get(n) as HostFinal);
-  const end = combine(finalsList.flatMap((f) => f.reports), s.duration);
+  const end = combine(names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]), s.duration);
   const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
   const inWindow = complete.filter((x) => x.t > warm.t);
 
   // Bus accounting. Every host reports the packets it sent to and received from each peer. On a
   // link between two processes that never died, sent − received is still on the bus. A process that
-  // died took its counters with it, so for the actors of restarted processes (R) the flow is taken
-  // from the survivors' side: what was sent toward R and never came out of R, less what R's current
-  // incarnation still holds, dropped or has pending, was lost in the crash.
+  // died took its link counters with it, so the actors of restarted processes (R) are one box whose
+  // flows are taken from the survivors' side: what was sent toward R or emitted in R (a NIC), and
+  // neither came out of R nor is known to R's counters — delivered, dropped, held or pending, the
+  // counters continued from the dead incarnations' last samples — was lost in the crash. That is
+  // what R's actors did between their last sample and the crash, and what reached them while down.
   const restarted = new Set([...restarts.keys()].flatMap((n) => n.split('+')));
   let pending = 0;
   let onBus = 0;
@@ -297,8 +313,9 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     pending += f.pendingPackets;
     if (inR) {
       knownInR += f.pendingPackets;
-      const part = combine(f.reports, s.duration);
-      knownInR += part.heldIn.nicRings + part.heldIn.workerBacklogs + part.heldIn.guestRings;
+      const part = combine(finalReports.get(name) as readonly ActorReport[], s.duration);
+      intoR += part.emitted;
+      knownInR += part.delivered + part.heldIn.nicRings + part.heldIn.workerBacklogs + part.heldIn.guestRings;
       for (const v of Object.values(part.drops)) knownInR += v;
     }
     for (const [k, v] of Object.entries(f.rejected)) rejected[k] = (rejected[k] ?? 0) + v;
@@ -309,7 +326,9 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     if (f.processingLagLate) lagLate.merge(LatencyHistogram.fromJSON(f.processingLagLate));
     late.merge(LatencyHistogram.fromJSON(f.inputLateness));
   }
-  const lostInCrash = restarted.size > 0 ? intoR - outOfR - knownInR : 0;
+  const inferredLost = restarted.size > 0 ? intoR - outOfR - knownInR : 0;
+  // Plus what actors counted themselves as lost to a crash.
+  const lostInCrash = inferredLost + end.drops['lost-in-crash'];
   const withFaults = faults.occurrences.length > 0;
   const linkDropped = finalsList.reduce((n, f) => n + (f.linkDropped ?? 0), 0);
   // After a NATS server restart, what is still on the bus after the drain was lost with the server; after
@@ -322,7 +341,20 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   const drops = {} as Record<DropReason, number>;
   for (const r of withFaults ? DROP_REASONS : BASE_DROP_REASONS) drops[r] = allDrops[r];
   const acc = balance(end.emitted, end.delivered, drops, { ...end.heldIn, links: pending + onBus - lostInTransport });
-  if (restarted.size > 0) log('lost-in-crash', 'controller', { packets: lostInCrash, actors: [...restarted] });
+  if (restarted.size > 0) log('lost-in-crash', 'controller', { packets: lostInCrash, inferred: inferredLost, actors: [...restarted] });
+  const counters = (reports: readonly ActorReport[] | undefined) => {
+    const c = combine(reports ?? [], 0);
+    return { emitted: c.emitted, delivered: c.delivered, dropped: Object.values(c.drops).reduce((a, b) => a + b, 0) };
+  };
+  const restartedProcesses: RestartedProcess[] = [...restarts.keys()].map((name) => {
+    const inc = incarnations.get(name) as Incarnations;
+    const last = finalIncarnation.get(name) ?? 0;
+    const continuedFrom = Array.from({ length: last }, (_, k) => {
+      const at = inc.lastSampleAt(k);
+      return { incarnation: k + 1, sampleMs: at === undefined ? null : sig(at / 1e6), ...counters(inc.base(k + 1)) };
+    });
+    return { process: name, restarts: restarts.get(name) ?? 0, continuedFrom, atEnd: counters(finalReports.get(name)) };
+  });
   const us = (ns: number) => sig(ns / 1000);
   const p99Lag = lag.percentile(99);
   const valid = p99Lag <= s.live.maxLag;
@@ -345,7 +377,8 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
           invalidReason: `actors fell behind emulated time by ${us(p99Lag)} µs (p99) > maxLag ${us(s.live.maxLag)} µs`,
           suggestedTdf: Math.ceil((s.live.tdf * p99Lag * 2) / s.live.maxLag),
         }),
-    bus: { onBusAtEnd: onBus, pendingAtEnd: pending, lostInCrash },
+    bus: { onBusAtEnd: onBus, pendingAtEnd: pending, lostInCrash: inferredLost },
+    ...(restartedProcesses.length > 0 ? { restarted: restartedProcesses } : {}),
     wire: { rejected: rejected as Record<RejectKind, number>, gaps, lastRejection, badControl },
   };
   if (!valid) log('run-invalid', 'controller', { reason: live.invalidReason, suggestedTdf: live.suggestedTdf });

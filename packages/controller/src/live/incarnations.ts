@@ -1,0 +1,99 @@
+// Counters across incarnations: a restarted actor process's reports continue from its dead incarnation's last sample.
+import { SplitnetError } from '@splitnet/model';
+import type { ActorReport, Nanos } from '@splitnet/model';
+
+/*
+ * A restarted process's actors start with fresh state and fresh counters. The last periodic sample its
+ * dead incarnation sent is the last thing known of it, so that sample is the base the successor's
+ * cumulative counters (packets emitted, delivered, dropped by reason, interrupts, notifications, busy
+ * time…) are added to. Snapshot values — packets held, ring occupancy, backlog — are the successor's own.
+ * What happened between that sample and the crash is unknown: the controller's bus accounting counts
+ * the packets of that interval as `lost-in-crash` (see run-live.ts).
+ *
+ * The NIC's `emitted` is the exception: the traffic on its wire is deterministic from the seed, so a
+ * restarted NIC replays the wire up to its restart time and counts every frame that arrived, exactly
+ * (see NicActor.reconnect): its `emitted` is not rebased.
+ */
+
+/** Report fields that are not counters: identity, instant, what an actor holds right now, and the latency histogram (final reports only). */
+const SNAPSHOT: ReadonlySet<string> = new Set(['role', 'id', 't', 'vm', 'held', 'backlog', 'ringOccupancy', 'latency']);
+
+/** Per role, counters the restarted actor recomputes exactly itself (not rebased). */
+const RECOMPUTED: Readonly<Record<string, ReadonlySet<string>>> = { nic: new Set(['emitted', 'emittedBytes']) };
+
+const num = (x: unknown): number => (typeof x === 'number' ? x : 0);
+
+function sumRecords(a: Record<string, unknown>, b: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  const other = typeof b === 'object' && b !== null ? (b as Record<string, unknown>) : {};
+  for (const k of new Set([...Object.keys(a), ...Object.keys(other)])) out[k] = num(a[k]) + num(other[k]);
+  return out;
+}
+
+/**
+ * `r`, a report of a restarted incarnation, continued from `base` (its predecessor's last sampled
+ * report, itself continued): every counter is base + r; snapshots are r's.
+ */
+export function continueReport(base: ActorReport | undefined, r: ActorReport): ActorReport {
+  if (base === undefined) return r;
+  if (base.role !== r.role || base.id !== r.id) {
+    throw new SplitnetError('E_INTERNAL', `continueReport: a ${base.role} report of ${base.id} cannot be the base of a ${r.role} report of ${r.id}`);
+  }
+  const out: Record<string, unknown> = { ...r };
+  const mine = r as unknown as Record<string, unknown>;
+  const skip = RECOMPUTED[r.role];
+  for (const [k, v] of Object.entries(base)) {
+    if (SNAPSHOT.has(k) || skip?.has(k)) continue;
+    const cur = mine[k];
+    if (typeof v === 'number') out[k] = v + num(cur);
+    else if (Array.isArray(v)) {
+      // Per-queue counters (virtual interrupts): element by element.
+      const c = Array.isArray(cur) ? (cur as unknown[]) : [];
+      out[k] = Array.from({ length: Math.max(v.length, c.length) }, (_, i) => num(v[i]) + num(c[i]));
+    } else if (typeof v === 'object' && v !== null) out[k] = sumRecords(v as Record<string, unknown>, cur); // busy ns per core
+  }
+  return out as unknown as ActorReport;
+}
+
+/** The reports of one process (one per actor it hosts), continued from `base` (matched by actor id). */
+export function continueReports(base: readonly ActorReport[] | undefined, reports: readonly ActorReport[]): readonly ActorReport[] {
+  if (base === undefined) return reports;
+  return reports.map((r) => continueReport(base.find((b) => b.id === r.id), r));
+}
+
+/** The latest sample of each incarnation of one actor process. */
+export class Incarnations {
+  private readonly last = new Map<number, { t: Nanos; reports: readonly ActorReport[] }>();
+  private readonly bases = new Map<number, readonly ActorReport[] | undefined>();
+
+  /** A periodic sample of incarnation `n` arrived. */
+  sampled(n: number, t: Nanos, reports: readonly ActorReport[]): void {
+    const cur = this.last.get(n);
+    if (!cur || t > cur.t) this.last.set(n, { t, reports });
+    this.bases.clear(); // a late sample of an earlier incarnation moves the bases after it
+  }
+
+  /** When incarnation `n`'s counters were last sampled (undefined: never). */
+  lastSampleAt(n: number): Nanos | undefined {
+    return this.last.get(n)?.t;
+  }
+
+  /**
+   * The base of incarnation `n`: its predecessors' counters up to their last samples (undefined for
+   * the first incarnation, and while no predecessor was ever sampled).
+   */
+  base(n: number): readonly ActorReport[] | undefined {
+    if (n <= 0) return undefined;
+    if (this.bases.has(n)) return this.bases.get(n);
+    const before = this.base(n - 1);
+    const prev = this.last.get(n - 1);
+    const b = prev ? continueReports(before, prev.reports) : before;
+    this.bases.set(n, b);
+    return b;
+  }
+
+  /** Incarnation `n`'s reports, continued from its base. */
+  continued(n: number, reports: readonly ActorReport[]): readonly ActorReport[] {
+    return continueReports(this.base(n), reports);
+  }
+}
