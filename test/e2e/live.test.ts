@@ -1,11 +1,15 @@
 // Live mode end to end: every actor its own OS process over a real nats-server; results, accounting, agreement with sim, garbage on the bus.
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectNats, encodeEnvelope, EnvelopeDecoder, PROTOCOL_VERSION, startNatsServer, Subjects } from '@splitnet/transport';
 import { takeBatch } from '@splitnet/model';
+import type { ActorReport } from '@splitnet/model';
+import { decodeControl } from '@splitnet/controller';
 import { cli, processesOf, root, run, scenarioFile, tmp } from './live-helpers.js';
+import type { Ran } from './live-helpers.js';
 
 // 2 VMs × 2 queues, 2 workers; slow enough that the host keeps up, with time constants (hundreds of µs)
 // large against transport latency ÷ TDF.
@@ -122,42 +126,110 @@ test.serial('live - a missing nats-server is a clear error', async (t) => {
   t.regex(r.stderr, /apt-get install nats-server/);
 });
 
-test.serial('live - a worker killed mid-run (SIGKILL) is restarted, the run completes, and what it lost is counted', async (t) => {
-  const runId = `t5-${process.pid}`;
-  const out = join(tmp(), 'kill');
-  const running = run(['run', scenarioFile(twoByTwo), '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
-  // Wait for the worker's process, then for the run to be under way.
+/**
+ * Start a live run (`args`, run `runId`, results in `out`), find the process hosting `actor`, SIGKILL it a
+ * third of the way into the run (2 s of wall time at TDF 100, counted from the start its log records:
+ * start-up takes long on a loaded machine), and wait for the run to end.
+ */
+async function killMidRun(t: ExecutionContext, args: string[], runId: string, out: string, actor: string, name: string): Promise<Ran> {
+  const running = run(args);
   let pid = 0;
   for (let i = 0; i < 200 && pid === 0; i++) {
-    const line = processesOf(runId).find((l) => l.includes('--id worker.0'));
+    const line = processesOf(runId).find((l) => l.includes(`--id ${actor}`));
     if (line) pid = Number(line.trim().split(/\s+/)[0]);
     else await new Promise((r) => setTimeout(r, 50));
   }
-  t.true(pid > 0, 'worker.0 process found');
-  // Kill it a third of the way into the run (6 s of wall time at TDF 100): wait for its log to say
-  // the run started (start-up takes long on a loaded machine), then for that point of the run.
-  const log = join(out, 'logs', 'worker.0.log');
+  t.true(pid > 0, `${name} process found`);
+  const log = join(out, 'logs', `${name}.log`);
   let epochMs = 0;
   for (let i = 0; i < 1200 && epochMs === 0; i++) {
     const start = existsSync(log) ? readFileSync(log, 'utf8').split('\n').find((l) => l.includes('"message":"start"')) : undefined;
     if (start) epochMs = (JSON.parse(start) as { epochMs: number }).epochMs;
     else await new Promise((r) => setTimeout(r, 50));
   }
-  t.true(epochMs > 0, 'worker.0 logged the start of the run');
+  t.true(epochMs > 0, `${name} logged the start of the run`);
   await new Promise((r) => setTimeout(r, Math.max(0, epochMs + 2000 - Date.now())));
   process.kill(pid, 'SIGKILL');
-  const r = await running;
+  return running;
+}
+
+interface LoggedEvent {
+  kind: string;
+  actor: string;
+  detail: Record<string, unknown>;
+}
+
+function eventsOf(out: string): LoggedEvent[] {
+  return readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LoggedEvent);
+}
+
+/** The supervisor's events about one process (actor-died, actor-restart, actor-rejoined), in order. */
+function lifecycle(events: LoggedEvent[], name: string): string[] {
+  return events.filter((e) => e.actor === name && e.kind.startsWith('actor-') && e.kind !== 'actor-ready').map((e) => e.kind);
+}
+
+test.serial('live - a worker killed mid-run (SIGKILL) is restarted, the run completes, and what it lost is counted', async (t) => {
+  const runId = `t5-${process.pid}`;
+  const out = join(tmp(), 'kill');
+  const r = await killMidRun(t, ['run', scenarioFile(twoByTwo), '--runtime', 'live', '--run-id', runId, '--out', out, '-q'], runId, out, 'worker.0', 'worker.0');
   t.true(r.code === 0 || r.code === 3, r.stderr);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   t.is(summary.live.restarts, 1);
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
   t.true(summary.drops['lost-in-crash'] >= 0);
-  const events = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; actor: string });
-  const kinds = events.filter((e) => e.actor === 'worker.0').map((e) => e.kind);
-  t.deepEqual(kinds.filter((k) => k !== 'actor-ready'), ['actor-died', 'actor-restart', 'actor-rejoined']);
+  t.deepEqual(lifecycle(eventsOf(out), 'worker.0'), ['actor-died', 'actor-restart', 'actor-rejoined']);
   // Traffic recovered: the restarted worker's queues delivered packets after the restart.
   t.true(summary.accounting.delivered > 0.5 * summary.accounting.emitted, JSON.stringify(summary.accounting));
   t.deepEqual(processesOf(runId), []);
+});
+
+test.serial('live - a front end killed mid-run (SIGKILL) reconnects its VIF with new rings, delivers again, and keeps its deliveries from before the crash', async (t) => {
+  const server = await startNatsServer();
+  try {
+    const runId = `t8-${process.pid}`;
+    const out = join(tmp(), 'kill-vm');
+    // vm.0's own reports, as its processes published them: the sample series and the final report.
+    const bus = await connectNats({ servers: server.url, name: 'stats' });
+    const reports: { incarnation: number; t: number; delivered: number; final: boolean }[] = [];
+    const deliveredIn = (rs: readonly ActorReport[]) => rs.reduce((n, x) => n + (x.role === 'frontend' ? x.delivered : 0), 0);
+    bus.subscribe(new Subjects(runId).stats('vm.0'), (data) => {
+      const m = decodeControl(data);
+      if (m?.kind === 'sample') reports.push({ incarnation: m.incarnation ?? 0, t: m.t, delivered: deliveredIn(m.reports), final: false });
+      if (m?.kind === 'final') reports.push({ incarnation: m.incarnation ?? 0, t: Infinity, delivered: deliveredIn(m.final.reports), final: true });
+    });
+    const args = ['run', scenarioFile(twoByTwo), '--runtime', 'live', '--nats', server.url, '--run-id', runId, '--out', out, '-q'];
+    const r = await killMidRun(t, args, runId, out, 'vm.0', 'vm.0');
+    await bus.close();
+    t.true(r.code === 0 || r.code === 3, r.stderr);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    t.is(summary.live.restarts, 1);
+    t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+    const events = eventsOf(out);
+    t.deepEqual(lifecycle(events, 'vm.0'), ['actor-died', 'actor-restart', 'actor-rejoined']);
+    // The VIF reconnected: new rings, each queue re-initialised by its worker and connected again.
+    t.is(events.filter((e) => e.kind === 'netfront-reconnect' && e.actor === 'vm.0').length, 1);
+    const reinit = events.filter((e) => e.kind === 'vif-reconnected' && e.detail['vm'] === 0 && e.detail['newRing'] === true);
+    t.deepEqual(reinit.map((e) => e.detail['queue']).sort(), [0, 1]);
+    t.is(events.filter((e) => e.kind === 'netfront-connected' && e.actor === 'vm.0').length, 2);
+    // Its counters continue from the dead incarnation's last sample: the deliveries before the crash count.
+    const before = reports.filter((x) => x.incarnation === 0 && !x.final).sort((a, b) => a.t - b.t).at(-1);
+    const after = reports.find((x) => x.incarnation === 1 && x.final);
+    t.truthy(before, JSON.stringify(reports));
+    t.truthy(after, JSON.stringify(reports));
+    if (!before || !after) return;
+    t.true(before.delivered > 0, 'vm.0 delivered before it was killed');
+    t.true(after.delivered > 0, 'the restarted vm.0 delivered again');
+    const [vm0] = summary.live.restarted;
+    t.like(vm0, { process: 'vm.0', restarts: 1, continuedFrom: [{ incarnation: 1, sampleMs: before.t / 1e6, delivered: before.delivered }] });
+    t.is(vm0.atEnd.delivered, before.delivered + after.delivered, 'pre-crash deliveries + the restarted incarnation\'s');
+    // What it did between that sample and the crash, and what reached it while it was down, is lost-in-crash.
+    t.true(summary.drops['lost-in-crash'] > 0);
+    t.true(summary.throughput.perVm[0].pps > 0, JSON.stringify(summary.throughput.perVm));
+    t.is(summary.flowOrder.reordered, 0);
+    t.deepEqual(processesOf(runId), []);
+  } finally {
+    await server.stop();
+  }
 });
 
 test.serial('live - actors started elsewhere join the run: identities assigned, scenario sized to them', async (t) => {

@@ -4,7 +4,8 @@ import type { ActorReport, Nanos } from '@splitnet/model';
 
 /**
  * Why packets were dropped. `lost-in-crash` (live mode only): packets that went into an actor
- * process that died, or were sent to it while it was down, and never came out.
+ * process that died, or were sent to it while it was down, and never came out; and those netback
+ * held for a crashed front end's old ring, discarded when it reconnected with a new one.
  */
 export type DropReason = 'nic-ring-full' | 'ring-full' | 'backlog-full' | 'lost-in-crash' | 'link-down' | 'link-drop' | 'vif-disabled' | 'lost-in-transport';
 /** Reasons every summary shows. */
@@ -84,6 +85,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
   let lostAbsorbed = 0;
   let notificationsDelayed = 0;
   let stallKicks = 0;
+  let purgedOldRing = 0;
   let latency: LatencyHistogram | null = null;
   const virqs: number[][] = [];
   const deliveredPerVm: number[] = [];
@@ -115,6 +117,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         backlogFull += r.dropsBacklogFull;
         vifDisabled += r.dropsVifDisabled ?? 0;
         stallKicks += r.stallKicks ?? 0;
+        purgedOldRing += r.purgedOldRing ?? 0;
         break;
       case 'frontend':
         delivered += r.delivered;
@@ -142,7 +145,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
     t, emitted, emittedBytes, delivered, deliveredBytes, deliveredPerVm, bytesPerVm, virqs, virqsWhilePolling, timerPolls, idleTimerTicks,
     physicalIrqs, notifies, suppressed, held, backendTimerIrqs, reqNotifies,
     drops: {
-      'nic-ring-full': nicDrops, 'ring-full': ringFull, 'backlog-full': backlogFull, 'lost-in-crash': 0,
+      'nic-ring-full': nicDrops, 'ring-full': ringFull, 'backlog-full': backlogFull, 'lost-in-crash': purgedOldRing,
       'link-down': linkDown, 'link-drop': 0, 'vif-disabled': vifDisabled, 'lost-in-transport': 0,
     },
     faultCounters: { notificationsLost, lostAbsorbed, notificationsDelayed, stallKicks },

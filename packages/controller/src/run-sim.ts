@@ -159,7 +159,7 @@ function faultSnapshot(rt: SimRuntime, n: number, plan: SimFaultPlan, t: Nanos, 
     reports.push(r.role === 'worker' ? { ...r, held: 0, backlog: 0 } : { ...r, held: 0 } as ActorReport);
   }
   const snap = combine(reports, t);
-  return { ...snap, drops: { ...snap.drops, 'link-drop': rt.linkDropped, 'lost-in-crash': rt.lostInCrash } };
+  return { ...snap, drops: { ...snap.drops, 'link-drop': rt.linkDropped, 'lost-in-crash': snap.drops['lost-in-crash'] + rt.lostInCrash } };
 }
 
 /** Drops as results show them: the fault-only reasons appear when the scenario has faults. */

@@ -40,6 +40,8 @@ export interface FrontendQueueStats {
   notificationsDelayed: number;
   /** Responses that arrived without their packets (their message was lost): netfront's rx_errors. */
   rxErrors: number;
+  /** Packets in responses for the old ring, ignored while a restarted front end waited for its new ring to connect. */
+  staleDiscarded: number;
 }
 
 const KIND_POLL_START = 0;
@@ -75,6 +77,8 @@ class RxQueue {
   /** An open stall (the queue has work but nothing will poll it): why, and since when (−1: none). */
   stallCause = '';
   stallSince = -1;
+  /** The back end serves this queue's current ring (false from a reconnect with a new ring until `connected`). */
+  connected = true;
   readonly stats: FrontendQueueStats;
   constructor(readonly index: number, vm: number, ringSize: number, policy: PolicySpec) {
     this.ring = new RxRingFront(ringSize);
@@ -83,6 +87,7 @@ class RxQueue {
     this.stats = {
       queue: index, virqs: 0, virqsWhilePolling: 0, polls: 0, timerPolls: 0, idleTimerTicks: 0,
       delivered: 0, deliveredBytes: 0, reqNotifies: 0, notificationsLost: 0, lostAbsorbed: 0, notificationsDelayed: 0, rxErrors: 0,
+      staleDiscarded: 0,
     };
   }
 }
@@ -165,10 +170,40 @@ export class FrontendActor implements Actor {
     }
   }
 
+  /**
+   * A restarted netfront reconnects its VIF, as after a xenbus reconnect: new shared rings (indices
+   * from 0, as SHARED_RING_INIT), every slot posted as an RX buffer, and each queue's ring state sent
+   * to the worker serving it, which re-initialises the queue from it and answers `connected`. Until
+   * then, responses and notifications on that queue belong to the old ring: they are ignored (their
+   * packets went into the buffers of a guest that crashed).
+   */
+  reconnect(now: Nanos, fx: Effects): void {
+    for (const q of this.qs) {
+      q.connected = false;
+      q.ring.postRequests(q.ring.freeRequestSlots());
+      q.ring.pushRequests();
+      this.sendRingState(q, now, fx);
+    }
+    fx.event('netfront-reconnect', { vm: this.cfg.vm, queues: this.qs.length });
+  }
+
+  /** This queue's ring state, for the worker serving it (a back end that (re)connects). */
+  private sendRingState(q: RxQueue, now: Nanos, fx: Effects): void {
+    const r = q.ring;
+    fx.send(this.cfg.workers[q.index] as ActorRef, {
+      kind: 'ring', vm: this.cfg.vm, queue: q.index, reqProd: r.reqProd, rspEvent: r.rspEvent, rspProdSeen: r.rspProd, newRing: !q.connected,
+    }, now);
+  }
+
   receive(msg: Message, now: Nanos, fx: Effects): void {
     if (msg.kind === 'rsp') {
       const q = this.qs[msg.queue];
       if (!q) return;
+      if (!q.connected) {
+        q.stats.staleDiscarded += msg.batch.count;
+        releaseBatch(msg.batch);
+        return;
+      }
       const before = q.ring.rspProd;
       q.ring.onResponses(msg.rspProd, msg.reqEvent);
       // Responses whose message was lost in transit (a partition): their slots moved on without
@@ -183,12 +218,16 @@ export class FrontendActor implements Actor {
       q.pending.pushBatch(msg.batch);
       releaseBatch(msg.batch);
     } else if (msg.kind === 'evt') {
+      if (this.qs[msg.port]?.connected === false) return; // a notification on the old ring's event channel
       this.onEvtMessage(msg.port, now, fx);
     } else if (msg.kind === 'reconnect') {
       const q = this.qs[msg.queue];
-      if (!q) return;
-      const r = q.ring;
-      fx.send(this.cfg.workers[q.index] as ActorRef, { kind: 'ring', vm: this.cfg.vm, queue: q.index, reqProd: r.reqProd, rspEvent: r.rspEvent, rspProdSeen: r.rspProd }, now);
+      if (q) this.sendRingState(q, now, fx);
+    } else if (msg.kind === 'connected') {
+      const q = this.qs[msg.queue];
+      if (!q || q.connected) return;
+      q.connected = true;
+      fx.event('netfront-connected', { vm: this.cfg.vm, queue: q.index, staleDiscarded: q.stats.staleDiscarded });
     }
   }
 
@@ -251,8 +290,7 @@ export class FrontendActor implements Actor {
             fx.event('ring-index-written', { vm: this.cfg.vm, queue: q.index, reqProd: bad, valid: q.ring.reqProd });
           } else {
             // The guest reconnects the queue (xenbus): netback takes the ring state from us.
-            const r = q.ring;
-            fx.send(this.cfg.workers[q.index] as ActorRef, { kind: 'ring', vm: this.cfg.vm, queue: q.index, reqProd: r.reqProd, rspEvent: r.rspEvent, rspProdSeen: r.rspProd }, now);
+            this.sendRingState(q, now, fx);
           }
           break;
         default:

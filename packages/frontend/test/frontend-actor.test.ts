@@ -109,3 +109,30 @@ test('frontend - static front-end coalescing sets rsp_event frames ahead and pol
   t.is(fe.queueStats()[0]?.timerPolls, 1);
   t.is(fe.queueStats()[0]?.virqs, 1);
 });
+
+test('frontend - a restarted front end reconnects with new rings and ignores the old ring until the back end says connected', (t) => {
+  const fx = new RecordingEffects();
+  const fe = frontend();
+  fe.reconnect(5_000_000, fx);
+  t.is(fx.of('req').length, 0);
+  const [ring] = fx.of('ring');
+  t.like(ring, { reqProd: 256, rspEvent: 1, rspProdSeen: 0, newRing: true, at: 5_000_000 });
+  // A response and a notification on the old ring, still in flight at the crash.
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 9000, reqEvent: 1, batch: batch(3) }, 5_000_100, fx);
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 5_000_100, fx);
+  fx.drain(fe);
+  t.like(fe.queueStats()[0], { staleDiscarded: 3, virqs: 0, delivered: 0 });
+  t.is(fe.heldPackets(), 0);
+  // A worker restarted meanwhile asks for the ring: still a new ring.
+  fe.receive({ kind: 'reconnect', vm: 0, queue: 0 }, 5_000_200, fx);
+  t.true(fx.of('ring').at(-1)?.newRing);
+  fe.receive({ kind: 'connected', vm: 0, queue: 0 }, 5_000_300, fx);
+  t.like(fx.events.find((e) => e.kind === 'netfront-connected')?.detail, { vm: 0, queue: 0, staleDiscarded: 3 });
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 4, reqEvent: 1, batch: batch(4) }, 5_001_000, fx);
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 5_001_000, fx);
+  fx.drain(fe);
+  t.is(fe.delivered, 4);
+  t.like(fx.of('req').at(-1), { reqProd: 260, rspProdSeen: 4 });
+  fe.receive({ kind: 'reconnect', vm: 0, queue: 0 }, 5_002_000, fx);
+  t.false(fx.of('ring').at(-1)?.newRing, 'connected: the same ring');
+});

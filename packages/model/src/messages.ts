@@ -90,7 +90,7 @@ export interface ReconnectMessage {
   readonly queue: number;
 }
 
-/** frontend → worker: the whole ring state of one queue, for a back end that (re)connects. */
+/** frontend → worker: the whole ring state of one queue, for a back end that (re)connects. The worker answers `connected`. */
 export interface RingStateMessage {
   readonly kind: 'ring';
   readonly vm: number;
@@ -99,12 +99,29 @@ export interface RingStateMessage {
   readonly rspEvent: number;
   /** rsp_prod as the front end has it: the back end continues producing from here. */
   readonly rspProdSeen: number;
+  /**
+   * The front end set up a new shared ring (a restarted netfront reconnecting its VIF): what the back
+   * end held for the old ring — its queued packets and the copy in progress — is discarded, as netback
+   * purges a VIF's queue when the front end disconnects.
+   */
+  readonly newRing: boolean;
 }
 
-export type Message = DmaMessage | PollMessage | RxMessage | RspMessage | EvtMessage | ReqMessage | ReconnectMessage | RingStateMessage;
+/**
+ * worker → frontend: the back end has taken the ring state of a `ring` message and serves the queue
+ * (xenbus: the back end is Connected). A front end with a new ring ignores responses and
+ * notifications on that queue until then: they belong to the old ring.
+ */
+export interface ConnectedMessage {
+  readonly kind: 'connected';
+  readonly vm: number;
+  readonly queue: number;
+}
+
+export type Message = DmaMessage | PollMessage | RxMessage | RspMessage | EvtMessage | ReqMessage | ReconnectMessage | RingStateMessage | ConnectedMessage;
 
 /** Every message kind, in the order the scenario's fault rules list them (a missing kind fails to compile). */
-const KIND_SET: Readonly<Record<Message['kind'], true>> = { dma: true, poll: true, rx: true, rsp: true, evt: true, req: true, reconnect: true, ring: true };
+const KIND_SET: Readonly<Record<Message['kind'], true>> = { dma: true, poll: true, rx: true, rsp: true, evt: true, req: true, reconnect: true, ring: true, connected: true };
 export const MESSAGE_KINDS = Object.keys(KIND_SET) as readonly Message['kind'][];
 
 /** Packets a message carries (for accounting of packets in flight between actors). */

@@ -46,6 +46,11 @@ export interface WorkerReport {
   readonly dropsVifDisabled?: number;
   /** Notifications re-sent by the rx stall timer to a stalled queue. */
   readonly stallKicks?: number;
+  /**
+   * Packets held for a front end's old ring (queued, or being copied) and discarded when the front end
+   * reconnected with a new ring after a crash: they count as `lost-in-crash`.
+   */
+  readonly purgedOldRing?: number;
 }
 
 export interface FrontendReport {

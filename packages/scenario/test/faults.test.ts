@@ -17,7 +17,7 @@ test('faults - a schedule compiles with defaults, after is relative to the previ
   t.is(a?.targetText, 'vm:1:queue:0');
   t.is(b?.start, 15_000_000);
   t.is(b?.targetText, 'link:worker:1>vm:*');
-  t.deepEqual(b?.params, { probability: 1, delay: 50_000, kinds: ['dma', 'poll', 'rx', 'rsp', 'evt', 'req', 'reconnect', 'ring'] });
+  t.deepEqual(b?.params, { probability: 1, delay: 50_000, kinds: ['dma', 'poll', 'rx', 'rsp', 'evt', 'req', 'reconnect', 'ring', 'connected'] });
   t.is(c?.targetText, 'worker:*');
   t.deepEqual([c?.every, c?.count], [2_000_000, 3]);
   const occ = faultOccurrences(s.faults, s.duration);

@@ -7,8 +7,9 @@ import { isValidActorId, isValidRunId } from './subjects.js';
 /**
  * Bumped on any change of the wire format; a receiver rejects every other version (as malformed).
  * 2: frames (one header, then one or more envelope bodies); message kinds as small integers.
+ * 3: `ring` says whether the front end set up a new ring; `connected` (a restarted front end's reconnect).
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** What travels on the wire: one Message stamped with who sent it, when, and its place in the link's order. */
 export interface Envelope {
@@ -89,7 +90,8 @@ export interface EnvelopeDecoderOptions {
  *   rx        [3, vm, queue, batch]                 evt   [5, vm, port]
  *   rsp       [4, vm, queue, rspProd, reqEvent, batch]
  *   req       [6, vm, queue, reqProd, rspEvent, rspProdSeen, notify]
- *   reconnect [7, vm, queue]                       ring  [8, vm, queue, reqProd, rspEvent, rspProdSeen]
+ *   reconnect [7, vm, queue]                       ring  [8, vm, queue, reqProd, rspEvent, rspProdSeen, newRing]
+ *   connected [9, vm, queue]
  *   batch     [count, cols]
  *
  * Packr options: `useRecords: false` (records keep key lists in Packr state that a peer process
@@ -154,6 +156,7 @@ const K_EVT = 5;
 const K_REQ = 6;
 const K_RECONNECT = 7;
 const K_RING = 8;
+const K_CONNECTED = 9;
 
 /** The wire form of a Message (layout above). */
 function wireMessage(m: Message): unknown[] {
@@ -173,7 +176,9 @@ function wireMessage(m: Message): unknown[] {
     case 'reconnect':
       return [K_RECONNECT, m.vm, m.queue];
     case 'ring':
-      return [K_RING, m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen];
+      return [K_RING, m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen, m.newRing];
+    case 'connected':
+      return [K_CONNECTED, m.vm, m.queue];
   }
 }
 
@@ -486,7 +491,7 @@ export class EnvelopeDecoder {
         return { kind: 'reconnect', vm: uint32(vm, 'reconnect.vm'), queue: uint32(queue, 'reconnect.queue') };
       }
       case K_RING: {
-        const [, vm, queue, reqProd, rspEvent, rspProdSeen] = tuple(x, 6, 'ring', 'malformed');
+        const [, vm, queue, reqProd, rspEvent, rspProdSeen, newRing] = tuple(x, 7, 'ring', 'malformed');
         return {
           kind: 'ring',
           vm: uint32(vm, 'ring.vm'),
@@ -494,7 +499,12 @@ export class EnvelopeDecoder {
           reqProd: uint32(reqProd, 'ring.reqProd'),
           rspEvent: uint32(rspEvent, 'ring.rspEvent'),
           rspProdSeen: uint32(rspProdSeen, 'ring.rspProdSeen'),
+          newRing: bool(newRing, 'ring.newRing'),
         };
+      }
+      case K_CONNECTED: {
+        const [, vm, queue] = tuple(x, 3, 'connected', 'malformed');
+        return { kind: 'connected', vm: uint32(vm, 'connected.vm'), queue: uint32(queue, 'connected.queue') };
       }
       default:
         throw malformed(`m: unknown message kind ${show(kind)}`);

@@ -54,6 +54,10 @@ function messages(): Message[] {
     { kind: 'evt', vm: 9, port: 4 },
     { kind: 'req', vm: 1, queue: 0, reqProd: 0xffff_fff0, rspEvent: 17, rspProdSeen: 0xffff_ffff, notify: true },
     { kind: 'req', vm: 0, queue: 2, reqProd: 0, rspEvent: 1, rspProdSeen: 0, notify: false },
+    { kind: 'reconnect', vm: 4, queue: 1 },
+    { kind: 'ring', vm: 4, queue: 1, reqProd: 0xffff_ffff, rspEvent: 3, rspProdSeen: 0xffff_ff00, newRing: false },
+    { kind: 'ring', vm: 0, queue: 0, reqProd: 256, rspEvent: 1, rspProdSeen: 0, newRing: true },
+    { kind: 'connected', vm: 4, queue: 1 },
   ];
 }
 
@@ -75,7 +79,7 @@ function totalRejected(d: EnvelopeDecoder): number {
 }
 
 /** Wire codes of the message kinds (the codec's layout comment): crafted messages name kinds by their string. */
-const WIRE_KIND: Record<string, number> = { dma: 1, poll: 2, rx: 3, rsp: 4, evt: 5, req: 6, reconnect: 7, ring: 8 };
+const WIRE_KIND: Record<string, number> = { dma: 1, poll: 2, rx: 3, rsp: 4, evt: 5, req: 6, reconnect: 7, ring: 8, connected: 9 };
 
 type RawOver = { v?: unknown; run?: unknown; from?: unknown; seq?: unknown; t?: unknown; at?: unknown };
 
@@ -324,13 +328,13 @@ test('codec - another run id is counted as wrong-run, whatever else is wrong', t
 
 test('codec - a protocol version mismatch is malformed', t => {
   const d = decoder();
-  for (const v of [0, 1, 3, '2', null]) {
+  for (const v of [0, 1, 2, 4, '3', null]) {
     expectReject(t, d, rawFrame(['poll', 0], { v }), 'malformed', `v=${String(v)}`);
     t.regex(d.lastError ?? '', /protocol version/);
   }
   // A future version may change the layout entirely: still a version error, not a shape error.
-  expectReject(t, d, raw.pack([3, { any: 'thing' }]), 'malformed', 'v3 layout');
-  t.regex(d.lastError ?? '', /protocol version 3/);
+  expectReject(t, d, raw.pack([4, { any: 'thing' }]), 'malformed', 'v4 layout');
+  t.regex(d.lastError ?? '', /protocol version 4/);
   // Version 1 (one envelope per message, [v, run, from, seq, t, at, m]) is refused the same way.
   expectReject(t, d, raw.pack([1, RUN, 'backend', 1, T, T, ['poll', 0]]), 'malformed', 'v1 envelope');
 });
@@ -516,6 +520,11 @@ function validEnvelope(e: Envelope): boolean {
       return u32(m.vm) && u32(m.port);
     case 'req':
       return [m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen].every(u32) && typeof m.notify === 'boolean';
+    case 'reconnect':
+    case 'connected':
+      return u32(m.vm) && u32(m.queue);
+    case 'ring':
+      return [m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen].every(u32) && typeof m.newRing === 'boolean';
     default:
       return false;
   }

@@ -75,6 +75,8 @@ export interface WorkerQueueStats {
   /** Stalls declared by the rx stall timer, and the notifications it re-sent. */
   stallsDetected: number;
   stallKicks: number;
+  /** Packets held for a front end's old ring (backlog, copy in progress), discarded when it reconnected with a new ring. */
+  purgedOldRing: number;
 }
 
 const KIND_PASS_END = 0;
@@ -111,7 +113,7 @@ class QueueState implements ArrivalView {
       vm: served.vm, queue: served.queue, received: 0, copied: 0, bytes: 0, passes: 0, notifies: 0,
       suppressed: 0, held: 0, lateNotifies: 0, timerNotifies: 0, reqNotifies: 0, dropsRingFull: 0,
       dropsBacklog: 0, ringFullStalls: 0, maxBacklog: 0, dropsVifDisabled: 0, ringErrors: 0, staleWrites: 0,
-      stallsDetected: 0, stallKicks: 0,
+      stallsDetected: 0, stallKicks: 0, purgedOldRing: 0,
     };
   }
 
@@ -209,7 +211,7 @@ export class WorkerActor implements Actor {
     const r = {
       role: 'worker' as const, id: this.id, t, busy: { [this.core.name]: this.core.busyThrough(t) },
       held: this.heldPackets(), backlog: this.backlogPackets(), notifies: 0, suppressed: 0, notifiesHeld: 0,
-      timerNotifies: 0, reqNotifies: 0, dropsRingFull: 0, dropsBacklogFull: 0, dropsVifDisabled: 0, stallKicks: 0,
+      timerNotifies: 0, reqNotifies: 0, dropsRingFull: 0, dropsBacklogFull: 0, dropsVifDisabled: 0, stallKicks: 0, purgedOldRing: 0,
     };
     for (const q of this.qs) {
       const s = q.stats;
@@ -222,6 +224,7 @@ export class WorkerActor implements Actor {
       r.dropsBacklogFull += s.dropsBacklog;
       r.dropsVifDisabled += s.dropsVifDisabled;
       r.stallKicks += s.stallKicks;
+      r.purgedOldRing += s.purgedOldRing;
     }
     return r;
   }
@@ -231,16 +234,25 @@ export class WorkerActor implements Actor {
       const i = this.byKey.get(msg.vm * 65536 + msg.queue);
       if (i === undefined) return;
       const q = this.qs[i] as QueueState;
+      const purged = msg.newRing ? this.purgeOldRing(q) : 0;
       q.ring.resync(msg.reqProd, msg.rspProdSeen, msg.rspEvent);
-      if (q.disabled) {
+      if (q.disabled || msg.newRing) {
         // The front end reconnected (xenbus): netback re-initialises the queue and serves it again.
         q.disabled = false;
-        fx.event('vif-reconnected', { vm: q.served.vm, queue: q.served.queue });
+        fx.event('vif-reconnected', { vm: q.served.vm, queue: q.served.queue, newRing: msg.newRing, purged });
       }
       this.endStall(q, now, 'reconnect', fx);
-      // Kick the front end once: a notification the dead incarnation owed (or held) died with it,
-      // and responses it already published may be waiting for that interrupt.
-      this.notify(q, now, fx);
+      // Connected: the front end takes responses on this ring from now on.
+      fx.send(q.served.frontend, { kind: 'connected', vm: q.served.vm, queue: q.served.queue }, now);
+      if (msg.newRing) {
+        // Nothing is published on a new ring yet: a notification owed or held for the old one is void.
+        q.clearOwed();
+        q.coalesceGen++;
+      } else {
+        // Kick the front end once: a notification the dead incarnation owed (or held) died with it,
+        // and responses it already published may be waiting for that interrupt.
+        this.notify(q, now, fx);
+      }
       if (!this.passActive) this.startPass(now, fx);
     } else if (msg.kind === 'rx') this.onRx(msg.vm, msg.queue, msg.batch, now, fx);
     else if (msg.kind === 'req') this.onReq(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, now, fx);
@@ -482,6 +494,24 @@ export class WorkerActor implements Actor {
       vm: q.served.vm, queue: q.served.queue, reqProd: reqProd >>> 0, reqCons: q.ring.reqCons, size: q.ring.size, dropped: lost,
       detail: `req_prod ${reqProd >>> 0} is more than a ring (${q.ring.size}) ahead of req_cons ${q.ring.reqCons}: queue disabled`,
     });
+  }
+
+  /**
+   * The front end set up a new ring (a restarted netfront): the packets this queue held for the old
+   * one — its backlog, and a copy in progress into the old ring's buffers — are discarded, as netback
+   * purges a VIF's rx queue when the front end disconnects. Counted (`purgedOldRing`): they are
+   * packets lost to the front end's crash.
+   */
+  private purgeOldRing(q: QueueState): number {
+    let n = q.backlog.length;
+    q.backlog.discard(n);
+    if (this.passBatch !== null && this.passQueue === q.index) {
+      n += this.passBatch.count;
+      releaseBatch(this.passBatch);
+      this.passBatch = null; // passEnd then publishes nothing for it
+    }
+    q.stats.purgedOldRing += n;
+    return n;
   }
 
   /** The notify hypercall: costs this core, then the event reaches the guest's event channel. */

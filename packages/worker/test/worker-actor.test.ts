@@ -98,11 +98,36 @@ test('worker - a restarted worker asks each front end for its ring, adopts it an
   w.reconnect(0, fx);
   t.deepEqual(fx.of('reconnect').map((m) => [m.vm, m.queue]), [[0, 0]]);
   // The guest had posted up to 300, consumed/seen 200 responses, and armed its event at 150 (it is owed an interrupt).
-  w.receive({ kind: 'ring', vm: 0, queue: 0, reqProd: 300, rspEvent: 150, rspProdSeen: 200 }, 10, fx);
+  w.receive({ kind: 'ring', vm: 0, queue: 0, reqProd: 300, rspEvent: 150, rspProdSeen: 200, newRing: false }, 10, fx);
+  t.is(fx.of('connected').length, 1);
   t.is(fx.of('evt').length, 1, 'the owed interrupt is delivered');
   w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(5) }, 20, fx);
   fx.drain(w);
   const [rsp] = fx.of('rsp');
   t.is(rsp?.rspProd, 205, 'responses continue from the guest\'s rsp_prod');
   t.is(rsp?.batch.count, 5);
+});
+
+test('worker - a front end reconnecting with a new ring: what the queue held for the old ring is purged and counted, the queue restarts from the new ring', (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  // The guest posted 8 buffers; 100 packets arrive: 8 are being copied, 92 wait in the backlog.
+  w.receive(posted(8, 1, 0), 0, fx);
+  w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(100) }, 0, fx);
+  t.is(w.heldPackets(), 100);
+  // The guest crashed and came back with a new ring (indices from 0, 256 buffers posted) before the copy ended.
+  w.receive({ kind: 'ring', vm: 0, queue: 0, reqProd: 256, rspEvent: 1, rspProdSeen: 0, newRing: true }, 10, fx);
+  t.is(w.heldPackets(), 0);
+  t.is(w.queueStats()[0]?.purgedOldRing, 100);
+  t.is(w.report(10).purgedOldRing, 100);
+  t.deepEqual(fx.of('connected').map((m) => [m.vm, m.queue]), [[0, 0]]);
+  t.is(fx.of('evt').length, 0, 'nothing to announce on a new ring');
+  t.like(fx.events.find((e) => e.kind === 'vif-reconnected')?.detail, { newRing: true, purged: 100 });
+  fx.drain(w);
+  t.is(fx.of('rsp').length, 0, 'the interrupted copy publishes nothing');
+  w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(5, 100) }, 20_000, fx);
+  fx.drain(w);
+  const [rsp] = fx.of('rsp');
+  t.is(rsp?.rspProd, 5, 'responses start at the new ring\'s index 0');
+  t.is(fx.of('evt').length, 1, 'rsp_event 1 of the new ring: notified');
 });
