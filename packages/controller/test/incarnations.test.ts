@@ -38,6 +38,9 @@ test('incarnations - a NIC\'s emitted frames are its own count (it replays the w
   });
   const r = continueReport(nic(1000, 10, 3), nic(2500, 4, 1)) as NicReport;
   t.like(r, { emitted: 2500, emittedBytes: 2500 * 64, physicalIrqs: 14, dropsNicRingFull: 4, held: 1 });
+  // Frames a fault injected before the crash are not on the replayed wire: they carry over.
+  const storm = continueReport({ ...nic(1000, 10, 3), injected: 50, injectedBytes: 50 * 64 }, nic(2500, 4, 1)) as NicReport;
+  t.like(storm, { emitted: 2550, emittedBytes: 2550 * 64, injected: 50 });
 });
 
 test('incarnations - each restart continues from the last sample of the incarnation before, chained; an unsampled incarnation passes its base on', (t) => {

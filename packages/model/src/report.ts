@@ -16,6 +16,9 @@ export interface NicReport {
   readonly held: number;
   /** Frames that arrived while a link-flap fault held the link down. */
   readonly dropsLinkDown?: number;
+  /** Frames a fault (ring-full-storm) put on the wire besides the generators' traffic, and their bytes (part of `emitted` once they arrive). */
+  readonly injected?: number;
+  readonly injectedBytes?: number;
 }
 
 export interface BackendReport {

@@ -80,6 +80,9 @@ export class NicActor implements Actor {
   /** A link-flap fault holds the link down: frames arriving now are lost on the wire (`link-down`). */
   private linkDown = false;
   dropsLinkDown = 0;
+  /** Frames a ring-full-storm fault put on the wire, and their bytes. */
+  injected = 0;
+  injectedBytes = 0;
 
   constructor(private readonly cfg: NicConfig) {
     this.id = cfg.id;
@@ -109,6 +112,27 @@ export class NicActor implements Actor {
     this.wake(now, fx);
   }
 
+  /**
+   * A restarted NIC resumes at `now`. The traffic on the wire does not depend on the NIC: it is
+   * deterministic from the seed, so the frames that arrived before `now` — while the dead NIC ran
+   * and while it was down — are replayed from the traffic source and counted as emitted without
+   * entering a ring. `emitted` is thereby exact, and each flow's sequence numbers go on from where
+   * the wire is (the sink sees no reordering). Where those frames went (forwarded by the dead
+   * incarnation, held in its rings, or lost on a dead NIC) is for the controller's bus accounting.
+   */
+  reconnect(now: Nanos, fx: Effects): void {
+    const src = this.source;
+    const before = this.emitted;
+    while (src.peek() <= now) {
+      src.take();
+      this.emitted++;
+      this.emittedBytes += src.len;
+    }
+    this.settledTo = now;
+    fx.event('nic-resumed', { replayedFrames: this.emitted - before });
+    this.wake(now, fx);
+  }
+
   report(t: Nanos): NicReport {
     this.settle(t);
     let irqs = 0;
@@ -116,6 +140,7 @@ export class NicActor implements Actor {
     return {
       role: 'nic', id: this.id, t, emitted: this.emitted, emittedBytes: this.emittedBytes,
       physicalIrqs: irqs, dropsNicRingFull: this.drops(), held: this.heldPackets(), dropsLinkDown: this.dropsLinkDown,
+      injected: this.injected, injectedBytes: this.injectedBytes,
     };
   }
 
@@ -151,6 +176,8 @@ export class NicActor implements Actor {
         const tail = h.wire.length > 0 ? h.wire.atAt(h.wire.length - 1) : now;
         h.wire.push(flow, this.source.claimSeq(flow), len, tail > now ? tail : now);
       }
+      this.injected += n;
+      this.injectedBytes += n * len;
       fx.event('nic-burst', { packets: n, size: len, flows: flows.length });
     }
     this.settle(now);

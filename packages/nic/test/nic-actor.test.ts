@@ -55,3 +55,24 @@ test('nic - a full-budget batch keeps the driver polling; frames beyond the ring
   const dmaFrames = fx.of('dma').reduce((k, x) => k + x.batch.count, 0);
   t.is(n.emitted, dmaFrames + n.drops() + n.heldPackets(), 'every frame that reached the NIC is accounted for');
 });
+
+test('nic - a restarted NIC resumes the wire where it is: the frames before count as emitted, none is replayed, sequences go on', (t) => {
+  // The NIC that ran from the start: the reference.
+  const ref = new RecordingEffects();
+  const a = nic({ kind: 'none' });
+  a.start(0, ref);
+  ref.drain(a, 2_000_000);
+  a.settle(2_000_000);
+  // A NIC restarted at 1 ms.
+  const fx = new RecordingEffects();
+  const b = nic({ kind: 'none' });
+  b.reconnect(1_000_000, fx);
+  t.is(b.emitted, ref.of('dma').filter((x) => (x.batch.emittedAt[0] ?? 0) <= 1_000_000).length, 'every frame that arrived by 1 ms');
+  t.like(fx.events.find((e) => e.kind === 'nic-resumed')?.detail, { replayedFrames: b.emitted });
+  t.is(fx.of('dma').length, 0, 'nothing from the past is sent');
+  fx.drain(b, 2_000_000);
+  b.settle(2_000_000);
+  t.is(b.emitted, a.emitted, 'the same wire: the same frames by 2 ms');
+  const after = ref.of('dma').filter((x) => (x.batch.emittedAt[0] ?? 0) > 1_000_000);
+  t.deepEqual(fx.of('dma').map((x) => [x.batch.seq[0], x.batch.emittedAt[0]]), after.map((x) => [x.batch.seq[0], x.batch.emittedAt[0]]));
+});

@@ -12,7 +12,8 @@ import type { ActorReport, Nanos } from '@splitnet/model';
  *
  * The NIC's `emitted` is the exception: the traffic on its wire is deterministic from the seed, so a
  * restarted NIC replays the wire up to its restart time and counts every frame that arrived, exactly
- * (see NicActor.reconnect): its `emitted` is not rebased.
+ * (see NicActor.reconnect): its `emitted` is not rebased, except for the frames a fault injected
+ * (`injected`), which the wire's schedule does not know: those carry over.
  */
 
 /** Report fields that are not counters: identity, instant, what an actor holds right now, and the latency histogram (final reports only). */
@@ -51,6 +52,10 @@ export function continueReport(base: ActorReport | undefined, r: ActorReport): A
       const c = Array.isArray(cur) ? (cur as unknown[]) : [];
       out[k] = Array.from({ length: Math.max(v.length, c.length) }, (_, i) => num(v[i]) + num(c[i]));
     } else if (typeof v === 'object' && v !== null) out[k] = sumRecords(v as Record<string, unknown>, cur); // busy ns per core
+  }
+  if (r.role === 'nic' && base.role === 'nic') {
+    out['emitted'] = r.emitted + (base.injected ?? 0);
+    out['emittedBytes'] = r.emittedBytes + (base.injectedBytes ?? 0);
   }
   return out as unknown as ActorReport;
 }
