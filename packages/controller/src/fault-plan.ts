@@ -170,9 +170,10 @@ export function planFaults(s: CompiledScenario, g: ActorGraph, mode: 'sim' | 'li
       }
       continue;
     }
-    // kill / restart / crash-loop. In sim only workers: a restarted netback thread reconnects to its
-    // guests' rings; a NIC or guest restarted mid-run would need a fresh traffic source or ring there.
-    if (mode === 'sim' && sel.role !== 'worker') liveOnly(f, 'in sim only workers can be killed and restarted (a NIC or guest restarted mid-run has no model there); use runtime: live');
+    // kill / restart / crash-loop. In sim only workers: the NIC's and the guest's reconnect exist, but
+    // sim's crash accounting (a ghost's counters at its death added to its successor's) is written for
+    // workers — a restarted NIC counts its whole wire itself, a restarted guest discards old-ring packets.
+    if (mode === 'sim' && sel.role !== 'worker') liveOnly(f, 'in sim only workers can be killed and restarted (sim\'s crash accounting covers workers only); use runtime: live');
     const after = f.action === 'restart' ? 0 : (f.params.restartAfter ?? 0);
     for (const t of targets) {
       step(occ.start, 2, { type: 'kill', ref: t.ref, occ });
