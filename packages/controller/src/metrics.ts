@@ -85,7 +85,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
   let lostAbsorbed = 0;
   let notificationsDelayed = 0;
   let stallKicks = 0;
-  let purgedOldRing = 0;
+  let lostWithOldRing = 0;
   let latency: LatencyHistogram | null = null;
   const virqs: number[][] = [];
   const deliveredPerVm: number[] = [];
@@ -117,13 +117,14 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         backlogFull += r.dropsBacklogFull;
         vifDisabled += r.dropsVifDisabled ?? 0;
         stallKicks += r.stallKicks ?? 0;
-        purgedOldRing += r.purgedOldRing ?? 0;
+        lostWithOldRing += r.purgedOldRing ?? 0;
         break;
       case 'frontend':
         delivered += r.delivered;
         deliveredBytes += r.deliveredBytes;
         virqs[r.vm] = [...r.virqs];
         deliveredPerVm[r.vm] = r.delivered;
+        lostWithOldRing += r.discardedOldRing ?? 0;
         bytesPerVm[r.vm] = r.deliveredBytes;
         virqsWhilePolling += r.virqsWhilePolling;
         timerPolls += r.timerPolls;
@@ -145,7 +146,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
     t, emitted, emittedBytes, delivered, deliveredBytes, deliveredPerVm, bytesPerVm, virqs, virqsWhilePolling, timerPolls, idleTimerTicks,
     physicalIrqs, notifies, suppressed, held, backendTimerIrqs, reqNotifies,
     drops: {
-      'nic-ring-full': nicDrops, 'ring-full': ringFull, 'backlog-full': backlogFull, 'lost-in-crash': purgedOldRing,
+      'nic-ring-full': nicDrops, 'ring-full': ringFull, 'backlog-full': backlogFull, 'lost-in-crash': lostWithOldRing,
       'link-down': linkDown, 'link-drop': 0, 'vif-disabled': vifDisabled, 'lost-in-transport': 0,
     },
     faultCounters: { notificationsLost, lostAbsorbed, notificationsDelayed, stallKicks },

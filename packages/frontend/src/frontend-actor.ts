@@ -40,8 +40,13 @@ export interface FrontendQueueStats {
   notificationsDelayed: number;
   /** Responses that arrived without their packets (their message was lost): netfront's rx_errors. */
   rxErrors: number;
-  /** Packets in responses for the old ring, ignored while a restarted front end waited for its new ring to connect. */
+  /**
+   * Packets in responses for the old ring, ignored while a restarted front end waited for its new ring
+   * to connect, or refused afterwards because their rsp_prod was impossible for the new ring.
+   */
   staleDiscarded: number;
+  /** Responses refused for an impossible rsp_prod (after the first, no further event). */
+  badResponses: number;
 }
 
 const KIND_POLL_START = 0;
@@ -87,7 +92,7 @@ class RxQueue {
     this.stats = {
       queue: index, virqs: 0, virqsWhilePolling: 0, polls: 0, timerPolls: 0, idleTimerTicks: 0,
       delivered: 0, deliveredBytes: 0, reqNotifies: 0, notificationsLost: 0, lostAbsorbed: 0, notificationsDelayed: 0, rxErrors: 0,
-      staleDiscarded: 0,
+      staleDiscarded: 0, badResponses: 0,
     };
   }
 }
@@ -143,7 +148,9 @@ export class FrontendActor implements Actor {
     let lost = 0;
     let absorbed = 0;
     let delayed = 0;
+    let stale = 0;
     for (const q of this.qs) {
+      stale += q.stats.staleDiscarded;
       lost += q.stats.notificationsLost;
       absorbed += q.stats.lostAbsorbed;
       delayed += q.stats.notificationsDelayed;
@@ -157,7 +164,7 @@ export class FrontendActor implements Actor {
       delivered: this.delivered, deliveredBytes: this.deliveredBytes,
       virqs: this.qs.map((q) => q.stats.virqs), virqsWhilePolling, timerPolls, idleTimerTicks,
       ringOccupancy: this.heldPackets(), reordered: this.reordered,
-      notificationsLost: lost, lostAbsorbed: absorbed, notificationsDelayed: delayed,
+      notificationsLost: lost, lostAbsorbed: absorbed, notificationsDelayed: delayed, discardedOldRing: stale,
       ...(final ? { latency: this.latency.toJSON() } : {}),
     };
   }
@@ -199,7 +206,13 @@ export class FrontendActor implements Actor {
     if (msg.kind === 'rsp') {
       const q = this.qs[msg.queue];
       if (!q) return;
-      if (!q.connected) {
+      if (!q.connected || !q.ring.responsesPlausible(msg.rspProd)) {
+        // Before `connected`: the old ring's responses. After it, an impossible rsp_prod can only be the
+        // old ring's too (a message delayed past the reconnect); netfront refuses such an index ("Illegal
+        // number of responses") rather than consume it. Either way the packets are lost with the old ring.
+        if (q.connected && q.stats.badResponses++ === 0) {
+          fx.event('netfront-bad-response', { vm: this.cfg.vm, queue: q.index, rspProd: msg.rspProd, rspProdSeen: q.ring.rspProd, reqProd: q.ring.reqProd });
+        }
         q.stats.staleDiscarded += msg.batch.count;
         releaseBatch(msg.batch);
         return;

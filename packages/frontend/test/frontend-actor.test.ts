@@ -136,3 +136,20 @@ test('frontend - a restarted front end reconnects with new rings and ignores the
   fe.receive({ kind: 'reconnect', vm: 0, queue: 0 }, 5_002_000, fx);
   t.false(fx.of('ring').at(-1)?.newRing, 'connected: the same ring');
 });
+
+test('frontend - a response with an impossible rsp_prod (the old ring, delayed past the reconnect) is refused and counted, not a crash', (t) => {
+  const fx = new RecordingEffects();
+  const fe = frontend();
+  fe.reconnect(1_000_000, fx);
+  fe.receive({ kind: 'connected', vm: 0, queue: 0 }, 1_000_100, fx);
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 4, reqEvent: 1, batch: batch(4) }, 1_000_200, fx);
+  // The old ring's indices were far ahead: 9000 is beyond the 256 requests the new ring posted.
+  t.notThrows(() => fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 9000, reqEvent: 1, batch: batch(5) }, 1_000_300, fx));
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 9100, reqEvent: 1, batch: batch(2) }, 1_000_400, fx);
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 1_000_500, fx);
+  fx.drain(fe);
+  t.is(fe.delivered, 4, 'the new ring still delivers');
+  t.like(fe.queueStats()[0], { staleDiscarded: 7, badResponses: 2 });
+  t.is(fx.events.filter((e) => e.kind === 'netfront-bad-response').length, 1, 'one event, then counted');
+  t.like(fe.report(2_000_000, false), { discardedOldRing: 7 });
+});

@@ -79,6 +79,8 @@ export interface FrontendReport {
   readonly lostAbsorbed?: number;
   /** Notifications a fault delayed. */
   readonly notificationsDelayed?: number;
+  /** Packets in responses of an old ring (a restarted guest's, or delayed past its reconnect) that it discarded: lost with that ring (`lost-in-crash`). */
+  readonly discardedOldRing?: number;
   /** Latency of packets delivered after the warm-up (only in final reports). */
   readonly latency?: HistogramJson;
 }

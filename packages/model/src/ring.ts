@@ -123,10 +123,18 @@ export class RxRingFront {
    * rsp_prod only moves forward, and RX responses never outnumber the requests we published;
    * anything else means the model is broken.
    */
+  /**
+   * Whether a published rsp_prod is possible for this ring: at or after what was seen, and not past the
+   * requests posted. An impossible one (Linux netfront: "Illegal number of responses") is refused.
+   */
+  responsesPlausible(rspProd: number): boolean {
+    const prod = u32(rspProd);
+    return u32Sub(prod, this._rspCons) <= u32Sub(this._reqProd, this._rspCons) && u32Sub(prod, this._rspProd) <= this.size;
+  }
+
   onResponses(rspProd: number, reqEvent: number): void {
     const prod = u32(rspProd);
-    const posted = u32Sub(this._reqProd, this._rspCons);
-    if (u32Sub(prod, this._rspCons) > posted || u32Sub(prod, this._rspProd) > this.size) {
+    if (!this.responsesPlausible(prod)) {
       throw new SplitnetError('E_INVARIANT',
         `RxRingFront.onResponses: rsp_prod ${prod} is outside [${this._rspProd}, ${this._reqProd}] (rsp_cons ${this._rspCons})`);
     }
