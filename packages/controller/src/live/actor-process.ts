@@ -9,7 +9,7 @@ import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
 import { buildActors } from '../build.js';
 import { planFaults } from '../fault-plan.js';
-import { warmUpCode } from './code-warmup.js';
+import { rehearseLivePath, warmUpCode } from './code-warmup.js';
 import { decodeControl, encodeControl } from './control.js';
 import { decoderLimitsFor, linkDelayFor } from './links.js';
 
@@ -42,7 +42,8 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     // Once per OS process: actors placed `inprocess` share one process and its compiled code.
     codeWarmedUp = true;
     const w = warmUpCode(s, s.live.codeWarmup);
-    o.logger.info('code warm-up', { emulatedMs: s.live.codeWarmup / 1e6, messages: w.messages, cpuMs: w.cpuMs });
+    const l = await rehearseLivePath(s, o.transport);
+    o.logger.info('code warm-up', { emulatedMs: s.live.codeWarmup / 1e6, messages: w.messages, cpuMs: w.cpuMs, liveEvents: l.events, echoed: l.echoed, liveCpuMs: l.cpuMs });
     if (w.rejected > 0) o.logger.warn('code warm-up: the wire codec rejected messages the actors sent', { rejected: w.rejected });
   }
   const g = buildActors(s);
