@@ -3,7 +3,8 @@
 // Run: npx tsc -b && node test/dist/bench/live-bench.js
 // Environment: BENCH_LIVE_MS (emulated ms per live run, default 300), BENCH_TDFS (TDFs to try in
 // order while runs are invalid, default 1,5,20), BENCH_RT_MS (emulated ms per real-time run,
-// default 8000, the last 40 % measured), BENCH_RT_GBPS (offered rates tried at TDF 1, default 1,2,4,8,15), BENCH_RAW_ROUNDS
+// default 8000, the last 40 % measured), BENCH_RT_GBPS (offered rates tried at TDF 1, default 1,2,4,8,15),
+// BENCH_RT_REFINE (runs halving the step between the last sustained rate and the first that was not, default 2, 0 for none), BENCH_RAW_ROUNDS
 // (default 3), BENCH_KEEP=1 keeps the live runs' result directories.
 //
 // The live runs go through the CLI exactly as a user would run them (`splitnet run … --runtime live
@@ -254,6 +255,7 @@ async function main(): Promise<number> {
   if (tdfs.some((x) => !Number.isFinite(x) || x < 1)) throw new Error(`BENCH_TDFS must be a list of numbers ≥ 1, got '${process.env['BENCH_TDFS'] ?? ''}'`);
   const rawRounds = Math.round(envNumber('BENCH_RAW_ROUNDS', 3));
   const rtMs = envNumber('BENCH_RT_MS', 8000);
+  const rtRefine = process.env['BENCH_RT_REFINE'] === '0' ? 0 : envNumber('BENCH_RT_REFINE', 2);
   const rtRates = (process.env['BENCH_RT_GBPS'] ?? '1,2,4,8,15').split(',').map((x) => Number(x));
   if (rtRates.some((x) => !Number.isFinite(x) || x <= 0)) throw new Error(`BENCH_RT_GBPS must be a list of positive numbers, got '${process.env['BENCH_RT_GBPS'] ?? ''}'`);
 
@@ -301,7 +303,7 @@ async function main(): Promise<number> {
       `real time (TDF 1): the same scenario with ringSize 8192 and maxLag 50ms (see realTimeYaml), ${rtMs} ms emulated, the last 40 % measured (a fresh process needs seconds to settle); ` +
         `offered ${rtRates.join(', ')} Gbit/s until a rate is not sustained (valid, lag not growing, all delivered):`,
     );
-    for (const gbps of rtRates) {
+    const tryRate = async (gbps: number): Promise<boolean> => {
       const file = join(work, `rt-${gbps}.yaml`);
       writeFileSync(file, realTimeYaml(rtMs, gbps));
       const r = await runLive(file, 1, join(work, `rt-${gbps}`), rtMs / 1e3 + 120);
@@ -309,7 +311,24 @@ async function main(): Promise<number> {
       const ok = sustained(r.summary);
       console.log(`  offered ${gbps} Gbit/s (${M((gbps * 1e9) / ((1518 + 20) * 8))} packets/s): ${ok ? 'sustained' : 'NOT sustained'}`);
       for (const line of describeRun(r)) console.log(line);
-      if (!ok) break;
+      return ok;
+    };
+    let below = 0;
+    let above = Infinity;
+    for (const gbps of rtRates) {
+      if (await tryRate(gbps)) below = gbps;
+      else {
+        above = gbps;
+        break;
+      }
+    }
+    // Narrow the step between the last sustained rate and the first that was not (halving it,
+    // BENCH_RT_REFINE times, to 0.5 Gbit/s), so the figure reported is not just the ladder's rung.
+    for (let k = 0; k < rtRefine && above !== Infinity; k++) {
+      const mid = Math.round(below + above) / 2;
+      if (mid - below < 0.5 || above - mid < 0.5) break;
+      if (await tryRate(mid)) below = mid;
+      else above = mid;
     }
   } finally {
     if (process.env['BENCH_KEEP'] === '1') console.log(`  (live results kept in ${work})`);
