@@ -42,8 +42,8 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     // Once per OS process: actors placed `inprocess` share one process and its compiled code.
     codeWarmedUp = true;
     const w = warmUpCode(s, s.live.codeWarmup);
-    const l = await rehearseLivePath(s, o.transport);
-    o.logger.info('code warm-up', { emulatedMs: s.live.codeWarmup / 1e6, messages: w.messages, cpuMs: w.cpuMs, liveEvents: l.events, echoed: l.echoed, liveCpuMs: l.cpuMs });
+    const l = await rehearseLivePath(s);
+    o.logger.info('code warm-up', { emulatedMs: s.live.codeWarmup / 1e6, messages: w.messages, cpuMs: w.cpuMs, liveEvents: l.events, liveCpuMs: l.cpuMs });
     if (w.rejected > 0) o.logger.warn('code warm-up: the wire codec rejected messages the actors sent', { rejected: w.rejected });
   }
   const g = buildActors(s);

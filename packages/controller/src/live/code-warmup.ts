@@ -1,11 +1,9 @@
 // Code warm-up of an actor process: a short rehearsal of the run's datapath before the process says it is ready.
 import { releaseBatch } from '@splitnet/model';
 import type { ActorRef, Message, Nanos } from '@splitnet/model';
-import { randomBytes } from 'node:crypto';
 import { LiveHost, SimRuntime } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { encodeEnvelope, EnvelopeDecoder, MemoryBus, PROTOCOL_VERSION } from '@splitnet/transport';
-import type { Transport } from '@splitnet/transport';
 import { buildActors } from '../build.js';
 import { decoderLimitsFor, linkDelayFor } from './links.js';
 
@@ -61,15 +59,10 @@ export function warmUpCode(s: CompiledScenario, emulated: Nanos): CodeWarmupResu
 
 /** Wall time the live path is rehearsed for (see rehearseLivePath). */
 export const LIVE_REHEARSAL_MS = 200;
-/** Messages (2 KiB, the size of a busy frame) sent round the process's own NATS connection. */
-const ECHO_MESSAGES = 2000;
-const ECHO_BYTES = 2048;
 
 export interface LiveRehearsalResult {
   /** Events the rehearsal's live hosts processed. */
   readonly events: number;
-  /** Messages that came back over the run's transport (of ECHO_MESSAGES). */
-  readonly echoed: number;
   readonly cpuMs: number;
 }
 
@@ -77,17 +70,14 @@ export interface LiveRehearsalResult {
  * The second half of the code warm-up: the live runtime's own path, which the `sim` rehearsal does not
  * touch. Measured at TDF 1: with only the actors and the codec warm, each process still fell 0.1–1 s
  * behind in the first seconds of a run while V8 compiled the host's pump, frame building and decoding
- * path and the NATS client; with this rehearsal the first second delivered 2–3× more and the lag p99 of
- * the window roughly halved.
- *
- * 1. Every actor of the scenario, fresh, in its own LiveHost over an in-memory bus, in real time (TDF 1)
- *    for `wallMs`: pumps, frames, decoding, the event queue, timers — as in the run, in one process.
- * 2. The process's connection to the bus: ECHO_MESSAGES messages published to a private reply subject
- *    (`_INBOX.…`, which every role may use under the deployment's NATS permissions) and received back
- *    (at most 2 s).
- * As with warmUpCode, nothing of it is kept: its actors are dropped, and the run's are untouched.
+ * path; with this rehearsal the first second delivered 2–3× more and the lag p99 of the window roughly
+ * halved. Every actor of the scenario, fresh, runs in its own LiveHost over an in-memory bus, in real time
+ * (TDF 1) for `wallMs`: pumps, frames, decoding, the event queue, timers — as in the run, in one process.
+ * (Messages round the process's own NATS connection, to warm the client too, made no measurable
+ * difference, and the deployment's NATS permissions give a role no subject it may both publish and
+ * subscribe to.) As with warmUpCode, nothing of it is kept: its actors are dropped, the run's untouched.
  */
-export async function rehearseLivePath(s: CompiledScenario, transport: Transport, wallMs = LIVE_REHEARSAL_MS): Promise<LiveRehearsalResult> {
+export async function rehearseLivePath(s: CompiledScenario, wallMs = LIVE_REHEARSAL_MS): Promise<LiveRehearsalResult> {
   const cpu0 = process.cpuUsage();
   const g = buildActors({ ...s, faults: [] });
   const ids = g.all.map((a) => a.id);
@@ -118,21 +108,6 @@ export async function rehearseLivePath(s: CompiledScenario, transport: Transport
     events += h.eventsProcessed;
     h.close();
   }
-  const subject = `_INBOX.splitnet-warmup-${randomBytes(8).toString('hex')}`;
-  let echoed = 0;
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      sub.unsubscribe();
-      resolve();
-    };
-    const timer = setTimeout(done, 2000);
-    const sub = transport.subscribe(subject, () => {
-      if (++echoed === ECHO_MESSAGES) done();
-    });
-    const payload = new Uint8Array(ECHO_BYTES);
-    for (let i = 0; i < ECHO_MESSAGES; i++) transport.publish(subject, payload);
-  });
   const c = process.cpuUsage(cpu0);
-  return { events, echoed, cpuMs: Math.round((c.user + c.system) / 1000) };
+  return { events, cpuMs: Math.round((c.user + c.system) / 1000) };
 }
