@@ -3,7 +3,7 @@
 // Run: npx tsc -b && node test/dist/bench/live-bench.js
 // Environment: BENCH_LIVE_MS (emulated ms per live run, default 300), BENCH_TDFS (TDFs to try in
 // order while runs are invalid, default 1,5,20), BENCH_RT_MS (emulated ms per real-time run,
-// default 8000, the last 40 % measured), BENCH_RT_GBPS (offered rates tried at TDF 1, default 1,2,4,8,15),
+// default 8000, the last 40 % measured), BENCH_RT_GBPS (offered rates tried at TDF 1, default 1,4,8,12,15),
 // BENCH_RT_REFINE (runs halving the step between the last sustained rate and the first that was not, default 2, 0 for none), BENCH_RAW_ROUNDS
 // (default 3), BENCH_KEEP=1 keeps the live runs' result directories.
 //
@@ -256,7 +256,7 @@ async function main(): Promise<number> {
   const rawRounds = Math.round(envNumber('BENCH_RAW_ROUNDS', 3));
   const rtMs = envNumber('BENCH_RT_MS', 8000);
   const rtRefine = process.env['BENCH_RT_REFINE'] === '0' ? 0 : envNumber('BENCH_RT_REFINE', 2);
-  const rtRates = (process.env['BENCH_RT_GBPS'] ?? '1,2,4,8,15').split(',').map((x) => Number(x));
+  const rtRates = (process.env['BENCH_RT_GBPS'] ?? '1,4,8,12,15').split(',').map((x) => Number(x));
   if (rtRates.some((x) => !Number.isFinite(x) || x <= 0)) throw new Error(`BENCH_RT_GBPS must be a list of positive numbers, got '${process.env['BENCH_RT_GBPS'] ?? ''}'`);
 
   console.log('');

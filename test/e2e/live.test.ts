@@ -184,6 +184,38 @@ test.serial('live - a worker killed mid-run (SIGKILL) is restarted, the run comp
   t.deepEqual(processesOf(runId), []);
 });
 
+test.serial('live - a worker that keeps dying exhausts its restarts: the run fails with a message naming it, keeps its event log, and leaves no process behind', async (t) => {
+  const runId = `t5loop-${process.pid}`;
+  const out = join(tmp(), 'loop');
+  // Long enough (30 s of wall time at most) for four deaths and three restarts on a loaded machine.
+  const running = run(['run', scenarioFile(twoByTwo.replace('duration: 60ms', 'duration: 300ms')), '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
+  const log = join(out, 'logs', 'worker.0.log');
+  const killed = new Set<number>();
+  for (let k = 0; k < 4; k++) {
+    // The incarnation that started (k = 0) or rejoined (k > 0) the run: its log says so, then kill it.
+    const marker = k === 0 ? '"message":"start"' : '"message":"rejoin"';
+    let pid = 0;
+    for (let i = 0; i < 1200 && pid === 0; i++) {
+      const seen = existsSync(log) ? readFileSync(log, 'utf8').split(marker).length - 1 : 0;
+      const line = processesOf(runId).find((l) => l.includes('--id worker.0') && !killed.has(Number(l.trim().split(/\s+/)[0])));
+      if (seen >= Math.max(1, k) && line) pid = Number(line.trim().split(/\s+/)[0]);
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    t.true(pid > 0, `incarnation ${k} of worker.0 found running`);
+    process.kill(pid, 'SIGKILL');
+    killed.add(pid);
+  }
+  const r = await running;
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /actor process worker\.0 .*after 3 restarts; giving up/);
+  t.regex(r.stderr, /events\.jsonl/);
+  const kinds = lifecycle(eventsOf(out), 'worker.0');
+  t.deepEqual(kinds.filter((k) => k === 'actor-died').length, 4, kinds.join(', '));
+  t.deepEqual(kinds.filter((k) => k === 'actor-restart').length, 3, kinds.join(', '));
+  t.true(eventsOf(out).some((e) => e.kind === 'run-failed' && /giving up/.test(String(e.detail['reason']))));
+  t.deepEqual(processesOf(runId), []);
+});
+
 test.serial('live - a front end killed mid-run (SIGKILL) reconnects its VIF with new rings, delivers again, and keeps its deliveries from before the crash', async (t) => {
   const server = await startNatsServer();
   try {

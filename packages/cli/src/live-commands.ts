@@ -13,7 +13,7 @@ import type { WallClock } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { connectNats, startNatsServer } from '@splitnet/transport';
 import type { NatsServerHandle } from '@splitnet/transport';
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 // Loaded only for the docker placement: dockerode and its dependencies cost every actor process ~0.5 s of start-up CPU.
 import type { DockerPlacement } from '@splitnet/docker';
 import { createLogger } from './logging.js';
@@ -167,6 +167,18 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
   let server: NatsServerHandle | null = null;
   let containers: DockerPlacement | null = null;
   const children = new Set<ActorHandle>();
+  // A run that fails still leaves its event log (deaths, restarts, faults so far) beside the logs.
+  let eventLog = '';
+  const onFailure = (events: readonly unknown[]): void => {
+    try {
+      mkdirSync(o.dir, { recursive: true });
+      const file = join(o.dir, 'events.jsonl');
+      writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      eventLog = file;
+    } catch {
+      // The error being reported matters more than the event log.
+    }
+  };
   const onSignal = () => {
     for (const c of children) c.kill('SIGTERM');
     void server?.stop();
@@ -292,7 +304,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
         }
         // Node faults (docker pause, network disconnect) act on the containers (test/e2e/faults-docker.test.ts).
         const nodes = containers ? new (await import('@splitnet/docker')).DockerFaults(o.runId, o.docker.endpoints) : undefined;
-        const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, earlierEvents: reg.events, ...(nodes ? { nodes } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+        const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, earlierEvents: reg.events, onFailure, ...(nodes ? { nodes } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
         return { result, scenario: s };
       }
       // The nats-restart fault kills this private server and starts it again on the same port.
@@ -303,14 +315,15 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
           server = await startNatsServer({ ...privateServer, port: own.port });
         },
       };
-      const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, launch, ...(nats ? { nats } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+      const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, launch, onFailure, ...(nats ? { nats } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
       return { result, scenario: s };
     } finally {
       await transport.drain();
     }
   } catch (err) {
-    if (err instanceof SplitnetError) throw err;
-    throw new SplitnetError('E_INTERNAL', `live run failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    const where = eventLog !== '' ? ` (what happened until then: ${eventLog}; logs in ${logs})` : '';
+    if (err instanceof SplitnetError) throw where === '' ? err : new SplitnetError(err.code, `${err.message}${where}`, { cause: err });
+    throw new SplitnetError('E_INTERNAL', `live run failed: ${err instanceof Error ? err.message : String(err)}${where}`, { cause: err });
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

@@ -49,6 +49,11 @@ export interface LiveRunOptions {
   readonly nats?: NatsServerControl;
   /** Fault actions on emulated Docker nodes (docker placement). */
   readonly nodes?: NodeFaultControl;
+  /**
+   * Called when the run fails (an actor gave up after its restarts, no final report, actors not ready) with
+   * the event log so far, before the error is thrown: the caller keeps it (the CLI writes events.jsonl).
+   */
+  readonly onFailure?: (events: readonly { readonly t: Nanos; readonly actor: string; readonly kind: string; readonly detail: Record<string, unknown> }[]) => void;
   /** Events from before this call (the join step's `vif-negotiated`), recorded in the event log at emulated time 0. */
   readonly earlierEvents?: readonly { readonly actor: string; readonly kind: string; readonly detail: Record<string, unknown> }[];
 }
@@ -218,6 +223,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
           }
         }
       }, 500);
+  let failed = false;
   try {
     await waitFor(Promise.race([ready, finished]), o.readyTimeoutMs ?? 30_000, () => `live: actors not ready after ${(o.readyTimeoutMs ?? 30_000) / 1000} s: ${names.filter((n) => !hellos.has(n)).join(', ')} (see their logs)`);
     epochMs = o.clock.nowMs() + s.live.startDelay / 1e6;
@@ -238,6 +244,10 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
       if (progress) clearInterval(progress);
     }
     o.onProgress?.(s.duration, s.duration);
+  } catch (err) {
+    failed = true;
+    log('run-failed', 'controller', { reason: err instanceof Error ? err.message : String(err) });
+    throw err;
   } finally {
     stopping = true;
     faults.stop();
@@ -257,6 +267,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
       }),
     );
     for (const sub of subs) sub.unsubscribe();
+    if (failed) o.onFailure?.([...events].sort((a, b) => a.t - b.t));
   }
 
   // A restarted process's counters continue from its dead incarnation's last sample (incarnations.ts).
