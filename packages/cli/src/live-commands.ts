@@ -159,6 +159,16 @@ export interface LiveRunSetup {
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
 }
 
+/**
+ * Node.js flags of every actor process the controller spawns. `--min-semi-space-size=16`: V8's young
+ * generation starts at its full 16 MiB instead of growing from 1 MiB over the first seconds of load.
+ * Measured at TDF 1, 12 Gbit/s offered: with the small young generation each process scavenged far more
+ * often at the start and promoted short-lived messages into the old generation (full collections at 1.5–2 s);
+ * with it the start-up ramp was shorter and the window's throughput higher in 5 of 6 paired runs. The cost
+ * is up to ~32 MiB more memory per actor process that a light load would not otherwise have used.
+ */
+const ACTOR_NODE_ARGS: readonly string[] = ['--min-semi-space-size=16'];
+
 /** The live branch of `splitnet run`: private NATS server unless given, one process per actor, results as in sim. */
 export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Promise<{ result: RunResult; scenario: CompiledScenario }> {
   let s = s0;
@@ -237,9 +247,10 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
       }
       const args = [cliMain, 'actor', '--run', o.runId, '--nats', url, '--scenario', o.resolvedFile, '--log', join(logs, `${name}.log`), '--incarnation', String(incarnation)];
       for (const id of ids) args.push('--id', id);
-      // SPLITNET_ACTOR_NODE_ARGS: extra Node.js flags for actor processes (e.g. `--cpu-prof` to profile them).
-      const nodeArgs = (process.env['SPLITNET_ACTOR_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-      const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+      // SPLITNET_ACTOR_NODE_ARGS: extra Node.js flags for actor processes (e.g. `--cpu-prof` to profile them),
+      // after ACTOR_NODE_ARGS (a later V8 flag wins). Their stdout goes to our stderr: `--json` keeps stdout clean.
+      const nodeArgs = [...ACTOR_NODE_ARGS, ...(process.env['SPLITNET_ACTOR_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')];
+      const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 2, 'inherit'] });
       const handle: ActorHandle = {
         name,
         pid: child.pid ?? -1,

@@ -98,8 +98,8 @@ export async function rehearseLivePath(s: CompiledScenario, wallMs = LIVE_REHEAR
         linkDelay: linkDelayFor(g, s),
         limits: decoderLimitsFor(s),
         // The whole rehearsal is measured, its second half as the second half of a run's window: every
-        // path of the host's lag accounting is compiled (a path first taken mid-run deoptimises the pump;
-        // at TDF 1 that showed as a dip in throughput and a burst of drops at the window's midpoint).
+        // path of the host's lag accounting is compiled (a path first taken mid-run deoptimises the pump:
+        // the likely cause of a dip in throughput and a burst of drops seen at TDF 1 at the window's midpoint).
         duration: Math.min(s.duration, wallMs * 1e6),
         measureFrom: 0,
         sampleInterval: 0,
