@@ -128,6 +128,16 @@ interface LiveRun {
   readonly lingerKilled: boolean;
 }
 
+/** A live run that failed (the CLI printed no summary) is reported and counts as not sustained; the bench goes on. */
+async function failedAsUndefined(what: string, p: Promise<LiveRun>): Promise<LiveRun | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    console.log(`${what}: FAILED — ${(err instanceof Error ? err.message : String(err)).split('\n').slice(0, 3).join(' | ')}`);
+    return undefined;
+  }
+}
+
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -280,8 +290,9 @@ async function main(): Promise<number> {
     const scenarioFile = join(work, 'bench-1vm-4q-4w.yaml');
     writeFileSync(scenarioFile, scenarioYaml(durationMs, warmupMs));
     console.log(`live: 1 VM × 4 queues, 4 vRSS workers, 40 GbE, 1518-byte frames at ${OFFERED_GBPS} Gbit/s (offered ${M(OFFERED_PPS)} packets/s), ${durationMs} ms emulated, warm-up ${warmupMs} ms, one process per actor:`);
-    const attempt = async (tdf: number): Promise<LiveRun> => {
-      const r = await runLive(scenarioFile, tdf, join(work, `tdf-${tdf}`), (durationMs / 1e3) * tdf + 120);
+    const attempt = async (tdf: number): Promise<LiveRun | undefined> => {
+      const r = await failedAsUndefined(`TDF ${String(tdf).padStart(3)}`, runLive(scenarioFile, tdf, join(work, `tdf-${tdf}`), (durationMs / 1e3) * tdf + 120));
+      if (r === undefined) return undefined;
       runs.push(r);
       for (const line of describeRun(r)) console.log(line);
       return r;
@@ -289,7 +300,7 @@ async function main(): Promise<number> {
     let last: LiveRun | undefined;
     for (const tdf of tdfs) {
       last = await attempt(tdf);
-      if (last.summary.live.valid) break;
+      if (last?.summary.live.valid === true) break;
     }
     const suggested = last?.summary.live.suggestedTdf;
     if (last !== undefined && !last.summary.live.valid && suggested !== undefined && !tdfs.includes(suggested)) {
@@ -306,7 +317,8 @@ async function main(): Promise<number> {
     const tryRate = async (gbps: number): Promise<boolean> => {
       const file = join(work, `rt-${gbps}.yaml`);
       writeFileSync(file, realTimeYaml(rtMs, gbps));
-      const r = await runLive(file, 1, join(work, `rt-${gbps}`), rtMs / 1e3 + 120);
+      const r = await failedAsUndefined(`  offered ${gbps} Gbit/s`, runLive(file, 1, join(work, `rt-${gbps}`), rtMs / 1e3 + 120));
+      if (r === undefined) return false;
       rtRuns.push(r);
       const ok = sustained(r.summary);
       console.log(`  offered ${gbps} Gbit/s (${M((gbps * 1e9) / ((1518 + 20) * 8))} packets/s): ${ok ? 'sustained' : 'NOT sustained'}`);

@@ -444,9 +444,12 @@ export class WorkerActor implements Actor {
       this.endStall(q, now, 'guest-refill', fx);
       return;
     }
-    if (now - q.stallSince < timeout) {
+    // Compared with the deadline itself, not `now - stallSince < timeout`: with fractional ns times the two
+    // can disagree by a rounding, and a timer re-armed at a deadline that is already `now` fires forever.
+    const deadline = q.stallSince + timeout;
+    if (now < deadline) {
       q.stallTimerArmed = true;
-      fx.timer(q.stallSince + timeout, KIND_STALL + 4 * q.index);
+      fx.timer(deadline, KIND_STALL + 4 * q.index);
       return;
     }
     if (!q.stallDeclared) {

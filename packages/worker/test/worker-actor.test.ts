@@ -131,3 +131,21 @@ test('worker - a front end reconnecting with a new ring: what the queue held for
   t.is(rsp?.rspProd, 5, 'responses start at the new ring\'s index 0');
   t.is(fx.of('evt').length, 1, 'rsp_event 1 of the new ring: notified');
 });
+
+test('worker - the rx stall timer acts at its deadline when fractional times round (it is not re-armed at the same instant forever)', (t) => {
+  const fx = new RecordingEffects();
+  const w = new WorkerActor({ id: 'worker.0', index: 0, costs, batch: 64, backlog: 512, served: [{ vm: 0, queue: 0, frontend: 5, ringSize: 256 }], policy: { kind: 'none' }, rxStallTimeout: 2_000_000 });
+  // The stall starts at `a`; its deadline a + 2 ms rounds so that deadline − a is just under 2 ms. Live mode
+  // hands actors such fractional times; the check `now − since < timeout` then re-armed the timer at `now`,
+  // and the host processed that timer forever (a run that never ended).
+  const a = 763563.8681597889;
+  t.true(a + 2_000_000 - a < 2_000_000, 'the rounding this test is about');
+  w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(5) }, a, fx); // no buffers posted: the ring is full
+  const deadline = a + 2_000_000;
+  const stall = fx.timers.find((x) => x.at === deadline);
+  t.truthy(stall, JSON.stringify(fx.timers));
+  fx.timers.length = 0;
+  w.timer((stall as { tag: number }).tag, deadline, fx);
+  t.true(fx.events.some((e) => e.kind === 'netback-stall-detected'), JSON.stringify(fx.events));
+  t.false(fx.timers.some((x) => x.at <= deadline && x.tag === (stall as { tag: number }).tag), 'not re-armed at the same instant');
+});
