@@ -130,6 +130,10 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
     // stops the deployment when the controller has printed its summary, not when the first actor is done.
     const linger = f.role !== undefined ? { beforeDrain: () => awaitControllerGone(transport, f.run, { timeoutMs: 120_000, graceMs: 3000, interrupted }) } : {};
     return await runActorProcess({ scenario, runId: f.run, ids, transport, clock: wallClock, logger, interrupted, incarnation, ...linger });
+  } catch (err) {
+    // Into the actor's own log too: the supervisor's message points there.
+    logger.error('actor process failed', { error: err instanceof Error ? err.message : String(err) });
+    throw err;
   } finally {
     await logger.close();
   }

@@ -1,5 +1,8 @@
 // Pieces of a live run that need no broker: the code warm-up rehearsal and the lag-growth rule.
 import test from 'ava';
+import type { Actor, ActorReport, Effects, Nanos } from '@splitnet/model';
+import { LiveHost, SimRuntime } from '@splitnet/runtime';
+import { MemoryBus } from '@splitnet/transport';
 import { rehearseLivePath, warmUpCode } from '../src/live/code-warmup.js';
 import { lagGrowing } from '../src/live/run-live.js';
 import { run, scenario } from './helpers.js';
@@ -45,4 +48,50 @@ test('lag growth: a lag that more than doubles by more than half the bound grows
   t.false(lagGrowing(400 * ms, 60 * ms, 50 * ms), 'a start-up transient that the host recovered from');
   t.true(lagGrowing(10 * ms, 80 * ms, 50 * ms), 'falling behind');
   t.true(lagGrowing(0, 30 * ms, 50 * ms), 'from nothing to more than half the bound');
+});
+
+/** An actor with the bug the guard is for: it re-arms its timer at the current instant, forever. */
+class Looper implements Actor {
+  readonly id = 'worker.0';
+  start(now: Nanos, fx: Effects): void {
+    fx.timer(now + 5, 7);
+  }
+  receive(): void {}
+  heldPackets(): number {
+    return 0;
+  }
+  timer(tag: number, now: Nanos, fx: Effects): void {
+    fx.timer(now, tag);
+  }
+  report(t: Nanos): ActorReport {
+    return { role: 'backend', id: this.id, t } as unknown as ActorReport;
+  }
+}
+
+// Serial: a million events keep the event loop busy, which would starve the timed rehearsal test above.
+test.serial('a livelock (a timer re-armed at the current instant forever) is a clear error in sim, not a hang', (t) => {
+  const rt = new SimRuntime({ linkDelay: () => 0 });
+  rt.add(new Looper());
+  t.throws(() => rt.run(1e9), { message: /emulated time stopped at 5 ns: more than 1,000,000 events at that instant, the last for worker\.0 \(a timer \(tag 7\)\)/ });
+});
+
+test.serial('a livelock in a live host ends its run with the same error instead of never reaching the end', async (t) => {
+  const clock = { nowMs: () => performance.timeOrigin + performance.now() };
+  const host = new LiveHost({
+    runId: 'stuck',
+    transport: new MemoryBus().connect('worker.0'),
+    clock,
+    tdf: 1,
+    actorIds: ['worker.0'],
+    local: [{ ref: 0, actor: new Looper() }],
+    linkDelay: () => 0,
+    limits: { flows: 1, maxBatch: 1 },
+    duration: 1e9,
+    measureFrom: 0,
+    sampleInterval: 0,
+  });
+  host.attach();
+  host.start(clock.nowMs());
+  await t.throwsAsync(host.done, { message: /emulated time stopped at 5 ns.*worker\.0/ });
+  host.close();
 });

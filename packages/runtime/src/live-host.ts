@@ -4,6 +4,7 @@ import type { Actor, ActorRef, ActorReport, Effects, FaultCommand, HistogramJson
 import { encodeEnvelopeBody, encodeFrameHeader, EnvelopeDecoder, Subjects } from '@splitnet/transport';
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
 import { EventQueue } from './event-queue.js';
+import { MAX_EVENTS_AT_ONE_INSTANT, stuckError } from './stuck.js';
 import { faultSend } from './live-faults.js';
 import type { LinkFaults } from './link-faults.js';
 
@@ -126,6 +127,10 @@ export class LiveHost {
   private immediate: NodeJS.Immediate | null = null;
   private finished = false;
   private resolveDone: (() => void) | null = null;
+  private rejectDone: ((err: Error) => void) | null = null;
+  /** The emulated instant of the last event, and how many events it has had (livelock guard). */
+  private instant = -1;
+  private atInstant = 0;
   eventsProcessed = 0;
   private pumps = 0;
   private framesSent = 0;
@@ -141,8 +146,9 @@ export class LiveHost {
     this.nextSample = o.sampleInterval > 0 ? o.sampleInterval : Infinity;
     this.lateFrom = o.measureFrom + (o.duration - o.measureFrom) / 2;
     o.actorIds.forEach((id, ref) => this.refById.set(id, ref));
-    this.done = new Promise((resolve) => {
+    this.done = new Promise((resolve, reject) => {
       this.resolveDone = resolve;
+      this.rejectDone = reject;
     });
     for (const { ref, actor } of o.local) {
       this.actors.set(ref, actor);
@@ -365,6 +371,15 @@ export class LiveHost {
       const actor = this.actors.get(target);
       const fx = this.effects.get(target);
       if (!actor || !fx) continue;
+      if (t !== this.instant) {
+        this.instant = t;
+        this.atInstant = 0;
+      } else if (++this.atInstant > MAX_EVENTS_AT_ONE_INSTANT) {
+        // A livelock: the run cannot reach its end. Stop here and say why (the process reports it and exits).
+        this.finished = true;
+        this.rejectDone?.(stuckError(t, actor.id, msg, tag));
+        return;
+      }
       this.eventsProcessed++;
       if (msg !== null) actor.receive(msg, this.now, fx);
       else if (tag === TAG_START) actor.start(this.now, fx);

@@ -2,6 +2,7 @@
 import { packetsIn, releaseBatch, SplitnetError } from '@splitnet/model';
 import type { Actor, ActorRef, Effects, FaultCommand, Message, Nanos } from '@splitnet/model';
 import { EventQueue } from './event-queue.js';
+import { MAX_EVENTS_AT_ONE_INSTANT, stuckError } from './stuck.js';
 import { ROUTE_DROP, ROUTE_DUPLICATE } from './link-faults.js';
 import type { LinkFaults } from './link-faults.js';
 
@@ -204,6 +205,8 @@ export class SimRuntime {
     const interval = hooks.sampleInterval ?? 0;
     const onSample = hooks.onSample;
     let nextSample = interval > 0 && onSample ? (Math.floor(this._now / interval) + 1) * interval : Infinity;
+    let instant = -1;
+    let atInstant = 0;
     for (;;) {
       const t = q.peekTime();
       if (nextSample <= until && nextSample <= t) {
@@ -222,6 +225,12 @@ export class SimRuntime {
       q.release(slot);
       const actor = actors[target] as Actor;
       const fx = effects[target] as Effects;
+      if (t !== instant) {
+        instant = t;
+        atInstant = 0;
+      } else if (++atInstant > MAX_EVENTS_AT_ONE_INSTANT) {
+        throw stuckError(t, actor.id, msg, tag);
+      }
       this.eventsProcessed++;
       if (msg !== null) this.packetsOnLinks -= packetsIn(msg);
       if (this.processFaults) {

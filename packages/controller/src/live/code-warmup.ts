@@ -105,7 +105,10 @@ export async function rehearseLivePath(s: CompiledScenario, wallMs = LIVE_REHEAR
         sampleInterval: 0,
       }),
   );
-  for (const h of hosts) h.attach();
+  for (const h of hosts) {
+    h.attach();
+    h.done.catch(() => {}); // the rehearsal keeps nothing, not even a failure: the run would meet it and report it
+  }
   const epoch = clock.nowMs();
   for (const h of hosts) h.start(epoch);
   await new Promise((r) => setTimeout(r, wallMs));
