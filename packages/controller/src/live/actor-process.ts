@@ -123,7 +123,16 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     }, 120_000);
     t.unref();
   });
-  const outcome = await Promise.race([host.done.then(() => 'done'), stopped, noStart, o.interrupted ?? new Promise<string>(() => {})]);
+  // The host's run fails only on a livelock (see the runtime's livelock guard): the process exits with code 1.
+  let failure = '';
+  const hostDone = host.done.then(
+    () => 'done',
+    (err: unknown) => {
+      failure = err instanceof Error ? err.message : String(err);
+      return 'failed';
+    },
+  );
+  const outcome = await Promise.race([hostDone, stopped, noStart, o.interrupted ?? new Promise<string>(() => {})]);
   clearInterval(helloTimer);
   if (outcome === 'done') {
     // Let messages still on the bus arrive (they count as in flight), then report.
@@ -147,6 +156,9 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     });
     const why = await Promise.race([stopped, noStop, o.interrupted ?? new Promise<string>(() => {})]);
     o.logger.info('stopping', { why });
+  } else if (outcome === 'failed') {
+    o.logger.error('the run cannot go on in this process', { error: failure });
+    process.stderr.write(`${name}: error: ${failure}\n`);
   } else {
     o.logger.warn('stopped before the end of the run', { why: outcome });
   }
@@ -154,7 +166,7 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
   host.close();
   if (o.beforeDrain && (outcome === 'done' || outcome === 'stop from controller')) await o.beforeDrain();
   await o.transport.drain();
-  return outcome === 'done' || outcome === 'stop from controller' ? 0 : 130;
+  return outcome === 'done' || outcome === 'stop from controller' ? 0 : outcome === 'failed' ? 1 : 130;
 }
 
 function lagUs(h: HistogramJson, p: number): number {
