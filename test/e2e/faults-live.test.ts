@@ -4,19 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startNatsServer } from '@splitnet/transport';
-import { processesOf, run, scenarioFile, tmp } from './live-helpers.js';
+import { eventsOf, processesOf, run, scenarioFile, tmp } from './live-helpers.js';
 import type { Ran } from './live-helpers.js';
-
-interface LoggedEvent {
-  t: number;
-  actor: string;
-  kind: string;
-  detail: Record<string, unknown>;
-}
-
-function eventsOf(dir: string): LoggedEvent[] {
-  return readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LoggedEvent);
-}
 
 // One VM, two queues, two workers at a low rate; TDF 50 so that a process restart (seconds of wall
 // time on a loaded 2-core machine) costs tens of ms of emulated time.

@@ -1,6 +1,6 @@
 // Shared by the live-mode e2e tests: run the splitnet command as a child process, write scenarios to temp dirs, find a run's processes.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,4 +44,17 @@ export function run(args: string[]): Promise<Ran> {
 export function processesOf(runId: string): string[] {
   const ps = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout;
   return ps.split('\n').filter((l) => l.includes(runId) && !l.includes('ps -eo'));
+}
+
+/** One line of a run's events.jsonl. */
+export interface LoggedEvent {
+  t: number;
+  kind: string;
+  actor: string;
+  detail: Record<string, unknown>;
+}
+
+/** A run's event log (results directory `dir`). */
+export function eventsOf(dir: string): LoggedEvent[] {
+  return readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LoggedEvent);
 }

@@ -8,8 +8,8 @@ import { connectNats, encodeEnvelope, EnvelopeDecoder, PROTOCOL_VERSION, startNa
 import { takeBatch } from '@splitnet/model';
 import type { ActorReport } from '@splitnet/model';
 import { decodeControl } from '@splitnet/controller';
-import { cli, processesOf, root, run, scenarioFile, tmp } from './live-helpers.js';
-import type { Ran } from './live-helpers.js';
+import { cli, eventsOf, processesOf, root, run, scenarioFile, tmp } from './live-helpers.js';
+import type { LoggedEvent, Ran } from './live-helpers.js';
 
 // 2 VMs × 2 queues, 2 workers; slow enough that the host keeps up, with time constants (hundreds of µs)
 // large against transport latency ÷ TDF.
@@ -153,32 +153,31 @@ async function killMidRun(t: ExecutionContext, args: string[], runId: string, ou
   return running;
 }
 
-interface LoggedEvent {
-  t: number;
-  kind: string;
-  actor: string;
-  detail: Record<string, unknown>;
-}
-
-function eventsOf(out: string): LoggedEvent[] {
-  return readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LoggedEvent);
-}
-
 /** The supervisor's events about one process (actor-died, actor-restart, actor-rejoined), in order. */
 function lifecycle(events: LoggedEvent[], name: string): string[] {
   return events.filter((e) => e.actor === name && e.kind.startsWith('actor-') && e.kind !== 'actor-ready').map((e) => e.kind);
+}
+
+/**
+ * What every single-kill test checks first: the run completed (valid or not), the supervisor restarted
+ * `name` once (died, restart, rejoined) and the accounting balances. Returns the summary and the events.
+ */
+function restartedOnce(t: ExecutionContext, r: Ran, out: string, name: string): { summary: ReturnType<typeof JSON.parse>; events: LoggedEvent[] } {
+  t.true(r.code === 0 || r.code === 3, r.stderr);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  t.is(summary.live.restarts, 1);
+  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+  const events = eventsOf(out);
+  t.deepEqual(lifecycle(events, name), ['actor-died', 'actor-restart', 'actor-rejoined']);
+  return { summary, events };
 }
 
 test.serial('live - a worker killed mid-run (SIGKILL) is restarted, the run completes, and what it lost is counted', async (t) => {
   const runId = `t5-${process.pid}`;
   const out = join(tmp(), 'kill');
   const r = await killMidRun(t, ['run', scenarioFile(twoByTwo), '--runtime', 'live', '--run-id', runId, '--out', out, '-q'], runId, out, 'worker.0', 'worker.0');
-  t.true(r.code === 0 || r.code === 3, r.stderr);
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-  t.is(summary.live.restarts, 1);
-  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+  const { summary } = restartedOnce(t, r, out, 'worker.0');
   t.true(summary.drops['lost-in-crash'] >= 0);
-  t.deepEqual(lifecycle(eventsOf(out), 'worker.0'), ['actor-died', 'actor-restart', 'actor-rejoined']);
   // Traffic recovered: the restarted worker's queues delivered packets after the restart.
   t.true(summary.accounting.delivered > 0.5 * summary.accounting.emitted, JSON.stringify(summary.accounting));
   t.deepEqual(processesOf(runId), []);
@@ -233,12 +232,7 @@ test.serial('live - a front end killed mid-run (SIGKILL) reconnects its VIF with
     const args = ['run', scenarioFile(twoByTwo), '--runtime', 'live', '--nats', server.url, '--run-id', runId, '--out', out, '-q'];
     const r = await killMidRun(t, args, runId, out, 'vm.0', 'vm.0');
     await bus.close();
-    t.true(r.code === 0 || r.code === 3, r.stderr);
-    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    t.is(summary.live.restarts, 1);
-    t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
-    const events = eventsOf(out);
-    t.deepEqual(lifecycle(events, 'vm.0'), ['actor-died', 'actor-restart', 'actor-rejoined']);
+    const { summary, events } = restartedOnce(t, r, out, 'vm.0');
     // The VIF reconnected: new rings, each queue re-initialised by its worker and connected again.
     t.is(events.filter((e) => e.kind === 'netfront-reconnect' && e.actor === 'vm.0').length, 1);
     const reinit = events.filter((e) => e.kind === 'vif-reconnected' && e.detail['vm'] === 0 && e.detail['newRing'] === true);
@@ -272,12 +266,7 @@ test.serial('live - the driver (NIC + back end) killed mid-run (SIGKILL) resumes
   const runId = `t9-${process.pid}`;
   const out = join(tmp(), 'kill-driver');
   const r = await killMidRun(t, ['run', file, '--runtime', 'live', '--run-id', runId, '--out', out, '-q'], runId, out, 'nic', 'nic+backend');
-  t.true(r.code === 0 || r.code === 3, r.stderr);
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-  t.is(summary.live.restarts, 1);
-  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
-  const events = eventsOf(out);
-  t.deepEqual(lifecycle(events, 'nic+backend'), ['actor-died', 'actor-restart', 'actor-rejoined']);
+  const { summary, events } = restartedOnce(t, r, out, 'nic+backend');
   const resumed = events.find((e) => e.kind === 'nic-resumed');
   t.true(Number(resumed?.detail['replayedFrames']) > 0, JSON.stringify(resumed));
   // The wire is deterministic from the seed: the frames emitted are those of the same run in sim, crash or not.
