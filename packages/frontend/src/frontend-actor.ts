@@ -1,5 +1,5 @@
 // A guest VM's netfront: event channels, virtual interrupts, NAPI poll, front-end coalescing, RX refill, app sink.
-import { Core, createCoalescer, EventChannels, LatencyHistogram, PacketFifo, Prng, releaseBatch, RxRingFront, u32Add } from '@splitnet/model';
+import { Core, createCoalescer, EventChannels, LatencyHistogram, PacketFifo, Prng, releaseBatch, RxRingFront, u32Add, u32Sub } from '@splitnet/model';
 import type { Actor, ActorRef, Coalescer, CoreBusy, CostProfile, Effects, FaultCommand, FrontendReport, Message, Nanos, PolicySpec } from '@splitnet/model';
 
 export interface FrontendConfig {
@@ -84,6 +84,8 @@ class RxQueue {
   stallSince = -1;
   /** The back end serves this queue's current ring (false from a reconnect with a new ring until `connected`). */
   connected = true;
+  /** Which ring this is: the emulated time it was set up (0: the run's first). */
+  ringAt: Nanos = 0;
   readonly stats: FrontendQueueStats;
   constructor(readonly index: number, vm: number, ringSize: number, policy: PolicySpec) {
     this.ring = new RxRingFront(ringSize);
@@ -187,6 +189,7 @@ export class FrontendActor implements Actor {
   reconnect(now: Nanos, fx: Effects): void {
     for (const q of this.qs) {
       q.connected = false;
+      q.ringAt = now;
       q.ring.postRequests(q.ring.freeRequestSlots());
       q.ring.pushRequests();
       this.sendRingState(q, now, fx);
@@ -198,7 +201,7 @@ export class FrontendActor implements Actor {
   private sendRingState(q: RxQueue, now: Nanos, fx: Effects): void {
     const r = q.ring;
     fx.send(this.cfg.workers[q.index] as ActorRef, {
-      kind: 'ring', vm: this.cfg.vm, queue: q.index, reqProd: r.reqProd, rspEvent: r.rspEvent, rspProdSeen: r.rspProd, newRing: !q.connected,
+      kind: 'ring', vm: this.cfg.vm, queue: q.index, reqProd: r.reqProd, rspEvent: r.rspEvent, rspProdSeen: r.rspProd, newRing: !q.connected, ringAt: q.ringAt,
     }, now);
   }
 
@@ -206,10 +209,11 @@ export class FrontendActor implements Actor {
     if (msg.kind === 'rsp') {
       const q = this.qs[msg.queue];
       if (!q) return;
-      if (!q.connected || !q.ring.responsesPlausible(msg.rspProd)) {
+      if (!q.connected || !q.ring.responsesPlausible(msg.rspProd) || u32Sub(msg.rspProd, q.ring.rspProd) < msg.batch.count) {
         // Before `connected`: the old ring's responses. After it, an impossible rsp_prod can only be the
         // old ring's too (a message delayed past the reconnect); netfront refuses such an index ("Illegal
-        // number of responses") rather than consume it. Either way the packets are lost with the old ring.
+        // number of responses") rather than consume it. So is a message with more packets than its rsp_prod
+        // moves on: its responses are not all new. Either way the packets are lost with the old ring.
         if (q.connected && q.stats.badResponses++ === 0) {
           fx.event('netfront-bad-response', { vm: this.cfg.vm, queue: q.index, rspProd: msg.rspProd, rspProdSeen: q.ring.rspProd, reqProd: q.ring.reqProd });
         }
@@ -238,7 +242,7 @@ export class FrontendActor implements Actor {
       if (q) this.sendRingState(q, now, fx);
     } else if (msg.kind === 'connected') {
       const q = this.qs[msg.queue];
-      if (!q || q.connected) return;
+      if (!q || q.connected || msg.ringAt !== q.ringAt) return; // an answer for an earlier ring is void
       q.connected = true;
       fx.event('netfront-connected', { vm: this.cfg.vm, queue: q.index, staleDiscarded: q.stats.staleDiscarded });
     }

@@ -116,7 +116,7 @@ test('frontend - a restarted front end reconnects with new rings and ignores the
   fe.reconnect(5_000_000, fx);
   t.is(fx.of('req').length, 0);
   const [ring] = fx.of('ring');
-  t.like(ring, { reqProd: 256, rspEvent: 1, rspProdSeen: 0, newRing: true, at: 5_000_000 });
+  t.like(ring, { reqProd: 256, rspEvent: 1, rspProdSeen: 0, newRing: true, ringAt: 5_000_000, at: 5_000_000 });
   // A response and a notification on the old ring, still in flight at the crash.
   fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 9000, reqEvent: 1, batch: batch(3) }, 5_000_100, fx);
   fe.receive({ kind: 'evt', vm: 0, port: 0 }, 5_000_100, fx);
@@ -126,8 +126,11 @@ test('frontend - a restarted front end reconnects with new rings and ignores the
   // A worker restarted meanwhile asks for the ring: still a new ring.
   fe.receive({ kind: 'reconnect', vm: 0, queue: 0 }, 5_000_200, fx);
   t.true(fx.of('ring').at(-1)?.newRing);
-  fe.receive({ kind: 'connected', vm: 0, queue: 0 }, 5_000_300, fx);
-  t.like(fx.events.find((e) => e.kind === 'netfront-connected')?.detail, { vm: 0, queue: 0, staleDiscarded: 3 });
+  fe.receive({ kind: 'connected', vm: 0, queue: 0, ringAt: 0 }, 5_000_250, fx);
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 2, reqEvent: 1, batch: batch(2) }, 5_000_260, fx);
+  t.like(fe.queueStats()[0], { staleDiscarded: 5 }, 'an answer for the old ring does not connect the new one');
+  fe.receive({ kind: 'connected', vm: 0, queue: 0, ringAt: 5_000_000 }, 5_000_300, fx);
+  t.like(fx.events.find((e) => e.kind === 'netfront-connected')?.detail, { vm: 0, queue: 0, staleDiscarded: 5 });
   fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 4, reqEvent: 1, batch: batch(4) }, 5_001_000, fx);
   fe.receive({ kind: 'evt', vm: 0, port: 0 }, 5_001_000, fx);
   fx.drain(fe);
@@ -141,7 +144,7 @@ test('frontend - a response with an impossible rsp_prod (the old ring, delayed p
   const fx = new RecordingEffects();
   const fe = frontend();
   fe.reconnect(1_000_000, fx);
-  fe.receive({ kind: 'connected', vm: 0, queue: 0 }, 1_000_100, fx);
+  fe.receive({ kind: 'connected', vm: 0, queue: 0, ringAt: 1_000_000 }, 1_000_100, fx);
   fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 4, reqEvent: 1, batch: batch(4) }, 1_000_200, fx);
   // The old ring's indices were far ahead: 9000 is beyond the 256 requests the new ring posted.
   t.notThrows(() => fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 9000, reqEvent: 1, batch: batch(5) }, 1_000_300, fx));
@@ -152,4 +155,17 @@ test('frontend - a response with an impossible rsp_prod (the old ring, delayed p
   t.like(fe.queueStats()[0], { staleDiscarded: 7, badResponses: 2 });
   t.is(fx.events.filter((e) => e.kind === 'netfront-bad-response').length, 1, 'one event, then counted');
   t.like(fe.report(2_000_000, false), { discardedOldRing: 7 });
+});
+
+test('frontend - a response with more packets than its rsp_prod moves on (sent after a stale resync) is refused and counted, not a crash', (t) => {
+  const fx = new RecordingEffects();
+  const fe = frontend();
+  fe.start(0, fx);
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 59, reqEvent: 1, batch: batch(59) }, 1_000, fx);
+  // rsp_prod unchanged, yet 59 packets: these slots were already answered.
+  t.notThrows(() => fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 59, reqEvent: 1, batch: batch(59, 0, 59) }, 2_000, fx));
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 3_000, fx);
+  fx.drain(fe);
+  t.is(fe.delivered, 59);
+  t.like(fe.queueStats()[0], { staleDiscarded: 59, badResponses: 1 });
 });

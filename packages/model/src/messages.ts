@@ -105,6 +105,13 @@ export interface RingStateMessage {
    * purges a VIF's queue when the front end disconnects.
    */
   readonly newRing: boolean;
+  /**
+   * Which ring this is: the emulated time the front end set it up (0 for the ring of the run's start).
+   * A back end already serving that ring ignores a second state for it: its own responses may be
+   * ahead of the state, and taking it again would move rsp_prod back (both ends restarting at once
+   * send two states for one new ring, and each end may see them in either order).
+   */
+  readonly ringAt: Nanos;
 }
 
 /**
@@ -116,6 +123,8 @@ export interface ConnectedMessage {
   readonly kind: 'connected';
   readonly vm: number;
   readonly queue: number;
+  /** The ring the back end connected to (`ring.ringAt`): a front end ignores an answer for an older ring. */
+  readonly ringAt: Nanos;
 }
 
 export type Message = DmaMessage | PollMessage | RxMessage | RspMessage | EvtMessage | ReqMessage | ReconnectMessage | RingStateMessage | ConnectedMessage;

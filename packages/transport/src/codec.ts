@@ -8,8 +8,9 @@ import { isValidActorId, isValidRunId } from './subjects.js';
  * Bumped on any change of the wire format; a receiver rejects every other version (as malformed).
  * 2: frames (one header, then one or more envelope bodies); message kinds as small integers.
  * 3: `ring` says whether the front end set up a new ring; `connected` (a restarted front end's reconnect).
+ * 4: `ring` and `connected` name the ring (`ringAt`, when the front end set it up).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** What travels on the wire: one Message stamped with who sent it, when, and its place in the link's order. */
 export interface Envelope {
@@ -90,8 +91,8 @@ export interface EnvelopeDecoderOptions {
  *   rx        [3, vm, queue, batch]                 evt   [5, vm, port]
  *   rsp       [4, vm, queue, rspProd, reqEvent, batch]
  *   req       [6, vm, queue, reqProd, rspEvent, rspProdSeen, notify]
- *   reconnect [7, vm, queue]                       ring  [8, vm, queue, reqProd, rspEvent, rspProdSeen, newRing]
- *   connected [9, vm, queue]
+ *   reconnect [7, vm, queue]                       ring  [8, vm, queue, reqProd, rspEvent, rspProdSeen, newRing, ringAt]
+ *   connected [9, vm, queue, ringAt]
  *   batch     [count, cols]
  *
  * Packr options: `useRecords: false` (records keep key lists in Packr state that a peer process
@@ -176,9 +177,9 @@ function wireMessage(m: Message): unknown[] {
     case 'reconnect':
       return [K_RECONNECT, m.vm, m.queue];
     case 'ring':
-      return [K_RING, m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen, m.newRing];
+      return [K_RING, m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen, m.newRing, m.ringAt];
     case 'connected':
-      return [K_CONNECTED, m.vm, m.queue];
+      return [K_CONNECTED, m.vm, m.queue, m.ringAt];
   }
 }
 
@@ -278,6 +279,13 @@ function time(x: unknown, what: string): Nanos {
     throw malformed(`${what}: expected a finite time ≥ 0 ns, found ${show(x)}`);
   }
   return x;
+}
+
+/** When a ring was set up: a time, and not after the message that names it was sent at `t`. */
+function ringTime(x: unknown, t: Nanos, what: string): Nanos {
+  const at = time(x, what);
+  if (at > t) throw malformed(`${what} = ${at} ns is after the send time t = ${t} ns`);
+  return at;
 }
 
 /**
@@ -491,7 +499,7 @@ export class EnvelopeDecoder {
         return { kind: 'reconnect', vm: uint32(vm, 'reconnect.vm'), queue: uint32(queue, 'reconnect.queue') };
       }
       case K_RING: {
-        const [, vm, queue, reqProd, rspEvent, rspProdSeen, newRing] = tuple(x, 7, 'ring', 'malformed');
+        const [, vm, queue, reqProd, rspEvent, rspProdSeen, newRing, ringAt] = tuple(x, 8, 'ring', 'malformed');
         return {
           kind: 'ring',
           vm: uint32(vm, 'ring.vm'),
@@ -500,11 +508,12 @@ export class EnvelopeDecoder {
           rspEvent: uint32(rspEvent, 'ring.rspEvent'),
           rspProdSeen: uint32(rspProdSeen, 'ring.rspProdSeen'),
           newRing: bool(newRing, 'ring.newRing'),
+          ringAt: ringTime(ringAt, t, 'ring.ringAt'),
         };
       }
       case K_CONNECTED: {
-        const [, vm, queue] = tuple(x, 3, 'connected', 'malformed');
-        return { kind: 'connected', vm: uint32(vm, 'connected.vm'), queue: uint32(queue, 'connected.queue') };
+        const [, vm, queue, ringAt] = tuple(x, 4, 'connected', 'malformed');
+        return { kind: 'connected', vm: uint32(vm, 'connected.vm'), queue: uint32(queue, 'connected.queue'), ringAt: ringTime(ringAt, t, 'connected.ringAt') };
       }
       default:
         throw malformed(`m: unknown message kind ${show(kind)}`);

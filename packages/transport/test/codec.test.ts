@@ -55,9 +55,9 @@ function messages(): Message[] {
     { kind: 'req', vm: 1, queue: 0, reqProd: 0xffff_fff0, rspEvent: 17, rspProdSeen: 0xffff_ffff, notify: true },
     { kind: 'req', vm: 0, queue: 2, reqProd: 0, rspEvent: 1, rspProdSeen: 0, notify: false },
     { kind: 'reconnect', vm: 4, queue: 1 },
-    { kind: 'ring', vm: 4, queue: 1, reqProd: 0xffff_ffff, rspEvent: 3, rspProdSeen: 0xffff_ff00, newRing: false },
-    { kind: 'ring', vm: 0, queue: 0, reqProd: 256, rspEvent: 1, rspProdSeen: 0, newRing: true },
-    { kind: 'connected', vm: 4, queue: 1 },
+    { kind: 'ring', vm: 4, queue: 1, reqProd: 0xffff_ffff, rspEvent: 3, rspProdSeen: 0xffff_ff00, newRing: false, ringAt: 0 },
+    { kind: 'ring', vm: 0, queue: 0, reqProd: 256, rspEvent: 1, rspProdSeen: 0, newRing: true, ringAt: 1000.25 },
+    { kind: 'connected', vm: 4, queue: 1, ringAt: 1000.25 },
   ];
 }
 
@@ -328,13 +328,13 @@ test('codec - another run id is counted as wrong-run, whatever else is wrong', t
 
 test('codec - a protocol version mismatch is malformed', t => {
   const d = decoder();
-  for (const v of [0, 1, 2, 4, '3', null]) {
+  for (const v of [0, 1, 2, 3, 5, '4', null]) {
     expectReject(t, d, rawFrame(['poll', 0], { v }), 'malformed', `v=${String(v)}`);
     t.regex(d.lastError ?? '', /protocol version/);
   }
   // A future version may change the layout entirely: still a version error, not a shape error.
-  expectReject(t, d, raw.pack([4, { any: 'thing' }]), 'malformed', 'v4 layout');
-  t.regex(d.lastError ?? '', /protocol version 4/);
+  expectReject(t, d, raw.pack([5, { any: 'thing' }]), 'malformed', 'v5 layout');
+  t.regex(d.lastError ?? '', /protocol version 5/);
   // Version 1 (one envelope per message, [v, run, from, seq, t, at, m]) is refused the same way.
   expectReject(t, d, raw.pack([1, RUN, 'backend', 1, T, T, ['poll', 0]]), 'malformed', 'v1 envelope');
 });

@@ -77,6 +77,8 @@ export interface WorkerQueueStats {
   stallKicks: number;
   /** Packets held for a front end's old ring (backlog, copy in progress), discarded when it reconnected with a new ring. */
   purgedOldRing: number;
+  /** Ring states ignored: a second one for the ring the queue serves, or one for an older ring. */
+  staleRingStates: number;
 }
 
 const KIND_PASS_END = 0;
@@ -100,6 +102,11 @@ class QueueState implements ArrivalView {
   owedBytes = 0;
   /** Netback disabled this queue after a fatal ring error; it serves it again when the front end reconnects. */
   disabled = false;
+  /**
+   * The ring this queue serves (`ring.ringAt`): 0, the run's first, for a worker that started with the
+   * run; −1 for a restarted one until a front end's ring state arrives.
+   */
+  ringAt = 0;
   /** Since when the queue has had packets waiting and no posted buffer (−1: not stalled). */
   stallSince = -1;
   stallDeclared = false;
@@ -113,7 +120,7 @@ class QueueState implements ArrivalView {
       vm: served.vm, queue: served.queue, received: 0, copied: 0, bytes: 0, passes: 0, notifies: 0,
       suppressed: 0, held: 0, lateNotifies: 0, timerNotifies: 0, reqNotifies: 0, dropsRingFull: 0,
       dropsBacklog: 0, ringFullStalls: 0, maxBacklog: 0, dropsVifDisabled: 0, ringErrors: 0, staleWrites: 0,
-      stallsDetected: 0, stallKicks: 0, purgedOldRing: 0,
+      stallsDetected: 0, stallKicks: 0, purgedOldRing: 0, staleRingStates: 0,
     };
   }
 
@@ -204,6 +211,7 @@ export class WorkerActor implements Actor {
 
   /** A restarted worker has fresh rings: ask each front end it serves for the ring's state. */
   reconnect(now: Nanos, fx: Effects): void {
+    for (const q of this.qs) q.ringAt = -1; // serves no ring until a front end's state arrives
     for (const q of this.qs) fx.send(q.served.frontend, { kind: 'reconnect', vm: q.served.vm, queue: q.served.queue }, now);
   }
 
@@ -234,6 +242,14 @@ export class WorkerActor implements Actor {
       const i = this.byKey.get(msg.vm * 65536 + msg.queue);
       if (i === undefined) return;
       const q = this.qs[i] as QueueState;
+      if (msg.ringAt <= q.ringAt && !q.disabled) {
+        // A second state for the ring this queue already serves (both ends restarted: the front end's
+        // own and its answer to our `reconnect`), or one for an older ring: responses published since
+        // may be ahead of it, so taking it would move rsp_prod back. The first one connected the queue.
+        q.stats.staleRingStates++;
+        return;
+      }
+      q.ringAt = msg.ringAt;
       const purged = msg.newRing ? this.purgeOldRing(q) : 0;
       q.ring.resync(msg.reqProd, msg.rspProdSeen, msg.rspEvent);
       if (q.disabled || msg.newRing) {
@@ -243,7 +259,7 @@ export class WorkerActor implements Actor {
       }
       this.endStall(q, now, 'reconnect', fx);
       // Connected: the front end takes responses on this ring from now on.
-      fx.send(q.served.frontend, { kind: 'connected', vm: q.served.vm, queue: q.served.queue }, now);
+      fx.send(q.served.frontend, { kind: 'connected', vm: q.served.vm, queue: q.served.queue, ringAt: q.ringAt }, now);
       if (msg.newRing) {
         // Nothing is published on a new ring yet: a notification owed or held for the old one is void.
         q.clearOwed();

@@ -98,7 +98,7 @@ test('worker - a restarted worker asks each front end for its ring, adopts it an
   w.reconnect(0, fx);
   t.deepEqual(fx.of('reconnect').map((m) => [m.vm, m.queue]), [[0, 0]]);
   // The guest had posted up to 300, consumed/seen 200 responses, and armed its event at 150 (it is owed an interrupt).
-  w.receive({ kind: 'ring', vm: 0, queue: 0, reqProd: 300, rspEvent: 150, rspProdSeen: 200, newRing: false }, 10, fx);
+  w.receive({ kind: 'ring', vm: 0, queue: 0, reqProd: 300, rspEvent: 150, rspProdSeen: 200, newRing: false, ringAt: 0 }, 10, fx);
   t.is(fx.of('connected').length, 1);
   t.is(fx.of('evt').length, 1, 'the owed interrupt is delivered');
   w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(5) }, 20, fx);
@@ -116,7 +116,7 @@ test('worker - a front end reconnecting with a new ring: what the queue held for
   w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(100) }, 0, fx);
   t.is(w.heldPackets(), 100);
   // The guest crashed and came back with a new ring (indices from 0, 256 buffers posted) before the copy ended.
-  w.receive({ kind: 'ring', vm: 0, queue: 0, reqProd: 256, rspEvent: 1, rspProdSeen: 0, newRing: true }, 10, fx);
+  w.receive({ kind: 'ring', vm: 0, queue: 0, reqProd: 256, rspEvent: 1, rspProdSeen: 0, newRing: true, ringAt: 5 }, 10, fx);
   t.is(w.heldPackets(), 0);
   t.is(w.queueStats()[0]?.purgedOldRing, 100);
   t.is(w.report(10).purgedOldRing, 100);
@@ -130,6 +130,29 @@ test('worker - a front end reconnecting with a new ring: what the queue held for
   const [rsp] = fx.of('rsp');
   t.is(rsp?.rspProd, 5, 'responses start at the new ring\'s index 0');
   t.is(fx.of('evt').length, 1, 'rsp_event 1 of the new ring: notified');
+});
+
+test('worker - both ends restarted: the second state of the same new ring is ignored, so rsp_prod never moves back', (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  w.reconnect(1_000, fx);
+  // The front end's own announcement of its new ring (set up at 900) arrives first: the queue connects.
+  w.receive({ kind: 'ring', vm: 0, queue: 0, reqProd: 256, rspEvent: 1, rspProdSeen: 0, newRing: true, ringAt: 900 }, 1_100, fx);
+  t.is(fx.of('connected').length, 1);
+  t.is(fx.of('connected')[0]?.ringAt, 900);
+  w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(5) }, 1_200, fx);
+  fx.drain(w);
+  t.is(fx.of('rsp').at(-1)?.rspProd, 5);
+  // Its answer to our `reconnect`, sent before it saw those responses: the same ring, an older state.
+  w.receive({ kind: 'ring', vm: 0, queue: 0, reqProd: 256, rspEvent: 1, rspProdSeen: 0, newRing: true, ringAt: 900 }, 30_000, fx);
+  t.is(fx.of('connected').length, 1, 'not answered again');
+  t.is(w.queueStats()[0]?.staleRingStates, 1);
+  w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(3, 5) }, 40_000, fx);
+  fx.drain(w);
+  t.is(fx.of('rsp').at(-1)?.rspProd, 8, 'responses go on from 5, not from the stale 0');
+  // A later new ring (the front end restarted again) is taken.
+  w.receive({ kind: 'ring', vm: 0, queue: 0, reqProd: 256, rspEvent: 1, rspProdSeen: 0, newRing: true, ringAt: 50_000 }, 50_100, fx);
+  t.is(fx.of('connected').length, 2);
 });
 
 test('worker - the rx stall timer acts at its deadline when fractional times round (it is not re-armed at the same instant forever)', (t) => {
