@@ -3,7 +3,7 @@ import test from 'ava';
 import type { Actor, ActorReport, Effects, Nanos } from '@splitnet/model';
 import { LiveHost, SimRuntime } from '@splitnet/runtime';
 import { MemoryBus } from '@splitnet/transport';
-import { rehearseLivePath, warmUpCode } from '../src/live/code-warmup.js';
+import { REHEARSAL_FROM, rehearseLivePath, warmUpCode } from '../src/live/code-warmup.js';
 import { lagGrowing } from '../src/live/run-live.js';
 import { run, scenario } from './helpers.js';
 
@@ -41,6 +41,16 @@ test.serial('live-path rehearsal: every actor in a live host over an in-memory b
   t.log(`${r.events} events in the rehearsal`);
   t.true(r.events > 0);
   t.is(JSON.stringify(run(yaml).summary), before);
+});
+
+test.serial('live-path rehearsal of a long run starts late in emulated time (past 2^31 ns), with the NIC replaying its traffic up to there', async (t) => {
+  const long = yaml.replace('duration: 20ms', 'duration: 3s').replace('warmup: 5ms', 'warmup: 1s');
+  const s = scenario(long);
+  const r = await rehearseLivePath(s, 100);
+  t.is(r.fromNs, REHEARSAL_FROM);
+  t.true(REHEARSAL_FROM > 2 ** 31, 'beyond int32 nanoseconds');
+  t.true(r.events > 0);
+  t.is((await rehearseLivePath(scenario(yaml), 50)).fromNs, 0, 'a 20 ms run is rehearsed from 0');
 });
 
 test('lag growth: a lag that more than doubles by more than half the bound grows; noise around a bounded lag does not', (t) => {

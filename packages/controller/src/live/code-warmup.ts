@@ -60,12 +60,22 @@ export function warmUpCode(s: CompiledScenario, emulated: Nanos): CodeWarmupResu
   return { messages, rejected, cpuMs: Math.round((c.user + c.system) / 1000) };
 }
 
+/**
+ * Emulated time the live rehearsal starts at, when the run is longer. Times in ns pass 2^30 (V8's small
+ * integers) after 1.07 s and 2^31 (int32 arithmetic) after 2.15 s: code compiled for the smaller values
+ * is thrown away there, mid-run, in every process (seen as bursts of deoptimisations at those marks).
+ * Rehearsing beyond both compiles the datapath for the values it meets for most of a run.
+ */
+export const REHEARSAL_FROM: Nanos = 2.5e9;
+
 /** Wall time the live path is rehearsed for (see rehearseLivePath). */
 export const LIVE_REHEARSAL_MS = 200;
 
 export interface LiveRehearsalResult {
   /** Events the rehearsal's live hosts processed. */
   readonly events: number;
+  /** Emulated time the rehearsal started at (REHEARSAL_FROM, or 0 for a run too short for it). */
+  readonly fromNs: Nanos;
   readonly cpuMs: number;
 }
 
@@ -82,6 +92,8 @@ export interface LiveRehearsalResult {
  */
 export async function rehearseLivePath(s: CompiledScenario, wallMs = LIVE_REHEARSAL_MS): Promise<LiveRehearsalResult> {
   const cpu0 = process.cpuUsage();
+  // Where the rehearsal's emulated time starts (see REHEARSAL_FROM): late in the run if the run is long.
+  const from = s.duration > REHEARSAL_FROM + wallMs * 1e6 ? REHEARSAL_FROM : 0;
   const g = buildActors({ ...s, faults: [], warmup: 0 });
   const ids = g.all.map((a) => a.id);
   const bus = new MemoryBus();
@@ -100,17 +112,20 @@ export async function rehearseLivePath(s: CompiledScenario, wallMs = LIVE_REHEAR
         // The whole rehearsal is measured, its second half as the second half of a run's window: every
         // path of the host's lag accounting is compiled (a path first taken mid-run deoptimises the pump:
         // the likely cause of a dip in throughput and a burst of drops seen at TDF 1 at the window's midpoint).
-        duration: Math.min(s.duration, wallMs * 1e6),
-        measureFrom: 0,
-        sampleInterval: 0,
+        duration: Math.min(s.duration, from + wallMs * 1e6),
+        measureFrom: from,
+        // Samples as in the run (their reports are dropped here): the sample path meets the same large times.
+        sampleInterval: s.sampleInterval,
+        onSample: () => {},
       }),
   );
   for (const h of hosts) {
     h.attach();
     h.done.catch(() => {}); // the rehearsal keeps nothing, not even a failure: the run would meet it and report it
   }
-  const epoch = clock.nowMs();
-  for (const h of hosts) h.start(epoch);
+  // Emulated time `from` is now: the hosts join there as restarted ones do (the NIC replays its traffic up to it).
+  const epoch = clock.nowMs() - from / 1e6;
+  for (const h of hosts) h.start(epoch, from > 0);
   await new Promise((r) => setTimeout(r, wallMs));
   let events = 0;
   for (const h of hosts) {
@@ -118,5 +133,5 @@ export async function rehearseLivePath(s: CompiledScenario, wallMs = LIVE_REHEAR
     h.close();
   }
   const c = process.cpuUsage(cpu0);
-  return { events, cpuMs: Math.round((c.user + c.system) / 1000) };
+  return { events, fromNs: from, cpuMs: Math.round((c.user + c.system) / 1000) };
 }
