@@ -63,6 +63,31 @@ test.serial('faults live - kill, pause/resume, a NATS server restart and a parti
   t.deepEqual(processesOf(runId), [], 'no actor process or nats-server left behind');
 });
 
+test.serial('faults live - the driver killed during a link-flap comes back with its link still down, until the flap ends', async (t) => {
+  const out = join(tmp(), 'run');
+  const runId = `fl-flap-${process.pid}`;
+  const file = scenarioFile(base(`  - { at: 100ms, duration: 200ms, target: nic, action: link-flap }
+  - { at: 130ms, target: nic, action: kill }`));
+  const r = await run(['run', file, '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
+  t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+  const ev = eventsOf(out);
+  const at = (kind: string, actor = 'nic') => ev.filter((e) => e.kind === kind && e.actor === actor).map((e) => e.t);
+  const [rejoined] = at('actor-rejoined', 'nic+backend');
+  t.true(rejoined !== undefined && rejoined > 130e6 && rejoined < 300e6, `rejoined at ${String(rejoined)} ns: inside the flap`);
+  t.deepEqual(ev.filter((e) => e.kind === 'fault-reapplied').map((e) => [e.actor, e.detail['id'], e.detail['action']]), [['nic', 'f0', 'link-flap']]);
+  // The fresh NIC takes the link-down at the instant it resumes the wire; up again only at the flap's end.
+  const downs = at('nic-link-down');
+  t.is(downs.length, 2);
+  t.is(downs[1], at('nic-resumed')[0]);
+  t.deepEqual(at('nic-link-up').map((x) => x >= 300e6), [true]);
+  // Half the run had the link down: frames met it (link-down) or the dead NIC (lost-in-crash), not the guest.
+  t.true(summary.accounting.delivered < 0.6 * summary.accounting.emitted, JSON.stringify(summary.accounting));
+  t.true(summary.drops['link-down'] > 0);
+  t.deepEqual(processesOf(runId), [], 'no actor process or nats-server left behind');
+});
+
 test.serial('faults live - message faults act in the live send path: dropped batches are counted, reordered ones reorder flows, duplicates and delays are absorbed, every packet is accounted', async (t) => {
   const out = join(tmp(), 'messages');
   const runId = `fl4-${process.pid}`;

@@ -1,5 +1,5 @@
 // Turns a scenario's fault schedule into timed steps (actor commands, process signals, NATS and node actions, message-path windows) for sim and live.
-import { DATAPATH_FAULT_ACTIONS, deriveSeed, MESSAGE_FAULT_ACTIONS, MESSAGE_KINDS, SplitnetError } from '@splitnet/model';
+import { DATAPATH_FAULT_ACTIONS, deriveSeed, HELD_STATE_FAULT_ACTIONS, MESSAGE_FAULT_ACTIONS, MESSAGE_KINDS, SplitnetError } from '@splitnet/model';
 import type { ActorRef, DatapathFaultAction, FaultCommand, Message, MessageFaultAction, Nanos } from '@splitnet/model';
 import { LinkFaults } from '@splitnet/runtime';
 import type { LinkFaultWindow, SimRuntime } from '@splitnet/runtime';
@@ -199,20 +199,31 @@ function window(
 export function planSimFaults(s: CompiledScenario, g: ActorGraph): SimFaultPlan {
   const plan = planFaults(s, g, 'sim');
   const ghosts: SimFaultPlan['ghosts'] = [];
-  const steps = plan.steps.map((st) => ({ t: st.t, apply: (rt: SimRuntime) => applySimStep(rt, st.action, s, ghosts) }));
+  const held: HeldFaults = new Map();
+  const steps = plan.steps.map((st) => ({ t: st.t, apply: (rt: SimRuntime) => applySimStep(rt, st.action, s, ghosts, held) }));
   const linkFaults = plan.windows.length > 0 ? new LinkFaults(plan.windows, g.all.length) : undefined;
   return { steps, linkFaults, occurrences: plan.occurrences, ghosts };
 }
 
-function applySimStep(rt: SimRuntime, a: PlannedAction, s: CompiledScenario, ghosts: SimFaultPlan['ghosts']): void {
+/** Per actor: the datapath faults that hold a state and are in effect (HELD_STATE_FAULT_ACTIONS), by occurrence id. */
+type HeldFaults = Map<ActorRef, Map<string, FaultCommand>>;
+
+function applySimStep(rt: SimRuntime, a: PlannedAction, s: CompiledScenario, ghosts: SimFaultPlan['ghosts'], held: HeldFaults): void {
   switch (a.type) {
     case 'fault-start':
     case 'fault-end':
       rt.log.push({ t: rt.now, actor: 'controller', kind: a.type, detail: faultDetail(a.occ) });
       return;
-    case 'datapath':
+    case 'datapath': {
+      if (HELD_STATE_FAULT_ACTIONS.has(a.cmd.action)) {
+        const mine = held.get(a.ref) ?? new Map<string, FaultCommand>();
+        held.set(a.ref, mine);
+        if (a.cmd.phase === 'start') mine.set(a.cmd.id, a.cmd);
+        else mine.delete(a.cmd.id);
+      }
       rt.injectFault(a.ref, a.cmd);
       return;
+    }
     case 'pause':
       rt.pause(a.ref);
       return;
@@ -234,6 +245,11 @@ function applySimStep(rt: SimRuntime, a: PlannedAction, s: CompiledScenario, gho
       if (!fresh) return;
       rt.log.push({ t: rt.now, actor: id, kind: 'actor-restart', detail: { fault: a.occ.id, by: 'supervisor' } });
       rt.restart(a.ref, fresh);
+      // The fresh actor takes the faults still in effect at the instant it is back (a slowed worker stays slow).
+      for (const cmd of held.get(a.ref)?.values() ?? []) {
+        rt.log.push({ t: rt.now, actor: id, kind: 'fault-reapplied', detail: { id: cmd.id, action: cmd.action } });
+        rt.injectFault(a.ref, cmd);
+      }
       return;
     }
     default:

@@ -119,6 +119,17 @@ test('faults - a slow worker falls behind: its backlog overflows (backlog-full) 
   t.true(r.events.some((e) => e.kind === 'worker-slowed'));
 });
 
+test('faults - a worker restarted in the middle of a slow-worker fault is slow again when it comes back, until the fault ends', (t) => {
+  const r = runYaml(base(`  - { at: 6ms, duration: 8ms, target: worker:0, action: slow-worker, factor: 8 }
+  - { at: 8ms, target: worker:0, action: kill, restartAfter: 1ms }`));
+  balanced(t, r);
+  const w0 = r.events.filter((e) => e.actor === 'worker.0').map((e) => [e.kind, e.t / 1e6]);
+  t.deepEqual(
+    w0.filter(([k]) => ['worker-slowed', 'worker-restored', 'actor-died', 'actor-restart', 'fault-reapplied'].includes(k as string)),
+    [['worker-slowed', 6], ['actor-died', 8], ['actor-restart', 9], ['fault-reapplied', 9], ['worker-slowed', 9], ['worker-restored', 14]],
+  );
+});
+
 test('faults - a ring-full storm overflows the guest ring (ring-full drops) and is counted as emitted', (t) => {
   const clean = runYaml(base('  - { at: 1ms, target: worker:0, action: slow-worker, factor: 1 }'));
   const r = runYaml(base('  - { at: 10ms, target: vm:0:queue:1, action: ring-full-storm, packets: 2000 }'));

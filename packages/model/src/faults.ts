@@ -11,6 +11,19 @@ export const DATAPATH_FAULT_ACTIONS = [
   'link-flap',
   'corrupt-ring-index',
 ] as const;
+/**
+ * Datapath faults whose start sets a state in the actor that lasts until their end. A restarted actor
+ * is fresh, so the runtimes give it those still in effect again when it comes back. The other
+ * datapath actions act once at their start (a ring-full storm's burst, a corrupt ring index written):
+ * giving those again would inject them twice.
+ */
+export const HELD_STATE_FAULT_ACTIONS: ReadonlySet<DatapathFaultAction> = new Set<DatapathFaultAction>([
+  'lose-notifications',
+  'delay-notifications',
+  'stop-polling',
+  'slow-worker',
+  'link-flap',
+]);
 /** Actions on an actor's process (or container); in sim the runtime plays the process and the supervisor. */
 export const PROCESS_FAULT_ACTIONS = ['kill', 'restart', 'crash-loop', 'pause'] as const;
 /** Actions on messages in the actors' send path (one module, used by every runtime). */

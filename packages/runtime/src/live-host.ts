@@ -168,9 +168,11 @@ export class LiveHost {
    * Start emulated time 0 at wall time `epochMs` (the same for every process of the run). A host
    * restarted in the middle of a run (`rejoin`) gets the same epoch and joins at the emulated time it
    * is now: its actors reconnect to their peers (`reconnect`, or `start` for an actor without one) at
-   * once, before any message that reached it while it waited, and their time starts there.
+   * once, before any message that reached it while it waited, and their time starts there. `held`:
+   * datapath faults in effect for its actors, which they take at that same instant (a fresh actor
+   * would otherwise run without them, e.g. a NIC with its link up in the middle of a link-flap).
    */
-  start(epochMs: number, rejoin = false): void {
+  start(epochMs: number, rejoin = false, held: readonly { readonly ref: ActorRef; readonly cmd: FaultCommand }[] = []): void {
     this.epochMs = epochMs;
     if (!rejoin) {
       // Actors start at time 0: queue their start as the first events.
@@ -183,6 +185,10 @@ export class LiveHost {
         const fx = this.effects.get(ref) as Effects;
         if (actor.reconnect) actor.reconnect(this.now, fx);
         else actor.start(this.now, fx);
+      }
+      for (const { ref, cmd } of held) {
+        const actor = this.actors.get(ref);
+        if (actor?.fault) actor.fault(cmd, this.now, this.effects.get(ref) as Effects);
       }
     }
     this.schedule();

@@ -95,7 +95,10 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
       const rejoin = (o.incarnation ?? 0) > 0;
       o.logger.info(rejoin ? 'rejoin' : 'start', { epochMs: m.epochMs, incarnation: o.incarnation ?? 0 });
       cpuAtStart = process.cpuUsage();
-      host.start(m.epochMs, rejoin);
+      // Faults in effect for a restarted process's actors: taken at the instant they rejoin.
+      const held = (m.faults ?? []).filter((f) => o.ids.includes(f.actor)).map((f) => ({ ref: ids.indexOf(f.actor), cmd: f.cmd }));
+      host.start(m.epochMs, rejoin, held);
+      for (const f of held) o.logger.info('fault', { actor: ids[f.ref], id: f.cmd.id, action: f.cmd.action, phase: f.cmd.phase, atRejoin: true });
     } else if (m?.kind === 'restarted') {
       if (m.id !== name) for (const id of m.id.split('+')) host.forgetSender(id);
     } else if (m?.kind === 'fault') {

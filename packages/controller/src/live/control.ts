@@ -5,7 +5,11 @@ import type { HostFinal } from '@splitnet/runtime';
 
 export type ControlMessage =
   | { readonly kind: 'hello'; readonly id: string; readonly pid: number }
-  | { readonly kind: 'start'; readonly epochMs: number }
+  /**
+   * The run's epoch. For a restarted process (its rejoin), `faults`: the datapath faults in effect for
+   * its actors, which its fresh actors take at the instant they rejoin.
+   */
+  | { readonly kind: 'start'; readonly epochMs: number; readonly faults?: readonly HeldFault[] }
   /** An actor process was restarted: peers forget its sequence numbers; it rejoins the run. */
   | { readonly kind: 'restarted'; readonly id: string }
   | { readonly kind: 'stop' }
@@ -21,6 +25,12 @@ export type ControlMessage =
   | { readonly kind: 'fault-request'; readonly item: Readonly<Record<string, unknown>> }
   /** Controller → `splitnet fault` (reply): what was done, or why not. */
   | { readonly kind: 'fault-reply'; readonly ok: boolean; readonly message: string; readonly applied: readonly string[] };
+
+/** A datapath fault in effect for one actor. */
+export interface HeldFault {
+  readonly actor: string;
+  readonly cmd: FaultCommand;
+}
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -46,7 +56,13 @@ export function decodeControl(data: Uint8Array): ControlMessage | null {
     case 'hello':
       return isStr(x['id']) && isNum(x['pid']) ? { kind: 'hello', id: x['id'], pid: x['pid'] } : null;
     case 'start':
-      return isNum(x['epochMs']) ? { kind: 'start', epochMs: x['epochMs'] } : null;
+    {
+      const f = x['faults'];
+      if (!isNum(x['epochMs'])) return null;
+      if (f === undefined) return { kind: 'start', epochMs: x['epochMs'] };
+      const held = Array.isArray(f) && f.every((h) => isObj(h) && isStr(h['actor']) && isFaultCommand(h['cmd'])) ? (f as HeldFault[]) : null;
+      return held === null ? null : { kind: 'start', epochMs: x['epochMs'], faults: held };
+    }
     case 'stop':
       return { kind: 'stop' };
     case 'restarted':

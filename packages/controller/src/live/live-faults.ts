@@ -1,6 +1,6 @@
 // The fault injector of a live run: scheduled faults at their emulated times, and ad-hoc ones requested by `splitnet fault`.
-import { SplitnetError } from '@splitnet/model';
-import type { Logger, Nanos } from '@splitnet/model';
+import { HELD_STATE_FAULT_ACTIONS, SplitnetError } from '@splitnet/model';
+import type { FaultCommand, Logger, Nanos } from '@splitnet/model';
 import { compileScenarioText, formatResolvedYaml } from '@splitnet/scenario';
 import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
 import type { Subjects, Transport } from '@splitnet/transport';
@@ -8,6 +8,7 @@ import type { ActorGraph } from '../build.js';
 import { faultDetail, planFaults } from '../fault-plan.js';
 import type { FaultStep } from '../fault-plan.js';
 import { encodeControl } from './control.js';
+import type { HeldFault } from './control.js';
 import type { ActorHandle } from './run-live.js';
 
 /** What the injector may do to the NATS server the run uses (present when the CLI started a private one). */
@@ -61,6 +62,8 @@ export class LiveFaultInjector {
    * reported as if it had hit a live process.
    */
   private readonly killed = new WeakSet<ActorHandle>();
+  /** Datapath faults that hold a state (HELD_STATE_FAULT_ACTIONS), started and not ended, per actor id: a restarted actor gets them again. */
+  private readonly held = new Map<string, Map<string, FaultCommand>>();
   /** Node faults (docker pause, network disconnect) under way, and when the last one was undone (wall ms). */
   private nodeFaultsOpen = 0;
   private nodeFaultUndoneMs = -Infinity;
@@ -112,6 +115,25 @@ export class LiveFaultInjector {
     }
   }
 
+  /**
+   * A restarted process's actors are fresh: a fault that holds a state (a link held down, a guest not
+   * polling, a slowed worker, notifications lost or delayed) and is still in effect goes with their
+   * rejoin (the `start` message), so the fault lasts its whole window whatever happened to the process.
+   * Each is also an event in the run's log.
+   */
+  heldFor(actorIds: readonly string[], t: Nanos): HeldFault[] {
+    const out: HeldFault[] = [];
+    if (this.stopped) return out;
+    for (const actor of actorIds) {
+      for (const cmd of this.held.get(actor)?.values() ?? []) {
+        this.o.record(t, actor, 'fault-reapplied', { id: cmd.id, action: cmd.action });
+        this.o.logger.info('fault', { line: `${cmd.action} ${cmd.id} goes again to ${actor}: it restarted while the fault was in effect`, t });
+        out.push({ actor, cmd });
+      }
+    }
+    return out;
+  }
+
   /** Carry out one step now; returns a line saying what was done. */
   private apply(st: FaultStep): string {
     if (this.stopped) return 'run stopping: skipped';
@@ -129,6 +151,12 @@ export class LiveFaultInjector {
         return say(`${a.type} ${a.occ.id}: ${a.occ.spec.action} on ${a.occ.spec.targetText}`);
       case 'datapath': {
         const actor = idOf(a.ref);
+        if (HELD_STATE_FAULT_ACTIONS.has(a.cmd.action)) {
+          const mine = this.held.get(actor) ?? new Map<string, FaultCommand>();
+          this.held.set(actor, mine);
+          if (a.cmd.phase === 'start') mine.set(a.cmd.id, a.cmd);
+          else mine.delete(a.cmd.id);
+        }
         o.transport.publish(o.subjects.controlAll(), encodeControl({ kind: 'fault', actor, cmd: a.cmd }));
         return say(`${a.cmd.action} ${a.cmd.phase} sent to ${actor}${a.cmd.queues ? ` (queues ${a.cmd.queues.join(', ')})` : ''}`);
       }

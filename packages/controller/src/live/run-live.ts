@@ -113,8 +113,9 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
         // A restarted process is ready: peers forget its old sequence numbers, it gets the run's epoch.
         rejoining.delete(m.id);
         o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'restarted', id: m.id }));
-        o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'start', epochMs }));
         log('actor-rejoined', m.id, { pid: m.pid });
+        const held = faults.heldFor(m.id.split('+'), emuNow());
+        o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'start', epochMs, ...(held.length > 0 ? { faults: held } : {}) }));
         return;
       }
       if (hellos.has(m.id)) return;
