@@ -247,6 +247,7 @@ export class WorkerActor implements Actor {
         // own and its answer to our `reconnect`), or one for an older ring: responses published since
         // may be ahead of it, so taking it would move rsp_prod back. The first one connected the queue.
         q.stats.staleRingStates++;
+        fx.event('vif-ring-state-ignored', { vm: q.served.vm, queue: q.served.queue, ringAt: msg.ringAt, serving: q.ringAt });
         return;
       }
       q.ringAt = msg.ringAt;

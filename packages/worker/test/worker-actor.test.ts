@@ -147,6 +147,7 @@ test('worker - both ends restarted: the second state of the same new ring is ign
   w.receive({ kind: 'ring', vm: 0, queue: 0, reqProd: 256, rspEvent: 1, rspProdSeen: 0, newRing: true, ringAt: 900 }, 30_000, fx);
   t.is(fx.of('connected').length, 1, 'not answered again');
   t.is(w.queueStats()[0]?.staleRingStates, 1);
+  t.like(fx.events.find((e) => e.kind === 'vif-ring-state-ignored')?.detail, { vm: 0, queue: 0, ringAt: 900, serving: 900 });
   w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(3, 5) }, 40_000, fx);
   fx.drain(w);
   t.is(fx.of('rsp').at(-1)?.rspProd, 8, 'responses go on from 5, not from the stale 0');
