@@ -73,7 +73,7 @@ function sustained(s: LiveSummary): boolean {
 /** The parts of the CLI's `--json` summary this bench reads. */
 interface LiveSummary {
   readonly throughput: { readonly pps: number; readonly gbps: number; readonly offeredGbps: number };
-  readonly accounting: { readonly emitted: number; readonly delivered: number; readonly balanced: boolean };
+  readonly accounting: { readonly emitted: number; readonly delivered: number; readonly balanced: boolean; readonly dropped: Readonly<Record<string, number>> };
   readonly live: {
     readonly processes: number;
     readonly maxLagUs: number;
@@ -92,6 +92,8 @@ interface ProcessTotals {
   readonly cpuMs: number;
   readonly frames: number;
   readonly envelopes: number;
+  /** Envelopes the driver domain's process (NIC + back end) sent: its rx messages to the workers. */
+  readonly backendEnvelopes: number;
 }
 
 function processTotals(outDir: string): ProcessTotals {
@@ -99,23 +101,25 @@ function processTotals(outDir: string): ProcessTotals {
   let cpuMs = 0;
   let frames = 0;
   let envelopes = 0;
+  let backendEnvelopes = 0;
   let logs: string[] = [];
   try {
     logs = readdirSync(join(outDir, 'logs')).filter((f) => f.endsWith('.log') && f !== 'controller.log' && f !== 'nats-server.log');
   } catch {
-    return { processes, cpuMs, frames, envelopes };
+    return { processes, cpuMs, frames, envelopes, backendEnvelopes };
   }
   for (const f of logs) {
     for (const line of readFileSync(join(outDir, 'logs', f), 'utf8').split('\n')) {
       if (!line.includes('"final report sent"')) continue;
-      const j = JSON.parse(line) as { cpuMs?: number | null; framesSent?: number; envelopesSent?: number };
+      const j = JSON.parse(line) as { actor?: string; cpuMs?: number | null; framesSent?: number; envelopesSent?: number };
       processes++;
       cpuMs += j.cpuMs ?? 0;
       frames += j.framesSent ?? 0;
       envelopes += j.envelopesSent ?? 0;
+      if ((j.actor ?? '').split('+').includes('backend')) backendEnvelopes += j.envelopesSent ?? 0;
     }
   }
-  return { processes, cpuMs, frames, envelopes };
+  return { processes, cpuMs, frames, envelopes, backendEnvelopes };
 }
 
 interface LiveRun {
@@ -219,6 +223,13 @@ const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 /** Packets delivered per second of wall time over the whole run (start-up, warm-up and drain included). */
 function wallRate(r: LiveRun): number {
   return r.summary.accounting.delivered / r.runWallSeconds;
+}
+
+/** Mean packets per rx message of a live run: what the driver domain forwarded over the messages it sent. */
+function liveRxBatch(r: LiveRun): number {
+  const a = r.summary.accounting;
+  const forwarded = a.emitted - (a.dropped['nic-ring-full'] ?? 0);
+  return r.totals.backendEnvelopes > 0 ? Math.max(1, Math.round(forwarded / r.totals.backendEnvelopes)) : 0;
 }
 
 function describeRun(r: LiveRun): string[] {
@@ -349,6 +360,16 @@ async function main(): Promise<number> {
 
   // 3. The verdict against PERF.md's targets.
   const rtBest = rtRuns.filter((r) => sustained(r.summary)).sort((a, b) => b.summary.throughput.pps - a.summary.throughput.pps)[0];
+  // The raw pipeline's 64 descriptors per message is the NAPI budget; the back end splits each NIC batch
+  // over the guest queues, so the live datapath's rx messages are smaller. The raw pipeline at that size
+  // is printed beside (for the planner's reading of "the same batch size"; the verdict keeps N = 64).
+  let rawAtLive: { batch: number; rate: number } | undefined;
+  const liveBatch = rtBest === undefined ? 0 : liveRxBatch(rtBest);
+  if (liveBatch >= 1 && liveBatch < o.batch) {
+    console.log(`raw pipeline again at the sustained live run's mean rx message size, ${liveBatch} descriptors/message (reference):`);
+    const r = await measureRawPipeline({ ...o, batch: liveBatch }, (x, i) => console.log(formatRawRound(x, i)), natsBinary);
+    rawAtLive = { batch: liveBatch, rate: r.descriptorsPerSec };
+  }
   const realTime = runs.find((r) => r.tdf === 1);
   const bestValid = runs.filter((r) => r.summary.live.valid).sort((a, b) => a.tdf - b.tdf)[0];
   console.log('verdict (targets for live: see README, "Benchmark"):');
@@ -360,6 +381,12 @@ async function main(): Promise<number> {
         `target ≥ ${M(TARGET_PPS)}/s: ${pps >= TARGET_PPS ? 'met' : 'below target'}`,
     );
     console.log(`  that / raw pipeline (same run): ${M(pps)} / ${M(rawRate)} = ${pct(ratio)}; target ≥ ${pct(TARGET_RAW_FRACTION)}: ${ratio >= TARGET_RAW_FRACTION ? 'met' : 'below target'}`);
+    if (rawAtLive !== undefined) {
+      console.log(
+        `  for reference, not the target's basis: raw pipeline at the live run's own rx messages (${rawAtLive.batch} descriptors each): ${M(rawAtLive.rate)}; ` +
+          `live / that = ${pct(pps / rawAtLive.rate)}`,
+      );
+    }
   } else if (rtRuns.length > 0) {
     console.log('  no offered rate was sustained in real time (TDF 1) at the rates tried');
   }
