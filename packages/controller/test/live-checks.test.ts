@@ -5,6 +5,7 @@ import { LiveHost, SimRuntime } from '@splitnet/runtime';
 import { MemoryBus } from '@splitnet/transport';
 import { REHEARSAL_FROM, rehearseLivePath, warmUpCode } from '../src/live/code-warmup.js';
 import { lagGrowing } from '../src/live/run-live.js';
+import { decodeControl, encodeControl } from '../src/live/control.js';
 import { run, scenario } from './helpers.js';
 
 const yaml = `
@@ -106,4 +107,16 @@ test.serial('a livelock in a live host ends its run with the same error instead 
   host.start(clock.nowMs());
   await t.throwsAsync(host.done, { message: /emulated time stopped at 5 ns.*worker\.0/ });
   host.close();
+});
+
+test('control: a rejoin start names its process and carries the faults in effect; malformed ones are refused', (t) => {
+  const cmd = { id: 'f0', action: 'link-flap', phase: 'start', params: {}, seed: 7 } as const;
+  const back = (m: unknown) => decodeControl(new TextEncoder().encode(JSON.stringify(m)));
+  t.deepEqual(decodeControl(encodeControl({ kind: 'start', epochMs: 5 })), { kind: 'start', epochMs: 5 });
+  t.deepEqual(decodeControl(encodeControl({ kind: 'start', epochMs: 5, id: 'nic+backend', faults: [{ actor: 'nic', cmd }] })), {
+    kind: 'start', epochMs: 5, id: 'nic+backend', faults: [{ actor: 'nic', cmd }],
+  });
+  t.is(back({ kind: 'start', epochMs: 5, id: 3 }), null);
+  t.is(back({ kind: 'start', epochMs: 5, faults: {} }), null);
+  t.is(back({ kind: 'start', epochMs: 5, faults: [{ actor: 'nic', cmd: { ...cmd, action: 'melt' } }] }), null);
 });

@@ -90,7 +90,8 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
   });
   o.transport.subscribe(subjects.controlAll(), (data) => {
     const m = decodeControl(data);
-    if (m?.kind === 'start' && !started) {
+    // A start naming another process is that process's rejoin (two restarted processes may wait at once).
+    if (m?.kind === 'start' && !started && (m.id === undefined || m.id === name)) {
       started = true;
       const rejoin = (o.incarnation ?? 0) > 0;
       o.logger.info(rejoin ? 'rejoin' : 'start', { epochMs: m.epochMs, incarnation: o.incarnation ?? 0 });

@@ -6,10 +6,10 @@ import type { HostFinal } from '@splitnet/runtime';
 export type ControlMessage =
   | { readonly kind: 'hello'; readonly id: string; readonly pid: number }
   /**
-   * The run's epoch. For a restarted process (its rejoin), `faults`: the datapath faults in effect for
-   * its actors, which its fresh actors take at the instant they rejoin.
+   * The run's epoch, for every process; or, with `id`, for that restarted process only (its rejoin),
+   * with `faults`: the datapath faults in effect for its actors, which they take at the instant they rejoin.
    */
-  | { readonly kind: 'start'; readonly epochMs: number; readonly faults?: readonly HeldFault[] }
+  | { readonly kind: 'start'; readonly epochMs: number; readonly id?: string; readonly faults?: readonly HeldFault[] }
   /** An actor process was restarted: peers forget its sequence numbers; it rejoins the run. */
   | { readonly kind: 'restarted'; readonly id: string }
   | { readonly kind: 'stop' }
@@ -57,11 +57,10 @@ export function decodeControl(data: Uint8Array): ControlMessage | null {
       return isStr(x['id']) && isNum(x['pid']) ? { kind: 'hello', id: x['id'], pid: x['pid'] } : null;
     case 'start':
     {
-      const f = x['faults'];
-      if (!isNum(x['epochMs'])) return null;
-      if (f === undefined) return { kind: 'start', epochMs: x['epochMs'] };
-      const held = Array.isArray(f) && f.every((h) => isObj(h) && isStr(h['actor']) && isFaultCommand(h['cmd'])) ? (f as HeldFault[]) : null;
-      return held === null ? null : { kind: 'start', epochMs: x['epochMs'], faults: held };
+      const { epochMs, id, faults } = x;
+      if (!isNum(epochMs) || (id !== undefined && !isStr(id))) return null;
+      if (faults !== undefined && !(Array.isArray(faults) && faults.every((h) => isObj(h) && isStr(h['actor']) && isFaultCommand(h['cmd'])))) return null;
+      return { kind: 'start', epochMs, ...(id === undefined ? {} : { id }), ...(faults === undefined ? {} : { faults: faults as HeldFault[] }) };
     }
     case 'stop':
       return { kind: 'stop' };

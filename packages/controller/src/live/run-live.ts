@@ -115,7 +115,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
         o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'restarted', id: m.id }));
         log('actor-rejoined', m.id, { pid: m.pid });
         const held = faults.heldFor(m.id.split('+'), emuNow());
-        o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'start', epochMs, ...(held.length > 0 ? { faults: held } : {}) }));
+        o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'start', epochMs, id: m.id, ...(held.length > 0 ? { faults: held } : {}) }));
         return;
       }
       if (hellos.has(m.id)) return;
