@@ -170,10 +170,15 @@ export function planFaults(s: CompiledScenario, g: ActorGraph, mode: 'sim' | 'li
       }
       continue;
     }
-    // kill / restart / crash-loop. In sim only workers: the NIC's and the guest's reconnect exist, but
-    // sim's crash accounting (a ghost's counters at its death added to its successor's) is written for
-    // workers — a restarted NIC counts its whole wire itself, a restarted guest discards old-ring packets.
-    if (mode === 'sim' && sel.role !== 'worker') liveOnly(f, 'in sim only workers can be killed and restarted (sim\'s crash accounting covers workers only); use runtime: live');
+    // kill / restart / crash-loop act on a process: a VM's front end as a whole, not one of its queues.
+    if (sel.role === 'vm' && sel.queue !== '*') {
+      throw new SplitnetError('E_SCENARIO', `${f.id} (${f.action} on ${f.targetText}): a ${f.action} acts on a whole VM (its front end's process); write vm:${String(sel.index)}`);
+    }
+    // In sim: workers and guests. A restarted guest reconnects with new rings; its dead incarnation's
+    // counters stay in the results (a ghost), and what it held, what was sent to it while down and what
+    // netback purged for its old ring are lost-in-crash. Not the driver domain: a restarted NIC counts
+    // its whole wire itself (it replays the traffic source), which sim's ghost accounting does not net out.
+    if (mode === 'sim' && sel.role !== 'worker' && sel.role !== 'vm') liveOnly(f, 'in sim only workers and guests (vm:N) can be killed and restarted, not the driver domain (NIC, back end); use runtime: live');
     const after = f.action === 'restart' ? 0 : (f.params.restartAfter ?? 0);
     for (const t of targets) {
       step(occ.start, 2, { type: 'kill', ref: t.ref, occ });

@@ -122,10 +122,11 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
       case 'frontend':
         delivered += r.delivered;
         deliveredBytes += r.deliveredBytes;
-        virqs[r.vm] = [...r.virqs];
-        deliveredPerVm[r.vm] = r.delivered;
+        // Summed per VM: a killed and restarted guest contributes its dead incarnation's report too.
+        virqs[r.vm] = r.virqs.map((v, q) => v + (virqs[r.vm]?.[q] ?? 0));
+        deliveredPerVm[r.vm] = (deliveredPerVm[r.vm] ?? 0) + r.delivered;
         lostWithOldRing += r.discardedOldRing ?? 0;
-        bytesPerVm[r.vm] = r.deliveredBytes;
+        bytesPerVm[r.vm] = (bytesPerVm[r.vm] ?? 0) + r.deliveredBytes;
         virqsWhilePolling += r.virqsWhilePolling;
         timerPolls += r.timerPolls;
         idleTimerTicks += r.idleTimerTicks;

@@ -153,10 +153,12 @@ function snapshot(g: ActorGraph, t: Nanos, final = false): Snapshot {
  */
 function faultSnapshot(rt: SimRuntime, n: number, plan: SimFaultPlan, t: Nanos, final = false): Snapshot {
   const reports: ActorReport[] = [];
-  for (let i = 0; i < n; i++) reports.push(rt.actor(i).report(t, final));
+  // A killed actor not yet restarted is represented by its ghost alone (its frozen report at death).
+  for (let i = 0; i < n; i++) if (!rt.isDown(i)) reports.push(rt.actor(i).report(t, final));
   for (const gh of plan.ghosts) {
-    const r = gh.actor.report(gh.t, false);
-    reports.push(r.role === 'worker' ? { ...r, held: 0, backlog: 0 } : { ...r, held: 0 } as ActorReport);
+    const r = gh.actor.report(gh.t, final); // final: a dead guest's latency samples count too
+    // What a dead incarnation held is lost-in-crash, not held or in its ring any more.
+    reports.push(r.role === 'worker' ? { ...r, held: 0, backlog: 0 } : r.role === 'frontend' ? { ...r, held: 0, ringOccupancy: 0 } : ({ ...r, held: 0 } as ActorReport));
   }
   const snap = combine(reports, t);
   return { ...snap, drops: { ...snap.drops, 'link-drop': rt.linkDropped, 'lost-in-crash': snap.drops['lost-in-crash'] + rt.lostInCrash } };
