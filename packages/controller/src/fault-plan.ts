@@ -5,6 +5,7 @@ import { LinkFaults } from '@splitnet/runtime';
 import type { LinkFaultWindow, SimRuntime } from '@splitnet/runtime';
 import { faultOccurrences, formatDuration } from '@splitnet/scenario';
 import type { ActorSelector, CompiledScenario, FaultOccurrence, FaultSpec } from '@splitnet/scenario';
+import { NicActor } from '@splitnet/nic';
 import { buildActors } from './build.js';
 import type { ActorGraph } from './build.js';
 
@@ -41,7 +42,20 @@ export interface SimFaultPlan {
   readonly linkFaults: LinkFaults | undefined;
   readonly occurrences: readonly FaultOccurrence[];
   /** Actors killed during the run, with their time of death: their counters still count. */
-  readonly ghosts: { readonly actor: ActorGraph['all'][number]; readonly t: Nanos }[];
+  readonly ghosts: SimGhost[];
+  /**
+   * Frames that arrived at a dead NIC: its successor counts them as emitted (it replays the traffic
+   * source up to its restart), and they went nowhere: lost-in-crash.
+   */
+  readonly wire: { lostWhileDown: number };
+}
+
+/** A killed actor's dead incarnation. */
+export interface SimGhost {
+  readonly actor: ActorGraph['all'][number];
+  readonly t: Nanos;
+  /** A NIC's: the traffic-source frames it counted as emitted, which its successor counts again (its replay). */
+  emittedAgain?: { readonly frames: number; readonly bytes: number };
 }
 
 const DATAPATH: ReadonlySet<string> = new Set(DATAPATH_FAULT_ACTIONS);
@@ -161,8 +175,9 @@ export function planFaults(s: CompiledScenario, g: ActorGraph, mode: 'sim' | 'li
       continue;
     }
 
-    // Process faults: on each selected actor's process.
-    const targets = selectActors(g, sel);
+    // Process faults: on each selected actor's process. The driver domain (NIC and back end) is one
+    // process in every live placement; in sim a process fault on either acts on both, to match.
+    const targets = mode === 'sim' && (sel.role === 'nic' || sel.role === 'backend') ? [{ ref: g.refs.nic }, { ref: g.refs.backend }] : selectActors(g, sel);
     if (f.action === 'pause') {
       for (const t of targets) {
         step(occ.start, 2, { type: 'pause', ref: t.ref, occ });
@@ -174,11 +189,9 @@ export function planFaults(s: CompiledScenario, g: ActorGraph, mode: 'sim' | 'li
     if (sel.role === 'vm' && sel.queue !== '*') {
       throw new SplitnetError('E_SCENARIO', `${f.id} (${f.action} on ${f.targetText}): a ${f.action} acts on a whole VM (its front end's process); write vm:${String(sel.index)}`);
     }
-    // In sim: workers and guests. A restarted guest reconnects with new rings; its dead incarnation's
-    // counters stay in the results (a ghost), and what it held, what was sent to it while down and what
-    // netback purged for its old ring are lost-in-crash. Not the driver domain: a restarted NIC counts
-    // its whole wire itself (it replays the traffic source), which sim's ghost accounting does not net out.
-    if (mode === 'sim' && sel.role !== 'worker' && sel.role !== 'vm') liveOnly(f, 'in sim only workers and guests (vm:N) can be killed and restarted, not the driver domain (NIC, back end); use runtime: live');
+    // In sim a dead incarnation's counters stay in the results (a ghost); what it held and what was sent
+    // to it while down are lost-in-crash, and so are what netback purged for a restarted guest's old
+    // ring and the frames that arrived at a dead NIC (its successor replays the wire up to its restart).
     const after = f.action === 'restart' ? 0 : (f.params.restartAfter ?? 0);
     for (const t of targets) {
       step(occ.start, 2, { type: 'kill', ref: t.ref, occ });
@@ -203,17 +216,18 @@ function window(
 /** The plan as steps on a sim runtime: it plays the processes and the supervisor too. */
 export function planSimFaults(s: CompiledScenario, g: ActorGraph): SimFaultPlan {
   const plan = planFaults(s, g, 'sim');
-  const ghosts: SimFaultPlan['ghosts'] = [];
+  const ghosts: SimGhost[] = [];
+  const wire = { lostWhileDown: 0 };
   const held: HeldFaults = new Map();
-  const steps = plan.steps.map((st) => ({ t: st.t, apply: (rt: SimRuntime) => applySimStep(rt, st.action, s, ghosts, held) }));
+  const steps = plan.steps.map((st) => ({ t: st.t, apply: (rt: SimRuntime) => applySimStep(rt, st.action, s, ghosts, wire, held) }));
   const linkFaults = plan.windows.length > 0 ? new LinkFaults(plan.windows, g.all.length) : undefined;
-  return { steps, linkFaults, occurrences: plan.occurrences, ghosts };
+  return { steps, linkFaults, occurrences: plan.occurrences, ghosts, wire };
 }
 
 /** Per actor: the datapath faults that hold a state and are in effect (HELD_STATE_FAULT_ACTIONS), by occurrence id. */
 type HeldFaults = Map<ActorRef, Map<string, FaultCommand>>;
 
-function applySimStep(rt: SimRuntime, a: PlannedAction, s: CompiledScenario, ghosts: SimFaultPlan['ghosts'], held: HeldFaults): void {
+function applySimStep(rt: SimRuntime, a: PlannedAction, s: CompiledScenario, ghosts: SimGhost[], wire: SimFaultPlan['wire'], held: HeldFaults): void {
   switch (a.type) {
     case 'fault-start':
     case 'fault-end':
@@ -238,6 +252,8 @@ function applySimStep(rt: SimRuntime, a: PlannedAction, s: CompiledScenario, gho
     case 'kill': {
       if (rt.isDown(a.ref)) return;
       const actor = rt.actor(a.ref) as ActorGraph['all'][number];
+      // A NIC counts arrivals lazily: bring them up to its death, so what its rings hold then is what is lost.
+      if (actor instanceof NicActor) actor.settle(rt.now);
       ghosts.push({ actor, t: rt.now });
       rt.kill(a.ref);
       rt.log.push({ t: rt.now, actor: actor.id, kind: 'actor-died', detail: { fault: a.occ.id } });
@@ -250,6 +266,17 @@ function applySimStep(rt: SimRuntime, a: PlannedAction, s: CompiledScenario, gho
       if (!fresh) return;
       rt.log.push({ t: rt.now, actor: id, kind: 'actor-restart', detail: { fault: a.occ.id, by: 'supervisor' } });
       rt.restart(a.ref, fresh);
+      if (fresh instanceof NicActor) {
+        // Its reconnect replayed the traffic source up to now, counting every frame as emitted: those the
+        // dead NIC had counted are its ghost's no more, and those that arrived while it was down are lost.
+        const gh = ghosts.findLast((x) => x.actor.id === id);
+        if (gh && gh.actor instanceof NicActor) {
+          gh.actor.report(gh.t); // settled to its death
+          const frames = gh.actor.emitted - gh.actor.stormArrived;
+          gh.emittedAgain = { frames, bytes: gh.actor.emittedBytes - gh.actor.stormArrivedBytes };
+          wire.lostWhileDown += fresh.emitted - frames;
+        }
+      }
       // The fresh actor takes the faults still in effect at the instant it is back (a slowed worker stays slow).
       for (const cmd of held.get(a.ref)?.values() ?? []) {
         rt.log.push({ t: rt.now, actor: id, kind: 'fault-reapplied', detail: { id: cmd.id, action: cmd.action } });

@@ -157,11 +157,17 @@ function faultSnapshot(rt: SimRuntime, n: number, plan: SimFaultPlan, t: Nanos, 
   for (let i = 0; i < n; i++) if (!rt.isDown(i)) reports.push(rt.actor(i).report(t, final));
   for (const gh of plan.ghosts) {
     const r = gh.actor.report(gh.t, final); // final: a dead guest's latency samples count too
-    // What a dead incarnation held is lost-in-crash, not held or in its ring any more.
-    reports.push(r.role === 'worker' ? { ...r, held: 0, backlog: 0 } : r.role === 'frontend' ? { ...r, held: 0, ringOccupancy: 0 } : ({ ...r, held: 0 } as ActorReport));
+    // What a dead incarnation held is lost-in-crash, not held or in its ring any more; a dead NIC's
+    // source frames are counted by its successor, which replays the wire.
+    if (r.role === 'worker') reports.push({ ...r, held: 0, backlog: 0 });
+    else if (r.role === 'frontend') reports.push({ ...r, held: 0, ringOccupancy: 0 });
+    else if (r.role === 'nic') {
+      const again = gh.emittedAgain ?? { frames: 0, bytes: 0 };
+      reports.push({ ...r, held: 0, emitted: r.emitted - again.frames, emittedBytes: r.emittedBytes - again.bytes });
+    } else reports.push({ ...r, held: 0 });
   }
   const snap = combine(reports, t);
-  return { ...snap, drops: { ...snap.drops, 'link-drop': rt.linkDropped, 'lost-in-crash': snap.drops['lost-in-crash'] + rt.lostInCrash } };
+  return { ...snap, drops: { ...snap.drops, 'link-drop': rt.linkDropped, 'lost-in-crash': snap.drops['lost-in-crash'] + rt.lostInCrash + plan.wire.lostWhileDown } };
 }
 
 /** Drops as results show them: the fault-only reasons appear when the scenario has faults. */

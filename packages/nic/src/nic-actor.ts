@@ -53,6 +53,11 @@ class HwQueue implements ArrivalView {
   readonly ring = new PacketFifo(256);
   irqEnabled = true;
   lastFireAt = -Infinity;
+  /** Frames ever put on the wire, and ever taken off it (settled): positions in the wire's history. */
+  pushed = 0;
+  settled = 0;
+  /** Where ring-full-storm frames sit in the wire's history: [first position, count, frame length] triples, oldest first. */
+  readonly storms: number[] = [];
   readonly stats: NicQueueStats = { irqs: 0, polls: 0, dmaBatches: 0, dmaFrames: 0, dropsRingFull: 0 };
   constructor(readonly coalescer: Coalescer) {}
 
@@ -83,6 +88,9 @@ export class NicActor implements Actor {
   /** Frames a ring-full-storm fault put on the wire, and their bytes. */
   injected = 0;
   injectedBytes = 0;
+  /** Storm frames among `emitted` (arrived), and their bytes: the rest of `emitted` came from the traffic source. */
+  stormArrived = 0;
+  stormArrivedBytes = 0;
 
   constructor(private readonly cfg: NicConfig) {
     this.id = cfg.id;
@@ -175,6 +183,11 @@ export class NicActor implements Actor {
         // Behind the frames already on this queue's wire, so per-queue arrival order stays sorted.
         const tail = h.wire.length > 0 ? h.wire.atAt(h.wire.length - 1) : now;
         h.wire.push(flow, this.source.claimSeq(flow), len, tail > now ? tail : now);
+        const s = h.storms;
+        const last = s.length - 3;
+        if (last >= 0 && (s[last] as number) + (s[last + 1] as number) === h.pushed && s[last + 2] === len) s[last + 1] = (s[last + 1] as number) + 1;
+        else s.push(h.pushed, 1, len);
+        h.pushed++;
       }
       this.injected += n;
       this.injectedBytes += n * len;
@@ -215,6 +228,28 @@ export class NicActor implements Actor {
         }
       }
       w.discard(n);
+      if (h.storms.length > 0) this.countStormArrivals(h, n);
+      h.settled += n;
+    }
+  }
+
+  /** Of the n frames just settled on queue h, count those a storm put on the wire. */
+  private countStormArrivals(h: HwQueue, n: number): void {
+    const s = h.storms;
+    const from = h.settled;
+    const to = from + n;
+    while (s.length > 0 && (s[0] as number) < to) {
+      const start = s[0] as number;
+      const end = start + (s[1] as number);
+      const k = Math.min(end, to) - Math.max(start, from);
+      this.stormArrived += k;
+      this.stormArrivedBytes += k * (s[2] as number);
+      if (end <= to) s.splice(0, 3);
+      else {
+        s[1] = end - to;
+        s[0] = to;
+        break;
+      }
     }
   }
 
@@ -233,7 +268,9 @@ export class NicActor implements Actor {
     while (src.peek() <= horizon) {
       src.take();
       const q = fq[src.flow] ?? 0;
-      (this.hw[q] as HwQueue).wire.push(src.flow, src.seq, src.len, src.at);
+      const h = this.hw[q] as HwQueue;
+      h.wire.push(src.flow, src.seq, src.len, src.at);
+      h.pushed++;
     }
   }
 

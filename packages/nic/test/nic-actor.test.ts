@@ -76,3 +76,25 @@ test('nic - a restarted NIC resumes the wire where it is: the frames before coun
   const after = ref.of('dma').filter((x) => (x.batch.emittedAt[0] ?? 0) > 1_000_000);
   t.deepEqual(fx.of('dma').map((x) => [x.batch.seq[0], x.batch.emittedAt[0]]), after.map((x) => [x.batch.seq[0], x.batch.emittedAt[0]]));
 });
+
+test('nic - storm frames that arrived are told apart from the traffic source: emitted - stormArrived is the source frames that reached the NIC', (t) => {
+  const fx = new RecordingEffects();
+  const n = nic({ kind: 'none' }, 4096);
+  n.start(0, fx);
+  fx.drain(n, 100_000);
+  const storm = { id: 's', action: 'ring-full-storm', phase: 'start', flows: [0], params: { packets: 50, size: 200 }, seed: 1 } as const;
+  n.fault(storm, 100_000, fx);
+  fx.drain(n, 1_000_000);
+  n.settle(1_000_000);
+  t.is(n.stormArrived, 50);
+  t.is(n.stormArrivedBytes, 50 * 200);
+  // The source alone: one frame every 12,304 ns from 0 to 1 ms.
+  t.is(n.emitted - n.stormArrived, Math.floor(1_000_000 / 12_304) + 1);
+  // A second storm, settled in two steps, is counted exactly once.
+  n.fault({ ...storm, id: 's2', params: { packets: 30, size: 1000 } }, 1_000_000, fx);
+  n.settle(1_000_000);
+  fx.drain(n, 2_000_000);
+  n.settle(2_000_000);
+  t.is(n.stormArrived, 80);
+  t.is(n.stormArrivedBytes, 50 * 200 + 30 * 1000);
+});
