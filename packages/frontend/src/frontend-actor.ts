@@ -1,5 +1,5 @@
 // A guest VM's netfront: event channels, virtual interrupts, NAPI poll, front-end coalescing, RX refill, app sink.
-import { Core, createCoalescer, EventChannels, LatencyHistogram, PacketFifo, Prng, releaseBatch, RxRingFront, u32Add, u32Sub } from '@splitnet/model';
+import { Core, createCoalescer, doubleFields, EventChannels, LatencyHistogram, PacketFifo, Prng, releaseBatch, RxRingFront, u32Add, u32Sub } from '@splitnet/model';
 import type { Actor, ActorRef, Coalescer, CoreBusy, CostProfile, Effects, FaultCommand, FrontendReport, Message, Nanos, PolicySpec } from '@splitnet/model';
 
 export interface FrontendConfig {
@@ -91,11 +91,11 @@ class RxQueue {
     this.ring = new RxRingFront(ringSize);
     this.core = new Core(`vm${vm}.vcpu${index}`);
     this.coalescer = policy.kind === 'none' ? null : createCoalescer(policy);
-    this.stats = {
+    this.stats = doubleFields({
       queue: index, virqs: 0, virqsWhilePolling: 0, polls: 0, timerPolls: 0, idleTimerTicks: 0,
       delivered: 0, deliveredBytes: 0, reqNotifies: 0, notificationsLost: 0, lostAbsorbed: 0, notificationsDelayed: 0, rxErrors: 0,
       staleDiscarded: 0, badResponses: 0,
-    };
+    }, ['deliveredBytes']);
   }
 }
 
@@ -115,6 +115,7 @@ export class FrontendActor implements Actor {
 
   constructor(private readonly cfg: FrontendConfig) {
     this.id = cfg.id;
+    doubleFields(this, ['deliveredBytes', 'measuredBytes']); // byte counters pass 2^30 within seconds
     this.evtchn = new EventChannels(cfg.queues, cfg.queues);
     for (let q = 0; q < cfg.queues; q++) {
       this.qs.push(new RxQueue(q, cfg.vm, cfg.ringSize, cfg.policy));

@@ -23,3 +23,4 @@ export type * from './report.js';
 export * from './logger.js';
 export * from './faults.js';
 export * from './flatten.js';
+export * from './double-fields.js';

@@ -1,5 +1,5 @@
 // The physical NIC actor: traffic on the wire, hardware RSS into RX queues, physical interrupt moderation, DMA to the driver.
-import { createCoalescer, PacketFifo, TrafficSource } from '@splitnet/model';
+import { createCoalescer, doubleFields, PacketFifo, TrafficSource } from '@splitnet/model';
 import type {
   Actor,
   ActorRef,
@@ -94,6 +94,7 @@ export class NicActor implements Actor {
 
   constructor(private readonly cfg: NicConfig) {
     this.id = cfg.id;
+    doubleFields(this, ['emittedBytes']); // passes 2^30 within a second at 10 Gbit/s
     this.source = new TrafficSource(cfg.generators, cfg.flowCount, cfg.linkGbps, cfg.seed);
     for (let q = 0; q < cfg.queues; q++) this.hw.push(new HwQueue(createCoalescer(cfg.policy)));
   }

@@ -1,5 +1,5 @@
 // A netback worker (one driver-domain core): the producer side of the guest RX rings it serves, grant copy, notify.
-import { Core, createCoalescer, PacketFifo, releaseBatch, RxRingBack } from '@splitnet/model';
+import { Core, createCoalescer, doubleFields, PacketFifo, releaseBatch, RxRingBack } from '@splitnet/model';
 import type {
   Actor,
   ActorRef,
@@ -116,12 +116,12 @@ class QueueState implements ArrivalView {
   constructor(readonly index: number, readonly served: ServedQueue, policy: PolicySpec) {
     this.ring = new RxRingBack(served.ringSize);
     this.coalescer = policy.kind === 'none' ? null : createCoalescer(policy);
-    this.stats = {
+    this.stats = doubleFields({
       vm: served.vm, queue: served.queue, received: 0, copied: 0, bytes: 0, passes: 0, notifies: 0,
       suppressed: 0, held: 0, lateNotifies: 0, timerNotifies: 0, reqNotifies: 0, dropsRingFull: 0,
       dropsBacklog: 0, ringFullStalls: 0, maxBacklog: 0, dropsVifDisabled: 0, ringErrors: 0, staleWrites: 0,
       stallsDetected: 0, stallKicks: 0, purgedOldRing: 0, staleRingStates: 0,
-    };
+    }, ['bytes']); // a byte counter passes 2^30 within seconds
   }
 
   get known(): number {
