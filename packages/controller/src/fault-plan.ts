@@ -218,31 +218,44 @@ export function planSimFaults(s: CompiledScenario, g: ActorGraph): SimFaultPlan 
   const plan = planFaults(s, g, 'sim');
   const ghosts: SimGhost[] = [];
   const wire = { lostWhileDown: 0 };
-  const held: HeldFaults = new Map();
+  const held = new HeldFaults<ActorRef>();
   const steps = plan.steps.map((st) => ({ t: st.t, apply: (rt: SimRuntime) => applySimStep(rt, st.action, s, ghosts, wire, held) }));
   const linkFaults = plan.windows.length > 0 ? new LinkFaults(plan.windows, g.all.length) : undefined;
   return { steps, linkFaults, occurrences: plan.occurrences, ghosts, wire };
 }
 
-/** Per actor: the datapath faults that hold a state and are in effect (HELD_STATE_FAULT_ACTIONS), by occurrence id. */
-type HeldFaults = Map<ActorRef, Map<string, FaultCommand>>;
+/**
+ * The datapath faults that hold a state (HELD_STATE_FAULT_ACTIONS) and are in effect, per target actor
+ * (a ref in sim, an actor id live): what a restarted actor takes again. Both runtimes' injectors use it.
+ */
+export class HeldFaults<K> {
+  private readonly byTarget = new Map<K, Map<string, FaultCommand>>();
 
-function applySimStep(rt: SimRuntime, a: PlannedAction, s: CompiledScenario, ghosts: SimGhost[], wire: SimFaultPlan['wire'], held: HeldFaults): void {
+  /** Follow a datapath command as it is sent to `target`: a start of such a fault holds until its end. */
+  note(target: K, cmd: FaultCommand): void {
+    if (!HELD_STATE_FAULT_ACTIONS.has(cmd.action)) return;
+    const mine = this.byTarget.get(target) ?? new Map<string, FaultCommand>();
+    this.byTarget.set(target, mine);
+    if (cmd.phase === 'start') mine.set(cmd.id, cmd);
+    else mine.delete(cmd.id);
+  }
+
+  /** The start commands in effect for `target`, in the order they started. */
+  of(target: K): FaultCommand[] {
+    return [...(this.byTarget.get(target)?.values() ?? [])];
+  }
+}
+
+function applySimStep(rt: SimRuntime, a: PlannedAction, s: CompiledScenario, ghosts: SimGhost[], wire: SimFaultPlan['wire'], held: HeldFaults<ActorRef>): void {
   switch (a.type) {
     case 'fault-start':
     case 'fault-end':
       rt.log.push({ t: rt.now, actor: 'controller', kind: a.type, detail: faultDetail(a.occ) });
       return;
-    case 'datapath': {
-      if (HELD_STATE_FAULT_ACTIONS.has(a.cmd.action)) {
-        const mine = held.get(a.ref) ?? new Map<string, FaultCommand>();
-        held.set(a.ref, mine);
-        if (a.cmd.phase === 'start') mine.set(a.cmd.id, a.cmd);
-        else mine.delete(a.cmd.id);
-      }
+    case 'datapath':
+      held.note(a.ref, a.cmd);
       rt.injectFault(a.ref, a.cmd);
       return;
-    }
     case 'pause':
       rt.pause(a.ref);
       return;
@@ -278,7 +291,7 @@ function applySimStep(rt: SimRuntime, a: PlannedAction, s: CompiledScenario, gho
         }
       }
       // The fresh actor takes the faults still in effect at the instant it is back (a slowed worker stays slow).
-      for (const cmd of held.get(a.ref)?.values() ?? []) {
+      for (const cmd of held.of(a.ref)) {
         rt.log.push({ t: rt.now, actor: id, kind: 'fault-reapplied', detail: { id: cmd.id, action: cmd.action } });
         rt.injectFault(a.ref, cmd);
       }

@@ -1,11 +1,11 @@
 // The fault injector of a live run: scheduled faults at their emulated times, and ad-hoc ones requested by `splitnet fault`.
-import { HELD_STATE_FAULT_ACTIONS, SplitnetError } from '@splitnet/model';
-import type { FaultCommand, Logger, Nanos } from '@splitnet/model';
+import { SplitnetError } from '@splitnet/model';
+import type { Logger, Nanos } from '@splitnet/model';
 import { compileScenarioText, formatResolvedYaml } from '@splitnet/scenario';
 import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
 import type { Subjects, Transport } from '@splitnet/transport';
 import type { ActorGraph } from '../build.js';
-import { faultDetail, planFaults } from '../fault-plan.js';
+import { faultDetail, HeldFaults, planFaults } from '../fault-plan.js';
 import type { FaultStep } from '../fault-plan.js';
 import { encodeControl } from './control.js';
 import type { HeldFault } from './control.js';
@@ -62,8 +62,8 @@ export class LiveFaultInjector {
    * reported as if it had hit a live process.
    */
   private readonly killed = new WeakSet<ActorHandle>();
-  /** Datapath faults that hold a state (HELD_STATE_FAULT_ACTIONS), started and not ended, per actor id: a restarted actor gets them again. */
-  private readonly held = new Map<string, Map<string, FaultCommand>>();
+  /** Datapath faults that hold a state, in effect, per actor id: a restarted actor gets them again. */
+  private readonly held = new HeldFaults<string>();
   /** Node faults (docker pause, network disconnect) under way, and when the last one was undone (wall ms). */
   private nodeFaultsOpen = 0;
   private nodeFaultUndoneMs = -Infinity;
@@ -125,7 +125,7 @@ export class LiveFaultInjector {
     const out: HeldFault[] = [];
     if (this.stopped) return out;
     for (const actor of actorIds) {
-      for (const cmd of this.held.get(actor)?.values() ?? []) {
+      for (const cmd of this.held.of(actor)) {
         this.o.record(t, actor, 'fault-reapplied', { id: cmd.id, action: cmd.action });
         this.o.logger.info('fault', { line: `${cmd.action} ${cmd.id} goes again to ${actor}: it restarted while the fault was in effect`, t });
         out.push({ actor, cmd });
@@ -151,12 +151,7 @@ export class LiveFaultInjector {
         return say(`${a.type} ${a.occ.id}: ${a.occ.spec.action} on ${a.occ.spec.targetText}`);
       case 'datapath': {
         const actor = idOf(a.ref);
-        if (HELD_STATE_FAULT_ACTIONS.has(a.cmd.action)) {
-          const mine = this.held.get(actor) ?? new Map<string, FaultCommand>();
-          this.held.set(actor, mine);
-          if (a.cmd.phase === 'start') mine.set(a.cmd.id, a.cmd);
-          else mine.delete(a.cmd.id);
-        }
+        this.held.note(actor, a.cmd);
         o.transport.publish(o.subjects.controlAll(), encodeControl({ kind: 'fault', actor, cmd: a.cmd }));
         return say(`${a.cmd.action} ${a.cmd.phase} sent to ${actor}${a.cmd.queues ? ` (queues ${a.cmd.queues.join(', ')})` : ''}`);
       }
