@@ -80,7 +80,7 @@ faults:
   t.notRegex(String(events.find((x) => x.kind === 'node-reconnect')?.detail['line']), /new address/);
   t.false(events.some((e) => e.kind === 'fault-failed' || e.kind === 'fault-skipped'), JSON.stringify(events.filter((e) => e.kind.startsWith('fault-'))));
   t.true(events.some((e) => e.kind === 'node-disconnect' && String(e.detail['line']).startsWith(`docker network disconnect splitnet-${runId}-node1: `)));
-  // Containers are not processes of the controller's: nothing was restarted.
+  // A frozen or cut-off container is not a dead one: nothing was restarted.
   t.is(summary.faults.restarts, 0);
   // The drops add up, with a reason each.
   t.is(summary.drops.total, Object.entries(summary.drops).filter(([k]) => k !== 'total').reduce((n, [, v]) => n + (v as number), 0));
@@ -99,4 +99,78 @@ faults:
   t.is(left.stdout.trim(), '', 'no container left');
   const nets = await dockerCli(['network', 'ls', '-q', '--filter', `label=splitnet.run=${runId}`]);
   t.is(nets.stdout.trim(), '', 'no network left');
+});
+
+test.serial('faults docker - one worker container killed (docker kill) and one guest container paused (docker pause): the supervisor starts the worker again as a new container that gets the scenario from the controller, the guest is only frozen, everything is accounted', async (t) => {
+  t.timeout(5 * 60_000);
+  const dir = mkdtempSync(join(tmpdir(), 'splitnet-dkill-'));
+  const scenario = join(dir, 's.yaml');
+  // TDF 200: the 10 ms pause is 2 s of wall time, long enough to see the container paused from outside.
+  writeFileSync(
+    scenario,
+    `name: docker-kill
+duration: 100ms
+warmup: 10ms
+sampleInterval: 5ms
+topology: { vms: { count: 2, queues: 1 }, workers: 2 }
+traffic: [ { flows: 16, rate: 100Mbps } ]
+live: { tdf: 200, maxLag: 5ms }
+faults:
+  - { id: crash, at: 20ms, target: worker:1, action: kill }
+  - { id: freeze, at: 60ms, duration: 10ms, target: vm:1, action: pause }
+`,
+  );
+  const runId = `dkill-${runTag}`;
+  const out = join(dir, 'out');
+  const run = exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', out, '--json']);
+  // Watch from outside, as a user would: a container of the run shows up paused while the guest is frozen.
+  let running = true;
+  void run.finally(() => (running = false));
+  const pausedSeen = new Set<string>();
+  while (running) {
+    const ps = await dockerCli(['ps', '--filter', `label=splitnet.run=${runId}`, '--filter', 'status=paused', '--format', '{{.Names}}']);
+    for (const n of ps.stdout.split('\n').filter((x) => x !== '')) pausedSeen.add(n);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const r = await run;
+  t.log(r.stderr.split('\n').slice(-15).join('\n'));
+  t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  const events = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LoggedEvent);
+  t.log(events.filter((e) => /actor-(killed|died|restart|rejoined|paused|resumed)|fault-/.test(e.kind)).map((e) => `${e.t} ${e.actor} ${e.kind} ${JSON.stringify(e.detail)}`).join('\n'));
+
+  // The kill hit worker.1's container, which exited; the supervisor started a new container for it, which rejoined.
+  const killed = events.find((e) => e.kind === 'actor-killed-by-fault');
+  t.is(killed?.actor, 'worker.1');
+  const first = String(killed?.detail['container']);
+  t.regex(first, new RegExp(`^splitnet-${runId}-worker-[01]$`));
+  const died = events.find((e) => e.kind === 'actor-died');
+  t.is(died?.actor, 'worker.1');
+  t.is(died?.detail['container'], first);
+  t.is(died?.detail['code'], 137, 'docker kill: SIGKILL');
+  t.truthy(events.find((e) => e.kind === 'actor-restart' && e.actor === 'worker.1' && e.detail['incarnation'] === 1));
+  t.truthy(events.find((e) => e.kind === 'actor-rejoined' && e.actor === 'worker.1' && e.detail['container'] === `${first}-r1`));
+  t.is(events.filter((e) => e.kind === 'actor-died').length, 1, 'only the killed container died');
+  // The new container asked the controller for the run's scenario (it has no file of it) and got it.
+  const controllerLog = readFileSync(join(out, 'logs', 'controller.log'), 'utf8');
+  t.regex(controllerLog, /"ids":\["worker\.1"\],"incarnation":1,"level":"info","message":"rejoined"/);
+  t.is(summary.faults.restarts, 1);
+
+  // The pause froze vm.1's container (seen paused from outside) and let it go on; it was not restarted.
+  const paused = events.find((e) => e.kind === 'actor-paused');
+  t.is(paused?.actor, 'vm.1');
+  t.regex(String(paused?.detail['container']), new RegExp(`^splitnet-${runId}-frontend-[01]$`));
+  t.true(pausedSeen.has(String(paused?.detail['container'])), `paused containers seen: ${[...pausedSeen].join(', ')}`);
+  t.is(pausedSeen.size, 1);
+  t.truthy(events.find((e) => e.kind === 'actor-resumed' && e.actor === 'vm.1'));
+  t.false(events.some((e) => e.kind === 'fault-failed' || e.kind === 'fault-skipped'), JSON.stringify(events.filter((e) => e.kind.startsWith('fault-'))));
+  t.notRegex(controllerLog, /docker: (pause|unpause|kill \w+) failed|rejoin refused/);
+
+  // Every packet accounted for; what the dead worker held is lost in the crash, with its reason.
+  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+  t.true(summary.accounting.delivered > 0);
+  t.is(summary.drops.total, Object.entries(summary.drops).filter(([k]) => k !== 'total').reduce((n, [, v]) => n + (v as number), 0));
+
+  const left = await dockerCli(['ps', '-aq', '--filter', `label=splitnet.run=${runId}`]);
+  t.is(left.stdout.trim(), '', 'no container left (the dead one included)');
 });

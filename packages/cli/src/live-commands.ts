@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SplitnetError } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
 import { randomBytes } from 'node:crypto';
-import { JOIN_ROLES, awaitControllerGone, joinRun, registerExternalActors, runActorProcess, runLive } from '@splitnet/controller';
+import { JOIN_ROLES, awaitControllerGone, joinRun, registerExternalActors, rejoinRun, runActorProcess, runLive } from '@splitnet/controller';
 import type { ActorHandle, JoinRole, RunResult } from '@splitnet/controller';
 import { compileScenarioText, formatResolvedYaml } from '@splitnet/scenario';
 import type { Transport } from '@splitnet/transport';
@@ -92,6 +92,31 @@ async function connectPatiently(url: string, name: string, waitMs: number, log: 
 }
 
 /**
+ * The supervisor's launch for the docker placement. Incarnation 0 is the container that joined with those
+ * actors (it said which it is); a restart is a new container on the same node (DockerPlacement.relaunch),
+ * expected by the join responder (`rejoins`) so that it gets the scenario.
+ */
+function dockerSupervisor(containers: DockerPlacement, joined: ReadonlyMap<string, string>, natsUrl: string, rejoins: Set<string>): (ids: readonly string[], incarnation: number) => ActorHandle {
+  /** Per process name, the container of its latest incarnation. */
+  const latest = new Map(joined);
+  return (ids, incarnation) => {
+    const name = ids.join('+');
+    const last = latest.get(name);
+    if (last === undefined) throw new SplitnetError('E_INTERNAL', `docker: the actor process ${name} did not say which container it runs in`);
+    let c;
+    if (incarnation === 0) {
+      c = containers.container(last);
+    } else {
+      rejoins.add(`${name}#${incarnation}`);
+      c = containers.relaunch(last, ids, incarnation, natsUrl);
+      latest.set(name, c.name);
+    }
+    // Joined containers stay up until the controller is gone; the placement removes them after the run.
+    return { name, pid: -1, container: c.name, lingers: true, exited: c.exited, kill: (sig) => c.signal(sig ?? 'SIGTERM') };
+  };
+}
+
+/**
  * `splitnet actor`: host actors of a live run in this process. Either started by the controller
  * (`--id`, `--scenario`), or started elsewhere (`--role`): then it joins the run, and the controller
  * assigns its identity and sends the scenario.
@@ -101,6 +126,8 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
   let logger = createLogger({ name, ...(f.log ? { file: f.log } : {}), consoleLevel: 'warn' });
   try {
     const queues = parseQueues(f);
+    const incarnation = Number(f.incarnation ?? '0');
+    if (!Number.isInteger(incarnation) || incarnation < 0) throw new SplitnetError('E_USAGE', `--incarnation: expected a whole number ≥ 0, found "${f.incarnation}"`);
     // One listener for the whole life of the process: the run and, for a joined actor, the wait after it.
     const interrupted = signalled();
     let ids = f.id;
@@ -111,21 +138,28 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
       if (f.id.length > 0 || f.scenario !== undefined) throw new SplitnetError('E_USAGE', '--role joins a run and gets its identity and scenario from the controller: give it without --id and --scenario');
       transport = await connectPatiently(f.nats, `splitnet ${f.run} ${f.role}`, 60_000, (m) => logger.warn(m));
       const token = randomBytes(8).toString('hex');
-      const joined = await joinRun(transport, f.run, f.role as JoinRole, token, 180_000, queues !== undefined ? { queues } : {});
+      // SPLITNET_CONTAINER: set by the docker placement, so that the controller knows which container to signal or restart.
+      const container = process.env['SPLITNET_CONTAINER'];
+      const joined = await joinRun(transport, f.run, f.role as JoinRole, token, 180_000, { ...(queues !== undefined ? { queues } : {}), ...(container ? { container } : {}) });
       ids = joined.ids;
       scenario = compileScenarioText(joined.scenarioYaml, `<scenario of run ${f.run}>`);
       await logger.close();
       name = ids.join('+');
       logger = createLogger({ name, ...(f.log ? { file: f.log } : {}), consoleLevel: 'warn' });
       logger.info('joined', { role: f.role, ids });
+    } else if (f.scenario === undefined && f.id.length > 0 && incarnation >= 1) {
+      // A restart without the scenario file (a container the docker placement started again): ask the controller.
+      transport = await connectPatiently(f.nats, `splitnet ${f.run} ${name}`, 60_000, (m) => logger.warn(m));
+      scenario = compileScenarioText((await rejoinRun(transport, f.run, f.id, incarnation, 60_000)).scenarioYaml, `<scenario of run ${f.run}>`);
+      logger.info('rejoined', { ids, incarnation });
     } else {
-      if (f.id.length === 0 || f.scenario === undefined) throw new SplitnetError('E_USAGE', 'actor: give --id and --scenario (started by the controller), or --role (joining a run started elsewhere)');
+      if (f.id.length === 0 || f.scenario === undefined) {
+        throw new SplitnetError('E_USAGE', 'actor: give --id and --scenario (started by the controller), --id and --incarnation ≥ 1 (restarted by the controller, which sends the scenario), or --role (joining a run started elsewhere)');
+      }
       scenario = loadScenario(f.scenario);
       transport = await connectNats({ servers: f.nats, name: `splitnet ${f.run} ${name}`, ...credentials() });
     }
     transport.onStatus((st) => (st.kind === 'closed' ? logger.info : logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
-    const incarnation = Number(f.incarnation ?? '0');
-    if (!Number.isInteger(incarnation) || incarnation < 0) throw new SplitnetError('E_USAGE', `--incarnation: expected a whole number ≥ 0, found "${f.incarnation}"`);
     // A joined actor (compose, other hosts) outlives the controller, so that `up --exit-code-from controller`
     // stops the deployment when the controller has printed its summary, not when the first actor is done.
     const linger = f.role !== undefined ? { beforeDrain: () => awaitControllerGone(transport, f.run, { timeoutMs: 120_000, graceMs: 3000, interrupted }) } : {};
@@ -287,6 +321,8 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
           process.stderr.write(`splitnet: run ${o.runId}: waiting for actors to join at ${url} (splitnet actor --run ${o.runId} --nats <url> --role driver|worker|frontend)\n`);
         }
         const base = formatResolvedYaml(s);
+        // Restarts the supervisor is making now (docker placement): the restarted container asks for the scenario.
+        const rejoins = new Set<string>();
         const reg = await registerExternalActors({
           runId: o.runId,
           transport,
@@ -295,6 +331,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
           ...(containers ? { expect: { workers: s.topology.workers, frontends: s.topology.vms.length } } : {}),
           ...(o.expect ? { atLeast: o.expect } : {}),
           timeoutMs: 300_000,
+          rejoinable: (name, incarnation) => rejoins.delete(`${name}#${incarnation}`),
           base: s,
           compile: (vmQueues, workers) => {
             // One integer when every VM has the same count, so a run without negotiation resolves as before.
@@ -319,7 +356,20 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
         }
         // Node faults (docker pause, network disconnect) act on the containers (test/e2e/faults-docker.test.ts).
         const nodes = containers ? new (await import('@splitnet/docker')).DockerFaults(o.runId, o.docker.endpoints) : undefined;
-        const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, earlierEvents: reg.events, onFailure, ...(nodes ? { nodes } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+        // The docker placement's containers are ours: the supervisor watches their exit, signals them (a kill or
+        // pause of one actor) and starts a dead one again on its node, as it does child processes.
+        const supervise = containers ? dockerSupervisor(containers, reg.containers, actorUrl, rejoins) : undefined;
+        const result = await runLive(s, {
+          runId: o.runId,
+          transport,
+          clock: wallClock,
+          logger,
+          earlierEvents: reg.events,
+          onFailure,
+          ...(supervise ? { launch: supervise, watchHeartbeats: true } : {}),
+          ...(nodes ? { nodes } : {}),
+          ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+        });
         return { result, scenario: s };
       }
       // The nats-restart fault kills this private server and starts it again on the same port.

@@ -14,7 +14,7 @@ export type { ActorProcessOptions } from './live/actor-process.js';
 export { linkDelayFor } from './live/links.js';
 export type { LiveInfo, ProcessCounters, RestartedProcess } from './run-sim.js';
 export { continueReport, continueReports, Incarnations } from './live/incarnations.js';
-export { registerExternalActors, joinRun, awaitControllerGone, backendMaxQueues, negotiateQueues, JOIN_ROLES } from './live/join.js';
+export { registerExternalActors, joinRun, rejoinRun, awaitControllerGone, backendMaxQueues, negotiateQueues, JOIN_ROLES } from './live/join.js';
 export type { JoinEvent, JoinRole, QueueNegotiation, Registration } from './live/join.js';
 export { decodeControl, encodeControl } from './live/control.js';
 export type { ControlMessage } from './live/control.js';

@@ -1,9 +1,9 @@
-// The join protocol over an in-memory bus: --expect minimums, queue-count negotiation, and joined actors waiting for the controller to go.
+// The join protocol over an in-memory bus: --expect minimums, queue-count negotiation, containers and restarts, and joined actors waiting for the controller to go.
 import test from 'ava';
 import type { Logger } from '@splitnet/model';
 import { formatResolvedYaml } from '@splitnet/scenario';
 import { MemoryBus } from '@splitnet/transport';
-import { awaitControllerGone, joinRun, joinSubject, negotiateQueues, registerExternalActors } from '../src/live/join.js';
+import { awaitControllerGone, joinRun, joinSubject, negotiateQueues, registerExternalActors, rejoinRun } from '../src/live/join.js';
 import type { JoinRole } from '../src/live/join.js';
 import { scenario } from './helpers.js';
 
@@ -104,4 +104,44 @@ test('join - a malformed queue request is refused; a run that cannot be built re
     t.is(o.status, 'rejected');
     if (o.status === 'rejected') t.regex(String((o.reason as Error).message), /join refused by the controller of run j4: the controller cannot build the run for the actors that joined: .*topology\.workers/);
   }
+});
+
+test('join - the container each actor process says it runs in is recorded; a restart gets the scenario only while the supervisor expects it, once', async (t) => {
+  const bus = new MemoryBus();
+  const expected = new Set<string>();
+  const reg = registerExternalActors({
+    runId: 'j5',
+    transport: bus.connect('controller'),
+    logger: quiet,
+    windowMs: 50,
+    timeoutMs: 30_000,
+    base: scenario(base),
+    compile,
+    expect: { workers: 2, frontends: 1 },
+    rejoinable: (name, incarnation) => expected.delete(`${name}#${incarnation}`),
+  });
+  const join = (role: JoinRole, token: string, container?: string) => joinRun(bus.connect(`${role}-${token}`), 'j5', role, token, 30_000, container ? { container } : {});
+  const rejoin = (ids: string[], incarnation: number) => rejoinRun(bus.connect(`re-${ids.join('+')}-${incarnation}`), 'j5', ids, incarnation, 30_000);
+  // Before the run has started, a restart is refused: there is nothing to rejoin.
+  const early = await t.throwsAsync(rejoin(['worker.0'], 1));
+  t.regex(early?.message ?? '', /rejoin refused by the controller of run j5: the run has not started/);
+  const joined = await Promise.all([join('driver', 'a', 'c-driver'), join('worker', 'b', 'c-w-b'), join('worker', 'c'), join('frontend', 'd', 'c-fe')]);
+  const r = await reg;
+  t.deepEqual(joined.map((j) => j.ids), [['nic', 'backend'], ['worker.0'], ['worker.1'], ['vm.0']]);
+  t.deepEqual([...r.containers].sort(), [['nic+backend', 'c-driver'], ['vm.0', 'c-fe'], ['worker.0', 'c-w-b']]);
+  // Nobody is restarting worker.1: refused, with the reason.
+  const unexpected = await t.throwsAsync(rejoin(['worker.1'], 1));
+  t.regex(unexpected?.message ?? '', /rejoin refused by the controller of run j5: no restart of worker\.1 as incarnation 1 is under way in this run/);
+  // The supervisor restarts it: the restart gets the run's scenario, once.
+  expected.add('worker.1#1');
+  const back = await rejoin(['worker.1'], 1);
+  t.deepEqual(back.ids, ['worker.1']);
+  t.is(back.scenarioYaml, joined[2]?.scenarioYaml);
+  await t.throwsAsync(rejoin(['worker.1'], 1), { message: /no restart of worker\.1 as incarnation 1/ });
+  // A malformed restart request is refused, not taken for someone.
+  expected.add('worker.0#0');
+  await t.throwsAsync(rejoin(['worker.0'], 0), { message: /no restart of worker\.0 as incarnation 0/ });
+  // So is a join naming an unusable container.
+  const bad = await bus.connect('x').request(joinSubject('j5'), new TextEncoder().encode(JSON.stringify({ kind: 'join', role: 'worker', token: 'z', container: 7 })), 5000);
+  t.regex(new TextDecoder().decode(bad), /container: expected a container name, found 7/);
 });

@@ -15,6 +15,14 @@ export const LABEL_RUN = 'splitnet.run';
 
 export type ActorRole = 'driver' | 'worker' | 'frontend';
 
+/** An actor container as a supervisor sees it: when it ends, and how to signal it. */
+export interface ContainerProcess {
+  readonly name: string;
+  /** Resolves with the container's exit code (null if it could not be started or watched). */
+  readonly exited: Promise<number | null>;
+  signal(sig: 'SIGKILL' | 'SIGTERM' | 'SIGSTOP' | 'SIGCONT' | NodeJS.Signals): void;
+}
+
 export interface DockerPlacementOptions {
   readonly runId: string;
   /** The splitnet image (built from docker/Dockerfile); never pulled. */
@@ -334,18 +342,87 @@ export class DockerPlacement {
   /** Start one actor container on node `node` that joins the run with `role`. */
   async launch(role: ActorRole, index: number, natsUrl: string, node = 0): Promise<void> {
     const target = this.nodeList[node % this.nodeList.length] as Node;
-    const name = this.name(`${role}-${index}`);
+    await this.startActor(target, role, this.name(`${role}-${index}`), ['--role', role], natsUrl);
+  }
+
+  /**
+   * Create and start an actor container. Its name is in its environment (SPLITNET_CONTAINER): the actor
+   * tells the controller when it joins, so that faults and the supervisor can act on the right container.
+   */
+  private async startActor(target: Node, role: ActorRole, name: string, args: readonly string[], natsUrl: string): Promise<Docker.Container> {
+    // Credentials in the environment, not the command line: `splitnet actor` reads them only from there.
+    const env = [`SPLITNET_CONTAINER=${name}`, ...(this.auth ? ['SPLITNET_NATS_USER=splitnet', `SPLITNET_NATS_PASSWORD=${this.clientPass}`] : [])];
     const c = await target.docker.createContainer({
       name,
       Image: this.o.image,
-      Cmd: ['actor', '--run', this.o.runId, '--nats', natsUrl, '--role', role],
-      // In the environment, not the command line: `splitnet actor` reads its credentials only from there.
-      Env: this.auth ? ['SPLITNET_NATS_USER=splitnet', `SPLITNET_NATS_PASSWORD=${this.clientPass}`] : [],
+      Cmd: ['actor', '--run', this.o.runId, '--nats', natsUrl, ...args],
+      Env: env,
       Labels: { ...this.labels, 'splitnet.role': role, 'splitnet.node': String(target.index) },
       HostConfig: { NetworkMode: this.net(target.index), Init: true },
     });
     await c.start();
+    this.actorContainers.set(name, { node: target, role });
     if (this.o.onLog) void this.follow(target.docker, c, name);
+    return c;
+  }
+
+  /** The actor containers this placement started, by name: their node (engine) and role. */
+  private readonly actorContainers = new Map<string, { readonly node: Node; readonly role: ActorRole }>();
+
+  /**
+   * An actor container as the controller's supervisor holds it: its exit (`docker wait`) and signals
+   * (SIGKILL and SIGTERM as `docker kill`; SIGSTOP and SIGCONT as `docker pause` and `unpause`, which
+   * freeze every process of the container, as SIGSTOP does one process).
+   */
+  container(name: string): ContainerProcess {
+    const known = this.actorContainers.get(name);
+    if (!known) throw new SplitnetError('E_INTERNAL', `docker: no actor container ${name} in run ${this.o.runId}`);
+    return this.handleOf(name, Promise.resolve(known.node.docker.getContainer(name)));
+  }
+
+  /**
+   * Start an actor container again after its predecessor `dead` exited: on the same node, with the same
+   * role, hosting `ids` as restart number `incarnation`; it gets the run's scenario from the controller
+   * (`splitnet actor --id … --incarnation n`, no --scenario). Named after its predecessor (`…-r<n>`).
+   */
+  relaunch(dead: string, ids: readonly string[], incarnation: number, natsUrl: string): ContainerProcess {
+    const known = this.actorContainers.get(dead);
+    if (!known) throw new SplitnetError('E_INTERNAL', `docker: no actor container ${dead} in run ${this.o.runId} to start again`);
+    const base = dead.replace(/-r\d+$/, '');
+    const name = `${base}-r${incarnation}`;
+    const args = ['--incarnation', String(incarnation), ...ids.flatMap((id) => ['--id', id])];
+    return this.handleOf(name, this.startActor(known.node, known.role, name, args, natsUrl));
+  }
+
+  private handleOf(name: string, started: Promise<Docker.Container>): ContainerProcess {
+    const log = this.o.logger;
+    const exited = started.then(
+      async (c) => {
+        try {
+          const r = (await c.wait()) as { StatusCode?: number };
+          return typeof r.StatusCode === 'number' ? r.StatusCode : null;
+        } catch (err) {
+          log.warn('docker: lost track of an actor container', { container: name, error: String(err) });
+          return null;
+        }
+      },
+      (err: unknown) => {
+        log.error('docker: cannot start an actor container', { container: name, error: err instanceof Error ? err.message : String(err) });
+        return null;
+      },
+    );
+    const act = (what: string, op: (c: Docker.Container) => Promise<unknown>) => {
+      void started.then(op).catch((err: unknown) => log.warn(`docker: ${what} failed`, { container: name, error: err instanceof Error ? err.message : String(err) }));
+    };
+    return {
+      name,
+      exited,
+      signal: (sig) => {
+        if (sig === 'SIGSTOP') act('pause', (c) => c.pause());
+        else if (sig === 'SIGCONT') act('unpause', (c) => c.unpause());
+        else act(`kill ${sig}`, (c) => c.kill({ signal: sig }));
+      },
+    };
   }
 
   private async follow(docker: Docker, c: Docker.Container, name: string): Promise<void> {

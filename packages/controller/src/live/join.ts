@@ -19,6 +19,22 @@ export interface JoinRequest {
    * xenstore. Absent: it takes what the scenario gives its VM.
    */
   readonly queues?: number;
+  /**
+   * The container the process runs in, when a placement that started it says so (the docker placement sets
+   * SPLITNET_CONTAINER): the controller then knows which container hosts which actors, to signal and restart it.
+   */
+  readonly container?: string;
+}
+
+/**
+ * A restarted actor process that has no scenario file at hand (a container the docker placement started
+ * again): it names the actors it hosts and asks the run's controller for the scenario. Honoured only while
+ * the controller's supervisor is restarting exactly those actors (see RegistrationOptions.rejoinable).
+ */
+export interface RejoinRequest {
+  readonly kind: 'rejoin';
+  readonly ids: readonly string[];
+  readonly incarnation: number;
 }
 
 export type JoinReply =
@@ -61,6 +77,11 @@ export interface RegistrationOptions {
    * container that starts slowly is not left out of the run by one that started fast.
    */
   readonly atLeast?: Partial<Record<JoinRole, number>>;
+  /**
+   * After registration: whether a `rejoin` for this process name (ids joined by '+') and incarnation is
+   * expected now (the supervisor is restarting it). Without it, every rejoin is refused.
+   */
+  readonly rejoinable?: (name: string, incarnation: number) => boolean;
 }
 
 /** One VIF's queue-count negotiation (xenstore's multi-queue-max-queues / multi-queue-num-queues step). */
@@ -120,6 +141,8 @@ export interface Registration {
   readonly negotiated: readonly QueueNegotiation[];
   /** The same negotiations as events for the run's event log (`vif-negotiated`, one per VM). */
   readonly events: readonly JoinEvent[];
+  /** Per process name (ids joined by '+'), the container it said it runs in (JoinRequest.container), if it did. */
+  readonly containers: ReadonlyMap<string, string>;
 }
 
 /** An event of the join step, recorded in the run's event log before the run starts. */
@@ -137,11 +160,27 @@ export interface JoinEvent {
  * a unique identity (ordered by their tokens) and sends them the scenario.
  */
 export async function registerExternalActors(o: RegistrationOptions): Promise<Registration> {
-  type Pending = { role: JoinRole; token: string; queues: number | undefined; reply: (r: JoinReply) => void };
+  type Pending = { role: JoinRole; token: string; queues: number | undefined; container: string | undefined; reply: (r: JoinReply) => void };
   const pending: Pending[] = [];
   let lastJoin = 0;
   let closed = false;
+  /** The run's scenario once registration closed (what a rejoining process gets). */
+  let runYaml: string | undefined;
+  const refuse = (reason: string) => enc.encode(JSON.stringify({ kind: 'refuse', reason } satisfies JoinReply));
   const sub = o.transport.respond(joinSubject(o.runId), (data) => {
+    const r = parse(data) as Partial<RejoinRequest> | null;
+    if (r?.kind === 'rejoin') {
+      const ids = Array.isArray(r.ids) && r.ids.every((i) => typeof i === 'string') ? (r.ids as string[]) : [];
+      const name = ids.join('+');
+      const inc = typeof r.incarnation === 'number' && Number.isSafeInteger(r.incarnation) ? r.incarnation : -1;
+      if (runYaml === undefined) return refuse('the run has not started: a process joins it with --role, not as a restart');
+      if (name === '' || inc < 1 || !(o.rejoinable?.(name, inc) ?? false)) {
+        o.logger.warn('rejoin refused', { ids, incarnation: r.incarnation });
+        return refuse(`no restart of ${name || '(no ids)'} as incarnation ${String(r.incarnation)} is under way in this run`);
+      }
+      o.logger.info('rejoined', { ids, incarnation: inc });
+      return enc.encode(JSON.stringify({ kind: 'assign', ids, scenarioYaml: runYaml } satisfies JoinReply));
+    }
     const x = parse(data) as Partial<JoinRequest> | null;
     if (!x || x.kind !== 'join' || !JOIN_ROLES.includes(x.role as JoinRole) || typeof x.token !== 'string') {
       return enc.encode(JSON.stringify({ kind: 'refuse', reason: 'not a join request' } satisfies JoinReply));
@@ -151,11 +190,14 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<Re
       o.logger.warn('join refused', { role: x.role, token: x.token, reason: bad });
       return enc.encode(JSON.stringify({ kind: 'refuse', reason: `bad join request: ${bad}` } satisfies JoinReply));
     }
+    if (x.container !== undefined && (typeof x.container !== 'string' || x.container.length === 0 || x.container.length > 256)) {
+      return refuse(`bad join request: container: expected a container name, found ${JSON.stringify(x.container)}`);
+    }
     if (closed) {
       return enc.encode(JSON.stringify({ kind: 'refuse', reason: 'registration is closed: the run has started' } satisfies JoinReply));
     }
     return new Promise<Uint8Array>((resolve) => {
-      pending.push({ role: x.role as JoinRole, token: x.token as string, queues: x.queues, reply: (r) => resolve(enc.encode(JSON.stringify(r))) });
+      pending.push({ role: x.role as JoinRole, token: x.token as string, queues: x.queues, container: x.container, reply: (r) => resolve(enc.encode(JSON.stringify(r))) });
       lastJoin = Date.now();
       o.logger.info('joined', { role: x.role, token: x.token, ...(x.queues !== undefined ? { queues: x.queues } : {}) });
       o.onJoin?.(x.role as JoinRole, pending.filter((p) => p.role === x.role).length);
@@ -197,11 +239,19 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<Re
     const events = negotiated.map((n): JoinEvent => ({ actor: `vm.${n.vm}`, kind: 'vif-negotiated', detail: { requested: n.requested, max: n.max, granted: n.granted } }));
     for (const e of events) o.logger.info(e.kind, { actor: e.actor, ...e.detail });
     const groups: string[][] = [['nic', 'backend'], ...workers.map((_, k) => [`worker.${k}`]), ...frontends.map((_, v) => [`vm.${v}`])];
+    const containers = new Map<string, string>();
+    const noteContainer = (name: string, p: Pending | undefined) => {
+      if (p?.container !== undefined) containers.set(name, p.container);
+    };
+    noteContainer('nic+backend', drivers[0]);
+    workers.forEach((p, k) => noteContainer(`worker.${k}`, p));
+    frontends.forEach((p, v) => noteContainer(`vm.${v}`, p));
+    runYaml = yaml;
     drivers.forEach((p, i) => p.reply(i === 0 ? { kind: 'assign', ids: ['nic', 'backend'], scenarioYaml: yaml } : { kind: 'refuse', reason: 'this run has one driver (NIC + back-end) already' }));
     workers.forEach((p, k) => p.reply({ kind: 'assign', ids: [`worker.${k}`], scenarioYaml: yaml }));
     frontends.forEach((p, v) => p.reply({ kind: 'assign', ids: [`vm.${v}`], scenarioYaml: yaml }));
     o.logger.info('registration closed', { drivers: drivers.length, workers: workers.length, frontends: frontends.length });
-    return { scenario, groups, negotiated, events };
+    return { scenario, groups, negotiated, events, containers };
   } finally {
     // Keep answering late joiners (with a refusal) until the caller is done; the subscription ends with the transport.
     closed = true;
@@ -216,9 +266,24 @@ export async function joinRun(
   role: JoinRole,
   token: string,
   timeoutMs: number,
-  ask: { readonly queues?: number } = {},
+  ask: { readonly queues?: number; readonly container?: string } = {},
 ): Promise<{ ids: string[]; scenarioYaml: string }> {
-  const req: JoinRequest = { kind: 'join', role, token, ...(ask.queues !== undefined ? { queues: ask.queues } : {}) };
+  const req: JoinRequest = { kind: 'join', role, token, ...(ask.queues !== undefined ? { queues: ask.queues } : {}), ...(ask.container ? { container: ask.container } : {}) };
+  return askController(transport, runId, req, timeoutMs);
+}
+
+/**
+ * The actor side of a restart without the scenario file (a container started again by the docker
+ * placement's supervisor): name the actors and the incarnation, get the run's scenario back.
+ */
+export async function rejoinRun(transport: Transport, runId: string, ids: readonly string[], incarnation: number, timeoutMs: number): Promise<{ ids: string[]; scenarioYaml: string }> {
+  const req: RejoinRequest = { kind: 'rejoin', ids: [...ids], incarnation };
+  const r = await askController(transport, runId, req, timeoutMs);
+  if (r.ids.join('+') !== ids.join('+')) throw new SplitnetError('E_INTERNAL', `rejoin: the controller of run ${runId} assigned ${r.ids.join('+')} to a restart of ${ids.join('+')}`);
+  return r;
+}
+
+async function askController(transport: Transport, runId: string, req: JoinRequest | RejoinRequest, timeoutMs: number): Promise<{ ids: string[]; scenarioYaml: string }> {
   const until = Date.now() + timeoutMs;
   let data: Uint8Array;
   for (;;) {
@@ -229,14 +294,14 @@ export async function joinRun(
       // The controller may not be listening yet (containers start in any order): ask again.
       const code = (err as { code?: unknown }).code;
       if (code !== 'E_NO_RESPONDERS' || Date.now() > until) {
-        throw new SplitnetError('E_INTERNAL', `join: no answer from the controller of run ${runId}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new SplitnetError('E_INTERNAL', `${req.kind}: no answer from the controller of run ${runId}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, 250));
     }
   }
   const r = parse(data) as JoinReply | null;
   if (r?.kind === 'assign' && Array.isArray(r.ids) && typeof r.scenarioYaml === 'string') return { ids: [...r.ids], scenarioYaml: r.scenarioYaml };
-  throw new SplitnetError('E_USAGE', `join refused by the controller of run ${runId}: ${r?.kind === 'refuse' ? r.reason : 'unreadable reply'}`);
+  throw new SplitnetError('E_USAGE', `${req.kind} refused by the controller of run ${runId}: ${r?.kind === 'refuse' ? r.reason : 'unreadable reply'}`);
 }
 
 /**

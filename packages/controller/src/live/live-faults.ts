@@ -9,7 +9,8 @@ import { faultDetail, HeldFaults, planFaults } from '../fault-plan.js';
 import type { FaultStep } from '../fault-plan.js';
 import { encodeControl } from './control.js';
 import type { HeldFault } from './control.js';
-import type { ActorHandle } from './run-live.js';
+import { whereDetail, whereIs } from './actor-handle.js';
+import type { ActorHandle } from './actor-handle.js';
 
 /** What the injector may do to the NATS server the run uses (present when the CLI started a private one). */
 export interface NatsServerControl {
@@ -93,6 +94,18 @@ export class LiveFaultInjector {
     return this.nodeFaultsOpen > 0 || nowMs < this.nodeFaultUndoneMs + graceMs;
   }
 
+  /**
+   * Whether the silence of process `name` is the expected consequence of a `pause` fault on it: it is
+   * paused, or was resumed less than `graceMs` ago.
+   */
+  excusesSilenceOf(name: string, nowMs: number, graceMs: number): boolean {
+    const resumed = this.resumedMs.get(name);
+    return this.paused.has(name) || (resumed !== undefined && nowMs < resumed + graceMs);
+  }
+  /** Processes a `pause` fault stopped and not yet resumed, and when each resumed one was resumed (wall ms). */
+  private readonly paused = new Set<string>();
+  private readonly resumedMs = new Map<string, number>();
+
   stop(): void {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
@@ -166,13 +179,15 @@ export class LiveFaultInjector {
         }
         if (this.killed.has(h)) {
           o.record(st.t, h.name, 'fault-skipped', { id: a.occ.id, reason: 'the process is down: the supervisor has not restarted it yet' });
-          return say(`${a.type} of ${h.name} skipped: its process (pid ${h.pid}) is down and not restarted yet`);
+          return say(`${a.type} of ${h.name} skipped: its process (${whereIs(h)}) is down and not restarted yet`);
         }
         if (a.type === 'kill') this.killed.add(h);
+        if (a.type === 'pause') this.paused.add(h.name);
+        if (a.type === 'resume' && this.paused.delete(h.name)) this.resumedMs.set(h.name, o.nowMs());
         const sig = a.type === 'pause' ? 'SIGSTOP' : a.type === 'resume' ? 'SIGCONT' : 'SIGKILL';
         h.kill(sig);
-        o.record(st.t, h.name, a.type === 'kill' ? 'actor-killed-by-fault' : a.type === 'pause' ? 'actor-paused' : 'actor-resumed', { id: a.occ.id, pid: h.pid, signal: sig });
-        return say(`${sig} to ${h.name} (pid ${h.pid})${a.type === 'kill' ? '; the supervisor restarts it' : ''}`);
+        o.record(st.t, h.name, a.type === 'kill' ? 'actor-killed-by-fault' : a.type === 'pause' ? 'actor-paused' : 'actor-resumed', { id: a.occ.id, ...whereDetail(h), signal: sig });
+        return say(`${sig} to ${h.name} (${whereIs(h)})${a.type === 'kill' ? '; the supervisor restarts it' : ''}`);
       }
       case 'restart':
         return say(`restart of ${idOf(a.ref)} left to the supervisor`);

@@ -15,17 +15,12 @@ import { BASE_DROP_REASONS, DROP_REASONS } from '../metrics.js';
 import type { DropReason } from '../metrics.js';
 import { decodeControl, encodeControl } from './control.js';
 import { Incarnations } from './incarnations.js';
+import { whereDetail, whereIs } from './actor-handle.js';
+import type { ActorHandle } from './actor-handle.js';
 import { LiveFaultInjector } from './live-faults.js';
 import type { NatsServerControl, NodeFaultControl } from './live-faults.js';
 
-/** A launched actor process (or in-process host) as the controller sees it. */
-export interface ActorHandle {
-  readonly name: string;
-  readonly pid: number;
-  /** Resolves with the exit code when it ends. */
-  readonly exited: Promise<number | null>;
-  kill(signal?: NodeJS.Signals): void;
-}
+export type { ActorHandle } from './actor-handle.js';
 
 export interface LiveRunOptions {
   readonly runId: string;
@@ -38,6 +33,12 @@ export interface LiveRunOptions {
    * watches their heartbeats instead of their exit.
    */
   readonly launch?: (ids: readonly string[], incarnation: number) => ActorHandle;
+  /**
+   * Watch heartbeats even though `launch` is given (the docker placement: a container on a remote engine
+   * may go silent without its exit reaching the controller). A process that died and is being restarted
+   * is not taken for silent.
+   */
+  readonly watchHeartbeats?: boolean;
   /** External actors: a process silent for this long (ms of wall time) is taken for dead (default 5000). */
   readonly heartbeatTimeoutMs?: number;
   /** Restarts allowed per actor process before the run fails (default 3). */
@@ -112,8 +113,11 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
       if (rejoining.has(m.id)) {
         // A restarted process is ready: peers forget its old sequence numbers, it gets the run's epoch.
         rejoining.delete(m.id);
+        down.delete(m.id);
+        lastBeat.set(m.id, o.clock.nowMs());
         o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'restarted', id: m.id }));
-        log('actor-rejoined', m.id, { pid: m.pid });
+        const h = handles.get(m.id);
+        log('actor-rejoined', m.id, { pid: m.pid, ...(h?.container !== undefined ? { container: h.container } : {}) });
         const held = faults.heldFor(m.id.split('+'), emuNow());
         o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'start', epochMs, id: m.id, ...(held.length > 0 ? { faults: held } : {}) }));
         return;
@@ -150,6 +154,8 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
   // and shows up as inferred `lost-in-crash` drops.
   const maxRestarts = o.maxRestarts ?? 3;
   const rejoining = new Set<string>();
+  /** Processes that died and are not back yet (the heartbeat watchdog does not take them for silent). */
+  const down = new Set<string>();
   const restarts = new Map<string, number>();
   const handles = new Map<string, ActorHandle>();
   let stopping = false;
@@ -161,11 +167,12 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     void h.exited.then((code) => {
       if (finals.has(h.name) || stopping) return;
       deaths++;
+      down.add(h.name);
       const n = restarts.get(h.name) ?? 0;
-      log('actor-died', h.name, { code, pid: h.pid, incarnation });
+      log('actor-died', h.name, { code, ...whereDetail(h), incarnation });
       if (epochMs === Infinity || n >= maxRestarts) {
         const why = epochMs === Infinity ? 'before the run started' : `after ${n} restarts`;
-        actorDied(new SplitnetError('E_INTERNAL', `live: actor process ${h.name} (pid ${h.pid}) exited with code ${String(code)} ${why}; giving up (see logs/${h.name}.log)`));
+        actorDied(new SplitnetError('E_INTERNAL', `live: actor process ${h.name} (${whereIs(h)}) exited with code ${String(code)} ${why}; giving up (see logs/${h.container ?? h.name}.log)`));
         return;
       }
       restarts.set(h.name, n + 1);
@@ -209,18 +216,19 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     if (m?.kind === 'hb') lastBeat.set(m.id, o.clock.nowMs());
   });
   const hbTimeout = o.heartbeatTimeoutMs ?? 5000;
-  const watchdog = o.launch
+  const watchdog = o.launch && !o.watchHeartbeats
     ? undefined
     : setInterval(() => {
         if (epochMs === Infinity || o.clock.nowMs() < epochMs + hbTimeout) return;
         // A paused or disconnected Docker node silences its actors: that is the fault, not a death.
         if (faults.excusesSilence(o.clock.nowMs(), hbTimeout)) return;
         for (const n of names) {
-          if (finals.has(n)) continue;
+          if (finals.has(n) || down.has(n) || faults.excusesSilenceOf(n, o.clock.nowMs(), hbTimeout)) continue;
           const last = lastBeat.get(n) ?? epochMs;
           if (o.clock.nowMs() - last > hbTimeout) {
             log('actor-silent', n, { sinceMs: Math.round(o.clock.nowMs() - last) });
-            actorDied(new SplitnetError('E_INTERNAL', `live: no heartbeat from ${n} for ${Math.round((o.clock.nowMs() - last) / 1000)} s (externally started actors are not restarted by splitnet)`));
+            const why = o.launch ? 'its process has not exited, so it is not restarted' : 'externally started actors are not restarted by splitnet';
+            actorDied(new SplitnetError('E_INTERNAL', `live: no heartbeat from ${n} for ${Math.round((o.clock.nowMs() - last) / 1000)} s (${why})`));
           }
         }
       }, 500);
@@ -258,7 +266,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'stop' }));
     await o.transport.flush();
     await Promise.all(
-      [...handles.values()].map(async (h) => {
+      [...handles.values()].filter((h) => !h.lingers).map(async (h) => {
         const code = await Promise.race([h.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000).unref())]);
         if (code === 'timeout') {
           h.kill('SIGKILL');
