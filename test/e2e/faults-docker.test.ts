@@ -154,6 +154,9 @@ faults:
   // The new container asked the controller for the run's scenario (it has no file of it) and got it.
   const controllerLog = readFileSync(join(out, 'logs', 'controller.log'), 'utf8');
   t.regex(controllerLog, /"ids":\["worker\.1"\],"incarnation":1,"level":"info","message":"rejoined"/);
+  // Each container's JSON log is in the run's logs/, the restarted one's under its own name.
+  t.regex(readFileSync(join(out, 'logs', `${first}-r1.log`), 'utf8'), /"incarnation":1,"level":"info","message":"rejoined"/);
+  t.regex(readFileSync(join(out, 'logs', `${first}.log`), 'utf8'), /"ids":\["worker\.1"\],"level":"info","message":"joined"/);
   t.is(summary.faults.restarts, 1);
 
   // The pause froze vm.1's container (seen paused from outside) and let it go on; it was not restarted.

@@ -355,7 +355,8 @@ export class DockerPlacement {
     const c = await target.docker.createContainer({
       name,
       Image: this.o.image,
-      Cmd: ['actor', '--run', this.o.runId, '--nats', natsUrl, ...args],
+      // The JSON log on stdout (`docker logs`, and the run's logs/<container>.log through `follow`).
+      Cmd: ['actor', '--run', this.o.runId, '--nats', natsUrl, '--log', '/dev/stdout', ...args],
       Env: env,
       Labels: { ...this.labels, 'splitnet.role': role, 'splitnet.node': String(target.index) },
       HostConfig: { NetworkMode: this.net(target.index), Init: true },
