@@ -215,21 +215,29 @@ test.serial('live - a worker that keeps dying exhausts its restarts: the run fai
   t.deepEqual(processesOf(runId), []);
 });
 
-test.serial('live - a front end killed mid-run (SIGKILL) reconnects its VIF with new rings, delivers again, and keeps its deliveries from before the crash', async (t) => {
+test.serial('live - a front end killed mid-run (SIGKILL) reconnects its VIF with new rings, delivers again, and keeps its deliveries and latency samples from before the crash', async (t) => {
   const server = await startNatsServer();
   try {
     const runId = `t8-${process.pid}`;
     const out = join(tmp(), 'kill-vm');
     // vm.0's own reports, as its processes published them: the sample series and the final report.
     const bus = await connectNats({ servers: server.url, name: 'stats' });
-    const reports: { incarnation: number; t: number; delivered: number; final: boolean }[] = [];
+    const reports: { incarnation: number; t: number; delivered: number; final: boolean; latency: number | null }[] = [];
     const deliveredIn = (rs: readonly ActorReport[]) => rs.reduce((n, x) => n + (x.role === 'frontend' ? x.delivered : 0), 0);
+    // Latency samples in a report's histogram (null: the report carries none; samples carry one about once a second).
+    const latencyIn = (rs: readonly ActorReport[]) => rs.reduce<number | null>((n, x) => (x.role === 'frontend' && x.latency ? (n ?? 0) + x.latency.count : n), null);
     bus.subscribe(new Subjects(runId).stats('vm.0'), (data) => {
       const m = decodeControl(data);
-      if (m?.kind === 'sample') reports.push({ incarnation: m.incarnation ?? 0, t: m.t, delivered: deliveredIn(m.reports), final: false });
-      if (m?.kind === 'final') reports.push({ incarnation: m.incarnation ?? 0, t: Infinity, delivered: deliveredIn(m.final.reports), final: true });
+      if (m?.kind === 'sample') reports.push({ incarnation: m.incarnation ?? 0, t: m.t, delivered: deliveredIn(m.reports), final: false, latency: latencyIn(m.reports) });
+      if (m?.kind === 'final') reports.push({ incarnation: m.incarnation ?? 0, t: Infinity, delivered: deliveredIn(m.final.reports), final: true, latency: latencyIn(m.final.reports) });
     });
-    const args = ['run', scenarioFile(twoByTwo), '--runtime', 'live', '--nats', server.url, '--run-id', runId, '--out', out, '-q'];
+    let vm1Latency: number | null = null;
+    bus.subscribe(new Subjects(runId).stats('vm.1'), (data) => {
+      const m = decodeControl(data);
+      if (m?.kind === 'final') vm1Latency = latencyIn(m.final.reports);
+    });
+    // A short warm-up, so that the latency window opens well before the kill (2 s of wall time into the run).
+    const args = ['run', scenarioFile(twoByTwo.replace('warmup: 20ms', 'warmup: 5ms')), '--runtime', 'live', '--nats', server.url, '--run-id', runId, '--out', out, '-q'];
     const r = await killMidRun(t, args, runId, out, 'vm.0', 'vm.0');
     await bus.close();
     const { summary, events } = restartedOnce(t, r, out, 'vm.0');
@@ -249,6 +257,13 @@ test.serial('live - a front end killed mid-run (SIGKILL) reconnects its VIF with
     const [vm0] = summary.live.restarted;
     t.like(vm0, { process: 'vm.0', restarts: 1, continuedFrom: [{ incarnation: 1, sampleMs: before.t / 1e6, delivered: before.delivered }] });
     t.is(vm0.atEnd.delivered, before.delivered + after.delivered, 'pre-crash deliveries + the restarted incarnation\'s');
+    // The latency samples of the dead incarnation up to its last shipped histogram count too: the run's
+    // histogram is that one + the restarted vm.0's final one + vm.1's.
+    const shipped = reports.filter((x) => x.incarnation === 0 && !x.final && x.latency !== null).sort((a, b) => a.t - b.t).at(-1);
+    t.truthy(shipped, 'the dead vm.0 shipped a latency histogram before it was killed');
+    t.true((shipped?.latency ?? 0) > 0, JSON.stringify(shipped));
+    t.is(vm0.continuedFrom[0].latencySampleMs, (shipped?.t ?? NaN) / 1e6);
+    t.is(summary.latencyUs.count, (shipped?.latency ?? 0) + (after.latency ?? NaN) + (vm1Latency ?? NaN));
     // What it did between that sample and the crash, and what reached it while it was down, is lost-in-crash.
     t.true(summary.drops['lost-in-crash'] > 0);
     t.true(summary.throughput.perVm[0].pps > 0, JSON.stringify(summary.throughput.perVm));

@@ -87,7 +87,7 @@ export interface RestartedProcess {
    * continues from (null if it was never sampled: the counters of the incarnation before carry over),
    * and those counters. What happened between that sample and the crash is counted as lost-in-crash.
    */
-  readonly continuedFrom: readonly ({ readonly incarnation: number; readonly sampleMs: number | null } & ProcessCounters)[];
+  readonly continuedFrom: readonly ({ readonly incarnation: number; readonly sampleMs: number | null; readonly latencySampleMs?: number | null } & ProcessCounters)[];
   /** Its counters at the end of the run (every incarnation). */
   readonly atEnd: ProcessCounters;
 }

@@ -1,5 +1,6 @@
 // Counters across incarnations of a restarted live process: what carries over from the dead incarnation's last sample, and what does not.
 import test from 'ava';
+import { LatencyHistogram } from '@splitnet/model';
 import type { FrontendReport, NicReport, WorkerReport } from '@splitnet/model';
 import { continueReport, Incarnations } from '../src/live/incarnations.js';
 
@@ -62,4 +63,33 @@ test('incarnations - each restart continues from the last sample of the incarnat
 test('incarnations - a base of another actor is refused', (t) => {
   const other = { ...frontend(0, 1, 0, [1]), id: 'vm.1' };
   t.throws(() => continueReport(other, frontend(0, 1, 0, [1])), { message: /cannot be the base/ });
+});
+
+test('incarnations - a front end\'s final latency histogram gets the last one each dead incarnation shipped; samples without one do not move it', (t) => {
+  const hist = (...ns: number[]) => {
+    const h = new LatencyHistogram();
+    for (const v of ns) h.record(v);
+    return h.toJSON();
+  };
+  const inc = new Incarnations();
+  // Incarnation 0 ships at 10 ms and 20 ms, then samples without a histogram, then dies.
+  inc.sampled(0, 10e6, [{ ...frontend(10e6, 5, 0, [1]), latency: hist(1000) }]);
+  inc.sampled(0, 20e6, [{ ...frontend(20e6, 9, 0, [2]), latency: hist(1000, 2000, 3000) }]);
+  inc.sampled(0, 25e6, [frontend(25e6, 12, 0, [3])]);
+  // Incarnation 1 ships once and dies; incarnation 2 ships nothing before its final report.
+  inc.sampled(1, 40e6, [{ ...frontend(40e6, 4, 0, [1]), latency: hist(5000) }]);
+  t.is(inc.lastLatencyAt(0), 20e6);
+  t.is(inc.lastLatencyAt(1), 40e6);
+  t.is(inc.lastLatencyAt(2), undefined);
+  const [fin] = inc.continued(2, [{ ...frontend(60e6, 3, 0, [1]), latency: hist(7000, 8000) }]) as FrontendReport[];
+  const h = LatencyHistogram.fromJSON(fin?.latency ?? hist());
+  t.is(h.count, 3 + 1 + 2);
+  t.is(h.min, 1000);
+  t.is(h.max, 8000);
+  t.is(h.sum, 1000 + 2000 + 3000 + 5000 + 7000 + 8000);
+  // Counters continue from the last samples (25 ms and 40 ms), as before.
+  t.is(fin?.delivered, 12 + 4 + 3);
+  // A sample without a histogram stays without one; the first incarnation's reports are its own.
+  t.is((inc.continued(2, [frontend(50e6, 1, 0, [1])])[0] as FrontendReport).latency, undefined);
+  t.is((inc.continued(0, [{ ...frontend(5e6, 1, 0, [1]), latency: hist(42) }])[0] as FrontendReport).latency?.count, 1);
 });

@@ -58,6 +58,11 @@ export interface LiveHostOptions {
   readonly batchWindowMs?: number;
   /** Local actors' reports at each sample time (k · sampleInterval ≤ duration). */
   readonly onSample?: (t: Nanos, reports: readonly ActorReport[]) => void;
+  /**
+   * Every this many samples, the reports are full ones (`report(t, true)`: with the front ends' latency
+   * histograms), so that a process that dies leaves its latency samples up to then (default 0: never).
+   */
+  readonly fullReportEvery?: number;
   /** Message-path faults consulted on every send (see live-faults.ts). */
   readonly linkFaults?: LinkFaults;
   /** Local actors' events (stalls, ring errors, fault effects), for the run's event log. */
@@ -397,9 +402,13 @@ export class LiveHost {
 
   private sample(t: Nanos): void {
     if (!this.o.onSample) return;
-    const reports = this.o.local.map(({ actor }) => actor.report(t, false));
+    const every = this.o.fullReportEvery ?? 0;
+    const full = every > 0 && ++this.samplesTaken % every === 0;
+    const reports = this.o.local.map(({ actor }) => actor.report(t, full));
     this.o.onSample(t, reports);
   }
+  /** Samples taken (every `fullReportEvery`-th is a full one). */
+  private samplesTaken = 0;
 
   private finish(): void {
     this.finished = true;

@@ -32,6 +32,9 @@ export interface ActorProcessOptions {
 /** This OS process has rehearsed the datapath (`live.codeWarmup`). */
 let codeWarmedUp = false;
 
+/** Wall time between two samples that carry the front ends' latency histograms (see fullReportEvery). */
+const FULL_REPORT_WALL_NS = 1e9;
+
 /** Most actor events one process sends to the controller. */
 const MAX_EVENTS = 10_000;
 
@@ -75,6 +78,9 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     measureFrom: s.warmup,
     batchWindowMs: s.live.batchWindow / 1e6,
     sampleInterval: s.sampleInterval,
+    // About once a second of wall time, the samples carry the front ends' latency histograms: a guest that
+    // crashes keeps its latency samples up to then (a histogram is up to ~70 KB at TDF 1: too much for every sample).
+    fullReportEvery: Math.max(1, Math.ceil(FULL_REPORT_WALL_NS / (s.sampleInterval * s.live.tdf))),
     // Actors' events are rare (faults and their consequences); a cap keeps a runaway one from flooding the bus.
     onEvent: (t, actor, event, detail) => {
       if (eventsSent++ < MAX_EVENTS) o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'event', id: name, t, actor, event, detail }));

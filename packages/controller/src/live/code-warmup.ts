@@ -117,6 +117,8 @@ export async function rehearseLivePath(s: CompiledScenario, wallMs = LIVE_REHEAR
         // Samples as in the run (their reports are dropped here): the sample path meets the same large times.
         sampleInterval: s.sampleInterval,
         onSample: () => {},
+        // Both kinds of sample, with and without the front ends' latency histograms (see actor-process.ts).
+        fullReportEvery: 2,
       }),
   );
   for (const h of hosts) {

@@ -1,6 +1,6 @@
 // Counters across incarnations: a restarted actor process's reports continue from its dead incarnation's last sample.
-import { SplitnetError } from '@splitnet/model';
-import type { ActorReport, Nanos } from '@splitnet/model';
+import { LatencyHistogram, SplitnetError } from '@splitnet/model';
+import type { ActorReport, HistogramJson, Nanos } from '@splitnet/model';
 
 /*
  * A restarted process's actors start with fresh state and fresh counters. The last periodic sample its
@@ -66,16 +66,44 @@ export function continueReports(base: readonly ActorReport[] | undefined, report
   return reports.map((r) => continueReport(base.find((b) => b.id === r.id), r));
 }
 
-/** The latest sample of each incarnation of one actor process. */
+/**
+ * The latest sample of each incarnation of one actor process, and the latest latency histograms each
+ * shipped (front ends send them with every few samples: see LiveHostOptions.fullReportEvery). A dead
+ * incarnation's latency samples up to its last shipment count with its successor's final histogram.
+ */
 export class Incarnations {
   private readonly last = new Map<number, { t: Nanos; reports: readonly ActorReport[] }>();
   private readonly bases = new Map<number, readonly ActorReport[] | undefined>();
+  /** Per incarnation: when it last shipped latency histograms, and those histograms by actor id. */
+  private readonly latency = new Map<number, { t: Nanos; byId: ReadonlyMap<string, HistogramJson> }>();
 
   /** A periodic sample of incarnation `n` arrived. */
   sampled(n: number, t: Nanos, reports: readonly ActorReport[]): void {
     const cur = this.last.get(n);
     if (!cur || t > cur.t) this.last.set(n, { t, reports });
     this.bases.clear(); // a late sample of an earlier incarnation moves the bases after it
+    const byId = new Map<string, HistogramJson>();
+    for (const r of reports) if (r.role === 'frontend' && r.latency) byId.set(r.id, r.latency);
+    const lat = this.latency.get(n);
+    if (byId.size > 0 && (!lat || t > lat.t)) this.latency.set(n, { t, byId });
+  }
+
+  /** When incarnation `n` last shipped its latency histograms (undefined: never). */
+  lastLatencyAt(n: number): Nanos | undefined {
+    return this.latency.get(n)?.t;
+  }
+
+  /** The latency histograms incarnations before `n` shipped last, merged, by actor id. */
+  private latencyBefore(n: number): Map<string, LatencyHistogram> {
+    const out = new Map<string, LatencyHistogram>();
+    for (let k = 0; k < n; k++) {
+      for (const [id, j] of this.latency.get(k)?.byId ?? []) {
+        let h = out.get(id);
+        if (!h) out.set(id, (h = new LatencyHistogram()));
+        h.merge(LatencyHistogram.fromJSON(j));
+      }
+    }
+    return out;
   }
 
   /** When incarnation `n`'s counters were last sampled (undefined: never). */
@@ -97,8 +125,20 @@ export class Incarnations {
     return b;
   }
 
-  /** Incarnation `n`'s reports, continued from its base. */
+  /**
+   * Incarnation `n`'s reports, continued from its base; a report with a latency histogram (a final one)
+   * gets its predecessors' last shipped histograms added.
+   */
   continued(n: number, reports: readonly ActorReport[]): readonly ActorReport[] {
-    return continueReports(this.base(n), reports);
+    const out = continueReports(this.base(n), reports);
+    if (n <= 0 || !out.some((r) => r.role === 'frontend' && r.latency)) return out;
+    const before = this.latencyBefore(n);
+    if (before.size === 0) return out;
+    return out.map((r) => {
+      const h = r.role === 'frontend' && r.latency ? before.get(r.id) : undefined;
+      if (!h || r.role !== 'frontend' || !r.latency) return r;
+      h.merge(LatencyHistogram.fromJSON(r.latency));
+      return { ...r, latency: h.toJSON() };
+    });
   }
 }

@@ -59,6 +59,11 @@ export interface LiveRunOptions {
   readonly earlierEvents?: readonly { readonly actor: string; readonly kind: string; readonly detail: Record<string, unknown> }[];
 }
 
+function withoutLatency(r: ActorReport): ActorReport {
+  const { latency: _, ...rest } = r as ActorReport & { latency?: unknown };
+  return rest as ActorReport;
+}
+
 function waitFor<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
@@ -134,7 +139,9 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
         const incarnation = m.incarnation ?? 0;
         let row = samples.get(m.t);
         if (!row) samples.set(m.t, (row = new Map()));
-        if (!row.has(m.id)) row.set(m.id, { incarnation, reports: m.reports }); // a restarted process must not overwrite the past
+        // A restarted process must not overwrite the past. The time series has no use for the latency
+        // histograms some samples carry (for a crash: see Incarnations), so rows are kept without them.
+        if (!row.has(m.id)) row.set(m.id, { incarnation, reports: m.reports.map((r) => (r.role === 'frontend' && r.latency ? withoutLatency(r) : r)) });
         incarnations.get(m.id)?.sampled(incarnation, m.t, m.reports);
       } else if (m?.kind === 'event') {
         events.push({ t: Math.round(m.t), actor: m.actor, kind: m.event, detail: { ...m.detail } });
@@ -371,7 +378,14 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     const last = finalIncarnation.get(name) ?? 0;
     const continuedFrom = Array.from({ length: last }, (_, k) => {
       const at = inc.lastSampleAt(k);
-      return { incarnation: k + 1, sampleMs: at === undefined ? null : sig(at / 1e6), ...counters(inc.base(k + 1)) };
+      const lat = inc.lastLatencyAt(k);
+      return {
+        incarnation: k + 1,
+        sampleMs: at === undefined ? null : sig(at / 1e6),
+        // A front end's: the sample whose latency histogram of the dead incarnation counts (null: none reached us).
+        ...(finalReports.get(name)?.some((r) => r.role === 'frontend') ? { latencySampleMs: lat === undefined ? null : sig(lat / 1e6) } : {}),
+        ...counters(inc.base(k + 1)),
+      };
     });
     return { process: name, restarts: restarts.get(name) ?? 0, continuedFrom, atEnd: counters(finalReports.get(name)) };
   });
