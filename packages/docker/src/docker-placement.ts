@@ -399,12 +399,25 @@ export class DockerPlacement {
     const log = this.o.logger;
     const exited = started.then(
       async (c) => {
-        try {
-          const r = (await c.wait()) as { StatusCode?: number };
-          return typeof r.StatusCode === 'number' ? r.StatusCode : null;
-        } catch (err) {
-          log.warn('docker: lost track of an actor container', { container: name, error: String(err) });
-          return null;
+        // `docker wait` is one long request: if it breaks (a remote engine's connection dropped), ask the
+        // engine whether the container still runs before taking it for dead, or a live actor would get a twin.
+        for (let failures = 0; ; ) {
+          try {
+            const r = (await c.wait()) as { StatusCode?: number };
+            return typeof r.StatusCode === 'number' ? r.StatusCode : null;
+          } catch (err) {
+            try {
+              const info = await c.inspect();
+              if (!info.State.Running) return info.State.ExitCode;
+              failures = 0;
+            } catch {
+              if (++failures >= 3) {
+                log.warn('docker: lost track of an actor container (taken for dead)', { container: name, error: String(err) });
+                return null;
+              }
+            }
+            await new Promise((r) => setTimeout(r, 1000));
+          }
         }
       },
       (err: unknown) => {
