@@ -101,7 +101,7 @@ faults:
   t.is(nets.stdout.trim(), '', 'no network left');
 });
 
-test.serial('faults docker - one worker container killed (docker kill) and one guest container paused (docker pause): the supervisor starts the worker again as a new container that gets the scenario from the controller, the guest is only frozen, everything is accounted', async (t) => {
+test.serial('faults docker - one worker container killed (docker kill), one guest container paused (docker pause), rx messages dropped: the supervisor starts the worker again as a new container that gets the scenario from the controller, the guest is only frozen, the drops are counted, everything is accounted', async (t) => {
   t.timeout(5 * 60_000);
   const dir = mkdtempSync(join(tmpdir(), 'splitnet-dkill-'));
   const scenario = join(dir, 's.yaml');
@@ -118,6 +118,7 @@ live: { tdf: 200, maxLag: 5ms }
 faults:
   - { id: crash, at: 20ms, target: worker:1, action: kill }
   - { id: freeze, at: 60ms, duration: 10ms, target: vm:1, action: pause }
+  - { id: lossy, at: 80ms, duration: 15ms, target: "link:backend>worker:*", action: drop-messages, probability: 0.5, kinds: [rx] }
 `,
   );
   const runId = `dkill-${runTag}`;
@@ -169,6 +170,9 @@ faults:
   t.false(events.some((e) => e.kind === 'fault-failed' || e.kind === 'fault-skipped'), JSON.stringify(events.filter((e) => e.kind.startsWith('fault-'))));
   t.notRegex(controllerLog, /docker: (pause|unpause|kill \w+) failed|rejoin refused/);
 
+  // The message fault acted in the containers' send path (as in processes): dropped batches counted, nothing garbled.
+  t.true(summary.drops['link-drop'] > 0, JSON.stringify(summary.drops));
+  t.is(Object.values(summary.live.wire.rejected as Record<string, number>).reduce((a, b) => a + b, 0), 0);
   // Every packet accounted for; what the dead worker held is lost in the crash, with its reason.
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
   t.true(summary.accounting.delivered > 0);
