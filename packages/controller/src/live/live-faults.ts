@@ -215,8 +215,8 @@ export class LiveFaultInjector {
       case 'nats-down':
       case 'nats-up': {
         if (!o.nats) {
-          o.record(st.t, 'controller', 'fault-skipped', { id: a.occ.id, reason: 'the NATS server is not one this run started' });
-          return say('nats-restart skipped: the NATS server is not one this run started (live.nats is set)');
+          o.record(st.t, 'controller', 'fault-skipped', { id: a.occ.id, reason: 'the NATS server is not a private one this run started' });
+          return say('nats-restart skipped: the NATS server is not a private one this run started (live.nats or --nats is set, or the docker placement runs its own in containers)');
         }
         if (a.type === 'nats-down') {
           o.nats.kill();
