@@ -109,6 +109,8 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     actorDied = reject;
   });
   finished.catch(() => {}); // observed below; avoid an unhandled rejection if it fails before being awaited
+  /** Wall time of each process's latest heartbeat (a rejoined process's counts from its rejoin). */
+  const lastBeat = new Map<string, number>();
   let badControl = 0;
   const subs = [
     o.transport.subscribe(subjects.hello(), (data) => {
@@ -217,7 +219,6 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     return encodeControl({ kind: 'fault-reply', ...reply });
   });
   // Actors started elsewhere: their heartbeats are the only sign of life.
-  const lastBeat = new Map<string, number>();
   const beats = o.transport.subscribe(subjects.heartbeatAll(), (data) => {
     const m = decodeControl(data);
     if (m?.kind === 'hb') lastBeat.set(m.id, o.clock.nowMs());
