@@ -9,6 +9,7 @@ import { JOIN_ROLES, awaitControllerGone, joinRun, registerExternalActors, rejoi
 import type { ActorHandle, JoinRole, RunResult } from '@splitnet/controller';
 import { compileScenarioText, formatResolvedYaml } from '@splitnet/scenario';
 import type { Transport } from '@splitnet/transport';
+import { systemWallClock } from '@splitnet/runtime';
 import type { WallClock } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { connectNats, startNatsServer } from '@splitnet/transport';
@@ -20,8 +21,8 @@ import { createLogger } from './logging.js';
 
 const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
 
-/** Wall clock shared by every process on this machine: the Unix epoch in ms with sub-ms resolution. */
-export const wallClock: WallClock = { nowMs: () => performance.timeOrigin + performance.now() };
+/** The machine's wall clock (the Unix epoch in ms, sub-ms resolution): the runtime's one object, also used by the code warm-up (see systemWallClock). */
+export const wallClock: WallClock = systemWallClock;
 
 function signalled(): Promise<string> {
   return new Promise((resolve) => {

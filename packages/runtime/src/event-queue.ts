@@ -5,11 +5,22 @@ import type { Message, Nanos } from '@splitnet/model';
  * Events live in slot arrays recycled through a free list; the heap orders slot numbers. This keeps
  * the hot loop free of per-event object allocation.
  */
+/**
+ * An empty array of doubles. Event times pass 2^30 ns early in a run, and a fresh array of small
+ * integers would change its elements kind then: code optimised for another queue (the code warm-up's)
+ * would be thrown away at a run's first events ("wrong map", "not a Smi").
+ */
+function doubleArray(): number[] {
+  const a = [0.5];
+  a.pop();
+  return a;
+}
+
 export class EventQueue {
-  private time: number[] = [];
+  private time: number[] = doubleArray();
   private seq: number[] = [];
   private target: number[] = [];
-  private tag: number[] = [];
+  private tag: number[] = doubleArray(); // actors' tags carry generations that outgrow small integers too
   private msg: (Message | null)[] = [];
   private free: number[] = [];
   private heap: number[] = [];

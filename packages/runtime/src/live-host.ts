@@ -34,6 +34,47 @@ export interface WallClock {
   nowMs(): number;
 }
 
+/**
+ * This machine's wall clock (ms since the Unix epoch, sub-ms). One object for every host of a process —
+ * the code warm-up's and the run's — so that the code V8 optimised in the rehearsal calls the same
+ * function in the run instead of being thrown away at its first pump ("wrong call target").
+ */
+export const systemWallClock: WallClock = { nowMs: () => performance.timeOrigin + performance.now() };
+
+/**
+ * An actor's Effects in a live host. A class, not an object of closures: every host's effects then
+ * call the same prototype methods, so code optimised while the warm-up's hosts ran stays valid for the
+ * run's (closures made per host were new call targets at the run's first events, and V8 deoptimised
+ * every actor function that sends or sets timers).
+ */
+class HostEffects implements Effects {
+  /**
+   * Per receiver ref: this sender's outbox on that link (created on first use). Sized to every actor of
+   * the run up front: a read past the end would deoptimise the send path optimised in the warm-up.
+   */
+  readonly links: (Outbox | undefined)[];
+  constructor(
+    private readonly host: LiveHost,
+    readonly from: ActorRef,
+    readonly fromId: string,
+    actors: number,
+  ) {
+    this.links = Array.from({ length: actors }, () => undefined);
+  }
+
+  send(to: ActorRef, msg: Message, at: Nanos): void {
+    this.host.sendFrom(this, to, msg, at);
+  }
+
+  timer(at: Nanos, tag: number): void {
+    this.host.timerFor(this.from, at, tag);
+  }
+
+  event(kind: string, detail: Record<string, unknown>): void {
+    this.host.eventFrom(this.fromId, kind, detail);
+  }
+}
+
 export interface LiveHostOptions {
   readonly runId: string;
   readonly transport: Transport;
@@ -101,6 +142,34 @@ export interface HostFinal {
 }
 
 /**
+ * The options with every key present, in one order. Callers leave out different optional keys (the
+ * warm-up's hosts have no event sink or link faults, the run's may), which gave their options objects
+ * different hidden classes: code optimised in the warm-up was thrown away at the run's first pump
+ * ("wrong map"). Optional keys stay undefined here.
+ */
+function normalized(o: LiveHostOptions): LiveHostOptions {
+  const n: { -readonly [K in keyof LiveHostOptions]-?: LiveHostOptions[K] | undefined } = {
+    runId: o.runId,
+    transport: o.transport,
+    clock: o.clock,
+    tdf: o.tdf,
+    actorIds: o.actorIds,
+    local: o.local,
+    linkDelay: o.linkDelay,
+    limits: o.limits,
+    duration: o.duration,
+    measureFrom: o.measureFrom,
+    sampleInterval: o.sampleInterval,
+    batchWindowMs: o.batchWindowMs ?? 0,
+    onSample: o.onSample,
+    fullReportEvery: o.fullReportEvery ?? 0,
+    linkFaults: o.linkFaults,
+    onEvent: o.onEvent,
+  };
+  return n as LiveHostOptions;
+}
+
+/**
  * One process's share of a live run. Messages are published as soon as an actor sends them, stamped
  * with the emulated time they are due; the receiver holds each until that time (so transport latency
  * is hidden up to the modeled delay) and processes events in time order. An event processed after
@@ -145,7 +214,12 @@ export class LiveHost {
   /** Resolves when emulated time reaches the duration. */
   readonly done: Promise<void>;
 
-  constructor(private readonly o: LiveHostOptions) {
+  /** The options, every key present in one order: one hidden class for every host (see normalized). */
+  private readonly o: LiveHostOptions;
+
+  constructor(options: LiveHostOptions) {
+    const o = normalized(options);
+    this.o = o;
     if (!(o.tdf >= 1)) throw new SplitnetError('E_USAGE', `tdf: expected a number ≥ 1, found ${o.tdf}`);
     this.subjects = new Subjects(o.runId);
     this.nextSample = o.sampleInterval > 0 ? o.sampleInterval : Infinity;
@@ -217,43 +291,49 @@ export class LiveHost {
   }
 
   private makeEffects(from: ActorRef): Effects {
-    const fromId = this.o.actorIds[from] as string;
-    /** Per receiver ref: this sender's outbox on that link (created on first use). */
-    const links: (Outbox | undefined)[] = [];
-    return {
-      send: (to: ActorRef, msg: Message, at: Nanos) => {
-        const toId = this.o.actorIds[to];
-        if (toId === undefined) throw new SplitnetError('E_INTERNAL', `${fromId}: send to unknown actor ref ${to}`);
-        let due = at + this.o.linkDelay(from, to);
-        // Fault injection (drop / delay / duplicate / reorder): logic and counting in live-faults.ts.
-        if (this.o.linkFaults !== undefined) {
-          const d = faultSend(this, this.o.linkFaults, from, to, msg, at, due);
-          if (d < 0) return;
-          due = d;
-        }
-        if (this.actors.has(to)) {
-          // Co-located actors (e.g. the NIC and its driver) exchange messages in memory, not over the bus.
-          this.queue.push(due, to, msg, 0);
-          this.schedule();
-          return;
-        }
-        const box = links[to] ?? this.outbox(links, fromId, to, toId);
-        this.sentTo[toId] = (this.sentTo[toId] ?? 0) + packetsIn(msg);
-        const body = encodeEnvelopeBody(++box.seq, this.now, due, msg);
-        // The packets were copied into the envelope: the batch goes back to this process's pool, as the
-        // receiver would have released it after copying them out in one process.
-        if ('batch' in msg) releaseBatch(msg.batch);
-        if (box.bytes + body.byteLength > MAX_FRAME_BYTES && box.parts.length > 0) this.publish(box);
-        if (box.parts.length === 0) this.dirty.push(box);
-        box.parts.push(body);
-        box.bytes += body.byteLength;
-      },
-      timer: (at: Nanos, tag: number) => {
-        this.queue.push(at, from, null, tag);
-        this.schedule();
-      },
-      event: (kind: string, detail: Record<string, unknown>) => this.o.onEvent?.(this.now, fromId, kind, detail),
-    };
+    return new HostEffects(this, from, this.o.actorIds[from] as string, this.o.actorIds.length);
+  }
+
+  /** An actor's send (HostEffects.send): in memory to a co-located actor, else into its link's outbox. */
+  sendFrom(fx: HostEffects, to: ActorRef, msg: Message, at: Nanos): void {
+    const from = fx.from;
+    const toId = this.o.actorIds[to];
+    if (toId === undefined) throw new SplitnetError('E_INTERNAL', `${fx.fromId}: send to unknown actor ref ${to}`);
+    let due = at + this.o.linkDelay(from, to);
+    // Fault injection (drop / delay / duplicate / reorder): logic and counting in live-faults.ts.
+    if (this.o.linkFaults !== undefined) {
+      const d = faultSend(this, this.o.linkFaults, from, to, msg, at, due);
+      if (d < 0) return;
+      due = d;
+    }
+    if (this.actors.has(to)) {
+      // Co-located actors (e.g. the NIC and its driver) exchange messages in memory, not over the bus.
+      this.queue.push(due, to, msg, 0);
+      this.schedule();
+      return;
+    }
+    const links = fx.links;
+    const box = links[to] ?? this.outbox(links, fx.fromId, to, toId);
+    this.sentTo[toId] = (this.sentTo[toId] ?? 0) + packetsIn(msg);
+    const body = encodeEnvelopeBody(++box.seq, this.now, due, msg);
+    // The packets were copied into the envelope: the batch goes back to this process's pool, as the
+    // receiver would have released it after copying them out in one process.
+    if ('batch' in msg) releaseBatch(msg.batch);
+    if (box.bytes + body.byteLength > MAX_FRAME_BYTES && box.parts.length > 0) this.publish(box);
+    if (box.parts.length === 0) this.dirty.push(box);
+    box.parts.push(body);
+    box.bytes += body.byteLength;
+  }
+
+  /** An actor's timer (HostEffects.timer). */
+  timerFor(from: ActorRef, at: Nanos, tag: number): void {
+    this.queue.push(at, from, null, tag);
+    this.schedule();
+  }
+
+  /** An actor's event (HostEffects.event). */
+  eventFrom(fromId: string, kind: string, detail: Record<string, unknown>): void {
+    this.o.onEvent?.(this.now, fromId, kind, detail);
   }
 
   /**

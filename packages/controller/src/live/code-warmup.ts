@@ -1,7 +1,7 @@
 // Code warm-up of an actor process: a short rehearsal of the run's datapath before the process says it is ready.
 import { releaseBatch } from '@splitnet/model';
 import type { ActorRef, Message, Nanos } from '@splitnet/model';
-import { LiveHost, SimRuntime } from '@splitnet/runtime';
+import { LiveHost, SimRuntime, systemWallClock } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { encodeEnvelope, EnvelopeDecoder, MemoryBus, PROTOCOL_VERSION } from '@splitnet/transport';
 import { buildActors } from '../build.js';
@@ -97,7 +97,8 @@ export async function rehearseLivePath(s: CompiledScenario, wallMs = LIVE_REHEAR
   const g = buildActors({ ...s, faults: [], warmup: 0 });
   const ids = g.all.map((a) => a.id);
   const bus = new MemoryBus();
-  const clock = { nowMs: () => performance.timeOrigin + performance.now() };
+  // The run's own clock object (see systemWallClock).
+  const clock = systemWallClock;
   const hosts = g.all.map(
     (actor, ref) =>
       new LiveHost({
