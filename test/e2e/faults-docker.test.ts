@@ -17,6 +17,24 @@ interface LoggedEvent {
   detail: Record<string, unknown>;
 }
 
+/** Start a docker-placed live run of `yaml` (written to a fresh folder); `run` resolves when the CLI exits. */
+function startDockerRun(name: string, yaml: string, extra: readonly string[] = []): { run: ReturnType<typeof exec>; runId: string; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), `splitnet-${name}-`));
+  const scenario = join(dir, 's.yaml');
+  writeFileSync(scenario, yaml);
+  const runId = `${name}-${runTag}`;
+  const out = join(dir, 'out');
+  const run = exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', ...extra, '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', out, '--json']);
+  return { run, runId, out };
+}
+
+/** A finished run's summary and event log. */
+function resultsOf(out: string): { summary: ReturnType<typeof JSON.parse>; events: LoggedEvent[] } {
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  const events = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LoggedEvent);
+  return { summary, events };
+}
+
 test.before('faults docker - the engine is running; build the image', async (t) => {
   t.timeout(15 * 60_000, 'building the splitnet image');
   await requireEngine();
@@ -29,13 +47,11 @@ test.after.always('faults docker - remove the test image', async () => {
 
 test.serial('faults docker - node:b paused (docker pause) and cut from its network (docker network disconnect): the actions ran on its containers, the run completes, every packet is accounted, nothing left behind', async (t) => {
   t.timeout(5 * 60_000);
-  const dir = mkdtempSync(join(tmpdir(), 'splitnet-dfaults-'));
-  const scenario = join(dir, 's.yaml');
   // Two emulated nodes, spread: node 0 holds the driver, worker 0 and VMs 0 and 2; node 1 (node:b) holds
   // worker 1 and VMs 1 and 3. TDF 200: each 10 ms fault lasts 2 s of wall time, under the controller's
-  // 5 s heartbeat limit for actors it did not start, yet long against Docker's and NATS's reactions.
-  writeFileSync(
-    scenario,
+  // 5 s heartbeat limit, yet long against Docker's and NATS's reactions.
+  const { run, runId, out } = startDockerRun(
+    'dfaults',
     `name: docker-faults
 duration: 100ms
 warmup: 10ms
@@ -48,16 +64,14 @@ faults:
   - { id: freeze, at: 20ms, duration: 10ms, target: node:1, action: pause }
   - { id: cut, at: 50ms, duration: 10ms, target: node:b, action: partition }
 `,
+    ['--docker-nodes', '2'],
   );
-  const runId = `dfaults-${runTag}`;
-  const out = join(dir, 'out');
-  const r = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-nodes', '2', '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', out, '--json']);
+  const r = await run;
   t.log(r.stderr.split('\n').slice(-15).join('\n'));
   t.log(readFileSync(join(out, 'logs', 'controller.log'), 'utf8').split('\n').filter((l) => /fault|silent|nats/.test(l)).join('\n'));
   // 3: valid results, but actors fell behind the lag bound (a frozen node does that).
   t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-  const events = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LoggedEvent);
+  const { summary, events } = resultsOf(out);
   t.log(JSON.stringify({ drops: summary.drops, accounting: summary.accounting, faults: summary.faults }, null, 1));
   t.log(events.filter((e) => e.actor === 'controller' && !e.kind.startsWith('actor-')).map((e) => `${e.t} ${e.kind} ${JSON.stringify(e.detail)}`).join('\n'));
 
@@ -103,11 +117,9 @@ faults:
 
 test.serial('faults docker - one worker container killed (docker kill), one guest container paused (docker pause), rx messages dropped: the supervisor starts the worker again as a new container that gets the scenario from the controller, the guest is only frozen, the drops are counted, everything is accounted', async (t) => {
   t.timeout(5 * 60_000);
-  const dir = mkdtempSync(join(tmpdir(), 'splitnet-dkill-'));
-  const scenario = join(dir, 's.yaml');
   // TDF 200: the 10 ms pause is 2 s of wall time, long enough to see the container paused from outside.
-  writeFileSync(
-    scenario,
+  const { run, runId, out } = startDockerRun(
+    'dkill',
     `name: docker-kill
 duration: 100ms
 warmup: 10ms
@@ -121,9 +133,6 @@ faults:
   - { id: lossy, at: 80ms, duration: 15ms, target: "link:backend>worker:*", action: drop-messages, probability: 0.5, kinds: [rx] }
 `,
   );
-  const runId = `dkill-${runTag}`;
-  const out = join(dir, 'out');
-  const run = exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', out, '--json']);
   // Watch from outside, as a user would: a container of the run shows up paused while the guest is frozen.
   let running = true;
   void run.finally(() => (running = false));
@@ -136,8 +145,7 @@ faults:
   const r = await run;
   t.log(r.stderr.split('\n').slice(-15).join('\n'));
   t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-  const events = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LoggedEvent);
+  const { summary, events } = resultsOf(out);
   t.log(events.filter((e) => /actor-(killed|died|restart|rejoined|paused|resumed)|fault-/.test(e.kind)).map((e) => `${e.t} ${e.actor} ${e.kind} ${JSON.stringify(e.detail)}`).join('\n'));
 
   // The kill hit worker.1's container, which exited; the supervisor started a new container for it, which rejoined.

@@ -168,8 +168,9 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<Re
   let runYaml: string | undefined;
   const refuse = (reason: string) => enc.encode(JSON.stringify({ kind: 'refuse', reason } satisfies JoinReply));
   const sub = o.transport.respond(joinSubject(o.runId), (data) => {
-    const r = parse(data) as Partial<RejoinRequest> | null;
-    if (r?.kind === 'rejoin') {
+    const req = parse(data) as Partial<JoinRequest> | Partial<RejoinRequest> | null;
+    if (req?.kind === 'rejoin') {
+      const r = req as Partial<RejoinRequest>;
       const ids = Array.isArray(r.ids) && r.ids.every((i) => typeof i === 'string') ? (r.ids as string[]) : [];
       const name = ids.join('+');
       const inc = typeof r.incarnation === 'number' && Number.isSafeInteger(r.incarnation) ? r.incarnation : -1;
@@ -181,21 +182,17 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<Re
       o.logger.info('rejoined', { ids, incarnation: inc });
       return enc.encode(JSON.stringify({ kind: 'assign', ids, scenarioYaml: runYaml } satisfies JoinReply));
     }
-    const x = parse(data) as Partial<JoinRequest> | null;
-    if (!x || x.kind !== 'join' || !JOIN_ROLES.includes(x.role as JoinRole) || typeof x.token !== 'string') {
-      return enc.encode(JSON.stringify({ kind: 'refuse', reason: 'not a join request' } satisfies JoinReply));
-    }
+    const x = req as Partial<JoinRequest> | null;
+    if (!x || x.kind !== 'join' || !JOIN_ROLES.includes(x.role as JoinRole) || typeof x.token !== 'string') return refuse('not a join request');
     const bad = badQueues(x);
     if (bad !== undefined) {
       o.logger.warn('join refused', { role: x.role, token: x.token, reason: bad });
-      return enc.encode(JSON.stringify({ kind: 'refuse', reason: `bad join request: ${bad}` } satisfies JoinReply));
+      return refuse(`bad join request: ${bad}`);
     }
     if (x.container !== undefined && (typeof x.container !== 'string' || x.container.length === 0 || x.container.length > 256)) {
       return refuse(`bad join request: container: expected a container name, found ${JSON.stringify(x.container)}`);
     }
-    if (closed) {
-      return enc.encode(JSON.stringify({ kind: 'refuse', reason: 'registration is closed: the run has started' } satisfies JoinReply));
-    }
+    if (closed) return refuse('registration is closed: the run has started');
     return new Promise<Uint8Array>((resolve) => {
       pending.push({ role: x.role as JoinRole, token: x.token as string, queues: x.queues, container: x.container, reply: (r) => resolve(enc.encode(JSON.stringify(r))) });
       lastJoin = Date.now();
