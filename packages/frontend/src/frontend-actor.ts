@@ -206,6 +206,20 @@ export class FrontendActor implements Actor {
     }, now);
   }
 
+  /**
+   * After a bus outage (see Actor.resync): per connected queue, the ring writes netback must know (a lost
+   * `req` would leave it with a stale req_prod and rsp_event). A re-announcement, not a notify hypercall:
+   * no core time; netback ignores it when it already has them.
+   */
+  resync(now: Nanos, fx: Effects): void {
+    for (const q of this.qs) {
+      if (!q.connected) continue;
+      fx.send(this.cfg.workers[q.index] as ActorRef, {
+        kind: 'req', vm: this.cfg.vm, queue: q.index, reqProd: q.ring.reqProd, rspEvent: q.ring.rspEvent, rspProdSeen: q.ring.rspProd, notify: false,
+      }, now);
+    }
+  }
+
   receive(msg: Message, now: Nanos, fx: Effects): void {
     if (msg.kind === 'rsp') {
       const q = this.qs[msg.queue];

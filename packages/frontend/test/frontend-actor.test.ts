@@ -169,3 +169,32 @@ test('frontend - a response with more packets than its rsp_prod moves on (sent a
   t.is(fe.delivered, 59);
   t.like(fe.queueStats()[0], { staleDiscarded: 59, badResponses: 1 });
 });
+
+test('frontend - responses and their notification lost on the bus: the guest waits until the resync, then takes the lost slots as errors, re-posts them and goes on', (t) => {
+  const fx = new RecordingEffects();
+  const fe = frontend();
+  fe.start(0, fx);
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 64, reqEvent: 1, batch: batch(64) }, 10, fx);
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 10, fx);
+  fx.drain(fe);
+  t.is(fe.delivered, 64);
+  // Responses 64..127 and their evt were lost with the NATS server: nothing arrives, nothing happens.
+  fx.drain(fe);
+  t.is(fe.delivered, 64);
+  // The guest's own resync re-announces its ring writes (not a notify hypercall: no notify counted).
+  const notifies = fe.queueStats()[0]?.reqNotifies;
+  fe.resync(1e6, fx);
+  t.like(fx.of('req').at(-1), { reqProd: 256 + 64, rspProdSeen: 64, notify: false });
+  t.is(fe.queueStats()[0]?.reqNotifies, notifies);
+  // The worker's resync: rsp_prod 128 without packets, and a kick.
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 128, reqEvent: 1, batch: takeBatch(0) }, 1e6, fx);
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 1e6, fx);
+  fx.drain(fe);
+  t.is(fe.queueStats()[0]?.rxErrors, 64);
+  // The slots are posted again, and the next responses are delivered.
+  t.like(fx.of('req').at(-1), { reqProd: 256 + 128, rspProdSeen: 128 });
+  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 138, reqEvent: 1, batch: batch(10, 0, 128) }, 2e6, fx);
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 2e6, fx);
+  fx.drain(fe);
+  t.is(fe.delivered, 74);
+});

@@ -35,6 +35,14 @@ export interface Actor {
    * netfront sets up new rings; a NIC resumes its traffic at `now`). Without it, `start` is called.
    */
   reconnect?(now: Nanos, fx: Effects): void;
+  /**
+   * Live runs only: the bus between processes was down (the transport reconnected), so messages may have
+   * been lost in it — an emulation artefact Xen does not have (event channels and shared rings lose
+   * nothing). Announce again, without modelled cost, what peers must know so that a lost notification or
+   * ring write cannot stall a queue for good, as Xen drivers kick their peer after a resume. Idempotent:
+   * the runtime may call it several times.
+   */
+  resync?(now: Nanos, fx: Effects): void;
   receive(msg: Message, now: Nanos, fx: Effects): void;
   /**
    * A datapath fault starts or ends on this actor (lose notifications, stop polling, a slow core…).

@@ -548,6 +548,25 @@ export class LiveHost {
     return true;
   }
 
+  /**
+   * The bus was down and is back (the transport reconnected): local actors announce their shared state
+   * again (Actor.resync), since messages may have been lost in it. Returns how many actors did.
+   */
+  resync(): number {
+    if (this.finished || this.epochMs === Infinity) return 0;
+    const t = this.emulatedNow();
+    if (t > this.now) this.now = t;
+    let n = 0;
+    for (const { ref, actor } of this.o.local) {
+      if (!actor.resync) continue;
+      actor.resync(this.now, this.effects.get(ref) as Effects);
+      n++;
+    }
+    this.flush();
+    this.schedule();
+    return n;
+  }
+
   /** Send a message a second time (a duplicate-messages fault); called from live-faults.ts. */
   resend(from: ActorRef, to: ActorRef, msg: Message, due: Nanos): void {
     (this.effects.get(from) as Effects).send(to, msg, due - this.o.linkDelay(from, to));

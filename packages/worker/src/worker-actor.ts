@@ -1,5 +1,5 @@
 // A netback worker (one driver-domain core): the producer side of the guest RX rings it serves, grant copy, notify.
-import { Core, createCoalescer, doubleFields, PacketFifo, releaseBatch, RxRingBack } from '@splitnet/model';
+import { Core, createCoalescer, doubleFields, PacketFifo, releaseBatch, RxRingBack, takeBatch } from '@splitnet/model';
 import type {
   Actor,
   ActorRef,
@@ -235,6 +235,21 @@ export class WorkerActor implements Actor {
       r.purgedOldRing += s.purgedOldRing;
     }
     return r;
+  }
+
+  /**
+   * After a bus outage (see Actor.resync): per served queue, the responses published so far (an `rsp` with
+   * no packets: the front end takes slots whose message was lost as error responses) and a notification
+   * (one that was lost would leave the guest waiting for an interrupt that never comes). Neither is a
+   * modelled hypercall: no core time, no coalescing state, not counted as a notify.
+   */
+  resync(now: Nanos, fx: Effects): void {
+    for (const q of this.qs) {
+      if (q.disabled) continue;
+      const s = q.served;
+      fx.send(s.frontend, { kind: 'rsp', vm: s.vm, queue: s.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent, batch: takeBatch(0) }, now);
+      fx.send(s.frontend, { kind: 'evt', vm: s.vm, port: s.queue }, now);
+    }
   }
 
   receive(msg: Message, now: Nanos, fx: Effects): void {

@@ -173,3 +173,23 @@ test('worker - the rx stall timer acts at its deadline when fractional times rou
   t.true(fx.events.some((e) => e.kind === 'netback-stall-detected'), JSON.stringify(fx.events));
   t.false(fx.timers.some((x) => x.at <= deadline && x.tag === (stall as { tag: number }).tag), 'not re-armed at the same instant');
 });
+
+test('worker - after a bus outage, resync announces rsp_prod (no packets) and kicks the guest, at no modelled cost', (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  w.receive(posted(256, 1, 0), 0, fx);
+  w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(10) }, 0, fx);
+  fx.drain(w);
+  t.is(fx.of('evt').length, 1);
+  const before = w.queueStats()[0];
+  const busy = w.report(1e9).busy;
+  // The rsp and evt above may have been lost on the bus: the guest would wait for good.
+  w.resync(1e9, fx);
+  const rsp = fx.of('rsp').at(-1);
+  t.like(rsp, { rspProd: 10, vm: 0, queue: 0 });
+  t.is(rsp?.batch.count, 0);
+  t.is(fx.of('evt').length, 2);
+  // Not a hypercall of the model: no notify counted, no core time.
+  t.deepEqual(w.queueStats()[0], before);
+  t.deepEqual(w.report(1e9).busy, busy);
+});

@@ -35,6 +35,9 @@ let codeWarmedUp = false;
 /** Wall time between two samples that carry the front ends' latency histograms (see fullReportEvery). */
 const FULL_REPORT_WALL_NS = 1e9;
 
+/** Wall time after a reconnect at which the actors resync once more (see Actor.resync). */
+const RESYNC_AGAIN_MS = [2500, 5000];
+
 /** Most actor events one process sends to the controller. */
 const MAX_EVENTS = 10_000;
 
@@ -116,6 +119,26 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     }
   });
 
+  // After a NATS outage, messages may have been lost on the bus: the actors announce their ring state and
+  // kick their peers again (Actor.resync). At once, and twice more, since a peer whose client reconnects
+  // later (nats.js retries every 2 s) does not get what was published before it was back.
+  const resyncTimers = new Set<NodeJS.Timeout>();
+  const stopStatus = o.transport.onStatus((st) => {
+    if (st.kind !== 'reconnect' || !started) return;
+    const resync = (round: number) => {
+      const n = host.resync();
+      if (n > 0) o.logger.info('bus resync', { round, actors: n });
+    };
+    resync(1);
+    for (const [round, ms] of RESYNC_AGAIN_MS.entries()) {
+      const t = setTimeout(() => {
+        resyncTimers.delete(t);
+        resync(round + 2);
+      }, ms);
+      resyncTimers.add(t);
+    }
+  });
+
   // Announce readiness until the start arrives (the controller may subscribe after our first hello).
   const hello = () => o.transport.publish(subjects.hello(), encodeControl({ kind: 'hello', id: name, pid: process.pid }));
   hello();
@@ -173,6 +196,8 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     o.logger.warn('stopped before the end of the run', { why: outcome });
   }
   clearInterval(hb);
+  stopStatus();
+  for (const t of resyncTimers) clearTimeout(t);
   host.close();
   if (o.beforeDrain && (outcome === 'done' || outcome === 'stop from controller')) await o.beforeDrain();
   await o.transport.drain();
