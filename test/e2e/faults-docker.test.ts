@@ -1,4 +1,4 @@
-// Container fault actions end to end: a docker-placed live run whose emulated node is paused (docker pause) and cut from its network (docker network disconnect).
+// Container fault actions end to end: a docker-placed live run whose emulated node is paused (docker pause) and cut from its network (docker network disconnect), and whose NATS servers are restarted.
 import test from 'ava';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,15 +45,16 @@ test.after.always('faults docker - remove the test image', async () => {
   await removeLabelled(`splitnet.test.run=${runTag}`);
 });
 
-test.serial('faults docker - node:b paused (docker pause) and cut from its network (docker network disconnect): the actions ran on its containers, the run completes, every packet is accounted, nothing left behind', async (t) => {
+test.serial('faults docker - node:b paused (docker pause) and cut from its network (docker network disconnect), the NATS cluster restarted (docker kill, docker start): the actions ran on their containers, the run completes, every packet is accounted, nothing left behind', async (t) => {
   t.timeout(5 * 60_000);
   // Two emulated nodes, spread: node 0 holds the driver, worker 0 and VMs 0 and 2; node 1 (node:b) holds
   // worker 1 and VMs 1 and 3. TDF 200: each 10 ms fault lasts 2 s of wall time, under the controller's
-  // 5 s heartbeat limit, yet long against Docker's and NATS's reactions.
+  // 5 s heartbeat limit, yet long against Docker's and NATS's reactions. After the NATS restart the run goes
+  // on for 55 ms (11 s): Docker starts the servers again in ~1 s, and the clients retry every 2 s.
   const { run, runId, out } = startDockerRun(
     'dfaults',
     `name: docker-faults
-duration: 100ms
+duration: 130ms
 warmup: 10ms
 sampleInterval: 5ms
 topology: { vms: { count: 4, queues: 1 }, workers: 2 }
@@ -63,9 +64,24 @@ live: { tdf: 200, maxLag: 5ms }
 faults:
   - { id: freeze, at: 20ms, duration: 10ms, target: node:1, action: pause }
   - { id: cut, at: 50ms, duration: 10ms, target: node:b, action: partition }
+  - { id: bus, at: 70ms, duration: 5ms, target: nats, action: nats-restart }
 `,
     ['--docker-nodes', '2'],
   );
+  // Watch the NATS containers from outside: both go down and come back, on the same published port.
+  let running = true;
+  void run.finally(() => (running = false));
+  const natsStates = new Set<string>();
+  const natsPorts = new Set<string>();
+  while (running) {
+    const ps = await dockerCli(['ps', '-a', '--filter', `label=splitnet.run=${runId}`, '--filter', `name=nats`, '--format', '{{.Names}} {{.State}} {{.Ports}}']);
+    for (const line of ps.stdout.split('\n').filter((x) => x !== '')) {
+      const [name, state, ...ports] = line.split(' ');
+      natsStates.add(`${name} ${state}`);
+      if (name?.endsWith('-nats0') && ports.join(' ').includes('->')) natsPorts.add(ports.join(' '));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const r = await run;
   t.log(r.stderr.split('\n').slice(-15).join('\n'));
   t.log(readFileSync(join(out, 'logs', 'controller.log'), 'utf8').split('\n').filter((l) => /fault|silent|nats/.test(l)).join('\n'));
@@ -80,7 +96,18 @@ faults:
   t.deepEqual(summary.faults.timeline.map((x: Record<string, unknown>) => [x['id'], x['action'], x['target']]), [
     ['freeze', 'pause', 'node:1'],
     ['cut', 'partition', 'node:1'],
+    ['bus', 'nats-restart', 'nats'],
   ]);
+  // Both NATS servers were killed and started again; node 0's came back on the port the controller dials.
+  for (const n of [0, 1]) {
+    t.true(natsStates.has(`splitnet-${runId}-nats${n} exited`), [...natsStates].join('; '));
+    t.true(natsStates.has(`splitnet-${runId}-nats${n} running`), [...natsStates].join('; '));
+  }
+  t.is(natsPorts.size, 1, [...natsPorts].join('; '));
+  for (const kind of ['nats-down', 'nats-up']) t.truthy(events.find((e) => e.kind === kind && e.detail['id'] === 'bus'), kind);
+  for (const f of ['controller.log', `splitnet-${runId}-worker-1.log`, `splitnet-${runId}-frontend-0.log`]) {
+    t.regex(readFileSync(join(out, 'logs', f), 'utf8'), /nats reconnect/, `${f} reconnected`);
+  }
   // Docker carried out each step on node 1's three actor containers, and on nothing else.
   const node1 = [`splitnet-${runId}-worker-1`, `splitnet-${runId}-frontend-1`, `splitnet-${runId}-frontend-3`].sort();
   for (const kind of ['node-pause', 'node-unpause', 'node-disconnect', 'node-reconnect']) {
@@ -115,7 +142,7 @@ faults:
   t.is(nets.stdout.trim(), '', 'no network left');
 });
 
-test.serial('faults docker - one worker container killed (docker kill), one guest container paused (docker pause), rx messages dropped: the supervisor starts the worker again as a new container that gets the scenario from the controller, the guest is only frozen, the drops are counted, everything is accounted', async (t) => {
+test.serial('faults docker - one worker container killed (docker kill), one guest container paused (docker pause) and its whole node paused meanwhile, rx messages dropped: the supervisor starts the worker again as a new container that gets the scenario from the controller, the guest is only frozen and stays so until its own pause ends, the drops are counted, everything is accounted', async (t) => {
   t.timeout(5 * 60_000);
   // TDF 200: the 10 ms pause is 2 s of wall time, long enough to see the container paused from outside.
   const { run, runId, out } = startDockerRun(
@@ -130,6 +157,7 @@ live: { tdf: 200, maxLag: 5ms }
 faults:
   - { id: crash, at: 20ms, target: worker:1, action: kill }
   - { id: freeze, at: 60ms, duration: 10ms, target: vm:1, action: pause }
+  - { id: nodefreeze, at: 63ms, duration: 4ms, target: node:0, action: pause }
   - { id: lossy, at: 80ms, duration: 15ms, target: "link:backend>worker:*", action: drop-messages, probability: 0.5, kinds: [rx] }
 `,
   );
@@ -172,9 +200,17 @@ faults:
   const paused = events.find((e) => e.kind === 'actor-paused');
   t.is(paused?.actor, 'vm.1');
   t.regex(String(paused?.detail['container']), new RegExp(`^splitnet-${runId}-frontend-[01]$`));
-  t.true(pausedSeen.has(String(paused?.detail['container'])), `paused containers seen: ${[...pausedSeen].join(', ')}`);
-  t.is(pausedSeen.size, 1);
+  const guest = String(paused?.detail['container']);
+  t.true(pausedSeen.has(guest), `paused containers seen: ${[...pausedSeen].join(', ')}`);
   t.truthy(events.find((e) => e.kind === 'actor-resumed' && e.actor === 'vm.1'));
+  // The node pause inside the guest's own: Docker paused the node's other containers only, and thawed them
+  // only, leaving the guest paused until its own pause ended (one `docker pause` each, no failure).
+  const nodePause = String(events.find((e) => e.kind === 'node-pause')?.detail['line']);
+  const nodeUnpause = String(events.find((e) => e.kind === 'node-unpause')?.detail['line']);
+  t.regex(nodePause, new RegExp(`; already paused by another fault: ${guest}$`));
+  t.regex(nodeUnpause, new RegExp(`; still paused by another fault: ${guest}$`));
+  t.notRegex(nodePause.split(';')[0] ?? '', new RegExp(guest));
+  t.regex(nodePause, new RegExp(`splitnet-${runId}-driver-0`));
   t.false(events.some((e) => e.kind === 'fault-failed' || e.kind === 'fault-skipped'), JSON.stringify(events.filter((e) => e.kind.startsWith('fault-'))));
   t.notRegex(controllerLog, /docker: (pause|unpause|kill \w+) failed|rejoin refused/);
 

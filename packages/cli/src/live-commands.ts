@@ -356,7 +356,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
           process.stderr.write(`splitnet: run ${o.runId}: ${s.topology.vms.length} VMs and ${s.topology.workers} workers joined${asked}\n`);
         }
         // Node faults (docker pause, network disconnect) act on the containers (test/e2e/faults-docker.test.ts).
-        const nodes = containers ? new (await import('@splitnet/docker')).DockerFaults(o.runId, o.docker.endpoints) : undefined;
+        const nodes = containers ? new (await import('@splitnet/docker')).DockerFaults(o.runId, o.docker.endpoints, containers.pauses) : undefined;
         // The docker placement's containers are ours: the supervisor watches their exit, signals them (a kill or
         // pause of one actor) and starts a dead one again on its node, as it does child processes.
         const supervise = containers ? dockerSupervisor(containers, reg.containers, actorUrl, rejoins) : undefined;
@@ -369,6 +369,8 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
           onFailure,
           ...(supervise ? { launch: supervise, watchHeartbeats: true } : {}),
           ...(nodes ? { nodes } : {}),
+          // The nats-restart fault stops and starts the placement's NATS containers (their ports stay the same).
+          ...(containers ? { nats: { ...containers.natsServers(), how: { kill: 'docker kill of the run\'s NATS containers', restart: 'docker start of the run\'s NATS containers (same names and ports)' } } } : {}),
           ...(o.onProgress ? { onProgress: o.onProgress } : {}),
         });
         return { result, scenario: s };

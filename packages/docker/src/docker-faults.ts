@@ -1,6 +1,7 @@
 // Fault actions on the containers of a docker-placed live run: pause / unpause and network disconnect / reconnect of an emulated node's actors.
 import Docker from 'dockerode';
 import { dockerFor, LABEL_RUN, nodeNetwork } from './docker-placement.js';
+import { PauseHolds } from './pause-holds.js';
 
 /*
  * Exercised end to end by test/e2e/faults-docker.test.ts. Containers are found by the labels
@@ -21,7 +22,11 @@ export class DockerFaults {
   /** Address on the node's network of each container cut from it, by container id, until it is reconnected. */
   private readonly cut = new Map<string, { readonly name: string; readonly ip: string }>();
 
-  constructor(private readonly runId: string, endpoints: readonly string[] = []) {
+  /**
+   * `pauses`: shared with the placement (DockerPlacement.pauses), so that a node pause and a pause of one
+   * of its actors overlap without a failed `docker pause` or an early unpause.
+   */
+  constructor(private readonly runId: string, endpoints: readonly string[] = [], private readonly pauses = new PauseHolds()) {
     this.engines = endpoints.length === 0 ? [dockerFor(undefined)] : endpoints.map((e) => dockerFor(e));
   }
 
@@ -40,17 +45,28 @@ export class DockerFaults {
     return cs.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, '')).join(', ') || 'no actor container';
   }
 
-  /** `docker pause` every actor container of the node; returns what was done. */
+  /** `docker pause` every actor container of the node (one another fault holds paused already stays so); returns what was done. */
   async pauseNode(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
-    for (const c of cs) await this.dockerOf(node).getContainer(c.Id).pause();
-    return `docker pause: ${this.names(cs)}`;
+    const by = `node:${node}`;
+    const already: Docker.ContainerInfo[] = [];
+    for (const c of cs) {
+      if (this.pauses.hold(this.names([c]), by)) await this.dockerOf(node).getContainer(c.Id).pause();
+      else already.push(c);
+    }
+    return `docker pause: ${this.names(cs.filter((c) => !already.includes(c)))}${already.length > 0 ? `; already paused by another fault: ${this.names(already)}` : ''}`;
   }
 
+  /** `docker unpause` the node's actor containers, except one another fault still holds paused. */
   async unpauseNode(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
-    for (const c of cs) await this.dockerOf(node).getContainer(c.Id).unpause();
-    return `docker unpause: ${this.names(cs)}`;
+    const by = `node:${node}`;
+    const held: Docker.ContainerInfo[] = [];
+    for (const c of cs) {
+      if (this.pauses.release(this.names([c]), by)) await this.dockerOf(node).getContainer(c.Id).unpause();
+      else held.push(c);
+    }
+    return `docker unpause: ${this.names(cs.filter((c) => !held.includes(c)))}${held.length > 0 ? `; still paused by another fault: ${this.names(held)}` : ''}`;
   }
 
   /** `docker network disconnect` the node's actor containers from the node's network (they lose their NATS server). */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger } from '@splitnet/model';
+import { PauseHolds } from './pause-holds.js';
 
 /** Every resource splitnet creates carries these labels, so it can always be found and removed. */
 export const LABEL_MANAGED = 'splitnet.managed';
@@ -264,19 +265,25 @@ export class DockerPlacement {
     let port = '';
     for (let n = 0; n < nodes; n++) {
       // Node n's NATS server; with several nodes they form a cluster whose routes run over the backbone.
-      const cluster = nodes > 1 ? ['--cluster_name', 'splitnet', '--cluster', `nats://${this.routeAuth()}0.0.0.0:6222`, '--routes', `nats://${this.routeAuth()}${this.name('nats0')}:6222`] : [];
-      const nats = await docker.createContainer({
+      // `--no_advertise`: clients are not told the other servers' addresses (on other nodes' networks, which
+      // they cannot reach), so a client that lost its server (nats-restart) reconnects to its own node's.
+      const cluster = nodes > 1
+        ? ['--cluster_name', 'splitnet', '--cluster', `nats://${this.routeAuth()}0.0.0.0:6222`, '--routes', `nats://${this.routeAuth()}${this.name('nats0')}:6222`, '--no_advertise=true']
+        : [];
+      // Node 0's client port is published for the controller, at a port chosen here (see startNats).
+      const { container: nats, clientPort } = await this.startNats(docker, n, bind, n === 0, (clientPort) => ({
         name: this.name(`nats${n}`),
         Image: this.o.natsImage,
         Cmd: ['-p', '4222', ...this.clientAuth(), ...cluster],
         Labels: { ...this.labels, 'splitnet.node': String(n) },
         ExposedPorts: { '4222/tcp': {} },
-        HostConfig: { NetworkMode: this.net(n), ...(n === 0 ? { PortBindings: { '4222/tcp': [{ HostIp: bind, HostPort: '' }] } } : {}) },
+        HostConfig: { NetworkMode: this.net(n), ...(clientPort > 0 ? { PortBindings: { '4222/tcp': [{ HostIp: bind, HostPort: String(clientPort) }] } } : {}) },
         NetworkingConfig: { EndpointsConfig: { [this.net(n)]: { Aliases: ['nats'] } } },
+      }), async (c) => {
+        if (nodes > 1) await docker.getNetwork(backbone).connect({ Container: c.id, EndpointConfig: { Aliases: [this.name(`nats${n}`)] } });
       });
-      if (nodes > 1) await docker.getNetwork(backbone).connect({ Container: nats.id, EndpointConfig: { Aliases: [this.name(`nats${n}`)] } });
-      await nats.start();
-      if (n === 0) port = await publishedPort(nats, '4222/tcp');
+      if (n === 0) port = String(clientPort);
+      this.natsContainers.push(nats);
     }
     this.o.logger.info('docker: networks and NATS up', { nodes, port });
     return { natsUrl: `nats://${urlHost(advertise)}:${port}`, actorNatsUrl: 'nats://nats:4222', ...this.login() };
@@ -299,12 +306,11 @@ export class DockerPlacement {
       const { advertise, bind } = addresses[node.index] as { advertise: string; bind: string };
       await node.docker.createNetwork({ Name: this.net(node.index), Labels: this.labels, CheckDuplicate: true });
       // The route port is published as itself (host port = container port) so that the server can advertise
-      // it before it starts; an ephemeral port is known only after. A taken port is retried with another.
-      let started: Docker.Container | null = null;
+      // it before it starts; an ephemeral port is known only after.
       let routePort = 0;
-      for (let attempt = 1; started === null; attempt++) {
-        routePort = 20000 + Math.floor(Math.random() * 40000);
-        const c = await node.docker.createContainer({
+      const { container: started, clientPort } = await this.startNats(node.docker, node.index, bind, true, (clientPort, port) => {
+        routePort = port;
+        return {
           name: this.name(`nats${node.index}`),
           Image: this.o.natsImage,
           Cmd: [
@@ -317,26 +323,77 @@ export class DockerPlacement {
           ExposedPorts: { '4222/tcp': {}, [`${routePort}/tcp`]: {} },
           HostConfig: {
             NetworkMode: this.net(node.index),
-            PortBindings: { '4222/tcp': [{ HostIp: bind, HostPort: '' }], [`${routePort}/tcp`]: [{ HostIp: bind, HostPort: String(routePort) }] },
+            PortBindings: { '4222/tcp': [{ HostIp: bind, HostPort: String(clientPort) }], [`${routePort}/tcp`]: [{ HostIp: bind, HostPort: String(routePort) }] },
           },
           NetworkingConfig: { EndpointsConfig: { [this.net(node.index)]: { Aliases: ['nats'] } } },
-        });
-        try {
-          await c.start();
-          started = c;
-        } catch (err) {
-          await c.remove({ force: true }).catch(() => {});
-          const msg = err instanceof Error ? err.message : String(err);
-          if (/already allocated|address already in use/i.test(msg) && attempt < 5) continue;
-          const hint = /assign requested address/i.test(msg) ? ` (${bind} is not an address of that host: give --docker-advertise, or --docker-bind-all behind NAT)` : '';
-          throw new SplitnetError('E_USAGE', `the NATS server of node ${node.index} cannot publish its ports on ${bind} at ${describe(node.endpoint)}: ${msg}${hint}`);
-        }
-      }
+        };
+      });
+      this.natsContainers.push(started);
       seeds.push(`nats://${this.routeAuth()}${urlHost(advertise)}:${routePort}`);
-      if (node.index === 0) natsUrl = `nats://${urlHost(advertise)}:${await publishedPort(started, '4222/tcp')}`;
+      if (node.index === 0) natsUrl = `nats://${urlHost(advertise)}:${clientPort}`;
       this.o.logger.info('docker: node up', { node: node.index, engine: describe(node.endpoint), advertise, routePort });
     }
     return { natsUrl, actorNatsUrl: 'nats://nats:4222', ...this.login() };
+  }
+
+  /** The run's NATS containers, node 0's first (the nats-restart fault acts on them). */
+  private readonly natsContainers: Docker.Container[] = [];
+
+  /**
+   * Create and start node `node`'s NATS container from `spec(clientPort, routePort)`: ports in 20000–59999
+   * chosen here, retried with others while the host has them taken. Published ports are chosen, not left
+   * to Docker, because Docker gives an ephemeral port again on every start: a server stopped and started
+   * (the nats-restart fault) would come back where its clients no longer look. `publish` false: no client
+   * port (clientPort 0). `then` runs between create and start (attach it to another network).
+   */
+  private async startNats(
+    docker: Docker,
+    node: number,
+    bind: string,
+    publish: boolean,
+    spec: (clientPort: number, routePort: number) => Docker.ContainerCreateOptions,
+    then?: (c: Docker.Container) => Promise<void>,
+  ): Promise<{ container: Docker.Container; clientPort: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const clientPort = publish ? 20000 + Math.floor(Math.random() * 40000) : 0;
+      let routePort = 20000 + Math.floor(Math.random() * 40000);
+      if (routePort === clientPort) routePort = clientPort + 1;
+      const c = await docker.createContainer(spec(clientPort, routePort));
+      try {
+        await then?.(c);
+        await c.start();
+      } catch (err) {
+        await c.remove({ force: true }).catch(() => {});
+        const msg = err instanceof Error ? err.message : String(err);
+        if (/already allocated|address already in use/i.test(msg) && attempt < 5) continue;
+        const hint = /assign requested address/i.test(msg) ? ` (${bind} is not an address of that host: give --docker-advertise, or --docker-bind-all behind NAT)` : '';
+        throw new SplitnetError('E_USAGE', `the NATS server of node ${node} cannot start${publish ? ` with its ports published on ${bind}` : ''}${this.multiEngine ? ` at ${describe(this.nodeList[node]?.endpoint)}` : ''}: ${msg}${hint}`);
+      }
+      await publishedPort(c, '4222/tcp', publish); // it runs (else: why it exited)
+      return { container: c, clientPort };
+    }
+  }
+
+  /**
+   * The run's NATS servers for the nats-restart fault: `kill` is `docker kill` of every one (their clients
+   * see the connection drop); `restart` is `docker start` of the same containers, which come back with their
+   * names, networks and published ports (chosen by startNats), so every client reconnects where it was.
+   */
+  natsServers(): { kill(): Promise<void>; restart(): Promise<void> } {
+    let killing: Promise<unknown> = Promise.resolve();
+    return {
+      kill: async () => {
+        killing = Promise.all(this.natsContainers.map((c) => c.kill()));
+        await killing;
+      },
+      restart: async () => {
+        await killing.catch(() => {});
+        await Promise.all(this.natsContainers.map(async (c) => {
+          await c.start();
+          await publishedPort(c, '4222/tcp', false); // it runs (else: why it exited)
+        }));
+      },
+    };
   }
 
   /** Start one actor container on node `node` that joins the run with `role`. */
@@ -366,6 +423,9 @@ export class DockerPlacement {
     if (this.o.onLog) void this.follow(target.docker, c, name);
     return c;
   }
+
+  /** Which faults hold which actor container paused; give it to DockerFaults too. */
+  readonly pauses = new PauseHolds();
 
   /** The actor containers this placement started, by name: their node (engine) and role. */
   private readonly actorContainers = new Map<string, { readonly node: Node; readonly role: ActorRole }>();
@@ -432,9 +492,14 @@ export class DockerPlacement {
       name,
       exited,
       signal: (sig) => {
-        if (sig === 'SIGSTOP') act('pause', (c) => c.pause());
-        else if (sig === 'SIGCONT') act('unpause', (c) => c.unpause());
-        else act(`kill ${sig}`, (c) => c.kill({ signal: sig }));
+        // A pause of the actor may overlap one of its node (see PauseHolds): Docker acts on the first hold and the last release.
+        if (sig === 'SIGSTOP') {
+          if (this.pauses.hold(name, 'actor')) act('pause', (c) => c.pause());
+          else log.info('docker: container already paused by a node fault; held for the actor too', { container: name });
+        } else if (sig === 'SIGCONT') {
+          if (this.pauses.release(name, 'actor')) act('unpause', (c) => c.unpause());
+          else log.info('docker: container stays paused: another fault holds it', { container: name, by: this.pauses.othersHolding(name, 'actor') });
+        } else act(`kill ${sig}`, (c) => c.kill({ signal: sig }));
       },
     };
   }
@@ -473,8 +538,8 @@ export class DockerPlacement {
   }
 }
 
-/** Returns the host port a started container publishes for `port` ('4222/tcp'). */
-async function publishedPort(c: Docker.Container, port: string): Promise<string> {
+/** Returns the host port a started container publishes for `port` ('4222/tcp'); with `required` false, '' if none. */
+async function publishedPort(c: Docker.Container, port: string, required = true): Promise<string> {
   const info = await c.inspect();
   if (!info.State.Running) {
     // Say why (a bad flag, a bad image) rather than only that no port is there.
@@ -482,7 +547,7 @@ async function publishedPort(c: Docker.Container, port: string): Promise<string>
     throw new SplitnetError('E_INTERNAL', `the NATS container ${info.Name} exited (${info.State.Status}, code ${info.State.ExitCode}): ${logs.toString().replace(/[\x00-\x08]/g, '').trim()}`);
   }
   const host = info.NetworkSettings.Ports[port]?.[0]?.HostPort ?? '';
-  if (!host) throw new SplitnetError('E_INTERNAL', `the NATS container published no port for ${port}`);
+  if (!host && required) throw new SplitnetError('E_INTERNAL', `the NATS container published no port for ${port}`);
   return host;
 }
 

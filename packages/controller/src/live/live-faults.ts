@@ -14,10 +14,12 @@ import type { ActorHandle } from './actor-handle.js';
 
 /** What the injector may do to the NATS server the run uses (present when the CLI started a private one). */
 export interface NatsServerControl {
-  /** SIGKILL the server (clients see a disconnect and start reconnecting). */
-  kill(): void;
+  /** Kill the server (SIGKILL, or `docker kill` of its containers): clients see a disconnect and start reconnecting. */
+  kill(): void | Promise<void>;
   /** Start it again on the same address. */
   restart(): Promise<void>;
+  /** How the kill is done, for the event log and the console (default: SIGKILL of nats-server). */
+  readonly how?: { readonly kill: string; readonly restart: string };
 }
 
 /** Fault actions on an emulated Docker node's containers (the docker placement provides them; see @splitnet/docker's DockerFaults). */
@@ -65,7 +67,7 @@ export class LiveFaultInjector {
   private readonly killed = new WeakSet<ActorHandle>();
   /** Datapath faults that hold a state, in effect, per actor id: a restarted actor gets them again. */
   private readonly held = new HeldFaults<string>();
-  /** Node faults (docker pause, network disconnect) under way, and when the last one was undone (wall ms). */
+  /** Node faults (docker pause, network disconnect) and NATS outages under way, and when the last one was undone (wall ms). */
   private nodeFaultsOpen = 0;
   private nodeFaultUndoneMs = -Infinity;
 
@@ -86,8 +88,8 @@ export class LiveFaultInjector {
   }
 
   /**
-   * Whether an actor's silence is the expected consequence of a node fault: its container is paused or
-   * cut from its network, or was until less than `graceMs` ago (a NATS client needs a few seconds to
+   * Whether an actor's silence is the expected consequence of a node fault or a NATS outage: its container
+   * is paused or cut from its network, or the bus is down, or was until less than `graceMs` ago (a NATS client needs a few seconds to
    * notice that its connection works again, or to make a new one).
    */
   excusesSilence(nowMs: number, graceMs: number): boolean {
@@ -215,19 +217,32 @@ export class LiveFaultInjector {
       case 'nats-down':
       case 'nats-up': {
         if (!o.nats) {
-          o.record(st.t, 'controller', 'fault-skipped', { id: a.occ.id, reason: 'the NATS server is not a private one this run started' });
-          return say('nats-restart skipped: the NATS server is not a private one this run started (live.nats or --nats is set, or the docker placement runs its own in containers)');
+          o.record(st.t, 'controller', 'fault-skipped', { id: a.occ.id, reason: 'the NATS server is not one this run started' });
+          return say('nats-restart skipped: the NATS server is not one this run started (live.nats or --nats is set)');
         }
+        const how = o.nats.how ?? { kill: 'nats-server killed (SIGKILL)', restart: 'nats-server restarting on the same address' };
         if (a.type === 'nats-down') {
-          o.nats.kill();
-          o.record(st.t, 'controller', 'nats-down', { id: a.occ.id });
-          return say('nats-server killed (SIGKILL)');
+          // While the bus is down no heartbeat gets through: the silence is the fault's, as for a node fault.
+          this.nodeFaultsOpen++;
+          const killed = o.nats.kill();
+          if (killed === undefined) o.record(st.t, 'controller', 'nats-down', { id: a.occ.id });
+          else void killed.then(
+            () => o.record(st.t, 'controller', 'nats-down', { id: a.occ.id }),
+            (err: unknown) => o.record(this.emuNow(), 'controller', 'fault-failed', { id: a.occ.id, op: 'nats-down', error: String(err) }),
+          );
+          return say(how.kill);
         }
-        void o.nats.restart().then(
-          () => o.record(this.emuNow(), 'controller', 'nats-up', { id: a.occ.id }),
-          (err: unknown) => o.record(this.emuNow(), 'controller', 'nats-restart-failed', { id: a.occ.id, error: String(err) }),
-        );
-        return say('nats-server restarting on the same address');
+        void o.nats
+          .restart()
+          .then(
+            () => o.record(this.emuNow(), 'controller', 'nats-up', { id: a.occ.id }),
+            (err: unknown) => o.record(this.emuNow(), 'controller', 'nats-restart-failed', { id: a.occ.id, error: String(err) }),
+          )
+          .finally(() => {
+            this.nodeFaultsOpen--;
+            this.nodeFaultUndoneMs = o.nowMs();
+          });
+        return say(how.restart);
       }
     }
   }
