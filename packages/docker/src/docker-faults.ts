@@ -61,12 +61,17 @@ export class DockerFaults {
   async unpauseNode(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
     const by = `node:${node}`;
+    const thawed: Docker.ContainerInfo[] = [];
     const held: Docker.ContainerInfo[] = [];
     for (const c of cs) {
-      if (this.pauses.release(this.names([c]), by)) await this.dockerOf(node).getContainer(c.Id).unpause();
-      else held.push(c);
+      const name = this.names([c]);
+      if (this.pauses.release(name, by)) {
+        await this.dockerOf(node).getContainer(c.Id).unpause();
+        thawed.push(c);
+      } else if (this.pauses.othersHolding(name, by).length > 0) held.push(c);
+      // else: not paused by this fault (a container started on the node since): left alone
     }
-    return `docker unpause: ${this.names(cs.filter((c) => !held.includes(c)))}${held.length > 0 ? `; still paused by another fault: ${this.names(held)}` : ''}`;
+    return `docker unpause: ${this.names(thawed)}${held.length > 0 ? `; still paused by another fault: ${this.names(held)}` : ''}`;
   }
 
   /** `docker network disconnect` the node's actor containers from the node's network (they lose their NATS server). */

@@ -89,8 +89,8 @@ export class LiveFaultInjector {
 
   /**
    * Whether an actor's silence is the expected consequence of a node fault or a NATS outage: its container
-   * is paused or cut from its network, or the bus is down, or was until less than `graceMs` ago (a NATS client needs a few seconds to
-   * notice that its connection works again, or to make a new one).
+   * is paused or cut from its network, or the bus is down, or was until less than `graceMs` ago (a NATS
+   * client needs a few seconds to notice that its connection works again, or to make a new one).
    */
   excusesSilence(nowMs: number, graceMs: number): boolean {
     return this.nodeFaultsOpen > 0 || nowMs < this.nodeFaultUndoneMs + graceMs;
