@@ -209,11 +209,15 @@ export class FrontendActor implements Actor {
   /**
    * After a bus outage (see Actor.resync): per connected queue, the ring writes netback must know (a lost
    * `req` would leave it with a stale req_prod and rsp_event). A re-announcement, not a notify hypercall:
-   * no core time; netback ignores it when it already has them.
+   * no core time; netback ignores it when it already has them. A queue still waiting for netback to
+   * connect its new ring (this front end restarted) sends its ring state again: it may have been lost.
    */
   resync(now: Nanos, fx: Effects): void {
     for (const q of this.qs) {
-      if (!q.connected) continue;
+      if (!q.connected) {
+        this.sendRingState(q, now, fx);
+        continue;
+      }
       fx.send(this.cfg.workers[q.index] as ActorRef, {
         kind: 'req', vm: this.cfg.vm, queue: q.index, reqProd: q.ring.reqProd, rspEvent: q.ring.rspEvent, rspProdSeen: q.ring.rspProd, notify: false,
       }, now);

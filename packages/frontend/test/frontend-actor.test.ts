@@ -198,3 +198,20 @@ test('frontend - responses and their notification lost on the bus: the guest wai
   fx.drain(fe);
   t.is(fe.delivered, 74);
 });
+
+test('frontend - restarted and still waiting for netback to connect its new ring when the bus comes back: resync sends the ring state again', (t) => {
+  const fx = new RecordingEffects();
+  const fe = frontend();
+  fe.reconnect(5_000_000, fx);
+  t.is(fx.of('ring').length, 1);
+  // That state may have died with the NATS server.
+  fe.resync(6_000_000, fx);
+  t.is(fx.of('ring').length, 2);
+  t.like(fx.of('ring').at(-1), { newRing: true, ringAt: 5_000_000 });
+  t.is(fx.of('req').length, 0);
+  // Connected, resync re-announces the ring writes instead.
+  fe.receive({ kind: 'connected', vm: 0, queue: 0, ringAt: 5_000_000 }, 6_000_100, fx);
+  fe.resync(7_000_000, fx);
+  t.is(fx.of('ring').length, 2);
+  t.like(fx.of('req').at(-1), { reqProd: 256, notify: false });
+});

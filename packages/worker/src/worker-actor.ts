@@ -241,12 +241,17 @@ export class WorkerActor implements Actor {
    * After a bus outage (see Actor.resync): per served queue, the responses published so far (an `rsp` with
    * no packets: the front end takes slots whose message was lost as error responses) and a notification
    * (one that was lost would leave the guest waiting for an interrupt that never comes). Neither is a
-   * modelled hypercall: no core time, no coalescing state, not counted as a notify.
+   * modelled hypercall: no core time, no coalescing state, not counted as a notify. A queue still waiting
+   * for its front end's ring state (this worker restarted) asks for it again: the request may have been lost.
    */
   resync(now: Nanos, fx: Effects): void {
     for (const q of this.qs) {
-      if (q.disabled) continue;
       const s = q.served;
+      if (q.ringAt < 0) {
+        fx.send(s.frontend, { kind: 'reconnect', vm: s.vm, queue: s.queue }, now);
+        continue;
+      }
+      if (q.disabled) continue;
       fx.send(s.frontend, { kind: 'rsp', vm: s.vm, queue: s.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent, batch: takeBatch(0) }, now);
       fx.send(s.frontend, { kind: 'evt', vm: s.vm, port: s.queue }, now);
     }

@@ -193,3 +193,20 @@ test('worker - after a bus outage, resync announces rsp_prod (no packets) and ki
   t.deepEqual(w.queueStats()[0], before);
   t.deepEqual(w.report(1e9).busy, busy);
 });
+
+test('worker - restarted and still waiting for the ring state when the bus comes back: resync asks the front end again, and announces nothing for a ring it does not serve', (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  w.reconnect(0, fx);
+  t.is(fx.of('reconnect').length, 1);
+  // That request may have died with the NATS server.
+  w.resync(1e6, fx);
+  t.is(fx.of('reconnect').length, 2);
+  t.is(fx.of('rsp').length, 0);
+  t.is(fx.of('evt').length, 0);
+  // Once the state has come, resync announces the ring instead.
+  w.receive({ kind: 'ring', vm: 0, queue: 0, reqProd: 300, rspEvent: 150, rspProdSeen: 200, newRing: false, ringAt: 0 }, 2e6, fx);
+  w.resync(3e6, fx);
+  t.is(fx.of('reconnect').length, 2);
+  t.is(fx.of('rsp').at(-1)?.rspProd, 200);
+});
