@@ -60,6 +60,9 @@ test.serial('faults live - kill, pause/resume, a NATS server restart and a parti
     t.regex(log, /nats reconnect/, name);
     if (name !== 'nic+backend') t.regex(log, /"message":"bus resync","round":1/, name);
   }
+  // …and said so in the run's event log (a round sent before the controller itself was back is lost with the bus).
+  const resyncs = new Set(ev.filter((e) => e.kind === 'bus-resync').map((e) => e.actor));
+  t.true(resyncs.has('vm.0') && resyncs.has('worker.0'), [...resyncs].join(', '));
   // The stop-polling command reached the guest's process.
   t.regex(readFileSync(join(out, 'logs', 'vm.0.log'), 'utf8'), /"action":"stop-polling".*"message":"fault","phase":"start"/);
   t.deepEqual(processesOf(runId), [], 'no actor process or nats-server left behind');

@@ -67,6 +67,10 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
   let eventsSent = 0;
   // Message-path faults and partitions act in the sender's send path, the same windows in every process.
   const windows = s.faults.length > 0 ? planFaults(s, g, 'live').windows : [];
+  // Actors' events are rare (faults and their consequences); a cap keeps a runaway one from flooding the bus.
+  const publishEvent = (t: number, actor: string, event: string, detail: Record<string, unknown>): void => {
+    if (eventsSent++ < MAX_EVENTS) o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'event', id: name, t, actor, event, detail }));
+  };
   const host = new LiveHost({
     ...(windows.length > 0 ? { linkFaults: new LinkFaults(windows, ids.length) } : {}),
     runId: o.runId,
@@ -84,10 +88,7 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     // About once a second of wall time, the samples carry the front ends' latency histograms: a guest that
     // crashes keeps its latency samples up to then (a histogram is up to ~70 KB at TDF 1: too much for every sample).
     fullReportEvery: Math.max(1, Math.ceil(FULL_REPORT_WALL_NS / (s.sampleInterval * s.live.tdf))),
-    // Actors' events are rare (faults and their consequences); a cap keeps a runaway one from flooding the bus.
-    onEvent: (t, actor, event, detail) => {
-      if (eventsSent++ < MAX_EVENTS) o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'event', id: name, t, actor, event, detail }));
-    },
+    onEvent: publishEvent,
     onSample: (t, reports) => o.transport.publish(subjects.stats(o.ids[0] as string), encodeControl({ kind: 'sample', id: name, t, reports, incarnation: o.incarnation ?? 0 })),
   });
   host.attach();
@@ -127,7 +128,9 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
     if (st.kind !== 'reconnect' || !started) return;
     const resync = (round: number) => {
       const n = host.resync();
-      if (n > 0) o.logger.info('bus resync', { round, actors: n });
+      if (n === 0) return;
+      o.logger.info('bus resync', { round, actors: n });
+      publishEvent(host.emulatedNow(), name, 'bus-resync', { round, actors: n });
     };
     resync(1);
     for (const [round, ms] of RESYNC_AGAIN_MS.entries()) {
