@@ -10,7 +10,6 @@ import type { ActorHandle, JoinRole, RunResult } from '@splitnet/controller';
 import { compileScenarioText, formatResolvedYaml } from '@splitnet/scenario';
 import type { Transport } from '@splitnet/transport';
 import { systemWallClock } from '@splitnet/runtime';
-import type { WallClock } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { connectNats, startNatsServer } from '@splitnet/transport';
 import type { NatsServerHandle } from '@splitnet/transport';
@@ -20,9 +19,6 @@ import type { DockerPlacement } from '@splitnet/docker';
 import { createLogger } from './logging.js';
 
 const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
-
-/** The machine's wall clock (the Unix epoch in ms, sub-ms resolution): the runtime's one object, also used by the code warm-up (see systemWallClock). */
-export const wallClock: WallClock = systemWallClock;
 
 function signalled(): Promise<string> {
   return new Promise((resolve) => {
@@ -164,7 +160,7 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
     // A joined actor (compose, other hosts) outlives the controller, so that `up --exit-code-from controller`
     // stops the deployment when the controller has printed its summary, not when the first actor is done.
     const linger = f.role !== undefined ? { beforeDrain: () => awaitControllerGone(transport, f.run, { timeoutMs: 120_000, graceMs: 3000, interrupted }) } : {};
-    return await runActorProcess({ scenario, runId: f.run, ids, transport, clock: wallClock, logger, interrupted, incarnation, ...linger });
+    return await runActorProcess({ scenario, runId: f.run, ids, transport, clock: systemWallClock, logger, interrupted, incarnation, ...linger });
   } catch (err) {
     // Into the actor's own log too: the supervisor's message points there.
     logger.error('actor process failed', { error: err instanceof Error ? err.message : String(err) });
@@ -277,7 +273,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
           const t = await connectNats({ servers: url, name: `splitnet ${o.runId} ${name}`, ...credentials() });
           const alog = createLogger({ name, file: join(logs, `${name}.log`), consoleLevel: 'silent' });
           try {
-            return await runActorProcess({ scenario: s, runId: o.runId, ids, transport: t, clock: wallClock, logger: alog, incarnation });
+            return await runActorProcess({ scenario: s, runId: o.runId, ids, transport: t, clock: systemWallClock, logger: alog, incarnation });
           } finally {
             await alog.close();
           }
@@ -363,7 +359,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
         const result = await runLive(s, {
           runId: o.runId,
           transport,
-          clock: wallClock,
+          clock: systemWallClock,
           logger,
           earlierEvents: reg.events,
           onFailure,
@@ -383,7 +379,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
           server = await startNatsServer({ ...privateServer, port: own.port });
         },
       };
-      const result = await runLive(s, { runId: o.runId, transport, clock: wallClock, logger, launch, onFailure, ...(nats ? { nats } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+      const result = await runLive(s, { runId: o.runId, transport, clock: systemWallClock, logger, launch, onFailure, ...(nats ? { nats } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
       return { result, scenario: s };
     } finally {
       await transport.drain();

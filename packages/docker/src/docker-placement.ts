@@ -307,27 +307,23 @@ export class DockerPlacement {
       await node.docker.createNetwork({ Name: this.net(node.index), Labels: this.labels, CheckDuplicate: true });
       // The route port is published as itself (host port = container port) so that the server can advertise
       // it before it starts; an ephemeral port is known only after.
-      let routePort = 0;
-      const { container: started, clientPort } = await this.startNats(node.docker, node.index, bind, true, (clientPort, port) => {
-        routePort = port;
-        return {
-          name: this.name(`nats${node.index}`),
-          Image: this.o.natsImage,
-          Cmd: [
-            '-p', '4222', ...this.clientAuth(),
-            '--cluster_name', 'splitnet', '--cluster', `nats://${this.routeAuth()}0.0.0.0:${routePort}`,
-            '--cluster_advertise', `${urlHost(advertise)}:${routePort}`, '--no_advertise=true',
-            ...(seeds.length > 0 ? ['--routes', seeds.join(',')] : []),
-          ],
-          Labels: { ...this.labels, 'splitnet.node': String(node.index) },
-          ExposedPorts: { '4222/tcp': {}, [`${routePort}/tcp`]: {} },
-          HostConfig: {
-            NetworkMode: this.net(node.index),
-            PortBindings: { '4222/tcp': [{ HostIp: bind, HostPort: String(clientPort) }], [`${routePort}/tcp`]: [{ HostIp: bind, HostPort: String(routePort) }] },
-          },
-          NetworkingConfig: { EndpointsConfig: { [this.net(node.index)]: { Aliases: ['nats'] } } },
-        };
-      });
+      const { container: started, clientPort, routePort } = await this.startNats(node.docker, node.index, bind, true, (clientPort, routePort) => ({
+        name: this.name(`nats${node.index}`),
+        Image: this.o.natsImage,
+        Cmd: [
+          '-p', '4222', ...this.clientAuth(),
+          '--cluster_name', 'splitnet', '--cluster', `nats://${this.routeAuth()}0.0.0.0:${routePort}`,
+          '--cluster_advertise', `${urlHost(advertise)}:${routePort}`, '--no_advertise=true',
+          ...(seeds.length > 0 ? ['--routes', seeds.join(',')] : []),
+        ],
+        Labels: { ...this.labels, 'splitnet.node': String(node.index) },
+        ExposedPorts: { '4222/tcp': {}, [`${routePort}/tcp`]: {} },
+        HostConfig: {
+          NetworkMode: this.net(node.index),
+          PortBindings: { '4222/tcp': [{ HostIp: bind, HostPort: String(clientPort) }], [`${routePort}/tcp`]: [{ HostIp: bind, HostPort: String(routePort) }] },
+        },
+        NetworkingConfig: { EndpointsConfig: { [this.net(node.index)]: { Aliases: ['nats'] } } },
+      }));
       this.natsContainers.push(started);
       seeds.push(`nats://${this.routeAuth()}${urlHost(advertise)}:${routePort}`);
       if (node.index === 0) natsUrl = `nats://${urlHost(advertise)}:${clientPort}`;
@@ -353,7 +349,7 @@ export class DockerPlacement {
     publish: boolean,
     spec: (clientPort: number, routePort: number) => Docker.ContainerCreateOptions,
     then?: (c: Docker.Container) => Promise<void>,
-  ): Promise<{ container: Docker.Container; clientPort: number }> {
+  ): Promise<{ container: Docker.Container; clientPort: number; routePort: number }> {
     for (let attempt = 1; ; attempt++) {
       const clientPort = publish ? 20000 + Math.floor(Math.random() * 40000) : 0;
       let routePort = 20000 + Math.floor(Math.random() * 40000);
@@ -369,8 +365,8 @@ export class DockerPlacement {
         const hint = /assign requested address/i.test(msg) ? ` (${bind} is not an address of that host: give --docker-advertise, or --docker-bind-all behind NAT)` : '';
         throw new SplitnetError('E_USAGE', `the NATS server of node ${node} cannot start${publish ? ` with its ports published on ${bind}` : ''}${this.multiEngine ? ` at ${describe(this.nodeList[node]?.endpoint)}` : ''}: ${msg}${hint}`);
       }
-      await publishedPort(c, '4222/tcp', publish); // it runs (else: why it exited)
-      return { container: c, clientPort };
+      await requireRunning(c);
+      return { container: c, clientPort, routePort };
     }
   }
 
@@ -390,7 +386,7 @@ export class DockerPlacement {
         await killing.catch(() => {});
         await Promise.all(this.natsContainers.map(async (c) => {
           await c.start();
-          await publishedPort(c, '4222/tcp', false); // it runs (else: why it exited)
+          await requireRunning(c);
         }));
       },
     };
@@ -538,17 +534,12 @@ export class DockerPlacement {
   }
 }
 
-/** Returns the host port a started container publishes for `port` ('4222/tcp'); with `required` false, '' if none. */
-async function publishedPort(c: Docker.Container, port: string, required = true): Promise<string> {
+/** Throws, saying why (a bad flag, a bad image: its last log lines), if a NATS container just started is not running. */
+async function requireRunning(c: Docker.Container): Promise<void> {
   const info = await c.inspect();
-  if (!info.State.Running) {
-    // Say why (a bad flag, a bad image) rather than only that no port is there.
-    const logs = await c.logs({ stdout: true, stderr: true, tail: 5 }).catch(() => Buffer.from(''));
-    throw new SplitnetError('E_INTERNAL', `the NATS container ${info.Name} exited (${info.State.Status}, code ${info.State.ExitCode}): ${logs.toString().replace(/[\x00-\x08]/g, '').trim()}`);
-  }
-  const host = info.NetworkSettings.Ports[port]?.[0]?.HostPort ?? '';
-  if (!host && required) throw new SplitnetError('E_INTERNAL', `the NATS container published no port for ${port}`);
-  return host;
+  if (info.State.Running) return;
+  const logs = await c.logs({ stdout: true, stderr: true, tail: 5 }).catch(() => Buffer.from(''));
+  throw new SplitnetError('E_INTERNAL', `the NATS container ${info.Name} exited (${info.State.Status}, code ${info.State.ExitCode}): ${logs.toString().replace(/[\x00-\x08]/g, '').trim()}`);
 }
 
 /** An address as the host part of a URL (IPv6 in brackets). */
