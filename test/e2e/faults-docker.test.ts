@@ -142,7 +142,7 @@ faults:
   t.is(nets.stdout.trim(), '', 'no network left');
 });
 
-test.serial('faults docker - one worker container killed (docker kill), one guest container paused (docker pause) and its whole node paused meanwhile, rx messages dropped: the supervisor starts the worker again as a new container that gets the scenario from the controller, the guest is only frozen and stays so until its own pause ends, the drops are counted, everything is accounted', async (t) => {
+test.serial('faults docker - one worker container killed (docker kill), one guest container paused (docker pause) and its whole node paused meanwhile, another guest killed while paused, rx messages dropped: the supervisor starts the worker and the killed guest again as new containers that get the scenario from the controller, the frozen guest stays so until its own pause ends, the drops are counted, everything is accounted', async (t) => {
   t.timeout(5 * 60_000);
   // TDF 200: the 10 ms pause is 2 s of wall time, long enough to see the container paused from outside.
   const { run, runId, out } = startDockerRun(
@@ -156,6 +156,8 @@ traffic: [ { flows: 16, rate: 100Mbps } ]
 live: { tdf: 200, maxLag: 5ms }
 faults:
   - { id: crash, at: 20ms, target: worker:1, action: kill }
+  - { id: icepick, at: 35ms, duration: 20ms, target: vm:0, action: pause }
+  - { id: shatter, at: 40ms, target: vm:0, action: kill }
   - { id: freeze, at: 60ms, duration: 10ms, target: vm:1, action: pause }
   - { id: nodefreeze, at: 63ms, duration: 4ms, target: node:0, action: pause }
   - { id: lossy, at: 80ms, duration: 15ms, target: "link:backend>worker:*", action: drop-messages, probability: 0.5, kinds: [rx] }
@@ -177,27 +179,45 @@ faults:
   t.log(events.filter((e) => /actor-(killed|died|restart|rejoined|paused|resumed)|fault-/.test(e.kind)).map((e) => `${e.t} ${e.actor} ${e.kind} ${JSON.stringify(e.detail)}`).join('\n'));
 
   // The kill hit worker.1's container, which exited; the supervisor started a new container for it, which rejoined.
-  const killed = events.find((e) => e.kind === 'actor-killed-by-fault');
+  const killed = events.find((e) => e.kind === 'actor-killed-by-fault' && e.actor === 'worker.1');
   t.is(killed?.actor, 'worker.1');
   const first = String(killed?.detail['container']);
   t.regex(first, new RegExp(`^splitnet-${runId}-worker-[01]$`));
-  const died = events.find((e) => e.kind === 'actor-died');
-  t.is(died?.actor, 'worker.1');
+  const died = events.find((e) => e.kind === 'actor-died' && e.actor === 'worker.1');
   t.is(died?.detail['container'], first);
   t.is(died?.detail['code'], 137, 'docker kill: SIGKILL');
   t.truthy(events.find((e) => e.kind === 'actor-restart' && e.actor === 'worker.1' && e.detail['incarnation'] === 1));
   t.truthy(events.find((e) => e.kind === 'actor-rejoined' && e.actor === 'worker.1' && e.detail['container'] === `${first}-r1`));
-  t.is(events.filter((e) => e.kind === 'actor-died').length, 1, 'only the killed container died');
+  t.deepEqual(events.filter((e) => e.kind === 'actor-died').map((e) => e.actor).sort(), ['vm.0', 'worker.1'], 'only the killed containers died');
   // The new container asked the controller for the run's scenario (it has no file of it) and got it.
   const controllerLog = readFileSync(join(out, 'logs', 'controller.log'), 'utf8');
   t.regex(controllerLog, /"ids":\["worker\.1"\],"incarnation":1,"level":"info","message":"rejoined"/);
   // Each container's JSON log is in the run's logs/, the restarted one's under its own name.
   t.regex(readFileSync(join(out, 'logs', `${first}-r1.log`), 'utf8'), /"incarnation":1,"level":"info","message":"rejoined"/);
   t.regex(readFileSync(join(out, 'logs', `${first}.log`), 'utf8'), /"ids":\["worker\.1"\],"level":"info","message":"joined"/);
-  t.is(summary.faults.restarts, 1);
+  t.is(summary.faults.restarts, 2);
+
+  // vm.0's container, killed while paused: `docker kill` ended it (a paused container can be killed), the
+  // supervisor started a new one, which rejoined running; the pause's end met the new container, not
+  // paused, and left it alone (no failed Docker call).
+  const iced = String(events.find((e) => e.kind === 'actor-paused' && e.actor === 'vm.0')?.detail['container']);
+  t.regex(iced, new RegExp(`^splitnet-${runId}-frontend-[01]$`));
+  t.true(pausedSeen.has(iced), `paused containers seen: ${[...pausedSeen].join(', ')}`);
+  t.is(events.find((e) => e.kind === 'actor-killed-by-fault' && e.actor === 'vm.0')?.detail['container'], iced);
+  const icedDied = events.find((e) => e.kind === 'actor-died' && e.actor === 'vm.0');
+  t.is(icedDied?.detail['container'], iced);
+  t.is(icedDied?.detail['code'], 137, 'docker kill of a paused container: SIGKILL');
+  t.truthy(events.find((e) => e.kind === 'actor-rejoined' && e.actor === 'vm.0' && e.detail['container'] === `${iced}-r1`));
+  t.regex(controllerLog, new RegExp(`"container":"${iced}-r1","level":"info","message":"docker: container not paused, nothing to unpause"`));
+  // The successor ran unpaused: the node pause below (node 0 hosts every container here) paused it as one of
+  // the node's running containers, and its end thawed it.
+  for (const kind of ['node-pause', 'node-unpause']) {
+    const done = String(events.find((e) => e.kind === kind)?.detail['line']).split(';')[0] ?? '';
+    t.true(done.split(/[:,] /).includes(`${iced}-r1`), `${kind}: ${done}`);
+  }
 
   // The pause froze vm.1's container (seen paused from outside) and let it go on; it was not restarted.
-  const paused = events.find((e) => e.kind === 'actor-paused');
+  const paused = events.find((e) => e.kind === 'actor-paused' && e.actor === 'vm.1');
   t.is(paused?.actor, 'vm.1');
   t.regex(String(paused?.detail['container']), new RegExp(`^splitnet-${runId}-frontend-[01]$`));
   const guest = String(paused?.detail['container']);

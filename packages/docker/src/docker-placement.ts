@@ -460,11 +460,15 @@ export class DockerPlacement {
         for (let failures = 0; ; ) {
           try {
             const r = (await c.wait()) as { StatusCode?: number };
+            this.pauses.forget(name);
             return typeof r.StatusCode === 'number' ? r.StatusCode : null;
           } catch (err) {
             try {
               const info = await c.inspect();
-              if (!info.State.Running) return info.State.ExitCode;
+              if (!info.State.Running) {
+                this.pauses.forget(name);
+                return info.State.ExitCode;
+              }
               failures = 0;
             } catch {
               if (++failures >= 3) {
@@ -494,7 +498,9 @@ export class DockerPlacement {
           else log.info('docker: container already paused by a node fault; held for the actor too', { container: name });
         } else if (sig === 'SIGCONT') {
           if (this.pauses.release(name, 'actor')) act('unpause', (c) => c.unpause());
-          else log.info('docker: container stays paused: another fault holds it', { container: name, by: this.pauses.othersHolding(name, 'actor') });
+          else if (this.pauses.held(name)) log.info('docker: container stays paused: another fault holds it', { container: name, by: this.pauses.othersHolding(name, 'actor') });
+          // Not paused: e.g. the container the pause froze was killed meanwhile and this is its successor, which started running.
+          else log.info('docker: container not paused, nothing to unpause', { container: name });
         } else act(`kill ${sig}`, (c) => c.kill({ signal: sig }));
       },
     };

@@ -30,6 +30,16 @@ export class PauseHolds {
     return true;
   }
 
+  /** `container` exited (a kill, a crash): holds on it end with it; its successor is a new container, not paused. */
+  forget(container: string): void {
+    this.holds.delete(container);
+  }
+
+  /** Whether any fault holds `container` paused. */
+  held(container: string): boolean {
+    return (this.holds.get(container)?.size ?? 0) > 0;
+  }
+
   /** Faults other than `by` holding `container` paused. */
   othersHolding(container: string, by: string): string[] {
     return [...(this.holds.get(container) ?? [])].filter((x) => x !== by);

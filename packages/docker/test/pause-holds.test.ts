@@ -25,3 +25,18 @@ test('pause holds - a release by a fault that held nothing (a container started 
   t.deepEqual(h.othersHolding('c3', 'node:0'), ['actor']);
   t.true(h.release('c3', 'actor'));
 });
+
+test('pause holds - a container that exited holds nothing any more: a later release does not unpause, its successor is not held', (t) => {
+  const h = new PauseHolds();
+  t.true(h.hold('vm-0', 'actor'));
+  t.false(h.hold('vm-0', 'node:0'));
+  t.true(h.held('vm-0'));
+  h.forget('vm-0');
+  t.false(h.held('vm-0'));
+  t.false(h.release('vm-0', 'actor'));
+  t.false(h.release('vm-0', 'node:0'));
+  t.false(h.held('vm-0-r1'));
+  t.deepEqual(h.othersHolding('vm-0', 'actor'), []);
+  // A new hold on the name starts afresh.
+  t.true(h.hold('vm-0', 'node:0'));
+});
