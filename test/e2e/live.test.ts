@@ -183,6 +183,37 @@ test.serial('live - a worker killed mid-run (SIGKILL) is restarted, the run comp
   t.deepEqual(processesOf(runId), []);
 });
 
+test.serial('live - one process per Xen domain (--processes per-domain): the driver domain hosts the NIC, back end and workers; results, invariant, agreement with sim, nothing left behind', async (t) => {
+  const file = scenarioFile(twoByTwo);
+  const runId = `t1d-${process.pid}`;
+  const out = join(tmp(), 'domains');
+  const sim = await run(['run', file, '--out', join(tmp(), 'sim'), '--json']);
+  const live = await run(['run', file, '--runtime', 'live', '--processes', 'per-domain', '--run-id', runId, '--out', out, '--json']);
+  t.is(sim.code, 0, sim.stderr);
+  t.true(live.code === 0 || live.code === 3, live.stderr);
+  const s = JSON.parse(sim.stdout).summary;
+  const l = JSON.parse(live.stdout).summary;
+  t.is(l.live.processes, 3, 'the driver domain and 2 guests');
+  t.deepEqual(readdirSync(join(out, 'logs')).sort(), ['controller.log', 'nats-server.log', 'nic+backend+worker.0+worker.1.log', 'vm.0.log', 'vm.1.log']);
+  t.true(l.accounting.balanced, JSON.stringify(l.accounting));
+  t.is(l.flowOrder.reordered, 0);
+  t.regex(readFileSync(join(out, 'scenario.resolved.yaml'), 'utf8'), /^ {2}processes: per-domain$/m);
+  t.log(`sim ${s.throughput.gbps} Gbit/s ${s.interrupts.virqPerSec} virq/s; live per-domain ${l.throughput.gbps} Gbit/s ${l.interrupts.virqPerSec} virq/s`);
+  t.true(Math.abs(l.throughput.gbps - s.throughput.gbps) <= 0.05 * s.throughput.gbps);
+  t.true(Math.abs(l.interrupts.virqPerSec - s.interrupts.virqPerSec) <= 0.1 * s.interrupts.virqPerSec);
+  t.deepEqual(processesOf(runId), []);
+});
+
+test.serial('live - per-domain: a worker killed mid-run takes its driver domain down with it; the supervisor restarts the domain, the run completes, everything is accounted', async (t) => {
+  const runId = `t5d-${process.pid}`;
+  const out = join(tmp(), 'kill-domain');
+  const name = 'nic+backend+worker.0+worker.1';
+  const r = await killMidRun(t, ['run', scenarioFile(twoByTwo), '--runtime', 'live', '--processes', 'per-domain', '--run-id', runId, '--out', out, '-q'], runId, out, 'worker.1', name);
+  const { summary } = restartedOnce(t, r, out, name);
+  t.true(summary.accounting.delivered > 0.5 * summary.accounting.emitted, JSON.stringify(summary.accounting));
+  t.deepEqual(processesOf(runId), []);
+});
+
 test.serial('live - a worker that keeps dying exhausts its restarts: the run fails with a message naming it, keeps its event log, and leaves no process behind', async (t) => {
   const runId = `t5loop-${process.pid}`;
   const out = join(tmp(), 'loop');

@@ -70,6 +70,7 @@ interface RunFlags {
   tdf?: string;
   nats?: string;
   placement?: string;
+  processes?: string;
   runId?: string;
   joinWindow?: string;
   expect: string[];
@@ -103,6 +104,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
     ...(flags.tdf !== undefined ? [`live.tdf=${flags.tdf}`] : []),
     ...(flags.nats !== undefined ? [`live.nats=${JSON.stringify(flags.nats)}`] : []),
     ...(flags.placement !== undefined ? [`live.placement=${flags.placement}`] : []),
+    ...(flags.processes !== undefined ? [`live.processes=${flags.processes}`] : []),
   ];
   let scenario = loadScenarioFile(file, {
     overrides,
@@ -223,6 +225,7 @@ function buildProgram(): Command {
     .option('--tdf <n>', 'live: time dilation factor (emulated time runs n times slower than wall time)')
     .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
     .option('--placement <processes|inprocess|external|docker>', 'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers')
+    .option('--processes <per-actor|per-domain>', 'live, placement processes or inprocess: one process per actor (default), or one per Xen domain (the driver domain: NIC, back end and vRSS workers; each guest), so that only guest traffic crosses the bus')
     .option('--run-id <id>', 'live: the run id that namespaces its NATS subjects (default: derived from the scenario, seed and time)')
     .option('--join-window <time>', 'live, placement external: close registration after this much quiet once every role joined (default 2s)')
     .option('--expect <role=n>', 'live, placement external: wait for at least n actors of a role (driver, worker, frontend) before the join window counts, e.g. --expect frontend=4 (repeatable)', collect, [] as string[])

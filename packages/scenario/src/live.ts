@@ -1,17 +1,19 @@
 // The `live` section: how a live run maps emulated time onto the wall clock, where its actors run and which NATS it uses.
 import { MS } from '@splitnet/model';
 import { readDuration, readEnum, readMap, readNumber, type Field } from './field.js';
-import type { LivePlacement, LiveSpec } from './types.js';
+import type { LivePlacement, LiveProcesses, LiveSpec } from './types.js';
 import { formatDuration } from './units.js';
 
-export const LIVE_KEYS = ['tdf', 'maxLag', 'placement', 'nats', 'startDelay', 'drainTime', 'batchWindow', 'codeWarmup'] as const;
+export const LIVE_KEYS = ['tdf', 'maxLag', 'placement', 'processes', 'nats', 'startDelay', 'drainTime', 'batchWindow', 'codeWarmup'] as const;
 export const LIVE_PLACEMENTS: readonly LivePlacement[] = ['processes', 'inprocess', 'external', 'docker'];
+export const LIVE_PROCESSES: readonly LiveProcesses[] = ['per-actor', 'per-domain'];
 
 /** Documented defaults (docs/scenario-reference.md, `live`). */
 export const LIVE_DEFAULTS: LiveSpec = {
   tdf: 1,
   maxLag: 2 * MS,
   placement: 'processes',
+  processes: 'per-actor',
   nats: '',
   startDelay: 500 * MS,
   drainTime: 300 * MS,
@@ -32,17 +34,26 @@ export function readLive(field: Field): LiveResult {
   const tdf = readTdf(map.get('tdf'));
   const maxLag = readDuration(map.get('maxLag'), LIVE_DEFAULTS.maxLag, 1);
   const placement = readEnum(map.get('placement'), LIVE_DEFAULTS.placement, LIVE_PLACEMENTS);
+  const processes = readEnum(map.get('processes'), LIVE_DEFAULTS.processes, LIVE_PROCESSES);
+  if (processes === 'per-domain' && (placement === 'external' || placement === 'docker')) {
+    // Joining actors (external, docker) come as one process per role: driver (NIC + back end), worker, frontend.
+    map.get('processes').fail(
+      `expected per-actor with placement ${placement}, found per-domain (actors that join, as external and docker ones do, run one process per role; per-domain needs placement processes or inprocess)`,
+      [[...map.path, 'placement']],
+    );
+  }
   const nats = readNatsServers(map.get('nats'));
   const startDelay = readDuration(map.get('startDelay'), LIVE_DEFAULTS.startDelay);
   const drainTime = readDuration(map.get('drainTime'), LIVE_DEFAULTS.drainTime);
   const batchWindow = readDuration(map.get('batchWindow'), LIVE_DEFAULTS.batchWindow);
   const codeWarmup = readDuration(map.get('codeWarmup'), LIVE_DEFAULTS.codeWarmup);
   return {
-    compiled: { tdf, maxLag, placement, nats, startDelay, drainTime, batchWindow, codeWarmup },
+    compiled: { tdf, maxLag, placement, processes, nats, startDelay, drainTime, batchWindow, codeWarmup },
     resolved: {
       tdf,
       maxLag: formatDuration(maxLag),
       placement,
+      processes,
       nats,
       startDelay: formatDuration(startDelay),
       drainTime: formatDuration(drainTime),

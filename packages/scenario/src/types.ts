@@ -42,6 +42,12 @@ export interface CoalescingPlacement {
 /** Where a live run's actors execute: one OS process each, or all in one process talking over the bus. */
 /** processes: the CLI spawns one process per actor; inprocess: all in the controller's process; external: actors are started elsewhere (compose, other hosts) and join the run; docker: the CLI starts them as containers (dockerode). */
 export type LivePlacement = 'processes' | 'inprocess' | 'external' | 'docker';
+/**
+ * How a live run's actors are grouped into processes: `per-actor`, one each (the NIC shares its driver's, the
+ * back end's); `per-domain`, one per Xen domain: the driver domain (NIC, back end and the vRSS workers, which
+ * are netback's threads in dom0) and each guest. Messages cross the bus where they cross a process.
+ */
+export type LiveProcesses = 'per-actor' | 'per-domain';
 
 /** Settings of the live runtime (each actor a process over NATS). Compiled whatever the runtime, so a `--set runtime=live` finds them. */
 export interface LiveSpec {
@@ -50,6 +56,7 @@ export interface LiveSpec {
   /** Emulated ns an actor may fall behind emulated time before the run is reported invalid. */
   readonly maxLag: Nanos;
   readonly placement: LivePlacement;
+  readonly processes: LiveProcesses;
   /** NATS server URL(s) as written (comma-separated); `""` means start a private nats-server on a random loopback port. */
   readonly nats: string;
   /** WALL-clock ns between "all actors ready" and emulated time 0 (not dilated). */

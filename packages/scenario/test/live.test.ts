@@ -8,7 +8,7 @@ const NATS_HINT = 'expected a NATS URL such as nats://127.0.0.1:4222, tls://host
 test('live - runtime live is accepted and gets every live default', (t) => {
   const s = compile('runtime: live\n');
   t.is(s.runtime, 'live');
-  t.deepEqual(s.live, { tdf: 1, maxLag: 2_000_000, placement: 'processes', nats: '', startDelay: 500_000_000, drainTime: 300_000_000, batchWindow: 0, codeWarmup: 20_000_000 });
+  t.deepEqual(s.live, { tdf: 1, maxLag: 2_000_000, placement: 'processes', processes: 'per-actor', nats: '', startDelay: 500_000_000, drainTime: 300_000_000, batchWindow: 0, codeWarmup: 20_000_000 });
   t.true(Object.isFrozen(s.live));
 });
 
@@ -24,7 +24,7 @@ test('live - every key is read', (t) => {
   const s = compile(
     'runtime: live\nlive:\n  tdf: 2.5\n  maxLag: 500us\n  placement: inprocess\n  nats: nats://127.0.0.1:4222\n  startDelay: 0\n  drainTime: 1s\n  batchWindow: 500us\n  codeWarmup: 3ms\n',
   );
-  t.deepEqual(s.live, { tdf: 2.5, maxLag: 500_000, placement: 'inprocess', nats: 'nats://127.0.0.1:4222', startDelay: 0, drainTime: 1_000_000_000, batchWindow: 500_000, codeWarmup: 3_000_000 });
+  t.deepEqual(s.live, { tdf: 2.5, maxLag: 500_000, placement: 'inprocess', processes: 'per-actor', nats: 'nats://127.0.0.1:4222', startDelay: 0, drainTime: 1_000_000_000, batchWindow: 500_000, codeWarmup: 3_000_000 });
 });
 
 test('live - NATS URLs are kept as written', (t) => {
@@ -44,7 +44,7 @@ test('live - NATS URLs are kept as written', (t) => {
 test('live - resolved holds the live section and round-trips', (t) => {
   const s = compile('runtime: live\nlive:\n  tdf: 1.5\n  maxLag: 1.5ms\n  nats: "nats://a:4222, b:4222"\n  startDelay: 0\n');
   t.is(s.resolved['runtime'], 'live');
-  t.deepEqual(s.resolved['live'], { tdf: 1.5, maxLag: '1.5ms', placement: 'processes', nats: 'nats://a:4222, b:4222', startDelay: '0ms', drainTime: '300ms', batchWindow: '0ms', codeWarmup: '20ms' });
+  t.deepEqual(s.resolved['live'], { tdf: 1.5, maxLag: '1.5ms', placement: 'processes', processes: 'per-actor', nats: 'nats://a:4222, b:4222', startDelay: '0ms', drainTime: '300ms', batchWindow: '0ms', codeWarmup: '20ms' });
   const again = compileScenarioText(formatResolvedYaml(s), 'again.yaml');
   t.deepEqual(comparable(again), comparable(s));
 });
@@ -52,7 +52,7 @@ test('live - resolved holds the live section and round-trips', (t) => {
 test('live - --set switches the runtime and sets live keys', (t) => {
   const s = compile('duration: 10ms\n', { overrides: ['runtime=live', 'live.tdf=10', 'live.maxLag=5ms', 'live.placement=inprocess', 'live.nats=nats://127.0.0.1:4222'] });
   t.is(s.runtime, 'live');
-  t.deepEqual(s.live, { tdf: 10, maxLag: 5_000_000, placement: 'inprocess', nats: 'nats://127.0.0.1:4222', startDelay: 500_000_000, drainTime: 300_000_000, batchWindow: 0, codeWarmup: 20_000_000 });
+  t.deepEqual(s.live, { tdf: 10, maxLag: 5_000_000, placement: 'inprocess', processes: 'per-actor', nats: 'nats://127.0.0.1:4222', startDelay: 500_000_000, drainTime: 300_000_000, batchWindow: 0, codeWarmup: 20_000_000 });
   t.like(s.resolved['live'], { tdf: 10, maxLag: '5ms', placement: 'inprocess' });
   t.is(compile('live: { tdf: 3 }\n', { overrides: ['live.tdf=7'] }).live.tdf, 7);
   t.is(compile('live: { nats: "a:4222" }\n', { overrides: ['live.nats=""'] }).live.nats, '');
@@ -74,7 +74,7 @@ test('live - the section must be a map of known keys', (t) => {
   t.is(errorOf(t, 'live: 3\n'), 's.yaml:1:7: live: expected a map, found 3');
   t.is(
     errorOf(t, 'live:\n  tfd: 2\n'),
-    's.yaml:2:3: live: unknown key "tfd" (expected one of: tdf, maxLag, placement, nats, startDelay, drainTime, batchWindow, codeWarmup; did you mean "tdf"?)',
+    's.yaml:2:3: live: unknown key "tfd" (expected one of: tdf, maxLag, placement, processes, nats, startDelay, drainTime, batchWindow, codeWarmup; did you mean "tdf"?)',
   );
 });
 
@@ -126,5 +126,23 @@ test('live - nats must be host:port, nats:// or tls:// URLs', (t) => {
   ];
   for (const [nats, detail] of cases) {
     t.is(errorOf(t, `live:\n  nats: ${nats}\n`), `s.yaml:2:9: live.nats: ${detail}`, nats);
+  }
+});
+
+test('live - processes is per-actor (default) or per-domain, and per-domain only where the controller starts the processes', (t) => {
+  t.is(compile('runtime: live\n').live.processes, 'per-actor');
+  t.is(compile('live: { processes: per-domain }\n').live.processes, 'per-domain');
+  t.is(compile('live: { processes: per-domain, placement: inprocess }\n').live.processes, 'per-domain');
+  t.is(compile('duration: 1ms\n', { overrides: ['live.processes=per-domain'] }).live.processes, 'per-domain');
+  t.like(compile('live: { processes: per-domain }\n').resolved['live'], { placement: 'processes', processes: 'per-domain' });
+  t.is(
+    errorOf(t, 'live:\n  processes: per-vm\n'),
+    's.yaml:2:14: live.processes: expected one of "per-actor" or "per-domain", found "per-vm"',
+  );
+  for (const placement of ['external', 'docker']) {
+    t.regex(
+      errorOf(t, `live:\n  placement: ${placement}\n  processes: per-domain\n`),
+      new RegExp(`^s\\.yaml:3:14: live\\.processes: expected per-actor with placement ${placement}, found per-domain \\(actors that join, .* per-domain needs placement processes or inprocess\\)`),
+    );
   }
 });

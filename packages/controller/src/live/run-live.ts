@@ -2,10 +2,11 @@
 import { LatencyHistogram, SplitnetError } from '@splitnet/model';
 import type { ActorReport, Logger, Nanos } from '@splitnet/model';
 import type { HostFinal, WallClock } from '@splitnet/runtime';
-import type { CompiledScenario } from '@splitnet/scenario';
+import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { RejectKind, Transport } from '@splitnet/transport';
 import { buildActors } from '../build.js';
+import type { ActorGraph } from '../build.js';
 import { combine, sampleRow, sig } from '../metrics.js';
 import type { Snapshot } from '../metrics.js';
 import { balance, summarize } from '../run-sim.js';
@@ -74,13 +75,23 @@ function waitFor<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
   ]);
 }
 
+/**
+ * The actors each process hosts. `per-actor`: one process per actor, except that the NIC and the back end
+ * (its driver) share one: they share the host's memory in the model (DMA, register reads, zero link
+ * delay), and the driver's NAPI poll of the hardware ring is a per-batch handshake that a bus round trip
+ * would slow to a crawl. `per-domain`: one process per Xen domain, the driver domain (NIC, back end and
+ * the vRSS workers, netback's threads in dom0) and each guest, so that messages cross the bus exactly
+ * where they cross Xen's domain boundary (the shared rings and event channels).
+ */
+export function processGroups(g: ActorGraph, processes: LiveProcesses): string[][] {
+  if (processes === 'per-domain') return [[g.nic.id, g.backend.id, ...g.workers.map((w) => w.id)], ...g.frontends.map((f) => [f.id])];
+  return [[g.nic.id, g.backend.id], ...g.workers.map((w) => [w.id]), ...g.frontends.map((f) => [f.id])];
+}
+
 export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<RunResult> {
   const subjects = new Subjects(o.runId);
   const g = buildActors(s);
-  // One process per actor, except that the NIC and the back-end (its driver) share one: they share
-  // the host's memory in the model (DMA, register reads, zero link delay), and the driver's NAPI poll
-  // of the hardware ring is a per-batch handshake that a bus round trip would slow to a crawl.
-  const groups = [[g.nic.id, g.backend.id], ...g.all.filter((a) => a !== g.nic && a !== g.backend).map((a) => [a.id])];
+  const groups = processGroups(g, s.live.processes);
   const names = groups.map((ids) => ids.join('+'));
   const events: { t: Nanos; actor: string; kind: string; detail: Record<string, unknown> }[] = (o.earlierEvents ?? []).map((e) => ({ t: 0, actor: e.actor, kind: e.kind, detail: { ...e.detail } }));
   let epochMs = Infinity;
