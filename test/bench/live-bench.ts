@@ -4,7 +4,7 @@
 // Environment: BENCH_LIVE_MS (emulated ms per live run, default 300), BENCH_TDFS (TDFs to try in
 // order while runs are invalid, default 1,5,20), BENCH_RT_MS (emulated ms per real-time run,
 // default 8000, the last 40 % measured), BENCH_RT_GBPS (offered rates tried at TDF 1 with one process per actor, default 1,4,8,12,15),
-// BENCH_RT_DOMAIN_GBPS (the same with one process per Xen domain, live.processes per-domain, default 8,15,22),
+// BENCH_RT_DOMAIN_GBPS (the same with one process per Xen domain, live.processes per-domain, default 8,15,22,30),
 // BENCH_RT_REFINE (runs halving the step between the last sustained rate and the first that was not, default 2, 0 for none), BENCH_RAW_ROUNDS
 // (default 3), BENCH_KEEP=1 keeps the live runs' result directories.
 //
@@ -297,7 +297,7 @@ async function main(): Promise<number> {
     return list;
   };
   const rtRates = rates('BENCH_RT_GBPS', '1,4,8,12,15');
-  const rtDomainRates = rates('BENCH_RT_DOMAIN_GBPS', '8,15,22');
+  const rtDomainRates = rates('BENCH_RT_DOMAIN_GBPS', '8,15,22,30');
 
   console.log('');
   console.log(`splitnet live benchmark — ${cpus().length} × ${cpu}, node ${process.version}, ${natsVersion} (GOMAXPROCS=1), loopback`);
@@ -419,7 +419,20 @@ async function main(): Promise<number> {
     );
     console.log(`  that / raw pipeline (same run): ${M(pps)} / ${M(rawRate)} = ${pct(ratio)}; target ≥ ${pct(TARGET_RAW_FRACTION)}: ${ratio >= TARGET_RAW_FRACTION ? 'met' : 'below target'}`);
   };
-  if (rtDomainBest !== undefined) verdictOf(`one process per Xen domain (live.processes per-domain: ${rtDomainBest.summary.live.processes} processes)`, rtDomainBest);
+  if (rtDomainBest !== undefined) {
+    verdictOf(`one process per Xen domain (live.processes per-domain: ${rtDomainBest.summary.live.processes} processes)`, rtDomainBest);
+    // Beyond the emulated datapath's capacity the delivered figure is the model's, not the host's: say what the
+    // host kept up with at the NIC (every frame emitted and accounted for, delivered as sim delivers).
+    const handled = rtDomainRuns.filter((r) => sustainedRuns.has(r)).sort((a, b) => b.summary.throughput.offeredGbps - a.summary.throughput.offeredGbps)[0];
+    if (handled !== undefined && handled.summary.throughput.gbps < 0.98 * handled.summary.throughput.offeredGbps) {
+      const t = handled.summary.throughput;
+      const arriving = (t.pps * t.offeredGbps) / t.gbps;
+      console.log(
+        `  for reference, not the target's basis: delivered is capped by the emulated datapath (sim delivers the same); the host kept up with ${M(arriving)} frames/s arriving at the emulated NIC ` +
+          `(${t.offeredGbps.toFixed(1)} Gbit/s offered, every frame emitted and accounted, as sim), ${pct(arriving / rawRate)} of the raw pipeline`,
+      );
+    }
+  }
   else if (rtDomainRuns.length > 0) console.log('  one process per Xen domain: no offered rate was sustained in real time (TDF 1) at the rates tried');
   if (rtBest !== undefined) {
     const pps = rtBest.summary.throughput.pps;
