@@ -19,6 +19,7 @@ test('examples - the expected examples exist', (t) => {
     'vrss-per-flow',
     'vms-scaling',
     'small-packets',
+    'live-realtime',
   ]) {
     t.true(files.includes(`${name}.yaml`), name);
   }
