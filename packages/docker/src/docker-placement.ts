@@ -460,15 +460,11 @@ export class DockerPlacement {
         for (let failures = 0; ; ) {
           try {
             const r = (await c.wait()) as { StatusCode?: number };
-            this.pauses.forget(name);
             return typeof r.StatusCode === 'number' ? r.StatusCode : null;
           } catch (err) {
             try {
               const info = await c.inspect();
-              if (!info.State.Running) {
-                this.pauses.forget(name);
-                return info.State.ExitCode;
-              }
+              if (!info.State.Running) return info.State.ExitCode;
               failures = 0;
             } catch {
               if (++failures >= 3) {
@@ -484,7 +480,11 @@ export class DockerPlacement {
         log.error('docker: cannot start an actor container', { container: name, error: err instanceof Error ? err.message : String(err) });
         return null;
       },
-    );
+    ).then((code) => {
+      // Gone (or taken for dead): pause holds on it end with it; its successor is a new container.
+      this.pauses.forget(name);
+      return code;
+    });
     const act = (what: string, op: (c: Docker.Container) => Promise<unknown>) => {
       void started.then(op).catch((err: unknown) => log.warn(`docker: ${what} failed`, { container: name, error: err instanceof Error ? err.message : String(err) }));
     };

@@ -212,7 +212,12 @@ export class WorkerActor implements Actor {
   /** A restarted worker has fresh rings: ask each front end it serves for the ring's state. */
   reconnect(now: Nanos, fx: Effects): void {
     for (const q of this.qs) q.ringAt = -1; // serves no ring until a front end's state arrives
-    for (const q of this.qs) fx.send(q.served.frontend, { kind: 'reconnect', vm: q.served.vm, queue: q.served.queue }, now);
+    for (const q of this.qs) this.askRingState(q, now, fx);
+  }
+
+  /** Ask the queue's front end for its ring state (xenbus reconnect); it answers with a `ring` message. */
+  private askRingState(q: QueueState, now: Nanos, fx: Effects): void {
+    fx.send(q.served.frontend, { kind: 'reconnect', vm: q.served.vm, queue: q.served.queue }, now);
   }
 
   report(t: Nanos): WorkerReport {
@@ -248,7 +253,7 @@ export class WorkerActor implements Actor {
     for (const q of this.qs) {
       const s = q.served;
       if (q.ringAt < 0) {
-        fx.send(s.frontend, { kind: 'reconnect', vm: s.vm, queue: s.queue }, now);
+        this.askRingState(q, now, fx);
         continue;
       }
       if (q.disabled) continue;

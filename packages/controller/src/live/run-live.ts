@@ -83,7 +83,7 @@ function waitFor<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
  * the vRSS workers, netback's threads in dom0) and each guest, so that messages cross the bus exactly
  * where they cross Xen's domain boundary (the shared rings and event channels).
  */
-export function processGroups(g: ActorGraph, processes: LiveProcesses): string[][] {
+function processGroups(g: ActorGraph, processes: LiveProcesses): string[][] {
   if (processes === 'per-domain') return [[g.nic.id, g.backend.id, ...g.workers.map((w) => w.id)], ...g.frontends.map((f) => [f.id])];
   return [[g.nic.id, g.backend.id], ...g.workers.map((w) => [w.id]), ...g.frontends.map((f) => [f.id])];
 }
