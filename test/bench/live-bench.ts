@@ -377,8 +377,9 @@ async function main(): Promise<number> {
       else console.log(`  (suggested TDF ${suggested} not run: ${seconds.toFixed(0)} s of wall time for ${durationMs} ms emulated is beyond this bench's budget)`);
     }
 
-    // 2b. Real time: the same datapath at TDF 1, rising offered rates until one is not sustained; once
-    // with one process per actor (the default), once with one process per Xen domain.
+    // 2b. Real time: the same datapath at TDF 1, rising offered rates until one is not sustained: with
+    // one process per actor (the default) and with one process per Xen domain at 1518-byte frames, and
+    // with one process per Xen domain at 64-byte frames (why: below).
     const modelAt = new Map<string, number>();
     const ladder = async (l: Ladder, into: LiveRun[]): Promise<void> => {
       const label = (rung: number): string => (l.unit === 'Gbit/s' ? `${rung} Gbit/s (${M(wirePps(rung, l.frameBytes))} packets/s)` : `${M(rung * 1e6)} packets/s (${rungGbps(l, rung).toFixed(2)} Gbit/s)`);
