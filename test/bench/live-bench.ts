@@ -20,6 +20,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LiveProcesses } from '@splitnet/scenario';
 import { findNatsServerBinary } from '@splitnet/transport';
 import { RAW_PIPELINE_DEFAULTS, formatRawRound, measureRawPipeline } from './raw-pipeline.js';
 
@@ -62,7 +63,7 @@ traffic: [ { flows: 64, rate: ${OFFERED_GBPS}Gbps, size: 1518 } ]
  *   within the bound overruns its ring (counted ring-full drops), and the ring, not the lag bound,
  *   would judge the run. (The ring size changes nothing in `sim` at these rates: its rings never fill.)
  */
-const realTimeYaml = (durationMs: number, gbps: number, processes: Processes, frameBytes: number): string => `name: bench-rt-1vm-4q-4w
+const realTimeYaml = (durationMs: number, gbps: number, processes: LiveProcesses, frameBytes: number): string => `name: bench-rt-1vm-4q-4w
 duration: ${durationMs}ms
 warmup: ${Math.round(durationMs * 0.6)}ms
 topology: { link: 40Gbps, vms: { count: 1, queues: 4, ringSize: 32768 }, workers: 4, vrss: per-flow }
@@ -78,7 +79,7 @@ const wirePps = (gbps: number, frameBytes: number): number => (gbps * 1e9) / ((f
  * or in M packets/s (minimum-size frames, where Gbit/s figures are small and unhandy).
  */
 interface Ladder {
-  readonly processes: Processes;
+  readonly processes: LiveProcesses;
   readonly frameBytes: number;
   readonly unit: 'Gbit/s' | 'M packets/s';
   readonly rungs: readonly number[];
@@ -90,9 +91,6 @@ interface Ladder {
 function rungGbps(l: Ladder, rung: number): number {
   return l.unit === 'Gbit/s' ? rung : (rung * 1e6 * (l.frameBytes + 20) * 8) / 1e9;
 }
-
-/** How the live run's actors share processes (live.processes): one per actor (the default), or one per Xen domain. */
-type Processes = 'per-actor' | 'per-domain';
 
 /**
  * Kept up in real time: valid, lag not growing, accounting exact, and delivering what the model delivers

@@ -211,8 +211,10 @@ export class WorkerActor implements Actor {
 
   /** A restarted worker has fresh rings: ask each front end it serves for the ring's state. */
   reconnect(now: Nanos, fx: Effects): void {
-    for (const q of this.qs) q.ringAt = -1; // serves no ring until a front end's state arrives
-    for (const q of this.qs) this.askRingState(q, now, fx);
+    for (const q of this.qs) {
+      q.ringAt = -1; // serves no ring until a front end's state arrives
+      this.askRingState(q, now, fx);
+    }
   }
 
   /** Ask the queue's front end for its ring state (xenbus reconnect); it answers with a `ring` message. */
