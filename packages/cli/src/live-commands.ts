@@ -121,6 +121,8 @@ function dockerSupervisor(containers: DockerPlacement, joined: ReadonlyMap<strin
 export async function actorCommand(loadScenario: (file: string) => CompiledScenario, f: ActorFlags): Promise<number> {
   let name = f.id.length > 0 ? f.id.join('+') : (f.role ?? 'actor');
   let logger = createLogger({ name, ...(f.log ? { file: f.log } : {}), consoleLevel: 'warn' });
+  /** Connected before the run is set up (joining, rejoining): closed here if setting up fails, or the process would stay up. */
+  let connected: Transport | undefined;
   try {
     const queues = parseQueues(f);
     const incarnation = Number(f.incarnation ?? '0');
@@ -133,7 +135,7 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
     if (f.role !== undefined) {
       if (!JOIN_ROLES.includes(f.role as JoinRole)) throw new SplitnetError('E_USAGE', `--role: expected one of ${JOIN_ROLES.join(', ')}, found "${f.role}"`);
       if (f.id.length > 0 || f.scenario !== undefined) throw new SplitnetError('E_USAGE', '--role joins a run and gets its identity and scenario from the controller: give it without --id and --scenario');
-      transport = await connectPatiently(f.nats, `splitnet ${f.run} ${f.role}`, 60_000, (m) => logger.warn(m));
+      transport = connected = await connectPatiently(f.nats, `splitnet ${f.run} ${f.role}`, 60_000, (m) => logger.warn(m));
       const token = randomBytes(8).toString('hex');
       // SPLITNET_CONTAINER: set by the docker placement, so that the controller knows which container to signal or restart.
       const container = process.env['SPLITNET_CONTAINER'];
@@ -146,7 +148,7 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
       logger.info('joined', { role: f.role, ids });
     } else if (f.scenario === undefined && f.id.length > 0 && incarnation >= 1) {
       // A restart without the scenario file (a container the docker placement started again): ask the controller.
-      transport = await connectPatiently(f.nats, `splitnet ${f.run} ${name}`, 60_000, (m) => logger.warn(m));
+      transport = connected = await connectPatiently(f.nats, `splitnet ${f.run} ${name}`, 60_000, (m) => logger.warn(m));
       scenario = compileScenarioText((await rejoinRun(transport, f.run, f.id, incarnation, 60_000)).scenarioYaml, `<scenario of run ${f.run}>`);
       logger.info('rejoined', { ids, incarnation });
     } else {
@@ -156,6 +158,7 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
       scenario = loadScenario(f.scenario);
       transport = await connectNats({ servers: f.nats, name: `splitnet ${f.run} ${name}`, ...credentials() });
     }
+    connected = undefined; // from here on, runActorProcess owns the connection
     transport.onStatus((st) => (st.kind === 'closed' ? logger.info : logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
     // A joined actor (compose, other hosts) outlives the controller, so that `up --exit-code-from controller`
     // stops the deployment when the controller has printed its summary, not when the first actor is done.
@@ -164,6 +167,7 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
   } catch (err) {
     // Into the actor's own log too: the supervisor's message points there.
     logger.error('actor process failed', { error: err instanceof Error ? err.message : String(err) });
+    await connected?.close().catch(() => {});
     throw err;
   } finally {
     await logger.close();
@@ -312,10 +316,12 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
           const n = containers.nodeCount;
           const place = (i: number, total: number) => (o.docker.strategy === 'spread' ? i % n : Math.floor((i * n) / total));
           await containers.launch('driver', 0, actorUrl, 0);
-          for (let k = 0; k < s.topology.workers; k++) await containers.launch('worker', k, actorUrl, place(k, s.topology.workers));
+          // One process per Xen domain: the driver's container runs the vRSS workers too.
+          if (s.live.processes === 'per-actor') for (let k = 0; k < s.topology.workers; k++) await containers.launch('worker', k, actorUrl, place(k, s.topology.workers));
           for (let v = 0; v < s.topology.vms.length; v++) await containers.launch('frontend', v, actorUrl, place(v, s.topology.vms.length));
         } else if (!o.quiet) {
-          process.stderr.write(`splitnet: run ${o.runId}: waiting for actors to join at ${url} (splitnet actor --run ${o.runId} --nats <url> --role driver|worker|frontend)\n`);
+          const roles = s.live.processes === 'per-domain' ? 'driver|frontend; per-domain: the driver hosts the workers' : 'driver|worker|frontend';
+          process.stderr.write(`splitnet: run ${o.runId}: waiting for actors to join at ${url} (splitnet actor --run ${o.runId} --nats <url> --role ${roles})\n`);
         }
         const base = formatResolvedYaml(s);
         // Restarts the supervisor is making now (docker placement): the restarted container asks for the scenario.
@@ -329,6 +335,7 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
           ...(o.expect ? { atLeast: o.expect } : {}),
           timeoutMs: 300_000,
           rejoinable: (name, incarnation) => rejoins.delete(`${name}#${incarnation}`),
+          processes: s.live.processes,
           base: s,
           compile: (vmQueues, workers) => {
             // One integer when every VM has the same count, so a run without negotiation resolves as before.
