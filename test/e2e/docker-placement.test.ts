@@ -42,6 +42,33 @@ test.serial('docker placement - a 2-VM run in containers: results balanced, ever
   t.is(nets.stdout.trim(), '', 'no network left');
 });
 
+test.serial('docker placement - one container per Xen domain: the driver\'s runs the workers; a worker killed takes its domain\'s container down, which is restarted', async (t) => {
+  t.timeout(5 * 60_000);
+  const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
+  const scenario = join(dir, 's.yaml');
+  writeFileSync(
+    scenario,
+    'duration: 100ms\nwarmup: 20ms\ntopology: { vms: { count: 2, queues: 2 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\n' +
+      'live: { tdf: 100, maxLag: 5ms, processes: per-domain }\nfaults:\n  - { at: 40ms, target: worker:1, action: kill }\n',
+  );
+  const runId = `place-pd-${runTag}`;
+  const out = join(dir, 'out');
+  const r = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', out, '-q']);
+  t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+  t.is(summary.live.processes, 3, 'the driver domain (NIC, back end, 2 workers) and 2 VMs');
+  t.is(Object.keys(summary.cpu).filter((k: string) => k.includes('worker')).length, 2);
+  t.true(summary.interrupts.perVm.every((vm: { virqPerSec: number }) => vm.virqPerSec > 0));
+  // The kill hit the driver domain's container: it was restarted as a new container, once.
+  const events = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { actor: string; kind: string; detail: Record<string, unknown> });
+  const domain = 'nic+backend+worker.0+worker.1';
+  t.true(events.some((e) => e.kind === 'actor-restart' && e.actor === domain), JSON.stringify(events.filter((e) => e.kind.startsWith('actor-'))));
+  t.deepEqual(summary.live.restarted.map((x: { process: string }) => x.process), [domain]);
+  const left = await dockerCli(['ps', '-aq', '--filter', `label=splitnet.run=${runId}`]);
+  t.is(left.stdout.trim(), '', 'no container left');
+});
+
 test.serial('docker placement - a missing image is a clear error before anything starts', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
   const scenario = join(dir, 's.yaml');

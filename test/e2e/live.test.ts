@@ -369,6 +369,38 @@ test.serial('live - actors started elsewhere join the run: identities assigned, 
   }
 });
 
+test.serial('live - per domain, actors started elsewhere: the driver hosts the scenario\'s workers, a worker that joins is refused', async (t) => {
+  const server = await startNatsServer();
+  const runId = `t9-${process.pid}`;
+  try {
+    const out = join(tmp(), 'external-per-domain');
+    // --expect worker makes no sense per domain: refused before anything starts.
+    const expectWorker = await run(['run', scenarioFile(twoByTwo), '--runtime', 'live', '--placement', 'external', '--processes', 'per-domain', '--nats', server.url, '--expect', 'worker=2', '-q']);
+    t.is(expectWorker.code, 2);
+    t.regex(expectWorker.stderr, /--expect worker=2: this run has one process per Xen domain \(live\.processes: per-domain\), whose driver hosts the vRSS workers \(topology\.workers: 2\)/);
+    const controller = run(['run', scenarioFile(twoByTwo), '--runtime', 'live', '--placement', 'external', '--processes', 'per-domain', '--nats', server.url, '--run-id', runId, '--out', out, '--join-window', '1s']);
+    const joinAs = (role: string) => run(['actor', '--run', runId, '--nats', server.url, '--role', role]);
+    const actors = [joinAs('frontend'), joinAs('driver'), joinAs('frontend')];
+    const worker = await joinAs('worker');
+    t.is(worker.code, 2, worker.stderr);
+    t.regex(worker.stderr, /join refused by the controller of run t9-\d+: this run has one process per Xen domain \(live\.processes: per-domain\): the driver process hosts the vRSS workers/);
+    const r = await controller;
+    const all = await Promise.all(actors);
+    t.true(r.code === 0 || r.code === 3, r.stderr);
+    t.deepEqual(all.map((a) => a.code), [0, 0, 0], all.map((a) => a.stderr).join('\n'));
+    t.regex(r.stderr, /--role driver\|frontend; per-domain: the driver hosts the workers/);
+    t.regex(r.stderr, /2 VMs and 2 workers joined/);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    t.is(summary.live.processes, 3, 'the driver domain and two guests');
+    t.is(Object.keys(summary.cpu).filter((k: string) => k.includes('worker')).length, 2);
+    t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+    t.true(summary.interrupts.perVm.every((vm: { virqPerSec: number }) => vm.virqPerSec > 0), 'every VM received traffic');
+    t.deepEqual(processesOf(runId), []);
+  } finally {
+    await server.stop();
+  }
+});
+
 test.serial('live - front ends started elsewhere negotiate their queue counts: asking 1 and 4 with 2 workers gives 1 and 2', async (t) => {
   const server = await startNatsServer();
   const runId = `t8-${process.pid}`;

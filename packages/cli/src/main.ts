@@ -115,6 +115,9 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
   if (expect && (scenario.runtime !== 'live' || scenario.live.placement !== 'external')) {
     throw new SplitnetError('E_USAGE', '--expect: only for a live run with placement external (actors that join)');
   }
+  if (expect?.worker !== undefined && scenario.live.processes === 'per-domain') {
+    throw new SplitnetError('E_USAGE', `--expect worker=${expect.worker}: this run has one process per Xen domain (live.processes: per-domain), whose driver hosts the vRSS workers (topology.workers: ${scenario.topology.workers}); no worker joins, so drop --expect worker`);
+  }
   const started = new Date();
   const runId = flags.runId ?? newRunId(`${scenario.name}-s${scenario.seed}-${stamp(started)}`, Math.floor(Math.random() * 0x10000));
   if (!isValidRunId(runId)) throw new SplitnetError('E_USAGE', `--run-id: expected letters, digits, '-' or '_' (at most 64), found "${runId}"`);
@@ -225,7 +228,7 @@ function buildProgram(): Command {
     .option('--tdf <n>', 'live: time dilation factor (emulated time runs n times slower than wall time)')
     .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
     .option('--placement <processes|inprocess|external|docker>', 'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers')
-    .option('--processes <per-actor|per-domain>', 'live, placement processes or inprocess: one process per actor (default), or one per Xen domain (the driver domain: NIC, back end and vRSS workers; each guest), so that only guest traffic crosses the bus')
+    .option('--processes <per-actor|per-domain>', 'live: one process per actor (default), or one per Xen domain (the driver domain: NIC, back end and vRSS workers; each guest), so that only guest traffic crosses the bus; with placement external or docker the driver process then hosts the workers and none joins as --role worker')
     .option('--run-id <id>', 'live: the run id that namespaces its NATS subjects (default: derived from the scenario, seed and time)')
     .option('--join-window <time>', 'live, placement external: close registration after this much quiet once every role joined (default 2s)')
     .option('--expect <role=n>', 'live, placement external: wait for at least n actors of a role (driver, worker, frontend) before the join window counts, e.g. --expect frontend=4 (repeatable)', collect, [] as string[])
@@ -290,7 +293,7 @@ function buildProgram(): Command {
     .requiredOption('--nats <url>', 'NATS server URL')
     .option('--scenario <file>', 'the resolved scenario of the run (with --id; a restart without it asks the controller for it)')
     .option('--id <actor>', 'actor id to host, e.g. nic, backend, worker.0, vm.1 (repeatable; with --scenario, or with --incarnation ≥ 1 as a restart the controller expects)', collect, [] as string[])
-    .option('--role <role>', 'join a run started elsewhere as driver (NIC + back-end), worker or frontend: the controller assigns the id and sends the scenario')
+    .option('--role <role>', 'join a run started elsewhere as driver (NIC + back-end; with live.processes per-domain also the vRSS workers), worker or frontend: the controller assigns the ids and sends the scenario')
     .option('--queues <n>', 'with --role frontend: the queues this VM asks for, one per vCPU (1–64); it gets min(n, the back-end\'s maximum: the workers with per-flow vRSS, else 1), as netfront negotiates multi-queue-num-queues; default: the scenario\'s topology.vms.queues for its VM')
     .option('--log <file>', 'JSON log file')
     .option('--incarnation <n>', 'how many times these actors were restarted (a restarted process rejoins the running run)', '0')

@@ -145,3 +145,23 @@ test('join - the container each actor process says it runs in is recorded; a res
   const bad = await bus.connect('x').request(joinSubject('j5'), new TextEncoder().encode(JSON.stringify({ kind: 'join', role: 'worker', token: 'z', container: 7 })), 5000);
   t.regex(new TextDecoder().decode(bad), /container: expected a container name, found 7/);
 });
+
+test('join - per domain, the driver is given the scenario\'s workers and a process joining as a worker is refused, with the reason', async (t) => {
+  const bus = new MemoryBus();
+  const four = scenario(base, ['topology.vms.queues=4', 'topology.workers=4', 'live.processes=per-domain']);
+  const reg = registerExternalActors({ runId: 'j6', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: four, compile, processes: 'per-domain', expect: { workers: 4, frontends: 1 } });
+  const join = (role: JoinRole, token: string, container?: string) => joinRun(bus.connect(`${role}-${token}`), 'j6', role, token, 30_000, container ? { container } : {});
+  const worker = await t.throwsAsync(join('worker', 'w'));
+  t.regex(worker?.message ?? '', /join refused by the controller of run j6: this run has one process per Xen domain \(live\.processes: per-domain\): the driver process hosts the vRSS workers \(topology\.workers of them\); start no process with --role worker/);
+  // Registration closes with the driver and the front end alone (the expected workers are the driver's).
+  const joined = await Promise.all([join('driver', 'a', 'c-driver'), join('frontend', 'b', 'c-fe')]);
+  const r = await reg;
+  t.deepEqual(joined.map((j) => j.ids), [['nic', 'backend', 'worker.0', 'worker.1', 'worker.2', 'worker.3'], ['vm.0']]);
+  t.deepEqual(r.groups, [['nic', 'backend', 'worker.0', 'worker.1', 'worker.2', 'worker.3'], ['vm.0']]);
+  t.is(r.scenario.topology.workers, 4);
+  t.deepEqual(r.negotiated.map((n) => n.granted), [4]);
+  t.deepEqual([...r.containers].sort(), [['nic+backend+worker.0+worker.1+worker.2+worker.3', 'c-driver'], ['vm.0', 'c-fe']]);
+  // A driver that comes after registration closed is refused.
+  const second = await t.throwsAsync(join('driver', 'c'));
+  t.regex(second?.message ?? '', /registration is closed/);
+});

@@ -35,13 +35,6 @@ export function readLive(field: Field): LiveResult {
   const maxLag = readDuration(map.get('maxLag'), LIVE_DEFAULTS.maxLag, 1);
   const placement = readEnum(map.get('placement'), LIVE_DEFAULTS.placement, LIVE_PLACEMENTS);
   const processes = readEnum(map.get('processes'), LIVE_DEFAULTS.processes, LIVE_PROCESSES);
-  if (processes === 'per-domain' && (placement === 'external' || placement === 'docker')) {
-    // Joining actors (external, docker) come as one process per role: driver (NIC + back end), worker, frontend.
-    map.get('processes').fail(
-      `expected per-actor with placement ${placement}, found per-domain (actors that join, as external and docker ones do, run one process per role; per-domain needs placement processes or inprocess)`,
-      [[...map.path, 'placement']],
-    );
-  }
   const nats = readNatsServers(map.get('nats'));
   const startDelay = readDuration(map.get('startDelay'), LIVE_DEFAULTS.startDelay);
   const drainTime = readDuration(map.get('drainTime'), LIVE_DEFAULTS.drainTime);

@@ -1,7 +1,7 @@
 // The join protocol of externally started actors (compose, other hosts): register, get an identity and the scenario.
 import { SplitnetError } from '@splitnet/model';
 import type { Logger } from '@splitnet/model';
-import type { CompiledScenario } from '@splitnet/scenario';
+import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
 
@@ -52,6 +52,10 @@ function parse(data: Uint8Array): unknown {
   }
 }
 
+/** Why a worker may not join a per-domain run. */
+const PER_DOMAIN_WORKER =
+  'this run has one process per Xen domain (live.processes: per-domain): the driver process hosts the vRSS workers (topology.workers of them); start no process with --role worker';
+
 /** The subject joins are sent to (request/reply with the controller; not a control subject, so actors may publish there). */
 export function joinSubject(runId: string): string {
   return new Subjects(runId).join();
@@ -82,6 +86,12 @@ export interface RegistrationOptions {
    * expected now (the supervisor is restarting it). Without it, every rejoin is refused.
    */
   readonly rejoinable?: (name: string, incarnation: number) => boolean;
+  /**
+   * How actors share processes (the scenario's live.processes; default per-actor). `per-domain`: the driver
+   * process hosts the vRSS workers too (netback's threads live in dom0), as many as `base` says
+   * (topology.workers); a process that joins as a worker is refused.
+   */
+  readonly processes?: LiveProcesses;
 }
 
 /** One VIF's queue-count negotiation (xenstore's multi-queue-max-queues / multi-queue-num-queues step). */
@@ -162,6 +172,9 @@ export interface JoinEvent {
 export async function registerExternalActors(o: RegistrationOptions): Promise<Registration> {
   type Pending = { role: JoinRole; token: string; queues: number | undefined; container: string | undefined; reply: (r: JoinReply) => void };
   const pending: Pending[] = [];
+  const perDomain = o.processes === 'per-domain';
+  /** The roles that must join: per domain, the driver hosts the workers. */
+  const roles: readonly JoinRole[] = perDomain ? JOIN_ROLES.filter((r) => r !== 'worker') : JOIN_ROLES;
   let lastJoin = 0;
   let closed = false;
   /** The run's scenario once registration closed (what a rejoining process gets). */
@@ -192,6 +205,10 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<Re
     if (x.container !== undefined && (typeof x.container !== 'string' || x.container.length === 0 || x.container.length > 256)) {
       return refuse(`bad join request: container: expected a container name, found ${JSON.stringify(x.container)}`);
     }
+    if (perDomain && x.role === 'worker') {
+      o.logger.warn('join refused', { role: x.role, token: x.token, reason: 'per-domain' });
+      return refuse(PER_DOMAIN_WORKER);
+    }
     if (closed) return refuse('registration is closed: the run has started');
     return new Promise<Uint8Array>((resolve) => {
       pending.push({ role: x.role as JoinRole, token: x.token as string, queues: x.queues, container: x.container, reply: (r) => resolve(enc.encode(JSON.stringify(r))) });
@@ -207,12 +224,12 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<Re
       // Every role at least once; more where the caller expects more (--expect).
       const least = (r: JoinRole) => Math.max(1, o.atLeast?.[r] ?? 1);
       if (o.expect) {
-        if (count('driver') >= 1 && count('worker') >= o.expect.workers && count('frontend') >= o.expect.frontends) break;
-      } else if (JOIN_ROLES.every((r) => count(r) >= least(r)) && Date.now() - lastJoin >= o.windowMs) {
+        if (count('driver') >= 1 && (perDomain || count('worker') >= o.expect.workers) && count('frontend') >= o.expect.frontends) break;
+      } else if (roles.every((r) => count(r) >= least(r)) && Date.now() - lastJoin >= o.windowMs) {
         break;
       }
       if (Date.now() - started > o.timeoutMs) {
-        const missing = JOIN_ROLES.filter((r) => count(r) < least(r)).map((r) => `${r} (${count(r)} of ${least(r)})`);
+        const missing = roles.filter((r) => count(r) < least(r)).map((r) => `${r} (${count(r)} of ${least(r)})`);
         throw new SplitnetError('E_INTERNAL', `live: registration did not complete in ${o.timeoutMs / 1000} s${missing.length > 0 ? `: too few joined: ${missing.join(', ')}` : ''}`);
       }
       await new Promise((r) => setTimeout(r, 100));
@@ -222,10 +239,12 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<Re
     const drivers = byRole('driver');
     const workers = byRole('worker');
     const frontends = byRole('frontend');
+    // Per domain the scenario sets the worker count (the driver process runs them); else the workers that joined.
+    const workerCount = perDomain ? o.base.topology.workers : workers.length;
     let built: { scenario: CompiledScenario; yaml: string; negotiated: QueueNegotiation[] };
     try {
-      const negotiated = negotiateQueues(o.base, frontends.map((p) => p.queues), workers.length);
-      built = { ...o.compile(negotiated.map((n) => n.granted), workers.length), negotiated };
+      const negotiated = negotiateQueues(o.base, frontends.map((p) => p.queues), workerCount);
+      built = { ...o.compile(negotiated.map((n) => n.granted), workerCount), negotiated };
     } catch (err) {
       // Tell every process that joined why there is no run, rather than leave it waiting for its join timeout.
       const reason = `the controller cannot build the run for the actors that joined: ${err instanceof Error ? err.message : String(err)}`;
@@ -235,16 +254,19 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<Re
     const { scenario, yaml, negotiated } = built;
     const events = negotiated.map((n): JoinEvent => ({ actor: `vm.${n.vm}`, kind: 'vif-negotiated', detail: { requested: n.requested, max: n.max, granted: n.granted } }));
     for (const e of events) o.logger.info(e.kind, { actor: e.actor, ...e.detail });
-    const groups: string[][] = [['nic', 'backend'], ...workers.map((_, k) => [`worker.${k}`]), ...frontends.map((_, v) => [`vm.${v}`])];
+    const workerIds = Array.from({ length: scenario.topology.workers }, (_, k) => `worker.${k}`);
+    const driverIds = perDomain ? ['nic', 'backend', ...workerIds] : ['nic', 'backend'];
+    const groups: string[][] = [driverIds, ...(perDomain ? [] : workerIds.map((id) => [id])), ...frontends.map((_, v) => [`vm.${v}`])];
     const containers = new Map<string, string>();
     const noteContainer = (name: string, p: Pending | undefined) => {
       if (p?.container !== undefined) containers.set(name, p.container);
     };
-    noteContainer('nic+backend', drivers[0]);
+    noteContainer(driverIds.join('+'), drivers[0]);
     workers.forEach((p, k) => noteContainer(`worker.${k}`, p));
     frontends.forEach((p, v) => noteContainer(`vm.${v}`, p));
     runYaml = yaml;
-    drivers.forEach((p, i) => p.reply(i === 0 ? { kind: 'assign', ids: ['nic', 'backend'], scenarioYaml: yaml } : { kind: 'refuse', reason: 'this run has one driver (NIC + back-end) already' }));
+    const oneDriver = `this run has one driver (${perDomain ? 'NIC, back-end and vRSS workers' : 'NIC + back-end'}) already`;
+    drivers.forEach((p, i) => p.reply(i === 0 ? { kind: 'assign', ids: driverIds, scenarioYaml: yaml } : { kind: 'refuse', reason: oneDriver }));
     workers.forEach((p, k) => p.reply({ kind: 'assign', ids: [`worker.${k}`], scenarioYaml: yaml }));
     frontends.forEach((p, v) => p.reply({ kind: 'assign', ids: [`vm.${v}`], scenarioYaml: yaml }));
     o.logger.info('registration closed', { drivers: drivers.length, workers: workers.length, frontends: frontends.length });
