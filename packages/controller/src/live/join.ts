@@ -164,10 +164,11 @@ export interface JoinEvent {
 
 /**
  * The xenstore step of a run whose actors were started elsewhere: each actor process announces its
- * role (a front end also the queues it wants); once one driver, at least one worker and at least one
- * front end have joined and the window passed quietly, the controller sizes the scenario to them
- * (VMs = front ends, workers = workers, each VM's queues negotiated with negotiateQueues), gives each
- * a unique identity (ordered by their tokens) and sends them the scenario.
+ * role (a front end also the queues it wants); once one driver, at least one worker (none per domain)
+ * and at least one front end have joined and the window passed quietly, the controller sizes the
+ * scenario to them (VMs = front ends; workers = workers, or per domain the scenario's, which the driver
+ * runs; each VM's queues negotiated with negotiateQueues), gives each a unique identity (ordered by
+ * their tokens) and sends them the scenario.
  */
 export async function registerExternalActors(o: RegistrationOptions): Promise<Registration> {
   type Pending = { role: JoinRole; token: string; queues: number | undefined; container: string | undefined; reply: (r: JoinReply) => void };
