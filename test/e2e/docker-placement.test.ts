@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { connectNats } from '@splitnet/transport';
 import { join } from 'node:path';
+import { eventsOf } from './live-helpers.js';
 import { buildSplitnetImage, dockerCli, engineTcpProxy, exec, localNatsBase, removeLabelled, requireEngine, root } from './docker-helpers.js';
 
 const runTag = `${process.pid}-${Date.now().toString(36)}`;
@@ -23,50 +24,49 @@ test.after.always('docker placement - remove the test image', async () => {
   await removeLabelled(`splitnet.test.run=${runTag}`);
 });
 
-test.serial('docker placement - a 2-VM run in containers: results balanced, every VM served, nothing left behind', async (t) => {
-  t.timeout(5 * 60_000);
+/**
+ * Run `yaml` (a 2-VM scenario) with placement docker on this engine as `runId`; checks what every such run must
+ * show: it completed (valid or not), accounting balanced, every VM served, no container left. Returns its results.
+ */
+async function runInContainers(t: ExecutionContext, yaml: string, runId: string): Promise<{ out: string; summary: ReturnType<typeof JSON.parse> }> {
   const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
   const scenario = join(dir, 's.yaml');
-  writeFileSync(scenario, 'duration: 60ms\nwarmup: 20ms\ntopology: { vms: { count: 2, queues: 2 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\nlive: { tdf: 100, maxLag: 5ms }\n');
-  const runId = `place-${runTag}`;
+  writeFileSync(scenario, yaml);
   const out = join(dir, 'out');
   const r = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', out, '-q']);
   t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
-  t.is(summary.live.processes, 5, 'driver, 2 workers, 2 VMs');
   t.true(summary.interrupts.perVm.every((vm: { virqPerSec: number }) => vm.virqPerSec > 0));
   const left = await dockerCli(['ps', '-aq', '--filter', `label=splitnet.run=${runId}`]);
   t.is(left.stdout.trim(), '', 'no container left');
+  return { out, summary };
+}
+
+test.serial('docker placement - a 2-VM run in containers: results balanced, every VM served, nothing left behind', async (t) => {
+  t.timeout(5 * 60_000);
+  const runId = `place-${runTag}`;
+  const { summary } = await runInContainers(t, 'duration: 60ms\nwarmup: 20ms\ntopology: { vms: { count: 2, queues: 2 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\nlive: { tdf: 100, maxLag: 5ms }\n', runId);
+  t.is(summary.live.processes, 5, 'driver, 2 workers, 2 VMs');
   const nets = await dockerCli(['network', 'ls', '-q', '--filter', `label=splitnet.run=${runId}`]);
   t.is(nets.stdout.trim(), '', 'no network left');
 });
 
 test.serial('docker placement - one container per Xen domain: the driver\'s runs the workers; a worker killed takes its domain\'s container down, which is restarted', async (t) => {
   t.timeout(5 * 60_000);
-  const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
-  const scenario = join(dir, 's.yaml');
-  writeFileSync(
-    scenario,
+  const { out, summary } = await runInContainers(
+    t,
     'duration: 100ms\nwarmup: 20ms\ntopology: { vms: { count: 2, queues: 2 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\n' +
       'live: { tdf: 100, maxLag: 5ms, processes: per-domain }\nfaults:\n  - { at: 40ms, target: worker:1, action: kill }\n',
+    `place-pd-${runTag}`,
   );
-  const runId = `place-pd-${runTag}`;
-  const out = join(dir, 'out');
-  const r = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', out, '-q']);
-  t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
   t.is(summary.live.processes, 3, 'the driver domain (NIC, back end, 2 workers) and 2 VMs');
   t.is(Object.keys(summary.cpu).filter((k: string) => k.includes('worker')).length, 2);
-  t.true(summary.interrupts.perVm.every((vm: { virqPerSec: number }) => vm.virqPerSec > 0));
   // The kill hit the driver domain's container: it was restarted as a new container, once.
-  const events = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { actor: string; kind: string; detail: Record<string, unknown> });
+  const events = eventsOf(out);
   const domain = 'nic+backend+worker.0+worker.1';
   t.true(events.some((e) => e.kind === 'actor-restart' && e.actor === domain), JSON.stringify(events.filter((e) => e.kind.startsWith('actor-'))));
   t.deepEqual(summary.live.restarted.map((x: { process: string }) => x.process), [domain]);
-  const left = await dockerCli(['ps', '-aq', '--filter', `label=splitnet.run=${runId}`]);
-  t.is(left.stdout.trim(), '', 'no container left');
 });
 
 test.serial('docker placement - a missing image is a clear error before anything starts', async (t) => {
