@@ -3,11 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { homedir } from 'node:os';
+import { homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger } from '@splitnet/model';
+import { bridgeAddress, type BridgeInspect } from './bridge-address.js';
 import { PauseHolds } from './pause-holds.js';
 
 /** Every resource splitnet creates carries these labels, so it can always be found and removed. */
@@ -44,8 +45,8 @@ export interface DockerPlacementOptions {
   /**
    * Per endpoint (same order), the address of that engine's host that the other engines and the controller
    * reach: its NATS server publishes its client and route ports there. Default: the host of a tcp:// URL;
-   * for an engine on this machine, 127.0.0.1 when it is the only engine, else the gateway of its default
-   * bridge network (reachable from containers of every engine on this machine, not from outside it).
+   * for an engine on this machine, 127.0.0.1 when it is the only engine, else this host's address on its default
+   * bridge network (reachable from containers of every engine on this machine, not from outside it; see bridgeAddress).
    */
   readonly advertise?: readonly string[];
   /** Publish the NATS ports on every interface (0.0.0.0) instead of the advertised address only. */
@@ -219,12 +220,12 @@ export class DockerPlacement {
       if (remote) {
         throw new SplitnetError('E_USAGE', `--docker-advertise: the engine ${describe(node.endpoint)} is on this machine but ${remote.endpoint ?? ''} is not; give, for every --docker-host in order, an address of its host that the others reach`);
       }
-      // Every engine is on this machine: the default bridge's gateway is an address of this host that the
+      // Every engine is on this machine: this host's address on the default bridge is one that the
       // containers of every engine here reach (loopback would be each container's own), and outsiders do not.
-      const bridge = await node.docker.getNetwork('bridge').inspect().catch(() => null);
-      const gateway = (bridge as { IPAM?: { Config?: { Gateway?: string }[] } } | null)?.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
-      if (!gateway) throw new SplitnetError('E_USAGE', `--docker-advertise: the engine ${describe(node.endpoint)} has no default bridge network to take an address from; give one address per --docker-host`);
-      advertise = gateway;
+      const bridge = (await node.docker.getNetwork('bridge').inspect().catch(() => null)) as BridgeInspect | null;
+      const address = bridgeAddress(bridge, networkInterfaces());
+      if (address === undefined) throw new SplitnetError('E_USAGE', `--docker-advertise: the engine ${describe(node.endpoint)} has no default bridge network with an IPv4 subnet to take an address from; give one address per --docker-host`);
+      advertise = address;
     }
     if (this.o.bindAll) return { advertise, bind: '0.0.0.0' };
     if (isIP(advertise) !== 0) return { advertise, bind: advertise };
