@@ -453,7 +453,7 @@ async function main(): Promise<number> {
   }
   const realTime = runs.find((r) => r.tdf === 1);
   const bestValid = runs.filter((r) => r.summary.live.valid).sort((a, b) => a.tdf - b.tdf)[0];
-  console.log('verdict (targets for live: see README, "Benchmark"):');
+  console.log('verdict (targets for live: see docs/benchmark.md):');
   const verdictOf = (what: string, r: LiveRun): void => {
     const pps = r.summary.throughput.pps;
     const ratio = pps / rawRate;
