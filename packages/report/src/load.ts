@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { flattenDotted, SplitnetError } from '@splitnet/model';
 
-/** A summary flattened to dotted keys, exactly as summary.csv and a sweep's table.json columns. */
+/** A summary (summary.json) flattened to dotted keys: `throughput.gbps`, `cpu.dom0.worker0`. */
 export type FlatSummary = ReadonlyMap<string, number | string | boolean>;
 
 export interface MetricsRow {
@@ -103,7 +103,7 @@ function readJsonLines(file: string): unknown[] {
   return out;
 }
 
-/** The summary's primitive values by dotted key (model's flattenDotted, the walk behind summary.csv). */
+/** The summary's primitive values by dotted key (model's flattenDotted). */
 export function flatten(v: unknown): Map<string, number | string | boolean> {
   const out = new Map<string, number | string | boolean>();
   for (const [k, x] of flattenDotted(v)) if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') out.set(k, x);

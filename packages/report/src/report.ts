@@ -109,7 +109,7 @@ export function renderRunReport(run: RunData): Report {
       ? `<p>The scenario with every default filled in (<code>scenario.resolved.yaml</code>); <code>splitnet run</code> on it reproduces the run.</p>${details('scenario.resolved.yaml', pre(run.scenarioYaml))}`
       : '<p class="omitted">No scenario.resolved.yaml in the results directory.</p>',
   );
-  body.push(details('every summary value (summary.json, flattened as in summary.csv)', table(['metric', 'value'], [...s].map(([k, x]) => [k, typeof x === 'number' ? v(x) : String(x)]), [false, true])));
+  body.push(details('every summary value (summary.json, nested keys joined with dots)', table(['metric', 'value'], [...s].map(([k, x]) => [k, typeof x === 'number' ? v(x) : String(x)]), [false, true])));
   body.push('</section>');
   body.push(`<section id="environment"><h2>Environment</h2><p>What ran where (<code>environment.json</code>; the only results file that depends on the host and the clock).</p>${environmentTable(run.environment, run.dir)}</section>`);
   const html = page({
