@@ -36,7 +36,7 @@ test('cli - run writes every result file and prints a summary table', (t) => {
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /throughput\s+\d/);
   t.regex(r.stdout, /accounting\s+ok/);
-  t.deepEqual(readdirSync(out).sort(), ['environment.json', 'events.jsonl', 'latency.json', 'metrics.jsonl', 'scenario.resolved.yaml', 'summary.csv', 'summary.json']);
+  t.deepEqual(readdirSync(out).sort(), ['environment.json', 'events.jsonl', 'latency.json', 'metrics.jsonl', 'scenario.resolved.yaml', 'summary.csv', 'summary.json', 'timeseries.csv']);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   t.true(summary.accounting.balanced);
   const env = JSON.parse(readFileSync(join(out, 'environment.json'), 'utf8'));
@@ -54,7 +54,7 @@ test('cli - same seed, byte-identical summary files; another seed differs', (t) 
   t.is(splitnet(['run', f, '--out', dirs[0] as string, '-q']).code, 0);
   t.is(splitnet(['run', f, '--out', dirs[1] as string, '-q']).code, 0);
   t.is(splitnet(['run', f, '--out', dirs[2] as string, '-q', '--seed', '9']).code, 0);
-  for (const name of ['summary.json', 'summary.csv', 'metrics.jsonl', 'events.jsonl', 'latency.json']) {
+  for (const name of ['summary.json', 'summary.csv', 'metrics.jsonl', 'timeseries.csv', 'events.jsonl', 'latency.json']) {
     t.is(readFileSync(join(dirs[0] as string, name), 'utf8'), readFileSync(join(dirs[1] as string, name), 'utf8'), name);
   }
   t.not(readFileSync(join(dirs[0] as string, 'summary.json'), 'utf8'), readFileSync(join(dirs[2] as string, 'summary.json'), 'utf8'));

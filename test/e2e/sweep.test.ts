@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'csv-parse/sync';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = join(root, 'packages/cli/dist/src/main.js');
@@ -74,7 +75,7 @@ test.serial('sweep - 2 axes × 2 values × 2 repetitions: every run, sweep.json,
   const out = join(dir, 'out');
   t.deepEqual(readdirSync(join(out, 'runs')).sort(), RUNS);
   for (const run of RUNS) {
-    t.deepEqual(readdirSync(join(out, 'runs', run)).sort(), ['environment.json', 'events.jsonl', 'latency.json', 'metrics.jsonl', 'scenario.resolved.yaml', 'summary.csv', 'summary.json']);
+    t.deepEqual(readdirSync(join(out, 'runs', run)).sort(), ['environment.json', 'events.jsonl', 'latency.json', 'metrics.jsonl', 'scenario.resolved.yaml', 'summary.csv', 'summary.json', 'timeseries.csv']);
   }
   const sweep = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as Record<string, unknown>;
   t.deepEqual(Object.keys(sweep), ['name', 'base', 'axes', 'repetitions', 'baseSeed', 'points', 'runs']);
@@ -89,19 +90,21 @@ test.serial('sweep - 2 axes × 2 values × 2 repetitions: every run, sweep.json,
     rows.map((row) => row['run']),
     RUNS,
   );
-  const csv = readFileSync(join(out, 'table.csv'), 'utf8').trim().split('\n');
+  const csvText = readFileSync(join(out, 'table.csv'), 'utf8');
+  const csv = csvText.trim().split('\n');
   t.is(csv.length, 9);
-  const header = csv[0]?.split(',') ?? [];
-  t.deepEqual(header.slice(0, 6), ['run', 'point', 'rep', 'seed', 'topology.workers', 'coalescing.frontend']);
-  // Each run's row holds its own summary.csv, metric for metric.
-  for (const row of rows) {
+  const header = parse(csvText, { to_line: 1 })[0] as string[];
+  t.deepEqual(header.slice(0, 7), ['run', 'point', 'rep', 'seed', 'topology.workers', 'coalescing.frontend', 'repetitions_identical']);
+  const parsed = parse(csvText, { columns: true, cast: true }) as Record<string, unknown>[];
+  // Each run's row holds its own summary.csv row, column for column (the seed is the table's own column).
+  for (const [i, row] of rows.entries()) {
     const run = String(row['run']);
-    const summaryCsv = readFileSync(join(out, 'runs', run, 'summary.csv'), 'utf8').trim().split('\n').slice(1);
-    for (const line of summaryCsv) {
-      const [metric, value] = [line.slice(0, line.indexOf(',')), line.slice(line.indexOf(',') + 1)];
-      if (metric === 'seed') t.is(String(row['seed']), value);
-      else t.is(String(row[metric]), value, `${run} ${metric}`);
+    const [summary] = parse(readFileSync(join(out, 'runs', run, 'summary.csv'), 'utf8'), { columns: true, cast: true }) as Record<string, unknown>[];
+    for (const [column, value] of Object.entries(summary ?? {})) {
+      t.is(parsed[i]?.[column], value, `${run} ${column}`);
+      if (column !== 'seed') t.deepEqual(row[column], value === '' ? null : value, `table.json ${run} ${column}`);
     }
+    t.is(parsed[i]?.['repetitions_identical'], 0, 'Poisson repetitions differ');
     const env = JSON.parse(readFileSync(join(out, 'runs', run, 'environment.json'), 'utf8')) as { seed: number; sweep: { run: string } };
     t.is(env.seed as unknown, row['seed']);
     t.is(env.sweep.run, run);
@@ -110,7 +113,7 @@ test.serial('sweep - 2 axes × 2 values × 2 repetitions: every run, sweep.json,
   t.not(rows[0]?.['seed'], rows[1]?.['seed']);
   const metrics = (row: Record<string, unknown> | undefined) => Object.entries(row ?? {}).filter(([k]) => !['run', 'rep', 'seed'].includes(k));
   t.notDeepEqual(metrics(rows[0]), metrics(rows[1]), 'two repetitions of a Poisson load differ');
-  t.is(rows[0]?.['cpu.dom0.worker1'], null, 'one worker: no second worker column value');
+  t.is(rows[0]?.['cpu_dom0_worker1_frac'], null, 'one worker: no second worker column value');
   t.false(/startedAt|wallSeconds/.test(csv.join('\n')));
 });
 
@@ -225,4 +228,43 @@ axes:
   t.false(figs.some((f) => f.includes('topology-vms-queues')), figs.join(' '));
   const scaling = readFileSync(join(dir, 'figs', 'sweep-throughput-gbps-vs-topology-workers.svg'), 'utf8');
   t.regex(scaling, /data-points="2"/, 'two zip positions, one point each');
+});
+
+test.serial('sweep then report - a rate axis of a seed-independent scenario: bit/s beside the label in table.csv, "repetitions identical", a line plot without error bars', (t) => {
+  // Seed-independent on purpose: a constant pattern, one flow, one VM with one queue. (When the seed comes
+  // to choose source ports and start phases, this base must fix them: traffic.0.srcPort and traffic.0.phase.)
+  const dir = sweepDir(`name: rates
+base: base.yaml
+repetitions: 2
+set:
+  duration: 3ms
+  topology: { vms: { count: 1, queues: 1 }, workers: 1 }
+  traffic: [ { flows: 1, rate: 1Gbps, size: 1518, pattern: constant } ]
+axes:
+  - path: traffic.0.rate
+    values: [500Mbps, 2Gbps]
+`);
+  const r = splitnet(['sweep', 'sweep.yaml', '--out', 'out', '-q'], dir);
+  t.is(r.code, 0, r.stderr);
+  const text = readFileSync(join(dir, 'out', 'table.csv'), 'utf8');
+  t.deepEqual((parse(text, { to_line: 1 })[0] as string[]).slice(4, 7), ['traffic.0.rate', 'traffic.0.rate_bps', 'repetitions_identical']);
+  const rows = parse(text, { columns: true, cast: true }) as Record<string, unknown>[];
+  t.deepEqual(
+    rows.map((row) => [row['traffic.0.rate'], row['traffic.0.rate_bps'], row['repetitions_identical']]),
+    [
+      ['500Mbps', 5e8, 1],
+      ['500Mbps', 5e8, 1],
+      ['2Gbps', 2e9, 1],
+      ['2Gbps', 2e9, 1],
+    ],
+  );
+  const sweep = JSON.parse(readFileSync(join(dir, 'out', 'sweep.json'), 'utf8')) as { axes: unknown[] };
+  t.deepEqual(sweep.axes, [{ path: 'traffic.0.rate', values: ['500Mbps', '2Gbps'], numeric: { column: 'traffic.0.rate_bps', unit: 'bit/s' } }]);
+  const rep = splitnet(['report', 'out', '--figures', 'figs'], dir);
+  t.is(rep.code, 0, rep.stderr);
+  const html = readFileSync(join(dir, 'out', 'report.html'), 'utf8');
+  t.true(html.includes('Repetitions identical: the 2 repetitions (seeds) of each point gave the same results'));
+  const svg = readFileSync(join(dir, 'figs', 'sweep-throughput-gbps-vs-traffic-0-rate.svg'), 'utf8');
+  t.regex(svg, /data-mark="line"/);
+  t.notRegex(svg, /data-mark="bar"| ± /);
 });

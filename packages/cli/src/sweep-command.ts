@@ -135,7 +135,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
     process.stdout.write(`results: ${out}/ (${outcome.files.join(', ')})\n`);
   }
   if (outcome.unbalanced.length > 0) {
-    process.stderr.write(`splitnet: error: accounting invariant broken in ${outcome.unbalanced.join(', ')} (see accounting.* in ${out}/table.csv)\n`);
+    process.stderr.write(`splitnet: error: accounting invariant broken in ${outcome.unbalanced.join(', ')} (see accounting_balanced and unaccounted_packets in ${out}/table.csv)\n`);
     return 1;
   }
   return 0;

@@ -53,7 +53,23 @@ export interface Snapshot {
   readonly faultCounters: { readonly notificationsLost: number; readonly lostAbsorbed: number; readonly notificationsDelayed: number; readonly stallKicks: number };
   /** Latency of measured packets (present when the reports were final). */
   readonly latency: LatencyHistogram | null;
+  /** Per VM, per queue: packets and bytes delivered, responses on the ring now, packets in netback's backlog now (what the time series shows per queue). */
+  readonly queues: readonly (readonly QueueCounters[])[];
+  /** Packets in each netback worker's backlogs now, by the worker's core name (`dom0.worker<k>`). */
+  readonly workerBacklogs: ReadonlyMap<string, number>;
+  /** Physical interrupts per NIC hardware queue. */
+  readonly nicQueueIrqs: readonly number[];
 }
+
+/** One guest RX queue at an instant: cumulative delivery counters and what it holds now. */
+export interface QueueCounters {
+  readonly delivered: number;
+  readonly bytes: number;
+  readonly ringOccupancy: number;
+  readonly backlog: number;
+}
+
+type MutableQueue = { -readonly [K in keyof QueueCounters]: QueueCounters[K] };
 
 /** Combine actor reports taken at time t into one snapshot of the whole datapath. */
 export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
@@ -91,6 +107,15 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
   const deliveredPerVm: number[] = [];
   const bytesPerVm: number[] = [];
   const busy = new Map<string, number>();
+  const queues: MutableQueue[][] = [];
+  const workerBacklogs = new Map<string, number>();
+  let nicQueueIrqs: number[] = [];
+  /** The counters of queue q of VM vm, created at zero the first time a report names it. */
+  const queue = (vm: number, q: number): MutableQueue => {
+    const row = (queues[vm] ??= []);
+    for (let i = row.length; i <= q; i++) row.push({ delivered: 0, bytes: 0, ringOccupancy: 0, backlog: 0 });
+    return row[q] as MutableQueue;
+  };
   for (const r of reports) {
     // Summed: a killed and restarted actor contributes its dead incarnation's report too.
     if (r.role !== 'nic') for (const [k, v] of Object.entries(r.busy)) busy.set(k, (busy.get(k) ?? 0) + v);
@@ -102,6 +127,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         nicDrops += r.dropsNicRingFull;
         nicHeld += r.held;
         linkDown += r.dropsLinkDown ?? 0;
+        nicQueueIrqs = (r.queueIrqs ?? []).map((v, q) => v + (nicQueueIrqs[q] ?? 0));
         break;
       case 'backend':
         break;
@@ -118,6 +144,9 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         vifDisabled += r.dropsVifDisabled ?? 0;
         stallKicks += r.stallKicks ?? 0;
         lostWithOldRing += r.purgedOldRing ?? 0;
+        for (const [vm, q, packets] of r.queueBacklogs ?? []) queue(vm, q).backlog += packets;
+        // A worker is named by its core (one each), as in `cpu`.
+        for (const core of Object.keys(r.busy)) workerBacklogs.set(core, (workerBacklogs.get(core) ?? 0) + r.backlog);
         break;
       case 'frontend':
         delivered += r.delivered;
@@ -136,6 +165,12 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         notificationsLost += r.notificationsLost ?? 0;
         lostAbsorbed += r.lostAbsorbed ?? 0;
         notificationsDelayed += r.notificationsDelayed ?? 0;
+        r.queueDelivered?.forEach((d, q) => {
+          const c = queue(r.vm, q);
+          c.delivered += d;
+          c.bytes += r.queueDeliveredBytes?.[q] ?? 0;
+        });
+        r.queueRingOccupancy?.forEach((n, q) => (queue(r.vm, q).ringOccupancy += n));
         if (r.latency) {
           latency ??= new LatencyHistogram();
           latency.merge(LatencyHistogram.fromJSON(r.latency));
@@ -153,7 +188,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
     faultCounters: { notificationsLost, lostAbsorbed, notificationsDelayed, stallKicks },
     busy, ringOccupancy, backlog, reordered,
     heldIn: { nicRings: nicHeld, workerBacklogs: workerHeld, guestRings: guestHeld },
-    latency,
+    latency, queues, workerBacklogs, nicQueueIrqs,
   };
 }
 

@@ -14,6 +14,8 @@ import type { DropReason, Snapshot } from './metrics.js';
 import { planSimFaults } from './fault-plan.js';
 import type { SimFaultPlan } from './fault-plan.js';
 import type { ActorReport } from '@splitnet/model';
+import { seriesPoints } from './timeseries.js';
+import type { SeriesPoint } from './timeseries.js';
 
 export interface Accounting {
   readonly emitted: number;
@@ -34,6 +36,8 @@ export interface RunResult {
   readonly summary: Summary;
   /** Metrics time series rows (one per sample interval). */
   readonly samples: readonly Record<string, unknown>[];
+  /** The same samples per entity, in long form (timeseries.csv). */
+  readonly series: readonly SeriesPoint[];
   readonly events: readonly RuntimeEvent[];
   readonly accounting: Accounting;
   /** One-way latency of the packets delivered in the measurement window (the summary's `latencyUs`, in full). */
@@ -159,8 +163,8 @@ function faultSnapshot(rt: SimRuntime, n: number, plan: SimFaultPlan, t: Nanos, 
     const r = gh.actor.report(gh.t, final); // final: a dead guest's latency samples count too
     // What a dead incarnation held is lost-in-crash, not held or in its ring any more; a dead NIC's
     // source frames are counted by its successor, which replays the wire.
-    if (r.role === 'worker') reports.push({ ...r, held: 0, backlog: 0 });
-    else if (r.role === 'frontend') reports.push({ ...r, held: 0, ringOccupancy: 0 });
+    if (r.role === 'worker') reports.push({ ...r, held: 0, backlog: 0, queueBacklogs: [] });
+    else if (r.role === 'frontend') reports.push({ ...r, held: 0, ringOccupancy: 0, queueRingOccupancy: [] });
     else if (r.role === 'nic') {
       const again = gh.emittedAgain ?? { frames: 0, bytes: 0 };
       reports.push({ ...r, held: 0, emitted: r.emitted - again.frames, emittedBytes: r.emittedBytes - again.bytes });
@@ -205,6 +209,7 @@ export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
   const snap = plan === null ? (t: Nanos, final = false) => snapshot(g, t, final) : (t: Nanos, final = false) => faultSnapshot(rt, g.all.length, plan, t, final);
 
   const samples: Record<string, unknown>[] = [];
+  const series: SeriesPoint[] = [];
   const inWindow: Snapshot[] = [];
   let prev = snap(0);
   const hooks = {
@@ -212,6 +217,7 @@ export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
     onSample: (t: Nanos) => {
       const cur = snap(t);
       samples.push(sampleRow(prev, cur));
+      for (const p of seriesPoints(prev, cur)) series.push(p);
       if (t > s.warmup) inWindow.push(cur);
       prev = cur;
     },
@@ -260,7 +266,7 @@ export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
     });
     summary = { ...summary, faults };
   }
-  return { summary, samples, events: rt.log, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: rt.eventsProcessed };
+  return { summary, samples, series, events: rt.log, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: rt.eventsProcessed };
 }
 
 export function summarize(

@@ -1,6 +1,7 @@
 // Whole-datapath properties of sim runs: accounting invariant, determinism, flow order.
 import test from 'ava';
 import { summaryCsv } from '../src/results.js';
+import { timeseriesCsv } from '../src/timeseries.js';
 import { buildActors } from '../src/build.js';
 import { balance } from '../src/run-sim.js';
 import { run, scenario } from './helpers.js';
@@ -72,6 +73,7 @@ test('sim - the same scenario and seed give byte-identical summaries and time se
   t.is(JSON.stringify(a.summary), JSON.stringify(b.summary));
   t.is(summaryCsv(a.summary), summaryCsv(b.summary));
   t.is(JSON.stringify(a.samples), JSON.stringify(b.samples));
+  t.is(timeseriesCsv(a.series), timeseriesCsv(b.series));
   t.is(JSON.stringify(a.events), JSON.stringify(b.events));
 });
 

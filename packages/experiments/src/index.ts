@@ -5,5 +5,7 @@ export { compileRun, expandPoints, planSweep, runId, runSeed, sweepJson } from '
 export type { RunSpec, SweepPlan, SweepPoint } from './plan.js';
 export { checkResume, runSweep, LOCK_FILE, PARTIAL_SUFFIX } from './run-sweep.js';
 export type { RunSweepOptions, SweepEvent, SweepOutcome } from './run-sweep.js';
-export { buildTable, flattenSummary, tableCsv, tableJson } from './table.js';
+export { buildTable, tableCsv, tableJson, REPETITIONS_IDENTICAL } from './table.js';
+export { numericAxis } from './axis-numbers.js';
+export type { NumericAxis } from './axis-numbers.js';
 export type { SweepTable } from './table.js';

@@ -1,6 +1,7 @@
 // A sweep's plan: every point of the axes' product, every run with its derived seed, and every point's scenario compiled up front.
 import { deriveSeed, SplitnetError } from '@splitnet/model';
 import { compileScenarioText, loadScenarioFile, type CompiledScenario, type ScenarioValue } from '@splitnet/scenario';
+import { numericAxis } from './axis-numbers.js';
 import type { SweepBase, SweepDefinition } from './sweep-file.js';
 
 /** One combination of axis values. */
@@ -159,7 +160,20 @@ export function sweepJson(plan: SweepPlan): Record<string, unknown> {
     base: def.base.kind === 'file' ? def.base.path : `${def.file}#base`,
     // A zip's members carry `zip`: the index of their item in the sweep file's `axes:` list, so a reader
     // (the report) can tell axes that move together from a product.
-    axes: def.groups.flatMap((group, g) => group.map((axis) => ({ path: axis.path, values: axis.values.map((v) => v.value), ...(group.length > 1 ? { zip: g } : {}) }))),
+    // An axis whose values have units (rates, durations) names the table column with them as numbers, and their unit;
+    // an axis of plain numbers is numeric in its own column.
+    axes: def.groups.flatMap((group, g) =>
+      group.map((axis) => {
+        const values = axis.values.map((v) => v.value);
+        const numeric = numericAxis(axis.path, values);
+        return {
+          path: axis.path,
+          values,
+          ...(group.length > 1 ? { zip: g } : {}),
+          ...(numeric?.unit ? { numeric: { column: numeric.column, unit: numeric.unit } } : {}),
+        };
+      }),
+    ),
     repetitions: def.repetitions,
     baseSeed: plan.baseSeed,
     points: plan.points.length,

@@ -1,5 +1,7 @@
-// The sweep's tidy table: one row per run (run, point, rep, seed, one column per axis, every summary metric flattened), as CSV and JSON.
-import { flattenDotted, SplitnetError } from '@splitnet/model';
+// The sweep's tidy table: one row per run (run, point, rep, seed, each axis as a label and a number, whether repetitions agree, the run's summary.csv row), as CSV and JSON.
+import { csvLine, summaryRow, type Summary } from '@splitnet/controller';
+import { SplitnetError } from '@splitnet/model';
+import { numericAxis, type NumericAxis } from './axis-numbers.js';
 import type { SweepPlan } from './plan.js';
 
 export interface SweepTable {
@@ -9,17 +11,9 @@ export interface SweepTable {
 }
 
 /**
- * The summary as `[key, value]` pairs, nested keys joined with dots — the same walk as the
- * controller's summary.csv (model's flattenDotted), so a column here is named exactly like a row there.
- */
-export function flattenSummary(summary: unknown): [string, unknown][] {
-  return flattenDotted(summary);
-}
-
-/**
  * Merge each row's key order into one column order: a key first seen in a later row goes right
- * after the key that precedes it there (a sixth worker's `cpu.dom0.worker5` lands beside
- * `cpu.dom0.worker4`, not at the end of the table).
+ * after the key that precedes it there (a sixth worker's `cpu_dom0_worker5_frac` lands beside
+ * `cpu_dom0_worker4_frac`, not at the end of the table).
  */
 function mergeOrder(lists: readonly (readonly string[])[]): string[] {
   const order: string[] = [];
@@ -44,24 +38,52 @@ function mergeOrder(lists: readonly (readonly string[])[]): string[] {
   return order;
 }
 
-/** Build the table from each run's summary (its summary.json object), in the plan's run order. */
+/** The column that says whether a point's repetitions gave identical results (1/0; empty with one repetition). */
+export const REPETITIONS_IDENTICAL = 'repetitions_identical';
+
+/** The axis columns: each axis's label column (`path`), and beside it the numeric column of an axis with units (axis-numbers.ts). */
+function axisColumns(plan: SweepPlan): { path: string; numeric: NumericAxis | undefined }[] {
+  return plan.definition.groups.flat().map((a) => ({ path: a.path, numeric: numericAxis(a.path, a.values.map((v) => v.value)) }));
+}
+
+/**
+ * Build the table from each run's summary (its summary.json object), in the plan's run order. The
+ * metric columns are each run's summary.csv row (controller's summaryRow), `seed` excepted (a column
+ * already); a point whose repetitions agree on every metric is marked `repetitions_identical` = 1.
+ */
 export function buildTable(plan: SweepPlan, summaries: ReadonlyMap<string, unknown>): SweepTable {
-  const axes = plan.definition.groups.flat().map((a) => a.path);
-  const fixed = ['run', 'point', 'rep', 'seed', ...axes];
-  const metricRows: [string, unknown][][] = [];
+  const axes = axisColumns(plan);
+  const axisNames = axes.flatMap((a) => (a.numeric && a.numeric.column !== a.path ? [a.path, a.numeric.column] : [a.path]));
+  const fixed = ['run', 'point', 'rep', 'seed', ...axisNames, REPETITIONS_IDENTICAL];
+  const metricRows: (readonly (readonly [string, unknown])[])[] = [];
   for (const spec of plan.runs) {
     const summary = summaries.get(spec.run);
     if (summary === undefined) throw new SplitnetError('E_INTERNAL', `sweep table: no summary for run ${spec.run}`);
     // The run's seed is already a column; the summary repeats it.
-    metricRows.push(flattenSummary(summary).filter(([k]) => k !== 'seed'));
+    metricRows.push(summaryRow(summary as Summary).filter(([k]) => k !== 'seed'));
   }
   const metrics = mergeOrder(metricRows.map((r) => r.map(([k]) => k)));
-  const clash = metrics.find((m) => axes.includes(m));
+  const clash = metrics.find((m) => fixed.includes(m));
   if (clash !== undefined) throw new SplitnetError('E_USAGE', `sweep table: the axis ${clash} has the name of a summary metric`);
+  // Repetitions of a point are identical when every metric is: the scenario does not depend on the seed.
+  const firstOfPoint = new Map<number, string>();
+  const identical = new Map<number, boolean>();
+  plan.runs.forEach((spec, i) => {
+    const signature = JSON.stringify(metricRows[i]);
+    const first = firstOfPoint.get(spec.point);
+    if (first === undefined) firstOfPoint.set(spec.point, signature);
+    identical.set(spec.point, (identical.get(spec.point) ?? true) && (first === undefined || first === signature));
+  });
   const rows = plan.runs.map((spec, i) => {
     const row: Record<string, unknown> = { run: spec.run, point: spec.point, rep: spec.rep, seed: spec.seed };
     const point = plan.points[spec.point];
-    for (const path of axes) row[path] = point?.values.find((v) => v.path === path)?.value ?? null;
+    for (const a of axes) {
+      const at = point?.values.findIndex((v) => v.path === a.path) ?? -1;
+      const value = at >= 0 ? point?.values[at]?.value : undefined;
+      row[a.path] = value ?? null;
+      if (a.numeric && a.numeric.column !== a.path) row[a.numeric.column] = numberOf(plan, a.path, a.numeric, value);
+    }
+    row[REPETITIONS_IDENTICAL] = plan.definition.repetitions < 2 ? null : identical.get(spec.point) === true ? 1 : 0;
     const values = new Map(metricRows[i]);
     for (const m of metrics) row[m] = values.has(m) ? values.get(m) : null;
     return row;
@@ -69,16 +91,16 @@ export function buildTable(plan: SweepPlan, summaries: ReadonlyMap<string, unkno
   return { columns: [...fixed, ...metrics], rows };
 }
 
-/** A CSV cell: numbers and booleans as JS prints them (as in summary.csv), maps and lists as JSON, quoted when needed (RFC 4180). */
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const text = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+/** The number of an axis value: the one at the value's place among the axis's values. */
+function numberOf(plan: SweepPlan, path: string, numeric: NumericAxis, value: unknown): number | null {
+  const axis = plan.definition.groups.flat().find((a) => a.path === path);
+  const i = axis?.values.findIndex((v) => JSON.stringify(v.value) === JSON.stringify(value)) ?? -1;
+  return numeric.numbers[i] ?? null;
 }
 
 export function tableCsv(table: SweepTable): string {
-  const lines = [table.columns.map(cell).join(',')];
-  for (const row of table.rows) lines.push(table.columns.map((c) => cell(row[c])).join(','));
+  const lines = [csvLine(table.columns)];
+  for (const row of table.rows) lines.push(csvLine(table.columns.map((c) => row[c])));
   return lines.join('\n') + '\n';
 }
 

@@ -63,10 +63,11 @@ axes:
   const plan = planSweep(def);
   t.deepEqual(plan.runs.map((r) => r.run).slice(0, 3), ['p000-r0', 'p000-r1', 'p001-r0']);
   t.is(plan.runs.length, 12);
-  // sweep.json keeps the zip: its members name their item of `axes:`, a free axis has no `zip`.
+  // sweep.json keeps the zip: its members name their item of `axes:`, a free axis has no `zip`. The rates
+  // have a unit: their numbers (bit/s) are in a column of their own, which sweep.json names.
   t.deepEqual(sweepJson(plan)['axes'], [
     { path: 'topology.workers', values: [1, 2] },
-    { path: 'traffic.0.rate', values: ['1Gbps', '2Gbps', '3Gbps'], zip: 1 },
+    { path: 'traffic.0.rate', values: ['1Gbps', '2Gbps', '3Gbps'], zip: 1, numeric: { column: 'traffic.0.rate_bps', unit: 'bit/s' } },
     { path: 'traffic.0.flows', values: [4, 8, 16], zip: 1 },
   ]);
 });

@@ -168,6 +168,8 @@ export class FrontendActor implements Actor {
       virqs: this.qs.map((q) => q.stats.virqs), virqsWhilePolling, timerPolls, idleTimerTicks,
       ringOccupancy: this.heldPackets(), reordered: this.reordered,
       notificationsLost: lost, lostAbsorbed: absorbed, notificationsDelayed: delayed, discardedOldRing: stale,
+      queueDelivered: this.qs.map((q) => q.stats.delivered), queueDeliveredBytes: this.qs.map((q) => q.stats.deliveredBytes),
+      queueRingOccupancy: this.ringOccupancy(),
       ...(final ? { latency: this.latency.toJSON() } : {}),
     };
   }

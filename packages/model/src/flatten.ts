@@ -1,4 +1,4 @@
-// Dotted-key flattening of nested results: the one walk behind summary.csv's row names, the sweep table's columns and the report's lookups.
+// Dotted-key flattening of nested results: the walk behind the report's lookups into summary.json (`throughput.gbps`).
 
 /**
  * `value` as `[key, leaf]` pairs in document order: object keys and array indices joined with dots

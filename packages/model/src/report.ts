@@ -19,6 +19,8 @@ export interface NicReport {
   /** Frames a fault (ring-full-storm) put on the wire besides the generators' traffic, and their bytes (part of `emitted` once they arrive). */
   readonly injected?: number;
   readonly injectedBytes?: number;
+  /** Physical interrupts per hardware queue (the time series' `nic.q<q>`). */
+  readonly queueIrqs?: readonly number[];
 }
 
 export interface BackendReport {
@@ -54,6 +56,8 @@ export interface WorkerReport {
    * reconnected with a new ring after a crash: they count as `lost-in-crash`.
    */
   readonly purgedOldRing?: number;
+  /** Packets in the backlog of each served queue now, as `[vm, queue, packets]` (the time series' per-queue backlog). */
+  readonly queueBacklogs?: readonly (readonly [number, number, number])[];
 }
 
 export interface FrontendReport {
@@ -81,6 +85,10 @@ export interface FrontendReport {
   readonly notificationsDelayed?: number;
   /** Packets in responses of an old ring (a restarted guest's, or delayed past its reconnect) that it discarded: lost with that ring (`lost-in-crash`). */
   readonly discardedOldRing?: number;
+  /** Per queue: packets and frame bytes delivered (counters) and responses on its ring now (the time series' `vm<v>.q<q>`). */
+  readonly queueDelivered?: readonly number[];
+  readonly queueDeliveredBytes?: readonly number[];
+  readonly queueRingOccupancy?: readonly number[];
   /** Latency of packets delivered after the warm-up (only in final reports). */
   readonly latency?: HistogramJson;
 }

@@ -149,7 +149,7 @@ export class NicActor implements Actor {
     return {
       role: 'nic', id: this.id, t, emitted: this.emitted, emittedBytes: this.emittedBytes,
       physicalIrqs: irqs, dropsNicRingFull: this.drops(), held: this.heldPackets(), dropsLinkDown: this.dropsLinkDown,
-      injected: this.injected, injectedBytes: this.injectedBytes,
+      injected: this.injected, injectedBytes: this.injectedBytes, queueIrqs: this.hw.map((h) => h.stats.irqs),
     };
   }
 

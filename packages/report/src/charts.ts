@@ -54,6 +54,8 @@ export interface LineChartSpec {
   readonly yMax?: number;
   /** Put the x ticks exactly at these values (a sweep axis with a few values). */
   readonly xTicksAt?: readonly number[];
+  /** Labels of those ticks (and of the points there in tooltips), e.g. the rates as written (`500Mbps`); default: the numbers. */
+  readonly xTickLabels?: readonly string[];
   readonly spans?: readonly Span[];
   /** Legend text for the spans (one entry for all of them). */
   readonly spanLegend?: string;
@@ -287,12 +289,19 @@ export function lineChart(spec: LineChartSpec): Chart {
   }
   parts.push(yAxis(f, yt, y, spec.yLabel));
   // Swept values are printed as given (1518, not 1,518: a frame size is a label, not a quantity to read off).
-  const xfmt = spec.xTicksAt ? (v: number) => (Number.isInteger(v) && Math.abs(v) < 1e7 ? String(v) : formatValue(v)) : tickFormatter(xt);
+  const given = new Map((spec.xTicksAt ?? []).flatMap((v, i) => (spec.xTickLabels?.[i] !== undefined ? [[v, spec.xTickLabels[i] as string] as const] : [])));
+  const xfmt = spec.xTicksAt ? (v: number) => given.get(v) ?? (Number.isInteger(v) && Math.abs(v) < 1e7 ? String(v) : formatValue(v)) : tickFormatter(xt);
+  // A tick label that would overlap the previous one is left out (its tick stays): values crowded at one end of a linear axis.
+  let labelEnd = -Infinity;
   for (const v of xt.values) {
     if (v < xt.lo - 1e-9 || v > xt.hi + 1e-9) continue;
     const xx = x(v);
     parts.push(`<line x1="${px(xx)}" y1="${px(f.bottom)}" x2="${px(xx)}" y2="${px(f.bottom + 5)}" stroke="${AXIS}"/>`);
-    parts.push(`<text x="${px(xx)}" y="${px(f.bottom + 18)}" font-size="${TICK_FONT}" text-anchor="middle" fill="${AXIS}">${esc(xfmt(v))}</text>`);
+    const label = xfmt(v);
+    const half = textWidth(label, TICK_FONT) / 2;
+    if (xx - half < labelEnd + 4) continue;
+    labelEnd = xx + half;
+    parts.push(`<text x="${px(xx)}" y="${px(f.bottom + 18)}" font-size="${TICK_FONT}" text-anchor="middle" fill="${AXIS}">${esc(label)}</text>`);
   }
   parts.push(xLabelText(f, spec.xLabel, f.bottom + 38));
   for (const v of spec.vlines ?? []) {

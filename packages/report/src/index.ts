@@ -11,5 +11,5 @@ export { estimate, tQuantile975 } from './stats.js';
 export type { ErrorBars, Estimate } from './stats.js';
 export { faultSpans, latencyCdf, runFigures } from './run-figures.js';
 export type { FaultSpan } from './run-figures.js';
-export { axisGroups, groupName, sweepFigures, sweepPoints, valueLabel } from './sweep-figures.js';
+export { axisGroups, groupName, repetitionsIdentical, sweepFigures, sweepPoints, valueLabel } from './sweep-figures.js';
 export type { AxisGroup } from './sweep-figures.js';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { flattenDotted, SplitnetError } from '@splitnet/model';
 
-/** A summary flattened to dotted keys, exactly as summary.csv and a sweep's table.json columns. */
+/** A summary (summary.json) flattened to dotted keys: `throughput.gbps`, `cpu.dom0.worker0`. */
 export type FlatSummary = ReadonlyMap<string, number | string | boolean>;
 
 export interface MetricsRow {
@@ -19,7 +19,7 @@ export interface RunEvent {
   readonly detail: Readonly<Record<string, unknown>>;
 }
 
-/** latency.json: the window's latency histogram as [lowest ns, highest ns, count] buckets. */
+/** latency.json: the window's latency histogram as [lowest µs, highest µs, count] buckets; every value in µs. */
 export interface LatencyFile {
   readonly count: number;
   readonly min: number;
@@ -43,6 +43,8 @@ export interface SweepAxis {
   readonly values: readonly unknown[];
   /** Members of one `zip` group share this number (the group's index in the sweep file's axes); free axes have none. */
   readonly zip?: number;
+  /** An axis of numbers (rates, durations, counts): the table column with its values as numbers, and their unit (none for plain numbers). */
+  readonly numeric?: { readonly column: string; readonly unit?: string };
 }
 
 export interface SweepFile {
@@ -101,7 +103,7 @@ function readJsonLines(file: string): unknown[] {
   return out;
 }
 
-/** The summary's primitive values by dotted key (model's flattenDotted, the walk behind summary.csv). */
+/** The summary's primitive values by dotted key (model's flattenDotted). */
 export function flatten(v: unknown): Map<string, number | string | boolean> {
   const out = new Map<string, number | string | boolean>();
   for (const [k, x] of flattenDotted(v)) if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') out.set(k, x);
@@ -114,13 +116,18 @@ function readLatency(file: string): LatencyFile | undefined {
   if (!isRecord(j) || !Array.isArray(j['buckets']) || typeof j['count'] !== 'number') {
     throw fileError(file, 'expected an object with `count` and `buckets` (see docs/results.md)');
   }
+  // Results written before latency.json moved to µs say `"unit": "ns"`.
+  const unit = j['unit'] ?? 'ns';
+  if (unit !== 'us' && unit !== 'ns') throw fileError(file, `\`unit\`: expected "us" (or "ns" in older results), found ${JSON.stringify(unit)}`);
+  const scale = unit === 'ns' ? 1 / 1000 : 1;
   const buckets = j['buckets'].map((b, i) => {
     if (!Array.isArray(b) || b.length !== 3 || !b.every((x) => typeof x === 'number')) {
-      throw fileError(file, `buckets[${i}]: expected [lowest ns, highest ns, count], found ${JSON.stringify(b)}`);
+      throw fileError(file, `buckets[${i}]: expected [lowest ${unit}, highest ${unit}, count], found ${JSON.stringify(b)}`);
     }
-    return b as unknown as readonly [number, number, number];
+    const [lo, hi, n] = b as [number, number, number];
+    return [lo * scale, hi * scale, n] as const;
   });
-  const num = (k: string) => (typeof j[k] === 'number' ? j[k] : 0);
+  const num = (k: string) => (typeof j[k] === 'number' ? j[k] * scale : 0);
   return { count: j['count'], min: num('min'), max: num('max'), mean: num('mean'), buckets };
 }
 
@@ -178,7 +185,16 @@ export function loadSweep(dir: string): SweepData {
     if (zip !== undefined && !(typeof zip === 'number' && Number.isInteger(zip) && zip >= 0)) {
       throw fileError(sweepFile, `axes[${i}] (${a['path']}): \`zip\`: expected the index of its zip group (an integer ≥ 0), found ${JSON.stringify(zip)}`);
     }
-    return { path: a['path'], values: a['values'] as unknown[], ...(zip !== undefined ? { zip } : {}) };
+    const numeric = a['numeric'];
+    if (numeric !== undefined && !(isRecord(numeric) && typeof numeric['column'] === 'string' && (numeric['unit'] === undefined || typeof numeric['unit'] === 'string'))) {
+      throw fileError(sweepFile, `axes[${i}] (${a['path']}): \`numeric\`: expected { column: string, unit?: string }, found ${JSON.stringify(numeric)}`);
+    }
+    return {
+      path: a['path'],
+      values: a['values'] as unknown[],
+      ...(zip !== undefined ? { zip } : {}),
+      ...(numeric !== undefined ? { numeric: { column: numeric['column'] as string, ...(typeof numeric['unit'] === 'string' ? { unit: numeric['unit'] } : {}) } } : {}),
+    };
   });
   const sweep: SweepFile = {
     name: typeof s['name'] === 'string' ? s['name'] : 'sweep',
@@ -194,7 +210,10 @@ export function loadSweep(dir: string): SweepData {
   if (!Array.isArray(t)) throw fileError(tableFile, 'expected an array of rows (one per run)');
   const table = t.map((r, i) => {
     if (!isRecord(r)) throw fileError(tableFile, `row ${i}: expected an object`);
-    for (const a of axes) if (!(a.path in r)) throw fileError(tableFile, `row ${i} (${String(r['run'])}): no column for axis ${a.path}`);
+    for (const a of axes) {
+      if (!(a.path in r)) throw fileError(tableFile, `row ${i} (${String(r['run'])}): no column for axis ${a.path}`);
+      if (a.numeric && !(a.numeric.column in r)) throw fileError(tableFile, `row ${i} (${String(r['run'])}): no column ${a.numeric.column} (axis ${a.path} as numbers)`);
+    }
     return r;
   });
   const first = table.find((r) => typeof r['run'] === 'string');

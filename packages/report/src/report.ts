@@ -10,7 +10,7 @@ import { formatValue } from './scale.js';
 import { esc } from './svg.js';
 import { describeErrorBars, errorOf } from './stats.js';
 import type { ErrorBars } from './stats.js';
-import { DOM0_CPU_PER_PACKET, METRICS, axisGroups, axisName, groupName, pointEstimate, sweepFigures, sweepPoints, valueLabel } from './sweep-figures.js';
+import { DOM0_CPU_PER_PACKET, METRICS, axisGroups, axisName, groupName, pointEstimate, repetitionsIdentical, sweepFigures, sweepPoints, valueLabel } from './sweep-figures.js';
 
 export interface ReportOptions {
   /** What a sweep's error bars show (default: the sample standard deviation). */
@@ -109,7 +109,7 @@ export function renderRunReport(run: RunData): Report {
       ? `<p>The scenario with every default filled in (<code>scenario.resolved.yaml</code>); <code>splitnet run</code> on it reproduces the run.</p>${details('scenario.resolved.yaml', pre(run.scenarioYaml))}`
       : '<p class="omitted">No scenario.resolved.yaml in the results directory.</p>',
   );
-  body.push(details('every summary value (summary.json, flattened as in summary.csv)', table(['metric', 'value'], [...s].map(([k, x]) => [k, typeof x === 'number' ? v(x) : String(x)]), [false, true])));
+  body.push(details('every summary value (summary.json, nested keys joined with dots)', table(['metric', 'value'], [...s].map(([k, x]) => [k, typeof x === 'number' ? v(x) : String(x)]), [false, true])));
   body.push('</section>');
   body.push(`<section id="environment"><h2>Environment</h2><p>What ran where (<code>environment.json</code>; the only results file that depends on the host and the clock).</p>${environmentTable(run.environment, run.dir)}</section>`);
   const html = page({
@@ -128,6 +128,8 @@ export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Re
   const { highlights, perAxis } = sweepFigures(data, bars);
   const points = sweepPoints(data);
   const reps = Math.max(0, ...points.map((p) => p.rows.length));
+  const identical = points.filter((p) => repetitionsIdentical(p) === true).length;
+  const errorBars = describeErrorBars(bars, reps, identical, points.length);
   const counter = { n: 0 };
   const body: string[] = [];
   const description = scenarioDescription(data.firstRun?.scenarioYaml);
@@ -155,7 +157,7 @@ export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Re
     ),
   );
   body.push(
-    `<p>Base scenario <code>${esc(sw.base)}</code>; run seeds derived from base seed ${esc(String(sw.baseSeed))}. ${esc(describeErrorBars(bars, reps))}</p></section>`,
+    `<p>Base scenario <code>${esc(sw.base)}</code>; run seeds derived from base seed ${esc(String(sw.baseSeed))}. ${esc(errorBars)}</p></section>`,
   );
   body.push(contents([...highlights, ...perAxis]));
   body.push(`<section id="highlights"><h2>Figures</h2>${highlights.length > 0 ? items(highlights, counter) : '<p class="omitted">None of the study’s known axes (packet size, coalescing, workers, VM count) is swept; see the per-axis figures.</p>'}</section>`);
@@ -164,20 +166,24 @@ export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Re
   const cols = [METRICS.gbps, METRICS.virq, METRICS.p99, DOM0_CPU_PER_PACKET];
   const errName = bars === 'sd' ? '± sd' : '± 95 % CI';
   body.push(
-    `<section id="points"><h2>Points</h2><p>Mean ${errName} over the repetitions of each point.</p>${table(
-      ['point', ...sw.axes.map((a) => a.path), 'runs', ...cols.map((m) => m.label)],
-      points.map((p) => [
-        p.id,
-        ...sw.axes.map((a) => valueLabel(p.values.get(a.path))),
-        String(p.rows.length),
-        ...cols.map((m) => {
-          const e = pointEstimate(p, m);
-          if (e.n === 0) return '—';
-          const err = errorOf(e, bars);
-          return e.n > 1 ? `${formatValue(e.mean)} ± ${formatValue(err)}` : formatValue(e.mean);
-        }),
-      ]),
-      [false, ...sw.axes.map(() => false), true, ...cols.map(() => true)],
+    `<section id="points"><h2>Points</h2><p>Mean ${errName} over the repetitions of each point; a point whose repetitions are identical shows its one value.</p>${table(
+      ['point', ...sw.axes.map((a) => a.path), 'runs', 'repetitions', ...cols.map((m) => m.label)],
+      points.map((p) => {
+        const same = repetitionsIdentical(p);
+        return [
+          p.id,
+          ...sw.axes.map((a) => valueLabel(p.values.get(a.path))),
+          String(p.rows.length),
+          same === undefined ? '—' : same ? 'identical' : 'differ',
+          ...cols.map((m) => {
+            const e = pointEstimate(p, m);
+            if (e.n === 0) return '—';
+            const err = errorOf(e, bars);
+            return e.n > 1 && same !== true ? `${formatValue(e.mean)} ± ${formatValue(err)}` : formatValue(e.mean);
+          }),
+        ];
+      }),
+      [false, ...sw.axes.map(() => false), true, false, ...cols.map(() => true)],
     )}</section>`,
   );
   body.push('<section id="scenario"><h2>Scenario</h2>');
@@ -201,7 +207,7 @@ export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Re
     title: sw.name,
     subtitle: `${axisGroups(sw.axes).map(groupName).join(' × ')} · ${points.length} points × ${sw.repetitions} repetitions · ${basename(resolve(data.dir))}`,
     body: body.join('\n'),
-    footer: `splitnet report of ${data.dir}. ${describeErrorBars(bars, reps)}`,
+    footer: `splitnet report of ${data.dir}. ${errorBars}`,
   });
   return { kind: 'sweep', html, ...split(all) };
 }

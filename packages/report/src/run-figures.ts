@@ -109,11 +109,11 @@ export function latencyCdf(lat: LatencyFile, maxPoints = 400): { x: number; y: n
   let seen = 0;
   // Start at the smallest value with fraction 0 so the first step is visible.
   const first = lat.buckets[0];
-  if (first) pts.push({ x: first[0] / 1000, y: 0 });
+  if (first) pts.push({ x: first[0], y: 0 });
   for (const [, hi, c] of lat.buckets) {
     seen += c;
     // The last bucket's top may lie above the largest value seen: the CDF reaches 1 at max.
-    pts.push({ x: (lat.max > 0 ? Math.min(hi, lat.max) : hi) / 1000, y: seen / total });
+    pts.push({ x: lat.max > 0 ? Math.min(hi, lat.max) : hi, y: seen / total });
   }
   if (pts.length <= maxPoints) return pts;
   // Thin by fraction: keep a point whenever the CDF rose by 1/maxPoints since the last kept one, and keep the tail's last points.

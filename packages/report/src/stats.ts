@@ -25,7 +25,8 @@ export function estimate(xs: readonly number[]): Estimate {
   const n = xs.length;
   if (n === 0) return { n, mean: Number.NaN, sd: Number.NaN, ci95: Number.NaN };
   const mean = xs.reduce((a, b) => a + b, 0) / n;
-  if (n === 1) return { n, mean, sd: 0, ci95: 0 };
+  // Equal values have no spread: exactly 0, not the rounding noise of their mean (which would draw a "± 0" bar).
+  if (n === 1 || xs.every((x) => x === xs[0])) return { n, mean: n === 1 ? mean : (xs[0] as number), sd: 0, ci95: 0 };
   const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
   return { n, mean, sd, ci95: (tQuantile975(n - 1) * sd) / Math.sqrt(n) };
 }
@@ -37,9 +38,19 @@ export function errorOf(e: Estimate, kind: ErrorBars): number {
   return kind === 'sd' ? e.sd : e.ci95;
 }
 
-export function describeErrorBars(kind: ErrorBars, reps: number): string {
+/**
+ * What the error bars show, in a sentence. `identical` of the points had repetitions that agreed on
+ * every metric (the scenario does not depend on the seed): those have no error bar, and when all do,
+ * the sentence says so instead of describing bars that are not there.
+ */
+export function describeErrorBars(kind: ErrorBars, reps: number, identical = 0, points = 0): string {
   if (reps <= 1) return 'One repetition per point: no error bars.';
-  return kind === 'sd'
-    ? `Error bars: ± one sample standard deviation across the ${reps} repetitions (seeds) of each point; markers are the mean.`
-    : `Error bars: 95 % confidence interval of the mean across the ${reps} repetitions (seeds) of each point (Student's t); markers are the mean.`;
+  if (points > 0 && identical === points) {
+    return `Repetitions identical: the ${reps} repetitions (seeds) of each point gave the same results, metric for metric (the scenario does not depend on the seed), so there are no error bars.`;
+  }
+  const bars =
+    kind === 'sd'
+      ? `Error bars: ± one sample standard deviation across the ${reps} repetitions (seeds) of each point; markers are the mean.`
+      : `Error bars: 95 % confidence interval of the mean across the ${reps} repetitions (seeds) of each point (Student's t); markers are the mean.`;
+  return identical > 0 ? `${bars} ${identical} of ${points} points have identical repetitions (no error bar there; see the Points table).` : bars;
 }

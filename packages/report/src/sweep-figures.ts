@@ -9,6 +9,7 @@ import type { ErrorBars, Estimate } from './stats.js';
 
 /** A metric of a sweep row: a table column, or one derived from several. */
 export interface Metric {
+  /** Names the metric in figure ids (stable: the .svg files keep their names). */
   readonly key: string;
   /** Axis label, with unit. */
   readonly label: string;
@@ -21,8 +22,12 @@ function cell(row: TableRow, key: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-function columnMetric(key: string, label: string): Metric {
-  return { key, label, value: (r) => cell(r, key) };
+/**
+ * The metric in table column `column` (summary.csv's name); `key` is also the column tables had before
+ * summary.csv became one row of unit-named columns (`throughput.gbps`), so older sweeps still report.
+ */
+function columnMetric(key: string, column: string, label: string): Metric {
+  return { key, label, value: (r) => cell(r, column) ?? cell(r, key) };
 }
 
 /**
@@ -34,21 +39,22 @@ export const DOM0_CPU_PER_PACKET: Metric = {
   key: 'dom0CpuUsPerPacket',
   label: 'driver-domain CPU per delivered packet (µs)',
   value: (r) => {
-    const pps = cell(r, 'throughput.pps');
-    const cores = Object.keys(r).filter((k) => k.startsWith('cpu.dom0.'));
+    const pps = cell(r, 'packets_per_s') ?? cell(r, 'throughput.pps');
+    let cores = Object.keys(r).filter((k) => /^cpu_dom0_.+_frac$/.test(k));
+    if (cores.length === 0) cores = Object.keys(r).filter((k) => k.startsWith('cpu.dom0.'));
     if (pps === undefined || pps <= 0 || cores.length === 0) return undefined;
     return (cores.reduce((a, k) => a + (cell(r, k) ?? 0), 0) / pps) * 1e6;
   },
 };
 
 export const METRICS = {
-  gbps: columnMetric('throughput.gbps', 'delivered throughput (Gbit/s)'),
-  pps: columnMetric('throughput.pps', 'delivered packets (packets/s)'),
-  lineRate: columnMetric('throughput.lineRateGbps', 'line rate (Gbit/s)'),
-  virq: columnMetric('interrupts.virqPerSec', 'virtual interrupts (1/s)'),
-  p99: columnMetric('latencyUs.p99', 'p99 one-way latency (µs)'),
+  gbps: columnMetric('throughput.gbps', 'throughput_gbps', 'delivered throughput (Gbit/s)'),
+  pps: columnMetric('throughput.pps', 'packets_per_s', 'delivered packets (packets/s)'),
+  lineRate: columnMetric('throughput.lineRateGbps', 'line_rate_gbps', 'line rate (Gbit/s)'),
+  virq: columnMetric('interrupts.virqPerSec', 'virqs_per_s', 'virtual interrupts (1/s)'),
+  p99: columnMetric('latencyUs.p99', 'latency_p99_us', 'p99 one-way latency (µs)'),
   dom0: DOM0_CPU_PER_PACKET,
-  drops: columnMetric('drops.total', 'drops (packets, whole run)'),
+  drops: columnMetric('drops.total', 'dropped_packets', 'drops (packets, whole run)'),
 } as const;
 
 /** The metrics drawn against every axis. */
@@ -182,19 +188,44 @@ function groupPath(g: AxisGroup): string {
 export interface SweepPoint {
   readonly id: string;
   readonly values: ReadonlyMap<string, unknown>;
+  /** The axes that are numbers (sweep.json's `numeric`, or plain numbers), as numbers: where the point lies on a numeric x axis. */
+  readonly numbers: ReadonlyMap<string, number>;
   readonly rows: readonly TableRow[];
 }
 
+/** The table's column saying whether a point's repetitions gave identical results (1/0). */
+export const REPETITIONS_IDENTICAL = 'repetitions_identical';
+
 export function sweepPoints(data: SweepData): SweepPoint[] {
-  const byId = new Map<string, { values: Map<string, unknown>; rows: TableRow[] }>();
+  const byId = new Map<string, { values: Map<string, unknown>; numbers: Map<string, number>; rows: TableRow[] }>();
   for (const row of data.table) {
     const values = new Map(data.sweep.axes.map((a) => [a.path, row[a.path]] as const));
     const id = row['point'] !== undefined ? valueLabel(row['point']) : keyOf([...values.values()]);
     let p = byId.get(id);
-    if (!p) byId.set(id, (p = { values, rows: [] }));
+    if (!p) {
+      const numbers = new Map<string, number>();
+      for (const a of data.sweep.axes) {
+        const n = a.numeric !== undefined ? cell(row, a.numeric.column) : typeof row[a.path] === 'number' ? (row[a.path] as number) : undefined;
+        if (n !== undefined) numbers.set(a.path, n);
+      }
+      byId.set(id, (p = { values, numbers, rows: [] }));
+    }
     p.rows.push(row);
   }
-  return [...byId].map(([id, p]) => ({ id, values: p.values, rows: p.rows }));
+  return [...byId].map(([id, p]) => ({ id, values: p.values, numbers: p.numbers, rows: p.rows }));
+}
+
+/**
+ * Whether a point's repetitions gave identical results: the table's `repetitions_identical` (1/0), or
+ * for a table without it, every column but run, rep and seed equal. Undefined with one repetition.
+ */
+export function repetitionsIdentical(p: SweepPoint): boolean | undefined {
+  if (p.rows.length < 2) return undefined;
+  const marked = p.rows.map((r) => r[REPETITIONS_IDENTICAL]);
+  if (marked.every((m) => m === 1 || m === 0)) return marked.every((m) => m === 1);
+  const rest = (r: TableRow) => JSON.stringify(Object.entries(r).filter(([k]) => k !== 'run' && k !== 'rep' && k !== 'seed'));
+  const first = rest(p.rows[0] as TableRow);
+  return p.rows.every((r) => rest(r) === first);
 }
 
 export function pointEstimate(p: SweepPoint, m: Metric): Estimate {
@@ -258,22 +289,29 @@ function metricAgainst(data: SweepData, groups: readonly AxisGroup[], points: re
   const id = o.id ?? `sweep-${slug(metric.key)}-vs-${slug(xs.map(groupPath).join('-'))}`;
   const what = metric.label.replace(/ \(.*\)$/, '');
   const title = o.title ?? `${what.charAt(0).toUpperCase()}${what.slice(1)} vs ${xs.map((g) => (g.key !== undefined ? axisName(g.key.path) : groupName(g))).join(' × ')}`;
-  const caption =
+  const written =
     o.caption ??
     `${metric.label.charAt(0).toUpperCase()}${metric.label.slice(1)} against ${xName}${others.length > 0 ? `; one series per value of ${others.map(groupName).join(', ')}` : ''}.`;
+  // Bars of zero width would read as "very precise"; say why there are none.
+  const identical = points.some((p) => p.rows.length > 1) && points.every((p) => repetitionsIdentical(p) !== false);
+  const caption = identical ? `${written} Repetitions identical (the scenario does not depend on the seed): no error bars.` : written;
   return figure(id, title, caption, () => {
     if (!data.table.some((r) => metric.value(r) !== undefined)) return `table.json has no values for ${metric.key}`;
     if (metric === METRICS.drops && data.table.every((r) => (metric.value(r) ?? 0) === 0)) return 'no packet was dropped at any point of the sweep';
     const series0 = groupBy(points, others);
     const single = xs.length === 1 ? xs[0] : undefined;
     const key = single?.key;
-    const numeric = key !== undefined && key.values.every((v) => typeof v === 'number') && points.every((p) => typeof p.values.get(key.path) === 'number');
+    // A numeric axis (sizes, counts, rates in bit/s, durations in µs) is a line over its numbers, never categories.
+    const numeric = key !== undefined && points.every((p) => p.numbers.has(key.path));
     if (key && numeric) {
-      const ticks = [...new Set(points.map((p) => p.values.get(key.path) as number))].sort((a, b) => a - b);
+      const xOf = (p: SweepPoint) => p.numbers.get(key.path) as number;
+      const ticks = [...new Set(points.map(xOf))].sort((a, b) => a - b);
+      // Ticks read as the values were written (`500Mbps`, `50us`): the sweep file's words, placed by their numbers.
+      const tickLabels = ticks.map((x) => valueLabel(points.find((p) => xOf(p) === x)?.values.get(key.path)));
       const series: XYSeries[] = series0.map((g) => ({
         name: g.name,
         points: g.points
-          .map((p) => ({ x: p.values.get(key.path) as number, e: pointEstimate(p, metric) }))
+          .map((p) => ({ x: xOf(p), e: pointEstimate(p, metric) }))
           .filter((q) => q.e.n > 0)
           .sort((a, b) => a.x - b.x)
           .map((q) => ({ x: q.x, y: q.e.mean, err: errorOf(q.e, bars) })),
@@ -283,13 +321,13 @@ function metricAgainst(data: SweepData, groups: readonly AxisGroup[], points: re
         const byX = new Map<number, number[]>();
         for (const p of points) {
           const v = pointEstimate(p, ref);
-          const x = p.values.get(key.path) as number;
+          const x = xOf(p);
           if (v.n > 0) byX.set(x, [...(byX.get(x) ?? []), v.mean]);
         }
         const refPts = [...byX].sort((a, b) => a[0] - b[0]).map(([x, ys]) => ({ x, y: ys.reduce((a, b) => a + b, 0) / ys.length }));
         if (refPts.length > 0) series.push({ name: ref.label.replace(/ \(.*\)$/, ''), reference: true, points: refPts });
       }
-      return lineChart({ id, title, xLabel: xName, yLabel: metric.label, series, xTicksAt: ticks });
+      return lineChart({ id, title, xLabel: xName, yLabel: metric.label, series, xTicksAt: ticks, xTickLabels: tickLabels });
     }
     // Categories: each combination of the x groups' positions that occurs, in sweep order.
     const rank = xs.map((g) => new Map(groupPositions(g, points).map((q, i) => [q.value, i] as const)));

@@ -52,6 +52,12 @@ test('stats - mean, sample sd and the t-based 95 % interval', (t) => {
   t.is(tQuantile975(500), 1.96);
 });
 
+test('stats - identical repetitions have exactly no spread, whatever the rounding of their sum', (t) => {
+  // 0.1 + 0.1 + 0.1 is 0.30000000000000004: a mean computed from the sum is not 0.1, and its sd not 0.
+  t.deepEqual(estimate([0.1, 0.1, 0.1]), { n: 3, mean: 0.1, sd: 0, ci95: 0 });
+  t.deepEqual(estimate([2.917, 2.917]), { n: 2, mean: 2.917, sd: 0, ci95: 0 });
+});
+
 const count = (svg: string, re: RegExp) => (svg.match(re) ?? []).length;
 
 test('charts - a line chart draws every point, error bars and a legend, and says how many points', (t) => {
@@ -75,6 +81,22 @@ test('charts - a line chart draws every point, error bars and a legend, and says
   t.true(c.svg.includes('>x (ms)<') && c.svg.includes('>y (1/s)<'), 'axis labels');
   t.true(c.svg.includes('± 2'), 'the error shows in the tooltip');
   t.true(c.svg.includes('class="legend"'));
+});
+
+test('charts - x ticks carry the labels given (rates as written), placed by their numbers; one that would overlap its neighbour is left out', (t) => {
+  const c = lineChart({
+    id: 'rates',
+    title: 'rates',
+    xLabel: 'offered rate',
+    yLabel: 'y',
+    series: [{ name: 'a', points: [{ x: 1e8, y: 1 }, { x: 1.2e8, y: 2 }, { x: 1e9, y: 3 }, { x: 6e9, y: 4 }] }],
+    xTicksAt: [1e8, 1.2e8, 1e9, 6e9],
+    xTickLabels: ['100Mbps', '120Mbps', '1Gbps', '6Gbps'],
+  });
+  const labels = [...c.svg.matchAll(/text-anchor="middle" fill="#444444">([^<]+)</g)].map((m) => m[1]);
+  t.deepEqual(labels, ['100Mbps', '1Gbps', '6Gbps'], '120Mbps sits a few pixels from 100Mbps: its label is left out');
+  t.is(count(c.svg, /<line x1="[\d.]+" y1="[\d.]+" x2="[\d.]+" y2="[\d.]+" stroke="#444444"\/>/g), 4, 'every tick is drawn');
+  t.true(c.svg.includes('a: 120Mbps → 2'), 'tooltips name the value as written');
 });
 
 test('charts - spans and vertical lines are drawn inside the plot', (t) => {

@@ -1,10 +1,10 @@
-// Test fixtures: real results directories made by running the sim — single runs, runs with fault events, and sweep directories in `splitnet sweep`'s format.
+// Test fixtures: real results directories made by running the sim — single runs, runs with fault events, and sweep directories written by the sweep's own planner and table writers.
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSim, writeResults } from '@splitnet/controller';
+import { buildTable, compileRun, parseSweepText, planSweep, sweepJson, tableCsv, tableJson } from '@splitnet/experiments';
 import { compileScenarioText, formatResolvedYaml } from '@splitnet/scenario';
-import { flatten } from '../src/index.js';
 
 export const BASE = `name: fixture
 duration: 3ms
@@ -42,39 +42,40 @@ export interface AxisSpec {
   readonly zip?: number;
 }
 
+/** The sweep file's text for `axes` (members of one `zip` written as one item), values as JSON (which YAML reads). */
+function sweepText(name: string, axes: readonly AxisSpec[], repetitions: number, baseSeed: number): string {
+  const items: string[] = [];
+  const axis = (a: AxisSpec, indent: string) => `${indent}- path: ${a.path}\n${indent}  values: ${JSON.stringify(a.values)}\n`;
+  for (let i = 0; i < axes.length; ) {
+    const a = axes[i] as AxisSpec;
+    let j = i + 1;
+    if (a.zip !== undefined) while (j < axes.length && axes[j]?.zip === a.zip) j++;
+    items.push(a.zip === undefined ? axis(a, '  ') : `  - zip:\n${axes.slice(i, j).map((b) => axis(b, '      ')).join('')}`);
+    i = j;
+  }
+  return `name: ${name}\nbase: base.yaml\nseed: ${baseSeed}\nrepetitions: ${repetitions}\naxes:\n${items.join('')}`;
+}
+
 /**
- * A sweep directory in the format of `splitnet sweep` (docs/results.md): sweep.json, table.json
- * (one row per run: run, point, rep, seed, one column per axis, every summary metric flattened),
- * and runs/<run>/ with each run's own results. Points are the axes' cartesian product, the last axis
- * varying fastest.
+ * A sweep directory exactly as `splitnet sweep` writes it (docs/results.md): the sweep planned by
+ * @splitnet/experiments from a sweep file made of `axes`, each run run in the sim (on this thread, not
+ * on worker threads) into runs/<run>/, then sweep.json, table.json and table.csv by the sweep's own
+ * writers. Points are the axes' cartesian product (a zip's members in step), the last axis varying fastest.
  */
 export function writeSweep(dir: string, axes: readonly AxisSpec[], repetitions: number, base = BASE, name = 'fixture-sweep', baseSeed = 1): void {
-  // Axes with the same `zip` form one group (one position per value index); the points are the groups' product.
-  const groups: AxisSpec[][] = [];
-  for (const a of axes) {
-    const last = groups[groups.length - 1];
-    if (a.zip !== undefined && last?.[0]?.zip === a.zip) last.push(a);
-    else groups.push([a]);
-  }
-  const points: Record<string, string | number>[] = [{}];
-  for (const g of groups) {
-    const next: Record<string, string | number>[] = [];
-    const n = g[0]?.values.length ?? 0;
-    for (const p of points) for (let i = 0; i < n; i++) next.push({ ...p, ...Object.fromEntries(g.map((a) => [a.path, a.values[i] as string | number])) });
-    points.splice(0, points.length, ...next);
-  }
-  const table: Record<string, unknown>[] = [];
+  const src = tmp();
+  writeFileSync(join(src, 'base.yaml'), base);
+  const plan = planSweep(parseSweepText(sweepText(name, axes, repetitions, baseSeed), join(src, 'sweep.yaml')));
   mkdirSync(join(dir, 'runs'), { recursive: true });
-  points.forEach((p, i) => {
-    for (let rep = 0; rep < repetitions; rep++) {
-      const run = `p${String(i).padStart(3, '0')}-r${rep}`;
-      const seed = baseSeed + i * repetitions + rep;
-      const overrides = Object.entries(p).map(([k, v]) => `${k}=${String(v)}`);
-      const summary = writeRun(join(dir, 'runs', run), base, overrides, seed);
-      table.push({ run, point: i, rep, seed, ...p, ...Object.fromEntries(flatten(summary)) });
-    }
-  });
-  const sweep = { name, base: 'fixture.yaml', axes, repetitions, baseSeed, points: points.length, runs: table.length };
-  writeFileSync(join(dir, 'sweep.json'), JSON.stringify(sweep, null, 2) + '\n');
-  writeFileSync(join(dir, 'table.json'), JSON.stringify(table, null, 2) + '\n');
+  const summaries = new Map<string, unknown>();
+  for (const spec of plan.runs) {
+    const s = compileRun(spec);
+    const result = runSim(s);
+    writeResults(join(dir, 'runs', spec.run), formatResolvedYaml(s), { splitnet: '0.1.0', runtime: 'sim', seed: s.seed, command: ['splitnet', 'sweep', 'sweep.yaml'] }, result);
+    summaries.set(spec.run, result.summary);
+  }
+  const table = buildTable(plan, summaries);
+  writeFileSync(join(dir, 'sweep.json'), JSON.stringify(sweepJson(plan), null, 2) + '\n');
+  writeFileSync(join(dir, 'table.json'), tableJson(table));
+  writeFileSync(join(dir, 'table.csv'), tableCsv(table));
 }

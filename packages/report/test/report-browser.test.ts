@@ -156,6 +156,40 @@ test.serial('report browser - a sweep report (2 axes × 2 values × 2 repetition
   await checkReport(t, dir, ['sweep-virq-per-coalescing', 'sweep-latency-per-coalescing', 'sweep-dom0-cpu-per-coalescing']);
 });
 
+test.serial('report browser - a sweep over a rate axis is drawn as one line, no bars, ticks as written, markers spaced by bit/s', async (t) => {
+  const dir = tmp();
+  writeSweep(dir, [{ path: 'traffic.0.rate', values: ['1Gbps', '3Gbps', '6Gbps'] }], 2);
+  const id = 'sweep-throughput-gbps-vs-traffic-0-rate';
+  await checkReport(t, dir, [id]);
+  const { page, problems } = await newPage();
+  await page.goto(pathToFileURL(join(dir, 'report.html')).href, { waitUntil: 'load' });
+  const plot = await page.$eval(`svg[data-plot="${id}"]`, (svg) => {
+    const drawn = (sel: string) =>
+      [...svg.querySelectorAll(sel)].filter((m) => {
+        const b = (m as unknown as { getBBox(): { width: number; height: number } }).getBBox();
+        return b.width > 0 || b.height > 0;
+      }).length;
+    // Marker centres left to right, in page pixels: where the browser put 1, 3 and 6 Gbit/s.
+    const xs = [...svg.querySelectorAll('[data-mark="point"]')].map((m) => {
+      const r = m.getBoundingClientRect();
+      return r.left + r.width / 2;
+    });
+    return {
+      lines: drawn('[data-mark="line"]'),
+      bars: svg.querySelectorAll('[data-mark="bar"]').length,
+      ticks: [...svg.querySelectorAll('text')].map((x) => x.textContent ?? '').filter((x) => /bps$/.test(x)),
+      xs,
+    };
+  });
+  await page.close();
+  t.deepEqual(problems, []);
+  t.is(plot.lines, 1, 'one line drawn');
+  t.is(plot.bars, 0, 'no categorical bars');
+  t.deepEqual(plot.ticks, ['1Gbps', '3Gbps', '6Gbps']);
+  const [a, b, c] = plot.xs;
+  t.true(a !== undefined && b !== undefined && c !== undefined && Math.abs((c - b) / (b - a) - 1.5) < 0.02, plot.xs.join(' '));
+});
+
 test.serial('report browser - the checks see what they look for: a console error, an external request, a plot without marks', async (t) => {
   const file = join(tmp(), 'broken.html');
   writeFileSync(

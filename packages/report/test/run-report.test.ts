@@ -1,6 +1,6 @@
 // Tests for a run's report: real sim results in, an HTML page with a figure per kind of data out, faults drawn over throughput.
 import test from 'ava';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildReport, faultSpans, latencyCdf, loadRun, scenarioDescription } from '../src/index.js';
 import { BASE, addFaultEvents, tmp, writeRun } from './fixtures.js';
@@ -69,7 +69,28 @@ test('run report - the latency CDF rises from 0 to 1 over the histogram', (t) =>
   t.is(cdf[0]?.y, 0);
   t.is(cdf[cdf.length - 1]?.y, 1);
   for (let i = 1; i < cdf.length; i++) t.true((cdf[i]?.y ?? 0) >= (cdf[i - 1]?.y ?? 0) && (cdf[i]?.x ?? 0) >= (cdf[i - 1]?.x ?? 0));
-  t.is(cdf[cdf.length - 1]?.x, (run.latency?.max ?? 0) / 1000, 'ends at the largest latency');
+  t.is(cdf[cdf.length - 1]?.x, run.latency?.max, 'ends at the largest latency (µs)');
+});
+
+test('run report - latency.json in µs, and an older one in ns, read the same; another unit is a clear error', (t) => {
+  const dir = tmp();
+  writeRun(dir);
+  const us = loadRun(dir).latency;
+  const file = join(dir, 'latency.json');
+  const j = JSON.parse(readFileSync(file, 'utf8')) as { buckets: [number, number, number][]; min: number; max: number; mean: number };
+  t.is(us?.max, j.max);
+  // As splitnet wrote it before latency.json moved to the summary's unit: ns, whole numbers.
+  const ns = { unit: 'ns', count: us?.count, min: j.min * 1000, max: j.max * 1000, mean: j.mean * 1000, buckets: j.buckets.map(([lo, hi, n]) => [Math.round(lo * 1000), Math.round(hi * 1000), n]) };
+  writeFileSync(file, JSON.stringify(ns));
+  const old = loadRun(dir).latency;
+  t.is(old?.count, us?.count);
+  t.deepEqual(
+    old?.buckets.map(([lo, hi, n]) => [Math.round(lo * 1000), Math.round(hi * 1000), n]),
+    us?.buckets.map(([lo, hi, n]) => [Math.round(lo * 1000), Math.round(hi * 1000), n]),
+  );
+  t.true(Math.abs((old?.max ?? 0) - (us?.max ?? 1)) < 1e-9);
+  writeFileSync(file, JSON.stringify({ ...ns, unit: 'ms' }));
+  t.throws(() => loadRun(dir), { message: /latency\.json: `unit`: expected "us" \(or "ns" in older results\), found "ms"/ });
 });
 
 test('run report - results without latency.json still report, with a note for the CDF', (t) => {

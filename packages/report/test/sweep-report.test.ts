@@ -1,8 +1,8 @@
 // Tests for a sweep's report: sweep directories made by running the sim for each point, in `splitnet sweep`'s format.
 import test from 'ava';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { axisGroups, buildReport, loadSweep, sweepPoints, valueLabel } from '../src/index.js';
+import { axisGroups, buildReport, flatten, loadSweep, repetitionsIdentical, sweepPoints, valueLabel } from '../src/index.js';
 import { BASE, tmp, writeSweep } from './fixtures.js';
 
 test('sweep report - size × workers: the study plots, error bars from repetitions, every plot with data', (t) => {
@@ -143,4 +143,72 @@ test('sweep report - swept maps are labelled without JSON punctuation', (t) => {
   t.is(valueLabel({ onoff: { on: '200us', off: '800us' } }), 'onoff (on 200us, off 800us)');
   t.is(valueLabel('10Gbps'), '10Gbps');
   t.is(valueLabel(64), '64');
+});
+
+/** The x positions of a one-series line plot's markers, in drawing order. */
+function markerXs(svg: string): number[] {
+  return [...svg.matchAll(/<g data-mark="point"><circle cx="([\d.]+)"/g)].map((m) => Number(m[1]));
+}
+
+test('sweep report - a rate axis is a line over bit/s with the rates as written on the ticks and error bars from the repetitions, not bars', (t) => {
+  const dir = tmp();
+  writeSweep(dir, [{ path: 'traffic.0.rate', values: ['1Gbps', '3Gbps', '6Gbps'] }], 2);
+  const data = loadSweep(dir);
+  t.deepEqual(data.sweep.axes[0]?.numeric, { column: 'traffic.0.rate_bps', unit: 'bit/s' });
+  t.deepEqual(sweepPoints(data).map((p) => p.numbers.get('traffic.0.rate')), [1e9, 3e9, 6e9]);
+  const r = buildReport(dir);
+  const tp = r.figures.find((f) => f.id === 'sweep-throughput-gbps-vs-traffic-0-rate');
+  t.truthy(tp, r.figures.map((f) => f.id).join(' '));
+  const svg = tp?.svg ?? '';
+  t.regex(svg, /data-mark="line"/);
+  t.notRegex(svg, /data-mark="bar"/);
+  for (const rate of ['1Gbps', '3Gbps', '6Gbps']) t.true(svg.includes(`>${rate}<`), `tick ${rate}`);
+  // Placed by their numbers: 1, 3 and 6 Gbit/s are 2 and 3 Gbit/s apart.
+  const [a, b, c] = markerXs(svg);
+  t.true(a !== undefined && b !== undefined && c !== undefined && Math.abs((c - b) / (b - a) - 1.5) < 0.01, `${a} ${b} ${c}`);
+  t.regex(svg, / ± /, 'Poisson repetitions differ: error bars');
+  t.false(r.html.includes('Repetitions identical'));
+  t.true(r.html.includes('<td>differ</td>'), 'the points table says the repetitions differ');
+});
+
+test('sweep report - a seed-independent scenario: table and report say "repetitions identical" and draw no error bars', (t) => {
+  const dir = tmp();
+  // Seed-independent on purpose: a constant pattern, one flow, one VM with one queue. (When the seed comes
+  // to choose source ports and start phases, this base must fix them: traffic.0.srcPort and traffic.0.phase.)
+  const base = `name: constant
+duration: 3ms
+topology: { vms: { count: 1, queues: 1 }, workers: 1 }
+traffic: [ { flows: 1, rate: 2Gbps, size: 1518, pattern: constant } ]
+`;
+  writeSweep(dir, [{ path: 'traffic.0.rate', values: ['1Gbps', '2Gbps'] }], 3, base);
+  const data = loadSweep(dir);
+  t.deepEqual(
+    data.table.map((row) => row['repetitions_identical']),
+    [1, 1, 1, 1, 1, 1],
+  );
+  t.true(sweepPoints(data).every((p) => repetitionsIdentical(p) === true));
+  const r = buildReport(dir);
+  t.true(r.html.includes('Repetitions identical: the 3 repetitions (seeds) of each point gave the same results'), 'said once on the page');
+  t.false(r.html.includes('± one sample standard deviation'));
+  for (const f of r.figures) t.notRegex(f.svg, / ± /, `${f.id}: no error bars`);
+  const tp = r.figures.find((f) => f.id === 'sweep-throughput-gbps-vs-traffic-0-rate');
+  t.true(tp?.caption.includes('Repetitions identical'), tp?.caption);
+  t.regex(tp?.svg ?? '', /data-mark="line"/);
+  t.true(r.html.includes('<td>identical</td>'));
+});
+
+test('sweep report - a table from before summary.csv had unit-named columns (dotted metric names, no numeric axis columns) still draws its figures', (t) => {
+  const dir = tmp();
+  writeSweep(dir, [{ path: 'topology.workers', values: [1, 2] }], 1);
+  // Rewrite table.json as earlier versions wrote it: run, point, rep, seed, the axis, then summary.json flattened with dots.
+  const rows = (JSON.parse(readFileSync(join(dir, 'table.json'), 'utf8')) as Record<string, unknown>[]).map((r) => {
+    const summary = JSON.parse(readFileSync(join(dir, 'runs', String(r['run']), 'summary.json'), 'utf8')) as unknown;
+    return { run: r['run'], point: r['point'], rep: r['rep'], seed: r['seed'], 'topology.workers': r['topology.workers'], ...Object.fromEntries(flatten(summary)) };
+  });
+  t.true('throughput.gbps' in (rows[0] ?? {}) && !('throughput_gbps' in (rows[0] ?? {})));
+  writeFileSync(join(dir, 'table.json'), JSON.stringify(rows));
+  const r = buildReport(dir);
+  const scaling = r.figures.find((f) => f.title === 'vRSS scaling: throughput vs netback workers');
+  t.is(scaling?.points, 2);
+  t.is(r.figures.find((f) => f.id === 'sweep-dom0cpuusperpacket-vs-topology-workers')?.points, 2, 'CPU per packet from cpu.dom0.* and throughput.pps');
 });

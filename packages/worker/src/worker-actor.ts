@@ -227,6 +227,7 @@ export class WorkerActor implements Actor {
       role: 'worker' as const, id: this.id, t, busy: { [this.core.name]: this.core.busyThrough(t) },
       held: this.heldPackets(), backlog: this.backlogPackets(), notifies: 0, suppressed: 0, notifiesHeld: 0,
       timerNotifies: 0, reqNotifies: 0, dropsRingFull: 0, dropsBacklogFull: 0, dropsVifDisabled: 0, stallKicks: 0, purgedOldRing: 0,
+      queueBacklogs: this.qs.map((q) => [q.served.vm, q.served.queue, q.backlog.length] as const),
     };
     for (const q of this.qs) {
       const s = q.stats;

@@ -17,7 +17,7 @@ import type { ActorReport, HistogramJson, Nanos } from '@splitnet/model';
  */
 
 /** Report fields that are not counters: identity, instant, what an actor holds right now, and the latency histogram (final reports only). */
-const SNAPSHOT: ReadonlySet<string> = new Set(['role', 'id', 't', 'vm', 'held', 'backlog', 'ringOccupancy', 'latency']);
+const SNAPSHOT: ReadonlySet<string> = new Set(['role', 'id', 't', 'vm', 'held', 'backlog', 'ringOccupancy', 'queueRingOccupancy', 'queueBacklogs', 'latency']);
 
 /** Per role, counters the restarted actor recomputes exactly itself (not rebased). */
 const RECOMPUTED: Readonly<Record<string, ReadonlySet<string>>> = { nic: new Set(['emitted', 'emittedBytes']) };

@@ -9,6 +9,8 @@ import { buildActors } from '../build.js';
 import type { ActorGraph } from '../build.js';
 import { combine, sampleRow, sig } from '../metrics.js';
 import type { Snapshot } from '../metrics.js';
+import { seriesPoints } from '../timeseries.js';
+import type { SeriesPoint } from '../timeseries.js';
 import { balance, summarize } from '../run-sim.js';
 import type { LiveInfo, RestartedProcess, RunResult } from '../run-sim.js';
 import { faultsSummary } from '../fault-report.js';
@@ -303,6 +305,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     (incarnations.get(name) as Incarnations).continued(incarnation, reports);
   // Time series: a row when every host reported for that instant.
   const rows: Record<string, unknown>[] = [];
+  const series: SeriesPoint[] = [];
   const complete: Snapshot[] = [];
   for (const t of [...samples.keys()].sort((a, b) => a - b)) {
     const row = samples.get(t) as Map<string, { incarnation: number; reports: readonly ActorReport[] }>;
@@ -310,6 +313,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
     const snap = combine([...row].flatMap(([name, r]) => continued(name, r.incarnation, r.reports)), t);
     const prev = complete.at(-1);
     rows.push(sampleRow(prev ?? combine([], 0), snap));
+    for (const p of seriesPoints(prev ?? combine([], 0), snap)) series.push(p);
     complete.push(snap);
   }
   const finalReports = new Map(names.map((n) => [n, continued(n, finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)]));
@@ -445,7 +449,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
       }),
     };
   }
-  return { summary, samples: rows, events, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: finalsList.reduce((n, f) => n + f.eventsProcessed, 0) };
+  return { summary, samples: rows, series, events, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: finalsList.reduce((n, f) => n + f.eventsProcessed, 0) };
 }
 
 /**

@@ -1,0 +1,118 @@
+// The long (tidy) time series behind timeseries.csv: per sample, one value per entity (the datapath, a NIC queue, a core, a VM, a guest queue) and metric.
+import { sig, totalVirqs } from './metrics.js';
+import type { Snapshot } from './metrics.js';
+
+/** One value of the time series: `metric` of `entity` over the sample interval ending at `tMs` (rates) or at `tMs` (levels). */
+export interface SeriesPoint {
+  readonly tMs: number;
+  readonly entity: string;
+  readonly metric: SeriesMetric;
+  readonly value: number;
+}
+
+/**
+ * The metrics, each named with its unit. Rates (`…_per_s`, `…_gbps`, `cpu_frac`) are over the sample
+ * interval; `ring_occupancy_responses` and `backlog_packets` are levels at its end; `dropped_packets`
+ * counts from the start of the run.
+ */
+export type SeriesMetric =
+  | 'throughput_gbps'
+  | 'packets_per_s'
+  | 'offered_gbps'
+  | 'virqs_per_s'
+  | 'timer_polls_per_s'
+  | 'physical_irqs_per_s'
+  | 'notifies_sent_per_s'
+  | 'ring_occupancy_responses'
+  | 'backlog_packets'
+  | 'dropped_packets'
+  | 'cpu_frac';
+
+/** The entity of the whole datapath (every VM, queue and core together). */
+export const ALL_ENTITY = 'all';
+
+/**
+ * The series points of the interval (a.t, b.t]. Entities in a fixed order — `all`, `nic.q<q>`, the
+ * driver domain's cores (`dom0.nic<q>`, `dom0.worker<k>`), then per VM `vm<v>`, its queues
+ * `vm<v>.q<q>` and its vCPUs `vm<v>.vcpu<q>` — so the file is byte-identical for the same run.
+ */
+export function seriesPoints(a: Snapshot, b: Snapshot): SeriesPoint[] {
+  const dt = (b.t - a.t) / 1e9;
+  const tMs = sig(b.t / 1e6);
+  const out: SeriesPoint[] = [];
+  const put = (entity: string, metric: SeriesMetric, value: number): void => {
+    out.push({ tMs, entity, metric, value });
+  };
+  const gbps = (bytes: number) => sig((bytes * 8) / dt / 1e9);
+  const rate = (n: number) => sig(n / dt);
+
+  let drops = 0;
+  for (const v of Object.values(b.drops)) drops += v;
+  put(ALL_ENTITY, 'throughput_gbps', gbps(b.deliveredBytes - a.deliveredBytes));
+  put(ALL_ENTITY, 'packets_per_s', rate(b.delivered - a.delivered));
+  put(ALL_ENTITY, 'offered_gbps', gbps(b.emittedBytes - a.emittedBytes));
+  put(ALL_ENTITY, 'virqs_per_s', rate(totalVirqs(b) - totalVirqs(a)));
+  put(ALL_ENTITY, 'timer_polls_per_s', rate(b.timerPolls - a.timerPolls));
+  put(ALL_ENTITY, 'physical_irqs_per_s', rate(b.physicalIrqs - a.physicalIrqs));
+  put(ALL_ENTITY, 'notifies_sent_per_s', rate(b.notifies - a.notifies));
+  put(ALL_ENTITY, 'ring_occupancy_responses', b.ringOccupancy);
+  put(ALL_ENTITY, 'backlog_packets', b.backlog);
+  put(ALL_ENTITY, 'dropped_packets', drops);
+
+  b.nicQueueIrqs.forEach((n, q) => put(`nic.q${q}`, 'physical_irqs_per_s', rate(n - (a.nicQueueIrqs[q] ?? 0))));
+
+  const cpu = (core: string) => sig(((b.busy.get(core) ?? 0) - (a.busy.get(core) ?? 0)) / (b.t - a.t));
+  const vmCores = new Map<number, string[]>();
+  for (const core of b.busy.keys()) {
+    const vm = /^vm(\d+)\./.exec(core);
+    if (vm !== null) {
+      const v = Number(vm[1]);
+      vmCores.set(v, [...(vmCores.get(v) ?? []), core]);
+      continue;
+    }
+    put(core, 'cpu_frac', cpu(core));
+    const backlog = b.workerBacklogs.get(core);
+    if (backlog !== undefined) put(core, 'backlog_packets', backlog);
+  }
+
+  const vms = Math.max(b.queues.length, b.virqs.length, ...[...vmCores.keys()].map((v) => v + 1));
+  for (let v = 0; v < vms; v++) {
+    const queues = b.queues[v] ?? [];
+    const before = a.queues[v] ?? [];
+    const virqs = b.virqs[v] ?? [];
+    const virqsBefore = a.virqs[v] ?? [];
+    let ring = 0;
+    let backlog = 0;
+    for (const q of queues) {
+      ring += q.ringOccupancy;
+      backlog += q.backlog;
+    }
+    const vmVirqs = virqs.reduce((n, x, q) => n + x - (virqsBefore[q] ?? 0), 0);
+    const entity = `vm${v}`;
+    put(entity, 'throughput_gbps', gbps((b.bytesPerVm[v] ?? 0) - (a.bytesPerVm[v] ?? 0)));
+    put(entity, 'packets_per_s', rate((b.deliveredPerVm[v] ?? 0) - (a.deliveredPerVm[v] ?? 0)));
+    put(entity, 'virqs_per_s', rate(vmVirqs));
+    if (queues.length > 0) {
+      put(entity, 'ring_occupancy_responses', ring);
+      put(entity, 'backlog_packets', backlog);
+    }
+    queues.forEach((c, q) => {
+      const was = before[q];
+      const name = `${entity}.q${q}`;
+      put(name, 'throughput_gbps', gbps(c.bytes - (was?.bytes ?? 0)));
+      put(name, 'packets_per_s', rate(c.delivered - (was?.delivered ?? 0)));
+      put(name, 'virqs_per_s', rate((virqs[q] ?? 0) - (virqsBefore[q] ?? 0)));
+      put(name, 'ring_occupancy_responses', c.ringOccupancy);
+      put(name, 'backlog_packets', c.backlog);
+    });
+    for (const core of vmCores.get(v) ?? []) put(core, 'cpu_frac', cpu(core));
+  }
+  return out;
+}
+
+/** `timeseries.csv`: the header `t_ms,entity,metric,value`, then one line per point. Entity and metric names never need quoting. */
+export function timeseriesCsv(points: readonly SeriesPoint[]): string {
+  const lines = ['t_ms,entity,metric,value'];
+  for (const p of points) lines.push(`${p.tMs},${p.entity},${p.metric},${p.value}`);
+  return lines.join('\n') + '\n';
+}
