@@ -134,48 +134,24 @@ export interface OneOfSpec extends Documented {
 
 type Body<S extends { kind: string }> = Omit<S, 'kind'>;
 
-export function int<const S extends Body<IntSpec>>(s: S): S & { readonly kind: 'int' } {
-  return { kind: 'int', ...s };
+/** The constructor of one kind of node: its fields as written, plus the kind. */
+function node<K extends Spec['kind']>(kind: K) {
+  return <const S extends Body<Extract<Spec, { kind: K }>>>(s: S): S & { readonly kind: K } => ({ kind, ...s });
 }
 
-export function number<const S extends Body<NumberSpec>>(s: S): S & { readonly kind: 'number' } {
-  return { kind: 'number', ...s };
-}
-
-export function string<const S extends Body<StringSpec>>(s: S): S & { readonly kind: 'string' } {
-  return { kind: 'string', ...s };
-}
-
-export function words<const S extends Body<EnumSpec>>(s: S): S & { readonly kind: 'enum' } {
-  return { kind: 'enum', ...s };
-}
-
-export function boolean<const S extends Body<BooleanSpec>>(s: S): S & { readonly kind: 'boolean' } {
-  return { kind: 'boolean', ...s };
-}
-
-export function duration<const S extends Body<DurationSpec>>(s: S): S & { readonly kind: 'duration' } {
-  return { kind: 'duration', ...s };
-}
-
-export function rate<const S extends Body<RateSpec>>(s: S): S & { readonly kind: 'rate' } {
-  return { kind: 'rate', ...s };
-}
-
-export function list<const S extends Body<ListSpec>>(s: S): S & { readonly kind: 'list' } {
-  return { kind: 'list', ...s };
-}
+export const int = node('int');
+export const number = node('number');
+export const string = node('string');
+export const words = node('enum');
+export const boolean = node('boolean');
+export const duration = node('duration');
+export const rate = node('rate');
+export const list = node('list');
+export const tagged = node('tagged');
+export const oneOf = node('oneOf');
 
 export function map<const K extends Keys, const S extends Omit<Body<MapSpec<K>>, 'keys'>>(keys: K, s: S = {} as S): MapSpec<K> & S {
   return { kind: 'map', keys, ...s };
-}
-
-export function tagged<const S extends Body<TaggedSpec>>(s: S): S & { readonly kind: 'tagged' } {
-  return { kind: 'tagged', ...s };
-}
-
-export function oneOf<const S extends Body<OneOfSpec>>(s: S): S & { readonly kind: 'oneOf' } {
-  return { kind: 'oneOf', ...s };
 }
 
 /** The key names of a map, in the order messages list them. */
