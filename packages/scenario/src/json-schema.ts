@@ -143,15 +143,6 @@ function orNull(schema: Json): Json {
   return { ...notes, anyOf: [check, { type: 'null' }] };
 }
 
-function properties(keys: Readonly<Record<string, Spec>>, required: readonly string[], schemaOf: (key: string, spec: Spec) => Json | true): Json {
-  return Object.fromEntries(
-    Object.entries(keys).map(([key, s]) => {
-      const schema = schemaOf(key, s);
-      return [key, schema === true || required.includes(key) ? schema : orNull(schema)];
-    }),
-  );
-}
-
 /**
  * Exactly one of `keys`: at least one given, and with one given the others null or absent. The
  * second half as "must be null" rather than `oneOf`, so that an editor's message can say what is wrong.
@@ -172,13 +163,11 @@ function exactlyOneOf(keys: readonly string[]): { anyOf: Json[]; allOf: Json[] }
 
 function mapShape(spec: MapSpec): Json {
   const required = spec.required ?? [];
-  const one = spec.exactlyOne === undefined ? undefined : exactlyOneOf(spec.exactlyOne);
   return {
     type: 'object',
-    properties: properties(spec.keys, required, (_, s) => toSchema(s)),
+    properties: Object.fromEntries(Object.entries(spec.keys).map(([key, s]) => [key, required.includes(key) ? toSchema(s) : orNull(toSchema(s))])),
     ...(required.length > 0 ? { required: [...required] } : {}),
     ...(spec.minKeys !== undefined ? { minProperties: spec.minKeys } : {}),
-    ...(one ?? {}),
     additionalProperties: false,
   };
 }

@@ -6,7 +6,7 @@ import type { Nanos } from '@splitnet/model';
  * key lists, ranges, enums and static defaults from these nodes, and the JSON Schema is generated
  * from the same nodes, so an editor's completion and checks cannot drift from `splitnet validate`.
  * Rules between settings (warm-up < duration, VM indexes < vms.count, …) stay in the readers: a
- * JSON Schema cannot express them, and the schema says so in its description.
+ * JSON Schema cannot express them, and the schema says so in its $comment.
  */
 export type Spec =
   | IntSpec
@@ -101,8 +101,6 @@ export interface MapSpec<K extends Keys = Keys> extends Documented {
   readonly kind: 'map';
   readonly keys: K;
   readonly required?: readonly string[];
-  /** Exactly one of these keys must be given (a fault's `at` or `after`). */
-  readonly exactlyOne?: readonly string[];
   /** At least this many keys (a map that only means something with one of its keys). */
   readonly minKeys?: number;
 }
@@ -118,6 +116,7 @@ export interface TaggedSpec extends Documented {
   readonly variants: Readonly<Record<string, MapSpec>>;
   /** Keys every variant requires besides the tag. */
   readonly required?: readonly string[];
+  /** Exactly one of these keys must be given (a fault's `at` or `after`). */
   readonly exactlyOne?: readonly string[];
 }
 
