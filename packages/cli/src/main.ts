@@ -13,6 +13,7 @@ import { faultCommand } from './fault-command.js';
 import type { FaultFlags } from './fault-command.js';
 import { actorCommand, runLiveCommand } from './live-commands.js';
 import { sweepCommand, type SweepFlags } from './sweep-command.js';
+import { schemaCommand, type SchemaFlags } from './schema-command.js';
 import { hostFacts, version } from './host.js';
 import type { RunResult } from '@splitnet/controller';
 
@@ -349,6 +350,16 @@ function buildProgram(): Command {
       const r = reportCommand(dir, o);
       for (const note of r.omitted) process.stderr.write(`splitnet: report: not drawn (no data): ${note}\n`);
       process.stdout.write(`splitnet: ${r.kind} report with ${r.figures} figure(s): ${r.html}${r.svgFiles.length > 0 ? ` (+ ${r.svgFiles.length} .svg in ${o.figures ?? ''})` : ''}\n`);
+    });
+
+  program
+    .command('schema')
+    .description('Print the JSON Schema of scenario files, for editors that complete and check YAML (yaml-language-server, the VS Code YAML extension)')
+    .option('--out <file>', 'write it to this file instead of stdout')
+    .addHelpText('after', '\nExamples:\n  splitnet schema --out docs/scenario.schema.json\n  # then, as the first line of a scenario file: # yaml-language-server: $schema=<path to that file>')
+    .action((o: SchemaFlags) => {
+      const to = schemaCommand(o, (text) => process.stdout.write(text));
+      if (to !== 'stdout') process.stderr.write(`splitnet: wrote the scenario schema to ${to}\n`);
     });
 
   program

@@ -2,20 +2,45 @@
 import type { PolicyKind, PolicySpec } from '@splitnet/model';
 import { isPlainMap, readEnum, readInt, readMap, readNumber, type Field, type MapField } from './field.js';
 import { listWords } from './issue.js';
+import { int, map, number, oneOf, tagged, words, type Keys, type OneOfSpec } from './spec.js';
 import type { CoalescingPlacement } from './types.js';
 
 export const PLACEMENTS = ['nic', 'backend', 'frontend'] as const;
 export const POLICY_KINDS: readonly PolicyKind[] = ['none', 'static', 'adaptive-itr', 'aic', 'vic'];
 
-/** Parameters each policy accepts, in the order the resolved scenario writes them. */
-const PARAMS: Readonly<Record<PolicyKind, readonly string[]>> = {
-  none: [],
-  static: ['usecs', 'frames'],
-  'adaptive-itr': ['lowestLatencyRate', 'lowLatencyRate', 'bulkRate', 'lowestLatencyMaxBytesPerUs', 'lowLatencyMaxBytesPerUs'],
-  aic: ['minUsecs', 'maxUsecs', 'bufferFraction'],
-  vic: ['lowRate', 'targetRate', 'maxRatio', 'maxUsecs'],
-};
-const ALL_PARAMS = [...new Set(Object.values(PARAMS).flat())];
+/** A second is the longest moderation delay anyone would mean; beyond it a typo (ms for µs) is likelier. */
+const MAX_USECS = 1_000_000;
+const INTERRUPT_RATE = { min: 1, max: 10_000_000, unit: 'interrupts/s' } as const;
+const BYTES_PER_US = { min: 0, max: 1e6, minExclusive: true, unit: 'bytes/µs' } as const;
+
+/** Parameters each policy accepts, in the order the resolved scenario writes them, with their defaults. */
+export const POLICY_PARAMS = {
+  none: {},
+  static: {
+    usecs: number({ min: 0, max: MAX_USECS, unit: 'µs', default: 0, description: 'Interrupt this long after the first pending completion (µs; 0: no time bound), as ethtool rx-usecs.' }),
+    frames: int({ min: 0, max: 65536, default: 0, description: 'Interrupt at this many pending completions (0: no count bound), as ethtool rx-frames.' }),
+  },
+  // ixgbe (3.x) values: 100K, 20K and 8K interrupts/s; state thresholds 10 and 20 bytes/µs.
+  'adaptive-itr': {
+    lowestLatencyRate: int({ ...INTERRUPT_RATE, default: 100_000, description: 'Interrupt rate of the lowest-latency state (light traffic).' }),
+    lowLatencyRate: int({ ...INTERRUPT_RATE, default: 20_000, description: 'Interrupt rate of the low-latency state (at most lowestLatencyRate).' }),
+    bulkRate: int({ ...INTERRUPT_RATE, default: 8_000, description: 'Interrupt rate of the bulk state (at most lowLatencyRate).' }),
+    lowestLatencyMaxBytesPerUs: number({ ...BYTES_PER_US, default: 10, description: 'Traffic (bytes/µs in the last interval) below which the lowest-latency state applies.' }),
+    lowLatencyMaxBytesPerUs: number({ ...BYTES_PER_US, default: 20, description: 'Traffic (bytes/µs) below which the low-latency state applies (more than lowestLatencyMaxBytesPerUs).' }),
+  },
+  aic: {
+    minUsecs: number({ min: 0, max: MAX_USECS, unit: 'µs', default: 10, description: 'Shortest coalescing delay (µs).' }),
+    maxUsecs: number({ min: 0, max: MAX_USECS, minExclusive: true, unit: 'µs', default: 200, description: 'Longest coalescing delay (µs; at least minUsecs).' }),
+    bufferFraction: number({ min: 0, max: 1, minExclusive: true, default: 0.5, description: 'Share of the free ring slots the delay may fill at the current packet rate.' }),
+  },
+  vic: {
+    lowRate: number({ min: 0, max: 1e9, unit: 'completions/s', default: 20_000, description: 'Below this completion rate every completion interrupts.' }),
+    targetRate: number({ min: 0, max: 1e9, minExclusive: true, unit: 'interrupts/s', default: 20_000, description: 'Interrupt rate aimed at above lowRate.' }),
+    maxRatio: int({ min: 1, max: 4096, default: 32, description: 'Most completions per interrupt.' }),
+    maxUsecs: number({ min: 0, max: MAX_USECS, minExclusive: true, unit: 'µs', default: 200, description: 'Timer backstop (µs).' }),
+  },
+} as const satisfies Record<PolicyKind, Keys>;
+const ALL_PARAMS = [...new Set(Object.values(POLICY_PARAMS).flatMap((p) => Object.keys(p)))];
 
 /** Defaults per placement: the NIC runs ixgbe's default adaptive ITR; Xen's rings have no coalescing of their own. */
 const PLACEMENT_DEFAULT: Readonly<Record<(typeof PLACEMENTS)[number], PolicyKind>> = {
@@ -24,8 +49,32 @@ const PLACEMENT_DEFAULT: Readonly<Record<(typeof PLACEMENTS)[number], PolicyKind
   frontend: 'none',
 };
 
-/** A second is the longest moderation delay anyone would mean; beyond it a typo (ms for µs) is likelier. */
-const MAX_USECS = 1_000_000;
+const POLICY_WHAT = 'A policy name (every parameter defaulted) or { policy: <name>, <parameter>: <value>, … }; static needs its map.';
+
+/** A policy: a bare name (not static, which needs its limits) or a map tagged by `policy`. */
+function policySpec(placement: (typeof PLACEMENTS)[number], description: string): OneOfSpec {
+  return oneOf({
+    variants: [
+      words({ values: POLICY_KINDS.filter((k) => k !== 'static') }),
+      tagged({
+        tag: 'policy',
+        tagDescription: 'The coalescing policy.',
+        variants: Object.fromEntries(POLICY_KINDS.map((k) => [k, map(POLICY_PARAMS[k])])),
+      }),
+    ],
+    default: PLACEMENT_DEFAULT[placement],
+    description: `${description} ${POLICY_WHAT}`,
+  });
+}
+
+export const COALESCING_SPEC = map(
+  {
+    nic: policySpec('nic', 'Physical interrupt moderation on the NIC queues.'),
+    backend: policySpec('backend', 'Back-end coalescing: netback holds its notify hypercall until a count or a driver-domain timer.'),
+    frontend: policySpec('frontend', 'Front-end coalescing: netfront sets its event index further ahead and polls from a guest timer.'),
+  },
+  { description: 'Interrupt coalescing at the NIC, in netback and in netfront (setting both back end and front end stacks them).' },
+);
 
 export interface CoalescingResult {
   readonly compiled: CoalescingPlacement;
@@ -33,7 +82,7 @@ export interface CoalescingResult {
 }
 
 export function readCoalescing(field: Field): CoalescingResult {
-  const map = readMap(field, PLACEMENTS);
+  const map = readMap(field, COALESCING_SPEC);
   const nic = readPolicy(map.get('nic'), PLACEMENT_DEFAULT.nic);
   const backend = readPolicy(map.get('backend'), PLACEMENT_DEFAULT.backend);
   const frontend = readPolicy(map.get('frontend'), PLACEMENT_DEFAULT.frontend);
@@ -69,7 +118,7 @@ export function readPolicy(field: Field, fallback: PolicyKind): PolicySpec {
   if (typeof raw !== 'string' || !(POLICY_KINDS as readonly string[]).includes(raw)) readMap(field, ['policy', ...ALL_PARAMS], what);
   if (policyField.absent) policyField.expected(`one of ${listWords(POLICY_KINDS)}`);
   const kind = readEnum(policyField, fallback, POLICY_KINDS);
-  const map = readMap(field, ['policy', ...PARAMS[kind]], what);
+  const map = readMap(field, ['policy', ...Object.keys(POLICY_PARAMS[kind])], what);
   return policyFrom(kind, field, map);
 }
 
@@ -86,11 +135,12 @@ function policyFrom(kind: PolicyKind, field: Field, map: MapField | FieldlessMap
     case 'none':
       return { kind };
     case 'static': {
+      const P = POLICY_PARAMS.static;
       const usecsField = map.get('usecs');
       const framesField = map.get('frames');
       // A bound left out is no bound (ethtool's 0); but with neither bound the interrupt would never fire.
-      const usecs = readNumber(usecsField, 0, { min: 0, max: MAX_USECS }, 'µs');
-      const frames = readInt(framesField, 0, { min: 0, max: 65536 });
+      const usecs = readNumber(usecsField, P.usecs.default, P.usecs);
+      const frames = readInt(framesField, P.frames.default, P.frames);
       if (usecs === 0 && frames === 0) {
         const what = 'usecs > 0 and/or frames > 0 for a static policy, e.g. { policy: static, usecs: 50, frames: 32 }';
         if (usecsField.absent && framesField.absent) field.fail(`expected ${what}, found neither`);
@@ -99,15 +149,15 @@ function policyFrom(kind: PolicyKind, field: Field, map: MapField | FieldlessMap
       return { kind, usecs, frames };
     }
     case 'adaptive-itr': {
-      // ixgbe (3.x) values: 100K, 20K and 8K interrupts/s; state thresholds 10 and 20 bytes/µs.
-      const lowestLatencyRate = readInt(map.get('lowestLatencyRate'), 100_000, { min: 1, max: 10_000_000 }, 'interrupts/s');
+      const P = POLICY_PARAMS['adaptive-itr'];
+      const lowestLatencyRate = readInt(map.get('lowestLatencyRate'), P.lowestLatencyRate.default, P.lowestLatencyRate);
       const lowLatencyRateField = map.get('lowLatencyRate');
-      const lowLatencyRate = readInt(lowLatencyRateField, 20_000, { min: 1, max: 10_000_000 }, 'interrupts/s');
+      const lowLatencyRate = readInt(lowLatencyRateField, P.lowLatencyRate.default, P.lowLatencyRate);
       const bulkRateField = map.get('bulkRate');
-      const bulkRate = readInt(bulkRateField, 8_000, { min: 1, max: 10_000_000 }, 'interrupts/s');
-      const lowestMax = readNumber(map.get('lowestLatencyMaxBytesPerUs'), 10, { min: 0, max: 1e6, minExclusive: true }, 'bytes/µs');
+      const bulkRate = readInt(bulkRateField, P.bulkRate.default, P.bulkRate);
+      const lowestMax = readNumber(map.get('lowestLatencyMaxBytesPerUs'), P.lowestLatencyMaxBytesPerUs.default, P.lowestLatencyMaxBytesPerUs);
       const lowMaxField = map.get('lowLatencyMaxBytesPerUs');
-      const lowMax = readNumber(lowMaxField, 20, { min: 0, max: 1e6, minExclusive: true }, 'bytes/µs');
+      const lowMax = readNumber(lowMaxField, P.lowLatencyMaxBytesPerUs.default, P.lowLatencyMaxBytesPerUs);
       // The three states only make sense as lighter traffic → more interrupts.
       if (lowLatencyRate > lowestLatencyRate) {
         lowLatencyRateField.expected(`at most lowestLatencyRate (${lowestLatencyRate})`, '', [map.get('lowestLatencyRate').path]);
@@ -126,18 +176,20 @@ function policyFrom(kind: PolicyKind, field: Field, map: MapField | FieldlessMap
       };
     }
     case 'aic': {
-      const minUsecs = readNumber(map.get('minUsecs'), 10, { min: 0, max: MAX_USECS }, 'µs');
+      const P = POLICY_PARAMS.aic;
+      const minUsecs = readNumber(map.get('minUsecs'), P.minUsecs.default, P.minUsecs);
       const maxField = map.get('maxUsecs');
-      const maxUsecs = readNumber(maxField, 200, { min: 0, max: MAX_USECS, minExclusive: true }, 'µs');
+      const maxUsecs = readNumber(maxField, P.maxUsecs.default, P.maxUsecs);
       if (maxUsecs < minUsecs) maxField.expected(`at least minUsecs (${minUsecs})`, '', [map.get('minUsecs').path]);
-      const bufferFraction = readNumber(map.get('bufferFraction'), 0.5, { min: 0, max: 1, minExclusive: true });
+      const bufferFraction = readNumber(map.get('bufferFraction'), P.bufferFraction.default, P.bufferFraction);
       return { kind, minUsecs, maxUsecs, bufferFraction };
     }
     case 'vic': {
-      const lowRate = readNumber(map.get('lowRate'), 20_000, { min: 0, max: 1e9 }, 'completions/s');
-      const targetRate = readNumber(map.get('targetRate'), 20_000, { min: 0, max: 1e9, minExclusive: true }, 'interrupts/s');
-      const maxRatio = readInt(map.get('maxRatio'), 32, { min: 1, max: 4096 });
-      const maxUsecs = readNumber(map.get('maxUsecs'), 200, { min: 0, max: MAX_USECS, minExclusive: true }, 'µs');
+      const P = POLICY_PARAMS.vic;
+      const lowRate = readNumber(map.get('lowRate'), P.lowRate.default, P.lowRate);
+      const targetRate = readNumber(map.get('targetRate'), P.targetRate.default, P.targetRate);
+      const maxRatio = readInt(map.get('maxRatio'), P.maxRatio.default, P.maxRatio);
+      const maxUsecs = readNumber(map.get('maxUsecs'), P.maxUsecs.default, P.maxUsecs);
       return { kind, lowRate, targetRate, maxRatio, maxUsecs };
     }
   }

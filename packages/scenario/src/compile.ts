@@ -14,6 +14,7 @@ import { readCoalescing } from './coalescing.js';
 import { readFaults } from './faults.js';
 import { readTopology } from './topology.js';
 import { readTraffic } from './traffic.js';
+import { RUNTIMES, SCENARIO_SPEC } from './scenario-spec.js';
 import type { CompiledScenario } from './types.js';
 import { formatDuration } from './units.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
@@ -46,31 +47,10 @@ export interface ScenarioValue {
   readonly value: unknown;
 }
 
-export const SCENARIO_KEYS = [
-  'name',
-  'description',
-  'seed',
-  'duration',
-  'warmup',
-  'sampleInterval',
-  'runtime',
-  'live',
-  'topology',
-  'traffic',
-  'coalescing',
-  'napi',
-  'costs',
-  'netback',
-  'faults',
-] as const;
-
-const DEFAULT_DURATION = 100_000_000; // 100 ms
-/** Longest run a scenario may ask for; beyond an emulated hour a typo (s for ms) is likelier. */
-const MAX_DURATION = 3_600_000_000_000;
 /** Bounds the metrics time series. */
 const MAX_SAMPLES = 100_000;
-const RUNTIMES = ['sim', 'live'] as const;
 const PLANNED_RUNTIMES = ['lockstep'];
+const K = SCENARIO_SPEC.keys;
 
 /** Read, parse, validate and compile a scenario file. A file that cannot be read is E_FILE. */
 export function loadScenarioFile(path: string, opts: CompileOptions = {}): CompiledScenario {
@@ -155,24 +135,24 @@ function niceInterval(ns: number): Nanos {
 
 function compileValue(value: unknown, source: string): CompiledScenario {
   const root = new Field(value, []);
-  const map = readMap(root, SCENARIO_KEYS, 'a map of scenario settings (name, duration, topology, traffic, …)');
+  const map = readMap(root, SCENARIO_SPEC, 'a map of scenario settings (name, duration, topology, traffic, …)');
 
   const name = readString(map.get('name'), defaultName(source));
   if (name === '') map.get('name').expected('a non-empty name');
-  const description = readString(map.get('description'), '');
-  const seed = readInt(map.get('seed'), 1, { min: 0, max: Number.MAX_SAFE_INTEGER });
+  const description = readString(map.get('description'), K.description.default);
+  const seed = readInt(map.get('seed'), K.seed.default, K.seed);
 
   const durationField = map.get('duration');
-  const duration = readDuration(durationField, DEFAULT_DURATION, 1);
-  if (duration > MAX_DURATION) durationField.expected('a duration up to 3600s');
+  const duration = readDuration(durationField, K.duration.default, K.duration.min);
+  if (duration > K.duration.max) durationField.expected(`a duration up to ${formatDuration(K.duration.max)}`);
   const warmupField = map.get('warmup');
   // Start-up transients (rings filling, adaptive policies settling) are excluded from the summary by default.
-  const warmup = readDuration(warmupField, Math.floor(duration / 10));
+  const warmup = readDuration(warmupField, Math.floor(duration / 10), K.warmup.min);
   if (warmup >= duration) {
     warmupField.expected(`a warm-up shorter than the duration (${formatDuration(duration)})`, '', [durationField.path]);
   }
   const sampleField = map.get('sampleInterval');
-  const sampleInterval = readDuration(sampleField, niceInterval(duration / 100), 1);
+  const sampleInterval = readDuration(sampleField, niceInterval(duration / 100), K.sampleInterval.min);
   if (sampleInterval > duration) {
     sampleField.expected(`at most the duration (${formatDuration(duration)})`, '', [durationField.path]);
   }
@@ -185,7 +165,7 @@ function compileValue(value: unknown, source: string): CompiledScenario {
   if (typeof runtimeField.value === 'string' && PLANNED_RUNTIMES.includes(runtimeField.value)) {
     runtimeField.expected(`one of ${listWords(RUNTIMES)}`, ` (${runtimeField.value} mode is not implemented yet)`);
   }
-  const runtime = readEnum(runtimeField, 'sim', RUNTIMES);
+  const runtime = readEnum(runtimeField, K.runtime.default, RUNTIMES);
   const live = readLive(map.get('live'));
 
   const topology = readTopology(map.get('topology'));
@@ -198,8 +178,8 @@ function compileValue(value: unknown, source: string): CompiledScenario {
   });
   const flows = buildFlowTable(generators);
   const coalescing = readCoalescing(map.get('coalescing'));
-  const napiMap = readMap(map.get('napi'), ['budget']);
-  const budget = readInt(napiMap.get('budget'), 64, { min: 1, max: 4096 }, 'packets');
+  const napiMap = readMap(map.get('napi'), K.napi);
+  const budget = readInt(napiMap.get('budget'), K.napi.keys.budget.default, K.napi.keys.budget);
   const costs = readCosts(map.get('costs'), baseDirOf(source));
   const faults = readFaults(map.get('faults'), {
     duration,
@@ -250,17 +230,14 @@ function compileValue(value: unknown, source: string): CompiledScenario {
   return deepFreeze(compiled);
 }
 
-/**
- * netback's rx stall timer. Xen's default rx_stall_timeout is 60 s; runs here last milliseconds, so
- * the default is 2 ms [assumption: long against a healthy queue's refill gaps (µs), short against a run].
- */
-const NETBACK_KEYS = ['rxStallTimeout', 'stallKick'] as const;
+/** netback's rx stall timer (its default: scenario-spec.ts). */
 function readNetback(field: Field): NetbackSpec {
-  const map = readMap(field, NETBACK_KEYS);
-  const rxStallTimeout = readDuration(map.get('rxStallTimeout'), 2_000_000);
+  const N = K.netback.keys;
+  const map = readMap(field, K.netback);
+  const rxStallTimeout = readDuration(map.get('rxStallTimeout'), N.rxStallTimeout.default, N.rxStallTimeout.min);
   const kick = map.get('stallKick');
   if (!kick.absent && typeof kick.value !== 'boolean') kick.expected('true or false');
-  return { rxStallTimeout, stallKick: kick.absent ? true : (kick.value as boolean) };
+  return { rxStallTimeout, stallKick: kick.absent ? N.stallKick.default : (kick.value as boolean) };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -4,6 +4,7 @@ import { basename, extname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SplitnetError } from '@splitnet/model';
 import { isPlainMap, readMap, readNumber, readString, Field, type MapField } from './field.js';
+import { keysOf, map, number, oneOf, string, type MapSpec } from './spec.js';
 import { ScenarioIssue, formatPath } from './issue.js';
 import { didYouMean } from './suggest.js';
 import type { CostProfile } from './types.js';
@@ -14,18 +15,90 @@ const PROFILES_DIR = fileURLToPath(new URL('../../profiles/', import.meta.url));
 
 export const DEFAULT_PROFILE = 'default';
 
-/** Every number a profile holds, section by section; `link` is a top-level number. */
-const SECTIONS = {
-  nic: ['irq'],
-  backend: ['perBatch', 'perPacket'],
-  worker: ['perPass', 'perPacket', 'perByte', 'notify', 'timer'],
-  frontend: ['virq', 'pollOverhead', 'perPacket', 'perByte', 'refillPerPacket', 'timerTick', 'notify'],
-} as const satisfies Record<string, readonly string[]>;
-type Section = keyof typeof SECTIONS;
-const SECTION_NAMES = Object.keys(SECTIONS) as Section[];
-const PROFILE_KEYS = ['name', 'description', ...SECTION_NAMES, 'link'];
 /** A second of CPU per packet is no longer a cost model; it is a typo. */
 const MAX_COST_NS = 1e9;
+const COST = number({ min: 0, max: MAX_COST_NS, unit: 'ns' });
+
+function cost(description: string): typeof COST & { readonly description: string } {
+  return { ...COST, description: `${description} (ns).` };
+}
+
+/** Every number a profile holds, section by section; `link` is a top-level number. */
+const SECTIONS = {
+  nic: map({ irq: cost("Physical interrupt on the driver domain's core") }, { description: 'The NIC driver in the driver domain.' }),
+  backend: map(
+    {
+      perBatch: cost('Driver NAPI poll per DMA batch'),
+      perPacket: cost('Driver receive, bridge demux and vRSS steering per packet'),
+    },
+    { description: "netback's dispatch in the driver domain." },
+  ),
+  worker: map(
+    {
+      perPass: cost('One netback RX pass: wake-up, batch set-up, grant-copy hypercall'),
+      perPacket: cost('Grant copy and response per packet'),
+      perByte: cost('Grant copy per byte'),
+      notify: cost('Event-channel notify hypercall'),
+      timer: cost('Driver-domain timer interrupt (back-end coalescing)'),
+    },
+    { description: 'A netback (vRSS) worker thread.' },
+  ),
+  frontend: map(
+    {
+      virq: cost("Virtual interrupt delivery, with the guest's handler"),
+      pollOverhead: cost('One NAPI poll'),
+      perPacket: cost('Guest stack and application per packet'),
+      perByte: cost('Guest per byte'),
+      refillPerPacket: cost('Re-posting one RX buffer'),
+      timerTick: cost('A guest timer tick that polls (front-end coalescing)'),
+      notify: cost('Notify hypercall to wake netback for new RX requests'),
+    },
+    { description: "The guest's netfront." },
+  ),
+} as const;
+type Section = keyof typeof SECTIONS;
+const SECTION_NAMES = Object.keys(SECTIONS) as Section[];
+const LINK_COST = cost('One-way message delay between actors on a host');
+
+/** Every key of a map required: a profile file is complete. */
+function complete(spec: MapSpec): MapSpec {
+  return { ...spec, required: keysOf(spec) };
+}
+
+/** A complete profile: a profile file, or the inline form a resolved scenario holds. */
+const PROFILE_SPEC = map(
+  {
+    name: string({ nonEmpty: true, description: "The profile's name (default: the file name)." }),
+    description: string({ description: 'What the profile models.' }),
+    nic: complete(SECTIONS.nic),
+    backend: complete(SECTIONS.backend),
+    worker: complete(SECTIONS.worker),
+    frontend: complete(SECTIONS.frontend),
+    link: LINK_COST,
+  },
+  { required: [...SECTION_NAMES, 'link'], description: 'A complete cost profile written inline (what scenario.resolved.yaml holds).' },
+);
+
+/** Some numbers of a profile, replacing the base's. */
+const OVERRIDE_SPEC = map({ ...SECTIONS, link: LINK_COST }, { description: "Numbers replacing the base profile's (any subset)." });
+
+const REFERENCE_SPEC = map(
+  {
+    profile: string({ nonEmpty: true, suggestions: () => builtInNames(), description: 'A built-in profile name, or a path to a profile file relative to this scenario (default: default).' }),
+    override: OVERRIDE_SPEC,
+  },
+  { minKeys: 1, description: 'A profile with some of its numbers replaced.' },
+);
+
+export const COSTS_SPEC = oneOf({
+  variants: [
+    string({ nonEmpty: true, suggestions: () => builtInNames(), description: 'A built-in profile name, or a path to a profile file relative to this scenario.' }),
+    REFERENCE_SPEC,
+    PROFILE_SPEC,
+  ],
+  default: DEFAULT_PROFILE,
+  description: 'Emulated CPU costs: a profile name or path, { profile, override }, or a complete profile inline.',
+});
 
 export interface ProfileInfo {
   /** What a scenario writes after `costs:`. */
@@ -105,8 +178,7 @@ export function locatedIssue(err: unknown, source: YamlSource): unknown {
  * with a base, given numbers replace the base's (a scenario's `override:`).
  */
 export function readProfile(field: Field, base: CostProfile | undefined, fallbackName: string): CostProfile {
-  const keys = base === undefined ? PROFILE_KEYS : [...SECTION_NAMES, 'link'];
-  const map = readMap(field, keys, base === undefined ? 'a cost profile map' : 'a map of costs to override');
+  const map = readMap(field, base === undefined ? PROFILE_SPEC : OVERRIDE_SPEC, base === undefined ? 'a cost profile map' : 'a map of costs to override');
   if (base === undefined && field.absent) field.expected('a cost profile map');
   const nameField = map.get('name');
   const name = base?.name ?? readString(nameField, fallbackName);
@@ -114,16 +186,17 @@ export function readProfile(field: Field, base: CostProfile | undefined, fallbac
   if (base === undefined) readString(map.get('description'), '');
   const number = (f: Field, baseValue: number | undefined): number => {
     if (f.absent && baseValue === undefined) f.expected('a cost in ns (a number ≥ 0)');
-    return readNumber(f, baseValue ?? 0, { min: 0, max: MAX_COST_NS }, 'ns');
+    return readNumber(f, baseValue ?? 0, COST);
   };
-  const section = <S extends Section>(s: S): Record<(typeof SECTIONS)[S][number], number> => {
+  const section = <S extends Section>(s: S): Record<keyof (typeof SECTIONS)[S]['keys'], number> => {
     const sectionField = map.get(s);
-    if (base === undefined && sectionField.absent) sectionField.expected(`a map of ${SECTIONS[s].join(', ')}`);
-    const sectionMap: MapField = readMap(sectionField, SECTIONS[s]);
+    const keys = keysOf(SECTIONS[s]);
+    if (base === undefined && sectionField.absent) sectionField.expected(`a map of ${keys.join(', ')}`);
+    const sectionMap: MapField = readMap(sectionField, keys);
     const out: Record<string, number> = {};
     const baseSection = base?.[s] as Readonly<Record<string, number>> | undefined;
-    for (const key of SECTIONS[s]) out[key] = number(sectionMap.get(key), baseSection?.[key]);
-    return out as Record<(typeof SECTIONS)[S][number], number>;
+    for (const key of keys) out[key] = number(sectionMap.get(key), baseSection?.[key]);
+    return out as Record<keyof (typeof SECTIONS)[S]['keys'], number>;
   };
   return {
     name,
@@ -161,10 +234,10 @@ export function readCosts(field: Field, baseDir: string): CostProfile {
   const isReference = keys.includes('profile') || keys.includes('override');
   if (!isReference) {
     // Spelling is checked against both forms so that `profil:` suggests `profile`.
-    readMap(field, [...PROFILE_KEYS, 'profile', 'override'], what);
+    readMap(field, [...keysOf(PROFILE_SPEC), ...keysOf(REFERENCE_SPEC)], what);
     return readProfile(field, undefined, 'inline');
   }
-  const map = readMap(field, ['profile', 'override'], what);
+  const map = readMap(field, REFERENCE_SPEC, what);
   const profileField = map.get('profile');
   const base = profileField.absent ? loadCostProfile(DEFAULT_PROFILE) : loadReferenced(profileField, baseDir);
   return readProfile(map.get('override'), base, base.name);

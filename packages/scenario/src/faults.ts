@@ -3,13 +3,12 @@ import { FAULT_ACTIONS, MESSAGE_KINDS } from '@splitnet/model';
 import type { FaultAction, FaultParams, Nanos } from '@splitnet/model';
 import { readDuration, readEnum, readInt, readList, readMap, readNumber, readString, type Field } from './field.js';
 import { listWords } from './issue.js';
+import { duration, int, list, map, number, string, tagged, words, type MapSpec, type Spec } from './spec.js';
 import type { ActorSelector, FaultSpec, FaultTarget } from './types.js';
 import { formatDuration } from './units.js';
 
-const FAULT_KEYS = ['id', 'at', 'after', 'duration', 'repeat', 'target', 'action', 'probability', 'delay', 'factor', 'packets', 'size', 'offset', 'restartAfter', 'kinds'] as const;
 const PARAM_KEYS = ['probability', 'delay', 'factor', 'packets', 'size', 'offset', 'restartAfter', 'kinds'] as const;
 type ParamKey = (typeof PARAM_KEYS)[number];
-const REPEAT_KEYS = ['every', 'count'] as const;
 
 /** What a target may be, per action. */
 type TargetKind = 'vm' | 'worker' | 'nic' | 'backend' | 'link' | 'nats' | 'node';
@@ -77,6 +76,100 @@ function defaultParam(action: FaultAction, key: ParamKey): number | undefined {
 /** crash-loop is a kill repeated: its own default schedule. */
 const CRASH_LOOP_REPEAT = { every: 2_000_000, count: 3 };
 
+/** The parameters' ranges, whatever the action (defaults and message kinds differ per action). */
+const PARAM_SPECS = {
+  probability: number({ min: 0, max: 1, minExclusive: true, description: 'Chance that one notification or message is affected (0 < p ≤ 1).' }),
+  delay: duration({ min: 1, description: 'Added delay of a delayed notification or message; the reorder window of reorder-messages.' }),
+  factor: number({ min: 1, max: 1000, description: 'CPU cost multiplier of a slow worker.' }),
+  packets: int({ min: 1, max: 1_000_000, unit: 'frames', description: 'Frames in a ring-full storm.' }),
+  size: int({ min: 64, max: 9018, unit: 'bytes', description: 'Frame size of a ring-full storm (bytes).' }),
+  offset: int({ min: 1, max: 0x4000_0000, description: 'How far past the ring a corrupted request index points.' }),
+  restartAfter: duration({ min: 0, description: 'How long a killed actor stays down before the supervisor restarts it.' }),
+  kinds: list({ items: words({ values: ALL_KINDS }), minItems: 1, description: 'Message kinds the action touches (default: every kind it may touch).' }),
+} as const satisfies Record<ParamKey, Spec>;
+
+const REPEAT_SPEC = map(
+  {
+    every: duration({ min: 1, description: 'Interval between occurrences (at least the duration, so that they do not overlap).' }),
+    count: int({ min: 1, max: 10_000, default: 2, description: 'Number of occurrences.' }),
+  },
+  { required: ['every'], description: 'Repeat the fault; the last occurrence must start before the end of the run (crash-loop: every 2ms, 3 times).' },
+);
+
+// The target grammar, shared by the reader (ACTOR_RE, NODE_RE) and the schema's per-action patterns.
+const INDEX = String.raw`(\*|0|[1-9][0-9]{0,4})`;
+const WORKER = `worker:${INDEX}`;
+const VM = `vm:${INDEX}(?::queue:${INDEX})?`;
+const ACTOR = String.raw`(nic|backend)|${WORKER}|${VM}|role:(nic|backend|worker|frontend|vm)|(\*)`;
+const NODE = '(?:([0-9]|1[0-5])|([a-p]))';
+const ACTOR_RE = new RegExp(`^(?:${ACTOR})$`);
+const NODE_RE = new RegExp(`^node:${NODE}$`);
+
+/** What a target of each kind may look like (white space around it, and around a link's ">", is ignored). */
+const TARGET_FORMS: Readonly<Record<TargetKind, string>> = {
+  vm: `${VM}|role:(?:frontend|vm)`,
+  worker: `${WORKER}|role:worker`,
+  nic: 'nic|role:nic',
+  backend: 'backend|role:backend',
+  link: String.raw`link:\s*(?:${ACTOR})\s*>\s*(?:${ACTOR})`,
+  node: `node:${NODE}`,
+  nats: 'nats',
+};
+
+function targetPattern(kinds: readonly TargetKind[]): string {
+  return String.raw`^\s*(?:${kinds.map((k) => TARGET_FORMS[k]).join('|')})\s*$`;
+}
+
+/** The keys of every fault besides its action and parameters, in the order messages list them. */
+const WHEN_AND_WHAT = {
+  id: string({ pattern: '^[A-Za-z0-9_-]{1,40}$', patternMessage: 'an id of 1-40 letters, digits, _ or -', description: 'Names the fault in events and the summary (default f<index>).' }),
+  at: duration({ min: 0, description: 'Start, from the run start (give at or after).' }),
+  after: duration({ min: 0, description: "Start, from the previous fault's (first) start (give at or after)." }),
+  duration: duration({ min: 1, description: 'How long the fault lasts (instantaneous actions take none).' }),
+  repeat: REPEAT_SPEC,
+  target: string({
+    pattern: targetPattern(['vm', 'worker', 'nic', 'backend', 'link', 'node', 'nats']),
+    description: 'worker:<k>, vm:<v>[:queue:<q>], nic, backend, role:<role>, link:<from>><to>, node:<name> or nats; * for any index.',
+  }),
+} as const;
+const FAULT_KEYS = [...Object.keys(WHEN_AND_WHAT), 'action', ...PARAM_KEYS];
+const ID_RE = new RegExp(WHEN_AND_WHAT.id.pattern);
+
+/** One action's map: the keys every fault has, a target of the kinds it takes, its duration rule, and its own parameters with their defaults. */
+function actionSpec(action: FaultAction): MapSpec {
+  const rule = FAULT_RULES[action];
+  const params = Object.fromEntries(
+    rule.params.map((key): [string, Spec] => {
+      if (key === 'kinds') return [key, { ...PARAM_SPECS.kinds, items: words({ values: rule.kinds ?? ALL_KINDS }) }];
+      const dflt = defaultParam(action, key);
+      return [key, dflt === undefined ? PARAM_SPECS[key] : { ...PARAM_SPECS[key], default: dflt }];
+    }),
+  );
+  const { duration: dur, ...rest } = WHEN_AND_WHAT;
+  const lasts = rule.duration === 'required' ? 'How long it lasts (required).' : 'How long it lasts; left out, until the end of the run.';
+  return map(
+    {
+      ...rest,
+      ...(rule.duration === 'none' ? {} : { duration: { ...dur, description: lasts } }),
+      target: string({ pattern: targetPattern(rule.targets), patternMessage: targetWhat(action), description: `What ${action} applies to: ${rule.targets.map(targetHint).join(', ')}.` }),
+      ...params,
+    },
+    { required: rule.duration === 'required' ? ['target', 'duration'] : ['target'] },
+  );
+}
+
+export const FAULTS_SPEC = list({
+  items: tagged({
+    tag: 'action',
+    tagDescription: 'What happens (docs/faults.md describes every action and its parameters).',
+    variants: Object.fromEntries(FAULT_ACTIONS.map((a) => [a, actionSpec(a)])),
+    required: ['target'],
+    exactlyOne: ['at', 'after'],
+    description: 'One fault, possibly repeated: when (at or after), on what (target), which action with which parameters.',
+  }),
+  description: 'The fault schedule (docs/faults.md).',
+});
+
 export interface FaultContext {
   readonly duration: Nanos;
   readonly workers: number;
@@ -98,7 +191,7 @@ export function readFaults(field: Field, ctx: FaultContext): FaultsResult {
     const map = readMap(item, FAULT_KEYS, 'a map with at or after, target and action');
     const idField = map.get('id');
     const id = readString(idField, `f${i}`);
-    if (!/^[A-Za-z0-9_-]{1,40}$/.test(id)) idField.expected('an id of 1-40 letters, digits, _ or -');
+    if (!ID_RE.test(id)) idField.expected(WHEN_AND_WHAT.id.patternMessage);
     if (ids.has(id)) idField.expected('an id no other fault uses');
     ids.add(id);
 
@@ -111,7 +204,7 @@ export function readFaults(field: Field, ctx: FaultContext): FaultsResult {
     const target = readTarget(targetField, ctx);
     const tk = targetKind(target);
     if (!rule.targets.includes(tk)) {
-      targetField.expected(`a target for ${action}: ${rule.targets.map(targetHint).join(', ')}`);
+      targetField.expected(targetWhat(action));
     }
 
     // When.
@@ -141,10 +234,11 @@ export function readFaults(field: Field, ctx: FaultContext): FaultsResult {
     let every = 0;
     let count = 1;
     if (!repeatField.absent) {
-      const r = readMap(repeatField, REPEAT_KEYS, 'a map with every and count');
-      every = readDuration(r.get('every'), 0, 1);
+      const R = REPEAT_SPEC.keys;
+      const r = readMap(repeatField, REPEAT_SPEC, 'a map with every and count');
+      every = readDuration(r.get('every'), 0, R.every.min);
       if (r.get('every').absent) r.get('every').expected('a repeat interval such as 10ms');
-      count = readInt(r.get('count'), 2, { min: 1, max: 10_000 });
+      count = readInt(r.get('count'), R.count.default, R.count);
       if (duration > 0 && every < duration) r.get('every').expected(`an interval ≥ the duration (${formatDuration(duration)}) so occurrences do not overlap`);
     } else if (action === 'crash-loop') {
       every = CRASH_LOOP_REPEAT.every;
@@ -195,21 +289,22 @@ export function readFaults(field: Field, ctx: FaultContext): FaultsResult {
 
 function readParam(f: Field, action: FaultAction, key: ParamKey, rule: ActionRule): unknown {
   const dflt = defaultParam(action, key);
+  const P = PARAM_SPECS;
   switch (key) {
     case 'probability':
-      return readNumber(f, dflt ?? 1, { min: 0, max: 1, minExclusive: true });
+      return readNumber(f, dflt ?? 1, P.probability);
     case 'delay':
-      return readDuration(f, dflt ?? 0, 1);
+      return readDuration(f, dflt ?? 0, P.delay.min);
     case 'restartAfter':
-      return readDuration(f, dflt ?? 0);
+      return readDuration(f, dflt ?? 0, P.restartAfter.min);
     case 'factor':
-      return readNumber(f, dflt ?? 4, { min: 1, max: 1000 });
+      return readNumber(f, dflt ?? 4, P.factor);
     case 'packets':
-      return readInt(f, dflt ?? 1024, { min: 1, max: 1_000_000 }, 'frames');
+      return readInt(f, dflt ?? 1024, P.packets);
     case 'size':
-      return readInt(f, dflt ?? 1518, { min: 64, max: 9018 }, 'bytes');
+      return readInt(f, dflt ?? 1518, P.size);
     case 'offset':
-      return readInt(f, dflt ?? 1, { min: 1, max: 0x4000_0000 });
+      return readInt(f, dflt ?? 1, P.offset);
     case 'kinds': {
       const allowed = rule.kinds ?? ALL_KINDS;
       const list = readList(f, `a list of message kinds (${allowed.join(', ')})`);
@@ -220,8 +315,6 @@ function readParam(f: Field, action: FaultAction, key: ParamKey, rule: ActionRul
   }
 }
 
-const INDEX = String.raw`(\*|0|[1-9][0-9]{0,4})`;
-const ACTOR_RE = new RegExp(String.raw`^(?:(nic|backend)|worker:${INDEX}|vm:${INDEX}(?::queue:${INDEX})?|role:(nic|backend|worker|frontend|vm)|(\*))$`);
 const SELECTOR_HINT = 'a target such as worker:2, vm:0, vm:*:queue:1, role:frontend, nic, link:worker:1>vm:0, node:b or nats';
 
 function parseIndex(s: string | undefined): number | '*' {
@@ -249,7 +342,7 @@ function readTarget(field: Field, ctx: FaultContext): FaultTarget {
   const t = text.trim();
   if (t === 'nats') return { kind: 'nats' };
   // Emulated Docker nodes by index (node:0) or letter (node:a is node 0 … node:p is node 15).
-  const node = /^node:(?:([0-9]|1[0-5])|([a-p]))$/.exec(t);
+  const node = NODE_RE.exec(t);
   if (node !== null) return { kind: 'node', name: node[1] ?? String((node[2] as string).charCodeAt(0) - 97) };
   if (t.startsWith('node:')) field.expected('a node as node:<0-15> or node:<a-p>');
   if (t.startsWith('link:')) {
@@ -283,6 +376,11 @@ function checkActor(field: Field, a: ActorSelector, ctx: FaultContext): void {
       if (a.queue >= limit) field.expected(`a queue from 0 to ${limit - 1}`, ' (topology.vms.queues)', [['topology', 'vms']]);
     }
   }
+}
+
+/** What a target of `action` must be, as messages (and the schema) say it. */
+function targetWhat(action: FaultAction): string {
+  return `a target for ${action}: ${FAULT_RULES[action].targets.map(targetHint).join(', ')}`;
 }
 
 function targetKind(t: FaultTarget): TargetKind {

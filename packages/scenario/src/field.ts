@@ -1,6 +1,7 @@
 // Typed readers over plain YAML data: each checks one value at a path and throws a ScenarioIssue saying what was expected.
 import { describeValue, listWords, ScenarioIssue, type Path, type PathSegment } from './issue.js';
 import { didYouMean } from './suggest.js';
+import { keysOf, type MapSpec } from './spec.js';
 import { BIT_RATE_HINT, DURATION_HINT, parseDuration, parseRate, RATE_HINT, type Rate } from './units.js';
 
 /** A value found (or not) at a path. `undefined` and YAML null both mean "not given": the default applies. */
@@ -58,10 +59,12 @@ export function isPlainMap(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Read a map that may only hold `allowed` keys; an absent value reads as an empty map (all
- * defaults). Unknown keys are reported at the key, with the allowed list and a suggestion.
+ * Read a map that may only hold `allowed` keys (a list, or the keys of a map's spec); an absent
+ * value reads as an empty map (all defaults). Unknown keys are reported at the key, with the
+ * allowed list and a suggestion.
  */
-export function readMap(field: Field, allowed: readonly string[], what = 'a map'): MapField {
+export function readMap(field: Field, keys: readonly string[] | MapSpec, what = 'a map'): MapField {
+  const allowed = 'kind' in keys ? keysOf(keys) : keys;
   if (field.absent) return new MapField(field, {});
   if (!isPlainMap(field.value)) field.expected(what);
   for (const key of Object.keys(field.value)) {
@@ -79,6 +82,8 @@ export function readMap(field: Field, allowed: readonly string[], what = 'a map'
 export interface IntRange {
   readonly min: number;
   readonly max: number;
+  /** Appended to the message (`packets`); an IntSpec carries its own. */
+  readonly unit?: string;
 }
 
 function rangeText(noun: string, { min, max }: IntRange, unit = ''): string {
@@ -88,7 +93,7 @@ function rangeText(noun: string, { min, max }: IntRange, unit = ''): string {
 }
 
 /** An integer within [min, max]. */
-export function readInt(field: Field, fallback: number, range: IntRange, unit = ''): number {
+export function readInt(field: Field, fallback: number, range: IntRange, unit = range.unit ?? ''): number {
   if (field.absent) return fallback;
   const v = field.value;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < range.min || v > range.max) {
@@ -112,10 +117,11 @@ export interface NumberRange {
   readonly max: number;
   /** True when `min` itself is not allowed (strictly positive quantities). */
   readonly minExclusive?: boolean;
+  readonly unit?: string;
 }
 
 /** A finite number within the range. */
-export function readNumber(field: Field, fallback: number, range: NumberRange, unit = ''): number {
+export function readNumber(field: Field, fallback: number, range: NumberRange, unit = range.unit ?? ''): number {
   if (field.absent) return fallback;
   const v = field.value;
   const exclusive = range.minExclusive === true;

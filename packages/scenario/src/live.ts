@@ -1,10 +1,10 @@
 // The `live` section: how a live run maps emulated time onto the wall clock, where its actors run and which NATS it uses.
 import { MS } from '@splitnet/model';
 import { readDuration, readEnum, readMap, readNumber, type Field } from './field.js';
+import { duration, map, number, string, words } from './spec.js';
 import type { LivePlacement, LiveProcesses, LiveSpec } from './types.js';
 import { formatDuration } from './units.js';
 
-export const LIVE_KEYS = ['tdf', 'maxLag', 'placement', 'processes', 'nats', 'startDelay', 'drainTime', 'batchWindow', 'codeWarmup'] as const;
 export const LIVE_PLACEMENTS: readonly LivePlacement[] = ['processes', 'inprocess', 'external', 'docker'];
 export const LIVE_PROCESSES: readonly LiveProcesses[] = ['per-actor', 'per-domain'];
 
@@ -21,6 +21,22 @@ export const LIVE_DEFAULTS: LiveSpec = {
   codeWarmup: 20 * MS,
 };
 
+export const LIVE_SPEC = map(
+  {
+    tdf: number({ min: 1, max: Infinity, default: LIVE_DEFAULTS.tdf, description: 'Time dilation factor ≥ 1: emulated time runs tdf times slower than the wall clock, so that actors keep up.' }),
+    maxLag: duration({ min: 1, default: LIVE_DEFAULTS.maxLag, description: 'A run where an actor falls further behind emulated time than this is reported invalid.' }),
+    placement: words({ values: LIVE_PLACEMENTS, default: LIVE_DEFAULTS.placement, description: 'Where the actors run: one OS process each, all in this process, started elsewhere (they join), or as Docker containers.' }),
+    processes: words({ values: LIVE_PROCESSES, default: LIVE_DEFAULTS.processes, description: 'How actors share processes: one per actor, or one per Xen domain (driver domain with its workers; each guest).' }),
+    nats: string({ default: LIVE_DEFAULTS.nats, description: 'NATS server(s): nats://host:port, tls://host:port or host:port, comma-separated; "" starts a private nats-server.' }),
+    startDelay: duration({ min: 0, default: LIVE_DEFAULTS.startDelay, description: 'Wall-clock time between "every actor is ready" and emulated time 0.' }),
+    drainTime: duration({ min: 0, default: LIVE_DEFAULTS.drainTime, description: 'Wall-clock time to wait after the run for messages still on the bus.' }),
+    batchWindow: duration({ min: 0, default: LIVE_DEFAULTS.batchWindow, description: 'Least wall-clock time between two passes of an actor process: fewer, larger NATS messages, each up to this much later.' }),
+    codeWarmup: duration({ min: 0, default: LIVE_DEFAULTS.codeWarmup, description: 'Emulated time each actor process rehearses in sim before it reports ready, so its code is compiled; 0ms turns it off.' }),
+  },
+  { description: 'Settings of the live runtime (actors over NATS against a dilated wall clock); checked under sim too.' },
+);
+const K = LIVE_SPEC.keys;
+
 const NATS_HINT = 'a NATS URL such as nats://127.0.0.1:4222, tls://host:4222 or host:4222 (or a comma-separated list of them)';
 
 export interface LiveResult {
@@ -30,16 +46,16 @@ export interface LiveResult {
 
 /** Read the section; it is checked and resolved whatever the runtime, so `--set runtime=live` works on any scenario. */
 export function readLive(field: Field): LiveResult {
-  const map = readMap(field, LIVE_KEYS);
-  const tdf = readTdf(map.get('tdf'));
-  const maxLag = readDuration(map.get('maxLag'), LIVE_DEFAULTS.maxLag, 1);
-  const placement = readEnum(map.get('placement'), LIVE_DEFAULTS.placement, LIVE_PLACEMENTS);
-  const processes = readEnum(map.get('processes'), LIVE_DEFAULTS.processes, LIVE_PROCESSES);
-  const nats = readNatsServers(map.get('nats'));
-  const startDelay = readDuration(map.get('startDelay'), LIVE_DEFAULTS.startDelay);
-  const drainTime = readDuration(map.get('drainTime'), LIVE_DEFAULTS.drainTime);
-  const batchWindow = readDuration(map.get('batchWindow'), LIVE_DEFAULTS.batchWindow);
-  const codeWarmup = readDuration(map.get('codeWarmup'), LIVE_DEFAULTS.codeWarmup);
+  const m = readMap(field, LIVE_SPEC);
+  const tdf = readTdf(m.get('tdf'));
+  const maxLag = readDuration(m.get('maxLag'), K.maxLag.default, K.maxLag.min);
+  const placement = readEnum(m.get('placement'), K.placement.default, K.placement.values);
+  const processes = readEnum(m.get('processes'), K.processes.default, K.processes.values);
+  const nats = readNatsServers(m.get('nats'));
+  const startDelay = readDuration(m.get('startDelay'), K.startDelay.default, K.startDelay.min);
+  const drainTime = readDuration(m.get('drainTime'), K.drainTime.default, K.drainTime.min);
+  const batchWindow = readDuration(m.get('batchWindow'), K.batchWindow.default, K.batchWindow.min);
+  const codeWarmup = readDuration(m.get('codeWarmup'), K.codeWarmup.default, K.codeWarmup.min);
   return {
     compiled: { tdf, maxLag, placement, processes, nats, startDelay, drainTime, batchWindow, codeWarmup },
     resolved: {
@@ -58,10 +74,10 @@ export function readLive(field: Field): LiveResult {
 
 function readTdf(field: Field): number {
   // Below 1 emulated time would have to outrun the wall clock, which is exactly what dilation exists to avoid.
-  if (typeof field.value === 'number' && Number.isFinite(field.value) && field.value < 1) {
+  if (typeof field.value === 'number' && Number.isFinite(field.value) && field.value < K.tdf.min) {
     field.expected('a number ≥ 1', ' (a time dilation factor below 1 would run emulated time faster than the wall clock)');
   }
-  return readNumber(field, LIVE_DEFAULTS.tdf, { min: 1, max: Infinity });
+  return readNumber(field, K.tdf.default, K.tdf);
 }
 
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
@@ -74,7 +90,7 @@ const HOST_PORT = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](
  * to the NATS client, which does its own parsing; this only catches what could never connect.
  */
 function readNatsServers(field: Field): string {
-  if (field.absent) return LIVE_DEFAULTS.nats;
+  if (field.absent) return K.nats.default;
   const v = field.value;
   if (typeof v !== 'string') field.expected(NATS_HINT);
   if (v.trim() === '') return '';

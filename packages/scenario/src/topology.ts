@@ -1,15 +1,13 @@
 // The `topology` section: link, NIC queues and ring, VMs and their netfront queues, netback workers, vRSS mode, RSS key and RETA.
 import { DEFAULT_RSS_KEY, RETA_MAX_SIZE } from '@splitnet/model';
 import { readBitRate, readEnum, readInt, readMap, readPowerOfTwo, type Field } from './field.js';
+import { int, list, map, oneOf, rate, string, words } from './spec.js';
 import type { Path } from './issue.js';
 import type { CompiledScenario, VmSpec, VrssMode } from './types.js';
 import { formatRate } from './units.js';
 
 export type CompiledTopology = CompiledScenario['topology'];
 
-export const TOPOLOGY_KEYS = ['link', 'nicQueues', 'nicRingSize', 'vms', 'workers', 'vrss', 'backlog', 'rss'] as const;
-const VMS_KEYS = ['count', 'queues', 'ringSize'] as const;
-const RSS_KEYS = ['key', 'retaSize'] as const;
 export const VRSS_MODES: readonly VrssMode[] = ['single', 'per-vif', 'per-flow'];
 
 /** VM i receives on 10.255.i.1, so one octet of VM index. */
@@ -19,8 +17,51 @@ const MAX_VM_QUEUES = 64;
 const MAX_WORKERS = 64;
 const MAX_NIC_QUEUES = 64;
 const RSS_KEY_BYTES = 40;
+/** Colons, dashes and white space between the digits are ignored (`ethtool -x` prints colons). */
+const RSS_KEY_SEPARATORS = String.raw`[\s:-]`;
+
+const RSS_KEY_WHAT = `a ${RSS_KEY_BYTES}-byte key as ${RSS_KEY_BYTES * 2} hex digits (colons and spaces allowed)`;
 
 export const DEFAULT_LINK_BPS = 10e9;
+
+const VM_QUEUES = int({ min: 1, max: MAX_VM_QUEUES });
+
+export const TOPOLOGY_SPEC = map(
+  {
+    link: rate({ bitsOnly: true, default: DEFAULT_LINK_BPS, description: 'Wire speed of the physical NIC (a bit rate up to 1Tbps).' }),
+    nicQueues: int({ min: 1, max: MAX_NIC_QUEUES, default: 1, description: 'Hardware RX queues; RSS spreads flows over them (at most rss.retaSize).' }),
+    nicRingSize: int({ min: 1, max: 65536, unit: 'descriptors', default: 512, description: 'RX descriptors per NIC queue; packets beyond them are dropped (nic-ring-full).' }),
+    vms: map(
+      {
+        count: int({ min: 1, max: MAX_VMS, default: 1, description: 'Guest VMs; VM i receives on 10.255.i.1.' }),
+        queues: oneOf({
+          variants: [VM_QUEUES, list({ items: VM_QUEUES, minItems: 1, maxItems: MAX_VMS })],
+          default: 1,
+          description: 'Netfront queues per VM (one per guest vCPU): one integer for every VM, or a list with one entry per VM.',
+        }),
+        ringSize: int({ min: 4, max: 32768, powerOfTwo: true, default: 256, description: 'Guest RX ring slots per queue (a power of two; a 4 KiB ring page holds 256).' }),
+      },
+      { description: 'The guest VMs.' },
+    ),
+    workers: int({ min: 1, max: MAX_WORKERS, description: 'Netback threads in the driver domain, one core each (default: 1 for single, vms.count for per-vif, the most queues of a VM for per-flow).' }),
+    vrss: words({ values: VRSS_MODES, default: 'per-flow', description: 'How netback spreads work over threads: one thread, whole VIFs round-robin, or per flow (virtual RSS).' }),
+    backlog: int({ min: 1, max: 1 << 20, unit: 'packets', default: 512, description: "Netback's per-queue backlog (packets); beyond it packets are dropped." }),
+    rss: map(
+      {
+        key: string({
+          pattern: String.raw`^${RSS_KEY_SEPARATORS}*(?:[0-9a-fA-F]${RSS_KEY_SEPARATORS}*){${RSS_KEY_BYTES * 2}}$`,
+          patternMessage: RSS_KEY_WHAT,
+          default: formatRssKey(Array.from(DEFAULT_RSS_KEY)),
+          description: `Toeplitz key of the NIC and netback's vRSS: ${RSS_KEY_BYTES} bytes as ${RSS_KEY_BYTES * 2} hex digits (colons, dashes and spaces allowed).`,
+        }),
+        retaSize: int({ min: 1, max: RETA_MAX_SIZE, powerOfTwo: true, default: RETA_MAX_SIZE, description: 'Indirection table entries (a power of two; netback accepts at most 128).' }),
+      },
+      { description: 'Receive-side scaling: hash key and indirection table.' },
+    ),
+  },
+  { description: 'The machine: link, NIC queues, guest VMs and their queues, netback threads and vRSS mode.' },
+);
+const K = TOPOLOGY_SPEC.keys;
 
 export interface TopologyResult {
   readonly compiled: CompiledTopology;
@@ -30,36 +71,38 @@ export interface TopologyResult {
 }
 
 export function readTopology(field: Field): TopologyResult {
-  const map = readMap(field, TOPOLOGY_KEYS);
+  const map = readMap(field, TOPOLOGY_SPEC);
   const linkField = map.get('link');
-  const linkBps = linkField.absent ? DEFAULT_LINK_BPS : readBitRate(linkField);
+  const linkBps = linkField.absent ? K.link.default : readBitRate(linkField);
 
-  const rss = readMap(map.get('rss'), RSS_KEYS);
+  const rss = readMap(map.get('rss'), K.rss);
   const rssKey = readRssKey(rss.get('key'));
-  const retaSize = readPowerOfTwo(rss.get('retaSize'), RETA_MAX_SIZE, { min: 1, max: RETA_MAX_SIZE });
+  const reta = K.rss.keys.retaSize;
+  const retaSize = readPowerOfTwo(rss.get('retaSize'), reta.default, reta);
   const retaPath: Path = [...rss.path, 'retaSize'];
 
   const nicQueuesField = map.get('nicQueues');
-  const nicQueues = readInt(nicQueuesField, 1, { min: 1, max: MAX_NIC_QUEUES });
+  const nicQueues = readInt(nicQueuesField, K.nicQueues.default, K.nicQueues);
   if (nicQueues > retaSize) {
     nicQueuesField.expected(`at most ${retaSize} queues (the RETA has ${retaSize} entries)`, '', [retaPath]);
   }
-  const nicRingSize = readInt(map.get('nicRingSize'), 512, { min: 1, max: 65536 }, 'descriptors');
+  const nicRingSize = readInt(map.get('nicRingSize'), K.nicRingSize.default, K.nicRingSize);
 
-  const vms = readMap(map.get('vms'), VMS_KEYS);
-  const count = readInt(vms.get('count'), 1, { min: 1, max: MAX_VMS });
+  const V = K.vms.keys;
+  const vms = readMap(map.get('vms'), K.vms);
+  const count = readInt(vms.get('count'), V.count.default, V.count);
   const queuesField = vms.get('queues');
   const perVm = readVmQueues(queuesField, count, vms.get('count').path);
-  const ringSize = readPowerOfTwo(vms.get('ringSize'), 256, { min: 4, max: 32768 });
+  const ringSize = readPowerOfTwo(vms.get('ringSize'), V.ringSize.default, V.ringSize);
 
   const vrssField = map.get('vrss');
-  const vrss = readEnum(vrssField, 'per-flow', VRSS_MODES);
+  const vrss = readEnum(vrssField, K.vrss.default, K.vrss.values);
   const vrssPath = vrssField.path;
   const workersField = map.get('workers');
   // per-vif spreads whole VIFs over threads (the 2010 multi-thread netback), so one thread per VM is its natural size.
   // per-flow: one thread per queue of the largest VM, as netback's default (one per dom0 CPU) would give a guest that many vCPUs.
   const defaultWorkers = vrss === 'single' ? 1 : vrss === 'per-vif' ? Math.min(count, MAX_WORKERS) : Math.max(...perVm.map((q) => q.queues));
-  const workers = readInt(workersField, defaultWorkers, { min: 1, max: MAX_WORKERS });
+  const workers = readInt(workersField, defaultWorkers, K.workers);
 
   if (vrss === 'single' && workers !== 1) {
     workersField.expected('1 when topology.vrss is "single" (one netback thread serves every queue)', '', [vrssPath]);
@@ -74,7 +117,7 @@ export function readTopology(field: Field): TopologyResult {
     }
   }
 
-  const backlogPackets = readInt(map.get('backlog'), 512, { min: 1, max: 1 << 20 }, 'packets');
+  const backlogPackets = readInt(map.get('backlog'), K.backlog.default, K.backlog);
 
   const vmList: VmSpec[] = perVm.map(({ queues }, id) => ({ id, queues, ringSize }));
 
@@ -108,10 +151,10 @@ export function readTopology(field: Field): TopologyResult {
  * field its cross-field rules report against (the list entry, or the single integer).
  */
 function readVmQueues(field: Field, count: number, countPath: Path): { queues: number; field: Field }[] {
-  const range = { min: 1, max: MAX_VM_QUEUES };
+  const range = VM_QUEUES;
   const isQueues = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= range.min && v <= range.max;
   if (!Array.isArray(field.value)) {
-    if (field.absent) return Array.from({ length: count }, () => ({ queues: 1, field }));
+    if (field.absent) return Array.from({ length: count }, () => ({ queues: K.vms.keys.queues.default, field }));
     if (!isQueues(field.value)) field.expected(`an integer from 1 to ${MAX_VM_QUEUES}, or a list of them (one per VM)`);
     const queues = field.value;
     return Array.from({ length: count }, () => ({ queues, field }));
@@ -130,9 +173,9 @@ function readVmQueues(field: Field, count: number, countPath: Path): { queues: n
 /** 40 bytes of hex; colons, dashes and white space between digits are ignored (`ethtool -x` prints colons). */
 function readRssKey(field: Field): number[] {
   if (field.absent) return Array.from(DEFAULT_RSS_KEY);
-  const what = `a ${RSS_KEY_BYTES}-byte key as ${RSS_KEY_BYTES * 2} hex digits (colons and spaces allowed)`;
+  const what = RSS_KEY_WHAT;
   if (typeof field.value !== 'string') field.expected(what);
-  const digits = field.value.replace(/[\s:-]/g, '');
+  const digits = field.value.replace(new RegExp(RSS_KEY_SEPARATORS, 'g'), '');
   if (!/^[0-9a-fA-F]*$/.test(digits)) field.expected(what, ' (not hex)');
   if (digits.length !== RSS_KEY_BYTES * 2) field.expected(what, ` (${digits.length} hex digits)`);
   const key: number[] = [];

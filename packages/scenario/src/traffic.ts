@@ -2,18 +2,8 @@
 import { WIRE_OVERHEAD_BYTES, type GeneratorSpec, type Nanos, type PacketSize, type TrafficPattern } from '@splitnet/model';
 import { readDuration, readEnum, readInt, readList, readMap, readRate, readString, type Field, type MapField } from './field.js';
 import type { Path } from './issue.js';
+import { CHOICE_SPEC, GENERATOR_SPEC, MAX_FLOWS, MAX_FRAME, MAX_GENERATORS, MIN_FRAME, ONOFF_SPEC, PATTERN_MAP, PATTERN_WORDS, SIZE_FORMS } from './traffic-spec.js';
 import { formatDuration, formatRate, type Rate } from './units.js';
-
-export const GENERATOR_KEYS = ['name', 'vms', 'flows', 'rate', 'pattern', 'size', 'protocol', 'ipVersion', 'start', 'stop'] as const;
-
-/** Generator g sends from 10.g.x.y, and 10.255.x.y is where VMs live: 255 generators at most. */
-export const MAX_GENERATORS = 255;
-/** Flow i of a generator sends from host i+1 of a /16. */
-export const MAX_FLOWS_PER_GENERATOR = 65535;
-/** Bounds the flow table's memory (one small object per flow). */
-export const MAX_FLOWS = 1 << 20;
-export const MIN_FRAME = 64;
-export const MAX_FRAME = 9018;
 
 /** A generator as read, before the flow table is laid out. */
 export interface GeneratorInput {
@@ -59,16 +49,17 @@ export function readTraffic(field: Field, ctx: TrafficContext): GeneratorInput[]
 }
 
 function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficContext): GeneratorInput {
-  const map = readMap(field, GENERATOR_KEYS, 'a generator map');
+  const map = readMap(field, GENERATOR_SPEC, 'a generator map');
+  const G = GENERATOR_SPEC.keys;
   const name = readString(map.get('name'), `gen${g}`);
   if (name === '') map.get('name').expected('a non-empty name');
   const vms = readVms(map.get('vms'), ctx);
-  const flows = readInt(map.get('flows'), 8, { min: 1, max: MAX_FLOWS_PER_GENERATOR });
+  const flows = readInt(map.get('flows'), G.flows.default, G.flows);
   const rateField = map.get('rate');
   const rate: Rate = rateField.absent ? { kind: 'bits', bitsPerSecond: ctx.linkBitsPerSecond } : readRate(rateField);
   const { pattern, resolved: patternResolved } = readPattern(map.get('pattern'));
   const { size, resolved: sizeResolved, mean } = readSize(map.get('size'));
-  const protocol = readEnum(map.get('protocol'), 'tcp', ['tcp', 'udp'] as const);
+  const protocol = readEnum(map.get('protocol'), G.protocol.default, G.protocol.values);
   const ipVersion = readIpVersion(map.get('ipVersion'));
   const startField = map.get('start');
   const start = readDuration(startField, 0);
@@ -122,14 +113,14 @@ function readPattern(field: Field): { pattern: TrafficPattern; resolved: unknown
   if (field.absent) return { pattern: { kind: 'constant' }, resolved: 'constant' };
   if (typeof field.value === 'string') {
     if (field.value === 'onoff') field.expected(what, ' (onoff needs its on and off durations)');
-    const kind = readEnum(field, 'constant', ['constant', 'poisson'] as const);
+    const kind = readEnum(field, 'constant', PATTERN_WORDS.values);
     return { pattern: { kind }, resolved: kind };
   }
   if (typeof field.value !== 'object' || Array.isArray(field.value)) field.expected(what);
-  const outer = readMap(field, ['onoff'], what);
+  const outer = readMap(field, PATTERN_MAP, what);
   const onoffField = outer.get('onoff');
   if (onoffField.absent) field.expected(what);
-  const onoff = readMap(onoffField, ['on', 'off']);
+  const onoff = readMap(onoffField, ONOFF_SPEC);
   const on = readRequiredDuration(onoff, 'on');
   const off = readRequiredDuration(onoff, 'off');
   return {
@@ -167,7 +158,7 @@ function readSize(field: Field): { size: PacketSize; resolved: unknown; mean: nu
     return { size: { kind: 'fixed', bytes }, resolved: bytes, mean: bytes };
   }
   const what = `${FRAME_WHAT}, { uniform: [min, max] } or { choice: { values: [...], weights: [...] } }`;
-  const map = readMap(field, ['uniform', 'choice'], what);
+  const map = readMap(field, SIZE_FORMS, what);
   const kinds = map.keys().filter((k) => map.has(k));
   if (kinds.length !== 1) field.expected(what);
   if (map.has('uniform')) {
@@ -181,11 +172,12 @@ function readSize(field: Field): { size: PacketSize; resolved: unknown; mean: nu
     // Sizes are whole bytes drawn uniformly from [min, max], so the mean is the midpoint.
     return { size: { kind: 'uniform', min, max }, resolved: { uniform: [min, max] }, mean: (min + max) / 2 };
   }
-  const choice = readMap(map.get('choice'), ['values', 'weights']);
+  const choice = readMap(map.get('choice'), CHOICE_SPEC);
   const valuesField = choice.get('values');
   const valueItems = readList(valuesField, 'a list of frame sizes') ?? [];
   if (valueItems.length === 0) valuesField.expected('a non-empty list of frame sizes');
-  if (valueItems.length > 64) valuesField.expected('at most 64 frame sizes');
+  const most = CHOICE_SPEC.keys.values.maxItems;
+  if (valueItems.length > most) valuesField.expected(`at most ${most} frame sizes`);
   const values = valueItems.map(readFrame);
   const weightsField = choice.get('weights');
   let weights: number[];

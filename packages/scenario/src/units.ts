@@ -11,27 +11,52 @@ const DURATION_UNITS: Readonly<Record<string, number>> = {
   ms: MS,
   s: SEC,
 };
-const DURATION_RE = new RegExp(String.raw`^\s*${NUMBER}\s*(ns|us|µs|μs|ms|s)\s*$`);
+
+/**
+ * Decimals each unit may carry and still name a whole number of nanoseconds (trailing zeros
+ * aside): emulated time has 1 ns resolution in scenarios, so that a resolved scenario reproduces
+ * the same schedule. Deciding this on the digits, not on the float product, makes the parser and
+ * the JSON Schema's pattern (durationPattern) accept exactly the same strings.
+ */
+const DURATION_DECIMALS: Readonly<Record<string, number>> = { ns: 0, us: 3, 'µs': 3, 'μs': 3, ms: 6, s: 9 };
+
+/** A number with at most `d` significant decimals, then any zeros. */
+function wholeNumberWith(d: number): string {
+  return d === 0 ? String.raw`\d+(?:\.0*)?|\.0+` : String.raw`\d+(?:\.\d{0,${d}}0*)?|\.\d{1,${d}}0*`;
+}
+
+/** Lookahead: some digit 1-9 before the end, i.e. the number is not zero (units hold no digits). */
+const NON_ZERO = '(?=[^1-9]*[1-9])';
+
+/**
+ * The regular expression (ECMAScript source, anchored) of a duration string: `50ms`, `1.5 us`.
+ * `positive` leaves out zero in every unit; otherwise a bare `0` is a duration too.
+ */
+export function durationPattern(positive: boolean): string {
+  const units = Object.keys(DURATION_UNITS).map((u) => String.raw`(?:${wholeNumberWith(DURATION_DECIMALS[u] as number)})\s*${u}`);
+  const body = String.raw`\s*(?:${units.join('|')})\s*`;
+  return positive ? `^${NON_ZERO}${body}$` : String.raw`^(?:${body}|\s*0\s*)$`;
+}
+
+const DURATION_RE = new RegExp(String.raw`^\s*${NUMBER}\s*(${Object.keys(DURATION_UNITS).join('|')})\s*$`);
+const WHOLE_NS_RE = new RegExp(durationPattern(false), 'u');
 
 /** What a duration looks like, for "expected …" messages. */
 export const DURATION_HINT = 'a duration with a unit (ns, us, ms, s) such as 50ms';
 
 /**
  * "50ms" → 50_000_000. Returns undefined for anything that is not a non-negative number followed
- * by a unit, or that is not a whole number of nanoseconds (emulated time has 1 ns resolution in
- * scenarios so that a resolved scenario reproduces the same schedule). A bare 0 is accepted: it
- * is the same in every unit.
+ * by a unit, or that is not a whole number of nanoseconds (see DURATION_DECIMALS). A bare 0 is
+ * accepted: it is the same in every unit.
  */
 export function parseDuration(text: string): Nanos | undefined {
   if (text.trim() === '0') return 0;
   const m = DURATION_RE.exec(text);
-  if (m === null) return undefined;
+  if (m === null || !WHOLE_NS_RE.test(text)) return undefined;
   const scale = DURATION_UNITS[m[2] as string] as number;
-  const raw = Number(m[1]) * scale;
-  const whole = Math.round(raw);
-  // Decimal fractions like 0.1 are inexact in binary: accept them when they land within rounding noise of a whole ns.
-  if (!Number.isFinite(raw) || Math.abs(raw - whole) > 1e-6 * Math.max(1, Math.abs(raw))) return undefined;
-  return whole;
+  // At most as many decimals as the unit has digits below it: the product is a whole number up to float rounding.
+  const ns = Math.round(Number(m[1]) * scale);
+  return Number.isSafeInteger(ns) ? ns : undefined;
 }
 
 /**
@@ -70,6 +95,16 @@ const PACKET_UNITS: Readonly<Record<string, number>> = {
   Gpps: 1e9,
 };
 const RATE_RE = new RegExp(String.raw`^\s*(-?)${NUMBER}\s*([A-Za-z]+)\s*$`);
+
+/**
+ * The regular expression (ECMAScript source, anchored) of a positive rate string with a known
+ * unit: bit rates only (`10Gbps`), or bit and packet rates (`1.5Mpps`). Built from the unit
+ * tables parseRate reads, so the JSON Schema accepts the units the parser does.
+ */
+export function ratePattern(bitsOnly: boolean): string {
+  const units = [...Object.keys(BIT_UNITS), ...(bitsOnly ? [] : Object.keys(PACKET_UNITS))];
+  return String.raw`^${NON_ZERO}\s*(?:${NUMBER})\s*(?:${units.join('|')})\s*$`;
+}
 
 /** What a rate looks like, for "expected …" messages. */
 export const RATE_HINT = 'a rate such as 10Gbps, 500Mbps or 1.5Mpps';

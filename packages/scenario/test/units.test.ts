@@ -1,6 +1,7 @@
 // Durations and rates parse from the forms people write and format back exactly.
 import test from 'ava';
 import { formatDuration, formatRate, parseDuration, parseRate } from '../src/index.js';
+import { durationPattern, ratePattern } from '../src/units.js';
 
 test('units - durations in every unit', (t) => {
   t.is(parseDuration('250ns'), 250);
@@ -46,5 +47,39 @@ test('units - formatRate round-trips', (t) => {
   t.is(formatRate({ kind: 'packets', packetsPerSecond: 812 }), '812pps');
   for (const bits of [1, 999, 1234567, 6.25e9, 1e12 / 3]) {
     t.deepEqual(parseRate(formatRate({ kind: 'bits', bitsPerSecond: bits })), { kind: 'bits', bitsPerSecond: bits }, String(bits));
+  }
+});
+
+/** Every number × unit × spacing: the strings people write, and near misses. */
+function corpus(numbers: readonly string[], units: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const n of numbers) for (const u of units) for (const gap of ['', ' ']) out.push(`${n}${gap}${u}`, ` ${n}${gap}${u} `);
+  return out;
+}
+
+test('units - the schema\'s duration patterns accept exactly the strings parseDuration accepts (any, and positive)', (t) => {
+  const numbers = ['0', '00', '1', '50', '1.5', '.5', '5.', '0.1', '1.0000', '1.0001', '1.2345', '0.5', '1.0000001', '0.000000001', '3.0000000000', '-5', '1e3', '', '.'];
+  const units = ['ns', 'us', 'µs', 'μs', 'ms', 's', 'h', 'msec', 'MS', ''];
+  const any = new RegExp(durationPattern(false), 'u');
+  const positive = new RegExp(durationPattern(true), 'u');
+  const texts = corpus(numbers, units);
+  for (const text of texts) {
+    const ns = parseDuration(text);
+    t.is(any.test(text), ns !== undefined, JSON.stringify(text));
+    t.is(positive.test(text), ns !== undefined && ns > 0, JSON.stringify(text));
+  }
+  t.true(texts.filter((x) => parseDuration(x) !== undefined).length > 50, 'the corpus holds many valid durations');
+});
+
+test('units - the schema\'s rate patterns accept exactly the positive rates parseRate reads (any, and bit rates only)', (t) => {
+  const numbers = ['0', '1', '10', '1.5', '.5', '5.', '0.001', '-1', '-0', '1e3', ''];
+  const units = ['bps', 'kbps', 'Kbps', 'Mbps', 'Gbps', 'Tbps', 'pps', 'kpps', 'Kpps', 'Mpps', 'Gpps', 'GB/s', 'gbps', 'Bps', ''];
+  const any = new RegExp(ratePattern(false), 'u');
+  const bits = new RegExp(ratePattern(true), 'u');
+  for (const text of corpus(numbers, units)) {
+    const rate = parseRate(text);
+    const amount = rate === undefined ? 0 : rate.kind === 'bits' ? rate.bitsPerSecond : rate.packetsPerSecond;
+    t.is(any.test(text), amount > 0, JSON.stringify(text));
+    t.is(bits.test(text), rate?.kind === 'bits' && amount > 0, JSON.stringify(text));
   }
 });

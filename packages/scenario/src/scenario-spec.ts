@@ -1,0 +1,44 @@
+// The whole scenario language as data: the top-level keys with each section's spec, the one source of the readers' keys and of `splitnet schema`.
+import { COALESCING_SPEC } from './coalescing.js';
+import { COSTS_SPEC } from './cost-profile.js';
+import { FAULTS_SPEC } from './faults.js';
+import { LIVE_SPEC } from './live.js';
+import { boolean, duration, int, map, string, words } from './spec.js';
+import { TOPOLOGY_SPEC } from './topology.js';
+import { TRAFFIC_SPEC } from './traffic-spec.js';
+
+/** Longest run a scenario may ask for; beyond an emulated hour a typo (s for ms) is likelier. */
+const MAX_DURATION = 3_600_000_000_000;
+
+export const RUNTIMES = ['sim', 'live'] as const;
+
+export const SCENARIO_SPEC = map(
+  {
+    name: string({ nonEmpty: true, description: 'Names the run and its results (default: the file name without extension).' }),
+    description: string({ default: '', description: 'Free text, copied into the report.' }),
+    seed: int({ min: 0, max: Number.MAX_SAFE_INTEGER, default: 1, description: 'Seeds every random choice; the same seed and scenario give identical results in sim.' }),
+    duration: duration({ min: 1, max: MAX_DURATION, default: 100_000_000, description: 'Emulated time to run (at most 3600s).' }),
+    warmup: duration({ min: 0, description: 'Left out of the summary: rings filling, adaptive policies settling (shorter than duration; default a tenth of it).' }),
+    sampleInterval: duration({ min: 1, description: 'Interval of the metrics time series (at most duration, at most 100000 samples; default about duration / 100).' }),
+    runtime: words({ values: RUNTIMES, default: 'sim', description: 'sim: one process, virtual time, deterministic; live: actors over NATS against a dilated wall clock.' }),
+    live: LIVE_SPEC,
+    topology: TOPOLOGY_SPEC,
+    traffic: TRAFFIC_SPEC,
+    coalescing: COALESCING_SPEC,
+    napi: map(
+      { budget: int({ min: 1, max: 4096, unit: 'packets', default: 64, description: "Packets per NAPI poll (Linux's weight)." }) },
+      { description: 'Guest NAPI.' },
+    ),
+    costs: COSTS_SPEC,
+    netback: map(
+      {
+        // Xen's default rx_stall_timeout is 60 s; runs here last milliseconds [assumption: long against a healthy queue's refill gaps (µs), short against a run].
+        rxStallTimeout: duration({ min: 0, default: 2_000_000, description: 'A guest queue with packets waiting and no posted RX buffer for this long is declared stalled; 0 turns the timer off.' }),
+        stallKick: boolean({ default: true, description: "On a declared stall, re-send the notification (false: Xen's own behaviour, carrier off only)." }),
+      },
+      { description: "netback's rx stall timer." },
+    ),
+    faults: FAULTS_SPEC,
+  },
+  { description: 'A splitnet scenario (docs/scenario-reference.md).' },
+);
