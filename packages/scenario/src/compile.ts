@@ -195,8 +195,9 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     duration,
     durationPath: durationField.path,
     linkBitsPerSecond: topology.linkBitsPerSecond,
+    seed,
   });
-  const flows = buildFlowTable(generators);
+  const flows = buildFlowTable(generators, seed);
   const coalescing = readCoalescing(map.get('coalescing'));
   const napiMap = readMap(map.get('napi'), ['budget']);
   const budget = readInt(napiMap.get('budget'), 64, { min: 1, max: 4096 }, 'packets');
