@@ -231,15 +231,15 @@ axes:
 });
 
 test.serial('sweep then report - a rate axis of a seed-independent scenario: bit/s beside the label in table.csv, "repetitions identical", a line plot without error bars', (t) => {
-  // Seed-independent on purpose: a constant pattern, one flow, one VM with one queue. (When the seed comes
-  // to choose source ports and start phases, this base must fix them: traffic.0.srcPort and traffic.0.phase.)
+  // Seed-independent on purpose: a constant pattern, one flow, one VM with one queue, and the source port and
+  // start phase (which the seed would otherwise draw) fixed.
   const dir = sweepDir(`name: rates
 base: base.yaml
 repetitions: 2
 set:
   duration: 3ms
   topology: { vms: { count: 1, queues: 1 }, workers: 1 }
-  traffic: [ { flows: 1, rate: 1Gbps, size: 1518, pattern: constant } ]
+  traffic: [ { flows: 1, rate: 1Gbps, size: 1518, pattern: constant, srcPort: 40000, phase: 0ns } ]
 axes:
   - path: traffic.0.rate
     values: [500Mbps, 2Gbps]

@@ -2,6 +2,7 @@
 import test from 'ava';
 import { compileScenarioText } from '@splitnet/scenario';
 import type { FaultsSummary } from '../src/fault-report.js';
+import { buildActors } from '../src/build.js';
 import { runSim } from '../src/run-sim.js';
 import type { RunResult } from '../src/run-sim.js';
 
@@ -97,7 +98,12 @@ test('faults - delayed notifications raise latency by about the delay', (t) => {
 });
 
 test('faults - a front end that stops polling fills its ring; the drops are counted as ring-full and the stall ends at resume', (t) => {
-  const r = runYaml(base('  - { at: 8ms, duration: 4ms, target: vm:0:queue:0, action: stop-polling }'));
+  // The queue must receive more than its ring (256) and backlog (512) hold in the 4 ms: seed 4 steers 7 of
+  // the 8 flows (3.5 Gbit/s, 1138 frames in 4 ms) to queue 1. An even share (2 Gbit/s, 650 frames) would fit.
+  const yaml = base('  - { at: 8ms, duration: 4ms, target: vm:0:queue:1, action: stop-polling }');
+  const flowGq = buildActors(compileScenarioText(yaml, '<test>', { seed: 4 })).steering.flowGq;
+  t.is(flowGq.filter((gq) => gq === 1).length, 7);
+  const r = runYaml(yaml, ['seed=4']);
   balanced(t, r);
   const f = faultsOf(r);
   t.true(f.dropped['ring-full'] > 0);

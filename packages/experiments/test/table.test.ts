@@ -91,15 +91,18 @@ test('table - a rate axis and a duration axis get numeric columns in bit/s and Â
 });
 
 test('table - repetitions of a seed-independent point are marked identical, those of a Poisson point are not', (t) => {
-  // Seed-independent on purpose: a constant pattern, one flow, one VM with one queue. (When the seed comes
-  // to choose source ports and start phases, this base must fix them: traffic.0.srcPort and traffic.0.phase.)
+  // Seed-independent on purpose: a constant pattern, one flow, one VM with one queue, and the source port and
+  // start phase (which the seed would otherwise draw) fixed. Poisson has no phase to fix (the zip leaves it seeded).
   const p = plan(
     `repetitions: 3
 axes:
-  - path: traffic.0.pattern
-    values: [constant, poisson]
+  - zip:
+      - path: traffic.0.pattern
+        values: [constant, poisson]
+      - path: traffic.0.phase
+        values: [0ns, seeded]
 `,
-    'duration: 2ms\ntopology: { workers: 1, vms: { count: 1, queues: 1 } }\ntraffic: [ { flows: 1, rate: 2Gbps, size: 1518 } ]\n',
+    'duration: 2ms\ntopology: { workers: 1, vms: { count: 1, queues: 1 } }\ntraffic: [ { flows: 1, rate: 2Gbps, size: 1518, srcPort: 40000 } ]\n',
   );
   const table = buildTable(p, runAll(p));
   t.deepEqual(

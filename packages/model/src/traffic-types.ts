@@ -24,6 +24,15 @@ export interface GeneratorSpec {
   readonly flows: number;
   readonly start: Nanos;
   readonly stop: Nanos;
+  /**
+   * Where the pattern's grid lies relative to `start` (ns ≥ 0, taken modulo the pattern's cycle;
+   * default 0, the grid starts at `start`). Constant: frames are due at start + phase + k/pps.
+   * On/off: bursts begin at start + phase + k·(on + off) for every integer k, so a burst may
+   * already be under way at `start` (it then sends the rest of it). Poisson has no grid (its
+   * arrivals are memoryless): its phase must be 0. The scenario compiler draws it from the run
+   * seed unless the scenario fixes it, so repetitions start at different points of the cycle.
+   */
+  readonly phase?: Nanos;
 }
 
 /** Bytes of preamble + start delimiter (8) and inter-frame gap (12) each frame costs on the wire. */

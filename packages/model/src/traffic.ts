@@ -52,6 +52,10 @@ class Generator {
   readonly stop: Nanos;
   readonly on: Nanos;
   readonly period: Nanos;
+  /** The spec's phase modulo the pattern's cycle (the gap, or on + off); 0 for Poisson. */
+  readonly offset: Nanos;
+  /** On/off: the start of the burst cycle under way at `start` (start + offset − period when offset > 0). */
+  readonly origin: Nanos;
   /** How far this generator's schedule may lag the wire before it slips (see `advance`). */
   readonly maxLag: Nanos;
   readonly sizeKind: number;
@@ -115,6 +119,13 @@ class Generator {
         this.period = pattern.on + pattern.off;
         break;
     }
+    const phase = spec.phase ?? 0;
+    if (!(phase >= 0 && Number.isFinite(phase))) throw invalid(where, `expected a phase ≥ 0 ns, found ${String(phase)}`);
+    if (this.pattern === PATTERN_POISSON && phase !== 0) {
+      throw invalid(where, `expected phase 0 for a Poisson pattern (memoryless arrivals have no grid to shift), found ${String(phase)}`);
+    }
+    this.offset = phase % (this.pattern === PATTERN_ONOFF ? this.period : this.gap);
+    this.origin = this.pattern === PATTERN_ONOFF && this.offset > 0 ? this.start + this.offset - this.period : this.start;
 
     const size: PacketSize = spec.size;
     this.fixedBytes = 0;
@@ -180,11 +191,14 @@ class Generator {
     }
   }
 
-  /** Schedule the first frame. */
+  /**
+   * Schedule the first frame: constant at start + offset; on/off at `start` if a burst is under
+   * way then, else when the next one begins (settle); Poisson one exponential gap after `start`.
+   */
   begin(): void {
-    this.anchor = this.start;
+    this.anchor = this.pattern === PATTERN_CONSTANT ? this.start + this.offset : this.start;
     this.k = 0;
-    const due = this.pattern === PATTERN_POISSON ? this.start + this.prng.exponential(this.gap) : this.start;
+    const due = this.pattern === PATTERN_POISSON ? this.start + this.prng.exponential(this.gap) : this.anchor;
     this.settle(due);
   }
 
@@ -233,8 +247,8 @@ class Generator {
   private settle(desired: Nanos): void {
     let due = desired;
     if (this.pattern === PATTERN_ONOFF) {
-      const cycle = Math.floor((due - this.start) / this.period);
-      const phaseStart = this.start + cycle * this.period;
+      const cycle = Math.floor((due - this.origin) / this.period);
+      const phaseStart = this.origin + cycle * this.period;
       if (due - phaseStart >= this.on) {
         // Silent phase: the next burst starts at the next cycle, its frames anchored there.
         due = phaseStart + this.period;
@@ -255,8 +269,10 @@ class Generator {
  * Frames as they arrive at the NIC, in arrival order, after serialization on one wire.
  *
  * Each generator wants to start frames at its own desired times (constant: every 1/pps;
- * Poisson: exponential gaps of mean 1/pps; on/off: constant during `on`, silent during `off`,
- * cycles anchored at `start`), only within [start, stop). The source picks the generator with
+ * Poisson: exponential gaps of mean 1/pps; on/off: constant during `on`, silent during `off`),
+ * only within [start, stop). A constant or on/off grid is shifted by the spec's `phase` (modulo
+ * its cycle): the first constant frame is due at start + phase, on/off cycles begin at
+ * start + phase + k·(on + off). The source picks the generator with
  * the earliest desired start (ties: lowest index); the frame starts when the wire is free and
  * its last bit arrives one wire time later. Offered load above line rate is never emitted: the
  * generators' schedules slip instead (`slipNs`); see `Generator.advance` for the exact rule.

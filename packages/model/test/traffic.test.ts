@@ -154,6 +154,36 @@ test('traffic - on/off: bursts only in the on phase, duty cycle exact', t => {
   t.is(n, 2500 * 100); // 2500 cycles of 400 µs, 100 frames 1 µs apart in each 100 µs burst
 });
 
+test('traffic - a constant generator\'s phase puts its first frame at start + (phase mod gap), the rest one gap apart', t => {
+  const wire = wireTimeNs(64, 10); // far below the 1 µs gap: no frame waits for the wire
+  for (const [phase, first] of [[0, 5_000], [300, 5_300], [2_300, 5_300], [999.5, 5_999.5]] as const) {
+    const fs = frames(new TrafficSource([gen({ pps: 1_000_000, size: { kind: 'fixed', bytes: 64 }, start: 5_000, phase })], 1, 10, 1), 3);
+    t.deepEqual(fs.map(f => Math.round((f.at - wire) * 10) / 10), [first, first + 1_000, first + 2_000], `phase ${phase}`);
+  }
+});
+
+test('traffic - on/off phase: bursts begin at start + phase + k·(on + off); one under way at start sends only its rest', t => {
+  const on = 100_000;
+  const off = 300_000;
+  const wire = wireTimeNs(64, 10);
+  /** Desired starts of the first frames at 1 Mpps of 64-byte frames (wire time 67.2 ns, so never held up). */
+  const starts = (phase: number, n: number) =>
+    frames(new TrafficSource([gen({ pps: 1_000_000, pattern: { kind: 'onoff', on, off }, size: { kind: 'fixed', bytes: 64 }, phase })], 1, 10, 1), n)
+      .map(f => Math.round(f.at - wire));
+  // phase ≤ off: silent at start, the first burst begins at phase.
+  const late = starts(150_000, 101);
+  t.is(late[0], 150_000);
+  t.is(late[99], 150_000 + 99_000);
+  t.is(late[100], 150_000 + 400_000);
+  // phase > off: the burst that began at phase − (on + off) = −50 µs is under way, 50 of its 100 µs are left.
+  const mid = starts(350_000, 51);
+  t.is(mid[0], 0);
+  t.is(mid[49], 49_000);
+  t.is(mid[50], 350_000);
+  // A phase is taken modulo the cycle.
+  t.deepEqual(starts(150_000 + 3 * 400_000, 101), late);
+});
+
 test('traffic - flows are used round-robin and each flow numbers its frames from 0', t => {
   const src = new TrafficSource(
     [
@@ -304,6 +334,9 @@ test('traffic - rejects impossible generators', t => {
     { size: { kind: 'choice', values: [64], weights: [0] } },
     { size: { kind: 'choice', values: [64, 128], weights: [1] } },
     { pattern: { kind: 'onoff', on: 0, off: 10 } },
+    { phase: -1 },
+    { phase: Infinity },
+    { pattern: { kind: 'poisson' }, phase: 5 }, // memoryless: no grid to shift
   ];
   for (const b of bad) {
     const e = t.throws(() => new TrafficSource([gen(b)], 1, 10, 1), { instanceOf: SplitnetError });

@@ -173,12 +173,12 @@ test('sweep report - a rate axis is a line over bit/s with the rates as written 
 
 test('sweep report - a seed-independent scenario: table and report say "repetitions identical" and draw no error bars', (t) => {
   const dir = tmp();
-  // Seed-independent on purpose: a constant pattern, one flow, one VM with one queue. (When the seed comes
-  // to choose source ports and start phases, this base must fix them: traffic.0.srcPort and traffic.0.phase.)
+  // Seed-independent on purpose: a constant pattern, one flow, one VM with one queue, and the source port and
+  // start phase (which the seed would otherwise draw) fixed.
   const base = `name: constant
 duration: 3ms
 topology: { vms: { count: 1, queues: 1 }, workers: 1 }
-traffic: [ { flows: 1, rate: 2Gbps, size: 1518, pattern: constant } ]
+traffic: [ { flows: 1, rate: 2Gbps, size: 1518, pattern: constant, srcPort: 40000, phase: 0ns } ]
 `;
   writeSweep(dir, [{ path: 'traffic.0.rate', values: ['1Gbps', '2Gbps'] }], 3, base);
   const data = loadSweep(dir);

@@ -175,8 +175,9 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     duration,
     durationPath: durationField.path,
     linkBitsPerSecond: topology.linkBitsPerSecond,
+    seed,
   });
-  const flows = buildFlowTable(generators);
+  const flows = buildFlowTable(generators, seed);
   const coalescing = readCoalescing(map.get('coalescing'));
   const napiMap = readMap(map.get('napi'), K.napi);
   const budget = readInt(napiMap.get('budget'), K.napi.keys.budget.default, K.napi.keys.budget);

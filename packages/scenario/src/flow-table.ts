@@ -1,10 +1,15 @@
-// Lays out the flow table: every generator's flows with deterministic addresses, ports and destination VMs.
+// Lays out the flow table: every generator's flows with their addresses, destination VMs, and source ports fixed or drawn from the run seed.
+import { Prng, deriveSeed } from '@splitnet/model';
+import { SEEDED } from './traffic-spec.js';
 import type { GeneratorInput } from './traffic.js';
 import type { FlowSpec } from './types.js';
 
-/** Source ports start above the well-known range and wrap before 65535. */
-const FIRST_SRC_PORT = 1024;
-const SRC_PORTS = 65535 - FIRST_SRC_PORT;
+/**
+ * Seeded source ports come from Linux's default ephemeral range (net.ipv4.ip_local_port_range,
+ * 32768–60999), where a client's connections get theirs.
+ */
+export const EPHEMERAL_FIRST = 32768;
+export const EPHEMERAL_LAST = 60999;
 /** iperf's default port; generator g listens on 5001 + g so that generators hash apart. */
 const FIRST_DST_PORT = 5001;
 
@@ -13,14 +18,20 @@ const FIRST_DST_PORT = 5001;
  * - destination VM: the generator's VM list, round-robin;
  * - IPv4: 10.g.hi.lo → 10.255.vm.1, where hi.lo is i + 1 (so no source ends in .0.0);
  * - IPv6 (documentation prefix 2001:db8::/32): 2001:db8:g::(i+1) → 2001:db8:ffff:vm::1;
- * - ports: source 1024 + scramble(g, i) mod 64511 (spread like ephemeral ports: sequential ports
- *   make Toeplitz hashes differ only in a few bits, which piles small flow sets onto one or two
- *   queues), destination 5001 + g.
- * No randomness: the same scenario always gives the same table, and so the same RSS hashes.
+ * - destination port 5001 + g;
+ * - source port srcPort + i when the generator fixes `srcPort`; otherwise (`seeded`) a port drawn
+ *   uniformly from the ephemeral range, flow after flow, by a Prng seeded with
+ *   deriveSeed(runSeed, `traffic:srcPort:<g>`). Which ports a repetition's connections get is what
+ *   moves them between RSS queues, so each seed gives another spread, and flow i's port does not
+ *   depend on how many flows follow it. Ports may repeat: the source addresses already make every
+ *   5-tuple distinct.
+ * The same scenario and seed always give the same table (every process of a live run compiles it
+ * from the same resolved scenario, seed included).
  */
-export function buildFlowTable(generators: readonly GeneratorInput[]): FlowSpec[] {
+export function buildFlowTable(generators: readonly GeneratorInput[], runSeed: number): FlowSpec[] {
   const flows: FlowSpec[] = [];
   for (const [g, gen] of generators.entries()) {
+    const srcPortOf = sourcePorts(gen.srcPort, runSeed, g);
     for (let i = 0; i < gen.spec.flows; i++) {
       const vm = gen.vms[i % gen.vms.length] as number;
       const host = i + 1;
@@ -36,7 +47,7 @@ export function buildFlowTable(generators: readonly GeneratorInput[]): FlowSpec[
         protocol: gen.protocol,
         src,
         dst,
-        srcPort: FIRST_SRC_PORT + (scramble(g * 0x10000 + i + 1) % SRC_PORTS),
+        srcPort: srcPortOf(i),
         dstPort: FIRST_DST_PORT + g,
       });
     }
@@ -44,10 +55,9 @@ export function buildFlowTable(generators: readonly GeneratorInput[]): FlowSpec[
   return flows;
 }
 
-/** A fixed 32-bit integer mixer (a bijection): deterministic, well-spread source ports. */
-export function scramble(x: number): number {
-  let h = x >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-  return (h ^ (h >>> 16)) >>> 0;
+/** Flow i's source port for generator g: fixed + i, or the next draw of the generator's port stream (called in flow order). */
+function sourcePorts(fixed: number | typeof SEEDED, runSeed: number, g: number): (i: number) => number {
+  if (fixed !== SEEDED) return (i) => fixed + i;
+  const prng = new Prng(deriveSeed(runSeed, `traffic:srcPort:${g}`));
+  return () => EPHEMERAL_FIRST + prng.below(EPHEMERAL_LAST - EPHEMERAL_FIRST + 1);
 }

@@ -10,6 +10,8 @@ export const MAX_FLOWS_PER_GENERATOR = 65535;
 export const MAX_FLOWS = 1 << 20;
 export const MIN_FRAME = 64;
 export const MAX_FRAME = 9018;
+/** The value of `srcPort` and `phase` that leaves the choice to the run seed (also their default). */
+export const SEEDED = 'seeded';
 
 const FRAME = int({ min: MIN_FRAME, max: MAX_FRAME, description: 'Ethernet frame bytes, header and FCS included.' });
 
@@ -52,6 +54,11 @@ export const GENERATOR_SPEC = map(
       default: 'constant',
       description: 'Inter-arrival times: evenly spaced (constant), exponential (poisson), or { onoff: { on, off } } bursts.',
     }),
+    phase: oneOf({
+      variants: [words({ values: [SEEDED] }), duration({ min: 0 })],
+      default: SEEDED,
+      description: 'Where a constant or on/off grid lies relative to start: seeded (drawn from the run seed over one cycle) or a duration; poisson takes seeded only.',
+    }),
     size: oneOf({
       variants: [FRAME, ...SIZE_MAPS],
       default: 1518,
@@ -59,6 +66,11 @@ export const GENERATOR_SPEC = map(
     }),
     protocol: words({ values: ['tcp', 'udp'], default: 'tcp', description: 'Transport protocol; the RSS input uses ports for both.' }),
     ipVersion: words({ values: [4, 6], default: 4, description: 'Address family of the flows.' }),
+    srcPort: oneOf({
+      variants: [words({ values: [SEEDED] }), int({ min: 1, max: 65535 })],
+      default: SEEDED,
+      description: "Flow i's source port: seeded (drawn from the run seed in Linux's ephemeral range 32768-60999) or a first port N, flow i using N + i (the last at most 65535).",
+    }),
     start: duration({ min: 0, default: 0, description: 'When the generator starts (before the end of the run).' }),
     stop: duration({ min: 0, description: 'When it stops (after start; default the end of the run).' }),
   },

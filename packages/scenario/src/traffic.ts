@@ -1,9 +1,11 @@
-// The `traffic` section: generators (rate, pattern, frame sizes, protocol, timing, target VMs), compiled to GeneratorSpecs.
-import { WIRE_OVERHEAD_BYTES, type GeneratorSpec, type Nanos, type PacketSize, type TrafficPattern } from '@splitnet/model';
+// The `traffic` section: generators (rate, pattern and its phase, frame sizes, protocol, source ports, timing, target VMs), compiled to GeneratorSpecs.
+import { Prng, SEC, WIRE_OVERHEAD_BYTES, deriveSeed, type GeneratorSpec, type Nanos, type PacketSize, type TrafficPattern } from '@splitnet/model';
 import { readDuration, readEnum, readInt, readList, readMap, readRate, readString, type Field, type MapField } from './field.js';
 import type { Path } from './issue.js';
-import { CHOICE_SPEC, GENERATOR_SPEC, MAX_FLOWS, MAX_FRAME, MAX_GENERATORS, MIN_FRAME, ONOFF_SPEC, PATTERN_MAP, PATTERN_WORDS, SIZE_FORMS } from './traffic-spec.js';
-import { formatDuration, formatRate, type Rate } from './units.js';
+import { CHOICE_SPEC, GENERATOR_SPEC, MAX_FLOWS, MAX_FRAME, MAX_GENERATORS, MIN_FRAME, ONOFF_SPEC, PATTERN_MAP, PATTERN_WORDS, SEEDED, SIZE_FORMS } from './traffic-spec.js';
+import { formatDuration, formatRate, parseDuration, type Rate } from './units.js';
+
+const MAX_PORT = 65535;
 
 /** A generator as read, before the flow table is laid out. */
 export interface GeneratorInput {
@@ -12,6 +14,8 @@ export interface GeneratorInput {
   readonly vms: readonly number[];
   readonly protocol: 'tcp' | 'udp';
   readonly ipVersion: 4 | 6;
+  /** Flow i's source port is srcPort + i, or `seeded`: drawn from the run seed (see flow-table.ts). */
+  readonly srcPort: number | typeof SEEDED;
   readonly resolved: Record<string, unknown>;
 }
 
@@ -21,6 +25,8 @@ export interface TrafficContext {
   readonly duration: Nanos;
   readonly durationPath: Path;
   readonly linkBitsPerSecond: number;
+  /** The run seed, which draws the phases the scenario leaves `seeded`. */
+  readonly seed: number;
 }
 
 export function readTraffic(field: Field, ctx: TrafficContext): GeneratorInput[] {
@@ -61,6 +67,7 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
   const { size, resolved: sizeResolved, mean } = readSize(map.get('size'));
   const protocol = readEnum(map.get('protocol'), G.protocol.default, G.protocol.values);
   const ipVersion = readIpVersion(map.get('ipVersion'));
+  const srcPort = readSrcPort(map.get('srcPort'), flows, map.get('flows'));
   const startField = map.get('start');
   const start = readDuration(startField, 0);
   if (start >= ctx.duration) {
@@ -73,20 +80,61 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
   }
   // A bit rate is what the wire carries, so each frame also pays its preamble and inter-frame gap.
   const pps = rate.kind === 'packets' ? rate.packetsPerSecond : rate.bitsPerSecond / ((mean + WIRE_OVERHEAD_BYTES) * 8);
-  const spec: GeneratorSpec = { name, pps, pattern, size, firstFlow, flows, start, stop };
+  const fixedPhase = readPhase(map.get('phase'), pattern, map.get('pattern'));
+  const phase = fixedPhase === SEEDED ? seededPhase(ctx.seed, g, pattern, pps) : fixedPhase;
+  const spec: GeneratorSpec = { name, pps, pattern, size, firstFlow, flows, start, stop, phase };
   const resolved = {
     name,
     vms: vms.all ? 'all' : vms.list,
     flows,
     rate: formatRate(rate),
     pattern: patternResolved,
+    phase: fixedPhase === SEEDED ? SEEDED : formatDuration(fixedPhase),
     size: sizeResolved,
     protocol,
     ipVersion,
+    srcPort,
     start: formatDuration(start),
     stop: formatDuration(stop),
   };
-  return { spec, vms: vms.list, protocol, ipVersion, resolved };
+  return { spec, vms: vms.list, protocol, ipVersion, srcPort, resolved };
+}
+
+/** `seeded` (the default), or the first flow's source port, flow i using srcPort + i. */
+function readSrcPort(field: Field, flows: number, flowsField: Field): number | typeof SEEDED {
+  if (field.absent || field.value === SEEDED) return SEEDED;
+  const last = MAX_PORT - (flows - 1);
+  const what = `"${SEEDED}" or a port from 1 to ${last}`;
+  const v = field.value;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) field.expected(what);
+  if (v > last) {
+    // Flow i sends from srcPort + i: the last flow's port must still be a port.
+    field.expected(what, ` (flow ${flows - 1} would send from port ${v + flows - 1}; flows is ${flows})`, flowsField.absent ? [] : [flowsField.path]);
+  }
+  return v;
+}
+
+/** `seeded` (the default) or a duration ≥ 0; only a constant or on/off pattern has a grid to shift. */
+function readPhase(field: Field, pattern: TrafficPattern, patternField: Field): Nanos | typeof SEEDED {
+  if (field.absent || field.value === SEEDED) return SEEDED;
+  if (pattern.kind === 'poisson') {
+    field.expected(`"${SEEDED}"`, ' (poisson arrivals are memoryless, so there is no phase to fix; the seed draws them)', [patternField.path]);
+  }
+  const ns = typeof field.value === 'string' || field.value === 0 ? parseDuration(String(field.value)) : undefined;
+  if (ns === undefined) {
+    field.expected(`"${SEEDED}" or a duration ≥ 0 with a unit (ns, us, ms, s) such as 0ms or 250ns`, typeof field.value === 'number' ? ' (a bare number has no unit)' : '');
+  }
+  return ns;
+}
+
+/**
+ * A generator's seeded phase, uniform over its cycle: one gap (1/pps) for constant, on + off for
+ * on/off, 0 for Poisson (its first gap is already drawn from the seed). Drawn from its own stream,
+ * deriveSeed(seed, `traffic:phase:<g>`), so it does not shift the generator's other draws.
+ */
+function seededPhase(seed: number, g: number, pattern: TrafficPattern, pps: number): Nanos {
+  const cycle = pattern.kind === 'constant' ? SEC / pps : pattern.kind === 'onoff' ? pattern.on + pattern.off : 0;
+  return new Prng(deriveSeed(seed, `traffic:phase:${g}`)).next() * cycle;
 }
 
 function readVms(field: Field, ctx: TrafficContext): { all: boolean; list: number[] } {

@@ -46,7 +46,7 @@ test('errors - unknown key deep inside a flow map', (t) => {
 test('errors - unknown key in a generator and without a close match', (t) => {
   t.is(
     errorOf(t, 'traffic:\n  - rate: 1Gbps\n    colour: red\n'),
-    's.yaml:3:5: traffic[0]: unknown key "colour" (expected one of: name, vms, flows, rate, pattern, size, protocol, ipVersion, start, stop)',
+    's.yaml:3:5: traffic[0]: unknown key "colour" (expected one of: name, vms, flows, rate, pattern, phase, size, protocol, ipVersion, srcPort, start, stop)',
   );
 });
 
