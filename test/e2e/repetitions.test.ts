@@ -1,4 +1,4 @@
-// End-to-end: the seed is what a repetition varies, even for constant traffic; fixing srcPort and phase takes it out. Serial: each test runs several sim processes.
+// End-to-end: the seed is what a repetition varies, even for constant traffic; fixing srcPort, phase and the guest's Toeplitz key takes it out. Serial: each test runs several sim processes.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -43,10 +43,13 @@ test.serial('repetitions - quickstart (constant pattern): seeds 1 and 7 write di
   // The resolved scenario says the seed chose the ports and the phase.
   t.regex(read(seven, 'scenario.resolved.yaml'), /^ {4}phase: seeded$/m);
   t.regex(read(seven, 'scenario.resolved.yaml'), /^ {4}srcPort: seeded$/m);
+  // And the guest's Toeplitz key, as a guest chooses it at boot.
+  t.regex(read(seven, 'scenario.resolved.yaml'), /^ {2}toeplitz:\n {4}key: seeded$/m);
 });
 
-test.serial('repetitions - quickstart with srcPort and phase fixed: seeds 1 and 7 give identical metrics (constant traffic draws nothing else)', (t) => {
-  const fixed = ['--set', 'traffic.0.srcPort=40000', '--set', 'traffic.0.phase=0'];
+test.serial('repetitions - quickstart with srcPort, phase and the guest\'s Toeplitz key fixed: seeds 1 and 7 give identical metrics (constant traffic draws nothing else)', (t) => {
+  const key = '6d5a56da 255b0ec2 4167253d 43a38fb0 d0ca2bcb ae7b30b4 77cb2da3 8030f20c 6a42b73b beac01fa';
+  const fixed = ['--set', 'traffic.0.srcPort=40000', '--set', 'traffic.0.phase=0', '--set', `topology.toeplitz.key=${key}`];
   const one = runQuickstart(t, '--seed', '1', ...fixed);
   const seven = runQuickstart(t, '--seed', '7', ...fixed);
   t.is(read(one, 'metrics.jsonl'), read(seven, 'metrics.jsonl'));

@@ -1,15 +1,35 @@
 // Builds the actor graph (NIC, back-end, workers, front-ends) and its steering tables from a compiled scenario.
-import { IndirectionTable, rssInput, toeplitzHash } from '@splitnet/model';
-import type { ActorRef, Nanos } from '@splitnet/model';
-import type { CompiledScenario } from '@splitnet/scenario';
+import { deriveSeed, IndirectionTable, reciprocalScale, rssInput, softwareFlowHash, toeplitzHash } from '@splitnet/model';
+import type { ActorRef, CostProfile, Nanos } from '@splitnet/model';
+import type { CompiledScenario, FlowSpec, VrssMode } from '@splitnet/scenario';
 import { BackendActor } from '@splitnet/backend';
 import { FrontendActor } from '@splitnet/frontend';
 import { NicActor } from '@splitnet/nic';
 import { WorkerActor } from '@splitnet/worker';
-import type { ServedQueue } from '@splitnet/worker';
+import type { PassRule, ServedQueue } from '@splitnet/worker';
 
-/** NAPI-related batch size of a netback RX pass (xenvif_rx_action handles up to 64 packets). */
+/** Packets a per-queue netback pass takes at most (RX_BATCH_SIZE, rx.c xenvif_rx_action). */
 export const WORKER_BATCH = 64;
+/** Grant-copy ops per flush in per-queue netback (COPY_BATCH_SIZE, common.h; xenvif_rx_copy_add flushes when full). */
+export const COPY_BATCH_SIZE = 64;
+/** MAX_SKB_FRAGS of the kernels legacy netback ran in (65536 / PAGE_SIZE + 1): its pass stopped this short of a ring. */
+export const LEGACY_MAX_SKB_FRAGS = 17;
+
+/**
+ * How much a netback pass takes, by the netback generation each vRSS mode stands for. per-flow: the
+ * per-queue kthread netback (Linux ≥ 3.16; rx.c since 4.10), 64 packets per pass, a flush every 64 copy
+ * ops. single and per-vif: the netback of one thread (classic) and of per-VIF thread groups (the 2010
+ * multi-threaded netback; xen_netbk_rx_action in Linux 3.0–3.11): packets until the slots taken plus
+ * MAX_SKB_FRAGS reach the ring size, i.e. a ring's worth, with one grant-copy hypercall for the pass.
+ */
+export function passRuleFor(vrss: VrssMode): PassRule {
+  return vrss === 'per-flow'
+    ? { maxPackets: WORKER_BATCH, ringSlack: 0, copyBatch: COPY_BATCH_SIZE }
+    : { maxPackets: Infinity, ringSlack: LEGACY_MAX_SKB_FRAGS, copyBatch: Infinity };
+}
+
+/** IP protocol numbers, for the flow hash's input. */
+const IPPROTO = { tcp: 6, udp: 17 } as const;
 /** NIC generation lookahead [assumption, affects speed only, not results]. */
 export const NIC_LOOKAHEAD: Nanos = 50_000;
 
@@ -25,7 +45,7 @@ export interface ActorGraph {
   readonly steering: { readonly flowNicQueue: Uint16Array; readonly flowGq: Uint32Array; readonly gqVm: readonly number[]; readonly gqQueue: readonly number[]; readonly gqWorker: readonly number[] };
 }
 
-/** The flow's Toeplitz hash over its 4-tuple (the NIC and netback both hash the same input with the same key). */
+/** The NIC's Toeplitz hash of each flow over its 4-tuple (hardware RSS; the driver also hands it up as the skb's hash). */
 function flowHashes(s: CompiledScenario): Uint32Array {
   const key = s.topology.rssKey;
   const out = new Uint32Array(s.traffic.flows.length);
@@ -33,6 +53,70 @@ function flowHashes(s: CompiledScenario): Uint32Array {
     out[f.id] = toeplitzHash(key, rssInput(f.src, f.dst, f.srcPort, f.dstPort));
   }
   return out;
+}
+
+/**
+ * netback's own Toeplitz hash (xenvif_set_skb_hash, hash.c) under the front end's key: TCP over the
+ * 4-tuple (IPv4+TCP / IPv6+TCP), anything else over the two addresses only (IPv4 / IPv6), the hash types
+ * netback offers.
+ */
+function guestToeplitz(key: readonly number[], f: FlowSpec): number {
+  return toeplitzHash(key, f.protocol === 'tcp' ? rssInput(f.src, f.dst, f.srcPort, f.dstPort) : rssInput(f.src, f.dst));
+}
+
+/**
+ * The steering netback applies: `topology.steering` in per-flow mode (the multi-queue netback that
+ * xenvif_select_queue belongs to). The single and per-VIF netbacks serve one queue per VIF and hash
+ * nothing, whatever the setting: for them, as for rx-queue, the skb keeps the NIC's hash.
+ */
+function effectiveSteering(s: CompiledScenario): CompiledScenario['topology']['steering'] {
+  return s.topology.vrss === 'per-flow' ? s.topology.steering : 'rx-queue';
+}
+
+/**
+ * Per flow: the VIF queue netback picks (xenvif_select_queue) and the skb hash the vif's qdisc sees.
+ * - rx-queue: netdev_pick_tx → skb_tx_hash returns the recorded RX queue (ixgbe records it,
+ *   skb_record_rx_queue), reduced below the queue count by subtraction, i.e. modulo; the skb hash is the
+ *   NIC's RSS hash (ixgbe_rx_hash).
+ * - flow-hash: no RX queue recorded, so reciprocal_scale(skb_get_hash, queues): the software flow hash's
+ *   high bits, while the NIC's table used its hash's low bits.
+ * - toeplitz: mapping[hash % mappingSize] under the front end's key, the mapping filled round-robin over
+ *   the queues [assumption: what netfront drivers write by default]; the skb hash is that Toeplitz hash.
+ */
+function steer(s: CompiledScenario, nicHash: Uint32Array, nicQueue: Uint16Array): { queue: Uint16Array; skbHash: Uint32Array } {
+  const topo = s.topology;
+  const flows = s.traffic.flows;
+  const queue = new Uint16Array(flows.length);
+  const skbHash = new Uint32Array(flows.length);
+  const seed = deriveSeed(s.seed, 'steering:flowHash');
+  const steering = effectiveSteering(s);
+  for (const f of flows) {
+    const queues = (topo.vms[f.vm] as { queues: number }).queues;
+    if (steering === 'toeplitz' && topo.toeplitz !== null) {
+      const h = guestToeplitz(topo.toeplitz.key, f);
+      skbHash[f.id] = h;
+      queue[f.id] = (h % topo.toeplitz.mappingSize) % queues;
+    } else if (steering === 'flow-hash') {
+      const h = softwareFlowHash(seed, rssInput(f.src, f.dst, f.srcPort, f.dstPort), IPPROTO[f.protocol]);
+      skbHash[f.id] = h;
+      queue[f.id] = reciprocalScale(h, queues);
+    } else {
+      skbHash[f.id] = nicHash[f.id] as number;
+      queue[f.id] = (nicQueue[f.id] as number) % queues;
+    }
+  }
+  return { queue, skbHash };
+}
+
+/**
+ * The back end's costs as its core pays them: with Toeplitz steering, netback hashes every packet in
+ * xenvif_select_queue, on the core that transmits it onto the VIF (the NIC's), so `backend.toeplitz` is
+ * added to the per-packet cost there.
+ */
+function backendCosts(s: CompiledScenario): CostProfile {
+  if (effectiveSteering(s) !== 'toeplitz') return s.costs;
+  const b = s.costs.backend;
+  return { ...s.costs, backend: { ...b, perPacket: b.perPacket + b.toeplitz } };
 }
 
 export function buildActors(s: CompiledScenario): ActorGraph {
@@ -68,13 +152,11 @@ export function buildActors(s: CompiledScenario): ActorGraph {
       gqWorker.push(topo.vrss === 'single' ? 0 : topo.vrss === 'per-vif' ? vm.id % W : gq % W);
     }
   }
-  // vRSS steering in netback: the VM's own indirection table over its queues (configured by netfront).
-  const vmReta = vms.map((vm) => new IndirectionTable(topo.retaSize, vm.queues));
+  // Queue selection in netback (xenvif_select_queue), by topology.steering.
+  const steered = steer(s, hashes, flowNicQueue);
   const flowGq = new Uint32Array(hashes.length);
-  for (const f of s.traffic.flows) {
-    const q = topo.vrss === 'per-flow' ? (vmReta[f.vm] as IndirectionTable).queueFor(hashes[f.id] as number) : 0;
-    flowGq[f.id] = (base[f.vm] as number) + q;
-  }
+  for (const f of s.traffic.flows) flowGq[f.id] = (base[f.vm] as number) + (steered.queue[f.id] as number);
+  const extraSlots = effectiveSteering(s) === 'toeplitz' && topo.toeplitz?.hashSlot === true ? 1 : 0;
 
   const budget = s.napi.budget;
   const nic = new NicActor({
@@ -96,7 +178,7 @@ export function buildActors(s: CompiledScenario): ActorGraph {
     nic: refs.nic,
     nicQueues: topo.nicQueues,
     budget,
-    costs: s.costs,
+    costs: backendCosts(s),
     flowGq,
     gqWorker: gqWorker.map((k) => refs.worker(k)),
     gqVm,
@@ -115,8 +197,11 @@ export function buildActors(s: CompiledScenario): ActorGraph {
         id: `worker.${k}`,
         index: k,
         costs: s.costs,
-        batch: WORKER_BATCH,
-        backlog: topo.backlogPackets,
+        pass: passRuleFor(topo.vrss),
+        rxQueueBytes: s.netback.rxQueueBytes,
+        qdisc: s.netback.qdisc,
+        extraSlots,
+        skbHash: steered.skbHash,
         served,
         policy: s.coalescing.backend,
         rxStallTimeout: s.netback.rxStallTimeout,
@@ -137,6 +222,7 @@ export function buildActors(s: CompiledScenario): ActorGraph {
         policy: s.coalescing.frontend,
         measureFrom: s.warmup,
         flowCount: s.traffic.flows.length,
+        extraSlots,
       }),
   );
   return {

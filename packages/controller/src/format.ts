@@ -25,9 +25,10 @@ export function formatSummary(s: Summary): string {
   add('physical irqs', `${fmt(s.interrupts.physicalIrqPerSec)} /s (NIC); back-end coalescing timer irqs ${fmt(s.interrupts.backendTimerIrqPerSec)} /s`);
   add('notifications', `sent ${fmt(s.notifications.sentPerSec)} /s, suppressed ${fmt(s.notifications.suppressedPerSec)} /s, held ${fmt(s.notifications.heldPerSec)} /s`);
   add('latency (µs)', `p50 ${fmt(s.latencyUs.p50)}  p99 ${fmt(s.latencyUs.p99)}  p99.9 ${fmt(s.latencyUs.p999)}  max ${fmt(s.latencyUs.max)}  (n=${s.latencyUs.count})`);
-  add('ring occupancy', `mean ${fmt(s.ring.meanOccupancy)}, max ${s.ring.maxOccupancy}; netback backlog mean ${fmt(s.backlog.mean)}, max ${s.backlog.max}`);
+  add('ring occupancy', `mean ${fmt(s.ring.meanOccupancy)}, max ${s.ring.maxOccupancy}; netback queues + qdiscs mean ${fmt(s.backlog.mean)}, max ${s.backlog.max}`);
   const faultDrops = s.faults ? (['link-down', 'link-drop', 'vif-disabled', 'lost-in-transport'] as const).filter((r) => (s.drops[r] ?? 0) > 0).map((r) => `, ${r} ${s.drops[r]}`).join('') : '';
-  add('drops', `${s.drops.total} (nic-ring-full ${s.drops['nic-ring-full']}, ring-full ${s.drops['ring-full']}, backlog-full ${s.drops['backlog-full']}${s.drops['lost-in-crash'] > 0 ? `, lost-in-crash ${s.drops['lost-in-crash']}` : ''}${faultDrops})`);
+  const qdiscDrops = `qdisc-overlimit ${s.drops['qdisc-overlimit']}${s.drops['qdisc-congested'] > 0 ? `, qdisc-congested ${s.drops['qdisc-congested']}` : ''}`;
+  add('drops', `${s.drops.total} (nic-ring-full ${s.drops['nic-ring-full']}, netback-queue-full ${s.drops['netback-queue-full']}, ${qdiscDrops}${s.drops['lost-in-crash'] > 0 ? `, lost-in-crash ${s.drops['lost-in-crash']}` : ''}${faultDrops})`);
   const cpu = Object.entries(s.cpu).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`);
   for (let i = 0; i < cpu.length; i += 4) add(i === 0 ? 'cpu' : '', cpu.slice(i, i + 4).join('  '));
   const a = s.accounting;

@@ -3,13 +3,20 @@ import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport, Nanos } from '@splitnet/model';
 
 /**
- * Why packets were dropped. `lost-in-crash` (live mode only): packets that went into an actor
- * process that died, or were sent to it while it was down, and never came out; and those netback
- * held for a crashed front end's old ring, discarded when it reconnected with a new one.
+ * Why packets were dropped. `nic-ring-full`: the NIC's hardware ring was full (the driver core is
+ * behind). `netback-queue-full`: xenvif_start_xmit refused a packet because the queue's guest-RX queue
+ * held rx_queue_max bytes (counted in the vif's tx_dropped; netback then stops the vif's queue).
+ * `qdisc-overlimit`: the vif's qdisc was at its limit while the queue was stopped (pfifo_fast's
+ * tx_queue_len, fq_codel's 10240 packets). `qdisc-congested`: fq_codel's CoDel dropped it on dequeue.
+ * `lost-in-crash` (live mode only): packets that went into an actor process that died, or were sent
+ * to it while it was down, and never came out; and those netback held for a crashed front end's old
+ * ring, discarded when it reconnected with a new one.
  */
-export type DropReason = 'nic-ring-full' | 'ring-full' | 'backlog-full' | 'lost-in-crash' | 'link-down' | 'link-drop' | 'vif-disabled' | 'lost-in-transport';
+export type DropReason =
+  | 'nic-ring-full' | 'netback-queue-full' | 'qdisc-overlimit' | 'qdisc-congested' | 'lost-in-crash'
+  | 'link-down' | 'link-drop' | 'vif-disabled' | 'lost-in-transport';
 /** Reasons every summary shows. */
-export const BASE_DROP_REASONS: readonly DropReason[] = ['nic-ring-full', 'ring-full', 'backlog-full', 'lost-in-crash'];
+export const BASE_DROP_REASONS: readonly DropReason[] = ['nic-ring-full', 'netback-queue-full', 'qdisc-overlimit', 'qdisc-congested', 'lost-in-crash'];
 /**
  * Reasons only faults cause, shown when the scenario has faults (so fault-free results keep their
  * shape): `link-down` frames that met a NIC link held down by link-flap; `link-drop` packets in
@@ -91,8 +98,9 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
   let held = 0;
   let backendTimerIrqs = 0;
   let reqNotifies = 0;
-  let ringFull = 0;
-  let backlogFull = 0;
+  let queueFull = 0;
+  let qdiscOverlimit = 0;
+  let qdiscCongested = 0;
   let backlog = 0;
   let workerHeld = 0;
   let linkDown = 0;
@@ -139,8 +147,9 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         held += r.notifiesHeld;
         backendTimerIrqs += r.timerNotifies;
         reqNotifies += r.reqNotifies;
-        ringFull += r.dropsRingFull;
-        backlogFull += r.dropsBacklogFull;
+        queueFull += r.dropsNetbackQueueFull;
+        qdiscOverlimit += r.dropsQdiscOverlimit;
+        qdiscCongested += r.dropsQdiscCongested;
         vifDisabled += r.dropsVifDisabled ?? 0;
         stallKicks += r.stallKicks ?? 0;
         lostWithOldRing += r.purgedOldRing ?? 0;
@@ -182,7 +191,8 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
     t, emitted, emittedBytes, delivered, deliveredBytes, deliveredPerVm, bytesPerVm, virqs, virqsWhilePolling, timerPolls, idleTimerTicks,
     physicalIrqs, notifies, suppressed, held, backendTimerIrqs, reqNotifies,
     drops: {
-      'nic-ring-full': nicDrops, 'ring-full': ringFull, 'backlog-full': backlogFull, 'lost-in-crash': lostWithOldRing,
+      'nic-ring-full': nicDrops, 'netback-queue-full': queueFull, 'qdisc-overlimit': qdiscOverlimit, 'qdisc-congested': qdiscCongested,
+      'lost-in-crash': lostWithOldRing,
       'link-down': linkDown, 'link-drop': 0, 'vif-disabled': vifDisabled, 'lost-in-transport': 0,
     },
     faultCounters: { notificationsLost, lostAbsorbed, notificationsDelayed, stallKicks },

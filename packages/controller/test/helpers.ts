@@ -11,3 +11,14 @@ export function scenario(yaml: string, overrides: readonly string[] = []): Compi
 export function run(yaml: string, overrides: readonly string[] = []): RunResult {
   return runSim(scenario(yaml, overrides));
 }
+
+/** The Microsoft RSS sample key, the NIC's default (topology.rss.key). */
+const SAMPLE_KEY = '6d5a56da 255b0ec2 4167253d 43a38fb0 d0ca2bcb ae7b30b4 77cb2da3 8030f20c 6a42b73b beac01fa';
+
+/**
+ * Topology keys (inside a flow map) for the paper's vRSS: per-flow Toeplitz steering in netback with no
+ * hash slot for the guest, under the NIC's own key. That is the queue choice splitnet made before
+ * `topology.steering` existed, so tests that were written against particular flows on particular queues
+ * keep them.
+ */
+export const PAPER_VRSS_NIC_KEY = `steering: toeplitz, toeplitz: { key: '${SAMPLE_KEY}', hashSlot: false }`;

@@ -25,12 +25,12 @@ test('incarnations - a front end\'s counters continue from the base; what it hol
 });
 
 test('incarnations - a worker\'s drops by reason and notifications carry over; its backlog does not', (t) => {
-  const w = (dropsRingFull: number, backlog: number, notifies: number): WorkerReport => ({
+  const w = (dropsNetbackQueueFull: number, backlog: number, notifies: number): WorkerReport => ({
     role: 'worker', id: 'worker.0', t: 0, busy: {}, held: backlog, backlog, notifies, suppressed: 0, notifiesHeld: 0,
-    timerNotifies: 0, reqNotifies: 0, dropsRingFull, dropsBacklogFull: 0, dropsVifDisabled: 0, stallKicks: 0,
+    timerNotifies: 0, reqNotifies: 0, dropsNetbackQueueFull, dropsQdiscOverlimit: 2, dropsQdiscCongested: 0, dropsVifDisabled: 0, stallKicks: 0,
   });
   const r = continueReport(w(5, 9, 100), w(1, 3, 10)) as WorkerReport;
-  t.like(r, { dropsRingFull: 6, notifies: 110, backlog: 3, held: 3 });
+  t.like(r, { dropsNetbackQueueFull: 6, dropsQdiscOverlimit: 4, notifies: 110, backlog: 3, held: 3 });
 });
 
 test('incarnations - a NIC\'s emitted frames are its own count (it replays the wire), its interrupts and drops carry over', (t) => {

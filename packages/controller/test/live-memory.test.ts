@@ -8,13 +8,13 @@ import { buildActors } from '../src/build.js';
 import { linkDelayFor } from '../src/live/links.js';
 import { combine } from '../src/metrics.js';
 import { balance } from '../src/run-sim.js';
-import { run, scenario } from './helpers.js';
+import { PAPER_VRSS_NIC_KEY, run, scenario } from './helpers.js';
 
 const yaml = `
 name: live-memory
 duration: 20ms
 warmup: 5ms
-topology: { vms: { count: 2, queues: 2 }, workers: 2, vrss: per-flow }
+topology: { vms: { count: 2, queues: 2 }, workers: 2, vrss: per-flow, ${PAPER_VRSS_NIC_KEY} }
 traffic: [ { flows: 8, rate: 100Mbps, size: 1518 } ]
 coalescing: { nic: { policy: static, usecs: 100 }, backend: { policy: static, usecs: 400, frames: 0 } }
 `;

@@ -4,13 +4,13 @@ import { summaryCsv } from '../src/results.js';
 import { timeseriesCsv } from '../src/timeseries.js';
 import { buildActors } from '../src/build.js';
 import { balance } from '../src/run-sim.js';
-import { run, scenario } from './helpers.js';
+import { PAPER_VRSS_NIC_KEY, run, scenario } from './helpers.js';
 
 const base = `
 name: props
 duration: 10ms
 warmup: 1ms
-topology: { vms: { count: 2, queues: 2 }, workers: 2, vrss: per-flow }
+topology: { vms: { count: 2, queues: 2 }, workers: 2, vrss: per-flow, ${PAPER_VRSS_NIC_KEY} }
 traffic:
   - { flows: 12, rate: 6Gbps, size: 1518, pattern: poisson }
   - { flows: 4, rate: 1Gbps, size: { uniform: [64, 1518] }, pattern: { onoff: { on: 500us, off: 500us } } }
@@ -24,7 +24,12 @@ const variants: [string, string[]][] = [
   ['back-end static', ['coalescing.backend={policy: static, usecs: 50, frames: 32}']],
   ['stacked aic + vic', ['coalescing.frontend={policy: aic}', 'coalescing.backend={policy: vic}']],
   ['nic none, front adaptive-itr', ['coalescing.nic=none', 'coalescing.frontend={policy: adaptive-itr}']],
-  ['overloaded guest (tiny rings)', ['topology.vms.ringSize=8', 'topology.backlog=16']],
+  ['overloaded guest (tiny rings)', ['topology.vms.ringSize=8', 'netback.rxQueueBytes=16384', 'netback.qdisc=pfifo-fast']],
+  ['overloaded guest, fq_codel', ['topology.vms.ringSize=8', 'netback.rxQueueBytes=16384', 'traffic.0.rate=9Gbps']],
+  ['jumbo frames', ['traffic.0.size=9018']],
+  ['Toeplitz steering with the hash slot', ['topology.toeplitz.hashSlot=true']],
+  ['flow-hash steering', ['topology.steering=flow-hash', 'topology.toeplitz=null']],
+  ['rx-queue steering over 2 NIC queues', ['topology.steering=rx-queue', 'topology.toeplitz=null', 'topology.nicQueues=2']],
   ['overloaded NIC ring', ['topology.nicRingSize=4', 'coalescing.nic={policy: static, usecs: 200, frames: 0}']],
   ['VMs with 2 and 1 queues', ['topology.vms.queues=[2, 1]']],
 ];
@@ -61,8 +66,8 @@ test('sim - VMs with different queue counts (queues: [4, 1]) each get their own 
 });
 
 test('sim - overload shows up as counted drops with their reason', (t) => {
-  const ring = run(base, ['topology.vms.ringSize=8', 'topology.backlog=16']);
-  t.true(ring.summary.drops['ring-full'] + ring.summary.drops['backlog-full'] > 0);
+  const ring = run(base, ['topology.vms.ringSize=8', 'netback.rxQueueBytes=16384', 'netback.qdisc=pfifo-fast']);
+  t.true(ring.summary.drops['netback-queue-full'] + ring.summary.drops['qdisc-overlimit'] > 0, JSON.stringify(ring.summary.drops));
   const nic = run(base, ['topology.nicRingSize=4', 'coalescing.nic={policy: static, usecs: 200, frames: 0}']);
   t.true(nic.summary.drops['nic-ring-full'] > 0);
 });

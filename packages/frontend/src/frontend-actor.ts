@@ -1,6 +1,6 @@
 // A guest VM's netfront: event channels, virtual interrupts, NAPI poll, front-end coalescing, RX refill, app sink.
-import { Core, createCoalescer, doubleFields, EventChannels, LatencyHistogram, PacketFifo, Prng, releaseBatch, RxRingFront, u32Add, u32Sub } from '@splitnet/model';
-import type { Actor, ActorRef, Coalescer, CoreBusy, CostProfile, Effects, FaultCommand, FrontendReport, Message, Nanos, PolicySpec } from '@splitnet/model';
+import { Core, createCoalescer, doubleFields, EventChannels, LatencyHistogram, PacketFifo, Prng, releaseBatch, RxRingFront, rxDataSlots, u32Add, u32Sub } from '@splitnet/model';
+import type { Actor, ActorRef, Coalescer, CoreBusy, CostProfile, Effects, FaultCommand, FrontendReport, Message, Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
 
 export interface FrontendConfig {
   readonly id: string;
@@ -17,6 +17,12 @@ export interface FrontendConfig {
   /** Latency is recorded for packets delivered at or after this time (the end of warm-up). */
   readonly measureFrom: Nanos;
   readonly flowCount: number;
+  /**
+   * Extra-info slots netback puts after each packet's first data slot: 1 when it passes the Toeplitz
+   * hash (XEN_NETIF_EXTRA_TYPE_HASH), else 0. netfront reads them (xennet_get_extras) and puts their
+   * buffers back on the ring.
+   */
+  readonly extraSlots?: number;
 }
 
 export interface FrontendQueueStats {
@@ -67,6 +73,8 @@ class RxQueue {
   napi = NAPI_IDLE;
   timerGen = 0;
   lastPollCount = 0;
+  /** Ring slots the last poll consumed (data pages and extra info), re-posted at its end. */
+  lastPollSlots = 0;
   lastPollBytes = 0;
   /** Fault state: lose / delay notifications with a probability, NAPI not polling. */
   loseP = 0;
@@ -230,7 +238,8 @@ export class FrontendActor implements Actor {
     if (msg.kind === 'rsp') {
       const q = this.qs[msg.queue];
       if (!q) return;
-      if (!q.connected || !q.ring.responsesPlausible(msg.rspProd) || u32Sub(msg.rspProd, q.ring.rspProd) < msg.batch.count) {
+      const slots = this.slotsOf(msg.batch);
+      if (!q.connected || !q.ring.responsesPlausible(msg.rspProd) || u32Sub(msg.rspProd, q.ring.rspProd) < slots) {
         // Before `connected`: the old ring's responses. After it, an impossible rsp_prod can only be the
         // old ring's too (a message delayed past the reconnect); netfront refuses such an index ("Illegal
         // number of responses") rather than consume it. So is a message with more packets than its rsp_prod
@@ -247,7 +256,7 @@ export class FrontendActor implements Actor {
       // Responses whose message was lost in transit (a partition): their slots moved on without
       // packets. netfront drops a response with an error status (rx_errors); here its slot is
       // consumed at once and its buffer re-posted at the next refill.
-      const lost = ((msg.rspProd - before) >>> 0) - msg.batch.count;
+      const lost = ((msg.rspProd - before) >>> 0) - slots;
       if (lost > 0) {
         q.ring.consume(lost);
         q.repost += lost;
@@ -415,7 +424,9 @@ export class FrontendActor implements Actor {
     const measureFrom = this.cfg.measureFrom;
     const nextSeq = this.nextSeq;
     const hist = this.latency;
+    const extra = this.cfg.extraSlots ?? 0;
     let bytes = 0;
+    let slots = 0;
     let measured = 0;
     let measuredBytes = 0;
     for (let k = 0; k < n; k++) {
@@ -424,6 +435,7 @@ export class FrontendActor implements Actor {
       const seq = p.seqAt(k);
       t += f.perPacket + len * f.perByte;
       bytes += len;
+      slots += rxDataSlots(len) + extra;
       if (seq < (nextSeq[flow] as number)) this.reordered++;
       else nextSeq[flow] = seq + 1;
       if (t >= measureFrom) {
@@ -433,11 +445,13 @@ export class FrontendActor implements Actor {
       }
     }
     p.discard(n);
-    q.ring.consume(n);
-    // The vCPU processes the packets back to back, then re-posts their buffers.
-    const cost = t - start + n * f.refillPerPacket;
+    q.ring.consume(slots);
+    // The vCPU processes the packets back to back, then re-posts the buffer of every slot they used
+    // (an extra-info slot's buffer goes back without a new page: charged as a refill, an upper bound).
+    const cost = t - start + slots * f.refillPerPacket;
     const done = q.core.run(now, cost, 'poll');
     q.lastPollCount = n;
+    q.lastPollSlots = slots;
     q.lastPollBytes = bytes;
     q.stats.delivered += n;
     q.stats.deliveredBytes += bytes;
@@ -451,7 +465,8 @@ export class FrontendActor implements Actor {
   /** End of a poll: refill the ring, then either keep polling or complete NAPI and re-arm. */
   private pollEnd(q: RxQueue, now: Nanos, fx: Effects): void {
     const n = q.lastPollCount;
-    if (n + q.repost > 0) q.ring.postRequests(n + q.repost);
+    const refill = q.lastPollSlots + q.repost;
+    if (refill > 0) q.ring.postRequests(refill);
     q.repost = 0;
     if (q.coalescer) q.coalescer.onFire(now, n, q.lastPollBytes);
     if (n >= this.cfg.budget) {
@@ -463,9 +478,11 @@ export class FrontendActor implements Actor {
     let again: boolean;
     let pollAfter = Infinity;
     if (q.coalescer) {
-      // Room the back end still has: RX buffers posted that no response has filled yet.
-      const room = (q.ring.reqProdPvt - q.ring.rspProd) >>> 0;
-      const ahead = Math.max(1, Math.min(q.ring.size, Math.floor(q.coalescer.eventAhead(now, room))));
+      // Room the back end still has: RX buffers posted that no response has filled yet. The policy counts
+      // packets, the ring slots: each packet takes 1 + extraSlots of them (frames up to a page).
+      const perPacket = 1 + (this.cfg.extraSlots ?? 0);
+      const room = Math.floor(((q.ring.reqProdPvt - q.ring.rspProd) >>> 0) / perPacket);
+      const ahead = Math.max(1, Math.min(q.ring.size, perPacket * Math.floor(q.coalescer.eventAhead(now, room))));
       again = q.ring.armResponseEvent(ahead);
       pollAfter = q.coalescer.pollAfter(now);
     } else {
@@ -497,6 +514,13 @@ export class FrontendActor implements Actor {
     const again = q.ring.finalCheck(1);
     const t = this.publish(q, done, fx);
     if (again) this.schedulePoll(q, t, fx, 'final-check');
+  }
+
+  /** Ring slots a batch of responses takes: each packet's data pages and extra-info slots. */
+  private slotsOf(b: PacketBatch): number {
+    let slots = b.count * (this.cfg.extraSlots ?? 0);
+    for (let k = 0; k < b.count; k++) slots += rxDataSlots(b.len[k] as number);
+    return slots;
   }
 
   /** Push new requests (notify the back end if its req_event says so) and send our ring writes. Returns when done. */

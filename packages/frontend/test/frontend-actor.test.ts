@@ -7,8 +7,8 @@ import { FrontendActor } from '../src/frontend-actor.js';
 const costs: CostProfile = {
   name: 'test',
   nic: { irq: 1000 },
-  backend: { perBatch: 100, perPacket: 100 },
-  worker: { perPass: 1000, perPacket: 1000, perByte: 1, notify: 1000, timer: 1000 },
+  backend: { perBatch: 100, perPacket: 100, toeplitz: 0 },
+  worker: { perPass: 500, perFlush: 500, perPacket: 1000, perCopyOp: 500, perByte: 1, notify: 1000, timer: 1000 },
   frontend: { virq: 2000, pollOverhead: 500, perPacket: 500, perByte: 0, refillPerPacket: 100, timerTick: 800, notify: 1000 },
   link: 0,
 };

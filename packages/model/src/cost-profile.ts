@@ -9,14 +9,20 @@ export interface CostProfile {
   readonly backend: {
     /** Driver NAPI poll overhead per DMA batch. */
     readonly perBatch: number;
-    /** Driver receive + bridge demux + vRSS steering per packet. */
+    /** Driver receive, bridge demux and transmit onto the VIF (queue choice by recorded RX queue or flow hash) per packet. */
     readonly perPacket: number;
+    /** netback's own Toeplitz hash per packet when the front end configured it (xenvif_set_skb_hash). */
+    readonly toeplitz: number;
   };
   readonly worker: {
-    /** Fixed overhead of one netback RX pass (thread wake-up, batch set-up, grant-copy hypercall). */
+    /** Fixed overhead of one netback RX pass (thread wake-up, batch set-up). */
     readonly perPass: number;
-    /** Per-packet grant copy and response set-up. */
+    /** One flush: the gnttab_batch_copy hypercall for up to a batch of copy ops, then the push of the responses. */
+    readonly perFlush: number;
+    /** Per packet: dequeue, its first grant-copy op and its response. */
     readonly perPacket: number;
+    /** Each further grant-copy op of a frame (a chunk across a 4 KiB page boundary). */
+    readonly perCopyOp: number;
     /** Per-byte copy cost (ns/byte). */
     readonly perByte: number;
     /** Event-channel notify hypercall. */

@@ -8,6 +8,8 @@ export type * from './cost-profile.js';
 export * from './coalescing-types.js';
 export * from './coalescing.js';
 export * from './rss.js';
+export * from './flow-hash.js';
+export * from './rx-slots.js';
 export * from './ip.js';
 export * from './ring.js';
 export * from './evtchn.js';

@@ -45,8 +45,12 @@ export interface WorkerReport {
   /** Held notifications released by the back-end coalescing timer (driver-domain timer interrupts). */
   readonly timerNotifies: number;
   readonly reqNotifies: number;
-  readonly dropsRingFull: number;
-  readonly dropsBacklogFull: number;
+  /** Refused by xenvif_start_xmit because the guest-RX queue held rx_queue_max bytes (the vif's tx_dropped). */
+  readonly dropsNetbackQueueFull: number;
+  /** Dropped by the vif's qdisc at its limit (pfifo_fast's tx_queue_len, fq_codel's 10240 packets). */
+  readonly dropsQdiscOverlimit: number;
+  /** Dropped by fq_codel's CoDel on dequeue (sojourn time above target for an interval). */
+  readonly dropsQdiscCongested: number;
   /** Packets dropped because netback disabled a queue after a fatal ring error (a corrupted index). */
   readonly dropsVifDisabled?: number;
   /** Notifications re-sent by the rx stall timer to a stalled queue. */
@@ -56,7 +60,7 @@ export interface WorkerReport {
    * reconnected with a new ring after a crash: they count as `lost-in-crash`.
    */
   readonly purgedOldRing?: number;
-  /** Packets in the backlog of each served queue now, as `[vm, queue, packets]` (the time series' per-queue backlog). */
+  /** Packets waiting for each served queue now (guest-RX queue and qdisc), as `[vm, queue, packets]` (the time series' per-queue backlog). */
   readonly queueBacklogs?: readonly (readonly [number, number, number])[];
 }
 

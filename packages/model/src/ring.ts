@@ -295,10 +295,15 @@ export class RxRingBack {
     this._rspProdPvt = u32Add(this._rspProdPvt, n);
   }
 
-  /** RING_PUSH_RESPONSES_AND_CHECK_NOTIFY against rsp_event as last seen; true iff we must notify. */
-  pushResponses(): boolean {
+  /**
+   * RING_PUSH_RESPONSES_AND_CHECK_NOTIFY against rsp_event as last seen; true iff we must notify.
+   * `n` publishes only the next n produced responses (a flush in the middle of a copy pass publishes the
+   * packets completed so far); by default all of them.
+   */
+  pushResponses(n: number = this.pendingResponses()): boolean {
+    checkCount('RxRingBack.pushResponses', n, this.pendingResponses(), 'pending responses');
     const old = this._rspProd;
-    this._rspProd = this._rspProdPvt;
+    this._rspProd = u32Add(old, n);
     return pushNeedsNotify(old, this._rspProd, this._rspEvent);
   }
 
@@ -307,10 +312,6 @@ export class RxRingBack {
     return u32Sub(this._rspProdPvt, this._rspProd);
   }
 
-  /**
-   * RING_FINAL_CHECK_FOR_REQUESTS: if requests are waiting return true (req_event untouched, as in
-   * ring.h); otherwise re-arm req_event = req_cons + 1 and return false.
-   */
   /**
    * A (re)connecting back end adopts the front end's view of the ring: every posted buffer up to
    * `reqProd`, responses published up to `rspProd` (RX answers each consumed request at once, so
@@ -326,9 +327,15 @@ export class RxRingBack {
     this._reqEvent = u32Add(rspProd, 1);
   }
 
-  finalCheckRequests(): boolean {
-    if (this.requestsAvailable() > 0) return true;
-    this._reqEvent = u32Add(this._reqCons, 1);
+  /**
+   * RING_FINAL_CHECK_FOR_REQUESTS, for a packet that needs `needed` slots: if that many requests are
+   * waiting return true (req_event untouched, as in ring.h); otherwise re-arm req_event and return false.
+   */
+  finalCheckRequests(needed = 1): boolean {
+    if (this.requestsAvailable() >= needed) return true;
+    // xenvif_rx_ring_slots_available: notify me at the next request published (req_prod + 1). With
+    // nothing posted that is req_cons + 1, RING_FINAL_CHECK_FOR_REQUESTS's own re-arm.
+    this._reqEvent = u32Add(this._reqProd, 1);
     return false;
   }
 

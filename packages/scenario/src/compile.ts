@@ -5,13 +5,13 @@ import { SplitnetError, type Nanos } from '@splitnet/model';
 import { stringify } from 'yaml';
 import { readCosts, resolveProfileMap } from './cost-profile.js';
 import { Field, isPlainMap, readDuration, readEnum, readInt, readMap, readString } from './field.js';
-import type { NetbackSpec } from './types.js';
 import { buildFlowTable } from './flow-table.js';
 import { formatPath, listWords, ScenarioIssue, type Path } from './issue.js';
 import { readLive } from './live.js';
 import { applyOverrides, overrideAt, parseOverride, type Override, type OverrideOwnership } from './overrides.js';
 import { readCoalescing } from './coalescing.js';
 import { readFaults } from './faults.js';
+import { readNetback } from './netback.js';
 import { readTopology } from './topology.js';
 import { readTraffic } from './traffic.js';
 import { RUNTIMES, SCENARIO_SPEC } from './scenario-spec.js';
@@ -168,7 +168,7 @@ function compileValue(value: unknown, source: string): CompiledScenario {
   const runtime = readEnum(runtimeField, K.runtime.default, RUNTIMES);
   const live = readLive(map.get('live'));
 
-  const topology = readTopology(map.get('topology'));
+  const topology = readTopology(map.get('topology'), seed);
   const generators = readTraffic(map.get('traffic'), {
     vmCount: topology.compiled.vms.length,
     vmCountPath: ['topology', 'vms', 'count'],
@@ -187,7 +187,7 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     workers: topology.compiled.workers,
     vmQueues: topology.compiled.vms.map((v) => v.queues),
   });
-  const netback = readNetback(map.get('netback'));
+  const netback = readNetback(map.get('netback'), topology.compiled.vms[0]?.ringSize ?? 256);
 
   const resolved = {
     name,
@@ -203,10 +203,12 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     coalescing: coalescing.resolved,
     napi: { budget },
     costs: resolveProfileMap(costs),
-    // Only when used, so that the resolved form of a fault-free scenario stays as it was.
-    ...(map.has('netback') || faults.compiled.length > 0
-      ? { netback: { rxStallTimeout: formatDuration(netback.rxStallTimeout), stallKick: netback.stallKick } }
-      : {}),
+    netback: {
+      rxQueueBytes: netback.rxQueueBytes,
+      qdisc: netback.qdisc,
+      rxStallTimeout: formatDuration(netback.rxStallTimeout),
+      stallKick: netback.stallKick,
+    },
     ...(faults.compiled.length > 0 ? { faults: faults.resolved } : {}),
   };
   const compiled: CompiledScenario = {
@@ -229,16 +231,6 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     resolved,
   };
   return deepFreeze(compiled);
-}
-
-/** netback's rx stall timer (its default: scenario-spec.ts). */
-function readNetback(field: Field): NetbackSpec {
-  const N = K.netback.keys;
-  const map = readMap(field, K.netback);
-  const rxStallTimeout = readDuration(map.get('rxStallTimeout'), N.rxStallTimeout.default, N.rxStallTimeout.min);
-  const kick = map.get('stallKick');
-  if (!kick.absent && typeof kick.value !== 'boolean') kick.expected('true or false');
-  return { rxStallTimeout, stallKick: kick.absent ? N.stallKick.default : (kick.value as boolean) };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -29,14 +29,17 @@ const SECTIONS = {
   backend: map(
     {
       perBatch: cost('Driver NAPI poll per DMA batch'),
-      perPacket: cost('Driver receive, bridge demux and vRSS steering per packet'),
+      perPacket: cost('Driver receive, bridge demux and transmit onto the VIF per packet'),
+      toeplitz: cost("netback's Toeplitz hash per packet, with steering: toeplitz"),
     },
     { description: "netback's dispatch in the driver domain." },
   ),
   worker: map(
     {
-      perPass: cost('One netback RX pass: wake-up, batch set-up, grant-copy hypercall'),
-      perPacket: cost('Grant copy and response per packet'),
+      perPass: cost('One netback RX pass: thread wake-up and set-up'),
+      perFlush: cost('One grant-copy flush: the hypercall for up to 64 copy ops, and the push'),
+      perPacket: cost("Per packet: dequeue, its first grant-copy op and its response"),
+      perCopyOp: cost("Each further grant-copy op of a frame (a chunk across a page boundary)"),
       perByte: cost('Grant copy per byte'),
       notify: cost('Event-channel notify hypercall'),
       timer: cost('Driver-domain timer interrupt (back-end coalescing)'),

@@ -3,7 +3,8 @@ import { COALESCING_SPEC } from './coalescing.js';
 import { COSTS_SPEC } from './cost-profile.js';
 import { FAULTS_SPEC } from './faults.js';
 import { LIVE_SPEC } from './live.js';
-import { boolean, duration, int, map, string, words } from './spec.js';
+import { NETBACK_SPEC } from './netback.js';
+import { duration, int, map, string, words } from './spec.js';
 import { TOPOLOGY_SPEC } from './topology.js';
 import { TRAFFIC_SPEC } from './traffic-spec.js';
 
@@ -30,14 +31,7 @@ export const SCENARIO_SPEC = map(
       { description: 'Guest NAPI.' },
     ),
     costs: COSTS_SPEC,
-    netback: map(
-      {
-        // Xen's default rx_stall_timeout is 60 s; runs here last milliseconds [assumption: long against a healthy queue's refill gaps (µs), short against a run].
-        rxStallTimeout: duration({ min: 0, default: 2_000_000, description: 'A guest queue with packets waiting and no posted RX buffer for this long is declared stalled; 0 turns the timer off.' }),
-        stallKick: boolean({ default: true, description: "On a declared stall, re-send the notification (false: Xen's own behaviour, carrier off only)." }),
-      },
-      { description: "netback's rx stall timer." },
-    ),
+    netback: NETBACK_SPEC,
     faults: FAULTS_SPEC,
   },
   { description: 'A splitnet scenario (docs/scenario-reference.md).' },

@@ -128,6 +128,9 @@ export interface OneOfSpec extends Documented {
   readonly default?: unknown;
 }
 
+/** The value that leaves a choice to the run seed (traffic's `srcPort` and `phase`, the front end's Toeplitz key): also their default. */
+export const SEEDED = 'seeded';
+
 // Constructors: `const` type parameters keep literal defaults and key names, so a reader that
 // writes `SPEC.keys.nicQueues.default` gets a number, and a misspelt key does not compile.
 

@@ -1,14 +1,15 @@
-// The `topology` section: link, NIC queues and ring, VMs and their netfront queues, netback workers, vRSS mode, RSS key and RETA.
-import { DEFAULT_RSS_KEY, RETA_MAX_SIZE } from '@splitnet/model';
+// The `topology` section: link, NIC queues and ring, VMs and their netfront queues, netback workers, vRSS mode and steering, RSS keys and tables.
+import { DEFAULT_RSS_KEY, deriveSeed, Prng, RETA_MAX_SIZE } from '@splitnet/model';
 import { readBitRate, readEnum, readInt, readMap, readPowerOfTwo, type Field } from './field.js';
-import { int, list, map, oneOf, rate, string, words } from './spec.js';
+import { boolean, int, list, map, oneOf, rate, SEEDED, string, words } from './spec.js';
 import type { Path } from './issue.js';
-import type { CompiledScenario, VmSpec, VrssMode } from './types.js';
+import type { CompiledScenario, Steering, VmSpec, VrssMode } from './types.js';
 import { formatRate } from './units.js';
 
 export type CompiledTopology = CompiledScenario['topology'];
 
 export const VRSS_MODES: readonly VrssMode[] = ['single', 'per-vif', 'per-flow'];
+export const STEERINGS: readonly Steering[] = ['rx-queue', 'flow-hash', 'toeplitz'];
 
 /** VM i receives on 10.255.i.1, so one octet of VM index. */
 export const MAX_VMS = 256;
@@ -21,6 +22,7 @@ const RSS_KEY_BYTES = 40;
 const RSS_KEY_SEPARATORS = String.raw`[\s:-]`;
 
 const RSS_KEY_WHAT = `a ${RSS_KEY_BYTES}-byte key as ${RSS_KEY_BYTES * 2} hex digits (colons and spaces allowed)`;
+const RSS_KEY_PATTERN = String.raw`^${RSS_KEY_SEPARATORS}*(?:[0-9a-fA-F]${RSS_KEY_SEPARATORS}*){${RSS_KEY_BYTES * 2}}$`;
 
 export const DEFAULT_LINK_BPS = 10e9;
 
@@ -45,18 +47,34 @@ export const TOPOLOGY_SPEC = map(
     ),
     workers: int({ min: 1, max: MAX_WORKERS, description: 'Netback threads in the driver domain, one core each (default: 1 for single, vms.count for per-vif, the most queues of a VM for per-flow).' }),
     vrss: words({ values: VRSS_MODES, default: 'per-flow', description: 'How netback spreads work over threads: one thread, whole VIFs round-robin, or per flow (virtual RSS).' }),
-    backlog: int({ min: 1, max: 1 << 20, unit: 'packets', default: 512, description: "Netback's per-queue backlog (packets); beyond it packets are dropped." }),
+    steering: words({
+      values: STEERINGS,
+      default: 'rx-queue',
+      description: "How netback picks a multi-queue VM's queue for a packet: the NIC RX queue the driver recorded (Linux netfront), the stack's flow hash, or the Toeplitz mapping the front end set over the control ring.",
+    }),
+    toeplitz: map(
+      {
+        key: oneOf({
+          variants: [words({ values: [SEEDED] }), string({ pattern: RSS_KEY_PATTERN, patternMessage: RSS_KEY_WHAT })],
+          default: SEEDED,
+          description: `The front end's Toeplitz key: ${RSS_KEY_BYTES} bytes as ${RSS_KEY_BYTES * 2} hex digits, or "seeded" (drawn from the run seed, as a guest picks its key at boot).`,
+        }),
+        mappingSize: int({ min: 1, max: RETA_MAX_SIZE, default: RETA_MAX_SIZE, description: "Entries of the front end's queue mapping (netback accepts at most 128); hash % size picks one." }),
+        hashSlot: boolean({ default: true, description: "Pass each packet's hash to the guest in an extra ring slot (XEN_NETIF_EXTRA_TYPE_HASH), as netback does; false: the paper's vRSS, which steered without telling the guest." }),
+      },
+      { description: 'Toeplitz steering as the front end configures it over the control ring (with steering: toeplitz).' },
+    ),
     rss: map(
       {
         key: string({
-          pattern: String.raw`^${RSS_KEY_SEPARATORS}*(?:[0-9a-fA-F]${RSS_KEY_SEPARATORS}*){${RSS_KEY_BYTES * 2}}$`,
+          pattern: RSS_KEY_PATTERN,
           patternMessage: RSS_KEY_WHAT,
           default: formatRssKey(Array.from(DEFAULT_RSS_KEY)),
-          description: `Toeplitz key of the NIC and netback's vRSS: ${RSS_KEY_BYTES} bytes as ${RSS_KEY_BYTES * 2} hex digits (colons, dashes and spaces allowed).`,
+          description: `Toeplitz key of the NIC's hardware RSS: ${RSS_KEY_BYTES} bytes as ${RSS_KEY_BYTES * 2} hex digits (colons, dashes and spaces allowed).`,
         }),
-        retaSize: int({ min: 1, max: RETA_MAX_SIZE, powerOfTwo: true, default: RETA_MAX_SIZE, description: 'Indirection table entries (a power of two; netback accepts at most 128).' }),
+        retaSize: int({ min: 1, max: RETA_MAX_SIZE, powerOfTwo: true, default: RETA_MAX_SIZE, description: "Entries of the NIC's indirection table (a power of two, at most 128)." }),
       },
-      { description: 'Receive-side scaling: hash key and indirection table.' },
+      { description: "The NIC's receive-side scaling: hash key and indirection table." },
     ),
   },
   { description: 'The machine: link, NIC queues, guest VMs and their queues, netback threads and vRSS mode.' },
@@ -70,7 +88,7 @@ export interface TopologyResult {
   readonly linkBitsPerSecond: number;
 }
 
-export function readTopology(field: Field): TopologyResult {
+export function readTopology(field: Field, seed: number): TopologyResult {
   const map = readMap(field, TOPOLOGY_SPEC);
   const linkField = map.get('link');
   const linkBps = linkField.absent ? K.link.default : readBitRate(linkField);
@@ -117,7 +135,9 @@ export function readTopology(field: Field): TopologyResult {
     }
   }
 
-  const backlogPackets = readInt(map.get('backlog'), K.backlog.default, K.backlog);
+  const steeringField = map.get('steering');
+  const steering = readEnum(steeringField, K.steering.default, K.steering.values);
+  const toeplitz = readToeplitz(map.get('toeplitz'), steering, steeringField.path, seed);
 
   const vmList: VmSpec[] = perVm.map(({ queues }, id) => ({ id, queues, ringSize }));
 
@@ -128,7 +148,8 @@ export function readTopology(field: Field): TopologyResult {
     vms: vmList,
     workers,
     vrss,
-    backlogPackets,
+    steering,
+    toeplitz: toeplitz.compiled,
     rssKey,
     retaSize,
   };
@@ -140,7 +161,8 @@ export function readTopology(field: Field): TopologyResult {
     vms: { count, queues: Array.isArray(queuesField.value) ? perVm.map((q) => q.queues) : (perVm[0] as { queues: number }).queues, ringSize },
     workers,
     vrss,
-    backlog: backlogPackets,
+    steering,
+    ...(toeplitz.resolved === undefined ? {} : { toeplitz: toeplitz.resolved }),
     rss: { key: formatRssKey(rssKey), retaSize },
   };
   return { compiled, resolved, linkBitsPerSecond: linkBps };
@@ -168,6 +190,38 @@ function readVmQueues(field: Field, count: number, countPath: Path): { queues: n
     if (!isQueues(v)) entry.expected(`an integer from 1 to ${MAX_VM_QUEUES} (the queues of VM ${i})`);
     return { queues: v, field: entry };
   });
+}
+
+/**
+ * `toeplitz`: only with `steering: toeplitz` (elsewhere netback has no Toeplitz state to configure). A
+ * seeded key comes from the stream `deriveSeed(seed, "steering:toeplitzKey")`, so another seed is another boot.
+ */
+function readToeplitz(
+  field: Field, steering: Steering, steeringPath: Path, seed: number,
+): { compiled: CompiledTopology['toeplitz']; resolved: Record<string, unknown> | undefined } {
+  const T = K.toeplitz.keys;
+  const map = readMap(field, K.toeplitz);
+  if (steering !== 'toeplitz') {
+    if (!field.absent) field.fail(`expected no toeplitz settings unless topology.steering is "toeplitz", found steering "${steering}"`, [steeringPath]);
+    return { compiled: null, resolved: undefined };
+  }
+  const keyField = map.get('key');
+  const seeded = keyField.absent || keyField.value === SEEDED;
+  const key = seeded ? seededKey(seed) : readRssKey(keyField);
+  const mappingSize = readInt(map.get('mappingSize'), T.mappingSize.default, T.mappingSize);
+  const slotField = map.get('hashSlot');
+  if (!slotField.absent && typeof slotField.value !== 'boolean') slotField.expected('true or false');
+  const hashSlot = slotField.absent ? T.hashSlot.default : (slotField.value as boolean);
+  return {
+    compiled: { key, mappingSize, hashSlot },
+    resolved: { key: seeded ? SEEDED : formatRssKey(key), mappingSize, hashSlot },
+  };
+}
+
+/** A 40-byte key drawn from the run seed (a guest's RSS key is chosen at boot, not fixed). */
+function seededKey(seed: number): number[] {
+  const prng = new Prng(deriveSeed(seed, 'steering:toeplitzKey'));
+  return Array.from({ length: RSS_KEY_BYTES }, () => prng.below(256));
 }
 
 /** 40 bytes of hex; colons, dashes and white space between digits are ignored (`ethtool -x` prints colons). */

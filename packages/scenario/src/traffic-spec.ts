@@ -1,5 +1,5 @@
 // The `traffic` section described as data: each generator's keys, ranges and forms, read by traffic.ts and turned into the JSON Schema.
-import { duration, int, list, map, number, oneOf, rate, string, words, type MapSpec } from './spec.js';
+import { duration, int, list, map, number, oneOf, rate, SEEDED, string, type MapSpec, words } from './spec.js';
 import { MAX_VMS } from './topology.js';
 
 /** Generator g sends from 10.g.x.y, and 10.255.x.y is where VMs live: 255 generators at most. */
@@ -10,8 +10,7 @@ export const MAX_FLOWS_PER_GENERATOR = 65535;
 export const MAX_FLOWS = 1 << 20;
 export const MIN_FRAME = 64;
 export const MAX_FRAME = 9018;
-/** The value of `srcPort` and `phase` that leaves the choice to the run seed (also their default). */
-export const SEEDED = 'seeded';
+export { SEEDED } from './spec.js';
 
 const FRAME = int({ min: MIN_FRAME, max: MAX_FRAME, description: 'Ethernet frame bytes, header and FCS included.' });
 

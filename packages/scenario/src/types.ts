@@ -3,6 +3,18 @@ import type { FaultAction, FaultParams, GeneratorSpec, Nanos, PolicySpec } from 
 
 export type VrssMode = 'single' | 'per-vif' | 'per-flow';
 
+/**
+ * How netback picks the queue of a multi-queue VIF for a packet (xenvif_select_queue). `rx-queue`: no
+ * hash configured (a Linux netfront), so netdev_pick_tx → skb_tx_hash takes the RX queue the NIC driver
+ * recorded, modulo the VIF's queues; `flow-hash`: the same without a recorded RX queue, so the stack's
+ * flow hash scaled onto the queues; `toeplitz`: the front end configured Toeplitz over the control ring
+ * (Windows PV drivers do), so mapping[hash % size].
+ */
+export type Steering = 'rx-queue' | 'flow-hash' | 'toeplitz';
+
+/** The vif's queueing discipline: pfifo_fast (the kernel's default) or fq_codel (many distributions' default). */
+export type QdiscKind = 'pfifo-fast' | 'fq-codel';
+
 export interface VmSpec {
   readonly id: number;
   /** Netfront queues = guest vCPUs used for receive (one queue per vCPU). */
@@ -104,8 +116,11 @@ export interface FaultSpec {
   readonly params: FaultParams;
 }
 
-/** netback settings that matter when things go wrong. */
+/** netback's queueing in front of each guest RX ring, and its settings that matter when things go wrong. */
 export interface NetbackSpec {
+  /** rx_queue_max: skb bytes a queue's guest-RX queue holds before netback stops the vif's transmit queue. */
+  readonly rxQueueBytes: number;
+  readonly qdisc: QdiscKind;
   /** rx_stall_timeout: packets waiting with no posted RX buffer for this long declare the queue stalled (0: off). */
   readonly rxStallTimeout: Nanos;
   /** On a declared stall, re-send the notification (splitnet's rescue; Xen itself only turns the carrier off). */
@@ -133,11 +148,18 @@ export interface CompiledScenario {
     readonly vms: readonly VmSpec[];
     readonly workers: number;
     readonly vrss: VrssMode;
-    /** netback's per-queue backlog: packets waiting for ring space or CPU beyond this are dropped. */
-    readonly backlogPackets: number;
-    /** Toeplitz key (40 bytes) used by the NIC and by the back-end's vRSS steering. */
+    readonly steering: Steering;
+    /** The front end's Toeplitz configuration (steering `toeplitz` only, else null). */
+    readonly toeplitz: {
+      readonly key: readonly number[];
+      /** Entries of the queue mapping, 1 … 128; netback takes mapping[hash % mappingSize]. */
+      readonly mappingSize: number;
+      /** Each packet carries its hash to the guest in an extra ring slot (XEN_NETIF_EXTRA_TYPE_HASH). */
+      readonly hashSlot: boolean;
+    } | null;
+    /** Toeplitz key (40 bytes) of the NIC's hardware RSS. */
     readonly rssKey: readonly number[];
-    /** Indirection table entries (power of two ≤ 128). */
+    /** NIC indirection table entries (power of two ≤ 128). */
     readonly retaSize: number;
   };
   readonly traffic: {

@@ -22,10 +22,12 @@ test('defaults - an empty file is a complete scenario', (t) => {
     vms: [{ id: 0, queues: 1, ringSize: 256 }],
     workers: 1,
     vrss: 'per-flow',
-    backlogPackets: 512,
+    steering: 'rx-queue',
+    toeplitz: null,
     rssKey: Array.from(DEFAULT_RSS_KEY),
     retaSize: 128,
   });
+  t.deepEqual(s.netback, { rxQueueBytes: 512 * 1024, qdisc: 'fq-codel', rxStallTimeout: 2_000_000, stallKick: true });
   t.deepEqual(s.coalescing, {
     nic: {
       kind: 'adaptive-itr',
@@ -177,6 +179,24 @@ test('defaults - resolved fills in every default and round-trips', (t) => {
   });
   const again = compileScenarioText(formatResolvedYaml(s), 'again.yaml');
   t.deepEqual(comparable(again), comparable(s));
+});
+
+test('defaults - netback\'s queue bound is half the ring\'s pages (XENVIF_RX_QUEUE_BYTES), the qdisc fq_codel', (t) => {
+  t.like(compile('').netback, { rxQueueBytes: 128 * 4096, qdisc: 'fq-codel' });
+  t.like(compile('topology: { vms: { ringSize: 1024 } }').netback, { rxQueueBytes: 512 * 4096 });
+  t.like(compile('netback: { rxQueueBytes: 65536, qdisc: pfifo-fast }').netback, { rxQueueBytes: 65536, qdisc: 'pfifo-fast' });
+});
+
+test('defaults - Toeplitz steering: a seeded key (another seed, another key), the largest mapping, the hash slot', (t) => {
+  const a = compile('topology: { steering: toeplitz }');
+  t.like(a.topology.toeplitz, { mappingSize: 128, hashSlot: true });
+  t.is(a.topology.toeplitz?.key.length, 40);
+  t.deepEqual(compile('topology: { steering: toeplitz }').topology.toeplitz?.key, a.topology.toeplitz?.key);
+  t.notDeepEqual(compile('seed: 2\ntopology: { steering: toeplitz }').topology.toeplitz?.key, a.topology.toeplitz?.key);
+  t.deepEqual((a.resolved['topology'] as Record<string, unknown>)['toeplitz'], { key: 'seeded', mappingSize: 128, hashSlot: true });
+  t.deepEqual(comparable(compileScenarioText(formatResolvedYaml(a), 'again.yaml')), comparable(a));
+  const fixed = compile(`topology: { steering: toeplitz, toeplitz: { key: '${'ab'.repeat(40)}', mappingSize: 3, hashSlot: false } }`);
+  t.deepEqual(fixed.topology.toeplitz, { key: Array.from({ length: 40 }, () => 0xab), mappingSize: 3, hashSlot: false });
 });
 
 test('defaults - resolved keeps a packet rate as a packet rate', (t) => {

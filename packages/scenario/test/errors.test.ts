@@ -32,7 +32,7 @@ test('errors - unknown key at the top level suggests the closest', (t) => {
 test('errors - unknown key in topology points at the key', (t) => {
   t.is(
     errorOf(t, 'topology:\n  wrokers: 2\n'),
-    's.yaml:2:3: topology: unknown key "wrokers" (expected one of: link, nicQueues, nicRingSize, vms, workers, vrss, backlog, rss; did you mean "workers"?)',
+    's.yaml:2:3: topology: unknown key "wrokers" (expected one of: link, nicQueues, nicRingSize, vms, workers, vrss, steering, toeplitz, rss; did you mean "workers"?)',
   );
 });
 
@@ -113,7 +113,8 @@ test('errors - out-of-range values', (t) => {
   t.is(errorOf(t, 'topology: { vms: { count: 0 } }\n'), 's.yaml:1:27: topology.vms.count: expected an integer from 1 to 256, found 0');
   t.is(errorOf(t, 'topology: { workers: 65 }\n'), 's.yaml:1:22: topology.workers: expected an integer from 1 to 64, found 65');
   t.is(errorOf(t, 'topology: { nicQueues: 1.5 }\n'), 's.yaml:1:24: topology.nicQueues: expected an integer from 1 to 64, found 1.5');
-  t.is(errorOf(t, 'topology: { backlog: 0 }\n'), 's.yaml:1:22: topology.backlog: expected an integer from 1 to 1048576 packets, found 0');
+  t.is(errorOf(t, 'netback: { rxQueueBytes: 0 }\n'), 's.yaml:1:26: netback.rxQueueBytes: expected an integer from 1 to 1073741824 bytes, found 0');
+  t.is(errorOf(t, 'topology: { steering: toeplitz, toeplitz: { mappingSize: 129 } }\n'), 's.yaml:1:58: topology.toeplitz.mappingSize: expected an integer from 1 to 128, found 129');
   t.is(errorOf(t, 'napi: { budget: 0 }\n'), 's.yaml:1:17: napi.budget: expected an integer from 1 to 4096 packets, found 0');
   t.is(errorOf(t, 'traffic:\n  - flows: 0\n'), 's.yaml:2:12: traffic[0].flows: expected an integer from 1 to 65535, found 0');
   t.is(
@@ -125,6 +126,8 @@ test('errors - out-of-range values', (t) => {
 
 test('errors - bad enum values list the allowed ones', (t) => {
   t.is(errorOf(t, 'topology: { vrss: perflow }\n'), 's.yaml:1:19: topology.vrss: expected one of "single", "per-vif" or "per-flow", found "perflow" (did you mean "per-flow"?)');
+  t.is(errorOf(t, 'topology: { steering: toeplits }\n'), 's.yaml:1:23: topology.steering: expected one of "rx-queue", "flow-hash" or "toeplitz", found "toeplits" (did you mean "toeplitz"?)');
+  t.is(errorOf(t, 'netback: { qdisc: fq_codel }\n'), 's.yaml:1:19: netback.qdisc: expected one of "fq-codel" or "pfifo-fast", found "fq_codel" (did you mean "fq-codel"?)');
   t.is(errorOf(t, 'traffic:\n  - protocol: sctp\n'), 's.yaml:2:15: traffic[0].protocol: expected one of "tcp" or "udp", found "sctp"');
   t.is(errorOf(t, 'traffic:\n  - ipVersion: 5\n'), 's.yaml:2:16: traffic[0].ipVersion: expected 4 or 6, found 5');
   t.is(
@@ -216,6 +219,22 @@ test('errors - RSS key must be 40 bytes of hex', (t) => {
     errorOf(t, 'topology: { rss: { key: "zz" } }\n'),
     's.yaml:1:25: topology.rss.key: expected a 40-byte key as 80 hex digits (colons and spaces allowed), found "zz" (not hex)',
   );
+});
+
+test('errors - toeplitz settings only with steering: toeplitz, and its key is 40 bytes of hex or seeded', (t) => {
+  t.is(
+    errorOf(t, 'topology: { toeplitz: { hashSlot: false } }\n'),
+    's.yaml:1:23: topology.toeplitz: expected no toeplitz settings unless topology.steering is "toeplitz", found steering "rx-queue"',
+  );
+  t.is(
+    errorOf(t, 'topology: { steering: flow-hash, toeplitz: { mappingSize: 64 } }\n'),
+    's.yaml:1:44: topology.toeplitz: expected no toeplitz settings unless topology.steering is "toeplitz", found steering "flow-hash"',
+  );
+  t.is(
+    errorOf(t, 'topology: { steering: toeplitz, toeplitz: { key: "6d5a56da" } }\n'),
+    's.yaml:1:50: topology.toeplitz.key: expected a 40-byte key as 80 hex digits (colons and spaces allowed), found "6d5a56da" (8 hex digits)',
+  );
+  t.is(errorOf(t, 'topology: { steering: toeplitz, toeplitz: { hashSlot: 1 } }\n'), 's.yaml:1:55: topology.toeplitz.hashSlot: expected true or false, found 1');
 });
 
 test('errors - frames shorter than 64 bytes or longer than jumbo', (t) => {

@@ -141,6 +141,8 @@ const BAD: readonly (readonly [string, string])[] = [
   ['fault id with a space', 'faults: [{ id: my fault, at: 1ms, target: vm:0, action: stop-polling }]\n'],
   ['repeat without every', 'faults: [{ at: 1ms, target: vm:0, action: kill, repeat: { count: 2 } }]\n'],
   ['repeat count 0', 'faults: [{ at: 1ms, target: vm:0, action: kill, repeat: { every: 1ms, count: 0 } }]\n'],
+  ['a short Toeplitz key', 'topology: { steering: toeplitz, toeplitz: { key: "6d5a56da" } }\n'],
+  ['an unknown qdisc', 'netback: { qdisc: noqueue }\n'],
 ];
 
 for (const [what, text] of BAD) {
@@ -159,6 +161,8 @@ const GOOD: readonly (readonly [string, string])[] = [
   ['bit and packet rates', 'topology: { link: 40Gbps }\ntraffic: [{ rate: 1.5Mpps }, { rate: 500 Mbps }, { rate: 800Kpps }]\n'],
   ['an RSS key with colons and spaces', `topology: { rss: { key: "${'6d:5a:56:da '.repeat(10).trim()}" } }\n`],
   ['per-VM queue counts', 'topology: { vms: { count: 2, queues: [4, 1] }, workers: 4 }\n'],
+  ['Toeplitz steering, seeded or keyed', `topology: { steering: toeplitz, toeplitz: { key: seeded, mappingSize: 3, hashSlot: false } }\n`],
+  ['netback queue and qdisc', 'topology: { steering: flow-hash }\nnetback: { rxQueueBytes: 65536, qdisc: pfifo-fast }\n'],
   ['a VM index, a list, all', 'topology: { vms: { count: 3 } }\ntraffic: [{ vms: 1 }, { vms: [0, 2] }, { vms: all }]\n'],
   ['onoff, uniform and weighted sizes', 'traffic: [{ pattern: { onoff: { on: 1ms, off: 2ms } }, size: { uniform: [64, 1518] } }, { size: { choice: { values: [64, 1518], weights: [7, 3.5] } } }]\n'],
   ['every policy as a word or a map', 'coalescing: { nic: { policy: static, frames: 8 }, backend: { policy: vic, maxRatio: 8 }, frontend: aic }\n'],
@@ -187,6 +191,7 @@ function probes(): { doc: Json; path: (string | number)[] }[] {
     ...['live', 'topology', 'coalescing', 'napi', 'netback'].map((k) => ({ doc: {}, path: [k] })),
     { doc: {}, path: ['topology', 'vms'] },
     { doc: {}, path: ['topology', 'rss'] },
+    { doc: { topology: { steering: 'toeplitz' } }, path: ['topology', 'toeplitz'] },
     { doc: { traffic: [{}] }, path: ['traffic', 0] },
     { doc: { traffic: [{ pattern: { onoff: { on: '1ms', off: '1ms' } } }] }, path: ['traffic', 0, 'pattern'] },
     { doc: { traffic: [{ pattern: { onoff: {} } }] }, path: ['traffic', 0, 'pattern', 'onoff'] },

@@ -1,5 +1,7 @@
-// A netback worker (one driver-domain core): the producer side of the guest RX rings it serves, grant copy, notify.
-import { Core, createCoalescer, doubleFields, PacketFifo, releaseBatch, RxRingBack, takeBatch } from '@splitnet/model';
+// A netback worker (one driver-domain core): the vif queues in front of the guest RX rings it serves, grant copy, notify.
+import {
+  Core, createCoalescer, doubleFields, ETH_FCS_LEN, PacketFifo, releaseBatch, RxRingBack, rxCopyOps, rxDataSlots, takeBatch,
+} from '@splitnet/model';
 import type {
   Actor,
   ActorRef,
@@ -14,6 +16,7 @@ import type {
   PolicySpec,
   WorkerReport,
 } from '@splitnet/model';
+import { FqCodel, PfifoFast, type Qdisc } from './qdisc.js';
 
 export interface ServedQueue {
   readonly vm: number;
@@ -22,14 +25,37 @@ export interface ServedQueue {
   readonly ringSize: number;
 }
 
+/** The qdisc in front of each vif transmit queue (one instance per queue under the mq root). */
+export type QdiscKind = 'pfifo-fast' | 'fq-codel';
+
+/** How much one pass takes and how its grant copies are flushed: the netback generation being modelled. */
+export interface PassRule {
+  /** Packets per pass at most: RX_BATCH_SIZE (64) in per-queue netback (rx.c, xenvif_rx_action); Infinity in legacy netback. */
+  readonly maxPackets: number;
+  /**
+   * Legacy netback (xen_netbk_rx_action) stopped taking packets once the slots taken plus MAX_SKB_FRAGS
+   * reached the ring size: a ring's worth per pass. This is that MAX_SKB_FRAGS; 0: no such rule.
+   */
+  readonly ringSlack: number;
+  /**
+   * Grant-copy ops per flush: COPY_BATCH_SIZE (64) in per-queue netback, each flush a hypercall and a
+   * push-and-check-notify (xenvif_rx_copy_flush); Infinity in legacy netback (one hypercall per pass).
+   */
+  readonly copyBatch: number;
+}
+
 export interface WorkerConfig {
   readonly id: string;
   readonly index: number;
   readonly costs: CostProfile;
-  /** Packets copied per pass at most (netback's 64). */
-  readonly batch: number;
-  /** netback's per-queue backlog: packets waiting for ring space or CPU beyond this are dropped. */
-  readonly backlog: number;
+  readonly pass: PassRule;
+  /** rx_queue_max: bytes of skb data a queue's guest-RX queue takes before netback stops the vif's transmit queue. */
+  readonly rxQueueBytes: number;
+  readonly qdisc: QdiscKind;
+  /** Extra-info slots per packet: 1 when netback passes the Toeplitz hash to the guest (XEN_NETIF_EXTRA_TYPE_HASH). */
+  readonly extraSlots: number;
+  /** Per flow: the skb's hash as the qdisc sees it (skb_get_hash), for fq_codel's bucket choice. */
+  readonly skbHash: Uint32Array;
   readonly served: readonly ServedQueue[];
   /** Back-end coalescing policy (`none`: notify as soon as the event index says so — Xen's default). */
   readonly policy: PolicySpec;
@@ -61,11 +87,20 @@ export interface WorkerQueueStats {
   timerNotifies: number;
   /** Guest notify hypercalls received for new RX requests. */
   reqNotifies: number;
-  dropsRingFull: number;
-  dropsBacklog: number;
-  /** Passes that found packets but no posted RX buffers. */
+  /** Refused by xenvif_start_xmit: the guest-RX queue held rx_queue_max bytes (it then stops the vif's queue). */
+  dropsQueueFull: number;
+  /** Dropped by the qdisc at its limit, and by fq_codel's CoDel on dequeue. */
+  dropsQdiscOverlimit: number;
+  dropsQdiscCongested: number;
+  /** Passes that found packets but not enough posted RX buffers for the next one. */
   ringFullStalls: number;
+  /** Most packets in the guest-RX queue, and in the qdisc, at once. */
   maxBacklog: number;
+  maxQdisc: number;
+  /** Grant-copy flushes (hypercall + push), copy ops, and ring slots filled (data and extra info). */
+  flushes: number;
+  copyOps: number;
+  slots: number;
   /** Packets dropped while the queue was disabled after a fatal ring error. */
   dropsVifDisabled: number;
   /** Fatal ring errors (a req_prod more than a ring ahead of req_cons). */
@@ -81,13 +116,19 @@ export interface WorkerQueueStats {
   staleRingStates: number;
 }
 
-const KIND_PASS_END = 0;
+const KIND_FLUSH = 0;
 const KIND_COALESCE = 1;
 const KIND_STALL = 2;
 
 /** Per served queue: netback's queue state. Also the view of pushed-but-unannounced responses for the coalescer. */
 class QueueState implements ArrivalView {
+  /** The guest-RX queue (queue->rx_queue): packets the vif transmitted and netback has not copied yet. */
   readonly backlog = new PacketFifo(256);
+  /** Its length in skb bytes (rx_queue_len), against rx_queue_max. */
+  backlogBytes = 0;
+  /** The vif's transmit queue is stopped (netif_tx_stop_queue): the qdisc holds what arrives. */
+  txStopped = false;
+  readonly qdisc: Qdisc;
   readonly ring: RxRingBack;
   readonly coalescer: Coalescer | null;
   readonly stats: WorkerQueueStats;
@@ -113,15 +154,22 @@ class QueueState implements ArrivalView {
   stallTimerArmed = false;
   kicksThisStall = 0;
 
-  constructor(readonly index: number, readonly served: ServedQueue, policy: PolicySpec) {
+  constructor(readonly index: number, readonly served: ServedQueue, policy: PolicySpec, qdisc: QdiscKind) {
     this.ring = new RxRingBack(served.ringSize);
+    this.qdisc = qdisc === 'fq-codel' ? new FqCodel() : new PfifoFast();
     this.coalescer = policy.kind === 'none' ? null : createCoalescer(policy);
     this.stats = doubleFields({
       vm: served.vm, queue: served.queue, received: 0, copied: 0, bytes: 0, passes: 0, notifies: 0,
-      suppressed: 0, held: 0, lateNotifies: 0, timerNotifies: 0, reqNotifies: 0, dropsRingFull: 0,
-      dropsBacklog: 0, ringFullStalls: 0, maxBacklog: 0, dropsVifDisabled: 0, ringErrors: 0, staleWrites: 0,
+      suppressed: 0, held: 0, lateNotifies: 0, timerNotifies: 0, reqNotifies: 0, dropsQueueFull: 0,
+      dropsQdiscOverlimit: 0, dropsQdiscCongested: 0, ringFullStalls: 0, maxBacklog: 0, maxQdisc: 0, flushes: 0,
+      copyOps: 0, slots: 0, dropsVifDisabled: 0, ringErrors: 0, staleWrites: 0,
       stallsDetected: 0, stallKicks: 0, purgedOldRing: 0, staleRingStates: 0,
     }, ['bytes']); // a byte counter passes 2^30 within seconds
+  }
+
+  /** Packets waiting in the driver domain for this queue: the guest-RX queue and the qdisc. */
+  get waiting(): number {
+    return this.backlog.length + this.qdisc.length;
   }
 
   get known(): number {
@@ -151,17 +199,28 @@ class QueueState implements ArrivalView {
   }
 }
 
+/** One copy pass in progress: its queue, its packets, and where its flushes fall. */
+interface Pass {
+  readonly queue: number;
+  batch: PacketBatch | null;
+  /** Per flush: packets completed by it (cumulative count from the start of the pass), and its cost. */
+  readonly flushEnd: number[];
+  readonly flushCost: number[];
+  /** Slots of each packet (data and extra info), to publish each flush's share. */
+  readonly slotsOf: number[];
+  /** The next flush to happen, and packets already published. */
+  next: number;
+  published: number;
+}
+
 export class WorkerActor implements Actor {
   readonly id: string;
   readonly core: Core;
   private readonly qs: QueueState[] = [];
   private readonly byKey = new Map<number, number>();
-  private passActive = false;
   private rr = 0;
-  /** The pass in progress: which queue and the packets being copied. */
-  private passQueue = -1;
-  private passBatch: PacketBatch | null = null;
-  private passBytes = 0;
+  /** The pass in progress (one at a time: a worker is one thread). */
+  private pass: Pass | null = null;
   /** A slow-worker fault multiplies this core's copy cost. */
   private costFactor = 1;
 
@@ -169,24 +228,28 @@ export class WorkerActor implements Actor {
     this.id = cfg.id;
     this.core = new Core(`dom0.worker${cfg.index}`);
     cfg.served.forEach((s, i) => {
-      this.qs.push(new QueueState(i, s, cfg.policy));
+      this.qs.push(new QueueState(i, s, cfg.policy, cfg.qdisc));
       this.byKey.set(s.vm * 65536 + s.queue, i);
     });
   }
 
   queueStats(): readonly WorkerQueueStats[] {
+    for (const q of this.qs) {
+      q.stats.dropsQdiscOverlimit = q.qdisc.drops.overlimit;
+      q.stats.dropsQdiscCongested = q.qdisc.drops.congested;
+    }
     return this.qs.map((q) => q.stats);
   }
 
   heldPackets(): number {
-    let n = this.passBatch ? this.passBatch.count : 0;
-    for (const q of this.qs) n += q.backlog.length;
+    let n = this.pass?.batch ? this.pass.batch.count - this.pass.published : 0;
+    for (const q of this.qs) n += q.waiting;
     return n;
   }
 
   backlogPackets(): number {
     let n = 0;
-    for (const q of this.qs) n += q.backlog.length;
+    for (const q of this.qs) n += q.waiting;
     return n;
   }
 
@@ -195,16 +258,6 @@ export class WorkerActor implements Actor {
     if (cmd.action !== 'slow-worker') return;
     this.costFactor = cmd.phase === 'start' ? (cmd.params.factor ?? 1) : 1;
     fx.event(cmd.phase === 'start' ? 'worker-slowed' : 'worker-restored', { factor: this.costFactor });
-  }
-
-  drops(): { ringFull: number; backlog: number } {
-    let ringFull = 0;
-    let backlog = 0;
-    for (const q of this.qs) {
-      ringFull += q.stats.dropsRingFull;
-      backlog += q.stats.dropsBacklog;
-    }
-    return { ringFull, backlog };
   }
 
   start(_now: Nanos, _fx: Effects): void {}
@@ -226,18 +279,19 @@ export class WorkerActor implements Actor {
     const r = {
       role: 'worker' as const, id: this.id, t, busy: { [this.core.name]: this.core.busyThrough(t) },
       held: this.heldPackets(), backlog: this.backlogPackets(), notifies: 0, suppressed: 0, notifiesHeld: 0,
-      timerNotifies: 0, reqNotifies: 0, dropsRingFull: 0, dropsBacklogFull: 0, dropsVifDisabled: 0, stallKicks: 0, purgedOldRing: 0,
-      queueBacklogs: this.qs.map((q) => [q.served.vm, q.served.queue, q.backlog.length] as const),
+      timerNotifies: 0, reqNotifies: 0, dropsNetbackQueueFull: 0, dropsQdiscOverlimit: 0, dropsQdiscCongested: 0,
+      dropsVifDisabled: 0, stallKicks: 0, purgedOldRing: 0,
+      queueBacklogs: this.qs.map((q) => [q.served.vm, q.served.queue, q.waiting] as const),
     };
-    for (const q of this.qs) {
-      const s = q.stats;
+    for (const s of this.queueStats()) {
       r.notifies += s.notifies;
       r.suppressed += s.suppressed;
       r.notifiesHeld += s.held;
       r.timerNotifies += s.timerNotifies;
       r.reqNotifies += s.reqNotifies;
-      r.dropsRingFull += s.dropsRingFull;
-      r.dropsBacklogFull += s.dropsBacklog;
+      r.dropsNetbackQueueFull += s.dropsQueueFull;
+      r.dropsQdiscOverlimit += s.dropsQdiscOverlimit;
+      r.dropsQdiscCongested += s.dropsQdiscCongested;
       r.dropsVifDisabled += s.dropsVifDisabled;
       r.stallKicks += s.stallKicks;
       r.purgedOldRing += s.purgedOldRing;
@@ -298,15 +352,15 @@ export class WorkerActor implements Actor {
         // and responses it already published may be waiting for that interrupt.
         this.notify(q, now, fx);
       }
-      if (!this.passActive) this.startPass(now, fx);
+      if (this.pass === null) this.startPass(now, fx);
     } else if (msg.kind === 'rx') this.onRx(msg.vm, msg.queue, msg.batch, now, fx);
     else if (msg.kind === 'req') this.onReq(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, now, fx);
   }
 
   timer(tag: number, now: Nanos, fx: Effects): void {
     const kind = tag % 4;
-    if (kind === KIND_PASS_END) {
-      this.passEnd(now, fx);
+    if (kind === KIND_FLUSH) {
+      this.flush(now, fx);
       return;
     }
     const rest = Math.floor(tag / 4);
@@ -326,30 +380,66 @@ export class WorkerActor implements Actor {
     this.notify(q, t, fx);
   }
 
+  /**
+   * The bridge transmits a batch on the vif queue (dev_queue_xmit): while the queue runs, each packet goes
+   * to xenvif_start_xmit; while it is stopped, the qdisc holds it (or drops it at its limit).
+   */
   private onRx(vm: number, queue: number, b: PacketBatch, now: Nanos, fx: Effects): void {
     const i = this.byKey.get(vm * 65536 + queue);
     if (i === undefined) return;
     const q = this.qs[i] as QueueState;
+    q.stats.received += b.count;
     if (q.disabled) {
       // Netback stopped serving this VIF queue after a fatal ring error: everything for it is dropped.
-      q.stats.received += b.count;
       q.stats.dropsVifDisabled += b.count;
       releaseBatch(b);
       return;
     }
-    const room = this.cfg.backlog - q.backlog.length;
-    const take = room < b.count ? (room > 0 ? room : 0) : b.count;
-    q.backlog.pushBatch(b, 0, take);
-    q.stats.received += b.count;
-    const dropped = b.count - take;
+    const hash = this.cfg.skbHash;
+    for (let k = 0; k < b.count; k++) {
+      const flow = b.flow[k] as number;
+      const seq = b.seq[k] as number;
+      const len = b.len[k] as number;
+      const at = b.emittedAt[k] as number;
+      if (q.txStopped) q.qdisc.enqueue({ flow, seq, len, emittedAt: at, enqueuedAt: now }, hash[flow] ?? 0);
+      else this.startXmit(q, flow, seq, len, at);
+    }
     releaseBatch(b);
-    if (dropped > 0) {
-      // Name the cause: no posted RX buffers (the guest is behind) vs. the worker's CPU is behind.
-      if (q.ring.requestsAvailable() === 0) q.stats.dropsRingFull += dropped;
-      else q.stats.dropsBacklog += dropped;
+    if (q.backlog.length > q.stats.maxBacklog) q.stats.maxBacklog = q.backlog.length;
+    if (q.qdisc.length > q.stats.maxQdisc) q.stats.maxQdisc = q.qdisc.length;
+    if (this.pass === null) this.startPass(now, fx);
+  }
+
+  /**
+   * xenvif_start_xmit → xenvif_rx_queue_tail: a queue already holding rx_queue_max bytes refuses the
+   * packet (dropped, counted in the vif's tx_dropped) and stops the vif's transmit queue; otherwise the
+   * packet joins the guest-RX queue, even if it takes the queue past the bound.
+   */
+  private startXmit(q: QueueState, flow: number, seq: number, len: number, at: Nanos): void {
+    if (q.backlogBytes >= this.cfg.rxQueueBytes) {
+      q.stats.dropsQueueFull++;
+      q.txStopped = true;
+      return;
+    }
+    q.backlog.push(flow, seq, len, at);
+    q.backlogBytes += len - ETH_FCS_LEN;
+  }
+
+  /**
+   * xenvif_rx_dequeue wakes the vif's transmit queue once the guest-RX queue is below rx_queue_max; the
+   * qdisc then transmits what it holds until the queue stops again or the qdisc is empty. The model runs
+   * it once, right after a pass took its packets [assumption]: Linux runs it from the NET_TX softirq or
+   * from the NIC core's next transmit, between single dequeues, which can refuse one packet per packet taken.
+   */
+  private wake(q: QueueState, now: Nanos): void {
+    if (!q.txStopped || q.backlogBytes >= this.cfg.rxQueueBytes) return;
+    q.txStopped = false;
+    while (!q.txStopped) {
+      const p = q.qdisc.dequeue(now);
+      if (p === undefined) break;
+      this.startXmit(q, p.flow, p.seq, p.len, p.emittedAt);
     }
     if (q.backlog.length > q.stats.maxBacklog) q.stats.maxBacklog = q.backlog.length;
-    if (!this.passActive) this.startPass(now, fx);
   }
 
   private onReq(
@@ -371,68 +461,141 @@ export class WorkerActor implements Actor {
       return;
     }
     const late = q.ring.onRequests(reqProd, rspEvent, rspProdSeen);
-    if (q.stallSince >= 0 && q.ring.requestsAvailable() > 0) this.endStall(q, now, 'guest-refill', fx);
+    if (q.stallSince >= 0 && q.ring.requestsAvailable() >= this.slotsOf(q.backlog.lenAt(0))) this.endStall(q, now, 'guest-refill', fx);
     if (late) {
       q.stats.lateNotifies++;
       this.notifyDue(q, now, 0, 0, fx);
     }
-    if (!this.passActive) this.startPass(now, fx);
+    if (this.pass === null) this.startPass(now, fx);
   }
 
-  /** Start the next copy pass: round-robin over served queues that have packets and posted buffers. */
+  /** Ring slots a packet of `len` frame bytes fills: its pages, plus the hash's extra-info slot. */
+  private slotsOf(len: number): number {
+    return rxDataSlots(len) + this.cfg.extraSlots;
+  }
+
+  /**
+   * Start the next copy pass (xenvif_rx_action): round-robin over served queues that have packets and room
+   * on the ring for the first of them. A pass takes packets while the ring has slots for the next one, up
+   * to the pass rule's limit; their grant copies are flushed every `copyBatch` ops.
+   */
   private startPass(now: Nanos, fx: Effects): void {
     const n = this.qs.length;
+    const rule = this.cfg.pass;
     for (let k = 0; k < n; k++) {
       const i = (this.rr + k) % n;
       const q = this.qs[i] as QueueState;
       if (q.backlog.length === 0 || q.disabled) continue;
       const avail = q.ring.requestsAvailable();
-      if (avail === 0) {
-        // Ring full: ask the front end to notify us at the next posted buffer (req_event) and wait.
+      if (avail < this.slotsOf(q.backlog.lenAt(0))) {
+        // Ring full for the next packet: ask the front end to notify us at its next posted buffer and wait.
         q.stats.ringFullStalls++;
-        q.ring.finalCheckRequests();
+        q.ring.finalCheckRequests(this.slotsOf(q.backlog.lenAt(0)));
         this.watchStall(q, now, fx);
         continue;
       }
-      const m = Math.min(q.backlog.length, avail, this.cfg.batch);
-      const bytes = q.backlog.bytesOf(m);
-      const batch = q.backlog.shiftBatch(m);
-      q.ring.produce(m);
       const w = this.cfg.costs.worker;
-      const done = this.core.run(now, (w.perPass + m * w.perPacket + bytes * w.perByte) * this.costFactor, 'copy');
-      this.rr = (i + 1) % n;
-      this.passActive = true;
-      this.passQueue = i;
-      this.passBatch = batch;
-      this.passBytes = bytes;
+      const slotsOf: number[] = [];
+      const flushEnd: number[] = [];
+      const flushCost: number[] = [];
+      let slots = 0;
+      let skbBytes = 0;
+      let opsInFlush = 0;
+      let cost = w.perPass + w.perFlush;
+      let m = 0;
+      while (m < q.backlog.length && m < rule.maxPackets) {
+        const len = q.backlog.lenAt(m);
+        const need = this.slotsOf(len);
+        if (slots + need > avail) break;
+        const ops = rxCopyOps(len);
+        for (let op = 0; op < ops; op++) {
+          if (opsInFlush === rule.copyBatch) {
+            // xenvif_rx_copy_add: the batch is full, flush it before adding this op; the flush pushes
+            // the packets completed so far.
+            flushEnd.push(m);
+            flushCost.push(cost);
+            cost = w.perFlush;
+            opsInFlush = 0;
+          }
+          opsInFlush++;
+        }
+        cost += w.perPacket + (ops - 1) * w.perCopyOp + len * w.perByte;
+        q.stats.copyOps += ops;
+        slotsOf.push(need);
+        slots += need;
+        skbBytes += len - ETH_FCS_LEN;
+        m++;
+        // Legacy netback: a ring's worth per pass (count + MAX_SKB_FRAGS >= ring size ends it).
+        if (rule.ringSlack > 0 && slots + rule.ringSlack >= q.ring.size) break;
+      }
+      flushEnd.push(m);
+      flushCost.push(cost);
+      const batch = q.backlog.shiftBatch(m);
+      q.backlogBytes -= skbBytes;
+      q.ring.produce(slots);
       q.stats.passes++;
-      fx.timer(done, KIND_PASS_END);
+      q.stats.slots += slots;
+      this.rr = (i + 1) % n;
+      this.pass = { queue: i, batch, flushEnd, flushCost, slotsOf, next: 0, published: 0 };
+      // The pass took its packets: the guest-RX queue may be below rx_queue_max again.
+      this.wake(q, now);
+      this.bookFlush(now, fx);
       return;
     }
-    this.passActive = false;
+    this.pass = null;
   }
 
-  /** Copies finished: publish the responses (push-and-check-notify), then start the next pass. */
-  private passEnd(now: Nanos, fx: Effects): void {
-    const q = this.qs[this.passQueue];
-    const batch = this.passBatch;
-    this.passBatch = null;
-    if (q && batch) {
-      q.stats.copied += batch.count;
-      q.stats.bytes += this.passBytes;
-      const notify = q.ring.pushResponses();
+  /** Run the work up to the pass's next flush on this core; the flush happens when it is done. */
+  private bookFlush(now: Nanos, fx: Effects): void {
+    const p = this.pass as Pass;
+    const done = this.core.run(now, (p.flushCost[p.next] as number) * this.costFactor, 'copy');
+    fx.timer(done, KIND_FLUSH);
+  }
+
+  /**
+   * xenvif_rx_copy_flush: the copies are done; publish the responses of the packets completed so far
+   * (RING_PUSH_RESPONSES_AND_CHECK_NOTIFY) and notify if the guest asked. Then the pass goes on, or ends.
+   */
+  private flush(now: Nanos, fx: Effects): void {
+    const p = this.pass;
+    if (p === null) return;
+    const q = this.qs[p.queue] as QueueState;
+    const upTo = p.flushEnd[p.next] as number;
+    p.next++;
+    const last = p.next >= p.flushEnd.length;
+    if (p.batch !== null) {
+      q.stats.flushes++;
+      const count = upTo - p.published;
+      let slots = 0;
+      let bytes = 0;
+      for (let k = p.published; k < upTo; k++) {
+        slots += p.slotsOf[k] as number;
+        bytes += p.batch.len[k] as number;
+      }
+      // The whole pass in one flush (the usual case) sends its batch as it is; a split pass sends slices.
+      const part = p.published === 0 && last ? p.batch : slice(p.batch, p.published, upTo);
+      p.published = upTo;
+      q.stats.copied += count;
+      q.stats.bytes += bytes;
+      const notify = q.ring.pushResponses(slots);
       fx.send(
         q.served.frontend,
-        { kind: 'rsp', vm: q.served.vm, queue: q.served.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent, batch },
+        { kind: 'rsp', vm: q.served.vm, queue: q.served.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent, batch: part },
         now,
       );
-      if (notify) this.notifyDue(q, now, batch.count, this.passBytes, fx);
+      if (notify) this.notifyDue(q, now, count, bytes, fx);
       else if (q.owed) {
         q.stats.held++;
-        q.addOwed(now, batch.count, this.passBytes);
+        q.addOwed(now, count, bytes);
         this.reconsider(q, now, fx);
       } else q.stats.suppressed++;
+      if (last && part !== p.batch) releaseBatch(p.batch);
     }
+    if (!last && p.batch !== null) {
+      this.bookFlush(now, fx);
+      return;
+    }
+    this.pass = null;
     this.startPass(now, fx);
   }
 
@@ -454,7 +617,8 @@ export class WorkerActor implements Actor {
 
   private reconsider(q: QueueState, now: Nanos, fx: Effects): void {
     const c = q.coalescer as Coalescer;
-    const free = q.ring.outstandingRequests();
+    // Buffers the guest still has posted, in packets (the policy's unit): a packet takes 1 + extraSlots slots.
+    const free = Math.floor(q.ring.outstandingRequests() / (1 + this.cfg.extraSlots));
     const t = c.fireAt(q, q.lastFireAt, free);
     if (t <= now) {
       this.notify(q, now, fx);
@@ -485,7 +649,7 @@ export class WorkerActor implements Actor {
     q.stallTimerArmed = false;
     const timeout = this.cfg.rxStallTimeout ?? 0;
     if (q.stallSince < 0 || q.disabled) return;
-    if (q.ring.requestsAvailable() > 0 || q.backlog.length === 0) {
+    if (q.backlog.length === 0 || q.ring.requestsAvailable() >= this.slotsOf(q.backlog.lenAt(0))) {
       this.endStall(q, now, 'guest-refill', fx);
       return;
     }
@@ -534,9 +698,9 @@ export class WorkerActor implements Actor {
   private disable(q: QueueState, reqProd: number, now: Nanos, fx: Effects): void {
     q.stats.ringErrors++;
     q.disabled = true;
-    const lost = q.backlog.length;
+    // The vif's carrier goes off (xenvif_carrier_off): its guest-RX queue and its qdisc are emptied.
+    const lost = this.emptyQueue(q);
     q.stats.dropsVifDisabled += lost;
-    q.backlog.discard(lost);
     this.endStall(q, now, 'vif-disabled', fx);
     fx.event('ring-corrupt', {
       vm: q.served.vm, queue: q.served.queue, reqProd: reqProd >>> 0, reqCons: q.ring.reqCons, size: q.ring.size, dropped: lost,
@@ -546,20 +710,29 @@ export class WorkerActor implements Actor {
 
   /**
    * The front end set up a new ring (a restarted netfront): the packets this queue held for the old
-   * one — its backlog, and a copy in progress into the old ring's buffers — are discarded, as netback
-   * purges a VIF's rx queue when the front end disconnects. Counted (`purgedOldRing`): they are
-   * packets lost to the front end's crash.
+   * one — its guest-RX queue, its qdisc, and a copy in progress into the old ring's buffers — are
+   * discarded, as netback purges a VIF's rx queue (and the carrier going off resets the qdisc) when the
+   * front end disconnects. Counted (`purgedOldRing`): they are packets lost to the front end's crash.
    */
   private purgeOldRing(q: QueueState): number {
-    let n = q.backlog.length;
-    q.backlog.discard(n);
-    if (this.passBatch !== null && this.passQueue === q.index) {
-      n += this.passBatch.count;
-      releaseBatch(this.passBatch);
-      this.passBatch = null; // passEnd then publishes nothing for it
+    let n = this.emptyQueue(q);
+    const p = this.pass;
+    if (p !== null && p.batch !== null && p.queue === q.index) {
+      n += p.batch.count - p.published;
+      releaseBatch(p.batch);
+      p.batch = null; // its remaining flushes publish nothing
     }
     q.stats.purgedOldRing += n;
     return n;
+  }
+
+  /** Discard what waits for a queue (guest-RX queue and qdisc) and let its transmit queue run again. */
+  private emptyQueue(q: QueueState): number {
+    const n = q.backlog.length;
+    q.backlog.discard(n);
+    q.backlogBytes = 0;
+    q.txStopped = false;
+    return n + q.qdisc.reset();
   }
 
   /** The notify hypercall: costs this core, then the event reaches the guest's event channel. */
@@ -574,4 +747,18 @@ export class WorkerActor implements Actor {
     q.clearOwed();
     fx.send(q.served.frontend, { kind: 'evt', vm: q.served.vm, port: q.served.queue }, t);
   }
+}
+
+/** Packets [from, to) of a batch as a batch of their own (from the pool). */
+function slice(b: PacketBatch, from: number, to: number): PacketBatch {
+  const out = takeBatch(to - from);
+  for (let k = from; k < to; k++) {
+    const j = k - from;
+    out.flow[j] = b.flow[k] as number;
+    out.seq[j] = b.seq[k] as number;
+    out.len[j] = b.len[k] as number;
+    out.emittedAt[j] = b.emittedAt[k] as number;
+  }
+  out.count = to - from;
+  return out;
 }

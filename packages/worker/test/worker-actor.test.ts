@@ -1,31 +1,46 @@
-// The netback worker on its own: passes of at most 64, notify only when the event index says so, ring-full handling, back-end coalescing.
+// The netback worker on its own: passes, flushes, notify only when the event index says so, the byte-bounded queue and qdisc, back-end coalescing.
 import test from 'ava';
 import { RecordingEffects, takeBatch } from '@splitnet/model';
 import type { CostProfile, Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
-import { WorkerActor } from '../src/worker-actor.js';
+import { WorkerActor, type PassRule, type QdiscKind, type WorkerConfig } from '../src/worker-actor.js';
 
 const costs: CostProfile = {
   name: 'test',
   nic: { irq: 1000 },
-  backend: { perBatch: 100, perPacket: 100 },
-  worker: { perPass: 1000, perPacket: 1000, perByte: 0, notify: 1000, timer: 500 },
+  backend: { perBatch: 100, perPacket: 100, toeplitz: 0 },
+  worker: { perPass: 500, perFlush: 500, perPacket: 1000, perCopyOp: 500, perByte: 0, notify: 1000, timer: 500 },
   frontend: { virq: 2000, pollOverhead: 500, perPacket: 500, perByte: 0, refillPerPacket: 100, timerTick: 800, notify: 1000 },
   link: 0,
 };
 
 
-function batch(n: number, seq0 = 0): PacketBatch {
+function batch(n: number, seq0 = 0, len = 1004, flow = 0): PacketBatch {
   const b = takeBatch(n);
   for (let i = 0; i < n; i++) {
+    b.flow[i] = flow;
     b.seq[i] = seq0 + i;
-    b.len[i] = 1000;
+    b.len[i] = len;
   }
   b.count = n;
   return b;
 }
 
-function worker(policy: PolicySpec = { kind: 'none' }, backlog = 512): WorkerActor {
-  return new WorkerActor({ id: 'worker.0', index: 0, costs, batch: 64, backlog, served: [{ vm: 0, queue: 0, frontend: 5, ringSize: 256 }], policy });
+/** Per-queue netback (per-flow vRSS): 64 packets per pass, a flush every 64 copy ops. */
+const PER_QUEUE: PassRule = { maxPackets: 64, ringSlack: 0, copyBatch: 64 };
+/** Legacy netback: a ring's worth per pass (MAX_SKB_FRAGS 17 short of it), one flush. */
+const LEGACY: PassRule = { maxPackets: Infinity, ringSlack: 17, copyBatch: Infinity };
+
+function config(over: Partial<WorkerConfig> = {}): WorkerConfig {
+  return {
+    id: 'worker.0', index: 0, costs, pass: PER_QUEUE, rxQueueBytes: 512 * 1024, qdisc: 'pfifo-fast', extraSlots: 0,
+    skbHash: new Uint32Array([0x0000_0000, 0x8000_0000]), served: [{ vm: 0, queue: 0, frontend: 5, ringSize: 256 }],
+    policy: { kind: 'none' }, ...over,
+  };
+}
+
+/** 1004-byte frames are 1000 bytes of skb each: rx_queue_max in those units is easy to read. */
+function worker(policy: PolicySpec = { kind: 'none' }, rxQueueBytes = 512 * 1024, qdisc: QdiscKind = 'pfifo-fast'): WorkerActor {
+  return new WorkerActor(config({ policy, rxQueueBytes, qdisc }));
 }
 
 const posted = (reqProd: number, rspEvent: number, seen: number) =>
@@ -60,22 +75,82 @@ test('worker - an event index that arrives after the push still gets its notific
   t.is(w.queueStats()[0]?.lateNotifies, 1);
 });
 
-test('worker - with no posted buffers packets wait, then drop as ring-full beyond the backlog', (t) => {
+test('worker - with no posted buffers packets wait in the guest-RX queue; at rx_queue_max netback refuses one and stops the queue, the qdisc holds 32 and drops the rest', (t) => {
   const fx = new RecordingEffects();
-  const w = worker({ kind: 'none' }, 10);
-  w.receive(posted(4, 1, 0), 0, fx);
+  const w = worker({ kind: 'none' }, 10_000); // 10 packets of 1000 skb bytes
+  // No buffer posted: 10 packets fill the queue to 10,000 bytes; the 11th is refused (the vif's
+  // tx_dropped) and stops the vif's queue; the other 9 wait in the qdisc.
   w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(20) }, 0, fx);
+  t.like(w.queueStats()[0], { dropsQueueFull: 1, maxBacklog: 10, maxQdisc: 9, ringFullStalls: 1 });
+  t.is(w.heldPackets(), 19);
+  // The queue stays stopped: 23 more fit in pfifo_fast's tx_queue_len of 32, 17 are dropped over its limit.
+  w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(40, 20) }, 100_000, fx);
+  t.like(w.queueStats()[0], { dropsQueueFull: 1, dropsQdiscOverlimit: 17, maxQdisc: 32 });
+  t.is(w.heldPackets(), 42);
+  // 6 buffers: a pass takes 6, the queue drops below rx_queue_max and wakes, the qdisc refills it:
+  // 6 are admitted, the 7th finds it full again (refused, queue stopped), 25 stay in the qdisc.
+  w.receive(posted(6, 1, 0), 200_000, fx);
+  t.like(w.queueStats()[0], { dropsQueueFull: 2 });
+  t.is(w.heldPackets(), 6 + 10 + 25);
   fx.drain(w);
-  t.like(w.queueStats()[0], { copied: 4, dropsBacklog: 10 });
-  w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(5, 20) }, 100_000, fx);
-  // 6 wait, 4 more fit in the backlog of 10, 1 is dropped — while no buffer is posted, so ring-full.
-  t.like(w.queueStats()[0], { dropsRingFull: 1, ringFullStalls: 2 });
+  t.like(w.queueStats()[0], { copied: 6 });
+  const r = w.report(1e6);
+  t.like(r, { dropsNetbackQueueFull: 2, dropsQdiscOverlimit: 17, backlog: 35, held: 35 });
+});
+
+test('worker - the guest-RX queue is bounded in bytes: small frames queue far more packets than full-size ones', (t) => {
+  const depth = (len: number): number => {
+    const fx = new RecordingEffects();
+    const w = worker();
+    w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(20_000, 0, len) }, 0, fx); // no buffers posted
+    return w.queueStats()[0]?.maxBacklog ?? 0;
+  };
+  // rx_queue_max 512 KiB: admitted while below it, so ⌈524288 / skb bytes⌉ packets.
+  t.is(depth(1518), Math.ceil(524_288 / 1514));
+  t.is(depth(64), Math.ceil(524_288 / 60));
+});
+
+test('worker - jumbo frames take 3 slots and 5 copy ops; the pass flushes every 64 ops and pushes each flush', (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  w.receive(posted(256, 1, 0), 0, fx);
+  // 9018-byte frames: 9014 bytes of skb → 3 pages; source cuts at 4032 and 8128, destination at 4096 and 8192.
+  w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(30, 0, 9018) }, 0, fx);
+  fx.drain(w);
+  const s = w.queueStats()[0];
+  // 30 × 3 slots = 90 ≤ 256: one pass of 30 packets, 150 ops → flushes before ops 65 and 129 (xenvif_rx_copy_add).
+  t.like(s, { passes: 1, copyOps: 150, flushes: 3, slots: 90, copied: 30 });
+  const rsps = fx.of('rsp');
+  // Op 65 is packet 12's 5th op and op 129 packet 25's 4th: the flushes publish the packets completed before.
+  t.deepEqual(rsps.map((r) => r.batch.count), [12, 13, 5]);
+  t.deepEqual(rsps.map((r) => r.rspProd), [36, 75, 90]);
+  // Each flush is a push-and-check: the first crosses rsp_event 1 and notifies.
+  t.is(fx.of('evt').length, 1);
+  // Cost: perPass + 3 × perFlush + 30 × perPacket + 30 × 4 further ops × perCopyOp.
+  t.is(w.report(1e9).busy['dom0.worker0'], 500 + 3 * 500 + 30 * 1000 + 120 * 500 + 1000);
+});
+
+test('worker - legacy netback takes a ring\'s worth per pass (count + MAX_SKB_FRAGS reaches the ring) in one flush', (t) => {
+  const fx = new RecordingEffects();
+  const w = new WorkerActor(config({ pass: LEGACY }));
+  w.receive(posted(256, 1, 0), 0, fx);
+  w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(300) }, 0, fx);
+  fx.drain(w);
+  // 239 in the first pass (239 + 17 = 256), the rest of the posted ring in the next; one flush each.
+  t.deepEqual(fx.of('rsp').map((r) => r.batch.count), [239, 17]);
+  t.like(w.queueStats()[0], { passes: 2, flushes: 2 });
+});
+
+test('worker - with the hash in an extra slot every packet takes two ring slots', (t) => {
+  const fx = new RecordingEffects();
+  const w = new WorkerActor(config({ extraSlots: 1 }));
+  w.receive(posted(100, 1, 0), 0, fx);
+  w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(60) }, 0, fx);
+  fx.drain(w);
+  // 100 posted slots hold 50 packets; the other 10 wait for buffers.
+  t.deepEqual(fx.of('rsp').map((r) => [r.batch.count, r.rspProd]), [[50, 100]]);
+  t.like(w.queueStats()[0], { slots: 100, copyOps: 50, ringFullStalls: 1 });
   t.is(w.heldPackets(), 10);
-  // New buffers wake the worker.
-  w.receive(posted(10, 5, 4), 200_000, fx);
-  fx.drain(w);
-  t.like(w.queueStats()[0], { copied: 10 });
-  t.is(w.heldPackets(), 4);
 });
 
 test('worker - back-end static coalescing holds the notify until the frame count or the timer', (t) => {
@@ -158,7 +233,7 @@ test('worker - both ends restarted: the second state of the same new ring is ign
 
 test('worker - the rx stall timer acts at its deadline when fractional times round (it is not re-armed at the same instant forever)', (t) => {
   const fx = new RecordingEffects();
-  const w = new WorkerActor({ id: 'worker.0', index: 0, costs, batch: 64, backlog: 512, served: [{ vm: 0, queue: 0, frontend: 5, ringSize: 256 }], policy: { kind: 'none' }, rxStallTimeout: 2_000_000 });
+  const w = new WorkerActor(config({ rxStallTimeout: 2_000_000 }));
   // The stall starts at `a`; its deadline a + 2 ms rounds so that deadline − a is just under 2 ms. Live mode
   // hands actors such fractional times; the check `now − since < timeout` then re-armed the timer at `now`,
   // and the host processed that timer forever (a run that never ended).

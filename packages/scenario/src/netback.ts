@@ -1,0 +1,47 @@
+// The `netback` section: the guest-RX queue bound and the vif's qdisc in front of each guest ring, and the rx stall timer.
+import { XEN_PAGE_SIZE } from '@splitnet/model';
+import { readDuration, readEnum, readInt, readMap, type Field } from './field.js';
+import { boolean, duration, int, map, words } from './spec.js';
+import type { NetbackSpec, QdiscKind } from './types.js';
+
+export const QDISCS: readonly QdiscKind[] = ['fq-codel', 'pfifo-fast'];
+
+/** Largest guest-RX queue bound accepted: 1 GiB (the kernel's is 512 KiB). */
+const MAX_RX_QUEUE_BYTES = 1 << 30;
+
+export const NETBACK_SPEC = map(
+  {
+    rxQueueBytes: int({
+      min: 1,
+      max: MAX_RX_QUEUE_BYTES,
+      unit: 'bytes',
+      description: "rx_queue_max: bytes a guest queue's netback queue holds before netback stops the vif's transmit queue (default: half the ring's pages, XENVIF_RX_QUEUE_BYTES = 512 KiB for 256 slots).",
+    }),
+    qdisc: words({
+      values: QDISCS,
+      default: 'fq-codel',
+      description: "The vif's qdisc, which holds packets while netback has the queue stopped: fq-codel (10240 packets, CoDel; systemd's net.core.default_qdisc) or pfifo-fast (tx_queue_len = 32 packets, the kernel's default).",
+    }),
+    // Xen's default rx_stall_timeout is 60 s; runs here last milliseconds [assumption: long against a healthy queue's refill gaps (µs), short against a run].
+    rxStallTimeout: duration({ min: 0, default: 2_000_000, description: 'A guest queue with packets waiting and no posted RX buffer for this long is declared stalled; 0 turns the timer off.' }),
+    stallKick: boolean({ default: true, description: "On a declared stall, re-send the notification (false: Xen's own behaviour, carrier off only)." }),
+  },
+  { description: "netback's queueing in front of each guest RX ring, and its rx stall timer." },
+);
+const N = NETBACK_SPEC.keys;
+
+/** XENVIF_RX_QUEUE_BYTES = XEN_NETIF_RX_RING_SIZE / 2 × PAGE_SIZE (interface.c), for a ring of `ringSize` slots. */
+export function defaultRxQueueBytes(ringSize: number): number {
+  return Math.max(1, Math.floor(ringSize / 2)) * XEN_PAGE_SIZE;
+}
+
+/** The section, its defaults applied; `ringSize` (the guest RX ring's slots) sets rxQueueBytes' default. */
+export function readNetback(field: Field, ringSize: number): NetbackSpec {
+  const map = readMap(field, NETBACK_SPEC);
+  const rxQueueBytes = readInt(map.get('rxQueueBytes'), defaultRxQueueBytes(ringSize), N.rxQueueBytes);
+  const qdisc = readEnum(map.get('qdisc'), N.qdisc.default, N.qdisc.values);
+  const rxStallTimeout = readDuration(map.get('rxStallTimeout'), N.rxStallTimeout.default, N.rxStallTimeout.min);
+  const kick = map.get('stallKick');
+  if (!kick.absent && typeof kick.value !== 'boolean') kick.expected('true or false');
+  return { rxQueueBytes, qdisc, rxStallTimeout, stallKick: kick.absent ? N.stallKick.default : (kick.value as boolean) };
+}
