@@ -124,6 +124,21 @@ test('netback - jumbo frames take three ring slots each: a stopped guest\'s 256-
   t.true(s.accounting.balanced);
 });
 
+test('netback - a per-queue pass flushes its grant copies every 64 ops: full passes of jumbo frames (5 ops each) push five times, of 1518-byte frames once', (t) => {
+  const pushesPerPacket = (size: number) => {
+    const s = run(overload(size, '20Gbps', 'pfifo-fast'), ['topology.link=40Gbps']).summary;
+    const n = s.notifications;
+    t.true((s.cpu['dom0.worker0'] ?? 0) > 0.99, 'full passes: the worker is saturated');
+    return (n.sentPerSec + n.suppressedPerSec) / s.throughput.pps;
+  };
+  const jumbo = pushesPerPacket(9018);
+  const full = pushesPerPacket(1518);
+  t.log(`pushes per packet: 9018 B ${jumbo}, 1518 B ${full}`);
+  // 64 packets × 5 ops = 320 ops: flushes before ops 65, 129, 193, 257, and the last: 5 per 64 packets.
+  t.true(Math.abs(jumbo - 5 / 64) < 0.1 * (5 / 64), `${jumbo}`);
+  t.true(Math.abs(full - 1 / 64) < 0.1 * (1 / 64), `${full}`);
+});
+
 /** Four VMs with one queue each behind netback threads, offered line rate: `vrss` picks the netback generation. */
 const modes = (vrss: string, workers: number) => `
 name: modes

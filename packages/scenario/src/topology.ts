@@ -202,7 +202,9 @@ function readToeplitz(
   const T = K.toeplitz.keys;
   const map = readMap(field, K.toeplitz);
   if (steering !== 'toeplitz') {
-    if (!field.absent) field.fail(`expected no toeplitz settings unless topology.steering is "toeplitz", found steering "${steering}"`, [steeringPath]);
+    if (!field.absent) {
+      field.fail(`expected no toeplitz settings unless topology.steering is "toeplitz", found steering "${steering}" (drop them, or --set topology.toeplitz=null)`, [steeringPath]);
+    }
     return { compiled: null, resolved: undefined };
   }
   const keyField = map.get('key');

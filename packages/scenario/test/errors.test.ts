@@ -224,17 +224,21 @@ test('errors - RSS key must be 40 bytes of hex', (t) => {
 test('errors - toeplitz settings only with steering: toeplitz, and its key is 40 bytes of hex or seeded', (t) => {
   t.is(
     errorOf(t, 'topology: { toeplitz: { hashSlot: false } }\n'),
-    's.yaml:1:23: topology.toeplitz: expected no toeplitz settings unless topology.steering is "toeplitz", found steering "rx-queue"',
+    's.yaml:1:23: topology.toeplitz: expected no toeplitz settings unless topology.steering is "toeplitz", found steering "rx-queue" (drop them, or --set topology.toeplitz=null)',
   );
   t.is(
     errorOf(t, 'topology: { steering: flow-hash, toeplitz: { mappingSize: 64 } }\n'),
-    's.yaml:1:44: topology.toeplitz: expected no toeplitz settings unless topology.steering is "toeplitz", found steering "flow-hash"',
+    's.yaml:1:44: topology.toeplitz: expected no toeplitz settings unless topology.steering is "toeplitz", found steering "flow-hash" (drop them, or --set topology.toeplitz=null)',
   );
   t.is(
     errorOf(t, 'topology: { steering: toeplitz, toeplitz: { key: "6d5a56da" } }\n'),
     's.yaml:1:50: topology.toeplitz.key: expected a 40-byte key as 80 hex digits (colons and spaces allowed), found "6d5a56da" (8 hex digits)',
   );
   t.is(errorOf(t, 'topology: { steering: toeplitz, toeplitz: { hashSlot: 1 } }\n'), 's.yaml:1:55: topology.toeplitz.hashSlot: expected true or false, found 1');
+  t.is(
+    errorOf(t, 'topology: { steering: toeplitz, toeplitz: { hashSlot: false } }\n', { overrides: ['topology.steering=flow-hash'] }),
+    's.yaml:1:43: topology.toeplitz: expected no toeplitz settings unless topology.steering is "toeplitz", found steering "flow-hash" (drop them, or --set topology.toeplitz=null) (with --set topology.steering=flow-hash)',
+  );
 });
 
 test('errors - frames shorter than 64 bytes or longer than jumbo', (t) => {

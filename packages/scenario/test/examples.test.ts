@@ -20,6 +20,7 @@ test('examples - the expected examples exist', (t) => {
     'vms-scaling',
     'small-packets',
     'live-realtime',
+    'netback-linux',
   ]) {
     t.true(files.includes(`${name}.yaml`), name);
   }
