@@ -14,6 +14,7 @@ import type { FaultFlags } from './fault-command.js';
 import { actorCommand, runLiveCommand } from './live-commands.js';
 import { sweepCommand, type SweepFlags } from './sweep-command.js';
 import { hostFacts, version } from './host.js';
+import { classifyFailure, EXIT } from './failure.js';
 import type { RunResult } from '@splitnet/controller';
 
 function stamp(d: Date): string {
@@ -191,9 +192,9 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
     process.stderr.write(
       `splitnet: error: accounting invariant broken: emitted ${a.emitted} ≠ delivered ${a.delivered} + dropped ${JSON.stringify(a.dropped)} + in flight ${JSON.stringify(a.inFlight)} (unaccounted ${a.unaccounted})\n`,
     );
-    return 1;
+    return EXIT.failed;
   }
-  return live && !live.valid ? 3 : 0;
+  return live && !live.valid ? EXIT.invalidLiveRun : EXIT.ok;
 }
 
 function buildProgram(): Command {
@@ -203,6 +204,10 @@ function buildProgram(): Command {
     .description('Emulate the Xen split-driver network datapath (NIC → netback → vRSS workers → netfront) to study virtual interrupt coalescing and virtual RSS.')
     .version(version(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExit codes (docs/cli.md):\n  0    success\n  1    the command failed: a run broke the accounting invariant, or something outside splitnet failed (NATS\n       unreachable, an actor process died, a disk full; the message says what to check), or a bug in splitnet\n       (the only case that prints a stack trace)\n  2    bad input: a scenario, flag or path, named in a one-line message\n  3    a live run completed but is invalid (lag above live.maxLag; results are written)\n  130  interrupted (Ctrl-C); a sweep resumes when run again',
+    )
     // Repeatable options start from an empty list; "(default: [])" in --help would say nothing useful.
     .configureHelp({
       optionDescription(this: Help, option: Option): string {
@@ -241,7 +246,7 @@ function buildProgram(): Command {
     .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')
     .addHelpText(
       'after',
-      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input, 3 a live run was invalid (lag above maxLag).',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag), 130 interrupted (see docs/cli.md).',
     )
     .action(async (file: string, flags: RunFlags) => {
       process.exitCode = await runCommand(file, flags);
@@ -372,18 +377,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // help and version are "errors" to commander; everything else is bad usage
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+      // help and version are "errors" to commander; everything else is bad usage (commander printed it)
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.badInput;
     }
-    if (err instanceof SplitnetError && err.isUserError) {
-      process.stderr.write(`splitnet: error: ${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof SplitnetError) {
-      process.stderr.write(`splitnet: error: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    // Bad input and operational failures are one line; only a bug shows its stack (failure.ts).
+    const failure = classifyFailure(err);
+    process.stderr.write(`${failure.text}\n`);
+    return failure.exitCode;
   }
 }
 

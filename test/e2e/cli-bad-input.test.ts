@@ -1,0 +1,152 @@
+// End-to-end tests of how the splitnet command fails: every bad input and operational failure is one line naming what was wrong, the documented exit code, no stack trace, no hang. Serial: each case is a process, and the machine is small.
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const cli = join(root, 'packages/cli/dist/src/main.js');
+
+interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Run the CLI as a process. Asynchronous, so that the test's own timeout can fire if the command hangs
+ * (a spawnSync would block it); the process is killed when the test ends, whatever the outcome.
+ */
+function splitnet(t: ExecutionContext, args: readonly string[]): Promise<Ran> {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  return new Promise((done, fail) => {
+    child.once('error', fail);
+    child.once('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'splitnet-bad-input-'));
+}
+
+function write(dir: string, name: string, text: string): string {
+  const f = join(dir, name);
+  mkdirSync(dirname(f), { recursive: true });
+  writeFileSync(f, text);
+  return f;
+}
+
+const SMALL = `name: small
+duration: 4ms
+topology: { vms: { count: 1, queues: 2 }, workers: 2 }
+traffic: [ { flows: 8, rate: 2Gbps, size: 1518, pattern: poisson } ]
+`;
+
+/** A directory with a small scenario, a regular file, and a finished run (`run/`) to report on. */
+interface Place {
+  readonly dir: string;
+  readonly scenario: string;
+  /** A regular file: paths below it cannot be directories. */
+  readonly file: string;
+  readonly run: string;
+}
+
+let shared: Promise<Place> | undefined;
+
+/** Made once: the run costs a process start and is only read by the report cases. */
+function place(t: ExecutionContext): Promise<Place> {
+  shared ??= makePlace(t);
+  return shared;
+}
+
+async function makePlace(t: ExecutionContext): Promise<Place> {
+  const dir = tmp();
+  const scenario = write(dir, 'small.yaml', SMALL);
+  const file = write(dir, 'notes.txt', 'a regular file\n');
+  const run = join(dir, 'run');
+  const r = await splitnet(t, ['run', scenario, '--out', run, '--quiet']);
+  if (r.code !== 0) throw new Error(`the run to report on failed: ${r.stderr}`);
+  return { dir, scenario, file, run };
+}
+
+/** Escape text for a RegExp. */
+function re(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+interface Case {
+  /** What the user did wrong, as the title says it. */
+  readonly what: string;
+  readonly args: (p: Place) => readonly string[];
+  readonly exit: 1 | 2;
+  /** The whole message line after `splitnet: error: `. */
+  readonly message: (p: Place) => RegExp;
+  /** Longer than the default (ms) for a command that waits (an unreachable NATS is retried for 30 s). */
+  readonly timeoutMs?: number;
+}
+
+const cases: readonly Case[] = [
+  // The fault command: checked before it connects; an unreachable NATS is an operational failure.
+  {
+    what: 'fault with an unknown action (before connecting to an unreachable NATS)',
+    args: () => ['fault', 'explode', 'worker:1', '--run', 'x', '--nats', 'nats://127.0.0.1:1'],
+    exit: 2,
+    message: () => /^fault explode: unknown action \(expected one of: lose-notifications, .*nats-restart\)$/,
+  },
+  {
+    what: 'fault with a target that is not one',
+    args: () => ['fault', 'kill', 'worker:x', '--run', 'x', '--nats', 'nats://127.0.0.1:1'],
+    exit: 2,
+    message: () => /^fault kill worker:x: expected a target such as worker:2, .*, found "worker:x"$/,
+  },
+  {
+    what: 'fault with a target its action does not take',
+    args: () => ['fault', 'link-flap', 'worker:1', '--duration', '5ms', '--run', 'x', '--nats', 'nats://127.0.0.1:1'],
+    exit: 2,
+    message: () => /^fault link-flap worker:1: expected a target for link-flap: nic$/,
+  },
+  {
+    what: 'fault with a parameter its action does not take',
+    args: () => ['fault', 'kill', 'worker:1', '--factor', '2', '--run', 'x', '--nats', 'nats://127.0.0.1:1'],
+    exit: 2,
+    message: () => /^fault kill worker:1: --factor: kill takes no factor \(its parameters: restartAfter\)$/,
+  },
+  {
+    what: 'fault at an unreachable NATS server',
+    args: () => ['fault', 'kill', 'worker:1', '--run', 'x', '--nats', 'nats://127.0.0.1:1'],
+    exit: 1,
+    message: () => /^cannot reach NATS at nats:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.* \(is run x still going\? --nats must be the URL of its NATS server\)$/,
+  },
+  {
+    what: 'a live run at an unreachable NATS server',
+    args: (p) => ['run', p.scenario, '--runtime', 'live', '--nats', 'nats://127.0.0.1:1', '--out', join(p.dir, 'live-unreachable'), '--quiet'],
+    exit: 1,
+    message: () => /^live run failed: cannot reach NATS at nats:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.* \(check that the NATS server runs and that the URL \(--nats\) is right\)$/,
+    timeoutMs: 90_000,
+  },
+
+];
+
+for (const c of cases) {
+  test.serial(`cli bad input - ${c.what}: one line naming it, exit code ${c.exit}, no stack trace`, async (t) => {
+    // A command that hangs fails here instead of holding up the suite (the process is killed at teardown).
+    t.timeout(c.timeoutMs ?? 30_000);
+    const p = await place(t);
+    const r = await splitnet(t, c.args(p));
+    t.is(r.code, c.exit, r.stderr);
+    t.regex(r.stderr, /^splitnet: error: [^\n]*\n$/, 'exactly one line on stderr');
+    t.regex(r.stderr.replace(/^splitnet: error: /, '').trimEnd(), c.message(p));
+    t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
+    t.is(r.stdout, '');
+  });
+}
