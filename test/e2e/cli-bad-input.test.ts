@@ -2,7 +2,7 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +96,68 @@ interface Case {
 }
 
 const cases: readonly Case[] = [
+  // Paths the CLI writes to.
+  {
+    what: 'run --out below a regular file',
+    args: (p) => ['run', p.scenario, '--out', join(p.file, 'sub')],
+    exit: 2,
+    message: (p) => new RegExp(`^--out ${re(join(p.file, 'sub'))}: ${re(p.file)} is a file, not a directory$`),
+  },
+  {
+    what: 'run --out that is a regular file',
+    args: (p) => ['run', p.scenario, '--out', p.file],
+    exit: 2,
+    message: (p) => new RegExp(`^--out ${re(p.file)}: is a file, not a directory$`),
+  },
+  {
+    what: 'run --out under /proc (where recursive mkdir spins for ever)',
+    args: (p) => ['run', p.scenario, '--out', '/proc/splitnet-test/out'],
+    exit: 2,
+    message: () => /^--out \/proc\/splitnet-test\/out: cannot create the directory \/proc\/splitnet-test: that file system does not allow new directories$/,
+  },
+  {
+    what: 'report --out below a regular file',
+    args: (p) => ['report', p.run, '--out', join(p.file, 'report.html')],
+    exit: 2,
+    message: (p) => new RegExp(`^--out ${re(join(p.file, 'report.html'))}: ${re(p.file)} is a file, not a directory$`),
+  },
+  {
+    what: 'report --out that is a directory',
+    args: (p) => ['report', p.run, '--out', p.dir],
+    exit: 2,
+    message: (p) => new RegExp(`^--out ${re(p.dir)}: is a directory; give the file to write$`),
+  },
+  {
+    what: 'report --figures below a regular file',
+    args: (p) => ['report', p.run, '--figures', join(p.file, 'figures')],
+    exit: 2,
+    message: (p) => new RegExp(`^--figures ${re(join(p.file, 'figures'))}: ${re(p.file)} is a file, not a directory$`),
+  },
+  {
+    what: 'report --figures under /proc',
+    args: (p) => ['report', p.run, '--figures', '/proc/splitnet-test'],
+    exit: 2,
+    message: () => /^--figures \/proc\/splitnet-test: cannot create the directory \/proc\/splitnet-test: that file system does not allow new directories$/,
+  },
+  {
+    what: 'sweep --out below a regular file',
+    args: (p) => ['sweep', write(p.dir, 'sweep.yaml', 'base: small.yaml\naxes:\n  - path: topology.workers\n    values: [1]\n'), '--out', join(p.file, 'sweep')],
+    exit: 2,
+    message: (p) => new RegExp(`^--out ${re(join(p.file, 'sweep'))}: ${re(p.file)} is a file, not a directory$`),
+  },
+  {
+    what: 'run --out holding another run (another seed)',
+    args: (p) => ['run', p.scenario, '--out', p.run, '--seed', '2'],
+    exit: 2,
+    message: (p) => new RegExp(`^--out ${re(p.run)}: it holds another run \\(its scenario\\.resolved\\.yaml: name small, seed 1; not the same resolved scenario as this run\\); give a new or empty directory, or add --force to write into it anyway$`),
+  },
+  {
+    what: 'run --out holding files that are not a run',
+    args: (p) => ['run', p.scenario, '--out', p.dir],
+    exit: 2,
+    message: (p) => new RegExp(`^--out ${re(p.dir)}: it holds \\d+ file\\(s\\) and no splitnet run \\(no scenario\\.resolved\\.yaml\\); give a new or empty directory, or add --force`),
+  },
+
   // The fault command: checked before it connects; an unreachable NATS is an operational failure.
   {
     what: 'fault with an unknown action (before connecting to an unreachable NATS)',
@@ -150,3 +212,32 @@ for (const c of cases) {
     t.is(r.stdout, '');
   });
 }
+
+test.serial('cli - --out holding a run of the same resolved scenario is written again', async (t) => {
+  const p = await place(t);
+  const out = join(tmp(), 'again');
+  t.is((await splitnet(t, ['run', p.scenario, '--out', out, '--quiet'])).code, 0);
+  const first = readFileSync(join(out, 'summary.json'), 'utf8');
+  const again = await splitnet(t, ['run', p.scenario, '--out', out, '--quiet']);
+  t.is(again.code, 0, again.stderr);
+  t.is(readFileSync(join(out, 'summary.json'), 'utf8'), first, 'same scenario and seed in sim: the same summary');
+});
+
+test.serial('cli - --force writes into a directory holding another run', async (t) => {
+  const p = await place(t);
+  const out = join(tmp(), 'forced');
+  t.is((await splitnet(t, ['run', p.scenario, '--out', out, '--quiet'])).code, 0);
+  const refused = await splitnet(t, ['run', p.scenario, '--out', out, '--quiet', '--seed', '9']);
+  t.is(refused.code, 2);
+  const forced = await splitnet(t, ['run', p.scenario, '--out', out, '--quiet', '--seed', '9', '--force']);
+  t.is(forced.code, 0, forced.stderr);
+  t.is((JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { seed: number }).seed, 9);
+});
+
+test.serial('cli - an empty --out directory is used', async (t) => {
+  const p = await place(t);
+  const out = tmp();
+  const r = await splitnet(t, ['run', p.scenario, '--out', out, '--quiet']);
+  t.is(r.code, 0, r.stderr);
+  t.true(existsSync(join(out, 'summary.json')));
+});

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // splitnet command-line entry point: parses flags, reads files and the environment, prints; the work happens in the packages.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Help, Option } from 'commander';
 import { SplitnetError } from '@splitnet/model';
@@ -15,6 +15,7 @@ import { actorCommand, runLiveCommand } from './live-commands.js';
 import { sweepCommand, type SweepFlags } from './sweep-command.js';
 import { hostFacts, version } from './host.js';
 import { classifyFailure, EXIT } from './failure.js';
+import { ensureDirectory, resultsDirContents } from './out-path.js';
 import type { RunResult } from '@splitnet/controller';
 
 function stamp(d: Date): string {
@@ -82,6 +83,7 @@ interface RunFlags {
   dockerBindAll?: boolean;
   dockerNodes: string;
   pack?: boolean;
+  force?: boolean;
 }
 
 function progressPrinter(enabled: boolean): ((done: number, total: number) => void) | undefined {
@@ -126,6 +128,13 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
   if (flags.out === undefined) {
     for (let i = 2; existsSync(dir); i++) dir = join('results', `${runId}-${i}`);
   }
+  // Checked and created before the run, which may take long: a bad --out is bad input, not a lost run.
+  const outFlag = flags.out !== undefined ? '--out' : 'results directory';
+  const there = resultsDirContents(dir, { resolvedYaml: formatResolvedYaml(scenario), runId });
+  if (there.kind === 'other' && flags.force !== true) {
+    throw new SplitnetError('E_USAGE', `${outFlag} ${dir}: ${there.description}; give a new or empty directory, or add --force to write into it anyway`);
+  }
+  ensureDirectory(outFlag, dir);
   const showProgress = !flags.quiet && !flags.json && process.stderr.isTTY === true;
   if (!flags.quiet && !flags.json) {
     process.stderr.write(`splitnet: running ${scenario.name} (${scenario.source}) for ${scenario.duration / 1e6} ms emulated, seed ${scenario.seed}\n`);
@@ -134,7 +143,6 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const onProgress = progressPrinter(showProgress);
   let result: RunResult;
   if (scenario.runtime === 'live') {
-    mkdirSync(dir, { recursive: true });
     const resolvedFile = join(dir, 'scenario.resolved.yaml');
     writeFileSync(resolvedFile, formatResolvedYaml(scenario));
     const live = await runLiveCommand(scenario, {
@@ -225,7 +233,8 @@ function buildProgram(): Command {
     .argument('<scenario>', 'scenario YAML file (see examples/ and docs/scenario-reference.md)')
     .addOption(new Option('--seed <n>', 'override the scenario seed').argParser(parseSeed))
     .option('--duration <time>', 'override the emulated duration, e.g. 20ms, 1s')
-    .option('--out <dir>', 'write results to this directory (default: results/<run-id>)')
+    .option('--out <dir>', 'write results to this directory (default: results/<run-id>); it must be new, empty, or hold a run of the same resolved scenario')
+    .option('--force', 'write into an --out directory that holds other files (files of the same names are overwritten, the others are left as they are)')
     .option('--set <path=value>', 'override a scenario value, e.g. --set topology.workers=2 (repeatable)', collect, [] as string[])
     .option('--json', 'print the summary as JSON on stdout (no table, no progress)')
     .option('-q, --quiet', 'print only the summary table')
