@@ -197,6 +197,45 @@ const cases: readonly Case[] = [
     timeoutMs: 90_000,
   },
 
+  // One rule for the seed, wherever it is given.
+  {
+    what: '--set seed above 2^32 − 1',
+    args: (p) => ['run', p.scenario, '--set', 'seed=99999999999', '--out', join(p.dir, 'seed-set')],
+    exit: 2,
+    message: () => /^--set seed=99999999999: seed: expected an integer from 0 to 4294967295, found 99999999999$/,
+  },
+  {
+    what: '--seed above 2^32 − 1',
+    args: (p) => ['run', p.scenario, '--seed', '4294967296', '--out', join(p.dir, 'seed-flag')],
+    exit: 2,
+    message: () => /^--seed: expected a whole number from 0 to 4294967295, found "4294967296"$/,
+  },
+  {
+    what: 'a sweep seed above 2^32 − 1',
+    args: (p) => ['sweep', write(p.dir, 'sweeps/seed.yaml', `base: ${p.scenario}\nseed: 4294967296\naxes:\n  - path: topology.workers\n    values: [1]\n`), '--dry-run'],
+    exit: 2,
+    message: (p) => new RegExp(`^${re(join(p.dir, 'sweeps/seed.yaml'))}:2:7: seed: expected a whole number from 0 to 4294967295, found 4294967296$`),
+  },
+  {
+    what: 'a sweep whose absolute base does not exist',
+    args: (p) => ['sweep', write(p.dir, 'sweeps/missing.yaml', `base: ${join(p.dir, 'missing.yaml')}\naxes:\n  - path: topology.workers\n    values: [1]\n`), '--dry-run'],
+    exit: 2,
+    message: (p) => new RegExp(`^${re(join(p.dir, 'sweeps/missing.yaml'))}:1:7: base: no such scenario file: ${re(join(p.dir, 'missing.yaml'))}$`),
+  },
+
+  // Scenario files with nothing in them.
+  {
+    what: 'an empty scenario file',
+    args: (p) => ['run', write(p.dir, 'empty.yaml', '')],
+    exit: 2,
+    message: (p) => new RegExp(`^${re(join(p.dir, 'empty.yaml'))}: the scenario file is empty \\(no settings, only whitespace or comments\\)`),
+  },
+  {
+    what: 'a scenario file of only comments and blank lines',
+    args: (p) => ['validate', write(p.dir, 'comments.yaml', '# to do: the topology\n\n   \n# and the traffic\n')],
+    exit: 2,
+    message: (p) => new RegExp(`^${re(join(p.dir, 'comments.yaml'))}: the scenario file is empty \\(no settings, only whitespace or comments\\)`),
+  },
 ];
 
 for (const c of cases) {
@@ -212,6 +251,25 @@ for (const c of cases) {
     t.is(r.stdout, '');
   });
 }
+
+test.serial('cli - the largest seed, 2^32 − 1, is accepted by --seed and by --set seed alike', async (t) => {
+  const p = await place(t);
+  for (const args of [['--seed', '4294967295'], ['--set', 'seed=4294967295']]) {
+    const out = join(tmp(), 'run');
+    const r = await splitnet(t, ['run', p.scenario, ...args, '--out', out, '--json']);
+    t.is(r.code, 0, r.stderr);
+    t.is((JSON.parse(r.stdout) as { summary: { seed: number } }).summary.seed, 4294967295, args.join(' '));
+  }
+});
+
+test.serial('cli - a sweep reads an absolute base path as it is, not from the sweep file\'s directory', async (t) => {
+  const p = await place(t);
+  const sweep = write(tmp(), 'elsewhere/sweep.yaml', `base: ${p.scenario}\naxes:\n  - path: topology.workers\n    values: [1, 2]\n`);
+  const r = await splitnet(t, ['sweep', sweep, '--dry-run']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /^sweep sweep: 2 points × 1 repetitions = 2 runs/);
+  t.regex(r.stdout, /p001 {2}topology\.workers=2/);
+});
 
 test.serial('cli - --out holding a run of the same resolved scenario is written again', async (t) => {
   const p = await place(t);

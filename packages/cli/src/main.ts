@@ -6,7 +6,7 @@ import { Command, CommanderError, Help, Option } from 'commander';
 import { SplitnetError } from '@splitnet/model';
 import { JOIN_ROLES, formatSummary, runSim, writeResults } from '@splitnet/controller';
 import type { JoinRole } from '@splitnet/controller';
-import { loadScenarioFile, formatResolvedYaml, parseDuration } from '@splitnet/scenario';
+import { loadScenarioFile, formatResolvedYaml, MAX_SEED, parseDuration } from '@splitnet/scenario';
 import { isValidRunId, newRunId } from '@splitnet/transport';
 import { formatRssLookup, rssLookup } from './rss-command.js';
 import { faultCommand } from './fault-command.js';
@@ -24,8 +24,9 @@ function stamp(d: Date): string {
 }
 
 function parseSeed(v: string): number {
-  if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) {
-    throw new SplitnetError('E_USAGE', `--seed: expected a whole number from 0 to 4294967295, found "${v}"`);
+  // The scenario's rule for seed: (MAX_SEED), so that --seed and --set seed= accept the same numbers.
+  if (!/^\d+$/.test(v) || Number(v) > MAX_SEED) {
+    throw new SplitnetError('E_USAGE', `--seed: expected a whole number from 0 to ${MAX_SEED}, found "${v}"`);
   }
   return Number(v);
 }

@@ -70,6 +70,8 @@ const MAX_DURATION = 3_600_000_000_000;
 /** Bounds the metrics time series. */
 const MAX_SAMPLES = 100_000;
 const RUNTIMES = ['sim', 'live'] as const;
+/** The largest seed: a u32, like the seeds a sweep derives per run (`--seed` and `seed:` follow this one rule). */
+export const MAX_SEED = 0xffff_ffff;
 const PLANNED_RUNTIMES = ['lockstep'];
 
 /** Read, parse, validate and compile a scenario file. A file that cannot be read is E_FILE. */
@@ -81,6 +83,10 @@ export function loadScenarioFile(path: string, opts: CompileOptions = {}): Compi
     const code = (err as { code?: unknown }).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a scenario file' : 'cannot be read';
     throw new SplitnetError('E_FILE', `${path}: ${why}`, { cause: err });
+  }
+  // An empty file would run with every default: more likely the wrong file, or one not saved yet.
+  if (parseYamlSource(text, path).value === null) {
+    throw new SplitnetError('E_SCENARIO', `${path}: the scenario file is empty (no settings, only whitespace or comments); write at least one setting such as "name: my-run", or "{}" to run with every default (docs/scenario-reference.md)`);
   }
   return compileScenarioText(text, path, opts);
 }
@@ -160,7 +166,7 @@ function compileValue(value: unknown, source: string): CompiledScenario {
   const name = readString(map.get('name'), defaultName(source));
   if (name === '') map.get('name').expected('a non-empty name');
   const description = readString(map.get('description'), '');
-  const seed = readInt(map.get('seed'), 1, { min: 0, max: Number.MAX_SAFE_INTEGER });
+  const seed = readInt(map.get('seed'), 1, { min: 0, max: MAX_SEED });
 
   const durationField = map.get('duration');
   const duration = readDuration(durationField, DEFAULT_DURATION, 1);

@@ -1,6 +1,6 @@
 // Public API of @splitnet/scenario: load and compile scenario files, cost profiles, and the unit helpers.
 export type * from './types.js';
-export { compileScenarioText, formatResolvedYaml, loadScenarioFile, type CompileOptions, type ScenarioValue } from './compile.js';
+export { compileScenarioText, formatResolvedYaml, loadScenarioFile, MAX_SEED, type CompileOptions, type ScenarioValue } from './compile.js';
 export { parseScenarioPath } from './overrides.js';
 export { describeValue, formatPath, type Path, type PathSegment } from './issue.js';
 export { parseYamlSource, type Position, type YamlSource } from './yaml-source.js';
