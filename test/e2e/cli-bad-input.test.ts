@@ -223,6 +223,63 @@ const cases: readonly Case[] = [
     message: (p) => new RegExp(`^${re(join(p.dir, 'sweeps/missing.yaml'))}:1:7: base: no such scenario file: ${re(join(p.dir, 'missing.yaml'))}$`),
   },
 
+  // Live and Docker flags on a run that would ignore them.
+  ...[
+    ['--placement', 'docker'],
+    ['--tdf', '100'],
+    ['--nats', 'nats://127.0.0.1:4222'],
+    ['--processes', 'per-domain'],
+  ].map(([flag, value]): Case => ({
+    what: `${flag} on a sim run`,
+    args: (p) => ['run', p.scenario, flag as string, value as string, '--out', join(p.dir, 'sim-live-flag')],
+    exit: 2,
+    message: () => new RegExp(`^${re(`${flag} ${value}`)}: only for a live run \\(add --runtime live, or runtime: live in the scenario\\); this run is sim, which would ignore it$`),
+  })),
+  ...[
+    ['--image', 'splitnet:dev'],
+    ['--nats-image', 'nats:2'],
+    ['--docker-host', 'tcp://10.0.0.2:2376'],
+    ['--docker-nodes', '2'],
+    ['--pack'],
+  ].map(([flag, value]): Case => ({
+    what: `${flag} on a sim run`,
+    args: (p) => ['run', p.scenario, flag as string, ...(value !== undefined ? [value] : []), '--out', join(p.dir, 'sim-docker-flag')],
+    exit: 2,
+    message: () => new RegExp(`^${re(value !== undefined ? `${flag} ${value}` : (flag as string))}: only for a live run with placement docker \\(--runtime live --placement docker\\); this run is sim, which would ignore it$`),
+  })),
+  {
+    what: '--join-window on a sim run',
+    args: (p) => ['run', p.scenario, '--join-window', '5s', '--out', join(p.dir, 'sim-join')],
+    exit: 2,
+    message: () => /^--join-window 5s: only for a live run with placement external \(actors that join: --runtime live --placement external\); this run is sim, which would ignore it$/,
+  },
+  {
+    what: '--image on a live run (runtime: live in the scenario) that is not placement docker',
+    args: (p) => ['run', write(p.dir, 'live.yaml', `${SMALL}runtime: live\n`), '--image', 'splitnet:dev', '--out', join(p.dir, 'live-image')],
+    exit: 2,
+    message: () => /^--image splitnet:dev: only for a live run with placement docker \(--runtime live --placement docker\); this live run's placement is processes, which would ignore it$/,
+  },
+  {
+    what: '--pack on a run made live by --set runtime=live',
+    args: (p) => ['run', p.scenario, '--set', 'runtime=live', '--pack', '--out', join(p.dir, 'set-live-pack')],
+    exit: 2,
+    message: () => /^--pack: only for a live run with placement docker \(--runtime live --placement docker\); this live run's placement is processes, which would ignore it$/,
+  },
+
+  // Flag values are named as the user typed them.
+  {
+    what: 'an unknown --runtime',
+    args: (p) => ['run', p.scenario, '--runtime', 'foo'],
+    exit: 2,
+    message: () => /^--runtime foo: runtime: expected one of "sim" or "live", found "foo"$/,
+  },
+  {
+    what: 'a --tdf that is not a number',
+    args: (p) => ['run', p.scenario, '--runtime', 'live', '--tdf', 'abc'],
+    exit: 2,
+    message: () => /^--tdf abc: live\.tdf: expected a number ≥ 1, found "abc"$/,
+  },
+
   // Scenario files with nothing in them.
   {
     what: 'an empty scenario file',

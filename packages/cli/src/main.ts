@@ -7,6 +7,7 @@ import { SplitnetError } from '@splitnet/model';
 import { JOIN_ROLES, formatSummary, runSim, writeResults } from '@splitnet/controller';
 import type { JoinRole } from '@splitnet/controller';
 import { loadScenarioFile, formatResolvedYaml, MAX_SEED, parseDuration } from '@splitnet/scenario';
+import type { CompiledScenario, ScenarioValue } from '@splitnet/scenario';
 import { isValidRunId, newRunId } from '@splitnet/transport';
 import { formatRssLookup, rssLookup } from './rss-command.js';
 import { faultCommand } from './fault-command.js';
@@ -87,6 +88,64 @@ interface RunFlags {
   force?: boolean;
 }
 
+/**
+ * The run flags that only some runs use, and which: refused when the run (its runtime and placement,
+ * known once the scenario is loaded: `runtime: live` may come from the file) would silently ignore them.
+ */
+const SCOPED_RUN_FLAGS: readonly { readonly key: keyof RunFlags; readonly flag: string; readonly scope: 'live' | 'external' | 'docker' }[] = [
+  { key: 'tdf', flag: '--tdf', scope: 'live' },
+  { key: 'nats', flag: '--nats', scope: 'live' },
+  { key: 'placement', flag: '--placement', scope: 'live' },
+  { key: 'processes', flag: '--processes', scope: 'live' },
+  { key: 'joinWindow', flag: '--join-window', scope: 'external' },
+  { key: 'expect', flag: '--expect', scope: 'external' },
+  { key: 'image', flag: '--image', scope: 'docker' },
+  { key: 'natsImage', flag: '--nats-image', scope: 'docker' },
+  { key: 'dockerHost', flag: '--docker-host', scope: 'docker' },
+  { key: 'dockerAdvertise', flag: '--docker-advertise', scope: 'docker' },
+  { key: 'dockerBindAll', flag: '--docker-bind-all', scope: 'docker' },
+  { key: 'dockerNodes', flag: '--docker-nodes', scope: 'docker' },
+  { key: 'pack', flag: '--pack', scope: 'docker' },
+];
+
+/** Refuse a flag given on the command line (`given`) that this run would ignore, naming what it needs. */
+function checkScopedFlags(s: CompiledScenario, flags: RunFlags, given: (key: keyof RunFlags) => boolean): void {
+  const thisRun = s.runtime === 'live' ? `this live run's placement is ${s.live.placement}` : 'this run is sim';
+  for (const { key, flag: name, scope } of SCOPED_RUN_FLAGS) {
+    if (!given(key)) continue;
+    // As the user typed it: `--placement docker`, `--pack`.
+    const value = flags[key];
+    const flag = typeof value === 'string' ? `${name} ${value}` : Array.isArray(value) ? `${name} ${value.join(',')}` : name;
+    if (scope === 'live' && s.runtime !== 'live') {
+      throw new SplitnetError('E_USAGE', `${flag}: only for a live run (add --runtime live, or runtime: live in the scenario); ${thisRun}, which would ignore it`);
+    }
+    if (scope === 'external' && (s.runtime !== 'live' || s.live.placement !== 'external')) {
+      throw new SplitnetError('E_USAGE', `${flag}: only for a live run with placement external (actors that join: --runtime live --placement external); ${thisRun}, which would ignore it`);
+    }
+    if (scope === 'docker' && (s.runtime !== 'live' || s.live.placement !== 'docker')) {
+      throw new SplitnetError('E_USAGE', `${flag}: only for a live run with placement docker (--runtime live --placement docker); ${thisRun}, which would ignore it`);
+    }
+    if (key === 'nats' && s.live.placement === 'docker') {
+      throw new SplitnetError('E_USAGE', `${flag}: the docker placement starts its own NATS servers and would ignore it; drop --nats`);
+    }
+  }
+}
+
+/** The live flags as scenario values, applied after --set; a problem with one names the flag as typed (`--tdf abc`). */
+function liveFlagValues(flags: RunFlags): ScenarioValue[] {
+  const out: ScenarioValue[] = [];
+  const add = (flag: string, v: string | undefined, path: readonly string[], value: (v: string) => unknown = (x) => x): void => {
+    if (v !== undefined) out.push({ label: `${flag} ${v}`, path, value: value(v) });
+  };
+  add('--runtime', flags.runtime, ['runtime']);
+  // A number where the text is one, so that the scenario's rule (a number ≥ 1) says what is wrong with the rest.
+  add('--tdf', flags.tdf, ['live', 'tdf'], (v) => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v));
+  add('--nats', flags.nats, ['live', 'nats']);
+  add('--placement', flags.placement, ['live', 'placement']);
+  add('--processes', flags.processes, ['live', 'processes']);
+  return out;
+}
+
 function progressPrinter(enabled: boolean): ((done: number, total: number) => void) | undefined {
   if (!enabled) return undefined;
   const t0 = Date.now();
@@ -100,25 +159,15 @@ function progressPrinter(enabled: boolean): ((done: number, total: number) => vo
   };
 }
 
-async function runCommand(file: string, flags: RunFlags): Promise<number> {
-  // Flags for the live runtime are scenario overrides, applied after --set.
-  const overrides = [
-    ...flags.set,
-    ...(flags.runtime !== undefined ? [`runtime=${flags.runtime}`] : []),
-    ...(flags.tdf !== undefined ? [`live.tdf=${flags.tdf}`] : []),
-    ...(flags.nats !== undefined ? [`live.nats=${JSON.stringify(flags.nats)}`] : []),
-    ...(flags.placement !== undefined ? [`live.placement=${flags.placement}`] : []),
-    ...(flags.processes !== undefined ? [`live.processes=${flags.processes}`] : []),
-  ];
+async function runCommand(file: string, flags: RunFlags, given: (key: keyof RunFlags) => boolean): Promise<number> {
   let scenario = loadScenarioFile(file, {
-    overrides,
+    overrides: flags.set,
+    values: liveFlagValues(flags),
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
   });
   const expect = parseExpect(flags.expect);
-  if (expect && (scenario.runtime !== 'live' || scenario.live.placement !== 'external')) {
-    throw new SplitnetError('E_USAGE', '--expect: only for a live run with placement external (actors that join)');
-  }
+  checkScopedFlags(scenario, flags, given);
   if (expect?.worker !== undefined && scenario.live.processes === 'per-domain') {
     throw new SplitnetError('E_USAGE', `--expect worker=${expect.worker}: this run has one process per Xen domain (live.processes: per-domain), whose driver hosts the vRSS workers (topology.workers: ${scenario.topology.workers}); no worker joins, so drop --expect worker`);
   }
@@ -244,7 +293,7 @@ function buildProgram(): Command {
     .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
     .option('--placement <processes|inprocess|external|docker>', 'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers')
     .option('--processes <per-actor|per-domain>', 'live: one process per actor (default), or one per Xen domain (the driver domain: NIC, back end and vRSS workers; each guest), so that only guest traffic crosses the bus; with placement external or docker the driver process then hosts the workers and none joins as --role worker')
-    .option('--run-id <id>', 'live: the run id that namespaces its NATS subjects (default: derived from the scenario, seed and time)')
+    .option('--run-id <id>', 'the run id: names results/<run-id>/ and, live, namespaces the run\'s NATS subjects (default: derived from the scenario, seed and time)')
     .option('--join-window <time>', 'live, placement external: close registration after this much quiet once every role joined (default 2s)')
     .option('--expect <role=n>', 'live, placement external: wait for at least n actors of a role (driver, worker, frontend) before the join window counts, e.g. --expect frontend=4 (repeatable)', collect, [] as string[])
     .option('--image <ref>', 'live, placement docker: the splitnet image (never pulled)', 'splitnet:latest')
@@ -256,10 +305,10 @@ function buildProgram(): Command {
     .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')
     .addHelpText(
       'after',
-      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag), 130 interrupted (see docs/cli.md).',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nLive-only flags (--tdf, --nats, --placement, --processes; --join-window and --expect for placement external; --image,\n--nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them.\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag), 130 interrupted (see docs/cli.md).',
     )
-    .action(async (file: string, flags: RunFlags) => {
-      process.exitCode = await runCommand(file, flags);
+    .action(async (file: string, flags: RunFlags, cmd: Command) => {
+      process.exitCode = await runCommand(file, flags, (key) => cmd.getOptionValueSource(key) === 'cli');
     });
 
   program
