@@ -356,3 +356,25 @@ test.serial('cli - an empty --out directory is used', async (t) => {
   t.is(r.code, 0, r.stderr);
   t.true(existsSync(join(out, 'summary.json')));
 });
+
+test.serial('cli - traffic above the link rate is run capped, with a warning on stderr, in the table and in summary.throughput.offeredCapped', async (t) => {
+  const p = await place(t);
+  const out = join(tmp(), 'capped');
+  const r = await splitnet(t, ['run', p.scenario, '--set', 'traffic.0.rate=50Gbps', '--out', out]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /^splitnet: warning: the traffic asks for 50 Gbit\/s on the wire but topology\.link is 10 Gbit\/s: it is offered at line rate, the rest is never sent \(summary\.throughput\.offeredCapped\)$/m);
+  t.regex(r.stdout, /^warning +offered load capped: the traffic asks for 50\.00 Gbit\/s on a 10\.00 Gbit\/s link/m);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { throughput: { offeredCapped?: unknown; offeredGbps: number; lineRateGbps: number } };
+  t.deepEqual(summary.throughput.offeredCapped, { requestedGbps: 50, linkGbps: 10 });
+  t.true(summary.throughput.offeredGbps <= summary.throughput.lineRateGbps * 1.001, 'what the wire took is at most line rate');
+});
+
+test.serial('cli - traffic at exactly the link rate is not reported as capped', async (t) => {
+  const p = await place(t);
+  const out = join(tmp(), 'line-rate');
+  const r = await splitnet(t, ['run', p.scenario, '--set', 'traffic.0.rate=10Gbps', '--out', out]);
+  t.is(r.code, 0, r.stderr);
+  t.notRegex(r.stderr, /warning/);
+  t.notRegex(r.stdout, /capped/);
+  t.false('offeredCapped' in (JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { throughput: object }).throughput);
+});

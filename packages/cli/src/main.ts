@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Help, Option } from 'commander';
 import { SplitnetError } from '@splitnet/model';
-import { JOIN_ROLES, formatSummary, runSim, writeResults } from '@splitnet/controller';
+import { JOIN_ROLES, formatSummary, offeredCapOf, runSim, writeResults } from '@splitnet/controller';
 import type { JoinRole } from '@splitnet/controller';
 import { loadScenarioFile, formatResolvedYaml, MAX_SEED, parseDuration } from '@splitnet/scenario';
 import type { CompiledScenario, ScenarioValue } from '@splitnet/scenario';
@@ -189,6 +189,8 @@ async function runCommand(file: string, flags: RunFlags, given: (key: keyof RunF
   if (!flags.quiet && !flags.json) {
     process.stderr.write(`splitnet: running ${scenario.name} (${scenario.source}) for ${scenario.duration / 1e6} ms emulated, seed ${scenario.seed}\n`);
   }
+  const cap = offeredCapOf(scenario);
+  if (cap !== undefined && !flags.quiet) process.stderr.write(`splitnet: warning: ${capNote(cap)}\n`);
   const t0 = process.hrtime.bigint();
   const onProgress = progressPrinter(showProgress);
   let result: RunResult;
@@ -253,6 +255,11 @@ async function runCommand(file: string, flags: RunFlags, given: (key: keyof RunF
     return EXIT.failed;
   }
   return live && !live.valid ? EXIT.invalidLiveRun : EXIT.ok;
+}
+
+/** The traffic asks for more than the link carries: said before the run and in the summary (throughput.offeredCapped). */
+function capNote(cap: { readonly requestedGbps: number; readonly linkGbps: number }): string {
+  return `the traffic asks for ${cap.requestedGbps} Gbit/s on the wire but topology.link is ${cap.linkGbps} Gbit/s: it is offered at line rate, the rest is never sent (summary.throughput.offeredCapped)`;
 }
 
 function buildProgram(): Command {
@@ -423,6 +430,8 @@ function buildProgram(): Command {
     .action((file: string, o: { set: string[] }) => {
       const s = loadScenarioFile(file, { overrides: o.set });
       process.stdout.write(formatResolvedYaml(s));
+      const cap = offeredCapOf(s);
+      if (cap !== undefined) process.stderr.write(`splitnet: warning: ${capNote(cap)}\n`);
       const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
       process.stderr.write(`splitnet: ${file}: ok (${n(s.traffic.flows.length, 'flow')}, ${n(s.topology.vms.length, 'VM')}, ${n(s.topology.workers, 'worker')})\n`);
     });
