@@ -1,5 +1,10 @@
 // Every kind of scenario mistake gives one line: file:line:col: path: expected …, found … (or the YAML reason).
 import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SplitnetError } from '@splitnet/model';
+import { loadScenarioFile } from '../src/index.js';
 import { errorOf } from './helpers.js';
 
 test('errors - invalid YAML names the line, column and yaml reason', (t) => {
@@ -58,7 +63,7 @@ test('errors - unknown parameter of a known policy lists that policy\'s paramete
 });
 
 test('errors - wrong type', (t) => {
-  t.is(errorOf(t, 'seed: one\n'), 's.yaml:1:7: seed: expected an integer ≥ 0, found "one"');
+  t.is(errorOf(t, 'seed: one\n'), 's.yaml:1:7: seed: expected an integer from 0 to 4294967295, found "one"');
   t.is(errorOf(t, 'topology: 4\n'), 's.yaml:1:11: topology: expected a map, found 4');
   t.is(errorOf(t, 'traffic: { rate: 1Gbps }\n'), 's.yaml:1:10: traffic: expected a list of generators, found a map');
   t.is(errorOf(t, 'name: [a]\n'), 's.yaml:1:7: name: expected a string, found a list of 1');
@@ -109,7 +114,10 @@ test('errors - ring size must be a power of two', (t) => {
 });
 
 test('errors - out-of-range values', (t) => {
-  t.is(errorOf(t, 'seed: -1\n'), 's.yaml:1:7: seed: expected an integer ≥ 0, found -1');
+  t.is(errorOf(t, 'seed: -1\n'), 's.yaml:1:7: seed: expected an integer from 0 to 4294967295, found -1');
+  // One rule with --seed: a u32, like the seeds a sweep derives.
+  t.is(errorOf(t, 'seed: 4294967296\n'), 's.yaml:1:7: seed: expected an integer from 0 to 4294967295, found 4294967296');
+  t.is(errorOf(t, 'name: x\n', { overrides: ['seed=99999999999'] }), '--set seed=99999999999: seed: expected an integer from 0 to 4294967295, found 99999999999');
   t.is(errorOf(t, 'topology: { vms: { count: 0 } }\n'), 's.yaml:1:27: topology.vms.count: expected an integer from 1 to 256, found 0');
   t.is(errorOf(t, 'topology: { workers: 65 }\n'), 's.yaml:1:22: topology.workers: expected an integer from 1 to 64, found 65');
   t.is(errorOf(t, 'topology: { nicQueues: 1.5 }\n'), 's.yaml:1:24: topology.nicQueues: expected an integer from 1 to 64, found 1.5');
@@ -304,4 +312,26 @@ test('errors - cost overrides are validated like profiles', (t) => {
     errorOf(t, 'costs: { profil: default }\n'),
     's.yaml:1:10: costs: unknown key "profil" (expected one of: name, description, nic, backend, worker, frontend, link, profile, override; did you mean "profile"?)',
   );
+});
+
+const emptyFiles: [string, string][] = [
+  ['a 0-byte file', ''],
+  ['only whitespace', '  \n\n\t\n'],
+  ['only comments', '# the topology, later\n\n# and the traffic\n'],
+];
+
+for (const [what, text] of emptyFiles) {
+  test(`errors - a scenario file with ${what} is refused as empty, naming the file`, (t) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'splitnet-empty-')), 'empty.yaml');
+    writeFileSync(file, text);
+    const err = t.throws(() => loadScenarioFile(file), { instanceOf: SplitnetError });
+    t.is(err?.code, 'E_SCENARIO');
+    t.is(err?.message, `${file}: the scenario file is empty (no settings, only whitespace or comments); write at least one setting such as "name: my-run", or "{}" to run with every default (docs/scenario-reference.md)`);
+  });
+}
+
+test('errors - a scenario file of "{}" is every default, not empty', (t) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'splitnet-empty-')), 'defaults.yaml');
+  writeFileSync(file, '{}\n');
+  t.is(loadScenarioFile(file).name, 'defaults');
 });
