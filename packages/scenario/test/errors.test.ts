@@ -58,7 +58,7 @@ test('errors - unknown key in a generator and without a close match', (t) => {
 test('errors - unknown parameter of a known policy lists that policy\'s parameters', (t) => {
   t.is(
     errorOf(t, 'coalescing:\n  frontend: { policy: static, usec: 50 }\n'),
-    's.yaml:2:31: coalescing.frontend: unknown key "usec" (expected one of: policy, usecs, frames; did you mean "usecs"?)',
+    's.yaml:2:31: coalescing.frontend: unknown key "usec" (expected one of: policy, usecs, frames, mode; did you mean "usecs"?)',
   );
 });
 
@@ -288,6 +288,40 @@ test('errors - static coalescing needs a bound', (t) => {
     's.yaml:2:38: coalescing.frontend.usecs: expected usecs > 0 and/or frames > 0 for a static policy, e.g. { policy: static, usecs: 50, frames: 32 }, found 0 (with no bound at all it would never interrupt)',
   );
 });
+
+const STATIC_MODE_ERRORS: readonly (readonly [string, string, string])[] = [
+  [
+    'a frame count on the NIC, whose static policy is a throttle unless it says timer',
+    'coalescing:\n  nic: { policy: static, usecs: 50, frames: 8 }\n',
+    "s.yaml:2:45: coalescing.nic.frames: expected no frames with mode throttle, found 8 (a static policy on the NIC is a throttle unless it says mode: timer, and Intel's EITR has no frame count: ixgbe ignores rx-frames; write mode: timer for a frame bound)",
+  ],
+  [
+    'a frame count with an explicit throttle',
+    'coalescing:\n  nic: { policy: static, mode: throttle, frames: 8 }\n',
+    "s.yaml:2:50: coalescing.nic.frames: expected no frames with mode throttle, found 8 (Intel's EITR has no frame count: ixgbe ignores rx-frames; write mode: timer for a frame bound)",
+  ],
+  [
+    'a throttle without a gap',
+    'coalescing:\n  nic: { policy: static, usecs: 0 }\n',
+    's.yaml:2:33: coalescing.nic.usecs: expected usecs > 0 for a throttle, e.g. { policy: static, usecs: 50 }, found 0 (a throttle without a gap is no moderation: write nic: none)',
+  ],
+  [
+    'a throttle in netback',
+    'coalescing:\n  backend: { policy: static, usecs: 50, mode: throttle }\n',
+    's.yaml:2:47: coalescing.backend.mode: expected "timer", found "throttle" (a throttle, a minimum gap between interrupts, is the NIC\'s Intel EITR; backend coalescing counts from the first pending completion)',
+  ],
+  [
+    'a misspelt mode',
+    'coalescing:\n  nic: { policy: static, usecs: 50, mode: throttled }\n',
+    's.yaml:2:43: coalescing.nic.mode: expected one of "throttle" or "timer", found "throttled" (did you mean "throttle"?)',
+  ],
+];
+
+for (const [what, yaml, message] of STATIC_MODE_ERRORS) {
+  test(`errors - static mode: ${what}`, (t) => {
+    t.is(errorOf(t, yaml), message);
+  });
+}
 
 test('errors - policy parameters in the wrong order of magnitude', (t) => {
   t.is(
