@@ -1,19 +1,10 @@
 // The netfront actor on its own: NAPI budget, final-check re-arm, event-channel merging, front-end coalescing.
 import test from 'ava';
-import { RecordingEffects, takeBatch } from '@splitnet/model';
-import type { CostProfile, Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
+import { RecordingEffects, takeBatch, UNIT_TEST_COSTS } from '@splitnet/model';
+import type { Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
 import { FrontendActor } from '../src/frontend-actor.js';
 
-const costs: CostProfile = {
-  name: 'test',
-  nic: { irq: 1000 },
-  backend: { perBatch: 100, perPacket: 100 },
-  worker: { perPass: 1000, perPacket: 1000, perByte: 1, notify: 1000, timer: 1000 },
-  frontend: { virq: 2000, pollOverhead: 500, perPacket: 500, perByte: 0, refillPerPacket: 100, timerTick: 800, notify: 1000 },
-  link: 0,
-};
-
-/** Records effects; timers are run by `drain` in time order, like a tiny runtime for one actor. */
+const costs = UNIT_TEST_COSTS;
 
 function batch(n: number, flow = 0, seq0 = 0, at = 0): PacketBatch {
   const b = takeBatch(n);
