@@ -24,6 +24,11 @@ function runYaml(yaml: string, overrides: readonly string[] = []): RunResult {
   return runSim(compileScenarioText(yaml, '<test>', { overrides }));
 }
 
+/** The same run with a fault that changes nothing (factor 1), to compare against. */
+function withoutFault(overrides: readonly string[] = []): RunResult {
+  return runYaml(base('  - { at: 1ms, target: worker:0, action: slow-worker, factor: 1 }'), overrides);
+}
+
 function faultsOf(r: RunResult): FaultsSummary {
   const f = r.summary.faults;
   if (!f) throw new Error('no faults section');
@@ -88,7 +93,7 @@ test('faults - notifications lost with a probability: each loss on an idle queue
 });
 
 test('faults - delayed notifications raise latency by about the delay', (t) => {
-  const clean = runYaml(base('  - { at: 1ms, target: worker:0, action: slow-worker, factor: 1 }'));
+  const clean = withoutFault();
   const r = runYaml(base('  - { at: 2ms, target: vm:0, action: delay-notifications, delay: 200us }'));
   balanced(t, r);
   t.true(faultsOf(r).notifications.delayed > 0);
@@ -160,7 +165,7 @@ test('faults - a killed guest reconnects with new rings when restarted: its deli
 });
 
 test('faults - the driver domain killed in sim: NIC and back end die together, the NIC resumes the wire where it is, every frame is accounted', (t) => {
-  const clean = runYaml(base('  - { at: 1ms, target: worker:0, action: slow-worker, factor: 1 }'));
+  const clean = withoutFault();
   const yaml = base(`  - { at: 6ms, target: nic, action: kill, restartAfter: 2ms }
   - { at: 12.01ms, target: backend, action: crash-loop, restartAfter: 500us, repeat: { every: 2ms, count: 2 } }`);
   const r = runYaml(yaml);
@@ -192,7 +197,7 @@ test('faults - a NIC killed during a link flap comes back with its link down (si
 });
 
 test('faults - a ring-full storm overflows the guest ring (ring-full drops) and is counted as emitted', (t) => {
-  const clean = runYaml(base('  - { at: 1ms, target: worker:0, action: slow-worker, factor: 1 }'));
+  const clean = withoutFault();
   const r = runYaml(base('  - { at: 10ms, target: vm:0:queue:1, action: ring-full-storm, packets: 2000 }'));
   balanced(t, r);
   const f = faultsOf(r);
@@ -290,11 +295,25 @@ test('faults - delayed messages keep each link in order; reordered rx batches sh
   t.true(reordered.summary.flowOrder.reordered > 0);
 });
 
-test('faults - duplicated notifications merge into the pending upcall; nothing is counted twice', (t) => {
+test('faults - duplicated notifications carry no packets: every packet is delivered once, as without the fault, none dropped or reordered', (t) => {
+  const clean = withoutFault();
   const r = runYaml(base('  - { at: 4ms, duration: 8ms, target: "link:worker:*>vm:0", action: duplicate-messages, kinds: [evt] }'));
   balanced(t, r);
   t.true((faultsOf(r).messages['f0']?.messages ?? 0) > 0);
   t.is(r.summary.drops.total, 0);
+  t.is(r.summary.flowOrder.reordered, 0);
+  t.is(r.accounting.emitted, clean.accounting.emitted);
+  t.is(r.accounting.delivered, clean.accounting.delivered);
+});
+
+// In sim a duplicate is delivered at the same instant as its original, while the port is still pending: in Xen
+// (evtchn_2l_set_pending) it merges into the upcall already owed and changes nothing. Known divergence (see
+// frontend-actor.test.ts): the model raises a virtual interrupt per duplicate (+23 % here). `failing` until fixed.
+test.failing('faults - duplicated notifications sent with their originals merge into the pending upcall: the virtual interrupts are those of the run without the fault', (t) => {
+  const clean = withoutFault();
+  const r = runYaml(base('  - { at: 4ms, duration: 8ms, target: "link:worker:*>vm:0", action: duplicate-messages, kinds: [evt] }'));
+  t.true((faultsOf(r).messages['f0']?.messages ?? 0) > 0);
+  t.deepEqual(r.summary.interrupts, clean.summary.interrupts);
 });
 
 test('faults - a partitioned actor loses every message to and from it (link-drop), and the datapath recovers', (t) => {
