@@ -78,7 +78,7 @@ test.serial('docker placement - a missing image is a clear error before anything
   t.regex(r.stderr, /splitnet image "splitnet-test:does-not-exist" is not on this Docker engine/);
 });
 
-test.serial('docker placement - VMs spread over two emulated nodes (own network and NATS server each, clustered) agree with processes', async (t) => {
+test.serial('docker placement - a run over two emulated nodes (--docker-nodes 2) agrees with processes on throughput and virq/s (10 %), balances, and leaves no container or network behind', async (t) => {
   t.timeout(5 * 60_000);
   const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
   const scenario = join(dir, 's.yaml');
