@@ -67,12 +67,19 @@ test('frontend - a response that arrives during the poll is found by the final c
  * netfront's handler (xennet_rx_interrupt → napi_schedule). So a notification sent while the port is still
  * pending merges; one sent after the handler cleared it raises another upcall, even if NAPI is scheduled.
  */
-test('frontend - a notification that arrives after the upcall handler cleared the pending bit raises another virtual interrupt, which finds NAPI already scheduled', (t) => {
+
+/** A started front end with one response on its ring and the notification for it, both at time 0. */
+function notified(): { fx: RecordingEffects; fe: FrontendActor } {
   const fx = new RecordingEffects();
   const fe = frontend();
   fe.start(0, fx);
   fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 1, reqEvent: 1, batch: batch(1) }, 0, fx);
   fe.receive({ kind: 'evt', vm: 0, port: 0 }, 0, fx);
+  return { fx, fe };
+}
+
+test('frontend - a notification that arrives after the upcall handler cleared the pending bit raises another virtual interrupt, which finds NAPI already scheduled', (t) => {
+  const { fx, fe } = notified();
   // connect notify (1 µs) + virq (2 µs): the handler is done and NAPI polls from 3 µs; a second notification meanwhile.
   fx.drain(fe, 3000);
   fe.receive({ kind: 'evt', vm: 0, port: 0 }, 3200, fx);
@@ -84,11 +91,7 @@ test('frontend - a notification that arrives after the upcall handler cleared th
 // notification arrives, not when the guest's handler acks the port, so a duplicate sent with the original
 // raises a second virtual interrupt. `failing` until the model is fixed; then drop `.failing`.
 test.failing('frontend - a duplicate notification that arrives while the port is still pending merges into its upcall: one virtual interrupt', (t) => {
-  const fx = new RecordingEffects();
-  const fe = frontend();
-  fe.start(0, fx);
-  fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 1, reqEvent: 1, batch: batch(1) }, 0, fx);
-  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 0, fx);
+  const { fx, fe } = notified();
   // The same notification again, at the same instant: the vCPU has not even started the handler of the first.
   fe.receive({ kind: 'evt', vm: 0, port: 0 }, 0, fx);
   fx.drain(fe);
