@@ -79,7 +79,7 @@ const badInputs: [string, string | null, string[], RegExp][] = [
   ['a bad --seed', 'name: x\n', ['--seed', 'abc'], /--seed: expected a whole number/],
   ['an unknown flag', 'name: x\n', ['--bogus'], /unknown option '--bogus'/],
   ['a bad --expect', 'name: x\n', ['--runtime', 'live', '--placement', 'external', '--expect', 'vm=2'], /--expect: expected <role>=<n> with role driver, worker, frontend and n ≥ 1, found "vm=2"/],
-  ['--expect without placement external', 'name: x\n', ['--expect', 'frontend=2'], /--expect: only for a live run with placement external/],
+  ['--expect without placement external', 'name: x\n', ['--expect', 'frontend=2'], /--expect frontend=2: only for a live run with placement external/],
 ];
 
 for (const [what, text, extra, pattern] of badInputs) {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startNatsServer } from '@splitnet/transport';
-import { eventsOf, processesOf, run, scenarioFile, tmp } from './live-helpers.js';
+import { completed, eventsOf, processesOf, run, scenarioFile, tmp } from './live-helpers.js';
 import type { Ran } from './live-helpers.js';
 
 // One VM, two queues, two workers at a low rate; TDF 50 so that a process restart (seconds of wall
@@ -33,8 +33,8 @@ test.serial('faults live - kill, pause/resume, a NATS server restart and a parti
   - { at: 320ms, duration: 20ms, target: vm:0:queue:0, action: stop-polling }
   - { at: 350ms, duration: 20ms, target: worker:0, action: partition }`));
   const r = await run(['run', file, '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
-  // 3: valid results but actors fell behind the lag bound (a paused process and a NATS outage do that).
-  t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
+  // Valid or not: a paused process and a NATS outage put actors behind the lag bound (see completed).
+  t.true(completed(r), r.stderr + r.stdout);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
   t.true(summary.accounting.delivered > 0);
@@ -74,7 +74,7 @@ test.serial('faults live - the driver killed during a link-flap comes back with 
   const file = scenarioFile(base(`  - { at: 100ms, duration: 200ms, target: nic, action: link-flap }
   - { at: 130ms, target: nic, action: kill }`));
   const r = await run(['run', file, '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
-  t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
+  t.true(completed(r), r.stderr + r.stdout);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
   const ev = eventsOf(out);
@@ -93,7 +93,7 @@ test.serial('faults live - the driver killed during a link-flap comes back with 
   t.deepEqual(processesOf(runId), [], 'no actor process or nats-server left behind');
 });
 
-test.serial('faults live - message faults act in the live send path: dropped batches are counted, reordered ones reorder flows, duplicates and delays are absorbed, every packet is accounted', async (t) => {
+test.serial('faults live - message faults act in the live send path: dropped batches are counted, reordered ones reorder flows, nothing a fault sent (duplicates, delays included) is rejected as garbled, every packet is accounted', async (t) => {
   const out = join(tmp(), 'messages');
   const runId = `fl4-${process.pid}`;
   // 8 flows at 100 Mbit/s: each flow's frames are ~1 ms apart, so a 3 ms reorder window lets later batches overtake.
@@ -102,7 +102,7 @@ test.serial('faults live - message faults act in the live send path: dropped bat
   - { at: 240ms, duration: 40ms, target: "link:worker:*>vm:0", action: duplicate-messages, kinds: [evt] }
   - { at: 300ms, duration: 40ms, target: "link:backend>worker:*", action: delay-messages, delay: 100us }`));
   const r = await run(['run', file, '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
-  t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
+  t.true(completed(r), r.stderr + r.stdout);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
   t.deepEqual(summary.faults.timeline.map((x: Record<string, unknown>) => x['action']), ['drop-messages', 'reorder-messages', 'duplicate-messages', 'delay-messages']);
@@ -148,7 +148,7 @@ test.serial('faults live - splitnet fault injects into a running emulation over 
   t.regex(msg.stdout, /schedule it in the scenario's faults instead/);
 
   const r = await running;
-  t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
+  t.true(completed(r), r.stderr + r.stdout);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
   const ids = summary.faults.timeline.map((x: Record<string, unknown>) => x['id']);
@@ -191,7 +191,7 @@ test.serial('faults live - restart, a crash loop and pause/resume of real proces
     await new Promise((w) => setTimeout(w, 100));
   }
   const r = await running;
-  t.true(r.code === 0 || r.code === 3, r.stderr + r.stdout);
+  t.true(completed(r), r.stderr + r.stdout);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
   t.true(summary.accounting.delivered > 0);

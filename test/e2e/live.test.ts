@@ -8,7 +8,7 @@ import { connectNats, encodeEnvelope, EnvelopeDecoder, PROTOCOL_VERSION, startNa
 import { takeBatch } from '@splitnet/model';
 import type { ActorReport } from '@splitnet/model';
 import { decodeControl } from '@splitnet/controller';
-import { cli, eventsOf, processesOf, root, run, scenarioFile, tmp } from './live-helpers.js';
+import { cli, completed, eventsOf, processesOf, root, run, scenarioFile, tmp, waitFor } from './live-helpers.js';
 import type { LoggedEvent, Ran } from './live-helpers.js';
 
 // 2 VMs × 2 queues, 2 workers; slow enough that the host keeps up, with time constants (hundreds of µs)
@@ -43,13 +43,36 @@ test.serial('live - a 2-VM, 2-queue, 2-worker run as separate processes over NAT
   t.deepEqual(processesOf(runId), [], 'no actor process or nats-server left behind');
 });
 
+test.serial('live - a run whose actors fall behind emulated time by more than maxLag is invalid: exit 3, summary.json valid false with the lag, the reason and a suggested TDF, the INVALID row and a warning naming that TDF', async (t) => {
+  const out = join(tmp(), 'invalid');
+  const runId = `t1i-${process.pid}`;
+  // vm.0 is stopped (SIGSTOP) from 25 to 45 ms, 2 s of wall time at TDF 100: when it resumes, what fell due
+  // meanwhile (half of the 40 ms measured) is handled up to 20 ms late, four times the 5 ms bound.
+  const paused = `${twoByTwo}faults:\n  - { at: 25ms, duration: 20ms, target: vm:0, action: pause }\n`;
+  const r = await run(['run', scenarioFile(paused), '--runtime', 'live', '--run-id', runId, '--out', out]);
+  t.is(r.code, 3, r.stderr);
+  const live = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).live;
+  t.log(JSON.stringify({ lag: live.processingLagUs, maxLagUs: live.maxLagUs, suggestedTdf: live.suggestedTdf }));
+  t.false(live.valid);
+  t.is(live.maxLagUs, 5000);
+  t.true(live.processingLagUs.p99 > live.maxLagUs, JSON.stringify(live.processingLagUs));
+  t.is(live.invalidReason, `actors fell behind emulated time by ${live.processingLagUs.p99} µs (p99) > maxLag 5000 µs`);
+  // Enough dilation for twice the lag seen to fit the bound (±1: the p99 in the summary is rounded).
+  t.true(Math.abs(live.suggestedTdf - Math.ceil((100 * live.processingLagUs.p99 * 2) / 5000)) <= 1, String(live.suggestedTdf));
+  t.true(live.suggestedTdf > 100);
+  t.regex(r.stdout, /^live +INVALID: tdf 100, 5 processes; lag p99 /m);
+  t.true(r.stderr.includes(`splitnet: warning: run invalid: ${live.invalidReason}; try --tdf ${live.suggestedTdf} (results kept in `), r.stderr);
+  t.deepEqual(eventsOf(out).find((e) => e.kind === 'run-invalid')?.detail, { reason: live.invalidReason, suggestedTdf: live.suggestedTdf });
+  t.deepEqual(processesOf(runId), []);
+});
+
 test.serial('live - agrees with sim on throughput (5%) and virtual interrupt rate (10%)', async (t) => {
   const file = scenarioFile(twoByTwo);
   const sim = await run(['run', file, '--out', join(tmp(), 'sim'), '--json']);
   const live = await run(['run', file, '--runtime', 'live', '--out', join(tmp(), 'live'), '--json']);
   t.is(sim.code, 0, sim.stderr);
-  // 3 = the lag bound was exceeded on a loaded machine: the figures below are still what is compared.
-  t.true(live.code === 0 || live.code === 3, live.stderr);
+  // Valid or not (see completed): the figures below are what is compared.
+  t.true(completed(live), live.stderr);
   const s = JSON.parse(sim.stdout).summary;
   const l = JSON.parse(live.stdout).summary;
   t.log(`sim ${s.throughput.gbps} Gbit/s ${s.interrupts.virqPerSec} virq/s; live ${l.throughput.gbps} Gbit/s ${l.interrupts.virqPerSec} virq/s, resolution ${l.live.effectiveResolutionUs} µs`);
@@ -93,8 +116,8 @@ test.serial('live - garbage on the data subjects is counted by kind and the run 
     const r = await running;
     clearInterval(timer);
     await bus.close();
-    // 0, or 3 if the injection load pushed the lag over its bound: the counts are what this test checks.
-    t.true(r.code === 0 || r.code === 3, r.stderr);
+    // Valid or not (the injection load may push the lag over its bound): the counts are what this test checks.
+    t.true(completed(r), r.stderr);
     t.true(rounds > 5);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     const rej = summary.live.wire.rejected;
@@ -163,7 +186,7 @@ function lifecycle(events: LoggedEvent[], name: string): string[] {
  * `name` once (died, restart, rejoined) and the accounting balances. Returns the summary and the events.
  */
 function restartedOnce(t: ExecutionContext, r: Ran, out: string, name: string): { summary: ReturnType<typeof JSON.parse>; events: LoggedEvent[] } {
-  t.true(r.code === 0 || r.code === 3, r.stderr);
+  t.true(completed(r), r.stderr);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   t.is(summary.live.restarts, 1);
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
@@ -177,7 +200,9 @@ test.serial('live - a worker killed mid-run (SIGKILL) is restarted, the run comp
   const out = join(tmp(), 'kill');
   const r = await killMidRun(t, ['run', scenarioFile(twoByTwo), '--runtime', 'live', '--run-id', runId, '--out', out, '-q'], runId, out, 'worker.0', 'worker.0');
   const { summary } = restartedOnce(t, r, out, 'worker.0');
-  t.true(summary.drops['lost-in-crash'] >= 0);
+  // Down for at least the supervisor's backoff and a process start (≥ 1 ms emulated at TDF 100): the rx batches
+  // the back end sent it meanwhile went nowhere, and are counted.
+  t.true(summary.drops['lost-in-crash'] > 0, JSON.stringify(summary.drops));
   // Traffic recovered: the restarted worker's queues delivered packets after the restart.
   t.true(summary.accounting.delivered > 0.5 * summary.accounting.emitted, JSON.stringify(summary.accounting));
   t.deepEqual(processesOf(runId), []);
@@ -190,7 +215,7 @@ test.serial('live - one process per Xen domain (--processes per-domain): the dri
   const sim = await run(['run', file, '--out', join(tmp(), 'sim'), '--json']);
   const live = await run(['run', file, '--runtime', 'live', '--processes', 'per-domain', '--run-id', runId, '--out', out, '--json']);
   t.is(sim.code, 0, sim.stderr);
-  t.true(live.code === 0 || live.code === 3, live.stderr);
+  t.true(completed(live), live.stderr);
   const s = JSON.parse(sim.stdout).summary;
   const l = JSON.parse(live.stdout).summary;
   t.is(l.live.processes, 3, 'the driver domain and 2 guests');
@@ -207,8 +232,8 @@ test.serial('live - one process per Xen domain (--processes per-domain): the dri
 test.serial('live - examples/live-realtime.yaml runs as its header says (TDF 1, 2 processes) and accounts for every packet', async (t) => {
   const out = join(tmp(), 'realtime');
   const r = await run(['run', 'examples/live-realtime.yaml', '--out', out, '--json']);
-  // 3 = invalid: on a machine busy with other test files the lag bound may be exceeded; the run still completes and accounts.
-  t.true(r.code === 0 || r.code === 3, r.stderr);
+  // Valid or not (TDF 1 on a machine busy with other test files): the run still completes and accounts.
+  t.true(completed(r), r.stderr);
   const l = JSON.parse(r.stdout).summary;
   t.log(`${l.throughput.gbps} Gbit/s, valid ${l.live.valid}, lag p99 ${l.live.processingLagUs.p99} µs`);
   t.is(l.runtime, 'live');
@@ -355,7 +380,7 @@ test.serial('live - actors started elsewhere join the run: identities assigned, 
     const actors = roles.map((role) => run(['actor', '--run', runId, '--nats', server.url, '--role', role]));
     const r = await controller;
     const codes = (await Promise.all(actors)).map((a) => a.code);
-    t.true(r.code === 0 || r.code === 3, r.stderr);
+    t.true(completed(r), r.stderr);
     t.deepEqual(codes, [0, 0, 0, 0, 0, 0], (await Promise.all(actors)).map((a) => a.stderr).join('\n'));
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     t.is(summary.interrupts.perVm.length, 3, 'three front ends joined: three VMs');
@@ -386,7 +411,7 @@ test.serial('live - per domain, actors started elsewhere: the driver hosts the s
     t.regex(worker.stderr, /join refused by the controller of run t9-\d+: this run has one process per Xen domain \(live\.processes: per-domain\): the driver process hosts the vRSS workers/);
     const r = await controller;
     const all = await Promise.all(actors);
-    t.true(r.code === 0 || r.code === 3, r.stderr);
+    t.true(completed(r), r.stderr);
     t.deepEqual(all.map((a) => a.code), [0, 0, 0], all.map((a) => a.stderr).join('\n'));
     t.regex(r.stderr, /--role driver\|frontend; per-domain: the driver hosts the workers/);
     t.regex(r.stderr, /2 VMs and 2 workers joined/);
@@ -411,7 +436,7 @@ test.serial('live - front ends started elsewhere negotiate their queue counts: a
     const actors = [joinAs('--role', 'driver'), joinAs('--role', 'worker'), joinAs('--role', 'worker'), joinAs('--role', 'frontend', '--queues', '1'), joinAs('--role', 'frontend', '--queues', '4')];
     const r = await controller;
     const all = await Promise.all(actors);
-    t.true(r.code === 0 || r.code === 3, r.stderr);
+    t.true(completed(r), r.stderr);
     t.deepEqual(all.map((a) => a.code), [0, 0, 0, 0, 0], all.map((a) => a.stderr).join('\n'));
     t.regex(r.stderr, /2 VMs and 2 workers joined; queues per VM \d, \d \(asked \d, \d; back-end max 2\)/);
     // Which front end became vm.0 depends on the tokens they drew: compare per VM through the events.
@@ -449,12 +474,15 @@ test.serial('live - --expect frontend=3 waits for a front end that starts after 
     const track = (who: string, p: Promise<{ code: number | null; stdout: string; stderr: string }>) => p.then((r) => (order.push(who), r));
     const controller = track('controller', run(['run', scenarioFile(twoByTwo), '--runtime', 'live', '--placement', 'external', '--nats', server.url, '--run-id', runId, '--out', out, '--join-window', '500ms', '--expect', 'frontend=3', '-q']));
     const actors = ['driver', 'worker', 'frontend', 'frontend'].map((role) => track(role, run(['actor', '--run', runId, '--nats', server.url, '--role', role])));
-    // Without --expect, registration would close 500 ms after these four joined: this one joins later.
-    await new Promise((r) => setTimeout(r, 3000));
+    // Without --expect, registration would close 500 ms after these four joined: this one joins after
+    // the controller has logged the four joins and three join windows have passed since.
+    const log = join(out, 'logs', 'controller.log');
+    await waitFor('the controller to log four joins', () => existsSync(log) && readFileSync(log, 'utf8').split('"message":"joined"').length - 1 >= 4);
+    await new Promise((r) => setTimeout(r, 1500)); // nothing to wait for: registration must stay open meanwhile
     actors.push(track('late frontend', run(['actor', '--run', runId, '--nats', server.url, '--role', 'frontend'])));
     const r = await controller;
     const all = await Promise.all(actors);
-    t.true(r.code === 0 || r.code === 3, r.stderr);
+    t.true(completed(r), r.stderr);
     t.deepEqual(all.map((a) => a.code), [0, 0, 0, 0, 0], all.map((a) => a.stderr).join('\n'));
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     t.is(summary.interrupts.perVm.length, 3, 'the late front end is a VM of the run');

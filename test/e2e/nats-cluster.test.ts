@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { connectNats } from '@splitnet/transport';
 import type { NatsTransport } from '@splitnet/transport';
 import { dockerCli, exec, localNatsBase, requireEngine, root, tail } from './docker-helpers.js';
+import { completed } from './live-helpers.js';
 
 // Everything this file creates carries these labels; the after hook removes it and checks nothing is left.
 const runId = `${process.pid}-${Date.now().toString(36)}`;
@@ -111,7 +112,7 @@ async function emulateAcross(t: ExecutionContext, urls: Record<string, string>, 
   const actors = where.map(([role, at]) => run(['actor', '--run', id, '--nats', urls[at] as string, '--role', role], role));
   const r = await controller;
   const a = await Promise.all(actors);
-  t.true(r.code === 0 || r.code === 3, `controller exit ${r.code}\n${r.stderr}`);
+  t.true(completed(r), `controller exit ${r.code}\n${r.stderr}`);
   t.deepEqual(a.map((x) => x.code), where.map(() => 0), a.map((x) => x.stderr).join('\n'));
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));

@@ -24,6 +24,7 @@ export interface BackendStats {
   batches: number;
   packets: number;
   irqsHandled: number;
+  /** Batches that used the whole budget, so that the NAPI poll went on. */
   polls: number;
 }
 
@@ -67,12 +68,13 @@ export class BackendActor implements Actor {
     this.stats.batches++;
     this.stats.packets += b.count;
     if (msg.irq) this.stats.irqsHandled++;
+    if (b.count >= this.cfg.budget) this.stats.polls++;
+    const { nicQueue, issuedAt } = msg;
     this.forward(b, done, fx);
-    // NAPI: a full budget means more may be waiting in the hardware ring; poll again when done.
-    if (b.count >= this.cfg.budget) {
-      this.stats.polls++;
-      fx.send(this.cfg.nic, { kind: 'poll', nicQueue: msg.nicQueue }, done);
-    }
+    // The poll has processed the batch: its descriptors go back to the NIC, which goes on with the
+    // next batch (full budget: ixgbe_poll returns the budget) or unmasks the queue's interrupt
+    // (napi_complete_done). Until then no other batch of this queue reaches this core.
+    fx.send(this.cfg.nic, { kind: 'poll', nicQueue, issuedAt }, done);
   }
 
   /** Split a batch by guest queue (order within each flow is kept) and send each part to its worker. */

@@ -1,7 +1,9 @@
 // `splitnet fault <action> <target>`: inject a fault into a running live emulation over its control plane and print what happened.
 import { SplitnetError } from '@splitnet/model';
 import { decodeControl, encodeControl } from '@splitnet/controller';
-import { connectNats, Subjects, TransportError } from '@splitnet/transport';
+import { checkFaultRequest } from '@splitnet/scenario';
+import { connectNats, isValidRunId, Subjects, TransportError } from '@splitnet/transport';
+import type { Transport } from '@splitnet/transport';
 
 export interface FaultFlags {
   readonly run: string;
@@ -40,19 +42,38 @@ export function faultItem(action: string, target: string, f: FaultFlags): Record
   return item;
 }
 
-/** Send the request; exit 0 when the controller injected it, 2 when it rejected it, 1 when no controller answered. */
+/** The fault's parameter flags that were given, by the scenario key each sets. */
+const PARAM_FLAGS = ['probability', 'delay', 'factor', 'packets', 'size', 'offset', 'kinds'] as const;
+
+/**
+ * Send the request; exit 0 when the controller injected it, 2 when it (or the check before connecting)
+ * rejected it, 1 when NATS or the run's controller could not be reached.
+ */
 export async function faultCommand(action: string, target: string, f: FaultFlags): Promise<number> {
-  const subjects = new Subjects(f.run);
+  // Everything that can be checked without the run is checked before connecting.
+  checkFaultRequest(action, target, { params: PARAM_FLAGS.filter((k) => f[k] !== undefined), duration: f.duration !== undefined });
+  if (!isValidRunId(f.run)) throw new SplitnetError('E_USAGE', `--run: expected letters, digits, '-' or '_' (at most 64), found "${f.run}"`);
   const item = faultItem(action, target, f);
-  const timeoutMs = num('timeout', f.timeout) * 1000;
-  const t = await connectNats({ servers: f.nats, name: `splitnet fault ${f.run}` });
+  const timeoutSeconds = num('timeout', f.timeout);
+  if (!(timeoutSeconds > 0)) throw new SplitnetError('E_USAGE', `--timeout: expected seconds > 0, found "${f.timeout}"`);
+  const timeoutMs = timeoutSeconds * 1000;
+  const subjects = new Subjects(f.run);
+  let t: Transport;
+  try {
+    t = await connectNats({ servers: f.nats, name: `splitnet fault ${f.run}`, connectTimeoutMs: timeoutMs });
+  } catch (err) {
+    if (err instanceof TransportError) {
+      throw new SplitnetError('E_OPERATIONAL', `${err.message} (is run ${f.run} still going? --nats must be the URL of its NATS server)`, { cause: err });
+    }
+    throw err;
+  }
   try {
     let data: Uint8Array;
     try {
       data = await t.request(subjects.control('controller'), encodeControl({ kind: 'fault-request', item }), timeoutMs);
     } catch (err) {
       if (err instanceof TransportError) {
-        throw new SplitnetError('E_INTERNAL', `no controller of run ${f.run} answered at ${f.nats} (${err.code}): is the run still going?`, { cause: err });
+        throw new SplitnetError('E_OPERATIONAL', `no controller of run ${f.run} answered at ${f.nats} (${err.code}): is the run still going?`, { cause: err });
       }
       throw err;
     }

@@ -17,6 +17,7 @@ import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 // Loaded only for the docker placement: dockerode and its dependencies cost every actor process ~0.5 s of start-up CPU.
 import type { DockerPlacement } from '@splitnet/docker';
 import { createLogger } from './logging.js';
+import { describeFailure } from './failure.js';
 
 const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -394,7 +395,9 @@ export async function runLiveCommand(s0: CompiledScenario, o: LiveRunSetup): Pro
   } catch (err) {
     const where = eventLog !== '' ? ` (what happened until then: ${eventLog}; logs in ${logs})` : '';
     if (err instanceof SplitnetError) throw where === '' ? err : new SplitnetError(err.code, `${err.message}${where}`, { cause: err });
-    throw new SplitnetError('E_INTERNAL', `live run failed: ${err instanceof Error ? err.message : String(err)}${where}`, { cause: err });
+    // NATS, a socket, a Docker engine: one line with what to check; anything else is a bug (its stack is shown).
+    const failure = describeFailure(err);
+    throw new SplitnetError(failure.kind === 'operational' ? 'E_OPERATIONAL' : 'E_INTERNAL', `live run failed: ${failure.message}${where}`, { cause: err });
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // splitnet command-line entry point: parses flags, reads files and the environment, prints; the work happens in the packages.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Help, Option } from 'commander';
 import { SplitnetError } from '@splitnet/model';
-import { JOIN_ROLES, formatSummary, runSim, writeResults } from '@splitnet/controller';
+import { JOIN_ROLES, formatSummary, offeredCapOf, runSim, writeResults } from '@splitnet/controller';
 import type { JoinRole } from '@splitnet/controller';
-import { loadScenarioFile, formatResolvedYaml, parseDuration } from '@splitnet/scenario';
+import { loadScenarioFile, formatResolvedYaml, MAX_SEED, parseDuration } from '@splitnet/scenario';
+import type { CompiledScenario, ScenarioValue } from '@splitnet/scenario';
 import { isValidRunId, newRunId } from '@splitnet/transport';
 import { formatRssLookup, rssLookup } from './rss-command.js';
 import { faultCommand } from './fault-command.js';
@@ -15,6 +16,8 @@ import { actorCommand, runLiveCommand } from './live-commands.js';
 import { sweepCommand, type SweepFlags } from './sweep-command.js';
 import { schemaCommand, type SchemaFlags } from './schema-command.js';
 import { hostFacts, version } from './host.js';
+import { classifyFailure, EXIT } from './failure.js';
+import { ensureDirectory, resultsDirContents } from './out-path.js';
 import type { RunResult } from '@splitnet/controller';
 
 function stamp(d: Date): string {
@@ -23,8 +26,9 @@ function stamp(d: Date): string {
 }
 
 function parseSeed(v: string): number {
-  if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) {
-    throw new SplitnetError('E_USAGE', `--seed: expected a whole number from 0 to 4294967295, found "${v}"`);
+  // The scenario's rule for seed: (MAX_SEED), so that --seed and --set seed= accept the same numbers.
+  if (!/^\d+$/.test(v) || Number(v) > MAX_SEED) {
+    throw new SplitnetError('E_USAGE', `--seed: expected a whole number from 0 to ${MAX_SEED}, found "${v}"`);
   }
   return Number(v);
 }
@@ -82,6 +86,65 @@ interface RunFlags {
   dockerBindAll?: boolean;
   dockerNodes: string;
   pack?: boolean;
+  force?: boolean;
+}
+
+/**
+ * The run flags that only some runs use, and which: refused when the run (its runtime and placement,
+ * known once the scenario is loaded: `runtime: live` may come from the file) would silently ignore them.
+ */
+const SCOPED_RUN_FLAGS: readonly { readonly key: keyof RunFlags; readonly flag: string; readonly scope: 'live' | 'external' | 'docker' }[] = [
+  { key: 'tdf', flag: '--tdf', scope: 'live' },
+  { key: 'nats', flag: '--nats', scope: 'live' },
+  { key: 'placement', flag: '--placement', scope: 'live' },
+  { key: 'processes', flag: '--processes', scope: 'live' },
+  { key: 'joinWindow', flag: '--join-window', scope: 'external' },
+  { key: 'expect', flag: '--expect', scope: 'external' },
+  { key: 'image', flag: '--image', scope: 'docker' },
+  { key: 'natsImage', flag: '--nats-image', scope: 'docker' },
+  { key: 'dockerHost', flag: '--docker-host', scope: 'docker' },
+  { key: 'dockerAdvertise', flag: '--docker-advertise', scope: 'docker' },
+  { key: 'dockerBindAll', flag: '--docker-bind-all', scope: 'docker' },
+  { key: 'dockerNodes', flag: '--docker-nodes', scope: 'docker' },
+  { key: 'pack', flag: '--pack', scope: 'docker' },
+];
+
+/** Refuse a flag given on the command line (`given`) that this run would ignore, naming what it needs. */
+function checkScopedFlags(s: CompiledScenario, flags: RunFlags, given: (key: keyof RunFlags) => boolean): void {
+  const thisRun = s.runtime === 'live' ? `this live run's placement is ${s.live.placement}` : 'this run is sim';
+  for (const { key, flag: name, scope } of SCOPED_RUN_FLAGS) {
+    if (!given(key)) continue;
+    // As the user typed it: `--placement docker`, `--pack`.
+    const value = flags[key];
+    const flag = typeof value === 'string' ? `${name} ${value}` : Array.isArray(value) ? `${name} ${value.join(',')}` : name;
+    if (scope === 'live' && s.runtime !== 'live') {
+      throw new SplitnetError('E_USAGE', `${flag}: only for a live run (add --runtime live, or runtime: live in the scenario); ${thisRun}, which would ignore it`);
+    }
+    if (scope === 'external' && (s.runtime !== 'live' || s.live.placement !== 'external')) {
+      throw new SplitnetError('E_USAGE', `${flag}: only for a live run with placement external (actors that join: --runtime live --placement external); ${thisRun}, which would ignore it`);
+    }
+    if (scope === 'docker' && (s.runtime !== 'live' || s.live.placement !== 'docker')) {
+      throw new SplitnetError('E_USAGE', `${flag}: only for a live run with placement docker (--runtime live --placement docker); ${thisRun}, which would ignore it`);
+    }
+    if (key === 'nats' && s.live.placement === 'docker') {
+      throw new SplitnetError('E_USAGE', `${flag}: the docker placement starts its own NATS servers and would ignore it; drop --nats`);
+    }
+  }
+}
+
+/** The live flags as scenario values, applied after --set; a problem with one names the flag as typed (`--tdf abc`). */
+function liveFlagValues(flags: RunFlags): ScenarioValue[] {
+  const out: ScenarioValue[] = [];
+  const add = (flag: string, v: string | undefined, path: readonly string[], value: (v: string) => unknown = (x) => x): void => {
+    if (v !== undefined) out.push({ label: `${flag} ${v}`, path, value: value(v) });
+  };
+  add('--runtime', flags.runtime, ['runtime']);
+  // A number where the text is one, so that the scenario's rule (a number ≥ 1) says what is wrong with the rest.
+  add('--tdf', flags.tdf, ['live', 'tdf'], (v) => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v));
+  add('--nats', flags.nats, ['live', 'nats']);
+  add('--placement', flags.placement, ['live', 'placement']);
+  add('--processes', flags.processes, ['live', 'processes']);
+  return out;
 }
 
 function progressPrinter(enabled: boolean): ((done: number, total: number) => void) | undefined {
@@ -97,25 +160,15 @@ function progressPrinter(enabled: boolean): ((done: number, total: number) => vo
   };
 }
 
-async function runCommand(file: string, flags: RunFlags): Promise<number> {
-  // Flags for the live runtime are scenario overrides, applied after --set.
-  const overrides = [
-    ...flags.set,
-    ...(flags.runtime !== undefined ? [`runtime=${flags.runtime}`] : []),
-    ...(flags.tdf !== undefined ? [`live.tdf=${flags.tdf}`] : []),
-    ...(flags.nats !== undefined ? [`live.nats=${JSON.stringify(flags.nats)}`] : []),
-    ...(flags.placement !== undefined ? [`live.placement=${flags.placement}`] : []),
-    ...(flags.processes !== undefined ? [`live.processes=${flags.processes}`] : []),
-  ];
+async function runCommand(file: string, flags: RunFlags, given: (key: keyof RunFlags) => boolean): Promise<number> {
   let scenario = loadScenarioFile(file, {
-    overrides,
+    overrides: flags.set,
+    values: liveFlagValues(flags),
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
   });
   const expect = parseExpect(flags.expect);
-  if (expect && (scenario.runtime !== 'live' || scenario.live.placement !== 'external')) {
-    throw new SplitnetError('E_USAGE', '--expect: only for a live run with placement external (actors that join)');
-  }
+  checkScopedFlags(scenario, flags, given);
   if (expect?.worker !== undefined && scenario.live.processes === 'per-domain') {
     throw new SplitnetError('E_USAGE', `--expect worker=${expect.worker}: this run has one process per Xen domain (live.processes: per-domain), whose driver hosts the vRSS workers (topology.workers: ${scenario.topology.workers}); no worker joins, so drop --expect worker`);
   }
@@ -126,15 +179,23 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
   if (flags.out === undefined) {
     for (let i = 2; existsSync(dir); i++) dir = join('results', `${runId}-${i}`);
   }
+  // Checked and created before the run, which may take long: a bad --out is bad input, not a lost run.
+  const outFlag = flags.out !== undefined ? '--out' : 'results directory';
+  const there = resultsDirContents(dir, { resolvedYaml: formatResolvedYaml(scenario), runId });
+  if (there.kind === 'other' && flags.force !== true) {
+    throw new SplitnetError('E_USAGE', `${outFlag} ${dir}: ${there.description}; give a new or empty directory, or add --force to write into it anyway`);
+  }
+  ensureDirectory(outFlag, dir);
   const showProgress = !flags.quiet && !flags.json && process.stderr.isTTY === true;
   if (!flags.quiet && !flags.json) {
     process.stderr.write(`splitnet: running ${scenario.name} (${scenario.source}) for ${scenario.duration / 1e6} ms emulated, seed ${scenario.seed}\n`);
   }
+  const cap = offeredCapOf(scenario);
+  if (cap !== undefined && !flags.quiet) process.stderr.write(`splitnet: warning: ${capNote(cap)}\n`);
   const t0 = process.hrtime.bigint();
   const onProgress = progressPrinter(showProgress);
   let result: RunResult;
   if (scenario.runtime === 'live') {
-    mkdirSync(dir, { recursive: true });
     const resolvedFile = join(dir, 'scenario.resolved.yaml');
     writeFileSync(resolvedFile, formatResolvedYaml(scenario));
     const live = await runLiveCommand(scenario, {
@@ -192,9 +253,14 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
     process.stderr.write(
       `splitnet: error: accounting invariant broken: emitted ${a.emitted} ≠ delivered ${a.delivered} + dropped ${JSON.stringify(a.dropped)} + in flight ${JSON.stringify(a.inFlight)} (unaccounted ${a.unaccounted})\n`,
     );
-    return 1;
+    return EXIT.failed;
   }
-  return live && !live.valid ? 3 : 0;
+  return live && !live.valid ? EXIT.invalidLiveRun : EXIT.ok;
+}
+
+/** The traffic asks for more than the link carries: said before the run and in the summary (throughput.offeredCapped). */
+function capNote(cap: { readonly requestedGbps: number; readonly linkGbps: number }): string {
+  return `the traffic asks for ${cap.requestedGbps} Gbit/s on the wire but topology.link is ${cap.linkGbps} Gbit/s: it is offered at line rate, the rest is never sent (summary.throughput.offeredCapped)`;
 }
 
 function buildProgram(): Command {
@@ -204,6 +270,10 @@ function buildProgram(): Command {
     .description('Emulate the Xen split-driver network datapath (NIC → netback → vRSS workers → netfront) to study virtual interrupt coalescing and virtual RSS.')
     .version(version(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExit codes (docs/cli.md):\n  0    success\n  1    the command failed: a run broke the accounting invariant, or something outside splitnet failed (NATS\n       unreachable, an actor process died, a disk full; the message says what to check), or a bug in splitnet\n       (the only case that prints a stack trace)\n  2    bad input: a scenario, flag or path, named in a one-line message\n  3    a live run completed but is invalid (lag above live.maxLag; results are written)\n  130  interrupted (Ctrl-C); a sweep resumes when run again',
+    )
     // Repeatable options start from an empty list; "(default: [])" in --help would say nothing useful.
     .configureHelp({
       optionDescription(this: Help, option: Option): string {
@@ -221,7 +291,8 @@ function buildProgram(): Command {
     .argument('<scenario>', 'scenario YAML file (see examples/ and docs/scenario-reference.md)')
     .addOption(new Option('--seed <n>', 'override the scenario seed').argParser(parseSeed))
     .option('--duration <time>', 'override the emulated duration, e.g. 20ms, 1s')
-    .option('--out <dir>', 'write results to this directory (default: results/<run-id>)')
+    .option('--out <dir>', 'write results to this directory (default: results/<run-id>); it must be new, empty, or hold a run of the same resolved scenario')
+    .option('--force', 'write into an --out directory that holds other files (files of the same names are overwritten, the others are left as they are)')
     .option('--set <path=value>', 'override a scenario value, e.g. --set topology.workers=2 (repeatable)', collect, [] as string[])
     .option('--json', 'print the summary as JSON on stdout (no table, no progress)')
     .option('-q, --quiet', 'print only the summary table')
@@ -230,7 +301,7 @@ function buildProgram(): Command {
     .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
     .option('--placement <processes|inprocess|external|docker>', 'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers')
     .option('--processes <per-actor|per-domain>', 'live: one process per actor (default), or one per Xen domain (the driver domain: NIC, back end and vRSS workers; each guest), so that only guest traffic crosses the bus; with placement external or docker the driver process then hosts the workers and none joins as --role worker')
-    .option('--run-id <id>', 'live: the run id that namespaces its NATS subjects (default: derived from the scenario, seed and time)')
+    .option('--run-id <id>', 'the run id: names results/<run-id>/ and, live, namespaces the run\'s NATS subjects (default: derived from the scenario, seed and time)')
     .option('--join-window <time>', 'live, placement external: close registration after this much quiet once every role joined (default 2s)')
     .option('--expect <role=n>', 'live, placement external: wait for at least n actors of a role (driver, worker, frontend) before the join window counts, e.g. --expect frontend=4 (repeatable)', collect, [] as string[])
     .option('--image <ref>', 'live, placement docker: the splitnet image (never pulled)', 'splitnet:latest')
@@ -242,10 +313,10 @@ function buildProgram(): Command {
     .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')
     .addHelpText(
       'after',
-      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nExit codes: 0 success, 1 the run failed (e.g. accounting invariant broken), 2 bad input, 3 a live run was invalid (lag above maxLag).',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nLive-only flags (--tdf, --nats, --placement, --processes; --join-window and --expect for placement external; --image,\n--nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them.\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag), 130 interrupted (see docs/cli.md).',
     )
-    .action(async (file: string, flags: RunFlags) => {
-      process.exitCode = await runCommand(file, flags);
+    .action(async (file: string, flags: RunFlags, cmd: Command) => {
+      process.exitCode = await runCommand(file, flags, (key) => cmd.getOptionValueSource(key) === 'cli');
     });
 
   program
@@ -370,6 +441,8 @@ function buildProgram(): Command {
     .action((file: string, o: { set: string[] }) => {
       const s = loadScenarioFile(file, { overrides: o.set });
       process.stdout.write(formatResolvedYaml(s));
+      const cap = offeredCapOf(s);
+      if (cap !== undefined) process.stderr.write(`splitnet: warning: ${capNote(cap)}\n`);
       const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
       process.stderr.write(`splitnet: ${file}: ok (${n(s.traffic.flows.length, 'flow')}, ${n(s.topology.vms.length, 'VM')}, ${n(s.topology.workers, 'worker')})\n`);
     });
@@ -383,18 +456,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // help and version are "errors" to commander; everything else is bad usage
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+      // help and version are "errors" to commander; everything else is bad usage (commander printed it)
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.badInput;
     }
-    if (err instanceof SplitnetError && err.isUserError) {
-      process.stderr.write(`splitnet: error: ${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof SplitnetError) {
-      process.stderr.write(`splitnet: error: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    // Bad input and operational failures are one line; only a bug shows its stack (failure.ts).
+    const failure = classifyFailure(err);
+    process.stderr.write(`${failure.text}\n`);
+    return failure.exitCode;
   }
 }
 

@@ -4,6 +4,7 @@ import { hostFacts } from './host.js';
 import { join } from 'node:path';
 import { SplitnetError } from '@splitnet/model';
 import { loadSweepFile, planSweep, runSweep, sweepJson, type SweepEvent, type SweepPlan } from '@splitnet/experiments';
+import { ensureDirectory } from './out-path.js';
 
 export interface SweepFlags {
   out?: string;
@@ -88,6 +89,8 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
     process.stdout.write(flags.json ? JSON.stringify({ out, sweep: sweepJson(plan), points: plan.points }, null, 2) + '\n' : formatPlan(plan, out));
     return 0;
   }
+  // Before any run: a bad --out is one line naming it (the runner's own mkdir would throw a stack, or spin under /proc).
+  ensureDirectory(flags.out !== undefined ? '--out' : 'sweep directory', out);
   const mode = flags.quiet || flags.json ? 'none' : process.stderr.isTTY === true ? 'bar' : 'lines';
   const show = progressDisplay(mode, def.name);
   const environment = {

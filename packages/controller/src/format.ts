@@ -17,6 +17,8 @@ export function formatSummary(s: Summary): string {
   const add = (k: string, v: string) => lines.push([k, v]);
   add('scenario', `${s.scenario} (seed ${s.seed}, ${s.runtime}, window ${s.windowMs[0]}–${s.windowMs[1]} ms)`);
   add('throughput', `${fmt(s.throughput.gbps)} Gbit/s delivered, ${fmt(s.throughput.pps)} pkt/s (offered ${fmt(s.throughput.offeredGbps)} Gbit/s, line ${fmt(s.throughput.lineRateGbps)})`);
+  const cap = s.throughput.offeredCapped;
+  if (cap) add('warning', `offered load capped: the traffic asks for ${fmt(cap.requestedGbps)} Gbit/s on a ${fmt(cap.linkGbps)} Gbit/s link (wire rates); the rest was never sent`);
   add('virtual irqs', `${fmt(s.interrupts.virqPerSec)} /s (${fmt(s.interrupts.virqPerPacket, 3)} per packet), timer polls ${fmt(s.interrupts.timerPollsPerSec)} /s`);
   for (const vm of s.interrupts.perVm) {
     const tp = s.throughput.perVm[vm.vm];

@@ -1,8 +1,8 @@
 // Public API of @splitnet/controller.
 export { buildActors, WORKER_BATCH, NIC_LOOKAHEAD } from './build.js';
 export type { ActorGraph } from './build.js';
-export { runSim, balance } from './run-sim.js';
-export type { RunResult, Summary, Accounting, RunOptions } from './run-sim.js';
+export { runSim, balance, offeredCapOf } from './run-sim.js';
+export type { RunResult, Summary, Accounting, RunOptions, OfferedCap } from './run-sim.js';
 export { writeResults, summaryCsv, latencyJson, LATENCY_BUCKET_COLUMNS } from './results.js';
 export { summaryRow, columnPart, SUMMARY_ID_COLUMNS } from './summary-row.js';
 export type { SummaryCell, SummaryRow } from './summary-row.js';

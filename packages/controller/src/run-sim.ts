@@ -1,5 +1,5 @@
 // Runs a compiled scenario in the deterministic sim runtime and produces the summary, time series and event log.
-import { LatencyHistogram, WIRE_OVERHEAD_BYTES } from '@splitnet/model';
+import { LatencyHistogram, meanFrameBytes, requestedWireGbps, WIRE_OVERHEAD_BYTES } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
 import { SimRuntime } from '@splitnet/runtime';
 import type { RuntimeEvent } from '@splitnet/runtime';
@@ -96,6 +96,23 @@ export interface RestartedProcess {
   readonly atEnd: ProcessCounters;
 }
 
+/**
+ * Traffic that asks the wire for more than the link carries, both in Gbit/s counting preamble and
+ * inter-frame gap: the generators wait for the wire, the excess is never offered, and `offeredGbps`
+ * is what the link took.
+ */
+export interface OfferedCap {
+  readonly requestedGbps: number;
+  readonly linkGbps: number;
+}
+
+/** The cap of this scenario's traffic, or undefined when the link carries all it asks for. */
+export function offeredCapOf(s: CompiledScenario): OfferedCap | undefined {
+  const requested = requestedWireGbps(s.traffic.generators);
+  // The slack absorbs rounding: 10Gbps of traffic on a 10Gbps link is exactly line rate, not above it.
+  return requested > s.topology.linkGbps * (1 + 1e-9) ? { requestedGbps: sig(requested), linkGbps: s.topology.linkGbps } : undefined;
+}
+
 export interface Summary {
   readonly scenario: string;
   readonly seed: number;
@@ -107,6 +124,8 @@ export interface Summary {
     readonly pps: number;
     readonly offeredGbps: number;
     readonly lineRateGbps: number;
+    /** Present only when the traffic asks the wire for more than the link carries (then capped at line rate). */
+    readonly offeredCapped?: OfferedCap;
     /** Delivered to each VM over the window. */
     readonly perVm: readonly { readonly vm: number; readonly gbps: number; readonly pps: number }[];
   };
@@ -291,6 +310,7 @@ export function summarize(
   const max = (xs: readonly number[]) => xs.reduce((p, q) => (q > p ? q : p), 0);
   const mtu = s.traffic.generators.length > 0 ? lineRateGbps(s) : s.topology.linkGbps;
   const drops = shownDrops(b.drops, withFaults);
+  const capped = offeredCapOf(s);
   let dropTotal = 0;
   for (const v of Object.values(drops)) dropTotal += v;
   return {
@@ -303,6 +323,7 @@ export function summarize(
       pps: rate(delivered),
       offeredGbps: sig(((b.emittedBytes - a.emittedBytes) * 8) / dt / 1e9),
       lineRateGbps: sig(mtu),
+      ...(capped !== undefined ? { offeredCapped: capped } : {}),
       perVm: b.deliveredPerVm.map((d, vm) => ({
         vm,
         gbps: sig((((b.bytesPerVm[vm] ?? 0) - (a.bytesPerVm[vm] ?? 0)) * 8) / dt / 1e9),
@@ -350,12 +371,6 @@ export function summarize(
 function lineRateGbps(s: CompiledScenario): number {
   const gen = s.traffic.generators[0];
   if (!gen) return s.topology.linkGbps;
-  const size = gen.size;
-  const mean =
-    size.kind === 'fixed'
-      ? size.bytes
-      : size.kind === 'uniform'
-        ? (size.min + size.max) / 2
-        : size.values.reduce((acc, v, i) => acc + v * (size.weights[i] ?? 0), 0) / size.weights.reduce((x, y) => x + y, 0);
+  const mean = meanFrameBytes(gen.size);
   return (s.topology.linkGbps * mean) / (mean + WIRE_OVERHEAD_BYTES);
 }

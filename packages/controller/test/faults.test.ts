@@ -29,6 +29,11 @@ function runYaml(yaml: string, overrides: readonly string[] = []): RunResult {
   return runSim(compileScenarioText(yaml, '<test>', { overrides }));
 }
 
+/** The same run with a fault that changes nothing (factor 1), to compare against. */
+function withoutFault(overrides: readonly string[] = []): RunResult {
+  return runYaml(base('  - { at: 1ms, target: worker:0, action: slow-worker, factor: 1 }'), overrides);
+}
+
 function faultsOf(r: RunResult): FaultsSummary {
   const f = r.summary.faults;
   if (!f) throw new Error('no faults section');
@@ -94,7 +99,7 @@ test('faults - notifications lost with a probability: each loss on an idle queue
 });
 
 test('faults - delayed notifications raise latency by about the delay', (t) => {
-  const clean = runYaml(base('  - { at: 1ms, target: worker:0, action: slow-worker, factor: 1 }'));
+  const clean = withoutFault();
   const r = runYaml(base('  - { at: 2ms, target: vm:0, action: delay-notifications, delay: 200us }'));
   balanced(t, r);
   t.true(faultsOf(r).notifications.delayed > 0);
@@ -124,16 +129,22 @@ test('faults - a front end that stops polling fills its ring, netback\'s queue a
   t.not(f.recovery[0]?.recoveryMs, 'not recovered');
 });
 
-test('faults - a slow worker falls behind: its netback queue and qdisc overflow (netback-queue-full, qdisc-overlimit) and its core is busier', (t) => {
-  const yaml = base('  - { at: 6ms, duration: 8ms, target: worker:0, action: slow-worker, factor: 8 }', 'netback: { qdisc: pfifo-fast }');
-  const r = runYaml(yaml, ['traffic.0.rate=8Gbps']);
+test('faults - a slow worker falls behind: its core saturates for the fault\'s duration (busier than without it) and its netback queue and qdisc overflow (netback-queue-full, qdisc-overlimit)', (t) => {
+  // 6 Gbit/s leaves the workers headroom without the fault (at 8 Gbit/s, with the NIC's NAPI polling, they are near 99 %).
+  // pfifo_fast (32 packets), so that the overflow shows within the 8 ms: fq_codel would hold 10240 packets.
+  const clean = withoutFault(['traffic.0.rate=6Gbps', 'netback.qdisc=pfifo-fast']);
+  const r = runYaml(base('  - { at: 6ms, duration: 8ms, target: worker:0, action: slow-worker, factor: 8 }', 'netback: { qdisc: pfifo-fast }'), ['traffic.0.rate=6Gbps']);
   balanced(t, r);
   const f = faultsOf(r);
   t.true(f.dropped['netback-queue-full'] > 0 && f.dropped['qdisc-overlimit'] > 0, JSON.stringify(f.dropped));
   // Its guest ring never ran dry of buffers: no ring-full stall was behind the drops.
   t.false(f.stalls.some((s) => s.queue === 'vm0:q0'), JSON.stringify(f.stalls));
-  t.true((r.summary.cpu['dom0.worker0'] ?? 0) > 0.9);
   t.true(r.events.some((e) => e.kind === 'worker-slowed'));
+  // Per sample interval (500 µs) inside the fault, worker 0's core: saturated with the fault, not without it.
+  const during = (x: RunResult) => x.samples.filter((s) => (s['tMs'] as number) > 6.5 && (s['tMs'] as number) <= 14).map((s) => (s['cpu'] as Record<string, number>)['dom0.worker0'] ?? 0);
+  t.true(during(r).length === 15 && during(r).every((u) => u > 0.99), JSON.stringify(during(r)));
+  t.true(during(clean).every((u) => u < 0.97), JSON.stringify(during(clean)));
+  t.true((r.summary.cpu['dom0.worker0'] ?? 0) > (clean.summary.cpu['dom0.worker0'] ?? 1), 'busier over the whole run too');
 });
 
 test('faults - a worker restarted in the middle of a slow-worker fault is slow again when it comes back, until the fault ends', (t) => {
@@ -171,7 +182,7 @@ test('faults - a killed guest reconnects with new rings when restarted: its deli
 });
 
 test('faults - the driver domain killed in sim: NIC and back end die together, the NIC resumes the wire where it is, every frame is accounted', (t) => {
-  const clean = runYaml(base('  - { at: 1ms, target: worker:0, action: slow-worker, factor: 1 }'));
+  const clean = withoutFault();
   const yaml = base(`  - { at: 6ms, target: nic, action: kill, restartAfter: 2ms }
   - { at: 12.01ms, target: backend, action: crash-loop, restartAfter: 500us, repeat: { every: 2ms, count: 2 } }`);
   const r = runYaml(yaml);
@@ -203,7 +214,7 @@ test('faults - a NIC killed during a link flap comes back with its link down (si
 });
 
 test('faults - a ring-full storm overflows the guest ring and what is behind it (counted drops) and is counted as emitted', (t) => {
-  const clean = runYaml(base('  - { at: 1ms, target: worker:0, action: slow-worker, factor: 1 }'));
+  const clean = withoutFault();
   const r = runYaml(base('  - { at: 10ms, target: vm:0:queue:1, action: ring-full-storm, packets: 2000 }'));
   balanced(t, r);
   const f = faultsOf(r);
@@ -249,14 +260,20 @@ test('faults - a killed worker loses what it held (lost-in-crash), is restarted 
   t.true((r.samples.at(-1)?.['gbps'] as number) > 3);
 });
 
-test('faults - restart: the worker dies and is back at once; only what it held is lost', (t) => {
+test('faults - restart: the worker dies and is back at once; it loses only what it held, every other packet is delivered as without the fault', (t) => {
+  const clean = withoutFault();
   const r = runYaml(base('  - { at: 8ms, target: worker:0, action: restart }'));
   balanced(t, r);
   const f = faultsOf(r);
   t.is(f.restarts, 1);
   t.is(f.stalls.find((s) => s.cause === 'worker-killed')?.durationMs, 0);
-  t.true(r.summary.drops['lost-in-crash'] >= 0);
   t.deepEqual(r.events.filter((e) => e.actor === 'worker.0').map((e) => e.kind), ['actor-died', 'actor-restart']);
+  // At 8 ms worker 0 holds a packet in its backlog: that one is lost, and nothing else.
+  const lost = r.summary.drops['lost-in-crash'];
+  t.true(lost > 0, 'the worker held a packet when it died');
+  t.is(r.summary.drops.total, lost);
+  t.is(r.accounting.emitted, clean.accounting.emitted);
+  t.is(clean.accounting.delivered - r.accounting.delivered, lost);
 });
 
 test('faults - a crash loop kills the worker every interval; each kill is restarted', (t) => {
@@ -267,11 +284,22 @@ test('faults - a crash loop kills the worker every interval; each kill is restar
   t.deepEqual(f.timeline.map((x) => x['id']), ['f0#1', 'f0#2', 'f0#3']);
 });
 
-test('faults - a paused worker processes nothing until it resumes, then catches up without losing packets', (t) => {
-  const r = runYaml(base('  - { at: 8ms, duration: 1ms, target: worker:0, action: pause }'));
+test('faults - a paused worker does no work while paused (its core and its queue\'s vCPU idle), then catches up (its core saturated, the guest receiving faster than offered) without losing a packet', (t) => {
+  const r = runYaml(base('  - { at: 8ms, duration: 1ms, target: worker:0, action: pause }'), ['sampleInterval=100us']);
   balanced(t, r);
   const f = faultsOf(r);
   t.is(f.dropped.total, 0);
+  const cpu = (s: Record<string, unknown>) => s['cpu'] as Record<string, number>;
+  // The samples of (8.1, 9] ms: the first 100 µs may still hold work the worker had started before the pause.
+  const paused = r.samples.filter((s) => (s['tMs'] as number) > 8.15 && (s['tMs'] as number) <= 9.0001);
+  t.is(paused.length, 9);
+  t.true(paused.every((s) => cpu(s)['dom0.worker0'] === 0 && cpu(s)['vm0.vcpu0'] === 0), JSON.stringify(paused.map(cpu)));
+  t.true(paused.every((s) => (cpu(s)['dom0.worker1'] ?? 0) > 0), 'the other worker goes on');
+  // Resumed, it works through its backlog at once (saturated), and the guest receives faster than offered.
+  const after = r.samples.filter((s) => (s['tMs'] as number) > 9.0001 && (s['tMs'] as number) <= 10.0001);
+  t.true((cpu(after[0] ?? {})['dom0.worker0'] ?? 0) > 0.99, JSON.stringify(after[0]));
+  const sum = (k: string) => after.reduce((n, s) => n + (s[k] as number), 0);
+  t.true(sum('gbps') > 1.2 * sum('offeredGbps'), `${sum('gbps')} Gbit/s delivered vs ${sum('offeredGbps')} offered, summed over ${after.length} samples`);
   t.true((f.recovery[0]?.minGbps ?? 9) < 3.5, JSON.stringify(f.recovery));
 });
 
@@ -301,11 +329,25 @@ test('faults - delayed messages keep each link in order; reordered rx batches sh
   t.true(reordered.summary.flowOrder.reordered > 0);
 });
 
-test('faults - duplicated notifications merge into the pending upcall; nothing is counted twice', (t) => {
+test('faults - duplicated notifications carry no packets: every packet is delivered once, as without the fault, none dropped or reordered', (t) => {
+  const clean = withoutFault();
   const r = runYaml(base('  - { at: 4ms, duration: 8ms, target: "link:worker:*>vm:0", action: duplicate-messages, kinds: [evt] }'));
   balanced(t, r);
   t.true((faultsOf(r).messages['f0']?.messages ?? 0) > 0);
   t.is(r.summary.drops.total, 0);
+  t.is(r.summary.flowOrder.reordered, 0);
+  t.is(r.accounting.emitted, clean.accounting.emitted);
+  t.is(r.accounting.delivered, clean.accounting.delivered);
+});
+
+// In sim a duplicate is delivered at the same instant as its original, while the port is still pending: in Xen
+// (evtchn_2l_set_pending) it merges into the upcall already owed and changes nothing. Known divergence (see
+// frontend-actor.test.ts): the model raises a virtual interrupt per duplicate (+23 % here). `failing` until fixed.
+test.failing('faults - duplicated notifications sent with their originals merge into the pending upcall: the virtual interrupts are those of the run without the fault', (t) => {
+  const clean = withoutFault();
+  const r = runYaml(base('  - { at: 4ms, duration: 8ms, target: "link:worker:*>vm:0", action: duplicate-messages, kinds: [evt] }'));
+  t.true((faultsOf(r).messages['f0']?.messages ?? 0) > 0);
+  t.deepEqual(r.summary.interrupts, clean.summary.interrupts);
 });
 
 test('faults - a partitioned actor loses every message to and from it (link-drop), and the datapath recovers', (t) => {

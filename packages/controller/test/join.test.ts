@@ -15,13 +15,29 @@ const compile = (vmQueues: readonly number[], workers: number) => {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `reached` resolves at the n-th call of `tick` (a count of events seen from outside: joins, answers). */
+function signalAt(n: number): { tick: () => void; reached: Promise<void> } {
+  let count = 0;
+  let done = (): void => {};
+  const reached = new Promise<void>((r) => (done = r));
+  return {
+    tick: () => {
+      if (++count === n) done();
+    },
+    reached,
+  };
+}
+
 test('join - with atLeast frontend=2, registration stays open past the quiet window until the second front end joins', async (t) => {
   const bus = new MemoryBus();
   let closed = false;
-  const reg = registerExternalActors({ runId: 'j1', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: scenario(base), compile, atLeast: { frontend: 2 } }).then((r) => ((closed = true), r));
+  const three = signalAt(3);
+  const reg = registerExternalActors({ runId: 'j1', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: scenario(base), compile, atLeast: { frontend: 2 }, onJoin: three.tick }).then((r) => ((closed = true), r));
   const join = (role: JoinRole, token: string) => joinRun(bus.connect(`${role}-${token}`), 'j1', role, token, 30_000);
   const first = [join('driver', 'a'), join('worker', 'b'), join('frontend', 'c')];
-  // Many quiet windows pass: without the minimum, registration would have closed with one VM.
+  await three.reached;
+  // All three have joined; now many quiet windows (50 ms) pass, checked every 100 ms: without the minimum,
+  // registration would close with one VM. Nothing to await here: what is checked is that nothing happens.
   await sleep(500);
   t.false(closed, 'registration closed before the expected front ends joined');
   const late = join('frontend', 'd');
@@ -34,10 +50,15 @@ test('join - a joined actor waits while the controller answers and returns once 
   const bus = new MemoryBus();
   const controller = bus.connect('controller');
   // What the controller's registration leaves behind after the run: a responder that refuses.
-  const sub = controller.respond(joinSubject('j2'), () => new TextEncoder().encode('{"kind":"refuse","reason":"registration is closed"}'));
+  const answered = signalAt(3);
+  const sub = controller.respond(joinSubject('j2'), () => {
+    answered.tick();
+    return new TextEncoder().encode('{"kind":"refuse","reason":"registration is closed"}');
+  });
   let returned = false;
   const waiting = awaitControllerGone(bus.connect('actor'), 'j2', { timeoutMs: 30_000, graceMs: 0 }).then(() => (returned = true));
-  await sleep(1500);
+  // The actor asked three times and was answered each time: it is still waiting.
+  await answered.reached;
   t.false(returned, 'stopped waiting while the controller still answered');
   sub.unsubscribe();
   await waiting;

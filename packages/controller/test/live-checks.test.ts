@@ -34,7 +34,7 @@ test('code warm-up leaves the run itself untouched: sim results are the same aft
 });
 
 // Serial, and no minimum rate: how many events fit in 100 ms of wall time depends on the machine's load.
-test.serial('live-path rehearsal: every actor in a live host over an in-memory bus processes events; the run is untouched', async (t) => {
+test.serial('live-path rehearsal: the scenario\'s actors, each in a live host over an in-memory bus, process events (counted together); a sim run after it is untouched', async (t) => {
   const s = scenario(yaml);
   const before = JSON.stringify(run(yaml).summary);
   const r = await rehearseLivePath(s, 100);
@@ -44,7 +44,7 @@ test.serial('live-path rehearsal: every actor in a live host over an in-memory b
   t.is(JSON.stringify(run(yaml).summary), before);
 });
 
-test.serial('live-path rehearsal of a long run starts late in emulated time (past 2^31 ns), with the NIC replaying its traffic up to there', async (t) => {
+test.serial('live-path rehearsal of a run longer than 2.5 s starts at emulated time REHEARSAL_FROM (past 2^31 ns) and processes events there; a 20 ms run is rehearsed from 0', async (t) => {
   const long = yaml.replace('duration: 20ms', 'duration: 3s').replace('warmup: 5ms', 'warmup: 1s');
   const s = scenario(long);
   const r = await rehearseLivePath(s, 100);

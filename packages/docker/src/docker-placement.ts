@@ -546,7 +546,7 @@ async function requireRunning(c: Docker.Container): Promise<void> {
   const info = await c.inspect();
   if (info.State.Running) return;
   const logs = await c.logs({ stdout: true, stderr: true, tail: 5 }).catch(() => Buffer.from(''));
-  throw new SplitnetError('E_INTERNAL', `the NATS container ${info.Name} exited (${info.State.Status}, code ${info.State.ExitCode}): ${logs.toString().replace(/[\x00-\x08]/g, '').trim()}`);
+  throw new SplitnetError('E_OPERATIONAL', `the NATS container ${info.Name} exited (${info.State.Status}, code ${info.State.ExitCode}): ${logs.toString().replace(/[\x00-\x08]/g, '').trim()}`);
 }
 
 /** An address as the host part of a URL (IPv6 in brackets). */

@@ -1,8 +1,8 @@
 // Sweep files: parse and validate the YAML (base scenario, axes with value lists or ranges, zip groups, repetitions) with located errors.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { SplitnetError } from '@splitnet/model';
-import { describeValue, formatPath, parseScenarioPath, parseYamlSource, type Path, type YamlSource } from '@splitnet/scenario';
+import { describeValue, formatPath, MAX_SEED, parseScenarioPath, parseYamlSource, type Path, type YamlSource } from '@splitnet/scenario';
 
 export const SWEEP_KEYS = ['name', 'description', 'base', 'seed', 'repetitions', 'set', 'axes'] as const;
 const AXIS_KEYS = ['path', 'values'] as const;
@@ -125,8 +125,9 @@ function readSweep(yaml: YamlSource, text: string): SweepDefinition {
   const baseValue = root['base'];
   let base: SweepBase;
   if (typeof baseValue === 'string' && baseValue !== '') {
-    const path = join(dirname(file), baseValue);
-    if (!existsSync(path)) throw new SweepIssue(['base'], `no such scenario file: ${path} (a relative path is read from the sweep file's directory)`);
+    // A relative path is read from the sweep file's directory; an absolute one as it is.
+    const path = isAbsolute(baseValue) ? baseValue : join(dirname(file), baseValue);
+    if (!existsSync(path)) throw new SweepIssue(['base'], `no such scenario file: ${path}${isAbsolute(baseValue) ? '' : " (a relative path is read from the sweep file's directory)"}`);
     if (statSync(path).isDirectory()) throw new SweepIssue(['base'], `expected a scenario file, found the directory ${path}`);
     base = { kind: 'file', path };
   } else if (isMap(baseValue)) {
@@ -138,7 +139,7 @@ function readSweep(yaml: YamlSource, text: string): SweepDefinition {
   let seed: number | undefined;
   if (root['seed'] !== undefined && root['seed'] !== null) {
     const s = root['seed'];
-    if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0) expected(['seed'], 'a whole number ≥ 0', s);
+    if (typeof s !== 'number' || !Number.isInteger(s) || s < 0 || s > MAX_SEED) expected(['seed'], `a whole number from 0 to ${MAX_SEED}`, s);
     seed = s;
   }
 

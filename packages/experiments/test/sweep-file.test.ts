@@ -186,3 +186,17 @@ test('sweep file - every sweep of experiments/paper/ plans (every point compiles
     t.is(plan.definition.name, f.replace(/\.yaml$/, ''), `${f}: the sweep is named like its file`);
   }
 });
+
+test('sweep file - an absolute base path is read as it is, not from the sweep file\'s directory', (t) => {
+  const elsewhere = join(mkdtempSync(join(tmpdir(), 'splitnet-sweep-base-')), 'base.yaml');
+  writeFileSync(elsewhere, 'name: elsewhere\nduration: 2ms\n');
+  const def = parseSweepText(`base: ${elsewhere}\naxes:\n  - path: topology.workers\n    values: [1]\n`, sweepPath());
+  t.deepEqual(def.base, { kind: 'file', path: elsewhere });
+  t.is(errorOf(t, `base: ${elsewhere}.missing\naxes:\n  - path: topology.workers\n    values: [1]\n`), `sweep.yaml:1:7: base: no such scenario file: ${elsewhere}.missing`);
+});
+
+test('sweep file - the seed follows the scenario\'s rule: a whole number from 0 to 2^32 − 1', (t) => {
+  t.is(parseSweepText(`base: base.yaml\nseed: 4294967295\naxes:\n  - path: topology.workers\n    values: [1]\n`, sweepPath()).seed, 4294967295);
+  t.is(errorOf(t, `base: base.yaml\nseed: 4294967296\naxes:\n  - path: topology.workers\n    values: [1]\n`), 'sweep.yaml:2:7: seed: expected a whole number from 0 to 4294967295, found 4294967296');
+  t.is(errorOf(t, `base: base.yaml\nseed: -1\naxes:\n  - path: topology.workers\n    values: [1]\n`), 'sweep.yaml:2:7: seed: expected a whole number from 0 to 4294967295, found -1');
+});

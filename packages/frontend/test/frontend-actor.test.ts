@@ -1,19 +1,10 @@
 // The netfront actor on its own: NAPI budget, final-check re-arm, event-channel merging, front-end coalescing.
 import test from 'ava';
-import { RecordingEffects, takeBatch } from '@splitnet/model';
-import type { CostProfile, Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
+import { RecordingEffects, takeBatch, UNIT_TEST_COSTS } from '@splitnet/model';
+import type { Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
 import { FrontendActor } from '../src/frontend-actor.js';
 
-const costs: CostProfile = {
-  name: 'test',
-  nic: { irq: 1000 },
-  backend: { perBatch: 100, perPacket: 100, toeplitz: 0 },
-  worker: { perPass: 500, perFlush: 500, perPacket: 1000, perCopyOp: 500, perByte: 1, notify: 1000, timer: 1000 },
-  frontend: { virq: 2000, pollOverhead: 500, perPacket: 500, perByte: 0, refillPerPacket: 100, timerTick: 800, notify: 1000 },
-  link: 0,
-};
-
-/** Records effects; timers are run by `drain` in time order, like a tiny runtime for one actor. */
+const costs = UNIT_TEST_COSTS;
 
 function batch(n: number, flow = 0, seq0 = 0, at = 0): PacketBatch {
   const b = takeBatch(n);
@@ -69,18 +60,42 @@ test('frontend - a response that arrives during the poll is found by the final c
   t.is(fe.queueStats()[0]?.polls, 2);
 });
 
-test('frontend - notifications while the upcall is pending merge into one virtual interrupt', (t) => {
+/*
+ * Xen's 2-level event channels (xen/common/event_2l.c, evtchn_2l_set_pending): a send to a port whose
+ * pending bit is already set returns at once, so it raises no second upcall. The guest clears the bit when
+ * its upcall handler acks the port (Linux: ack_dynirq / lateeoi_ack_dynirq → clear_evtchn), then runs
+ * netfront's handler (xennet_rx_interrupt → napi_schedule). So a notification sent while the port is still
+ * pending merges; one sent after the handler cleared it raises another upcall, even if NAPI is scheduled.
+ */
+
+/** A started front end with one response on its ring and the notification for it, both at time 0. */
+function notified(): { fx: RecordingEffects; fe: FrontendActor } {
   const fx = new RecordingEffects();
   const fe = frontend();
   fe.start(0, fx);
   fe.receive({ kind: 'rsp', vm: 0, queue: 0, rspProd: 1, reqEvent: 1, batch: batch(1) }, 0, fx);
   fe.receive({ kind: 'evt', vm: 0, port: 0 }, 0, fx);
-  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 1, fx); // NAPI already scheduled: a wasted interrupt
+  return { fx, fe };
+}
+
+test('frontend - a notification that arrives after the upcall handler cleared the pending bit raises another virtual interrupt, which finds NAPI already scheduled', (t) => {
+  const { fx, fe } = notified();
+  // connect notify (1 µs) + virq (2 µs): the handler is done and NAPI polls from 3 µs; a second notification meanwhile.
+  fx.drain(fe, 3000);
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 3200, fx);
   fx.drain(fe);
-  const s = fe.queueStats()[0];
-  t.is(s?.virqs, 2);
-  t.is(s?.virqsWhilePolling, 1);
-  t.is(s?.polls, 1);
+  t.like(fe.queueStats()[0], { virqs: 2, virqsWhilePolling: 1, polls: 1, delivered: 1 });
+});
+
+// Known divergence from Xen (reported with issue 19): the model clears the pending bit at the instant the
+// notification arrives, not when the guest's handler acks the port, so a duplicate sent with the original
+// raises a second virtual interrupt. `failing` until the model is fixed; then drop `.failing`.
+test.failing('frontend - a duplicate notification that arrives while the port is still pending merges into its upcall: one virtual interrupt', (t) => {
+  const { fx, fe } = notified();
+  // The same notification again, at the same instant: the vCPU has not even started the handler of the first.
+  fe.receive({ kind: 'evt', vm: 0, port: 0 }, 0, fx);
+  fx.drain(fe);
+  t.like(fe.queueStats()[0], { virqs: 1, virqsWhilePolling: 0, polls: 1, delivered: 1 });
 });
 
 test('frontend - flow order violations are counted', (t) => {

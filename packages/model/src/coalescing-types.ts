@@ -33,9 +33,12 @@ export interface Coalescer {
    */
   fireAt(arrivals: ArrivalView, lastFireAt: Nanos, freeSlots: number): Nanos;
   /**
-   * The interrupt fired at `now`, announcing `packets` completions carrying `bytes`. At the
-   * front end it is called after every poll (interrupt- or timer-driven, possibly 0 packets) with
-   * what that poll consumed: it is the adaptive policies' only view of the load.
+   * What the consumer took since the previous call: `packets` completions carrying `bytes`, up to
+   * `now`. It is the adaptive policies' only view of the load, so every completion is reported once.
+   * - NIC: at the end of each NAPI poll cycle (`napi_complete_done`, where ixgbe calls
+   *   `ixgbe_set_itr`), with every frame that cycle's batches carried, interrupt-started or polled.
+   * - Back end: when the held notification is sent, with the responses it announces.
+   * - Front end: after every poll (interrupt- or timer-driven, possibly 0 packets).
    */
   onFire(now: Nanos, packets: number, bytes: number): void;
   /** Front-end placement: completions to let accumulate before the next notification (≥ 1). */
@@ -46,6 +49,9 @@ export interface Coalescer {
 
 export type PolicyKind = 'none' | 'static' | 'adaptive-itr' | 'aic' | 'vic';
 
+/** What a static policy's `usecs` bounds: the gap between interrupts, or the wait after the first completion. */
+export type StaticMode = 'throttle' | 'timer';
+
 /**
  * Policy parameters as compiled from a scenario. Times here are in µs, as a person writes them
  * (`usecs`, `minUsecs`, `maxUsecs`; the policies convert with `US`); rates are per second.
@@ -53,10 +59,17 @@ export type PolicyKind = 'none' | 'static' | 'adaptive-itr' | 'aic' | 'vic';
 export type PolicySpec =
   | { readonly kind: 'none' }
   | {
-      /** ethtool style: fire when `usecs` have passed since the first un-notified completion or `frames` are pending, whichever first. usecs 0 = no time bound; frames 0 = no count bound. */
+      /**
+       * ethtool `rx-usecs` / `rx-frames`. `mode` says what `usecs` means:
+       * - `timer` (the default when absent): fire when `usecs` have passed since the first
+       *   un-notified completion or `frames` are pending, whichever first (usecs 0 = no time bound,
+       *   frames 0 = no count bound) — mlx5's CQ moderation, and the only meaning in netback and netfront;
+       * - `throttle`: at least `usecs` between two interrupts and no count (Intel EITR; `frames` 0).
+       */
       readonly kind: 'static';
       readonly usecs: number;
       readonly frames: number;
+      readonly mode?: StaticMode;
     }
   | {
       /** ixgbe-style three-state adaptive ITR (interrupt throttle rate from bytes/µs of the last interval). */

@@ -1,5 +1,6 @@
-// The interrupt moderation / coalescing policies (none, static, adaptive ITR, buffer-bounded AIC, vIC) behind `Coalescer`.
+// The interrupt moderation / coalescing policies (none, static timer or throttle, adaptive ITR, buffer-bounded AIC, vIC) behind `Coalescer`.
 import type { ArrivalView, Coalescer, PolicyKind, PolicySpec } from './coalescing-types.js';
+import { SplitnetError } from './errors.js';
 import { MS, SEC, US, type Nanos } from './time.js';
 
 /**
@@ -18,7 +19,7 @@ export function createCoalescer(spec: PolicySpec): Coalescer {
     case 'none':
       return new NoCoalescing();
     case 'static':
-      return new StaticCoalescing(spec.usecs, spec.frames);
+      return spec.mode === 'throttle' ? new ThrottleCoalescing(spec.usecs) : new StaticCoalescing(spec.usecs, spec.frames);
     case 'adaptive-itr':
       return new AdaptiveItr(
         spec.lowestLatencyRate,
@@ -98,9 +99,11 @@ class NoCoalescing implements Coalescer {
 }
 
 /**
- * ethtool `rx-usecs` / `rx-frames` (docs/model.md, "The NIC"): fire when `usecs` µs have
- * passed since the first un-notified completion or `frames` completions are pending, whichever
- * comes first.
+ * ethtool `rx-usecs` / `rx-frames` as a timer (docs/model.md, "The NIC"): fire when `usecs` µs
+ * have passed since the first un-notified completion or `frames` completions are pending,
+ * whichever comes first. On a NIC this is mlx5's CQ moderation (a period counted from the first
+ * completion, `MLX5_CQ_PERIOD_MODE_START_FROM_CQE`, and a completion count); in netback and netfront
+ * it is the only static mode.
  *
  * - `usecs`: time bound in µs; 0 = no time bound.
  * - `frames`: count bound; 0 = no count bound. `usecs` 0 with `frames` ≤ 1 (or any `usecs` with
@@ -151,9 +154,51 @@ class StaticCoalescing implements Coalescer {
 }
 
 /**
+ * Intel's interrupt throttle (EITR, `ethtool -C rx-usecs` on ixgbe: `ixgbe_set_coalesce` programs
+ * the interval with `ixgbe_write_eitr`; docs/model.md, "The NIC"): at least `usecs` between two
+ * interrupts of a queue, and no frame count (ixgbe ignores `rx-frames`). A queue that has been quiet
+ * for longer than the interval interrupts at its first completion, so a lone frame waits for
+ * nothing, and under load frames wait on average about half the interval.
+ *
+ * fireAt = max(first arrival, previous interrupt + usecs). NIC placement only: netback and netfront
+ * coalescing have no throttle (the scenario rejects it there), so the front-end calls are errors.
+ */
+class ThrottleCoalescing implements Coalescer {
+  readonly kind: PolicyKind = 'static';
+  private readonly gap: Nanos;
+
+  constructor(usecs: number) {
+    this.gap = usecs * US;
+  }
+
+  fireAt(arrivals: ArrivalView, lastFireAt: Nanos): Nanos {
+    return throttled(arrivals.arrivalAt(0), lastFireAt, this.gap);
+  }
+
+  onFire(): void {}
+
+  eventAhead(): number {
+    throw new SplitnetError('E_INTERNAL', 'a static throttle has no front-end placement');
+  }
+
+  pollAfter(): Nanos {
+    throw new SplitnetError('E_INTERNAL', 'a static throttle has no front-end placement');
+  }
+}
+
+/** An interrupt throttled to one per `interval`: at the first arrival, but not before `interval` after the last one. */
+function throttled(first: Nanos, lastFireAt: Nanos, interval: Nanos): Nanos {
+  const earliest = lastFireAt + interval;
+  return earliest > first ? earliest : first;
+}
+
+/**
  * Intel ixgbe adaptive interrupt throttling, 3.x era (docs/model.md, "The NIC";
- * `ixgbe_update_itr` / `ixgbe_set_itr`). At each interrupt the bytes announced since the previous
- * one, divided by the µs elapsed, pick a state:
+ * `ixgbe_update_itr` / `ixgbe_set_itr` in drivers/net/ethernet/intel/ixgbe/ixgbe_main.c). At each
+ * `onFire` — at the NIC, the end of a NAPI poll cycle, where `ixgbe_poll` calls `ixgbe_set_itr`
+ * after `napi_complete_done` — the bytes of every poll since the previous update (ixgbe's
+ * `q_vector->rx.total_bytes`, which `ixgbe_clean_rx_irq` adds to on every poll, interrupt-started
+ * or not), divided by the µs elapsed, pick a state:
  * - ≤ `lowestLatencyMaxBytesPerUs` (default 10): lowest latency, `lowestLatencyRate` ints/s (100K);
  * - ≤ `lowLatencyMaxBytesPerUs` (default 20): low latency, `lowLatencyRate` ints/s (20K);
  * - above: bulk, `bulkRate` ints/s (8K).
@@ -166,9 +211,9 @@ class StaticCoalescing implements Coalescer {
  * Differences from ixgbe, on purpose: bytes/µs divides by the real time since the previous
  * interrupt (ixgbe divides by its own interval), so a lone packet after an idle gap reads as
  * light load; the state follows the thresholds directly (ixgbe steps one state per update).
- * Like ixgbe, an interrupt that announced no packets leaves the state alone — its bytes and time
- * carry into the next sample. The first interrupt has no previous one; its span is taken to be
- * the current interval.
+ * Like ixgbe, an update that saw no packets leaves the state alone — its bytes and time carry into
+ * the next sample. The first update has no previous one; its span is taken to be the current
+ * interval.
  *
  * fireAt = max(first arrival, last interrupt + interval). Front end: the event index is set to
  * the packets expected in one interval (estimated packet rate × interval, ≥ 1), and the timer
@@ -202,9 +247,7 @@ class AdaptiveItr implements Coalescer {
   }
 
   fireAt(arrivals: ArrivalView, lastFireAt: Nanos): Nanos {
-    const first = arrivals.arrivalAt(0);
-    const earliest = lastFireAt + this.interval;
-    return earliest > first ? earliest : first;
+    return throttled(arrivals.arrivalAt(0), lastFireAt, this.interval);
   }
 
   onFire(now: Nanos, packets: number, bytes: number): void {

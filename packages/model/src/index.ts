@@ -21,6 +21,7 @@ export * from './errors.js';
 export * from './packet-fifo.js';
 export * from './batch-pool.js';
 export * from './recording-effects.js';
+export * from './unit-test-costs.js';
 export type * from './report.js';
 export * from './logger.js';
 export * from './faults.js';

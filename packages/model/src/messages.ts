@@ -19,21 +19,30 @@ export interface PacketBatch {
 }
 
 /**
- * NIC → backend: frames DMA'd from one hardware RX queue, at most the NAPI budget. `irq` says a
- * physical interrupt announced them; otherwise they answer the driver's `poll`. A batch shorter
- * than the budget ends the driver's NAPI poll, which re-enables the queue's interrupt.
+ * NIC → backend: one read of a hardware RX queue by the driver's NAPI poll, at most the budget of
+ * frames. `irq` says a physical interrupt started this poll (the queue's interrupt is now masked);
+ * otherwise it continues a poll whose previous batch used the whole budget. The frames' descriptors
+ * stay taken until the driver answers with a `poll` naming this batch.
  */
 export interface DmaMessage {
   readonly kind: 'dma';
   readonly nicQueue: number;
   readonly irq: boolean;
+  /** When the NIC handed the batch to the driver: the batch's identity, which the driver's `poll` echoes. */
+  readonly issuedAt: Nanos;
   readonly batch: PacketBatch;
 }
 
-/** backend → NIC: the driver's NAPI poll reads this hardware queue again (its last batch used the whole budget). */
+/**
+ * backend → NIC: the driver has processed the batch issued at `issuedAt` and gives its descriptors
+ * back (a tail write, in hardware terms). If that batch used the whole budget, NAPI stays scheduled
+ * and the NIC hands over the next batch; otherwise the poll completes (`napi_complete_done`) and the
+ * queue's interrupt is unmasked. A `poll` for a batch the NIC is not waiting on is ignored.
+ */
 export interface PollMessage {
   readonly kind: 'poll';
   readonly nicQueue: number;
+  readonly issuedAt: Nanos;
 }
 
 /** backend → worker: packets steered to a guest queue that this worker serves. */

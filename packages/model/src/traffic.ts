@@ -20,6 +20,39 @@ export function lineRatePps(frameBytes: number, linkGbps: number): number {
   return (linkGbps * SEC) / ((frameBytes + WIRE_OVERHEAD_BYTES) * 8);
 }
 
+/** Mean frame length (bytes) of a size distribution. */
+export function meanFrameBytes(size: PacketSize): number {
+  switch (size.kind) {
+    case 'fixed':
+      return size.bytes;
+    case 'uniform':
+      return (size.min + size.max) / 2;
+    case 'choice':
+      return size.values.reduce((acc, v, i) => acc + v * (size.weights[i] ?? 0), 0) / size.weights.reduce((x, y) => x + y, 0);
+  }
+}
+
+/**
+ * The most the generators ask of the wire at once, in Gbit/s counting preamble and inter-frame gap (as
+ * traffic rates and topology.link do): the largest sum of the rates of the generators running together,
+ * an on/off generator counted at its rate during its bursts. Above the link speed the TrafficSource
+ * cannot emit it all: its generators wait for the wire (see `Generator.advance`) and the excess is never
+ * offered, so a run reports this to say that the offered load was capped.
+ */
+export function requestedWireGbps(generators: readonly GeneratorSpec[]): number {
+  const wireGbps = generators.map((g) => (g.pps * (meanFrameBytes(g.size) + WIRE_OVERHEAD_BYTES) * 8) / 1e9);
+  let peak = 0;
+  // The sum only grows where a generator starts, so the peak is at one of the start times.
+  for (const at of generators) {
+    let sum = 0;
+    generators.forEach((g, i) => {
+      if (g.start <= at.start && at.start < g.stop) sum += wireGbps[i] ?? 0;
+    });
+    if (sum > peak) peak = sum;
+  }
+  return peak;
+}
+
 const PATTERN_CONSTANT = 0;
 const PATTERN_POISSON = 1;
 const PATTERN_ONOFF = 2;

@@ -226,6 +226,51 @@ test('static - over steady and bursty streams usecs=U never exceeds 1e6/U interr
   }
 });
 
+test('static throttle - an idle source fires at its first completion, a busy one no sooner than usecs after the last interrupt', t => {
+  const c = createCoalescer({ kind: 'static', usecs: 50, frames: 0, mode: 'throttle' });
+  t.is(c.kind, 'static');
+  t.is(c.fireAt(evenly(3_000, US, 100), -Infinity, 256), 3_000, 'no interrupt yet: at once');
+  t.is(c.fireAt(evenly(3_000, US, 100), 0, 256), 50 * US, 'the gap since the last one bounds it');
+  t.is(c.fireAt(evenly(80 * US, US, 1), 0, 256), 80 * US, 'quiet for longer than the gap: at once');
+});
+
+test('static throttle - over steady and bursty streams interrupts are at least usecs apart, and each completion waits at most usecs', t => {
+  const duration = 20 * MS;
+  const streams: [string, Float64Array][] = [
+    ['1500 B at 10G line rate', periodicStream(1230.4, duration)],
+    ['every 7 µs', periodicStream(7 * US, duration)],
+    ['every 80 µs', periodicStream(80 * US, duration)],
+    ['bursty', burstyStream(duration)],
+  ];
+  for (const [name, times] of streams) {
+    const fires = simulateNic(createCoalescer({ kind: 'static', usecs: 50, frames: 0, mode: 'throttle' }), times, 1500, 2 * US);
+    for (let k = 1; k < fires.length; k++) t.true(fires[k]!.at - fires[k - 1]!.at >= 50 * US - FP_SLACK, `${name}: interrupts ${k - 1} and ${k}`);
+    t.true(fires.every(f => f.at - f.first <= 50 * US + FP_SLACK), name);
+    t.is(fires.reduce((sum, f) => sum + f.packets, 0), times.length);
+  }
+  // Completions further apart than the gap each interrupt the moment they arrive.
+  const sparse = simulateNic(createCoalescer({ kind: 'static', usecs: 50, frames: 0, mode: 'throttle' }), periodicStream(80 * US, duration), 1500, 2 * US);
+  t.true(sparse.every(f => f.at === f.first && f.packets === 1));
+});
+
+test('static throttle - has no front-end placement (the scenario rejects it there)', t => {
+  const c = createCoalescer({ kind: 'static', usecs: 50, frames: 0, mode: 'throttle' });
+  t.throws(() => c.eventAhead(0, 256), { message: /no front-end placement/ });
+  t.throws(() => c.pollAfter(0), { message: /no front-end placement/ });
+});
+
+test('static timer - mode timer is the ethtool timer the mode-less spec always meant', t => {
+  for (const spec of [{ usecs: 50, frames: 32 }, { usecs: 20, frames: 0 }, { usecs: 0, frames: 8 }]) {
+    const timer = createCoalescer({ kind: 'static', ...spec, mode: 'timer' });
+    const plain = createCoalescer({ kind: 'static', ...spec });
+    for (const arrivals of [evenly(1_000, US, 10), evenly(1_000, US, 40), evenly(500, 10, 1_000)]) {
+      t.is(timer.fireAt(arrivals, 0, 256), plain.fireAt(arrivals, 0, 256));
+    }
+    t.is(timer.eventAhead(0, 256), plain.eventAhead(0, 256));
+    t.is(timer.pollAfter(0), plain.pollAfter(0));
+  }
+});
+
 test('adaptive-itr - starts at 20K ints/s, programmed in 256 ns steps', t => {
   const c = createCoalescer(ITR_DEFAULTS);
   t.is(c.pollAfter(0), itrRound(SEC / 20_000));

@@ -6,6 +6,7 @@ import {
   SplitnetError,
   TrafficSource,
   lineRatePps,
+  requestedWireGbps,
   wireTimeNs,
 } from '../src/index.js';
 import type { GeneratorSpec } from '../src/index.js';
@@ -343,4 +344,18 @@ test('traffic - rejects impossible generators', t => {
     t.is(e?.code, 'E_USAGE');
   }
   t.throws(() => new TrafficSource([gen()], 1, 0, 1), { instanceOf: SplitnetError });
+});
+
+test('traffic - requestedWireGbps is the largest sum of wire rates of generators running together', (t) => {
+  const tenGbE = lineRatePps(1518, 10);
+  // One generator at 10 GbE line rate asks exactly 10 Gbit/s of the wire (preamble and gap included).
+  t.true(Math.abs(requestedWireGbps([gen({ pps: tenGbE })]) - 10) < 1e-9);
+  // Two at 6 Gbit/s overlapping from 1 ms: 12; one after the other: 6.
+  const six = lineRatePps(1518, 6);
+  t.true(Math.abs(requestedWireGbps([gen({ pps: six }), gen({ pps: six, start: 1e6 })]) - 12) < 1e-9);
+  t.true(Math.abs(requestedWireGbps([gen({ pps: six, stop: 1e6 }), gen({ pps: six, start: 1e6 })]) - 6) < 1e-9);
+  // The mean frame of a size mix: 64 and 1518 bytes, equally likely, at 1 Mpps: (791 + 20) × 8 bits per frame.
+  const mix = gen({ pps: 1e6, size: { kind: 'choice', values: [64, 1518], weights: [1, 1] } });
+  t.true(Math.abs(requestedWireGbps([mix]) - 6.488) < 1e-9);
+  t.is(requestedWireGbps([]), 0);
 });

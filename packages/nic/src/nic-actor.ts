@@ -1,4 +1,4 @@
-// The physical NIC actor: traffic on the wire, hardware RSS into RX queues, physical interrupt moderation, DMA to the driver.
+// The physical NIC actor: traffic on the wire, hardware RSS into RX queues, physical interrupt moderation, the NAPI handshake with the driver.
 import { createCoalescer, doubleFields, PacketFifo, TrafficSource } from '@splitnet/model';
 import type {
   Actor,
@@ -19,9 +19,13 @@ export interface NicConfig {
   /** The driver-domain back-end that receives DMA batches. */
   readonly backend: ActorRef;
   readonly queues: number;
-  /** Hardware RX descriptors per queue; frames arriving to a full ring are dropped (`nic-ring-full`). */
+  /**
+   * Hardware RX descriptors per queue. A descriptor is taken when a frame arrives and given back
+   * when the driver has processed the batch that carried it; a frame arriving while every
+   * descriptor is taken is dropped (`nic-ring-full`).
+   */
   readonly ringSize: number;
-  /** NAPI budget of the driver's poll: the most frames one DMA batch carries. */
+  /** NAPI budget of the driver's poll: the most frames one DMA batch carries; a batch this full keeps the poll going. */
   readonly budget: number;
   readonly linkGbps: number;
   readonly generators: readonly GeneratorSpec[];
@@ -30,6 +34,8 @@ export interface NicConfig {
   readonly flowQueue: Uint16Array;
   /** Physical interrupt moderation policy (one instance per queue). */
   readonly policy: PolicySpec;
+  /** Builds queue q's instance of the policy; `createCoalescer(policy)` unless given (a test passes one that records what it is told). */
+  readonly moderation?: (queue: number) => Coalescer;
   readonly seed: number;
   /**
    * How far ahead of the current time frames are generated. Frames are emitted at exact times;
@@ -41,18 +47,29 @@ export interface NicConfig {
 
 export interface NicQueueStats {
   irqs: number;
+  /** Batches handed over without an interrupt: the driver's NAPI poll went on after a full budget. */
   polls: number;
   dmaBatches: number;
   dmaFrames: number;
   dropsRingFull: number;
 }
 
-/** One hardware RX queue: frames still on the wire (known future arrivals) and frames in the descriptor ring. */
+/**
+ * One hardware RX queue: frames still on the wire (known future arrivals), frames in the descriptor
+ * ring not yet handed to the driver, and the NAPI state of its interrupt vector.
+ */
 class HwQueue implements ArrivalView {
   readonly wire = new PacketFifo(256);
   readonly ring = new PacketFifo(256);
+  /** The vector is unmasked: no NAPI poll is running for this queue. */
   irqEnabled = true;
   lastFireAt = -Infinity;
+  /** The batch in the driver's hands: when it was issued (its identity; NaN when none) and its frames, whose descriptors stay taken. */
+  batchAt = Number.NaN;
+  inDriver = 0;
+  /** Frames and bytes of this NAPI cycle's batches (ixgbe's `q_vector->rx.total_packets/bytes`), given to the policy when the poll completes. */
+  cyclePackets = 0;
+  cycleBytes = 0;
   /** Frames ever put on the wire, and ever taken off it (settled): positions in the wire's history. */
   pushed = 0;
   settled = 0;
@@ -96,14 +113,14 @@ export class NicActor implements Actor {
     this.id = cfg.id;
     doubleFields(this, ['emittedBytes']); // passes 2^30 within a second at 10 Gbit/s
     this.source = new TrafficSource(cfg.generators, cfg.flowCount, cfg.linkGbps, cfg.seed);
-    for (let q = 0; q < cfg.queues; q++) this.hw.push(new HwQueue(createCoalescer(cfg.policy)));
+    for (let q = 0; q < cfg.queues; q++) this.hw.push(new HwQueue(cfg.moderation?.(q) ?? createCoalescer(cfg.policy)));
   }
 
   queueStats(): readonly NicQueueStats[] {
     return this.hw.map((h) => h.stats);
   }
 
-  /** Frames currently held in hardware rings (arrived, not yet DMA'd to the driver). */
+  /** Frames currently held in hardware rings (arrived, not yet handed to the driver; those in the driver's hands travel in messages). */
   heldPackets(): number {
     let n = 0;
     for (const h of this.hw) n += h.ring.length;
@@ -153,17 +170,37 @@ export class NicActor implements Actor {
     };
   }
 
+  /**
+   * The driver finished the batch issued at `msg.issuedAt` (`ixgbe_poll` after `ixgbe_clean_rx_irq`):
+   * its descriptors come back. A batch that used the whole budget keeps NAPI scheduled and the next
+   * batch goes at once; a shorter one completes the poll (`napi_complete_done`), which reports the
+   * cycle to the moderation policy (`ixgbe_set_itr`) and unmasks the vector
+   * (`ixgbe_irq_enable_queues`). A poll for any other batch — a duplicate, or one sent to the NIC's
+   * previous incarnation — changes nothing.
+   */
   receive(msg: Message, now: Nanos, fx: Effects): void {
     if (msg.kind !== 'poll') return;
-    const h = this.hw[msg.nicQueue];
-    if (!h) return;
+    const q = msg.nicQueue;
+    const h = this.hw[q];
+    if (!h || h.batchAt !== msg.issuedAt) return;
     this.generate(now);
+    // Frames that arrived up to now found those descriptors still taken.
     this.settle(now);
-    h.stats.polls++;
-    const sent = this.dma(h, msg.nicQueue, now, false, fx);
-    // A batch shorter than the budget completes the driver's NAPI poll: the queue's interrupt is re-enabled.
-    if (sent < this.cfg.budget) h.irqEnabled = true;
+    const full = h.inDriver >= this.cfg.budget;
+    h.inDriver = 0;
+    h.batchAt = Number.NaN;
+    if (full && this.dma(h, q, now, false, fx) > 0) h.stats.polls++;
+    // [assumption] A poll that would find the ring empty completes at once, at no cost of its own.
+    else this.completeNapi(h, now);
     this.decide(now, fx);
+  }
+
+  /** napi_complete_done: the policy sees the cycle's frames and bytes, and the queue's interrupt is unmasked. */
+  private completeNapi(h: HwQueue, now: Nanos): void {
+    h.coalescer.onFire(now, h.cyclePackets, h.cycleBytes);
+    h.cyclePackets = 0;
+    h.cycleBytes = 0;
+    h.irqEnabled = true;
   }
 
   /** link-flap: the link goes down (and back up); ring-full-storm: a burst of frames for the target queue's flows. */
@@ -221,8 +258,8 @@ export class NicActor implements Actor {
         this.emittedBytes += len;
         if (this.linkDown) {
           this.dropsLinkDown++;
-        } else if (h.ring.length >= ringSize) {
-          // No delivery happens between two settle points, so these frames met a full ring.
+        } else if (h.ring.length + h.inDriver >= ringSize) {
+          // Descriptors come back only at a poll, which settles first, so these frames met a full ring.
           h.stats.dropsRingFull++;
         } else {
           h.ring.push(w.flowAt(k), w.seqAt(k), len, w.atAt(k));
@@ -279,20 +316,19 @@ export class NicActor implements Actor {
   private decide(now: Nanos, fx: Effects): void {
     let next = Infinity;
     const hw = this.hw;
+    const ringSize = this.cfg.ringSize;
     for (let q = 0; q < hw.length; q++) {
       const h = hw[q] as HwQueue;
+      // A masked queue waits for its poll to complete: nothing to schedule for it.
       if (!h.irqEnabled || h.known === 0) continue;
-      const t = h.coalescer.fireAt(h, h.lastFireAt, this.cfg.ringSize - h.ring.length);
+      const t = h.coalescer.fireAt(h, h.lastFireAt, ringSize - h.ring.length - h.inDriver);
       if (t <= now && h.ring.length > 0) {
+        // The vector masks itself as it fires (ixgbe's EIAM auto-clear); the handler
+        // (ixgbe_msix_clean_rings) only schedules NAPI, whose first poll takes this batch.
         h.stats.irqs++;
         h.lastFireAt = now;
-        const sent = this.dma(h, q, now, true, fx);
-        // The interrupt starts the driver's NAPI poll; a full batch keeps it polling (interrupt stays off).
-        h.irqEnabled = sent < this.cfg.budget;
-        if (h.irqEnabled && h.known > 0) {
-          const t2 = h.coalescer.fireAt(h, h.lastFireAt, this.cfg.ringSize - h.ring.length);
-          if (t2 < next) next = t2 > now ? t2 : now + 1;
-        }
+        h.irqEnabled = false;
+        this.dma(h, q, now, true, fx);
       } else if (t < next) {
         next = t > now ? t : now + 1;
       }
@@ -312,17 +348,19 @@ export class NicActor implements Actor {
     }
   }
 
-  /** DMA up to `budget` arrived frames to the back-end; returns how many. */
+  /** Hand up to `budget` arrived frames to the driver as one batch (their descriptors stay taken); returns how many. */
   private dma(h: HwQueue, q: number, now: Nanos, irq: boolean, fx: Effects): number {
     const n = Math.min(h.ring.length, this.cfg.budget);
     if (n === 0) return 0;
-    let bytes = 0;
-    if (irq) bytes = h.ring.bytesOf(n);
+    const bytes = h.ring.bytesOf(n);
     const batch = h.ring.shiftBatch(n);
+    h.batchAt = now;
+    h.inDriver = n;
+    h.cyclePackets += n;
+    h.cycleBytes += bytes;
     h.stats.dmaBatches++;
     h.stats.dmaFrames += n;
-    if (irq) h.coalescer.onFire(now, n, bytes);
-    fx.send(this.cfg.backend, { kind: 'dma', nicQueue: q, irq, batch }, now);
+    fx.send(this.cfg.backend, { kind: 'dma', nicQueue: q, irq, issuedAt: now, batch }, now);
     return n;
   }
 }

@@ -1,5 +1,5 @@
 // The `coalescing` section: one interrupt moderation policy per placement (NIC, back-end, front-end), parameters checked and defaulted.
-import type { PolicyKind, PolicySpec } from '@splitnet/model';
+import type { PolicyKind, PolicySpec, StaticMode } from '@splitnet/model';
 import { isPlainMap, readEnum, readInt, readMap, readNumber, type Field, type MapField } from './field.js';
 import { listWords } from './issue.js';
 import { int, map, number, oneOf, tagged, words, type Keys, type OneOfSpec } from './spec.js';
@@ -7,6 +7,8 @@ import type { CoalescingPlacement } from './types.js';
 
 export const PLACEMENTS = ['nic', 'backend', 'frontend'] as const;
 export const POLICY_KINDS: readonly PolicyKind[] = ['none', 'static', 'adaptive-itr', 'aic', 'vic'];
+export const STATIC_MODES: readonly StaticMode[] = ['throttle', 'timer'];
+type Placement = (typeof PLACEMENTS)[number];
 
 /** A second is the longest moderation delay anyone would mean; beyond it a typo (ms for µs) is likelier. */
 const MAX_USECS = 1_000_000;
@@ -17,8 +19,8 @@ const BYTES_PER_US = { min: 0, max: 1e6, minExclusive: true, unit: 'bytes/µs' }
 export const POLICY_PARAMS = {
   none: {},
   static: {
-    usecs: number({ min: 0, max: MAX_USECS, unit: 'µs', default: 0, description: 'Interrupt this long after the first pending completion (µs; 0: no time bound), as ethtool rx-usecs.' }),
-    frames: int({ min: 0, max: 65536, default: 0, description: 'Interrupt at this many pending completions (0: no count bound), as ethtool rx-frames.' }),
+    usecs: number({ min: 0, max: MAX_USECS, unit: 'µs', default: 0, description: 'As ethtool rx-usecs. Timer: interrupt this long after the first pending completion (0: no time bound); throttle: at least this long between two interrupts.' }),
+    frames: int({ min: 0, max: 65536, default: 0, description: 'Timer only: interrupt at this many pending completions (0: no count bound), as ethtool rx-frames.' }),
   },
   // ixgbe (3.x) values: 100K, 20K and 8K interrupts/s; state thresholds 10 and 20 bytes/µs.
   'adaptive-itr': {
@@ -40,10 +42,25 @@ export const POLICY_PARAMS = {
     maxUsecs: number({ min: 0, max: MAX_USECS, minExclusive: true, unit: 'µs', default: 200, description: 'Timer backstop (µs).' }),
   },
 } as const satisfies Record<PolicyKind, Keys>;
-const ALL_PARAMS = [...new Set(Object.values(POLICY_PARAMS).flatMap((p) => Object.keys(p)))];
+
+/**
+ * A static policy's `mode`: the NIC offers Intel's throttle (EITR, its default: the NIC is modelled
+ * on ixgbe) and mlx5's timer; netback's and netfront's coalescing are timers (no source gives them a throttle).
+ */
+function staticMode(placement: Placement) {
+  return placement === 'nic'
+    ? words({ values: STATIC_MODES, default: 'throttle', description: 'throttle: at least usecs between two interrupts, no frame count (Intel EITR, ixgbe); timer: usecs after the first pending completion or frames pending, whichever first (mlx5 CQ moderation).' })
+    : words({ values: ['timer'], default: 'timer', description: 'Always timer here: usecs after the first pending completion or frames pending, whichever first (a throttle is the NIC\'s).' });
+}
+
+/** The parameters a policy takes at a placement (only static's `mode` differs). */
+function paramsAt(placement: Placement, kind: PolicyKind): Keys {
+  return kind === 'static' ? { ...POLICY_PARAMS.static, mode: staticMode(placement) } : POLICY_PARAMS[kind];
+}
+const ALL_PARAMS = [...new Set([...Object.values(POLICY_PARAMS).flatMap((p) => Object.keys(p)), 'mode'])];
 
 /** Defaults per placement: the NIC runs ixgbe's default adaptive ITR; Xen's rings have no coalescing of their own. */
-const PLACEMENT_DEFAULT: Readonly<Record<(typeof PLACEMENTS)[number], PolicyKind>> = {
+const PLACEMENT_DEFAULT: Readonly<Record<Placement, PolicyKind>> = {
   nic: 'adaptive-itr',
   backend: 'none',
   frontend: 'none',
@@ -52,14 +69,14 @@ const PLACEMENT_DEFAULT: Readonly<Record<(typeof PLACEMENTS)[number], PolicyKind
 const POLICY_WHAT = 'A policy name (every parameter defaulted) or { policy: <name>, <parameter>: <value>, … }; static needs its map.';
 
 /** A policy: a bare name (not static, which needs its limits) or a map tagged by `policy`. */
-function policySpec(placement: (typeof PLACEMENTS)[number], description: string): OneOfSpec {
+function policySpec(placement: Placement, description: string): OneOfSpec {
   return oneOf({
     variants: [
       words({ values: POLICY_KINDS.filter((k) => k !== 'static') }),
       tagged({
         tag: 'policy',
         tagDescription: 'The coalescing policy.',
-        variants: Object.fromEntries(POLICY_KINDS.map((k) => [k, map(POLICY_PARAMS[k])])),
+        variants: Object.fromEntries(POLICY_KINDS.map((k) => [k, map(paramsAt(placement, k))])),
       }),
     ],
     default: PLACEMENT_DEFAULT[placement],
@@ -83,31 +100,33 @@ export interface CoalescingResult {
 
 export function readCoalescing(field: Field): CoalescingResult {
   const map = readMap(field, COALESCING_SPEC);
-  const nic = readPolicy(map.get('nic'), PLACEMENT_DEFAULT.nic);
-  const backend = readPolicy(map.get('backend'), PLACEMENT_DEFAULT.backend);
-  const frontend = readPolicy(map.get('frontend'), PLACEMENT_DEFAULT.frontend);
+  const nic = readPolicy(map.get('nic'), 'nic');
+  const backend = readPolicy(map.get('backend'), 'backend');
+  const frontend = readPolicy(map.get('frontend'), 'frontend');
   return {
     compiled: { nic, backend, frontend },
     resolved: { nic: resolvePolicy(nic), backend: resolvePolicy(backend), frontend: resolvePolicy(frontend) },
   };
 }
 
-/** A policy in the scenario's own words: `none` as a word, anything else as a map with every parameter. */
+/** A policy in the scenario's own words: `none` as a word, anything else as a map with every parameter (a static policy's `mode` too). */
 export function resolvePolicy(spec: PolicySpec): unknown {
   if (spec.kind === 'none') return 'none';
+  if (spec.kind === 'static') return { policy: spec.kind, usecs: spec.usecs, frames: spec.frames, mode: spec.mode ?? 'timer' };
   const { kind, ...params } = spec;
   return { policy: kind, ...params };
 }
 
-/** A policy: a bare name (all parameters defaulted) or `{ policy: <name>, <param>: … }`. */
-export function readPolicy(field: Field, fallback: PolicyKind): PolicySpec {
-  if (field.absent) return policyFrom(fallback, field, new FieldlessMap(field));
+/** A policy at a placement: a bare name (all parameters defaulted) or `{ policy: <name>, <param>: … }`. */
+export function readPolicy(field: Field, placement: Placement): PolicySpec {
+  const fallback = PLACEMENT_DEFAULT[placement];
+  if (field.absent) return policyFrom(fallback, field, new FieldlessMap(field), placement);
   if (typeof field.value === 'string') {
     const kind = readEnum(field, fallback, POLICY_KINDS);
     if (kind === 'static') {
       field.expected('a map for "static", which needs its limits, e.g. { policy: static, usecs: 50, frames: 32 }');
     }
-    return policyFrom(kind, field, new FieldlessMap(field));
+    return policyFrom(kind, field, new FieldlessMap(field), placement);
   }
   const what = `a policy name (${POLICY_KINDS.join(', ')}) or a map such as { policy: static, usecs: 50 }`;
   if (!isPlainMap(field.value)) field.expected(what);
@@ -118,8 +137,8 @@ export function readPolicy(field: Field, fallback: PolicyKind): PolicySpec {
   if (typeof raw !== 'string' || !(POLICY_KINDS as readonly string[]).includes(raw)) readMap(field, ['policy', ...ALL_PARAMS], what);
   if (policyField.absent) policyField.expected(`one of ${listWords(POLICY_KINDS)}`);
   const kind = readEnum(policyField, fallback, POLICY_KINDS);
-  const map = readMap(field, ['policy', ...Object.keys(POLICY_PARAMS[kind])], what);
-  return policyFrom(kind, field, map);
+  const map = readMap(field, ['policy', ...Object.keys(paramsAt(placement, kind))], what);
+  return policyFrom(kind, field, map, placement);
 }
 
 /** Lets a bare policy name go through the same parameter readers as a map with no parameters. */
@@ -130,7 +149,7 @@ class FieldlessMap {
   }
 }
 
-function policyFrom(kind: PolicyKind, field: Field, map: MapField | FieldlessMap): PolicySpec {
+function policyFrom(kind: PolicyKind, field: Field, map: MapField | FieldlessMap, placement: Placement): PolicySpec {
   switch (kind) {
     case 'none':
       return { kind };
@@ -138,15 +157,27 @@ function policyFrom(kind: PolicyKind, field: Field, map: MapField | FieldlessMap
       const P = POLICY_PARAMS.static;
       const usecsField = map.get('usecs');
       const framesField = map.get('frames');
+      const modeField = map.get('mode');
+      const mode = readEnum(modeField, placement === 'nic' ? 'throttle' : 'timer', STATIC_MODES);
+      if (mode === 'throttle' && placement !== 'nic') {
+        modeField.expected('"timer"', ` (a throttle, a minimum gap between interrupts, is the NIC's Intel EITR; ${placement} coalescing counts from the first pending completion)`);
+      }
       // A bound left out is no bound (ethtool's 0); but with neither bound the interrupt would never fire.
       const usecs = readNumber(usecsField, P.usecs.default, P.usecs);
       const frames = readInt(framesField, P.frames.default, P.frames);
+      if (mode === 'throttle') {
+        const why = modeField.absent ? 'a static policy on the NIC is a throttle unless it says mode: timer, and ' : '';
+        if (frames !== 0) framesField.expected('no frames with mode throttle', ` (${why}Intel's EITR has no frame count: ixgbe ignores rx-frames; write mode: timer for a frame bound)`);
+        if (usecs === 0) usecsField.expected('usecs > 0 for a throttle, e.g. { policy: static, usecs: 50 }', ` (a throttle without a gap is no moderation: write nic: none)`);
+        return { kind, usecs, frames, mode };
+      }
       if (usecs === 0 && frames === 0) {
         const what = 'usecs > 0 and/or frames > 0 for a static policy, e.g. { policy: static, usecs: 50, frames: 32 }';
         if (usecsField.absent && framesField.absent) field.fail(`expected ${what}, found neither`);
         (usecsField.absent ? framesField : usecsField).expected(what, ' (with no bound at all it would never interrupt)');
       }
-      return { kind, usecs, frames };
+      // The NIC says which of its two meanings it runs; netback and netfront have only the timer.
+      return placement === 'nic' ? { kind, usecs, frames, mode } : { kind, usecs, frames };
     }
     case 'adaptive-itr': {
       const P = POLICY_PARAMS['adaptive-itr'];

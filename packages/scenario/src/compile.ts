@@ -14,7 +14,9 @@ import { readFaults } from './faults.js';
 import { readNetback } from './netback.js';
 import { readTopology } from './topology.js';
 import { readTraffic } from './traffic.js';
-import { RUNTIMES, SCENARIO_SPEC } from './scenario-spec.js';
+import { MAX_SEED, RUNTIMES, SCENARIO_SPEC } from './scenario-spec.js';
+
+export { MAX_SEED };
 import type { CompiledScenario } from './types.js';
 import { formatDuration } from './units.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
@@ -61,6 +63,10 @@ export function loadScenarioFile(path: string, opts: CompileOptions = {}): Compi
     const code = (err as { code?: unknown }).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a scenario file' : 'cannot be read';
     throw new SplitnetError('E_FILE', `${path}: ${why}`, { cause: err });
+  }
+  // An empty file would run with every default: more likely the wrong file, or one not saved yet.
+  if (parseYamlSource(text, path).value === null) {
+    throw new SplitnetError('E_SCENARIO', `${path}: the scenario file is empty (no settings, only whitespace or comments); write at least one setting such as "name: my-run", or "{}" to run with every default (docs/scenario-reference.md)`);
   }
   return compileScenarioText(text, path, opts);
 }

@@ -1,9 +1,10 @@
 // The `faults` section: a schedule of faults (when, on what, which action with which parameters), validated with located errors.
-import { FAULT_ACTIONS, MESSAGE_KINDS } from '@splitnet/model';
+import { FAULT_ACTIONS, MESSAGE_KINDS, SplitnetError } from '@splitnet/model';
 import type { FaultAction, FaultParams, Nanos } from '@splitnet/model';
-import { readDuration, readEnum, readInt, readList, readMap, readNumber, readString, type Field } from './field.js';
-import { listWords } from './issue.js';
+import { readDuration, readEnum, readInt, readList, readMap, readNumber, readString, Field } from './field.js';
+import { listWords, ScenarioIssue } from './issue.js';
 import { duration, int, list, map, number, string, tagged, words, type MapSpec, type Spec } from './spec.js';
+import { didYouMean } from './suggest.js';
 import type { ActorSelector, FaultSpec, FaultTarget } from './types.js';
 import { formatDuration } from './units.js';
 
@@ -335,7 +336,8 @@ function parseActor(text: string): ActorSelector | undefined {
   return { role: '*' };
 }
 
-function readTarget(field: Field, ctx: FaultContext): FaultTarget {
+/** The target at `field`; with a context, its indexes are checked against the topology too. */
+function readTarget(field: Field, ctx: FaultContext | undefined): FaultTarget {
   if (field.absent) field.expected(SELECTOR_HINT);
   const text = field.value;
   if (typeof text !== 'string') field.expected(SELECTOR_HINT);
@@ -353,14 +355,48 @@ function readTarget(field: Field, ctx: FaultContext): FaultTarget {
     const to = parseActor(b.trim());
     if (from === undefined) field.expected(`a sender before ">" (${SELECTOR_HINT})`, ` ("${a}" is not one)`);
     if (to === undefined) field.expected(`a receiver after ">" (${SELECTOR_HINT})`, ` ("${b}" is not one)`);
-    checkActor(field, from, ctx);
-    checkActor(field, to, ctx);
+    if (ctx !== undefined) checkActor(field, from, ctx);
+    if (ctx !== undefined) checkActor(field, to, ctx);
     return { kind: 'link', from, to };
   }
   const actor = parseActor(t);
   if (actor === undefined || actor.role === '*') field.expected(SELECTOR_HINT);
-  checkActor(field, actor, ctx);
+  if (ctx !== undefined) checkActor(field, actor, ctx);
   return { kind: 'actor', actor };
+}
+
+/**
+ * What `splitnet fault <action> <target>` can check before it connects to a run: the action, the
+ * target's form and whether the action takes it, which parameters (`params`: the flags given, by
+ * key) and whether a duration it takes. The run's controller checks the rest against its scenario
+ * (indexes in range, values). Throws a one-line E_USAGE error naming the argument or flag.
+ */
+export function checkFaultRequest(action: string, target: string, given: { readonly params: readonly string[]; readonly duration: boolean }): void {
+  const fail = (what: string): never => {
+    throw new SplitnetError('E_USAGE', `fault ${what}`);
+  };
+  if (!(FAULT_ACTIONS as readonly string[]).includes(action)) {
+    fail(`${action}: unknown action (expected one of: ${FAULT_ACTIONS.join(', ')}${didYouMean(action, FAULT_ACTIONS)})`);
+  }
+  const rule = FAULT_RULES[action as FaultAction];
+  const field = new Field(target, ['target']);
+  let parsed: FaultTarget;
+  try {
+    parsed = readTarget(field, undefined);
+  } catch (err) {
+    if (err instanceof ScenarioIssue) fail(`${action} ${target}: ${err.detail}`);
+    throw err;
+  }
+  if (!rule.targets.includes(targetKind(parsed))) {
+    fail(`${action} ${target}: expected a target for ${action}: ${rule.targets.map(targetHint).join(', ')}`);
+  }
+  for (const key of given.params) {
+    if (!(rule.params as readonly string[]).includes(key)) {
+      fail(`${action} ${target}: --${key}: ${action} takes no ${key}${rule.params.length > 0 ? ` (its parameters: ${rule.params.join(', ')})` : ''}`);
+    }
+  }
+  if (rule.duration === 'none' && given.duration) fail(`${action} ${target}: --duration: ${action} is instantaneous and takes no duration`);
+  if (rule.duration === 'required' && !given.duration) fail(`${action} ${target}: ${action} needs --duration (how long it lasts), such as 5ms`);
 }
 
 function checkActor(field: Field, a: ActorSelector, ctx: FaultContext): void {

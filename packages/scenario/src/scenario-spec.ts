@@ -12,12 +12,14 @@ import { TRAFFIC_SPEC } from './traffic-spec.js';
 const MAX_DURATION = 3_600_000_000_000;
 
 export const RUNTIMES = ['sim', 'live'] as const;
+/** The largest seed: a u32, like the seeds a sweep derives per run (`--seed`, `--set seed=` and `seed:` follow this one rule). */
+export const MAX_SEED = 0xffff_ffff;
 
 export const SCENARIO_SPEC = map(
   {
     name: string({ nonEmpty: true, description: 'Names the run and its results (default: the file name without extension).' }),
     description: string({ default: '', description: 'Free text, copied into the report.' }),
-    seed: int({ min: 0, max: Number.MAX_SAFE_INTEGER, default: 1, description: 'Seeds every random choice; the same seed and scenario give identical results in sim.' }),
+    seed: int({ min: 0, max: MAX_SEED, default: 1, description: 'Seeds every random choice; the same seed and scenario give identical results in sim.' }),
     duration: duration({ min: 1, max: MAX_DURATION, default: 100_000_000, description: 'Emulated time to run (at most 3600s).' }),
     warmup: duration({ min: 0, description: 'Left out of the summary: rings filling, adaptive policies settling (shorter than duration; default a tenth of it).' }),
     sampleInterval: duration({ min: 1, description: 'Interval of the metrics time series (at most duration, at most 100000 samples; default about duration / 100).' }),

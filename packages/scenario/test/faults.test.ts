@@ -1,6 +1,7 @@
 // The faults section: schedules, target selectors and parameters compile with defaults; mistakes give located one-line errors.
 import test from 'ava';
-import { compileScenarioText, faultOccurrences, formatResolvedYaml } from '../src/index.js';
+import { SplitnetError } from '@splitnet/model';
+import { checkFaultRequest, compileScenarioText, faultOccurrences, formatResolvedYaml } from '../src/index.js';
 import { comparable, compile, errorOf } from './helpers.js';
 
 const topo = 'duration: 50ms\ntopology: { vms: { count: 2, queues: 2 }, workers: 2, vrss: per-flow }\n';
@@ -67,3 +68,28 @@ test('faults - mistakes are located and say what was expected', (t) => {
   t.regex(errorOf(t, `${topo}faults:\n  - { id: a, at: 1ms, target: nic, action: link-flap, duration: 1ms }\n  - { id: a, at: 2ms, target: nic, action: link-flap, duration: 1ms }\n`), /faults\[1\]\.id: expected an id no other fault uses, found "a"/);
   t.regex(errorOf(t, f('{ at: 1ms, target: nic, action: link-flap, duration: 1ms }'), { overrides: ['faults.0.target=vm:5'] }), /^--set faults\.0\.target=vm:5: faults\[0\]\.target: expected a VM from 0 to 1/);
 });
+
+// `splitnet fault` checks what it can before it connects to the run (the controller checks the rest).
+const faultRequests: [string, string, string, { params: string[]; duration: boolean }, string | null][] = [
+  ['a known action on a target it takes', 'kill', 'worker:1', { params: [], duration: false }, null],
+  ['an index the run may not have (checked by its controller)', 'kill', 'worker:99', { params: [], duration: false }, null],
+  ['a link target', 'delay-messages', 'link:worker:1>vm:0', { params: ['delay'], duration: true }, null],
+  ['an unknown action', 'kil', 'worker:1', { params: [], duration: false }, 'fault kil: unknown action (expected one of: lose-notifications, delay-notifications, stop-polling, slow-worker, ring-full-storm, link-flap, corrupt-ring-index, kill, restart, crash-loop, pause, drop-messages, delay-messages, duplicate-messages, reorder-messages, partition, nats-restart; did you mean "kill"?)'],
+  ['a target that is not one', 'kill', 'worker:x', { params: [], duration: false }, 'fault kill worker:x: expected a target such as worker:2, vm:0, vm:*:queue:1, role:frontend, nic, link:worker:1>vm:0, node:b or nats, found "worker:x"'],
+  ['a target of the wrong kind', 'link-flap', 'vm:0', { params: [], duration: true }, 'fault link-flap vm:0: expected a target for link-flap: nic'],
+  ['a parameter the action does not take', 'kill', 'vm:0', { params: ['probability'], duration: false }, 'fault kill vm:0: --probability: kill takes no probability (its parameters: restartAfter)'],
+  ['a duration on an instantaneous action', 'restart', 'nic', { params: [], duration: true }, 'fault restart nic: --duration: restart is instantaneous and takes no duration'],
+  ['no duration where one is required', 'pause', 'vm:0', { params: [], duration: false }, 'fault pause vm:0: pause needs --duration (how long it lasts), such as 5ms'],
+];
+
+for (const [what, action, target, given, message] of faultRequests) {
+  test(`faults - a fault request with ${what} is ${message === null ? 'accepted' : 'refused with one line'} before connecting`, (t) => {
+    if (message === null) {
+      t.notThrows(() => checkFaultRequest(action, target, given));
+      return;
+    }
+    const err = t.throws(() => checkFaultRequest(action, target, given), { instanceOf: SplitnetError });
+    t.is(err?.code, 'E_USAGE');
+    t.is(err?.message, message);
+  });
+}

@@ -61,7 +61,7 @@ test('overrides - a bad value names the override', (t) => {
     errorOf(t, BASE, { overrides: ['traffic.0.rate=fast'] }),
     '--set traffic.0.rate=fast: traffic[0].rate: expected a rate such as 10Gbps, 500Mbps or 1.5Mpps, found "fast"',
   );
-  t.is(errorOf(t, BASE, { seed: -1 }), '--seed -1: seed: expected an integer ≥ 0, found -1');
+  t.is(errorOf(t, BASE, { seed: -1 }), '--seed -1: seed: expected an integer from 0 to 4294967295, found -1');
   t.is(errorOf(t, BASE, { duration: '5' }), '--duration 5: duration: expected a duration with a unit (ns, us, ms, s) such as 50ms, found "5"');
 });
 

@@ -165,7 +165,7 @@ const GOOD: readonly (readonly [string, string])[] = [
   ['netback queue and qdisc', 'topology: { steering: flow-hash }\nnetback: { rxQueueBytes: 65536, qdisc: pfifo-fast }\n'],
   ['a VM index, a list, all', 'topology: { vms: { count: 3 } }\ntraffic: [{ vms: 1 }, { vms: [0, 2] }, { vms: all }]\n'],
   ['onoff, uniform and weighted sizes', 'traffic: [{ pattern: { onoff: { on: 1ms, off: 2ms } }, size: { uniform: [64, 1518] } }, { size: { choice: { values: [64, 1518], weights: [7, 3.5] } } }]\n'],
-  ['every policy as a word or a map', 'coalescing: { nic: { policy: static, frames: 8 }, backend: { policy: vic, maxRatio: 8 }, frontend: aic }\n'],
+  ['every policy as a word or a map', 'coalescing: { nic: { policy: static, mode: timer, frames: 8 }, backend: { policy: vic, maxRatio: 8 }, frontend: aic }\n'],
   ['a policy map with none', 'coalescing: { backend: { policy: none } }\n'],
   ['costs by reference with overrides', 'costs: { profile: default, override: { worker: { perPacket: 900 }, link: 0 } }\n'],
   ['costs by name', 'costs: default\n'],
@@ -287,6 +287,7 @@ test('schema - every default the schema shows is the value the validator fills i
     })),
   ];
   docs.push({ doc: { coalescing: { nic: { policy: 'static', usecs: 50 } } }, path: ['coalescing', 'nic'] });
+  docs.push({ doc: { coalescing: { backend: { policy: 'static', usecs: 50 } } }, path: ['coalescing', 'backend'] });
   let compared = 0;
   for (const { doc, path } of docs) {
     const text = stringify({ netback: {}, ...doc });

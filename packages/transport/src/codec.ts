@@ -9,8 +9,9 @@ import { isValidActorId, isValidRunId } from './subjects.js';
  * 2: frames (one header, then one or more envelope bodies); message kinds as small integers.
  * 3: `ring` says whether the front end set up a new ring; `connected` (a restarted front end's reconnect).
  * 4: `ring` and `connected` name the ring (`ringAt`, when the front end set it up).
+ * 5: `dma` and `poll` name the batch (`issuedAt`): the driver's poll gives that batch's descriptors back.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** What travels on the wire: one Message stamped with who sent it, when, and its place in the link's order. */
 export interface Envelope {
@@ -87,7 +88,7 @@ export interface EnvelopeDecoderOptions {
  * so that decoding a body allocates no string:
  *
  *   header    [v, run, from]                        then bodies [seq, t, at, m] …
- *   dma       [1, nicQueue, irq, batch]             poll  [2, nicQueue]
+ *   dma       [1, nicQueue, irq, issuedAt, batch]   poll  [2, nicQueue, issuedAt]
  *   rx        [3, vm, queue, batch]                 evt   [5, vm, port]
  *   rsp       [4, vm, queue, rspProd, reqEvent, batch]
  *   req       [6, vm, queue, reqProd, rspEvent, rspProdSeen, notify]
@@ -163,9 +164,9 @@ const K_CONNECTED = 9;
 function wireMessage(m: Message): unknown[] {
   switch (m.kind) {
     case 'dma':
-      return [K_DMA, m.nicQueue, m.irq, wireBatch(m.batch)];
+      return [K_DMA, m.nicQueue, m.irq, m.issuedAt, wireBatch(m.batch)];
     case 'poll':
-      return [K_POLL, m.nicQueue];
+      return [K_POLL, m.nicQueue, m.issuedAt];
     case 'rx':
       return [K_RX, m.vm, m.queue, wireBatch(m.batch)];
     case 'rsp':
@@ -281,8 +282,8 @@ function time(x: unknown, what: string): Nanos {
   return x;
 }
 
-/** When a ring was set up: a time, and not after the message that names it was sent at `t`. */
-function ringTime(x: unknown, t: Nanos, what: string): Nanos {
+/** When something a message names happened (a ring set up, a batch issued): a time, and not after the message was sent at `t`. */
+function sentBy(x: unknown, t: Nanos, what: string): Nanos {
   const at = time(x, what);
   if (at > t) throw malformed(`${what} = ${at} ns is after the send time t = ${t} ns`);
   return at;
@@ -456,12 +457,13 @@ export class EnvelopeDecoder {
     const kind: unknown = x[0];
     switch (kind) {
       case K_DMA: {
-        const [, nicQueue, irq, batch] = tuple(x, 4, 'dma', 'malformed');
-        return { kind: 'dma', nicQueue: uint32(nicQueue, 'dma.nicQueue'), irq: bool(irq, 'dma.irq'), batch: this.batch(batch, t) };
+        const [, nicQueue, irq, issuedAt, batch] = tuple(x, 5, 'dma', 'malformed');
+        const scalars = { nicQueue: uint32(nicQueue, 'dma.nicQueue'), irq: bool(irq, 'dma.irq'), issuedAt: sentBy(issuedAt, t, 'dma.issuedAt') };
+        return { kind: 'dma', ...scalars, batch: this.batch(batch, t) };
       }
       case K_POLL: {
-        const [, nicQueue] = tuple(x, 2, 'poll', 'malformed');
-        return { kind: 'poll', nicQueue: uint32(nicQueue, 'poll.nicQueue') };
+        const [, nicQueue, issuedAt] = tuple(x, 3, 'poll', 'malformed');
+        return { kind: 'poll', nicQueue: uint32(nicQueue, 'poll.nicQueue'), issuedAt: sentBy(issuedAt, t, 'poll.issuedAt') };
       }
       case K_RX: {
         const [, vm, queue, batch] = tuple(x, 4, 'rx', 'malformed');
@@ -508,12 +510,12 @@ export class EnvelopeDecoder {
           rspEvent: uint32(rspEvent, 'ring.rspEvent'),
           rspProdSeen: uint32(rspProdSeen, 'ring.rspProdSeen'),
           newRing: bool(newRing, 'ring.newRing'),
-          ringAt: ringTime(ringAt, t, 'ring.ringAt'),
+          ringAt: sentBy(ringAt, t, 'ring.ringAt'),
         };
       }
       case K_CONNECTED: {
         const [, vm, queue, ringAt] = tuple(x, 4, 'connected', 'malformed');
-        return { kind: 'connected', vm: uint32(vm, 'connected.vm'), queue: uint32(queue, 'connected.queue'), ringAt: ringTime(ringAt, t, 'connected.ringAt') };
+        return { kind: 'connected', vm: uint32(vm, 'connected.vm'), queue: uint32(queue, 'connected.queue'), ringAt: sentBy(ringAt, t, 'connected.ringAt') };
       }
       default:
         throw malformed(`m: unknown message kind ${show(kind)}`);

@@ -46,9 +46,9 @@ function batch(count: number, capacity: number, seed = 1): MutableBatch {
 
 function messages(): Message[] {
   return [
-    { kind: 'dma', nicQueue: 3, irq: true, batch: batch(5, 16) },
-    { kind: 'dma', nicQueue: 0, irq: false, batch: batch(0, 16) },
-    { kind: 'poll', nicQueue: 7 },
+    { kind: 'dma', nicQueue: 3, irq: true, issuedAt: T, batch: batch(5, 16) },
+    { kind: 'dma', nicQueue: 0, irq: false, issuedAt: T - 0.25, batch: batch(0, 16) },
+    { kind: 'poll', nicQueue: 7, issuedAt: T - 2500.5 },
     { kind: 'rx', vm: 2, queue: 1, batch: batch(64, 64, 2) },
     { kind: 'rsp', vm: 0, queue: 3, rspProd: 0xffff_ffff, reqEvent: 0, batch: batch(200, 256, 3) },
     { kind: 'evt', vm: 9, port: 4 },
@@ -209,7 +209,7 @@ test('codec - decoded batches own their memory and come from the batch pool', t 
 });
 
 test('codec - encoded bytes stay intact after later encodes', t => {
-  const first = encodeEnvelope(envelope({ kind: 'poll', nicQueue: 1 }));
+  const first = encodeEnvelope(envelope({ kind: 'poll', nicQueue: 1, issuedAt: T - 2500.5 }));
   const copy = Uint8Array.from(first);
   for (let i = 0; i < 2000; i++) encodeEnvelope(envelope({ kind: 'rx', vm: 0, queue: 0, batch: batch(64, 64) }, i + 2));
   t.deepEqual(Array.from(first), Array.from(copy));
@@ -271,7 +271,7 @@ test('codec - a message cut at any point is counted as truncated', t => {
 });
 
 test('codec - trailing bytes after an envelope are one rejection; the envelope before them still counts', t => {
-  const bytes = encodeEnvelope(envelope({ kind: 'poll', nicQueue: 0 }));
+  const bytes = encodeEnvelope(envelope({ kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 }));
   const longer = new Uint8Array(bytes.length + 1);
   longer.set(bytes);
   const d = decoder();
@@ -314,29 +314,29 @@ test('codec - hostile msgpack features are clean rejections and leave no state b
   // msgpackr decodes an inline record definition for id 0x40 even with records off; it must not
   // turn the next message's 0x40 (the integer 64) into a record.
   expectReject(t, d, Uint8Array.from([0xd4, 0x72, 0x40, 0x91, 0xa1, 0x61, 0x40, 0x01]), 'malformed', 'record definition');
-  const out = d.decode(encodeEnvelope(envelope({ kind: 'poll', nicQueue: 64 })));
-  t.deepEqual(out?.m, { kind: 'poll', nicQueue: 64 });
+  const out = d.decode(encodeEnvelope(envelope({ kind: 'poll', nicQueue: 64, issuedAt: T - 2500.5 })));
+  t.deepEqual(out?.m, { kind: 'poll', nicQueue: 64, issuedAt: T - 2500.5 });
 });
 
 test('codec - another run id is counted as wrong-run, whatever else is wrong', t => {
   const d = decoder();
-  expectReject(t, d, encodeEnvelope({ ...envelope({ kind: 'poll', nicQueue: 0 }), run: 'run-2' }), 'wrong-run', 'run-2');
-  expectReject(t, d, encodeEnvelope({ ...envelope({ kind: 'poll', nicQueue: 0 }), run: 'run-1x' }), 'wrong-run', 'prefix');
-  expectReject(t, d, rawFrame(['poll', -1], { run: 'other', from: 'bogus' }), 'wrong-run', 'bad fields too');
+  expectReject(t, d, encodeEnvelope({ ...envelope({ kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 }), run: 'run-2' }), 'wrong-run', 'run-2');
+  expectReject(t, d, encodeEnvelope({ ...envelope({ kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 }), run: 'run-1x' }), 'wrong-run', 'prefix');
+  expectReject(t, d, rawFrame(['poll', -1, T], { run: 'other', from: 'bogus' }), 'wrong-run', 'bad fields too');
   t.regex(d.lastError ?? '', /run "other"/);
 });
 
 test('codec - a protocol version mismatch is malformed', t => {
   const d = decoder();
-  for (const v of [0, 1, 2, 3, 5, '4', null]) {
-    expectReject(t, d, rawFrame(['poll', 0], { v }), 'malformed', `v=${String(v)}`);
+  for (const v of [0, 1, 2, 3, 4, 6, '5', null]) {
+    expectReject(t, d, rawFrame(['poll', 0, T], { v }), 'malformed', `v=${String(v)}`);
     t.regex(d.lastError ?? '', /protocol version/);
   }
   // A future version may change the layout entirely: still a version error, not a shape error.
-  expectReject(t, d, raw.pack([5, { any: 'thing' }]), 'malformed', 'v5 layout');
-  t.regex(d.lastError ?? '', /protocol version 5/);
+  expectReject(t, d, raw.pack([6, { any: 'thing' }]), 'malformed', 'v6 layout');
+  t.regex(d.lastError ?? '', /protocol version 6/);
   // Version 1 (one envelope per message, [v, run, from, seq, t, at, m]) is refused the same way.
-  expectReject(t, d, raw.pack([1, RUN, 'backend', 1, T, T, ['poll', 0]]), 'malformed', 'v1 envelope');
+  expectReject(t, d, raw.pack([1, RUN, 'backend', 1, T, T, ['poll', 0, T]]), 'malformed', 'v1 envelope');
 });
 
 test('codec - replays and reordered old messages are duplicates; jumps count as gaps', t => {
@@ -355,7 +355,7 @@ test('codec - replays and reordered old messages are duplicates; jumps count as 
 
 test('codec - sequence numbers are tracked per sender', t => {
   const d = decoder();
-  const m: Message = { kind: 'poll', nicQueue: 0 };
+  const m: Message = { kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 };
   t.truthy(d.decode(encodeEnvelope(envelope(m, 1, 'nic'))));
   t.truthy(d.decode(encodeEnvelope(envelope(m, 1, 'backend'))));
   t.truthy(d.decode(encodeEnvelope(envelope(m, 2, 'nic'))));
@@ -365,21 +365,21 @@ test('codec - sequence numbers are tracked per sender', t => {
 
 test('codec - the first message of a sender counts the ones before it as gaps', t => {
   const d = decoder();
-  t.truthy(d.decode(encodeEnvelope(envelope({ kind: 'poll', nicQueue: 0 }, 4, 'nic'))));
+  t.truthy(d.decode(encodeEnvelope(envelope({ kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 }, 4, 'nic'))));
   t.is(d.gaps, 3);
 });
 
 test('codec - a rejected message leaves a gap when its successor arrives', t => {
   const d = decoder();
-  t.truthy(d.decode(encodeEnvelope(envelope({ kind: 'poll', nicQueue: 0 }, 1))));
-  expectReject(t, d, rawFrame(['poll', 'x'], { seq: 2 }), 'malformed', 'bad 2');
-  t.truthy(d.decode(encodeEnvelope(envelope({ kind: 'poll', nicQueue: 0 }, 3))));
+  t.truthy(d.decode(encodeEnvelope(envelope({ kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 }, 1))));
+  expectReject(t, d, rawFrame(['poll', 'x', T], { seq: 2 }), 'malformed', 'bad 2');
+  t.truthy(d.decode(encodeEnvelope(envelope({ kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 }, 3))));
   t.is(d.gaps, 1);
 });
 
 test('codec - forgetSender lets a restarted actor count from 1 again', t => {
   const d = decoder();
-  const m: Message = { kind: 'poll', nicQueue: 0 };
+  const m: Message = { kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 };
   t.truthy(d.decode(encodeEnvelope(envelope(m, 1, 'nic'))));
   t.truthy(d.decode(encodeEnvelope(envelope(m, 2, 'nic'))));
   expectReject(t, d, encodeEnvelope(envelope(m, 1, 'nic')), 'duplicate', 'restart unnoticed');
@@ -402,36 +402,41 @@ test('codec - wrong shapes, types and ranges of envelope and message fields are 
   const frame = (header: unknown, body: unknown): Uint8Array => packAll([header, body]);
   const body = (m: unknown[], over: RawOver = {}): Uint8Array => frame(rawHeader(over), rawBody(m, over));
   const cases: [string, Uint8Array][] = [
-    ['a map instead of the header', frame({ v: PROTOCOL_VERSION, run: RUN }, rawBody(['poll', 0]))],
+    ['a map instead of the header', frame({ v: PROTOCOL_VERSION, run: RUN }, rawBody(['poll', 0, T]))],
     ['a string', raw.pack('hello')],
     ['a number', raw.pack(1)],
     ['nil', raw.pack(null)],
-    ['a short header', frame([PROTOCOL_VERSION, RUN], rawBody(['poll', 0]))],
-    ['a long header', frame([...rawHeader(), 'extra'], rawBody(['poll', 0]))],
+    ['a short header', frame([PROTOCOL_VERSION, RUN], rawBody(['poll', 0, T]))],
+    ['a long header', frame([...rawHeader(), 'extra'], rawBody(['poll', 0, T]))],
     ['a short envelope', frame(rawHeader(), [1, T, T])],
-    ['a long envelope', frame(rawHeader(), [...rawBody(['poll', 0]), 'extra'])],
+    ['a long envelope', frame(rawHeader(), [...rawBody(['poll', 0, T]), 'extra'])],
     ['a map instead of the envelope', frame(rawHeader(), { seq: 1 })],
-    ['run not a string', body(['poll', 0], { run: 7 })],
-    ['from not an actor', body(['poll', 0], { from: 'bogus' })],
-    ['from with a leading zero', body(['poll', 0], { from: 'worker.03' })],
-    ['from a number', body(['poll', 0], { from: 3 })],
-    ['seq 0', body(['poll', 0], { seq: 0 })],
-    ['seq fractional', body(['poll', 0], { seq: 1.5 })],
-    ['seq a string', body(['poll', 0], { seq: '1' })],
-    ['seq a bigint', body(['poll', 0], { seq: 2n ** 64n - 1n })],
-    ['t NaN', body(['poll', 0], { t: Number.NaN })],
-    ['t infinite', body(['poll', 0], { t: Number.POSITIVE_INFINITY, at: Number.POSITIVE_INFINITY })],
-    ['t negative', body(['poll', 0], { t: -1 })],
-    ['at before t', body(['poll', 0], { at: T - 1 })],
-    ['m a map', body({ kind: 'poll', nicQueue: 0 } as unknown as unknown[])],
+    ['run not a string', body(['poll', 0, T], { run: 7 })],
+    ['from not an actor', body(['poll', 0, T], { from: 'bogus' })],
+    ['from with a leading zero', body(['poll', 0, T], { from: 'worker.03' })],
+    ['from a number', body(['poll', 0, T], { from: 3 })],
+    ['seq 0', body(['poll', 0, T], { seq: 0 })],
+    ['seq fractional', body(['poll', 0, T], { seq: 1.5 })],
+    ['seq a string', body(['poll', 0, T], { seq: '1' })],
+    ['seq a bigint', body(['poll', 0, T], { seq: 2n ** 64n - 1n })],
+    ['t NaN', body(['poll', 0, T], { t: Number.NaN })],
+    ['t infinite', body(['poll', 0, T], { t: Number.POSITIVE_INFINITY, at: Number.POSITIVE_INFINITY })],
+    ['t negative', body(['poll', 0, T], { t: -1 })],
+    ['at before t', body(['poll', 0, T], { at: T - 1 })],
+    ['m a map', body({ kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 } as unknown as unknown[])],
     ['unknown kind', body([99, 0])],
-    ['a kind by its name (version 1 style)', frame(rawHeader(), [1, T, T + 10, ['poll', 0]])],
-    ['poll too long', body(['poll', 0, 1])],
-    ['poll nicQueue negative', body(['poll', -1])],
-    ['poll nicQueue fractional', body(['poll', 0.5])],
-    ['poll nicQueue ≥ 2^32', body(['poll', 2 ** 32])],
-    ['poll nicQueue a string', body(['poll', '0'])],
-    ['dma irq a number', body(['dma', 0, 1, [0, new Uint8Array(0)]])],
+    ['a kind by its name (version 1 style)', frame(rawHeader(), [1, T, T + 10, ['poll', 0, T]])],
+    ['poll too long', body(['poll', 0, 1, 2])],
+    ['poll nicQueue negative', body(['poll', -1, T])],
+    ['poll nicQueue fractional', body(['poll', 0.5, T])],
+    ['poll nicQueue ≥ 2^32', body(['poll', 2 ** 32, T])],
+    ['poll nicQueue a string', body(['poll', '0', T])],
+    ['dma irq a number', body(['dma', 0, 1, T, [0, new Uint8Array(0)]])],
+    ['dma issuedAt missing', body(['dma', 0, true, [0, new Uint8Array(0)]])],
+    ['dma issuedAt after its send time', body(['dma', 0, true, T + 1, [0, new Uint8Array(0)]])],
+    ['poll issuedAt missing', body(['poll', 0])],
+    ['poll issuedAt negative', body(['poll', 0, -1])],
+    ['poll issuedAt after its send time', body(['poll', 0, T + 1])],
     ['rx vm NaN', body(['rx', Number.NaN, 0, [0, new Uint8Array(0)]])],
     ['rsp rspProd ≥ 2^32', body(['rsp', 0, 0, 2 ** 32, 0, [0, new Uint8Array(0)]])],
     ['rsp reqEvent negative', body(['rsp', 0, 0, 0, -1, [0, new Uint8Array(0)]])],
@@ -471,7 +476,7 @@ test('codec - bad batches are invalid-batch: column sizes, counts, flows, length
   for (const [label, b] of cases) expectReject(t, d, rx(b), 'invalid-batch', label);
   // Each batch-carrying kind validates its batch the same way.
   const bad = [1, rawCols([[FLOWS, 0, 64, 0]])];
-  expectReject(t, d, rawFrame(['dma', 0, true, bad], { seq: 2 }), 'invalid-batch', 'dma');
+  expectReject(t, d, rawFrame(['dma', 0, true, T, bad], { seq: 2 }), 'invalid-batch', 'dma');
   expectReject(t, d, rawFrame(['rsp', 0, 0, 0, 0, bad], { seq: 2 }), 'invalid-batch', 'rsp');
   t.regex(d.lastError ?? '', /flow\[0\] = 100, but the scenario has 100 flows.*from backend/);
 });
@@ -509,9 +514,9 @@ function validEnvelope(e: Envelope): boolean {
   };
   switch (m.kind) {
     case 'dma':
-      return u32(m.nicQueue) && typeof m.irq === 'boolean' && batchOk(m.batch);
+      return u32(m.nicQueue) && typeof m.irq === 'boolean' && m.issuedAt >= 0 && m.issuedAt <= e.t && batchOk(m.batch);
     case 'poll':
-      return u32(m.nicQueue);
+      return u32(m.nicQueue) && m.issuedAt >= 0 && m.issuedAt <= e.t;
     case 'rx':
       return u32(m.vm) && u32(m.queue) && batchOk(m.batch);
     case 'rsp':

@@ -1,18 +1,10 @@
 // The netback worker on its own: passes, flushes, notify only when the event index says so, the byte-bounded queue and qdisc, back-end coalescing.
 import test from 'ava';
-import { RecordingEffects, takeBatch } from '@splitnet/model';
-import type { CostProfile, Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
+import { RecordingEffects, takeBatch, UNIT_TEST_COSTS } from '@splitnet/model';
+import type { Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
 import { WorkerActor, type PassRule, type QdiscKind, type WorkerConfig } from '../src/worker-actor.js';
 
-const costs: CostProfile = {
-  name: 'test',
-  nic: { irq: 1000 },
-  backend: { perBatch: 100, perPacket: 100, toeplitz: 0 },
-  worker: { perPass: 500, perFlush: 500, perPacket: 1000, perCopyOp: 500, perByte: 0, notify: 1000, timer: 500 },
-  frontend: { virq: 2000, pollOverhead: 500, perPacket: 500, perByte: 0, refillPerPacket: 100, timerTick: 800, notify: 1000 },
-  link: 0,
-};
-
+const costs = UNIT_TEST_COSTS;
 
 function batch(n: number, seq0 = 0, len = 1004, flow = 0): PacketBatch {
   const b = takeBatch(n);

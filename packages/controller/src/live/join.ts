@@ -231,7 +231,7 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<Re
       }
       if (Date.now() - started > o.timeoutMs) {
         const missing = roles.filter((r) => count(r) < least(r)).map((r) => `${r} (${count(r)} of ${least(r)})`);
-        throw new SplitnetError('E_INTERNAL', `live: registration did not complete in ${o.timeoutMs / 1000} s${missing.length > 0 ? `: too few joined: ${missing.join(', ')}` : ''}`);
+        throw new SplitnetError('E_OPERATIONAL', `live: registration did not complete in ${o.timeoutMs / 1000} s${missing.length > 0 ? `: too few joined: ${missing.join(', ')}` : ''}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -314,7 +314,7 @@ async function askController(transport: Transport, runId: string, req: JoinReque
       // The controller may not be listening yet (containers start in any order): ask again.
       const code = (err as { code?: unknown }).code;
       if (code !== 'E_NO_RESPONDERS' || Date.now() > until) {
-        throw new SplitnetError('E_INTERNAL', `${req.kind}: no answer from the controller of run ${runId}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new SplitnetError('E_OPERATIONAL', `${req.kind}: no answer from the controller of run ${runId}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, 250));
     }

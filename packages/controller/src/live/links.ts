@@ -13,7 +13,11 @@ export function linkDelayFor(g: ActorGraph, s: CompiledScenario): (a: ActorRef, 
   return (a, b) => ((a === nic && b === backend) || (a === backend && b === nic) ? 0 : link);
 }
 
-/** What a receiver accepts from the scenario's actors: flow ids in its flow table, batches no larger than any sender makes. */
+/**
+ * What a receiver accepts from the scenario's actors: flow ids in its flow table, batches no larger than any
+ * sender makes (a legacy netback pass publishes up to a ring's worth at once).
+ */
 export function decoderLimitsFor(s: CompiledScenario): DecoderLimits {
-  return { flows: s.traffic.flows.length, maxBatch: Math.max(s.napi.budget, WORKER_BATCH, 1024) };
+  const ring = Math.max(...s.topology.vms.map((vm) => vm.ringSize));
+  return { flows: s.traffic.flows.length, maxBatch: Math.max(s.napi.budget, WORKER_BATCH, ring, 1024) };
 }

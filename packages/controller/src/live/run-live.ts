@@ -72,7 +72,7 @@ function waitFor<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
     new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new SplitnetError('E_INTERNAL', what())), ms);
+      timer = setTimeout(() => reject(new SplitnetError('E_OPERATIONAL', what())), ms);
     }),
   ]);
 }
@@ -194,7 +194,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
       log('actor-died', h.name, { code, ...whereDetail(h), incarnation });
       if (epochMs === Infinity || n >= maxRestarts) {
         const why = epochMs === Infinity ? 'before the run started' : `after ${n} restarts`;
-        actorDied(new SplitnetError('E_INTERNAL', `live: actor process ${h.name} (${whereIs(h)}) exited with code ${String(code)} ${why}; giving up (see logs/${h.container ?? h.name}.log)`));
+        actorDied(new SplitnetError('E_OPERATIONAL', `live: actor process ${h.name} (${whereIs(h)}) exited with code ${String(code)} ${why}; giving up (see logs/${h.container ?? h.name}.log)`));
         return;
       }
       restarts.set(h.name, n + 1);
@@ -249,7 +249,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<R
           if (o.clock.nowMs() - last > hbTimeout) {
             log('actor-silent', n, { sinceMs: Math.round(o.clock.nowMs() - last) });
             const why = o.launch ? 'its process has not exited, so it is not restarted' : 'externally started actors are not restarted by splitnet';
-            actorDied(new SplitnetError('E_INTERNAL', `live: no heartbeat from ${n} for ${Math.round((o.clock.nowMs() - last) / 1000)} s (${why})`));
+            actorDied(new SplitnetError('E_OPERATIONAL', `live: no heartbeat from ${n} for ${Math.round((o.clock.nowMs() - last) / 1000)} s (${why})`));
           }
         }
       }, 500);

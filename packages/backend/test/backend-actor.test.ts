@@ -1,0 +1,66 @@
+// The driver domain's NIC driver on its own: the cost of a NAPI poll's batch, the poll given back to the NIC, the split to workers.
+import test from 'ava';
+import { RecordingEffects, takeBatch } from '@splitnet/model';
+import type { CostProfile, DmaMessage, PacketBatch } from '@splitnet/model';
+import { BackendActor } from '../src/backend-actor.js';
+
+const costs: CostProfile = {
+  name: 'test',
+  nic: { irq: 1500 },
+  backend: { perBatch: 500, perPacket: 150, toeplitz: 100 },
+  worker: { perPass: 500, perFlush: 500, perPacket: 1000, perCopyOp: 500, perByte: 1, notify: 1000, timer: 1500 },
+  frontend: { virq: 2500, pollOverhead: 500, perPacket: 600, perByte: 0.25, refillPerPacket: 100, timerTick: 800, notify: 1000 },
+  link: 200,
+};
+
+/** NIC ref 0; flows 0 and 1 go to guest queue 0 (worker ref 2), flow 2 to guest queue 1 (worker ref 3). */
+function backend(): BackendActor {
+  return new BackendActor({ id: 'backend', nic: 0, nicQueues: 2, budget: 64, costs, flowGq: new Uint32Array([0, 0, 1]), gqWorker: [2, 3], gqVm: [0, 0], gqQueue: [0, 1] });
+}
+
+function batchOf(flows: readonly number[]): PacketBatch {
+  const b = takeBatch(flows.length);
+  flows.forEach((f, i) => {
+    b.flow[i] = f;
+    b.seq[i] = i;
+    b.len[i] = 1518;
+    b.emittedAt[i] = 0;
+  });
+  b.count = flows.length;
+  return b;
+}
+
+function dma(nicQueue: number, irq: boolean, issuedAt: number, flows: readonly number[]): DmaMessage {
+  return { kind: 'dma', nicQueue, irq, issuedAt, batch: batchOf(flows) };
+}
+
+test('backend - each batch is given back to the NIC with a poll naming it, when the driver core has processed it', (t) => {
+  const fx = new RecordingEffects();
+  const b = backend();
+  b.receive(dma(1, true, 1_000, [0, 2, 1]), 1_000, fx);
+  // Interrupt-started: nic.irq + perBatch + 3 × perPacket.
+  const done = 1_000 + 1500 + 500 + 3 * 150;
+  t.deepEqual(fx.of('poll'), [{ kind: 'poll', nicQueue: 1, issuedAt: 1_000, at: done }]);
+  // The packets leave for their workers at the same time, split by guest queue with their order kept.
+  const rx = fx.sent.filter((s) => s.msg.kind === 'rx').map((s) => (s.msg.kind === 'rx' ? [s.to, s.at, Array.from(s.msg.batch.flow.subarray(0, s.msg.batch.count))] : []));
+  t.deepEqual(rx, [
+    [2, done, [0, 1]],
+    [3, done, [2]],
+  ]);
+});
+
+test('backend - a polled batch costs no interrupt, and a full budget is counted as a poll that goes on', (t) => {
+  const fx = new RecordingEffects();
+  const b = backend();
+  b.receive(dma(0, false, 5_000, Array.from({ length: 64 }, () => 0)), 5_000, fx);
+  t.deepEqual(fx.of('poll'), [{ kind: 'poll', nicQueue: 0, issuedAt: 5_000, at: 5_000 + 500 + 64 * 150 }]);
+  t.like(b.stats, { batches: 1, packets: 64, irqsHandled: 0, polls: 1 });
+});
+
+test('backend - each NIC queue has its own core: batches of two queues do not wait for each other', (t) => {
+  const fx = new RecordingEffects();
+  const b = backend();
+  b.receive(dma(0, true, 0, [0]), 0, fx);
+  b.receive(dma(1, true, 0, [2]), 0, fx);
+  t.deepEqual(fx.of('poll').map((p) => [p.nicQueue, p.at]), [[0, 2150], [1, 2150]]);
+});
