@@ -17,7 +17,14 @@ const twoByTwo = `
 name: live-2x2
 duration: 60ms
 warmup: 20ms
-topology: { vms: { count: 2, queues: 2 }, workers: 2, vrss: per-flow }
+# The paper's vRSS (Toeplitz in netback, under the NIC's sample key): every queue gets flows. Linux's default
+# steering would follow the one NIC queue and leave each VM's queue 1 idle.
+topology:
+  vms: { count: 2, queues: 2 }
+  workers: 2
+  vrss: per-flow
+  steering: toeplitz
+  toeplitz: { key: '6d5a56da 255b0ec2 4167253d 43a38fb0 d0ca2bcb ae7b30b4 77cb2da3 8030f20c 6a42b73b beac01fa', hashSlot: false }
 traffic: [ { flows: 16, rate: 100Mbps, size: 1518, pattern: constant } ]
 coalescing:
   nic: { policy: static, usecs: 100 }
