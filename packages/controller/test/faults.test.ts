@@ -343,7 +343,7 @@ test('faults - duplicated notifications carry no packets: every packet is delive
 // In sim a duplicate is delivered at the same instant as its original, while the port is still pending: in Xen
 // (evtchn_2l_set_pending) it merges into the upcall already owed and changes nothing. Known divergence (see
 // frontend-actor.test.ts): the model raises a virtual interrupt per duplicate (+23 % here). `failing` until fixed.
-test.failing('faults - duplicated notifications sent with their originals merge into the pending upcall: the virtual interrupts are those of the run without the fault', (t) => {
+test('faults - duplicated notifications sent with their originals merge into the pending upcall: the virtual interrupts are those of the run without the fault', (t) => {
   const clean = withoutFault();
   const r = runYaml(base('  - { at: 4ms, duration: 8ms, target: "link:worker:*>vm:0", action: duplicate-messages, kinds: [evt] }'));
   t.true((faultsOf(r).messages['f0']?.messages ?? 0) > 0);

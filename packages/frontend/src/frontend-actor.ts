@@ -90,6 +90,11 @@ class RxQueue {
   /** An open stall (the queue has work but nothing will poll it): why, and since when (−1: none). */
   stallCause = '';
   stallSince = -1;
+  /**
+   * When the handler of this port's latest upcall starts and acks the port (clears its pending bit);
+   * -1 before the first. A send up to then merges into that upcall, a later one raises another.
+   */
+  ackAt: Nanos = -1;
   /** The back end serves this queue's current ring (false from a reconnect with a new ring until `connected`). */
   connected = true;
   /** Which ring this is: the emulated time it was set up (0: the run's first). */
@@ -383,15 +388,27 @@ export class FrontendActor implements Actor {
     q.stallCause = '';
   }
 
-  /** An event-channel notification: set pending; if it raises an upcall, the vCPU takes a virtual interrupt. */
+  /**
+   * An event-channel notification: set pending; if it raises an upcall, the vCPU takes a virtual interrupt.
+   * The port stays pending until the upcall's handler starts and acks it (Linux: handle_edge_irq → ack_dynirq →
+   * clear_evtchn, before xennet_rx_interrupt runs), so a send before then finds the bit set and merges
+   * (evtchn_2l_set_pending, xen/common/event_2l.c); a send after it raises another upcall. The ack is taken
+   * at the start of the virtual interrupt's work on the vCPU [assumption: the exit/entry and upcall dispatch
+   * that precede it in `frontend.virq` are folded into one cost].
+   */
   private onEvent(port: number, now: Nanos, fx: Effects): void {
     const q = this.qs[port];
     if (!q) return;
+    if (q.ackAt >= 0 && now > q.ackAt) {
+      // The previous upcall's handler has acked the port by now.
+      this.evtchn.ackUpcall(port);
+      this.evtchn.clearPending(port);
+    }
     if (!this.evtchn.send(port)) return; // merged into a pending upcall, or masked
-    const done = q.core.run(now, this.cfg.costs.frontend.virq, 'virq');
+    const virq = this.cfg.costs.frontend.virq;
+    const done = q.core.run(now, virq, 'virq');
+    q.ackAt = done - virq;
     q.stats.virqs++;
-    this.evtchn.ackUpcall(port);
-    this.evtchn.clearPending(port);
     if (q.napi !== NAPI_IDLE) {
       q.stats.virqsWhilePolling++;
       return;

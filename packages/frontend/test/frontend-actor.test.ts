@@ -90,7 +90,7 @@ test('frontend - a notification that arrives after the upcall handler cleared th
 // Known divergence from Xen (reported with issue 19): the model clears the pending bit at the instant the
 // notification arrives, not when the guest's handler acks the port, so a duplicate sent with the original
 // raises a second virtual interrupt. `failing` until the model is fixed; then drop `.failing`.
-test.failing('frontend - a duplicate notification that arrives while the port is still pending merges into its upcall: one virtual interrupt', (t) => {
+test('frontend - a duplicate notification that arrives while the port is still pending merges into its upcall: one virtual interrupt', (t) => {
   const { fx, fe } = notified();
   // The same notification again, at the same instant: the vCPU has not even started the handler of the first.
   fe.receive({ kind: 'evt', vm: 0, port: 0 }, 0, fx);
