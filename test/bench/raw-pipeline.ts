@@ -22,8 +22,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { releaseBatch, takeBatch } from '@splitnet/model';
 import type { Message } from '@splitnet/model';
-import { EnvelopeDecoder, PROTOCOL_VERSION, connectNats, encodeEnvelope, startNatsServer } from '@splitnet/transport';
-import type { NatsTransport } from '@splitnet/transport';
+import { EnvelopeDecoder, PROTOCOL_VERSION, encodeEnvelope } from '@splitnet/transport';
+import { connectNats } from '@splitnet/transport/nats';
+import { startNatsServer } from '@splitnet/transport/nats-server';
+import type { NatsTransport } from '@splitnet/transport/nats';
 
 const RUN_ID = 'raw-pipeline';
 const TO_B = 'raw.rx';

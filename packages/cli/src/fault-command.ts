@@ -2,7 +2,8 @@
 import { SplitnetError } from '@splitnet/model';
 import { decodeControl, encodeControl } from '@splitnet/controller';
 import { checkFaultRequest } from '@splitnet/scenario';
-import { connectNats, isValidRunId, Subjects, TransportError } from '@splitnet/transport';
+import { isValidRunId, Subjects, TransportError } from '@splitnet/transport';
+import { connectNats } from '@splitnet/transport/nats';
 import type { Transport } from '@splitnet/transport';
 
 export interface FaultFlags {

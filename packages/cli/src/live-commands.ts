@@ -11,8 +11,9 @@ import { compileScenarioText, formatResolvedYaml } from '@splitnet/scenario';
 import type { Transport } from '@splitnet/transport';
 import { systemWallClock } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
-import { connectNats, startNatsServer } from '@splitnet/transport';
-import type { NatsServerHandle } from '@splitnet/transport';
+import { connectNats } from '@splitnet/transport/nats';
+import { startNatsServer } from '@splitnet/transport/nats-server';
+import type { NatsServerHandle } from '@splitnet/transport/nats-server';
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 // Loaded only for the docker placement: dockerode and its dependencies cost every actor process ~0.5 s of start-up CPU.
 import type { DockerPlacement } from '@splitnet/docker';
