@@ -9,7 +9,7 @@ import { connectNats } from '@splitnet/transport/nats';
 import { startNatsServer } from '@splitnet/transport/nats-server';
 import { takeBatch } from '@splitnet/model';
 import type { ActorReport } from '@splitnet/model';
-import { decodeControl } from '@splitnet/controller';
+import { decodeControl } from '@splitnet/live';
 import { cli, eventsOf, processesOf, root, run, scenarioFile, tmp } from './live-helpers.js';
 import type { LoggedEvent, Ran } from './live-helpers.js';
 

@@ -1,6 +1,6 @@
 // `splitnet fault <action> <target>`: inject a fault into a running live emulation over its control plane and print what happened.
 import { SplitnetError } from '@splitnet/model';
-import { decodeControl, encodeControl } from '@splitnet/controller';
+import { decodeControl, encodeControl } from '@splitnet/live';
 import { checkFaultRequest } from '@splitnet/scenario';
 import { isValidRunId, Subjects, TransportError } from '@splitnet/transport';
 import { connectNats } from '@splitnet/transport/nats';

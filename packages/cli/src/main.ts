@@ -4,8 +4,11 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Help, Option } from 'commander';
 import { SplitnetError } from '@splitnet/model';
-import { JOIN_ROLES, formatSummary, offeredCapOf, runSim, writeResults } from '@splitnet/controller';
-import type { JoinRole } from '@splitnet/controller';
+import { runSim } from '@splitnet/controller';
+import { JOIN_ROLES } from '@splitnet/live';
+import type { JoinRole } from '@splitnet/live';
+import { formatSummary, offeredCapOf, writeResults } from '@splitnet/results';
+import type { RunResult } from '@splitnet/results';
 import { loadScenarioFile, formatResolvedYaml, MAX_SEED, parseDuration } from '@splitnet/scenario';
 import type { CompiledScenario, ScenarioValue } from '@splitnet/scenario';
 import { isValidRunId, newRunId } from '@splitnet/transport';
@@ -18,7 +21,6 @@ import { schemaCommand, type SchemaFlags } from './schema-command.js';
 import { hostFacts, version } from './host.js';
 import { classifyFailure, EXIT } from './failure.js';
 import { ensureDirectory, resultsDirContents } from './out-path.js';
-import type { RunResult } from '@splitnet/controller';
 
 function stamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');

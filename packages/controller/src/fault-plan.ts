@@ -3,7 +3,8 @@ import { DATAPATH_FAULT_ACTIONS, deriveSeed, HELD_STATE_FAULT_ACTIONS, MESSAGE_F
 import type { ActorRef, DatapathFaultAction, FaultCommand, Message, MessageFaultAction, Nanos } from '@splitnet/model';
 import { LinkFaults } from '@splitnet/runtime';
 import type { LinkFaultWindow, SimRuntime } from '@splitnet/runtime';
-import { faultOccurrences, formatDuration } from '@splitnet/scenario';
+import { faultDetail } from '@splitnet/results';
+import { faultOccurrences } from '@splitnet/scenario';
 import type { ActorSelector, CompiledScenario, FaultOccurrence, FaultSpec } from '@splitnet/scenario';
 import { NicActor } from '@splitnet/nic';
 import { buildActors } from './build.js';
@@ -78,13 +79,6 @@ export function selectActors(g: ActorGraph, sel: ActorSelector): { ref: ActorRef
     default:
       return g.all.map((_, i) => ({ ref: i }));
   }
-}
-
-/** The detail of a fault-start / fault-end event: id, action, target and the parameters as the scenario writes them. */
-export function faultDetail(occ: FaultOccurrence): Record<string, unknown> {
-  const d: Record<string, unknown> = { id: occ.id, action: occ.spec.action, target: occ.spec.targetText };
-  for (const [k, v] of Object.entries(occ.spec.params)) d[k] = k === 'delay' || k === 'restartAfter' ? formatDuration(v as number) : v;
-  return d;
 }
 
 function liveOnly(f: FaultSpec, what: string): never {

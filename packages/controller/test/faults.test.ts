@@ -1,10 +1,10 @@
 // Fault injection in sim: each action's specific consequence, the accounting invariant under every fault, determinism.
 import test from 'ava';
 import { compileScenarioText } from '@splitnet/scenario';
-import type { FaultsSummary } from '../src/fault-report.js';
+import type { FaultsSummary } from '@splitnet/results';
 import { buildActors } from '../src/build.js';
 import { runSim } from '../src/run-sim.js';
-import type { RunResult } from '../src/run-sim.js';
+import type { RunResult } from '@splitnet/results';
 
 /** One VM with two queues on two workers, 4 Gbit/s of 1518-byte frames, NIC moderation off. */
 const base = (faults: string, extra = '') => `

@@ -1,11 +1,11 @@
 // Code warm-up of an actor process: a short rehearsal of the run's datapath before the process says it is ready.
 import { releaseBatch } from '@splitnet/model';
 import type { ActorRef, Message, Nanos } from '@splitnet/model';
-import { LiveHost, SimRuntime, systemWallClock } from '@splitnet/runtime';
+import { SimRuntime } from '@splitnet/runtime';
+import { LiveHost, systemWallClock } from './live-host.js';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { encodeEnvelope, EnvelopeDecoder, MemoryBus, PROTOCOL_VERSION } from '@splitnet/transport';
-import { buildActors } from '../build.js';
-import { decoderLimitsFor, linkDelayFor } from './links.js';
+import { buildActors, decoderLimitsFor, linkDelayFor } from '@splitnet/controller';
 
 export interface CodeWarmupResult {
   /** Messages the rehearsal put through the wire codec. */

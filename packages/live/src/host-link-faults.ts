@@ -1,8 +1,8 @@
 // The live runtime's hook into message-path faults: kept out of live-host.ts so that its send path only makes one call.
 import { packetsIn } from '@splitnet/model';
 import type { ActorRef, Message, Nanos } from '@splitnet/model';
-import { ROUTE_DROP, ROUTE_DUPLICATE } from './link-faults.js';
-import type { LinkFaults } from './link-faults.js';
+import { ROUTE_DROP, ROUTE_DUPLICATE } from '@splitnet/runtime';
+import type { LinkFaults } from '@splitnet/runtime';
 
 /** What faultSend needs of the host. */
 export interface FaultSendHost {

@@ -3,8 +3,8 @@ import test from 'ava';
 import type { Logger } from '@splitnet/model';
 import { formatResolvedYaml } from '@splitnet/scenario';
 import { MemoryBus } from '@splitnet/transport';
-import { awaitControllerGone, joinRun, joinSubject, negotiateQueues, registerExternalActors, rejoinRun } from '../src/live/join.js';
-import type { JoinRole } from '../src/live/join.js';
+import { awaitControllerGone, joinRun, joinSubject, negotiateQueues, registerExternalActors, rejoinRun } from '../src/join.js';
+import type { JoinRole } from '../src/join.js';
 import { scenario } from './helpers.js';
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { LatencyHistogram } from '@splitnet/model';
 import type { FrontendReport, NicReport, WorkerReport } from '@splitnet/model';
-import { continueReport, Incarnations } from '../src/live/incarnations.js';
+import { continueReport, Incarnations } from '../src/incarnations.js';
 
 const frontend = (t: number, delivered: number, held: number, virqs: number[]): FrontendReport => ({
   role: 'frontend', id: 'vm.0', t, vm: 0, busy: { 'vm0.vcpu0': delivered * 10 }, held, delivered, deliveredBytes: delivered * 1518,

@@ -3,11 +3,12 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 
 test('live hosts share one hidden class whatever optional options they get, their effects call the same functions, and a fresh event queue holds doubles (V8 natives)', (t) => {
-  const runtime = new URL('../src/index.js', import.meta.url).href;
+  const live = new URL('../src/index.js', import.meta.url).href;
+  const runtime = new URL('../../../runtime/dist/src/index.js', import.meta.url).href;
   const transport = new URL('../../../transport/dist/src/index.js', import.meta.url).href;
   const code = `
-    const { LiveHost, systemWallClock } = await import(${JSON.stringify(runtime)});
-    const { EventQueue } = await import(${JSON.stringify(new URL('../src/event-queue.js', import.meta.url).href)});
+    const { LiveHost, systemWallClock } = await import(${JSON.stringify(live)});
+    const { EventQueue } = await import(${JSON.stringify(runtime)});
     const { MemoryBus } = await import(${JSON.stringify(transport)});
     const bus = new MemoryBus();
     const base = { runId: 'r', clock: systemWallClock, tdf: 1, actorIds: ['a', 'b'], linkDelay: () => 0, limits: { flows: 1, maxBatch: 64 }, duration: 1e6, measureFrom: 0, sampleInterval: 1e5 };

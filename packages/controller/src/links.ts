@@ -2,8 +2,8 @@
 import type { ActorRef, Nanos } from '@splitnet/model';
 import type { CompiledScenario } from '@splitnet/scenario';
 import type { DecoderLimits } from '@splitnet/transport';
-import { WORKER_BATCH } from '../build.js';
-import type { ActorGraph } from '../build.js';
+import { WORKER_BATCH } from './build.js';
+import type { ActorGraph } from './build.js';
 
 /** The NIC and its driver share the host's memory (DMA + register reads): no delay; every other link costs `costs.link`. */
 export function linkDelayFor(g: ActorGraph, s: CompiledScenario): (a: ActorRef, b: ActorRef) => Nanos {

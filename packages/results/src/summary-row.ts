@@ -1,6 +1,6 @@
 // summary.csv's one wide row: the run's identification, then every figure of the summary as a plain number in a column named with its unit.
 import { DROP_REASONS } from './metrics.js';
-import type { Summary } from './run-sim.js';
+import type { Summary } from './summary.js';
 
 /** A cell of the row: a number, an identification string (scenario, runtime, placement), or null (no value: an empty cell). */
 export type SummaryCell = number | string | null;

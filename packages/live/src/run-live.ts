@@ -1,29 +1,21 @@
 // The controller of a live run: launches actor processes, starts them together, gathers samples and final reports.
 import { LatencyHistogram, SplitnetError } from '@splitnet/model';
 import type { ActorReport, Logger, Nanos } from '@splitnet/model';
-import type { HostFinal, WallClock } from '@splitnet/runtime';
+import type { HostFinal, WallClock } from './live-host.js';
 import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { RejectKind, Transport } from '@splitnet/transport';
-import { buildActors } from '../build.js';
-import type { ActorGraph } from '../build.js';
-import { combine, sampleRow, sig } from '../metrics.js';
-import type { Snapshot } from '../metrics.js';
-import { seriesPoints } from '../timeseries.js';
-import type { SeriesPoint } from '../timeseries.js';
-import { balance, summarize } from '../run-sim.js';
-import type { LiveInfo, RestartedProcess, RunResult } from '../run-sim.js';
-import { faultsSummary } from '../fault-report.js';
-import { BASE_DROP_REASONS, DROP_REASONS } from '../metrics.js';
-import type { DropReason } from '../metrics.js';
+import { buildActors } from '@splitnet/controller';
+import type { ActorGraph } from '@splitnet/controller';
+import { balance, BASE_DROP_REASONS, combine, DROP_REASONS, faultsSummary, sampleRow, seriesPoints, sig, summarize } from '@splitnet/results';
+import type { DropReason, LiveInfo, RestartedProcess, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
 import { decodeControl, encodeControl } from './control.js';
 import { Incarnations } from './incarnations.js';
 import { whereDetail, whereIs } from './actor-handle.js';
 import type { ActorHandle } from './actor-handle.js';
-import { LiveFaultInjector } from './live-faults.js';
-import type { NatsServerControl, NodeFaultControl } from './live-faults.js';
+import { LiveFaultInjector } from './fault-injector.js';
+import type { NatsServerControl, NodeFaultControl } from './fault-injector.js';
 
-export type { ActorHandle } from './actor-handle.js';
 
 export interface LiveRunOptions {
   readonly runId: string;

@@ -1,11 +1,12 @@
 // Pieces of a live run that need no broker: the code warm-up rehearsal and the lag-growth rule.
 import test from 'ava';
 import type { Actor, ActorReport, Effects, Nanos } from '@splitnet/model';
-import { LiveHost, SimRuntime } from '@splitnet/runtime';
+import { SimRuntime } from '@splitnet/runtime';
+import { LiveHost } from '../src/live-host.js';
 import { MemoryBus } from '@splitnet/transport';
-import { REHEARSAL_FROM, rehearseLivePath, warmUpCode } from '../src/live/code-warmup.js';
-import { lagGrowing } from '../src/live/run-live.js';
-import { decodeControl, encodeControl } from '../src/live/control.js';
+import { REHEARSAL_FROM, rehearseLivePath, warmUpCode } from '../src/code-warmup.js';
+import { lagGrowing } from '../src/run-live.js';
+import { decodeControl, encodeControl } from '../src/control.js';
 import { run, scenario } from './helpers.js';
 
 const yaml = `

@@ -1,5 +1,5 @@
 // The human-readable end-of-run summary table.
-import type { Summary } from './run-sim.js';
+import type { Summary } from './summary.js';
 
 function fmt(x: number, digits = 2): string {
   if (!Number.isFinite(x)) return String(x);

@@ -1,7 +1,7 @@
 // Control-plane messages of a live run (JSON on the bus: small, rare, and readable with `nats sub`), validated on receipt.
 import { DATAPATH_FAULT_ACTIONS } from '@splitnet/model';
 import type { ActorReport, FaultCommand, Nanos } from '@splitnet/model';
-import type { HostFinal } from '@splitnet/runtime';
+import type { HostFinal } from './live-host.js';
 
 export type ControlMessage =
   | { readonly kind: 'hello'; readonly id: string; readonly pid: number }

@@ -1,13 +1,11 @@
 // The live runtime without a broker: every actor in its own LiveHost over an in-memory bus, checked against sim.
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { LiveHost } from '@splitnet/runtime';
-import type { HostFinal, WallClock } from '@splitnet/runtime';
+import { LiveHost } from '../src/live-host.js';
+import type { HostFinal, WallClock } from '../src/live-host.js';
 import { MemoryBus } from '@splitnet/transport';
-import { buildActors } from '../src/build.js';
-import { linkDelayFor } from '../src/live/links.js';
-import { combine } from '../src/metrics.js';
-import { balance } from '../src/run-sim.js';
+import { buildActors, linkDelayFor } from '@splitnet/controller';
+import { balance, combine } from '@splitnet/results';
 import { run, scenario } from './helpers.js';
 
 const yaml = `

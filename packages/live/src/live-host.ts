@@ -3,10 +3,9 @@ import { LatencyHistogram, packetsIn, releaseBatch, SplitnetError } from '@split
 import type { Actor, ActorRef, ActorReport, Effects, FaultCommand, HistogramJson, Message, Nanos } from '@splitnet/model';
 import { encodeEnvelopeBody, encodeFrameHeader, EnvelopeDecoder, Subjects } from '@splitnet/transport';
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
-import { EventQueue } from './event-queue.js';
-import { MAX_EVENTS_AT_ONE_INSTANT, stuckError } from './stuck.js';
-import { faultSend } from './live-faults.js';
-import type { LinkFaults } from './link-faults.js';
+import { EventQueue, MAX_EVENTS_AT_ONE_INSTANT, stuckError } from '@splitnet/runtime';
+import type { LinkFaults } from '@splitnet/runtime';
+import { faultSend } from './host-link-faults.js';
 
 /** Internal event tag (actors' own timer tags are ≥ 0). */
 const TAG_START = -1;

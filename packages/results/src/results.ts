@@ -5,7 +5,7 @@ import { csvLine } from './csv.js';
 import { sig } from './metrics.js';
 import { summaryRow } from './summary-row.js';
 import { timeseriesCsv } from './timeseries.js';
-import type { RunResult, Summary } from './run-sim.js';
+import type { RunResult, Summary } from './summary.js';
 
 export interface ResultFiles {
   readonly dir: string;

@@ -2,16 +2,15 @@
 import { LatencyHistogram, SplitnetError } from '@splitnet/model';
 import type { HistogramJson } from '@splitnet/model';
 import type { Logger } from '@splitnet/model';
-import { LinkFaults, LiveHost } from '@splitnet/runtime';
-import type { WallClock } from '@splitnet/runtime';
+import { LinkFaults } from '@splitnet/runtime';
+import { LiveHost } from './live-host.js';
+import type { WallClock } from './live-host.js';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
-import { buildActors } from '../build.js';
-import { planFaults } from '../fault-plan.js';
+import { buildActors, decoderLimitsFor, linkDelayFor, planFaults } from '@splitnet/controller';
 import { rehearseLivePath, warmUpCode } from './code-warmup.js';
 import { decodeControl, encodeControl } from './control.js';
-import { decoderLimitsFor, linkDelayFor } from './links.js';
 
 export interface ActorProcessOptions {
   readonly scenario: CompiledScenario;

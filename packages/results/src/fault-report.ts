@@ -1,15 +1,16 @@
 // The `faults` section of a summary: the fault timeline, losses by reason, stalls and how they ended, recovery times.
 import type { Nanos } from '@splitnet/model';
+import { formatDuration } from '@splitnet/scenario';
 import type { FaultOccurrence } from '@splitnet/scenario';
 import { DROP_REASONS, sig } from './metrics.js';
 import type { DropReason, Snapshot } from './metrics.js';
-import { faultDetail } from './fault-plan.js';
+import type { RunEvent } from './summary.js';
 
-export interface LoggedEvent {
-  readonly t: Nanos;
-  readonly actor: string;
-  readonly kind: string;
-  readonly detail: Record<string, unknown>;
+/** The detail of a fault-start / fault-end event: id, action, target and the parameters as the scenario writes them. */
+export function faultDetail(occ: FaultOccurrence): Record<string, unknown> {
+  const d: Record<string, unknown> = { id: occ.id, action: occ.spec.action, target: occ.spec.targetText };
+  for (const [k, v] of Object.entries(occ.spec.params)) d[k] = k === 'delay' || k === 'restartAfter' ? formatDuration(v as number) : v;
+  return d;
 }
 
 export interface FaultStall {
@@ -55,7 +56,7 @@ const ms = (ns: number) => sig(ns / 1e6);
 const qname = (d: Record<string, unknown>) => `vm${String(d['vm'])}:q${String(d['queue'])}`;
 
 /** Stalls from the actors' events: what the injector knows (front end) merged with what netback detected. */
-export function collectStalls(events: readonly LoggedEvent[]): FaultStall[] {
+export function collectStalls(events: readonly RunEvent[]): FaultStall[] {
   interface Open { queue: string; cause: string; start: Nanos; detectedBy: string | null; detectedAt: Nanos | null; end: Nanos | null; endedBy: string }
   const records: Open[] = [];
   const open = new Map<string, Open>();
@@ -190,7 +191,7 @@ export function recoveryTimes(
 
 export function faultsSummary(args: {
   occurrences: readonly FaultOccurrence[];
-  events: readonly LoggedEvent[];
+  events: readonly RunEvent[];
   samples: readonly Record<string, unknown>[];
   end: Snapshot;
   messages: ReadonlyMap<string, { messages: number; packets: number }> | undefined;
