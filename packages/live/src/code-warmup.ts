@@ -1,8 +1,9 @@
 // Code warm-up of an actor process: a short rehearsal of the run's datapath before the process says it is ready.
 import { releaseBatch } from '@splitnet/model';
-import type { ActorRef, Message, Nanos } from '@splitnet/model';
+import type { ActorRef, Logger, Message, Nanos } from '@splitnet/model';
 import { SimRuntime } from '@splitnet/runtime';
-import { LiveHost, systemWallClock } from './live-host.js';
+import { DilatedClock, systemWallClock } from './dilated-clock.js';
+import { LiveHost } from './live-host.js';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { encodeEnvelope, EnvelopeDecoder, MemoryBus, PROTOCOL_VERSION } from '@splitnet/transport';
 import { buildActors, decoderLimitsFor, linkDelayFor } from '@splitnet/controller';
@@ -127,7 +128,7 @@ export async function rehearseLivePath(s: CompiledScenario, wallMs = LIVE_REHEAR
     h.done.catch(() => {}); // the rehearsal keeps nothing, not even a failure: the run would meet it and report it
   }
   // Emulated time `from` is now: the hosts join there as restarted ones do (the NIC replays its traffic up to it).
-  const epoch = clock.nowMs() - from / 1e6;
+  const epoch = new DilatedClock(clock, 1).epochWhereNowIs(from);
   for (const h of hosts) h.start(epoch, from > 0);
   await new Promise((r) => setTimeout(r, wallMs));
   let events = 0;
@@ -137,4 +138,23 @@ export async function rehearseLivePath(s: CompiledScenario, wallMs = LIVE_REHEAR
   }
   const c = process.cpuUsage(cpu0);
   return { events, fromNs: from, cpuMs: Math.round((c.user + c.system) / 1000) };
+}
+
+/**
+ * The code warm-up of one OS process (`live.codeWarmup`), done once: actors placed `inprocess` share one
+ * process and its compiled code. Whoever owns the process (the CLI's actor command, the inprocess
+ * placement) holds one and hands it to every actor host it starts in that process.
+ */
+export class ProcessWarmup {
+  private done = false;
+
+  /** Rehearse the scenario's datapath unless this process already did (a no-op when `live.codeWarmup` is 0). */
+  async once(s: CompiledScenario, logger: Logger): Promise<void> {
+    if (s.live.codeWarmup <= 0 || this.done) return;
+    this.done = true;
+    const w = warmUpCode(s, s.live.codeWarmup);
+    const l = await rehearseLivePath(s);
+    logger.info('code warm-up', { emulatedMs: s.live.codeWarmup / 1e6, messages: w.messages, cpuMs: w.cpuMs, liveEvents: l.events, liveCpuMs: l.cpuMs });
+    if (w.rejected > 0) logger.warn('code warm-up: the wire codec rejected messages the actors sent', { rejected: w.rejected });
+  }
 }

@@ -1,18 +1,17 @@
-// The live runtime's hook into message-path faults: kept out of live-host.ts so that its send path only makes one call.
+// The live host's hook into message-path faults: kept out of live-host.ts so that its send path only makes one call.
 import { packetsIn } from '@splitnet/model';
 import type { ActorRef, Message, Nanos } from '@splitnet/model';
 import { ROUTE_DROP, ROUTE_DUPLICATE } from '@splitnet/runtime';
 import type { LinkFaults } from '@splitnet/runtime';
 
-/** What faultSend needs of the host. */
+/** What faultSend needs of the host: its counters and its own re-entry flag (state of the host, not of this module). */
 export interface FaultSendHost {
   linkDropped: number;
+  /** True while a duplicate is being sent, so that it is not routed (and duplicated) again. */
+  resending: boolean;
   /** Send `msg` again, due at `due` (it comes back through faultSend, which lets it pass). */
   resend(from: ActorRef, to: ActorRef, msg: Message, due: Nanos): void;
 }
-
-/** True while a duplicate is being sent, so that it is not routed (and duplicated) again. */
-let resending = false;
 
 /**
  * Route one message through the message-path faults. Returns the due time to use, or −1 when the
@@ -20,7 +19,7 @@ let resending = false;
  * A duplicate is sent here, before the original.
  */
 export function faultSend(host: FaultSendHost, lf: LinkFaults, from: ActorRef, to: ActorRef, msg: Message, at: Nanos, due: Nanos): Nanos {
-  if (resending) return due;
+  if (host.resending) return due;
   const verdict = lf.route(from, to, msg, at, due);
   if (verdict === ROUTE_DROP) {
     host.linkDropped += packetsIn(msg);
@@ -28,11 +27,11 @@ export function faultSend(host: FaultSendHost, lf: LinkFaults, from: ActorRef, t
   }
   const d = lf.due;
   if (verdict === ROUTE_DUPLICATE) {
-    resending = true;
+    host.resending = true;
     try {
       host.resend(from, to, msg, d);
     } finally {
-      resending = false;
+      host.resending = false;
     }
   }
   return d;

@@ -1,6 +1,7 @@
 // The join protocol of externally started actors (compose, other hosts): register, get an identity and the scenario.
 import { SplitnetError } from '@splitnet/model';
 import type { Logger } from '@splitnet/model';
+import { compileScenarioText, formatResolvedYaml } from '@splitnet/scenario';
 import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
@@ -92,6 +93,8 @@ export interface RegistrationOptions {
    * (topology.workers); a process that joins as a worker is refused.
    */
   readonly processes?: LiveProcesses;
+  /** Ends the wait for joins early (E_INTERRUPTED). */
+  readonly signal?: AbortSignal;
 }
 
 /** One VIF's queue-count negotiation (xenstore's multi-queue-max-queues / multi-queue-num-queues step). */
@@ -163,101 +166,158 @@ export interface JoinEvent {
 }
 
 /**
+ * The `compile` of a registration: the scenario `s` the run was started with, sized to the actors that
+ * joined — as many VMs as front ends, the workers, each VM's negotiated queue count — and compiled again,
+ * so that a size no scenario could have is refused as the scenario's own error would be.
+ */
+export function sizedToJoined(s: CompiledScenario): RegistrationOptions['compile'] {
+  const base = formatResolvedYaml(s);
+  return (vmQueues, workers) => {
+    // One integer when every VM has the same count, so a run without negotiation resolves as before.
+    const queues = vmQueues.every((q) => q === vmQueues[0]) ? vmQueues[0] : [...vmQueues];
+    const joined = 'the actors that joined';
+    const scenario = compileScenarioText(base, s.source, {
+      values: [
+        { label: `${joined} (${vmQueues.length} front ends)`, path: ['topology', 'vms', 'count'], value: vmQueues.length },
+        { label: `${joined} (${workers} workers)`, path: ['topology', 'workers'], value: workers },
+        { label: `${joined} (queues negotiated per VM: ${vmQueues.join(', ')})`, path: ['topology', 'vms', 'queues'], value: queues },
+      ],
+    });
+    return { scenario, yaml: formatResolvedYaml(scenario) };
+  };
+}
+
+/** A join request waiting for registration to close, with the way to answer it. */
+interface Pending {
+  readonly role: JoinRole;
+  readonly token: string;
+  readonly queues: number | undefined;
+  readonly container: string | undefined;
+  readonly reply: (r: JoinReply) => void;
+}
+
+/**
  * The xenstore step of a run whose actors were started elsewhere: each actor process announces its
  * role (a front end also the queues it wants); once one driver, at least one worker (none per domain)
  * and at least one front end have joined and the window passed quietly, the controller sizes the
  * scenario to them (VMs = front ends; workers = workers, or per domain the scenario's, which the driver
  * runs; each VM's queues negotiated with negotiateQueues), gives each a unique identity (ordered by
- * their tokens) and sends them the scenario.
+ * their tokens) and sends them the scenario. The responder keeps answering afterwards: late joiners
+ * with a refusal, a restarted process's rejoin with the run's scenario.
  */
 export async function registerExternalActors(o: RegistrationOptions): Promise<Registration> {
-  type Pending = { role: JoinRole; token: string; queues: number | undefined; container: string | undefined; reply: (r: JoinReply) => void };
-  const pending: Pending[] = [];
-  const perDomain = o.processes === 'per-domain';
+  const r = new Registrar(o);
+  try {
+    await r.untilClosed();
+    return r.assign();
+  } finally {
+    // Keep answering late joiners (with a refusal) until the caller is done; the subscription ends with the transport.
+    r.close();
+  }
+}
+
+class Registrar {
+  private readonly pending: Pending[] = [];
+  private readonly perDomain: boolean;
   /** The roles that must join: per domain, the driver hosts the workers. */
-  const roles: readonly JoinRole[] = perDomain ? JOIN_ROLES.filter((r) => r !== 'worker') : JOIN_ROLES;
-  let lastJoin = 0;
-  let closed = false;
+  private readonly roles: readonly JoinRole[];
+  private lastJoin = 0;
+  private closed = false;
   /** The run's scenario once registration closed (what a rejoining process gets). */
-  let runYaml: string | undefined;
-  const refuse = (reason: string) => enc.encode(JSON.stringify({ kind: 'refuse', reason } satisfies JoinReply));
-  const sub = o.transport.respond(joinSubject(o.runId), (data) => {
-    const req = parse(data) as Partial<JoinRequest> | Partial<RejoinRequest> | null;
-    if (req?.kind === 'rejoin') {
-      const r = req as Partial<RejoinRequest>;
-      const ids = Array.isArray(r.ids) && r.ids.every((i) => typeof i === 'string') ? (r.ids as string[]) : [];
-      const name = ids.join('+');
-      const inc = typeof r.incarnation === 'number' && Number.isSafeInteger(r.incarnation) ? r.incarnation : -1;
-      if (runYaml === undefined) return refuse('the run has not started: a process joins it with --role, not as a restart');
-      if (name === '' || inc < 1 || !(o.rejoinable?.(name, inc) ?? false)) {
-        o.logger.warn('rejoin refused', { ids, incarnation: r.incarnation });
-        return refuse(`no restart of ${name || '(no ids)'} as incarnation ${String(r.incarnation)} is under way in this run`);
-      }
-      o.logger.info('rejoined', { ids, incarnation: inc });
-      return enc.encode(JSON.stringify({ kind: 'assign', ids, scenarioYaml: runYaml } satisfies JoinReply));
+  private runYaml: string | undefined;
+
+  constructor(private readonly o: RegistrationOptions) {
+    this.perDomain = o.processes === 'per-domain';
+    this.roles = this.perDomain ? JOIN_ROLES.filter((r) => r !== 'worker') : JOIN_ROLES;
+    o.transport.respond(joinSubject(o.runId), (data) => {
+      const req = parse(data) as Partial<JoinRequest> | Partial<RejoinRequest> | null;
+      return req?.kind === 'rejoin' ? this.answerRejoin(req as Partial<RejoinRequest>) : this.answerJoin(req as Partial<JoinRequest> | null);
+    });
+  }
+
+  private refuse(reason: string): Uint8Array {
+    return enc.encode(JSON.stringify({ kind: 'refuse', reason } satisfies JoinReply));
+  }
+
+  /** A restarted process asks for the run's scenario: only while the supervisor is restarting exactly it. */
+  private answerRejoin(r: Partial<RejoinRequest>): Uint8Array {
+    const ids = Array.isArray(r.ids) && r.ids.every((i) => typeof i === 'string') ? (r.ids as string[]) : [];
+    const name = ids.join('+');
+    const inc = typeof r.incarnation === 'number' && Number.isSafeInteger(r.incarnation) ? r.incarnation : -1;
+    if (this.runYaml === undefined) return this.refuse('the run has not started: a process joins it with --role, not as a restart');
+    if (name === '' || inc < 1 || !(this.o.rejoinable?.(name, inc) ?? false)) {
+      this.o.logger.warn('rejoin refused', { ids, incarnation: r.incarnation });
+      return this.refuse(`no restart of ${name || '(no ids)'} as incarnation ${String(r.incarnation)} is under way in this run`);
     }
-    const x = req as Partial<JoinRequest> | null;
-    if (!x || x.kind !== 'join' || !JOIN_ROLES.includes(x.role as JoinRole) || typeof x.token !== 'string') return refuse('not a join request');
+    this.o.logger.info('rejoined', { ids, incarnation: inc });
+    return enc.encode(JSON.stringify({ kind: 'assign', ids, scenarioYaml: this.runYaml } satisfies JoinReply));
+  }
+
+  /** A join: refused at once if it is malformed or the run cannot take it, else answered when registration closes. */
+  private answerJoin(x: Partial<JoinRequest> | null): Uint8Array | Promise<Uint8Array> {
+    if (!x || x.kind !== 'join' || !JOIN_ROLES.includes(x.role as JoinRole) || typeof x.token !== 'string') return this.refuse('not a join request');
     const bad = badQueues(x);
     if (bad !== undefined) {
-      o.logger.warn('join refused', { role: x.role, token: x.token, reason: bad });
-      return refuse(`bad join request: ${bad}`);
+      this.o.logger.warn('join refused', { role: x.role, token: x.token, reason: bad });
+      return this.refuse(`bad join request: ${bad}`);
     }
     if (x.container !== undefined && (typeof x.container !== 'string' || x.container.length === 0 || x.container.length > 256)) {
-      return refuse(`bad join request: container: expected a container name, found ${JSON.stringify(x.container)}`);
+      return this.refuse(`bad join request: container: expected a container name, found ${JSON.stringify(x.container)}`);
     }
-    if (perDomain && x.role === 'worker') {
-      o.logger.warn('join refused', { role: x.role, token: x.token, reason: 'per-domain' });
-      return refuse(PER_DOMAIN_WORKER);
+    if (this.perDomain && x.role === 'worker') {
+      this.o.logger.warn('join refused', { role: x.role, token: x.token, reason: 'per-domain' });
+      return this.refuse(PER_DOMAIN_WORKER);
     }
-    if (closed) return refuse('registration is closed: the run has started');
+    if (this.closed) return this.refuse('registration is closed: the run has started');
     return new Promise<Uint8Array>((resolve) => {
-      pending.push({ role: x.role as JoinRole, token: x.token as string, queues: x.queues, container: x.container, reply: (r) => resolve(enc.encode(JSON.stringify(r))) });
-      lastJoin = Date.now();
-      o.logger.info('joined', { role: x.role, token: x.token, ...(x.queues !== undefined ? { queues: x.queues } : {}) });
-      o.onJoin?.(x.role as JoinRole, pending.filter((p) => p.role === x.role).length);
+      this.pending.push({ role: x.role as JoinRole, token: x.token as string, queues: x.queues, container: x.container, reply: (r) => resolve(enc.encode(JSON.stringify(r))) });
+      this.lastJoin = Date.now();
+      this.o.logger.info('joined', { role: x.role, token: x.token, ...(x.queues !== undefined ? { queues: x.queues } : {}) });
+      this.o.onJoin?.(x.role as JoinRole, this.count(x.role as JoinRole));
     });
-  });
-  const started = Date.now();
-  try {
-    for (;;) {
-      const count = (r: JoinRole) => pending.filter((p) => p.role === r).length;
-      // Every role at least once; more where the caller expects more (--expect).
-      const least = (r: JoinRole) => Math.max(1, o.atLeast?.[r] ?? 1);
-      if (o.expect) {
-        if (count('driver') >= 1 && (perDomain || count('worker') >= o.expect.workers) && count('frontend') >= o.expect.frontends) break;
-      } else if (roles.every((r) => count(r) >= least(r)) && Date.now() - lastJoin >= o.windowMs) {
-        break;
-      }
-      if (Date.now() - started > o.timeoutMs) {
-        const missing = roles.filter((r) => count(r) < least(r)).map((r) => `${r} (${count(r)} of ${least(r)})`);
-        throw new SplitnetError('E_OPERATIONAL', `live: registration did not complete in ${o.timeoutMs / 1000} s${missing.length > 0 ? `: too few joined: ${missing.join(', ')}` : ''}`);
+  }
+
+  private count(r: JoinRole): number {
+    return this.pending.filter((p) => p.role === r).length;
+  }
+
+  /** Every role at least once; more where the caller expects more (--expect). */
+  private least(r: JoinRole): number {
+    return Math.max(1, this.o.atLeast?.[r] ?? 1);
+  }
+
+  private complete(): boolean {
+    const { expect } = this.o;
+    if (expect) return this.count('driver') >= 1 && (this.perDomain || this.count('worker') >= expect.workers) && this.count('frontend') >= expect.frontends;
+    return this.roles.every((r) => this.count(r) >= this.least(r)) && Date.now() - this.lastJoin >= this.o.windowMs;
+  }
+
+  /** Wait until registration may close; a timeout or an interruption ends the wait with an error. */
+  async untilClosed(): Promise<void> {
+    const started = Date.now();
+    while (!this.complete()) {
+      if (this.o.signal?.aborted === true) throw new SplitnetError('E_INTERRUPTED', `live: interrupted while waiting for actors to join (${String(this.o.signal.reason)})`);
+      if (Date.now() - started > this.o.timeoutMs) {
+        const missing = this.roles.filter((r) => this.count(r) < this.least(r)).map((r) => `${r} (${this.count(r)} of ${this.least(r)})`);
+        throw new SplitnetError('E_JOIN_TIMEOUT', `live: registration did not complete in ${this.o.timeoutMs / 1000} s${missing.length > 0 ? `: too few joined: ${missing.join(', ')}` : ''}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    closed = true;
-    const byRole = (r: JoinRole) => pending.filter((p) => p.role === r).sort((a, b) => (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
+  }
+
+  /** Registration closes: size the run's scenario to the actors that joined and tell each who it is. */
+  assign(): Registration {
+    this.closed = true;
+    const byRole = (r: JoinRole) => this.pending.filter((p) => p.role === r).sort((a, b) => (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
     const drivers = byRole('driver');
     const workers = byRole('worker');
     const frontends = byRole('frontend');
-    // Per domain the scenario sets the worker count (the driver process runs them); else the workers that joined.
-    const workerCount = perDomain ? o.base.topology.workers : workers.length;
-    let built: { scenario: CompiledScenario; yaml: string; negotiated: QueueNegotiation[] };
-    try {
-      const negotiated = negotiateQueues(o.base, frontends.map((p) => p.queues), workerCount);
-      built = { ...o.compile(negotiated.map((n) => n.granted), workerCount), negotiated };
-    } catch (err) {
-      // Tell every process that joined why there is no run, rather than leave it waiting for its join timeout.
-      const reason = `the controller cannot build the run for the actors that joined: ${err instanceof Error ? err.message : String(err)}`;
-      for (const p of pending) p.reply({ kind: 'refuse', reason });
-      throw err;
-    }
-    const { scenario, yaml, negotiated } = built;
+    const { scenario, yaml, negotiated } = this.build(frontends, workers);
     const events = negotiated.map((n): JoinEvent => ({ actor: `vm.${n.vm}`, kind: 'vif-negotiated', detail: { requested: n.requested, max: n.max, granted: n.granted } }));
-    for (const e of events) o.logger.info(e.kind, { actor: e.actor, ...e.detail });
+    for (const e of events) this.o.logger.info(e.kind, { actor: e.actor, ...e.detail });
     const workerIds = Array.from({ length: scenario.topology.workers }, (_, k) => `worker.${k}`);
-    const driverIds = perDomain ? ['nic', 'backend', ...workerIds] : ['nic', 'backend'];
-    const groups: string[][] = [driverIds, ...(perDomain ? [] : workerIds.map((id) => [id])), ...frontends.map((_, v) => [`vm.${v}`])];
+    const driverIds = this.perDomain ? ['nic', 'backend', ...workerIds] : ['nic', 'backend'];
+    const groups: string[][] = [driverIds, ...(this.perDomain ? [] : workerIds.map((id) => [id])), ...frontends.map((_, v) => [`vm.${v}`])];
     const containers = new Map<string, string>();
     const noteContainer = (name: string, p: Pending | undefined) => {
       if (p?.container !== undefined) containers.set(name, p.container);
@@ -265,17 +325,32 @@ export async function registerExternalActors(o: RegistrationOptions): Promise<Re
     noteContainer(driverIds.join('+'), drivers[0]);
     workers.forEach((p, k) => noteContainer(`worker.${k}`, p));
     frontends.forEach((p, v) => noteContainer(`vm.${v}`, p));
-    runYaml = yaml;
-    const oneDriver = `this run has one driver (${perDomain ? 'NIC, back-end and vRSS workers' : 'NIC + back-end'}) already`;
+    this.runYaml = yaml;
+    const oneDriver = `this run has one driver (${this.perDomain ? 'NIC, back-end and vRSS workers' : 'NIC + back-end'}) already`;
     drivers.forEach((p, i) => p.reply(i === 0 ? { kind: 'assign', ids: driverIds, scenarioYaml: yaml } : { kind: 'refuse', reason: oneDriver }));
     workers.forEach((p, k) => p.reply({ kind: 'assign', ids: [`worker.${k}`], scenarioYaml: yaml }));
     frontends.forEach((p, v) => p.reply({ kind: 'assign', ids: [`vm.${v}`], scenarioYaml: yaml }));
-    o.logger.info('registration closed', { drivers: drivers.length, workers: workers.length, frontends: frontends.length });
+    this.o.logger.info('registration closed', { drivers: drivers.length, workers: workers.length, frontends: frontends.length });
     return { scenario, groups, negotiated, events, containers };
-  } finally {
-    // Keep answering late joiners (with a refusal) until the caller is done; the subscription ends with the transport.
-    closed = true;
-    void sub;
+  }
+
+  /** The run's scenario for the actors that joined; if it cannot be built, every process that joined is told why. */
+  private build(frontends: readonly Pending[], workers: readonly Pending[]): { scenario: CompiledScenario; yaml: string; negotiated: QueueNegotiation[] } {
+    // Per domain the scenario sets the worker count (the driver process runs them); else the workers that joined.
+    const workerCount = this.perDomain ? this.o.base.topology.workers : workers.length;
+    try {
+      const negotiated = negotiateQueues(this.o.base, frontends.map((p) => p.queues), workerCount);
+      return { ...this.o.compile(negotiated.map((n) => n.granted), workerCount), negotiated };
+    } catch (err) {
+      // Tell every process that joined why there is no run, rather than leave it waiting for its join timeout.
+      const reason = `the controller cannot build the run for the actors that joined: ${err instanceof Error ? err.message : String(err)}`;
+      for (const p of this.pending) p.reply({ kind: 'refuse', reason });
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
   }
 }
 
@@ -330,13 +405,12 @@ async function askController(transport: Transport, runId: string, req: JoinReque
  * and exit. Orchestrators that stop every container once one exits (`docker compose up --exit-code-from
  * controller`) then see the controller exit first, with its summary printed. Gives up after `timeoutMs`.
  */
-export async function awaitControllerGone(transport: Transport, runId: string, o: { timeoutMs: number; graceMs: number; interrupted?: Promise<unknown> }): Promise<void> {
+export async function awaitControllerGone(transport: Transport, runId: string, o: { timeoutMs: number; graceMs: number; signal?: AbortSignal }): Promise<void> {
   const until = Date.now() + o.timeoutMs;
-  let interrupted = false;
-  void o.interrupted?.then(() => (interrupted = true));
+  const interrupted = () => o.signal?.aborted === true;
   // Not a join: the controller answers it with a refusal and registers nothing.
   const probe = enc.encode(JSON.stringify({ kind: 'probe' }));
-  while (!interrupted && Date.now() < until) {
+  while (!interrupted() && Date.now() < until) {
     try {
       await transport.request(joinSubject(runId), probe, 2000);
     } catch (err) {
@@ -347,5 +421,5 @@ export async function awaitControllerGone(transport: Transport, runId: string, o
     await new Promise((r) => setTimeout(r, 500));
   }
   const graceEnd = Date.now() + o.graceMs;
-  while (!interrupted && Date.now() < graceEnd) await new Promise((r) => setTimeout(r, 100));
+  while (!interrupted() && Date.now() < graceEnd) await new Promise((r) => setTimeout(r, 100));
 }

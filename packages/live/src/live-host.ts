@@ -5,6 +5,8 @@ import { encodeEnvelopeBody, encodeFrameHeader, EnvelopeDecoder, Subjects } from
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
 import { EventQueue, MAX_EVENTS_AT_ONE_INSTANT, stuckError } from '@splitnet/runtime';
 import type { LinkFaults } from '@splitnet/runtime';
+import { DilatedClock } from './dilated-clock.js';
+import type { WallClock } from './dilated-clock.js';
 import { faultSend } from './host-link-faults.js';
 
 /** Internal event tag (actors' own timer tags are ≥ 0). */
@@ -27,18 +29,6 @@ interface Outbox {
   /** Last sequence number used on the link. */
   seq: number;
 }
-
-/** Wall time in milliseconds (fractions allowed) on a clock shared by every process of a run. */
-export interface WallClock {
-  nowMs(): number;
-}
-
-/**
- * This machine's wall clock (ms since the Unix epoch, sub-ms). One object for every host of a process —
- * the code warm-up's and the run's — so that the code V8 optimised in the rehearsal calls the same
- * function in the run instead of being thrown away at its first pump ("wrong call target").
- */
-export const systemWallClock: WallClock = { nowMs: () => performance.timeOrigin + performance.now() };
 
 /**
  * An actor's Effects in a live host. A class, not an object of closures: every host's effects then
@@ -103,7 +93,7 @@ export interface LiveHostOptions {
    * histograms), so that a process that dies leaves its latency samples up to then (default 0: never).
    */
   readonly fullReportEvery?: number;
-  /** Message-path faults consulted on every send (see live-faults.ts). */
+  /** Message-path faults consulted on every send (see host-link-faults.ts). */
   readonly linkFaults?: LinkFaults;
   /** Local actors' events (stalls, ring errors, fault effects), for the run's event log. */
   readonly onEvent?: (t: Nanos, actor: string, kind: string, detail: Record<string, unknown>) => void;
@@ -193,7 +183,8 @@ export class LiveHost {
   private readonly processingLagLate = new LatencyHistogram();
   /** Start of the second half of the measured window. */
   private readonly lateFrom: Nanos;
-  private epochMs = Infinity;
+  /** Wall ↔ emulated time of this host (the run's epoch once started). */
+  private readonly time: DilatedClock;
   private now: Nanos = 0;
   private nextSample: Nanos;
   private timer: NodeJS.Timeout | null = null;
@@ -208,8 +199,10 @@ export class LiveHost {
   private pumps = 0;
   private framesSent = 0;
   private envelopesSent = 0;
-  /** Packets in messages a message-path fault dropped (see live-faults.ts). */
+  /** Packets in messages a message-path fault dropped (see host-link-faults.ts). */
   linkDropped = 0;
+  /** True while a duplicate is being sent (host-link-faults.ts), so that it is not routed and duplicated again. */
+  resending = false;
   /** Resolves when emulated time reaches the duration. */
   readonly done: Promise<void>;
 
@@ -219,7 +212,7 @@ export class LiveHost {
   constructor(options: LiveHostOptions) {
     const o = normalized(options);
     this.o = o;
-    if (!(o.tdf >= 1)) throw new SplitnetError('E_USAGE', `tdf: expected a number ≥ 1, found ${o.tdf}`);
+    this.time = new DilatedClock(o.clock, o.tdf);
     this.subjects = new Subjects(o.runId);
     this.nextSample = o.sampleInterval > 0 ? o.sampleInterval : Infinity;
     this.lateFrom = o.measureFrom + (o.duration - o.measureFrom) / 2;
@@ -251,7 +244,7 @@ export class LiveHost {
    * would otherwise run without them, e.g. a NIC with its link up in the middle of a link-flap).
    */
   start(epochMs: number, rejoin = false, held: readonly { readonly ref: ActorRef; readonly cmd: FaultCommand }[] = []): void {
-    this.epochMs = epochMs;
+    this.time.start(epochMs);
     if (!rejoin) {
       // Actors start at time 0: queue their start as the first events.
       for (const { ref } of this.o.local) this.queue.push(0, ref, null, TAG_START);
@@ -279,7 +272,7 @@ export class LiveHost {
 
   /** Emulated time now, from the wall clock. */
   emulatedNow(): Nanos {
-    return ((this.o.clock.nowMs() - this.epochMs) * 1e6) / this.o.tdf;
+    return this.time.now();
   }
 
   private outbox(links: (Outbox | undefined)[], fromId: string, to: ActorRef, toId: string): Outbox {
@@ -299,7 +292,7 @@ export class LiveHost {
     const toId = this.o.actorIds[to];
     if (toId === undefined) throw new SplitnetError('E_INTERNAL', `${fx.fromId}: send to unknown actor ref ${to}`);
     let due = at + this.o.linkDelay(from, to);
-    // Fault injection (drop / delay / duplicate / reorder): logic and counting in live-faults.ts.
+    // Fault injection (drop / delay / duplicate / reorder): logic and counting in host-link-faults.ts.
     if (this.o.linkFaults !== undefined) {
       const d = faultSend(this, this.o.linkFaults, from, to, msg, at, due);
       if (d < 0) return;
@@ -369,7 +362,7 @@ export class LiveHost {
   private onData(data: Uint8Array, to: ActorRef): void {
     const envs = (this.decoders.get(to) as EnvelopeDecoder).decodeFrame(data); // rejects are counted by the decoder
     if (envs.length === 0) return;
-    const late0 = this.epochMs !== Infinity ? this.emulatedNow() : -Infinity;
+    const late0 = this.time.started ? this.emulatedNow() : -Infinity;
     for (const env of envs) {
       this.receivedFrom[env.from] = (this.receivedFrom[env.from] ?? 0) + packetsIn(env.m);
       if (late0 !== -Infinity && env.at >= this.o.measureFrom) {
@@ -388,11 +381,11 @@ export class LiveHost {
    * time), which the processing-lag figures show.
    */
   private schedule(): void {
-    if (this.finished || this.epochMs === Infinity || this.immediate !== null) return;
+    if (this.finished || !this.time.started || this.immediate !== null) return;
     const next = this.queue.peekTime();
     const boundary = Math.min(next, this.nextSample, this.o.duration);
     const wallNow = this.o.clock.nowMs();
-    let waitMs = ((boundary - this.emulatedNow()) * this.o.tdf) / 1e6;
+    let waitMs = this.time.wallMs(boundary - this.emulatedNow());
     if (this.caughtUp) {
       const paced = this.lastPumpMs + (this.o.batchWindowMs ?? 0) - wallNow;
       if (paced > waitMs) waitMs = paced;
@@ -539,7 +532,7 @@ export class LiveHost {
   applyFault(ref: ActorRef, cmd: FaultCommand): boolean {
     const actor = this.actors.get(ref);
     const fx = this.effects.get(ref);
-    if (!actor || !fx || this.finished || this.epochMs === Infinity) return false;
+    if (!actor || !fx || this.finished || !this.time.started) return false;
     const t = this.emulatedNow();
     if (t > this.now) this.now = t;
     actor.fault?.(cmd, this.now, fx);
@@ -552,7 +545,7 @@ export class LiveHost {
    * again (Actor.resync), since messages may have been lost in it. Returns how many actors did.
    */
   resync(): number {
-    if (this.finished || this.epochMs === Infinity) return 0;
+    if (this.finished || !this.time.started) return 0;
     const t = this.emulatedNow();
     if (t > this.now) this.now = t;
     let n = 0;
@@ -566,7 +559,7 @@ export class LiveHost {
     return n;
   }
 
-  /** Send a message a second time (a duplicate-messages fault); called from live-faults.ts. */
+  /** Send a message a second time (a duplicate-messages fault); called from host-link-faults.ts. */
   resend(from: ActorRef, to: ActorRef, msg: Message, due: Nanos): void {
     (this.effects.get(from) as Effects).send(to, msg, due - this.o.linkDelay(from, to));
   }

@@ -1,72 +1,160 @@
-// The controller of a live run: launches actor processes, starts them together, gathers samples and final reports.
-import { LatencyHistogram, SplitnetError } from '@splitnet/model';
-import type { ActorReport, Logger, Nanos } from '@splitnet/model';
-import type { HostFinal, WallClock } from './live-host.js';
-import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
-import { Subjects } from '@splitnet/transport';
-import type { RejectKind, Transport } from '@splitnet/transport';
+// The controller of a live run, as a sequence of named steps: place → connect → join → start → supervise → drain → collect (the caller writes the results).
+import { SplitnetError } from '@splitnet/model';
+import type { Logger, Nanos } from '@splitnet/model';
 import { buildActors } from '@splitnet/controller';
 import type { ActorGraph } from '@splitnet/controller';
-import { balance, BASE_DROP_REASONS, combine, DROP_REASONS, faultsSummary, sampleRow, seriesPoints, sig, summarize } from '@splitnet/results';
-import type { DropReason, LiveInfo, RestartedProcess, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
+import type { RunEvent, RunResult } from '@splitnet/results';
+import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
+import { Subjects } from '@splitnet/transport';
+import type { Subscription, Transport } from '@splitnet/transport';
+import { whenAborted } from './abort.js';
+import { collect } from './collect.js';
 import { decodeControl, encodeControl } from './control.js';
-import { Incarnations } from './incarnations.js';
-import { whereDetail, whereIs } from './actor-handle.js';
-import type { ActorHandle } from './actor-handle.js';
+import { DilatedClock, systemWallClock } from './dilated-clock.js';
+import type { WallClock } from './dilated-clock.js';
 import { LiveFaultInjector } from './fault-injector.js';
-import type { NatsServerControl, NodeFaultControl } from './fault-injector.js';
-
+import { registerExternalActors, sizedToJoined } from './join.js';
+import type { JoinEvent, Registration } from './join.js';
+import { connectPatiently } from './nats-connect.js';
+import type { NatsCredentials } from './nats-connect.js';
+import type { NatsAccess, Placement, ProcessGroup } from './placement.js';
+import { ReportInbox } from './report-inbox.js';
+import { RunLog } from './run-log.js';
+import { Supervisor } from './supervisor.js';
 
 export interface LiveRunOptions {
   readonly runId: string;
-  readonly transport: Transport;
-  readonly clock: WallClock;
+  /** Where the actors run and where NATS is. */
+  readonly placement: Placement;
   readonly logger: Logger;
-  /**
-   * Start one host for the given actor ids (a child process, or a host in this process); incarnation
-   * > 0 for restarts. Absent for actors started elsewhere (placement `external`): the controller then
-   * watches their heartbeats instead of their exit.
-   */
-  readonly launch?: (ids: readonly string[], incarnation: number) => ActorHandle;
-  /**
-   * Watch heartbeats even though `launch` is given (the docker placement: a container on a remote engine
-   * may go silent without its exit reaching the controller). A process that died and is being restarted
-   * is not taken for silent.
-   */
-  readonly watchHeartbeats?: boolean;
-  /** External actors: a process silent for this long (ms of wall time) is taken for dead (default 5000). */
-  readonly heartbeatTimeoutMs?: number;
-  /** Restarts allowed per actor process before the run fails (default 3). */
-  readonly maxRestarts?: number;
+  /** The wall clock every process of the run shares (default: this machine's). */
+  readonly clock?: WallClock;
+  /** NATS login from the environment (a placement's own login, when its servers want one, wins). */
+  readonly credentials?: NatsCredentials;
+  /** Aborting it ends the run (E_INTERRUPTED): the actors are stopped and the placement cleans up. */
+  readonly signal?: AbortSignal;
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
-  /** How long to wait for every actor to say hello (ms). */
-  readonly readyTimeoutMs?: number;
-  /** The private NATS server, when this run started one (the nats-restart fault needs it). */
-  readonly nats?: NatsServerControl;
-  /** Fault actions on emulated Docker nodes (docker placement). */
-  readonly nodes?: NodeFaultControl;
+  /** What a person watching should know as the run sets up (how many actors joined). */
+  readonly onNotice?: (line: string) => void;
   /**
    * Called when the run fails (an actor gave up after its restarts, no final report, actors not ready) with
    * the event log so far, before the error is thrown: the caller keeps it (the CLI writes events.jsonl).
    */
-  readonly onFailure?: (events: readonly { readonly t: Nanos; readonly actor: string; readonly kind: string; readonly detail: Record<string, unknown> }[]) => void;
-  /** Events from before this call (the join step's `vif-negotiated`), recorded in the event log at emulated time 0. */
-  readonly earlierEvents?: readonly { readonly actor: string; readonly kind: string; readonly detail: Record<string, unknown> }[];
+  readonly onFailure?: (events: readonly RunEvent[]) => void;
+  /** A process the supervisor watches that is silent for this long (ms of wall time) is taken for dead (default 5000). */
+  readonly heartbeatTimeoutMs?: number;
+  /** Restarts allowed per actor process before the run fails (default 3). */
+  readonly maxRestarts?: number;
+  /** How long to wait for every actor process to say hello (ms, default 30 000). */
+  readonly readyTimeoutMs?: number;
 }
 
-function withoutLatency(r: ActorReport): ActorReport {
-  const { latency: _, ...rest } = r as ActorReport & { latency?: unknown };
-  return rest as ActorReport;
+/** A finished live run: its result, and its scenario (a placement whose actors register sizes it to them). */
+export interface LiveOutcome {
+  readonly result: RunResult;
+  readonly scenario: CompiledScenario;
 }
 
-function waitFor<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new SplitnetError('E_OPERATIONAL', what())), ms);
-    }),
-  ]);
+/** Run `s` live: each step is a function below, in the order it happens. */
+export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<LiveOutcome> {
+  const nats = await place(o);
+  try {
+    const bus = await connect(nats, o);
+    try {
+      return await runOnBus(s, nats, bus, o);
+    } finally {
+      await bus.drain();
+    }
+  } finally {
+    await o.placement.stop();
+  }
+}
+
+/** The steps that need the controller's connection: join, start, supervise, drain, collect. */
+async function runOnBus(s: CompiledScenario, nats: NatsAccess, bus: Transport, o: LiveRunOptions): Promise<LiveOutcome> {
+  // A restarted container asks the join responder for the scenario while its restart is under way.
+  let run: LiveRun | undefined;
+  const joined = await join(s, nats, bus, o, (name, incarnation) => run?.supervisor.isRestarting(name, incarnation) ?? false);
+  run = new LiveRun(joined, bus, o);
+  let failed = false;
+  try {
+    await start(run, o);
+    await supervise(run, o);
+  } catch (err) {
+    failed = true;
+    run.log.log('run-failed', 'controller', { reason: err instanceof Error ? err.message : String(err) });
+    throw err;
+  } finally {
+    await drain(run, o.signal?.aborted === true);
+    if (failed) o.onFailure?.(run.log.sorted());
+  }
+  return { result: collect(run.collectInput()), scenario: joined.scenario };
+}
+
+/** place: the placement starts what the run needs before its actors and says where NATS is. */
+async function place(o: LiveRunOptions): Promise<NatsAccess> {
+  const nats = await o.placement.start();
+  interruptedYet(o.signal, 'while the placement started');
+  return nats;
+}
+
+/** connect: the controller's own connection to the run's NATS (the server may still be starting: retried for 30 s). */
+async function connect(nats: NatsAccess, o: LiveRunOptions): Promise<Transport> {
+  const bus = await connectPatiently(nats.url, `splitnet ${o.runId} controller`, {
+    waitMs: 30_000,
+    ...(nats.login ?? o.credentials ? { credentials: nats.login ?? o.credentials } : {}),
+    log: (m) => o.logger.warn(m),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  bus.onStatus((st) => (st.kind === 'closed' ? o.logger.info : o.logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
+  return bus;
+}
+
+/** The run's scenario and its processes, once the actors are known. */
+interface Joined {
+  readonly scenario: CompiledScenario;
+  readonly groups: readonly ProcessGroup[];
+  /** The join step's events (`vif-negotiated`), recorded in the event log at emulated time 0. */
+  readonly events: readonly JoinEvent[];
+}
+
+/**
+ * join: a placement that launches its processes runs the scenario's own groups; one whose actors register
+ * (external, docker) invites them and sizes the scenario to those that joined.
+ */
+async function join(s: CompiledScenario, nats: NatsAccess, bus: Transport, o: LiveRunOptions, rejoinable: (name: string, incarnation: number) => boolean): Promise<Joined> {
+  const policy = o.placement.registration;
+  if (policy === undefined) return { scenario: s, groups: processGroups(buildActors(s), s.live.processes), events: [] };
+  await o.placement.invite?.(s, nats);
+  const reg = await registerExternalActors({
+    runId: o.runId,
+    transport: bus,
+    logger: o.logger,
+    windowMs: policy.windowMs,
+    timeoutMs: policy.timeoutMs,
+    ...(policy.expectEveryProcess === true ? { expect: { workers: s.topology.workers, frontends: s.topology.vms.length } } : {}),
+    ...(policy.atLeast ? { atLeast: policy.atLeast } : {}),
+    rejoinable,
+    processes: s.live.processes,
+    base: s,
+    compile: sizedToJoined(s),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  o.onNotice?.(joinedNotice(o.runId, reg));
+  const groups = reg.groups.map((ids) => {
+    const name = ids.join('+');
+    const container = reg.containers.get(name);
+    return { name, ids, ...(container !== undefined ? { container } : {}) };
+  });
+  return { scenario: reg.scenario, groups, events: reg.events };
+}
+
+function joinedNotice(runId: string, reg: Registration): string {
+  const s = reg.scenario;
+  const asked = reg.negotiated.some((n) => n.requested !== null)
+    ? `; queues per VM ${reg.negotiated.map((n) => n.granted).join(', ')} (asked ${reg.negotiated.map((n) => n.requested ?? '-').join(', ')}; back-end max ${reg.negotiated[0]?.max ?? '?'})`
+    : '';
+  return `run ${runId}: ${s.topology.vms.length} VMs and ${s.topology.workers} workers joined${asked}`;
 }
 
 /**
@@ -77,379 +165,182 @@ function waitFor<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
  * the vRSS workers, netback's threads in dom0) and each guest, so that messages cross the bus exactly
  * where they cross Xen's domain boundary (the shared rings and event channels).
  */
-function processGroups(g: ActorGraph, processes: LiveProcesses): string[][] {
-  if (processes === 'per-domain') return [[g.nic.id, g.backend.id, ...g.workers.map((w) => w.id)], ...g.frontends.map((f) => [f.id])];
-  return [[g.nic.id, g.backend.id], ...g.workers.map((w) => [w.id]), ...g.frontends.map((f) => [f.id])];
+function processGroups(g: ActorGraph, processes: LiveProcesses): ProcessGroup[] {
+  const ids =
+    processes === 'per-domain'
+      ? [[g.nic.id, g.backend.id, ...g.workers.map((w) => w.id)], ...g.frontends.map((f) => [f.id])]
+      : [[g.nic.id, g.backend.id], ...g.workers.map((w) => [w.id]), ...g.frontends.map((f) => [f.id])];
+  return ids.map((list) => ({ name: list.join('+'), ids: list }));
 }
 
-export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<RunResult> {
-  const subjects = new Subjects(o.runId);
-  const g = buildActors(s);
-  const groups = processGroups(g, s.live.processes);
-  const names = groups.map((ids) => ids.join('+'));
-  const events: { t: Nanos; actor: string; kind: string; detail: Record<string, unknown> }[] = (o.earlierEvents ?? []).map((e) => ({ t: 0, actor: e.actor, kind: e.kind, detail: { ...e.detail } }));
-  let epochMs = Infinity;
-  /** Emulated time now (0 before the start): lifecycle events are stamped with it. */
-  const emuNow = () => (epochMs === Infinity ? 0 : Math.max(0, Math.round(((o.clock.nowMs() - epochMs) * 1e6) / s.live.tdf)));
-  const log = (kind: string, actor: string, detail: Record<string, unknown> = {}) => {
-    events.push({ t: emuNow(), actor, kind, detail });
-    o.logger.info(kind, { actor, ...detail });
-  };
+/** The controller's state of one run: its clock, event log, reports, supervisor and fault injector. */
+class LiveRun {
+  readonly s: CompiledScenario;
+  readonly names: readonly string[];
+  readonly subjects: Subjects;
+  readonly clock: DilatedClock;
+  readonly log: RunLog;
+  readonly inbox: ReportInbox;
+  readonly supervisor: Supervisor;
+  readonly faults: LiveFaultInjector;
+  private readonly faultRequests: Subscription;
 
-  const hellos = new Set<string>();
-  let allHello: () => void = () => {};
-  const ready = new Promise<void>((r) => {
-    allHello = r;
-  });
-  /** Per sample time, per process: the reports and the incarnation that sent them. */
-  const samples = new Map<Nanos, Map<string, { readonly incarnation: number; readonly reports: readonly ActorReport[] }>>();
-  /** Per process: each incarnation's latest sample (a restarted incarnation's counters continue from its predecessor's). */
-  const incarnations = new Map(names.map((n) => [n, new Incarnations()]));
-  const finals = new Map<string, HostFinal>();
-  const finalIncarnation = new Map<string, number>();
-  let allFinal: () => void = () => {};
-  let actorDied: (err: Error) => void = () => {};
-  const finished = new Promise<void>((resolve, reject) => {
-    allFinal = resolve;
-    actorDied = reject;
-  });
-  finished.catch(() => {}); // observed below; avoid an unhandled rejection if it fails before being awaited
-  /** Wall time of each process's latest heartbeat (a rejoined process's counts from its rejoin). */
-  const lastBeat = new Map<string, number>();
-  let badControl = 0;
-  const subs = [
-    o.transport.subscribe(subjects.hello(), (data) => {
-      const m = decodeControl(data);
-      if (m?.kind !== 'hello') return void badControl++;
-      if (!names.includes(m.id)) return;
-      if (rejoining.has(m.id)) {
-        // A restarted process is ready: peers forget its old sequence numbers, it gets the run's epoch.
-        rejoining.delete(m.id);
-        down.delete(m.id);
-        lastBeat.set(m.id, o.clock.nowMs());
-        o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'restarted', id: m.id }));
-        const h = handles.get(m.id);
-        log('actor-rejoined', m.id, { pid: m.pid, ...(h?.container !== undefined ? { container: h.container } : {}) });
-        const held = faults.heldFor(m.id.split('+'), emuNow());
-        o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'start', epochMs, id: m.id, ...(held.length > 0 ? { faults: held } : {}) }));
-        return;
-      }
-      if (hellos.has(m.id)) return;
-      hellos.add(m.id);
-      log('actor-ready', m.id, { pid: m.pid });
-      if (hellos.size === names.length) allHello();
-    }),
-    o.transport.subscribe(subjects.statsAll(), (data) => {
-      const m = decodeControl(data);
-      if (m?.kind === 'sample') {
-        if (!names.includes(m.id)) return void badControl++;
-        const incarnation = m.incarnation ?? 0;
-        let row = samples.get(m.t);
-        if (!row) samples.set(m.t, (row = new Map()));
-        // A restarted process must not overwrite the past. The time series has no use for the latency
-        // histograms some samples carry (for a crash: see Incarnations), so rows are kept without them.
-        if (!row.has(m.id)) row.set(m.id, { incarnation, reports: m.reports.map((r) => (r.role === 'frontend' && r.latency ? withoutLatency(r) : r)) });
-        incarnations.get(m.id)?.sampled(incarnation, m.t, m.reports);
-      } else if (m?.kind === 'event') {
-        events.push({ t: Math.round(m.t), actor: m.actor, kind: m.event, detail: { ...m.detail } });
-      } else if (m?.kind === 'final') {
-        if (!names.includes(m.id)) return void badControl++;
-        finals.set(m.id, m.final);
-        finalIncarnation.set(m.id, m.incarnation ?? 0);
-        if (finals.size === names.length) allFinal();
-      } else {
-        badControl++;
-      }
-    }),
-  ];
-
-  // The supervisor: a process that dies before its final report is restarted with backoff (up to
-  // maxRestarts), rejoins the run at the same epoch and reconnects to its peers; what it held is lost
-  // and shows up as inferred `lost-in-crash` drops.
-  const maxRestarts = o.maxRestarts ?? 3;
-  const rejoining = new Set<string>();
-  /** Processes that died and are not back yet (the heartbeat watchdog does not take them for silent). */
-  const down = new Set<string>();
-  const restarts = new Map<string, number>();
-  const handles = new Map<string, ActorHandle>();
-  let stopping = false;
-  let deaths = 0;
-  const launch = (ids: readonly string[], incarnation: number): void => {
-    if (!o.launch) return;
-    const h = o.launch(ids, incarnation);
-    handles.set(h.name, h);
-    void h.exited.then((code) => {
-      if (finals.has(h.name) || stopping) return;
-      deaths++;
-      down.add(h.name);
-      const n = restarts.get(h.name) ?? 0;
-      log('actor-died', h.name, { code, ...whereDetail(h), incarnation });
-      if (epochMs === Infinity || n >= maxRestarts) {
-        const why = epochMs === Infinity ? 'before the run started' : `after ${n} restarts`;
-        actorDied(new SplitnetError('E_OPERATIONAL', `live: actor process ${h.name} (${whereIs(h)}) exited with code ${String(code)} ${why}; giving up (see logs/${h.container ?? h.name}.log)`));
-        return;
-      }
-      restarts.set(h.name, n + 1);
-      const backoffMs = 100 * 2 ** n;
-      setTimeout(() => {
-        if (stopping) return;
-        log('actor-restart', h.name, { incarnation: incarnation + 1, backoffMs });
-        rejoining.add(h.name);
-        launch(ids, incarnation + 1);
-      }, backoffMs);
+  constructor(
+    joined: Joined,
+    readonly bus: Transport,
+    o: LiveRunOptions,
+  ) {
+    const s = (this.s = joined.scenario);
+    this.names = joined.groups.map((g) => g.name);
+    this.subjects = new Subjects(o.runId);
+    this.clock = new DilatedClock(o.clock ?? systemWallClock, s.live.tdf);
+    this.log = new RunLog(this.clock, o.logger);
+    this.log.earlier(joined.events);
+    this.inbox = new ReportInbox(this.names, bus, this.subjects, this.log);
+    // The fault injector: the scenario's schedule, and `splitnet fault` requests on the controller's control subject.
+    this.faults = new LiveFaultInjector({
+      scenario: s,
+      graph: buildActors(s),
+      transport: bus,
+      subjects: this.subjects,
+      logger: o.logger,
+      clock: this.clock,
+      processOf: (id) => this.supervisor.processOf(id),
+      ...(o.placement.nats ? { nats: o.placement.nats } : {}),
+      ...(o.placement.nodes ? { nodes: o.placement.nodes } : {}),
+      record: (t, actor, kind, detail) => this.log.record(t, actor, kind, detail),
     });
-  };
-  for (const ids of groups) launch(ids, 0);
-  // The fault injector: the scenario's schedule, and `splitnet fault` requests on the controller's control subject.
-  const faults = new LiveFaultInjector({
-    scenario: s,
-    graph: g,
-    transport: o.transport,
-    subjects,
-    logger: o.logger,
-    tdf: s.live.tdf,
-    nowMs: () => o.clock.nowMs(),
-    processOf: (id) => {
-      const name = names.find((n) => n.split('+').includes(id));
-      return name === undefined ? undefined : handles.get(name);
-    },
-    ...(o.nats ? { nats: o.nats } : {}),
-    ...(o.nodes ? { nodes: o.nodes } : {}),
-    record: (t, actor, kind, detail) => events.push({ t: Math.max(0, Math.round(t)), actor, kind, detail }),
-  });
-  const faultRequests = o.transport.respond(subjects.control('controller'), (data) => {
+    this.supervisor = new Supervisor({
+      groups: joined.groups,
+      placement: o.placement,
+      transport: bus,
+      subjects: this.subjects,
+      clock: this.clock,
+      log: this.log,
+      logger: o.logger,
+      faults: this.faults,
+      finished: (name) => this.inbox.finals.has(name),
+      ...(o.maxRestarts !== undefined ? { maxRestarts: o.maxRestarts } : {}),
+      ...(o.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: o.heartbeatTimeoutMs } : {}),
+    });
+    this.faultRequests = bus.respond(this.subjects.control('controller'), (data) => this.onFaultRequest(data));
+  }
+
+  private onFaultRequest(data: Uint8Array): Uint8Array {
     const m = decodeControl(data);
-    const reply = m?.kind === 'fault-request' ? faults.adHoc(m.item) : { ok: false, message: 'not a fault request', applied: [] };
-    if (m?.kind === 'fault-request') log('fault-request', 'controller', { ok: reply.ok, message: reply.message });
+    const reply = m?.kind === 'fault-request' ? this.faults.adHoc(m.item) : { ok: false, message: 'not a fault request', applied: [] };
+    if (m?.kind === 'fault-request') this.log.log('fault-request', 'controller', { ok: reply.ok, message: reply.message });
     return encodeControl({ kind: 'fault-reply', ...reply });
-  });
-  // Actors started elsewhere: their heartbeats are the only sign of life.
-  const beats = o.transport.subscribe(subjects.heartbeatAll(), (data) => {
-    const m = decodeControl(data);
-    if (m?.kind === 'hb') lastBeat.set(m.id, o.clock.nowMs());
-  });
-  const hbTimeout = o.heartbeatTimeoutMs ?? 5000;
-  const watchdog = o.launch && !o.watchHeartbeats
-    ? undefined
-    : setInterval(() => {
-        if (epochMs === Infinity || o.clock.nowMs() < epochMs + hbTimeout) return;
-        // A paused or disconnected Docker node silences its actors: that is the fault, not a death.
-        if (faults.excusesSilence(o.clock.nowMs(), hbTimeout)) return;
-        for (const n of names) {
-          if (finals.has(n) || down.has(n) || faults.excusesSilenceOf(n, o.clock.nowMs(), hbTimeout)) continue;
-          const last = lastBeat.get(n) ?? epochMs;
-          if (o.clock.nowMs() - last > hbTimeout) {
-            log('actor-silent', n, { sinceMs: Math.round(o.clock.nowMs() - last) });
-            const why = o.launch ? 'its process has not exited, so it is not restarted' : 'externally started actors are not restarted by splitnet';
-            actorDied(new SplitnetError('E_OPERATIONAL', `live: no heartbeat from ${n} for ${Math.round((o.clock.nowMs() - last) / 1000)} s (${why})`));
-          }
-        }
-      }, 500);
-  let failed = false;
-  try {
-    await waitFor(Promise.race([ready, finished]), o.readyTimeoutMs ?? 30_000, () => `live: actors not ready after ${(o.readyTimeoutMs ?? 30_000) / 1000} s: ${names.filter((n) => !hellos.has(n)).join(', ')} (see their logs)`);
-    epochMs = o.clock.nowMs() + s.live.startDelay / 1e6;
-    o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'start', epochMs }));
-    log('run-start', 'controller', { epochMs, tdf: s.live.tdf, processes: names.length });
-    faults.start(epochMs);
-    const wallMs = (s.duration * s.live.tdf) / 1e6;
-    const progress = o.onProgress
-      ? setInterval(() => {
-          const emu = ((o.clock.nowMs() - epochMs) * 1e6) / s.live.tdf;
-          if (emu > 0) o.onProgress?.(Math.min(emu, s.duration), s.duration);
-        }, 200)
-      : undefined;
-    try {
-      await waitFor(finished, s.live.startDelay / 1e6 + wallMs + s.live.drainTime / 1e6 + 30_000, () =>
-        `live: no final report from ${names.filter((n) => !finals.has(n)).join(', ')} (crashed or too slow; see their logs)`);
-    } finally {
-      if (progress) clearInterval(progress);
-    }
-    o.onProgress?.(s.duration, s.duration);
-  } catch (err) {
-    failed = true;
-    log('run-failed', 'controller', { reason: err instanceof Error ? err.message : String(err) });
-    throw err;
-  } finally {
-    stopping = true;
-    faults.stop();
-    faultRequests.unsubscribe();
-    if (watchdog) clearInterval(watchdog);
-    beats.unsubscribe();
-    o.transport.publish(subjects.controlAll(), encodeControl({ kind: 'stop' }));
-    await o.transport.flush();
-    await Promise.all(
-      [...handles.values()].filter((h) => !h.lingers).map(async (h) => {
-        const code = await Promise.race([h.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000).unref())]);
-        if (code === 'timeout') {
-          h.kill('SIGKILL');
-          log('actor-killed', h.name, { reason: 'did not exit 10 s after stop' });
-          await h.exited;
-        }
-      }),
-    );
-    for (const sub of subs) sub.unsubscribe();
-    if (failed) o.onFailure?.([...events].sort((a, b) => a.t - b.t));
   }
 
-  // A restarted process's counters continue from its dead incarnation's last sample (incarnations.ts).
-  const continued = (name: string, incarnation: number, reports: readonly ActorReport[]) =>
-    (incarnations.get(name) as Incarnations).continued(incarnation, reports);
-  // Time series: a row when every host reported for that instant.
-  const rows: Record<string, unknown>[] = [];
-  const series: SeriesPoint[] = [];
-  const complete: Snapshot[] = [];
-  for (const t of [...samples.keys()].sort((a, b) => a - b)) {
-    const row = samples.get(t) as Map<string, { incarnation: number; reports: readonly ActorReport[] }>;
-    if (row.size !== names.length) continue;
-    const snap = combine([...row].flatMap(([name, r]) => continued(name, r.incarnation, r.reports)), t);
-    const prev = complete.at(-1);
-    rows.push(sampleRow(prev ?? combine([], 0), snap));
-    for (const p of seriesPoints(prev ?? combine([], 0), snap)) series.push(p);
-    complete.push(snap);
+  /** No more faults, restarts or fault requests. */
+  stopFaults(): void {
+    this.faults.stop();
+    this.faultRequests.unsubscribe();
   }
-  const finalReports = new Map(names.map((n) => [n, continued(n, finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)]));
-  const finalsList = names.map((n) => finals.get(n) as HostFinal);
-  const end = combine(names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]), s.duration);
-  const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
-  const inWindow = complete.filter((x) => x.t > warm.t);
 
-  // Bus accounting. Every host reports the packets it sent to and received from each peer. On a
-  // link between two processes that never died, sent − received is still on the bus. A process that
-  // died took its link counters with it, so the actors of restarted processes (R) are one box whose
-  // flows are taken from the survivors' side: what was sent toward R or emitted in R (a NIC), and
-  // neither came out of R nor is known to R's counters — delivered, dropped, held or pending, the
-  // counters continued from the dead incarnations' last samples — was lost in the crash. That is
-  // what R's actors did between their last sample and the crash, and what reached them while down.
-  const restarted = new Set([...restarts.keys()].flatMap((n) => n.split('+')));
-  let pending = 0;
-  let onBus = 0;
-  let intoR = 0;
-  let outOfR = 0;
-  let knownInR = 0;
-  const rejected: Record<string, number> = {};
-  let gaps = 0;
-  const lag = new LatencyHistogram();
-  const late = new LatencyHistogram();
-  const lagEarly = new LatencyHistogram();
-  const lagLate = new LatencyHistogram();
-  let lastRejection = '';
-  for (const [name, f] of names.map((n) => [n, finals.get(n) as HostFinal] as const)) {
-    const mine = new Set(name.split('+'));
-    const inR = [...mine].some((id) => restarted.has(id));
-    for (const [to, v] of Object.entries(f.sentTo)) {
-      if (restarted.has(to) && !inR) intoR += v;
-      else if (!inR && !restarted.has(to)) onBus += v;
-    }
-    for (const [from, v] of Object.entries(f.receivedFrom)) {
-      if (restarted.has(from) && !inR) outOfR += v;
-      else if (!inR && !restarted.has(from)) onBus -= v;
-    }
-    pending += f.pendingPackets;
-    if (inR) {
-      knownInR += f.pendingPackets;
-      const part = combine(finalReports.get(name) as readonly ActorReport[], s.duration);
-      intoR += part.emitted;
-      knownInR += part.delivered + part.heldIn.nicRings + part.heldIn.workerBacklogs + part.heldIn.guestRings;
-      for (const v of Object.values(part.drops)) knownInR += v;
-    }
-    for (const [k, v] of Object.entries(f.rejected)) rejected[k] = (rejected[k] ?? 0) + v;
-    gaps += f.gaps;
-    if (f.lastRejection) lastRejection = f.lastRejection;
-    lag.merge(LatencyHistogram.fromJSON(f.processingLag));
-    if (f.processingLagEarly) lagEarly.merge(LatencyHistogram.fromJSON(f.processingLagEarly));
-    if (f.processingLagLate) lagLate.merge(LatencyHistogram.fromJSON(f.processingLagLate));
-    late.merge(LatencyHistogram.fromJSON(f.inputLateness));
-  }
-  const inferredLost = restarted.size > 0 ? intoR - outOfR - knownInR : 0;
-  // Plus what actors counted themselves as lost to a crash.
-  const lostInCrash = inferredLost + end.drops['lost-in-crash'];
-  const withFaults = faults.occurrences.length > 0;
-  const linkDropped = finalsList.reduce((n, f) => n + (f.linkDropped ?? 0), 0);
-  // After a NATS server restart, what is still on the bus after the drain was lost with the server; after
-  // a node's containers were cut from their network, what NATS had for them while they were gone (core
-  // NATS drops a message nobody is subscribed to).
-  const busBroken = events.some((e) => e.kind === 'nats-down' || e.kind === 'node-disconnect');
-  const lostInTransport = busBroken && onBus > 0 ? onBus : 0;
-  const allDrops: Record<DropReason, number> = { ...end.drops, 'lost-in-crash': lostInCrash, 'link-drop': linkDropped, 'lost-in-transport': lostInTransport };
-  // The fault-only reasons appear when faults were injected (fault-free results keep their shape).
-  const drops = {} as Record<DropReason, number>;
-  for (const r of withFaults ? DROP_REASONS : BASE_DROP_REASONS) drops[r] = allDrops[r];
-  const acc = balance(end.emitted, end.delivered, drops, { ...end.heldIn, links: pending + onBus - lostInTransport });
-  if (restarted.size > 0) log('lost-in-crash', 'controller', { packets: lostInCrash, inferred: inferredLost, actors: [...restarted] });
-  const counters = (reports: readonly ActorReport[] | undefined) => {
-    const c = combine(reports ?? [], 0);
-    return { emitted: c.emitted, delivered: c.delivered, dropped: Object.values(c.drops).reduce((a, b) => a + b, 0) };
-  };
-  const restartedProcesses: RestartedProcess[] = [...restarts.keys()].map((name) => {
-    const inc = incarnations.get(name) as Incarnations;
-    const last = finalIncarnation.get(name) ?? 0;
-    const continuedFrom = Array.from({ length: last }, (_, k) => {
-      const at = inc.lastSampleAt(k);
-      const lat = inc.lastLatencyAt(k);
-      return {
-        incarnation: k + 1,
-        sampleMs: at === undefined ? null : sig(at / 1e6),
-        // A front end's: the sample whose latency histogram of the dead incarnation counts (null: none reached us).
-        ...(finalReports.get(name)?.some((r) => r.role === 'frontend') ? { latencySampleMs: lat === undefined ? null : sig(lat / 1e6) } : {}),
-        ...counters(inc.base(k + 1)),
-      };
-    });
-    return { process: name, restarts: restarts.get(name) ?? 0, continuedFrom, atEnd: counters(finalReports.get(name)) };
-  });
-  const us = (ns: number) => sig(ns / 1000);
-  const p99Lag = lag.percentile(99);
-  const valid = p99Lag <= s.live.maxLag;
-  const p99Early = lagEarly.percentile(99);
-  const p99Late = lagLate.percentile(99);
-  const live: LiveInfo = {
-    tdf: s.live.tdf,
-    placement: s.live.placement,
-    processes: names.length,
-    restarts: [...restarts.values()].reduce((a, b) => a + b, 0),
-    maxLagUs: us(s.live.maxLag),
-    processingLagUs: { p50: us(lag.percentile(50)), p99: us(p99Lag), max: us(lag.max) },
-    lagTrend: { firstHalfP99Us: us(p99Early), secondHalfP99Us: us(p99Late), growing: lagGrowing(p99Early, p99Late, s.live.maxLag) },
-    inputLatenessUs: { p50: us(late.percentile(50)), p99: us(late.percentile(99)), max: us(late.max) },
-    effectiveResolutionUs: us(late.percentile(99)),
-    valid,
-    ...(valid
-      ? {}
-      : {
-          invalidReason: `actors fell behind emulated time by ${us(p99Lag)} µs (p99) > maxLag ${us(s.live.maxLag)} µs`,
-          suggestedTdf: Math.ceil((s.live.tdf * p99Lag * 2) / s.live.maxLag),
-        }),
-    bus: { onBusAtEnd: onBus, pendingAtEnd: pending, lostInCrash: inferredLost },
-    ...(restartedProcesses.length > 0 ? { restarted: restartedProcesses } : {}),
-    wire: { rejected: rejected as Record<RejectKind, number>, gaps, lastRejection, badControl },
-  };
-  if (!valid) log('run-invalid', 'controller', { reason: live.invalidReason, suggestedTdf: live.suggestedTdf });
-  log('run-end', 'controller', { balanced: acc.balanced, unaccounted: acc.unaccounted });
-  let summary = { ...summarize(s, warm, { ...end, drops: allDrops }, inWindow, acc, withFaults), runtime: 'live' as const, live };
-  if (withFaults) {
-    summary = {
-      ...summary,
-      faults: faultsSummary({
-        occurrences: faults.occurrences,
-        events,
-        samples: rows,
-        end: { ...end, drops: allDrops },
-        messages: undefined,
-        interval: s.sampleInterval,
-        warmup: s.warmup,
-        runEnd: s.duration,
-      }),
+  collectInput(): Parameters<typeof collect>[0] {
+    return {
+      scenario: this.s,
+      names: this.names,
+      inbox: this.inbox,
+      restarts: this.supervisor.restarts,
+      occurrences: this.faults.occurrences,
+      log: this.log,
+      badControl: this.inbox.badControl + this.supervisor.badControl,
     };
   }
-  return { summary, samples: rows, series, events, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: finalsList.reduce((n, f) => n + f.eventsProcessed, 0) };
 }
 
+/** Throws E_INTERRUPTED if the run was asked to stop. */
+function interruptedYet(signal: AbortSignal | undefined, when: string): void {
+  if (signal?.aborted === true) throw new SplitnetError('E_INTERRUPTED', `live: interrupted ${when} (${String(signal.reason)})`);
+}
+
+/** `p`, or an error once `ms` passed or the run was interrupted. */
+async function within<T>(p: Promise<T>, ms: number, timedOut: () => SplitnetError, signal: AbortSignal | undefined): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const interrupted = whenAborted(signal).then((why): never => {
+    throw new SplitnetError('E_INTERRUPTED', `live: interrupted (${why})`);
+  });
+  try {
+    return await Promise.race([
+      p,
+      interrupted,
+      new Promise<T>((_, reject) => {
+        timer = setTimeout(() => reject(timedOut()), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** start: launch the processes (or watch the registered ones), wait until every one said hello, broadcast the epoch, schedule the faults. */
+async function start(run: LiveRun, o: LiveRunOptions): Promise<void> {
+  run.supervisor.launchAll();
+  run.supervisor.watchHeartbeats();
+  const readyMs = o.readyTimeoutMs ?? 30_000;
+  await within(
+    Promise.race([run.supervisor.ready, run.supervisor.failure]),
+    readyMs,
+    () => new SplitnetError('E_JOIN_TIMEOUT', `live: actors not ready after ${readyMs / 1000} s: ${run.supervisor.notReady().join(', ')} (see their logs)`),
+    o.signal,
+  );
+  const s = run.s;
+  const epochMs = run.clock.wall.nowMs() + s.live.startDelay / 1e6;
+  run.clock.start(epochMs);
+  run.bus.publish(run.subjects.controlAll(), encodeControl({ kind: 'start', epochMs }));
+  run.log.log('run-start', 'controller', { epochMs, tdf: s.live.tdf, processes: run.names.length });
+  run.faults.start();
+}
+
+/** supervise: until every process sent its final report, or a process is lost for good, or the run is interrupted. */
+async function supervise(run: LiveRun, o: LiveRunOptions): Promise<void> {
+  const s = run.s;
+  const progress = o.onProgress
+    ? setInterval(() => {
+        const emu = run.clock.now();
+        if (emu > 0) o.onProgress?.(Math.min(emu, s.duration), s.duration);
+      }, 200)
+    : undefined;
+  try {
+    await within(
+      Promise.race([run.inbox.allFinal, run.supervisor.failure]),
+      s.live.startDelay / 1e6 + run.clock.wallMs(s.duration) + s.live.drainTime / 1e6 + 30_000,
+      () => new SplitnetError('E_OPERATIONAL', `live: no final report from ${run.inbox.missingFinals().join(', ')} (crashed or too slow; see their logs)`),
+      o.signal,
+    );
+  } finally {
+    if (progress) clearInterval(progress);
+  }
+  o.onProgress?.(s.duration, s.duration);
+}
+
+/** How long a process may take to exit after the stop before it is killed. */
+const EXIT_GRACE_MS = 10_000;
+
 /**
- * A lag that grows over the run: the host is falling further behind emulated time and would miss
- * any bound given a long enough run. Noise moves a bounded lag's p99 between the two halves too, so
- * growth must be both large in ratio (more than doubled) and large against the bound (by more than
- * half of maxLag).
+ * drain: stop faults, restarts and the watchdog, tell every process to stop, and wait for those the
+ * controller launched to exit (killed after EXIT_GRACE_MS; at once with SIGTERM first when interrupted).
+ * Containers that stay up after their run (lingering) are the placement's to remove.
  */
-export function lagGrowing(firstHalfP99: number, secondHalfP99: number, maxLag: number): boolean {
-  return secondHalfP99 > 2 * firstHalfP99 && secondHalfP99 - firstHalfP99 > maxLag / 2;
+async function drain(run: LiveRun, interrupted: boolean): Promise<void> {
+  run.supervisor.stop();
+  run.stopFaults();
+  run.bus.publish(run.subjects.controlAll(), encodeControl({ kind: 'stop' }));
+  // The bus may be gone (a failed run's reason); the error being reported matters more than this flush.
+  await run.bus.flush().catch(() => {});
+  const ours = [...run.supervisor.handles.values()].filter((h) => !h.lingers);
+  if (interrupted) for (const h of ours) h.kill('SIGTERM');
+  await Promise.all(
+    ours.map(async (h) => {
+      const code = await Promise.race([h.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), EXIT_GRACE_MS).unref())]);
+      if (code !== 'timeout') return;
+      h.kill('SIGKILL');
+      run.log.log('actor-killed', h.name, { reason: `did not exit ${EXIT_GRACE_MS / 1000} s after stop` });
+      await h.exited;
+    }),
+  );
+  run.inbox.close();
 }

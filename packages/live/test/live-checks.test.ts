@@ -5,7 +5,7 @@ import { SimRuntime } from '@splitnet/runtime';
 import { LiveHost } from '../src/live-host.js';
 import { MemoryBus } from '@splitnet/transport';
 import { REHEARSAL_FROM, rehearseLivePath, warmUpCode } from '../src/code-warmup.js';
-import { lagGrowing } from '../src/run-live.js';
+import { lagGrowing } from '../src/collect.js';
 import { decodeControl, encodeControl } from '../src/control.js';
 import { run, scenario } from './helpers.js';
 

@@ -2,7 +2,8 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { LiveHost } from '../src/live-host.js';
-import type { HostFinal, WallClock } from '../src/live-host.js';
+import type { WallClock } from '../src/dilated-clock.js';
+import type { HostFinal } from '../src/live-host.js';
 import { MemoryBus } from '@splitnet/transport';
 import { buildActors, linkDelayFor } from '@splitnet/controller';
 import { balance, combine } from '@splitnet/results';
