@@ -1,6 +1,6 @@
 // Builds the actor graph (NIC, back-end, workers, front-ends) and its steering tables from a compiled scenario.
 import { IndirectionTable, rssInput, toeplitzHash } from '@splitnet/model';
-import type { ActorRef, Nanos } from '@splitnet/model';
+import type { Actor, ActorRef, Nanos } from '@splitnet/model';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { BackendActor } from '@splitnet/backend';
 import { FrontendActor } from '@splitnet/frontend';
@@ -21,6 +21,8 @@ export interface ActorGraph {
   /** In registration order (refs are indices into this list). */
   readonly all: readonly (NicActor | BackendActor | WorkerActor | FrontendActor)[];
   readonly refs: { readonly nic: ActorRef; readonly backend: ActorRef; readonly worker: (k: number) => ActorRef; readonly frontend: (v: number) => ActorRef };
+  /** A fresh actor for `ref`, built as the graph built it (a restarted process's new incarnation). */
+  readonly respawn: (ref: ActorRef) => Actor;
   /** Per flow: guest queue index (gq) and the gq → (vm, queue, worker) tables. */
   readonly steering: { readonly flowNicQueue: Uint16Array; readonly flowGq: Uint32Array; readonly gqVm: readonly number[]; readonly gqQueue: readonly number[]; readonly gqWorker: readonly number[] };
 }
@@ -35,6 +37,8 @@ function flowHashes(s: CompiledScenario): Uint32Array {
   return out;
 }
 
+// Long on purpose: the graph is wired in one place, every actor's configuration reading the steering tables
+// built above it; `respawn` builds one actor again exactly as the graph did.
 export function buildActors(s: CompiledScenario): ActorGraph {
   const topo = s.topology;
   const W = topo.workers;
@@ -77,7 +81,7 @@ export function buildActors(s: CompiledScenario): ActorGraph {
   }
 
   const budget = s.napi.budget;
-  const nic = new NicActor({
+  const makeNic = () => new NicActor({
     id: 'nic',
     backend: refs.backend,
     queues: topo.nicQueues,
@@ -91,7 +95,7 @@ export function buildActors(s: CompiledScenario): ActorGraph {
     seed: s.seed,
     lookahead: NIC_LOOKAHEAD,
   });
-  const backend = new BackendActor({
+  const makeBackend = () => new BackendActor({
     id: 'backend',
     nic: refs.nic,
     nicQueues: topo.nicQueues,
@@ -102,16 +106,14 @@ export function buildActors(s: CompiledScenario): ActorGraph {
     gqVm,
     gqQueue,
   });
-  const workers: WorkerActor[] = [];
-  for (let k = 0; k < W; k++) {
+  const makeWorker = (k: number) => {
     const served: ServedQueue[] = [];
     for (let g = 0; g < gqVm.length; g++) {
       if (gqWorker[g] !== k) continue;
       const v = gqVm[g] as number;
       served.push({ vm: v, queue: gqQueue[g] as number, frontend: refs.frontend(v), ringSize: (vms[v] as { ringSize: number }).ringSize });
     }
-    workers.push(
-      new WorkerActor({
+    return new WorkerActor({
         id: `worker.${k}`,
         index: k,
         costs: s.costs,
@@ -121,12 +123,11 @@ export function buildActors(s: CompiledScenario): ActorGraph {
         policy: s.coalescing.backend,
         rxStallTimeout: s.netback.rxStallTimeout,
         stallKick: s.netback.stallKick,
-      }),
-    );
-  }
-  const frontends = vms.map(
-    (vm) =>
-      new FrontendActor({
+      });
+  };
+  const makeFrontend = (v: number) => {
+    const vm = vms[v] as (typeof vms)[number];
+    return new FrontendActor({
         id: `vm.${vm.id}`,
         vm: vm.id,
         queues: vm.queues,
@@ -137,8 +138,13 @@ export function buildActors(s: CompiledScenario): ActorGraph {
         policy: s.coalescing.frontend,
         measureFrom: s.warmup,
         flowCount: s.traffic.flows.length,
-      }),
-  );
+      });
+  };
+  const nic = makeNic();
+  const backend = makeBackend();
+  const workers = Array.from({ length: W }, (_, k) => makeWorker(k));
+  const frontends = vms.map((vm) => makeFrontend(vm.id));
+  const respawn = (ref: ActorRef): Actor => (ref === refs.nic ? makeNic() : ref === refs.backend ? makeBackend() : ref < refs.frontend(0) ? makeWorker(ref - refs.worker(0)) : makeFrontend(ref - refs.frontend(0)));
   return {
     nic,
     backend,
@@ -146,6 +152,7 @@ export function buildActors(s: CompiledScenario): ActorGraph {
     frontends,
     all: [nic, backend, ...workers, ...frontends],
     refs,
+    respawn,
     steering: { flowNicQueue, flowGq, gqVm, gqQueue, gqWorker },
   };
 }

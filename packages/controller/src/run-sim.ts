@@ -74,7 +74,7 @@ export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
       prev = cur;
     },
   };
-  rt.log.push({ t: 0, actor: 'controller', kind: 'run-start', detail: { scenario: s.name, seed: s.seed, duration: s.duration } });
+  rt.record('controller', 'run-start', { scenario: s.name, seed: s.seed, duration: s.duration });
 
   // Fault steps happen between events: run up to each one's instant, then apply it.
   const steps = plan?.steps ?? [];
@@ -96,19 +96,19 @@ export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
     if (warmSnap === null && until >= s.warmup) {
       runTo(s.warmup);
       warmSnap = snap(s.warmup);
-      rt.log.push({ t: s.warmup, actor: 'controller', kind: 'warmup-end', detail: {} });
+      rt.record('controller', 'warmup-end', {});
     }
     runTo(until);
     opts.onProgress?.(until, s.duration);
   }
   const end = snap(s.duration, true);
   const acc = accounting(end, rt.inFlightOnLinks(), plan !== null);
-  rt.log.push({ t: s.duration, actor: 'controller', kind: 'run-end', detail: { balanced: acc.balanced, unaccounted: acc.unaccounted } });
+  rt.record('controller', 'run-end', { balanced: acc.balanced, unaccounted: acc.unaccounted });
   let summary = summarize(s, warmSnap ?? snap(s.warmup), end, inWindow, acc);
   if (plan !== null) {
     const faults = faultsSummary({
       occurrences: plan.occurrences,
-      events: rt.log,
+      events: rt.events,
       samples,
       end,
       messages: plan.linkFaults?.counts,
@@ -118,5 +118,5 @@ export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
     });
     summary = { ...summary, faults };
   }
-  return { summary, samples, series, events: rt.log, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: rt.eventsProcessed };
+  return { summary, samples, series, events: rt.events, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: rt.eventsProcessed };
 }

@@ -51,7 +51,8 @@ export class SimRuntime {
   private packetsOnLinks = 0;
   /** Events processed so far. */
   eventsProcessed = 0;
-  readonly log: RuntimeEvent[] = [];
+  /** The run's event log: what actors reported (Effects.event) and what the run's driver recorded (`record`). */
+  private readonly log: RuntimeEvent[] = [];
   /** Packets in messages a message-path fault dropped. */
   linkDropped = 0;
   /** Packets held by a killed actor, or sent to it while it was down (the process model's `lost-in-crash`). */
@@ -114,6 +115,16 @@ export class SimRuntime {
     return ref;
   }
 
+  /** The event log so far, in the order events happened. */
+  get events(): readonly RuntimeEvent[] {
+    return this.log;
+  }
+
+  /** An event of whoever drives the run (the controller, the fault injector), at the current emulated time. */
+  record(actor: string, kind: string, detail: Record<string, unknown>): void {
+    this.log.push({ t: this._now, actor, kind, detail });
+  }
+
   actor(ref: ActorRef): Actor {
     const a = this.actors[ref];
     if (!a) throw new SplitnetError('E_INTERNAL', `no actor with ref ${ref}`);
@@ -130,16 +141,21 @@ export class SimRuntime {
 
   /**
    * The actor's process dies: what it held is lost, and so is everything sent to it until `restart`
-   * (counted in `lostInCrash`); its pending timers die with it.
+   * (counted in `lostInCrash`); its pending timers die with it. Its counters are brought to the instant
+   * of death first (`report(now)`: an actor that counts lazily, as the NIC counts arrivals, catches up),
+   * so that what it holds then is what is lost. Returns the dead incarnation (undefined if it was down).
    */
-  kill(ref: ActorRef): void {
+  kill(ref: ActorRef): Actor | undefined {
     if (!this.started) this.start();
-    if (this.down[ref]) return;
+    if (this.down[ref]) return undefined;
     this.processFaults = true;
-    this.lostInCrash += this.actor(ref).heldPackets();
+    const dead = this.actor(ref);
+    dead.report(this._now, false);
+    this.lostInCrash += dead.heldPackets();
     this.down[ref] = true;
     this.paused[ref] = false;
     this.incarnationSeq[ref] = this.queue.nextSequence;
+    return dead;
   }
 
   /** The supervisor restarts a killed actor with fresh state: it reconnects to its peers (or starts, if it has no `reconnect`). */
