@@ -9,7 +9,7 @@ export { ALL_ENTITY, seriesPoints, timeseriesCsv } from './timeseries.js';
 export type { SeriesMetric, SeriesPoint } from './timeseries.js';
 export { latencyJson, LATENCY_BUCKET_COLUMNS, summaryCsv, writeResults } from './results.js';
 export type { ResultFiles } from './results.js';
-export { columnPart, SUMMARY_ID_COLUMNS, summaryRow } from './summary-row.js';
+export { columnPart, CPU_COLUMN, cpuColumn, SUMMARY_COLUMNS, SUMMARY_ID_COLUMNS, summaryRow } from './summary-row.js';
 export type { SummaryCell, SummaryRow } from './summary-row.js';
 export { csvCell, csvLine } from './csv.js';
 export { formatSummary } from './format.js';

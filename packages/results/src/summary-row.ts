@@ -16,6 +16,24 @@ export function columnPart(name: string): string {
   return name.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '');
 }
 
+/** Columns every row has, by what they hold: readers (report, analysis scripts in TypeScript) name them through this, never by hand. */
+export const SUMMARY_COLUMNS = {
+  throughputGbps: 'throughput_gbps',
+  packetsPerSec: 'packets_per_s',
+  lineRateGbps: 'line_rate_gbps',
+  virqsPerSec: 'virqs_per_s',
+  latencyP99Us: 'latency_p99_us',
+  droppedPackets: 'dropped_packets',
+} as const;
+
+/** An emulated core's busy-fraction column (`dom0.worker0` → `cpu_dom0_worker0_frac`). */
+export function cpuColumn(core: string): string {
+  return `cpu_${columnPart(core)}_frac`;
+}
+
+/** A busy-fraction column, and the core it names as a column part (`cpu_dom0_worker0_frac` → `dom0_worker0`). */
+export const CPU_COLUMN = /^cpu_(.+)_frac$/;
+
 const flag = (b: boolean | undefined): number | null => (b === undefined ? null : b ? 1 : 0);
 
 /**
@@ -38,17 +56,17 @@ export function summaryRow(s: Summary): SummaryRow {
   put('window_end_ms', s.windowMs[1]);
 
   const tp = s.throughput;
-  put('throughput_gbps', tp.gbps);
-  put('packets_per_s', tp.pps);
+  put(SUMMARY_COLUMNS.throughputGbps, tp.gbps);
+  put(SUMMARY_COLUMNS.packetsPerSec, tp.pps);
   put('offered_gbps', tp.offeredGbps);
-  put('line_rate_gbps', tp.lineRateGbps);
+  put(SUMMARY_COLUMNS.lineRateGbps, tp.lineRateGbps);
   for (const vm of tp.perVm) {
     put(`throughput_vm${vm.vm}_gbps`, vm.gbps);
     put(`packets_vm${vm.vm}_per_s`, vm.pps);
   }
 
   const irq = s.interrupts;
-  put('virqs_per_s', irq.virqPerSec);
+  put(SUMMARY_COLUMNS.virqsPerSec, irq.virqPerSec);
   put('virqs_per_packet', irq.virqPerPacket);
   put('timer_polls_per_s', irq.timerPollsPerSec);
   put('physical_irqs_per_s', irq.physicalIrqPerSec);
@@ -66,13 +84,13 @@ export function summaryRow(s: Summary): SummaryRow {
   put('notifies_held_per_s', n.heldPerSec);
   put('guest_req_notifies_per_s', n.guestReqNotifiesPerSec);
 
-  for (const [core, frac] of Object.entries(s.cpu)) put(`cpu_${columnPart(core)}_frac`, frac);
+  for (const [core, frac] of Object.entries(s.cpu)) put(cpuColumn(core), frac);
 
   const lat = s.latencyUs;
   put('latency_packets', lat.count);
   put('latency_mean_us', lat.mean);
   put('latency_p50_us', lat.p50);
-  put('latency_p99_us', lat.p99);
+  put(SUMMARY_COLUMNS.latencyP99Us, lat.p99);
   put('latency_p999_us', lat.p999);
   put('latency_max_us', lat.max);
 
@@ -86,7 +104,7 @@ export function summaryRow(s: Summary): SummaryRow {
     const v = (s.drops as Readonly<Record<string, number>>)[reason];
     if (v !== undefined) put(`dropped_${columnPart(reason)}_packets`, v);
   }
-  put('dropped_packets', s.drops.total);
+  put(SUMMARY_COLUMNS.droppedPackets, s.drops.total);
   put('reordered_packets', s.flowOrder.reordered);
 
   const acc = s.accounting;
