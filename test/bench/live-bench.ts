@@ -298,6 +298,7 @@ function describeRun(r: LiveRun): string[] {
   return lines;
 }
 
+// Long on purpose: the benchmark's one sequence of measurements, each printed as it is taken; nothing else calls it.
 async function main(): Promise<number> {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   let natsBinary: string;

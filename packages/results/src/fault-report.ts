@@ -55,98 +55,116 @@ export interface FaultsSummary {
 const ms = (ns: number) => sig(ns / 1e6);
 const qname = (d: Record<string, unknown>) => `vm${String(d['vm'])}:q${String(d['queue'])}`;
 
-/** Stalls from the actors' events: what the injector knows (front end) merged with what netback detected. */
-export function collectStalls(events: readonly RunEvent[]): FaultStall[] {
-  interface Open { queue: string; cause: string; start: Nanos; detectedBy: string | null; detectedAt: Nanos | null; end: Nanos | null; endedBy: string }
-  const records: Open[] = [];
-  const open = new Map<string, Open>();
-  const kicks = new Map<string, Nanos[]>();
-  const find = (q: string) => open.get(q);
-  for (const e of events) {
-    const d = e.detail;
-    switch (e.kind) {
-      case 'queue-stall-start': {
-        const r: Open = { queue: qname(d), cause: String(d['cause']), start: e.t, detectedBy: null, detectedAt: null, end: null, endedBy: 'not ended' };
-        records.push(r);
-        open.set(r.queue, r);
-        break;
-      }
-      case 'queue-stall-end': {
-        const r = find(qname(d));
-        if (!r) break;
-        r.end = e.t;
-        const k = (kicks.get(r.queue) ?? []).some((t) => t >= r.start && t <= e.t);
-        r.endedBy = String(d['endedBy']) === 'virq' && k ? 'netback-stall-kick' : String(d['endedBy']);
-        open.delete(r.queue);
-        break;
-      }
-      case 'netback-stall-detected': {
-        const q = qname(d);
-        let r = find(q);
-        if (!r) {
-          // netback saw a full ring the front end did not know about (e.g. its writes were lost).
-          r = { queue: q, cause: 'ring-full', start: Number(d['since']), detectedBy: null, detectedAt: null, end: null, endedBy: 'not ended' };
-          records.push(r);
-          open.set(q, r);
-        }
-        if (r.detectedBy === null) {
-          r.detectedBy = 'netback-rx-stall-timer';
-          r.detectedAt = e.t;
-        }
-        break;
-      }
-      case 'netback-stall-kick': {
-        const q = qname(d);
-        const list = kicks.get(q) ?? [];
-        list.push(e.t);
-        kicks.set(q, list);
-        break;
-      }
-      case 'netback-stall-end': {
-        const r = find(qname(d));
-        if (r && r.cause === 'ring-full') {
-          r.end = e.t;
-          r.endedBy = String(d['endedBy']);
-          open.delete(r.queue);
-        }
-        break;
-      }
-      case 'ring-corrupt': {
-        const r: Open = { queue: qname(d), cause: 'ring-corrupt', start: e.t, detectedBy: 'netback-ring-check', detectedAt: e.t, end: null, endedBy: 'not ended' };
-        records.push(r);
-        open.set(`${r.queue}:vif`, r);
-        break;
-      }
-      case 'vif-reconnected': {
-        const r = open.get(`${qname(d)}:vif`);
-        if (r) {
-          r.end = e.t;
-          r.endedBy = 'reconnect';
-          open.delete(`${qname(d)}:vif`);
-        }
-        break;
-      }
-      case 'actor-died': {
-        if (!e.actor.startsWith('worker.')) break;
-        const r: Open = { queue: e.actor, cause: 'worker-killed', start: e.t, detectedBy: 'supervisor', detectedAt: e.t, end: null, endedBy: 'not ended' };
-        records.push(r);
-        open.set(`${e.actor}:proc`, r);
-        break;
-      }
-      case 'actor-restart': {
-        const r = open.get(`${e.actor}:proc`);
-        if (r) {
-          r.end = e.t;
-          r.endedBy = 'supervisor-restart';
-          open.delete(`${e.actor}:proc`);
-        }
-        break;
-      }
-      default:
-        break;
+/** A stall being followed through the event log. */
+interface OpenStall {
+  queue: string;
+  cause: string;
+  start: Nanos;
+  detectedBy: string | null;
+  detectedAt: Nanos | null;
+  end: Nanos | null;
+  endedBy: string;
+}
+
+/** Follows stalls through the events, in time order: each event kind that starts, detects or ends one has its method. */
+class StallTracker {
+  readonly records: OpenStall[] = [];
+  /** Open stalls by key: a queue (`vm0:q1`), a VIF of a queue (`…:vif`), a worker process (`worker.1:proc`). */
+  private readonly open = new Map<string, OpenStall>();
+  /** When netback's stall timer kicked each queue. */
+  private readonly kicks = new Map<string, Nanos[]>();
+
+  private openOne(key: string, r: OpenStall): void {
+    this.records.push(r);
+    this.open.set(key, r);
+  }
+
+  private closeOne(key: string, t: Nanos, endedBy: string): void {
+    const r = this.open.get(key);
+    if (!r) return;
+    r.end = t;
+    r.endedBy = endedBy;
+    this.open.delete(key);
+  }
+
+  /** What the injector knows: a front end's queue stalled (lost notification, stopped polling) … */
+  stallStart(e: RunEvent): void {
+    const q = qname(e.detail);
+    this.openOne(q, { queue: q, cause: String(e.detail['cause']), start: e.t, detectedBy: null, detectedAt: null, end: null, endedBy: 'not ended' });
+  }
+
+  /** … and ended; a virtual interrupt that came after netback's stall kick was the kick's doing. */
+  stallEnd(e: RunEvent): void {
+    const r = this.open.get(qname(e.detail));
+    if (!r) return;
+    const kicked = (this.kicks.get(r.queue) ?? []).some((t) => t >= r.start && t <= e.t);
+    this.closeOne(r.queue, e.t, String(e.detail['endedBy']) === 'virq' && kicked ? 'netback-stall-kick' : String(e.detail['endedBy']));
+  }
+
+  /** netback's rx stall timer noticed a queue; a full ring the front end did not know about (its writes were lost) is a stall of its own. */
+  netbackDetected(e: RunEvent): void {
+    const q = qname(e.detail);
+    let r = this.open.get(q);
+    if (!r) {
+      r = { queue: q, cause: 'ring-full', start: Number(e.detail['since']), detectedBy: null, detectedAt: null, end: null, endedBy: 'not ended' };
+      this.openOne(q, r);
+    }
+    if (r.detectedBy === null) {
+      r.detectedBy = 'netback-rx-stall-timer';
+      r.detectedAt = e.t;
     }
   }
-  return records.map((r) => ({
+
+  netbackKick(e: RunEvent): void {
+    const q = qname(e.detail);
+    const list = this.kicks.get(q) ?? [];
+    list.push(e.t);
+    this.kicks.set(q, list);
+  }
+
+  netbackStallEnd(e: RunEvent): void {
+    const q = qname(e.detail);
+    if (this.open.get(q)?.cause === 'ring-full') this.closeOne(q, e.t, String(e.detail['endedBy']));
+  }
+
+  /** A corrupted ring index: netback's ring check disables the VIF until the guest reconnects it. */
+  ringCorrupt(e: RunEvent): void {
+    const q = qname(e.detail);
+    this.openOne(`${q}:vif`, { queue: q, cause: 'ring-corrupt', start: e.t, detectedBy: 'netback-ring-check', detectedAt: e.t, end: null, endedBy: 'not ended' });
+  }
+
+  vifReconnected(e: RunEvent): void {
+    this.closeOne(`${qname(e.detail)}:vif`, e.t, 'reconnect');
+  }
+
+  /** A killed worker stalls every queue it serves until the supervisor restarts it. */
+  actorDied(e: RunEvent): void {
+    if (!e.actor.startsWith('worker.')) return;
+    this.openOne(`${e.actor}:proc`, { queue: e.actor, cause: 'worker-killed', start: e.t, detectedBy: 'supervisor', detectedAt: e.t, end: null, endedBy: 'not ended' });
+  }
+
+  actorRestart(e: RunEvent): void {
+    this.closeOne(`${e.actor}:proc`, e.t, 'supervisor-restart');
+  }
+}
+
+const STALL_EVENTS: Readonly<Record<string, (k: StallTracker, e: RunEvent) => void>> = {
+  'queue-stall-start': (k, e) => k.stallStart(e),
+  'queue-stall-end': (k, e) => k.stallEnd(e),
+  'netback-stall-detected': (k, e) => k.netbackDetected(e),
+  'netback-stall-kick': (k, e) => k.netbackKick(e),
+  'netback-stall-end': (k, e) => k.netbackStallEnd(e),
+  'ring-corrupt': (k, e) => k.ringCorrupt(e),
+  'vif-reconnected': (k, e) => k.vifReconnected(e),
+  'actor-died': (k, e) => k.actorDied(e),
+  'actor-restart': (k, e) => k.actorRestart(e),
+};
+
+/** Stalls from the actors' events: what the injector knows (front end) merged with what netback detected. */
+export function collectStalls(events: readonly RunEvent[]): FaultStall[] {
+  const tracker = new StallTracker();
+  for (const e of events) STALL_EVENTS[e.kind]?.(tracker, e);
+  return tracker.records.map((r) => ({
     queue: r.queue,
     cause: r.cause,
     startMs: ms(r.start),
