@@ -51,7 +51,13 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
   const outcome = await p.run();
   p.close();
   if (o.beforeDrain && (outcome === 'done' || outcome === 'stop from controller')) await o.beforeDrain();
-  await o.transport.drain();
+  try {
+    await o.transport.drain();
+  } catch (err) {
+    // The bus is gone (its server died): what this process's run came to stands; its client must stop reconnecting.
+    o.logger.warn('could not drain the NATS connection; closed it', { error: err instanceof Error ? err.message : String(err) });
+    await o.transport.close().catch(() => {});
+  }
   return outcome === 'done' || outcome === 'stop from controller' ? 0 : outcome === 'failed' ? 1 : 130;
 }
 

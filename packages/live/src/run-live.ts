@@ -63,10 +63,23 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<L
     try {
       return await runOnBus(s, nats, bus, o);
     } finally {
-      await bus.drain();
+      await closeBus(bus, o.logger);
     }
   } finally {
     await o.placement.stop();
+  }
+}
+
+/**
+ * Drain the controller's connection; if the bus is gone (a NATS outage the run did not survive), close it:
+ * its client must stop reconnecting, and what the run came to (its result or its error) matters more.
+ */
+async function closeBus(bus: Transport, logger: Logger): Promise<void> {
+  try {
+    await bus.drain();
+  } catch (err) {
+    logger.warn('could not drain the NATS connection; closed it', { error: err instanceof Error ? err.message : String(err) });
+    await bus.close().catch(() => {});
   }
 }
 
