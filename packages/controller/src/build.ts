@@ -1,5 +1,5 @@
 // Builds the actor graph (NIC, back-end, workers, front-ends) and its steering tables from a compiled scenario.
-import { IndirectionTable, rssInput, toeplitzHash } from '@splitnet/model';
+import { BatchPool, IndirectionTable, rssInput, toeplitzHash } from '@splitnet/model';
 import type { Actor, ActorRef, Nanos } from '@splitnet/model';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { BackendActor } from '@splitnet/backend';
@@ -21,6 +21,8 @@ export interface ActorGraph {
   /** In registration order (refs are indices into this list). */
   readonly all: readonly (NicActor | BackendActor | WorkerActor | FrontendActor)[];
   readonly refs: { readonly nic: ActorRef; readonly backend: ActorRef; readonly worker: (k: number) => ActorRef; readonly frontend: (v: number) => ActorRef };
+  /** The packet batches every actor of the graph takes from and gives back to (a runtime running them shares it). */
+  readonly pool: BatchPool;
   /** A fresh actor for `ref`, built as the graph built it (a restarted process's new incarnation). */
   readonly respawn: (ref: ActorRef) => Actor;
   /** Per flow: guest queue index (gq) and the gq → (vm, queue, worker) tables. */
@@ -81,6 +83,7 @@ export function buildActors(s: CompiledScenario): ActorGraph {
   }
 
   const budget = s.napi.budget;
+  const pool = new BatchPool();
   const makeNic = () => new NicActor({
     id: 'nic',
     backend: refs.backend,
@@ -94,6 +97,7 @@ export function buildActors(s: CompiledScenario): ActorGraph {
     policy: s.coalescing.nic,
     seed: s.seed,
     lookahead: NIC_LOOKAHEAD,
+    pool,
   });
   const makeBackend = () => new BackendActor({
     id: 'backend',
@@ -105,6 +109,7 @@ export function buildActors(s: CompiledScenario): ActorGraph {
     gqWorker: gqWorker.map((k) => refs.worker(k)),
     gqVm,
     gqQueue,
+    pool,
   });
   const makeWorker = (k: number) => {
     const served: ServedQueue[] = [];
@@ -123,6 +128,7 @@ export function buildActors(s: CompiledScenario): ActorGraph {
         policy: s.coalescing.backend,
         rxStallTimeout: s.netback.rxStallTimeout,
         stallKick: s.netback.stallKick,
+        pool,
       });
   };
   const makeFrontend = (v: number) => {
@@ -138,6 +144,7 @@ export function buildActors(s: CompiledScenario): ActorGraph {
         policy: s.coalescing.frontend,
         measureFrom: s.warmup,
         flowCount: s.traffic.flows.length,
+        pool,
       });
   };
   const nic = makeNic();
@@ -152,6 +159,7 @@ export function buildActors(s: CompiledScenario): ActorGraph {
     frontends,
     all: [nic, backend, ...workers, ...frontends],
     refs,
+    pool,
     respawn,
     steering: { flowNicQueue, flowGq, gqVm, gqQueue, gqWorker },
   };

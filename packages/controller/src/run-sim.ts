@@ -53,7 +53,7 @@ function accounting(s: Snapshot, onLinks: number, withFaults = false): Accountin
 export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
   const g = buildActors(s);
   const plan = s.faults.length > 0 ? planSimFaults(s, g) : null;
-  const rt = new SimRuntime({ linkDelay: linkDelayFor(g, s), ...(plan?.linkFaults ? { linkFaults: plan.linkFaults } : {}) });
+  const rt = new SimRuntime({ linkDelay: linkDelayFor(g, s), pool: g.pool, ...(plan?.linkFaults ? { linkFaults: plan.linkFaults } : {}) });
   g.all.forEach((actor, i) => {
     const ref = rt.add(actor);
     if (ref !== i) throw new Error('actor registration order broken');

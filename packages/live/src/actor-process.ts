@@ -108,6 +108,7 @@ class ActorProcess {
       local,
       linkDelay: linkDelayFor(g, s),
       limits: decoderLimitsFor(s),
+      pool: g.pool,
       duration: s.duration,
       measureFrom: s.warmup,
       batchWindowMs: s.live.batchWindow / 1e6,

@@ -1,5 +1,4 @@
 // Code warm-up of an actor process: a short rehearsal of the run's datapath before the process says it is ready.
-import { releaseBatch } from '@splitnet/model';
 import type { ActorRef, Logger, Message, Nanos } from '@splitnet/model';
 import { SimRuntime } from '@splitnet/runtime';
 import { DilatedClock, systemWallClock } from './dilated-clock.js';
@@ -39,7 +38,7 @@ export function warmUpCode(s: CompiledScenario, emulated: Nanos): CodeWarmupResu
   const ids = g.all.map((a) => a.id);
   const run = 'warmup';
   const limits = decoderLimitsFor(s);
-  const decoders = ids.map(() => new EnvelopeDecoder({ run, limits }));
+  const decoders = ids.map(() => new EnvelopeDecoder({ run, limits, pool: g.pool }));
   const seqs = new Map<number, number>();
   let messages = 0;
   const tap = (from: ActorRef, to: ActorRef, msg: Message, at: Nanos, due: Nanos): void => {
@@ -48,11 +47,11 @@ export function warmUpCode(s: CompiledScenario, emulated: Nanos): CodeWarmupResu
     seqs.set(link, seq);
     const frame = encodeEnvelope({ v: PROTOCOL_VERSION, run, from: ids[from] as string, seq, t: at, at: due, m: msg });
     for (const env of (decoders[to] as EnvelopeDecoder).decodeFrame(frame)) {
-      if ('batch' in env.m) releaseBatch(env.m.batch);
+      if ('batch' in env.m) g.pool.release(env.m.batch);
       messages++;
     }
   };
-  const rt = new SimRuntime({ linkDelay: linkDelayFor(g, s), tap });
+  const rt = new SimRuntime({ linkDelay: linkDelayFor(g, s), tap, pool: g.pool });
   for (const actor of g.all) rt.add(actor);
   rt.run(Math.min(emulated, s.duration));
   let rejected = 0;
@@ -111,6 +110,7 @@ export async function rehearseLivePath(s: CompiledScenario, wallMs = LIVE_REHEAR
         local: [{ ref, actor }],
         linkDelay: linkDelayFor(g, s),
         limits: decoderLimitsFor(s),
+        pool: g.pool,
         // The whole rehearsal is measured, its second half as the second half of a run's window: every
         // path of the host's lag accounting is compiled (a path first taken mid-run deoptimises the pump:
         // the likely cause of a dip in throughput and a burst of drops seen at TDF 1 at the window's midpoint).

@@ -1,5 +1,5 @@
 // The `live` runtime: hosts actors of one process in wall-clock-driven emulated time, exchanging messages over a Transport.
-import { LatencyHistogram, packetsIn, releaseBatch, SplitnetError } from '@splitnet/model';
+import { BatchPool, LatencyHistogram, packetsIn, SplitnetError } from '@splitnet/model';
 import type { Actor, ActorRef, ActorReport, Effects, FaultCommand, HistogramJson, Message, Nanos } from '@splitnet/model';
 import { encodeEnvelopeBody, encodeFrameHeader, EnvelopeDecoder, Subjects } from '@splitnet/transport';
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
@@ -76,6 +76,8 @@ export interface LiveHostOptions {
   readonly local: readonly { readonly ref: ActorRef; readonly actor: Actor }[];
   readonly linkDelay: (from: ActorRef, to: ActorRef) => Nanos;
   readonly limits: { readonly flows: number; readonly maxBatch: number };
+  /** The batch pool of the local actors (their graph's): decoded batches come from it, sent ones go back to it (default: the host's own). */
+  readonly pool?: BatchPool;
   readonly duration: Nanos;
   /** Lag is measured for events at or after this time (the warm-up absorbs start-up transients such as JIT compilation). */
   readonly measureFrom: Nanos;
@@ -146,6 +148,7 @@ function normalized(o: LiveHostOptions): LiveHostOptions {
     local: o.local,
     linkDelay: o.linkDelay,
     limits: o.limits,
+    pool: o.pool,
     duration: o.duration,
     measureFrom: o.measureFrom,
     sampleInterval: o.sampleInterval,
@@ -185,6 +188,8 @@ export class LiveHost {
   private readonly lateFrom: Nanos;
   /** Wall ↔ emulated time of this host (the run's epoch once started). */
   private readonly time: DilatedClock;
+  /** Where the local actors' packet batches come from and go back to. */
+  private readonly pool: BatchPool;
   private now: Nanos = 0;
   private nextSample: Nanos;
   private timer: NodeJS.Timeout | null = null;
@@ -213,6 +218,7 @@ export class LiveHost {
     const o = normalized(options);
     this.o = o;
     this.time = new DilatedClock(o.clock, o.tdf);
+    this.pool = o.pool ?? new BatchPool();
     this.subjects = new Subjects(o.runId);
     this.nextSample = o.sampleInterval > 0 ? o.sampleInterval : Infinity;
     this.lateFrom = o.measureFrom + (o.duration - o.measureFrom) / 2;
@@ -223,7 +229,7 @@ export class LiveHost {
     });
     for (const { ref, actor } of o.local) {
       this.actors.set(ref, actor);
-      this.decoders.set(ref, new EnvelopeDecoder({ run: o.runId, limits: o.limits }));
+      this.decoders.set(ref, new EnvelopeDecoder({ run: o.runId, limits: o.limits, pool: this.pool }));
       this.effects.set(ref, this.makeEffects(ref));
     }
   }
@@ -310,7 +316,7 @@ export class LiveHost {
     const body = encodeEnvelopeBody(++box.seq, this.now, due, msg);
     // The packets were copied into the envelope: the batch goes back to this process's pool, as the
     // receiver would have released it after copying them out in one process.
-    if ('batch' in msg) releaseBatch(msg.batch);
+    if ('batch' in msg) this.pool.release(msg.batch);
     if (box.bytes + body.byteLength > MAX_FRAME_BYTES && box.parts.length > 0) this.publish(box);
     if (box.parts.length === 0) this.dirty.push(box);
     box.parts.push(body);

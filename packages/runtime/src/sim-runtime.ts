@@ -1,5 +1,5 @@
 // The deterministic `sim` runtime: every actor in one process, driven by a discrete-event loop in virtual time.
-import { packetsIn, releaseBatch, SplitnetError } from '@splitnet/model';
+import { BatchPool, packetsIn, SplitnetError } from '@splitnet/model';
 import type { Actor, ActorRef, Effects, FaultCommand, Message, Nanos } from '@splitnet/model';
 import { EventQueue } from './event-queue.js';
 import { MAX_EVENTS_AT_ONE_INSTANT, stuckError } from './stuck.js';
@@ -23,11 +23,13 @@ export interface SimOptions {
    * must not keep or change the message: the runtime delivers the same object.
    */
   readonly tap?: (from: ActorRef, to: ActorRef, msg: Message, at: Nanos, due: Nanos) => void;
+  /** The batch pool the actors use: a message the runtime drops gives its batch back there (default: one of the runtime's own). */
+  readonly pool?: BatchPool;
 }
 
 /** Give a dropped message's packet batch back to the pool. */
-function releaseCarried(msg: Message): void {
-  if (msg.kind === 'dma' || msg.kind === 'rx' || msg.kind === 'rsp') releaseBatch(msg.batch);
+function releaseCarried(pool: BatchPool, msg: Message): void {
+  if (msg.kind === 'dma' || msg.kind === 'rx' || msg.kind === 'rsp') pool.release(msg.batch);
 }
 
 export interface RunHooks {
@@ -66,7 +68,12 @@ export class SimRuntime {
   /** Set once an actor was killed or paused: only then does the event loop check process state. */
   private processFaults = false;
 
-  constructor(private readonly options: SimOptions) {}
+  /** Where batches of messages the runtime drops go back to. */
+  private readonly pool: BatchPool;
+
+  constructor(private readonly options: SimOptions) {
+    this.pool = options.pool ?? new BatchPool();
+  }
 
   get now(): Nanos {
     return this._now;
@@ -95,7 +102,7 @@ export class SimRuntime {
           const verdict = lf.route(ref, to, msg, at, due);
           if (verdict === ROUTE_DROP) {
             self.linkDropped += packetsIn(msg);
-            releaseCarried(msg);
+            releaseCarried(self.pool, msg);
             return;
           }
           due = lf.due;
@@ -254,7 +261,7 @@ export class SimRuntime {
           // A dead process: its inbox is gone, its timers died with it.
           if (msg !== null) {
             this.lostInCrash += packetsIn(msg);
-            releaseCarried(msg);
+            releaseCarried(this.pool, msg);
           }
           continue;
         }

@@ -1,5 +1,5 @@
 // A netback worker (one driver-domain core): the producer side of the guest RX rings it serves, grant copy, notify.
-import { Core, createCoalescer, doubleFields, PacketFifo, releaseBatch, RxRingBack, takeBatch } from '@splitnet/model';
+import { BatchPool, Core, createCoalescer, doubleFields, PacketFifo, RxRingBack } from '@splitnet/model';
 import type {
   Actor,
   ActorRef,
@@ -40,6 +40,8 @@ export interface WorkerConfig {
   readonly rxStallTimeout?: Nanos;
   /** On a declared stall, re-send the event-channel notification (splitnet's rescue; Xen only turns the carrier off). */
   readonly stallKick?: boolean;
+  /** The batch pool this actor shares with the actors it passes batches to in memory (default: one of its own). */
+  readonly pool?: BatchPool;
 }
 
 export interface WorkerQueueStats {
@@ -165,8 +167,12 @@ export class WorkerActor implements Actor {
   /** A slow-worker fault multiplies this core's copy cost. */
   private costFactor = 1;
 
+  /** Where this actor's packet batches come from and go back to. */
+  private readonly pool: BatchPool;
+
   constructor(private readonly cfg: WorkerConfig) {
     this.id = cfg.id;
+    this.pool = cfg.pool ?? new BatchPool();
     this.core = new Core(`dom0.worker${cfg.index}`);
     cfg.served.forEach((s, i) => {
       this.qs.push(new QueueState(i, s, cfg.policy));
@@ -260,7 +266,7 @@ export class WorkerActor implements Actor {
         continue;
       }
       if (q.disabled) continue;
-      fx.send(s.frontend, { kind: 'rsp', vm: s.vm, queue: s.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent, batch: takeBatch(0) }, now);
+      fx.send(s.frontend, { kind: 'rsp', vm: s.vm, queue: s.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent, batch: this.pool.take(0) }, now);
       fx.send(s.frontend, { kind: 'evt', vm: s.vm, port: s.queue }, now);
     }
   }
@@ -334,7 +340,7 @@ export class WorkerActor implements Actor {
       // Netback stopped serving this VIF queue after a fatal ring error: everything for it is dropped.
       q.stats.received += b.count;
       q.stats.dropsVifDisabled += b.count;
-      releaseBatch(b);
+      this.pool.release(b);
       return;
     }
     const room = this.cfg.backlog - q.backlog.length;
@@ -342,7 +348,7 @@ export class WorkerActor implements Actor {
     q.backlog.pushBatch(b, 0, take);
     q.stats.received += b.count;
     const dropped = b.count - take;
-    releaseBatch(b);
+    this.pool.release(b);
     if (dropped > 0) {
       // Name the cause: no posted RX buffers (the guest is behind) vs. the worker's CPU is behind.
       if (q.ring.requestsAvailable() === 0) q.stats.dropsRingFull += dropped;
@@ -396,7 +402,7 @@ export class WorkerActor implements Actor {
       }
       const m = Math.min(q.backlog.length, avail, this.cfg.batch);
       const bytes = q.backlog.bytesOf(m);
-      const batch = q.backlog.shiftBatch(m);
+      const batch = q.backlog.shiftBatch(m, this.pool);
       q.ring.produce(m);
       const w = this.cfg.costs.worker;
       const done = this.core.run(now, (w.perPass + m * w.perPacket + bytes * w.perByte) * this.costFactor, 'copy');
@@ -555,7 +561,7 @@ export class WorkerActor implements Actor {
     q.backlog.discard(n);
     if (this.passBatch !== null && this.passQueue === q.index) {
       n += this.passBatch.count;
-      releaseBatch(this.passBatch);
+      this.pool.release(this.passBatch);
       this.passBatch = null; // passEnd then publishes nothing for it
     }
     q.stats.purgedOldRing += n;
