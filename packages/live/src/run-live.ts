@@ -57,8 +57,9 @@ export interface LiveOutcome {
 
 /** Run `s` live: each step is a function below, in the order it happens. */
 export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<LiveOutcome> {
-  const nats = await place(o);
   try {
+    // Inside the try: a placement that fails or is interrupted half-way still removes what it started.
+    const nats = await place(o);
     const bus = await connect(nats, o);
     try {
       return await runOnBus(s, nats, bus, o);
