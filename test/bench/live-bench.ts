@@ -21,7 +21,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LiveProcesses } from '@splitnet/scenario';
-import { findNatsServerBinary } from '@splitnet/transport';
+import { findNatsServerBinary } from '@splitnet/transport/nats-server';
 import { RAW_PIPELINE_DEFAULTS, formatRawRound, measureRawPipeline } from './raw-pipeline.js';
 
 /** PERF.md targets for live: in real time (TDF 1, valid), and against the raw pipeline of the same batch size. */
@@ -298,6 +298,7 @@ function describeRun(r: LiveRun): string[] {
   return lines;
 }
 
+// Long on purpose: the benchmark's one sequence of measurements, each printed as it is taken; nothing else calls it.
 async function main(): Promise<number> {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   let natsBinary: string;

@@ -20,10 +20,12 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { releaseBatch, takeBatch } from '@splitnet/model';
+import { takeBatch } from '@splitnet/model';
 import type { Message } from '@splitnet/model';
-import { EnvelopeDecoder, PROTOCOL_VERSION, connectNats, encodeEnvelope, startNatsServer } from '@splitnet/transport';
-import type { NatsTransport } from '@splitnet/transport';
+import { EnvelopeDecoder, PROTOCOL_VERSION, encodeEnvelope } from '@splitnet/transport';
+import { connectNats } from '@splitnet/transport/nats';
+import { startNatsServer } from '@splitnet/transport/nats-server';
+import type { NatsTransport } from '@splitnet/transport/nats';
 
 const RUN_ID = 'raw-pipeline';
 const TO_B = 'raw.rx';
@@ -226,7 +228,7 @@ async function roleB(url: string, batchSize: number): Promise<void> {
         m: { kind: 'rsp', vm: 0, queue: 0, rspProd, reqEvent: rspProd + 1, batch: b },
       }),
     );
-    releaseBatch(b);
+    decoder.pool.release(b);
     if (count === 0) {
       void send({ role: 'b', messages: relayed, cpuMicros: cpuNow() - cpu0, faults: faultsOf(decoder), disconnects: disconnects(), checksum }).then(
         () => exitAfter(tr),
@@ -264,7 +266,7 @@ async function roleC(url: string, batchSize: number, warmupSeconds: number): Pro
     const b = env.m.batch;
     const count = b.count;
     for (let i = 0; i < count; i++) checksum = (checksum + (b.flow[i] as number) + (b.seq[i] as number) + (b.len[i] as number)) | 0;
-    releaseBatch(b);
+    decoder.pool.release(b);
     if (count === 0) {
       const measured = descriptors - warmDescriptors;
       void send({

@@ -11,7 +11,8 @@
 
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { connectNats, startNatsServer } from '@splitnet/transport';
+import { connectNats } from '@splitnet/transport/nats';
+import { startNatsServer } from '@splitnet/transport/nats-server';
 
 const self = fileURLToPath(import.meta.url);
 

@@ -4,7 +4,7 @@ import type { ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { connectNats } from '@splitnet/transport';
+import { connectNats } from '@splitnet/transport/nats';
 import { join } from 'node:path';
 import { completed, eventsOf } from './live-helpers.js';
 import { buildSplitnetImage, dockerCli, engineTcpProxy, exec, localNatsBase, removeLabelled, requireEngine, root } from './docker-helpers.js';

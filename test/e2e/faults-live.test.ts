@@ -3,7 +3,7 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startNatsServer } from '@splitnet/transport';
+import { startNatsServer } from '@splitnet/transport/nats-server';
 import { completed, eventsOf, processesOf, run, scenarioFile, tmp } from './live-helpers.js';
 import type { Ran } from './live-helpers.js';
 

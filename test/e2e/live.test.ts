@@ -4,10 +4,12 @@ import type { ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectNats, encodeEnvelope, EnvelopeDecoder, PROTOCOL_VERSION, startNatsServer, Subjects } from '@splitnet/transport';
+import { encodeEnvelope, EnvelopeDecoder, PROTOCOL_VERSION, Subjects } from '@splitnet/transport';
+import { connectNats } from '@splitnet/transport/nats';
+import { startNatsServer } from '@splitnet/transport/nats-server';
 import { takeBatch } from '@splitnet/model';
 import type { ActorReport } from '@splitnet/model';
-import { decodeControl } from '@splitnet/controller';
+import { decodeControl } from '@splitnet/live';
 import { cli, completed, eventsOf, processesOf, root, run, scenarioFile, tmp, waitFor } from './live-helpers.js';
 import type { LoggedEvent, Ran } from './live-helpers.js';
 

@@ -5,8 +5,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectNats, startNatsServer } from '@splitnet/transport';
-import type { NatsServerHandle, TransportStatus } from '@splitnet/transport';
+import { connectNats } from '@splitnet/transport/nats';
+import { startNatsServer } from '@splitnet/transport/nats-server';
+import type { TransportStatus } from '@splitnet/transport';
+import type { NatsServerHandle } from '@splitnet/transport/nats-server';
 import { completed } from './live-helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

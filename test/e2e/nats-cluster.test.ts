@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectNats } from '@splitnet/transport';
-import type { NatsTransport } from '@splitnet/transport';
+import { connectNats } from '@splitnet/transport/nats';
+import type { NatsTransport } from '@splitnet/transport/nats';
 import { dockerCli, exec, localNatsBase, requireEngine, root, tail } from './docker-helpers.js';
 import { completed } from './live-helpers.js';
 

@@ -6,8 +6,9 @@ import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectNats, startNatsServer } from '@splitnet/transport';
-import type { NatsServerHandle } from '@splitnet/transport';
+import { connectNats } from '@splitnet/transport/nats';
+import { startNatsServer } from '@splitnet/transport/nats-server';
+import type { NatsServerHandle } from '@splitnet/transport/nats-server';
 import { completed } from './live-helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

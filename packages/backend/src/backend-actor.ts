@@ -1,5 +1,5 @@
 // The netback actor in the driver domain: NIC driver NAPI, bridge demux to VIFs and vRSS steering to workers.
-import { Core, releaseBatch, takeBatch } from '@splitnet/model';
+import { BatchPool, Core } from '@splitnet/model';
 import type { MutableBatch } from '@splitnet/model';
 import type { Actor, ActorRef, BackendReport, CoreBusy, CostProfile, Effects, Message, Nanos, PacketBatch } from '@splitnet/model';
 
@@ -18,6 +18,8 @@ export interface BackendConfig {
   readonly gqWorker: readonly ActorRef[];
   readonly gqVm: readonly number[];
   readonly gqQueue: readonly number[];
+  /** The batch pool this actor shares with the actors it passes batches to in memory (default: one of its own). */
+  readonly pool?: BatchPool;
 }
 
 export interface BackendStats {
@@ -37,8 +39,12 @@ export class BackendActor implements Actor {
   private readonly touched: number[] = [];
   private readonly parts: (MutableBatch | undefined)[] = [];
 
+  /** Where this actor's packet batches come from and go back to. */
+  private readonly pool: BatchPool;
+
   constructor(private readonly cfg: BackendConfig) {
     this.id = cfg.id;
+    this.pool = cfg.pool ?? new BatchPool();
     for (let q = 0; q < cfg.nicQueues; q++) this.cores.push(new Core(`dom0.nic${q}`));
     this.counts = new Uint32Array(cfg.gqWorker.length);
   }
@@ -99,7 +105,7 @@ export class BackendActor implements Actor {
     // Scatter in one pass into one pooled batch per guest queue (order within each flow is kept).
     const parts = this.parts;
     for (const g of touched) {
-      parts[g] = takeBatch(counts[g] as number);
+      parts[g] = this.pool.take(counts[g] as number);
       counts[g] = 0;
     }
     for (let i = 0; i < n; i++) {
@@ -111,7 +117,7 @@ export class BackendActor implements Actor {
       part.len[k] = b.len[i] as number;
       part.emittedAt[k] = b.emittedAt[i] as number;
     }
-    releaseBatch(b);
+    this.pool.release(b);
     for (const g of touched) {
       this.sendTo(g, parts[g] as MutableBatch, at, fx);
       parts[g] = undefined;

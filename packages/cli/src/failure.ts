@@ -1,5 +1,6 @@
-// What the CLI prints and exits with for an error: bad input (2, one line), an operational failure (1, one line with what to check), or a bug (1, the stack).
+// What the CLI prints and exits with for an error: bad input (2, one line), an operational failure (1, one line with what to check), an interruption (130), or a bug (1, the stack).
 import { SplitnetError } from '@splitnet/model';
+import type { ErrorCode } from '@splitnet/model';
 import { TransportError } from '@splitnet/transport';
 
 /** The exit codes splitnet documents (docs/cli.md, `splitnet --help`). */
@@ -11,9 +12,11 @@ export const EXIT = {
   badInput: 2,
   /** A live run completed but is invalid (lag above live.maxLag). */
   invalidLiveRun: 3,
+  /** Interrupted (Ctrl-C, SIGTERM). */
+  interrupted: 130,
 } as const;
 
-export type FailureKind = 'bad-input' | 'operational' | 'internal';
+export type FailureKind = 'bad-input' | 'operational' | 'interrupted' | 'internal';
 
 export interface Failure {
   readonly kind: FailureKind;
@@ -63,25 +66,33 @@ function bugText(err: unknown): string {
   return `splitnet: internal error (a bug in splitnet; please report it with the command and this output):\n${stack}${cause}`;
 }
 
+/** What an error is: its kind, the SplitnetError code that says so, and (unless it is a bug) its one-line message with what to check. */
+export interface FailureDescription {
+  readonly kind: FailureKind;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
 /** The kind of an error and, unless it is a bug, its one-line message (with what to check). Told apart by type and code, never by message text. */
-export function describeFailure(err: unknown): { readonly kind: FailureKind; readonly message: string } {
+export function describeFailure(err: unknown): FailureDescription {
   if (err instanceof SplitnetError) {
-    if (err.isUserError) return { kind: 'bad-input', message: err.message };
-    if (err.isOperational) return { kind: 'operational', message: err.message };
-    return { kind: 'internal', message: err.message };
+    const kind = err.isUserError ? 'bad-input' : err.isOperational ? 'operational' : err.isInterruption ? 'interrupted' : 'internal';
+    return { kind, code: err.code, message: err.message };
   }
-  if (err instanceof TransportError) return { kind: 'operational', message: `${err.message} (${transportAdvice(err)})` };
+  if (err instanceof TransportError) {
+    return { kind: 'operational', code: err.code === 'E_CONNECT' ? 'E_NATS_UNREACHABLE' : 'E_OPERATIONAL', message: `${err.message} (${transportAdvice(err)})` };
+  }
   const sys = systemError(err);
   if (sys !== undefined) {
     const advice = SYSTEM_ADVICE[sys.code];
-    return { kind: 'operational', message: `${sys.message}${advice !== undefined ? ` (${advice})` : ''}` };
+    return { kind: 'operational', code: 'E_OPERATIONAL', message: `${sys.message}${advice !== undefined ? ` (${advice})` : ''}` };
   }
   // A Docker engine's answer (dockerode): an HTTP status and the engine's reason.
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
   if (err instanceof Error && typeof status === 'number') {
-    return { kind: 'operational', message: `the Docker engine answered: ${err.message.replace(/\s+/g, ' ').trim()}` };
+    return { kind: 'operational', code: 'E_OPERATIONAL', message: `the Docker engine answered: ${err.message.replace(/\s+/g, ' ').trim()}` };
   }
-  return { kind: 'internal', message: err instanceof Error ? err.message : String(err) };
+  return { kind: 'internal', code: 'E_INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 
 /** What the CLI prints and exits with for an error that ended a command. */
@@ -92,6 +103,8 @@ export function classifyFailure(err: unknown): Failure {
       return { kind, exitCode: EXIT.badInput, text: `splitnet: error: ${message}` };
     case 'operational':
       return { kind, exitCode: EXIT.failed, text: `splitnet: error: ${message}` };
+    case 'interrupted':
+      return { kind, exitCode: EXIT.interrupted, text: `splitnet: ${message}` };
     case 'internal':
       return { kind, exitCode: EXIT.failed, text: bugText(err) };
   }

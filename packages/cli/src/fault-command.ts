@@ -1,8 +1,9 @@
 // `splitnet fault <action> <target>`: inject a fault into a running live emulation over its control plane and print what happened.
 import { SplitnetError } from '@splitnet/model';
-import { decodeControl, encodeControl } from '@splitnet/controller';
+import { decodeControl, encodeControl } from '@splitnet/live';
 import { checkFaultRequest } from '@splitnet/scenario';
-import { connectNats, isValidRunId, Subjects, TransportError } from '@splitnet/transport';
+import { isValidRunId, Subjects, TransportError } from '@splitnet/transport';
+import { connectNats } from '@splitnet/transport/nats';
 import type { Transport } from '@splitnet/transport';
 
 export interface FaultFlags {

@@ -79,8 +79,8 @@ function formatPlan(plan: SweepPlan, out: string): string {
   return lines.join('\n') + '\n';
 }
 
-/** Exit code: 0 complete, 1 a run broke the accounting invariant, 130 interrupted (2 for bad input comes from the caller). */
-export async function sweepCommand(file: string, flags: SweepFlags): Promise<number> {
+/** Exit code: 0 complete, 1 a run broke the accounting invariant, 130 interrupted through `signal` (2 for bad input comes from the caller). */
+export async function sweepCommand(file: string, flags: SweepFlags, signal: AbortSignal): Promise<number> {
   const jobs = parseJobs(flags.jobs);
   const def = loadSweepFile(file);
   const plan = planSweep(def);
@@ -98,21 +98,12 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
     command: ['splitnet', ...process.argv.slice(2)],
   };
 
-  // Ctrl-C: stop the workers, keep finished runs, say how to go on; a second Ctrl-C leaves at once.
-  const stop = new AbortController();
-  const onSigint = (): void => {
-    if (stop.signal.aborted) process.exit(130);
-    stop.abort();
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  // Ctrl-C (`signal`): stop the workers, keep finished runs, say how to go on; a second Ctrl-C leaves at once (lifetime.ts).
   const t0 = Date.now();
   let outcome;
   try {
-    outcome = await runSweep(plan, { out, jobs, environment, onEvent: show, signal: stop.signal });
+    outcome = await runSweep(plan, { out, jobs, environment, onEvent: show, signal });
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
     if (mode === 'bar') process.stderr.write('\n');
   }
   const seconds = (Date.now() - t0) / 1000;

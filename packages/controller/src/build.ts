@@ -1,6 +1,6 @@
 // Builds the actor graph (NIC, back-end, workers, front-ends) and its steering tables from a compiled scenario.
-import { deriveSeed, IndirectionTable, reciprocalScale, rssInput, softwareFlowHash, toeplitzHash } from '@splitnet/model';
-import type { ActorRef, CostProfile, Nanos } from '@splitnet/model';
+import { BatchPool, deriveSeed, IndirectionTable, reciprocalScale, rssInput, softwareFlowHash, toeplitzHash } from '@splitnet/model';
+import type { Actor, ActorRef, CostProfile, Nanos } from '@splitnet/model';
 import type { CompiledScenario, FlowSpec, VrssMode } from '@splitnet/scenario';
 import { BackendActor } from '@splitnet/backend';
 import { FrontendActor } from '@splitnet/frontend';
@@ -41,6 +41,10 @@ export interface ActorGraph {
   /** In registration order (refs are indices into this list). */
   readonly all: readonly (NicActor | BackendActor | WorkerActor | FrontendActor)[];
   readonly refs: { readonly nic: ActorRef; readonly backend: ActorRef; readonly worker: (k: number) => ActorRef; readonly frontend: (v: number) => ActorRef };
+  /** The packet batches every actor of the graph takes from and gives back to (a runtime running them shares it). */
+  readonly pool: BatchPool;
+  /** A fresh actor for `ref`, built as the graph built it (a restarted process's new incarnation). */
+  readonly respawn: (ref: ActorRef) => Actor;
   /** Per flow: guest queue index (gq) and the gq → (vm, queue, worker) tables. */
   readonly steering: { readonly flowNicQueue: Uint16Array; readonly flowGq: Uint32Array; readonly gqVm: readonly number[]; readonly gqQueue: readonly number[]; readonly gqWorker: readonly number[] };
 }
@@ -119,6 +123,8 @@ function backendCosts(s: CompiledScenario): CostProfile {
   return { ...s.costs, backend: { ...b, perPacket: b.perPacket + b.toeplitz } };
 }
 
+// Long on purpose: the graph is wired in one place, every actor's configuration reading the steering tables
+// built above it; `respawn` builds one actor again exactly as the graph did.
 export function buildActors(s: CompiledScenario): ActorGraph {
   const topo = s.topology;
   const W = topo.workers;
@@ -159,7 +165,8 @@ export function buildActors(s: CompiledScenario): ActorGraph {
   const extraSlots = effectiveSteering(s) === 'toeplitz' && topo.toeplitz?.hashSlot === true ? 1 : 0;
 
   const budget = s.napi.budget;
-  const nic = new NicActor({
+  const pool = new BatchPool();
+  const makeNic = () => new NicActor({
     id: 'nic',
     backend: refs.backend,
     queues: topo.nicQueues,
@@ -172,8 +179,9 @@ export function buildActors(s: CompiledScenario): ActorGraph {
     policy: s.coalescing.nic,
     seed: s.seed,
     lookahead: NIC_LOOKAHEAD,
+    pool,
   });
-  const backend = new BackendActor({
+  const makeBackend = () => new BackendActor({
     id: 'backend',
     nic: refs.nic,
     nicQueues: topo.nicQueues,
@@ -183,17 +191,16 @@ export function buildActors(s: CompiledScenario): ActorGraph {
     gqWorker: gqWorker.map((k) => refs.worker(k)),
     gqVm,
     gqQueue,
+    pool,
   });
-  const workers: WorkerActor[] = [];
-  for (let k = 0; k < W; k++) {
+  const makeWorker = (k: number) => {
     const served: ServedQueue[] = [];
     for (let g = 0; g < gqVm.length; g++) {
       if (gqWorker[g] !== k) continue;
       const v = gqVm[g] as number;
       served.push({ vm: v, queue: gqQueue[g] as number, frontend: refs.frontend(v), ringSize: (vms[v] as { ringSize: number }).ringSize });
     }
-    workers.push(
-      new WorkerActor({
+    return new WorkerActor({
         id: `worker.${k}`,
         index: k,
         costs: s.costs,
@@ -206,12 +213,12 @@ export function buildActors(s: CompiledScenario): ActorGraph {
         policy: s.coalescing.backend,
         rxStallTimeout: s.netback.rxStallTimeout,
         stallKick: s.netback.stallKick,
-      }),
-    );
-  }
-  const frontends = vms.map(
-    (vm) =>
-      new FrontendActor({
+        pool,
+      });
+  };
+  const makeFrontend = (v: number) => {
+    const vm = vms[v] as (typeof vms)[number];
+    return new FrontendActor({
         id: `vm.${vm.id}`,
         vm: vm.id,
         queues: vm.queues,
@@ -223,8 +230,14 @@ export function buildActors(s: CompiledScenario): ActorGraph {
         measureFrom: s.warmup,
         flowCount: s.traffic.flows.length,
         extraSlots,
-      }),
-  );
+        pool,
+      });
+  };
+  const nic = makeNic();
+  const backend = makeBackend();
+  const workers = Array.from({ length: W }, (_, k) => makeWorker(k));
+  const frontends = vms.map((vm) => makeFrontend(vm.id));
+  const respawn = (ref: ActorRef): Actor => (ref === refs.nic ? makeNic() : ref === refs.backend ? makeBackend() : ref < refs.frontend(0) ? makeWorker(ref - refs.worker(0)) : makeFrontend(ref - refs.frontend(0)));
   return {
     nic,
     backend,
@@ -232,6 +245,8 @@ export function buildActors(s: CompiledScenario): ActorGraph {
     frontends,
     all: [nic, backend, ...workers, ...frontends],
     refs,
+    pool,
+    respawn,
     steering: { flowNicQueue, flowGq, gqVm, gqQueue, gqWorker },
   };
 }

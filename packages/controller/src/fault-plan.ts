@@ -1,12 +1,11 @@
 // Turns a scenario's fault schedule into timed steps (actor commands, process signals, NATS and node actions, message-path windows) for sim and live.
-import { DATAPATH_FAULT_ACTIONS, deriveSeed, HELD_STATE_FAULT_ACTIONS, MESSAGE_FAULT_ACTIONS, MESSAGE_KINDS, SplitnetError } from '@splitnet/model';
-import type { ActorRef, DatapathFaultAction, FaultCommand, Message, MessageFaultAction, Nanos } from '@splitnet/model';
+import { DATAPATH_FAULT_ACTIONS, deriveSeed, HELD_STATE_FAULT_ACTIONS, MESSAGE_FAULT_ACTIONS, MESSAGE_KINDS, RecordingEffects, SplitnetError } from '@splitnet/model';
+import type { Actor, ActorRef, DatapathFaultAction, FaultCommand, Message, MessageFaultAction, Nanos } from '@splitnet/model';
 import { LinkFaults } from '@splitnet/runtime';
 import type { LinkFaultWindow, SimRuntime } from '@splitnet/runtime';
-import { faultOccurrences, formatDuration } from '@splitnet/scenario';
+import { faultDetail } from '@splitnet/results';
+import { faultOccurrences } from '@splitnet/scenario';
 import type { ActorSelector, CompiledScenario, FaultOccurrence, FaultSpec } from '@splitnet/scenario';
-import { NicActor } from '@splitnet/nic';
-import { buildActors } from './build.js';
 import type { ActorGraph } from './build.js';
 
 /** One thing the fault injector does at an emulated instant. */
@@ -52,7 +51,7 @@ export interface SimFaultPlan {
 
 /** A killed actor's dead incarnation. */
 export interface SimGhost {
-  readonly actor: ActorGraph['all'][number];
+  readonly actor: Actor;
   readonly t: Nanos;
   /** A NIC's: the traffic-source frames it counted as emitted, which its successor counts again (its replay). */
   emittedAgain?: { readonly frames: number; readonly bytes: number };
@@ -80,15 +79,21 @@ export function selectActors(g: ActorGraph, sel: ActorSelector): { ref: ActorRef
   }
 }
 
-/** The detail of a fault-start / fault-end event: id, action, target and the parameters as the scenario writes them. */
-export function faultDetail(occ: FaultOccurrence): Record<string, unknown> {
-  const d: Record<string, unknown> = { id: occ.id, action: occ.spec.action, target: occ.spec.targetText };
-  for (const [k, v] of Object.entries(occ.spec.params)) d[k] = k === 'delay' || k === 'restartAfter' ? formatDuration(v as number) : v;
-  return d;
-}
-
 function liveOnly(f: FaultSpec, what: string): never {
   throw new SplitnetError('E_SCENARIO', `${f.id} (${f.action} on ${f.targetText}): ${what}`);
+}
+
+/** What planning one occurrence adds to: the plan's steps and message-path windows. */
+interface Planning {
+  readonly s: CompiledScenario;
+  readonly g: ActorGraph;
+  readonly mode: 'sim' | 'live';
+  readonly steps: FaultStep[];
+  readonly windows: LinkFaultWindow[];
+}
+
+function step(p: Planning, t: Nanos, order: number, action: PlannedAction): void {
+  p.steps.push({ t, order, action });
 }
 
 /**
@@ -97,109 +102,124 @@ function liveOnly(f: FaultSpec, what: string): never {
  */
 export function planFaults(s: CompiledScenario, g: ActorGraph, mode: 'sim' | 'live'): FaultPlan {
   const occurrences = faultOccurrences(s.faults, s.duration);
-  const steps: FaultStep[] = [];
-  const windows: LinkFaultWindow[] = [];
-  const step = (t: Nanos, order: number, action: PlannedAction) => steps.push({ t, order, action });
-
+  const p: Planning = { s, g, mode, steps: [], windows: [] };
   for (const occ of occurrences) {
     const f = occ.spec;
-    const seedFor = (actorId: string) => deriveSeed(s.seed, `fault:${occ.id}:${actorId}`);
-    const withEnd = !occ.instantaneous;
-    step(occ.start, 1, { type: 'fault-start', occ });
-    if (withEnd) step(occ.end, 0, { type: 'fault-end', occ });
+    step(p, occ.start, 1, { type: 'fault-start', occ });
+    if (!occ.instantaneous) step(p, occ.end, 0, { type: 'fault-end', occ });
+    if (f.target.kind === 'node' || f.target.kind === 'nats') planOutside(p, occ);
+    else if (MESSAGE.has(f.action) || f.action === 'partition') planMessageWindows(p, occ);
+    else if (f.target.kind !== 'actor') continue;
+    else if (DATAPATH.has(f.action)) planDatapath(p, occ, f.target.actor);
+    else planProcess(p, occ, f.target.actor);
+  }
+  p.steps.sort((a, b) => a.t - b.t || a.order - b.order);
+  return { steps: p.steps, windows: p.windows, occurrences };
+}
 
-    if (f.target.kind === 'node') {
-      if (mode === 'sim') liveOnly(f, 'node targets act on the containers of a docker-placed live run');
-      const node = Number(f.target.name);
-      const [on, off] = f.action === 'pause' ? (['pause', 'unpause'] as const) : (['disconnect', 'reconnect'] as const);
-      step(occ.start, 2, { type: 'node', op: on, node, occ });
-      step(occ.end, 0, { type: 'node', op: off, node, occ });
-      continue;
-    }
-    if (f.target.kind === 'nats') {
-      if (mode === 'sim') liveOnly(f, 'the NATS server exists only in live runs (runtime: live)');
-      step(occ.start, 2, { type: 'nats-down', occ });
-      step(occ.end, 0, { type: 'nats-up', occ });
-      continue;
-    }
+/** A node's containers (docker pause, network cut) or the NATS server: live only. */
+function planOutside(p: Planning, occ: FaultOccurrence): void {
+  const f = occ.spec;
+  if (f.target.kind === 'node') {
+    if (p.mode === 'sim') liveOnly(f, 'node targets act on the containers of a docker-placed live run');
+    const node = Number(f.target.name);
+    const [on, off] = f.action === 'pause' ? (['pause', 'unpause'] as const) : (['disconnect', 'reconnect'] as const);
+    step(p, occ.start, 2, { type: 'node', op: on, node, occ });
+    step(p, occ.end, 0, { type: 'node', op: off, node, occ });
+    return;
+  }
+  if (p.mode === 'sim') liveOnly(f, 'the NATS server exists only in live runs (runtime: live)');
+  step(p, occ.start, 2, { type: 'nats-down', occ });
+  step(p, occ.end, 0, { type: 'nats-up', occ });
+}
 
-    if (MESSAGE.has(f.action) || f.action === 'partition') {
-      if (f.action === 'partition') {
-        if (f.target.kind !== 'actor') continue;
-        // Cut off from every peer, every message kind, both ways; the NIC and its driver share a process, so either means both.
-        let cut = selectActors(g, f.target.actor).map((x) => x.ref);
-        if (cut.includes(g.refs.nic) || cut.includes(g.refs.backend)) cut = [...new Set([...cut, g.refs.nic, g.refs.backend])];
-        const others = g.all.map((_, i) => i).filter((i) => !cut.includes(i));
-        windows.push(window(occ, cut, others, MESSAGE_KINDS, s.seed, 1, 0));
-        windows.push(window(occ, others, cut, MESSAGE_KINDS, s.seed, 1, 0, '<'));
-        continue;
-      }
-      if (f.target.kind !== 'link') continue;
-      const from = selectActors(g, f.target.from).map((x) => x.ref);
-      const to = selectActors(g, f.target.to).map((x) => x.ref);
-      const kinds = (f.params.kinds ?? []) as Message['kind'][];
-      windows.push(window(occ, from, to, kinds, s.seed, f.params.probability ?? 1, f.params.delay ?? 0));
-      continue;
-    }
-    if (f.target.kind !== 'actor') continue;
-    const sel = f.target.actor;
+/** Message faults on a link, and partitions: windows every runtime's send path consults. */
+function planMessageWindows(p: Planning, occ: FaultOccurrence): void {
+  const { g, s } = p;
+  const f = occ.spec;
+  if (f.action === 'partition') {
+    if (f.target.kind !== 'actor') return;
+    // Cut off from every peer, every message kind, both ways; the NIC and its driver share a process, so either means both.
+    let cut = selectActors(g, f.target.actor).map((x) => x.ref);
+    if (cut.includes(g.refs.nic) || cut.includes(g.refs.backend)) cut = [...new Set([...cut, g.refs.nic, g.refs.backend])];
+    const others = g.all.map((_, i) => i).filter((i) => !cut.includes(i));
+    p.windows.push(window(occ, cut, others, MESSAGE_KINDS, s.seed, 1, 0));
+    p.windows.push(window(occ, others, cut, MESSAGE_KINDS, s.seed, 1, 0, '<'));
+    return;
+  }
+  if (f.target.kind !== 'link') return;
+  const from = selectActors(g, f.target.from).map((x) => x.ref);
+  const to = selectActors(g, f.target.to).map((x) => x.ref);
+  const kinds = (f.params.kinds ?? []) as Message['kind'][];
+  p.windows.push(window(occ, from, to, kinds, s.seed, f.params.probability ?? 1, f.params.delay ?? 0));
+}
 
-    if (DATAPATH.has(f.action)) {
-      const action = f.action as DatapathFaultAction;
-      if (action === 'ring-full-storm') {
-        // The storm arrives at the NIC, on flows steered to the target guest queues.
-        const want = new Set<number>();
-        for (const t of selectActors(g, sel)) {
-          const vm = t.ref - g.refs.frontend(0);
-          const qs = t.queues ?? Array.from({ length: s.topology.vms[vm]?.queues ?? 0 }, (_, q) => q);
-          for (let gq = 0; gq < g.steering.gqVm.length; gq++) {
-            if (g.steering.gqVm[gq] === vm && qs.includes(g.steering.gqQueue[gq] as number)) want.add(gq);
-          }
-        }
-        const flows: number[] = [];
-        g.steering.flowGq.forEach((gq, flow) => {
-          if (want.has(gq)) flows.push(flow);
-        });
-        if (flows.length === 0) {
-          throw new SplitnetError('E_SCENARIO', `${f.id} (ring-full-storm on ${f.targetText}): no flow of the traffic is steered to that queue, so a storm cannot reach it`);
-        }
-        step(occ.start, 2, { type: 'datapath', ref: g.refs.nic, cmd: { id: occ.id, action, phase: 'start', flows, params: f.params, seed: seedFor('nic') } });
-        continue;
-      }
-      for (const t of selectActors(g, sel)) {
-        const id = g.all[t.ref]?.id ?? String(t.ref);
-        const base = { id: occ.id, action, params: f.params, seed: seedFor(id), ...(t.queues ? { queues: t.queues } : {}) };
-        step(occ.start, 2, { type: 'datapath', ref: t.ref, cmd: { ...base, phase: 'start' } });
-        if (withEnd) step(occ.end, 0, { type: 'datapath', ref: t.ref, cmd: { ...base, phase: 'end' } });
-      }
-      continue;
-    }
-
-    // Process faults: on each selected actor's process. The driver domain (NIC and back end) is one
-    // process in every live placement; in sim a process fault on either acts on both, to match.
-    const targets = mode === 'sim' && (sel.role === 'nic' || sel.role === 'backend') ? [{ ref: g.refs.nic }, { ref: g.refs.backend }] : selectActors(g, sel);
-    if (f.action === 'pause') {
-      for (const t of targets) {
-        step(occ.start, 2, { type: 'pause', ref: t.ref, occ });
-        step(occ.end, 0, { type: 'resume', ref: t.ref, occ });
-      }
-      continue;
-    }
-    // kill / restart / crash-loop act on a process: a VM's front end as a whole, not one of its queues.
-    if (sel.role === 'vm' && sel.queue !== '*') {
-      throw new SplitnetError('E_SCENARIO', `${f.id} (${f.action} on ${f.targetText}): a ${f.action} acts on a whole VM (its front end's process); write vm:${String(sel.index)}`);
-    }
-    // In sim a dead incarnation's counters stay in the results (a ghost); what it held and what was sent
-    // to it while down are lost-in-crash, and so are what netback purged for a restarted guest's old
-    // ring and the frames that arrived at a dead NIC (its successor replays the wire up to its restart).
-    const after = f.action === 'restart' ? 0 : (f.params.restartAfter ?? 0);
-    for (const t of targets) {
-      step(occ.start, 2, { type: 'kill', ref: t.ref, occ });
-      step(occ.start + after, 3, { type: 'restart', ref: t.ref, occ });
+/** The flows steered to the guest queues a selector names (where a ring-full storm must arrive). */
+function flowsTo(p: Planning, sel: ActorSelector): number[] {
+  const { g, s } = p;
+  const want = new Set<number>();
+  for (const t of selectActors(g, sel)) {
+    const vm = t.ref - g.refs.frontend(0);
+    const qs = t.queues ?? Array.from({ length: s.topology.vms[vm]?.queues ?? 0 }, (_, q) => q);
+    for (let gq = 0; gq < g.steering.gqVm.length; gq++) {
+      if (g.steering.gqVm[gq] === vm && qs.includes(g.steering.gqQueue[gq] as number)) want.add(gq);
     }
   }
-  steps.sort((a, b) => a.t - b.t || a.order - b.order);
-  return { steps, windows, occurrences };
+  const flows: number[] = [];
+  g.steering.flowGq.forEach((gq, flow) => {
+    if (want.has(gq)) flows.push(flow);
+  });
+  return flows;
+}
+
+/** A datapath fault: commands to each selected actor (a storm: to the NIC, on the flows of the target queues). */
+function planDatapath(p: Planning, occ: FaultOccurrence, sel: ActorSelector): void {
+  const { g, s } = p;
+  const f = occ.spec;
+  const action = f.action as DatapathFaultAction;
+  const seedFor = (actorId: string) => deriveSeed(s.seed, `fault:${occ.id}:${actorId}`);
+  if (action === 'ring-full-storm') {
+    const flows = flowsTo(p, sel);
+    if (flows.length === 0) {
+      throw new SplitnetError('E_SCENARIO', `${f.id} (ring-full-storm on ${f.targetText}): no flow of the traffic is steered to that queue, so a storm cannot reach it`);
+    }
+    step(p, occ.start, 2, { type: 'datapath', ref: g.refs.nic, cmd: { id: occ.id, action, phase: 'start', flows, params: f.params, seed: seedFor('nic') } });
+    return;
+  }
+  for (const t of selectActors(g, sel)) {
+    const id = g.all[t.ref]?.id ?? String(t.ref);
+    const base = { id: occ.id, action, params: f.params, seed: seedFor(id), ...(t.queues ? { queues: t.queues } : {}) };
+    step(p, occ.start, 2, { type: 'datapath', ref: t.ref, cmd: { ...base, phase: 'start' } });
+    if (!occ.instantaneous) step(p, occ.end, 0, { type: 'datapath', ref: t.ref, cmd: { ...base, phase: 'end' } });
+  }
+}
+
+/** A process fault (pause, kill, restart, crash-loop) on each selected actor's process. */
+function planProcess(p: Planning, occ: FaultOccurrence, sel: ActorSelector): void {
+  const { g } = p;
+  const f = occ.spec;
+  // The driver domain (NIC and back end) is one process in every live placement; in sim a process fault
+  // on either acts on both, to match.
+  const targets = p.mode === 'sim' && (sel.role === 'nic' || sel.role === 'backend') ? [{ ref: g.refs.nic }, { ref: g.refs.backend }] : selectActors(g, sel);
+  if (f.action === 'pause') {
+    for (const t of targets) {
+      step(p, occ.start, 2, { type: 'pause', ref: t.ref, occ });
+      step(p, occ.end, 0, { type: 'resume', ref: t.ref, occ });
+    }
+    return;
+  }
+  // kill / restart / crash-loop act on a process: a VM's front end as a whole, not one of its queues.
+  if (sel.role === 'vm' && sel.queue !== '*') {
+    throw new SplitnetError('E_SCENARIO', `${f.id} (${f.action} on ${f.targetText}): a ${f.action} acts on a whole VM (its front end's process); write vm:${String(sel.index)}`);
+  }
+  // In sim a dead incarnation's counters stay in the results (a ghost); what it held and what was sent
+  // to it while down are lost-in-crash, and so are what netback purged for a restarted guest's old
+  // ring and the frames that arrived at a dead NIC (its successor replays the wire up to its restart).
+  const after = f.action === 'restart' ? 0 : (f.params.restartAfter ?? 0);
+  for (const t of targets) {
+    step(p, occ.start, 2, { type: 'kill', ref: t.ref, occ });
+    step(p, occ.start + after, 3, { type: 'restart', ref: t.ref, occ });
+  }
 }
 
 function window(
@@ -219,7 +239,7 @@ export function planSimFaults(s: CompiledScenario, g: ActorGraph): SimFaultPlan 
   const ghosts: SimGhost[] = [];
   const wire = { lostWhileDown: 0 };
   const held = new HeldFaults<ActorRef>();
-  const steps = plan.steps.map((st) => ({ t: st.t, apply: (rt: SimRuntime) => applySimStep(rt, st.action, s, ghosts, wire, held) }));
+  const steps = plan.steps.map((st) => ({ t: st.t, apply: (rt: SimRuntime) => applySimStep(rt, st.action, g, ghosts, wire, held) }));
   const linkFaults = plan.windows.length > 0 ? new LinkFaults(plan.windows, g.all.length) : undefined;
   return { steps, linkFaults, occurrences: plan.occurrences, ghosts, wire };
 }
@@ -246,11 +266,48 @@ export class HeldFaults<K> {
   }
 }
 
-function applySimStep(rt: SimRuntime, a: PlannedAction, s: CompiledScenario, ghosts: SimGhost[], wire: SimFaultPlan['wire'], held: HeldFaults<ActorRef>): void {
+/**
+ * The traffic-source frames a NIC that died at `t` had counted as emitted: what a NIC restarted at that very
+ * instant replays (Actor.reconnect: the wire is deterministic from the seed, so a restarted NIC counts every
+ * source frame that arrived up to its restart), read from its report. Storm frames a fault injected are not
+ * among them: they are not the source's.
+ */
+function sourceFramesUpTo(g: ActorGraph, ref: ActorRef, t: Nanos): { frames: number; bytes: number } {
+  const probe = g.respawn(ref);
+  probe.reconnect?.(t, new RecordingEffects());
+  const r = probe.report(t, false);
+  return r.role === 'nic' ? { frames: r.emitted, bytes: r.emittedBytes } : { frames: 0, bytes: 0 };
+}
+
+/** The supervisor's restart of a killed actor: a fresh incarnation that reconnects, with the held faults still in effect. */
+function restartInSim(rt: SimRuntime, a: { readonly ref: ActorRef; readonly occ: FaultOccurrence }, g: ActorGraph, ghosts: readonly SimGhost[], wire: SimFaultPlan['wire'], held: HeldFaults<ActorRef>): void {
+  if (!rt.isDown(a.ref)) return;
+  const id = rt.actor(a.ref).id;
+  const fresh = g.respawn(a.ref);
+  rt.record(id, 'actor-restart', { fault: a.occ.id, by: 'supervisor' });
+  rt.restart(a.ref, fresh);
+  const r = fresh.report(rt.now, false);
+  if (r.role === 'nic') {
+    // Its reconnect replayed the traffic source up to now, counting every frame as emitted: those the
+    // dead NIC had counted are its ghost's no more, and those that arrived while it was down are lost.
+    const gh = ghosts.findLast((x) => x.actor.id === id);
+    if (gh) {
+      gh.emittedAgain = sourceFramesUpTo(g, a.ref, gh.t);
+      wire.lostWhileDown += r.emitted - gh.emittedAgain.frames;
+    }
+  }
+  // The fresh actor takes the faults still in effect at the instant it is back (a slowed worker stays slow).
+  for (const cmd of held.of(a.ref)) {
+    rt.record(id, 'fault-reapplied', { id: cmd.id, action: cmd.action });
+    rt.injectFault(a.ref, cmd);
+  }
+}
+
+function applySimStep(rt: SimRuntime, a: PlannedAction, g: ActorGraph, ghosts: SimGhost[], wire: SimFaultPlan['wire'], held: HeldFaults<ActorRef>): void {
   switch (a.type) {
     case 'fault-start':
     case 'fault-end':
-      rt.log.push({ t: rt.now, actor: 'controller', kind: a.type, detail: faultDetail(a.occ) });
+      rt.record('controller', a.type, faultDetail(a.occ));
       return;
     case 'datapath':
       held.note(a.ref, a.cmd);
@@ -263,40 +320,16 @@ function applySimStep(rt: SimRuntime, a: PlannedAction, s: CompiledScenario, gho
       rt.resume(a.ref);
       return;
     case 'kill': {
-      if (rt.isDown(a.ref)) return;
-      const actor = rt.actor(a.ref) as ActorGraph['all'][number];
-      // A NIC counts arrivals lazily: bring them up to its death, so what its rings hold then is what is lost.
-      if (actor instanceof NicActor) actor.settle(rt.now);
-      ghosts.push({ actor, t: rt.now });
-      rt.kill(a.ref);
-      rt.log.push({ t: rt.now, actor: actor.id, kind: 'actor-died', detail: { fault: a.occ.id } });
+      // The runtime brings the dead incarnation's counters to its death (so what it holds then is what is lost).
+      const dead = rt.kill(a.ref);
+      if (dead === undefined) return;
+      ghosts.push({ actor: dead, t: rt.now });
+      rt.record(dead.id, 'actor-died', { fault: a.occ.id });
       return;
     }
-    case 'restart': {
-      if (!rt.isDown(a.ref)) return;
-      const id = rt.actor(a.ref).id;
-      const fresh = buildActors(s).all[a.ref];
-      if (!fresh) return;
-      rt.log.push({ t: rt.now, actor: id, kind: 'actor-restart', detail: { fault: a.occ.id, by: 'supervisor' } });
-      rt.restart(a.ref, fresh);
-      if (fresh instanceof NicActor) {
-        // Its reconnect replayed the traffic source up to now, counting every frame as emitted: those the
-        // dead NIC had counted are its ghost's no more, and those that arrived while it was down are lost.
-        const gh = ghosts.findLast((x) => x.actor.id === id);
-        if (gh && gh.actor instanceof NicActor) {
-          gh.actor.report(gh.t); // settled to its death
-          const frames = gh.actor.emitted - gh.actor.stormArrived;
-          gh.emittedAgain = { frames, bytes: gh.actor.emittedBytes - gh.actor.stormArrivedBytes };
-          wire.lostWhileDown += fresh.emitted - frames;
-        }
-      }
-      // The fresh actor takes the faults still in effect at the instant it is back (a slowed worker stays slow).
-      for (const cmd of held.of(a.ref)) {
-        rt.log.push({ t: rt.now, actor: id, kind: 'fault-reapplied', detail: { id: cmd.id, action: cmd.action } });
-        rt.injectFault(a.ref, cmd);
-      }
+    case 'restart':
+      restartInSim(rt, a, g, ghosts, wire, held);
       return;
-    }
     default:
       return;
   }

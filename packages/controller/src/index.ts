@@ -1,28 +1,8 @@
-// Public API of @splitnet/controller.
+// Public API of @splitnet/controller: the actor graph of a scenario, the sim run, fault planning, and the link rules sim and live share.
 export { buildActors, WORKER_BATCH, NIC_LOOKAHEAD } from './build.js';
 export type { ActorGraph } from './build.js';
-export { runSim, balance, offeredCapOf } from './run-sim.js';
-export type { RunResult, Summary, Accounting, RunOptions, OfferedCap } from './run-sim.js';
-export { writeResults, summaryCsv, latencyJson, LATENCY_BUCKET_COLUMNS } from './results.js';
-export { summaryRow, columnPart, SUMMARY_ID_COLUMNS } from './summary-row.js';
-export type { SummaryCell, SummaryRow } from './summary-row.js';
-export { seriesPoints, timeseriesCsv, ALL_ENTITY } from './timeseries.js';
-export type { SeriesMetric, SeriesPoint } from './timeseries.js';
-export { csvCell, csvLine } from './csv.js';
-export { formatSummary } from './format.js';
-export { DROP_REASONS } from './metrics.js';
-export type { DropReason, Snapshot } from './metrics.js';
-export { runLive } from './live/run-live.js';
-export type { ActorHandle, LiveRunOptions } from './live/run-live.js';
-export { runActorProcess } from './live/actor-process.js';
-export type { ActorProcessOptions } from './live/actor-process.js';
-export { linkDelayFor } from './live/links.js';
-export type { LiveInfo, ProcessCounters, RestartedProcess } from './run-sim.js';
-export { continueReport, continueReports, Incarnations } from './live/incarnations.js';
-export { registerExternalActors, joinRun, rejoinRun, awaitControllerGone, backendMaxQueues, negotiateQueues, JOIN_ROLES } from './live/join.js';
-export type { JoinEvent, JoinRole, QueueNegotiation, Registration } from './live/join.js';
-export { decodeControl, encodeControl } from './live/control.js';
-export type { ControlMessage } from './live/control.js';
-export { planFaults, planSimFaults } from './fault-plan.js';
-export type { FaultPlan, FaultStep, PlannedAction } from './fault-plan.js';
-export type { FaultsSummary, FaultStall, FaultRecovery } from './fault-report.js';
+export { runSim } from './run-sim.js';
+export type { RunOptions } from './run-sim.js';
+export { decoderLimitsFor, linkDelayFor } from './links.js';
+export { HeldFaults, planFaults, planSimFaults, selectActors } from './fault-plan.js';
+export type { FaultPlan, FaultStep, PlannedAction, SimFaultPlan } from './fault-plan.js';

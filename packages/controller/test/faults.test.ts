@@ -1,10 +1,10 @@
 // Fault injection in sim: each action's specific consequence, the accounting invariant under every fault, determinism.
 import test from 'ava';
 import { compileScenarioText } from '@splitnet/scenario';
-import type { FaultsSummary } from '../src/fault-report.js';
+import type { FaultsSummary } from '@splitnet/results';
 import { buildActors } from '../src/build.js';
 import { runSim } from '../src/run-sim.js';
-import type { RunResult } from '../src/run-sim.js';
+import type { RunResult } from '@splitnet/results';
 import { PAPER_VRSS_NIC_KEY } from './helpers.js';
 
 /**

@@ -2,7 +2,7 @@
 import { compileScenarioText } from '@splitnet/scenario';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { runSim } from '../src/run-sim.js';
-import type { RunResult } from '../src/run-sim.js';
+import type { RunResult } from '@splitnet/results';
 
 export function scenario(yaml: string, overrides: readonly string[] = []): CompiledScenario {
   return compileScenarioText(yaml, '<test>', { overrides });

@@ -1,6 +1,6 @@
 // The NIC and its driver behave as ixgbe and NAPI do, end to end (issue 22): no interrupt livelock, moderation as a throttle or a timer.
 import test from 'ava';
-import type { RunResult } from '../src/run-sim.js';
+import type { RunResult } from '@splitnet/results';
 import { run } from './helpers.js';
 
 /** One queue, one netback thread, 64-byte frames offered at 12 Mpps: far more than the driver (6.3 Mpps) and the worker (~0.9 Mpps) can take. */

@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { formatResolvedYaml } from '@splitnet/scenario';
-import { writeResults } from '../src/results.js';
+import { SUMMARY_ID_COLUMNS, writeResults } from '@splitnet/results';
+import type { RunResult } from '@splitnet/results';
 import { runSim } from '../src/run-sim.js';
-import type { RunResult } from '../src/run-sim.js';
-import { SUMMARY_ID_COLUMNS } from '../src/summary-row.js';
 import { scenario } from './helpers.js';
 
 /** Two VMs (2 queues and 1), two workers, Poisson traffic: every kind of entity, with traffic on each. */

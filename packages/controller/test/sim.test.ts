@@ -1,9 +1,7 @@
 // Whole-datapath properties of sim runs: accounting invariant, determinism, flow order.
 import test from 'ava';
-import { summaryCsv } from '../src/results.js';
-import { timeseriesCsv } from '../src/timeseries.js';
+import { balance, summaryCsv, timeseriesCsv } from '@splitnet/results';
 import { buildActors } from '../src/build.js';
-import { balance } from '../src/run-sim.js';
 import { PAPER_VRSS_NIC_KEY, run, scenario } from './helpers.js';
 
 const base = `

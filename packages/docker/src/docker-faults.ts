@@ -1,12 +1,12 @@
 // Fault actions on the containers of a docker-placed live run: pause / unpause and network disconnect / reconnect of an emulated node's actors.
 import Docker from 'dockerode';
-import { dockerFor, LABEL_RUN, nodeNetwork } from './docker-placement.js';
+import { dockerFor, LABEL_RUN, nodeNetwork } from './docker-containers.js';
 import { PauseHolds } from './pause-holds.js';
 
 /*
  * Exercised end to end by test/e2e/faults-docker.test.ts. Containers are found by the labels
- * DockerPlacement sets (splitnet.run, splitnet.node, and splitnet.role on actor containers — NATS
- * containers have no role and are left alone), and a node's network by DockerPlacement's `nodeNetwork`.
+ * DockerContainers sets (splitnet.run, splitnet.node, and splitnet.role on actor containers — NATS
+ * containers have no role and are left alone), and a node's network by DockerContainers' `nodeNetwork`.
  *
  * A network partition must end like a real one: the cable comes back and the hosts keep their
  * addresses, so open TCP connections (each actor's to its NATS server) resume once TCP retransmits.
@@ -23,7 +23,7 @@ export class DockerFaults {
   private readonly cut = new Map<string, { readonly name: string; readonly ip: string }>();
 
   /**
-   * `pauses`: shared with the placement (DockerPlacement.pauses), so that a node pause and a pause of one
+   * `pauses`: shared with the placement (DockerContainers.pauses), so that a node pause and a pause of one
    * of its actors overlap without a failed `docker pause` or an early unpause.
    */
   constructor(private readonly runId: string, endpoints: readonly string[] = [], private readonly pauses = new PauseHolds()) {

@@ -1,5 +1,7 @@
-// Public API of @splitnet/docker.
-export { DockerPlacement, removeByLabel, cleanupAll, LABEL_MANAGED, LABEL_RUN } from './docker-placement.js';
-export type { DockerPlacementOptions, StartedPlacement, ActorRole, ContainerProcess } from './docker-placement.js';
+// Public API of @splitnet/docker: the docker placement of a live run (the live Placement port over dockerode), its node faults, and cleanup by label.
+export { DockerPlacement } from './docker-placement.js';
+export type { DockerPlacementOptions } from './docker-placement.js';
+export { DockerContainers, removeByLabel, cleanupAll, LABEL_MANAGED, LABEL_RUN } from './docker-containers.js';
+export type { DockerContainersOptions, StartedContainers, ActorRole, ContainerProcess } from './docker-containers.js';
 export { DockerFaults } from './docker-faults.js';
 export { PauseHolds } from './pause-holds.js';

@@ -4,7 +4,7 @@
  * `docker pause` of a container that is already paused fails, and an unpause for one fault would thaw
  * a container another fault still holds. So each fault takes a hold on the container: the first hold
  * pauses it, the last release unpauses it. Shared by the node faults (DockerFaults) and the supervisor's
- * signals to one actor's container (DockerPlacement).
+ * signals to one actor's container (DockerContainers).
  */
 export class PauseHolds {
   private readonly holds = new Map<string, Set<string>>();

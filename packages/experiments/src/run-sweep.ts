@@ -189,85 +189,115 @@ async function runLocked(plan: SweepPlan, opts: RunSweepOptions): Promise<SweepO
  * Run `todo` on `jobs` worker threads. Resolves true when every run finished, false when the
  * signal stopped it (workers terminated, their partial directories removed); rejects on a run that failed.
  */
-async function runPool(plan: SweepPlan, todo: readonly RunSpec[], jobs: number, opts: RunSweepOptions, already: number, unbalanced: string[]): Promise<boolean> {
-  const runsDir = join(opts.out, 'runs');
-  const weight = (spec: RunSpec) => (plan.work.get(spec.run)?.frames ?? 0) + RUN_OVERHEAD_FRAMES;
-  const totalWork = todo.reduce((w, spec) => w + weight(spec), 0);
-  let doneWork = 0;
-  let finished = already;
-  const total = plan.runs.length;
-  const partialOf = (spec: RunSpec) => join(runsDir, spec.run + PARTIAL_SUFFIX);
-  const inFlight = new Map<Worker, { spec: RunSpec; fraction: number }>();
-  let next = 0;
-  let settled = false;
+function runPool(plan: SweepPlan, todo: readonly RunSpec[], jobs: number, opts: RunSweepOptions, already: number, unbalanced: string[]): Promise<boolean> {
+  return new Promise<boolean>((resolve, reject) => new SweepPool(plan, todo, opts, already, unbalanced, resolve, reject).start(jobs));
+}
 
-  return new Promise<boolean>((resolve, reject) => {
-    const workers: Worker[] = [];
-    const stopAll = async (): Promise<void> => {
-      await Promise.all(workers.map((w) => w.terminate()));
-      for (const { spec } of inFlight.values()) rmSync(partialOf(spec), { recursive: true, force: true });
-      inFlight.clear();
-    };
-    const finish = (ok: boolean, err?: unknown): void => {
-      if (settled) return;
-      settled = true;
-      opts.signal?.removeEventListener('abort', onAbort);
-      stopAll().then(
-        () => (err === undefined ? resolve(ok) : reject(err)),
-        (e: unknown) => reject(err ?? e),
-      );
-    };
-    const onAbort = (): void => finish(false);
-    if (opts.signal?.aborted) {
-      finish(false);
-      return;
-    }
-    opts.signal?.addEventListener('abort', onAbort);
+/** The worker threads of one sweep: each takes the next run when it finishes one; progress is weighted by each run's work. */
+class SweepPool {
+  private readonly runsDir: string;
+  private readonly totalWork: number;
+  private doneWork = 0;
+  private finished: number;
+  private readonly total: number;
+  private readonly inFlight = new Map<Worker, { spec: RunSpec; fraction: number }>();
+  private readonly workers: Worker[] = [];
+  private next = 0;
+  private settled = false;
+  private readonly onAbort = (): void => this.finish(false);
 
-    const progress = (): void => {
-      let w = doneWork;
-      for (const { spec, fraction } of inFlight.values()) w += weight(spec) * fraction;
-      opts.onEvent?.({ kind: 'progress', fraction: totalWork > 0 ? w / totalWork : 1, finished, total });
-    };
-    const dispatch = (worker: Worker): void => {
-      if (settled) return;
-      const spec = todo[next++];
-      if (spec === undefined) {
-        inFlight.delete(worker);
-        if (inFlight.size === 0) finish(true);
-        return;
-      }
-      inFlight.set(worker, { spec, fraction: 0 });
-      const message: ToWorker = { spec, dir: join(runsDir, spec.run), partial: partialOf(spec), environment: opts.environment };
-      worker.postMessage(message);
-    };
+  constructor(
+    private readonly plan: SweepPlan,
+    private readonly todo: readonly RunSpec[],
+    private readonly opts: RunSweepOptions,
+    already: number,
+    private readonly unbalanced: string[],
+    private readonly resolve: (ok: boolean) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    this.runsDir = join(opts.out, 'runs');
+    this.totalWork = todo.reduce((w, spec) => w + this.weight(spec), 0);
+    this.finished = already;
+    this.total = plan.runs.length;
+  }
 
+  private weight(spec: RunSpec): number {
+    return (this.plan.work.get(spec.run)?.frames ?? 0) + RUN_OVERHEAD_FRAMES;
+  }
+
+  private partialOf(spec: RunSpec): string {
+    return join(this.runsDir, spec.run + PARTIAL_SUFFIX);
+  }
+
+  start(jobs: number): void {
+    const signal = this.opts.signal;
+    if (signal?.aborted) return this.finish(false);
+    signal?.addEventListener('abort', this.onAbort);
     for (let i = 0; i < jobs; i++) {
       const worker = new Worker(new URL('./sweep-worker.js', import.meta.url));
-      workers.push(worker);
-      worker.on('message', (m: FromWorker) => {
-        if (settled) return;
-        const current = inFlight.get(worker);
-        if (m.kind === 'progress') {
-          if (current !== undefined) current.fraction = m.total > 0 ? m.done / m.total : 1;
-          progress();
-        } else if (m.kind === 'done') {
-          if (current !== undefined) doneWork += weight(current.spec);
-          finished += 1;
-          if (!m.balanced) unbalanced.push(m.run);
-          opts.onEvent?.({ kind: 'run-done', run: m.run, finished, total, wallSeconds: m.wallSeconds, balanced: m.balanced });
-          dispatch(worker);
-        } else {
-          const err = new SplitnetError(m.code, `run ${m.run}: ${m.message}`);
-          if (m.stack !== undefined) err.stack = m.stack;
-          finish(false, err);
-        }
-      });
-      worker.on('error', (err) => finish(false, new SplitnetError('E_INTERNAL', `sweep worker: ${err.message}`, { cause: err })));
+      this.workers.push(worker);
+      worker.on('message', (m: FromWorker) => this.onMessage(worker, m));
+      worker.on('error', (err) => this.finish(false, new SplitnetError('E_INTERNAL', `sweep worker: ${err.message}`, { cause: err })));
       worker.on('exit', (code) => {
-        if (!settled) finish(false, new SplitnetError('E_INTERNAL', `sweep worker exited with code ${code} while running ${inFlight.get(worker)?.spec.run ?? 'nothing'}`));
+        if (!this.settled) this.finish(false, new SplitnetError('E_INTERNAL', `sweep worker exited with code ${code} while running ${this.inFlight.get(worker)?.spec.run ?? 'nothing'}`));
       });
-      dispatch(worker);
+      this.dispatch(worker);
     }
-  });
+  }
+
+  private async stopAll(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    for (const { spec } of this.inFlight.values()) rmSync(this.partialOf(spec), { recursive: true, force: true });
+    this.inFlight.clear();
+  }
+
+  private finish(ok: boolean, err?: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+    this.stopAll().then(
+      () => (err === undefined ? this.resolve(ok) : this.reject(err)),
+      (e: unknown) => this.reject(err ?? e),
+    );
+  }
+
+  private progress(): void {
+    let w = this.doneWork;
+    for (const { spec, fraction } of this.inFlight.values()) w += this.weight(spec) * fraction;
+    this.opts.onEvent?.({ kind: 'progress', fraction: this.totalWork > 0 ? w / this.totalWork : 1, finished: this.finished, total: this.total });
+  }
+
+  /** Give the worker the next run, or retire it; the pool is done when the last one retires. */
+  private dispatch(worker: Worker): void {
+    if (this.settled) return;
+    const spec = this.todo[this.next++];
+    if (spec === undefined) {
+      this.inFlight.delete(worker);
+      if (this.inFlight.size === 0) this.finish(true);
+      return;
+    }
+    this.inFlight.set(worker, { spec, fraction: 0 });
+    const message: ToWorker = { spec, dir: join(this.runsDir, spec.run), partial: this.partialOf(spec), environment: this.opts.environment };
+    worker.postMessage(message);
+  }
+
+  private onMessage(worker: Worker, m: FromWorker): void {
+    if (this.settled) return;
+    const current = this.inFlight.get(worker);
+    if (m.kind === 'progress') {
+      if (current !== undefined) current.fraction = m.total > 0 ? m.done / m.total : 1;
+      this.progress();
+    } else if (m.kind === 'done') {
+      if (current !== undefined) this.doneWork += this.weight(current.spec);
+      this.finished += 1;
+      if (!m.balanced) this.unbalanced.push(m.run);
+      this.opts.onEvent?.({ kind: 'run-done', run: m.run, finished: this.finished, total: this.total, wallSeconds: m.wallSeconds, balanced: m.balanced });
+      this.dispatch(worker);
+    } else {
+      // The worker's error, rebuilt from its code (errors cross the thread as data).
+      const err = new SplitnetError(m.code, `run ${m.run}: ${m.message}`);
+      if (m.stack !== undefined) err.stack = m.stack;
+      this.finish(false, err);
+    }
+  }
 }

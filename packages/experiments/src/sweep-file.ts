@@ -104,63 +104,68 @@ export function parseSweepText(text: string, file: string): SweepDefinition {
   }
 }
 
+/** `file:line:col` of a sweep file's value at `path` (or of its key). */
+type Locator = (path: Path) => string;
+
 function readSweep(yaml: YamlSource, text: string): SweepDefinition {
   const root = yaml.value;
   const file = yaml.name;
-  const at = (path: Path): string => {
-    const { line, col } = yaml.locate(path, false);
+  const locator = (atKey: boolean): Locator => (path) => {
+    const { line, col } = yaml.locate(path, atKey);
     return `${file}:${line}:${col}`;
   };
-  const atKey = (path: Path): string => {
-    const { line, col } = yaml.locate(path, true);
-    return `${file}:${line}:${col}`;
-  };
+  const at = locator(false);
   if (!isMap(root)) expected([], 'a map of sweep settings (base, axes, repetitions, …)', root);
   checkKeys(root, [], SWEEP_KEYS);
-
   const name = readText(root, 'name', basename(file, extname(file)) || 'sweep');
   if (name === '' || !/^[A-Za-z0-9_.-]+$/.test(name)) expected(['name'], 'a name of letters, digits, ".", "_" or "-"', root['name']);
   const description = readText(root, 'description', '');
+  const base = readBase(root['base'], file, text);
+  const seed = readWhole(root, 'seed', 0, MAX_SEED, `a whole number from 0 to ${MAX_SEED}`);
+  const repetitions = readWhole(root, 'repetitions', 1, MAX_REPETITIONS, `an integer from 1 to ${MAX_REPETITIONS}`) ?? 1;
+  const set = readSet(root['set'], at, locator(true));
+  const groups = readAxes(root['axes'], at);
+  const points = groups.reduce((n, g) => n * (g[0]?.values.length ?? 1), 1);
+  if (points * repetitions > MAX_RUNS) {
+    throw new SweepIssue(['axes'], `expected at most ${MAX_RUNS} runs, found ${points} points × ${repetitions} repetitions = ${points * repetitions}`);
+  }
+  return { file, name, description, base, seed, repetitions, set, groups };
+}
 
-  const baseValue = root['base'];
-  let base: SweepBase;
+/** `base`: a scenario file (a relative path is read from the sweep file's directory; an absolute one as it is) or an inline scenario. */
+function readBase(baseValue: unknown, file: string, text: string): SweepBase {
   if (typeof baseValue === 'string' && baseValue !== '') {
-    // A relative path is read from the sweep file's directory; an absolute one as it is.
     const path = isAbsolute(baseValue) ? baseValue : join(dirname(file), baseValue);
     if (!existsSync(path)) throw new SweepIssue(['base'], `no such scenario file: ${path}${isAbsolute(baseValue) ? '' : " (a relative path is read from the sweep file's directory)"}`);
     if (statSync(path).isDirectory()) throw new SweepIssue(['base'], `expected a scenario file, found the directory ${path}`);
-    base = { kind: 'file', path };
-  } else if (isMap(baseValue)) {
-    base = { kind: 'inline', text };
-  } else {
-    expected(['base'], 'a scenario file path (relative to the sweep file) or an inline scenario map', baseValue);
+    return { kind: 'file', path };
   }
+  if (isMap(baseValue)) return { kind: 'inline', text };
+  return expected(['base'], 'a scenario file path (relative to the sweep file) or an inline scenario map', baseValue);
+}
 
-  let seed: number | undefined;
-  if (root['seed'] !== undefined && root['seed'] !== null) {
-    const s = root['seed'];
-    if (typeof s !== 'number' || !Number.isInteger(s) || s < 0 || s > MAX_SEED) expected(['seed'], `a whole number from 0 to ${MAX_SEED}`, s);
-    seed = s;
-  }
+/** A whole number from `min` to `max` at `key`, or undefined when absent. */
+function readWhole(root: Record<string, unknown>, key: string, min: number, max: number, what: string): number | undefined {
+  const v = root[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) expected([key], what, v);
+  return v;
+}
 
-  let repetitions = 1;
-  if (root['repetitions'] !== undefined && root['repetitions'] !== null) {
-    const r = root['repetitions'];
-    if (typeof r !== 'number' || !Number.isInteger(r) || r < 1 || r > MAX_REPETITIONS) expected(['repetitions'], `an integer from 1 to ${MAX_REPETITIONS}`, r);
-    repetitions = r;
-  }
-
+/** `set`: scenario values every run of the sweep gets, each located for messages. */
+function readSet(setValue: unknown, at: Locator, atKey: Locator): SweepDefinition['set'] {
   const set: (LocatedValue & { path: string; segments: Path; pathLabel: string })[] = [];
-  const setValue = root['set'];
-  if (setValue !== undefined && setValue !== null) {
-    if (!isMap(setValue)) expected(['set'], 'a map of scenario paths to values, e.g. { duration: 20ms }', setValue);
-    for (const [key, value] of Object.entries(setValue)) {
-      const segments = scenarioPath(key, ['set', key], true);
-      set.push({ path: segments.join('.'), segments, value, label: at(['set', key]), pathLabel: atKey(['set', key]) });
-    }
+  if (setValue === undefined || setValue === null) return set;
+  if (!isMap(setValue)) expected(['set'], 'a map of scenario paths to values, e.g. { duration: 20ms }', setValue);
+  for (const [key, value] of Object.entries(setValue)) {
+    const segments = scenarioPath(key, ['set', key], true);
+    set.push({ path: segments.join('.'), segments, value, label: at(['set', key]), pathLabel: atKey(['set', key]) });
   }
+  return set;
+}
 
-  const axesValue = root['axes'];
+/** `axes`: free axes, and zips of axes that advance together (as many values each); a scenario path is one axis at most. */
+function readAxes(axesValue: unknown, at: Locator): AxisGroup[] {
   if (!Array.isArray(axesValue) || axesValue.length === 0) expected(['axes'], 'a list of axes ({ path, values } or { zip: [ … ] })', axesValue);
   const groups: AxisGroup[] = [];
   const seen = new Map<string, Path>();
@@ -171,30 +176,26 @@ function readSweep(yaml: YamlSource, text: string): SweepDefinition {
   };
   axesValue.forEach((item, i) => {
     const where: Path = ['axes', i];
-    if (isMap(item) && 'zip' in item) {
-      checkKeys(item, where, ['zip']);
-      const zip = item['zip'];
-      if (!Array.isArray(zip) || zip.length < 2) expected([...where, 'zip'], 'a list of at least 2 axes that advance together', zip);
-      const group = zip.map((sub, j) => readAxis(sub, [...where, 'zip', j], at));
-      const n = group[0]?.values.length ?? 0;
-      group.forEach((axis, j) => {
-        if (axis.values.length !== n) {
-          throw new SweepIssue([...where, 'zip', j, 'values'], `expected ${n} values, as many as the first axis of this zip (${group[0]?.path ?? ''}), found ${axis.values.length}`);
-        }
-        claim(axis, [...where, 'zip', j]);
-      });
-      groups.push(group);
-    } else {
+    if (!(isMap(item) && 'zip' in item)) {
       const axis = readAxis(item, where, at);
       claim(axis, where);
       groups.push([axis]);
+      return;
     }
+    checkKeys(item, where, ['zip']);
+    const zip = item['zip'];
+    if (!Array.isArray(zip) || zip.length < 2) expected([...where, 'zip'], 'a list of at least 2 axes that advance together', zip);
+    const group = zip.map((sub, j) => readAxis(sub, [...where, 'zip', j], at));
+    const n = group[0]?.values.length ?? 0;
+    group.forEach((axis, j) => {
+      if (axis.values.length !== n) {
+        throw new SweepIssue([...where, 'zip', j, 'values'], `expected ${n} values, as many as the first axis of this zip (${group[0]?.path ?? ''}), found ${axis.values.length}`);
+      }
+      claim(axis, [...where, 'zip', j]);
+    });
+    groups.push(group);
   });
-  const points = groups.reduce((n, g) => n * (g[0]?.values.length ?? 1), 1);
-  if (points * repetitions > MAX_RUNS) {
-    throw new SweepIssue(['axes'], `expected at most ${MAX_RUNS} runs, found ${points} points × ${repetitions} repetitions = ${points * repetitions}`);
-  }
-  return { file, name, description, base, seed, repetitions, set, groups };
+  return groups;
 }
 
 function readText(map: Record<string, unknown>, key: string, fallback: string): string {

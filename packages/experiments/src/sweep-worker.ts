@@ -1,7 +1,8 @@
 // Worker-thread entry of a sweep: compiles and runs one run at a time in sim, writes its results dir under a .partial name and renames it when complete.
 import { renameSync, rmSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { runSim, writeResults } from '@splitnet/controller';
+import { runSim } from '@splitnet/controller';
+import { writeResults } from '@splitnet/results';
 import { SplitnetError } from '@splitnet/model';
 import { formatResolvedYaml } from '@splitnet/scenario';
 import { compileRun } from './plan.js';

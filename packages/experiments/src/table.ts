@@ -1,5 +1,5 @@
 // The sweep's tidy table: one row per run (run, point, rep, seed, each axis as a label and a number, whether repetitions agree, the run's summary.csv row), as CSV and JSON.
-import { csvLine, summaryRow, type Summary } from '@splitnet/controller';
+import { csvLine, summaryRow, type Summary } from '@splitnet/results';
 import { SplitnetError } from '@splitnet/model';
 import { numericAxis, type NumericAxis } from './axis-numbers.js';
 import type { SweepPlan } from './plan.js';

@@ -3,7 +3,8 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runSim, summaryCsv } from '@splitnet/controller';
+import { runSim } from '@splitnet/controller';
+import { summaryCsv } from '@splitnet/results';
 import { parse } from 'csv-parse/sync';
 import { buildTable, compileRun, numericAxis, parseSweepText, planSweep, REPETITIONS_IDENTICAL, sweepJson, tableCsv, type SweepPlan } from '../src/index.js';
 

@@ -1,5 +1,5 @@
 // A guest VM's netfront: event channels, virtual interrupts, NAPI poll, front-end coalescing, RX refill, app sink.
-import { Core, createCoalescer, doubleFields, EventChannels, LatencyHistogram, PacketFifo, Prng, releaseBatch, RxRingFront, rxDataSlots, u32Add, u32Sub } from '@splitnet/model';
+import { BatchPool, Core, createCoalescer, doubleFields, EventChannels, LatencyHistogram, PacketFifo, Prng, RxRingFront, rxDataSlots, u32Add, u32Sub } from '@splitnet/model';
 import type { Actor, ActorRef, Coalescer, CoreBusy, CostProfile, Effects, FaultCommand, FrontendReport, Message, Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
 
 export interface FrontendConfig {
@@ -23,6 +23,8 @@ export interface FrontendConfig {
    * buffers back on the ring.
    */
   readonly extraSlots?: number;
+  /** The batch pool this actor shares with the actors it passes batches to in memory (default: one of its own). */
+  readonly pool?: BatchPool;
 }
 
 export interface FrontendQueueStats {
@@ -126,8 +128,12 @@ export class FrontendActor implements Actor {
   measuredDelivered = 0;
   measuredBytes = 0;
 
+  /** Where this actor's packet batches come from and go back to. */
+  private readonly pool: BatchPool;
+
   constructor(private readonly cfg: FrontendConfig) {
     this.id = cfg.id;
+    this.pool = cfg.pool ?? new BatchPool();
     doubleFields(this, ['deliveredBytes', 'measuredBytes']); // byte counters pass 2^30 within seconds
     this.evtchn = new EventChannels(cfg.queues, cfg.queues);
     for (let q = 0; q < cfg.queues; q++) {
@@ -253,7 +259,7 @@ export class FrontendActor implements Actor {
           fx.event('netfront-bad-response', { vm: this.cfg.vm, queue: q.index, rspProd: msg.rspProd, rspProdSeen: q.ring.rspProd, reqProd: q.ring.reqProd });
         }
         q.stats.staleDiscarded += msg.batch.count;
-        releaseBatch(msg.batch);
+        this.pool.release(msg.batch);
         return;
       }
       const before = q.ring.rspProd;
@@ -268,7 +274,7 @@ export class FrontendActor implements Actor {
         q.stats.rxErrors += lost;
       }
       q.pending.pushBatch(msg.batch);
-      releaseBatch(msg.batch);
+      this.pool.release(msg.batch);
     } else if (msg.kind === 'evt') {
       if (this.qs[msg.port]?.connected === false) return; // a notification on the old ring's event channel
       this.onEvtMessage(msg.port, now, fx);

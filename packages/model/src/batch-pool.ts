@@ -1,4 +1,4 @@
-// Recycles packet batches between actors in one process so the hot path does not allocate typed arrays per batch.
+// Recycles packet batches between the actors of one runtime or live host, so the hot path does not allocate typed arrays per batch.
 import type { PacketBatch } from './messages.js';
 
 /** A batch whose columns may be longer than `count` (its capacity); only [0, count) is meaningful. */
@@ -7,8 +7,6 @@ export interface MutableBatch extends PacketBatch {
 }
 
 const MAX_FREE_PER_CLASS = 4096;
-/** Free batches by capacity class: class c holds capacity 2^c. */
-const free: MutableBatch[][] = [];
 
 function classOf(capacity: number): number {
   let c = 4;
@@ -16,19 +14,8 @@ function classOf(capacity: number): number {
   return c;
 }
 
-/**
- * A batch with room for at least `capacity` packets and count 0. Batches come from a pool; the
- * owner (the receiver of the message that carried it) may give it back with `releaseBatch` once it
- * has copied the packets out. Results never depend on whether a batch was recycled.
- */
-export function takeBatch(capacity: number): MutableBatch {
-  const c = classOf(capacity);
-  const list = free[c];
-  const b = list?.pop();
-  if (b !== undefined) {
-    b.count = 0;
-    return b;
-  }
+/** A new batch of capacity class c (capacity 2^c), count 0. */
+function allocate(c: number): MutableBatch {
   const cap = 1 << c;
   return {
     count: 0,
@@ -39,15 +26,42 @@ export function takeBatch(capacity: number): MutableBatch {
   };
 }
 
-/** Give a batch back to the pool. The caller must hold the only reference to it. */
-export function releaseBatch(b: PacketBatch): void {
-  const cap = b.flow.length;
-  if (cap < 16 || (cap & (cap - 1)) !== 0) return; // not a pool size (e.g. an exact-length batch a test built)
-  const c = classOf(cap);
-  let list = free[c];
-  if (list === undefined) {
-    list = [];
-    free[c] = list;
+/**
+ * Free batches by capacity class (class c holds capacity 2^c). One pool serves the actors that pass
+ * batches to each other in memory: every actor of a sim run (the actor graph's pool, which the runtime
+ * shares), or the actors, decoders and send path of one live host. Results never depend on whether a
+ * batch was recycled.
+ */
+export class BatchPool {
+  private readonly free: MutableBatch[][] = [];
+
+  /**
+   * A batch with room for at least `capacity` packets and count 0. The owner (the receiver of the
+   * message that carried it) may give it back with `release` once it has copied the packets out.
+   */
+  take(capacity: number): MutableBatch {
+    const c = classOf(capacity);
+    const b = this.free[c]?.pop();
+    if (b === undefined) return allocate(c);
+    b.count = 0;
+    return b;
   }
-  if (list.length < MAX_FREE_PER_CLASS) list.push(b as MutableBatch);
+
+  /** Give a batch back. The caller must hold the only reference to it. */
+  release(b: PacketBatch): void {
+    const cap = b.flow.length;
+    if (cap < 16 || (cap & (cap - 1)) !== 0) return; // not a pool size (e.g. an exact-length batch a test built)
+    const c = classOf(cap);
+    let list = this.free[c];
+    if (list === undefined) {
+      list = [];
+      this.free[c] = list;
+    }
+    if (list.length < MAX_FREE_PER_CLASS) list.push(b as MutableBatch);
+  }
+}
+
+/** A new batch with room for at least `capacity` packets, from no pool (tests and tools that build messages by hand). */
+export function takeBatch(capacity: number): MutableBatch {
+  return allocate(classOf(capacity));
 }

@@ -1,5 +1,5 @@
 // A growable columnar FIFO of packet descriptors: the queues inside actors (NIC rings, backlogs, guest rings).
-import { takeBatch } from './batch-pool.js';
+import type { BatchPool } from './batch-pool.js';
 import type { PacketBatch } from './messages.js';
 import type { Nanos } from './time.js';
 
@@ -67,10 +67,10 @@ export class PacketFifo {
     this.normalize();
   }
 
-  /** Remove the n oldest packets into a batch (from the batch pool). */
-  shiftBatch(n: number): PacketBatch {
+  /** Remove the n oldest packets into a batch from `pool`. */
+  shiftBatch(n: number, pool: BatchPool): PacketBatch {
     const count = Math.min(n, this.length);
-    const b = takeBatch(count);
+    const b = pool.take(count);
     const { flow, seq, len, emittedAt } = b;
     const m = this.mask;
     let h = this.head;

@@ -1,5 +1,5 @@
 // The physical NIC actor: traffic on the wire, hardware RSS into RX queues, physical interrupt moderation, the NAPI handshake with the driver.
-import { createCoalescer, doubleFields, PacketFifo, TrafficSource } from '@splitnet/model';
+import { BatchPool, createCoalescer, doubleFields, PacketFifo, TrafficSource } from '@splitnet/model';
 import type {
   Actor,
   ActorRef,
@@ -43,6 +43,8 @@ export interface NicConfig {
    * without waking at every frame. Any value gives the same results; it trades events for memory.
    */
   readonly lookahead: Nanos;
+  /** The batch pool this actor shares with the actors it passes batches to in memory (default: one of its own). */
+  readonly pool?: BatchPool;
 }
 
 export interface NicQueueStats {
@@ -109,8 +111,12 @@ export class NicActor implements Actor {
   stormArrived = 0;
   stormArrivedBytes = 0;
 
+  /** Where this actor's packet batches come from and go back to. */
+  private readonly pool: BatchPool;
+
   constructor(private readonly cfg: NicConfig) {
     this.id = cfg.id;
+    this.pool = cfg.pool ?? new BatchPool();
     doubleFields(this, ['emittedBytes']); // passes 2^30 within a second at 10 Gbit/s
     this.source = new TrafficSource(cfg.generators, cfg.flowCount, cfg.linkGbps, cfg.seed);
     for (let q = 0; q < cfg.queues; q++) this.hw.push(new HwQueue(cfg.moderation?.(q) ?? createCoalescer(cfg.policy)));
@@ -353,7 +359,7 @@ export class NicActor implements Actor {
     const n = Math.min(h.ring.length, this.cfg.budget);
     if (n === 0) return 0;
     const bytes = h.ring.bytesOf(n);
-    const batch = h.ring.shiftBatch(n);
+    const batch = h.ring.shiftBatch(n, this.pool);
     h.batchAt = now;
     h.inDriver = n;
     h.cyclePackets += n;

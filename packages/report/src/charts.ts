@@ -227,26 +227,15 @@ function errorBar(x: number, y0: number, y1: number, color: string): string {
   );
 }
 
-/** A line (or scatter) chart. Throws if no series has a finite point: callers omit such plots with a note instead. */
-export function lineChart(spec: LineChartSpec): Chart {
-  const series = spec.series.map((s) => ({ ...s, points: s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)) }));
-  const all = series.flatMap((s) => s.points);
-  if (all.length === 0) throw new RangeError(`lineChart ${spec.id}: no data`);
-  const markers = spec.markers ?? true;
-  const lines = spec.lines ?? true;
+/** A line chart's scales: where x and y values are drawn in the frame, and the ticks of both axes. */
+interface LineScales {
+  readonly xt: Ticks;
+  readonly yt: Ticks;
+  readonly x: (v: number) => number;
+  readonly y: (v: number) => number;
+}
 
-  const dataSeries = series.filter((s) => !s.reference);
-  const items: LegendItem[] = series.map((s) => ({
-    name: s.name,
-    kind: s.reference ? 'reference' : 'line',
-    style: seriesStyle(s.reference ? 0 : dataSeries.indexOf(s)),
-  }));
-  if (spec.spans && spec.spans.length > 0) items.push({ name: spec.spanLegend ?? 'fault active', kind: 'span', style: seriesStyle(0) });
-  const lg = series.length > 1 || items.some((it) => it.kind === 'span') ? legend(items) : { svg: '', rows: 0 };
-
-  const height = BASE_HEIGHT + Math.max(0, lg.rows - 1) * LEGEND_ROW;
-  const f: Frame = { top: LEGEND_TOP + lg.rows * LEGEND_ROW + 10, bottom: height - 50, left: MARGIN_LEFT, right: WIDTH - MARGIN_RIGHT };
-
+function lineScales(spec: LineChartSpec, all: readonly XYPoint[], f: Frame): LineScales {
   const [dataXMin, dataXMax] = extent(all.map((p) => p.x));
   const [tickMin, tickMax] = extent(spec.xTicksAt ?? []);
   const xMin = Math.min(dataXMin, tickMin);
@@ -261,41 +250,45 @@ export function lineChart(spec: LineChartSpec): Chart {
   const yt = niceTicks(yLo, yHi, 5);
   // A few discrete x values (a sweep axis) get ticks exactly there, with a margin so markers are not on the frame.
   let xt: Ticks;
-  let x: (v: number) => number;
   if (spec.xTicksAt && spec.xTicksAt.length > 0) {
     const pad = xMax > xMin ? (xMax - xMin) * 0.06 : 1;
     xt = { lo: xMin - pad, hi: xMax + pad, step: 0, values: [...spec.xTicksAt] };
-    x = linear(xt.lo, xt.hi, f.left, f.right);
   } else {
     xt = niceTicks(xMin, xMax, 8);
     // Time axes start where the data starts (e.g. 0.5 ms), not at a rounder number far before.
     xt = { ...xt, lo: Math.max(xt.lo, dataXMin - (xt.step > 0 ? xt.step : 0)) };
-    x = linear(xt.lo, xt.hi, f.left, f.right);
   }
-  const y = linear(yt.lo, yt.hi, f.bottom, f.top);
-  const clampX = (v: number) => Math.min(f.right, Math.max(f.left, x(v)));
+  return { xt, yt, x: linear(xt.lo, xt.hi, f.left, f.right), y: linear(yt.lo, yt.hi, f.bottom, f.top) };
+}
 
-  const parts: string[] = [open(spec.id, spec.title, height, all.length), lg.svg];
-  // Spans below everything else.
-  for (const s of spec.spans ?? []) {
+/** Shaded spans (faults), below everything else. */
+function spansSvg(spec: LineChartSpec, f: Frame, x: (v: number) => number): string[] {
+  const clampX = (v: number) => Math.min(f.right, Math.max(f.left, x(v)));
+  return (spec.spans ?? []).map((s) => {
     const x0 = clampX(s.from);
     const x1 = clampX(s.to);
-    parts.push(
+    return (
       `<g class="span" data-span="${esc(s.label)}"><rect x="${px(x0)}" y="${px(f.top)}" width="${px(Math.max(1.5, x1 - x0))}" height="${px(f.bottom - f.top)}" fill="${FAULT_FILL}" fill-opacity="0.14"/>` +
-        `<line x1="${px(x0)}" y1="${px(f.top)}" x2="${px(x0)}" y2="${px(f.bottom)}" stroke="${FAULT_FILL}" stroke-opacity="0.6"/>` +
-        `<text x="${px(x0 + 3)}" y="${px(f.top + 12)}" font-size="10" fill="${FAULT_FILL}">${esc(s.label)}</text>` +
-        `<title>${esc(s.detail ?? s.label)}</title></g>`,
+      `<line x1="${px(x0)}" y1="${px(f.top)}" x2="${px(x0)}" y2="${px(f.bottom)}" stroke="${FAULT_FILL}" stroke-opacity="0.6"/>` +
+      `<text x="${px(x0 + 3)}" y="${px(f.top + 12)}" font-size="10" fill="${FAULT_FILL}">${esc(s.label)}</text>` +
+      `<title>${esc(s.detail ?? s.label)}</title></g>`
     );
-  }
-  parts.push(yAxis(f, yt, y, spec.yLabel));
-  // Swept values are printed as given (1518, not 1,518: a frame size is a label, not a quantity to read off).
+  });
+}
+
+/** How an x value is written: swept values as given (1518, not 1,518: a frame size is a label, not a quantity to read off), others as the ticks say. */
+function xFormat(spec: LineChartSpec, xt: Ticks): (v: number) => string {
   const given = new Map((spec.xTicksAt ?? []).flatMap((v, i) => (spec.xTickLabels?.[i] !== undefined ? [[v, spec.xTickLabels[i] as string] as const] : [])));
-  const xfmt = spec.xTicksAt ? (v: number) => given.get(v) ?? (Number.isInteger(v) && Math.abs(v) < 1e7 ? String(v) : formatValue(v)) : tickFormatter(xt);
-  // A tick label that would overlap the previous one is left out (its tick stays): values crowded at one end of a linear axis.
+  return spec.xTicksAt ? (v: number) => given.get(v) ?? (Number.isInteger(v) && Math.abs(v) < 1e7 ? String(v) : formatValue(v)) : tickFormatter(xt);
+}
+
+/** The x axis's ticks and labels; a label that would overlap the previous one is left out (its tick stays): values crowded at one end of a linear axis. */
+function xAxisSvg(sc: LineScales, f: Frame, xfmt: (v: number) => string): string[] {
+  const parts: string[] = [];
   let labelEnd = -Infinity;
-  for (const v of xt.values) {
-    if (v < xt.lo - 1e-9 || v > xt.hi + 1e-9) continue;
-    const xx = x(v);
+  for (const v of sc.xt.values) {
+    if (v < sc.xt.lo - 1e-9 || v > sc.xt.hi + 1e-9) continue;
+    const xx = sc.x(v);
     parts.push(`<line x1="${px(xx)}" y1="${px(f.bottom)}" x2="${px(xx)}" y2="${px(f.bottom + 5)}" stroke="${AXIS}"/>`);
     const label = xfmt(v);
     const half = textWidth(label, TICK_FONT) / 2;
@@ -303,7 +296,12 @@ export function lineChart(spec: LineChartSpec): Chart {
     labelEnd = xx + half;
     parts.push(`<text x="${px(xx)}" y="${px(f.bottom + 18)}" font-size="${TICK_FONT}" text-anchor="middle" fill="${AXIS}">${esc(label)}</text>`);
   }
-  parts.push(xLabelText(f, spec.xLabel, f.bottom + 38));
+  return parts;
+}
+
+/** Dashed vertical lines with labels (the end of the warm-up). */
+function vlinesSvg(spec: LineChartSpec, f: Frame, x: (v: number) => number): string[] {
+  const parts: string[] = [];
   for (const v of spec.vlines ?? []) {
     const xx = x(v.x);
     if (xx < f.left || xx > f.right) continue;
@@ -312,42 +310,67 @@ export function lineChart(spec: LineChartSpec): Chart {
         `<text x="${px(xx + 3)}" y="${px(f.bottom - 6)}" font-size="10" fill="${MUTED}">${esc(v.label)}</text>`,
     );
   }
-  parts.push(frameLines(f));
+  return parts;
+}
 
-  series.forEach((s) => {
-    if (s.points.length === 0) return;
-    const st = s.reference ? { color: MUTED, shape: 'circle' as const, dash: '5 3' } : seriesStyle(dataSeries.indexOf(s));
-    const pts = s.points.map((p) => [x(p.x), y(p.y)] as const);
-    const sparse = Math.max(1, Math.ceil(s.points.length / 10));
-    const hoverEvery = Math.max(1, Math.ceil(s.points.length / MAX_HOVER_TARGETS));
-    const g: string[] = [`<g class="series" data-series="${esc(s.name)}">`];
-    if (lines || s.reference) {
-      let d = '';
-      pts.forEach(([px0, py0], i) => {
-        if (i === 0) d += `M${px(px0)} ${px(py0)}`;
-        else if (spec.step) d += `H${px(px0)}V${px(py0)}`;
-        else d += `L${px(px0)} ${px(py0)}`;
-      });
-      g.push(
-        `<path d="${d}" fill="none" stroke="${st.color}" stroke-width="${s.reference ? 1.5 : 2}" stroke-linejoin="round"${st.dash ? ` stroke-dasharray="${st.dash}"` : ''} data-mark="line"/>`,
-      );
-    }
-    s.points.forEach((p, i) => {
-      const [cx, cy] = pts[i] as readonly [number, number];
-      if (p.err !== undefined && p.err > 0) g.push(errorBar(cx, y(Math.max(yt.lo, p.y - p.err)), y(p.y + p.err), st.color));
-      const tip = `<title>${esc(s.name)}: ${esc(spec.xTicksAt ? xfmt(p.x) : formatValue(p.x))} → ${esc(formatValue(p.y))}${p.err !== undefined && p.err > 0 ? ` ± ${esc(formatValue(p.err))}` : ''}</title>`;
-      if (markers && !s.reference) {
-        g.push(`<g data-mark="point">${marker(st.shape, cx, cy, st.color, 3.5)}${tip}</g>`);
-      } else {
-        // Dense lines get a marker every few points so series stay apart in grey print too.
-        if (!s.reference && !spec.step && i % sparse === Math.floor(sparse / 2) % sparse) g.push(marker(st.shape, cx, cy, st.color, 3));
-        // Invisible hover target: the value under the pointer without cluttering a dense line.
-        if (i % hoverEvery === 0 || i === s.points.length - 1) g.push(`<circle cx="${px(cx)}" cy="${px(cy)}" r="4" fill="transparent" data-mark="point">${tip}</circle>`);
-      }
+/** One series: its line (a path) and its points (markers, error bars and hover targets with the values). */
+function seriesSvg(spec: LineChartSpec, s: XYSeries, st: { readonly color: string; readonly shape: Shape; readonly dash?: string | undefined }, sc: LineScales, xfmt: (v: number) => string): string {
+  const markers = spec.markers ?? true;
+  const lines = spec.lines ?? true;
+  const pts = s.points.map((p) => [sc.x(p.x), sc.y(p.y)] as const);
+  const sparse = Math.max(1, Math.ceil(s.points.length / 10));
+  const hoverEvery = Math.max(1, Math.ceil(s.points.length / MAX_HOVER_TARGETS));
+  const g: string[] = [`<g class="series" data-series="${esc(s.name)}">`];
+  if (lines || s.reference) {
+    let d = '';
+    pts.forEach(([px0, py0], i) => {
+      if (i === 0) d += `M${px(px0)} ${px(py0)}`;
+      else if (spec.step) d += `H${px(px0)}V${px(py0)}`;
+      else d += `L${px(px0)} ${px(py0)}`;
     });
-    g.push('</g>');
-    parts.push(g.join(''));
+    g.push(`<path d="${d}" fill="none" stroke="${st.color}" stroke-width="${s.reference ? 1.5 : 2}" stroke-linejoin="round"${st.dash ? ` stroke-dasharray="${st.dash}"` : ''} data-mark="line"/>`);
+  }
+  s.points.forEach((p, i) => {
+    const [cx, cy] = pts[i] as readonly [number, number];
+    if (p.err !== undefined && p.err > 0) g.push(errorBar(cx, sc.y(Math.max(sc.yt.lo, p.y - p.err)), sc.y(p.y + p.err), st.color));
+    const tip = `<title>${esc(s.name)}: ${esc(spec.xTicksAt ? xfmt(p.x) : formatValue(p.x))} → ${esc(formatValue(p.y))}${p.err !== undefined && p.err > 0 ? ` ± ${esc(formatValue(p.err))}` : ''}</title>`;
+    if (markers && !s.reference) {
+      g.push(`<g data-mark="point">${marker(st.shape, cx, cy, st.color, 3.5)}${tip}</g>`);
+    } else {
+      // Dense lines get a marker every few points so series stay apart in grey print too.
+      if (!s.reference && !spec.step && i % sparse === Math.floor(sparse / 2) % sparse) g.push(marker(st.shape, cx, cy, st.color, 3));
+      // Invisible hover target: the value under the pointer without cluttering a dense line.
+      if (i % hoverEvery === 0 || i === s.points.length - 1) g.push(`<circle cx="${px(cx)}" cy="${px(cy)}" r="4" fill="transparent" data-mark="point">${tip}</circle>`);
+    }
   });
+  g.push('</g>');
+  return g.join('');
+}
+
+/** A line (or scatter) chart. Throws if no series has a finite point: callers omit such plots with a note instead. */
+export function lineChart(spec: LineChartSpec): Chart {
+  const series = spec.series.map((s) => ({ ...s, points: s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)) }));
+  const all = series.flatMap((s) => s.points);
+  if (all.length === 0) throw new RangeError(`lineChart ${spec.id}: no data`);
+  const dataSeries = series.filter((s) => !s.reference);
+  const items: LegendItem[] = series.map((s) => ({
+    name: s.name,
+    kind: s.reference ? 'reference' : 'line',
+    style: seriesStyle(s.reference ? 0 : dataSeries.indexOf(s)),
+  }));
+  if (spec.spans && spec.spans.length > 0) items.push({ name: spec.spanLegend ?? 'fault active', kind: 'span', style: seriesStyle(0) });
+  const lg = series.length > 1 || items.some((it) => it.kind === 'span') ? legend(items) : { svg: '', rows: 0 };
+  const height = BASE_HEIGHT + Math.max(0, lg.rows - 1) * LEGEND_ROW;
+  const f: Frame = { top: LEGEND_TOP + lg.rows * LEGEND_ROW + 10, bottom: height - 50, left: MARGIN_LEFT, right: WIDTH - MARGIN_RIGHT };
+  const sc = lineScales(spec, all, f);
+  const xfmt = xFormat(spec, sc.xt);
+  const parts: string[] = [open(spec.id, spec.title, height, all.length), lg.svg, ...spansSvg(spec, f, sc.x)];
+  parts.push(yAxis(f, sc.yt, sc.y, spec.yLabel), ...xAxisSvg(sc, f, xfmt), xLabelText(f, spec.xLabel, f.bottom + 38), ...vlinesSvg(spec, f, sc.x), frameLines(f));
+  for (const s of series) {
+    if (s.points.length === 0) continue;
+    const st = s.reference ? { color: MUTED, shape: 'circle' as const, dash: '5 3' } : seriesStyle(dataSeries.indexOf(s));
+    parts.push(seriesSvg(spec, s, st, sc, xfmt));
+  }
   parts.push('</svg>');
   return { svg: parts.join(''), points: all.length };
 }

@@ -2,9 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { flattenDotted, SplitnetError } from '@splitnet/model';
-
-/** A summary (summary.json) flattened to dotted keys: `throughput.gbps`, `cpu.dom0.worker0`. */
-export type FlatSummary = ReadonlyMap<string, number | string | boolean>;
+import type { Summary } from '@splitnet/results';
 
 export interface MetricsRow {
   readonly tMs: number;
@@ -30,7 +28,8 @@ export interface LatencyFile {
 
 export interface RunData {
   readonly dir: string;
-  readonly summary: FlatSummary;
+  /** summary.json, as @splitnet/results types it: figures read its fields by name, so a renamed field is a compile error. */
+  readonly summary: Summary;
   readonly samples: readonly MetricsRow[];
   readonly events: readonly RunEvent[];
   readonly environment: Readonly<Record<string, unknown>> | undefined;
@@ -103,7 +102,7 @@ function readJsonLines(file: string): unknown[] {
   return out;
 }
 
-/** The summary's primitive values by dotted key (model's flattenDotted). */
+/** A summary's primitive values by dotted key (model's flattenDotted), to list every value as it is in the file. */
 export function flatten(v: unknown): Map<string, number | string | boolean> {
   const out = new Map<string, number | string | boolean>();
   for (const [k, x] of flattenDotted(v)) if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') out.set(k, x);
@@ -131,11 +130,23 @@ function readLatency(file: string): LatencyFile | undefined {
   return { count: j['count'], min: num('min'), max: num('max'), mean: num('mean'), buckets };
 }
 
+/** The sections of a summary a report draws from, each an object (arrays and numbers inside are read as typed). */
+const SUMMARY_SECTIONS = ['throughput', 'interrupts', 'cpu', 'latencyUs', 'drops', 'accounting'] as const;
+
+/** summary.json as a Summary: a JSON object with the sections a report reads, or a clear error naming what is missing. */
+function readSummary(file: string): Summary {
+  const summary = parseJson(file, readText(file));
+  if (!isRecord(summary)) throw fileError(file, 'expected a JSON object');
+  for (const k of SUMMARY_SECTIONS) {
+    if (!isRecord(summary[k])) throw fileError(file, `\`${k}\`: expected an object, as splitnet writes it (see docs/results.md)`);
+  }
+  if (!Array.isArray(summary['windowMs'])) throw fileError(file, '`windowMs`: expected [start, end] in ms (see docs/results.md)');
+  return summary as unknown as Summary;
+}
+
 /** Read a run's results directory (one with summary.json). */
 export function loadRun(dir: string): RunData {
-  const summaryFile = join(dir, 'summary.json');
-  const summary = parseJson(summaryFile, readText(summaryFile));
-  if (!isRecord(summary)) throw fileError(summaryFile, 'expected a JSON object');
+  const summary = readSummary(join(dir, 'summary.json'));
   const metricsFile = join(dir, 'metrics.jsonl');
   const samples = existsSync(metricsFile)
     ? readJsonLines(metricsFile).map((r, i) => {
@@ -162,7 +173,7 @@ export function loadRun(dir: string): RunData {
   const yamlFile = join(dir, 'scenario.resolved.yaml');
   return {
     dir,
-    summary: flatten(summary),
+    summary,
     samples,
     events,
     environment: isRecord(env) ? env : undefined,

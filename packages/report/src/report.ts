@@ -3,14 +3,16 @@ import { basename, resolve } from 'node:path';
 import type { Figure, Omitted, ReportItem } from './figure.js';
 import { contents, details, items, kpis, page, pre, table } from './html.js';
 import type { Kpi } from './html.js';
-import { loadResults } from './load.js';
+import type { Summary } from '@splitnet/results';
+import { flatten, loadResults } from './load.js';
 import type { RunData, SweepData } from './load.js';
-import { endOf, faultSpans, num, runFigures } from './run-figures.js';
+import { endOf, faultSpans, finite, runFigures } from './run-figures.js';
 import { formatValue } from './scale.js';
 import { esc } from './svg.js';
 import { describeErrorBars, errorOf } from './stats.js';
 import type { ErrorBars } from './stats.js';
 import { DOM0_CPU_PER_PACKET, METRICS, axisGroups, axisName, groupName, pointEstimate, repetitionsIdentical, sweepFigures, sweepPoints, valueLabel } from './sweep-figures.js';
+import type { SweepPoint } from './sweep-figures.js';
 
 export interface ReportOptions {
   /** What a sweep's error bars show (default: the sample standard deviation). */
@@ -47,20 +49,22 @@ function environmentTable(env: Readonly<Record<string, unknown>> | undefined, so
   return table(['field', 'value'], rows);
 }
 
-function runKpis(s: RunData['summary']): Kpi[] {
-  const balanced = s.get('accounting.balanced');
+function runKpis(s: Summary): Kpi[] {
+  const n = (x: number | null | undefined) => v(finite(x));
+  const { throughput: tp, interrupts: irq, latencyUs: lat, accounting: acc } = s;
+  const dropped = finite(s.drops.total) ?? 0;
   const out: Kpi[] = [
-    { label: `delivered (offered ${v(num(s, 'throughput.offeredGbps'))}, line rate ${v(num(s, 'throughput.lineRateGbps'))})`, value: v(num(s, 'throughput.gbps')), unit: 'Gbit/s' },
-    { label: 'packets delivered per second', value: v(num(s, 'throughput.pps')), unit: '/s' },
-    { label: `virtual interrupts per second (${v(num(s, 'interrupts.virqPerPacket'))} per packet)`, value: v(num(s, 'interrupts.virqPerSec')), unit: '/s' },
-    { label: 'physical interrupts per second', value: v(num(s, 'interrupts.physicalIrqPerSec')), unit: '/s' },
-    { label: `one-way latency p50 (p99 ${v(num(s, 'latencyUs.p99'))} µs)`, value: v(num(s, 'latencyUs.p50')), unit: 'µs' },
-    { label: 'packets dropped (whole run)', value: v(num(s, 'drops.total')), bad: (num(s, 'drops.total') ?? 0) > 0 },
-    { label: 'accounting invariant', value: balanced === true ? 'balanced' : balanced === false ? `${v(num(s, 'accounting.unaccounted'))} unaccounted` : '—', bad: balanced === false },
+    { label: `delivered (offered ${n(tp.offeredGbps)}, line rate ${n(tp.lineRateGbps)})`, value: n(tp.gbps), unit: 'Gbit/s' },
+    { label: 'packets delivered per second', value: n(tp.pps), unit: '/s' },
+    { label: `virtual interrupts per second (${n(irq.virqPerPacket)} per packet)`, value: n(irq.virqPerSec), unit: '/s' },
+    { label: 'physical interrupts per second', value: n(irq.physicalIrqPerSec), unit: '/s' },
+    { label: `one-way latency p50 (p99 ${n(lat.p99)} µs)`, value: n(lat.p50), unit: 'µs' },
+    { label: 'packets dropped (whole run)', value: n(s.drops.total), bad: dropped > 0 },
+    { label: 'accounting invariant', value: acc.balanced === true ? 'balanced' : acc.balanced === false ? `${n(acc.unaccounted)} unaccounted` : '—', bad: acc.balanced === false },
   ];
-  const valid = s.get('live.valid');
-  if (valid !== undefined) {
-    out.push({ label: `live run (TDF ${v(num(s, 'live.tdf'))}); time resolution`, value: valid === true ? v(num(s, 'live.effectiveResolutionUs')) : 'invalid', unit: valid === true ? 'µs' : '', bad: valid !== true });
+  const live = s.live;
+  if (live !== undefined) {
+    out.push({ label: `live run (TDF ${n(live.tdf)}); time resolution`, value: live.valid === true ? n(live.effectiveResolutionUs) : 'invalid', unit: live.valid === true ? 'µs' : '', bad: live.valid !== true });
   }
   return out;
 }
@@ -84,8 +88,8 @@ export function renderRunReport(run: RunData): Report {
   const s = run.summary;
   const list = runFigures(run);
   const counter = { n: 0 };
-  const name = String(s.get('scenario') ?? basename(resolve(run.dir)));
-  const window = `${v(num(s, 'windowMs.0'))}–${v(num(s, 'windowMs.1'))} ms`;
+  const name = typeof s.scenario === 'string' ? s.scenario : basename(resolve(run.dir));
+  const window = `${v(finite(s.windowMs[0]))}–${v(finite(s.windowMs[1]))} ms`;
   const faults = faultSpans(run.events, endOf(run));
   const body: string[] = [];
   const description = scenarioDescription(run.scenarioYaml);
@@ -109,84 +113,75 @@ export function renderRunReport(run: RunData): Report {
       ? `<p>The scenario with every default filled in (<code>scenario.resolved.yaml</code>); <code>splitnet run</code> on it reproduces the run.</p>${details('scenario.resolved.yaml', pre(run.scenarioYaml))}`
       : '<p class="omitted">No scenario.resolved.yaml in the results directory.</p>',
   );
-  body.push(details('every summary value (summary.json, nested keys joined with dots)', table(['metric', 'value'], [...s].map(([k, x]) => [k, typeof x === 'number' ? v(x) : String(x)]), [false, true])));
+  body.push(details('every summary value (summary.json, nested keys joined with dots)', table(['metric', 'value'], [...flatten(s)].map(([k, x]) => [k, typeof x === 'number' ? v(x) : String(x)]), [false, true])));
   body.push('</section>');
   body.push(`<section id="environment"><h2>Environment</h2><p>What ran where (<code>environment.json</code>; the only results file that depends on the host and the clock).</p>${environmentTable(run.environment, run.dir)}</section>`);
   const html = page({
     kind: 'Run',
     title: name,
-    subtitle: `seed ${String(s.get('seed') ?? '?')} · ${String(s.get('runtime') ?? 'sim')} runtime · window ${window} · ${basename(resolve(run.dir))}`,
+    subtitle: `seed ${String(s.seed ?? '?')} · ${String(s.runtime ?? 'sim')} runtime · window ${window} · ${basename(resolve(run.dir))}`,
     body: body.join('\n'),
     footer: `splitnet report of ${run.dir}. Times are emulated time; rates are per second of emulated time.`,
   });
   return { kind: 'run', html, ...split(list) };
 }
 
-export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Report {
-  const bars = opts.errorBars ?? 'sd';
+/** The sweep's opening section: its size, its axes and what they mean, the base scenario and what error bars show. */
+function sweepSummarySection(data: SweepData, points: readonly SweepPoint[], errorBars: string): string {
   const sw = data.sweep;
-  const { highlights, perAxis } = sweepFigures(data, bars);
-  const points = sweepPoints(data);
-  const reps = Math.max(0, ...points.map((p) => p.rows.length));
-  const identical = points.filter((p) => repetitionsIdentical(p) === true).length;
-  const errorBars = describeErrorBars(bars, reps, identical, points.length);
-  const counter = { n: 0 };
-  const body: string[] = [];
   const description = scenarioDescription(data.firstRun?.scenarioYaml);
-  body.push(`<section id="summary">${description !== undefined ? `<p class="lead">Base scenario: ${esc(description)}</p>` : ''}<h2>Sweep</h2>`);
-  body.push(
+  // A zip is one axis of the product (and of the plots), however many scenario paths move in it.
+  const groups = axisGroups(sw.axes).length;
+  const axes = table(
+    ['axis (scenario path)', 'meaning', 'values'],
+    sw.axes.map((a) => {
+      // A zip's members advance together: say so, or the table reads as a product.
+      const mates = a.zip === undefined ? [] : sw.axes.filter((b) => b !== a && b.zip === a.zip).map((b) => b.path);
+      return [a.path, mates.length > 0 ? `${axisName(a.path)} (zip: in step with ${mates.join(', ')})` : axisName(a.path), a.values.map(valueLabel).join(', ')];
+    }),
+  );
+  return [
+    `<section id="summary">${description !== undefined ? `<p class="lead">Base scenario: ${esc(description)}</p>` : ''}<h2>Sweep</h2>`,
     kpis([
-      // A zip is one axis of the product (and of the plots), however many scenario paths move in it.
-      (() => {
-        const groups = axisGroups(sw.axes).length;
-        return { label: groups === sw.axes.length ? 'axes' : `axes (a zip counts once; ${sw.axes.length} scenario paths)`, value: String(groups) };
-      })(),
+      { label: groups === sw.axes.length ? 'axes' : `axes (a zip counts once; ${sw.axes.length} scenario paths)`, value: String(groups) },
       { label: 'points', value: String(points.length) },
       { label: 'repetitions per point', value: String(sw.repetitions) },
       { label: 'runs in the table', value: String(data.table.length) },
     ]),
-  );
-  body.push(
-    table(
-      ['axis (scenario path)', 'meaning', 'values'],
-      sw.axes.map((a) => {
-        // A zip's members advance together: say so, or the table reads as a product.
-        const mates = a.zip === undefined ? [] : sw.axes.filter((b) => b !== a && b.zip === a.zip).map((b) => b.path);
-        return [a.path, mates.length > 0 ? `${axisName(a.path)} (zip: in step with ${mates.join(', ')})` : axisName(a.path), a.values.map(valueLabel).join(', ')];
-      }),
-    ),
-  );
-  body.push(
+    axes,
     `<p>Base scenario <code>${esc(sw.base)}</code>; run seeds derived from base seed ${esc(String(sw.baseSeed))}. ${esc(errorBars)}</p></section>`,
-  );
-  body.push(contents([...highlights, ...perAxis]));
-  body.push(`<section id="highlights"><h2>Figures</h2>${highlights.length > 0 ? items(highlights, counter) : '<p class="omitted">None of the study’s known axes (packet size, coalescing, workers, VM count) is swept; see the per-axis figures.</p>'}</section>`);
-  body.push(`<section id="per-axis"><h2>Every metric against every axis</h2>${items(perAxis, counter)}</section>`);
+  ].join('\n');
+}
 
+/** The points as a table: each axis's value, the repetitions, and the key metrics as mean ± the chosen error. */
+function pointsSection(sw: SweepData['sweep'], points: readonly SweepPoint[], bars: ErrorBars): string {
   const cols = [METRICS.gbps, METRICS.virq, METRICS.p99, DOM0_CPU_PER_PACKET];
   const errName = bars === 'sd' ? '± sd' : '± 95 % CI';
-  body.push(
-    `<section id="points"><h2>Points</h2><p>Mean ${errName} over the repetitions of each point; a point whose repetitions are identical shows its one value.</p>${table(
-      ['point', ...sw.axes.map((a) => a.path), 'runs', 'repetitions', ...cols.map((m) => m.label)],
-      points.map((p) => {
-        const same = repetitionsIdentical(p);
-        return [
-          p.id,
-          ...sw.axes.map((a) => valueLabel(p.values.get(a.path))),
-          String(p.rows.length),
-          same === undefined ? '—' : same ? 'identical' : 'differ',
-          ...cols.map((m) => {
-            const e = pointEstimate(p, m);
-            if (e.n === 0) return '—';
-            const err = errorOf(e, bars);
-            return e.n > 1 && same !== true ? `${formatValue(e.mean)} ± ${formatValue(err)}` : formatValue(e.mean);
-          }),
-        ];
+  const rows = points.map((p) => {
+    const same = repetitionsIdentical(p);
+    return [
+      p.id,
+      ...sw.axes.map((a) => valueLabel(p.values.get(a.path))),
+      String(p.rows.length),
+      same === undefined ? '—' : same ? 'identical' : 'differ',
+      ...cols.map((m) => {
+        const e = pointEstimate(p, m);
+        if (e.n === 0) return '—';
+        const err = errorOf(e, bars);
+        return e.n > 1 && same !== true ? `${formatValue(e.mean)} ± ${formatValue(err)}` : formatValue(e.mean);
       }),
-      [false, ...sw.axes.map(() => false), true, false, ...cols.map(() => true)],
-    )}</section>`,
-  );
-  body.push('<section id="scenario"><h2>Scenario</h2>');
+    ];
+  });
+  return `<section id="points"><h2>Points</h2><p>Mean ${errName} over the repetitions of each point; a point whose repetitions are identical shows its one value.</p>${table(
+    ['point', ...sw.axes.map((a) => a.path), 'runs', 'repetitions', ...cols.map((m) => m.label)],
+    rows,
+    [false, ...sw.axes.map(() => false), true, false, ...cols.map(() => true)],
+  )}</section>`;
+}
+
+/** The first run's resolved scenario, the sweep file as the sweep wrote it, and the first run's environment. */
+function sweepSourcesSections(data: SweepData): string {
+  const body = ['<section id="scenario"><h2>Scenario</h2>'];
   if (data.firstRun?.scenarioYaml !== undefined) {
     const firstId = String(data.table[0]?.['run'] ?? '');
     body.push(
@@ -198,10 +193,29 @@ export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Re
   } else {
     body.push('<p class="omitted">No run directory with a scenario.resolved.yaml under runs/.</p>');
   }
-  body.push(details('sweep.json', pre(JSON.stringify(sw, null, 2))));
+  body.push(details('sweep.json', pre(JSON.stringify(data.sweep, null, 2))));
   body.push('</section>');
   body.push(`<section id="environment"><h2>Environment</h2><p>The first run’s <code>environment.json</code>.</p>${environmentTable(data.firstRun?.environment, `${data.dir}/runs`)}</section>`);
-  const all = [...highlights, ...perAxis];
+  return body.join('\n');
+}
+
+export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Report {
+  const bars = opts.errorBars ?? 'sd';
+  const sw = data.sweep;
+  const { highlights, perAxis } = sweepFigures(data, bars);
+  const points = sweepPoints(data);
+  const reps = Math.max(0, ...points.map((p) => p.rows.length));
+  const identical = points.filter((p) => repetitionsIdentical(p) === true).length;
+  const errorBars = describeErrorBars(bars, reps, identical, points.length);
+  const counter = { n: 0 };
+  const body = [
+    sweepSummarySection(data, points, errorBars),
+    contents([...highlights, ...perAxis]),
+    `<section id="highlights"><h2>Figures</h2>${highlights.length > 0 ? items(highlights, counter) : '<p class="omitted">None of the study’s known axes (packet size, coalescing, workers, VM count) is swept; see the per-axis figures.</p>'}</section>`,
+    `<section id="per-axis"><h2>Every metric against every axis</h2>${items(perAxis, counter)}</section>`,
+    pointsSection(sw, points, bars),
+    sweepSourcesSections(data),
+  ];
   const html = page({
     kind: 'Sweep',
     title: sw.name,
@@ -209,7 +223,7 @@ export function renderSweepReport(data: SweepData, opts: ReportOptions = {}): Re
     body: body.join('\n'),
     footer: `splitnet report of ${data.dir}. ${errorBars}`,
   });
-  return { kind: 'sweep', html, ...split(all) };
+  return { kind: 'sweep', html, ...split([...highlights, ...perAxis]) };
 }
 
 /** Read `dir` (a run's or a sweep's results) and build its report. */

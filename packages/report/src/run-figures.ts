@@ -3,7 +3,8 @@ import { barChart, lineChart } from './charts.js';
 import type { Span, VLine, XYSeries } from './charts.js';
 import { figure } from './figure.js';
 import type { ReportItem } from './figure.js';
-import type { FlatSummary, LatencyFile, MetricsRow, RunData, RunEvent } from './load.js';
+import type { Summary } from '@splitnet/results';
+import type { LatencyFile, MetricsRow, RunData, RunEvent } from './load.js';
 import { formatValue } from './scale.js';
 
 /** A fault that was active over [fromMs, toMs] of emulated time (from events.jsonl's fault-start / fault-end). */
@@ -22,8 +23,8 @@ function text(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-export function num(s: FlatSummary, key: string): number | undefined {
-  const v = s.get(key);
+/** A summary figure as a number to draw, or undefined (JSON has no NaN or Infinity: a non-finite figure is written as null). */
+export function finite(v: number | null | undefined): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
@@ -73,11 +74,11 @@ const anyNonZero = (s: XYSeries) => s.points.some((p) => p.y !== 0);
 /** Where the run's end is: the last sample, else the window's end. */
 export function endOf(run: RunData): number {
   const last = run.samples[run.samples.length - 1];
-  return last?.tMs ?? num(run.summary, 'windowMs.1') ?? 0;
+  return last?.tMs ?? finite(run.summary.windowMs[1]) ?? 0;
 }
 
 function warmupLine(run: RunData): VLine[] {
-  const w = num(run.summary, 'windowMs.0');
+  const w = finite(run.summary.windowMs[0]);
   return w !== undefined && w > 0 ? [{ x: w, label: 'warm-up end' }] : [];
 }
 
@@ -128,221 +129,246 @@ export function latencyCdf(lat: LatencyFile, maxPoints = 400): { x: number; y: n
   return out;
 }
 
-export function runFigures(run: RunData): ReportItem[] {
-  const s = run.summary;
-  const endMs = endOf(run);
-  const faults = faultSpans(run.events, endMs);
-  const spans = toSpans(faults);
-  const items: ReportItem[] = [];
-  const timeLabel = 'emulated time (ms)';
-  const noSamples = 'metrics.jsonl has no samples';
-  const vlines = warmupLine(run);
-  /** A figure over emulated time, with the faults shaded and the end of the warm-up marked; `series` may say why there is nothing to draw. */
-  const overTime = (id: string, title: string, caption: string, yLabel: string, series: () => XYSeries[] | string): ReportItem =>
-    figure(id, title, caption, () => {
-      if (run.samples.length === 0) return noSamples;
-      const drawn = series();
-      return typeof drawn === 'string' ? drawn : lineChart({ id, title, xLabel: timeLabel, yLabel, series: drawn, markers: false, spans, vlines });
-    });
+/** What every figure of a run is drawn with: the run, its end, the faults shaded over time, and the warm-up's end. */
+interface RunContext {
+  readonly run: RunData;
+  readonly s: Summary;
+  readonly endMs: number;
+  readonly faults: readonly FaultSpan[];
+  readonly spans: readonly Span[];
+  readonly vlines: readonly VLine[];
+}
 
-  items.push(
-    figure(
-      'throughput',
-      faults.length > 0 ? 'Throughput over time, with faults' : 'Throughput over time',
-      'Frame bits delivered to the guests’ applications and offered at the NIC in each sample interval' +
-        (faults.length > 0 ? '; shaded spans: injected faults (fault-start to fault-end in events.jsonl).' : '.') +
-        ' The dashed grey line is the line rate at the first generator’s mean frame size.',
-      () => {
-        if (run.samples.length === 0) return noSamples;
-        const series: XYSeries[] = [
-          { name: 'delivered', points: column(run.samples, 'gbps') },
-          { name: 'offered', points: column(run.samples, 'offeredGbps') },
-        ];
-        const line = num(s, 'throughput.lineRateGbps');
-        const first = run.samples[0];
-        if (line !== undefined && first) series.push({ name: 'line rate', reference: true, points: [{ x: first.tMs, y: line }, { x: endMs, y: line }] });
-        return lineChart({ id: 'throughput', title: 'Throughput over time', xLabel: timeLabel, yLabel: 'throughput (Gbit/s)', series, markers: false, spans, vlines });
-      },
-    ),
+const TIME_LABEL = 'emulated time (ms)';
+const NO_SAMPLES = 'metrics.jsonl has no samples';
+
+/** A figure over emulated time, with the faults shaded and the end of the warm-up marked; `series` may say why there is nothing to draw. */
+function overTime(c: RunContext, id: string, title: string, caption: string, yLabel: string, series: () => XYSeries[] | string): ReportItem {
+  return figure(id, title, caption, () => {
+    if (c.run.samples.length === 0) return NO_SAMPLES;
+    const drawn = series();
+    return typeof drawn === 'string' ? drawn : lineChart({ id, title, xLabel: TIME_LABEL, yLabel, series: drawn, markers: false, spans: c.spans, vlines: c.vlines });
+  });
+}
+
+function throughputFigure(c: RunContext): ReportItem {
+  const { run, faults } = c;
+  return figure(
+    'throughput',
+    faults.length > 0 ? 'Throughput over time, with faults' : 'Throughput over time',
+    'Frame bits delivered to the guests’ applications and offered at the NIC in each sample interval' +
+      (faults.length > 0 ? '; shaded spans: injected faults (fault-start to fault-end in events.jsonl).' : '.') +
+      ' The dashed grey line is the line rate at the first generator’s mean frame size.',
+    () => {
+      if (run.samples.length === 0) return NO_SAMPLES;
+      const series: XYSeries[] = [
+        { name: 'delivered', points: column(run.samples, 'gbps') },
+        { name: 'offered', points: column(run.samples, 'offeredGbps') },
+      ];
+      const line = finite(c.s.throughput.lineRateGbps);
+      const first = run.samples[0];
+      if (line !== undefined && first) series.push({ name: 'line rate', reference: true, points: [{ x: first.tMs, y: line }, { x: c.endMs, y: line }] });
+      return lineChart({ id: 'throughput', title: 'Throughput over time', xLabel: TIME_LABEL, yLabel: 'throughput (Gbit/s)', series, markers: false, spans: c.spans, vlines: c.vlines });
+    },
   );
+}
 
-  items.push(
-    overTime(
-      'interrupts',
-      'Interrupts over time',
-      'Virtual interrupts (event-channel upcalls to guest vCPUs), physical interrupts raised by the NIC, netback notify hypercalls and front-end coalescing timer polls, per second of emulated time. Series that stayed at zero are left out.',
-      'rate (1/s)',
-      () => {
-        const series = [
-          { name: 'virtual interrupts', points: column(run.samples, 'virqPerSec') },
-          { name: 'physical interrupts (NIC)', points: column(run.samples, 'physicalIrqPerSec') },
-          { name: 'notify hypercalls (netback)', points: column(run.samples, 'notifyPerSec') },
-          { name: 'timer polls (front-end)', points: column(run.samples, 'timerPollsPerSec') },
-        ].filter(anyNonZero);
-        return series.length > 0 ? series : 'no interrupt was raised in this run';
-      },
-    ),
+function interruptsFigure(c: RunContext): ReportItem {
+  const samples = c.run.samples;
+  return overTime(
+    c,
+    'interrupts',
+    'Interrupts over time',
+    'Virtual interrupts (event-channel upcalls to guest vCPUs), physical interrupts raised by the NIC, netback notify hypercalls and front-end coalescing timer polls, per second of emulated time. Series that stayed at zero are left out.',
+    'rate (1/s)',
+    () => {
+      const series = [
+        { name: 'virtual interrupts', points: column(samples, 'virqPerSec') },
+        { name: 'physical interrupts (NIC)', points: column(samples, 'physicalIrqPerSec') },
+        { name: 'notify hypercalls (netback)', points: column(samples, 'notifyPerSec') },
+        { name: 'timer polls (front-end)', points: column(samples, 'timerPollsPerSec') },
+      ].filter(anyNonZero);
+      return series.length > 0 ? series : 'no interrupt was raised in this run';
+    },
   );
+}
 
-  const cores = [...s.keys()].filter((k) => k.startsWith('cpu.')).map((k) => k.slice(4));
-  items.push(
-    figure(
-      'cpu-per-core',
-      'CPU utilization per emulated core',
-      'Busy time of each emulated core over the measurement window, as a percentage of the window. dom0.nic<q>: the driver domain’s NIC queue core; dom0.worker<k>: netback thread k; vm<v>.vcpu<q>: guest v’s vCPU q.',
-      () => {
-        if (cores.length === 0) return 'summary.json has no cpu entries';
-        const kinds = [...new Set(cores.map(coreKind))];
-        return barChart({
-          id: 'cpu-per-core',
-          title: 'CPU utilization per emulated core',
-          xLabel: '',
-          yLabel: 'busy (% of the window)',
-          categories: cores,
-          series: [{ name: 'busy', values: cores.map((c) => (num(s, `cpu.${c}`) ?? Number.NaN) * 100) }],
-          categoryGroups: cores.map((c) => kinds.indexOf(coreKind(c))),
-          groupNames: kinds,
-        });
-      },
-    ),
+function cpuPerCoreFigure(c: RunContext): ReportItem {
+  const cpu = c.s.cpu;
+  const cores = Object.keys(cpu);
+  return figure(
+    'cpu-per-core',
+    'CPU utilization per emulated core',
+    'Busy time of each emulated core over the measurement window, as a percentage of the window. dom0.nic<q>: the driver domain’s NIC queue core; dom0.worker<k>: netback thread k; vm<v>.vcpu<q>: guest v’s vCPU q.',
+    () => {
+      if (cores.length === 0) return 'summary.json has no cpu entries';
+      const kinds = [...new Set(cores.map(coreKind))];
+      return barChart({
+        id: 'cpu-per-core',
+        title: 'CPU utilization per emulated core',
+        xLabel: '',
+        yLabel: 'busy (% of the window)',
+        categories: cores,
+        series: [{ name: 'busy', values: cores.map((k) => (finite(cpu[k]) ?? Number.NaN) * 100) }],
+        categoryGroups: cores.map((k) => kinds.indexOf(coreKind(k))),
+        groupNames: kinds,
+      });
+    },
   );
+}
 
-  const coreNames = [...new Set(run.samples.flatMap((r) => (r['cpu'] !== null && typeof r['cpu'] === 'object' ? Object.keys(r['cpu']) : [])))];
+function cpuOverTimeFigure(c: RunContext): ReportItem {
+  const samples = c.run.samples;
+  const coreNames = [...new Set(samples.flatMap((r) => (r['cpu'] !== null && typeof r['cpu'] === 'object' ? Object.keys(r['cpu']) : [])))];
   // Beyond a dozen cores one line each is unreadable: draw the mean of each kind of core instead.
   const grouped = coreNames.length > MAX_CORE_LINES;
-  items.push(
-    overTime(
-      'cpu-over-time',
-      'CPU utilization over time',
-      grouped
-        ? `Mean busy fraction of each kind of emulated core (${coreNames.length} cores: NIC queue cores, netback workers, guest vCPUs) in each sample interval (100 % = never idle); the per-core figures are in metrics.jsonl.`
-        : 'Busy fraction of each emulated core in each sample interval (100 % = the core never idle).',
-      'busy (%)',
-      () => {
-        const groups = grouped ? groupCores(coreNames) : coreNames.map((c) => ({ name: c, cores: [c] }));
-        const series = groups.map((g) => ({
-          name: g.name,
-          points: run.samples.flatMap((r) => {
-            const cpu = r['cpu'] as Record<string, unknown> | undefined;
-            const vals = g.cores.map((c) => cpu?.[c]).filter((v): v is number => typeof v === 'number');
-            return vals.length > 0 ? [{ x: r.tMs, y: (vals.reduce((a, b) => a + b, 0) / vals.length) * 100 }] : [];
-          }),
-        }));
-        return series.every((x) => x.points.length === 0) ? 'metrics.jsonl has no cpu column' : series;
-      },
-    ),
-  );
-
-  const vms = [...s.keys()].filter((k) => /^throughput\.perVm\.\d+\.gbps$/.test(k)).map((k) => k.split('.')[2] as string);
-  if (vms.length > 1) {
-    items.push(
-      figure(
-        'per-vm',
-        'Throughput per VM',
-        'Delivered throughput of each guest VM over the measurement window: how evenly the driver domain serves its guests.',
-        () =>
-          barChart({
-            id: 'per-vm',
-            title: 'Throughput per VM',
-            xLabel: 'guest VM',
-            yLabel: 'delivered throughput (Gbit/s)',
-            categories: vms.map((v) => `vm${v}`),
-            series: [{ name: 'delivered', values: vms.map((v) => num(s, `throughput.perVm.${v}.gbps`)) }],
-          }),
-      ),
-      figure('per-vm-virq', 'Virtual interrupts per VM', 'Virtual interrupts per second delivered to each guest VM (all its queues) over the measurement window.', () =>
-        barChart({
-          id: 'per-vm-virq',
-          title: 'Virtual interrupts per VM',
-          xLabel: 'guest VM',
-          yLabel: 'virtual interrupts (1/s)',
-          categories: vms.map((v) => `vm${v}`),
-          series: [{ name: 'virq/s', values: vms.map((v) => num(s, `interrupts.perVm.${v}.virqPerSec`)) }],
+  return overTime(
+    c,
+    'cpu-over-time',
+    'CPU utilization over time',
+    grouped
+      ? `Mean busy fraction of each kind of emulated core (${coreNames.length} cores: NIC queue cores, netback workers, guest vCPUs) in each sample interval (100 % = never idle); the per-core figures are in metrics.jsonl.`
+      : 'Busy fraction of each emulated core in each sample interval (100 % = the core never idle).',
+    'busy (%)',
+    () => {
+      const groups = grouped ? groupCores(coreNames) : coreNames.map((k) => ({ name: k, cores: [k] }));
+      const series = groups.map((g) => ({
+        name: g.name,
+        points: samples.flatMap((r) => {
+          const cpu = r['cpu'] as Record<string, unknown> | undefined;
+          const vals = g.cores.map((k) => cpu?.[k]).filter((v): v is number => typeof v === 'number');
+          return vals.length > 0 ? [{ x: r.tMs, y: (vals.reduce((a, b) => a + b, 0) / vals.length) * 100 }] : [];
         }),
-      ),
-    );
-  }
-
-  const latCount = num(s, 'latencyUs.count') ?? 0;
-  items.push(
-    figure(
-      'latency-percentiles',
-      'One-way latency',
-      'From the frame’s last bit at the NIC to the end of the guest’s per-packet work in the NAPI poll that delivered it, for packets delivered in the measurement window (HDR histogram, ≤ 0.1 % relative error).',
-      () => {
-        if (latCount === 0) return 'no packet was delivered in the measurement window';
-        const keys: [string, string][] = [
-          ['mean', 'mean'],
-          ['p50', 'p50'],
-          ['p99', 'p99'],
-          ['p999', 'p99.9'],
-          ['max', 'max'],
-        ];
-        return barChart({
-          id: 'latency-percentiles',
-          title: 'One-way latency',
-          xLabel: `${formatValue(latCount)} packets`,
-          yLabel: 'latency (µs)',
-          categories: keys.map(([, l]) => l),
-          series: [{ name: 'latency', values: keys.map(([k]) => num(s, `latencyUs.${k}`)) }],
-        });
-      },
-    ),
+      }));
+      return series.every((x) => x.points.length === 0) ? 'metrics.jsonl has no cpu column' : series;
+    },
   );
+}
 
-  items.push(
-    figure(
-      'latency-cdf',
-      'Latency distribution (CDF)',
-      'Fraction of the window’s packets delivered within a given one-way latency, from latency.json (each step is one histogram bucket).',
-      () => {
-        if (!run.latency) return 'latency.json not found (results written by a splitnet that did not record the histogram)';
-        const pts = latencyCdf(run.latency);
-        if (pts.length === 0) return 'no packet was delivered in the measurement window';
-        return lineChart({
-          id: 'latency-cdf',
-          title: 'Latency distribution (CDF)',
-          xLabel: 'one-way latency (µs)',
-          yLabel: 'fraction of packets',
-          series: [{ name: 'CDF', points: pts }],
-          markers: false,
-          step: true,
-          yMax: 1,
-          yFromZero: true,
-        });
-      },
+/** Throughput and virtual interrupts of each VM (drawn when there are several). */
+function perVmFigures(c: RunContext): ReportItem[] {
+  const { throughput, interrupts } = c.s;
+  if (throughput.perVm.length <= 1) return [];
+  const categories = throughput.perVm.map((_, v) => `vm${v}`);
+  return [
+    figure('per-vm', 'Throughput per VM', 'Delivered throughput of each guest VM over the measurement window: how evenly the driver domain serves its guests.', () =>
+      barChart({
+        id: 'per-vm',
+        title: 'Throughput per VM',
+        xLabel: 'guest VM',
+        yLabel: 'delivered throughput (Gbit/s)',
+        categories,
+        series: [{ name: 'delivered', values: throughput.perVm.map((vm) => finite(vm.gbps)) }],
+      }),
     ),
-  );
+    figure('per-vm-virq', 'Virtual interrupts per VM', 'Virtual interrupts per second delivered to each guest VM (all its queues) over the measurement window.', () =>
+      barChart({
+        id: 'per-vm-virq',
+        title: 'Virtual interrupts per VM',
+        xLabel: 'guest VM',
+        yLabel: 'virtual interrupts (1/s)',
+        categories,
+        series: [{ name: 'virq/s', values: throughput.perVm.map((_, v) => finite(interrupts.perVm[v]?.virqPerSec)) }],
+      }),
+    ),
+  ];
+}
 
-  const reasons = [...s.keys()].filter((k) => k.startsWith('drops.') && k !== 'drops.total').map((k) => k.slice(6));
-  items.push(
-    figure('drops', 'Drops by reason', 'Packets dropped over the whole run (not only the window), by reason; see docs/results.md for what each reason means.', () => {
-      if ((num(s, 'drops.total') ?? 0) === 0) return 'no packet was dropped in this run';
+function latencyPercentilesFigure(c: RunContext): ReportItem {
+  const lat = c.s.latencyUs;
+  const count = finite(lat.count) ?? 0;
+  return figure(
+    'latency-percentiles',
+    'One-way latency',
+    'From the frame’s last bit at the NIC to the end of the guest’s per-packet work in the NAPI poll that delivered it, for packets delivered in the measurement window (HDR histogram, ≤ 0.1 % relative error).',
+    () => {
+      if (count === 0) return 'no packet was delivered in the measurement window';
+      const bars: [number, string][] = [
+        [lat.mean, 'mean'],
+        [lat.p50, 'p50'],
+        [lat.p99, 'p99'],
+        [lat.p999, 'p99.9'],
+        [lat.max, 'max'],
+      ];
       return barChart({
-        id: 'drops',
-        title: 'Drops by reason',
-        xLabel: '',
-        yLabel: 'dropped (packets)',
-        categories: reasons,
-        series: [{ name: 'drops', values: reasons.map((r) => num(s, `drops.${r}`)) }],
+        id: 'latency-percentiles',
+        title: 'One-way latency',
+        xLabel: `${formatValue(count)} packets`,
+        yLabel: 'latency (µs)',
+        categories: bars.map(([, l]) => l),
+        series: [{ name: 'latency', values: bars.map(([x]) => finite(x)) }],
       });
-    }),
+    },
   );
+}
 
-  items.push(
-    overTime(
-      'rings',
-      'Guest rings and netback backlogs over time',
-      'Responses published on the guest RX rings and not yet consumed by netfront (all rings), and packets waiting in netback’s backlogs (all queues), at each sample time.',
-      'occupancy',
-      () => {
-        const series = [
-          { name: 'guest RX ring occupancy (responses)', points: column(run.samples, 'ringOccupancy') },
-          { name: 'netback backlog (packets)', points: column(run.samples, 'backlog') },
-        ].filter(anyNonZero);
-        return series.length > 0 ? series : 'rings and backlogs stayed empty at every sample';
-      },
-    ),
+function latencyCdfFigure(c: RunContext): ReportItem {
+  const latency = c.run.latency;
+  return figure('latency-cdf', 'Latency distribution (CDF)', 'Fraction of the window’s packets delivered within a given one-way latency, from latency.json (each step is one histogram bucket).', () => {
+    if (!latency) return 'latency.json not found (results written by a splitnet that did not record the histogram)';
+    const pts = latencyCdf(latency);
+    if (pts.length === 0) return 'no packet was delivered in the measurement window';
+    return lineChart({
+      id: 'latency-cdf',
+      title: 'Latency distribution (CDF)',
+      xLabel: 'one-way latency (µs)',
+      yLabel: 'fraction of packets',
+      series: [{ name: 'CDF', points: pts }],
+      markers: false,
+      step: true,
+      yMax: 1,
+      yFromZero: true,
+    });
+  });
+}
+
+function dropsFigure(c: RunContext): ReportItem {
+  const drops = c.s.drops as Readonly<Record<string, number>>;
+  const reasons = Object.keys(drops).filter((k) => k !== 'total');
+  return figure('drops', 'Drops by reason', 'Packets dropped over the whole run (not only the window), by reason; see docs/results.md for what each reason means.', () => {
+    if ((finite(c.s.drops.total) ?? 0) === 0) return 'no packet was dropped in this run';
+    return barChart({
+      id: 'drops',
+      title: 'Drops by reason',
+      xLabel: '',
+      yLabel: 'dropped (packets)',
+      categories: reasons,
+      series: [{ name: 'drops', values: reasons.map((r) => finite(drops[r])) }],
+    });
+  });
+}
+
+function ringsFigure(c: RunContext): ReportItem {
+  const samples = c.run.samples;
+  return overTime(
+    c,
+    'rings',
+    'Guest rings and netback backlogs over time',
+    'Responses published on the guest RX rings and not yet consumed by netfront (all rings), and packets waiting in netback’s backlogs (all queues), at each sample time.',
+    'occupancy',
+    () => {
+      const series = [
+        { name: 'guest RX ring occupancy (responses)', points: column(samples, 'ringOccupancy') },
+        { name: 'netback backlog (packets)', points: column(samples, 'backlog') },
+      ].filter(anyNonZero);
+      return series.length > 0 ? series : 'rings and backlogs stayed empty at every sample';
+    },
   );
-  return items;
+}
+
+export function runFigures(run: RunData): ReportItem[] {
+  const endMs = endOf(run);
+  const faults = faultSpans(run.events, endMs);
+  const c: RunContext = { run, s: run.summary, endMs, faults, spans: toSpans(faults), vlines: warmupLine(run) };
+  return [
+    throughputFigure(c),
+    interruptsFigure(c),
+    cpuPerCoreFigure(c),
+    cpuOverTimeFigure(c),
+    ...perVmFigures(c),
+    latencyPercentilesFigure(c),
+    latencyCdfFigure(c),
+    dropsFigure(c),
+    ringsFigure(c),
+  ];
 }

@@ -3,6 +3,7 @@ import { barChart, lineChart } from './charts.js';
 import type { BarSeries, XYSeries } from './charts.js';
 import { figure } from './figure.js';
 import type { ReportItem } from './figure.js';
+import { CPU_COLUMN, SUMMARY_COLUMNS } from '@splitnet/results';
 import type { SweepAxis, SweepData, TableRow } from './load.js';
 import { errorOf, estimate } from './stats.js';
 import type { ErrorBars, Estimate } from './stats.js';
@@ -23,8 +24,9 @@ function cell(row: TableRow, key: string): number | undefined {
 }
 
 /**
- * The metric in table column `column` (summary.csv's name); `key` is also the column tables had before
- * summary.csv became one row of unit-named columns (`throughput.gbps`), so older sweeps still report.
+ * The metric in table column `column` (summary.csv's name, from @splitnet/results' SUMMARY_COLUMNS). `key`
+ * names it in figure ids, and is the column tables had before summary.csv became one row of unit-named
+ * columns (summary.json's fields joined with dots), so older sweeps still report.
  */
 function columnMetric(key: string, column: string, label: string): Metric {
   return { key, label, value: (r) => cell(r, column) ?? cell(r, key) };
@@ -39,22 +41,25 @@ export const DOM0_CPU_PER_PACKET: Metric = {
   key: 'dom0CpuUsPerPacket',
   label: 'driver-domain CPU per delivered packet (µs)',
   value: (r) => {
-    const pps = cell(r, 'packets_per_s') ?? cell(r, 'throughput.pps');
-    let cores = Object.keys(r).filter((k) => /^cpu_dom0_.+_frac$/.test(k));
+    const pps = METRICS.pps.value(r);
+    let cores = Object.keys(r).filter((k) => CPU_COLUMN.exec(k)?.[1]?.startsWith('dom0_') === true);
+    // Older tables: summary.json's cpu map joined with dots.
     if (cores.length === 0) cores = Object.keys(r).filter((k) => k.startsWith('cpu.dom0.'));
     if (pps === undefined || pps <= 0 || cores.length === 0) return undefined;
     return (cores.reduce((a, k) => a + (cell(r, k) ?? 0), 0) / pps) * 1e6;
   },
 };
 
+const C = SUMMARY_COLUMNS;
+
 export const METRICS = {
-  gbps: columnMetric('throughput.gbps', 'throughput_gbps', 'delivered throughput (Gbit/s)'),
-  pps: columnMetric('throughput.pps', 'packets_per_s', 'delivered packets (packets/s)'),
-  lineRate: columnMetric('throughput.lineRateGbps', 'line_rate_gbps', 'line rate (Gbit/s)'),
-  virq: columnMetric('interrupts.virqPerSec', 'virqs_per_s', 'virtual interrupts (1/s)'),
-  p99: columnMetric('latencyUs.p99', 'latency_p99_us', 'p99 one-way latency (µs)'),
+  gbps: columnMetric('throughput.gbps', C.throughputGbps, 'delivered throughput (Gbit/s)'),
+  pps: columnMetric('throughput.pps', C.packetsPerSec, 'delivered packets (packets/s)'),
+  lineRate: columnMetric('throughput.lineRateGbps', C.lineRateGbps, 'line rate (Gbit/s)'),
+  virq: columnMetric('interrupts.virqPerSec', C.virqsPerSec, 'virtual interrupts (1/s)'),
+  p99: columnMetric('latencyUs.p99', C.latencyP99Us, 'p99 one-way latency (µs)'),
   dom0: DOM0_CPU_PER_PACKET,
-  drops: columnMetric('drops.total', 'dropped_packets', 'drops (packets, whole run)'),
+  drops: columnMetric('drops.total', C.droppedPackets, 'drops (packets, whole run)'),
 } as const;
 
 /** The metrics drawn against every axis. */
@@ -368,83 +373,117 @@ export interface SweepFigures {
   readonly perAxis: ReportItem[];
 }
 
-export function sweepFigures(data: SweepData, bars: ErrorBars): SweepFigures {
-  const points = sweepPoints(data);
-  const groups = axisGroups(data.sweep.axes);
-  // A study plot asks its question of an axis that names its own positions: a free axis, or the key of a
-  // zip (vrss-workers' workers, zipped with as many queues) — never a member that repeats values in step
-  // with another (the packet size of a zip of traffic kinds).
-  const find = (path: string) => groups.find((g) => g.key?.path === path);
-  const highlights: ReportItem[] = [];
-  const done = new Set<string>();
-  /** A study plot; one against a single group stands in for that group's plot of the metric among the per-axis ones. */
-  const highlight = (xs: readonly AxisGroup[], m: Metric, o?: PlotOptions): void => {
-    highlights.push(metricAgainst(data, groups, points, xs, m, bars, o));
-    const only = xs.length === 1 ? xs[0] : undefined;
-    if (only) done.add(`${groupPath(only)}|${m.key}`);
-  };
+/** The study plots of a sweep: each asks its question of the axes it needs, when the sweep has them. */
+class Highlights {
+  readonly items: ReportItem[] = [];
+  /** Group path | metric key of the study plots against a single group (their per-axis plots are left out). */
+  readonly done = new Set<string>();
+  readonly points: SweepPoint[];
+  readonly groups: AxisGroup[];
 
-  const size = find('traffic.0.size');
-  if (size) {
-    highlight([size], METRICS.gbps, {
+  constructor(
+    private readonly data: SweepData,
+    private readonly bars: ErrorBars,
+  ) {
+    this.points = sweepPoints(data);
+    this.groups = axisGroups(data.sweep.axes);
+  }
+
+  /**
+   * A study plot asks its question of an axis that names its own positions: a free axis, or the key of a
+   * zip (vrss-workers' workers, zipped with as many queues) — never a member that repeats values in step
+   * with another (the packet size of a zip of traffic kinds).
+   */
+  find(path: string): AxisGroup | undefined {
+    return this.groups.find((g) => g.key?.path === path);
+  }
+
+  /** A study plot; one against a single group stands in for that group's plot of the metric among the per-axis ones. */
+  add(xs: readonly AxisGroup[], m: Metric, o?: PlotOptions): void {
+    this.items.push(metricAgainst(this.data, this.groups, this.points, xs, m, this.bars, o));
+    const only = xs.length === 1 ? xs[0] : undefined;
+    if (only) this.done.add(`${groupPath(only)}|${m.key}`);
+  }
+
+  packetSize(): void {
+    const size = this.find('traffic.0.size');
+    if (!size) return;
+    this.add([size], METRICS.gbps, {
       title: 'Throughput vs packet size',
       caption: 'Delivered throughput against the frame size; the dashed grey line is the link’s line rate at that size (frame bits, without preamble and inter-frame gap).',
       reference: METRICS.lineRate,
     });
-    highlight([size], METRICS.pps, {
+    this.add([size], METRICS.pps, {
       title: 'Packet rate vs packet size',
       caption: 'Delivered packets per second against the frame size: small frames are bound by per-packet costs, large ones by the link.',
     });
   }
-  const coalescing = groups.filter((g) => g.axes.every((a) => a.path === 'coalescing' || a.path.startsWith('coalescing.')));
-  if (coalescing.length > 0) {
+
+  /** The coalescing axes (policies and where they act); returns them. */
+  coalescing(): AxisGroup[] {
+    const coalescing = this.groups.filter((g) => g.axes.every((a) => a.path === 'coalescing' || a.path.startsWith('coalescing.')));
+    if (coalescing.length === 0) return coalescing;
     const what = coalescing.map(groupName).join(' × ');
-    highlight(coalescing, METRICS.virq, {
+    this.add(coalescing, METRICS.virq, {
       id: 'sweep-virq-per-coalescing',
       title: 'Virtual interrupts per coalescing policy and placement',
       caption: `Virtual interrupts per second delivered to the guests, for each ${what}.`,
     });
-    highlight(coalescing, METRICS.p99, {
+    this.add(coalescing, METRICS.p99, {
       id: 'sweep-latency-per-coalescing',
       title: 'Latency cost of coalescing (p99)',
       caption: `The 99th percentile of one-way latency for each ${what}: what holding interrupts back costs.`,
     });
-    highlight(coalescing, METRICS.dom0, {
+    this.add(coalescing, METRICS.dom0, {
       id: 'sweep-dom0-cpu-per-coalescing',
       title: 'Driver-domain CPU per delivered packet',
       caption: `Busy time of the driver domain’s cores (NIC queues and netback workers) per packet delivered, for each ${what}.`,
     });
+    return coalescing;
   }
-  const workers = find('topology.workers');
-  if (workers) {
-    highlight([workers], METRICS.gbps, {
-      title: 'vRSS scaling: throughput vs netback workers',
-      caption: 'Delivered throughput against the number of netback worker threads (one dom0 core each) that vRSS spreads the flows over.',
-    });
+
+  /** vRSS: workers, threading mode, and the number of VMs sharing the driver domain. */
+  scaling(): void {
+    const workers = this.find('topology.workers');
+    if (workers) {
+      this.add([workers], METRICS.gbps, {
+        title: 'vRSS scaling: throughput vs netback workers',
+        caption: 'Delivered throughput against the number of netback worker threads (one dom0 core each) that vRSS spreads the flows over.',
+      });
+    }
+    const vrss = this.find('topology.vrss');
+    if (vrss) {
+      this.add([vrss], METRICS.gbps, {
+        title: 'Throughput per netback threading mode',
+        caption: 'Delivered throughput with one netback thread for everything (single), one thread per VIF (per-vif), and per-flow virtual RSS over the workers (per-flow).',
+      });
+      this.add([vrss], METRICS.dom0, {
+        title: 'Driver-domain CPU per delivered packet, per netback threading mode',
+        caption: 'Busy time of the driver domain’s cores per packet delivered, for each netback threading mode.',
+      });
+    }
+    const vms = this.find('topology.vms.count');
+    if (vms) {
+      this.add([vms], METRICS.gbps, {
+        title: 'Scaling with the number of VMs',
+        caption: 'Delivered throughput, all VMs together, against the number of guest VMs sharing the driver domain.',
+      });
+    }
   }
-  const vrss = find('topology.vrss');
-  if (vrss) {
-    highlight([vrss], METRICS.gbps, {
-      title: 'Throughput per netback threading mode',
-      caption: 'Delivered throughput with one netback thread for everything (single), one thread per VIF (per-vif), and per-flow virtual RSS over the workers (per-flow).',
-    });
-    highlight([vrss], METRICS.dom0, {
-      title: 'Driver-domain CPU per delivered packet, per netback threading mode',
-      caption: 'Busy time of the driver domain’s cores per packet delivered, for each netback threading mode.',
-    });
-  }
-  const vms = find('topology.vms.count');
-  if (vms) {
-    highlight([vms], METRICS.gbps, {
-      title: 'Scaling with the number of VMs',
-      caption: 'Delivered throughput, all VMs together, against the number of guest VMs sharing the driver domain.',
-    });
-  }
+}
+
+export function sweepFigures(data: SweepData, bars: ErrorBars): SweepFigures {
+  const h = new Highlights(data, bars);
+  const { points, groups, done } = h;
+  h.packetSize();
+  const coalescing = h.coalescing();
+  h.scaling();
   const first = groups[0];
   if (coalescing.length === 0 && first && !done.has(`${groupPath(first)}|${METRICS.dom0.key}`)) {
     // Without coalescing axes, the CPU-per-packet question is asked of the first axis.
-    highlight([first], METRICS.dom0, { title: `Driver-domain CPU per delivered packet vs ${axisName(groupPath(first))}` });
+    h.add([first], METRICS.dom0, { title: `Driver-domain CPU per delivered packet vs ${axisName(groupPath(first))}` });
   }
+  const highlights = h.items;
 
   const perAxis: ReportItem[] = [];
   for (const g of groups) {

@@ -2,7 +2,8 @@
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runSim, writeResults } from '@splitnet/controller';
+import { runSim } from '@splitnet/controller';
+import { writeResults } from '@splitnet/results';
 import { buildTable, compileRun, parseSweepText, planSweep, sweepJson, tableCsv, tableJson } from '@splitnet/experiments';
 import { compileScenarioText, formatResolvedYaml } from '@splitnet/scenario';
 

@@ -1,5 +1,5 @@
 // The deterministic `sim` runtime: every actor in one process, driven by a discrete-event loop in virtual time.
-import { packetsIn, releaseBatch, SplitnetError } from '@splitnet/model';
+import { BatchPool, packetsIn, SplitnetError } from '@splitnet/model';
 import type { Actor, ActorRef, Effects, FaultCommand, Message, Nanos } from '@splitnet/model';
 import { EventQueue } from './event-queue.js';
 import { MAX_EVENTS_AT_ONE_INSTANT, stuckError } from './stuck.js';
@@ -23,11 +23,13 @@ export interface SimOptions {
    * must not keep or change the message: the runtime delivers the same object.
    */
   readonly tap?: (from: ActorRef, to: ActorRef, msg: Message, at: Nanos, due: Nanos) => void;
+  /** The batch pool the actors use: a message the runtime drops gives its batch back there (default: one of the runtime's own). */
+  readonly pool?: BatchPool;
 }
 
 /** Give a dropped message's packet batch back to the pool. */
-function releaseCarried(msg: Message): void {
-  if (msg.kind === 'dma' || msg.kind === 'rx' || msg.kind === 'rsp') releaseBatch(msg.batch);
+function releaseCarried(pool: BatchPool, msg: Message): void {
+  if (msg.kind === 'dma' || msg.kind === 'rx' || msg.kind === 'rsp') pool.release(msg.batch);
 }
 
 export interface RunHooks {
@@ -51,7 +53,8 @@ export class SimRuntime {
   private packetsOnLinks = 0;
   /** Events processed so far. */
   eventsProcessed = 0;
-  readonly log: RuntimeEvent[] = [];
+  /** The run's event log: what actors reported (Effects.event) and what the run's driver recorded (`record`). */
+  private readonly log: RuntimeEvent[] = [];
   /** Packets in messages a message-path fault dropped. */
   linkDropped = 0;
   /** Packets held by a killed actor, or sent to it while it was down (the process model's `lost-in-crash`). */
@@ -65,7 +68,12 @@ export class SimRuntime {
   /** Set once an actor was killed or paused: only then does the event loop check process state. */
   private processFaults = false;
 
-  constructor(private readonly options: SimOptions) {}
+  /** Where batches of messages the runtime drops go back to. */
+  private readonly pool: BatchPool;
+
+  constructor(private readonly options: SimOptions) {
+    this.pool = options.pool ?? new BatchPool();
+  }
 
   get now(): Nanos {
     return this._now;
@@ -94,7 +102,7 @@ export class SimRuntime {
           const verdict = lf.route(ref, to, msg, at, due);
           if (verdict === ROUTE_DROP) {
             self.linkDropped += packetsIn(msg);
-            releaseCarried(msg);
+            releaseCarried(self.pool, msg);
             return;
           }
           due = lf.due;
@@ -114,6 +122,16 @@ export class SimRuntime {
     return ref;
   }
 
+  /** The event log so far, in the order events happened. */
+  get events(): readonly RuntimeEvent[] {
+    return this.log;
+  }
+
+  /** An event of whoever drives the run (the controller, the fault injector), at the current emulated time. */
+  record(actor: string, kind: string, detail: Record<string, unknown>): void {
+    this.log.push({ t: this._now, actor, kind, detail });
+  }
+
   actor(ref: ActorRef): Actor {
     const a = this.actors[ref];
     if (!a) throw new SplitnetError('E_INTERNAL', `no actor with ref ${ref}`);
@@ -130,16 +148,21 @@ export class SimRuntime {
 
   /**
    * The actor's process dies: what it held is lost, and so is everything sent to it until `restart`
-   * (counted in `lostInCrash`); its pending timers die with it.
+   * (counted in `lostInCrash`); its pending timers die with it. Its counters are brought to the instant
+   * of death first (`report(now)`: an actor that counts lazily, as the NIC counts arrivals, catches up),
+   * so that what it holds then is what is lost. Returns the dead incarnation (undefined if it was down).
    */
-  kill(ref: ActorRef): void {
+  kill(ref: ActorRef): Actor | undefined {
     if (!this.started) this.start();
-    if (this.down[ref]) return;
+    if (this.down[ref]) return undefined;
     this.processFaults = true;
-    this.lostInCrash += this.actor(ref).heldPackets();
+    const dead = this.actor(ref);
+    dead.report(this._now, false);
+    this.lostInCrash += dead.heldPackets();
     this.down[ref] = true;
     this.paused[ref] = false;
     this.incarnationSeq[ref] = this.queue.nextSequence;
+    return dead;
   }
 
   /** The supervisor restarts a killed actor with fresh state: it reconnects to its peers (or starts, if it has no `reconnect`). */
@@ -238,7 +261,7 @@ export class SimRuntime {
           // A dead process: its inbox is gone, its timers died with it.
           if (msg !== null) {
             this.lostInCrash += packetsIn(msg);
-            releaseCarried(msg);
+            releaseCarried(this.pool, msg);
           }
           continue;
         }

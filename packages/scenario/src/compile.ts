@@ -139,6 +139,8 @@ function niceInterval(ns: number): Nanos {
   return decade;
 }
 
+// Long on purpose: the top-level keys in the order the schema lists them, each section read by its own module;
+// the order is the order errors are found in.
 function compileValue(value: unknown, source: string): CompiledScenario {
   const root = new Field(value, []);
   const map = readMap(root, SCENARIO_SPEC, 'a map of scenario settings (name, duration, topology, traffic, …)');

@@ -2,10 +2,11 @@
 import { FAULT_ACTIONS, MESSAGE_KINDS, SplitnetError } from '@splitnet/model';
 import type { FaultAction, FaultParams, Nanos } from '@splitnet/model';
 import { readDuration, readEnum, readInt, readList, readMap, readNumber, readString, Field } from './field.js';
-import { listWords, ScenarioIssue } from './issue.js';
+import type { MapField } from './field.js';
+import { formatPath, listWords, ScenarioIssue } from './issue.js';
 import { duration, int, list, map, number, string, tagged, words, type MapSpec, type Spec } from './spec.js';
 import { didYouMean } from './suggest.js';
-import type { ActorSelector, FaultSpec, FaultTarget } from './types.js';
+import type { ActorSelector, CompiledScenario, FaultSpec, FaultTarget } from './types.js';
 import { formatDuration } from './units.js';
 
 const PARAM_KEYS = ['probability', 'delay', 'factor', 'packets', 'size', 'offset', 'restartAfter', 'kinds'] as const;
@@ -189,93 +190,37 @@ export function readFaults(field: Field, ctx: FaultContext): FaultsResult {
   const ids = new Set<string>();
   let prevStart = 0;
   items.forEach((item, i) => {
-    const map = readMap(item, FAULT_KEYS, 'a map with at or after, target and action');
-    const idField = map.get('id');
-    const id = readString(idField, `f${i}`);
-    if (!ID_RE.test(id)) idField.expected(WHEN_AND_WHAT.id.patternMessage);
-    if (ids.has(id)) idField.expected('an id no other fault uses');
-    ids.add(id);
+    const f = readFault(readMap(item, FAULT_KEYS, 'a map with at or after, target and action'), i, ctx, ids, prevStart);
+    prevStart = f.compiled.start;
+    compiled.push(f.compiled);
+    resolved.push(f.resolved);
+  });
+  return { compiled, resolved };
+}
 
-    const actionField = map.get('action');
-    if (actionField.absent) actionField.expected(`an action: one of ${listWords(FAULT_ACTIONS)}`);
-    const action = readEnum(actionField, 'kill', FAULT_ACTIONS);
-    const rule = FAULT_RULES[action];
+/** One fault of the list: its id, action and target, when it starts, how long and how often, and the action's parameters. */
+function readFault(map: MapField, i: number, ctx: FaultContext, ids: Set<string>, prevStart: Nanos): { compiled: FaultSpec; resolved: Record<string, unknown> } {
+  const idField = map.get('id');
+  const id = readString(idField, `f${i}`);
+  if (!ID_RE.test(id)) idField.expected(WHEN_AND_WHAT.id.patternMessage);
+  if (ids.has(id)) idField.expected('an id no other fault uses');
+  ids.add(id);
 
-    const targetField = map.get('target');
-    const target = readTarget(targetField, ctx);
-    const tk = targetKind(target);
-    if (!rule.targets.includes(tk)) {
-      targetField.expected(targetWhat(action));
-    }
+  const actionField = map.get('action');
+  if (actionField.absent) actionField.expected(`an action: one of ${listWords(FAULT_ACTIONS)}`);
+  const action = readEnum(actionField, 'kill', FAULT_ACTIONS);
+  const rule = FAULT_RULES[action];
+  const targetField = map.get('target');
+  const target = readTarget(targetField, ctx);
+  if (!rule.targets.includes(targetKind(target))) targetField.expected(targetWhat(action));
 
-    // When.
-    const atField = map.get('at');
-    const afterField = map.get('after');
-    if (!atField.absent && !afterField.absent) afterField.fail('expected either at or after, found both');
-    if (atField.absent && afterField.absent) atField.expected('a start time: at (from the run start) or after (from the previous fault\'s start)');
-    const start = atField.absent ? prevStart + readDuration(afterField, 0) : readDuration(atField, 0);
-    const startField = atField.absent ? afterField : atField;
-    if (start >= ctx.duration) startField.expected(`a start before the end of the run (${formatDuration(ctx.duration)})`, ` (the fault would start at ${formatDuration(start)})`);
-    prevStart = start;
-
-    const durField = map.get('duration');
-    let duration = 0;
-    if (rule.duration === 'none') {
-      if (!durField.absent) durField.expected(`no duration (${action} is instantaneous)`);
-    } else if (durField.absent) {
-      if (rule.duration === 'required') durField.expected(`a duration (how long ${action} lasts), such as 5ms`);
-    } else {
-      duration = readDuration(durField, 0, 1);
-    }
-    if (action === 'corrupt-ring-index' && duration > 0 && duration < 100_000) {
-      durField.expected('at least 100us (responses in flight must land before the guest reconnects the queue)');
-    }
-
-    const repeatField = map.get('repeat');
-    let every = 0;
-    let count = 1;
-    if (!repeatField.absent) {
-      const R = REPEAT_SPEC.keys;
-      const r = readMap(repeatField, REPEAT_SPEC, 'a map with every and count');
-      every = readDuration(r.get('every'), 0, R.every.min);
-      if (r.get('every').absent) r.get('every').expected('a repeat interval such as 10ms');
-      count = readInt(r.get('count'), R.count.default, R.count);
-      if (duration > 0 && every < duration) r.get('every').expected(`an interval ≥ the duration (${formatDuration(duration)}) so occurrences do not overlap`);
-    } else if (action === 'crash-loop') {
-      every = CRASH_LOOP_REPEAT.every;
-      count = CRASH_LOOP_REPEAT.count;
-    }
-    const lastStart = start + every * (count - 1);
-    if (lastStart >= ctx.duration) {
-      repeatField.expected(`a schedule whose last occurrence starts before the end of the run (${formatDuration(ctx.duration)})`, ` (occurrence ${count} would start at ${formatDuration(lastStart)})`);
-    }
-
-    // Parameters: only those of this action.
-    const params: Record<string, unknown> = {};
-    const resolvedParams: Record<string, unknown> = {};
-    for (const key of PARAM_KEYS) {
-      const f = map.get(key);
-      if (!rule.params.includes(key)) {
-        if (!f.absent) f.fail(`${action} takes no ${key}${rule.params.length > 0 ? ` (its parameters: ${rule.params.join(', ')})` : ''}`);
-        continue;
-      }
-      const value = readParam(f, action, key, rule);
-      params[key] = value;
-      resolvedParams[key] = key === 'delay' || key === 'restartAfter' ? formatDuration(value as number) : value;
-    }
-
-    compiled.push({
-      id,
-      action,
-      target,
-      targetText: formatTarget(target),
-      start,
-      duration,
-      every,
-      count,
-      params: params as FaultParams,
-    });
-    resolved.push({
+  const start = readStart(map, ctx, prevStart);
+  const duration = readFaultDuration(map.get('duration'), action, rule);
+  const { every, count } = readRepeat(map.get('repeat'), action, start, duration, ctx);
+  const { params, resolvedParams } = readParams(map, action, rule);
+  return {
+    compiled: { id, action, target, targetText: formatTarget(target), start, duration, every, count, params: params as FaultParams },
+    resolved: {
       id,
       at: formatDuration(start),
       ...(duration > 0 ? { duration: formatDuration(duration) } : {}),
@@ -283,9 +228,75 @@ export function readFaults(field: Field, ctx: FaultContext): FaultsResult {
       target: formatTarget(target),
       action,
       ...resolvedParams,
-    });
-  });
-  return { compiled, resolved };
+    },
+  };
+}
+
+/** When: `at` (from the run's start) or `after` (from the previous fault's start), before the end of the run. */
+function readStart(map: MapField, ctx: FaultContext, prevStart: Nanos): Nanos {
+  const atField = map.get('at');
+  const afterField = map.get('after');
+  if (!atField.absent && !afterField.absent) afterField.fail('expected either at or after, found both');
+  if (atField.absent && afterField.absent) atField.expected('a start time: at (from the run start) or after (from the previous fault\'s start)');
+  const start = atField.absent ? prevStart + readDuration(afterField, 0) : readDuration(atField, 0);
+  const startField = atField.absent ? afterField : atField;
+  if (start >= ctx.duration) startField.expected(`a start before the end of the run (${formatDuration(ctx.duration)})`, ` (the fault would start at ${formatDuration(start)})`);
+  return start;
+}
+
+/** How long the fault lasts: none for an instantaneous action, required or optional for the others. */
+function readFaultDuration(durField: Field, action: FaultAction, rule: ActionRule): Nanos {
+  let duration = 0;
+  if (rule.duration === 'none') {
+    if (!durField.absent) durField.expected(`no duration (${action} is instantaneous)`);
+  } else if (durField.absent) {
+    if (rule.duration === 'required') durField.expected(`a duration (how long ${action} lasts), such as 5ms`);
+  } else {
+    duration = readDuration(durField, 0, 1);
+  }
+  if (action === 'corrupt-ring-index' && duration > 0 && duration < 100_000) {
+    durField.expected('at least 100us (responses in flight must land before the guest reconnects the queue)');
+  }
+  return duration;
+}
+
+/** `repeat`: every and count (a crash-loop repeats by default); occurrences do not overlap, and the last starts before the end. */
+function readRepeat(repeatField: Field, action: FaultAction, start: Nanos, duration: Nanos, ctx: FaultContext): { every: Nanos; count: number } {
+  let every = 0;
+  let count = 1;
+  if (!repeatField.absent) {
+    const R = REPEAT_SPEC.keys;
+    const r = readMap(repeatField, REPEAT_SPEC, 'a map with every and count');
+    every = readDuration(r.get('every'), 0, R.every.min);
+    if (r.get('every').absent) r.get('every').expected('a repeat interval such as 10ms');
+    count = readInt(r.get('count'), R.count.default, R.count);
+    if (duration > 0 && every < duration) r.get('every').expected(`an interval ≥ the duration (${formatDuration(duration)}) so occurrences do not overlap`);
+  } else if (action === 'crash-loop') {
+    every = CRASH_LOOP_REPEAT.every;
+    count = CRASH_LOOP_REPEAT.count;
+  }
+  const lastStart = start + every * (count - 1);
+  if (lastStart >= ctx.duration) {
+    repeatField.expected(`a schedule whose last occurrence starts before the end of the run (${formatDuration(ctx.duration)})`, ` (occurrence ${count} would start at ${formatDuration(lastStart)})`);
+  }
+  return { every, count };
+}
+
+/** Parameters: only those of this action, with their defaults; resolved as the scenario writes them. */
+function readParams(map: MapField, action: FaultAction, rule: ActionRule): { params: Record<string, unknown>; resolvedParams: Record<string, unknown> } {
+  const params: Record<string, unknown> = {};
+  const resolvedParams: Record<string, unknown> = {};
+  for (const key of PARAM_KEYS) {
+    const f = map.get(key);
+    if (!rule.params.includes(key)) {
+      if (!f.absent) f.fail(`${action} takes no ${key}${rule.params.length > 0 ? ` (its parameters: ${rule.params.join(', ')})` : ''}`);
+      continue;
+    }
+    const value = readParam(f, action, key, rule);
+    params[key] = value;
+    resolvedParams[key] = key === 'delay' || key === 'restartAfter' ? formatDuration(value as number) : value;
+  }
+  return { params, resolvedParams };
 }
 
 function readParam(f: Field, action: FaultAction, key: ParamKey, rule: ActionRule): unknown {
@@ -397,6 +408,28 @@ export function checkFaultRequest(action: string, target: string, given: { reado
   }
   if (rule.duration === 'none' && given.duration) fail(`${action} ${target}: --duration: ${action} is instantaneous and takes no duration`);
   if (rule.duration === 'required' && !given.duration) fail(`${action} ${target}: ${action} needs --duration (how long it lasts), such as 5ms`);
+}
+
+/**
+ * One fault given as a scenario's faults item (a map with at or after, target, action and parameters),
+ * checked against a compiled scenario as its own `faults` list would be: indexes against its topology,
+ * times against its duration. `splitnet fault` sends such an item to a running live run. Throws a one-line
+ * `SplitnetError('E_SCENARIO')` that names the item's key (`faults[0].target: expected …`); there is no file
+ * to point into.
+ */
+export function compileFaultItem(item: Readonly<Record<string, unknown>>, scenario: CompiledScenario): FaultSpec {
+  const ctx: FaultContext = { duration: scenario.duration, workers: scenario.topology.workers, vmQueues: scenario.topology.vms.map((v) => v.queues) };
+  let compiled: readonly FaultSpec[];
+  try {
+    compiled = readFaults(new Field([item], ['faults']), ctx).compiled;
+  } catch (err) {
+    if (!(err instanceof ScenarioIssue)) throw err;
+    const path = formatPath(err.shownPath);
+    throw new SplitnetError('E_SCENARIO', `${path === '' ? '' : `${path}: `}${err.detail}`, { cause: err });
+  }
+  const f = compiled[0];
+  if (f === undefined) throw new SplitnetError('E_INTERNAL', 'compileFaultItem: one item gave no fault');
+  return f;
 }
 
 function checkActor(field: Field, a: ActorSelector, ctx: FaultContext): void {

@@ -6,5 +6,5 @@ export { describeValue, formatPath, type Path, type PathSegment } from './issue.
 export { parseYamlSource, type Position, type YamlSource } from './yaml-source.js';
 export { listProfiles, loadCostProfile, type ProfileInfo } from './cost-profile.js';
 export { formatDuration, formatRate, parseDuration, parseRate, type Rate } from './units.js';
-export { checkFaultRequest, faultOccurrences, formatTarget, FAULT_RULES, type FaultOccurrence } from './faults.js';
+export { checkFaultRequest, compileFaultItem, faultOccurrences, formatTarget, FAULT_RULES, type FaultOccurrence } from './faults.js';
 export { formatScenarioSchema, scenarioJsonSchema } from './json-schema.js';

@@ -1,7 +1,7 @@
 // The faults section: schedules, target selectors and parameters compile with defaults; mistakes give located one-line errors.
 import test from 'ava';
 import { SplitnetError } from '@splitnet/model';
-import { checkFaultRequest, compileScenarioText, faultOccurrences, formatResolvedYaml } from '../src/index.js';
+import { checkFaultRequest, compileFaultItem, compileScenarioText, faultOccurrences, formatResolvedYaml } from '../src/index.js';
 import { comparable, compile, errorOf } from './helpers.js';
 
 const topo = 'duration: 50ms\ntopology: { vms: { count: 2, queues: 2 }, workers: 2, vrss: per-flow }\n';
@@ -91,5 +91,28 @@ for (const [what, action, target, given, message] of faultRequests) {
     const err = t.throws(() => checkFaultRequest(action, target, given), { instanceOf: SplitnetError });
     t.is(err?.code, 'E_USAGE');
     t.is(err?.message, message);
+  });
+}
+
+test('faults - one faults item checked against a compiled scenario compiles as it would in its faults list', (t) => {
+  const s = compile(topo);
+  const f = compileFaultItem({ id: 'adhoc-1', at: '20ms', duration: '2ms', target: 'vm:1:queue:1', action: 'stop-polling' }, s);
+  const inList = compile(`${topo}faults:\n  - { id: adhoc-1, at: 20ms, duration: 2ms, target: vm:1:queue:1, action: stop-polling }\n`).faults[0];
+  t.deepEqual(f, inList);
+});
+
+const badItems: [string, Record<string, unknown>, RegExp][] = [
+  ['a VM the scenario does not have', { at: '1ms', target: 'vm:3', action: 'kill' }, /^faults\[0\]\.target: expected a VM from 0 to 1, found "vm:3"/],
+  ['a worker the scenario does not have', { at: '1ms', target: 'worker:2', action: 'slow-worker', duration: '1ms' }, /^faults\[0\]\.target: expected a worker from 0 to 1, found "worker:2"/],
+  ['a start after the end of the run', { at: '60ms', target: 'nic', action: 'link-flap', duration: '1ms' }, /^faults\[0\]\.at: expected a start before the end of the run \(50ms\)/],
+  ['a parameter the action does not take', { at: '1ms', target: 'nic', action: 'kill', factor: 2 }, /^faults\[0\]\.factor: kill takes no factor/],
+  ['an unknown key', { at: '1ms', target: 'nic', action: 'kill', when: 'now' }, /^faults\[0\]: unknown key "when"/],
+];
+
+for (const [what, item, message] of badItems) {
+  test(`faults - one faults item with ${what} is refused with the item's key and no file position`, (t) => {
+    const err = t.throws(() => compileFaultItem(item, compile(topo)), { instanceOf: SplitnetError });
+    t.is(err?.code, 'E_SCENARIO');
+    t.regex(err?.message ?? '', message);
   });
 }

@@ -1,6 +1,6 @@
 // The wire codec of live mode: the one msgpackr configuration, the envelope, and validation of every message received.
 import { Packr } from 'msgpackr';
-import { SplitnetError, releaseBatch, takeBatch } from '@splitnet/model';
+import { BatchPool, SplitnetError } from '@splitnet/model';
 import type { Message, MutableBatch, Nanos, PacketBatch } from '@splitnet/model';
 import { isValidActorId, isValidRunId } from './subjects.js';
 
@@ -44,6 +44,8 @@ export interface DecoderLimits {
 export interface EnvelopeDecoderOptions {
   readonly run: string;
   readonly limits: DecoderLimits;
+  /** Where decoded batches come from: the pool of the actors that receive them (default: the decoder's own). */
+  readonly pool?: BatchPool;
 }
 
 /*
@@ -65,8 +67,8 @@ export interface EnvelopeDecoderOptions {
  * [0, count) back to back, widest first: emittedAt (f64), flow (u32), seq (u32), len (u16), all
  * little-endian — still columnar, 18 bytes per packet. The sender writes them with a DataView into
  * a reused scratch buffer (msgpackr then copies that into its output); the receiver reads them with
- * a DataView straight from the input view and writes them into a batch from the model's pool
- * (`takeBatch`), checking each packet in the same pass. So packet data is copied exactly once on
+ * a DataView straight from the input view and writes them into a batch from the decoder's pool
+ * (a model BatchPool), checking each packet in the same pass. So packet data is copied exactly once on
  * receipt; no typed array is allocated once receivers release their batches (as in `sim`); a
  * batch never pins the transport's input buffer; alignment is moot (a Float64Array view straight
  * onto the input would need byteOffset % 8 === 0, which nothing guarantees); and the byte order is
@@ -325,7 +327,11 @@ export class EnvelopeDecoder {
     }
     this.run = run;
     this.limits = Object.freeze({ flows: limits.flows, maxBatch: limits.maxBatch });
+    this.pool = options.pool ?? new BatchPool();
   }
+
+  /** The pool decoded batches are taken from (and rejected ones given back to). */
+  readonly pool: BatchPool;
 
   /** Messages accepted so far. */
   get accepted(): number {
@@ -349,7 +355,7 @@ export class EnvelopeDecoder {
 
   /**
    * The envelope in `bytes`, or null (counted in `rejected`). A returned batch comes from the
-   * model's pool and belongs to the caller (`releaseBatch` when done); it shares no memory with `bytes`.
+   * decoder's pool and belongs to the caller (`pool.release` when done); it shares no memory with `bytes`.
    */
   decode(bytes: Uint8Array): Envelope | null {
     const envs = this.decodeFrame(bytes);
@@ -431,7 +437,7 @@ export class EnvelopeDecoder {
 
       const last = this.lastSeq.get(from) ?? 0;
       if (seq <= last) {
-        if ('batch' in m) releaseBatch(m.batch);
+        if ('batch' in m) this.pool.release(m.batch);
         throw new Rejection('duplicate', `seq ${seq} ≤ ${last}, the last accepted`);
       }
       if (seq > last + 1) this.gapCount += seq - last - 1;
@@ -539,7 +545,7 @@ export class EnvelopeDecoder {
 
     // One pass reads each packet from the input (a view, no copy yet), checks it, and writes it
     // into the pooled batch: the one copy of packet data on receipt.
-    const out = takeBatch(count);
+    const out = this.pool.take(count);
     const { flow, seq, len, emittedAt } = out;
     const dv = new DataView(cols.buffer, cols.byteOffset, cols.byteLength);
     const flowAt = 8 * count;
@@ -553,7 +559,7 @@ export class EnvelopeDecoder {
       // A packet cannot leave before it arrived at the NIC: emittedAt ≤ t. Written as
       // !(0 ≤ e ≤ t) so that NaN fails too; t is finite, so ±Infinity fails as well.
       if (f >= flows || l === 0 || !(e >= 0 && e <= t)) {
-        releaseBatch(out);
+        this.pool.release(out);
         if (f >= flows) throw invalidBatch(`batch.flow[${i}] = ${f}, but the scenario has ${flows} flows`);
         if (l === 0) throw invalidBatch(`batch.len[${i}] = 0: a frame has at least a header`);
         throw invalidBatch(`batch.emittedAt[${i}] = ${e} ns: expected a time in [0, t = ${t}]`);

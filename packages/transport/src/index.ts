@@ -1,7 +1,27 @@
-// Public API of @splitnet/transport.
-export * from './subjects.js';
-export * from './codec.js';
-export * from './transport.js';
-export * from './memory-transport.js';
-export * from './nats-transport.js';
-export * from './nats-server.js';
+// Public API of @splitnet/transport ("."): the Transport port, subjects, the wire codec and the in-memory bus. Nothing
+// reachable from here loads the NATS client: the NATS adapter is "@splitnet/transport/nats", the server launcher
+// "@splitnet/transport/nats-server".
+export { isValidActorId, isValidRunId, newRunId, RUN_ID_MAX_LENGTH, SUBJECT_ROOT, Subjects } from './subjects.js';
+export {
+  encodeEnvelope,
+  encodeEnvelopeBody,
+  encodeFrameHeader,
+  EnvelopeDecoder,
+  PROTOCOL_VERSION,
+  REJECT_KINDS,
+  WIRE_BYTES_PER_PACKET,
+} from './codec.js';
+export type { DecoderLimits, Envelope, EnvelopeDecoderOptions, RejectKind } from './codec.js';
+export { TransportError } from './transport.js';
+export type {
+  MessageHandler,
+  RequestHandler,
+  Subscription,
+  Transport,
+  TransportCounters,
+  TransportErrorCode,
+  TransportStatus,
+  TransportStatusKind,
+} from './transport.js';
+export { DEFAULT_MAX_PAYLOAD, MemoryBus, MemoryTransport, subjectMatches } from './memory-transport.js';
+export type { MemoryBusOptions } from './memory-transport.js';

@@ -1,4 +1,4 @@
-// Launches and stops a private nats-server child process (integration tests, the CLI's `processes` placement).
+// Launches and stops a private nats-server child process (integration tests, the live placements on this machine); it installs no process-wide hooks.
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -95,38 +95,6 @@ export function findNatsServerBinary(
   throw new SplitnetError('E_USAGE', `${what} not found on PATH: ${NATS_SERVER_INSTALL_HINT}`);
 }
 
-// Every server this process started and that is still running is killed if the process ends first,
-// so a crashed or killed test run leaves no server behind:
-// - 'exit' covers a normal end, process.exit() and an uncaught exception;
-// - SIGTERM/SIGINT/SIGHUP end a Node process without 'exit' (ava stops a timed-out test file with
-//   SIGTERM). The hook acts only when it is the sole listener, i.e. when the signal is about to kill
-//   the process anyway; it then kills the servers and re-raises the signal so the process still dies
-//   of it. When the application handles the signal itself, it owns the shutdown (and may want the
-//   server for a graceful one), so the hook stays out of the way.
-// Only a SIGKILL of this process leaks the server (nothing runs); Ctrl-C in a terminal reaches the
-// server too, as it shares the foreground process group.
-const running = new Set<ChildProcess>();
-let hooksInstalled = false;
-const FATAL_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
-
-function killAll(): void {
-  for (const child of running) child.kill('SIGKILL');
-}
-
-function onFatalSignal(signal: NodeJS.Signals): void {
-  if (process.listenerCount(signal) > 1) return;
-  killAll();
-  for (const s of FATAL_SIGNALS) process.removeListener(s, onFatalSignal);
-  process.kill(process.pid, signal);
-}
-
-function installHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', killAll);
-  for (const s of FATAL_SIGNALS) process.on(s, onFatalSignal);
-}
-
 function validate(opts: NatsServerOptions): { host: string; port: number; readyTimeoutMs: number; stopTimeoutMs: number } {
   const host = opts.host ?? '127.0.0.1';
   if (host.trim() === '' || /\s/.test(host)) throw new SplitnetError('E_USAGE', `nats-server host must be an address, got '${host}'`);
@@ -169,22 +137,135 @@ function probe(host: string, port: number): Promise<void> {
   });
 }
 
+/** The server's log as it comes: both streams split into lines, a short tail kept, the listening address and slow consumers noticed. */
+class ServerLog {
+  readonly tail: string[] = [];
+  readonly listeners = new Set<(line: string) => void>();
+  slowConsumers = 0;
+  listening: { host: string; port: number } | undefined;
+  onListening: (() => void) | undefined;
+  private readonly file: WriteStream | undefined;
+
+  constructor(
+    child: ChildProcess,
+    private readonly host: string,
+    logFile: string | undefined,
+    exited: Promise<NatsServerExit>,
+  ) {
+    this.file = logFile === undefined ? undefined : createWriteStream(logFile, { flags: 'a' });
+    this.file?.on('error', () => {
+      // A log file that cannot be written must not take the server down; the tail still has the lines.
+    });
+    this.attach(child.stdout);
+    this.attach(child.stderr);
+    // After a successful spawn 'error' only means a signal could not be sent; without a listener it would throw.
+    child.on('error', (err) => this.line(`[splitnet] ${err.message}`));
+    void exited.then(() => this.file?.end());
+  }
+
+  /** The last lines the server logged, for error messages. */
+  text(): string {
+    return this.tail.length === 0 ? '(no output)' : this.tail.join('\n');
+  }
+
+  private line(line: string): void {
+    if (line === '') return;
+    this.tail.push(line);
+    if (this.tail.length > LOG_TAIL_LINES) this.tail.shift();
+    if (SLOW_CONSUMER.test(line)) this.slowConsumers++;
+    if (this.listening === undefined) {
+      const m = LISTENING.exec(line);
+      if (m !== null) {
+        this.listening = { host: m[1] ?? this.host, port: Number(m[2]) };
+        this.onListening?.();
+      }
+    }
+    for (const listener of this.listeners) listener(line);
+  }
+
+  private attach(stream: NodeJS.ReadableStream | null): void {
+    if (stream === null) return;
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      this.file?.write(chunk);
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) this.line(line.replace(/\r$/, ''));
+    });
+    stream.on('end', () => {
+      if (partial !== '') this.line(partial);
+      partial = '';
+    });
+  }
+}
+
+/** Send a signal to a server that still runs (false if it is gone), keeping this process alive until it has exited. */
+function signalServer(child: ChildProcess, signal: NodeJS.Signals): boolean {
+  if (child.exitCode !== null || child.signalCode !== null) return false;
+  child.ref(); // whoever signals it will likely await `exited`: keep this process alive until then
+  return child.kill(signal);
+}
+
+/** SIGTERM, then SIGKILL after `stopTimeoutMs`; resolves once the process is gone. */
+async function stopServer(child: ChildProcess, exited: Promise<NatsServerExit>, stopTimeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    await exited;
+    return;
+  }
+  signalServer(child, 'SIGTERM');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const escalate = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      signalServer(child, 'SIGKILL');
+      resolve();
+    }, stopTimeoutMs);
+  });
+  await Promise.race([exited, escalate]);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Readiness: the listening line, then a TCP connect to that port; or the exit or the timeout, with the log tail. */
+function untilReady(log: ServerLog, exited: Promise<NatsServerExit>, binary: string, args: readonly string[], readyTimeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new TransportError('E_SERVER', `nats-server (${binary}) did not report listening within ${readyTimeoutMs} ms; its last log lines:\n${log.text()}`));
+    }, readyTimeoutMs);
+    const done = (err?: Error): void => {
+      clearTimeout(timer);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    void exited.then((e) => {
+      done(new TransportError('E_SERVER', `nats-server (${binary} ${args.join(' ')}) exited before it was ready (${e.signal ?? `code ${String(e.code)}`}); its last log lines:\n${log.text()}`));
+    });
+    log.onListening = () => {
+      const at = log.listening;
+      if (at === undefined) return;
+      void probe(dialHost(at.host), at.port).then(
+        () => done(),
+        (err: unknown) =>
+          done(new TransportError('E_SERVER', `nats-server said it listens on ${at.host}:${at.port} but a TCP connect failed: ${String(err)}; its last log lines:\n${log.text()}`, { cause: err })),
+      );
+    };
+    if (log.listening !== undefined) log.onListening();
+  });
+}
+
 /**
  * Start a private nats-server and resolve once it accepts client connections: its log said
  * "Listening for client connections on …:PORT" (the port is read from there, so `-p -1` works and
  * so do ports set in a config file) and a TCP connect to that port succeeded.
  *
- * The child is unref'd: it never keeps this process alive, and it does not outlive it either (see
- * the hooks above).
+ * The child is unref'd: it never keeps this process alive. Nothing here ties its life to this
+ * process's: whoever owns the process (the CLI, a test harness) kills what it started when it exits.
  */
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const { host, port, readyTimeoutMs, stopTimeoutMs } = validate(opts);
   const binary = findNatsServerBinary(opts.binary === undefined ? {} : { binary: opts.binary });
   const args = ['-a', host, '-p', String(port), ...(opts.args ?? [])];
   const env: Record<string, string | undefined> = { ...process.env, GOMAXPROCS: '1', ...opts.env };
-
-  installHooks();
-
   const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
   if (pid === undefined) {
@@ -192,137 +273,26 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     const reason = await new Promise<string>((resolve) => child.once('error', (e) => resolve(e.message)));
     throw new TransportError('E_SERVER', `cannot start ${binary}: ${reason}`);
   }
-  running.add(child);
-
   // 'close', not 'exit': it comes after stdout/stderr are drained, so the log tail is complete.
   const exited = new Promise<NatsServerExit>((resolve) => {
-    child.once('close', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    });
+    child.once('close', (code, signal) => resolve({ code, signal }));
   });
-
-  // Log: both streams, split into lines, kept as a short tail and scanned for what we need.
-  const tail: string[] = [];
-  const logListeners = new Set<(line: string) => void>();
-  let slowConsumers = 0;
-  let listening: { host: string; port: number } | undefined;
-  let onListening: (() => void) | undefined;
-  const logFile: WriteStream | undefined = opts.logFile === undefined ? undefined : createWriteStream(opts.logFile, { flags: 'a' });
-  logFile?.on('error', () => {
-    // A log file that cannot be written must not take the server down; the tail still has the lines.
-  });
-  const onLine = (line: string): void => {
-    if (line === '') return;
-    tail.push(line);
-    if (tail.length > LOG_TAIL_LINES) tail.shift();
-    if (SLOW_CONSUMER.test(line)) slowConsumers++;
-    if (listening === undefined) {
-      const m = LISTENING.exec(line);
-      if (m !== null) {
-        listening = { host: m[1] ?? host, port: Number(m[2]) };
-        onListening?.();
-      }
-    }
-    for (const listener of logListeners) listener(line);
-  };
-  const attach = (stream: NodeJS.ReadableStream | null): void => {
-    if (stream === null) return;
-    let partial = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      logFile?.write(chunk);
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) onLine(line.replace(/\r$/, ''));
-    });
-    stream.on('end', () => {
-      if (partial !== '') onLine(partial);
-      partial = '';
-    });
-  };
-  attach(child.stdout);
-  attach(child.stderr);
-  // After a successful spawn 'error' only means a signal could not be sent; without a listener it would throw.
-  child.on('error', (err) => onLine(`[splitnet] ${err.message}`));
-  void exited.then(() => logFile?.end());
-
-  const logTail = (): string => (tail.length === 0 ? '(no output)' : tail.join('\n'));
-
-  const kill = (signal: NodeJS.Signals = 'SIGTERM'): boolean => {
-    if (child.exitCode !== null || child.signalCode !== null) return false;
-    child.ref(); // whoever signals it will likely await `exited`: keep this process alive until then
-    return child.kill(signal);
-  };
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    if (stopping === undefined) {
-      stopping = (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          await exited;
-          return;
-        }
-        kill('SIGTERM');
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const escalate = new Promise<void>((resolve) => {
-          timer = setTimeout(() => {
-            kill('SIGKILL');
-            resolve();
-          }, stopTimeoutMs);
-        });
-        await Promise.race([exited, escalate]);
-        await exited;
-        clearTimeout(timer);
-      })();
-    }
-    return stopping;
-  };
-
-  // Readiness: the listening line, then a TCP connect; or exit / timeout with the log tail.
+  const log = new ServerLog(child, host, opts.logFile, exited);
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new TransportError('E_SERVER', `nats-server (${binary}) did not report listening within ${readyTimeoutMs} ms; its last log lines:\n${logTail()}`));
-      }, readyTimeoutMs);
-      const done = (err?: Error): void => {
-        clearTimeout(timer);
-        if (err === undefined) resolve();
-        else reject(err);
-      };
-      void exited.then((e) => {
-        done(
-          new TransportError(
-            'E_SERVER',
-            `nats-server (${binary} ${args.join(' ')}) exited before it was ready (${e.signal ?? `code ${String(e.code)}`}); its last log lines:\n${logTail()}`,
-          ),
-        );
-      });
-      onListening = () => {
-        const at = listening;
-        if (at === undefined) return;
-        void probe(dialHost(at.host), at.port).then(
-          () => done(),
-          (err: unknown) =>
-            done(new TransportError('E_SERVER', `nats-server said it listens on ${at.host}:${at.port} but a TCP connect failed: ${String(err)}; its last log lines:\n${logTail()}`, { cause: err })),
-        );
-      };
-      if (listening !== undefined) onListening();
-    });
+    await untilReady(log, exited, binary, args, readyTimeoutMs);
   } catch (err) {
-    kill('SIGKILL');
+    signalServer(child, 'SIGKILL');
     await exited;
     throw err;
   }
-
-  const at = listening;
+  const at = log.listening;
   if (at === undefined) throw new TransportError('E_SERVER', 'nats-server readiness resolved without a port (bug)');
   const dial = dialHost(at.host);
   // Unref only once ready: the readiness wait itself must keep the process alive.
   child.unref();
   (child.stdout as { unref?: () => void } | null)?.unref?.();
   (child.stderr as { unref?: () => void } | null)?.unref?.();
-
+  let stopping: Promise<void> | undefined;
   return {
     url: urlFor(dial, at.port),
     host: dial,
@@ -330,16 +300,16 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     pid,
     exited,
     get slowConsumers() {
-      return slowConsumers;
+      return log.slowConsumers;
     },
-    logTail,
+    logTail: () => log.text(),
     onLog(listener) {
-      logListeners.add(listener);
+      log.listeners.add(listener);
       return () => {
-        logListeners.delete(listener);
+        log.listeners.delete(listener);
       };
     },
-    stop,
-    kill,
+    stop: () => (stopping ??= stopServer(child, exited, stopTimeoutMs)),
+    kill: (signal: NodeJS.Signals = 'SIGTERM') => signalServer(child, signal),
   };
 }

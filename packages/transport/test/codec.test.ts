@@ -2,7 +2,7 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { Packr } from 'msgpackr';
-import { Prng, SplitnetError, takeBatch } from '@splitnet/model';
+import { Prng, SplitnetError } from '@splitnet/model';
 import type { Message, MutableBatch, PacketBatch } from '@splitnet/model';
 import {
   EnvelopeDecoder,
@@ -202,7 +202,7 @@ test('codec - decoded batches own their memory and come from the batch pool', t 
   for (const col of [out.m.batch.flow, out.m.batch.seq, out.m.batch.len, out.m.batch.emittedAt]) t.not(col.buffer, bytes.buffer);
   bytes.fill(0); // the transport may reuse its buffer: the batch must not change
   t.deepEqual(packets(out.m.batch), before);
-  // Pool batches have a power-of-two capacity ≥ 16 (so releaseBatch takes them back).
+  // Pool batches have a power-of-two capacity ≥ 16 (so a pool takes them back).
   t.is(out.m.batch.flow.length, 64);
   const small = d.decode(encodeEnvelope(envelope({ kind: 'rx', vm: 0, queue: 0, batch: batch(3, 3) }, 2)));
   t.is(small !== null && small.m.kind === 'rx' ? small.m.batch.flow.length : -1, 16);
@@ -393,7 +393,7 @@ test('codec - a duplicate batch goes back to the pool instead of leaking', t => 
   t.truthy(d.decode(encodeEnvelope(envelope({ kind: 'rx', vm: 0, queue: 0, batch: b }, 1))));
   expectReject(t, d, encodeEnvelope(envelope({ kind: 'rx', vm: 0, queue: 0, batch: b }, 1)), 'duplicate', 'dup batch');
   // The rejected copy was released: the pool hands it out again.
-  const again = takeBatch(64);
+  const again = d.pool.take(64);
   t.deepEqual(packets({ ...again, count: 64 }), packets(b));
 });
 

@@ -1,12 +1,10 @@
-// Integration tests of the private nats-server launcher: readiness, random ports, clean stop, clear failures.
+// Integration tests of the private nats-server launcher: readiness, random ports, clean stop, clear failures (that a server dies with the process that started it is the owner's: packages/cli/test/lifetime.test.ts).
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SplitnetError } from '@splitnet/model';
 import { findNatsServerBinary, startNatsServer } from '../src/nats-server.js';
 import type { NatsServerHandle } from '../src/nats-server.js';
@@ -173,45 +171,4 @@ test('nats-server - a slow consumer cut off by the server is counted from its lo
   t.is(h.slowConsumers, 1);
   raw.destroy();
   await pub.close();
-});
-
-const launcherModule = fileURLToPath(new URL('../src/nats-server.js', import.meta.url));
-
-test('nats-server - a process that crashes does not leak its server', async (t) => {
-  // A child Node process starts a server, prints its pid and dies of an uncaught exception.
-  const script = [
-    `import { startNatsServer } from ${JSON.stringify(launcherModule)};`,
-    'const h = await startNatsServer();',
-    'console.log(h.pid);',
-    "throw new Error('crash');",
-  ].join('\n');
-  const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script], (err, out) => {
-      resolve({ stdout: out, code: err === null ? 0 : typeof err.code === 'number' ? err.code : null });
-    });
-  });
-  t.not(code, 0, 'the child crashed');
-  const pid = Number(stdout.trim());
-  t.true(Number.isInteger(pid) && pid > 0, `pid printed: ${stdout}`);
-  t.false(pidAlive(pid), 'the server died with the process that started it');
-});
-
-test('nats-server - a process terminated by SIGTERM does not leak its server and still dies of SIGTERM', async (t) => {
-  // As ava does to a timed-out test file: the child never stops its server and is sent SIGTERM.
-  const script = [
-    `import { startNatsServer } from ${JSON.stringify(launcherModule)};`,
-    'const h = await startNatsServer();',
-    'console.log(h.pid);',
-    'setInterval(() => undefined, 60_000);',
-  ].join('\n');
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const pid = await new Promise<number>((resolve) => {
-    child.stdout.setEncoding('utf8');
-    child.stdout.once('data', (chunk: string) => resolve(Number(chunk.trim())));
-  });
-  t.true(pidAlive(pid));
-  const exit = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-  child.kill('SIGTERM');
-  t.is(await exit, 'SIGTERM');
-  t.false(pidAlive(pid), 'the server died with the process that started it');
 });

@@ -1,7 +1,5 @@
 // A netback worker (one driver-domain core): the vif queues in front of the guest RX rings it serves, grant copy, notify.
-import {
-  Core, createCoalescer, doubleFields, ETH_FCS_LEN, PacketFifo, releaseBatch, RxRingBack, rxCopyOps, rxDataSlots, takeBatch,
-} from '@splitnet/model';
+import { BatchPool, Core, createCoalescer, doubleFields, ETH_FCS_LEN, PacketFifo, RxRingBack, rxCopyOps, rxDataSlots } from '@splitnet/model';
 import type {
   Actor,
   ActorRef,
@@ -66,6 +64,8 @@ export interface WorkerConfig {
   readonly rxStallTimeout?: Nanos;
   /** On a declared stall, re-send the event-channel notification (splitnet's rescue; Xen only turns the carrier off). */
   readonly stallKick?: boolean;
+  /** The batch pool this actor shares with the actors it passes batches to in memory (default: one of its own). */
+  readonly pool?: BatchPool;
 }
 
 export interface WorkerQueueStats {
@@ -224,8 +224,12 @@ export class WorkerActor implements Actor {
   /** A slow-worker fault multiplies this core's copy cost. */
   private costFactor = 1;
 
+  /** Where this actor's packet batches come from and go back to. */
+  private readonly pool: BatchPool;
+
   constructor(private readonly cfg: WorkerConfig) {
     this.id = cfg.id;
+    this.pool = cfg.pool ?? new BatchPool();
     this.core = new Core(`dom0.worker${cfg.index}`);
     cfg.served.forEach((s, i) => {
       this.qs.push(new QueueState(i, s, cfg.policy, cfg.qdisc));
@@ -314,7 +318,7 @@ export class WorkerActor implements Actor {
         continue;
       }
       if (q.disabled) continue;
-      fx.send(s.frontend, { kind: 'rsp', vm: s.vm, queue: s.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent, batch: takeBatch(0) }, now);
+      fx.send(s.frontend, { kind: 'rsp', vm: s.vm, queue: s.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent, batch: this.pool.take(0) }, now);
       fx.send(s.frontend, { kind: 'evt', vm: s.vm, port: s.queue }, now);
     }
   }
@@ -392,7 +396,7 @@ export class WorkerActor implements Actor {
     if (q.disabled) {
       // Netback stopped serving this VIF queue after a fatal ring error: everything for it is dropped.
       q.stats.dropsVifDisabled += b.count;
-      releaseBatch(b);
+      this.pool.release(b);
       return;
     }
     const hash = this.cfg.skbHash;
@@ -404,7 +408,7 @@ export class WorkerActor implements Actor {
       if (q.txStopped) q.qdisc.enqueue({ flow, seq, len, emittedAt: at, enqueuedAt: now }, hash[flow] ?? 0);
       else this.startXmit(q, flow, seq, len, at);
     }
-    releaseBatch(b);
+    this.pool.release(b);
     if (q.backlog.length > q.stats.maxBacklog) q.stats.maxBacklog = q.backlog.length;
     if (q.qdisc.length > q.stats.maxQdisc) q.stats.maxQdisc = q.qdisc.length;
     if (this.pass === null) this.startPass(now, fx);
@@ -530,7 +534,7 @@ export class WorkerActor implements Actor {
       }
       flushEnd.push(m);
       flushCost.push(cost);
-      const batch = q.backlog.shiftBatch(m);
+      const batch = q.backlog.shiftBatch(m, this.pool);
       q.backlogBytes -= skbBytes;
       q.ring.produce(slots);
       q.stats.passes++;
@@ -573,7 +577,7 @@ export class WorkerActor implements Actor {
         bytes += p.batch.len[k] as number;
       }
       // The whole pass in one flush (the usual case) sends its batch as it is; a split pass sends slices.
-      const part = p.published === 0 && last ? p.batch : slice(p.batch, p.published, upTo);
+      const part = p.published === 0 && last ? p.batch : slice(this.pool, p.batch, p.published, upTo);
       p.published = upTo;
       q.stats.copied += count;
       q.stats.bytes += bytes;
@@ -589,7 +593,7 @@ export class WorkerActor implements Actor {
         q.addOwed(now, count, bytes);
         this.reconsider(q, now, fx);
       } else q.stats.suppressed++;
-      if (last && part !== p.batch) releaseBatch(p.batch);
+      if (last && part !== p.batch) this.pool.release(p.batch);
     }
     if (!last && p.batch !== null) {
       this.bookFlush(now, fx);
@@ -719,7 +723,7 @@ export class WorkerActor implements Actor {
     const p = this.pass;
     if (p !== null && p.batch !== null && p.queue === q.index) {
       n += p.batch.count - p.published;
-      releaseBatch(p.batch);
+      this.pool.release(p.batch);
       p.batch = null; // its remaining flushes publish nothing
     }
     q.stats.purgedOldRing += n;
@@ -750,8 +754,8 @@ export class WorkerActor implements Actor {
 }
 
 /** Packets [from, to) of a batch as a batch of their own (from the pool). */
-function slice(b: PacketBatch, from: number, to: number): PacketBatch {
-  const out = takeBatch(to - from);
+function slice(pool: BatchPool, b: PacketBatch, from: number, to: number): PacketBatch {
+  const out = pool.take(to - from);
   for (let k = from; k < to; k++) {
     const j = k - from;
     out.flow[j] = b.flow[k] as number;

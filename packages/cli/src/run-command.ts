@@ -1,0 +1,325 @@
+// `splitnet run`: parse the flags and load the scenario → run it (sim, or live with the placement the scenario names) → write the results → print.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { SplitnetError } from '@splitnet/model';
+import { runSim } from '@splitnet/controller';
+import { JOIN_ROLES } from '@splitnet/live';
+import type { JoinRole } from '@splitnet/live';
+import { formatSummary, offeredCapOf, writeResults } from '@splitnet/results';
+import type { ResultFiles, RunResult } from '@splitnet/results';
+import { loadScenarioFile, formatResolvedYaml, MAX_SEED, parseDuration } from '@splitnet/scenario';
+import type { CompiledScenario, ScenarioValue } from '@splitnet/scenario';
+import { isValidRunId, newRunId } from '@splitnet/transport';
+import { EXIT } from './failure.js';
+import { hostFacts } from './host.js';
+import type { ProcessLifetime } from './lifetime.js';
+import { runLiveCommand } from './live-run.js';
+import { ensureDirectory, resultsDirContents } from './out-path.js';
+
+function stamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+function parseSeed(v: string): number {
+  // The scenario's rule for seed: (MAX_SEED), so that --seed and --set seed= accept the same numbers.
+  if (!/^\d+$/.test(v) || Number(v) > MAX_SEED) {
+    throw new SplitnetError('E_USAGE', `--seed: expected a whole number from 0 to ${MAX_SEED}, found "${v}"`);
+  }
+  return Number(v);
+}
+
+/** --join-window: a duration such as 2s or 500ms. */
+function parseWindow(v: string | undefined): number {
+  if (v === undefined) return 2000;
+  const ns = parseDuration(v);
+  if (ns === undefined || ns < 0) throw new SplitnetError('E_USAGE', `--join-window: expected a duration such as 2s or 500ms, found "${v}"`);
+  return ns / 1e6;
+}
+
+/** --expect role=n (repeatable): the least number of actors of a role to wait for (placement external). */
+function parseExpect(values: readonly string[]): Partial<Record<JoinRole, number>> | undefined {
+  if (values.length === 0) return undefined;
+  const out: Partial<Record<JoinRole, number>> = {};
+  for (const v of values) {
+    const m = /^([a-z]+)=(\d+)$/.exec(v);
+    if (!m || !JOIN_ROLES.includes(m[1] as JoinRole) || Number(m[2]) < 1) {
+      throw new SplitnetError('E_USAGE', `--expect: expected <role>=<n> with role ${JOIN_ROLES.join(', ')} and n ≥ 1, found "${v}"`);
+    }
+    out[m[1] as JoinRole] = Number(m[2]);
+  }
+  return out;
+}
+
+/** A repeatable option whose values may also be comma-separated (--docker-host a,b --docker-host c). */
+export function collectList(v: string, acc: string[]): string[] {
+  return [...acc, ...v.split(',').map((x) => x.trim()).filter((x) => x !== '')];
+}
+
+export function collect(v: string, acc: string[]): string[] {
+  return [...acc, v];
+}
+
+export interface RunFlags {
+  seed?: number;
+  duration?: string;
+  out?: string;
+  set: string[];
+  json?: boolean;
+  quiet?: boolean;
+  runtime?: string;
+  tdf?: string;
+  nats?: string;
+  placement?: string;
+  processes?: string;
+  runId?: string;
+  joinWindow?: string;
+  expect: string[];
+  image: string;
+  natsImage: string;
+  dockerHost: string[];
+  dockerAdvertise: string[];
+  dockerBindAll?: boolean;
+  dockerNodes: string;
+  pack?: boolean;
+  force?: boolean;
+}
+
+/**
+ * The run flags that only some runs use, and which: refused when the run (its runtime and placement,
+ * known once the scenario is loaded: `runtime: live` may come from the file) would silently ignore them.
+ */
+const SCOPED_RUN_FLAGS: readonly { readonly key: keyof RunFlags; readonly flag: string; readonly scope: 'live' | 'external' | 'docker' }[] = [
+  { key: 'tdf', flag: '--tdf', scope: 'live' },
+  { key: 'nats', flag: '--nats', scope: 'live' },
+  { key: 'placement', flag: '--placement', scope: 'live' },
+  { key: 'processes', flag: '--processes', scope: 'live' },
+  { key: 'joinWindow', flag: '--join-window', scope: 'external' },
+  { key: 'expect', flag: '--expect', scope: 'external' },
+  { key: 'image', flag: '--image', scope: 'docker' },
+  { key: 'natsImage', flag: '--nats-image', scope: 'docker' },
+  { key: 'dockerHost', flag: '--docker-host', scope: 'docker' },
+  { key: 'dockerAdvertise', flag: '--docker-advertise', scope: 'docker' },
+  { key: 'dockerBindAll', flag: '--docker-bind-all', scope: 'docker' },
+  { key: 'dockerNodes', flag: '--docker-nodes', scope: 'docker' },
+  { key: 'pack', flag: '--pack', scope: 'docker' },
+];
+
+/** Refuse a flag given on the command line (`given`) that this run would ignore, naming what it needs. */
+function checkScopedFlags(s: CompiledScenario, flags: RunFlags, given: (key: keyof RunFlags) => boolean): void {
+  const thisRun = s.runtime === 'live' ? `this live run's placement is ${s.live.placement}` : 'this run is sim';
+  for (const { key, flag: name, scope } of SCOPED_RUN_FLAGS) {
+    if (!given(key)) continue;
+    // As the user typed it: `--placement docker`, `--pack`.
+    const value = flags[key];
+    const flag = typeof value === 'string' ? `${name} ${value}` : Array.isArray(value) ? `${name} ${value.join(',')}` : name;
+    if (scope === 'live' && s.runtime !== 'live') {
+      throw new SplitnetError('E_USAGE', `${flag}: only for a live run (add --runtime live, or runtime: live in the scenario); ${thisRun}, which would ignore it`);
+    }
+    if (scope === 'external' && (s.runtime !== 'live' || s.live.placement !== 'external')) {
+      throw new SplitnetError('E_USAGE', `${flag}: only for a live run with placement external (actors that join: --runtime live --placement external); ${thisRun}, which would ignore it`);
+    }
+    if (scope === 'docker' && (s.runtime !== 'live' || s.live.placement !== 'docker')) {
+      throw new SplitnetError('E_USAGE', `${flag}: only for a live run with placement docker (--runtime live --placement docker); ${thisRun}, which would ignore it`);
+    }
+    if (key === 'nats' && s.live.placement === 'docker') {
+      throw new SplitnetError('E_USAGE', `${flag}: the docker placement starts its own NATS servers and would ignore it; drop --nats`);
+    }
+  }
+}
+
+/** The live flags as scenario values, applied after --set; a problem with one names the flag as typed (`--tdf abc`). */
+function liveFlagValues(flags: RunFlags): ScenarioValue[] {
+  const out: ScenarioValue[] = [];
+  const add = (flag: string, v: string | undefined, path: readonly string[], value: (v: string) => unknown = (x) => x): void => {
+    if (v !== undefined) out.push({ label: `${flag} ${v}`, path, value: value(v) });
+  };
+  add('--runtime', flags.runtime, ['runtime']);
+  // A number where the text is one, so that the scenario's rule (a number ≥ 1) says what is wrong with the rest.
+  add('--tdf', flags.tdf, ['live', 'tdf'], (v) => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v));
+  add('--nats', flags.nats, ['live', 'nats']);
+  add('--placement', flags.placement, ['live', 'placement']);
+  add('--processes', flags.processes, ['live', 'processes']);
+  return out;
+}
+
+function progressPrinter(enabled: boolean): ((done: number, total: number) => void) | undefined {
+  if (!enabled) return undefined;
+  const t0 = Date.now();
+  return (done, total) => {
+    const frac = total > 0 ? done / total : 1;
+    const width = 30;
+    const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, ' ');
+    const secs = (Date.now() - t0) / 1000;
+    process.stderr.write(`\r  [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  ${(done / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} ms emulated  ${secs.toFixed(1)} s`);
+    if (done >= total) process.stderr.write('\n');
+  };
+}
+
+/** A run ready to go: its scenario, id and results directory (checked and created), and how chatty to be. */
+interface RunSetup {
+  readonly scenario: CompiledScenario;
+  readonly runId: string;
+  readonly dir: string;
+  readonly started: Date;
+  readonly expect: Partial<Record<JoinRole, number>> | undefined;
+}
+
+/** parse: the scenario with every flag applied, the flags checked against it, the run id and the results directory. */
+function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) => boolean): RunSetup {
+  const scenario = loadScenarioFile(file, {
+    overrides: flags.set,
+    values: liveFlagValues(flags),
+    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+    ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
+  });
+  const expect = parseExpect(flags.expect);
+  checkScopedFlags(scenario, flags, given);
+  if (expect?.worker !== undefined && scenario.live.processes === 'per-domain') {
+    throw new SplitnetError('E_USAGE', `--expect worker=${expect.worker}: this run has one process per Xen domain (live.processes: per-domain), whose driver hosts the vRSS workers (topology.workers: ${scenario.topology.workers}); no worker joins, so drop --expect worker`);
+  }
+  const started = new Date();
+  const runId = flags.runId ?? newRunId(`${scenario.name}-s${scenario.seed}-${stamp(started)}`, Math.floor(Math.random() * 0x10000));
+  if (!isValidRunId(runId)) throw new SplitnetError('E_USAGE', `--run-id: expected letters, digits, '-' or '_' (at most 64), found "${runId}"`);
+  let dir = flags.out ?? join('results', runId);
+  if (flags.out === undefined) {
+    for (let i = 2; existsSync(dir); i++) dir = join('results', `${runId}-${i}`);
+  }
+  // Checked and created before the run, which may take long: a bad --out is bad input, not a lost run.
+  const outFlag = flags.out !== undefined ? '--out' : 'results directory';
+  const there = resultsDirContents(dir, { resolvedYaml: formatResolvedYaml(scenario), runId });
+  if (there.kind === 'other' && flags.force !== true) {
+    throw new SplitnetError('E_USAGE', `${outFlag} ${dir}: ${there.description}; give a new or empty directory, or add --force to write into it anyway`);
+  }
+  ensureDirectory(outFlag, dir);
+  return { scenario, runId, dir, started, expect };
+}
+
+/** run: in sim, or live through the placement the scenario names (a placement whose actors join sizes the scenario to them). */
+async function execute(r: RunSetup, flags: RunFlags, lifetime: ProcessLifetime): Promise<{ result: RunResult; scenario: CompiledScenario }> {
+  const s = r.scenario;
+  const onProgress = progressPrinter(!flags.quiet && !flags.json && process.stderr.isTTY === true);
+  if (s.runtime !== 'live') return { result: runSim(s, onProgress ? { onProgress } : {}), scenario: s };
+  const resolvedFile = join(r.dir, 'scenario.resolved.yaml');
+  writeFileSync(resolvedFile, formatResolvedYaml(s));
+  return runLiveCommand(s, {
+    runId: r.runId,
+    dir: r.dir,
+    resolvedFile,
+    quiet: flags.quiet === true || flags.json === true,
+    joinWindowMs: parseWindow(flags.joinWindow),
+    ...(r.expect ? { expect: r.expect } : {}),
+    docker: {
+      image: flags.image,
+      natsImage: flags.natsImage,
+      nodes: Number(flags.dockerNodes),
+      strategy: flags.pack ? 'pack' : 'spread',
+      endpoints: flags.dockerHost,
+      advertise: flags.dockerAdvertise,
+      bindAll: flags.dockerBindAll === true,
+    },
+    signal: lifetime.interruptSignal(),
+    atExit: lifetime.atExit,
+    ...(onProgress ? { onProgress } : {}),
+  });
+}
+
+/** write: the results directory, with what only this run's host and clock know in environment.json. */
+function write(r: RunSetup, scenario: CompiledScenario, result: RunResult, wallSeconds: number): ResultFiles {
+  const environment = {
+    ...hostFacts(),
+    runtime: scenario.runtime,
+    ...(scenario.runtime === 'live' ? { runId: r.runId, tdf: scenario.live.tdf, placement: scenario.live.placement } : {}),
+    seed: scenario.seed,
+    scenarioFile: scenario.source,
+    command: ['splitnet', ...process.argv.slice(2)],
+    startedAt: r.started.toISOString(),
+    wallSeconds: Number(wallSeconds.toFixed(3)),
+    eventsProcessed: result.eventsProcessed,
+    emulatedPacketsPerHostSecond: Math.round(result.accounting.emitted / wallSeconds),
+  };
+  return writeResults(r.dir, formatResolvedYaml(scenario), environment, result);
+}
+
+/** print: the summary (or JSON), where the results are, and what is wrong with the run; returns the exit code. */
+function print(result: RunResult, written: ResultFiles, flags: RunFlags, wallSeconds: number): number {
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ dir: written.dir, summary: result.summary }, null, 2) + '\n');
+  } else {
+    process.stdout.write(formatSummary(result.summary) + '\n');
+    process.stdout.write(`\nresults: ${written.dir}/ (${written.files.join(', ')})\n`);
+    if (!flags.quiet) {
+      process.stderr.write(`splitnet: ${wallSeconds.toFixed(2)} s wall, ${Math.round(result.accounting.emitted / wallSeconds).toLocaleString('en-US')} emulated packets per host second\n`);
+    }
+  }
+  const a = result.accounting;
+  const live = result.summary.live;
+  if (live && !live.valid) {
+    process.stderr.write(`splitnet: warning: run invalid: ${live.invalidReason ?? 'lag above maxLag'}; try --tdf ${live.suggestedTdf ?? 'higher'} (results kept in ${written.dir})\n`);
+  }
+  if (!a.balanced) {
+    process.stderr.write(
+      `splitnet: error: accounting invariant broken: emitted ${a.emitted} ≠ delivered ${a.delivered} + dropped ${JSON.stringify(a.dropped)} + in flight ${JSON.stringify(a.inFlight)} (unaccounted ${a.unaccounted})\n`,
+    );
+    return EXIT.failed;
+  }
+  return live && !live.valid ? EXIT.invalidLiveRun : EXIT.ok;
+}
+
+/** `splitnet run`: parse → run → write → print. */
+export async function runCommand(file: string, flags: RunFlags, given: (key: keyof RunFlags) => boolean, lifetime: ProcessLifetime): Promise<number> {
+  const r = prepareRun(file, flags, given);
+  if (!flags.quiet && !flags.json) {
+    process.stderr.write(`splitnet: running ${r.scenario.name} (${r.scenario.source}) for ${r.scenario.duration / 1e6} ms emulated, seed ${r.scenario.seed}\n`);
+  }
+  const cap = offeredCapOf(r.scenario);
+  if (cap !== undefined && !flags.quiet) process.stderr.write(`splitnet: warning: ${capNote(cap)}\n`);
+  const t0 = process.hrtime.bigint();
+  const { result, scenario } = await execute(r, flags, lifetime);
+  const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return print(result, write(r, scenario, result, wallSeconds), flags, wallSeconds);
+}
+
+/** The traffic asks for more than the link carries: said before the run and in the summary (throughput.offeredCapped). */
+export function capNote(cap: { readonly requestedGbps: number; readonly linkGbps: number }): string {
+  return `the traffic asks for ${cap.requestedGbps} Gbit/s on the wire but topology.link is ${cap.linkGbps} Gbit/s: it is offered at line rate, the rest is never sent (summary.throughput.offeredCapped)`;
+}
+
+/** The `run` command's flags and help (docs/cli.md). */
+export function defineRunCommand(program: Command, lifetime: ProcessLifetime): void {
+  program
+    .command('run')
+    .description('Run a scenario in the deterministic sim runtime and write results/<run-id>/')
+    .argument('<scenario>', 'scenario YAML file (see examples/ and docs/scenario-reference.md)')
+    .addOption(new Option('--seed <n>', 'override the scenario seed').argParser(parseSeed))
+    .option('--duration <time>', 'override the emulated duration, e.g. 20ms, 1s')
+    .option('--out <dir>', 'write results to this directory (default: results/<run-id>); it must be new, empty, or hold a run of the same resolved scenario')
+    .option('--force', 'write into an --out directory that holds other files (files of the same names are overwritten, the others are left as they are)')
+    .option('--set <path=value>', 'override a scenario value, e.g. --set topology.workers=2 (repeatable)', collect, [] as string[])
+    .option('--json', 'print the summary as JSON on stdout (no table, no progress)')
+    .option('-q, --quiet', 'print only the summary table')
+    .option('--runtime <sim|live>', 'sim (deterministic, one process) or live (every actor its own process over NATS)')
+    .option('--tdf <n>', 'live: time dilation factor (emulated time runs n times slower than wall time)')
+    .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
+    .option('--placement <processes|inprocess|external|docker>', 'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers')
+    .option('--processes <per-actor|per-domain>', 'live: one process per actor (default), or one per Xen domain (the driver domain: NIC, back end and vRSS workers; each guest), so that only guest traffic crosses the bus; with placement external or docker the driver process then hosts the workers and none joins as --role worker')
+    .option('--run-id <id>', 'the run id: names results/<run-id>/ and, live, namespaces the run\'s NATS subjects (default: derived from the scenario, seed and time)')
+    .option('--join-window <time>', 'live, placement external: close registration after this much quiet once every role joined (default 2s)')
+    .option('--expect <role=n>', 'live, placement external: wait for at least n actors of a role (driver, worker, frontend) before the join window counts, e.g. --expect frontend=4 (repeatable)', collect, [] as string[])
+    .option('--image <ref>', 'live, placement docker: the splitnet image (never pulled)', 'splitnet:latest')
+    .option('--nats-image <ref>', 'live, placement docker: the nats-server image (never pulled)', 'nats:2-alpine')
+    .option('--docker-host <url>', 'live, placement docker: a Docker engine (unix:///path or tcp://host:port; default the local one); repeatable or comma-separated: each engine is one node', collectList, [] as string[])
+    .option('--docker-advertise <addr>', 'live, placement docker: per --docker-host in order, an address of its host that the other engines and this controller reach; its NATS ports are published there (default: the tcp:// host; an engine on this machine: 127.0.0.1 when alone, else its bridge gateway)', collectList, [] as string[])
+    .option('--docker-bind-all', 'live, placement docker: publish the NATS ports on every interface (0.0.0.0) instead of the advertised address (e.g. behind NAT)')
+    .option('--docker-nodes <n>', 'live, placement docker: emulated nodes on one engine, each its own network and NATS server, clustered', '1')
+    .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nLive-only flags (--tdf, --nats, --placement, --processes; --join-window and --expect for placement external; --image,\n--nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them.\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag), 130 interrupted (see docs/cli.md).',
+    )
+    .action(async (file: string, flags: RunFlags, cmd: Command) => {
+      process.exitCode = await runCommand(file, flags, (key) => cmd.getOptionValueSource(key) === 'cli', lifetime);
+    });
+}

@@ -1,0 +1,283 @@
+// One live actor process: builds its actor(s) from the scenario, joins the run over NATS, runs when told, reports, exits.
+import { LatencyHistogram, SplitnetError } from '@splitnet/model';
+import type { HistogramJson, Logger } from '@splitnet/model';
+import { buildActors, decoderLimitsFor, linkDelayFor, planFaults } from '@splitnet/controller';
+import { LinkFaults } from '@splitnet/runtime';
+import type { CompiledScenario } from '@splitnet/scenario';
+import { Subjects } from '@splitnet/transport';
+import type { Transport } from '@splitnet/transport';
+import { whenAborted } from './abort.js';
+import { ProcessWarmup } from './code-warmup.js';
+import { decodeControl, encodeControl } from './control.js';
+import type { ControlMessage } from './control.js';
+import type { WallClock } from './dilated-clock.js';
+import { LiveHost } from './live-host.js';
+import type { HostFinal } from './live-host.js';
+
+export interface ActorProcessOptions {
+  readonly scenario: CompiledScenario;
+  readonly runId: string;
+  /** Actor ids this process hosts (e.g. ['worker.2']). */
+  readonly ids: readonly string[];
+  readonly transport: Transport;
+  readonly clock: WallClock;
+  readonly logger: Logger;
+  /** 0 for the first process of these actors; n > 0 when the supervisor restarted them. */
+  readonly incarnation?: number;
+  /** Aborts when the process is asked to stop from outside (a signal). */
+  readonly signal?: AbortSignal;
+  /** After a run that ended normally, before the connection closes (external actors wait for the controller to finish). */
+  readonly beforeDrain?: () => Promise<void>;
+  /** This OS process's code warm-up, shared by every host it runs (default: one of its own). */
+  readonly warmup?: ProcessWarmup;
+}
+
+/** Wall time between two samples that carry the front ends' latency histograms (see fullReportEvery). */
+const FULL_REPORT_WALL_NS = 1e9;
+
+/** Wall time after a reconnect at which the actors resync once more (see Actor.resync). */
+const RESYNC_AGAIN_MS = [2500, 5000];
+
+/** Most actor events one process sends to the controller. */
+const MAX_EVENTS = 10_000;
+
+/** How the process's wait for the run ended. */
+type Outcome = 'done' | 'failed' | 'stop from controller' | string;
+
+/** Hosts actors until the controller says stop; returns the exit code. */
+export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
+  await (o.warmup ?? new ProcessWarmup()).once(o.scenario, o.logger);
+  const p = new ActorProcess(o);
+  const outcome = await p.run();
+  p.close();
+  if (o.beforeDrain && (outcome === 'done' || outcome === 'stop from controller')) await o.beforeDrain();
+  try {
+    await o.transport.drain();
+  } catch (err) {
+    // The bus is gone (its server died): what this process's run came to stands; its client must stop reconnecting.
+    o.logger.warn('could not drain the NATS connection; closed it', { error: err instanceof Error ? err.message : String(err) });
+    await o.transport.close().catch(() => {});
+  }
+  return outcome === 'done' || outcome === 'stop from controller' ? 0 : outcome === 'failed' ? 1 : 130;
+}
+
+/** The host of one process's actors and its conversation with the run's controller. */
+class ActorProcess {
+  private readonly s: CompiledScenario;
+  private readonly subjects: Subjects;
+  /** The process's name in the run: its actor ids joined by '+'. */
+  private readonly name: string;
+  /** Every actor id of the run, by ref. */
+  private readonly ids: readonly string[];
+  private readonly host: LiveHost;
+  private started = false;
+  /** This process's CPU time when the run started (the final log line reports what the run used). */
+  private cpuAtStart: NodeJS.CpuUsage | undefined;
+  private eventsSent = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly intervals: NodeJS.Timeout[] = [];
+  private readonly unsubscribe: (() => void)[] = [];
+  private resolveStop: (why: string) => void = () => {};
+  /** Resolves when the controller says stop. */
+  private readonly stopped = new Promise<string>((resolve) => {
+    this.resolveStop = resolve;
+  });
+
+  constructor(private readonly o: ActorProcessOptions) {
+    this.s = o.scenario;
+    this.subjects = new Subjects(o.runId);
+    this.name = o.ids.join('+');
+    const g = buildActors(this.s);
+    this.ids = g.all.map((a) => a.id);
+    const local = o.ids.map((id) => {
+      const ref = this.ids.indexOf(id);
+      const actor = g.all[ref];
+      if (ref < 0 || !actor) throw new SplitnetError('E_USAGE', `--id: no actor "${id}" in this scenario (actors: ${this.ids.join(', ')})`);
+      return { ref, actor };
+    });
+    // Message-path faults and partitions act in the sender's send path, the same windows in every process.
+    const windows = this.s.faults.length > 0 ? planFaults(this.s, g, 'live').windows : [];
+    const s = this.s;
+    this.host = new LiveHost({
+      ...(windows.length > 0 ? { linkFaults: new LinkFaults(windows, this.ids.length) } : {}),
+      runId: o.runId,
+      transport: o.transport,
+      clock: o.clock,
+      tdf: s.live.tdf,
+      actorIds: this.ids,
+      local,
+      linkDelay: linkDelayFor(g, s),
+      limits: decoderLimitsFor(s),
+      pool: g.pool,
+      duration: s.duration,
+      measureFrom: s.warmup,
+      batchWindowMs: s.live.batchWindow / 1e6,
+      sampleInterval: s.sampleInterval,
+      // About once a second of wall time, the samples carry the front ends' latency histograms: a guest that
+      // crashes keeps its latency samples up to then (a histogram is up to ~70 KB at TDF 1: too much for every sample).
+      fullReportEvery: Math.max(1, Math.ceil(FULL_REPORT_WALL_NS / (s.sampleInterval * s.live.tdf))),
+      onEvent: (t, actor, event, detail) => this.publishEvent(t, actor, event, detail),
+      onSample: (t, reports) => this.toController({ kind: 'sample', id: this.name, t, reports, incarnation: this.incarnation }),
+    });
+    this.host.attach();
+  }
+
+  private get incarnation(): number {
+    return this.o.incarnation ?? 0;
+  }
+
+  /** A control message to the controller, on this process's stats subject. */
+  private toController(m: ControlMessage): void {
+    this.o.transport.publish(this.subjects.stats(this.o.ids[0] as string), encodeControl(m));
+  }
+
+  /** Actors' events are rare (faults and their consequences); a cap keeps a runaway one from flooding the bus. */
+  private publishEvent(t: number, actor: string, event: string, detail: Record<string, unknown>): void {
+    if (this.eventsSent++ < MAX_EVENTS) this.toController({ kind: 'event', id: this.name, t, actor, event, detail });
+  }
+
+  /** Join the run, run it, report: how the wait for the run ended. */
+  async run(): Promise<Outcome> {
+    this.listen();
+    this.resyncAfterReconnects();
+    this.announce();
+    const outcome = await this.untilTheEnd();
+    if (outcome === 'done') await this.report();
+    else if (outcome === 'failed') return outcome;
+    else this.o.logger.warn('stopped before the end of the run', { why: outcome });
+    return outcome;
+  }
+
+  /** What the controller says: the start (or this process's rejoin), peers restarted, datapath faults, stop. */
+  private listen(): void {
+    const sub = this.o.transport.subscribe(this.subjects.controlAll(), (data) => {
+      const m = decodeControl(data);
+      // A start naming another process is that process's rejoin (two restarted processes may wait at once).
+      if (m?.kind === 'start' && !this.started && (m.id === undefined || m.id === this.name)) this.start(m);
+      else if (m?.kind === 'restarted') {
+        if (m.id !== this.name) for (const id of m.id.split('+')) this.host.forgetSender(id);
+      } else if (m?.kind === 'fault') {
+        const ref = this.ids.indexOf(m.actor);
+        if (this.o.ids.includes(m.actor) && this.host.applyFault(ref, m.cmd)) this.o.logger.info('fault', { actor: m.actor, id: m.cmd.id, action: m.cmd.action, phase: m.cmd.phase });
+      } else if (m?.kind === 'stop') {
+        this.resolveStop('stop from controller');
+      }
+    });
+    this.unsubscribe.push(() => sub.unsubscribe());
+  }
+
+  private start(m: Extract<ControlMessage, { kind: 'start' }>): void {
+    this.started = true;
+    const rejoin = this.incarnation > 0;
+    this.o.logger.info(rejoin ? 'rejoin' : 'start', { epochMs: m.epochMs, incarnation: this.incarnation });
+    this.cpuAtStart = process.cpuUsage();
+    // Faults in effect for a restarted process's actors: taken at the instant they rejoin.
+    const held = (m.faults ?? []).filter((f) => this.o.ids.includes(f.actor)).map((f) => ({ ref: this.ids.indexOf(f.actor), cmd: f.cmd }));
+    this.host.start(m.epochMs, rejoin, held);
+    for (const f of held) this.o.logger.info('fault', { actor: this.ids[f.ref], id: f.cmd.id, action: f.cmd.action, phase: f.cmd.phase, atRejoin: true });
+  }
+
+  /**
+   * After a NATS outage, messages may have been lost on the bus: the actors announce their ring state and
+   * kick their peers again (Actor.resync). At once, and twice more, since a peer whose client reconnects
+   * later (nats.js retries every 2 s) does not get what was published before it was back.
+   */
+  private resyncAfterReconnects(): void {
+    const resync = (round: number) => {
+      const n = this.host.resync();
+      if (n === 0) return;
+      this.o.logger.info('bus resync', { round, actors: n });
+      this.publishEvent(this.host.emulatedNow(), this.name, 'bus-resync', { round, actors: n });
+    };
+    this.unsubscribe.push(
+      this.o.transport.onStatus((st) => {
+        if (st.kind !== 'reconnect' || !this.started) return;
+        resync(1);
+        for (const [round, ms] of RESYNC_AGAIN_MS.entries()) {
+          const t = setTimeout(() => {
+            this.timers.delete(t);
+            resync(round + 2);
+          }, ms);
+          this.timers.add(t);
+        }
+      }),
+    );
+  }
+
+  /** Say hello until the start arrives (the controller may subscribe after the first one), then beat. */
+  private announce(): void {
+    const hello = () => this.o.transport.publish(this.subjects.hello(), encodeControl({ kind: 'hello', id: this.name, pid: process.pid }));
+    hello();
+    const helloTimer = setInterval(() => {
+      if (this.started) clearInterval(helloTimer);
+      else hello();
+    }, 250);
+    const beat = setInterval(() => {
+      if (this.started) this.o.transport.publish(this.subjects.heartbeat(this.o.ids[0] as string), encodeControl({ kind: 'hb', id: this.name, emulatedNow: this.host.emulatedNow() }));
+    }, 250);
+    this.intervals.push(helloTimer, beat);
+  }
+
+  /**
+   * The end of the run in this process: `done`, `failed` (a livelock: the run cannot go on here; the
+   * process exits with code 1), a stop from the controller, an interruption, or an orphan guard (a
+   * process whose controller is gone must not live on).
+   */
+  private async untilTheEnd(): Promise<Outcome> {
+    const noStart = new Promise<string>((resolve) => {
+      setTimeout(() => {
+        if (!this.started) resolve('no start from the controller within 120 s');
+      }, 120_000).unref();
+    });
+    const hostDone = this.host.done.then(
+      () => 'done',
+      (err: unknown) => {
+        const failure = err instanceof Error ? err.message : String(err);
+        this.o.logger.error('the run cannot go on in this process', { error: failure });
+        process.stderr.write(`${this.name}: error: ${failure}\n`);
+        return 'failed';
+      },
+    );
+    return Promise.race([hostDone, this.stopped, noStart, whenAborted(this.o.signal)]);
+  }
+
+  /** Let messages still on the bus arrive (they count as in flight), send the final report, wait for the stop. */
+  private async report(): Promise<void> {
+    await new Promise((r) => setTimeout(r, this.s.live.drainTime / 1e6));
+    const final = this.host.final();
+    this.toController({ kind: 'final', id: this.name, final, incarnation: this.incarnation });
+    await this.o.transport.flush();
+    this.logFinal(final);
+    const noStop = new Promise<string>((resolve) => {
+      setTimeout(() => resolve('no stop from the controller within 60 s'), 60_000).unref();
+    });
+    const why = await Promise.race([this.stopped, noStop, whenAborted(this.o.signal)]);
+    this.o.logger.info('stopping', { why });
+  }
+
+  private logFinal(final: HostFinal): void {
+    this.o.logger.info('final report sent', {
+      events: final.eventsProcessed,
+      pumps: final.pumps,
+      framesSent: final.framesSent,
+      envelopesSent: final.envelopesSent,
+      cpuMs: this.cpuAtStart === undefined ? null : Math.round(((u) => u.user + u.system)(process.cpuUsage(this.cpuAtStart)) / 1000),
+      pending: final.pendingPackets,
+      lagP50Us: Math.round(lagUs(final.processingLag, 50)),
+      lagMaxUs: Math.round(final.processingLag.max / 1000),
+      latenessP50Us: Math.round(lagUs(final.inputLateness, 50)),
+    });
+  }
+
+  /** Stop timers and listeners and the host (the connection is the caller's to drain). */
+  close(): void {
+    for (const i of this.intervals) clearInterval(i);
+    for (const t of this.timers) clearTimeout(t);
+    for (const u of this.unsubscribe) u();
+    this.host.close();
+  }
+}
+
+function lagUs(h: HistogramJson, p: number): number {
+  return LatencyHistogram.fromJSON(h).percentile(p) / 1000;
+}

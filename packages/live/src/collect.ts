@@ -1,0 +1,151 @@
+// The collect step of a live run: the processes' samples and final reports, continued across restarts, made into the run's result.
+import { LatencyHistogram } from '@splitnet/model';
+import type { ActorReport } from '@splitnet/model';
+import { balance, combine, DROP_REASONS, BASE_DROP_REASONS, faultsSummary, sampleRow, seriesPoints, sig, summarize } from '@splitnet/results';
+import type { DropReason, LiveInfo, RestartedProcess, RunEvent, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
+import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
+import { busAccount } from './bus-accounting.js';
+import type { BusAccount } from './bus-accounting.js';
+import type { HostFinal } from './live-host.js';
+import type { ReportInbox } from './report-inbox.js';
+import type { RunLog } from './run-log.js';
+
+/** What the collect step reads: the run's processes and what they reported, restarts, faults and the event log. */
+export interface CollectInput {
+  readonly scenario: CompiledScenario;
+  readonly names: readonly string[];
+  readonly inbox: ReportInbox;
+  /** Restarts per process name. */
+  readonly restarts: ReadonlyMap<string, number>;
+  readonly occurrences: readonly FaultOccurrence[];
+  readonly log: RunLog;
+  /** Control messages that were not what they should be (hello and stats subjects). */
+  readonly badControl: number;
+}
+
+/** The time series: a row when every process reported for that instant (counters continued across restarts). */
+function timeSeries(c: CollectInput): { rows: Record<string, unknown>[]; series: SeriesPoint[]; complete: Snapshot[] } {
+  const rows: Record<string, unknown>[] = [];
+  const series: SeriesPoint[] = [];
+  const complete: Snapshot[] = [];
+  for (const t of [...c.inbox.samples.keys()].sort((a, b) => a - b)) {
+    const row = c.inbox.samples.get(t);
+    if (row === undefined || row.size !== c.names.length) continue;
+    const snap = combine([...row].flatMap(([name, r]) => c.inbox.continued(name, r.incarnation, r.reports)), t);
+    const prev = complete.at(-1) ?? combine([], 0);
+    rows.push(sampleRow(prev, snap));
+    for (const p of seriesPoints(prev, snap)) series.push(p);
+    complete.push(snap);
+  }
+  return { rows, series, complete };
+}
+
+/** Every drop reason: what actors counted, plus what the bus accounting inferred (crashes, fault drops, a broken bus). */
+function allDrops(c: CollectInput, end: Snapshot, bus: BusAccount): { all: Record<DropReason, number>; lostInTransport: number } {
+  // After a NATS server restart, what is still on the bus after the drain was lost with the server; after
+  // a node's containers were cut from their network, what NATS had for them while they were gone (core
+  // NATS drops a message nobody is subscribed to).
+  const busBroken = c.log.events.some((e) => e.kind === 'nats-down' || e.kind === 'node-disconnect');
+  const lostInTransport = busBroken && bus.onBus > 0 ? bus.onBus : 0;
+  // Plus what actors counted themselves as lost to a crash.
+  const lostInCrash = bus.inferredLost + end.drops['lost-in-crash'];
+  return { all: { ...end.drops, 'lost-in-crash': lostInCrash, 'link-drop': bus.linkDropped, 'lost-in-transport': lostInTransport }, lostInTransport };
+}
+
+/** Each restarted process: where its counters continue from, and where they ended. */
+function restartedProcesses(c: CollectInput, finalReports: ReadonlyMap<string, readonly ActorReport[]>): RestartedProcess[] {
+  const counters = (reports: readonly ActorReport[] | undefined) => {
+    const s = combine(reports ?? [], 0);
+    return { emitted: s.emitted, delivered: s.delivered, dropped: Object.values(s.drops).reduce((a, b) => a + b, 0) };
+  };
+  return [...c.restarts.keys()].map((name) => {
+    const inc = c.inbox.incarnations.get(name);
+    const last = c.inbox.finalIncarnation.get(name) ?? 0;
+    const continuedFrom = Array.from({ length: last }, (_, k) => {
+      const at = inc?.lastSampleAt(k);
+      const lat = inc?.lastLatencyAt(k);
+      return {
+        incarnation: k + 1,
+        sampleMs: at === undefined ? null : sig(at / 1e6),
+        // A front end's: the sample whose latency histogram of the dead incarnation counts (null: none reached us).
+        ...(finalReports.get(name)?.some((r) => r.role === 'frontend') ? { latencySampleMs: lat === undefined ? null : sig(lat / 1e6) } : {}),
+        ...counters(inc?.base(k + 1)),
+      };
+    });
+    return { process: name, restarts: c.restarts.get(name) ?? 0, continuedFrom, atEnd: counters(finalReports.get(name)) };
+  });
+}
+
+/**
+ * A lag that grows over the run: the host is falling further behind emulated time and would miss
+ * any bound given a long enough run. Noise moves a bounded lag's p99 between the two halves too, so
+ * growth must be both large in ratio (more than doubled) and large against the bound (by more than
+ * half of maxLag).
+ */
+export function lagGrowing(firstHalfP99: number, secondHalfP99: number, maxLag: number): boolean {
+  return secondHalfP99 > 2 * firstHalfP99 && secondHalfP99 - firstHalfP99 > maxLag / 2;
+}
+
+/** How late the run ran, whether that is within its bound, and what the wire rejected. */
+function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly RestartedProcess[], totalRestarts: number): LiveInfo {
+  const s = c.scenario;
+  const us = (ns: number) => sig(ns / 1000);
+  const p99Lag = bus.lag.percentile(99);
+  const valid = p99Lag <= s.live.maxLag;
+  const p99Early = bus.lagEarly.percentile(99);
+  const p99Late = bus.lagLate.percentile(99);
+  return {
+    tdf: s.live.tdf,
+    placement: s.live.placement,
+    processes: c.names.length,
+    restarts: totalRestarts,
+    maxLagUs: us(s.live.maxLag),
+    processingLagUs: { p50: us(bus.lag.percentile(50)), p99: us(p99Lag), max: us(bus.lag.max) },
+    lagTrend: { firstHalfP99Us: us(p99Early), secondHalfP99Us: us(p99Late), growing: lagGrowing(p99Early, p99Late, s.live.maxLag) },
+    inputLatenessUs: { p50: us(bus.lateness.percentile(50)), p99: us(bus.lateness.percentile(99)), max: us(bus.lateness.max) },
+    effectiveResolutionUs: us(bus.lateness.percentile(99)),
+    valid,
+    ...(valid
+      ? {}
+      : {
+          invalidReason: `actors fell behind emulated time by ${us(p99Lag)} µs (p99) > maxLag ${us(s.live.maxLag)} µs`,
+          suggestedTdf: Math.ceil((s.live.tdf * p99Lag * 2) / s.live.maxLag),
+        }),
+    bus: { onBusAtEnd: bus.onBus, pendingAtEnd: bus.pending, lostInCrash: bus.inferredLost },
+    ...(restarted.length > 0 ? { restarted } : {}),
+    wire: { rejected: bus.rejected, gaps: bus.gaps, lastRejection: bus.lastRejection, badControl: c.badControl },
+  };
+}
+
+/** Every process's final report arrived: the run's summary, time series, event log and accounting. */
+export function collect(c: CollectInput): RunResult {
+  const s = c.scenario;
+  const { rows, series, complete } = timeSeries(c);
+  const finals = new Map(c.names.map((n) => [n, c.inbox.finals.get(n) as HostFinal]));
+  const finalReports = new Map(c.names.map((n) => [n, c.inbox.continued(n, c.inbox.finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)]));
+  const end = combine(c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]), s.duration);
+  const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
+  const inWindow = complete.filter((x) => x.t > warm.t);
+  const restarted = new Set([...c.restarts.keys()].flatMap((n) => n.split('+')));
+  const bus = busAccount(finals, finalReports, restarted, s.duration);
+  const { all, lostInTransport } = allDrops(c, end, bus);
+  const withFaults = c.occurrences.length > 0;
+  // The fault-only reasons appear when faults were injected (fault-free results keep their shape).
+  const drops = {} as Record<DropReason, number>;
+  for (const r of withFaults ? DROP_REASONS : BASE_DROP_REASONS) drops[r] = all[r];
+  const acc = balance(end.emitted, end.delivered, drops, { ...end.heldIn, links: bus.pending + bus.onBus - lostInTransport });
+  if (restarted.size > 0) c.log.log('lost-in-crash', 'controller', { packets: all['lost-in-crash'], inferred: bus.inferredLost, actors: [...restarted] });
+  const live = liveInfo(c, bus, restartedProcesses(c, finalReports), [...c.restarts.values()].reduce((a, b) => a + b, 0));
+  if (!live.valid) c.log.log('run-invalid', 'controller', { reason: live.invalidReason, suggestedTdf: live.suggestedTdf });
+  c.log.log('run-end', 'controller', { balanced: acc.balanced, unaccounted: acc.unaccounted });
+  const endAll = { ...end, drops: all };
+  let summary = { ...summarize(s, warm, endAll, inWindow, acc, withFaults), runtime: 'live' as const, live };
+  if (withFaults) summary = { ...summary, faults: faultsOf(c, rows, endAll) };
+  const events: RunEvent[] = c.log.events;
+  return { summary, samples: rows, series, events, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: bus.eventsProcessed };
+}
+
+function faultsOf(c: CollectInput, rows: readonly Record<string, unknown>[], end: Snapshot): ReturnType<typeof faultsSummary> {
+  const s = c.scenario;
+  return faultsSummary({ occurrences: c.occurrences, events: c.log.events, samples: rows, end, messages: undefined, interval: s.sampleInterval, warmup: s.warmup, runEnd: s.duration });
+}

@@ -1,0 +1,112 @@
+// Control-plane messages of a live run (JSON on the bus: small, rare, and readable with `nats sub`), validated on receipt.
+import { DATAPATH_FAULT_ACTIONS } from '@splitnet/model';
+import type { ActorReport, FaultCommand, Nanos } from '@splitnet/model';
+import type { HostFinal } from './live-host.js';
+
+export type ControlMessage =
+  | { readonly kind: 'hello'; readonly id: string; readonly pid: number }
+  /**
+   * The run's epoch, for every process; or, with `id`, for that restarted process only (its rejoin),
+   * with `faults`: the datapath faults in effect for its actors, which they take at the instant they rejoin.
+   */
+  | { readonly kind: 'start'; readonly epochMs: number; readonly id?: string; readonly faults?: readonly HeldFault[] }
+  /** An actor process was restarted: peers forget its sequence numbers; it rejoins the run. */
+  | { readonly kind: 'restarted'; readonly id: string }
+  | { readonly kind: 'stop' }
+  /** `incarnation`: 0 for a process's first run, n after its n-th restart (absent: 0). */
+  | { readonly kind: 'sample'; readonly id: string; readonly t: Nanos; readonly reports: readonly ActorReport[]; readonly incarnation?: number }
+  | { readonly kind: 'final'; readonly id: string; readonly final: HostFinal; readonly incarnation?: number }
+  | { readonly kind: 'hb'; readonly id: string; readonly emulatedNow: Nanos }
+  /** Actor process → controller: an event of one of its actors (stalls, ring errors, fault effects) for the run's log. */
+  | { readonly kind: 'event'; readonly id: string; readonly t: Nanos; readonly actor: string; readonly event: string; readonly detail: Readonly<Record<string, unknown>> }
+  /** Controller → actor processes (broadcast): a datapath fault command for the actor `actor`. */
+  | { readonly kind: 'fault'; readonly actor: string; readonly cmd: FaultCommand }
+  /** `splitnet fault` → controller (request): one fault, written as a scenario's faults item without its time. */
+  | { readonly kind: 'fault-request'; readonly item: Readonly<Record<string, unknown>> }
+  /** Controller → `splitnet fault` (reply): what was done, or why not. */
+  | { readonly kind: 'fault-reply'; readonly ok: boolean; readonly message: string; readonly applied: readonly string[] };
+
+/** A datapath fault in effect for one actor. */
+export interface HeldFault {
+  readonly actor: string;
+  readonly cmd: FaultCommand;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export function encodeControl(m: ControlMessage): Uint8Array {
+  return enc.encode(JSON.stringify(m));
+}
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isStr = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 200;
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** Decode and check a control message; null if it is not one (the caller counts it). */
+export function decodeControl(data: Uint8Array): ControlMessage | null {
+  let x: unknown;
+  try {
+    x = JSON.parse(dec.decode(data));
+  } catch {
+    return null;
+  }
+  if (!isObj(x)) return null;
+  switch (x['kind']) {
+    case 'hello':
+      return isStr(x['id']) && isNum(x['pid']) ? { kind: 'hello', id: x['id'], pid: x['pid'] } : null;
+    case 'start':
+    {
+      const { epochMs, id, faults } = x;
+      if (!isNum(epochMs) || (id !== undefined && !isStr(id))) return null;
+      if (faults !== undefined && !(Array.isArray(faults) && faults.every((h) => isObj(h) && isStr(h['actor']) && isFaultCommand(h['cmd'])))) return null;
+      return { kind: 'start', epochMs, ...(id === undefined ? {} : { id }), ...(faults === undefined ? {} : { faults: faults as HeldFault[] }) };
+    }
+    case 'stop':
+      return { kind: 'stop' };
+    case 'restarted':
+      return isStr(x['id']) ? { kind: 'restarted', id: x['id'] } : null;
+    case 'sample':
+      return isStr(x['id']) && isNum(x['t']) && Array.isArray(x['reports']) && x['reports'].every(isReport) && isIncarnation(x['incarnation'])
+        ? { kind: 'sample', id: x['id'], t: x['t'], reports: x['reports'] as ActorReport[], incarnation: x['incarnation'] ?? 0 }
+        : null;
+    case 'final':
+      return isStr(x['id']) && isObj(x['final']) && Array.isArray(x['final']['reports']) && x['final']['reports'].every(isReport) && isIncarnation(x['incarnation'])
+        ? { kind: 'final', id: x['id'], final: x['final'] as unknown as HostFinal, incarnation: x['incarnation'] ?? 0 }
+        : null;
+    case 'event':
+      return isStr(x['id']) && isNum(x['t']) && isStr(x['actor']) && isStr(x['event']) && isObj(x['detail'])
+        ? { kind: 'event', id: x['id'], t: x['t'], actor: x['actor'], event: x['event'], detail: x['detail'] }
+        : null;
+    case 'fault': {
+      const c = x['cmd'];
+      return isStr(x['actor']) && isFaultCommand(c) ? { kind: 'fault', actor: x['actor'], cmd: c } : null;
+    }
+    case 'fault-request':
+      return isObj(x['item']) ? { kind: 'fault-request', item: x['item'] } : null;
+    case 'fault-reply':
+      return typeof x['ok'] === 'boolean' && typeof x['message'] === 'string' && Array.isArray(x['applied']) && x['applied'].every((a) => typeof a === 'string')
+        ? { kind: 'fault-reply', ok: x['ok'], message: x['message'], applied: x['applied'] as string[] }
+        : null;
+    case 'hb':
+      return isStr(x['id']) && isNum(x['emulatedNow']) ? { kind: 'hb', id: x['id'], emulatedNow: x['emulatedNow'] } : null;
+    default:
+      return null;
+  }
+}
+
+const isIncarnation = (x: unknown): x is number | undefined => x === undefined || (Number.isInteger(x) && (x as number) >= 0);
+const isNumList = (x: unknown): boolean => Array.isArray(x) && x.length <= 100_000 && x.every((v) => Number.isInteger(v) && (v as number) >= 0);
+
+function isFaultCommand(c: unknown): c is FaultCommand {
+  if (!isObj(c) || !isStr(c['id']) || !isNum(c['seed']) || !isObj(c['params'])) return false;
+  if (!(DATAPATH_FAULT_ACTIONS as readonly unknown[]).includes(c['action'])) return false;
+  if (c['phase'] !== 'start' && c['phase'] !== 'end') return false;
+  if (c['queues'] !== undefined && !isNumList(c['queues'])) return false;
+  if (c['flows'] !== undefined && !isNumList(c['flows'])) return false;
+  return Object.values(c['params']).every((v) => isNum(v) || (Array.isArray(v) && v.every(isStr)));
+}
+
+function isReport(r: unknown): boolean {
+  return isObj(r) && ['nic', 'backend', 'worker', 'frontend'].includes(String(r['role'])) && isStr(r['id']) && isNum(r['t']);
+}

@@ -1,0 +1,314 @@
+// The fault injector of a live run: scheduled faults at their emulated times, and ad-hoc ones requested by `splitnet fault`.
+import { SplitnetError } from '@splitnet/model';
+import type { Logger, Nanos } from '@splitnet/model';
+import { HeldFaults, planFaults } from '@splitnet/controller';
+import type { ActorGraph, FaultStep, PlannedAction } from '@splitnet/controller';
+import { faultDetail } from '@splitnet/results';
+import { compileFaultItem } from '@splitnet/scenario';
+import type { CompiledScenario, FaultOccurrence, FaultSpec } from '@splitnet/scenario';
+import type { Subjects, Transport } from '@splitnet/transport';
+import { encodeControl } from './control.js';
+import type { HeldFault } from './control.js';
+import { whereDetail, whereIs } from './actor-handle.js';
+import type { ActorHandle } from './actor-handle.js';
+import type { DilatedClock } from './dilated-clock.js';
+
+/** What the injector may do to the NATS server the run uses (present when the run's placement started it). */
+export interface NatsServerControl {
+  /** Kill the server (SIGKILL, or `docker kill` of its containers): clients see a disconnect and start reconnecting. */
+  kill(): void | Promise<void>;
+  /** Start it again on the same address. */
+  restart(): Promise<void>;
+  /** How the kill is done, for the event log and the console (default: SIGKILL of nats-server). */
+  readonly how?: { readonly kill: string; readonly restart: string };
+}
+
+/** Fault actions on an emulated Docker node's containers (the docker placement provides them; see @splitnet/docker's DockerFaults). */
+export interface NodeFaultControl {
+  pauseNode(node: number): Promise<string>;
+  unpauseNode(node: number): Promise<string>;
+  disconnectNode(node: number): Promise<string>;
+  reconnectNode(node: number): Promise<string>;
+}
+
+export interface LiveFaultOptions {
+  readonly scenario: CompiledScenario;
+  readonly graph: ActorGraph;
+  readonly transport: Transport;
+  readonly subjects: Subjects;
+  readonly logger: Logger;
+  /** The run's clock: fault steps happen at their emulated times on it. */
+  readonly clock: DilatedClock;
+  /** The process hosting an actor id (undefined when actors were started elsewhere). */
+  readonly processOf: (actorId: string) => ActorHandle | undefined;
+  readonly nats?: NatsServerControl;
+  readonly nodes?: NodeFaultControl;
+  /** Record an event in the run's log at emulated time t. */
+  readonly record: (t: Nanos, actor: string, kind: string, detail: Record<string, unknown>) => void;
+}
+
+export interface AdHocResult {
+  readonly ok: boolean;
+  readonly message: string;
+  readonly applied: readonly string[];
+}
+
+/** A signal to the process hosting `ref` (a restart is the supervisor's, not the injector's). */
+interface ProcessAction {
+  readonly type: 'pause' | 'resume' | 'kill';
+  readonly ref: number;
+  readonly occ: FaultOccurrence;
+}
+type NodeAction = Extract<PlannedAction, { type: 'node' }>;
+type NatsAction = Extract<PlannedAction, { type: 'nats-down' | 'nats-up' }>;
+
+export class LiveFaultInjector {
+  /** Every fault occurrence injected so far (scheduled and ad-hoc), for the summary. */
+  readonly occurrences: FaultOccurrence[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private adHocCount = 0;
+  private stopped = false;
+  /**
+   * Processes this injector SIGKILLed: until the supervisor launches a new incarnation, processOf still
+   * returns the dead one, and a second kill (a crash loop faster than the restart) must not be
+   * reported as if it had hit a live process.
+   */
+  private readonly killed = new WeakSet<ActorHandle>();
+  /** Datapath faults that hold a state, in effect, per actor id: a restarted actor gets them again. */
+  private readonly held = new HeldFaults<string>();
+  /** Node faults (docker pause, network disconnect) and NATS outages under way, and when the last one was undone (wall ms). */
+  private nodeFaultsOpen = 0;
+  private nodeFaultUndoneMs = -Infinity;
+  /** Processes a `pause` fault stopped and not yet resumed, and when each resumed one was resumed (wall ms). */
+  private readonly paused = new Set<string>();
+  private readonly resumedMs = new Map<string, number>();
+
+  constructor(private readonly o: LiveFaultOptions) {}
+
+  /** Emulated time now (0 before the run started). */
+  private emuNow(): Nanos {
+    return this.o.clock.started ? this.o.clock.now() : 0;
+  }
+
+  private wallNow(): number {
+    return this.o.clock.wall.nowMs();
+  }
+
+  /** Schedule the scenario's faults against the run's epoch (the clock has started). */
+  start(): void {
+    if (this.o.scenario.faults.length === 0) return;
+    const plan = planFaults(this.o.scenario, this.o.graph, 'live');
+    this.occurrences.push(...plan.occurrences);
+    this.schedule(plan.steps);
+  }
+
+  /**
+   * Whether an actor's silence is the expected consequence of a node fault or a NATS outage: its container
+   * is paused or cut from its network, or the bus is down, or was until less than `graceMs` ago (a NATS
+   * client needs a few seconds to notice that its connection works again, or to make a new one).
+   */
+  excusesSilence(nowMs: number, graceMs: number): boolean {
+    return this.nodeFaultsOpen > 0 || nowMs < this.nodeFaultUndoneMs + graceMs;
+  }
+
+  /**
+   * Whether the silence of process `name` is the expected consequence of a `pause` fault on it: it is
+   * paused, or was resumed less than `graceMs` ago.
+   */
+  excusesSilenceOf(name: string, nowMs: number, graceMs: number): boolean {
+    const resumed = this.resumedMs.get(name);
+    return this.paused.has(name) || (resumed !== undefined && nowMs < resumed + graceMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private schedule(steps: readonly FaultStep[], collect?: string[]): void {
+    for (const st of steps) {
+      if (st.t > this.o.scenario.duration) continue;
+      const waitMs = this.o.clock.msUntil(st.t);
+      if (waitMs <= 0) {
+        collect?.push(this.apply(st));
+        continue;
+      }
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.apply(st);
+      }, waitMs);
+      this.timers.add(timer);
+    }
+  }
+
+  /**
+   * A restarted process's actors are fresh: a fault that holds a state (a link held down, a guest not
+   * polling, a slowed worker, notifications lost or delayed) and is still in effect goes with their
+   * rejoin (the `start` message), so the fault lasts its whole window whatever happened to the process.
+   * Each is also an event in the run's log.
+   */
+  heldFor(actorIds: readonly string[], t: Nanos): HeldFault[] {
+    const out: HeldFault[] = [];
+    if (this.stopped) return out;
+    for (const actor of actorIds) {
+      for (const cmd of this.held.of(actor)) {
+        this.o.record(t, actor, 'fault-reapplied', { id: cmd.id, action: cmd.action });
+        this.o.logger.info('fault', { line: `${cmd.action} ${cmd.id} goes again to ${actor}: it restarted while the fault was in effect`, t });
+        out.push({ actor, cmd });
+      }
+    }
+    return out;
+  }
+
+  /** Say what a step did (the log and `splitnet fault`'s reply); returns the line. */
+  private say(line: string, t: Nanos): string {
+    this.o.logger.info('fault', { line, t });
+    return line;
+  }
+
+  private idOf(ref: number): string {
+    return this.o.graph.all[ref]?.id ?? String(ref);
+  }
+
+  /** Carry out one step now; returns a line saying what was done. */
+  private apply(st: FaultStep): string {
+    if (this.stopped) return 'run stopping: skipped';
+    const a = st.action;
+    switch (a.type) {
+      case 'fault-start':
+      case 'fault-end':
+        this.o.record(st.t, 'controller', a.type, faultDetail(a.occ));
+        return this.say(`${a.type} ${a.occ.id}: ${a.occ.spec.action} on ${a.occ.spec.targetText}`, st.t);
+      case 'datapath': {
+        const actor = this.idOf(a.ref);
+        this.held.note(actor, a.cmd);
+        this.o.transport.publish(this.o.subjects.controlAll(), encodeControl({ kind: 'fault', actor, cmd: a.cmd }));
+        return this.say(`${a.cmd.action} ${a.cmd.phase} sent to ${actor}${a.cmd.queues ? ` (queues ${a.cmd.queues.join(', ')})` : ''}`, st.t);
+      }
+      case 'pause':
+      case 'resume':
+      case 'kill':
+        return this.signalProcess(st.t, { type: a.type, ref: a.ref, occ: a.occ });
+      case 'restart':
+        return this.say(`restart of ${this.idOf(a.ref)} left to the supervisor`, st.t);
+      case 'node':
+        return this.nodeFault(st.t, a);
+      case 'nats-down':
+      case 'nats-up':
+        return this.natsFault(st.t, a);
+    }
+  }
+
+  /** SIGSTOP / SIGCONT / SIGKILL of the process that hosts the actor (a container: docker pause / unpause / kill). */
+  private signalProcess(t: Nanos, a: ProcessAction): string {
+    const actor = this.idOf(a.ref);
+    const h = this.o.processOf(actor);
+    if (h === undefined || h.pid === process.pid) {
+      this.o.record(t, actor, 'fault-skipped', { id: a.occ.id, reason: 'no process of ours to signal (placement external or inprocess)' });
+      return this.say(`${a.type} of ${actor} skipped: its process is not one this controller started`, t);
+    }
+    if (this.killed.has(h)) {
+      this.o.record(t, h.name, 'fault-skipped', { id: a.occ.id, reason: 'the process is down: the supervisor has not restarted it yet' });
+      return this.say(`${a.type} of ${h.name} skipped: its process (${whereIs(h)}) is down and not restarted yet`, t);
+    }
+    if (a.type === 'kill') this.killed.add(h);
+    if (a.type === 'pause') this.paused.add(h.name);
+    if (a.type === 'resume' && this.paused.delete(h.name)) this.resumedMs.set(h.name, this.wallNow());
+    const sig = a.type === 'pause' ? 'SIGSTOP' : a.type === 'resume' ? 'SIGCONT' : 'SIGKILL';
+    h.kill(sig);
+    this.o.record(t, h.name, a.type === 'kill' ? 'actor-killed-by-fault' : a.type === 'pause' ? 'actor-paused' : 'actor-resumed', { id: a.occ.id, ...whereDetail(h), signal: sig });
+    return this.say(`${sig} to ${h.name} (${whereIs(h)})${a.type === 'kill' ? '; the supervisor restarts it' : ''}`, t);
+  }
+
+  /** A node's containers paused or cut from their network, or brought back (docker placement). */
+  private nodeFault(t: Nanos, a: NodeAction): string {
+    const nodes = this.o.nodes;
+    if (!nodes) {
+      this.o.record(t, 'controller', 'fault-skipped', { id: a.occ.id, reason: 'node faults need the docker placement' });
+      return this.say(`node ${a.node} ${a.op} skipped: not a docker-placed run`, t);
+    }
+    const undo = a.op === 'unpause' || a.op === 'reconnect';
+    if (!undo) this.nodeFaultsOpen++;
+    const call = a.op === 'pause' ? nodes.pauseNode(a.node) : a.op === 'unpause' ? nodes.unpauseNode(a.node) : a.op === 'disconnect' ? nodes.disconnectNode(a.node) : nodes.reconnectNode(a.node);
+    void call
+      .then(
+        (line) => this.o.record(this.emuNow(), 'controller', `node-${a.op}`, { id: a.occ.id, node: a.node, line }),
+        (err: unknown) => this.o.record(this.emuNow(), 'controller', 'fault-failed', { id: a.occ.id, node: a.node, op: a.op, error: String(err) }),
+      )
+      .finally(() => {
+        if (!undo) return;
+        this.nodeFaultsOpen--;
+        this.nodeFaultUndoneMs = this.wallNow();
+      });
+    return this.say(`node ${a.node}: ${a.op} requested from Docker`, t);
+  }
+
+  /** The run's NATS server killed, or started again on the same address. */
+  private natsFault(t: Nanos, a: NatsAction): string {
+    const nats = this.o.nats;
+    if (!nats) {
+      this.o.record(t, 'controller', 'fault-skipped', { id: a.occ.id, reason: 'the NATS server is not one this run started' });
+      return this.say('nats-restart skipped: the NATS server is not one this run started (live.nats or --nats is set)', t);
+    }
+    const how = nats.how ?? { kill: 'nats-server killed (SIGKILL)', restart: 'nats-server restarting on the same address' };
+    if (a.type === 'nats-down') {
+      // While the bus is down no heartbeat gets through: the silence is the fault's, as for a node fault.
+      this.nodeFaultsOpen++;
+      const killed = nats.kill();
+      if (killed === undefined) this.o.record(t, 'controller', 'nats-down', { id: a.occ.id });
+      else void killed.then(
+        () => this.o.record(t, 'controller', 'nats-down', { id: a.occ.id }),
+        (err: unknown) => this.o.record(this.emuNow(), 'controller', 'fault-failed', { id: a.occ.id, op: 'nats-down', error: String(err) }),
+      );
+      return this.say(how.kill, t);
+    }
+    void nats
+      .restart()
+      .then(
+        () => this.o.record(this.emuNow(), 'controller', 'nats-up', { id: a.occ.id }),
+        (err: unknown) => this.o.record(this.emuNow(), 'controller', 'nats-restart-failed', { id: a.occ.id, error: String(err) }),
+      )
+      .finally(() => {
+        this.nodeFaultsOpen--;
+        this.nodeFaultUndoneMs = this.wallNow();
+      });
+    return this.say(how.restart, t);
+  }
+
+  /**
+   * An ad-hoc fault from `splitnet fault`: a faults item without a time, checked against the running
+   * scenario by the scenario's own rules (so its errors read like the scenario compiler's) and injected now.
+   */
+  adHoc(item: Readonly<Record<string, unknown>>): AdHocResult {
+    const refuse = (message: string): AdHocResult => ({ ok: false, message, applied: [] });
+    if (!this.o.clock.started) return refuse('the run has not started yet');
+    const now = Math.ceil(this.emuNow());
+    if (now >= this.o.scenario.duration) return refuse('the run has already reached its end');
+    const id = typeof item['id'] === 'string' ? item['id'] : `adhoc-${++this.adHocCount}`;
+    let f: FaultSpec;
+    try {
+      f = compileFaultItem({ ...item, id, at: `${now}ns` }, this.o.scenario);
+    } catch (err) {
+      return refuse(err instanceof Error ? err.message : String(err));
+    }
+    if (f.action.endsWith('-messages') || f.action === 'partition') {
+      return refuse(`${f.action} acts in each process's send path, which is set up from the scenario at start: schedule it in the scenario's faults instead`);
+    }
+    let plan;
+    try {
+      plan = planFaults({ ...this.o.scenario, faults: [f] }, this.o.graph, 'live');
+    } catch (err) {
+      return refuse(err instanceof SplitnetError ? err.message : String(err));
+    }
+    this.occurrences.push(...plan.occurrences);
+    const applied: string[] = [];
+    this.schedule(plan.steps, applied);
+    const later = plan.steps.filter((s) => s.t <= this.o.scenario.duration).length - applied.length;
+    return {
+      ok: true,
+      message: `${id}: ${f.action} on ${f.targetText} at ${(now / 1e6).toFixed(3)} ms emulated${later > 0 ? `; ${later} more step(s) scheduled` : ''}`,
+      applied,
+    };
+  }
+}

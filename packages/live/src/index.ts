@@ -1,0 +1,24 @@
+// Public API of @splitnet/live: the live runtime (hosts in dilated wall-clock time over a Transport), the controller of a live run and its Placement port, the actor-process host and the join protocol.
+export { DilatedClock, systemWallClock } from './dilated-clock.js';
+export type { WallClock } from './dilated-clock.js';
+export { LiveHost } from './live-host.js';
+export type { HostFinal, LiveHostOptions } from './live-host.js';
+export { runLive } from './run-live.js';
+export type { LiveOutcome, LiveRunOptions } from './run-live.js';
+export { lagGrowing } from './collect.js';
+export type { ExitGuard, NatsAccess, Placement, ProcessGroup, RegistrationPolicy } from './placement.js';
+export { ExternalPlacement, InProcessPlacement, ProcessesPlacement } from './local-placements.js';
+export type { ExternalOptions, InProcessOptions, ProcessesOptions } from './local-placements.js';
+export type { RunNatsOptions } from './run-nats.js';
+export { connectPatiently } from './nats-connect.js';
+export type { NatsCredentials } from './nats-connect.js';
+export type { ActorHandle } from './actor-handle.js';
+export { runActorProcess } from './actor-process.js';
+export type { ActorProcessOptions } from './actor-process.js';
+export { ProcessWarmup } from './code-warmup.js';
+export { continueReport, continueReports, Incarnations } from './incarnations.js';
+export { awaitControllerGone, backendMaxQueues, JOIN_ROLES, joinRun, negotiateQueues, registerExternalActors, rejoinRun, sizedToJoined } from './join.js';
+export type { JoinEvent, JoinRole, QueueNegotiation, Registration } from './join.js';
+export { decodeControl, encodeControl } from './control.js';
+export type { ControlMessage, HeldFault } from './control.js';
+export type { NatsServerControl, NodeFaultControl } from './fault-injector.js';

@@ -1,0 +1,84 @@
+// What the actor processes of a live run report to the controller: periodic samples, their actors' events, and final reports.
+import type { ActorReport, Nanos } from '@splitnet/model';
+import type { Subscription, Transport } from '@splitnet/transport';
+import type { Subjects } from '@splitnet/transport';
+import { decodeControl } from './control.js';
+import { Incarnations } from './incarnations.js';
+import type { HostFinal } from './live-host.js';
+import type { RunLog } from './run-log.js';
+
+/** One process's reports at one sample time, and the incarnation that sent them. */
+export interface SampleOf {
+  readonly incarnation: number;
+  readonly reports: readonly ActorReport[];
+}
+
+function withoutLatency(r: ActorReport): ActorReport {
+  const { latency: _, ...rest } = r as ActorReport & { latency?: unknown };
+  return rest as ActorReport;
+}
+
+/** Collects the stats subjects of a run's processes; `allFinal` resolves once every process sent its final report. */
+export class ReportInbox {
+  /** Per sample time, per process: the reports and the incarnation that sent them. */
+  readonly samples = new Map<Nanos, Map<string, SampleOf>>();
+  /** Per process: each incarnation's latest sample (a restarted incarnation's counters continue from its predecessor's). */
+  readonly incarnations: ReadonlyMap<string, Incarnations>;
+  readonly finals = new Map<string, HostFinal>();
+  readonly finalIncarnation = new Map<string, number>();
+  /** Control messages that were not what they should be. */
+  badControl = 0;
+  readonly allFinal: Promise<void>;
+  private resolveAllFinal: () => void = () => {};
+  private readonly sub: Subscription;
+
+  constructor(
+    private readonly names: readonly string[],
+    transport: Transport,
+    subjects: Subjects,
+    private readonly log: RunLog,
+  ) {
+    this.incarnations = new Map(names.map((n) => [n, new Incarnations()]));
+    this.allFinal = new Promise<void>((resolve) => {
+      this.resolveAllFinal = resolve;
+    });
+    this.sub = transport.subscribe(subjects.statsAll(), (data) => this.onStats(data));
+  }
+
+  private onStats(data: Uint8Array): void {
+    const m = decodeControl(data);
+    if (m?.kind === 'sample') {
+      if (!this.names.includes(m.id)) return void this.badControl++;
+      const incarnation = m.incarnation ?? 0;
+      let row = this.samples.get(m.t);
+      if (!row) this.samples.set(m.t, (row = new Map()));
+      // A restarted process must not overwrite the past. The time series has no use for the latency
+      // histograms some samples carry (for a crash: see Incarnations), so rows are kept without them.
+      if (!row.has(m.id)) row.set(m.id, { incarnation, reports: m.reports.map((r) => (r.role === 'frontend' && r.latency ? withoutLatency(r) : r)) });
+      this.incarnations.get(m.id)?.sampled(incarnation, m.t, m.reports);
+    } else if (m?.kind === 'event') {
+      this.log.fromActor(m.t, m.actor, m.event, m.detail);
+    } else if (m?.kind === 'final') {
+      if (!this.names.includes(m.id)) return void this.badControl++;
+      this.finals.set(m.id, m.final);
+      this.finalIncarnation.set(m.id, m.incarnation ?? 0);
+      if (this.finals.size === this.names.length) this.resolveAllFinal();
+    } else {
+      this.badControl++;
+    }
+  }
+
+  /** The processes that have not sent their final report. */
+  missingFinals(): string[] {
+    return this.names.filter((n) => !this.finals.has(n));
+  }
+
+  /** Reports of process `name`'s incarnation, continued from its dead predecessors' counters (incarnations.ts). */
+  continued(name: string, incarnation: number, reports: readonly ActorReport[]): readonly ActorReport[] {
+    return (this.incarnations.get(name) as Incarnations).continued(incarnation, reports);
+  }
+
+  close(): void {
+    this.sub.unsubscribe();
+  }
+}

@@ -1,0 +1,360 @@
+// The controller of a live run, as a sequence of named steps: place → connect → join → start → supervise → drain → collect (the caller writes the results).
+import { SplitnetError } from '@splitnet/model';
+import type { Logger, Nanos } from '@splitnet/model';
+import { buildActors } from '@splitnet/controller';
+import type { ActorGraph } from '@splitnet/controller';
+import type { RunEvent, RunResult } from '@splitnet/results';
+import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
+import { Subjects } from '@splitnet/transport';
+import type { Subscription, Transport } from '@splitnet/transport';
+import { whenAborted } from './abort.js';
+import { collect } from './collect.js';
+import { decodeControl, encodeControl } from './control.js';
+import { DilatedClock, systemWallClock } from './dilated-clock.js';
+import type { WallClock } from './dilated-clock.js';
+import { LiveFaultInjector } from './fault-injector.js';
+import { registerExternalActors, sizedToJoined } from './join.js';
+import type { JoinEvent, Registration } from './join.js';
+import { connectPatiently } from './nats-connect.js';
+import type { NatsCredentials } from './nats-connect.js';
+import type { NatsAccess, Placement, ProcessGroup } from './placement.js';
+import { ReportInbox } from './report-inbox.js';
+import { RunLog } from './run-log.js';
+import { Supervisor } from './supervisor.js';
+
+export interface LiveRunOptions {
+  readonly runId: string;
+  /** Where the actors run and where NATS is. */
+  readonly placement: Placement;
+  readonly logger: Logger;
+  /** The wall clock every process of the run shares (default: this machine's). */
+  readonly clock?: WallClock;
+  /** NATS login from the environment (a placement's own login, when its servers want one, wins). */
+  readonly credentials?: NatsCredentials;
+  /** Aborting it ends the run (E_INTERRUPTED): the actors are stopped and the placement cleans up. */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (done: Nanos, total: Nanos) => void;
+  /** What a person watching should know as the run sets up (how many actors joined). */
+  readonly onNotice?: (line: string) => void;
+  /**
+   * Called when the run fails (an actor gave up after its restarts, no final report, actors not ready) with
+   * the event log so far, before the error is thrown: the caller keeps it (the CLI writes events.jsonl).
+   */
+  readonly onFailure?: (events: readonly RunEvent[]) => void;
+  /** A process the supervisor watches that is silent for this long (ms of wall time) is taken for dead (default 5000). */
+  readonly heartbeatTimeoutMs?: number;
+  /** Restarts allowed per actor process before the run fails (default 3). */
+  readonly maxRestarts?: number;
+  /** How long to wait for every actor process to say hello (ms, default 30 000). */
+  readonly readyTimeoutMs?: number;
+}
+
+/** A finished live run: its result, and its scenario (a placement whose actors register sizes it to them). */
+export interface LiveOutcome {
+  readonly result: RunResult;
+  readonly scenario: CompiledScenario;
+}
+
+/** Run `s` live: each step is a function below, in the order it happens. */
+export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<LiveOutcome> {
+  try {
+    // Inside the try: a placement that fails or is interrupted half-way still removes what it started.
+    const nats = await place(o);
+    const bus = await connect(nats, o);
+    try {
+      return await runOnBus(s, nats, bus, o);
+    } finally {
+      await closeBus(bus, o.logger);
+    }
+  } finally {
+    await o.placement.stop();
+  }
+}
+
+/**
+ * Drain the controller's connection; if the bus is gone (a NATS outage the run did not survive), close it:
+ * its client must stop reconnecting, and what the run came to (its result or its error) matters more.
+ */
+async function closeBus(bus: Transport, logger: Logger): Promise<void> {
+  try {
+    await bus.drain();
+  } catch (err) {
+    logger.warn('could not drain the NATS connection; closed it', { error: err instanceof Error ? err.message : String(err) });
+    await bus.close().catch(() => {});
+  }
+}
+
+/** The steps that need the controller's connection: join, start, supervise, drain, collect. */
+async function runOnBus(s: CompiledScenario, nats: NatsAccess, bus: Transport, o: LiveRunOptions): Promise<LiveOutcome> {
+  // A restarted container asks the join responder for the scenario while its restart is under way.
+  let run: LiveRun | undefined;
+  const joined = await join(s, nats, bus, o, (name, incarnation) => run?.supervisor.isRestarting(name, incarnation) ?? false);
+  run = new LiveRun(joined, bus, o);
+  let failed = false;
+  try {
+    await start(run, o);
+    await supervise(run, o);
+  } catch (err) {
+    failed = true;
+    run.log.log('run-failed', 'controller', { reason: err instanceof Error ? err.message : String(err) });
+    throw err;
+  } finally {
+    await drain(run, o.signal?.aborted === true);
+    if (failed) o.onFailure?.(run.log.sorted());
+  }
+  return { result: collect(run.collectInput()), scenario: joined.scenario };
+}
+
+/** place: the placement starts what the run needs before its actors and says where NATS is. */
+async function place(o: LiveRunOptions): Promise<NatsAccess> {
+  const nats = await o.placement.start();
+  interruptedYet(o.signal, 'while the placement started');
+  return nats;
+}
+
+/** connect: the controller's own connection to the run's NATS (the server may still be starting: retried for 30 s). */
+async function connect(nats: NatsAccess, o: LiveRunOptions): Promise<Transport> {
+  const bus = await connectPatiently(nats.url, `splitnet ${o.runId} controller`, {
+    waitMs: 30_000,
+    ...(nats.login ?? o.credentials ? { credentials: nats.login ?? o.credentials } : {}),
+    log: (m) => o.logger.warn(m),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  bus.onStatus((st) => (st.kind === 'closed' ? o.logger.info : o.logger.warn)(`nats ${st.kind}`, { detail: st.detail }));
+  return bus;
+}
+
+/** The run's scenario and its processes, once the actors are known. */
+interface Joined {
+  readonly scenario: CompiledScenario;
+  readonly groups: readonly ProcessGroup[];
+  /** The join step's events (`vif-negotiated`), recorded in the event log at emulated time 0. */
+  readonly events: readonly JoinEvent[];
+}
+
+/**
+ * join: a placement that launches its processes runs the scenario's own groups; one whose actors register
+ * (external, docker) invites them and sizes the scenario to those that joined.
+ */
+async function join(s: CompiledScenario, nats: NatsAccess, bus: Transport, o: LiveRunOptions, rejoinable: (name: string, incarnation: number) => boolean): Promise<Joined> {
+  const policy = o.placement.registration;
+  if (policy === undefined) return { scenario: s, groups: processGroups(buildActors(s), s.live.processes), events: [] };
+  await o.placement.invite?.(s, nats);
+  const reg = await registerExternalActors({
+    runId: o.runId,
+    transport: bus,
+    logger: o.logger,
+    windowMs: policy.windowMs,
+    timeoutMs: policy.timeoutMs,
+    ...(policy.expectEveryProcess === true ? { expect: { workers: s.topology.workers, frontends: s.topology.vms.length } } : {}),
+    ...(policy.atLeast ? { atLeast: policy.atLeast } : {}),
+    rejoinable,
+    processes: s.live.processes,
+    base: s,
+    compile: sizedToJoined(s),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  o.onNotice?.(joinedNotice(o.runId, reg));
+  const groups = reg.groups.map((ids) => {
+    const name = ids.join('+');
+    const container = reg.containers.get(name);
+    return { name, ids, ...(container !== undefined ? { container } : {}) };
+  });
+  return { scenario: reg.scenario, groups, events: reg.events };
+}
+
+function joinedNotice(runId: string, reg: Registration): string {
+  const s = reg.scenario;
+  const asked = reg.negotiated.some((n) => n.requested !== null)
+    ? `; queues per VM ${reg.negotiated.map((n) => n.granted).join(', ')} (asked ${reg.negotiated.map((n) => n.requested ?? '-').join(', ')}; back-end max ${reg.negotiated[0]?.max ?? '?'})`
+    : '';
+  return `run ${runId}: ${s.topology.vms.length} VMs and ${s.topology.workers} workers joined${asked}`;
+}
+
+/**
+ * The actors each process hosts. `per-actor`: one process per actor, except that the NIC and the back end
+ * (its driver) share one: they share the host's memory in the model (DMA, register reads, zero link
+ * delay), and the driver's NAPI poll of the hardware ring is a per-batch handshake that a bus round trip
+ * would slow to a crawl. `per-domain`: one process per Xen domain, the driver domain (NIC, back end and
+ * the vRSS workers, netback's threads in dom0) and each guest, so that messages cross the bus exactly
+ * where they cross Xen's domain boundary (the shared rings and event channels).
+ */
+function processGroups(g: ActorGraph, processes: LiveProcesses): ProcessGroup[] {
+  const ids =
+    processes === 'per-domain'
+      ? [[g.nic.id, g.backend.id, ...g.workers.map((w) => w.id)], ...g.frontends.map((f) => [f.id])]
+      : [[g.nic.id, g.backend.id], ...g.workers.map((w) => [w.id]), ...g.frontends.map((f) => [f.id])];
+  return ids.map((list) => ({ name: list.join('+'), ids: list }));
+}
+
+/** The controller's state of one run: its clock, event log, reports, supervisor and fault injector. */
+class LiveRun {
+  readonly s: CompiledScenario;
+  readonly names: readonly string[];
+  readonly subjects: Subjects;
+  readonly clock: DilatedClock;
+  readonly log: RunLog;
+  readonly inbox: ReportInbox;
+  readonly supervisor: Supervisor;
+  readonly faults: LiveFaultInjector;
+  private readonly faultRequests: Subscription;
+
+  constructor(
+    joined: Joined,
+    readonly bus: Transport,
+    o: LiveRunOptions,
+  ) {
+    const s = (this.s = joined.scenario);
+    this.names = joined.groups.map((g) => g.name);
+    this.subjects = new Subjects(o.runId);
+    this.clock = new DilatedClock(o.clock ?? systemWallClock, s.live.tdf);
+    this.log = new RunLog(this.clock, o.logger);
+    this.log.earlier(joined.events);
+    this.inbox = new ReportInbox(this.names, bus, this.subjects, this.log);
+    // The fault injector: the scenario's schedule, and `splitnet fault` requests on the controller's control subject.
+    this.faults = new LiveFaultInjector({
+      scenario: s,
+      graph: buildActors(s),
+      transport: bus,
+      subjects: this.subjects,
+      logger: o.logger,
+      clock: this.clock,
+      processOf: (id) => this.supervisor.processOf(id),
+      ...(o.placement.nats ? { nats: o.placement.nats } : {}),
+      ...(o.placement.nodes ? { nodes: o.placement.nodes } : {}),
+      record: (t, actor, kind, detail) => this.log.record(t, actor, kind, detail),
+    });
+    this.supervisor = new Supervisor({
+      groups: joined.groups,
+      placement: o.placement,
+      transport: bus,
+      subjects: this.subjects,
+      clock: this.clock,
+      log: this.log,
+      logger: o.logger,
+      faults: this.faults,
+      finished: (name) => this.inbox.finals.has(name),
+      ...(o.maxRestarts !== undefined ? { maxRestarts: o.maxRestarts } : {}),
+      ...(o.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: o.heartbeatTimeoutMs } : {}),
+    });
+    this.faultRequests = bus.respond(this.subjects.control('controller'), (data) => this.onFaultRequest(data));
+  }
+
+  private onFaultRequest(data: Uint8Array): Uint8Array {
+    const m = decodeControl(data);
+    const reply = m?.kind === 'fault-request' ? this.faults.adHoc(m.item) : { ok: false, message: 'not a fault request', applied: [] };
+    if (m?.kind === 'fault-request') this.log.log('fault-request', 'controller', { ok: reply.ok, message: reply.message });
+    return encodeControl({ kind: 'fault-reply', ...reply });
+  }
+
+  /** No more faults, restarts or fault requests. */
+  stopFaults(): void {
+    this.faults.stop();
+    this.faultRequests.unsubscribe();
+  }
+
+  collectInput(): Parameters<typeof collect>[0] {
+    return {
+      scenario: this.s,
+      names: this.names,
+      inbox: this.inbox,
+      restarts: this.supervisor.restarts,
+      occurrences: this.faults.occurrences,
+      log: this.log,
+      badControl: this.inbox.badControl + this.supervisor.badControl,
+    };
+  }
+}
+
+/** Throws E_INTERRUPTED if the run was asked to stop. */
+function interruptedYet(signal: AbortSignal | undefined, when: string): void {
+  if (signal?.aborted === true) throw new SplitnetError('E_INTERRUPTED', `live: interrupted ${when} (${String(signal.reason)})`);
+}
+
+/** `p`, or an error once `ms` passed or the run was interrupted. */
+async function within<T>(p: Promise<T>, ms: number, timedOut: () => SplitnetError, signal: AbortSignal | undefined): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const interrupted = whenAborted(signal).then((why): never => {
+    throw new SplitnetError('E_INTERRUPTED', `live: interrupted (${why})`);
+  });
+  try {
+    return await Promise.race([
+      p,
+      interrupted,
+      new Promise<T>((_, reject) => {
+        timer = setTimeout(() => reject(timedOut()), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** start: launch the processes (or watch the registered ones), wait until every one said hello, broadcast the epoch, schedule the faults. */
+async function start(run: LiveRun, o: LiveRunOptions): Promise<void> {
+  run.supervisor.launchAll();
+  run.supervisor.watchHeartbeats();
+  const readyMs = o.readyTimeoutMs ?? 30_000;
+  await within(
+    Promise.race([run.supervisor.ready, run.supervisor.failure]),
+    readyMs,
+    () => new SplitnetError('E_JOIN_TIMEOUT', `live: actors not ready after ${readyMs / 1000} s: ${run.supervisor.notReady().join(', ')} (see their logs)`),
+    o.signal,
+  );
+  const s = run.s;
+  const epochMs = run.clock.wall.nowMs() + s.live.startDelay / 1e6;
+  run.clock.start(epochMs);
+  run.bus.publish(run.subjects.controlAll(), encodeControl({ kind: 'start', epochMs }));
+  run.log.log('run-start', 'controller', { epochMs, tdf: s.live.tdf, processes: run.names.length });
+  run.faults.start();
+}
+
+/** supervise: until every process sent its final report, or a process is lost for good, or the run is interrupted. */
+async function supervise(run: LiveRun, o: LiveRunOptions): Promise<void> {
+  const s = run.s;
+  const progress = o.onProgress
+    ? setInterval(() => {
+        const emu = run.clock.now();
+        if (emu > 0) o.onProgress?.(Math.min(emu, s.duration), s.duration);
+      }, 200)
+    : undefined;
+  try {
+    await within(
+      Promise.race([run.inbox.allFinal, run.supervisor.failure]),
+      s.live.startDelay / 1e6 + run.clock.wallMs(s.duration) + s.live.drainTime / 1e6 + 30_000,
+      () => new SplitnetError('E_OPERATIONAL', `live: no final report from ${run.inbox.missingFinals().join(', ')} (crashed or too slow; see their logs)`),
+      o.signal,
+    );
+  } finally {
+    if (progress) clearInterval(progress);
+  }
+  o.onProgress?.(s.duration, s.duration);
+}
+
+/** How long a process may take to exit after the stop before it is killed. */
+const EXIT_GRACE_MS = 10_000;
+
+/**
+ * drain: stop faults, restarts and the watchdog, tell every process to stop, and wait for those the
+ * controller launched to exit (killed after EXIT_GRACE_MS; at once with SIGTERM first when interrupted).
+ * Containers that stay up after their run (lingering) are the placement's to remove.
+ */
+async function drain(run: LiveRun, interrupted: boolean): Promise<void> {
+  run.supervisor.stop();
+  run.stopFaults();
+  run.bus.publish(run.subjects.controlAll(), encodeControl({ kind: 'stop' }));
+  // The bus may be gone (a failed run's reason); the error being reported matters more than this flush.
+  await run.bus.flush().catch(() => {});
+  const ours = [...run.supervisor.handles.values()].filter((h) => !h.lingers);
+  if (interrupted) for (const h of ours) h.kill('SIGTERM');
+  await Promise.all(
+    ours.map(async (h) => {
+      const code = await Promise.race([h.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), EXIT_GRACE_MS).unref())]);
+      if (code !== 'timeout') return;
+      h.kill('SIGKILL');
+      run.log.log('actor-killed', h.name, { reason: `did not exit ${EXIT_GRACE_MS / 1000} s after stop` });
+      await h.exited;
+    }),
+  );
+  run.inbox.close();
+}

@@ -1,0 +1,95 @@
+// Counters across incarnations of a restarted live process: what carries over from the dead incarnation's last sample, and what does not.
+import test from 'ava';
+import { LatencyHistogram } from '@splitnet/model';
+import type { FrontendReport, NicReport, WorkerReport } from '@splitnet/model';
+import { continueReport, Incarnations } from '../src/incarnations.js';
+
+const frontend = (t: number, delivered: number, held: number, virqs: number[]): FrontendReport => ({
+  role: 'frontend', id: 'vm.0', t, vm: 0, busy: { 'vm0.vcpu0': delivered * 10 }, held, delivered, deliveredBytes: delivered * 1518,
+  virqs, virqsWhilePolling: 1, timerPolls: 0, idleTimerTicks: 0, ringOccupancy: held, reordered: 0, notificationsLost: 0,
+});
+
+test('incarnations - a front end\'s counters continue from the base; what it holds now is its own', (t) => {
+  const base = frontend(20e6, 100, 7, [40, 30]);
+  const now = frontend(60e6, 50, 2, [10, 5, 1]);
+  const r = continueReport(base, now) as FrontendReport;
+  t.is(r.t, 60e6);
+  t.is(r.delivered, 150);
+  t.is(r.deliveredBytes, 150 * 1518);
+  t.deepEqual(r.virqs, [50, 35, 1], 'per queue');
+  t.is(r.virqsWhilePolling, 2);
+  t.deepEqual(r.busy, { 'vm0.vcpu0': 1500 });
+  t.is(r.held, 2, 'a snapshot: not added');
+  t.is(r.ringOccupancy, 2);
+  t.is(r.vm, 0);
+});
+
+test('incarnations - a worker\'s drops by reason and notifications carry over; its backlog does not', (t) => {
+  const w = (dropsNetbackQueueFull: number, backlog: number, notifies: number): WorkerReport => ({
+    role: 'worker', id: 'worker.0', t: 0, busy: {}, held: backlog, backlog, notifies, suppressed: 0, notifiesHeld: 0,
+    timerNotifies: 0, reqNotifies: 0, dropsNetbackQueueFull, dropsQdiscOverlimit: 2, dropsQdiscCongested: 0, dropsVifDisabled: 0, stallKicks: 0,
+  });
+  const r = continueReport(w(5, 9, 100), w(1, 3, 10)) as WorkerReport;
+  t.like(r, { dropsNetbackQueueFull: 6, dropsQdiscOverlimit: 4, notifies: 110, backlog: 3, held: 3 });
+});
+
+test('incarnations - a NIC\'s emitted frames are its own count (it replays the wire), its interrupts and drops carry over', (t) => {
+  const nic = (emitted: number, irqs: number, drops: number): NicReport => ({
+    role: 'nic', id: 'nic', t: 0, emitted, emittedBytes: emitted * 64, physicalIrqs: irqs, dropsNicRingFull: drops, held: 1,
+  });
+  const r = continueReport(nic(1000, 10, 3), nic(2500, 4, 1)) as NicReport;
+  t.like(r, { emitted: 2500, emittedBytes: 2500 * 64, physicalIrqs: 14, dropsNicRingFull: 4, held: 1 });
+  // Frames a fault injected before the crash are not on the replayed wire: they carry over.
+  const storm = continueReport({ ...nic(1000, 10, 3), injected: 50, injectedBytes: 50 * 64 }, nic(2500, 4, 1)) as NicReport;
+  t.like(storm, { emitted: 2550, emittedBytes: 2550 * 64, injected: 50 });
+});
+
+test('incarnations - each restart continues from the last sample of the incarnation before, chained; an unsampled incarnation passes its base on', (t) => {
+  const inc = new Incarnations();
+  t.is(inc.base(0), undefined);
+  inc.sampled(0, 1e6, [frontend(1e6, 10, 0, [1])]);
+  inc.sampled(0, 3e6, [frontend(3e6, 30, 0, [3])]);
+  inc.sampled(0, 2e6, [frontend(2e6, 20, 0, [2])]); // late: an older sample never replaces a newer one
+  t.is((inc.base(1)?.[0] as FrontendReport).delivered, 30);
+  inc.sampled(1, 5e6, [frontend(5e6, 4, 0, [1])]);
+  t.is((inc.continued(1, [frontend(5e6, 4, 0, [1])])[0] as FrontendReport).delivered, 34);
+  t.is((inc.base(2)?.[0] as FrontendReport).delivered, 34, 'incarnation 2 continues from incarnation 1 continued');
+  // Incarnation 2 died before its first sample: incarnation 3 continues from incarnation 2's base.
+  t.is((inc.base(3)?.[0] as FrontendReport).delivered, 34);
+  t.is(inc.lastSampleAt(2), undefined);
+  t.is((inc.continued(3, [frontend(9e6, 6, 0, [1])])[0] as FrontendReport).delivered, 40);
+});
+
+test('incarnations - a base of another actor is refused', (t) => {
+  const other = { ...frontend(0, 1, 0, [1]), id: 'vm.1' };
+  t.throws(() => continueReport(other, frontend(0, 1, 0, [1])), { message: /cannot be the base/ });
+});
+
+test('incarnations - a front end\'s final latency histogram gets the last one each dead incarnation shipped; samples without one do not move it', (t) => {
+  const hist = (...ns: number[]) => {
+    const h = new LatencyHistogram();
+    for (const v of ns) h.record(v);
+    return h.toJSON();
+  };
+  const inc = new Incarnations();
+  // Incarnation 0 ships at 10 ms and 20 ms, then samples without a histogram, then dies.
+  inc.sampled(0, 10e6, [{ ...frontend(10e6, 5, 0, [1]), latency: hist(1000) }]);
+  inc.sampled(0, 20e6, [{ ...frontend(20e6, 9, 0, [2]), latency: hist(1000, 2000, 3000) }]);
+  inc.sampled(0, 25e6, [frontend(25e6, 12, 0, [3])]);
+  // Incarnation 1 ships once and dies; incarnation 2 ships nothing before its final report.
+  inc.sampled(1, 40e6, [{ ...frontend(40e6, 4, 0, [1]), latency: hist(5000) }]);
+  t.is(inc.lastLatencyAt(0), 20e6);
+  t.is(inc.lastLatencyAt(1), 40e6);
+  t.is(inc.lastLatencyAt(2), undefined);
+  const [fin] = inc.continued(2, [{ ...frontend(60e6, 3, 0, [1]), latency: hist(7000, 8000) }]) as FrontendReport[];
+  const h = LatencyHistogram.fromJSON(fin?.latency ?? hist());
+  t.is(h.count, 3 + 1 + 2);
+  t.is(h.min, 1000);
+  t.is(h.max, 8000);
+  t.is(h.sum, 1000 + 2000 + 3000 + 5000 + 7000 + 8000);
+  // Counters continue from the last samples (25 ms and 40 ms), as before.
+  t.is(fin?.delivered, 12 + 4 + 3);
+  // A sample without a histogram stays without one; the first incarnation's reports are its own.
+  t.is((inc.continued(2, [frontend(50e6, 1, 0, [1])])[0] as FrontendReport).latency, undefined);
+  t.is((inc.continued(0, [{ ...frontend(5e6, 1, 0, [1]), latency: hist(42) }])[0] as FrontendReport).latency?.count, 1);
+});

@@ -1,0 +1,63 @@
+// The human-readable end-of-run summary table.
+import type { Summary } from './summary.js';
+
+function fmt(x: number, digits = 2): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && a < 0.01) return x.toExponential(1);
+  if (a >= 1e6) return `${(x / 1e6).toFixed(digits)} M`;
+  if (a >= 1e4) return `${(x / 1e3).toFixed(1)} k`;
+  if (a >= 100) return x.toFixed(0);
+  return x.toFixed(digits);
+}
+
+/** A compact table of the figures a researcher looks at first. */
+export function formatSummary(s: Summary): string {
+  const lines: [string, string][] = [];
+  const add = (k: string, v: string) => lines.push([k, v]);
+  add('scenario', `${s.scenario} (seed ${s.seed}, ${s.runtime}, window ${s.windowMs[0]}–${s.windowMs[1]} ms)`);
+  add('throughput', `${fmt(s.throughput.gbps)} Gbit/s delivered, ${fmt(s.throughput.pps)} pkt/s (offered ${fmt(s.throughput.offeredGbps)} Gbit/s, line ${fmt(s.throughput.lineRateGbps)})`);
+  const cap = s.throughput.offeredCapped;
+  if (cap) add('warning', `offered load capped: the traffic asks for ${fmt(cap.requestedGbps)} Gbit/s on a ${fmt(cap.linkGbps)} Gbit/s link (wire rates); the rest was never sent`);
+  add('virtual irqs', `${fmt(s.interrupts.virqPerSec)} /s (${fmt(s.interrupts.virqPerPacket, 3)} per packet), timer polls ${fmt(s.interrupts.timerPollsPerSec)} /s`);
+  for (const vm of s.interrupts.perVm) {
+    const tp = s.throughput.perVm[vm.vm];
+    add(`  vm ${vm.vm}`, `${fmt(vm.virqPerSec)} /s  per queue: ${vm.perQueue.map((x) => fmt(x)).join(', ')}${tp ? `  (receives ${fmt(tp.gbps)} Gbit/s)` : ''}`);
+  }
+  add('physical irqs', `${fmt(s.interrupts.physicalIrqPerSec)} /s (NIC); back-end coalescing timer irqs ${fmt(s.interrupts.backendTimerIrqPerSec)} /s`);
+  add('notifications', `sent ${fmt(s.notifications.sentPerSec)} /s, suppressed ${fmt(s.notifications.suppressedPerSec)} /s, held ${fmt(s.notifications.heldPerSec)} /s`);
+  add('latency (µs)', `p50 ${fmt(s.latencyUs.p50)}  p99 ${fmt(s.latencyUs.p99)}  p99.9 ${fmt(s.latencyUs.p999)}  max ${fmt(s.latencyUs.max)}  (n=${s.latencyUs.count})`);
+  add('ring occupancy', `mean ${fmt(s.ring.meanOccupancy)}, max ${s.ring.maxOccupancy}; netback queues + qdiscs mean ${fmt(s.backlog.mean)}, max ${s.backlog.max}`);
+  const faultDrops = s.faults ? (['link-down', 'link-drop', 'vif-disabled', 'lost-in-transport'] as const).filter((r) => (s.drops[r] ?? 0) > 0).map((r) => `, ${r} ${s.drops[r]}`).join('') : '';
+  const qdiscDrops = `qdisc-overlimit ${s.drops['qdisc-overlimit']}${s.drops['qdisc-congested'] > 0 ? `, qdisc-congested ${s.drops['qdisc-congested']}` : ''}`;
+  add('drops', `${s.drops.total} (nic-ring-full ${s.drops['nic-ring-full']}, netback-queue-full ${s.drops['netback-queue-full']}, ${qdiscDrops}${s.drops['lost-in-crash'] > 0 ? `, lost-in-crash ${s.drops['lost-in-crash']}` : ''}${faultDrops})`);
+  const cpu = Object.entries(s.cpu).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`);
+  for (let i = 0; i < cpu.length; i += 4) add(i === 0 ? 'cpu' : '', cpu.slice(i, i + 4).join('  '));
+  const a = s.accounting;
+  const inflight = a.inFlight.nicRings + a.inFlight.links + a.inFlight.workerBacklogs + a.inFlight.guestRings;
+  add('accounting', `${a.balanced ? 'ok' : 'BROKEN'}: emitted ${a.emitted} = delivered ${a.delivered} + dropped ${s.drops.total} + in flight ${inflight}${a.balanced ? '' : ` (unaccounted ${a.unaccounted})`}`);
+  if (s.live) {
+    const l = s.live;
+    add('live', `${l.valid ? 'valid' : 'INVALID'}: tdf ${l.tdf}, ${l.processes} processes${l.restarts > 0 ? `, ${l.restarts} restarted` : ''}; lag p99 ${fmt(l.processingLagUs.p99)} µs (bound ${fmt(l.maxLagUs)}${l.lagTrend.growing ? `; GROWING: ${fmt(l.lagTrend.firstHalfP99Us)} → ${fmt(l.lagTrend.secondHalfP99Us)} µs from the first half to the second` : ''}), effective resolution ${fmt(l.effectiveResolutionUs)} µs`);
+    const rej = Object.entries(l.wire.rejected).filter(([, v]) => v > 0);
+    if (rej.length > 0) add('wire rejects', rej.map(([k, v]) => `${k} ${v}`).join(', '));
+  }
+  if (s.faults) {
+    const f = s.faults;
+    const n = f.notifications;
+    add('faults', `${f.timeline.length} injected; notifications lost ${n.lost} (absorbed by final check ${n.absorbedByFinalCheck}), delayed ${n.delayed}; stall kicks ${n.stallKicks}; restarts ${f.restarts}`);
+    for (const o of f.timeline) {
+      const rec = f.recovery.find((r) => r.id === o['id']);
+      const when = o['endMs'] === o['startMs'] ? `at ${String(o['startMs'])} ms` : `${String(o['startMs'])}–${o['endMs'] === null ? 'end' : String(o['endMs'])} ms`;
+      const back = rec === undefined ? '' : typeof rec.recoveryMs === 'number' ? `; recovered in ${fmt(rec.recoveryMs)} ms` : `; ${rec.recoveryMs}`;
+      add(`  ${String(o['id'])}`, `${String(o['action'])} ${String(o['target'])} ${when}${back}`);
+    }
+    for (const st of f.stalls.slice(0, 8)) {
+      add('  stall', `${st.queue} ${st.cause} from ${st.startMs} ms${st.detectedBy ? `, detected by ${st.detectedBy} at ${String(st.detectedMs)} ms` : ''}, ${st.endedBy === 'not ended' ? 'not ended' : `ended by ${st.endedBy} at ${String(st.endMs)} ms`}`);
+    }
+    if (f.stalls.length > 8) add('', `… ${f.stalls.length - 8} more stalls in summary.json`);
+  }
+  add('flow order', s.flowOrder.reordered === 0 ? 'no flow reordered' : `${s.flowOrder.reordered} packets out of order`);
+  const w = Math.max(...lines.map(([k]) => k.length));
+  return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}

@@ -1,0 +1,240 @@
+// Cumulative counters combined from every actor's report at an instant, and the rates between two such snapshots.
+import { LatencyHistogram } from '@splitnet/model';
+import type { ActorReport, Nanos } from '@splitnet/model';
+
+/**
+ * Why packets were dropped. `nic-ring-full`: the NIC's hardware ring was full (the driver core is
+ * behind). `netback-queue-full`: xenvif_start_xmit refused a packet because the queue's guest-RX queue
+ * held rx_queue_max bytes (counted in the vif's tx_dropped; netback then stops the vif's queue).
+ * `qdisc-overlimit`: the vif's qdisc was at its limit while the queue was stopped (pfifo_fast's
+ * tx_queue_len, fq_codel's 10240 packets). `qdisc-congested`: fq_codel's CoDel dropped it on dequeue.
+ * `lost-in-crash` (live mode only): packets that went into an actor process that died, or were sent
+ * to it while it was down, and never came out; and those netback held for a crashed front end's old
+ * ring, discarded when it reconnected with a new one.
+ */
+export type DropReason =
+  | 'nic-ring-full' | 'netback-queue-full' | 'qdisc-overlimit' | 'qdisc-congested' | 'lost-in-crash'
+  | 'link-down' | 'link-drop' | 'vif-disabled' | 'lost-in-transport';
+/** Reasons every summary shows. */
+export const BASE_DROP_REASONS: readonly DropReason[] = ['nic-ring-full', 'netback-queue-full', 'qdisc-overlimit', 'qdisc-congested', 'lost-in-crash'];
+/**
+ * Reasons only faults cause, shown when the scenario has faults (so fault-free results keep their
+ * shape): `link-down` frames that met a NIC link held down by link-flap; `link-drop` packets in
+ * messages a message-path fault dropped; `vif-disabled` packets for a queue netback disabled after a
+ * fatal ring error; `lost-in-transport` (live, after a NATS server restart) packets sent on the bus and
+ * never received after the drain — core NATS delivers at most once. In sim, `lost-in-crash` also
+ * counts what a killed actor held or was sent while down.
+ */
+export const FAULT_DROP_REASONS: readonly DropReason[] = ['link-down', 'link-drop', 'vif-disabled', 'lost-in-transport'];
+export const DROP_REASONS: readonly DropReason[] = [...BASE_DROP_REASONS, ...FAULT_DROP_REASONS];
+
+export interface Snapshot {
+  readonly t: Nanos;
+  readonly emitted: number;
+  readonly emittedBytes: number;
+  readonly delivered: number;
+  readonly deliveredBytes: number;
+  /** Packets and bytes delivered per VM (by VM index). */
+  readonly deliveredPerVm: readonly number[];
+  readonly bytesPerVm: readonly number[];
+  /** Virtual interrupts per VM (by VM index), per queue. */
+  readonly virqs: readonly (readonly number[])[];
+  readonly virqsWhilePolling: number;
+  readonly timerPolls: number;
+  readonly idleTimerTicks: number;
+  readonly physicalIrqs: number;
+  readonly notifies: number;
+  readonly suppressed: number;
+  readonly held: number;
+  readonly backendTimerIrqs: number;
+  readonly reqNotifies: number;
+  readonly drops: Readonly<Record<DropReason, number>>;
+  /** Busy ns per core name, up to t. */
+  readonly busy: ReadonlyMap<string, number>;
+  readonly ringOccupancy: number;
+  readonly backlog: number;
+  reordered: number;
+  /** Packets held inside actors, by where. */
+  readonly heldIn: { readonly nicRings: number; readonly workerBacklogs: number; readonly guestRings: number };
+  /** What faults did to notifications. */
+  readonly faultCounters: { readonly notificationsLost: number; readonly lostAbsorbed: number; readonly notificationsDelayed: number; readonly stallKicks: number };
+  /** Latency of measured packets (present when the reports were final). */
+  readonly latency: LatencyHistogram | null;
+  /** Per VM, per queue: packets and bytes delivered, responses on the ring now, packets in netback's backlog now (what the time series shows per queue). */
+  readonly queues: readonly (readonly QueueCounters[])[];
+  /** Packets in each netback worker's backlogs now, by the worker's core name (`dom0.worker<k>`). */
+  readonly workerBacklogs: ReadonlyMap<string, number>;
+  /** Physical interrupts per NIC hardware queue. */
+  readonly nicQueueIrqs: readonly number[];
+}
+
+/** One guest RX queue at an instant: cumulative delivery counters and what it holds now. */
+export interface QueueCounters {
+  readonly delivered: number;
+  readonly bytes: number;
+  readonly ringOccupancy: number;
+  readonly backlog: number;
+}
+
+type MutableQueue = { -readonly [K in keyof QueueCounters]: QueueCounters[K] };
+
+/** Combine actor reports taken at time t into one snapshot of the whole datapath. */
+// Long on purpose: one pass over the reports summing every counter into locals (run at every sample of every
+// run); a function per role would spread one sum over several passes and objects.
+export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
+  let emitted = 0;
+  let emittedBytes = 0;
+  let physicalIrqs = 0;
+  let nicDrops = 0;
+  let nicHeld = 0;
+  let delivered = 0;
+  let deliveredBytes = 0;
+  let virqsWhilePolling = 0;
+  let timerPolls = 0;
+  let idleTimerTicks = 0;
+  let ringOccupancy = 0;
+  let guestHeld = 0;
+  let reordered = 0;
+  let notifies = 0;
+  let suppressed = 0;
+  let held = 0;
+  let backendTimerIrqs = 0;
+  let reqNotifies = 0;
+  let queueFull = 0;
+  let qdiscOverlimit = 0;
+  let qdiscCongested = 0;
+  let backlog = 0;
+  let workerHeld = 0;
+  let linkDown = 0;
+  let vifDisabled = 0;
+  let notificationsLost = 0;
+  let lostAbsorbed = 0;
+  let notificationsDelayed = 0;
+  let stallKicks = 0;
+  let lostWithOldRing = 0;
+  let latency: LatencyHistogram | null = null;
+  const virqs: number[][] = [];
+  const deliveredPerVm: number[] = [];
+  const bytesPerVm: number[] = [];
+  const busy = new Map<string, number>();
+  const queues: MutableQueue[][] = [];
+  const workerBacklogs = new Map<string, number>();
+  let nicQueueIrqs: number[] = [];
+  /** The counters of queue q of VM vm, created at zero the first time a report names it. */
+  const queue = (vm: number, q: number): MutableQueue => {
+    const row = (queues[vm] ??= []);
+    for (let i = row.length; i <= q; i++) row.push({ delivered: 0, bytes: 0, ringOccupancy: 0, backlog: 0 });
+    return row[q] as MutableQueue;
+  };
+  for (const r of reports) {
+    // Summed: a killed and restarted actor contributes its dead incarnation's report too.
+    if (r.role !== 'nic') for (const [k, v] of Object.entries(r.busy)) busy.set(k, (busy.get(k) ?? 0) + v);
+    switch (r.role) {
+      case 'nic':
+        emitted += r.emitted;
+        emittedBytes += r.emittedBytes;
+        physicalIrqs += r.physicalIrqs;
+        nicDrops += r.dropsNicRingFull;
+        nicHeld += r.held;
+        linkDown += r.dropsLinkDown ?? 0;
+        nicQueueIrqs = (r.queueIrqs ?? []).map((v, q) => v + (nicQueueIrqs[q] ?? 0));
+        break;
+      case 'backend':
+        break;
+      case 'worker':
+        workerHeld += r.held;
+        backlog += r.backlog;
+        notifies += r.notifies;
+        suppressed += r.suppressed;
+        held += r.notifiesHeld;
+        backendTimerIrqs += r.timerNotifies;
+        reqNotifies += r.reqNotifies;
+        queueFull += r.dropsNetbackQueueFull;
+        qdiscOverlimit += r.dropsQdiscOverlimit;
+        qdiscCongested += r.dropsQdiscCongested;
+        vifDisabled += r.dropsVifDisabled ?? 0;
+        stallKicks += r.stallKicks ?? 0;
+        lostWithOldRing += r.purgedOldRing ?? 0;
+        for (const [vm, q, packets] of r.queueBacklogs ?? []) queue(vm, q).backlog += packets;
+        // A worker is named by its core (one each), as in `cpu`.
+        for (const core of Object.keys(r.busy)) workerBacklogs.set(core, (workerBacklogs.get(core) ?? 0) + r.backlog);
+        break;
+      case 'frontend':
+        delivered += r.delivered;
+        deliveredBytes += r.deliveredBytes;
+        // Summed per VM: a killed and restarted guest contributes its dead incarnation's report too.
+        virqs[r.vm] = r.virqs.map((v, q) => v + (virqs[r.vm]?.[q] ?? 0));
+        deliveredPerVm[r.vm] = (deliveredPerVm[r.vm] ?? 0) + r.delivered;
+        lostWithOldRing += r.discardedOldRing ?? 0;
+        bytesPerVm[r.vm] = (bytesPerVm[r.vm] ?? 0) + r.deliveredBytes;
+        virqsWhilePolling += r.virqsWhilePolling;
+        timerPolls += r.timerPolls;
+        idleTimerTicks += r.idleTimerTicks;
+        ringOccupancy += r.ringOccupancy;
+        guestHeld += r.held;
+        reordered += r.reordered;
+        notificationsLost += r.notificationsLost ?? 0;
+        lostAbsorbed += r.lostAbsorbed ?? 0;
+        notificationsDelayed += r.notificationsDelayed ?? 0;
+        r.queueDelivered?.forEach((d, q) => {
+          const c = queue(r.vm, q);
+          c.delivered += d;
+          c.bytes += r.queueDeliveredBytes?.[q] ?? 0;
+        });
+        r.queueRingOccupancy?.forEach((n, q) => (queue(r.vm, q).ringOccupancy += n));
+        if (r.latency) {
+          latency ??= new LatencyHistogram();
+          latency.merge(LatencyHistogram.fromJSON(r.latency));
+        }
+        break;
+    }
+  }
+  return {
+    t, emitted, emittedBytes, delivered, deliveredBytes, deliveredPerVm, bytesPerVm, virqs, virqsWhilePolling, timerPolls, idleTimerTicks,
+    physicalIrqs, notifies, suppressed, held, backendTimerIrqs, reqNotifies,
+    drops: {
+      'nic-ring-full': nicDrops, 'netback-queue-full': queueFull, 'qdisc-overlimit': qdiscOverlimit, 'qdisc-congested': qdiscCongested,
+      'lost-in-crash': lostWithOldRing,
+      'link-down': linkDown, 'link-drop': 0, 'vif-disabled': vifDisabled, 'lost-in-transport': 0,
+    },
+    faultCounters: { notificationsLost, lostAbsorbed, notificationsDelayed, stallKicks },
+    busy, ringOccupancy, backlog, reordered,
+    heldIn: { nicRings: nicHeld, workerBacklogs: workerHeld, guestRings: guestHeld },
+    latency, queues, workerBacklogs, nicQueueIrqs,
+  };
+}
+
+/** Round to 6 significant digits: stable, readable figures in results files. */
+export function sig(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  return Number(x.toPrecision(6));
+}
+
+export function totalVirqs(s: Snapshot): number {
+  let n = 0;
+  for (const row of s.virqs) for (const v of row ?? []) n += v;
+  return n;
+}
+
+/** One row of the metrics time series: rates over (a.t, b.t]. */
+export function sampleRow(a: Snapshot, b: Snapshot): Record<string, unknown> {
+  const dt = (b.t - a.t) / 1e9;
+  const cpu: Record<string, number> = {};
+  for (const [name, v] of b.busy) cpu[name] = sig((v - (a.busy.get(name) ?? 0)) / (b.t - a.t));
+  let drops = 0;
+  for (const v of Object.values(b.drops)) drops += v;
+  return {
+    tMs: sig(b.t / 1e6),
+    gbps: sig(((b.deliveredBytes - a.deliveredBytes) * 8) / dt / 1e9),
+    pps: sig((b.delivered - a.delivered) / dt),
+    offeredGbps: sig(((b.emittedBytes - a.emittedBytes) * 8) / dt / 1e9),
+    virqPerSec: sig((totalVirqs(b) - totalVirqs(a)) / dt),
+    timerPollsPerSec: sig((b.timerPolls - a.timerPolls) / dt),
+    physicalIrqPerSec: sig((b.physicalIrqs - a.physicalIrqs) / dt),
+    notifyPerSec: sig((b.notifies - a.notifies) / dt),
+    dropsTotal: drops,
+    ringOccupancy: b.ringOccupancy,
+    backlog: b.backlog,
+    cpu,
+  };
+}

@@ -1,0 +1,148 @@
+// What a run produces, as typed data every consumer imports (the CLI, report, experiments): the summary, the accounting, a live run's figures, the run result.
+import type { LatencyHistogram, Nanos } from '@splitnet/model';
+import type { FaultsSummary } from './fault-report.js';
+import type { DropReason } from './metrics.js';
+import type { SeriesPoint } from './timeseries.js';
+
+/** One entry of a run's event log (events.jsonl): lifecycle, faults, what actors noticed. */
+export interface RunEvent {
+  readonly t: Nanos;
+  readonly actor: string;
+  readonly kind: string;
+  readonly detail: Record<string, unknown>;
+}
+
+export interface Accounting {
+  readonly emitted: number;
+  readonly delivered: number;
+  readonly dropped: Readonly<Record<DropReason, number>>;
+  readonly inFlight: {
+    readonly nicRings: number;
+    readonly links: number;
+    readonly workerBacklogs: number;
+    readonly guestRings: number;
+  };
+  /** emitted − delivered − dropped − in flight: must be 0. */
+  readonly unaccounted: number;
+  readonly balanced: boolean;
+}
+
+export interface RunResult {
+  readonly summary: Summary;
+  /** Metrics time series rows (one per sample interval). */
+  readonly samples: readonly Record<string, unknown>[];
+  /** The same samples per entity, in long form (timeseries.csv). */
+  readonly series: readonly SeriesPoint[];
+  readonly events: readonly RunEvent[];
+  readonly accounting: Accounting;
+  /** One-way latency of the packets delivered in the measurement window (the summary's `latencyUs`, in full). */
+  readonly latency: LatencyHistogram;
+  /** Discrete events processed (for speed reports; not part of the deterministic summary). */
+  readonly eventsProcessed: number;
+}
+
+/** What only a live run has: its time base, how late it ran, and what the wire rejected. */
+export interface LiveInfo {
+  readonly tdf: number;
+  readonly placement: string;
+  readonly processes: number;
+  readonly maxLagUs: number;
+  /** How far behind emulated time events were processed. */
+  readonly processingLagUs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /**
+   * Processing lag p99 in the first and second halves of the measured window; `growing` when it grew
+   * (see `lagGrowing`): a host that is falling behind, not one that keeps up with a bounded lag.
+   */
+  readonly lagTrend: { readonly firstHalfP99Us: number; readonly secondHalfP99Us: number; readonly growing: boolean };
+  /** How late messages arrived relative to their modeled delivery time (transport latency ÷ TDF shows here). */
+  readonly inputLatenessUs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** Time resolution the results can be trusted to: the p99 input lateness. */
+  readonly effectiveResolutionUs: number;
+  readonly valid: boolean;
+  readonly invalidReason?: string;
+  readonly suggestedTdf?: number;
+  /** `lostInCrash`: the part of `drops.lost-in-crash` inferred from the bus counters (the rest, actors counted themselves). */
+  readonly bus: { readonly onBusAtEnd: number; readonly pendingAtEnd: number; readonly lostInCrash: number };
+  /** Actor processes restarted by the supervisor. */
+  readonly restarts: number;
+  /** Each restarted process: where its counters continue from, and where they ended (present only after restarts). */
+  readonly restarted?: readonly RestartedProcess[];
+  readonly wire: { readonly rejected: Readonly<Record<string, number>>; readonly gaps: number; readonly lastRejection: string; readonly badControl: number };
+}
+
+/** Packets a process's actors emitted, delivered and dropped (every reason), cumulative. */
+export interface ProcessCounters {
+  readonly emitted: number;
+  readonly delivered: number;
+  readonly dropped: number;
+}
+
+/** A restarted live actor process and how its counters were carried across its incarnations. */
+export interface RestartedProcess {
+  readonly process: string;
+  readonly restarts: number;
+  /**
+   * Per restart: the time of the dead incarnation's last sample, whose counters the next incarnation
+   * continues from (null if it was never sampled: the counters of the incarnation before carry over),
+   * and those counters. What happened between that sample and the crash is counted as lost-in-crash.
+   */
+  readonly continuedFrom: readonly ({ readonly incarnation: number; readonly sampleMs: number | null; readonly latencySampleMs?: number | null } & ProcessCounters)[];
+  /** Its counters at the end of the run (every incarnation). */
+  readonly atEnd: ProcessCounters;
+}
+
+/**
+ * Traffic that asks the wire for more than the link carries, both in Gbit/s counting preamble and
+ * inter-frame gap: the generators wait for the wire, the excess is never offered, and `offeredGbps`
+ * is what the link took.
+ */
+export interface OfferedCap {
+  readonly requestedGbps: number;
+  readonly linkGbps: number;
+}
+
+export interface Summary {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly runtime: 'sim' | 'live';
+  readonly live?: LiveInfo;
+  readonly windowMs: readonly [number, number];
+  readonly throughput: {
+    readonly gbps: number;
+    readonly pps: number;
+    readonly offeredGbps: number;
+    readonly lineRateGbps: number;
+    /** Present only when the traffic asks the wire for more than the link carries (then capped at line rate). */
+    readonly offeredCapped?: OfferedCap;
+    /** Delivered to each VM over the window. */
+    readonly perVm: readonly { readonly vm: number; readonly gbps: number; readonly pps: number }[];
+  };
+  readonly interrupts: {
+    readonly virqPerSec: number;
+    readonly timerPollsPerSec: number;
+    readonly physicalIrqPerSec: number;
+    /** Driver-domain timer interrupts of back-end coalescing. */
+    readonly backendTimerIrqPerSec: number;
+    /** Virtual interrupts that found NAPI already scheduled (wasted). */
+    readonly virqWhilePollingPerSec: number;
+    /** Front-end coalescing timer ticks that found nothing to poll. */
+    readonly idleTimerTicksPerSec: number;
+    readonly virqPerPacket: number;
+    readonly perVm: readonly { readonly vm: number; readonly virqPerSec: number; readonly perQueue: readonly number[] }[];
+  };
+  readonly notifications: {
+    readonly sentPerSec: number;
+    readonly suppressedPerSec: number;
+    readonly heldPerSec: number;
+    readonly guestReqNotifiesPerSec: number;
+  };
+  readonly cpu: Readonly<Record<string, number>>;
+  readonly latencyUs: { readonly count: number; readonly mean: number; readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
+  readonly ring: { readonly meanOccupancy: number; readonly maxOccupancy: number };
+  readonly backlog: { readonly mean: number; readonly max: number };
+  readonly drops: Readonly<Record<DropReason, number>> & { readonly total: number };
+  readonly flowOrder: { readonly reordered: number };
+  readonly accounting: Accounting;
+  /** Present only when the scenario has faults. */
+  readonly faults?: FaultsSummary;
+}
