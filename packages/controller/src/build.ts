@@ -1,6 +1,6 @@
 // Builds the actor graph (NIC, back-end, workers, front-ends) and its steering tables from a compiled scenario.
 import { BatchPool, deriveSeed, IndirectionTable, reciprocalScale, rssInput, softwareFlowHash, toeplitzHash } from '@splitnet/model';
-import type { Actor, ActorRef, CostProfile, Nanos } from '@splitnet/model';
+import type { Actor, ActorRef, CostProfile, Nanos, PacketTap } from '@splitnet/model';
 import type { CompiledScenario, FlowSpec, VrssMode } from '@splitnet/scenario';
 import { BackendActor } from '@splitnet/backend';
 import { FrontendActor } from '@splitnet/frontend';
@@ -123,9 +123,14 @@ function backendCosts(s: CompiledScenario): CostProfile {
   return { ...s.costs, backend: { ...b, perPacket: b.perPacket + b.toeplitz } };
 }
 
+export interface BuildOptions {
+  /** A packet capture the NIC and the front ends (and their respawned incarnations) tell of the packets at their observation points. */
+  readonly tap?: PacketTap;
+}
+
 // Long on purpose: the graph is wired in one place, every actor's configuration reading the steering tables
 // built above it; `respawn` builds one actor again exactly as the graph did.
-export function buildActors(s: CompiledScenario): ActorGraph {
+export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): ActorGraph {
   const topo = s.topology;
   const W = topo.workers;
   const vms = topo.vms;
@@ -166,6 +171,7 @@ export function buildActors(s: CompiledScenario): ActorGraph {
 
   const budget = s.napi.budget;
   const pool = new BatchPool();
+  const tap = opts.tap !== undefined ? { tap: opts.tap } : {};
   const makeNic = () => new NicActor({
     id: 'nic',
     backend: refs.backend,
@@ -180,6 +186,7 @@ export function buildActors(s: CompiledScenario): ActorGraph {
     seed: s.seed,
     lookahead: NIC_LOOKAHEAD,
     pool,
+    ...tap,
   });
   const makeBackend = () => new BackendActor({
     id: 'backend',
@@ -231,6 +238,7 @@ export function buildActors(s: CompiledScenario): ActorGraph {
         flowCount: s.traffic.flows.length,
         extraSlots,
         pool,
+        ...tap,
       });
   };
   const nic = makeNic();

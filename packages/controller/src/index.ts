@@ -1,6 +1,6 @@
 // Public API of @splitnet/controller: the actor graph of a scenario, the sim run, fault planning, and the link rules sim and live share.
 export { buildActors, WORKER_BATCH, NIC_LOOKAHEAD } from './build.js';
-export type { ActorGraph } from './build.js';
+export type { ActorGraph, BuildOptions } from './build.js';
 export { runSim } from './run-sim.js';
 export type { RunOptions } from './run-sim.js';
 export { decoderLimitsFor, linkDelayFor } from './links.js';

@@ -1,6 +1,6 @@
 // A guest VM's netfront: event channels, virtual interrupts, NAPI poll, front-end coalescing, RX refill, app sink.
 import { BatchPool, Core, createCoalescer, doubleFields, EventChannels, LatencyHistogram, PacketFifo, Prng, RxRingFront, rxDataSlots, u32Add, u32Sub } from '@splitnet/model';
-import type { Actor, ActorRef, Coalescer, CoreBusy, CostProfile, Effects, FaultCommand, FrontendReport, Message, Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
+import type { Actor, ActorRef, Coalescer, CoreBusy, CostProfile, Effects, FaultCommand, FrontendReport, Message, Nanos, PacketBatch, PacketTap, PolicySpec } from '@splitnet/model';
 
 export interface FrontendConfig {
   readonly id: string;
@@ -25,6 +25,8 @@ export interface FrontendConfig {
   readonly extraSlots?: number;
   /** The batch pool this actor shares with the actors it passes batches to in memory (default: one of its own). */
   readonly pool?: BatchPool;
+  /** A packet capture told of every packet handed to the application (absent: none, and no call). */
+  readonly tap?: PacketTap;
 }
 
 export interface FrontendQueueStats {
@@ -448,6 +450,7 @@ export class FrontendActor implements Actor {
     const nextSeq = this.nextSeq;
     const hist = this.latency;
     const extra = this.cfg.extraSlots ?? 0;
+    const tap = this.cfg.tap;
     let bytes = 0;
     let slots = 0;
     let measured = 0;
@@ -457,6 +460,7 @@ export class FrontendActor implements Actor {
       const flow = p.flowAt(k);
       const seq = p.seqAt(k);
       t += f.perPacket + len * f.perByte;
+      if (tap !== undefined) tap.guestDelivery(t, flow, seq, len);
       bytes += len;
       slots += rxDataSlots(len) + extra;
       if (seq < (nextSeq[flow] as number)) this.reordered++;

@@ -23,6 +23,7 @@ export * from './batch-pool.js';
 export * from './recording-effects.js';
 export * from './unit-test-costs.js';
 export type * from './report.js';
+export type * from './packet-tap.js';
 export * from './logger.js';
 export * from './faults.js';
 export * from './flatten.js';

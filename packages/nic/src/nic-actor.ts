@@ -11,6 +11,7 @@ import type {
   Message,
   Nanos,
   NicReport,
+  PacketTap,
   PolicySpec,
 } from '@splitnet/model';
 
@@ -45,6 +46,8 @@ export interface NicConfig {
   readonly lookahead: Nanos;
   /** The batch pool this actor shares with the actors it passes batches to in memory (default: one of its own). */
   readonly pool?: BatchPool;
+  /** A packet capture told of every frame that reaches the NIC (absent: none, and no call). */
+  readonly tap?: PacketTap;
 }
 
 export interface NicQueueStats {
@@ -252,6 +255,7 @@ export class NicActor implements Actor {
     if (now <= this.settledTo) return;
     this.settledTo = now;
     const ringSize = this.cfg.ringSize;
+    const tap = this.cfg.tap;
     for (const h of this.hw) {
       const w = h.wire;
       let n = 0;
@@ -260,6 +264,7 @@ export class NicActor implements Actor {
       if (n === 0) continue;
       for (let k = 0; k < n; k++) {
         const len = w.lenAt(k);
+        if (tap !== undefined) tap.nicArrival(w.atAt(k), w.flowAt(k), w.seqAt(k), len, this.linkDown ? 'link-down' : h.ring.length + h.inDriver >= ringSize ? 'nic-ring-full' : null);
         this.emitted++;
         this.emittedBytes += len;
         if (this.linkDown) {
