@@ -57,6 +57,11 @@ export function formatSummary(s: Summary): string {
     }
     if (f.stalls.length > 8) add('', `… ${f.stalls.length - 8} more stalls in summary.json`);
   }
+  if (s.pcap) {
+    const p = s.pcap;
+    const stop = p.stoppedAtMs === null ? '' : `; STOPPED at --pcap-max (${p.maxBytes} bytes) at ${p.stoppedAtMs} ms, ${p.framesLeftOut} later frames left out`;
+    add('pcap', `${p.frames} frames, ${p.bytes} bytes (${p.interfaces.map((i) => `${i.name} ${i.frames}`).join(', ')})${stop}`);
+  }
   add('flow order', s.flowOrder.reordered === 0 ? 'no flow reordered' : `${s.flowOrder.reordered} packets out of order`);
   const w = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');

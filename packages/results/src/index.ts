@@ -13,3 +13,8 @@ export { columnPart, CPU_COLUMN, cpuColumn, SUMMARY_COLUMNS, SUMMARY_ID_COLUMNS,
 export type { SummaryCell, SummaryRow } from './summary-row.js';
 export { csvCell, csvLine } from './csv.js';
 export { formatSummary } from './format.js';
+export { CAPTURE_POINTS, compileCaptureSpec, DEFAULT_CAPTURE_MAX, parseByteSize } from './capture-spec.js';
+export type { CaptureFlags, CaptureInterface, CapturePoint, CaptureSelector, CaptureSpec } from './capture-spec.js';
+export { PacketCapture } from './packet-capture.js';
+export type { CaptureSummary, FlowPlacement } from './packet-capture.js';
+export { FCS_BYTES, FrameHeaders } from './frame-headers.js';

@@ -1,6 +1,7 @@
 // What a run produces, as typed data every consumer imports (the CLI, report, experiments): the summary, the accounting, a live run's figures, the run result.
 import type { LatencyHistogram, Nanos } from '@splitnet/model';
 import type { FaultsSummary } from './fault-report.js';
+import type { CaptureSummary } from './packet-capture.js';
 import type { DropReason } from './metrics.js';
 import type { SeriesPoint } from './timeseries.js';
 
@@ -145,4 +146,6 @@ export interface Summary {
   readonly accounting: Accounting;
   /** Present only when the scenario has faults. */
   readonly faults?: FaultsSummary;
+  /** Present only when the run wrote a packet capture (--pcap). */
+  readonly pcap?: CaptureSummary;
 }

@@ -1,0 +1,90 @@
+// The packets a capture holds until their time is complete: columns (no object per packet), put in time order on demand.
+import type { Nanos } from '@splitnet/model';
+
+const INITIAL_ROWS = 4096;
+
+/**
+ * Rows of (time, interface, flow, sequence number, length, drop code) in the order they were seen.
+ * `sort()` puts them in time order, equal times in the order seen, in place; `keepFrom(k)` then drops the
+ * first k (written, or cut).
+ */
+export class HeldPackets {
+  at = new Float64Array(INITIAL_ROWS);
+  iface = new Uint16Array(INITIAL_ROWS);
+  flow = new Uint32Array(INITIAL_ROWS);
+  seq = new Uint32Array(INITIAL_ROWS);
+  len = new Uint32Array(INITIAL_ROWS);
+  /** 0: not dropped; otherwise 1 + the index of the reason in the capture's list. */
+  drop = new Uint8Array(INITIAL_ROWS);
+  length = 0;
+
+  push(at: Nanos, iface: number, flow: number, seq: number, len: number, drop: number): void {
+    if (this.length === this.at.length) this.resize(this.length * 2);
+    const k = this.length++;
+    this.at[k] = at;
+    this.iface[k] = iface;
+    this.flow[k] = flow;
+    this.seq[k] = seq;
+    this.len[k] = len;
+    this.drop[k] = drop;
+  }
+
+  /** Time order, ties in the order seen (the row index breaks them, which makes the sort stable). */
+  sort(): void {
+    const n = this.length;
+    const at = this.at;
+    let sorted = true;
+    for (let k = 1; k < n && sorted; k++) sorted = (at[k - 1] as number) <= (at[k] as number);
+    if (sorted) return;
+    const order = new Uint32Array(n);
+    for (let k = 0; k < n; k++) order[k] = k;
+    order.sort((a, b) => (at[a] as number) - (at[b] as number) || a - b);
+    this.permute(order);
+  }
+
+  /** Drop the first k rows. */
+  keepFrom(k: number): void {
+    if (k <= 0) return;
+    const n = this.length;
+    this.at.copyWithin(0, k, n);
+    this.iface.copyWithin(0, k, n);
+    this.flow.copyWithin(0, k, n);
+    this.seq.copyWithin(0, k, n);
+    this.len.copyWithin(0, k, n);
+    this.drop.copyWithin(0, k, n);
+    this.length = Math.max(0, n - k);
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  /** Rows in the order `order` gives (a permutation of the rows). */
+  private permute(order: Uint32Array): void {
+    const n = this.length;
+    const pick = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(col: T, fresh: T): T => {
+      for (let k = 0; k < n; k++) fresh[k] = col[order[k] as number] as number;
+      return fresh;
+    };
+    const size = this.at.length;
+    this.at = pick(this.at, new Float64Array(size));
+    this.iface = pick(this.iface, new Uint16Array(size));
+    this.flow = pick(this.flow, new Uint32Array(size));
+    this.seq = pick(this.seq, new Uint32Array(size));
+    this.len = pick(this.len, new Uint32Array(size));
+    this.drop = pick(this.drop, new Uint8Array(size));
+  }
+
+  private resize(size: number): void {
+    const grow = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(col: T, fresh: T): T => {
+      fresh.set(col.subarray(0, this.length));
+      return fresh;
+    };
+    this.at = grow(this.at, new Float64Array(size));
+    this.iface = grow(this.iface, new Uint16Array(size));
+    this.flow = grow(this.flow, new Uint32Array(size));
+    this.seq = grow(this.seq, new Uint32Array(size));
+    this.len = grow(this.len, new Uint32Array(size));
+    this.drop = grow(this.drop, new Uint8Array(size));
+  }
+}
