@@ -7,11 +7,12 @@ import { SplitnetError } from '@splitnet/model';
 import { runSim } from '@splitnet/controller';
 import { JOIN_ROLES } from '@splitnet/live';
 import type { JoinRole } from '@splitnet/live';
-import { formatSummary, offeredCapOf, writeResults } from '@splitnet/results';
+import { DEFAULT_CAPTURE_MAX, formatSummary, offeredCapOf, writeResults } from '@splitnet/results';
 import type { ResultFiles, RunResult } from '@splitnet/results';
 import { loadScenarioFile, formatResolvedYaml, MAX_SEED, parseDuration } from '@splitnet/scenario';
 import type { CompiledScenario, ScenarioValue } from '@splitnet/scenario';
 import { isValidRunId, newRunId } from '@splitnet/transport';
+import { CaptureFile } from './capture-file.js';
 import { EXIT } from './failure.js';
 import { hostFacts } from './host.js';
 import type { ProcessLifetime } from './lifetime.js';
@@ -85,13 +86,17 @@ export interface RunFlags {
   dockerNodes: string;
   pack?: boolean;
   force?: boolean;
+  pcap: string[];
+  pcapWindow?: string;
+  pcapMax?: string;
+  pcapOut?: string;
 }
 
 /**
  * The run flags that only some runs use, and which: refused when the run (its runtime and placement,
  * known once the scenario is loaded: `runtime: live` may come from the file) would silently ignore them.
  */
-const SCOPED_RUN_FLAGS: readonly { readonly key: keyof RunFlags; readonly flag: string; readonly scope: 'live' | 'external' | 'docker' }[] = [
+const SCOPED_RUN_FLAGS: readonly { readonly key: keyof RunFlags; readonly flag: string; readonly scope: 'sim' | 'live' | 'external' | 'docker' }[] = [
   { key: 'tdf', flag: '--tdf', scope: 'live' },
   { key: 'nats', flag: '--nats', scope: 'live' },
   { key: 'placement', flag: '--placement', scope: 'live' },
@@ -105,6 +110,10 @@ const SCOPED_RUN_FLAGS: readonly { readonly key: keyof RunFlags; readonly flag: 
   { key: 'dockerBindAll', flag: '--docker-bind-all', scope: 'docker' },
   { key: 'dockerNodes', flag: '--docker-nodes', scope: 'docker' },
   { key: 'pack', flag: '--pack', scope: 'docker' },
+  { key: 'pcap', flag: '--pcap', scope: 'sim' },
+  { key: 'pcapWindow', flag: '--pcap-window', scope: 'sim' },
+  { key: 'pcapMax', flag: '--pcap-max', scope: 'sim' },
+  { key: 'pcapOut', flag: '--pcap-out', scope: 'sim' },
 ];
 
 /** Refuse a flag given on the command line (`given`) that this run would ignore, naming what it needs. */
@@ -115,6 +124,9 @@ function checkScopedFlags(s: CompiledScenario, flags: RunFlags, given: (key: key
     // As the user typed it: `--placement docker`, `--pack`.
     const value = flags[key];
     const flag = typeof value === 'string' ? `${name} ${value}` : Array.isArray(value) ? `${name} ${value.join(',')}` : name;
+    if (scope === 'sim' && s.runtime === 'live') {
+      throw new SplitnetError('E_USAGE', `${flag}: only for a sim run (packet captures are written in sim only: docs/results.md); ${thisRun}`);
+    }
     if (scope === 'live' && s.runtime !== 'live') {
       throw new SplitnetError('E_USAGE', `${flag}: only for a live run (add --runtime live, or runtime: live in the scenario); ${thisRun}, which would ignore it`);
     }
@@ -165,6 +177,7 @@ interface RunSetup {
   readonly dir: string;
   readonly started: Date;
   readonly expect: Partial<Record<JoinRole, number>> | undefined;
+  readonly capture: CaptureFile | undefined;
 }
 
 /** parse: the scenario with every flag applied, the flags checked against it, the run id and the results directory. */
@@ -187,6 +200,7 @@ function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) 
   if (flags.out === undefined) {
     for (let i = 2; existsSync(dir); i++) dir = join('results', `${runId}-${i}`);
   }
+  const capture = CaptureFile.prepare(flags, scenario, dir);
   // Checked and created before the run, which may take long: a bad --out is bad input, not a lost run.
   const outFlag = flags.out !== undefined ? '--out' : 'results directory';
   const there = resultsDirContents(dir, { resolvedYaml: formatResolvedYaml(scenario), runId });
@@ -194,14 +208,14 @@ function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) 
     throw new SplitnetError('E_USAGE', `${outFlag} ${dir}: ${there.description}; give a new or empty directory, or add --force to write into it anyway`);
   }
   ensureDirectory(outFlag, dir);
-  return { scenario, runId, dir, started, expect };
+  return { scenario, runId, dir, started, expect, capture };
 }
 
 /** run: in sim, or live through the placement the scenario names (a placement whose actors join sizes the scenario to them). */
 async function execute(r: RunSetup, flags: RunFlags, lifetime: ProcessLifetime): Promise<{ result: RunResult; scenario: CompiledScenario }> {
   const s = r.scenario;
   const onProgress = progressPrinter(!flags.quiet && !flags.json && process.stderr.isTTY === true);
-  if (s.runtime !== 'live') return { result: runSim(s, onProgress ? { onProgress } : {}), scenario: s };
+  if (s.runtime !== 'live') return { result: runSim(s, { ...(onProgress ? { onProgress } : {}), ...(r.capture ? { capture: r.capture.capture } : {}) }), scenario: s };
   const resolvedFile = join(r.dir, 'scenario.resolved.yaml');
   writeFileSync(resolvedFile, formatResolvedYaml(s));
   return runLiveCommand(s, {
@@ -277,9 +291,17 @@ export async function runCommand(file: string, flags: RunFlags, given: (key: key
   const cap = offeredCapOf(r.scenario);
   if (cap !== undefined && !flags.quiet) process.stderr.write(`splitnet: warning: ${capNote(cap)}\n`);
   const t0 = process.hrtime.bigint();
-  const { result, scenario } = await execute(r, flags, lifetime);
+  let ran: Awaited<ReturnType<typeof execute>>;
+  try {
+    ran = await execute(r, flags, lifetime);
+  } finally {
+    r.capture?.close();
+  }
+  const { result, scenario } = ran;
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return print(result, write(r, scenario, result, wallSeconds), flags, wallSeconds);
+  const code = print(result, write(r, scenario, result, wallSeconds), flags, wallSeconds);
+  for (const note of r.capture?.notes(result.summary) ?? []) if (!flags.quiet || note.includes('warning')) process.stderr.write(`${note}\n`);
+  return code;
 }
 
 /** The traffic asks for more than the link carries: said before the run and in the summary (throughput.offeredCapped). */
@@ -315,9 +337,13 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .option('--docker-bind-all', 'live, placement docker: publish the NATS ports on every interface (0.0.0.0) instead of the advertised address (e.g. behind NAT)')
     .option('--docker-nodes <n>', 'live, placement docker: emulated nodes on one engine, each its own network and NATS server, clustered', '1')
     .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')
+    .option('--pcap <point[:selector]>', 'sim: write a pcapng capture of the frames seen at a point, nic-rx (arrival at the NIC) or guest-rx (delivery to the guest application), optionally only vm:<v>, vm:<v>:queue:<q> or flow:<f>, e.g. guest-rx:vm:0 (repeatable: one capture interface each; see docs/results.md)', collect, [] as string[])
+    .option('--pcap-window <from-to>', 'sim, with --pcap: only the packets whose time at the point is in [from, to) of emulated time, e.g. 10ms-11ms')
+    .option(`--pcap-max <size>`, `sim, with --pcap: stop capturing when the file would pass this size, e.g. 500kB, 1GiB (default ${DEFAULT_CAPTURE_MAX})`)
+    .option('--pcap-out <file>', `sim, with --pcap: the capture file (default: <results dir>/packets.pcapng)`)
     .addHelpText(
       'after',
-      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nLive-only flags (--tdf, --nats, --placement, --processes; --join-window and --expect for placement external; --image,\n--nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them.\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag), 130 interrupted (see docs/cli.md).',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n  splitnet run examples/quickstart.yaml --pcap nic-rx --pcap guest-rx:vm:0 --pcap-window 10ms-11ms   # then: wireshark results/quickstart-*/packets.pcapng\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nLive-only flags (--tdf, --nats, --placement, --processes; --join-window and --expect for placement external; --image,\n--nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them, as are the --pcap\nflags on a live run (captures are written in sim only).\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag), 130 interrupted (see docs/cli.md).',
     )
     .action(async (file: string, flags: RunFlags, cmd: Command) => {
       process.exitCode = await runCommand(file, flags, (key) => cmd.getOptionValueSource(key) === 'cli', lifetime);

@@ -7,7 +7,7 @@ import { buildActors } from './build.js';
 import { linkDelayFor } from './links.js';
 import type { ActorGraph } from './build.js';
 import { balance, combine, faultsSummary, sampleRow, seriesPoints, shownDrops, summarize } from '@splitnet/results';
-import type { Accounting, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
+import type { Accounting, FlowPlacement, PacketCapture, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
 import { planSimFaults } from './fault-plan.js';
 import type { SimFaultPlan } from './fault-plan.js';
 import type { ActorReport } from '@splitnet/model';
@@ -15,6 +15,14 @@ import type { ActorReport } from '@splitnet/model';
 export interface RunOptions {
   /** Called now and then with the emulated time reached (for progress displays). */
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
+  /** A packet capture (--pcap) the NIC and the front ends tell of their packets; its summary goes into the run's. */
+  readonly capture?: PacketCapture;
+}
+
+/** Per flow, the NIC queue and the guest queue the graph steers it to: what a capture selects by and shows. */
+function flowPlacement(g: ActorGraph): FlowPlacement {
+  const st = g.steering;
+  return { nicQueue: st.flowNicQueue, guestQueue: Array.from(st.flowGq, (gq) => st.gqQueue[gq] as number) };
 }
 
 /** Every actor's report at time t, combined. */
@@ -51,7 +59,9 @@ function accounting(s: Snapshot, onLinks: number, withFaults = false): Accountin
 }
 
 export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
-  const g = buildActors(s);
+  const capture = opts.capture;
+  const g = buildActors(s, capture !== undefined ? { tap: capture } : {});
+  capture?.begin(flowPlacement(g));
   const plan = s.faults.length > 0 ? planSimFaults(s, g) : null;
   const rt = new SimRuntime({ linkDelay: linkDelayFor(g, s), pool: g.pool, ...(plan?.linkFaults ? { linkFaults: plan.linkFaults } : {}) });
   g.all.forEach((actor, i) => {
@@ -64,10 +74,15 @@ export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
   const series: SeriesPoint[] = [];
   const inWindow: Snapshot[] = [];
   let prev = snap(0);
+  // After every actor reported at t, every packet before t has passed the capture's points: write them.
+  const flushCapture = (t: Nanos) => {
+    if (capture?.flush(t) === true) rt.record('controller', 'pcap-stopped', { at: capture.stoppedAtNs, maxBytes: capture.maxBytes });
+  };
   const hooks = {
     sampleInterval: s.sampleInterval,
     onSample: (t: Nanos) => {
       const cur = snap(t);
+      flushCapture(t);
       samples.push(sampleRow(prev, cur));
       for (const p of seriesPoints(prev, cur)) series.push(p);
       if (t > s.warmup) inWindow.push(cur);
@@ -102,6 +117,7 @@ export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
     opts.onProgress?.(until, s.duration);
   }
   const end = snap(s.duration, true);
+  flushCapture(Infinity);
   const acc = accounting(end, rt.inFlightOnLinks(), plan !== null);
   rt.record('controller', 'run-end', { balanced: acc.balanced, unaccounted: acc.unaccounted });
   let summary = summarize(s, warmSnap ?? snap(s.warmup), end, inWindow, acc);
@@ -118,5 +134,6 @@ export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
     });
     summary = { ...summary, faults };
   }
+  if (capture !== undefined) summary = { ...summary, pcap: capture.finish() };
   return { summary, samples, series, events: rt.events, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: rt.eventsProcessed };
 }
