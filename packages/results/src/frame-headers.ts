@@ -93,6 +93,17 @@ export class FrameHeaders {
     return (this.flows[flow] as FlowTemplate).bytes.length;
   }
 
+  /** The shortest and the longest headers of any flow (0 and 0 without flows). */
+  headerLengthRange(): readonly [number, number] {
+    let lo = Infinity;
+    let hi = 0;
+    for (const t of this.flows) {
+      if (t.bytes.length < lo) lo = t.bytes.length;
+      if (t.bytes.length > hi) hi = t.bytes.length;
+    }
+    return [lo === Infinity ? 0 : lo, hi];
+  }
+
   /** The length a capture shows for a frame of `len` bytes (FCS included) of the flow. */
   shownLength(flow: number, len: number): number {
     const h = this.headerLength(flow);

@@ -3,6 +3,8 @@ import type { Nanos } from '@splitnet/model';
 
 const INITIAL_ROWS = 4096;
 
+type Column = Float64Array | Uint32Array | Uint16Array | Uint8Array;
+
 /**
  * Rows of (time, interface, flow, sequence number, length, drop code) in the order they were seen.
  * `sort()` puts them in time order, equal times in the order seen, in place; `keepFrom(k)` then drops the
@@ -62,29 +64,27 @@ export class HeldPackets {
   /** Rows in the order `order` gives (a permutation of the rows). */
   private permute(order: Uint32Array): void {
     const n = this.length;
-    const pick = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(col: T, fresh: T): T => {
-      for (let k = 0; k < n; k++) fresh[k] = col[order[k] as number] as number;
-      return fresh;
-    };
-    const size = this.at.length;
-    this.at = pick(this.at, new Float64Array(size));
-    this.iface = pick(this.iface, new Uint16Array(size));
-    this.flow = pick(this.flow, new Uint32Array(size));
-    this.seq = pick(this.seq, new Uint32Array(size));
-    this.len = pick(this.len, new Uint32Array(size));
-    this.drop = pick(this.drop, new Uint8Array(size));
+    this.rebuild(this.at.length, (from, to) => {
+      for (let k = 0; k < n; k++) to[k] = from[order[k] as number] as number;
+    });
   }
 
   private resize(size: number): void {
-    const grow = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(col: T, fresh: T): T => {
-      fresh.set(col.subarray(0, this.length));
-      return fresh;
+    const n = this.length;
+    this.rebuild(size, (from, to) => to.set(from.subarray(0, n)));
+  }
+
+  /** Every column replaced by a fresh one of `size` rows that `fill` fills from the old one. */
+  private rebuild(size: number, fill: (from: Column, to: Column) => void): void {
+    const next = <T extends Column>(from: T, to: T): T => {
+      fill(from, to);
+      return to;
     };
-    this.at = grow(this.at, new Float64Array(size));
-    this.iface = grow(this.iface, new Uint16Array(size));
-    this.flow = grow(this.flow, new Uint32Array(size));
-    this.seq = grow(this.seq, new Uint32Array(size));
-    this.len = grow(this.len, new Uint32Array(size));
-    this.drop = grow(this.drop, new Uint8Array(size));
+    this.at = next(this.at, new Float64Array(size));
+    this.iface = next(this.iface, new Uint16Array(size));
+    this.flow = next(this.flow, new Uint32Array(size));
+    this.seq = next(this.seq, new Uint32Array(size));
+    this.len = next(this.len, new Uint32Array(size));
+    this.drop = next(this.drop, new Uint8Array(size));
   }
 }

@@ -112,14 +112,14 @@ export class PacketCapture implements PacketTap {
     if (this.head.length > spec.maxBytes) {
       throw new SplitnetError('E_USAGE', `--pcap-max ${spec.maxText}: smaller than the file's own header blocks (${this.head.length} bytes)`);
     }
-    const smallest = enhancedPacketBlockLength(Math.min(...s.traffic.flows.map((f) => this.headers.headerLength(f.id)), 64), 0);
+    const smallest = enhancedPacketBlockLength(this.headers.headerLengthRange()[0], 0);
     this.pruneAt = Math.max(MIN_PRUNE_AT, 2 * Math.ceil(spec.maxBytes / smallest));
   }
 
   /** The section header and one interface description per --pcap. */
   private headerBlocks(): Uint8Array {
     const s = this.s;
-    const snapLen = Math.max(...s.traffic.flows.map((f) => this.headers.headerLength(f.id)), 0);
+    const snapLen = this.headers.headerLengthRange()[1];
     const blocks = [
       sectionHeaderBlock({
         userAppl: 'splitnet',
