@@ -179,9 +179,17 @@ test('pcap - timestamps are the run\'s: in time order, the offered bytes of the 
   t.true(Math.abs(p50 - summary.latencyUs.p50) <= 0.002 * p50, `p50 ${p50} vs ${summary.latencyUs.p50} (histogram buckets: 0.1 %)`);
 });
 
-test('pcap - the same scenario and seed give a byte-identical capture', (t) => {
+test('pcap - the same scenario and seed give a byte-identical capture, and capturing changes none of the run\'s other results', (t) => {
   const again = capture(['--pcap', 'nic-rx', '--pcap', 'guest-rx']);
   t.true(readFileSync(again.file).equals(readFileSync(whole.file)));
+  const plain = join(tmp(), 'plain');
+  t.is(splitnet(['run', scenarioFile, '--out', plain, '-q']).code, 0);
+  for (const name of ['summary.csv', 'metrics.jsonl', 'timeseries.csv', 'events.jsonl', 'latency.json']) {
+    t.is(readFileSync(join(plain, name), 'utf8'), readFileSync(join(whole.dir, name), 'utf8'), name);
+  }
+  const { pcap, ...rest } = whole.summary;
+  t.truthy(pcap);
+  t.deepEqual(JSON.parse(readFileSync(join(plain, 'summary.json'), 'utf8')), rest);
 });
 
 test('pcap - --pcap-window and selectors keep exactly the matching frames of the whole capture', (t) => {
