@@ -98,11 +98,11 @@ test.serial('live - garbage on the data subjects is counted by kind and the run 
     const running = run(['run', scenarioFile(twoByTwo), '--runtime', 'live', '--nats', server.url, '--run-id', runId, '--out', out, '-q']);
     const bus = await connectNats({ servers: server.url, name: 'garbage' });
     const subjects = new Subjects(runId);
-    const inbox = subjects.inbox('worker.0');
+    const inbox = subjects.data('worker.0', 'backend');
     const batch = takeBatch(4);
     batch.count = 4; // lengths 0: not a frame
     const forged = (run: string, seq: number) =>
-      encodeEnvelope({ v: PROTOCOL_VERSION, run, from: 'backend', seq, t: 0, at: 0, m: { kind: 'rx', vm: 0, queue: 0, batch } });
+      encodeEnvelope({ v: PROTOCOL_VERSION, run, from: 'backend', to: 'worker.0', seq, t: 0, at: 0, m: { kind: 'rx', vm: 0, queue: 0, batch } });
     // Capture a genuine data message of the run, to replay it and to cut it short.
     let captured: Uint8Array | null = null;
     const check = new EnvelopeDecoder({ run: runId, limits: { flows: 16, maxBatch: 1024 } });

@@ -6,7 +6,7 @@ export type { HostFinal, LiveHostOptions } from './live-host.js';
 export { runLive } from './run-live.js';
 export type { LiveOutcome, LiveRunOptions } from './run-live.js';
 export { lagGrowing } from './collect.js';
-export type { ExitGuard, NatsAccess, Placement, ProcessGroup, RegistrationPolicy } from './placement.js';
+export type { ExitGuard, NatsAccess, NatsLogin, Placement, ProcessAccess, ProcessGroup, RegistrationPolicy } from './placement.js';
 export { ExternalPlacement, InProcessPlacement, ProcessesPlacement } from './local-placements.js';
 export type { ExternalOptions, InProcessOptions, ProcessesOptions } from './local-placements.js';
 export type { RunNatsOptions } from './run-nats.js';
@@ -20,5 +20,9 @@ export { continueReport, continueReports, Incarnations } from './incarnations.js
 export { awaitControllerGone, backendMaxQueues, JOIN_ROLES, joinRun, negotiateQueues, registerExternalActors, rejoinRun, sizedToJoined } from './join.js';
 export type { JoinEvent, JoinRole, QueueNegotiation, Registration } from './join.js';
 export { decodeControl, encodeControl } from './control.js';
+export { ActorControl, ControllerControl, formatControlSecret, newNonce, parseControlSecret } from './control-seal.js';
+export type { ControlSecret } from './control-seal.js';
+export { busUsers, controllerPermissions, derivedPassword, joinPermissions, natsUserOf, processPermissions, processSlots } from './bus-permissions.js';
+export type { BusPermissions, BusUsers } from './bus-permissions.js';
 export type { ControlMessage, HeldFault } from './control.js';
 export type { NatsServerControl, NodeFaultControl } from './fault-injector.js';
