@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodeControl } from '@splitnet/live';
+import type { ControlMessage } from '@splitnet/live';
 
 /** The repository root (this file runs from test/dist/e2e/). */
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -80,4 +82,18 @@ export interface LoggedEvent {
 /** A run's event log (results directory `dir`). */
 export function eventsOf(dir: string): LoggedEvent[] {
   return readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LoggedEvent);
+}
+
+/**
+ * The message inside a sealed control message (`<hmac hex> <json>`, packages/live/src/control-seal.ts), read
+ * without its key and not checked: for a test that watches a run's stats subjects from outside.
+ */
+export function peekSealed(data: Uint8Array): ControlMessage | null {
+  const text = new TextDecoder().decode(data);
+  try {
+    const inner = (JSON.parse(text.slice(text.indexOf(' ') + 1)) as { m?: unknown }).m;
+    return decodeControl(new TextEncoder().encode(JSON.stringify(inner)));
+  } catch {
+    return null;
+  }
 }

@@ -9,6 +9,7 @@ import type { FaultFlags } from './fault-command.js';
 import { actorCommand } from './actor-command.js';
 import { sweepCommand, type SweepFlags } from './sweep-command.js';
 import { schemaCommand, type SchemaFlags } from './schema-command.js';
+import { defineNatsConfigCommand } from './nats-config-command.js';
 import { version } from './host.js';
 import { classifyFailure, EXIT } from './failure.js';
 import { ProcessLifetime } from './lifetime.js';
@@ -194,6 +195,7 @@ function buildProgram(lifetime: ProcessLifetime): Command {
   defineReportCommand(program);
   defineSchemaCommand(program);
   defineValidateCommand(program);
+  defineNatsConfigCommand(program);
   return program;
 }
 

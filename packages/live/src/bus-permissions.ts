@@ -2,7 +2,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { busPeersOf, roleOf } from '@splitnet/model';
 import type { DatapathRole } from '@splitnet/model';
-import { Subjects } from '@splitnet/transport';
+import { renderAuthorization, Subjects } from '@splitnet/transport';
 import type { NatsUser } from '@splitnet/transport';
 import type { NatsLogin } from './placement.js';
 
@@ -138,4 +138,51 @@ export function processSlots(workers: number, vms: number, perDomain: boolean | 
   const workerIds = Array.from({ length: workers }, (_, k) => `worker.${k}`);
   const drivers = perDomain === 'both' ? [['nic', 'backend'], ['nic', 'backend', 'worker.*']] : perDomain ? [['nic', 'backend', ...workerIds]] : [['nic', 'backend']];
   return [...drivers, ...(perDomain === true ? [] : workerIds.map((id) => [id])), ...Array.from({ length: vms }, (_, v) => [`vm.${v}`])];
+}
+
+/** The passwords a deployment's file is written with (docs/security.md: change them for anything but a local experiment). */
+export interface DeploymentPasswords {
+  /** The controller's; every process's own password is derived from it (derivedPassword). */
+  readonly controller: string;
+  /** Each role's join login. */
+  readonly driver: string;
+  readonly worker: string;
+  readonly frontend: string;
+}
+
+/** The development passwords deploy/nats.conf is written with. */
+export const DEV_PASSWORDS: DeploymentPasswords = {
+  controller: 'splitnet-controller-dev',
+  driver: 'splitnet-driver-dev',
+  worker: 'splitnet-worker-dev',
+  frontend: 'splitnet-frontend-dev',
+};
+
+/**
+ * The NATS authorization file of a deployment (compose, a swarm stack, hosts of your own: deploy/nats.conf is
+ * this with DEV_PASSWORDS, 16 workers and 16 VMs): the controller, each role's join login, and a user for every
+ * process that may join — the driver (as NIC + back end, or as the whole driver domain), `workers` workers and
+ * `vms` VMs — each allowed only its own subjects of any run.
+ */
+export function deploymentConfig(passwords: DeploymentPasswords, workers: number, vms: number): string {
+  const u = busUsers('*', passwords.controller, processSlots(workers, vms, 'both'), (role) => passwords[role as keyof DeploymentPasswords]);
+  return [
+    '# NATS authorization for a splitnet deployment (compose, a swarm stack, your own hosts), written by',
+    `# \`splitnet nats-config --workers ${workers} --vms ${vms}\`: do not edit it by hand, write it again (deploy/README.md).`,
+    '#',
+    '# Who may do what (docs/security.md has the table, which a test checks against this file):',
+    '# - the controller: control of every process, hellos, stats, heartbeats, joins, fault requests; no data;',
+    '# - driver, worker, frontend: the roles\' join logins, which may only ask to join; the controller answers with',
+    '#   the process\'s own login (below), sealed to the joiner, so one container cannot read another\'s;',
+    '# - sn-driver / sn-dom0, sn-worker-<k>, sn-vm-<v>: one user per process, which may publish only the messages its',
+    '#   actors send in the datapath (the subject names the sender: sn.<run>.<to>.from.<from>) and read only its own.',
+    '# Their passwords are derived from the controller\'s, which is how the controller hands them out.',
+    '#',
+    '# CHANGE THE PASSWORDS for anything but a local experiment: SPLITNET_CONTROLLER_PASSWORD=… SPLITNET_DRIVER_PASSWORD=…',
+    '# SPLITNET_WORKER_PASSWORD=… SPLITNET_FRONTEND_PASSWORD=… splitnet nats-config > nats.conf, and give the same',
+    '# variables to compose. TLS: add a `tls { … }` block (nats-tls.conf includes this file).',
+    '',
+    renderAuthorization(u.users).trimEnd(),
+    '',
+  ].join('\n');
 }

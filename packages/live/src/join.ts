@@ -105,10 +105,11 @@ export interface RegistrationOptions {
   /** What the controller issues the process `name` (ids joined by '+') that joined: its control secret and NATS login. */
   readonly accessFor: (name: string, incarnation: number) => ProcessAccess;
   /**
-   * A join or rejoin refused (a second driver, a malformed request, a join after registration closed, a rejoin
-   * no restart is waiting for): traffic the run did not ask for, which taints it.
+   * A join or rejoin refused: a malformed request, a role the run does not take, a join after registration
+   * closed or a rejoin no restart waits for (none of which the run takes: `taints` false), or a second driver
+   * (`taints` true: which of the two is the real one is unknown, so the run's results cannot be trusted).
    */
-  readonly onRefused?: (why: string) => void;
+  readonly onRefused?: (why: string, taints: boolean) => void;
 }
 
 /** One VIF's queue-count negotiation (xenstore's multi-queue-max-queues / multi-queue-num-queues step). */
@@ -220,7 +221,7 @@ interface Pending {
  * controller saw them join: a joiner has no say in it) and sends them the scenario with what the controller
  * issues each (its control secret and NATS login, sealed to the joiner's key). The responder keeps answering
  * afterwards: late joiners with a refusal, a restarted process's rejoin with the run's scenario. Every
- * refusal is reported (onRefused): a second driver or a late joiner is no part of the run, and taints it.
+ * refusal is reported (onRefused); a second driver taints the run, for either may be the impostor.
  */
 export async function registerExternalActors(o: RegistrationOptions): Promise<Registration> {
   const r = new Registrar(o);
@@ -254,9 +255,9 @@ class Registrar {
     });
   }
 
-  /** A refusal, reported (it taints the run). */
+  /** A refusal, reported. */
   private refuse(reason: string): Uint8Array {
-    this.o.onRefused?.(`join refused: ${reason}`);
+    this.o.onRefused?.(`join refused: ${reason}`, false);
     return enc.encode(JSON.stringify({ kind: 'refuse', reason } satisfies JoinReply));
   }
 
@@ -355,7 +356,7 @@ class Registrar {
     drivers.forEach((p, i) => {
       if (i === 0) p.reply(assign(p, driverIds));
       else {
-        this.o.onRefused?.(`join refused: ${oneDriver}`);
+        this.o.onRefused?.(`join refused: ${oneDriver}`, true);
         p.reply({ kind: 'refuse', reason: oneDriver });
       }
     });

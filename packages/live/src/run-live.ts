@@ -94,7 +94,12 @@ async function runOnBus(s: CompiledScenario, nats: NatsAccess, bus: Transport, c
   // A restarted container asks the join responder for the scenario while its restart is under way.
   let run: LiveRun | undefined;
   const accessFor = accessOf(nats, control, o);
-  const joined = await join(s, nats, bus, o, (name, incarnation) => run?.supervisor.isRestarting(name, incarnation) ?? false, accessFor, (why) => control.refuse(why));
+  const refused = (why: string, taints: boolean): void => {
+    o.logger.warn(why);
+    if (taints) control.refuse(why);
+    else run?.log.log('join-refused', 'controller', { reason: why });
+  };
+  const joined = await join(s, nats, bus, o, (name, incarnation) => run?.supervisor.isRestarting(name, incarnation) ?? false, accessFor, refused);
   control.setProcesses(joined.groups.map((g) => g.name));
   run = new LiveRun(joined, bus, control, accessFor, o);
   let failed = false;
@@ -207,7 +212,7 @@ async function join(
   o: LiveRunOptions,
   rejoinable: (name: string, incarnation: number) => boolean,
   accessFor: (name: string, incarnation: number) => ProcessAccess,
-  onRefused: (why: string) => void,
+  onRefused: (why: string, taints: boolean) => void,
 ): Promise<Joined> {
   const policy = o.placement.registration;
   if (policy === undefined) return { scenario: s, groups: processGroups(buildActors(s), s.live.processes), events: [] };
