@@ -53,8 +53,12 @@ function allDrops(c: CollectInput, end: Snapshot, bus: BusAccount): { all: Recor
   return { all: { ...end.drops, 'lost-in-crash': lostInCrash, 'link-drop': bus.linkDropped, 'lost-in-transport': lostInTransport, rejected: bus.rejected }, lostInTransport };
 }
 
-/** Events of a run whose bus lost messages (a NATS server killed, a node cut from its network): gaps in sequences are explained by them. */
-const BUS_OUTAGE_EVENTS: ReadonlySet<string> = new Set(['nats-down', 'node-disconnect']);
+/**
+ * Events of a run whose bus may have lost messages — a NATS server killed, a node cut from its network or
+ * paused (its NATS server stops routing; its clients may be cut as slow consumers) — which explain gaps in
+ * sequences. (A process's own lost connection shows in its final report: HostFinal.disconnects.)
+ */
+const BUS_OUTAGE_EVENTS: ReadonlySet<string> = new Set(['nats-down', 'node-disconnect', 'node-pause']);
 
 function busOutage(c: CollectInput): boolean {
   return c.log.events.some((e) => BUS_OUTAGE_EVENTS.has(e.kind));
