@@ -9,6 +9,7 @@ export { lagGrowing } from './collect.js';
 export type { ExitGuard, NatsAccess, NatsLogin, Placement, ProcessAccess, ProcessGroup, RegistrationPolicy } from './placement.js';
 export { ExternalPlacement, InProcessPlacement, ProcessesPlacement } from './local-placements.js';
 export type { ExternalOptions, InProcessOptions, ProcessesOptions } from './local-placements.js';
+export { privateServerAuthorization } from './run-nats.js';
 export type { RunNatsOptions } from './run-nats.js';
 export { connectPatiently } from './nats-connect.js';
 export type { NatsCredentials } from './nats-connect.js';
