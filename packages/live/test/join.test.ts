@@ -191,3 +191,35 @@ test('join - per domain, the driver is given the scenario\'s workers and a proce
   const second = await t.throwsAsync(join('driver', 'c'));
   t.regex(second?.message ?? '', /registration is closed/);
 });
+
+test('join - each process gets what the controller issues it, sealed to the key it joined with; a second driver is refused and taints the run, a late joiner is refused without', async (t) => {
+  const bus = new MemoryBus();
+  const refusals: [string, boolean][] = [];
+  const issued = new ControllerControl('j7', 'cd'.repeat(16));
+  const login = (name: string) => ({ user: `sn-${name.replace('+', '-')}`, pass: `pw-${name}`, inboxPrefix: `_INBOX.sn-${name}` });
+  const reg = registerExternalActors({
+    runId: 'j7', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: scenario(base), compile,
+    expect: { workers: 1, frontends: 1 },
+    accessFor: (name, incarnation) => ({ secret: issued.secretFor(name, incarnation), login: login(name) }),
+    onRefused: (why, taints) => refusals.push([why, taints]),
+  });
+  // Everything on the bus is seen by an eavesdropper, including the replies.
+  const seen: string[] = [];
+  bus.connect('eavesdropper').subscribe('>', (data) => seen.push(new TextDecoder().decode(data)));
+  const join = (role: JoinRole, i: number) => joinRun(bus.connect(`${role}-${i}`), 'j7', role, 30_000);
+  const [driver, impostor, worker, frontend] = await Promise.allSettled([join('driver', 0), join('driver', 1), join('worker', 2), join('frontend', 3)]);
+  await reg;
+  t.is(driver?.status, 'fulfilled');
+  t.is(impostor?.status, 'rejected');
+  if (impostor?.status === 'rejected') t.regex(String((impostor.reason as Error).message), /this run has one driver \(NIC \+ back-end\) already: 2 processes joined as driver \(an impostor, or a driver started twice\)/);
+  for (const [r, name] of [[driver, 'nic+backend'], [worker, 'worker.0'], [frontend, 'vm.0']] as const) {
+    if (r?.status !== 'fulfilled') return t.fail(`${name} did not join`);
+    t.deepEqual(r.value.access, { secret: issued.secretFor(name, 0), login: login(name) }, name);
+  }
+  t.deepEqual(refusals.map(([, taints]) => taints), [true]);
+  t.false(seen.some((m) => m.includes(issued.secretFor('vm.0', 0).key) || m.includes('pw-vm.0')), 'no key or password in the clear on the bus');
+  // After registration: a late joiner is refused (no taint); a probe of a finished actor is no refusal at all.
+  await t.throwsAsync(join('frontend', 4), { message: /registration is closed/ });
+  await bus.connect('probe').request(joinSubject('j7'), new TextEncoder().encode('{"kind":"probe"}'), 5000);
+  t.deepEqual(refusals.map(([, taints]) => taints), [true, false]);
+});
