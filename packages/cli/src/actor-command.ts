@@ -107,8 +107,7 @@ async function joinAsRole(f: ActorFlags, role: string, queues: number | undefine
 }
 
 /** --id with --incarnation ≥ 1 and no --scenario: a restart (a container the docker placement started again) asks the controller for the scenario. */
-async function rejoinAsRestart(f: ActorFlags, incarnation: number, connect: (name: string) => Promise<Transport>): Promise<Hosting> {
-  const secret = controlSecret();
+async function rejoinAsRestart(f: ActorFlags, incarnation: number, secret: ControlSecret, connect: (name: string) => Promise<Transport>): Promise<Hosting> {
   const transport = await connect(`splitnet ${f.run} ${f.id.join('+')}`);
   try {
     const scenario = compileScenarioText((await rejoinRun(transport, f.run, f.id, incarnation, 60_000)).scenarioYaml, `<scenario of run ${f.run}>`);
@@ -120,7 +119,7 @@ async function rejoinAsRestart(f: ActorFlags, incarnation: number, connect: (nam
 }
 
 /** Where this process's actors and scenario come from, and its connection to the run's NATS. */
-async function findHosting(f: ActorFlags, loadScenario: (file: string) => CompiledScenario, logger: () => Logger): Promise<Hosting> {
+async function findHosting(f: ActorFlags, secret: ControlSecret | undefined, loadScenario: (file: string) => CompiledScenario, logger: () => Logger): Promise<Hosting> {
   const queues = parseQueues(f);
   const incarnation = Number(f.incarnation ?? '0');
   if (!Number.isInteger(incarnation) || incarnation < 0) throw new SplitnetError('E_USAGE', `--incarnation: expected a whole number ≥ 0, found "${f.incarnation}"`);
@@ -129,11 +128,12 @@ async function findHosting(f: ActorFlags, loadScenario: (file: string) => Compil
   const patiently = (name: string, login?: NatsCredentials) =>
     connectPatiently(f.nats, name, { waitMs: 60_000, credentials: login ? { ...login, ...(credentials.caFile ? { caFile: credentials.caFile } : {}) } : credentials, log: (m) => logger().warn(m) });
   if (f.role !== undefined) return joinAsRole(f, f.role, queues, patiently);
-  if (f.scenario === undefined && f.id.length > 0 && incarnation >= 1) return rejoinAsRestart(f, incarnation, patiently);
+  // Without --role, actorCommand required the secret.
+  if (secret === undefined) throw new SplitnetError('E_INTERNAL', 'actor: no control secret without --role');
+  if (f.scenario === undefined && f.id.length > 0 && incarnation >= 1) return rejoinAsRestart(f, incarnation, secret, patiently);
   if (f.id.length === 0 || f.scenario === undefined) {
     throw new SplitnetError('E_USAGE', 'actor: give --id and --scenario (started by the controller), --id and --incarnation ≥ 1 (restarted by the controller, which sends the scenario), or --role (joining a run started elsewhere)');
   }
-  const secret = controlSecret();
   const scenario = loadScenario(f.scenario);
   return { ids: f.id, scenario, transport: await connectNats({ servers: f.nats, name: `splitnet ${f.run} ${f.id.join('+')}`, ...credentials }), secret };
 }
@@ -144,12 +144,14 @@ async function findHosting(f: ActorFlags, loadScenario: (file: string) => Compil
  * assigns its identity and sends the scenario. `signal`: the process's interrupt.
  */
 export async function actorCommand(loadScenario: (file: string) => CompiledScenario, f: ActorFlags, signal: AbortSignal): Promise<number> {
+  // A process the controller started (no --role) was handed its control secret: checked before anything else.
+  const secret = f.role === undefined ? controlSecret() : undefined;
   const loggerFor = (name: string) => createLogger({ name, ...(f.log ? { file: f.log } : {}), consoleLevel: 'warn' });
   let logger = loggerFor(f.id.length > 0 ? f.id.join('+') : (f.role ?? 'actor'));
   /** Open until runActorProcess drains it; closed here if anything fails first, or the process would stay up. */
   let connected: Transport | undefined;
   try {
-    const h = await findHosting(f, loadScenario, () => logger);
+    const h = await findHosting(f, secret, loadScenario, () => logger);
     connected = h.transport;
     if (f.role !== undefined) {
       // The process is named after the actors it was given.
