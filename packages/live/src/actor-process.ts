@@ -175,7 +175,7 @@ class ActorProcess {
       const opened = this.control.open(data);
       if (!opened.ok) {
         if (this.controlRefused++ === 0) {
-          this.controlRefusal = opened.why;
+          this.controlRefusal = `${this.name}, on its control subject: ${opened.why}`;
           this.o.logger.warn('control message refused', { why: opened.why });
         }
         return;

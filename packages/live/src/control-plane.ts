@@ -55,10 +55,10 @@ export class ControlPlane {
     for (const n of this.names) if (n !== except) this.send(n, m);
   }
 
-  /** A message from a process; a refusal is counted and described. */
-  open(data: Uint8Array): Opened<FromProcess> {
+  /** A message from a process, that came on `subject`; a refusal is counted and described. */
+  open(data: Uint8Array, subject: string): Opened<FromProcess> {
     const o = this.keys.open(data);
-    if (!o.ok) this.refuse(o.why);
+    if (!o.ok) this.refuse(`on ${subject}: ${o.why}`);
     return o;
   }
 

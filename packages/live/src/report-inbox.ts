@@ -42,15 +42,15 @@ export class ReportInbox {
     this.allFinal = new Promise<void>((resolve) => {
       this.resolveAllFinal = resolve;
     });
-    this.sub = transport.subscribe(subjects.statsAll(), (data) => this.onStats(data));
+    this.sub = transport.subscribe(subjects.statsAll(), (data, subject) => this.onStats(data, subject));
   }
 
   /**
    * A process's sample, event or final report, sealed with its key: it must name the process that sealed it
    * (a process cannot report for another), and come from one of the run's.
    */
-  private onStats(data: Uint8Array): void {
-    const opened = this.control.open(data);
+  private onStats(data: Uint8Array, subject: string): void {
+    const opened = this.control.open(data, subject);
     if (!opened.ok) return;
     const { name, m } = opened.value;
     if (!this.names.includes(name) || ('id' in m && m.id !== name)) return this.control.refuse(`${name}: a ${m.kind} ${'id' in m ? `for ${m.id} ` : ''}on its stats subject`);

@@ -78,9 +78,9 @@ export class Supervisor {
     });
     this.failure.catch(() => {}); // observed by whoever races it; no unhandled rejection before that
     this.subs.push(
-      o.transport.subscribe(o.subjects.helloAll(), (data) => this.onHello(data)),
-      o.transport.subscribe(o.subjects.heartbeatAll(), (data) => {
-        const opened = o.control.open(data);
+      o.transport.subscribe(o.subjects.helloAll(), (data, subject) => this.onHello(data, subject)),
+      o.transport.subscribe(o.subjects.heartbeatAll(), (data, subject) => {
+        const opened = o.control.open(data, subject);
         if (!opened.ok) return;
         const { name, m } = opened.value;
         if (m.kind === 'hb' && m.id === name) this.lastBeat.set(name, o.clock.wall.nowMs());
@@ -146,8 +146,8 @@ export class Supervisor {
     this.timers.add(timer);
   }
 
-  private onHello(data: Uint8Array): void {
-    const opened = this.o.control.open(data);
+  private onHello(data: Uint8Array, subject: string): void {
+    const opened = this.o.control.open(data, subject);
     if (!opened.ok) return;
     const { name, incarnation, m } = opened.value;
     if (m.kind !== 'hello' || m.id !== name || !this.names.includes(name)) return this.o.control.refuse(`${name}: a ${m.kind} for ${m.kind === 'hello' ? m.id : '?'} on the hello subject`);
