@@ -31,29 +31,36 @@ export function decoderLimitsFor(s: CompiledScenario): DecoderLimits {
  * and poll never over the bus (the NIC and its driver share a process).
  */
 export function senderRulesFor(g: ActorGraph): (from: string, to: string, m: Message) => string | undefined {
-  // Per guest queue `vm.queue`: the id of the worker that serves it (the steering tables hold worker indices).
-  const servedBy = new Map<string, string>();
-  g.steering.gqVm.forEach((vm, gq) => servedBy.set(`${vm}.${g.steering.gqQueue[gq] as number}`, `worker.${g.steering.gqWorker[gq] as number}`));
-  const worker = (vm: number, queue: number) => servedBy.get(`${vm}.${queue}`);
+  // Per VM, per queue: the index of the worker that serves it (the steering tables hold worker indices).
+  const servedBy: number[][] = [];
+  g.steering.gqVm.forEach((vm, gq) => ((servedBy[vm] ??= [])[g.steering.gqQueue[gq] as number] = g.steering.gqWorker[gq] as number));
+  // An actor id's index (`vm.3` → 3), parsed once per id: the rules run for every message received.
+  const indices = new Map<string, number>();
+  const index = (id: string): number => {
+    let k = indices.get(id);
+    if (k === undefined) indices.set(id, (k = Number(id.slice(id.indexOf('.') + 1))));
+    return k;
+  };
+  const serves = (worker: string, vm: number, queue: number): boolean => servedBy[vm]?.[queue] === index(worker);
   return (from, to, m) => {
     const route = MESSAGE_ROUTES[m.kind];
     if (!route.bus) return `a ${m.kind} never crosses the bus (the NIC and its driver share a process)`;
     if (roleOf(from) !== route.from || roleOf(to) !== route.to) return `a ${m.kind} goes from a ${route.from} to a ${route.to}, not from ${from} to ${to}`;
     switch (m.kind) {
       case 'rx':
-        return worker(m.vm, m.queue) === to ? undefined : `rx for vm.${m.vm} queue ${m.queue} to ${to}, which does not serve it`;
+        return serves(to, m.vm, m.queue) ? undefined : `rx for vm.${m.vm} queue ${m.queue} to ${to}, which does not serve it`;
       case 'rsp':
       case 'evt':
       case 'reconnect':
       case 'connected': {
         const queue = m.kind === 'evt' ? m.port : m.queue;
-        if (`vm.${m.vm}` !== to) return `a ${m.kind} of vm.${m.vm} sent to ${to}`;
-        return worker(m.vm, queue) === from ? undefined : `a ${m.kind} of vm.${m.vm} queue ${queue} from ${from}, which does not serve it`;
+        if (index(to) !== m.vm) return `a ${m.kind} of vm.${m.vm} sent to ${to}`;
+        return serves(from, m.vm, queue) ? undefined : `a ${m.kind} of vm.${m.vm} queue ${queue} from ${from}, which does not serve it`;
       }
       case 'req':
       case 'ring':
-        if (`vm.${m.vm}` !== from) return `a ${m.kind} of vm.${m.vm} from ${from}`;
-        return worker(m.vm, m.queue) === to ? undefined : `a ${m.kind} of vm.${m.vm} queue ${m.queue} to ${to}, which does not serve it`;
+        if (index(from) !== m.vm) return `a ${m.kind} of vm.${m.vm} from ${from}`;
+        return serves(to, m.vm, m.queue) ? undefined : `a ${m.kind} of vm.${m.vm} queue ${m.queue} to ${to}, which does not serve it`;
       default:
         return undefined;
     }
