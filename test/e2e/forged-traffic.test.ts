@@ -10,23 +10,11 @@ import type { Transport } from '@splitnet/transport';
 import { connectNats } from '@splitnet/transport/nats';
 import { startNatsServer } from '@splitnet/transport/nats-server';
 import type { NatsServerHandle } from '@splitnet/transport/nats-server';
-import { eventsOf, processesOf, run, scenarioFile, tmp, waitFor } from './live-helpers.js';
+import { eventsOf, processesOf, run, scenarioFile, tmp, twoByTwo, waitFor } from './live-helpers.js';
 import type { Ran } from './live-helpers.js';
 
-// 2 VMs × 2 queues, 2 workers, the paper's vRSS (each worker serves one queue of each VM: worker.0 serves queue 0).
-const scenario = `
-name: forged
-duration: 60ms
-warmup: 10ms
-topology:
-  vms: { count: 2, queues: 2 }
-  workers: 2
-  vrss: per-flow
-  steering: toeplitz
-  toeplitz: { key: '6d5a56da 255b0ec2 4167253d 43a38fb0 d0ca2bcb ae7b30b4 77cb2da3 8030f20c 6a42b73b beac01fa', hashSlot: false }
-traffic: [ { flows: 16, rate: 100Mbps, size: 1518, pattern: constant } ]
-live: { tdf: 100, maxLag: 5ms }
-`;
+// The live tests' 2 VMs × 2 queues over 2 workers, the paper's vRSS: worker.0 serves queue 0 of each VM.
+const scenario = twoByTwo;
 
 /** A bus without permissions (a user's own server given with --nats): what forged traffic meets there is splitnet's own checks. */
 let server: NatsServerHandle;

@@ -9,31 +9,9 @@ import { connectNats } from '@splitnet/transport/nats';
 import { startNatsServer } from '@splitnet/transport/nats-server';
 import { takeBatch } from '@splitnet/model';
 import type { ActorReport } from '@splitnet/model';
-import { cli, completed, eventsOf, peekSealed, processesOf, root, run, scenarioFile, tmp, waitFor } from './live-helpers.js';
+import { cli, completed, eventsOf, peekSealed, processesOf, root, run, scenarioFile, tmp, twoByTwo, waitFor } from './live-helpers.js';
 import type { LoggedEvent, Ran } from './live-helpers.js';
 
-// 2 VMs × 2 queues, 2 workers; slow enough that the host keeps up, with time constants (hundreds of µs)
-// large against transport latency ÷ TDF.
-const twoByTwo = `
-name: live-2x2
-duration: 60ms
-warmup: 20ms
-# The paper's vRSS (Toeplitz in netback, under the NIC's sample key): every queue gets flows. Linux's default
-# steering would follow the one NIC queue and leave each VM's queue 1 idle.
-topology:
-  vms: { count: 2, queues: 2 }
-  workers: 2
-  vrss: per-flow
-  steering: toeplitz
-  toeplitz: { key: '6d5a56da 255b0ec2 4167253d 43a38fb0 d0ca2bcb ae7b30b4 77cb2da3 8030f20c 6a42b73b beac01fa', hashSlot: false }
-traffic: [ { flows: 16, rate: 100Mbps, size: 1518, pattern: constant } ]
-coalescing:
-  nic: { policy: static, usecs: 100 }
-  backend: { policy: static, usecs: 400, frames: 0 }
-# TDF 100: 1 ms of wall-clock jitter is 10 µs emulated; the lag bound (5 ms emulated = 0.5 s wall) absorbs
-# a noisy 2-core machine running six processes beside other test files.
-live: { tdf: 100, maxLag: 5ms }
-`;
 
 test.serial('live - a 2-VM, 2-queue, 2-worker run as separate processes over NATS: results, invariant, nothing left behind', async (t) => {
   const out = join(tmp(), 'run');
