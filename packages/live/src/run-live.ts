@@ -94,14 +94,18 @@ async function runOnBus(s: CompiledScenario, nats: NatsAccess, bus: Transport, c
   // A restarted container asks the join responder for the scenario while its restart is under way.
   let run: LiveRun | undefined;
   const accessFor = accessOf(nats, control, o);
+  // Refused joins are in the event log (those before the run exists, at its start); a second driver taints the run.
+  const early: string[] = [];
   const refused = (why: string, taints: boolean): void => {
     o.logger.warn(why);
     if (taints) control.refuse(why);
-    else run?.log.log('join-refused', 'controller', { reason: why });
+    if (run === undefined) early.push(why);
+    else run.log.log('join-refused', 'controller', { reason: why });
   };
   const joined = await join(s, nats, bus, o, (name, incarnation) => run?.supervisor.isRestarting(name, incarnation) ?? false, accessFor, refused);
   control.setProcesses(joined.groups.map((g) => g.name));
   run = new LiveRun(joined, bus, control, accessFor, o);
+  for (const why of early) run.log.log('join-refused', 'controller', { reason: why });
   let failed = false;
   try {
     await start(run, o);
