@@ -175,7 +175,7 @@ async function roleA(url: string, batchSize: number, seconds: number, window: nu
   const publish = (m: Message): void => {
     sent++;
     t += 1000;
-    tr.publish(TO_B, encodeEnvelope({ v: PROTOCOL_VERSION, run: RUN_ID, from: 'backend', seq: sent, t, at: t + 1000, m }));
+    tr.publish(TO_B, encodeEnvelope({ v: PROTOCOL_VERSION, run: RUN_ID, from: 'backend', to: 'worker.0', seq: sent, t, at: t + 1000, m }));
   };
   while (nowSeconds() < deadline) {
     if (sent - acked >= window) {
@@ -222,6 +222,7 @@ async function roleB(url: string, batchSize: number): Promise<void> {
         v: PROTOCOL_VERSION,
         run: RUN_ID,
         from: 'worker.0',
+        to: 'vm.0',
         seq: relayed + 1,
         t: env.t,
         at: env.at,

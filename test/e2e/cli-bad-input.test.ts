@@ -190,6 +190,18 @@ const cases: readonly Case[] = [
     message: () => /^cannot reach NATS at nats:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.* \(is run x still going\? --nats must be the URL of its NATS server\)$/,
   },
   {
+    what: 'an actor started with --id but without the control secret its controller hands it',
+    args: (p) => ['actor', '--run', 'x', '--nats', 'nats://127.0.0.1:1', '--id', 'vm.0', '--scenario', p.scenario],
+    exit: 2,
+    message: () => /^actor: SPLITNET_CONTROL_SECRET is not set: a process started with --id gets it from its controller \(splitnet run\); to join a run started elsewhere, use --role$/,
+  },
+  {
+    what: 'nats-config for no VMs',
+    args: () => ['nats-config', '--vms', '0'],
+    exit: 2,
+    message: () => /^--vms: expected a whole number from 1 to 1024, found "0"$/,
+  },
+  {
     what: 'a live run at an unreachable NATS server',
     args: (p) => ['run', p.scenario, '--runtime', 'live', '--nats', 'nats://127.0.0.1:1', '--out', join(p.dir, 'live-unreachable'), '--quiet'],
     exit: 1,

@@ -4,11 +4,36 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodeControl } from '@splitnet/live';
+import type { ControlMessage } from '@splitnet/live';
 
 /** The repository root (this file runs from test/dist/e2e/). */
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The built splitnet command. */
 export const cli = join(root, 'packages/cli/dist/src/main.js');
+
+// 2 VMs × 2 queues, 2 workers; slow enough that the host keeps up, with time constants (hundreds of µs)
+// large against transport latency ÷ TDF.
+export const twoByTwo = `
+name: live-2x2
+duration: 60ms
+warmup: 20ms
+# The paper's vRSS (Toeplitz in netback, under the NIC's sample key): every queue gets flows. Linux's default
+# steering would follow the one NIC queue and leave each VM's queue 1 idle.
+topology:
+  vms: { count: 2, queues: 2 }
+  workers: 2
+  vrss: per-flow
+  steering: toeplitz
+  toeplitz: { key: '6d5a56da 255b0ec2 4167253d 43a38fb0 d0ca2bcb ae7b30b4 77cb2da3 8030f20c 6a42b73b beac01fa', hashSlot: false }
+traffic: [ { flows: 16, rate: 100Mbps, size: 1518, pattern: constant } ]
+coalescing:
+  nic: { policy: static, usecs: 100 }
+  backend: { policy: static, usecs: 400, frames: 0 }
+# TDF 100: 1 ms of wall-clock jitter is 10 µs emulated; the lag bound (5 ms emulated = 0.5 s wall) absorbs
+# a noisy 2-core machine running six processes beside other test files.
+live: { tdf: 100, maxLag: 5ms }
+`;
 
 /** A fresh temporary directory. */
 export function tmp(): string {
@@ -80,4 +105,18 @@ export interface LoggedEvent {
 /** A run's event log (results directory `dir`). */
 export function eventsOf(dir: string): LoggedEvent[] {
   return readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LoggedEvent);
+}
+
+/**
+ * The message inside a sealed control message (`<hmac hex> <json>`, packages/live/src/control-seal.ts), read
+ * without its key and not checked: for a test that watches a run's stats subjects from outside.
+ */
+export function peekSealed(data: Uint8Array): ControlMessage | null {
+  const text = new TextDecoder().decode(data);
+  try {
+    const inner = (JSON.parse(text.slice(text.indexOf(' ') + 1)) as { m?: unknown }).m;
+    return decodeControl(new TextEncoder().encode(JSON.stringify(inner)));
+  } catch {
+    return null;
+  }
 }

@@ -1,4 +1,4 @@
-// deploy/nats.conf: per-role NATS users with subject permissions — a front end cannot publish control, strangers are refused.
+// deploy/nats.conf as written: strangers are refused, a role's join login may only join, each process's own login only its own subjects; a whole run on them.
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectNats } from '@splitnet/transport/nats';
 import { startNatsServer } from '@splitnet/transport/nats-server';
-import type { TransportStatus } from '@splitnet/transport';
+import type { Transport, TransportStatus } from '@splitnet/transport';
+import { deploymentConfig, derivedPassword, DEV_PASSWORDS } from '@splitnet/live';
 import type { NatsServerHandle } from '@splitnet/transport/nats-server';
 import { completed } from './live-helpers.js';
 
@@ -29,26 +30,63 @@ test.serial('nats auth - a client without credentials is refused', async (t) => 
   t.regex(String(err?.message), /authori[sz]ation/i);
 });
 
-test.serial('nats auth - a front end cannot publish on the control subjects, but can on its data subjects', async (t) => {
-  const controller = await connectNats({ servers: server.url, name: 'controller', user: 'controller', pass: pass('controller') });
-  const frontend = await connectNats({ servers: server.url, name: 'frontend', user: 'frontend', pass: pass('frontend') });
+/** A client of deploy/nats.conf that records what the server refused it (permission violations arrive as error statuses). */
+async function client(user: string, password: string): Promise<{ t: Transport; refused: () => string }> {
+  const t = await connectNats({ servers: server.url, name: user, user, pass: password, inboxPrefix: `_INBOX.${user}` });
   const statuses: TransportStatus[] = [];
-  frontend.onStatus((s) => statuses.push(s));
-  let control = 0;
-  let data = 0;
-  controller.subscribe('sn.r1.ctl.all', () => control++);
-  const dataSeen = new Promise<void>((res) => controller.subscribe('sn.r1.worker.0.in', () => (data++, res())));
-  await controller.flush();
-  frontend.publish('sn.r1.ctl.all', new TextEncoder().encode('{"kind":"stop"}')); // denied by the server
-  frontend.publish('sn.r1.worker.0.in', new Uint8Array([1])); // allowed, and sent after the denied one
-  await frontend.flush();
-  await dataSeen;
-  await controller.flush();
-  t.is(data, 1);
-  t.is(control, 0, 'the stop never reached the controller');
-  t.true(statuses.some((s) => s.kind === 'error' && /permission/i.test(s.detail)), JSON.stringify(statuses));
-  await frontend.close();
-  await controller.close();
+  t.onStatus((s) => statuses.push(s));
+  return { t, refused: () => statuses.filter((s) => s.kind === 'error' && /permission/i.test(s.detail)).map((s) => s.detail).join('\n') };
+}
+
+const bytes = new TextEncoder().encode('{"kind":"stop"}');
+
+test.serial('nats auth - the front end\'s join login may only ask to join: no control, no worker\'s packet inbox, no VM\'s inbox', async (t) => {
+  const worker = await client('sn-worker-0', derivedPassword(pass('controller'), 'sn-worker-0'));
+  const controller = await client('controller', pass('controller'));
+  const frontend = await client('frontend', pass('frontend'));
+  let leaked = 0;
+  worker.t.subscribe('sn.r1.worker.0.from.>', () => leaked++);
+  controller.t.subscribe('sn.r1.hello.>', () => leaked++);
+  const joined = new Promise<void>((res) => controller.t.subscribe('sn.r1.join', () => res()));
+  await worker.t.flush();
+  await controller.t.flush();
+  for (const subject of ['sn.r1.ctl.vm.0', 'sn.r1.worker.0.from.backend', 'sn.r1.worker.0.from.vm.0', 'sn.r1.hello.vm.0']) frontend.t.publish(subject, bytes);
+  for (const subject of ['sn.r1.vm.0.from.>', 'sn.r1.vm.1.from.>', 'sn.*.vm.*.from.>', '_INBOX.>', '_INBOX.sn-vm-0.>']) frontend.t.subscribe(subject, () => leaked++);
+  frontend.t.publish('sn.r1.join', bytes); // allowed, and sent after the denied ones
+  await frontend.t.flush();
+  await joined;
+  await worker.t.flush();
+  await controller.t.flush();
+  t.is(leaked, 0, 'nothing the front end published reached a worker or the controller, and it read nothing');
+  const refused = frontend.refused();
+  for (const subject of ['sn.r1.ctl.vm.0', 'sn.r1.worker.0.from.backend', 'sn.r1.worker.0.from.vm.0', 'sn.r1.vm.1.from.>', '_INBOX.>']) t.true(refused.includes(subject), `${subject} refused:\n${refused}`);
+  for (const c of [frontend, worker, controller]) await c.t.close();
+});
+
+test.serial('nats auth - a VM\'s own login (handed out at join) sends only as itself to workers and reads only its own inbox', async (t) => {
+  const vm0 = await client('sn-vm-0', derivedPassword(pass('controller'), 'sn-vm-0'));
+  const worker = await client('sn-worker-0', derivedPassword(pass('controller'), 'sn-worker-0'));
+  const got: string[] = [];
+  worker.t.subscribe('sn.r1.worker.0.from.>', (_, subject) => got.push(subject));
+  await worker.t.flush();
+  for (const subject of ['sn.r1.worker.0.from.backend', 'sn.r1.worker.0.from.vm.1', 'sn.r1.vm.1.from.worker.0']) vm0.t.publish(subject, bytes);
+  vm0.t.subscribe('sn.r1.vm.1.from.>', () => got.push('vm.1 read'));
+  vm0.t.subscribe('sn.r1.vm.0.from.>', () => {});
+  const own = new Promise<void>((res) => worker.t.subscribe('sn.r1.worker.0.from.vm.0', () => res()));
+  await worker.t.flush();
+  vm0.t.publish('sn.r1.worker.0.from.vm.0', bytes);
+  await vm0.t.flush();
+  await own;
+  await worker.t.flush();
+  t.deepEqual(got, ['sn.r1.worker.0.from.vm.0'], 'only its own request reached the worker');
+  const refused = vm0.refused();
+  for (const subject of ['sn.r1.worker.0.from.backend', 'sn.r1.worker.0.from.vm.1', 'sn.r1.vm.1.from.worker.0', 'sn.r1.vm.1.from.>']) t.true(refused.includes(subject), `${subject} refused:\n${refused}`);
+  t.false(refused.includes('sn.r1.vm.0.from.>'), 'its own inbox is its to read');
+  for (const c of [vm0, worker]) await c.t.close();
+});
+
+test.serial('nats auth - deploy/nats.conf is what splitnet nats-config writes with the development passwords', (t) => {
+  t.is(readFileSync(conf, 'utf8'), deploymentConfig(DEV_PASSWORDS, 16, 16));
 });
 
 function run(args: string[], user: string): Promise<{ code: number | null; stderr: string }> {

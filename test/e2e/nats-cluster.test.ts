@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { derivedPassword } from '@splitnet/live';
 import { connectNats } from '@splitnet/transport/nats';
 import type { NatsTransport } from '@splitnet/transport/nats';
 import { dockerCli, exec, localNatsBase, requireEngine, root, tail } from './docker-helpers.js';
@@ -15,7 +16,8 @@ const runId = `${process.pid}-${Date.now().toString(36)}`;
 const labelArgs = ['--label', 'splitnet.test=1', '--label', `splitnet.test.run=${runId}`];
 const network = `splitnet-cluster-${runId}`;
 const cli = join(root, 'packages/cli/dist/src/main.js');
-const pass = (user: string) => `splitnet-${user}-dev`;
+/** deploy/nats.conf's passwords: a role's, or a process user's (derived from the controller's). */
+const pass = (user: string) => (user.startsWith('sn-') ? derivedPassword('splitnet-controller-dev', user) : `splitnet-${user}-dev`);
 let dir = '';
 
 /**
@@ -66,12 +68,13 @@ async function awaitMesh(t: ExecutionContext, urls: Record<string, string>): Pro
   const conns = new Map<string, NatsTransport>();
   for (const [alias, url] of Object.entries(urls)) conns.set(alias, await connectWhenUp(url, `probe ${alias}`, 'controller'));
   const heard = new Set<string>();
-  for (const [alias, c] of conns) c.subscribe(`sn.probe.hb.${alias}`, (data) => heard.add(`${new TextDecoder().decode(data)}->${alias}`));
+  // The run claim subjects (sn.<run>.run) are the controller's to publish and read: one "run" per server alias.
+  for (const [alias, c] of conns) c.subscribe(`sn.${alias}.run`, (data) => heard.add(`${new TextDecoder().decode(data)}->${alias}`));
   for (const c of conns.values()) await c.flush();
   const want = [...conns.keys()].flatMap((from) => [...conns.keys()].filter((to) => to !== from).map((to) => `${from}->${to}`));
   for (let round = 0; want.some((w) => !heard.has(w)); round++) {
     if (round > 150) throw new Error(`servers not meshed after 30 s: missing ${want.filter((w) => !heard.has(w)).join(', ')}\n${await serverLogs([...conns.keys()])}`);
-    for (const [from, c] of conns) for (const to of conns.keys()) if (to !== from) c.publish(`sn.probe.hb.${to}`, new TextEncoder().encode(from));
+    for (const [from, c] of conns) for (const to of conns.keys()) if (to !== from) c.publish(`sn.${to}.run`, new TextEncoder().encode(from));
     for (const c of conns.values()) await c.flush();
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -152,22 +155,27 @@ test.serial('nats cluster - three servers from nats-cluster.conf route to each o
   const urls = await startServers(['nats-1', 'nats-2', 'nats-3'].map((alias) => ({ alias, conf: 'nats-cluster.conf' })));
   const conns = await awaitMesh(t, urls);
   try {
-    // The users of nats.conf (included) on every server: a stranger is refused, a front end cannot reach control.
+    // The users of nats.conf (included) on every server: a stranger is refused; the front end's join login on
+    // nats-2 reaches neither a VM's control subject nor a worker's packet inbox on nats-1, only the join subject.
     const stranger = await t.throwsAsync(connectNats({ servers: urls['nats-3'] as string, name: 'stranger', maxReconnectAttempts: 0 }));
     t.regex(String(stranger?.message), /authori[sz]ation/i);
     const c1 = conns.get('nats-1') as NatsTransport;
-    let control = 0;
-    c1.subscribe('sn.c.ctl.all', () => control++);
-    const data = new Promise<void>((res) => c1.subscribe('sn.c.worker.0.in', () => res()));
-    await c1.flush();
+    const vm0 = await connectWhenUp(urls['nats-1'] as string, 'vm.0', 'sn-vm-0');
+    const worker0 = await connectWhenUp(urls['nats-1'] as string, 'worker.0', 'sn-worker-0');
+    let leaked = 0;
+    vm0.subscribe('sn.c.ctl.vm.0', () => leaked++);
+    worker0.subscribe('sn.c.worker.0.from.>', () => leaked++);
+    const joined = new Promise<void>((res) => c1.subscribe('sn.c.join', () => res()));
+    for (const c of [c1, vm0, worker0]) await c.flush();
     const frontend = await connectWhenUp(urls['nats-2'] as string, 'frontend', 'frontend');
-    frontend.publish('sn.c.ctl.all', new TextEncoder().encode('{"kind":"stop"}')); // denied by nats-2
-    frontend.publish('sn.c.worker.0.in', new Uint8Array([1])); // allowed, routed to nats-1 after the denied one
+    frontend.publish('sn.c.ctl.vm.0', new TextEncoder().encode('{"kind":"stop"}')); // denied by nats-2
+    frontend.publish('sn.c.worker.0.from.backend', new Uint8Array([1])); // denied by nats-2
+    frontend.publish('sn.c.join', new Uint8Array([1])); // allowed, routed to nats-1 after the denied ones
     await frontend.flush();
-    await data;
-    await c1.flush();
-    t.is(control, 0, 'a front end on another server stopped the run');
-    await frontend.close();
+    await joined;
+    for (const c of [c1, vm0, worker0]) await c.flush();
+    t.is(leaked, 0, 'a front end on another server reached a VM\'s control or a worker\'s packet inbox');
+    for (const c of [frontend, vm0, worker0]) await c.close();
   } finally {
     for (const c of conns.values()) await c.close();
   }

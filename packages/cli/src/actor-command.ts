@@ -1,10 +1,9 @@
 // `splitnet actor`: host actors of a live run in this process — started by the controller (--id), restarted without the scenario file, or joining a run started elsewhere (--role).
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger } from '@splitnet/model';
-import { awaitControllerGone, connectPatiently, JOIN_ROLES, joinRun, ProcessWarmup, rejoinRun, runActorProcess, systemWallClock } from '@splitnet/live';
-import type { JoinRole, NatsCredentials } from '@splitnet/live';
+import { awaitControllerGone, connectPatiently, JOIN_ROLES, joinRun, parseControlSecret, ProcessWarmup, rejoinRun, runActorProcess, systemWallClock } from '@splitnet/live';
+import type { ControlSecret, JoinRole, NatsCredentials } from '@splitnet/live';
 import { compileScenarioText } from '@splitnet/scenario';
 import type { CompiledScenario } from '@splitnet/scenario';
 import type { Transport } from '@splitnet/transport';
@@ -50,39 +49,69 @@ export function natsCredentials(): NatsCredentials {
   const ca = process.env['SPLITNET_NATS_CA'];
   // Checked here: the client would report a missing file as an unreachable server, and be retried for a minute.
   if (ca && !existsSync(ca)) throw new SplitnetError('E_USAGE', `SPLITNET_NATS_CA: no such file "${ca}" (expected the PEM certificate of the CA that signed the NATS servers' certificates)`);
-  return { ...(user ? { user, ...(pass !== undefined ? { pass } : {}) } : {}), ...(ca ? { caFile: ca } : {}) };
+  // A user's request replies arrive under its own prefix: a server that gives each user only its own lets no one else read them.
+  const inbox = user && /^[A-Za-z0-9_-]+$/.test(user) ? { inboxPrefix: `_INBOX.${user}` } : {};
+  return { ...(user ? { user, ...(pass !== undefined ? { pass }: {}), ...inbox } : {}), ...(ca ? { caFile: ca } : {}) };
 }
 
-/** Which actors this process hosts and the run's scenario, once known; and the connection that found out. */
+/**
+ * The control secret a process the controller started was handed (SPLITNET_CONTROL_SECRET: in the environment,
+ * never on the command line). Required with --id: without it the controller would refuse every message.
+ */
+function controlSecret(): ControlSecret {
+  const text = process.env['SPLITNET_CONTROL_SECRET'];
+  const secret = text === undefined ? undefined : parseControlSecret(text);
+  if (secret === undefined) {
+    throw new SplitnetError('E_USAGE', `actor: SPLITNET_CONTROL_SECRET ${text === undefined ? 'is not set' : 'is not a control secret'}: a process started with --id gets it from its controller (splitnet run); to join a run started elsewhere, use --role`);
+  }
+  return secret;
+}
+
+/** Which actors this process hosts and the run's scenario, once known; its control secret; and its connection to the run. */
 interface Hosting {
   readonly ids: readonly string[];
   readonly scenario: CompiledScenario;
   readonly transport: Transport;
+  readonly secret: ControlSecret;
 }
 
-/** --role: join a run started elsewhere; the controller assigns the ids and sends the scenario. */
-async function joinAsRole(f: ActorFlags, role: string, queues: number | undefined, connect: (name: string) => Promise<Transport>): Promise<Hosting> {
+/**
+ * --role: join a run started elsewhere; the controller assigns the ids, sends the scenario and issues the
+ * process its control secret, and — where the run's NATS has a user per process — its own login, which it
+ * then uses instead of the role's (a role's join login may do nothing but join).
+ */
+async function joinAsRole(f: ActorFlags, role: string, queues: number | undefined, connect: (name: string, credentials?: NatsCredentials) => Promise<Transport>): Promise<Hosting> {
   if (!JOIN_ROLES.includes(role as JoinRole)) throw new SplitnetError('E_USAGE', `--role: expected one of ${JOIN_ROLES.join(', ')}, found "${role}"`);
   if (f.id.length > 0 || f.scenario !== undefined) throw new SplitnetError('E_USAGE', '--role joins a run and gets its identity and scenario from the controller: give it without --id and --scenario');
   const transport = await connect(`splitnet ${f.run} ${role}`);
+  let joined: Awaited<ReturnType<typeof joinRun>>;
   try {
-    const token = randomBytes(8).toString('hex');
     // SPLITNET_CONTAINER: set by the docker placement, so that the controller knows which container to signal or restart.
     const container = process.env['SPLITNET_CONTAINER'];
-    const joined = await joinRun(transport, f.run, role as JoinRole, token, 180_000, { ...(queues !== undefined ? { queues } : {}), ...(container ? { container } : {}) });
-    return { ids: joined.ids, scenario: compileScenarioText(joined.scenarioYaml, `<scenario of run ${f.run}>`), transport };
+    joined = await joinRun(transport, f.run, role as JoinRole, 180_000, { ...(queues !== undefined ? { queues } : {}), ...(container ? { container } : {}) });
   } catch (err) {
     await transport.close().catch(() => {});
     throw err;
   }
+  const scenario = compileScenarioText(joined.scenarioYaml, `<scenario of run ${f.run}>`);
+  const login = joined.access.login;
+  if (login === undefined) return { ids: joined.ids, scenario, transport, secret: joined.access.secret };
+  await transport.close().catch(() => {});
+  const name = `splitnet ${f.run} ${joined.ids.join('+')}`;
+  try {
+    return { ids: joined.ids, scenario, transport: await connect(name, { user: login.user, pass: login.pass, inboxPrefix: login.inboxPrefix }), secret: joined.access.secret };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new SplitnetError('E_OPERATIONAL', `the NATS server refused the login ${login.user} the controller of run ${f.run} issued this process (${why}): is the server's authorization written by \`splitnet nats-config\` with the controller's password, as deploy/nats.conf is?`, { cause: err });
+  }
 }
 
 /** --id with --incarnation ≥ 1 and no --scenario: a restart (a container the docker placement started again) asks the controller for the scenario. */
-async function rejoinAsRestart(f: ActorFlags, incarnation: number, connect: (name: string) => Promise<Transport>): Promise<Hosting> {
+async function rejoinAsRestart(f: ActorFlags, incarnation: number, secret: ControlSecret, connect: (name: string) => Promise<Transport>): Promise<Hosting> {
   const transport = await connect(`splitnet ${f.run} ${f.id.join('+')}`);
   try {
     const scenario = compileScenarioText((await rejoinRun(transport, f.run, f.id, incarnation, 60_000)).scenarioYaml, `<scenario of run ${f.run}>`);
-    return { ids: f.id, scenario, transport };
+    return { ids: f.id, scenario, transport, secret };
   } catch (err) {
     await transport.close().catch(() => {});
     throw err;
@@ -90,19 +119,23 @@ async function rejoinAsRestart(f: ActorFlags, incarnation: number, connect: (nam
 }
 
 /** Where this process's actors and scenario come from, and its connection to the run's NATS. */
-async function findHosting(f: ActorFlags, loadScenario: (file: string) => CompiledScenario, logger: () => Logger): Promise<Hosting> {
+async function findHosting(f: ActorFlags, secret: ControlSecret | undefined, loadScenario: (file: string) => CompiledScenario, logger: () => Logger): Promise<Hosting> {
   const queues = parseQueues(f);
   const incarnation = Number(f.incarnation ?? '0');
   if (!Number.isInteger(incarnation) || incarnation < 0) throw new SplitnetError('E_USAGE', `--incarnation: expected a whole number ≥ 0, found "${f.incarnation}"`);
   const credentials = natsCredentials();
-  const patiently = (name: string) => connectPatiently(f.nats, name, { waitMs: 60_000, credentials, log: (m) => logger().warn(m) });
+  // Another login (a joined process's own) keeps the environment's trust anchor.
+  const patiently = (name: string, login?: NatsCredentials) =>
+    connectPatiently(f.nats, name, { waitMs: 60_000, credentials: login ? { ...login, ...(credentials.caFile ? { caFile: credentials.caFile } : {}) } : credentials, log: (m) => logger().warn(m) });
   if (f.role !== undefined) return joinAsRole(f, f.role, queues, patiently);
-  if (f.scenario === undefined && f.id.length > 0 && incarnation >= 1) return rejoinAsRestart(f, incarnation, patiently);
+  // Without --role, actorCommand required the secret.
+  if (secret === undefined) throw new SplitnetError('E_INTERNAL', 'actor: no control secret without --role');
+  if (f.scenario === undefined && f.id.length > 0 && incarnation >= 1) return rejoinAsRestart(f, incarnation, secret, patiently);
   if (f.id.length === 0 || f.scenario === undefined) {
     throw new SplitnetError('E_USAGE', 'actor: give --id and --scenario (started by the controller), --id and --incarnation ≥ 1 (restarted by the controller, which sends the scenario), or --role (joining a run started elsewhere)');
   }
   const scenario = loadScenario(f.scenario);
-  return { ids: f.id, scenario, transport: await connectNats({ servers: f.nats, name: `splitnet ${f.run} ${f.id.join('+')}`, ...credentials }) };
+  return { ids: f.id, scenario, transport: await connectNats({ servers: f.nats, name: `splitnet ${f.run} ${f.id.join('+')}`, ...credentials }), secret };
 }
 
 /**
@@ -111,12 +144,14 @@ async function findHosting(f: ActorFlags, loadScenario: (file: string) => Compil
  * assigns its identity and sends the scenario. `signal`: the process's interrupt.
  */
 export async function actorCommand(loadScenario: (file: string) => CompiledScenario, f: ActorFlags, signal: AbortSignal): Promise<number> {
+  // A process the controller started (no --role) was handed its control secret: checked before anything else.
+  const secret = f.role === undefined ? controlSecret() : undefined;
   const loggerFor = (name: string) => createLogger({ name, ...(f.log ? { file: f.log } : {}), consoleLevel: 'warn' });
   let logger = loggerFor(f.id.length > 0 ? f.id.join('+') : (f.role ?? 'actor'));
   /** Open until runActorProcess drains it; closed here if anything fails first, or the process would stay up. */
   let connected: Transport | undefined;
   try {
-    const h = await findHosting(f, loadScenario, () => logger);
+    const h = await findHosting(f, secret, loadScenario, () => logger);
     connected = h.transport;
     if (f.role !== undefined) {
       // The process is named after the actors it was given.
@@ -132,7 +167,7 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
     // stops the deployment when the controller has printed its summary, not when the first actor is done.
     const linger = f.role !== undefined ? { beforeDrain: () => awaitControllerGone(h.transport, f.run, { timeoutMs: 120_000, graceMs: 3000, signal }) } : {};
     const incarnation = Number(f.incarnation ?? '0');
-    const code = await runActorProcess({ scenario: h.scenario, runId: f.run, ids: h.ids, transport: h.transport, clock: systemWallClock, logger, signal, incarnation, warmup: new ProcessWarmup(), ...linger });
+    const code = await runActorProcess({ scenario: h.scenario, runId: f.run, ids: h.ids, transport: h.transport, clock: systemWallClock, logger, signal, incarnation, secret: h.secret, warmup: new ProcessWarmup(), ...linger });
     connected = undefined;
     return code;
   } catch (err) {

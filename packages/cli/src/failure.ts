@@ -12,6 +12,8 @@ export const EXIT = {
   badInput: 2,
   /** A live run completed but is invalid (lag above live.maxLag). */
   invalidLiveRun: 3,
+  /** A live run completed but is tainted: its bus carried forged, refused or unexplained traffic (results are written). */
+  taintedLiveRun: 4,
   /** Interrupted (Ctrl-C, SIGTERM). */
   interrupted: 130,
 } as const;

@@ -57,7 +57,7 @@ async function pickPlacement(s: CompiledScenario, o: LiveRunSetup, logger: Logge
   const logs = join(o.dir, 'logs');
   // SPLITNET_NATS_SERVER names the binary when it is not `nats-server` on PATH (or in /usr/sbin).
   const binary = process.env['SPLITNET_NATS_SERVER'];
-  const nats = { given: s.live.nats, logFile: join(logs, 'nats-server.log'), ...(binary ? { binary } : {}), logger, atExit: o.atExit };
+  const nats = { runId: o.runId, given: s.live.nats, logFile: join(logs, 'nats-server.log'), ...(binary ? { binary } : {}), logger, atExit: o.atExit };
   const base = { runId: o.runId, nats, logger };
   switch (s.live.placement) {
     case 'inprocess':

@@ -9,6 +9,7 @@ import type { FaultFlags } from './fault-command.js';
 import { actorCommand } from './actor-command.js';
 import { sweepCommand, type SweepFlags } from './sweep-command.js';
 import { schemaCommand, type SchemaFlags } from './schema-command.js';
+import { defineNatsConfigCommand } from './nats-config-command.js';
 import { version } from './host.js';
 import { classifyFailure, EXIT } from './failure.js';
 import { ProcessLifetime } from './lifetime.js';
@@ -24,7 +25,7 @@ function programBase(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nExit codes (docs/cli.md):\n  0    success\n  1    the command failed: a run broke the accounting invariant, or something outside splitnet failed (NATS\n       unreachable, an actor process died, a disk full; the message says what to check), or a bug in splitnet\n       (the only case that prints a stack trace)\n  2    bad input: a scenario, flag or path, named in a one-line message\n  3    a live run completed but is invalid (lag above live.maxLag; results are written)\n  130  interrupted (Ctrl-C); a sweep resumes when run again',
+      '\nExit codes (docs/cli.md):\n  0    success\n  1    the command failed: a run broke the accounting invariant, or something outside splitnet failed (NATS\n       unreachable, an actor process died, a disk full; the message says what to check), or a bug in splitnet\n       (the only case that prints a stack trace)\n  2    bad input: a scenario, flag or path, named in a one-line message\n  3    a live run completed but is invalid (lag above live.maxLag; results are written)\n  4    a live run completed but is tainted: its bus carried forged, refused or unexplained traffic (results are\n       written; summary.live.tainted says what was seen)\n  130  interrupted (Ctrl-C); a sweep resumes when run again',
     )
     // Repeatable options start from an empty list; "(default: [])" in --help would say nothing useful.
     .configureHelp({
@@ -94,7 +95,7 @@ function defineActorCommand(program: Command, lifetime: ProcessLifetime): void {
     .option('--queues <n>', 'with --role frontend: the queues this VM asks for, one per vCPU (1–64); it gets min(n, the back-end\'s maximum: the workers with per-flow vRSS, else 1), as netfront negotiates multi-queue-num-queues; default: the scenario\'s topology.vms.queues for its VM')
     .option('--log <file>', 'JSON log file')
     .option('--incarnation <n>', 'how many times these actors were restarted (a restarted process rejoins the running run)', '0')
-    .addHelpText('after', '\nEnvironment: SPLITNET_NATS_USER and SPLITNET_NATS_PASSWORD (the role\'s NATS credentials), SPLITNET_NATS_CA (the PEM\nfile of a private CA that signed the NATS servers\' certificates; implies TLS, as a tls:// URL does).\n\nExamples (a VM joining a run started elsewhere; one with 4 vCPUs):\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend --queues 4')
+    .addHelpText('after', '\nEnvironment: SPLITNET_NATS_USER and SPLITNET_NATS_PASSWORD (the role\'s NATS credentials: with --role, a join login; the\ncontroller then hands the process its own), SPLITNET_NATS_CA (the PEM file of a private CA that signed the NATS servers\'\ncertificates; implies TLS, as a tls:// URL does), SPLITNET_CONTROL_SECRET (with --id: the key of the process\'s control\nmessages, which the controller that starts it sets; docs/security.md).\n\nExamples (a VM joining a run started elsewhere; one with 4 vCPUs):\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend --queues 4')
     .action(async (o: { run: string; nats: string; scenario?: string; id: string[]; log?: string; incarnation: string; role?: string; queues?: string }) => {
       process.exitCode = await actorCommand((f) => loadScenarioFile(f), o, lifetime.interruptSignal());
     });
@@ -194,6 +195,7 @@ function buildProgram(lifetime: ProcessLifetime): Command {
   defineReportCommand(program);
   defineSchemaCommand(program);
   defineValidateCommand(program);
+  defineNatsConfigCommand(program);
   return program;
 }
 

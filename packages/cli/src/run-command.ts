@@ -277,8 +277,14 @@ function print(result: RunResult, written: ResultFiles, flags: RunFlags, wallSec
     process.stderr.write(
       `splitnet: error: accounting invariant broken: emitted ${a.emitted} ≠ delivered ${a.delivered} + dropped ${JSON.stringify(a.dropped)} + in flight ${JSON.stringify(a.inFlight)} (unaccounted ${a.unaccounted})\n`,
     );
-    return EXIT.failed;
   }
+  // Tainted first: forged or refused traffic explains a broken balance, and no figure of the run can be trusted.
+  if (live?.verdict === 'tainted') {
+    const seen = live.tainted ?? [];
+    process.stderr.write(`splitnet: error: run tainted: ${seen[0] ?? 'traffic on the bus the run did not send'}${seen.length > 1 ? ` (and ${seen.filter((l) => !l.startsWith(' ')).length - 1} more in summary.live.tainted)` : ''}; its results cannot be trusted (kept in ${written.dir})\n`);
+    return EXIT.taintedLiveRun;
+  }
+  if (!a.balanced) return EXIT.failed;
   return live && !live.valid ? EXIT.invalidLiveRun : EXIT.ok;
 }
 

@@ -3,6 +3,6 @@ export { buildActors, WORKER_BATCH, NIC_LOOKAHEAD } from './build.js';
 export type { ActorGraph, BuildOptions } from './build.js';
 export { runSim } from './run-sim.js';
 export type { RunOptions } from './run-sim.js';
-export { decoderLimitsFor, linkDelayFor } from './links.js';
+export { decoderLimitsFor, linkDelayFor, senderRulesFor } from './links.js';
 export { HeldFaults, planFaults, planSimFaults, selectActors } from './fault-plan.js';
 export type { FaultPlan, FaultStep, PlannedAction, SimFaultPlan } from './fault-plan.js';

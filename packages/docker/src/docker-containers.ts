@@ -8,8 +8,15 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger } from '@splitnet/model';
+import { busUsers, formatControlSecret, randomPassword } from '@splitnet/live';
+import type { BusUsers, NatsLogin, ProcessAccess } from '@splitnet/live';
+import { renderAuthorization } from '@splitnet/transport';
 import { bridgeAddress, type BridgeInspect } from './bridge-address.js';
 import { PauseHolds } from './pause-holds.js';
+import { tarOf } from './tar-file.js';
+
+/** Where the run's NATS configuration goes in each NATS container (the root: it exists in any image). */
+const NATS_CONF = 'splitnet-nats.conf';
 
 /** Every resource splitnet creates carries these labels, so it can always be found and removed. */
 export const LABEL_MANAGED = 'splitnet.managed';
@@ -61,11 +68,10 @@ export interface StartedContainers {
   readonly natsUrl: string;
   /** NATS URL for the actors, inside their node's network. */
   readonly actorNatsUrl: string;
-  /**
-   * The run's NATS login, when its servers require one (their ports are published beyond loopback): made
-   * up per run; the actors get it in their environment.
-   */
-  readonly login?: { readonly user: string; readonly pass: string };
+  /** The controller's NATS login on the run's servers (a user per process: see DockerContainers.users). */
+  readonly login: NatsLogin;
+  /** The login of the process hosting these actor ids. */
+  readonly processLogin: (ids: readonly string[]) => NatsLogin;
 }
 
 /** An endpoint as given, or the default engine (DOCKER_HOST, else the local socket) when none is. */
@@ -143,26 +149,29 @@ export class DockerContainers {
   /** Several engines (each one node), as opposed to nodes emulated on one engine. */
   private readonly multiEngine: boolean;
   /**
-   * Per-run secrets, used when the servers' ports are published beyond loopback (several engines, a remote
-   * one): whoever reaches a server could otherwise publish control messages into the run. Clients log in
-   * as `splitnet`, servers route to each other as `route`; both passwords are random and live only as long
-   * as the run. On loopback (one local engine) the servers stay open, as before, for `splitnet fault`.
+   * The run's NATS users, made up per run and put into every NATS container as its configuration file: the
+   * controller, each role's join login (what an actor container starts with: it may only ask to join), and a
+   * user per process of the scenario, allowed only its own subjects (the controller hands it out at join,
+   * sealed to the joiner). Servers route to each other as `route` when their ports are published beyond
+   * loopback (several engines, a remote one).
    */
-  private readonly clientPass = randomBytes(18).toString('base64url');
+  private users: BusUsers | undefined;
   private readonly routePass = randomBytes(18).toString('base64url');
   private auth = false;
-
-  /** nats-server flags of the client login, and a route URL's user info ('' without a login). */
-  private clientAuth(): string[] {
-    return this.auth ? ['--user', 'splitnet', '--pass', this.clientPass] : [];
-  }
 
   private routeAuth(): string {
     return this.auth ? `route:${this.routePass}@` : '';
   }
 
-  private login(): Pick<StartedContainers, 'login'> {
-    return this.auth ? { login: { user: 'splitnet', pass: this.clientPass } } : {};
+  private logins(): Pick<StartedContainers, 'login' | 'processLogin'> {
+    const u = this.users as BusUsers;
+    return { login: u.controller, processLogin: u.loginOf };
+  }
+
+  /** Put the run's NATS configuration into a NATS container before it starts. */
+  private async configure(c: Docker.Container): Promise<void> {
+    const text = `# The NATS of splitnet run ${this.o.runId}, written by its controller (docs/security.md).\n${renderAuthorization((this.users as BusUsers).users)}`;
+    await c.putArchive(tarOf(NATS_CONF, text), { path: '/' });
   }
 
   constructor(private readonly o: DockerContainersOptions) {
@@ -237,7 +246,9 @@ export class DockerContainers {
     }
   }
 
-  async start(): Promise<StartedContainers> {
+  /** Start the networks and NATS servers, whose users are the controller, the roles' join logins and the processes `processes` (their actor ids). */
+  async start(processes: readonly (readonly string[])[]): Promise<StartedContainers> {
+    this.users = busUsers(this.o.runId, randomPassword(), processes, () => randomPassword());
     // Every engine answers and has both images before anything is created anywhere.
     const seen = new Set<Docker>();
     for (const node of this.nodeList) {
@@ -275,19 +286,20 @@ export class DockerContainers {
       const { container: nats, clientPort } = await this.startNats(docker, n, bind, n === 0, (clientPort) => ({
         name: this.name(`nats${n}`),
         Image: this.o.natsImage,
-        Cmd: ['-p', '4222', ...this.clientAuth(), ...cluster],
+        Cmd: ['-c', `/${NATS_CONF}`, '-p', '4222', ...cluster],
         Labels: { ...this.labels, 'splitnet.node': String(n) },
         ExposedPorts: { '4222/tcp': {} },
         HostConfig: { NetworkMode: this.net(n), ...(clientPort > 0 ? { PortBindings: { '4222/tcp': [{ HostIp: bind, HostPort: String(clientPort) }] } } : {}) },
         NetworkingConfig: { EndpointsConfig: { [this.net(n)]: { Aliases: ['nats'] } } },
       }), async (c) => {
+        await this.configure(c);
         if (nodes > 1) await docker.getNetwork(backbone).connect({ Container: c.id, EndpointConfig: { Aliases: [this.name(`nats${n}`)] } });
       });
       if (n === 0) port = String(clientPort);
       this.natsContainers.push(nats);
     }
     this.o.logger.info('docker: networks and NATS up', { nodes, port });
-    return { natsUrl: `nats://${urlHost(advertise)}:${port}`, actorNatsUrl: 'nats://nats:4222', ...this.login() };
+    return { natsUrl: `nats://${urlHost(advertise)}:${port}`, actorNatsUrl: 'nats://nats:4222', ...this.logins() };
   }
 
   /**
@@ -312,7 +324,7 @@ export class DockerContainers {
         name: this.name(`nats${node.index}`),
         Image: this.o.natsImage,
         Cmd: [
-          '-p', '4222', ...this.clientAuth(),
+          '-c', `/${NATS_CONF}`, '-p', '4222',
           '--cluster_name', 'splitnet', '--cluster', `nats://${this.routeAuth()}0.0.0.0:${routePort}`,
           '--cluster_advertise', `${urlHost(advertise)}:${routePort}`, '--no_advertise=true',
           ...(seeds.length > 0 ? ['--routes', seeds.join(',')] : []),
@@ -324,13 +336,13 @@ export class DockerContainers {
           PortBindings: { '4222/tcp': [{ HostIp: bind, HostPort: String(clientPort) }], [`${routePort}/tcp`]: [{ HostIp: bind, HostPort: String(routePort) }] },
         },
         NetworkingConfig: { EndpointsConfig: { [this.net(node.index)]: { Aliases: ['nats'] } } },
-      }));
+      }), (c) => this.configure(c));
       this.natsContainers.push(started);
       seeds.push(`nats://${this.routeAuth()}${urlHost(advertise)}:${routePort}`);
       if (node.index === 0) natsUrl = `nats://${urlHost(advertise)}:${clientPort}`;
       this.o.logger.info('docker: node up', { node: node.index, engine: describe(node.endpoint), advertise, routePort });
     }
-    return { natsUrl, actorNatsUrl: 'nats://nats:4222', ...this.login() };
+    return { natsUrl, actorNatsUrl: 'nats://nats:4222', ...this.logins() };
   }
 
   /** The run's NATS containers, node 0's first (the nats-restart fault acts on them). */
@@ -393,19 +405,20 @@ export class DockerContainers {
     };
   }
 
-  /** Start one actor container on node `node` that joins the run with `role`. */
+  /** Start one actor container on node `node` that joins the run with `role`, logged in with the role's join login. */
   async launch(role: ActorRole, index: number, natsUrl: string, node = 0): Promise<void> {
     const target = this.nodeList[node % this.nodeList.length] as Node;
-    await this.startActor(target, role, this.name(`${role}-${index}`), ['--role', role], natsUrl);
+    const join = (this.users as BusUsers).joins.get(role) as NatsLogin;
+    await this.startActor(target, role, this.name(`${role}-${index}`), ['--role', role], natsUrl, [`SPLITNET_NATS_USER=${join.user}`, `SPLITNET_NATS_PASSWORD=${join.pass}`]);
   }
 
   /**
    * Create and start an actor container. Its name is in its environment (SPLITNET_CONTAINER): the actor
    * tells the controller when it joins, so that faults and the supervisor can act on the right container.
+   * Secrets (`secrets`: its login, a restart's control secret) go in the environment, never the command line.
    */
-  private async startActor(target: Node, role: ActorRole, name: string, args: readonly string[], natsUrl: string): Promise<Docker.Container> {
-    // Credentials in the environment, not the command line: `splitnet actor` reads them only from there.
-    const env = [`SPLITNET_CONTAINER=${name}`, ...(this.auth ? ['SPLITNET_NATS_USER=splitnet', `SPLITNET_NATS_PASSWORD=${this.clientPass}`] : [])];
+  private async startActor(target: Node, role: ActorRole, name: string, args: readonly string[], natsUrl: string, secrets: readonly string[]): Promise<Docker.Container> {
+    const env = [`SPLITNET_CONTAINER=${name}`, ...secrets];
     const c = await target.docker.createContainer({
       name,
       Image: this.o.image,
@@ -440,16 +453,19 @@ export class DockerContainers {
 
   /**
    * Start an actor container again after its predecessor `dead` exited: on the same node, with the same
-   * role, hosting `ids` as restart number `incarnation`; it gets the run's scenario from the controller
-   * (`splitnet actor --id … --incarnation n`, no --scenario). Named after its predecessor (`…-r<n>`).
+   * role, hosting `ids` as restart number `incarnation`, logged in as its process and holding its new control
+   * secret (`access`); it gets the run's scenario from the controller (`splitnet actor --id … --incarnation n`,
+   * no --scenario). Named after its predecessor (`…-r<n>`).
    */
-  relaunch(dead: string, ids: readonly string[], incarnation: number, natsUrl: string): ContainerProcess {
+  relaunch(dead: string, ids: readonly string[], incarnation: number, natsUrl: string, access: ProcessAccess): ContainerProcess {
     const known = this.actorContainers.get(dead);
     if (!known) throw new SplitnetError('E_INTERNAL', `docker: no actor container ${dead} in run ${this.o.runId} to start again`);
     const base = dead.replace(/-r\d+$/, '');
     const name = `${base}-r${incarnation}`;
     const args = ['--incarnation', String(incarnation), ...ids.flatMap((id) => ['--id', id])];
-    return this.handleOf(name, this.startActor(known.node, known.role, name, args, natsUrl));
+    const login = access.login ?? (this.users as BusUsers).loginOf(ids);
+    const secrets = [`SPLITNET_CONTROL_SECRET=${formatControlSecret(access.secret)}`, `SPLITNET_NATS_USER=${login.user}`, `SPLITNET_NATS_PASSWORD=${login.pass}`];
+    return this.handleOf(name, this.startActor(known.node, known.role, name, args, natsUrl, secrets));
   }
 
   private handleOf(name: string, started: Promise<Docker.Container>): ContainerProcess {

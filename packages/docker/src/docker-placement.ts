@@ -1,6 +1,6 @@
 // The docker placement, behind the live run's Placement port: NATS and one container per actor process on one or several Docker engines.
 import { SplitnetError } from '@splitnet/model';
-import type { ActorHandle, NatsAccess, NatsServerControl, Placement, ProcessGroup, RegistrationPolicy } from '@splitnet/live';
+import type { ActorHandle, NatsAccess, NatsServerControl, Placement, ProcessAccess, ProcessGroup, RegistrationPolicy } from '@splitnet/live';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { DockerContainers } from './docker-containers.js';
 import type { DockerContainersOptions } from './docker-containers.js';
@@ -45,13 +45,14 @@ export class DockerPlacement implements Placement {
     return this.faults;
   }
 
-  async start(): Promise<NatsAccess> {
-    const started = await this.containers.start();
+  /** Networks and NATS servers, whose users are the controller, the roles' join logins and a user per process of `groups`. */
+  async start(groups: readonly ProcessGroup[]): Promise<NatsAccess> {
+    const started = await this.containers.start(groups.map((g) => g.ids));
     this.actorNatsUrl = started.actorNatsUrl;
     // Node faults (docker pause, network disconnect) act on the containers (test/e2e/faults-docker.test.ts).
     this.faults = new DockerFaults(this.o.runId, this.o.endpoints ?? [], this.containers.pauses);
-    // The placement's own servers: its per-run login, if they require one.
-    return { url: started.natsUrl, ...(started.login ? { login: started.login } : {}) };
+    // The placement's own servers: the controller's login, and each process's (handed out at join, or to a restart).
+    return { url: started.natsUrl, login: started.login, processLogin: started.processLogin };
   }
 
   /**
@@ -72,14 +73,14 @@ export class DockerPlacement implements Placement {
    * container on the same node, which asks the controller for the scenario (a rejoin). Joined containers
    * stay up until the controller is gone; stop removes them.
    */
-  readonly launch = (group: ProcessGroup, incarnation: number): ActorHandle => {
+  readonly launch = (group: ProcessGroup, incarnation: number, access: ProcessAccess): ActorHandle => {
     const last = this.latest.get(group.name) ?? group.container;
     if (last === undefined) throw new SplitnetError('E_INTERNAL', `docker: the actor process ${group.name} did not say which container it runs in`);
     let c;
     if (incarnation === 0) {
       c = this.containers.container(last);
     } else {
-      c = this.containers.relaunch(last, group.ids, incarnation, this.actorNatsUrl);
+      c = this.containers.relaunch(last, group.ids, incarnation, this.actorNatsUrl, access);
     }
     this.latest.set(group.name, c.name);
     return { name: group.name, pid: -1, container: c.name, lingers: true, exited: c.exited, kill: (sig) => c.signal(sig ?? 'SIGTERM') };

@@ -1,15 +1,16 @@
 // One live actor process: builds its actor(s) from the scenario, joins the run over NATS, runs when told, reports, exits.
 import { LatencyHistogram, SplitnetError } from '@splitnet/model';
 import type { HistogramJson, Logger } from '@splitnet/model';
-import { buildActors, decoderLimitsFor, linkDelayFor, planFaults } from '@splitnet/controller';
+import { buildActors, decoderLimitsFor, linkDelayFor, planFaults, senderRulesFor } from '@splitnet/controller';
 import { LinkFaults } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
 import { whenAborted } from './abort.js';
 import { ProcessWarmup } from './code-warmup.js';
-import { decodeControl, encodeControl } from './control.js';
 import type { ControlMessage } from './control.js';
+import { ActorControl } from './control-seal.js';
+import type { ControlSecret } from './control-seal.js';
 import type { WallClock } from './dilated-clock.js';
 import { LiveHost } from './live-host.js';
 import type { HostFinal } from './live-host.js';
@@ -24,6 +25,8 @@ export interface ActorProcessOptions {
   readonly logger: Logger;
   /** 0 for the first process of these actors; n > 0 when the supervisor restarted them. */
   readonly incarnation?: number;
+  /** What this incarnation shares with the run's controller (given at spawn or in the join reply): its control messages are sealed with it. */
+  readonly secret: ControlSecret;
   /** Aborts when the process is asked to stop from outside (a signal). */
   readonly signal?: AbortSignal;
   /** After a run that ended normally, before the connection closes (external actors wait for the controller to finish). */
@@ -74,6 +77,11 @@ class ActorProcess {
   /** This process's CPU time when the run started (the final log line reports what the run used). */
   private cpuAtStart: NodeJS.CpuUsage | undefined;
   private eventsSent = 0;
+  /** This process's end of the authenticated control channel. */
+  private readonly control: ActorControl;
+  /** Control messages refused (forged, replayed, another controller's), and the first reason. */
+  private controlRefused = 0;
+  private controlRefusal = '';
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly intervals: NodeJS.Timeout[] = [];
   private readonly unsubscribe: (() => void)[] = [];
@@ -87,6 +95,7 @@ class ActorProcess {
     this.s = o.scenario;
     this.subjects = new Subjects(o.runId);
     this.name = o.ids.join('+');
+    this.control = new ActorControl(o.runId, this.name, o.incarnation ?? 0, o.secret);
     const g = buildActors(this.s);
     this.ids = g.all.map((a) => a.id);
     const local = o.ids.map((id) => {
@@ -108,6 +117,9 @@ class ActorProcess {
       local,
       linkDelay: linkDelayFor(g, s),
       limits: decoderLimitsFor(s),
+      admit: senderRulesFor(g),
+      // A restarted process's peers are mid-sequence: their first message to it sets where they are.
+      resumed: (o.incarnation ?? 0) > 0,
       pool: g.pool,
       duration: s.duration,
       measureFrom: s.warmup,
@@ -126,9 +138,14 @@ class ActorProcess {
     return this.o.incarnation ?? 0;
   }
 
-  /** A control message to the controller, on this process's stats subject. */
+  /** The first actor's id: the address of this process's control, hello, stats and heartbeat subjects. */
+  private get address(): string {
+    return this.o.ids[0] as string;
+  }
+
+  /** A control message to the controller, on this process's stats subject, sealed with its key. */
   private toController(m: ControlMessage): void {
-    this.o.transport.publish(this.subjects.stats(this.o.ids[0] as string), encodeControl(m));
+    this.o.transport.publish(this.subjects.stats(this.address), this.control.seal(m));
   }
 
   /** Actors' events are rare (faults and their consequences); a cap keeps a runaway one from flooding the bus. */
@@ -148,10 +165,22 @@ class ActorProcess {
     return outcome;
   }
 
-  /** What the controller says: the start (or this process's rejoin), peers restarted, datapath faults, stop. */
+  /**
+   * What the controller says, on this process's control subject, sealed with its key: the start (or this
+   * process's rejoin), peers restarted, datapath faults, stop. Anything else is refused and counted (the
+   * final report carries it: the run is tainted).
+   */
   private listen(): void {
-    const sub = this.o.transport.subscribe(this.subjects.controlAll(), (data) => {
-      const m = decodeControl(data);
+    const sub = this.o.transport.subscribe(this.subjects.control(this.address), (data) => {
+      const opened = this.control.open(data);
+      if (!opened.ok) {
+        if (this.controlRefused++ === 0) {
+          this.controlRefusal = `${this.name}, on its control subject: ${opened.why}`;
+          this.o.logger.warn('control message refused', { why: opened.why });
+        }
+        return;
+      }
+      const m = opened.value;
       // A start naming another process is that process's rejoin (two restarted processes may wait at once).
       if (m?.kind === 'start' && !this.started && (m.id === undefined || m.id === this.name)) this.start(m);
       else if (m?.kind === 'restarted') {
@@ -206,14 +235,14 @@ class ActorProcess {
 
   /** Say hello until the start arrives (the controller may subscribe after the first one), then beat. */
   private announce(): void {
-    const hello = () => this.o.transport.publish(this.subjects.hello(), encodeControl({ kind: 'hello', id: this.name, pid: process.pid }));
+    const hello = () => this.o.transport.publish(this.subjects.hello(this.address), this.control.seal({ kind: 'hello', id: this.name, pid: process.pid }));
     hello();
     const helloTimer = setInterval(() => {
       if (this.started) clearInterval(helloTimer);
       else hello();
     }, 250);
     const beat = setInterval(() => {
-      if (this.started) this.o.transport.publish(this.subjects.heartbeat(this.o.ids[0] as string), encodeControl({ kind: 'hb', id: this.name, emulatedNow: this.host.emulatedNow() }));
+      if (this.started) this.o.transport.publish(this.subjects.heartbeat(this.address), this.control.seal({ kind: 'hb', id: this.name, emulatedNow: this.host.emulatedNow() }));
     }, 250);
     this.intervals.push(helloTimer, beat);
   }
@@ -244,7 +273,7 @@ class ActorProcess {
   /** Let messages still on the bus arrive (they count as in flight), send the final report, wait for the stop. */
   private async report(): Promise<void> {
     await new Promise((r) => setTimeout(r, this.s.live.drainTime / 1e6));
-    const final = this.host.final();
+    const final = { ...this.host.final(), controlRefused: this.controlRefused, ...(this.controlRefused > 0 ? { controlRefusal: this.controlRefusal } : {}) };
     this.toController({ kind: 'final', id: this.name, final, incarnation: this.incarnation });
     await this.o.transport.flush();
     this.logFinal(final);

@@ -1,11 +1,12 @@
 // Code warm-up of an actor process: a short rehearsal of the run's datapath before the process says it is ready.
+import { MESSAGE_ROUTES } from '@splitnet/model';
 import type { ActorRef, Logger, Message, Nanos } from '@splitnet/model';
 import { SimRuntime } from '@splitnet/runtime';
 import { DilatedClock, systemWallClock } from './dilated-clock.js';
 import { LiveHost } from './live-host.js';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { encodeEnvelope, EnvelopeDecoder, MemoryBus, PROTOCOL_VERSION } from '@splitnet/transport';
-import { buildActors, decoderLimitsFor, linkDelayFor } from '@splitnet/controller';
+import { buildActors, decoderLimitsFor, linkDelayFor, senderRulesFor } from '@splitnet/controller';
 
 export interface CodeWarmupResult {
   /** Messages the rehearsal put through the wire codec. */
@@ -38,15 +39,19 @@ export function warmUpCode(s: CompiledScenario, emulated: Nanos): CodeWarmupResu
   const ids = g.all.map((a) => a.id);
   const run = 'warmup';
   const limits = decoderLimitsFor(s);
-  const decoders = ids.map(() => new EnvelopeDecoder({ run, limits, pool: g.pool }));
+  const rules = senderRulesFor(g);
+  const decoders = ids.map((self) => new EnvelopeDecoder({ run, limits, pool: g.pool, self, admit: (from, m) => rules(from, self, m) }));
   const seqs = new Map<number, number>();
   let messages = 0;
   const tap = (from: ActorRef, to: ActorRef, msg: Message, at: Nanos, due: Nanos): void => {
+    // What never crosses the bus in a run (the NIC and its driver share a process) is not rehearsed on it.
+    if (!MESSAGE_ROUTES[msg.kind].bus) return;
     const link = from * 65536 + to;
     const seq = (seqs.get(link) ?? 0) + 1;
     seqs.set(link, seq);
-    const frame = encodeEnvelope({ v: PROTOCOL_VERSION, run, from: ids[from] as string, seq, t: at, at: due, m: msg });
-    for (const env of (decoders[to] as EnvelopeDecoder).decodeFrame(frame)) {
+    const sender = ids[from] as string;
+    const frame = encodeEnvelope({ v: PROTOCOL_VERSION, run, from: sender, to: ids[to] as string, seq, t: at, at: due, m: msg });
+    for (const env of (decoders[to] as EnvelopeDecoder).decodeFrame(frame, sender)) {
       if ('batch' in env.m) g.pool.release(env.m.batch);
       messages++;
     }
@@ -99,15 +104,19 @@ export async function rehearseLivePath(s: CompiledScenario, wallMs = LIVE_REHEAR
   const bus = new MemoryBus();
   // The run's own clock object (see systemWallClock).
   const clock = systemWallClock;
-  const hosts = g.all.map(
-    (actor, ref) =>
+  const admit = senderRulesFor(g);
+  // As in a run: the NIC and its driver share a host (their messages never cross the bus), every other actor has its own.
+  const groups = [[g.refs.nic, g.refs.backend], ...g.all.map((_, ref) => [ref]).filter(([ref]) => ref !== g.refs.nic && ref !== g.refs.backend)];
+  const hosts = groups.map(
+    (refs) =>
       new LiveHost({
         runId: 'warmup',
-        transport: bus.connect(actor.id),
+        transport: bus.connect(ids[refs[0] as number] as string),
         clock,
         tdf: 1,
         actorIds: ids,
-        local: [{ ref, actor }],
+        local: refs.map((ref) => ({ ref, actor: g.all[ref] as (typeof g.all)[number] })),
+        admit,
         linkDelay: linkDelayFor(g, s),
         limits: decoderLimitsFor(s),
         pool: g.pool,

@@ -1,11 +1,12 @@
 // The collect step of a live run: the processes' samples and final reports, continued across restarts, made into the run's result.
 import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport } from '@splitnet/model';
-import { balance, combine, DROP_REASONS, BASE_DROP_REASONS, faultsSummary, sampleRow, seriesPoints, sig, summarize } from '@splitnet/results';
+import { balance, combine, faultsSummary, sampleRow, seriesPoints, shownDrops, sig, summarize } from '@splitnet/results';
 import type { DropReason, LiveInfo, RestartedProcess, RunEvent, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
 import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
 import { busAccount } from './bus-accounting.js';
 import type { BusAccount } from './bus-accounting.js';
+import type { ControlPlane } from './control-plane.js';
 import type { HostFinal } from './live-host.js';
 import type { ReportInbox } from './report-inbox.js';
 import type { RunLog } from './run-log.js';
@@ -19,8 +20,8 @@ export interface CollectInput {
   readonly restarts: ReadonlyMap<string, number>;
   readonly occurrences: readonly FaultOccurrence[];
   readonly log: RunLog;
-  /** Control messages that were not what they should be (hello and stats subjects). */
-  readonly badControl: number;
+  /** The control plane: what it refused (forged, replayed or unknown control messages, refused joins). */
+  readonly control: Pick<ControlPlane, 'refused' | 'refusals'>;
 }
 
 /** The time series: a row when every process reported for that instant (counters continued across restarts). */
@@ -45,11 +46,49 @@ function allDrops(c: CollectInput, end: Snapshot, bus: BusAccount): { all: Recor
   // After a NATS server restart, what is still on the bus after the drain was lost with the server; after
   // a node's containers were cut from their network, what NATS had for them while they were gone (core
   // NATS drops a message nobody is subscribed to).
-  const busBroken = c.log.events.some((e) => e.kind === 'nats-down' || e.kind === 'node-disconnect');
+  const busBroken = busOutage(c);
   const lostInTransport = busBroken && bus.onBus > 0 ? bus.onBus : 0;
   // Plus what actors counted themselves as lost to a crash.
   const lostInCrash = bus.inferredLost + end.drops['lost-in-crash'];
-  return { all: { ...end.drops, 'lost-in-crash': lostInCrash, 'link-drop': bus.linkDropped, 'lost-in-transport': lostInTransport }, lostInTransport };
+  return { all: { ...end.drops, 'lost-in-crash': lostInCrash, 'link-drop': bus.linkDropped, 'lost-in-transport': lostInTransport, rejected: bus.rejected }, lostInTransport };
+}
+
+/**
+ * Events of a run whose bus may have lost messages — a NATS server killed, a node cut from its network or
+ * paused (its NATS server stops routing; its clients may be cut as slow consumers) — which explain gaps in
+ * sequences. (A process's own lost connection shows in its final report: HostFinal.disconnects.)
+ */
+const BUS_OUTAGE_EVENTS: ReadonlySet<string> = new Set(['nats-down', 'node-disconnect', 'node-pause']);
+
+function busOutage(c: CollectInput): boolean {
+  return c.log.events.some((e) => BUS_OUTAGE_EVENTS.has(e.kind));
+}
+
+/**
+ * What makes a live run tainted, one line each: anything on the bus its actors did not send or a receiver
+ * refused — messages the wire refused, control messages refused (forged, replayed, another controller's,
+ * refused joins), packets a receiver accepted that were never sent to it — and messages missing from a known
+ * sender's sequence that no outage, disconnect or restart explains.
+ */
+function taint(c: CollectInput, bus: BusAccount, restarted: ReadonlySet<string>): string[] {
+  const lines: string[] = [];
+  const refused = Object.entries(bus.rejectedMessages).filter(([, n]) => n > 0);
+  if (refused.length > 0) {
+    const total = refused.reduce((n, [, v]) => n + v, 0);
+    lines.push(`receivers refused ${total} message(s) on the bus: ${refused.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    for (const [k] of refused) if (bus.rejections[k]) lines.push(`  first ${bus.rejections[k]}`);
+  }
+  const control = c.control.refused + bus.controlRefused;
+  if (control > 0) {
+    lines.push(`${control} control message(s) refused (forged, replayed, another controller's, or a join the run did not take)`);
+    for (const why of [...c.control.refusals, ...(bus.controlRefusal ? [bus.controlRefusal] : [])].slice(0, 5)) lines.push(`  ${why}`);
+  }
+  for (const f of bus.forged) lines.push(`${f.to} accepted ${f.packets} packet(s) from ${f.from} more than ${f.from} sent it: forged packets were taken`);
+  if (!busOutage(c)) {
+    const unexplained = bus.gapped.filter((g) => !restarted.has(g.from) && !restarted.has(g.to) && !bus.disconnected.some((p) => p.split('+').includes(g.from) || p.split('+').includes(g.to)));
+    for (const g of unexplained) lines.push(`${g.gaps} message(s) missing from ${g.from}'s sequence to ${g.to}, with no bus outage, disconnect or restart to explain them`);
+  }
+  return lines;
 }
 
 /** Each restarted process: where its counters continue from, and where they ended. */
@@ -87,7 +126,7 @@ export function lagGrowing(firstHalfP99: number, secondHalfP99: number, maxLag: 
 }
 
 /** How late the run ran, whether that is within its bound, and what the wire rejected. */
-function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly RestartedProcess[], totalRestarts: number): LiveInfo {
+function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly RestartedProcess[], totalRestarts: number, tainted: readonly string[]): LiveInfo {
   const s = c.scenario;
   const us = (ns: number) => sig(ns / 1000);
   const p99Lag = bus.lag.percentile(99);
@@ -105,6 +144,8 @@ function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly Restarte
     inputLatenessUs: { p50: us(bus.lateness.percentile(50)), p99: us(bus.lateness.percentile(99)), max: us(bus.lateness.max) },
     effectiveResolutionUs: us(bus.lateness.percentile(99)),
     valid,
+    verdict: tainted.length > 0 ? 'tainted' : valid ? 'valid' : 'invalid',
+    ...(tainted.length > 0 ? { tainted } : {}),
     ...(valid
       ? {}
       : {
@@ -113,7 +154,7 @@ function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly Restarte
         }),
     bus: { onBusAtEnd: bus.onBus, pendingAtEnd: bus.pending, lostInCrash: bus.inferredLost },
     ...(restarted.length > 0 ? { restarted } : {}),
-    wire: { rejected: bus.rejected, gaps: bus.gaps, lastRejection: bus.lastRejection, badControl: c.badControl },
+    wire: { rejected: bus.rejectedMessages, gaps: bus.gaps, lastRejection: bus.lastRejection, badControl: c.control.refused + bus.controlRefused },
   };
 }
 
@@ -130,13 +171,12 @@ export function collect(c: CollectInput): RunResult {
   const bus = busAccount(finals, finalReports, restarted, s.duration);
   const { all, lostInTransport } = allDrops(c, end, bus);
   const withFaults = c.occurrences.length > 0;
-  // The fault-only reasons appear when faults were injected (fault-free results keep their shape).
-  const drops = {} as Record<DropReason, number>;
-  for (const r of withFaults ? DROP_REASONS : BASE_DROP_REASONS) drops[r] = all[r];
-  const acc = balance(end.emitted, end.delivered, drops, { ...end.heldIn, links: bus.pending + bus.onBus - lostInTransport });
+  // Every reason with packets is in the balance; the fault-only ones also show as zeros when faults were injected.
+  const acc = balance(end.emitted, end.delivered, shownDrops(all, withFaults), { ...end.heldIn, links: bus.pending + bus.onBus - lostInTransport });
   if (restarted.size > 0) c.log.log('lost-in-crash', 'controller', { packets: all['lost-in-crash'], inferred: bus.inferredLost, actors: [...restarted] });
-  const live = liveInfo(c, bus, restartedProcesses(c, finalReports), [...c.restarts.values()].reduce((a, b) => a + b, 0));
+  const live = liveInfo(c, bus, restartedProcesses(c, finalReports), [...c.restarts.values()].reduce((a, b) => a + b, 0), taint(c, bus, restarted));
   if (!live.valid) c.log.log('run-invalid', 'controller', { reason: live.invalidReason, suggestedTdf: live.suggestedTdf });
+  if (live.tainted) c.log.log('run-tainted', 'controller', { reasons: live.tainted });
   c.log.log('run-end', 'controller', { balanced: acc.balanced, unaccounted: acc.unaccounted });
   const endAll = { ...end, drops: all };
   let summary = { ...summarize(s, warm, endAll, inWindow, acc, withFaults), runtime: 'live' as const, live };

@@ -1,4 +1,4 @@
-// Control-plane messages of a live run (JSON on the bus: small, rare, and readable with `nats sub`), validated on receipt.
+// Control-plane messages of a live run (JSON on the bus: small, rare, and readable with `nats sub`), validated on receipt; control-seal.ts authenticates them.
 import { DATAPATH_FAULT_ACTIONS } from '@splitnet/model';
 import type { ActorReport, FaultCommand, Nanos } from '@splitnet/model';
 import type { HostFinal } from './live-host.js';
@@ -43,7 +43,7 @@ const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object
 const isStr = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 200;
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
-/** Decode and check a control message; null if it is not one (the caller counts it). */
+/** Decode and check a control message sent in the clear (`splitnet fault`'s request and its reply); null if it is not one. */
 export function decodeControl(data: Uint8Array): ControlMessage | null {
   let x: unknown;
   try {
@@ -51,6 +51,11 @@ export function decodeControl(data: Uint8Array): ControlMessage | null {
   } catch {
     return null;
   }
+  return checkControl(x);
+}
+
+/** Check a decoded control message (control-seal.ts opens the sealed ones); null if it is not one. */
+export function checkControl(x: unknown): ControlMessage | null {
   if (!isObj(x)) return null;
   switch (x['kind']) {
     case 'hello':

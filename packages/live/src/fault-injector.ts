@@ -7,8 +7,7 @@ import { faultDetail } from '@splitnet/results';
 import { compileFaultItem } from '@splitnet/scenario';
 import type { CompiledScenario, FaultOccurrence, FaultSpec } from '@splitnet/scenario';
 import type { Subjects, Transport } from '@splitnet/transport';
-import { encodeControl } from './control.js';
-import type { HeldFault } from './control.js';
+import type { ControlMessage, HeldFault } from './control.js';
 import { whereDetail, whereIs } from './actor-handle.js';
 import type { ActorHandle } from './actor-handle.js';
 import type { DilatedClock } from './dilated-clock.js';
@@ -41,6 +40,8 @@ export interface LiveFaultOptions {
   readonly clock: DilatedClock;
   /** The process hosting an actor id (undefined when actors were started elsewhere). */
   readonly processOf: (actorId: string) => ActorHandle | undefined;
+  /** A datapath fault command to the process hosting actor `actor` (sealed, on that process's control subject). */
+  readonly sendFault: (actor: string, m: ControlMessage) => void;
   readonly nats?: NatsServerControl;
   readonly nodes?: NodeFaultControl;
   /** Record an event in the run's log at emulated time t. */
@@ -183,7 +184,7 @@ export class LiveFaultInjector {
       case 'datapath': {
         const actor = this.idOf(a.ref);
         this.held.note(actor, a.cmd);
-        this.o.transport.publish(this.o.subjects.controlAll(), encodeControl({ kind: 'fault', actor, cmd: a.cmd }));
+        this.o.sendFault(actor, { kind: 'fault', actor, cmd: a.cmd });
         return this.say(`${a.cmd.action} ${a.cmd.phase} sent to ${actor}${a.cmd.queues ? ` (queues ${a.cmd.queues.join(', ')})` : ''}`, st.t);
       }
       case 'pause':

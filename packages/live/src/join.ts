@@ -5,6 +5,9 @@ import { compileScenarioText, formatResolvedYaml } from '@splitnet/scenario';
 import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
+import { parseControlSecret } from './control-seal.js';
+import type { NatsLogin, ProcessAccess } from './placement.js';
+import { BoxKeys, isBoxKey, sealTo } from './sealed-box.js';
 
 /** What an external actor process says it is. `driver` hosts the NIC and the back-end (its driver). */
 export type JoinRole = 'driver' | 'worker' | 'frontend';
@@ -13,8 +16,11 @@ export const JOIN_ROLES: readonly JoinRole[] = ['driver', 'worker', 'frontend'];
 export interface JoinRequest {
   readonly kind: 'join';
   readonly role: JoinRole;
-  /** A per-process random token: assignments are ordered by it, so identities do not depend on arrival races. */
-  readonly token: string;
+  /**
+   * The joiner's X25519 public key (sealed-box.ts): the reply's secret part — the process's control secret and
+   * NATS login, which the controller issues — is sealed to it, so no one else on the bus can read it.
+   */
+  readonly pub: string;
   /**
    * A front end only: the queues it asks for (one per vCPU), as netfront writes multi-queue-num-queues to
    * xenstore. Absent: it takes what the scenario gives its VM.
@@ -39,7 +45,8 @@ export interface RejoinRequest {
 }
 
 export type JoinReply =
-  | { readonly kind: 'assign'; readonly ids: readonly string[]; readonly scenarioYaml: string }
+  /** `box`: the process's ProcessAccess (control secret, NATS login) as JSON, sealed to the joiner's key (joins only, not rejoins). */
+  | { readonly kind: 'assign'; readonly ids: readonly string[]; readonly scenarioYaml: string; readonly box?: string }
   | { readonly kind: 'refuse'; readonly reason: string };
 
 const enc = new TextEncoder();
@@ -95,6 +102,14 @@ export interface RegistrationOptions {
   readonly processes?: LiveProcesses;
   /** Ends the wait for joins early (E_INTERRUPTED). */
   readonly signal?: AbortSignal;
+  /** What the controller issues the process `name` (ids joined by '+') that joined: its control secret and NATS login. */
+  readonly accessFor: (name: string, incarnation: number) => ProcessAccess;
+  /**
+   * A join or rejoin refused: a malformed request, a role the run does not take, a join after registration
+   * closed or a rejoin no restart waits for (none of which the run takes: `taints` false), or a second driver
+   * (`taints` true: which of the two is the real one is unknown, so the run's results cannot be trusted).
+   */
+  readonly onRefused?: (why: string, taints: boolean) => void;
 }
 
 /** One VIF's queue-count negotiation (xenstore's multi-queue-max-queues / multi-queue-num-queues step). */
@@ -190,7 +205,8 @@ export function sizedToJoined(s: CompiledScenario): RegistrationOptions['compile
 /** A join request waiting for registration to close, with the way to answer it. */
 interface Pending {
   readonly role: JoinRole;
-  readonly token: string;
+  /** The joiner's public key: the reply's secrets are sealed to it. */
+  readonly pub: string;
   readonly queues: number | undefined;
   readonly container: string | undefined;
   readonly reply: (r: JoinReply) => void;
@@ -201,9 +217,11 @@ interface Pending {
  * role (a front end also the queues it wants); once one driver, at least one worker (none per domain)
  * and at least one front end have joined and the window passed quietly, the controller sizes the
  * scenario to them (VMs = front ends; workers = workers, or per domain the scenario's, which the driver
- * runs; each VM's queues negotiated with negotiateQueues), gives each a unique identity (ordered by
- * their tokens) and sends them the scenario. The responder keeps answering afterwards: late joiners
- * with a refusal, a restarted process's rejoin with the run's scenario.
+ * runs; each VM's queues negotiated with negotiateQueues), gives each a unique identity (in the order the
+ * controller saw them join: a joiner has no say in it) and sends them the scenario with what the controller
+ * issues each (its control secret and NATS login, sealed to the joiner's key). The responder keeps answering
+ * afterwards: late joiners with a refusal, a restarted process's rejoin with the run's scenario. Every
+ * refusal is reported (onRefused); a second driver taints the run, for either may be the impostor.
  */
 export async function registerExternalActors(o: RegistrationOptions): Promise<Registration> {
   const r = new Registrar(o);
@@ -230,12 +248,16 @@ class Registrar {
     this.perDomain = o.processes === 'per-domain';
     this.roles = this.perDomain ? JOIN_ROLES.filter((r) => r !== 'worker') : JOIN_ROLES;
     o.transport.respond(joinSubject(o.runId), (data) => {
-      const req = parse(data) as Partial<JoinRequest> | Partial<RejoinRequest> | null;
+      const req = parse(data) as Partial<JoinRequest> | Partial<RejoinRequest> | { kind: 'probe' } | null;
+      // A joined actor after its run asks whether the controller is still there (awaitControllerGone): no join.
+      if (req?.kind === 'probe') return enc.encode(JSON.stringify({ kind: 'refuse', reason: 'probe' } satisfies JoinReply));
       return req?.kind === 'rejoin' ? this.answerRejoin(req as Partial<RejoinRequest>) : this.answerJoin(req as Partial<JoinRequest> | null);
     });
   }
 
+  /** A refusal, reported. */
   private refuse(reason: string): Uint8Array {
+    this.o.onRefused?.(`join refused: ${reason}`, false);
     return enc.encode(JSON.stringify({ kind: 'refuse', reason } satisfies JoinReply));
   }
 
@@ -255,24 +277,25 @@ class Registrar {
 
   /** A join: refused at once if it is malformed or the run cannot take it, else answered when registration closes. */
   private answerJoin(x: Partial<JoinRequest> | null): Uint8Array | Promise<Uint8Array> {
-    if (!x || x.kind !== 'join' || !JOIN_ROLES.includes(x.role as JoinRole) || typeof x.token !== 'string') return this.refuse('not a join request');
+    if (!x || x.kind !== 'join' || !JOIN_ROLES.includes(x.role as JoinRole)) return this.refuse('not a join request');
     const bad = badQueues(x);
     if (bad !== undefined) {
-      this.o.logger.warn('join refused', { role: x.role, token: x.token, reason: bad });
+      this.o.logger.warn('join refused', { role: x.role, reason: bad });
       return this.refuse(`bad join request: ${bad}`);
     }
     if (x.container !== undefined && (typeof x.container !== 'string' || x.container.length === 0 || x.container.length > 256)) {
       return this.refuse(`bad join request: container: expected a container name, found ${JSON.stringify(x.container)}`);
     }
+    if (!isBoxKey(x.pub)) return this.refuse('a join request without the joiner\'s public key (pub): is the joining splitnet as recent as the controller?');
     if (this.perDomain && x.role === 'worker') {
-      this.o.logger.warn('join refused', { role: x.role, token: x.token, reason: 'per-domain' });
+      this.o.logger.warn('join refused', { role: x.role, reason: 'per-domain' });
       return this.refuse(PER_DOMAIN_WORKER);
     }
-    if (this.closed) return this.refuse('registration is closed: the run has started');
+    if (this.closed) return this.refuse(`registration is closed: the run has started (a ${String(x.role)} joined late)`);
     return new Promise<Uint8Array>((resolve) => {
-      this.pending.push({ role: x.role as JoinRole, token: x.token as string, queues: x.queues, container: x.container, reply: (r) => resolve(enc.encode(JSON.stringify(r))) });
+      this.pending.push({ role: x.role as JoinRole, pub: x.pub as string, queues: x.queues, container: x.container, reply: (r) => resolve(enc.encode(JSON.stringify(r))) });
       this.lastJoin = Date.now();
-      this.o.logger.info('joined', { role: x.role, token: x.token, ...(x.queues !== undefined ? { queues: x.queues } : {}) });
+      this.o.logger.info('joined', { role: x.role, ...(x.queues !== undefined ? { queues: x.queues } : {}) });
       this.o.onJoin?.(x.role as JoinRole, this.count(x.role as JoinRole));
     });
   }
@@ -308,7 +331,8 @@ class Registrar {
   /** Registration closes: size the run's scenario to the actors that joined and tell each who it is. */
   assign(): Registration {
     this.closed = true;
-    const byRole = (r: JoinRole) => this.pending.filter((p) => p.role === r).sort((a, b) => (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
+    // In the order the controller saw them join.
+    const byRole = (r: JoinRole) => this.pending.filter((p) => p.role === r);
     const drivers = byRole('driver');
     const workers = byRole('worker');
     const frontends = byRole('frontend');
@@ -326,10 +350,18 @@ class Registrar {
     workers.forEach((p, k) => noteContainer(`worker.${k}`, p));
     frontends.forEach((p, v) => noteContainer(`vm.${v}`, p));
     this.runYaml = yaml;
-    const oneDriver = `this run has one driver (${this.perDomain ? 'NIC, back-end and vRSS workers' : 'NIC + back-end'}) already`;
-    drivers.forEach((p, i) => p.reply(i === 0 ? { kind: 'assign', ids: driverIds, scenarioYaml: yaml } : { kind: 'refuse', reason: oneDriver }));
-    workers.forEach((p, k) => p.reply({ kind: 'assign', ids: [`worker.${k}`], scenarioYaml: yaml }));
-    frontends.forEach((p, v) => p.reply({ kind: 'assign', ids: [`vm.${v}`], scenarioYaml: yaml }));
+    const oneDriver = `this run has one driver (${this.perDomain ? 'NIC, back-end and vRSS workers' : 'NIC + back-end'}) already: ${drivers.length} processes joined as driver (an impostor, or a driver started twice)`;
+    // What the controller issues each process, sealed to the key it joined with.
+    const assign = (p: Pending, ids: string[]): JoinReply => ({ kind: 'assign', ids, scenarioYaml: yaml, box: sealTo(p.pub, enc.encode(JSON.stringify(this.o.accessFor(ids.join('+'), 0)))) });
+    drivers.forEach((p, i) => {
+      if (i === 0) p.reply(assign(p, driverIds));
+      else {
+        this.o.onRefused?.(`join refused: ${oneDriver}`, true);
+        p.reply({ kind: 'refuse', reason: oneDriver });
+      }
+    });
+    workers.forEach((p, k) => p.reply(assign(p, [`worker.${k}`])));
+    frontends.forEach((p, v) => p.reply(assign(p, [`vm.${v}`])));
     this.o.logger.info('registration closed', { drivers: drivers.length, workers: workers.length, frontends: frontends.length });
     return { scenario, groups, negotiated, events, containers };
   }
@@ -354,17 +386,36 @@ class Registrar {
   }
 }
 
-/** The actor side: announce the role (a front end also the queues it asks for), wait for the identity and the scenario. */
+/**
+ * The actor side: announce the role (a front end also the queues it asks for), wait for the identity, the
+ * scenario and what the controller issues this process (its control secret, and its NATS login where the
+ * run's servers have one per process), sealed to a key made for this join.
+ */
 export async function joinRun(
   transport: Transport,
   runId: string,
   role: JoinRole,
-  token: string,
   timeoutMs: number,
   ask: { readonly queues?: number; readonly container?: string } = {},
-): Promise<{ ids: string[]; scenarioYaml: string }> {
-  const req: JoinRequest = { kind: 'join', role, token, ...(ask.queues !== undefined ? { queues: ask.queues } : {}), ...(ask.container ? { container: ask.container } : {}) };
-  return askController(transport, runId, req, timeoutMs);
+): Promise<{ ids: string[]; scenarioYaml: string; access: ProcessAccess }> {
+  const keys = new BoxKeys();
+  const req: JoinRequest = { kind: 'join', role, pub: keys.publicKey, ...(ask.queues !== undefined ? { queues: ask.queues } : {}), ...(ask.container ? { container: ask.container } : {}) };
+  const r = await askController(transport, runId, req, timeoutMs);
+  const opened = r.box === undefined ? undefined : keys.open(r.box);
+  const access = opened === undefined ? undefined : accessFrom(parse(opened));
+  if (access === undefined) throw new SplitnetError('E_OPERATIONAL', `join: the controller of run ${runId} assigned ${r.ids.join('+')} without a secret this process can open (is the controller a splitnet of the same version?)`);
+  return { ids: r.ids, scenarioYaml: r.scenarioYaml, access };
+}
+
+/** A ProcessAccess as the controller sent it (JSON), or undefined. */
+function accessFrom(x: unknown): ProcessAccess | undefined {
+  if (typeof x !== 'object' || x === null) return undefined;
+  const { secret, login } = x as { secret?: { nonce?: unknown; key?: unknown }; login?: Partial<NatsLogin> };
+  const s = typeof secret?.nonce === 'string' && typeof secret.key === 'string' ? parseControlSecret(`${secret.nonce}:${secret.key}`) : undefined;
+  if (s === undefined) return undefined;
+  if (login === undefined) return { secret: s };
+  if (typeof login.user !== 'string' || typeof login.pass !== 'string' || typeof login.inboxPrefix !== 'string') return undefined;
+  return { secret: s, login: { user: login.user, pass: login.pass, inboxPrefix: login.inboxPrefix } };
 }
 
 /**
@@ -378,7 +429,7 @@ export async function rejoinRun(transport: Transport, runId: string, ids: readon
   return r;
 }
 
-async function askController(transport: Transport, runId: string, req: JoinRequest | RejoinRequest, timeoutMs: number): Promise<{ ids: string[]; scenarioYaml: string }> {
+async function askController(transport: Transport, runId: string, req: JoinRequest | RejoinRequest, timeoutMs: number): Promise<{ ids: string[]; scenarioYaml: string; box?: string }> {
   const until = Date.now() + timeoutMs;
   let data: Uint8Array;
   for (;;) {
@@ -395,7 +446,7 @@ async function askController(transport: Transport, runId: string, req: JoinReque
     }
   }
   const r = parse(data) as JoinReply | null;
-  if (r?.kind === 'assign' && Array.isArray(r.ids) && typeof r.scenarioYaml === 'string') return { ids: [...r.ids], scenarioYaml: r.scenarioYaml };
+  if (r?.kind === 'assign' && Array.isArray(r.ids) && typeof r.scenarioYaml === 'string') return { ids: [...r.ids], scenarioYaml: r.scenarioYaml, ...(typeof r.box === 'string' ? { box: r.box } : {}) };
   throw new SplitnetError('E_USAGE', `${req.kind} refused by the controller of run ${runId}: ${r?.kind === 'refuse' ? r.reason : 'unreadable reply'}`);
 }
 

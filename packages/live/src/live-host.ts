@@ -28,6 +28,9 @@ interface Outbox {
   bytes: number;
   /** Last sequence number used on the link. */
   seq: number;
+  /** The receiver's id, and the packets sent to it on this link (bus accounting). */
+  readonly to: string;
+  packets: number;
 }
 
 /**
@@ -99,6 +102,21 @@ export interface LiveHostOptions {
   readonly linkFaults?: LinkFaults;
   /** Local actors' events (stalls, ring errors, fault effects), for the run's event log. */
   readonly onEvent?: (t: Nanos, actor: string, kind: string, detail: Record<string, unknown>) => void;
+  /**
+   * The datapath's sender rules (controller's senderRulesFor): a reason to refuse a message `from` sends `to`,
+   * or undefined. Absent: every well-formed message from a known actor is taken.
+   */
+  readonly admit?: (from: string, to: string, m: Message) => string | undefined;
+  /** This host's actors restarted in the middle of the run: their senders' sequences are under way (EnvelopeDecoderOptions.resumed). */
+  readonly resumed?: boolean;
+}
+
+/** One side's counts of a link between two actors over the bus (HostFinal.links). */
+export interface LinkCounts {
+  sent?: number;
+  received?: number;
+  rejected?: number;
+  gaps?: number;
 }
 
 /** Everything a host knows at the end of its run; the controller combines these across processes. */
@@ -112,6 +130,19 @@ export interface HostFinal {
   readonly rejected: Record<RejectKind, number>;
   readonly gaps: number;
   readonly lastRejection: string;
+  /**
+   * Per link `<from>><to>` between actors over the bus, what this host knows of it: as the sender, the packets it
+   * sent; as the receiver, the packets it accepted and refused (see EnvelopeDecoder.rejectedPackets) and the
+   * sequence numbers missing (lost on the bus, or refused here).
+   */
+  readonly links?: Record<string, LinkCounts>;
+  /** The first refusal of each kind, one line each: what a tainted run's verdict names. */
+  readonly rejections?: Partial<Record<RejectKind, string>>;
+  /** Times this process's NATS connection was lost (messages may have been lost with it: gaps it explains). */
+  readonly disconnects?: number;
+  /** Control messages the process refused (forged, replayed, another controller's), and the first reason (actor-process.ts adds them). */
+  readonly controlRefused?: number;
+  readonly controlRefusal?: string;
   /** How late inputs arrived relative to their modeled delivery time (emulated ns). */
   readonly inputLateness: HistogramJson;
   /** How far behind emulated time events were processed (emulated ns). */
@@ -157,6 +188,8 @@ function normalized(o: LiveHostOptions): LiveHostOptions {
     fullReportEvery: o.fullReportEvery ?? 0,
     linkFaults: o.linkFaults,
     onEvent: o.onEvent,
+    admit: o.admit,
+    resumed: o.resumed ?? false,
   };
   return n as LiveHostOptions;
 }
@@ -229,15 +262,25 @@ export class LiveHost {
     });
     for (const { ref, actor } of o.local) {
       this.actors.set(ref, actor);
-      this.decoders.set(ref, new EnvelopeDecoder({ run: o.runId, limits: o.limits, pool: this.pool }));
+      const admit = o.admit;
+      const to = actor.id;
+      this.decoders.set(
+        ref,
+        new EnvelopeDecoder({ run: o.runId, limits: o.limits, pool: this.pool, self: to, resumed: o.resumed === true, ...(admit ? { admit: (from: string, m: Message) => admit(from, to, m) } : {}) }),
+      );
       this.effects.set(ref, this.makeEffects(ref));
     }
   }
 
-  /** Subscribe the local actors' inboxes (call before announcing readiness). */
+  /**
+   * Subscribe the local actors' inboxes (call before announcing readiness): everything sent to each, from any
+   * sender. The subject names the sender (and the bus's permissions, where it has them, who may send as whom);
+   * a frame whose header names another is refused as spoofed.
+   */
   attach(): void {
     for (const { ref, actor } of this.o.local) {
-      this.subs.push(this.o.transport.subscribe(this.subjects.inbox(actor.id), (data) => this.onData(data, ref)));
+      const id = actor.id;
+      this.subs.push(this.o.transport.subscribe(this.subjects.dataInbox(id), (data, subject) => this.onData(data, ref, this.subjects.senderOf(id, subject) ?? subject)));
     }
   }
 
@@ -282,8 +325,8 @@ export class LiveHost {
   }
 
   private outbox(links: (Outbox | undefined)[], fromId: string, to: ActorRef, toId: string): Outbox {
-    const header = encodeFrameHeader(this.o.runId, fromId);
-    const box: Outbox = { subject: this.subjects.inbox(toId), header, parts: [], bytes: header.byteLength, seq: 0 };
+    const header = encodeFrameHeader(this.o.runId, fromId, toId);
+    const box: Outbox = { subject: this.subjects.data(toId, fromId), header, parts: [], bytes: header.byteLength, seq: 0, to: toId, packets: 0 };
     links[to] = box;
     return box;
   }
@@ -312,7 +355,9 @@ export class LiveHost {
     }
     const links = fx.links;
     const box = links[to] ?? this.outbox(links, fx.fromId, to, toId);
-    this.sentTo[toId] = (this.sentTo[toId] ?? 0) + packetsIn(msg);
+    const packets = packetsIn(msg);
+    this.sentTo[toId] = (this.sentTo[toId] ?? 0) + packets;
+    box.packets += packets;
     const body = encodeEnvelopeBody(++box.seq, this.now, due, msg);
     // The packets were copied into the envelope: the batch goes back to this process's pool, as the
     // receiver would have released it after copying them out in one process.
@@ -365,8 +410,8 @@ export class LiveHost {
     this.o.transport.publish(box.subject, frame);
   }
 
-  private onData(data: Uint8Array, to: ActorRef): void {
-    const envs = (this.decoders.get(to) as EnvelopeDecoder).decodeFrame(data); // rejects are counted by the decoder
+  private onData(data: Uint8Array, to: ActorRef, subjectSender: string): void {
+    const envs = (this.decoders.get(to) as EnvelopeDecoder).decodeFrame(data, subjectSender); // rejects are counted by the decoder
     if (envs.length === 0) return;
     const late0 = this.time.started ? this.emulatedNow() : -Infinity;
     for (const env of envs) {
@@ -506,10 +551,21 @@ export class LiveHost {
     const rejected = {} as Record<RejectKind, number>;
     let gaps = 0;
     let lastRejection = '';
-    for (const d of this.decoders.values()) {
+    const links: Record<string, LinkCounts> = {};
+    const rejections: Partial<Record<RejectKind, string>> = {};
+    const link = (key: string): LinkCounts => (links[key] ??= {});
+    for (const fx of this.effects.values()) {
+      for (const box of (fx as HostEffects).links) if (box !== undefined) link(`${(fx as HostEffects).fromId}>${box.to}`).sent = box.packets;
+    }
+    for (const [ref, d] of this.decoders) {
       for (const [k, v] of Object.entries(d.rejected) as [RejectKind, number][]) rejected[k] = (rejected[k] ?? 0) + v;
       gaps += d.gaps;
       if (d.lastError) lastRejection = d.lastError;
+      const to = this.o.actorIds[ref] as string;
+      for (const [from, v] of d.acceptedPackets()) link(`${from}>${to}`).received = v;
+      for (const [from, v] of d.rejectedPackets()) link(`${from}>${to}`).rejected = v;
+      for (const [from, v] of d.gapsBySender()) link(`${from}>${to}`).gaps = v;
+      for (const [k, line] of d.firstRejections()) rejections[k] ??= line;
     }
     const processingLag = new LatencyHistogram();
     processingLag.merge(this.processingLagEarly);
@@ -522,6 +578,9 @@ export class LiveHost {
       rejected,
       gaps,
       lastRejection,
+      links,
+      rejections,
+      disconnects: this.o.transport.counters.disconnects,
       inputLateness: this.inputLateness.toJSON(),
       processingLag: processingLag.toJSON(),
       processingLagEarly: this.processingLagEarly.toJSON(),

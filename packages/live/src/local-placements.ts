@@ -6,11 +6,13 @@ import type { CompiledScenario } from '@splitnet/scenario';
 import { connectNats } from '@splitnet/transport/nats';
 import type { ActorHandle } from './actor-handle.js';
 import { runActorProcess } from './actor-process.js';
+import { processSlots } from './bus-permissions.js';
 import { ProcessWarmup } from './code-warmup.js';
+import { formatControlSecret } from './control-seal.js';
 import { systemWallClock } from './dilated-clock.js';
 import type { JoinRole } from './join.js';
 import type { NatsCredentials } from './nats-connect.js';
-import type { ExitGuard, NatsAccess, Placement, ProcessGroup, RegistrationPolicy } from './placement.js';
+import type { ExitGuard, NatsAccess, Placement, ProcessAccess, ProcessGroup, RegistrationPolicy } from './placement.js';
 import { RunNats } from './run-nats.js';
 import type { RunNatsOptions } from './run-nats.js';
 
@@ -35,8 +37,9 @@ abstract class LocalPlacement {
     return this.runNats.control;
   }
 
-  async start(): Promise<NatsAccess> {
-    this.access = await this.runNats.start();
+  /** The run's NATS: a private server's users are the controller and the processes `groups` (launched placements). */
+  async start(groups: readonly ProcessGroup[]): Promise<NatsAccess> {
+    this.access = await this.runNats.start(groups.map((g) => g.ids));
     return this.access;
   }
 
@@ -67,19 +70,21 @@ export class InProcessPlacement extends LocalPlacement implements Placement {
     super(o);
   }
 
-  readonly launch = (group: ProcessGroup, incarnation: number): ActorHandle => {
-    const exited = this.host(group, incarnation).catch((err: unknown) => {
+  readonly launch = (group: ProcessGroup, incarnation: number, access: ProcessAccess): ActorHandle => {
+    const exited = this.host(group, incarnation, access).catch((err: unknown) => {
       this.o.logger.error('actor host failed', { actor: group.name, error: err instanceof Error ? err.message : String(err) });
       return null;
     });
     return { name: group.name, pid: process.pid, exited, kill: () => {} };
   };
 
-  private async host(group: ProcessGroup, incarnation: number): Promise<number> {
-    const transport = await connectNats({ servers: this.url, name: `splitnet ${this.o.runId} ${group.name}`, ...this.o.credentials });
+  private async host(group: ProcessGroup, incarnation: number, access: ProcessAccess): Promise<number> {
+    // The process's own login on a private server; else the environment's.
+    const login = access.login ?? this.o.credentials;
+    const transport = await connectNats({ servers: this.url, name: `splitnet ${this.o.runId} ${group.name}`, ...login, ...(this.o.credentials?.caFile ? { caFile: this.o.credentials.caFile } : {}) });
     const logger = this.o.loggerFor(group.name);
     try {
-      return await runActorProcess({ scenario: this.o.scenario, runId: this.o.runId, ids: group.ids, transport, clock: systemWallClock, logger, incarnation, warmup: this.warmup });
+      return await runActorProcess({ scenario: this.o.scenario, runId: this.o.runId, ids: group.ids, transport, clock: systemWallClock, logger, incarnation, secret: access.secret, warmup: this.warmup });
     } finally {
       await logger.close();
     }
@@ -111,11 +116,14 @@ export class ProcessesPlacement extends LocalPlacement implements Placement {
     super(o);
   }
 
-  readonly launch = (group: ProcessGroup, incarnation: number): ActorHandle => {
+  readonly launch = (group: ProcessGroup, incarnation: number, access: ProcessAccess): ActorHandle => {
     const args = [...this.o.actorCommand.args, 'actor', '--run', this.o.runId, '--nats', this.url, '--scenario', this.o.scenarioFile, '--log', join(this.o.logsDir, `${group.name}.log`), '--incarnation', String(incarnation)];
     for (const id of group.ids) args.push('--id', id);
+    // Secrets in the environment, never on the command line (which every user of the machine can read).
+    const env: NodeJS.ProcessEnv = { ...process.env, SPLITNET_CONTROL_SECRET: formatControlSecret(access.secret) };
+    if (access.login) Object.assign(env, { SPLITNET_NATS_USER: access.login.user, SPLITNET_NATS_PASSWORD: access.login.pass });
     // Their stdout goes to our stderr: `--json` keeps stdout clean.
-    const child = spawn(this.o.actorCommand.program, args, { stdio: ['ignore', 2, 'inherit'] });
+    const child = spawn(this.o.actorCommand.program, args, { stdio: ['ignore', 2, 'inherit'], env });
     const unguard = this.o.atExit?.(() => child.kill('SIGKILL')) ?? (() => {});
     const handle: ActorHandle = {
       name: group.name,
@@ -143,6 +151,9 @@ export class ProcessesPlacement extends LocalPlacement implements Placement {
   }
 }
 
+/** The most workers and VMs that may join a run on a private server (it has a user for each). */
+const MAX_JOINED = 64;
+
 export interface ExternalOptions extends LocalOptions {
   /** Registration closes after this much quiet (ms). */
   readonly windowMs: number;
@@ -163,9 +174,22 @@ export class ExternalPlacement extends LocalPlacement implements Placement {
     this.registration = { windowMs: o.windowMs, timeoutMs: 300_000, ...(o.atLeast ? { atLeast: o.atLeast } : {}) };
   }
 
+  /**
+   * The given server, or a private one whose users are the controller, the roles' join logins, and a user for
+   * every process that may join (up to MAX_JOINED workers and VMs).
+   */
+  override async start(groups: readonly ProcessGroup[]): Promise<NatsAccess> {
+    const perDomain = groups[0]?.ids.some((id) => id.startsWith('worker.')) === true;
+    this.access = await this.runNats.start(processSlots(MAX_JOINED, MAX_JOINED, perDomain), true);
+    return this.access;
+  }
+
   invite(s: CompiledScenario, nats: NatsAccess): Promise<void> {
     const roles = s.live.processes === 'per-domain' ? 'driver|frontend; per-domain: the driver hosts the workers' : 'driver|worker|frontend';
     this.o.notice?.(`run ${this.o.runId}: waiting for actors to join at ${nats.url} (splitnet actor --run ${this.o.runId} --nats <url> --role ${roles})`);
+    // A private server's join logins: one per role, for this run only.
+    const joins = [...this.runNats.joinLogins.values()];
+    if (joins.length > 0) this.o.notice?.(`run ${this.o.runId}: join with SPLITNET_NATS_USER=<role> SPLITNET_NATS_PASSWORD=<its password>: ${joins.map((l) => `${l.user} ${l.pass}`).join(', ')}`);
     return Promise.resolve();
   }
 

@@ -13,6 +13,8 @@ export interface NatsCredentials {
   readonly pass?: string;
   /** The PEM file of a private CA that signed the servers' certificates (implies TLS). */
   readonly caFile?: string;
+  /** Where request replies arrive, when the user's permissions allow only its own prefix (`_INBOX.<user>`). */
+  readonly inboxPrefix?: string;
 }
 
 /** Wrong credentials or an untrusted certificate do not get better by waiting. */

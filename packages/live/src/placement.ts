@@ -3,12 +3,36 @@ import type { CompiledScenario, LivePlacement } from '@splitnet/scenario';
 import type { ActorHandle } from './actor-handle.js';
 import type { NodeFaultControl, NatsServerControl } from './fault-injector.js';
 import type { JoinRole } from './join.js';
+import type { ControlSecret } from './control-seal.js';
 import type { NatsCredentials } from './nats-connect.js';
 
 /** Where the controller reaches the run's NATS, and the login its servers want (none: the environment's credentials apply). */
 export interface NatsAccess {
   readonly url: string;
   readonly login?: NatsCredentials;
+  /**
+   * The login of the process hosting `ids`, on servers the placement configured for the run (a user per
+   * process, allowed only its own subjects); absent: the processes use the environment's credentials.
+   */
+  readonly processLogin?: (ids: readonly string[]) => NatsLogin;
+}
+
+/**
+ * What one incarnation of an actor process is handed, out of band, when it is launched (environment) or
+ * joins (the join reply): the secret of its control messages, and its own NATS login where the run has them
+ * (a server splitnet configured: one user per process, allowed only that process's subjects).
+ */
+export interface ProcessAccess {
+  readonly secret: ControlSecret;
+  readonly login?: NatsLogin;
+}
+
+/** A NATS user of one process (or the controller) and the reply prefix its permissions allow. */
+export interface NatsLogin {
+  readonly user: string;
+  readonly pass: string;
+  /** Where its request replies arrive (`_INBOX.<user>`): no other user may read them. */
+  readonly inboxPrefix: string;
 }
 
 /** The actors one OS process (or container) hosts, as the supervisor launches and restarts it. */
@@ -44,8 +68,12 @@ export interface RegistrationPolicy {
 export interface Placement {
   /** The scenario's `live.placement` this implements. */
   readonly kind: LivePlacement;
-  /** Start what the run needs before its actors (a private NATS server, containers and their networks) and say where NATS is. */
-  start(): Promise<NatsAccess>;
+  /**
+   * Start what the run needs before its actors (a private NATS server, containers and their networks) and say
+   * where NATS is. `groups`: the processes the scenario has (those that register may be sized otherwise), for a
+   * placement that configures its NATS with a user per process.
+   */
+  start(groups: readonly ProcessGroup[]): Promise<NatsAccess>;
   /**
    * Present when the actors register themselves (external, docker): how registration closes. Absent: the
    * controller launches one process per group of the scenario (inprocess, processes).
@@ -58,7 +86,7 @@ export interface Placement {
    * group's first incarnation is the process that joined). Absent when the processes are not the
    * placement's to start or signal (external): the supervisor then only watches their heartbeats.
    */
-  readonly launch?: (group: ProcessGroup, incarnation: number) => ActorHandle;
+  readonly launch?: (group: ProcessGroup, incarnation: number, access: ProcessAccess) => ActorHandle;
   /** Watch heartbeats although `launch` exists (a container on a remote engine may go silent without its exit being seen). */
   readonly watchHeartbeats: boolean;
   /** The NATS server the nats-restart fault kills and starts again (absent: not the placement's own). */

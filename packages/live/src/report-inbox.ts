@@ -2,7 +2,7 @@
 import type { ActorReport, Nanos } from '@splitnet/model';
 import type { Subscription, Transport } from '@splitnet/transport';
 import type { Subjects } from '@splitnet/transport';
-import { decodeControl } from './control.js';
+import type { ControlPlane } from './control-plane.js';
 import { Incarnations } from './incarnations.js';
 import type { HostFinal } from './live-host.js';
 import type { RunLog } from './run-log.js';
@@ -26,8 +26,6 @@ export class ReportInbox {
   readonly incarnations: ReadonlyMap<string, Incarnations>;
   readonly finals = new Map<string, HostFinal>();
   readonly finalIncarnation = new Map<string, number>();
-  /** Control messages that were not what they should be. */
-  badControl = 0;
   readonly allFinal: Promise<void>;
   private resolveAllFinal: () => void = () => {};
   private readonly sub: Subscription;
@@ -37,18 +35,26 @@ export class ReportInbox {
     transport: Transport,
     subjects: Subjects,
     private readonly log: RunLog,
+    /** Opens the processes' sealed messages; counts what it refuses. */
+    private readonly control: ControlPlane,
   ) {
     this.incarnations = new Map(names.map((n) => [n, new Incarnations()]));
     this.allFinal = new Promise<void>((resolve) => {
       this.resolveAllFinal = resolve;
     });
-    this.sub = transport.subscribe(subjects.statsAll(), (data) => this.onStats(data));
+    this.sub = transport.subscribe(subjects.statsAll(), (data, subject) => this.onStats(data, subject));
   }
 
-  private onStats(data: Uint8Array): void {
-    const m = decodeControl(data);
-    if (m?.kind === 'sample') {
-      if (!this.names.includes(m.id)) return void this.badControl++;
+  /**
+   * A process's sample, event or final report, sealed with its key: it must name the process that sealed it
+   * (a process cannot report for another), and come from one of the run's.
+   */
+  private onStats(data: Uint8Array, subject: string): void {
+    const opened = this.control.open(data, subject);
+    if (!opened.ok) return;
+    const { name, m } = opened.value;
+    if (!this.names.includes(name) || ('id' in m && m.id !== name)) return this.control.refuse(`${name}: a ${m.kind} ${'id' in m ? `for ${m.id} ` : ''}on its stats subject`);
+    if (m.kind === 'sample') {
       const incarnation = m.incarnation ?? 0;
       let row = this.samples.get(m.t);
       if (!row) this.samples.set(m.t, (row = new Map()));
@@ -56,15 +62,14 @@ export class ReportInbox {
       // histograms some samples carry (for a crash: see Incarnations), so rows are kept without them.
       if (!row.has(m.id)) row.set(m.id, { incarnation, reports: m.reports.map((r) => (r.role === 'frontend' && r.latency ? withoutLatency(r) : r)) });
       this.incarnations.get(m.id)?.sampled(incarnation, m.t, m.reports);
-    } else if (m?.kind === 'event') {
+    } else if (m.kind === 'event') {
       this.log.fromActor(m.t, m.actor, m.event, m.detail);
-    } else if (m?.kind === 'final') {
-      if (!this.names.includes(m.id)) return void this.badControl++;
+    } else if (m.kind === 'final') {
       this.finals.set(m.id, m.final);
       this.finalIncarnation.set(m.id, m.incarnation ?? 0);
       if (this.finals.size === this.names.length) this.resolveAllFinal();
     } else {
-      this.badControl++;
+      this.control.refuse(`${name}: a ${m.kind} on its stats subject`);
     }
   }
 

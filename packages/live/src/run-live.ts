@@ -1,4 +1,4 @@
-// The controller of a live run, as a sequence of named steps: place → connect → join → start → supervise → drain → collect (the caller writes the results).
+// The controller of a live run, as a sequence of named steps: place → connect → claim → join → start → supervise → drain → collect (the caller writes the results).
 import { SplitnetError } from '@splitnet/model';
 import type { Logger, Nanos } from '@splitnet/model';
 import { buildActors } from '@splitnet/controller';
@@ -8,8 +8,11 @@ import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Subscription, Transport } from '@splitnet/transport';
 import { whenAborted } from './abort.js';
+import { derivedPassword, loginOf } from './bus-permissions.js';
 import { collect } from './collect.js';
 import { decodeControl, encodeControl } from './control.js';
+import { ControlPlane } from './control-plane.js';
+import { newNonce } from './control-seal.js';
 import { DilatedClock, systemWallClock } from './dilated-clock.js';
 import type { WallClock } from './dilated-clock.js';
 import { LiveFaultInjector } from './fault-injector.js';
@@ -17,7 +20,7 @@ import { registerExternalActors, sizedToJoined } from './join.js';
 import type { JoinEvent, Registration } from './join.js';
 import { connectPatiently } from './nats-connect.js';
 import type { NatsCredentials } from './nats-connect.js';
-import type { NatsAccess, Placement, ProcessGroup } from './placement.js';
+import type { NatsAccess, NatsLogin, Placement, ProcessAccess, ProcessGroup } from './placement.js';
 import { ReportInbox } from './report-inbox.js';
 import { RunLog } from './run-log.js';
 import { Supervisor } from './supervisor.js';
@@ -59,10 +62,12 @@ export interface LiveOutcome {
 export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<LiveOutcome> {
   try {
     // Inside the try: a placement that fails or is interrupted half-way still removes what it started.
-    const nats = await place(o);
+    const nats = await place(s, o);
     const bus = await connect(nats, o);
     try {
-      return await runOnBus(s, nats, bus, o);
+      const control = new ControlPlane(o.runId, newNonce(), bus, new Subjects(o.runId));
+      await claim(bus, control, o);
+      return await runOnBus(s, nats, bus, control, o);
     } finally {
       await closeBus(bus, o.logger);
     }
@@ -85,11 +90,22 @@ async function closeBus(bus: Transport, logger: Logger): Promise<void> {
 }
 
 /** The steps that need the controller's connection: join, start, supervise, drain, collect. */
-async function runOnBus(s: CompiledScenario, nats: NatsAccess, bus: Transport, o: LiveRunOptions): Promise<LiveOutcome> {
+async function runOnBus(s: CompiledScenario, nats: NatsAccess, bus: Transport, control: ControlPlane, o: LiveRunOptions): Promise<LiveOutcome> {
   // A restarted container asks the join responder for the scenario while its restart is under way.
   let run: LiveRun | undefined;
-  const joined = await join(s, nats, bus, o, (name, incarnation) => run?.supervisor.isRestarting(name, incarnation) ?? false);
-  run = new LiveRun(joined, bus, o);
+  const accessFor = accessOf(nats, control, o);
+  // Refused joins are in the event log (those before the run exists, at its start); a second driver taints the run.
+  const early: string[] = [];
+  const refused = (why: string, taints: boolean): void => {
+    o.logger.warn(why);
+    if (taints) control.refuse(why);
+    if (run === undefined) early.push(why);
+    else run.log.log('join-refused', 'controller', { reason: why });
+  };
+  const joined = await join(s, nats, bus, o, (name, incarnation) => run?.supervisor.isRestarting(name, incarnation) ?? false, accessFor, refused);
+  control.setProcesses(joined.groups.map((g) => g.name));
+  run = new LiveRun(joined, bus, control, accessFor, o);
+  for (const why of early) run.log.log('join-refused', 'controller', { reason: why });
   let failed = false;
   try {
     await start(run, o);
@@ -105,9 +121,9 @@ async function runOnBus(s: CompiledScenario, nats: NatsAccess, bus: Transport, o
   return { result: collect(run.collectInput()), scenario: joined.scenario };
 }
 
-/** place: the placement starts what the run needs before its actors and says where NATS is. */
-async function place(o: LiveRunOptions): Promise<NatsAccess> {
-  const nats = await o.placement.start();
+/** place: the placement starts what the run needs before its actors and says where NATS is (a server of its own has a user per process of the scenario). */
+async function place(s: CompiledScenario, o: LiveRunOptions): Promise<NatsAccess> {
+  const nats = await o.placement.start(processGroups(buildActors(s), s.live.processes));
   interruptedYet(o.signal, 'while the placement started');
   return nats;
 }
@@ -124,6 +140,63 @@ async function connect(nats: NatsAccess, o: LiveRunOptions): Promise<Transport> 
   return bus;
 }
 
+/**
+ * claim: one run per id on a bus. The controller asks whether another controller holds the run id (one
+ * request: no responders means none does) and refuses to go on if one answers; then it answers such
+ * questions itself for the rest of the run, with its nonce. (Two controllers starting in the same instant
+ * both find none; then each refuses the other's processes, whose control messages another nonce sealed, and
+ * both runs end tainted.)
+ */
+async function claim(bus: Transport, control: ControlPlane, o: LiveRunOptions): Promise<void> {
+  const subjects = new Subjects(o.runId);
+  const ask = new TextEncoder().encode(JSON.stringify({ kind: 'claim', nonce: control.nonce }));
+  let answer: Uint8Array | undefined;
+  try {
+    answer = await bus.request(subjects.claim(), ask, 2000);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    // No responders: nobody holds the id. A timeout: a server without no-responders support; go on.
+    if (code !== 'E_NO_RESPONDERS' && code !== 'E_TIMEOUT') throw err;
+  }
+  if (answer !== undefined) {
+    let other = '';
+    try {
+      const x = JSON.parse(new TextDecoder().decode(answer)) as { nonce?: unknown };
+      other = typeof x.nonce === 'string' ? x.nonce : '';
+    } catch {
+      // Not a claim answer: still someone answering on this run's claim subject.
+    }
+    throw new SplitnetError('E_USAGE', `live: run id ${o.runId} is in use on this NATS server by another controller (nonce ${other.slice(0, 8) || '?'}…, ours ${control.nonce.slice(0, 8)}…): give this run another --run-id`);
+  }
+  bus.respond(subjects.claim(), (data) => {
+    let asker = '?';
+    try {
+      const x = JSON.parse(new TextDecoder().decode(data)) as { nonce?: unknown };
+      if (typeof x.nonce === 'string') asker = x.nonce.slice(0, 8);
+    } catch {
+      // Answered all the same: whoever asks is told the id is taken.
+    }
+    o.logger.warn('another controller asked for this run id; it was told it is in use', { nonce: asker });
+    return new TextEncoder().encode(JSON.stringify({ kind: 'claimed', nonce: control.nonce }));
+  });
+}
+
+/**
+ * What each process incarnation is handed at launch or join: its control secret, and its NATS login on
+ * servers the placement configured (a user per process), or on a deployment whose users splitnet generated
+ * from the controller's password (deploy/nats.conf): processes that join log in there with their role's join
+ * login and get their own.
+ */
+function accessOf(nats: NatsAccess, control: ControlPlane, o: LiveRunOptions): (name: string, incarnation: number) => ProcessAccess {
+  const pass = o.credentials?.pass;
+  const derived = o.placement.registration !== undefined && nats.login === undefined && pass !== undefined ? (ids: readonly string[]) => loginOf(ids, (u) => derivedPassword(pass, u)) : undefined;
+  const loginFor: ((ids: readonly string[]) => NatsLogin) | undefined = nats.processLogin ?? derived;
+  return (name, incarnation) => {
+    const login = loginFor?.(name.split('+'));
+    return { secret: control.secretFor(name, incarnation), ...(login ? { login } : {}) };
+  };
+}
+
 /** The run's scenario and its processes, once the actors are known. */
 interface Joined {
   readonly scenario: CompiledScenario;
@@ -136,7 +209,15 @@ interface Joined {
  * join: a placement that launches its processes runs the scenario's own groups; one whose actors register
  * (external, docker) invites them and sizes the scenario to those that joined.
  */
-async function join(s: CompiledScenario, nats: NatsAccess, bus: Transport, o: LiveRunOptions, rejoinable: (name: string, incarnation: number) => boolean): Promise<Joined> {
+async function join(
+  s: CompiledScenario,
+  nats: NatsAccess,
+  bus: Transport,
+  o: LiveRunOptions,
+  rejoinable: (name: string, incarnation: number) => boolean,
+  accessFor: (name: string, incarnation: number) => ProcessAccess,
+  onRefused: (why: string, taints: boolean) => void,
+): Promise<Joined> {
   const policy = o.placement.registration;
   if (policy === undefined) return { scenario: s, groups: processGroups(buildActors(s), s.live.processes), events: [] };
   await o.placement.invite?.(s, nats);
@@ -149,6 +230,8 @@ async function join(s: CompiledScenario, nats: NatsAccess, bus: Transport, o: Li
     ...(policy.expectEveryProcess === true ? { expect: { workers: s.topology.workers, frontends: s.topology.vms.length } } : {}),
     ...(policy.atLeast ? { atLeast: policy.atLeast } : {}),
     rejoinable,
+    accessFor,
+    onRefused,
     processes: s.live.processes,
     base: s,
     compile: sizedToJoined(s),
@@ -202,6 +285,8 @@ class LiveRun {
   constructor(
     joined: Joined,
     readonly bus: Transport,
+    readonly control: ControlPlane,
+    accessFor: (name: string, incarnation: number) => ProcessAccess,
     o: LiveRunOptions,
   ) {
     const s = (this.s = joined.scenario);
@@ -210,7 +295,7 @@ class LiveRun {
     this.clock = new DilatedClock(o.clock ?? systemWallClock, s.live.tdf);
     this.log = new RunLog(this.clock, o.logger);
     this.log.earlier(joined.events);
-    this.inbox = new ReportInbox(this.names, bus, this.subjects, this.log);
+    this.inbox = new ReportInbox(this.names, bus, this.subjects, this.log, control);
     // The fault injector: the scenario's schedule, and `splitnet fault` requests on the controller's control subject.
     this.faults = new LiveFaultInjector({
       scenario: s,
@@ -220,6 +305,10 @@ class LiveRun {
       logger: o.logger,
       clock: this.clock,
       processOf: (id) => this.supervisor.processOf(id),
+      sendFault: (actor, m) => {
+        const name = this.names.find((n) => n.split('+').includes(actor));
+        if (name !== undefined) control.send(name, m);
+      },
       ...(o.placement.nats ? { nats: o.placement.nats } : {}),
       ...(o.placement.nodes ? { nodes: o.placement.nodes } : {}),
       record: (t, actor, kind, detail) => this.log.record(t, actor, kind, detail),
@@ -229,6 +318,8 @@ class LiveRun {
       placement: o.placement,
       transport: bus,
       subjects: this.subjects,
+      control,
+      accessFor,
       clock: this.clock,
       log: this.log,
       logger: o.logger,
@@ -261,7 +352,7 @@ class LiveRun {
       restarts: this.supervisor.restarts,
       occurrences: this.faults.occurrences,
       log: this.log,
-      badControl: this.inbox.badControl + this.supervisor.badControl,
+      control: this.control,
     };
   }
 }
@@ -304,7 +395,7 @@ async function start(run: LiveRun, o: LiveRunOptions): Promise<void> {
   const s = run.s;
   const epochMs = run.clock.wall.nowMs() + s.live.startDelay / 1e6;
   run.clock.start(epochMs);
-  run.bus.publish(run.subjects.controlAll(), encodeControl({ kind: 'start', epochMs }));
+  run.control.sendAll({ kind: 'start', epochMs });
   run.log.log('run-start', 'controller', { epochMs, tdf: s.live.tdf, processes: run.names.length });
   run.faults.start();
 }
@@ -342,7 +433,7 @@ const EXIT_GRACE_MS = 10_000;
 async function drain(run: LiveRun, interrupted: boolean): Promise<void> {
   run.supervisor.stop();
   run.stopFaults();
-  run.bus.publish(run.subjects.controlAll(), encodeControl({ kind: 'stop' }));
+  run.control.sendAll({ kind: 'stop' });
   // The bus may be gone (a failed run's reason); the error being reported matters more than this flush.
   await run.bus.flush().catch(() => {});
   const ours = [...run.supervisor.handles.values()].filter((h) => !h.lingers);

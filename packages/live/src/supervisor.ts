@@ -4,10 +4,10 @@ import type { Logger } from '@splitnet/model';
 import type { Subjects, Subscription, Transport } from '@splitnet/transport';
 import { whereDetail, whereIs } from './actor-handle.js';
 import type { ActorHandle } from './actor-handle.js';
-import { decodeControl, encodeControl } from './control.js';
 import type { HeldFault } from './control.js';
+import type { ControlPlane } from './control-plane.js';
 import type { DilatedClock } from './dilated-clock.js';
-import type { Placement, ProcessGroup } from './placement.js';
+import type { Placement, ProcessAccess, ProcessGroup } from './placement.js';
 import type { RunLog } from './run-log.js';
 
 /** What the supervisor asks of the fault injector: faults a restarted process takes again, and silences a fault explains. */
@@ -22,6 +22,10 @@ export interface SupervisorOptions {
   readonly placement: Placement;
   readonly transport: Transport;
   readonly subjects: Subjects;
+  /** Sealed control messages to and from the processes. */
+  readonly control: ControlPlane;
+  /** What a process incarnation is handed at launch besides its control secret (its NATS login, where the run has them). */
+  readonly accessFor: (name: string, incarnation: number) => ProcessAccess;
   readonly clock: DilatedClock;
   readonly log: RunLog;
   readonly logger: Logger;
@@ -74,16 +78,16 @@ export class Supervisor {
     });
     this.failure.catch(() => {}); // observed by whoever races it; no unhandled rejection before that
     this.subs.push(
-      o.transport.subscribe(o.subjects.hello(), (data) => this.onHello(data)),
-      o.transport.subscribe(o.subjects.heartbeatAll(), (data) => {
-        const m = decodeControl(data);
-        if (m?.kind === 'hb') this.lastBeat.set(m.id, o.clock.wall.nowMs());
+      o.transport.subscribe(o.subjects.helloAll(), (data, subject) => this.onHello(data, subject)),
+      o.transport.subscribe(o.subjects.heartbeatAll(), (data, subject) => {
+        const opened = o.control.open(data, subject);
+        if (!opened.ok) return;
+        const { name, m } = opened.value;
+        if (m.kind === 'hb' && m.id === name) this.lastBeat.set(name, o.clock.wall.nowMs());
+        else o.control.refuse(`${name}: a ${m.kind} on the heartbeat subject`);
       }),
     );
   }
-
-  /** Hello messages that were not what they should be. */
-  badControl = 0;
 
   /** Launch every process's first incarnation (nothing for a placement that does not launch them). */
   launchAll(): void {
@@ -114,7 +118,7 @@ export class Supervisor {
   private launch(g: ProcessGroup, incarnation: number): void {
     const launch = this.o.placement.launch;
     if (!launch) return;
-    const h = launch(g, incarnation);
+    const h = launch(g, incarnation, this.o.accessFor(g.name, incarnation));
     this.handles.set(h.name, h);
     void h.exited.then((code) => this.onExit(g, h, incarnation, code));
   }
@@ -142,11 +146,16 @@ export class Supervisor {
     this.timers.add(timer);
   }
 
-  private onHello(data: Uint8Array): void {
-    const m = decodeControl(data);
-    if (m?.kind !== 'hello') return void this.badControl++;
-    if (!this.names.includes(m.id)) return;
-    if (this.rejoining.has(m.id)) return this.rejoined(m.id, m.pid);
+  private onHello(data: Uint8Array, subject: string): void {
+    const opened = this.o.control.open(data, subject);
+    if (!opened.ok) return;
+    const { name, incarnation, m } = opened.value;
+    if (m.kind !== 'hello' || m.id !== name || !this.names.includes(name)) return this.o.control.refuse(`${name}: a ${m.kind} for ${m.kind === 'hello' ? m.id : '?'} on the hello subject`);
+    if (this.rejoining.has(m.id)) {
+      // The hello of the restart under way, not a late one of the dead incarnation.
+      if (incarnation === this.rejoining.get(m.id)) this.rejoined(m.id, m.pid);
+      return;
+    }
     if (this.hellos.has(m.id)) return;
     this.hellos.add(m.id);
     this.o.log.log('actor-ready', m.id, { pid: m.pid });
@@ -155,15 +164,15 @@ export class Supervisor {
 
   /** A restarted process is ready: peers forget its old sequence numbers, it gets the run's epoch and the faults in effect. */
   private rejoined(name: string, pid: number): void {
-    const { transport, subjects, clock } = this.o;
+    const { control, clock } = this.o;
     this.rejoining.delete(name);
     this.down.delete(name);
     this.lastBeat.set(name, clock.wall.nowMs());
-    transport.publish(subjects.controlAll(), encodeControl({ kind: 'restarted', id: name }));
+    control.sendAll({ kind: 'restarted', id: name }, name);
     const h = this.handles.get(name);
     this.o.log.log('actor-rejoined', name, { pid, ...(h?.container !== undefined ? { container: h.container } : {}) });
     const held = this.o.faults.heldFor(name.split('+'), clock.stamp());
-    transport.publish(subjects.controlAll(), encodeControl({ kind: 'start', epochMs: clock.epochMs, id: name, ...(held.length > 0 ? { faults: held } : {}) }));
+    control.send(name, { kind: 'start', epochMs: clock.epochMs, id: name, ...(held.length > 0 ? { faults: held } : {}) });
   }
 
   /** Watch heartbeats when the placement did not launch the processes, or asks for it. */

@@ -3,6 +3,7 @@ import test from 'ava';
 import type { Logger } from '@splitnet/model';
 import { formatResolvedYaml } from '@splitnet/scenario';
 import { MemoryBus } from '@splitnet/transport';
+import { ControllerControl } from '../src/control-seal.js';
 import { awaitControllerGone, joinRun, joinSubject, negotiateQueues, registerExternalActors, rejoinRun } from '../src/join.js';
 import type { JoinRole } from '../src/join.js';
 import { scenario } from './helpers.js';
@@ -14,6 +15,9 @@ const compile = (vmQueues: readonly number[], workers: number) => {
   return { scenario: s, yaml: formatResolvedYaml(s) };
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** What a test controller issues the processes that join: a control secret each. */
+const keys = new ControllerControl('j', 'ab'.repeat(16));
+const accessFor = (name: string, incarnation: number) => ({ secret: keys.secretFor(name, incarnation) });
 
 /** `reached` resolves at the n-th call of `tick` (a count of events seen from outside: joins, answers). */
 function signalAt(n: number): { tick: () => void; reached: Promise<void> } {
@@ -32,8 +36,8 @@ test('join - with atLeast frontend=2, registration stays open past the quiet win
   const bus = new MemoryBus();
   let closed = false;
   const three = signalAt(3);
-  const reg = registerExternalActors({ runId: 'j1', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: scenario(base), compile, atLeast: { frontend: 2 }, onJoin: three.tick }).then((r) => ((closed = true), r));
-  const join = (role: JoinRole, token: string) => joinRun(bus.connect(`${role}-${token}`), 'j1', role, token, 30_000);
+  const reg = registerExternalActors({ runId: 'j1', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: scenario(base), compile, accessFor, atLeast: { frontend: 2 }, onJoin: three.tick }).then((r) => ((closed = true), r));
+  const join = (role: JoinRole, token: string) => joinRun(bus.connect(`${role}-${token}`), 'j1', role, 30_000);
   const first = [join('driver', 'a'), join('worker', 'b'), join('frontend', 'c')];
   await three.reached;
   // All three have joined; now many quiet windows (50 ms) pass, checked every 100 ms: without the minimum,
@@ -89,8 +93,8 @@ test('join - a front end gets min(asked, the back-end\'s max); one that asks not
 
 test('join - front ends that ask for 1 and 4 queues with 2 workers get 1 and 2: the scenario sent and the events say so', async (t) => {
   const bus = new MemoryBus();
-  const reg = registerExternalActors({ runId: 'j3', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: scenario(base), compile });
-  const join = (role: JoinRole, token: string, queues?: number) => joinRun(bus.connect(`${role}-${token}`), 'j3', role, token, 30_000, queues !== undefined ? { queues } : {});
+  const reg = registerExternalActors({ runId: 'j3', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: scenario(base), compile, accessFor });
+  const join = (role: JoinRole, token: string, queues?: number) => joinRun(bus.connect(`${role}-${token}`), 'j3', role, 30_000, queues !== undefined ? { queues } : {});
   const joined = await Promise.all([join('driver', 'a'), join('worker', 'b'), join('worker', 'c'), join('frontend', 'd', 1), join('frontend', 'e', 4), join('frontend', 'f')]);
   const r = await reg;
   t.deepEqual(r.scenario.topology.vms.map((vm) => vm.queues), [1, 2, 1]);
@@ -113,12 +117,12 @@ test('join - a malformed queue request is refused; a run that cannot be built re
     const s = scenario(base, ['topology.vrss=single', `topology.vms.count=${q.length}`, `topology.workers=${w}`]);
     return { scenario: s, yaml: formatResolvedYaml(s) };
   };
-  const reg = registerExternalActors({ runId: 'j4', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: single, compile: compileSingle });
+  const reg = registerExternalActors({ runId: 'j4', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: single, compile: compileSingle, accessFor });
   reg.catch(() => {});
   t.regex((await ask({ kind: 'join', role: 'frontend', token: 'x', queues: 0 })).reason, /bad join request: queues: expected a whole number ≥ 1, found 0/);
   t.regex((await ask({ kind: 'join', role: 'frontend', token: 'x', queues: 2.5 })).reason, /found 2\.5/);
   t.regex((await ask({ kind: 'join', role: 'worker', token: 'x', queues: 2 })).reason, /only a front end asks for queues/);
-  const join = (role: JoinRole, token: string) => joinRun(bus.connect(`${role}-${token}`), 'j4', role, token, 30_000);
+  const join = (role: JoinRole, token: string) => joinRun(bus.connect(`${role}-${token}`), 'j4', role, 30_000);
   const outcomes = await Promise.allSettled([join('driver', 'a'), join('worker', 'b'), join('worker', 'c'), join('frontend', 'd')]);
   await t.throwsAsync(reg, { message: /topology\.workers: expected 1 when topology\.vrss is "single"/ });
   for (const o of outcomes) {
@@ -138,10 +142,11 @@ test('join - the container each actor process says it runs in is recorded; a res
     timeoutMs: 30_000,
     base: scenario(base),
     compile,
+    accessFor,
     expect: { workers: 2, frontends: 1 },
     rejoinable: (name, incarnation) => expected.delete(`${name}#${incarnation}`),
   });
-  const join = (role: JoinRole, token: string, container?: string) => joinRun(bus.connect(`${role}-${token}`), 'j5', role, token, 30_000, container ? { container } : {});
+  const join = (role: JoinRole, token: string, container?: string) => joinRun(bus.connect(`${role}-${token}`), 'j5', role, 30_000, container ? { container } : {});
   const rejoin = (ids: string[], incarnation: number) => rejoinRun(bus.connect(`re-${ids.join('+')}-${incarnation}`), 'j5', ids, incarnation, 30_000);
   // Before the run has started, a restart is refused: there is nothing to rejoin.
   const early = await t.throwsAsync(rejoin(['worker.0'], 1));
@@ -170,8 +175,8 @@ test('join - the container each actor process says it runs in is recorded; a res
 test('join - per domain, the driver is given the scenario\'s workers and a process joining as a worker is refused, with the reason', async (t) => {
   const bus = new MemoryBus();
   const four = scenario(base, ['topology.vms.queues=4', 'topology.workers=4', 'live.processes=per-domain']);
-  const reg = registerExternalActors({ runId: 'j6', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: four, compile, processes: 'per-domain', expect: { workers: 4, frontends: 1 } });
-  const join = (role: JoinRole, token: string, container?: string) => joinRun(bus.connect(`${role}-${token}`), 'j6', role, token, 30_000, container ? { container } : {});
+  const reg = registerExternalActors({ runId: 'j6', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: four, compile, accessFor, processes: 'per-domain', expect: { workers: 4, frontends: 1 } });
+  const join = (role: JoinRole, token: string, container?: string) => joinRun(bus.connect(`${role}-${token}`), 'j6', role, 30_000, container ? { container } : {});
   const worker = await t.throwsAsync(join('worker', 'w'));
   t.regex(worker?.message ?? '', /join refused by the controller of run j6: this run has one process per Xen domain \(live\.processes: per-domain\): the driver process hosts the vRSS workers \(topology\.workers of them\); start no process with --role worker/);
   // Registration closes with the driver and the front end alone (the expected workers are the driver's).
@@ -185,4 +190,36 @@ test('join - per domain, the driver is given the scenario\'s workers and a proce
   // A driver that comes after registration closed is refused.
   const second = await t.throwsAsync(join('driver', 'c'));
   t.regex(second?.message ?? '', /registration is closed/);
+});
+
+test('join - each process gets what the controller issues it, sealed to the key it joined with; a second driver is refused and taints the run, a late joiner is refused without', async (t) => {
+  const bus = new MemoryBus();
+  const refusals: [string, boolean][] = [];
+  const issued = new ControllerControl('j7', 'cd'.repeat(16));
+  const login = (name: string) => ({ user: `sn-${name.replace('+', '-')}`, pass: `pw-${name}`, inboxPrefix: `_INBOX.sn-${name}` });
+  const reg = registerExternalActors({
+    runId: 'j7', transport: bus.connect('controller'), logger: quiet, windowMs: 50, timeoutMs: 30_000, base: scenario(base), compile,
+    expect: { workers: 1, frontends: 1 },
+    accessFor: (name, incarnation) => ({ secret: issued.secretFor(name, incarnation), login: login(name) }),
+    onRefused: (why, taints) => refusals.push([why, taints]),
+  });
+  // Everything on the bus is seen by an eavesdropper, including the replies.
+  const seen: string[] = [];
+  bus.connect('eavesdropper').subscribe('>', (data) => seen.push(new TextDecoder().decode(data)));
+  const join = (role: JoinRole, i: number) => joinRun(bus.connect(`${role}-${i}`), 'j7', role, 30_000);
+  const [driver, impostor, worker, frontend] = await Promise.allSettled([join('driver', 0), join('driver', 1), join('worker', 2), join('frontend', 3)]);
+  await reg;
+  t.is(driver?.status, 'fulfilled');
+  t.is(impostor?.status, 'rejected');
+  if (impostor?.status === 'rejected') t.regex(String((impostor.reason as Error).message), /this run has one driver \(NIC \+ back-end\) already: 2 processes joined as driver \(an impostor, or a driver started twice\)/);
+  for (const [r, name] of [[driver, 'nic+backend'], [worker, 'worker.0'], [frontend, 'vm.0']] as const) {
+    if (r?.status !== 'fulfilled') return t.fail(`${name} did not join`);
+    t.deepEqual(r.value.access, { secret: issued.secretFor(name, 0), login: login(name) }, name);
+  }
+  t.deepEqual(refusals.map(([, taints]) => taints), [true]);
+  t.false(seen.some((m) => m.includes(issued.secretFor('vm.0', 0).key) || m.includes('pw-vm.0')), 'no key or password in the clear on the bus');
+  // After registration: a late joiner is refused (no taint); a probe of a finished actor is no refusal at all.
+  await t.throwsAsync(join('frontend', 4), { message: /registration is closed/ });
+  await bus.connect('probe').request(joinSubject('j7'), new TextEncoder().encode('{"kind":"probe"}'), 5000);
+  t.deepEqual(refusals.map(([, taints]) => taints), [true, false]);
 });

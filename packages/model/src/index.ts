@@ -2,6 +2,7 @@
 export * from './time.js';
 export * from './u32.js';
 export * from './messages.js';
+export * from './message-routes.js';
 export * from './actor.js';
 export * from './cpu.js';
 export type * from './cost-profile.js';

@@ -28,7 +28,7 @@ export function formatSummary(s: Summary): string {
   add('notifications', `sent ${fmt(s.notifications.sentPerSec)} /s, suppressed ${fmt(s.notifications.suppressedPerSec)} /s, held ${fmt(s.notifications.heldPerSec)} /s`);
   add('latency (µs)', `p50 ${fmt(s.latencyUs.p50)}  p99 ${fmt(s.latencyUs.p99)}  p99.9 ${fmt(s.latencyUs.p999)}  max ${fmt(s.latencyUs.max)}  (n=${s.latencyUs.count})`);
   add('ring occupancy', `mean ${fmt(s.ring.meanOccupancy)}, max ${s.ring.maxOccupancy}; netback queues + qdiscs mean ${fmt(s.backlog.mean)}, max ${s.backlog.max}`);
-  const faultDrops = s.faults ? (['link-down', 'link-drop', 'vif-disabled', 'lost-in-transport'] as const).filter((r) => (s.drops[r] ?? 0) > 0).map((r) => `, ${r} ${s.drops[r]}`).join('') : '';
+  const faultDrops = (['link-down', 'link-drop', 'vif-disabled', 'lost-in-transport', 'rejected'] as const).filter((r) => (s.drops[r] ?? 0) > 0).map((r) => `, ${r} ${s.drops[r]}`).join('');
   const qdiscDrops = `qdisc-overlimit ${s.drops['qdisc-overlimit']}${s.drops['qdisc-congested'] > 0 ? `, qdisc-congested ${s.drops['qdisc-congested']}` : ''}`;
   add('drops', `${s.drops.total} (nic-ring-full ${s.drops['nic-ring-full']}, netback-queue-full ${s.drops['netback-queue-full']}, ${qdiscDrops}${s.drops['lost-in-crash'] > 0 ? `, lost-in-crash ${s.drops['lost-in-crash']}` : ''}${faultDrops})`);
   const cpu = Object.entries(s.cpu).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`);
@@ -38,9 +38,10 @@ export function formatSummary(s: Summary): string {
   add('accounting', `${a.balanced ? 'ok' : 'BROKEN'}: emitted ${a.emitted} = delivered ${a.delivered} + dropped ${s.drops.total} + in flight ${inflight}${a.balanced ? '' : ` (unaccounted ${a.unaccounted})`}`);
   if (s.live) {
     const l = s.live;
-    add('live', `${l.valid ? 'valid' : 'INVALID'}: tdf ${l.tdf}, ${l.processes} processes${l.restarts > 0 ? `, ${l.restarts} restarted` : ''}; lag p99 ${fmt(l.processingLagUs.p99)} µs (bound ${fmt(l.maxLagUs)}${l.lagTrend.growing ? `; GROWING: ${fmt(l.lagTrend.firstHalfP99Us)} → ${fmt(l.lagTrend.secondHalfP99Us)} µs from the first half to the second` : ''}), effective resolution ${fmt(l.effectiveResolutionUs)} µs`);
+    add('live', `${l.verdict === 'tainted' ? 'TAINTED' : l.valid ? 'valid' : 'INVALID'}: tdf ${l.tdf}, ${l.processes} processes${l.restarts > 0 ? `, ${l.restarts} restarted` : ''}; lag p99 ${fmt(l.processingLagUs.p99)} µs (bound ${fmt(l.maxLagUs)}${l.lagTrend.growing ? `; GROWING: ${fmt(l.lagTrend.firstHalfP99Us)} → ${fmt(l.lagTrend.secondHalfP99Us)} µs from the first half to the second` : ''}), effective resolution ${fmt(l.effectiveResolutionUs)} µs`);
     const rej = Object.entries(l.wire.rejected).filter(([, v]) => v > 0);
     if (rej.length > 0) add('wire rejects', rej.map(([k, v]) => `${k} ${v}`).join(', '));
+    for (const [i, line] of (l.tainted ?? []).entries()) add(i === 0 ? 'tainted' : '', line);
   }
   if (s.faults) {
     const f = s.faults;

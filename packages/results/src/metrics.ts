@@ -10,11 +10,13 @@ import type { ActorReport, Nanos } from '@splitnet/model';
  * tx_queue_len, fq_codel's 10240 packets). `qdisc-congested`: fq_codel's CoDel dropped it on dequeue.
  * `lost-in-crash` (live mode only): packets that went into an actor process that died, or were sent
  * to it while it was down, and never came out; and those netback held for a crashed front end's old
- * ring, discarded when it reconnected with a new one.
+ * ring, discarded when it reconnected with a new one. `rejected` (live mode only): packets a receiver refused
+ * (a replay, a sequence jump, a spoofed or misrouted frame, a message its sender never sends it) that their
+ * real sender did send it — dropped, not in flight; only a tainted run has any.
  */
 export type DropReason =
   | 'nic-ring-full' | 'netback-queue-full' | 'qdisc-overlimit' | 'qdisc-congested' | 'lost-in-crash'
-  | 'link-down' | 'link-drop' | 'vif-disabled' | 'lost-in-transport';
+  | 'link-down' | 'link-drop' | 'vif-disabled' | 'lost-in-transport' | 'rejected';
 /** Reasons every summary shows. */
 export const BASE_DROP_REASONS: readonly DropReason[] = ['nic-ring-full', 'netback-queue-full', 'qdisc-overlimit', 'qdisc-congested', 'lost-in-crash'];
 /**
@@ -26,7 +28,7 @@ export const BASE_DROP_REASONS: readonly DropReason[] = ['nic-ring-full', 'netba
  * counts what a killed actor held or was sent while down.
  */
 export const FAULT_DROP_REASONS: readonly DropReason[] = ['link-down', 'link-drop', 'vif-disabled', 'lost-in-transport'];
-export const DROP_REASONS: readonly DropReason[] = [...BASE_DROP_REASONS, ...FAULT_DROP_REASONS];
+export const DROP_REASONS: readonly DropReason[] = [...BASE_DROP_REASONS, ...FAULT_DROP_REASONS, 'rejected'];
 
 export interface Snapshot {
   readonly t: Nanos;
@@ -195,7 +197,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
     drops: {
       'nic-ring-full': nicDrops, 'netback-queue-full': queueFull, 'qdisc-overlimit': qdiscOverlimit, 'qdisc-congested': qdiscCongested,
       'lost-in-crash': lostWithOldRing,
-      'link-down': linkDown, 'link-drop': 0, 'vif-disabled': vifDisabled, 'lost-in-transport': 0,
+      'link-down': linkDown, 'link-drop': 0, 'vif-disabled': vifDisabled, 'lost-in-transport': 0, rejected: 0,
     },
     faultCounters: { notificationsLost, lostAbsorbed, notificationsDelayed, stallKicks },
     busy, ringOccupancy, backlog, reordered,

@@ -1,7 +1,7 @@
 // From combined snapshots to a run's summary: rates over the measurement window, the drops a summary shows, and the accounting invariant.
 import { LatencyHistogram, meanFrameBytes, requestedWireGbps, WIRE_OVERHEAD_BYTES } from '@splitnet/model';
 import type { CompiledScenario } from '@splitnet/scenario';
-import { BASE_DROP_REASONS, DROP_REASONS, sig, totalVirqs } from './metrics.js';
+import { BASE_DROP_REASONS, DROP_REASONS, FAULT_DROP_REASONS, sig, totalVirqs } from './metrics.js';
 import type { DropReason, Snapshot } from './metrics.js';
 import type { Accounting, OfferedCap, Summary } from './summary.js';
 
@@ -12,14 +12,24 @@ export function offeredCapOf(s: CompiledScenario): OfferedCap | undefined {
   return requested > s.topology.linkGbps * (1 + 1e-9) ? { requestedGbps: sig(requested), linkGbps: s.topology.linkGbps } : undefined;
 }
 
-/** Drops as results show them: the fault-only reasons appear when the scenario has faults. */
+/**
+ * Drops as results show them, and as the accounting counts them: every reason with packets, always (so every
+ * drop is in the balance); the base reasons also when zero, and with faults the fault-only ones too (so
+ * fault-free results keep their shape).
+ */
 export function shownDrops(d: Readonly<Record<DropReason, number>>, withFaults: boolean): Record<DropReason, number> {
   const out = {} as Record<DropReason, number>;
-  for (const r of withFaults ? DROP_REASONS : BASE_DROP_REASONS) out[r] = d[r];
+  for (const r of DROP_REASONS) {
+    if (BASE_DROP_REASONS.includes(r) || (withFaults && FAULT_DROP_REASONS.includes(r)) || d[r] !== 0) out[r] = d[r];
+  }
   return out;
 }
 
-/** The accounting invariant: every emitted packet is delivered, dropped with a reason, or in flight. */
+/**
+ * The accounting invariant: every emitted packet is delivered, dropped with a reason, or in flight. A negative
+ * count (packets in flight or dropped below zero) fails it too, even if the sum comes out: it means packets
+ * were counted that never existed.
+ */
 export function balance(
   emitted: number,
   delivered: number,
@@ -29,7 +39,8 @@ export function balance(
   const dropSum = Object.values(dropped).reduce((n, v) => n + v, 0);
   const held = inFlight.nicRings + inFlight.links + inFlight.workerBacklogs + inFlight.guestRings;
   const unaccounted = emitted - delivered - dropSum - held;
-  return { emitted, delivered, dropped, inFlight, unaccounted, balanced: unaccounted === 0 };
+  const negative = [...Object.values(dropped), ...Object.values(inFlight)].some((v) => v < 0);
+  return { emitted, delivered, dropped, inFlight, unaccounted, balanced: unaccounted === 0 && !negative };
 }
 
 export function summarize(

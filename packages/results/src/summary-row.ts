@@ -129,6 +129,8 @@ function liveColumns(l: NonNullable<Summary['live']>, put: Put): void {
   put('live_processes', l.processes);
   put('live_restarts', l.restarts);
   put('live_valid', flag(l.valid));
+  put('live_verdict', l.verdict);
+  put('live_tainted_reasons', l.tainted?.length ?? 0);
   put('live_suggested_tdf', l.suggestedTdf);
   put('live_max_lag_us', l.maxLagUs);
   put('live_processing_lag_p50_us', l.processingLagUs.p50);

@@ -42,6 +42,14 @@ export interface RunResult {
   readonly eventsProcessed: number;
 }
 
+/**
+ * A live run's verdict. `valid`: it kept up with emulated time (lag within live.maxLag) and nothing on the bus
+ * was other than the run's own actors sent. `invalid`: it fell behind (results kept, with a suggested TDF).
+ * `tainted`: the bus carried something the run's actors did not send or that a receiver refused — forged,
+ * replayed, misrouted or unexplained traffic — so its figures cannot be trusted, whatever the lag.
+ */
+export type Verdict = 'valid' | 'invalid' | 'tainted';
+
 /** What only a live run has: its time base, how late it ran, and what the wire rejected. */
 export interface LiveInfo {
   readonly tdf: number;
@@ -59,15 +67,24 @@ export interface LiveInfo {
   readonly inputLatenessUs: { readonly p50: number; readonly p99: number; readonly max: number };
   /** Time resolution the results can be trusted to: the p99 input lateness. */
   readonly effectiveResolutionUs: number;
+  /** Lag within live.maxLag (the run kept up with emulated time). */
   readonly valid: boolean;
   readonly invalidReason?: string;
   readonly suggestedTdf?: number;
+  /** `tainted` over `invalid` over `valid`. */
+  readonly verdict: Verdict;
+  /** What made the run tainted, one line each (present when it is). */
+  readonly tainted?: readonly string[];
   /** `lostInCrash`: the part of `drops.lost-in-crash` inferred from the bus counters (the rest, actors counted themselves). */
   readonly bus: { readonly onBusAtEnd: number; readonly pendingAtEnd: number; readonly lostInCrash: number };
   /** Actor processes restarted by the supervisor. */
   readonly restarts: number;
   /** Each restarted process: where its counters continue from, and where they ended (present only after restarts). */
   readonly restarted?: readonly RestartedProcess[];
+  /**
+   * What the receivers refused, by kind (messages); sequence numbers missing from known senders (`gaps`);
+   * control messages refused, by the controller and by the actor processes (`badControl`).
+   */
   readonly wire: { readonly rejected: Readonly<Record<string, number>>; readonly gaps: number; readonly lastRejection: string; readonly badControl: number };
 }
 

@@ -10,8 +10,9 @@ import { isValidActorId, isValidRunId } from './subjects.js';
  * 3: `ring` says whether the front end set up a new ring; `connected` (a restarted front end's reconnect).
  * 4: `ring` and `connected` name the ring (`ringAt`, when the front end set it up).
  * 5: `dma` and `poll` name the batch (`issuedAt`): the driver's poll gives that batch's descriptors back.
+ * 6: the frame header names the receiver (`to`), so that a frame re-published to another actor's inbox is refused.
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /** What travels on the wire: one Message stamped with who sent it, when, and its place in the link's order. */
 export interface Envelope {
@@ -19,6 +20,8 @@ export interface Envelope {
   readonly run: string;
   /** Actor id of the sender. */
   readonly from: string;
+  /** Actor id of the receiver the sender addressed. */
+  readonly to: string;
   /** Per sender→receiver link, 1, 2, 3…: the receiver detects replays (≤ last) and losses (jumps). */
   readonly seq: number;
   /** Emulated time the message left the sender. */
@@ -28,10 +31,24 @@ export interface Envelope {
   readonly m: Message;
 }
 
-/** Why a received message was dropped. */
-export type RejectKind = 'malformed' | 'truncated' | 'wrong-run' | 'duplicate' | 'invalid-batch';
+/**
+ * Why a received message was dropped. Garbled input: `malformed`, `truncated`, `invalid-batch`. Well-formed
+ * but not this receiver's to take: `wrong-run` (another run's), `misrouted` (addressed to another actor),
+ * `spoofed` (the header names another sender than the subject it came on), `not-allowed` (a message its
+ * sender never sends this receiver in the datapath, e.g. a NIC's DMA batch over the bus), `duplicate` (a
+ * sequence number at or below the last accepted: a replay), `seq-jump` (a sequence number implausibly far
+ * ahead: it would make the sender's real messages look like replays).
+ */
+export type RejectKind = 'malformed' | 'truncated' | 'wrong-run' | 'duplicate' | 'invalid-batch' | 'misrouted' | 'spoofed' | 'not-allowed' | 'seq-jump';
 
-export const REJECT_KINDS: readonly RejectKind[] = ['malformed', 'truncated', 'wrong-run', 'duplicate', 'invalid-batch'];
+export const REJECT_KINDS: readonly RejectKind[] = ['malformed', 'truncated', 'wrong-run', 'duplicate', 'invalid-batch', 'misrouted', 'spoofed', 'not-allowed', 'seq-jump'];
+
+/**
+ * How far past the last accepted sequence number a sender's next one may be. Messages lost on the bus (a NATS
+ * outage: up to the reconnect buffer's worth, and whatever the server held) leave gaps; a jump larger than
+ * this is no loss but a forgery, which would otherwise make every real message after it a "duplicate".
+ */
+export const MAX_SEQ_JUMP = 2 ** 24;
 
 /** What the receiver's scenario allows; anything beyond is rejected as an invalid batch. */
 export interface DecoderLimits {
@@ -44,6 +61,18 @@ export interface DecoderLimits {
 export interface EnvelopeDecoderOptions {
   readonly run: string;
   readonly limits: DecoderLimits;
+  /** The receiving actor: a frame addressed to another is refused (`misrouted`). Absent: not checked. */
+  readonly self?: string;
+  /**
+   * Whether `from` may send this receiver `m` (the datapath's sender rules): a reason to refuse it
+   * (`not-allowed`), or undefined. Checked before the sequence number, which a refused message does not advance.
+   */
+  readonly admit?: (from: string, m: Message) => string | undefined;
+  /**
+   * A receiver restarted in the middle of a run: its senders' sequences are already under way, so the
+   * first message from each sets where its sequence is (not a gap). Senders it is told restarted start at 1.
+   */
+  readonly resumed?: boolean;
   /** Where decoded batches come from: the pool of the actors that receive them (default: the decoder's own). */
   readonly pool?: BatchPool;
 }
@@ -89,7 +118,7 @@ export interface EnvelopeDecoderOptions {
  * run id and sender name are not re-encoded and re-validated per message; kinds are small integers
  * so that decoding a body allocates no string:
  *
- *   header    [v, run, from]                        then bodies [seq, t, at, m] …
+ *   header    [v, run, from, to]                    then bodies [seq, t, at, m] …
  *   dma       [1, nicQueue, irq, issuedAt, batch]   poll  [2, nicQueue, issuedAt]
  *   rx        [3, vm, queue, batch]                 evt   [5, vm, port]
  *   rsp       [4, vm, queue, rspProd, reqEvent, batch]
@@ -187,11 +216,11 @@ function wireMessage(m: Message): unknown[] {
 }
 
 /**
- * A frame's header: who sends, in which run. Constant per sender, so a sender encodes it once.
+ * A frame's header: who sends, to whom, in which run. Constant per link, so a sender encodes it once.
  * The result is a view into msgpackr's output slab that later encodes never overwrite.
  */
-export function encodeFrameHeader(run: string, from: string): Uint8Array {
-  return packr.pack([PROTOCOL_VERSION, run, from]);
+export function encodeFrameHeader(run: string, from: string, to: string): Uint8Array {
+  return packr.pack([PROTOCOL_VERSION, run, from, to]);
 }
 
 /**
@@ -207,7 +236,7 @@ export function encodeEnvelopeBody(seq: number, t: Nanos, at: Nanos, m: Message)
 
 /** One envelope as a whole frame (header + body). */
 export function encodeEnvelope(env: Envelope): Uint8Array {
-  const header = encodeFrameHeader(env.run, env.from);
+  const header = encodeFrameHeader(env.run, env.from, env.to);
   const body = encodeEnvelopeBody(env.seq, env.t, env.at, env.m);
   const out = new Uint8Array(header.byteLength + body.byteLength);
   out.set(header, 0);
@@ -305,7 +334,19 @@ export class EnvelopeDecoder {
     'wrong-run': 0,
     duplicate: 0,
     'invalid-batch': 0,
+    misrouted: 0,
+    spoofed: 0,
+    'not-allowed': 0,
+    'seq-jump': 0,
   };
+  /** Packets in messages rejected after they decoded, by the sender they named (see rejectedPackets). */
+  private readonly rejectedPacketsFrom = new Map<string, number>();
+  /** Packets in accepted messages, by sender. */
+  private readonly acceptedPacketsFrom = new Map<string, number>();
+  /** Sequence numbers skipped, by sender. */
+  private readonly gapsFrom = new Map<string, number>();
+  /** The first rejection of each kind, as `lastError` words it. */
+  private readonly firstErrors = new Map<RejectKind, string>();
   private acceptedCount = 0;
   private gapCount = 0;
   private lastErrorText: string | undefined = undefined;
@@ -314,10 +355,16 @@ export class EnvelopeDecoder {
    * trusted), so a rejected message becomes a gap once its successor arrives.
    */
   private readonly lastSeq = new Map<string, number>();
+  private readonly self: string | undefined;
+  private readonly admit: ((from: string, m: Message) => string | undefined) | undefined;
+  private readonly resumed: boolean;
 
   /** @throws SplitnetError E_USAGE on an invalid run id or limits (configuration, not input). */
   constructor(options: EnvelopeDecoderOptions) {
     const { run, limits } = options;
+    this.self = options.self;
+    this.admit = options.admit;
+    this.resumed = options.resumed === true;
     if (!isValidRunId(run)) throw new SplitnetError('E_USAGE', `decoder: invalid run id ${JSON.stringify(run)}`);
     if (!Number.isInteger(limits.flows) || limits.flows < 1 || limits.flows > U32_MAX + 1) {
       throw new SplitnetError('E_USAGE', `decoder: limits.flows must be an integer in [1, 2^32], found ${String(limits.flows)}`);
@@ -348,17 +395,41 @@ export class EnvelopeDecoder {
     return this.lastErrorText;
   }
 
-  /** Forget a sender's sequence, so that a restarted actor (seq from 1 again) is not taken for a replay. */
+  /**
+   * Packets in messages that decoded but were refused (replays, jumps, refused senders, misrouted or spoofed
+   * frames), by the sender they named. What a real sender sent and was refused is dropped, not in flight; a
+   * forger's packets were never emitted: the bus accounting tells the two apart by what the sender sent.
+   */
+  rejectedPackets(): ReadonlyMap<string, number> {
+    return this.rejectedPacketsFrom;
+  }
+
+  /** Packets in accepted messages, by sender. */
+  acceptedPackets(): ReadonlyMap<string, number> {
+    return this.acceptedPacketsFrom;
+  }
+
+  /** Sequence numbers skipped between accepted messages, by sender. */
+  gapsBySender(): ReadonlyMap<string, number> {
+    return this.gapsFrom;
+  }
+
+  /** The first rejection of each kind (one line each, as `lastError`). */
+  firstRejections(): ReadonlyMap<RejectKind, string> {
+    return this.firstErrors;
+  }
+
+  /** A restarted sender's sequence starts at 1 again: the next message must be 1, not taken for a replay. */
   forgetSender(actorId: string): void {
-    this.lastSeq.delete(actorId);
+    if (isValidActorId(actorId)) this.lastSeq.set(actorId, 0);
   }
 
   /**
    * The envelope in `bytes`, or null (counted in `rejected`). A returned batch comes from the
    * decoder's pool and belongs to the caller (`pool.release` when done); it shares no memory with `bytes`.
    */
-  decode(bytes: Uint8Array): Envelope | null {
-    const envs = this.decodeFrame(bytes);
+  decode(bytes: Uint8Array, subjectSender?: string): Envelope | null {
+    const envs = this.decodeFrame(bytes, subjectSender);
     return envs.length === 1 ? (envs[0] as Envelope) : null;
   }
 
@@ -369,7 +440,7 @@ export class EnvelopeDecoder {
    * still returned. The array is reused by the next call: use it before decoding another frame.
    * Never throws.
    */
-  decodeFrame(bytes: Uint8Array): readonly Envelope[] {
+  decodeFrame(bytes: Uint8Array, subjectSender?: string): readonly Envelope[] {
     const out = this.frameOut;
     out.length = 0;
     if (bytes.byteLength === 0) {
@@ -383,7 +454,7 @@ export class EnvelopeDecoder {
       packr.unpackMultiple(bytes, (raw: unknown) => {
         if (header) {
           header = false;
-          from = this.header(raw);
+          from = this.header(raw, subjectSender);
           // A bad header makes the rest meaningless: stop reading (counted once).
           return from !== undefined;
         }
@@ -401,20 +472,31 @@ export class EnvelopeDecoder {
   }
 
   private readonly frameOut: Envelope[] = [];
+  /** The receiver the current frame's header names. */
+  private frameTo = '';
 
-  /** The sender named by a valid frame header, or undefined (counted). */
-  private header(raw: unknown): string | undefined {
+  /**
+   * The sender named by a valid frame header, or undefined (counted). `subjectSender`: the sender the subject
+   * named (the bus's permissions vouch for it where the bus has them); the header must agree.
+   */
+  private header(raw: unknown, subjectSender: string | undefined): string | undefined {
     let from: string | undefined;
     try {
       if (!Array.isArray(raw)) throw malformed(`expected a frame header array, found ${show(raw)}`);
       // The version first: another version may have another layout.
       if (raw[0] !== PROTOCOL_VERSION) throw malformed(`protocol version ${show(raw[0])}, expected ${PROTOCOL_VERSION}`);
-      const [, run, sender] = tuple(raw, 3, 'frame header', 'malformed');
+      const [, run, sender, to] = tuple(raw, 4, 'frame header', 'malformed');
       if (typeof run !== 'string') throw malformed(`run: expected a string, found ${show(run)}`);
       // A sender with a sequence entry was validated when first accepted: skip the pattern match.
       if (typeof sender === 'string' && (this.lastSeq.has(sender) || isValidActorId(sender))) from = sender;
       if (run !== this.run) throw new Rejection('wrong-run', `run ${show(run)}, expected ${JSON.stringify(this.run)}`);
       if (from === undefined) throw malformed(`from: expected an actor id, found ${show(sender)}`);
+      if (typeof to !== 'string') throw malformed(`to: expected an actor id, found ${show(to)}`);
+      if (subjectSender !== undefined && from !== subjectSender) {
+        throw new Rejection('spoofed', `the header names sender ${show(from)} but it came on ${JSON.stringify(subjectSender)}'s subject`);
+      }
+      if (this.self !== undefined && to !== this.self) throw new Rejection('misrouted', `addressed to ${show(to)}, received by ${this.self}`);
+      this.frameTo = to;
       return from;
     } catch (e) {
       if (e instanceof Rejection) this.reject(e.kind, e.what, from);
@@ -434,16 +516,21 @@ export class EnvelopeDecoder {
       const at = time(rawAt, 'at');
       if (at < t) throw malformed(`at = ${at} ns is before the send time t = ${t} ns`);
       const m = this.message(rawM, t);
-
-      const last = this.lastSeq.get(from) ?? 0;
-      if (seq <= last) {
-        if ('batch' in m) this.pool.release(m.batch);
-        throw new Rejection('duplicate', `seq ${seq} ≤ ${last}, the last accepted`);
+      const refused = this.admit?.(from, m);
+      if (refused !== undefined) return this.refuse('not-allowed', refused, from, m);
+      const known = this.lastSeq.get(from);
+      // A restarted receiver takes a sender's first message as where its sequence is.
+      const last = known ?? (this.resumed ? seq - 1 : 0);
+      if (seq <= last) return this.refuse('duplicate', `seq ${seq} ≤ ${last}, the last accepted`, from, m);
+      if (seq - last > MAX_SEQ_JUMP) return this.refuse('seq-jump', `seq ${seq} is ${seq - last} past ${last}, the last accepted (at most ${MAX_SEQ_JUMP} may be missing)`, from, m);
+      if (seq > last + 1) {
+        this.gapCount += seq - last - 1;
+        this.gapsFrom.set(from, (this.gapsFrom.get(from) ?? 0) + seq - last - 1);
       }
-      if (seq > last + 1) this.gapCount += seq - last - 1;
       this.lastSeq.set(from, seq);
       this.acceptedCount++;
-      return { v: PROTOCOL_VERSION, run: this.run, from, seq, t, at, m };
+      if ('batch' in m) this.acceptedPacketsFrom.set(from, (this.acceptedPacketsFrom.get(from) ?? 0) + m.batch.count);
+      return { v: PROTOCOL_VERSION, run: this.run, from, to: this.frameTo, seq, t, at, m };
     } catch (e) {
       if (e instanceof Rejection) return this.reject(e.kind, e.what, from);
       // A bug here must not take the actor down with it; it still shows up as a counted reason.
@@ -454,7 +541,17 @@ export class EnvelopeDecoder {
   private reject(kind: RejectKind, what: string, from: string | undefined): null {
     this.rejected[kind]++;
     this.lastErrorText = `${kind}: ${what} (from ${from ?? 'an unknown sender'})`;
+    if (!this.firstErrors.has(kind)) this.firstErrors.set(kind, this.lastErrorText);
     return null;
+  }
+
+  /** A message that decoded but is refused: its batch goes back to the pool, its packets are counted against its sender. */
+  private refuse(kind: RejectKind, what: string, from: string, m: Message): null {
+    if ('batch' in m) {
+      this.rejectedPacketsFrom.set(from, (this.rejectedPacketsFrom.get(from) ?? 0) + m.batch.count);
+      this.pool.release(m.batch);
+    }
+    return this.reject(kind, what, from);
   }
 
   /** The message of an envelope sent at `t`. Scalars are checked before any packet is copied. */

@@ -1,4 +1,4 @@
-// Public API of @splitnet/transport ("."): the Transport port, subjects, the wire codec and the in-memory bus. Nothing
+// Public API of @splitnet/transport ("."): the Transport port, subjects, the wire codec, the in-memory bus and NATS authorization blocks. Nothing
 // reachable from here loads the NATS client: the NATS adapter is "@splitnet/transport/nats", the server launcher
 // "@splitnet/transport/nats-server".
 export { isValidActorId, isValidRunId, newRunId, RUN_ID_MAX_LENGTH, SUBJECT_ROOT, Subjects } from './subjects.js';
@@ -8,10 +8,13 @@ export {
   encodeFrameHeader,
   EnvelopeDecoder,
   PROTOCOL_VERSION,
+  MAX_SEQ_JUMP,
   REJECT_KINDS,
   WIRE_BYTES_PER_PACKET,
 } from './codec.js';
 export type { DecoderLimits, Envelope, EnvelopeDecoderOptions, RejectKind } from './codec.js';
+export { renderAuthorization } from './nats-authorization.js';
+export type { NatsUser } from './nats-authorization.js';
 export { TransportError } from './transport.js';
 export type {
   MessageHandler,

@@ -66,6 +66,11 @@ export interface NatsTransportOptions {
    * addition to the system's. Implies TLS, like a `tls://` URL.
    */
   caFile?: string;
+  /**
+   * Where this client's request replies arrive (default `_INBOX`): a server that gives each user its own reply
+   * prefix (`_INBOX.<user>`) lets no one else read them.
+   */
+  inboxPrefix?: string;
 }
 
 /** Options after validation: every value checked, defaults applied, frozen. */
@@ -83,6 +88,7 @@ export interface CompiledNatsOptions {
   /** TLS is required (a `tls://` URL or a CA given); the server's certificate is verified. */
   readonly tls: boolean;
   readonly caFile: string | undefined;
+  readonly inboxPrefix: string | undefined;
 }
 
 export const DEFAULT_RECONNECT_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -121,6 +127,9 @@ export function compileNatsOptions(opts: NatsTransportOptions): CompiledNatsOpti
     throw usage(`maxReconnectAttempts must be an integer >= -1 (-1: unlimited), got ${String(opts.maxReconnectAttempts)}`);
   }
   if (opts.caFile !== undefined && (typeof opts.caFile !== 'string' || opts.caFile.trim() === '')) throw usage('caFile must name a PEM file');
+  if (opts.inboxPrefix !== undefined && (typeof opts.inboxPrefix !== 'string' || subjectProblem(opts.inboxPrefix, false) !== undefined)) {
+    throw usage(`inboxPrefix must be a subject without wildcards, got '${String(opts.inboxPrefix)}'`);
+  }
   // One tls:// URL requires TLS of every server in the list: the client never falls back to plaintext.
   const tlsUrls = servers.filter((s) => /^tls:\/\//i.test(s)).length;
   return Object.freeze({
@@ -136,6 +145,7 @@ export function compileNatsOptions(opts: NatsTransportOptions): CompiledNatsOpti
     reconnectBufferBytes,
     tls: tlsUrls > 0 || opts.caFile !== undefined,
     caFile: opts.caFile,
+    inboxPrefix: opts.inboxPrefix,
   });
 }
 
@@ -156,6 +166,7 @@ function toClientOptions(o: CompiledNatsOptions): NodeConnectionOptions {
   if (o.reconnectTimeWaitMs !== undefined) c.reconnectTimeWait = o.reconnectTimeWaitMs;
   if (o.pingIntervalMs !== undefined) c.pingInterval = o.pingIntervalMs;
   if (o.connectTimeoutMs !== undefined) c.timeout = o.connectTimeoutMs;
+  if (o.inboxPrefix !== undefined) c.inboxPrefix = o.inboxPrefix;
   // An object (even empty) makes the client require TLS and verify the server's certificate; the client
   // reads the CA file itself (a missing file is a connect error naming it).
   if (o.tls) c.tls = o.caFile !== undefined ? { caFile: o.caFile } : {};

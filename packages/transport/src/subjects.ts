@@ -50,21 +50,24 @@ export function newRunId(prefix: string, entropy: number): string {
   return `${p}-${entropy.toString(36)}`;
 }
 
+/** An actor id or, in a permission pattern, a role's every actor (`worker.*`, `vm.*`). */
+const ACTOR_PATTERN = /^(?:nic|backend|controller|(?:worker|vm)\.(?:\*|0|[1-9][0-9]{0,9}))$/;
+
 /**
  * The subjects of one run. Layout (`<actor>` may span two levels, e.g. `worker.3`):
  *
  * | subject | use |
  * |---|---|
- * | `sn.<run>.<actor>.in` | data plane: every Message for that actor, so one sender's messages stay in order |
- * | `sn.<run>.ctl.<actor>` | request/reply control: configure, start, stop, snapshot |
- * | `sn.<run>.ctl.all` | control broadcasts (start, stop) |
- * | `sn.<run>.hello` | actors announce readiness |
+ * | `sn.<run>.<to>.from.<from>` | data plane: the messages actor `<from>` sends actor `<to>`; the subject names the sender, so the bus's permissions decide who may send as whom |
+ * | `sn.<run>.ctl.<actor>` | control of the process whose first actor is `<actor>` (start, stop, restarted, fault); `ctl.controller`: requests to the controller (`splitnet fault`) |
+ * | `sn.<run>.hello.<actor>` | a process announces readiness |
  * | `sn.<run>.join` | actors started elsewhere ask the controller for an identity |
- * | `sn.<run>.stats.<actor>` | periodic counters |
+ * | `sn.<run>.run` | the controller's claim on the run id (its nonce), so that a second controller of the same id is refused |
+ * | `sn.<run>.stats.<actor>` | samples, events and final reports of a process |
  * | `sn.<run>.hb.<actor>` | heartbeats for the supervisor |
  *
- * No actor id starts with `ctl`, `stats`, `hb`, `hello` or `join`, and none is `all`, so the families
- * cannot collide within a run; the run id is a single token, so runs cannot collide either.
+ * No actor id is `ctl`, `stats`, `hb`, `hello`, `join` or `run`, so the families cannot collide within a run;
+ * the run id is a single token, so runs cannot collide either.
  */
 export class Subjects {
   readonly runId: string;
@@ -72,10 +75,12 @@ export class Subjects {
   readonly prefix: string;
   /** Actor ids already validated: subjects are built on every publish, the regex need not be. */
   private readonly knownActors = new Set<string>();
+  /** A pattern builder (run `*`, actors `worker.*`): for NATS permissions, never for publishing. */
+  private readonly patterns: boolean;
 
   /** @throws SplitnetError E_USAGE if `runId` is not a valid run id. */
-  constructor(runId: string) {
-    if (!isValidRunId(runId)) {
+  constructor(runId: string, patterns = false) {
+    if (!isValidRunId(runId) && !(patterns && runId === '*')) {
       throw new SplitnetError(
         'E_USAGE',
         `run id: expected 1–${RUN_ID_MAX_LENGTH} characters from [A-Za-z0-9_-], found ${JSON.stringify(runId)}`,
@@ -83,6 +88,15 @@ export class Subjects {
     }
     this.runId = runId;
     this.prefix = `${SUBJECT_ROOT}.${runId}`;
+    this.patterns = patterns;
+  }
+
+  /**
+   * Subject patterns for NATS permissions: `run` is a run id or `*` (every run), and an actor may be a role's
+   * every actor (`worker.*`, `vm.*`). The same shapes as the subjects themselves, from the same builders.
+   */
+  static patterns(run: string): Subjects {
+    return new Subjects(run, true);
   }
 
   static validRunId(s: unknown): s is string {
@@ -93,19 +107,33 @@ export class Subjects {
     return isValidActorId(s);
   }
 
-  /** Data plane: where every message for `actorId` arrives. */
-  inbox(actorId: string): string {
-    return `${this.prefix}.${this.actor(actorId)}.in`;
+  /** Data plane: where actor `from` sends its messages for actor `to`. */
+  data(to: string, from: string): string {
+    return `${this.prefix}.${this.actor(to)}.from.${this.actor(from)}`;
   }
 
-  /** Request/reply control of one actor. */
+  /** Everything sent to actor `to`, from any sender (the receiver reads the sender from the subject: `senderOf`). */
+  dataInbox(to: string): string {
+    return `${this.prefix}.${this.actor(to)}.from.>`;
+  }
+
+  /**
+   * The sender a data subject names, for a subject that matched `dataInbox(to)`; undefined if it names none
+   * (an actor id that is not one: the bus let something through that no actor sends).
+   */
+  senderOf(to: string, subject: string): string | undefined {
+    const head = `${this.prefix}.${to}.from.`;
+    if (!subject.startsWith(head)) return undefined;
+    const from = subject.slice(head.length);
+    if (this.knownActors.has(from)) return from;
+    if (!isValidActorId(from)) return undefined;
+    this.knownActors.add(from);
+    return from;
+  }
+
+  /** Control of the process whose first actor is `actorId` (or `controller`: requests to the controller). */
   control(actorId: string): string {
     return `${this.prefix}.ctl.${this.actor(actorId)}`;
-  }
-
-  /** Control broadcasts every actor of the run listens to. */
-  controlAll(): string {
-    return `${this.prefix}.ctl.all`;
   }
 
   /** Join requests of actors started elsewhere (request/reply with the controller). */
@@ -113,9 +141,18 @@ export class Subjects {
     return `${this.prefix}.join`;
   }
 
-  /** Readiness announcements. */
-  hello(): string {
-    return `${this.prefix}.hello`;
+  /** The controller's claim on the run id (request/reply and announcements of its nonce). */
+  claim(): string {
+    return `${this.prefix}.run`;
+  }
+
+  /** Readiness of the process whose first actor is `actorId`. */
+  hello(actorId: string): string {
+    return `${this.prefix}.hello.${this.actor(actorId)}`;
+  }
+
+  helloAll(): string {
+    return `${this.prefix}.hello.>`;
   }
 
   stats(actorId: string): string {
@@ -142,7 +179,7 @@ export class Subjects {
 
   private actor(actorId: string): string {
     if (this.knownActors.has(actorId)) return actorId;
-    if (!isValidActorId(actorId)) {
+    if (!(this.patterns ? ACTOR_PATTERN.test(actorId) : isValidActorId(actorId))) {
       throw new SplitnetError(
         'E_USAGE',
         `actor id: expected nic, backend, controller, worker.<k> or vm.<v>, found ${JSON.stringify(actorId)}`,

@@ -6,6 +6,7 @@ import { Prng, SplitnetError } from '@splitnet/model';
 import type { Message, MutableBatch, PacketBatch } from '@splitnet/model';
 import {
   EnvelopeDecoder,
+  MAX_SEQ_JUMP,
   PROTOCOL_VERSION,
   REJECT_KINDS,
   WIRE_BYTES_PER_PACKET,
@@ -17,12 +18,14 @@ const RUN = 'run-1';
 const FLOWS = 100;
 const MAX_BATCH = 256;
 const T = 5_000_000.25; // send time used by most envelopes: fractional on purpose
+/** The receiver of the test envelopes (the decoders are its). */
+const SELF = 'worker.0';
 
 /** A test-only Packr to craft wire bytes by hand, following the layout documented in codec.ts. */
 const raw = new Packr({ useRecords: false });
 
-function decoder(): EnvelopeDecoder {
-  return new EnvelopeDecoder({ run: RUN, limits: { flows: FLOWS, maxBatch: MAX_BATCH } });
+function decoder(over: Partial<ConstructorParameters<typeof EnvelopeDecoder>[0]> = {}): EnvelopeDecoder {
+  return new EnvelopeDecoder({ run: RUN, limits: { flows: FLOWS, maxBatch: MAX_BATCH }, self: SELF, ...over });
 }
 
 /** `count` packets in columns of `capacity`; entries past count hold junk that must not travel. */
@@ -62,7 +65,7 @@ function messages(): Message[] {
 }
 
 function envelope(m: Message, seq = 1, from = 'backend'): Envelope {
-  return { v: PROTOCOL_VERSION, run: RUN, from, seq, t: T, at: T + 1500.5, m };
+  return { v: PROTOCOL_VERSION, run: RUN, from, to: SELF, seq, t: T, at: T + 1500.5, m };
 }
 
 function packets(b: PacketBatch): unknown[] {
@@ -81,12 +84,12 @@ function totalRejected(d: EnvelopeDecoder): number {
 /** Wire codes of the message kinds (the codec's layout comment): crafted messages name kinds by their string. */
 const WIRE_KIND: Record<string, number> = { dma: 1, poll: 2, rx: 3, rsp: 4, evt: 5, req: 6, reconnect: 7, ring: 8, connected: 9 };
 
-type RawOver = { v?: unknown; run?: unknown; from?: unknown; seq?: unknown; t?: unknown; at?: unknown };
+type RawOver = { v?: unknown; run?: unknown; from?: unknown; to?: unknown; seq?: unknown; t?: unknown; at?: unknown };
 
 /** A frame header by hand, for crafting invalid variants. */
 function rawHeader(over: RawOver = {}): unknown[] {
   const pick = (key: keyof RawOver, fallback: unknown): unknown => (key in over ? over[key] : fallback);
-  return [pick('v', PROTOCOL_VERSION), pick('run', RUN), pick('from', 'backend')];
+  return [pick('v', PROTOCOL_VERSION), pick('run', RUN), pick('from', 'backend'), pick('to', SELF)];
 }
 
 /** An envelope body of `m` by hand (a known kind name becomes its wire code). */
@@ -216,8 +219,9 @@ test('codec - encoded bytes stay intact after later encodes', t => {
 });
 
 test('codec - times keep their fractions; seq and ring indices keep their full range', t => {
-  const d = decoder();
-  const env: Envelope = { v: PROTOCOL_VERSION, run: RUN, from: 'vm.3', seq: Number.MAX_SAFE_INTEGER, t: 1e15 + 0.5, at: 1e15 + 1230.5, m: { kind: 'req', vm: 3, queue: 0, reqProd: 0xffff_ffff, rspEvent: 0x8000_0000, rspProdSeen: 1, notify: false } };
+  // A restarted receiver (a fresh one expects 1 first: 2^53 − 1 would be a jump).
+  const d = decoder({ resumed: true });
+  const env: Envelope = { v: PROTOCOL_VERSION, run: RUN, from: 'vm.3', to: SELF, seq: Number.MAX_SAFE_INTEGER, t: 1e15 + 0.5, at: 1e15 + 1230.5, m: { kind: 'req', vm: 3, queue: 0, reqProd: 0xffff_ffff, rspEvent: 0x8000_0000, rspProdSeen: 1, notify: false } };
   t.deepEqual(d.decode(encodeEnvelope(env)), env);
 });
 
@@ -328,13 +332,16 @@ test('codec - another run id is counted as wrong-run, whatever else is wrong', t
 
 test('codec - a protocol version mismatch is malformed', t => {
   const d = decoder();
-  for (const v of [0, 1, 2, 3, 4, 6, '5', null]) {
+  for (const v of [0, 1, 2, 3, 4, 5, 7, '6', null]) {
     expectReject(t, d, rawFrame(['poll', 0, T], { v }), 'malformed', `v=${String(v)}`);
     t.regex(d.lastError ?? '', /protocol version/);
   }
   // A future version may change the layout entirely: still a version error, not a shape error.
-  expectReject(t, d, raw.pack([6, { any: 'thing' }]), 'malformed', 'v6 layout');
-  t.regex(d.lastError ?? '', /protocol version 6/);
+  expectReject(t, d, raw.pack([7, { any: 'thing' }]), 'malformed', 'v7 layout');
+  t.regex(d.lastError ?? '', /protocol version 7/);
+  // Version 5's header had no receiver: refused by its version, before its shape is looked at.
+  expectReject(t, d, packAll([[5, RUN, 'backend'], rawBody(['poll', 0, T])]), 'malformed', 'v5 header');
+  t.regex(d.lastError ?? '', /protocol version 5, expected 6/);
   // Version 1 (one envelope per message, [v, run, from, seq, t, at, m]) is refused the same way.
   expectReject(t, d, raw.pack([1, RUN, 'backend', 1, T, T, ['poll', 0, T]]), 'malformed', 'v1 envelope');
 });
@@ -407,6 +414,8 @@ test('codec - wrong shapes, types and ranges of envelope and message fields are 
     ['a number', raw.pack(1)],
     ['nil', raw.pack(null)],
     ['a short header', frame([PROTOCOL_VERSION, RUN], rawBody(['poll', 0, T]))],
+    ['a header without the receiver', frame([PROTOCOL_VERSION, RUN, 'backend'], rawBody(['poll', 0, T]))],
+    ['to a number', body(['poll', 0, T], { to: 0 })],
     ['a long header', frame([...rawHeader(), 'extra'], rawBody(['poll', 0, T]))],
     ['a short envelope', frame(rawHeader(), [1, T, T])],
     ['a long envelope', frame(rawHeader(), [...rawBody(['poll', 0, T]), 'extra'])],
@@ -601,18 +610,21 @@ function mutateTree(p: Prng, value: unknown): unknown {
 test('codec - seeded random mutations never throw and always decode validly or count a rejection', t => {
   const p = new Prng(20_240_601);
   const bases = messages().map((m, i) => encodeEnvelope(envelope(m, i + 1, i % 2 === 0 ? 'nic' : 'worker.1')));
-  const byKind: Record<RejectKind, number> = { malformed: 0, truncated: 0, 'wrong-run': 0, duplicate: 0, 'invalid-batch': 0 };
+  const byKind: Record<RejectKind, number> = { malformed: 0, truncated: 0, 'wrong-run': 0, duplicate: 0, 'invalid-batch': 0, misrouted: 0, spoofed: 0, 'not-allowed': 0, 'seq-jump': 0 };
   let accepted = 0;
   for (let iter = 0; iter < 6000; iter++) {
-    const base = bases[p.below(bases.length)] ?? new Uint8Array(0);
+    const pick = p.below(bases.length);
+    const base = bases[pick] ?? new Uint8Array(0);
     const tree = iter % 2 === 0 ? undefined : mutateTree(p, raw.unpackMultiple(base));
     const bytes = tree === undefined ? mutateBytes(p, base) : packAll(Array.isArray(tree) ? tree : [tree]);
-    const d = decoder();
+    // Every other frame comes on its sender's subject (a mutated sender is then spoofed); a rule refuses
+    // the NIC's polls (one of the bases is one).
+    const d = decoder({ admit: (from, m) => (from === 'nic' && m.kind === 'poll' ? 'no polls from the NIC' : undefined) });
     if (iter % 3 === 0) d.decode(base); // sometimes the original came first: replays become duplicates
     const before = { accepted: d.accepted, rejected: totalRejected(d) };
     let out: readonly Envelope[] = [];
     try {
-      out = d.decodeFrame(bytes);
+      out = d.decodeFrame(bytes, iter % 4 < 2 ? (pick % 2 === 0 ? 'nic' : 'worker.1') : undefined);
     } catch (e) {
       return t.fail(`decodeFrame threw on iteration ${iter}: ${String(e)}`);
     }
@@ -632,4 +644,67 @@ test('codec - seeded random mutations never throw and always decode validly or c
   for (const k of REJECT_KINDS) t.true(byKind[k] > 0, `${k}: ${byKind[k]}`);
   t.true(accepted > 0);
   t.log(`accepted ${accepted}, rejected ${JSON.stringify(byKind)}`);
+});
+
+// ---- senders, receivers and sequences a receiver can believe
+
+test('codec - the header must name the sender whose subject the frame came on, and this receiver', t => {
+  const m: Message = { kind: 'evt', vm: 0, port: 1 };
+  const d = decoder();
+  t.truthy(d.decode(encodeEnvelope(envelope(m, 1, 'worker.1')), 'worker.1'), 'agreeing subject and header');
+  const cases: [string, Uint8Array, string | undefined, RejectKind, RegExp][] = [
+    ['a header claiming the back end, on worker.1\'s subject', encodeEnvelope(envelope(m, 2, 'backend')), 'worker.1', 'spoofed', /names sender "backend" but it came on "worker\.1"'s subject/],
+    ['a frame for worker.3 re-published to worker.0', encodeEnvelope({ ...envelope(m, 2, 'worker.1'), to: 'worker.3' }), 'worker.1', 'misrouted', /addressed to "worker\.3", received by worker\.0/],
+  ];
+  for (const [label, bytes, subject, kind, why] of cases) {
+    t.is(d.decode(bytes, subject), null, label);
+    t.is(d.rejected[kind], 1, label);
+    t.regex(d.lastError ?? '', why, label);
+  }
+  // Neither advanced worker.1's sequence: its next message, 2, is no duplicate.
+  t.truthy(d.decode(encodeEnvelope(envelope(m, 2, 'worker.1')), 'worker.1'));
+  t.is(d.gaps, 0);
+});
+
+test('codec - a message its sender never sends this receiver is not-allowed: its packets are counted against the sender, its sequence number is not taken', t => {
+  const d = decoder({ admit: (from, m) => (m.kind === 'dma' ? `a DMA batch from ${from} does not cross the bus` : undefined) });
+  const dma: Message = { kind: 'dma', nicQueue: 0, irq: true, issuedAt: T, batch: batch(50, 64) };
+  expectReject(t, d, encodeEnvelope(envelope(dma, 1, 'nic')), 'not-allowed', 'dma over the bus');
+  t.regex(d.lastError ?? '', /^not-allowed: a DMA batch from nic does not cross the bus \(from nic\)$/);
+  t.deepEqual([...d.rejectedPackets()], [['nic', 50]]);
+  t.truthy(d.decode(encodeEnvelope(envelope({ kind: 'poll', nicQueue: 0, issuedAt: T }, 1, 'nic'))), 'seq 1 is still free');
+});
+
+test('codec - a sequence number far ahead of the sender\'s is a seq-jump and does not make its real messages duplicates', t => {
+  const d = decoder();
+  const m = (seq: number): Uint8Array => encodeEnvelope(envelope({ kind: 'rx', vm: 0, queue: 0, batch: batch(10, 16) }, seq, 'backend'));
+  t.truthy(d.decode(m(1)));
+  expectReject(t, d, m(Number.MAX_SAFE_INTEGER), 'seq-jump', 'seq 2^53 − 1');
+  t.regex(d.lastError ?? '', /seq 9007199254740991 is 9007199254740990 past 1/);
+  expectReject(t, d, m(2 + MAX_SEQ_JUMP), 'seq-jump', 'one past the largest gap');
+  t.deepEqual([...d.rejectedPackets()], [['backend', 20]]);
+  for (const seq of [2, 3, 4]) t.truthy(d.decode(m(seq)), `real message ${seq}`);
+  t.truthy(d.decode(m(4 + MAX_SEQ_JUMP)), 'the largest gap a lossy bus may leave');
+  t.is(d.gaps, MAX_SEQ_JUMP - 1);
+  t.deepEqual([...d.gapsBySender()], [['backend', MAX_SEQ_JUMP - 1]]);
+  t.is(d.rejected.duplicate, 0);
+  t.deepEqual([...d.firstRejections().keys()], ['seq-jump']);
+});
+
+test('codec - a restarted receiver takes each sender\'s first sequence number as where it is; a sender it is told restarted starts at 1', t => {
+  const d = decoder({ resumed: true });
+  const m = (seq: number, from: string): Uint8Array => encodeEnvelope(envelope({ kind: 'evt', vm: 0, port: 0 }, seq, from));
+  t.truthy(d.decode(m(5000, 'worker.1')), 'mid-sequence');
+  t.truthy(d.decode(m(5001, 'worker.1')));
+  t.is(d.gaps, 0);
+  expectReject(t, d, m(5000, 'worker.1'), 'duplicate', 'replay');
+  d.forgetSender('worker.2');
+  t.truthy(d.decode(m(1, 'worker.2')), 'restarted: from 1');
+  d.forgetSender('worker.1');
+  t.truthy(d.decode(m(3, 'worker.1')), 'restarted, its first two lost');
+  t.is(d.gaps, 2);
+  // A receiver that did not restart expects 1 from everyone: a first message at 5000 leaves a gap.
+  const fresh = decoder();
+  t.truthy(fresh.decode(m(5000, 'worker.1')));
+  t.is(fresh.gaps, 4999);
 });

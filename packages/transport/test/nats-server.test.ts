@@ -10,6 +10,9 @@ import { findNatsServerBinary, startNatsServer } from '../src/nats-server.js';
 import type { NatsServerHandle } from '../src/nats-server.js';
 import { connectNats } from '../src/nats-transport.js';
 import { TransportError } from '../src/transport.js';
+import type { TransportStatus } from '../src/transport.js';
+import { renderAuthorization } from '../src/nats-authorization.js';
+import type { NatsUser } from '../src/nats-authorization.js';
 
 const started: NatsServerHandle[] = [];
 const tmp = mkdtempSync(join(tmpdir(), 'splitnet-nats-server-test-'));
@@ -171,4 +174,52 @@ test('nats-server - a slow consumer cut off by the server is counted from its lo
   t.is(h.slowConsumers, 1);
   raw.destroy();
   await pub.close();
+});
+
+test('nats authorization - what a user block cannot hold is refused before any file is written; an empty list denies everything', (t) => {
+  const ok = { user: 'u1', password: 'p-1', publish: ['sn.r.join'], subscribe: ['_INBOX.u1.>'] };
+  const cases: [string, NatsUser, RegExp][] = [
+    ['a quote in a password', { ...ok, password: 'p"1' }, /user "u1" or its password holds characters a config file cannot take/],
+    ['a space in a user', { ...ok, user: 'u 1' }, /user "u 1" or its password/],
+    ['a subject with a space', { ...ok, publish: ['sn.r. join'] }, /user u1: subject 'sn\.r\. join' contains whitespace/],
+    ['a subject with > inside', { ...ok, subscribe: ['sn.>.x'] }, /has '>' before its last token/],
+  ];
+  for (const [label, u, why] of cases) t.regex(t.throws(() => renderAuthorization([u]))?.message ?? '', why, label);
+  t.regex(t.throws(() => renderAuthorization([ok, ok]))?.message ?? '', /user u1 twice/);
+  const text = renderAuthorization([{ ...ok, publish: [] }]);
+  t.regex(text, /publish: \{ deny: \[">"\] \}/);
+});
+
+test.serial('nats authorization - a real nats-server enforces a rendered block: allowed subjects pass, the rest and an empty list are refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'splitnet-auth-'));
+  const file = join(dir, 'auth.conf');
+  writeFileSync(file, renderAuthorization([
+    { user: 'watcher', password: 'w-pass', publish: [], subscribe: ['sn.r.>'] },
+    { user: 'sender', password: 's-pass', publish: ['sn.r.ok'], subscribe: ['_INBOX.sender.>'], allowResponses: true },
+  ]));
+  const server = await startNatsServer({ args: ['-c', file] });
+  t.teardown(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const watcher = await connectNats({ servers: server.url, name: 'watcher', user: 'watcher', pass: 'w-pass' });
+  const sender = await connectNats({ servers: server.url, name: 'sender', user: 'sender', pass: 's-pass', inboxPrefix: '_INBOX.sender' });
+  const refused: TransportStatus[] = [];
+  for (const c of [watcher, sender]) c.onStatus((st) => st.kind === 'error' && refused.push(st));
+  const got: string[] = [];
+  watcher.subscribe('sn.r.>', (_, subject) => got.push(subject));
+  await watcher.flush();
+  sender.publish('sn.r.not-ok', new Uint8Array([1]));
+  watcher.publish('sn.r.ok', new Uint8Array([1])); // its publish list is empty: nothing
+  const ok = new Promise<void>((res) => watcher.subscribe('sn.r.ok', () => res()));
+  await watcher.flush();
+  sender.publish('sn.r.ok', new Uint8Array([1]));
+  await sender.flush();
+  await ok;
+  await watcher.flush();
+  t.deepEqual(got, ['sn.r.ok']);
+  t.true(refused.some((st) => st.detail.includes('sn.r.not-ok')), JSON.stringify(refused));
+  t.true(refused.some((st) => /publish/i.test(st.detail) && st.detail.includes('sn.r.ok')), JSON.stringify(refused));
+  await watcher.close();
+  await sender.close();
 });

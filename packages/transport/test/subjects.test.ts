@@ -19,13 +19,16 @@ function natsMatches(pattern: string, subject: string): boolean {
 const ACTORS = ['nic', 'backend', 'controller', 'worker.0', 'worker.3', 'worker.12', 'vm.0', 'vm.7'];
 
 function concrete(s: Subjects): string[] {
-  const out = [s.controlAll(), s.hello()];
-  for (const a of ACTORS) out.push(s.inbox(a), s.control(a), s.stats(a), s.heartbeat(a));
+  const out = [s.join(), s.claim()];
+  for (const a of ACTORS) {
+    out.push(s.control(a), s.hello(a), s.stats(a), s.heartbeat(a));
+    for (const b of ACTORS) if (a !== b) out.push(s.data(a, b));
+  }
   return out;
 }
 
 function wildcards(s: Subjects): string[] {
-  return [s.runWildcard(), s.statsAll(), s.heartbeatAll()];
+  return [s.runWildcard(), s.statsAll(), s.heartbeatAll(), s.helloAll(), ...ACTORS.map((a) => s.dataInbox(a))];
 }
 
 test('subjects - the matcher used here follows NATS rules', t => {
@@ -40,11 +43,14 @@ test('subjects - every builder gives its documented shape', t => {
   const s = new Subjects('run-1');
   t.is(s.runId, 'run-1');
   t.is(s.prefix, 'sn.run-1');
-  t.is(s.inbox('worker.3'), 'sn.run-1.worker.3.in');
-  t.is(s.inbox('nic'), 'sn.run-1.nic.in');
+  t.is(s.data('worker.3', 'backend'), 'sn.run-1.worker.3.from.backend');
+  t.is(s.data('vm.0', 'worker.12'), 'sn.run-1.vm.0.from.worker.12');
+  t.is(s.dataInbox('worker.3'), 'sn.run-1.worker.3.from.>');
   t.is(s.control('vm.7'), 'sn.run-1.ctl.vm.7');
-  t.is(s.controlAll(), 'sn.run-1.ctl.all');
-  t.is(s.hello(), 'sn.run-1.hello');
+  t.is(s.hello('nic'), 'sn.run-1.hello.nic');
+  t.is(s.helloAll(), 'sn.run-1.hello.>');
+  t.is(s.join(), 'sn.run-1.join');
+  t.is(s.claim(), 'sn.run-1.run');
   t.is(s.stats('backend'), 'sn.run-1.stats.backend');
   t.is(s.statsAll(), 'sn.run-1.stats.>');
   t.is(s.heartbeat('controller'), 'sn.run-1.hb.controller');
@@ -73,7 +79,7 @@ test('subjects - actor ids are the roles, with canonical indices', t => {
   const s = new Subjects('r');
   for (const b of bad) {
     t.false(isValidActorId(b), JSON.stringify(b));
-    for (const build of [() => s.inbox(b), () => s.control(b), () => s.stats(b), () => s.heartbeat(b)]) {
+    for (const build of [() => s.data(b, 'nic'), () => s.data('nic', b), () => s.dataInbox(b), () => s.control(b), () => s.hello(b), () => s.stats(b), () => s.heartbeat(b)]) {
       const e = t.throws(build, { instanceOf: SplitnetError });
       t.is(e?.code, 'E_USAGE');
     }
@@ -89,6 +95,35 @@ test('subjects - within a run, every subject is distinct and the families do not
     t.true(natsMatches(s.runWildcard(), subject), subject);
     t.is(natsMatches(s.statsAll(), subject), subject.startsWith('sn.r.stats.'), subject);
     t.is(natsMatches(s.heartbeatAll(), subject), subject.startsWith('sn.r.hb.'), subject);
+    t.is(natsMatches(s.helloAll(), subject), subject.startsWith('sn.r.hello.'), subject);
+    // An actor's data inbox holds exactly what is sent to it, and the receiver reads the sender back.
+    for (const to of ACTORS) {
+      const from = s.senderOf(to, subject);
+      t.is(natsMatches(s.dataInbox(to), subject), from !== undefined, `${to}: ${subject}`);
+      if (from !== undefined) t.is(s.data(to, from), subject);
+    }
+  }
+});
+
+test('subjects - senderOf names no sender for a subject that is not a data subject of that receiver', t => {
+  const s = new Subjects('r');
+  for (const subject of ['sn.r.worker.0.from.bogus', 'sn.r.worker.0.from.worker.03', 'sn.r.worker.0.from', 'sn.r.worker.1.from.nic', 'sn.q.worker.0.from.nic', 'sn.r.worker.0.from.nic.x']) {
+    t.is(s.senderOf('worker.0', subject), undefined, subject);
+  }
+  t.is(s.senderOf('worker.0', 'sn.r.worker.0.from.backend'), 'backend');
+});
+
+test('subjects - permission patterns have the subjects\' shapes, for any run and a role\'s every actor', t => {
+  const any = Subjects.patterns('*');
+  t.is(any.data('worker.*', 'backend'), 'sn.*.worker.*.from.backend');
+  t.is(any.data('vm.*', 'worker.3'), 'sn.*.vm.*.from.worker.3');
+  t.is(any.dataInbox('vm.2'), 'sn.*.vm.2.from.>');
+  t.is(Subjects.patterns('r').control('worker.*'), 'sn.r.ctl.worker.*');
+  t.true(natsMatches(any.data('worker.*', 'backend'), new Subjects('x').data('worker.7', 'backend')));
+  t.false(natsMatches(any.data('worker.*', 'backend'), new Subjects('x').data('worker.7', 'vm.0')));
+  // Only patterns may hold wildcards, and only where a run id or an actor index goes.
+  for (const bad of [() => new Subjects('*'), () => new Subjects('r').data('worker.*', 'nic'), () => any.data('worker.>', 'nic'), () => any.data('*', 'nic')]) {
+    t.is(t.throws(bad, { instanceOf: SplitnetError })?.code, 'E_USAGE');
   }
 });
 
@@ -104,7 +139,7 @@ test('subjects - two run ids never share a subject', t => {
       }
     }
   }
-  t.false(natsMatches(new Subjects('a').runWildcard(), new Subjects('ab').inbox('nic')));
+  t.false(natsMatches(new Subjects('a').runWildcard(), new Subjects('ab').data('nic', 'backend')));
 });
 
 test('subjects - newRunId makes a valid, deterministic id from a prefix and a number', t => {

@@ -1,0 +1,108 @@
+// docs/security.md's table of credentials against the configurations splitnet writes: a run's private server (per actor, per domain, with join logins) and deploy/nats.conf.
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { privateServerAuthorization, processSlots } from '@splitnet/live';
+import { root } from './live-helpers.js';
+
+/** One row of the table: a credential (a template such as `sn-worker-<k>`), where it is, and its permissions as templates. */
+interface Row {
+  readonly credential: string;
+  readonly where: 'every' | 'joins';
+  readonly publish: readonly string[];
+  readonly subscribe: readonly string[];
+  readonly responds: boolean;
+}
+
+/** The rows of the table under "## The credentials" in docs/security.md. */
+function table(): Row[] {
+  const doc = readFileSync(join(root, 'docs/security.md'), 'utf8');
+  const from = doc.indexOf('## The credentials');
+  const section = doc.slice(from, doc.indexOf('\n## ', from + 1));
+  const lines = section.split('\n').filter((l) => l.startsWith('| `'));
+  const cells = (l: string) => l.split('|').slice(1, -1).map((c) => c.trim());
+  const list = (c: string) => [...c.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
+  return lines.map((l) => {
+    const [credential = '', where = '', publish = '', subscribe = '', responds = ''] = cells(l);
+    return { credential: list(credential)[0] ?? '', where: where as Row['where'], publish: list(publish), subscribe: list(subscribe), responds: responds === 'yes' };
+  });
+}
+
+/** A user of a rendered authorization block (packages/transport/src/nats-authorization.ts writes this layout). */
+interface User {
+  readonly user: string;
+  readonly publish: readonly string[];
+  readonly subscribe: readonly string[];
+  readonly responds: boolean;
+}
+
+function users(conf: string): User[] {
+  const out: User[] = [];
+  const re = /user: "([^"]+)", password: "[^"]+"\n\s*permissions: \{\n\s*publish: \{ allow: \[([^\]]*)\] \}\n\s*subscribe: \{ allow: \[([^\]]*)\] \}\n(\s*allow_responses: true\n)?/g;
+  const list = (x: string) => [...x.matchAll(/"([^"]+)"/g)].map((m) => m[1] as string);
+  for (const m of conf.matchAll(re)) out.push({ user: m[1] as string, publish: list(m[2] as string), subscribe: list(m[3] as string), responds: m[4] !== undefined });
+  // Every user block was read: none has a layout this test does not know.
+  if (out.length !== (conf.match(/user: "/g) ?? []).length) throw new Error('a user block of an unknown layout');
+  return out;
+}
+
+/**
+ * The permissions a row gives `user` in a configuration for run `run` (`*` in a deployment's): the templates
+ * with `<run>`, `<user>`, `<k>` and `<v>` filled in; `<k>` of `sn-dom0` stands for each of `workers`.
+ */
+function expected(row: Row, user: string, run: string, workers: readonly string[]): { publish: string[]; subscribe: string[] } {
+  const index = /-(\d+|\*)$/.exec(user)?.[1] ?? '';
+  const fill = (x: string): string[] => {
+    const base = x.replaceAll('<run>', run).replaceAll('<v>', index);
+    if (!base.includes('<k>')) return [base];
+    return user === 'sn-dom0' ? workers.map((k) => base.replaceAll('<k>', k)) : [base.replaceAll('<k>', index)];
+  };
+  return { publish: row.publish.flatMap(fill), subscribe: row.subscribe.flatMap(fill) };
+}
+
+/** The row whose credential template names `user`. */
+function rowOf(rows: readonly Row[], user: string): Row | undefined {
+  return rows.find((r) => new RegExp(`^${r.credential.replace(/<[kv]>/, '\\d+')}$`).test(user));
+}
+
+function check(t: ExecutionContext, what: string, conf: string, run: string, workers: readonly string[], joins: boolean): void {
+  const rows = table();
+  const found = users(conf);
+  t.true(found.length > 0, what);
+  for (const u of found) {
+    const row = rowOf(rows, u.user);
+    if (row === undefined) {
+      t.fail(`${what}: user ${u.user} has no row in docs/security.md`);
+      continue;
+    }
+    const want = expected(row, u.user, run, workers);
+    t.deepEqual([...u.publish].sort(), [...want.publish].sort(), `${what}: ${u.user} may publish`);
+    t.deepEqual([...u.subscribe].sort(), [...want.subscribe].sort(), `${what}: ${u.user} may subscribe`);
+    t.is(u.responds, row.responds, `${what}: ${u.user} answers requests`);
+  }
+  // Each row's credential is in the file where the table says it is.
+  for (const row of rows) {
+    const present = found.some((u) => rowOf([row], u.user) !== undefined);
+    if (row.where === 'joins') t.is(present, joins, `${what}: ${row.credential}`);
+  }
+}
+
+test('security doc - the table has a row for every kind of credential', (t) => {
+  t.deepEqual(table().map((r) => r.credential), ['controller', 'driver', 'worker', 'frontend', 'sn-driver', 'sn-dom0', 'sn-worker-<k>', 'sn-vm-<v>']);
+});
+
+test('security doc - deploy/nats.conf gives each credential exactly what the table says (run *, 16 workers and VMs, both driver users)', (t) => {
+  const conf = readFileSync(join(root, 'deploy/nats.conf'), 'utf8');
+  check(t, 'deploy/nats.conf', conf, '*', ['*'], true);
+  t.deepEqual(users(conf).map((u) => u.user).filter((u) => u.startsWith('sn-')).length, 2 + 16 + 16);
+});
+
+test('security doc - a run\'s private server gives each credential exactly what the table says: per actor, per domain, with and without join logins', (t) => {
+  const perActor = processSlots(2, 3, false);
+  const perDomain = processSlots(2, 3, true);
+  check(t, 'private, per actor', privateServerAuthorization('r1', perActor, false).text, 'r1', ['0', '1'], false);
+  check(t, 'private, per domain', privateServerAuthorization('r2', perDomain, false).text, 'r2', ['0', '1'], false);
+  check(t, 'private, external', privateServerAuthorization('r3', perActor, true).text, 'r3', ['0', '1'], true);
+  t.deepEqual(users(privateServerAuthorization('r2', perDomain, false).text).map((u) => u.user), ['controller', 'sn-dom0', 'sn-vm-0', 'sn-vm-1', 'sn-vm-2']);
+});
