@@ -40,6 +40,8 @@ export interface LiveRunSetup {
   /** Kills children and servers the run started if the process exits without stopping them. */
   readonly atExit: ExitGuard;
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
+  /** How long to wait for every actor process to be ready (ms; the budget's, from live.readyTimeout). */
+  readonly readyTimeoutMs?: number;
 }
 
 /**
@@ -123,6 +125,7 @@ export async function runLiveCommand(s: CompiledScenario, o: LiveRunSetup): Prom
       onFailure: (events) => (eventLog = keepEventLog(o.dir, events)),
       ...(o.quiet ? {} : { onNotice: say }),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
     });
   } catch (err) {
     throw failed(err, o, eventLog === '' ? '' : ` (what happened until then: ${eventLog}; logs in ${logs})`);

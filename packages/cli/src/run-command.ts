@@ -1,10 +1,11 @@
 // `splitnet run`: parse the flags and load the scenario → run it (sim, or live with the placement the scenario names) → write the results → print.
 import { existsSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { SplitnetError } from '@splitnet/model';
-import { runSim } from '@splitnet/controller';
+import { runSimInterruptible } from '@splitnet/controller';
 import { JOIN_ROLES } from '@splitnet/live';
 import type { JoinRole } from '@splitnet/live';
 import { formatSummary, offeredCapOf, writeResults } from '@splitnet/results';
@@ -12,6 +13,9 @@ import type { ResultFiles, RunResult } from '@splitnet/results';
 import { loadScenarioFile, formatResolvedYaml, MAX_SEED, parseDuration } from '@splitnet/scenario';
 import type { CompiledScenario, ScenarioValue } from '@splitnet/scenario';
 import { isValidRunId, newRunId } from '@splitnet/transport';
+import { budgetLine, humanTime, liveBudget, overBudget } from './budget.js';
+import type { LiveBudget } from './budget.js';
+import { PROCESS_RECORD } from './children.js';
 import { EXIT } from './failure.js';
 import { hostFacts } from './host.js';
 import type { ProcessLifetime } from './lifetime.js';
@@ -85,6 +89,7 @@ export interface RunFlags {
   dockerNodes: string;
   pack?: boolean;
   force?: boolean;
+  readyTimeout?: string;
 }
 
 /**
@@ -96,6 +101,7 @@ const SCOPED_RUN_FLAGS: readonly { readonly key: keyof RunFlags; readonly flag: 
   { key: 'nats', flag: '--nats', scope: 'live' },
   { key: 'placement', flag: '--placement', scope: 'live' },
   { key: 'processes', flag: '--processes', scope: 'live' },
+  { key: 'readyTimeout', flag: '--ready-timeout', scope: 'live' },
   { key: 'joinWindow', flag: '--join-window', scope: 'external' },
   { key: 'expect', flag: '--expect', scope: 'external' },
   { key: 'image', flag: '--image', scope: 'docker' },
@@ -142,19 +148,43 @@ function liveFlagValues(flags: RunFlags): ScenarioValue[] {
   add('--nats', flags.nats, ['live', 'nats']);
   add('--placement', flags.placement, ['live', 'placement']);
   add('--processes', flags.processes, ['live', 'processes']);
+  add('--ready-timeout', flags.readyTimeout, ['live', 'readyTimeout']);
   return out;
 }
 
-function progressPrinter(enabled: boolean): ((done: number, total: number) => void) | undefined {
+/** Wall seconds between two progress lines when stderr is not a terminal (a log file, CI); none before the first. */
+const PROGRESS_LINE_EVERY_S = 10;
+
+/**
+ * Progress of a run on stderr: on a terminal a bar with the time left (extrapolated from the pace so far),
+ * redrawn in place; elsewhere one line every PROGRESS_LINE_EVERY_S seconds, so a short run prints none.
+ */
+function progressPrinter(enabled: boolean, tty: boolean): ((done: number, total: number) => void) | undefined {
   if (!enabled) return undefined;
   const t0 = Date.now();
+  let lastLine = t0;
+  let lastDraw = 0;
+  /** Wall time and progress when emulated time first moved: the pace is measured from there (a live run's start-up is not). */
+  let from: { readonly ms: number; readonly done: number } | undefined;
   return (done, total) => {
+    const now = Date.now();
+    if (from === undefined && done > 0) from = { ms: now, done: 0 };
     const frac = total > 0 ? done / total : 1;
-    const width = 30;
-    const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, ' ');
-    const secs = (Date.now() - t0) / 1000;
-    process.stderr.write(`\r  [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  ${(done / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} ms emulated  ${secs.toFixed(1)} s`);
-    if (done >= total) process.stderr.write('\n');
+    const pace = from !== undefined && done > from.done ? (now - from.ms) / (done - from.done) : undefined;
+    const left = pace !== undefined ? `, about ${humanTime(((total - done) * pace) / 1000)} left` : '';
+    const emulated = `${(done / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} ms emulated`;
+    const secs = (now - t0) / 1000;
+    if (tty) {
+      if (done < total && now - lastDraw < 100) return;
+      lastDraw = now;
+      const width = 30;
+      const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, ' ');
+      process.stderr.write(`\r  [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  ${emulated}  ${secs.toFixed(1)} s${done < total ? left : ''}\x1b[K`);
+      if (done >= total) process.stderr.write('\n');
+    } else if (done < total && now - lastLine >= PROGRESS_LINE_EVERY_S * 1000) {
+      lastLine = now;
+      process.stderr.write(`splitnet: progress ${(frac * 100).toFixed(0)}%, ${emulated} after ${humanTime(secs)}${left}\n`);
+    }
   };
 }
 
@@ -165,6 +195,8 @@ interface RunSetup {
   readonly dir: string;
   readonly started: Date;
   readonly expect: Partial<Record<JoinRole, number>> | undefined;
+  /** A live run's cost on this machine (undefined for sim). */
+  readonly budget: LiveBudget | undefined;
 }
 
 /** parse: the scenario with every flag applied, the flags checked against it, the run id and the results directory. */
@@ -177,6 +209,9 @@ function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) 
   });
   const expect = parseExpect(flags.expect);
   checkScopedFlags(scenario, flags, given);
+  const budget = scenario.runtime === 'live' ? liveBudget(scenario, availableParallelism(), flags.dockerHost.some((h) => !h.startsWith('unix://'))) : undefined;
+  const over = budget !== undefined ? overBudget(scenario, budget) : undefined;
+  if (over !== undefined && flags.force !== true) throw over;
   if (expect?.worker !== undefined && scenario.live.processes === 'per-domain') {
     throw new SplitnetError('E_USAGE', `--expect worker=${expect.worker}: this run has one process per Xen domain (live.processes: per-domain), whose driver hosts the vRSS workers (topology.workers: ${scenario.topology.workers}); no worker joins, so drop --expect worker`);
   }
@@ -194,14 +229,17 @@ function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) 
     throw new SplitnetError('E_USAGE', `${outFlag} ${dir}: ${there.description}; give a new or empty directory, or add --force to write into it anyway`);
   }
   ensureDirectory(outFlag, dir);
-  return { scenario, runId, dir, started, expect };
+  return { scenario, runId, dir, started, expect, budget };
 }
 
 /** run: in sim, or live through the placement the scenario names (a placement whose actors join sizes the scenario to them). */
 async function execute(r: RunSetup, flags: RunFlags, lifetime: ProcessLifetime): Promise<{ result: RunResult; scenario: CompiledScenario }> {
   const s = r.scenario;
-  const onProgress = progressPrinter(!flags.quiet && !flags.json && process.stderr.isTTY === true);
-  if (s.runtime !== 'live') return { result: runSim(s, onProgress ? { onProgress } : {}), scenario: s };
+  const onProgress = progressPrinter(!flags.quiet && !flags.json, process.stderr.isTTY === true);
+  const signal = lifetime.interruptSignal();
+  if (s.runtime !== 'live') return { result: await runSimInterruptible(s, { signal, ...(onProgress ? { onProgress } : {}) }), scenario: s };
+  // What this run starts, in its results directory: `splitnet cleanup --run` finds what a crash left.
+  lifetime.children.recordIn(join(r.dir, PROCESS_RECORD), `controller of run ${r.runId}`);
   const resolvedFile = join(r.dir, 'scenario.resolved.yaml');
   writeFileSync(resolvedFile, formatResolvedYaml(s));
   return runLiveCommand(s, {
@@ -220,8 +258,9 @@ async function execute(r: RunSetup, flags: RunFlags, lifetime: ProcessLifetime):
       advertise: flags.dockerAdvertise,
       bindAll: flags.dockerBindAll === true,
     },
-    signal: lifetime.interruptSignal(),
+    signal,
     atExit: lifetime.atExit,
+    ...(r.budget ? { readyTimeoutMs: r.budget.readyTimeoutMs } : {}),
     ...(onProgress ? { onProgress } : {}),
   });
 }
@@ -243,8 +282,8 @@ function write(r: RunSetup, scenario: CompiledScenario, result: RunResult, wallS
   return writeResults(r.dir, formatResolvedYaml(scenario), environment, result);
 }
 
-/** print: the summary (or JSON), where the results are, and what is wrong with the run; returns the exit code. */
-function print(result: RunResult, written: ResultFiles, flags: RunFlags, wallSeconds: number): number {
+/** print: the summary (or JSON), where the results are, and what is wrong with the run; returns the exit code (`interruptedCode` if it was interrupted). */
+function print(result: RunResult, written: ResultFiles, flags: RunFlags, wallSeconds: number, interruptedCode: number): number {
   if (flags.json) {
     process.stdout.write(JSON.stringify({ dir: written.dir, summary: result.summary }, null, 2) + '\n');
   } else {
@@ -259,12 +298,17 @@ function print(result: RunResult, written: ResultFiles, flags: RunFlags, wallSec
   if (live && !live.valid) {
     process.stderr.write(`splitnet: warning: run invalid: ${live.invalidReason ?? 'lag above maxLag'}; try --tdf ${live.suggestedTdf ?? 'higher'} (results kept in ${written.dir})\n`);
   }
+  const stop = result.summary.interrupted;
+  if (stop !== undefined) {
+    process.stderr.write(`splitnet: interrupted (${stop.signal}) at ${stop.atMs} ms of ${stop.durationMs} ms emulated; the results up to then are in ${written.dir} (summary.interrupted)\n`);
+  }
   if (!a.balanced) {
     process.stderr.write(
       `splitnet: error: accounting invariant broken: emitted ${a.emitted} ≠ delivered ${a.delivered} + dropped ${JSON.stringify(a.dropped)} + in flight ${JSON.stringify(a.inFlight)} (unaccounted ${a.unaccounted})\n`,
     );
     return EXIT.failed;
   }
+  if (stop !== undefined) return interruptedCode;
   return live && !live.valid ? EXIT.invalidLiveRun : EXIT.ok;
 }
 
@@ -276,10 +320,11 @@ export async function runCommand(file: string, flags: RunFlags, given: (key: key
   }
   const cap = offeredCapOf(r.scenario);
   if (cap !== undefined && !flags.quiet) process.stderr.write(`splitnet: warning: ${capNote(cap)}\n`);
+  if (r.budget !== undefined && !flags.quiet && !flags.json) process.stderr.write(`splitnet: ${budgetLine(r.scenario, r.budget)}\n`);
   const t0 = process.hrtime.bigint();
   const { result, scenario } = await execute(r, flags, lifetime);
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return print(result, write(r, scenario, result, wallSeconds), flags, wallSeconds);
+  return print(result, write(r, scenario, result, wallSeconds), flags, wallSeconds, lifetime.interruptExitCode());
 }
 
 /** The traffic asks for more than the link carries: said before the run and in the summary (throughput.offeredCapped). */
@@ -296,7 +341,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .addOption(new Option('--seed <n>', 'override the scenario seed').argParser(parseSeed))
     .option('--duration <time>', 'override the emulated duration, e.g. 20ms, 1s')
     .option('--out <dir>', 'write results to this directory (default: results/<run-id>); it must be new, empty, or hold a run of the same resolved scenario')
-    .option('--force', 'write into an --out directory that holds other files (files of the same names are overwritten, the others are left as they are)')
+    .option('--force', 'do what is otherwise refused: write into an --out directory that holds other files (files of the same names are overwritten, the others are left as they are), or start a live run above the budget limits (more than 8 actor processes per core, more than 1 h of wall time: docs/live.md)')
     .option('--set <path=value>', 'override a scenario value, e.g. --set topology.workers=2 (repeatable)', collect, [] as string[])
     .option('--json', 'print the summary as JSON on stdout (no table, no progress)')
     .option('-q, --quiet', 'print only the summary table')
@@ -304,6 +349,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .option('--tdf <n>', 'live: time dilation factor (emulated time runs n times slower than wall time)')
     .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
     .option('--placement <processes|inprocess|external|docker>', 'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers')
+    .option('--ready-timeout <time|auto>', 'live: how long to wait for every actor process to be ready, e.g. 90s (live.readyTimeout; default auto: 30 s + 3 s per actor process per core)')
     .option('--processes <per-actor|per-domain>', 'live: one process per actor (default), or one per Xen domain (the driver domain: NIC, back end and vRSS workers; each guest), so that only guest traffic crosses the bus; with placement external or docker the driver process then hosts the workers and none joins as --role worker')
     .option('--run-id <id>', 'the run id: names results/<run-id>/ and, live, namespaces the run\'s NATS subjects (default: derived from the scenario, seed and time)')
     .option('--join-window <time>', 'live, placement external: close registration after this much quiet once every role joined (default 2s)')
@@ -317,7 +363,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')
     .addHelpText(
       'after',
-      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nLive-only flags (--tdf, --nats, --placement, --processes; --join-window and --expect for placement external; --image,\n--nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them.\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag), 130 interrupted (see docs/cli.md).',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n\nLive mode (actors as processes over NATS; see the README):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nBefore a live run splitnet says its wall time (duration × TDF) and its actor processes per core, and refuses more than\n8 processes per core or more than 1 h of wall time unless --force (docs/live.md, "Budgets said up front").\n\nLive-only flags (--tdf, --nats, --placement, --processes, --ready-timeout; --join-window and --expect for placement external; --image,\n--nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them.\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag or the bus was down), 130 interrupted by Ctrl-C, 143 by SIGTERM\n(the results up to then are written, marked interrupted; see docs/cli.md).',
     )
     .action(async (file: string, flags: RunFlags, cmd: Command) => {
       process.exitCode = await runCommand(file, flags, (key) => cmd.getOptionValueSource(key) === 'cli', lifetime);

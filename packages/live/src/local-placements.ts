@@ -116,7 +116,7 @@ export class ProcessesPlacement extends LocalPlacement implements Placement {
     for (const id of group.ids) args.push('--id', id);
     // Their stdout goes to our stderr: `--json` keeps stdout clean.
     const child = spawn(this.o.actorCommand.program, args, { stdio: ['ignore', 2, 'inherit'] });
-    const unguard = this.o.atExit?.(() => child.kill('SIGKILL')) ?? (() => {});
+    const unguard = this.o.atExit?.(() => child.kill('SIGKILL'), child.pid !== undefined ? { pid: child.pid, what: `actor ${group.name}` } : undefined) ?? (() => {});
     const handle: ActorHandle = {
       name: group.name,
       pid: child.pid ?? -1,

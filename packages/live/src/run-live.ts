@@ -1,4 +1,5 @@
 // The controller of a live run, as a sequence of named steps: place → connect → join → start → supervise → drain → collect (the caller writes the results).
+import { availableParallelism } from 'node:os';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger, Nanos } from '@splitnet/model';
 import { buildActors } from '@splitnet/controller';
@@ -18,6 +19,7 @@ import type { JoinEvent, Registration } from './join.js';
 import { connectPatiently } from './nats-connect.js';
 import type { NatsCredentials } from './nats-connect.js';
 import type { NatsAccess, Placement, ProcessGroup } from './placement.js';
+import { readyTimeoutMs } from './ready-timeout.js';
 import { ReportInbox } from './report-inbox.js';
 import { RunLog } from './run-log.js';
 import { Supervisor } from './supervisor.js';
@@ -45,7 +47,7 @@ export interface LiveRunOptions {
   readonly heartbeatTimeoutMs?: number;
   /** Restarts allowed per actor process before the run fails (default 3). */
   readonly maxRestarts?: number;
-  /** How long to wait for every actor process to say hello (ms, default 30 000). */
+  /** How long to wait for every actor process to say hello (ms; default: live.readyTimeout, `auto` scaled to the processes per core). */
   readonly readyTimeoutMs?: number;
 }
 
@@ -171,6 +173,11 @@ function joinedNotice(runId: string, reg: Registration): string {
   return `run ${runId}: ${s.topology.vms.length} VMs and ${s.topology.workers} workers joined${asked}`;
 }
 
+/** The actor processes a launched placement (processes, docker) starts for `s`: their names and actors. */
+export function scenarioProcessGroups(s: CompiledScenario): ProcessGroup[] {
+  return processGroups(buildActors(s), s.live.processes);
+}
+
 /**
  * The actors each process hosts. `per-actor`: one process per actor, except that the NIC and the back end
  * (its driver) share one: they share the host's memory in the model (DMA, register reads, zero link
@@ -294,11 +301,11 @@ async function within<T>(p: Promise<T>, ms: number, timedOut: () => SplitnetErro
 async function start(run: LiveRun, o: LiveRunOptions): Promise<void> {
   run.supervisor.launchAll();
   run.supervisor.watchHeartbeats();
-  const readyMs = o.readyTimeoutMs ?? 30_000;
+  const readyMs = o.readyTimeoutMs ?? readyTimeoutMs(run.s, run.names.length, availableParallelism());
   await within(
     Promise.race([run.supervisor.ready, run.supervisor.failure]),
     readyMs,
-    () => new SplitnetError('E_JOIN_TIMEOUT', `live: actors not ready after ${readyMs / 1000} s: ${run.supervisor.notReady().join(', ')} (see their logs)`),
+    () => new SplitnetError('E_JOIN_TIMEOUT', `live: actors not ready after ${readyMs / 1000} s: ${run.supervisor.notReady().join(', ')} (see their logs; live.readyTimeout or --ready-timeout sets the wait)`),
     o.signal,
   );
   const s = run.s;

@@ -51,7 +51,7 @@ export class RunNats {
     this.unguard();
     const server = await startNatsServer({ logFile: this.o.logFile, ...(this.o.binary !== undefined ? { binary: this.o.binary } : {}), ...(port !== undefined ? { port } : {}) });
     this.server = server;
-    this.unguard = this.o.atExit?.(() => server.kill('SIGKILL')) ?? (() => {});
+    this.unguard = this.o.atExit?.(() => server.kill('SIGKILL'), { pid: server.pid, what: 'nats-server' }) ?? (() => {});
     return server;
   }
 

@@ -68,6 +68,24 @@ export interface LiveInfo {
   /** Each restarted process: where its counters continue from, and where they ended (present only after restarts). */
   readonly restarted?: readonly RestartedProcess[];
   readonly wire: { readonly rejected: Readonly<Record<string, number>>; readonly gaps: number; readonly lastRejection: string; readonly badControl: number };
+  /** Times the controller lost its NATS connection (present only when it did): the run's messages were held or lost meanwhile. */
+  readonly busOutages?: readonly BusOutage[];
+}
+
+/** The controller's NATS connection was lost: when (emulated), and for how long (wall clock; null: it never came back). */
+export interface BusOutage {
+  readonly atMs: number;
+  readonly wallMs: number | null;
+}
+
+/**
+ * A run stopped before its end by a signal (Ctrl-C, SIGTERM): its results cover emulated time up to
+ * `atMs` of the `durationMs` the scenario asked for, and the accounting balances at that instant.
+ */
+export interface Interruption {
+  readonly signal: string;
+  readonly atMs: number;
+  readonly durationMs: number;
 }
 
 /** Packets a process's actors emitted, delivered and dropped (every reason), cumulative. */
@@ -145,4 +163,6 @@ export interface Summary {
   readonly accounting: Accounting;
   /** Present only when the scenario has faults. */
   readonly faults?: FaultsSummary;
+  /** Present only when the run was interrupted: its results stop at that instant. */
+  readonly interrupted?: Interruption;
 }
