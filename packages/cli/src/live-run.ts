@@ -137,7 +137,9 @@ export async function runLiveCommand(s: CompiledScenario, o: LiveRunSetup): Prom
 /** The error a failed live run ends the command with: one line, saying where its event log and logs are. */
 function failed(err: unknown, o: LiveRunSetup, where: string): SplitnetError {
   if (o.signal.aborted) {
-    return new SplitnetError('E_INTERRUPTED', `interrupted (${String(o.signal.reason)}): live run ${o.runId} stopped; its actors and anything its placement started are gone${where}`, { cause: err });
+    // An interrupted run that could be halted returned its results; this one stopped before it had any (its
+    // set-up was interrupted, or its processes or the bus could not report: the event log says which).
+    return new SplitnetError('E_INTERRUPTED', `interrupted (${String(o.signal.reason)}): live run ${o.runId} stopped with no results to keep; its actors and anything its placement started are gone${where}`, { cause: err });
   }
   if (err instanceof SplitnetError) return where === '' ? err : new SplitnetError(err.code, `${err.message}${where}`, { cause: err });
   // NATS, a socket, a Docker engine: one line with what to check; anything else is a bug (its stack is shown).

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // splitnet command-line entry point: parses flags, reads files and the environment, prints; the work happens in the packages.
 import { Command, CommanderError, Help, Option } from 'commander';
+import { SplitnetError } from '@splitnet/model';
 import { offeredCapOf } from '@splitnet/results';
 import { loadScenarioFile, formatResolvedYaml } from '@splitnet/scenario';
 import { formatRssLookup, rssLookup } from './rss-command.js';
 import { faultCommand } from './fault-command.js';
 import type { FaultFlags } from './fault-command.js';
 import { actorCommand } from './actor-command.js';
+import { cleanupCommand } from './cleanup-command.js';
+import type { CleanupFlags } from './cleanup-command.js';
 import { sweepCommand, type SweepFlags } from './sweep-command.js';
 import { schemaCommand, type SchemaFlags } from './schema-command.js';
 import { version } from './host.js';
@@ -126,14 +129,14 @@ function defineFaultCommand(program: Command): void {
 function defineCleanupCommand(program: Command): void {
   program
     .command('cleanup')
-    .description('Remove every container and network a splitnet docker placement left on a Docker engine (found by label)')
+    .description('Kill what a live run left running on this machine (--run: from its results directory\'s processes.jsonl), and remove every container and network a docker placement left on a Docker engine (found by label)')
     .option('--docker-host <url>', 'a Docker engine (default the local one); repeatable or comma-separated: clean each', collectList, [] as string[])
-    .option('--run <id>', 'only what the run with this id left (label splitnet.run), not every run\'s')
-    .action(async (o: { dockerHost: string[]; run?: string }) => {
-      // Loaded on demand: dockerode is heavy, and most commands (and every actor process) never need it.
-      const { cleanupAll } = await import('@splitnet/docker');
-      const n = await cleanupAll(o.dockerHost, o.run);
-      process.stdout.write(`splitnet: removed ${n} container(s)/network(s) labelled ${o.run !== undefined ? `splitnet.run=${o.run}` : 'splitnet.managed'}\n`);
+    .option('--run <id>', 'only what the run with this id left: its processes still running (pid and start time checked against results/<id>/processes.jsonl, so a reused pid is never killed) and its containers (label splitnet.run)')
+    .option('--results <dir>', 'with --run: the run\'s results directory, when it was written elsewhere (run --out)')
+    .addHelpText('after', '\nExamples:\n  splitnet cleanup --run quickstart-s1-20261206-153703-rz2\n  splitnet cleanup --run demo --results /tmp/demo\n  splitnet cleanup                      # every docker-placed run\'s containers and networks')
+    .action(async (o: CleanupFlags) => {
+      if (o.results !== undefined && o.run === undefined) throw new SplitnetError('E_USAGE', '--results: only with --run (it names where that run\'s results are)');
+      for (const line of await cleanupCommand(o)) process.stdout.write(`${line}\n`);
     });
 }
 

@@ -296,7 +296,9 @@ function print(result: RunResult, written: ResultFiles, flags: RunFlags, wallSec
   const a = result.accounting;
   const live = result.summary.live;
   if (live && !live.valid) {
-    process.stderr.write(`splitnet: warning: run invalid: ${live.invalidReason ?? 'lag above maxLag'}; try --tdf ${live.suggestedTdf ?? 'higher'} (results kept in ${written.dir})\n`);
+    // No TDF to suggest when the lag was the bus's (an outage), not the CPU's.
+    const tdf = live.suggestedTdf !== undefined ? `; try --tdf ${live.suggestedTdf}` : '';
+    process.stderr.write(`splitnet: warning: run invalid: ${live.invalidReason ?? 'lag above maxLag'}${tdf} (results kept in ${written.dir})\n`);
   }
   const stop = result.summary.interrupted;
   if (stop !== undefined) {

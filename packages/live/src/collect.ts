@@ -2,7 +2,8 @@
 import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport } from '@splitnet/model';
 import { balance, combine, DROP_REASONS, BASE_DROP_REASONS, faultsSummary, sampleRow, seriesPoints, sig, summarize } from '@splitnet/results';
-import type { DropReason, LiveInfo, RestartedProcess, RunEvent, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
+import type { BusOutage, DropReason, LiveInfo, RestartedProcess, RunEvent, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
+import type { Nanos } from '@splitnet/model';
 import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
 import { busAccount } from './bus-accounting.js';
 import type { BusAccount } from './bus-accounting.js';
@@ -21,7 +22,20 @@ export interface CollectInput {
   readonly log: RunLog;
   /** Control messages that were not what they should be (hello and stats subjects). */
   readonly badControl: number;
+  /** The controller's NATS outages. */
+  readonly busOutages?: readonly BusOutage[];
+  /** The run was interrupted and halted there: its results end at that instant. */
+  readonly interrupted?: Interrupted;
 }
+
+/** Where an interrupted live run was halted: the signal, and the controller's emulated time then. */
+export interface Interrupted {
+  readonly signal: string;
+  readonly at: Nanos;
+}
+
+/** Events that say the bus lost messages: a NATS server down (a fault, or an outage a process saw), a node cut off. */
+const BUS_BROKEN: ReadonlySet<string> = new Set(['nats-down', 'nats-disconnected', 'node-disconnect']);
 
 /** The time series: a row when every process reported for that instant (counters continued across restarts). */
 function timeSeries(c: CollectInput): { rows: Record<string, unknown>[]; series: SeriesPoint[]; complete: Snapshot[] } {
@@ -45,7 +59,7 @@ function allDrops(c: CollectInput, end: Snapshot, bus: BusAccount): { all: Recor
   // After a NATS server restart, what is still on the bus after the drain was lost with the server; after
   // a node's containers were cut from their network, what NATS had for them while they were gone (core
   // NATS drops a message nobody is subscribed to).
-  const busBroken = c.log.events.some((e) => e.kind === 'nats-down' || e.kind === 'node-disconnect');
+  const busBroken = c.log.events.some((e) => BUS_BROKEN.has(e.kind));
   const lostInTransport = busBroken && bus.onBus > 0 ? bus.onBus : 0;
   // Plus what actors counted themselves as lost to a crash.
   const lostInCrash = bus.inferredLost + end.drops['lost-in-crash'];
@@ -91,7 +105,13 @@ function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly Restarte
   const s = c.scenario;
   const us = (ns: number) => sig(ns / 1000);
   const p99Lag = bus.lag.percentile(99);
-  const valid = p99Lag <= s.live.maxLag;
+  const outages = c.busOutages ?? [];
+  // An outage nobody injected (a fault on the NATS server or a node is the experiment) leaves results that are
+  // the bus's, not the model's: messages held and delivered late, or lost. A run lagging because of an outage
+  // is not the CPU's fault either: the reason says so, and no TDF is suggested.
+  const injected = c.occurrences.some((o) => o.spec.action === 'nats-restart' || o.spec.target.kind === 'node');
+  const lagOk = p99Lag <= s.live.maxLag;
+  const valid = lagOk && (outages.length === 0 || injected);
   const p99Early = bus.lagEarly.percentile(99);
   const p99Late = bus.lagLate.percentile(99);
   return {
@@ -105,16 +125,27 @@ function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly Restarte
     inputLatenessUs: { p50: us(bus.lateness.percentile(50)), p99: us(bus.lateness.percentile(99)), max: us(bus.lateness.max) },
     effectiveResolutionUs: us(bus.lateness.percentile(99)),
     valid,
-    ...(valid
-      ? {}
-      : {
+    ...(valid ? {} : outages.length > 0 ? { invalidReason: outageReason(outages, lagOk ? undefined : us(p99Lag)) } : {
           invalidReason: `actors fell behind emulated time by ${us(p99Lag)} µs (p99) > maxLag ${us(s.live.maxLag)} µs`,
           suggestedTdf: Math.ceil((s.live.tdf * p99Lag * 2) / s.live.maxLag),
         }),
     bus: { onBusAtEnd: bus.onBus, pendingAtEnd: bus.pending, lostInCrash: bus.inferredLost },
     ...(restarted.length > 0 ? { restarted } : {}),
     wire: { rejected: bus.rejected, gaps: bus.gaps, lastRejection: bus.lastRejection, badControl: c.badControl },
+    ...(outages.length > 0 ? { busOutages: outages } : {}),
   };
+}
+
+/**
+ * Why a run whose bus went down is invalid: messages held while it was down arrived late all at once, so
+ * the lag measured is the outage's, not the CPU's, and no TDF would have helped.
+ */
+function outageReason(outages: readonly BusOutage[], p99LagUs: number | undefined): string {
+  const known = outages.filter((o) => o.wallMs !== null).reduce((sum, o) => sum + (o.wallMs ?? 0), 0);
+  const open = outages.some((o) => o.wallMs === null);
+  const howLong = `${(known / 1000).toFixed(1)} s of wall time${open ? ' and until the end' : ''}`;
+  const lag = p99LagUs !== undefined ? `, so the lag measured (p99 ${p99LagUs} µs) is the outage's, not the CPU's` : '';
+  return `the NATS bus was down ${outages.length === 1 ? 'once' : `${outages.length} times`} (${howLong}, from ${outages[0]?.atMs ?? 0} ms emulated): messages were held and arrived late, or were lost (lost-in-transport)${lag}; a higher TDF would not help, run it again`;
 }
 
 /** Every process's final report arrived: the run's summary, time series, event log and accounting. */
@@ -123,29 +154,32 @@ export function collect(c: CollectInput): RunResult {
   const { rows, series, complete } = timeSeries(c);
   const finals = new Map(c.names.map((n) => [n, c.inbox.finals.get(n) as HostFinal]));
   const finalReports = new Map(c.names.map((n) => [n, c.inbox.continued(n, c.inbox.finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)]));
-  const end = combine(c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]), s.duration);
+  const endT = c.interrupted?.at ?? s.duration;
+  const end = combine(c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]), endT);
   const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
   const inWindow = complete.filter((x) => x.t > warm.t);
   const restarted = new Set([...c.restarts.keys()].flatMap((n) => n.split('+')));
-  const bus = busAccount(finals, finalReports, restarted, s.duration);
+  const bus = busAccount(finals, finalReports, restarted, endT);
   const { all, lostInTransport } = allDrops(c, end, bus);
   const withFaults = c.occurrences.length > 0;
-  // The fault-only reasons appear when faults were injected (fault-free results keep their shape).
+  // The fault-only reasons appear when faults were injected or the bus broke (fault-free results keep their shape).
+  const showAll = withFaults || c.log.events.some((e) => BUS_BROKEN.has(e.kind));
   const drops = {} as Record<DropReason, number>;
-  for (const r of withFaults ? DROP_REASONS : BASE_DROP_REASONS) drops[r] = all[r];
+  for (const r of showAll ? DROP_REASONS : BASE_DROP_REASONS) drops[r] = all[r];
   const acc = balance(end.emitted, end.delivered, drops, { ...end.heldIn, links: bus.pending + bus.onBus - lostInTransport });
   if (restarted.size > 0) c.log.log('lost-in-crash', 'controller', { packets: all['lost-in-crash'], inferred: bus.inferredLost, actors: [...restarted] });
   const live = liveInfo(c, bus, restartedProcesses(c, finalReports), [...c.restarts.values()].reduce((a, b) => a + b, 0));
   if (!live.valid) c.log.log('run-invalid', 'controller', { reason: live.invalidReason, suggestedTdf: live.suggestedTdf });
   c.log.log('run-end', 'controller', { balanced: acc.balanced, unaccounted: acc.unaccounted });
   const endAll = { ...end, drops: all };
-  let summary = { ...summarize(s, warm, endAll, inWindow, acc, withFaults), runtime: 'live' as const, live };
-  if (withFaults) summary = { ...summary, faults: faultsOf(c, rows, endAll) };
+  let summary = { ...summarize(s, warm, endAll, inWindow, acc, showAll), runtime: 'live' as const, live };
+  if (withFaults) summary = { ...summary, faults: faultsOf(c, rows, endAll, endT) };
+  if (c.interrupted !== undefined) summary = { ...summary, interrupted: { signal: c.interrupted.signal, atMs: sig(endT / 1e6), durationMs: s.duration / 1e6 } };
   const events: RunEvent[] = c.log.events;
   return { summary, samples: rows, series, events, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: bus.eventsProcessed };
 }
 
-function faultsOf(c: CollectInput, rows: readonly Record<string, unknown>[], end: Snapshot): ReturnType<typeof faultsSummary> {
+function faultsOf(c: CollectInput, rows: readonly Record<string, unknown>[], end: Snapshot, endT: Nanos): ReturnType<typeof faultsSummary> {
   const s = c.scenario;
-  return faultsSummary({ occurrences: c.occurrences, events: c.log.events, samples: rows, end, messages: undefined, interval: s.sampleInterval, warmup: s.warmup, runEnd: s.duration });
+  return faultsSummary({ occurrences: c.occurrences, events: c.log.events, samples: rows, end, messages: undefined, interval: s.sampleInterval, warmup: s.warmup, runEnd: endT });
 }

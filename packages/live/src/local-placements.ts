@@ -114,8 +114,9 @@ export class ProcessesPlacement extends LocalPlacement implements Placement {
   readonly launch = (group: ProcessGroup, incarnation: number): ActorHandle => {
     const args = [...this.o.actorCommand.args, 'actor', '--run', this.o.runId, '--nats', this.url, '--scenario', this.o.scenarioFile, '--log', join(this.o.logsDir, `${group.name}.log`), '--incarnation', String(incarnation)];
     for (const id of group.ids) args.push('--id', id);
-    // Their stdout goes to our stderr: `--json` keeps stdout clean.
-    const child = spawn(this.o.actorCommand.program, args, { stdio: ['ignore', 2, 'inherit'] });
+    // Their stdout goes to our stderr: `--json` keeps stdout clean. In a process group of their own: a Ctrl-C at
+    // the terminal is the controller's to handle (it halts the run and collects what each process has).
+    const child = spawn(this.o.actorCommand.program, args, { stdio: ['ignore', 2, 'inherit'], detached: true });
     const unguard = this.o.atExit?.(() => child.kill('SIGKILL'), child.pid !== undefined ? { pid: child.pid, what: `actor ${group.name}` } : undefined) ?? (() => {});
     const handle: ActorHandle = {
       name: group.name,

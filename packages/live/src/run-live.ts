@@ -9,14 +9,17 @@ import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Subscription, Transport } from '@splitnet/transport';
 import { whenAborted } from './abort.js';
+import { BusWatch } from './bus-watch.js';
 import { collect } from './collect.js';
+import type { Interrupted } from './collect.js';
 import { decodeControl, encodeControl } from './control.js';
+import { beatAsController } from './controller-liveness.js';
 import { DilatedClock, systemWallClock } from './dilated-clock.js';
 import type { WallClock } from './dilated-clock.js';
 import { LiveFaultInjector } from './fault-injector.js';
 import { registerExternalActors, sizedToJoined } from './join.js';
 import type { JoinEvent, Registration } from './join.js';
-import { connectPatiently } from './nats-connect.js';
+import { connectPatiently, drainOrClose } from './nats-connect.js';
 import type { NatsCredentials } from './nats-connect.js';
 import type { NatsAccess, Placement, ProcessGroup } from './placement.js';
 import { readyTimeoutMs } from './ready-timeout.js';
@@ -63,26 +66,17 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<L
     // Inside the try: a placement that fails or is interrupted half-way still removes what it started.
     const nats = await place(o);
     const bus = await connect(nats, o);
+    // The actors' orphan guard: they exit when this heartbeat stops while their connection is up.
+    const stopBeating = beatAsController(bus, new Subjects(o.runId), () => 0);
     try {
       return await runOnBus(s, nats, bus, o);
     } finally {
-      await closeBus(bus, o.logger);
+      stopBeating();
+      // Bounded: if the bus is gone (an outage the run did not survive), what the run came to matters more.
+      await drainOrClose(bus, o.logger);
     }
   } finally {
     await o.placement.stop();
-  }
-}
-
-/**
- * Drain the controller's connection; if the bus is gone (a NATS outage the run did not survive), close it:
- * its client must stop reconnecting, and what the run came to (its result or its error) matters more.
- */
-async function closeBus(bus: Transport, logger: Logger): Promise<void> {
-  try {
-    await bus.drain();
-  } catch (err) {
-    logger.warn('could not drain the NATS connection; closed it', { error: err instanceof Error ? err.message : String(err) });
-    await bus.close().catch(() => {});
   }
 }
 
@@ -91,20 +85,23 @@ async function runOnBus(s: CompiledScenario, nats: NatsAccess, bus: Transport, o
   // A restarted container asks the join responder for the scenario while its restart is under way.
   let run: LiveRun | undefined;
   const joined = await join(s, nats, bus, o, (name, incarnation) => run?.supervisor.isRestarting(name, incarnation) ?? false);
-  run = new LiveRun(joined, bus, o);
+  run = new LiveRun(joined, bus, nats.url, o);
   let failed = false;
+  let interrupted: Interrupted | undefined;
   try {
     await start(run, o);
-    await supervise(run, o);
+    interrupted = await supervise(run, o);
+    if (interrupted !== undefined) await halt(run, interrupted);
   } catch (err) {
     failed = true;
     run.log.log('run-failed', 'controller', { reason: err instanceof Error ? err.message : String(err) });
     throw err;
   } finally {
-    await drain(run, o.signal?.aborted === true);
+    await drain(run, o.signal?.aborted === true || !run.bus.up);
+    run.bus.close();
     if (failed) o.onFailure?.(run.log.sorted());
   }
-  return { result: collect(run.collectInput()), scenario: joined.scenario };
+  return { result: collect({ ...run.collectInput(), ...(interrupted !== undefined ? { interrupted } : {}) }), scenario: joined.scenario };
 }
 
 /** place: the placement starts what the run needs before its actors and says where NATS is. */
@@ -194,9 +191,13 @@ function processGroups(g: ActorGraph, processes: LiveProcesses): ProcessGroup[] 
   return ids.map((list) => ({ name: list.join('+'), ids: list }));
 }
 
-/** The controller's state of one run: its clock, event log, reports, supervisor and fault injector. */
+/** The controller's state of one run: its clock, event log, reports, supervisor and fault injector, and its watch on the bus. */
 class LiveRun {
   readonly s: CompiledScenario;
+  /** The controller's NATS connection: its outages and whether the run can go on. */
+  readonly bus: BusWatch;
+  /** Rejects when the run cannot go on: a process lost for good, or the bus. */
+  readonly failure: Promise<never>;
   readonly names: readonly string[];
   readonly subjects: Subjects;
   readonly clock: DilatedClock;
@@ -208,14 +209,17 @@ class LiveRun {
 
   constructor(
     joined: Joined,
-    readonly bus: Transport,
+    readonly transport: Transport,
+    url: string,
     o: LiveRunOptions,
   ) {
     const s = (this.s = joined.scenario);
+    const bus = transport;
     this.names = joined.groups.map((g) => g.name);
     this.subjects = new Subjects(o.runId);
     this.clock = new DilatedClock(o.clock ?? systemWallClock, s.live.tdf);
     this.log = new RunLog(this.clock, o.logger);
+    this.bus = new BusWatch({ transport, clock: this.clock, log: this.log, limitMs: s.live.busOutageLimit / 1e6, url });
     this.log.earlier(joined.events);
     this.inbox = new ReportInbox(this.names, bus, this.subjects, this.log);
     // The fault injector: the scenario's schedule, and `splitnet fault` requests on the controller's control subject.
@@ -243,7 +247,10 @@ class LiveRun {
       finished: (name) => this.inbox.finals.has(name),
       ...(o.maxRestarts !== undefined ? { maxRestarts: o.maxRestarts } : {}),
       ...(o.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: o.heartbeatTimeoutMs } : {}),
+      busUp: () => this.bus.up,
     });
+    this.failure = Promise.race([this.supervisor.failure, this.bus.lost]);
+    this.failure.catch(() => {}); // observed by whoever races it
     this.faultRequests = bus.respond(this.subjects.control('controller'), (data) => this.onFaultRequest(data));
   }
 
@@ -269,6 +276,7 @@ class LiveRun {
       occurrences: this.faults.occurrences,
       log: this.log,
       badControl: this.inbox.badControl + this.supervisor.badControl,
+      busOutages: this.bus.outages(),
     };
   }
 }
@@ -303,7 +311,7 @@ async function start(run: LiveRun, o: LiveRunOptions): Promise<void> {
   run.supervisor.watchHeartbeats();
   const readyMs = o.readyTimeoutMs ?? readyTimeoutMs(run.s, run.names.length, availableParallelism());
   await within(
-    Promise.race([run.supervisor.ready, run.supervisor.failure]),
+    Promise.race([run.supervisor.ready, run.failure]),
     readyMs,
     () => new SplitnetError('E_JOIN_TIMEOUT', `live: actors not ready after ${readyMs / 1000} s: ${run.supervisor.notReady().join(', ')} (see their logs; live.readyTimeout or --ready-timeout sets the wait)`),
     o.signal,
@@ -311,13 +319,16 @@ async function start(run: LiveRun, o: LiveRunOptions): Promise<void> {
   const s = run.s;
   const epochMs = run.clock.wall.nowMs() + s.live.startDelay / 1e6;
   run.clock.start(epochMs);
-  run.bus.publish(run.subjects.controlAll(), encodeControl({ kind: 'start', epochMs }));
+  run.transport.publish(run.subjects.controlAll(), encodeControl({ kind: 'start', epochMs }));
   run.log.log('run-start', 'controller', { epochMs, tdf: s.live.tdf, processes: run.names.length });
   run.faults.start();
 }
 
-/** supervise: until every process sent its final report, or a process is lost for good, or the run is interrupted. */
-async function supervise(run: LiveRun, o: LiveRunOptions): Promise<void> {
+/**
+ * supervise: until every process sent its final report, or a process or the bus is lost for good, or the
+ * run is interrupted: then it returns where (the caller halts the run there and keeps what it has).
+ */
+async function supervise(run: LiveRun, o: LiveRunOptions): Promise<Interrupted | undefined> {
   const s = run.s;
   const progress = o.onProgress
     ? setInterval(() => {
@@ -325,17 +336,49 @@ async function supervise(run: LiveRun, o: LiveRunOptions): Promise<void> {
         if (emu > 0) o.onProgress?.(Math.min(emu, s.duration), s.duration);
       }, 200)
     : undefined;
+  // The final reports are due after the run, its drain and a margin; an outage of the bus pushes that back.
+  const dueMs = s.live.startDelay / 1e6 + run.clock.wallMs(s.duration) + s.live.drainTime / 1e6 + 30_000;
+  const started = run.clock.wall.nowMs();
+  let overdueTimer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<never>((_, reject) => {
+    overdueTimer = setInterval(() => {
+      if (run.clock.wall.nowMs() - started - run.bus.downMs() < dueMs) return;
+      reject(new SplitnetError('E_OPERATIONAL', `live: no final report from ${run.inbox.missingFinals().join(', ')} (crashed or too slow; see their logs)`));
+    }, 500);
+  });
   try {
-    await within(
-      Promise.race([run.inbox.allFinal, run.supervisor.failure]),
-      s.live.startDelay / 1e6 + run.clock.wallMs(s.duration) + s.live.drainTime / 1e6 + 30_000,
-      () => new SplitnetError('E_OPERATIONAL', `live: no final report from ${run.inbox.missingFinals().join(', ')} (crashed or too slow; see their logs)`),
-      o.signal,
-    );
+    const end = await Promise.race([run.inbox.allFinal.then(() => undefined), run.failure, overdue, whenAborted(o.signal)]);
+    if (end !== undefined) return { signal: end, at: Math.min(s.duration, run.clock.stamp()) };
   } finally {
+    clearInterval(overdueTimer);
     if (progress) clearInterval(progress);
   }
   o.onProgress?.(s.duration, s.duration);
+  return undefined;
+}
+
+/** How long the processes of an interrupted run have, after their drain time, to send what they have. */
+const HALT_GRACE_MS = 10_000;
+
+/**
+ * halt (an interrupted run): no more faults or restarts; every process stops its actors where they are,
+ * lets what is on the bus arrive, and sends its final report, so that the results cover the run up to
+ * the interrupt and the accounting balances there. A process that does not report in time (or a bus
+ * that is down) ends the run as interrupted without results.
+ */
+async function halt(run: LiveRun, stop: Interrupted): Promise<void> {
+  run.supervisor.stop();
+  run.stopFaults();
+  run.log.log('run-interrupted', 'controller', { signal: stop.signal, atMs: stop.at / 1e6, durationMs: run.s.duration / 1e6 });
+  if (!run.bus.up) throw new SplitnetError('E_INTERRUPTED', `live: interrupted (${stop.signal}) while the NATS bus was down: no final report can arrive, so the run has no results (its event log is kept)`);
+  run.transport.publish(run.subjects.controlAll(), encodeControl({ kind: 'stop', final: true }));
+  const graceMs = run.s.live.drainTime / 1e6 + HALT_GRACE_MS;
+  await within(
+    Promise.race([run.inbox.allFinal, run.bus.lost]),
+    graceMs,
+    () => new SplitnetError('E_INTERRUPTED', `live: interrupted (${stop.signal}); ${run.inbox.missingFinals().join(', ')} sent no final report within ${graceMs / 1000} s, so the run has no results (its event log is kept)`),
+    undefined,
+  );
 }
 
 /** How long a process may take to exit after the stop before it is killed. */
@@ -349,9 +392,9 @@ const EXIT_GRACE_MS = 10_000;
 async function drain(run: LiveRun, interrupted: boolean): Promise<void> {
   run.supervisor.stop();
   run.stopFaults();
-  run.bus.publish(run.subjects.controlAll(), encodeControl({ kind: 'stop' }));
+  run.transport.publish(run.subjects.controlAll(), encodeControl({ kind: 'stop' }));
   // The bus may be gone (a failed run's reason); the error being reported matters more than this flush.
-  await run.bus.flush().catch(() => {});
+  await Promise.race([run.transport.flush().catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
   const ours = [...run.supervisor.handles.values()].filter((h) => !h.lingers);
   if (interrupted) for (const h of ours) h.kill('SIGTERM');
   await Promise.all(

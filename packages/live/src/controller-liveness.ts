@@ -1,0 +1,91 @@
+// The controller's heartbeat, and how an actor process notices that its controller is gone: silent while the actor's own connection is up, or the bus itself gone too long.
+import type { Subjects, Transport } from '@splitnet/transport';
+import { decodeControl, encodeControl } from './control.js';
+import type { WallClock } from './dilated-clock.js';
+
+/** How often the controller beats (wall ms). */
+const BEAT_MS = 500;
+
+/**
+ * How long an actor process waits without a beat from its controller, while its own connection is up,
+ * before it exits (wall ms). Twenty beats: a controller's event loop on a loaded 2-core machine stalls
+ * for a second or two at worst, never ten.
+ */
+export const CONTROLLER_SILENCE_MS = 10_000;
+
+/** The controller beats on its heartbeat subject from its connect until its bus closes; returns the function that stops it. */
+export function beatAsController(transport: Transport, subjects: Subjects, emulatedNow: () => number): () => void {
+  const beat = (): void => transport.publish(subjects.heartbeat('controller'), encodeControl({ kind: 'hb', id: 'controller', emulatedNow: emulatedNow() }));
+  beat();
+  const timer = setInterval(beat, BEAT_MS);
+  return () => clearInterval(timer);
+}
+
+export interface ControllerWatchOptions {
+  readonly transport: Transport;
+  readonly subjects: Subjects;
+  readonly clock: WallClock;
+  /** Wall ms the controller may be silent while this process's connection is up (default CONTROLLER_SILENCE_MS). */
+  readonly silenceMs?: number;
+  /** Wall ms this process's own connection may stay lost (live.busOutageLimit). */
+  readonly outageLimitMs: number;
+}
+
+/**
+ * An actor process's orphan guard. `gone` resolves with the reason once the controller has been silent for
+ * `silenceMs` while this process's connection was up (a controller that was killed: its actors must not
+ * live on), or once this process's own connection has been lost for `outageLimitMs` (the bus is gone and
+ * the run with it). Silence while disconnected does not count: the controller may be fine and the bus
+ * down for a moment.
+ */
+export class ControllerWatch {
+  readonly gone: Promise<string>;
+  private resolveGone: (why: string) => void = () => {};
+  /** Wall ms of the last beat, or of the moment the connection came (back) up. */
+  private heard: number;
+  private downSince: number | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private readonly stops: (() => void)[] = [];
+
+  constructor(private readonly o: ControllerWatchOptions) {
+    this.gone = new Promise<string>((resolve) => {
+      this.resolveGone = resolve;
+    });
+    this.heard = o.clock.nowMs();
+    const sub = o.transport.subscribe(o.subjects.heartbeat('controller'), (data) => {
+      if (decodeControl(data)?.kind === 'hb') this.heard = o.clock.nowMs();
+    });
+    this.stops.push(
+      () => sub.unsubscribe(),
+      o.transport.onStatus((st) => {
+        if (st.kind === 'disconnect') this.downSince ??= o.clock.nowMs();
+        else if (st.kind === 'reconnect') {
+          this.downSince = undefined;
+          this.heard = o.clock.nowMs();
+        }
+      }),
+    );
+    this.timer = setInterval(() => this.check(), 500);
+    this.timer.unref();
+  }
+
+  /** Wall ms this process's connection has been down (0 while it is up). */
+  downForMs(): number {
+    return this.downSince === undefined ? 0 : this.o.clock.nowMs() - this.downSince;
+  }
+
+  private check(): void {
+    const now = this.o.clock.nowMs();
+    if (this.downSince !== undefined) {
+      if (now - this.downSince >= this.o.outageLimitMs) this.resolveGone(`the NATS bus has been unreachable for ${Math.round((now - this.downSince) / 1000)} s (live.busOutageLimit)`);
+      return;
+    }
+    const silence = this.o.silenceMs ?? CONTROLLER_SILENCE_MS;
+    if (now - this.heard >= silence) this.resolveGone(`no heartbeat from the run's controller for ${Math.round((now - this.heard) / 1000)} s: it is gone`);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    for (const s of this.stops) s();
+  }
+}
