@@ -21,12 +21,14 @@ export function leftovers(recordFile: string): Leftover[] {
   const started = new Map<number, Leftover>();
   for (const text of readFileSync(recordFile, 'utf8').split('\n')) {
     if (text.trim() === '') continue;
-    let line: ProcessRecordLine;
+    let parsed: unknown;
     try {
-      line = JSON.parse(text) as ProcessRecordLine;
+      parsed = JSON.parse(text);
     } catch {
       continue; // a line cut short by a crash
     }
+    if (typeof parsed !== 'object' || parsed === null) continue;
+    const line = parsed as ProcessRecordLine;
     if ('gone' in line) started.delete(line.pid);
     else if (typeof line.pid === 'number' && typeof line.start === 'string' && typeof line.command === 'string') started.set(line.pid, line);
   }
