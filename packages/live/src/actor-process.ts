@@ -32,6 +32,8 @@ export interface ActorProcessOptions {
   readonly beforeDrain?: () => Promise<void>;
   /** This OS process's code warm-up, shared by every host it runs (default: one of its own). */
   readonly warmup?: ProcessWarmup;
+  /** Exit when the controller goes silent or the bus is lost for good (default true; false for hosts in the controller's own process). */
+  readonly orphanGuard?: boolean;
 }
 
 /** Wall time between two samples that carry the front ends' latency histograms (see fullReportEvery). */
@@ -73,7 +75,7 @@ class ActorProcess {
   /** The process's name in the run: its actor ids joined by '+'. */
   readonly name: string;
   /** Whether the controller is still there (its heartbeat), and the bus. */
-  private readonly controller: ControllerWatch;
+  private readonly controller: ControllerWatch | undefined;
   private resolveHalt: () => void = () => {};
   /** Resolves when the controller stops the run early and asks for this process's final report (an interrupted run). */
   private readonly halted = new Promise<'halted'>((resolve) => {
@@ -132,7 +134,8 @@ class ActorProcess {
       onSample: (t, reports) => this.toController({ kind: 'sample', id: this.name, t, reports, incarnation: this.incarnation }),
     });
     this.host.attach();
-    this.controller = new ControllerWatch({ transport: o.transport, subjects: this.subjects, clock: o.clock, outageLimitMs: s.live.busOutageLimit / 1e6 });
+    this.controller =
+      o.orphanGuard === false ? undefined : new ControllerWatch({ transport: o.transport, subjects: this.subjects, clock: o.clock, outageLimitMs: s.live.busOutageLimit / 1e6 });
   }
 
   private get incarnation(): number {
@@ -275,7 +278,7 @@ class ActorProcess {
         return 'failed';
       },
     );
-    const orphaned = this.controller.gone.then((why) => ({ orphaned: why }));
+    const orphaned = this.orphaned();
     return Promise.race([hostDone, this.halted, this.stopped, noStart, orphaned, whenAborted(this.o.signal)]);
   }
 
@@ -288,7 +291,7 @@ class ActorProcess {
     await new Promise((r) => setTimeout(r, this.s.live.drainTime / 1e6));
     const final = this.host.final();
     this.toController({ kind: 'final', id: this.name, final, incarnation: this.incarnation });
-    const orphaned = this.controller.gone.then((why) => ({ orphaned: why }));
+    const orphaned = this.orphaned();
     const flushed = this.flushed();
     const sent = await Promise.race([flushed.then(() => undefined), orphaned]);
     if (sent !== undefined) return sent;
@@ -300,6 +303,11 @@ class ActorProcess {
     if (typeof why === 'object') return why;
     this.o.logger.info('stopping', { why });
     return undefined;
+  }
+
+  /** Resolves when the orphan guard gives up on the controller or the bus (never without one). */
+  private orphaned(): Promise<{ readonly orphaned: string }> {
+    return this.controller === undefined ? new Promise(() => {}) : this.controller.gone.then((why) => ({ orphaned: why }));
   }
 
   /** Resolves once what was published has reached the server: at once, or once a lost connection is back. */
@@ -339,7 +347,7 @@ class ActorProcess {
 
   /** Stop timers and listeners and the host (the connection is the caller's to drain). */
   close(): void {
-    this.controller.close();
+    this.controller?.close();
     for (const i of this.intervals) clearInterval(i);
     for (const t of this.timers) clearTimeout(t);
     for (const u of this.unsubscribe) u();

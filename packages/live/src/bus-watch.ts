@@ -72,7 +72,7 @@ export class BusWatch {
     this.list.push(outage);
     log.log('nats-disconnected', 'controller', { url, detail });
     this.timer = setTimeout(() => {
-      const since = clock.started ? ` (since ${(outage.at / 1e6).toPrecision(4)} ms emulated)` : '';
+      const since = clock.started ? ` (since ${Number((outage.at / 1e6).toPrecision(4))} ms emulated)` : '';
       this.fail(
         new SplitnetError(
           'E_NATS_UNREACHABLE',

@@ -13,6 +13,12 @@ const BEAT_MS = 500;
  */
 export const CONTROLLER_SILENCE_MS = 10_000;
 
+/** How often an actor process looks at the controller's silence (wall ms). */
+const CHECK_MS = 500;
+
+/** A gap between two looks longer than this: the process itself was stopped or blocked meanwhile. */
+const FROZEN_MS = 2_000;
+
 /** The controller beats on its heartbeat subject from its connect until its bus closes; returns the function that stops it. */
 export function beatAsController(transport: Transport, subjects: Subjects, emulatedNow: () => number): () => void {
   const beat = (): void => transport.publish(subjects.heartbeat('controller'), encodeControl({ kind: 'hb', id: 'controller', emulatedNow: emulatedNow() }));
@@ -44,6 +50,8 @@ export class ControllerWatch {
   /** Wall ms of the last beat, or of the moment the connection came (back) up. */
   private heard: number;
   private downSince: number | undefined;
+  /** Wall ms of the last check. */
+  private lastCheck: number;
   private readonly timer: NodeJS.Timeout;
   private readonly stops: (() => void)[] = [];
 
@@ -65,7 +73,8 @@ export class ControllerWatch {
         }
       }),
     );
-    this.timer = setInterval(() => this.check(), 500);
+    this.lastCheck = this.heard;
+    this.timer = setInterval(() => this.check(), CHECK_MS);
     this.timer.unref();
   }
 
@@ -76,6 +85,14 @@ export class ControllerWatch {
 
   private check(): void {
     const now = this.o.clock.nowMs();
+    // Checks come every CHECK_MS; a longer gap means this process did not run meanwhile (SIGSTOP: a pause
+    // fault, a paused container; or a long synchronous stretch). Only time it ran counts: what the
+    // controller sent meanwhile is still unread, so the silence starts again, as an outage's clock does.
+    if (now - this.lastCheck > FROZEN_MS) {
+      this.heard = now;
+      if (this.downSince !== undefined) this.downSince = now;
+    }
+    this.lastCheck = now;
     if (this.downSince !== undefined) {
       if (now - this.downSince >= this.o.outageLimitMs) this.resolveGone(`the NATS bus has been unreachable for ${Math.round((now - this.downSince) / 1000)} s (live.busOutageLimit)`);
       return;

@@ -79,7 +79,8 @@ export class InProcessPlacement extends LocalPlacement implements Placement {
     const transport = await connectNats({ servers: this.url, name: `splitnet ${this.o.runId} ${group.name}`, ...this.o.credentials });
     const logger = this.o.loggerFor(group.name);
     try {
-      return await runActorProcess({ scenario: this.o.scenario, runId: this.o.runId, ids: group.ids, transport, clock: systemWallClock, logger, incarnation, warmup: this.warmup });
+      // In the controller's own process: it cannot outlive the controller, and must not leave on its own.
+      return await runActorProcess({ scenario: this.o.scenario, runId: this.o.runId, ids: group.ids, transport, clock: systemWallClock, logger, incarnation, warmup: this.warmup, orphanGuard: false });
     } finally {
       await logger.close();
     }
