@@ -39,10 +39,12 @@ export interface ControllerWatchOptions {
 
 /**
  * An actor process's orphan guard. `gone` resolves with the reason once the controller has been silent for
- * `silenceMs` while this process's connection was up (a controller that was killed: its actors must not
- * live on), or once this process's own connection has been lost for `outageLimitMs` (the bus is gone and
- * the run with it). Silence while disconnected does not count: the controller may be fine and the bus
- * down for a moment.
+ * `silenceMs` while other messages kept arriving (a controller that was killed: its actors must not live
+ * on), once nothing at all has arrived for `outageLimitMs` (a controller gone after the run's traffic
+ * ended, or a bus that carries nothing), or once this process's own connection has been lost for
+ * `outageLimitMs` (the bus is gone and the run with it). Silence while disconnected does not count, nor
+ * silence of the whole bus shorter than the limit: a network partition that keeps the TCP connection
+ * (a docker node cut off for a while) silences the controller and everyone else alike.
  */
 export class ControllerWatch {
   readonly gone: Promise<string>;
@@ -50,6 +52,9 @@ export class ControllerWatch {
   /** Wall ms of the last beat, or of the moment the connection came (back) up. */
   private heard: number;
   private downSince: number | undefined;
+  /** Wall ms when a message last arrived (anything: the transport's received counter moved), and that count. */
+  private lastAny: number;
+  private lastReceived: number;
   /** Wall ms of the last check. */
   private lastCheck: number;
   private readonly timer: NodeJS.Timeout;
@@ -60,6 +65,9 @@ export class ControllerWatch {
       this.resolveGone = resolve;
     });
     this.heard = o.clock.nowMs();
+    this.lastCheck = this.heard;
+    this.lastAny = this.heard;
+    this.lastReceived = o.transport.counters.received;
     const sub = o.transport.subscribe(o.subjects.heartbeat('controller'), (data) => {
       if (decodeControl(data)?.kind === 'hb') this.heard = o.clock.nowMs();
     });
@@ -69,11 +77,10 @@ export class ControllerWatch {
         if (st.kind === 'disconnect') this.downSince ??= o.clock.nowMs();
         else if (st.kind === 'reconnect') {
           this.downSince = undefined;
-          this.heard = o.clock.nowMs();
+          this.heard = this.lastAny = o.clock.nowMs();
         }
       }),
     );
-    this.lastCheck = this.heard;
     this.timer = setInterval(() => this.check(), CHECK_MS);
     this.timer.unref();
   }
@@ -90,15 +97,26 @@ export class ControllerWatch {
     // controller sent meanwhile is still unread, so the silence starts again, as an outage's clock does.
     if (now - this.lastCheck > FROZEN_MS) {
       this.heard = now;
+      this.lastAny = now;
       if (this.downSince !== undefined) this.downSince = now;
     }
     this.lastCheck = now;
+    const received = this.o.transport.counters.received;
+    if (received !== this.lastReceived) {
+      this.lastReceived = received;
+      this.lastAny = now;
+    }
+    const limit = this.o.outageLimitMs;
     if (this.downSince !== undefined) {
-      if (now - this.downSince >= this.o.outageLimitMs) this.resolveGone(`the NATS bus has been unreachable for ${Math.round((now - this.downSince) / 1000)} s (live.busOutageLimit)`);
+      if (now - this.downSince >= limit) this.resolveGone(`the NATS bus has been unreachable for ${Math.round((now - this.downSince) / 1000)} s (live.busOutageLimit)`);
       return;
     }
     const silence = this.o.silenceMs ?? CONTROLLER_SILENCE_MS;
-    if (now - this.heard >= silence) this.resolveGone(`no heartbeat from the run's controller for ${Math.round((now - this.heard) / 1000)} s: it is gone`);
+    if (now - this.heard >= silence && now - this.lastAny < silence) {
+      this.resolveGone(`no heartbeat from the run's controller for ${Math.round((now - this.heard) / 1000)} s while other messages arrive: it is gone`);
+    } else if (now - this.lastAny >= limit) {
+      this.resolveGone(`nothing has arrived on the NATS bus for ${Math.round((now - this.lastAny) / 1000)} s, not even the controller's heartbeat (live.busOutageLimit): the run is gone`);
+    }
   }
 
   close(): void {

@@ -86,8 +86,9 @@ function actorSide(o: { silenceMs: number; outageLimitMs: number }) {
   return { subjects, controller, actor, wall, watch };
 }
 
-test('controller watch - beats keep an actor process in the run; once they stop, it is told the controller is gone', async (t) => {
-  const { subjects, controller, wall, watch } = actorSide({ silenceMs: 5000, outageLimitMs: 60_000 });
+test('controller watch - beats keep an actor process in the run; once they stop while other messages arrive, it is told the controller is gone', async (t) => {
+  const { subjects, controller, actor, wall, watch } = actorSide({ silenceMs: 5000, outageLimitMs: 60_000 });
+  actor.subscribe(subjects.inbox('vm.0'), () => {});
   const stop = beatAsController(controller, subjects, () => 0);
   for (let i = 0; i < 4; i++) {
     wall.ms += 1500; // past the silence, in steps the watch sees (no freeze)
@@ -96,11 +97,26 @@ test('controller watch - beats keep an actor process in the run; once they stop,
   t.false(await settled(watch.gone), 'beating: not gone');
   stop();
   for (let i = 0; i < 5; i++) {
+    controller.publish(subjects.inbox('vm.0'), new Uint8Array([1])); // the datapath goes on
     wall.ms += 1500;
     await sleep(600);
   }
-  t.true(await settled(watch.gone));
-  t.regex(await watch.gone, /^no heartbeat from the run's controller for \d+ s: it is gone$/);
+  t.regex(await watch.gone, /^no heartbeat from the run's controller for \d+ s while other messages arrive: it is gone$/);
+  watch.close();
+});
+
+test('controller watch - a bus that carries nothing at all (a partition that keeps the connection, or the run over) is given the outage limit, not the silence', async (t) => {
+  const { wall, watch } = actorSide({ silenceMs: 1000, outageLimitMs: 5000 });
+  for (let i = 0; i < 2; i++) {
+    wall.ms += 1500;
+    await sleep(600);
+  }
+  t.false(await settled(watch.gone), 'past the silence, within the limit: not gone');
+  for (let i = 0; i < 2; i++) {
+    wall.ms += 1500;
+    await sleep(600);
+  }
+  t.is(await watch.gone, "nothing has arrived on the NATS bus for 6 s, not even the controller's heartbeat (live.busOutageLimit): the run is gone");
   watch.close();
 });
 
@@ -119,7 +135,7 @@ test('controller watch - silence while the process is disconnected does not coun
 });
 
 test('controller watch - a process that did not run for a while (SIGSTOP, a blocked event loop) gives its controller a fresh window', async (t) => {
-  const { wall, watch } = actorSide({ silenceMs: 3000, outageLimitMs: 60_000 });
+  const { wall, watch } = actorSide({ silenceMs: 3000, outageLimitMs: 4000 });
   wall.ms += 10_000; // frozen: no look at the silence for 10 s
   await sleep(600);
   t.false(await settled(watch.gone), 'the silence while frozen does not count');
