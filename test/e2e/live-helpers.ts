@@ -134,3 +134,19 @@ export function started(args: string[]): { child: ReturnType<typeof spawn>; stde
 export function runStarted(dir: string, timeoutMs = 120_000): Promise<void> {
   return waitFor(`the run in ${dir} to start`, () => logLines(join(dir, 'logs', 'controller.log')).some((l) => l['message'] === 'run-start'), timeoutMs);
 }
+
+/** A live run that only an interrupt or a crash ends: 2 s emulated at TDF 100 (200 s of wall time), one VM, one worker. */
+export const LONG_LIVE_RUN = `name: long
+duration: 2s
+topology: { vms: { count: 1, queues: 1 }, workers: 1 }
+traffic: [ { flows: 4, rate: 50Mbps, size: 1518 } ]
+live: { tdf: 100 }
+`;
+
+/** Start LONG_LIVE_RUN with one process per actor and resolve once it has started, with its results directory. */
+export async function startLongLiveRun(runId: string): Promise<{ out: string; run: ReturnType<typeof started> }> {
+  const out = join(tmp(), 'run');
+  const run = started(['run', scenarioFile(LONG_LIVE_RUN), '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
+  await runStarted(out);
+  return { out, run };
+}

@@ -3,28 +3,12 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Summary } from '@splitnet/results';
-import { eventsOf, logLines, processesOf, recordedProcesses, runStarted, scenarioFile, started, stillRuns, tmp, waitFor } from './live-helpers.js';
-
-// Long enough (2 s emulated = 200 s of wall time at TDF 100) that only the interrupt ends it.
-const long = `name: long
-duration: 2s
-topology: { vms: { count: 1, queues: 1 }, workers: 1 }
-traffic: [ { flows: 4, rate: 50Mbps, size: 1518 } ]
-live: { tdf: 100 }
-`;
-
-/** Start a long live run and resolve once it has started, with its results directory. */
-async function startedRun(runId: string): Promise<{ out: string; run: ReturnType<typeof started> }> {
-  const out = join(tmp(), 'run');
-  const run = started(['run', scenarioFile(long), '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
-  await runStarted(out);
-  return { out, run };
-}
+import { eventsOf, logLines, processesOf, recordedProcesses, startLongLiveRun, stillRuns, waitFor } from './live-helpers.js';
 
 test.serial('live interrupt - Ctrl-C halts the run and keeps its results up to then: exit 130, summary marked interrupted, the accounting balanced, no process left', async (t) => {
   t.timeout(180_000);
   const runId = `int1-${process.pid}`;
-  const r = await startedRun(runId);
+  const r = await startLongLiveRun(runId);
   // Until a second of wall time (10 ms emulated, ~40 packets) after the run's epoch: packets are on their way by then.
   const epochMs = Number(logLines(join(r.out, 'logs', 'controller.log')).find((l) => l['message'] === 'run-start')?.['epochMs']);
   await waitFor('10 ms of emulated time', () => Date.now() > epochMs + 1000);
@@ -49,7 +33,7 @@ test.serial('live interrupt - Ctrl-C halts the run and keeps its results up to t
 test.serial('live interrupt - the bus dying before Ctrl-C: exit 130 with one line saying no results were kept, no stack trace from the controller or the actors, nothing left behind', async (t) => {
   t.timeout(180_000);
   const runId = `int2-${process.pid}`;
-  const r = await startedRun(runId);
+  const r = await startLongLiveRun(runId);
   const server = recordedProcesses(r.out).find((p) => p.what === 'nats-server');
   t.truthy(server, 'the run recorded its private nats-server');
   process.kill(server?.pid ?? -1, 'SIGKILL');

@@ -3,14 +3,7 @@ import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startNatsServer } from '@splitnet/transport/nats-server';
-import { processesOf, recordedProcesses, run, runStarted, scenarioFile, started, stillRuns, tmp, waitFor } from './live-helpers.js';
-
-const long = `name: long
-duration: 2s
-topology: { vms: { count: 1, queues: 1 }, workers: 1 }
-traffic: [ { flows: 4, rate: 50Mbps, size: 1518 } ]
-live: { tdf: 100 }
-`;
+import { LONG_LIVE_RUN, processesOf, recordedProcesses, run, runStarted, scenarioFile, started, startLongLiveRun, stillRuns, tmp, waitFor } from './live-helpers.js';
 
 /** Linux /proc: the pids of this machine's processes whose parent is `ppid` and whose command line mentions `text`. */
 function childrenOf(ppid: number, text: string): number[] {
@@ -31,9 +24,7 @@ function childrenOf(ppid: number, text: string): number[] {
 test.serial('live orphans - a controller killed with SIGKILL leaves no actor process and no nats-server after 10 s', async (t) => {
   t.timeout(180_000);
   const runId = `orph1-${process.pid}`;
-  const out = join(tmp(), 'run');
-  const r = started(['run', scenarioFile(long), '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
-  await runStarted(out);
+  const { out, run: r } = await startLongLiveRun(runId);
   const children = recordedProcesses(out).filter((p) => !p.what.startsWith('controller'));
   t.deepEqual(children.map((p) => p.what).sort(), ['actor nic+backend', 'actor vm.0', 'actor worker.0', 'nats-server']);
   t.true(children.every(stillRuns), 'the run is up');
@@ -51,7 +42,7 @@ test.serial('live orphans - actors that joined a run exit within seconds once th
   try {
     const runId = `orph2-${process.pid}`;
     const out = join(tmp(), 'run');
-    const controller = started(['run', scenarioFile(long), '--runtime', 'live', '--placement', 'external', '--nats', server.url, '--run-id', runId, '--out', out, '-q']);
+    const controller = started(['run', scenarioFile(LONG_LIVE_RUN), '--runtime', 'live', '--placement', 'external', '--nats', server.url, '--run-id', runId, '--out', out, '-q']);
     const actors = ['driver', 'worker', 'frontend'].map((role) => started(['actor', '--run', runId, '--nats', server.url, '--role', role]));
     await runStarted(out);
     controller.child.kill('SIGKILL');
@@ -74,9 +65,7 @@ test.serial('live orphans - actors that joined a run exit within seconds once th
 test.serial('cleanup - splitnet cleanup --run kills what a crashed process run left (pid and start time from its record), and reports nothing left the second time', async (t) => {
   t.timeout(180_000);
   const runId = `orph3-${process.pid}`;
-  const out = join(tmp(), 'run');
-  const r = started(['run', scenarioFile(long), '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
-  await runStarted(out);
+  const { out, run: r } = await startLongLiveRun(runId);
   const pid = r.child.pid ?? -1;
   // A crash that takes the reaper too (an OOM killer might): nothing is left to clean up but `cleanup`.
   const reapers = childrenOf(pid, 'reaper.js');
