@@ -27,7 +27,7 @@ function programBase(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nExit codes (docs/cli.md):\n  0    success\n  1    the command failed: a run broke the accounting invariant, or something outside splitnet failed (NATS\n       unreachable, an actor process died, a disk full; the message says what to check), or a bug in splitnet\n       (the only case that prints a stack trace)\n  2    bad input: a scenario, flag or path, named in a one-line message\n  3    a live run completed but is invalid (lag above live.maxLag; results are written)\n  130  interrupted (Ctrl-C; 143: SIGTERM); a run keeps its results up to then, a sweep resumes when run again',
+      '\nExit codes (docs/cli.md):\n  0    success\n  1    the command failed: a run broke the accounting invariant, or something outside splitnet failed (NATS\n       unreachable, an actor process died, a disk full; the message says what to check), or a bug in splitnet\n       (the only case that prints a stack trace)\n  2    bad input: a scenario, flag or path, named in a one-line message\n  3    a live run completed but is invalid (lag above live.maxLag, or its NATS bus went down; results are written)\n  130  interrupted (Ctrl-C; 143: SIGTERM); a run keeps its results up to then, a sweep resumes when run again',
     )
     // Repeatable options start from an empty list; "(default: [])" in --help would say nothing useful.
     .configureHelp({
