@@ -1,8 +1,7 @@
 // The one place the CLI handles process signals and process exit: an interrupt asks the running command to stop through an AbortSignal.
-import { constants } from 'node:os';
 import type { ExitGuard } from '@splitnet/live';
 import { Children } from './children.js';
-import { classifyFailure } from './failure.js';
+import { classifyFailure, interruptedExitCode } from './failure.js';
 
 /** How long a command may take to stop after the first interrupt before the process ends anyway (a Docker engine may not answer). */
 const STOP_GRACE_MS = 30_000;
@@ -48,9 +47,7 @@ export class ProcessLifetime {
    * shell reports a process killed by it (130 for SIGINT, 143 for SIGTERM).
    */
   interruptExitCode(): number {
-    const reason = this.abort.signal.reason as unknown;
-    const n = typeof reason === 'string' ? (constants.signals as Record<string, number | undefined>)[reason] : undefined;
-    return 128 + (n ?? constants.signals.SIGINT);
+    return interruptedExitCode(this.abort.signal.reason);
   }
 
   /**

@@ -52,7 +52,7 @@ function defineSweepCommand(program: Command, lifetime: ProcessLifetime): void {
     .option('--dry-run', 'check the sweep (every point compiled) and list its points; run nothing')
     .option('--json', 'print the outcome as JSON on stdout (no progress)')
     .option('-q, --quiet', 'no progress, only the results line')
-    .addHelpText('after', '\nExample:\n  splitnet sweep experiments/paper/coalescing-placement.yaml --out results/paper/coalescing-placement\n\nExit codes: 0 complete, 1 a run broke the accounting invariant, 2 bad input, 130 interrupted (run the same command again to resume).')
+    .addHelpText('after', '\nExample:\n  splitnet sweep experiments/paper/coalescing-placement.yaml --out results/paper/coalescing-placement\n\nExit codes: 0 complete, 1 a run broke the accounting invariant, 2 bad input, 130 interrupted (143 by SIGTERM; run the same command again to resume).')
     .action(async (file: string, flags: SweepFlags) => {
       process.exitCode = await sweepCommand(file, flags, lifetime.interruptSignal());
     });
