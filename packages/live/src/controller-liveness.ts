@@ -1,4 +1,4 @@
-// The controller's heartbeat, and how an actor process notices that its controller is gone: silent while the actor's own connection is up, or the bus itself gone too long.
+// The controller's heartbeat, and how an actor process notices that its controller is gone: silent while other messages arrive, or the bus itself silent or gone too long.
 import type { Subjects, Transport } from '@splitnet/transport';
 import { decodeControl, encodeControl } from './control.js';
 import type { WallClock } from './dilated-clock.js';
@@ -19,9 +19,13 @@ const CHECK_MS = 500;
 /** A gap between two looks longer than this: the process itself was stopped or blocked meanwhile. */
 const FROZEN_MS = 2_000;
 
-/** The controller beats on its heartbeat subject from its connect until its bus closes; returns the function that stops it. */
+/**
+ * The controller beats from its connect until its bus closes; returns the function that stops it. The beat
+ * goes out with the control broadcasts (`sn.<run>.ctl.all`): every actor process listens there already, and
+ * the shipped NATS configurations let only the controller publish there.
+ */
 export function beatAsController(transport: Transport, subjects: Subjects, emulatedNow: () => number): () => void {
-  const beat = (): void => transport.publish(subjects.heartbeat('controller'), encodeControl({ kind: 'hb', id: 'controller', emulatedNow: emulatedNow() }));
+  const beat = (): void => transport.publish(subjects.controlAll(), encodeControl({ kind: 'hb', id: 'controller', emulatedNow: emulatedNow() }));
   beat();
   const timer = setInterval(beat, BEAT_MS);
   return () => clearInterval(timer);
@@ -68,8 +72,9 @@ export class ControllerWatch {
     this.lastCheck = this.heard;
     this.lastAny = this.heard;
     this.lastReceived = o.transport.counters.received;
-    const sub = o.transport.subscribe(o.subjects.heartbeat('controller'), (data) => {
-      if (decodeControl(data)?.kind === 'hb') this.heard = o.clock.nowMs();
+    // Anything the controller broadcasts (its beat, a start, a fault, a stop) says it is there.
+    const sub = o.transport.subscribe(o.subjects.controlAll(), (data) => {
+      if (decodeControl(data) !== null) this.heard = o.clock.nowMs();
     });
     this.stops.push(
       () => sub.unsubscribe(),
