@@ -291,6 +291,24 @@ const cases: readonly Case[] = [
     exit: 2,
     message: () => /^--tdf abc: live\.tdf: expected a number ≥ 1, found "abc"$/,
   },
+  {
+    what: 'a --ready-timeout that is no duration',
+    args: (p) => ['run', p.scenario, '--runtime', 'live', '--ready-timeout', '30'],
+    exit: 2,
+    message: () => /^--ready-timeout 30: live\.readyTimeout: expected "auto" or a positive duration with a unit \(ms, s\) such as 90s, found "30"$/,
+  },
+  {
+    what: '--ready-timeout on a sim run',
+    args: (p) => ['run', p.scenario, '--ready-timeout', '90s'],
+    exit: 2,
+    message: () => /^--ready-timeout 90s: only for a live run \(add --runtime live, or runtime: live in the scenario\); this run is sim, which would ignore it$/,
+  },
+  {
+    what: 'cleanup --results without --run',
+    args: (p) => ['cleanup', '--results', p.dir],
+    exit: 2,
+    message: () => /^--results: only with --run \(it names where that run's results are\)$/,
+  },
 
   // Scenario files with nothing in them.
   {

@@ -120,3 +120,71 @@ export function peekSealed(data: Uint8Array): ControlMessage | null {
     return null;
   }
 }
+/** One process a live run recorded in its results directory (processes.jsonl): pid, start time, what it is. */
+export interface RecordedProcess {
+  pid: number;
+  start: string;
+  what: string;
+}
+
+/** The processes a run recorded as started (whether gone since or not). */
+export function recordedProcesses(dir: string): RecordedProcess[] {
+  return readFileSync(join(dir, 'processes.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Partial<RecordedProcess> & { gone?: string })
+    .filter((p): p is RecordedProcess => p.gone === undefined && typeof p.start === 'string');
+}
+
+/** Linux /proc: whether `p` still runs as the process recorded (same pid and start time: a reused pid is another process). */
+export function stillRuns(p: RecordedProcess): boolean {
+  try {
+    const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie waiting for its reaper to collect it runs no more.
+    return fields[19] === p.start && fields[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** A JSON log's lines (winston's file format); none when the file does not exist yet. */
+export function logLines(file: string): Record<string, unknown>[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  } catch {
+    return [];
+  }
+}
+
+/** A `splitnet <args>` started in the background: its process, and its end with its output. */
+export function started(args: string[]): { child: ReturnType<typeof spawn>; stderr: () => string; exit: Promise<Ran> } {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exit = new Promise<Ran>((resolveRun) => child.on('exit', (code) => resolveRun({ code, stdout, stderr })));
+  return { child, stderr: () => stderr, exit };
+}
+
+/** Resolves once the controller of results directory `dir` logged the run's start (every actor said hello). */
+export function runStarted(dir: string, timeoutMs = 120_000): Promise<void> {
+  return waitFor(`the run in ${dir} to start`, () => logLines(join(dir, 'logs', 'controller.log')).some((l) => l['message'] === 'run-start'), timeoutMs);
+}
+
+/** A live run that only an interrupt or a crash ends: 2 s emulated at TDF 100 (200 s of wall time), one VM, one worker. */
+export const LONG_LIVE_RUN = `name: long
+duration: 2s
+topology: { vms: { count: 1, queues: 1 }, workers: 1 }
+traffic: [ { flows: 4, rate: 50Mbps, size: 1518 } ]
+live: { tdf: 100 }
+`;
+
+/** Start LONG_LIVE_RUN with one process per actor and resolve once it has started, with its results directory. */
+export async function startLongLiveRun(runId: string): Promise<{ out: string; run: ReturnType<typeof started> }> {
+  const out = join(tmp(), 'run');
+  const run = started(['run', scenarioFile(LONG_LIVE_RUN), '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
+  await runStarted(out);
+  return { out, run };
+}

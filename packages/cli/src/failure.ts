@@ -1,4 +1,5 @@
 // What the CLI prints and exits with for an error: bad input (2, one line), an operational failure (1, one line with what to check), an interruption (130), or a bug (1, the stack).
+import { constants } from 'node:os';
 import { SplitnetError } from '@splitnet/model';
 import type { ErrorCode } from '@splitnet/model';
 import { TransportError } from '@splitnet/transport';
@@ -14,9 +15,15 @@ export const EXIT = {
   invalidLiveRun: 3,
   /** A live run completed but is tainted: its bus carried forged, refused or unexplained traffic (results are written). */
   taintedLiveRun: 4,
-  /** Interrupted (Ctrl-C, SIGTERM). */
+  /** Interrupted by Ctrl-C (SIGINT); SIGTERM gives 143 (interruptedExitCode). */
   interrupted: 130,
 } as const;
+
+/** The exit code of a command interrupted by `signal` (an abort reason such as 'SIGTERM'): 128 + its number, as a shell reports it; 130 (SIGINT) when it names none. */
+export function interruptedExitCode(signal: unknown): number {
+  const n = typeof signal === 'string' ? (constants.signals as Record<string, number | undefined>)[signal] : undefined;
+  return 128 + (n ?? constants.signals.SIGINT);
+}
 
 export type FailureKind = 'bad-input' | 'operational' | 'interrupted' | 'internal';
 

@@ -1,6 +1,7 @@
 // The one place the CLI handles process signals and process exit: an interrupt asks the running command to stop through an AbortSignal.
 import type { ExitGuard } from '@splitnet/live';
-import { classifyFailure } from './failure.js';
+import { Children } from './children.js';
+import { classifyFailure, interruptedExitCode } from './failure.js';
 
 /** How long a command may take to stop after the first interrupt before the process ends anyway (a Docker engine may not answer). */
 const STOP_GRACE_MS = 30_000;
@@ -22,6 +23,8 @@ export class ProcessLifetime {
   private readonly abort = new AbortController();
   private readonly kills = new Set<() => void>();
   private interruptible = false;
+  /** Children registered with a pid: a reaper kills them if this process dies without its hooks (SIGKILL). */
+  readonly children = new Children();
 
   install(): void {
     for (const s of SIGNALS) process.on(s, this.onSignal);
@@ -39,13 +42,34 @@ export class ProcessLifetime {
     return this.abort.signal;
   }
 
-  /** Register a last-resort kill of a child process, run if this process exits while it still runs; returns its removal. */
-  readonly atExit: ExitGuard = (kill) => {
+  /**
+   * The exit code of a command that stopped because it was interrupted: 128 + the signal's number, as a
+   * shell reports a process killed by it (130 for SIGINT, 143 for SIGTERM).
+   */
+  interruptExitCode(): number {
+    return interruptedExitCode(this.abort.signal.reason);
+  }
+
+  /**
+   * Register a last-resort kill of a child process, run if this process exits while it still runs; with
+   * `child`, the reaper also kills it should this process die without running any hook; returns its removal.
+   */
+  readonly atExit: ExitGuard = (kill, child) => {
     this.kills.add(kill);
+    if (child !== undefined) this.children.watch(child.pid, child.what);
     return () => {
       this.kills.delete(kill);
+      if (child !== undefined) this.children.forget(child.pid);
     };
   };
+
+  /**
+   * The command is done with `code`: if anything still holds the process open after `graceMs` (a client
+   * reconnecting to a server that is gone, say), exit anyway, so that a command never hangs at its end.
+   */
+  leaveWithin(graceMs: number): void {
+    setTimeout(() => process.exit(), graceMs).unref();
+  }
 
   private killAll(): void {
     for (const kill of this.kills) {

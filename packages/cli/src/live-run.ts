@@ -40,6 +40,8 @@ export interface LiveRunSetup {
   /** Kills children and servers the run started if the process exits without stopping them. */
   readonly atExit: ExitGuard;
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
+  /** How long to wait for every actor process to be ready (ms; the budget's, from live.readyTimeout). */
+  readonly readyTimeoutMs?: number;
 }
 
 /**
@@ -123,6 +125,7 @@ export async function runLiveCommand(s: CompiledScenario, o: LiveRunSetup): Prom
       onFailure: (events) => (eventLog = keepEventLog(o.dir, events)),
       ...(o.quiet ? {} : { onNotice: say }),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
     });
   } catch (err) {
     throw failed(err, o, eventLog === '' ? '' : ` (what happened until then: ${eventLog}; logs in ${logs})`);
@@ -134,7 +137,9 @@ export async function runLiveCommand(s: CompiledScenario, o: LiveRunSetup): Prom
 /** The error a failed live run ends the command with: one line, saying where its event log and logs are. */
 function failed(err: unknown, o: LiveRunSetup, where: string): SplitnetError {
   if (o.signal.aborted) {
-    return new SplitnetError('E_INTERRUPTED', `interrupted (${String(o.signal.reason)}): live run ${o.runId} stopped; its actors and anything its placement started are gone${where}`, { cause: err });
+    // An interrupted run that could be halted returned its results; this one stopped before it had any (its
+    // set-up was interrupted, or its processes or the bus could not report: the event log says which).
+    return new SplitnetError('E_INTERRUPTED', `interrupted (${String(o.signal.reason)}): live run ${o.runId} stopped with no results to keep; its actors and anything its placement started are gone${where}`, { cause: err });
   }
   if (err instanceof SplitnetError) return where === '' ? err : new SplitnetError(err.code, `${err.message}${where}`, { cause: err });
   // NATS, a socket, a Docker engine: one line with what to check; anything else is a bug (its stack is shown).

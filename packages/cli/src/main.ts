@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // splitnet command-line entry point: parses flags, reads files and the environment, prints; the work happens in the packages.
 import { Command, CommanderError, Help, Option } from 'commander';
+import { SplitnetError } from '@splitnet/model';
 import { offeredCapOf } from '@splitnet/results';
 import { loadScenarioFile, formatResolvedYaml } from '@splitnet/scenario';
 import { formatRssLookup, rssLookup } from './rss-command.js';
 import { faultCommand } from './fault-command.js';
 import type { FaultFlags } from './fault-command.js';
 import { actorCommand } from './actor-command.js';
+import { cleanupCommand } from './cleanup-command.js';
+import type { CleanupFlags } from './cleanup-command.js';
 import { sweepCommand, type SweepFlags } from './sweep-command.js';
 import { schemaCommand, type SchemaFlags } from './schema-command.js';
 import { defineNatsConfigCommand } from './nats-config-command.js';
@@ -25,7 +28,7 @@ function programBase(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nExit codes (docs/cli.md):\n  0    success\n  1    the command failed: a run broke the accounting invariant, or something outside splitnet failed (NATS\n       unreachable, an actor process died, a disk full; the message says what to check), or a bug in splitnet\n       (the only case that prints a stack trace)\n  2    bad input: a scenario, flag or path, named in a one-line message\n  3    a live run completed but is invalid (lag above live.maxLag; results are written)\n  4    a live run completed but is tainted: its bus carried forged, refused or unexplained traffic (results are\n       written; summary.live.tainted says what was seen)\n  130  interrupted (Ctrl-C); a sweep resumes when run again',
+      '\nExit codes (docs/cli.md):\n  0    success\n  1    the command failed: a run broke the accounting invariant, or something outside splitnet failed (NATS\n       unreachable, an actor process died, a disk full; the message says what to check), or a bug in splitnet\n       (the only case that prints a stack trace)\n  2    bad input: a scenario, flag or path, named in a one-line message\n  3    a live run completed but is invalid (lag above live.maxLag, or its NATS bus went down; results are written)\n  4    a live run completed but is tainted: its bus carried forged, refused or unexplained traffic (results are\n       written; summary.live.tainted says what was seen)\n  130  interrupted (Ctrl-C; 143: SIGTERM); a run keeps its results up to then, a sweep resumes when run again',
     )
     // Repeatable options start from an empty list; "(default: [])" in --help would say nothing useful.
     .configureHelp({
@@ -50,7 +53,7 @@ function defineSweepCommand(program: Command, lifetime: ProcessLifetime): void {
     .option('--dry-run', 'check the sweep (every point compiled) and list its points; run nothing')
     .option('--json', 'print the outcome as JSON on stdout (no progress)')
     .option('-q, --quiet', 'no progress, only the results line')
-    .addHelpText('after', '\nExample:\n  splitnet sweep experiments/paper/coalescing-placement.yaml --out results/paper/coalescing-placement\n\nExit codes: 0 complete, 1 a run broke the accounting invariant, 2 bad input, 130 interrupted (run the same command again to resume).')
+    .addHelpText('after', '\nExample:\n  splitnet sweep experiments/paper/coalescing-placement.yaml --out results/paper/coalescing-placement\n\nExit codes: 0 complete, 1 a run broke the accounting invariant, 2 bad input, 130 interrupted (143 by SIGTERM; run the same command again to resume).')
     .action(async (file: string, flags: SweepFlags) => {
       process.exitCode = await sweepCommand(file, flags, lifetime.interruptSignal());
     });
@@ -127,14 +130,14 @@ function defineFaultCommand(program: Command): void {
 function defineCleanupCommand(program: Command): void {
   program
     .command('cleanup')
-    .description('Remove every container and network a splitnet docker placement left on a Docker engine (found by label)')
+    .description('Kill what a live run left running on this machine (--run: from its results directory\'s processes.jsonl), and remove every container and network a docker placement left on a Docker engine (found by label)')
     .option('--docker-host <url>', 'a Docker engine (default the local one); repeatable or comma-separated: clean each', collectList, [] as string[])
-    .option('--run <id>', 'only what the run with this id left (label splitnet.run), not every run\'s')
-    .action(async (o: { dockerHost: string[]; run?: string }) => {
-      // Loaded on demand: dockerode is heavy, and most commands (and every actor process) never need it.
-      const { cleanupAll } = await import('@splitnet/docker');
-      const n = await cleanupAll(o.dockerHost, o.run);
-      process.stdout.write(`splitnet: removed ${n} container(s)/network(s) labelled ${o.run !== undefined ? `splitnet.run=${o.run}` : 'splitnet.managed'}\n`);
+    .option('--run <id>', 'only what the run with this id left: its processes still running (pid and start time checked against results/<id>/processes.jsonl, so a reused pid is never killed) and its containers (label splitnet.run)')
+    .option('--results <dir>', 'with --run: the run\'s results directory, when it was written elsewhere (run --out)')
+    .addHelpText('after', '\nExamples:\n  splitnet cleanup --run quickstart-s1-20261206-153703-rz2\n  splitnet cleanup --run demo --results /tmp/demo\n  splitnet cleanup                      # every docker-placed run\'s containers and networks')
+    .action(async (o: CleanupFlags) => {
+      if (o.results !== undefined && o.run === undefined) throw new SplitnetError('E_USAGE', '--results: only with --run (it names where that run\'s results are)');
+      for (const line of await cleanupCommand(o)) process.stdout.write(`${line}\n`);
     });
 }
 
@@ -212,7 +215,7 @@ export async function main(argv: readonly string[], lifetime = new ProcessLifeti
     // Bad input and operational failures are one line; only a bug shows its stack (failure.ts).
     const failure = classifyFailure(err);
     process.stderr.write(`${failure.text}\n`);
-    return failure.exitCode;
+    return failure.kind === 'interrupted' ? lifetime.interruptExitCode() : failure.exitCode;
   }
 }
 
@@ -228,3 +231,5 @@ for (const stream of [process.stdout, process.stderr]) {
 const lifetime = new ProcessLifetime();
 lifetime.install();
 process.exitCode = await main(process.argv.slice(2), lifetime);
+// Whatever a command left open (a NATS client still reconnecting to a server that died) must not keep it alive.
+lifetime.leaveWithin(5000);

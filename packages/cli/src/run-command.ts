@@ -1,10 +1,11 @@
 // `splitnet run`: parse the flags and load the scenario → run it (sim, or live with the placement the scenario names) → write the results → print.
 import { existsSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { SplitnetError } from '@splitnet/model';
-import { runSim } from '@splitnet/controller';
+import { runSimInterruptible } from '@splitnet/controller';
 import { JOIN_ROLES } from '@splitnet/live';
 import type { JoinRole } from '@splitnet/live';
 import { DEFAULT_CAPTURE_MAX, formatSummary, offeredCapOf, writeResults } from '@splitnet/results';
@@ -13,6 +14,9 @@ import { loadScenarioFile, formatResolvedYaml, MAX_SEED, parseDuration } from '@
 import type { CompiledScenario, ScenarioValue } from '@splitnet/scenario';
 import { isValidRunId, newRunId } from '@splitnet/transport';
 import { CaptureFile } from './capture-file.js';
+import { budgetLine, humanTime, liveBudget, overBudget } from './budget.js';
+import type { LiveBudget } from './budget.js';
+import { PROCESS_RECORD } from './children.js';
 import { EXIT } from './failure.js';
 import { hostFacts } from './host.js';
 import type { ProcessLifetime } from './lifetime.js';
@@ -90,6 +94,7 @@ export interface RunFlags {
   pcapWindow?: string;
   pcapMax?: string;
   pcapOut?: string;
+  readyTimeout?: string;
 }
 
 /**
@@ -101,6 +106,7 @@ const SCOPED_RUN_FLAGS: readonly { readonly key: keyof RunFlags; readonly flag: 
   { key: 'nats', flag: '--nats', scope: 'live' },
   { key: 'placement', flag: '--placement', scope: 'live' },
   { key: 'processes', flag: '--processes', scope: 'live' },
+  { key: 'readyTimeout', flag: '--ready-timeout', scope: 'live' },
   { key: 'joinWindow', flag: '--join-window', scope: 'external' },
   { key: 'expect', flag: '--expect', scope: 'external' },
   { key: 'image', flag: '--image', scope: 'docker' },
@@ -154,19 +160,43 @@ function liveFlagValues(flags: RunFlags): ScenarioValue[] {
   add('--nats', flags.nats, ['live', 'nats']);
   add('--placement', flags.placement, ['live', 'placement']);
   add('--processes', flags.processes, ['live', 'processes']);
+  add('--ready-timeout', flags.readyTimeout, ['live', 'readyTimeout']);
   return out;
 }
 
-function progressPrinter(enabled: boolean): ((done: number, total: number) => void) | undefined {
+/** Wall seconds between two progress lines when stderr is not a terminal (a log file, CI); none before the first. */
+const PROGRESS_LINE_EVERY_S = 10;
+
+/**
+ * Progress of a run on stderr: on a terminal a bar with the time left (extrapolated from the pace so far),
+ * redrawn in place; elsewhere one line every PROGRESS_LINE_EVERY_S seconds, so a short run prints none.
+ */
+function progressPrinter(enabled: boolean, tty: boolean): ((done: number, total: number) => void) | undefined {
   if (!enabled) return undefined;
   const t0 = Date.now();
+  let lastLine = t0;
+  let lastDraw = 0;
+  /** Wall time and progress when emulated time first moved: the pace is measured from there (a live run's start-up is not). */
+  let from: { readonly ms: number; readonly done: number } | undefined;
   return (done, total) => {
+    const now = Date.now();
+    if (from === undefined && done > 0) from = { ms: now, done: 0 };
     const frac = total > 0 ? done / total : 1;
-    const width = 30;
-    const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, ' ');
-    const secs = (Date.now() - t0) / 1000;
-    process.stderr.write(`\r  [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  ${(done / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} ms emulated  ${secs.toFixed(1)} s`);
-    if (done >= total) process.stderr.write('\n');
+    const pace = from !== undefined && done > from.done ? (now - from.ms) / (done - from.done) : undefined;
+    const left = pace !== undefined ? `, about ${humanTime(((total - done) * pace) / 1000)} left` : '';
+    const emulated = `${(done / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} ms emulated`;
+    const secs = (now - t0) / 1000;
+    if (tty) {
+      if (done < total && now - lastDraw < 100) return;
+      lastDraw = now;
+      const width = 30;
+      const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, ' ');
+      process.stderr.write(`\r  [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  ${emulated}  ${secs.toFixed(1)} s${done < total ? left : ''}\x1b[K`);
+      if (done >= total) process.stderr.write('\n');
+    } else if (done < total && now - lastLine >= PROGRESS_LINE_EVERY_S * 1000) {
+      lastLine = now;
+      process.stderr.write(`splitnet: progress ${(frac * 100).toFixed(0)}%, ${emulated} after ${humanTime(secs)}${left}\n`);
+    }
   };
 }
 
@@ -178,6 +208,8 @@ interface RunSetup {
   readonly started: Date;
   readonly expect: Partial<Record<JoinRole, number>> | undefined;
   readonly capture: CaptureFile | undefined;
+  /** A live run's cost on this machine (undefined for sim). */
+  readonly budget: LiveBudget | undefined;
 }
 
 /** parse: the scenario with every flag applied, the flags checked against it, the run id and the results directory. */
@@ -190,6 +222,9 @@ function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) 
   });
   const expect = parseExpect(flags.expect);
   checkScopedFlags(scenario, flags, given);
+  const budget = scenario.runtime === 'live' ? liveBudget(scenario, availableParallelism(), flags.dockerHost.some((h) => !h.startsWith('unix://'))) : undefined;
+  const over = budget !== undefined ? overBudget(scenario, budget) : undefined;
+  if (over !== undefined && flags.force !== true) throw over;
   if (expect?.worker !== undefined && scenario.live.processes === 'per-domain') {
     throw new SplitnetError('E_USAGE', `--expect worker=${expect.worker}: this run has one process per Xen domain (live.processes: per-domain), whose driver hosts the vRSS workers (topology.workers: ${scenario.topology.workers}); no worker joins, so drop --expect worker`);
   }
@@ -208,14 +243,17 @@ function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) 
     throw new SplitnetError('E_USAGE', `${outFlag} ${dir}: ${there.description}; give a new or empty directory, or add --force to write into it anyway`);
   }
   ensureDirectory(outFlag, dir);
-  return { scenario, runId, dir, started, expect, capture };
+  return { scenario, runId, dir, started, expect, capture, budget };
 }
 
 /** run: in sim, or live through the placement the scenario names (a placement whose actors join sizes the scenario to them). */
 async function execute(r: RunSetup, flags: RunFlags, lifetime: ProcessLifetime): Promise<{ result: RunResult; scenario: CompiledScenario }> {
   const s = r.scenario;
-  const onProgress = progressPrinter(!flags.quiet && !flags.json && process.stderr.isTTY === true);
-  if (s.runtime !== 'live') return { result: runSim(s, { ...(onProgress ? { onProgress } : {}), ...(r.capture ? { capture: r.capture.capture } : {}) }), scenario: s };
+  const onProgress = progressPrinter(!flags.quiet && !flags.json, process.stderr.isTTY === true);
+  const signal = lifetime.interruptSignal();
+  if (s.runtime !== 'live') return { result: await runSimInterruptible(s, { signal, ...(onProgress ? { onProgress } : {}), ...(r.capture ? { capture: r.capture.capture } : {}) }), scenario: s };
+  // What this run starts, in its results directory: `splitnet cleanup --run` finds what a crash left.
+  lifetime.children.recordIn(join(r.dir, PROCESS_RECORD), `controller of run ${r.runId}`);
   const resolvedFile = join(r.dir, 'scenario.resolved.yaml');
   writeFileSync(resolvedFile, formatResolvedYaml(s));
   return runLiveCommand(s, {
@@ -234,8 +272,9 @@ async function execute(r: RunSetup, flags: RunFlags, lifetime: ProcessLifetime):
       advertise: flags.dockerAdvertise,
       bindAll: flags.dockerBindAll === true,
     },
-    signal: lifetime.interruptSignal(),
+    signal,
     atExit: lifetime.atExit,
+    ...(r.budget ? { readyTimeoutMs: r.budget.readyTimeoutMs } : {}),
     ...(onProgress ? { onProgress } : {}),
   });
 }
@@ -257,8 +296,8 @@ function write(r: RunSetup, scenario: CompiledScenario, result: RunResult, wallS
   return writeResults(r.dir, formatResolvedYaml(scenario), environment, result);
 }
 
-/** print: the summary (or JSON), where the results are, and what is wrong with the run; returns the exit code. */
-function print(result: RunResult, written: ResultFiles, flags: RunFlags, wallSeconds: number): number {
+/** print: the summary (or JSON), where the results are, and what is wrong with the run; returns the exit code (`interruptedCode` if it was interrupted). */
+function print(result: RunResult, written: ResultFiles, flags: RunFlags, wallSeconds: number, interruptedCode: number): number {
   if (flags.json) {
     process.stdout.write(JSON.stringify({ dir: written.dir, summary: result.summary }, null, 2) + '\n');
   } else {
@@ -271,7 +310,13 @@ function print(result: RunResult, written: ResultFiles, flags: RunFlags, wallSec
   const a = result.accounting;
   const live = result.summary.live;
   if (live && !live.valid) {
-    process.stderr.write(`splitnet: warning: run invalid: ${live.invalidReason ?? 'lag above maxLag'}; try --tdf ${live.suggestedTdf ?? 'higher'} (results kept in ${written.dir})\n`);
+    // No TDF to suggest when the lag was the bus's (an outage), not the CPU's.
+    const tdf = live.suggestedTdf !== undefined ? `; try --tdf ${live.suggestedTdf}` : '';
+    process.stderr.write(`splitnet: warning: run invalid: ${live.invalidReason ?? 'lag above maxLag'}${tdf} (results kept in ${written.dir})\n`);
+  }
+  const stop = result.summary.interrupted;
+  if (stop !== undefined) {
+    process.stderr.write(`splitnet: interrupted (${stop.signal}) at ${stop.atMs} ms of ${stop.durationMs} ms emulated; the results up to then are in ${written.dir} (summary.interrupted)\n`);
   }
   if (!a.balanced) {
     process.stderr.write(
@@ -285,6 +330,7 @@ function print(result: RunResult, written: ResultFiles, flags: RunFlags, wallSec
     return EXIT.taintedLiveRun;
   }
   if (!a.balanced) return EXIT.failed;
+  if (stop !== undefined) return interruptedCode;
   return live && !live.valid ? EXIT.invalidLiveRun : EXIT.ok;
 }
 
@@ -296,6 +342,7 @@ export async function runCommand(file: string, flags: RunFlags, given: (key: key
   }
   const cap = offeredCapOf(r.scenario);
   if (cap !== undefined && !flags.quiet) process.stderr.write(`splitnet: warning: ${capNote(cap)}\n`);
+  if (r.budget !== undefined && !flags.quiet && !flags.json) process.stderr.write(`splitnet: ${budgetLine(r.scenario, r.budget)}\n`);
   const t0 = process.hrtime.bigint();
   let ran: Awaited<ReturnType<typeof execute>>;
   try {
@@ -305,7 +352,7 @@ export async function runCommand(file: string, flags: RunFlags, given: (key: key
   }
   const { result, scenario } = ran;
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const code = print(result, write(r, scenario, result, wallSeconds), flags, wallSeconds);
+  const code = print(result, write(r, scenario, result, wallSeconds), flags, wallSeconds, lifetime.interruptExitCode());
   for (const note of r.capture?.notes(result.summary) ?? []) if (!flags.quiet || note.includes('warning')) process.stderr.write(`${note}\n`);
   return code;
 }
@@ -324,7 +371,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .addOption(new Option('--seed <n>', 'override the scenario seed').argParser(parseSeed))
     .option('--duration <time>', 'override the emulated duration, e.g. 20ms, 1s')
     .option('--out <dir>', 'write results to this directory (default: results/<run-id>); it must be new, empty, or hold a run of the same resolved scenario')
-    .option('--force', 'write into an --out directory that holds other files (files of the same names are overwritten, the others are left as they are)')
+    .option('--force', 'do what is otherwise refused: write into an --out directory that holds other files (files of the same names are overwritten, the others are left as they are), or start a live run above the budget limits (more than 8 actor processes per core, more than 1 h of wall time: docs/live.md)')
     .option('--set <path=value>', 'override a scenario value, e.g. --set topology.workers=2 (repeatable)', collect, [] as string[])
     .option('--json', 'print the summary as JSON on stdout (no table, no progress)')
     .option('-q, --quiet', 'print only the summary table')
@@ -332,6 +379,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .option('--tdf <n>', 'live: time dilation factor (emulated time runs n times slower than wall time)')
     .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
     .option('--placement <processes|inprocess|external|docker>', 'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers')
+    .option('--ready-timeout <time|auto>', 'live: how long to wait for every actor process to be ready, e.g. 90s (live.readyTimeout; default auto: 30 s + 3 s per actor process per core)')
     .option('--processes <per-actor|per-domain>', 'live: one process per actor (default), or one per Xen domain (the driver domain: NIC, back end and vRSS workers; each guest), so that only guest traffic crosses the bus; with placement external or docker the driver process then hosts the workers and none joins as --role worker')
     .option('--run-id <id>', 'the run id: names results/<run-id>/ and, live, namespaces the run\'s NATS subjects (default: derived from the scenario, seed and time)')
     .option('--join-window <time>', 'live, placement external: close registration after this much quiet once every role joined (default 2s)')
@@ -349,7 +397,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .option('--pcap-out <file>', `sim, with --pcap: the capture file (default: <results dir>/packets.pcapng)`)
     .addHelpText(
       'after',
-      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n  splitnet run examples/quickstart.yaml --pcap nic-rx --pcap guest-rx:vm:0 --pcap-window 10ms-11ms   # then: wireshark results/quickstart-*/packets.pcapng\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nLive-only flags (--tdf, --nats, --placement, --processes; --join-window and --expect for placement external; --image,\n--nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them, as are the --pcap\nflags on a live run (captures are written in sim only).\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag), 130 interrupted (see docs/cli.md).',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n  splitnet run examples/quickstart.yaml --pcap nic-rx --pcap guest-rx:vm:0 --pcap-window 10ms-11ms   # then: wireshark results/quickstart-*/packets.pcapng\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nBefore a live run splitnet says its wall time (duration × TDF) and its actor processes per core, and refuses more than\n8 processes per core or more than 1 h of wall time unless --force (docs/live.md, "Budgets said up front").\n\nLive-only flags (--tdf, --nats, --placement, --processes, --ready-timeout; --join-window and --expect for placement external;\n--image, --nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them, as are\nthe --pcap flags on a live run (captures are written in sim only).\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag or the bus was down), 4 a live run was\ntainted (forged or refused traffic on its bus), 130 interrupted by Ctrl-C, 143 by SIGTERM (the results up to then are\nwritten, marked interrupted; see docs/cli.md).',
     )
     .action(async (file: string, flags: RunFlags, cmd: Command) => {
       process.exitCode = await runCommand(file, flags, (key) => cmd.getOptionValueSource(key) === 'cli', lifetime);

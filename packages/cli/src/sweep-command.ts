@@ -4,6 +4,7 @@ import { hostFacts } from './host.js';
 import { join } from 'node:path';
 import { SplitnetError } from '@splitnet/model';
 import { loadSweepFile, planSweep, runSweep, sweepJson, type SweepEvent, type SweepPlan } from '@splitnet/experiments';
+import { interruptedExitCode } from './failure.js';
 import { ensureDirectory } from './out-path.js';
 
 export interface SweepFlags {
@@ -79,7 +80,7 @@ function formatPlan(plan: SweepPlan, out: string): string {
   return lines.join('\n') + '\n';
 }
 
-/** Exit code: 0 complete, 1 a run broke the accounting invariant, 130 interrupted through `signal` (2 for bad input comes from the caller). */
+/** Exit code: 0 complete, 1 a run broke the accounting invariant, 130 / 143 interrupted through `signal` by SIGINT / SIGTERM (2 for bad input comes from the caller). */
 export async function sweepCommand(file: string, flags: SweepFlags, signal: AbortSignal): Promise<number> {
   const jobs = parseJobs(flags.jobs);
   const def = loadSweepFile(file);
@@ -111,7 +112,7 @@ export async function sweepCommand(file: string, flags: SweepFlags, signal: Abor
   if (outcome.status === 'interrupted') {
     process.stderr.write(`splitnet: sweep ${def.name} interrupted: ${outcome.finished} of ${outcome.total} runs finished (in ${out}/runs/); resume with:\n  ${resume}\n`);
     if (flags.json) process.stdout.write(JSON.stringify({ dir: out, status: 'interrupted', runs: outcome.total, finished: outcome.finished, resume }, null, 2) + '\n');
-    return 130;
+    return interruptedExitCode(signal.reason);
   }
   if (flags.json) {
     process.stdout.write(

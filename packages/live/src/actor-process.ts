@@ -11,6 +11,8 @@ import { ProcessWarmup } from './code-warmup.js';
 import type { ControlMessage } from './control.js';
 import { ActorControl } from './control-seal.js';
 import type { ControlSecret } from './control-seal.js';
+import { ControllerWatch } from './controller-liveness.js';
+import { drainOrClose } from './nats-connect.js';
 import type { WallClock } from './dilated-clock.js';
 import { LiveHost } from './live-host.js';
 import type { HostFinal } from './live-host.js';
@@ -33,6 +35,8 @@ export interface ActorProcessOptions {
   readonly beforeDrain?: () => Promise<void>;
   /** This OS process's code warm-up, shared by every host it runs (default: one of its own). */
   readonly warmup?: ProcessWarmup;
+  /** Exit when the controller goes silent or the bus is lost for good (default true; false for hosts in the controller's own process). */
+  readonly orphanGuard?: boolean;
 }
 
 /** Wall time between two samples that carry the front ends' latency histograms (see fullReportEvery). */
@@ -44,8 +48,12 @@ const RESYNC_AGAIN_MS = [2500, 5000];
 /** Most actor events one process sends to the controller. */
 const MAX_EVENTS = 10_000;
 
-/** How the process's wait for the run ended. */
-type Outcome = 'done' | 'failed' | 'stop from controller' | string;
+/**
+ * How the process's wait for the run ended: `done`; `halted` (the controller stopped the run early and
+ * wants what this process has so far: an interrupted run); `failed`; a stop from the controller; the
+ * controller or the bus gone (an orphan guard); or the process's own interruption (a signal's name).
+ */
+type Outcome = 'done' | 'halted' | 'failed' | 'stop from controller' | { readonly orphaned: string } | string;
 
 /** Hosts actors until the controller says stop; returns the exit code. */
 export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
@@ -53,15 +61,14 @@ export async function runActorProcess(o: ActorProcessOptions): Promise<number> {
   const p = new ActorProcess(o);
   const outcome = await p.run();
   p.close();
-  if (o.beforeDrain && (outcome === 'done' || outcome === 'stop from controller')) await o.beforeDrain();
-  try {
-    await o.transport.drain();
-  } catch (err) {
-    // The bus is gone (its server died): what this process's run came to stands; its client must stop reconnecting.
-    o.logger.warn('could not drain the NATS connection; closed it', { error: err instanceof Error ? err.message : String(err) });
-    await o.transport.close().catch(() => {});
+  const ended = outcome === 'done' || outcome === 'halted' || outcome === 'stop from controller';
+  if (o.beforeDrain && ended) await o.beforeDrain();
+  await drainOrClose(o.transport, o.logger);
+  if (typeof outcome === 'object') {
+    process.stderr.write(`${p.name}: exiting: ${outcome.orphaned}\n`);
+    return 1;
   }
-  return outcome === 'done' || outcome === 'stop from controller' ? 0 : outcome === 'failed' ? 1 : 130;
+  return ended ? 0 : outcome === 'failed' ? 1 : 130;
 }
 
 /** The host of one process's actors and its conversation with the run's controller. */
@@ -69,7 +76,14 @@ class ActorProcess {
   private readonly s: CompiledScenario;
   private readonly subjects: Subjects;
   /** The process's name in the run: its actor ids joined by '+'. */
-  private readonly name: string;
+  readonly name: string;
+  /** Whether the controller is still there (its heartbeat), and the bus. */
+  private readonly controller: ControllerWatch | undefined;
+  private resolveHalt: () => void = () => {};
+  /** Resolves when the controller stops the run early and asks for this process's final report (an interrupted run). */
+  private readonly halted = new Promise<'halted'>((resolve) => {
+    this.resolveHalt = () => resolve('halted');
+  });
   /** Every actor id of the run, by ref. */
   private readonly ids: readonly string[];
   private readonly host: LiveHost;
@@ -132,6 +146,8 @@ class ActorProcess {
       onSample: (t, reports) => this.toController({ kind: 'sample', id: this.name, t, reports, incarnation: this.incarnation }),
     });
     this.host.attach();
+    this.controller =
+      o.orphanGuard === false ? undefined : new ControllerWatch({ transport: o.transport, clock: o.clock, outageLimitMs: s.live.busOutageLimit / 1e6 });
   }
 
   private get incarnation(): number {
@@ -159,8 +175,17 @@ class ActorProcess {
     this.resyncAfterReconnects();
     this.announce();
     const outcome = await this.untilTheEnd();
-    if (outcome === 'done') await this.report();
-    else if (outcome === 'failed') return outcome;
+    if (outcome === 'halted') {
+      const at = this.host.halt();
+      this.o.logger.info('halted by the controller: the run was interrupted', { atMs: at / 1e6 });
+    }
+    if (outcome === 'done' || outcome === 'halted') {
+      const after = await this.report();
+      return typeof after === 'object' ? after : outcome;
+    }
+    if (outcome === 'failed') return outcome;
+    // An orphan says why on stderr as it exits (runActorProcess); here only its log needs it.
+    if (typeof outcome === 'object') this.o.logger.info('stopped before the end of the run', { why: outcome.orphaned });
     else this.o.logger.warn('stopped before the end of the run', { why: outcome });
     return outcome;
   }
@@ -181,6 +206,7 @@ class ActorProcess {
         return;
       }
       const m = opened.value;
+      this.controller?.heard();
       // A start naming another process is that process's rejoin (two restarted processes may wait at once).
       if (m?.kind === 'start' && !this.started && (m.id === undefined || m.id === this.name)) this.start(m);
       else if (m?.kind === 'restarted') {
@@ -189,7 +215,8 @@ class ActorProcess {
         const ref = this.ids.indexOf(m.actor);
         if (this.o.ids.includes(m.actor) && this.host.applyFault(ref, m.cmd)) this.o.logger.info('fault', { actor: m.actor, id: m.cmd.id, action: m.cmd.action, phase: m.cmd.phase });
       } else if (m?.kind === 'stop') {
-        this.resolveStop('stop from controller');
+        if (m.final === true && this.started) this.resolveHalt();
+        else this.resolveStop('stop from controller');
       }
     });
     this.unsubscribe.push(() => sub.unsubscribe());
@@ -212,6 +239,20 @@ class ActorProcess {
    * later (nats.js retries every 2 s) does not get what was published before it was back.
    */
   private resyncAfterReconnects(): void {
+    let downAt: number | undefined;
+    this.unsubscribe.push(
+      this.o.transport.onStatus((st) => {
+        // Published while the bus is down, the events wait in the client's reconnect buffer: the controller
+        // gets them once this process is back, and counts what the bus lost meanwhile as lost-in-transport.
+        if (st.kind === 'disconnect' && downAt === undefined) {
+          downAt = this.o.clock.nowMs();
+          this.publishEvent(this.host.emulatedNow(), this.name, 'nats-disconnected', { detail: st.detail });
+        } else if (st.kind === 'reconnect' && downAt !== undefined) {
+          this.publishEvent(this.host.emulatedNow(), this.name, 'nats-reconnected', { outageMs: Math.round(this.o.clock.nowMs() - downAt) });
+          downAt = undefined;
+        }
+      }),
+    );
     const resync = (round: number) => {
       const n = this.host.resync();
       if (n === 0) return;
@@ -267,21 +308,57 @@ class ActorProcess {
         return 'failed';
       },
     );
-    return Promise.race([hostDone, this.stopped, noStart, whenAborted(this.o.signal)]);
+    const orphaned = this.orphaned();
+    return Promise.race([hostDone, this.halted, this.stopped, noStart, orphaned, whenAborted(this.o.signal)]);
   }
 
-  /** Let messages still on the bus arrive (they count as in flight), send the final report, wait for the stop. */
-  private async report(): Promise<void> {
+  /**
+   * Let messages still on the bus arrive (they count as in flight), send the final report, wait for the
+   * stop. A bus that is down holds the report in the client's reconnect buffer until it is back (or this
+   * process gives up on it: the orphan guard, which is then the outcome).
+   */
+  private async report(): Promise<{ readonly orphaned: string } | undefined> {
     await new Promise((r) => setTimeout(r, this.s.live.drainTime / 1e6));
     const final = { ...this.host.final(), controlRefused: this.controlRefused, ...(this.controlRefused > 0 ? { controlRefusal: this.controlRefusal } : {}) };
     this.toController({ kind: 'final', id: this.name, final, incarnation: this.incarnation });
-    await this.o.transport.flush();
+    const orphaned = this.orphaned();
+    const flushed = this.flushed();
+    const sent = await Promise.race([flushed.then(() => undefined), orphaned]);
+    if (sent !== undefined) return sent;
     this.logFinal(final);
     const noStop = new Promise<string>((resolve) => {
       setTimeout(() => resolve('no stop from the controller within 60 s'), 60_000).unref();
     });
-    const why = await Promise.race([this.stopped, noStop, whenAborted(this.o.signal)]);
+    const why = await Promise.race([this.stopped, noStop, orphaned, whenAborted(this.o.signal)]);
+    if (typeof why === 'object') return why;
     this.o.logger.info('stopping', { why });
+    return undefined;
+  }
+
+  /** Resolves when the orphan guard gives up on the controller or the bus (never without one). */
+  private orphaned(): Promise<{ readonly orphaned: string }> {
+    return this.controller === undefined ? new Promise(() => {}) : this.controller.gone.then((why) => ({ orphaned: why }));
+  }
+
+  /** Resolves once what was published has reached the server: at once, or once a lost connection is back. */
+  private async flushed(): Promise<void> {
+    for (;;) {
+      try {
+        await this.o.transport.flush();
+        return;
+      } catch (err) {
+        this.o.logger.warn('the final report waits for the bus', { error: err instanceof Error ? err.message : String(err) });
+        const next = await new Promise<string>((resolve) => {
+          const off = this.o.transport.onStatus((st) => {
+            if (st.kind === 'reconnect' || st.kind === 'closed') {
+              off();
+              resolve(st.kind);
+            }
+          });
+        });
+        if (next === 'closed') return new Promise<void>(() => {}); // never flushed: the orphan guard ends the wait
+      }
+    }
   }
 
   private logFinal(final: HostFinal): void {
@@ -300,6 +377,7 @@ class ActorProcess {
 
   /** Stop timers and listeners and the host (the connection is the caller's to drain). */
   close(): void {
+    this.controller?.close();
     for (const i of this.intervals) clearInterval(i);
     for (const t of this.timers) clearTimeout(t);
     for (const u of this.unsubscribe) u();

@@ -2,7 +2,8 @@
 import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport } from '@splitnet/model';
 import { balance, combine, faultsSummary, sampleRow, seriesPoints, shownDrops, sig, summarize } from '@splitnet/results';
-import type { DropReason, LiveInfo, RestartedProcess, RunEvent, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
+import type { BusOutage, DropReason, LiveInfo, RestartedProcess, RunEvent, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
+import type { Nanos } from '@splitnet/model';
 import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
 import { busAccount } from './bus-accounting.js';
 import type { BusAccount } from './bus-accounting.js';
@@ -22,6 +23,16 @@ export interface CollectInput {
   readonly log: RunLog;
   /** The control plane: what it refused (forged, replayed or unknown control messages, refused joins). */
   readonly control: Pick<ControlPlane, 'refused' | 'refusals'>;
+  /** The controller's NATS outages. */
+  readonly busOutages?: readonly BusOutage[];
+  /** The run was interrupted and halted there: its results end at that instant. */
+  readonly interrupted?: Interrupted;
+}
+
+/** Where an interrupted live run was halted: the signal, and the controller's emulated time then. */
+export interface Interrupted {
+  readonly signal: string;
+  readonly at: Nanos;
 }
 
 /** The time series: a row when every process reported for that instant (counters continued across restarts). */
@@ -54,11 +65,12 @@ function allDrops(c: CollectInput, end: Snapshot, bus: BusAccount): { all: Recor
 }
 
 /**
- * Events of a run whose bus may have lost messages — a NATS server killed, a node cut from its network or
- * paused (its NATS server stops routing; its clients may be cut as slow consumers) — which explain gaps in
+ * Events of a run whose bus may have lost messages — a NATS server killed (a fault, or an outage a process
+ * saw), a node cut from its network or paused (its NATS server stops routing; its clients may be cut as slow
+ * consumers) — which explain gaps in
  * sequences. (A process's own lost connection shows in its final report: HostFinal.disconnects.)
  */
-const BUS_OUTAGE_EVENTS: ReadonlySet<string> = new Set(['nats-down', 'node-disconnect', 'node-pause']);
+const BUS_OUTAGE_EVENTS: ReadonlySet<string> = new Set(['nats-down', 'nats-disconnected', 'node-disconnect', 'node-pause']);
 
 function busOutage(c: CollectInput): boolean {
   return c.log.events.some((e) => BUS_OUTAGE_EVENTS.has(e.kind));
@@ -125,12 +137,30 @@ export function lagGrowing(firstHalfP99: number, secondHalfP99: number, maxLag: 
   return secondHalfP99 > 2 * firstHalfP99 && secondHalfP99 - firstHalfP99 > maxLag / 2;
 }
 
+/**
+ * Why a run whose bus went down is invalid: messages held while it was down arrived late all at once, so
+ * the lag measured is the outage's, not the CPU's, and no TDF would have helped.
+ */
+function outageReason(outages: readonly BusOutage[], p99LagUs: number | undefined): string {
+  const known = outages.filter((o) => o.wallMs !== null).reduce((sum, o) => sum + (o.wallMs ?? 0), 0);
+  const open = outages.some((o) => o.wallMs === null);
+  const howLong = `${(known / 1000).toFixed(1)} s of wall time${open ? ' and until the end' : ''}`;
+  const lag = p99LagUs !== undefined ? `, so the lag measured (p99 ${p99LagUs} µs) is the outage's, not the CPU's` : '';
+  return `the NATS bus was down ${outages.length === 1 ? 'once' : `${outages.length} times`} (${howLong}, from ${outages[0]?.atMs ?? 0} ms emulated): messages were held and arrived late, or were lost (lost-in-transport)${lag}; a higher TDF would not help, run it again`;
+}
+
 /** How late the run ran, whether that is within its bound, and what the wire rejected. */
 function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly RestartedProcess[], totalRestarts: number, tainted: readonly string[]): LiveInfo {
   const s = c.scenario;
   const us = (ns: number) => sig(ns / 1000);
   const p99Lag = bus.lag.percentile(99);
-  const valid = p99Lag <= s.live.maxLag;
+  const outages = c.busOutages ?? [];
+  // An outage nobody injected (a fault on the NATS server or a node is the experiment) leaves results that are
+  // the bus's, not the model's: messages held and delivered late, or lost. A run lagging because of an outage
+  // is not the CPU's fault either: the reason says so, and no TDF is suggested.
+  const injected = c.occurrences.some((o) => o.spec.action === 'nats-restart' || o.spec.target.kind === 'node');
+  const lagOk = p99Lag <= s.live.maxLag;
+  const valid = lagOk && (outages.length === 0 || injected);
   const p99Early = bus.lagEarly.percentile(99);
   const p99Late = bus.lagLate.percentile(99);
   return {
@@ -148,13 +178,16 @@ function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly Restarte
     ...(tainted.length > 0 ? { tainted } : {}),
     ...(valid
       ? {}
-      : {
+      : outages.length > 0
+        ? { invalidReason: outageReason(outages, lagOk ? undefined : us(p99Lag)) }
+        : {
           invalidReason: `actors fell behind emulated time by ${us(p99Lag)} µs (p99) > maxLag ${us(s.live.maxLag)} µs`,
           suggestedTdf: Math.ceil((s.live.tdf * p99Lag * 2) / s.live.maxLag),
         }),
     bus: { onBusAtEnd: bus.onBus, pendingAtEnd: bus.pending, lostInCrash: bus.inferredLost },
     ...(restarted.length > 0 ? { restarted } : {}),
     wire: { rejected: bus.rejectedMessages, gaps: bus.gaps, lastRejection: bus.lastRejection, badControl: c.control.refused + bus.controlRefused },
+    ...(outages.length > 0 ? { busOutages: outages } : {}),
   };
 }
 
@@ -164,28 +197,32 @@ export function collect(c: CollectInput): RunResult {
   const { rows, series, complete } = timeSeries(c);
   const finals = new Map(c.names.map((n) => [n, c.inbox.finals.get(n) as HostFinal]));
   const finalReports = new Map(c.names.map((n) => [n, c.inbox.continued(n, c.inbox.finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)]));
-  const end = combine(c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]), s.duration);
+  const endT = c.interrupted?.at ?? s.duration;
+  const end = combine(c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]), endT);
   const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
   const inWindow = complete.filter((x) => x.t > warm.t);
   const restarted = new Set([...c.restarts.keys()].flatMap((n) => n.split('+')));
-  const bus = busAccount(finals, finalReports, restarted, s.duration);
+  const bus = busAccount(finals, finalReports, restarted, endT);
   const { all, lostInTransport } = allDrops(c, end, bus);
   const withFaults = c.occurrences.length > 0;
-  // Every reason with packets is in the balance; the fault-only ones also show as zeros when faults were injected.
-  const acc = balance(end.emitted, end.delivered, shownDrops(all, withFaults), { ...end.heldIn, links: bus.pending + bus.onBus - lostInTransport });
+  // Every reason with packets is in the balance; the fault-only ones also show as zeros when faults were injected
+  // or the bus broke (fault-free results keep their shape).
+  const showAll = withFaults || busOutage(c);
+  const acc = balance(end.emitted, end.delivered, shownDrops(all, showAll), { ...end.heldIn, links: bus.pending + bus.onBus - lostInTransport });
   if (restarted.size > 0) c.log.log('lost-in-crash', 'controller', { packets: all['lost-in-crash'], inferred: bus.inferredLost, actors: [...restarted] });
   const live = liveInfo(c, bus, restartedProcesses(c, finalReports), [...c.restarts.values()].reduce((a, b) => a + b, 0), taint(c, bus, restarted));
   if (!live.valid) c.log.log('run-invalid', 'controller', { reason: live.invalidReason, suggestedTdf: live.suggestedTdf });
   if (live.tainted) c.log.log('run-tainted', 'controller', { reasons: live.tainted });
   c.log.log('run-end', 'controller', { balanced: acc.balanced, unaccounted: acc.unaccounted });
   const endAll = { ...end, drops: all };
-  let summary = { ...summarize(s, warm, endAll, inWindow, acc, withFaults), runtime: 'live' as const, live };
-  if (withFaults) summary = { ...summary, faults: faultsOf(c, rows, endAll) };
+  let summary = { ...summarize(s, warm, endAll, inWindow, acc, showAll), runtime: 'live' as const, live };
+  if (withFaults) summary = { ...summary, faults: faultsOf(c, rows, endAll, endT) };
+  if (c.interrupted !== undefined) summary = { ...summary, interrupted: { signal: c.interrupted.signal, atMs: sig(endT / 1e6), durationMs: s.duration / 1e6 } };
   const events: RunEvent[] = c.log.events;
   return { summary, samples: rows, series, events, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: bus.eventsProcessed };
 }
 
-function faultsOf(c: CollectInput, rows: readonly Record<string, unknown>[], end: Snapshot): ReturnType<typeof faultsSummary> {
+function faultsOf(c: CollectInput, rows: readonly Record<string, unknown>[], end: Snapshot, endT: Nanos): ReturnType<typeof faultsSummary> {
   const s = c.scenario;
-  return faultsSummary({ occurrences: c.occurrences, events: c.log.events, samples: rows, end, messages: undefined, interval: s.sampleInterval, warmup: s.warmup, runEnd: s.duration });
+  return faultsSummary({ occurrences: c.occurrences, events: c.log.events, samples: rows, end, messages: undefined, interval: s.sampleInterval, warmup: s.warmup, runEnd: endT });
 }

@@ -12,7 +12,8 @@ export type ControlMessage =
   | { readonly kind: 'start'; readonly epochMs: number; readonly id?: string; readonly faults?: readonly HeldFault[] }
   /** An actor process was restarted: peers forget its sequence numbers; it rejoins the run. */
   | { readonly kind: 'restarted'; readonly id: string }
-  | { readonly kind: 'stop' }
+  /** The run is over. `final`: it was interrupted; each process stops its actors now and sends its final report first. */
+  | { readonly kind: 'stop'; readonly final?: boolean }
   /** `incarnation`: 0 for a process's first run, n after its n-th restart (absent: 0). */
   | { readonly kind: 'sample'; readonly id: string; readonly t: Nanos; readonly reports: readonly ActorReport[]; readonly incarnation?: number }
   | { readonly kind: 'final'; readonly id: string; readonly final: HostFinal; readonly incarnation?: number }
@@ -68,7 +69,7 @@ export function checkControl(x: unknown): ControlMessage | null {
       return { kind: 'start', epochMs, ...(id === undefined ? {} : { id }), ...(faults === undefined ? {} : { faults: faults as HeldFault[] }) };
     }
     case 'stop':
-      return { kind: 'stop' };
+      return x['final'] === true ? { kind: 'stop', final: true } : { kind: 'stop' };
     case 'restarted':
       return isStr(x['id']) ? { kind: 'restarted', id: x['id'] } : null;
     case 'sample':

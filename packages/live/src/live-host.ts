@@ -542,7 +542,27 @@ export class LiveHost {
     this.resolveDone?.();
   }
 
-  /** The host's end-of-run account (call after `done` and the drain time). */
+  /** Emulated time the run ended at in this host: the duration, or where `halt` stopped it. */
+  private endAt: Nanos | undefined;
+
+  /**
+   * End the run here now (an interrupted run): no more events, samples or sends; messages that arrive
+   * from now on are held and count as in flight. Returns the emulated time it ended at.
+   */
+  halt(): Nanos {
+    if (this.endAt !== undefined) return this.endAt;
+    const now = this.time.started ? this.emulatedNow() : 0;
+    this.endAt = Math.max(0, Math.min(this.o.duration, Math.max(now, this.now)));
+    this.flush();
+    this.finished = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+    return this.endAt;
+  }
+
+  /** The host's end-of-run account (call after `done` and the drain time, or after `halt`). */
   final(): HostFinal {
     let pending = 0;
     this.queue.forEachMessage((m) => {
@@ -571,7 +591,7 @@ export class LiveHost {
     processingLag.merge(this.processingLagEarly);
     processingLag.merge(this.processingLagLate);
     return {
-      reports: this.o.local.map(({ actor }) => actor.report(this.o.duration, true)),
+      reports: this.o.local.map(({ actor }) => actor.report(this.endAt ?? this.o.duration, true)),
       pendingPackets: pending,
       sentTo: { ...this.sentTo },
       receivedFrom: { ...this.receivedFrom },

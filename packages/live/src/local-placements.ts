@@ -84,7 +84,8 @@ export class InProcessPlacement extends LocalPlacement implements Placement {
     const transport = await connectNats({ servers: this.url, name: `splitnet ${this.o.runId} ${group.name}`, ...login, ...(this.o.credentials?.caFile ? { caFile: this.o.credentials.caFile } : {}) });
     const logger = this.o.loggerFor(group.name);
     try {
-      return await runActorProcess({ scenario: this.o.scenario, runId: this.o.runId, ids: group.ids, transport, clock: systemWallClock, logger, incarnation, secret: access.secret, warmup: this.warmup });
+      // In the controller's own process: it cannot outlive the controller, and must not leave on its own.
+      return await runActorProcess({ scenario: this.o.scenario, runId: this.o.runId, ids: group.ids, transport, clock: systemWallClock, logger, incarnation, secret: access.secret, warmup: this.warmup, orphanGuard: false });
     } finally {
       await logger.close();
     }
@@ -122,9 +123,10 @@ export class ProcessesPlacement extends LocalPlacement implements Placement {
     // Secrets in the environment, never on the command line (which every user of the machine can read).
     const env: NodeJS.ProcessEnv = { ...process.env, SPLITNET_CONTROL_SECRET: formatControlSecret(access.secret) };
     if (access.login) Object.assign(env, { SPLITNET_NATS_USER: access.login.user, SPLITNET_NATS_PASSWORD: access.login.pass });
-    // Their stdout goes to our stderr: `--json` keeps stdout clean.
-    const child = spawn(this.o.actorCommand.program, args, { stdio: ['ignore', 2, 'inherit'], env });
-    const unguard = this.o.atExit?.(() => child.kill('SIGKILL')) ?? (() => {});
+    // Their stdout goes to our stderr: `--json` keeps stdout clean. In a process group of their own: a Ctrl-C at
+    // the terminal is the controller's to handle (it halts the run and collects what each process has).
+    const child = spawn(this.o.actorCommand.program, args, { stdio: ['ignore', 2, 'inherit'], env, detached: true });
+    const unguard = this.o.atExit?.(() => child.kill('SIGKILL'), child.pid !== undefined ? { pid: child.pid, what: `actor ${group.name}` } : undefined) ?? (() => {});
     const handle: ActorHandle = {
       name: group.name,
       pid: child.pid ?? -1,

@@ -1,5 +1,6 @@
-// Connecting to a run's NATS: the controller and actor processes dial with the run's login, retrying while the server is not up yet.
+// Connecting to a run's NATS and letting go of it: the controller and actor processes dial with the run's login, retrying while the server is not up yet, and never wait long on a bus that is gone.
 import { SplitnetError } from '@splitnet/model';
+import type { Logger } from '@splitnet/model';
 import type { Transport } from '@splitnet/transport';
 import { connectNats } from '@splitnet/transport/nats';
 
@@ -43,5 +44,26 @@ export async function connectPatiently(
       if (attempt === 1) o.log?.(`waiting for NATS at ${url}`);
       await new Promise((r) => setTimeout(r, 500));
     }
+  }
+}
+
+/** How long an ending process waits for its connection to drain, or to close (wall ms): a bus that is down must not hold it up. */
+const LET_GO_MS = 5_000;
+
+/** Drain the connection, or close it when that fails or takes too long (the bus is gone: its client must stop reconnecting). */
+export async function drainOrClose(transport: Transport, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      transport.drain(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`not drained within ${LET_GO_MS / 1000} s`)), LET_GO_MS);
+      }),
+    ]);
+  } catch (err) {
+    logger.warn('could not drain the NATS connection; closed it', { error: err instanceof Error ? err.message : String(err) });
+    await Promise.race([transport.close().catch(() => {}), new Promise((r) => setTimeout(r, LET_GO_MS).unref())]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -99,6 +99,9 @@ export interface Placement {
 
 /**
  * A last-resort hook of the process that owns the run (the CLI): `kill` runs, synchronously, if the
- * process exits without the placement having stopped what it started. Returns the function that removes it.
+ * process exits without the placement having stopped what it started; `child` (its pid, and what it is)
+ * is also killed by a watcher of the owning process if that process dies without running any hook
+ * (SIGKILL), and recorded for `splitnet cleanup --run`. Returns the function that removes it (call it
+ * once the child has exited).
  */
-export type ExitGuard = (kill: () => void) => () => void;
+export type ExitGuard = (kill: () => void, child?: { readonly pid: number; readonly what: string }) => () => void;

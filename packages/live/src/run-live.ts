@@ -1,4 +1,5 @@
 // The controller of a live run, as a sequence of named steps: place → connect → claim → join → start → supervise → drain → collect (the caller writes the results).
+import { availableParallelism } from 'node:os';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger, Nanos } from '@splitnet/model';
 import { buildActors } from '@splitnet/controller';
@@ -9,18 +10,22 @@ import { Subjects } from '@splitnet/transport';
 import type { Subscription, Transport } from '@splitnet/transport';
 import { whenAborted } from './abort.js';
 import { derivedPassword, loginOf } from './bus-permissions.js';
+import { BusWatch } from './bus-watch.js';
 import { collect } from './collect.js';
+import type { Interrupted } from './collect.js';
 import { decodeControl, encodeControl } from './control.js';
 import { ControlPlane } from './control-plane.js';
 import { newNonce } from './control-seal.js';
+import { beatAsController } from './controller-liveness.js';
 import { DilatedClock, systemWallClock } from './dilated-clock.js';
 import type { WallClock } from './dilated-clock.js';
 import { LiveFaultInjector } from './fault-injector.js';
 import { registerExternalActors, sizedToJoined } from './join.js';
 import type { JoinEvent, Registration } from './join.js';
-import { connectPatiently } from './nats-connect.js';
+import { connectPatiently, drainOrClose } from './nats-connect.js';
 import type { NatsCredentials } from './nats-connect.js';
 import type { NatsAccess, NatsLogin, Placement, ProcessAccess, ProcessGroup } from './placement.js';
+import { readyTimeoutMs } from './ready-timeout.js';
 import { ReportInbox } from './report-inbox.js';
 import { RunLog } from './run-log.js';
 import { Supervisor } from './supervisor.js';
@@ -48,7 +53,7 @@ export interface LiveRunOptions {
   readonly heartbeatTimeoutMs?: number;
   /** Restarts allowed per actor process before the run fails (default 3). */
   readonly maxRestarts?: number;
-  /** How long to wait for every actor process to say hello (ms, default 30 000). */
+  /** How long to wait for every actor process to say hello (ms; default: live.readyTimeout, `auto` scaled to the processes per core). */
   readonly readyTimeoutMs?: number;
 }
 
@@ -64,28 +69,19 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<L
     // Inside the try: a placement that fails or is interrupted half-way still removes what it started.
     const nats = await place(s, o);
     const bus = await connect(nats, o);
+    const control = new ControlPlane(o.runId, newNonce(), bus, new Subjects(o.runId));
+    // The actors' orphan guard: they exit when this heartbeat stops while their connection is up.
+    const stopBeating = beatAsController(control, () => 0);
     try {
-      const control = new ControlPlane(o.runId, newNonce(), bus, new Subjects(o.runId));
       await claim(bus, control, o);
       return await runOnBus(s, nats, bus, control, o);
     } finally {
-      await closeBus(bus, o.logger);
+      stopBeating();
+      // Bounded: if the bus is gone (an outage the run did not survive), what the run came to matters more.
+      await drainOrClose(bus, o.logger);
     }
   } finally {
     await o.placement.stop();
-  }
-}
-
-/**
- * Drain the controller's connection; if the bus is gone (a NATS outage the run did not survive), close it:
- * its client must stop reconnecting, and what the run came to (its result or its error) matters more.
- */
-async function closeBus(bus: Transport, logger: Logger): Promise<void> {
-  try {
-    await bus.drain();
-  } catch (err) {
-    logger.warn('could not drain the NATS connection; closed it', { error: err instanceof Error ? err.message : String(err) });
-    await bus.close().catch(() => {});
   }
 }
 
@@ -104,21 +100,24 @@ async function runOnBus(s: CompiledScenario, nats: NatsAccess, bus: Transport, c
   };
   const joined = await join(s, nats, bus, o, (name, incarnation) => run?.supervisor.isRestarting(name, incarnation) ?? false, accessFor, refused);
   control.setProcesses(joined.groups.map((g) => g.name));
-  run = new LiveRun(joined, bus, control, accessFor, o);
+  run = new LiveRun(joined, bus, nats.url, control, accessFor, o);
   for (const why of early) run.log.log('join-refused', 'controller', { reason: why });
   let failed = false;
+  let interrupted: Interrupted | undefined;
   try {
     await start(run, o);
-    await supervise(run, o);
+    interrupted = await supervise(run, o);
+    if (interrupted !== undefined) await halt(run, interrupted);
   } catch (err) {
     failed = true;
     run.log.log('run-failed', 'controller', { reason: err instanceof Error ? err.message : String(err) });
     throw err;
   } finally {
-    await drain(run, o.signal?.aborted === true);
+    await drain(run, o.signal?.aborted === true || !run.bus.up);
+    run.bus.close();
     if (failed) o.onFailure?.(run.log.sorted());
   }
-  return { result: collect(run.collectInput()), scenario: joined.scenario };
+  return { result: collect({ ...run.collectInput(), ...(interrupted !== undefined ? { interrupted } : {}) }), scenario: joined.scenario };
 }
 
 /** place: the placement starts what the run needs before its actors and says where NATS is (a server of its own has a user per process of the scenario). */
@@ -254,6 +253,11 @@ function joinedNotice(runId: string, reg: Registration): string {
   return `run ${runId}: ${s.topology.vms.length} VMs and ${s.topology.workers} workers joined${asked}`;
 }
 
+/** The actor processes a launched placement (processes, docker) starts for `s`: their names and actors. */
+export function scenarioProcessGroups(s: CompiledScenario): ProcessGroup[] {
+  return processGroups(buildActors(s), s.live.processes);
+}
+
 /**
  * The actors each process hosts. `per-actor`: one process per actor, except that the NIC and the back end
  * (its driver) share one: they share the host's memory in the model (DMA, register reads, zero link
@@ -270,9 +274,13 @@ function processGroups(g: ActorGraph, processes: LiveProcesses): ProcessGroup[] 
   return ids.map((list) => ({ name: list.join('+'), ids: list }));
 }
 
-/** The controller's state of one run: its clock, event log, reports, supervisor and fault injector. */
+/** The controller's state of one run: its clock, event log, reports, supervisor and fault injector, and its watch on the bus. */
 class LiveRun {
   readonly s: CompiledScenario;
+  /** The controller's NATS connection: its outages and whether the run can go on. */
+  readonly bus: BusWatch;
+  /** Rejects when the run cannot go on: a process lost for good, or the bus. */
+  readonly failure: Promise<never>;
   readonly names: readonly string[];
   readonly subjects: Subjects;
   readonly clock: DilatedClock;
@@ -284,16 +292,19 @@ class LiveRun {
 
   constructor(
     joined: Joined,
-    readonly bus: Transport,
+    readonly transport: Transport,
+    url: string,
     readonly control: ControlPlane,
     accessFor: (name: string, incarnation: number) => ProcessAccess,
     o: LiveRunOptions,
   ) {
     const s = (this.s = joined.scenario);
+    const bus = transport;
     this.names = joined.groups.map((g) => g.name);
     this.subjects = new Subjects(o.runId);
     this.clock = new DilatedClock(o.clock ?? systemWallClock, s.live.tdf);
     this.log = new RunLog(this.clock, o.logger);
+    this.bus = new BusWatch({ transport, clock: this.clock, log: this.log, limitMs: s.live.busOutageLimit / 1e6, url });
     this.log.earlier(joined.events);
     this.inbox = new ReportInbox(this.names, bus, this.subjects, this.log, control);
     // The fault injector: the scenario's schedule, and `splitnet fault` requests on the controller's control subject.
@@ -327,7 +338,10 @@ class LiveRun {
       finished: (name) => this.inbox.finals.has(name),
       ...(o.maxRestarts !== undefined ? { maxRestarts: o.maxRestarts } : {}),
       ...(o.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: o.heartbeatTimeoutMs } : {}),
+      busUp: () => this.bus.up,
     });
+    this.failure = Promise.race([this.supervisor.failure, this.bus.lost]);
+    this.failure.catch(() => {}); // observed by whoever races it
     this.faultRequests = bus.respond(this.subjects.control('controller'), (data) => this.onFaultRequest(data));
   }
 
@@ -353,6 +367,7 @@ class LiveRun {
       occurrences: this.faults.occurrences,
       log: this.log,
       control: this.control,
+      busOutages: this.bus.outages(),
     };
   }
 }
@@ -385,11 +400,11 @@ async function within<T>(p: Promise<T>, ms: number, timedOut: () => SplitnetErro
 async function start(run: LiveRun, o: LiveRunOptions): Promise<void> {
   run.supervisor.launchAll();
   run.supervisor.watchHeartbeats();
-  const readyMs = o.readyTimeoutMs ?? 30_000;
+  const readyMs = o.readyTimeoutMs ?? readyTimeoutMs(run.s, run.names.length, availableParallelism());
   await within(
-    Promise.race([run.supervisor.ready, run.supervisor.failure]),
+    Promise.race([run.supervisor.ready, run.failure]),
     readyMs,
-    () => new SplitnetError('E_JOIN_TIMEOUT', `live: actors not ready after ${readyMs / 1000} s: ${run.supervisor.notReady().join(', ')} (see their logs)`),
+    () => new SplitnetError('E_JOIN_TIMEOUT', `live: actors not ready after ${readyMs / 1000} s: ${run.supervisor.notReady().join(', ')} (see their logs; live.readyTimeout or --ready-timeout sets the wait)`),
     o.signal,
   );
   const s = run.s;
@@ -400,8 +415,11 @@ async function start(run: LiveRun, o: LiveRunOptions): Promise<void> {
   run.faults.start();
 }
 
-/** supervise: until every process sent its final report, or a process is lost for good, or the run is interrupted. */
-async function supervise(run: LiveRun, o: LiveRunOptions): Promise<void> {
+/**
+ * supervise: until every process sent its final report, or a process or the bus is lost for good, or the
+ * run is interrupted: then it returns where (the caller halts the run there and keeps what it has).
+ */
+async function supervise(run: LiveRun, o: LiveRunOptions): Promise<Interrupted | undefined> {
   const s = run.s;
   const progress = o.onProgress
     ? setInterval(() => {
@@ -409,17 +427,49 @@ async function supervise(run: LiveRun, o: LiveRunOptions): Promise<void> {
         if (emu > 0) o.onProgress?.(Math.min(emu, s.duration), s.duration);
       }, 200)
     : undefined;
+  // The final reports are due after the run, its drain and a margin; an outage of the bus pushes that back.
+  const dueMs = s.live.startDelay / 1e6 + run.clock.wallMs(s.duration) + s.live.drainTime / 1e6 + 30_000;
+  const started = run.clock.wall.nowMs();
+  let overdueTimer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<never>((_, reject) => {
+    overdueTimer = setInterval(() => {
+      if (run.clock.wall.nowMs() - started - run.bus.downMs() < dueMs) return;
+      reject(new SplitnetError('E_OPERATIONAL', `live: no final report from ${run.inbox.missingFinals().join(', ')} (crashed or too slow; see their logs)`));
+    }, 500);
+  });
   try {
-    await within(
-      Promise.race([run.inbox.allFinal, run.supervisor.failure]),
-      s.live.startDelay / 1e6 + run.clock.wallMs(s.duration) + s.live.drainTime / 1e6 + 30_000,
-      () => new SplitnetError('E_OPERATIONAL', `live: no final report from ${run.inbox.missingFinals().join(', ')} (crashed or too slow; see their logs)`),
-      o.signal,
-    );
+    const end = await Promise.race([run.inbox.allFinal.then(() => undefined), run.failure, overdue, whenAborted(o.signal)]);
+    if (end !== undefined) return { signal: end, at: Math.min(s.duration, run.clock.stamp()) };
   } finally {
+    clearInterval(overdueTimer);
     if (progress) clearInterval(progress);
   }
   o.onProgress?.(s.duration, s.duration);
+  return undefined;
+}
+
+/** How long the processes of an interrupted run have, after their drain time, to send what they have. */
+const HALT_GRACE_MS = 10_000;
+
+/**
+ * halt (an interrupted run): no more faults or restarts; every process stops its actors where they are,
+ * lets what is on the bus arrive, and sends its final report, so that the results cover the run up to
+ * the interrupt and the accounting balances there. A process that does not report in time (or a bus
+ * that is down) ends the run as interrupted without results.
+ */
+async function halt(run: LiveRun, stop: Interrupted): Promise<void> {
+  run.supervisor.stop();
+  run.stopFaults();
+  run.log.log('run-interrupted', 'controller', { signal: stop.signal, atMs: stop.at / 1e6, durationMs: run.s.duration / 1e6 });
+  if (!run.bus.up) throw new SplitnetError('E_INTERRUPTED', `live: interrupted (${stop.signal}) while the NATS bus was down: no final report can arrive, so the run has no results (its event log is kept)`);
+  run.control.sendAll({ kind: 'stop', final: true });
+  const graceMs = run.s.live.drainTime / 1e6 + HALT_GRACE_MS;
+  await within(
+    Promise.race([run.inbox.allFinal, run.bus.lost]),
+    graceMs,
+    () => new SplitnetError('E_INTERRUPTED', `live: interrupted (${stop.signal}); ${run.inbox.missingFinals().join(', ')} sent no final report within ${graceMs / 1000} s, so the run has no results (its event log is kept)`),
+    undefined,
+  );
 }
 
 /** How long a process may take to exit after the stop before it is killed. */
@@ -435,7 +485,7 @@ async function drain(run: LiveRun, interrupted: boolean): Promise<void> {
   run.stopFaults();
   run.control.sendAll({ kind: 'stop' });
   // The bus may be gone (a failed run's reason); the error being reported matters more than this flush.
-  await run.bus.flush().catch(() => {});
+  await Promise.race([run.transport.flush().catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
   const ours = [...run.supervisor.handles.values()].filter((h) => !h.lingers);
   if (interrupted) for (const h of ours) h.kill('SIGTERM');
   await Promise.all(

@@ -36,6 +36,8 @@ export interface SupervisorOptions {
   readonly maxRestarts?: number;
   /** A process silent for this long (ms of wall time) is taken for dead (default 5000). */
   readonly heartbeatTimeoutMs?: number;
+  /** Whether the controller's NATS connection is up: a restart waits for it (a process started meanwhile could not connect and would die again). */
+  readonly busUp?: () => boolean;
 }
 
 /**
@@ -67,6 +69,8 @@ export class Supervisor {
   private readonly subs: Subscription[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private watchdog: NodeJS.Timeout | undefined;
+  /** The bus was down at the watchdog's last look. */
+  private busWasDown = false;
 
   constructor(private readonly o: SupervisorOptions) {
     this.names = o.groups.map((g) => g.name);
@@ -136,14 +140,19 @@ export class Supervisor {
     }
     this.restarts.set(h.name, n + 1);
     const backoffMs = 100 * 2 ** n;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (this.stopping) return;
-      this.o.log.log('actor-restart', h.name, { incarnation: incarnation + 1, backoffMs });
-      this.rejoining.set(h.name, incarnation + 1);
-      this.launch(g, incarnation + 1);
-    }, backoffMs);
-    this.timers.add(timer);
+    const relaunch = (waitMs: number): void => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.stopping) return;
+        // The bus is down: wait for it rather than spend a restart on a process that cannot connect.
+        if (this.o.busUp?.() === false) return relaunch(250);
+        this.o.log.log('actor-restart', h.name, { incarnation: incarnation + 1, backoffMs });
+        this.rejoining.set(h.name, incarnation + 1);
+        this.launch(g, incarnation + 1);
+      }, waitMs);
+      this.timers.add(timer);
+    };
+    relaunch(backoffMs);
   }
 
   private onHello(data: Uint8Array, subject: string): void {
@@ -186,6 +195,17 @@ export class Supervisor {
     const timeout = this.o.heartbeatTimeoutMs ?? 5000;
     const now = clock.wall.nowMs();
     if (!clock.started || now < clock.epochMs + timeout) return;
+    // Nobody's heartbeat arrives while the controller's own connection is down: that is the bus, not the
+    // processes; once it is back each gets a full timeout again.
+    if (this.o.busUp?.() === false) {
+      this.busWasDown = true;
+      return;
+    }
+    if (this.busWasDown) {
+      this.busWasDown = false;
+      for (const n of this.names) this.lastBeat.set(n, now);
+      return;
+    }
     // A paused or disconnected Docker node silences its actors: that is the fault, not a death.
     if (faults.excusesSilence(now, timeout)) return;
     for (const n of this.names) {

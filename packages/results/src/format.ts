@@ -16,6 +16,8 @@ export function formatSummary(s: Summary): string {
   const lines: [string, string][] = [];
   const add = (k: string, v: string) => lines.push([k, v]);
   add('scenario', `${s.scenario} (seed ${s.seed}, ${s.runtime}, window ${s.windowMs[0]}–${s.windowMs[1]} ms)`);
+  const stop = s.interrupted;
+  if (stop) add('INTERRUPTED', `by ${stop.signal} at ${stop.atMs} ms of ${stop.durationMs} ms emulated: every figure covers the run up to then`);
   add('throughput', `${fmt(s.throughput.gbps)} Gbit/s delivered, ${fmt(s.throughput.pps)} pkt/s (offered ${fmt(s.throughput.offeredGbps)} Gbit/s, line ${fmt(s.throughput.lineRateGbps)})`);
   const cap = s.throughput.offeredCapped;
   if (cap) add('warning', `offered load capped: the traffic asks for ${fmt(cap.requestedGbps)} Gbit/s on a ${fmt(cap.linkGbps)} Gbit/s link (wire rates); the rest was never sent`);
@@ -28,6 +30,7 @@ export function formatSummary(s: Summary): string {
   add('notifications', `sent ${fmt(s.notifications.sentPerSec)} /s, suppressed ${fmt(s.notifications.suppressedPerSec)} /s, held ${fmt(s.notifications.heldPerSec)} /s`);
   add('latency (µs)', `p50 ${fmt(s.latencyUs.p50)}  p99 ${fmt(s.latencyUs.p99)}  p99.9 ${fmt(s.latencyUs.p999)}  max ${fmt(s.latencyUs.max)}  (n=${s.latencyUs.count})`);
   add('ring occupancy', `mean ${fmt(s.ring.meanOccupancy)}, max ${s.ring.maxOccupancy}; netback queues + qdiscs mean ${fmt(s.backlog.mean)}, max ${s.backlog.max}`);
+  // Shown whenever non-zero: link-down etc. come from faults, lost-in-transport also from a NATS outage the run lived through, rejected from forged or refused messages.
   const faultDrops = (['link-down', 'link-drop', 'vif-disabled', 'lost-in-transport', 'rejected'] as const).filter((r) => (s.drops[r] ?? 0) > 0).map((r) => `, ${r} ${s.drops[r]}`).join('');
   const qdiscDrops = `qdisc-overlimit ${s.drops['qdisc-overlimit']}${s.drops['qdisc-congested'] > 0 ? `, qdisc-congested ${s.drops['qdisc-congested']}` : ''}`;
   add('drops', `${s.drops.total} (nic-ring-full ${s.drops['nic-ring-full']}, netback-queue-full ${s.drops['netback-queue-full']}, ${qdiscDrops}${s.drops['lost-in-crash'] > 0 ? `, lost-in-crash ${s.drops['lost-in-crash']}` : ''}${faultDrops})`);
@@ -39,6 +42,8 @@ export function formatSummary(s: Summary): string {
   if (s.live) {
     const l = s.live;
     add('live', `${l.verdict === 'tainted' ? 'TAINTED' : l.valid ? 'valid' : 'INVALID'}: tdf ${l.tdf}, ${l.processes} processes${l.restarts > 0 ? `, ${l.restarts} restarted` : ''}; lag p99 ${fmt(l.processingLagUs.p99)} µs (bound ${fmt(l.maxLagUs)}${l.lagTrend.growing ? `; GROWING: ${fmt(l.lagTrend.firstHalfP99Us)} → ${fmt(l.lagTrend.secondHalfP99Us)} µs from the first half to the second` : ''}), effective resolution ${fmt(l.effectiveResolutionUs)} µs`);
+    const outages = l.busOutages ?? [];
+    if (outages.length > 0) add('bus outages', outages.map((o) => `at ${fmt(o.atMs)} ms for ${o.wallMs === null ? 'the rest of the run' : `${fmt(o.wallMs / 1000)} s`} of wall time`).join('; '));
     const rej = Object.entries(l.wire.rejected).filter(([, v]) => v > 0);
     if (rej.length > 0) add('wire rejects', rej.map(([k, v]) => `${k} ${v}`).join(', '));
     for (const [i, line] of (l.tainted ?? []).entries()) add(i === 0 ? 'tainted' : '', line);

@@ -54,6 +54,8 @@ export function summaryRow(s: Summary): SummaryRow {
   if (s.live) put('placement', s.live.placement);
   put('window_start_ms', s.windowMs[0]);
   put('window_end_ms', s.windowMs[1]);
+  // Only in a run stopped by a signal: where it stopped (every figure covers the run up to there).
+  if (s.interrupted) put('interrupted_at_ms', s.interrupted.atMs);
 
   const tp = s.throughput;
   put(SUMMARY_COLUMNS.throughputGbps, tp.gbps);
@@ -149,6 +151,10 @@ function liveColumns(l: NonNullable<Summary['live']>, put: Put): void {
   for (const [kind, v] of Object.entries(l.wire.rejected)) put(`live_wire_rejected_${columnPart(kind)}_messages`, v);
   put('live_wire_gaps', l.wire.gaps);
   put('live_wire_bad_control_messages', l.wire.badControl);
+  if (l.busOutages) {
+    put('live_bus_outages', l.busOutages.length);
+    put('live_bus_down_ms', l.busOutages.some((o) => o.wallMs === null) ? null : l.busOutages.reduce((sum, o) => sum + (o.wallMs ?? 0), 0));
+  }
 }
 
 function faultColumns(f: NonNullable<Summary['faults']>, put: Put): void {

@@ -86,6 +86,24 @@ export interface LiveInfo {
    * control messages refused, by the controller and by the actor processes (`badControl`).
    */
   readonly wire: { readonly rejected: Readonly<Record<string, number>>; readonly gaps: number; readonly lastRejection: string; readonly badControl: number };
+  /** Times the controller lost its NATS connection (present only when it did): the run's messages were held or lost meanwhile. */
+  readonly busOutages?: readonly BusOutage[];
+}
+
+/** The controller's NATS connection was lost: when (emulated), and for how long (wall clock; null: it never came back). */
+export interface BusOutage {
+  readonly atMs: number;
+  readonly wallMs: number | null;
+}
+
+/**
+ * A run stopped before its end by a signal (Ctrl-C, SIGTERM): its results cover emulated time up to
+ * `atMs` of the `durationMs` the scenario asked for, and the accounting balances at that instant.
+ */
+export interface Interruption {
+  readonly signal: string;
+  readonly atMs: number;
+  readonly durationMs: number;
 }
 
 /** Packets a process's actors emitted, delivered and dropped (every reason), cumulative. */
@@ -165,4 +183,6 @@ export interface Summary {
   readonly faults?: FaultsSummary;
   /** Present only when the run wrote a packet capture (--pcap). */
   readonly pcap?: CaptureSummary;
+  /** Present only when the run was interrupted: its results stop at that instant. */
+  readonly interrupted?: Interruption;
 }

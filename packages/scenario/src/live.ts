@@ -1,9 +1,10 @@
 // The `live` section: how a live run maps emulated time onto the wall clock, where its actors run and which NATS it uses.
 import { MS } from '@splitnet/model';
+import type { Nanos } from '@splitnet/model';
 import { readDuration, readEnum, readMap, readNumber, type Field } from './field.js';
-import { duration, map, number, string, words } from './spec.js';
+import { duration, map, number, oneOf, string, words } from './spec.js';
 import type { LivePlacement, LiveProcesses, LiveSpec } from './types.js';
-import { formatDuration } from './units.js';
+import { formatDuration, parseDuration } from './units.js';
 
 export const LIVE_PLACEMENTS: readonly LivePlacement[] = ['processes', 'inprocess', 'external', 'docker'];
 export const LIVE_PROCESSES: readonly LiveProcesses[] = ['per-actor', 'per-domain'];
@@ -19,7 +20,12 @@ export const LIVE_DEFAULTS: LiveSpec = {
   drainTime: 300 * MS,
   batchWindow: 0,
   codeWarmup: 20 * MS,
+  readyTimeout: 'auto',
+  busOutageLimit: 30_000 * MS,
 };
+
+/** `live.readyTimeout: auto`: the controller scales the wait to the actor processes per core of its machine. */
+export const AUTO = 'auto';
 
 export const LIVE_SPEC = map(
   {
@@ -32,6 +38,12 @@ export const LIVE_SPEC = map(
     drainTime: duration({ min: 0, default: LIVE_DEFAULTS.drainTime, description: 'Wall-clock time to wait after the run for messages still on the bus.' }),
     batchWindow: duration({ min: 0, default: LIVE_DEFAULTS.batchWindow, description: 'Least wall-clock time between two passes of an actor process: fewer, larger NATS messages, each up to this much later.' }),
     codeWarmup: duration({ min: 0, default: LIVE_DEFAULTS.codeWarmup, description: 'Emulated time each actor process rehearses in sim before it reports ready, so its code is compiled; 0ms turns it off.' }),
+    readyTimeout: oneOf({
+      variants: [words({ values: [AUTO] }), duration({ min: 1 })],
+      default: AUTO,
+      description: 'Wall-clock time the controller waits for every actor process to say it is ready; auto: 30s plus 3s per actor process per core.',
+    }),
+    busOutageLimit: duration({ min: 1, default: LIVE_DEFAULTS.busOutageLimit, description: 'Wall-clock time a lost NATS connection may stay lost before the run (controller and actors) gives up.' }),
   },
   { description: 'Settings of the live runtime (actors over NATS against a dilated wall clock); checked under sim too.' },
 );
@@ -56,8 +68,10 @@ export function readLive(field: Field): LiveResult {
   const drainTime = readDuration(m.get('drainTime'), K.drainTime.default, K.drainTime.min);
   const batchWindow = readDuration(m.get('batchWindow'), K.batchWindow.default, K.batchWindow.min);
   const codeWarmup = readDuration(m.get('codeWarmup'), K.codeWarmup.default, K.codeWarmup.min);
+  const readyTimeout = readReadyTimeout(m.get('readyTimeout'));
+  const busOutageLimit = readDuration(m.get('busOutageLimit'), K.busOutageLimit.default, K.busOutageLimit.min);
   return {
-    compiled: { tdf, maxLag, placement, processes, nats, startDelay, drainTime, batchWindow, codeWarmup },
+    compiled: { tdf, maxLag, placement, processes, nats, startDelay, drainTime, batchWindow, codeWarmup, readyTimeout, busOutageLimit },
     resolved: {
       tdf,
       maxLag: formatDuration(maxLag),
@@ -68,8 +82,20 @@ export function readLive(field: Field): LiveResult {
       drainTime: formatDuration(drainTime),
       batchWindow: formatDuration(batchWindow),
       codeWarmup: formatDuration(codeWarmup),
+      readyTimeout: readyTimeout === AUTO ? AUTO : formatDuration(readyTimeout),
+      busOutageLimit: formatDuration(busOutageLimit),
     },
   };
+}
+
+/** `auto` (the default) or a positive duration. */
+function readReadyTimeout(field: Field): Nanos | typeof AUTO {
+  if (field.absent || field.value === AUTO) return AUTO;
+  const ns = typeof field.value === 'string' ? parseDuration(field.value) : undefined;
+  if (ns === undefined || ns <= 0) {
+    field.expected(`"${AUTO}" or a positive duration with a unit (ms, s) such as 90s`, typeof field.value === 'number' ? ' (a bare number has no unit)' : '');
+  }
+  return ns;
 }
 
 function readTdf(field: Field): number {

@@ -82,6 +82,13 @@ export interface LiveSpec {
    * message through the wire codec, so that its code is compiled before emulated time starts (0: none).
    */
   readonly codeWarmup: Nanos;
+  /**
+   * WALL-clock ns the controller waits for every actor process to say hello, or `auto`: 30 s plus 3 s per
+   * actor process per core of the controller's machine (start-up costs each process about a second of CPU).
+   */
+  readonly readyTimeout: Nanos | 'auto';
+  /** WALL-clock ns a lost NATS connection may stay lost before the controller ends the run and actors exit. */
+  readonly busOutageLimit: Nanos;
 }
 
 /** One actor (or a set of them, `*`) named by a fault target. */

@@ -8,7 +8,7 @@ const NATS_HINT = 'expected a NATS URL such as nats://127.0.0.1:4222, tls://host
 test('live - runtime live is accepted and gets every live default', (t) => {
   const s = compile('runtime: live\n');
   t.is(s.runtime, 'live');
-  t.deepEqual(s.live, { tdf: 1, maxLag: 2_000_000, placement: 'processes', processes: 'per-actor', nats: '', startDelay: 500_000_000, drainTime: 300_000_000, batchWindow: 0, codeWarmup: 20_000_000 });
+  t.deepEqual(s.live, { tdf: 1, maxLag: 2_000_000, placement: 'processes', processes: 'per-actor', nats: '', startDelay: 500_000_000, drainTime: 300_000_000, batchWindow: 0, codeWarmup: 20_000_000, readyTimeout: 'auto', busOutageLimit: 30_000_000_000 });
   t.true(Object.isFrozen(s.live));
 });
 
@@ -24,7 +24,7 @@ test('live - every key is read', (t) => {
   const s = compile(
     'runtime: live\nlive:\n  tdf: 2.5\n  maxLag: 500us\n  placement: inprocess\n  nats: nats://127.0.0.1:4222\n  startDelay: 0\n  drainTime: 1s\n  batchWindow: 500us\n  codeWarmup: 3ms\n',
   );
-  t.deepEqual(s.live, { tdf: 2.5, maxLag: 500_000, placement: 'inprocess', processes: 'per-actor', nats: 'nats://127.0.0.1:4222', startDelay: 0, drainTime: 1_000_000_000, batchWindow: 500_000, codeWarmup: 3_000_000 });
+  t.deepEqual(s.live, { tdf: 2.5, maxLag: 500_000, placement: 'inprocess', processes: 'per-actor', nats: 'nats://127.0.0.1:4222', startDelay: 0, drainTime: 1_000_000_000, batchWindow: 500_000, codeWarmup: 3_000_000, readyTimeout: 'auto', busOutageLimit: 30_000_000_000 });
 });
 
 test('live - NATS URLs are kept as written', (t) => {
@@ -44,7 +44,7 @@ test('live - NATS URLs are kept as written', (t) => {
 test('live - resolved holds the live section and round-trips', (t) => {
   const s = compile('runtime: live\nlive:\n  tdf: 1.5\n  maxLag: 1.5ms\n  nats: "nats://a:4222, b:4222"\n  startDelay: 0\n');
   t.is(s.resolved['runtime'], 'live');
-  t.deepEqual(s.resolved['live'], { tdf: 1.5, maxLag: '1.5ms', placement: 'processes', processes: 'per-actor', nats: 'nats://a:4222, b:4222', startDelay: '0ms', drainTime: '300ms', batchWindow: '0ms', codeWarmup: '20ms' });
+  t.deepEqual(s.resolved['live'], { tdf: 1.5, maxLag: '1.5ms', placement: 'processes', processes: 'per-actor', nats: 'nats://a:4222, b:4222', startDelay: '0ms', drainTime: '300ms', batchWindow: '0ms', codeWarmup: '20ms', readyTimeout: 'auto', busOutageLimit: '30s' });
   const again = compileScenarioText(formatResolvedYaml(s), 'again.yaml');
   t.deepEqual(comparable(again), comparable(s));
 });
@@ -52,7 +52,7 @@ test('live - resolved holds the live section and round-trips', (t) => {
 test('live - --set switches the runtime and sets live keys', (t) => {
   const s = compile('duration: 10ms\n', { overrides: ['runtime=live', 'live.tdf=10', 'live.maxLag=5ms', 'live.placement=inprocess', 'live.nats=nats://127.0.0.1:4222'] });
   t.is(s.runtime, 'live');
-  t.deepEqual(s.live, { tdf: 10, maxLag: 5_000_000, placement: 'inprocess', processes: 'per-actor', nats: 'nats://127.0.0.1:4222', startDelay: 500_000_000, drainTime: 300_000_000, batchWindow: 0, codeWarmup: 20_000_000 });
+  t.deepEqual(s.live, { tdf: 10, maxLag: 5_000_000, placement: 'inprocess', processes: 'per-actor', nats: 'nats://127.0.0.1:4222', startDelay: 500_000_000, drainTime: 300_000_000, batchWindow: 0, codeWarmup: 20_000_000, readyTimeout: 'auto', busOutageLimit: 30_000_000_000 });
   t.like(s.resolved['live'], { tdf: 10, maxLag: '5ms', placement: 'inprocess' });
   t.is(compile('live: { tdf: 3 }\n', { overrides: ['live.tdf=7'] }).live.tdf, 7);
   t.is(compile('live: { nats: "a:4222" }\n', { overrides: ['live.nats=""'] }).live.nats, '');
@@ -74,7 +74,7 @@ test('live - the section must be a map of known keys', (t) => {
   t.is(errorOf(t, 'live: 3\n'), 's.yaml:1:7: live: expected a map, found 3');
   t.is(
     errorOf(t, 'live:\n  tfd: 2\n'),
-    's.yaml:2:3: live: unknown key "tfd" (expected one of: tdf, maxLag, placement, processes, nats, startDelay, drainTime, batchWindow, codeWarmup; did you mean "tdf"?)',
+    's.yaml:2:3: live: unknown key "tfd" (expected one of: tdf, maxLag, placement, processes, nats, startDelay, drainTime, batchWindow, codeWarmup, readyTimeout, busOutageLimit; did you mean "tdf"?)',
   );
 });
 
@@ -98,6 +98,21 @@ test('live - maxLag is a positive duration', (t) => {
 test('live - startDelay and drainTime are durations ≥ 0', (t) => {
   t.is(errorOf(t, 'live:\n  startDelay: -1ms\n'), 's.yaml:2:15: live.startDelay: expected a duration with a unit (ns, us, ms, s) such as 50ms, found "-1ms"');
   t.is(errorOf(t, 'live:\n  drainTime: 1h\n'), 's.yaml:2:14: live.drainTime: expected a duration with a unit (ns, us, ms, s) such as 50ms, found "1h"');
+});
+
+test('live - readyTimeout is auto (the default) or a positive duration, and busOutageLimit a positive duration', (t) => {
+  t.is(compile('runtime: live\n').live.readyTimeout, 'auto');
+  t.is(compile('live: { readyTimeout: auto }\n').live.readyTimeout, 'auto');
+  t.is(compile('live: { readyTimeout: 90s, busOutageLimit: 5s }\n').live.readyTimeout, 90_000_000_000);
+  t.is(compile('live: { busOutageLimit: 5s }\n').live.busOutageLimit, 5_000_000_000);
+  t.like(compile('live: { readyTimeout: 120s }\n', { overrides: ['live.readyTimeout=90s'] }).resolved['live'], { readyTimeout: '90s' });
+  const cases: [string, string][] = [
+    ['readyTimeout: 0s', 's.yaml:2:17: live.readyTimeout: expected "auto" or a positive duration with a unit (ms, s) such as 90s, found "0s"'],
+    ['readyTimeout: 30', 's.yaml:2:17: live.readyTimeout: expected "auto" or a positive duration with a unit (ms, s) such as 90s, found 30 (a bare number has no unit)'],
+    ['readyTimeout: soon', 's.yaml:2:17: live.readyTimeout: expected "auto" or a positive duration with a unit (ms, s) such as 90s, found "soon"'],
+    ['busOutageLimit: 0s', 's.yaml:2:19: live.busOutageLimit: expected a positive duration such as 50ms, found "0s"'],
+  ];
+  for (const [line, message] of cases) t.is(errorOf(t, `live:\n  ${line}\n`), message, line);
 });
 
 test('live - placement is processes, inprocess, external or docker', (t) => {

@@ -26,6 +26,11 @@ export interface NatsServerOptions {
   readyTimeoutMs?: number;
   /** How long stop() waits after SIGTERM before SIGKILL (default 5 s). */
   stopTimeoutMs?: number;
+  /**
+   * Start it in a process group of its own: a Ctrl-C at a terminal (which signals the whole foreground
+   * group) then reaches only its owner, which stops it when it is done with it (default false).
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface NatsServerExit {
@@ -266,7 +271,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const binary = findNatsServerBinary(opts.binary === undefined ? {} : { binary: opts.binary });
   const args = ['-a', host, '-p', String(port), ...(opts.args ?? [])];
   const env: Record<string, string | undefined> = { ...process.env, GOMAXPROCS: '1', ...opts.env };
-  const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.ownProcessGroup === true });
   const pid = child.pid;
   if (pid === undefined) {
     // spawn reports the reason asynchronously through 'error'.
