@@ -12,6 +12,7 @@ import type { ControlMessage } from './control.js';
 import { ActorControl } from './control-seal.js';
 import type { ControlSecret } from './control-seal.js';
 import { ControllerWatch } from './controller-liveness.js';
+import { joinSubject } from './join.js';
 import { drainOrClose } from './nats-connect.js';
 import type { WallClock } from './dilated-clock.js';
 import { LiveHost } from './live-host.js';
@@ -147,7 +148,7 @@ class ActorProcess {
     });
     this.host.attach();
     this.controller =
-      o.orphanGuard === false ? undefined : new ControllerWatch({ transport: o.transport, clock: o.clock, outageLimitMs: s.live.busOutageLimit / 1e6 });
+      o.orphanGuard === false ? undefined : new ControllerWatch({ transport: o.transport, clock: o.clock, outageLimitMs: s.live.busOutageLimit / 1e6, probeSubject: joinSubject(o.runId) });
   }
 
   private get incarnation(): number {

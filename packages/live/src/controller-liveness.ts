@@ -39,7 +39,19 @@ export interface ControllerWatchOptions {
   readonly silenceMs?: number;
   /** Wall ms this process's own connection may stay lost (live.busOutageLimit). */
   readonly outageLimitMs: number;
+  /**
+   * The run's join subject, which the controller serves for the whole run. A process that hears no beat asks
+   * there: an answer says the controller is there; "no responders" says the bus carried the question and
+   * nobody serves the run any more — the evidence a process that receives nothing from its peers (the
+   * driver: NIC and back end only send over the bus) has instead of other messages arriving.
+   */
+  readonly probeSubject?: string;
 }
+
+/** The question asked on the join subject (the controller answers it with a refusal and registers nothing: join.ts). */
+const PROBE = new TextEncoder().encode(JSON.stringify({ kind: 'probe' }));
+/** How long a probe waits for its answer (wall ms). */
+const PROBE_TIMEOUT_MS = 2000;
 
 /**
  * An actor process's orphan guard. `gone` resolves with the reason once the controller has been silent for
@@ -48,7 +60,9 @@ export interface ControllerWatchOptions {
  * ended, or a bus that carries nothing), or once this process's own connection has been lost for
  * `outageLimitMs` (the bus is gone and the run with it). Silence while disconnected does not count, nor
  * silence of the whole bus shorter than the limit: a network partition that keeps the TCP connection
- * (a docker node cut off for a while) silences the controller and everyone else alike.
+ * (a docker node cut off for a while) silences the controller and everyone else alike. With `probeSubject`,
+ * a process the controller has been silent to for half of `silenceMs` asks the controller's join subject:
+ * "no responders" (the server carried the question; nobody serves the run) counts as a message arriving.
  */
 export class ControllerWatch {
   readonly gone: Promise<string>;
@@ -59,6 +73,9 @@ export class ControllerWatch {
   /** Wall ms when a message last arrived (anything: the transport's received counter moved), and that count. */
   private lastAny: number;
   private lastReceived: number;
+  /** A probe is waiting for its answer; the last one found nobody serving the run's join subject. */
+  private probing = false;
+  private nobodyServes = false;
   /** Wall ms of the last check. */
   private lastCheck: number;
   private readonly timer: NodeJS.Timeout;
@@ -91,6 +108,25 @@ export class ControllerWatch {
    */
   heard(): void {
     this.heardAt = this.o.clock.nowMs();
+    this.nobodyServes = false;
+  }
+
+  /** Ask the run's join subject whether the controller is there (see `probeSubject`). */
+  private probe(subject: string): void {
+    this.probing = true;
+    this.o.transport.request(subject, PROBE, PROBE_TIMEOUT_MS).then(
+      () => {
+        this.probing = false;
+        this.heard();
+      },
+      (err: unknown) => {
+        this.probing = false;
+        // A timeout, or a connection that went down meanwhile, says nothing about the controller.
+        if ((err as { code?: unknown }).code !== 'E_NO_RESPONDERS') return;
+        this.nobodyServes = true;
+        this.lastAny = this.o.clock.nowMs();
+      },
+    );
   }
 
   /** Wall ms this process's connection has been down (0 while it is up). */
@@ -120,8 +156,10 @@ export class ControllerWatch {
       return;
     }
     const silence = this.o.silenceMs ?? CONTROLLER_SILENCE_MS;
+    if (this.o.probeSubject !== undefined && !this.probing && now - this.heardAt >= silence / 2) this.probe(this.o.probeSubject);
     if (now - this.heardAt >= silence && now - this.lastAny < silence) {
-      this.resolveGone(`no heartbeat from the run's controller for ${Math.round((now - this.heardAt) / 1000)} s while other messages arrive: it is gone`);
+      const evidence = this.nobodyServes ? 'and nobody serves its join subject' : 'while other messages arrive';
+      this.resolveGone(`no heartbeat from the run's controller for ${Math.round((now - this.heardAt) / 1000)} s ${evidence}: it is gone`);
     } else if (now - this.lastAny >= limit) {
       this.resolveGone(`nothing has arrived on the NATS bus for ${Math.round((now - this.lastAny) / 1000)} s, not even the controller's heartbeat (live.busOutageLimit): the run is gone`);
     }

@@ -79,7 +79,7 @@ test('bus watch - an outage longer than the limit ends the run with one line nam
   t.deepEqual(watch.outages(), [{ atMs: 0, wallMs: null }]);
 });
 
-function actorSide(o: { silenceMs: number; outageLimitMs: number }) {
+function actorSide(o: { silenceMs: number; outageLimitMs: number; probeSubject?: string }) {
   const bus = new MemoryBus();
   const subjects = new Subjects('r1');
   const controller = bus.connect('controller');
@@ -167,5 +167,26 @@ test('controller watch - a process that did not run for a while (SIGSTOP, a bloc
     await sleep(600);
   }
   t.true(await settled(watch.gone), 'silence after it does');
+  watch.close();
+});
+
+test('controller watch - a process that receives nothing from its peers (the driver only sends) asks the join subject: nobody serving it ends the run within the silence', async (t) => {
+  const join = 'sn.r1.join';
+  const { controller, control, wall, watch } = actorSide({ silenceMs: 3000, outageLimitMs: 60_000, probeSubject: join });
+  // The controller serves the join subject for the whole run and answers a probe.
+  const responder = controller.respond(join, () => new TextEncoder().encode('{"kind":"refuse","reason":"probe"}'));
+  const stop = beatAsController(control, () => 0);
+  stop(); // one beat, then silence: the probes' answers alone keep the process in the run
+  for (let i = 0; i < 4; i++) {
+    wall.ms += 1500;
+    await sleep(600);
+  }
+  t.false(await settled(watch.gone), 'the controller answers its join subject: not gone');
+  responder.unsubscribe(); // the controller dies: nobody serves the run
+  for (let i = 0; i < 5; i++) {
+    wall.ms += 1500;
+    await sleep(600);
+  }
+  t.regex(await watch.gone, /^no heartbeat from the run's controller for \d+ s and nobody serves its join subject: it is gone$/);
   watch.close();
 });
