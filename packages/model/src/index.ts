@@ -4,6 +4,7 @@ export * from './u32.js';
 export * from './messages.js';
 export * from './actor.js';
 export * from './cpu.js';
+export * from './vcpu.js';
 export type * from './cost-profile.js';
 export * from './coalescing-types.js';
 export * from './coalescing.js';
