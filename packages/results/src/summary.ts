@@ -145,4 +145,14 @@ export interface Summary {
   readonly accounting: Accounting;
   /** Present only when the scenario has faults. */
   readonly faults?: FaultsSummary;
+  /** Present only with scheduled dom0 vCPUs (topology.dom0.vcpus) or guest vCPUs that block (topology.vms.blockAfter). */
+  readonly sched?: SchedSummary;
+}
+
+/** What the schedulers did, per second of the measured window. */
+export interface SchedSummary {
+  /** Scheduled dom0 vCPUs: context switches to a kernel thread (netback worker or ksoftirqd), softirq runs that reached their limits and woke ksoftirqd, wake-ups of a blocked vCPU. */
+  readonly dom0?: { readonly contextSwitchesPerSec: number; readonly softirqDeferralsPerSec: number; readonly vcpuWakeupsPerSec: number };
+  /** Guest vCPUs that block: wake-ups before an upcall or timer tick. */
+  readonly guestVcpuWakeupsPerSec?: number;
 }

@@ -19,15 +19,16 @@ test('defaults - an empty file is a complete scenario', (t) => {
     linkGbps: 10,
     nicQueues: 1,
     nicRingSize: 512,
-    vms: [{ id: 0, queues: 1, ringSize: 256 }],
+    vms: [{ id: 0, queues: 1, ringSize: 256, blockAfter: null }],
     workers: 1,
+    dom0: { vcpus: null, nicVcpu: [], workerVcpu: [], timeslice: 0, softirq: null },
     vrss: 'per-flow',
     steering: 'rx-queue',
     toeplitz: null,
     rssKey: Array.from(DEFAULT_RSS_KEY),
     retaSize: 128,
   });
-  t.deepEqual(s.netback, { rxQueueBytes: 512 * 1024, qdisc: 'fq-codel', rxStallTimeout: 2_000_000, stallKick: true });
+  t.deepEqual(s.netback, { rxQueueBytes: 512 * 1024, qdisc: 'fq-codel', rxStallTimeout: 2_000_000, stallKick: true, threading: 'kthread' });
   t.deepEqual(s.coalescing, {
     nic: {
       kind: 'adaptive-itr',

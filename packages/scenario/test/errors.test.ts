@@ -50,13 +50,13 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
   [
     'unknown key in topology points at the key',
     [
-      ['topology:\n  wrokers: 2\n', 's.yaml:2:3: topology: unknown key "wrokers" (expected one of: link, nicQueues, nicRingSize, vms, workers, vrss, steering, toeplitz, rss; did you mean "workers"?)'],
+      ['topology:\n  wrokers: 2\n', 's.yaml:2:3: topology: unknown key "wrokers" (expected one of: link, nicQueues, nicRingSize, vms, workers, vrss, steering, toeplitz, rss, dom0; did you mean "workers"?)'],
     ],
   ],
   [
     'unknown key deep inside a flow map',
     [
-      ['topology:\n  vms: { count: 2, ring_size: 64 }\n', 's.yaml:2:20: topology.vms: unknown key "ring_size" (expected one of: count, queues, ringSize; did you mean "ringSize"?)'],
+      ['topology:\n  vms: { count: 2, ring_size: 64 }\n', 's.yaml:2:20: topology.vms: unknown key "ring_size" (expected one of: count, queues, ringSize, blockAfter; did you mean "ringSize"?)'],
     ],
   ],
   [
@@ -299,10 +299,10 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
     'cost overrides are validated like profiles',
     [
       ['costs:\n  override: { worker: { perPacket: -3 } }\n', 's.yaml:2:36: costs.override.worker.perPacket: expected a number from 0 to 1000000000 (ns), found -3'],
-      ['costs:\n  override: { wrker: { perPacket: 3 } }\n', 's.yaml:2:15: costs.override: unknown key "wrker" (expected one of: nic, backend, worker, frontend, link; did you mean "worker"?)'],
+      ['costs:\n  override: { wrker: { perPacket: 3 } }\n', 's.yaml:2:15: costs.override: unknown key "wrker" (expected one of: nic, backend, worker, frontend, dom0, link; did you mean "worker"?)'],
       ['costs: fast\n', 's.yaml:1:8: costs: expected a built-in profile (default) or a path to a .yaml file, found "fast" (no such profile)'],
       ['costs: defualt\n', 's.yaml:1:8: costs: expected a built-in profile (default) or a path to a .yaml file, found "defualt" (no such profile; did you mean "default"?)'],
-      ['costs: { profil: default }\n', 's.yaml:1:10: costs: unknown key "profil" (expected one of: name, description, nic, backend, worker, frontend, link, profile, override; did you mean "profile"?)'],
+      ['costs: { profil: default }\n', 's.yaml:1:10: costs: unknown key "profil" (expected one of: name, description, nic, backend, worker, frontend, dom0, link, profile, override; did you mean "profile"?)'],
     ],
   ],
 ];
