@@ -62,7 +62,7 @@ export function readDom0(field: Field, nicQueues: number, workers: number): Dom0
   if (vcpusField.absent || v === DEDICATED) {
     for (const key of ['nic', 'workers', 'timeslice', 'softirq']) {
       const f = map.get(key);
-      if (!f.absent) f.fail(`expected no ${key} setting with dedicated dom0 cores (nothing is scheduled on them); set topology.dom0.vcpus to a number of vCPUs`, [vcpusPath]);
+      if (!f.absent) f.fail(`expected no ${key} setting with dedicated dom0 cores (nothing is scheduled on them), found one; set topology.dom0.vcpus to a number of vCPUs`, [vcpusPath]);
     }
     return { compiled: { vcpus: null, nicVcpu: [], workerVcpu: [], timeslice: 0, softirq: null }, resolved: { vcpus: DEDICATED }, vcpusPath };
   }
