@@ -1,7 +1,27 @@
 // The netback actor in the driver domain: NIC driver NAPI, bridge demux to VIFs and vRSS steering to workers.
 import { BatchPool, Core } from '@splitnet/model';
-import type { MutableBatch } from '@splitnet/model';
+import type { CpuAccount, CpuSource, Job, MutableBatch, Vcpu } from '@splitnet/model';
 import type { Actor, ActorRef, BackendReport, CoreBusy, CostProfile, Effects, Message, Nanos, PacketBatch } from '@splitnet/model';
+
+/** Scheduled dom0 vCPUs: where each NIC queue's interrupt and NAPI poll run (instead of a dedicated core each). */
+export interface BackendSched {
+  /** Per NIC queue: its vCPU, its NAPI instance there, and the account its work is charged to (`dom0.nic<q>`). */
+  readonly queues: readonly { readonly vcpu: Vcpu; readonly napi: CpuSource; readonly account: CpuAccount }[];
+  /** Every dom0 vCPU: this actor reports their ksoftirqd switches (`dom0.ksoftirqd<i>`) and scheduler counters. */
+  readonly vcpus: readonly Vcpu[];
+}
+
+/** A DMA batch whose driver work is on a scheduled vCPU: forwarded, and given back, when the work is done. */
+interface PendingBatch {
+  readonly job: Job;
+  readonly vcpu: Vcpu;
+  readonly batch: PacketBatch;
+  readonly nicQueue: number;
+  readonly issuedAt: Nanos;
+}
+
+/** Timer tag: look at the batches whose driver work may be done. */
+const TAG_WORK = 1;
 
 /**
  * A guest queue ("gq") is one RX queue of one VM's VIF. Flows are steered to a gq (bridge → VIF,
@@ -20,6 +40,8 @@ export interface BackendConfig {
   readonly gqQueue: readonly number[];
   /** The batch pool this actor shares with the actors it passes batches to in memory (default: one of its own). */
   readonly pool?: BatchPool;
+  /** Scheduled dom0 vCPUs (absent: a dedicated core per NIC queue, nothing scheduled). */
+  readonly sched?: BackendSched;
 }
 
 export interface BackendStats {
@@ -41,30 +63,67 @@ export class BackendActor implements Actor {
 
   /** Where this actor's packet batches come from and go back to. */
   private readonly pool: BatchPool;
+  /** Scheduled vCPUs: batches whose driver work is not done yet, in the order they came. */
+  private pending: PendingBatch[] = [];
+  private alarm: ((at: Nanos) => void) | null = null;
 
   constructor(private readonly cfg: BackendConfig) {
     this.id = cfg.id;
     this.pool = cfg.pool ?? new BatchPool();
-    for (let q = 0; q < cfg.nicQueues; q++) this.cores.push(new Core(`dom0.nic${q}`));
+    if (cfg.sched === undefined) for (let q = 0; q < cfg.nicQueues; q++) this.cores.push(new Core(`dom0.nic${q}`));
     this.counts = new Uint32Array(cfg.gqWorker.length);
   }
 
   heldPackets(): number {
-    return 0; // work is forwarded at its finish time; packets in those messages are on the links
+    // Dedicated cores: work is forwarded at its finish time, so its packets are on the links. Scheduled vCPUs:
+    // a batch stays here until its work is done (its descriptors are still taken in the NIC ring).
+    let n = 0;
+    for (const p of this.pending) n += p.batch.count;
+    return n;
   }
 
-  start(_now: Nanos, _fx: Effects): void {}
+  /** A restarted back end starts with no driver work queued on its vCPUs. */
+  start(now: Nanos, _fx: Effects): void {
+    for (const q of this.cfg.sched?.queues ?? []) q.vcpu.discard(q.napi, now);
+  }
 
   report(t: Nanos): BackendReport {
     const busy: CoreBusy = {};
     for (const c of this.cores) busy[c.name] = c.busyThrough(t);
-    return { role: 'backend', id: this.id, t, busy, held: 0 };
+    const s = this.cfg.sched;
+    if (s === undefined) return { role: 'backend', id: this.id, t, busy, held: 0 };
+    for (const q of s.queues) busy[q.account.name] = q.account.busyThrough(t);
+    const sched = { switches: 0, deferrals: 0, wakeups: 0 };
+    for (const v of s.vcpus) {
+      busy[v.ksoftirqd.account.name] = v.ksoftirqd.account.busyThrough(t);
+      sched.switches += v.stats.switches;
+      sched.deferrals += v.stats.deferrals;
+      sched.wakeups += v.stats.wakeups;
+    }
+    return { role: 'backend', id: this.id, t, busy, held: this.heldPackets(), sched };
   }
 
-  timer(_tag: number, _now: Nanos, _fx: Effects): void {}
+  timer(tag: number, now: Nanos, fx: Effects): void {
+    if (tag !== TAG_WORK) return;
+    // Batches finish in any order across NIC queues; each one is forwarded when its own work is done.
+    const keep: PendingBatch[] = [];
+    for (const p of this.pending) {
+      if (!p.vcpu.check(p.job, now)) {
+        keep.push(p);
+        continue;
+      }
+      this.forward(p.batch, now, fx);
+      fx.send(this.cfg.nic, { kind: 'poll', nicQueue: p.nicQueue, issuedAt: p.issuedAt }, now);
+    }
+    this.pending = keep;
+  }
 
   receive(msg: Message, now: Nanos, fx: Effects): void {
     if (msg.kind !== 'dma') return;
+    if (this.cfg.sched !== undefined) {
+      this.receiveScheduled(msg, now, fx);
+      return;
+    }
     const core = this.cores[msg.nicQueue];
     if (!core) return;
     const c = this.cfg.costs;
@@ -81,6 +140,26 @@ export class BackendActor implements Actor {
     // next batch (full budget: ixgbe_poll returns the budget) or unmasks the queue's interrupt
     // (napi_complete_done). Until then no other batch of this queue reaches this core.
     fx.send(this.cfg.nic, { kind: 'poll', nicQueue, issuedAt }, done);
+  }
+
+  /**
+   * On a scheduled vCPU: the interrupt (if one started the poll) is a hard interrupt; the poll is NET_RX softirq
+   * work of the queue's NAPI instance, which net_rx_action's budget counts in packets. The batch is forwarded and
+   * given back when that work is done, which the vCPU tells this actor by a timer.
+   */
+  private receiveScheduled(msg: Extract<Message, { kind: 'dma' }>, now: Nanos, fx: Effects): void {
+    const q = (this.cfg.sched as BackendSched).queues[msg.nicQueue];
+    if (!q) return;
+    const c = this.cfg.costs;
+    const b = msg.batch;
+    this.stats.batches++;
+    this.stats.packets += b.count;
+    if (msg.irq) this.stats.irqsHandled++;
+    if (b.count >= this.cfg.budget) this.stats.polls++;
+    const alarm = (this.alarm ??= (at: Nanos) => fx.timer(at, TAG_WORK));
+    if (msg.irq) q.vcpu.hardirq(now, c.nic.irq, q.account, null);
+    const job = q.vcpu.submit(q.napi, now, c.backend.perBatch + b.count * c.backend.perPacket, false, b.count, alarm);
+    this.pending.push({ job, vcpu: q.vcpu, batch: b, nicQueue: msg.nicQueue, issuedAt: msg.issuedAt });
   }
 
   /** Split a batch by guest queue (order within each flow is kept) and send each part to its worker. */

@@ -9,7 +9,8 @@ const costs: CostProfile = {
   nic: { irq: 1500 },
   backend: { perBatch: 500, perPacket: 150, toeplitz: 100 },
   worker: { perPass: 500, perFlush: 500, perPacket: 1000, perCopyOp: 500, perByte: 1, notify: 1000, timer: 1500 },
-  frontend: { virq: 2500, pollOverhead: 500, perPacket: 600, perByte: 0.25, refillPerPacket: 100, timerTick: 800, notify: 1000 },
+  frontend: { virq: 2500, pollOverhead: 500, perPacket: 600, perByte: 0.25, refillPerPacket: 100, timerTick: 800, notify: 1000, wakeup: 5000 },
+  dom0: { contextSwitch: 2000, wakeup: 5000 },
   link: 200,
 };
 

@@ -1,12 +1,13 @@
 // Builds the actor graph (NIC, back-end, workers, front-ends) and its steering tables from a compiled scenario.
-import { BatchPool, deriveSeed, IndirectionTable, reciprocalScale, rssInput, softwareFlowHash, toeplitzHash } from '@splitnet/model';
-import type { Actor, ActorRef, CostProfile, Nanos, PacketTap } from '@splitnet/model';
+import { BatchPool, CpuAccount, deriveSeed, IndirectionTable, reciprocalScale, rssInput, softwareFlowHash, toeplitzHash, Vcpu } from '@splitnet/model';
+import type { Actor, ActorRef, CostProfile, Nanos, PacketTap, VcpuParams } from '@splitnet/model';
 import type { CompiledScenario, FlowSpec, VrssMode } from '@splitnet/scenario';
 import { BackendActor } from '@splitnet/backend';
+import type { BackendSched } from '@splitnet/backend';
 import { FrontendActor } from '@splitnet/frontend';
 import { NicActor } from '@splitnet/nic';
 import { WorkerActor } from '@splitnet/worker';
-import type { PassRule, ServedQueue } from '@splitnet/worker';
+import type { PassRule, ServedQueue, WorkerSched } from '@splitnet/worker';
 
 /** Packets a per-queue netback pass takes at most (RX_BATCH_SIZE, rx.c xenvif_rx_action). */
 export const WORKER_BATCH = 64;
@@ -43,6 +44,8 @@ export interface ActorGraph {
   readonly refs: { readonly nic: ActorRef; readonly backend: ActorRef; readonly worker: (k: number) => ActorRef; readonly frontend: (v: number) => ActorRef };
   /** The packet batches every actor of the graph takes from and gives back to (a runtime running them shares it). */
   readonly pool: BatchPool;
+  /** The driver domain's scheduled vCPUs, which the back end and the workers share (empty with dedicated cores). */
+  readonly vcpus: readonly Vcpu[];
   /** A fresh actor for `ref`, built as the graph built it (a restarted process's new incarnation). */
   readonly respawn: (ref: ActorRef) => Actor;
   /** Per flow: guest queue index (gq) and the gq → (vm, queue, worker) tables. */
@@ -123,6 +126,47 @@ function backendCosts(s: CompiledScenario): CostProfile {
   return { ...s.costs, backend: { ...b, perPacket: b.perPacket + b.toeplitz } };
 }
 
+/** Where the driver domain's work runs on scheduled vCPUs: each NIC queue's NAPI, each worker's thread or tasklet. */
+interface Dom0Placement {
+  readonly vcpus: readonly Vcpu[];
+  readonly backend: BackendSched;
+  readonly workers: readonly WorkerSched[];
+}
+
+/**
+ * The scheduled dom0 vCPUs of `topology.dom0` (null: dedicated cores), created once per actor graph like the batch
+ * pool: the back end and the workers placed on a vCPU share it, so they must run in one process.
+ */
+function dom0Placement(s: CompiledScenario): Dom0Placement | null {
+  const d = s.topology.dom0;
+  if (d.vcpus === null || d.softirq === null) return null;
+  const params: VcpuParams = {
+    contextSwitch: s.costs.dom0.contextSwitch,
+    wakeup: s.costs.dom0.wakeup,
+    timeslice: d.timeslice,
+    netdevBudget: d.softirq.netdevBudget,
+    netdevBudgetTime: d.softirq.netdevBudgetTime,
+    maxSoftirqTime: d.softirq.maxTime,
+    maxSoftirqRestart: d.softirq.maxRestart,
+    ksoftirqd: d.softirq.ksoftirqd,
+  };
+  const vcpus = Array.from({ length: d.vcpus }, (_, i) => new Vcpu(`dom0.vcpu${i}`, params, (v) => new CpuAccount(`dom0.ksoftirqd${i}`, v)));
+  const on = (i: number) => vcpus[i] as Vcpu;
+  const queues = d.nicVcpu.map((i, q) => {
+    const vcpu = on(i);
+    const account = new CpuAccount(`dom0.nic${q}`, vcpu);
+    return { vcpu, napi: vcpu.napi(`nic${q}`, account), account };
+  });
+  const threading = s.netback.threading;
+  const workers = d.workerVcpu.map((i, k): WorkerSched => {
+    const vcpu = on(i);
+    const account = new CpuAccount(`dom0.worker${k}`, vcpu);
+    const src = threading === 'tasklet' ? vcpu.tasklet(`netback${k}`, account) : vcpu.thread(`netback${k}`, account, threading === 'kthread-rt');
+    return { vcpu, src, account };
+  });
+  return { vcpus, backend: { queues, vcpus }, workers };
+}
+
 export interface BuildOptions {
   /** A packet capture the NIC and the front ends (and their respawned incarnations) tell of the packets at their observation points. */
   readonly tap?: PacketTap;
@@ -172,6 +216,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
   const budget = s.napi.budget;
   const pool = new BatchPool();
   const tap = opts.tap !== undefined ? { tap: opts.tap } : {};
+  const dom0 = dom0Placement(s);
   const makeNic = () => new NicActor({
     id: 'nic',
     backend: refs.backend,
@@ -199,6 +244,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
     gqVm,
     gqQueue,
     pool,
+    ...(dom0 === null ? {} : { sched: dom0.backend }),
   });
   const makeWorker = (k: number) => {
     const served: ServedQueue[] = [];
@@ -221,6 +267,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
         rxStallTimeout: s.netback.rxStallTimeout,
         stallKick: s.netback.stallKick,
         pool,
+        ...(dom0 === null ? {} : { sched: dom0.workers[k] as WorkerSched }),
       });
   };
   const makeFrontend = (v: number) => {
@@ -239,6 +286,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
         extraSlots,
         pool,
         ...tap,
+        blockAfter: vm.blockAfter,
       });
   };
   const nic = makeNic();
@@ -254,6 +302,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
     all: [nic, backend, ...workers, ...frontends],
     refs,
     pool,
+    vcpus: dom0?.vcpus ?? [],
     respawn,
     steering: { flowNicQueue, flowGq, gqVm, gqQueue, gqWorker },
   };

@@ -123,7 +123,7 @@ axes:
 test('sweep file - a bad axis path is reported at the path, naming the scenario key', (t) => {
   t.is(
     errorOf(t, `base: base.yaml\naxes:\n  - path: topology.wrkers\n    values: [1, 2]\n`, true),
-    'sweep.yaml:3:11: topology: unknown key "wrkers" (expected one of: link, nicQueues, nicRingSize, vms, workers, vrss, steering, toeplitz, rss; did you mean "workers"?) (in point 000: topology.wrkers=1)',
+    'sweep.yaml:3:11: topology: unknown key "wrkers" (expected one of: link, nicQueues, nicRingSize, vms, workers, vrss, steering, toeplitz, rss, dom0; did you mean "workers"?) (in point 000: topology.wrkers=1)',
   );
   t.is(errorOf(t, `base: base.yaml\naxes:\n  - path: "topology..workers"\n    values: [1]\n`), 'sweep.yaml:3:11: axes[0].path: expected a scenario path such as topology.workers or traffic.0.rate, found "topology..workers"');
   t.is(

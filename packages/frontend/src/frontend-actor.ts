@@ -27,6 +27,11 @@ export interface FrontendConfig {
   readonly pool?: BatchPool;
   /** A packet capture told of every packet handed to the application (absent: none, and no call). */
   readonly tap?: PacketTap;
+  /**
+   * A vCPU idle for longer than this has blocked (its idle loop's SCHEDOP_block) and is woken, paying
+   * `costs.frontend.wakeup`, before an upcall or timer tick runs on it; absent or null: vCPUs never block.
+   */
+  readonly blockAfter?: Nanos | null;
 }
 
 export interface FrontendQueueStats {
@@ -57,6 +62,8 @@ export interface FrontendQueueStats {
   staleDiscarded: number;
   /** Responses refused for an impossible rsp_prod (after the first, no further event). */
   badResponses: number;
+  /** Times its vCPU had blocked and was woken for an upcall or a timer tick. */
+  wakeups: number;
 }
 
 const KIND_POLL_START = 0;
@@ -111,7 +118,7 @@ class RxQueue {
     this.stats = doubleFields({
       queue: index, virqs: 0, virqsWhilePolling: 0, polls: 0, timerPolls: 0, idleTimerTicks: 0,
       delivered: 0, deliveredBytes: 0, reqNotifies: 0, notificationsLost: 0, lostAbsorbed: 0, notificationsDelayed: 0, rxErrors: 0,
-      staleDiscarded: 0, badResponses: 0,
+      staleDiscarded: 0, badResponses: 0, wakeups: 0,
     }, ['deliveredBytes']);
   }
 }
@@ -173,6 +180,7 @@ export class FrontendActor implements Actor {
     let absorbed = 0;
     let delayed = 0;
     let stale = 0;
+    let wakeups = 0;
     for (const q of this.qs) {
       stale += q.stats.staleDiscarded;
       lost += q.stats.notificationsLost;
@@ -182,6 +190,7 @@ export class FrontendActor implements Actor {
       timerPolls += q.stats.timerPolls;
       idleTimerTicks += q.stats.idleTimerTicks;
       virqsWhilePolling += q.stats.virqsWhilePolling;
+      wakeups += q.stats.wakeups;
     }
     return {
       role: 'frontend', id: this.id, t, vm: this.cfg.vm, busy, held: this.heldPackets(),
@@ -191,6 +200,7 @@ export class FrontendActor implements Actor {
       notificationsLost: lost, lostAbsorbed: absorbed, notificationsDelayed: delayed, discardedOldRing: stale,
       queueDelivered: this.qs.map((q) => q.stats.delivered), queueDeliveredBytes: this.qs.map((q) => q.stats.deliveredBytes),
       queueRingOccupancy: this.ringOccupancy(),
+      ...(this.cfg.blockAfter === undefined || this.cfg.blockAfter === null ? {} : { vcpuWakeups: wakeups }),
       ...(final ? { latency: this.latency.toJSON() } : {}),
     };
   }
@@ -414,7 +424,7 @@ export class FrontendActor implements Actor {
     }
     if (!this.evtchn.send(port)) return; // merged into a pending upcall, or masked
     const virq = this.cfg.costs.frontend.virq;
-    const done = q.core.run(now, virq, 'virq');
+    const done = q.core.run(this.vcpuReady(q, now), virq, 'virq');
     q.ackAt = done - virq;
     q.stats.virqs++;
     if (q.napi !== NAPI_IDLE) {
@@ -422,6 +432,21 @@ export class FrontendActor implements Actor {
       return;
     }
     this.schedulePoll(q, done, fx, 'virq');
+  }
+
+  /**
+   * When work reaching queue q's vCPU at `now` can start. A vCPU idle for longer than blockAfter has blocked
+   * (Linux's idle loop halts, and Xen deschedules a halted vCPU), so an upcall or a timer interrupt must first
+   * wake it: Xen's vcpu_wake → csched_unit_wake (BOOST) → schedule → VM entry, `costs.frontend.wakeup`. The
+   * port stays pending meanwhile, so notifications sent during the wake-up merge into this upcall.
+   */
+  private vcpuReady(q: RxQueue, now: Nanos): Nanos {
+    const after = this.cfg.blockAfter;
+    if (after === undefined || after === null) return now;
+    const idleSince = q.core.busyUntil;
+    if (!(now - idleSince > after)) return now;
+    q.stats.wakeups++;
+    return now + this.cfg.costs.frontend.wakeup;
   }
 
   /** `why` names what started the poll; it ends an open stall of the queue (a stopped queue's stall ends at resume). */
@@ -530,7 +555,7 @@ export class FrontendActor implements Actor {
   /** Front-end coalescing timer: a cheap guest tick polls whatever accumulated. */
   private timerTick(q: RxQueue, now: Nanos, fx: Effects): void {
     if (q.napi !== NAPI_IDLE) return;
-    const done = q.core.run(now, this.cfg.costs.frontend.timerTick, 'timer');
+    const done = q.core.run(this.vcpuReady(q, now), this.cfg.costs.frontend.timerTick, 'timer');
     if (q.pending.length > 0) {
       q.stats.timerPolls++;
       this.schedulePoll(q, done, fx, 'timer-poll');

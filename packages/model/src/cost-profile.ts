@@ -45,6 +45,15 @@ export interface CostProfile {
     readonly timerTick: number;
     /** Notify hypercall when new requests must wake the back-end. */
     readonly notify: number;
+    /** Latency before an upcall or timer tick runs on a guest vCPU that had blocked (Xen's wake-up of a blocked vCPU), with vms.blockAfter. */
+    readonly wakeup: number;
+  };
+  /** The driver domain's scheduled vCPUs (topology.dom0.vcpus); unused with dedicated cores. */
+  readonly dom0: {
+    /** CPU time of switching a vCPU to a kernel thread (a netback worker or ksoftirqd) from another thread or from idle. */
+    readonly contextSwitch: number;
+    /** Latency before work runs on a dom0 vCPU that was idle, hence blocked in Xen. */
+    readonly wakeup: number;
   };
   /** One-way delay of a message between actors on one host (shared-page visibility, event-channel signal). */
   readonly link: number;

@@ -10,11 +10,20 @@ export class Core {
   busyUntil: Nanos = 0;
   /** Total busy time ever accounted on this core. */
   busyNs: Nanos = 0;
+  /** Where the stretch of back-to-back work that ends at busyUntil began. */
+  private stretchStart: Nanos = 0;
   constructor(readonly name: string) {}
 
-  /** Run `cost` ns of work submitted at `now`; returns the finish time. (`_kind` names the work for readers.) */
+  /**
+   * Run `cost` ns of work submitted at `now` (or that may not start before `now`: a vCPU that must first be
+   * woken); returns the finish time. (`_kind` names the work for readers.)
+   */
   run(now: Nanos, cost: Nanos, _kind?: string): Nanos {
-    const start = this.busyUntil > now ? this.busyUntil : now;
+    let start = this.busyUntil;
+    if (now > start) {
+      start = now;
+      this.stretchStart = now;
+    }
     const c = cost > 0 ? cost : 0;
     this.busyUntil = start + c;
     this.busyNs += c;
@@ -22,11 +31,12 @@ export class Core {
   }
 
   /**
-   * Busy time up to time `t` (≥ the time of the last submission). Work is submitted at the
-   * current time and queued back to back, so whatever is scheduled past `t` is one contiguous
-   * stretch ending at busyUntil: subtract it.
+   * Busy time up to time `t` (≥ the time of the last submission). Work is queued back to back, so
+   * whatever is scheduled past `t` lies in the one stretch ending at busyUntil, which may begin after
+   * `t` (work that waits for a wake-up): subtract that part.
    */
   busyThrough(t: Nanos): Nanos {
-    return this.busyUntil > t ? this.busyNs - (this.busyUntil - t) : this.busyNs;
+    if (this.busyUntil <= t) return this.busyNs;
+    return this.busyNs - (this.busyUntil - (this.stretchStart > t ? this.stretchStart : t));
   }
 }

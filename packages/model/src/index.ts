@@ -5,6 +5,7 @@ export * from './messages.js';
 export * from './message-routes.js';
 export * from './actor.js';
 export * from './cpu.js';
+export * from './vcpu.js';
 export type * from './cost-profile.js';
 export * from './coalescing-types.js';
 export * from './coalescing.js';

@@ -28,7 +28,20 @@ export interface BackendReport {
   readonly id: string;
   readonly t: Nanos;
   readonly busy: CoreBusy;
+  /** Packets of DMA batches whose driver work on a scheduled vCPU is not done yet (0 with dedicated cores). */
   readonly held: number;
+  /** Scheduled dom0 vCPUs only: their scheduler's counters, summed over the vCPUs. */
+  readonly sched?: SchedCounters;
+}
+
+/** What the dom0 vCPUs' scheduler did (cumulative). */
+export interface SchedCounters {
+  /** Context switches to a kernel thread (a netback worker or ksoftirqd). */
+  readonly switches: number;
+  /** Softirq runs that reached their limits with work left and woke ksoftirqd. */
+  readonly deferrals: number;
+  /** Wake-ups of a vCPU that was idle (blocked in Xen). */
+  readonly wakeups: number;
 }
 
 export interface WorkerReport {
@@ -93,6 +106,8 @@ export interface FrontendReport {
   readonly queueDelivered?: readonly number[];
   readonly queueDeliveredBytes?: readonly number[];
   readonly queueRingOccupancy?: readonly number[];
+  /** With guest vCPUs that block when idle: times a vCPU was woken for an upcall or a timer tick. */
+  readonly vcpuWakeups?: number;
   /** Latency of packets delivered after the warm-up (only in final reports). */
   readonly latency?: HistogramJson;
 }

@@ -12,6 +12,7 @@ export const UNIT_TEST_COSTS: CostProfile = Object.freeze({
   backend: Object.freeze({ perBatch: 100, perPacket: 100, toeplitz: 0 }),
   // A pass of up to 64 one-op frames has one flush: perPass + perFlush = 1 µs of fixed work.
   worker: Object.freeze({ perPass: 500, perFlush: 500, perPacket: 1000, perCopyOp: 500, perByte: 0, notify: 1000, timer: 500 }),
-  frontend: Object.freeze({ virq: 2000, pollOverhead: 500, perPacket: 500, perByte: 0, refillPerPacket: 100, timerTick: 800, notify: 1000 }),
+  frontend: Object.freeze({ virq: 2000, pollOverhead: 500, perPacket: 500, perByte: 0, refillPerPacket: 100, timerTick: 800, notify: 1000, wakeup: 5000 }),
+  dom0: Object.freeze({ contextSwitch: 2000, wakeup: 5000 }),
   link: 0,
 });

@@ -83,6 +83,9 @@ const AXIS_NAMES: Readonly<Record<string, string>> = {
   'coalescing.frontend': 'front-end coalescing',
   'coalescing.frontend.policy': 'front-end coalescing policy',
   'coalescing.backend.policy': 'back-end coalescing policy',
+  'netback.threading': "netback's threading (tasklets, kernel threads, SCHED_FIFO threads)",
+  'topology.dom0.vcpus': 'dom0 vCPUs',
+  'topology.dom0.softirq.ksoftirqd': 'softirq deferral to ksoftirqd',
 };
 
 /** How an axis is named on a plot: the known ones in words, others by their scenario path. */
@@ -106,6 +109,10 @@ function shortName(path: string): string {
     'topology.link': 'link',
     'coalescing.frontend': 'frontend',
     'coalescing.backend': 'backend',
+    'coalescing.nic': 'NIC',
+    'netback.threading': 'threading',
+    'topology.dom0.vcpus': 'dom0 vCPUs',
+    'topology.dom0.softirq.ksoftirqd': 'ksoftirqd',
   };
   if (known[path]) return known[path];
   const parts = path.split('.').filter((p) => !/^\d+$/.test(p));
@@ -442,6 +449,33 @@ class Highlights {
     return coalescing;
   }
 
+  /**
+   * Offered packet rates (`traffic.0.rate` in pps): delivered packets against offered ones — where a curve
+   * that falls as the offered load rises past capacity shows receive livelock.
+   */
+  offeredPackets(): void {
+    const rate = this.find('traffic.0.rate');
+    if (!rate || !rate.axes.every((a) => a.values.every((v) => typeof v === 'string' && /pps$/.test(v)))) return;
+    this.add([rate], METRICS.pps, {
+      title: 'Delivered vs offered packets',
+      caption: 'Delivered packets per second against the offered packet rate. Past the capacity of what does the work, a curve that falls as more is offered is receive livelock: work spent on packets that are dropped later.',
+    });
+  }
+
+  /** netback's threading variants on scheduled dom0 vCPUs: throughput and the driver domain's CPU per packet. */
+  threading(): void {
+    const threading = this.find('netback.threading');
+    if (!threading) return;
+    this.add([threading], METRICS.gbps, {
+      title: "Throughput per netback threading variant",
+      caption: "Delivered throughput with netback's work as tasklets (softirq context), as normal kernel threads, or as SCHED_FIFO kernel threads, on shared dom0 vCPUs.",
+    });
+    this.add([threading], METRICS.dom0, {
+      title: 'Driver-domain CPU per delivered packet, per netback threading variant',
+      caption: "Busy time of the driver domain (the NIC's softirq, netback's work, context switches) per packet delivered, for each threading variant.",
+    });
+  }
+
   /** vRSS: workers, threading mode, and the number of VMs sharing the driver domain. */
   scaling(): void {
     const workers = this.find('topology.workers');
@@ -476,8 +510,10 @@ export function sweepFigures(data: SweepData, bars: ErrorBars): SweepFigures {
   const h = new Highlights(data, bars);
   const { points, groups, done } = h;
   h.packetSize();
+  h.offeredPackets();
   const coalescing = h.coalescing();
   h.scaling();
+  h.threading();
   const first = groups[0];
   if (coalescing.length === 0 && first && !done.has(`${groupPath(first)}|${METRICS.dom0.key}`)) {
     // Without coalescing axes, the CPU-per-packet question is asked of the first axis.

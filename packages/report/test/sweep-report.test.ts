@@ -212,3 +212,27 @@ test('sweep report - a table from before summary.csv had unit-named columns (dot
   t.is(scaling?.points, 2);
   t.is(r.figures.find((f) => f.id === 'sweep-dom0cpuusperpacket-vs-topology-workers')?.points, 2, 'CPU per packet from cpu.dom0.* and throughput.pps');
 });
+
+test('sweep report - a packet-rate axis gets delivered vs offered packets, and a threading axis throughput and CPU-per-packet bars per variant', (t) => {
+  const dir = tmp();
+  // The NIC queue and both workers on one scheduled dom0 vCPU, so that every threading variant applies.
+  const base = BASE.replace('workers: 2', 'workers: 2, dom0: { vcpus: 1 }');
+  t.not(base, BASE);
+  writeSweep(
+    dir,
+    [
+      { path: 'netback.threading', values: ['tasklet', 'kthread'] },
+      { path: 'traffic.0.rate', values: ['50Kpps', '200Kpps'] },
+    ],
+    1,
+    base,
+  );
+  const r = buildReport(dir);
+  const titles = r.figures.map((f) => f.title);
+  t.true(titles.includes('Delivered vs offered packets'));
+  t.true(titles.includes('Throughput per netback threading variant'));
+  t.true(titles.includes('Driver-domain CPU per delivered packet, per netback threading variant'));
+  const offered = r.figures.find((f) => f.title === 'Delivered vs offered packets');
+  t.true(offered?.svg.includes('data-series="threading=tasklet"') && offered.svg.includes('data-series="threading=kthread"'));
+  for (const f of r.figures) t.true(f.points > 0, f.id);
+});

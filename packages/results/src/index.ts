@@ -1,7 +1,7 @@
 // Public API of @splitnet/results: what a run produces as typed data (summary, metrics, fault report), how it is summarized, and how it is written and shown.
-export type { Accounting, BusOutage, Interruption, LiveInfo, OfferedCap, ProcessCounters, RestartedProcess, RunEvent, RunResult, Summary, Verdict } from './summary.js';
+export type { Accounting, BusOutage, Interruption, LiveInfo, OfferedCap, ProcessCounters, RestartedProcess, RunEvent, RunResult, SchedSummary, Summary, Verdict } from './summary.js';
 export { BASE_DROP_REASONS, combine, DROP_REASONS, FAULT_DROP_REASONS, sampleRow, sig, totalVirqs } from './metrics.js';
-export type { DropReason, QueueCounters, Snapshot } from './metrics.js';
+export type { DropReason, QueueCounters, SchedSnapshot, Snapshot } from './metrics.js';
 export { balance, offeredCapOf, shownDrops, summarize } from './summarize.js';
 export { collectStalls, faultDetail, faultsSummary, recoveryTimes } from './fault-report.js';
 export type { FaultRecovery, FaultStall, FaultsSummary } from './fault-report.js';

@@ -68,6 +68,14 @@ export interface Snapshot {
   readonly workerBacklogs: ReadonlyMap<string, number>;
   /** Physical interrupts per NIC hardware queue. */
   readonly nicQueueIrqs: readonly number[];
+  /** Scheduled dom0 vCPUs and guest vCPUs that block: what the schedulers did (null when neither is modelled). */
+  readonly sched: SchedSnapshot | null;
+}
+
+/** Cumulative scheduler counters: dom0's (context switches, softirq deferrals, vCPU wake-ups) and the guests' vCPU wake-ups. */
+export interface SchedSnapshot {
+  readonly dom0: { readonly switches: number; readonly deferrals: number; readonly wakeups: number } | null;
+  readonly guestWakeups: number | null;
 }
 
 /** One guest RX queue at an instant: cumulative delivery counters and what it holds now. */
@@ -122,6 +130,8 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
   const queues: MutableQueue[][] = [];
   const workerBacklogs = new Map<string, number>();
   let nicQueueIrqs: number[] = [];
+  let dom0: { switches: number; deferrals: number; wakeups: number } | null = null;
+  let guestWakeups: number | null = null;
   /** The counters of queue q of VM vm, created at zero the first time a report names it. */
   const queue = (vm: number, q: number): MutableQueue => {
     const row = (queues[vm] ??= []);
@@ -142,6 +152,14 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         nicQueueIrqs = (r.queueIrqs ?? []).map((v, q) => v + (nicQueueIrqs[q] ?? 0));
         break;
       case 'backend':
+        // Batches whose driver work on a scheduled vCPU is not done: their descriptors are still taken in the NIC ring.
+        nicHeld += r.held;
+        if (r.sched) {
+          dom0 ??= { switches: 0, deferrals: 0, wakeups: 0 };
+          dom0.switches += r.sched.switches;
+          dom0.deferrals += r.sched.deferrals;
+          dom0.wakeups += r.sched.wakeups;
+        }
         break;
       case 'worker':
         workerHeld += r.held;
@@ -175,6 +193,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         ringOccupancy += r.ringOccupancy;
         guestHeld += r.held;
         reordered += r.reordered;
+        if (r.vcpuWakeups !== undefined) guestWakeups = (guestWakeups ?? 0) + r.vcpuWakeups;
         notificationsLost += r.notificationsLost ?? 0;
         lostAbsorbed += r.lostAbsorbed ?? 0;
         notificationsDelayed += r.notificationsDelayed ?? 0;
@@ -203,6 +222,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
     busy, ringOccupancy, backlog, reordered,
     heldIn: { nicRings: nicHeld, workerBacklogs: workerHeld, guestRings: guestHeld },
     latency, queues, workerBacklogs, nicQueueIrqs,
+    sched: dom0 === null && guestWakeups === null ? null : { dom0, guestWakeups },
   };
 }
 

@@ -3,7 +3,7 @@ import { LatencyHistogram, meanFrameBytes, requestedWireGbps, WIRE_OVERHEAD_BYTE
 import type { CompiledScenario } from '@splitnet/scenario';
 import { BASE_DROP_REASONS, DROP_REASONS, FAULT_DROP_REASONS, sig, totalVirqs } from './metrics.js';
 import type { DropReason, Snapshot } from './metrics.js';
-import type { Accounting, OfferedCap, Summary } from './summary.js';
+import type { Accounting, OfferedCap, SchedSummary, Summary } from './summary.js';
 
 /** The cap of this scenario's traffic, or undefined when the link carries all it asks for. */
 export function offeredCapOf(s: CompiledScenario): OfferedCap | undefined {
@@ -119,6 +119,27 @@ export function summarize(
     drops: { ...drops, total: dropTotal },
     flowOrder: { reordered: b.reordered },
     accounting: acc,
+    ...schedSummary(a, b, rate),
+  };
+}
+
+/** The scheduler rates over the window, when schedulers are modelled (no key otherwise: results keep their shape). */
+function schedSummary(a: Snapshot, b: Snapshot, rate: (x: number) => number): { sched?: SchedSummary } {
+  const s = b.sched;
+  if (s === null) return {};
+  const d = s.dom0;
+  const was = a.sched?.dom0;
+  return {
+    sched: {
+      ...(d === null ? {} : {
+        dom0: {
+          contextSwitchesPerSec: rate(d.switches - (was?.switches ?? 0)),
+          softirqDeferralsPerSec: rate(d.deferrals - (was?.deferrals ?? 0)),
+          vcpuWakeupsPerSec: rate(d.wakeups - (was?.wakeups ?? 0)),
+        },
+      }),
+      ...(s.guestWakeups === null ? {} : { guestVcpuWakeupsPerSec: rate(s.guestWakeups - (a.sched?.guestWakeups ?? 0)) }),
+    },
   };
 }
 

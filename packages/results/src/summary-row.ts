@@ -119,6 +119,12 @@ export function summaryRow(s: Summary): SummaryRow {
   put('unaccounted_packets', acc.unaccounted);
   put('accounting_balanced', flag(acc.balanced));
 
+  if (s.sched?.dom0) {
+    put('dom0_context_switches_per_s', s.sched.dom0.contextSwitchesPerSec);
+    put('dom0_softirq_deferrals_per_s', s.sched.dom0.softirqDeferralsPerSec);
+    put('dom0_vcpu_wakeups_per_s', s.sched.dom0.vcpuWakeupsPerSec);
+  }
+  if (s.sched?.guestVcpuWakeupsPerSec !== undefined) put('guest_vcpu_wakeups_per_s', s.sched.guestVcpuWakeupsPerSec);
   if (s.live) liveColumns(s.live, put);
   if (s.faults) faultColumns(s.faults, put);
   return row;

@@ -185,4 +185,14 @@ export interface Summary {
   readonly pcap?: CaptureSummary;
   /** Present only when the run was interrupted: its results stop at that instant. */
   readonly interrupted?: Interruption;
+  /** Present only with scheduled dom0 vCPUs (topology.dom0.vcpus) or guest vCPUs that block (topology.vms.blockAfter). */
+  readonly sched?: SchedSummary;
+}
+
+/** What the schedulers did, per second of the measured window. */
+export interface SchedSummary {
+  /** Scheduled dom0 vCPUs: context switches to a kernel thread (netback worker or ksoftirqd), softirq runs that reached their limits and woke ksoftirqd, wake-ups of a blocked vCPU. */
+  readonly dom0?: { readonly contextSwitchesPerSec: number; readonly softirqDeferralsPerSec: number; readonly vcpuWakeupsPerSec: number };
+  /** Guest vCPUs that block: wake-ups before an upcall or timer tick. */
+  readonly guestVcpuWakeupsPerSec?: number;
 }

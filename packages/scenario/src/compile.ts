@@ -195,7 +195,15 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     workers: topology.compiled.workers,
     vmQueues: topology.compiled.vms.map((v) => v.queues),
   });
-  const netback = readNetback(map.get('netback'), topology.compiled.vms[0]?.ringSize ?? 256);
+  const dom0 = topology.compiled.dom0;
+  const netback = readNetback(map.get('netback'), topology.compiled.vms[0]?.ringSize ?? 256, dom0.vcpus !== null, topology.dom0VcpusPath);
+  if (dom0.vcpus !== null && runtime === 'live' && live.compiled.processes === 'per-actor') {
+    // The vCPUs are objects the driver domain's actors share: they must live in one process.
+    new Field(dom0.vcpus, [...topology.dom0VcpusPath]).fail(
+      `expected "dedicated" in a live run with one process per actor (live.processes: per-actor): shared dom0 vCPUs need the driver domain's actors in one process, found ${dom0.vcpus} vCPUs; set live.processes: per-domain (--processes per-domain)`,
+      [runtimeField.path, ['live', 'processes']],
+    );
+  }
 
   const resolved = {
     name,
@@ -216,6 +224,7 @@ function compileValue(value: unknown, source: string): CompiledScenario {
       qdisc: netback.qdisc,
       rxStallTimeout: formatDuration(netback.rxStallTimeout),
       stallKick: netback.stallKick,
+      threading: netback.threading,
     },
     ...(faults.compiled.length > 0 ? { faults: faults.resolved } : {}),
   };

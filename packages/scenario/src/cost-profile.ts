@@ -55,8 +55,16 @@ const SECTIONS = {
       refillPerPacket: cost('Re-posting one RX buffer'),
       timerTick: cost('A guest timer tick that polls (front-end coalescing)'),
       notify: cost('Notify hypercall to wake netback for new RX requests'),
+      wakeup: cost("Latency before an upcall runs on a guest vCPU that had blocked (Xen's wake-up of a blocked vCPU; with topology.vms.blockAfter)"),
     },
     { description: "The guest's netfront." },
+  ),
+  dom0: map(
+    {
+      contextSwitch: cost('CPU time of switching a dom0 vCPU to a kernel thread (a netback worker, ksoftirqd)'),
+      wakeup: cost('Latency before work runs on a dom0 vCPU that was idle, hence blocked in Xen'),
+    },
+    { description: "The driver domain's scheduled vCPUs (topology.dom0.vcpus; unused with dedicated cores)." },
   ),
 } as const;
 type Section = keyof typeof SECTIONS;
@@ -77,6 +85,7 @@ const PROFILE_SPEC = map(
     backend: complete(SECTIONS.backend),
     worker: complete(SECTIONS.worker),
     frontend: complete(SECTIONS.frontend),
+    dom0: complete(SECTIONS.dom0),
     link: LINK_COST,
   },
   { required: [...SECTION_NAMES, 'link'], description: 'A complete cost profile written inline (what scenario.resolved.yaml holds).' },
@@ -207,6 +216,7 @@ export function readProfile(field: Field, base: CostProfile | undefined, fallbac
     backend: section('backend'),
     worker: section('worker'),
     frontend: section('frontend'),
+    dom0: section('dom0'),
     link: number(map.get('link'), base?.link),
   };
 }
@@ -219,6 +229,7 @@ export function resolveProfileMap(profile: CostProfile): Record<string, unknown>
     backend: { ...profile.backend },
     worker: { ...profile.worker },
     frontend: { ...profile.frontend },
+    dom0: { ...profile.dom0 },
     link: profile.link,
   };
 }

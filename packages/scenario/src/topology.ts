@@ -1,10 +1,11 @@
 // The `topology` section: link, NIC queues and ring, VMs and their netfront queues, netback workers, vRSS mode and steering, RSS keys and tables.
 import { DEFAULT_RSS_KEY, deriveSeed, Prng, RETA_MAX_SIZE } from '@splitnet/model';
+import { readDom0, DOM0_SPEC } from './dom0.js';
 import { readBitRate, readEnum, readInt, readMap, readPowerOfTwo, type Field } from './field.js';
-import { boolean, int, list, map, oneOf, rate, SEEDED, string, words } from './spec.js';
+import { boolean, duration, int, list, map, oneOf, rate, SEEDED, string, words } from './spec.js';
 import type { Path } from './issue.js';
 import type { CompiledScenario, Steering, VmSpec, VrssMode } from './types.js';
-import { formatRate } from './units.js';
+import { formatDuration, formatRate, parseDuration } from './units.js';
 
 export type CompiledTopology = CompiledScenario['topology'];
 
@@ -27,6 +28,8 @@ const RSS_KEY_PATTERN = String.raw`^${RSS_KEY_SEPARATORS}*(?:[0-9a-fA-F]${RSS_KE
 export const DEFAULT_LINK_BPS = 10e9;
 
 const VM_QUEUES = int({ min: 1, max: MAX_VM_QUEUES });
+/** A guest vCPU that never blocks (`vms.blockAfter`). */
+export const NEVER = 'never';
 
 export const TOPOLOGY_SPEC = map(
   {
@@ -42,10 +45,15 @@ export const TOPOLOGY_SPEC = map(
           description: 'Netfront queues per VM (one per guest vCPU): one integer for every VM, or a list with one entry per VM.',
         }),
         ringSize: int({ min: 4, max: 32768, powerOfTwo: true, default: 256, description: 'Guest RX ring slots per queue (a power of two; a 4 KiB ring page holds 256).' }),
+        blockAfter: oneOf({
+          variants: [words({ values: [NEVER] }), duration({ min: 0 })],
+          default: NEVER,
+          description: "A guest vCPU idle for longer than this blocks (its idle loop's SCHEDOP_block) and pays Xen's wake-up (costs.frontend.wakeup) before its next upcall or timer tick runs; 0: as soon as it is idle, as Linux's idle loop does; never (default): vCPUs never block.",
+        }),
       },
       { description: 'The guest VMs.' },
     ),
-    workers: int({ min: 1, max: MAX_WORKERS, description: 'Netback threads in the driver domain, one core each (default: 1 for single, vms.count for per-vif, the most queues of a VM for per-flow).' }),
+    workers: int({ min: 1, max: MAX_WORKERS, description: 'Netback threads in the driver domain (default: 1 for single, vms.count for per-vif, the most queues of a VM for per-flow).' }),
     vrss: words({ values: VRSS_MODES, default: 'per-flow', description: 'How netback spreads work over threads: one thread, whole VIFs round-robin, or per flow (virtual RSS).' }),
     steering: words({
       values: STEERINGS,
@@ -76,6 +84,7 @@ export const TOPOLOGY_SPEC = map(
       },
       { description: "The NIC's receive-side scaling: hash key and indirection table." },
     ),
+    dom0: DOM0_SPEC,
   },
   { description: 'The machine: link, NIC queues, guest VMs and their queues, netback threads and vRSS mode.' },
 );
@@ -83,6 +92,8 @@ const K = TOPOLOGY_SPEC.keys;
 
 export interface TopologyResult {
   readonly compiled: CompiledTopology;
+  /** Where topology.dom0.vcpus is, for rules of other sections that depend on it. */
+  readonly dom0VcpusPath: readonly (string | number)[];
   readonly resolved: Record<string, unknown>;
   /** The link rate in bits/s (the default traffic rate). */
   readonly linkBitsPerSecond: number;
@@ -112,6 +123,14 @@ export function readTopology(field: Field, seed: number): TopologyResult {
   const queuesField = vms.get('queues');
   const perVm = readVmQueues(queuesField, count, vms.get('count').path);
   const ringSize = readPowerOfTwo(vms.get('ringSize'), V.ringSize.default, V.ringSize);
+  const blockField = vms.get('blockAfter');
+  let blockAfter: number | null = null;
+  if (!blockField.absent && blockField.value !== NEVER) {
+    const v = blockField.value;
+    const ns = typeof v === 'string' || v === 0 ? parseDuration(String(v)) : undefined;
+    if (ns === undefined) blockField.expected(`"${NEVER}" or a duration such as 0 or 20us`);
+    blockAfter = ns as number;
+  }
 
   const vrssField = map.get('vrss');
   const vrss = readEnum(vrssField, K.vrss.default, K.vrss.values);
@@ -139,7 +158,8 @@ export function readTopology(field: Field, seed: number): TopologyResult {
   const steering = readEnum(steeringField, K.steering.default, K.steering.values);
   const toeplitz = readToeplitz(map.get('toeplitz'), steering, steeringField.path, seed);
 
-  const vmList: VmSpec[] = perVm.map(({ queues }, id) => ({ id, queues, ringSize }));
+  const dom0 = readDom0(map.get('dom0'), nicQueues, workers);
+  const vmList: VmSpec[] = perVm.map(({ queues }, id) => ({ id, queues, ringSize, blockAfter }));
 
   const compiled: CompiledTopology = {
     linkGbps: linkBps / 1e9,
@@ -147,6 +167,7 @@ export function readTopology(field: Field, seed: number): TopologyResult {
     nicRingSize,
     vms: vmList,
     workers,
+    dom0: dom0.compiled,
     vrss,
     steering,
     toeplitz: toeplitz.compiled,
@@ -158,14 +179,20 @@ export function readTopology(field: Field, seed: number): TopologyResult {
     nicQueues,
     nicRingSize,
     // As written: one integer for every VM, or the list.
-    vms: { count, queues: Array.isArray(queuesField.value) ? perVm.map((q) => q.queues) : (perVm[0] as { queues: number }).queues, ringSize },
+    vms: {
+      count,
+      queues: Array.isArray(queuesField.value) ? perVm.map((q) => q.queues) : (perVm[0] as { queues: number }).queues,
+      ringSize,
+      blockAfter: blockAfter === null ? NEVER : formatDuration(blockAfter),
+    },
     workers,
+    dom0: dom0.resolved,
     vrss,
     steering,
     ...(toeplitz.resolved === undefined ? {} : { toeplitz: toeplitz.resolved }),
     rss: { key: formatRssKey(rssKey), retaSize },
   };
-  return { compiled, resolved, linkBitsPerSecond: linkBps };
+  return { compiled, resolved, linkBitsPerSecond: linkBps, dom0VcpusPath: dom0.vcpusPath };
 }
 
 /**

@@ -21,7 +21,33 @@ export interface VmSpec {
   readonly queues: number;
   /** Guest RX ring slots (power of two). */
   readonly ringSize: number;
+  /** A vCPU idle for longer than this blocks (SCHEDOP_block) and pays Xen's wake-up before its next upcall runs; null: never blocks. */
+  readonly blockAfter: Nanos | null;
 }
+
+/** Linux's bounds on softirq work on a dom0 vCPU (net_rx_action's budget, __do_softirq's limits) and whether ksoftirqd takes what is left. */
+export interface SoftirqLimits {
+  readonly netdevBudget: number;
+  readonly netdevBudgetTime: Nanos;
+  readonly maxTime: Nanos;
+  readonly maxRestart: number;
+  readonly ksoftirqd: boolean;
+}
+
+/** The driver domain's vCPUs. */
+export interface Dom0Spec {
+  /** Scheduled vCPUs, or null: dedicated cores (one per NIC queue and per worker, nothing scheduled). */
+  readonly vcpus: number | null;
+  /** With vCPUs: the vCPU of each NIC queue's interrupt and softirq, and of each netback worker. */
+  readonly nicVcpu: readonly number[];
+  readonly workerVcpu: readonly number[];
+  /** A normal thread's time slice (0 with dedicated cores). */
+  readonly timeslice: Nanos;
+  readonly softirq: SoftirqLimits | null;
+}
+
+/** How netback's work runs on its vCPU: kernel threads (CFS), SCHED_FIFO kernel threads, or tasklets in softirq context. */
+export type NetbackThreading = 'kthread' | 'kthread-rt' | 'tasklet';
 
 export type { PacketSize, TrafficPattern, GeneratorSpec } from '@splitnet/model';
 
@@ -132,6 +158,8 @@ export interface NetbackSpec {
   readonly rxStallTimeout: Nanos;
   /** On a declared stall, re-send the notification (splitnet's rescue; Xen itself only turns the carrier off). */
   readonly stallKick: boolean;
+  /** How its work is scheduled on scheduled dom0 vCPUs (with dedicated cores nothing is scheduled). */
+  readonly threading: NetbackThreading;
 }
 
 export interface CompiledScenario {
@@ -154,6 +182,8 @@ export interface CompiledScenario {
     readonly nicRingSize: number;
     readonly vms: readonly VmSpec[];
     readonly workers: number;
+    /** The driver domain's vCPUs: dedicated cores (today's layout) or scheduled vCPUs. */
+    readonly dom0: Dom0Spec;
     readonly vrss: VrssMode;
     readonly steering: Steering;
     /** The front end's Toeplitz configuration (steering `toeplitz` only, else null). */

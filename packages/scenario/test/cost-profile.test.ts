@@ -16,7 +16,8 @@ test('cost profile - the default profile has the tuned numbers', (t) => {
     nic: { irq: 1500 },
     backend: { perBatch: 500, perPacket: 150, toeplitz: 100 },
     worker: { perPass: 500, perFlush: 500, perPacket: 1000, perCopyOp: 500, perByte: 1.0, notify: 1000, timer: 1500 },
-    frontend: { virq: 2500, pollOverhead: 500, perPacket: 600, perByte: 0.25, refillPerPacket: 100, timerTick: 800, notify: 1000 },
+    frontend: { virq: 2500, pollOverhead: 500, perPacket: 600, perByte: 0.25, refillPerPacket: 100, timerTick: 800, notify: 1000, wakeup: 5000 },
+    dom0: { contextSwitch: 2000, wakeup: 5000 },
     link: 200,
   });
 });
@@ -46,7 +47,7 @@ test('cost profile - a scenario override replaces single numbers', (t) => {
 });
 
 test('cost profile - a profile file by path, relative to the scenario', (t) => {
-  const profile = `name: slow\nnic: { irq: 3000 }\nbackend: { perBatch: 1000, perPacket: 300, toeplitz: 200 }\nworker: { perPass: 1000, perFlush: 1000, perPacket: 2000, perCopyOp: 1000, perByte: 2, notify: 2000, timer: 3000 }\nfrontend: { virq: 5000, pollOverhead: 1000, perPacket: 1200, perByte: 0.5, refillPerPacket: 200, timerTick: 1600, notify: 2000 }\nlink: 400\n`;
+  const profile = `name: slow\nnic: { irq: 3000 }\nbackend: { perBatch: 1000, perPacket: 300, toeplitz: 200 }\nworker: { perPass: 1000, perFlush: 1000, perPacket: 2000, perCopyOp: 1000, perByte: 2, notify: 2000, timer: 3000 }\nfrontend: { virq: 5000, pollOverhead: 1000, perPacket: 1200, perByte: 0.5, refillPerPacket: 200, timerTick: 1600, notify: 2000, wakeup: 10000 }\ndom0: { contextSwitch: 4000, wakeup: 10000 }\nlink: 400\n`;
   writeFileSync(join(dir, 'slow.yaml'), profile);
   const s = compileScenarioText('costs: slow.yaml\n', join(dir, 'scenario.yaml'));
   t.is(s.costs.name, 'slow');
@@ -85,7 +86,7 @@ test('cost profile - unknown names and missing files', (t) => {
 });
 
 test('cost profile - a complete inline profile, the resolved form', (t) => {
-  const s = compile('costs:\n  name: mine\n  nic: { irq: 1 }\n  backend: { perBatch: 2, perPacket: 3, toeplitz: 3 }\n  worker: { perPass: 4, perFlush: 4, perPacket: 5, perCopyOp: 5, perByte: 6, notify: 7, timer: 8 }\n  frontend: { virq: 9, pollOverhead: 10, perPacket: 11, perByte: 12, refillPerPacket: 13, timerTick: 14, notify: 15 }\n  link: 16\n');
+  const s = compile('costs:\n  name: mine\n  nic: { irq: 1 }\n  backend: { perBatch: 2, perPacket: 3, toeplitz: 3 }\n  worker: { perPass: 4, perFlush: 4, perPacket: 5, perCopyOp: 5, perByte: 6, notify: 7, timer: 8 }\n  frontend: { virq: 9, pollOverhead: 10, perPacket: 11, perByte: 12, refillPerPacket: 13, timerTick: 14, notify: 15, wakeup: 17 }\n  dom0: { contextSwitch: 18, wakeup: 19 }\n  link: 16\n');
   t.is(s.costs.name, 'mine');
   t.is(s.costs.frontend.notify, 15);
   t.is(

@@ -19,15 +19,16 @@ test('defaults - an empty file is a complete scenario', (t) => {
     linkGbps: 10,
     nicQueues: 1,
     nicRingSize: 512,
-    vms: [{ id: 0, queues: 1, ringSize: 256 }],
+    vms: [{ id: 0, queues: 1, ringSize: 256, blockAfter: null }],
     workers: 1,
+    dom0: { vcpus: null, nicVcpu: [], workerVcpu: [], timeslice: 0, softirq: null },
     vrss: 'per-flow',
     steering: 'rx-queue',
     toeplitz: null,
     rssKey: Array.from(DEFAULT_RSS_KEY),
     retaSize: 128,
   });
-  t.deepEqual(s.netback, { rxQueueBytes: 512 * 1024, qdisc: 'fq-codel', rxStallTimeout: 2_000_000, stallKick: true });
+  t.deepEqual(s.netback, { rxQueueBytes: 512 * 1024, qdisc: 'fq-codel', rxStallTimeout: 2_000_000, stallKick: true, threading: 'kthread' });
   t.deepEqual(s.coalescing, {
     nic: {
       kind: 'adaptive-itr',
@@ -202,4 +203,22 @@ test('defaults - Toeplitz steering: a seeded key (another seed, another key), th
 test('defaults - resolved keeps a packet rate as a packet rate', (t) => {
   const s = compile('traffic:\n  - rate: 1.5Mpps\n');
   t.is((s.resolved['traffic'] as { rate: string }[])[0]?.rate, '1.5Mpps');
+});
+
+test('defaults - dom0 vCPUs: NIC queue q on vCPU q mod n, worker k on (nicQueues + k) mod n, EEVDF\'s base slice for n, Linux\'s softirq limits; shared vCPUs are accepted in a live run with one process per domain', (t) => {
+  const s = compile('topology: { nicQueues: 2, vms: { queues: 4 }, workers: 4, dom0: { vcpus: 3 } }\nlive: { processes: per-domain }\nruntime: live\n');
+  t.deepEqual(s.topology.dom0, {
+    vcpus: 3,
+    nicVcpu: [0, 1],
+    workerVcpu: [2, 0, 1, 2],
+    // 0.7 ms × (1 + ilog2(3)) (kernel/sched/fair.c: sysctl_sched_base_slice, update_sysctl's scaling).
+    timeslice: 1_400_000,
+    softirq: { netdevBudget: 300, netdevBudgetTime: 2_000_000, maxTime: 2_000_000, maxRestart: 10, ksoftirqd: true },
+  });
+  t.is(s.netback.threading, 'kthread');
+  t.deepEqual(compile('topology: { dom0: { vcpus: 8 } }\n').topology.dom0.timeslice, 2_800_000);
+  t.deepEqual(compile('topology: { dom0: { vcpus: 64 } }\n').topology.dom0.timeslice, 2_800_000, 'the scaling counts at most 8 CPUs');
+  // n = nicQueues + workers is today's layout, scheduled: every NIC queue and worker on its own vCPU.
+  t.deepEqual(compile('topology: { vms: { queues: 4 }, workers: 4, dom0: { vcpus: 5 } }\n').topology.dom0.workerVcpu, [1, 2, 3, 4]);
+  t.is(compile('topology: { vms: { blockAfter: 20us } }\n').topology.vms[0]?.blockAfter, 20_000);
 });

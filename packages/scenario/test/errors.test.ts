@@ -50,13 +50,13 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
   [
     'unknown key in topology points at the key',
     [
-      ['topology:\n  wrokers: 2\n', 's.yaml:2:3: topology: unknown key "wrokers" (expected one of: link, nicQueues, nicRingSize, vms, workers, vrss, steering, toeplitz, rss; did you mean "workers"?)'],
+      ['topology:\n  wrokers: 2\n', 's.yaml:2:3: topology: unknown key "wrokers" (expected one of: link, nicQueues, nicRingSize, vms, workers, vrss, steering, toeplitz, rss, dom0; did you mean "workers"?)'],
     ],
   ],
   [
     'unknown key deep inside a flow map',
     [
-      ['topology:\n  vms: { count: 2, ring_size: 64 }\n', 's.yaml:2:20: topology.vms: unknown key "ring_size" (expected one of: count, queues, ringSize; did you mean "ringSize"?)'],
+      ['topology:\n  vms: { count: 2, ring_size: 64 }\n', 's.yaml:2:20: topology.vms: unknown key "ring_size" (expected one of: count, queues, ringSize, blockAfter; did you mean "ringSize"?)'],
     ],
   ],
   [
@@ -234,6 +234,29 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
     ],
   ],
   [
+    'dom0 vCPUs: a count or dedicated, placements one per NIC queue and worker on existing vCPUs, nothing scheduled on dedicated cores, one process in a live run',
+    [
+      ['topology: { dom0: { vcpus: many } }\n', 's.yaml:1:28: topology.dom0.vcpus: expected "dedicated" or an integer from 1 to 256, found "many"'],
+      ['topology: { dom0: { vcpus: 0 } }\n', 's.yaml:1:28: topology.dom0.vcpus: expected "dedicated" or an integer from 1 to 256, found 0'],
+      ['topology: { dom0: { nic: [0] } }\n', 's.yaml:1:26: topology.dom0.nic: expected no nic setting with dedicated dom0 cores (nothing is scheduled on them), found one; set topology.dom0.vcpus to a number of vCPUs'],
+      ['topology: { dom0: { vcpus: 2, workers: [0, 1] } }\n', 's.yaml:1:40: topology.dom0.workers: expected one vCPU per worker (topology.workers: 1), found 2'],
+      ['topology: { dom0: { vcpus: 2, nic: [2] } }\n', 's.yaml:1:37: topology.dom0.nic[0]: expected a vCPU index from 0 to 1 (topology.dom0.vcpus: 2), found 2'],
+      ['topology: { dom0: { vcpus: 2, softirq: { ksoftirqd: no } } }\n', 's.yaml:1:53: topology.dom0.softirq.ksoftirqd: expected true or false, found "no"'],
+      ['netback: { threading: tasklet }\n', 's.yaml:1:23: netback.threading: expected kthread with dedicated dom0 cores (nothing is scheduled on them), found tasklet; set topology.dom0.vcpus to a number of vCPUs'],
+      ['netback: { threading: tasklets }\n', 's.yaml:1:23: netback.threading: expected one of "kthread", "kthread-rt" or "tasklet", found "tasklets" (did you mean "tasklet"?)'],
+      [
+        'runtime: live\ntopology: { dom0: { vcpus: 2 } }\n',
+        "s.yaml:2:28: topology.dom0.vcpus: expected \"dedicated\" in a live run with one process per actor (live.processes: per-actor): shared dom0 vCPUs need the driver domain's actors in one process, found 2 vCPUs; set live.processes: per-domain (--processes per-domain)",
+      ],
+      [
+        'topology: { dom0: { vcpus: 2 } }\n',
+        "s.yaml:1:28: topology.dom0.vcpus: expected \"dedicated\" in a live run with one process per actor (live.processes: per-actor): shared dom0 vCPUs need the driver domain's actors in one process, found 2 vCPUs; set live.processes: per-domain (--processes per-domain) (with --set runtime=live)",
+        { overrides: ['runtime=live'] },
+      ],
+      ['topology: { vms: { blockAfter: sometimes } }\n', 's.yaml:1:32: topology.vms.blockAfter: expected "never" or a duration such as 0 or 20us, found "sometimes"'],
+    ],
+  ],
+  [
     'frames shorter than 64 bytes or longer than jumbo',
     [
       ['traffic:\n  - size: 60\n', 's.yaml:2:11: traffic[0].size: expected a frame size from 64 to 9018 bytes, found 60 (Ethernet frames are at least 64 bytes, FCS included)'],
@@ -299,10 +322,10 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
     'cost overrides are validated like profiles',
     [
       ['costs:\n  override: { worker: { perPacket: -3 } }\n', 's.yaml:2:36: costs.override.worker.perPacket: expected a number from 0 to 1000000000 (ns), found -3'],
-      ['costs:\n  override: { wrker: { perPacket: 3 } }\n', 's.yaml:2:15: costs.override: unknown key "wrker" (expected one of: nic, backend, worker, frontend, link; did you mean "worker"?)'],
+      ['costs:\n  override: { wrker: { perPacket: 3 } }\n', 's.yaml:2:15: costs.override: unknown key "wrker" (expected one of: nic, backend, worker, frontend, dom0, link; did you mean "worker"?)'],
       ['costs: fast\n', 's.yaml:1:8: costs: expected a built-in profile (default) or a path to a .yaml file, found "fast" (no such profile)'],
       ['costs: defualt\n', 's.yaml:1:8: costs: expected a built-in profile (default) or a path to a .yaml file, found "defualt" (no such profile; did you mean "default"?)'],
-      ['costs: { profil: default }\n', 's.yaml:1:10: costs: unknown key "profil" (expected one of: name, description, nic, backend, worker, frontend, link, profile, override; did you mean "profile"?)'],
+      ['costs: { profil: default }\n', 's.yaml:1:10: costs: unknown key "profil" (expected one of: name, description, nic, backend, worker, frontend, dom0, link, profile, override; did you mean "profile"?)'],
     ],
   ],
 ];

@@ -30,12 +30,12 @@ test('faults - a schedule compiles with defaults, after is relative to the previ
 test('faults - the resolved scenario lists faults only when used (netback always: its queue and qdisc shape every run), and compiles to the same faults', (t) => {
   const plain = compile(topo);
   t.false('faults' in plain.resolved);
-  t.deepEqual(plain.resolved['netback'], { rxQueueBytes: 524_288, qdisc: 'fq-codel', rxStallTimeout: '2ms', stallKick: true });
+  t.deepEqual(plain.resolved['netback'], { rxQueueBytes: 524_288, qdisc: 'fq-codel', rxStallTimeout: '2ms', stallKick: true, threading: 'kthread' });
   t.deepEqual(plain.faults, []);
   const s = compile(`${topo}faults:\n  - { after: 3ms, target: worker:0, action: slow-worker, factor: 2.5, duration: 1ms }\n`);
   const yaml = formatResolvedYaml(s);
   t.regex(yaml, /faults:\n {2}- id: f0\n {4}at: 3ms\n {4}duration: 1ms\n {4}target: worker:0\n {4}action: slow-worker\n {4}factor: 2.5\n/);
-  t.regex(yaml, /netback:\n {2}rxQueueBytes: 524288\n {2}qdisc: fq-codel\n {2}rxStallTimeout: 2ms\n {2}stallKick: true\n/);
+  t.regex(yaml, /netback:\n {2}rxQueueBytes: 524288\n {2}qdisc: fq-codel\n {2}rxStallTimeout: 2ms\n {2}stallKick: true\n {2}threading: kthread\n/);
   t.deepEqual(comparable(compileScenarioText(yaml, 'r.yaml')), comparable(s));
 });
 

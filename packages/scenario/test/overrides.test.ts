@@ -52,7 +52,7 @@ test('overrides - the file is not changed in place: each compile starts from the
 test('overrides - an unknown key names the override', (t) => {
   t.is(
     errorOf(t, BASE, { overrides: ['topology.wrkers=2'] }),
-    '--set topology.wrkers=2: topology: unknown key "wrkers" (expected one of: link, nicQueues, nicRingSize, vms, workers, vrss, steering, toeplitz, rss; did you mean "workers"?)',
+    '--set topology.wrkers=2: topology: unknown key "wrkers" (expected one of: link, nicQueues, nicRingSize, vms, workers, vrss, steering, toeplitz, rss, dom0; did you mean "workers"?)',
   );
 });
 
@@ -117,7 +117,7 @@ test('overrides - values set by a tool are named by their label, an unknown key 
   t.is(errorOf(t, BASE, { values: [value] }), 'sweep.yaml:9:17: topology.workers: expected an integer from 1 to 64, found 0');
   t.is(
     errorOf(t, BASE, { values: [{ ...value, path: ['topology', 'wrkers'], value: 2 }] }),
-    'sweep.yaml:8:11: topology: unknown key "wrkers" (expected one of: link, nicQueues, nicRingSize, vms, workers, vrss, steering, toeplitz, rss; did you mean "workers"?)',
+    'sweep.yaml:8:11: topology: unknown key "wrkers" (expected one of: link, nicQueues, nicRingSize, vms, workers, vrss, steering, toeplitz, rss, dom0; did you mean "workers"?)',
   );
   // --seed still wins over a tool's value.
   t.is(compile(BASE, { values: [{ label: 'x', path: ['seed'], value: 5 }], seed: 9 }).seed, 9);

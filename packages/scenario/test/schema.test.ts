@@ -191,6 +191,8 @@ function probes(): { doc: Json; path: (string | number)[] }[] {
     ...['live', 'topology', 'coalescing', 'napi', 'netback'].map((k) => ({ doc: {}, path: [k] })),
     { doc: {}, path: ['topology', 'vms'] },
     { doc: {}, path: ['topology', 'rss'] },
+    { doc: {}, path: ['topology', 'dom0'] },
+    { doc: { topology: { dom0: { vcpus: 2 } } }, path: ['topology', 'dom0', 'softirq'] },
     { doc: { topology: { steering: 'toeplitz' } }, path: ['topology', 'toeplitz'] },
     { doc: { traffic: [{}] }, path: ['traffic', 0] },
     { doc: { traffic: [{ pattern: { onoff: { on: '1ms', off: '1ms' } } }] }, path: ['traffic', 0, 'pattern'] },
@@ -202,7 +204,7 @@ function probes(): { doc: Json; path: (string | number)[] }[] {
     { doc: { faults: [{}] }, path: ['faults', 0] },
     { doc: { faults: [{ at: '1ms', target: 'vm:0', action: 'kill', repeat: { every: '1ms' } }] }, path: ['faults', 0, 'repeat'] },
   ];
-  for (const section of ['nic', 'backend', 'worker', 'frontend']) {
+  for (const section of ['nic', 'backend', 'worker', 'frontend', 'dom0']) {
     out.push({ doc: { costs: { override: { [section]: {} } } }, path: ['costs', 'override', section] });
     out.push({ doc: { costs: structuredClone(resolvedCosts) }, path: ['costs', section] });
   }

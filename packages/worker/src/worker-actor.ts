@@ -1,6 +1,10 @@
 // A netback worker (one driver-domain core): the vif queues in front of the guest RX rings it serves, grant copy, notify.
 import { BatchPool, Core, createCoalescer, doubleFields, ETH_FCS_LEN, PacketFifo, RxRingBack, rxCopyOps, rxDataSlots } from '@splitnet/model';
 import type {
+  CpuAccount,
+  CpuSource,
+  Job,
+  Vcpu,
   Actor,
   ActorRef,
   ArrivalView,
@@ -42,6 +46,23 @@ export interface PassRule {
   readonly copyBatch: number;
 }
 
+/**
+ * Scheduled dom0 vCPUs: the vCPU this worker is bound to and how its work runs there — a kernel thread (normal
+ * or SCHED_FIFO) or a tasklet — and the account it is charged to (`dom0.worker<k>`).
+ */
+export interface WorkerSched {
+  readonly vcpu: Vcpu;
+  readonly src: CpuSource;
+  readonly account: CpuAccount;
+}
+
+/** Work on a scheduled vCPU and what to do when it is done: flush (the copies up to the pass's next flush), or send an event. */
+interface PendingWork {
+  readonly job: Job;
+  /** -1: a flush of the pass in progress; else the served queue to notify. */
+  readonly notifyQueue: number;
+}
+
 export interface WorkerConfig {
   readonly id: string;
   readonly index: number;
@@ -66,6 +87,8 @@ export interface WorkerConfig {
   readonly stallKick?: boolean;
   /** The batch pool this actor shares with the actors it passes batches to in memory (default: one of its own). */
   readonly pool?: BatchPool;
+  /** Scheduled dom0 vCPUs (absent: a dedicated core, nothing scheduled). */
+  readonly sched?: WorkerSched;
 }
 
 export interface WorkerQueueStats {
@@ -119,6 +142,8 @@ export interface WorkerQueueStats {
 const KIND_FLUSH = 0;
 const KIND_COALESCE = 1;
 const KIND_STALL = 2;
+/** Scheduled vCPU: look at the work that may be done. */
+const KIND_WORK = 3;
 
 /** Per served queue: netback's queue state. Also the view of pushed-but-unannounced responses for the coalescer. */
 class QueueState implements ArrivalView {
@@ -226,6 +251,9 @@ export class WorkerActor implements Actor {
 
   /** Where this actor's packet batches come from and go back to. */
   private readonly pool: BatchPool;
+  /** Scheduled vCPU: work submitted and not yet seen done, in submission order. */
+  private work: PendingWork[] = [];
+  private alarm: ((at: Nanos) => void) | null = null;
 
   constructor(private readonly cfg: WorkerConfig) {
     this.id = cfg.id;
@@ -268,6 +296,8 @@ export class WorkerActor implements Actor {
 
   /** A restarted worker has fresh rings: ask each front end it serves for the ring's state. */
   reconnect(now: Nanos, fx: Effects): void {
+    // Its dead incarnation's work on the vCPU died with it.
+    if (this.cfg.sched) this.cfg.sched.vcpu.discard(this.cfg.sched.src, now);
     for (const q of this.qs) {
       q.ringAt = -1; // serves no ring until a front end's state arrives
       this.askRingState(q, now, fx);
@@ -281,7 +311,7 @@ export class WorkerActor implements Actor {
 
   report(t: Nanos): WorkerReport {
     const r = {
-      role: 'worker' as const, id: this.id, t, busy: { [this.core.name]: this.core.busyThrough(t) },
+      role: 'worker' as const, id: this.id, t, busy: this.busy(t),
       held: this.heldPackets(), backlog: this.backlogPackets(), notifies: 0, suppressed: 0, notifiesHeld: 0,
       timerNotifies: 0, reqNotifies: 0, dropsNetbackQueueFull: 0, dropsQdiscOverlimit: 0, dropsQdiscCongested: 0,
       dropsVifDisabled: 0, stallKicks: 0, purgedOldRing: 0,
@@ -301,6 +331,12 @@ export class WorkerActor implements Actor {
       r.purgedOldRing += s.purgedOldRing;
     }
     return r;
+  }
+
+  /** Busy time by core name: its dedicated core, or on a scheduled vCPU what its work (and switches to it) took. */
+  private busy(t: Nanos): Record<string, number> {
+    const a = this.cfg.sched?.account;
+    return a ? { [a.name]: a.busyThrough(t) } : { [this.core.name]: this.core.busyThrough(t) };
   }
 
   /**
@@ -367,6 +403,10 @@ export class WorkerActor implements Actor {
       this.flush(now, fx);
       return;
     }
+    if (kind === KIND_WORK) {
+      this.workDone(now, fx);
+      return;
+    }
     const rest = Math.floor(tag / 4);
     if (kind === KIND_STALL) {
       const sq = this.qs[rest];
@@ -379,9 +419,48 @@ export class WorkerActor implements Actor {
     const q = this.qs[i];
     if (!q || gen !== q.coalesceGen || !q.owed) return;
     // Driver-domain timer interrupt for back-end coalescing, then the held notification.
-    const t = this.core.run(now, this.cfg.costs.worker.timer, 'timer');
     q.stats.timerNotifies++;
+    if (this.cfg.sched) {
+      // A hard interrupt whose handler sends the notification: it runs ahead of everything on the vCPU.
+      this.notified(q, now);
+      this.submit(now, fx, this.cfg.costs.worker.timer + this.cfg.costs.worker.notify, false, q.index, true);
+      return;
+    }
+    const t = this.core.run(now, this.cfg.costs.worker.timer, 'timer');
     this.notify(q, t, fx);
+  }
+
+  /**
+   * Work on a scheduled vCPU: a kernel thread's or tasklet's (`cont`: it carries on the work that just finished,
+   * with no scheduling point in between — the rest of a pass), or a hard interrupt's. `notifyQueue`: −1 for the
+   * pass's next flush, else the served queue whose event is sent when the work is done.
+   */
+  private submit(now: Nanos, fx: Effects, cost: Nanos, cont: boolean, notifyQueue: number, hard = false): void {
+    const s = this.cfg.sched as WorkerSched;
+    const alarm = (this.alarm ??= (at: Nanos) => fx.timer(at, KIND_WORK));
+    const job = hard ? s.vcpu.hardirq(now, cost, s.account, alarm) : s.vcpu.submit(s.src, now, cost, cont, 0, alarm);
+    this.work.push({ job, notifyQueue });
+  }
+
+  /** The vCPU says some work may be done: act on what is, in the order it was submitted. */
+  private workDone(now: Nanos, fx: Effects): void {
+    const s = this.cfg.sched;
+    if (!s) return;
+    const list = this.work;
+    this.work = [];
+    const keep: PendingWork[] = [];
+    for (const w of list) {
+      if (!s.vcpu.check(w.job, now)) {
+        keep.push(w);
+        continue;
+      }
+      if (w.notifyQueue < 0) this.flush(now, fx);
+      else {
+        const q = this.qs[w.notifyQueue] as QueueState;
+        fx.send(q.served.frontend, { kind: 'evt', vm: q.served.vm, port: q.served.queue }, now);
+      }
+    }
+    this.work = keep.concat(this.work);
   }
 
   /**
@@ -468,7 +547,7 @@ export class WorkerActor implements Actor {
     if (q.stallSince >= 0 && q.ring.requestsAvailable() >= this.slotsOf(q.backlog.lenAt(0))) this.endStall(q, now, 'guest-refill', fx);
     if (late) {
       q.stats.lateNotifies++;
-      this.notifyDue(q, now, 0, 0, fx);
+      this.notifyDue(q, now, 0, 0, fx, false);
     }
     if (this.pass === null) this.startPass(now, fx);
   }
@@ -552,7 +631,13 @@ export class WorkerActor implements Actor {
   /** Run the work up to the pass's next flush on this core; the flush happens when it is done. */
   private bookFlush(now: Nanos, fx: Effects): void {
     const p = this.pass as Pass;
-    const done = this.core.run(now, (p.flushCost[p.next] as number) * this.costFactor, 'copy');
+    const cost = (p.flushCost[p.next] as number) * this.costFactor;
+    if (this.cfg.sched) {
+      // A pass's first part follows a scheduling point (cond_resched between passes); the rest continues it.
+      this.submit(now, fx, cost, p.next > 0, -1);
+      return;
+    }
+    const done = this.core.run(now, cost, 'copy');
     fx.timer(done, KIND_FLUSH);
   }
 
@@ -587,11 +672,11 @@ export class WorkerActor implements Actor {
         { kind: 'rsp', vm: q.served.vm, queue: q.served.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent, batch: part },
         now,
       );
-      if (notify) this.notifyDue(q, now, count, bytes, fx);
+      if (notify) this.notifyDue(q, now, count, bytes, fx, true);
       else if (q.owed) {
         q.stats.held++;
         q.addOwed(now, count, bytes);
-        this.reconsider(q, now, fx);
+        this.reconsider(q, now, fx, true);
       } else q.stats.suppressed++;
       if (last && part !== p.batch) this.pool.release(p.batch);
     }
@@ -607,25 +692,26 @@ export class WorkerActor implements Actor {
    * The ring says the front end wants a notification. Without back-end coalescing it goes at once;
    * with it, the notification is held until the policy's count or timer fires.
    */
-  private notifyDue(q: QueueState, now: Nanos, count: number, bytes: number, fx: Effects): void {
+  private notifyDue(q: QueueState, now: Nanos, count: number, bytes: number, fx: Effects, inPass: boolean): void {
     const c = q.coalescer;
     if (c === null) {
-      this.notify(q, now, fx);
+      this.notify(q, now, fx, inPass);
       return;
     }
     if (q.owed) q.stats.held++;
     q.owed = true;
     q.addOwed(now, count > 0 ? count : 1, bytes);
-    this.reconsider(q, now, fx);
+    this.reconsider(q, now, fx, inPass);
   }
 
-  private reconsider(q: QueueState, now: Nanos, fx: Effects): void {
+  /** `inPass`: called at a flush, so a notification sent now is part of the pass (no scheduling point before it). */
+  private reconsider(q: QueueState, now: Nanos, fx: Effects, inPass: boolean): void {
     const c = q.coalescer as Coalescer;
     // Buffers the guest still has posted, in packets (the policy's unit): a packet takes 1 + extraSlots slots.
     const free = Math.floor(q.ring.outstandingRequests() / (1 + this.cfg.extraSlots));
     const t = c.fireAt(q, q.lastFireAt, free);
     if (t <= now) {
-      this.notify(q, now, fx);
+      this.notify(q, now, fx, inPass);
     } else if (t !== Infinity) {
       q.coalesceGen++;
       fx.timer(t, KIND_COALESCE + 4 * (q.index + this.qs.length * q.coalesceGen));
@@ -739,9 +825,23 @@ export class WorkerActor implements Actor {
     return n + q.qdisc.reset();
   }
 
-  /** The notify hypercall: costs this core, then the event reaches the guest's event channel. */
-  private notify(q: QueueState, now: Nanos, fx: Effects): void {
+  /**
+   * The notify hypercall: costs this core, then the event reaches the guest's event channel. On a scheduled
+   * vCPU it is the worker's work (`inPass`: part of the pass in progress) and the event goes when it is done.
+   */
+  private notify(q: QueueState, now: Nanos, fx: Effects, inPass = false): void {
+    if (this.cfg.sched) {
+      this.notified(q, now);
+      this.submit(now, fx, this.cfg.costs.worker.notify, inPass, q.index);
+      return;
+    }
     const t = this.core.run(now, this.cfg.costs.worker.notify, 'notify');
+    this.notified(q, now);
+    fx.send(q.served.frontend, { kind: 'evt', vm: q.served.vm, port: q.served.queue }, t);
+  }
+
+  /** A notification is sent: count it, tell the back-end coalescer, and nothing is owed any more. */
+  private notified(q: QueueState, now: Nanos): void {
     q.stats.notifies++;
     if (q.coalescer) {
       q.coalescer.onFire(now, q.known, q.owedBytes);
@@ -749,7 +849,6 @@ export class WorkerActor implements Actor {
       q.coalesceGen++; // cancels a pending coalescing timer
     }
     q.clearOwed();
-    fx.send(q.served.frontend, { kind: 'evt', vm: q.served.vm, port: q.served.queue }, t);
   }
 }
 
