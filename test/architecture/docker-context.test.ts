@@ -41,7 +41,8 @@ const ignorePatterns = readFileSync(join(root, '.dockerignore'), 'utf8')
 test('docker context - the Dockerfile copies every workspace package.json before npm ci', (t) => {
   const dockerfile = readFileSync(join(root, 'docker/Dockerfile'), 'utf8');
   const beforeCi = dockerfile.slice(0, dockerfile.indexOf('RUN npm ci'));
-  for (const w of workspaces()) t.regex(beforeCi, new RegExp(`^COPY ${w}/package\\.json ${w}/$`, 'm'), `docker/Dockerfile: no COPY of ${w}/package.json before npm ci`);
+  for (const w of workspaces())
+    t.regex(beforeCi, new RegExp(`^COPY ${w}/package\\.json ${w}/$`, 'm'), `docker/Dockerfile: no COPY of ${w}/package.json before npm ci`);
 });
 
 test('docker context - no .dockerignore pattern leaves out a workspace source, manifest or tsconfig', (t) => {

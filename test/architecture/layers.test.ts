@@ -40,7 +40,8 @@ function sourceImports(pkg: string): { file: string; target: string }[] {
       if (e.isDirectory()) walk(path);
       else if (e.name.endsWith('.ts')) {
         const text = readFileSync(path, 'utf8');
-        for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)'@splitnet\/([a-z-]+)(?:\/[^']*)?'/g)) out.push({ file: path.slice(root.length), target: m[1] as string });
+        for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)'@splitnet\/([a-z-]+)(?:\/[^']*)?'/g))
+          out.push({ file: path.slice(root.length), target: m[1] as string });
       }
     }
   };
@@ -56,11 +57,18 @@ function dependencies(pkg: string): string[] {
 }
 
 test('layers - every package has a place in the layering', (t) => {
-  t.deepEqual(packages().filter((p) => !layerOf.has(p)), []);
+  t.deepEqual(
+    packages().filter((p) => !layerOf.has(p)),
+    [],
+  );
 });
 
 test('layers - no package.json depends on a package above or beside it', (t) => {
-  const wrong = packages().flatMap((p) => dependencies(p).filter((d) => (layerOf.get(d) ?? Infinity) >= (layerOf.get(p) ?? -1)).map((d) => `${p} → ${d}`));
+  const wrong = packages().flatMap((p) =>
+    dependencies(p)
+      .filter((d) => (layerOf.get(d) ?? Infinity) >= (layerOf.get(p) ?? -1))
+      .map((d) => `${p} → ${d}`),
+  );
   t.deepEqual(wrong, []);
 });
 

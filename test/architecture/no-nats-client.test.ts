@@ -67,7 +67,10 @@ function reachablePackages(entry: string): Set<string> {
 for (const spec of ['@splitnet/model', '@splitnet/scenario', '@splitnet/runtime', '@splitnet/transport']) {
   test(`no NATS client - nothing ${spec} loads reaches an @nats-io package`, (t) => {
     const reached = reachablePackages(splitnetEntry(spec));
-    t.deepEqual([...reached].filter((p) => p.startsWith('@nats-io/')), []);
+    t.deepEqual(
+      [...reached].filter((p) => p.startsWith('@nats-io/')),
+      [],
+    );
   });
 }
 
@@ -78,5 +81,8 @@ test('no NATS client - the walk finds it where it is: @splitnet/transport/nats r
 test('no NATS client - the sim run (@splitnet/controller) reaches no @nats-io package either', (t) => {
   const reached = reachablePackages(splitnetEntry('@splitnet/controller'));
   t.true(reached.has('@splitnet/runtime'), 'the walk followed the controller into the runtime');
-  t.deepEqual([...reached].filter((p) => p.startsWith('@nats-io/')), []);
+  t.deepEqual(
+    [...reached].filter((p) => p.startsWith('@nats-io/')),
+    [],
+  );
 });

@@ -107,7 +107,10 @@ function sustained(s: LiveSummary, modelGbps: number): boolean {
  */
 function simGbps(file: string, offeredGbps: number): number {
   try {
-    const out = execFileSync(process.execPath, [cliMain, 'run', file, '--runtime', 'sim', '--out', `${file}.sim`, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const out = execFileSync(process.execPath, [cliMain, 'run', file, '--runtime', 'sim', '--out', `${file}.sim`, '--json'], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     return (JSON.parse(out) as { summary: LiveSummary }).summary.throughput.gbps;
   } catch (err) {
     console.log(`  (sim of ${file} failed, so the offered rate is the bar: ${(err instanceof Error ? err.message : String(err)).split('\n')[0] ?? ''})`);
@@ -299,6 +302,7 @@ function describeRun(r: LiveRun): string[] {
 }
 
 // Long on purpose: the benchmark's one sequence of measurements, each printed as it is taken; nothing else calls it.
+// eslint-disable-next-line max-lines-per-function -- the benchmark's one sequence (see above)
 async function main(): Promise<number> {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   let natsBinary: string;
@@ -356,7 +360,9 @@ async function main(): Promise<number> {
   try {
     const scenarioFile = join(work, 'bench-1vm-4q-4w.yaml');
     writeFileSync(scenarioFile, scenarioYaml(durationMs, warmupMs));
-    console.log(`live: 1 VM × 4 queues, 4 vRSS workers, 40 GbE, 1518-byte frames at ${OFFERED_GBPS} Gbit/s (offered ${M(OFFERED_PPS)} packets/s), ${durationMs} ms emulated, warm-up ${warmupMs} ms, one process per actor:`);
+    console.log(
+      `live: 1 VM × 4 queues, 4 vRSS workers, 40 GbE, 1518-byte frames at ${OFFERED_GBPS} Gbit/s (offered ${M(OFFERED_PPS)} packets/s), ${durationMs} ms emulated, warm-up ${warmupMs} ms, one process per actor:`,
+    );
     const attempt = async (tdf: number): Promise<LiveRun | undefined> => {
       const r = await failedAsUndefined(`TDF ${String(tdf).padStart(3)}`, runLive(scenarioFile, tdf, join(work, `tdf-${tdf}`), (durationMs / 1e3) * tdf + 120));
       if (r === undefined) return undefined;
@@ -373,7 +379,8 @@ async function main(): Promise<number> {
     if (last !== undefined && !last.summary.live.valid && suggested !== undefined && !tdfs.includes(suggested)) {
       const seconds = (durationMs / 1e3) * suggested;
       if (seconds <= MAX_SUGGESTED_RUN_SECONDS) await attempt(suggested);
-      else console.log(`  (suggested TDF ${suggested} not run: ${seconds.toFixed(0)} s of wall time for ${durationMs} ms emulated is beyond this bench's budget)`);
+      else
+        console.log(`  (suggested TDF ${suggested} not run: ${seconds.toFixed(0)} s of wall time for ${durationMs} ms emulated is beyond this bench's budget)`);
     }
 
     // 2b. Real time: the same datapath at TDF 1, rising offered rates until one is not sustained: with
@@ -381,7 +388,10 @@ async function main(): Promise<number> {
     // with one process per Xen domain at 64-byte frames (why: below).
     const modelAt = new Map<string, number>();
     const ladder = async (l: Ladder, into: LiveRun[]): Promise<void> => {
-      const label = (rung: number): string => (l.unit === 'Gbit/s' ? `${rung} Gbit/s (${M(wirePps(rung, l.frameBytes))} packets/s)` : `${M(rung * 1e6)} packets/s (${rungGbps(l, rung).toFixed(2)} Gbit/s)`);
+      const label = (rung: number): string =>
+        l.unit === 'Gbit/s'
+          ? `${rung} Gbit/s (${M(wirePps(rung, l.frameBytes))} packets/s)`
+          : `${M(rung * 1e6)} packets/s (${rungGbps(l, rung).toFixed(2)} Gbit/s)`;
       console.log(
         `real time (TDF 1), live.processes ${l.processes}, ${l.frameBytes}-byte frames: the same scenario with ringSize 32768 and maxLag 50ms (see realTimeYaml), ${rtMs} ms emulated, the last 40 % measured (a fresh process needs seconds to settle); ` +
           `offered ${l.rungs.join(', ')} ${l.unit} until a rate is not sustained (valid, lag not growing, delivering what sim delivers for the same scenario):`,
@@ -402,7 +412,10 @@ async function main(): Promise<number> {
         into.push(r);
         const ok = sustained(r.summary, model);
         if (ok) sustainedRuns.add(r);
-        const capped = model < 0.98 * r.summary.throughput.offeredGbps ? `; the model delivers ${M((model * 1e9) / (l.frameBytes * 8))} packets/s (sim: its capacity, the rest dropped there too)` : '';
+        const capped =
+          model < 0.98 * r.summary.throughput.offeredGbps
+            ? `; the model delivers ${M((model * 1e9) / (l.frameBytes * 8))} packets/s (sim: its capacity, the rest dropped there too)`
+            : '';
         console.log(`  offered ${label(rung)}${capped}: ${ok ? 'sustained' : 'NOT sustained'}`);
         for (const line of describeRun(r)) console.log(line);
         return ok;
@@ -462,7 +475,9 @@ async function main(): Promise<number> {
       `  sustained in real time, ${what} (TDF 1, maxLag 50ms, lag p99 ${ms(r.summary.live.processingLagUs.p99)}, effective resolution ${ms(r.summary.live.effectiveResolutionUs)}): ${M(pps)} emulated packets/s; ` +
         `target ≥ ${M(TARGET_PPS)}/s: ${pps >= TARGET_PPS ? 'met' : 'below target'}`,
     );
-    console.log(`  that / raw pipeline (same run): ${M(pps)} / ${M(rawRate)} = ${pct(ratio)}; target ≥ ${pct(TARGET_RAW_FRACTION)}: ${ratio >= TARGET_RAW_FRACTION ? 'met' : 'below target'}`);
+    console.log(
+      `  that / raw pipeline (same run): ${M(pps)} / ${M(rawRate)} = ${pct(ratio)}; target ≥ ${pct(TARGET_RAW_FRACTION)}: ${ratio >= TARGET_RAW_FRACTION ? 'met' : 'below target'}`,
+    );
   };
   if (rtDomainBest !== undefined) {
     verdictOf(`one process per Xen domain, 1518-byte frames (live.processes per-domain: ${rtDomainBest.summary.live.processes} processes)`, rtDomainBest);
@@ -477,11 +492,13 @@ async function main(): Promise<number> {
           `which kept up with ${M(arriving)} frames/s arriving at the emulated NIC (${t.offeredGbps.toFixed(1)} Gbit/s offered, every frame emitted and accounted, as sim); the 64-byte runs measure the host`,
       );
     }
-  } else if (rtDomainRuns.length > 0) console.log('  one process per Xen domain, 1518-byte frames: no offered rate was sustained in real time (TDF 1) at the rates tried');
+  } else if (rtDomainRuns.length > 0)
+    console.log('  one process per Xen domain, 1518-byte frames: no offered rate was sustained in real time (TDF 1) at the rates tried');
   const rtDomainSmallBest = best(rtDomainSmallRuns);
   if (rtDomainSmallBest !== undefined) {
     verdictOf(`one process per Xen domain, 64-byte frames (the model's capacity is higher there, so the host sets the limit)`, rtDomainSmallBest);
-  } else if (rtDomainSmallRuns.length > 0) console.log('  one process per Xen domain, 64-byte frames: no offered rate was sustained in real time (TDF 1) at the rates tried');
+  } else if (rtDomainSmallRuns.length > 0)
+    console.log('  one process per Xen domain, 64-byte frames: no offered rate was sustained in real time (TDF 1) at the rates tried');
   if (rtBest !== undefined) {
     const pps = rtBest.summary.throughput.pps;
     verdictOf(`one process per actor, 1518-byte frames (the default: ${rtBest.summary.live.processes} processes)`, rtBest);
@@ -500,10 +517,14 @@ async function main(): Promise<number> {
     const pps = realTime.summary.throughput.pps;
     const ok = realTime.summary.live.valid && pps >= TARGET_PPS;
     const why = realTime.summary.live.valid ? '' : ' — the run was invalid, so the datapath did not sustain it in real time';
-    console.log(`  live at TDF 1 with the default maxLag (2ms): ${M(pps)} emulated packets/s${why}; target ≥ ${M(TARGET_PPS)}/s: ${ok ? 'met' : 'below target'}`);
+    console.log(
+      `  live at TDF 1 with the default maxLag (2ms): ${M(pps)} emulated packets/s${why}; target ≥ ${M(TARGET_PPS)}/s: ${ok ? 'met' : 'below target'}`,
+    );
     if (realTime.summary.live.valid) {
       const ratio = pps / rawRate;
-      console.log(`  live / raw pipeline (same run): ${M(pps)} / ${M(rawRate)} = ${pct(ratio)}; target ≥ ${pct(TARGET_RAW_FRACTION)}: ${ratio >= TARGET_RAW_FRACTION ? 'met' : 'below target'}`);
+      console.log(
+        `  live / raw pipeline (same run): ${M(pps)} / ${M(rawRate)} = ${pct(ratio)}; target ≥ ${pct(TARGET_RAW_FRACTION)}: ${ratio >= TARGET_RAW_FRACTION ? 'met' : 'below target'}`,
+      );
     } else {
       console.log(`  live / raw pipeline (same run): not measurable at TDF 1 (invalid); target ≥ ${pct(TARGET_RAW_FRACTION)} of ${M(rawRate)}/s: below target`);
     }
@@ -520,7 +541,9 @@ async function main(): Promise<number> {
   const all = [...runs, ...rtRuns, ...rtDomainRuns, ...rtDomainSmallRuns];
   const lingered = all.filter((r) => r.lingerKilled);
   if (lingered.length > 0) {
-    console.log(`  note: the CLI had not exited ${EXIT_GRACE_MS / 1e3} s after printing its summary in ${lingered.length} of ${all.length} runs; ended with SIGTERM (not counted in any figure)`);
+    console.log(
+      `  note: the CLI had not exited ${EXIT_GRACE_MS / 1e3} s after printing its summary in ${lingered.length} of ${all.length} runs; ended with SIGTERM (not counted in any figure)`,
+    );
   }
   return 0;
 }

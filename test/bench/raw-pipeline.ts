@@ -231,8 +231,8 @@ async function roleB(url: string, batchSize: number): Promise<void> {
     );
     decoder.pool.release(b);
     if (count === 0) {
-      void send({ role: 'b', messages: relayed, cpuMicros: cpuNow() - cpu0, faults: faultsOf(decoder), disconnects: disconnects(), checksum }).then(
-        () => exitAfter(tr),
+      void send({ role: 'b', messages: relayed, cpuMicros: cpuNow() - cpu0, faults: faultsOf(decoder), disconnects: disconnects(), checksum }).then(() =>
+        exitAfter(tr),
       );
       return;
     }

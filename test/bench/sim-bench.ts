@@ -69,5 +69,9 @@ console.log(`  traffic source alone (baseline)      ${fmt(src)} frames per host 
 console.log(`  sim, whole datapath                  ${fmt(sim)} emulated packets per host second`);
 console.log(`  sim events                           ${fmt(median(eventRates))} events per host second`);
 console.log(`  ratio sim / traffic source           ${(sim / src).toFixed(3)}`);
-console.log(`  ratio sim / target (${TARGET_PPS / 1e6} M/s)          ${(sim / TARGET_PPS).toFixed(2)}  ${sim >= TARGET_PPS ? '(target met)' : '(below target)'}`);
-console.log(`  speed vs real time                   ${(sim / last.summary.throughput.pps).toFixed(2)}× (the datapath carries ${fmt(last.summary.throughput.pps)} emulated)`);
+console.log(
+  `  ratio sim / target (${TARGET_PPS / 1e6} M/s)          ${(sim / TARGET_PPS).toFixed(2)}  ${sim >= TARGET_PPS ? '(target met)' : '(below target)'}`,
+);
+console.log(
+  `  speed vs real time                   ${(sim / last.summary.throughput.pps).toFixed(2)}× (the datapath carries ${fmt(last.summary.throughput.pps)} emulated)`,
+);

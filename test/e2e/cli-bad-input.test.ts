@@ -141,7 +141,12 @@ const cases: readonly Case[] = [
   },
   {
     what: 'sweep --out below a regular file',
-    args: (p) => ['sweep', write(p.dir, 'sweep.yaml', 'base: small.yaml\naxes:\n  - path: topology.workers\n    values: [1]\n'), '--out', join(p.file, 'sweep')],
+    args: (p) => [
+      'sweep',
+      write(p.dir, 'sweep.yaml', 'base: small.yaml\naxes:\n  - path: topology.workers\n    values: [1]\n'),
+      '--out',
+      join(p.file, 'sweep'),
+    ],
     exit: 2,
     message: (p) => new RegExp(`^--out ${re(join(p.file, 'sweep'))}: ${re(p.file)} is a file, not a directory$`),
   },
@@ -149,13 +154,19 @@ const cases: readonly Case[] = [
     what: 'run --out holding another run (another seed)',
     args: (p) => ['run', p.scenario, '--out', p.run, '--seed', '2'],
     exit: 2,
-    message: (p) => new RegExp(`^--out ${re(p.run)}: it holds another run \\(its scenario\\.resolved\\.yaml: name small, seed 1; not the same resolved scenario as this run\\); give a new or empty directory, or add --force to write into it anyway$`),
+    message: (p) =>
+      new RegExp(
+        `^--out ${re(p.run)}: it holds another run \\(its scenario\\.resolved\\.yaml: name small, seed 1; not the same resolved scenario as this run\\); give a new or empty directory, or add --force to write into it anyway$`,
+      ),
   },
   {
     what: 'run --out holding files that are not a run',
     args: (p) => ['run', p.scenario, '--out', p.dir],
     exit: 2,
-    message: (p) => new RegExp(`^--out ${re(p.dir)}: it holds \\d+ file\\(s\\) and no splitnet run \\(no scenario\\.resolved\\.yaml\\); give a new or empty directory, or add --force`),
+    message: (p) =>
+      new RegExp(
+        `^--out ${re(p.dir)}: it holds \\d+ file\\(s\\) and no splitnet run \\(no scenario\\.resolved\\.yaml\\); give a new or empty directory, or add --force`,
+      ),
   },
 
   // The fault command: checked before it connects; an unreachable NATS is an operational failure.
@@ -193,7 +204,8 @@ const cases: readonly Case[] = [
     what: 'an actor started with --id but without the control secret its controller hands it',
     args: (p) => ['actor', '--run', 'x', '--nats', 'nats://127.0.0.1:1', '--id', 'vm.0', '--scenario', p.scenario],
     exit: 2,
-    message: () => /^actor: SPLITNET_CONTROL_SECRET is not set: a process started with --id gets it from its controller \(splitnet run\); to join a run started elsewhere, use --role$/,
+    message: () =>
+      /^actor: SPLITNET_CONTROL_SECRET is not set: a process started with --id gets it from its controller \(splitnet run\); to join a run started elsewhere, use --role$/,
   },
   {
     what: 'nats-config for no VMs',
@@ -205,7 +217,8 @@ const cases: readonly Case[] = [
     what: 'a live run at an unreachable NATS server',
     args: (p) => ['run', p.scenario, '--runtime', 'live', '--nats', 'nats://127.0.0.1:1', '--out', join(p.dir, 'live-unreachable'), '--quiet'],
     exit: 1,
-    message: () => /^live run failed: cannot reach NATS at nats:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.* \(check that the NATS server runs and that the URL \(--nats\) is right\)$/,
+    message: () =>
+      /^live run failed: cannot reach NATS at nats:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.* \(check that the NATS server runs and that the URL \(--nats\) is right\)$/,
     timeoutMs: 90_000,
   },
 
@@ -224,13 +237,21 @@ const cases: readonly Case[] = [
   },
   {
     what: 'a sweep seed above 2^32 − 1',
-    args: (p) => ['sweep', write(p.dir, 'sweeps/seed.yaml', `base: ${p.scenario}\nseed: 4294967296\naxes:\n  - path: topology.workers\n    values: [1]\n`), '--dry-run'],
+    args: (p) => [
+      'sweep',
+      write(p.dir, 'sweeps/seed.yaml', `base: ${p.scenario}\nseed: 4294967296\naxes:\n  - path: topology.workers\n    values: [1]\n`),
+      '--dry-run',
+    ],
     exit: 2,
     message: (p) => new RegExp(`^${re(join(p.dir, 'sweeps/seed.yaml'))}:2:7: seed: expected a whole number from 0 to 4294967295, found 4294967296$`),
   },
   {
     what: 'a sweep whose absolute base does not exist',
-    args: (p) => ['sweep', write(p.dir, 'sweeps/missing.yaml', `base: ${join(p.dir, 'missing.yaml')}\naxes:\n  - path: topology.workers\n    values: [1]\n`), '--dry-run'],
+    args: (p) => [
+      'sweep',
+      write(p.dir, 'sweeps/missing.yaml', `base: ${join(p.dir, 'missing.yaml')}\naxes:\n  - path: topology.workers\n    values: [1]\n`),
+      '--dry-run',
+    ],
     exit: 2,
     message: (p) => new RegExp(`^${re(join(p.dir, 'sweeps/missing.yaml'))}:1:7: base: no such scenario file: ${re(join(p.dir, 'missing.yaml'))}$`),
   },
@@ -245,37 +266,42 @@ const cases: readonly Case[] = [
     what: `${flag} on a sim run`,
     args: (p) => ['run', p.scenario, flag as string, value as string, '--out', join(p.dir, 'sim-live-flag')],
     exit: 2,
-    message: () => new RegExp(`^${re(`${flag} ${value}`)}: only for a live run \\(add --runtime live, or runtime: live in the scenario\\); this run is sim, which would ignore it$`),
+    message: () =>
+      new RegExp(
+        `^${re(`${flag} ${value}`)}: only for a live run \\(add --runtime live, or runtime: live in the scenario\\); this run is sim, which would ignore it$`,
+      ),
   })),
-  ...[
-    ['--image', 'splitnet:dev'],
-    ['--nats-image', 'nats:2'],
-    ['--docker-host', 'tcp://10.0.0.2:2376'],
-    ['--docker-nodes', '2'],
-    ['--pack'],
-  ].map(([flag, value]): Case => ({
-    what: `${flag} on a sim run`,
-    args: (p) => ['run', p.scenario, flag as string, ...(value !== undefined ? [value] : []), '--out', join(p.dir, 'sim-docker-flag')],
-    exit: 2,
-    message: () => new RegExp(`^${re(value !== undefined ? `${flag} ${value}` : (flag as string))}: only for a live run with placement docker \\(--runtime live --placement docker\\); this run is sim, which would ignore it$`),
-  })),
+  ...[['--image', 'splitnet:dev'], ['--nats-image', 'nats:2'], ['--docker-host', 'tcp://10.0.0.2:2376'], ['--docker-nodes', '2'], ['--pack']].map(
+    ([flag, value]): Case => ({
+      what: `${flag} on a sim run`,
+      args: (p) => ['run', p.scenario, flag as string, ...(value !== undefined ? [value] : []), '--out', join(p.dir, 'sim-docker-flag')],
+      exit: 2,
+      message: () =>
+        new RegExp(
+          `^${re(value !== undefined ? `${flag} ${value}` : (flag as string))}: only for a live run with placement docker \\(--runtime live --placement docker\\); this run is sim, which would ignore it$`,
+        ),
+    }),
+  ),
   {
     what: '--join-window on a sim run',
     args: (p) => ['run', p.scenario, '--join-window', '5s', '--out', join(p.dir, 'sim-join')],
     exit: 2,
-    message: () => /^--join-window 5s: only for a live run with placement external \(actors that join: --runtime live --placement external\); this run is sim, which would ignore it$/,
+    message: () =>
+      /^--join-window 5s: only for a live run with placement external \(actors that join: --runtime live --placement external\); this run is sim, which would ignore it$/,
   },
   {
     what: '--image on a live run (runtime: live in the scenario) that is not placement docker',
     args: (p) => ['run', write(p.dir, 'live.yaml', `${SMALL}runtime: live\n`), '--image', 'splitnet:dev', '--out', join(p.dir, 'live-image')],
     exit: 2,
-    message: () => /^--image splitnet:dev: only for a live run with placement docker \(--runtime live --placement docker\); this live run's placement is processes, which would ignore it$/,
+    message: () =>
+      /^--image splitnet:dev: only for a live run with placement docker \(--runtime live --placement docker\); this live run's placement is processes, which would ignore it$/,
   },
   {
     what: '--pack on a run made live by --set runtime=live',
     args: (p) => ['run', p.scenario, '--set', 'runtime=live', '--pack', '--out', join(p.dir, 'set-live-pack')],
     exit: 2,
-    message: () => /^--pack: only for a live run with placement docker \(--runtime live --placement docker\); this live run's placement is processes, which would ignore it$/,
+    message: () =>
+      /^--pack: only for a live run with placement docker \(--runtime live --placement docker\); this live run's placement is processes, which would ignore it$/,
   },
 
   // Flag values are named as the user typed them.
@@ -301,7 +327,8 @@ const cases: readonly Case[] = [
     what: '--ready-timeout on a sim run',
     args: (p) => ['run', p.scenario, '--ready-timeout', '90s'],
     exit: 2,
-    message: () => /^--ready-timeout 90s: only for a live run \(add --runtime live, or runtime: live in the scenario\); this run is sim, which would ignore it$/,
+    message: () =>
+      /^--ready-timeout 90s: only for a live run \(add --runtime live, or runtime: live in the scenario\); this run is sim, which would ignore it$/,
   },
   {
     what: 'cleanup --results without --run',
@@ -341,7 +368,10 @@ for (const c of cases) {
 
 test.serial('cli - the largest seed, 2^32 − 1, is accepted by --seed and by --set seed alike', async (t) => {
   const p = await place(t);
-  for (const args of [['--seed', '4294967295'], ['--set', 'seed=4294967295']]) {
+  for (const args of [
+    ['--seed', '4294967295'],
+    ['--set', 'seed=4294967295'],
+  ]) {
     const out = join(tmp(), 'run');
     const r = await splitnet(t, ['run', p.scenario, ...args, '--out', out, '--json']);
     t.is(r.code, 0, r.stderr);
@@ -349,7 +379,7 @@ test.serial('cli - the largest seed, 2^32 − 1, is accepted by --seed and by --
   }
 });
 
-test.serial('cli - a sweep reads an absolute base path as it is, not from the sweep file\'s directory', async (t) => {
+test.serial("cli - a sweep reads an absolute base path as it is, not from the sweep file's directory", async (t) => {
   const p = await place(t);
   const sweep = write(tmp(), 'elsewhere/sweep.yaml', `base: ${p.scenario}\naxes:\n  - path: topology.workers\n    values: [1, 2]\n`);
   const r = await splitnet(t, ['sweep', sweep, '--dry-run']);
@@ -392,9 +422,14 @@ test.serial('cli - traffic above the link rate is run capped, with a warning on 
   const out = join(tmp(), 'capped');
   const r = await splitnet(t, ['run', p.scenario, '--set', 'traffic.0.rate=50Gbps', '--out', out]);
   t.is(r.code, 0, r.stderr);
-  t.regex(r.stderr, /^splitnet: warning: the traffic asks for 50 Gbit\/s on the wire but topology\.link is 10 Gbit\/s: it is offered at line rate, the rest is never sent \(summary\.throughput\.offeredCapped\)$/m);
+  t.regex(
+    r.stderr,
+    /^splitnet: warning: the traffic asks for 50 Gbit\/s on the wire but topology\.link is 10 Gbit\/s: it is offered at line rate, the rest is never sent \(summary\.throughput\.offeredCapped\)$/m,
+  );
   t.regex(r.stdout, /^warning +offered load capped: the traffic asks for 50\.00 Gbit\/s on a 10\.00 Gbit\/s link/m);
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { throughput: { offeredCapped?: unknown; offeredGbps: number; lineRateGbps: number } };
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+    throughput: { offeredCapped?: unknown; offeredGbps: number; lineRateGbps: number };
+  };
   t.deepEqual(summary.throughput.offeredCapped, { requestedGbps: 50, linkGbps: 10 });
   t.true(summary.throughput.offeredGbps <= summary.throughput.lineRateGbps * 1.001, 'what the wire took is at most line rate');
 });

@@ -36,7 +36,16 @@ test('cli - run writes every result file and prints a summary table', (t) => {
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /throughput\s+\d/);
   t.regex(r.stdout, /accounting\s+ok/);
-  t.deepEqual(readdirSync(out).sort(), ['environment.json', 'events.jsonl', 'latency.json', 'metrics.jsonl', 'scenario.resolved.yaml', 'summary.csv', 'summary.json', 'timeseries.csv']);
+  t.deepEqual(readdirSync(out).sort(), [
+    'environment.json',
+    'events.jsonl',
+    'latency.json',
+    'metrics.jsonl',
+    'scenario.resolved.yaml',
+    'summary.csv',
+    'summary.json',
+    'timeseries.csv',
+  ]);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   t.true(summary.accounting.balanced);
   const env = JSON.parse(readFileSync(join(out, 'environment.json'), 'utf8'));
@@ -74,11 +83,21 @@ const badInputs: [string, string | null, string[], RegExp][] = [
   ['an unknown key', 'topology:\n  wrokers: 2\n', [], /scenario\.yaml:2:3: .*unknown key "wrokers".*workers/],
   ['a wrong type', 'topology:\n  workers: two\n', [], /scenario\.yaml:2:\d+: topology\.workers: expected .*found/],
   ['a negative rate', 'traffic:\n  - rate: -5Gbps\n', [], /scenario\.yaml:2:\d+: traffic\[0\]\.rate: expected/],
-  ['a ring size that is not a power of two', 'topology:\n  vms: { ringSize: 100 }\n', [], /scenario\.yaml:2:\d+: topology\.vms\.ringSize: expected a power of two/],
+  [
+    'a ring size that is not a power of two',
+    'topology:\n  vms: { ringSize: 100 }\n',
+    [],
+    /scenario\.yaml:2:\d+: topology\.vms\.ringSize: expected a power of two/,
+  ],
   ['a bad --set path', 'name: x\n', ['--set', 'topology.wrkers=2'], /--set topology\.wrkers=2: .*unknown key/],
   ['a bad --seed', 'name: x\n', ['--seed', 'abc'], /--seed: expected a whole number/],
   ['an unknown flag', 'name: x\n', ['--bogus'], /unknown option '--bogus'/],
-  ['a bad --expect', 'name: x\n', ['--runtime', 'live', '--placement', 'external', '--expect', 'vm=2'], /--expect: expected <role>=<n> with role driver, worker, frontend and n ≥ 1, found "vm=2"/],
+  [
+    'a bad --expect',
+    'name: x\n',
+    ['--runtime', 'live', '--placement', 'external', '--expect', 'vm=2'],
+    /--expect: expected <role>=<n> with role driver, worker, frontend and n ≥ 1, found "vm=2"/,
+  ],
   ['--expect without placement external', 'name: x\n', ['--expect', 'frontend=2'], /--expect frontend=2: only for a live run with placement external/],
 ];
 

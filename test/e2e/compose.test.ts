@@ -104,13 +104,21 @@ test.serial('compose - up with 2 frontends: the controller exits 0, accounting b
   t.true(s.accounting.balanced);
   t.is(s.accounting.unaccounted, 0);
   t.true(s.throughput.gbps > 0);
-  t.deepEqual(s.interrupts.perVm.map((v) => v.vm), [0, 1]);
+  t.deepEqual(
+    s.interrupts.perVm.map((v) => v.vm),
+    [0, 1],
+  );
   for (const v of s.interrupts.perVm) {
     t.true(v.virqPerSec > 0, `vm ${v.vm} took no virtual interrupt`);
     t.true((s.cpu[`vm${v.vm}.vcpu0`] ?? 0) > 0, `vm ${v.vm} spent no CPU receiving`);
   }
   // Two worker containers joined: topology.workers = 2.
-  t.deepEqual(Object.keys(s.cpu).filter((k) => k.startsWith('dom0.worker')).sort(), ['dom0.worker0', 'dom0.worker1']);
+  t.deepEqual(
+    Object.keys(s.cpu)
+      .filter((k) => k.startsWith('dom0.worker'))
+      .sort(),
+    ['dom0.worker0', 'dom0.worker1'],
+  );
 });
 
 test.serial('compose - up again with --scale frontend=4: four VMs, each receives traffic', async (t) => {
@@ -119,7 +127,10 @@ test.serial('compose - up again with --scale frontend=4: four VMs, each receives
   t.true(s.accounting.balanced);
   t.is(s.accounting.unaccounted, 0);
   t.true(s.throughput.gbps > 0);
-  t.deepEqual(s.interrupts.perVm.map((v) => v.vm), [0, 1, 2, 3]);
+  t.deepEqual(
+    s.interrupts.perVm.map((v) => v.vm),
+    [0, 1, 2, 3],
+  );
   for (const v of s.interrupts.perVm) {
     t.true(v.virqPerSec > 0, `vm ${v.vm} took no virtual interrupt`);
     t.true((s.cpu[`vm${v.vm}.vcpu0`] ?? 0) > 0, `vm ${v.vm} spent no CPU receiving`);

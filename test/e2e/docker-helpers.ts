@@ -47,7 +47,10 @@ export async function requireEngine(): Promise<void> {
   const info = await dockerCli(['info']);
   if (info.code === 0) return;
   // docker info prints the useful line ("Cannot connect to the Docker daemon …") among its client details.
-  const lines = `${info.error ?? ''}\n${info.stdout}\n${info.stderr}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = `${info.error ?? ''}\n${info.stdout}\n${info.stderr}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const why = lines.find((l) => /cannot connect|permission denied|ENOENT|error during connect/i.test(l)) ?? lines.at(-1) ?? 'no output';
   throw new Error(
     `the Docker engine is not running (${docker} info failed: ${why}).\n` +
@@ -68,9 +71,17 @@ export async function buildSplitnetImage(image: string, labels: readonly string[
   const build = await exec(
     docker,
     [
-      'build', '--force-rm', '-f', 'docker/Dockerfile', '-t', image, ...labels,
-      '--build-arg', `BASE=${localNodeBase}`,
-      '--build-arg', `NODE_EXTRA_CA_CERTS=${hostCaBundle}`,
+      'build',
+      '--force-rm',
+      '-f',
+      'docker/Dockerfile',
+      '-t',
+      image,
+      ...labels,
+      '--build-arg',
+      `BASE=${localNodeBase}`,
+      '--build-arg',
+      `NODE_EXTRA_CA_CERTS=${hostCaBundle}`,
       '.',
     ],
     // Without buildx a newer CLI refuses DOCKER_BUILDKIT=1; left unset it falls back to the legacy builder.

@@ -33,7 +33,24 @@ async function runInContainers(t: ExecutionContext, yaml: string, runId: string)
   const scenario = join(dir, 's.yaml');
   writeFileSync(scenario, yaml);
   const out = join(dir, 'out');
-  const r = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', out, '-q']);
+  const r = await exec(process.execPath, [
+    cli,
+    'run',
+    scenario,
+    '--runtime',
+    'live',
+    '--placement',
+    'docker',
+    '--image',
+    image,
+    '--nats-image',
+    localNatsBase,
+    '--run-id',
+    runId,
+    '--out',
+    out,
+    '-q',
+  ]);
   t.true(completed(r), r.stderr + r.stdout);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
@@ -46,60 +63,114 @@ async function runInContainers(t: ExecutionContext, yaml: string, runId: string)
 test.serial('docker placement - a 2-VM run in containers: results balanced, every VM served, nothing left behind', async (t) => {
   t.timeout(5 * 60_000);
   const runId = `place-${runTag}`;
-  const { summary } = await runInContainers(t, 'duration: 60ms\nwarmup: 20ms\ntopology: { vms: { count: 2, queues: 2 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\nlive: { tdf: 100, maxLag: 5ms }\n', runId);
+  const { summary } = await runInContainers(
+    t,
+    'duration: 60ms\nwarmup: 20ms\ntopology: { vms: { count: 2, queues: 2 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\nlive: { tdf: 100, maxLag: 5ms }\n',
+    runId,
+  );
   t.is(summary.live.processes, 5, 'driver, 2 workers, 2 VMs');
   const nets = await dockerCli(['network', 'ls', '-q', '--filter', `label=splitnet.run=${runId}`]);
   t.is(nets.stdout.trim(), '', 'no network left');
 });
 
-test.serial('docker placement - one container per Xen domain: the driver\'s runs the workers; a worker killed takes its domain\'s container down, which is restarted', async (t) => {
-  t.timeout(5 * 60_000);
-  const { out, summary } = await runInContainers(
-    t,
-    'duration: 100ms\nwarmup: 20ms\ntopology: { vms: { count: 2, queues: 2 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\n' +
-      'live: { tdf: 100, maxLag: 5ms, processes: per-domain }\nfaults:\n  - { at: 40ms, target: worker:1, action: kill }\n',
-    `place-pd-${runTag}`,
-  );
-  t.is(summary.live.processes, 3, 'the driver domain (NIC, back end, 2 workers) and 2 VMs');
-  t.is(Object.keys(summary.cpu).filter((k: string) => k.includes('worker')).length, 2);
-  // The kill hit the driver domain's container: it was restarted as a new container, once.
-  const events = eventsOf(out);
-  const domain = 'nic+backend+worker.0+worker.1';
-  t.true(events.some((e) => e.kind === 'actor-restart' && e.actor === domain), JSON.stringify(events.filter((e) => e.kind.startsWith('actor-'))));
-  t.deepEqual(summary.live.restarted.map((x: { process: string }) => x.process), [domain]);
-});
+test.serial(
+  "docker placement - one container per Xen domain: the driver's runs the workers; a worker killed takes its domain's container down, which is restarted",
+  async (t) => {
+    t.timeout(5 * 60_000);
+    const { out, summary } = await runInContainers(
+      t,
+      'duration: 100ms\nwarmup: 20ms\ntopology: { vms: { count: 2, queues: 2 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\n' +
+        'live: { tdf: 100, maxLag: 5ms, processes: per-domain }\nfaults:\n  - { at: 40ms, target: worker:1, action: kill }\n',
+      `place-pd-${runTag}`,
+    );
+    t.is(summary.live.processes, 3, 'the driver domain (NIC, back end, 2 workers) and 2 VMs');
+    t.is(Object.keys(summary.cpu).filter((k: string) => k.includes('worker')).length, 2);
+    // The kill hit the driver domain's container: it was restarted as a new container, once.
+    const events = eventsOf(out);
+    const domain = 'nic+backend+worker.0+worker.1';
+    t.true(
+      events.some((e) => e.kind === 'actor-restart' && e.actor === domain),
+      JSON.stringify(events.filter((e) => e.kind.startsWith('actor-'))),
+    );
+    t.deepEqual(
+      summary.live.restarted.map((x: { process: string }) => x.process),
+      [domain],
+    );
+  },
+);
 
 test.serial('docker placement - a missing image is a clear error before anything starts', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
   const scenario = join(dir, 's.yaml');
   writeFileSync(scenario, 'duration: 10ms\n');
-  const r = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--image', 'splitnet-test:does-not-exist', '--nats-image', localNatsBase, '--out', join(dir, 'o')]);
+  const r = await exec(process.execPath, [
+    cli,
+    'run',
+    scenario,
+    '--runtime',
+    'live',
+    '--placement',
+    'docker',
+    '--image',
+    'splitnet-test:does-not-exist',
+    '--nats-image',
+    localNatsBase,
+    '--out',
+    join(dir, 'o'),
+  ]);
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, /splitnet image "splitnet-test:does-not-exist" is not on this Docker engine/);
 });
 
-test.serial('docker placement - a run over two emulated nodes (--docker-nodes 2) agrees with processes on throughput and virq/s (10 %), balances, and leaves no container or network behind', async (t) => {
-  t.timeout(5 * 60_000);
-  const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
-  const scenario = join(dir, 's.yaml');
-  writeFileSync(scenario, 'duration: 60ms\nwarmup: 20ms\ntopology: { vms: { count: 4, queues: 1 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\ncoalescing: { nic: { policy: static, usecs: 100 }, backend: { policy: static, usecs: 400, frames: 0 } }\n# TDF 200: a containerised run beside other test files must not be timing-sensitive (1 ms of jitter = 5 µs emulated).\nlive: { tdf: 200, maxLag: 5ms }\n');
-  const runId = `nodes-${runTag}`;
-  const docker = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-nodes', '2', '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', join(dir, 'docker'), '--json']);
-  const procs = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--out', join(dir, 'procs'), '--json']);
-  t.true(completed(docker), docker.stderr);
-  t.true(completed(procs), procs.stderr);
-  const d = JSON.parse(docker.stdout).summary;
-  const p = JSON.parse(procs.stdout).summary;
-  t.log(`docker 2 nodes: ${d.throughput.gbps} Gbit/s, ${d.interrupts.virqPerSec} virq/s; processes: ${p.throughput.gbps} Gbit/s, ${p.interrupts.virqPerSec} virq/s`);
-  t.true(d.accounting.balanced);
-  t.is(d.interrupts.perVm.length, 4);
-  t.true(Math.abs(d.throughput.gbps - p.throughput.gbps) <= 0.1 * p.throughput.gbps);
-  t.true(Math.abs(d.interrupts.virqPerSec - p.interrupts.virqPerSec) <= 0.1 * p.interrupts.virqPerSec);
-  const left = await dockerCli(['ps', '-aq', '--filter', `label=splitnet.run=${runId}`]);
-  t.is(left.stdout.trim(), '');
-  const nets = await dockerCli(['network', 'ls', '-q', '--filter', `label=splitnet.run=${runId}`]);
-  t.is(nets.stdout.trim(), '');
-});
+test.serial(
+  'docker placement - a run over two emulated nodes (--docker-nodes 2) agrees with processes on throughput and virq/s (10 %), balances, and leaves no container or network behind',
+  async (t) => {
+    t.timeout(5 * 60_000);
+    const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
+    const scenario = join(dir, 's.yaml');
+    writeFileSync(
+      scenario,
+      'duration: 60ms\nwarmup: 20ms\ntopology: { vms: { count: 4, queues: 1 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\ncoalescing: { nic: { policy: static, usecs: 100 }, backend: { policy: static, usecs: 400, frames: 0 } }\n# TDF 200: a containerised run beside other test files must not be timing-sensitive (1 ms of jitter = 5 µs emulated).\nlive: { tdf: 200, maxLag: 5ms }\n',
+    );
+    const runId = `nodes-${runTag}`;
+    const docker = await exec(process.execPath, [
+      cli,
+      'run',
+      scenario,
+      '--runtime',
+      'live',
+      '--placement',
+      'docker',
+      '--docker-nodes',
+      '2',
+      '--image',
+      image,
+      '--nats-image',
+      localNatsBase,
+      '--run-id',
+      runId,
+      '--out',
+      join(dir, 'docker'),
+      '--json',
+    ]);
+    const procs = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--out', join(dir, 'procs'), '--json']);
+    t.true(completed(docker), docker.stderr);
+    t.true(completed(procs), procs.stderr);
+    const d = JSON.parse(docker.stdout).summary;
+    const p = JSON.parse(procs.stdout).summary;
+    t.log(
+      `docker 2 nodes: ${d.throughput.gbps} Gbit/s, ${d.interrupts.virqPerSec} virq/s; processes: ${p.throughput.gbps} Gbit/s, ${p.interrupts.virqPerSec} virq/s`,
+    );
+    t.true(d.accounting.balanced);
+    t.is(d.interrupts.perVm.length, 4);
+    t.true(Math.abs(d.throughput.gbps - p.throughput.gbps) <= 0.1 * p.throughput.gbps);
+    t.true(Math.abs(d.interrupts.virqPerSec - p.interrupts.virqPerSec) <= 0.1 * p.interrupts.virqPerSec);
+    const left = await dockerCli(['ps', '-aq', '--filter', `label=splitnet.run=${runId}`]);
+    t.is(left.stdout.trim(), '');
+    const nets = await dockerCli(['network', 'ls', '-q', '--filter', `label=splitnet.run=${runId}`]);
+    t.is(nets.stdout.trim(), '');
+  },
+);
 
 /** What is labelled with `label` on the engine: containers and networks, one id a line (empty when nothing). */
 async function labelled(label: string): Promise<string> {
@@ -121,7 +192,10 @@ async function twoEngineRun(t: ExecutionContext, tag: string, advertise?: string
   // With natsRestart: both engines' NATS servers are killed at 25 ms and started again 5 ms (1 s) later; the
   // run goes on for 45 ms (9 s) after, for the clients (retrying every 2 s) and the routes to come back.
   const faults = natsRestart ? 'duration: 80ms\nfaults:\n  - { id: bus, at: 25ms, duration: 5ms, target: nats, action: nats-restart }\n' : 'duration: 60ms\n';
-  writeFileSync(scenario, `${faults}warmup: 20ms\ntopology: { vms: { count: 4, queues: 1 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\nlive: { tdf: 200, maxLag: 5ms }\n`);
+  writeFileSync(
+    scenario,
+    `${faults}warmup: 20ms\ntopology: { vms: { count: 4, queues: 1 }, workers: 2 }\ntraffic: [ { flows: 16, rate: 100Mbps } ]\nlive: { tdf: 200, maxLag: 5ms }\n`,
+  );
   const runId = `${tag}-${runTag}`;
   const out = join(dir, 'out');
   // Watch the run's containers while it runs: which node each one is on, and whether node 1's server routed to node 0's.
@@ -140,37 +214,87 @@ async function twoEngineRun(t: ExecutionContext, tag: string, advertise?: string
       if (!anonymous) {
         // Node 0's client port, published beyond loopback: a client without the run's password is refused.
         const port = (await dockerCli(['port', `splitnet-${runId}-nats0`, '4222/tcp'])).stdout.trim().split('\n')[0] ?? '';
-        const answer = port ? await connectNats({ servers: `nats://${port}`, name: 'intruder', maxReconnectAttempts: 0 }).then((c) => { void c.close(); return 'connected'; }, (e: unknown) => String(e)) : '';
+        const answer = port
+          ? await connectNats({ servers: `nats://${port}`, name: 'intruder', maxReconnectAttempts: 0 }).then(
+              (c) => {
+                void c.close();
+                return 'connected';
+              },
+              (e: unknown) => String(e),
+            )
+          : '';
         // A server still starting refuses the connection: ask again; any other answer is the verdict.
         if (answer && !/ECONNREFUSED|ECONNRESET|cannot reach/.test(answer)) anonymous = answer;
       }
       await new Promise((r) => setTimeout(r, 300));
     }
   })();
-  const r = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', 'unix:///var/run/docker.sock', '--docker-host', proxy.url, ...(advertise ? ['--docker-advertise', `${advertise},${advertise}`] : []), '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', out, '--json']);
+  const r = await exec(process.execPath, [
+    cli,
+    'run',
+    scenario,
+    '--runtime',
+    'live',
+    '--placement',
+    'docker',
+    '--docker-host',
+    'unix:///var/run/docker.sock',
+    '--docker-host',
+    proxy.url,
+    ...(advertise ? ['--docker-advertise', `${advertise},${advertise}`] : []),
+    '--image',
+    image,
+    '--nats-image',
+    localNatsBase,
+    '--run-id',
+    runId,
+    '--out',
+    out,
+    '--json',
+  ]);
   running = false;
   await watch;
   t.true(completed(r), r.stderr + r.stdout);
   const summary = JSON.parse(r.stdout).summary;
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
   t.is(summary.interrupts.perVm.length, 4);
-  t.true(summary.interrupts.perVm.every((vm: { virqPerSec: number }) => vm.virqPerSec > 0), 'every VM delivered');
+  t.true(
+    summary.interrupts.perVm.every((vm: { virqPerSec: number }) => vm.virqPerSec > 0),
+    'every VM delivered',
+  );
   for (const v of [0, 1, 2, 3]) t.true(seen.has(`${v % 2} splitnet-${runId}-frontend-${v}`), `VM ${v} on node ${v % 2}: saw ${[...seen].join(', ')}`);
   t.true(seen.has(`1 splitnet-${runId}-nats1`));
   // Routes go between engines through the published route port on the advertised address (here the bridge
   // gateway, both engines being on this machine): node 1's server dialled node 0's.
-  const up = readFileSync(join(out, 'logs', 'controller.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.message === 'docker: node up');
-  t.deepEqual(up.map((e) => [e.node, e.engine]), [[0, 'unix:///var/run/docker.sock'], [1, proxy.url]]);
+  const up = readFileSync(join(out, 'logs', 'controller.log'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.message === 'docker: node up');
+  t.deepEqual(
+    up.map((e) => [e.node, e.engine]),
+    [
+      [0, 'unix:///var/run/docker.sock'],
+      [1, proxy.url],
+    ],
+  );
   t.regex(up[0].advertise, /^\d+\.\d+\.\d+\.\d+$/);
-  t.not(up[0].advertise, '127.0.0.1', 'loopback would be each container\'s own');
+  t.not(up[0].advertise, '127.0.0.1', "loopback would be each container's own");
   if (advertise) t.is(up[0].advertise, advertise);
   t.true(routed.includes(`${up[0].advertise}:${up[0].routePort} - rid:`), routed);
   t.regex(anonymous, /authori[sz]ation/i);
   if (natsRestart) {
     // Both servers went and came back on their ports (the controller's URL and the routes' seeds stay
     // right); every VM delivered again afterwards, and the restart's dip recovered.
-    const events = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; t: number; actor: string });
-    for (const kind of ['nats-down', 'nats-up']) t.truthy(events.find((e) => e.kind === kind), kind);
+    const events = readFileSync(join(out, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; t: number; actor: string });
+    for (const kind of ['nats-down', 'nats-up'])
+      t.truthy(
+        events.find((e) => e.kind === kind),
+        kind,
+      );
     t.false(events.some((e) => e.kind === 'fault-failed' || e.kind === 'nats-restart-failed'));
     const bus = (summary.faults.recovery as { id: string; recoveryMs: unknown }[]).find((x) => x.id === 'bus');
     t.truthy(bus, JSON.stringify(summary.faults.recovery));
@@ -180,9 +304,12 @@ async function twoEngineRun(t: ExecutionContext, tag: string, advertise?: string
   t.is(await labelled(`splitnet.run=${runId}`), '', 'nothing left on the engine');
 }
 
-test.serial('docker placement - two engine endpoints (the socket and a TCP port to it): one node each, VMs spread, NATS routed through published ports, both servers restarted mid-run and back on their ports, nothing left on either', async (t) => {
-  await twoEngineRun(t, 'engines', undefined, true);
-});
+test.serial(
+  'docker placement - two engine endpoints (the socket and a TCP port to it): one node each, VMs spread, NATS routed through published ports, both servers restarted mid-run and back on their ports, nothing left on either',
+  async (t) => {
+    await twoEngineRun(t, 'engines', undefined, true);
+  },
+);
 
 test.serial('docker placement - two engine endpoints with --docker-advertise set to an address of this host: ports published and routed there', async (t) => {
   // An address of this host's own network interfaces (not loopback, not a Docker bridge), as a real host's would be.
@@ -194,23 +321,82 @@ test.serial('docker placement - two engine endpoints with --docker-advertise set
   await twoEngineRun(t, 'advertise', own.address);
 });
 
-test.serial('docker placement - several engines: an engine that does not answer stops the run before anything is created; --docker-nodes with several is refused', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
-  const scenario = join(dir, 's.yaml');
-  writeFileSync(scenario, 'duration: 10ms\n');
-  const runId = `dead-${runTag}`;
-  // Port 1 on loopback: nothing listens there.
-  const dead = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', 'unix:///var/run/docker.sock,tcp://127.0.0.1:1', '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', join(dir, 'a')]);
-  t.is(dead.code, 2, dead.stderr);
-  t.regex(dead.stderr, /no Docker engine answers at tcp:\/\/127\.0\.0\.1:1/);
-  t.is(await labelled(`splitnet.run=${runId}`), '');
-  const both = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', 'unix:///var/run/docker.sock', '--docker-host', 'unix:///var/run/docker.sock', '--docker-nodes', '2', '--image', image, '--nats-image', localNatsBase, '--out', join(dir, 'b')]);
-  t.is(both.code, 2, both.stderr);
-  t.regex(both.stderr, /--docker-nodes 2 emulates nodes on one engine; with 2 --docker-host engines each engine is one node/);
-  const adv = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', 'unix:///var/run/docker.sock,tcp://127.0.0.1:1', '--docker-advertise', '127.0.0.1', '--image', image, '--nats-image', localNatsBase, '--out', join(dir, 'c')]);
-  t.is(adv.code, 2, adv.stderr);
-  t.regex(adv.stderr, /--docker-advertise: give one address per --docker-host, in the same order \(2 engine\(s\), 1 address\(es\)\)/);
-});
+test.serial(
+  'docker placement - several engines: an engine that does not answer stops the run before anything is created; --docker-nodes with several is refused',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'splitnet-place-'));
+    const scenario = join(dir, 's.yaml');
+    writeFileSync(scenario, 'duration: 10ms\n');
+    const runId = `dead-${runTag}`;
+    // Port 1 on loopback: nothing listens there.
+    const dead = await exec(process.execPath, [
+      cli,
+      'run',
+      scenario,
+      '--runtime',
+      'live',
+      '--placement',
+      'docker',
+      '--docker-host',
+      'unix:///var/run/docker.sock,tcp://127.0.0.1:1',
+      '--image',
+      image,
+      '--nats-image',
+      localNatsBase,
+      '--run-id',
+      runId,
+      '--out',
+      join(dir, 'a'),
+    ]);
+    t.is(dead.code, 2, dead.stderr);
+    t.regex(dead.stderr, /no Docker engine answers at tcp:\/\/127\.0\.0\.1:1/);
+    t.is(await labelled(`splitnet.run=${runId}`), '');
+    const both = await exec(process.execPath, [
+      cli,
+      'run',
+      scenario,
+      '--runtime',
+      'live',
+      '--placement',
+      'docker',
+      '--docker-host',
+      'unix:///var/run/docker.sock',
+      '--docker-host',
+      'unix:///var/run/docker.sock',
+      '--docker-nodes',
+      '2',
+      '--image',
+      image,
+      '--nats-image',
+      localNatsBase,
+      '--out',
+      join(dir, 'b'),
+    ]);
+    t.is(both.code, 2, both.stderr);
+    t.regex(both.stderr, /--docker-nodes 2 emulates nodes on one engine; with 2 --docker-host engines each engine is one node/);
+    const adv = await exec(process.execPath, [
+      cli,
+      'run',
+      scenario,
+      '--runtime',
+      'live',
+      '--placement',
+      'docker',
+      '--docker-host',
+      'unix:///var/run/docker.sock,tcp://127.0.0.1:1',
+      '--docker-advertise',
+      '127.0.0.1',
+      '--image',
+      image,
+      '--nats-image',
+      localNatsBase,
+      '--out',
+      join(dir, 'c'),
+    ]);
+    t.is(adv.code, 2, adv.stderr);
+    t.regex(adv.stderr, /--docker-advertise: give one address per --docker-host, in the same order \(2 engine\(s\), 1 address\(es\)\)/);
+  },
+);
 
 test.serial('docker placement - splitnet cleanup cleans every engine given, and names the one it could not reach', async (t) => {
   const proxy = await engineTcpProxy();
@@ -230,7 +416,11 @@ test.serial('docker placement - splitnet cleanup cleans every engine given, and 
  * Start a long run over two endpoints of the local engine, wait until both nodes have front ends, and send
  * `signal` to the controller; resolves once it exited, with what it printed and the endpoints it used.
  */
-async function interruptedRun(t: ExecutionContext, tag: string, signal: NodeJS.Signals): Promise<{ runId: string; code: number | null; stderr: string; endpoints: string }> {
+async function interruptedRun(
+  t: ExecutionContext,
+  tag: string,
+  signal: NodeJS.Signals,
+): Promise<{ runId: string; code: number | null; stderr: string; endpoints: string }> {
   t.timeout(3 * 60_000);
   const proxy = await engineTcpProxy();
   t.teardown(proxy.close);
@@ -240,14 +430,45 @@ async function interruptedRun(t: ExecutionContext, tag: string, signal: NodeJS.S
   writeFileSync(scenario, 'duration: 10s\ntopology: { vms: { count: 2, queues: 1 }, workers: 1 }\nlive: { tdf: 200 }\n');
   const runId = `${tag}-${runTag}`;
   const endpoints = `unix:///var/run/docker.sock,${proxy.url}`;
-  const child = spawn(process.execPath, [cli, 'run', scenario, '--runtime', 'live', '--placement', 'docker', '--docker-host', endpoints, '--image', image, '--nats-image', localNatsBase, '--run-id', runId, '--out', join(dir, 'out'), '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      'run',
+      scenario,
+      '--runtime',
+      'live',
+      '--placement',
+      'docker',
+      '--docker-host',
+      endpoints,
+      '--image',
+      image,
+      '--nats-image',
+      localNatsBase,
+      '--run-id',
+      runId,
+      '--out',
+      join(dir, 'out'),
+      '-q',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   // Wait until both nodes have actor containers (the last front end is on node 1), then interrupt.
   let nodes = new Set<string>();
   for (let i = 0; i < 600 && nodes.size < 2; i++) {
-    const ps = await dockerCli(['ps', '--filter', `label=splitnet.run=${runId}`, '--filter', 'label=splitnet.role=frontend', '--format', '{{.Label "splitnet.node"}}']);
+    const ps = await dockerCli([
+      'ps',
+      '--filter',
+      `label=splitnet.run=${runId}`,
+      '--filter',
+      'label=splitnet.role=frontend',
+      '--format',
+      '{{.Label "splitnet.node"}}',
+    ]);
     nodes = new Set(ps.stdout.split('\n').filter(Boolean));
     if (nodes.size < 2) await new Promise((r) => setTimeout(r, 200));
   }

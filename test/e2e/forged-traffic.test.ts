@@ -36,7 +36,12 @@ interface Summary {
  * A live run over the open server, and `forge` called with a connection of its own once the run's processes
  * are started (their first heartbeat); returns the run's outcome and summary.
  */
-async function forgedRun(t: ExecutionContext, tag: string, forge: (bus: Transport, s: Subjects) => Promise<void>, extra: readonly string[] = []): Promise<{ r: Ran; out: string; summary: Summary }> {
+async function forgedRun(
+  t: ExecutionContext,
+  tag: string,
+  forge: (bus: Transport, s: Subjects) => Promise<void>,
+  extra: readonly string[] = [],
+): Promise<{ r: Ran; out: string; summary: Summary }> {
   const runId = `${tag}-${process.pid}`;
   const out = join(tmp(), tag);
   const s = new Subjects(runId);
@@ -80,62 +85,88 @@ function tainted(t: ExecutionContext, r: Ran, summary: Summary, seen: RegExp): v
   t.regex(r.stderr, /^splitnet: error: run tainted: .*; its results cannot be trusted/m);
   t.regex(r.stdout, /^live +TAINTED: /m);
   t.is(summary.live.verdict, 'tainted');
-  t.true((summary.live.tainted ?? []).some((l) => seen.test(l)), JSON.stringify(summary.live.tainted));
+  t.true(
+    (summary.live.tainted ?? []).some((l) => seen.test(l)),
+    JSON.stringify(summary.live.tainted),
+  );
 }
 
 test.serial('forged traffic - a header claiming another sender than its subject is refused as spoofed; the run is tainted', async (t) => {
   const { r, summary } = await forgedRun(t, 'spoof', async (bus, s) => {
     // On vm.0's subject (as if vm.0 sent it) a frame that says it is the back end's rx batch.
-    for (let i = 1; i <= 5; i++) bus.publish(s.data('worker.0', 'vm.0'), frame(s.runId, 'backend', 'worker.0', i, { kind: 'rx', vm: 0, queue: 0, batch: packets(10) }));
+    for (let i = 1; i <= 5; i++)
+      bus.publish(s.data('worker.0', 'vm.0'), frame(s.runId, 'backend', 'worker.0', i, { kind: 'rx', vm: 0, queue: 0, batch: packets(10) }));
   });
   tainted(t, r, summary, /spoofed 5/);
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
 });
 
-test.serial('forged traffic - two frames from "backend" and "worker.0" with seq 2^53 − 1 are refused as seq-jumps; the real frames after them are not duplicates', async (t) => {
-  const { r, summary } = await forgedRun(t, 'seqjump', async (bus, s) => {
-    bus.publish(s.data('worker.0', 'backend'), frame(s.runId, 'backend', 'worker.0', Number.MAX_SAFE_INTEGER, { kind: 'rx', vm: 0, queue: 0, batch: packets(4) }));
-    bus.publish(s.data('vm.0', 'worker.0'), frame(s.runId, 'worker.0', 'vm.0', Number.MAX_SAFE_INTEGER, { kind: 'evt', vm: 0, port: 0 }));
-  });
-  tainted(t, r, summary, /seq-jump 2/);
-  t.is(summary.live.wire.rejected['seq-jump'], 2);
-  t.is(summary.live.wire.rejected['duplicate'], 0, 'the real frames kept flowing');
-  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
-  // Almost every emitted packet was delivered: what is not is in flight or dropped with a reason, as in any run.
-  t.true(summary.accounting.delivered > 0.9 * summary.accounting.emitted, JSON.stringify(summary.accounting));
-});
+test.serial(
+  'forged traffic - two frames from "backend" and "worker.0" with seq 2^53 − 1 are refused as seq-jumps; the real frames after them are not duplicates',
+  async (t) => {
+    const { r, summary } = await forgedRun(t, 'seqjump', async (bus, s) => {
+      bus.publish(
+        s.data('worker.0', 'backend'),
+        frame(s.runId, 'backend', 'worker.0', Number.MAX_SAFE_INTEGER, { kind: 'rx', vm: 0, queue: 0, batch: packets(4) }),
+      );
+      bus.publish(s.data('vm.0', 'worker.0'), frame(s.runId, 'worker.0', 'vm.0', Number.MAX_SAFE_INTEGER, { kind: 'evt', vm: 0, port: 0 }));
+    });
+    tainted(t, r, summary, /seq-jump 2/);
+    t.is(summary.live.wire.rejected['seq-jump'], 2);
+    t.is(summary.live.wire.rejected['duplicate'], 0, 'the real frames kept flowing');
+    t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+    // Almost every emitted packet was delivered: what is not is in flight or dropped with a reason, as in any run.
+    t.true(summary.accounting.delivered > 0.9 * summary.accounting.emitted, JSON.stringify(summary.accounting));
+  },
+);
 
-test.serial('forged traffic - 20 DMA frames "from nic" carrying 1000 packets are refused (a NIC\'s batches never cross the bus): nothing counted as delivered or in flight', async (t) => {
-  const { r, summary } = await forgedRun(t, 'fakenic', async (bus, s) => {
-    for (let i = 1; i <= 20; i++) bus.publish(s.data('backend', 'nic'), frame(s.runId, 'nic', 'backend', i, { kind: 'dma', nicQueue: 0, irq: true, issuedAt: 1000, batch: packets(50) }));
-  });
-  tainted(t, r, summary, /not-allowed 20/);
-  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
-  t.true(Object.values(summary.accounting.inFlight).every((v) => v >= 0), JSON.stringify(summary.accounting.inFlight));
-  t.true(summary.accounting.delivered <= summary.accounting.emitted);
-  t.is(summary.drops['rejected'] ?? 0, 0, 'the forged packets were never emitted: no drop either');
-});
+test.serial(
+  'forged traffic - 20 DMA frames "from nic" carrying 1000 packets are refused (a NIC\'s batches never cross the bus): nothing counted as delivered or in flight',
+  async (t) => {
+    const { r, summary } = await forgedRun(t, 'fakenic', async (bus, s) => {
+      for (let i = 1; i <= 20; i++)
+        bus.publish(s.data('backend', 'nic'), frame(s.runId, 'nic', 'backend', i, { kind: 'dma', nicQueue: 0, irq: true, issuedAt: 1000, batch: packets(50) }));
+    });
+    tainted(t, r, summary, /not-allowed 20/);
+    t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+    t.true(
+      Object.values(summary.accounting.inFlight).every((v) => v >= 0),
+      JSON.stringify(summary.accounting.inFlight),
+    );
+    t.true(summary.accounting.delivered <= summary.accounting.emitted);
+    t.is(summary.drops['rejected'] ?? 0, 0, 'the forged packets were never emitted: no drop either');
+  },
+);
 
-test.serial('forged traffic - forged final, stop and fault control messages are refused: the run goes to its end, nobody restarts, no fault acts; it is tainted', async (t) => {
-  const { r, out, summary } = await forgedRun(t, 'ctl', async (bus, s) => {
-    const json = (m: unknown) => new TextEncoder().encode(JSON.stringify(m));
-    const reports = { reports: [], pendingPackets: 0, sentTo: {}, receivedFrom: {}, rejected: {}, gaps: 0, lastRejection: '' };
-    for (const id of ['vm.0', 'vm.1', 'worker.0']) bus.publish(s.stats(id), json({ kind: 'final', id, final: reports }));
-    for (const id of ['nic', 'worker.0', 'worker.1', 'vm.0', 'vm.1']) bus.publish(s.control(id), json({ kind: 'stop' }));
-    bus.publish(s.control('vm.0'), json({ kind: 'fault', actor: 'vm.0', cmd: { id: 'evil', seed: 1, action: 'stop-polling', phase: 'start', params: {} } }));
-    // Sealed as the real ones are, but with a key the forger made up.
-    bus.publish(s.control('vm.1'), new TextEncoder().encode(`${'0'.repeat(64)} ${JSON.stringify({ r: s.runId, c: 'f'.repeat(32), p: 'vm.1', i: 0, d: 'c', n: 1, m: { kind: 'stop' } })}`));
-  });
-  tainted(t, r, summary, /control message\(s\) refused/);
-  t.true(summary.live.wire.badControl >= 10, String(summary.live.wire.badControl));
-  t.is(summary.windowMs[1], 60, 'the run went on to its end');
-  t.is(summary.live.restarts, 0);
-  const events = eventsOf(out);
-  t.false(events.some((e) => e.kind === 'actor-died' || e.kind.startsWith('fault-')), JSON.stringify(events.filter((e) => e.kind === 'actor-died' || e.kind.startsWith('fault-'))));
-  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
-});
+test.serial(
+  'forged traffic - forged final, stop and fault control messages are refused: the run goes to its end, nobody restarts, no fault acts; it is tainted',
+  async (t) => {
+    const { r, out, summary } = await forgedRun(t, 'ctl', async (bus, s) => {
+      const json = (m: unknown) => new TextEncoder().encode(JSON.stringify(m));
+      const reports = { reports: [], pendingPackets: 0, sentTo: {}, receivedFrom: {}, rejected: {}, gaps: 0, lastRejection: '' };
+      for (const id of ['vm.0', 'vm.1', 'worker.0']) bus.publish(s.stats(id), json({ kind: 'final', id, final: reports }));
+      for (const id of ['nic', 'worker.0', 'worker.1', 'vm.0', 'vm.1']) bus.publish(s.control(id), json({ kind: 'stop' }));
+      bus.publish(s.control('vm.0'), json({ kind: 'fault', actor: 'vm.0', cmd: { id: 'evil', seed: 1, action: 'stop-polling', phase: 'start', params: {} } }));
+      // Sealed as the real ones are, but with a key the forger made up.
+      bus.publish(
+        s.control('vm.1'),
+        new TextEncoder().encode(`${'0'.repeat(64)} ${JSON.stringify({ r: s.runId, c: 'f'.repeat(32), p: 'vm.1', i: 0, d: 'c', n: 1, m: { kind: 'stop' } })}`),
+      );
+    });
+    tainted(t, r, summary, /control message\(s\) refused/);
+    t.true(summary.live.wire.badControl >= 10, String(summary.live.wire.badControl));
+    t.is(summary.windowMs[1], 60, 'the run went on to its end');
+    t.is(summary.live.restarts, 0);
+    const events = eventsOf(out);
+    t.false(
+      events.some((e) => e.kind === 'actor-died' || e.kind.startsWith('fault-')),
+      JSON.stringify(events.filter((e) => e.kind === 'actor-died' || e.kind.startsWith('fault-'))),
+    );
+    t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+  },
+);
 
-test.serial('forged traffic - a genuine frame re-published to another worker\'s inbox is refused as misrouted, not a broken invariant', async (t) => {
+test.serial("forged traffic - a genuine frame re-published to another worker's inbox is refused as misrouted, not a broken invariant", async (t) => {
   let copied = 0;
   const { r, summary } = await forgedRun(t, 'misroute', async (bus, s) => {
     const done = new Promise<void>((resolve) => {
@@ -160,7 +191,10 @@ test.serial('forged traffic - a second controller with the same run id is refuse
     second = await run(['run', scenarioFile(scenario), '--runtime', 'live', '--nats', server.url, '--run-id', s.runId, '--out', join(tmp(), 'second'), '-q']);
   });
   t.is(second?.code, 2, second?.stderr);
-  t.regex(second?.stderr ?? '', /^splitnet: error: live: run id twice-\d+ is in use on this NATS server by another controller \(nonce [0-9a-f]{8}…, ours [0-9a-f]{8}…\): give this run another --run-id$/m);
+  t.regex(
+    second?.stderr ?? '',
+    /^splitnet: error: live: run id twice-\d+ is in use on this NATS server by another controller \(nonce [0-9a-f]{8}…, ours [0-9a-f]{8}…\): give this run another --run-id$/m,
+  );
   t.true(r.code === 0 || r.code === 3, r.stderr);
   t.not(summary.live.verdict, 'tainted');
   t.true(summary.accounting.balanced);
@@ -169,21 +203,52 @@ test.serial('forged traffic - a second controller with the same run id is refuse
 test.serial('forged traffic - an impostor driver joining an external run: two drivers joined, one is refused, the run is tainted', async (t) => {
   const runId = `impostor-${process.pid}`;
   const out = join(tmp(), 'impostor');
-  const controller = run(['run', scenarioFile(scenario), '--runtime', 'live', '--placement', 'external', '--nats', server.url, '--run-id', runId, '--out', out, '--join-window', '1s', '--expect', 'frontend=2', '--expect', 'worker=2']);
+  const controller = run([
+    'run',
+    scenarioFile(scenario),
+    '--runtime',
+    'live',
+    '--placement',
+    'external',
+    '--nats',
+    server.url,
+    '--run-id',
+    runId,
+    '--out',
+    out,
+    '--join-window',
+    '1s',
+    '--expect',
+    'frontend=2',
+    '--expect',
+    'worker=2',
+  ]);
   const join_ = (role: string) => run(['actor', '--run', runId, '--nats', server.url, '--role', role]);
   const actors = [join_('driver'), join_('driver'), join_('worker'), join_('worker'), join_('frontend'), join_('frontend')];
   const r = await controller;
   const a = await Promise.all(actors);
-  const drivers = a.slice(0, 2).map((x) => x.code).sort();
+  const drivers = a
+    .slice(0, 2)
+    .map((x) => x.code)
+    .sort();
   t.deepEqual(drivers, [0, 2], a.map((x) => x.stderr).join('\n'));
-  t.regex(a.slice(0, 2).map((x) => x.stderr).join('\n'), /join refused by the controller of run impostor-\d+: this run has one driver \(NIC \+ back-end\) already: 2 processes joined as driver \(an impostor, or a driver started twice\)/);
+  t.regex(
+    a
+      .slice(0, 2)
+      .map((x) => x.stderr)
+      .join('\n'),
+    /join refused by the controller of run impostor-\d+: this run has one driver \(NIC \+ back-end\) already: 2 processes joined as driver \(an impostor, or a driver started twice\)/,
+  );
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
   tainted(t, r, summary, /control message\(s\) refused/);
-  t.true((summary.live.tainted ?? []).some((l) => /2 processes joined as driver/.test(l)), JSON.stringify(summary.live.tainted));
+  t.true(
+    (summary.live.tainted ?? []).some((l) => /2 processes joined as driver/.test(l)),
+    JSON.stringify(summary.live.tainted),
+  );
   t.deepEqual(processesOf(runId), []);
 });
 
-test.serial('forged traffic - on a run\'s private nats-server, a client without the run\'s credentials cannot even connect', async (t) => {
+test.serial("forged traffic - on a run's private nats-server, a client without the run's credentials cannot even connect", async (t) => {
   const runId = `private-${process.pid}`;
   const out = join(tmp(), 'private');
   const running = run(['run', scenarioFile(scenario.replace('duration: 60ms', 'duration: 200ms')), '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);

@@ -25,7 +25,9 @@ test('live budget - one process per VM for 64 VMs is refused before anything sta
   t.is(lines.length, 1, r.stderr);
   t.regex(
     lines[0] ?? '',
-    new RegExp(`^splitnet: error: live run over budget: ${vms + 3} actor processes on ${cores} cores? is [\\d.]+ per core, above the limit of 8 \\(docs/live\\.md#budgets-said-up-front\\); .*Instead: --placement inprocess .*Docker nodes .*--docker-host.* add --force to run it anyway$`),
+    new RegExp(
+      `^splitnet: error: live run over budget: ${vms + 3} actor processes on ${cores} cores? is [\\d.]+ per core, above the limit of 8 \\(docs/live\\.md#budgets-said-up-front\\); .*Instead: --placement inprocess .*Docker nodes .*--docker-host.* add --force to run it anyway$`,
+    ),
   );
   t.false(existsSync(out), 'nothing was created');
 });
@@ -39,13 +41,22 @@ test('live budget - a run of more than an hour of wall time is refused with its 
   );
 });
 
-test.serial('live budget - with --force the 64-VM run starts anyway, says its budget first, waits long enough for its processes, and runs to its end', async (t) => {
-  t.timeout(600_000);
-  const out = join(tmp(), 'run');
-  const r = await run(['run', scenarioFile(many), '--runtime', 'live', '--out', out, '--force']);
-  t.true(completed(r), r.stderr);
-  t.regex(r.stderr, new RegExp(`^splitnet: live run: 2 ms emulated × TDF 100 = 200 ms of wall time, after about [\\d.]+ s to start; ${vms + 3} actor processes on ${cores} cores? \\([\\d.]+ per core, about [\\d.]+ GB\\)$`, 'm'));
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
-  t.is(summary.live?.processes, vms + 3);
-  t.true(summary.accounting.balanced);
-});
+test.serial(
+  'live budget - with --force the 64-VM run starts anyway, says its budget first, waits long enough for its processes, and runs to its end',
+  async (t) => {
+    t.timeout(600_000);
+    const out = join(tmp(), 'run');
+    const r = await run(['run', scenarioFile(many), '--runtime', 'live', '--out', out, '--force']);
+    t.true(completed(r), r.stderr);
+    t.regex(
+      r.stderr,
+      new RegExp(
+        `^splitnet: live run: 2 ms emulated × TDF 100 = 200 ms of wall time, after about [\\d.]+ s to start; ${vms + 3} actor processes on ${cores} cores? \\([\\d.]+ per core, about [\\d.]+ GB\\)$`,
+        'm',
+      ),
+    );
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
+    t.is(summary.live?.processes, vms + 3);
+    t.true(summary.accounting.balanced);
+  },
+);

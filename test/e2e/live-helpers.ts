@@ -104,7 +104,10 @@ export interface LoggedEvent {
 
 /** A run's event log (results directory `dir`). */
 export function eventsOf(dir: string): LoggedEvent[] {
-  return readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LoggedEvent);
+  return readFileSync(join(dir, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as LoggedEvent);
 }
 
 /**
@@ -151,7 +154,10 @@ export function stillRuns(p: RecordedProcess): boolean {
 /** A JSON log's lines (winston's file format); none when the file does not exist yet. */
 export function logLines(file: string): Record<string, unknown>[] {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   } catch {
     return [];
   }

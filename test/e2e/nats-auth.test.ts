@@ -35,12 +35,19 @@ async function client(user: string, password: string): Promise<{ t: Transport; r
   const t = await connectNats({ servers: server.url, name: user, user, pass: password, inboxPrefix: `_INBOX.${user}` });
   const statuses: TransportStatus[] = [];
   t.onStatus((s) => statuses.push(s));
-  return { t, refused: () => statuses.filter((s) => s.kind === 'error' && /permission/i.test(s.detail)).map((s) => s.detail).join('\n') };
+  return {
+    t,
+    refused: () =>
+      statuses
+        .filter((s) => s.kind === 'error' && /permission/i.test(s.detail))
+        .map((s) => s.detail)
+        .join('\n'),
+  };
 }
 
 const bytes = new TextEncoder().encode('{"kind":"stop"}');
 
-test.serial('nats auth - the front end\'s join login may only ask to join: no control, no worker\'s packet inbox, no VM\'s inbox', async (t) => {
+test.serial("nats auth - the front end's join login may only ask to join: no control, no worker's packet inbox, no VM's inbox", async (t) => {
   const worker = await client('sn-worker-0', derivedPassword(pass('controller'), 'sn-worker-0'));
   const controller = await client('controller', pass('controller'));
   const frontend = await client('frontend', pass('frontend'));
@@ -51,7 +58,8 @@ test.serial('nats auth - the front end\'s join login may only ask to join: no co
   await worker.t.flush();
   await controller.t.flush();
   for (const subject of ['sn.r1.ctl.vm.0', 'sn.r1.worker.0.from.backend', 'sn.r1.worker.0.from.vm.0', 'sn.r1.hello.vm.0']) frontend.t.publish(subject, bytes);
-  for (const subject of ['sn.r1.vm.0.from.>', 'sn.r1.vm.1.from.>', 'sn.*.vm.*.from.>', '_INBOX.>', '_INBOX.sn-vm-0.>']) frontend.t.subscribe(subject, () => leaked++);
+  for (const subject of ['sn.r1.vm.0.from.>', 'sn.r1.vm.1.from.>', 'sn.*.vm.*.from.>', '_INBOX.>', '_INBOX.sn-vm-0.>'])
+    frontend.t.subscribe(subject, () => leaked++);
   frontend.t.publish('sn.r1.join', bytes); // allowed, and sent after the denied ones
   await frontend.t.flush();
   await joined;
@@ -59,11 +67,12 @@ test.serial('nats auth - the front end\'s join login may only ask to join: no co
   await controller.t.flush();
   t.is(leaked, 0, 'nothing the front end published reached a worker or the controller, and it read nothing');
   const refused = frontend.refused();
-  for (const subject of ['sn.r1.ctl.vm.0', 'sn.r1.worker.0.from.backend', 'sn.r1.worker.0.from.vm.0', 'sn.r1.vm.1.from.>', '_INBOX.>']) t.true(refused.includes(subject), `${subject} refused:\n${refused}`);
+  for (const subject of ['sn.r1.ctl.vm.0', 'sn.r1.worker.0.from.backend', 'sn.r1.worker.0.from.vm.0', 'sn.r1.vm.1.from.>', '_INBOX.>'])
+    t.true(refused.includes(subject), `${subject} refused:\n${refused}`);
   for (const c of [frontend, worker, controller]) await c.t.close();
 });
 
-test.serial('nats auth - a VM\'s own login (handed out at join) sends only as itself to workers and reads only its own inbox', async (t) => {
+test.serial("nats auth - a VM's own login (handed out at join) sends only as itself to workers and reads only its own inbox", async (t) => {
   const vm0 = await client('sn-vm-0', derivedPassword(pass('controller'), 'sn-vm-0'));
   const worker = await client('sn-worker-0', derivedPassword(pass('controller'), 'sn-worker-0'));
   const got: string[] = [];
@@ -80,7 +89,8 @@ test.serial('nats auth - a VM\'s own login (handed out at join) sends only as it
   await worker.t.flush();
   t.deepEqual(got, ['sn.r1.worker.0.from.vm.0'], 'only its own request reached the worker');
   const refused = vm0.refused();
-  for (const subject of ['sn.r1.worker.0.from.backend', 'sn.r1.worker.0.from.vm.1', 'sn.r1.vm.1.from.worker.0', 'sn.r1.vm.1.from.>']) t.true(refused.includes(subject), `${subject} refused:\n${refused}`);
+  for (const subject of ['sn.r1.worker.0.from.backend', 'sn.r1.worker.0.from.vm.1', 'sn.r1.vm.1.from.worker.0', 'sn.r1.vm.1.from.>'])
+    t.true(refused.includes(subject), `${subject} refused:\n${refused}`);
   t.false(refused.includes('sn.r1.vm.0.from.>'), 'its own inbox is its to read');
   for (const c of [vm0, worker]) await c.t.close();
 });
@@ -98,18 +108,33 @@ function run(args: string[], user: string): Promise<{ code: number | null; stder
   });
 }
 
-test.serial('nats auth - a whole run works with every process on its role\'s credentials', async (t) => {
+test.serial("nats auth - a whole run works with every process on its role's credentials", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'splitnet-auth-'));
   const scenario = join(dir, 's.yaml');
-  writeFileSync(scenario, 'duration: 40ms\nwarmup: 10ms\ntopology: { vms: { queues: 1 } }\ntraffic: [ { flows: 8, rate: 100Mbps } ]\nlive: { tdf: 100, maxLag: 5ms }\n');
+  writeFileSync(
+    scenario,
+    'duration: 40ms\nwarmup: 10ms\ntopology: { vms: { queues: 1 } }\ntraffic: [ { flows: 8, rate: 100Mbps } ]\nlive: { tdf: 100, maxLag: 5ms }\n',
+  );
   const runId = `auth-${process.pid}`;
   const out = join(dir, 'out');
-  const controller = run(['run', scenario, '--runtime', 'live', '--placement', 'external', '--nats', server.url, '--run-id', runId, '--out', out, '--join-window', '1s', '-q'], 'controller');
-  const actors = [run(['actor', '--run', runId, '--nats', server.url, '--role', 'driver'], 'driver'), run(['actor', '--run', runId, '--nats', server.url, '--role', 'worker'], 'worker'), run(['actor', '--run', runId, '--nats', server.url, '--role', 'frontend'], 'frontend'), run(['actor', '--run', runId, '--nats', server.url, '--role', 'frontend'], 'frontend')];
+  const controller = run(
+    ['run', scenario, '--runtime', 'live', '--placement', 'external', '--nats', server.url, '--run-id', runId, '--out', out, '--join-window', '1s', '-q'],
+    'controller',
+  );
+  const actors = [
+    run(['actor', '--run', runId, '--nats', server.url, '--role', 'driver'], 'driver'),
+    run(['actor', '--run', runId, '--nats', server.url, '--role', 'worker'], 'worker'),
+    run(['actor', '--run', runId, '--nats', server.url, '--role', 'frontend'], 'frontend'),
+    run(['actor', '--run', runId, '--nats', server.url, '--role', 'frontend'], 'frontend'),
+  ];
   const r = await controller;
   const a = await Promise.all(actors);
   t.true(completed(r), r.stderr);
-  t.deepEqual(a.map((x) => x.code), [0, 0, 0, 0], a.map((x) => x.stderr).join('\n'));
+  t.deepEqual(
+    a.map((x) => x.code),
+    [0, 0, 0, 0],
+    a.map((x) => x.stderr).join('\n'),
+  );
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   t.true(summary.accounting.balanced);
   t.is(summary.interrupts.perVm.length, 2);

@@ -30,9 +30,24 @@ async function startServers(servers: readonly { alias: string; conf: string }[])
   for (const s of servers) {
     const name = `${network}-${s.alias}`;
     const r = await dockerCli([
-      'run', '-d', '--pull', 'never', ...labelArgs, '--name', name, '--network', network, '--network-alias', s.alias,
-      '-p', '127.0.0.1::4222', '-v', `${join(root, 'deploy')}:/etc/splitnet:ro`,
-      localNatsBase, '-c', `/etc/splitnet/${s.conf}`,
+      'run',
+      '-d',
+      '--pull',
+      'never',
+      ...labelArgs,
+      '--name',
+      name,
+      '--network',
+      network,
+      '--network-alias',
+      s.alias,
+      '-p',
+      '127.0.0.1::4222',
+      '-v',
+      `${join(root, 'deploy')}:/etc/splitnet:ro`,
+      localNatsBase,
+      '-c',
+      `/etc/splitnet/${s.conf}`,
     ]);
     if (r.code !== 0) throw new Error(`docker run ${s.alias} failed:\n${tail(r)}`);
     const port = await dockerCli(['port', name, '4222/tcp']);
@@ -73,7 +88,8 @@ async function awaitMesh(t: ExecutionContext, urls: Record<string, string>): Pro
   for (const c of conns.values()) await c.flush();
   const want = [...conns.keys()].flatMap((from) => [...conns.keys()].filter((to) => to !== from).map((to) => `${from}->${to}`));
   for (let round = 0; want.some((w) => !heard.has(w)); round++) {
-    if (round > 150) throw new Error(`servers not meshed after 30 s: missing ${want.filter((w) => !heard.has(w)).join(', ')}\n${await serverLogs([...conns.keys()])}`);
+    if (round > 150)
+      throw new Error(`servers not meshed after 30 s: missing ${want.filter((w) => !heard.has(w)).join(', ')}\n${await serverLogs([...conns.keys()])}`);
     for (const [from, c] of conns) for (const to of conns.keys()) if (to !== from) c.publish(`sn.${to}.run`, new TextEncoder().encode(from));
     for (const c of conns.values()) await c.flush();
     await new Promise((r) => setTimeout(r, 200));
@@ -104,23 +120,61 @@ type Summary = {
  * A live run whose controller and actors each connect to the server named in `where` (role → server alias):
  * actors joined through the join protocol, sized by --expect. Checks the accounting and that every VM delivered.
  */
-async function emulateAcross(t: ExecutionContext, urls: Record<string, string>, controllerAt: string, where: readonly [string, string][], tag: string): Promise<Summary> {
+async function emulateAcross(
+  t: ExecutionContext,
+  urls: Record<string, string>,
+  controllerAt: string,
+  where: readonly [string, string][],
+  tag: string,
+): Promise<Summary> {
   const scenario = join(dir, `${tag}.yaml`);
-  writeFileSync(scenario, 'duration: 40ms\nwarmup: 10ms\ntopology: { vms: { queues: 1 } }\ntraffic: [ { flows: 12, rate: 100Mbps } ]\nlive: { tdf: 100, maxLag: 5ms }\n');
+  writeFileSync(
+    scenario,
+    'duration: 40ms\nwarmup: 10ms\ntopology: { vms: { queues: 1 } }\ntraffic: [ { flows: 12, rate: 100Mbps } ]\nlive: { tdf: 100, maxLag: 5ms }\n',
+  );
   const id = `${tag}-${process.pid}`;
   const out = join(dir, tag);
   const count = (role: string) => where.filter(([r]) => r === role).length;
-  const controller = run(['run', scenario, '--runtime', 'live', '--placement', 'external', '--nats', urls[controllerAt] as string, '--run-id', id, '--out', out,
-    '--join-window', '500ms', '--expect', `frontend=${count('frontend')}`, '--expect', `worker=${count('worker')}`, '-q'], 'controller');
+  const controller = run(
+    [
+      'run',
+      scenario,
+      '--runtime',
+      'live',
+      '--placement',
+      'external',
+      '--nats',
+      urls[controllerAt] as string,
+      '--run-id',
+      id,
+      '--out',
+      out,
+      '--join-window',
+      '500ms',
+      '--expect',
+      `frontend=${count('frontend')}`,
+      '--expect',
+      `worker=${count('worker')}`,
+      '-q',
+    ],
+    'controller',
+  );
   const actors = where.map(([role, at]) => run(['actor', '--run', id, '--nats', urls[at] as string, '--role', role], role));
   const r = await controller;
   const a = await Promise.all(actors);
   t.true(completed(r), `controller exit ${r.code}\n${r.stderr}`);
-  t.deepEqual(a.map((x) => x.code), where.map(() => 0), a.map((x) => x.stderr).join('\n'));
+  t.deepEqual(
+    a.map((x) => x.code),
+    where.map(() => 0),
+    a.map((x) => x.stderr).join('\n'),
+  );
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
   t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
   t.is(summary.accounting.unaccounted, 0);
-  t.deepEqual(summary.throughput.perVm.map((v) => v.vm), [...Array(count('frontend')).keys()]);
+  t.deepEqual(
+    summary.throughput.perVm.map((v) => v.vm),
+    [...Array(count('frontend')).keys()],
+  );
   for (const v of summary.throughput.perVm) t.true(v.pps > 0, `vm ${v.vm} delivered nothing`);
   for (const v of summary.interrupts.perVm) t.true(v.virqPerSec > 0, `vm ${v.vm} took no virtual interrupt`);
   t.is(Object.keys(summary.cpu).filter((k) => k.startsWith('dom0.worker')).length, count('worker'));
@@ -174,18 +228,35 @@ test.serial('nats cluster - three servers from nats-cluster.conf route to each o
     await frontend.flush();
     await joined;
     for (const c of [c1, vm0, worker0]) await c.flush();
-    t.is(leaked, 0, 'a front end on another server reached a VM\'s control or a worker\'s packet inbox');
+    t.is(leaked, 0, "a front end on another server reached a VM's control or a worker's packet inbox");
     for (const c of [frontend, vm0, worker0]) await c.close();
   } finally {
     for (const c of conns.values()) await c.close();
   }
   // The controller on nats-1; the driver, workers and VMs spread over all three.
-  await emulateAcross(t, urls, 'nats-1', [['driver', 'nats-2'], ['worker', 'nats-3'], ['worker', 'nats-1'], ['frontend', 'nats-1'], ['frontend', 'nats-2'], ['frontend', 'nats-3']], 'cluster');
+  await emulateAcross(
+    t,
+    urls,
+    'nats-1',
+    [
+      ['driver', 'nats-2'],
+      ['worker', 'nats-3'],
+      ['worker', 'nats-1'],
+      ['frontend', 'nats-1'],
+      ['frontend', 'nats-2'],
+      ['frontend', 'nats-3'],
+    ],
+    'cluster',
+  );
 });
 
 test.serial('nats cluster - a hub (nats-hub.conf) and two leaves (nats-leaf.conf): one run over all three', async (t) => {
   t.timeout(5 * 60_000);
-  const urls = await startServers([{ alias: 'nats-hub', conf: 'nats-hub.conf' }, { alias: 'leaf-a', conf: 'nats-leaf.conf' }, { alias: 'leaf-b', conf: 'nats-leaf.conf' }]);
+  const urls = await startServers([
+    { alias: 'nats-hub', conf: 'nats-hub.conf' },
+    { alias: 'leaf-a', conf: 'nats-leaf.conf' },
+    { alias: 'leaf-b', conf: 'nats-leaf.conf' },
+  ]);
   const conns = await awaitMesh(t, urls);
   try {
     const stranger = await t.throwsAsync(connectNats({ servers: urls['leaf-b'] as string, name: 'stranger', maxReconnectAttempts: 0 }));
@@ -194,5 +265,18 @@ test.serial('nats cluster - a hub (nats-hub.conf) and two leaves (nats-leaf.conf
     for (const c of conns.values()) await c.close();
   }
   // The controller on the hub, as a user would run it; each "host" (leaf) has a worker and VMs.
-  await emulateAcross(t, urls, 'nats-hub', [['driver', 'leaf-a'], ['worker', 'leaf-a'], ['worker', 'leaf-b'], ['frontend', 'leaf-a'], ['frontend', 'leaf-b'], ['frontend', 'nats-hub']], 'leaf');
+  await emulateAcross(
+    t,
+    urls,
+    'nats-hub',
+    [
+      ['driver', 'leaf-a'],
+      ['worker', 'leaf-a'],
+      ['worker', 'leaf-b'],
+      ['frontend', 'leaf-a'],
+      ['frontend', 'leaf-b'],
+      ['frontend', 'nats-hub'],
+    ],
+    'leaf',
+  );
 });

@@ -28,7 +28,23 @@ function makeCertificates(into: string): { ca: string; cert: string; key: string
     openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=splitnet test CA']);
     openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server-key.pem', '-out', 'server.csr', '-subj', '/CN=localhost']);
     writeFileSync(join(into, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-    openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'server-cert.pem', '-days', '1', '-extfile', 'san.ext']);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-CAcreateserial',
+      '-out',
+      'server-cert.pem',
+      '-days',
+      '1',
+      '-extfile',
+      'san.ext',
+    ]);
   } catch (err) {
     const e = err as { code?: string; stderr?: Buffer };
     throw new Error(e.code === 'ENOENT' ? 'openssl is not installed (apt-get install -y openssl)' : `openssl failed: ${e.stderr?.toString() ?? String(err)}`);
@@ -65,7 +81,8 @@ test.serial('nats tls - a plaintext client is refused: the server answers its CO
     sock.on('error', () => {}); // a reset after the server gives up is the refusal itself
     sock.on('close', () => {
       const nl = got.indexOf('\r\n');
-      nl < 0 ? rej(new Error(`no INFO from the server: ${JSON.stringify(got)}`)) : res({ info: got.slice(0, nl), rest: got.slice(nl + 2) });
+      if (nl < 0) rej(new Error(`no INFO from the server: ${JSON.stringify(got)}`));
+      else res({ info: got.slice(0, nl), rest: got.slice(nl + 2) });
     });
   });
   t.regex(info, /^INFO .*"tls_required":true/);
@@ -89,7 +106,10 @@ test.serial('nats tls - a tls:// URL refuses a server without TLS instead of tal
 
 function run(args: string[], user: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((res) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, SPLITNET_NATS_USER: user, SPLITNET_NATS_PASSWORD: pass(user), ...env } });
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: root,
+      env: { ...process.env, SPLITNET_NATS_USER: user, SPLITNET_NATS_PASSWORD: pass(user), ...env },
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('exit', (code) => res({ code, stderr }));
@@ -111,17 +131,28 @@ test.serial('nats tls - SPLITNET_NATS_CA naming a missing file is a usage error 
 
 test.serial('nats tls - a whole run over tls:// with SPLITNET_NATS_CA: every process connects, accounting balances, both VMs receive', async (t) => {
   const scenario = join(dir, 's.yaml');
-  writeFileSync(scenario, 'duration: 40ms\nwarmup: 10ms\ntopology: { vms: { queues: 1 } }\ntraffic: [ { flows: 8, rate: 100Mbps } ]\nlive: { tdf: 100, maxLag: 5ms }\n');
+  writeFileSync(
+    scenario,
+    'duration: 40ms\nwarmup: 10ms\ntopology: { vms: { queues: 1 } }\ntraffic: [ { flows: 8, rate: 100Mbps } ]\nlive: { tdf: 100, maxLag: 5ms }\n',
+  );
   const runId = `tls-${process.pid}`;
   const out = join(dir, 'out');
   const env = { SPLITNET_NATS_CA: ca };
   const actor = (role: string) => run(['actor', '--run', runId, '--nats', tlsUrl, '--role', role], role, env);
-  const controller = run(['run', scenario, '--runtime', 'live', '--placement', 'external', '--nats', tlsUrl, '--run-id', runId, '--out', out, '--join-window', '1s', '-q'], 'controller', env);
+  const controller = run(
+    ['run', scenario, '--runtime', 'live', '--placement', 'external', '--nats', tlsUrl, '--run-id', runId, '--out', out, '--join-window', '1s', '-q'],
+    'controller',
+    env,
+  );
   const actors = [actor('driver'), actor('worker'), actor('frontend'), actor('frontend')];
   const r = await controller;
   const a = await Promise.all(actors);
   t.true(completed(r), r.stderr);
-  t.deepEqual(a.map((x) => x.code), [0, 0, 0, 0], a.map((x) => x.stderr).join('\n'));
+  t.deepEqual(
+    a.map((x) => x.code),
+    [0, 0, 0, 0],
+    a.map((x) => x.stderr).join('\n'),
+  );
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
     accounting: { balanced: boolean; delivered: number };
     interrupts: { perVm: { vm: number; virqPerSec: number }[] };
@@ -129,8 +160,14 @@ test.serial('nats tls - a whole run over tls:// with SPLITNET_NATS_CA: every pro
   };
   t.true(summary.accounting.balanced);
   t.true(summary.accounting.delivered > 0);
-  t.deepEqual(summary.interrupts.perVm.map((v) => v.vm), [0, 1]);
+  t.deepEqual(
+    summary.interrupts.perVm.map((v) => v.vm),
+    [0, 1],
+  );
   for (const v of summary.interrupts.perVm) t.true(v.virqPerSec > 0, `vm ${v.vm} took no virtual interrupt`);
-  t.deepEqual(summary.throughput.perVm.map((v) => v.vm), [0, 1]);
+  t.deepEqual(
+    summary.throughput.perVm.map((v) => v.vm),
+    [0, 1],
+  );
   for (const v of summary.throughput.perVm) t.true(v.pps > 0, `vm ${v.vm} delivered nothing`);
 });

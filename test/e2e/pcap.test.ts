@@ -70,8 +70,21 @@ interface Frame {
 }
 
 const FIELDS = [
-  'frame.interface_id', 'frame.time_epoch', 'frame.packet_id', 'frame.interface_queue', 'frame.len', 'frame.comment',
-  'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'tcp.srcport', 'tcp.dstport', 'udp.srcport', 'udp.dstport', 'ip.checksum.status',
+  'frame.interface_id',
+  'frame.time_epoch',
+  'frame.packet_id',
+  'frame.interface_queue',
+  'frame.len',
+  'frame.comment',
+  'ip.src',
+  'ip.dst',
+  'ipv6.src',
+  'ipv6.dst',
+  'tcp.srcport',
+  'tcp.dstport',
+  'udp.srcport',
+  'udp.dstport',
+  'ip.checksum.status',
 ];
 
 /** "0.010000795" → 10000795 (tshark prints the epoch time with the file's nanosecond resolution). */
@@ -82,25 +95,32 @@ function nanos(epoch: string): number {
 
 function readFrames(file: string): Frame[] {
   const out = tshark(['-r', file, '-o', 'ip.check_checksum:TRUE', '-T', 'fields', '-E', 'occurrence=f', ...FIELDS.flatMap((f) => ['-e', f])]);
-  return out.trim().split('\n').filter((l) => l !== '').map((line) => {
-    const [iface, epoch, id, queue, len, comment, src4, dst4, src6, dst6, tsport, tdport, usport, udport, ipChecksum] = line.split('\t') as string[] as [string, ...string[]];
-    const pid = BigInt(id as string);
-    return {
-      iface: Number(iface),
-      ns: nanos(epoch as string),
-      flow: Number(pid >> 32n),
-      seq: Number(pid & 0xffffffffn),
-      queue: Number(queue),
-      len: Number(len),
-      comment: comment ?? '',
-      src: src4 || (src6 as string),
-      dst: dst4 || (dst6 as string),
-      protocol: tsport ? 'tcp' : 'udp',
-      sport: Number(tsport || usport),
-      dport: Number(tdport || udport),
-      ipChecksum: ipChecksum ?? '',
-    };
-  });
+  return out
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((line) => {
+      const [iface, epoch, id, queue, len, comment, src4, dst4, src6, dst6, tsport, tdport, usport, udport, ipChecksum] = line.split('\t') as string[] as [
+        string,
+        ...string[],
+      ];
+      const pid = BigInt(id as string);
+      return {
+        iface: Number(iface),
+        ns: nanos(epoch as string),
+        flow: Number(pid >> 32n),
+        seq: Number(pid & 0xffffffffn),
+        queue: Number(queue),
+        len: Number(len),
+        comment: comment ?? '',
+        src: src4 || (src6 as string),
+        dst: dst4 || (dst6 as string),
+        protocol: tsport ? 'tcp' : 'udp',
+        sport: Number(tsport || usport),
+        dport: Number(tdport || udport),
+        ipChecksum: ipChecksum ?? '',
+      };
+    });
 }
 
 interface Captured {
@@ -158,16 +178,22 @@ test('pcap - tshark reads every frame the run counted at each point, each with i
   t.deepEqual(new Set(guest.map((f) => f.flow)).size, flows.length);
 });
 
-test('pcap - timestamps are the run\'s: in time order, the offered bytes of the window, the one-way latencies', (t) => {
+test("pcap - timestamps are the run's: in time order, the offered bytes of the window, the one-way latencies", (t) => {
   const { summary, frames } = whole;
   for (let k = 1; k < frames.length; k++) if ((frames[k] as Frame).ns < (frames[k - 1] as Frame).ns) t.fail(`frame ${k + 1} is earlier than frame ${k}`);
   const [from, to] = summary.windowMs.map((ms) => ms * 1e6) as [number, number];
   const nic = frames.filter((f) => f.iface === 0);
-  t.true(nic.every((f) => f.ns <= to), 'no NIC arrival after the end of the run');
+  t.true(
+    nic.every((f) => f.ns <= to),
+    'no NIC arrival after the end of the run',
+  );
   // The summary's offered rate counts the frames that arrived in (warmup, end], FCS included.
   const offeredBits = nic.filter((f) => f.ns > from && f.ns <= to).reduce((n, f) => n + (f.len + 4) * 8, 0);
   const offeredGbps = offeredBits / ((to - from) / 1e9) / 1e9;
-  t.true(Math.abs(offeredGbps - summary.throughput.offeredGbps) <= 1e-5 * summary.throughput.offeredGbps, `${offeredGbps} vs ${summary.throughput.offeredGbps}`);
+  t.true(
+    Math.abs(offeredGbps - summary.throughput.offeredGbps) <= 1e-5 * summary.throughput.offeredGbps,
+    `${offeredGbps} vs ${summary.throughput.offeredGbps}`,
+  );
   // Guest deliveries from the end of the warm-up are the latency histogram's packets; NIC → guest is their latency.
   const arrival = new Map(nic.map((f) => [`${f.flow}/${f.seq}`, f.ns]));
   const latenciesUs = frames.filter((f) => f.iface === 1 && f.ns >= from).map((f) => (f.ns - (arrival.get(`${f.flow}/${f.seq}`) as number)) / 1000);
@@ -179,7 +205,7 @@ test('pcap - timestamps are the run\'s: in time order, the offered bytes of the 
   t.true(Math.abs(p50 - summary.latencyUs.p50) <= 0.002 * p50, `p50 ${p50} vs ${summary.latencyUs.p50} (histogram buckets: 0.1 %)`);
 });
 
-test('pcap - the same scenario and seed give a byte-identical capture, and capturing changes none of the run\'s other results', (t) => {
+test("pcap - the same scenario and seed give a byte-identical capture, and capturing changes none of the run's other results", (t) => {
   const again = capture(['--pcap', 'nic-rx', '--pcap', 'guest-rx']);
   t.true(readFileSync(again.file).equals(readFileSync(whole.file)));
   const plain = join(tmp(), 'plain');
@@ -202,7 +228,10 @@ test('pcap - --pcap-window and selectors keep exactly the matching frames of the
   t.true(guest.length > 0 && nic.length > 0);
   t.deepEqual(frames.filter((f) => f.iface === 0).map(key), guest.map(key));
   t.deepEqual(frames.filter((f) => f.iface === 1).map(key), nic.map(key));
-  t.deepEqual(part.summary.pcap?.interfaces, [{ name: 'guest-rx:vm:1:queue:0', frames: guest.length }, { name: 'nic-rx:flow:3', frames: nic.length }]);
+  t.deepEqual(part.summary.pcap?.interfaces, [
+    { name: 'guest-rx:vm:1:queue:0', frames: guest.length },
+    { name: 'nic-rx:flow:3', frames: nic.length },
+  ]);
 });
 
 test('pcap - --pcap-max stops the capture at the bound: the file is the start of the whole capture, and the run says so in summary.json, events.jsonl and on stderr', (t) => {
@@ -215,8 +244,14 @@ test('pcap - --pcap-max stops the capture at the bound: the file is the start of
   t.is((p?.frames ?? 0) + (p?.framesLeftOut ?? 0), whole.frames.length);
   const firstLeftOut = whole.frames[bounded.frames.length] as Frame;
   t.is(p?.stoppedAtMs, firstLeftOut.ns / 1e6);
-  const events = readFileSync(join(bounded.dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; detail: { at?: number; maxBytes?: number } });
-  t.deepEqual(events.filter((e) => e.kind === 'pcap-stopped').map((e) => e.detail), [{ at: firstLeftOut.ns, maxBytes: 20_000 }]);
+  const events = readFileSync(join(bounded.dir, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { kind: string; detail: { at?: number; maxBytes?: number } });
+  t.deepEqual(
+    events.filter((e) => e.kind === 'pcap-stopped').map((e) => e.detail),
+    [{ at: firstLeftOut.ns, maxBytes: 20_000 }],
+  );
   t.regex(bounded.stderr, /splitnet: warning: the packet capture reached --pcap-max \(20000 bytes\) at [\d.]+ ms emulated: \d+ later frames were not written/);
 });
 
@@ -230,8 +265,16 @@ const BAD: [string, string[], RegExp][] = [
   ['a size that is not one', ['--pcap', 'nic-rx', '--pcap-max', 'lots'], /^splitnet: error: --pcap-max lots: expected a file size/],
   ['a size below the header blocks', ['--pcap', 'nic-rx', '--pcap-max', '100'], /^splitnet: error: --pcap-max 100: smaller than the file's own header blocks/],
   ['--pcap-out without --pcap', ['--pcap-out', 'x.pcapng'], /^splitnet: error: --pcap-out x\.pcapng: only with --pcap/],
-  ['--pcap on a live run', ['--pcap', 'nic-rx', '--runtime', 'live'], /^splitnet: error: --pcap nic-rx: only for a sim run .*; this live run's placement is processes$/],
-  ['--pcap-out below a regular file', ['--pcap', 'nic-rx', '--pcap-out', join(aFile, 'x.pcapng')], /^splitnet: error: --pcap-out .*a-file\/x\.pcapng: .*a-file is a file, not a directory$/],
+  [
+    '--pcap on a live run',
+    ['--pcap', 'nic-rx', '--runtime', 'live'],
+    /^splitnet: error: --pcap nic-rx: only for a sim run .*; this live run's placement is processes$/,
+  ],
+  [
+    '--pcap-out below a regular file',
+    ['--pcap', 'nic-rx', '--pcap-out', join(aFile, 'x.pcapng')],
+    /^splitnet: error: --pcap-out .*a-file\/x\.pcapng: .*a-file is a file, not a directory$/,
+  ],
 ];
 
 for (const [what, args, message] of BAD) {

@@ -31,32 +31,38 @@ const summaryWithoutSeed = (dir: string) => {
   return rest;
 };
 
-test.serial('repetitions - quickstart (constant pattern): seeds 1 and 7 write different metrics.jsonl and summaries; seed 7 twice byte-identical results', (t) => {
-  const one = runQuickstart(t, '--seed', '1');
-  const seven = runQuickstart(t, '--seed', '7');
-  const sevenAgain = runQuickstart(t, '--seed', '7');
-  t.not(read(one, 'metrics.jsonl'), read(seven, 'metrics.jsonl'));
-  t.notDeepEqual(summaryWithoutSeed(one), summaryWithoutSeed(seven));
-  for (const name of ['metrics.jsonl', 'summary.json', 'summary.csv', 'events.jsonl', 'latency.json', 'scenario.resolved.yaml']) {
-    t.is(read(seven, name), read(sevenAgain, name), name);
-  }
-  // The resolved scenario says the seed chose the ports and the phase.
-  t.regex(read(seven, 'scenario.resolved.yaml'), /^ {4}phase: seeded$/m);
-  t.regex(read(seven, 'scenario.resolved.yaml'), /^ {4}srcPort: seeded$/m);
-  // And the guest's Toeplitz key, as a guest chooses it at boot.
-  t.regex(read(seven, 'scenario.resolved.yaml'), /^ {2}toeplitz:\n {4}key: seeded$/m);
-});
+test.serial(
+  'repetitions - quickstart (constant pattern): seeds 1 and 7 write different metrics.jsonl and summaries; seed 7 twice byte-identical results',
+  (t) => {
+    const one = runQuickstart(t, '--seed', '1');
+    const seven = runQuickstart(t, '--seed', '7');
+    const sevenAgain = runQuickstart(t, '--seed', '7');
+    t.not(read(one, 'metrics.jsonl'), read(seven, 'metrics.jsonl'));
+    t.notDeepEqual(summaryWithoutSeed(one), summaryWithoutSeed(seven));
+    for (const name of ['metrics.jsonl', 'summary.json', 'summary.csv', 'events.jsonl', 'latency.json', 'scenario.resolved.yaml']) {
+      t.is(read(seven, name), read(sevenAgain, name), name);
+    }
+    // The resolved scenario says the seed chose the ports and the phase.
+    t.regex(read(seven, 'scenario.resolved.yaml'), /^ {4}phase: seeded$/m);
+    t.regex(read(seven, 'scenario.resolved.yaml'), /^ {4}srcPort: seeded$/m);
+    // And the guest's Toeplitz key, as a guest chooses it at boot.
+    t.regex(read(seven, 'scenario.resolved.yaml'), /^ {2}toeplitz:\n {4}key: seeded$/m);
+  },
+);
 
-test.serial('repetitions - quickstart with srcPort, phase and the guest\'s Toeplitz key fixed: seeds 1 and 7 give identical metrics (constant traffic draws nothing else)', (t) => {
-  const key = '6d5a56da 255b0ec2 4167253d 43a38fb0 d0ca2bcb ae7b30b4 77cb2da3 8030f20c 6a42b73b beac01fa';
-  const fixed = ['--set', 'traffic.0.srcPort=40000', '--set', 'traffic.0.phase=0', '--set', `topology.toeplitz.key=${key}`];
-  const one = runQuickstart(t, '--seed', '1', ...fixed);
-  const seven = runQuickstart(t, '--seed', '7', ...fixed);
-  t.is(read(one, 'metrics.jsonl'), read(seven, 'metrics.jsonl'));
-  t.is(read(one, 'latency.json'), read(seven, 'latency.json'));
-  t.deepEqual(summaryWithoutSeed(one), summaryWithoutSeed(seven));
-  t.regex(read(one, 'scenario.resolved.yaml'), /^ {4}phase: 0ms\n(.*\n)* {4}srcPort: 40000$/m);
-});
+test.serial(
+  "repetitions - quickstart with srcPort, phase and the guest's Toeplitz key fixed: seeds 1 and 7 give identical metrics (constant traffic draws nothing else)",
+  (t) => {
+    const key = '6d5a56da 255b0ec2 4167253d 43a38fb0 d0ca2bcb ae7b30b4 77cb2da3 8030f20c 6a42b73b beac01fa';
+    const fixed = ['--set', 'traffic.0.srcPort=40000', '--set', 'traffic.0.phase=0', '--set', `topology.toeplitz.key=${key}`];
+    const one = runQuickstart(t, '--seed', '1', ...fixed);
+    const seven = runQuickstart(t, '--seed', '7', ...fixed);
+    t.is(read(one, 'metrics.jsonl'), read(seven, 'metrics.jsonl'));
+    t.is(read(one, 'latency.json'), read(seven, 'latency.json'));
+    t.deepEqual(summaryWithoutSeed(one), summaryWithoutSeed(seven));
+    t.regex(read(one, 'scenario.resolved.yaml'), /^ {4}phase: 0ms\n(.*\n)* {4}srcPort: 40000$/m);
+  },
+);
 
 test.serial('repetitions - a 3-repetition sweep of the quickstart gives 3 different rows', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'splitnet-reps-sweep-'));

@@ -21,11 +21,21 @@ function table(): Row[] {
   const from = doc.indexOf('## The credentials');
   const section = doc.slice(from, doc.indexOf('\n## ', from + 1));
   const lines = section.split('\n').filter((l) => l.startsWith('| `'));
-  const cells = (l: string) => l.split('|').slice(1, -1).map((c) => c.trim());
+  const cells = (l: string) =>
+    l
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
   const list = (c: string) => [...c.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
   return lines.map((l) => {
     const [credential = '', where = '', publish = '', subscribe = '', responds = ''] = cells(l);
-    return { credential: list(credential)[0] ?? '', where: where as Row['where'], publish: list(publish), subscribe: list(subscribe), responds: responds === 'yes' };
+    return {
+      credential: list(credential)[0] ?? '',
+      where: where as Row['where'],
+      publish: list(publish),
+      subscribe: list(subscribe),
+      responds: responds === 'yes',
+    };
   });
 }
 
@@ -39,9 +49,11 @@ interface User {
 
 function users(conf: string): User[] {
   const out: User[] = [];
-  const re = /user: "([^"]+)", password: "[^"]+"\n\s*permissions: \{\n\s*publish: \{ allow: \[([^\]]*)\] \}\n\s*subscribe: \{ allow: \[([^\]]*)\] \}\n(\s*allow_responses: true\n)?/g;
+  const re =
+    /user: "([^"]+)", password: "[^"]+"\n\s*permissions: \{\n\s*publish: \{ allow: \[([^\]]*)\] \}\n\s*subscribe: \{ allow: \[([^\]]*)\] \}\n(\s*allow_responses: true\n)?/g;
   const list = (x: string) => [...x.matchAll(/"([^"]+)"/g)].map((m) => m[1] as string);
-  for (const m of conf.matchAll(re)) out.push({ user: m[1] as string, publish: list(m[2] as string), subscribe: list(m[3] as string), responds: m[4] !== undefined });
+  for (const m of conf.matchAll(re))
+    out.push({ user: m[1] as string, publish: list(m[2] as string), subscribe: list(m[3] as string), responds: m[4] !== undefined });
   // Every user block was read: none has a layout this test does not know.
   if (out.length !== (conf.match(/user: "/g) ?? []).length) throw new Error('a user block of an unknown layout');
   return out;
@@ -89,20 +101,31 @@ function check(t: ExecutionContext, what: string, conf: string, run: string, wor
 }
 
 test('security doc - the table has a row for every kind of credential', (t) => {
-  t.deepEqual(table().map((r) => r.credential), ['controller', 'driver', 'worker', 'frontend', 'sn-driver', 'sn-dom0', 'sn-worker-<k>', 'sn-vm-<v>']);
+  t.deepEqual(
+    table().map((r) => r.credential),
+    ['controller', 'driver', 'worker', 'frontend', 'sn-driver', 'sn-dom0', 'sn-worker-<k>', 'sn-vm-<v>'],
+  );
 });
 
 test('security doc - deploy/nats.conf gives each credential exactly what the table says (run *, 16 workers and VMs, both driver users)', (t) => {
   const conf = readFileSync(join(root, 'deploy/nats.conf'), 'utf8');
   check(t, 'deploy/nats.conf', conf, '*', ['*'], true);
-  t.deepEqual(users(conf).map((u) => u.user).filter((u) => u.startsWith('sn-')).length, 2 + 16 + 16);
+  t.deepEqual(
+    users(conf)
+      .map((u) => u.user)
+      .filter((u) => u.startsWith('sn-')).length,
+    2 + 16 + 16,
+  );
 });
 
-test('security doc - a run\'s private server gives each credential exactly what the table says: per actor, per domain, with and without join logins', (t) => {
+test("security doc - a run's private server gives each credential exactly what the table says: per actor, per domain, with and without join logins", (t) => {
   const perActor = processSlots(2, 3, false);
   const perDomain = processSlots(2, 3, true);
   check(t, 'private, per actor', privateServerAuthorization('r1', perActor, false).text, 'r1', ['0', '1'], false);
   check(t, 'private, per domain', privateServerAuthorization('r2', perDomain, false).text, 'r2', ['0', '1'], false);
   check(t, 'private, external', privateServerAuthorization('r3', perActor, true).text, 'r3', ['0', '1'], true);
-  t.deepEqual(users(privateServerAuthorization('r2', perDomain, false).text).map((u) => u.user), ['controller', 'sn-dom0', 'sn-vm-0', 'sn-vm-1', 'sn-vm-2']);
+  t.deepEqual(
+    users(privateServerAuthorization('r2', perDomain, false).text).map((u) => u.user),
+    ['controller', 'sn-dom0', 'sn-vm-0', 'sn-vm-1', 'sn-vm-2'],
+  );
 });

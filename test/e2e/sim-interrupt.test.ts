@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import type { Summary } from '@splitnet/results';
 import { eventsOf, root, started, tmp, waitFor } from './live-helpers.js';
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   test(`sim interrupt - ${signal} during a run writes its results up to then, marked interrupted with its accounting balanced, and exits ${code}`, async (t) => {
     t.timeout(120_000);
     const out = join(tmp(), 'run');

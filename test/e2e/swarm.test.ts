@@ -21,14 +21,19 @@ let gwbridgeExisted = true;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function stackCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return exec(docker, args, {
-    ...process.env,
-    SPLITNET_IMAGE: image,
-    NATS_IMAGE: localNatsBase,
-    SPLITNET_RESULTS: results,
-    SPLITNET_RUN_ID: 'stack',
-    ...env,
-  }, join(root, 'deploy'));
+  return exec(
+    docker,
+    args,
+    {
+      ...process.env,
+      SPLITNET_IMAGE: image,
+      NATS_IMAGE: localNatsBase,
+      SPLITNET_RESULTS: results,
+      SPLITNET_RUN_ID: 'stack',
+      ...env,
+    },
+    join(root, 'deploy'),
+  );
 }
 
 /** Polls until `f` returns a value, or throws `what` after `ms`. */
@@ -75,10 +80,14 @@ test.after.always('swarm - stack rm removes every service, container and network
   if ((await dockerCli(['info', '--format', '{{.Swarm.LocalNodeState}}'])).stdout.trim() === 'active') {
     await stackCli(['stack', 'rm', stack]);
     // Removal is asynchronous: containers stop, then the network goes.
-    const left = await waitFor(async () => JSON.stringify(await leftovers()), 90_000, async () => {
-      const l = await leftovers();
-      return l.containers === '' && l.networks === '' ? l : undefined;
-    }).catch((err: unknown) => ({ containers: String(err), networks: '', volumes: '' }));
+    const left = await waitFor(
+      async () => JSON.stringify(await leftovers()),
+      90_000,
+      async () => {
+        const l = await leftovers();
+        return l.containers === '' && l.networks === '' ? l : undefined;
+      },
+    ).catch((err: unknown) => ({ containers: String(err), networks: '', volumes: '' }));
     t.is(left.containers, '', 'containers left behind');
     t.is(left.networks, '', 'networks left behind');
     t.is(left.volumes, '', 'volumes left behind');
@@ -110,12 +119,19 @@ test.serial('swarm - stack deploy with 3 VMs: NATS cluster and actors as service
   const deploy = await stackCli(['stack', 'deploy', '--resolve-image', 'never', '-c', stackFile, stack], { SPLITNET_FRONTENDS: '3' });
   t.is(deploy.code, 0, tail(deploy));
   const services = (await dockerCli(['stack', 'services', stack, '--format', '{{.Name}}'])).stdout.split('\n').filter(Boolean).sort();
-  t.deepEqual(services, ['controller', 'driver', 'frontend', 'nats-1', 'nats-2', 'nats-3', 'worker'].map((s) => `${stack}_${s}`));
+  t.deepEqual(
+    services,
+    ['controller', 'driver', 'frontend', 'nats-1', 'nats-2', 'nats-3', 'worker'].map((s) => `${stack}_${s}`),
+  );
   // The controller runs once: Complete (exit 0) or Failed with its exit code.
-  const state = await waitFor(async () => `the controller did not finish in 6 min:\n${await explain()}`, 6 * 60_000, async () => {
-    const s = await controllerState();
-    return /^(Complete|Failed|Rejected)/.test(s) ? s : undefined;
-  });
+  const state = await waitFor(
+    async () => `the controller did not finish in 6 min:\n${await explain()}`,
+    6 * 60_000,
+    async () => {
+      const s = await controllerState();
+      return /^(Complete|Failed|Rejected)/.test(s) ? s : undefined;
+    },
+  );
   t.log(`controller: ${state}`);
   // 3: the live run was invalid (an actor lagged: a loaded 2-core machine); the accounting still has to hold.
   t.true(/^Complete/.test(state) || /non-zero exit \(3\)/.test(state), `${state}\n${await explain()}`);
@@ -128,9 +144,12 @@ test.serial('swarm - stack deploy with 3 VMs: NATS cluster and actors as service
   };
   t.true(s.accounting.balanced, JSON.stringify(s.accounting));
   t.is(s.accounting.unaccounted, 0);
-  t.deepEqual(s.throughput.perVm.map((v) => v.vm), [0, 1, 2]);
+  t.deepEqual(
+    s.throughput.perVm.map((v) => v.vm),
+    [0, 1, 2],
+  );
   for (const v of s.throughput.perVm) t.true(v.pps > 0, `vm ${v.vm} delivered nothing`);
   t.is(Object.keys(s.cpu).filter((k) => k.startsWith('dom0.worker')).length, 2);
   const logs = await dockerCli(['service', 'logs', '--raw', `${stack}_controller`]);
-  t.regex(logs.stdout, /accounting\s+ok: emitted \d+/, 'the summary table is in the controller\'s log');
+  t.regex(logs.stdout, /accounting\s+ok: emitted \d+/, "the summary table is in the controller's log");
 });

@@ -75,7 +75,16 @@ test.serial('sweep - 2 axes × 2 values × 2 repetitions: every run, sweep.json,
   const out = join(dir, 'out');
   t.deepEqual(readdirSync(join(out, 'runs')).sort(), RUNS);
   for (const run of RUNS) {
-    t.deepEqual(readdirSync(join(out, 'runs', run)).sort(), ['environment.json', 'events.jsonl', 'latency.json', 'metrics.jsonl', 'scenario.resolved.yaml', 'summary.csv', 'summary.json', 'timeseries.csv']);
+    t.deepEqual(readdirSync(join(out, 'runs', run)).sort(), [
+      'environment.json',
+      'events.jsonl',
+      'latency.json',
+      'metrics.jsonl',
+      'scenario.resolved.yaml',
+      'summary.csv',
+      'summary.json',
+      'timeseries.csv',
+    ]);
   }
   const sweep = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as Record<string, unknown>;
   t.deepEqual(Object.keys(sweep), ['name', 'base', 'axes', 'repetitions', 'baseSeed', 'points', 'runs']);
@@ -129,7 +138,10 @@ test.serial('sweep - interrupted with SIGINT, then resumed: finished runs are ke
   const out = join(dir, 'out');
   const kept = readdirSync(join(out, 'runs')).sort();
   t.true(kept.length >= 1 && kept.length < 8, `kept ${kept.join(' ')}`);
-  t.false(kept.some((n) => n.endsWith('.partial')), 'an interrupted run leaves no partial directory');
+  t.false(
+    kept.some((n) => n.endsWith('.partial')),
+    'an interrupted run leaves no partial directory',
+  );
   t.false(existsSync(join(out, 'table.csv')), 'no table until every run finished');
   const envBefore = readFileSync(join(out, 'runs', kept[0] as string, 'environment.json'), 'utf8');
   // A run that was being written when the process died outright (not by Ctrl-C) is redone.
@@ -174,12 +186,18 @@ test.serial('sweep - bad axis path, bad value and missing base: located one-line
       SWEEP.replace('path: topology.workers', 'path: topology.wrkers'),
       /^splitnet: error: sweep\.yaml:5:11: topology: unknown key "wrkers" \(expected one of: .*; did you mean "workers"\?\) \(in point 000: .*\)\n$/,
     ],
-    [SWEEP.replace('values: [1, 2]', 'values: [1, 65]'), /^splitnet: error: sweep\.yaml:6:17: topology\.workers: expected an integer from 1 to 64, found 65 \(in point 002: topology\.workers=65, coalescing\.frontend=none\)\n$/],
+    [
+      SWEEP.replace('values: [1, 2]', 'values: [1, 65]'),
+      /^splitnet: error: sweep\.yaml:6:17: topology\.workers: expected an integer from 1 to 64, found 65 \(in point 002: topology\.workers=65, coalescing\.frontend=none\)\n$/,
+    ],
     [
       SWEEP.replace('{ policy: static, usecs: 50, frames: 32 }', '{ policy: statc }'),
       /^splitnet: error: sweep\.yaml:8:20: coalescing\.frontend\.policy: expected one of "none", "static", "adaptive-itr", "aic" or "vic".*, found "statc"/,
     ],
-    [SWEEP.replace('base: base.yaml', 'base: missing.yaml'), /^splitnet: error: sweep\.yaml:2:7: base: no such scenario file: missing\.yaml \(a relative path is read from the sweep file's directory\)\n$/],
+    [
+      SWEEP.replace('base: base.yaml', 'base: missing.yaml'),
+      /^splitnet: error: sweep\.yaml:2:7: base: no such scenario file: missing\.yaml \(a relative path is read from the sweep file's directory\)\n$/,
+    ],
   ];
   for (const [text, expected] of cases) {
     const dir = sweepDir(text);
@@ -225,15 +243,20 @@ axes:
   t.is(rep.code, 0, rep.stderr);
   const figs = readdirSync(join(dir, 'figs'));
   t.true(figs.includes('sweep-throughput-gbps-vs-topology-workers.svg'), figs.join(' '));
-  t.false(figs.some((f) => f.includes('topology-vms-queues')), figs.join(' '));
+  t.false(
+    figs.some((f) => f.includes('topology-vms-queues')),
+    figs.join(' '),
+  );
   const scaling = readFileSync(join(dir, 'figs', 'sweep-throughput-gbps-vs-topology-workers.svg'), 'utf8');
   t.regex(scaling, /data-points="2"/, 'two zip positions, one point each');
 });
 
-test.serial('sweep then report - a rate axis of a seed-independent scenario: bit/s beside the label in table.csv, "repetitions identical", a line plot without error bars', (t) => {
-  // Seed-independent on purpose: a constant pattern, one flow, one VM with one queue, and the source port and
-  // start phase (which the seed would otherwise draw) fixed.
-  const dir = sweepDir(`name: rates
+test.serial(
+  'sweep then report - a rate axis of a seed-independent scenario: bit/s beside the label in table.csv, "repetitions identical", a line plot without error bars',
+  (t) => {
+    // Seed-independent on purpose: a constant pattern, one flow, one VM with one queue, and the source port and
+    // start phase (which the seed would otherwise draw) fixed.
+    const dir = sweepDir(`name: rates
 base: base.yaml
 repetitions: 2
 set:
@@ -244,27 +267,28 @@ axes:
   - path: traffic.0.rate
     values: [500Mbps, 2Gbps]
 `);
-  const r = splitnet(['sweep', 'sweep.yaml', '--out', 'out', '-q'], dir);
-  t.is(r.code, 0, r.stderr);
-  const text = readFileSync(join(dir, 'out', 'table.csv'), 'utf8');
-  t.deepEqual((parse(text, { to_line: 1 })[0] as string[]).slice(4, 7), ['traffic.0.rate', 'traffic.0.rate_bps', 'repetitions_identical']);
-  const rows = parse(text, { columns: true, cast: true }) as Record<string, unknown>[];
-  t.deepEqual(
-    rows.map((row) => [row['traffic.0.rate'], row['traffic.0.rate_bps'], row['repetitions_identical']]),
-    [
-      ['500Mbps', 5e8, 1],
-      ['500Mbps', 5e8, 1],
-      ['2Gbps', 2e9, 1],
-      ['2Gbps', 2e9, 1],
-    ],
-  );
-  const sweep = JSON.parse(readFileSync(join(dir, 'out', 'sweep.json'), 'utf8')) as { axes: unknown[] };
-  t.deepEqual(sweep.axes, [{ path: 'traffic.0.rate', values: ['500Mbps', '2Gbps'], numeric: { column: 'traffic.0.rate_bps', unit: 'bit/s' } }]);
-  const rep = splitnet(['report', 'out', '--figures', 'figs'], dir);
-  t.is(rep.code, 0, rep.stderr);
-  const html = readFileSync(join(dir, 'out', 'report.html'), 'utf8');
-  t.true(html.includes('Repetitions identical: the 2 repetitions (seeds) of each point gave the same results'));
-  const svg = readFileSync(join(dir, 'figs', 'sweep-throughput-gbps-vs-traffic-0-rate.svg'), 'utf8');
-  t.regex(svg, /data-mark="line"/);
-  t.notRegex(svg, /data-mark="bar"| ± /);
-});
+    const r = splitnet(['sweep', 'sweep.yaml', '--out', 'out', '-q'], dir);
+    t.is(r.code, 0, r.stderr);
+    const text = readFileSync(join(dir, 'out', 'table.csv'), 'utf8');
+    t.deepEqual((parse(text, { to_line: 1 })[0] as string[]).slice(4, 7), ['traffic.0.rate', 'traffic.0.rate_bps', 'repetitions_identical']);
+    const rows = parse(text, { columns: true, cast: true }) as Record<string, unknown>[];
+    t.deepEqual(
+      rows.map((row) => [row['traffic.0.rate'], row['traffic.0.rate_bps'], row['repetitions_identical']]),
+      [
+        ['500Mbps', 5e8, 1],
+        ['500Mbps', 5e8, 1],
+        ['2Gbps', 2e9, 1],
+        ['2Gbps', 2e9, 1],
+      ],
+    );
+    const sweep = JSON.parse(readFileSync(join(dir, 'out', 'sweep.json'), 'utf8')) as { axes: unknown[] };
+    t.deepEqual(sweep.axes, [{ path: 'traffic.0.rate', values: ['500Mbps', '2Gbps'], numeric: { column: 'traffic.0.rate_bps', unit: 'bit/s' } }]);
+    const rep = splitnet(['report', 'out', '--figures', 'figs'], dir);
+    t.is(rep.code, 0, rep.stderr);
+    const html = readFileSync(join(dir, 'out', 'report.html'), 'utf8');
+    t.true(html.includes('Repetitions identical: the 2 repetitions (seeds) of each point gave the same results'));
+    const svg = readFileSync(join(dir, 'figs', 'sweep-throughput-gbps-vs-traffic-0-rate.svg'), 'utf8');
+    t.regex(svg, /data-mark="line"/);
+    t.notRegex(svg, /data-mark="bar"| ± /);
+  },
+);

@@ -204,10 +204,6 @@ export class BackendActor implements Actor {
   }
 
   private sendTo(g: number, batch: PacketBatch, at: Nanos, fx: Effects): void {
-    fx.send(
-      this.cfg.gqWorker[g] as ActorRef,
-      { kind: 'rx', vm: this.cfg.gqVm[g] as number, queue: this.cfg.gqQueue[g] as number, batch },
-      at,
-    );
+    fx.send(this.cfg.gqWorker[g] as ActorRef, { kind: 'rx', vm: this.cfg.gqVm[g] as number, queue: this.cfg.gqQueue[g] as number, batch }, at);
   }
 }

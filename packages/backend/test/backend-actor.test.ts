@@ -16,7 +16,17 @@ const costs: CostProfile = {
 
 /** NIC ref 0; flows 0 and 1 go to guest queue 0 (worker ref 2), flow 2 to guest queue 1 (worker ref 3). */
 function backend(): BackendActor {
-  return new BackendActor({ id: 'backend', nic: 0, nicQueues: 2, budget: 64, costs, flowGq: new Uint32Array([0, 0, 1]), gqWorker: [2, 3], gqVm: [0, 0], gqQueue: [0, 1] });
+  return new BackendActor({
+    id: 'backend',
+    nic: 0,
+    nicQueues: 2,
+    budget: 64,
+    costs,
+    flowGq: new Uint32Array([0, 0, 1]),
+    gqWorker: [2, 3],
+    gqVm: [0, 0],
+    gqQueue: [0, 1],
+  });
 }
 
 function batchOf(flows: readonly number[]): PacketBatch {
@@ -43,7 +53,9 @@ test('backend - each batch is given back to the NIC with a poll naming it, when 
   const done = 1_000 + 1500 + 500 + 3 * 150;
   t.deepEqual(fx.of('poll'), [{ kind: 'poll', nicQueue: 1, issuedAt: 1_000, at: done }]);
   // The packets leave for their workers at the same time, split by guest queue with their order kept.
-  const rx = fx.sent.filter((s) => s.msg.kind === 'rx').map((s) => (s.msg.kind === 'rx' ? [s.to, s.at, Array.from(s.msg.batch.flow.subarray(0, s.msg.batch.count))] : []));
+  const rx = fx.sent
+    .filter((s) => s.msg.kind === 'rx')
+    .map((s) => (s.msg.kind === 'rx' ? [s.to, s.at, Array.from(s.msg.batch.flow.subarray(0, s.msg.batch.count))] : []));
   t.deepEqual(rx, [
     [2, done, [0, 1]],
     [3, done, [2]],
@@ -53,7 +65,16 @@ test('backend - each batch is given back to the NIC with a poll naming it, when 
 test('backend - a polled batch costs no interrupt, and a full budget is counted as a poll that goes on', (t) => {
   const fx = new RecordingEffects();
   const b = backend();
-  b.receive(dma(0, false, 5_000, Array.from({ length: 64 }, () => 0)), 5_000, fx);
+  b.receive(
+    dma(
+      0,
+      false,
+      5_000,
+      Array.from({ length: 64 }, () => 0),
+    ),
+    5_000,
+    fx,
+  );
   t.deepEqual(fx.of('poll'), [{ kind: 'poll', nicQueue: 0, issuedAt: 5_000, at: 5_000 + 500 + 64 * 150 }]);
   t.like(b.stats, { batches: 1, packets: 64, irqsHandled: 0, polls: 1 });
 });
@@ -63,5 +84,11 @@ test('backend - each NIC queue has its own core: batches of two queues do not wa
   const b = backend();
   b.receive(dma(0, true, 0, [0]), 0, fx);
   b.receive(dma(1, true, 0, [2]), 0, fx);
-  t.deepEqual(fx.of('poll').map((p) => [p.nicQueue, p.at]), [[0, 2150], [1, 2150]]);
+  t.deepEqual(
+    fx.of('poll').map((p) => [p.nicQueue, p.at]),
+    [
+      [0, 2150],
+      [1, 2150],
+    ],
+  );
 });

@@ -2,7 +2,17 @@
 import { existsSync } from 'node:fs';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger } from '@splitnet/model';
-import { awaitControllerGone, connectPatiently, JOIN_ROLES, joinRun, parseControlSecret, ProcessWarmup, rejoinRun, runActorProcess, systemWallClock } from '@splitnet/live';
+import {
+  awaitControllerGone,
+  connectPatiently,
+  JOIN_ROLES,
+  joinRun,
+  parseControlSecret,
+  ProcessWarmup,
+  rejoinRun,
+  runActorProcess,
+  systemWallClock,
+} from '@splitnet/live';
 import type { ControlSecret, JoinRole, NatsCredentials } from '@splitnet/live';
 import { compileScenarioText } from '@splitnet/scenario';
 import type { CompiledScenario } from '@splitnet/scenario';
@@ -29,11 +39,17 @@ const MAX_ASKED_QUEUES = 64;
 function parseQueues(f: ActorFlags): number | undefined {
   if (f.queues === undefined) return undefined;
   if (f.role !== 'frontend') {
-    throw new SplitnetError('E_USAGE', `--queues: only a front end joining a run asks for queues (give it with --role frontend${f.role !== undefined ? `, not --role ${f.role}` : ''})`);
+    throw new SplitnetError(
+      'E_USAGE',
+      `--queues: only a front end joining a run asks for queues (give it with --role frontend${f.role !== undefined ? `, not --role ${f.role}` : ''})`,
+    );
   }
   const n = Number(f.queues);
   if (!/^\d+$/.test(f.queues) || n < 1 || n > MAX_ASKED_QUEUES) {
-    throw new SplitnetError('E_USAGE', `--queues: expected a whole number from 1 to ${MAX_ASKED_QUEUES} (the queues this front end asks for, one per vCPU), found "${f.queues}"`);
+    throw new SplitnetError(
+      'E_USAGE',
+      `--queues: expected a whole number from 1 to ${MAX_ASKED_QUEUES} (the queues this front end asks for, one per vCPU), found "${f.queues}"`,
+    );
   }
   return n;
 }
@@ -48,10 +64,14 @@ export function natsCredentials(): NatsCredentials {
   // SPLITNET_NATS_CA: the PEM file of a private CA that signed the NATS servers' certificates (implies TLS).
   const ca = process.env['SPLITNET_NATS_CA'];
   // Checked here: the client would report a missing file as an unreachable server, and be retried for a minute.
-  if (ca && !existsSync(ca)) throw new SplitnetError('E_USAGE', `SPLITNET_NATS_CA: no such file "${ca}" (expected the PEM certificate of the CA that signed the NATS servers' certificates)`);
+  if (ca && !existsSync(ca))
+    throw new SplitnetError(
+      'E_USAGE',
+      `SPLITNET_NATS_CA: no such file "${ca}" (expected the PEM certificate of the CA that signed the NATS servers' certificates)`,
+    );
   // A user's request replies arrive under its own prefix: a server that gives each user only its own lets no one else read them.
   const inbox = user && /^[A-Za-z0-9_-]+$/.test(user) ? { inboxPrefix: `_INBOX.${user}` } : {};
-  return { ...(user ? { user, ...(pass !== undefined ? { pass }: {}), ...inbox } : {}), ...(ca ? { caFile: ca } : {}) };
+  return { ...(user ? { user, ...(pass !== undefined ? { pass } : {}), ...inbox } : {}), ...(ca ? { caFile: ca } : {}) };
 }
 
 /**
@@ -62,7 +82,10 @@ function controlSecret(): ControlSecret {
   const text = process.env['SPLITNET_CONTROL_SECRET'];
   const secret = text === undefined ? undefined : parseControlSecret(text);
   if (secret === undefined) {
-    throw new SplitnetError('E_USAGE', `actor: SPLITNET_CONTROL_SECRET ${text === undefined ? 'is not set' : 'is not a control secret'}: a process started with --id gets it from its controller (splitnet run); to join a run started elsewhere, use --role`);
+    throw new SplitnetError(
+      'E_USAGE',
+      `actor: SPLITNET_CONTROL_SECRET ${text === undefined ? 'is not set' : 'is not a control secret'}: a process started with --id gets it from its controller (splitnet run); to join a run started elsewhere, use --role`,
+    );
   }
   return secret;
 }
@@ -80,9 +103,15 @@ interface Hosting {
  * process its control secret, and — where the run's NATS has a user per process — its own login, which it
  * then uses instead of the role's (a role's join login may do nothing but join).
  */
-async function joinAsRole(f: ActorFlags, role: string, queues: number | undefined, connect: (name: string, credentials?: NatsCredentials) => Promise<Transport>): Promise<Hosting> {
+async function joinAsRole(
+  f: ActorFlags,
+  role: string,
+  queues: number | undefined,
+  connect: (name: string, credentials?: NatsCredentials) => Promise<Transport>,
+): Promise<Hosting> {
   if (!JOIN_ROLES.includes(role as JoinRole)) throw new SplitnetError('E_USAGE', `--role: expected one of ${JOIN_ROLES.join(', ')}, found "${role}"`);
-  if (f.id.length > 0 || f.scenario !== undefined) throw new SplitnetError('E_USAGE', '--role joins a run and gets its identity and scenario from the controller: give it without --id and --scenario');
+  if (f.id.length > 0 || f.scenario !== undefined)
+    throw new SplitnetError('E_USAGE', '--role joins a run and gets its identity and scenario from the controller: give it without --id and --scenario');
   const transport = await connect(`splitnet ${f.run} ${role}`);
   let joined: Awaited<ReturnType<typeof joinRun>>;
   try {
@@ -99,10 +128,19 @@ async function joinAsRole(f: ActorFlags, role: string, queues: number | undefine
   await transport.close().catch(() => {});
   const name = `splitnet ${f.run} ${joined.ids.join('+')}`;
   try {
-    return { ids: joined.ids, scenario, transport: await connect(name, { user: login.user, pass: login.pass, inboxPrefix: login.inboxPrefix }), secret: joined.access.secret };
+    return {
+      ids: joined.ids,
+      scenario,
+      transport: await connect(name, { user: login.user, pass: login.pass, inboxPrefix: login.inboxPrefix }),
+      secret: joined.access.secret,
+    };
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new SplitnetError('E_OPERATIONAL', `the NATS server refused the login ${login.user} the controller of run ${f.run} issued this process (${why}): is the server's authorization written by \`splitnet nats-config\` with the controller's password, as deploy/nats.conf is?`, { cause: err });
+    throw new SplitnetError(
+      'E_OPERATIONAL',
+      `the NATS server refused the login ${login.user} the controller of run ${f.run} issued this process (${why}): is the server's authorization written by \`splitnet nats-config\` with the controller's password, as deploy/nats.conf is?`,
+      { cause: err },
+    );
   }
 }
 
@@ -119,20 +157,33 @@ async function rejoinAsRestart(f: ActorFlags, incarnation: number, secret: Contr
 }
 
 /** Where this process's actors and scenario come from, and its connection to the run's NATS. */
-async function findHosting(f: ActorFlags, secret: ControlSecret | undefined, loadScenario: (file: string) => CompiledScenario, logger: () => Logger): Promise<Hosting> {
+async function findHosting(
+  f: ActorFlags,
+  secret: ControlSecret | undefined,
+  loadScenario: (file: string) => CompiledScenario,
+  logger: () => Logger,
+): Promise<Hosting> {
   const queues = parseQueues(f);
   const incarnation = Number(f.incarnation ?? '0');
-  if (!Number.isInteger(incarnation) || incarnation < 0) throw new SplitnetError('E_USAGE', `--incarnation: expected a whole number ≥ 0, found "${f.incarnation}"`);
+  if (!Number.isInteger(incarnation) || incarnation < 0)
+    throw new SplitnetError('E_USAGE', `--incarnation: expected a whole number ≥ 0, found "${f.incarnation}"`);
   const credentials = natsCredentials();
   // Another login (a joined process's own) keeps the environment's trust anchor.
   const patiently = (name: string, login?: NatsCredentials) =>
-    connectPatiently(f.nats, name, { waitMs: 60_000, credentials: login ? { ...login, ...(credentials.caFile ? { caFile: credentials.caFile } : {}) } : credentials, log: (m) => logger().warn(m) });
+    connectPatiently(f.nats, name, {
+      waitMs: 60_000,
+      credentials: login ? { ...login, ...(credentials.caFile ? { caFile: credentials.caFile } : {}) } : credentials,
+      log: (m) => logger().warn(m),
+    });
   if (f.role !== undefined) return joinAsRole(f, f.role, queues, patiently);
   // Without --role, actorCommand required the secret.
   if (secret === undefined) throw new SplitnetError('E_INTERNAL', 'actor: no control secret without --role');
   if (f.scenario === undefined && f.id.length > 0 && incarnation >= 1) return rejoinAsRestart(f, incarnation, secret, patiently);
   if (f.id.length === 0 || f.scenario === undefined) {
-    throw new SplitnetError('E_USAGE', 'actor: give --id and --scenario (started by the controller), --id and --incarnation ≥ 1 (restarted by the controller, which sends the scenario), or --role (joining a run started elsewhere)');
+    throw new SplitnetError(
+      'E_USAGE',
+      'actor: give --id and --scenario (started by the controller), --id and --incarnation ≥ 1 (restarted by the controller, which sends the scenario), or --role (joining a run started elsewhere)',
+    );
   }
   const scenario = loadScenario(f.scenario);
   return { ids: f.id, scenario, transport: await connectNats({ servers: f.nats, name: `splitnet ${f.run} ${f.id.join('+')}`, ...credentials }), secret };
@@ -167,7 +218,19 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
     // stops the deployment when the controller has printed its summary, not when the first actor is done.
     const linger = f.role !== undefined ? { beforeDrain: () => awaitControllerGone(h.transport, f.run, { timeoutMs: 120_000, graceMs: 3000, signal }) } : {};
     const incarnation = Number(f.incarnation ?? '0');
-    const code = await runActorProcess({ scenario: h.scenario, runId: f.run, ids: h.ids, transport: h.transport, clock: systemWallClock, logger, signal, incarnation, secret: h.secret, warmup: new ProcessWarmup(), ...linger });
+    const code = await runActorProcess({
+      scenario: h.scenario,
+      runId: f.run,
+      ids: h.ids,
+      transport: h.transport,
+      clock: systemWallClock,
+      logger,
+      signal,
+      incarnation,
+      secret: h.secret,
+      warmup: new ProcessWarmup(),
+      ...linger,
+    });
     connected = undefined;
     return code;
   } catch (err) {

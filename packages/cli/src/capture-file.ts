@@ -55,7 +55,7 @@ export class CaptureFile {
         throw new SplitnetError('E_FILE', `packet capture ${this.path}: cannot write it: ${typeof code === 'string' ? code : String(err)}`, { cause: err });
       }
     }
-    for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done);
+    for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done, bytes.length - done);
   }
 
   close(): void {
@@ -67,9 +67,13 @@ export class CaptureFile {
   notes(summary: Summary): string[] {
     const p = summary.pcap;
     if (p === undefined) return [];
-    const out = [`splitnet: packet capture: ${this.path} (${p.frames} frames, ${p.bytes} bytes; ${p.interfaces.map((i) => `${i.name} ${i.frames}`).join(', ')})`];
+    const out = [
+      `splitnet: packet capture: ${this.path} (${p.frames} frames, ${p.bytes} bytes; ${p.interfaces.map((i) => `${i.name} ${i.frames}`).join(', ')})`,
+    ];
     if (p.stoppedAtMs !== null) {
-      out.push(`splitnet: warning: the packet capture reached --pcap-max (${p.maxBytes} bytes) at ${p.stoppedAtMs} ms emulated: ${p.framesLeftOut} later frames were not written (summary.json pcap; raise --pcap-max or narrow --pcap-window)`);
+      out.push(
+        `splitnet: warning: the packet capture reached --pcap-max (${p.maxBytes} bytes) at ${p.stoppedAtMs} ms emulated: ${p.framesLeftOut} later frames were not written (summary.json pcap; raise --pcap-max or narrow --pcap-window)`,
+      );
     }
     return out;
   }

@@ -12,9 +12,7 @@ const reaperScript = fileURLToPath(new URL('./reaper.js', import.meta.url));
 export const PROCESS_RECORD = 'processes.jsonl';
 
 /** One line of a run's process record: a process started (what it is, as identified then), or one that is gone. */
-export type ProcessRecordLine =
-  | (ProcessIdentity & { readonly what: string; readonly at: string })
-  | { readonly pid: number; readonly gone: string };
+export type ProcessRecordLine = (ProcessIdentity & { readonly what: string; readonly at: string }) | { readonly pid: number; readonly gone: string };
 
 /**
  * The children of this process. `watch` a child as soon as it runs: the reaper (reaper.ts), started on the

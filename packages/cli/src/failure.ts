@@ -63,7 +63,7 @@ function transportAdvice(err: TransportError): string {
       return 'see the nats-server log named above, or give a running server with --nats';
     case 'E_TIMEOUT':
     case 'E_NO_RESPONDERS':
-      return 'is the other side (the run\'s controller or actors) still running?';
+      return "is the other side (the run's controller or actors) still running?";
     case 'E_CLOSED':
       return 'the connection to NATS closed; is the server still running?';
   }
@@ -89,7 +89,11 @@ export function describeFailure(err: unknown): FailureDescription {
     return { kind, code: err.code, message: err.message };
   }
   if (err instanceof TransportError) {
-    return { kind: 'operational', code: err.code === 'E_CONNECT' ? 'E_NATS_UNREACHABLE' : 'E_OPERATIONAL', message: `${err.message} (${transportAdvice(err)})` };
+    return {
+      kind: 'operational',
+      code: err.code === 'E_CONNECT' ? 'E_NATS_UNREACHABLE' : 'E_OPERATIONAL',
+      message: `${err.message} (${transportAdvice(err)})`,
+    };
   }
   const sys = systemError(err);
   if (sys !== undefined) {

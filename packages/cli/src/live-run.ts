@@ -63,12 +63,23 @@ async function pickPlacement(s: CompiledScenario, o: LiveRunSetup, logger: Logge
   const base = { runId: o.runId, nats, logger };
   switch (s.live.placement) {
     case 'inprocess':
-      return new InProcessPlacement({ ...base, scenario: s, credentials: natsCredentials(), loggerFor: (name) => createLogger({ name, file: join(logs, `${name}.log`), consoleLevel: 'silent' }) });
+      return new InProcessPlacement({
+        ...base,
+        scenario: s,
+        credentials: natsCredentials(),
+        loggerFor: (name) => createLogger({ name, file: join(logs, `${name}.log`), consoleLevel: 'silent' }),
+      });
     case 'processes': {
       // SPLITNET_ACTOR_NODE_ARGS: extra Node.js flags for actor processes (e.g. `--cpu-prof` to profile them),
       // after ACTOR_NODE_ARGS (a later V8 flag wins).
       const nodeArgs = [...ACTOR_NODE_ARGS, ...(process.env['SPLITNET_ACTOR_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')];
-      return new ProcessesPlacement({ ...base, scenarioFile: o.resolvedFile, logsDir: logs, actorCommand: { program: process.execPath, args: [...nodeArgs, cliMain] }, atExit: o.atExit });
+      return new ProcessesPlacement({
+        ...base,
+        scenarioFile: o.resolvedFile,
+        logsDir: logs,
+        actorCommand: { program: process.execPath, args: [...nodeArgs, cliMain] },
+        atExit: o.atExit,
+      });
     }
     case 'external':
       return new ExternalPlacement({ ...base, windowMs: o.joinWindowMs, ...(o.expect ? { atLeast: o.expect } : {}), ...(o.quiet ? {} : { notice: say }) });
@@ -139,7 +150,11 @@ function failed(err: unknown, o: LiveRunSetup, where: string): SplitnetError {
   if (o.signal.aborted) {
     // An interrupted run that could be halted returned its results; this one stopped before it had any (its
     // set-up was interrupted, or its processes or the bus could not report: the event log says which).
-    return new SplitnetError('E_INTERRUPTED', `interrupted (${String(o.signal.reason)}): live run ${o.runId} stopped with no results to keep; its actors and anything its placement started are gone${where}`, { cause: err });
+    return new SplitnetError(
+      'E_INTERRUPTED',
+      `interrupted (${String(o.signal.reason)}): live run ${o.runId} stopped with no results to keep; its actors and anything its placement started are gone${where}`,
+      { cause: err },
+    );
   }
   if (err instanceof SplitnetError) return where === '' ? err : new SplitnetError(err.code, `${err.message}${where}`, { cause: err });
   // NATS, a socket, a Docker engine: one line with what to check; anything else is a bug (its stack is shown).

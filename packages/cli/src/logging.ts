@@ -18,7 +18,9 @@ export function createLogger(o: LoggerOptions): Logger & { close(): Promise<void
   const transports: winston.transport[] = [];
   if (o.file) {
     mkdirSync(dirname(o.file), { recursive: true });
-    transports.push(new winston.transports.File({ filename: o.file, level: 'debug', format: winston.format.combine(winston.format.timestamp(), winston.format.json()) }));
+    transports.push(
+      new winston.transports.File({ filename: o.file, level: 'debug', format: winston.format.combine(winston.format.timestamp(), winston.format.json()) }),
+    );
   }
   if (o.consoleLevel !== 'silent') {
     transports.push(

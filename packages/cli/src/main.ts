@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // splitnet command-line entry point: parses flags, reads files and the environment, prints; the work happens in the packages.
-import { Command, CommanderError, Help, Option } from 'commander';
+import type { Option } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { SplitnetError } from '@splitnet/model';
 import { offeredCapOf } from '@splitnet/results';
 import { loadScenarioFile, formatResolvedYaml } from '@splitnet/scenario';
@@ -23,7 +24,9 @@ function programBase(): Command {
   const program = new Command();
   program
     .name('splitnet')
-    .description('Emulate the Xen split-driver network datapath (NIC → netback → vRSS workers → netfront) to study virtual interrupt coalescing and virtual RSS.')
+    .description(
+      'Emulate the Xen split-driver network datapath (NIC → netback → vRSS workers → netfront) to study virtual interrupt coalescing and virtual RSS.',
+    )
     .version(version(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
@@ -53,7 +56,10 @@ function defineSweepCommand(program: Command, lifetime: ProcessLifetime): void {
     .option('--dry-run', 'check the sweep (every point compiled) and list its points; run nothing')
     .option('--json', 'print the outcome as JSON on stdout (no progress)')
     .option('-q, --quiet', 'no progress, only the results line')
-    .addHelpText('after', '\nExample:\n  splitnet sweep experiments/paper/coalescing-placement.yaml --out results/paper/coalescing-placement\n\nExit codes: 0 complete, 1 a run broke the accounting invariant, 2 bad input, 130 interrupted (143 by SIGTERM; run the same command again to resume).')
+    .addHelpText(
+      'after',
+      '\nExample:\n  splitnet sweep experiments/paper/coalescing-placement.yaml --out results/paper/coalescing-placement\n\nExit codes: 0 complete, 1 a run broke the accounting invariant, 2 bad input, 130 interrupted (143 by SIGTERM; run the same command again to resume).',
+    )
     .action(async (file: string, flags: SweepFlags) => {
       process.exitCode = await sweepCommand(file, flags, lifetime.interruptSignal());
     });
@@ -93,12 +99,26 @@ function defineActorCommand(program: Command, lifetime: ProcessLifetime): void {
     .requiredOption('--run <id>', 'run id (namespaces the NATS subjects)')
     .requiredOption('--nats <url>', 'NATS server URL')
     .option('--scenario <file>', 'the resolved scenario of the run (with --id; a restart without it asks the controller for it)')
-    .option('--id <actor>', 'actor id to host, e.g. nic, backend, worker.0, vm.1 (repeatable; with --scenario, or with --incarnation ≥ 1 as a restart the controller expects)', collect, [] as string[])
-    .option('--role <role>', 'join a run started elsewhere as driver (NIC + back-end; with live.processes per-domain also the vRSS workers), worker or frontend: the controller assigns the ids and sends the scenario')
-    .option('--queues <n>', 'with --role frontend: the queues this VM asks for, one per vCPU (1–64); it gets min(n, the back-end\'s maximum: the workers with per-flow vRSS, else 1), as netfront negotiates multi-queue-num-queues; default: the scenario\'s topology.vms.queues for its VM')
+    .option(
+      '--id <actor>',
+      'actor id to host, e.g. nic, backend, worker.0, vm.1 (repeatable; with --scenario, or with --incarnation ≥ 1 as a restart the controller expects)',
+      collect,
+      [] as string[],
+    )
+    .option(
+      '--role <role>',
+      'join a run started elsewhere as driver (NIC + back-end; with live.processes per-domain also the vRSS workers), worker or frontend: the controller assigns the ids and sends the scenario',
+    )
+    .option(
+      '--queues <n>',
+      "with --role frontend: the queues this VM asks for, one per vCPU (1–64); it gets min(n, the back-end's maximum: the workers with per-flow vRSS, else 1), as netfront negotiates multi-queue-num-queues; default: the scenario's topology.vms.queues for its VM",
+    )
     .option('--log <file>', 'JSON log file')
     .option('--incarnation <n>', 'how many times these actors were restarted (a restarted process rejoins the running run)', '0')
-    .addHelpText('after', '\nEnvironment: SPLITNET_NATS_USER and SPLITNET_NATS_PASSWORD (the role\'s NATS credentials: with --role, a join login; the\ncontroller then hands the process its own), SPLITNET_NATS_CA (the PEM file of a private CA that signed the NATS servers\'\ncertificates; implies TLS, as a tls:// URL does), SPLITNET_CONTROL_SECRET (with --id: the key of the process\'s control\nmessages, which the controller that starts it sets; docs/security.md).\n\nExamples (a VM joining a run started elsewhere; one with 4 vCPUs):\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend --queues 4')
+    .addHelpText(
+      'after',
+      "\nEnvironment: SPLITNET_NATS_USER and SPLITNET_NATS_PASSWORD (the role's NATS credentials: with --role, a join login; the\ncontroller then hands the process its own), SPLITNET_NATS_CA (the PEM file of a private CA that signed the NATS servers'\ncertificates; implies TLS, as a tls:// URL does), SPLITNET_CONTROL_SECRET (with --id: the key of the process's control\nmessages, which the controller that starts it sets; docs/security.md).\n\nExamples (a VM joining a run started elsewhere; one with 4 vCPUs):\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend --queues 4",
+    )
     .action(async (o: { run: string; nats: string; scenario?: string; id: string[]; log?: string; incarnation: string; role?: string; queues?: string }) => {
       process.exitCode = await actorCommand((f) => loadScenarioFile(f), o, lifetime.interruptSignal());
     });
@@ -119,9 +139,9 @@ function defineFaultCommand(program: Command): void {
     .option('--packets <n>', 'frames of a ring-full storm')
     .option('--size <bytes>', 'frame size of a ring-full storm')
     .option('--offset <n>', 'how far past a ring a corrupted index points')
-    .option('--id <id>', 'name of the fault in the run\'s events (default adhoc-<n>)')
+    .option('--id <id>', "name of the fault in the run's events (default adhoc-<n>)")
     .option('--timeout <s>', 'seconds to wait for the controller', '5')
-    .option('--json', 'print the controller\'s reply as JSON')
+    .option('--json', "print the controller's reply as JSON")
     .action(async (action: string, target: string, o: FaultFlags) => {
       process.exitCode = await faultCommand(action, target, o);
     });
@@ -130,13 +150,22 @@ function defineFaultCommand(program: Command): void {
 function defineCleanupCommand(program: Command): void {
   program
     .command('cleanup')
-    .description('Kill what a live run left running on this machine (--run: from its results directory\'s processes.jsonl), and remove every container and network a docker placement left on a Docker engine (found by label)')
+    .description(
+      "Kill what a live run left running on this machine (--run: from its results directory's processes.jsonl), and remove every container and network a docker placement left on a Docker engine (found by label)",
+    )
     .option('--docker-host <url>', 'a Docker engine (default the local one); repeatable or comma-separated: clean each', collectList, [] as string[])
-    .option('--run <id>', 'only what the run with this id left: its processes still running (pid and start time checked against results/<id>/processes.jsonl, so a reused pid is never killed) and its containers (label splitnet.run)')
-    .option('--results <dir>', 'with --run: the run\'s results directory, when it was written elsewhere (run --out)')
-    .addHelpText('after', '\nExamples:\n  splitnet cleanup --run quickstart-s1-20261206-153703-rz2\n  splitnet cleanup --run demo --results /tmp/demo\n  splitnet cleanup                      # every docker-placed run\'s containers and networks')
+    .option(
+      '--run <id>',
+      'only what the run with this id left: its processes still running (pid and start time checked against results/<id>/processes.jsonl, so a reused pid is never killed) and its containers (label splitnet.run)',
+    )
+    .option('--results <dir>', "with --run: the run's results directory, when it was written elsewhere (run --out)")
+    .addHelpText(
+      'after',
+      "\nExamples:\n  splitnet cleanup --run quickstart-s1-20261206-153703-rz2\n  splitnet cleanup --run demo --results /tmp/demo\n  splitnet cleanup                      # every docker-placed run's containers and networks",
+    )
     .action(async (o: CleanupFlags) => {
-      if (o.results !== undefined && o.run === undefined) throw new SplitnetError('E_USAGE', '--results: only with --run (it names where that run\'s results are)');
+      if (o.results !== undefined && o.run === undefined)
+        throw new SplitnetError('E_USAGE', "--results: only with --run (it names where that run's results are)");
       for (const line of await cleanupCommand(o)) process.stdout.write(`${line}\n`);
     });
 }
@@ -148,14 +177,22 @@ function defineReportCommand(program: Command): void {
     .argument('<results-dir>', 'a directory written by `splitnet run` (summary.json) or `splitnet sweep` (sweep.json)')
     .option('--out <file>', 'the HTML file to write (default: <results-dir>/report.html)')
     .option('--figures <dir>', 'also write every plot as a standalone .svg file into this directory')
-    .option('--error-bars <sd|ci95>', 'sweeps: error bars show the standard deviation across repetitions (sd, default) or the 95% confidence interval of the mean (ci95)')
-    .addHelpText('after', '\nExamples:\n  splitnet run examples/quickstart.yaml --out /tmp/q && splitnet report /tmp/q\n  splitnet report results/my-sweep --figures docs/figures')
+    .option(
+      '--error-bars <sd|ci95>',
+      'sweeps: error bars show the standard deviation across repetitions (sd, default) or the 95% confidence interval of the mean (ci95)',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml --out /tmp/q && splitnet report /tmp/q\n  splitnet report results/my-sweep --figures docs/figures',
+    )
     .action(async (dir: string, o: { out?: string; figures?: string; errorBars?: string }) => {
       // Loaded on demand: every actor process of a live run starts this CLI and has no use for the plotting code.
       const { reportCommand } = await import('./report-command.js');
       const r = reportCommand(dir, o);
       for (const note of r.omitted) process.stderr.write(`splitnet: report: not drawn (no data): ${note}\n`);
-      process.stdout.write(`splitnet: ${r.kind} report with ${r.figures} figure(s): ${r.html}${r.svgFiles.length > 0 ? ` (+ ${r.svgFiles.length} .svg in ${o.figures ?? ''})` : ''}\n`);
+      process.stdout.write(
+        `splitnet: ${r.kind} report with ${r.figures} figure(s): ${r.html}${r.svgFiles.length > 0 ? ` (+ ${r.svgFiles.length} .svg in ${o.figures ?? ''})` : ''}\n`,
+      );
     });
 }
 
@@ -164,7 +201,10 @@ function defineSchemaCommand(program: Command): void {
     .command('schema')
     .description('Print the JSON Schema of scenario files, for editors that complete and check YAML (yaml-language-server, the VS Code YAML extension)')
     .option('--out <file>', 'write it to this file instead of stdout')
-    .addHelpText('after', '\nExamples:\n  splitnet schema --out docs/scenario.schema.json\n  # then, as the first line of a scenario file: # yaml-language-server: $schema=<path to that file>')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  splitnet schema --out docs/scenario.schema.json\n  # then, as the first line of a scenario file: # yaml-language-server: $schema=<path to that file>',
+    )
     .action((o: SchemaFlags) => {
       const to = schemaCommand(o, (text) => process.stdout.write(text));
       if (to !== 'stdout') process.stderr.write(`splitnet: wrote the scenario schema to ${to}\n`);
@@ -183,7 +223,9 @@ function defineValidateCommand(program: Command): void {
       const cap = offeredCapOf(s);
       if (cap !== undefined) process.stderr.write(`splitnet: warning: ${capNote(cap)}\n`);
       const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
-      process.stderr.write(`splitnet: ${file}: ok (${n(s.traffic.flows.length, 'flow')}, ${n(s.topology.vms.length, 'VM')}, ${n(s.topology.workers, 'worker')})\n`);
+      process.stderr.write(
+        `splitnet: ${file}: ok (${n(s.traffic.flows.length, 'flow')}, ${n(s.topology.vms.length, 'VM')}, ${n(s.topology.workers, 'worker')})\n`,
+      );
     });
 }
 

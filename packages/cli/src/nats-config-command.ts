@@ -42,7 +42,9 @@ export function natsConfig(env: NodeJS.ProcessEnv, workers: string, vms: string)
 export function defineNatsConfigCommand(program: Command): void {
   program
     .command('nats-config')
-    .description('Write the NATS authorization file of a deployment: the controller, each role\'s join login and one user per process, each allowed only its own subjects (docs/security.md)')
+    .description(
+      "Write the NATS authorization file of a deployment: the controller, each role's join login and one user per process, each allowed only its own subjects (docs/security.md)",
+    )
     .option('--workers <n>', 'workers that may join (users sn-worker-0…)', '16')
     .option('--vms <n>', 'VMs that may join (users sn-vm-0…)', '16')
     .option('--out <file>', 'write it to this file (mode 0600) instead of stdout')
@@ -54,6 +56,7 @@ export function defineNatsConfigCommand(program: Command): void {
       const { text, defaults } = natsConfig(process.env, o.workers, o.vms);
       if (o.out === undefined) process.stdout.write(text);
       else writeFileSync(o.out, text, { mode: 0o600 });
-      if (defaults.length > 0) process.stderr.write(`splitnet: warning: development passwords for ${defaults.join(', ')} (unset): change them for anything but a local experiment\n`);
+      if (defaults.length > 0)
+        process.stderr.write(`splitnet: warning: development passwords for ${defaults.join(', ')} (unset): change them for anything but a local experiment\n`);
     });
 }

@@ -79,9 +79,7 @@ export function ensureFileParent(flag: string, file: string): void {
 }
 
 /** What a results directory holds, as far as `splitnet run` is concerned. */
-export type ResultsDirContents =
-  | { readonly kind: 'absent' | 'empty' | 'same-run' }
-  | { readonly kind: 'other'; readonly description: string };
+export type ResultsDirContents = { readonly kind: 'absent' | 'empty' | 'same-run' } | { readonly kind: 'other'; readonly description: string };
 
 /**
  * Whether `dir` may take the results of this run: it does not exist, is empty, or holds the same run —
@@ -112,7 +110,10 @@ export function resultsDirContents(dir: string, run: { readonly resolvedYaml: st
   if (before === undefined) return { kind: 'other', description: `it holds ${names.length} file(s) and no splitnet run (no scenario.resolved.yaml)` };
   const name = /^name: (.*)$/m.exec(before)?.[1] ?? '?';
   const seed = /^seed: (.*)$/m.exec(before)?.[1] ?? '?';
-  return { kind: 'other', description: `it holds another run (its scenario.resolved.yaml: name ${name}, seed ${seed}; not the same resolved scenario as this run)` };
+  return {
+    kind: 'other',
+    description: `it holds another run (its scenario.resolved.yaml: name ${name}, seed ${seed}; not the same resolved scenario as this run)`,
+  };
 }
 
 function readOrUndefined(file: string): string | undefined {

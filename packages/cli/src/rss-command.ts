@@ -73,11 +73,7 @@ export function rssLookup(opts: RssLookupOptions): RssLookupResult {
   const src = parseIpAddress(opts.src, '<src>');
   const dst = parseIpAddress(opts.dst, '<dst>');
   if (src.family !== dst.family) {
-    throw usage(
-      '<dst>',
-      `an IPv${src.family} address like <src>`,
-      `IPv${dst.family} ${JSON.stringify(opts.dst)} (both addresses must be the same family)`,
-    );
+    throw usage('<dst>', `an IPv${src.family} address like <src>`, `IPv${dst.family} ${JSON.stringify(opts.dst)} (both addresses must be the same family)`);
   }
 
   const srcPort = opts.sport === undefined ? undefined : parsePort(opts.sport, '--sport');
@@ -90,8 +86,7 @@ export function rssLookup(opts: RssLookupOptions): RssLookupResult {
   }
 
   const withPorts = srcPort !== undefined;
-  const inputKind: RssInputKind =
-    src.family === 4 ? (withPorts ? 'ipv4-tcp' : 'ipv4') : withPorts ? 'ipv6-tcp' : 'ipv6';
+  const inputKind: RssInputKind = src.family === 4 ? (withPorts ? 'ipv4-tcp' : 'ipv4') : withPorts ? 'ipv6-tcp' : 'ipv6';
   const input = rssInput(src.bytes, dst.bytes, srcPort, dstPort);
   const key = opts.key === undefined ? DEFAULT_RSS_KEY : parseKey(opts.key, input.length, INPUT_LABEL[inputKind]);
 

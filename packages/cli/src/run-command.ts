@@ -60,7 +60,13 @@ function parseExpect(values: readonly string[]): Partial<Record<JoinRole, number
 
 /** A repeatable option whose values may also be comma-separated (--docker-host a,b --docker-host c). */
 export function collectList(v: string, acc: string[]): string[] {
-  return [...acc, ...v.split(',').map((x) => x.trim()).filter((x) => x !== '')];
+  return [
+    ...acc,
+    ...v
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== ''),
+  ];
 }
 
 export function collect(v: string, acc: string[]): string[] {
@@ -134,13 +140,22 @@ function checkScopedFlags(s: CompiledScenario, flags: RunFlags, given: (key: key
       throw new SplitnetError('E_USAGE', `${flag}: only for a sim run (packet captures are written in sim only: docs/results.md); ${thisRun}`);
     }
     if (scope === 'live' && s.runtime !== 'live') {
-      throw new SplitnetError('E_USAGE', `${flag}: only for a live run (add --runtime live, or runtime: live in the scenario); ${thisRun}, which would ignore it`);
+      throw new SplitnetError(
+        'E_USAGE',
+        `${flag}: only for a live run (add --runtime live, or runtime: live in the scenario); ${thisRun}, which would ignore it`,
+      );
     }
     if (scope === 'external' && (s.runtime !== 'live' || s.live.placement !== 'external')) {
-      throw new SplitnetError('E_USAGE', `${flag}: only for a live run with placement external (actors that join: --runtime live --placement external); ${thisRun}, which would ignore it`);
+      throw new SplitnetError(
+        'E_USAGE',
+        `${flag}: only for a live run with placement external (actors that join: --runtime live --placement external); ${thisRun}, which would ignore it`,
+      );
     }
     if (scope === 'docker' && (s.runtime !== 'live' || s.live.placement !== 'docker')) {
-      throw new SplitnetError('E_USAGE', `${flag}: only for a live run with placement docker (--runtime live --placement docker); ${thisRun}, which would ignore it`);
+      throw new SplitnetError(
+        'E_USAGE',
+        `${flag}: only for a live run with placement docker (--runtime live --placement docker); ${thisRun}, which would ignore it`,
+      );
     }
     if (key === 'nats' && s.live.placement === 'docker') {
       throw new SplitnetError('E_USAGE', `${flag}: the docker placement starts its own NATS servers and would ignore it; drop --nats`);
@@ -222,11 +237,21 @@ function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) 
   });
   const expect = parseExpect(flags.expect);
   checkScopedFlags(scenario, flags, given);
-  const budget = scenario.runtime === 'live' ? liveBudget(scenario, availableParallelism(), flags.dockerHost.some((h) => !h.startsWith('unix://'))) : undefined;
+  const budget =
+    scenario.runtime === 'live'
+      ? liveBudget(
+          scenario,
+          availableParallelism(),
+          flags.dockerHost.some((h) => !h.startsWith('unix://')),
+        )
+      : undefined;
   const over = budget !== undefined ? overBudget(scenario, budget) : undefined;
   if (over !== undefined && flags.force !== true) throw over;
   if (expect?.worker !== undefined && scenario.live.processes === 'per-domain') {
-    throw new SplitnetError('E_USAGE', `--expect worker=${expect.worker}: this run has one process per Xen domain (live.processes: per-domain), whose driver hosts the vRSS workers (topology.workers: ${scenario.topology.workers}); no worker joins, so drop --expect worker`);
+    throw new SplitnetError(
+      'E_USAGE',
+      `--expect worker=${expect.worker}: this run has one process per Xen domain (live.processes: per-domain), whose driver hosts the vRSS workers (topology.workers: ${scenario.topology.workers}); no worker joins, so drop --expect worker`,
+    );
   }
   const started = new Date();
   const runId = flags.runId ?? newRunId(`${scenario.name}-s${scenario.seed}-${stamp(started)}`, Math.floor(Math.random() * 0x10000));
@@ -251,7 +276,11 @@ async function execute(r: RunSetup, flags: RunFlags, lifetime: ProcessLifetime):
   const s = r.scenario;
   const onProgress = progressPrinter(!flags.quiet && !flags.json, process.stderr.isTTY === true);
   const signal = lifetime.interruptSignal();
-  if (s.runtime !== 'live') return { result: await runSimInterruptible(s, { signal, ...(onProgress ? { onProgress } : {}), ...(r.capture ? { capture: r.capture.capture } : {}) }), scenario: s };
+  if (s.runtime !== 'live')
+    return {
+      result: await runSimInterruptible(s, { signal, ...(onProgress ? { onProgress } : {}), ...(r.capture ? { capture: r.capture.capture } : {}) }),
+      scenario: s,
+    };
   // What this run starts, in its results directory: `splitnet cleanup --run` finds what a crash left.
   lifetime.children.recordIn(join(r.dir, PROCESS_RECORD), `controller of run ${r.runId}`);
   const resolvedFile = join(r.dir, 'scenario.resolved.yaml');
@@ -304,7 +333,9 @@ function print(result: RunResult, written: ResultFiles, flags: RunFlags, wallSec
     process.stdout.write(formatSummary(result.summary) + '\n');
     process.stdout.write(`\nresults: ${written.dir}/ (${written.files.join(', ')})\n`);
     if (!flags.quiet) {
-      process.stderr.write(`splitnet: ${wallSeconds.toFixed(2)} s wall, ${Math.round(result.accounting.emitted / wallSeconds).toLocaleString('en-US')} emulated packets per host second\n`);
+      process.stderr.write(
+        `splitnet: ${wallSeconds.toFixed(2)} s wall, ${Math.round(result.accounting.emitted / wallSeconds).toLocaleString('en-US')} emulated packets per host second\n`,
+      );
     }
   }
   const a = result.accounting;
@@ -316,7 +347,9 @@ function print(result: RunResult, written: ResultFiles, flags: RunFlags, wallSec
   }
   const stop = result.summary.interrupted;
   if (stop !== undefined) {
-    process.stderr.write(`splitnet: interrupted (${stop.signal}) at ${stop.atMs} ms of ${stop.durationMs} ms emulated; the results up to then are in ${written.dir} (summary.interrupted)\n`);
+    process.stderr.write(
+      `splitnet: interrupted (${stop.signal}) at ${stop.atMs} ms of ${stop.durationMs} ms emulated; the results up to then are in ${written.dir} (summary.interrupted)\n`,
+    );
   }
   if (!a.balanced) {
     process.stderr.write(
@@ -326,7 +359,9 @@ function print(result: RunResult, written: ResultFiles, flags: RunFlags, wallSec
   // Tainted first: forged or refused traffic explains a broken balance, and no figure of the run can be trusted.
   if (live?.verdict === 'tainted') {
     const seen = live.tainted ?? [];
-    process.stderr.write(`splitnet: error: run tainted: ${seen[0] ?? 'traffic on the bus the run did not send'}${seen.length > 1 ? ` (and ${seen.filter((l) => !l.startsWith(' ')).length - 1} more in summary.live.tainted)` : ''}; its results cannot be trusted (kept in ${written.dir})\n`);
+    process.stderr.write(
+      `splitnet: error: run tainted: ${seen[0] ?? 'traffic on the bus the run did not send'}${seen.length > 1 ? ` (and ${seen.filter((l) => !l.startsWith(' ')).length - 1} more in summary.live.tainted)` : ''}; its results cannot be trusted (kept in ${written.dir})\n`,
+    );
     return EXIT.taintedLiveRun;
   }
   if (!a.balanced) return EXIT.failed;
@@ -371,27 +406,65 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .addOption(new Option('--seed <n>', 'override the scenario seed').argParser(parseSeed))
     .option('--duration <time>', 'override the emulated duration, e.g. 20ms, 1s')
     .option('--out <dir>', 'write results to this directory (default: results/<run-id>); it must be new, empty, or hold a run of the same resolved scenario')
-    .option('--force', 'do what is otherwise refused: write into an --out directory that holds other files (files of the same names are overwritten, the others are left as they are), or start a live run above the budget limits (more than 8 actor processes per core, more than 1 h of wall time: docs/live.md)')
+    .option(
+      '--force',
+      'do what is otherwise refused: write into an --out directory that holds other files (files of the same names are overwritten, the others are left as they are), or start a live run above the budget limits (more than 8 actor processes per core, more than 1 h of wall time: docs/live.md)',
+    )
     .option('--set <path=value>', 'override a scenario value, e.g. --set topology.workers=2 (repeatable)', collect, [] as string[])
     .option('--json', 'print the summary as JSON on stdout (no table, no progress)')
     .option('-q, --quiet', 'print only the summary table')
     .option('--runtime <sim|live>', 'sim (deterministic, one process) or live (every actor its own process over NATS)')
     .option('--tdf <n>', 'live: time dilation factor (emulated time runs n times slower than wall time)')
     .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
-    .option('--placement <processes|inprocess|external|docker>', 'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers')
-    .option('--ready-timeout <time|auto>', 'live: how long to wait for every actor process to be ready, e.g. 90s (live.readyTimeout; default auto: 30 s + 3 s per actor process per core)')
-    .option('--processes <per-actor|per-domain>', 'live: one process per actor (default), or one per Xen domain (the driver domain: NIC, back end and vRSS workers; each guest), so that only guest traffic crosses the bus; with placement external or docker the driver process then hosts the workers and none joins as --role worker')
-    .option('--run-id <id>', 'the run id: names results/<run-id>/ and, live, namespaces the run\'s NATS subjects (default: derived from the scenario, seed and time)')
+    .option(
+      '--placement <processes|inprocess|external|docker>',
+      'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers',
+    )
+    .option(
+      '--ready-timeout <time|auto>',
+      'live: how long to wait for every actor process to be ready, e.g. 90s (live.readyTimeout; default auto: 30 s + 3 s per actor process per core)',
+    )
+    .option(
+      '--processes <per-actor|per-domain>',
+      'live: one process per actor (default), or one per Xen domain (the driver domain: NIC, back end and vRSS workers; each guest), so that only guest traffic crosses the bus; with placement external or docker the driver process then hosts the workers and none joins as --role worker',
+    )
+    .option(
+      '--run-id <id>',
+      "the run id: names results/<run-id>/ and, live, namespaces the run's NATS subjects (default: derived from the scenario, seed and time)",
+    )
     .option('--join-window <time>', 'live, placement external: close registration after this much quiet once every role joined (default 2s)')
-    .option('--expect <role=n>', 'live, placement external: wait for at least n actors of a role (driver, worker, frontend) before the join window counts, e.g. --expect frontend=4 (repeatable)', collect, [] as string[])
+    .option(
+      '--expect <role=n>',
+      'live, placement external: wait for at least n actors of a role (driver, worker, frontend) before the join window counts, e.g. --expect frontend=4 (repeatable)',
+      collect,
+      [] as string[],
+    )
     .option('--image <ref>', 'live, placement docker: the splitnet image (never pulled)', 'splitnet:latest')
     .option('--nats-image <ref>', 'live, placement docker: the nats-server image (never pulled)', 'nats:2-alpine')
-    .option('--docker-host <url>', 'live, placement docker: a Docker engine (unix:///path or tcp://host:port; default the local one); repeatable or comma-separated: each engine is one node', collectList, [] as string[])
-    .option('--docker-advertise <addr>', 'live, placement docker: per --docker-host in order, an address of its host that the other engines and this controller reach; its NATS ports are published there (default: the tcp:// host; an engine on this machine: 127.0.0.1 when alone, else its bridge gateway)', collectList, [] as string[])
-    .option('--docker-bind-all', 'live, placement docker: publish the NATS ports on every interface (0.0.0.0) instead of the advertised address (e.g. behind NAT)')
+    .option(
+      '--docker-host <url>',
+      'live, placement docker: a Docker engine (unix:///path or tcp://host:port; default the local one); repeatable or comma-separated: each engine is one node',
+      collectList,
+      [] as string[],
+    )
+    .option(
+      '--docker-advertise <addr>',
+      'live, placement docker: per --docker-host in order, an address of its host that the other engines and this controller reach; its NATS ports are published there (default: the tcp:// host; an engine on this machine: 127.0.0.1 when alone, else its bridge gateway)',
+      collectList,
+      [] as string[],
+    )
+    .option(
+      '--docker-bind-all',
+      'live, placement docker: publish the NATS ports on every interface (0.0.0.0) instead of the advertised address (e.g. behind NAT)',
+    )
     .option('--docker-nodes <n>', 'live, placement docker: emulated nodes on one engine, each its own network and NATS server, clustered', '1')
     .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')
-    .option('--pcap <point[:selector]>', 'sim: write a pcapng capture of the frames seen at a point, nic-rx (arrival at the NIC) or guest-rx (delivery to the guest application), optionally only vm:<v>, vm:<v>:queue:<q> or flow:<f>, e.g. guest-rx:vm:0 (repeatable: one capture interface each; see docs/results.md)', collect, [] as string[])
+    .option(
+      '--pcap <point[:selector]>',
+      'sim: write a pcapng capture of the frames seen at a point, nic-rx (arrival at the NIC) or guest-rx (delivery to the guest application), optionally only vm:<v>, vm:<v>:queue:<q> or flow:<f>, e.g. guest-rx:vm:0 (repeatable: one capture interface each; see docs/results.md)',
+      collect,
+      [] as string[],
+    )
     .option('--pcap-window <from-to>', 'sim, with --pcap: only the packets whose time at the point is in [from, to) of emulated time, e.g. 10ms-11ms')
     .option(`--pcap-max <size>`, `sim, with --pcap: stop capturing when the file would pass this size, e.g. 500kB, 1GiB (default ${DEFAULT_CAPTURE_MAX})`)
     .option('--pcap-out <file>', `sim, with --pcap: the capture file (default: <results dir>/packets.pcapng)`)

@@ -62,7 +62,8 @@ function progressDisplay(mode: 'bar' | 'lines' | 'none', name: string): (e: Swee
     } else {
       finished = e.finished;
       const broken = e.balanced ? '' : ' (accounting invariant broken)';
-      if (mode === 'lines') process.stderr.write(`splitnet: sweep ${name}: ${e.run} done in ${e.wallSeconds.toFixed(1)} s (${e.finished}/${e.total})${broken}\n`);
+      if (mode === 'lines')
+        process.stderr.write(`splitnet: sweep ${name}: ${e.run} done in ${e.wallSeconds.toFixed(1)} s (${e.finished}/${e.total})${broken}\n`);
       else draw(e.finished === e.total);
     }
   };
@@ -110,14 +111,26 @@ export async function sweepCommand(file: string, flags: SweepFlags, signal: Abor
   const seconds = (Date.now() - t0) / 1000;
   const resume = `splitnet sweep ${file} --out ${out}`;
   if (outcome.status === 'interrupted') {
-    process.stderr.write(`splitnet: sweep ${def.name} interrupted: ${outcome.finished} of ${outcome.total} runs finished (in ${out}/runs/); resume with:\n  ${resume}\n`);
-    if (flags.json) process.stdout.write(JSON.stringify({ dir: out, status: 'interrupted', runs: outcome.total, finished: outcome.finished, resume }, null, 2) + '\n');
+    process.stderr.write(
+      `splitnet: sweep ${def.name} interrupted: ${outcome.finished} of ${outcome.total} runs finished (in ${out}/runs/); resume with:\n  ${resume}\n`,
+    );
+    if (flags.json)
+      process.stdout.write(JSON.stringify({ dir: out, status: 'interrupted', runs: outcome.total, finished: outcome.finished, resume }, null, 2) + '\n');
     return interruptedExitCode(signal.reason);
   }
   if (flags.json) {
     process.stdout.write(
       JSON.stringify(
-        { dir: out, status: 'complete', points: plan.points.length, runs: outcome.total, ran: outcome.total - outcome.skipped, skipped: outcome.skipped, unbalanced: outcome.unbalanced, files: outcome.files },
+        {
+          dir: out,
+          status: 'complete',
+          points: plan.points.length,
+          runs: outcome.total,
+          ran: outcome.total - outcome.skipped,
+          skipped: outcome.skipped,
+          unbalanced: outcome.unbalanced,
+          files: outcome.files,
+        },
         null,
         2,
       ) + '\n',
@@ -125,12 +138,16 @@ export async function sweepCommand(file: string, flags: SweepFlags, signal: Abor
   } else {
     if (!flags.quiet) {
       const ran = outcome.total - outcome.skipped;
-      process.stderr.write(`splitnet: sweep ${def.name}: ${plan.points.length} points × ${def.repetitions} repetitions: ${ran} run${ran === 1 ? '' : 's'} in ${seconds.toFixed(1)} s${outcome.skipped > 0 ? `, ${outcome.skipped} already done` : ''}\n`);
+      process.stderr.write(
+        `splitnet: sweep ${def.name}: ${plan.points.length} points × ${def.repetitions} repetitions: ${ran} run${ran === 1 ? '' : 's'} in ${seconds.toFixed(1)} s${outcome.skipped > 0 ? `, ${outcome.skipped} already done` : ''}\n`,
+      );
     }
     process.stdout.write(`results: ${out}/ (${outcome.files.join(', ')})\n`);
   }
   if (outcome.unbalanced.length > 0) {
-    process.stderr.write(`splitnet: error: accounting invariant broken in ${outcome.unbalanced.join(', ')} (see accounting_balanced and unaccounted_packets in ${out}/table.csv)\n`);
+    process.stderr.write(
+      `splitnet: error: accounting invariant broken in ${outcome.unbalanced.join(', ')} (see accounting_balanced and unaccounted_packets in ${out}/table.csv)\n`,
+    );
     return 1;
   }
   return 0;

@@ -10,7 +10,10 @@ test('budget - the line before a run says the wall time (duration × TDF), the s
   const b = liveBudget(s, 2, false);
   t.is(b.processes, 3);
   t.is(b.runSeconds, 20);
-  t.is(budgetLine(s, b), 'live run: 200 ms emulated × TDF 100 = 20 s of wall time, after about 2 s to start; 3 actor processes on 2 cores (1.5 per core, about 0.3 GB)');
+  t.is(
+    budgetLine(s, b),
+    'live run: 200 ms emulated × TDF 100 = 20 s of wall time, after about 2 s to start; 3 actor processes on 2 cores (1.5 per core, about 0.3 GB)',
+  );
   t.is(overBudget(s, b), undefined);
 });
 
@@ -24,7 +27,11 @@ test('budget - where the processes run: one for inprocess, none here for externa
     ['docker', true, 0],
   ];
   for (const [placement, remote, processes] of cases) {
-    t.is(liveBudget(scenario(`${base}live: { placement: ${placement} }\n`), 2, remote).processes, processes, `${placement}${remote ? ' (remote engines)' : ''}`);
+    t.is(
+      liveBudget(scenario(`${base}live: { placement: ${placement} }\n`), 2, remote).processes,
+      processes,
+      `${placement}${remote ? ' (remote engines)' : ''}`,
+    );
   }
   t.is(liveBudget(scenario(`${base}live: { processes: per-domain }\n`), 2, false).processes, 5, 'per-domain: the driver domain and each guest');
 });
@@ -69,7 +76,10 @@ test('budget - the limits: refused above them with what to do instead, accepted 
 test('budget - a refusal where one process per Xen domain fits suggests it', (t) => {
   // 12 VMs and 8 workers: 21 processes (10.5 per core on 2 cores); per domain 13 (6.5 per core).
   const s = scenario('topology: { vms: { count: 12, queues: 1 }, workers: 8 }\n');
-  t.regex(overBudget(s, liveBudget(s, 2, false))?.message ?? '', /Instead: --placement inprocess \(every actor in one process\), --processes per-domain \(13 processes, one per Xen domain\) or Docker nodes/);
+  t.regex(
+    overBudget(s, liveBudget(s, 2, false))?.message ?? '',
+    /Instead: --placement inprocess \(every actor in one process\), --processes per-domain \(13 processes, one per Xen domain\) or Docker nodes/,
+  );
 });
 
 test('budget - times for people', (t) => {

@@ -33,9 +33,15 @@ test('cleanup - a recorded process still running as itself is a leftover; one go
       '{"pid": 12, "start": "3',
       '"a string"',
     ]);
-    t.deepEqual(leftovers(file).map((p) => p.what), ['actor vm.0']);
+    t.deepEqual(
+      leftovers(file).map((p) => p.what),
+      ['actor vm.0'],
+    );
     const killed = killLeftovers(leftovers(file));
-    t.deepEqual(killed.map((p) => p.pid), [child.pid]);
+    t.deepEqual(
+      killed.map((p) => p.pid),
+      [child.pid],
+    );
     const exit = await new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_c, s) => resolve(s)));
     t.is(exit, 'SIGKILL');
   } finally {

@@ -16,12 +16,36 @@ function thrownBy(f: () => unknown): unknown {
 }
 
 const oneLiners: [string, () => unknown, 'bad-input' | 'operational', number, RegExp][] = [
-  ['a usage error', () => new SplitnetError('E_USAGE', '--jobs: expected a whole number'), 'bad-input', 2, /^splitnet: error: --jobs: expected a whole number$/],
+  [
+    'a usage error',
+    () => new SplitnetError('E_USAGE', '--jobs: expected a whole number'),
+    'bad-input',
+    2,
+    /^splitnet: error: --jobs: expected a whole number$/,
+  ],
   ['a scenario error', () => new SplitnetError('E_SCENARIO', 's.yaml:1:7: seed: expected an integer'), 'bad-input', 2, /^splitnet: error: s\.yaml:1:7: seed: /],
   ['an unreadable file', () => new SplitnetError('E_FILE', 'x.yaml: no such file'), 'bad-input', 2, /^splitnet: error: x\.yaml: no such file$/],
-  ['an operational failure', () => new SplitnetError('E_OPERATIONAL', 'live: actor process vm.0 exited with code 1'), 'operational', 1, /^splitnet: error: live: actor process vm\.0 exited with code 1$/],
-  ['an unreachable NATS server', () => new TransportError('E_CONNECT', 'cannot reach NATS at nats://127.0.0.1:1: connect ECONNREFUSED'), 'operational', 1, /^splitnet: error: cannot reach NATS at nats:\/\/127\.0\.0\.1:1: connect ECONNREFUSED \(check that the NATS server runs and that the URL \(--nats\) is right\)$/],
-  ['a failed system call', () => thrownBy(() => readFileSync('/nonexistent/splitnet/summary.json')), 'operational', 1, /^splitnet: error: ENOENT: no such file or directory, open '\/nonexistent\/splitnet\/summary\.json' \(does it exist\?\)$/],
+  [
+    'an operational failure',
+    () => new SplitnetError('E_OPERATIONAL', 'live: actor process vm.0 exited with code 1'),
+    'operational',
+    1,
+    /^splitnet: error: live: actor process vm\.0 exited with code 1$/,
+  ],
+  [
+    'an unreachable NATS server',
+    () => new TransportError('E_CONNECT', 'cannot reach NATS at nats://127.0.0.1:1: connect ECONNREFUSED'),
+    'operational',
+    1,
+    /^splitnet: error: cannot reach NATS at nats:\/\/127\.0\.0\.1:1: connect ECONNREFUSED \(check that the NATS server runs and that the URL \(--nats\) is right\)$/,
+  ],
+  [
+    'a failed system call',
+    () => thrownBy(() => readFileSync('/nonexistent/splitnet/summary.json')),
+    'operational',
+    1,
+    /^splitnet: error: ENOENT: no such file or directory, open '\/nonexistent\/splitnet\/summary\.json' \(does it exist\?\)$/,
+  ],
 ];
 
 for (const [what, make, kind, exitCode, text] of oneLiners) {

@@ -49,7 +49,9 @@ test('nats-server - a process that crashes does not leak its server', async (t) 
 
 test('nats-server - a process terminated by SIGTERM does not leak its server and still dies of SIGTERM', async (t) => {
   // As ava does to a timed-out test file: the child never stops its server and is sent SIGTERM.
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script('setInterval(() => undefined, 60_000);')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script('setInterval(() => undefined, 60_000);')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const pid = await new Promise<number>((resolve) => {
     child.stdout.setEncoding('utf8');
     child.stdout.once('data', (chunk: string) => resolve(Number(chunk.trim())));

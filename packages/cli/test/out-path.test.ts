@@ -20,7 +20,11 @@ test('out path - ensureDirectory creates every missing level', (t) => {
 const refused: [string, (base: string) => string, (base: string) => string][] = [
   ['a path below a regular file', (b) => join(b, 'file', 'sub'), (b) => `--out ${join(b, 'file', 'sub')}: ${join(b, 'file')} is a file, not a directory`],
   ['a regular file', (b) => join(b, 'file'), (b) => `--out ${join(b, 'file')}: is a file, not a directory`],
-  ['a path under /proc', () => '/proc/splitnet-out-path/x', () => '--out /proc/splitnet-out-path/x: cannot create the directory /proc/splitnet-out-path: that file system does not allow new directories'],
+  [
+    'a path under /proc',
+    () => '/proc/splitnet-out-path/x',
+    () => '--out /proc/splitnet-out-path/x: cannot create the directory /proc/splitnet-out-path: that file system does not allow new directories',
+  ],
 ];
 
 for (const [what, path, message] of refused) {
@@ -38,7 +42,10 @@ test('out path - ensureFileParent names the file, creates its directory, and ref
   writeFileSync(join(base, 'file'), 'x');
   ensureFileParent('--out', join(base, 'new', 'report.html'));
   t.true(existsSync(join(base, 'new')));
-  t.is(t.throws(() => ensureFileParent('--out', join(base, 'file', 'report.html')))?.message, `--out ${join(base, 'file', 'report.html')}: ${join(base, 'file')} is a file, not a directory`);
+  t.is(
+    t.throws(() => ensureFileParent('--out', join(base, 'file', 'report.html')))?.message,
+    `--out ${join(base, 'file', 'report.html')}: ${join(base, 'file')} is a file, not a directory`,
+  );
   t.is(t.throws(() => ensureFileParent('--out', base))?.message, `--out ${base}: is a directory; give the file to write`);
 });
 
@@ -66,9 +73,15 @@ test('out path - another run, or files that are no run, are described', (t) => {
   const run = { resolvedYaml: RESOLVED, runId: 'small-s2-x' };
   mkdirSync(join(base, 'other'));
   writeFileSync(join(base, 'other', 'scenario.resolved.yaml'), RESOLVED.replace('seed: 1', 'seed: 7'));
-  t.deepEqual(resultsDirContents(join(base, 'other'), run), { kind: 'other', description: 'it holds another run (its scenario.resolved.yaml: name small, seed 7; not the same resolved scenario as this run)' });
+  t.deepEqual(resultsDirContents(join(base, 'other'), run), {
+    kind: 'other',
+    description: 'it holds another run (its scenario.resolved.yaml: name small, seed 7; not the same resolved scenario as this run)',
+  });
   mkdirSync(join(base, 'notes'));
   writeFileSync(join(base, 'notes', 'a.txt'), 'x');
   writeFileSync(join(base, 'notes', 'b.txt'), 'y');
-  t.deepEqual(resultsDirContents(join(base, 'notes'), run), { kind: 'other', description: 'it holds 2 file(s) and no splitnet run (no scenario.resolved.yaml)' });
+  t.deepEqual(resultsDirContents(join(base, 'notes'), run), {
+    kind: 'other',
+    description: 'it holds 2 file(s) and no splitnet run (no scenario.resolved.yaml)',
+  });
 });

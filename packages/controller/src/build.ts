@@ -49,7 +49,13 @@ export interface ActorGraph {
   /** A fresh actor for `ref`, built as the graph built it (a restarted process's new incarnation). */
   readonly respawn: (ref: ActorRef) => Actor;
   /** Per flow: guest queue index (gq) and the gq → (vm, queue, worker) tables. */
-  readonly steering: { readonly flowNicQueue: Uint16Array; readonly flowGq: Uint32Array; readonly gqVm: readonly number[]; readonly gqQueue: readonly number[]; readonly gqWorker: readonly number[] };
+  readonly steering: {
+    readonly flowNicQueue: Uint16Array;
+    readonly flowGq: Uint32Array;
+    readonly gqVm: readonly number[];
+    readonly gqQueue: readonly number[];
+    readonly gqWorker: readonly number[];
+  };
 }
 
 /** The NIC's Toeplitz hash of each flow over its 4-tuple (hardware RSS; the driver also hands it up as the skb's hash). */
@@ -174,6 +180,7 @@ export interface BuildOptions {
 
 // Long on purpose: the graph is wired in one place, every actor's configuration reading the steering tables
 // built above it; `respawn` builds one actor again exactly as the graph did.
+// eslint-disable-next-line max-lines-per-function -- the graph is wired in one place (see above)
 export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): ActorGraph {
   const topo = s.topology;
   const W = topo.workers;
@@ -217,35 +224,37 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
   const pool = new BatchPool();
   const tap = opts.tap !== undefined ? { tap: opts.tap } : {};
   const dom0 = dom0Placement(s);
-  const makeNic = () => new NicActor({
-    id: 'nic',
-    backend: refs.backend,
-    queues: topo.nicQueues,
-    ringSize: topo.nicRingSize,
-    budget,
-    linkGbps: topo.linkGbps,
-    generators: s.traffic.generators,
-    flowCount: s.traffic.flows.length,
-    flowQueue: flowNicQueue,
-    policy: s.coalescing.nic,
-    seed: s.seed,
-    lookahead: NIC_LOOKAHEAD,
-    pool,
-    ...tap,
-  });
-  const makeBackend = () => new BackendActor({
-    id: 'backend',
-    nic: refs.nic,
-    nicQueues: topo.nicQueues,
-    budget,
-    costs: backendCosts(s),
-    flowGq,
-    gqWorker: gqWorker.map((k) => refs.worker(k)),
-    gqVm,
-    gqQueue,
-    pool,
-    ...(dom0 === null ? {} : { sched: dom0.backend }),
-  });
+  const makeNic = () =>
+    new NicActor({
+      id: 'nic',
+      backend: refs.backend,
+      queues: topo.nicQueues,
+      ringSize: topo.nicRingSize,
+      budget,
+      linkGbps: topo.linkGbps,
+      generators: s.traffic.generators,
+      flowCount: s.traffic.flows.length,
+      flowQueue: flowNicQueue,
+      policy: s.coalescing.nic,
+      seed: s.seed,
+      lookahead: NIC_LOOKAHEAD,
+      pool,
+      ...tap,
+    });
+  const makeBackend = () =>
+    new BackendActor({
+      id: 'backend',
+      nic: refs.nic,
+      nicQueues: topo.nicQueues,
+      budget,
+      costs: backendCosts(s),
+      flowGq,
+      gqWorker: gqWorker.map((k) => refs.worker(k)),
+      gqVm,
+      gqQueue,
+      pool,
+      ...(dom0 === null ? {} : { sched: dom0.backend }),
+    });
   const makeWorker = (k: number) => {
     const served: ServedQueue[] = [];
     for (let g = 0; g < gqVm.length; g++) {
@@ -254,46 +263,53 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
       served.push({ vm: v, queue: gqQueue[g] as number, frontend: refs.frontend(v), ringSize: (vms[v] as { ringSize: number }).ringSize });
     }
     return new WorkerActor({
-        id: `worker.${k}`,
-        index: k,
-        costs: s.costs,
-        pass: passRuleFor(topo.vrss),
-        rxQueueBytes: s.netback.rxQueueBytes,
-        qdisc: s.netback.qdisc,
-        extraSlots,
-        skbHash: steered.skbHash,
-        served,
-        policy: s.coalescing.backend,
-        rxStallTimeout: s.netback.rxStallTimeout,
-        stallKick: s.netback.stallKick,
-        pool,
-        ...(dom0 === null ? {} : { sched: dom0.workers[k] as WorkerSched }),
-      });
+      id: `worker.${k}`,
+      index: k,
+      costs: s.costs,
+      pass: passRuleFor(topo.vrss),
+      rxQueueBytes: s.netback.rxQueueBytes,
+      qdisc: s.netback.qdisc,
+      extraSlots,
+      skbHash: steered.skbHash,
+      served,
+      policy: s.coalescing.backend,
+      rxStallTimeout: s.netback.rxStallTimeout,
+      stallKick: s.netback.stallKick,
+      pool,
+      ...(dom0 === null ? {} : { sched: dom0.workers[k] as WorkerSched }),
+    });
   };
   const makeFrontend = (v: number) => {
     const vm = vms[v] as (typeof vms)[number];
     return new FrontendActor({
-        id: `vm.${vm.id}`,
-        vm: vm.id,
-        queues: vm.queues,
-        ringSize: vm.ringSize,
-        budget,
-        costs: s.costs,
-        workers: Array.from({ length: vm.queues }, (_, q) => refs.worker(gqWorker[(base[vm.id] as number) + q] as number)),
-        policy: s.coalescing.frontend,
-        measureFrom: s.warmup,
-        flowCount: s.traffic.flows.length,
-        extraSlots,
-        pool,
-        ...tap,
-        blockAfter: vm.blockAfter,
-      });
+      id: `vm.${vm.id}`,
+      vm: vm.id,
+      queues: vm.queues,
+      ringSize: vm.ringSize,
+      budget,
+      costs: s.costs,
+      workers: Array.from({ length: vm.queues }, (_, q) => refs.worker(gqWorker[(base[vm.id] as number) + q] as number)),
+      policy: s.coalescing.frontend,
+      measureFrom: s.warmup,
+      flowCount: s.traffic.flows.length,
+      extraSlots,
+      pool,
+      ...tap,
+      blockAfter: vm.blockAfter,
+    });
   };
   const nic = makeNic();
   const backend = makeBackend();
   const workers = Array.from({ length: W }, (_, k) => makeWorker(k));
   const frontends = vms.map((vm) => makeFrontend(vm.id));
-  const respawn = (ref: ActorRef): Actor => (ref === refs.nic ? makeNic() : ref === refs.backend ? makeBackend() : ref < refs.frontend(0) ? makeWorker(ref - refs.worker(0)) : makeFrontend(ref - refs.frontend(0)));
+  const respawn = (ref: ActorRef): Actor =>
+    ref === refs.nic
+      ? makeNic()
+      : ref === refs.backend
+        ? makeBackend()
+        : ref < refs.frontend(0)
+          ? makeWorker(ref - refs.worker(0))
+          : makeFrontend(ref - refs.frontend(0));
   return {
     nic,
     backend,

@@ -1,5 +1,13 @@
 // Turns a scenario's fault schedule into timed steps (actor commands, process signals, NATS and node actions, message-path windows) for sim and live.
-import { DATAPATH_FAULT_ACTIONS, deriveSeed, HELD_STATE_FAULT_ACTIONS, MESSAGE_FAULT_ACTIONS, MESSAGE_KINDS, RecordingEffects, SplitnetError } from '@splitnet/model';
+import {
+  DATAPATH_FAULT_ACTIONS,
+  deriveSeed,
+  HELD_STATE_FAULT_ACTIONS,
+  MESSAGE_FAULT_ACTIONS,
+  MESSAGE_KINDS,
+  RecordingEffects,
+  SplitnetError,
+} from '@splitnet/model';
 import type { Actor, ActorRef, DatapathFaultAction, FaultCommand, Message, MessageFaultAction, Nanos } from '@splitnet/model';
 import { LinkFaults } from '@splitnet/runtime';
 import type { LinkFaultWindow, SimRuntime } from '@splitnet/runtime';
@@ -68,7 +76,10 @@ export function selectActors(g: ActorGraph, sel: ActorSelector): { ref: ActorRef
     case 'backend':
       return [{ ref: g.refs.backend }];
     case 'worker':
-      return g.workers.map((_, k) => k).filter((k) => sel.index === '*' || sel.index === k).map((k) => ({ ref: g.refs.worker(k) }));
+      return g.workers
+        .map((_, k) => k)
+        .filter((k) => sel.index === '*' || sel.index === k)
+        .map((k) => ({ ref: g.refs.worker(k) }));
     case 'vm':
       return g.frontends
         .map((_, v) => v)
@@ -181,7 +192,10 @@ function planDatapath(p: Planning, occ: FaultOccurrence, sel: ActorSelector): vo
   if (action === 'ring-full-storm') {
     const flows = flowsTo(p, sel);
     if (flows.length === 0) {
-      throw new SplitnetError('E_SCENARIO', `${f.id} (ring-full-storm on ${f.targetText}): no flow of the traffic is steered to that queue, so a storm cannot reach it`);
+      throw new SplitnetError(
+        'E_SCENARIO',
+        `${f.id} (ring-full-storm on ${f.targetText}): no flow of the traffic is steered to that queue, so a storm cannot reach it`,
+      );
     }
     step(p, occ.start, 2, { type: 'datapath', ref: g.refs.nic, cmd: { id: occ.id, action, phase: 'start', flows, params: f.params, seed: seedFor('nic') } });
     return;
@@ -210,7 +224,10 @@ function planProcess(p: Planning, occ: FaultOccurrence, sel: ActorSelector): voi
   }
   // kill / restart / crash-loop act on a process: a VM's front end as a whole, not one of its queues.
   if (sel.role === 'vm' && sel.queue !== '*') {
-    throw new SplitnetError('E_SCENARIO', `${f.id} (${f.action} on ${f.targetText}): a ${f.action} acts on a whole VM (its front end's process); write vm:${String(sel.index)}`);
+    throw new SplitnetError(
+      'E_SCENARIO',
+      `${f.id} (${f.action} on ${f.targetText}): a ${f.action} acts on a whole VM (its front end's process); write vm:${String(sel.index)}`,
+    );
   }
   // In sim a dead incarnation's counters stay in the results (a ghost); what it held and what was sent
   // to it while down are lost-in-crash, and so are what netback purged for a restarted guest's old
@@ -223,12 +240,26 @@ function planProcess(p: Planning, occ: FaultOccurrence, sel: ActorSelector): voi
 }
 
 function window(
-  occ: FaultOccurrence, from: readonly ActorRef[], to: readonly ActorRef[], kinds: readonly Message['kind'][],
-  runSeed: number, probability: number, delay: Nanos, suffix = '',
+  occ: FaultOccurrence,
+  from: readonly ActorRef[],
+  to: readonly ActorRef[],
+  kinds: readonly Message['kind'][],
+  runSeed: number,
+  probability: number,
+  delay: Nanos,
+  suffix = '',
 ): LinkFaultWindow {
   const action: MessageFaultAction = occ.spec.action === 'partition' ? 'drop-messages' : (occ.spec.action as MessageFaultAction);
   return {
-    id: occ.id, action, from, to, start: occ.start, end: occ.end, probability, delay, kinds,
+    id: occ.id,
+    action,
+    from,
+    to,
+    start: occ.start,
+    end: occ.end,
+    probability,
+    delay,
+    kinds,
     seed: deriveSeed(runSeed, `fault:${occ.id}${suffix}`),
   };
 }
@@ -280,7 +311,14 @@ function sourceFramesUpTo(g: ActorGraph, ref: ActorRef, t: Nanos): { frames: num
 }
 
 /** The supervisor's restart of a killed actor: a fresh incarnation that reconnects, with the held faults still in effect. */
-function restartInSim(rt: SimRuntime, a: { readonly ref: ActorRef; readonly occ: FaultOccurrence }, g: ActorGraph, ghosts: readonly SimGhost[], wire: SimFaultPlan['wire'], held: HeldFaults<ActorRef>): void {
+function restartInSim(
+  rt: SimRuntime,
+  a: { readonly ref: ActorRef; readonly occ: FaultOccurrence },
+  g: ActorGraph,
+  ghosts: readonly SimGhost[],
+  wire: SimFaultPlan['wire'],
+  held: HeldFaults<ActorRef>,
+): void {
   if (!rt.isDown(a.ref)) return;
   const id = rt.actor(a.ref).id;
   const fresh = g.respawn(a.ref);

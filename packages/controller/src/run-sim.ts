@@ -27,7 +27,10 @@ function flowPlacement(g: ActorGraph): FlowPlacement {
 
 /** Every actor's report at time t, combined. */
 function snapshot(g: ActorGraph, t: Nanos, final = false): Snapshot {
-  return combine(g.all.map((a) => a.report(t, final)), t);
+  return combine(
+    g.all.map((a) => a.report(t, final)),
+    t,
+  );
 }
 
 /**
@@ -51,7 +54,10 @@ function faultSnapshot(rt: SimRuntime, n: number, plan: SimFaultPlan, t: Nanos, 
     } else reports.push({ ...r, held: 0 });
   }
   const snap = combine(reports, t);
-  return { ...snap, drops: { ...snap.drops, 'link-drop': rt.linkDropped, 'lost-in-crash': snap.drops['lost-in-crash'] + rt.lostInCrash + plan.wire.lostWhileDown } };
+  return {
+    ...snap,
+    drops: { ...snap.drops, 'link-drop': rt.linkDropped, 'lost-in-crash': snap.drops['lost-in-crash'] + rt.lostInCrash + plan.wire.lostWhileDown },
+  };
 }
 
 function accounting(s: Snapshot, onLinks: number, withFaults = false): Accounting {
@@ -97,7 +103,8 @@ class SimRun {
       const ref = rt.add(actor);
       if (ref !== i) throw new Error('actor registration order broken');
     });
-    this.snap = plan === null ? (t: Nanos, final = false) => snapshot(g, t, final) : (t: Nanos, final = false) => faultSnapshot(rt, g.all.length, plan, t, final);
+    this.snap =
+      plan === null ? (t: Nanos, final = false) => snapshot(g, t, final) : (t: Nanos, final = false) => faultSnapshot(rt, g.all.length, plan, t, final);
     let prev = (this.startSnap = this.snap(0));
     this.hooks = {
       sampleInterval: s.sampleInterval,
@@ -175,7 +182,15 @@ class SimRun {
     }
     if (this.capture !== undefined) summary = { ...summary, pcap: this.capture.finish() };
     if (interrupted !== undefined) summary = { ...summary, interrupted: { signal: interrupted, atMs: endT / 1e6, durationMs: s.duration / 1e6 } };
-    return { summary, samples: this.samples, series: this.series, events: rt.events, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: rt.eventsProcessed };
+    return {
+      summary,
+      samples: this.samples,
+      series: this.series,
+      events: rt.events,
+      accounting: acc,
+      latency: end.latency ?? new LatencyHistogram(),
+      eventsProcessed: rt.eventsProcessed,
+    };
   }
 }
 

@@ -11,7 +11,10 @@ test('balance - a drop reason with packets is shown and balanced with or without
   const shown = shownDrops(drops, false);
   t.deepEqual(Object.keys(shown), ['nic-ring-full', 'netback-queue-full', 'qdisc-overlimit', 'qdisc-congested', 'lost-in-crash', 'vif-disabled', 'rejected']);
   t.true(balance(110, 100, shown, held).balanced, 'vif-disabled and rejected drops are in the balance without faults');
-  t.deepEqual(Object.keys(shownDrops(none, true)), DROP_REASONS.filter((r) => r !== 'rejected'));
+  t.deepEqual(
+    Object.keys(shownDrops(none, true)),
+    DROP_REASONS.filter((r) => r !== 'rejected'),
+  );
   t.deepEqual(Object.keys(shownDrops(none, false)), ['nic-ring-full', 'netback-queue-full', 'qdisc-overlimit', 'qdisc-congested', 'lost-in-crash']);
 });
 

@@ -38,7 +38,9 @@ for (const placement of ['backend', 'frontend'] as const) {
 test('behaviour - coalescing cuts virtual interrupts and raises latency', (t) => {
   const none = run(oneQueue('2Gbps')).summary;
   const coalesced = run(oneQueue('2Gbps'), ['coalescing.frontend={policy: static, usecs: 100, frames: 64}']).summary;
-  t.log(`none: ${none.interrupts.virqPerSec} virq/s p50 ${none.latencyUs.p50} µs; static: ${coalesced.interrupts.virqPerSec} virq/s p50 ${coalesced.latencyUs.p50} µs`);
+  t.log(
+    `none: ${none.interrupts.virqPerSec} virq/s p50 ${none.latencyUs.p50} µs; static: ${coalesced.interrupts.virqPerSec} virq/s p50 ${coalesced.latencyUs.p50} µs`,
+  );
   t.true(coalesced.interrupts.virqPerSec < none.interrupts.virqPerSec / 2);
   t.true(coalesced.latencyUs.p50 > none.latencyUs.p50);
   // Same traffic delivered either way (the rate is well within capacity).
@@ -71,7 +73,7 @@ test('behaviour - vRSS with more workers raises delivered throughput up to line 
   t.true((gbps[2] as number) > 0.97 * line, 'four workers reach line rate');
 });
 
-test('behaviour - with 64-byte frames the driver domain\'s cores saturate far below line rate (the NIC/back-end core and every vRSS worker) while the guest vCPUs keep headroom', (t) => {
+test("behaviour - with 64-byte frames the driver domain's cores saturate far below line rate (the NIC/back-end core and every vRSS worker) while the guest vCPUs keep headroom", (t) => {
   const r = run(scaling, ['traffic.0.size=64']).summary;
   t.log(`64-byte: ${r.throughput.pps} pkt/s; cpu ${JSON.stringify(r.cpu)}`);
   t.true(r.throughput.pps < 14_880_952 * 0.5, 'far below 64-byte line rate');

@@ -27,10 +27,12 @@ netback: { qdisc: pfifo-fast }
 coalescing: { nic: adaptive-itr, frontend: { policy: static, usecs: 50, frames: 32 } }
 `;
 
-test('cpu fidelity - one vCPU per NIC queue and per worker with free context switches and wake-ups gives exactly the dedicated cores\' results', (t) => {
+test("cpu fidelity - one vCPU per NIC queue and per worker with free context switches and wake-ups gives exactly the dedicated cores' results", (t) => {
   const dedicated = run(vrss('9Gbps')).summary;
   const scheduled = run(vrss('9Gbps', 'dom0: { vcpus: 5 }'), ['costs={profile: default, override: {dom0: {contextSwitch: 0, wakeup: 0}}}']).summary;
-  t.log(`dedicated ${dedicated.throughput.gbps} Gbit/s p50 ${dedicated.latencyUs.p50} µs; scheduled ${scheduled.throughput.gbps} Gbit/s p50 ${scheduled.latencyUs.p50} µs`);
+  t.log(
+    `dedicated ${dedicated.throughput.gbps} Gbit/s p50 ${dedicated.latencyUs.p50} µs; scheduled ${scheduled.throughput.gbps} Gbit/s p50 ${scheduled.latencyUs.p50} µs`,
+  );
   t.deepEqual(scheduled.throughput, dedicated.throughput);
   t.deepEqual(scheduled.latencyUs, dedicated.latencyUs);
   t.deepEqual(scheduled.interrupts, dedicated.interrupts);
@@ -65,7 +67,7 @@ traffic: [ { flows: 1, rate: 10Kpps, size: 1518, pattern: constant, protocol: ud
 coalescing: { nic: none }
 `;
 
-test('cpu fidelity - a dom0 vCPU that idles blocks, so at a sparse load each packet first waits for the NIC\'s vCPU and then the worker\'s to wake', (t) => {
+test("cpu fidelity - a dom0 vCPU that idles blocks, so at a sparse load each packet first waits for the NIC's vCPU and then the worker's to wake", (t) => {
   const wake = (ns: number) => run(sparse('dom0: { vcpus: 2 }'), [`costs={profile: default, override: {dom0: {wakeup: ${ns}, contextSwitch: 0}}}`]).summary;
   const instant = wake(0);
   const slow = wake(20_000);
@@ -75,11 +77,13 @@ test('cpu fidelity - a dom0 vCPU that idles blocks, so at a sparse load each pac
   t.true(Math.abs((slow.sched?.dom0?.vcpuWakeupsPerSec ?? 0) - 20_000) < 500);
 });
 
-test('cpu fidelity - a guest vCPU that blocks when idle pays Xen\'s wake-up before the upcall; one that never blocks does not', (t) => {
+test("cpu fidelity - a guest vCPU that blocks when idle pays Xen's wake-up before the upcall; one that never blocks does not", (t) => {
   const never = run(sparse('')).summary;
   const blocks = run(sparse('blockAfter: 0')).summary;
   const late = run(sparse('blockAfter: 200us')).summary;
-  t.log(`p50 never ${never.latencyUs.p50} µs, blockAfter 0 ${blocks.latencyUs.p50} µs (${blocks.sched?.guestVcpuWakeupsPerSec} wake-ups/s), blockAfter 200us ${late.latencyUs.p50} µs`);
+  t.log(
+    `p50 never ${never.latencyUs.p50} µs, blockAfter 0 ${blocks.latencyUs.p50} µs (${blocks.sched?.guestVcpuWakeupsPerSec} wake-ups/s), blockAfter 200us ${late.latencyUs.p50} µs`,
+  );
   // frontend.wakeup is 5 µs in the default profile: every upcall (one per packet here) is preceded by it.
   t.true(Math.abs(blocks.latencyUs.p50 - never.latencyUs.p50 - 5) < 0.5);
   t.true(Math.abs((blocks.sched?.guestVcpuWakeupsPerSec ?? 0) - blocks.interrupts.virqPerSec) < 0.01 * blocks.interrupts.virqPerSec);
@@ -118,11 +122,13 @@ test('cpu fidelity - NAPI with interrupt moderation prevents the collapse: deliv
   t.true(heavy > 2 * light, `${heavy} vs ${light}`);
 });
 
-test('cpu fidelity - under sustained overload the softirq\'s limits and ksoftirqd keep netback running (about half the vCPU); without that deferral it livelocks whatever the moderation', (t) => {
+test("cpu fidelity - under sustained overload the softirq's limits and ksoftirqd keep netback running (about half the vCPU); without that deferral it livelocks whatever the moderation", (t) => {
   for (const nic of ['none', 'adaptive-itr']) {
     const deferred = run(shared('12Mpps', nic)).summary;
     const inline = run(shared('12Mpps', nic, false)).summary;
-    t.log(`${nic}: with ksoftirqd ${deferred.throughput.pps} pkt/s (NIC ${deferred.cpu['dom0.nic0']}, worker ${deferred.cpu['dom0.worker0']}); without ${inline.throughput.pps} pkt/s`);
+    t.log(
+      `${nic}: with ksoftirqd ${deferred.throughput.pps} pkt/s (NIC ${deferred.cpu['dom0.nic0']}, worker ${deferred.cpu['dom0.worker0']}); without ${inline.throughput.pps} pkt/s`,
+    );
     // NAPI never completes: the softirq runs its ten rounds, leaves the rest to ksoftirqd, which CFS then
     // shares with netback's thread.
     const worker = deferred.cpu['dom0.worker0'] ?? 0;
@@ -134,12 +140,16 @@ test('cpu fidelity - under sustained overload the softirq\'s limits and ksoftirq
   }
 });
 
-test('cpu fidelity - threading: on one shared vCPU under overload tasklets deliver most; kernel threads lose the CPU to the NIC\'s softirq, which works on packets the vif\'s qdisc then drops', (t) => {
+test("cpu fidelity - threading: on one shared vCPU under overload tasklets deliver most; kernel threads lose the CPU to the NIC's softirq, which works on packets the vif's qdisc then drops", (t) => {
   const by = (threading: string) => run(vrss('10Gbps', 'dom0: { vcpus: 1 }'), [`netback.threading=${threading}`]).summary;
   const tasklet = by('tasklet');
   const rt = by('kthread-rt');
   const kthread = by('kthread');
-  for (const [name, s] of [['tasklet', tasklet], ['kthread-rt', rt], ['kthread', kthread]] as const) {
+  for (const [name, s] of [
+    ['tasklet', tasklet],
+    ['kthread-rt', rt],
+    ['kthread', kthread],
+  ] as const) {
     t.log(`${name}: ${s.throughput.gbps} Gbit/s, NIC ${s.cpu['dom0.nic0']}, drops ${JSON.stringify(s.drops)}`);
   }
   t.true(tasklet.throughput.gbps > 1.05 * kthread.throughput.gbps);
@@ -170,7 +180,7 @@ test('cpu fidelity - SCHED_FIFO netback threads are not time-sliced: on one vCPU
   t.is(workers.filter((w) => w > 0.01).length, 1);
 });
 
-test('cpu fidelity - a scheduled run is deterministic and its accounting balances, with batches in the driver\'s hands counted', (t) => {
+test("cpu fidelity - a scheduled run is deterministic and its accounting balances, with batches in the driver's hands counted", (t) => {
   const yaml = vrss('10Gbps', 'dom0: { vcpus: 2 }');
   const a = run(yaml, ['netback.threading=tasklet']);
   const b = run(yaml, ['netback.threading=tasklet']);

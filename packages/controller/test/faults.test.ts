@@ -45,7 +45,7 @@ function balanced(t: { true: (v: boolean, m?: string) => void }, r: RunResult): 
   t.true(r.accounting.balanced, `unaccounted ${r.accounting.unaccounted}: ${JSON.stringify(r.accounting)}`);
 }
 
-test('faults - a lost notification with the default policy stalls the queue until netback\'s stall timer kicks it', (t) => {
+test("faults - a lost notification with the default policy stalls the queue until netback's stall timer kicks it", (t) => {
   const r = runYaml(base('  - { at: 8ms, duration: 2ms, target: vm:0:queue:1, action: lose-notifications }'));
   balanced(t, r);
   const f = faultsOf(r);
@@ -63,8 +63,10 @@ test('faults - a lost notification with the default policy stalls the queue unti
   t.deepEqual(r.events.find((e) => e.kind === 'fault-start')?.detail, { id: 'f0', action: 'lose-notifications', target: 'vm:0:queue:1', probability: 1 });
 });
 
-test('faults - without the stall kick (Xen\'s own behaviour) the queue stays stalled: netback\'s queue and then pfifo_fast fill, and the rest is dropped', (t) => {
-  const r = runYaml(base('  - { at: 8ms, duration: 2ms, target: vm:0:queue:1, action: lose-notifications }', 'netback: { stallKick: false, qdisc: pfifo-fast }'));
+test("faults - without the stall kick (Xen's own behaviour) the queue stays stalled: netback's queue and then pfifo_fast fill, and the rest is dropped", (t) => {
+  const r = runYaml(
+    base('  - { at: 8ms, duration: 2ms, target: vm:0:queue:1, action: lose-notifications }', 'netback: { stallKick: false, qdisc: pfifo-fast }'),
+  );
   balanced(t, r);
   const f = faultsOf(r);
   const stall = f.stalls.find((s) => s.queue === 'vm0:q1');
@@ -77,14 +79,17 @@ test('faults - without the stall kick (Xen\'s own behaviour) the queue stays sta
 
 test('faults - with front-end coalescing the guest timer poll ends a lost-notification stall within the timer period', (t) => {
   // Notify after 4 responses, poll from a 200 µs guest timer: the timer is pending when a notification is lost.
-  const r = runYaml(
-    base('  - { at: 8ms, duration: 2ms, target: vm:0:queue:1, action: lose-notifications }'),
-    ['traffic.0.rate=2Gbps', 'coalescing.frontend={policy: static, usecs: 200, frames: 4}'],
-  );
+  const r = runYaml(base('  - { at: 8ms, duration: 2ms, target: vm:0:queue:1, action: lose-notifications }'), [
+    'traffic.0.rate=2Gbps',
+    'coalescing.frontend={policy: static, usecs: 200, frames: 4}',
+  ]);
   balanced(t, r);
   const stalls = faultsOf(r).stalls.filter((s) => s.cause === 'lost-notification');
   t.true(stalls.length >= 1);
-  t.true(stalls.every((s) => s.endedBy === 'timer-poll' && s.detectedBy === null && (s.durationMs ?? 1) <= 0.25), JSON.stringify(stalls));
+  t.true(
+    stalls.every((s) => s.endedBy === 'timer-poll' && s.detectedBy === null && (s.durationMs ?? 1) <= 0.25),
+    JSON.stringify(stalls),
+  );
 });
 
 test('faults - notifications lost with a probability: each loss on an idle queue is a stall, and every stall ends', (t) => {
@@ -95,7 +100,10 @@ test('faults - notifications lost with a probability: each loss on an idle queue
   const stalls = f.stalls.filter((s) => s.cause === 'lost-notification');
   t.true(n.lost > 0);
   t.true(stalls.length >= 1 && stalls.length + n.absorbedByFinalCheck <= n.lost, JSON.stringify({ n, stalls: stalls.length }));
-  t.true(stalls.every((s) => s.endedBy !== 'not ended'), JSON.stringify(stalls));
+  t.true(
+    stalls.every((s) => s.endedBy !== 'not ended'),
+    JSON.stringify(stalls),
+  );
 });
 
 test('faults - delayed notifications raise latency by about the delay', (t) => {
@@ -108,7 +116,7 @@ test('faults - delayed notifications raise latency by about the delay', (t) => {
   t.true(added >= 50 && added <= 220, `${r.summary.latencyUs.p50} vs ${clean.summary.latencyUs.p50}`);
 });
 
-test('faults - a front end that stops polling fills its ring, netback\'s queue and the qdisc; the drops are netback\'s and the qdisc\'s, and the stall ends at resume', (t) => {
+test("faults - a front end that stops polling fills its ring, netback's queue and the qdisc; the drops are netback's and the qdisc's, and the stall ends at resume", (t) => {
   // The queue must receive more than its ring (256 slots), netback's 512 KiB (347 frames) and pfifo_fast (32)
   // hold in the 4 ms: seed 4 steers 7 of the 8 flows (3.5 Gbit/s, 1138 frames in 4 ms) to queue 1. An even
   // share (2 Gbit/s, 650 frames) would nearly fit.
@@ -129,46 +137,70 @@ test('faults - a front end that stops polling fills its ring, netback\'s queue a
   t.not(f.recovery[0]?.recoveryMs, 'not recovered');
 });
 
-test('faults - a slow worker falls behind: its core saturates for the fault\'s duration (busier than without it) and its netback queue and qdisc overflow (netback-queue-full, qdisc-overlimit)', (t) => {
+test("faults - a slow worker falls behind: its core saturates for the fault's duration (busier than without it) and its netback queue and qdisc overflow (netback-queue-full, qdisc-overlimit)", (t) => {
   // 6 Gbit/s leaves the workers headroom without the fault (at 8 Gbit/s, with the NIC's NAPI polling, they are near 99 %).
   // pfifo_fast (32 packets), so that the overflow shows within the 8 ms: fq_codel would hold 10240 packets.
   const clean = withoutFault(['traffic.0.rate=6Gbps', 'netback.qdisc=pfifo-fast']);
-  const r = runYaml(base('  - { at: 6ms, duration: 8ms, target: worker:0, action: slow-worker, factor: 8 }', 'netback: { qdisc: pfifo-fast }'), ['traffic.0.rate=6Gbps']);
+  const r = runYaml(base('  - { at: 6ms, duration: 8ms, target: worker:0, action: slow-worker, factor: 8 }', 'netback: { qdisc: pfifo-fast }'), [
+    'traffic.0.rate=6Gbps',
+  ]);
   balanced(t, r);
   const f = faultsOf(r);
   t.true(f.dropped['netback-queue-full'] > 0 && f.dropped['qdisc-overlimit'] > 0, JSON.stringify(f.dropped));
   // Its guest ring never ran dry of buffers: no ring-full stall was behind the drops.
-  t.false(f.stalls.some((s) => s.queue === 'vm0:q0'), JSON.stringify(f.stalls));
+  t.false(
+    f.stalls.some((s) => s.queue === 'vm0:q0'),
+    JSON.stringify(f.stalls),
+  );
   t.true(r.events.some((e) => e.kind === 'worker-slowed'));
   // Per sample interval (500 µs) inside the fault, worker 0's core: saturated with the fault, not without it.
-  const during = (x: RunResult) => x.samples.filter((s) => (s['tMs'] as number) > 6.5 && (s['tMs'] as number) <= 14).map((s) => (s['cpu'] as Record<string, number>)['dom0.worker0'] ?? 0);
+  const during = (x: RunResult) =>
+    x.samples.filter((s) => (s['tMs'] as number) > 6.5 && (s['tMs'] as number) <= 14).map((s) => (s['cpu'] as Record<string, number>)['dom0.worker0'] ?? 0);
   t.true(during(r).length === 15 && during(r).every((u) => u > 0.99), JSON.stringify(during(r)));
-  t.true(during(clean).every((u) => u < 0.97), JSON.stringify(during(clean)));
+  t.true(
+    during(clean).every((u) => u < 0.97),
+    JSON.stringify(during(clean)),
+  );
   t.true((r.summary.cpu['dom0.worker0'] ?? 0) > (clean.summary.cpu['dom0.worker0'] ?? 1), 'busier over the whole run too');
 });
 
 test('faults - a worker restarted in the middle of a slow-worker fault is slow again when it comes back, until the fault ends', (t) => {
-  const r = runYaml(base(`  - { at: 6ms, duration: 8ms, target: worker:0, action: slow-worker, factor: 8 }
-  - { at: 8ms, target: worker:0, action: kill, restartAfter: 1ms }`));
+  const r = runYaml(
+    base(`  - { at: 6ms, duration: 8ms, target: worker:0, action: slow-worker, factor: 8 }
+  - { at: 8ms, target: worker:0, action: kill, restartAfter: 1ms }`),
+  );
   balanced(t, r);
   const w0 = r.events.filter((e) => e.actor === 'worker.0').map((e) => [e.kind, e.t / 1e6]);
   t.deepEqual(
     w0.filter(([k]) => ['worker-slowed', 'worker-restored', 'actor-died', 'actor-restart', 'fault-reapplied'].includes(k as string)),
-    [['worker-slowed', 6], ['actor-died', 8], ['actor-restart', 9], ['fault-reapplied', 9], ['worker-slowed', 9], ['worker-restored', 14]],
+    [
+      ['worker-slowed', 6],
+      ['actor-died', 8],
+      ['actor-restart', 9],
+      ['fault-reapplied', 9],
+      ['worker-slowed', 9],
+      ['worker-restored', 14],
+    ],
   );
 });
 
 test('faults - a killed guest reconnects with new rings when restarted: its deliveries before the crash count, the other VM is untouched, rates never go negative', (t) => {
   const yaml = base('  - { at: 8ms, target: vm:0, action: kill, restartAfter: 2ms }').replace('vms: { count: 1, queues: 2 }', 'vms: { count: 2, queues: 2 }');
-  const clean = runYaml(base('  - { at: 1ms, target: worker:0, action: slow-worker, factor: 1 }').replace('vms: { count: 1, queues: 2 }', 'vms: { count: 2, queues: 2 }'));
+  const clean = runYaml(
+    base('  - { at: 1ms, target: worker:0, action: slow-worker, factor: 1 }').replace('vms: { count: 1, queues: 2 }', 'vms: { count: 2, queues: 2 }'),
+  );
   const r = runYaml(yaml);
   balanced(t, r);
   const f = faultsOf(r);
   t.is(f.restarts, 1);
   t.true(f.dropped['lost-in-crash'] > 0, JSON.stringify(f.dropped));
   const kinds = r.events.map((e) => `${e.actor} ${e.kind}`);
-  for (const k of ['vm.0 actor-died', 'vm.0 actor-restart', 'vm.0 netfront-reconnect', 'worker.0 vif-reconnected', 'vm.0 netfront-connected']) t.true(kinds.includes(k), k);
-  t.true(r.samples.every((x) => (x['pps'] as number) >= 0), 'no negative rate');
+  for (const k of ['vm.0 actor-died', 'vm.0 actor-restart', 'vm.0 netfront-reconnect', 'worker.0 vif-reconnected', 'vm.0 netfront-connected'])
+    t.true(kinds.includes(k), k);
+  t.true(
+    r.samples.every((x) => (x['pps'] as number) >= 0),
+    'no negative rate',
+  );
   // VM 0 lost about 2 ms of 18 measured, plus what it held; VM 1 delivered as without the fault.
   const [vm0, vm1] = r.summary.throughput.perVm;
   const [c0, c1] = clean.summary.throughput.perVm;
@@ -190,23 +222,45 @@ test('faults - the driver domain killed in sim: NIC and back end die together, t
   // The wire does not depend on the NIC: the same frames are emitted as without the faults.
   t.is(r.accounting.emitted, clean.accounting.emitted);
   const died = r.events.filter((e) => e.kind === 'actor-died').map((e) => [e.actor, e.t / 1e6]);
-  t.deepEqual(died, [['nic', 6], ['backend', 6], ['nic', 12.01], ['backend', 12.01], ['nic', 14.01], ['backend', 14.01]]);
+  t.deepEqual(died, [
+    ['nic', 6],
+    ['backend', 6],
+    ['nic', 12.01],
+    ['backend', 12.01],
+    ['nic', 14.01],
+    ['backend', 14.01],
+  ]);
   t.is(r.events.filter((e) => e.kind === 'nic-resumed').length, 3);
   // 2 ms down at ~320 k frames/s: about 640 frames arrived at a dead NIC, plus what it and its links held.
   const lost = faultsOf(r).dropped['lost-in-crash'];
   t.true(lost > 600 && lost < 1200, `lost-in-crash ${lost}`);
-  t.true(r.samples.every((x) => (x['pps'] as number) >= 0 && (x['offeredGbps'] as number) >= 0), 'no negative rate');
+  t.true(
+    r.samples.every((x) => (x['pps'] as number) >= 0 && (x['offeredGbps'] as number) >= 0),
+    'no negative rate',
+  );
   t.true((r.samples.at(-1)?.['gbps'] as number) > 3, 'traffic flows again');
   t.is(r.summary.flowOrder.reordered, 0);
   t.deepEqual(runYaml(yaml).summary, r.summary, 'deterministic');
 });
 
-test('faults - a NIC killed during a link flap comes back with its link down (sim as live), up at the flap\'s end', (t) => {
-  const r = runYaml(base(`  - { at: 6ms, duration: 8ms, target: nic, action: link-flap }
-  - { at: 8ms, target: nic, action: kill, restartAfter: 1ms }`));
+test("faults - a NIC killed during a link flap comes back with its link down (sim as live), up at the flap's end", (t) => {
+  const r = runYaml(
+    base(`  - { at: 6ms, duration: 8ms, target: nic, action: link-flap }
+  - { at: 8ms, target: nic, action: kill, restartAfter: 1ms }`),
+  );
   balanced(t, r);
   const nic = r.events.filter((e) => e.actor === 'nic').map((e) => [e.kind, e.t / 1e6]);
-  t.deepEqual(nic.filter(([k]) => k !== 'nic-resumed'), [['nic-link-down', 6], ['actor-died', 8], ['actor-restart', 9], ['fault-reapplied', 9], ['nic-link-down', 9], ['nic-link-up', 14]]);
+  t.deepEqual(
+    nic.filter(([k]) => k !== 'nic-resumed'),
+    [
+      ['nic-link-down', 6],
+      ['actor-died', 8],
+      ['actor-restart', 9],
+      ['fault-reapplied', 9],
+      ['nic-link-down', 9],
+      ['nic-link-up', 14],
+    ],
+  );
   // Nothing reached the guests while the link was down after the restart (the samples after the in-flight ones drained).
   const down = r.samples.filter((x) => (x['tMs'] as number) > 9.5 && (x['tMs'] as number) <= 14);
   t.true(down.length > 0 && down.every((x) => x['pps'] === 0), JSON.stringify(down.map((x) => x['pps'])));
@@ -267,7 +321,10 @@ test('faults - restart: the worker dies and is back at once; it loses only what 
   const f = faultsOf(r);
   t.is(f.restarts, 1);
   t.is(f.stalls.find((s) => s.cause === 'worker-killed')?.durationMs, 0);
-  t.deepEqual(r.events.filter((e) => e.actor === 'worker.0').map((e) => e.kind), ['actor-died', 'actor-restart']);
+  t.deepEqual(
+    r.events.filter((e) => e.actor === 'worker.0').map((e) => e.kind),
+    ['actor-died', 'actor-restart'],
+  );
   // At 8 ms worker 0 holds a packet in its backlog: that one is lost, and nothing else.
   const lost = r.summary.drops['lost-in-crash'];
   t.true(lost > 0, 'the worker held a packet when it died');
@@ -281,10 +338,13 @@ test('faults - a crash loop kills the worker every interval; each kill is restar
   balanced(t, r);
   const f = faultsOf(r);
   t.is(f.restarts, 3);
-  t.deepEqual(f.timeline.map((x) => x['id']), ['f0#1', 'f0#2', 'f0#3']);
+  t.deepEqual(
+    f.timeline.map((x) => x['id']),
+    ['f0#1', 'f0#2', 'f0#3'],
+  );
 });
 
-test('faults - a paused worker does no work while paused (its core and its queue\'s vCPU idle), then catches up (its core saturated, the guest receiving faster than offered) without losing a packet', (t) => {
+test("faults - a paused worker does no work while paused (its core and its queue's vCPU idle), then catches up (its core saturated, the guest receiving faster than offered) without losing a packet", (t) => {
   const r = runYaml(base('  - { at: 8ms, duration: 1ms, target: worker:0, action: pause }'), ['sampleInterval=100us']);
   balanced(t, r);
   const f = faultsOf(r);
@@ -293,8 +353,14 @@ test('faults - a paused worker does no work while paused (its core and its queue
   // The samples of (8.1, 9] ms: the first 100 µs may still hold work the worker had started before the pause.
   const paused = r.samples.filter((s) => (s['tMs'] as number) > 8.15 && (s['tMs'] as number) <= 9.0001);
   t.is(paused.length, 9);
-  t.true(paused.every((s) => cpu(s)['dom0.worker0'] === 0 && cpu(s)['vm0.vcpu0'] === 0), JSON.stringify(paused.map(cpu)));
-  t.true(paused.every((s) => (cpu(s)['dom0.worker1'] ?? 0) > 0), 'the other worker goes on');
+  t.true(
+    paused.every((s) => cpu(s)['dom0.worker0'] === 0 && cpu(s)['vm0.vcpu0'] === 0),
+    JSON.stringify(paused.map(cpu)),
+  );
+  t.true(
+    paused.every((s) => (cpu(s)['dom0.worker1'] ?? 0) > 0),
+    'the other worker goes on',
+  );
   // Resumed, it works through its backlog at once (saturated), and the guest receives faster than offered.
   const after = r.samples.filter((s) => (s['tMs'] as number) > 9.0001 && (s['tMs'] as number) <= 10.0001);
   t.true((cpu(after[0] ?? {})['dom0.worker0'] ?? 0) > 0.99, JSON.stringify(after[0]));
@@ -316,7 +382,10 @@ test('faults - lost ring writes (req) stall a queue that netback then detects an
   balanced(t, r);
   const f = faultsOf(r);
   t.true((f.messages['f0']?.messages ?? 0) > 0);
-  t.true(f.stalls.some((s) => s.detectedBy === 'netback-rx-stall-timer'), JSON.stringify(f.stalls));
+  t.true(
+    f.stalls.some((s) => s.detectedBy === 'netback-rx-stall-timer'),
+    JSON.stringify(f.stalls),
+  );
 });
 
 test('faults - delayed messages keep each link in order; reordered rx batches show up as flow reordering', (t) => {
@@ -324,7 +393,9 @@ test('faults - delayed messages keep each link in order; reordered rx batches sh
   balanced(t, delayed);
   t.true((faultsOf(delayed).messages['f0']?.messages ?? 0) > 0);
   t.is(delayed.summary.flowOrder.reordered, 0);
-  const reordered = runYaml(base('  - { at: 4ms, duration: 8ms, target: "link:backend>worker:*", action: reorder-messages, probability: 0.5, delay: 30us, kinds: [rx] }'));
+  const reordered = runYaml(
+    base('  - { at: 4ms, duration: 8ms, target: "link:backend>worker:*", action: reorder-messages, probability: 0.5, delay: 30us, kinds: [rx] }'),
+  );
   balanced(t, reordered);
   t.true(reordered.summary.flowOrder.reordered > 0);
 });
@@ -351,13 +422,18 @@ test('faults - duplicated notifications sent with their originals merge into the
 });
 
 test('faults - a partitioned actor loses every message to and from it (link-drop), and the datapath recovers', (t) => {
-  const r = runYaml(base(`  - { at: 8ms, duration: 2ms, target: worker:1, action: partition }
-  - { at: 13ms, duration: 2ms, target: vm:0, action: partition }`));
+  const r = runYaml(
+    base(`  - { at: 8ms, duration: 2ms, target: worker:1, action: partition }
+  - { at: 13ms, duration: 2ms, target: vm:0, action: partition }`),
+  );
   balanced(t, r);
   const f = faultsOf(r);
   t.true(f.dropped['link-drop'] > 0);
   t.is(f.dropped['link-drop'], (f.messages['f0']?.packets ?? 0) + (f.messages['f1']?.packets ?? 0));
-  t.true(f.recovery.every((x) => typeof x.recoveryMs === 'number'), JSON.stringify(f.recovery));
+  t.true(
+    f.recovery.every((x) => typeof x.recoveryMs === 'number'),
+    JSON.stringify(f.recovery),
+  );
 });
 
 test('faults - the same seed gives the same timeline and counts; another seed draws differently', (t) => {
@@ -381,5 +457,8 @@ test('faults - a fault-free scenario has no faults section and keeps its drop re
 test('faults - live-only actions and a kill of one queue fail before the run with the fault named', (t) => {
   const err = (f: string) => t.throws(() => runYaml(base(f)))?.message ?? '';
   t.regex(err('  - { at: 5ms, duration: 1ms, target: nats, action: nats-restart }'), /f0 \(nats-restart on nats\): the NATS server exists only in live runs/);
-  t.regex(err('  - { at: 5ms, target: vm:0:queue:1, action: crash-loop }'), /f0 \(crash-loop on vm:0:queue:1\): a crash-loop acts on a whole VM \(its front end's process\); write vm:0/);
+  t.regex(
+    err('  - { at: 5ms, target: vm:0:queue:1, action: crash-loop }'),
+    /f0 \(crash-loop on vm:0:queue:1\): a crash-loop acts on a whole VM \(its front end's process\); write vm:0/,
+  );
 });

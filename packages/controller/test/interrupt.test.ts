@@ -24,7 +24,10 @@ function files(r: RunResult): string[] {
   return [JSON.stringify(r.summary), summaryCsv(r.summary), timeseriesCsv(r.series), JSON.stringify(r.events), JSON.stringify(r.latency.toJSON())];
 }
 
-for (const [name, yaml] of [['fault-free', base], ['with faults', withFaults]] as const) {
+for (const [name, yaml] of [
+  ['fault-free', base],
+  ['with faults', withFaults],
+] as const) {
   test(`sim interrupt - an uninterrupted interruptible run gives runSim's results byte for byte (${name})`, async (t) => {
     const s = scenario(yaml);
     t.deepEqual(files(await runSimInterruptible(s)), files(runSim(s)));

@@ -28,10 +28,12 @@ test('netback - the guest-RX queue is bounded in bytes, so under overload 64-byt
   t.true(small.drops['netback-queue-full'] > 0 && small.drops['qdisc-overlimit'] > 0, JSON.stringify(small.drops));
 });
 
-test('netback - fq_codel holds up to 10240 packets where pfifo_fast holds the vif\'s 32: the same overload waits far longer, and fq_codel drops nothing in 40 ms', (t) => {
+test("netback - fq_codel holds up to 10240 packets where pfifo_fast holds the vif's 32: the same overload waits far longer, and fq_codel drops nothing in 40 ms", (t) => {
   const fifo = run(overload(1518, '600Kpps', 'pfifo-fast')).summary;
   const fq = run(overload(1518, '600Kpps', 'fq-codel')).summary;
-  t.log(`pfifo_fast: backlog max ${fifo.backlog.max}, p50 ${fifo.latencyUs.p50} µs, drops ${JSON.stringify(fifo.drops)}; fq_codel: backlog max ${fq.backlog.max}, p50 ${fq.latencyUs.p50} µs, drops ${JSON.stringify(fq.drops)}`);
+  t.log(
+    `pfifo_fast: backlog max ${fifo.backlog.max}, p50 ${fifo.latencyUs.p50} µs, drops ${JSON.stringify(fifo.drops)}; fq_codel: backlog max ${fq.backlog.max}, p50 ${fq.latencyUs.p50} µs, drops ${JSON.stringify(fq.drops)}`,
+  );
   t.true(fq.backlog.max > 5000 && fq.backlog.max <= 347 + 10240 + 1, `${fq.backlog.max}`);
   t.true(fq.latencyUs.p50 > 5 * fifo.latencyUs.p50, `${fq.latencyUs.p50} vs ${fifo.latencyUs.p50} µs`);
   t.true(fifo.drops['qdisc-overlimit'] > 0);
@@ -49,7 +51,7 @@ function queues(yaml: string, overrides: readonly string[] = []): { nic: number[
   return { nic: Array.from(g.flowNicQueue), guest: Array.from(g.flowGq) };
 }
 
-test('netback - Linux\'s default steering follows the RX queue the NIC driver recorded: one NIC queue puts every flow on guest queue 0', (t) => {
+test("netback - Linux's default steering follows the RX queue the NIC driver recorded: one NIC queue puts every flow on guest queue 0", (t) => {
   t.deepEqual(new Set(queues(steering('rx-queue', 1)).guest), new Set([0]));
   // With as many NIC queues as guest queues, each flow's guest queue is its NIC queue (skb_tx_hash: rx queue mod 4).
   const four = queues(steering('rx-queue'));
@@ -59,7 +61,7 @@ test('netback - Linux\'s default steering follows the RX queue the NIC driver re
   t.deepEqual(new Set(queues(steering('rx-queue', 2)).guest), new Set([0, 1]));
 });
 
-test('netback - flow-hash and Toeplitz steering do not reuse the NIC\'s hash bits: guest queues spread independently of the NIC queue', (t) => {
+test("netback - flow-hash and Toeplitz steering do not reuse the NIC's hash bits: guest queues spread independently of the NIC queue", (t) => {
   for (const how of ['flow-hash', 'toeplitz']) {
     const q = queues(steering(how));
     const same = q.guest.filter((g, f) => g === q.nic[f]).length / q.guest.length;
@@ -94,7 +96,7 @@ coalescing: { nic: none }
 faults: [ { at: 2ms, target: vm:0, action: stop-polling } ]
 `;
 
-test('netback - with the hash in an extra slot (Toeplitz steering) each packet takes two ring slots: a stopped guest\'s 256-slot ring fills at 128 packets', (t) => {
+test("netback - with the hash in an extra slot (Toeplitz steering) each packet takes two ring slots: a stopped guest's 256-slot ring fills at 128 packets", (t) => {
   const withSlot = run(stopped('steering: toeplitz')).summary;
   const without = run(stopped('steering: toeplitz, toeplitz: { hashSlot: false }')).summary;
   const flowHash = run(stopped('steering: flow-hash')).summary;
@@ -103,8 +105,11 @@ test('netback - with the hash in an extra slot (Toeplitz steering) each packet t
   t.is(flowHash.ring.maxOccupancy, 256);
 });
 
-test('netback - the cost of Toeplitz steering: netback hashes every packet on the NIC\'s core, and the guest re-posts the extra slot\'s buffer', (t) => {
-  const load = (extra: string) => run(`name: cost\nduration: 10ms\ntopology: { vms: { count: 1, queues: 2 }, workers: 2, vrss: per-flow, ${extra} }\ntraffic: [ { flows: 8, rate: 3Gbps, pattern: poisson } ]\n`).summary;
+test("netback - the cost of Toeplitz steering: netback hashes every packet on the NIC's core, and the guest re-posts the extra slot's buffer", (t) => {
+  const load = (extra: string) =>
+    run(
+      `name: cost\nduration: 10ms\ntopology: { vms: { count: 1, queues: 2 }, workers: 2, vrss: per-flow, ${extra} }\ntraffic: [ { flows: 8, rate: 3Gbps, pattern: poisson } ]\n`,
+    ).summary;
   const flow = load('steering: flow-hash');
   const plain = load('steering: toeplitz, toeplitz: { hashSlot: false }');
   const slot = load('steering: toeplitz');
@@ -118,7 +123,7 @@ test('netback - the cost of Toeplitz steering: netback hashes every packet on th
   t.true(Math.abs(slot.throughput.pps - plain.throughput.pps) < 0.01 * plain.throughput.pps, 'the same packets delivered');
 });
 
-test('netback - jumbo frames take three ring slots each: a stopped guest\'s 256-slot ring fills at 85 of them', (t) => {
+test("netback - jumbo frames take three ring slots each: a stopped guest's 256-slot ring fills at 85 of them", (t) => {
   const s = run(stopped('steering: flow-hash'), ['traffic.0.size=9018']).summary;
   t.is(s.ring.maxOccupancy, 85);
   t.true(s.accounting.balanced);
@@ -150,10 +155,12 @@ traffic: [ { flows: 8, rate: 10Gbps, size: 1518 } ]
 netback: { qdisc: pfifo-fast }
 `;
 
-test('netback - a legacy netback pass takes up to a ring\'s worth (239 packets), a per-queue pass 64: the single thread publishes far larger bursts', (t) => {
+test("netback - a legacy netback pass takes up to a ring's worth (239 packets), a per-queue pass 64: the single thread publishes far larger bursts", (t) => {
   const single = run(modes('single', 1)).summary;
   const perQueue = run(modes('per-flow', 1)).summary;
-  t.log(`ring occupancy max: single ${single.ring.maxOccupancy}, per-flow ${perQueue.ring.maxOccupancy}; virq/s ${single.interrupts.virqPerSec} vs ${perQueue.interrupts.virqPerSec}`);
+  t.log(
+    `ring occupancy max: single ${single.ring.maxOccupancy}, per-flow ${perQueue.ring.maxOccupancy}; virq/s ${single.interrupts.virqPerSec} vs ${perQueue.interrupts.virqPerSec}`,
+  );
   t.true(single.ring.maxOccupancy > 64 && single.ring.maxOccupancy <= 239, `${single.ring.maxOccupancy}`);
   t.true(perQueue.ring.maxOccupancy <= 64, `${perQueue.ring.maxOccupancy}`);
   // Fewer, larger pushes: fewer virtual interrupts for the same packets.

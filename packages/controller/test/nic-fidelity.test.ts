@@ -29,7 +29,9 @@ test('nic fidelity - 12 Mpps of 64-byte frames without moderation: NAPI keeps po
   const none = run(overload);
   const itr = run(overload, ['coalescing.nic=adaptive-itr']);
   const s = none.summary;
-  t.log(`none: ${s.interrupts.physicalIrqPerSec} irq/s, ${s.throughput.pps} pkt/s, in flight ${inFlight(none)}, drops ${JSON.stringify(s.drops)}; adaptive-itr: ${itr.summary.throughput.pps} pkt/s`);
+  t.log(
+    `none: ${s.interrupts.physicalIrqPerSec} irq/s, ${s.throughput.pps} pkt/s, in flight ${inFlight(none)}, drops ${JSON.stringify(s.drops)}; adaptive-itr: ${itr.summary.throughput.pps} pkt/s`,
+  );
   t.true(none.accounting.balanced, JSON.stringify(none.accounting));
   // A driver that keeps using its whole budget stays on the poll list: no interrupt until the ring runs dry.
   t.true(s.interrupts.physicalIrqPerSec < 10_000, `${s.interrupts.physicalIrqPerSec} physical interrupts/s`);
@@ -52,7 +54,8 @@ coalescing: { nic: none }
 const THROTTLE = 'coalescing.nic={policy: static, usecs: 50}';
 const TIMER = 'coalescing.nic={policy: static, usecs: 50, mode: timer}';
 /** Guest and netback work made nearly free, so that a packet's latency is the NIC's moderation delay plus fixed hops. */
-const CHEAP_DOWNSTREAM = 'costs={profile: default, override: {worker: {perPass: 100, perPacket: 10, perByte: 0}, frontend: {perPacket: 10, perByte: 0, refillPerPacket: 10}}}';
+const CHEAP_DOWNSTREAM =
+  'costs={profile: default, override: {worker: {perPass: 100, perPacket: 10, perByte: 0}, frontend: {perPacket: 10, perByte: 0, refillPerPacket: 10}}}';
 
 test('nic fidelity - a 50 µs static throttle on a 3 Gbit/s Poisson stream: at most 20 k interrupts/s, and the NIC itself delays a frame by about half the gap', (t) => {
   const none = run(stream('3Gbps')).summary;
@@ -71,7 +74,9 @@ test('nic fidelity - a 50 µs static throttle on a 3 Gbit/s Poisson stream: at m
 test('nic fidelity - under load a 50 µs throttle and a 50 µs timer add about the same median delay; the throttle interrupts a little more often', (t) => {
   const throttle = run(stream('3Gbps'), [THROTTLE]).summary;
   const timer = run(stream('3Gbps'), [TIMER]).summary;
-  t.log(`p50 throttle ${throttle.latencyUs.p50} µs, timer ${timer.latencyUs.p50} µs; irq/s ${throttle.interrupts.physicalIrqPerSec} vs ${timer.interrupts.physicalIrqPerSec}`);
+  t.log(
+    `p50 throttle ${throttle.latencyUs.p50} µs, timer ${timer.latencyUs.p50} µs; irq/s ${throttle.interrupts.physicalIrqPerSec} vs ${timer.interrupts.physicalIrqPerSec}`,
+  );
   // The timer waits 50 µs from the first frame of each burst and then another inter-arrival gap before it starts counting again.
   t.true(throttle.latencyUs.p50 < timer.latencyUs.p50);
   t.true(timer.latencyUs.p50 - throttle.latencyUs.p50 < 15);

@@ -74,11 +74,29 @@ test('results files - timeseries.csv is tidy (t_ms, entity, metric, value) with 
     t.regex(String(r['metric']), /^[a-z_]+$/);
   }
   const entities = [...new Set(rows.map((r) => r['entity']))];
-  t.deepEqual(entities, ['all', 'nic.q0', 'dom0.nic0', 'dom0.worker0', 'dom0.worker1', 'vm0', 'vm0.q0', 'vm0.q1', 'vm0.vcpu0', 'vm0.vcpu1', 'vm1', 'vm1.q0', 'vm1.vcpu0']);
+  t.deepEqual(entities, [
+    'all',
+    'nic.q0',
+    'dom0.nic0',
+    'dom0.worker0',
+    'dom0.worker1',
+    'vm0',
+    'vm0.q0',
+    'vm0.q1',
+    'vm0.vcpu0',
+    'vm0.vcpu1',
+    'vm1',
+    'vm1.q0',
+    'vm1.vcpu0',
+  ]);
   // One sample time per metrics.jsonl line, and the whole datapath's figures are that line's.
   const times = [...new Set(rows.map((r) => r['t_ms']))];
-  t.deepEqual(times, result.samples.map((x) => x['tMs']));
-  const at = (tMs: unknown, entity: string, metric: string) => rows.find((r) => r['t_ms'] === tMs && r['entity'] === entity && r['metric'] === metric)?.['value'] as number;
+  t.deepEqual(
+    times,
+    result.samples.map((x) => x['tMs']),
+  );
+  const at = (tMs: unknown, entity: string, metric: string) =>
+    rows.find((r) => r['t_ms'] === tMs && r['entity'] === entity && r['metric'] === metric)?.['value'] as number;
   for (const sample of result.samples) {
     const tMs = sample['tMs'];
     t.is(at(tMs, 'all', 'throughput_gbps'), sample['gbps'] as number);
@@ -88,12 +106,18 @@ test('results files - timeseries.csv is tidy (t_ms, entity, metric, value) with 
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b));
     t.true(close(at(tMs, 'vm0.q0', 'packets_per_s') + at(tMs, 'vm0.q1', 'packets_per_s'), at(tMs, 'vm0', 'packets_per_s')));
     t.true(close(at(tMs, 'vm0', 'packets_per_s') + at(tMs, 'vm1', 'packets_per_s'), at(tMs, 'all', 'packets_per_s')));
-    t.is(at(tMs, 'vm0.q0', 'ring_occupancy_responses') + at(tMs, 'vm0.q1', 'ring_occupancy_responses') + at(tMs, 'vm1.q0', 'ring_occupancy_responses'), at(tMs, 'all', 'ring_occupancy_responses'));
+    t.is(
+      at(tMs, 'vm0.q0', 'ring_occupancy_responses') + at(tMs, 'vm0.q1', 'ring_occupancy_responses') + at(tMs, 'vm1.q0', 'ring_occupancy_responses'),
+      at(tMs, 'all', 'ring_occupancy_responses'),
+    );
     t.is(at(tMs, 'dom0.worker0', 'backlog_packets') + at(tMs, 'dom0.worker1', 'backlog_packets'), at(tMs, 'all', 'backlog_packets'));
     t.true(close(at(tMs, 'vm0.q0', 'virqs_per_s') + at(tMs, 'vm0.q1', 'virqs_per_s') + at(tMs, 'vm1.q0', 'virqs_per_s'), at(tMs, 'all', 'virqs_per_s')));
     t.is(at(tMs, 'nic.q0', 'physical_irqs_per_s'), sample['physicalIrqPerSec'] as number);
   }
-  t.true(rows.some((r) => r['entity'] === 'vm1.q0' && r['metric'] === 'throughput_gbps' && (r['value'] as number) > 0), 'traffic reaches VM 1');
+  t.true(
+    rows.some((r) => r['entity'] === 'vm1.q0' && r['metric'] === 'throughput_gbps' && (r['value'] as number) > 0),
+    'traffic reaches VM 1',
+  );
 });
 
 test('results files - latency.json is in µs like the summary, its buckets named by its columns and summing to its count', (t) => {
@@ -104,7 +128,10 @@ test('results files - latency.json is in µs like the summary, its buckets named
   const lat = result.summary.latencyUs;
   t.deepEqual([j['count'], j['mean'], j['p50'], j['p99'], j['p999'], j['max']], [lat.count, lat.mean, lat.p50, lat.p99, lat.p999, lat.max]);
   const buckets = j['buckets'] as [number, number, number][];
-  t.is(buckets.reduce((n, b) => n + b[2], 0), lat.count);
+  t.is(
+    buckets.reduce((n, b) => n + b[2], 0),
+    lat.count,
+  );
   for (const [lo, hi] of buckets) t.true(lo <= hi && hi >= (j['min'] as number) - 0.001 && lo <= lat.max, `${lo}–${hi}`);
   // The median lies in the bucket where the running count passes half.
   let seen = 0;

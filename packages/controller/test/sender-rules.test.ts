@@ -8,7 +8,9 @@ import { scenario } from './helpers.js';
 
 // 2 VMs x 2 queues over 2 workers, vRSS per flow: guest queue gq = 2·vm + queue is served by worker gq mod 2, so
 // worker.0 serves queue 0 of each VM and worker.1 queue 1.
-const rules = senderRulesFor(buildActors(scenario('name: r\ntopology: { vms: { count: 2, queues: 2 }, workers: 2, vrss: per-flow }\ntraffic: [ { flows: 4, rate: 1Gbps } ]\n')));
+const rules = senderRulesFor(
+  buildActors(scenario('name: r\ntopology: { vms: { count: 2, queues: 2 }, workers: 2, vrss: per-flow }\ntraffic: [ { flows: 4, rate: 1Gbps } ]\n')),
+);
 const batch = takeBatch(0);
 
 test('sender rules - what the datapath sends is taken', (t) => {
@@ -36,8 +38,18 @@ test('sender rules - what the datapath never sends is refused, with the reason',
     ['worker.1', 'vm.0', { kind: 'evt', vm: 0, port: 0 }, /a evt of vm\.0 queue 0 from worker\.1/],
     ['backend', 'vm.0', { kind: 'evt', vm: 0, port: 0 }, /a evt goes from a worker to a frontend, not from backend to vm\.0/],
     ['vm.1', 'worker.0', { kind: 'req', vm: 0, queue: 0, reqProd: 1, rspEvent: 1, rspProdSeen: 0, notify: true }, /a req of vm\.0 from vm\.1/],
-    ['vm.0', 'worker.1', { kind: 'ring', vm: 0, queue: 0, reqProd: 1, rspEvent: 1, rspProdSeen: 0, newRing: false, ringAt: 0 }, /a ring of vm\.0 queue 0 to worker\.1, which does not serve it/],
-    ['worker.0', 'worker.1', { kind: 'req', vm: 0, queue: 1, reqProd: 1, rspEvent: 1, rspProdSeen: 0, notify: true }, /a req goes from a frontend to a worker, not from worker\.0 to worker\.1/],
+    [
+      'vm.0',
+      'worker.1',
+      { kind: 'ring', vm: 0, queue: 0, reqProd: 1, rspEvent: 1, rspProdSeen: 0, newRing: false, ringAt: 0 },
+      /a ring of vm\.0 queue 0 to worker\.1, which does not serve it/,
+    ],
+    [
+      'worker.0',
+      'worker.1',
+      { kind: 'req', vm: 0, queue: 1, reqProd: 1, rspEvent: 1, rspProdSeen: 0, notify: true },
+      /a req goes from a frontend to a worker, not from worker\.0 to worker\.1/,
+    ],
     ['controller', 'vm.0', { kind: 'evt', vm: 0, port: 0 }, /not from controller to vm\.0/],
   ];
   for (const [from, to, m, why] of refused) t.regex(rules(from, to, m) ?? '(taken)', why, `${m.kind} ${from} → ${to}`);

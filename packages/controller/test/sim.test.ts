@@ -54,10 +54,18 @@ test('sim - VMs with different queue counts (queues: [4, 1]) each get their own 
   t.deepEqual(buildActors(scenario(base, overrides)).steering.gqWorker, [0, 1, 2, 3, 0]);
   const r = run(base, overrides);
   const perVm = r.summary.interrupts.perVm;
-  t.deepEqual(perVm.map((vm) => vm.perQueue.length), [4, 1]);
-  t.true(perVm.every((vm) => vm.perQueue.every((q) => q > 0)), JSON.stringify(perVm));
+  t.deepEqual(
+    perVm.map((vm) => vm.perQueue.length),
+    [4, 1],
+  );
+  t.true(
+    perVm.every((vm) => vm.perQueue.every((q) => q > 0)),
+    JSON.stringify(perVm),
+  );
   t.true(r.summary.throughput.perVm.every((vm) => vm.pps > 0));
-  const vcpus = Object.keys(r.summary.cpu).filter((k) => k.includes('vcpu')).sort();
+  const vcpus = Object.keys(r.summary.cpu)
+    .filter((k) => k.includes('vcpu'))
+    .sort();
   t.deepEqual(vcpus, ['vm0.vcpu0', 'vm0.vcpu1', 'vm0.vcpu2', 'vm0.vcpu3', 'vm1.vcpu0']);
   t.true(r.accounting.balanced, JSON.stringify(r.accounting));
   t.is(r.summary.flowOrder.reordered, 0);

@@ -562,6 +562,7 @@ async function requireRunning(c: Docker.Container): Promise<void> {
   const info = await c.inspect();
   if (info.State.Running) return;
   const logs = await c.logs({ stdout: true, stderr: true, tail: 5 }).catch(() => Buffer.from(''));
+  // eslint-disable-next-line no-control-regex -- strips the control bytes of the engine's log stream framing
   throw new SplitnetError('E_OPERATIONAL', `the NATS container ${info.Name} exited (${info.State.Status}, code ${info.State.ExitCode}): ${logs.toString().replace(/[\x00-\x08]/g, '').trim()}`);
 }
 

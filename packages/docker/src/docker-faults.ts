@@ -1,5 +1,5 @@
 // Fault actions on the containers of a docker-placed live run: pause / unpause and network disconnect / reconnect of an emulated node's actors.
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { dockerFor, LABEL_RUN, nodeNetwork } from './docker-containers.js';
 import { PauseHolds } from './pause-holds.js';
 

@@ -1,6 +1,33 @@
 // A guest VM's netfront: event channels, virtual interrupts, NAPI poll, front-end coalescing, RX refill, app sink.
-import { BatchPool, Core, createCoalescer, doubleFields, EventChannels, LatencyHistogram, PacketFifo, Prng, RxRingFront, rxDataSlots, u32Add, u32Sub } from '@splitnet/model';
-import type { Actor, ActorRef, Coalescer, CoreBusy, CostProfile, Effects, FaultCommand, FrontendReport, Message, Nanos, PacketBatch, PacketTap, PolicySpec } from '@splitnet/model';
+import {
+  BatchPool,
+  Core,
+  createCoalescer,
+  doubleFields,
+  EventChannels,
+  LatencyHistogram,
+  PacketFifo,
+  Prng,
+  RxRingFront,
+  rxDataSlots,
+  u32Add,
+  u32Sub,
+} from '@splitnet/model';
+import type {
+  Actor,
+  ActorRef,
+  Coalescer,
+  CoreBusy,
+  CostProfile,
+  Effects,
+  FaultCommand,
+  FrontendReport,
+  Message,
+  Nanos,
+  PacketBatch,
+  PacketTap,
+  PolicySpec,
+} from '@splitnet/model';
 
 export interface FrontendConfig {
   readonly id: string;
@@ -111,15 +138,36 @@ class RxQueue {
   /** Which ring this is: the emulated time it was set up (0: the run's first). */
   ringAt: Nanos = 0;
   readonly stats: FrontendQueueStats;
-  constructor(readonly index: number, vm: number, ringSize: number, policy: PolicySpec) {
+  constructor(
+    readonly index: number,
+    vm: number,
+    ringSize: number,
+    policy: PolicySpec,
+  ) {
     this.ring = new RxRingFront(ringSize);
     this.core = new Core(`vm${vm}.vcpu${index}`);
     this.coalescer = policy.kind === 'none' ? null : createCoalescer(policy);
-    this.stats = doubleFields({
-      queue: index, virqs: 0, virqsWhilePolling: 0, polls: 0, timerPolls: 0, idleTimerTicks: 0,
-      delivered: 0, deliveredBytes: 0, reqNotifies: 0, notificationsLost: 0, lostAbsorbed: 0, notificationsDelayed: 0, rxErrors: 0,
-      staleDiscarded: 0, badResponses: 0, wakeups: 0,
-    }, ['deliveredBytes']);
+    this.stats = doubleFields(
+      {
+        queue: index,
+        virqs: 0,
+        virqsWhilePolling: 0,
+        polls: 0,
+        timerPolls: 0,
+        idleTimerTicks: 0,
+        delivered: 0,
+        deliveredBytes: 0,
+        reqNotifies: 0,
+        notificationsLost: 0,
+        lostAbsorbed: 0,
+        notificationsDelayed: 0,
+        rxErrors: 0,
+        staleDiscarded: 0,
+        badResponses: 0,
+        wakeups: 0,
+      },
+      ['deliveredBytes'],
+    );
   }
 }
 
@@ -193,12 +241,26 @@ export class FrontendActor implements Actor {
       wakeups += q.stats.wakeups;
     }
     return {
-      role: 'frontend', id: this.id, t, vm: this.cfg.vm, busy, held: this.heldPackets(),
-      delivered: this.delivered, deliveredBytes: this.deliveredBytes,
-      virqs: this.qs.map((q) => q.stats.virqs), virqsWhilePolling, timerPolls, idleTimerTicks,
-      ringOccupancy: this.heldPackets(), reordered: this.reordered,
-      notificationsLost: lost, lostAbsorbed: absorbed, notificationsDelayed: delayed, discardedOldRing: stale,
-      queueDelivered: this.qs.map((q) => q.stats.delivered), queueDeliveredBytes: this.qs.map((q) => q.stats.deliveredBytes),
+      role: 'frontend',
+      id: this.id,
+      t,
+      vm: this.cfg.vm,
+      busy,
+      held: this.heldPackets(),
+      delivered: this.delivered,
+      deliveredBytes: this.deliveredBytes,
+      virqs: this.qs.map((q) => q.stats.virqs),
+      virqsWhilePolling,
+      timerPolls,
+      idleTimerTicks,
+      ringOccupancy: this.heldPackets(),
+      reordered: this.reordered,
+      notificationsLost: lost,
+      lostAbsorbed: absorbed,
+      notificationsDelayed: delayed,
+      discardedOldRing: stale,
+      queueDelivered: this.qs.map((q) => q.stats.delivered),
+      queueDeliveredBytes: this.qs.map((q) => q.stats.deliveredBytes),
       queueRingOccupancy: this.ringOccupancy(),
       ...(this.cfg.blockAfter === undefined || this.cfg.blockAfter === null ? {} : { vcpuWakeups: wakeups }),
       ...(final ? { latency: this.latency.toJSON() } : {}),
@@ -234,9 +296,20 @@ export class FrontendActor implements Actor {
   /** This queue's ring state, for the worker serving it (a back end that (re)connects). */
   private sendRingState(q: RxQueue, now: Nanos, fx: Effects): void {
     const r = q.ring;
-    fx.send(this.cfg.workers[q.index] as ActorRef, {
-      kind: 'ring', vm: this.cfg.vm, queue: q.index, reqProd: r.reqProd, rspEvent: r.rspEvent, rspProdSeen: r.rspProd, newRing: !q.connected, ringAt: q.ringAt,
-    }, now);
+    fx.send(
+      this.cfg.workers[q.index] as ActorRef,
+      {
+        kind: 'ring',
+        vm: this.cfg.vm,
+        queue: q.index,
+        reqProd: r.reqProd,
+        rspEvent: r.rspEvent,
+        rspProdSeen: r.rspProd,
+        newRing: !q.connected,
+        ringAt: q.ringAt,
+      },
+      now,
+    );
   }
 
   /**
@@ -251,9 +324,19 @@ export class FrontendActor implements Actor {
         this.sendRingState(q, now, fx);
         continue;
       }
-      fx.send(this.cfg.workers[q.index] as ActorRef, {
-        kind: 'req', vm: this.cfg.vm, queue: q.index, reqProd: q.ring.reqProd, rspEvent: q.ring.rspEvent, rspProdSeen: q.ring.rspProd, notify: false,
-      }, now);
+      fx.send(
+        this.cfg.workers[q.index] as ActorRef,
+        {
+          kind: 'req',
+          vm: this.cfg.vm,
+          queue: q.index,
+          reqProd: q.ring.reqProd,
+          rspEvent: q.ring.rspEvent,
+          rspProdSeen: q.ring.rspProd,
+          notify: false,
+        },
+        now,
+      );
     }
   }
 
@@ -354,9 +437,19 @@ export class FrontendActor implements Actor {
           if (on) {
             // Write a req_prod more than a ring ahead of anything posted: netback must catch it.
             const bad = u32Add(q.ring.reqProd, q.ring.size + (p.offset ?? 1));
-            fx.send(this.cfg.workers[q.index] as ActorRef, {
-              kind: 'req', vm: this.cfg.vm, queue: q.index, reqProd: bad, rspEvent: q.ring.rspEvent, rspProdSeen: q.ring.rspProd, notify: true,
-            }, now);
+            fx.send(
+              this.cfg.workers[q.index] as ActorRef,
+              {
+                kind: 'req',
+                vm: this.cfg.vm,
+                queue: q.index,
+                reqProd: bad,
+                rspEvent: q.ring.rspEvent,
+                rspProdSeen: q.ring.rspProd,
+                notify: true,
+              },
+              now,
+            );
             fx.event('ring-index-written', { vm: this.cfg.vm, queue: q.index, reqProd: bad, valid: q.ring.reqProd });
           } else {
             // The guest reconnects the queue (xenbus): netback takes the ring state from us.

@@ -1,7 +1,7 @@
 // The netfront actor on its own: NAPI budget, final-check re-arm, event-channel merging, front-end coalescing.
 import test from 'ava';
 import { RecordingEffects, takeBatch, UNIT_TEST_COSTS } from '@splitnet/model';
-import type { Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
+import type { PacketBatch, PolicySpec } from '@splitnet/model';
 import { FrontendActor } from '../src/frontend-actor.js';
 
 const costs = UNIT_TEST_COSTS;

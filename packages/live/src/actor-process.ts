@@ -148,7 +148,9 @@ class ActorProcess {
     });
     this.host.attach();
     this.controller =
-      o.orphanGuard === false ? undefined : new ControllerWatch({ transport: o.transport, clock: o.clock, outageLimitMs: s.live.busOutageLimit / 1e6, probeSubject: joinSubject(o.runId) });
+      o.orphanGuard === false
+        ? undefined
+        : new ControllerWatch({ transport: o.transport, clock: o.clock, outageLimitMs: s.live.busOutageLimit / 1e6, probeSubject: joinSubject(o.runId) });
   }
 
   private get incarnation(): number {
@@ -214,7 +216,8 @@ class ActorProcess {
         if (m.id !== this.name) for (const id of m.id.split('+')) this.host.forgetSender(id);
       } else if (m?.kind === 'fault') {
         const ref = this.ids.indexOf(m.actor);
-        if (this.o.ids.includes(m.actor) && this.host.applyFault(ref, m.cmd)) this.o.logger.info('fault', { actor: m.actor, id: m.cmd.id, action: m.cmd.action, phase: m.cmd.phase });
+        if (this.o.ids.includes(m.actor) && this.host.applyFault(ref, m.cmd))
+          this.o.logger.info('fault', { actor: m.actor, id: m.cmd.id, action: m.cmd.action, phase: m.cmd.phase });
       } else if (m?.kind === 'stop') {
         if (m.final === true && this.started) this.resolveHalt();
         else this.resolveStop('stop from controller');
@@ -284,7 +287,8 @@ class ActorProcess {
       else hello();
     }, 250);
     const beat = setInterval(() => {
-      if (this.started) this.o.transport.publish(this.subjects.heartbeat(this.address), this.control.seal({ kind: 'hb', id: this.name, emulatedNow: this.host.emulatedNow() }));
+      if (this.started)
+        this.o.transport.publish(this.subjects.heartbeat(this.address), this.control.seal({ kind: 'hb', id: this.name, emulatedNow: this.host.emulatedNow() }));
     }, 250);
     this.intervals.push(helloTimer, beat);
   }

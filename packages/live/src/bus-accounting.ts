@@ -97,7 +97,16 @@ export function busAccount(
     }
   }
   const disconnected = [...finals].filter(([, f]) => (f.disconnects ?? 0) > 0).map(([name]) => name);
-  return { pending, onBus, rejected, forged, gapped, disconnected, inferredLost: restarted.size > 0 ? intoR - outOfR - knownInR : 0, ...hostFigures([...finals.values()]) };
+  return {
+    pending,
+    onBus,
+    rejected,
+    forged,
+    gapped,
+    disconnected,
+    inferredLost: restarted.size > 0 ? intoR - outOfR - knownInR : 0,
+    ...hostFigures([...finals.values()]),
+  };
 }
 
 /** The hosts' wire rejects, lag and lateness histograms and counters, combined. */

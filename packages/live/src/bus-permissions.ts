@@ -97,7 +97,14 @@ export function loginOf(ids: readonly string[], password: (user: string) => stri
 
 /** `perms` as a NatsUser of the authorization block. */
 export function natsUser(user: string, password: string, perms: BusPermissions, comment?: string): NatsUser {
-  return { user, password, publish: perms.publish, subscribe: perms.subscribe, allowResponses: perms.allowResponses, ...(comment !== undefined ? { comment } : {}) };
+  return {
+    user,
+    password,
+    publish: perms.publish,
+    subscribe: perms.subscribe,
+    allowResponses: perms.allowResponses,
+    ...(comment !== undefined ? { comment } : {}),
+  };
 }
 
 /** The users of a NATS authorization block for run `run` (or `*`), and the logins they make. */
@@ -120,8 +127,23 @@ export function busUsers(run: string, controllerPass: string, processes: readonl
   const login = (ids: readonly string[]) => loginOf(ids, (u) => derivedPassword(controllerPass, u));
   const joins = new Map<string, NatsLogin>();
   if (joinPass) for (const role of JOIN_LOGIN_ROLES) joins.set(role, { user: role, pass: joinPass(role), inboxPrefix: inboxPrefixOf(role) });
-  const users: NatsUser[] = [natsUser(controller.user, controller.pass, controllerPermissions(run, controller.user), 'The controller: control of every process, hellos, stats, heartbeats, joins and fault requests; no data subject.')];
-  for (const [role, l] of joins) users.push(natsUser(l.user, l.pass, joinPermissions(run, l.user), `The join login of a ${role}: a join request and its reply only; the reply hands the process its own login.`));
+  const users: NatsUser[] = [
+    natsUser(
+      controller.user,
+      controller.pass,
+      controllerPermissions(run, controller.user),
+      'The controller: control of every process, hellos, stats, heartbeats, joins and fault requests; no data subject.',
+    ),
+  ];
+  for (const [role, l] of joins)
+    users.push(
+      natsUser(
+        l.user,
+        l.pass,
+        joinPermissions(run, l.user),
+        `The join login of a ${role}: a join request and its reply only; the reply hands the process its own login.`,
+      ),
+    );
   for (const ids of processes) {
     const l = login(ids);
     users.push(natsUser(l.user, l.pass, processPermissions(run, ids, l.user), `The process hosting ${ids.join(', ')}.`));
@@ -136,7 +158,15 @@ export function busUsers(run: string, controllerPass: string, processes: readonl
  */
 export function processSlots(workers: number, vms: number, perDomain: boolean | 'both'): string[][] {
   const workerIds = Array.from({ length: workers }, (_, k) => `worker.${k}`);
-  const drivers = perDomain === 'both' ? [['nic', 'backend'], ['nic', 'backend', 'worker.*']] : perDomain ? [['nic', 'backend', ...workerIds]] : [['nic', 'backend']];
+  const drivers =
+    perDomain === 'both'
+      ? [
+          ['nic', 'backend'],
+          ['nic', 'backend', 'worker.*'],
+        ]
+      : perDomain
+        ? [['nic', 'backend', ...workerIds]]
+        : [['nic', 'backend']];
   return [...drivers, ...(perDomain === true ? [] : workerIds.map((id) => [id])), ...Array.from({ length: vms }, (_, v) => [`vm.${v}`])];
 }
 
@@ -172,11 +202,11 @@ export function deploymentConfig(passwords: DeploymentPasswords, workers: number
     '#',
     '# Who may do what (docs/security.md has the table, which a test checks against this file):',
     '# - the controller: control of every process, hellos, stats, heartbeats, joins, fault requests; no data;',
-    '# - driver, worker, frontend: the roles\' join logins, which may only ask to join; the controller answers with',
-    '#   the process\'s own login (below), sealed to the joiner, so one container cannot read another\'s;',
+    "# - driver, worker, frontend: the roles' join logins, which may only ask to join; the controller answers with",
+    "#   the process's own login (below), sealed to the joiner, so one container cannot read another's;",
     '# - sn-driver / sn-dom0, sn-worker-<k>, sn-vm-<v>: one user per process, which may publish only the messages its',
     '#   actors send in the datapath (the subject names the sender: sn.<run>.<to>.from.<from>) and read only its own.',
-    '# Their passwords are derived from the controller\'s, which is how the controller hands them out.',
+    "# Their passwords are derived from the controller's, which is how the controller hands them out.",
     '#',
     '# CHANGE THE PASSWORDS for anything but a local experiment: SPLITNET_CONTROLLER_PASSWORD=… SPLITNET_DRIVER_PASSWORD=…',
     '# SPLITNET_WORKER_PASSWORD=… SPLITNET_FRONTEND_PASSWORD=… splitnet nats-config > nats.conf, and give the same',

@@ -45,7 +45,8 @@ export class BusWatch {
     this.unsubscribe = o.transport.onStatus((st) => {
       if (st.kind === 'disconnect') this.down(st.detail);
       else if (st.kind === 'reconnect') this.back();
-      else if (st.kind === 'closed') this.fail(new SplitnetError('E_NATS_UNREACHABLE', `live: the controller's NATS connection (${o.url}) closed: ${st.detail}; the run ends here`));
+      else if (st.kind === 'closed')
+        this.fail(new SplitnetError('E_NATS_UNREACHABLE', `live: the controller's NATS connection (${o.url}) closed: ${st.detail}; the run ends here`));
     });
   }
 
@@ -97,6 +98,7 @@ export class BusWatch {
     clearTimeout(this.timer);
     this.unsubscribe();
     const open = this.list.at(-1);
-    if (open !== undefined && open.toMs === undefined) this.o.log.log('nats-not-reconnected', 'controller', { outageMs: Math.round(this.o.clock.wall.nowMs() - open.fromMs) });
+    if (open !== undefined && open.toMs === undefined)
+      this.o.log.log('nats-not-reconnected', 'controller', { outageMs: Math.round(this.o.clock.wall.nowMs() - open.fromMs) });
   }
 }

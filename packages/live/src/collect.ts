@@ -43,7 +43,10 @@ function timeSeries(c: CollectInput): { rows: Record<string, unknown>[]; series:
   for (const t of [...c.inbox.samples.keys()].sort((a, b) => a - b)) {
     const row = c.inbox.samples.get(t);
     if (row === undefined || row.size !== c.names.length) continue;
-    const snap = combine([...row].flatMap(([name, r]) => c.inbox.continued(name, r.incarnation, r.reports)), t);
+    const snap = combine(
+      [...row].flatMap(([name, r]) => c.inbox.continued(name, r.incarnation, r.reports)),
+      t,
+    );
     const prev = complete.at(-1) ?? combine([], 0);
     rows.push(sampleRow(prev, snap));
     for (const p of seriesPoints(prev, snap)) series.push(p);
@@ -61,7 +64,10 @@ function allDrops(c: CollectInput, end: Snapshot, bus: BusAccount): { all: Recor
   const lostInTransport = busBroken && bus.onBus > 0 ? bus.onBus : 0;
   // Plus what actors counted themselves as lost to a crash.
   const lostInCrash = bus.inferredLost + end.drops['lost-in-crash'];
-  return { all: { ...end.drops, 'lost-in-crash': lostInCrash, 'link-drop': bus.linkDropped, 'lost-in-transport': lostInTransport, rejected: bus.rejected }, lostInTransport };
+  return {
+    all: { ...end.drops, 'lost-in-crash': lostInCrash, 'link-drop': bus.linkDropped, 'lost-in-transport': lostInTransport, rejected: bus.rejected },
+    lostInTransport,
+  };
 }
 
 /**
@@ -97,8 +103,11 @@ function taint(c: CollectInput, bus: BusAccount, restarted: ReadonlySet<string>)
   }
   for (const f of bus.forged) lines.push(`${f.to} accepted ${f.packets} packet(s) from ${f.from} more than ${f.from} sent it: forged packets were taken`);
   if (!busOutage(c)) {
-    const unexplained = bus.gapped.filter((g) => !restarted.has(g.from) && !restarted.has(g.to) && !bus.disconnected.some((p) => p.split('+').includes(g.from) || p.split('+').includes(g.to)));
-    for (const g of unexplained) lines.push(`${g.gaps} message(s) missing from ${g.from}'s sequence to ${g.to}, with no bus outage, disconnect or restart to explain them`);
+    const unexplained = bus.gapped.filter(
+      (g) => !restarted.has(g.from) && !restarted.has(g.to) && !bus.disconnected.some((p) => p.split('+').includes(g.from) || p.split('+').includes(g.to)),
+    );
+    for (const g of unexplained)
+      lines.push(`${g.gaps} message(s) missing from ${g.from}'s sequence to ${g.to}, with no bus outage, disconnect or restart to explain them`);
   }
   return lines;
 }
@@ -181,9 +190,9 @@ function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly Restarte
       : outages.length > 0
         ? { invalidReason: outageReason(outages, lagOk ? undefined : us(p99Lag)) }
         : {
-          invalidReason: `actors fell behind emulated time by ${us(p99Lag)} µs (p99) > maxLag ${us(s.live.maxLag)} µs`,
-          suggestedTdf: Math.ceil((s.live.tdf * p99Lag * 2) / s.live.maxLag),
-        }),
+            invalidReason: `actors fell behind emulated time by ${us(p99Lag)} µs (p99) > maxLag ${us(s.live.maxLag)} µs`,
+            suggestedTdf: Math.ceil((s.live.tdf * p99Lag * 2) / s.live.maxLag),
+          }),
     bus: { onBusAtEnd: bus.onBus, pendingAtEnd: bus.pending, lostInCrash: bus.inferredLost },
     ...(restarted.length > 0 ? { restarted } : {}),
     wire: { rejected: bus.rejectedMessages, gaps: bus.gaps, lastRejection: bus.lastRejection, badControl: c.control.refused + bus.controlRefused },
@@ -198,7 +207,10 @@ export function collect(c: CollectInput): RunResult {
   const finals = new Map(c.names.map((n) => [n, c.inbox.finals.get(n) as HostFinal]));
   const finalReports = new Map(c.names.map((n) => [n, c.inbox.continued(n, c.inbox.finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)]));
   const endT = c.interrupted?.at ?? s.duration;
-  const end = combine(c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]), endT);
+  const end = combine(
+    c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]),
+    endT,
+  );
   const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
   const inWindow = complete.filter((x) => x.t > warm.t);
   const restarted = new Set([...c.restarts.keys()].flatMap((n) => n.split('+')));
@@ -210,7 +222,13 @@ export function collect(c: CollectInput): RunResult {
   const showAll = withFaults || busOutage(c);
   const acc = balance(end.emitted, end.delivered, shownDrops(all, showAll), { ...end.heldIn, links: bus.pending + bus.onBus - lostInTransport });
   if (restarted.size > 0) c.log.log('lost-in-crash', 'controller', { packets: all['lost-in-crash'], inferred: bus.inferredLost, actors: [...restarted] });
-  const live = liveInfo(c, bus, restartedProcesses(c, finalReports), [...c.restarts.values()].reduce((a, b) => a + b, 0), taint(c, bus, restarted));
+  const live = liveInfo(
+    c,
+    bus,
+    restartedProcesses(c, finalReports),
+    [...c.restarts.values()].reduce((a, b) => a + b, 0),
+    taint(c, bus, restarted),
+  );
   if (!live.valid) c.log.log('run-invalid', 'controller', { reason: live.invalidReason, suggestedTdf: live.suggestedTdf });
   if (live.tainted) c.log.log('run-tainted', 'controller', { reasons: live.tainted });
   c.log.log('run-end', 'controller', { balanced: acc.balanced, unaccounted: acc.unaccounted });
@@ -224,5 +242,14 @@ export function collect(c: CollectInput): RunResult {
 
 function faultsOf(c: CollectInput, rows: readonly Record<string, unknown>[], end: Snapshot, endT: Nanos): ReturnType<typeof faultsSummary> {
   const s = c.scenario;
-  return faultsSummary({ occurrences: c.occurrences, events: c.log.events, samples: rows, end, messages: undefined, interval: s.sampleInterval, warmup: s.warmup, runEnd: endT });
+  return faultsSummary({
+    occurrences: c.occurrences,
+    events: c.log.events,
+    samples: rows,
+    end,
+    messages: undefined,
+    interval: s.sampleInterval,
+    warmup: s.warmup,
+    runEnd: endT,
+  });
 }

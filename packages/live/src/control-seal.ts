@@ -100,8 +100,10 @@ function unseal(data: Uint8Array): Unsealed | string {
   }
   if (!isObj(x)) return 'a sealed control message whose body is not an object';
   const { r, c, p, i, d, n } = x;
-  if (typeof r !== 'string' || typeof c !== 'string' || typeof p !== 'string' || p.length > 4096 || (d !== 'a' && d !== 'c')) return 'a sealed control message without its header';
-  if (!Number.isSafeInteger(i) || (i as number) < 0 || !Number.isSafeInteger(n) || (n as number) < 1) return 'a sealed control message with a bad incarnation or counter';
+  if (typeof r !== 'string' || typeof c !== 'string' || typeof p !== 'string' || p.length > 4096 || (d !== 'a' && d !== 'c'))
+    return 'a sealed control message without its header';
+  if (!Number.isSafeInteger(i) || (i as number) < 0 || !Number.isSafeInteger(n) || (n as number) < 1)
+    return 'a sealed control message with a bad incarnation or counter';
   return {
     h: { r, c, p, i: i as number, d, n: n as number },
     m: x['m'],
@@ -160,8 +162,10 @@ export class ActorControl {
     const u = unseal(data);
     if (typeof u === 'string') return { ok: false, why: u };
     const { h } = u;
-    if (h.c !== this.secret.nonce) return { ok: false, why: `a control message of another controller of run ${h.r} (nonce ${h.c.slice(0, 8)}…, ours ${this.secret.nonce.slice(0, 8)}…)` };
-    if (h.r !== this.run || h.p !== this.name || h.i !== this.incarnation || h.d !== 'c') return { ok: false, why: `a control message for ${h.p} (incarnation ${h.i}, run ${h.r}), not this process` };
+    if (h.c !== this.secret.nonce)
+      return { ok: false, why: `a control message of another controller of run ${h.r} (nonce ${h.c.slice(0, 8)}…, ours ${this.secret.nonce.slice(0, 8)}…)` };
+    if (h.r !== this.run || h.p !== this.name || h.i !== this.incarnation || h.d !== 'c')
+      return { ok: false, why: `a control message for ${h.p} (incarnation ${h.i}, run ${h.r}), not this process` };
     if (!u.verify(this.secret.key)) return { ok: false, why: 'a control message whose MAC is wrong (forged)' };
     if (!this.window.accept(h.n)) return { ok: false, why: `a replayed control message (counter ${h.n})` };
     const m = checkControl(u.m);
@@ -212,12 +216,15 @@ export class ControllerControl {
     const u = unseal(data);
     if (typeof u === 'string') return { ok: false, why: u };
     const { h } = u;
-    if (h.c !== this.nonce) return { ok: false, why: `${h.p}: a process of another controller of run ${h.r} (nonce ${h.c.slice(0, 8)}…, ours ${this.nonce.slice(0, 8)}…)` };
+    if (h.c !== this.nonce)
+      return { ok: false, why: `${h.p}: a process of another controller of run ${h.r} (nonce ${h.c.slice(0, 8)}…, ours ${this.nonce.slice(0, 8)}…)` };
     const e = this.processes.get(h.p)?.get(h.i);
     if (h.r !== this.run || h.d !== 'a' || e === undefined) return { ok: false, why: `${h.p}: no process ${h.p} (incarnation ${h.i}) in run ${this.run}` };
     if (!u.verify(e.secret.key)) return { ok: false, why: `${h.p}: a control message whose MAC is wrong (forged)` };
     if (!e.window.accept(h.n)) return { ok: false, why: `${h.p}: a replayed control message (counter ${h.n})` };
     const m = checkControl(u.m);
-    return m === null ? { ok: false, why: `${h.p}: an authentic control message that is not one the controller knows` } : { ok: true, value: { name: h.p, incarnation: h.i, m } };
+    return m === null
+      ? { ok: false, why: `${h.p}: an authentic control message that is not one the controller knows` }
+      : { ok: true, value: { name: h.p, incarnation: h.i, m } };
   }
 }

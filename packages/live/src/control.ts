@@ -19,7 +19,14 @@ export type ControlMessage =
   | { readonly kind: 'final'; readonly id: string; readonly final: HostFinal; readonly incarnation?: number }
   | { readonly kind: 'hb'; readonly id: string; readonly emulatedNow: Nanos }
   /** Actor process → controller: an event of one of its actors (stalls, ring errors, fault effects) for the run's log. */
-  | { readonly kind: 'event'; readonly id: string; readonly t: Nanos; readonly actor: string; readonly event: string; readonly detail: Readonly<Record<string, unknown>> }
+  | {
+      readonly kind: 'event';
+      readonly id: string;
+      readonly t: Nanos;
+      readonly actor: string;
+      readonly event: string;
+      readonly detail: Readonly<Record<string, unknown>>;
+    }
   /** Controller → actor processes (broadcast): a datapath fault command for the actor `actor`. */
   | { readonly kind: 'fault'; readonly actor: string; readonly cmd: FaultCommand }
   /** `splitnet fault` → controller (request): one fault, written as a scenario's faults item without its time. */
@@ -61,8 +68,7 @@ export function checkControl(x: unknown): ControlMessage | null {
   switch (x['kind']) {
     case 'hello':
       return isStr(x['id']) && isNum(x['pid']) ? { kind: 'hello', id: x['id'], pid: x['pid'] } : null;
-    case 'start':
-    {
+    case 'start': {
       const { epochMs, id, faults } = x;
       if (!isNum(epochMs) || (id !== undefined && !isStr(id))) return null;
       if (faults !== undefined && !(Array.isArray(faults) && faults.every((h) => isObj(h) && isStr(h['actor']) && isFaultCommand(h['cmd'])))) return null;
@@ -77,7 +83,11 @@ export function checkControl(x: unknown): ControlMessage | null {
         ? { kind: 'sample', id: x['id'], t: x['t'], reports: x['reports'] as ActorReport[], incarnation: x['incarnation'] ?? 0 }
         : null;
     case 'final':
-      return isStr(x['id']) && isObj(x['final']) && Array.isArray(x['final']['reports']) && x['final']['reports'].every(isReport) && isIncarnation(x['incarnation'])
+      return isStr(x['id']) &&
+        isObj(x['final']) &&
+        Array.isArray(x['final']['reports']) &&
+        x['final']['reports'].every(isReport) &&
+        isIncarnation(x['incarnation'])
         ? { kind: 'final', id: x['id'], final: x['final'] as unknown as HostFinal, incarnation: x['incarnation'] ?? 0 }
         : null;
     case 'event':

@@ -152,7 +152,8 @@ export class ControllerWatch {
     }
     const limit = this.o.outageLimitMs;
     if (this.downSince !== undefined) {
-      if (now - this.downSince >= limit) this.resolveGone(`the NATS bus has been unreachable for ${Math.round((now - this.downSince) / 1000)} s (live.busOutageLimit)`);
+      if (now - this.downSince >= limit)
+        this.resolveGone(`the NATS bus has been unreachable for ${Math.round((now - this.downSince) / 1000)} s (live.busOutageLimit)`);
       return;
     }
     const silence = this.o.silenceMs ?? CONTROLLER_SILENCE_MS;
@@ -161,7 +162,9 @@ export class ControllerWatch {
       const evidence = this.nobodyServes ? 'and nobody serves its join subject' : 'while other messages arrive';
       this.resolveGone(`no heartbeat from the run's controller for ${Math.round((now - this.heardAt) / 1000)} s ${evidence}: it is gone`);
     } else if (now - this.lastAny >= limit) {
-      this.resolveGone(`nothing has arrived on the NATS bus for ${Math.round((now - this.lastAny) / 1000)} s, not even the controller's heartbeat (live.busOutageLimit): the run is gone`);
+      this.resolveGone(
+        `nothing has arrived on the NATS bus for ${Math.round((now - this.lastAny) / 1000)} s, not even the controller's heartbeat (live.busOutageLimit): the run is gone`,
+      );
     }
   }
 

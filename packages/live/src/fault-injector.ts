@@ -218,7 +218,11 @@ export class LiveFaultInjector {
     if (a.type === 'resume' && this.paused.delete(h.name)) this.resumedMs.set(h.name, this.wallNow());
     const sig = a.type === 'pause' ? 'SIGSTOP' : a.type === 'resume' ? 'SIGCONT' : 'SIGKILL';
     h.kill(sig);
-    this.o.record(t, h.name, a.type === 'kill' ? 'actor-killed-by-fault' : a.type === 'pause' ? 'actor-paused' : 'actor-resumed', { id: a.occ.id, ...whereDetail(h), signal: sig });
+    this.o.record(t, h.name, a.type === 'kill' ? 'actor-killed-by-fault' : a.type === 'pause' ? 'actor-paused' : 'actor-resumed', {
+      id: a.occ.id,
+      ...whereDetail(h),
+      signal: sig,
+    });
     return this.say(`${sig} to ${h.name} (${whereIs(h)})${a.type === 'kill' ? '; the supervisor restarts it' : ''}`, t);
   }
 
@@ -231,7 +235,14 @@ export class LiveFaultInjector {
     }
     const undo = a.op === 'unpause' || a.op === 'reconnect';
     if (!undo) this.nodeFaultsOpen++;
-    const call = a.op === 'pause' ? nodes.pauseNode(a.node) : a.op === 'unpause' ? nodes.unpauseNode(a.node) : a.op === 'disconnect' ? nodes.disconnectNode(a.node) : nodes.reconnectNode(a.node);
+    const call =
+      a.op === 'pause'
+        ? nodes.pauseNode(a.node)
+        : a.op === 'unpause'
+          ? nodes.unpauseNode(a.node)
+          : a.op === 'disconnect'
+            ? nodes.disconnectNode(a.node)
+            : nodes.reconnectNode(a.node);
     void call
       .then(
         (line) => this.o.record(this.emuNow(), 'controller', `node-${a.op}`, { id: a.occ.id, node: a.node, line }),
@@ -258,10 +269,11 @@ export class LiveFaultInjector {
       this.nodeFaultsOpen++;
       const killed = nats.kill();
       if (killed === undefined) this.o.record(t, 'controller', 'nats-down', { id: a.occ.id });
-      else void killed.then(
-        () => this.o.record(t, 'controller', 'nats-down', { id: a.occ.id }),
-        (err: unknown) => this.o.record(this.emuNow(), 'controller', 'fault-failed', { id: a.occ.id, op: 'nats-down', error: String(err) }),
-      );
+      else
+        void killed.then(
+          () => this.o.record(t, 'controller', 'nats-down', { id: a.occ.id }),
+          (err: unknown) => this.o.record(this.emuNow(), 'controller', 'fault-failed', { id: a.occ.id, op: 'nats-down', error: String(err) }),
+        );
       return this.say(how.kill, t);
     }
     void nats

@@ -63,7 +63,12 @@ export function continueReport(base: ActorReport | undefined, r: ActorReport): A
 /** The reports of one process (one per actor it hosts), continued from `base` (matched by actor id). */
 export function continueReports(base: readonly ActorReport[] | undefined, reports: readonly ActorReport[]): readonly ActorReport[] {
   if (base === undefined) return reports;
-  return reports.map((r) => continueReport(base.find((b) => b.id === r.id), r));
+  return reports.map((r) =>
+    continueReport(
+      base.find((b) => b.id === r.id),
+      r,
+    ),
+  );
 }
 
 /**

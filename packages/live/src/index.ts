@@ -24,7 +24,18 @@ export type { JoinEvent, JoinRole, QueueNegotiation, Registration } from './join
 export { decodeControl, encodeControl } from './control.js';
 export { ActorControl, ControllerControl, formatControlSecret, newNonce, parseControlSecret } from './control-seal.js';
 export type { ControlSecret } from './control-seal.js';
-export { busUsers, controllerPermissions, deploymentConfig, derivedPassword, DEV_PASSWORDS, joinPermissions, natsUserOf, processPermissions, processSlots, randomPassword } from './bus-permissions.js';
+export {
+  busUsers,
+  controllerPermissions,
+  deploymentConfig,
+  derivedPassword,
+  DEV_PASSWORDS,
+  joinPermissions,
+  natsUserOf,
+  processPermissions,
+  processSlots,
+  randomPassword,
+} from './bus-permissions.js';
 export type { BusPermissions, BusUsers, DeploymentPasswords } from './bus-permissions.js';
 export type { ControlMessage, HeldFault } from './control.js';
 export type { NatsServerControl, NodeFaultControl } from './fault-injector.js';

@@ -158,7 +158,8 @@ export function negotiateQueues(base: CompiledScenario, requested: readonly (num
 function badQueues(x: Partial<JoinRequest>): string | undefined {
   if (x.queues === undefined) return undefined;
   if (x.role !== 'frontend') return `only a front end asks for queues, found queues ${JSON.stringify(x.queues)} from a ${String(x.role)}`;
-  if (typeof x.queues !== 'number' || !Number.isSafeInteger(x.queues) || x.queues < 1) return `queues: expected a whole number ≥ 1, found ${JSON.stringify(x.queues)}`;
+  if (typeof x.queues !== 'number' || !Number.isSafeInteger(x.queues) || x.queues < 1)
+    return `queues: expected a whole number ≥ 1, found ${JSON.stringify(x.queues)}`;
   return undefined;
 }
 
@@ -286,14 +287,20 @@ class Registrar {
     if (x.container !== undefined && (typeof x.container !== 'string' || x.container.length === 0 || x.container.length > 256)) {
       return this.refuse(`bad join request: container: expected a container name, found ${JSON.stringify(x.container)}`);
     }
-    if (!isBoxKey(x.pub)) return this.refuse('a join request without the joiner\'s public key (pub): is the joining splitnet as recent as the controller?');
+    if (!isBoxKey(x.pub)) return this.refuse("a join request without the joiner's public key (pub): is the joining splitnet as recent as the controller?");
     if (this.perDomain && x.role === 'worker') {
       this.o.logger.warn('join refused', { role: x.role, reason: 'per-domain' });
       return this.refuse(PER_DOMAIN_WORKER);
     }
     if (this.closed) return this.refuse(`registration is closed: the run has started (a ${String(x.role)} joined late)`);
     return new Promise<Uint8Array>((resolve) => {
-      this.pending.push({ role: x.role as JoinRole, pub: x.pub as string, queues: x.queues, container: x.container, reply: (r) => resolve(enc.encode(JSON.stringify(r))) });
+      this.pending.push({
+        role: x.role as JoinRole,
+        pub: x.pub as string,
+        queues: x.queues,
+        container: x.container,
+        reply: (r) => resolve(enc.encode(JSON.stringify(r))),
+      });
       this.lastJoin = Date.now();
       this.o.logger.info('joined', { role: x.role, ...(x.queues !== undefined ? { queues: x.queues } : {}) });
       this.o.onJoin?.(x.role as JoinRole, this.count(x.role as JoinRole));
@@ -319,10 +326,14 @@ class Registrar {
   async untilClosed(): Promise<void> {
     const started = Date.now();
     while (!this.complete()) {
-      if (this.o.signal?.aborted === true) throw new SplitnetError('E_INTERRUPTED', `live: interrupted while waiting for actors to join (${String(this.o.signal.reason)})`);
+      if (this.o.signal?.aborted === true)
+        throw new SplitnetError('E_INTERRUPTED', `live: interrupted while waiting for actors to join (${String(this.o.signal.reason)})`);
       if (Date.now() - started > this.o.timeoutMs) {
         const missing = this.roles.filter((r) => this.count(r) < this.least(r)).map((r) => `${r} (${this.count(r)} of ${this.least(r)})`);
-        throw new SplitnetError('E_JOIN_TIMEOUT', `live: registration did not complete in ${this.o.timeoutMs / 1000} s${missing.length > 0 ? `: too few joined: ${missing.join(', ')}` : ''}`);
+        throw new SplitnetError(
+          'E_JOIN_TIMEOUT',
+          `live: registration did not complete in ${this.o.timeoutMs / 1000} s${missing.length > 0 ? `: too few joined: ${missing.join(', ')}` : ''}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -337,7 +348,11 @@ class Registrar {
     const workers = byRole('worker');
     const frontends = byRole('frontend');
     const { scenario, yaml, negotiated } = this.build(frontends, workers);
-    const events = negotiated.map((n): JoinEvent => ({ actor: `vm.${n.vm}`, kind: 'vif-negotiated', detail: { requested: n.requested, max: n.max, granted: n.granted } }));
+    const events = negotiated.map((n): JoinEvent => ({
+      actor: `vm.${n.vm}`,
+      kind: 'vif-negotiated',
+      detail: { requested: n.requested, max: n.max, granted: n.granted },
+    }));
     for (const e of events) this.o.logger.info(e.kind, { actor: e.actor, ...e.detail });
     const workerIds = Array.from({ length: scenario.topology.workers }, (_, k) => `worker.${k}`);
     const driverIds = this.perDomain ? ['nic', 'backend', ...workerIds] : ['nic', 'backend'];
@@ -352,7 +367,12 @@ class Registrar {
     this.runYaml = yaml;
     const oneDriver = `this run has one driver (${this.perDomain ? 'NIC, back-end and vRSS workers' : 'NIC + back-end'}) already: ${drivers.length} processes joined as driver (an impostor, or a driver started twice)`;
     // What the controller issues each process, sealed to the key it joined with.
-    const assign = (p: Pending, ids: string[]): JoinReply => ({ kind: 'assign', ids, scenarioYaml: yaml, box: sealTo(p.pub, enc.encode(JSON.stringify(this.o.accessFor(ids.join('+'), 0)))) });
+    const assign = (p: Pending, ids: string[]): JoinReply => ({
+      kind: 'assign',
+      ids,
+      scenarioYaml: yaml,
+      box: sealTo(p.pub, enc.encode(JSON.stringify(this.o.accessFor(ids.join('+'), 0)))),
+    });
     drivers.forEach((p, i) => {
       if (i === 0) p.reply(assign(p, driverIds));
       else {
@@ -371,8 +391,18 @@ class Registrar {
     // Per domain the scenario sets the worker count (the driver process runs them); else the workers that joined.
     const workerCount = this.perDomain ? this.o.base.topology.workers : workers.length;
     try {
-      const negotiated = negotiateQueues(this.o.base, frontends.map((p) => p.queues), workerCount);
-      return { ...this.o.compile(negotiated.map((n) => n.granted), workerCount), negotiated };
+      const negotiated = negotiateQueues(
+        this.o.base,
+        frontends.map((p) => p.queues),
+        workerCount,
+      );
+      return {
+        ...this.o.compile(
+          negotiated.map((n) => n.granted),
+          workerCount,
+        ),
+        negotiated,
+      };
     } catch (err) {
       // Tell every process that joined why there is no run, rather than leave it waiting for its join timeout.
       const reason = `the controller cannot build the run for the actors that joined: ${err instanceof Error ? err.message : String(err)}`;
@@ -399,11 +429,21 @@ export async function joinRun(
   ask: { readonly queues?: number; readonly container?: string } = {},
 ): Promise<{ ids: string[]; scenarioYaml: string; access: ProcessAccess }> {
   const keys = new BoxKeys();
-  const req: JoinRequest = { kind: 'join', role, pub: keys.publicKey, ...(ask.queues !== undefined ? { queues: ask.queues } : {}), ...(ask.container ? { container: ask.container } : {}) };
+  const req: JoinRequest = {
+    kind: 'join',
+    role,
+    pub: keys.publicKey,
+    ...(ask.queues !== undefined ? { queues: ask.queues } : {}),
+    ...(ask.container ? { container: ask.container } : {}),
+  };
   const r = await askController(transport, runId, req, timeoutMs);
   const opened = r.box === undefined ? undefined : keys.open(r.box);
   const access = opened === undefined ? undefined : accessFrom(parse(opened));
-  if (access === undefined) throw new SplitnetError('E_OPERATIONAL', `join: the controller of run ${runId} assigned ${r.ids.join('+')} without a secret this process can open (is the controller a splitnet of the same version?)`);
+  if (access === undefined)
+    throw new SplitnetError(
+      'E_OPERATIONAL',
+      `join: the controller of run ${runId} assigned ${r.ids.join('+')} without a secret this process can open (is the controller a splitnet of the same version?)`,
+    );
   return { ids: r.ids, scenarioYaml: r.scenarioYaml, access };
 }
 
@@ -422,14 +462,26 @@ function accessFrom(x: unknown): ProcessAccess | undefined {
  * The actor side of a restart without the scenario file (a container started again by the docker
  * placement's supervisor): name the actors and the incarnation, get the run's scenario back.
  */
-export async function rejoinRun(transport: Transport, runId: string, ids: readonly string[], incarnation: number, timeoutMs: number): Promise<{ ids: string[]; scenarioYaml: string }> {
+export async function rejoinRun(
+  transport: Transport,
+  runId: string,
+  ids: readonly string[],
+  incarnation: number,
+  timeoutMs: number,
+): Promise<{ ids: string[]; scenarioYaml: string }> {
   const req: RejoinRequest = { kind: 'rejoin', ids: [...ids], incarnation };
   const r = await askController(transport, runId, req, timeoutMs);
-  if (r.ids.join('+') !== ids.join('+')) throw new SplitnetError('E_INTERNAL', `rejoin: the controller of run ${runId} assigned ${r.ids.join('+')} to a restart of ${ids.join('+')}`);
+  if (r.ids.join('+') !== ids.join('+'))
+    throw new SplitnetError('E_INTERNAL', `rejoin: the controller of run ${runId} assigned ${r.ids.join('+')} to a restart of ${ids.join('+')}`);
   return r;
 }
 
-async function askController(transport: Transport, runId: string, req: JoinRequest | RejoinRequest, timeoutMs: number): Promise<{ ids: string[]; scenarioYaml: string; box?: string }> {
+async function askController(
+  transport: Transport,
+  runId: string,
+  req: JoinRequest | RejoinRequest,
+  timeoutMs: number,
+): Promise<{ ids: string[]; scenarioYaml: string; box?: string }> {
   const until = Date.now() + timeoutMs;
   let data: Uint8Array;
   for (;;) {
@@ -440,13 +492,18 @@ async function askController(transport: Transport, runId: string, req: JoinReque
       // The controller may not be listening yet (containers start in any order): ask again.
       const code = (err as { code?: unknown }).code;
       if (code !== 'E_NO_RESPONDERS' || Date.now() > until) {
-        throw new SplitnetError('E_OPERATIONAL', `${req.kind}: no answer from the controller of run ${runId}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new SplitnetError(
+          'E_OPERATIONAL',
+          `${req.kind}: no answer from the controller of run ${runId}: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err },
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }
   }
   const r = parse(data) as JoinReply | null;
-  if (r?.kind === 'assign' && Array.isArray(r.ids) && typeof r.scenarioYaml === 'string') return { ids: [...r.ids], scenarioYaml: r.scenarioYaml, ...(typeof r.box === 'string' ? { box: r.box } : {}) };
+  if (r?.kind === 'assign' && Array.isArray(r.ids) && typeof r.scenarioYaml === 'string')
+    return { ids: [...r.ids], scenarioYaml: r.scenarioYaml, ...(typeof r.box === 'string' ? { box: r.box } : {}) };
   throw new SplitnetError('E_USAGE', `${req.kind} refused by the controller of run ${runId}: ${r?.kind === 'refuse' ? r.reason : 'unreadable reply'}`);
 }
 

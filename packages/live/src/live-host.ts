@@ -266,7 +266,14 @@ export class LiveHost {
       const to = actor.id;
       this.decoders.set(
         ref,
-        new EnvelopeDecoder({ run: o.runId, limits: o.limits, pool: this.pool, self: to, resumed: o.resumed === true, ...(admit ? { admit: (from: string, m: Message) => admit(from, to, m) } : {}) }),
+        new EnvelopeDecoder({
+          run: o.runId,
+          limits: o.limits,
+          pool: this.pool,
+          self: to,
+          resumed: o.resumed === true,
+          ...(admit ? { admit: (from: string, m: Message) => admit(from, to, m) } : {}),
+        }),
       );
       this.effects.set(ref, this.makeEffects(ref));
     }
@@ -280,7 +287,9 @@ export class LiveHost {
   attach(): void {
     for (const { ref, actor } of this.o.local) {
       const id = actor.id;
-      this.subs.push(this.o.transport.subscribe(this.subjects.dataInbox(id), (data, subject) => this.onData(data, ref, this.subjects.senderOf(id, subject) ?? subject)));
+      this.subs.push(
+        this.o.transport.subscribe(this.subjects.dataInbox(id), (data, subject) => this.onData(data, ref, this.subjects.senderOf(id, subject) ?? subject)),
+      );
     }
   }
 

@@ -81,11 +81,27 @@ export class InProcessPlacement extends LocalPlacement implements Placement {
   private async host(group: ProcessGroup, incarnation: number, access: ProcessAccess): Promise<number> {
     // The process's own login on a private server; else the environment's.
     const login = access.login ?? this.o.credentials;
-    const transport = await connectNats({ servers: this.url, name: `splitnet ${this.o.runId} ${group.name}`, ...login, ...(this.o.credentials?.caFile ? { caFile: this.o.credentials.caFile } : {}) });
+    const transport = await connectNats({
+      servers: this.url,
+      name: `splitnet ${this.o.runId} ${group.name}`,
+      ...login,
+      ...(this.o.credentials?.caFile ? { caFile: this.o.credentials.caFile } : {}),
+    });
     const logger = this.o.loggerFor(group.name);
     try {
       // In the controller's own process: it cannot outlive the controller, and must not leave on its own.
-      return await runActorProcess({ scenario: this.o.scenario, runId: this.o.runId, ids: group.ids, transport, clock: systemWallClock, logger, incarnation, secret: access.secret, warmup: this.warmup, orphanGuard: false });
+      return await runActorProcess({
+        scenario: this.o.scenario,
+        runId: this.o.runId,
+        ids: group.ids,
+        transport,
+        clock: systemWallClock,
+        logger,
+        incarnation,
+        secret: access.secret,
+        warmup: this.warmup,
+        orphanGuard: false,
+      });
     } finally {
       await logger.close();
     }
@@ -118,7 +134,20 @@ export class ProcessesPlacement extends LocalPlacement implements Placement {
   }
 
   readonly launch = (group: ProcessGroup, incarnation: number, access: ProcessAccess): ActorHandle => {
-    const args = [...this.o.actorCommand.args, 'actor', '--run', this.o.runId, '--nats', this.url, '--scenario', this.o.scenarioFile, '--log', join(this.o.logsDir, `${group.name}.log`), '--incarnation', String(incarnation)];
+    const args = [
+      ...this.o.actorCommand.args,
+      'actor',
+      '--run',
+      this.o.runId,
+      '--nats',
+      this.url,
+      '--scenario',
+      this.o.scenarioFile,
+      '--log',
+      join(this.o.logsDir, `${group.name}.log`),
+      '--incarnation',
+      String(incarnation),
+    ];
     for (const id of group.ids) args.push('--id', id);
     // Secrets in the environment, never on the command line (which every user of the machine can read).
     const env: NodeJS.ProcessEnv = { ...process.env, SPLITNET_CONTROL_SECRET: formatControlSecret(access.secret) };
@@ -126,7 +155,8 @@ export class ProcessesPlacement extends LocalPlacement implements Placement {
     // Their stdout goes to our stderr: `--json` keeps stdout clean. In a process group of their own: a Ctrl-C at
     // the terminal is the controller's to handle (it halts the run and collects what each process has).
     const child = spawn(this.o.actorCommand.program, args, { stdio: ['ignore', 2, 'inherit'], env, detached: true });
-    const unguard = this.o.atExit?.(() => child.kill('SIGKILL'), child.pid !== undefined ? { pid: child.pid, what: `actor ${group.name}` } : undefined) ?? (() => {});
+    const unguard =
+      this.o.atExit?.(() => child.kill('SIGKILL'), child.pid !== undefined ? { pid: child.pid, what: `actor ${group.name}` } : undefined) ?? (() => {});
     const handle: ActorHandle = {
       name: group.name,
       pid: child.pid ?? -1,
@@ -191,7 +221,10 @@ export class ExternalPlacement extends LocalPlacement implements Placement {
     this.o.notice?.(`run ${this.o.runId}: waiting for actors to join at ${nats.url} (splitnet actor --run ${this.o.runId} --nats <url> --role ${roles})`);
     // A private server's join logins: one per role, for this run only.
     const joins = [...this.runNats.joinLogins.values()];
-    if (joins.length > 0) this.o.notice?.(`run ${this.o.runId}: join with SPLITNET_NATS_USER=<role> SPLITNET_NATS_PASSWORD=<its password>: ${joins.map((l) => `${l.user} ${l.pass}`).join(', ')}`);
+    if (joins.length > 0)
+      this.o.notice?.(
+        `run ${this.o.runId}: join with SPLITNET_NATS_USER=<role> SPLITNET_NATS_PASSWORD=<its password>: ${joins.map((l) => `${l.user} ${l.pass}`).join(', ')}`,
+      );
     return Promise.resolve();
   }
 

@@ -38,7 +38,11 @@ export async function connectPatiently(
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (/^TLS with NATS.*certificate/.test(message) && o.credentials?.caFile === undefined) {
-        throw new SplitnetError('E_USAGE', `${message.replace(/ \(for a private CA[^)]*\)$/, '')}: set SPLITNET_NATS_CA to the CA certificate file (PEM) that signed the server's certificate`, { cause: err });
+        throw new SplitnetError(
+          'E_USAGE',
+          `${message.replace(/ \(for a private CA[^)]*\)$/, '')}: set SPLITNET_NATS_CA to the CA certificate file (PEM) that signed the server's certificate`,
+          { cause: err },
+        );
       }
       if (Date.now() > until || HOPELESS.test(message) || o.signal?.aborted === true) throw err;
       if (attempt === 1) o.log?.(`waiting for NATS at ${url}`);

@@ -53,7 +53,8 @@ export class ReportInbox {
     const opened = this.control.open(data, subject);
     if (!opened.ok) return;
     const { name, m } = opened.value;
-    if (!this.names.includes(name) || ('id' in m && m.id !== name)) return this.control.refuse(`${name}: a ${m.kind} ${'id' in m ? `for ${m.id} ` : ''}on its stats subject`);
+    if (!this.names.includes(name) || ('id' in m && m.id !== name))
+      return this.control.refuse(`${name}: a ${m.kind} ${'id' in m ? `for ${m.id} ` : ''}on its stats subject`);
     if (m.kind === 'sample') {
       const incarnation = m.incarnation ?? 0;
       let row = this.samples.get(m.t);

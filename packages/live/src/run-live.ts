@@ -88,6 +88,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<L
 /** The steps that need the controller's connection: join, start, supervise, drain, collect. */
 async function runOnBus(s: CompiledScenario, nats: NatsAccess, bus: Transport, control: ControlPlane, o: LiveRunOptions): Promise<LiveOutcome> {
   // A restarted container asks the join responder for the scenario while its restart is under way.
+  // eslint-disable-next-line prefer-const -- callbacks read it before it is assigned
   let run: LiveRun | undefined;
   const accessFor = accessOf(nats, control, o);
   // Refused joins are in the event log (those before the run exists, at its start); a second driver taints the run.
@@ -131,7 +132,7 @@ async function place(s: CompiledScenario, o: LiveRunOptions): Promise<NatsAccess
 async function connect(nats: NatsAccess, o: LiveRunOptions): Promise<Transport> {
   const bus = await connectPatiently(nats.url, `splitnet ${o.runId} controller`, {
     waitMs: 30_000,
-    ...(nats.login ?? o.credentials ? { credentials: nats.login ?? o.credentials } : {}),
+    ...((nats.login ?? o.credentials) ? { credentials: nats.login ?? o.credentials } : {}),
     log: (m) => o.logger.warn(m),
     ...(o.signal ? { signal: o.signal } : {}),
   });
@@ -165,7 +166,10 @@ async function claim(bus: Transport, control: ControlPlane, o: LiveRunOptions): 
     } catch {
       // Not a claim answer: still someone answering on this run's claim subject.
     }
-    throw new SplitnetError('E_USAGE', `live: run id ${o.runId} is in use on this NATS server by another controller (nonce ${other.slice(0, 8) || '?'}…, ours ${control.nonce.slice(0, 8)}…): give this run another --run-id`);
+    throw new SplitnetError(
+      'E_USAGE',
+      `live: run id ${o.runId} is in use on this NATS server by another controller (nonce ${other.slice(0, 8) || '?'}…, ours ${control.nonce.slice(0, 8)}…): give this run another --run-id`,
+    );
   }
   bus.respond(subjects.claim(), (data) => {
     let asker = '?';
@@ -188,7 +192,10 @@ async function claim(bus: Transport, control: ControlPlane, o: LiveRunOptions): 
  */
 function accessOf(nats: NatsAccess, control: ControlPlane, o: LiveRunOptions): (name: string, incarnation: number) => ProcessAccess {
   const pass = o.credentials?.pass;
-  const derived = o.placement.registration !== undefined && nats.login === undefined && pass !== undefined ? (ids: readonly string[]) => loginOf(ids, (u) => derivedPassword(pass, u)) : undefined;
+  const derived =
+    o.placement.registration !== undefined && nats.login === undefined && pass !== undefined
+      ? (ids: readonly string[]) => loginOf(ids, (u) => derivedPassword(pass, u))
+      : undefined;
   const loginFor: ((ids: readonly string[]) => NatsLogin) | undefined = nats.processLogin ?? derived;
   return (name, incarnation) => {
     const login = loginFor?.(name.split('+'));
@@ -404,7 +411,11 @@ async function start(run: LiveRun, o: LiveRunOptions): Promise<void> {
   await within(
     Promise.race([run.supervisor.ready, run.failure]),
     readyMs,
-    () => new SplitnetError('E_JOIN_TIMEOUT', `live: actors not ready after ${readyMs / 1000} s: ${run.supervisor.notReady().join(', ')} (see their logs; live.readyTimeout or --ready-timeout sets the wait)`),
+    () =>
+      new SplitnetError(
+        'E_JOIN_TIMEOUT',
+        `live: actors not ready after ${readyMs / 1000} s: ${run.supervisor.notReady().join(', ')} (see their logs; live.readyTimeout or --ready-timeout sets the wait)`,
+      ),
     o.signal,
   );
   const s = run.s;
@@ -461,13 +472,21 @@ async function halt(run: LiveRun, stop: Interrupted): Promise<void> {
   run.supervisor.stop();
   run.stopFaults();
   run.log.log('run-interrupted', 'controller', { signal: stop.signal, atMs: stop.at / 1e6, durationMs: run.s.duration / 1e6 });
-  if (!run.bus.up) throw new SplitnetError('E_INTERRUPTED', `live: interrupted (${stop.signal}) while the NATS bus was down: no final report can arrive, so the run has no results (its event log is kept)`);
+  if (!run.bus.up)
+    throw new SplitnetError(
+      'E_INTERRUPTED',
+      `live: interrupted (${stop.signal}) while the NATS bus was down: no final report can arrive, so the run has no results (its event log is kept)`,
+    );
   run.control.sendAll({ kind: 'stop', final: true });
   const graceMs = run.s.live.drainTime / 1e6 + HALT_GRACE_MS;
   await within(
     Promise.race([run.inbox.allFinal, run.bus.lost]),
     graceMs,
-    () => new SplitnetError('E_INTERRUPTED', `live: interrupted (${stop.signal}); ${run.inbox.missingFinals().join(', ')} sent no final report within ${graceMs / 1000} s, so the run has no results (its event log is kept)`),
+    () =>
+      new SplitnetError(
+        'E_INTERRUPTED',
+        `live: interrupted (${stop.signal}); ${run.inbox.missingFinals().join(', ')} sent no final report within ${graceMs / 1000} s, so the run has no results (its event log is kept)`,
+      ),
     undefined,
   );
 }

@@ -87,7 +87,13 @@ export class RunNats {
   private async launch(port?: number): Promise<NatsServerHandle> {
     this.unguard();
     // In a process group of its own: a Ctrl-C is the controller's to handle (it halts the run over this server).
-    const server = await startNatsServer({ ownProcessGroup: true, logFile: this.o.logFile, args: this.confArgs, ...(this.o.binary !== undefined ? { binary: this.o.binary } : {}), ...(port !== undefined ? { port } : {}) });
+    const server = await startNatsServer({
+      ownProcessGroup: true,
+      logFile: this.o.logFile,
+      args: this.confArgs,
+      ...(this.o.binary !== undefined ? { binary: this.o.binary } : {}),
+      ...(port !== undefined ? { port } : {}),
+    });
     this.server = server;
     this.unguard = this.o.atExit?.(() => server.kill('SIGKILL'), { pid: server.pid, what: 'nats-server' }) ?? (() => {});
     return server;

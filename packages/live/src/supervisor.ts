@@ -135,7 +135,12 @@ export class Supervisor {
     const started = this.o.clock.started;
     if (!started || n >= (this.o.maxRestarts ?? 3)) {
       const why = !started ? 'before the run started' : `after ${n} restarts`;
-      this.fail(new SplitnetError('E_ACTOR_DIED', `live: actor process ${h.name} (${whereIs(h)}) exited with code ${String(code)} ${why}; giving up (see logs/${h.container ?? h.name}.log)`));
+      this.fail(
+        new SplitnetError(
+          'E_ACTOR_DIED',
+          `live: actor process ${h.name} (${whereIs(h)}) exited with code ${String(code)} ${why}; giving up (see logs/${h.container ?? h.name}.log)`,
+        ),
+      );
       return;
     }
     this.restarts.set(h.name, n + 1);
@@ -159,7 +164,8 @@ export class Supervisor {
     const opened = this.o.control.open(data, subject);
     if (!opened.ok) return;
     const { name, incarnation, m } = opened.value;
-    if (m.kind !== 'hello' || m.id !== name || !this.names.includes(name)) return this.o.control.refuse(`${name}: a ${m.kind} for ${m.kind === 'hello' ? m.id : '?'} on the hello subject`);
+    if (m.kind !== 'hello' || m.id !== name || !this.names.includes(name))
+      return this.o.control.refuse(`${name}: a ${m.kind} for ${m.kind === 'hello' ? m.id : '?'} on the hello subject`);
     if (this.rejoining.has(m.id)) {
       // The hello of the restart under way, not a late one of the dead incarnation.
       if (incarnation === this.rejoining.get(m.id)) this.rejoined(m.id, m.pid);

@@ -8,8 +8,21 @@ import type { HostFinal, LinkCounts } from '../src/live-host.js';
 function final(links: Record<string, LinkCounts>, extra: Partial<HostFinal> = {}): HostFinal {
   const h = new LatencyHistogram().toJSON();
   return {
-    reports: [], pendingPackets: 0, sentTo: {}, receivedFrom: {}, rejected: { malformed: 0, truncated: 0, 'wrong-run': 0, duplicate: 0, 'invalid-batch': 0, misrouted: 0, spoofed: 0, 'not-allowed': 0, 'seq-jump': 0 },
-    gaps: 0, lastRejection: '', inputLateness: h, processingLag: h, eventsProcessed: 0, pumps: 0, framesSent: 0, envelopesSent: 0, links, ...extra,
+    reports: [],
+    pendingPackets: 0,
+    sentTo: {},
+    receivedFrom: {},
+    rejected: { malformed: 0, truncated: 0, 'wrong-run': 0, duplicate: 0, 'invalid-batch': 0, misrouted: 0, spoofed: 0, 'not-allowed': 0, 'seq-jump': 0 },
+    gaps: 0,
+    lastRejection: '',
+    inputLateness: h,
+    processingLag: h,
+    eventsProcessed: 0,
+    pumps: 0,
+    framesSent: 0,
+    envelopesSent: 0,
+    links,
+    ...extra,
   };
 }
 
@@ -40,5 +53,5 @@ test('bus accounting - packets sent and neither taken nor refused are on the bus
   const bus = busAccount(finals, new Map(), new Set(['worker.1']), 1e6);
   t.is(bus.onBus, 10);
   t.is(bus.rejected, 0);
-  t.deepEqual(bus.forged, [], 'worker.1 restarted: its counters are not the survivors\'');
+  t.deepEqual(bus.forged, [], "worker.1 restarted: its counters are not the survivors'");
 });

@@ -71,7 +71,10 @@ test('bus watch - an outage longer than the limit ends the run with one line nam
   transport.simulateDisconnect();
   const err = await t.throwsAsync(watch.lost);
   t.is((err as { code?: string }).code, 'E_NATS_UNREACHABLE');
-  t.regex(err?.message ?? '', /^live: the NATS server at nats:\/\/127\.0\.0\.1:4222 has been unreachable for 0\.05 s \(since 0 ms emulated\) and the run ends here \(live\.busOutageLimit\); is it still running\?$/);
+  t.regex(
+    err?.message ?? '',
+    /^live: the NATS server at nats:\/\/127\.0\.0\.1:4222 has been unreachable for 0\.05 s \(since 0 ms emulated\) and the run ends here \(live\.busOutageLimit\); is it still running\?$/,
+  );
   wall.ms += 1234;
   watch.close();
   t.deepEqual(log.events.at(-1)?.kind, 'nats-not-reconnected');
@@ -115,7 +118,7 @@ test('controller watch - beats keep an actor process in the run; once they stop 
   watch.close();
 });
 
-test('controller watch - a beat that is not sealed with the process\'s key (anyone on the bus can publish one) does not keep it in the run', async (t) => {
+test("controller watch - a beat that is not sealed with the process's key (anyone on the bus can publish one) does not keep it in the run", async (t) => {
   const { subjects, controller, actor, wall, watch } = actorSide({ silenceMs: 3000, outageLimitMs: 60_000 });
   actor.subscribe(subjects.dataInbox('vm.0'), () => {});
   for (let i = 0; i < 4; i++) {

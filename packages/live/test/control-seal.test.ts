@@ -76,7 +76,8 @@ test('control seal - a restarted incarnation has a key of its own; messages may 
 test('control seal - a secret travels as one line, and only a well-formed one is taken', (t) => {
   const s = new ControllerControl(RUN, newNonce()).secretFor('nic+backend', 0);
   t.deepEqual(parseControlSecret(formatControlSecret(s)), s);
-  for (const bad of ['', 'x:y', `${s.nonce}:${s.key}:extra`, `${s.nonce}:${s.key.slice(1)}`, `${s.nonce.toUpperCase()}:${s.key}`]) t.is(parseControlSecret(bad), undefined, bad);
+  for (const bad of ['', 'x:y', `${s.nonce}:${s.key}:extra`, `${s.nonce}:${s.key.slice(1)}`, `${s.nonce.toUpperCase()}:${s.key}`])
+    t.is(parseControlSecret(bad), undefined, bad);
 });
 
 test('sealed box - only the key the joiner sent opens it; an altered box does not open', (t) => {

@@ -5,11 +5,24 @@ import type { FrontendReport, NicReport, WorkerReport } from '@splitnet/model';
 import { continueReport, Incarnations } from '../src/incarnations.js';
 
 const frontend = (t: number, delivered: number, held: number, virqs: number[]): FrontendReport => ({
-  role: 'frontend', id: 'vm.0', t, vm: 0, busy: { 'vm0.vcpu0': delivered * 10 }, held, delivered, deliveredBytes: delivered * 1518,
-  virqs, virqsWhilePolling: 1, timerPolls: 0, idleTimerTicks: 0, ringOccupancy: held, reordered: 0, notificationsLost: 0,
+  role: 'frontend',
+  id: 'vm.0',
+  t,
+  vm: 0,
+  busy: { 'vm0.vcpu0': delivered * 10 },
+  held,
+  delivered,
+  deliveredBytes: delivered * 1518,
+  virqs,
+  virqsWhilePolling: 1,
+  timerPolls: 0,
+  idleTimerTicks: 0,
+  ringOccupancy: held,
+  reordered: 0,
+  notificationsLost: 0,
 });
 
-test('incarnations - a front end\'s counters continue from the base; what it holds now is its own', (t) => {
+test("incarnations - a front end's counters continue from the base; what it holds now is its own", (t) => {
   const base = frontend(20e6, 100, 7, [40, 30]);
   const now = frontend(60e6, 50, 2, [10, 5, 1]);
   const r = continueReport(base, now) as FrontendReport;
@@ -24,18 +37,39 @@ test('incarnations - a front end\'s counters continue from the base; what it hol
   t.is(r.vm, 0);
 });
 
-test('incarnations - a worker\'s drops by reason and notifications carry over; its backlog does not', (t) => {
+test("incarnations - a worker's drops by reason and notifications carry over; its backlog does not", (t) => {
   const w = (dropsNetbackQueueFull: number, backlog: number, notifies: number): WorkerReport => ({
-    role: 'worker', id: 'worker.0', t: 0, busy: {}, held: backlog, backlog, notifies, suppressed: 0, notifiesHeld: 0,
-    timerNotifies: 0, reqNotifies: 0, dropsNetbackQueueFull, dropsQdiscOverlimit: 2, dropsQdiscCongested: 0, dropsVifDisabled: 0, stallKicks: 0,
+    role: 'worker',
+    id: 'worker.0',
+    t: 0,
+    busy: {},
+    held: backlog,
+    backlog,
+    notifies,
+    suppressed: 0,
+    notifiesHeld: 0,
+    timerNotifies: 0,
+    reqNotifies: 0,
+    dropsNetbackQueueFull,
+    dropsQdiscOverlimit: 2,
+    dropsQdiscCongested: 0,
+    dropsVifDisabled: 0,
+    stallKicks: 0,
   });
   const r = continueReport(w(5, 9, 100), w(1, 3, 10)) as WorkerReport;
   t.like(r, { dropsNetbackQueueFull: 6, dropsQdiscOverlimit: 4, notifies: 110, backlog: 3, held: 3 });
 });
 
-test('incarnations - a NIC\'s emitted frames are its own count (it replays the wire), its interrupts and drops carry over', (t) => {
+test("incarnations - a NIC's emitted frames are its own count (it replays the wire), its interrupts and drops carry over", (t) => {
   const nic = (emitted: number, irqs: number, drops: number): NicReport => ({
-    role: 'nic', id: 'nic', t: 0, emitted, emittedBytes: emitted * 64, physicalIrqs: irqs, dropsNicRingFull: drops, held: 1,
+    role: 'nic',
+    id: 'nic',
+    t: 0,
+    emitted,
+    emittedBytes: emitted * 64,
+    physicalIrqs: irqs,
+    dropsNicRingFull: drops,
+    held: 1,
   });
   const r = continueReport(nic(1000, 10, 3), nic(2500, 4, 1)) as NicReport;
   t.like(r, { emitted: 2500, emittedBytes: 2500 * 64, physicalIrqs: 14, dropsNicRingFull: 4, held: 1 });
@@ -65,7 +99,7 @@ test('incarnations - a base of another actor is refused', (t) => {
   t.throws(() => continueReport(other, frontend(0, 1, 0, [1])), { message: /cannot be the base/ });
 });
 
-test('incarnations - a front end\'s final latency histogram gets the last one each dead incarnation shipped; samples without one do not move it', (t) => {
+test("incarnations - a front end's final latency histogram gets the last one each dead incarnation shipped; samples without one do not move it", (t) => {
   const hist = (...ns: number[]) => {
     const h = new LatencyHistogram();
     for (const v of ns) h.record(v);

@@ -35,25 +35,31 @@ test('code warm-up leaves the run itself untouched: sim results are the same aft
 });
 
 // Serial, and no minimum rate: how many events fit in 100 ms of wall time depends on the machine's load.
-test.serial('live-path rehearsal: the scenario\'s actors, each in a live host over an in-memory bus, process events (counted together); a sim run after it is untouched', async (t) => {
-  const s = scenario(yaml);
-  const before = JSON.stringify(run(yaml).summary);
-  const r = await rehearseLivePath(s, 100);
-  // 100 ms of real time at 2 Gbit/s: up to ~16,000 packets through NIC, back end, workers and front ends.
-  t.log(`${r.events} events in the rehearsal`);
-  t.true(r.events > 0);
-  t.is(JSON.stringify(run(yaml).summary), before);
-});
+test.serial(
+  "live-path rehearsal: the scenario's actors, each in a live host over an in-memory bus, process events (counted together); a sim run after it is untouched",
+  async (t) => {
+    const s = scenario(yaml);
+    const before = JSON.stringify(run(yaml).summary);
+    const r = await rehearseLivePath(s, 100);
+    // 100 ms of real time at 2 Gbit/s: up to ~16,000 packets through NIC, back end, workers and front ends.
+    t.log(`${r.events} events in the rehearsal`);
+    t.true(r.events > 0);
+    t.is(JSON.stringify(run(yaml).summary), before);
+  },
+);
 
-test.serial('live-path rehearsal of a run longer than 2.5 s starts at emulated time REHEARSAL_FROM (past 2^31 ns) and processes events there; a 20 ms run is rehearsed from 0', async (t) => {
-  const long = yaml.replace('duration: 20ms', 'duration: 3s').replace('warmup: 5ms', 'warmup: 1s');
-  const s = scenario(long);
-  const r = await rehearseLivePath(s, 100);
-  t.is(r.fromNs, REHEARSAL_FROM);
-  t.true(REHEARSAL_FROM > 2 ** 31, 'beyond int32 nanoseconds');
-  t.true(r.events > 0);
-  t.is((await rehearseLivePath(scenario(yaml), 50)).fromNs, 0, 'a 20 ms run is rehearsed from 0');
-});
+test.serial(
+  'live-path rehearsal of a run longer than 2.5 s starts at emulated time REHEARSAL_FROM (past 2^31 ns) and processes events there; a 20 ms run is rehearsed from 0',
+  async (t) => {
+    const long = yaml.replace('duration: 20ms', 'duration: 3s').replace('warmup: 5ms', 'warmup: 1s');
+    const s = scenario(long);
+    const r = await rehearseLivePath(s, 100);
+    t.is(r.fromNs, REHEARSAL_FROM);
+    t.true(REHEARSAL_FROM > 2 ** 31, 'beyond int32 nanoseconds');
+    t.true(r.events > 0);
+    t.is((await rehearseLivePath(scenario(yaml), 50)).fromNs, 0, 'a 20 ms run is rehearsed from 0');
+  },
+);
 
 test('lag growth: a lag that more than doubles by more than half the bound grows; noise around a bounded lag does not', (t) => {
   const ms = 1e6;
@@ -86,7 +92,9 @@ class Looper implements Actor {
 test.serial('a livelock (a timer re-armed at the current instant forever) is a clear error in sim, not a hang', (t) => {
   const rt = new SimRuntime({ linkDelay: () => 0 });
   rt.add(new Looper());
-  t.throws(() => rt.run(1e9), { message: /emulated time stopped at 5 ns: more than 1,000,000 events at that instant, the last for worker\.0 \(a timer \(tag 7\)\)/ });
+  t.throws(() => rt.run(1e9), {
+    message: /emulated time stopped at 5 ns: more than 1,000,000 events at that instant, the last for worker\.0 \(a timer \(tag 7\)\)/,
+  });
 });
 
 test.serial('a livelock in a live host ends its run with the same error instead of never reaching the end', async (t) => {
@@ -115,7 +123,10 @@ test('control: a rejoin start names its process and carries the faults in effect
   const back = (m: unknown) => decodeControl(new TextEncoder().encode(JSON.stringify(m)));
   t.deepEqual(decodeControl(encodeControl({ kind: 'start', epochMs: 5 })), { kind: 'start', epochMs: 5 });
   t.deepEqual(decodeControl(encodeControl({ kind: 'start', epochMs: 5, id: 'nic+backend', faults: [{ actor: 'nic', cmd }] })), {
-    kind: 'start', epochMs: 5, id: 'nic+backend', faults: [{ actor: 'nic', cmd }],
+    kind: 'start',
+    epochMs: 5,
+    id: 'nic+backend',
+    faults: [{ actor: 'nic', cmd }],
   });
   t.is(back({ kind: 'start', epochMs: 5, id: 3 }), null);
   t.is(back({ kind: 'start', epochMs: 5, faults: {} }), null);

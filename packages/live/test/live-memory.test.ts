@@ -57,7 +57,10 @@ async function runOnMemoryBus(batchWindowMs?: number): Promise<{ finals: HostFin
 /** Check the accounting of a run on the memory bus and that it delivered what sim delivers. */
 function checkAgainstSim(t: ExecutionContext, finals: HostFinal[]): void {
   const s = scenario(yaml);
-  const end = combine(finals.flatMap((f) => f.reports), s.duration);
+  const end = combine(
+    finals.flatMap((f) => f.reports),
+    s.duration,
+  );
   let onBus = 0;
   for (const f of finals) {
     for (const v of Object.values(f.sentTo)) onBus += v;
@@ -70,7 +73,11 @@ function checkAgainstSim(t: ExecutionContext, finals: HostFinal[]): void {
   const sim = run(yaml).accounting;
   t.is(end.emitted, sim.emitted, 'the NIC emits the same frames in both runtimes');
   t.true(Math.abs(end.delivered - sim.delivered) <= 0.05 * sim.delivered, `live ${end.delivered} vs sim ${sim.delivered}`);
-  for (const f of finals) t.deepEqual(Object.values(f.rejected).reduce((a, b) => a + b, 0), 0);
+  for (const f of finals)
+    t.deepEqual(
+      Object.values(f.rejected).reduce((a, b) => a + b, 0),
+      0,
+    );
 }
 
 test('live host - actors on an in-memory bus deliver what sim delivers, and every packet is accounted for', async (t) => {

@@ -21,13 +21,7 @@ export function createCoalescer(spec: PolicySpec): Coalescer {
     case 'static':
       return spec.mode === 'throttle' ? new ThrottleCoalescing(spec.usecs) : new StaticCoalescing(spec.usecs, spec.frames);
     case 'adaptive-itr':
-      return new AdaptiveItr(
-        spec.lowestLatencyRate,
-        spec.lowLatencyRate,
-        spec.bulkRate,
-        spec.lowestLatencyMaxBytesPerUs,
-        spec.lowLatencyMaxBytesPerUs,
-      );
+      return new AdaptiveItr(spec.lowestLatencyRate, spec.lowLatencyRate, spec.bulkRate, spec.lowestLatencyMaxBytesPerUs, spec.lowLatencyMaxBytesPerUs);
     case 'aic':
       return new BufferBoundedAic(spec.minUsecs, spec.maxUsecs, spec.bufferFraction);
     case 'vic':
@@ -259,12 +253,7 @@ class AdaptiveItr implements Coalescer {
     const bytesPerUs = this.bytesSinceRef / (elapsed / US);
     this.bytesSinceRef = 0;
     this.refAt = now;
-    const target =
-      bytesPerUs <= this.lowestMaxBytesPerUs
-        ? this.lowestInterval
-        : bytesPerUs <= this.lowMaxBytesPerUs
-          ? this.lowInterval
-          : this.bulkInterval;
+    const target = bytesPerUs <= this.lowestMaxBytesPerUs ? this.lowestInterval : bytesPerUs <= this.lowMaxBytesPerUs ? this.lowInterval : this.bulkInterval;
     if (target !== this.smoothed) {
       this.smoothed = (10 * target * this.smoothed) / (9 * target + this.smoothed);
       this.interval = roundToItr(this.smoothed);

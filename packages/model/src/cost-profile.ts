@@ -58,4 +58,3 @@ export interface CostProfile {
   /** One-way delay of a message between actors on one host (shared-page visibility, event-channel signal). */
   readonly link: number;
 }
-

@@ -40,13 +40,21 @@ export class EventChannels {
   }
 
   /** Sends counted, including merged and masked ones. */
-  get sent(): number { return this._sent; }
+  get sent(): number {
+    return this._sent;
+  }
   /** Sends that found the port already pending (coalesced into the upcall already owed). */
-  get merged(): number { return this._merged; }
+  get merged(): number {
+    return this._merged;
+  }
   /** Upcalls raised, i.e. virtual interrupts delivered to a vCPU. */
-  get upcalls(): number { return this._upcalls; }
+  get upcalls(): number {
+    return this._upcalls;
+  }
   /** Edges held back by a port mask or a vCPU upcall mask (delivered later on unmask). */
-  get deferredByMask(): number { return this._deferredByMask; }
+  get deferredByMask(): number {
+    return this._deferredByMask;
+  }
 
   /**
    * EVTCHNOP_bind_vcpu. Does not re-raise by itself: like Linux's rebind, mask the port first and

@@ -37,12 +37,7 @@ export type MessageFaultAction = (typeof MESSAGE_FAULT_ACTIONS)[number];
 export type NetworkFaultAction = (typeof NETWORK_FAULT_ACTIONS)[number];
 export type FaultAction = DatapathFaultAction | ProcessFaultAction | MessageFaultAction | NetworkFaultAction;
 
-export const FAULT_ACTIONS: readonly FaultAction[] = [
-  ...DATAPATH_FAULT_ACTIONS,
-  ...PROCESS_FAULT_ACTIONS,
-  ...MESSAGE_FAULT_ACTIONS,
-  ...NETWORK_FAULT_ACTIONS,
-];
+export const FAULT_ACTIONS: readonly FaultAction[] = [...DATAPATH_FAULT_ACTIONS, ...PROCESS_FAULT_ACTIONS, ...MESSAGE_FAULT_ACTIONS, ...NETWORK_FAULT_ACTIONS];
 
 /** Parameters of a fault (each action reads the ones it documents; the scenario compiler fills defaults). */
 export interface FaultParams {

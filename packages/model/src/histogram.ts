@@ -80,10 +80,7 @@ export class LatencyHistogram {
   /** `highestTrackableNs`: the largest value recorded at full precision (default one hour). */
   constructor(highestTrackableNs: Nanos = HISTOGRAM_DEFAULT_HIGHEST_NS) {
     if (!(highestTrackableNs >= 1 && highestTrackableNs <= Number.MAX_SAFE_INTEGER)) {
-      throw new SplitnetError(
-        'E_USAGE',
-        `LatencyHistogram: expected a highest trackable value 1-2^53 ns, found ${String(highestTrackableNs)}`,
-      );
+      throw new SplitnetError('E_USAGE', `LatencyHistogram: expected a highest trackable value 1-2^53 ns, found ${String(highestTrackableNs)}`);
     }
     this.counts = new Float64Array(bucketIndex(Math.floor(highestTrackableNs)) + 1);
   }
@@ -242,8 +239,7 @@ export class LatencyHistogram {
    * the highest bucket if it exceeds the default.
    */
   static fromJSON(j: HistogramJson): LatencyHistogram {
-    const bad = (what: string): SplitnetError =>
-      new SplitnetError('E_USAGE', `LatencyHistogram.fromJSON: ${what}`);
+    const bad = (what: string): SplitnetError => new SplitnetError('E_USAGE', `LatencyHistogram.fromJSON: ${what}`);
     if (!Array.isArray(j.buckets)) throw bad('expected `buckets` to be an array');
     let topIndex = -1;
     let total = 0;
@@ -280,10 +276,7 @@ export class LatencyHistogram {
   }
 
   private reject(ns: number, n: number): never {
-    throw new SplitnetError(
-      'E_USAGE',
-      `LatencyHistogram: expected a value ≥ 0 ns and an integer count ≥ 0, found ${String(ns)} × ${String(n)}`,
-    );
+    throw new SplitnetError('E_USAGE', `LatencyHistogram: expected a value ≥ 0 ns and an integer count ≥ 0, found ${String(ns)} × ${String(n)}`);
   }
 }
 

@@ -44,9 +44,7 @@ function ipv4OrReason(text: string): Uint8Array | string {
     const part = parts[i] ?? '';
     if (part === '') return `part ${i + 1} is empty`;
     if (!DECIMAL_OCTET.test(part)) {
-      return /^[0-9]+$/.test(part)
-        ? `part ${i + 1} "${part}" has a leading zero or too many digits`
-        : `part ${i + 1} "${part}" is not a decimal number`;
+      return /^[0-9]+$/.test(part) ? `part ${i + 1} "${part}" has a leading zero or too many digits` : `part ${i + 1} "${part}" is not a decimal number`;
     }
     const octet = Number(part);
     if (octet > 255) return `part ${i + 1} is ${octet}, above 255`;
@@ -151,7 +149,7 @@ export function formatIpv6(bytes: ArrayLike<number>): string {
 
   let bestStart = -1;
   let bestLength = 1; // a single zero group is never compressed
-  for (let i = 0; i < IPV6_GROUPS; ) {
+  for (let i = 0; i < IPV6_GROUPS;) {
     if (words[i] !== 0) {
       i++;
       continue;

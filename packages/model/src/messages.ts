@@ -139,7 +139,17 @@ export interface ConnectedMessage {
 export type Message = DmaMessage | PollMessage | RxMessage | RspMessage | EvtMessage | ReqMessage | ReconnectMessage | RingStateMessage | ConnectedMessage;
 
 /** Every message kind, in the order the scenario's fault rules list them (a missing kind fails to compile). */
-const KIND_SET: Readonly<Record<Message['kind'], true>> = { dma: true, poll: true, rx: true, rsp: true, evt: true, req: true, reconnect: true, ring: true, connected: true };
+const KIND_SET: Readonly<Record<Message['kind'], true>> = {
+  dma: true,
+  poll: true,
+  rx: true,
+  rsp: true,
+  evt: true,
+  req: true,
+  reconnect: true,
+  ring: true,
+  connected: true,
+};
 export const MESSAGE_KINDS = Object.keys(KIND_SET) as readonly Message['kind'][];
 
 /** Packets a message carries (for accounting of packets in flight between actors). */

@@ -17,7 +17,7 @@ import { u32, u32Add, u32Sub } from './u32.js';
  * the peer must be notified iff its event index lies in (oldProd, newProd] (u32, wrap-aware).
  */
 export function pushNeedsNotify(oldProd: number, newProd: number, event: number): boolean {
-  return ((newProd - event) >>> 0) < ((newProd - oldProd) >>> 0);
+  return (newProd - event) >>> 0 < (newProd - oldProd) >>> 0;
 }
 
 /**
@@ -26,15 +26,12 @@ export function pushNeedsNotify(oldProd: number, newProd: number, event: number)
  * padded to 64 bytes. Netif RX (8-byte entries) and TX (12-byte entries) on 4 KiB pages: 256.
  */
 export function ringSlots(pageBytes = 4096, entryBytes = 8, headerBytes = 64): number {
-  if (!Number.isInteger(pageBytes) || !Number.isInteger(entryBytes) || !Number.isInteger(headerBytes)
-    || entryBytes <= 0 || headerBytes < 0) {
-    throw new SplitnetError('E_SCENARIO',
-      `ring geometry must be whole bytes: page ${pageBytes}, entry ${entryBytes}, header ${headerBytes}`);
+  if (!Number.isInteger(pageBytes) || !Number.isInteger(entryBytes) || !Number.isInteger(headerBytes) || entryBytes <= 0 || headerBytes < 0) {
+    throw new SplitnetError('E_SCENARIO', `ring geometry must be whole bytes: page ${pageBytes}, entry ${entryBytes}, header ${headerBytes}`);
   }
   const fit = Math.floor((pageBytes - headerBytes) / entryBytes);
   if (fit < 1) {
-    throw new SplitnetError('E_SCENARIO',
-      `a ${pageBytes}-byte page with a ${headerBytes}-byte header holds no ${entryBytes}-byte entry`);
+    throw new SplitnetError('E_SCENARIO', `a ${pageBytes}-byte page with a ${headerBytes}-byte header holds no ${entryBytes}-byte entry`);
   }
   let slots = 1;
   while (slots * 2 <= fit) slots *= 2;
@@ -86,16 +83,28 @@ export class RxRingFront {
     this._rspEvent = u32Add(start, 1);
   }
 
-  get reqProdPvt(): number { return this._reqProdPvt; }
+  get reqProdPvt(): number {
+    return this._reqProdPvt;
+  }
   /** Our last published req_prod (what the back end will see). */
-  get reqProd(): number { return this._reqProd; }
+  get reqProd(): number {
+    return this._reqProd;
+  }
   /** The back end's req_event as last seen. */
-  get reqEvent(): number { return this._reqEvent; }
-  get rspCons(): number { return this._rspCons; }
+  get reqEvent(): number {
+    return this._reqEvent;
+  }
+  get rspCons(): number {
+    return this._rspCons;
+  }
   /** The back end's rsp_prod as last seen. */
-  get rspProd(): number { return this._rspProd; }
+  get rspProd(): number {
+    return this._rspProd;
+  }
   /** Our rsp_event: the response index whose publication should notify us. */
-  get rspEvent(): number { return this._rspEvent; }
+  get rspEvent(): number {
+    return this._rspEvent;
+  }
 
   /**
    * Buffers we may still post. Slots between rsp_cons and req_prod_pvt are owned by requests
@@ -135,8 +144,10 @@ export class RxRingFront {
   onResponses(rspProd: number, reqEvent: number): void {
     const prod = u32(rspProd);
     if (!this.responsesPlausible(prod)) {
-      throw new SplitnetError('E_INVARIANT',
-        `RxRingFront.onResponses: rsp_prod ${prod} is outside [${this._rspProd}, ${this._reqProd}] (rsp_cons ${this._rspCons})`);
+      throw new SplitnetError(
+        'E_INVARIANT',
+        `RxRingFront.onResponses: rsp_prod ${prod} is outside [${this._rspProd}, ${this._reqProd}] (rsp_cons ${this._rspCons})`,
+      );
     }
     this._rspProd = prod;
     this._reqEvent = u32(reqEvent);
@@ -217,17 +228,31 @@ export class RxRingBack {
   }
 
   /** The front end's req_prod as last seen. */
-  get reqProd(): number { return this._reqProd; }
-  get reqCons(): number { return this._reqCons; }
-  get rspProdPvt(): number { return this._rspProdPvt; }
+  get reqProd(): number {
+    return this._reqProd;
+  }
+  get reqCons(): number {
+    return this._reqCons;
+  }
+  get rspProdPvt(): number {
+    return this._rspProdPvt;
+  }
   /** Our last published rsp_prod. */
-  get rspProd(): number { return this._rspProd; }
+  get rspProd(): number {
+    return this._rspProd;
+  }
   /** The front end's rsp_event as last seen. */
-  get rspEvent(): number { return this._rspEvent; }
+  get rspEvent(): number {
+    return this._rspEvent;
+  }
   /** Our req_event: the request index whose publication should notify us. */
-  get reqEvent(): number { return this._reqEvent; }
+  get reqEvent(): number {
+    return this._reqEvent;
+  }
   /** The rsp_prod the front end had seen when it sent its last writes. */
-  get rspProdSeenByFront(): number { return this._rspProdSeenByFront; }
+  get rspProdSeenByFront(): number {
+    return this._rspProdSeenByFront;
+  }
 
   /**
    * The front end's writes arrived (a ReqMessage). Returns true iff a notification is owed now
@@ -248,12 +273,10 @@ export class RxRingBack {
     const prod = u32(reqProd);
     const seen = u32(rspProdSeen);
     if (u32Sub(prod, this._reqCons) > this.size || u32Sub(prod, this._reqProd) > this.size) {
-      throw new SplitnetError('E_INVARIANT',
-        `RxRingBack.onRequests: req_prod ${prod} is outside [${this._reqProd}, req_cons ${this._reqCons} + ${this.size}]`);
+      throw new SplitnetError('E_INVARIANT', `RxRingBack.onRequests: req_prod ${prod} is outside [${this._reqProd}, req_cons ${this._reqCons} + ${this.size}]`);
     }
     if (u32Sub(this._rspProd, seen) > this.size) {
-      throw new SplitnetError('E_INVARIANT',
-        `RxRingBack.onRequests: the front end saw rsp_prod ${seen}, beyond the published ${this._rspProd}`);
+      throw new SplitnetError('E_INVARIANT', `RxRingBack.onRequests: the front end saw rsp_prod ${seen}, beyond the published ${this._rspProd}`);
     }
     this._reqProd = prod;
     this._rspEvent = u32(rspEvent);

@@ -8,9 +8,8 @@ import { IPV4_BYTES, IPV6_BYTES } from './ip.js';
  * longest input, IPv6+TCP. Shared: never write into it; `.slice()` it to derive a key.
  */
 export const DEFAULT_RSS_KEY: Uint8Array = Uint8Array.from([
-  0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0,
-  0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c,
-  0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+  0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb,
+  0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
 ]);
 
 /** Longest hash key: the RSS spec's 40 bytes, also netback's XEN_NETBK_MAX_HASH_KEY_SIZE. */
@@ -55,10 +54,7 @@ export function rssKeyBytesNeeded(inputLength: number): number {
 export function toeplitzHash(key: ArrayLike<number>, input: ArrayLike<number>): number {
   const needed = rssKeyBytesNeeded(input.length);
   if (key.length < needed) {
-    throw new SplitnetError(
-      'E_USAGE',
-      `RSS key: expected at least ${needed} bytes to hash a ${input.length}-byte input, found ${key.length}`,
-    );
+    throw new SplitnetError('E_USAGE', `RSS key: expected at least ${needed} bytes to hash a ${input.length}-byte input, found ${key.length}`);
   }
   let window = (((key[0] ?? 0) << 24) | ((key[1] ?? 0) << 16) | ((key[2] ?? 0) << 8) | (key[3] ?? 0)) >>> 0;
   let result = 0;
@@ -79,23 +75,12 @@ export function toeplitzHash(key: ArrayLike<number>, input: ArrayLike<number>): 
  * (the TCP/UDP 4-tuple), all in network byte order. Addresses are 4 or 16 bytes, both the same
  * family; ports come both or neither.
  */
-export function rssInput(
-  src: Uint8Array | readonly number[],
-  dst: Uint8Array | readonly number[],
-  srcPort?: number,
-  dstPort?: number,
-): Uint8Array {
+export function rssInput(src: Uint8Array | readonly number[], dst: Uint8Array | readonly number[], srcPort?: number, dstPort?: number): Uint8Array {
   if ((src.length !== IPV4_BYTES && src.length !== IPV6_BYTES) || dst.length !== src.length) {
-    throw new SplitnetError(
-      'E_USAGE',
-      `RSS input: expected two IPv4 (4-byte) or two IPv6 (16-byte) addresses, found ${src.length} and ${dst.length} bytes`,
-    );
+    throw new SplitnetError('E_USAGE', `RSS input: expected two IPv4 (4-byte) or two IPv6 (16-byte) addresses, found ${src.length} and ${dst.length} bytes`);
   }
   if ((srcPort === undefined) !== (dstPort === undefined)) {
-    throw new SplitnetError(
-      'E_USAGE',
-      `RSS input: expected both ports or neither, found only the ${srcPort === undefined ? 'destination' : 'source'} port`,
-    );
+    throw new SplitnetError('E_USAGE', `RSS input: expected both ports or neither, found only the ${srcPort === undefined ? 'destination' : 'source'} port`);
   }
   const withPorts = srcPort !== undefined && dstPort !== undefined;
   const out = new Uint8Array(2 * src.length + (withPorts ? 4 : 0));

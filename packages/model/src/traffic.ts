@@ -114,6 +114,7 @@ class Generator {
 
   // Long on purpose: every field of this hot object (the source of every frame) is set here, in one order,
   // so that every generator shares one hidden class; readonly fields can only be set in the constructor.
+  // eslint-disable-next-line max-lines-per-function -- one hidden class for a hot object (see above)
   constructor(spec: GeneratorSpec, index: number, flowCount: number, seed: number) {
     const where = `generator ${index} (${spec.name})`;
     if (!(spec.pps > 0 && Number.isFinite(spec.pps))) {
@@ -122,9 +123,11 @@ class Generator {
     if (!(spec.start >= 0 && Number.isFinite(spec.start)) || !(spec.stop >= spec.start)) {
       throw invalid(where, `expected 0 ≤ start ≤ stop (stop may be Infinity), found start ${String(spec.start)}, stop ${String(spec.stop)}`);
     }
-    if (!Number.isInteger(spec.flows) || spec.flows < 1 || !Number.isInteger(spec.firstFlow) || spec.firstFlow < 0 ||
-        spec.firstFlow + spec.flows > flowCount) {
-      throw invalid(where, `expected flows [firstFlow, firstFlow + flows) inside the ${flowCount}-flow table, found firstFlow ${String(spec.firstFlow)}, flows ${String(spec.flows)}`);
+    if (!Number.isInteger(spec.flows) || spec.flows < 1 || !Number.isInteger(spec.firstFlow) || spec.firstFlow < 0 || spec.firstFlow + spec.flows > flowCount) {
+      throw invalid(
+        where,
+        `expected flows [firstFlow, firstFlow + flows) inside the ${flowCount}-flow table, found firstFlow ${String(spec.firstFlow)}, flows ${String(spec.flows)}`,
+      );
     }
     this.gap = SEC / spec.pps;
     this.start = spec.start;

@@ -28,7 +28,10 @@ export interface VcpuParams {
 /** Where a piece of work's CPU time is counted: one emulated "core" name of the results (`dom0.nic0`, `dom0.worker1`). */
 export class CpuAccount {
   busyNs: Nanos = 0;
-  constructor(readonly name: string, readonly vcpu: Vcpu) {}
+  constructor(
+    readonly name: string,
+    readonly vcpu: Vcpu,
+  ) {}
 
   /** Busy time up to `t` (≥ the time of the vCPU's last input). */
   busyThrough(t: Nanos): Nanos {
@@ -156,7 +159,11 @@ export class Vcpu {
   private planning = false;
   private readonly hardSource: CpuSource;
 
-  constructor(readonly name: string, readonly params: VcpuParams, ksoftirqdAccount: (vcpu: Vcpu) => CpuAccount) {
+  constructor(
+    readonly name: string,
+    readonly params: VcpuParams,
+    ksoftirqdAccount: (vcpu: Vcpu) => CpuAccount,
+  ) {
     const ks = ksoftirqdAccount(this);
     this.ksoftirqd = new CpuSource(KSOFTIRQD, `${name}.ksoftirqd`, ks, false);
     this.hardSource = new CpuSource(HARDIRQ, `${name}.hardirq`, ks, false);
@@ -368,7 +375,8 @@ export class Vcpu {
         if (j !== undefined && j.cont) return j; // the same tasklet run goes on
         this.softq.shift();
         if (head.kind === TASKLET) run.ran.add(head);
-        if (j !== undefined) this.softq.push(head); // re-raised (a tasklet) or re-polled (NAPI): to the tail
+        if (j !== undefined)
+          this.softq.push(head); // re-raised (a tasklet) or re-polled (NAPI): to the tail
         else head.queued = false;
       }
     }
@@ -548,8 +556,14 @@ export class Vcpu {
   /** Everything `select` and `run` change, to undo a plan. */
   private snapshot(): () => void {
     const scalars = {
-      t: this.t, wakeEnd: this.wakeEnd, idle: this.idle, cur: this.cur, sliceStart: this.sliceStart,
-      inlinePending: this.inlinePending, running: this.running, stats: { ...this.stats },
+      t: this.t,
+      wakeEnd: this.wakeEnd,
+      idle: this.idle,
+      cur: this.cur,
+      sliceStart: this.sliceStart,
+      inlinePending: this.inlinePending,
+      running: this.running,
+      stats: { ...this.stats },
     };
     const runCopy = (r: SoftirqRun | null): SoftirqRun | null => (r === null ? null : { ...r, ran: new Set(r.ran) });
     const inline = runCopy(this.inline);

@@ -123,7 +123,7 @@ function burstyStream(duration: number): Float64Array {
   return Float64Array.from(times);
 }
 
-test('coalescing - createCoalescer builds the policy the spec names', t => {
+test('coalescing - createCoalescer builds the policy the spec names', (t) => {
   const specs: PolicySpec[] = [
     { kind: 'none' },
     { kind: 'static', usecs: 50, frames: 32 },
@@ -134,7 +134,7 @@ test('coalescing - createCoalescer builds the policy the spec names', t => {
   for (const spec of specs) t.is(createCoalescer(spec).kind, spec.kind);
 });
 
-test('none - fires at the first arrival, re-arms one ahead, never polls from a timer', t => {
+test('none - fires at the first arrival, re-arms one ahead, never polls from a timer', (t) => {
   const c = createCoalescer({ kind: 'none' });
   t.is(c.fireAt(evenly(1_000, 1_000, 5), -Infinity, 256), 1_000);
   c.onFire(1_000, 5, 7_500);
@@ -142,34 +142,34 @@ test('none - fires at the first arrival, re-arms one ahead, never polls from a t
   t.is(c.pollAfter(2_000), Infinity);
 });
 
-test('static - usecs 50 frames 32: ten arrivals fire 50 µs after the first', t => {
+test('static - usecs 50 frames 32: ten arrivals fire 50 µs after the first', (t) => {
   const c = createCoalescer({ kind: 'static', usecs: 50, frames: 32 });
   t.is(c.fireAt(evenly(1_000, US, 10), -Infinity, 256), 1_000 + 50 * US);
 });
 
-test('static - usecs 50 frames 32: forty arrivals fire at the 32nd', t => {
+test('static - usecs 50 frames 32: forty arrivals fire at the 32nd', (t) => {
   const c = createCoalescer({ kind: 'static', usecs: 50, frames: 32 });
   t.is(c.fireAt(evenly(1_000, US, 40), -Infinity, 256), 1_000 + 31 * US);
 });
 
-test('static - the time bound wins when the 32nd arrival comes after it', t => {
+test('static - the time bound wins when the 32nd arrival comes after it', (t) => {
   const c = createCoalescer({ kind: 'static', usecs: 50, frames: 32 });
   t.is(c.fireAt(evenly(1_000, 2 * US, 40), -Infinity, 256), 1_000 + 50 * US);
 });
 
-test('static - frames only waits for the count, Infinity until it is known', t => {
+test('static - frames only waits for the count, Infinity until it is known', (t) => {
   const c = createCoalescer({ kind: 'static', usecs: 0, frames: 8 });
   t.is(c.fireAt(evenly(500, US, 7), -Infinity, 256), Infinity);
   t.is(c.fireAt(evenly(500, US, 8), -Infinity, 256), 500 + 7 * US);
 });
 
-test('static - usecs only fires usecs after the first whatever the count', t => {
+test('static - usecs only fires usecs after the first whatever the count', (t) => {
   const c = createCoalescer({ kind: 'static', usecs: 20, frames: 0 });
   t.is(c.fireAt(evenly(500, US, 1), -Infinity, 256), 500 + 20 * US);
   t.is(c.fireAt(evenly(500, 10, 1_000), -Infinity, 256), 500 + 20 * US);
 });
 
-test('static - usecs 0 with frames 0 or 1, and frames 1, mean no coalescing', t => {
+test('static - usecs 0 with frames 0 or 1, and frames 1, mean no coalescing', (t) => {
   for (const spec of [
     { usecs: 0, frames: 0 },
     { usecs: 0, frames: 1 },
@@ -182,7 +182,7 @@ test('static - usecs 0 with frames 0 or 1, and frames 1, mean no coalescing', t 
   }
 });
 
-test('static - front end sets the event index frames ahead, clamped to the free slots', t => {
+test('static - front end sets the event index frames ahead, clamped to the free slots', (t) => {
   const c = createCoalescer({ kind: 'static', usecs: 50, frames: 32 });
   t.is(c.eventAhead(0, 256), 32);
   t.is(c.eventAhead(0, 10), 10);
@@ -190,7 +190,7 @@ test('static - front end sets the event index frames ahead, clamped to the free 
   t.is(c.pollAfter(0), 50 * US);
 });
 
-test('static - front end with no count bound notifies only when the posted buffers run out', t => {
+test('static - front end with no count bound notifies only when the posted buffers run out', (t) => {
   const c = createCoalescer({ kind: 'static', usecs: 30, frames: 0 });
   t.is(c.eventAhead(0, 200), 200);
   t.is(c.pollAfter(0), 30 * US);
@@ -202,7 +202,7 @@ test('static - front end with no count bound notifies only when the posted buffe
 /** Arrival times like 1230.4 × k are not exact in binary; differences may be off by a few ulps. */
 const FP_SLACK = 1e-6;
 
-test('static - over steady and bursty streams usecs=U never exceeds 1e6/U interrupts per second', t => {
+test('static - over steady and bursty streams usecs=U never exceeds 1e6/U interrupts per second', (t) => {
   const duration = 20 * MS;
   const streams: [string, Float64Array][] = [
     ['1500 B at 10G line rate', periodicStream(1230.4, duration)],
@@ -220,13 +220,16 @@ test('static - over steady and bursty streams usecs=U never exceeds 1e6/U interr
         t.true(fires[k]!.at - fires[k - 1]!.at >= usecs * US - FP_SLACK, `${name}, usecs ${usecs}: interrupts ${k - 1} and ${k} closer than ${usecs} µs`);
       }
       // Nothing waits longer than the bound, and every completion is announced exactly once.
-      t.true(fires.every(f => f.at - f.first <= usecs * US + FP_SLACK));
-      t.is(fires.reduce((sum, f) => sum + f.packets, 0), times.length);
+      t.true(fires.every((f) => f.at - f.first <= usecs * US + FP_SLACK));
+      t.is(
+        fires.reduce((sum, f) => sum + f.packets, 0),
+        times.length,
+      );
     }
   }
 });
 
-test('static throttle - an idle source fires at its first completion, a busy one no sooner than usecs after the last interrupt', t => {
+test('static throttle - an idle source fires at its first completion, a busy one no sooner than usecs after the last interrupt', (t) => {
   const c = createCoalescer({ kind: 'static', usecs: 50, frames: 0, mode: 'throttle' });
   t.is(c.kind, 'static');
   t.is(c.fireAt(evenly(3_000, US, 100), -Infinity, 256), 3_000, 'no interrupt yet: at once');
@@ -234,7 +237,7 @@ test('static throttle - an idle source fires at its first completion, a busy one
   t.is(c.fireAt(evenly(80 * US, US, 1), 0, 256), 80 * US, 'quiet for longer than the gap: at once');
 });
 
-test('static throttle - over steady and bursty streams interrupts are at least usecs apart, and each completion waits at most usecs', t => {
+test('static throttle - over steady and bursty streams interrupts are at least usecs apart, and each completion waits at most usecs', (t) => {
   const duration = 20 * MS;
   const streams: [string, Float64Array][] = [
     ['1500 B at 10G line rate', periodicStream(1230.4, duration)],
@@ -245,22 +248,32 @@ test('static throttle - over steady and bursty streams interrupts are at least u
   for (const [name, times] of streams) {
     const fires = simulateNic(createCoalescer({ kind: 'static', usecs: 50, frames: 0, mode: 'throttle' }), times, 1500, 2 * US);
     for (let k = 1; k < fires.length; k++) t.true(fires[k]!.at - fires[k - 1]!.at >= 50 * US - FP_SLACK, `${name}: interrupts ${k - 1} and ${k}`);
-    t.true(fires.every(f => f.at - f.first <= 50 * US + FP_SLACK), name);
-    t.is(fires.reduce((sum, f) => sum + f.packets, 0), times.length);
+    t.true(
+      fires.every((f) => f.at - f.first <= 50 * US + FP_SLACK),
+      name,
+    );
+    t.is(
+      fires.reduce((sum, f) => sum + f.packets, 0),
+      times.length,
+    );
   }
   // Completions further apart than the gap each interrupt the moment they arrive.
   const sparse = simulateNic(createCoalescer({ kind: 'static', usecs: 50, frames: 0, mode: 'throttle' }), periodicStream(80 * US, duration), 1500, 2 * US);
-  t.true(sparse.every(f => f.at === f.first && f.packets === 1));
+  t.true(sparse.every((f) => f.at === f.first && f.packets === 1));
 });
 
-test('static throttle - has no front-end placement (the scenario rejects it there)', t => {
+test('static throttle - has no front-end placement (the scenario rejects it there)', (t) => {
   const c = createCoalescer({ kind: 'static', usecs: 50, frames: 0, mode: 'throttle' });
   t.throws(() => c.eventAhead(0, 256), { message: /no front-end placement/ });
   t.throws(() => c.pollAfter(0), { message: /no front-end placement/ });
 });
 
-test('static timer - mode timer is the ethtool timer the mode-less spec always meant', t => {
-  for (const spec of [{ usecs: 50, frames: 32 }, { usecs: 20, frames: 0 }, { usecs: 0, frames: 8 }]) {
+test('static timer - mode timer is the ethtool timer the mode-less spec always meant', (t) => {
+  for (const spec of [
+    { usecs: 50, frames: 32 },
+    { usecs: 20, frames: 0 },
+    { usecs: 0, frames: 8 },
+  ]) {
     const timer = createCoalescer({ kind: 'static', ...spec, mode: 'timer' });
     const plain = createCoalescer({ kind: 'static', ...spec });
     for (const arrivals of [evenly(1_000, US, 10), evenly(1_000, US, 40), evenly(500, 10, 1_000)]) {
@@ -271,20 +284,20 @@ test('static timer - mode timer is the ethtool timer the mode-less spec always m
   }
 });
 
-test('adaptive-itr - starts at 20K ints/s, programmed in 256 ns steps', t => {
+test('adaptive-itr - starts at 20K ints/s, programmed in 256 ns steps', (t) => {
   const c = createCoalescer(ITR_DEFAULTS);
   t.is(c.pollAfter(0), itrRound(SEC / 20_000));
   t.is(c.pollAfter(0), 49_920);
 });
 
-test('adaptive-itr - fires no sooner than one interval after the last interrupt', t => {
+test('adaptive-itr - fires no sooner than one interval after the last interrupt', (t) => {
   const c = createCoalescer(ITR_DEFAULTS);
   t.is(c.fireAt(evenly(3_000, 100, 4), -Infinity, 256), 3_000);
   t.is(c.fireAt(evenly(3_000, 100, 4), 0, 256), 49_920);
   t.is(c.fireAt(evenly(90_000, 100, 4), 0, 256), 90_000);
 });
 
-test('adaptive-itr - heavy bytes move towards bulk by the smoothing formula', t => {
+test('adaptive-itr - heavy bytes move towards bulk by the smoothing formula', (t) => {
   const c = createCoalescer(ITR_DEFAULTS);
   // The first interrupt spans the current interval (49.92 µs): 150000 B is ~3000 B/µs, bulk.
   c.onFire(0, 100, 150_000);
@@ -300,7 +313,7 @@ test('adaptive-itr - heavy bytes move towards bulk by the smoothing formula', t 
   t.is(c.pollAfter(0), itrRound(s2));
 });
 
-test('adaptive-itr - light bytes move towards lowest latency by the smoothing formula', t => {
+test('adaptive-itr - light bytes move towards lowest latency by the smoothing formula', (t) => {
   const c = createCoalescer(ITR_DEFAULTS);
   c.onFire(0, 1, 60);
   const s1 = smooth(SEC / 100_000, SEC / 20_000);
@@ -309,14 +322,14 @@ test('adaptive-itr - light bytes move towards lowest latency by the smoothing fo
   t.is(c.pollAfter(0), 35_840);
 });
 
-test('adaptive-itr - between the thresholds it stays at the low-latency rate', t => {
+test('adaptive-itr - between the thresholds it stays at the low-latency rate', (t) => {
   const c = createCoalescer(ITR_DEFAULTS);
   c.onFire(0, 1, 60);
   c.onFire(100 * US, 10, 1_500); // 15 B/µs: low latency, back towards 20K
   t.is(c.pollAfter(0), itrRound(smooth(SEC / 20_000, smooth(SEC / 100_000, SEC / 20_000))));
 });
 
-test('adaptive-itr - settles at bulk under heavy load and at lowest latency under light', t => {
+test('adaptive-itr - settles at bulk under heavy load and at lowest latency under light', (t) => {
   const c = createCoalescer(ITR_DEFAULTS);
   let now = 0;
   for (let k = 0; k < 200; k++) c.onFire((now += 200 * US), 160, 240_000);
@@ -327,7 +340,7 @@ test('adaptive-itr - settles at bulk under heavy load and at lowest latency unde
   t.is(c.pollAfter(now), 9_984);
 });
 
-test('adaptive-itr - the interval is always a multiple of 256 ns', t => {
+test('adaptive-itr - the interval is always a multiple of 256 ns', (t) => {
   const c = createCoalescer(ITR_DEFAULTS);
   let now = 0;
   for (let k = 0; k < 300; k++) {
@@ -338,7 +351,7 @@ test('adaptive-itr - the interval is always a multiple of 256 ns', t => {
   }
 });
 
-test('adaptive-itr - empty and same-instant interrupts leave the state alone', t => {
+test('adaptive-itr - empty and same-instant interrupts leave the state alone', (t) => {
   const c = createCoalescer(ITR_DEFAULTS);
   c.onFire(0, 0, 0);
   t.is(c.pollAfter(0), 49_920);
@@ -349,15 +362,15 @@ test('adaptive-itr - empty and same-instant interrupts leave the state alone', t
   t.true(Number.isFinite(light));
 });
 
-test('adaptive-itr - a steady 10G stream of 1500 B frames settles near 8K interrupts/s', t => {
+test('adaptive-itr - a steady 10G stream of 1500 B frames settles near 8K interrupts/s', (t) => {
   const times = periodicStream(1230.4, 60 * MS);
   const fires = simulateNic(createCoalescer(ITR_DEFAULTS), times, 1500, 2 * US);
-  const lastWindow = fires.filter(f => f.at > 40 * MS).length;
+  const lastWindow = fires.filter((f) => f.at > 40 * MS).length;
   // 20 ms at one interrupt per 124.928 µs is 160.
   t.true(lastWindow >= 155 && lastWindow <= 161, `${lastWindow} interrupts in the last 20 ms`);
 });
 
-test('adaptive-itr - front end lets one interval of packets accumulate', t => {
+test('adaptive-itr - front end lets one interval of packets accumulate', (t) => {
   const c = createCoalescer(ITR_DEFAULTS);
   const now = learnRate(c, 1_000_000); // 1 packet/µs, no bytes: light
   const interval = c.pollAfter(now);
@@ -368,14 +381,14 @@ test('adaptive-itr - front end lets one interval of packets accumulate', t => {
 
 const AIC: PolicySpec = { kind: 'aic', minUsecs: 5, maxUsecs: 200, bufferFraction: 0.5 };
 
-test('aic - with no rate known yet the latency bound applies', t => {
+test('aic - with no rate known yet the latency bound applies', (t) => {
   const c = createCoalescer(AIC);
   t.is(c.fireAt(evenly(1_000, US, 3), -Infinity, 256), 1_000 + 200 * US);
   t.is(c.eventAhead(0, 256), 1);
   t.is(c.pollAfter(0), 200 * US);
 });
 
-test('aic - the delay shrinks as the free slots shrink', t => {
+test('aic - the delay shrinks as the free slots shrink', (t) => {
   const c = createCoalescer(AIC);
   const now = learnRate(c, 1_000_000); // 1 packet/µs
   const first = now + 1;
@@ -388,14 +401,14 @@ test('aic - the delay shrinks as the free slots shrink', t => {
   t.is(delayFor(1_000), 200 * US); // 500 µs, held at the 200 µs bound
 });
 
-test('aic - a stale high rate decays after an idle gap', t => {
+test('aic - a stale high rate decays after an idle gap', (t) => {
   const c = createCoalescer(AIC);
   const now = learnRate(c, 1_000_000);
   const first = now + 5 * RATE_WINDOW;
   t.is(c.fireAt(evenly(first, US, 1), now, 256), first + 200 * US);
 });
 
-test('aic - front end expects rate × delay packets and polls after the delay', t => {
+test('aic - front end expects rate × delay packets and polls after the delay', (t) => {
   const c = createCoalescer(AIC);
   const now = learnRate(c, 1_000_000);
   // While the delay is buffer-bound, rate × delay is just bufferFraction × freeSlots.
@@ -409,7 +422,7 @@ test('aic - front end expects rate × delay packets and polls after the delay', 
   t.true(bounded === 199 || bounded === 200, `${bounded}`);
 });
 
-test('aic - the rate estimate ignores same-instant reports and survives a zero-packet poll', t => {
+test('aic - the rate estimate ignores same-instant reports and survives a zero-packet poll', (t) => {
   const c = createCoalescer(AIC);
   const now = learnRate(c, 1_000_000);
   c.onFire(now, 50, 0); // no time passed: folded into the next sample
@@ -421,7 +434,7 @@ test('aic - the rate estimate ignores same-instant reports and survives a zero-p
 
 const VIC: PolicySpec = { kind: 'vic', lowRate: 50_000, targetRate: 20_000, maxRatio: 16, maxUsecs: 100 };
 
-test('vic - every completion interrupts at start and below lowRate', t => {
+test('vic - every completion interrupts at start and below lowRate', (t) => {
   const fresh = createCoalescer(VIC);
   t.is(fresh.fireAt(evenly(1_000, US, 20), -Infinity, 256), 1_000);
   t.is(fresh.eventAhead(0, 256), 1);
@@ -432,7 +445,7 @@ test('vic - every completion interrupts at start and below lowRate', t => {
   t.is(slow.eventAhead(now, 256), 1);
 });
 
-test('vic - above lowRate one interrupt per rate ÷ targetRate completions', t => {
+test('vic - above lowRate one interrupt per rate ÷ targetRate completions', (t) => {
   const c = createCoalescer(VIC);
   const now = learnRate(c, 200_000); // ratio 10
   const first = now + US;
@@ -442,7 +455,7 @@ test('vic - above lowRate one interrupt per rate ÷ targetRate completions', t =
   t.is(c.pollAfter(now), 100 * US);
 });
 
-test('vic - the timer backstop fires when the ratio is not reached in time', t => {
+test('vic - the timer backstop fires when the ratio is not reached in time', (t) => {
   const c = createCoalescer(VIC);
   const now = learnRate(c, 200_000);
   const first = now + US;
@@ -450,7 +463,7 @@ test('vic - the timer backstop fires when the ratio is not reached in time', t =
   t.is(c.fireAt(evenly(first, 20 * US, 12), now, 256), first + 100 * US);
 });
 
-test('vic - the ratio is capped at maxRatio', t => {
+test('vic - the ratio is capped at maxRatio', (t) => {
   const c = createCoalescer(VIC);
   const now = learnRate(c, 2_000_000); // 100 completions per target interrupt, capped at 16
   const first = now + 1;

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { EventChannels, SplitnetError } from '../src/index.js';
 
-test('evtchn - a send to an idle unmasked port raises an upcall on its bound vCPU', t => {
+test('evtchn - a send to an idle unmasked port raises an upcall on its bound vCPU', (t) => {
   const ev = new EventChannels(4, 2);
   ev.bind(3, 1);
   t.is(ev.boundVcpu(3), 1);
@@ -15,7 +15,7 @@ test('evtchn - a send to an idle unmasked port raises an upcall on its bound vCP
   t.is(ev.sent, 1);
 });
 
-test('evtchn - sends while pending merge into one upcall', t => {
+test('evtchn - sends while pending merge into one upcall', (t) => {
   const ev = new EventChannels(2, 1);
   t.true(ev.send(0));
   t.false(ev.send(0));
@@ -30,7 +30,7 @@ test('evtchn - sends while pending merge into one upcall', t => {
   t.is(ev.upcalls, 2);
 });
 
-test('evtchn - a new port pending on a vCPU whose upcall is already pending rides that upcall', t => {
+test('evtchn - a new port pending on a vCPU whose upcall is already pending rides that upcall', (t) => {
   const ev = new EventChannels(2, 1);
   t.true(ev.send(0));
   t.false(ev.send(1));
@@ -39,7 +39,7 @@ test('evtchn - a new port pending on a vCPU whose upcall is already pending ride
   t.is(ev.upcalls, 1);
 });
 
-test('evtchn - a send to a masked port stays pending, and unmasking re-raises it', t => {
+test('evtchn - a send to a masked port stays pending, and unmasking re-raises it', (t) => {
   const ev = new EventChannels(2, 1);
   ev.mask(1);
   t.true(ev.isMasked(1));
@@ -55,7 +55,7 @@ test('evtchn - a send to a masked port stays pending, and unmasking re-raises it
   t.true(ev.isUpcallPending(0));
 });
 
-test('evtchn - unmasking a port with nothing pending raises nothing', t => {
+test('evtchn - unmasking a port with nothing pending raises nothing', (t) => {
   const ev = new EventChannels(1, 1);
   ev.mask(0);
   t.false(ev.unmask(0));
@@ -63,7 +63,7 @@ test('evtchn - unmasking a port with nothing pending raises nothing', t => {
   t.is(ev.upcalls, 0);
 });
 
-test('evtchn - unmask re-raise is picked up by an upcall already pending', t => {
+test('evtchn - unmask re-raise is picked up by an upcall already pending', (t) => {
   const ev = new EventChannels(2, 1);
   ev.mask(1);
   ev.send(1);
@@ -72,7 +72,7 @@ test('evtchn - unmask re-raise is picked up by an upcall already pending', t => 
   t.is(ev.upcalls, 1);
 });
 
-test('evtchn - clearing a masked pending port before unmask drops the edge on purpose', t => {
+test('evtchn - clearing a masked pending port before unmask drops the edge on purpose', (t) => {
   const ev = new EventChannels(1, 1);
   ev.mask(0);
   ev.send(0);
@@ -81,7 +81,7 @@ test('evtchn - clearing a masked pending port before unmask drops the edge on pu
   t.is(ev.upcalls, 0);
 });
 
-test('evtchn - an upcall masked vCPU holds the upcall until it unmasks', t => {
+test('evtchn - an upcall masked vCPU holds the upcall until it unmasks', (t) => {
   const ev = new EventChannels(2, 2);
   ev.bind(0, 1);
   ev.maskUpcall(1);
@@ -95,7 +95,7 @@ test('evtchn - an upcall masked vCPU holds the upcall until it unmasks', t => {
   t.false(ev.unmaskUpcall(1)); // already unmasked
 });
 
-test('evtchn - unmasking upcalls re-raises a pending port the handler left behind', t => {
+test('evtchn - unmasking upcalls re-raises a pending port the handler left behind', (t) => {
   const ev = new EventChannels(3, 2);
   ev.bind(2, 1);
   t.true(ev.send(2));
@@ -113,7 +113,7 @@ test('evtchn - unmasking upcalls re-raises a pending port the handler left behin
   t.false(ev.unmaskUpcall(1));
 });
 
-test('evtchn - rebinding under a mask moves a pending edge to the new vCPU', t => {
+test('evtchn - rebinding under a mask moves a pending edge to the new vCPU', (t) => {
   const ev = new EventChannels(1, 2);
   ev.mask(0);
   ev.send(0);
@@ -123,7 +123,7 @@ test('evtchn - rebinding under a mask moves a pending edge to the new vCPU', t =
   t.false(ev.isUpcallPending(0));
 });
 
-test('evtchn - ports and vCPUs out of range are rejected', t => {
+test('evtchn - ports and vCPUs out of range are rejected', (t) => {
   t.throws(() => new EventChannels(0, 1), { instanceOf: SplitnetError });
   t.throws(() => new EventChannels(1, 0), { instanceOf: SplitnetError });
   const ev = new EventChannels(2, 2);

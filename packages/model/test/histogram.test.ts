@@ -4,7 +4,7 @@ import { LatencyHistogram, SplitnetError, histogramBuckets } from '../src/index.
 
 const PRECISION = 2 ** -10; // documented bound on a bucket's width relative to its values
 
-test('histogram - empty histogram reports zeros', t => {
+test('histogram - empty histogram reports zeros', (t) => {
   const h = new LatencyHistogram();
   t.is(h.count, 0);
   t.is(h.min, 0);
@@ -14,7 +14,7 @@ test('histogram - empty histogram reports zeros', t => {
   t.deepEqual(h.toJSON(), { count: 0, min: 0, max: 0, sum: 0, buckets: [] });
 });
 
-test('histogram - small values are exact: 1..100 ns', t => {
+test('histogram - small values are exact: 1..100 ns', (t) => {
   const h = new LatencyHistogram();
   for (let v = 1; v <= 100; v++) h.record(v);
   t.is(h.count, 100);
@@ -30,7 +30,7 @@ test('histogram - small values are exact: 1..100 ns', t => {
   t.is(h.percentile(100), 100);
 });
 
-test('histogram - percentiles of 1 µs..1 ms are within the stated precision', t => {
+test('histogram - percentiles of 1 µs..1 ms are within the stated precision', (t) => {
   const h = new LatencyHistogram();
   const values: number[] = [];
   for (let i = 1; i <= 1000; i++) values.push(i * 997); // not aligned to bucket edges
@@ -44,7 +44,7 @@ test('histogram - percentiles of 1 µs..1 ms are within the stated precision', t
   t.is(h.mean, 997 * 500.5);
 });
 
-test('histogram - one repeated value is reported exactly, fractions included', t => {
+test('histogram - one repeated value is reported exactly, fractions included', (t) => {
   const h = new LatencyHistogram();
   h.recordN(1230.4, 5);
   t.is(h.count, 5);
@@ -54,7 +54,7 @@ test('histogram - one repeated value is reported exactly, fractions included', t
   t.is(big.percentile(50), 123_456_789.5);
 });
 
-test('histogram - bucket geometry: contiguous, relative width ≤ 2^-10 up to one hour', t => {
+test('histogram - bucket geometry: contiguous, relative width ≤ 2^-10 up to one hour', (t) => {
   const h = new LatencyHistogram();
   t.true(h.highestTrackableNs >= 3_600_000_000_000);
   let bad = 0;
@@ -72,7 +72,7 @@ test('histogram - bucket geometry: contiguous, relative width ≤ 2^-10 up to on
   t.true(h.bucketCount < 40_000); // one preallocated array of ~270 KB
 });
 
-test('histogram - an hour-long latency keeps three significant digits', t => {
+test('histogram - an hour-long latency keeps three significant digits', (t) => {
   const h = new LatencyHistogram();
   const hour = 3_600_000_000_000;
   h.record(1);
@@ -82,7 +82,7 @@ test('histogram - an hour-long latency keeps three significant digits', t => {
   t.is(h.percentile(100), hour - 12_345);
 });
 
-test('histogram - values beyond the range land in the last bucket and report max', t => {
+test('histogram - values beyond the range land in the last bucket and report max', (t) => {
   const h = new LatencyHistogram(1_000_000);
   h.record(10);
   h.record(5_000_000);
@@ -93,7 +93,7 @@ test('histogram - values beyond the range land in the last bucket and report max
   t.is(h.percentile(30), 10);
 });
 
-test('histogram - recordN equals recording n times', t => {
+test('histogram - recordN equals recording n times', (t) => {
   const a = new LatencyHistogram();
   const b = new LatencyHistogram();
   a.recordN(5000, 3);
@@ -102,7 +102,7 @@ test('histogram - recordN equals recording n times', t => {
   t.deepEqual(a.toJSON(), b.toJSON());
 });
 
-test('histogram - merge equals recording both', t => {
+test('histogram - merge equals recording both', (t) => {
   const a = new LatencyHistogram();
   const b = new LatencyHistogram();
   const both = new LatencyHistogram();
@@ -121,7 +121,7 @@ test('histogram - merge equals recording both', t => {
   t.deepEqual(a.toJSON(), both.toJSON());
 });
 
-test('histogram - merge into a smaller range folds into its last bucket like record would', t => {
+test('histogram - merge into a smaller range folds into its last bucket like record would', (t) => {
   const small = new LatencyHistogram(10_000);
   const viaRecord = new LatencyHistogram(10_000);
   const big = new LatencyHistogram();
@@ -133,11 +133,14 @@ test('histogram - merge into a smaller range folds into its last bucket like rec
   t.deepEqual(small.toJSON(), viaRecord.toJSON());
 });
 
-test('histogram - JSON round trip keeps every bucket and statistic', t => {
+test('histogram - JSON round trip keeps every bucket and statistic', (t) => {
   const h = new LatencyHistogram();
   for (let i = 0; i < 1000; i++) h.record(100 + i * i * 3.7);
   const j = JSON.parse(JSON.stringify(h)) as ReturnType<LatencyHistogram['toJSON']>;
-  t.deepEqual(j.buckets.slice(0, 2), [[100, 1], [103, 1]]);
+  t.deepEqual(j.buckets.slice(0, 2), [
+    [100, 1],
+    [103, 1],
+  ]);
   const back = LatencyHistogram.fromJSON(j);
   t.deepEqual(back.toJSON(), h.toJSON());
   t.is(back.count, h.count);
@@ -146,16 +149,45 @@ test('histogram - JSON round trip keeps every bucket and statistic', t => {
   t.deepEqual(LatencyHistogram.fromJSON(new LatencyHistogram().toJSON()).toJSON(), new LatencyHistogram().toJSON());
 });
 
-test('histogram - fromJSON rejects inconsistent input', t => {
-  const good = { count: 2, min: 1, max: 2, sum: 3, buckets: [[1, 1], [2, 1]] as [number, number][] };
+test('histogram - fromJSON rejects inconsistent input', (t) => {
+  const good = {
+    count: 2,
+    min: 1,
+    max: 2,
+    sum: 3,
+    buckets: [
+      [1, 1],
+      [2, 1],
+    ] as [number, number][],
+  };
   t.is(LatencyHistogram.fromJSON(good).count, 2);
   t.throws(() => LatencyHistogram.fromJSON({ ...good, count: 3 }), { instanceOf: SplitnetError });
-  t.throws(() => LatencyHistogram.fromJSON({ ...good, buckets: [[2, 1], [1, 1]] }), { instanceOf: SplitnetError });
-  t.throws(() => LatencyHistogram.fromJSON({ ...good, buckets: [[1, 1.5], [2, 0.5]] }), { instanceOf: SplitnetError });
+  t.throws(
+    () =>
+      LatencyHistogram.fromJSON({
+        ...good,
+        buckets: [
+          [2, 1],
+          [1, 1],
+        ],
+      }),
+    { instanceOf: SplitnetError },
+  );
+  t.throws(
+    () =>
+      LatencyHistogram.fromJSON({
+        ...good,
+        buckets: [
+          [1, 1.5],
+          [2, 0.5],
+        ],
+      }),
+    { instanceOf: SplitnetError },
+  );
   t.throws(() => LatencyHistogram.fromJSON({ ...good, min: 5 }), { instanceOf: SplitnetError });
 });
 
-test('histogram - reset forgets everything', t => {
+test('histogram - reset forgets everything', (t) => {
   const h = new LatencyHistogram();
   h.record(3);
   h.record(3e6);
@@ -166,7 +198,7 @@ test('histogram - reset forgets everything', t => {
   t.is(h.min, 42);
 });
 
-test('histogram - rejects negative and NaN values and bad counts', t => {
+test('histogram - rejects negative and NaN values and bad counts', (t) => {
   const h = new LatencyHistogram();
   t.throws(() => h.record(-1), { instanceOf: SplitnetError });
   t.throws(() => h.record(Number.NaN), { instanceOf: SplitnetError });
@@ -176,14 +208,21 @@ test('histogram - rejects negative and NaN values and bad counts', t => {
   t.is(h.count, 0);
 });
 
-test('histogram - valueBuckets lists non-empty buckets in value order, each holding its values', t => {
+test('histogram - valueBuckets lists non-empty buckets in value order, each holding its values', (t) => {
   const h = new LatencyHistogram();
   t.deepEqual(h.valueBuckets(), []);
   const values = [5, 5, 3000, 3001, 1_000_000, 7];
   for (const v of values) h.record(v);
   const b = h.valueBuckets();
-  t.is(b.reduce((n, [, , c]) => n + c, 0), values.length);
+  t.is(
+    b.reduce((n, [, , c]) => n + c, 0),
+    values.length,
+  );
   for (let i = 1; i < b.length; i++) t.true((b[i]?.[0] ?? 0) > (b[i - 1]?.[1] ?? 0), 'increasing, disjoint');
-  for (const v of values) t.true(b.some(([lo, hi]) => v >= lo && v <= hi), `${v} falls in a listed bucket`);
+  for (const v of values)
+    t.true(
+      b.some(([lo, hi]) => v >= lo && v <= hi),
+      `${v} falls in a listed bucket`,
+    );
   t.deepEqual(b[0], [5, 5, 2]);
 });

@@ -1,15 +1,7 @@
 // Tests for IPv4/IPv6 text ↔ bytes parsing and canonical formatting.
 import test from 'ava';
 import { isIP } from 'node:net';
-import {
-  SplitnetError,
-  formatIpAddress,
-  formatIpv4,
-  formatIpv6,
-  parseIpAddress,
-  parseIpv4,
-  parseIpv6,
-} from '../src/index.js';
+import { SplitnetError, formatIpAddress, formatIpv4, formatIpv6, parseIpAddress, parseIpv4, parseIpv6 } from '../src/index.js';
 
 const hexOf = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
@@ -80,9 +72,27 @@ test('ip - IPv6 errors explain what is wrong', (t) => {
 
 test('ip - parser accepts exactly what Node accepts, on a mixed sample', (t) => {
   const samples = [
-    '10.0.0.1', '1.2.3', '1.2.3.4.', '256.1.1.1', '::', '::1', '1::', 'a:b:c:d:e:f:0:1', 'a:b:c:d:e:f:0:1:2',
-    '::ffff:1.2.3.4', '::1.2.3.4', '1::2::3', ':::1', 'ffff::ffff:ffff', '12345::', '1:2:3:4:5:6:7::',
-    '::2:3:4:5:6:7:8', '1:2:3:4::5:6:7:8', 'fe80::1:2.3.4.5', 'x::1', '1:2:3:4:5:6:1.2.3.4',
+    '10.0.0.1',
+    '1.2.3',
+    '1.2.3.4.',
+    '256.1.1.1',
+    '::',
+    '::1',
+    '1::',
+    'a:b:c:d:e:f:0:1',
+    'a:b:c:d:e:f:0:1:2',
+    '::ffff:1.2.3.4',
+    '::1.2.3.4',
+    '1::2::3',
+    ':::1',
+    'ffff::ffff:ffff',
+    '12345::',
+    '1:2:3:4:5:6:7::',
+    '::2:3:4:5:6:7:8',
+    '1:2:3:4::5:6:7:8',
+    'fe80::1:2.3.4.5',
+    'x::1',
+    '1:2:3:4:5:6:1.2.3.4',
   ];
   for (const text of samples) {
     let ours = true;

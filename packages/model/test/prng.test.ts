@@ -2,15 +2,21 @@
 import test from 'ava';
 import { Prng, SplitnetError, deriveSeed } from '../src/index.js';
 
-test('prng - xoshiro128** core matches the reference implementation from state (1, 2, 3, 4)', t => {
+test('prng - xoshiro128** core matches the reference implementation from state (1, 2, 3, 4)', (t) => {
   // Reference values from the authors' C code (xoshiro128starstar.c) run with s = {1, 2, 3, 4}.
   const p = new Prng(0);
-  for (const [field, value] of [['s0', 1], ['s1', 2], ['s2', 3], ['s3', 4]] as const) Reflect.set(p, field, value);
+  for (const [field, value] of [
+    ['s0', 1],
+    ['s1', 2],
+    ['s2', 3],
+    ['s3', 4],
+  ] as const)
+    Reflect.set(p, field, value);
   const out = Array.from({ length: 6 }, () => p.nextU32());
   t.deepEqual(out, [11520, 0, 5927040, 70819200, 2031721883, 1637235492]);
 });
 
-test('prng - a fixed seed gives fixed first outputs', t => {
+test('prng - a fixed seed gives fixed first outputs', (t) => {
   const p = new Prng(42);
   t.deepEqual(
     Array.from({ length: 4 }, () => p.nextU32()),
@@ -19,31 +25,40 @@ test('prng - a fixed seed gives fixed first outputs', t => {
   t.is(new Prng(42).next(), 0.5214598247173738);
 });
 
-test('prng - equal seeds give equal sequences, different seeds different ones', t => {
+test('prng - equal seeds give equal sequences, different seeds different ones', (t) => {
   const a = new Prng(7);
   const b = new Prng(7);
   const c = new Prng(8);
   const d = new Prng(7 + 2 ** 32); // the high word of a seed counts too
   const sa = Array.from({ length: 16 }, () => a.nextU32());
-  t.deepEqual(Array.from({ length: 16 }, () => b.nextU32()), sa);
-  t.notDeepEqual(Array.from({ length: 16 }, () => c.nextU32()), sa);
-  t.notDeepEqual(Array.from({ length: 16 }, () => d.nextU32()), sa);
+  t.deepEqual(
+    Array.from({ length: 16 }, () => b.nextU32()),
+    sa,
+  );
+  t.notDeepEqual(
+    Array.from({ length: 16 }, () => c.nextU32()),
+    sa,
+  );
+  t.notDeepEqual(
+    Array.from({ length: 16 }, () => d.nextU32()),
+    sa,
+  );
 });
 
-test('prng - seed 0 and negative seeds work', t => {
+test('prng - seed 0 and negative seeds work', (t) => {
   t.not(new Prng(0).nextU32(), new Prng(-1).nextU32());
   const zero = new Prng(0);
-  t.true(Array.from({ length: 8 }, () => zero.nextU32()).some(x => x !== 0));
+  t.true(Array.from({ length: 8 }, () => zero.nextU32()).some((x) => x !== 0));
 });
 
-test('prng - rejects seeds that are not safe integers', t => {
+test('prng - rejects seeds that are not safe integers', (t) => {
   for (const seed of [1.5, Number.NaN, Infinity, 2 ** 60]) {
     const e = t.throws(() => new Prng(seed), { instanceOf: SplitnetError });
     t.is(e?.code, 'E_USAGE');
   }
 });
 
-test('prng - next() lies in [0, 1) and averages one half', t => {
+test('prng - next() lies in [0, 1) and averages one half', (t) => {
   const p = new Prng(1);
   let sum = 0;
   let lo = 1;
@@ -58,7 +73,7 @@ test('prng - next() lies in [0, 1) and averages one half', t => {
   t.true(Math.abs(sum / 100_000 - 0.5) < 0.005);
 });
 
-test('prng - below(n) stays in [0, n) and is roughly uniform', t => {
+test('prng - below(n) stays in [0, n) and is roughly uniform', (t) => {
   const p = new Prng(2);
   const bins = new Array<number>(10).fill(0);
   let outside = 0;
@@ -74,12 +89,12 @@ test('prng - below(n) stays in [0, n) and is roughly uniform', t => {
   t.true(Number.isInteger(big) && big >= 0 && big < 2 ** 40);
 });
 
-test('prng - below rejects bounds that are not positive integers', t => {
+test('prng - below rejects bounds that are not positive integers', (t) => {
   const p = new Prng(3);
   for (const n of [0, -1, 2.5, Number.NaN, Infinity]) t.throws(() => p.below(n), { instanceOf: SplitnetError });
 });
 
-test('prng - exponential has the requested mean and is always finite and positive', t => {
+test('prng - exponential has the requested mean and is always finite and positive', (t) => {
   const p = new Prng(7);
   const n = 100_000;
   let sum = 0;
@@ -96,7 +111,7 @@ test('prng - exponential has the requested mean and is always finite and positiv
   t.true(Number.isFinite(max));
 });
 
-test('prng - deriveSeed is a fixed u32 per (seed, label)', t => {
+test('prng - deriveSeed is a fixed u32 per (seed, label)', (t) => {
   t.is(deriveSeed(42, 'gen:0'), 3549443001);
   t.is(deriveSeed(42, 'gen:1'), 1110295191);
   t.is(deriveSeed(42, 'gen:0'), deriveSeed(42, 'gen:0'));
@@ -105,9 +120,9 @@ test('prng - deriveSeed is a fixed u32 per (seed, label)', t => {
   }
 });
 
-test('prng - deriveSeed differs across labels and run seeds', t => {
+test('prng - deriveSeed differs across labels and run seeds', (t) => {
   const labels = ['nic', 'backend', 'gen:0', 'gen:1', 'gen:10', 'worker:1', 'worker:2', 'vm:1', 'vm:10', 'é'];
-  const seeds = new Set(labels.map(l => deriveSeed(1, l)));
+  const seeds = new Set(labels.map((l) => deriveSeed(1, l)));
   t.is(seeds.size, labels.length);
   t.not(deriveSeed(1, 'nic'), deriveSeed(2, 'nic'));
   t.not(deriveSeed(1, 'nic'), deriveSeed(1 + 2 ** 32, 'nic'));

@@ -14,7 +14,7 @@ function sendRsp(back: RxRingBack, front: RxRingFront): void {
   front.onResponses(back.rspProd, back.reqEvent);
 }
 
-test('ring - netif RX and TX rings on a 4 KiB page have 256 slots', t => {
+test('ring - netif RX and TX rings on a 4 KiB page have 256 slots', (t) => {
   t.is(ringSlots(), 256);
   t.is(ringSlots(4096, 8, 64), 256); // RX: 8-byte request/response union, (4096-64)/8 = 504
   t.is(ringSlots(4096, 12, 64), 256); // TX: 12-byte request, (4096-64)/12 = 336
@@ -22,13 +22,13 @@ test('ring - netif RX and TX rings on a 4 KiB page have 256 slots', t => {
   t.is(ringSlots(64 + 8 * 3, 8, 64), 2); // rounds down to a power of two
 });
 
-test('ring - ringSlots rejects a page that holds no entry', t => {
+test('ring - ringSlots rejects a page that holds no entry', (t) => {
   const err = t.throws(() => ringSlots(64, 8, 64), { instanceOf: SplitnetError });
   t.is(err?.code, 'E_SCENARIO');
   t.throws(() => ringSlots(4096, 0, 64), { instanceOf: SplitnetError });
 });
 
-test('ring - size must be a power of two', t => {
+test('ring - size must be a power of two', (t) => {
   for (const bad of [0, 3, 100, 255, -4, 2.5, Number.NaN]) {
     const e1 = t.throws(() => new RxRingFront(bad), { instanceOf: SplitnetError });
     t.is(e1?.code, 'E_SCENARIO');
@@ -39,24 +39,18 @@ test('ring - size must be a power of two', t => {
   t.is(new RxRingBack(256).size, 256);
 });
 
-test('ring - initial values: producers and consumers at the start, event indices one past', t => {
+test('ring - initial values: producers and consumers at the start, event indices one past', (t) => {
   const front = new RxRingFront(256);
-  t.deepEqual(
-    [front.reqProdPvt, front.reqProd, front.rspCons, front.rspProd, front.reqEvent, front.rspEvent],
-    [0, 0, 0, 0, 1, 1],
-  );
+  t.deepEqual([front.reqProdPvt, front.reqProd, front.rspCons, front.rspProd, front.reqEvent, front.rspEvent], [0, 0, 0, 0, 1, 1]);
   t.is(front.freeRequestSlots(), 256);
   t.is(front.unconsumed(), 0);
   const back = new RxRingBack(256);
-  t.deepEqual(
-    [back.reqProd, back.reqCons, back.rspProdPvt, back.rspProd, back.rspProdSeenByFront, back.reqEvent, back.rspEvent],
-    [0, 0, 0, 0, 0, 1, 1],
-  );
+  t.deepEqual([back.reqProd, back.reqCons, back.rspProdPvt, back.rspProd, back.rspProdSeenByFront, back.reqEvent, back.rspEvent], [0, 0, 0, 0, 0, 1, 1]);
   t.is(back.requestsAvailable(), 0);
   t.is(back.pendingResponses(), 0);
 });
 
-test('ring - initial index wraps and event indices wrap past 2^32 - 1', t => {
+test('ring - initial index wraps and event indices wrap past 2^32 - 1', (t) => {
   const front = new RxRingFront(8, 0xffff_ffff);
   t.is(front.reqProd, 0xffff_ffff);
   t.is(front.rspEvent, 0);
@@ -66,7 +60,7 @@ test('ring - initial index wraps and event indices wrap past 2^32 - 1', t => {
   t.is(back.rspEvent, 6);
 });
 
-test('ring - pushNeedsNotify is true iff the event lies in (old, new], wrap-aware', t => {
+test('ring - pushNeedsNotify is true iff the event lies in (old, new], wrap-aware', (t) => {
   t.true(pushNeedsNotify(0, 1, 1));
   t.true(pushNeedsNotify(0, 5, 5));
   t.true(pushNeedsNotify(0, 5, 3));
@@ -80,7 +74,7 @@ test('ring - pushNeedsNotify is true iff the event lies in (old, new], wrap-awar
   t.false(pushNeedsNotify(0xffff_fffe, 2, 0xffff_fffe));
 });
 
-test('ring - the first push notifies, and a push past a stale event index does not', t => {
+test('ring - the first push notifies, and a push past a stale event index does not', (t) => {
   const front = new RxRingFront(256);
   front.postRequests(64);
   t.is(front.freeRequestSlots(), 192);
@@ -100,7 +94,7 @@ test('ring - the first push notifies, and a push past a stale event index does n
   t.false(back.pushResponses());
 });
 
-test('ring - postRequests and consume refuse more than the ring allows', t => {
+test('ring - postRequests and consume refuse more than the ring allows', (t) => {
   const front = new RxRingFront(4);
   front.postRequests(4);
   t.is(front.freeRequestSlots(), 0);
@@ -112,7 +106,7 @@ test('ring - postRequests and consume refuse more than the ring allows', t => {
   t.throws(() => back.produce(1), { instanceOf: SplitnetError });
 });
 
-test('ring - consuming responses frees request slots', t => {
+test('ring - consuming responses frees request slots', (t) => {
   const front = new RxRingFront(4);
   const back = new RxRingBack(4);
   front.postRequests(4);
@@ -128,7 +122,7 @@ test('ring - consuming responses frees request slots', t => {
   t.is(front.unconsumed(), 1);
 });
 
-test('ring - front final check re-arms rsp_event at rsp_cons + 1, or further ahead for coalescing', t => {
+test('ring - front final check re-arms rsp_event at rsp_cons + 1, or further ahead for coalescing', (t) => {
   const front = new RxRingFront(256);
   const back = new RxRingBack(256);
   front.postRequests(256);
@@ -160,7 +154,7 @@ test('ring - front final check re-arms rsp_event at rsp_cons + 1, or further ahe
   t.throws(() => front.finalCheck(0), { instanceOf: SplitnetError });
 });
 
-test('ring - back final check re-arms req_event at req_cons + 1', t => {
+test('ring - back final check re-arms req_event at req_cons + 1', (t) => {
   const front = new RxRingFront(256);
   const back = new RxRingBack(256);
   front.postRequests(5);
@@ -180,7 +174,7 @@ test('ring - back final check re-arms req_event at req_cons + 1', t => {
   t.false(front.pushRequests());
 });
 
-test('ring - traffic across the 2^32 wrap keeps every count right on both sides', t => {
+test('ring - traffic across the 2^32 wrap keeps every count right on both sides', (t) => {
   const size = 16;
   const front = new RxRingFront(size, NEAR_WRAP);
   const back = new RxRingBack(size, NEAR_WRAP);
@@ -213,7 +207,7 @@ test('ring - traffic across the 2^32 wrap keeps every count right on both sides'
   t.is(front.rspEvent, 111);
 });
 
-test('ring - a full ring across the wrap: nothing to produce until buffers are posted', t => {
+test('ring - a full ring across the wrap: nothing to produce until buffers are posted', (t) => {
   const front = new RxRingFront(8, 0xffff_fffc);
   const back = new RxRingBack(8, 0xffff_fffc);
   front.postRequests(8);
@@ -231,7 +225,7 @@ test('ring - a full ring across the wrap: nothing to produce until buffers are p
   t.is(front.freeRequestSlots(), 8);
 });
 
-test('ring - late event index: responses pushed while rsp_event was in flight are notified on arrival', t => {
+test('ring - late event index: responses pushed while rsp_event was in flight are notified on arrival', (t) => {
   const front = new RxRingFront(256, NEAR_WRAP);
   const back = new RxRingBack(256, NEAR_WRAP);
   front.postRequests(32);
@@ -254,7 +248,7 @@ test('ring - late event index: responses pushed while rsp_event was in flight ar
   t.false(sendReq(front, back));
 });
 
-test('ring - late event index: no notification owed when the event is still ahead of rsp_prod', t => {
+test('ring - late event index: no notification owed when the event is still ahead of rsp_prod', (t) => {
   const front = new RxRingFront(256);
   const back = new RxRingBack(256);
   front.postRequests(32);
@@ -272,7 +266,7 @@ test('ring - late event index: no notification owed when the event is still ahea
   t.true(back.pushResponses()); // now the push itself crosses 18
 });
 
-test('ring - a lost wake-up without the late event rule is visible in the indices', t => {
+test('ring - a lost wake-up without the late event rule is visible in the indices', (t) => {
   // The same race as above, checked from the front end's side: its final check found nothing,
   // so only the back end can see that the responses it pushed cover the new event index.
   const front = new RxRingFront(64);
@@ -290,7 +284,7 @@ test('ring - a lost wake-up without the late event rule is visible in the indice
   t.true(sendReq(front, back));
 });
 
-test('ring - the front end rejects responses it never asked for', t => {
+test('ring - the front end rejects responses it never asked for', (t) => {
   const front = new RxRingFront(8);
   front.postRequests(4);
   front.pushRequests();
@@ -300,7 +294,7 @@ test('ring - the front end rejects responses it never asked for', t => {
   t.throws(() => front.onResponses(3, 1), { instanceOf: SplitnetError }); // rsp_prod moved back
 });
 
-test('ring - the back end rejects indices that break the ring', t => {
+test('ring - the back end rejects indices that break the ring', (t) => {
   const back = new RxRingBack(8);
   t.throws(() => back.onRequests(9, 1, 0), { instanceOf: SplitnetError }); // more than a ring of requests
   t.throws(() => back.onRequests(4, 1, 1), { instanceOf: SplitnetError }); // saw responses never pushed

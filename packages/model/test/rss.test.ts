@@ -33,16 +33,28 @@ const IPV4_VECTORS: readonly Vector[] = [
 
 const IPV6_VECTORS: readonly Vector[] = [
   {
-    src: '3ffe:2501:200:1fff::7', sport: 2794, dst: '3ffe:2501:200:3::1', dport: 1766,
-    ipOnly: 0x2cc18cd5, withPorts: 0x40207d3d,
+    src: '3ffe:2501:200:1fff::7',
+    sport: 2794,
+    dst: '3ffe:2501:200:3::1',
+    dport: 1766,
+    ipOnly: 0x2cc18cd5,
+    withPorts: 0x40207d3d,
   },
   {
-    src: '3ffe:501:8::260:97ff:fe40:efab', sport: 14230, dst: 'ff02::1', dport: 4739,
-    ipOnly: 0x0f0c461c, withPorts: 0xdde51bbf,
+    src: '3ffe:501:8::260:97ff:fe40:efab',
+    sport: 14230,
+    dst: 'ff02::1',
+    dport: 4739,
+    ipOnly: 0x0f0c461c,
+    withPorts: 0xdde51bbf,
   },
   {
-    src: '3ffe:1900:4545:3:200:f8ff:fe21:67cf', sport: 44251, dst: 'fe80::200:f8ff:fe21:67cf', dport: 38024,
-    ipOnly: 0x4b61e985, withPorts: 0x02d1feef,
+    src: '3ffe:1900:4545:3:200:f8ff:fe21:67cf',
+    sport: 44251,
+    dst: 'fe80::200:f8ff:fe21:67cf',
+    dport: 38024,
+    ipOnly: 0x4b61e985,
+    withPorts: 0x02d1feef,
   },
 ];
 
@@ -99,13 +111,8 @@ for (const v of IPV6_VECTORS) {
 }
 
 test('rss - default key is the RSS spec sample key', (t) => {
-  const words = Array.from({ length: 10 }, (_, i) =>
-    Buffer.from(DEFAULT_RSS_KEY.subarray(4 * i, 4 * i + 4)).toString('hex'),
-  );
-  t.is(
-    words.join(' '),
-    '6d5a56da 255b0ec2 4167253d 43a38fb0 d0ca2bcb ae7b30b4 77cb2da3 8030f20c 6a42b73b beac01fa',
-  );
+  const words = Array.from({ length: 10 }, (_, i) => Buffer.from(DEFAULT_RSS_KEY.subarray(4 * i, 4 * i + 4)).toString('hex'));
+  t.is(words.join(' '), '6d5a56da 255b0ec2 4167253d 43a38fb0 d0ca2bcb ae7b30b4 77cb2da3 8030f20c 6a42b73b beac01fa');
 });
 
 test('rss - 32-bit window agrees with the literal whole-key shift on deterministic random inputs', (t) => {

@@ -1,14 +1,6 @@
 // Tests for the traffic source: generator patterns, sizes, flows, and line-rate serialization on the wire.
 import test from 'ava';
-import {
-  POISSON_BACKLOG_GAPS,
-  SEC,
-  SplitnetError,
-  TrafficSource,
-  lineRatePps,
-  requestedWireGbps,
-  wireTimeNs,
-} from '../src/index.js';
+import { POISSON_BACKLOG_GAPS, SEC, SplitnetError, TrafficSource, lineRatePps, requestedWireGbps, wireTimeNs } from '../src/index.js';
 import type { GeneratorSpec } from '../src/index.js';
 
 function gen(overrides: Partial<GeneratorSpec> = {}): GeneratorSpec {
@@ -52,7 +44,7 @@ function frames(src: TrafficSource, max: number): Frame[] {
   return out;
 }
 
-test('traffic - wire time and line rate of 10 GbE', t => {
+test('traffic - wire time and line rate of 10 GbE', (t) => {
   t.true(Math.abs(wireTimeNs(1518, 10) - 1230.4) < 1e-9);
   t.true(Math.abs(wireTimeNs(64, 10) - 67.2) < 1e-9);
   t.is(Math.round(lineRatePps(1518, 10)), 812_744);
@@ -60,7 +52,7 @@ test('traffic - wire time and line rate of 10 GbE', t => {
   t.is(lineRatePps(1518, 1) * 10, lineRatePps(1518, 10));
 });
 
-test('traffic - 20 Gbit/s offered of 1518-byte frames on 10 GbE is cut to line rate', t => {
+test('traffic - 20 Gbit/s offered of 1518-byte frames on 10 GbE is cut to line rate', (t) => {
   const src = new TrafficSource([gen({ pps: 20e9 / (1518 * 8) })], 1, 10, 1);
   const n = countUntil(src, SEC);
   t.true(Math.abs(n - 812_744) <= 1, `${n} frames`);
@@ -69,20 +61,21 @@ test('traffic - 20 Gbit/s offered of 1518-byte frames on 10 GbE is cut to line r
   t.true(src.wireBusyNs / SEC > 0.9999);
 });
 
-test('traffic - 64-byte frames at line rate: 14,880,952 per second', t => {
+test('traffic - 64-byte frames at line rate: 14,880,952 per second', (t) => {
   const src = new TrafficSource([gen({ pps: 20_000_000, size: { kind: 'fixed', bytes: 64 } })], 1, 10, 1);
   const n = countUntil(src, SEC);
   t.true(Math.abs(n - 14_880_952) <= 1, `${n} frames`);
 });
 
-test('traffic - 1 Gbit/s offered constant 1518-byte frames are exactly periodic', t => {
+test('traffic - 1 Gbit/s offered constant 1518-byte frames are exactly periodic', (t) => {
   const src = new TrafficSource([gen({ pps: 1e9 / (1518 * 8) })], 1, 10, 1);
   let n = 0;
   let prev = NaN;
   let irregular = 0;
   while (src.peek() <= SEC) {
     src.take();
-    if (n === 0) t.true(Math.abs(src.at - 1230.4) < 1e-9); // first bit at 0, last bit one wire time later
+    if (n === 0)
+      t.true(Math.abs(src.at - 1230.4) < 1e-9); // first bit at 0, last bit one wire time later
     else if (Math.abs(src.at - prev - 12_144) > 1e-6) irregular++;
     prev = src.at;
     n++;
@@ -95,7 +88,7 @@ test('traffic - 1 Gbit/s offered constant 1518-byte frames are exactly periodic'
   t.is(src.emittedBytes, n * 1518);
 });
 
-test('traffic - Poisson mean rate within 1 % and exponential gaps', t => {
+test('traffic - Poisson mean rate within 1 % and exponential gaps', (t) => {
   const pps = 1_000_000;
   const src = new TrafficSource([gen({ pps, pattern: { kind: 'poisson' }, size: { kind: 'fixed', bytes: 64 } })], 1, 10, 3);
   let n = 0;
@@ -116,7 +109,7 @@ test('traffic - Poisson mean rate within 1 % and exponential gaps', t => {
   t.true(Math.abs(cv - 1) < 0.05, `coefficient of variation ${cv}`); // exponential: sd = mean
 });
 
-test('traffic - Poisson near line rate keeps its offered rate (bounded backlog)', t => {
+test('traffic - Poisson near line rate keeps its offered rate (bounded backlog)', (t) => {
   const pps = 0.9 * lineRatePps(1518, 10);
   const src = new TrafficSource([gen({ pps, pattern: { kind: 'poisson' } })], 1, 10, 4);
   const n = countUntil(src, SEC);
@@ -124,7 +117,7 @@ test('traffic - Poisson near line rate keeps its offered rate (bounded backlog)'
   t.true(src.wireWaitNs > 0); // frames did queue behind each other
 });
 
-test('traffic - Poisson above line rate saturates the wire without unbounded backlog', t => {
+test('traffic - Poisson above line rate saturates the wire without unbounded backlog', (t) => {
   const pps = 2 * lineRatePps(1518, 10);
   const src = new TrafficSource([gen({ pps, pattern: { kind: 'poisson' } })], 1, 10, 5);
   const n = countUntil(src, SEC);
@@ -133,16 +126,11 @@ test('traffic - Poisson above line rate saturates the wire without unbounded bac
   t.true(src.wireWaitNs / n <= (POISSON_BACKLOG_GAPS * SEC) / pps + wireTimeNs(1518, 10));
 });
 
-test('traffic - on/off: bursts only in the on phase, duty cycle exact', t => {
+test('traffic - on/off: bursts only in the on phase, duty cycle exact', (t) => {
   const on = 100_000;
   const off = 300_000;
   const wire = wireTimeNs(64, 10);
-  const src = new TrafficSource(
-    [gen({ pps: 1_000_000, pattern: { kind: 'onoff', on, off }, size: { kind: 'fixed', bytes: 64 }, start: 50_000 })],
-    1,
-    10,
-    1,
-  );
+  const src = new TrafficSource([gen({ pps: 1_000_000, pattern: { kind: 'onoff', on, off }, size: { kind: 'fixed', bytes: 64 }, start: 50_000 })], 1, 10, 1);
   let n = 0;
   let outside = 0;
   while (src.peek() - wire < 50_000 + SEC) {
@@ -155,22 +143,32 @@ test('traffic - on/off: bursts only in the on phase, duty cycle exact', t => {
   t.is(n, 2500 * 100); // 2500 cycles of 400 µs, 100 frames 1 µs apart in each 100 µs burst
 });
 
-test('traffic - a constant generator\'s phase puts its first frame at start + (phase mod gap), the rest one gap apart', t => {
+test("traffic - a constant generator's phase puts its first frame at start + (phase mod gap), the rest one gap apart", (t) => {
   const wire = wireTimeNs(64, 10); // far below the 1 µs gap: no frame waits for the wire
-  for (const [phase, first] of [[0, 5_000], [300, 5_300], [2_300, 5_300], [999.5, 5_999.5]] as const) {
+  for (const [phase, first] of [
+    [0, 5_000],
+    [300, 5_300],
+    [2_300, 5_300],
+    [999.5, 5_999.5],
+  ] as const) {
     const fs = frames(new TrafficSource([gen({ pps: 1_000_000, size: { kind: 'fixed', bytes: 64 }, start: 5_000, phase })], 1, 10, 1), 3);
-    t.deepEqual(fs.map(f => Math.round((f.at - wire) * 10) / 10), [first, first + 1_000, first + 2_000], `phase ${phase}`);
+    t.deepEqual(
+      fs.map((f) => Math.round((f.at - wire) * 10) / 10),
+      [first, first + 1_000, first + 2_000],
+      `phase ${phase}`,
+    );
   }
 });
 
-test('traffic - on/off phase: bursts begin at start + phase + k·(on + off); one under way at start sends only its rest', t => {
+test('traffic - on/off phase: bursts begin at start + phase + k·(on + off); one under way at start sends only its rest', (t) => {
   const on = 100_000;
   const off = 300_000;
   const wire = wireTimeNs(64, 10);
   /** Desired starts of the first frames at 1 Mpps of 64-byte frames (wire time 67.2 ns, so never held up). */
   const starts = (phase: number, n: number) =>
-    frames(new TrafficSource([gen({ pps: 1_000_000, pattern: { kind: 'onoff', on, off }, size: { kind: 'fixed', bytes: 64 }, phase })], 1, 10, 1), n)
-      .map(f => Math.round(f.at - wire));
+    frames(new TrafficSource([gen({ pps: 1_000_000, pattern: { kind: 'onoff', on, off }, size: { kind: 'fixed', bytes: 64 }, phase })], 1, 10, 1), n).map((f) =>
+      Math.round(f.at - wire),
+    );
   // phase ≤ off: silent at start, the first burst begins at phase.
   const late = starts(150_000, 101);
   t.is(late[0], 150_000);
@@ -185,12 +183,9 @@ test('traffic - on/off phase: bursts begin at start + phase + k·(on + off); one
   t.deepEqual(starts(150_000 + 3 * 400_000, 101), late);
 });
 
-test('traffic - flows are used round-robin and each flow numbers its frames from 0', t => {
+test('traffic - flows are used round-robin and each flow numbers its frames from 0', (t) => {
   const src = new TrafficSource(
-    [
-      gen({ pps: 1_000_000, firstFlow: 2, flows: 3 }),
-      gen({ pps: 300_000, firstFlow: 0, flows: 2, pattern: { kind: 'poisson' } }),
-    ],
+    [gen({ pps: 1_000_000, firstFlow: 2, flows: 3 }), gen({ pps: 300_000, firstFlow: 0, flows: 2, pattern: { kind: 'poisson' } })],
     6,
     10,
     9,
@@ -209,7 +204,7 @@ test('traffic - flows are used round-robin and each flow numbers its frames from
   t.false(next.has(5));
 });
 
-test('traffic - arrivals are in order, one wire time apart at least', t => {
+test('traffic - arrivals are in order, one wire time apart at least', (t) => {
   const src = new TrafficSource(
     [
       gen({ pps: 500_000, pattern: { kind: 'poisson' }, size: { kind: 'uniform', min: 64, max: 1518 } }),
@@ -229,7 +224,7 @@ test('traffic - arrivals are in order, one wire time apart at least', t => {
   t.is(bad, 0);
 });
 
-test('traffic - sizes: uniform covers [min, max], choice follows its weights', t => {
+test('traffic - sizes: uniform covers [min, max], choice follows its weights', (t) => {
   const src = new TrafficSource(
     [
       gen({ pps: 100_000, size: { kind: 'uniform', min: 100, max: 104 } }),
@@ -245,13 +240,16 @@ test('traffic - sizes: uniform covers [min, max], choice follows its weights', t
     const m = f.generator === 0 ? uniform : choice;
     m.set(f.len, (m.get(f.len) ?? 0) + 1);
   }
-  t.deepEqual([...uniform.keys()].sort((a, b) => a - b), [100, 101, 102, 103, 104]);
+  t.deepEqual(
+    [...uniform.keys()].sort((a, b) => a - b),
+    [100, 101, 102, 103, 104],
+  );
   for (const c of uniform.values()) t.true(Math.abs(c / 40_000 - 0.2) < 0.02);
   t.false(choice.has(9000));
   t.true(Math.abs((choice.get(64) ?? 0) / 40_000 - 0.75) < 0.02);
 });
 
-test('traffic - generators start and stop on time, then the source runs dry', t => {
+test('traffic - generators start and stop on time, then the source runs dry', (t) => {
   const src = new TrafficSource([gen({ pps: 1_000_000, start: 5_000, stop: 15_000 })], 1, 10, 1);
   const fs = frames(src, 100);
   t.is(fs.length, 10); // desired starts 5, 6, … 14 µs
@@ -261,12 +259,15 @@ test('traffic - generators start and stop on time, then the source runs dry', t 
   t.is(new TrafficSource([], 0, 10, 1).peek(), Infinity);
 });
 
-test('traffic - equal desired starts go in generator order', t => {
+test('traffic - equal desired starts go in generator order', (t) => {
   const src = new TrafficSource([gen({ firstFlow: 0 }), gen({ firstFlow: 1 })], 2, 10, 1);
-  t.deepEqual(frames(src, 4).map(f => f.generator), [0, 1, 0, 1]);
+  t.deepEqual(
+    frames(src, 4).map((f) => f.generator),
+    [0, 1, 0, 1],
+  );
 });
 
-test('traffic - a constant sender keeps its rate beside a generator that overloads the wire', t => {
+test('traffic - a constant sender keeps its rate beside a generator that overloads the wire', (t) => {
   const src = new TrafficSource([gen({ pps: 20e9 / (1518 * 8) }), gen({ pps: 1e9 / (1518 * 8), firstFlow: 1 })], 2, 10, 1);
   const perGen = [0, 0];
   while (src.peek() <= SEC) {
@@ -277,7 +278,7 @@ test('traffic - a constant sender keeps its rate beside a generator that overloa
   t.true(Math.abs((perGen[0] ?? 0) + (perGen[1] ?? 0) - 812_744) <= 1);
 });
 
-test('traffic - a held-up constant sender does not burst to catch up', t => {
+test('traffic - a held-up constant sender does not burst to catch up', (t) => {
   // Generator 0 (1 Mpps of 64 B) is held up by a 50 µs blast of jumbo frames from generator 1.
   const src = new TrafficSource(
     [
@@ -288,7 +289,7 @@ test('traffic - a held-up constant sender does not burst to catch up', t => {
     10,
     1,
   );
-  const g0 = frames(src, 200).filter(f => f.generator === 0);
+  const g0 = frames(src, 200).filter((f) => f.generator === 0);
   // At most one frame is sent early: no three consecutive frames ever fit within one 1 µs gap.
   let bursts = 0;
   let closePairs = 0;
@@ -303,7 +304,7 @@ test('traffic - a held-up constant sender does not burst to catch up', t => {
   t.true(src.slipNs > 0);
 });
 
-test('traffic - the same seed gives the same frames; another seed other frames', t => {
+test('traffic - the same seed gives the same frames; another seed other frames', (t) => {
   const specs = [
     gen({ pps: 700_000, pattern: { kind: 'poisson' }, size: { kind: 'uniform', min: 64, max: 1518 }, flows: 4 }),
     gen({ pps: 300_000, pattern: { kind: 'poisson' }, firstFlow: 4 }),
@@ -313,17 +314,17 @@ test('traffic - the same seed gives the same frames; another seed other frames',
   t.notDeepEqual(frames(new TrafficSource(specs, 5, 10, 78), 5000), a);
 });
 
-test('traffic - adding a generator does not change another generator\'s random draws', t => {
+test("traffic - adding a generator does not change another generator's random draws", (t) => {
   const first = gen({ pps: 200_000, pattern: { kind: 'poisson' }, size: { kind: 'uniform', min: 64, max: 1518 } });
-  const alone = frames(new TrafficSource([first], 2, 10, 5), 3000).map(f => f.len);
+  const alone = frames(new TrafficSource([first], 2, 10, 5), 3000).map((f) => f.len);
   const shared = frames(new TrafficSource([first, gen({ pps: 300_000, firstFlow: 1 })], 2, 10, 5), 9000)
-    .filter(f => f.generator === 0)
-    .map(f => f.len)
+    .filter((f) => f.generator === 0)
+    .map((f) => f.len)
     .slice(0, 3000);
   t.deepEqual(shared, alone);
 });
 
-test('traffic - rejects impossible generators', t => {
+test('traffic - rejects impossible generators', (t) => {
   const bad: Partial<GeneratorSpec>[] = [
     { pps: 0 },
     { pps: Number.NaN },

@@ -4,8 +4,14 @@ import { CpuAccount, Vcpu } from '../src/index.js';
 import type { CpuSource, Job, Nanos, VcpuParams } from '../src/index.js';
 
 const LINUX: VcpuParams = {
-  contextSwitch: 0, wakeup: 0, timeslice: 3_000_000,
-  netdevBudget: 300, netdevBudgetTime: 2_000_000, maxSoftirqTime: 2_000_000, maxSoftirqRestart: 10, ksoftirqd: true,
+  contextSwitch: 0,
+  wakeup: 0,
+  timeslice: 3_000_000,
+  netdevBudget: 300,
+  netdevBudgetTime: 2_000_000,
+  maxSoftirqTime: 2_000_000,
+  maxSoftirqRestart: 10,
+  ksoftirqd: true,
 };
 
 /** A minimal discrete-event loop standing in for the runtime: timers in time order, then submission order. */
@@ -32,13 +38,14 @@ class Loop {
 /** An owner that runs `then` when its job is done, as an actor would on its timer. */
 function own(loop: Loop, vcpu: Vcpu, then: (job: Job, at: Nanos) => void = () => {}) {
   const pending: Job[] = [];
-  const alarm = (at: Nanos) => loop.at(at, () => {
-    for (const j of [...pending]) {
-      if (!vcpu.check(j, loop.now)) continue;
-      pending.splice(pending.indexOf(j), 1);
-      then(j, loop.now);
-    }
-  });
+  const alarm = (at: Nanos) =>
+    loop.at(at, () => {
+      for (const j of [...pending]) {
+        if (!vcpu.check(j, loop.now)) continue;
+        pending.splice(pending.indexOf(j), 1);
+        then(j, loop.now);
+      }
+    });
   return {
     submit(src: CpuSource, cost: Nanos, cont = false, packets = 0): Job {
       const j = vcpu.submit(src, loop.now, cost, cont, packets, alarm);

@@ -173,9 +173,18 @@ export class NicActor implements Actor {
     let irqs = 0;
     for (const h of this.hw) irqs += h.stats.irqs;
     return {
-      role: 'nic', id: this.id, t, emitted: this.emitted, emittedBytes: this.emittedBytes,
-      physicalIrqs: irqs, dropsNicRingFull: this.drops(), held: this.heldPackets(), dropsLinkDown: this.dropsLinkDown,
-      injected: this.injected, injectedBytes: this.injectedBytes, queueIrqs: this.hw.map((h) => h.stats.irqs),
+      role: 'nic',
+      id: this.id,
+      t,
+      emitted: this.emitted,
+      emittedBytes: this.emittedBytes,
+      physicalIrqs: irqs,
+      dropsNicRingFull: this.drops(),
+      held: this.heldPackets(),
+      dropsLinkDown: this.dropsLinkDown,
+      injected: this.injected,
+      injectedBytes: this.injectedBytes,
+      queueIrqs: this.hw.map((h) => h.stats.irqs),
     };
   }
 
@@ -264,7 +273,14 @@ export class NicActor implements Actor {
       if (n === 0) continue;
       for (let k = 0; k < n; k++) {
         const len = w.lenAt(k);
-        if (tap !== undefined) tap.nicArrival(w.atAt(k), w.flowAt(k), w.seqAt(k), len, this.linkDown ? 'link-down' : h.ring.length + h.inDriver >= ringSize ? 'nic-ring-full' : null);
+        if (tap !== undefined)
+          tap.nicArrival(
+            w.atAt(k),
+            w.flowAt(k),
+            w.seqAt(k),
+            len,
+            this.linkDown ? 'link-down' : h.ring.length + h.inDriver >= ringSize ? 'nic-ring-full' : null,
+          );
         this.emitted++;
         this.emittedBytes += len;
         if (this.linkDown) {

@@ -10,12 +10,35 @@ const FRAME_GAP = 12_304;
 const FIRST = 1230.4;
 /** Frames of `gen` that have arrived by time t. */
 const arrivedBy = (t: Nanos): number => Math.floor((t - FIRST) / FRAME_GAP) + 1;
-const gen: GeneratorSpec = { name: 'g', pps: 1e9 / (1538 * 8), pattern: { kind: 'constant' }, size: { kind: 'fixed', bytes: 1518 }, firstFlow: 0, flows: 1, start: 0, stop: 1e9 };
+const gen: GeneratorSpec = {
+  name: 'g',
+  pps: 1e9 / (1538 * 8),
+  pattern: { kind: 'constant' },
+  size: { kind: 'fixed', bytes: 1518 },
+  firstFlow: 0,
+  flows: 1,
+  start: 0,
+  stop: 1e9,
+};
 // 64-byte frames at 10 Gbit/s line rate: 14.88 M frames/s.
 const lineRate64: GeneratorSpec = { ...gen, pps: 1e10 / (84 * 8), size: { kind: 'fixed', bytes: 64 } };
 
 function nic(policy: PolicySpec, ringSize = 512, extra: Partial<NicConfig> = {}): NicActor {
-  return new NicActor({ id: 'nic', backend: 1, queues: 1, ringSize, budget: 64, linkGbps: 10, generators: [gen], flowCount: 1, flowQueue: new Uint16Array([0]), policy, seed: 1, lookahead: 50_000, ...extra });
+  return new NicActor({
+    id: 'nic',
+    backend: 1,
+    queues: 1,
+    ringSize,
+    budget: 64,
+    linkGbps: 10,
+    generators: [gen],
+    flowCount: 1,
+    flowQueue: new Uint16Array([0]),
+    policy,
+    seed: 1,
+    lookahead: 50_000,
+    ...extra,
+  });
 }
 
 /** The driver's cost of one batch of `frames`, in ns: what the back end's core would charge (IRQ handling folded in). */
@@ -151,7 +174,13 @@ test('nic - a poll naming a batch the NIC is not waiting on (a duplicate, or one
   t.is(fx.of('dma').length, 1);
   // Its own poll does: the two frames that arrived meanwhile go at once, with an interrupt.
   n.receive({ kind: 'poll', nicQueue: 0, issuedAt: first.issuedAt }, 3 * FRAME_GAP, fx);
-  t.deepEqual(fx.of('dma').map((x) => [x.irq, x.batch.count]), [[true, 1], [true, 2]]);
+  t.deepEqual(
+    fx.of('dma').map((x) => [x.irq, x.batch.count]),
+    [
+      [true, 1],
+      [true, 2],
+    ],
+  );
   // The same poll again (a duplicate) changes nothing.
   n.receive({ kind: 'poll', nicQueue: 0, issuedAt: first.issuedAt }, 3 * FRAME_GAP, fx);
   t.is(fx.of('dma').length, 2);
@@ -172,7 +201,7 @@ test('nic - static throttle (Intel EITR): an idle queue interrupts at its first 
   t.true(d.slice(1).every((x) => x.at - (x.batch.emittedAt[0] ?? 0) <= 100 * US));
 });
 
-test('nic - static timer (mlx5-style): each interrupt comes usecs after the first frame pending, so even an idle queue\'s first frame waits', (t) => {
+test("nic - static timer (mlx5-style): each interrupt comes usecs after the first frame pending, so even an idle queue's first frame waits", (t) => {
   const fx = new RecordingEffects();
   const n = nic({ kind: 'static', usecs: 100, frames: 0, mode: 'timer' });
   n.start(0, fx);
@@ -209,7 +238,14 @@ class RecordingPolicy implements Coalescer {
 }
 
 test('nic - the moderation policy is told every frame and byte of a NAPI cycle, polled batches included, when the poll completes', (t) => {
-  const policy: PolicySpec = { kind: 'adaptive-itr', lowestLatencyRate: 100_000, lowLatencyRate: 20_000, bulkRate: 8_000, lowestLatencyMaxBytesPerUs: 10, lowLatencyMaxBytesPerUs: 20 };
+  const policy: PolicySpec = {
+    kind: 'adaptive-itr',
+    lowestLatencyRate: 100_000,
+    lowLatencyRate: 20_000,
+    bulkRate: 8_000,
+    lowestLatencyMaxBytesPerUs: 10,
+    lowLatencyMaxBytesPerUs: 20,
+  };
   const recorder = new RecordingPolicy(createCoalescer(policy));
   // 400 µs of line-rate 64-byte frames, then silence: the driver (6.3 M frames/s) polls through the burst.
   const burst: GeneratorSpec = { ...lineRate64, stop: 400_000 };
@@ -232,7 +268,10 @@ test('nic - the moderation policy is told every frame and byte of a NAPI cycle, 
     }
   }
   t.deepEqual(recorder.told, cycles);
-  t.true(cycles.some(([, k]) => k > 64 * 10), 'a cycle of many polled batches');
+  t.true(
+    cycles.some(([, k]) => k > 64 * 10),
+    'a cycle of many polled batches',
+  );
   t.is(cycles.length, d.filter((x) => x.irq).length, 'one report per interrupt');
 });
 
@@ -255,7 +294,10 @@ test('nic - a restarted NIC resumes the wire where it is: the frames before coun
   b.settle(2_000_000);
   t.is(b.emitted, a.emitted, 'the same wire: the same frames by 2 ms');
   const after = ref.of('dma').filter((x) => (x.batch.emittedAt[0] ?? 0) > 1_000_000);
-  t.deepEqual(fx.of('dma').map((x) => [x.batch.seq[0], x.batch.emittedAt[0]]), after.map((x) => [x.batch.seq[0], x.batch.emittedAt[0]]));
+  t.deepEqual(
+    fx.of('dma').map((x) => [x.batch.seq[0], x.batch.emittedAt[0]]),
+    after.map((x) => [x.batch.seq[0], x.batch.emittedAt[0]]),
+  );
 });
 
 test('nic - storm frames that arrived are told apart from the traffic source: emitted - stormArrived is the source frames that reached the NIC', (t) => {

@@ -139,14 +139,20 @@ function legend(items: readonly LegendItem[]): { svg: string; rows: number } {
     if (it.kind === 'bar') {
       parts.push(`<rect x="${px(x)}" y="${px(y - 5)}" width="20" height="10" fill="${s.color}"/>`);
     } else if (it.kind === 'span') {
-      parts.push(`<rect x="${px(x)}" y="${px(y - 6)}" width="20" height="12" fill="${FAULT_FILL}" fill-opacity="0.16" stroke="${FAULT_FILL}" stroke-opacity="0.5"/>`);
+      parts.push(
+        `<rect x="${px(x)}" y="${px(y - 6)}" width="20" height="12" fill="${FAULT_FILL}" fill-opacity="0.16" stroke="${FAULT_FILL}" stroke-opacity="0.5"/>`,
+      );
     } else if (it.kind === 'reference') {
       parts.push(`<line x1="${px(x)}" y1="${px(y)}" x2="${px(x + 20)}" y2="${px(y)}" stroke="${MUTED}" stroke-width="1.5" stroke-dasharray="5 3"/>`);
     } else {
-      parts.push(`<line x1="${px(x)}" y1="${px(y)}" x2="${px(x + 20)}" y2="${px(y)}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+      parts.push(
+        `<line x1="${px(x)}" y1="${px(y)}" x2="${px(x + 20)}" y2="${px(y)}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
+      );
       parts.push(marker(s.shape, x + 10, y, s.color, 3.5));
     }
-    parts.push(`<text x="${px(x + 26)}" y="${px(y + 4)}" font-size="${TICK_FONT}" fill="#222">${esc(name)}${name !== it.name ? `<title>${esc(it.name)}</title>` : ''}</text>`);
+    parts.push(
+      `<text x="${px(x + 26)}" y="${px(y + 4)}" font-size="${TICK_FONT}" fill="#222">${esc(name)}${name !== it.name ? `<title>${esc(it.name)}</title>` : ''}</text>`,
+    );
     x += w;
   }
   return { svg: `<g class="legend">${parts.join('')}</g>`, rows: row + 1 };
@@ -314,7 +320,13 @@ function vlinesSvg(spec: LineChartSpec, f: Frame, x: (v: number) => number): str
 }
 
 /** One series: its line (a path) and its points (markers, error bars and hover targets with the values). */
-function seriesSvg(spec: LineChartSpec, s: XYSeries, st: { readonly color: string; readonly shape: Shape; readonly dash?: string | undefined }, sc: LineScales, xfmt: (v: number) => string): string {
+function seriesSvg(
+  spec: LineChartSpec,
+  s: XYSeries,
+  st: { readonly color: string; readonly shape: Shape; readonly dash?: string | undefined },
+  sc: LineScales,
+  xfmt: (v: number) => string,
+): string {
   const markers = spec.markers ?? true;
   const lines = spec.lines ?? true;
   const pts = s.points.map((p) => [sc.x(p.x), sc.y(p.y)] as const);
@@ -328,7 +340,9 @@ function seriesSvg(spec: LineChartSpec, s: XYSeries, st: { readonly color: strin
       else if (spec.step) d += `H${px(px0)}V${px(py0)}`;
       else d += `L${px(px0)} ${px(py0)}`;
     });
-    g.push(`<path d="${d}" fill="none" stroke="${st.color}" stroke-width="${s.reference ? 1.5 : 2}" stroke-linejoin="round"${st.dash ? ` stroke-dasharray="${st.dash}"` : ''} data-mark="line"/>`);
+    g.push(
+      `<path d="${d}" fill="none" stroke="${st.color}" stroke-width="${s.reference ? 1.5 : 2}" stroke-linejoin="round"${st.dash ? ` stroke-dasharray="${st.dash}"` : ''} data-mark="line"/>`,
+    );
   }
   s.points.forEach((p, i) => {
     const [cx, cy] = pts[i] as readonly [number, number];
@@ -340,7 +354,8 @@ function seriesSvg(spec: LineChartSpec, s: XYSeries, st: { readonly color: strin
       // Dense lines get a marker every few points so series stay apart in grey print too.
       if (!s.reference && !spec.step && i % sparse === Math.floor(sparse / 2) % sparse) g.push(marker(st.shape, cx, cy, st.color, 3));
       // Invisible hover target: the value under the pointer without cluttering a dense line.
-      if (i % hoverEvery === 0 || i === s.points.length - 1) g.push(`<circle cx="${px(cx)}" cy="${px(cy)}" r="4" fill="transparent" data-mark="point">${tip}</circle>`);
+      if (i % hoverEvery === 0 || i === s.points.length - 1)
+        g.push(`<circle cx="${px(cx)}" cy="${px(cy)}" r="4" fill="transparent" data-mark="point">${tip}</circle>`);
     }
   });
   g.push('</g>');
@@ -365,7 +380,13 @@ export function lineChart(spec: LineChartSpec): Chart {
   const sc = lineScales(spec, all, f);
   const xfmt = xFormat(spec, sc.xt);
   const parts: string[] = [open(spec.id, spec.title, height, all.length), lg.svg, ...spansSvg(spec, f, sc.x)];
-  parts.push(yAxis(f, sc.yt, sc.y, spec.yLabel), ...xAxisSvg(sc, f, xfmt), xLabelText(f, spec.xLabel, f.bottom + 38), ...vlinesSvg(spec, f, sc.x), frameLines(f));
+  parts.push(
+    yAxis(f, sc.yt, sc.y, spec.yLabel),
+    ...xAxisSvg(sc, f, xfmt),
+    xLabelText(f, spec.xLabel, f.bottom + 38),
+    ...vlinesSvg(spec, f, sc.x),
+    frameLines(f),
+  );
   for (const s of series) {
     if (s.points.length === 0) continue;
     const st = s.reference ? { color: MUTED, shape: 'circle' as const, dash: '5 3' } : seriesStyle(dataSeries.indexOf(s));
@@ -393,7 +414,9 @@ export function barChart(spec: BarChartSpec): Chart {
   const rows = rotate ? 1 : Math.max(...lines.map((l) => l.length));
   // Rotated labels (−40°) must stay inside the figure: at most 170 px long (the label band's depth),
   // and the first must not run past the left edge. The full label is in the tooltip.
-  const labels = rotate ? spec.categories.map((c) => fitText(c.replace(/\n/g, ', '), TICK_FONT, Math.min(170, (MARGIN_LEFT + slot / 2) / 0.77 - 4))) : [...spec.categories];
+  const labels = rotate
+    ? spec.categories.map((c) => fitText(c.replace(/\n/g, ', '), TICK_FONT, Math.min(170, (MARGIN_LEFT + slot / 2) / 0.77 - 4)))
+    : [...spec.categories];
   const longest = Math.max(...labels.map((c) => textWidth(c, TICK_FONT)));
   const labelDepth = rotate ? Math.min(120, longest * 0.66 + 8) : 18 + (rows - 1) * 14;
   const height = BASE_HEIGHT + Math.max(0, lg.rows - 1) * LEGEND_ROW + (labelDepth - 18);

@@ -197,14 +197,19 @@ export function loadSweep(dir: string): SweepData {
       throw fileError(sweepFile, `axes[${i}] (${a['path']}): \`zip\`: expected the index of its zip group (an integer ≥ 0), found ${JSON.stringify(zip)}`);
     }
     const numeric = a['numeric'];
-    if (numeric !== undefined && !(isRecord(numeric) && typeof numeric['column'] === 'string' && (numeric['unit'] === undefined || typeof numeric['unit'] === 'string'))) {
+    if (
+      numeric !== undefined &&
+      !(isRecord(numeric) && typeof numeric['column'] === 'string' && (numeric['unit'] === undefined || typeof numeric['unit'] === 'string'))
+    ) {
       throw fileError(sweepFile, `axes[${i}] (${a['path']}): \`numeric\`: expected { column: string, unit?: string }, found ${JSON.stringify(numeric)}`);
     }
     return {
       path: a['path'],
       values: a['values'] as unknown[],
       ...(zip !== undefined ? { zip } : {}),
-      ...(numeric !== undefined ? { numeric: { column: numeric['column'] as string, ...(typeof numeric['unit'] === 'string' ? { unit: numeric['unit'] } : {}) } } : {}),
+      ...(numeric !== undefined
+        ? { numeric: { column: numeric['column'] as string, ...(typeof numeric['unit'] === 'string' ? { unit: numeric['unit'] } : {}) } }
+        : {}),
     };
   });
   const sweep: SweepFile = {
@@ -223,7 +228,8 @@ export function loadSweep(dir: string): SweepData {
     if (!isRecord(r)) throw fileError(tableFile, `row ${i}: expected an object`);
     for (const a of axes) {
       if (!(a.path in r)) throw fileError(tableFile, `row ${i} (${String(r['run'])}): no column for axis ${a.path}`);
-      if (a.numeric && !(a.numeric.column in r)) throw fileError(tableFile, `row ${i} (${String(r['run'])}): no column ${a.numeric.column} (axis ${a.path} as numbers)`);
+      if (a.numeric && !(a.numeric.column in r))
+        throw fileError(tableFile, `row ${i} (${String(r['run'])}): no column ${a.numeric.column} (axis ${a.path} as numbers)`);
     }
     return r;
   });

@@ -11,7 +11,18 @@ import { formatValue } from './scale.js';
 import { esc } from './svg.js';
 import { describeErrorBars, errorOf } from './stats.js';
 import type { ErrorBars } from './stats.js';
-import { DOM0_CPU_PER_PACKET, METRICS, axisGroups, axisName, groupName, pointEstimate, repetitionsIdentical, sweepFigures, sweepPoints, valueLabel } from './sweep-figures.js';
+import {
+  DOM0_CPU_PER_PACKET,
+  METRICS,
+  axisGroups,
+  axisName,
+  groupName,
+  pointEstimate,
+  repetitionsIdentical,
+  sweepFigures,
+  sweepPoints,
+  valueLabel,
+} from './sweep-figures.js';
 import type { SweepPoint } from './sweep-figures.js';
 
 export interface ReportOptions {
@@ -60,11 +71,20 @@ function runKpis(s: Summary): Kpi[] {
     { label: 'physical interrupts per second', value: n(irq.physicalIrqPerSec), unit: '/s' },
     { label: `one-way latency p50 (p99 ${n(lat.p99)} µs)`, value: n(lat.p50), unit: 'µs' },
     { label: 'packets dropped (whole run)', value: n(s.drops.total), bad: dropped > 0 },
-    { label: 'accounting invariant', value: acc.balanced === true ? 'balanced' : acc.balanced === false ? `${n(acc.unaccounted)} unaccounted` : '—', bad: acc.balanced === false },
+    {
+      label: 'accounting invariant',
+      value: acc.balanced === true ? 'balanced' : acc.balanced === false ? `${n(acc.unaccounted)} unaccounted` : '—',
+      bad: acc.balanced === false,
+    },
   ];
   const live = s.live;
   if (live !== undefined) {
-    out.push({ label: `live run (TDF ${n(live.tdf)}); time resolution`, value: live.valid === true ? n(live.effectiveResolutionUs) : 'invalid', unit: live.valid === true ? 'µs' : '', bad: live.valid !== true });
+    out.push({
+      label: `live run (TDF ${n(live.tdf)}); time resolution`,
+      value: live.valid === true ? n(live.effectiveResolutionUs) : 'invalid',
+      unit: live.valid === true ? 'µs' : '',
+      bad: live.valid !== true,
+    });
   }
   return out;
 }
@@ -113,9 +133,20 @@ export function renderRunReport(run: RunData): Report {
       ? `<p>The scenario with every default filled in (<code>scenario.resolved.yaml</code>); <code>splitnet run</code> on it reproduces the run.</p>${details('scenario.resolved.yaml', pre(run.scenarioYaml))}`
       : '<p class="omitted">No scenario.resolved.yaml in the results directory.</p>',
   );
-  body.push(details('every summary value (summary.json, nested keys joined with dots)', table(['metric', 'value'], [...flatten(s)].map(([k, x]) => [k, typeof x === 'number' ? v(x) : String(x)]), [false, true])));
+  body.push(
+    details(
+      'every summary value (summary.json, nested keys joined with dots)',
+      table(
+        ['metric', 'value'],
+        [...flatten(s)].map(([k, x]) => [k, typeof x === 'number' ? v(x) : String(x)]),
+        [false, true],
+      ),
+    ),
+  );
   body.push('</section>');
-  body.push(`<section id="environment"><h2>Environment</h2><p>What ran where (<code>environment.json</code>; the only results file that depends on the host and the clock).</p>${environmentTable(run.environment, run.dir)}</section>`);
+  body.push(
+    `<section id="environment"><h2>Environment</h2><p>What ran where (<code>environment.json</code>; the only results file that depends on the host and the clock).</p>${environmentTable(run.environment, run.dir)}</section>`,
+  );
   const html = page({
     kind: 'Run',
     title: name,
@@ -195,7 +226,9 @@ function sweepSourcesSections(data: SweepData): string {
   }
   body.push(details('sweep.json', pre(JSON.stringify(data.sweep, null, 2))));
   body.push('</section>');
-  body.push(`<section id="environment"><h2>Environment</h2><p>The first run’s <code>environment.json</code>.</p>${environmentTable(data.firstRun?.environment, `${data.dir}/runs`)}</section>`);
+  body.push(
+    `<section id="environment"><h2>Environment</h2><p>The first run’s <code>environment.json</code>.</p>${environmentTable(data.firstRun?.environment, `${data.dir}/runs`)}</section>`,
+  );
   return body.join('\n');
 }
 

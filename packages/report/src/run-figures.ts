@@ -147,7 +147,9 @@ function overTime(c: RunContext, id: string, title: string, caption: string, yLa
   return figure(id, title, caption, () => {
     if (c.run.samples.length === 0) return NO_SAMPLES;
     const drawn = series();
-    return typeof drawn === 'string' ? drawn : lineChart({ id, title, xLabel: TIME_LABEL, yLabel, series: drawn, markers: false, spans: c.spans, vlines: c.vlines });
+    return typeof drawn === 'string'
+      ? drawn
+      : lineChart({ id, title, xLabel: TIME_LABEL, yLabel, series: drawn, markers: false, spans: c.spans, vlines: c.vlines });
   });
 }
 
@@ -167,8 +169,25 @@ function throughputFigure(c: RunContext): ReportItem {
       ];
       const line = finite(c.s.throughput.lineRateGbps);
       const first = run.samples[0];
-      if (line !== undefined && first) series.push({ name: 'line rate', reference: true, points: [{ x: first.tMs, y: line }, { x: c.endMs, y: line }] });
-      return lineChart({ id: 'throughput', title: 'Throughput over time', xLabel: TIME_LABEL, yLabel: 'throughput (Gbit/s)', series, markers: false, spans: c.spans, vlines: c.vlines });
+      if (line !== undefined && first)
+        series.push({
+          name: 'line rate',
+          reference: true,
+          points: [
+            { x: first.tMs, y: line },
+            { x: c.endMs, y: line },
+          ],
+        });
+      return lineChart({
+        id: 'throughput',
+        title: 'Throughput over time',
+        xLabel: TIME_LABEL,
+        yLabel: 'throughput (Gbit/s)',
+        series,
+        markers: false,
+        spans: c.spans,
+        vlines: c.vlines,
+      });
     },
   );
 }
@@ -251,25 +270,33 @@ function perVmFigures(c: RunContext): ReportItem[] {
   if (throughput.perVm.length <= 1) return [];
   const categories = throughput.perVm.map((_, v) => `vm${v}`);
   return [
-    figure('per-vm', 'Throughput per VM', 'Delivered throughput of each guest VM over the measurement window: how evenly the driver domain serves its guests.', () =>
-      barChart({
-        id: 'per-vm',
-        title: 'Throughput per VM',
-        xLabel: 'guest VM',
-        yLabel: 'delivered throughput (Gbit/s)',
-        categories,
-        series: [{ name: 'delivered', values: throughput.perVm.map((vm) => finite(vm.gbps)) }],
-      }),
+    figure(
+      'per-vm',
+      'Throughput per VM',
+      'Delivered throughput of each guest VM over the measurement window: how evenly the driver domain serves its guests.',
+      () =>
+        barChart({
+          id: 'per-vm',
+          title: 'Throughput per VM',
+          xLabel: 'guest VM',
+          yLabel: 'delivered throughput (Gbit/s)',
+          categories,
+          series: [{ name: 'delivered', values: throughput.perVm.map((vm) => finite(vm.gbps)) }],
+        }),
     ),
-    figure('per-vm-virq', 'Virtual interrupts per VM', 'Virtual interrupts per second delivered to each guest VM (all its queues) over the measurement window.', () =>
-      barChart({
-        id: 'per-vm-virq',
-        title: 'Virtual interrupts per VM',
-        xLabel: 'guest VM',
-        yLabel: 'virtual interrupts (1/s)',
-        categories,
-        series: [{ name: 'virq/s', values: throughput.perVm.map((_, v) => finite(interrupts.perVm[v]?.virqPerSec)) }],
-      }),
+    figure(
+      'per-vm-virq',
+      'Virtual interrupts per VM',
+      'Virtual interrupts per second delivered to each guest VM (all its queues) over the measurement window.',
+      () =>
+        barChart({
+          id: 'per-vm-virq',
+          title: 'Virtual interrupts per VM',
+          xLabel: 'guest VM',
+          yLabel: 'virtual interrupts (1/s)',
+          categories,
+          series: [{ name: 'virq/s', values: throughput.perVm.map((_, v) => finite(interrupts.perVm[v]?.virqPerSec)) }],
+        }),
     ),
   ];
 }
@@ -304,38 +331,48 @@ function latencyPercentilesFigure(c: RunContext): ReportItem {
 
 function latencyCdfFigure(c: RunContext): ReportItem {
   const latency = c.run.latency;
-  return figure('latency-cdf', 'Latency distribution (CDF)', 'Fraction of the window’s packets delivered within a given one-way latency, from latency.json (each step is one histogram bucket).', () => {
-    if (!latency) return 'latency.json not found (results written by a splitnet that did not record the histogram)';
-    const pts = latencyCdf(latency);
-    if (pts.length === 0) return 'no packet was delivered in the measurement window';
-    return lineChart({
-      id: 'latency-cdf',
-      title: 'Latency distribution (CDF)',
-      xLabel: 'one-way latency (µs)',
-      yLabel: 'fraction of packets',
-      series: [{ name: 'CDF', points: pts }],
-      markers: false,
-      step: true,
-      yMax: 1,
-      yFromZero: true,
-    });
-  });
+  return figure(
+    'latency-cdf',
+    'Latency distribution (CDF)',
+    'Fraction of the window’s packets delivered within a given one-way latency, from latency.json (each step is one histogram bucket).',
+    () => {
+      if (!latency) return 'latency.json not found (results written by a splitnet that did not record the histogram)';
+      const pts = latencyCdf(latency);
+      if (pts.length === 0) return 'no packet was delivered in the measurement window';
+      return lineChart({
+        id: 'latency-cdf',
+        title: 'Latency distribution (CDF)',
+        xLabel: 'one-way latency (µs)',
+        yLabel: 'fraction of packets',
+        series: [{ name: 'CDF', points: pts }],
+        markers: false,
+        step: true,
+        yMax: 1,
+        yFromZero: true,
+      });
+    },
+  );
 }
 
 function dropsFigure(c: RunContext): ReportItem {
   const drops = c.s.drops as Readonly<Record<string, number>>;
   const reasons = Object.keys(drops).filter((k) => k !== 'total');
-  return figure('drops', 'Drops by reason', 'Packets dropped over the whole run (not only the window), by reason; see docs/results.md for what each reason means.', () => {
-    if ((finite(c.s.drops.total) ?? 0) === 0) return 'no packet was dropped in this run';
-    return barChart({
-      id: 'drops',
-      title: 'Drops by reason',
-      xLabel: '',
-      yLabel: 'dropped (packets)',
-      categories: reasons,
-      series: [{ name: 'drops', values: reasons.map((r) => finite(drops[r])) }],
-    });
-  });
+  return figure(
+    'drops',
+    'Drops by reason',
+    'Packets dropped over the whole run (not only the window), by reason; see docs/results.md for what each reason means.',
+    () => {
+      if ((finite(c.s.drops.total) ?? 0) === 0) return 'no packet was dropped in this run';
+      return barChart({
+        id: 'drops',
+        title: 'Drops by reason',
+        xLabel: '',
+        yLabel: 'dropped (packets)',
+        categories: reasons,
+        series: [{ name: 'drops', values: reasons.map((r) => finite(drops[r])) }],
+      });
+    },
+  );
 }
 
 function ringsFigure(c: RunContext): ReportItem {

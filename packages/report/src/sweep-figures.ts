@@ -77,7 +77,7 @@ const AXIS_NAMES: Readonly<Record<string, string>> = {
   'traffic.0.name': 'traffic',
   'traffic.0.protocol': 'protocol',
   'topology.link': 'link',
-  'coalescing': 'coalescing (NIC, back-end, front-end)',
+  coalescing: 'coalescing (NIC, back-end, front-end)',
   'coalescing.nic': 'NIC interrupt moderation',
   'coalescing.backend': 'back-end coalescing',
   'coalescing.frontend': 'front-end coalescing',
@@ -140,7 +140,10 @@ export function valueLabel(v: unknown): string {
     return rest.length === 0 ? policy : `${policy} ${rest.map(([k, x]) => (k === 'usecs' ? `${valueLabel(x)} µs` : valueLabel(x))).join('/')}`;
   }
   const only = entries.length === 1 ? entries[0] : undefined;
-  if (only && isPlainObject(only[1])) return `${only[0]} (${Object.entries(only[1]).map(([k, x]) => `${k} ${valueLabel(x)}`).join(', ')})`;
+  if (only && isPlainObject(only[1]))
+    return `${only[0]} (${Object.entries(only[1])
+      .map(([k, x]) => `${k} ${valueLabel(x)}`)
+      .join(', ')})`;
   return entries.map(([k, x]) => `${k} ${valueLabel(x)}`).join(', ');
 }
 
@@ -279,7 +282,10 @@ function groupBy(points: readonly SweepPoint[], groups: readonly AxisGroup[]): {
 }
 
 function slug(s: string): string {
-  return s.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
+  return s
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .toLowerCase();
 }
 
 interface PlotOptions {
@@ -295,12 +301,22 @@ interface PlotOptions {
  * categories), the remaining groups as series. A single group with a numeric key is drawn as lines,
  * everything else as grouped bars.
  */
-function metricAgainst(data: SweepData, groups: readonly AxisGroup[], points: readonly SweepPoint[], xs: readonly AxisGroup[], metric: Metric, bars: ErrorBars, o: PlotOptions = {}): ReportItem {
+// eslint-disable-next-line max-lines-per-function -- the axes, categories and series of one figure are decided together, in the order a reader checks them
+function metricAgainst(
+  data: SweepData,
+  groups: readonly AxisGroup[],
+  points: readonly SweepPoint[],
+  xs: readonly AxisGroup[],
+  metric: Metric,
+  bars: ErrorBars,
+  o: PlotOptions = {},
+): ReportItem {
   const others = groups.filter((g) => !xs.includes(g));
   const xName = xs.map(groupName).join(' × ');
   const id = o.id ?? `sweep-${slug(metric.key)}-vs-${slug(xs.map(groupPath).join('-'))}`;
   const what = metric.label.replace(/ \(.*\)$/, '');
-  const title = o.title ?? `${what.charAt(0).toUpperCase()}${what.slice(1)} vs ${xs.map((g) => (g.key !== undefined ? axisName(g.key.path) : groupName(g))).join(' × ')}`;
+  const title =
+    o.title ?? `${what.charAt(0).toUpperCase()}${what.slice(1)} vs ${xs.map((g) => (g.key !== undefined ? axisName(g.key.path) : groupName(g))).join(' × ')}`;
   const written =
     o.caption ??
     `${metric.label.charAt(0).toUpperCase()}${metric.label.slice(1)} against ${xName}${others.length > 0 ? `; one series per value of ${others.map(groupName).join(', ')}` : ''}.`;
@@ -417,7 +433,8 @@ class Highlights {
     if (!size) return;
     this.add([size], METRICS.gbps, {
       title: 'Throughput vs packet size',
-      caption: 'Delivered throughput against the frame size; the dashed grey line is the link’s line rate at that size (frame bits, without preamble and inter-frame gap).',
+      caption:
+        'Delivered throughput against the frame size; the dashed grey line is the link’s line rate at that size (frame bits, without preamble and inter-frame gap).',
       reference: METRICS.lineRate,
     });
     this.add([size], METRICS.pps, {
@@ -458,7 +475,8 @@ class Highlights {
     if (!rate || !rate.axes.every((a) => a.values.every((v) => typeof v === 'string' && /pps$/.test(v)))) return;
     this.add([rate], METRICS.pps, {
       title: 'Delivered vs offered packets',
-      caption: 'Delivered packets per second against the offered packet rate. Past the capacity of what does the work, a curve that falls as more is offered is receive livelock: work spent on packets that are dropped later.',
+      caption:
+        'Delivered packets per second against the offered packet rate. Past the capacity of what does the work, a curve that falls as more is offered is receive livelock: work spent on packets that are dropped later.',
     });
   }
 
@@ -467,8 +485,9 @@ class Highlights {
     const threading = this.find('netback.threading');
     if (!threading) return;
     this.add([threading], METRICS.gbps, {
-      title: "Throughput per netback threading variant",
-      caption: "Delivered throughput with netback's work as tasklets (softirq context), as normal kernel threads, or as SCHED_FIFO kernel threads, on shared dom0 vCPUs.",
+      title: 'Throughput per netback threading variant',
+      caption:
+        "Delivered throughput with netback's work as tasklets (softirq context), as normal kernel threads, or as SCHED_FIFO kernel threads, on shared dom0 vCPUs.",
     });
     this.add([threading], METRICS.dom0, {
       title: 'Driver-domain CPU per delivered packet, per netback threading variant',
@@ -489,7 +508,8 @@ class Highlights {
     if (vrss) {
       this.add([vrss], METRICS.gbps, {
         title: 'Throughput per netback threading mode',
-        caption: 'Delivered throughput with one netback thread for everything (single), one thread per VIF (per-vif), and per-flow virtual RSS over the workers (per-flow).',
+        caption:
+          'Delivered throughput with one netback thread for everything (single), one thread per VIF (per-vif), and per-flow virtual RSS over the workers (per-flow).',
       });
       this.add([vrss], METRICS.dom0, {
         title: 'Driver-domain CPU per delivered packet, per netback threading mode',

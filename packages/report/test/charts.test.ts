@@ -14,9 +14,15 @@ test('ticks - steps are 1, 2 or 5 × 10ⁿ and cover the range', (t) => {
     const k = niceTicks(lo, hi);
     t.true(k.lo <= lo && k.hi >= hi, `[${lo}, ${hi}] inside [${k.lo}, ${k.hi}]`);
     const mant = k.step / 10 ** Math.floor(Math.log10(k.step));
-    t.true([1, 2, 5].some((m) => Math.abs(mant - m) < 1e-9), `step ${k.step}`);
+    t.true(
+      [1, 2, 5].some((m) => Math.abs(mant - m) < 1e-9),
+      `step ${k.step}`,
+    );
     t.true(k.values.length >= 3 && k.values.length <= 12, `${k.values.length} ticks`);
-    t.deepEqual(k.values, [...k.values].sort((a, b) => a - b));
+    t.deepEqual(
+      k.values,
+      [...k.values].sort((a, b) => a - b),
+    );
   }
   t.deepEqual(niceTicks(0, 10).values, [0, 2, 4, 6, 8, 10]);
   t.deepEqual(niceTicks(0, 0.3).values, [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]);
@@ -67,8 +73,21 @@ test('charts - a line chart draws every point, error bars and a legend, and says
     xLabel: 'x (ms)',
     yLabel: 'y (1/s)',
     series: [
-      { name: 'a', points: [{ x: 1, y: 10, err: 2 }, { x: 2, y: 20, err: 0 }, { x: 3, y: 15 }] },
-      { name: 'b', points: [{ x: 1, y: 5 }, { x: 3, y: Number.NaN }] },
+      {
+        name: 'a',
+        points: [
+          { x: 1, y: 10, err: 2 },
+          { x: 2, y: 20, err: 0 },
+          { x: 3, y: 15 },
+        ],
+      },
+      {
+        name: 'b',
+        points: [
+          { x: 1, y: 5 },
+          { x: 3, y: Number.NaN },
+        ],
+      },
     ],
     xTicksAt: [1, 2, 3],
   });
@@ -89,7 +108,17 @@ test('charts - x ticks carry the labels given (rates as written), placed by thei
     title: 'rates',
     xLabel: 'offered rate',
     yLabel: 'y',
-    series: [{ name: 'a', points: [{ x: 1e8, y: 1 }, { x: 1.2e8, y: 2 }, { x: 1e9, y: 3 }, { x: 6e9, y: 4 }] }],
+    series: [
+      {
+        name: 'a',
+        points: [
+          { x: 1e8, y: 1 },
+          { x: 1.2e8, y: 2 },
+          { x: 1e9, y: 3 },
+          { x: 6e9, y: 4 },
+        ],
+      },
+    ],
     xTicksAt: [1e8, 1.2e8, 1e9, 6e9],
     xTickLabels: ['100Mbps', '120Mbps', '1Gbps', '6Gbps'],
   });
@@ -105,7 +134,15 @@ test('charts - spans and vertical lines are drawn inside the plot', (t) => {
     title: 't',
     xLabel: 'x',
     yLabel: 'y',
-    series: [{ name: 'only', points: [{ x: 0, y: 1 }, { x: 10, y: 2 }] }],
+    series: [
+      {
+        name: 'only',
+        points: [
+          { x: 0, y: 1 },
+          { x: 10, y: 2 },
+        ],
+      },
+    ],
     markers: false,
     spans: [{ from: 2, to: 4, label: 'f1', detail: 'f1: kill worker.0' }],
     vlines: [{ x: 1, label: 'warm-up end' }],
@@ -118,7 +155,9 @@ test('charts - spans and vertical lines are drawn inside the plot', (t) => {
 
 test('charts - no data is an error, never an empty chart', (t) => {
   t.throws(() => lineChart({ id: 'e', title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [] }] }), { message: /no data/ });
-  t.throws(() => barChart({ id: 'e', title: 't', xLabel: 'x', yLabel: 'y', categories: ['a'], series: [{ name: 's', values: [undefined] }] }), { message: /no data/ });
+  t.throws(() => barChart({ id: 'e', title: 't', xLabel: 'x', yLabel: 'y', categories: ['a'], series: [{ name: 's', values: [undefined] }] }), {
+    message: /no data/,
+  });
 });
 
 test('charts - grouped bars: one bar per series and category with a value', (t) => {
@@ -145,14 +184,38 @@ function yTicks(svg: string): string[] {
 
 test('charts - data that is never negative keeps its axis at 0 when an error bar reaches below', (t) => {
   // A mean of 2 interrupts/s with sd 4.5 (one repetition of five interrupts): the scale must not go negative.
-  const bars = barChart({ id: 'b', title: 't', xLabel: 'x', yLabel: 'virq/s', categories: ['none', 'static'], series: [{ name: 's', values: [120_000, 2], errs: [100, 4.5] }] });
+  const bars = barChart({
+    id: 'b',
+    title: 't',
+    xLabel: 'x',
+    yLabel: 'virq/s',
+    categories: ['none', 'static'],
+    series: [{ name: 's', values: [120_000, 2], errs: [100, 4.5] }],
+  });
   t.is(yTicks(bars.svg)[0], '0', yTicks(bars.svg).join(' '));
   t.false(yTicks(bars.svg).some((v) => v.startsWith('−') || v.startsWith('-')));
-  const line = lineChart({ id: 'l', title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [{ x: 1, y: 1, err: 3 }, { x: 2, y: 10 }] }] });
+  const line = lineChart({
+    id: 'l',
+    title: 't',
+    xLabel: 'x',
+    yLabel: 'y',
+    series: [
+      {
+        name: 'a',
+        points: [
+          { x: 1, y: 1, err: 3 },
+          { x: 2, y: 10 },
+        ],
+      },
+    ],
+  });
   t.is(yTicks(line.svg)[0], '0', yTicks(line.svg).join(' '));
   // Negative data still gets a negative axis.
   const neg = barChart({ id: 'n', title: 't', xLabel: 'x', yLabel: 'y', categories: ['a', 'b'], series: [{ name: 's', values: [-5, 10] }] });
-  t.true(yTicks(neg.svg).some((v) => v.startsWith('−') || v.startsWith('-')), yTicks(neg.svg).join(' '));
+  t.true(
+    yTicks(neg.svg).some((v) => v.startsWith('−') || v.startsWith('-')),
+    yTicks(neg.svg).join(' '),
+  );
 });
 
 test('charts - long category labels and legend names are cut to fit the figure, the full text in a tooltip; multi-line labels stack', (t) => {
@@ -173,7 +236,14 @@ test('charts - long category labels and legend names are cut to fit the figure, 
   for (const m of c.svg.matchAll(/<text[^>]*>([^<]+)</g)) t.true(textWidth(m[1] ?? '', 11) <= 720, m[1]);
   t.true(fitText(long, 11, 100).endsWith('…') && textWidth(fitText(long, 11, 100), 11) <= 100);
   t.is(fitText('short', 11, 100), 'short');
-  const stacked = barChart({ id: 's', title: 't', xLabel: 'x', yLabel: 'y', categories: ['backend none\nfrontend none', 'backend aic\nfrontend none'], series: [{ name: 's', values: [1, 2] }] });
+  const stacked = barChart({
+    id: 's',
+    title: 't',
+    xLabel: 'x',
+    yLabel: 'y',
+    categories: ['backend none\nfrontend none', 'backend aic\nfrontend none'],
+    series: [{ name: 's', values: [1, 2] }],
+  });
   t.true(stacked.svg.includes('>backend none<') && stacked.svg.includes('>frontend none<'), 'one text per line');
   t.false(stacked.svg.includes('rotate(-40)'));
 });

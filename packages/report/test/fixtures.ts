@@ -48,11 +48,18 @@ export interface AxisSpec {
 function sweepText(name: string, axes: readonly AxisSpec[], repetitions: number, baseSeed: number): string {
   const items: string[] = [];
   const axis = (a: AxisSpec, indent: string) => `${indent}- path: ${a.path}\n${indent}  values: ${JSON.stringify(a.values)}\n`;
-  for (let i = 0; i < axes.length; ) {
+  for (let i = 0; i < axes.length;) {
     const a = axes[i] as AxisSpec;
     let j = i + 1;
     if (a.zip !== undefined) while (j < axes.length && axes[j]?.zip === a.zip) j++;
-    items.push(a.zip === undefined ? axis(a, '  ') : `  - zip:\n${axes.slice(i, j).map((b) => axis(b, '      ')).join('')}`);
+    items.push(
+      a.zip === undefined
+        ? axis(a, '  ')
+        : `  - zip:\n${axes
+            .slice(i, j)
+            .map((b) => axis(b, '      '))
+            .join('')}`,
+    );
     i = j;
   }
   return `name: ${name}\nbase: base.yaml\nseed: ${baseSeed}\nrepetitions: ${repetitions}\naxes:\n${items.join('')}`;
@@ -73,7 +80,12 @@ export function writeSweep(dir: string, axes: readonly AxisSpec[], repetitions: 
   for (const spec of plan.runs) {
     const s = compileRun(spec);
     const result = runSim(s);
-    writeResults(join(dir, 'runs', spec.run), formatResolvedYaml(s), { splitnet: '0.1.0', runtime: 'sim', seed: s.seed, command: ['splitnet', 'sweep', 'sweep.yaml'] }, result);
+    writeResults(
+      join(dir, 'runs', spec.run),
+      formatResolvedYaml(s),
+      { splitnet: '0.1.0', runtime: 'sim', seed: s.seed, command: ['splitnet', 'sweep', 'sweep.yaml'] },
+      result,
+    );
     summaries.set(spec.run, result.summary);
   }
   const table = buildTable(plan, summaries);

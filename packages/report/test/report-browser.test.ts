@@ -105,7 +105,11 @@ async function checkReport(t: import('ava').ExecutionContext, dir: string, expec
   const found = await plots(page);
   t.deepEqual(problems, [], 'no console errors, page errors or external requests');
   t.true(found.length >= expectIds.length, `${found.length} plots`);
-  for (const id of expectIds) t.true(found.some((p) => p.id === id), `plot ${id} is on the page`);
+  for (const id of expectIds)
+    t.true(
+      found.some((p) => p.id === id),
+      `plot ${id} is on the page`,
+    );
   for (const p of found) {
     t.true(p.declared > 0, `${p.id}: data-points > 0`);
     t.true(p.marks > 0 && p.visibleMarks > 0, `${p.id}: ${p.marks} data marks, ${p.visibleMarks} drawn`);
@@ -118,7 +122,10 @@ async function checkReport(t: import('ava').ExecutionContext, dir: string, expec
   t.deepEqual(brokenLinks, [], 'every in-page link has its target');
   // Print layout: the figures stay drawn, and printing opens the collapsed scenario.
   await page.emulateMedia({ media: 'print' });
-  t.true((await plots(page)).every((p) => p.width > 300), 'figures render in print media');
+  t.true(
+    (await plots(page)).every((p) => p.width > 300),
+    'figures render in print media',
+  );
   await page.evaluate("window.dispatchEvent(new Event('beforeprint'))");
   t.true(await page.$$eval('details', (ds) => ds.length > 0 && ds.every((d) => (d as unknown as { open: boolean }).open)), 'details open for print');
   await page.close();
@@ -203,6 +210,12 @@ test.serial('report browser - the checks see what they look for: a console error
   const [p] = await plots(page);
   await page.close();
   t.deepEqual(p && [p.id, p.declared, p.marks], ['empty', 0, 0]);
-  t.true(problems.some((x) => x === 'console error: boom'), problems.join('; '));
-  t.true(problems.some((x) => x.startsWith('external request: http://127.0.0.1:9/')), problems.join('; '));
+  t.true(
+    problems.some((x) => x === 'console error: boom'),
+    problems.join('; '),
+  );
+  t.true(
+    problems.some((x) => x.startsWith('external request: http://127.0.0.1:9/')),
+    problems.join('; '),
+  );
 });

@@ -80,7 +80,14 @@ test('run report - latency.json in µs, and an older one in ns, read the same; a
   const j = JSON.parse(readFileSync(file, 'utf8')) as { buckets: [number, number, number][]; min: number; max: number; mean: number };
   t.is(us?.max, j.max);
   // As splitnet wrote it before latency.json moved to the summary's unit: ns, whole numbers.
-  const ns = { unit: 'ns', count: us?.count, min: j.min * 1000, max: j.max * 1000, mean: j.mean * 1000, buckets: j.buckets.map(([lo, hi, n]) => [Math.round(lo * 1000), Math.round(hi * 1000), n]) };
+  const ns = {
+    unit: 'ns',
+    count: us?.count,
+    min: j.min * 1000,
+    max: j.max * 1000,
+    mean: j.mean * 1000,
+    buckets: j.buckets.map(([lo, hi, n]) => [Math.round(lo * 1000), Math.round(hi * 1000), n]),
+  };
   writeFileSync(file, JSON.stringify(ns));
   const old = loadRun(dir).latency;
   t.is(old?.count, us?.count);
@@ -132,6 +139,9 @@ test('run report - several VMs: per-VM bars, and many cores drawn as the mean of
   t.true(r.figures.some((f) => f.id === 'per-vm-virq'));
   const cpu = r.figures.find((f) => f.id === 'cpu-over-time');
   // 1 NIC core + 4 workers + 8 vCPUs = 13 cores > 12: three lines, one per kind.
-  t.deepEqual([...(cpu?.svg.matchAll(/data-series="([^"]+)"/g) ?? [])].map((m) => m[1]), ['dom0 NIC queue cores (mean)', 'dom0 netback workers (mean)', 'guest vCPUs (mean)']);
+  t.deepEqual(
+    [...(cpu?.svg.matchAll(/data-series="([^"]+)"/g) ?? [])].map((m) => m[1]),
+    ['dom0 NIC queue cores (mean)', 'dom0 netback workers (mean)', 'guest vCPUs (mean)'],
+  );
   t.is((r.figures.find((f) => f.id === 'cpu-per-core')?.svg.match(/data-mark="bar"/g) ?? []).length, 13, 'the bars still show every core');
 });

@@ -95,16 +95,25 @@ test('sweep report - a zip with a numeric key is one x axis: workers zipped with
   );
   const data = loadSweep(dir);
   t.is(sweepPoints(data).length, 4, '2 links × 2 zip positions, not 2 × 2 × 2');
-  t.deepEqual(axisGroups(data.sweep.axes).map((g) => g.key?.path), ['topology.link', 'topology.workers']);
+  t.deepEqual(
+    axisGroups(data.sweep.axes).map((g) => g.key?.path),
+    ['topology.link', 'topology.workers'],
+  );
   const r = buildReport(dir);
   const scaling = r.figures.find((f) => f.title === 'vRSS scaling: throughput vs netback workers');
   t.truthy(scaling);
   // One series per link, each with both worker counts: the zipped queue count does not split the series.
-  t.deepEqual([...(scaling?.svg.matchAll(/data-series="([^"]+)"/g) ?? [])].map((m) => m[1]), ['link=10Gbps', 'link=40Gbps']);
+  t.deepEqual(
+    [...(scaling?.svg.matchAll(/data-series="([^"]+)"/g) ?? [])].map((m) => m[1]),
+    ['link=10Gbps', 'link=40Gbps'],
+  );
   t.is((scaling?.svg.match(/data-mark="point"/g) ?? []).length, 4);
   t.true(scaling?.svg.includes('>netback workers (vRSS) (with queues per VM)<'));
   // Per-axis plots are per group: none against the zipped member on its own.
-  t.false(r.figures.some((f) => f.id.includes('topology-vms-queues')), r.figures.map((f) => f.id).join(' '));
+  t.false(
+    r.figures.some((f) => f.id.includes('topology-vms-queues')),
+    r.figures.map((f) => f.id).join(' '),
+  );
   t.false(r.html.includes('queues=1'));
   t.true(r.html.includes('netback workers (vRSS) (zip: in step with topology.vms.queues)'), 'the axes table says which axes move together');
   t.true(r.html.includes('axes (a zip counts once; 3 scenario paths)'), 'and the axis count counts the zip once');
@@ -125,7 +134,10 @@ test('sweep report - a zip whose members repeat values (traffic kinds) is never 
   const r = buildReport(dir);
   const titles = r.figures.map((f) => f.title);
   t.false(titles.includes('Throughput vs packet size'), 'size is zipped with the pattern and repeats a value: no size plot');
-  t.false(r.figures.some((f) => f.id.endsWith('-vs-traffic-0-size')), 'and no per-axis plot against the size member alone');
+  t.false(
+    r.figures.some((f) => f.id.endsWith('-vs-traffic-0-size')),
+    'and no per-axis plot against the size member alone',
+  );
   // Neither member has distinct values (pattern and size both repeat): the zip has no key, every member is named.
   const tp = r.figures.find((f) => f.id === 'sweep-throughput-gbps-vs-traffic-0-pattern-traffic-0-size');
   t.truthy(tp, r.figures.map((f) => f.id).join(' '));
@@ -155,7 +167,10 @@ test('sweep report - a rate axis is a line over bit/s with the rates as written 
   writeSweep(dir, [{ path: 'traffic.0.rate', values: ['1Gbps', '3Gbps', '6Gbps'] }], 2);
   const data = loadSweep(dir);
   t.deepEqual(data.sweep.axes[0]?.numeric, { column: 'traffic.0.rate_bps', unit: 'bit/s' });
-  t.deepEqual(sweepPoints(data).map((p) => p.numbers.get('traffic.0.rate')), [1e9, 3e9, 6e9]);
+  t.deepEqual(
+    sweepPoints(data).map((p) => p.numbers.get('traffic.0.rate')),
+    [1e9, 3e9, 6e9],
+  );
   const r = buildReport(dir);
   const tp = r.figures.find((f) => f.id === 'sweep-throughput-gbps-vs-traffic-0-rate');
   t.truthy(tp, r.figures.map((f) => f.id).join(' '));
@@ -203,7 +218,14 @@ test('sweep report - a table from before summary.csv had unit-named columns (dot
   // Rewrite table.json as earlier versions wrote it: run, point, rep, seed, the axis, then summary.json flattened with dots.
   const rows = (JSON.parse(readFileSync(join(dir, 'table.json'), 'utf8')) as Record<string, unknown>[]).map((r) => {
     const summary = JSON.parse(readFileSync(join(dir, 'runs', String(r['run']), 'summary.json'), 'utf8')) as unknown;
-    return { run: r['run'], point: r['point'], rep: r['rep'], seed: r['seed'], 'topology.workers': r['topology.workers'], ...Object.fromEntries(flatten(summary)) };
+    return {
+      run: r['run'],
+      point: r['point'],
+      rep: r['rep'],
+      seed: r['seed'],
+      'topology.workers': r['topology.workers'],
+      ...Object.fromEntries(flatten(summary)),
+    };
   });
   t.true('throughput.gbps' in (rows[0] ?? {}) && !('throughput_gbps' in (rows[0] ?? {})));
   writeFileSync(join(dir, 'table.json'), JSON.stringify(rows));

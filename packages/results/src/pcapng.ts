@@ -58,12 +58,6 @@ function writeOptions(view: DataView, bytes: Uint8Array, at: number, options: re
   return at + 4;
 }
 
-function u32(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v, true);
-  return b;
-}
-
 function u64(v: number): Uint8Array {
   const b = new Uint8Array(8);
   const d = new DataView(b.buffer);

@@ -59,7 +59,10 @@ export class LinkFaults {
   private readonly floor: Float64Array;
   private floorUsed = false;
 
-  constructor(private readonly windows: readonly LinkFaultWindow[], actorCount: number) {
+  constructor(
+    private readonly windows: readonly LinkFaultWindow[],
+    actorCount: number,
+  ) {
     this.n = actorCount;
     this.floor = new Float64Array(actorCount * actorCount);
     this.member = windows.map((w) => {

@@ -87,6 +87,7 @@ export class SimRuntime {
     const queue = this.queue;
     const log = this.log;
     const delays = this.delays;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the hot closures below read the runtime through one local
     const self = this;
     const lf = this.options.linkFaults !== undefined && this.options.linkFaults.active ? this.options.linkFaults : null;
     const tap = this.options.tap ?? null;

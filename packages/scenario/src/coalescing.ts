@@ -19,21 +19,54 @@ const BYTES_PER_US = { min: 0, max: 1e6, minExclusive: true, unit: 'bytes/µs' }
 export const POLICY_PARAMS = {
   none: {},
   static: {
-    usecs: number({ min: 0, max: MAX_USECS, unit: 'µs', default: 0, description: 'As ethtool rx-usecs. Timer: interrupt this long after the first pending completion (0: no time bound); throttle: at least this long between two interrupts.' }),
-    frames: int({ min: 0, max: 65536, default: 0, description: 'Timer only: interrupt at this many pending completions (0: no count bound), as ethtool rx-frames.' }),
+    usecs: number({
+      min: 0,
+      max: MAX_USECS,
+      unit: 'µs',
+      default: 0,
+      description:
+        'As ethtool rx-usecs. Timer: interrupt this long after the first pending completion (0: no time bound); throttle: at least this long between two interrupts.',
+    }),
+    frames: int({
+      min: 0,
+      max: 65536,
+      default: 0,
+      description: 'Timer only: interrupt at this many pending completions (0: no count bound), as ethtool rx-frames.',
+    }),
   },
   // ixgbe (3.x) values: 100K, 20K and 8K interrupts/s; state thresholds 10 and 20 bytes/µs.
   'adaptive-itr': {
     lowestLatencyRate: int({ ...INTERRUPT_RATE, default: 100_000, description: 'Interrupt rate of the lowest-latency state (light traffic).' }),
     lowLatencyRate: int({ ...INTERRUPT_RATE, default: 20_000, description: 'Interrupt rate of the low-latency state (at most lowestLatencyRate).' }),
     bulkRate: int({ ...INTERRUPT_RATE, default: 8_000, description: 'Interrupt rate of the bulk state (at most lowLatencyRate).' }),
-    lowestLatencyMaxBytesPerUs: number({ ...BYTES_PER_US, default: 10, description: 'Traffic (bytes/µs in the last interval) below which the lowest-latency state applies.' }),
-    lowLatencyMaxBytesPerUs: number({ ...BYTES_PER_US, default: 20, description: 'Traffic (bytes/µs) below which the low-latency state applies (more than lowestLatencyMaxBytesPerUs).' }),
+    lowestLatencyMaxBytesPerUs: number({
+      ...BYTES_PER_US,
+      default: 10,
+      description: 'Traffic (bytes/µs in the last interval) below which the lowest-latency state applies.',
+    }),
+    lowLatencyMaxBytesPerUs: number({
+      ...BYTES_PER_US,
+      default: 20,
+      description: 'Traffic (bytes/µs) below which the low-latency state applies (more than lowestLatencyMaxBytesPerUs).',
+    }),
   },
   aic: {
     minUsecs: number({ min: 0, max: MAX_USECS, unit: 'µs', default: 10, description: 'Shortest coalescing delay (µs).' }),
-    maxUsecs: number({ min: 0, max: MAX_USECS, minExclusive: true, unit: 'µs', default: 200, description: 'Longest coalescing delay (µs; at least minUsecs).' }),
-    bufferFraction: number({ min: 0, max: 1, minExclusive: true, default: 0.5, description: 'Share of the free ring slots the delay may fill at the current packet rate.' }),
+    maxUsecs: number({
+      min: 0,
+      max: MAX_USECS,
+      minExclusive: true,
+      unit: 'µs',
+      default: 200,
+      description: 'Longest coalescing delay (µs; at least minUsecs).',
+    }),
+    bufferFraction: number({
+      min: 0,
+      max: 1,
+      minExclusive: true,
+      default: 0.5,
+      description: 'Share of the free ring slots the delay may fill at the current packet rate.',
+    }),
   },
   vic: {
     lowRate: number({ min: 0, max: 1e9, unit: 'completions/s', default: 20_000, description: 'Below this completion rate every completion interrupts.' }),
@@ -49,8 +82,17 @@ export const POLICY_PARAMS = {
  */
 function staticMode(placement: Placement) {
   return placement === 'nic'
-    ? words({ values: STATIC_MODES, default: 'throttle', description: 'throttle: at least usecs between two interrupts, no frame count (Intel EITR, ixgbe); timer: usecs after the first pending completion or frames pending, whichever first (mlx5 CQ moderation).' })
-    : words({ values: ['timer'], default: 'timer', description: 'Always timer here: usecs after the first pending completion or frames pending, whichever first (a throttle is the NIC\'s).' });
+    ? words({
+        values: STATIC_MODES,
+        default: 'throttle',
+        description:
+          'throttle: at least usecs between two interrupts, no frame count (Intel EITR, ixgbe); timer: usecs after the first pending completion or frames pending, whichever first (mlx5 CQ moderation).',
+      })
+    : words({
+        values: ['timer'],
+        default: 'timer',
+        description: "Always timer here: usecs after the first pending completion or frames pending, whichever first (a throttle is the NIC's).",
+      });
 }
 
 /** The parameters a policy takes at a placement (only static's `mode` differs). */
@@ -149,6 +191,7 @@ class FieldlessMap {
   }
 }
 
+// eslint-disable-next-line max-lines-per-function -- one case per policy kind, each reading its own keys
 function policyFrom(kind: PolicyKind, field: Field, map: MapField | FieldlessMap, placement: Placement): PolicySpec {
   switch (kind) {
     case 'none':
@@ -160,15 +203,23 @@ function policyFrom(kind: PolicyKind, field: Field, map: MapField | FieldlessMap
       const modeField = map.get('mode');
       const mode = readEnum(modeField, placement === 'nic' ? 'throttle' : 'timer', STATIC_MODES);
       if (mode === 'throttle' && placement !== 'nic') {
-        modeField.expected('"timer"', ` (a throttle, a minimum gap between interrupts, is the NIC's Intel EITR; ${placement} coalescing counts from the first pending completion)`);
+        modeField.expected(
+          '"timer"',
+          ` (a throttle, a minimum gap between interrupts, is the NIC's Intel EITR; ${placement} coalescing counts from the first pending completion)`,
+        );
       }
       // A bound left out is no bound (ethtool's 0); but with neither bound the interrupt would never fire.
       const usecs = readNumber(usecsField, P.usecs.default, P.usecs);
       const frames = readInt(framesField, P.frames.default, P.frames);
       if (mode === 'throttle') {
         const why = modeField.absent ? 'a static policy on the NIC is a throttle unless it says mode: timer, and ' : '';
-        if (frames !== 0) framesField.expected('no frames with mode throttle', ` (${why}Intel's EITR has no frame count: ixgbe ignores rx-frames; write mode: timer for a frame bound)`);
-        if (usecs === 0) usecsField.expected('usecs > 0 for a throttle, e.g. { policy: static, usecs: 50 }', ` (a throttle without a gap is no moderation: write nic: none)`);
+        if (frames !== 0)
+          framesField.expected(
+            'no frames with mode throttle',
+            ` (${why}Intel's EITR has no frame count: ixgbe ignores rx-frames; write mode: timer for a frame bound)`,
+          );
+        if (usecs === 0)
+          usecsField.expected('usecs > 0 for a throttle, e.g. { policy: static, usecs: 50 }', ` (a throttle without a gap is no moderation: write nic: none)`);
         return { kind, usecs, frames, mode };
       }
       if (usecs === 0 && frames === 0) {

@@ -66,7 +66,10 @@ export function loadScenarioFile(path: string, opts: CompileOptions = {}): Compi
   }
   // An empty file would run with every default: more likely the wrong file, or one not saved yet.
   if (parseYamlSource(text, path).value === null) {
-    throw new SplitnetError('E_SCENARIO', `${path}: the scenario file is empty (no settings, only whitespace or comments); write at least one setting such as "name: my-run", or "{}" to run with every default (docs/scenario-reference.md)`);
+    throw new SplitnetError(
+      'E_SCENARIO',
+      `${path}: the scenario file is empty (no settings, only whitespace or comments); write at least one setting such as "name: my-run", or "{}" to run with every default (docs/scenario-reference.md)`,
+    );
   }
   return compileScenarioText(text, path, opts);
 }
@@ -97,7 +100,8 @@ function subSource(whole: YamlSource, at: Path): YamlSource {
 /** `--set`, tool-set values, `--seed` and `--duration` as overrides, in that order so that the dedicated flags win. */
 function optionOverrides(opts: CompileOptions): Override[] {
   const out = (opts.overrides ?? []).map(parseOverride);
-  for (const v of opts.values ?? []) out.push({ label: v.label, path: v.path, value: v.value, ...(v.pathLabel !== undefined ? { pathLabel: v.pathLabel } : {}) });
+  for (const v of opts.values ?? [])
+    out.push({ label: v.label, path: v.path, value: v.value, ...(v.pathLabel !== undefined ? { pathLabel: v.pathLabel } : {}) });
   if (opts.seed !== undefined) out.push({ label: `--seed ${opts.seed}`, path: ['seed'], value: opts.seed });
   if (opts.duration !== undefined) out.push({ label: `--duration ${opts.duration}`, path: ['duration'], value: opts.duration });
   return out;
@@ -141,6 +145,7 @@ function niceInterval(ns: number): Nanos {
 
 // Long on purpose: the top-level keys in the order the schema lists them, each section read by its own module;
 // the order is the order errors are found in.
+// eslint-disable-next-line max-lines-per-function -- the top-level keys in schema order (see above)
 function compileValue(value: unknown, source: string): CompiledScenario {
   const root = new Field(value, []);
   const map = readMap(root, SCENARIO_SPEC, 'a map of scenario settings (name, duration, topology, traffic, …)');

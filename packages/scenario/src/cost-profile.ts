@@ -38,8 +38,8 @@ const SECTIONS = {
     {
       perPass: cost('One netback RX pass: thread wake-up and set-up'),
       perFlush: cost('One grant-copy flush: the hypercall for up to 64 copy ops, and the push'),
-      perPacket: cost("Per packet: dequeue, its first grant-copy op and its response"),
-      perCopyOp: cost("Each further grant-copy op of a frame (a chunk across a page boundary)"),
+      perPacket: cost('Per packet: dequeue, its first grant-copy op and its response'),
+      perCopyOp: cost('Each further grant-copy op of a frame (a chunk across a page boundary)'),
       perByte: cost('Grant copy per byte'),
       notify: cost('Event-channel notify hypercall'),
       timer: cost('Driver-domain timer interrupt (back-end coalescing)'),
@@ -96,7 +96,11 @@ const OVERRIDE_SPEC = map({ ...SECTIONS, link: LINK_COST }, { description: "Numb
 
 const REFERENCE_SPEC = map(
   {
-    profile: string({ nonEmpty: true, suggestions: () => builtInNames(), description: 'A built-in profile name, or a path to a profile file relative to this scenario (default: default).' }),
+    profile: string({
+      nonEmpty: true,
+      suggestions: () => builtInNames(),
+      description: 'A built-in profile name, or a path to a profile file relative to this scenario (default: default).',
+    }),
     override: OVERRIDE_SPEC,
   },
   { minKeys: 1, description: 'A profile with some of its numbers replaced.' },
@@ -104,7 +108,11 @@ const REFERENCE_SPEC = map(
 
 export const COSTS_SPEC = oneOf({
   variants: [
-    string({ nonEmpty: true, suggestions: () => builtInNames(), description: 'A built-in profile name, or a path to a profile file relative to this scenario.' }),
+    string({
+      nonEmpty: true,
+      suggestions: () => builtInNames(),
+      description: 'A built-in profile name, or a path to a profile file relative to this scenario.',
+    }),
     REFERENCE_SPEC,
     PROFILE_SPEC,
   ],
@@ -158,7 +166,9 @@ function resolveProfile(nameOrPath: string, baseDir: string): string | { problem
   if (looksLikePath(nameOrPath)) return isAbsolute(nameOrPath) ? nameOrPath : resolve(baseDir, nameOrPath);
   const names = builtInNames();
   if (names.includes(nameOrPath)) return resolve(PROFILES_DIR, `${nameOrPath}.yaml`);
-  return { problem: `unknown cost profile ${JSON.stringify(nameOrPath)} (built-in profiles: ${names.join(', ')}${didYouMean(nameOrPath, names)}; or give a path to a .yaml file)` };
+  return {
+    problem: `unknown cost profile ${JSON.stringify(nameOrPath)} (built-in profiles: ${names.join(', ')}${didYouMean(nameOrPath, names)}; or give a path to a .yaml file)`,
+  };
 }
 
 function loadProfileFile(path: string, shownAs: string): CostProfile {

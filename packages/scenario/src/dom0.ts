@@ -21,20 +21,42 @@ export const DOM0_SPEC = map(
     vcpus: oneOf({
       variants: [words({ values: [DEDICATED] }), int({ min: 1, max: MAX_VCPUS })],
       default: DEDICATED,
-      description: 'The driver domain\'s vCPUs: "dedicated" (one core per NIC queue and per netback worker, nothing scheduled) or how many vCPUs the NIC queues\' softirq and netback\'s threads share, scheduled as Linux does.',
+      description:
+        "The driver domain's vCPUs: \"dedicated\" (one core per NIC queue and per netback worker, nothing scheduled) or how many vCPUs the NIC queues' softirq and netback's threads share, scheduled as Linux does.",
     }),
-    nic: list({ items: VCPU_INDEX, minItems: 1, description: "The vCPU of each NIC queue's interrupt and NAPI softirq (default: queue q on vCPU q mod vcpus)." }),
-    workers: list({ items: VCPU_INDEX, minItems: 1, description: 'The vCPU each netback worker is bound to (default: worker k on vCPU (nicQueues + k) mod vcpus).' }),
-    timeslice: duration({ min: 1, description: "A normal thread's time slice when others are runnable (default: EEVDF's base slice, 0.7 ms × (1 + log2 vCPUs), vCPUs counted up to 8)." }),
+    nic: list({
+      items: VCPU_INDEX,
+      minItems: 1,
+      description: "The vCPU of each NIC queue's interrupt and NAPI softirq (default: queue q on vCPU q mod vcpus).",
+    }),
+    workers: list({
+      items: VCPU_INDEX,
+      minItems: 1,
+      description: 'The vCPU each netback worker is bound to (default: worker k on vCPU (nicQueues + k) mod vcpus).',
+    }),
+    timeslice: duration({
+      min: 1,
+      description: "A normal thread's time slice when others are runnable (default: EEVDF's base slice, 0.7 ms × (1 + log2 vCPUs), vCPUs counted up to 8).",
+    }),
     softirq: map(
       {
-        netdevBudget: int({ min: 1, max: 1_000_000, unit: 'packets', default: 300, description: 'net.core.netdev_budget: packets one net_rx_action round polls.' }),
+        netdevBudget: int({
+          min: 1,
+          max: 1_000_000,
+          unit: 'packets',
+          default: 300,
+          description: 'net.core.netdev_budget: packets one net_rx_action round polls.',
+        }),
         netdevBudgetTime: duration({ min: 1, default: 2_000_000, description: 'net.core.netdev_budget_usecs: how long one net_rx_action round may run.' }),
         maxTime: duration({ min: 1, default: 2_000_000, description: 'MAX_SOFTIRQ_TIME: how long one __do_softirq restarts rounds.' }),
         maxRestart: int({ min: 1, max: 1000, default: 10, description: 'MAX_SOFTIRQ_RESTART: rounds one __do_softirq runs at most.' }),
-        ksoftirqd: boolean({ default: true, description: 'Defer softirq work left at those limits to ksoftirqd, a normal thread (false: run softirqs until none is pending, the receive-livelock case).' }),
+        ksoftirqd: boolean({
+          default: true,
+          description:
+            'Defer softirq work left at those limits to ksoftirqd, a normal thread (false: run softirqs until none is pending, the receive-livelock case).',
+        }),
       },
-      { description: 'Linux\'s bounds on softirq work (net/core/dev.c net_rx_action, kernel/softirq.c __do_softirq).' },
+      { description: "Linux's bounds on softirq work (net/core/dev.c net_rx_action, kernel/softirq.c __do_softirq)." },
     ),
   },
   { description: "The driver domain's vCPUs and how the NIC's softirq and netback's work are scheduled on them." },
@@ -62,7 +84,10 @@ export function readDom0(field: Field, nicQueues: number, workers: number): Dom0
   if (vcpusField.absent || v === DEDICATED) {
     for (const key of ['nic', 'workers', 'timeslice', 'softirq']) {
       const f = map.get(key);
-      if (!f.absent) f.fail(`expected no ${key} setting with dedicated dom0 cores (nothing is scheduled on them), found one; set topology.dom0.vcpus to a number of vCPUs`, [vcpusPath]);
+      if (!f.absent)
+        f.fail(`expected no ${key} setting with dedicated dom0 cores (nothing is scheduled on them), found one; set topology.dom0.vcpus to a number of vCPUs`, [
+          vcpusPath,
+        ]);
     }
     return { compiled: { vcpus: null, nicVcpu: [], workerVcpu: [], timeslice: 0, softirq: null }, resolved: { vcpus: DEDICATED }, vcpusPath };
   }

@@ -124,7 +124,11 @@ function targetPattern(kinds: readonly TargetKind[]): string {
 
 /** The keys of every fault besides its action and parameters, in the order messages list them. */
 const WHEN_AND_WHAT = {
-  id: string({ pattern: '^[A-Za-z0-9_-]{1,40}$', patternMessage: 'an id of 1-40 letters, digits, _ or -', description: 'Names the fault in events and the summary (default f<index>).' }),
+  id: string({
+    pattern: '^[A-Za-z0-9_-]{1,40}$',
+    patternMessage: 'an id of 1-40 letters, digits, _ or -',
+    description: 'Names the fault in events and the summary (default f<index>).',
+  }),
   at: duration({ min: 0, description: 'Start, from the run start (give at or after).' }),
   after: duration({ min: 0, description: "Start, from the previous fault's (first) start (give at or after)." }),
   duration: duration({ min: 1, description: 'How long the fault lasts (instantaneous actions take none).' }),
@@ -153,7 +157,11 @@ function actionSpec(action: FaultAction): MapSpec {
     {
       ...rest,
       ...(rule.duration === 'none' ? {} : { duration: { ...dur, description: lasts } }),
-      target: string({ pattern: targetPattern(rule.targets), patternMessage: targetWhat(action), description: `What ${action} applies to: ${rule.targets.map(targetHint).join(', ')}.` }),
+      target: string({
+        pattern: targetPattern(rule.targets),
+        patternMessage: targetWhat(action),
+        description: `What ${action} applies to: ${rule.targets.map(targetHint).join(', ')}.`,
+      }),
       ...params,
     },
     { required: rule.duration === 'required' ? ['target', 'duration'] : ['target'] },
@@ -199,7 +207,13 @@ export function readFaults(field: Field, ctx: FaultContext): FaultsResult {
 }
 
 /** One fault of the list: its id, action and target, when it starts, how long and how often, and the action's parameters. */
-function readFault(map: MapField, i: number, ctx: FaultContext, ids: Set<string>, prevStart: Nanos): { compiled: FaultSpec; resolved: Record<string, unknown> } {
+function readFault(
+  map: MapField,
+  i: number,
+  ctx: FaultContext,
+  ids: Set<string>,
+  prevStart: Nanos,
+): { compiled: FaultSpec; resolved: Record<string, unknown> } {
   const idField = map.get('id');
   const id = readString(idField, `f${i}`);
   if (!ID_RE.test(id)) idField.expected(WHEN_AND_WHAT.id.patternMessage);
@@ -237,10 +251,11 @@ function readStart(map: MapField, ctx: FaultContext, prevStart: Nanos): Nanos {
   const atField = map.get('at');
   const afterField = map.get('after');
   if (!atField.absent && !afterField.absent) afterField.fail('expected either at or after, found both');
-  if (atField.absent && afterField.absent) atField.expected('a start time: at (from the run start) or after (from the previous fault\'s start)');
+  if (atField.absent && afterField.absent) atField.expected("a start time: at (from the run start) or after (from the previous fault's start)");
   const start = atField.absent ? prevStart + readDuration(afterField, 0) : readDuration(atField, 0);
   const startField = atField.absent ? afterField : atField;
-  if (start >= ctx.duration) startField.expected(`a start before the end of the run (${formatDuration(ctx.duration)})`, ` (the fault would start at ${formatDuration(start)})`);
+  if (start >= ctx.duration)
+    startField.expected(`a start before the end of the run (${formatDuration(ctx.duration)})`, ` (the fault would start at ${formatDuration(start)})`);
   return start;
 }
 
@@ -277,7 +292,10 @@ function readRepeat(repeatField: Field, action: FaultAction, start: Nanos, durat
   }
   const lastStart = start + every * (count - 1);
   if (lastStart >= ctx.duration) {
-    repeatField.expected(`a schedule whose last occurrence starts before the end of the run (${formatDuration(ctx.duration)})`, ` (occurrence ${count} would start at ${formatDuration(lastStart)})`);
+    repeatField.expected(
+      `a schedule whose last occurrence starts before the end of the run (${formatDuration(ctx.duration)})`,
+      ` (occurrence ${count} would start at ${formatDuration(lastStart)})`,
+    );
   }
   return { every, count };
 }

@@ -34,7 +34,10 @@ export function formatScenarioSchema(): string {
 const DEFINITIONS = {
   duration: {
     description: 'A duration with a unit (ns, us, µs, ms, s) in whole nanoseconds, such as 50ms or 1.5us; or 0.',
-    anyOf: [{ type: 'string', pattern: durationPattern(false), patternErrorMessage: `expected ${DURATION_HINT}` }, { type: 'integer', const: 0 }],
+    anyOf: [
+      { type: 'string', pattern: durationPattern(false), patternErrorMessage: `expected ${DURATION_HINT}` },
+      { type: 'integer', const: 0 },
+    ],
   },
   positiveDuration: {
     description: 'A positive duration with a unit (ns, us, µs, ms, s) in whole nanoseconds, such as 50ms.',

@@ -29,21 +29,53 @@ export const AUTO = 'auto';
 
 export const LIVE_SPEC = map(
   {
-    tdf: number({ min: 1, max: Infinity, default: LIVE_DEFAULTS.tdf, description: 'Time dilation factor ≥ 1: emulated time runs tdf times slower than the wall clock, so that actors keep up.' }),
-    maxLag: duration({ min: 1, default: LIVE_DEFAULTS.maxLag, description: 'A run where an actor falls further behind emulated time than this is reported invalid.' }),
-    placement: words({ values: LIVE_PLACEMENTS, default: LIVE_DEFAULTS.placement, description: 'Where the actors run: one OS process each, all in this process, started elsewhere (they join), or as Docker containers.' }),
-    processes: words({ values: LIVE_PROCESSES, default: LIVE_DEFAULTS.processes, description: 'How actors share processes: one per actor, or one per Xen domain (driver domain with its workers; each guest).' }),
-    nats: string({ default: LIVE_DEFAULTS.nats, description: 'NATS server(s): nats://host:port, tls://host:port or host:port, comma-separated; "" starts a private nats-server.' }),
+    tdf: number({
+      min: 1,
+      max: Infinity,
+      default: LIVE_DEFAULTS.tdf,
+      description: 'Time dilation factor ≥ 1: emulated time runs tdf times slower than the wall clock, so that actors keep up.',
+    }),
+    maxLag: duration({
+      min: 1,
+      default: LIVE_DEFAULTS.maxLag,
+      description: 'A run where an actor falls further behind emulated time than this is reported invalid.',
+    }),
+    placement: words({
+      values: LIVE_PLACEMENTS,
+      default: LIVE_DEFAULTS.placement,
+      description: 'Where the actors run: one OS process each, all in this process, started elsewhere (they join), or as Docker containers.',
+    }),
+    processes: words({
+      values: LIVE_PROCESSES,
+      default: LIVE_DEFAULTS.processes,
+      description: 'How actors share processes: one per actor, or one per Xen domain (driver domain with its workers; each guest).',
+    }),
+    nats: string({
+      default: LIVE_DEFAULTS.nats,
+      description: 'NATS server(s): nats://host:port, tls://host:port or host:port, comma-separated; "" starts a private nats-server.',
+    }),
     startDelay: duration({ min: 0, default: LIVE_DEFAULTS.startDelay, description: 'Wall-clock time between "every actor is ready" and emulated time 0.' }),
     drainTime: duration({ min: 0, default: LIVE_DEFAULTS.drainTime, description: 'Wall-clock time to wait after the run for messages still on the bus.' }),
-    batchWindow: duration({ min: 0, default: LIVE_DEFAULTS.batchWindow, description: 'Least wall-clock time between two passes of an actor process: fewer, larger NATS messages, each up to this much later.' }),
-    codeWarmup: duration({ min: 0, default: LIVE_DEFAULTS.codeWarmup, description: 'Emulated time each actor process rehearses in sim before it reports ready, so its code is compiled; 0ms turns it off.' }),
+    batchWindow: duration({
+      min: 0,
+      default: LIVE_DEFAULTS.batchWindow,
+      description: 'Least wall-clock time between two passes of an actor process: fewer, larger NATS messages, each up to this much later.',
+    }),
+    codeWarmup: duration({
+      min: 0,
+      default: LIVE_DEFAULTS.codeWarmup,
+      description: 'Emulated time each actor process rehearses in sim before it reports ready, so its code is compiled; 0ms turns it off.',
+    }),
     readyTimeout: oneOf({
       variants: [words({ values: [AUTO] }), duration({ min: 1 })],
       default: AUTO,
       description: 'Wall-clock time the controller waits for every actor process to say it is ready; auto: 30s plus 3s per actor process per core.',
     }),
-    busOutageLimit: duration({ min: 1, default: LIVE_DEFAULTS.busOutageLimit, description: 'Wall-clock time a lost NATS connection may stay lost before the run (controller and actors) gives up.' }),
+    busOutageLimit: duration({
+      min: 1,
+      default: LIVE_DEFAULTS.busOutageLimit,
+      description: 'Wall-clock time a lost NATS connection may stay lost before the run (controller and actors) gives up.',
+    }),
   },
   { description: 'Settings of the live runtime (actors over NATS against a dilated wall clock); checked under sim too.' },
 );

@@ -17,20 +17,27 @@ export const NETBACK_SPEC = map(
       min: 1,
       max: MAX_RX_QUEUE_BYTES,
       unit: 'bytes',
-      description: "rx_queue_max: bytes a guest queue's netback queue holds before netback stops the vif's transmit queue (default: half the ring's pages, XENVIF_RX_QUEUE_BYTES = 512 KiB for 256 slots).",
+      description:
+        "rx_queue_max: bytes a guest queue's netback queue holds before netback stops the vif's transmit queue (default: half the ring's pages, XENVIF_RX_QUEUE_BYTES = 512 KiB for 256 slots).",
     }),
     qdisc: words({
       values: QDISCS,
       default: 'fq-codel',
-      description: "The vif's qdisc, which holds packets while netback has the queue stopped: fq-codel (10240 packets, CoDel; systemd's net.core.default_qdisc) or pfifo-fast (tx_queue_len = 32 packets, the kernel's default).",
+      description:
+        "The vif's qdisc, which holds packets while netback has the queue stopped: fq-codel (10240 packets, CoDel; systemd's net.core.default_qdisc) or pfifo-fast (tx_queue_len = 32 packets, the kernel's default).",
     }),
     // Xen's default rx_stall_timeout is 60 s; runs here last milliseconds [assumption: long against a healthy queue's refill gaps (µs), short against a run].
-    rxStallTimeout: duration({ min: 0, default: 2_000_000, description: 'A guest queue with packets waiting and no posted RX buffer for this long is declared stalled; 0 turns the timer off.' }),
+    rxStallTimeout: duration({
+      min: 0,
+      default: 2_000_000,
+      description: 'A guest queue with packets waiting and no posted RX buffer for this long is declared stalled; 0 turns the timer off.',
+    }),
     stallKick: boolean({ default: true, description: "On a declared stall, re-send the notification (false: Xen's own behaviour, carrier off only)." }),
     threading: words({
       values: THREADINGS,
       default: 'kthread',
-      description: "How netback's work runs on scheduled dom0 vCPUs (topology.dom0.vcpus): kernel threads (CFS: woken, time-sliced, preempted by softirqs), SCHED_FIFO kernel threads (preempt normal threads), or tasklets (softirq context: no wake-up, no context switch).",
+      description:
+        "How netback's work runs on scheduled dom0 vCPUs (topology.dom0.vcpus): kernel threads (CFS: woken, time-sliced, preempted by softirqs), SCHED_FIFO kernel threads (preempt normal threads), or tasklets (softirq context: no wake-up, no context switch).",
     }),
   },
   { description: "netback's queueing in front of each guest RX ring, and its rx stall timer." },
@@ -56,7 +63,10 @@ export function readNetback(field: Field, ringSize: number, scheduled: boolean, 
   const threadingField = map.get('threading');
   const threading = readEnum(threadingField, N.threading.default, N.threading.values);
   if (threading !== N.threading.default && !scheduled) {
-    threadingField.fail(`expected ${N.threading.default} with dedicated dom0 cores (nothing is scheduled on them), found ${threading}; set topology.dom0.vcpus to a number of vCPUs`, [dom0Path]);
+    threadingField.fail(
+      `expected ${N.threading.default} with dedicated dom0 cores (nothing is scheduled on them), found ${threading}; set topology.dom0.vcpus to a number of vCPUs`,
+      [dom0Path],
+    );
   }
   return { rxQueueBytes, qdisc, rxStallTimeout, stallKick: kick.absent ? N.stallKick.default : (kick.value as boolean), threading };
 }

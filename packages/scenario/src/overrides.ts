@@ -33,7 +33,10 @@ export function parseOverride(text: string): Override {
 /** `traffic.0.rate` or `traffic[0].rate` → ['traffic', 0, 'rate']; undefined if it is not such a path. */
 export function parseScenarioPath(text: string): Path | undefined {
   const path: PathSegment[] = [];
-  for (const raw of text.trim().replace(/\[(\d+)\]/g, '.$1').split('.')) {
+  for (const raw of text
+    .trim()
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')) {
     if (/^\d+$/.test(raw)) path.push(Number(raw));
     else if (SEGMENT.test(raw)) path.push(raw);
     else return undefined;

@@ -21,9 +21,19 @@ export const SCENARIO_SPEC = map(
     description: string({ default: '', description: 'Free text, copied into the report.' }),
     seed: int({ min: 0, max: MAX_SEED, default: 1, description: 'Seeds every random choice; the same seed and scenario give identical results in sim.' }),
     duration: duration({ min: 1, max: MAX_DURATION, default: 100_000_000, description: 'Emulated time to run (at most 3600s).' }),
-    warmup: duration({ min: 0, description: 'Left out of the summary: rings filling, adaptive policies settling (shorter than duration; default a tenth of it).' }),
-    sampleInterval: duration({ min: 1, description: 'Interval of the metrics time series (at most duration, at most 100000 samples; default about duration / 100).' }),
-    runtime: words({ values: RUNTIMES, default: 'sim', description: 'sim: one process, virtual time, deterministic; live: actors over NATS against a dilated wall clock.' }),
+    warmup: duration({
+      min: 0,
+      description: 'Left out of the summary: rings filling, adaptive policies settling (shorter than duration; default a tenth of it).',
+    }),
+    sampleInterval: duration({
+      min: 1,
+      description: 'Interval of the metrics time series (at most duration, at most 100000 samples; default about duration / 100).',
+    }),
+    runtime: words({
+      values: RUNTIMES,
+      default: 'sim',
+      description: 'sim: one process, virtual time, deterministic; live: actors over NATS against a dilated wall clock.',
+    }),
     live: LIVE_SPEC,
     topology: TOPOLOGY_SPEC,
     traffic: TRAFFIC_SPEC,

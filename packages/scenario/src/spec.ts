@@ -8,18 +8,7 @@ import type { Nanos } from '@splitnet/model';
  * Rules between settings (warm-up < duration, VM indexes < vms.count, …) stay in the readers: a
  * JSON Schema cannot express them, and the schema says so in its $comment.
  */
-export type Spec =
-  | IntSpec
-  | NumberSpec
-  | StringSpec
-  | EnumSpec
-  | BooleanSpec
-  | DurationSpec
-  | RateSpec
-  | ListSpec
-  | MapSpec
-  | TaggedSpec
-  | OneOfSpec;
+export type Spec = IntSpec | NumberSpec | StringSpec | EnumSpec | BooleanSpec | DurationSpec | RateSpec | ListSpec | MapSpec | TaggedSpec | OneOfSpec;
 
 interface Documented {
   /** One line shown when an editor hovers the key. */

@@ -35,7 +35,13 @@ export const TOPOLOGY_SPEC = map(
   {
     link: rate({ bitsOnly: true, default: DEFAULT_LINK_BPS, description: 'Wire speed of the physical NIC (a bit rate up to 1Tbps).' }),
     nicQueues: int({ min: 1, max: MAX_NIC_QUEUES, default: 1, description: 'Hardware RX queues; RSS spreads flows over them (at most rss.retaSize).' }),
-    nicRingSize: int({ min: 1, max: 65536, unit: 'descriptors', default: 512, description: 'RX descriptors per NIC queue; packets beyond them are dropped (nic-ring-full).' }),
+    nicRingSize: int({
+      min: 1,
+      max: 65536,
+      unit: 'descriptors',
+      default: 512,
+      description: 'RX descriptors per NIC queue; packets beyond them are dropped (nic-ring-full).',
+    }),
     vms: map(
       {
         count: int({ min: 1, max: MAX_VMS, default: 1, description: 'Guest VMs; VM i receives on 10.255.i.1.' }),
@@ -44,21 +50,37 @@ export const TOPOLOGY_SPEC = map(
           default: 1,
           description: 'Netfront queues per VM (one per guest vCPU): one integer for every VM, or a list with one entry per VM.',
         }),
-        ringSize: int({ min: 4, max: 32768, powerOfTwo: true, default: 256, description: 'Guest RX ring slots per queue (a power of two; a 4 KiB ring page holds 256).' }),
+        ringSize: int({
+          min: 4,
+          max: 32768,
+          powerOfTwo: true,
+          default: 256,
+          description: 'Guest RX ring slots per queue (a power of two; a 4 KiB ring page holds 256).',
+        }),
         blockAfter: oneOf({
           variants: [words({ values: [NEVER] }), duration({ min: 0 })],
           default: NEVER,
-          description: "A guest vCPU idle for longer than this blocks (its idle loop's SCHEDOP_block) and pays Xen's wake-up (costs.frontend.wakeup) before its next upcall or timer tick runs; 0: as soon as it is idle, as Linux's idle loop does; never (default): vCPUs never block.",
+          description:
+            "A guest vCPU idle for longer than this blocks (its idle loop's SCHEDOP_block) and pays Xen's wake-up (costs.frontend.wakeup) before its next upcall or timer tick runs; 0: as soon as it is idle, as Linux's idle loop does; never (default): vCPUs never block.",
         }),
       },
       { description: 'The guest VMs.' },
     ),
-    workers: int({ min: 1, max: MAX_WORKERS, description: 'Netback threads in the driver domain (default: 1 for single, vms.count for per-vif, the most queues of a VM for per-flow).' }),
-    vrss: words({ values: VRSS_MODES, default: 'per-flow', description: 'How netback spreads work over threads: one thread, whole VIFs round-robin, or per flow (virtual RSS).' }),
+    workers: int({
+      min: 1,
+      max: MAX_WORKERS,
+      description: 'Netback threads in the driver domain (default: 1 for single, vms.count for per-vif, the most queues of a VM for per-flow).',
+    }),
+    vrss: words({
+      values: VRSS_MODES,
+      default: 'per-flow',
+      description: 'How netback spreads work over threads: one thread, whole VIFs round-robin, or per flow (virtual RSS).',
+    }),
     steering: words({
       values: STEERINGS,
       default: 'rx-queue',
-      description: "How netback picks a multi-queue VM's queue for a packet: the NIC RX queue the driver recorded (Linux netfront), the stack's flow hash, or the Toeplitz mapping the front end set over the control ring.",
+      description:
+        "How netback picks a multi-queue VM's queue for a packet: the NIC RX queue the driver recorded (Linux netfront), the stack's flow hash, or the Toeplitz mapping the front end set over the control ring.",
     }),
     toeplitz: map(
       {
@@ -67,8 +89,17 @@ export const TOPOLOGY_SPEC = map(
           default: SEEDED,
           description: `The front end's Toeplitz key: ${RSS_KEY_BYTES} bytes as ${RSS_KEY_BYTES * 2} hex digits, or "seeded" (drawn from the run seed, as a guest picks its key at boot).`,
         }),
-        mappingSize: int({ min: 1, max: RETA_MAX_SIZE, default: RETA_MAX_SIZE, description: "Entries of the front end's queue mapping (netback accepts at most 128); hash % size picks one." }),
-        hashSlot: boolean({ default: true, description: "Pass each packet's hash to the guest in an extra ring slot (XEN_NETIF_EXTRA_TYPE_HASH), as netback does; false: the paper's vRSS, which steered without telling the guest." }),
+        mappingSize: int({
+          min: 1,
+          max: RETA_MAX_SIZE,
+          default: RETA_MAX_SIZE,
+          description: "Entries of the front end's queue mapping (netback accepts at most 128); hash % size picks one.",
+        }),
+        hashSlot: boolean({
+          default: true,
+          description:
+            "Pass each packet's hash to the guest in an extra ring slot (XEN_NETIF_EXTRA_TYPE_HASH), as netback does; false: the paper's vRSS, which steered without telling the guest.",
+        }),
       },
       { description: 'Toeplitz steering as the front end configures it over the control ring (with steering: toeplitz).' },
     ),
@@ -80,7 +111,13 @@ export const TOPOLOGY_SPEC = map(
           default: formatRssKey(Array.from(DEFAULT_RSS_KEY)),
           description: `Toeplitz key of the NIC's hardware RSS: ${RSS_KEY_BYTES} bytes as ${RSS_KEY_BYTES * 2} hex digits (colons, dashes and spaces allowed).`,
         }),
-        retaSize: int({ min: 1, max: RETA_MAX_SIZE, powerOfTwo: true, default: RETA_MAX_SIZE, description: "Entries of the NIC's indirection table (a power of two, at most 128)." }),
+        retaSize: int({
+          min: 1,
+          max: RETA_MAX_SIZE,
+          powerOfTwo: true,
+          default: RETA_MAX_SIZE,
+          description: "Entries of the NIC's indirection table (a power of two, at most 128).",
+        }),
       },
       { description: "The NIC's receive-side scaling: hash key and indirection table." },
     ),
@@ -99,6 +136,7 @@ export interface TopologyResult {
   readonly linkBitsPerSecond: number;
 }
 
+// eslint-disable-next-line max-lines-per-function -- every topology key read in schema order, so errors come in the order a reader finds them
 export function readTopology(field: Field, seed: number): TopologyResult {
   const map = readMap(field, TOPOLOGY_SPEC);
   const linkField = map.get('link');
@@ -224,13 +262,19 @@ function readVmQueues(field: Field, count: number, countPath: Path): { queues: n
  * seeded key comes from the stream `deriveSeed(seed, "steering:toeplitzKey")`, so another seed is another boot.
  */
 function readToeplitz(
-  field: Field, steering: Steering, steeringPath: Path, seed: number,
+  field: Field,
+  steering: Steering,
+  steeringPath: Path,
+  seed: number,
 ): { compiled: CompiledTopology['toeplitz']; resolved: Record<string, unknown> | undefined } {
   const T = K.toeplitz.keys;
   const map = readMap(field, K.toeplitz);
   if (steering !== 'toeplitz') {
     if (!field.absent) {
-      field.fail(`expected no toeplitz settings unless topology.steering is "toeplitz", found steering "${steering}" (drop them, or --set topology.toeplitz=null)`, [steeringPath]);
+      field.fail(
+        `expected no toeplitz settings unless topology.steering is "toeplitz", found steering "${steering}" (drop them, or --set topology.toeplitz=null)`,
+        [steeringPath],
+      );
     }
     return { compiled: null, resolved: undefined };
   }
@@ -270,7 +314,12 @@ function readRssKey(field: Field): number[] {
 export function formatRssKey(key: readonly number[]): string {
   const groups: string[] = [];
   for (let i = 0; i < key.length; i += 4) {
-    groups.push(key.slice(i, i + 4).map((b) => b.toString(16).padStart(2, '0')).join(''));
+    groups.push(
+      key
+        .slice(i, i + 4)
+        .map((b) => b.toString(16).padStart(2, '0'))
+        .join(''),
+    );
   }
   return groups.join(' ');
 }

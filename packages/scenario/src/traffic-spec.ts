@@ -47,7 +47,10 @@ export const GENERATOR_SPEC = map(
       description: 'Destination VMs: all, a VM index or a list of them (each < topology.vms.count); flows go round-robin over them.',
     }),
     flows: int({ min: 1, max: MAX_FLOWS_PER_GENERATOR, default: 8, description: 'Distinct 5-tuples (what RSS spreads).' }),
-    rate: rate({ bitsOnly: false, description: 'Offered load: a bit rate (10Gbps, counting preamble and gap) or a frame rate (1.5Mpps); default the link rate.' }),
+    rate: rate({
+      bitsOnly: false,
+      description: 'Offered load: a bit rate (10Gbps, counting preamble and gap) or a frame rate (1.5Mpps); default the link rate.',
+    }),
     pattern: oneOf({
       variants: [PATTERN_WORDS, PATTERN_MAP],
       default: 'constant',
@@ -56,7 +59,8 @@ export const GENERATOR_SPEC = map(
     phase: oneOf({
       variants: [words({ values: [SEEDED] }), duration({ min: 0 })],
       default: SEEDED,
-      description: 'Where a constant or on/off grid lies relative to start: seeded (drawn from the run seed over one cycle) or a duration; poisson takes seeded only.',
+      description:
+        'Where a constant or on/off grid lies relative to start: seeded (drawn from the run seed over one cycle) or a duration; poisson takes seeded only.',
     }),
     size: oneOf({
       variants: [FRAME, ...SIZE_MAPS],
@@ -68,7 +72,8 @@ export const GENERATOR_SPEC = map(
     srcPort: oneOf({
       variants: [words({ values: [SEEDED] }), int({ min: 1, max: 65535 })],
       default: SEEDED,
-      description: "Flow i's source port: seeded (drawn from the run seed in Linux's ephemeral range 32768-60999) or a first port N, flow i using N + i (the last at most 65535).",
+      description:
+        "Flow i's source port: seeded (drawn from the run seed in Linux's ephemeral range 32768-60999) or a first port N, flow i using N + i (the last at most 65535).",
     }),
     start: duration({ min: 0, default: 0, description: 'When the generator starts (before the end of the run).' }),
     stop: duration({ min: 0, description: 'When it stops (after start; default the end of the run).' }),

@@ -2,7 +2,19 @@
 import { Prng, SEC, WIRE_OVERHEAD_BYTES, deriveSeed, type GeneratorSpec, type Nanos, type PacketSize, type TrafficPattern } from '@splitnet/model';
 import { readDuration, readEnum, readInt, readList, readMap, readRate, readString, type Field, type MapField } from './field.js';
 import type { Path } from './issue.js';
-import { CHOICE_SPEC, GENERATOR_SPEC, MAX_FLOWS, MAX_FRAME, MAX_GENERATORS, MIN_FRAME, ONOFF_SPEC, PATTERN_MAP, PATTERN_WORDS, SEEDED, SIZE_FORMS } from './traffic-spec.js';
+import {
+  CHOICE_SPEC,
+  GENERATOR_SPEC,
+  MAX_FLOWS,
+  MAX_FRAME,
+  MAX_GENERATORS,
+  MIN_FRAME,
+  ONOFF_SPEC,
+  PATTERN_MAP,
+  PATTERN_WORDS,
+  SEEDED,
+  SIZE_FORMS,
+} from './traffic-spec.js';
 import { formatDuration, formatRate, parseDuration, type Rate } from './units.js';
 
 const MAX_PORT = 65535;
@@ -122,7 +134,10 @@ function readPhase(field: Field, pattern: TrafficPattern, patternField: Field): 
   }
   const ns = typeof field.value === 'string' || field.value === 0 ? parseDuration(String(field.value)) : undefined;
   if (ns === undefined) {
-    field.expected(`"${SEEDED}" or a duration ≥ 0 with a unit (ns, us, ms, s) such as 0ms or 250ns`, typeof field.value === 'number' ? ' (a bare number has no unit)' : '');
+    field.expected(
+      `"${SEEDED}" or a duration ≥ 0 with a unit (ns, us, ms, s) such as 0ms or 250ns`,
+      typeof field.value === 'number' ? ' (a bare number has no unit)' : '',
+    );
   }
   return ns;
 }

@@ -6,8 +6,8 @@ const NUMBER = String.raw`(\d+(?:\.\d*)?|\.\d+)`;
 const DURATION_UNITS: Readonly<Record<string, number>> = {
   ns: NS,
   us: US,
-  'µs': US, // U+00B5 micro sign, what most keyboards produce
-  'μs': US, // U+03BC Greek mu, what some editors substitute
+  µs: US, // U+00B5 micro sign, what most keyboards produce
+  μs: US, // U+03BC Greek mu, what some editors substitute
   ms: MS,
   s: SEC,
 };
@@ -18,7 +18,7 @@ const DURATION_UNITS: Readonly<Record<string, number>> = {
  * the same schedule. Deciding this on the digits, not on the float product, makes the parser and
  * the JSON Schema's pattern (durationPattern) accept exactly the same strings.
  */
-const DURATION_DECIMALS: Readonly<Record<string, number>> = { ns: 0, us: 3, 'µs': 3, 'μs': 3, ms: 6, s: 9 };
+const DURATION_DECIMALS: Readonly<Record<string, number>> = { ns: 0, us: 3, µs: 3, μs: 3, ms: 6, s: 9 };
 
 /** A number with at most `d` significant decimals, then any zeros. */
 function wholeNumberWith(d: number): string {
@@ -65,7 +65,11 @@ export function parseDuration(text: string): Nanos | undefined {
  */
 export function formatDuration(ns: Nanos): string {
   if (ns === 0) return '0ms';
-  const units: readonly [string, number][] = [['s', SEC], ['ms', MS], ['us', US]];
+  const units: readonly [string, number][] = [
+    ['s', SEC],
+    ['ms', MS],
+    ['us', US],
+  ];
   for (const [unit, scale] of units) {
     if (Math.abs(ns) < scale) continue;
     const text = shortDecimal(ns / scale, 3);
@@ -75,9 +79,7 @@ export function formatDuration(ns: Nanos): string {
 }
 
 /** A traffic rate: either bits on the wire per second, or frames per second. */
-export type Rate =
-  | { readonly kind: 'bits'; readonly bitsPerSecond: number }
-  | { readonly kind: 'packets'; readonly packetsPerSecond: number };
+export type Rate = { readonly kind: 'bits'; readonly bitsPerSecond: number } | { readonly kind: 'packets'; readonly packetsPerSecond: number };
 
 const BIT_UNITS: Readonly<Record<string, number>> = {
   bps: 1,
@@ -130,8 +132,25 @@ export function parseRate(text: string): Rate | undefined {
 /** 1e10 bits → "10Gbps"; 1.5e6 packets → "1.5Mpps". Round-trips through `parseRate`. */
 export function formatRate(rate: Rate): string {
   return rate.kind === 'bits'
-    ? formatScaled(rate.bitsPerSecond, [['Tbps', 1e12], ['Gbps', 1e9], ['Mbps', 1e6], ['Kbps', 1e3]], 'bps')
-    : formatScaled(rate.packetsPerSecond, [['Gpps', 1e9], ['Mpps', 1e6], ['Kpps', 1e3]], 'pps');
+    ? formatScaled(
+        rate.bitsPerSecond,
+        [
+          ['Tbps', 1e12],
+          ['Gbps', 1e9],
+          ['Mbps', 1e6],
+          ['Kbps', 1e3],
+        ],
+        'bps',
+      )
+    : formatScaled(
+        rate.packetsPerSecond,
+        [
+          ['Gpps', 1e9],
+          ['Mpps', 1e6],
+          ['Kpps', 1e3],
+        ],
+        'pps',
+      );
 }
 
 function formatScaled(value: number, units: readonly [string, number][], base: string): string {

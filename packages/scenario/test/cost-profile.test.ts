@@ -64,10 +64,7 @@ test('cost profile - a profile file with mistakes is located in that file', (t) 
   const err = t.throws(() => loadCostProfile(path), { instanceOf: SplitnetError });
   t.is(err?.message, `${path}:3:36: backend.perPacket: expected a number from 0 to 1000000000 (ns), found -1`);
   writeFileSync(path, 'name: broken\nnic: { irq: 1, irqq: 2 }\n');
-  t.is(
-    t.throws(() => loadCostProfile(path))?.message,
-    `${path}:2:16: nic: unknown key "irqq" (expected one of: irq; did you mean "irq"?)`,
-  );
+  t.is(t.throws(() => loadCostProfile(path))?.message, `${path}:2:16: nic: unknown key "irqq" (expected one of: irq; did you mean "irq"?)`);
   writeFileSync(path, 'name: broken\nnic: { irq: 1 }\n');
   t.is(t.throws(() => loadCostProfile(path))?.message, `${path}:1:1: backend: expected a map of perBatch, perPacket, toeplitz, found nothing`);
 });
@@ -86,11 +83,10 @@ test('cost profile - unknown names and missing files', (t) => {
 });
 
 test('cost profile - a complete inline profile, the resolved form', (t) => {
-  const s = compile('costs:\n  name: mine\n  nic: { irq: 1 }\n  backend: { perBatch: 2, perPacket: 3, toeplitz: 3 }\n  worker: { perPass: 4, perFlush: 4, perPacket: 5, perCopyOp: 5, perByte: 6, notify: 7, timer: 8 }\n  frontend: { virq: 9, pollOverhead: 10, perPacket: 11, perByte: 12, refillPerPacket: 13, timerTick: 14, notify: 15, wakeup: 17 }\n  dom0: { contextSwitch: 18, wakeup: 19 }\n  link: 16\n');
+  const s = compile(
+    'costs:\n  name: mine\n  nic: { irq: 1 }\n  backend: { perBatch: 2, perPacket: 3, toeplitz: 3 }\n  worker: { perPass: 4, perFlush: 4, perPacket: 5, perCopyOp: 5, perByte: 6, notify: 7, timer: 8 }\n  frontend: { virq: 9, pollOverhead: 10, perPacket: 11, perByte: 12, refillPerPacket: 13, timerTick: 14, notify: 15, wakeup: 17 }\n  dom0: { contextSwitch: 18, wakeup: 19 }\n  link: 16\n',
+  );
   t.is(s.costs.name, 'mine');
   t.is(s.costs.frontend.notify, 15);
-  t.is(
-    errorOf(t, 'costs:\n  name: mine\n  nic: { irq: 1 }\n'),
-    's.yaml:2:3: costs.backend: expected a map of perBatch, perPacket, toeplitz, found nothing',
-  );
+  t.is(errorOf(t, 'costs:\n  name: mine\n  nic: { irq: 1 }\n'), 's.yaml:2:3: costs.backend: expected a map of perBatch, perPacket, toeplitz, found nothing');
 });

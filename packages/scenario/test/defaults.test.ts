@@ -14,7 +14,19 @@ test('defaults - an empty file is a complete scenario', (t) => {
   t.is(s.warmup, 10_000_000);
   t.is(s.sampleInterval, 1_000_000);
   t.is(s.runtime, 'sim');
-  t.deepEqual(s.live, { tdf: 1, maxLag: 2_000_000, placement: 'processes', processes: 'per-actor', nats: '', startDelay: 500_000_000, drainTime: 300_000_000, batchWindow: 0, codeWarmup: 20_000_000, readyTimeout: 'auto', busOutageLimit: 30_000_000_000 });
+  t.deepEqual(s.live, {
+    tdf: 1,
+    maxLag: 2_000_000,
+    placement: 'processes',
+    processes: 'per-actor',
+    nats: '',
+    startDelay: 500_000_000,
+    drainTime: 300_000_000,
+    batchWindow: 0,
+    codeWarmup: 20_000_000,
+    readyTimeout: 'auto',
+    busOutageLimit: 30_000_000_000,
+  });
   t.deepEqual(s.topology, {
     linkGbps: 10,
     nicQueues: 1,
@@ -60,7 +72,10 @@ test('defaults - the default traffic is one line-rate generator of 1518-byte fra
   });
   // 10 Gbit/s over 1518 + 20 wire bytes per frame: 812,744 frames/s (1e10 / (8 · 1538)).
   t.is(Math.round(g?.pps ?? 0), 812_744);
-  t.deepEqual(s.traffic.flows.map((f) => f.vm), [0, 1, 0, 1, 0, 1, 0, 1]);
+  t.deepEqual(
+    s.traffic.flows.map((f) => f.vm),
+    [0, 1, 0, 1, 0, 1, 0, 1],
+  );
   t.true(s.traffic.flows.every((f) => f.protocol === 'tcp' && f.ipVersion === 4));
 });
 
@@ -71,10 +86,25 @@ test('defaults - the default rate follows the link', (t) => {
 
 test('defaults - a generator gets a name, all VMs, and the run as its window', (t) => {
   const s = compile('duration: 20ms\ntraffic:\n  - rate: 1Mpps\n  - rate: 2Mpps\n    flows: 3\n');
-  t.deepEqual(s.traffic.generators.map((g) => g.name), ['gen0', 'gen1']);
-  t.deepEqual(s.traffic.generators.map((g) => [g.start, g.stop]), [[0, 20_000_000], [0, 20_000_000]]);
-  t.deepEqual(s.traffic.generators.map((g) => g.pps), [1e6, 2e6]);
-  t.deepEqual(s.traffic.generators.map((g) => g.firstFlow), [0, 8]);
+  t.deepEqual(
+    s.traffic.generators.map((g) => g.name),
+    ['gen0', 'gen1'],
+  );
+  t.deepEqual(
+    s.traffic.generators.map((g) => [g.start, g.stop]),
+    [
+      [0, 20_000_000],
+      [0, 20_000_000],
+    ],
+  );
+  t.deepEqual(
+    s.traffic.generators.map((g) => g.pps),
+    [1e6, 2e6],
+  );
+  t.deepEqual(
+    s.traffic.generators.map((g) => g.firstFlow),
+    [0, 8],
+  );
 });
 
 test('defaults - warm-up is a tenth of the duration and the sample interval a readable hundredth', (t) => {
@@ -100,14 +130,20 @@ test('defaults - workers follow the vRSS mode', (t) => {
 
 test('defaults - vms.queues as a list gives each VM its own count; per-flow workers default to the largest', (t) => {
   const s = compile('topology: { vms: { count: 3, queues: [4, 1, 2] } }');
-  t.deepEqual(s.topology.vms.map((vm) => vm.queues), [4, 1, 2]);
+  t.deepEqual(
+    s.topology.vms.map((vm) => vm.queues),
+    [4, 1, 2],
+  );
   t.is(s.topology.workers, 4);
   // The resolved scenario shows the list as used, and compiles to the same scenario.
   t.regex(formatResolvedYaml(s), /vms:\n {4}count: 3\n {4}queues:\n {6}- 4\n {6}- 1\n {6}- 2\n/);
   t.deepEqual(comparable(compileScenarioText(formatResolvedYaml(s), 'again.yaml')), comparable(s));
   // One integer stays one integer in the resolved form.
   t.regex(formatResolvedYaml(compile('topology: { vms: { count: 2, queues: 3 } }')), /vms:\n {4}count: 2\n {4}queues: 3\n/);
-  t.deepEqual(compile('topology: { vms: { count: 2, queues: [2, 1] } }', { overrides: ['topology.vms.queues.1=3'] }).topology.vms.map((vm) => vm.queues), [2, 3]);
+  t.deepEqual(
+    compile('topology: { vms: { count: 2, queues: [2, 1] } }', { overrides: ['topology.vms.queues.1=3'] }).topology.vms.map((vm) => vm.queues),
+    [2, 3],
+  );
 });
 
 test('defaults - policy names stand for their default parameters', (t) => {
@@ -150,7 +186,9 @@ test('defaults - the compiled scenario is deeply frozen', (t) => {
 });
 
 test('defaults - resolved fills in every default and round-trips', (t) => {
-  const s = compile('name: rt\ntopology: { vms: { count: 2, queues: 2 } }\ntraffic:\n  - vms: [1]\n    size: { uniform: [64, 128] }\n    pattern: { onoff: { on: 1.5ms, off: 250us } }\n    ipVersion: 6\n');
+  const s = compile(
+    'name: rt\ntopology: { vms: { count: 2, queues: 2 } }\ntraffic:\n  - vms: [1]\n    size: { uniform: [64, 128] }\n    pattern: { onoff: { on: 1.5ms, off: 250us } }\n    ipVersion: 6\n',
+  );
   t.like(s.resolved, {
     name: 'rt',
     seed: 1,
@@ -158,7 +196,19 @@ test('defaults - resolved fills in every default and round-trips', (t) => {
     warmup: '10ms',
     sampleInterval: '1ms',
     runtime: 'sim',
-    live: { tdf: 1, maxLag: '2ms', placement: 'processes', processes: 'per-actor', nats: '', startDelay: '500ms', drainTime: '300ms', batchWindow: '0ms', codeWarmup: '20ms', readyTimeout: 'auto', busOutageLimit: '30s' },
+    live: {
+      tdf: 1,
+      maxLag: '2ms',
+      placement: 'processes',
+      processes: 'per-actor',
+      nats: '',
+      startDelay: '500ms',
+      drainTime: '300ms',
+      batchWindow: '0ms',
+      codeWarmup: '20ms',
+      readyTimeout: 'auto',
+      busOutageLimit: '30s',
+    },
     topology: { link: '10Gbps', workers: 2, vrss: 'per-flow', vms: { count: 2, queues: 2, ringSize: 256 } },
     traffic: [
       {
@@ -182,7 +232,7 @@ test('defaults - resolved fills in every default and round-trips', (t) => {
   t.deepEqual(comparable(again), comparable(s));
 });
 
-test('defaults - netback\'s queue bound is half the ring\'s pages (XENVIF_RX_QUEUE_BYTES), the qdisc fq_codel', (t) => {
+test("defaults - netback's queue bound is half the ring's pages (XENVIF_RX_QUEUE_BYTES), the qdisc fq_codel", (t) => {
   t.like(compile('').netback, { rxQueueBytes: 128 * 4096, qdisc: 'fq-codel' });
   t.like(compile('topology: { vms: { ringSize: 1024 } }').netback, { rxQueueBytes: 512 * 4096 });
   t.like(compile('netback: { rxQueueBytes: 65536, qdisc: pfifo-fast }').netback, { rxQueueBytes: 65536, qdisc: 'pfifo-fast' });
@@ -205,7 +255,7 @@ test('defaults - resolved keeps a packet rate as a packet rate', (t) => {
   t.is((s.resolved['traffic'] as { rate: string }[])[0]?.rate, '1.5Mpps');
 });
 
-test('defaults - dom0 vCPUs: NIC queue q on vCPU q mod n, worker k on (nicQueues + k) mod n, EEVDF\'s base slice for n, Linux\'s softirq limits; shared vCPUs are accepted in a live run with one process per domain', (t) => {
+test("defaults - dom0 vCPUs: NIC queue q on vCPU q mod n, worker k on (nicQueues + k) mod n, EEVDF's base slice for n, Linux's softirq limits; shared vCPUs are accepted in a live run with one process per domain", (t) => {
   const s = compile('topology: { nicQueues: 2, vms: { queues: 4 }, workers: 4, dom0: { vcpus: 3 } }\nlive: { processes: per-domain }\nruntime: live\n');
   t.deepEqual(s.topology.dom0, {
     vcpus: 3,

@@ -5,7 +5,9 @@ import test from 'ava';
 import { compileScenarioText, formatResolvedYaml, loadScenarioFile } from '../src/index.js';
 import { comparable, EXAMPLES_DIR } from './helpers.js';
 
-const files = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(EXAMPLES_DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 test('examples - the expected examples exist', (t) => {
   for (const name of [

@@ -6,16 +6,31 @@ const TWO_GENERATORS = 'topology: { vms: { count: 3 } }\ntraffic:\n  - flows: 4\
 
 test('flow table - ids are consecutive and each generator owns its range', (t) => {
   const s = compile(TWO_GENERATORS);
-  t.deepEqual(s.traffic.flows.map((f) => f.id), Array.from({ length: 304 }, (_, i) => i));
-  t.deepEqual(s.traffic.generators.map((g) => [g.firstFlow, g.flows]), [[0, 4], [4, 300]]);
+  t.deepEqual(
+    s.traffic.flows.map((f) => f.id),
+    Array.from({ length: 304 }, (_, i) => i),
+  );
+  t.deepEqual(
+    s.traffic.generators.map((g) => [g.firstFlow, g.flows]),
+    [
+      [0, 4],
+      [4, 300],
+    ],
+  );
   t.true(s.traffic.flows.slice(0, 4).every((f) => f.generator === 0 && f.protocol === 'tcp'));
   t.true(s.traffic.flows.slice(4).every((f) => f.generator === 1 && f.protocol === 'udp'));
 });
 
-test('flow table - VMs are assigned round-robin over the generator\'s list', (t) => {
+test("flow table - VMs are assigned round-robin over the generator's list", (t) => {
   const s = compile(TWO_GENERATORS);
-  t.deepEqual(s.traffic.flows.slice(0, 4).map((f) => f.vm), [0, 2, 0, 2]);
-  t.deepEqual(s.traffic.flows.slice(4, 10).map((f) => f.vm), [0, 1, 2, 0, 1, 2]);
+  t.deepEqual(
+    s.traffic.flows.slice(0, 4).map((f) => f.vm),
+    [0, 2, 0, 2],
+  );
+  t.deepEqual(
+    s.traffic.flows.slice(4, 10).map((f) => f.vm),
+    [0, 1, 2, 0, 1, 2],
+  );
 });
 
 test('flow table - IPv4 addresses and ports', (t) => {
@@ -23,7 +38,7 @@ test('flow table - IPv4 addresses and ports', (t) => {
   const first = s.traffic.flows[0];
   t.like(first, { src: [10, 0, 0, 1], dst: [10, 255, 0, 1], srcPort: 40000, dstPort: 5001, ipVersion: 4 });
   const f = s.traffic.flows[4 + 256];
-  t.like(f, { generator: 1, src: [10, 1, 1, 1], dst: [10, 255, (256 % 3), 1], srcPort: 1024 + 256, dstPort: 5002 });
+  t.like(f, { generator: 1, src: [10, 1, 1, 1], dst: [10, 255, 256 % 3, 1], srcPort: 1024 + 256, dstPort: 5002 });
 });
 
 test('flow table - IPv6 addresses use the documentation prefix', (t) => {

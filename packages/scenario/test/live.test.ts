@@ -8,7 +8,19 @@ const NATS_HINT = 'expected a NATS URL such as nats://127.0.0.1:4222, tls://host
 test('live - runtime live is accepted and gets every live default', (t) => {
   const s = compile('runtime: live\n');
   t.is(s.runtime, 'live');
-  t.deepEqual(s.live, { tdf: 1, maxLag: 2_000_000, placement: 'processes', processes: 'per-actor', nats: '', startDelay: 500_000_000, drainTime: 300_000_000, batchWindow: 0, codeWarmup: 20_000_000, readyTimeout: 'auto', busOutageLimit: 30_000_000_000 });
+  t.deepEqual(s.live, {
+    tdf: 1,
+    maxLag: 2_000_000,
+    placement: 'processes',
+    processes: 'per-actor',
+    nats: '',
+    startDelay: 500_000_000,
+    drainTime: 300_000_000,
+    batchWindow: 0,
+    codeWarmup: 20_000_000,
+    readyTimeout: 'auto',
+    busOutageLimit: 30_000_000_000,
+  });
   t.true(Object.isFrozen(s.live));
 });
 
@@ -24,7 +36,19 @@ test('live - every key is read', (t) => {
   const s = compile(
     'runtime: live\nlive:\n  tdf: 2.5\n  maxLag: 500us\n  placement: inprocess\n  nats: nats://127.0.0.1:4222\n  startDelay: 0\n  drainTime: 1s\n  batchWindow: 500us\n  codeWarmup: 3ms\n',
   );
-  t.deepEqual(s.live, { tdf: 2.5, maxLag: 500_000, placement: 'inprocess', processes: 'per-actor', nats: 'nats://127.0.0.1:4222', startDelay: 0, drainTime: 1_000_000_000, batchWindow: 500_000, codeWarmup: 3_000_000, readyTimeout: 'auto', busOutageLimit: 30_000_000_000 });
+  t.deepEqual(s.live, {
+    tdf: 2.5,
+    maxLag: 500_000,
+    placement: 'inprocess',
+    processes: 'per-actor',
+    nats: 'nats://127.0.0.1:4222',
+    startDelay: 0,
+    drainTime: 1_000_000_000,
+    batchWindow: 500_000,
+    codeWarmup: 3_000_000,
+    readyTimeout: 'auto',
+    busOutageLimit: 30_000_000_000,
+  });
 });
 
 test('live - NATS URLs are kept as written', (t) => {
@@ -44,15 +68,41 @@ test('live - NATS URLs are kept as written', (t) => {
 test('live - resolved holds the live section and round-trips', (t) => {
   const s = compile('runtime: live\nlive:\n  tdf: 1.5\n  maxLag: 1.5ms\n  nats: "nats://a:4222, b:4222"\n  startDelay: 0\n');
   t.is(s.resolved['runtime'], 'live');
-  t.deepEqual(s.resolved['live'], { tdf: 1.5, maxLag: '1.5ms', placement: 'processes', processes: 'per-actor', nats: 'nats://a:4222, b:4222', startDelay: '0ms', drainTime: '300ms', batchWindow: '0ms', codeWarmup: '20ms', readyTimeout: 'auto', busOutageLimit: '30s' });
+  t.deepEqual(s.resolved['live'], {
+    tdf: 1.5,
+    maxLag: '1.5ms',
+    placement: 'processes',
+    processes: 'per-actor',
+    nats: 'nats://a:4222, b:4222',
+    startDelay: '0ms',
+    drainTime: '300ms',
+    batchWindow: '0ms',
+    codeWarmup: '20ms',
+    readyTimeout: 'auto',
+    busOutageLimit: '30s',
+  });
   const again = compileScenarioText(formatResolvedYaml(s), 'again.yaml');
   t.deepEqual(comparable(again), comparable(s));
 });
 
 test('live - --set switches the runtime and sets live keys', (t) => {
-  const s = compile('duration: 10ms\n', { overrides: ['runtime=live', 'live.tdf=10', 'live.maxLag=5ms', 'live.placement=inprocess', 'live.nats=nats://127.0.0.1:4222'] });
+  const s = compile('duration: 10ms\n', {
+    overrides: ['runtime=live', 'live.tdf=10', 'live.maxLag=5ms', 'live.placement=inprocess', 'live.nats=nats://127.0.0.1:4222'],
+  });
   t.is(s.runtime, 'live');
-  t.deepEqual(s.live, { tdf: 10, maxLag: 5_000_000, placement: 'inprocess', processes: 'per-actor', nats: 'nats://127.0.0.1:4222', startDelay: 500_000_000, drainTime: 300_000_000, batchWindow: 0, codeWarmup: 20_000_000, readyTimeout: 'auto', busOutageLimit: 30_000_000_000 });
+  t.deepEqual(s.live, {
+    tdf: 10,
+    maxLag: 5_000_000,
+    placement: 'inprocess',
+    processes: 'per-actor',
+    nats: 'nats://127.0.0.1:4222',
+    startDelay: 500_000_000,
+    drainTime: 300_000_000,
+    batchWindow: 0,
+    codeWarmup: 20_000_000,
+    readyTimeout: 'auto',
+    busOutageLimit: 30_000_000_000,
+  });
   t.like(s.resolved['live'], { tdf: 10, maxLag: '5ms', placement: 'inprocess' });
   t.is(compile('live: { tdf: 3 }\n', { overrides: ['live.tdf=7'] }).live.tdf, 7);
   t.is(compile('live: { nats: "a:4222" }\n', { overrides: ['live.nats=""'] }).live.nats, '');
@@ -108,7 +158,10 @@ test('live - readyTimeout is auto (the default) or a positive duration, and busO
   t.like(compile('live: { readyTimeout: 120s }\n', { overrides: ['live.readyTimeout=90s'] }).resolved['live'], { readyTimeout: '90s' });
   const cases: [string, string][] = [
     ['readyTimeout: 0s', 's.yaml:2:17: live.readyTimeout: expected "auto" or a positive duration with a unit (ms, s) such as 90s, found "0s"'],
-    ['readyTimeout: 30', 's.yaml:2:17: live.readyTimeout: expected "auto" or a positive duration with a unit (ms, s) such as 90s, found 30 (a bare number has no unit)'],
+    [
+      'readyTimeout: 30',
+      's.yaml:2:17: live.readyTimeout: expected "auto" or a positive duration with a unit (ms, s) such as 90s, found 30 (a bare number has no unit)',
+    ],
     ['readyTimeout: soon', 's.yaml:2:17: live.readyTimeout: expected "auto" or a positive duration with a unit (ms, s) such as 90s, found "soon"'],
     ['busOutageLimit: 0s', 's.yaml:2:19: live.busOutageLimit: expected a positive duration such as 50ms, found "0s"'],
   ];
@@ -134,10 +187,7 @@ test('live - nats must be host:port, nats:// or tls:// URLs', (t) => {
     ['"a:x"', `${NATS_HINT}, found "a:x" (the port is not a number)`],
     ['"::1:4222"', `${NATS_HINT}, found "::1:4222" (not a host name or address)`],
     ['"a_b:4222"', `${NATS_HINT}, found "a_b:4222" (not a host name or address)`],
-    [
-      '"nats://u:p@a:4222"',
-      `${NATS_HINT}, found "nats://u:p@a:4222" (user names and passwords do not belong in a scenario, which is saved with the results)`,
-    ],
+    ['"nats://u:p@a:4222"', `${NATS_HINT}, found "nats://u:p@a:4222" (user names and passwords do not belong in a scenario, which is saved with the results)`],
   ];
   for (const [nats, detail] of cases) {
     t.is(errorOf(t, `live:\n  nats: ${nats}\n`), `s.yaml:2:9: live.nats: ${detail}`, nats);
@@ -150,10 +200,7 @@ test('live - processes is per-actor (default) or per-domain, with every placemen
   t.is(compile('live: { processes: per-domain, placement: inprocess }\n').live.processes, 'per-domain');
   t.is(compile('duration: 1ms\n', { overrides: ['live.processes=per-domain'] }).live.processes, 'per-domain');
   t.like(compile('live: { processes: per-domain }\n').resolved['live'], { placement: 'processes', processes: 'per-domain' });
-  t.is(
-    errorOf(t, 'live:\n  processes: per-vm\n'),
-    's.yaml:2:14: live.processes: expected one of "per-actor" or "per-domain", found "per-vm"',
-  );
+  t.is(errorOf(t, 'live:\n  processes: per-vm\n'), 's.yaml:2:14: live.processes: expected one of "per-actor" or "per-domain", found "per-vm"');
   // Actors that join (external, docker): per domain, the driver process hosts the workers.
   for (const placement of ['external', 'docker']) {
     t.like(compile(`live:\n  placement: ${placement}\n  processes: per-domain\n`).live, { placement, processes: 'per-domain' });

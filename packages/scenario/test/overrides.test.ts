@@ -34,7 +34,10 @@ test('overrides - index 0 of a missing list creates the first item, one past the
   t.is(created.traffic.generators.length, 1);
   t.is(created.traffic.generators[0]?.pps, 1e6);
   const appended = compile(BASE, { overrides: ['traffic.1.rate=1Mpps'] });
-  t.deepEqual(appended.traffic.generators.map((g) => g.name), ['bulk', 'gen1']);
+  t.deepEqual(
+    appended.traffic.generators.map((g) => g.name),
+    ['bulk', 'gen1'],
+  );
 });
 
 test('overrides - later overrides win, and --seed / --duration win over --set', (t) => {
@@ -65,7 +68,7 @@ test('overrides - a bad value names the override', (t) => {
   t.is(errorOf(t, BASE, { duration: '5' }), '--duration 5: duration: expected a duration with a unit (ns, us, ms, s) such as 50ms, found "5"');
 });
 
-test('overrides - a problem inside a map the override created is the override\'s', (t) => {
+test("overrides - a problem inside a map the override created is the override's", (t) => {
   t.is(
     errorOf(t, BASE, { overrides: ['coalescing.frontend.usecs=50'] }),
     '--set coalescing.frontend.usecs=50: coalescing.frontend.policy: expected one of "none", "static", "adaptive-itr", "aic" or "vic", found nothing',

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import test from 'ava';
 import { stringify } from 'yaml';
 import { SplitnetError } from '@splitnet/model';
-import { compileScenarioText, FAULT_RULES, formatResolvedYaml, formatScenarioSchema, loadScenarioFile, parseDuration, parseRate, scenarioJsonSchema } from '../src/index.js';
+import {
+  compileScenarioText,
+  FAULT_RULES,
+  formatResolvedYaml,
+  formatScenarioSchema,
+  loadScenarioFile,
+  parseDuration,
+  parseRate,
+  scenarioJsonSchema,
+} from '../src/index.js';
 import { defaultsAt, keysAt, locationOf, mapLocations, REPO, schemaValidator, yamlData, yamlFile, type Json } from './schema-helpers.js';
 
 const schema = scenarioJsonSchema();
@@ -35,12 +44,16 @@ test('schema - it is valid draft-07 for a strict validator, with yaml-language-s
 });
 
 const scenarioFiles = [
-  ...readdirSync(join(REPO, 'examples')).filter((f) => f.endsWith('.yaml')).map((f) => `examples/${f}`),
-  ...readdirSync(join(REPO, 'experiments/paper/scenarios')).filter((f) => f.endsWith('.yaml')).map((f) => `experiments/paper/scenarios/${f}`),
+  ...readdirSync(join(REPO, 'examples'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => `examples/${f}`),
+  ...readdirSync(join(REPO, 'experiments/paper/scenarios'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => `experiments/paper/scenarios/${f}`),
   'deploy/scenario.yaml',
 ].sort();
 
-test('schema - the scenario files checked below include every example, the paper\'s base scenarios and the compose scenario', (t) => {
+test("schema - the scenario files checked below include every example, the paper's base scenarios and the compose scenario", (t) => {
   t.true(scenarioFiles.filter((f) => f.startsWith('examples/')).length >= 12);
   t.true(scenarioFiles.includes('experiments/paper/scenarios/coalescing.yaml'));
   t.true(scenarioFiles.includes('deploy/scenario.yaml'));
@@ -164,12 +177,21 @@ const GOOD: readonly (readonly [string, string])[] = [
   ['Toeplitz steering, seeded or keyed', `topology: { steering: toeplitz, toeplitz: { key: seeded, mappingSize: 3, hashSlot: false } }\n`],
   ['netback queue and qdisc', 'topology: { steering: flow-hash }\nnetback: { rxQueueBytes: 65536, qdisc: pfifo-fast }\n'],
   ['a VM index, a list, all', 'topology: { vms: { count: 3 } }\ntraffic: [{ vms: 1 }, { vms: [0, 2] }, { vms: all }]\n'],
-  ['onoff, uniform and weighted sizes', 'traffic: [{ pattern: { onoff: { on: 1ms, off: 2ms } }, size: { uniform: [64, 1518] } }, { size: { choice: { values: [64, 1518], weights: [7, 3.5] } } }]\n'],
-  ['every policy as a word or a map', 'coalescing: { nic: { policy: static, mode: timer, frames: 8 }, backend: { policy: vic, maxRatio: 8 }, frontend: aic }\n'],
+  [
+    'onoff, uniform and weighted sizes',
+    'traffic: [{ pattern: { onoff: { on: 1ms, off: 2ms } }, size: { uniform: [64, 1518] } }, { size: { choice: { values: [64, 1518], weights: [7, 3.5] } } }]\n',
+  ],
+  [
+    'every policy as a word or a map',
+    'coalescing: { nic: { policy: static, mode: timer, frames: 8 }, backend: { policy: vic, maxRatio: 8 }, frontend: aic }\n',
+  ],
   ['a policy map with none', 'coalescing: { backend: { policy: none } }\n'],
   ['costs by reference with overrides', 'costs: { profile: default, override: { worker: { perPacket: 900 }, link: 0 } }\n'],
   ['costs by name', 'costs: default\n'],
-  ['fault targets of every form', 'topology: { vms: { count: 2, queues: 2 }, workers: 2 }\nfaults:\n  - { at: 1ms, target: "vm:1:queue:1", action: stop-polling, duration: 1ms }\n  - { after: 1ms, target: role:frontend, action: delay-notifications }\n  - { at: 5ms, target: " link: worker:* > vm:0 ", action: reorder-messages, kinds: [evt, rx] }\n  - { at: 6ms, target: node:b, action: pause, duration: 1ms }\n  - { at: 7ms, target: worker:1, action: crash-loop }\n  - { at: 8ms, target: nats, action: nats-restart, duration: 1ms, id: nats_1 }\n'],
+  [
+    'fault targets of every form',
+    'topology: { vms: { count: 2, queues: 2 }, workers: 2 }\nfaults:\n  - { at: 1ms, target: "vm:1:queue:1", action: stop-polling, duration: 1ms }\n  - { after: 1ms, target: role:frontend, action: delay-notifications }\n  - { at: 5ms, target: " link: worker:* > vm:0 ", action: reorder-messages, kinds: [evt, rx] }\n  - { at: 6ms, target: node:b, action: pause, duration: 1ms }\n  - { at: 7ms, target: worker:1, action: crash-loop }\n  - { at: 8ms, target: nats, action: nats-restart, duration: 1ms, id: nats_1 }\n',
+  ],
   ['a repeated fault', 'faults: [{ at: 1ms, target: vm:0, action: kill, restartAfter: 0, repeat: { every: 10ms } }]\n'],
 ];
 
@@ -185,7 +207,7 @@ for (const [what, text] of GOOD) {
  * there makes the readers list the keys they accept, which must be the schema's keys there.
  */
 function probes(): { doc: Json; path: (string | number)[] }[] {
-  const resolvedCosts = (compileScenarioText('', 'p.yaml').resolved['costs'] as Json);
+  const resolvedCosts = compileScenarioText('', 'p.yaml').resolved['costs'] as Json;
   const out: { doc: Json; path: (string | number)[] }[] = [
     { doc: {}, path: [] },
     ...['live', 'topology', 'coalescing', 'napi', 'netback'].map((k) => ({ doc: {}, path: [k] })),
@@ -237,7 +259,11 @@ function listedKeys(message: string): string[] {
 test('schema - at every map it describes, the schema allows exactly the keys the validator accepts', (t) => {
   const all = probes();
   const probed = new Set(all.map((p) => locationOf(p.path)));
-  t.deepEqual(mapLocations(schema).filter((l) => !probed.has(l)), [], 'every map of the schema is probed');
+  t.deepEqual(
+    mapLocations(schema).filter((l) => !probed.has(l)),
+    [],
+    'every map of the schema is probed',
+  );
   for (const { doc, path } of all) {
     const message = validatorVerdict(stringify(withKey(doc, path, 'zzz')));
     const where = `${locationOf(path)} in ${JSON.stringify(doc)}`;
@@ -249,7 +275,9 @@ test('schema - at every map it describes, the schema allows exactly the keys the
 
 /** A target of the first kind an action takes. */
 function targetOf(kinds: readonly string[]): string {
-  return ({ vm: 'vm:0', worker: 'worker:0', nic: 'nic', backend: 'backend', link: 'link:worker:0>vm:0', node: 'node:0', nats: 'nats' } as Record<string, string>)[kinds[0] as string] as string;
+  return (
+    { vm: 'vm:0', worker: 'worker:0', nic: 'nic', backend: 'backend', link: 'link:worker:0>vm:0', node: 'node:0', nats: 'nats' } as Record<string, string>
+  )[kinds[0] as string] as string;
 }
 
 test('schema - each fault action allows the parameters the validator accepts for it', (t) => {
@@ -284,7 +312,17 @@ test('schema - every default the schema shows is the value the validator fills i
   const docs: { doc: Json; path: (string | number)[] }[] = [
     ...probes(),
     ...Object.entries(FAULT_RULES).map(([action, rule]) => ({
-      doc: { faults: [{ at: '1ms', target: targetOf(rule.targets), action, ...(rule.duration === 'required' ? { duration: '1ms' } : {}), ...(rule.duration === 'none' ? { repeat: { every: '1ms' } } : {}) }] },
+      doc: {
+        faults: [
+          {
+            at: '1ms',
+            target: targetOf(rule.targets),
+            action,
+            ...(rule.duration === 'required' ? { duration: '1ms' } : {}),
+            ...(rule.duration === 'none' ? { repeat: { every: '1ms' } } : {}),
+          },
+        ],
+      },
       path: ['faults', 0],
     })),
   ];

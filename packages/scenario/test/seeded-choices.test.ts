@@ -23,13 +23,19 @@ test('seeded choices - seeded source ports are spread over the ephemeral range 3
   // 6000 uniform draws over 28,232 ports: each tenth of the range gets about 600.
   const tenths = new Array<number>(10).fill(0);
   for (const p of all) tenths[Math.floor(((p - 32768) * 10) / 28232)]! += 1;
-  t.true(tenths.every((n) => n > 450 && n < 750), tenths.join(' '));
+  t.true(
+    tenths.every((n) => n > 450 && n < 750),
+    tenths.join(' '),
+  );
 });
 
 test('seeded choices - another seed gives other source ports, the same addresses; the same seed the same ports', (t) => {
   const a = compile(TWO, { seed: 1 }).traffic.flows;
   const b = compile(TWO, { seed: 7 }).traffic.flows;
-  t.notDeepEqual(a.map((f) => f.srcPort), b.map((f) => f.srcPort));
+  t.notDeepEqual(
+    a.map((f) => f.srcPort),
+    b.map((f) => f.srcPort),
+  );
   const addresses = (fs: typeof a) => fs.map((f) => [f.id, f.vm, f.src, f.dst, f.dstPort, f.protocol]);
   t.deepEqual(addresses(a), addresses(b));
   t.deepEqual(ports(TWO, 7), ports(TWO, 7));
@@ -77,8 +83,14 @@ test('seeded choices - the resolved scenario says seeded or fixed, and compiling
   const seeded = compile(TWO, { seed: 42 });
   const fixed = compile('traffic:\n  - { flows: 3, srcPort: 40000, phase: 1.5us }\n  - { pattern: poisson }\n', { seed: 42 });
   const traffic = (s: typeof seeded) => (s.resolved as unknown as { traffic: { srcPort: unknown; phase: unknown }[] }).traffic.map((g) => [g.srcPort, g.phase]);
-  t.deepEqual(traffic(seeded), [['seeded', 'seeded'], ['seeded', 'seeded']]);
-  t.deepEqual(traffic(fixed), [[40000, '1.5us'], ['seeded', 'seeded']]);
+  t.deepEqual(traffic(seeded), [
+    ['seeded', 'seeded'],
+    ['seeded', 'seeded'],
+  ]);
+  t.deepEqual(traffic(fixed), [
+    [40000, '1.5us'],
+    ['seeded', 'seeded'],
+  ]);
   // Every process of a live run compiles the resolved scenario, seed included: it must give the same table.
   for (const s of [seeded, fixed]) {
     const again = compile(formatResolvedYaml(s));
@@ -95,8 +107,14 @@ test('seeded choices - bad srcPort and phase values are one located line', (t) =
       'traffic:\n  - flows: 8\n    srcPort: 65530\n',
       's.yaml:3:14: traffic[0].srcPort: expected "seeded" or a port from 1 to 65528, found 65530 (flow 7 would send from port 65537; flows is 8)',
     ],
-    ['traffic:\n  - phase: -1us\n', 's.yaml:2:12: traffic[0].phase: expected "seeded" or a duration ≥ 0 with a unit (ns, us, ms, s) such as 0ms or 250ns, found "-1us"'],
-    ['traffic:\n  - phase: 5\n', 's.yaml:2:12: traffic[0].phase: expected "seeded" or a duration ≥ 0 with a unit (ns, us, ms, s) such as 0ms or 250ns, found 5 (a bare number has no unit)'],
+    [
+      'traffic:\n  - phase: -1us\n',
+      's.yaml:2:12: traffic[0].phase: expected "seeded" or a duration ≥ 0 with a unit (ns, us, ms, s) such as 0ms or 250ns, found "-1us"',
+    ],
+    [
+      'traffic:\n  - phase: 5\n',
+      's.yaml:2:12: traffic[0].phase: expected "seeded" or a duration ≥ 0 with a unit (ns, us, ms, s) such as 0ms or 250ns, found 5 (a bare number has no unit)',
+    ],
     [
       'traffic:\n  - pattern: poisson\n    phase: 1us\n',
       's.yaml:3:12: traffic[0].phase: expected "seeded", found "1us" (poisson arrivals are memoryless, so there is no phase to fix; the seed draws them)',
@@ -107,6 +125,9 @@ test('seeded choices - bad srcPort and phase values are one located line', (t) =
 
 test('seeded choices - srcPort and phase can be set from the command line', (t) => {
   const s = compile(TWO, { overrides: ['traffic.0.srcPort=1000', 'traffic.1.phase=2ms'] });
-  t.deepEqual(s.traffic.flows.slice(0, 3).map((f) => f.srcPort), [1000, 1001, 1002]);
+  t.deepEqual(
+    s.traffic.flows.slice(0, 3).map((f) => f.srcPort),
+    [1000, 1001, 1002],
+  );
   t.is(s.traffic.generators[1]?.phase, 2_000_000);
 });

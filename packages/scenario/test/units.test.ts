@@ -57,8 +57,28 @@ function corpus(numbers: readonly string[], units: readonly string[]): string[] 
   return out;
 }
 
-test('units - the schema\'s duration patterns accept exactly the strings parseDuration accepts (any, and positive)', (t) => {
-  const numbers = ['0', '00', '1', '50', '1.5', '.5', '5.', '0.1', '1.0000', '1.0001', '1.2345', '0.5', '1.0000001', '0.000000001', '3.0000000000', '-5', '1e3', '', '.'];
+test("units - the schema's duration patterns accept exactly the strings parseDuration accepts (any, and positive)", (t) => {
+  const numbers = [
+    '0',
+    '00',
+    '1',
+    '50',
+    '1.5',
+    '.5',
+    '5.',
+    '0.1',
+    '1.0000',
+    '1.0001',
+    '1.2345',
+    '0.5',
+    '1.0000001',
+    '0.000000001',
+    '3.0000000000',
+    '-5',
+    '1e3',
+    '',
+    '.',
+  ];
   const units = ['ns', 'us', 'µs', 'μs', 'ms', 's', 'h', 'msec', 'MS', ''];
   const any = new RegExp(durationPattern(false), 'u');
   const positive = new RegExp(durationPattern(true), 'u');
@@ -71,7 +91,7 @@ test('units - the schema\'s duration patterns accept exactly the strings parseDu
   t.true(texts.filter((x) => parseDuration(x) !== undefined).length > 50, 'the corpus holds many valid durations');
 });
 
-test('units - the schema\'s rate patterns accept exactly the positive rates parseRate reads (any, and bit rates only)', (t) => {
+test("units - the schema's rate patterns accept exactly the positive rates parseRate reads (any, and bit rates only)", (t) => {
   const numbers = ['0', '1', '10', '1.5', '.5', '5.', '0.001', '-1', '-0', '1e3', ''];
   const units = ['bps', 'kbps', 'Kbps', 'Mbps', 'Gbps', 'Tbps', 'pps', 'kpps', 'Kpps', 'Mpps', 'Gpps', 'GB/s', 'gbps', 'Bps', ''];
   const any = new RegExp(ratePattern(false), 'u');

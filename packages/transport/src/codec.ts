@@ -41,7 +41,17 @@ export interface Envelope {
  */
 export type RejectKind = 'malformed' | 'truncated' | 'wrong-run' | 'duplicate' | 'invalid-batch' | 'misrouted' | 'spoofed' | 'not-allowed' | 'seq-jump';
 
-export const REJECT_KINDS: readonly RejectKind[] = ['malformed', 'truncated', 'wrong-run', 'duplicate', 'invalid-batch', 'misrouted', 'spoofed', 'not-allowed', 'seq-jump'];
+export const REJECT_KINDS: readonly RejectKind[] = [
+  'malformed',
+  'truncated',
+  'wrong-run',
+  'duplicate',
+  'invalid-batch',
+  'misrouted',
+  'spoofed',
+  'not-allowed',
+  'seq-jump',
+];
 
 /**
  * How far past the last accepted sequence number a sender's next one may be. Messages lost on the bus (a NATS
@@ -153,14 +163,7 @@ let scratchView = new DataView(scratch.buffer);
 function wireBatch(b: PacketBatch): [number, Uint8Array] {
   const count = b.count;
   const { flow, seq, len, emittedAt } = b;
-  if (
-    !Number.isInteger(count) ||
-    count < 0 ||
-    count > flow.length ||
-    count > seq.length ||
-    count > len.length ||
-    count > emittedAt.length
-  ) {
+  if (!Number.isInteger(count) || count < 0 || count > flow.length || count > seq.length || count > len.length || count > emittedAt.length) {
     throw new SplitnetError('E_INTERNAL', `encode: batch count ${String(count)} does not fit its columns`);
   }
   const size = count * WIRE_BYTES_PER_PACKET;
@@ -522,7 +525,8 @@ export class EnvelopeDecoder {
       // A restarted receiver takes a sender's first message as where its sequence is.
       const last = known ?? (this.resumed ? seq - 1 : 0);
       if (seq <= last) return this.refuse('duplicate', `seq ${seq} ≤ ${last}, the last accepted`, from, m);
-      if (seq - last > MAX_SEQ_JUMP) return this.refuse('seq-jump', `seq ${seq} is ${seq - last} past ${last}, the last accepted (at most ${MAX_SEQ_JUMP} may be missing)`, from, m);
+      if (seq - last > MAX_SEQ_JUMP)
+        return this.refuse('seq-jump', `seq ${seq} is ${seq - last} past ${last}, the last accepted (at most ${MAX_SEQ_JUMP} may be missing)`, from, m);
       if (seq > last + 1) {
         this.gapCount += seq - last - 1;
         this.gapsFrom.set(from, (this.gapsFrom.get(from) ?? 0) + seq - last - 1);

@@ -10,14 +10,7 @@ import {
   newTransportCounters,
   transportErrorDetail,
 } from './transport.js';
-import type {
-  MessageHandler,
-  RequestHandler,
-  Subscription,
-  Transport,
-  TransportCounters,
-  TransportStatus,
-} from './transport.js';
+import type { MessageHandler, RequestHandler, Subscription, Transport, TransportCounters, TransportStatus } from './transport.js';
 
 /** NATS's default max_payload; the bus enforces the same limit so a batch that fits here fits there. */
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -350,8 +343,7 @@ export class MemoryTransport implements Transport {
       } else {
         void result.then(
           (bytes) => this.sendReply(subject, reply, bytes),
-          (err: unknown) =>
-            this.emit({ kind: 'error', detail: `responder on '${subject}' failed: ${transportErrorDetail(err)}` }),
+          (err: unknown) => this.emit({ kind: 'error', detail: `responder on '${subject}' failed: ${transportErrorDetail(err)}` }),
         );
       }
     };

@@ -37,7 +37,8 @@ export function renderAuthorization(users: readonly NatsUser[], indent = ''): st
   const names = new Set<string>();
   const lines = [`${indent}authorization {`, `${indent}  users = [`];
   for (const u of users) {
-    if (!SAFE.test(u.user) || !SAFE.test(u.password)) throw new SplitnetError('E_USAGE', `nats authorization: user ${JSON.stringify(u.user)} or its password holds characters a config file cannot take`);
+    if (!SAFE.test(u.user) || !SAFE.test(u.password))
+      throw new SplitnetError('E_USAGE', `nats authorization: user ${JSON.stringify(u.user)} or its password holds characters a config file cannot take`);
     if (names.has(u.user)) throw new SplitnetError('E_USAGE', `nats authorization: user ${u.user} twice`);
     names.add(u.user);
     for (const subject of [...u.publish, ...u.subscribe]) {

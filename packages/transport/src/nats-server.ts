@@ -58,8 +58,7 @@ export interface NatsServerHandle {
   kill(signal?: NodeJS.Signals): boolean;
 }
 
-export const NATS_SERVER_INSTALL_HINT =
-  'install it (Debian/Ubuntu: apt-get install nats-server; macOS: brew install nats-server) or pass --nats <url>';
+export const NATS_SERVER_INSTALL_HINT = 'install it (Debian/Ubuntu: apt-get install nats-server; macOS: brew install nats-server) or pass --nats <url>';
 
 /** Where distribution packages put the binary but a user's PATH often does not reach (Debian: /usr/sbin). */
 const FALLBACK_DIRS: readonly string[] = ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/opt/homebrew/bin', '/snap/bin'];
@@ -82,9 +81,7 @@ function isExecutableFile(path: string): boolean {
  * else `nats-server` on `searchPath` (default: PATH) and then in `fallbackDirs`.
  * Throws `SplitnetError('E_USAGE')` with install instructions when there is none.
  */
-export function findNatsServerBinary(
-  opts: { binary?: string; searchPath?: string; fallbackDirs?: readonly string[] } = {},
-): string {
+export function findNatsServerBinary(opts: { binary?: string; searchPath?: string; fallbackDirs?: readonly string[] } = {}): string {
   const name = opts.binary ?? 'nats-server';
   if (name.includes('/')) {
     if (isExecutableFile(name)) return name;
@@ -109,7 +106,10 @@ function validate(opts: NatsServerOptions): { host: string; port: number; readyT
   }
   const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
   const stopTimeoutMs = opts.stopTimeoutMs ?? 5_000;
-  for (const [k, v] of [['readyTimeoutMs', readyTimeoutMs], ['stopTimeoutMs', stopTimeoutMs]] as const) {
+  for (const [k, v] of [
+    ['readyTimeoutMs', readyTimeoutMs],
+    ['stopTimeoutMs', stopTimeoutMs],
+  ] as const) {
     if (!Number.isFinite(v) || v <= 0) throw new SplitnetError('E_USAGE', `nats-server ${k} must be a positive number, got ${String(v)}`);
   }
   // Port 0 means "any" to most tools; nats-server spells that -1.
@@ -235,7 +235,9 @@ async function stopServer(child: ChildProcess, exited: Promise<NatsServerExit>, 
 function untilReady(log: ServerLog, exited: Promise<NatsServerExit>, binary: string, args: readonly string[], readyTimeoutMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new TransportError('E_SERVER', `nats-server (${binary}) did not report listening within ${readyTimeoutMs} ms; its last log lines:\n${log.text()}`));
+      reject(
+        new TransportError('E_SERVER', `nats-server (${binary}) did not report listening within ${readyTimeoutMs} ms; its last log lines:\n${log.text()}`),
+      );
     }, readyTimeoutMs);
     const done = (err?: Error): void => {
       clearTimeout(timer);
@@ -243,7 +245,12 @@ function untilReady(log: ServerLog, exited: Promise<NatsServerExit>, binary: str
       else reject(err);
     };
     void exited.then((e) => {
-      done(new TransportError('E_SERVER', `nats-server (${binary} ${args.join(' ')}) exited before it was ready (${e.signal ?? `code ${String(e.code)}`}); its last log lines:\n${log.text()}`));
+      done(
+        new TransportError(
+          'E_SERVER',
+          `nats-server (${binary} ${args.join(' ')}) exited before it was ready (${e.signal ?? `code ${String(e.code)}`}); its last log lines:\n${log.text()}`,
+        ),
+      );
     });
     log.onListening = () => {
       const at = log.listening;
@@ -251,7 +258,13 @@ function untilReady(log: ServerLog, exited: Promise<NatsServerExit>, binary: str
       void probe(dialHost(at.host), at.port).then(
         () => done(),
         (err: unknown) =>
-          done(new TransportError('E_SERVER', `nats-server said it listens on ${at.host}:${at.port} but a TCP connect failed: ${String(err)}; its last log lines:\n${log.text()}`, { cause: err })),
+          done(
+            new TransportError(
+              'E_SERVER',
+              `nats-server said it listens on ${at.host}:${at.port} but a TCP connect failed: ${String(err)}; its last log lines:\n${log.text()}`,
+              { cause: err },
+            ),
+          ),
       );
     };
     if (log.listening !== undefined) log.onListening();

@@ -11,13 +11,7 @@ import {
   TimeoutError,
   connect,
 } from '@nats-io/transport-node';
-import type {
-  Msg,
-  NatsConnection,
-  Subscription as NatsSubscription,
-  NodeConnectionOptions,
-  Status,
-} from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription as NatsSubscription, NodeConnectionOptions, Status } from '@nats-io/transport-node';
 import {
   TransportError,
   assertPublishSubject,
@@ -28,14 +22,7 @@ import {
   subjectProblem,
   transportErrorDetail,
 } from './transport.js';
-import type {
-  MessageHandler,
-  RequestHandler,
-  Subscription,
-  Transport,
-  TransportCounters,
-  TransportStatus,
-} from './transport.js';
+import type { MessageHandler, RequestHandler, Subscription, Transport, TransportCounters, TransportStatus } from './transport.js';
 
 export interface NatsTransportOptions {
   /**
@@ -108,7 +95,9 @@ function optionalMs(value: number | undefined, what: string, allowZero: boolean)
 /** Validate and complete the options before any I/O; throws `SplitnetError('E_USAGE')`. */
 export function compileNatsOptions(opts: NatsTransportOptions): CompiledNatsOptions {
   // A comma-separated string is a list, as written in a scenario's live.nats or given to --nats.
-  const servers = (typeof opts.servers === 'string' ? [opts.servers] : [...opts.servers]).flatMap((s) => (typeof s === 'string' && s.includes(',') ? s.split(',').map((x) => x.trim()) : [s]));
+  const servers = (typeof opts.servers === 'string' ? [opts.servers] : [...opts.servers]).flatMap((s) =>
+    typeof s === 'string' && s.includes(',') ? s.split(',').map((x) => x.trim()) : [s],
+  );
   if (servers.length === 0) throw usage('servers must name at least one NATS server URL');
   for (const s of servers) {
     if (typeof s !== 'string' || s.trim() === '' || /\s/.test(s)) {
@@ -190,10 +179,16 @@ export async function connectNats(opts: NatsTransportOptions): Promise<NatsTrans
     const reason = connectReason(err);
     // Reachable, but TLS failed: a certificate the client does not trust, or no TLS where it was required.
     if (/certificate/i.test(reason)) {
-      throw new TransportError('E_CONNECT', `TLS with NATS at ${where} failed: ${reason}${compiled.caFile === undefined ? ' (for a private CA, give its certificate file)' : ''}`, { cause: err });
+      throw new TransportError(
+        'E_CONNECT',
+        `TLS with NATS at ${where} failed: ${reason}${compiled.caFile === undefined ? ' (for a private CA, give its certificate file)' : ''}`,
+        { cause: err },
+      );
     }
     if (/support 'tls'/.test(reason)) {
-      throw new TransportError('E_CONNECT', `TLS with NATS at ${where} failed: the server does not offer TLS (required by a tls:// URL or a CA file)`, { cause: err });
+      throw new TransportError('E_CONNECT', `TLS with NATS at ${where} failed: the server does not offer TLS (required by a tls:// URL or a CA file)`, {
+        cause: err,
+      });
     }
     throw new TransportError('E_CONNECT', `cannot reach NATS at ${where}: ${reason}`, { cause: err });
   }

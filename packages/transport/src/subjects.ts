@@ -81,10 +81,7 @@ export class Subjects {
   /** @throws SplitnetError E_USAGE if `runId` is not a valid run id. */
   constructor(runId: string, patterns = false) {
     if (!isValidRunId(runId) && !(patterns && runId === '*')) {
-      throw new SplitnetError(
-        'E_USAGE',
-        `run id: expected 1–${RUN_ID_MAX_LENGTH} characters from [A-Za-z0-9_-], found ${JSON.stringify(runId)}`,
-      );
+      throw new SplitnetError('E_USAGE', `run id: expected 1–${RUN_ID_MAX_LENGTH} characters from [A-Za-z0-9_-], found ${JSON.stringify(runId)}`);
     }
     this.runId = runId;
     this.prefix = `${SUBJECT_ROOT}.${runId}`;
@@ -180,10 +177,7 @@ export class Subjects {
   private actor(actorId: string): string {
     if (this.knownActors.has(actorId)) return actorId;
     if (!(this.patterns ? ACTOR_PATTERN.test(actorId) : isValidActorId(actorId))) {
-      throw new SplitnetError(
-        'E_USAGE',
-        `actor id: expected nic, backend, controller, worker.<k> or vm.<v>, found ${JSON.stringify(actorId)}`,
-      );
+      throw new SplitnetError('E_USAGE', `actor id: expected nic, backend, controller, worker.<k> or vm.<v>, found ${JSON.stringify(actorId)}`);
     }
     this.knownActors.add(actorId);
     return actorId;

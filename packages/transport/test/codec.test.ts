@@ -4,14 +4,7 @@ import type { ExecutionContext } from 'ava';
 import { Packr } from 'msgpackr';
 import { Prng, SplitnetError } from '@splitnet/model';
 import type { Message, MutableBatch, PacketBatch } from '@splitnet/model';
-import {
-  EnvelopeDecoder,
-  MAX_SEQ_JUMP,
-  PROTOCOL_VERSION,
-  REJECT_KINDS,
-  WIRE_BYTES_PER_PACKET,
-  encodeEnvelope,
-} from '../src/codec.js';
+import { EnvelopeDecoder, MAX_SEQ_JUMP, PROTOCOL_VERSION, REJECT_KINDS, WIRE_BYTES_PER_PACKET, encodeEnvelope } from '../src/codec.js';
 import type { Envelope, RejectKind } from '../src/codec.js';
 
 const RUN = 'run-1';
@@ -142,7 +135,7 @@ function expectReject(t: ExecutionContext, d: EnvelopeDecoder, bytes: Uint8Array
 
 // ---- msgpackr facts the codec's design rests on (a library upgrade that changes them shows up here)
 
-test('codec - msgpackr corrupts non-byte typed arrays without moreTypes, so the codec never hands it one', t => {
+test('codec - msgpackr corrupts non-byte typed arrays without moreTypes, so the codec never hands it one', (t) => {
   const plain = new Packr({ useRecords: false });
   const out: unknown = plain.unpack(plain.pack([new Uint32Array([1, 2, 0xffff_ffff, 4])]));
   t.true(Array.isArray(out));
@@ -153,7 +146,7 @@ test('codec - msgpackr corrupts non-byte typed arrays without moreTypes, so the 
   t.deepEqual(Array.from((col as Uint8Array).subarray(0, 4)), [1, 2, 0xff, 4]);
 });
 
-test('codec - msgpackr moreTypes round-trips typed arrays by copying them into fresh buffers', t => {
+test('codec - msgpackr moreTypes round-trips typed arrays by copying them into fresh buffers', (t) => {
   const more = new Packr({ useRecords: false, moreTypes: true });
   const f64 = new Float64Array([1.5, Number.NaN, -0, 1e300]);
   const bytes = more.pack([f64, new Uint16Array([1, 65535]), new Uint32Array([7]).subarray(0, 1)]);
@@ -164,7 +157,7 @@ test('codec - msgpackr moreTypes round-trips typed arrays by copying them into f
   t.is((a as Float64Array).byteOffset, 0);
 });
 
-test('codec - msgpackr decodes bin as a view into the input (no copy) at any alignment', t => {
+test('codec - msgpackr decodes bin as a view into the input (no copy) at any alignment', (t) => {
   const p = new Packr({ useRecords: false, copyBuffers: false });
   const bytes = p.pack(['x', new Uint8Array([9, 8, 7])]);
   const [, bin] = p.unpack(bytes) as unknown[];
@@ -175,7 +168,7 @@ test('codec - msgpackr decodes bin as a view into the input (no copy) at any ali
 
 // ---- round trips
 
-test('codec - every message kind round-trips, batches with count below capacity too', t => {
+test('codec - every message kind round-trips, batches with count below capacity too', (t) => {
   const d = decoder();
   messages().forEach((m, i) => {
     const env = envelope(m, i + 1);
@@ -189,14 +182,13 @@ test('codec - every message kind round-trips, batches with count below capacity 
   t.is(d.lastError, undefined);
 });
 
-test('codec - only [0, count) of a batch travels: 18 bytes per packet, capacity irrelevant', t => {
-  const size = (count: number, capacity: number): number =>
-    encodeEnvelope(envelope({ kind: 'rx', vm: 0, queue: 0, batch: batch(count, capacity) })).byteLength;
+test('codec - only [0, count) of a batch travels: 18 bytes per packet, capacity irrelevant', (t) => {
+  const size = (count: number, capacity: number): number => encodeEnvelope(envelope({ kind: 'rx', vm: 0, queue: 0, batch: batch(count, capacity) })).byteLength;
   t.is(size(5, 16), size(5, 1024));
   t.is(size(70, 128) - size(60, 128), 10 * WIRE_BYTES_PER_PACKET);
 });
 
-test('codec - decoded batches own their memory and come from the batch pool', t => {
+test('codec - decoded batches own their memory and come from the batch pool', (t) => {
   const d = decoder();
   const bytes = encodeEnvelope(envelope({ kind: 'rx', vm: 0, queue: 0, batch: batch(64, 64) }));
   const out = d.decode(bytes);
@@ -211,28 +203,37 @@ test('codec - decoded batches own their memory and come from the batch pool', t 
   t.is(small !== null && small.m.kind === 'rx' ? small.m.batch.flow.length : -1, 16);
 });
 
-test('codec - encoded bytes stay intact after later encodes', t => {
+test('codec - encoded bytes stay intact after later encodes', (t) => {
   const first = encodeEnvelope(envelope({ kind: 'poll', nicQueue: 1, issuedAt: T - 2500.5 }));
   const copy = Uint8Array.from(first);
   for (let i = 0; i < 2000; i++) encodeEnvelope(envelope({ kind: 'rx', vm: 0, queue: 0, batch: batch(64, 64) }, i + 2));
   t.deepEqual(Array.from(first), Array.from(copy));
 });
 
-test('codec - times keep their fractions; seq and ring indices keep their full range', t => {
+test('codec - times keep their fractions; seq and ring indices keep their full range', (t) => {
   // A restarted receiver (a fresh one expects 1 first: 2^53 − 1 would be a jump).
   const d = decoder({ resumed: true });
-  const env: Envelope = { v: PROTOCOL_VERSION, run: RUN, from: 'vm.3', to: SELF, seq: Number.MAX_SAFE_INTEGER, t: 1e15 + 0.5, at: 1e15 + 1230.5, m: { kind: 'req', vm: 3, queue: 0, reqProd: 0xffff_ffff, rspEvent: 0x8000_0000, rspProdSeen: 1, notify: false } };
+  const env: Envelope = {
+    v: PROTOCOL_VERSION,
+    run: RUN,
+    from: 'vm.3',
+    to: SELF,
+    seq: Number.MAX_SAFE_INTEGER,
+    t: 1e15 + 0.5,
+    at: 1e15 + 1230.5,
+    m: { kind: 'req', vm: 3, queue: 0, reqProd: 0xffff_ffff, rspEvent: 0x8000_0000, rspProdSeen: 1, notify: false },
+  };
   t.deepEqual(d.decode(encodeEnvelope(env)), env);
 });
 
-test('codec - a batch whose count does not fit its columns is a sender bug', t => {
+test('codec - a batch whose count does not fit its columns is a sender bug', (t) => {
   const b = batch(4, 4);
   const bad: PacketBatch = { ...b, count: 5 };
   const e = t.throws(() => encodeEnvelope(envelope({ kind: 'rx', vm: 0, queue: 0, batch: bad })), { instanceOf: SplitnetError });
   t.is(e?.code, 'E_INTERNAL');
 });
 
-test('codec - the decoder rejects bad configuration before any input', t => {
+test('codec - the decoder rejects bad configuration before any input', (t) => {
   for (const options of [
     { run: 'a.b', limits: { flows: 1, maxBatch: 1 } },
     { run: 'r', limits: { flows: 0, maxBatch: 1 } },
@@ -247,7 +248,7 @@ test('codec - the decoder rejects bad configuration before any input', t => {
 
 // ---- rejections
 
-test('codec - random bytes are rejected as malformed or truncated, never thrown', t => {
+test('codec - random bytes are rejected as malformed or truncated, never thrown', (t) => {
   const d = decoder();
   const p = new Prng(7);
   for (let i = 0; i < 3000; i++) {
@@ -260,7 +261,7 @@ test('codec - random bytes are rejected as malformed or truncated, never thrown'
   t.is(d.accepted, 0);
 });
 
-test('codec - a message cut at any point is counted as truncated', t => {
+test('codec - a message cut at any point is counted as truncated', (t) => {
   const d = decoder();
   let cuts = 0;
   for (const m of messages()) {
@@ -274,7 +275,7 @@ test('codec - a message cut at any point is counted as truncated', t => {
   t.is(d.rejected.malformed, 0);
 });
 
-test('codec - trailing bytes after an envelope are one rejection; the envelope before them still counts', t => {
+test('codec - trailing bytes after an envelope are one rejection; the envelope before them still counts', (t) => {
   const bytes = encodeEnvelope(envelope({ kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 }));
   const longer = new Uint8Array(bytes.length + 1);
   longer.set(bytes);
@@ -285,14 +286,22 @@ test('codec - trailing bytes after an envelope are one rejection; the envelope b
   t.is(totalRejected(d), 1);
 });
 
-test('codec - a frame carries several envelopes; a bad one in the middle is counted and the rest are kept', t => {
+test('codec - a frame carries several envelopes; a bad one in the middle is counted and the rest are kept', (t) => {
   const d = decoder();
-  const frame = packAll([rawHeader({ from: 'worker.1' }), rawBody(['evt', 0, 1], { seq: 1 }), rawBody(['evt', 0, 'x'], { seq: 2 }), rawBody(['evt', 0, 3], { seq: 3 })]);
-  const envs = d.decodeFrame(frame);
-  t.deepEqual(envs.map((e) => [e.seq, e.from, e.m]), [
-    [1, 'worker.1', { kind: 'evt', vm: 0, port: 1 }],
-    [3, 'worker.1', { kind: 'evt', vm: 0, port: 3 }],
+  const frame = packAll([
+    rawHeader({ from: 'worker.1' }),
+    rawBody(['evt', 0, 1], { seq: 1 }),
+    rawBody(['evt', 0, 'x'], { seq: 2 }),
+    rawBody(['evt', 0, 3], { seq: 3 }),
   ]);
+  const envs = d.decodeFrame(frame);
+  t.deepEqual(
+    envs.map((e) => [e.seq, e.from, e.m]),
+    [
+      [1, 'worker.1', { kind: 'evt', vm: 0, port: 1 }],
+      [3, 'worker.1', { kind: 'evt', vm: 0, port: 3 }],
+    ],
+  );
   t.is(d.rejected.malformed, 1);
   t.is(d.gaps, 1);
   // decode() is for one-envelope frames only.
@@ -306,7 +315,7 @@ test('codec - a frame carries several envelopes; a bad one in the middle is coun
   t.is(totalRejected(d2), 2);
 });
 
-test('codec - hostile msgpack features are clean rejections and leave no state behind', t => {
+test('codec - hostile msgpack features are clean rejections and leave no state behind', (t) => {
   const d = decoder();
   const deep = new Uint8Array(200_001).fill(0x91); // [[[[…1…]]]]: nesting past the stack
   deep[200_000] = 1;
@@ -322,7 +331,7 @@ test('codec - hostile msgpack features are clean rejections and leave no state b
   t.deepEqual(out?.m, { kind: 'poll', nicQueue: 64, issuedAt: T - 2500.5 });
 });
 
-test('codec - another run id is counted as wrong-run, whatever else is wrong', t => {
+test('codec - another run id is counted as wrong-run, whatever else is wrong', (t) => {
   const d = decoder();
   expectReject(t, d, encodeEnvelope({ ...envelope({ kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 }), run: 'run-2' }), 'wrong-run', 'run-2');
   expectReject(t, d, encodeEnvelope({ ...envelope({ kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 }), run: 'run-1x' }), 'wrong-run', 'prefix');
@@ -330,7 +339,7 @@ test('codec - another run id is counted as wrong-run, whatever else is wrong', t
   t.regex(d.lastError ?? '', /run "other"/);
 });
 
-test('codec - a protocol version mismatch is malformed', t => {
+test('codec - a protocol version mismatch is malformed', (t) => {
   const d = decoder();
   for (const v of [0, 1, 2, 3, 4, 5, 7, '6', null]) {
     expectReject(t, d, rawFrame(['poll', 0, T], { v }), 'malformed', `v=${String(v)}`);
@@ -346,7 +355,7 @@ test('codec - a protocol version mismatch is malformed', t => {
   expectReject(t, d, raw.pack([1, RUN, 'backend', 1, T, T, ['poll', 0, T]]), 'malformed', 'v1 envelope');
 });
 
-test('codec - replays and reordered old messages are duplicates; jumps count as gaps', t => {
+test('codec - replays and reordered old messages are duplicates; jumps count as gaps', (t) => {
   const d = decoder();
   const m: Message = { kind: 'evt', vm: 0, port: 1 };
   for (const seq of [1, 2, 3]) t.truthy(d.decode(encodeEnvelope(envelope(m, seq, 'worker.2'))));
@@ -360,7 +369,7 @@ test('codec - replays and reordered old messages are duplicates; jumps count as 
   t.is(d.accepted, 4);
 });
 
-test('codec - sequence numbers are tracked per sender', t => {
+test('codec - sequence numbers are tracked per sender', (t) => {
   const d = decoder();
   const m: Message = { kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 };
   t.truthy(d.decode(encodeEnvelope(envelope(m, 1, 'nic'))));
@@ -370,13 +379,13 @@ test('codec - sequence numbers are tracked per sender', t => {
   t.is(d.rejected.duplicate, 0);
 });
 
-test('codec - the first message of a sender counts the ones before it as gaps', t => {
+test('codec - the first message of a sender counts the ones before it as gaps', (t) => {
   const d = decoder();
   t.truthy(d.decode(encodeEnvelope(envelope({ kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 }, 4, 'nic'))));
   t.is(d.gaps, 3);
 });
 
-test('codec - a rejected message leaves a gap when its successor arrives', t => {
+test('codec - a rejected message leaves a gap when its successor arrives', (t) => {
   const d = decoder();
   t.truthy(d.decode(encodeEnvelope(envelope({ kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 }, 1))));
   expectReject(t, d, rawFrame(['poll', 'x', T], { seq: 2 }), 'malformed', 'bad 2');
@@ -384,7 +393,7 @@ test('codec - a rejected message leaves a gap when its successor arrives', t => 
   t.is(d.gaps, 1);
 });
 
-test('codec - forgetSender lets a restarted actor count from 1 again', t => {
+test('codec - forgetSender lets a restarted actor count from 1 again', (t) => {
   const d = decoder();
   const m: Message = { kind: 'poll', nicQueue: 0, issuedAt: T - 2500.5 };
   t.truthy(d.decode(encodeEnvelope(envelope(m, 1, 'nic'))));
@@ -394,7 +403,7 @@ test('codec - forgetSender lets a restarted actor count from 1 again', t => {
   t.truthy(d.decode(encodeEnvelope(envelope(m, 1, 'nic'))));
 });
 
-test('codec - a duplicate batch goes back to the pool instead of leaking', t => {
+test('codec - a duplicate batch goes back to the pool instead of leaking', (t) => {
   const d = decoder();
   const b = batch(64, 64);
   t.truthy(d.decode(encodeEnvelope(envelope({ kind: 'rx', vm: 0, queue: 0, batch: b }, 1))));
@@ -404,7 +413,7 @@ test('codec - a duplicate batch goes back to the pool instead of leaking', t => 
   t.deepEqual(packets({ ...again, count: 64 }), packets(b));
 });
 
-test('codec - wrong shapes, types and ranges of envelope and message fields are malformed', t => {
+test('codec - wrong shapes, types and ranges of envelope and message fields are malformed', (t) => {
   const d = decoder();
   const frame = (header: unknown, body: unknown): Uint8Array => packAll([header, body]);
   const body = (m: unknown[], over: RawOver = {}): Uint8Array => frame(rawHeader(over), rawBody(m, over));
@@ -457,7 +466,7 @@ test('codec - wrong shapes, types and ranges of envelope and message fields are 
   for (const [label, bytes] of cases) expectReject(t, d, bytes, 'malformed', label);
 });
 
-test('codec - bad batches are invalid-batch: column sizes, counts, flows, lengths, times', t => {
+test('codec - bad batches are invalid-batch: column sizes, counts, flows, lengths, times', (t) => {
   const d = decoder();
   const ok: [number, number, number, number] = [1, 2, 64, T - 10];
   const rx = (b: unknown): Uint8Array => rawFrame(['rx', 0, 0, b]);
@@ -490,7 +499,7 @@ test('codec - bad batches are invalid-batch: column sizes, counts, flows, length
   t.regex(d.lastError ?? '', /flow\[0\] = 100, but the scenario has 100 flows.*from backend/);
 });
 
-test('codec - lastError is one line naming the problem and the sender', t => {
+test('codec - lastError is one line naming the problem and the sender', (t) => {
   const d = decoder();
   d.decode(rawFrame(['rx', 0, 0, [1, rawCols([[0, 0, 0, 0]])]], { from: 'worker.5' }));
   t.is(d.lastError, 'invalid-batch: batch.len[0] = 0: a frame has at least a header (from worker.5)');
@@ -508,8 +517,15 @@ function validEnvelope(e: Envelope): boolean {
   const u32 = (x: number): boolean => Number.isInteger(x) && x >= 0 && x <= 0xffff_ffff;
   const m = e.m;
   const head =
-    e.v === PROTOCOL_VERSION && e.run === RUN && /^(nic|backend|controller|(worker|vm)\.(0|[1-9]\d*))$/.test(e.from) &&
-    Number.isSafeInteger(e.seq) && e.seq >= 1 && Number.isFinite(e.t) && e.t >= 0 && Number.isFinite(e.at) && e.at >= e.t;
+    e.v === PROTOCOL_VERSION &&
+    e.run === RUN &&
+    /^(nic|backend|controller|(worker|vm)\.(0|[1-9]\d*))$/.test(e.from) &&
+    Number.isSafeInteger(e.seq) &&
+    e.seq >= 1 &&
+    Number.isFinite(e.t) &&
+    e.t >= 0 &&
+    Number.isFinite(e.at) &&
+    e.at >= e.t;
   if (!head) return false;
   const batchOk = (b: PacketBatch): boolean => {
     if (!Number.isInteger(b.count) || b.count < 0 || b.count > MAX_BATCH) return false;
@@ -581,8 +597,29 @@ function mutateBytes(p: Prng, src: Uint8Array): Uint8Array {
 /** Odd values a field may be replaced with by the structural mutator. */
 function oddValue(p: Prng): unknown {
   const pool: unknown[] = [
-    -1, 0, 1, 0.5, 2 ** 32, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, -0, '', 'rx', 'nic', RUN, true, false, null,
-    [], {}, new Uint8Array(p.below(40)), p.nextU32(), FLOWS, MAX_BATCH + 1, 2n ** 63n,
+    -1,
+    0,
+    1,
+    0.5,
+    2 ** 32,
+    2 ** 53,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    -0,
+    '',
+    'rx',
+    'nic',
+    RUN,
+    true,
+    false,
+    null,
+    [],
+    {},
+    new Uint8Array(p.below(40)),
+    p.nextU32(),
+    FLOWS,
+    MAX_BATCH + 1,
+    2n ** 63n,
   ];
   return pool[p.below(pool.length)];
 }
@@ -607,10 +644,20 @@ function mutateTree(p: Prng, value: unknown): unknown {
   return copy;
 }
 
-test('codec - seeded random mutations never throw and always decode validly or count a rejection', t => {
+test('codec - seeded random mutations never throw and always decode validly or count a rejection', (t) => {
   const p = new Prng(20_240_601);
   const bases = messages().map((m, i) => encodeEnvelope(envelope(m, i + 1, i % 2 === 0 ? 'nic' : 'worker.1')));
-  const byKind: Record<RejectKind, number> = { malformed: 0, truncated: 0, 'wrong-run': 0, duplicate: 0, 'invalid-batch': 0, misrouted: 0, spoofed: 0, 'not-allowed': 0, 'seq-jump': 0 };
+  const byKind: Record<RejectKind, number> = {
+    malformed: 0,
+    truncated: 0,
+    'wrong-run': 0,
+    duplicate: 0,
+    'invalid-batch': 0,
+    misrouted: 0,
+    spoofed: 0,
+    'not-allowed': 0,
+    'seq-jump': 0,
+  };
   let accepted = 0;
   for (let iter = 0; iter < 6000; iter++) {
     const pick = p.below(bases.length);
@@ -648,13 +695,25 @@ test('codec - seeded random mutations never throw and always decode validly or c
 
 // ---- senders, receivers and sequences a receiver can believe
 
-test('codec - the header must name the sender whose subject the frame came on, and this receiver', t => {
+test('codec - the header must name the sender whose subject the frame came on, and this receiver', (t) => {
   const m: Message = { kind: 'evt', vm: 0, port: 1 };
   const d = decoder();
   t.truthy(d.decode(encodeEnvelope(envelope(m, 1, 'worker.1')), 'worker.1'), 'agreeing subject and header');
   const cases: [string, Uint8Array, string | undefined, RejectKind, RegExp][] = [
-    ['a header claiming the back end, on worker.1\'s subject', encodeEnvelope(envelope(m, 2, 'backend')), 'worker.1', 'spoofed', /names sender "backend" but it came on "worker\.1"'s subject/],
-    ['a frame for worker.3 re-published to worker.0', encodeEnvelope({ ...envelope(m, 2, 'worker.1'), to: 'worker.3' }), 'worker.1', 'misrouted', /addressed to "worker\.3", received by worker\.0/],
+    [
+      "a header claiming the back end, on worker.1's subject",
+      encodeEnvelope(envelope(m, 2, 'backend')),
+      'worker.1',
+      'spoofed',
+      /names sender "backend" but it came on "worker\.1"'s subject/,
+    ],
+    [
+      'a frame for worker.3 re-published to worker.0',
+      encodeEnvelope({ ...envelope(m, 2, 'worker.1'), to: 'worker.3' }),
+      'worker.1',
+      'misrouted',
+      /addressed to "worker\.3", received by worker\.0/,
+    ],
   ];
   for (const [label, bytes, subject, kind, why] of cases) {
     t.is(d.decode(bytes, subject), null, label);
@@ -666,7 +725,7 @@ test('codec - the header must name the sender whose subject the frame came on, a
   t.is(d.gaps, 0);
 });
 
-test('codec - a message its sender never sends this receiver is not-allowed: its packets are counted against the sender, its sequence number is not taken', t => {
+test('codec - a message its sender never sends this receiver is not-allowed: its packets are counted against the sender, its sequence number is not taken', (t) => {
   const d = decoder({ admit: (from, m) => (m.kind === 'dma' ? `a DMA batch from ${from} does not cross the bus` : undefined) });
   const dma: Message = { kind: 'dma', nicQueue: 0, irq: true, issuedAt: T, batch: batch(50, 64) };
   expectReject(t, d, encodeEnvelope(envelope(dma, 1, 'nic')), 'not-allowed', 'dma over the bus');
@@ -675,7 +734,7 @@ test('codec - a message its sender never sends this receiver is not-allowed: its
   t.truthy(d.decode(encodeEnvelope(envelope({ kind: 'poll', nicQueue: 0, issuedAt: T }, 1, 'nic'))), 'seq 1 is still free');
 });
 
-test('codec - a sequence number far ahead of the sender\'s is a seq-jump and does not make its real messages duplicates', t => {
+test("codec - a sequence number far ahead of the sender's is a seq-jump and does not make its real messages duplicates", (t) => {
   const d = decoder();
   const m = (seq: number): Uint8Array => encodeEnvelope(envelope({ kind: 'rx', vm: 0, queue: 0, batch: batch(10, 16) }, seq, 'backend'));
   t.truthy(d.decode(m(1)));
@@ -691,7 +750,7 @@ test('codec - a sequence number far ahead of the sender\'s is a seq-jump and doe
   t.deepEqual([...d.firstRejections().keys()], ['seq-jump']);
 });
 
-test('codec - a restarted receiver takes each sender\'s first sequence number as where it is; a sender it is told restarted starts at 1', t => {
+test("codec - a restarted receiver takes each sender's first sequence number as where it is; a sender it is told restarted starts at 1", (t) => {
   const d = decoder({ resumed: true });
   const m = (seq: number, from: string): Uint8Array => encodeEnvelope(envelope({ kind: 'evt', vm: 0, port: 0 }, seq, from));
   t.truthy(d.decode(m(5000, 'worker.1')), 'mid-sequence');

@@ -193,10 +193,13 @@ test('nats authorization - what a user block cannot hold is refused before any f
 test.serial('nats authorization - a real nats-server enforces a rendered block: allowed subjects pass, the rest and an empty list are refused', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'splitnet-auth-'));
   const file = join(dir, 'auth.conf');
-  writeFileSync(file, renderAuthorization([
-    { user: 'watcher', password: 'w-pass', publish: [], subscribe: ['sn.r.>'] },
-    { user: 'sender', password: 's-pass', publish: ['sn.r.ok'], subscribe: ['_INBOX.sender.>'], allowResponses: true },
-  ]));
+  writeFileSync(
+    file,
+    renderAuthorization([
+      { user: 'watcher', password: 'w-pass', publish: [], subscribe: ['sn.r.>'] },
+      { user: 'sender', password: 's-pass', publish: ['sn.r.ok'], subscribe: ['_INBOX.sender.>'], allowResponses: true },
+    ]),
+  );
   const server = await startNatsServer({ args: ['-c', file] });
   t.teardown(async () => {
     await server.stop();
@@ -218,8 +221,14 @@ test.serial('nats authorization - a real nats-server enforces a rendered block: 
   await ok;
   await watcher.flush();
   t.deepEqual(got, ['sn.r.ok']);
-  t.true(refused.some((st) => st.detail.includes('sn.r.not-ok')), JSON.stringify(refused));
-  t.true(refused.some((st) => /publish/i.test(st.detail) && st.detail.includes('sn.r.ok')), JSON.stringify(refused));
+  t.true(
+    refused.some((st) => st.detail.includes('sn.r.not-ok')),
+    JSON.stringify(refused),
+  );
+  t.true(
+    refused.some((st) => /publish/i.test(st.detail) && st.detail.includes('sn.r.ok')),
+    JSON.stringify(refused),
+  );
   await watcher.close();
   await sender.close();
 });

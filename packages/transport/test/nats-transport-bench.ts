@@ -198,8 +198,7 @@ async function main(): Promise<void> {
   }
   const raw = median(rates.raw);
   const tr = median(rates.transport);
-  const cpuLine = (impl: Impl): string =>
-    `CPU µs/msg pub ${median(pubCpu[impl]).toFixed(2)}, sub ${median(subCpu[impl]).toFixed(2)}`;
+  const cpuLine = (impl: Impl): string => `CPU µs/msg pub ${median(pubCpu[impl]).toFixed(2)}, sub ${median(subCpu[impl]).toFixed(2)}`;
   console.log(`median raw nats.js:   ${(raw / 1e3).toFixed(0)} k msg/s, ${cpuLine('raw')}`);
   console.log(
     `median NatsTransport: ${(tr / 1e3).toFixed(0)} k msg/s, ${cpuLine('transport')}  (${((tr / raw) * 100).toFixed(0)} % of raw's rate in the same run)`,

@@ -31,7 +31,7 @@ function wildcards(s: Subjects): string[] {
   return [s.runWildcard(), s.statsAll(), s.heartbeatAll(), s.helloAll(), ...ACTORS.map((a) => s.dataInbox(a))];
 }
 
-test('subjects - the matcher used here follows NATS rules', t => {
+test('subjects - the matcher used here follows NATS rules', (t) => {
   t.true(natsMatches('sn.a.>', 'sn.a.worker.3.in'));
   t.false(natsMatches('sn.a.>', 'sn.a'));
   t.true(natsMatches('sn.*.hello', 'sn.x.hello'));
@@ -39,7 +39,7 @@ test('subjects - the matcher used here follows NATS rules', t => {
   t.false(natsMatches('sn.a.>', 'sn.ab.nic.in'));
 });
 
-test('subjects - every builder gives its documented shape', t => {
+test('subjects - every builder gives its documented shape', (t) => {
   const s = new Subjects('run-1');
   t.is(s.runId, 'run-1');
   t.is(s.prefix, 'sn.run-1');
@@ -58,7 +58,7 @@ test('subjects - every builder gives its documented shape', t => {
   t.is(s.runWildcard(), 'sn.run-1.>');
 });
 
-test('subjects - run ids are single subject tokens of bounded length', t => {
+test('subjects - run ids are single subject tokens of bounded length', (t) => {
   for (const ok of ['a', 'A-b_9', 'x'.repeat(RUN_ID_MAX_LENGTH)]) {
     t.true(Subjects.validRunId(ok), ok);
     t.notThrows(() => new Subjects(ok));
@@ -72,14 +72,39 @@ test('subjects - run ids are single subject tokens of bounded length', t => {
   t.false(isValidRunId(undefined));
 });
 
-test('subjects - actor ids are the roles, with canonical indices', t => {
+test('subjects - actor ids are the roles, with canonical indices', (t) => {
   for (const ok of ACTORS) t.true(isValidActorId(ok), ok);
   t.true(Subjects.validActorId('worker.4294967295'));
-  const bad = ['', 'worker', 'worker.', 'worker.03', 'worker.-1', 'worker.*', 'worker.>', 'vm.1.2', 'vm.x', 'nic.0', 'ctl', 'all', 'hello', 'frontend', 'Nic', 'worker 1'];
+  const bad = [
+    '',
+    'worker',
+    'worker.',
+    'worker.03',
+    'worker.-1',
+    'worker.*',
+    'worker.>',
+    'vm.1.2',
+    'vm.x',
+    'nic.0',
+    'ctl',
+    'all',
+    'hello',
+    'frontend',
+    'Nic',
+    'worker 1',
+  ];
   const s = new Subjects('r');
   for (const b of bad) {
     t.false(isValidActorId(b), JSON.stringify(b));
-    for (const build of [() => s.data(b, 'nic'), () => s.data('nic', b), () => s.dataInbox(b), () => s.control(b), () => s.hello(b), () => s.stats(b), () => s.heartbeat(b)]) {
+    for (const build of [
+      () => s.data(b, 'nic'),
+      () => s.data('nic', b),
+      () => s.dataInbox(b),
+      () => s.control(b),
+      () => s.hello(b),
+      () => s.stats(b),
+      () => s.heartbeat(b),
+    ]) {
       const e = t.throws(build, { instanceOf: SplitnetError });
       t.is(e?.code, 'E_USAGE');
     }
@@ -87,7 +112,7 @@ test('subjects - actor ids are the roles, with canonical indices', t => {
   t.false(isValidActorId(3));
 });
 
-test('subjects - within a run, every subject is distinct and the families do not overlap', t => {
+test('subjects - within a run, every subject is distinct and the families do not overlap', (t) => {
   const s = new Subjects('r');
   const all = concrete(s);
   t.is(new Set(all).size, all.length);
@@ -105,15 +130,22 @@ test('subjects - within a run, every subject is distinct and the families do not
   }
 });
 
-test('subjects - senderOf names no sender for a subject that is not a data subject of that receiver', t => {
+test('subjects - senderOf names no sender for a subject that is not a data subject of that receiver', (t) => {
   const s = new Subjects('r');
-  for (const subject of ['sn.r.worker.0.from.bogus', 'sn.r.worker.0.from.worker.03', 'sn.r.worker.0.from', 'sn.r.worker.1.from.nic', 'sn.q.worker.0.from.nic', 'sn.r.worker.0.from.nic.x']) {
+  for (const subject of [
+    'sn.r.worker.0.from.bogus',
+    'sn.r.worker.0.from.worker.03',
+    'sn.r.worker.0.from',
+    'sn.r.worker.1.from.nic',
+    'sn.q.worker.0.from.nic',
+    'sn.r.worker.0.from.nic.x',
+  ]) {
     t.is(s.senderOf('worker.0', subject), undefined, subject);
   }
   t.is(s.senderOf('worker.0', 'sn.r.worker.0.from.backend'), 'backend');
 });
 
-test('subjects - permission patterns have the subjects\' shapes, for any run and a role\'s every actor', t => {
+test("subjects - permission patterns have the subjects' shapes, for any run and a role's every actor", (t) => {
   const any = Subjects.patterns('*');
   t.is(any.data('worker.*', 'backend'), 'sn.*.worker.*.from.backend');
   t.is(any.data('vm.*', 'worker.3'), 'sn.*.vm.*.from.worker.3');
@@ -127,9 +159,9 @@ test('subjects - permission patterns have the subjects\' shapes, for any run and
   }
 });
 
-test('subjects - two run ids never share a subject', t => {
+test('subjects - two run ids never share a subject', (t) => {
   // Prefixes of one another, case variants, and ids equal to other subject tokens.
-  const runs = ['a', 'ab', 'a-b', 'a_b', 'A', 'b', 'abc', 'sn', 'ctl', 'stats', 'hb', 'nic'].map(r => new Subjects(r));
+  const runs = ['a', 'ab', 'a-b', 'a_b', 'A', 'b', 'abc', 'sn', 'ctl', 'stats', 'hb', 'nic'].map((r) => new Subjects(r));
   for (const a of runs) {
     for (const b of runs) {
       if (a === b) continue;
@@ -142,7 +174,7 @@ test('subjects - two run ids never share a subject', t => {
   t.false(natsMatches(new Subjects('a').runWildcard(), new Subjects('ab').data('nic', 'backend')));
 });
 
-test('subjects - newRunId makes a valid, deterministic id from a prefix and a number', t => {
+test('subjects - newRunId makes a valid, deterministic id from a prefix and a number', (t) => {
   t.is(newRunId('quickstart', 0), 'quickstart-0');
   t.is(newRunId('quickstart', 35), 'quickstart-z');
   t.is(newRunId('my scenario.yaml', 1234), newRunId('my scenario.yaml', 1234));

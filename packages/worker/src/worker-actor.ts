@@ -179,17 +179,48 @@ class QueueState implements ArrivalView {
   stallTimerArmed = false;
   kicksThisStall = 0;
 
-  constructor(readonly index: number, readonly served: ServedQueue, policy: PolicySpec, qdisc: QdiscKind) {
+  constructor(
+    readonly index: number,
+    readonly served: ServedQueue,
+    policy: PolicySpec,
+    qdisc: QdiscKind,
+  ) {
     this.ring = new RxRingBack(served.ringSize);
     this.qdisc = qdisc === 'fq-codel' ? new FqCodel() : new PfifoFast();
     this.coalescer = policy.kind === 'none' ? null : createCoalescer(policy);
-    this.stats = doubleFields({
-      vm: served.vm, queue: served.queue, received: 0, copied: 0, bytes: 0, passes: 0, notifies: 0,
-      suppressed: 0, held: 0, lateNotifies: 0, timerNotifies: 0, reqNotifies: 0, dropsQueueFull: 0,
-      dropsQdiscOverlimit: 0, dropsQdiscCongested: 0, ringFullStalls: 0, maxBacklog: 0, maxQdisc: 0, flushes: 0,
-      copyOps: 0, slots: 0, dropsVifDisabled: 0, ringErrors: 0, staleWrites: 0,
-      stallsDetected: 0, stallKicks: 0, purgedOldRing: 0, staleRingStates: 0,
-    }, ['bytes']); // a byte counter passes 2^30 within seconds
+    this.stats = doubleFields(
+      {
+        vm: served.vm,
+        queue: served.queue,
+        received: 0,
+        copied: 0,
+        bytes: 0,
+        passes: 0,
+        notifies: 0,
+        suppressed: 0,
+        held: 0,
+        lateNotifies: 0,
+        timerNotifies: 0,
+        reqNotifies: 0,
+        dropsQueueFull: 0,
+        dropsQdiscOverlimit: 0,
+        dropsQdiscCongested: 0,
+        ringFullStalls: 0,
+        maxBacklog: 0,
+        maxQdisc: 0,
+        flushes: 0,
+        copyOps: 0,
+        slots: 0,
+        dropsVifDisabled: 0,
+        ringErrors: 0,
+        staleWrites: 0,
+        stallsDetected: 0,
+        stallKicks: 0,
+        purgedOldRing: 0,
+        staleRingStates: 0,
+      },
+      ['bytes'],
+    ); // a byte counter passes 2^30 within seconds
   }
 
   /** Packets waiting in the driver domain for this queue: the guest-RX queue and the qdisc. */
@@ -311,10 +342,23 @@ export class WorkerActor implements Actor {
 
   report(t: Nanos): WorkerReport {
     const r = {
-      role: 'worker' as const, id: this.id, t, busy: this.busy(t),
-      held: this.heldPackets(), backlog: this.backlogPackets(), notifies: 0, suppressed: 0, notifiesHeld: 0,
-      timerNotifies: 0, reqNotifies: 0, dropsNetbackQueueFull: 0, dropsQdiscOverlimit: 0, dropsQdiscCongested: 0,
-      dropsVifDisabled: 0, stallKicks: 0, purgedOldRing: 0,
+      role: 'worker' as const,
+      id: this.id,
+      t,
+      busy: this.busy(t),
+      held: this.heldPackets(),
+      backlog: this.backlogPackets(),
+      notifies: 0,
+      suppressed: 0,
+      notifiesHeld: 0,
+      timerNotifies: 0,
+      reqNotifies: 0,
+      dropsNetbackQueueFull: 0,
+      dropsQdiscOverlimit: 0,
+      dropsQdiscCongested: 0,
+      dropsVifDisabled: 0,
+      stallKicks: 0,
+      purgedOldRing: 0,
       queueBacklogs: this.qs.map((q) => [q.served.vm, q.served.queue, q.waiting] as const),
     };
     for (const s of this.queueStats()) {
@@ -525,10 +569,7 @@ export class WorkerActor implements Actor {
     if (q.backlog.length > q.stats.maxBacklog) q.stats.maxBacklog = q.backlog.length;
   }
 
-  private onReq(
-    vm: number, queue: number, reqProd: number, rspEvent: number, rspProdSeen: number, notified: boolean,
-    now: Nanos, fx: Effects,
-  ): void {
+  private onReq(vm: number, queue: number, reqProd: number, rspEvent: number, rspProdSeen: number, notified: boolean, now: Nanos, fx: Effects): void {
     const i = this.byKey.get(vm * 65536 + queue);
     if (i === undefined) return;
     const q = this.qs[i] as QueueState;
@@ -667,11 +708,7 @@ export class WorkerActor implements Actor {
       q.stats.copied += count;
       q.stats.bytes += bytes;
       const notify = q.ring.pushResponses(slots);
-      fx.send(
-        q.served.frontend,
-        { kind: 'rsp', vm: q.served.vm, queue: q.served.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent, batch: part },
-        now,
-      );
+      fx.send(q.served.frontend, { kind: 'rsp', vm: q.served.vm, queue: q.served.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent, batch: part }, now);
       if (notify) this.notifyDue(q, now, count, bytes, fx, true);
       else if (q.owed) {
         q.stats.held++;
@@ -754,7 +791,13 @@ export class WorkerActor implements Actor {
     if (!q.stallDeclared) {
       q.stallDeclared = true;
       q.stats.stallsDetected++;
-      fx.event('netback-stall-detected', { vm: q.served.vm, queue: q.served.queue, since: q.stallSince, by: 'netback-rx-stall-timer', backlog: q.backlog.length });
+      fx.event('netback-stall-detected', {
+        vm: q.served.vm,
+        queue: q.served.queue,
+        since: q.stallSince,
+        by: 'netback-rx-stall-timer',
+        backlog: q.backlog.length,
+      });
     }
     if (this.cfg.stallKick !== false) {
       // The guest may have missed a notification: send it again (it merges with any pending one).
@@ -771,8 +814,12 @@ export class WorkerActor implements Actor {
     if (q.stallSince < 0) return;
     if (q.stallDeclared) {
       fx.event('netback-stall-end', {
-        vm: q.served.vm, queue: q.served.queue, since: q.stallSince, by: 'netback-rx-stall-timer',
-        endedBy: cause === 'guest-refill' && q.kicksThisStall > 0 ? 'netback-stall-kick' : cause, kicks: q.kicksThisStall,
+        vm: q.served.vm,
+        queue: q.served.queue,
+        since: q.stallSince,
+        by: 'netback-rx-stall-timer',
+        endedBy: cause === 'guest-refill' && q.kicksThisStall > 0 ? 'netback-stall-kick' : cause,
+        kicks: q.kicksThisStall,
       });
     }
     q.stallSince = -1;
@@ -793,7 +840,12 @@ export class WorkerActor implements Actor {
     q.stats.dropsVifDisabled += lost;
     this.endStall(q, now, 'vif-disabled', fx);
     fx.event('ring-corrupt', {
-      vm: q.served.vm, queue: q.served.queue, reqProd: reqProd >>> 0, reqCons: q.ring.reqCons, size: q.ring.size, dropped: lost,
+      vm: q.served.vm,
+      queue: q.served.queue,
+      reqProd: reqProd >>> 0,
+      reqCons: q.ring.reqCons,
+      size: q.ring.size,
+      dropped: lost,
       detail: `req_prod ${reqProd >>> 0} is more than a ring (${q.ring.size}) ahead of req_cons ${q.ring.reqCons}: queue disabled`,
     });
   }

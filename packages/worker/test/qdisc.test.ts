@@ -14,7 +14,10 @@ test('qdisc - pfifo_fast keeps tx_queue_len (32) packets in order and tail-drops
   t.is(q.drops.overlimit, 8);
   const out: number[] = [];
   for (let p = q.dequeue(); p !== undefined; p = q.dequeue()) out.push(p.seq);
-  t.deepEqual(out, Array.from({ length: 32 }, (_, i) => i));
+  t.deepEqual(
+    out,
+    Array.from({ length: 32 }, (_, i) => i),
+  );
 });
 
 test('qdisc - fq_codel serves a second flow within one quantum of the first, not behind its whole backlog', (t) => {
@@ -41,7 +44,7 @@ test('qdisc - fq_codel over its limit drops from the head of the fattest flow un
   t.deepEqual(seqs, ['1:0', '0:5', '0:6', '0:7', '0:8', '0:9']);
 });
 
-test('qdisc - fq_codel\'s CoDel drops only after the sojourn time stayed above 5 ms for 100 ms', (t) => {
+test("qdisc - fq_codel's CoDel drops only after the sojourn time stayed above 5 ms for 100 ms", (t) => {
   const q = new FqCodel();
   // A standing queue: 400 packets at t = 0, one dequeued per millisecond: every sojourn time exceeds 5 ms from the 6th on.
   for (let i = 0; i < 400; i++) q.enqueue(pkt(0, i), HASH[0] as number);

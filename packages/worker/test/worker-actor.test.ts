@@ -1,7 +1,7 @@
 // The netback worker on its own: passes, flushes, notify only when the event index says so, the byte-bounded queue and qdisc, back-end coalescing.
 import test from 'ava';
 import { RecordingEffects, takeBatch, UNIT_TEST_COSTS } from '@splitnet/model';
-import type { Nanos, PacketBatch, PolicySpec } from '@splitnet/model';
+import type { PacketBatch, PolicySpec } from '@splitnet/model';
 import { WorkerActor, type PassRule, type QdiscKind, type WorkerConfig } from '../src/worker-actor.js';
 
 const costs = UNIT_TEST_COSTS;
@@ -24,9 +24,17 @@ const LEGACY: PassRule = { maxPackets: Infinity, ringSlack: 17, copyBatch: Infin
 
 function config(over: Partial<WorkerConfig> = {}): WorkerConfig {
   return {
-    id: 'worker.0', index: 0, costs, pass: PER_QUEUE, rxQueueBytes: 512 * 1024, qdisc: 'pfifo-fast', extraSlots: 0,
-    skbHash: new Uint32Array([0x0000_0000, 0x8000_0000]), served: [{ vm: 0, queue: 0, frontend: 5, ringSize: 256 }],
-    policy: { kind: 'none' }, ...over,
+    id: 'worker.0',
+    index: 0,
+    costs,
+    pass: PER_QUEUE,
+    rxQueueBytes: 512 * 1024,
+    qdisc: 'pfifo-fast',
+    extraSlots: 0,
+    skbHash: new Uint32Array([0x0000_0000, 0x8000_0000]),
+    served: [{ vm: 0, queue: 0, frontend: 5, ringSize: 256 }],
+    policy: { kind: 'none' },
+    ...over,
   };
 }
 
@@ -45,8 +53,14 @@ test('worker - copies in passes of at most 64 and notifies once when the guest h
   w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(100) }, 0, fx);
   fx.drain(w);
   const rsps = fx.of('rsp');
-  t.deepEqual(rsps.map((r) => r.batch.count), [64, 36]);
-  t.deepEqual(rsps.map((r) => r.rspProd), [64, 100]);
+  t.deepEqual(
+    rsps.map((r) => r.batch.count),
+    [64, 36],
+  );
+  t.deepEqual(
+    rsps.map((r) => r.rspProd),
+    [64, 100],
+  );
   // rsp_event was 1: the first push crosses it (notify), the second does not (suppressed).
   t.is(fx.of('evt').length, 1);
   t.like(w.queueStats()[0], { notifies: 1, suppressed: 1, copied: 100, passes: 2 });
@@ -114,22 +128,31 @@ test('worker - jumbo frames take 3 slots and 5 copy ops; the pass flushes every 
   t.like(s, { passes: 1, copyOps: 150, flushes: 3, slots: 90, copied: 30 });
   const rsps = fx.of('rsp');
   // Op 65 is packet 12's 5th op and op 129 packet 25's 4th: the flushes publish the packets completed before.
-  t.deepEqual(rsps.map((r) => r.batch.count), [12, 13, 5]);
-  t.deepEqual(rsps.map((r) => r.rspProd), [36, 75, 90]);
+  t.deepEqual(
+    rsps.map((r) => r.batch.count),
+    [12, 13, 5],
+  );
+  t.deepEqual(
+    rsps.map((r) => r.rspProd),
+    [36, 75, 90],
+  );
   // Each flush is a push-and-check: the first crosses rsp_event 1 and notifies.
   t.is(fx.of('evt').length, 1);
   // Cost: perPass + 3 × perFlush + 30 × perPacket + 30 × 4 further ops × perCopyOp.
   t.is(w.report(1e9).busy['dom0.worker0'], 500 + 3 * 500 + 30 * 1000 + 120 * 500 + 1000);
 });
 
-test('worker - legacy netback takes a ring\'s worth per pass (count + MAX_SKB_FRAGS reaches the ring) in one flush', (t) => {
+test("worker - legacy netback takes a ring's worth per pass (count + MAX_SKB_FRAGS reaches the ring) in one flush", (t) => {
   const fx = new RecordingEffects();
   const w = new WorkerActor(config({ pass: LEGACY }));
   w.receive(posted(256, 1, 0), 0, fx);
   w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(300) }, 0, fx);
   fx.drain(w);
   // 239 in the first pass (239 + 17 = 256), the rest of the posted ring in the next; one flush each.
-  t.deepEqual(fx.of('rsp').map((r) => r.batch.count), [239, 17]);
+  t.deepEqual(
+    fx.of('rsp').map((r) => r.batch.count),
+    [239, 17],
+  );
   t.like(w.queueStats()[0], { passes: 2, flushes: 2 });
 });
 
@@ -140,7 +163,10 @@ test('worker - with the hash in an extra slot every packet takes two ring slots'
   w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(60) }, 0, fx);
   fx.drain(w);
   // 100 posted slots hold 50 packets; the other 10 wait for buffers.
-  t.deepEqual(fx.of('rsp').map((r) => [r.batch.count, r.rspProd]), [[50, 100]]);
+  t.deepEqual(
+    fx.of('rsp').map((r) => [r.batch.count, r.rspProd]),
+    [[50, 100]],
+  );
   t.like(w.queueStats()[0], { slots: 100, copyOps: 50, ringFullStalls: 1 });
   t.is(w.heldPackets(), 10);
 });
@@ -163,7 +189,10 @@ test('worker - a restarted worker asks each front end for its ring, adopts it an
   const fx = new RecordingEffects();
   const w = worker();
   w.reconnect(0, fx);
-  t.deepEqual(fx.of('reconnect').map((m) => [m.vm, m.queue]), [[0, 0]]);
+  t.deepEqual(
+    fx.of('reconnect').map((m) => [m.vm, m.queue]),
+    [[0, 0]],
+  );
   // The guest had posted up to 300, consumed/seen 200 responses, and armed its event at 150 (it is owed an interrupt).
   w.receive({ kind: 'ring', vm: 0, queue: 0, reqProd: 300, rspEvent: 150, rspProdSeen: 200, newRing: false, ringAt: 0 }, 10, fx);
   t.is(fx.of('connected').length, 1);
@@ -171,7 +200,7 @@ test('worker - a restarted worker asks each front end for its ring, adopts it an
   w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(5) }, 20, fx);
   fx.drain(w);
   const [rsp] = fx.of('rsp');
-  t.is(rsp?.rspProd, 205, 'responses continue from the guest\'s rsp_prod');
+  t.is(rsp?.rspProd, 205, "responses continue from the guest's rsp_prod");
   t.is(rsp?.batch.count, 5);
 });
 
@@ -187,7 +216,10 @@ test('worker - a front end reconnecting with a new ring: what the queue held for
   t.is(w.heldPackets(), 0);
   t.is(w.queueStats()[0]?.purgedOldRing, 100);
   t.is(w.report(10).purgedOldRing, 100);
-  t.deepEqual(fx.of('connected').map((m) => [m.vm, m.queue]), [[0, 0]]);
+  t.deepEqual(
+    fx.of('connected').map((m) => [m.vm, m.queue]),
+    [[0, 0]],
+  );
   t.is(fx.of('evt').length, 0, 'nothing to announce on a new ring');
   t.like(fx.events.find((e) => e.kind === 'vif-reconnected')?.detail, { newRing: true, purged: 100 });
   fx.drain(w);
@@ -195,7 +227,7 @@ test('worker - a front end reconnecting with a new ring: what the queue held for
   w.receive({ kind: 'rx', vm: 0, queue: 0, batch: batch(5, 100) }, 20_000, fx);
   fx.drain(w);
   const [rsp] = fx.of('rsp');
-  t.is(rsp?.rspProd, 5, 'responses start at the new ring\'s index 0');
+  t.is(rsp?.rspProd, 5, "responses start at the new ring's index 0");
   t.is(fx.of('evt').length, 1, 'rsp_event 1 of the new ring: notified');
 });
 
@@ -237,8 +269,14 @@ test('worker - the rx stall timer acts at its deadline when fractional times rou
   t.truthy(stall, JSON.stringify(fx.timers));
   fx.timers.length = 0;
   w.timer((stall as { tag: number }).tag, deadline, fx);
-  t.true(fx.events.some((e) => e.kind === 'netback-stall-detected'), JSON.stringify(fx.events));
-  t.false(fx.timers.some((x) => x.at <= deadline && x.tag === (stall as { tag: number }).tag), 'not re-armed at the same instant');
+  t.true(
+    fx.events.some((e) => e.kind === 'netback-stall-detected'),
+    JSON.stringify(fx.events),
+  );
+  t.false(
+    fx.timers.some((x) => x.at <= deadline && x.tag === (stall as { tag: number }).tag),
+    'not re-armed at the same instant',
+  );
 });
 
 test('worker - after a bus outage, resync announces rsp_prod (no packets) and kicks the guest, at no modelled cost', (t) => {
