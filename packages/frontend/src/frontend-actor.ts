@@ -324,19 +324,7 @@ export class FrontendActor implements Actor {
         this.sendRingState(q, now, fx);
         continue;
       }
-      fx.send(
-        this.cfg.workers[q.index] as ActorRef,
-        {
-          kind: 'req',
-          vm: this.cfg.vm,
-          queue: q.index,
-          reqProd: q.ring.reqProd,
-          rspEvent: q.ring.rspEvent,
-          rspProdSeen: q.ring.rspProd,
-          notify: false,
-        },
-        now,
-      );
+      this.sendRingWrites(q, false, now, fx);
     }
   }
 
@@ -676,19 +664,17 @@ export class FrontendActor implements Actor {
       t = q.core.run(now, this.cfg.costs.frontend.notify, 'notify');
       q.stats.reqNotifies++;
     }
+    this.sendRingWrites(q, notify, t, fx);
+    return t;
+  }
+
+  /** Our ring writes (req_prod, rsp_event, the rsp_prod we have seen) to the queue's worker, with the notification or without. */
+  private sendRingWrites(q: RxQueue, notify: boolean, at: Nanos, fx: Effects): void {
+    const ring = q.ring;
     fx.send(
       this.cfg.workers[q.index] as ActorRef,
-      {
-        kind: 'req',
-        vm: this.cfg.vm,
-        queue: q.index,
-        reqProd: q.ring.reqProd,
-        rspEvent: q.ring.rspEvent,
-        rspProdSeen: q.ring.rspProd,
-        notify,
-      },
-      t,
+      { kind: 'req', vm: this.cfg.vm, queue: q.index, reqProd: ring.reqProd, rspEvent: ring.rspEvent, rspProdSeen: ring.rspProd, notify },
+      at,
     );
-    return t;
   }
 }
