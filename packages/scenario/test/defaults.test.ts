@@ -14,7 +14,7 @@ test('defaults - an empty file is a complete scenario', (t) => {
   t.is(s.warmup, 10_000_000);
   t.is(s.sampleInterval, 1_000_000);
   t.is(s.runtime, 'sim');
-  t.deepEqual(s.live, { tdf: 1, maxLag: 2_000_000, placement: 'processes', processes: 'per-actor', nats: '', startDelay: 500_000_000, drainTime: 300_000_000, batchWindow: 0, codeWarmup: 20_000_000, readyTimeout: 'auto', busOutageLimit: 30_000_000_000 });
+  t.deepEqual(s.live, { tdf: 1, maxLag: 'auto', placement: 'processes', processes: 'per-actor', nats: '', startDelay: 500_000_000, drainTime: 300_000_000, batchWindow: 0, codeWarmup: 20_000_000, readyTimeout: 'auto', busOutageLimit: 30_000_000_000 });
   t.deepEqual(s.topology, {
     linkGbps: 10,
     nicQueues: 1,
@@ -158,7 +158,7 @@ test('defaults - resolved fills in every default and round-trips', (t) => {
     warmup: '10ms',
     sampleInterval: '1ms',
     runtime: 'sim',
-    live: { tdf: 1, maxLag: '2ms', placement: 'processes', processes: 'per-actor', nats: '', startDelay: '500ms', drainTime: '300ms', batchWindow: '0ms', codeWarmup: '20ms', readyTimeout: 'auto', busOutageLimit: '30s' },
+    live: { tdf: 1, maxLag: 'auto', placement: 'processes', processes: 'per-actor', nats: '', startDelay: '500ms', drainTime: '300ms', batchWindow: '0ms', codeWarmup: '20ms', readyTimeout: 'auto', busOutageLimit: '30s' },
     topology: { link: '10Gbps', workers: 2, vrss: 'per-flow', vms: { count: 2, queues: 2, ringSize: 256 } },
     traffic: [
       {
