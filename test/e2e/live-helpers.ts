@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeControl } from '@splitnet/live';
 import type { ControlMessage } from '@splitnet/live';
+import type { Summary } from '@splitnet/results';
 
 /** The repository root (this file runs from test/dist/e2e/). */
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -193,4 +194,40 @@ export async function startLongLiveRun(runId: string): Promise<{ out: string; ru
   const run = started(['run', scenarioFile(LONG_LIVE_RUN), '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
   await runStarted(out);
   return { out, run };
+}
+
+/** The summary a `splitnet run … --json` printed. */
+export function jsonSummary(r: Ran): Summary {
+  return (JSON.parse(r.stdout) as { summary: Summary }).summary;
+}
+
+/** What a live run must agree with sim on (docs/live.md, "Agreement with sim"): what the tool exists to measure. */
+export interface Figures {
+  readonly gbps: number;
+  readonly virqPerSec: number;
+  readonly timerPollsPerSec: number;
+  readonly latencyP50Us: number;
+  readonly latencyP99Us: number;
+}
+
+export function figuresOf(s: Summary): Figures {
+  return {
+    gbps: s.throughput.gbps,
+    virqPerSec: s.interrupts.virqPerSec,
+    timerPollsPerSec: s.interrupts.timerPollsPerSec,
+    latencyP50Us: s.latencyUs.p50,
+    latencyP99Us: s.latencyUs.p99,
+  };
+}
+
+/** Each figure of `live` relative to sim's: (live − sim) ÷ sim, e.g. 0.37 for 37 % more. */
+export function relativeTo(sim: Figures, live: Figures): Record<keyof Figures, number> {
+  const rel = (k: keyof Figures) => (live[k] - sim[k]) / sim[k];
+  return {
+    gbps: rel('gbps'),
+    virqPerSec: rel('virqPerSec'),
+    timerPollsPerSec: rel('timerPollsPerSec'),
+    latencyP50Us: rel('latencyP50Us'),
+    latencyP99Us: rel('latencyP99Us'),
+  };
 }

@@ -1,6 +1,8 @@
 // What a live run will cost this machine, said before it starts: its wall time and its actor processes per core; refused above the documented limits unless --force.
 import { SplitnetError } from '@splitnet/model';
+import { lagBound } from '@splitnet/controller';
 import { readyTimeoutMs, scenarioProcessGroups } from '@splitnet/live';
+import { lagBoundText } from '@splitnet/results';
 import type { CompiledScenario } from '@splitnet/scenario';
 
 /**
@@ -82,6 +84,15 @@ export function budgetLine(s: CompiledScenario, b: LiveBudget): string {
       ? 'its actor processes run elsewhere'
       : `${b.processes} actor process${b.processes === 1 ? '' : 'es'} on ${b.cores} core${b.cores === 1 ? '' : 's'} (${perCore(b)} per core, about ${(b.processes * GB_PER_PROCESS).toFixed(1)} GB)`;
   return `live run: ${emulated} emulated × TDF ${s.live.tdf} = ${humanTime(b.runSeconds)} of wall time, after about ${humanTime(b.startSeconds)} to start; ${procs}`;
+}
+
+/**
+ * The line said before a live run about its verdict: the lag it must stay within, in emulated and in wall time
+ * (what the host must achieve), and why that bound (docs/live.md, "The lag bound").
+ */
+export function lagBoundLine(s: CompiledScenario): string {
+  const b = lagBound(s);
+  return `valid if the p99 lag stays within ${b.us} µs emulated, ${humanTime((b.us * s.live.tdf) / 1e6)} of wall time at TDF ${s.live.tdf} (${lagBoundText(b)})`;
 }
 
 function perCore(b: LiveBudget): string {

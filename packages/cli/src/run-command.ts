@@ -14,7 +14,7 @@ import { loadScenarioFile, formatResolvedYaml, MAX_SEED, parseDuration } from '@
 import type { CompiledScenario, ScenarioValue } from '@splitnet/scenario';
 import { isValidRunId, newRunId } from '@splitnet/transport';
 import { CaptureFile } from './capture-file.js';
-import { budgetLine, humanTime, liveBudget, overBudget } from './budget.js';
+import { budgetLine, humanTime, lagBoundLine, liveBudget, overBudget } from './budget.js';
 import type { LiveBudget } from './budget.js';
 import { PROCESS_RECORD } from './children.js';
 import { EXIT } from './failure.js';
@@ -377,7 +377,11 @@ export async function runCommand(file: string, flags: RunFlags, given: (key: key
   }
   const cap = offeredCapOf(r.scenario);
   if (cap !== undefined && !flags.quiet) process.stderr.write(`splitnet: warning: ${capNote(cap)}\n`);
-  if (r.budget !== undefined && !flags.quiet && !flags.json) process.stderr.write(`splitnet: ${budgetLine(r.scenario, r.budget)}\n`);
+  if (r.budget !== undefined && !flags.quiet && !flags.json) {
+    process.stderr.write(`splitnet: ${budgetLine(r.scenario, r.budget)}\n`);
+    // An external run is sized to the actors that join, and its bound with it: said in the summary instead.
+    if (r.scenario.live.placement !== 'external') process.stderr.write(`splitnet: ${lagBoundLine(r.scenario)}\n`);
+  }
   const t0 = process.hrtime.bigint();
   let ran: Awaited<ReturnType<typeof execute>>;
   try {

@@ -1,7 +1,7 @@
 // The budget said before a live run: its wall time and processes per core, the limits, and the advice of a refusal (table-driven).
 import test from 'ava';
 import { compileScenarioText } from '@splitnet/scenario';
-import { budgetLine, humanTime, liveBudget, MAX_PROCESSES_PER_CORE, MAX_WALL_HOURS, overBudget } from '../src/budget.js';
+import { budgetLine, humanTime, lagBoundLine, liveBudget, MAX_PROCESSES_PER_CORE, MAX_WALL_HOURS, overBudget } from '../src/budget.js';
 
 const scenario = (yaml: string) => compileScenarioText(`runtime: live\n${yaml}`, '<test>');
 
@@ -91,4 +91,17 @@ test('budget - times for people', (t) => {
     [360_000, '100 h'],
   ];
   for (const [s, text] of cases) t.is(humanTime(s), text, String(s));
+});
+
+test('budget - the line before a run says the lag bound in emulated and in wall time, and the constant it comes from', (t) => {
+  const coalesced =
+    'topology: { vms: { queues: 1 } }\ntraffic: [ { flows: 4, rate: 1Gbps, size: 1518 } ]\ncoalescing: { nic: none, frontend: { policy: static, usecs: 50 } }\n';
+  t.is(
+    lagBoundLine(scenario(`${coalesced}live: { tdf: 100 }\n`)),
+    'valid if the p99 lag stays within 5 µs emulated, 0.5 ms of wall time at TDF 100 (5 µs, auto: 0.1 × the shortest modelled constant, frontend coalescing (static usecs 50, vm.0 queue 0) 50 µs)',
+  );
+  t.is(
+    lagBoundLine(scenario(`${coalesced}live: { tdf: 10, maxLag: 5ms }\n`)),
+    'valid if the p99 lag stays within 5000 µs emulated, 50 ms of wall time at TDF 10 (5 ms, set by live.maxLag (shortest modelled constant: frontend coalescing (static usecs 50, vm.0 queue 0) 50 µs))',
+  );
 });

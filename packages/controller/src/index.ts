@@ -6,3 +6,5 @@ export type { InterruptibleRunOptions, RunOptions } from './run-sim.js';
 export { decoderLimitsFor, linkDelayFor, senderRulesFor } from './links.js';
 export { HeldFaults, planFaults, planSimFaults, selectActors } from './fault-plan.js';
 export type { FaultPlan, FaultStep, PlannedAction, SimFaultPlan } from './fault-plan.js';
+export { AUTO_LAG_FALLBACK, AUTO_LAG_FLOOR, AUTO_LAG_FRACTION, lagBound, timeConstants } from './lag-bound.js';
+export type { TimeConstant } from './lag-bound.js';

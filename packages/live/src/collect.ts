@@ -1,8 +1,9 @@
 // The collect step of a live run: the processes' samples and final reports, continued across restarts, made into the run's result.
 import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport } from '@splitnet/model';
-import { balance, combine, faultsSummary, sampleRow, seriesPoints, shownDrops, sig, summarize } from '@splitnet/results';
-import type { BusOutage, DropReason, LiveInfo, RestartedProcess, RunEvent, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
+import { lagBound } from '@splitnet/controller';
+import { balance, combine, faultsSummary, lagBoundText, sampleRow, seriesPoints, shownDrops, sig, summarize } from '@splitnet/results';
+import type { BusOutage, DropReason, LagBound, LiveInfo, RestartedProcess, RunEvent, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
 import type { Nanos } from '@splitnet/model';
 import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
 import { busAccount } from './bus-accounting.js';
@@ -158,6 +159,20 @@ function outageReason(outages: readonly BusOutage[], p99LagUs: number | undefine
   return `the NATS bus was down ${outages.length === 1 ? 'once' : `${outages.length} times`} (${howLong}, from ${outages[0]?.atMs ?? 0} ms emulated): messages were held and arrived late, or were lost (lost-in-transport)${lag}; a higher TDF would not help, run it again`;
 }
 
+/**
+ * The lag part of a live run's verdict: whether the p99 processing lag (emulated ns) is within the bound, and if
+ * not, why — naming the bound and, for `auto`, the constant it is a fraction of — and the TDF at which twice the
+ * lag seen would fit (the lag scales about as 1/TDF: it is mostly wall-clock wake-up and transport time).
+ */
+export function judgeLag(bound: LagBound, tdf: number, p99LagNs: number): { ok: boolean; reason: string; suggestedTdf: number } {
+  const lagUs = sig(p99LagNs / 1000);
+  const reason =
+    bound.rule === 'set'
+      ? `actors fell behind emulated time by ${lagUs} µs (p99) > maxLag ${bound.us} µs`
+      : `actors fell behind emulated time by ${lagUs} µs (p99) > the lag bound, ${lagBoundText(bound)}`;
+  return { ok: p99LagNs <= bound.us * 1000, reason, suggestedTdf: Math.ceil((tdf * p99LagNs * 2) / (bound.us * 1000)) };
+}
+
 /** How late the run ran, whether that is within its bound, and what the wire rejected. */
 function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly RestartedProcess[], totalRestarts: number, tainted: readonly string[]): LiveInfo {
   const s = c.scenario;
@@ -168,7 +183,11 @@ function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly Restarte
   // the bus's, not the model's: messages held and delivered late, or lost. A run lagging because of an outage
   // is not the CPU's fault either: the reason says so, and no TDF is suggested.
   const injected = c.occurrences.some((o) => o.spec.action === 'nats-restart' || o.spec.target.kind === 'node');
-  const lagOk = p99Lag <= s.live.maxLag;
+  // live.maxLag as written, or (auto) a fraction of the scenario's shortest modelled time constant.
+  const bound = lagBound(s);
+  const maxLag = bound.us * 1000;
+  const lag = judgeLag(bound, s.live.tdf, p99Lag);
+  const lagOk = lag.ok;
   const valid = lagOk && (outages.length === 0 || injected);
   const p99Early = bus.lagEarly.percentile(99);
   const p99Late = bus.lagLate.percentile(99);
@@ -177,9 +196,10 @@ function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly Restarte
     placement: s.live.placement,
     processes: c.names.length,
     restarts: totalRestarts,
-    maxLagUs: us(s.live.maxLag),
+    maxLagUs: bound.us,
+    lagBound: bound,
     processingLagUs: { p50: us(bus.lag.percentile(50)), p99: us(p99Lag), max: us(bus.lag.max) },
-    lagTrend: { firstHalfP99Us: us(p99Early), secondHalfP99Us: us(p99Late), growing: lagGrowing(p99Early, p99Late, s.live.maxLag) },
+    lagTrend: { firstHalfP99Us: us(p99Early), secondHalfP99Us: us(p99Late), growing: lagGrowing(p99Early, p99Late, maxLag) },
     inputLatenessUs: { p50: us(bus.lateness.percentile(50)), p99: us(bus.lateness.percentile(99)), max: us(bus.lateness.max) },
     effectiveResolutionUs: us(bus.lateness.percentile(99)),
     valid,
@@ -189,10 +209,7 @@ function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly Restarte
       ? {}
       : outages.length > 0
         ? { invalidReason: outageReason(outages, lagOk ? undefined : us(p99Lag)) }
-        : {
-            invalidReason: `actors fell behind emulated time by ${us(p99Lag)} µs (p99) > maxLag ${us(s.live.maxLag)} µs`,
-            suggestedTdf: Math.ceil((s.live.tdf * p99Lag * 2) / s.live.maxLag),
-          }),
+        : { invalidReason: lag.reason, suggestedTdf: lag.suggestedTdf }),
     bus: { onBusAtEnd: bus.onBus, pendingAtEnd: bus.pending, lostInCrash: bus.inferredLost },
     ...(restarted.length > 0 ? { restarted } : {}),
     wire: { rejected: bus.rejectedMessages, gaps: bus.gaps, lastRejection: bus.lastRejection, badControl: c.control.refused + bus.controlRefused },

@@ -1,5 +1,5 @@
 // The human-readable end-of-run summary table.
-import type { Summary } from './summary.js';
+import type { LagBound, Summary } from './summary.js';
 
 function fmt(x: number, digits = 2): string {
   if (!Number.isFinite(x)) return String(x);
@@ -9,6 +9,24 @@ function fmt(x: number, digits = 2): string {
   if (a >= 1e4) return `${(x / 1e3).toFixed(1)} k`;
   if (a >= 100) return x.toFixed(0);
   return x.toFixed(digits);
+}
+
+/**
+ * A live run's lag bound in words, naming the constant it was judged against: `5 µs, auto: 0.1 × the
+ * shortest modelled constant, frontend coalescing (…) 50 µs`, or `5000 µs, set by live.maxLag (…)`.
+ */
+export function lagBoundText(b: LagBound): string {
+  const c = b.constant === null ? undefined : `${b.constant.what} ${microseconds(b.constant.us)}`;
+  const bound = microseconds(b.us);
+  if (b.rule === 'set') return `${bound}, set by live.maxLag (shortest modelled constant: ${c ?? 'none'})`;
+  if (c === undefined || b.constant === null) return `${bound}, auto: the scenario has no modelled time constant (no traffic reaches a guest)`;
+  const f = b.fraction ?? 0;
+  return b.constant.us * f < b.us ? `${bound}, auto: the floor (${f} × the shortest modelled constant, ${c}, is less)` : `${bound}, auto: ${f} × the shortest modelled constant, ${c}`;
+}
+
+/** A duration given in µs, to 3 significant digits, in ms from 1 ms: `5 µs`, `8.6 µs`, `1.26 ms`. */
+function microseconds(us: number): string {
+  return us >= 1000 ? `${Number((us / 1000).toPrecision(3))} ms` : `${Number(us.toPrecision(3))} µs`;
 }
 
 /** A compact table of the figures a researcher looks at first. */
@@ -42,6 +60,7 @@ export function formatSummary(s: Summary): string {
   if (s.live) {
     const l = s.live;
     add('live', `${l.verdict === 'tainted' ? 'TAINTED' : l.valid ? 'valid' : 'INVALID'}: tdf ${l.tdf}, ${l.processes} processes${l.restarts > 0 ? `, ${l.restarts} restarted` : ''}; lag p99 ${fmt(l.processingLagUs.p99)} µs (bound ${fmt(l.maxLagUs)}${l.lagTrend.growing ? `; GROWING: ${fmt(l.lagTrend.firstHalfP99Us)} → ${fmt(l.lagTrend.secondHalfP99Us)} µs from the first half to the second` : ''}), effective resolution ${fmt(l.effectiveResolutionUs)} µs`);
+    add('lag bound', lagBoundText(l.lagBound));
     const outages = l.busOutages ?? [];
     if (outages.length > 0) add('bus outages', outages.map((o) => `at ${fmt(o.atMs)} ms for ${o.wallMs === null ? 'the rest of the run' : `${fmt(o.wallMs / 1000)} s`} of wall time`).join('; '));
     const rej = Object.entries(l.wire.rejected).filter(([, v]) => v > 0);

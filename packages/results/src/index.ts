@@ -1,5 +1,5 @@
 // Public API of @splitnet/results: what a run produces as typed data (summary, metrics, fault report), how it is summarized, and how it is written and shown.
-export type { Accounting, BusOutage, Interruption, LiveInfo, OfferedCap, ProcessCounters, RestartedProcess, RunEvent, RunResult, SchedSummary, Summary, Verdict } from './summary.js';
+export type { Accounting, BusOutage, Interruption, LagBound, LiveInfo, OfferedCap, ProcessCounters, RestartedProcess, RunEvent, RunResult, SchedSummary, Summary, Verdict } from './summary.js';
 export { BASE_DROP_REASONS, combine, DROP_REASONS, FAULT_DROP_REASONS, sampleRow, sig, totalVirqs } from './metrics.js';
 export type { DropReason, QueueCounters, SchedSnapshot, Snapshot } from './metrics.js';
 export { balance, offeredCapOf, shownDrops, summarize } from './summarize.js';
@@ -12,7 +12,7 @@ export type { ResultFiles } from './results.js';
 export { columnPart, CPU_COLUMN, cpuColumn, SUMMARY_COLUMNS, SUMMARY_ID_COLUMNS, summaryRow } from './summary-row.js';
 export type { SummaryCell, SummaryRow } from './summary-row.js';
 export { csvCell, csvLine } from './csv.js';
-export { formatSummary } from './format.js';
+export { formatSummary, lagBoundText } from './format.js';
 export { CAPTURE_POINTS, compileCaptureSpec, DEFAULT_CAPTURE_MAX, parseByteSize } from './capture-spec.js';
 export type { CaptureFlags, CaptureInterface, CapturePoint, CaptureSelector, CaptureSpec } from './capture-spec.js';
 export { PacketCapture } from './packet-capture.js';

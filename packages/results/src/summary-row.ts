@@ -141,6 +141,9 @@ function liveColumns(l: NonNullable<Summary['live']>, put: Put): void {
   put('live_tainted_reasons', l.tainted?.length ?? 0);
   put('live_suggested_tdf', l.suggestedTdf);
   put('live_max_lag_us', l.maxLagUs);
+  put('live_lag_bound_rule', l.lagBound.rule);
+  put('live_lag_constant_us', l.lagBound.constant?.us);
+  put('live_lag_constant', l.lagBound.constant?.what);
   put('live_processing_lag_p50_us', l.processingLagUs.p50);
   put('live_processing_lag_p99_us', l.processingLagUs.p99);
   put('live_processing_lag_max_us', l.processingLagUs.max);

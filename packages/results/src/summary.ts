@@ -43,19 +43,34 @@ export interface RunResult {
 }
 
 /**
- * A live run's verdict. `valid`: it kept up with emulated time (lag within live.maxLag) and nothing on the bus
+ * A live run's verdict. `valid`: it kept up with emulated time (lag within its bound, `lagBound`) and nothing on the bus
  * was other than the run's own actors sent. `invalid`: it fell behind (results kept, with a suggested TDF).
  * `tainted`: the bus carried something the run's actors did not send or that a receiver refused — forged,
  * replayed, misrouted or unexplained traffic — so its figures cannot be trusted, whatever the lag.
  */
 export type Verdict = 'valid' | 'invalid' | 'tainted';
 
+/**
+ * The lag bound a live run was judged by, and why that value: `auto` (live.maxLag's default), a tenth of the
+ * scenario's shortest modelled time constant and at least 1 µs; `set`, live.maxLag as written. `constant`
+ * names that shortest constant either way (null: the scenario has none, e.g. no traffic reaches a guest).
+ */
+export interface LagBound {
+  readonly us: number;
+  readonly rule: 'auto' | 'set';
+  /** auto only: the fraction of `constant` the bound is (before the 1 µs floor). */
+  readonly fraction?: number;
+  readonly constant: { readonly what: string; readonly us: number } | null;
+}
+
 /** What only a live run has: its time base, how late it ran, and what the wire rejected. */
 export interface LiveInfo {
   readonly tdf: number;
   readonly placement: string;
   readonly processes: number;
+  /** The validity bound (as `lagBound.us`). */
   readonly maxLagUs: number;
+  readonly lagBound: LagBound;
   /** How far behind emulated time events were processed. */
   readonly processingLagUs: { readonly p50: number; readonly p99: number; readonly max: number };
   /**
@@ -67,7 +82,7 @@ export interface LiveInfo {
   readonly inputLatenessUs: { readonly p50: number; readonly p99: number; readonly max: number };
   /** Time resolution the results can be trusted to: the p99 input lateness. */
   readonly effectiveResolutionUs: number;
-  /** Lag within live.maxLag (the run kept up with emulated time). */
+  /** Lag within its bound (the run kept up with emulated time closely enough for its time constants). */
   readonly valid: boolean;
   readonly invalidReason?: string;
   readonly suggestedTdf?: number;

@@ -12,7 +12,7 @@ export const LIVE_PROCESSES: readonly LiveProcesses[] = ['per-actor', 'per-domai
 /** Documented defaults (docs/scenario-reference.md, `live`). */
 export const LIVE_DEFAULTS: LiveSpec = {
   tdf: 1,
-  maxLag: 2 * MS,
+  maxLag: 'auto',
   placement: 'processes',
   processes: 'per-actor',
   nats: '',
@@ -24,7 +24,11 @@ export const LIVE_DEFAULTS: LiveSpec = {
   busOutageLimit: 30_000 * MS,
 };
 
-/** `live.readyTimeout: auto`: the controller scales the wait to the actor processes per core of its machine. */
+/**
+ * `live.readyTimeout: auto`: the controller scales the wait to the actor processes per core of its machine;
+ * `live.maxLag: auto`: the run is judged against a fraction of the scenario's shortest modelled time constant
+ * (packages/controller/src/lag-bound.ts, docs/live.md#time-and-when-to-trust-a-live-run).
+ */
 export const AUTO = 'auto';
 
 export const LIVE_SPEC = map(
@@ -35,10 +39,11 @@ export const LIVE_SPEC = map(
       default: LIVE_DEFAULTS.tdf,
       description: 'Time dilation factor ≥ 1: emulated time runs tdf times slower than the wall clock, so that actors keep up.',
     }),
-    maxLag: duration({
-      min: 1,
-      default: LIVE_DEFAULTS.maxLag,
-      description: 'A run where an actor falls further behind emulated time than this is reported invalid.',
+    maxLag: oneOf({
+      variants: [words({ values: [AUTO] }), duration({ min: 1 })],
+      default: AUTO,
+      description:
+        "A run whose p99 processing lag exceeds this (emulated) is reported invalid; auto: a tenth of the shortest modelled time constant (coalescing timers, the guest RX ring's fill time at the offered rate), at least 1us.",
     }),
     placement: words({
       values: LIVE_PLACEMENTS,
@@ -92,7 +97,7 @@ export interface LiveResult {
 export function readLive(field: Field): LiveResult {
   const m = readMap(field, LIVE_SPEC);
   const tdf = readTdf(m.get('tdf'));
-  const maxLag = readDuration(m.get('maxLag'), K.maxLag.default, K.maxLag.min);
+  const maxLag = readAutoOrDuration(m.get('maxLag'), '(ns, us, ms, s) such as 50us');
   const placement = readEnum(m.get('placement'), K.placement.default, K.placement.values);
   const processes = readEnum(m.get('processes'), K.processes.default, K.processes.values);
   const nats = readNatsServers(m.get('nats'));
@@ -100,13 +105,13 @@ export function readLive(field: Field): LiveResult {
   const drainTime = readDuration(m.get('drainTime'), K.drainTime.default, K.drainTime.min);
   const batchWindow = readDuration(m.get('batchWindow'), K.batchWindow.default, K.batchWindow.min);
   const codeWarmup = readDuration(m.get('codeWarmup'), K.codeWarmup.default, K.codeWarmup.min);
-  const readyTimeout = readReadyTimeout(m.get('readyTimeout'));
+  const readyTimeout = readAutoOrDuration(m.get('readyTimeout'), '(ms, s) such as 90s');
   const busOutageLimit = readDuration(m.get('busOutageLimit'), K.busOutageLimit.default, K.busOutageLimit.min);
   return {
     compiled: { tdf, maxLag, placement, processes, nats, startDelay, drainTime, batchWindow, codeWarmup, readyTimeout, busOutageLimit },
     resolved: {
       tdf,
-      maxLag: formatDuration(maxLag),
+      maxLag: maxLag === AUTO ? AUTO : formatDuration(maxLag),
       placement,
       processes,
       nats,
@@ -120,12 +125,15 @@ export function readLive(field: Field): LiveResult {
   };
 }
 
-/** `auto` (the default) or a positive duration. */
-function readReadyTimeout(field: Field): Nanos | typeof AUTO {
+/**
+ * `auto` (the default) or a positive duration: `maxLag` (emulated; auto follows from the scenario's time
+ * constants) and `readyTimeout` (wall clock; auto scales with the machine's cores) read alike.
+ */
+function readAutoOrDuration(field: Field, hint: string): Nanos | typeof AUTO {
   if (field.absent || field.value === AUTO) return AUTO;
   const ns = typeof field.value === 'string' ? parseDuration(field.value) : undefined;
   if (ns === undefined || ns <= 0) {
-    field.expected(`"${AUTO}" or a positive duration with a unit (ms, s) such as 90s`, typeof field.value === 'number' ? ' (a bare number has no unit)' : '');
+    field.expected(`"${AUTO}" or a positive duration with a unit ${hint}`, typeof field.value === 'number' ? ' (a bare number has no unit)' : '');
   }
   return ns;
 }

@@ -91,8 +91,11 @@ export type LiveProcesses = 'per-actor' | 'per-domain';
 export interface LiveSpec {
   /** Time dilation factor ≥ 1: emulated time runs `tdf` times slower than wall time, so slower hosts can keep up. */
   readonly tdf: number;
-  /** Emulated ns an actor may fall behind emulated time before the run is reported invalid. */
-  readonly maxLag: Nanos;
+  /**
+   * Emulated ns the p99 processing lag may reach before the run is reported invalid, or `auto`: a fraction
+   * of the scenario's shortest modelled time constant (the controller's `lagBound` works it out).
+   */
+  readonly maxLag: Nanos | 'auto';
   readonly placement: LivePlacement;
   readonly processes: LiveProcesses;
   /** NATS server URL(s) as written (comma-separated); `""` means start a private nats-server on a random loopback port. */

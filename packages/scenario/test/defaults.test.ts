@@ -16,7 +16,7 @@ test('defaults - an empty file is a complete scenario', (t) => {
   t.is(s.runtime, 'sim');
   t.deepEqual(s.live, {
     tdf: 1,
-    maxLag: 2_000_000,
+    maxLag: 'auto',
     placement: 'processes',
     processes: 'per-actor',
     nats: '',
@@ -198,7 +198,7 @@ test('defaults - resolved fills in every default and round-trips', (t) => {
     runtime: 'sim',
     live: {
       tdf: 1,
-      maxLag: '2ms',
+      maxLag: 'auto',
       placement: 'processes',
       processes: 'per-actor',
       nats: '',

@@ -10,7 +10,7 @@ test('live - runtime live is accepted and gets every live default', (t) => {
   t.is(s.runtime, 'live');
   t.deepEqual(s.live, {
     tdf: 1,
-    maxLag: 2_000_000,
+    maxLag: 'auto',
     placement: 'processes',
     processes: 'per-actor',
     nats: '',
@@ -137,11 +137,36 @@ test('live - tdf is a finite number ≥ 1', (t) => {
   t.is(errorOf(t, 'live:\n  tdf: .inf\n'), 's.yaml:2:8: live.tdf: expected a number ≥ 1, found Infinity');
 });
 
-test('live - maxLag is a positive duration', (t) => {
-  t.is(errorOf(t, 'live:\n  maxLag: 0ms\n'), 's.yaml:2:11: live.maxLag: expected a positive duration such as 50ms, found "0ms"');
+test('live - maxLag is auto by default, auto when written so, and a duration kept as written', (t) => {
+  t.is(compile('runtime: live\n').live.maxLag, 'auto');
+  t.is(compile('live: { maxLag: auto }\n').live.maxLag, 'auto');
+  t.is(compile('live: { maxLag: 50us }\n').live.maxLag, 50_000);
+  t.is(compile('live: { maxLag: 2ms }\n', { overrides: ['live.maxLag=auto'] }).live.maxLag, 'auto');
+  t.like(compile('live: { maxLag: 2ms }\n').resolved['live'], { maxLag: '2ms' });
+  t.like(compile('{}\n').resolved['live'], { maxLag: 'auto' });
+});
+
+test('live - a bad maxLag is one located line', (t) => {
+  const cases: [string, string][] = [
+    ['live:\n  maxLag: 0ms\n', 's.yaml:2:11: live.maxLag: expected "auto" or a positive duration with a unit (ns, us, ms, s) such as 50us, found "0ms"'],
+    [
+      'live:\n  maxLag: 2\n',
+      's.yaml:2:11: live.maxLag: expected "auto" or a positive duration with a unit (ns, us, ms, s) such as 50us, found 2 (a bare number has no unit)',
+    ],
+    [
+      'live:\n  maxLag: automatic\n',
+      's.yaml:2:11: live.maxLag: expected "auto" or a positive duration with a unit (ns, us, ms, s) such as 50us, found "automatic"',
+    ],
+    ['live:\n  maxLag: -5us\n', 's.yaml:2:11: live.maxLag: expected "auto" or a positive duration with a unit (ns, us, ms, s) such as 50us, found "-5us"'],
+    [
+      'live: { tdf: 10,\n        maxLag: [1ms] }\n',
+      's.yaml:2:17: live.maxLag: expected "auto" or a positive duration with a unit (ns, us, ms, s) such as 50us, found a list of 1',
+    ],
+  ];
+  for (const [text, message] of cases) t.is(errorOf(t, text), message, text);
   t.is(
-    errorOf(t, 'live:\n  maxLag: 2\n'),
-    's.yaml:2:11: live.maxLag: expected a duration with a unit (ns, us, ms, s) such as 50ms, found 2 (a bare number has no unit)',
+    errorOf(t, '', { overrides: ['live.maxLag=fast'] }),
+    '--set live.maxLag=fast: live.maxLag: expected "auto" or a positive duration with a unit (ns, us, ms, s) such as 50us, found "fast"',
   );
 });
 

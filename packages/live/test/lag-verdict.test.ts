@@ -1,0 +1,39 @@
+// The lag part of a live run's verdict: within the bound or not, the reason naming the bound (and auto's constant), and the TDF suggested.
+import test from 'ava';
+import type { LagBound } from '@splitnet/results';
+import { judgeLag } from '../src/collect.js';
+
+const AUTO: LagBound = { us: 5, rule: 'auto', fraction: 0.1, constant: { what: 'frontend coalescing (static usecs 50, vm.0 queue 0)', us: 50 } };
+const SET: LagBound = { us: 5000, rule: 'set', constant: { what: 'frontend coalescing (static usecs 50, vm.0 queue 0)', us: 50 } };
+
+// [what, bound, tdf, p99 lag ns, ok, reason, suggested TDF]
+const cases: [string, LagBound, number, number, boolean, string, number][] = [
+  [
+    'auto: a lag of 81 µs at TDF 100 is beyond 5 µs, and the reason names the 50 µs timer',
+    AUTO,
+    100,
+    81_000,
+    false,
+    'actors fell behind emulated time by 81 µs (p99) > the lag bound, 5 µs, auto: 0.1 × the shortest modelled constant, frontend coalescing (static usecs 50, vm.0 queue 0) 50 µs',
+    3240,
+  ],
+  ['auto: a lag at the bound is within it', AUTO, 1000, 5_000, true, '', 2000],
+  [
+    'set: an explicit bound keeps the message it always had',
+    SET,
+    100,
+    7_250_000,
+    false,
+    'actors fell behind emulated time by 7250 µs (p99) > maxLag 5000 µs',
+    290,
+  ],
+  ['set: a lag of 81 µs is within an explicit 5 ms, however far it is from the constant', SET, 100, 81_000, true, '', 4],
+];
+for (const [what, bound, tdf, lag, ok, reason, suggested] of cases) {
+  test(`lag verdict - ${what}`, (t) => {
+    const v = judgeLag(bound, tdf, lag);
+    t.is(v.ok, ok);
+    if (!ok) t.is(v.reason, reason);
+    t.is(v.suggestedTdf, suggested);
+  });
+}

@@ -1,0 +1,67 @@
+// End-to-end: a live run the lag bound calls valid agrees with sim on what the tool measures (virtual interrupts, timer polls, latency p50/p99, throughput); one it calls invalid is flagged, naming the constant it was judged against.
+import test from 'ava';
+import { join } from 'node:path';
+import { figuresOf, jsonSummary, relativeTo, run, tmp } from './live-helpers.js';
+
+// The quickstart (front-end coalescing 50 µs / 32 frames, 10 GbE of 1518-byte frames over 4 queues), shortened
+// so that a run at TDF 2000 takes 30 s of wall time. Its auto lag bound is 5 µs, a tenth of the 50 µs timer.
+const SCENARIO = 'examples/quickstart.yaml';
+const SHORT = ['--duration', '15ms'];
+const CONSTANT = 'frontend coalescing (static usecs 50, vm.0 queue 0)';
+
+/**
+ * How close a valid live run must come to sim (docs/live.md, "Agreement with sim"). Even a run far within its
+ * bound differs a little: measured here at TDF 1000, virtual interrupts +3.5 … +5.9 % and timer polls −2.4 …
+ * −4.5 % (inputs still arrive ~3 µs late), latency p50/p99 within 1 %, throughput within 0.1 %.
+ */
+const TOLERANCE = { gbps: 0.02, virqPerSec: 0.1, timerPollsPerSec: 0.1, latencyP50Us: 0.05, latencyP99Us: 0.1 } as const;
+
+test.serial(
+  'live agreement - a run within its auto lag bound (TDF 2000, one process per actor) agrees with sim on virtual interrupts, timer polls, latency p50/p99 and throughput',
+  async (t) => {
+    t.timeout(120_000);
+    const sim = await run(['run', SCENARIO, ...SHORT, '--out', join(tmp(), 'sim'), '--json']);
+    t.is(sim.code, 0, sim.stderr);
+    const live = await run(['run', SCENARIO, ...SHORT, '--runtime', 'live', '--tdf', '2000', '--out', join(tmp(), 'live'), '--json']);
+    const l = jsonSummary(live);
+    t.log(JSON.stringify({ lag: l.live?.processingLagUs, lateness: l.live?.inputLatenessUs, bound: l.live?.lagBound }));
+    t.is(live.code, 0, `a valid run exits 0: ${live.stderr}`);
+    t.is(l.live?.verdict, 'valid');
+    t.deepEqual(l.live?.lagBound, { us: 5, rule: 'auto', fraction: 0.1, constant: { what: CONSTANT, us: 50 } });
+    const rel = relativeTo(figuresOf(jsonSummary(sim)), figuresOf(l));
+    t.log(
+      `live vs sim: ${Object.entries(rel)
+        .map(([k, v]) => `${k} ${(v * 100).toFixed(1)} %`)
+        .join(', ')}`,
+    );
+    for (const [k, tol] of Object.entries(TOLERANCE) as [keyof typeof TOLERANCE, number][]) {
+      t.true(Math.abs(rel[k]) <= tol, `${k}: ${(rel[k] * 100).toFixed(1)} % from sim, tolerance ${tol * 100} %`);
+    }
+  },
+);
+
+test.serial(
+  'live agreement - a run at TDF 20 lags far beyond the 5 µs bound: exit 3, invalid, the reason names the 50 µs timer, a larger TDF suggested',
+  async (t) => {
+    const out = join(tmp(), 'invalid');
+    const r = await run(['run', SCENARIO, ...SHORT, '--runtime', 'live', '--tdf', '20', '--processes', 'per-domain', '--out', out, '--json']);
+    // 5 µs at TDF 20 is 100 µs of wall time: a bound no wall-clock timer here keeps (they wake ~1 ms late).
+    t.is(r.code, 3, r.stderr);
+    const l = jsonSummary(r).live;
+    t.log(JSON.stringify({ lag: l?.processingLagUs, suggestedTdf: l?.suggestedTdf }));
+    t.is(l?.verdict, 'invalid');
+    t.true((l?.processingLagUs.p99 ?? 0) > 5);
+    t.is(
+      l?.invalidReason,
+      `actors fell behind emulated time by ${l?.processingLagUs.p99} µs (p99) > the lag bound, 5 µs, auto: 0.1 × the shortest modelled constant, ${CONSTANT} 50 µs`,
+    );
+    t.true((l?.suggestedTdf ?? 0) > 20, String(l?.suggestedTdf));
+    t.regex(
+      r.stderr,
+      new RegExp(
+        `^splitnet: warning: run invalid: actors fell behind emulated time by [\\d.]+ µs \\(p99\\) > the lag bound, 5 µs, auto: .*50 µs; try --tdf ${l?.suggestedTdf}`,
+        'm',
+      ),
+    );
+  },
+);
