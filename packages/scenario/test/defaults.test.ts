@@ -2,7 +2,7 @@
 import test from 'ava';
 import { DEFAULT_RSS_KEY } from '@splitnet/model';
 import { compileScenarioText, formatResolvedYaml } from '../src/index.js';
-import { compile, comparable } from './helpers.js';
+import { compile, comparable, LIVE_DEFAULTS } from './helpers.js';
 
 test('defaults - an empty file is a complete scenario', (t) => {
   const s = compileScenarioText('', 'runs/empty.yaml');
@@ -14,19 +14,7 @@ test('defaults - an empty file is a complete scenario', (t) => {
   t.is(s.warmup, 10_000_000);
   t.is(s.sampleInterval, 1_000_000);
   t.is(s.runtime, 'sim');
-  t.deepEqual(s.live, {
-    tdf: 1,
-    maxLag: 'auto',
-    placement: 'processes',
-    processes: 'per-actor',
-    nats: '',
-    startDelay: 500_000_000,
-    drainTime: 300_000_000,
-    batchWindow: 0,
-    codeWarmup: 20_000_000,
-    readyTimeout: 'auto',
-    busOutageLimit: 30_000_000_000,
-  });
+  t.deepEqual(s.live, LIVE_DEFAULTS);
   t.deepEqual(s.topology, {
     linkGbps: 10,
     nicQueues: 1,

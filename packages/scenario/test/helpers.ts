@@ -29,3 +29,18 @@ export function comparable(s: CompiledScenario): Omit<CompiledScenario, 'source'
   void source;
   return rest;
 }
+
+/** The compiled `live` section of a scenario that sets none of it (durations in ns). */
+export const LIVE_DEFAULTS = {
+  tdf: 1,
+  maxLag: 'auto',
+  placement: 'processes',
+  processes: 'per-actor',
+  nats: '',
+  startDelay: 500_000_000,
+  drainTime: 300_000_000,
+  batchWindow: 0,
+  codeWarmup: 20_000_000,
+  readyTimeout: 'auto',
+  busOutageLimit: 30_000_000_000,
+};

@@ -1,26 +1,14 @@
 // `runtime: live` and the `live` section: defaults, resolved round trip, --set, and one located error per rule.
 import test from 'ava';
 import { compileScenarioText, formatResolvedYaml } from '../src/index.js';
-import { compile, comparable, errorOf } from './helpers.js';
+import { compile, comparable, errorOf, LIVE_DEFAULTS } from './helpers.js';
 
 const NATS_HINT = 'expected a NATS URL such as nats://127.0.0.1:4222, tls://host:4222 or host:4222 (or a comma-separated list of them)';
 
 test('live - runtime live is accepted and gets every live default', (t) => {
   const s = compile('runtime: live\n');
   t.is(s.runtime, 'live');
-  t.deepEqual(s.live, {
-    tdf: 1,
-    maxLag: 'auto',
-    placement: 'processes',
-    processes: 'per-actor',
-    nats: '',
-    startDelay: 500_000_000,
-    drainTime: 300_000_000,
-    batchWindow: 0,
-    codeWarmup: 20_000_000,
-    readyTimeout: 'auto',
-    busOutageLimit: 30_000_000_000,
-  });
+  t.deepEqual(s.live, LIVE_DEFAULTS);
   t.true(Object.isFrozen(s.live));
 });
 
