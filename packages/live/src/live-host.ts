@@ -202,6 +202,11 @@ function normalized(o: LiveHostOptions): LiveHostOptions {
  */
 export class LiveHost {
   private readonly queue = new EventQueue();
+  /**
+   * Events queued so far: the last part of their ordering key. Live time is approximate (inputs arrive when
+   * the bus brings them), so events of one instant and one actor run in the order they were queued.
+   */
+  private pushed = 0;
   private readonly subjects: Subjects;
   /** One decoder per local actor: sequence numbers are per sender→receiver link. */
   private readonly decoders = new Map<ActorRef, EnvelopeDecoder>();
@@ -305,7 +310,7 @@ export class LiveHost {
     this.time.start(epochMs);
     if (!rejoin) {
       // Actors start at time 0: queue their start as the first events.
-      for (const { ref } of this.o.local) this.queue.push(0, ref, null, TAG_START);
+      for (const { ref } of this.o.local) this.queue.push(0, ref, null, TAG_START, ++this.pushed);
     } else {
       const now = this.emulatedNow();
       if (now > this.now) this.now = now;
@@ -358,7 +363,7 @@ export class LiveHost {
     }
     if (this.actors.has(to)) {
       // Co-located actors (e.g. the NIC and its driver) exchange messages in memory, not over the bus.
-      this.queue.push(due, to, msg, 0);
+      this.queue.push(due, to, msg, 0, ++this.pushed);
       this.schedule();
       return;
     }
@@ -379,7 +384,7 @@ export class LiveHost {
 
   /** An actor's timer (HostEffects.timer). */
   timerFor(from: ActorRef, at: Nanos, tag: number): void {
-    this.queue.push(at, from, null, tag);
+    this.queue.push(at, from, null, tag, ++this.pushed);
     this.schedule();
   }
 
@@ -429,7 +434,7 @@ export class LiveHost {
         const late = late0 - env.at;
         this.inputLateness.record(late > 0 ? late : 0);
       }
-      this.queue.push(env.at, to, env.m, 0);
+      this.queue.push(env.at, to, env.m, 0, ++this.pushed);
     }
     this.schedule();
   }

@@ -1,7 +1,7 @@
 // The deterministic `sim` runtime: every actor in one process, driven by a discrete-event loop in virtual time.
 import { BatchPool, packetsIn, SplitnetError } from '@splitnet/model';
 import type { Actor, ActorRef, Effects, FaultCommand, Message, Nanos } from '@splitnet/model';
-import { EventQueue } from './event-queue.js';
+import { EventQueue, MAX_ACTORS, originOf, originSeq } from './event-queue.js';
 import { MAX_EVENTS_AT_ONE_INSTANT, stuckError } from './stuck.js';
 import { ROUTE_DROP, ROUTE_DUPLICATE } from './link-faults.js';
 import type { LinkFaults } from './link-faults.js';
@@ -39,14 +39,20 @@ export interface RunHooks {
 }
 
 /**
- * Executes actors' effects in virtual time. Events with equal times run in the order they were
- * scheduled, so the same actors and inputs always give the same run.
+ * Executes actors' effects in virtual time. Events with equal times run in the order of the ordering key
+ * (destination, source, the source's sequence number on that link: event-queue.ts), so the same actors and
+ * inputs always give the same run, and a partition of the actors (lockstep) runs its events in sim's order.
  */
 export class SimRuntime {
   private readonly actors: Actor[] = [];
   private readonly effects: Effects[] = [];
   private readonly queue = new EventQueue();
   private readonly delays: Nanos[][] = [];
+  /**
+   * Per source, per destination: the last sequence number on that link (a timer is on the actor's link to
+   * itself). The ordering key's last part, and in lockstep the sequence number of the link's envelopes.
+   */
+  private readonly linkSeq: number[][] = [];
   private _now: Nanos = 0;
   private started = false;
   /** Packets carried by messages that are scheduled but not yet delivered. */
@@ -59,7 +65,7 @@ export class SimRuntime {
   linkDropped = 0;
   /** Packets held by a killed actor, or sent to it while it was down (the process model's `lost-in-crash`). */
   lostInCrash = 0;
-  /** Per actor: down (killed, not restarted yet), paused (SIGSTOP), and the first event sequence of its current incarnation. */
+  /** Per actor: down (killed, not restarted yet), paused (SIGSTOP), and the first timer sequence of its current incarnation. */
   private readonly down: boolean[] = [];
   private readonly paused: boolean[] = [];
   private readonly incarnationSeq: number[] = [];
@@ -83,10 +89,12 @@ export class SimRuntime {
   add(actor: Actor): ActorRef {
     if (this.started) throw new SplitnetError('E_INTERNAL', 'cannot add actors after the run started');
     const ref = this.actors.length;
+    if (ref >= MAX_ACTORS) throw new SplitnetError('E_INTERNAL', `a run holds at most ${MAX_ACTORS} actors`);
     this.actors.push(actor);
     const queue = this.queue;
     const log = this.log;
     const delays = this.delays;
+    const linkSeq = this.linkSeq;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the hot closures below read the runtime through one local
     const self = this;
     const lf = this.options.linkFaults !== undefined && this.options.linkFaults.active ? this.options.linkFaults : null;
@@ -98,6 +106,7 @@ export class SimRuntime {
       send(to: ActorRef, msg: Message, at: Nanos): void {
         const row = delays[ref];
         const d = row === undefined ? 0 : (row[to] ?? 0);
+        const seqs = linkSeq[ref] as number[];
         let due = at + d;
         if (lf !== null) {
           const verdict = lf.route(ref, to, msg, at, due);
@@ -107,14 +116,15 @@ export class SimRuntime {
             return;
           }
           due = lf.due;
-          if (verdict === ROUTE_DUPLICATE) queue.push(due, to, msg, 0);
+          if (verdict === ROUTE_DUPLICATE) queue.push(due, to, msg, 0, originOf(ref, (seqs[to] = (seqs[to] as number) + 1)));
         }
         self.packetsOnLinks += packetsIn(msg);
         if (tap !== null) tap(ref, to, msg, at, due);
-        queue.push(due, to, msg, 0);
+        queue.push(due, to, msg, 0, originOf(ref, (seqs[to] = (seqs[to] as number) + 1)));
       },
       timer(at: Nanos, tag: number): void {
-        queue.push(at, ref, null, tag);
+        const seqs = linkSeq[ref] as number[];
+        queue.push(at, ref, null, tag, originOf(ref, (seqs[ref] = (seqs[ref] as number) + 1)));
       },
       event(kind: string, detail: Record<string, unknown>): void {
         log.push({ t: self._now, actor: actor.id, kind, detail });
@@ -162,7 +172,7 @@ export class SimRuntime {
     this.lostInCrash += dead.heldPackets();
     this.down[ref] = true;
     this.paused[ref] = false;
-    this.incarnationSeq[ref] = this.queue.nextSequence;
+    this.incarnationSeq[ref] = this.timerSeq(ref) + 1;
     return dead;
   }
 
@@ -171,10 +181,15 @@ export class SimRuntime {
     if (!this.down[ref]) throw new SplitnetError('E_INTERNAL', `restart of ${fresh.id}, which is not down`);
     this.actors[ref] = fresh;
     this.down[ref] = false;
-    this.incarnationSeq[ref] = this.queue.nextSequence;
+    this.incarnationSeq[ref] = this.timerSeq(ref) + 1;
     const fx = this.effects[ref] as Effects;
     if (fresh.reconnect) fresh.reconnect(this._now, fx);
     else fresh.start(this._now, fx);
+  }
+
+  /** The last sequence number on actor `ref`'s link to itself (its timers). */
+  private timerSeq(ref: ActorRef): number {
+    return (this.linkSeq[ref] as number[])[ref] as number;
   }
 
   isDown(ref: ActorRef): boolean {
@@ -188,13 +203,17 @@ export class SimRuntime {
     if (!this.down[ref]) this.paused[ref] = true;
   }
 
-  /** SIGCONT: everything that came due while paused is processed now, in its original order. */
+  /**
+   * SIGCONT: everything that came due while paused is processed now, in its original order (as events of the
+   * actor's link to itself, in the order they came due; its timers among them are not from an older incarnation).
+   */
   resume(ref: ActorRef): void {
     if (!this.paused[ref]) return;
     this.paused[ref] = false;
     const keep: typeof this.deferred = [];
+    const seqs = this.linkSeq[ref] as number[];
     for (const e of this.deferred) {
-      if (e.target === ref) this.queue.push(this._now, ref, e.msg, e.tag);
+      if (e.target === ref) this.queue.push(this._now, ref, e.msg, e.tag, originOf(ref, (seqs[ref] = (seqs[ref] as number) + 1)));
       else keep.push(e);
     }
     this.deferred.length = 0;
@@ -213,6 +232,7 @@ export class SimRuntime {
       const row: Nanos[] = [];
       for (let b = 0; b < n; b++) row.push(this.options.linkDelay(a, b));
       this.delays.push(row);
+      this.linkSeq.push(new Array<number>(n).fill(0));
     }
     for (let a = 0; a < n; a++) (this.actors[a] as Actor).start(0, this.effects[a] as Effects);
   }
@@ -245,7 +265,7 @@ export class SimRuntime {
       const target = q.slotTarget(slot);
       const msg = q.slotMsg(slot);
       const tag = q.slotTag(slot);
-      const seq = q.slotSeq(slot);
+      const origin = q.slotOrigin(slot);
       q.release(slot);
       const actor = actors[target] as Actor;
       const fx = effects[target] as Effects;
@@ -266,7 +286,7 @@ export class SimRuntime {
           }
           continue;
         }
-        if (msg === null && seq < (this.incarnationSeq[target] as number)) continue; // a timer of a previous incarnation
+        if (msg === null && originSeq(origin) < (this.incarnationSeq[target] as number)) continue; // a timer of a previous incarnation
         if (this.paused[target] === true) {
           if (msg !== null) this.packetsOnLinks += packetsIn(msg);
           this.deferred.push({ target, msg, tag });
