@@ -25,6 +25,32 @@ export interface SimOptions {
   readonly tap?: (from: ActorRef, to: ActorRef, msg: Message, at: Nanos, due: Nanos) => void;
   /** The batch pool the actors use: a message the runtime drops gives its batch back there (default: one of the runtime's own). */
   readonly pool?: BatchPool;
+  /** Lockstep: this runtime runs one partition of the run's actors (absent: all of them). */
+  readonly partition?: PartitionOptions;
+}
+
+/**
+ * One partition of a run (lockstep, docs/lockstep.md): the runtime starts and runs only the actors it owns;
+ * what they send to the others goes to `remote` (which must copy it: the batch goes back to the pool after),
+ * and what the others send them comes in through `deliver`.
+ */
+export interface PartitionOptions {
+  /** Per actor ref: whether this partition runs it. */
+  readonly owned: readonly boolean[];
+  /** A message to an actor of another partition: `seq` is its sequence number on the link from → to. */
+  readonly remote: (from: ActorRef, to: ActorRef, msg: Message, at: Nanos, due: Nanos, seq: number) => void;
+}
+
+/**
+ * Where a log entry falls in sim's order of a run: the greatest ordering key among the events its partition had
+ * run when it was written (time, destination, origin; an actor's start is (0, -1, its ref)). Sim runs every
+ * partition's events interleaved by the key of each partition's next event; merging the partitions' logs by this
+ * running maximum gives exactly that order (docs/lockstep.md#the-event-log).
+ */
+export interface LogKey {
+  readonly t: Nanos;
+  readonly dst: number;
+  readonly origin: number;
 }
 
 /** Give a dropped message's packet batch back to the pool. */
@@ -76,9 +102,16 @@ export class SimRuntime {
 
   /** Where batches of messages the runtime drops go back to. */
   private readonly pool: BatchPool;
+  /** Lockstep: the running maximum of the ordering keys of the events run so far, and each log entry's (see LogKey). */
+  private maxT = -1;
+  private maxDst = -1;
+  private maxOrigin = -1;
+  private readonly logKeys: LogKey[] = [];
+  private readonly partitioned: boolean;
 
   constructor(private readonly options: SimOptions) {
     this.pool = options.pool ?? new BatchPool();
+    this.partitioned = options.partition !== undefined;
   }
 
   get now(): Nanos {
@@ -99,6 +132,10 @@ export class SimRuntime {
     const self = this;
     const lf = this.options.linkFaults !== undefined && this.options.linkFaults.active ? this.options.linkFaults : null;
     const tap = this.options.tap ?? null;
+    const part = this.options.partition;
+    const owned = part?.owned ?? null;
+    const remote = part?.remote ?? null;
+    const partitioned = this.partitioned;
     this.down.push(false);
     this.paused.push(false);
     this.incarnationSeq.push(0);
@@ -120,6 +157,11 @@ export class SimRuntime {
         }
         self.packetsOnLinks += packetsIn(msg);
         if (tap !== null) tap(ref, to, msg, at, due);
+        if (owned !== null && owned[to] !== true) {
+          // Counted on the links here until the partition that owns `to` delivers it (the sum over partitions is sim's).
+          (remote as PartitionOptions['remote'])(ref, to, msg, at, due, (seqs[to] = (seqs[to] as number) + 1));
+          return;
+        }
         queue.push(due, to, msg, 0, originOf(ref, (seqs[to] = (seqs[to] as number) + 1)));
       },
       timer(at: Nanos, tag: number): void {
@@ -128,6 +170,7 @@ export class SimRuntime {
       },
       event(kind: string, detail: Record<string, unknown>): void {
         log.push({ t: self._now, actor: actor.id, kind, detail });
+        if (partitioned) self.logKeys.push({ t: self.maxT, dst: self.maxDst, origin: self.maxOrigin });
       },
     });
     return ref;
@@ -136,6 +179,28 @@ export class SimRuntime {
   /** The event log so far, in the order events happened. */
   get events(): readonly RuntimeEvent[] {
     return this.log;
+  }
+
+  /** Lockstep: where each entry of `events` falls in sim's order (one per entry; empty unless partitioned). */
+  get eventKeys(): readonly LogKey[] {
+    return this.logKeys;
+  }
+
+  /**
+   * Lockstep: a message from an actor of another partition, sent on link from → to with sequence number `seq`.
+   * False (and not applied) when it comes too late: due before this partition's time, which the safe-time
+   * protocol rules out; the caller counts it.
+   */
+  deliver(from: ActorRef, to: ActorRef, msg: Message, due: Nanos, seq: number): boolean {
+    if (!this.started) this.start();
+    if (due < this._now || this.options.partition?.owned[to] !== true) return false;
+    this.queue.push(due, to, msg, 0, originOf(from, seq));
+    return true;
+  }
+
+  /** The time of the earliest pending event (Infinity when none). */
+  nextEventTime(): Nanos {
+    return this.queue.peekTime();
   }
 
   /** An event of whoever drives the run (the controller, the fault injector), at the current emulated time. */
@@ -234,7 +299,16 @@ export class SimRuntime {
       this.delays.push(row);
       this.linkSeq.push(new Array<number>(n).fill(0));
     }
-    for (let a = 0; a < n; a++) (this.actors[a] as Actor).start(0, this.effects[a] as Effects);
+    const owned = this.options.partition?.owned;
+    for (let a = 0; a < n; a++) {
+      if (owned !== undefined && owned[a] !== true) continue;
+      if (this.partitioned) {
+        this.maxT = 0;
+        this.maxDst = -1;
+        this.maxOrigin = a;
+      }
+      (this.actors[a] as Actor).start(0, this.effects[a] as Effects);
+    }
   }
 
   /**
@@ -277,6 +351,17 @@ export class SimRuntime {
       }
       this.eventsProcessed++;
       if (msg !== null) this.packetsOnLinks -= packetsIn(msg);
+      if (this.partitioned) {
+        // Events run in time order (t ≥ maxT): only an equal time compares the rest of the key.
+        if (t > this.maxT) {
+          this.maxT = t;
+          this.maxDst = target;
+          this.maxOrigin = origin;
+        } else if (target > this.maxDst || (target === this.maxDst && origin > this.maxOrigin)) {
+          this.maxDst = target;
+          this.maxOrigin = origin;
+        }
+      }
       if (this.processFaults) {
         if (this.down[target] === true) {
           // A dead process: its inbox is gone, its timers died with it.
