@@ -21,6 +21,8 @@ import { EXIT } from './failure.js';
 import { hostFacts } from './host.js';
 import type { ProcessLifetime } from './lifetime.js';
 import { runLiveCommand } from './live-run.js';
+import { checkLockstepFlags, runLockstepCommand } from './lockstep-run.js';
+import { lockstepPlan } from '@splitnet/lockstep';
 import { ensureDirectory, resultsDirContents } from './out-path.js';
 
 function stamp(d: Date): string {
@@ -129,8 +131,8 @@ const SCOPED_RUN_FLAGS: readonly { readonly key: keyof RunFlags; readonly flag: 
 ];
 
 /** Refuse a flag given on the command line (`given`) that this run would ignore, naming what it needs. */
-function checkScopedFlags(s: CompiledScenario, flags: RunFlags, given: (key: keyof RunFlags) => boolean): void {
-  const thisRun = s.runtime === 'live' ? `this live run's placement is ${s.live.placement}` : 'this run is sim';
+function checkScopedFlags(s: CompiledScenario, flags: RunFlags, given: (key: keyof RunFlags) => boolean, lockstep = false): void {
+  const thisRun = s.runtime === 'live' ? `this live run's placement is ${s.live.placement}` : lockstep ? 'this run is lockstep' : 'this run is sim';
   for (const { key, flag: name, scope } of SCOPED_RUN_FLAGS) {
     if (!given(key)) continue;
     // As the user typed it: `--placement docker`, `--pack`.
@@ -225,10 +227,19 @@ interface RunSetup {
   readonly capture: CaptureFile | undefined;
   /** A live run's cost on this machine (undefined for sim). */
   readonly budget: LiveBudget | undefined;
+  /** `--runtime lockstep`: the scenario is run as sim's, by partitions in processes (lockstep-run.ts). */
+  readonly lockstep: boolean;
 }
 
 /** parse: the scenario with every flag applied, the flags checked against it, the run id and the results directory. */
-function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) => boolean): RunSetup {
+function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlags) => boolean): RunSetup {
+  // Lockstep computes sim's result: its scenario is sim's, and --placement is lockstep's (checkLockstepFlags), not live's.
+  const lockstep = runFlags.runtime === 'lockstep';
+  let flags: RunFlags = runFlags;
+  if (lockstep) {
+    const { placement: _lockstepPlacement, ...rest } = runFlags;
+    flags = { ...rest, runtime: 'sim' };
+  }
   const scenario = loadScenarioFile(file, {
     overrides: flags.set,
     values: liveFlagValues(flags),
@@ -236,7 +247,11 @@ function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) 
     ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
   });
   const expect = parseExpect(flags.expect);
-  checkScopedFlags(scenario, flags, given);
+  checkScopedFlags(scenario, flags, lockstep ? (key) => key !== 'placement' && given(key) : given, lockstep);
+  if (lockstep) {
+    checkLockstepFlags(scenario, runFlags);
+    lockstepPlan(scenario);
+  }
   const budget =
     scenario.runtime === 'live'
       ? liveBudget(
@@ -268,14 +283,37 @@ function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) 
     throw new SplitnetError('E_USAGE', `${outFlag} ${dir}: ${there.description}; give a new or empty directory, or add --force to write into it anyway`);
   }
   ensureDirectory(outFlag, dir);
-  return { scenario, runId, dir, started, expect, capture, budget };
+  return { scenario, runId, dir, started, expect, capture, budget, lockstep };
 }
 
 /** run: in sim, or live through the placement the scenario names (a placement whose actors join sizes the scenario to them). */
-async function execute(r: RunSetup, flags: RunFlags, lifetime: ProcessLifetime): Promise<{ result: RunResult; scenario: CompiledScenario }> {
+async function execute(
+  r: RunSetup,
+  flags: RunFlags,
+  lifetime: ProcessLifetime,
+): Promise<{ result: RunResult; scenario: CompiledScenario; environment?: Record<string, unknown> }> {
   const s = r.scenario;
   const onProgress = progressPrinter(!flags.quiet && !flags.json, process.stderr.isTTY === true);
   const signal = lifetime.interruptSignal();
+  if (r.lockstep) {
+    lifetime.children.recordIn(join(r.dir, PROCESS_RECORD), `controller of run ${r.runId}`);
+    const resolvedFile = join(r.dir, 'scenario.resolved.yaml');
+    writeFileSync(resolvedFile, formatResolvedYaml(s));
+    const out = await runLockstepCommand(s, {
+      runId: r.runId,
+      dir: r.dir,
+      resolvedFile,
+      quiet: flags.quiet === true || flags.json === true,
+      signal,
+      atExit: lifetime.atExit,
+      ...(onProgress ? { onProgress } : {}),
+    });
+    return {
+      result: out.result,
+      scenario: s,
+      environment: { runtime: 'lockstep', runId: r.runId, placement: 'processes', partitions: out.partitions, windows: out.windows },
+    };
+  }
   if (s.runtime !== 'live')
     return {
       result: await runSimInterruptible(s, { signal, ...(onProgress ? { onProgress } : {}), ...(r.capture ? { capture: r.capture.capture } : {}) }),
@@ -309,11 +347,12 @@ async function execute(r: RunSetup, flags: RunFlags, lifetime: ProcessLifetime):
 }
 
 /** write: the results directory, with what only this run's host and clock know in environment.json. */
-function write(r: RunSetup, scenario: CompiledScenario, result: RunResult, wallSeconds: number): ResultFiles {
+function write(r: RunSetup, scenario: CompiledScenario, result: RunResult, wallSeconds: number, how?: Record<string, unknown>): ResultFiles {
   const environment = {
     ...hostFacts(),
     runtime: scenario.runtime,
     ...(scenario.runtime === 'live' ? { runId: r.runId, tdf: scenario.live.tdf, placement: scenario.live.placement } : {}),
+    ...how,
     seed: scenario.seed,
     scenarioFile: scenario.source,
     command: ['splitnet', ...process.argv.slice(2)],
@@ -391,7 +430,7 @@ export async function runCommand(file: string, flags: RunFlags, given: (key: key
   }
   const { result, scenario } = ran;
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const code = print(result, write(r, scenario, result, wallSeconds), flags, wallSeconds, lifetime.interruptExitCode());
+  const code = print(result, write(r, scenario, result, wallSeconds, ran.environment), flags, wallSeconds, lifetime.interruptExitCode());
   for (const note of r.capture?.notes(result.summary) ?? []) if (!flags.quiet || note.includes('warning')) process.stderr.write(`${note}\n`);
   return code;
 }
@@ -400,6 +439,9 @@ export async function runCommand(file: string, flags: RunFlags, given: (key: key
 export function capNote(cap: { readonly requestedGbps: number; readonly linkGbps: number }): string {
   return `the traffic asks for ${cap.requestedGbps} Gbit/s on the wire but topology.link is ${cap.linkGbps} Gbit/s: it is offered at line rate, the rest is never sent (summary.throughput.offeredCapped)`;
 }
+
+const RUNTIME_HELP =
+  'sim (deterministic, one process), live (every actor its own process over NATS, in dilated real time) or lockstep (one process per Xen domain over NATS, synchronised in emulated time: the same result files as sim; --placement processes only; docs/lockstep.md)';
 
 /** The `run` command's flags and help (docs/cli.md). */
 export function defineRunCommand(program: Command, lifetime: ProcessLifetime): void {
@@ -417,7 +459,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .option('--set <path=value>', 'override a scenario value, e.g. --set topology.workers=2 (repeatable)', collect, [] as string[])
     .option('--json', 'print the summary as JSON on stdout (no table, no progress)')
     .option('-q, --quiet', 'print only the summary table')
-    .option('--runtime <sim|live>', 'sim (deterministic, one process) or live (every actor its own process over NATS)')
+    .option('--runtime <sim|live|lockstep>', RUNTIME_HELP)
     .option('--tdf <n>', 'live: time dilation factor (emulated time runs n times slower than wall time)')
     .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
     .option(

@@ -8,3 +8,7 @@ export type { WireRefusals } from './partition-wire.js';
 export { mergeEvents, mergeRun } from './merge-run.js';
 export type { PartitionedRun } from './merge-run.js';
 export { runLockstepInProcess } from './run-on-bus.js';
+export { runPartitionProcess } from './partition-process.js';
+export type { PartitionProcessOptions } from './partition-process.js';
+export { lockstepPlan, runLockstep } from './run-lockstep.js';
+export type { LockstepOutcome, LockstepRunOptions } from './run-lockstep.js';

@@ -137,15 +137,22 @@ export class PartitionEngine {
 
   /** A message from another partition. False when refused (counted): it came out of window or to an actor not here. */
   deliver(from: number, to: number, seq: number, due: Nanos, msg: Message): boolean {
+    const p = this.plan.partOf[from];
+    if (p === undefined || p === this.index) {
+      // Not from another partition of this run: nothing the protocol sends.
+      this.refused++;
+      if ('batch' in msg) this.g.pool.release(msg.batch);
+      return false;
+    }
     const link = `${from}>${to}`;
     this.arrived.set(link, seq);
     if (!this.rt.deliver(from, to, msg, due, seq)) {
       this.refused++;
       if ('batch' in msg) this.g.pool.release(msg.batch);
-      this.settle(this.plan.partOf[from] as number);
+      this.settle(p);
       return false;
     }
-    this.settle(this.plan.partOf[from] as number);
+    this.settle(p);
     return true;
   }
 

@@ -28,6 +28,11 @@ export interface PartitionPlan {
    * (Infinity when none may): what p's promises to q add to its time.
    */
   readonly lookahead: readonly (readonly Nanos[])[];
+  /**
+   * channel[p][q]: the link [from ref, to ref] whose data subject carries p's promises to q (the first link
+   * between them: the bus's permissions already let p's process publish there and q's read it).
+   */
+  readonly channel: readonly (readonly (readonly [number, number] | undefined)[])[];
   /** Per partition: the partitions it sends to, and those it hears from (ascending). */
   readonly sendsTo: readonly (readonly number[])[];
   readonly hearsFrom: readonly (readonly number[])[];
@@ -70,6 +75,7 @@ export function planPartitions(g: ActorGraph, linkDelay: (a: number, b: number) 
   partitions.forEach((p, i) => p.refs.forEach((r) => (partOf[r] = i)));
   const n = partitions.length;
   const lookahead = Array.from({ length: n }, () => new Array<Nanos>(n).fill(Infinity));
+  const channel = Array.from({ length: n }, () => new Array<readonly [number, number] | undefined>(n).fill(undefined));
   for (let a = 0; a < ids.length; a++) {
     for (let b = 0; b < ids.length; b++) {
       const pa = partOf[a] as number;
@@ -84,9 +90,10 @@ export function planPartitions(g: ActorGraph, linkDelay: (a: number, b: number) 
       }
       const row = lookahead[pa] as Nanos[];
       row[pb] = Math.min(row[pb] as Nanos, d);
+      (channel[pa] as (readonly [number, number] | undefined)[])[pb] ??= [a, b];
     }
   }
   const sendsTo = lookahead.map((row) => row.flatMap((d, q) => (d < Infinity ? [q] : [])));
   const hearsFrom = partitions.map((_, q) => lookahead.flatMap((row, p) => ((row[q] as Nanos) < Infinity ? [p] : [])));
-  return { by, partitions, partOf, lookahead, sendsTo, hearsFrom };
+  return { by, partitions, partOf, lookahead, channel, sendsTo, hearsFrom };
 }

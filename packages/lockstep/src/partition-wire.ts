@@ -1,7 +1,15 @@
 // A lockstep partition on a Transport: its messages as the live runtime's frames on the data subjects, its promises on the promise subjects, and what arrives handed to its engine.
 import type { Message, Nanos } from '@splitnet/model';
 import { decoderLimitsFor, senderRulesFor } from '@splitnet/controller';
-import { decodeLockstepPromise, encodeEnvelopeBody, encodeFrameHeader, encodeLockstepPromise, EnvelopeDecoder, Subjects } from '@splitnet/transport';
+import {
+  decodeLockstepPromise,
+  encodeEnvelopeBody,
+  encodeFrameHeader,
+  encodeLockstepPromise,
+  EnvelopeDecoder,
+  isLockstepPromise,
+  Subjects,
+} from '@splitnet/transport';
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { PartitionEngine } from './partition-engine.js';
@@ -33,13 +41,10 @@ export class PartitionWire {
   readonly engine: PartitionEngine;
   private readonly subjects: Subjects;
   private readonly ids: readonly string[];
-  /** Per partition index: its first actor (its address). */
-  private readonly addresses: readonly string[];
   private readonly outs = new Map<string, LinkOut>();
   private readonly dirty: LinkOut[][] = [];
   private readonly decoders = new Map<number, EnvelopeDecoder>();
   private readonly subs: Subscription[] = [];
-  private readonly partitionOfAddress = new Map<string, number>();
   private promisesRefused = 0;
   private firstRefusal = '';
   private scheduled = false;
@@ -66,8 +71,6 @@ export class PartitionWire {
     this.engine = new PartitionEngine(s, index, ports);
     const g = this.engine.g;
     this.ids = g.all.map((a) => a.id);
-    this.addresses = this.engine.plan.partitions.map((p) => p.ids[0] as string);
-    this.addresses.forEach((a, i) => this.partitionOfAddress.set(a, i));
     this.engine.plan.partitions.forEach(() => this.dirty.push([]));
     const admit = senderRulesFor(g);
     const limits = decoderLimitsFor(s);
@@ -81,26 +84,30 @@ export class PartitionWire {
       const id = this.ids[ref] as string;
       this.subs.push(
         transport.subscribe(this.subjects.dataInbox(id), (data, subject) => {
-          const envs = (this.decoders.get(ref) as EnvelopeDecoder).decodeFrame(data, this.subjects.senderOf(id, subject) ?? subject);
-          for (const e of envs) this.engine.deliver(refOf.get(e.from) as number, ref, e.seq, e.at, e.m);
+          const sender = this.subjects.senderOf(id, subject);
+          if (isLockstepPromise(data)) this.onPromise(data, id, sender);
+          else {
+            const envs = (this.decoders.get(ref) as EnvelopeDecoder).decodeFrame(data, sender ?? subject);
+            for (const e of envs) this.engine.deliver(refOf.get(e.from) ?? -1, ref, e.seq, e.at, e.m);
+          }
           this.kick();
         }),
       );
     }
-    const me = this.addresses[index] as string;
-    this.subs.push(
-      transport.subscribe(this.subjects.promiseInbox(me), (data, subject) => {
-        const p = decodeLockstepPromise(data);
-        const from = typeof p === 'string' ? undefined : this.partitionOfAddress.get(p.from);
-        const expected = typeof p === 'string' ? undefined : this.subjects.promise(me, p.from);
-        if (typeof p === 'string' || from === undefined || p.run !== runId || p.to !== me || subject !== expected || !this.engine.hearsFrom.includes(from)) {
-          this.refusePromise(typeof p === 'string' ? p : `a promise from ${p.from} on ${subject} that this partition does not hear from`);
-          return;
-        }
-        this.engine.promise(from, p.promise, p.links);
-        this.kick();
-      }),
-    );
+  }
+
+  /** A promise on the data subject of actor `to` here from `sender`: applied if it is one of a partition this one hears from, on their channel. */
+  private onPromise(data: Uint8Array, to: string, sender: string | undefined): void {
+    const p = decodeLockstepPromise(data);
+    if (typeof p === 'string') return this.refusePromise(p);
+    const plan = this.engine.plan;
+    const me = this.engine.index;
+    const fromRef = sender === undefined ? -1 : this.ids.indexOf(sender);
+    const from = plan.partOf[fromRef];
+    const channel = from === undefined ? undefined : plan.channel[from]?.[me];
+    if (p.run !== this.runId || p.from !== sender || p.to !== to || channel === undefined || this.ids[channel[0]] !== p.from || this.ids[channel[1]] !== to)
+      return this.refusePromise(`a promise from ${p.from} to ${p.to} (run ${p.run}) on ${sender ?? '?'}'s subject to ${to}, not a channel into this partition`);
+    this.engine.promise(from as number, p.promise, p.links);
   }
 
   private refusePromise(why: string): void {
@@ -145,9 +152,10 @@ export class PartitionWire {
       this.transport.publish(out.subject, frame);
     }
     dirty.length = 0;
-    const from = this.addresses[this.engine.index] as string;
-    const toAddr = this.addresses[to] as string;
-    this.transport.publish(this.subjects.promise(toAddr, from), encodeLockstepPromise({ run: this.runId, from, to: toAddr, promise, links }));
+    const [a, b] = this.engine.plan.channel[this.engine.index]?.[to] as readonly [number, number];
+    const from = this.ids[a] as string;
+    const toId = this.ids[b] as string;
+    this.transport.publish(this.subjects.data(toId, from), encodeLockstepPromise({ run: this.runId, from, to: toId, promise, links }));
   }
 
   /** Run windows soon (not inside a subscription callback: arrivals of one read are taken together). */

@@ -237,10 +237,14 @@ export function encodeEnvelopeBody(seq: number, t: Nanos, at: Nanos, m: Message)
   return packr.pack([seq, t, at, wireMessage(m)]);
 }
 
-/** A lockstep promise (docs/lockstep.md): partition `from` sends partition `to` nothing more due before `promise`. */
+/**
+ * A lockstep promise (docs/lockstep.md): partition `from` sends partition `to` nothing more due before `promise`.
+ * It travels on the data subject of one link between the two (their channel), beside the frames: a receiver
+ * tells it from a frame by its first bytes (`isLockstepPromise`).
+ */
 export interface LockstepPromise {
   readonly run: string;
-  /** The partitions' first actors (their addresses). */
+  /** The channel's actors: the sender's (the subject names it) and the receiver's. */
   readonly from: string;
   readonly to: string;
   readonly promise: Nanos;
@@ -253,6 +257,11 @@ const LOCKSTEP_PROMISE = 'promise';
 
 export function encodeLockstepPromise(p: LockstepPromise): Uint8Array {
   return packr.pack([LOCKSTEP_PROMISE, PROTOCOL_VERSION, p.run, p.from, p.to, p.promise, p.links]);
+}
+
+/** Whether a message on a data subject is a promise rather than a frame: a 7-element array opening with the string "promise" (a frame's header is 4 elements opening with the version). */
+export function isLockstepPromise(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x97 && bytes[1] === 0xa7;
 }
 
 const isRef = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < 1 << 16;

@@ -7,6 +7,7 @@ export {
   encodeEnvelope,
   encodeEnvelopeBody,
   encodeLockstepPromise,
+  isLockstepPromise,
   encodeFrameHeader,
   EnvelopeDecoder,
   PROTOCOL_VERSION,
