@@ -6,16 +6,8 @@ import { completed, recordedProcesses, run, scenarioFile, stillRuns, tmp, waitFo
 
 const FILES = ['summary.json', 'metrics.jsonl', 'events.jsonl', 'latency.json'];
 
-/** Several guests with vRSS workers, rings small enough that netback stalls (actor events in the log). */
-const SEVERAL_GUESTS = `name: lockstep-guests
-seed: 7
-duration: 2ms
-warmup: 500us
-topology: { link: 10Gbps, vms: { count: 3, queues: 2, ringSize: 8 }, workers: 3, vrss: per-flow }
-traffic: [ { flows: 12, rate: 10Gbps, size: 64, pattern: poisson } ]
-coalescing: { frontend: { policy: static, usecs: 200, frames: 64 } }
-netback: { rxStallTimeout: 5us }
-`;
+/** Several guests with vRSS workers and netback stalls (the lockstep package's in-process test runs it too). */
+const severalGuests = join(root, 'packages/lockstep/test/fixtures/several-guests.yaml');
 
 const quickstart = join(root, 'examples/quickstart.yaml');
 
@@ -26,7 +18,7 @@ function files(dir: string): Record<string, string> {
 
 const cases: { name: string; args: () => string[]; partitions: number }[] = [
   { name: 'the quickstart (3 ms)', args: () => [quickstart, '--duration', '3ms', '--set', 'warmup=1ms'], partitions: 2 },
-  { name: 'three guests with 2 queues each and 3 vRSS workers, with netback stalls', args: () => [scenarioFile(SEVERAL_GUESTS)], partitions: 4 },
+  { name: 'three guests with 2 queues each and 3 vRSS workers, with netback stalls', args: () => [severalGuests], partitions: 4 },
 ];
 
 for (const c of cases) {

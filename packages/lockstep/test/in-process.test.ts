@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { runSim } from '@splitnet/controller';
 import { writeResults } from '@splitnet/results';
 import type { RunResult } from '@splitnet/results';
-import { compileScenarioText, loadScenarioFile } from '@splitnet/scenario';
+import { loadScenarioFile } from '@splitnet/scenario';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { MemoryBus } from '@splitnet/transport';
 import { mergeEvents, runLockstepInProcess } from '../src/index.js';
@@ -31,21 +31,8 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
     scenario: () => loadScenarioFile(join(root, 'examples/quickstart.yaml'), { duration: '8ms', overrides: ['warmup=2ms'] }),
   },
   {
-    name: 'three guests with 2 queues of 8 slots each, 3 vRSS workers, Poisson 64-byte frames, netback stalls, 4 ms',
-    scenario: () =>
-      compileScenarioText(
-        `
-name: three-guests
-seed: 7
-duration: 4ms
-warmup: 1ms
-topology: { link: 10Gbps, vms: { count: 3, queues: 2, ringSize: 8 }, workers: 3, vrss: per-flow }
-traffic: [ { flows: 12, rate: 10Gbps, size: 64, pattern: poisson } ]
-coalescing: { frontend: { policy: static, usecs: 200, frames: 64 } }
-netback: { rxStallTimeout: 5us }
-`,
-        '<three-guests>',
-      ),
+    name: 'three guests with 2 queues of 8 slots each, 3 vRSS workers, Poisson 64-byte frames, netback stalls, 2 ms',
+    scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/several-guests.yaml')),
   },
 ];
 
