@@ -3,7 +3,7 @@ import { BatchPool, LatencyHistogram, packetsIn, SplitnetError } from '@splitnet
 import type { Actor, ActorRef, ActorReport, Effects, FaultCommand, HistogramJson, Message, Nanos } from '@splitnet/model';
 import { encodeEnvelopeBody, encodeFrameHeader, EnvelopeDecoder, Subjects } from '@splitnet/transport';
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
-import { EventQueue, MAX_EVENTS_AT_ONE_INSTANT, stuckError } from '@splitnet/runtime';
+import { ArrivalOrderQueue, MAX_EVENTS_AT_ONE_INSTANT, stuckError } from '@splitnet/runtime';
 import type { LinkFaults } from '@splitnet/runtime';
 import { DilatedClock } from './dilated-clock.js';
 import type { WallClock } from './dilated-clock.js';
@@ -201,11 +201,8 @@ function normalized(o: LiveHostOptions): LiveHostOptions {
  * its time is late: the lag is measured, never hidden.
  */
 export class LiveHost {
-  private readonly queue = new EventQueue();
-  /**
-   * Events queued so far: the last part of their ordering key. Live time is approximate (inputs arrive when
-   * the bus brings them), so events of one instant and one actor run in the order they were queued.
-   */
+  private readonly queue = new ArrivalOrderQueue();
+  /** Events queued so far: events of one instant run in the order they were queued (ArrivalOrderQueue). */
   private pushed = 0;
   private readonly subjects: Subjects;
   /** One decoder per local actor: sequence numbers are per sender→receiver link. */

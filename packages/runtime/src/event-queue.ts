@@ -45,8 +45,8 @@ function doubleArray(): number[] {
 }
 
 export class EventQueue {
-  private time: number[] = doubleArray();
-  private origin: number[] = doubleArray(); // packed (source, sequence): beyond small integers
+  protected time: number[] = doubleArray();
+  protected origin: number[] = doubleArray(); // packed (source, sequence): beyond small integers
   private target: number[] = [];
   private tag: number[] = doubleArray(); // actors' tags carry generations that outgrow small integers too
   private msg: (Message | null)[] = [];
@@ -159,12 +159,25 @@ export class EventQueue {
     }
   }
 
-  private less(a: number, b: number): boolean {
+  protected less(a: number, b: number): boolean {
     const ta = this.time[a] as number;
     const tb = this.time[b] as number;
     if (ta !== tb) return ta < tb;
     const da = this.target[a] as number;
     const db = this.target[b] as number;
     return da < db || (da === db && (this.origin[a] as number) < (this.origin[b] as number));
+  }
+}
+
+/**
+ * The live runtime's queue: events of one instant in the order they were queued (`origin` is then a counter of
+ * the host's pushes). Live time is approximate — inputs run when the bus brings them — and its hosts keep the
+ * order they had before the ordering key; the key is for runtimes that must reproduce sim's order.
+ */
+export class ArrivalOrderQueue extends EventQueue {
+  protected override less(a: number, b: number): boolean {
+    const ta = this.time[a] as number;
+    const tb = this.time[b] as number;
+    return ta < tb || (ta === tb && (this.origin[a] as number) < (this.origin[b] as number));
   }
 }
