@@ -186,6 +186,7 @@ async function onBus(s: CompiledScenario, o: LockstepRunOptions, plan: Partition
     o.onProgress?.(s.duration, s.duration);
     const finals = names.map((n) => finalOf(n, reports.finals.get(n) as Record<string, unknown>, reports.events.get(n) ?? [], plan));
     refuseTainted(names, reports, control.refused);
+    checkSamples(s, plan, reports.samples);
     // The partitions exit when told to stop: wait for them (bounded), so that nothing outlives the run.
     await Promise.race([Promise.all(watch.handles.map((h) => h.exited)), new Promise((r) => setTimeout(r, 10_000).unref())]);
     return { result: mergeRun(s, { plan, samples: reports.samples, finals }), partitions: names, windows: finals.map((f) => f.windows) };
@@ -240,5 +241,18 @@ function refuseTainted(names: readonly string[], reports: Reports, controlRefuse
         'E_OPERATIONAL',
         `lockstep: partition ${n} refused ${refused} message(s)${refused > 0 ? ` (first: ${String(f['firstRefusal'])})` : ''} and the controller ${controlRefused}: the run cannot be exact; its results are not written`,
       );
+  }
+}
+
+/** Every sample time has every partition's reports (core NATS delivers at most once: a lost one is said, not merged). */
+function checkSamples(s: CompiledScenario, plan: PartitionPlan, samples: ReadonlyMap<Nanos, readonly (readonly ActorReport[])[]>): void {
+  const expected = s.sampleInterval > 0 ? Math.floor(s.duration / s.sampleInterval) : 0;
+  if (samples.size !== expected)
+    throw new SplitnetError('E_OPERATIONAL', `lockstep: ${samples.size} of the run's ${expected} samples arrived; its results are not written`);
+  for (const [t, row] of samples) {
+    plan.partitions.forEach((p, i) => {
+      if (row[i]?.length !== p.refs.length)
+        throw new SplitnetError('E_OPERATIONAL', `lockstep: the sample at ${t / 1e6} ms of partition ${p.name} did not arrive; its results are not written`);
+    });
   }
 }
