@@ -32,6 +32,11 @@ export interface TcpReceiverConfig {
   readonly mss?: number;
   /** This end's RTO, which bounds ato (default 1 s: a receiver that sends no data never measures an RTT). */
   readonly rto?: Nanos;
+  /**
+   * This end's smoothed RTT when it also sends data (its TcpSender's `srtt`; 0 or absent when it does not):
+   * tcp_send_delayed_ack bounds a long ato by max(SRTT, 40 ms).
+   */
+  readonly srtt?: () => Nanos;
 }
 
 /**
@@ -46,8 +51,8 @@ export interface TcpReceiverConfig {
  * - __tcp_ack_snd_check: ACK at once if more than one full segment is unacknowledged (rcv_nxt − rcv_wup >
  *   rcv_mss, i.e. every second full-sized segment), in quick-ack mode, or while out-of-order data is queued
  *   (without SACK Linux skips ACK compression); otherwise tcp_send_delayed_ack (tcp_output.c) arms the
- *   delayed-ACK timer ato ahead, ato bounded by 500 ms then by TCP_DELACK_MAX (200 ms), sending at once
- *   when an armed timer is within ato/4 of firing;
+ *   delayed-ACK timer ato ahead, a long ato bounded by 500 ms and by max(SRTT, 40 ms) when this end also
+ *   sends, then by TCP_DELACK_MAX (200 ms), sending at once when an armed timer is within ato/4 of firing;
  * - out-of-order data (tcp_data_queue_ofo) is queued and answered at once with a duplicate ACK; the segment
  *   that fills the hole is ACKed at once (RFC 5681 §4.2, ICSK_ACK_NOW);
  * - data already received (a spurious retransmission) enters quick-ack mode for 16 ACKs and is ACKed at once;
@@ -60,6 +65,7 @@ export class TcpReceiver {
   private readonly windowBytes: number;
   private readonly mss: number;
   private readonly rto: Nanos;
+  private readonly srtt: () => Nanos;
   private nxt = 0;
   /** rcv_nxt when the last ACK left (rcv_wup). */
   private wup = 0;
@@ -91,6 +97,7 @@ export class TcpReceiver {
     }
     this.windowBytes = Math.floor(rcvbuf * TCP_WINDOW_SHARE);
     this.rto = config.rto ?? TCP_TIMEOUT_INIT;
+    this.srtt = config.srtt ?? ((): Nanos => 0);
     this.rcvMss = Math.min(TCP_MSS_DEFAULT, this.mss);
     this.edge = this.windowBytes;
   }
@@ -213,7 +220,12 @@ export class TcpReceiver {
   /** tcp_send_delayed_ack. */
   private sendDelayedAck(now: Nanos, out: TcpReceiverOutput): void {
     let ato = this.ato;
-    if (ato > TCP_DELACK_MIN) ato = Math.min(ato, DELACK_MAX_ATO);
+    if (ato > TCP_DELACK_MIN) {
+      let maxAto = DELACK_MAX_ATO;
+      const srtt = this.srtt();
+      if (srtt > 0) maxAto = Math.min(maxAto, Math.max(srtt, TCP_DELACK_MIN));
+      ato = Math.min(ato, maxAto);
+    }
     ato = Math.min(ato, TCP_DELACK_MAX);
     let deadline = now + ato;
     if (this.delackDeadline !== undefined) {

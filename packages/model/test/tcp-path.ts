@@ -127,7 +127,7 @@ export class Endpoint {
     private readonly piggyback = false,
   ) {
     this.sender = new TcpSender(senderConfig);
-    this.receiver = new TcpReceiver(receiverConfig);
+    this.receiver = new TcpReceiver({ srtt: () => this.sender.srtt, ...receiverConfig });
     this.senderOut = {
       segment: (seq, len, _at, retransmit) => {
         const p: Packet = this.piggyback ? { kind: 'data', seq, len, retransmit, ack: this.receiver.piggyback() } : { kind: 'data', seq, len, retransmit };

@@ -82,6 +82,25 @@ test('tcp receiver - the delayed-ACK timeout never exceeds TCP_DELACK_MAX (200 m
   t.deepEqual(delays, [40 * MS, 80 * MS, 160 * MS, 200 * MS, 200 * MS, 200 * MS]);
 });
 
+test('tcp receiver - when this end also sends, a long delayed-ACK timeout is bounded by max(SRTT, 40 ms)', (t) => {
+  const r = new TcpReceiver({ srtt: () => 100 * US });
+  const out = new Recorder();
+  burst(r, out, 0, 40, 0);
+  let seq = 40 * MSS;
+  let at = 0;
+  for (let i = 0; i < 3; i++) {
+    at += 900 * MS;
+    r.onSegment(seq, MSS, at, out);
+    seq += MSS;
+    out.fireTimers(r, at + 900 * MS - 1);
+  }
+  t.deepEqual(
+    out.acks.slice(-3).map((a, i) => a.at - (i + 1) * 900 * MS),
+    [40 * MS, 40 * MS, 40 * MS],
+  );
+  t.is(r.delackTimeout, 320 * MS, 'ato itself still doubles');
+});
+
 // tcp_data_queue_ofo + __tcp_ack_snd_check without SACK: out-of-order data is answered at once with a
 // duplicate ACK; the segment that fills the hole is ACKed at once and the ACK covers the queued data.
 test('tcp receiver - out-of-order segments get immediate duplicate ACKs with an unchanged window; the hole-filler is ACKed at once past the queued data', (t) => {
