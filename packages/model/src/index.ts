@@ -36,5 +36,6 @@ export * from './tcp-congestion.js';
 export * from './tcp-cubic.js';
 export * from './tcp-sender.js';
 export * from './tcp-receiver.js';
+export * from './tcp-endpoint.js';
 export * from './rr-workload.js';
 export * from './flow-stats.js';

@@ -9,7 +9,7 @@ const ROOMY = 64 * 1024 * 1024;
 
 /** Client on host a, server on host b; ACKs ride on the next request or response as in a real TCP_RR. */
 function rrPath(requestBytes: number, responseBytes: number, link: LinkConfig, reverse?: LinkConfig): { p: Path; client: RrClient; server: RrServer } {
-  const p = new Path({ forward: link, ...(reverse ? { reverse } : {}), piggyback: true });
+  const p = new Path({ forward: link, ...(reverse ? { reverse } : {}) });
   const client = new RrClient({ requestBytes, responseBytes });
   const server = new RrServer(requestBytes, responseBytes);
   p.b.onDelivered = (bytes) => {

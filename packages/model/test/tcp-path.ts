@@ -1,6 +1,6 @@
 // Test harness for the TCP models: two hosts joined by a bottleneck link each way (rate, delay, drop-tail queue), run in virtual time.
-import type { Nanos, TcpAck, TcpReceiverConfig, TcpReceiverOutput, TcpSenderConfig, TcpSenderOutput } from '../src/index.js';
-import { TcpReceiver, TcpSender, tcpFrameBytes, wireTimeNs } from '../src/index.js';
+import type { Nanos, TcpEndpointOutput, TcpReceiver, TcpReceiverConfig, TcpSender, TcpSenderConfig, TcpTimerKind, TcpWireSegment } from '../src/index.js';
+import { TcpEndpoint, tcpFrameBytes, wireTimeNs } from '../src/index.js';
 
 /** A small discrete-event loop: callbacks ordered by (time, insertion order), so equal times run in a fixed order. */
 export class VirtualClock {
@@ -57,8 +57,6 @@ export class VirtualClock {
   }
 }
 
-export type Packet = { kind: 'data'; seq: number; len: number; retransmit: boolean; ack?: TcpAck } | { kind: 'ack'; ack: TcpAck };
-
 export interface LinkConfig {
   readonly gbps: number;
   readonly delay: Nanos;
@@ -78,20 +76,20 @@ export class Link {
   constructor(
     private readonly clock: VirtualClock,
     private readonly config: LinkConfig,
-    private readonly deliver: (p: Packet) => void,
+    private readonly deliver: (s: TcpWireSegment) => void,
   ) {}
 
-  send(p: Packet): void {
+  send(s: TcpWireSegment): void {
     const now = this.clock.now;
-    if (p.kind === 'data' && this.chosenDrop(p.seq)) return;
-    const frame = tcpFrameBytes(p.kind === 'data' ? p.len : 0);
+    if (s.len > 0 && this.chosenDrop(s.seq)) return;
+    const frame = tcpFrameBytes(s.len);
     const backlog = Math.max(0, this.busyUntil - now) * (this.config.gbps / 8);
     if (backlog + frame > this.config.queueBytes) {
       this.queueDrops += 1;
       return;
     }
     this.busyUntil = Math.max(now, this.busyUntil) + wireTimeNs(frame, this.config.gbps);
-    this.clock.at(this.busyUntil + this.config.delay, () => this.deliver(p));
+    this.clock.at(this.busyUntil + this.config.delay, () => this.deliver(s));
   }
 
   private chosenDrop(seq: number): boolean {
@@ -105,67 +103,56 @@ export class Link {
   }
 }
 
-/** A host's end of one connection: a sender and a receiver, wired to the outgoing link and the clock. */
-export class Endpoint {
-  readonly sender: TcpSender;
-  readonly receiver: TcpReceiver;
+/** A host's end of one connection (a TcpEndpoint) wired to its outgoing link and the clock, with logs for the tests. */
+export class Host {
+  readonly end: TcpEndpoint;
   /** Called with bytes delivered in order to this host's application. */
   onDelivered: (bytes: number) => void = () => {};
-  /** Observers of every ACK the sender processes, with its state before and after. */
+  /** Every ACK the sender processed, with its state and window before and after. */
   readonly ackLog: { t: Nanos; before: string; after: string; cwndBefore: number; cwnd: number; ssthresh: number }[] = [];
   /** Every expiry of the sender's retransmission timer, with the window right after it. */
   readonly timeoutLog: { t: Nanos; cwnd: number; ssthresh: number; state: string }[] = [];
   link: Link | undefined;
-  readonly senderOut: TcpSenderOutput;
-  readonly receiverOut: TcpReceiverOutput;
+  private readonly out: TcpEndpointOutput;
 
   constructor(
     private readonly clock: VirtualClock,
     senderConfig: TcpSenderConfig,
     receiverConfig: TcpReceiverConfig,
-    /** Carry this host's ACKs on its data segments (a two-way conversation such as RR). */
-    private readonly piggyback = false,
   ) {
-    this.sender = new TcpSender(senderConfig);
-    this.receiver = new TcpReceiver({ srtt: () => this.sender.srtt, ...receiverConfig });
-    this.senderOut = {
-      segment: (seq, len, _at, retransmit) => {
-        const p: Packet = this.piggyback ? { kind: 'data', seq, len, retransmit, ack: this.receiver.piggyback() } : { kind: 'data', seq, len, retransmit };
-        this.link?.send(p);
-      },
-      timer: (at) => this.clock.at(at, () => this.senderTimer()),
+    this.end = new TcpEndpoint(senderConfig, receiverConfig);
+    this.out = {
+      send: (segment) => this.link?.send(segment),
+      timer: (kind, at) => this.clock.at(at, () => this.fire(kind)),
     };
-    this.receiverOut = {
-      ack: (ack) => this.link?.send({ kind: 'ack', ack }),
-      timer: (at) => this.clock.at(at, () => this.receiver.onTimer(this.clock.now, this.receiverOut)),
-    };
+  }
+
+  get sender(): TcpSender {
+    return this.end.sender;
+  }
+
+  get receiver(): TcpReceiver {
+    return this.end.receiver;
   }
 
   write(bytes: number): void {
-    this.sender.write(bytes, this.clock.now, this.senderOut);
+    this.end.write(bytes, this.clock.now, this.out);
   }
 
-  receive(p: Packet): void {
-    const now = this.clock.now;
-    if (p.kind === 'ack' || p.ack) this.ackArrives(p.kind === 'ack' ? p.ack : (p.ack as TcpAck), p.kind === 'data');
-    if (p.kind === 'data') {
-      const fresh = this.receiver.onSegment(p.seq, p.len, now, this.receiverOut);
-      if (fresh > 0) this.onDelivered(fresh);
-    }
+  receive(segment: TcpWireSegment): void {
+    const s = this.sender;
+    const before = s.state;
+    const cwndBefore = s.cwnd;
+    const fresh = this.end.onSegment(segment, this.clock.now, this.out);
+    if (segment.ack) this.ackLog.push({ t: this.clock.now, before, after: s.state, cwndBefore, cwnd: s.cwnd, ssthresh: s.ssthresh });
+    if (fresh > 0) this.onDelivered(fresh);
   }
 
-  private senderTimer(): void {
+  private fire(kind: TcpTimerKind): void {
     const timeouts = this.sender.stats.timeouts;
-    this.sender.onTimer(this.clock.now, this.senderOut);
-    if (this.sender.stats.timeouts > timeouts)
-      this.timeoutLog.push({ t: this.clock.now, cwnd: this.sender.cwnd, ssthresh: this.sender.ssthresh, state: this.sender.state });
-  }
-
-  private ackArrives(ack: TcpAck, withData: boolean): void {
-    const before = this.sender.state;
-    const cwndBefore = this.sender.cwnd;
-    this.sender.onAck(ack, this.clock.now, this.senderOut, withData);
-    this.ackLog.push({ t: this.clock.now, before, after: this.sender.state, cwndBefore, cwnd: this.sender.cwnd, ssthresh: this.sender.ssthresh });
+    this.end.onTimer(kind, this.clock.now, this.out);
+    const s = this.sender;
+    if (s.stats.timeouts > timeouts) this.timeoutLog.push({ t: this.clock.now, cwnd: s.cwnd, ssthresh: s.ssthresh, state: s.state });
   }
 }
 
@@ -175,24 +162,22 @@ export interface PathConfig {
   readonly reverse?: LinkConfig;
   readonly sender?: TcpSenderConfig;
   readonly receiver?: TcpReceiverConfig;
-  readonly piggyback?: boolean;
 }
 
 /** Host a → host b over `forward`, b → a over `reverse`; a flow's goodput is what b's application received. */
 export class Path {
   readonly clock = new VirtualClock();
-  readonly a: Endpoint;
-  readonly b: Endpoint;
+  readonly a: Host;
+  readonly b: Host;
   readonly forward: Link;
   readonly reverse: Link;
 
   constructor(config: PathConfig) {
-    const piggyback = config.piggyback ?? false;
-    this.a = new Endpoint(this.clock, config.sender ?? {}, config.receiver ?? {}, piggyback);
-    this.b = new Endpoint(this.clock, config.sender ?? {}, config.receiver ?? {}, piggyback);
-    this.forward = new Link(this.clock, config.forward, (p) => this.b.receive(p));
+    this.a = new Host(this.clock, config.sender ?? {}, config.receiver ?? {});
+    this.b = new Host(this.clock, config.sender ?? {}, config.receiver ?? {});
+    this.forward = new Link(this.clock, config.forward, (s) => this.b.receive(s));
     const reverse = config.reverse ?? { gbps: config.forward.gbps, delay: config.forward.delay, queueBytes: 64 * 1024 * 1024 };
-    this.reverse = new Link(this.clock, reverse, (p) => this.a.receive(p));
+    this.reverse = new Link(this.clock, reverse, (s) => this.a.receive(s));
     this.a.link = this.forward;
     this.b.link = this.reverse;
     // The flow a → b: its statistics live with a's sender, its deliveries are what b's application reads.
