@@ -31,6 +31,7 @@ export * from './faults.js';
 export * from './flatten.js';
 export * from './double-fields.js';
 export * from './tcp-segment.js';
+export * from './lazy-timer.js';
 export * from './tcp-rto.js';
 export * from './tcp-congestion.js';
 export * from './tcp-cubic.js';

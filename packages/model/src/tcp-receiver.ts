@@ -5,6 +5,7 @@ import { TCP_DEFAULT_MSS } from './tcp-segment.js';
 import type { Nanos } from './time.js';
 import { MS } from './time.js';
 import { TCP_TIMEOUT_INIT } from './tcp-rto.js';
+import { LazyTimer } from './lazy-timer.js';
 
 /** Linux TCP_ATO_MIN = TCP_DELACK_MIN = HZ/25: 40 ms, the delayed-ACK timeout a connection starts with. */
 export const TCP_DELACK_MIN: Nanos = 40 * MS;
@@ -78,8 +79,7 @@ export class TcpReceiver {
   private ato: Nanos = 0;
   private lrcvtime: Nanos = 0;
   private quick = 0;
-  private delackDeadline: Nanos | undefined;
-  private timerAt: Nanos | undefined;
+  private readonly delackTimer = new LazyTimer();
   /** ACKs sent (pure and piggybacked), and how many of them the delayed-ACK timer sent. */
   acksSent = 0;
   delayedAckTimeouts = 0;
@@ -118,7 +118,7 @@ export class TcpReceiver {
     return this.ato;
   }
   get ackPending(): boolean {
-    return this.delackDeadline !== undefined;
+    return this.delackTimer.deadline !== undefined;
   }
 
   /** The segment [seq, seq + len) arrives; returns how many bytes it made available in order. */
@@ -149,12 +149,7 @@ export class TcpReceiver {
 
   /** The delayed-ACK timer fires. */
   onTimer(now: Nanos, out: TcpReceiverOutput): void {
-    if (this.timerAt !== undefined && now >= this.timerAt) this.timerAt = undefined;
-    if (this.delackDeadline === undefined) return;
-    if (now < this.delackDeadline) {
-      this.armTimer(out);
-      return;
-    }
+    if (!this.delackTimer.fire(now, out)) return;
     // The ACK was delayed until the timer: the estimate was too short, so double it (tcp_delack_timer_handler).
     this.ato = Math.min(this.ato * 2, this.rto);
     this.delayedAckTimeouts += 1;
@@ -185,7 +180,7 @@ export class TcpReceiver {
 
   private ackSent(): void {
     this.wup = this.nxt;
-    this.delackDeadline = undefined;
+    this.delackTimer.stop();
     if (this.quick > 0) this.quick -= 1;
     this.acksSent += 1;
   }
@@ -228,23 +223,15 @@ export class TcpReceiver {
     }
     ato = Math.min(ato, TCP_DELACK_MAX);
     let deadline = now + ato;
-    if (this.delackDeadline !== undefined) {
-      if (this.delackDeadline <= now + ato / 4) {
+    const armed = this.delackTimer.deadline;
+    if (armed !== undefined) {
+      if (armed <= now + ato / 4) {
         this.sendAck(now, out);
         return;
       }
-      if (this.delackDeadline < deadline) deadline = this.delackDeadline;
+      if (armed < deadline) deadline = armed;
     }
-    this.delackDeadline = deadline;
-    this.armTimer(out);
-  }
-
-  private armTimer(out: TcpReceiverOutput): void {
-    const at = this.delackDeadline;
-    if (at === undefined) return;
-    if (this.timerAt !== undefined && this.timerAt <= at) return;
-    this.timerAt = at;
-    out.timer(at);
+    this.delackTimer.set(deadline, out);
   }
 
   private queueOutOfOrder(seq: number, end: number): void {

@@ -1,6 +1,7 @@
 // A TCP sender as a pure state machine: MSS segmentation, cwnd and rwnd limits, fast retransmit and NewReno recovery, the RTO.
 import { SplitnetError } from './errors.js';
 import { FlowStats } from './flow-stats.js';
+import { LazyTimer } from './lazy-timer.js';
 import type { CongestionControl, CongestionControlName, CongestionWindow } from './tcp-congestion.js';
 import { RenoCongestionControl, TCP_INFINITE_SSTHRESH, TCP_INIT_CWND, inSlowStart } from './tcp-congestion.js';
 import { CubicCongestionControl } from './tcp-cubic.js';
@@ -98,9 +99,7 @@ export class TcpSender {
   private readonly queue: SentSegment[] = [];
   private head = 0;
   private nxtIndex = 0;
-  private rtoDeadline: Nanos | undefined;
-  /** Earliest timer asked of the runtime that has not fired yet. */
-  private timerAt: Nanos | undefined;
+  private readonly rtoTimer = new LazyTimer();
 
   constructor(config: TcpSenderConfig = {}) {
     this.mss = config.mss ?? TCP_DEFAULT_MSS;
@@ -147,7 +146,7 @@ export class TcpSender {
   }
   /** The time the retransmission timer is due, or undefined when nothing is outstanding. */
   get timerDeadline(): Nanos | undefined {
-    return this.rtoDeadline;
+    return this.rtoTimer.deadline;
   }
 
   /** The application writes `bytes` more (Infinity for a bulk flow); sends what the windows allow now. */
@@ -180,12 +179,7 @@ export class TcpSender {
 
   /** The timer asked for through `out.timer` fires. */
   onTimer(now: Nanos, out: TcpSenderOutput): void {
-    if (this.timerAt !== undefined && now >= this.timerAt) this.timerAt = undefined;
-    if (this.rtoDeadline === undefined) return;
-    if (now < this.rtoDeadline) {
-      this.armTimer(out);
-      return;
-    }
+    if (!this.rtoTimer.fire(now, out)) return;
     this.stats.timeouts += 1;
     if (this.caState === 'open') this.window.ssthresh = this.cc.ssthresh(this.window, now);
     this.cc.onTimeout();
@@ -198,10 +192,9 @@ export class TcpSender {
     this.nxt = this.una;
     this.nxtIndex = this.head;
     this.rtoEstimator.backOff();
-    this.rtoDeadline = now + this.rtoEstimator.rto;
     this.stats.cwnd.record(now, this.window.cwnd);
     this.transmit(now, out);
-    this.armTimer(out);
+    this.restartTimer(now, out); // the backed-off timeout, for the resent segment
   }
 
   private onNewData(a: number, now: Nanos, out: TcpSenderOutput): void {
@@ -322,10 +315,7 @@ export class TcpSender {
       this.stats.segmentsSent += 1;
       this.nxt += len;
       this.nxtIndex += 1;
-      if (this.rtoDeadline === undefined) {
-        this.rtoDeadline = now + this.rtoEstimator.rto;
-        this.armTimer(out);
-      }
+      if (this.rtoTimer.deadline === undefined) this.rtoTimer.set(now + this.rtoEstimator.rto, out);
     }
   }
 
@@ -341,21 +331,8 @@ export class TcpSender {
   }
 
   private restartTimer(now: Nanos, out: TcpSenderOutput): void {
-    if (this.una >= this.max) {
-      this.rtoDeadline = undefined;
-      return;
-    }
-    this.rtoDeadline = now + this.rtoEstimator.rto;
-    this.armTimer(out);
-  }
-
-  /** Ask for a timer at the deadline unless one already comes at or before it (a stale one re-arms). */
-  private armTimer(out: TcpSenderOutput): void {
-    const at = this.rtoDeadline;
-    if (at === undefined) return;
-    if (this.timerAt !== undefined && this.timerAt <= at) return;
-    this.timerAt = at;
-    out.timer(at);
+    if (this.una >= this.max) this.rtoTimer.stop();
+    else this.rtoTimer.set(now + this.rtoEstimator.rto, out);
   }
 
   /** Drop acknowledged entries from the front of the queue once they are the larger part of it. */

@@ -12,6 +12,15 @@ const CCS: CongestionControlName[] = ['cubic', 'reno'];
 /** The window a CC keeps on loss, as its ssthresh function computes it (cubictcp_recalc_ssthresh, tcp_reno_ssthresh). */
 const keep = (cc: CongestionControlName, cwnd: number): number => Math.max(Math.floor(cwnd * (cc === 'cubic' ? CUBIC_BETA : 0.5)), 2);
 
+/** 1 Gbit/s, 2 ms RTT, no queue losses; the first `times` transmissions of segment `segment` are dropped. */
+function lossPath(cc: CongestionControlName, segment: number, times: number): Path {
+  return new Path({
+    forward: { gbps: 1, delay: 1 * MS, queueBytes: ROOMY, drop: [{ seq: segment * MSS, times }] },
+    sender: { cc },
+    receiver: { rcvbuf: BIG_RCVBUF },
+  });
+}
+
 for (const cc of CCS) {
   // RFC 5681 §3.1 and Linux tcp_slow_start: cwnd grows by the segments acked, so it doubles per round trip
   // even with delayed ACKs (each covering two segments).
@@ -31,11 +40,7 @@ for (const cc of CCS) {
   // RFC 5681 §3.2 (Linux tcp_fastretrans_alert): the third duplicate ACK resends the missing segment at once.
   test(`tcp sender - ${cc}: one dropped segment is resent after three duplicate ACKs, without an RTO, and the flow completes`, (t) => {
     const segments = 2000;
-    const p = new Path({
-      forward: { gbps: 1, delay: 1 * MS, queueBytes: ROOMY, drop: [{ seq: 100 * MSS, times: 1 }] },
-      sender: { cc },
-      receiver: { rcvbuf: BIG_RCVBUF },
-    });
+    const p = lossPath(cc, 100, 1);
     p.a.write(segments * MSS);
     p.run(2 * SEC);
     const s = p.a.sender.stats;
@@ -50,11 +55,7 @@ for (const cc of CCS) {
 
   // cubictcp_recalc_ssthresh (β = 717/1024) vs tcp_reno_ssthresh (½); RFC 6582 §3.2 step 3: a full ACK deflates to ssthresh.
   test(`tcp sender - ${cc}: fast recovery sets ssthresh to ${cc === 'cubic' ? '0.7' : '0.5'}·cwnd and ends at cwnd = ssthresh`, (t) => {
-    const p = new Path({
-      forward: { gbps: 1, delay: 1 * MS, queueBytes: ROOMY, drop: [{ seq: 300 * MSS, times: 1 }] },
-      sender: { cc },
-      receiver: { rcvbuf: BIG_RCVBUF },
-    });
+    const p = lossPath(cc, 300, 1);
     p.a.write(5000 * MSS);
     p.run(2 * SEC);
     const enter = p.a.ackLog.filter((e) => e.before === 'open' && e.after === 'recovery');
@@ -74,11 +75,7 @@ for (const cc of CCS) {
   // retransmission is lost too, only the RTO recovers: cwnd 1, the timer no shorter than TCP_RTO_MIN.
   test(`tcp sender - ${cc}: a lost retransmission ends in an RTO ≥ 200 ms later with cwnd 1, and the flow completes`, (t) => {
     const segments = 2000;
-    const p = new Path({
-      forward: { gbps: 1, delay: 1 * MS, queueBytes: ROOMY, drop: [{ seq: 100 * MSS, times: 2 }] },
-      sender: { cc },
-      receiver: { rcvbuf: BIG_RCVBUF },
-    });
+    const p = lossPath(cc, 100, 2);
     p.a.write(segments * MSS);
     p.run(3 * SEC);
     const s = p.a.sender.stats;
