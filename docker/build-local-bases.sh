@@ -90,6 +90,11 @@ fingerprint() {
   } | sha256sum | cut -c1-32
 }
 
+# True (saying so) when TAG's image has fingerprint FP and --force was not given: nothing to build.
+up_to_date() {
+  [ "$force" = 0 ] && [ "$(current_fingerprint "$1")" = "$2" ] && echo "up to date: $1"
+}
+
 current_fingerprint() {
   "$DOCKER" image inspect --format "{{ index .Config.Labels \"$FINGERPRINT_LABEL\" }}" "$1" 2>/dev/null || true
 }
@@ -135,10 +140,7 @@ build_node_base() {
 
   local fp
   fp=$(fingerprint "$node" "$npm_dir" /bin/sh /usr/bin/env "$ca")
-  if [ "$force" = 0 ] && [ "$(current_fingerprint "$NODE_BASE_TAG")" = "$fp" ]; then
-    echo "up to date: $NODE_BASE_TAG"
-    return
-  fi
+  up_to_date "$NODE_BASE_TAG" "$fp" && return
 
   local root
   root=$(new_rootfs)
@@ -175,10 +177,7 @@ build_nats_base() {
   need_file "$nats" "install it: apt-get install -y nats-server"
   local fp
   fp=$(fingerprint "$nats")
-  if [ "$force" = 0 ] && [ "$(current_fingerprint "$NATS_BASE_TAG")" = "$fp" ]; then
-    echo "up to date: $NATS_BASE_TAG"
-    return
-  fi
+  up_to_date "$NATS_BASE_TAG" "$fp" && return
   local root
   root=$(new_rootfs)
   cleanup_dirs+=("$root")
@@ -195,10 +194,7 @@ build_prometheus_base() {
   need_file "$prometheus" "install it: apt-get install -y --no-install-recommends prometheus"
   local fp
   fp=$(fingerprint "$prometheus")
-  if [ "$force" = 0 ] && [ "$(current_fingerprint "$PROMETHEUS_BASE_TAG")" = "$fp" ]; then
-    echo "up to date: $PROMETHEUS_BASE_TAG"
-    return
-  fi
+  up_to_date "$PROMETHEUS_BASE_TAG" "$fp" && return
   local root
   root=$(new_rootfs)
   cleanup_dirs+=("$root")
