@@ -6,6 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = join(root, 'packages/cli/dist/src/main.js');
@@ -331,6 +333,30 @@ const cases: readonly Case[] = [
       /^--ready-timeout 90s: only for a live run \(add --runtime live, or runtime: live in the scenario\); this run is sim, which would ignore it$/,
   },
   {
+    what: '--metrics-port on a sim run',
+    args: (p) => ['run', p.scenario, '--metrics-port', '0', '--out', join(p.dir, 'sim-metrics')],
+    exit: 2,
+    message: () => /^--metrics-port 0: only for a live run \(add --runtime live, or runtime: live in the scenario\); this run is sim, which would ignore it$/,
+  },
+  ...['70000', '-1', 'http', '9100x'].map((port): Case => ({
+    what: `a --metrics-port of ${port}`,
+    args: (p) => ['run', p.scenario, '--runtime', 'live', `--metrics-port=${port}`, '--out', join(p.dir, 'bad-metrics-port')],
+    exit: 2,
+    message: () => new RegExp(`^--metrics-port: expected a port number from 0 to 65535 \\(0: any free port\\), found "${re(port)}"$`),
+  })),
+  {
+    what: '--metrics-host without --metrics-port',
+    args: (p) => ['run', p.scenario, '--runtime', 'live', '--metrics-host', '0.0.0.0', '--out', join(p.dir, 'lone-metrics-host')],
+    exit: 2,
+    message: () => /^--metrics-host: only with --metrics-port <port>, which turns the metrics endpoint on$/,
+  },
+  {
+    what: 'a --metrics-linger that is no duration',
+    args: (p) => ['run', p.scenario, '--runtime', 'live', '--metrics-port', '0', '--metrics-linger', 'soon', '--out', join(p.dir, 'bad-linger')],
+    exit: 2,
+    message: () => /^--metrics-linger: expected a duration such as 30s or 0s, found "soon"$/,
+  },
+  {
     what: 'cleanup --results without --run',
     args: (p) => ['cleanup', '--results', p.dir],
     exit: 2,
@@ -365,6 +391,19 @@ for (const c of cases) {
     t.is(r.stdout, '');
   });
 }
+
+test.serial('cli - a --metrics-port in use is one line naming the flag and the port, exit 2, before any actor starts', async (t) => {
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  t.teardown(() => busy.close());
+  const port = (busy.address() as AddressInfo).port;
+  const dir = tmp();
+  const scenario = write(dir, 'small.yaml', SMALL);
+  const r = await splitnet(t, ['run', scenario, '--runtime', 'live', '--metrics-port', String(port), '--out', join(dir, 'run'), '-q']);
+  t.is(r.code, 2, r.stderr);
+  t.is(r.stderr.trim(), `splitnet: error: --metrics-port ${port}: the port is in use on 127.0.0.1; give another, or 0 for any free one`);
+  t.false(existsSync(join(dir, 'run', 'logs')), 'no actor process was started');
+});
 
 test.serial('cli - the largest seed, 2^32 − 1, is accepted by --seed and by --set seed alike', async (t) => {
   const p = await place(t);

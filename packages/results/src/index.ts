@@ -18,3 +18,5 @@ export type { CaptureFlags, CaptureInterface, CapturePoint, CaptureSelector, Cap
 export { PacketCapture } from './packet-capture.js';
 export type { CaptureSummary, FlowPlacement } from './packet-capture.js';
 export { FCS_BYTES, FrameHeaders } from './frame-headers.js';
+export { finalView, METRIC_SPECS, METRICS_FILE, METRICS_HOST, metricsText, runIdentity, RunMetrics, simRunLabel } from './prometheus.js';
+export type { LiveMetricsView, MetricSpec, MetricsView, RunIdentity } from './prometheus.js';

@@ -1,0 +1,54 @@
+// What a live run's controller publishes while the run goes: the datapath at each sample every process has reported, to whoever subscribed (metrics, a dashboard).
+import type { Nanos } from '@splitnet/model';
+import { combine } from '@splitnet/results';
+import type { Snapshot } from '@splitnet/results';
+import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
+
+/** The live run at one sample instant, as the controller knows it then. */
+export interface LiveSnapshot {
+  readonly runId: string;
+  readonly scenario: CompiledScenario;
+  /** Every process's counters at the sample instant `snapshot.t`, combined (continued across restarts). */
+  readonly snapshot: Snapshot;
+  /** The snapshot published before this one (the zero snapshot at first): rates are over (previous.t, snapshot.t]. */
+  readonly previous: Snapshot;
+  /** The controller's emulated time when the last process's sample for this instant arrived (≥ snapshot.t). */
+  readonly completeAt: Nanos;
+  /** Fault occurrences so far (the scenario's schedule and ad-hoc `splitnet fault` requests). */
+  readonly occurrences: readonly FaultOccurrence[];
+}
+
+export type SnapshotSubscriber = (s: LiveSnapshot) => void;
+
+/**
+ * The subscribers of a live run's snapshots. The run combines the processes' reports into a snapshot only
+ * when someone subscribed (`wanted`), once per sample interval: a run nobody watches pays nothing.
+ */
+export class SnapshotFeed {
+  private readonly subscribers: SnapshotSubscriber[] = [];
+  private last: Snapshot = combine([], 0);
+
+  /** Call `fn` with every snapshot from now on; returns the unsubscribe. */
+  onSnapshot(fn: SnapshotSubscriber): () => void {
+    this.subscribers.push(fn);
+    return () => {
+      const i = this.subscribers.indexOf(fn);
+      if (i >= 0) this.subscribers.splice(i, 1);
+    };
+  }
+
+  get wanted(): boolean {
+    return this.subscribers.length > 0;
+  }
+
+  /**
+   * The run's next snapshot. Samples complete in time order almost always; one that completes after a later
+   * one (a process's late sample) is not published, so subscribers see time move forward only.
+   */
+  publish(s: Omit<LiveSnapshot, 'previous'>): void {
+    if (s.snapshot.t <= this.last.t) return;
+    const full: LiveSnapshot = { ...s, previous: this.last };
+    this.last = s.snapshot;
+    for (const fn of [...this.subscribers]) fn(full);
+  }
+}
