@@ -6,6 +6,7 @@ export type { HostFinal, LiveHostOptions } from './live-host.js';
 export { runLive, scenarioProcessGroups } from './run-live.js';
 export { readyTimeoutMs } from './ready-timeout.js';
 export type { LiveOutcome, LiveRunOptions } from './run-live.js';
+export type { LiveSnapshot, SnapshotSubscriber } from './live-snapshot.js';
 export { judgeLag, lagGrowing } from './collect.js';
 export type { ExitGuard, NatsAccess, NatsLogin, Placement, ProcessAccess, ProcessGroup, RegistrationPolicy } from './placement.js';
 export { ExternalPlacement, InProcessPlacement, ProcessesPlacement } from './local-placements.js';

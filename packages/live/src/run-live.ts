@@ -20,6 +20,8 @@ import { beatAsController } from './controller-liveness.js';
 import { DilatedClock, systemWallClock } from './dilated-clock.js';
 import type { WallClock } from './dilated-clock.js';
 import { LiveFaultInjector } from './fault-injector.js';
+import { SnapshotSource } from './live-snapshot.js';
+import type { SnapshotSubscriber } from './live-snapshot.js';
 import { registerExternalActors, sizedToJoined } from './join.js';
 import type { JoinEvent, Registration } from './join.js';
 import { connectPatiently, drainOrClose } from './nats-connect.js';
@@ -55,6 +57,8 @@ export interface LiveRunOptions {
   readonly maxRestarts?: number;
   /** How long to wait for every actor process to say hello (ms; default: live.readyTimeout, `auto` scaled to the processes per core). */
   readonly readyTimeoutMs?: number;
+  /** Watchers of the run's counters while it runs: each gets a snapshot per sample instant once every process reported it. */
+  readonly onSnapshot?: readonly SnapshotSubscriber[];
 }
 
 /** A finished live run: its result, and its scenario (a placement whose actors register sizes it to them). */
@@ -314,6 +318,15 @@ class LiveRun {
     this.bus = new BusWatch({ transport, clock: this.clock, log: this.log, limitMs: s.live.busOutageLimit / 1e6, url });
     this.log.earlier(joined.events);
     this.inbox = new ReportInbox(this.names, bus, this.subjects, this.log, control);
+    // Only a run that is watched pays for the snapshots.
+    if (o.onSnapshot !== undefined && o.onSnapshot.length > 0)
+      this.inbox.onComplete = new SnapshotSource(o.onSnapshot, {
+        inbox: this.inbox,
+        clock: this.clock,
+        log: this.log,
+        duration: s.duration,
+        logger: o.logger,
+      }).complete;
     // The fault injector: the scenario's schedule, and `splitnet fault` requests on the controller's control subject.
     this.faults = new LiveFaultInjector({
       scenario: s,
