@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger, Nanos } from '@splitnet/model';
 import { ExternalPlacement, InProcessPlacement, ProcessesPlacement, runLive } from '@splitnet/live';
-import type { ExitGuard, JoinRole, LiveOutcome, Placement } from '@splitnet/live';
+import type { ExitGuard, JoinRole, LiveOutcome, Placement, SnapshotSubscriber } from '@splitnet/live';
 import type { RunEvent } from '@splitnet/results';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { natsCredentials } from './actor-command.js';
@@ -42,6 +42,8 @@ export interface LiveRunSetup {
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
   /** How long to wait for every actor process to be ready (ms; the budget's, from live.readyTimeout). */
   readonly readyTimeoutMs?: number;
+  /** Watchers of the run's counters while it runs (the dashboard). */
+  readonly onSnapshot?: readonly SnapshotSubscriber[];
 }
 
 /**
@@ -137,6 +139,7 @@ export async function runLiveCommand(s: CompiledScenario, o: LiveRunSetup): Prom
       ...(o.quiet ? {} : { onNotice: say }),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
+      ...(o.onSnapshot ? { onSnapshot: o.onSnapshot } : {}),
     });
   } catch (err) {
     throw failed(err, o, eventLog === '' ? '' : ` (what happened until then: ${eventLog}; logs in ${logs})`);
