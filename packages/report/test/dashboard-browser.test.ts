@@ -1,19 +1,15 @@
 // The dashboard in a real headless browser: a live run's page (real actor processes over a real nats-server) updates while it goes, ends on its results, survives a reload; `splitnet dashboard` shows a finished run's.
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Summary } from '@splitnet/results';
 import { buildReport, formatValue } from '../src/index.js';
 import { launchChromium, plots, watchedPage } from './browser.js';
+import { serveDashboard } from './dashboard-process.js';
+import type { Serving } from './dashboard-process.js';
 import { addFaultEvents, tmp, writeRun } from './fixtures.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const cli = join(root, 'packages/cli/dist/src/main.js');
 
 /**
  * A live run of a few seconds of wall time (60 ms emulated at TDF 100) with samples every 2 ms: long enough that
@@ -45,37 +41,10 @@ test.after.always(async () => {
   await browser?.close();
 });
 
-/** A `splitnet` process serving a dashboard: its URL (from the line it prints on stderr), its output so far, and its exit. */
-interface Serving {
-  readonly child: ChildProcess;
-  readonly url: Promise<string>;
-  readonly stderr: () => string;
-  readonly exited: Promise<number | null>;
-  /** Resolves when stderr has a line matching `re`. */
-  readonly said: (re: RegExp) => Promise<void>;
-}
-
 function serve(t: ExecutionContext, args: readonly string[]): Serving {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stderr = '';
-  const waiting: { re: RegExp; resolve: () => void }[] = [];
-  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
-  child.stdout.resume();
-  child.stderr.setEncoding('utf8').on('data', (c: string) => {
-    stderr += c;
-    for (const w of [...waiting]) if (w.re.test(stderr)) w.resolve();
-  });
-  const said = (re: RegExp) =>
-    new Promise<void>((resolve, reject) => {
-      if (re.test(stderr)) return resolve();
-      waiting.push({ re, resolve });
-      void exited.then((code) => reject(new Error(`splitnet exited (${code}) before saying ${re}: ${stderr}`)));
-    });
-  const url = said(/dashboard at (http:\/\/\S+\/)/).then(() => /dashboard at (http:\/\/\S+\/)/.exec(stderr)?.[1] as string);
-  return { child, url, stderr: () => stderr, exited, said };
+  const s = serveDashboard(args);
+  t.teardown(() => s.kill());
+  return s;
 }
 
 /** A page of the dashboard at `url`: requests elsewhere are problems. */
