@@ -9,7 +9,7 @@ import { buildReport, formatValue } from '../src/index.js';
 import { launchChromium, plots, watchedPage } from './browser.js';
 import { serveDashboard } from './dashboard-process.js';
 import type { Serving } from './dashboard-process.js';
-import { addFaultEvents, tmp, writeRun } from './fixtures.js';
+import { addFaultEvents, BASE, tmp, writeRun } from './fixtures.js';
 
 /**
  * A live run of a few seconds of wall time (60 ms emulated at TDF 100) with samples every 2 ms: long enough that
@@ -172,4 +172,27 @@ test.serial("dashboard browser - `splitnet dashboard` shows a finished sim run: 
   t.deepEqual(realProblems(problems), []);
   s.child.kill('SIGINT');
   t.is(await s.exited, 0);
+});
+
+test.serial('dashboard browser - a sim run with --dashboard ends on its results, serves them until Ctrl-C, then exits 0', async (t) => {
+  const dir = tmp();
+  const scenario = join(dir, 'sim.yaml');
+  writeFileSync(scenario, BASE);
+  const out = join(dir, 'run');
+  const s = serve(t, ['run', scenario, '--out', out, '--dashboard', '0', '--quiet']);
+  const url = await s.url;
+  await s.said(/still serving its results/);
+  const { page, problems } = await newPage(url);
+  await page.goto(url, { waitUntil: 'load' });
+  t.is((await state(page)).status, 'finished');
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
+  t.is(tile(await kpis(page), 'delivered'), `${formatValue(summary.throughput.gbps)}Gbit/s`);
+  t.deepEqual(
+    (await plots(page)).map((p) => p.id),
+    buildReport(out).figures.map((f) => f.id),
+  );
+  await page.close();
+  t.deepEqual(realProblems(problems), []);
+  s.child.kill('SIGINT');
+  t.is(await s.exited, 0, "the run's own exit code, not 130");
 });
