@@ -151,8 +151,20 @@ interface RunContext extends Timeline {
 const TIME_LABEL = 'emulated time (ms)';
 const NO_SAMPLES = 'metrics.jsonl has no samples';
 
+/** A horizontal reference line (grey, dashed) at `y` from `fromX` to `toX`: a line rate, a bound. */
+export function referenceLine(name: string, y: number, fromX: number, toX: number): XYSeries {
+  return {
+    name,
+    reference: true,
+    points: [
+      { x: fromX, y },
+      { x: toX, y },
+    ],
+  };
+}
+
 /** A figure over emulated time, with the faults shaded and the end of the warm-up marked; `series` may say why there is nothing to draw. */
-function overTime(c: Timeline, id: string, title: string, caption: string, yLabel: string, series: () => XYSeries[] | string): ReportItem {
+export function overTime(c: Timeline, id: string, title: string, caption: string, yLabel: string, series: () => XYSeries[] | string): ReportItem {
   return figure(id, title, caption, () => {
     if (c.samples.length === 0) return NO_SAMPLES;
     const drawn = series();
@@ -177,17 +189,8 @@ export function throughputFigure(c: Timeline, lineRateGbps: number | undefined):
         { name: 'delivered', points: column(samples, 'gbps') },
         { name: 'offered', points: column(samples, 'offeredGbps') },
       ];
-      const line = lineRateGbps;
       const first = samples[0];
-      if (line !== undefined && first)
-        series.push({
-          name: 'line rate',
-          reference: true,
-          points: [
-            { x: first.tMs, y: line },
-            { x: c.endMs, y: line },
-          ],
-        });
+      if (lineRateGbps !== undefined && first) series.push(referenceLine('line rate', lineRateGbps, first.tMs, c.endMs));
       return lineChart({
         id: 'throughput',
         title: 'Throughput over time',

@@ -1,7 +1,4 @@
 // What the live dashboard shows: a run's samples as they come (drawn with the report's own figures), then its finished results as the report draws them.
-import { lineChart } from '../charts.js';
-import type { XYSeries } from '../charts.js';
-import { figure } from '../figure.js';
 import type { ReportItem } from '../figure.js';
 import { items, kpis } from '../html.js';
 import type { Kpi } from '../html.js';
@@ -14,6 +11,8 @@ import {
   endOf,
   finite,
   interruptsFigure,
+  overTime,
+  referenceLine,
   ringsFigure,
   runFigures,
   throughputFigure,
@@ -214,33 +213,16 @@ export class DashboardView {
     if (this.run.runtime !== 'live') return [];
     const bound = this.run.maxLagUs;
     return [
-      figure(
+      overTime(
+        c,
         'lag',
         'Lag behind emulated time',
         'How far behind emulated time the controller was when every process had reported a sample (µs of emulated time; the bus’s latency included), with the bound the run is judged against (dashed); summary.live has the actors’ own processing lag.',
+        'lag (µs)',
         () => {
-          if (this.lag.length === 0) return 'no sample reached the controller while the run went';
-          const series: XYSeries[] = [{ name: 'lag at the controller', points: this.lag }];
-          const first = this.lag[0] as LagPoint;
-          if (bound !== undefined)
-            series.push({
-              name: 'lag bound',
-              reference: true,
-              points: [
-                { x: first.x, y: bound },
-                { x: c.endMs, y: bound },
-              ],
-            });
-          return lineChart({
-            id: 'lag',
-            title: 'Lag behind emulated time',
-            xLabel: 'emulated time (ms)',
-            yLabel: 'lag (µs)',
-            series,
-            markers: false,
-            spans: c.spans,
-            vlines: c.vlines,
-          });
+          const first = this.lag[0];
+          if (first === undefined) return 'no sample reached the controller while the run went';
+          return [{ name: 'lag at the controller', points: this.lag }, ...(bound !== undefined ? [referenceLine('lag bound', bound, first.x, c.endMs)] : [])];
         },
       ),
     ];
