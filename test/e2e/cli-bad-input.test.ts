@@ -155,6 +155,12 @@ const cases: readonly Case[] = [
     message: () => /^--port: expected a port number from 0 to 65535 \(0: a free one\), found "abc"$/,
   },
   {
+    what: 'dashboard --replay 0',
+    args: (p) => ['dashboard', p.run, '--port', '0', '--replay', '0'],
+    exit: 2,
+    message: () => /^--replay: expected the seconds a replay of the run takes, more than 0 and at most 86400, found "0"$/,
+  },
+  {
     what: 'run --dashboard-host without --dashboard',
     args: (p) => ['run', p.scenario, '--dashboard-host', '0.0.0.0', '--out', join(p.dir, 'dashboard-host')],
     exit: 2,

@@ -2,8 +2,8 @@
 import { lagBound } from '@splitnet/controller';
 import { SplitnetError } from '@splitnet/model';
 import type { LiveSnapshot, SnapshotSubscriber } from '@splitnet/live';
-import { Dashboard, DashboardView, loadResults } from '@splitnet/report';
-import type { DashboardRun, RunData } from '@splitnet/report';
+import { Dashboard, DashboardView, loadResults, replaySamples } from '@splitnet/report';
+import type { DashboardRun, DashboardSample, RunData } from '@splitnet/report';
 import { lineRateGbps } from '@splitnet/results';
 import type { RunResult, Summary } from '@splitnet/results';
 import type { CompiledScenario } from '@splitnet/scenario';
@@ -104,17 +104,55 @@ export class RunDashboard {
   }
 }
 
-/** `splitnet dashboard <results-dir>`: a finished run's page, as `run --dashboard` ends on, until Ctrl-C. */
-export async function dashboardCommand(dir: string, flags: { readonly port?: string; readonly host?: string }, signal: AbortSignal): Promise<void> {
+/** --replay <seconds>: how long a replay of the run's samples takes (wall time). */
+function parseReplay(v: string): number {
+  const secs = Number(v);
+  if (v.trim() === '' || !Number.isFinite(secs) || secs <= 0 || secs > 86_400)
+    throw new SplitnetError('E_USAGE', `--replay: expected the seconds a replay of the run takes, more than 0 and at most 86400, found "${v}"`);
+  return secs * 1000;
+}
+
+/** Feed `samples` to the view evenly over `ms` of wall time, then `end`; returns its stop. */
+function replay(view: DashboardView, dashboard: Dashboard, samples: readonly DashboardSample[], ms: number, end: () => void): () => void {
+  const t0 = Date.now();
+  let next = 0;
+  const timer = setInterval(() => {
+    const due = Math.min(samples.length, Math.ceil(((Date.now() - t0) / ms) * samples.length));
+    for (; next < due; next++) view.sample(samples[next] as DashboardSample);
+    if (next < samples.length) return dashboard.update();
+    clearInterval(timer);
+    end();
+    dashboard.flush();
+  }, 100);
+  return () => clearInterval(timer);
+}
+
+/**
+ * `splitnet dashboard <results-dir>`: a finished run's page, as `run --dashboard` ends on, until Ctrl-C; with
+ * `--replay`, first its samples as they came, over that many seconds, from when the first page is opened.
+ */
+export async function dashboardCommand(
+  dir: string,
+  flags: { readonly port?: string; readonly host?: string; readonly replay?: string },
+  signal: AbortSignal,
+): Promise<void> {
   const port = parseDashboardPort('--port', flags.port);
+  const replayMs = flags.replay !== undefined ? parseReplay(flags.replay) : undefined;
   const host = flags.host ?? DEFAULT_DASHBOARD_HOST;
   const loaded = loadResults(dir);
   if (loaded.kind !== 'run') throw new SplitnetError('E_USAGE', `${dir}: a sweep's results; the dashboard shows one run (splitnet report draws a sweep)`);
-  const view = new DashboardView(runOf(loaded.run));
-  view.finish(loaded.run, verdictOf(loaded.run.summary, dir));
+  const run = loaded.run;
+  const view = new DashboardView(runOf(run));
+  const finish = () => view.finish(run, verdictOf(run.summary, dir));
+  if (replayMs === undefined) finish();
   const dashboard = await serve(view, port, host, flags.port === undefined ? '--port' : `--port ${flags.port}`, `--host ${host}`);
-  say('dashboard: Ctrl-C to stop');
+  let stop = () => {};
+  if (replayMs !== undefined) {
+    dashboard.whenWatched(() => (stop = replay(view, dashboard, replaySamples(run), replayMs, finish)));
+    say(`dashboard: the run's ${run.samples.length} samples are replayed over ${replayMs / 1000} s once a page is open; Ctrl-C to stop`);
+  } else say('dashboard: Ctrl-C to stop');
   await interrupted(signal);
+  stop();
   await dashboard.close();
 }
 

@@ -17,3 +17,4 @@ export { DashboardView } from './dashboard/dashboard-view.js';
 export type { DashboardFrame, DashboardRun, DashboardSample, DashboardStatus } from './dashboard/dashboard-view.js';
 export { Dashboard } from './dashboard/dashboard-server.js';
 export type { DashboardListen } from './dashboard/dashboard-server.js';
+export { replaySamples } from './dashboard/replay.js';

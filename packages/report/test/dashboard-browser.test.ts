@@ -58,6 +58,53 @@ function realProblems(problems: readonly string[]): string[] {
   return problems.filter((p) => !/^request failed: http:\S+\/events \(net::ERR_ABORTED\)$/.test(p));
 }
 
+/** What the page showed at one frame the server pushed. */
+interface SeenFrame {
+  readonly status: string;
+  readonly tMs: number;
+  /** Points of the throughput figure (0: not drawn). */
+  readonly throughputPoints: number;
+  readonly lagShown: boolean;
+  readonly plots: readonly string[];
+}
+
+/**
+ * Records every frame as the page applies it (a MutationObserver on <body>'s state, installed before the page's
+ * script runs), so that no frame is missed between two looks from the test: read them with `seen`.
+ */
+const RECORDER = `
+window.__frames = [];
+document.addEventListener('DOMContentLoaded', function () {
+  new MutationObserver(function () {
+    var tp = document.querySelector('svg[data-plot="throughput"]');
+    window.__frames.push({
+      status: document.body.getAttribute('data-status'),
+      tMs: Number(document.body.getAttribute('data-t-ms')),
+      throughputPoints: tp ? Number(tp.getAttribute('data-points')) : 0,
+      lagShown: Array.prototype.some.call(document.querySelectorAll('.kpi .l'), function (l) { return /^lag behind/.test(l.textContent); }),
+      plots: Array.prototype.map.call(document.querySelectorAll('svg[data-plot]'), function (p) { return p.getAttribute('data-plot'); }),
+    });
+  }).observe(document.body, { attributes: true, attributeFilter: ['data-seq'] });
+});
+`;
+
+function seen(page: Page): Promise<SeenFrame[]> {
+  return page.evaluate('window.__frames') as Promise<SeenFrame[]>;
+}
+
+/** The frames seen while running with samples drawn: more than one, each with more points and later than the one before. */
+function checkUpdates(t: ExecutionContext, frames: readonly SeenFrame[]): readonly SeenFrame[] {
+  const running = frames.filter((f) => f.status === 'running' && f.throughputPoints > 0);
+  const points = [...new Set(running.map((f) => f.throughputPoints))];
+  t.true(points.length >= 2, `the page saw the figures grow while running: ${JSON.stringify(frames.map((f) => [f.status, f.throughputPoints]))}`);
+  t.true(
+    running.every((f, i) => i === 0 || (f.throughputPoints >= (running[i - 1]?.throughputPoints ?? 0) && f.tMs >= (running[i - 1]?.tMs ?? 0))),
+    'points and emulated time only grow',
+  );
+  t.is(frames.at(-1)?.status, 'finished', 'the last frame is the end state');
+  return running;
+}
+
 /** The page's state: what the server last pushed. */
 function state(page: Page): Promise<{ status: string; tMs: number; throughputPoints: number }> {
   return page.evaluate(() => ({
@@ -91,34 +138,19 @@ test.serial('dashboard browser - a live run: the page updates while it runs, end
   const url = await s.url;
   t.regex(url, /^http:\/\/127\.0\.0\.1:\d+\/$/, 'bound to this machine only by default');
   const { page, problems } = await newPage(url);
+  await page.addInitScript(RECORDER);
   await page.goto(url, { waitUntil: 'load' });
 
-  // While the run goes: a first sample drawn, then a later one (or the end, which fails the check below).
-  await page.waitForFunction(
-    () => document.querySelector('svg[data-plot="throughput"]') !== null || document.body.getAttribute('data-status') === 'finished',
-    undefined,
-    WAIT,
-  );
-  const first = await state(page);
-  t.is(first.status, 'running', 'the page saw the run running');
-  await page.waitForFunction(
-    (n) =>
-      document.body.getAttribute('data-status') !== 'running' ||
-      Number(document.querySelector('svg[data-plot="throughput"]')?.getAttribute('data-points') ?? 0) > n,
-    first.throughputPoints,
-    WAIT,
-  );
-  const later = await state(page);
-  t.is(later.status, 'running', 'still running when the next sample came');
-  t.true(later.throughputPoints > first.throughputPoints && later.tMs > first.tMs, `${JSON.stringify(first)} → ${JSON.stringify(later)}`);
-  const running = await kpis(page);
-  t.truthy(tile(running, 'lag behind emulated time'), 'the lag is shown while the run goes');
-  t.truthy(tile(running, 'physical interrupts per second'));
-  t.true((await plots(page)).some((p) => p.id === 'cpu-over-time'));
-
-  // The end: the results as the report shows them, and the lag figure.
+  // While the run goes: the figures grow with every sample; then the end.
   await s.said(/still serving its results/);
   await page.waitForFunction(() => document.body.getAttribute('data-status') === 'finished', undefined, WAIT);
+  const running = checkUpdates(t, await seen(page));
+  t.true(
+    running.every((f) => f.lagShown && f.plots.includes('cpu-over-time') && f.plots.includes('interrupts')),
+    'while running: the lag, interrupts and CPU over time are shown',
+  );
+
+  // The end: the results as the report shows them, and the lag figure.
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
   const checkEnd = async (when: string) => {
     const shown = await kpis(page);
@@ -168,6 +200,26 @@ test.serial("dashboard browser - `splitnet dashboard` shows a finished sim run: 
   );
   for (const p of drawn) t.true(p.visibleMarks > 0, `${p.id} drawn`);
   t.true((await page.$$('svg[data-plot="throughput"] [data-span="f1"]')).length > 0, 'fault f1 shaded on the throughput figure');
+  await page.close();
+  t.deepEqual(realProblems(problems), []);
+  s.child.kill('SIGINT');
+  t.is(await s.exited, 0);
+});
+
+test.serial('dashboard browser - `splitnet dashboard --replay` plays the samples as they came once the page is open, then shows the results', async (t) => {
+  const dir = tmp();
+  writeRun(dir);
+  addFaultEvents(dir);
+  const s = serve(t, ['dashboard', dir, '--port', '0', '--replay', '2']);
+  const url = await s.url;
+  const { page, problems } = await newPage(url);
+  await page.addInitScript(RECORDER);
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForFunction(() => document.body.getAttribute('data-status') === 'finished', undefined, WAIT);
+  const running = checkUpdates(t, await seen(page));
+  t.true(running.some((f) => f.plots.includes('throughput')) && running.every((f) => !f.lagShown), 'the replay draws the figures; a sim run has no lag');
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
+  t.is(tile(await kpis(page), 'delivered'), `${formatValue(summary.throughput.gbps)}Gbit/s`, 'the end: the summary');
   await page.close();
   t.deepEqual(realProblems(problems), []);
   s.child.kill('SIGINT');

@@ -85,6 +85,7 @@ export class Dashboard {
   private timer: NodeJS.Timeout | undefined;
   private lastPush = 0;
   private gapMs = MIN_PUSH_MS;
+  private watched: (() => void) | undefined;
 
   private constructor(
     private readonly view: DashboardView,
@@ -107,6 +108,11 @@ export class Dashboard {
     const port = typeof address === 'object' && address !== null ? address.port : o.port;
     const shown = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host.includes(':') ? `[${o.host}]` : o.host;
     return new Dashboard(view, server, `http://${shown}:${port}/`);
+  }
+
+  /** Call `fn` once, when the first page opens its stream of updates (a replay starts when someone watches). */
+  whenWatched(fn: () => void): void {
+    this.watched = fn;
   }
 
   /** The view changed: push it to the pages, at most every MIN_PUSH_MS. */
@@ -158,6 +164,9 @@ export class Dashboard {
       res.write(`retry: 2000\ndata: ${JSON.stringify(this.current)}\n\n`);
       this.clients.add(res);
       req.on('close', () => this.clients.delete(res));
+      const watched = this.watched;
+      this.watched = undefined;
+      watched?.();
     } else {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found: the dashboard is at /\n');
     }
