@@ -21,6 +21,8 @@ import { EXIT } from './failure.js';
 import { hostFacts } from './host.js';
 import type { ProcessLifetime } from './lifetime.js';
 import { runLiveCommand } from './live-run.js';
+import type { RunDashboard } from './dashboard-command.js';
+import { addDashboardOptions, parseDashboardPort } from './dashboard-flags.js';
 import { METRICS_COMMAND_OPTIONS, MetricsEndpoint, metricsOptions } from './metrics-server.js';
 import type { MetricsOptions } from './metrics-server.js';
 import { ensureDirectory, resultsDirContents } from './out-path.js';
@@ -106,6 +108,8 @@ export interface RunFlags {
   metricsPort?: string;
   metricsHost?: string;
   metricsLinger?: string;
+  dashboard?: string | true;
+  dashboardHost?: string;
 }
 
 /**
@@ -239,6 +243,10 @@ interface RunSetup {
 
 /** parse: the scenario with every flag applied, the flags checked against it, the run id and the results directory. */
 function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) => boolean): RunSetup {
+  // The dashboard's flags before anything is written (the port is taken once the run is set up).
+  if (flags.dashboard !== undefined) parseDashboardPort('--dashboard', flags.dashboard);
+  else if (flags.dashboardHost !== undefined)
+    throw new SplitnetError('E_USAGE', `--dashboard-host ${flags.dashboardHost}: only with --dashboard (it says where the dashboard listens)`);
   const scenario = loadScenarioFile(file, {
     overrides: flags.set,
     values: liveFlagValues(flags),
@@ -288,9 +296,16 @@ async function execute(
   flags: RunFlags,
   lifetime: ProcessLifetime,
   snapshots: SnapshotFeed | undefined,
+  dashboard: RunDashboard | undefined,
 ): Promise<{ result: RunResult; scenario: CompiledScenario }> {
   const s = r.scenario;
-  const onProgress = progressPrinter(!flags.quiet && !flags.json, process.stderr.isTTY === true);
+  const printer = progressPrinter(!flags.quiet && !flags.json, process.stderr.isTTY === true);
+  const onProgress = dashboard
+    ? (done: number, total: number) => {
+        printer?.(done, total);
+        dashboard.progress(done);
+      }
+    : printer;
   const signal = lifetime.interruptSignal();
   if (s.runtime !== 'live')
     return {
@@ -401,12 +416,20 @@ export async function runCommand(file: string, flags: RunFlags, given: (key: key
     // An external run is sized to the actors that join, and its bound with it: said in the summary instead.
     if (r.scenario.live.placement !== 'external') process.stderr.write(`splitnet: ${lagBoundLine(r.scenario)}\n`);
   }
-  const endpoint = r.metrics !== undefined ? await openMetrics(r, r.metrics) : undefined;
+  // One feed of the live run's snapshots for whoever watches: the metrics endpoint, the dashboard, or both.
+  const feed = r.scenario.runtime === 'live' && (r.metrics !== undefined || flags.dashboard !== undefined) ? new SnapshotFeed() : undefined;
+  const endpoint = r.metrics !== undefined && feed ? await openMetrics(r, r.metrics, feed) : undefined;
   try {
+    // Listening before the run: a port in use is bad input, not a lost run. Loaded only when asked for (the plotting code).
+    const dashboard = flags.dashboard !== undefined ? await (await import('./dashboard-command.js')).RunDashboard.open(r.scenario, r.runId, flags) : undefined;
+    if (feed && dashboard) feed.onSnapshot(dashboard.onSnapshot);
     const t0 = process.hrtime.bigint();
     let ran: Awaited<ReturnType<typeof execute>>;
     try {
-      ran = await execute(r, flags, lifetime, endpoint?.feed);
+      ran = await execute(r, flags, lifetime, feed, dashboard);
+    } catch (err) {
+      await dashboard?.fail(err);
+      throw err;
     } finally {
       r.capture?.close();
     }
@@ -414,23 +437,25 @@ export async function runCommand(file: string, flags: RunFlags, given: (key: key
     const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const written = await write(r, flags, scenario, result, wallSeconds);
     // Final once the results are written: a scrape that sees splitnet_run_complete 1 finds summary.json there.
-    endpoint?.server.finish(result);
+    endpoint?.finish(result);
+    dashboard?.finish(written.dir, result);
     const code = print(result, written, flags, wallSeconds, lifetime.interruptExitCode());
     for (const note of r.capture?.notes(result.summary) ?? []) if (!flags.quiet || note.includes('warning')) process.stderr.write(`${note}\n`);
+    // What a user who opened the dashboard expects: the page stays up with the results until they are done with it.
+    await dashboard?.serveUntil(lifetime.interruptSignal());
     return code;
   } finally {
-    await endpoint?.server.close(r.metrics?.lingerMs ?? 0, lifetime.interruptSignal());
+    await endpoint?.close(r.metrics?.lingerMs ?? 0, lifetime.interruptSignal());
   }
 }
 
 /** --metrics-port: the endpoint, listening before the run starts, fed by the run's snapshots; its address is said whatever --quiet. */
-async function openMetrics(r: RunSetup, o: MetricsOptions): Promise<{ server: MetricsEndpoint; feed: SnapshotFeed }> {
+async function openMetrics(r: RunSetup, o: MetricsOptions, feed: SnapshotFeed): Promise<MetricsEndpoint> {
   const s = r.scenario;
   const server = await MetricsEndpoint.open(o, { run: r.runId, scenario: s.name, runtime: 'live', seed: s.seed }, s);
-  const feed = new SnapshotFeed();
   server.follow(feed);
   process.stderr.write(`splitnet: metrics at ${server.url} (Prometheus text format; live values, final ones once the results are written)\n`);
-  return { server, feed };
+  return server;
 }
 
 /** The traffic asks for more than the link carries: said before the run and in the summary (throughput.offeredCapped). */
@@ -440,11 +465,11 @@ export function capNote(cap: { readonly requestedGbps: number; readonly linkGbps
 
 /** What `splitnet run --help` says after the flags: examples, environment, scoped flags, exit codes. */
 const RUN_HELP =
-  '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n  splitnet run examples/quickstart.yaml --pcap nic-rx --pcap guest-rx:vm:0 --pcap-window 10ms-11ms   # then: wireshark results/quickstart-*/packets.pcapng\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --metrics-port 9464   # scrape http://127.0.0.1:9464/metrics\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nBefore a live run splitnet says its wall time (duration × TDF) and its actor processes per core, and refuses more than\n8 processes per core or more than 1 h of wall time unless --force (docs/live.md, "Budgets said up front").\n\nLive-only flags (--tdf, --nats, --placement, --processes, --ready-timeout, --metrics-*; --join-window and --expect for placement external;\n--image, --nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them, as are\nthe --pcap flags on a live run (captures are written in sim only).\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag or the bus was down), 4 a live run was\ntainted (forged or refused traffic on its bus), 130 interrupted by Ctrl-C, 143 by SIGTERM (the results up to then are\nwritten, marked interrupted; see docs/cli.md).';
+  '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n  splitnet run examples/quickstart.yaml --pcap nic-rx --pcap guest-rx:vm:0 --pcap-window 10ms-11ms   # then: wireshark results/quickstart-*/packets.pcapng\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --metrics-port 9464   # scrape http://127.0.0.1:9464/metrics\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --dashboard   # watch it at http://127.0.0.1:8470/\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nBefore a live run splitnet says its wall time (duration × TDF) and its actor processes per core, and refuses more than\n8 processes per core or more than 1 h of wall time unless --force (docs/live.md, "Budgets said up front").\n\nLive-only flags (--tdf, --nats, --placement, --processes, --ready-timeout, --metrics-*; --join-window and --expect for placement external;\n--image, --nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them, as are\nthe --pcap flags on a live run (captures are written in sim only).\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag or the bus was down), 4 a live run was\ntainted (forged or refused traffic on its bus), 130 interrupted by Ctrl-C, 143 by SIGTERM (the results up to then are\nwritten, marked interrupted; see docs/cli.md).';
 
 /** The `run` command's flags and help (docs/cli.md). */
 export function defineRunCommand(program: Command, lifetime: ProcessLifetime): void {
-  program
+  const run = program
     .command('run')
     .description('Run a scenario in the deterministic sim runtime and write results/<run-id>/')
     .argument('<scenario>', 'scenario YAML file (see examples/ and docs/scenario-reference.md)')
@@ -516,8 +541,8 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .addOption(METRICS_COMMAND_OPTIONS.port)
     .addOption(METRICS_COMMAND_OPTIONS.host)
     .addOption(METRICS_COMMAND_OPTIONS.linger)
-    .addHelpText('after', RUN_HELP)
-    .action(async (file: string, flags: RunFlags, cmd: Command) => {
-      process.exitCode = await runCommand(file, flags, (key) => cmd.getOptionValueSource(key) === 'cli', lifetime);
-    });
+    .addHelpText('after', RUN_HELP);
+  addDashboardOptions(run).action(async (file: string, flags: RunFlags, cmd: Command) => {
+    process.exitCode = await runCommand(file, flags, (key) => cmd.getOptionValueSource(key) === 'cli', lifetime);
+  });
 }

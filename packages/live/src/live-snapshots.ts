@@ -1,7 +1,7 @@
 // What a live run's controller publishes while the run goes: the datapath at each sample every process has reported, to whoever subscribed (metrics, a dashboard).
 import type { Nanos } from '@splitnet/model';
-import { combine } from '@splitnet/results';
-import type { Snapshot } from '@splitnet/results';
+import { combine, sampleRow } from '@splitnet/results';
+import type { RunEvent, Snapshot } from '@splitnet/results';
 import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
 
 /** The live run at one sample instant, as the controller knows it then. */
@@ -16,7 +16,20 @@ export interface LiveSnapshot {
   readonly completeAt: Nanos;
   /** Fault occurrences so far (the scenario's schedule and ad-hoc `splitnet fault` requests). */
   readonly occurrences: readonly FaultOccurrence[];
+  /** The run's event log so far (lifecycle, faults), in time order. */
+  readonly events: readonly RunEvent[];
+  /** The sample's row as metrics.jsonl has it: rates over (previous.t, snapshot.t], levels at snapshot.t. */
+  readonly row: { readonly tMs: number } & Readonly<Record<string, unknown>>;
+  /**
+   * How far behind emulated time the controller was when the last process's sample for this instant reached it
+   * (completeAt − snapshot.t, emulated ns): the run's lag as seen from outside, the bus's latency included
+   * (summary.live's lag is the actors' own, at the end).
+   */
+  readonly lagNs: Nanos;
 }
+
+/** What the run hands the feed; the feed adds what follows from the previous snapshot. */
+export type LiveSnapshotInput = Omit<LiveSnapshot, 'previous' | 'row' | 'lagNs'>;
 
 export type SnapshotSubscriber = (s: LiveSnapshot) => void;
 
@@ -45,10 +58,22 @@ export class SnapshotFeed {
    * The run's next snapshot. Samples complete in time order almost always; one that completes after a later
    * one (a process's late sample) is not published, so subscribers see time move forward only.
    */
-  publish(s: Omit<LiveSnapshot, 'previous'>): void {
+  publish(s: LiveSnapshotInput): void {
     if (s.snapshot.t <= this.last.t) return;
-    const full: LiveSnapshot = { ...s, previous: this.last };
+    const full: LiveSnapshot = {
+      ...s,
+      previous: this.last,
+      row: sampleRow(this.last, s.snapshot) as LiveSnapshot['row'],
+      lagNs: Math.max(0, s.completeAt - s.snapshot.t),
+    };
     this.last = s.snapshot;
-    for (const fn of [...this.subscribers]) fn(full);
+    for (const fn of [...this.subscribers]) {
+      try {
+        fn(full);
+      } catch (err) {
+        // A watcher's bug must not end the run it watches: said once per failure, on stderr.
+        process.stderr.write(`splitnet: a live snapshot subscriber failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      }
+    }
   }
 }

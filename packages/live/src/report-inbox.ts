@@ -65,9 +65,10 @@ export class ReportInbox {
       if (!row) this.samples.set(m.t, (row = new Map()));
       // A restarted process must not overwrite the past. The time series has no use for the latency
       // histograms some samples carry (for a crash: see Incarnations), so rows are kept without them.
-      if (!row.has(m.id)) row.set(m.id, { incarnation, reports: m.reports.map((r) => (r.role === 'frontend' && r.latency ? withoutLatency(r) : r)) });
+      const first = !row.has(m.id);
+      if (first) row.set(m.id, { incarnation, reports: m.reports.map((r) => (r.role === 'frontend' && r.latency ? withoutLatency(r) : r)) });
       this.incarnations.get(m.id)?.sampled(incarnation, m.t, m.reports);
-      if (row.size === this.names.length) this.onComplete?.(m.t);
+      if (first && row.size === this.names.length) this.onComplete?.(m.t);
     } else if (m.kind === 'event') {
       this.log.fromActor(m.t, m.actor, m.event, m.detail);
     } else if (m.kind === 'final') {

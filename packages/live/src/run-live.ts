@@ -367,7 +367,8 @@ class LiveRun {
   private publish(feed: SnapshotFeed, runId: string, t: Nanos): void {
     if (!feed.wanted) return;
     const snapshot = this.inbox.combinedAt(t);
-    if (snapshot !== undefined) feed.publish({ runId, scenario: this.s, snapshot, completeAt: this.clock.now(), occurrences: this.faults.occurrences });
+    if (snapshot !== undefined)
+      feed.publish({ runId, scenario: this.s, snapshot, completeAt: this.clock.now(), occurrences: this.faults.occurrences, events: this.log.sorted() });
   }
 
   /** No more faults, restarts or fault requests. */
