@@ -6,16 +6,20 @@
 #                           an /etc/passwd with uid 1000 `node`, and the host's CA bundle, at the official image's paths.
 # splitnet/nats-base:local  stands in for nats: Debian's /usr/sbin/nats-server (dynamically linked, so with its
 #                           libraries and loader) as /nats-server, the entrypoint.
+# splitnet/prometheus-base:local  stands in for prom/prometheus: Debian's /usr/bin/prometheus (with its libraries
+#                           and loader), run as nobody with /prometheus writable for its data; the entrypoint.
 #
 # Idempotent: each image carries a fingerprint of the host files and of this script; an image whose fingerprint
 # still matches is kept as it is. --force rebuilds anyway. A replaced image is removed unless something uses it.
 #
 # Usage: docker/build-local-bases.sh [--force]
-# Environment: DOCKER (the docker CLI; default /usr/bin/docker when present), NODE_BASE_TAG, NATS_BASE_TAG.
+# Environment: DOCKER (the docker CLI; default /usr/bin/docker when present), NODE_BASE_TAG, NATS_BASE_TAG,
+# PROMETHEUS_BASE_TAG.
 set -euo pipefail
 
 NODE_BASE_TAG=${NODE_BASE_TAG:-splitnet/node-base:local}
 NATS_BASE_TAG=${NATS_BASE_TAG:-splitnet/nats-base:local}
+PROMETHEUS_BASE_TAG=${PROMETHEUS_BASE_TAG:-splitnet/prometheus-base:local}
 FINGERPRINT_LABEL=splitnet.base.fingerprint
 force=0
 
@@ -24,7 +28,7 @@ die() { echo "build-local-bases: $*" >&2; exit 1; }
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$arg' (usage: $0 [--force])" ;;
   esac
 done
@@ -86,6 +90,11 @@ fingerprint() {
   } | sha256sum | cut -c1-32
 }
 
+# True (saying so) when TAG's image has fingerprint FP and --force was not given: nothing to build.
+up_to_date() {
+  [ "$force" = 0 ] && [ "$(current_fingerprint "$1")" = "$2" ] && echo "up to date: $1"
+}
+
 current_fingerprint() {
   "$DOCKER" image inspect --format "{{ index .Config.Labels \"$FINGERPRINT_LABEL\" }}" "$1" 2>/dev/null || true
 }
@@ -131,10 +140,7 @@ build_node_base() {
 
   local fp
   fp=$(fingerprint "$node" "$npm_dir" /bin/sh /usr/bin/env "$ca")
-  if [ "$force" = 0 ] && [ "$(current_fingerprint "$NODE_BASE_TAG")" = "$fp" ]; then
-    echo "up to date: $NODE_BASE_TAG"
-    return
-  fi
+  up_to_date "$NODE_BASE_TAG" "$fp" && return
 
   local root
   root=$(new_rootfs)
@@ -171,10 +177,7 @@ build_nats_base() {
   need_file "$nats" "install it: apt-get install -y nats-server"
   local fp
   fp=$(fingerprint "$nats")
-  if [ "$force" = 0 ] && [ "$(current_fingerprint "$NATS_BASE_TAG")" = "$fp" ]; then
-    echo "up to date: $NATS_BASE_TAG"
-    return
-  fi
+  up_to_date "$NATS_BASE_TAG" "$fp" && return
   local root
   root=$(new_rootfs)
   cleanup_dirs+=("$root")
@@ -185,5 +188,30 @@ build_nats_base() {
     'ENTRYPOINT ["/nats-server"]'
 }
 
+# ---- splitnet/prometheus-base:local ----
+build_prometheus_base() {
+  local prometheus=/usr/bin/prometheus
+  need_file "$prometheus" "install it: apt-get install -y --no-install-recommends prometheus"
+  local fp
+  fp=$(fingerprint "$prometheus")
+  up_to_date "$PROMETHEUS_BASE_TAG" "$fp" && return
+  local root
+  root=$(new_rootfs)
+  cleanup_dirs+=("$root")
+  put_with_libs "$root" "$prometheus"
+  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin' >"$root/etc/passwd"
+  printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$root/etc/group"
+  printf '%s\n' 'passwd: files' 'group: files' 'hosts: files dns' >"$root/etc/nsswitch.conf"
+  # Its data directory, writable by the user it runs as (the tarball's files are root's: sticky and open to all).
+  mkdir -p "$root/prometheus"
+  chmod 1777 "$root/prometheus"
+  import_rootfs "$PROMETHEUS_BASE_TAG" "$fp" "$root" \
+    'USER 65534' \
+    'WORKDIR /prometheus' \
+    'EXPOSE 9090' \
+    'ENTRYPOINT ["/usr/bin/prometheus"]'
+}
+
 build_node_base
 build_nats_base
+build_prometheus_base

@@ -6,6 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = join(root, 'packages/cli/dist/src/main.js');
@@ -138,6 +140,43 @@ const cases: readonly Case[] = [
     args: (p) => ['report', p.run, '--figures', '/proc/splitnet-test'],
     exit: 2,
     message: () => /^--figures \/proc\/splitnet-test: cannot create the directory \/proc\/splitnet-test: that file system does not allow new directories$/,
+  },
+  // The dashboard's flags.
+  ...['abc', '65536', '-1'].map((port): Case => ({
+    what: `run --dashboard ${port}`,
+    args: (p) => ['run', p.scenario, `--dashboard=${port}`, '--out', join(p.dir, 'dashboard-port')],
+    exit: 2,
+    message: () => new RegExp(`^--dashboard: expected a port number from 0 to 65535 \\(0: a free one\\), found "${re(port)}"$`),
+  })),
+  {
+    what: 'dashboard --port abc',
+    args: (p) => ['dashboard', p.run, '--port', 'abc'],
+    exit: 2,
+    message: () => /^--port: expected a port number from 0 to 65535 \(0: a free one\), found "abc"$/,
+  },
+  {
+    what: 'dashboard --replay 0',
+    args: (p) => ['dashboard', p.run, '--port', '0', '--replay', '0'],
+    exit: 2,
+    message: () => /^--replay: expected the seconds a replay of the run takes, more than 0 and at most 86400, found "0"$/,
+  },
+  {
+    what: 'run --dashboard-host without --dashboard',
+    args: (p) => ['run', p.scenario, '--dashboard-host', '0.0.0.0', '--out', join(p.dir, 'dashboard-host')],
+    exit: 2,
+    message: () => /^--dashboard-host 0\.0\.0\.0: only with --dashboard \(it says where the dashboard listens\)$/,
+  },
+  {
+    what: 'run --dashboard-host that is no address of this machine',
+    args: (p) => ['run', p.scenario, '--dashboard', '0', '--dashboard-host', '192.0.2.1', '--quiet', '--out', join(p.dir, 'dashboard-elsewhere')],
+    exit: 2,
+    message: () => /^--dashboard-host 192\.0\.2\.1: cannot listen there \(EADDRNOTAVAIL\); give an address of this machine, e\.g\. 127\.0\.0\.1$/,
+  },
+  {
+    what: 'dashboard of a directory that holds no results',
+    args: (p) => ['dashboard', p.dir, '--port', '0'],
+    exit: 2,
+    message: (p) => new RegExp(`^${re(p.dir)}: neither a run's results \\(no summary\\.json\\) nor a sweep's \\(no sweep\\.json\\); give the directory`),
   },
   {
     what: 'sweep --out below a regular file',
@@ -331,6 +370,30 @@ const cases: readonly Case[] = [
       /^--ready-timeout 90s: only for a live run \(add --runtime live, or runtime: live in the scenario\); this run is sim, which would ignore it$/,
   },
   {
+    what: '--metrics-port on a sim run',
+    args: (p) => ['run', p.scenario, '--metrics-port', '0', '--out', join(p.dir, 'sim-metrics')],
+    exit: 2,
+    message: () => /^--metrics-port 0: only for a live run \(add --runtime live, or runtime: live in the scenario\); this run is sim, which would ignore it$/,
+  },
+  ...['70000', '-1', 'http', '9100x'].map((port): Case => ({
+    what: `a --metrics-port of ${port}`,
+    args: (p) => ['run', p.scenario, '--runtime', 'live', `--metrics-port=${port}`, '--out', join(p.dir, 'bad-metrics-port')],
+    exit: 2,
+    message: () => new RegExp(`^--metrics-port: expected a port number from 0 to 65535 \\(0: any free port\\), found "${re(port)}"$`),
+  })),
+  {
+    what: '--metrics-host without --metrics-port',
+    args: (p) => ['run', p.scenario, '--runtime', 'live', '--metrics-host', '0.0.0.0', '--out', join(p.dir, 'lone-metrics-host')],
+    exit: 2,
+    message: () => /^--metrics-host: only with --metrics-port <port>, which turns the metrics endpoint on$/,
+  },
+  {
+    what: 'a --metrics-linger that is no duration',
+    args: (p) => ['run', p.scenario, '--runtime', 'live', '--metrics-port', '0', '--metrics-linger', 'soon', '--out', join(p.dir, 'bad-linger')],
+    exit: 2,
+    message: () => /^--metrics-linger: expected a duration such as 30s or 0s, found "soon"$/,
+  },
+  {
     what: 'cleanup --results without --run',
     args: (p) => ['cleanup', '--results', p.dir],
     exit: 2,
@@ -365,6 +428,35 @@ for (const c of cases) {
     t.is(r.stdout, '');
   });
 }
+
+test.serial('cli - a --metrics-port in use is one line naming the flag and the port, exit 2, before any actor starts', async (t) => {
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  t.teardown(() => busy.close());
+  const port = (busy.address() as AddressInfo).port;
+  const dir = tmp();
+  const scenario = write(dir, 'small.yaml', SMALL);
+  const r = await splitnet(t, ['run', scenario, '--runtime', 'live', '--metrics-port', String(port), '--out', join(dir, 'run'), '-q']);
+  t.is(r.code, 2, r.stderr);
+  t.is(r.stderr.trim(), `splitnet: error: --metrics-port ${port}: the port is in use on 127.0.0.1; give another, or 0 for any free one`);
+  t.false(existsSync(join(dir, 'run', 'logs')), 'no actor process was started');
+});
+
+test.serial('cli bad input - a dashboard port in use (run --dashboard, dashboard --port): one line naming the flag and the port, exit code 2', async (t) => {
+  const p = await place(t);
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  t.teardown(() => busy.close());
+  const port = (busy.address() as AddressInfo).port;
+  for (const [args, flag] of [
+    [['run', p.scenario, '--dashboard', String(port), '--quiet', '--out', join(p.dir, 'dashboard-busy')], '--dashboard'],
+    [['dashboard', p.run, '--port', String(port)], '--port'],
+  ] as const) {
+    const r = await splitnet(t, args);
+    t.is(r.code, 2, r.stderr);
+    t.is(r.stderr, `splitnet: error: ${flag} ${port}: port ${port} on 127.0.0.1 is in use; give another port, or 0 for a free one\n`);
+  }
+});
 
 test.serial('cli - the largest seed, 2^32 − 1, is accepted by --seed and by --set seed alike', async (t) => {
   const p = await place(t);

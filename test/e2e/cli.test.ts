@@ -5,6 +5,9 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { METRIC_SPECS } from '@splitnet/results';
+import type { Summary } from '@splitnet/results';
+import { declared, parsePrometheus, total } from './prometheus-text.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = join(root, 'packages/cli/dist/src/main.js');
@@ -41,6 +44,7 @@ test('cli - run writes every result file and prints a summary table', (t) => {
     'events.jsonl',
     'latency.json',
     'metrics.jsonl',
+    'metrics.prom',
     'scenario.resolved.yaml',
     'summary.csv',
     'summary.json',
@@ -63,10 +67,30 @@ test('cli - same seed, byte-identical summary files; another seed differs', (t) 
   t.is(splitnet(['run', f, '--out', dirs[0] as string, '-q']).code, 0);
   t.is(splitnet(['run', f, '--out', dirs[1] as string, '-q']).code, 0);
   t.is(splitnet(['run', f, '--out', dirs[2] as string, '-q', '--seed', '9']).code, 0);
-  for (const name of ['summary.json', 'summary.csv', 'metrics.jsonl', 'timeseries.csv', 'events.jsonl', 'latency.json']) {
+  for (const name of ['summary.json', 'summary.csv', 'metrics.jsonl', 'timeseries.csv', 'events.jsonl', 'latency.json', 'metrics.prom']) {
     t.is(readFileSync(join(dirs[0] as string, name), 'utf8'), readFileSync(join(dirs[1] as string, name), 'utf8'), name);
   }
   t.not(readFileSync(join(dirs[0] as string, 'summary.json'), 'utf8'), readFileSync(join(dirs[2] as string, 'summary.json'), 'utf8'));
+});
+
+test("cli - a sim run's metrics.prom holds its final counters under the live metrics' names, as summary.json has them", (t) => {
+  const out = join(tmp(), 'prom');
+  t.is(splitnet(['run', scenarioFile(small), '--out', out, '-q']).code, 0);
+  const text = readFileSync(join(out, 'metrics.prom'), 'utf8');
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
+  const samples = parsePrometheus(text);
+  t.is(total(samples, 'splitnet_packets_emitted_total'), summary.accounting.emitted);
+  t.is(total(samples, 'splitnet_packets_delivered_total'), summary.accounting.delivered);
+  for (const [reason, n] of Object.entries(summary.accounting.dropped)) t.is(total(samples, 'splitnet_packets_dropped_total', { reason }), n, reason);
+  t.is(total(samples, 'splitnet_run_complete'), 1);
+  t.is(total(samples, 'splitnet_emulated_seconds_total'), 0.004);
+  // Labelled without the derived run id (it holds the clock): <scenario>-s<seed>.
+  t.true(samples.every((s) => s.labels['run'] === 'small-s1' && s.labels['host'] === 'h0'));
+  t.deepEqual(
+    [...declared(text).keys()],
+    METRIC_SPECS.filter((m) => m.when === 'always').map((m) => m.name),
+    'every metric of a sim run, in the documented order; no live-only ones',
+  );
 });
 
 test('cli - --set, --duration and --json', (t) => {

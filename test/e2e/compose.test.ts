@@ -4,7 +4,18 @@ import type { ExecutionContext } from 'ava';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSplitnetImage, docker, dockerCli, exec, localNatsBase, removeLabelled, requireEngine, root, tail } from './docker-helpers.js';
+import {
+  buildSplitnetImage,
+  docker,
+  dockerCli,
+  exec,
+  localNatsBase,
+  localPrometheusBase,
+  removeLabelled,
+  requireEngine,
+  root,
+  tail,
+} from './docker-helpers.js';
 import type { Result } from './docker-helpers.js';
 
 // One project per test process: its containers, network and volumes carry com.docker.compose.project=<project>.
@@ -23,6 +34,7 @@ function composeCli(args: string[], runIdOfRun = 'compose', extraEnv: NodeJS.Pro
     ...process.env,
     ...extraEnv,
     NATS_IMAGE: localNatsBase,
+    PROMETHEUS_IMAGE: localPrometheusBase,
     SPLITNET_IMAGE: image,
     SPLITNET_RESULTS: results,
     SPLITNET_RUN_ID: runIdOfRun,
@@ -87,15 +99,20 @@ test.after.always('compose - down removes every container, network and volume of
   if (results !== '') rmSync(results, { recursive: true, force: true });
 });
 
-test.serial('compose - the file is valid for compose, publishes nothing and never pulls the splitnet image', async (t) => {
-  const config = await composeCli(['config']);
-  t.is(config.code, 0, tail(config));
-  t.notRegex(config.stdout, /^\s+ports:/m, 'nothing is published on the host by default');
-  for (const service of ['nats', 'controller', 'driver', 'worker', 'frontend']) t.regex(config.stdout, new RegExp(`^  ${service}:$`, 'm'));
-  t.is([...config.stdout.matchAll(/pull_policy: never/g)].length, 3, 'driver, worker and frontend use the image the controller builds');
-  t.regex(config.stdout, /- frontend=2\n\s+- --expect\n\s+- worker=2/, 'the controller waits for the default replicas');
-  t.regex(config.stdout, new RegExp(`image: ${image.replace(/[.:]/g, '\\$&')}`));
-});
+test.serial(
+  "compose - the file is valid for compose, publishes only the metrics profile's Prometheus (on loopback) and never pulls the splitnet image",
+  async (t) => {
+    const config = await composeCli(['config']);
+    t.is(config.code, 0, tail(config));
+    // Only the metrics profile's Prometheus is published, on an ephemeral loopback port.
+    t.is([...config.stdout.matchAll(/^\s+ports:/gm)].length, 1, 'one service publishes a port');
+    t.regex(config.stdout, /^ {2}prometheus:\n(?: {4}.*\n)*? {4}ports:\n {4}- 127\.0\.0\.1::9090(?:\/tcp)?\n(?: {4}.*\n)*? {4}profiles:\n {4}- metrics$/m);
+    for (const service of ['nats', 'controller', 'driver', 'worker', 'frontend']) t.regex(config.stdout, new RegExp(`^  ${service}:$`, 'm'));
+    t.is([...config.stdout.matchAll(/pull_policy: never/g)].length, 3, 'driver, worker and frontend use the image the controller builds');
+    t.regex(config.stdout, /- frontend=2\n\s+- --expect\n\s+- worker=2/, 'the controller waits for the default replicas');
+    t.regex(config.stdout, new RegExp(`image: ${image.replace(/[.:]/g, '\\$&')}`));
+  },
+);
 
 test.serial('compose - up with 2 frontends: the controller exits 0, accounting balances, both VMs receive traffic', async (t) => {
   t.timeout(10 * 60_000);
@@ -134,5 +151,37 @@ test.serial('compose - up again with --scale frontend=4: four VMs, each receives
   for (const v of s.interrupts.perVm) {
     t.true(v.virqPerSec > 0, `vm ${v.vm} took no virtual interrupt`);
     t.true((s.cpu[`vm${v.vm}.vcpu0`] ?? 0) > 0, `vm ${v.vm} spent no CPU receiving`);
+  }
+});
+
+test.serial("compose - with --profile metrics, Prometheus scrapes the controller: its HTTP API gives the run's final delivered packets", async (t) => {
+  t.timeout(10 * 60_000);
+  const id = 'metrics';
+  const metrics = ['--profile', 'metrics'];
+  try {
+    const up = await composeCli([...metrics, 'up', '-d', '--no-color'], id);
+    t.is(up.code, 0, tail(up));
+    const controller = (await composeCli(['ps', '-q', 'controller'], id)).stdout.trim();
+    // The controller's exit is the run's end; Prometheus keeps running for the query.
+    const waited = await dockerCli(['wait', controller]);
+    t.is(waited.stdout.trim(), '0', `controller exit code\n${tail(await dockerCli(['logs', controller]), 40)}`);
+    const summary = JSON.parse(readFileSync(join(results, id, 'summary.json'), 'utf8')) as Summary;
+    const published = (await composeCli(['port', 'prometheus', '9090'], id)).stdout.trim();
+    t.regex(published, /^127\.0\.0\.1:\d+$/);
+    // The target is gone, so its series are marked stale now: last_over_time reads the last value scraped.
+    const query = async (q: string): Promise<number> => {
+      const res = await fetch(`http://${published}/api/v1/query?query=${encodeURIComponent(q)}`);
+      const body = (await res.json()) as { status: string; data: { result: { value: [number, string] }[] } };
+      t.is(body.status, 'success', q);
+      const v = body.data.result[0]?.value[1];
+      if (v === undefined) throw new Error(`no result for ${q}: ${JSON.stringify(body)}`);
+      return Number(v);
+    };
+    t.is(await query(`max(last_over_time(splitnet_run_complete{run="${id}",job="splitnet"}[10m]))`), 1, 'Prometheus scraped the final values');
+    t.is(await query(`sum(last_over_time(splitnet_packets_delivered_total{run="${id}"}[10m]))`), summary.accounting.delivered);
+    t.is(await query(`sum(last_over_time(splitnet_packets_emitted_total{run="${id}"}[10m]))`), summary.accounting.emitted);
+  } finally {
+    const down = await composeCli([...metrics, 'down', '-v', '--remove-orphans'], id);
+    t.is(down.code, 0, tail(down));
   }
 });

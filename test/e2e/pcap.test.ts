@@ -210,7 +210,7 @@ test("pcap - the same scenario and seed give a byte-identical capture, and captu
   t.true(readFileSync(again.file).equals(readFileSync(whole.file)));
   const plain = join(tmp(), 'plain');
   t.is(splitnet(['run', scenarioFile, '--out', plain, '-q']).code, 0);
-  for (const name of ['summary.csv', 'metrics.jsonl', 'timeseries.csv', 'events.jsonl', 'latency.json']) {
+  for (const name of ['summary.csv', 'metrics.jsonl', 'timeseries.csv', 'events.jsonl', 'latency.json', 'metrics.prom']) {
     t.is(readFileSync(join(plain, name), 'utf8'), readFileSync(join(whole.dir, name), 'utf8'), name);
   }
   const { pcap, ...rest } = whole.summary;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger, Nanos } from '@splitnet/model';
 import { ExternalPlacement, InProcessPlacement, ProcessesPlacement, runLive } from '@splitnet/live';
-import type { ExitGuard, JoinRole, LiveOutcome, Placement } from '@splitnet/live';
+import type { ExitGuard, JoinRole, LiveOutcome, Placement, SnapshotFeed } from '@splitnet/live';
 import type { RunEvent } from '@splitnet/results';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { natsCredentials } from './actor-command.js';
@@ -42,6 +42,8 @@ export interface LiveRunSetup {
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
   /** How long to wait for every actor process to be ready (ms; the budget's, from live.readyTimeout). */
   readonly readyTimeoutMs?: number;
+  /** Where the run publishes its snapshots while it goes (--metrics-port). */
+  readonly snapshots?: SnapshotFeed;
 }
 
 /**
@@ -137,6 +139,7 @@ export async function runLiveCommand(s: CompiledScenario, o: LiveRunSetup): Prom
       ...(o.quiet ? {} : { onNotice: say }),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
+      ...(o.snapshots ? { snapshots: o.snapshots } : {}),
     });
   } catch (err) {
     throw failed(err, o, eventLog === '' ? '' : ` (what happened until then: ${eventLog}; logs in ${logs})`);

@@ -213,6 +213,25 @@ function defineReportCommand(program: Command): void {
     });
 }
 
+function defineDashboardCommand(program: Command, lifetime: ProcessLifetime): void {
+  program
+    .command('dashboard')
+    .description("Serve the web dashboard of a finished run's results (the page `splitnet run --dashboard` ends on) until Ctrl-C")
+    .argument('<results-dir>', 'a directory written by `splitnet run` (sim or live)')
+    .option('--port <n>', 'the port to listen on (default 8470; 0: a free one, printed on stderr)')
+    .option('--host <addr>', 'the address to listen on (default 127.0.0.1, this machine only; 0.0.0.0: every interface)')
+    .option('--replay <seconds>', "first replay the run's samples as they came, over this many seconds, from when a page is opened; then its results")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  splitnet run examples/quickstart.yaml --out /tmp/q && splitnet dashboard /tmp/q --port 0\n  splitnet dashboard /tmp/q --replay 20',
+    )
+    .action(async (dir: string, o: { port?: string; host?: string; replay?: string }) => {
+      // Loaded on demand, as the report is.
+      const { dashboardCommand } = await import('./dashboard-command.js');
+      await dashboardCommand(dir, o, lifetime.interruptSignal());
+    });
+}
+
 function defineSchemaCommand(program: Command): void {
   program
     .command('schema')
@@ -256,6 +275,7 @@ function buildProgram(lifetime: ProcessLifetime): Command {
   defineFaultCommand(program);
   defineCleanupCommand(program);
   defineReportCommand(program);
+  defineDashboardCommand(program, lifetime);
   defineSchemaCommand(program);
   defineValidateCommand(program);
   defineNatsConfigCommand(program);

@@ -6,9 +6,9 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { SplitnetError } from '@splitnet/model';
 import { runSimInterruptible } from '@splitnet/controller';
-import { JOIN_ROLES } from '@splitnet/live';
+import { JOIN_ROLES, SnapshotFeed } from '@splitnet/live';
 import type { JoinRole } from '@splitnet/live';
-import { DEFAULT_CAPTURE_MAX, formatSummary, offeredCapOf, writeResults } from '@splitnet/results';
+import { DEFAULT_CAPTURE_MAX, formatSummary, metricsText, offeredCapOf, runIdentity, simRunLabel, writeResults } from '@splitnet/results';
 import type { ResultFiles, RunResult } from '@splitnet/results';
 import { loadScenarioFile, formatResolvedYaml, MAX_SEED, parseDuration } from '@splitnet/scenario';
 import type { CompiledScenario, ScenarioValue } from '@splitnet/scenario';
@@ -23,6 +23,10 @@ import type { ProcessLifetime } from './lifetime.js';
 import { runLiveCommand } from './live-run.js';
 import { checkLockstepFlags, runLockstepCommand } from './lockstep-run.js';
 import { lockstepPlan } from '@splitnet/lockstep';
+import type { RunDashboard } from './dashboard-command.js';
+import { addDashboardOptions, parseDashboardPort } from './dashboard-flags.js';
+import { METRICS_COMMAND_OPTIONS, MetricsEndpoint, metricsOptions } from './metrics-server.js';
+import type { MetricsOptions } from './metrics-server.js';
 import { ensureDirectory, resultsDirContents } from './out-path.js';
 
 function stamp(d: Date): string {
@@ -103,6 +107,11 @@ export interface RunFlags {
   pcapMax?: string;
   pcapOut?: string;
   readyTimeout?: string;
+  metricsPort?: string;
+  metricsHost?: string;
+  metricsLinger?: string;
+  dashboard?: string | true;
+  dashboardHost?: string;
 }
 
 /**
@@ -115,6 +124,9 @@ const SCOPED_RUN_FLAGS: readonly { readonly key: keyof RunFlags; readonly flag: 
   { key: 'placement', flag: '--placement', scope: 'live' },
   { key: 'processes', flag: '--processes', scope: 'live' },
   { key: 'readyTimeout', flag: '--ready-timeout', scope: 'live' },
+  { key: 'metricsPort', flag: '--metrics-port', scope: 'live' },
+  { key: 'metricsHost', flag: '--metrics-host', scope: 'live' },
+  { key: 'metricsLinger', flag: '--metrics-linger', scope: 'live' },
   { key: 'joinWindow', flag: '--join-window', scope: 'external' },
   { key: 'expect', flag: '--expect', scope: 'external' },
   { key: 'image', flag: '--image', scope: 'docker' },
@@ -229,6 +241,8 @@ interface RunSetup {
   readonly budget: LiveBudget | undefined;
   /** `--runtime lockstep`: the scenario is run as sim's, by partitions in processes (lockstep-run.ts). */
   readonly lockstep: boolean;
+  /** --metrics-port and its companions (undefined without). */
+  readonly metrics: MetricsOptions | undefined;
 }
 
 /** parse: the scenario with every flag applied, the flags checked against it, the run id and the results directory. */
@@ -240,6 +254,10 @@ function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlag
     const { placement: _lockstepPlacement, ...rest } = runFlags;
     flags = { ...rest, runtime: 'sim' };
   }
+  // The dashboard's flags before anything is written (the port is taken once the run is set up).
+  if (flags.dashboard !== undefined) parseDashboardPort('--dashboard', flags.dashboard);
+  else if (flags.dashboardHost !== undefined)
+    throw new SplitnetError('E_USAGE', `--dashboard-host ${flags.dashboardHost}: only with --dashboard (it says where the dashboard listens)`);
   const scenario = loadScenarioFile(file, {
     overrides: flags.set,
     values: liveFlagValues(flags),
@@ -252,6 +270,7 @@ function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlag
     checkLockstepFlags(scenario, runFlags);
     lockstepPlan(scenario);
   }
+  const metrics = metricsOptions(flags);
   const budget =
     scenario.runtime === 'live'
       ? liveBudget(
@@ -283,7 +302,7 @@ function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlag
     throw new SplitnetError('E_USAGE', `${outFlag} ${dir}: ${there.description}; give a new or empty directory, or add --force to write into it anyway`);
   }
   ensureDirectory(outFlag, dir);
-  return { scenario, runId, dir, started, expect, capture, budget, lockstep };
+  return { scenario, runId, dir, started, expect, capture, budget, metrics, lockstep };
 }
 
 /** run: in sim, or live through the placement the scenario names (a placement whose actors join sizes the scenario to them). */
@@ -291,9 +310,17 @@ async function execute(
   r: RunSetup,
   flags: RunFlags,
   lifetime: ProcessLifetime,
+  snapshots: SnapshotFeed | undefined,
+  dashboard: RunDashboard | undefined,
 ): Promise<{ result: RunResult; scenario: CompiledScenario; environment?: Record<string, unknown> }> {
   const s = r.scenario;
-  const onProgress = progressPrinter(!flags.quiet && !flags.json, process.stderr.isTTY === true);
+  const printer = progressPrinter(!flags.quiet && !flags.json, process.stderr.isTTY === true);
+  const onProgress = dashboard
+    ? (done: number, total: number) => {
+        printer?.(done, total);
+        dashboard.progress(done);
+      }
+    : printer;
   const signal = lifetime.interruptSignal();
   if (r.lockstep) {
     lifetime.children.recordIn(join(r.dir, PROCESS_RECORD), `controller of run ${r.runId}`);
@@ -341,13 +368,21 @@ async function execute(
     },
     signal,
     atExit: lifetime.atExit,
+    ...(snapshots ? { snapshots } : {}),
     ...(r.budget ? { readyTimeoutMs: r.budget.readyTimeoutMs } : {}),
     ...(onProgress ? { onProgress } : {}),
   });
 }
 
 /** write: the results directory, with what only this run's host and clock know in environment.json. */
-function write(r: RunSetup, scenario: CompiledScenario, result: RunResult, wallSeconds: number, how?: Record<string, unknown>): ResultFiles {
+async function write(
+  r: RunSetup,
+  flags: RunFlags,
+  scenario: CompiledScenario,
+  result: RunResult,
+  wallSeconds: number,
+  how?: Record<string, unknown>,
+): Promise<ResultFiles> {
   const environment = {
     ...hostFacts(),
     runtime: scenario.runtime,
@@ -361,7 +396,9 @@ function write(r: RunSetup, scenario: CompiledScenario, result: RunResult, wallS
     eventsProcessed: result.eventsProcessed,
     emulatedPacketsPerHostSecond: Math.round(result.accounting.emitted / wallSeconds),
   };
-  return writeResults(r.dir, formatResolvedYaml(scenario), environment, result);
+  // A live run's series are labelled with its run id, as its scrapes were; a sim run's with a label that does not hold the clock.
+  const label = scenario.runtime === 'live' ? r.runId : simRunLabel(result.summary, flags.runId);
+  return writeResults(r.dir, formatResolvedYaml(scenario), environment, result, await metricsText(result, runIdentity(label, result.summary)));
 }
 
 /** print: the summary (or JSON), where the results are, and what is wrong with the run; returns the exit code (`interruptedCode` if it was interrupted). */
@@ -421,18 +458,46 @@ export async function runCommand(file: string, flags: RunFlags, given: (key: key
     // An external run is sized to the actors that join, and its bound with it: said in the summary instead.
     if (r.scenario.live.placement !== 'external') process.stderr.write(`splitnet: ${lagBoundLine(r.scenario)}\n`);
   }
-  const t0 = process.hrtime.bigint();
-  let ran: Awaited<ReturnType<typeof execute>>;
+  // One feed of the live run's snapshots for whoever watches: the metrics endpoint, the dashboard, or both.
+  const feed = r.scenario.runtime === 'live' && (r.metrics !== undefined || flags.dashboard !== undefined) ? new SnapshotFeed() : undefined;
+  const endpoint = r.metrics !== undefined && feed ? await openMetrics(r, r.metrics, feed) : undefined;
   try {
-    ran = await execute(r, flags, lifetime);
+    // Listening before the run: a port in use is bad input, not a lost run. Loaded only when asked for (the plotting code).
+    const dashboard = flags.dashboard !== undefined ? await (await import('./dashboard-command.js')).RunDashboard.open(r.scenario, r.runId, flags) : undefined;
+    if (feed && dashboard) feed.onSnapshot(dashboard.onSnapshot);
+    const t0 = process.hrtime.bigint();
+    let ran: Awaited<ReturnType<typeof execute>>;
+    try {
+      ran = await execute(r, flags, lifetime, feed, dashboard);
+    } catch (err) {
+      await dashboard?.fail(err);
+      throw err;
+    } finally {
+      r.capture?.close();
+    }
+    const { result, scenario } = ran;
+    const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const written = await write(r, flags, scenario, result, wallSeconds, ran.environment);
+    // Final once the results are written: a scrape that sees splitnet_run_complete 1 finds summary.json there.
+    endpoint?.finish(result);
+    dashboard?.finish(written.dir, result);
+    const code = print(result, written, flags, wallSeconds, lifetime.interruptExitCode());
+    for (const note of r.capture?.notes(result.summary) ?? []) if (!flags.quiet || note.includes('warning')) process.stderr.write(`${note}\n`);
+    // What a user who opened the dashboard expects: the page stays up with the results until they are done with it.
+    await dashboard?.serveUntil(lifetime.interruptSignal());
+    return code;
   } finally {
-    r.capture?.close();
+    await endpoint?.close(r.metrics?.lingerMs ?? 0, lifetime.interruptSignal());
   }
-  const { result, scenario } = ran;
-  const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const code = print(result, write(r, scenario, result, wallSeconds, ran.environment), flags, wallSeconds, lifetime.interruptExitCode());
-  for (const note of r.capture?.notes(result.summary) ?? []) if (!flags.quiet || note.includes('warning')) process.stderr.write(`${note}\n`);
-  return code;
+}
+
+/** --metrics-port: the endpoint, listening before the run starts, fed by the run's snapshots; its address is said whatever --quiet. */
+async function openMetrics(r: RunSetup, o: MetricsOptions, feed: SnapshotFeed): Promise<MetricsEndpoint> {
+  const s = r.scenario;
+  const server = await MetricsEndpoint.open(o, { run: r.runId, scenario: s.name, runtime: 'live', seed: s.seed }, s);
+  server.follow(feed);
+  process.stderr.write(`splitnet: metrics at ${server.url} (Prometheus text format; live values, final ones once the results are written)\n`);
+  return server;
 }
 
 /** The traffic asks for more than the link carries: said before the run and in the summary (throughput.offeredCapped). */
@@ -442,10 +507,13 @@ export function capNote(cap: { readonly requestedGbps: number; readonly linkGbps
 
 const RUNTIME_HELP =
   'sim (deterministic, one process), live (every actor its own process over NATS, in dilated real time) or lockstep (one process per Xen domain over NATS, synchronised in emulated time: the same result files as sim; --placement processes only; docs/lockstep.md)';
+/** What `splitnet run --help` says after the flags: examples, environment, scoped flags, exit codes. */
+const RUN_HELP =
+  '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n  splitnet run examples/quickstart.yaml --pcap nic-rx --pcap guest-rx:vm:0 --pcap-window 10ms-11ms   # then: wireshark results/quickstart-*/packets.pcapng\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --metrics-port 9464   # scrape http://127.0.0.1:9464/metrics\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --dashboard   # watch it at http://127.0.0.1:8470/\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nLockstep (one process per Xen domain over NATS, the same result files as sim; see docs/lockstep.md):\n  splitnet run examples/quickstart.yaml --runtime lockstep --duration 3ms --set warmup=1ms\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nBefore a live run splitnet says its wall time (duration × TDF) and its actor processes per core, and refuses more than\n8 processes per core or more than 1 h of wall time unless --force (docs/live.md, "Budgets said up front").\n\nLive-only flags (--tdf, --nats, --placement, --processes, --ready-timeout, --metrics-*; --join-window and --expect for placement external;\n--image, --nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them, as are\nthe --pcap flags on a live run (captures are written in sim only).\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag or the bus was down), 4 a live run was\ntainted (forged or refused traffic on its bus), 130 interrupted by Ctrl-C, 143 by SIGTERM (the results up to then are\nwritten, marked interrupted; see docs/cli.md).';
 
 /** The `run` command's flags and help (docs/cli.md). */
 export function defineRunCommand(program: Command, lifetime: ProcessLifetime): void {
-  program
+  const run = program
     .command('run')
     .description('Run a scenario in the deterministic sim runtime and write results/<run-id>/')
     .argument('<scenario>', 'scenario YAML file (see examples/ and docs/scenario-reference.md)')
@@ -514,11 +582,11 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .option('--pcap-window <from-to>', 'sim, with --pcap: only the packets whose time at the point is in [from, to) of emulated time, e.g. 10ms-11ms')
     .option(`--pcap-max <size>`, `sim, with --pcap: stop capturing when the file would pass this size, e.g. 500kB, 1GiB (default ${DEFAULT_CAPTURE_MAX})`)
     .option('--pcap-out <file>', `sim, with --pcap: the capture file (default: <results dir>/packets.pcapng)`)
-    .addHelpText(
-      'after',
-      '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n  splitnet run examples/quickstart.yaml --pcap nic-rx --pcap guest-rx:vm:0 --pcap-window 10ms-11ms   # then: wireshark results/quickstart-*/packets.pcapng\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nLockstep (one process per Xen domain over NATS, the same result files as sim; see docs/lockstep.md):\n  splitnet run examples/quickstart.yaml --runtime lockstep --duration 3ms --set warmup=1ms\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nBefore a live run splitnet says its wall time (duration × TDF) and its actor processes per core, and refuses more than\n8 processes per core or more than 1 h of wall time unless --force (docs/live.md, "Budgets said up front").\n\nLive-only flags (--tdf, --nats, --placement, --processes, --ready-timeout; --join-window and --expect for placement external;\n--image, --nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them, as are\nthe --pcap flags on a live run (captures are written in sim only).\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag or the bus was down), 4 a live run was\ntainted (forged or refused traffic on its bus), 130 interrupted by Ctrl-C, 143 by SIGTERM (the results up to then are\nwritten, marked interrupted; see docs/cli.md).',
-    )
-    .action(async (file: string, flags: RunFlags, cmd: Command) => {
-      process.exitCode = await runCommand(file, flags, (key) => cmd.getOptionValueSource(key) === 'cli', lifetime);
-    });
+    .addOption(METRICS_COMMAND_OPTIONS.port)
+    .addOption(METRICS_COMMAND_OPTIONS.host)
+    .addOption(METRICS_COMMAND_OPTIONS.linger)
+    .addHelpText('after', RUN_HELP);
+  addDashboardOptions(run).action(async (file: string, flags: RunFlags, cmd: Command) => {
+    process.exitCode = await runCommand(file, flags, (key) => cmd.getOptionValueSource(key) === 'cli', lifetime);
+  });
 }

@@ -208,6 +208,8 @@ class SimRun {
       accounting: acc,
       latency: end.latency ?? new LatencyHistogram(),
       eventsProcessed: rt.eventsProcessed,
+      end,
+      occurrences: this.plan?.occurrences ?? [],
     };
   }
 }

@@ -2,7 +2,7 @@
 import { renameSync, rmSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { runSim } from '@splitnet/controller';
-import { writeResults } from '@splitnet/results';
+import { metricsText, runIdentity, simRunLabel, writeResults } from '@splitnet/results';
 import { SplitnetError } from '@splitnet/model';
 import { formatResolvedYaml } from '@splitnet/scenario';
 import { compileRun } from './plan.js';
@@ -15,7 +15,10 @@ function post(m: FromWorker): void {
   port?.postMessage(m);
 }
 
-port.on('message', (m: ToWorker) => {
+port.on('message', (m: ToWorker) => void runOne(m));
+
+/** One run of the sweep: compile, run in sim, write its results under the .partial name, rename. */
+async function runOne(m: ToWorker): Promise<void> {
   const { spec, dir, partial } = m;
   try {
     // A .partial directory is a run that did not finish (the sweep was stopped): start it afresh.
@@ -39,7 +42,8 @@ port.on('message', (m: ToWorker) => {
       eventsProcessed: result.eventsProcessed,
       emulatedPacketsPerHostSecond: Math.round(result.accounting.emitted / wallSeconds),
     };
-    writeResults(partial, formatResolvedYaml(scenario), environment, result);
+    const metrics = await metricsText(result, runIdentity(simRunLabel(result.summary, undefined), result.summary));
+    writeResults(partial, formatResolvedYaml(scenario), environment, result, metrics);
     // The rename is the moment the run counts as finished: a directory under its final name is complete.
     renameSync(partial, dir);
     post({ kind: 'done', run: spec.run, balanced: result.accounting.balanced, wallSeconds });
@@ -48,4 +52,4 @@ port.on('message', (m: ToWorker) => {
     const message = err instanceof Error ? err.message : String(err);
     post({ kind: 'failed', run: spec.run, code, message, ...(err instanceof Error && err.stack !== undefined ? { stack: err.stack } : {}) });
   }
-});
+}

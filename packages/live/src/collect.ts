@@ -42,12 +42,8 @@ function timeSeries(c: CollectInput): { rows: Record<string, unknown>[]; series:
   const series: SeriesPoint[] = [];
   const complete: Snapshot[] = [];
   for (const t of [...c.inbox.samples.keys()].sort((a, b) => a - b)) {
-    const row = c.inbox.samples.get(t);
-    if (row === undefined || row.size !== c.names.length) continue;
-    const snap = combine(
-      [...row].flatMap(([name, r]) => c.inbox.continued(name, r.incarnation, r.reports)),
-      t,
-    );
+    const snap = c.inbox.combinedAt(t);
+    if (snap === undefined) continue;
     const prev = complete.at(-1) ?? combine([], 0);
     rows.push(sampleRow(prev, snap));
     for (const p of seriesPoints(prev, snap)) series.push(p);
@@ -254,7 +250,17 @@ export function collect(c: CollectInput): RunResult {
   if (withFaults) summary = { ...summary, faults: faultsOf(c, rows, endAll, endT) };
   if (c.interrupted !== undefined) summary = { ...summary, interrupted: { signal: c.interrupted.signal, atMs: sig(endT / 1e6), durationMs: s.duration / 1e6 } };
   const events: RunEvent[] = c.log.events;
-  return { summary, samples: rows, series, events, accounting: acc, latency: end.latency ?? new LatencyHistogram(), eventsProcessed: bus.eventsProcessed };
+  return {
+    summary,
+    samples: rows,
+    series,
+    events,
+    accounting: acc,
+    latency: end.latency ?? new LatencyHistogram(),
+    eventsProcessed: bus.eventsProcessed,
+    end: endAll,
+    occurrences: c.occurrences,
+  };
 }
 
 function faultsOf(c: CollectInput, rows: readonly Record<string, unknown>[], end: Snapshot, endT: Nanos): ReturnType<typeof faultsSummary> {

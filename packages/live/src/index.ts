@@ -5,6 +5,8 @@ export { LiveHost } from './live-host.js';
 export type { HostFinal, LiveHostOptions } from './live-host.js';
 export { runLive, scenarioProcessGroups } from './run-live.js';
 export { readyTimeoutMs } from './ready-timeout.js';
+export { SnapshotFeed } from './live-snapshots.js';
+export type { LiveSnapshot, SnapshotSubscriber } from './live-snapshots.js';
 export type { LiveOutcome, LiveRunOptions } from './run-live.js';
 export { judgeLag, lagGrowing } from './collect.js';
 export type { ExitGuard, NatsAccess, NatsLogin, Placement, ProcessAccess, ProcessGroup, RegistrationPolicy } from './placement.js';

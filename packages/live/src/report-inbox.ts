@@ -1,5 +1,7 @@
 // What the actor processes of a live run report to the controller: periodic samples, their actors' events, and final reports.
 import type { ActorReport, Nanos } from '@splitnet/model';
+import { combine } from '@splitnet/results';
+import type { Snapshot } from '@splitnet/results';
 import type { Subscription, Transport } from '@splitnet/transport';
 import type { Subjects } from '@splitnet/transport';
 import type { ControlPlane } from './control-plane.js';
@@ -37,6 +39,8 @@ export class ReportInbox {
     private readonly log: RunLog,
     /** Opens the processes' sealed messages; counts what it refuses. */
     private readonly control: ControlPlane,
+    /** Called when every process has sent its sample for instant t (only a run that publishes snapshots asks). */
+    private readonly onComplete?: (t: Nanos) => void,
   ) {
     this.incarnations = new Map(names.map((n) => [n, new Incarnations()]));
     this.allFinal = new Promise<void>((resolve) => {
@@ -61,8 +65,10 @@ export class ReportInbox {
       if (!row) this.samples.set(m.t, (row = new Map()));
       // A restarted process must not overwrite the past. The time series has no use for the latency
       // histograms some samples carry (for a crash: see Incarnations), so rows are kept without them.
-      if (!row.has(m.id)) row.set(m.id, { incarnation, reports: m.reports.map((r) => (r.role === 'frontend' && r.latency ? withoutLatency(r) : r)) });
+      const first = !row.has(m.id);
+      if (first) row.set(m.id, { incarnation, reports: m.reports.map((r) => (r.role === 'frontend' && r.latency ? withoutLatency(r) : r)) });
       this.incarnations.get(m.id)?.sampled(incarnation, m.t, m.reports);
+      if (first && row.size === this.names.length) this.onComplete?.(m.t);
     } else if (m.kind === 'event') {
       this.log.fromActor(m.t, m.actor, m.event, m.detail);
     } else if (m.kind === 'final') {
@@ -82,6 +88,16 @@ export class ReportInbox {
   /** Reports of process `name`'s incarnation, continued from its dead predecessors' counters (incarnations.ts). */
   continued(name: string, incarnation: number, reports: readonly ActorReport[]): readonly ActorReport[] {
     return (this.incarnations.get(name) as Incarnations).continued(incarnation, reports);
+  }
+
+  /** The datapath at sample instant t, if every process reported it: their reports combined, counters continued across restarts. */
+  combinedAt(t: Nanos): Snapshot | undefined {
+    const row = this.samples.get(t);
+    if (row === undefined || row.size !== this.names.length) return undefined;
+    return combine(
+      [...row].flatMap(([name, r]) => this.continued(name, r.incarnation, r.reports)),
+      t,
+    );
   }
 
   close(): void {

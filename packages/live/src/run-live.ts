@@ -26,6 +26,7 @@ import { connectPatiently, drainOrClose } from './nats-connect.js';
 import type { NatsCredentials } from './nats-connect.js';
 import type { NatsAccess, NatsLogin, Placement, ProcessAccess, ProcessGroup } from './placement.js';
 import { readyTimeoutMs } from './ready-timeout.js';
+import type { SnapshotFeed } from './live-snapshots.js';
 import { ReportInbox } from './report-inbox.js';
 import { RunLog } from './run-log.js';
 import { Supervisor } from './supervisor.js';
@@ -55,6 +56,8 @@ export interface LiveRunOptions {
   readonly maxRestarts?: number;
   /** How long to wait for every actor process to say hello (ms; default: live.readyTimeout, `auto` scaled to the processes per core). */
   readonly readyTimeoutMs?: number;
+  /** Where the run publishes the datapath at each sample every process reported, while it goes (live-snapshots.ts). */
+  readonly snapshots?: SnapshotFeed;
 }
 
 /** A finished live run: its result, and its scenario (a placement whose actors register sizes it to them). */
@@ -313,7 +316,8 @@ class LiveRun {
     this.log = new RunLog(this.clock, o.logger);
     this.bus = new BusWatch({ transport, clock: this.clock, log: this.log, limitMs: s.live.busOutageLimit / 1e6, url });
     this.log.earlier(joined.events);
-    this.inbox = new ReportInbox(this.names, bus, this.subjects, this.log, control);
+    const feed = o.snapshots;
+    this.inbox = new ReportInbox(this.names, bus, this.subjects, this.log, control, feed ? (t) => this.publish(feed, o.runId, t) : undefined);
     // The fault injector: the scenario's schedule, and `splitnet fault` requests on the controller's control subject.
     this.faults = new LiveFaultInjector({
       scenario: s,
@@ -357,6 +361,14 @@ class LiveRun {
     const reply = m?.kind === 'fault-request' ? this.faults.adHoc(m.item) : { ok: false, message: 'not a fault request', applied: [] };
     if (m?.kind === 'fault-request') this.log.log('fault-request', 'controller', { ok: reply.ok, message: reply.message });
     return encodeControl({ kind: 'fault-reply', ...reply });
+  }
+
+  /** A sample instant every process reported: the datapath then, to the snapshot subscribers. */
+  private publish(feed: SnapshotFeed, runId: string, t: Nanos): void {
+    if (!feed.wanted) return;
+    const snapshot = this.inbox.combinedAt(t);
+    if (snapshot !== undefined)
+      feed.publish({ runId, scenario: this.s, snapshot, completeAt: this.clock.now(), occurrences: this.faults.occurrences, events: this.log.sorted() });
   }
 
   /** No more faults, restarts or fault requests. */

@@ -75,5 +75,7 @@ export function mergeRun(s: CompiledScenario, r: PartitionedRun): RunResult {
     accounting: acc,
     latency: end.latency ?? new LatencyHistogram(),
     eventsProcessed: finals.reduce((n, f) => n + f.eventsProcessed, 0),
+    end,
+    occurrences: [],
   };
 }

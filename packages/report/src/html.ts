@@ -120,6 +120,12 @@ export interface PageParts {
   readonly subtitle: string;
   readonly body: string;
   readonly footer: string;
+  /** What made the page (its title and generator say it; default: splitnet report). */
+  readonly generator?: string;
+  /** More script after the page's own (the dashboard's live updates). */
+  readonly script?: string;
+  /** Attributes of <body>, already escaped (the dashboard's state, for whoever reads the page). */
+  readonly bodyAttributes?: string;
 }
 
 export function page(p: PageParts): string {
@@ -128,17 +134,17 @@ export function page(p: PageParts): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="splitnet report">
-<title>${esc(`${p.kind}: ${p.title} — splitnet report`)}</title>
+<meta name="generator" content="${esc(p.generator ?? 'splitnet report')}">
+<title>${esc(`${p.kind}: ${p.title} — ${p.generator ?? 'splitnet report'}`)}</title>
 <style>${CSS}</style>
 </head>
-<body>
+<body${p.bodyAttributes ?? ''}>
 <header><h1><span class="kind">${esc(p.kind)}</span> ${esc(p.title)}</h1><p class="sub">${esc(p.subtitle)}</p></header>
 <main>
 ${p.body}
 </main>
 <footer>${esc(p.footer)}</footer>
-<script>${PRINT_SCRIPT}</script>
+<script>${PRINT_SCRIPT}${p.script ?? ''}</script>
 </body>
 </html>
 `;

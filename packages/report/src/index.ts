@@ -13,3 +13,8 @@ export { faultSpans, latencyCdf, runFigures } from './run-figures.js';
 export type { FaultSpan } from './run-figures.js';
 export { axisGroups, groupName, repetitionsIdentical, sweepFigures, sweepPoints, valueLabel } from './sweep-figures.js';
 export type { AxisGroup } from './sweep-figures.js';
+export { DashboardView } from './dashboard/dashboard-view.js';
+export type { DashboardFrame, DashboardRun, DashboardSample, DashboardStatus } from './dashboard/dashboard-view.js';
+export { Dashboard } from './dashboard/dashboard-server.js';
+export type { DashboardListen } from './dashboard/dashboard-server.js';
+export { replaySamples } from './dashboard/replay.js';

@@ -60,7 +60,8 @@ function environmentTable(env: Readonly<Record<string, unknown>> | undefined, so
   return table(['field', 'value'], rows);
 }
 
-function runKpis(s: Summary): Kpi[] {
+/** The key numbers of a run (its summary), as the report's and the dashboard's finished page show them. */
+export function runKpis(s: Summary): Kpi[] {
   const n = (x: number | null | undefined) => v(finite(x));
   const { throughput: tp, interrupts: irq, latencyUs: lat, accounting: acc } = s;
   const dropped = finite(s.drops.total) ?? 0;

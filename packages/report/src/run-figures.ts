@@ -77,11 +77,6 @@ export function endOf(run: RunData): number {
   return last?.tMs ?? finite(run.summary.windowMs[1]) ?? 0;
 }
 
-function warmupLine(run: RunData): VLine[] {
-  const w = finite(run.summary.windowMs[0]);
-  return w !== undefined && w > 0 ? [{ x: w, label: 'warm-up end' }] : [];
-}
-
 const MAX_CORE_LINES = 12;
 
 /** The kind of an emulated core: the driver domain's NIC queue cores, its netback workers, or guest vCPUs (anything else by its own name). */
@@ -129,23 +124,49 @@ export function latencyCdf(lat: LatencyFile, maxPoints = 400): { x: number; y: n
   return out;
 }
 
-/** What every figure of a run is drawn with: the run, its end, the faults shaded over time, and the warm-up's end. */
-interface RunContext {
-  readonly run: RunData;
-  readonly s: Summary;
+/**
+ * What the figures over emulated time are drawn with: the samples (metrics.jsonl's rows, or a live run's so far), where
+ * the run ends, the faults shaded over time, and the warm-up's end. The live dashboard builds one from what it has.
+ */
+export interface Timeline {
+  readonly samples: readonly MetricsRow[];
   readonly endMs: number;
   readonly faults: readonly FaultSpan[];
   readonly spans: readonly Span[];
   readonly vlines: readonly VLine[];
 }
 
+/** The timeline of samples and events that end at `endMs`, with the warm-up's end (ms; none when 0) marked. */
+export function timeline(samples: readonly MetricsRow[], events: readonly RunEvent[], endMs: number, warmupMs: number | undefined): Timeline {
+  const faults = faultSpans(events, endMs);
+  return { samples, endMs, faults, spans: toSpans(faults), vlines: warmupMs !== undefined && warmupMs > 0 ? [{ x: warmupMs, label: 'warm-up end' }] : [] };
+}
+
+/** What every figure of a run is drawn with: its timeline, and the run and its summary. */
+interface RunContext extends Timeline {
+  readonly run: RunData;
+  readonly s: Summary;
+}
+
 const TIME_LABEL = 'emulated time (ms)';
 const NO_SAMPLES = 'metrics.jsonl has no samples';
 
+/** A horizontal reference line (grey, dashed) at `y` from `fromX` to `toX`: a line rate, a bound. */
+export function referenceLine(name: string, y: number, fromX: number, toX: number): XYSeries {
+  return {
+    name,
+    reference: true,
+    points: [
+      { x: fromX, y },
+      { x: toX, y },
+    ],
+  };
+}
+
 /** A figure over emulated time, with the faults shaded and the end of the warm-up marked; `series` may say why there is nothing to draw. */
-function overTime(c: RunContext, id: string, title: string, caption: string, yLabel: string, series: () => XYSeries[] | string): ReportItem {
+export function overTime(c: Timeline, id: string, title: string, caption: string, yLabel: string, series: () => XYSeries[] | string): ReportItem {
   return figure(id, title, caption, () => {
-    if (c.run.samples.length === 0) return NO_SAMPLES;
+    if (c.samples.length === 0) return NO_SAMPLES;
     const drawn = series();
     return typeof drawn === 'string'
       ? drawn
@@ -153,8 +174,9 @@ function overTime(c: RunContext, id: string, title: string, caption: string, yLa
   });
 }
 
-function throughputFigure(c: RunContext): ReportItem {
-  const { run, faults } = c;
+/** Delivered and offered throughput over time with the faults shaded, and the line rate when known. */
+export function throughputFigure(c: Timeline, lineRateGbps: number | undefined): ReportItem {
+  const { samples, faults } = c;
   return figure(
     'throughput',
     faults.length > 0 ? 'Throughput over time, with faults' : 'Throughput over time',
@@ -162,22 +184,13 @@ function throughputFigure(c: RunContext): ReportItem {
       (faults.length > 0 ? '; shaded spans: injected faults (fault-start to fault-end in events.jsonl).' : '.') +
       ' The dashed grey line is the line rate at the first generator’s mean frame size.',
     () => {
-      if (run.samples.length === 0) return NO_SAMPLES;
+      if (samples.length === 0) return NO_SAMPLES;
       const series: XYSeries[] = [
-        { name: 'delivered', points: column(run.samples, 'gbps') },
-        { name: 'offered', points: column(run.samples, 'offeredGbps') },
+        { name: 'delivered', points: column(samples, 'gbps') },
+        { name: 'offered', points: column(samples, 'offeredGbps') },
       ];
-      const line = finite(c.s.throughput.lineRateGbps);
-      const first = run.samples[0];
-      if (line !== undefined && first)
-        series.push({
-          name: 'line rate',
-          reference: true,
-          points: [
-            { x: first.tMs, y: line },
-            { x: c.endMs, y: line },
-          ],
-        });
+      const first = samples[0];
+      if (lineRateGbps !== undefined && first) series.push(referenceLine('line rate', lineRateGbps, first.tMs, c.endMs));
       return lineChart({
         id: 'throughput',
         title: 'Throughput over time',
@@ -192,8 +205,8 @@ function throughputFigure(c: RunContext): ReportItem {
   );
 }
 
-function interruptsFigure(c: RunContext): ReportItem {
-  const samples = c.run.samples;
+export function interruptsFigure(c: Timeline): ReportItem {
+  const samples = c.samples;
   return overTime(
     c,
     'interrupts',
@@ -212,32 +225,30 @@ function interruptsFigure(c: RunContext): ReportItem {
   );
 }
 
-function cpuPerCoreFigure(c: RunContext): ReportItem {
-  const cpu = c.s.cpu;
+const CPU_PER_CORE_CAPTION =
+  'Busy time of each emulated core over the measurement window, as a percentage of the window. dom0.nic<q>: the driver domain’s NIC queue core; dom0.worker<k>: netback thread k; vm<v>.vcpu<q>: guest v’s vCPU q.';
+
+/** Busy fraction of each emulated core (summary.json's `cpu`, or a live run's so far), grouped by kind; `caption` says over what time. */
+export function cpuPerCoreFigure(cpu: Readonly<Record<string, number | null>>, caption = CPU_PER_CORE_CAPTION): ReportItem {
   const cores = Object.keys(cpu);
-  return figure(
-    'cpu-per-core',
-    'CPU utilization per emulated core',
-    'Busy time of each emulated core over the measurement window, as a percentage of the window. dom0.nic<q>: the driver domain’s NIC queue core; dom0.worker<k>: netback thread k; vm<v>.vcpu<q>: guest v’s vCPU q.',
-    () => {
-      if (cores.length === 0) return 'summary.json has no cpu entries';
-      const kinds = [...new Set(cores.map(coreKind))];
-      return barChart({
-        id: 'cpu-per-core',
-        title: 'CPU utilization per emulated core',
-        xLabel: '',
-        yLabel: 'busy (% of the window)',
-        categories: cores,
-        series: [{ name: 'busy', values: cores.map((k) => (finite(cpu[k]) ?? Number.NaN) * 100) }],
-        categoryGroups: cores.map((k) => kinds.indexOf(coreKind(k))),
-        groupNames: kinds,
-      });
-    },
-  );
+  return figure('cpu-per-core', 'CPU utilization per emulated core', caption, () => {
+    if (cores.length === 0) return 'summary.json has no cpu entries';
+    const kinds = [...new Set(cores.map(coreKind))];
+    return barChart({
+      id: 'cpu-per-core',
+      title: 'CPU utilization per emulated core',
+      xLabel: '',
+      yLabel: 'busy (% of the window)',
+      categories: cores,
+      series: [{ name: 'busy', values: cores.map((k) => (finite(cpu[k]) ?? Number.NaN) * 100) }],
+      categoryGroups: cores.map((k) => kinds.indexOf(coreKind(k))),
+      groupNames: kinds,
+    });
+  });
 }
 
-function cpuOverTimeFigure(c: RunContext): ReportItem {
-  const samples = c.run.samples;
+export function cpuOverTimeFigure(c: Timeline): ReportItem {
+  const samples = c.samples;
   const coreNames = [...new Set(samples.flatMap((r) => (r['cpu'] !== null && typeof r['cpu'] === 'object' ? Object.keys(r['cpu']) : [])))];
   // Beyond a dozen cores one line each is unreadable: draw the mean of each kind of core instead.
   const grouped = coreNames.length > MAX_CORE_LINES;
@@ -354,15 +365,15 @@ function latencyCdfFigure(c: RunContext): ReportItem {
   );
 }
 
-function dropsFigure(c: RunContext): ReportItem {
-  const drops = c.s.drops as Readonly<Record<string, number>>;
+/** Packets dropped over the whole run (summary.json's `drops`, or a live run's so far), by reason. */
+export function dropsFigure(drops: Readonly<Record<string, number>>): ReportItem {
   const reasons = Object.keys(drops).filter((k) => k !== 'total');
   return figure(
     'drops',
     'Drops by reason',
     'Packets dropped over the whole run (not only the window), by reason; see docs/results.md for what each reason means.',
     () => {
-      if ((finite(c.s.drops.total) ?? 0) === 0) return 'no packet was dropped in this run';
+      if ((finite(drops['total']) ?? 0) === 0) return 'no packet was dropped in this run';
       return barChart({
         id: 'drops',
         title: 'Drops by reason',
@@ -375,8 +386,8 @@ function dropsFigure(c: RunContext): ReportItem {
   );
 }
 
-function ringsFigure(c: RunContext): ReportItem {
-  const samples = c.run.samples;
+export function ringsFigure(c: Timeline): ReportItem {
+  const samples = c.samples;
   return overTime(
     c,
     'rings',
@@ -394,18 +405,16 @@ function ringsFigure(c: RunContext): ReportItem {
 }
 
 export function runFigures(run: RunData): ReportItem[] {
-  const endMs = endOf(run);
-  const faults = faultSpans(run.events, endMs);
-  const c: RunContext = { run, s: run.summary, endMs, faults, spans: toSpans(faults), vlines: warmupLine(run) };
+  const c: RunContext = { ...timeline(run.samples, run.events, endOf(run), finite(run.summary.windowMs[0])), run, s: run.summary };
   return [
-    throughputFigure(c),
+    throughputFigure(c, finite(c.s.throughput.lineRateGbps)),
     interruptsFigure(c),
-    cpuPerCoreFigure(c),
+    cpuPerCoreFigure(c.s.cpu),
     cpuOverTimeFigure(c),
     ...perVmFigures(c),
     latencyPercentilesFigure(c),
     latencyCdfFigure(c),
-    dropsFigure(c),
+    dropsFigure(c.s.drops as Readonly<Record<string, number>>),
     ringsFigure(c),
   ];
 }

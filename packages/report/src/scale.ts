@@ -65,6 +65,15 @@ export function tickFormatter(ticks: Ticks): (v: number) => string {
   return (v) => sign(v === 0 ? '0' : `${(v / div).toFixed(Math.min(decimals, 6))}${suffix}`);
 }
 
+/**
+ * The formats formatValue uses, by the most fraction digits (0–6), made once: `toLocaleString` with options builds a
+ * new formatter on every call, which made a figure of a few thousand points take seconds (every point has a tooltip).
+ */
+const FORMATS: readonly Intl.NumberFormat[] = Array.from(
+  { length: 7 },
+  (_, digits) => new Intl.NumberFormat('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits }),
+);
+
 /** A value for people (tooltips, tables): 4 significant digits, thousands separated, no exponent. */
 export function formatValue(v: number): string {
   if (!Number.isFinite(v)) return String(v);
@@ -72,5 +81,5 @@ export function formatValue(v: number): string {
   const r = Number(v.toPrecision(4));
   const abs = Math.abs(r);
   const digits = abs >= 1000 ? 0 : Math.min(6, 3 - Math.floor(Math.log10(abs)));
-  return sign(r.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: Math.max(0, digits) }));
+  return sign((FORMATS[Math.max(0, digits)] as Intl.NumberFormat).format(r));
 }

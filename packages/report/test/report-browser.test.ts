@@ -1,36 +1,15 @@
 // The report in a real headless browser (Debian's chromium via playwright-core): `splitnet report` output loads without errors or external requests, and every plot has data.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readdirSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
+import { launchChromium, plots, watchedPage } from './browser.js';
 import { addFaultEvents, tmp, writeRun, writeSweep } from './fixtures.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const cli = join(root, 'packages/cli/dist/src/main.js');
-
-const CHROMIUM_INSTALL_HINT = 'install it (Debian/Ubuntu: apt-get install chromium; .ci/run does) or set SPLITNET_CHROMIUM to a Chromium or Chrome binary';
-
-/** The browser binary: $SPLITNET_CHROMIUM, else chromium (or Chrome) on PATH or in /usr/bin. */
-function findChromium(): string | undefined {
-  const isExe = (p: string) => {
-    try {
-      accessSync(p, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const given = process.env['SPLITNET_CHROMIUM'];
-  if (given !== undefined && given !== '') return isExe(given) ? given : undefined;
-  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/bin', '/usr/local/bin'];
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable']) {
-    for (const d of dirs) if (d !== '' && isExe(join(d, name))) return join(d, name);
-  }
-  return undefined;
-}
 
 function splitnet(args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8' });
@@ -40,59 +19,17 @@ function splitnet(args: string[]) {
 let browser: Browser | undefined;
 
 test.before(async () => {
-  const exe = findChromium();
-  // Missing browser = failed test, never a silent skip: the acceptance test must really run.
-  if (exe === undefined) throw new Error(`report browser test: chromium not found; ${CHROMIUM_INSTALL_HINT}`);
-  // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-  browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox'] });
+  browser = await launchChromium('report browser test');
 });
 
 test.after.always(async () => {
   await browser?.close();
 });
 
-interface PlotCheck {
-  readonly id: string;
-  readonly declared: number;
-  readonly marks: number;
-  readonly visibleMarks: number;
-  readonly width: number;
-}
-
 /** A page that collects console errors, page errors and every request that is not to a local file. */
-async function newPage(): Promise<{ page: Page; problems: string[] }> {
+function newPage(): Promise<{ page: Page; problems: string[] }> {
   if (!browser) throw new Error('browser not started');
-  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('request', (r) => {
-    if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) problems.push(`external request: ${r.url()}`);
-  });
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-  return { page, problems };
-}
-
-function plots(page: Page): Promise<PlotCheck[]> {
-  return page.$$eval('svg[data-plot]', (svgs) =>
-    svgs.map((svg) => {
-      const marks = [...svg.querySelectorAll('[data-mark]')];
-      // A mark is really drawn if the browser gives it an extent (a path with points, a bar with height).
-      const visibleMarks = marks.filter((m) => {
-        const b = (m as unknown as { getBBox(): { width: number; height: number } }).getBBox();
-        return b.width > 0 || b.height > 0;
-      }).length;
-      return {
-        id: svg.getAttribute('data-plot') ?? '',
-        declared: Number(svg.getAttribute('data-points')),
-        marks: marks.length,
-        visibleMarks,
-        width: svg.getBoundingClientRect().width,
-      };
-    }),
-  );
+  return watchedPage(browser, (url) => url.startsWith('file:') || url.startsWith('data:'));
 }
 
 async function checkReport(t: import('ava').ExecutionContext, dir: string, expectIds: readonly string[]): Promise<void> {

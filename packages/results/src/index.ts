@@ -2,7 +2,7 @@
 export type { Accounting, BusOutage, Interruption, LagBound, LiveInfo, OfferedCap, ProcessCounters, RestartedProcess, RunEvent, RunResult, SchedSummary, Summary, Verdict } from './summary.js';
 export { BASE_DROP_REASONS, combine, DROP_REASONS, FAULT_DROP_REASONS, sampleRow, sig, totalVirqs } from './metrics.js';
 export type { DropReason, QueueCounters, SchedSnapshot, Snapshot } from './metrics.js';
-export { balance, offeredCapOf, shownDrops, summarize } from './summarize.js';
+export { balance, lineRateGbps, offeredCapOf, shownDrops, summarize } from './summarize.js';
 export { collectStalls, faultDetail, faultsSummary, recoveryTimes } from './fault-report.js';
 export type { FaultRecovery, FaultStall, FaultsSummary } from './fault-report.js';
 export { ALL_ENTITY, seriesPoints, timeseriesCsv } from './timeseries.js';
@@ -18,3 +18,5 @@ export type { CaptureFlags, CaptureInterface, CapturePoint, CaptureSelector, Cap
 export { PacketCapture } from './packet-capture.js';
 export type { CaptureSummary, FlowPlacement } from './packet-capture.js';
 export { FCS_BYTES, FrameHeaders } from './frame-headers.js';
+export { finalView, METRIC_SPECS, METRICS_FILE, METRICS_HOST, metricsText, runIdentity, RunMetrics, simRunLabel } from './prometheus.js';
+export type { LiveMetricsView, MetricSpec, MetricsView, RunIdentity } from './prometheus.js';

@@ -1,7 +1,8 @@
-// Writes a run's results directory: resolved scenario, environment, metrics time series (JSON lines and tidy CSV), summary (JSON + one-row CSV), event log, latency histogram.
+// Writes a run's results directory: resolved scenario, environment, metrics time series (JSON lines and tidy CSV), summary (JSON + one-row CSV), event log, latency histogram, final metrics for Prometheus.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { csvLine } from './csv.js';
+import { METRICS_FILE } from './prometheus.js';
 import { sig } from './metrics.js';
 import { summaryRow } from './summary-row.js';
 import { timeseriesCsv } from './timeseries.js';
@@ -50,13 +51,15 @@ export function latencyJson(result: RunResult): string {
 /**
  * Write every file of a run. The summary, metrics, time series and event log depend only on the
  * scenario and seed (byte-identical across repeats); everything about the host and the wall clock goes
- * to environment.json.
+ * to environment.json. `metricsProm`, the final metrics in Prometheus' text format (prometheus.ts: metricsText,
+ * which is asynchronous), goes to metrics.prom when given.
  */
 export function writeResults(
   dir: string,
   resolvedYaml: string,
   environment: Record<string, unknown>,
   result: RunResult,
+  metricsProm?: string,
 ): ResultFiles {
   mkdirSync(dir, { recursive: true });
   const files: [string, string][] = [
@@ -68,6 +71,7 @@ export function writeResults(
     ['summary.csv', summaryCsv(result.summary)],
     ['events.jsonl', result.events.map((e) => JSON.stringify(e)).join('\n') + '\n'],
     ['latency.json', latencyJson(result)],
+    ...(metricsProm !== undefined ? [[METRICS_FILE, metricsProm] as [string, string]] : []),
   ];
   for (const [name, text] of files) writeFileSync(join(dir, name), text);
   return { dir, files: files.map(([n]) => n) };

@@ -144,7 +144,7 @@ function schedSummary(a: Snapshot, b: Snapshot, rate: (x: number) => number): { 
 }
 
 /** Frame-bit throughput the link can carry with this scenario's first generator's mean frame size. */
-function lineRateGbps(s: CompiledScenario): number {
+export function lineRateGbps(s: CompiledScenario): number {
   const gen = s.traffic.generators[0];
   if (!gen) return s.topology.linkGbps;
   const mean = meanFrameBytes(gen.size);

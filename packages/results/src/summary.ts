@@ -2,7 +2,8 @@
 import type { LatencyHistogram, Nanos } from '@splitnet/model';
 import type { FaultsSummary } from './fault-report.js';
 import type { CaptureSummary } from './packet-capture.js';
-import type { DropReason } from './metrics.js';
+import type { FaultOccurrence } from '@splitnet/scenario';
+import type { DropReason, Snapshot } from './metrics.js';
 import type { SeriesPoint } from './timeseries.js';
 
 /** One entry of a run's event log (events.jsonl): lifecycle, faults, what actors noticed. */
@@ -40,6 +41,10 @@ export interface RunResult {
   readonly latency: LatencyHistogram;
   /** Discrete events processed (for speed reports; not part of the deterministic summary). */
   readonly eventsProcessed: number;
+  /** The datapath's counters at the end of the run, every drop reason included (what metrics.prom shows). */
+  readonly end: Snapshot;
+  /** The run's fault occurrences (none without faults). */
+  readonly occurrences: readonly FaultOccurrence[];
 }
 
 /**
