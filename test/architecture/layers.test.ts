@@ -16,7 +16,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['results'],
   ['controller'],
   ['live'],
-  ['docker'],
+  ['docker', 'lockstep'],
   ['experiments', 'report'],
   ['cli'],
 ];

@@ -9,6 +9,7 @@ import { formatRssLookup, rssLookup } from './rss-command.js';
 import { faultCommand } from './fault-command.js';
 import type { FaultFlags } from './fault-command.js';
 import { actorCommand } from './actor-command.js';
+import { partitionCommand } from './lockstep-run.js';
 import { cleanupCommand } from './cleanup-command.js';
 import type { CleanupFlags } from './cleanup-command.js';
 import { sweepCommand, type SweepFlags } from './sweep-command.js';
@@ -121,6 +122,22 @@ function defineActorCommand(program: Command, lifetime: ProcessLifetime): void {
     )
     .action(async (o: { run: string; nats: string; scenario?: string; id: string[]; log?: string; incarnation: string; role?: string; queues?: string }) => {
       process.exitCode = await actorCommand((f) => loadScenarioFile(f), o, lifetime.interruptSignal());
+    });
+}
+
+function definePartitionCommand(program: Command, lifetime: ProcessLifetime): void {
+  program
+    .command('partition')
+    .description('Run one partition of a lockstep run (started by `splitnet run --runtime lockstep`; not typed by hand)')
+    .requiredOption('--run <id>', 'run id (namespaces the NATS subjects)')
+    .requiredOption('--nats <url>', 'NATS server URL')
+    .requiredOption('--scenario <file>', 'the resolved scenario of the run')
+    .option('--id <actor>', 'an actor of the partition (repeatable: all of them, in the order the run names them)', collect, [] as string[])
+    .option('--log <file>', 'JSON log file')
+    .option('--incarnation <n>', 'always 0: a partition is not restarted', '0')
+    .addHelpText('after', '\nEnvironment: SPLITNET_CONTROL_SECRET (the key of its control messages, set by the controller that starts it; docs/lockstep.md).')
+    .action(async (o: { run: string; nats: string; scenario: string; id: string[]; log?: string }) => {
+      process.exitCode = await partitionCommand((f) => loadScenarioFile(f), o, lifetime.interruptSignal());
     });
 }
 
@@ -254,6 +271,7 @@ function buildProgram(lifetime: ProcessLifetime): Command {
   defineSweepCommand(program, lifetime);
   defineRssCommand(program);
   defineActorCommand(program, lifetime);
+  definePartitionCommand(program, lifetime);
   defineFaultCommand(program);
   defineCleanupCommand(program);
   defineReportCommand(program);

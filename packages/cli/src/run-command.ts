@@ -21,6 +21,8 @@ import { EXIT } from './failure.js';
 import { hostFacts } from './host.js';
 import type { ProcessLifetime } from './lifetime.js';
 import { runLiveCommand } from './live-run.js';
+import { checkLockstepFlags, runLockstepCommand } from './lockstep-run.js';
+import { lockstepPlan } from '@splitnet/lockstep';
 import type { RunDashboard } from './dashboard-command.js';
 import { addDashboardOptions, parseDashboardPort } from './dashboard-flags.js';
 import { METRICS_COMMAND_OPTIONS, MetricsEndpoint, metricsOptions } from './metrics-server.js';
@@ -141,8 +143,8 @@ const SCOPED_RUN_FLAGS: readonly { readonly key: keyof RunFlags; readonly flag: 
 ];
 
 /** Refuse a flag given on the command line (`given`) that this run would ignore, naming what it needs. */
-function checkScopedFlags(s: CompiledScenario, flags: RunFlags, given: (key: keyof RunFlags) => boolean): void {
-  const thisRun = s.runtime === 'live' ? `this live run's placement is ${s.live.placement}` : 'this run is sim';
+function checkScopedFlags(s: CompiledScenario, flags: RunFlags, given: (key: keyof RunFlags) => boolean, lockstep = false): void {
+  const thisRun = s.runtime === 'live' ? `this live run's placement is ${s.live.placement}` : lockstep ? 'this run is lockstep' : 'this run is sim';
   for (const { key, flag: name, scope } of SCOPED_RUN_FLAGS) {
     if (!given(key)) continue;
     // As the user typed it: `--placement docker`, `--pack`.
@@ -237,12 +239,21 @@ interface RunSetup {
   readonly capture: CaptureFile | undefined;
   /** A live run's cost on this machine (undefined for sim). */
   readonly budget: LiveBudget | undefined;
+  /** `--runtime lockstep`: the scenario is run as sim's, by partitions in processes (lockstep-run.ts). */
+  readonly lockstep: boolean;
   /** --metrics-port and its companions (undefined without). */
   readonly metrics: MetricsOptions | undefined;
 }
 
 /** parse: the scenario with every flag applied, the flags checked against it, the run id and the results directory. */
-function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) => boolean): RunSetup {
+function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlags) => boolean): RunSetup {
+  // Lockstep computes sim's result: its scenario is sim's, and --placement is lockstep's (checkLockstepFlags), not live's.
+  const lockstep = runFlags.runtime === 'lockstep';
+  let flags: RunFlags = runFlags;
+  if (lockstep) {
+    const { placement: _lockstepPlacement, ...rest } = runFlags;
+    flags = { ...rest, runtime: 'sim' };
+  }
   // The dashboard's flags before anything is written (the port is taken once the run is set up).
   if (flags.dashboard !== undefined) parseDashboardPort('--dashboard', flags.dashboard);
   else if (flags.dashboardHost !== undefined)
@@ -254,7 +265,11 @@ function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) 
     ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
   });
   const expect = parseExpect(flags.expect);
-  checkScopedFlags(scenario, flags, given);
+  checkScopedFlags(scenario, flags, lockstep ? (key) => key !== 'placement' && given(key) : given, lockstep);
+  if (lockstep) {
+    checkLockstepFlags(scenario, runFlags);
+    lockstepPlan(scenario);
+  }
   const metrics = metricsOptions(flags);
   const budget =
     scenario.runtime === 'live'
@@ -287,7 +302,7 @@ function prepareRun(file: string, flags: RunFlags, given: (key: keyof RunFlags) 
     throw new SplitnetError('E_USAGE', `${outFlag} ${dir}: ${there.description}; give a new or empty directory, or add --force to write into it anyway`);
   }
   ensureDirectory(outFlag, dir);
-  return { scenario, runId, dir, started, expect, capture, budget, metrics };
+  return { scenario, runId, dir, started, expect, capture, budget, metrics, lockstep };
 }
 
 /** run: in sim, or live through the placement the scenario names (a placement whose actors join sizes the scenario to them). */
@@ -297,7 +312,7 @@ async function execute(
   lifetime: ProcessLifetime,
   snapshots: SnapshotFeed | undefined,
   dashboard: RunDashboard | undefined,
-): Promise<{ result: RunResult; scenario: CompiledScenario }> {
+): Promise<{ result: RunResult; scenario: CompiledScenario; environment?: Record<string, unknown> }> {
   const s = r.scenario;
   const printer = progressPrinter(!flags.quiet && !flags.json, process.stderr.isTTY === true);
   const onProgress = dashboard
@@ -307,6 +322,25 @@ async function execute(
       }
     : printer;
   const signal = lifetime.interruptSignal();
+  if (r.lockstep) {
+    lifetime.children.recordIn(join(r.dir, PROCESS_RECORD), `controller of run ${r.runId}`);
+    const resolvedFile = join(r.dir, 'scenario.resolved.yaml');
+    writeFileSync(resolvedFile, formatResolvedYaml(s));
+    const out = await runLockstepCommand(s, {
+      runId: r.runId,
+      dir: r.dir,
+      resolvedFile,
+      quiet: flags.quiet === true || flags.json === true,
+      signal,
+      atExit: lifetime.atExit,
+      ...(onProgress ? { onProgress } : {}),
+    });
+    return {
+      result: out.result,
+      scenario: s,
+      environment: { runtime: 'lockstep', runId: r.runId, placement: 'processes', partitions: out.partitions, windows: out.windows },
+    };
+  }
   if (s.runtime !== 'live')
     return {
       result: await runSimInterruptible(s, { signal, ...(onProgress ? { onProgress } : {}), ...(r.capture ? { capture: r.capture.capture } : {}) }),
@@ -341,11 +375,19 @@ async function execute(
 }
 
 /** write: the results directory, with what only this run's host and clock know in environment.json. */
-async function write(r: RunSetup, flags: RunFlags, scenario: CompiledScenario, result: RunResult, wallSeconds: number): Promise<ResultFiles> {
+async function write(
+  r: RunSetup,
+  flags: RunFlags,
+  scenario: CompiledScenario,
+  result: RunResult,
+  wallSeconds: number,
+  how?: Record<string, unknown>,
+): Promise<ResultFiles> {
   const environment = {
     ...hostFacts(),
     runtime: scenario.runtime,
     ...(scenario.runtime === 'live' ? { runId: r.runId, tdf: scenario.live.tdf, placement: scenario.live.placement } : {}),
+    ...how,
     seed: scenario.seed,
     scenarioFile: scenario.source,
     command: ['splitnet', ...process.argv.slice(2)],
@@ -435,7 +477,7 @@ export async function runCommand(file: string, flags: RunFlags, given: (key: key
     }
     const { result, scenario } = ran;
     const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const written = await write(r, flags, scenario, result, wallSeconds);
+    const written = await write(r, flags, scenario, result, wallSeconds, ran.environment);
     // Final once the results are written: a scrape that sees splitnet_run_complete 1 finds summary.json there.
     endpoint?.finish(result);
     dashboard?.finish(written.dir, result);
@@ -463,9 +505,11 @@ export function capNote(cap: { readonly requestedGbps: number; readonly linkGbps
   return `the traffic asks for ${cap.requestedGbps} Gbit/s on the wire but topology.link is ${cap.linkGbps} Gbit/s: it is offered at line rate, the rest is never sent (summary.throughput.offeredCapped)`;
 }
 
+const RUNTIME_HELP =
+  'sim (deterministic, one process), live (every actor its own process over NATS, in dilated real time) or lockstep (one process per Xen domain over NATS, synchronised in emulated time: the same result files as sim; --placement processes only; docs/lockstep.md)';
 /** What `splitnet run --help` says after the flags: examples, environment, scoped flags, exit codes. */
 const RUN_HELP =
-  '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n  splitnet run examples/quickstart.yaml --pcap nic-rx --pcap guest-rx:vm:0 --pcap-window 10ms-11ms   # then: wireshark results/quickstart-*/packets.pcapng\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --metrics-port 9464   # scrape http://127.0.0.1:9464/metrics\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --dashboard   # watch it at http://127.0.0.1:8470/\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nBefore a live run splitnet says its wall time (duration × TDF) and its actor processes per core, and refuses more than\n8 processes per core or more than 1 h of wall time unless --force (docs/live.md, "Budgets said up front").\n\nLive-only flags (--tdf, --nats, --placement, --processes, --ready-timeout, --metrics-*; --join-window and --expect for placement external;\n--image, --nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them, as are\nthe --pcap flags on a live run (captures are written in sim only).\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag or the bus was down), 4 a live run was\ntainted (forged or refused traffic on its bus), 130 interrupted by Ctrl-C, 143 by SIGTERM (the results up to then are\nwritten, marked interrupted; see docs/cli.md).';
+  '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n  splitnet run examples/quickstart.yaml --pcap nic-rx --pcap guest-rx:vm:0 --pcap-window 10ms-11ms   # then: wireshark results/quickstart-*/packets.pcapng\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --metrics-port 9464   # scrape http://127.0.0.1:9464/metrics\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --dashboard   # watch it at http://127.0.0.1:8470/\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nLockstep (one process per Xen domain over NATS, the same result files as sim; see docs/lockstep.md):\n  splitnet run examples/quickstart.yaml --runtime lockstep --duration 3ms --set warmup=1ms\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nBefore a live run splitnet says its wall time (duration × TDF) and its actor processes per core, and refuses more than\n8 processes per core or more than 1 h of wall time unless --force (docs/live.md, "Budgets said up front").\n\nLive-only flags (--tdf, --nats, --placement, --processes, --ready-timeout, --metrics-*; --join-window and --expect for placement external;\n--image, --nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them, as are\nthe --pcap flags on a live run (captures are written in sim only).\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag or the bus was down), 4 a live run was\ntainted (forged or refused traffic on its bus), 130 interrupted by Ctrl-C, 143 by SIGTERM (the results up to then are\nwritten, marked interrupted; see docs/cli.md).';
 
 /** The `run` command's flags and help (docs/cli.md). */
 export function defineRunCommand(program: Command, lifetime: ProcessLifetime): void {
@@ -483,7 +527,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .option('--set <path=value>', 'override a scenario value, e.g. --set topology.workers=2 (repeatable)', collect, [] as string[])
     .option('--json', 'print the summary as JSON on stdout (no table, no progress)')
     .option('-q, --quiet', 'print only the summary table')
-    .option('--runtime <sim|live>', 'sim (deterministic, one process) or live (every actor its own process over NATS)')
+    .option('--runtime <sim|live|lockstep>', RUNTIME_HELP)
     .option('--tdf <n>', 'live: time dilation factor (emulated time runs n times slower than wall time)')
     .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
     .option(

@@ -60,8 +60,31 @@ function faultSnapshot(rt: SimRuntime, n: number, plan: SimFaultPlan, t: Nanos, 
   };
 }
 
-function accounting(s: Snapshot, onLinks: number, withFaults = false): Accounting {
+export function accounting(s: Snapshot, onLinks: number, withFaults = false): Accounting {
   return balance(s.emitted, s.delivered, shownDrops(s.drops, withFaults), { ...s.heldIn, links: onLinks });
+}
+
+/**
+ * What a run's periodic snapshots make: the metrics rows, the time series, and the snapshots in the measured
+ * window. Sim and lockstep (from its partitions' reports) both build them here, so their files agree.
+ */
+export class SampleSeries {
+  readonly samples: Record<string, unknown>[] = [];
+  readonly series: SeriesPoint[] = [];
+  readonly inWindow: Snapshot[] = [];
+
+  constructor(
+    private readonly warmup: Nanos,
+    /** The snapshot before the first sample (the actors before the first event). */
+    private prev: Snapshot,
+  ) {}
+
+  add(t: Nanos, cur: Snapshot): void {
+    this.samples.push(sampleRow(this.prev, cur));
+    for (const p of seriesPoints(this.prev, cur)) this.series.push(p);
+    if (t > this.warmup) this.inWindow.push(cur);
+    this.prev = cur;
+  }
 }
 
 /** Slices of a run that `runSim` reports progress after; slices do not change the result. */
@@ -79,9 +102,7 @@ class SimRun {
   private readonly plan: SimFaultPlan | null;
   private readonly rt: SimRuntime;
   private readonly snap: (t: Nanos, final?: boolean) => Snapshot;
-  private readonly samples: Record<string, unknown>[] = [];
-  private readonly series: SeriesPoint[] = [];
-  private readonly inWindow: Snapshot[] = [];
+  private readonly book: SampleSeries;
   private readonly hooks: { sampleInterval: Nanos; onSample: (t: Nanos) => void };
   private readonly steps: SimFaultPlan['steps'];
   private next = 0;
@@ -105,16 +126,13 @@ class SimRun {
     });
     this.snap =
       plan === null ? (t: Nanos, final = false) => snapshot(g, t, final) : (t: Nanos, final = false) => faultSnapshot(rt, g.all.length, plan, t, final);
-    let prev = (this.startSnap = this.snap(0));
+    const book = (this.book = new SampleSeries(s.warmup, (this.startSnap = this.snap(0))));
     this.hooks = {
       sampleInterval: s.sampleInterval,
       onSample: (t: Nanos) => {
         const cur = this.snap(t);
         this.flushCapture(t);
-        this.samples.push(sampleRow(prev, cur));
-        for (const p of seriesPoints(prev, cur)) this.series.push(p);
-        if (t > s.warmup) this.inWindow.push(cur);
-        prev = cur;
+        book.add(t, cur);
       },
     };
     this.steps = plan?.steps ?? [];
@@ -166,12 +184,12 @@ class SimRun {
     const acc = accounting(end, rt.inFlightOnLinks(), this.plan !== null);
     rt.record('controller', 'run-end', { balanced: acc.balanced, unaccounted: acc.unaccounted });
     const warm = this.warmSnap ?? (interrupted === undefined ? this.snap(s.warmup) : this.startSnap);
-    let summary = summarize(s, warm, end, this.inWindow, acc);
+    let summary = summarize(s, warm, end, this.book.inWindow, acc);
     if (this.plan !== null) {
       const faults = faultsSummary({
         occurrences: this.plan.occurrences,
         events: rt.events,
-        samples: this.samples,
+        samples: this.book.samples,
         end,
         messages: this.plan.linkFaults?.counts,
         interval: s.sampleInterval,
@@ -184,8 +202,8 @@ class SimRun {
     if (interrupted !== undefined) summary = { ...summary, interrupted: { signal: interrupted, atMs: endT / 1e6, durationMs: s.duration / 1e6 } };
     return {
       summary,
-      samples: this.samples,
-      series: this.series,
+      samples: this.book.samples,
+      series: this.book.series,
       events: rt.events,
       accounting: acc,
       latency: end.latency ?? new LatencyHistogram(),

@@ -27,6 +27,10 @@ export type ControlMessage =
       readonly event: string;
       readonly detail: Readonly<Record<string, unknown>>;
     }
+  /** Lockstep partition → controller: a part of its event log (keyed: docs/lockstep.md#the-event-log), before its final report. */
+  | { readonly kind: 'lockstep-events'; readonly id: string; readonly events: readonly unknown[] }
+  /** Lockstep partition → controller: its account at the end of the run (the lockstep package checks and reads it). */
+  | { readonly kind: 'lockstep-final'; readonly id: string; readonly final: Readonly<Record<string, unknown>> }
   /** Controller → actor processes (broadcast): a datapath fault command for the actor `actor`. */
   | { readonly kind: 'fault'; readonly actor: string; readonly cmd: FaultCommand }
   /** `splitnet fault` → controller (request): one fault, written as a scenario's faults item without its time. */
@@ -94,6 +98,10 @@ export function checkControl(x: unknown): ControlMessage | null {
       return isStr(x['id']) && isNum(x['t']) && isStr(x['actor']) && isStr(x['event']) && isObj(x['detail'])
         ? { kind: 'event', id: x['id'], t: x['t'], actor: x['actor'], event: x['event'], detail: x['detail'] }
         : null;
+    case 'lockstep-events':
+      return isStr(x['id']) && Array.isArray(x['events']) ? { kind: 'lockstep-events', id: x['id'], events: x['events'] as unknown[] } : null;
+    case 'lockstep-final':
+      return isStr(x['id']) && isObj(x['final']) ? { kind: 'lockstep-final', id: x['id'], final: x['final'] } : null;
     case 'fault': {
       const c = x['cmd'];
       return isStr(x['actor']) && isFaultCommand(c) ? { kind: 'fault', actor: x['actor'], cmd: c } : null;

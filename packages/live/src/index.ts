@@ -14,7 +14,8 @@ export { ExternalPlacement, InProcessPlacement, ProcessesPlacement } from './loc
 export type { ExternalOptions, InProcessOptions, ProcessesOptions } from './local-placements.js';
 export { privateServerAuthorization } from './run-nats.js';
 export type { RunNatsOptions } from './run-nats.js';
-export { connectPatiently } from './nats-connect.js';
+export { connectPatiently, drainOrClose } from './nats-connect.js';
+export { ControlPlane } from './control-plane.js';
 export type { NatsCredentials } from './nats-connect.js';
 export type { ActorHandle } from './actor-handle.js';
 export { runActorProcess } from './actor-process.js';

@@ -3,7 +3,7 @@ import { BatchPool, LatencyHistogram, packetsIn, SplitnetError } from '@splitnet
 import type { Actor, ActorRef, ActorReport, Effects, FaultCommand, HistogramJson, Message, Nanos } from '@splitnet/model';
 import { encodeEnvelopeBody, encodeFrameHeader, EnvelopeDecoder, Subjects } from '@splitnet/transport';
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
-import { EventQueue, MAX_EVENTS_AT_ONE_INSTANT, stuckError } from '@splitnet/runtime';
+import { ArrivalOrderQueue, MAX_EVENTS_AT_ONE_INSTANT, stuckError } from '@splitnet/runtime';
 import type { LinkFaults } from '@splitnet/runtime';
 import { DilatedClock } from './dilated-clock.js';
 import type { WallClock } from './dilated-clock.js';
@@ -201,7 +201,9 @@ function normalized(o: LiveHostOptions): LiveHostOptions {
  * its time is late: the lag is measured, never hidden.
  */
 export class LiveHost {
-  private readonly queue = new EventQueue();
+  private readonly queue = new ArrivalOrderQueue();
+  /** Events queued so far: events of one instant run in the order they were queued (ArrivalOrderQueue). */
+  private pushed = 0;
   private readonly subjects: Subjects;
   /** One decoder per local actor: sequence numbers are per sender→receiver link. */
   private readonly decoders = new Map<ActorRef, EnvelopeDecoder>();
@@ -305,7 +307,7 @@ export class LiveHost {
     this.time.start(epochMs);
     if (!rejoin) {
       // Actors start at time 0: queue their start as the first events.
-      for (const { ref } of this.o.local) this.queue.push(0, ref, null, TAG_START);
+      for (const { ref } of this.o.local) this.queue.push(0, ref, null, TAG_START, ++this.pushed);
     } else {
       const now = this.emulatedNow();
       if (now > this.now) this.now = now;
@@ -358,7 +360,7 @@ export class LiveHost {
     }
     if (this.actors.has(to)) {
       // Co-located actors (e.g. the NIC and its driver) exchange messages in memory, not over the bus.
-      this.queue.push(due, to, msg, 0);
+      this.queue.push(due, to, msg, 0, ++this.pushed);
       this.schedule();
       return;
     }
@@ -379,7 +381,7 @@ export class LiveHost {
 
   /** An actor's timer (HostEffects.timer). */
   timerFor(from: ActorRef, at: Nanos, tag: number): void {
-    this.queue.push(at, from, null, tag);
+    this.queue.push(at, from, null, tag, ++this.pushed);
     this.schedule();
   }
 
@@ -429,7 +431,7 @@ export class LiveHost {
         const late = late0 - env.at;
         this.inputLateness.record(late > 0 ? late : 0);
       }
-      this.queue.push(env.at, to, env.m, 0);
+      this.queue.push(env.at, to, env.m, 0, ++this.pushed);
     }
     this.schedule();
   }

@@ -119,6 +119,8 @@ export interface ProcessesOptions extends LocalOptions {
   readonly logsDir: string;
   /** The command that runs `splitnet actor`: the program and its leading arguments (node, its flags, the CLI's main script). */
   readonly actorCommand: { readonly program: string; readonly args: readonly string[] };
+  /** The subcommand each process runs (default `actor`; a lockstep run's partitions run `partition`). */
+  readonly subcommand?: string;
   /** Kills the children if the owning process exits without stopping them. */
   readonly atExit?: ExitGuard;
 }
@@ -136,7 +138,7 @@ export class ProcessesPlacement extends LocalPlacement implements Placement {
   readonly launch = (group: ProcessGroup, incarnation: number, access: ProcessAccess): ActorHandle => {
     const args = [
       ...this.o.actorCommand.args,
-      'actor',
+      this.o.subcommand ?? 'actor',
       '--run',
       this.o.runId,
       '--nats',

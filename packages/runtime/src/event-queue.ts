@@ -1,5 +1,33 @@
-// A binary min-heap of pending events ordered by (time, insertion sequence): deterministic ties.
+// A binary min-heap of pending events in the ordering key (time, destination, source, source's send sequence).
+import { SplitnetError } from '@splitnet/model';
 import type { Message, Nanos } from '@splitnet/model';
+
+/**
+ * The ordering key of an event: time, then the destination actor, then the source actor, then the source's
+ * send sequence (a counter per source over everything it schedules: messages and its own timers, whose
+ * source is the actor itself). Every part is known where the event is created, whichever process holds the
+ * destination, so any partitioning of the actors orders the events of one instant as `sim` does
+ * (docs/lockstep.md#the-ordering-key). Source and sequence are packed into one double, `origin`.
+ */
+export const MAX_ACTORS = 1 << 13;
+/** 2^40: a source's sequence stays below it (10^12 events scheduled by one actor). */
+const SEQ_SPAN = 1099511627776;
+
+/** The packed (source, sequence) part of an event's ordering key. */
+export function originOf(source: number, seq: number): number {
+  if (seq >= SEQ_SPAN) throw new SplitnetError('E_INTERNAL', `actor ${source} scheduled more than 2^40 events`);
+  return source * SEQ_SPAN + seq;
+}
+
+/** The source actor of a packed origin. */
+export function originSource(origin: number): number {
+  return Math.floor(origin / SEQ_SPAN);
+}
+
+/** The source's send sequence of a packed origin. */
+export function originSeq(origin: number): number {
+  return origin % SEQ_SPAN;
+}
 
 /**
  * Events live in slot arrays recycled through a free list; the heap orders slot numbers. This keeps
@@ -17,33 +45,35 @@ function doubleArray(): number[] {
 }
 
 export class EventQueue {
-  private time: number[] = doubleArray();
-  private seq: number[] = [];
+  protected time: number[] = doubleArray();
+  protected origin: number[] = doubleArray(); // packed (source, sequence): beyond small integers
   private target: number[] = [];
   private tag: number[] = doubleArray(); // actors' tags carry generations that outgrow small integers too
   private msg: (Message | null)[] = [];
   private free: number[] = [];
   private heap: number[] = [];
-  private nextSeq = 0;
 
   get size(): number {
     return this.heap.length;
   }
 
-  /** Schedule a message delivery (msg ≠ null) or a timer (msg = null, tag) for actor `target`. */
-  push(time: Nanos, target: number, msg: Message | null, tag: number): void {
+  /**
+   * Schedule a message delivery (msg ≠ null) or a timer (msg = null, tag) for actor `target`; `origin` is
+   * `originOf(source, the source's send sequence)`, the rest of its ordering key.
+   */
+  push(time: Nanos, target: number, msg: Message | null, tag: number, origin: number): void {
     let slot: number;
     if (this.free.length > 0) {
       slot = this.free.pop() as number;
       this.time[slot] = time;
-      this.seq[slot] = this.nextSeq++;
+      this.origin[slot] = origin;
       this.target[slot] = target;
       this.tag[slot] = tag;
       this.msg[slot] = msg;
     } else {
       slot = this.time.length;
       this.time.push(time);
-      this.seq.push(this.nextSeq++);
+      this.origin.push(origin);
       this.target.push(target);
       this.tag.push(tag);
       this.msg.push(msg);
@@ -98,14 +128,9 @@ export class EventQueue {
     return top;
   }
 
-  /** Insertion sequence of a slot (events pushed later have larger numbers). */
-  slotSeq(slot: number): number {
-    return this.seq[slot] as number;
-  }
-
-  /** The sequence number the next push will get. */
-  get nextSequence(): number {
-    return this.nextSeq;
+  /** The packed (source, sequence) of a slot's ordering key. */
+  slotOrigin(slot: number): number {
+    return this.origin[slot] as number;
   }
 
   slotTime(slot: number): Nanos {
@@ -134,9 +159,25 @@ export class EventQueue {
     }
   }
 
-  private less(a: number, b: number): boolean {
+  protected less(a: number, b: number): boolean {
     const ta = this.time[a] as number;
     const tb = this.time[b] as number;
-    return ta < tb || (ta === tb && (this.seq[a] as number) < (this.seq[b] as number));
+    if (ta !== tb) return ta < tb;
+    const da = this.target[a] as number;
+    const db = this.target[b] as number;
+    return da < db || (da === db && (this.origin[a] as number) < (this.origin[b] as number));
+  }
+}
+
+/**
+ * The live runtime's queue: events of one instant in the order they were queued (`origin` is then a counter of
+ * the host's pushes). Live time is approximate — inputs run when the bus brings them — and its hosts keep the
+ * order they had before the ordering key; the key is for runtimes that must reproduce sim's order.
+ */
+export class ArrivalOrderQueue extends EventQueue {
+  protected override less(a: number, b: number): boolean {
+    const ta = this.time[a] as number;
+    const tb = this.time[b] as number;
+    return ta < tb || (ta === tb && (this.origin[a] as number) < (this.origin[b] as number));
   }
 }

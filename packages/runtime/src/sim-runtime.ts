@@ -1,7 +1,7 @@
 // The deterministic `sim` runtime: every actor in one process, driven by a discrete-event loop in virtual time.
 import { BatchPool, packetsIn, SplitnetError } from '@splitnet/model';
 import type { Actor, ActorRef, Effects, FaultCommand, Message, Nanos } from '@splitnet/model';
-import { EventQueue } from './event-queue.js';
+import { EventQueue, MAX_ACTORS, originOf, originSeq } from './event-queue.js';
 import { MAX_EVENTS_AT_ONE_INSTANT, stuckError } from './stuck.js';
 import { ROUTE_DROP, ROUTE_DUPLICATE } from './link-faults.js';
 import type { LinkFaults } from './link-faults.js';
@@ -25,6 +25,32 @@ export interface SimOptions {
   readonly tap?: (from: ActorRef, to: ActorRef, msg: Message, at: Nanos, due: Nanos) => void;
   /** The batch pool the actors use: a message the runtime drops gives its batch back there (default: one of the runtime's own). */
   readonly pool?: BatchPool;
+  /** Lockstep: this runtime runs one partition of the run's actors (absent: all of them). */
+  readonly partition?: PartitionOptions;
+}
+
+/**
+ * One partition of a run (lockstep, docs/lockstep.md): the runtime starts and runs only the actors it owns;
+ * what they send to the others goes to `remote` (which must copy it: the batch goes back to the pool after),
+ * and what the others send them comes in through `deliver`.
+ */
+export interface PartitionOptions {
+  /** Per actor ref: whether this partition runs it. */
+  readonly owned: readonly boolean[];
+  /** A message to an actor of another partition: `seq` is its sequence number on the link from → to. */
+  readonly remote: (from: ActorRef, to: ActorRef, msg: Message, at: Nanos, due: Nanos, seq: number) => void;
+}
+
+/**
+ * Where a log entry falls in sim's order of a run: the greatest ordering key among the events its partition had
+ * run when it was written (time, destination, origin; an actor's start is (0, -1, its ref)). Sim runs every
+ * partition's events interleaved by the key of each partition's next event; merging the partitions' logs by this
+ * running maximum gives exactly that order (docs/lockstep.md#the-event-log).
+ */
+export interface LogKey {
+  readonly t: Nanos;
+  readonly dst: number;
+  readonly origin: number;
 }
 
 /** Give a dropped message's packet batch back to the pool. */
@@ -39,14 +65,20 @@ export interface RunHooks {
 }
 
 /**
- * Executes actors' effects in virtual time. Events with equal times run in the order they were
- * scheduled, so the same actors and inputs always give the same run.
+ * Executes actors' effects in virtual time. Events with equal times run in the order of the ordering key
+ * (destination, source, the source's sequence number on that link: event-queue.ts), so the same actors and
+ * inputs always give the same run, and a partition of the actors (lockstep) runs its events in sim's order.
  */
 export class SimRuntime {
   private readonly actors: Actor[] = [];
   private readonly effects: Effects[] = [];
   private readonly queue = new EventQueue();
   private readonly delays: Nanos[][] = [];
+  /**
+   * Per source, per destination: the last sequence number on that link (a timer is on the actor's link to
+   * itself). The ordering key's last part, and in lockstep the sequence number of the link's envelopes.
+   */
+  private readonly linkSeq: number[][] = [];
   private _now: Nanos = 0;
   private started = false;
   /** Packets carried by messages that are scheduled but not yet delivered. */
@@ -59,7 +91,7 @@ export class SimRuntime {
   linkDropped = 0;
   /** Packets held by a killed actor, or sent to it while it was down (the process model's `lost-in-crash`). */
   lostInCrash = 0;
-  /** Per actor: down (killed, not restarted yet), paused (SIGSTOP), and the first event sequence of its current incarnation. */
+  /** Per actor: down (killed, not restarted yet), paused (SIGSTOP), and the first timer sequence of its current incarnation. */
   private readonly down: boolean[] = [];
   private readonly paused: boolean[] = [];
   private readonly incarnationSeq: number[] = [];
@@ -70,9 +102,16 @@ export class SimRuntime {
 
   /** Where batches of messages the runtime drops go back to. */
   private readonly pool: BatchPool;
+  /** Lockstep: the running maximum of the ordering keys of the events run so far, and each log entry's (see LogKey). */
+  private maxT = -1;
+  private maxDst = -1;
+  private maxOrigin = -1;
+  private readonly logKeys: LogKey[] = [];
+  private readonly partitioned: boolean;
 
   constructor(private readonly options: SimOptions) {
     this.pool = options.pool ?? new BatchPool();
+    this.partitioned = options.partition !== undefined;
   }
 
   get now(): Nanos {
@@ -83,14 +122,20 @@ export class SimRuntime {
   add(actor: Actor): ActorRef {
     if (this.started) throw new SplitnetError('E_INTERNAL', 'cannot add actors after the run started');
     const ref = this.actors.length;
+    if (ref >= MAX_ACTORS) throw new SplitnetError('E_INTERNAL', `a run holds at most ${MAX_ACTORS} actors`);
     this.actors.push(actor);
     const queue = this.queue;
     const log = this.log;
     const delays = this.delays;
+    const linkSeq = this.linkSeq;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the hot closures below read the runtime through one local
     const self = this;
     const lf = this.options.linkFaults !== undefined && this.options.linkFaults.active ? this.options.linkFaults : null;
     const tap = this.options.tap ?? null;
+    const part = this.options.partition;
+    const owned = part?.owned ?? null;
+    const remote = part?.remote ?? null;
+    const partitioned = this.partitioned;
     this.down.push(false);
     this.paused.push(false);
     this.incarnationSeq.push(0);
@@ -98,6 +143,7 @@ export class SimRuntime {
       send(to: ActorRef, msg: Message, at: Nanos): void {
         const row = delays[ref];
         const d = row === undefined ? 0 : (row[to] ?? 0);
+        const seqs = linkSeq[ref] as number[];
         let due = at + d;
         if (lf !== null) {
           const verdict = lf.route(ref, to, msg, at, due);
@@ -107,17 +153,24 @@ export class SimRuntime {
             return;
           }
           due = lf.due;
-          if (verdict === ROUTE_DUPLICATE) queue.push(due, to, msg, 0);
+          if (verdict === ROUTE_DUPLICATE) queue.push(due, to, msg, 0, originOf(ref, (seqs[to] = (seqs[to] as number) + 1)));
         }
         self.packetsOnLinks += packetsIn(msg);
         if (tap !== null) tap(ref, to, msg, at, due);
-        queue.push(due, to, msg, 0);
+        if (owned !== null && owned[to] !== true) {
+          // Counted on the links here until the partition that owns `to` delivers it (the sum over partitions is sim's).
+          (remote as PartitionOptions['remote'])(ref, to, msg, at, due, (seqs[to] = (seqs[to] as number) + 1));
+          return;
+        }
+        queue.push(due, to, msg, 0, originOf(ref, (seqs[to] = (seqs[to] as number) + 1)));
       },
       timer(at: Nanos, tag: number): void {
-        queue.push(at, ref, null, tag);
+        const seqs = linkSeq[ref] as number[];
+        queue.push(at, ref, null, tag, originOf(ref, (seqs[ref] = (seqs[ref] as number) + 1)));
       },
       event(kind: string, detail: Record<string, unknown>): void {
         log.push({ t: self._now, actor: actor.id, kind, detail });
+        if (partitioned) self.logKeys.push({ t: self.maxT, dst: self.maxDst, origin: self.maxOrigin });
       },
     });
     return ref;
@@ -126,6 +179,28 @@ export class SimRuntime {
   /** The event log so far, in the order events happened. */
   get events(): readonly RuntimeEvent[] {
     return this.log;
+  }
+
+  /** Lockstep: where each entry of `events` falls in sim's order (one per entry; empty unless partitioned). */
+  get eventKeys(): readonly LogKey[] {
+    return this.logKeys;
+  }
+
+  /**
+   * Lockstep: a message from an actor of another partition, sent on link from → to with sequence number `seq`.
+   * False (and not applied) when it comes too late: due before this partition's time, which the safe-time
+   * protocol rules out; the caller counts it.
+   */
+  deliver(from: ActorRef, to: ActorRef, msg: Message, due: Nanos, seq: number): boolean {
+    if (!this.started) this.start();
+    if (due < this._now || this.options.partition?.owned[to] !== true) return false;
+    this.queue.push(due, to, msg, 0, originOf(from, seq));
+    return true;
+  }
+
+  /** The time of the earliest pending event (Infinity when none). */
+  nextEventTime(): Nanos {
+    return this.queue.peekTime();
   }
 
   /** An event of whoever drives the run (the controller, the fault injector), at the current emulated time. */
@@ -162,7 +237,7 @@ export class SimRuntime {
     this.lostInCrash += dead.heldPackets();
     this.down[ref] = true;
     this.paused[ref] = false;
-    this.incarnationSeq[ref] = this.queue.nextSequence;
+    this.incarnationSeq[ref] = this.timerSeq(ref) + 1;
     return dead;
   }
 
@@ -171,10 +246,15 @@ export class SimRuntime {
     if (!this.down[ref]) throw new SplitnetError('E_INTERNAL', `restart of ${fresh.id}, which is not down`);
     this.actors[ref] = fresh;
     this.down[ref] = false;
-    this.incarnationSeq[ref] = this.queue.nextSequence;
+    this.incarnationSeq[ref] = this.timerSeq(ref) + 1;
     const fx = this.effects[ref] as Effects;
     if (fresh.reconnect) fresh.reconnect(this._now, fx);
     else fresh.start(this._now, fx);
+  }
+
+  /** The last sequence number on actor `ref`'s link to itself (its timers). */
+  private timerSeq(ref: ActorRef): number {
+    return (this.linkSeq[ref] as number[])[ref] as number;
   }
 
   isDown(ref: ActorRef): boolean {
@@ -188,13 +268,17 @@ export class SimRuntime {
     if (!this.down[ref]) this.paused[ref] = true;
   }
 
-  /** SIGCONT: everything that came due while paused is processed now, in its original order. */
+  /**
+   * SIGCONT: everything that came due while paused is processed now, in its original order (as events of the
+   * actor's link to itself, in the order they came due; its timers among them are not from an older incarnation).
+   */
   resume(ref: ActorRef): void {
     if (!this.paused[ref]) return;
     this.paused[ref] = false;
     const keep: typeof this.deferred = [];
+    const seqs = this.linkSeq[ref] as number[];
     for (const e of this.deferred) {
-      if (e.target === ref) this.queue.push(this._now, ref, e.msg, e.tag);
+      if (e.target === ref) this.queue.push(this._now, ref, e.msg, e.tag, originOf(ref, (seqs[ref] = (seqs[ref] as number) + 1)));
       else keep.push(e);
     }
     this.deferred.length = 0;
@@ -213,8 +297,18 @@ export class SimRuntime {
       const row: Nanos[] = [];
       for (let b = 0; b < n; b++) row.push(this.options.linkDelay(a, b));
       this.delays.push(row);
+      this.linkSeq.push(new Array<number>(n).fill(0));
     }
-    for (let a = 0; a < n; a++) (this.actors[a] as Actor).start(0, this.effects[a] as Effects);
+    const owned = this.options.partition?.owned;
+    for (let a = 0; a < n; a++) {
+      if (owned !== undefined && owned[a] !== true) continue;
+      if (this.partitioned) {
+        this.maxT = 0;
+        this.maxDst = -1;
+        this.maxOrigin = a;
+      }
+      (this.actors[a] as Actor).start(0, this.effects[a] as Effects);
+    }
   }
 
   /**
@@ -245,7 +339,7 @@ export class SimRuntime {
       const target = q.slotTarget(slot);
       const msg = q.slotMsg(slot);
       const tag = q.slotTag(slot);
-      const seq = q.slotSeq(slot);
+      const origin = q.slotOrigin(slot);
       q.release(slot);
       const actor = actors[target] as Actor;
       const fx = effects[target] as Effects;
@@ -257,6 +351,17 @@ export class SimRuntime {
       }
       this.eventsProcessed++;
       if (msg !== null) this.packetsOnLinks -= packetsIn(msg);
+      if (this.partitioned) {
+        // Events run in time order (t ≥ maxT): only an equal time compares the rest of the key.
+        if (t > this.maxT) {
+          this.maxT = t;
+          this.maxDst = target;
+          this.maxOrigin = origin;
+        } else if (target > this.maxDst || (target === this.maxDst && origin > this.maxOrigin)) {
+          this.maxDst = target;
+          this.maxOrigin = origin;
+        }
+      }
       if (this.processFaults) {
         if (this.down[target] === true) {
           // A dead process: its inbox is gone, its timers died with it.
@@ -266,7 +371,7 @@ export class SimRuntime {
           }
           continue;
         }
-        if (msg === null && seq < (this.incarnationSeq[target] as number)) continue; // a timer of a previous incarnation
+        if (msg === null && originSeq(origin) < (this.incarnationSeq[target] as number)) continue; // a timer of a previous incarnation
         if (this.paused[target] === true) {
           if (msg !== null) this.packetsOnLinks += packetsIn(msg);
           this.deferred.push({ target, msg, tag });

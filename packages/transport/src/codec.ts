@@ -237,6 +237,56 @@ export function encodeEnvelopeBody(seq: number, t: Nanos, at: Nanos, m: Message)
   return packr.pack([seq, t, at, wireMessage(m)]);
 }
 
+/**
+ * A lockstep promise (docs/lockstep.md): partition `from` sends partition `to` nothing more due before `promise`.
+ * It travels on the data subject of one link between the two (their channel), beside the frames: a receiver
+ * tells it from a frame by its first bytes (`isLockstepPromise`).
+ */
+export interface LockstepPromise {
+  readonly run: string;
+  /** The channel's actors: the sender's (the subject names it) and the receiver's. */
+  readonly from: string;
+  readonly to: string;
+  readonly promise: Nanos;
+  /** Per link it used since its last promise: [from ref, to ref, last sequence number]. */
+  readonly links: readonly (readonly [number, number, number])[];
+}
+
+/** The marker of a promise's layout: [LOCKSTEP_PROMISE, version, run, from, to, promise, links]. */
+const LOCKSTEP_PROMISE = 'promise';
+
+export function encodeLockstepPromise(p: LockstepPromise): Uint8Array {
+  return packr.pack([LOCKSTEP_PROMISE, PROTOCOL_VERSION, p.run, p.from, p.to, p.promise, p.links]);
+}
+
+/** Whether a message on a data subject is a promise rather than a frame: a 7-element array opening with the string "promise" (a frame's header is 4 elements opening with the version). */
+export function isLockstepPromise(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x97 && bytes[1] === 0xa7;
+}
+
+const isRef = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < 1 << 16;
+
+/** A promise, checked; or why it is refused (a message the receiver counts and never applies). */
+export function decodeLockstepPromise(bytes: Uint8Array): LockstepPromise | string {
+  let raw: unknown;
+  try {
+    raw = packr.unpack(bytes);
+  } catch (e) {
+    return `not a msgpack value: ${errorText(e)}`;
+  }
+  if (!Array.isArray(raw) || raw.length !== 7 || raw[0] !== LOCKSTEP_PROMISE) return `expected a promise, found ${show(raw)}`;
+  const [, v, run, from, to, promise, links] = raw as unknown[];
+  if (v !== PROTOCOL_VERSION) return `protocol version ${show(v)}, expected ${PROTOCOL_VERSION}`;
+  if (typeof run !== 'string' || !isValidActorId(from) || !isValidActorId(to)) return `run, from or to is not one: ${show(run)}, ${show(from)}, ${show(to)}`;
+  if (typeof promise !== 'number' || !(promise >= 0)) return `promise: expected a time ≥ 0 ns, found ${show(promise)}`;
+  if (
+    !Array.isArray(links) ||
+    !links.every((l) => Array.isArray(l) && l.length === 3 && isRef(l[0]) && isRef(l[1]) && Number.isSafeInteger(l[2]) && (l[2] as number) >= 1)
+  )
+    return `links: expected [from, to, seq] triples, found ${show(links)}`;
+  return { run, from, to, promise, links: links as [number, number, number][] };
+}
+
 /** One envelope as a whole frame (header + body). */
 export function encodeEnvelope(env: Envelope): Uint8Array {
   const header = encodeFrameHeader(env.run, env.from, env.to);

@@ -3,8 +3,11 @@
 // "@splitnet/transport/nats-server".
 export { isValidActorId, isValidRunId, newRunId, RUN_ID_MAX_LENGTH, SUBJECT_ROOT, Subjects } from './subjects.js';
 export {
+  decodeLockstepPromise,
   encodeEnvelope,
   encodeEnvelopeBody,
+  encodeLockstepPromise,
+  isLockstepPromise,
   encodeFrameHeader,
   EnvelopeDecoder,
   PROTOCOL_VERSION,
@@ -12,7 +15,7 @@ export {
   REJECT_KINDS,
   WIRE_BYTES_PER_PACKET,
 } from './codec.js';
-export type { DecoderLimits, Envelope, EnvelopeDecoderOptions, RejectKind } from './codec.js';
+export type { DecoderLimits, Envelope, EnvelopeDecoderOptions, LockstepPromise, RejectKind } from './codec.js';
 export { renderAuthorization } from './nats-authorization.js';
 export type { NatsUser } from './nats-authorization.js';
 export { TransportError } from './transport.js';

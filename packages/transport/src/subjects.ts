@@ -128,6 +128,19 @@ export class Subjects {
     return from;
   }
 
+  /**
+   * Lockstep: the promises of the partition whose first actor is `from` to the one whose first actor is `to`
+   * (docs/lockstep.md#the-synchronisation).
+   */
+  promise(to: string, from: string): string {
+    return `${this.prefix}.${this.actor(to)}.promise.${this.actor(from)}`;
+  }
+
+  /** Lockstep: every promise to the partition whose first actor is `to`. */
+  promiseInbox(to: string): string {
+    return `${this.prefix}.${this.actor(to)}.promise.>`;
+  }
+
   /** Control of the process whose first actor is `actorId` (or `controller`: requests to the controller). */
   control(actorId: string): string {
     return `${this.prefix}.ctl.${this.actor(actorId)}`;

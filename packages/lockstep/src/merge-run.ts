@@ -1,0 +1,81 @@
+// The controller's merge of a lockstep run: the partitions' reports, event logs and counts made into the result sim gives for the same scenario and seed.
+import { LatencyHistogram } from '@splitnet/model';
+import type { ActorReport, Nanos } from '@splitnet/model';
+import { accounting, SampleSeries } from '@splitnet/controller';
+import { combine, summarize } from '@splitnet/results';
+import type { RunResult } from '@splitnet/results';
+import type { LogKey, RuntimeEvent } from '@splitnet/runtime';
+import type { CompiledScenario } from '@splitnet/scenario';
+import type { KeyedEvent, PartitionFinal } from './partition-engine.js';
+import type { PartitionPlan } from './partition-plan.js';
+
+function compareKeys(a: LogKey, b: LogKey): number {
+  return a.t - b.t || a.dst - b.dst || a.origin - b.origin;
+}
+
+/**
+ * The partitions' logs in sim's order: each log is in its partition's order, keyed by the running maximum of
+ * the ordering keys it had run (LogKey), which sim's interleaving of the partitions follows; entries of two
+ * partitions never share a key (their destinations differ). A stable sort by key is that merge.
+ */
+export function mergeEvents(logs: readonly (readonly KeyedEvent[])[]): RuntimeEvent[] {
+  return logs
+    .flat()
+    .sort((a, b) => compareKeys(a.key, b.key))
+    .map(({ t, actor, kind, detail }) => ({ t, actor, kind, detail }));
+}
+
+/** The partitions' reports of one instant (each in its partition's ref order) in the graph's order. */
+function inGraphOrder(plan: PartitionPlan, per: readonly (readonly ActorReport[])[]): ActorReport[] {
+  const out: ActorReport[] = new Array<ActorReport>(plan.partOf.length);
+  plan.partitions.forEach((p, i) => p.refs.forEach((ref, k) => (out[ref] = per[i]?.[k] as ActorReport)));
+  return out;
+}
+
+export interface PartitionedRun {
+  readonly plan: PartitionPlan;
+  /** Per sample time: each partition's reports. */
+  readonly samples: ReadonlyMap<Nanos, readonly (readonly ActorReport[])[]>;
+  readonly finals: readonly PartitionFinal[];
+}
+
+/**
+ * The run's result, as sim makes it (run-sim.ts): snapshots combined from every actor's report in the graph's
+ * order, the same samples, window and accounting, and the controller's own log entries where sim writes them
+ * (run-start first, warmup-end before anything at the warm-up's end, run-end last).
+ */
+export function mergeRun(s: CompiledScenario, r: PartitionedRun): RunResult {
+  const { plan, finals } = r;
+  const snap = (pick: (f: PartitionFinal) => readonly ActorReport[], t: Nanos) => combine(inGraphOrder(plan, finals.map(pick)), t);
+  const book = new SampleSeries(
+    s.warmup,
+    snap((f) => f.startReports, 0),
+  );
+  for (const t of [...r.samples.keys()].sort((a, b) => a - b)) book.add(t, combine(inGraphOrder(plan, r.samples.get(t) ?? []), t));
+  const warm = snap((f) => f.warmReports, s.warmup);
+  const end = snap((f) => f.finalReports, s.duration);
+  const acc = accounting(
+    end,
+    finals.reduce((n, f) => n + f.onLinks, 0),
+  );
+  const actors = mergeEvents(finals.map((f) => f.events));
+  const at = actors.findIndex((e) => e.t >= s.warmup);
+  const events: RuntimeEvent[] = [{ t: 0, actor: 'controller', kind: 'run-start', detail: { scenario: s.name, seed: s.seed, duration: s.duration } }];
+  const warmupEnd: RuntimeEvent = { t: s.warmup, actor: 'controller', kind: 'warmup-end', detail: {} };
+  if (s.warmup > 0) {
+    const cut = at < 0 ? actors.length : at;
+    events.push(...actors.slice(0, cut), warmupEnd, ...actors.slice(cut));
+  } else events.push(...actors);
+  events.push({ t: s.duration, actor: 'controller', kind: 'run-end', detail: { balanced: acc.balanced, unaccounted: acc.unaccounted } });
+  return {
+    summary: summarize(s, warm, end, book.inWindow, acc),
+    samples: book.samples,
+    series: book.series,
+    events,
+    accounting: acc,
+    latency: end.latency ?? new LatencyHistogram(),
+    eventsProcessed: finals.reduce((n, f) => n + f.eventsProcessed, 0),
+    end,
+    occurrences: [],
+  };
+}

@@ -1,0 +1,215 @@
+// One lockstep partition's event loop, whatever carries its messages: the sim runtime over its actors, run up to the safe time its neighbours' promises give.
+import type { Actor, ActorReport, Message, Nanos } from '@splitnet/model';
+import { buildActors, linkDelayFor } from '@splitnet/controller';
+import type { ActorGraph } from '@splitnet/controller';
+import { SimRuntime } from '@splitnet/runtime';
+import type { LogKey, RuntimeEvent } from '@splitnet/runtime';
+import type { CompiledScenario } from '@splitnet/scenario';
+import { planPartitions } from './partition-plan.js';
+import type { PartitionPlan } from './partition-plan.js';
+
+/** A link's last sequence number: [from ref, to ref, seq]. */
+export type LinkSeq = readonly [number, number, number];
+
+/** What a partition hands whoever carries its messages and reports. */
+export interface PartitionPorts {
+  /** A message of one of its actors to an actor of partition `to` (copy it: its batch is reused after). */
+  send(to: number, from: number, toRef: number, seq: number, at: Nanos, due: Nanos, msg: Message): void;
+  /**
+   * A promise to partition `to`: nothing more is sent to it due before `promise`, and the last sequence number
+   * sent on each of its links to it is in `links` (the promise holds once those have arrived: messages and
+   * promises may travel apart). Sent after the messages of the window, every window.
+   */
+  promise(to: number, promise: Nanos, links: readonly LinkSeq[]): void;
+  /** Its actors' reports at a sample time (ascending refs). */
+  sample(t: Nanos, reports: readonly ActorReport[]): void;
+}
+
+/** A log entry of a partition, with where it falls in sim's order (LogKey). */
+export interface KeyedEvent extends RuntimeEvent {
+  readonly key: LogKey;
+}
+
+/** What a partition has at the end of the run, for the controller to merge. */
+export interface PartitionFinal {
+  /** Its actors' reports before the first event, at the end of the warm-up, and at the end (each ascending refs). */
+  readonly startReports: readonly ActorReport[];
+  readonly warmReports: readonly ActorReport[];
+  readonly finalReports: readonly ActorReport[];
+  readonly events: readonly KeyedEvent[];
+  /** Packets it counts on links: sent by its actors (or to them) and not delivered here yet. Summed over partitions: sim's. */
+  readonly onLinks: number;
+  readonly eventsProcessed: number;
+  /** Messages refused: arriving due before this partition's time (out of window), or for an actor it does not run. */
+  readonly refused: number;
+  /** Windows run (safe-time advances), and how often it had to wait for a promise. */
+  readonly windows: number;
+}
+
+/** A promise from a neighbour not yet in force: some of the messages it covers have not arrived. */
+interface PendingPromise {
+  readonly promise: Nanos;
+  readonly links: readonly LinkSeq[];
+}
+
+/**
+ * The partition's side of the conservative protocol (Chandy–Misra–Bryant with null messages, pairwise as in
+ * SimBricks): it may run every event strictly before its safe time, the least of its neighbours' promises; after
+ * each window it promises each neighbour its new time plus the channel's lookahead. The ordering key and the
+ * runtime's partition mode make the events it runs, and their order, exactly sim's (docs/lockstep.md).
+ */
+export class PartitionEngine {
+  readonly plan: PartitionPlan;
+  readonly g: ActorGraph;
+  private readonly rt: SimRuntime;
+  private readonly local: readonly Actor[];
+  /** Emulated time reached: every event before it has run. */
+  reached: Nanos = 0;
+  /** Per neighbour partition: the promise in force, and those waiting for their messages. */
+  private readonly inForce: Nanos[];
+  private readonly waiting: PendingPromise[][];
+  /** Per link into this partition ("from>to" refs): the last sequence number that arrived. */
+  private readonly arrived = new Map<string, number>();
+  /** Per neighbour this partition sends to: per link, the last sequence number sent. */
+  private readonly sentSeq: Map<string, LinkSeq>[];
+  private readonly startReports: ActorReport[];
+  private warmReports: ActorReport[] | null = null;
+  private finalReports: ActorReport[] | null = null;
+  private refused = 0;
+  private windows = 0;
+
+  constructor(
+    private readonly s: CompiledScenario,
+    readonly index: number,
+    private readonly ports: PartitionPorts,
+  ) {
+    const g = (this.g = buildActors(s));
+    const linkDelay = linkDelayFor(g, s);
+    const plan = (this.plan = planPartitions(g, linkDelay));
+    const owned = plan.partOf.map((p) => p === index);
+    this.sentSeq = plan.partitions.map(() => new Map<string, LinkSeq>());
+    const rt = (this.rt = new SimRuntime({
+      linkDelay,
+      pool: g.pool,
+      partition: {
+        owned,
+        remote: (from, to, msg, at, due, seq) => {
+          const q = plan.partOf[to] as number;
+          (this.sentSeq[q] as Map<string, LinkSeq>).set(`${from}>${to}`, [from, to, seq]);
+          ports.send(q, from, to, seq, at, due, msg);
+          if ('batch' in msg) g.pool.release(msg.batch);
+        },
+      },
+    }));
+    g.all.forEach((a) => rt.add(a));
+    this.local = (plan.partitions[index]?.refs ?? []).map((r) => g.all[r] as Actor);
+    // Before any event (sim's snapshot at 0; again for a run without a warm-up, as sim takes it twice).
+    this.startReports = this.reports(0, false);
+    if (s.warmup === 0) this.warmReports = this.reports(0, false);
+    // Before the first promise: nothing is sent before time 0, so nothing arrives before the lookahead.
+    this.inForce = plan.partitions.map((_, p) => plan.lookahead[p]?.[index] ?? Infinity);
+    this.waiting = plan.partitions.map(() => []);
+  }
+
+  private reports(t: Nanos, final: boolean): ActorReport[] {
+    return this.local.map((a) => a.report(t, final));
+  }
+
+  /** The partitions it hears from and sends to. */
+  get hearsFrom(): readonly number[] {
+    return this.plan.hearsFrom[this.index] as readonly number[];
+  }
+  get sendsTo(): readonly number[] {
+    return this.plan.sendsTo[this.index] as readonly number[];
+  }
+
+  get done(): boolean {
+    return this.reached >= this.s.duration;
+  }
+
+  /** The time it may run up to (exclusive): its neighbours' least promise, the warm-up's end, the run's end. */
+  safeTime(): Nanos {
+    let safe = this.s.duration;
+    for (const p of this.hearsFrom) safe = Math.min(safe, this.inForce[p] as Nanos);
+    if (this.warmReports === null && this.s.warmup < safe) safe = this.s.warmup;
+    return safe;
+  }
+
+  /** A message from another partition. False when refused (counted): it came out of window or to an actor not here. */
+  deliver(from: number, to: number, seq: number, due: Nanos, msg: Message): boolean {
+    const p = this.plan.partOf[from];
+    if (p === undefined || p === this.index) {
+      // Not from another partition of this run: nothing the protocol sends.
+      this.refused++;
+      if ('batch' in msg) this.g.pool.release(msg.batch);
+      return false;
+    }
+    const link = `${from}>${to}`;
+    this.arrived.set(link, seq);
+    if (!this.rt.deliver(from, to, msg, due, seq)) {
+      this.refused++;
+      if ('batch' in msg) this.g.pool.release(msg.batch);
+      this.settle(p);
+      return false;
+    }
+    this.settle(p);
+    return true;
+  }
+
+  /** A promise from partition `p` (in force once the messages it covers have arrived). */
+  promise(p: number, promise: Nanos, links: readonly LinkSeq[]): void {
+    (this.waiting[p] as PendingPromise[]).push({ promise, links });
+    this.settle(p);
+  }
+
+  /** Put in force the promises of `p` whose messages have all arrived (in the order they were made). */
+  private settle(p: number): void {
+    const w = this.waiting[p] as PendingPromise[];
+    while (w.length > 0) {
+      const first = w[0] as PendingPromise;
+      if (!first.links.every(([a, b, seq]) => (this.arrived.get(`${a}>${b}`) ?? 0) >= seq)) return;
+      w.shift();
+      if (first.promise > (this.inForce[p] as Nanos)) this.inForce[p] = first.promise;
+    }
+  }
+
+  /**
+   * Run one window, if the safe time moved: every event before it, the samples up to it, the warm-up's
+   * snapshot at its end; then promise every neighbour. False when it must wait for a promise.
+   */
+  advance(): boolean {
+    if (this.done) return false;
+    const safe = this.safeTime();
+    if (safe <= this.reached) return false;
+    this.rt.run(safe, {
+      sampleInterval: this.s.sampleInterval,
+      onSample: (t) => this.ports.sample(t, this.reports(t, false)),
+    });
+    this.reached = safe;
+    this.windows++;
+    if (this.warmReports === null && safe === this.s.warmup) this.warmReports = this.reports(safe, false);
+    if (this.done) this.finalReports = this.reports(this.s.duration, true);
+    // Every event from now on is at `safe` or later (its own, or what arrives under the promises in force).
+    for (const q of this.sendsTo) {
+      const sent = this.sentSeq[q] as Map<string, LinkSeq>;
+      this.ports.promise(q, safe + (this.plan.lookahead[this.index]?.[q] ?? Infinity), [...sent.values()]);
+      sent.clear();
+    }
+    return true;
+  }
+
+  /** The partition's account at the end (call once `done`). */
+  final(): PartitionFinal {
+    const keys = this.rt.eventKeys;
+    return {
+      startReports: this.startReports,
+      warmReports: this.warmReports ?? [],
+      finalReports: this.finalReports ?? this.reports(this.reached, true),
+      events: this.rt.events.map((e, i) => ({ ...e, key: keys[i] as LogKey })),
+      onLinks: this.rt.inFlightOnLinks(),
+      eventsProcessed: this.rt.eventsProcessed,
+      refused: this.refused,
+      windows: this.windows,
+    };
+  }
+}

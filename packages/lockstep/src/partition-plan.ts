@@ -1,0 +1,99 @@
+// How a lockstep run is partitioned: which actors each partition runs, who talks to whom across partitions, and the lookahead of each such channel.
+import { busPeersOf, roleOf, SplitnetError } from '@splitnet/model';
+import type { Nanos } from '@splitnet/model';
+import type { ActorGraph } from '@splitnet/controller';
+import type { ProcessGroup } from '@splitnet/live';
+
+/**
+ * What a partition is: today one per Xen domain (the driver domain — NIC, back end and the vRSS workers, which
+ * are netback's threads in dom0 — and each guest), which is where the model's messages cross Xen's domain
+ * boundary with the link delay. Once scenarios hold several hosts, `host` (a host's domains together, the
+ * fabric's links between them) becomes the default: its lookahead is the fabric's delay.
+ */
+export type PartitionBy = 'domain';
+
+/** One partition: a process group of the live runtime's kind (its name is its actor ids joined by '+'). */
+export interface Partition extends ProcessGroup {
+  /** Its actors' refs in the graph, ascending. */
+  readonly refs: readonly number[];
+}
+
+export interface PartitionPlan {
+  readonly by: PartitionBy;
+  readonly partitions: readonly Partition[];
+  /** Per actor ref: the index of the partition that runs it. */
+  readonly partOf: readonly number[];
+  /**
+   * lookahead[p][q]: the least delay of any message an actor of partition p may send to one of partition q
+   * (Infinity when none may): what p's promises to q add to its time.
+   */
+  readonly lookahead: readonly (readonly Nanos[])[];
+  /**
+   * channel[p][q]: the link [from ref, to ref] whose data subject carries p's promises to q (the first link
+   * between them: the bus's permissions already let p's process publish there and q's read it).
+   */
+  readonly channel: readonly (readonly (readonly [number, number] | undefined)[])[];
+  /** Per partition: the partitions it sends to, and those it hears from (ascending). */
+  readonly sendsTo: readonly (readonly number[])[];
+  readonly hearsFrom: readonly (readonly number[])[];
+}
+
+/** The actor ids of each partition, by `by`. */
+function groupsOf(g: ActorGraph, by: PartitionBy): string[][] {
+  switch (by) {
+    case 'domain':
+      return [[g.nic.id, g.backend.id, ...g.workers.map((w) => w.id)], ...g.frontends.map((f) => [f.id])];
+  }
+}
+
+/**
+ * Whether actor `a` may send to actor `b` at all: over the routes of the datapath (MESSAGE_ROUTES), or in memory
+ * between the NIC and its driver. A superset of what a run sends (a worker may not serve a guest): a promise on a
+ * channel nothing uses costs one small message per window.
+ */
+function maySend(a: string, b: string): boolean {
+  const ra = roleOf(a);
+  const rb = roleOf(b);
+  if (ra === undefined || rb === undefined) return false;
+  if ((ra === 'nic' && rb === 'backend') || (ra === 'backend' && rb === 'nic')) return true;
+  return busPeersOf(ra).includes(rb);
+}
+
+/**
+ * The partitions of a run and the channels between them. A channel whose lookahead is 0 (a link without delay
+ * between two partitions) is refused: a partition could then never run ahead of its neighbour by any time, and
+ * exact ordering of one instant across partitions would need a round per event (docs/lockstep.md#lookahead).
+ */
+export function planPartitions(g: ActorGraph, linkDelay: (a: number, b: number) => Nanos, by: PartitionBy = 'domain'): PartitionPlan {
+  const ids = g.all.map((a) => a.id);
+  const refOf = new Map(ids.map((id, ref) => [id, ref]));
+  const partitions: Partition[] = groupsOf(g, by).map((list) => {
+    const refs = list.map((id) => refOf.get(id) as number).sort((x, y) => x - y);
+    return { name: list.join('+'), ids: list, refs };
+  });
+  const partOf: number[] = new Array<number>(ids.length).fill(-1);
+  partitions.forEach((p, i) => p.refs.forEach((r) => (partOf[r] = i)));
+  const n = partitions.length;
+  const lookahead = Array.from({ length: n }, () => new Array<Nanos>(n).fill(Infinity));
+  const channel = Array.from({ length: n }, () => new Array<readonly [number, number] | undefined>(n).fill(undefined));
+  for (let a = 0; a < ids.length; a++) {
+    for (let b = 0; b < ids.length; b++) {
+      const pa = partOf[a] as number;
+      const pb = partOf[b] as number;
+      if (pa === pb || !maySend(ids[a] as string, ids[b] as string)) continue;
+      const d = linkDelay(a, b);
+      if (!(d > 0)) {
+        throw new SplitnetError(
+          'E_SCENARIO',
+          `lockstep: the link ${ids[a]} → ${ids[b]} crosses partitions (${partitions[pa]?.name} → ${partitions[pb]?.name}) with no delay (costs.link = ${d} ns); lockstep needs a delay > 0 on every link between partitions (its lookahead: docs/lockstep.md#lookahead)`,
+        );
+      }
+      const row = lookahead[pa] as Nanos[];
+      row[pb] = Math.min(row[pb] as Nanos, d);
+      (channel[pa] as (readonly [number, number] | undefined)[])[pb] ??= [a, b];
+    }
+  }
+  const sendsTo = lookahead.map((row) => row.flatMap((d, q) => (d < Infinity ? [q] : [])));
+  const hearsFrom = partitions.map((_, q) => lookahead.flatMap((row, p) => ((row[q] as Nanos) < Infinity ? [p] : [])));
+  return { by, partitions, partOf, lookahead, channel, sendsTo, hearsFrom };
+}

@@ -1,0 +1,125 @@
+// One lockstep partition as an OS process: says hello to the run's controller, runs its windows when told to start, reports its samples, event log and account, and exits when told to stop.
+import { SplitnetError } from '@splitnet/model';
+import type { Logger } from '@splitnet/model';
+import { ActorControl, drainOrClose } from '@splitnet/live';
+import type { ControlMessage, ControlSecret } from '@splitnet/live';
+import type { CompiledScenario } from '@splitnet/scenario';
+import { Subjects } from '@splitnet/transport';
+import type { Transport } from '@splitnet/transport';
+import { buildActors, linkDelayFor } from '@splitnet/controller';
+import { planPartitions } from './partition-plan.js';
+import { PartitionWire } from './partition-wire.js';
+
+export interface PartitionProcessOptions {
+  readonly scenario: CompiledScenario;
+  readonly runId: string;
+  /** The actor ids of the partition (its name joined by '+': one of the run's partitions). */
+  readonly ids: readonly string[];
+  readonly transport: Transport;
+  readonly logger: Logger;
+  /** The key of its control messages, which the controller that started it issued. */
+  readonly secret: ControlSecret;
+  /** Aborts when the process is asked to stop from outside (a signal). */
+  readonly signal?: AbortSignal;
+}
+
+/** Event log entries per control message (a message stays well below NATS's 1 MiB payload limit). */
+const EVENTS_PER_MESSAGE = 1000;
+
+/** Wall time between two progress beats to the controller (ms). */
+const BEAT_MS = 250;
+
+/** Wall time between hellos until the start (ms): the controller may be listening only after the first. */
+const HELLO_MS = 500;
+
+/** Runs the partition; returns the exit code (0: ran to the end and was told to stop; 1: failed; 130: interrupted). */
+export async function runPartitionProcess(o: PartitionProcessOptions): Promise<number> {
+  const name = o.ids.join('+');
+  const s = o.scenario;
+  const g = buildActors(s);
+  const plan = planPartitions(g, linkDelayFor(g, s));
+  const index = plan.partitions.findIndex((p) => p.name === name);
+  if (index < 0) {
+    throw new SplitnetError('E_USAGE', `partition: no partition "${name}" in this run (its partitions: ${plan.partitions.map((p) => p.name).join(', ')})`);
+  }
+  const subjects = new Subjects(o.runId);
+  const address = o.ids[0] as string;
+  const control = new ActorControl(o.runId, name, 0, o.secret);
+  const toController = (m: ControlMessage): void => o.transport.publish(subjects.stats(address), control.seal(m));
+  let lastBeat = 0;
+  const beat = (reached: number): void => {
+    const now = Date.now();
+    if (now - lastBeat < BEAT_MS) return;
+    lastBeat = now;
+    toController({ kind: 'hb', id: name, emulatedNow: reached });
+  };
+  const wire = new PartitionWire(s, o.runId, index, o.transport, (t, reports) => toController({ kind: 'sample', id: name, t, reports }), beat);
+  let started = false;
+  let refusedControl = 0;
+  let resolveStop: (why: string) => void = () => {};
+  const stopped = new Promise<string>((resolve) => (resolveStop = resolve));
+  const sub = o.transport.subscribe(subjects.control(address), (data) => {
+    const opened = control.open(data);
+    if (!opened.ok) {
+      if (refusedControl++ === 0) o.logger.warn('control message refused', { why: opened.why });
+      return;
+    }
+    const m = opened.value;
+    if (m.kind === 'start' && !started) {
+      started = true;
+      o.logger.info('started', { partition: name, hearsFrom: wire.engine.hearsFrom.length, sendsTo: wire.engine.sendsTo.length });
+      wire.start();
+    } else if (m.kind === 'stop') resolveStop('stop from controller');
+  });
+  const hello = (): void => toController({ kind: 'hello', id: name, pid: process.pid });
+  hello();
+  const helloTimer = setInterval(() => (started ? clearInterval(helloTimer) : hello()), HELLO_MS);
+  const aborted = new Promise<string>((resolve) => {
+    if (o.signal?.aborted === true) resolve(String(o.signal.reason));
+    o.signal?.addEventListener('abort', () => resolve(String(o.signal?.reason)), { once: true });
+  });
+  try {
+    const first = await Promise.race([wire.done.then(() => 'done'), stopped, aborted]);
+    if (first !== 'done') {
+      o.logger.warn('stopped before the end of the run', { why: first, reachedMs: wire.engine.reached / 1e6 });
+      return first === 'stop from controller' ? 0 : 130;
+    }
+    report(wire, name, refusedControl, toController, o.logger);
+    const why = await Promise.race([stopped, aborted]);
+    return why === 'stop from controller' ? 0 : 130;
+  } finally {
+    clearInterval(helloTimer);
+    sub.unsubscribe();
+    wire.close();
+    await drainOrClose(o.transport, o.logger);
+  }
+}
+
+/** The partition's log and account to the controller, once it has run to the end. */
+function report(wire: PartitionWire, name: string, refusedControl: number, toController: (m: ControlMessage) => void, logger: Logger): void {
+  const f = wire.engine.final();
+  for (let i = 0; i < f.events.length; i += EVENTS_PER_MESSAGE) {
+    toController({ kind: 'lockstep-events', id: name, events: f.events.slice(i, i + EVENTS_PER_MESSAGE) });
+  }
+  const refusals = wire.refusals();
+  toController({
+    kind: 'lockstep-final',
+    id: name,
+    final: {
+      startReports: f.startReports,
+      warmReports: f.warmReports,
+      finalReports: f.finalReports,
+      onLinks: f.onLinks,
+      eventsProcessed: f.eventsProcessed,
+      refused: f.refused,
+      windows: f.windows,
+      events: f.events.length,
+      envelopesRefused: refusals.envelopes,
+      promisesRefused: refusals.promises,
+      controlRefused: refusedControl,
+      firstRefusal: refusals.first,
+    },
+  });
+  const cpu = process.cpuUsage();
+  logger.info('ran to the end', { windows: f.windows, events: f.eventsProcessed, cpuS: (cpu.user + cpu.system) / 1e6 });
+}

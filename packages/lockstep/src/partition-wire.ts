@@ -1,0 +1,194 @@
+// A lockstep partition on a Transport: its messages as the live runtime's frames on the data subjects, its promises on the promise subjects, and what arrives handed to its engine.
+import type { Message, Nanos } from '@splitnet/model';
+import { decoderLimitsFor, senderRulesFor } from '@splitnet/controller';
+import {
+  decodeLockstepPromise,
+  encodeEnvelopeBody,
+  encodeFrameHeader,
+  encodeLockstepPromise,
+  EnvelopeDecoder,
+  isLockstepPromise,
+  Subjects,
+} from '@splitnet/transport';
+import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
+import type { CompiledScenario } from '@splitnet/scenario';
+import { PartitionEngine } from './partition-engine.js';
+import type { LinkSeq, PartitionPorts } from './partition-engine.js';
+
+/** What one link (an actor here → an actor of another partition) has to publish at the end of a window. */
+interface LinkOut {
+  readonly subject: string;
+  readonly header: Uint8Array;
+  readonly parts: Uint8Array[];
+  bytes: number;
+}
+
+/** Why the wire refused what came (the decoders' kinds, and promises that do not open). */
+export interface WireRefusals {
+  readonly envelopes: Partial<Record<RejectKind, number>>;
+  readonly promises: number;
+  /** Messages out of window or for an actor elsewhere (the engine refused them). */
+  readonly outOfWindow: number;
+  /** The first reason seen, for the log. */
+  readonly first: string;
+}
+
+/**
+ * Runs one partition's engine over a Transport: every arrival may move its safe time, so after each it runs as
+ * many windows as it can (yielding to I/O between bursts), publishing each window's frames and then its promises.
+ */
+export class PartitionWire {
+  readonly engine: PartitionEngine;
+  private readonly subjects: Subjects;
+  private readonly ids: readonly string[];
+  private readonly outs = new Map<string, LinkOut>();
+  private readonly dirty: LinkOut[][] = [];
+  private readonly decoders = new Map<number, EnvelopeDecoder>();
+  private readonly subs: Subscription[] = [];
+  private promisesRefused = 0;
+  private firstRefusal = '';
+  private scheduled = false;
+  private started = false;
+  private resolveDone: () => void = () => {};
+  /** Resolves when the partition has run to the end of the run. */
+  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+
+  constructor(
+    s: CompiledScenario,
+    private readonly runId: string,
+    index: number,
+    private readonly transport: Transport,
+    onSample: PartitionPorts['sample'],
+    /** After each burst of windows: the emulated time reached (progress). */
+    private readonly onAdvance: (reached: Nanos) => void = () => {},
+  ) {
+    this.subjects = new Subjects(runId);
+    const ports: PartitionPorts = {
+      send: (to, from, toRef, seq, at, due, msg) => this.send(to, from, toRef, seq, at, due, msg),
+      promise: (to, promise, links) => this.promise(to, promise, links),
+      sample: onSample,
+    };
+    this.engine = new PartitionEngine(s, index, ports);
+    const g = this.engine.g;
+    this.ids = g.all.map((a) => a.id);
+    this.engine.plan.partitions.forEach(() => this.dirty.push([]));
+    const admit = senderRulesFor(g);
+    const limits = decoderLimitsFor(s);
+    const refOf = new Map(this.ids.map((id, ref) => [id, ref]));
+    for (const ref of this.engine.plan.partitions[index]?.refs ?? []) {
+      const self = this.ids[ref] as string;
+      this.decoders.set(ref, new EnvelopeDecoder({ run: runId, limits, pool: g.pool, self, admit: (from: string, m: Message) => admit(from, self, m) }));
+    }
+    // Subscribed at once: nothing a neighbour sends once started may be missed (the controller starts all after every hello).
+    for (const ref of this.decoders.keys()) {
+      const id = this.ids[ref] as string;
+      this.subs.push(
+        transport.subscribe(this.subjects.dataInbox(id), (data, subject) => {
+          const sender = this.subjects.senderOf(id, subject);
+          if (isLockstepPromise(data)) this.onPromise(data, id, sender);
+          else {
+            const envs = (this.decoders.get(ref) as EnvelopeDecoder).decodeFrame(data, sender ?? subject);
+            for (const e of envs) this.engine.deliver(refOf.get(e.from) ?? -1, ref, e.seq, e.at, e.m);
+          }
+          this.kick();
+        }),
+      );
+    }
+  }
+
+  /** A promise on the data subject of actor `to` here from `sender`: applied if it is one of a partition this one hears from, on their channel. */
+  private onPromise(data: Uint8Array, to: string, sender: string | undefined): void {
+    const p = decodeLockstepPromise(data);
+    if (typeof p === 'string') return this.refusePromise(p);
+    const plan = this.engine.plan;
+    const me = this.engine.index;
+    const fromRef = sender === undefined ? -1 : this.ids.indexOf(sender);
+    const from = plan.partOf[fromRef];
+    const channel = from === undefined ? undefined : plan.channel[from]?.[me];
+    if (p.run !== this.runId || p.from !== sender || p.to !== to || channel === undefined || this.ids[channel[0]] !== p.from || this.ids[channel[1]] !== to)
+      return this.refusePromise(`a promise from ${p.from} to ${p.to} (run ${p.run}) on ${sender ?? '?'}'s subject to ${to}, not a channel into this partition`);
+    this.engine.promise(from as number, p.promise, p.links);
+  }
+
+  private refusePromise(why: string): void {
+    if (this.promisesRefused++ === 0) this.firstRefusal = `promise: ${why}`;
+  }
+
+  /** Start running (every partition of the run is subscribed by now). */
+  start(): void {
+    this.started = true;
+    this.kick();
+  }
+
+  private send(to: number, from: number, toRef: number, seq: number, at: Nanos, due: Nanos, msg: Message): void {
+    const key = `${from}>${toRef}`;
+    let out = this.outs.get(key);
+    if (out === undefined) {
+      const fromId = this.ids[from] as string;
+      const toId = this.ids[toRef] as string;
+      const header = encodeFrameHeader(this.runId, fromId, toId);
+      out = { subject: this.subjects.data(toId, fromId), header, parts: [], bytes: header.byteLength };
+      this.outs.set(key, out);
+    }
+    const body = encodeEnvelopeBody(seq, at, due, msg);
+    if (out.parts.length === 0) (this.dirty[to] as LinkOut[]).push(out);
+    out.parts.push(body);
+    out.bytes += body.byteLength;
+  }
+
+  /** Publish the window's frames to partition `to`, then its promise. */
+  private promise(to: number, promise: Nanos, links: readonly LinkSeq[]): void {
+    const dirty = this.dirty[to] as LinkOut[];
+    for (const out of dirty) {
+      const frame = new Uint8Array(out.bytes);
+      frame.set(out.header, 0);
+      let at = out.header.byteLength;
+      for (const p of out.parts) {
+        frame.set(p, at);
+        at += p.byteLength;
+      }
+      out.parts.length = 0;
+      out.bytes = out.header.byteLength;
+      this.transport.publish(out.subject, frame);
+    }
+    dirty.length = 0;
+    const [a, b] = this.engine.plan.channel[this.engine.index]?.[to] as readonly [number, number];
+    const from = this.ids[a] as string;
+    const toId = this.ids[b] as string;
+    this.transport.publish(this.subjects.data(toId, from), encodeLockstepPromise({ run: this.runId, from, to: toId, promise, links }));
+  }
+
+  /** Run windows soon (not inside a subscription callback: arrivals of one read are taken together). */
+  private kick(): void {
+    if (this.scheduled || !this.started) return;
+    this.scheduled = true;
+    setImmediate(this.pump);
+  }
+
+  private readonly pump = (): void => {
+    this.scheduled = false;
+    // A burst of windows, then back to I/O: promises and messages waiting in the socket may move the safe time further.
+    let n = 0;
+    while (n < 64 && this.engine.advance()) n++;
+    if (n > 0) this.onAdvance(this.engine.reached);
+    if (this.engine.done) {
+      this.resolveDone();
+      return;
+    }
+    if (n === 64) this.kick();
+  };
+
+  refusals(): WireRefusals {
+    const envelopes: Partial<Record<RejectKind, number>> = {};
+    let first = this.firstRefusal;
+    for (const d of this.decoders.values()) {
+      for (const [k, v] of Object.entries(d.rejected) as [RejectKind, number][]) if (v > 0) envelopes[k] = (envelopes[k] ?? 0) + v;
+      if (first === '' && d.lastError) first = d.lastError;
+    }
+    return { envelopes, promises: this.promisesRefused, outOfWindow: this.engine.final().refused, first };
+  }
+
+  close(): void {
+    for (const s of this.subs) s.unsubscribe();
+  }
+}

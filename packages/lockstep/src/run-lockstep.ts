@@ -1,0 +1,258 @@
+// The controller of a lockstep run: place the partitions (as live places its processes), start them together, gather what they report, and merge it into sim's result.
+import { SplitnetError } from '@splitnet/model';
+import type { ActorReport, Logger, Nanos } from '@splitnet/model';
+import { buildActors, linkDelayFor } from '@splitnet/controller';
+import { connectPatiently, ControlPlane, drainOrClose, newNonce } from '@splitnet/live';
+import type { ActorHandle, NatsAccess, NatsCredentials, Placement } from '@splitnet/live';
+import type { RunResult } from '@splitnet/results';
+import type { CompiledScenario } from '@splitnet/scenario';
+import { Subjects } from '@splitnet/transport';
+import type { Transport } from '@splitnet/transport';
+import { mergeRun } from './merge-run.js';
+import type { KeyedEvent, PartitionFinal } from './partition-engine.js';
+import { planPartitions } from './partition-plan.js';
+import type { PartitionPlan } from './partition-plan.js';
+
+export interface LockstepRunOptions {
+  readonly runId: string;
+  /** Where the partitions run: a placement that launches processes (processes, inprocess). */
+  readonly placement: Placement;
+  readonly logger: Logger;
+  /** Where each partition's log is (named in the message when one dies). */
+  readonly logsDir: string;
+  readonly credentials?: NatsCredentials;
+  readonly signal?: AbortSignal;
+  /** The emulated time every partition has reached (the slowest), now and then. */
+  readonly onProgress?: (done: Nanos, total: Nanos) => void;
+  /** How long to wait for every partition's hello (ms; default 60 s). */
+  readonly readyTimeoutMs?: number;
+}
+
+/** A lockstep run's result and how it went (for environment.json, not the result files). */
+export interface LockstepOutcome {
+  readonly result: RunResult;
+  readonly partitions: readonly string[];
+  /** Windows each partition ran (safe-time advances). */
+  readonly windows: readonly number[];
+}
+
+/** The partitions of `s` (checked before any I/O: a link without delay between two is refused). */
+export function lockstepPlan(s: CompiledScenario): PartitionPlan {
+  const g = buildActors(s);
+  return planPartitions(g, linkDelayFor(g, s));
+}
+
+/** What the controller has heard from each partition. */
+class Reports {
+  readonly hello = new Set<string>();
+  readonly samples = new Map<Nanos, ActorReport[][]>();
+  readonly events = new Map<string, KeyedEvent[]>();
+  readonly finals = new Map<string, Record<string, unknown>>();
+  readonly reached = new Map<string, Nanos>();
+  private wake: () => void = () => {};
+  constructor(private readonly plan: PartitionPlan) {}
+
+  /** Resolves at the next report (the caller checks what it waits for). */
+  next(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  take(name: string, m: { kind: string } & Record<string, unknown>): void {
+    const i = this.plan.partitions.findIndex((p) => p.name === name);
+    switch (m.kind) {
+      case 'hello':
+        this.hello.add(name);
+        break;
+      case 'sample': {
+        const t = m['t'] as Nanos;
+        let row = this.samples.get(t);
+        if (row === undefined) this.samples.set(t, (row = this.plan.partitions.map(() => [])));
+        row[i] = m['reports'] as ActorReport[];
+        break;
+      }
+      case 'hb':
+        this.reached.set(name, m['emulatedNow'] as Nanos);
+        break;
+      case 'lockstep-events': {
+        const list = this.events.get(name) ?? [];
+        list.push(...(m['events'] as KeyedEvent[]));
+        this.events.set(name, list);
+        break;
+      }
+      case 'lockstep-final':
+        this.finals.set(name, m['final'] as Record<string, unknown>);
+        break;
+    }
+    this.wake();
+  }
+
+  /** The slowest partition's time. */
+  slowest(): Nanos {
+    let t = Infinity;
+    for (const p of this.plan.partitions) t = Math.min(t, this.finals.has(p.name) ? Infinity : (this.reached.get(p.name) ?? 0));
+    return t;
+  }
+}
+
+/** A partition's final account, checked: what it says it sent must all be there. */
+function finalOf(name: string, f: Record<string, unknown>, events: readonly KeyedEvent[], plan: PartitionPlan): PartitionFinal {
+  const refs = plan.partitions.find((p) => p.name === name)?.refs.length ?? 0;
+  const reports = (k: string): ActorReport[] => {
+    const r = f[k];
+    if (!Array.isArray(r) || r.length !== refs)
+      throw new SplitnetError('E_OPERATIONAL', `lockstep: partition ${name} sent a final report without its ${refs} actors' ${k}`);
+    return r as ActorReport[];
+  };
+  if (f['events'] !== events.length)
+    throw new SplitnetError('E_OPERATIONAL', `lockstep: partition ${name} reported ${String(f['events'])} log entries, ${events.length} arrived`);
+  return {
+    startReports: reports('startReports'),
+    warmReports: reports('warmReports'),
+    finalReports: reports('finalReports'),
+    events,
+    onLinks: Number(f['onLinks']),
+    eventsProcessed: Number(f['eventsProcessed']),
+    refused: Number(f['refused']),
+    windows: Number(f['windows']),
+  };
+}
+
+/** Run `s` in lockstep: place → connect → launch → start → gather → stop → merge. */
+export async function runLockstep(s: CompiledScenario, o: LockstepRunOptions): Promise<LockstepOutcome> {
+  const plan = lockstepPlan(s);
+  if (o.placement.launch === undefined)
+    throw new SplitnetError('E_USAGE', `--placement ${o.placement.kind}: lockstep launches its partitions; this placement does not`);
+  try {
+    const nats = await o.placement.start(plan.partitions);
+    const login = nats.login ?? o.credentials;
+    const bus: Transport = await connectPatiently(nats.url, `splitnet ${o.runId} controller`, {
+      waitMs: 30_000,
+      ...(login ? { credentials: login } : {}),
+      log: (m) => o.logger.warn(m),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    try {
+      return await onBus(s, o, plan, nats, bus);
+    } finally {
+      await drainOrClose(bus, o.logger);
+    }
+  } finally {
+    await o.placement.stop();
+  }
+}
+
+/** The run on the controller's connection: launch every partition, start them at once, gather their reports. */
+async function onBus(s: CompiledScenario, o: LockstepRunOptions, plan: PartitionPlan, nats: NatsAccess, bus: Transport): Promise<LockstepOutcome> {
+  const names = plan.partitions.map((p) => p.name);
+  const subjects = new Subjects(o.runId);
+  const control = new ControlPlane(o.runId, newNonce(), bus, subjects);
+  control.setProcesses(names);
+  const reports = new Reports(plan);
+  const subs = [subjects.helloAll(), subjects.statsAll()].map((subject) =>
+    bus.subscribe(subject, (data, on) => {
+      const opened = control.open(data, on);
+      if (opened.ok) reports.take(opened.value.name, opened.value.m as { kind: string } & Record<string, unknown>);
+    }),
+  );
+  const watch = launchAll(s, o, plan, nats, control, reports);
+  try {
+    const wait = async (done: () => boolean, what: () => string, deadline: number): Promise<void> => {
+      while (!done()) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new SplitnetError('E_JOIN_TIMEOUT', `lockstep: ${what()}`);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([reports.next(), watch.ended, new Promise((r) => (timer = setTimeout(r, Math.min(left, 1000))))]);
+        clearTimeout(timer);
+        if (watch.failure !== undefined) throw watch.failure;
+        if (o.signal?.aborted === true)
+          throw new SplitnetError('E_INTERRUPTED', `lockstep: interrupted (${String(o.signal.reason)}); run ${o.runId} stopped with no results to keep`);
+        o.onProgress?.(Math.min(reports.slowest(), s.duration), s.duration);
+      }
+    };
+    const readyMs = o.readyTimeoutMs ?? 60_000;
+    await wait(
+      () => reports.hello.size === names.length,
+      () => `not every partition said hello within ${readyMs / 1000} s (${names.filter((n) => !reports.hello.has(n)).join(', ')} did not)`,
+      Date.now() + readyMs,
+    );
+    control.sendAll({ kind: 'start', epochMs: 0 });
+    await wait(
+      () => reports.finals.size === names.length,
+      () => 'partitions did not finish',
+      Infinity,
+    );
+    watch.finished = true;
+    control.sendAll({ kind: 'stop' });
+    o.onProgress?.(s.duration, s.duration);
+    const finals = names.map((n) => finalOf(n, reports.finals.get(n) as Record<string, unknown>, reports.events.get(n) ?? [], plan));
+    refuseTainted(names, reports, control.refused);
+    checkSamples(s, plan, reports.samples);
+    // The partitions exit when told to stop: wait for them (bounded), so that nothing outlives the run.
+    await Promise.race([Promise.all(watch.handles.map((h) => h.exited)), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    return { result: mergeRun(s, { plan, samples: reports.samples, finals }), partitions: names, windows: finals.map((f) => f.windows) };
+  } finally {
+    watch.finished = true;
+    for (const sub of subs) sub.unsubscribe();
+  }
+}
+
+/** The partitions' processes, and how the run ended if one died first (or the run was interrupted). */
+interface Watch {
+  readonly handles: readonly ActorHandle[];
+  /** Resolves when a partition died before the end, or on an interrupt. */
+  readonly ended: Promise<void>;
+  failure: SplitnetError | undefined;
+  finished: boolean;
+}
+
+/** Launch one process per partition; a partition that exits before the run is done ends it, naming the partition and its log. */
+function launchAll(s: CompiledScenario, o: LockstepRunOptions, plan: PartitionPlan, nats: NatsAccess, control: ControlPlane, reports: Reports): Watch {
+  const launch = o.placement.launch as NonNullable<Placement['launch']>;
+  const handles: ActorHandle[] = [];
+  const watch: Watch = { handles, ended: Promise.resolve(), failure: undefined, finished: false };
+  (watch as { ended: Promise<void> }).ended = new Promise<void>((resolve) => {
+    for (const p of plan.partitions) {
+      const access = { secret: control.secretFor(p.name, 0), ...(nats.processLogin ? { login: nats.processLogin(p.ids) } : {}) };
+      const h = launch(p, 0, access);
+      handles.push(h);
+      void h.exited.then((code) => {
+        if (watch.finished || watch.failure !== undefined) return;
+        const at = reports.reached.get(p.name) ?? 0;
+        watch.failure = new SplitnetError(
+          'E_ACTOR_DIED',
+          `lockstep: partition ${p.name} (pid ${h.pid}) exited${code === null ? '' : ` with code ${code}`} before the end of the run, at ${(at / 1e6).toFixed(3)} ms emulated of ${s.duration / 1e6} ms; the run ends here (its log: ${o.logsDir}/${p.name}.log)`,
+        );
+        resolve();
+      });
+    }
+    o.signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+  return watch;
+}
+
+/** A run whose partitions or controller refused anything on the bus cannot be exact: it ends without results. */
+function refuseTainted(names: readonly string[], reports: Reports, controlRefused: number): void {
+  for (const n of names) {
+    const f = reports.finals.get(n) as Record<string, unknown>;
+    const envelopes = Object.values((f['envelopesRefused'] ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0);
+    const refused = Number(f['refused']) + Number(f['promisesRefused']) + Number(f['controlRefused']) + envelopes;
+    if (refused > 0 || controlRefused > 0)
+      throw new SplitnetError(
+        'E_OPERATIONAL',
+        `lockstep: partition ${n} refused ${refused} message(s)${refused > 0 ? ` (first: ${String(f['firstRefusal'])})` : ''} and the controller ${controlRefused}: the run cannot be exact; its results are not written`,
+      );
+  }
+}
+
+/** Every sample time has every partition's reports (core NATS delivers at most once: a lost one is said, not merged). */
+function checkSamples(s: CompiledScenario, plan: PartitionPlan, samples: ReadonlyMap<Nanos, readonly (readonly ActorReport[])[]>): void {
+  const expected = s.sampleInterval > 0 ? Math.floor(s.duration / s.sampleInterval) : 0;
+  if (samples.size !== expected)
+    throw new SplitnetError('E_OPERATIONAL', `lockstep: ${samples.size} of the run's ${expected} samples arrived; its results are not written`);
+  for (const [t, row] of samples) {
+    plan.partitions.forEach((p, i) => {
+      if (row[i]?.length !== p.refs.length)
+        throw new SplitnetError('E_OPERATIONAL', `lockstep: the sample at ${t / 1e6} ms of partition ${p.name} did not arrive; its results are not written`);
+    });
+  }
+}

@@ -1,0 +1,94 @@
+// Lockstep end to end: `splitnet run --runtime lockstep` (one process per Xen domain over the run's own nats-server) writes sim's result files byte for byte; a partition that dies ends the run and leaves nothing running; bad flags are refused.
+import test from 'ava';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { completed, recordedProcesses, run, scenarioFile, stillRuns, tmp, waitFor, logLines, started, root } from './live-helpers.js';
+
+const FILES = ['summary.json', 'metrics.jsonl', 'events.jsonl', 'latency.json'];
+
+/** Several guests with vRSS workers and netback stalls (the lockstep package's in-process test runs it too). */
+const severalGuests = join(root, 'packages/lockstep/test/fixtures/several-guests.yaml');
+
+const quickstart = join(root, 'examples/quickstart.yaml');
+
+/** The run's result files as written. */
+function files(dir: string): Record<string, string> {
+  return Object.fromEntries(FILES.map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+}
+
+const cases: { name: string; args: () => string[]; partitions: number }[] = [
+  { name: 'the quickstart (3 ms)', args: () => [quickstart, '--duration', '3ms', '--set', 'warmup=1ms'], partitions: 2 },
+  { name: 'three guests with 2 queues each and 3 vRSS workers, with netback stalls', args: () => [severalGuests], partitions: 4 },
+];
+
+for (const c of cases) {
+  test(`lockstep - ${c.name}: processes placement per Xen domain writes summary, metrics, events and latency byte-identical to sim`, async (t) => {
+    const simDir = join(tmp(), 'sim');
+    const lsDir = join(tmp(), 'lockstep');
+    const sim = await run(['run', ...c.args(), '--out', simDir, '-q']);
+    t.is(sim.code, 0, sim.stderr);
+    const ls = await run(['run', ...c.args(), '--runtime', 'lockstep', '--placement', 'processes', '--out', lsDir, '-q']);
+    t.is(ls.code, 0, ls.stderr);
+    const a = files(simDir);
+    const b = files(lsDir);
+    for (const f of FILES) t.is(b[f], a[f], f);
+    const env = JSON.parse(readFileSync(join(lsDir, 'environment.json'), 'utf8')) as { runtime: string; partitions: string[] };
+    t.is(env.runtime, 'lockstep');
+    t.is(env.partitions.length, c.partitions);
+    for (const p of env.partitions) t.true(existsSync(join(lsDir, 'logs', `${p}.log`)), `${p}.log`);
+  });
+}
+
+test('lockstep - a partition killed mid-run ends the run with exit 1 naming it and its log, which is kept, and leaves no process running', async (t) => {
+  const out = join(tmp(), 'killed');
+  const r = started(['run', quickstart, '--runtime', 'lockstep', '--out', out, '-q']);
+  const log = join(out, 'logs', 'vm.0.log');
+  await waitFor('partition vm.0 to start running', () => logLines(log).some((l) => l['message'] === 'started'), 120_000);
+  const victim = recordedProcesses(out).find((p) => p.what.includes('vm.0'));
+  if (victim === undefined) return t.fail('vm.0 is not in processes.jsonl');
+  process.kill(victim.pid, 'SIGKILL');
+  const ended = await r.exit;
+  t.is(ended.code, 1, ended.stderr);
+  const lines = ended.stderr.trim().split('\n');
+  t.is(lines.length, 1, ended.stderr);
+  t.regex(
+    ended.stderr,
+    /lockstep: partition vm\.0 \(pid \d+\) exited before the end of the run, at [\d.]+ ms emulated of 50 ms; the run ends here \(its log: .*logs\/vm\.0\.log\)/,
+  );
+  t.true(existsSync(log));
+  await waitFor('every process of the run to be gone', () => recordedProcesses(out).every((p) => !stillRuns(p)), 15_000);
+  t.pass();
+});
+
+const bad: { name: string; args: () => string[]; message: RegExp }[] = [
+  {
+    name: '--placement docker',
+    args: () => [quickstart, '--runtime', 'lockstep', '--placement', 'docker'],
+    message: /^splitnet: error: --placement docker: lockstep runs its partitions on placement processes only today/,
+  },
+  {
+    name: 'a scenario with faults',
+    args: () => [join(root, 'examples/faults-datapath.yaml'), '--runtime', 'lockstep'],
+    message: /^splitnet: error: --runtime lockstep: this scenario has \d+ fault\(s\), which lockstep does not inject yet/,
+  },
+  {
+    name: 'links without delay between domains',
+    args: () => [scenarioFile('name: zero\nduration: 1ms\ncosts: { profile: default, override: { link: 0 } }\n'), '--runtime', 'lockstep'],
+    message: /^splitnet: error: lockstep: the link worker\.0 → vm\.0 crosses partitions .* with no delay \(costs\.link = 0 ns\); lockstep needs a delay > 0/,
+  },
+  {
+    name: '--tdf',
+    args: () => [quickstart, '--runtime', 'lockstep', '--tdf', '10'],
+    message: /^splitnet: error: --tdf 10: only for a live run .* this run is lockstep/,
+  },
+];
+
+for (const c of bad) {
+  test(`lockstep - ${c.name} is refused before anything starts: one line, exit 2`, async (t) => {
+    const r = await run(['run', ...c.args(), '--out', join(tmp(), 'refused'), '-q']);
+    t.is(r.code, 2, r.stderr);
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    t.regex(r.stderr, c.message);
+    t.false(completed(r));
+  });
+}
