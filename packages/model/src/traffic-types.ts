@@ -33,6 +33,11 @@ export interface GeneratorSpec {
    * seed unless the scenario fixes it, so repetitions start at different points of the cycle.
    */
   readonly phase?: Nanos;
+  /**
+   * The guest that sends this generator's frames (a VM index), through its netfront's TX ring; absent: the
+   * frames arrive from the wire at the NIC.
+   */
+  readonly sender?: number;
 }
 
 /** Bytes of preamble + start delimiter (8) and inter-frame gap (12) each frame costs on the wire. */

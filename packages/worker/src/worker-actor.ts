@@ -19,6 +19,7 @@ import type {
   WorkerReport,
 } from '@splitnet/model';
 import { FqCodel, PfifoFast, type Qdisc } from './qdisc.js';
+import { isTxTimer, NetbackTx, type NetbackTxConfig } from './netback-tx.js';
 
 export interface ServedQueue {
   readonly vm: number;
@@ -89,6 +90,8 @@ export interface WorkerConfig {
   readonly pool?: BatchPool;
   /** Scheduled dom0 vCPUs (absent: a dedicated core, nothing scheduled). */
   readonly sched?: WorkerSched;
+  /** The transmit side of the vif queues it serves, when a guest sends (absent: RX only). */
+  readonly tx?: Omit<NetbackTxConfig, 'pool' | 'costs'>;
 }
 
 export interface WorkerQueueStats {
@@ -285,11 +288,14 @@ export class WorkerActor implements Actor {
   /** Scheduled vCPU: work submitted and not yet seen done, in submission order. */
   private work: PendingWork[] = [];
   private alarm: ((at: Nanos) => void) | null = null;
+  /** netback's transmit side on this core (null: RX only). */
+  private readonly tx: NetbackTx | null;
 
   constructor(private readonly cfg: WorkerConfig) {
     this.id = cfg.id;
     this.pool = cfg.pool ?? new BatchPool();
     this.core = new Core(`dom0.worker${cfg.index}`);
+    this.tx = cfg.tx ? new NetbackTx({ ...cfg.tx, pool: this.pool, costs: cfg.costs }, this.core) : null;
     cfg.served.forEach((s, i) => {
       this.qs.push(new QueueState(i, s, cfg.policy, cfg.qdisc));
       this.byKey.set(s.vm * 65536 + s.queue, i);
@@ -360,6 +366,7 @@ export class WorkerActor implements Actor {
       stallKicks: 0,
       purgedOldRing: 0,
       queueBacklogs: this.qs.map((q) => [q.served.vm, q.served.queue, q.waiting] as const),
+      ...(this.tx ? { tx: this.tx.report() } : {}),
     };
     for (const s of this.queueStats()) {
       r.notifies += s.notifies;
@@ -438,10 +445,18 @@ export class WorkerActor implements Actor {
       }
       if (this.pass === null) this.startPass(now, fx);
     } else if (msg.kind === 'rx') this.onRx(msg.vm, msg.queue, msg.batch, now, fx);
+    else if (msg.kind === 'txreq') {
+      if (this.tx) this.tx.onRequests(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, msg.batch, now, fx);
+      else this.pool.release(msg.batch);
+    } else if (msg.kind === 'dealloc') this.tx?.onDealloc(msg.vm, msg.queue, msg.frames, msg.slots, now, fx);
     else if (msg.kind === 'req') this.onReq(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, now, fx);
   }
 
   timer(tag: number, now: Nanos, fx: Effects): void {
+    if (isTxTimer(tag)) {
+      this.tx?.timer(tag, now, fx);
+      return;
+    }
     const kind = tag % 4;
     if (kind === KIND_FLUSH) {
       this.flush(now, fx);
