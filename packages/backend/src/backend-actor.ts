@@ -54,6 +54,8 @@ export interface BackendTx {
   readonly flowGuestQueue: Uint16Array;
   /** Per flow: the sending VM (−1: a flow from the wire). */
   readonly flowVm: Int32Array;
+  /** Per flow: the guest on this host it goes to through the bridge (−1: out to the wire, or a flow from the wire). */
+  readonly flowReceiver: Int32Array;
   /** Per VM, per queue: the worker running that vif queue's netback (its TX NAPI and dealloc). */
   readonly vifWorker: readonly (readonly ActorRef[])[];
 }
@@ -79,6 +81,9 @@ export class BackendActor implements Actor {
 
   /** Where this actor's packet batches come from and go back to. */
   private readonly pool: BatchPool;
+  /** Frames (and bytes) the bridge forwarded from one guest's vif to another's (guest to guest). */
+  private toGuests = 0;
+  private toGuestsBytes = 0;
   /** Scheduled vCPUs: batches whose driver work is not done yet, in the order they came. */
   private pending: PendingBatch[] = [];
   private alarm: ((at: Nanos) => void) | null = null;
@@ -107,7 +112,8 @@ export class BackendActor implements Actor {
     const busy: CoreBusy = {};
     for (const c of this.cores) busy[c.name] = c.busyThrough(t);
     const s = this.cfg.sched;
-    if (s === undefined) return { role: 'backend', id: this.id, t, busy, held: 0 };
+    const tx = this.cfg.tx === undefined ? {} : { tx: { held: 0, toGuests: this.toGuests, toGuestsBytes: this.toGuestsBytes } };
+    if (s === undefined) return { role: 'backend', id: this.id, t, busy, held: 0, ...tx };
     for (const q of s.queues) busy[q.account.name] = q.account.busyThrough(t);
     const sched = { switches: 0, deferrals: 0, wakeups: 0 };
     for (const v of s.vcpus) {
@@ -232,9 +238,10 @@ export class BackendActor implements Actor {
   }
 
   /**
-   * The bridge forwards a guest's frames to the physical port (br_forward → dev_queue_xmit → the driver's
-   * xmit), each on its flow's TX queue. That work runs in netback's TX NAPI on the worker's core, which
-   * charges it (tx.netbackPerPacket); here the frames only change hands.
+   * The bridge forwards a guest's frames (br_forward → dev_queue_xmit): to the physical port, each on its flow's
+   * TX queue of the NIC, or to another guest's vif on this host, whose netback RX path takes it as it takes
+   * frames from the NIC (the vif queue its steering picks). That work runs in netback's TX NAPI on the sending
+   * worker's core, which charges it (tx.netbackPerPacket); here the frames only change hands.
    */
   private bridgeOut(b: PacketBatch, at: Nanos, fx: Effects): void {
     const tx = this.cfg.tx;
@@ -242,11 +249,20 @@ export class BackendActor implements Actor {
       this.pool.release(b);
       return;
     }
-    this.split(
-      b,
-      (i) => tx.flowNicQueue[b.flow[i] as number] ?? 0,
-      (nicQueue, part) => fx.send(this.cfg.nic, { kind: 'txpost', nicQueue, batch: part }, at),
-    );
+    // Keys: a guest queue (≥ 0) for a frame to a guest, −1 − the NIC TX queue for one to the wire.
+    const key = (i: number): number => {
+      const f = b.flow[i] as number;
+      return (tx.flowReceiver[f] as number) >= 0 ? (this.cfg.flowGq[f] as number) : -1 - (tx.flowNicQueue[f] ?? 0);
+    };
+    this.split(b, key, (k, part) => {
+      if (k < 0) {
+        fx.send(this.cfg.nic, { kind: 'txpost', nicQueue: -1 - k, batch: part }, at);
+        return;
+      }
+      this.toGuests += part.count;
+      for (let i = 0; i < part.count; i++) this.toGuestsBytes += part.len[i] as number;
+      this.sendTo(k, part, at, fx);
+    });
   }
 
   /**

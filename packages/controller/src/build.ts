@@ -183,11 +183,14 @@ function transmitPath(s: CompiledScenario, flowNicQueue: Uint16Array) {
   if (t === null || costs === undefined) return null;
   const flows = s.traffic.flows;
   const flowVm = new Int32Array(flows.length).fill(-1);
+  const flowReceiver = new Int32Array(flows.length).fill(-1);
   const flowGuestQueue = new Uint16Array(flows.length);
   const hashSeed = deriveSeed(s.seed, 'steering:flowHash');
   for (const f of flows) {
     if (f.sender === undefined) continue;
     flowVm[f.id] = f.sender;
+    // Guest to guest: the flow's `vm` is the receiving guest (its RX steering is the flow's like any other).
+    if (f.vm !== f.sender) flowReceiver[f.id] = f.vm;
     // xennet_select_queue: the skb's (software) flow hash modulo the queues.
     const queues = (s.topology.vms[f.sender] as { queues: number }).queues;
     flowGuestQueue[f.id] = softwareFlowHash(hashSeed, rssInput(f.src, f.dst, f.srcPort, f.dstPort), IPPROTO[f.protocol]) % queues;
@@ -197,7 +200,7 @@ function transmitPath(s: CompiledScenario, flowNicQueue: Uint16Array) {
     credit: t.creditBytes === null ? null : { bytes: t.creditBytes, interval: t.creditInterval },
     nic: { queues: s.topology.nicQueues, ringSize: s.topology.nicRingSize, queueLen: t.nicQdiscLen, dma: costs.nicDma },
     // The physical NIC's TX queue: the flow hash's (skb_tx_hash), which is the queue RSS gives the flow.
-    backend: { flowNicQueue, flowGuestQueue, flowVm },
+    backend: { flowNicQueue, flowGuestQueue, flowVm, flowReceiver },
     /** A guest's transmit side, given the workers serving its queues. */
     frontend: (vm: number, workers: readonly ActorRef[]) => ({
       generators: s.traffic.generators.filter((g) => g.sender === vm),
@@ -338,6 +341,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
               budget: XENVIF_NAPI_WEIGHT,
               credit: tx.credit,
             },
+            txOrigin: { flowVm: tx.backend.flowVm, flowGuestQueue: tx.backend.flowGuestQueue, vifWorker: vms.map((vm) => workersOf(vm.id, vm.queues)) },
           }),
     });
   };

@@ -129,6 +129,9 @@ export interface TxReport {
   /** Frames (and bytes) the guests' applications handed to the stack. */
   readonly sent?: number;
   readonly sentBytes?: number;
+  /** Frames (and bytes) the bridge forwarded to another guest on the host (they continue on its receive path). */
+  readonly toGuests?: number;
+  readonly toGuestsBytes?: number;
   /** Frames (and bytes) whose last bit left on the wire. */
   readonly onWire?: number;
   readonly onWireBytes?: number;

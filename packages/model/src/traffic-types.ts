@@ -38,6 +38,8 @@ export interface GeneratorSpec {
    * frames arrive from the wire at the NIC.
    */
   readonly sender?: number;
+  /** With `sender`: the guest on the same host its frames go to through the bridge; absent: out to the wire. */
+  readonly receiver?: number;
 }
 
 /** Bytes of preamble + start delimiter (8) and inter-frame gap (12) each frame costs on the wire. */

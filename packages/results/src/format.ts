@@ -99,6 +99,7 @@ function addTx(s: Summary, add: (k: string, v: string) => void): void {
   const a = s.accounting.tx;
   if (t === undefined || a === undefined) return;
   add('tx', `${fmt(t.onWireGbps)} Gbit/s on the wire, ${fmt(t.onWirePps)} pkt/s (guests sent ${fmt(t.sentGbps)} Gbit/s); send to wire mean ${fmt(t.meanLatencyUs)} µs`);
+  if (a.toGuests > 0) add('tx to guests', `${fmt(t.toGuestsGbps)} Gbit/s, ${fmt(t.toGuestsPps)} pkt/s through the bridge (counted as received above)`);
   add('tx irqs', `guest TX virtual irqs ${fmt(t.interrupts.virqPerSec)} /s, NIC TX-completion irqs ${fmt(t.interrupts.nicIrqPerSec)} /s`);
   add('tx notifications', `guest ${fmt(t.notifications.guestPerSec)} /s, netback ${fmt(t.notifications.netbackPerSec)} /s`);
   add('tx netback', `polls ${fmt(t.netback.pollsPerSec)} /s, responses ${fmt(t.netback.responsesPerSec)} /s (${fmt(t.netback.deallocShare * 100, 0)}% after dealloc), credit waits ${fmt(t.netback.creditWaitsPerSec)} /s`);
@@ -107,5 +108,5 @@ function addTx(s: Summary, add: (k: string, v: string) => void): void {
   const inflight = f.guestQdiscs + f.txRings + f.links + f.nicTxQueues;
   let dropped = 0;
   for (const v of Object.values(a.dropped)) dropped += v;
-  add('tx accounting', `${a.balanced ? 'ok' : 'BROKEN'}: sent ${a.sent} = on the wire ${a.onWire} + dropped ${dropped} + in flight ${inflight}${a.balanced ? '' : ` (unaccounted ${a.unaccounted})`}`);
+  add('tx accounting', `${a.balanced ? 'ok' : 'BROKEN'}: sent ${a.sent} = on the wire ${a.onWire}${a.toGuests > 0 ? ` + to guests ${a.toGuests}` : ''} + dropped ${dropped} + in flight ${inflight}${a.balanced ? '' : ` (unaccounted ${a.unaccounted})`}`);
 }

@@ -158,6 +158,9 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
       case 'backend':
         // Batches whose driver work on a scheduled vCPU is not done: their descriptors are still taken in the NIC ring.
         nicHeld += r.held;
+        // Frames the bridge forwarded from one guest to another enter the receive path as the NIC's do.
+        emitted += r.tx?.toGuests ?? 0;
+        emittedBytes += r.tx?.toGuestsBytes ?? 0;
         if (r.sched) {
           dom0 ??= { switches: 0, deferrals: 0, wakeups: 0 };
           dom0.switches += r.sched.switches;

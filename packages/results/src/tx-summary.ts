@@ -11,6 +11,9 @@ export interface TxSnapshot {
   readonly sentBytes: number;
   readonly onWire: number;
   readonly onWireBytes: number;
+  /** Frames (and bytes) the bridge forwarded to another guest on the host: from there on the receive path's. */
+  readonly toGuests: number;
+  readonly toGuestsBytes: number;
   readonly drops: Readonly<Record<TxDropReason, number>>;
   /** Frames held now, by where. */
   readonly held: { readonly guestQdiscs: number; readonly txRings: number; readonly nicTxQueues: number };
@@ -35,6 +38,8 @@ export function combineTx(reports: readonly ActorReport[]): TxSnapshot | null {
     sentBytes: 0,
     onWire: 0,
     onWireBytes: 0,
+    toGuests: 0,
+    toGuestsBytes: 0,
     guestNotifies: 0,
     netbackNotifies: 0,
     virqs: 0,
@@ -55,6 +60,8 @@ export function combineTx(reports: readonly ActorReport[]): TxSnapshot | null {
     s.sentBytes += t.sentBytes ?? 0;
     s.onWire += t.onWire ?? 0;
     s.onWireBytes += t.onWireBytes ?? 0;
+    s.toGuests += t.toGuests ?? 0;
+    s.toGuestsBytes += t.toGuestsBytes ?? 0;
     s.virqs += t.virqs ?? 0;
     s.nicIrqs += t.irqs ?? 0;
     s.responses += t.responses ?? 0;
@@ -73,24 +80,28 @@ export function combineTx(reports: readonly ActorReport[]): TxSnapshot | null {
   return { ...s, drops, held };
 }
 
-/** Every frame a guest sent is on the wire, dropped with a reason, or in flight (held by an actor or in a message). */
+/**
+ * Every frame a guest sent is on the wire, handed to another guest's receive path by the bridge (which accounts
+ * for it from there), dropped with a reason, or in flight (held by an actor or in a message).
+ */
 export interface TxAccounting {
   readonly sent: number;
   readonly onWire: number;
+  readonly toGuests: number;
   readonly dropped: Readonly<Record<TxDropReason, number>>;
   readonly inFlight: { readonly guestQdiscs: number; readonly txRings: number; readonly links: number; readonly nicTxQueues: number };
-  /** sent − on the wire − dropped − in flight: must be 0. */
+  /** sent − on the wire − to guests − dropped − in flight: must be 0. */
   readonly unaccounted: number;
   readonly balanced: boolean;
 }
 
 export function txBalance(s: TxSnapshot, onLinks: number): TxAccounting {
   const inFlight = { ...s.held, links: onLinks };
-  let out = s.onWire + inFlight.guestQdiscs + inFlight.txRings + inFlight.links + inFlight.nicTxQueues;
+  let out = s.onWire + s.toGuests + inFlight.guestQdiscs + inFlight.txRings + inFlight.links + inFlight.nicTxQueues;
   for (const reason of TX_DROP_REASONS) out += s.drops[reason];
   const unaccounted = s.sent - out;
   const negative = [...Object.values(s.drops), ...Object.values(inFlight)].some((v) => v < 0);
-  return { sent: s.sent, onWire: s.onWire, dropped: s.drops, inFlight, unaccounted, balanced: unaccounted === 0 && !negative };
+  return { sent: s.sent, onWire: s.onWire, toGuests: s.toGuests, dropped: s.drops, inFlight, unaccounted, balanced: unaccounted === 0 && !negative };
 }
 
 /** The transmit side of a run's summary, over the measured window (a, b]. */
@@ -99,6 +110,9 @@ export interface TxSummary {
   readonly sentPps: number;
   readonly onWireGbps: number;
   readonly onWirePps: number;
+  /** Forwarded by the bridge to other guests on the host (their receive side shows what they got). */
+  readonly toGuestsGbps: number;
+  readonly toGuestsPps: number;
   /** Mean time from the application's send to the frame's last bit on the wire (frames on the wire in the window). */
   readonly meanLatencyUs: number;
   readonly interrupts: { readonly virqPerSec: number; readonly nicIrqPerSec: number };
@@ -133,6 +147,8 @@ export function summarizeTx(a: TxSnapshot, b: TxSnapshot, t: { readonly a: Nanos
     sentPps: rate(b.sent - a.sent),
     onWireGbps: gbps(b.onWireBytes - a.onWireBytes),
     onWirePps: rate(onWire),
+    toGuestsGbps: gbps(b.toGuestsBytes - a.toGuestsBytes),
+    toGuestsPps: rate(b.toGuests - a.toGuests),
     meanLatencyUs: onWire > 0 ? sig((b.latencySum - a.latencySum) / onWire / 1000) : 0,
     interrupts: { virqPerSec: rate(b.virqs - a.virqs), nicIrqPerSec: rate(b.nicIrqs - a.nicIrqs) },
     notifications: { guestPerSec: rate(b.guestNotifies - a.guestNotifies), netbackPerSec: rate(b.netbackNotifies - a.netbackNotifies) },

@@ -4,14 +4,19 @@ import { compileScenarioText, formatResolvedYaml } from '../src/index.js';
 import { errorOf } from './helpers.js';
 
 const cases: readonly (readonly [what: string, text: string, expected: string])[] = [
-  ['a sender beyond the VMs', 'traffic:\n  - from: vm.3\n', 's.yaml:2:11: traffic[0].from: expected vm.0 (topology.vms.count is 1), found "vm.3"'],
+  ['a sender beyond the VMs', 'traffic:\n  - from: vm.3\n', 's.yaml:2:11: traffic[0].from: expected wire or vm.0 (topology.vms.count is 1), found "vm.3"'],
   ['a sender that is neither the wire nor a VM', 'traffic:\n  - from: host\n', 's.yaml:2:11: traffic[0].from: expected wire or vm.<index>, found "host"'],
   [
-    'guest-to-guest, not modelled yet',
-    'topology: { vms: { count: 2 } }\ntraffic:\n  - from: vm.0\n    to: vm.1\n',
-    's.yaml:4:9: traffic[0].to: expected wire, found "vm.1" (guest-to-guest traffic through the bridge is not modelled yet)',
+    'a guest sending to itself',
+    'topology: { vms: { count: 2 } }\ntraffic:\n  - from: vm.1\n    to: vm.1\n',
+    's.yaml:4:9: traffic[0].to: expected wire or another guest than vm.1, found "vm.1" (a guest does not send to itself through the bridge)',
   ],
-  ['a destination that is no place', 'traffic:\n  - from: vm.0\n    to: nowhere\n', 's.yaml:3:9: traffic[0].to: expected wire, found "nowhere"'],
+  [
+    'a receiving guest beyond the VMs',
+    'topology: { vms: { count: 2 } }\ntraffic:\n  - from: vm.0\n    to: vm.2\n',
+    's.yaml:4:9: traffic[0].to: expected wire or vm.0 to vm.1 (topology.vms.count is 2), found "vm.2"',
+  ],
+  ['a destination that is no place', 'traffic:\n  - from: vm.0\n    to: nowhere\n', 's.yaml:3:9: traffic[0].to: expected wire or vm.<index>, found "nowhere"'],
   [
     'vms on a guest generator',
     'traffic:\n  - from: vm.0\n    vms: [0]\n',
@@ -93,4 +98,20 @@ test('tx scenario - a receive-only scenario resolves without tx keys and carries
   t.false(/^tx:/m.test(yaml));
   t.false(/from:/.test(yaml));
   t.false(/guestPerPacket/.test(yaml));
+});
+
+test('tx scenario - a guest-to-guest generator: its flows go from one guest to the other, and it resolves as written', (t) => {
+  const s = compileScenarioText('topology: { vms: { count: 2 } }\ntraffic:\n  - { from: vm.0, to: vm.1, flows: 1 }\n', 's.yaml');
+  t.is(s.traffic.generators[0]?.receiver, 1);
+  const f = s.traffic.flows[0];
+  t.is(f?.vm, 1);
+  t.is(f?.sender, 0);
+  t.deepEqual(
+    [f?.src, f?.dst],
+    [
+      [10, 255, 0, 1],
+      [10, 255, 1, 1],
+    ],
+  );
+  t.regex(formatResolvedYaml(s), /to: vm\.1/);
 });

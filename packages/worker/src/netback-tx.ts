@@ -166,7 +166,7 @@ export class NetbackTx {
     // push already reaches netfront after those responses, and its handler reclaims them all.
     const late = q.ring.onRequests(reqProd, rspEvent, rspProdSeen) && q.notifiedProd !== q.ring.rspProd;
     if (late) this.notify(q, now, fx);
-    if ((notified || crossed || late) && !q.napi && !q.rateLimited) this.poll(q, now, fx);
+    if ((notified || crossed) && !q.napi && !q.rateLimited && q.frames.length > 0) this.poll(q, now, fx);
   }
 
   /** The dealloc thread: unmap the slots of frames that have been sent and answer them (xenvif_tx_dealloc_action). */
