@@ -1,6 +1,6 @@
 // The guest TX ring (io/netif.h): netback's view of its indices, and how a guest's frame lies on TX slots.
 import { SplitnetError } from './errors.js';
-import { pushNeedsNotify, RxRingFront } from './ring.js';
+import { checkCount, checkRingSize, pushNeedsNotify, RxRingFront } from './ring.js';
 import { ETH_FCS_LEN, XEN_PAGE_SIZE } from './rx-slots.js';
 import { u32, u32Add, u32Sub } from './u32.js';
 
@@ -44,12 +44,6 @@ export function txCopyOnly(frameBytes: number): boolean {
 export const TxRingFront = RxRingFront;
 export type TxRingFront = RxRingFront;
 
-function checkCount(who: string, n: number, limit: number, what: string): void {
-  if (!(Number.isInteger(n) && n >= 0 && n <= limit)) {
-    throw new SplitnetError('E_INVARIANT', `${who}: ${n} is not a whole number within the ${limit} ${what}`);
-  }
-}
-
 /**
  * netback's view of one guest TX ring. Private: req_cons, rsp_prod_pvt. Shared, written by us: rsp_prod
  * (pushResponses), req_event (finalCheckRequests). Shared, written by netfront and last seen through
@@ -65,9 +59,7 @@ export class TxRingBack {
   private _reqEvent: number;
 
   constructor(size: number, initialIndex = 0) {
-    if (!Number.isInteger(size) || size < 1 || (size & (size - 1)) !== 0) {
-      throw new SplitnetError('E_SCENARIO', `TxRingBack: ring size must be a power of two, got ${size}`);
-    }
+    checkRingSize('TxRingBack', size);
     this.size = size;
     const start = u32(initialIndex);
     this._reqProd = start;
