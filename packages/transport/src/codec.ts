@@ -1,6 +1,6 @@
 // The wire codec of live mode: the one msgpackr configuration, the envelope, and validation of every message received.
 import { Packr } from 'msgpackr';
-import { BatchPool, SplitnetError } from '@splitnet/model';
+import { BatchPool, packetsIn, SplitnetError } from '@splitnet/model';
 import type { Message, MutableBatch, Nanos, PacketBatch } from '@splitnet/model';
 import { isValidActorId, isValidRunId } from './subjects.js';
 
@@ -551,7 +551,8 @@ export class EnvelopeDecoder {
       }
       this.lastSeq.set(from, seq);
       this.acceptedCount++;
-      if ('batch' in m) this.acceptedPacketsFrom.set(from, (this.acceptedPacketsFrom.get(from) ?? 0) + m.batch.count);
+      // Received frames only (packetsIn), as senders count them: a guest's transmitted frames are the transmit path's.
+      if ('batch' in m) this.acceptedPacketsFrom.set(from, (this.acceptedPacketsFrom.get(from) ?? 0) + packetsIn(m));
       return { v: PROTOCOL_VERSION, run: this.run, from, to: this.frameTo, seq, t, at, m };
     } catch (e) {
       if (e instanceof Rejection) return this.reject(e.kind, e.what, from);
@@ -570,7 +571,7 @@ export class EnvelopeDecoder {
   /** A message that decoded but is refused: its batch goes back to the pool, its packets are counted against its sender. */
   private refuse(kind: RejectKind, what: string, from: string, m: Message): null {
     if ('batch' in m) {
-      this.rejectedPacketsFrom.set(from, (this.rejectedPacketsFrom.get(from) ?? 0) + m.batch.count);
+      this.rejectedPacketsFrom.set(from, (this.rejectedPacketsFrom.get(from) ?? 0) + packetsIn(m));
       this.pool.release(m.batch);
     }
     return this.reject(kind, what, from);
