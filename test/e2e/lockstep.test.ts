@@ -72,6 +72,11 @@ const bad: { name: string; args: () => string[]; message: RegExp }[] = [
     message: /^splitnet: error: --runtime lockstep: this scenario has \d+ fault\(s\), which lockstep does not inject yet/,
   },
   {
+    name: 'a scenario where a guest sends',
+    args: () => [join(root, 'examples/guest-tx.yaml'), '--runtime', 'lockstep'],
+    message: /^splitnet: error: --runtime lockstep: a guest sends in this scenario .*, and lockstep does not carry the transmit path yet/,
+  },
+  {
     name: 'links without delay between domains',
     args: () => [scenarioFile('name: zero\nduration: 1ms\ncosts: { profile: default, override: { link: 0 } }\n'), '--runtime', 'lockstep'],
     message: /^splitnet: error: lockstep: the link worker\.0 → vm\.0 crosses partitions .* with no delay \(costs\.link = 0 ns\); lockstep needs a delay > 0/,

@@ -1,5 +1,5 @@
 // The netback actor in the driver domain: NIC driver NAPI, bridge demux to VIFs and vRSS steering to workers.
-import { BatchPool, Core } from '@splitnet/model';
+import { BatchPool, Core, txSlots } from '@splitnet/model';
 import type { CpuAccount, CpuSource, Job, MutableBatch, Vcpu } from '@splitnet/model';
 import type { Actor, ActorRef, BackendReport, CoreBusy, CostProfile, Effects, Message, Nanos, PacketBatch } from '@splitnet/model';
 
@@ -42,12 +42,30 @@ export interface BackendConfig {
   readonly pool?: BatchPool;
   /** Scheduled dom0 vCPUs (absent: a dedicated core per NIC queue, nothing scheduled). */
   readonly sched?: BackendSched;
+  /** The transmit path, when a guest sends (absent: frames only come from the NIC). */
+  readonly tx?: BackendTx;
+}
+
+/** Where the bridge sends a guest's frames, and where their completions go back. */
+export interface BackendTx {
+  /** Per flow: the physical NIC's TX queue the driver posts it on (the flow hash's queue, skb_tx_hash). */
+  readonly flowNicQueue: Uint16Array;
+  /** Per flow: the sending guest's TX queue (its netfront's xennet_select_queue). */
+  readonly flowGuestQueue: Uint16Array;
+  /** Per flow: the sending VM (−1: a flow from the wire). */
+  readonly flowVm: Int32Array;
+  /** Per flow: the guest on this host it goes to through the bridge (−1: out to the wire, or a flow from the wire). */
+  readonly flowReceiver: Int32Array;
+  /** Per VM, per queue: the worker running that vif queue's netback (its TX NAPI and dealloc). */
+  readonly vifWorker: readonly (readonly ActorRef[])[];
 }
 
 export interface BackendStats {
   batches: number;
   packets: number;
   irqsHandled: number;
+  /** TX-completion interrupts the driver handled. */
+  txIrqsHandled: number;
   /** Batches that used the whole budget, so that the NAPI poll went on. */
   polls: number;
 }
@@ -56,13 +74,16 @@ export class BackendActor implements Actor {
   readonly id: string;
   /** One driver-domain core per NIC queue (each hardware queue's interrupt is bound to its own core). */
   readonly cores: Core[] = [];
-  readonly stats: BackendStats = { batches: 0, packets: 0, irqsHandled: 0, polls: 0 };
+  readonly stats: BackendStats = { batches: 0, packets: 0, irqsHandled: 0, txIrqsHandled: 0, polls: 0 };
   private readonly counts: Uint32Array;
   private readonly touched: number[] = [];
   private readonly parts: (MutableBatch | undefined)[] = [];
 
   /** Where this actor's packet batches come from and go back to. */
   private readonly pool: BatchPool;
+  /** Frames (and bytes) the bridge forwarded from one guest's vif to another's (guest to guest). */
+  private toGuests = 0;
+  private toGuestsBytes = 0;
   /** Scheduled vCPUs: batches whose driver work is not done yet, in the order they came. */
   private pending: PendingBatch[] = [];
   private alarm: ((at: Nanos) => void) | null = null;
@@ -91,7 +112,8 @@ export class BackendActor implements Actor {
     const busy: CoreBusy = {};
     for (const c of this.cores) busy[c.name] = c.busyThrough(t);
     const s = this.cfg.sched;
-    if (s === undefined) return { role: 'backend', id: this.id, t, busy, held: 0 };
+    const tx = this.cfg.tx === undefined ? {} : { tx: { held: 0, toGuests: this.toGuests, toGuestsBytes: this.toGuestsBytes } };
+    if (s === undefined) return { role: 'backend', id: this.id, t, busy, held: 0, ...tx };
     for (const q of s.queues) busy[q.account.name] = q.account.busyThrough(t);
     const sched = { switches: 0, deferrals: 0, wakeups: 0 };
     for (const v of s.vcpus) {
@@ -119,6 +141,14 @@ export class BackendActor implements Actor {
   }
 
   receive(msg: Message, now: Nanos, fx: Effects): void {
+    if (msg.kind === 'xmit') {
+      this.bridgeOut(msg.batch, now, fx);
+      return;
+    }
+    if (msg.kind === 'txdone') {
+      this.txClean(msg.nicQueue, msg.batch, now, fx);
+      return;
+    }
     if (msg.kind !== 'dma') return;
     if (this.cfg.sched !== undefined) {
       this.receiveScheduled(msg, now, fx);
@@ -205,5 +235,96 @@ export class BackendActor implements Actor {
 
   private sendTo(g: number, batch: PacketBatch, at: Nanos, fx: Effects): void {
     fx.send(this.cfg.gqWorker[g] as ActorRef, { kind: 'rx', vm: this.cfg.gqVm[g] as number, queue: this.cfg.gqQueue[g] as number, batch }, at);
+  }
+
+  /**
+   * The bridge forwards a guest's frames (br_forward → dev_queue_xmit): to the physical port, each on its flow's
+   * TX queue of the NIC, or to another guest's vif on this host, whose netback RX path takes it as it takes
+   * frames from the NIC (the vif queue its steering picks). That work runs in netback's TX NAPI on the sending
+   * worker's core, which charges it (tx.netbackPerPacket); here the frames only change hands.
+   */
+  private bridgeOut(b: PacketBatch, at: Nanos, fx: Effects): void {
+    const tx = this.cfg.tx;
+    if (tx === undefined) {
+      this.pool.release(b);
+      return;
+    }
+    // Keys: a guest queue (≥ 0) for a frame to a guest, −1 − the NIC TX queue for one to the wire.
+    const key = (i: number): number => {
+      const f = b.flow[i] as number;
+      return (tx.flowReceiver[f] as number) >= 0 ? (this.cfg.flowGq[f] as number) : -1 - (tx.flowNicQueue[f] ?? 0);
+    };
+    this.split(b, key, (k, part) => {
+      if (k < 0) {
+        fx.send(this.cfg.nic, { kind: 'txpost', nicQueue: -1 - k, batch: part }, at);
+        return;
+      }
+      this.toGuests += part.count;
+      for (let i = 0; i < part.count; i++) this.toGuestsBytes += part.len[i] as number;
+      this.sendTo(k, part, at, fx);
+    });
+  }
+
+  /**
+   * A TX-completion interrupt: the driver's clean-up (ixgbe_clean_tx_irq) frees each sent frame's skb on the NIC
+   * queue's core, and each skb's zero-copy callback hands its grant-mapped slots to the netback dealloc of the vif
+   * queue that sent it (xenvif_zerocopy_callback).
+   */
+  private txClean(nicQueue: number, b: PacketBatch, now: Nanos, fx: Effects): void {
+    const tx = this.cfg.tx;
+    const core = this.cores[nicQueue] ?? this.cores[0];
+    if (tx === undefined || core === undefined) {
+      this.pool.release(b);
+      return;
+    }
+    const c = this.cfg.costs;
+    const done = core.run(now, c.nic.irq + b.count * (c.tx?.nicCleanPerPacket ?? 0), 'tx-clean');
+    this.stats.txIrqsHandled++;
+    const key = (i: number): number => {
+      const f = b.flow[i] as number;
+      return (tx.flowVm[f] as number) * 65536 + (tx.flowGuestQueue[f] as number);
+    };
+    this.split(b, key, (k, part) => {
+      const vm = Math.floor(k / 65536);
+      const queue = k % 65536;
+      let slots = 0;
+      for (let i = 0; i < part.count; i++) slots += txSlots(part.len[i] as number);
+      const worker = tx.vifWorker[vm]?.[queue];
+      if (worker !== undefined) fx.send(worker, { kind: 'dealloc', vm, queue, frames: part.count, slots }, done);
+      this.pool.release(part);
+    });
+  }
+
+  /** Split a batch into runs by key, keeping order within each key; `send` gets each part (it owns it). */
+  private split(b: PacketBatch, keyOf: (i: number) => number, send: (key: number, part: PacketBatch) => void): void {
+    const n = b.count;
+    if (n === 0) {
+      this.pool.release(b);
+      return;
+    }
+    const keys: number[] = [];
+    const counts = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const k = keyOf(i);
+      const c = counts.get(k);
+      if (c === undefined) keys.push(k);
+      counts.set(k, (c ?? 0) + 1);
+    }
+    if (keys.length === 1) {
+      send(keys[0] as number, b);
+      return;
+    }
+    const parts = new Map<number, MutableBatch>();
+    for (const k of keys) parts.set(k, this.pool.take(counts.get(k) as number));
+    for (let i = 0; i < n; i++) {
+      const part = parts.get(keyOf(i)) as MutableBatch;
+      const j = part.count++;
+      part.flow[j] = b.flow[i] as number;
+      part.seq[j] = b.seq[i] as number;
+      part.len[j] = b.len[i] as number;
+      part.emittedAt[j] = b.emittedAt[i] as number;
+    }
+    this.pool.release(b);
+    for (const k of keys) send(k, parts.get(k) as MutableBatch);
   }
 }

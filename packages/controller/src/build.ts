@@ -173,6 +173,48 @@ function dom0Placement(s: CompiledScenario): Dom0Placement | null {
   return { vcpus, backend: { queues, vcpus }, workers };
 }
 
+/** NAPI weight of a vif queue's TX poll (XENVIF_NAPI_WEIGHT, common.h). */
+export const XENVIF_NAPI_WEIGHT = 64;
+
+/** The transmit path's wiring (null: no guest sends): what each role's transmit side is configured with. */
+function transmitPath(s: CompiledScenario, flowNicQueue: Uint16Array) {
+  const t = s.tx;
+  const costs = s.costs.tx;
+  if (t === null || costs === undefined) return null;
+  const flows = s.traffic.flows;
+  const flowVm = new Int32Array(flows.length).fill(-1);
+  const flowReceiver = new Int32Array(flows.length).fill(-1);
+  const flowGuestQueue = new Uint16Array(flows.length);
+  const hashSeed = deriveSeed(s.seed, 'steering:flowHash');
+  for (const f of flows) {
+    if (f.sender === undefined) continue;
+    flowVm[f.id] = f.sender;
+    // Guest to guest: the flow's `vm` is the receiving guest (its RX steering is the flow's like any other).
+    if (f.vm !== f.sender) flowReceiver[f.id] = f.vm;
+    // xennet_select_queue: the skb's (software) flow hash modulo the queues.
+    const queues = (s.topology.vms[f.sender] as { queues: number }).queues;
+    flowGuestQueue[f.id] = softwareFlowHash(hashSeed, rssInput(f.src, f.dst, f.srcPort, f.dstPort), IPPROTO[f.protocol]) % queues;
+  }
+  return {
+    split: t.splitEventChannels,
+    credit: t.creditBytes === null ? null : { bytes: t.creditBytes, interval: t.creditInterval },
+    nic: { queues: s.topology.nicQueues, ringSize: s.topology.nicRingSize, queueLen: t.nicQdiscLen, dma: costs.nicDma },
+    // The physical NIC's TX queue: the flow hash's (skb_tx_hash), which is the queue RSS gives the flow.
+    backend: { flowNicQueue, flowGuestQueue, flowVm, flowReceiver },
+    /** A guest's transmit side, given the workers serving its queues. */
+    frontend: (vm: number, workers: readonly ActorRef[]) => ({
+      generators: s.traffic.generators.filter((g) => g.sender === vm),
+      flowCount: flows.length,
+      linkGbps: s.topology.linkGbps,
+      seed: deriveSeed(s.seed, `guest-tx:${vm}`),
+      flowQueue: flowGuestQueue,
+      workers,
+      qdiscLen: t.guestQdiscLen,
+      split: t.splitEventChannels,
+    }),
+  };
+}
+
 export interface BuildOptions {
   /** A packet capture the NIC and the front ends (and their respawned incarnations) tell of the packets at their observation points. */
   readonly tap?: PacketTap;
@@ -220,8 +262,12 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
   for (const f of s.traffic.flows) flowGq[f.id] = (base[f.vm] as number) + (steered.queue[f.id] as number);
   const extraSlots = effectiveSteering(s) === 'toeplitz' && topo.toeplitz?.hashSlot === true ? 1 : 0;
 
+  /** The workers serving VM v's queues, in queue order. */
+  const workersOf = (v: number, queues: number): ActorRef[] =>
+    Array.from({ length: queues }, (_, q) => refs.worker(gqWorker[(base[v] as number) + q] as number));
   const budget = s.napi.budget;
   const pool = new BatchPool();
+  const tx = transmitPath(s, flowNicQueue);
   const tap = opts.tap !== undefined ? { tap: opts.tap } : {};
   const dom0 = dom0Placement(s);
   const makeNic = () =>
@@ -232,7 +278,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
       ringSize: topo.nicRingSize,
       budget,
       linkGbps: topo.linkGbps,
-      generators: s.traffic.generators,
+      generators: tx === null ? s.traffic.generators : s.traffic.generators.filter((g) => g.sender === undefined),
       flowCount: s.traffic.flows.length,
       flowQueue: flowNicQueue,
       policy: s.coalescing.nic,
@@ -240,6 +286,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
       lookahead: NIC_LOOKAHEAD,
       pool,
       ...tap,
+      ...(tx === null ? {} : { tx: tx.nic }),
     });
   const makeBackend = () =>
     new BackendActor({
@@ -254,6 +301,14 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
       gqQueue,
       pool,
       ...(dom0 === null ? {} : { sched: dom0.backend }),
+      ...(tx === null
+        ? {}
+        : {
+            tx: {
+              ...tx.backend,
+              vifWorker: vms.map((vm) => workersOf(vm.id, vm.queues)),
+            },
+          }),
     });
   const makeWorker = (k: number) => {
     const served: ServedQueue[] = [];
@@ -277,6 +332,17 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
       stallKick: s.netback.stallKick,
       pool,
       ...(dom0 === null ? {} : { sched: dom0.workers[k] as WorkerSched }),
+      ...(tx === null
+        ? {}
+        : {
+            tx: {
+              queues: served.map((q) => ({ ...q, port: tx.split ? (vms[q.vm] as { queues: number }).queues + q.queue : q.queue })),
+              backend: refs.backend,
+              budget: XENVIF_NAPI_WEIGHT,
+              credit: tx.credit,
+            },
+            txOrigin: { flowVm: tx.backend.flowVm, flowGuestQueue: tx.backend.flowGuestQueue, vifWorker: vms.map((vm) => workersOf(vm.id, vm.queues)) },
+          }),
     });
   };
   const makeFrontend = (v: number) => {
@@ -288,7 +354,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
       ringSize: vm.ringSize,
       budget,
       costs: s.costs,
-      workers: Array.from({ length: vm.queues }, (_, q) => refs.worker(gqWorker[(base[vm.id] as number) + q] as number)),
+      workers: workersOf(vm.id, vm.queues),
       policy: s.coalescing.frontend,
       measureFrom: s.warmup,
       flowCount: s.traffic.flows.length,
@@ -296,6 +362,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
       pool,
       ...tap,
       blockAfter: vm.blockAfter,
+      ...(tx === null ? {} : { tx: tx.frontend(vm.id, workersOf(vm.id, vm.queues)) }),
     });
   };
   const nic = makeNic();

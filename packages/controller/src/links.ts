@@ -53,7 +53,8 @@ export function senderRulesFor(g: ActorGraph): (from: string, to: string, m: Mes
       case 'evt':
       case 'reconnect':
       case 'connected': {
-        const queue = m.kind === 'evt' ? m.port : m.queue;
+        // A queue's TX event channel (split event channels) is port queues + q.
+        const queue = m.kind === 'evt' ? m.port % Math.max(1, servedBy[m.vm]?.length ?? 1) : m.queue;
         if (index(to) !== m.vm) return `a ${m.kind} of vm.${m.vm} sent to ${to}`;
         return serves(from, m.vm, queue) ? undefined : `a ${m.kind} of vm.${m.vm} queue ${queue} from ${from}, which does not serve it`;
       }

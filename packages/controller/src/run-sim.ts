@@ -6,7 +6,7 @@ import type { CompiledScenario } from '@splitnet/scenario';
 import { buildActors } from './build.js';
 import { linkDelayFor } from './links.js';
 import type { ActorGraph } from './build.js';
-import { balance, combine, faultsSummary, sampleRow, seriesPoints, shownDrops, summarize } from '@splitnet/results';
+import { balance, combine, faultsSummary, sampleRow, seriesPoints, shownDrops, summarize, withTxBalance } from '@splitnet/results';
 import type { Accounting, FlowPlacement, PacketCapture, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
 import { planSimFaults } from './fault-plan.js';
 import type { SimFaultPlan } from './fault-plan.js';
@@ -181,7 +181,7 @@ class SimRun {
     if (interrupted !== undefined) rt.record('controller', 'run-interrupted', { signal: interrupted, atMs: endT / 1e6, durationMs: s.duration / 1e6 });
     const end = this.snap(endT, true);
     this.flushCapture(Infinity);
-    const acc = accounting(end, rt.inFlightOnLinks(), this.plan !== null);
+    const acc = withTxBalance(accounting(end, rt.inFlightOnLinks(), this.plan !== null), end, rt.txInFlightOnLinks());
     rt.record('controller', 'run-end', { balanced: acc.balanced, unaccounted: acc.unaccounted });
     const warm = this.warmSnap ?? (interrupted === undefined ? this.snap(s.warmup) : this.startSnap);
     let summary = summarize(s, warm, end, this.book.inWindow, acc);

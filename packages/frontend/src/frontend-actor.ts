@@ -10,9 +10,11 @@ import {
   Prng,
   RxRingFront,
   rxDataSlots,
+  SplitnetError,
   u32Add,
   u32Sub,
 } from '@splitnet/model';
+import { NetfrontTx, type NetfrontTxConfig } from './netfront-tx.js';
 import type {
   Actor,
   ActorRef,
@@ -59,6 +61,8 @@ export interface FrontendConfig {
    * `costs.frontend.wakeup`, before an upcall or timer tick runs on it; absent or null: vCPUs never block.
    */
   readonly blockAfter?: Nanos | null;
+  /** The transmit side, when this guest sends (absent: it only receives). */
+  readonly tx?: Omit<NetfrontTxConfig, 'pool' | 'costs' | 'vm' | 'ringSize'>;
 }
 
 export interface FrontendQueueStats {
@@ -187,6 +191,8 @@ export class FrontendActor implements Actor {
 
   /** Where this actor's packet batches come from and go back to. */
   private readonly pool: BatchPool;
+  /** netfront's transmit side (null: this guest does not send). */
+  private readonly tx: NetfrontTx | null;
 
   constructor(private readonly cfg: FrontendConfig) {
     this.id = cfg.id;
@@ -198,6 +204,12 @@ export class FrontendActor implements Actor {
       this.evtchn.bind(q, q); // queue q's event channel is bound to vCPU q
     }
     this.nextSeq = new Uint32Array(cfg.flowCount);
+    this.tx = cfg.tx
+      ? new NetfrontTx(
+          { ...cfg.tx, vm: cfg.vm, ringSize: cfg.ringSize, costs: cfg.costs, pool: this.pool },
+          this.qs.map((q) => q.core),
+        )
+      : null;
   }
 
   queueStats(): readonly FrontendQueueStats[] {
@@ -264,7 +276,17 @@ export class FrontendActor implements Actor {
       queueRingOccupancy: this.ringOccupancy(),
       ...(this.cfg.blockAfter === undefined || this.cfg.blockAfter === null ? {} : { vcpuWakeups: wakeups }),
       ...(final ? { latency: this.latency.toJSON() } : {}),
+      ...(this.tx ? { tx: this.tx.report() } : {}),
     };
+  }
+
+  /**
+   * The guest transmits a frame of `len` bytes on flow `flow` at `at` (see NetfrontTx.transmit): the transmit
+   * path's entry point for anything in the guest that sends. A guest built without a transmit side refuses.
+   */
+  transmit(flow: number, seq: number, len: number, at: Nanos, fx: Effects): void {
+    if (this.tx === null) throw new SplitnetError('E_INTERNAL', `${this.id} has no transmit side (no cost profile tx section given)`);
+    this.tx.transmit(flow, seq, len, at, fx);
   }
 
   /** Post every ring slot as an RX buffer, as netfront does when the VIF connects. */
@@ -273,6 +295,7 @@ export class FrontendActor implements Actor {
       q.ring.postRequests(q.ring.freeRequestSlots());
       this.publish(q, now, fx);
     }
+    this.tx?.start(now, fx);
   }
 
   /**
@@ -358,7 +381,13 @@ export class FrontendActor implements Actor {
       }
       q.pending.pushBatch(msg.batch);
       this.pool.release(msg.batch);
+    } else if (msg.kind === 'txrsp') {
+      this.tx?.onResponses(msg.queue, msg.rspProd, msg.reqEvent);
     } else if (msg.kind === 'evt') {
+      if (this.tx?.ownsPort(msg.port) === true) {
+        this.tx.onTxEvent(msg.port, now, fx);
+        return;
+      }
       if (this.qs[msg.port]?.connected === false) return; // a notification on the old ring's event channel
       this.onEvtMessage(msg.port, now, fx);
     } else if (msg.kind === 'reconnect') {
@@ -373,6 +402,10 @@ export class FrontendActor implements Actor {
   }
 
   timer(tag: number, now: Nanos, fx: Effects): void {
+    if (tag < 0) {
+      this.tx?.timer(tag, now, fx); // the transmit side's timers are negative
+      return;
+    }
     const kind = tag % 4;
     const rest = Math.floor(tag / 4);
     const n = this.qs.length;
@@ -508,6 +541,8 @@ export class FrontendActor implements Actor {
     const done = q.core.run(this.vcpuReady(q, now), virq, 'virq');
     q.ackAt = done - virq;
     q.stats.virqs++;
+    // One event channel for TX and RX (no feature-split-event-channels): xennet_interrupt also reclaims TX slots.
+    if (this.tx?.shared === true) this.tx.onInterrupt(port, done, fx);
     if (q.napi !== NAPI_IDLE) {
       q.stats.virqsWhilePolling++;
       return;

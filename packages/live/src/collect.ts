@@ -2,7 +2,7 @@
 import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport } from '@splitnet/model';
 import { lagBound } from '@splitnet/controller';
-import { balance, combine, faultsSummary, lagBoundText, sampleRow, seriesPoints, shownDrops, sig, summarize } from '@splitnet/results';
+import { balance, combine, faultsSummary, lagBoundText, sampleRow, seriesPoints, shownDrops, sig, summarize, withTxBalance } from '@splitnet/results';
 import type { BusOutage, DropReason, LagBound, LiveInfo, RestartedProcess, RunEvent, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
 import type { Nanos } from '@splitnet/model';
 import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
@@ -233,7 +233,14 @@ export function collect(c: CollectInput): RunResult {
   // Every reason with packets is in the balance; the fault-only ones also show as zeros when faults were injected
   // or the bus broke (fault-free results keep their shape).
   const showAll = withFaults || busOutage(c);
-  const acc = balance(end.emitted, end.delivered, shownDrops(all, showAll), { ...end.heldIn, links: bus.pending + bus.onBus - lostInTransport });
+  // The transmit path's frames between processes: sent on the bus and not yet taken, or taken and due after the end.
+  let txOnBus = 0;
+  for (const f of finals.values()) txOnBus += (f.txSent ?? 0) - (f.txReceived ?? 0) + (f.txPending ?? 0);
+  const acc = withTxBalance(
+    balance(end.emitted, end.delivered, shownDrops(all, showAll), { ...end.heldIn, links: bus.pending + bus.onBus - lostInTransport }),
+    end,
+    txOnBus,
+  );
   if (restarted.size > 0) c.log.log('lost-in-crash', 'controller', { packets: all['lost-in-crash'], inferred: bus.inferredLost, actors: [...restarted] });
   const live = liveInfo(
     c,

@@ -1,5 +1,5 @@
 // The `live` runtime: hosts actors of one process in wall-clock-driven emulated time, exchanging messages over a Transport.
-import { BatchPool, LatencyHistogram, packetsIn, SplitnetError } from '@splitnet/model';
+import { BatchPool, LatencyHistogram, packetsIn, SplitnetError, txPacketsIn } from '@splitnet/model';
 import type { Actor, ActorRef, ActorReport, Effects, FaultCommand, HistogramJson, Message, Nanos } from '@splitnet/model';
 import { encodeEnvelopeBody, encodeFrameHeader, EnvelopeDecoder, Subjects } from '@splitnet/transport';
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
@@ -9,8 +9,8 @@ import { DilatedClock } from './dilated-clock.js';
 import type { WallClock } from './dilated-clock.js';
 import { faultSend } from './host-link-faults.js';
 
-/** Internal event tag (actors' own timer tags are ≥ 0). */
-const TAG_START = -1;
+/** Internal event tag, below every actor's own timer tag (the receive path's are ≥ 0, the transmit path's negative). */
+const TAG_START = Number.MIN_SAFE_INTEGER;
 
 /**
  * A frame is flushed early once it holds this many bytes (NATS refuses payloads over its
@@ -127,6 +127,13 @@ export interface HostFinal {
   /** Packets sent to / received from each peer actor id (bus accounting). */
   readonly sentTo: Record<string, number>;
   readonly receivedFrom: Record<string, number>;
+  /**
+   * Frames guests sent (the transmit path), in messages this host put on the bus, accepted from it, and holds
+   * due after the end: the transmit accounting's frames on the bus (a guest that sends runs fault-free).
+   */
+  readonly txSent?: number;
+  readonly txReceived?: number;
+  readonly txPending?: number;
   readonly rejected: Record<RejectKind, number>;
   readonly gaps: number;
   readonly lastRejection: string;
@@ -214,6 +221,8 @@ export class LiveHost {
   private readonly subs: Subscription[] = [];
   private readonly sentTo: Record<string, number> = {};
   private readonly receivedFrom: Record<string, number> = {};
+  private txSent = 0;
+  private txReceived = 0;
   private readonly refById = new Map<string, ActorRef>();
   private readonly inputLateness = new LatencyHistogram();
   /** Processing lag in the first and second halves of the measured window (the whole is their merge). */
@@ -368,6 +377,7 @@ export class LiveHost {
     const box = links[to] ?? this.outbox(links, fx.fromId, to, toId);
     const packets = packetsIn(msg);
     this.sentTo[toId] = (this.sentTo[toId] ?? 0) + packets;
+    this.txSent += txPacketsIn(msg);
     box.packets += packets;
     const body = encodeEnvelopeBody(++box.seq, this.now, due, msg);
     // The packets were copied into the envelope: the batch goes back to this process's pool, as the
@@ -427,6 +437,7 @@ export class LiveHost {
     const late0 = this.time.started ? this.emulatedNow() : -Infinity;
     for (const env of envs) {
       this.receivedFrom[env.from] = (this.receivedFrom[env.from] ?? 0) + packetsIn(env.m);
+      this.txReceived += txPacketsIn(env.m);
       if (late0 !== -Infinity && env.at >= this.o.measureFrom) {
         const late = late0 - env.at;
         this.inputLateness.record(late > 0 ? late : 0);
@@ -576,8 +587,10 @@ export class LiveHost {
   /** The host's end-of-run account (call after `done` and the drain time, or after `halt`). */
   final(): HostFinal {
     let pending = 0;
+    let txPending = 0;
     this.queue.forEachMessage((m) => {
       pending += packetsIn(m);
+      txPending += txPacketsIn(m);
     });
     const rejected = {} as Record<RejectKind, number>;
     let gaps = 0;
@@ -606,6 +619,7 @@ export class LiveHost {
       pendingPackets: pending,
       sentTo: { ...this.sentTo },
       receivedFrom: { ...this.receivedFrom },
+      ...(this.txSent + this.txReceived + txPending > 0 ? { txSent: this.txSent, txReceived: this.txReceived, txPending } : {}),
       rejected,
       gaps,
       lastRejection,

@@ -17,7 +17,10 @@ export interface Effects {
    * producing it finishes on an emulated core). The runtime adds the link's delay.
    */
   send(to: ActorRef, msg: Message, at: Nanos): void;
-  /** Fire `timer(tag)` on this actor at emulated time `at` (≥ now). Timers cannot be cancelled: keep a generation in the tag and ignore stale ones. */
+  /**
+   * Fire `timer(tag)` on this actor at emulated time `at` (≥ now). Timers cannot be cancelled: keep a generation in the
+   * tag and ignore stale ones. A tag is any integer above Number.MIN_SAFE_INTEGER (which a runtime may use itself).
+   */
   timer(at: Nanos, tag: number): void;
   /** A lifecycle or diagnostic event for the run's event log. */
   event(kind: string, detail: Record<string, unknown>): void;

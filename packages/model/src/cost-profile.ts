@@ -57,4 +57,32 @@ export interface CostProfile {
   };
   /** One-way delay of a message between actors on one host (shared-page visibility, event-channel signal). */
   readonly link: number;
+  /** The transmit path (guest → wire); present in a resolved scenario only when a guest sends. */
+  readonly tx?: TxCosts;
+}
+
+/** Emulated costs of the transmit path, ns (see the profile YAML's `tx` section for where each comes from). */
+export interface TxCosts {
+  /** Guest: the application's send and the stack down to xennet_start_xmit, per frame. */
+  readonly guestPerPacket: number;
+  /** Guest: per byte of the send (the copy from user space). */
+  readonly guestPerByte: number;
+  /** Guest: xennet_start_xmit's work per ring slot (a grant reference and a TX request). */
+  readonly guestPerSlot: number;
+  /** Guest: xennet_tx_buf_gc per TX response (end the grant, free the skb). */
+  readonly guestGcPerSlot: number;
+  /** netback: one TX NAPI poll (xenvif_tx_action: the grant-copy and grant-map hypercalls of a batch). */
+  readonly netbackPerPoll: number;
+  /** netback: per frame, xenvif_tx_build_gops + xenvif_tx_submit and the bridge forwarding it to the NIC's xmit. */
+  readonly netbackPerPacket: number;
+  /** netback: per grant-mapped slot (a map op, its check and the frag). */
+  readonly netbackPerMappedSlot: number;
+  /** netback dealloc: one pass of the dealloc thread (wake-up, the unmap hypercall). */
+  readonly deallocPerBatch: number;
+  /** netback dealloc: per slot unmapped and answered (xenvif_idx_release → make_tx_response). */
+  readonly deallocPerSlot: number;
+  /** NIC driver: per frame cleaned after a TX-completion interrupt (ixgbe_clean_tx_irq, freeing the skb). */
+  readonly nicCleanPerPacket: number;
+  /** NIC: latency from the descriptor tail write to the frame's first bit on the wire (descriptor and data DMA reads). */
+  readonly nicDma: number;
 }

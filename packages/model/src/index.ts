@@ -14,6 +14,7 @@ export * from './flow-hash.js';
 export * from './rx-slots.js';
 export * from './ip.js';
 export * from './ring.js';
+export * from './tx-ring.js';
 export * from './evtchn.js';
 export * from './histogram.js';
 export * from './prng.js';

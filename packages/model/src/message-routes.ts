@@ -39,6 +39,13 @@ export const MESSAGE_ROUTES: Readonly<Record<Message['kind'], MessageRoute>> = {
   connected: { from: 'worker', to: 'frontend', bus: true },
   req: { from: 'frontend', to: 'worker', bus: true },
   ring: { from: 'frontend', to: 'worker', bus: true },
+  // The transmit path (guest → wire). The NIC and its driver share a process, as on RX.
+  txreq: { from: 'frontend', to: 'worker', bus: true },
+  txrsp: { from: 'worker', to: 'frontend', bus: true },
+  xmit: { from: 'worker', to: 'backend', bus: true },
+  txpost: { from: 'backend', to: 'nic', bus: false },
+  txdone: { from: 'nic', to: 'backend', bus: false },
+  dealloc: { from: 'backend', to: 'worker', bus: true },
 };
 
 /** The roles a role sends to over the bus (from the routes): where its processes may publish. */

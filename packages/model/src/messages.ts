@@ -136,7 +136,96 @@ export interface ConnectedMessage {
   readonly ringAt: Nanos;
 }
 
-export type Message = DmaMessage | PollMessage | RxMessage | RspMessage | EvtMessage | ReqMessage | ReconnectMessage | RingStateMessage | ConnectedMessage;
+/**
+ * frontend → worker: netfront's writes to one queue's TX ring (xennet_start_xmit): the frames of the new
+ * TX requests (each takes `txSlots(len)` slots, the first with XEN_NETTXF_more_data when it spans several),
+ * req_prod, its rsp_event for TX responses, the TX rsp_prod it had seen, and whether its
+ * RING_PUSH_REQUESTS_AND_CHECK_NOTIFY said to notify netback (on the queue's TX event channel).
+ */
+export interface TxReqMessage {
+  readonly kind: 'txreq';
+  readonly vm: number;
+  readonly queue: number;
+  readonly reqProd: number;
+  readonly rspEvent: number;
+  readonly rspProdSeen: number;
+  readonly notify: boolean;
+  readonly batch: PacketBatch;
+}
+
+/**
+ * worker → frontend: TX responses pushed on the guest's TX ring (make_tx_response + push_tx_responses):
+ * the shared page's TX rsp_prod moved to `rspProd`; `reqEvent` is netback's TX req_event. The slots they
+ * free are netfront's to reclaim in xennet_tx_buf_gc.
+ */
+export interface TxRspMessage {
+  readonly kind: 'txrsp';
+  readonly vm: number;
+  readonly queue: number;
+  readonly rspProd: number;
+  readonly reqEvent: number;
+}
+
+/**
+ * worker → backend: a guest's frames on their way out (xenvif_tx_submit hands the skbs to the vif's stack,
+ * and so to the bridge in the driver domain). `vm`/`queue` name the vif queue they came from.
+ */
+export interface XmitMessage {
+  readonly kind: 'xmit';
+  readonly vm: number;
+  readonly queue: number;
+  readonly batch: PacketBatch;
+}
+
+/**
+ * backend → NIC: the driver posts the frames the bridge forwarded to the physical port as TX descriptors of
+ * hardware TX queue `nicQueue` (ixgbe_xmit_frame: descriptors, then the tail write that starts the DMA).
+ */
+export interface TxPostMessage {
+  readonly kind: 'txpost';
+  readonly nicQueue: number;
+  readonly batch: PacketBatch;
+}
+
+/**
+ * NIC → backend: frames of TX queue `nicQueue` that have left on the wire, handed to the driver's TX clean-up
+ * by a TX-completion interrupt (ixgbe_clean_tx_irq frees their skbs).
+ */
+export interface TxDoneMessage {
+  readonly kind: 'txdone';
+  readonly nicQueue: number;
+  readonly batch: PacketBatch;
+}
+
+/**
+ * backend → worker: the skbs of `frames` frames (`slots` TX ring slots) of a vif queue were freed, so their
+ * zero-copy callbacks (xenvif_zerocopy_callback) hand the grant-mapped slots to the dealloc thread, which
+ * unmaps them and sends their TX responses (xenvif_tx_dealloc_action → xenvif_idx_release).
+ */
+export interface DeallocMessage {
+  readonly kind: 'dealloc';
+  readonly vm: number;
+  readonly queue: number;
+  readonly frames: number;
+  readonly slots: number;
+}
+
+export type Message =
+  | DmaMessage
+  | PollMessage
+  | RxMessage
+  | RspMessage
+  | EvtMessage
+  | ReqMessage
+  | ReconnectMessage
+  | RingStateMessage
+  | ConnectedMessage
+  | TxReqMessage
+  | TxRspMessage
+  | XmitMessage
+  | TxPostMessage
+  | TxDoneMessage
+  | DeallocMessage;
 
 /** Every message kind, in the order the scenario's fault rules list them (a missing kind fails to compile). */
 const KIND_SET: Readonly<Record<Message['kind'], true>> = {
@@ -149,10 +238,16 @@ const KIND_SET: Readonly<Record<Message['kind'], true>> = {
   reconnect: true,
   ring: true,
   connected: true,
+  txreq: true,
+  txrsp: true,
+  xmit: true,
+  txpost: true,
+  txdone: true,
+  dealloc: true,
 };
 export const MESSAGE_KINDS = Object.keys(KIND_SET) as readonly Message['kind'][];
 
-/** Packets a message carries (for accounting of packets in flight between actors). */
+/** Packets a message carries (for accounting of packets in flight between actors): received frames only, never a guest's. */
 export function packetsIn(msg: Message): number {
   switch (msg.kind) {
     case 'dma':
@@ -162,4 +257,12 @@ export function packetsIn(msg: Message): number {
     default:
       return 0;
   }
+}
+
+/**
+ * Frames a guest sent that a message carries on their way out (the TX accounting's frames in flight between
+ * actors). Frames in a `txdone` have already left on the wire: they are counted there, not here.
+ */
+export function txPacketsIn(msg: Message): number {
+  return msg.kind === 'txreq' || msg.kind === 'xmit' || msg.kind === 'txpost' ? msg.batch.count : 0;
 }

@@ -21,6 +21,8 @@ export interface NicReport {
   readonly injectedBytes?: number;
   /** Physical interrupts per hardware queue (the time series' `nic.q<q>`). */
   readonly queueIrqs?: readonly number[];
+  /** The transmit path's counters (only when a guest sends). */
+  readonly tx?: TxReport;
 }
 
 export interface BackendReport {
@@ -32,6 +34,8 @@ export interface BackendReport {
   readonly held: number;
   /** Scheduled dom0 vCPUs only: their scheduler's counters, summed over the vCPUs. */
   readonly sched?: SchedCounters;
+  /** The transmit path's counters (only when a guest sends). */
+  readonly tx?: TxReport;
 }
 
 /** What the dom0 vCPUs' scheduler did (cumulative). */
@@ -75,6 +79,8 @@ export interface WorkerReport {
   readonly purgedOldRing?: number;
   /** Packets waiting for each served queue now (guest-RX queue and qdisc), as `[vm, queue, packets]` (the time series' per-queue backlog). */
   readonly queueBacklogs?: readonly (readonly [number, number, number])[];
+  /** The transmit path's counters (only when a guest sends). */
+  readonly tx?: TxReport;
 }
 
 export interface FrontendReport {
@@ -110,6 +116,43 @@ export interface FrontendReport {
   readonly vcpuWakeups?: number;
   /** Latency of packets delivered after the warm-up (only in final reports). */
   readonly latency?: HistogramJson;
+  /** The transmit path's counters (only when a guest sends). */
+  readonly tx?: TxReport;
+}
+
+/**
+ * An actor's share of the transmit path (guest → wire), present only when a guest sends. Frames are counted
+ * where they end: `sent` by the guest that sent them, `onWire` by the NIC that put them on the wire, drops by
+ * the actor that dropped them; `held` is what the actor holds now.
+ */
+export interface TxReport {
+  /** Frames (and bytes) the guests' applications handed to the stack. */
+  readonly sent?: number;
+  readonly sentBytes?: number;
+  /** Frames (and bytes) the bridge forwarded to another guest on the host (they continue on its receive path). */
+  readonly toGuests?: number;
+  readonly toGuestsBytes?: number;
+  /** Frames (and bytes) whose last bit left on the wire. */
+  readonly onWire?: number;
+  readonly onWireBytes?: number;
+  /** Frames the actor holds now (guest qdisc, TX ring requests netback has not taken, NIC TX queue). */
+  readonly held: number;
+  /** Drops by reason (`guest-qdisc-overlimit`, `nic-tx-queue-full`, `vif-disabled`). */
+  readonly drops?: Readonly<Record<string, number>>;
+  /** Notify hypercalls for TX: the guest's for new requests (frontend), netback's for responses (worker). */
+  readonly notifies?: number;
+  /** Virtual interrupts on the guests' TX event channels. */
+  readonly virqs?: number;
+  /** TX-completion interrupts of the NIC. */
+  readonly irqs?: number;
+  /** TX responses netback produced, and how many it sent after a dealloc (grant-mapped slots). */
+  readonly responses?: number;
+  readonly deallocResponses?: number;
+  /** netback TX NAPI polls, and times the credit scheduler held a frame back (tx_credit_exceeded). */
+  readonly polls?: number;
+  readonly creditWaits?: number;
+  /** One-way latency (ns) from the application's send to the last bit on the wire, summed, for the mean. */
+  readonly latencySum?: number;
 }
 
 export type ActorReport = NicReport | BackendReport | WorkerReport | FrontendReport;

@@ -41,13 +41,15 @@ export function ringSlots(pageBytes = 4096, entryBytes = 8, headerBytes = 64): n
 /** Largest ring we accept: u32 distances up to the ring size must stay unambiguous. */
 const MAX_RING_SIZE = 0x8000_0000;
 
-function checkRingSize(who: string, size: number): void {
+/** A ring size is a power of two in [1, 2^31] (ring.h's __RING_SIZE rounds down to one). */
+export function checkRingSize(who: string, size: number): void {
   if (!Number.isInteger(size) || size < 1 || size > MAX_RING_SIZE || (size & (size - 1)) !== 0) {
     throw new SplitnetError('E_SCENARIO', `${who}: ring size must be a power of two in [1, 2^31], got ${size}`);
   }
 }
 
-function checkCount(who: string, n: number, limit: number, what: string): void {
+/** n is a whole number within `limit` (a count of ring items an operation takes). */
+export function checkCount(who: string, n: number, limit: number, what: string): void {
   // Written so that NaN and fractions fail too.
   if (!(Number.isInteger(n) && n >= 0 && n <= limit)) {
     throw new SplitnetError('E_INVARIANT', `${who}: ${n} is not a whole number within the ${limit} ${what}`);

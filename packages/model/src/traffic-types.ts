@@ -33,6 +33,13 @@ export interface GeneratorSpec {
    * seed unless the scenario fixes it, so repetitions start at different points of the cycle.
    */
   readonly phase?: Nanos;
+  /**
+   * The guest that sends this generator's frames (a VM index), through its netfront's TX ring; absent: the
+   * frames arrive from the wire at the NIC.
+   */
+  readonly sender?: number;
+  /** With `sender`: the guest on the same host its frames go to through the bridge; absent: out to the wire. */
+  readonly receiver?: number;
 }
 
 /** Bytes of preamble + start delimiter (8) and inter-frame gap (12) each frame costs on the wire. */

@@ -15,4 +15,17 @@ export const UNIT_TEST_COSTS: CostProfile = Object.freeze({
   frontend: Object.freeze({ virq: 2000, pollOverhead: 500, perPacket: 500, perByte: 0, refillPerPacket: 100, timerTick: 800, notify: 1000, wakeup: 5000 }),
   dom0: Object.freeze({ contextSwitch: 2000, wakeup: 5000 }),
   link: 0,
+  tx: Object.freeze({
+    guestPerPacket: 1000,
+    guestPerByte: 0,
+    guestPerSlot: 0,
+    guestGcPerSlot: 100,
+    netbackPerPoll: 500,
+    netbackPerPacket: 1000,
+    netbackPerMappedSlot: 0,
+    deallocPerBatch: 500,
+    deallocPerSlot: 100,
+    nicCleanPerPacket: 100,
+    nicDma: 0,
+  }),
 });

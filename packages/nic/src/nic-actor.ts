@@ -14,6 +14,7 @@ import type {
   PacketTap,
   PolicySpec,
 } from '@splitnet/model';
+import { isTxTimer, NicTx, type NicTxConfig } from './nic-tx.js';
 
 export interface NicConfig {
   readonly id: string;
@@ -48,6 +49,8 @@ export interface NicConfig {
   readonly pool?: BatchPool;
   /** A packet capture told of every frame that reaches the NIC (absent: none, and no call). */
   readonly tap?: PacketTap;
+  /** The transmit side, when a guest sends (absent: the NIC only receives). */
+  readonly tx?: Omit<NicTxConfig, 'backend' | 'linkGbps' | 'policy'>;
 }
 
 export interface NicQueueStats {
@@ -116,10 +119,13 @@ export class NicActor implements Actor {
 
   /** Where this actor's packet batches come from and go back to. */
   private readonly pool: BatchPool;
+  /** The transmit side (null: none). */
+  private readonly tx: NicTx | null;
 
   constructor(private readonly cfg: NicConfig) {
     this.id = cfg.id;
     this.pool = cfg.pool ?? new BatchPool();
+    this.tx = cfg.tx ? new NicTx({ ...cfg.tx, backend: cfg.backend, linkGbps: cfg.linkGbps, policy: cfg.policy }, this.pool) : null;
     doubleFields(this, ['emittedBytes']); // passes 2^30 within a second at 10 Gbit/s
     this.source = new TrafficSource(cfg.generators, cfg.flowCount, cfg.linkGbps, cfg.seed);
     for (let q = 0; q < cfg.queues; q++) this.hw.push(new HwQueue(cfg.moderation?.(q) ?? createCoalescer(cfg.policy)));
@@ -185,6 +191,7 @@ export class NicActor implements Actor {
       injected: this.injected,
       injectedBytes: this.injectedBytes,
       queueIrqs: this.hw.map((h) => h.stats.irqs),
+      ...(this.tx ? { tx: this.tx.report(t) } : {}),
     };
   }
 
@@ -197,6 +204,11 @@ export class NicActor implements Actor {
    * previous incarnation — changes nothing.
    */
   receive(msg: Message, now: Nanos, fx: Effects): void {
+    if (msg.kind === 'txpost') {
+      if (this.tx) this.tx.post(msg.nicQueue, msg.batch, now, fx);
+      else this.pool.release(msg.batch);
+      return;
+    }
     if (msg.kind !== 'poll') return;
     const q = msg.nicQueue;
     const h = this.hw[q];
@@ -254,6 +266,10 @@ export class NicActor implements Actor {
   }
 
   timer(tag: number, now: Nanos, fx: Effects): void {
+    if (isTxTimer(tag)) {
+      this.tx?.timer(tag, now, fx);
+      return;
+    }
     if (tag !== this.timerGen) return; // superseded
     this.timerAt = Infinity;
     this.wake(now, fx);

@@ -90,6 +90,42 @@ export function runKpis(s: Summary): Kpi[] {
   return out;
 }
 
+/** The transmit path beside the receive summary (a guest that sends), or '' when no guest sends. */
+function transmitSection(s: Summary): string {
+  const t = s.tx;
+  const acc = s.accounting.tx;
+  if (t === undefined || acc === undefined) return '';
+  const n = (x: number | null | undefined) => v(finite(x));
+  const f = acc.inFlight;
+  const kpiList: Kpi[] = [
+    { label: `on the wire (guests sent ${n(t.sentGbps)})`, value: n(t.onWireGbps), unit: 'Gbit/s' },
+    { label: 'to other guests through the bridge', value: n(t.toGuestsGbps), unit: 'Gbit/s' },
+    { label: 'guest TX virtual interrupts per second', value: n(t.interrupts.virqPerSec), unit: '/s' },
+    { label: 'NIC TX-completion interrupts per second', value: n(t.interrupts.nicIrqPerSec), unit: '/s' },
+    { label: 'mean latency, send to the wire', value: n(t.meanLatencyUs), unit: 'µs' },
+    { label: 'frames dropped (whole run)', value: n(t.drops.total), bad: (finite(t.drops.total) ?? 0) > 0 },
+    { label: 'transmit accounting', value: acc.balanced ? 'balanced' : `${n(acc.unaccounted)} unaccounted`, bad: !acc.balanced },
+  ];
+  const rows = [
+    ['guest notifications to netback', `${n(t.notifications.guestPerSec)} /s`],
+    ['netback notifications to the guests', `${n(t.notifications.netbackPerSec)} /s`],
+    ['netback TX polls', `${n(t.netback.pollsPerSec)} /s`],
+    ['TX responses (share after the dealloc)', `${n(t.netback.responsesPerSec)} /s (${n(t.netback.deallocShare * 100)} %)`],
+    ['credit waits (rate=)', `${n(t.netback.creditWaitsPerSec)} /s`],
+    [
+      'drops by reason',
+      Object.entries(acc.dropped)
+        .map(([k, x]) => `${k} ${n(x)}`)
+        .join(', '),
+    ],
+    [
+      'accounting',
+      `sent ${n(acc.sent)} = on the wire ${n(acc.onWire)} + to guests ${n(acc.toGuests)} + dropped ${n(t.drops.total)} + in flight ${n(f.guestQdiscs + f.txRings + f.links + f.nicTxQueues)}`,
+    ],
+  ];
+  return `<section id="transmit"><h2>Transmit path</h2>${kpis(kpiList)}${table(['figure', 'value'], rows)}<p>Guests that send: the receive figures above include what other guests sent through the bridge; CPU per core includes the transmit work.</p></section>`;
+}
+
 /** The scenario's one-line `description` from the resolved YAML (plain or quoted scalar), if any. */
 export function scenarioDescription(yaml: string | undefined): string | undefined {
   const m = /^description: (.+)$/m.exec(yaml ?? '');
@@ -118,6 +154,8 @@ export function renderRunReport(run: RunData): Report {
   body.push(
     `<p>Rates and latency cover the measurement window ${esc(window)} of emulated time (after the warm-up); drops and accounting cover the whole run. Hover over a plot for its values.</p></section>`,
   );
+  const txSection = transmitSection(s);
+  if (txSection !== '') body.push(txSection);
   body.push(`<section id="figures"><h2>Figures</h2>${items(list, counter)}</section>`);
   if (faults.length > 0) {
     body.push(

@@ -145,3 +145,20 @@ test('run report - several VMs: per-VM bars, and many cores drawn as the mean of
   );
   t.is((r.figures.find((f) => f.id === 'cpu-per-core')?.svg.match(/data-mark="bar"/g) ?? []).length, 13, 'the bars still show every core');
 });
+
+test('run report - a run where a guest sends shows the transmit path beside the receive summary', (t) => {
+  const dir = tmp();
+  const sending = BASE.replace(
+    'traffic: [ { flows: 8, rate: 10Gbps, size: 1518, pattern: poisson } ]',
+    'traffic: [ { flows: 8, rate: 2Gbps, size: 1518 }, { name: out, from: vm.0, protocol: udp, rate: 1Gbps, flows: 2 } ]',
+  );
+  t.not(sending, BASE);
+  writeRun(dir, sending);
+  const r = buildReport(dir);
+  t.true(r.html.includes('<section id="transmit"><h2>Transmit path</h2>'));
+  t.true(r.html.includes('NIC TX-completion interrupts per second'));
+  t.regex(r.html, /sent \d+ = on the wire \d+ \+ to guests 0 \+ dropped 0 \+ in flight \d+/);
+  const plain = tmp();
+  writeRun(plain);
+  t.false(buildReport(plain).html.includes('id="transmit"'), 'a receive-only run has no transmit section');
+});

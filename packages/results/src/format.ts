@@ -57,6 +57,7 @@ export function formatSummary(s: Summary): string {
   const a = s.accounting;
   const inflight = a.inFlight.nicRings + a.inFlight.links + a.inFlight.workerBacklogs + a.inFlight.guestRings;
   add('accounting', `${a.balanced ? 'ok' : 'BROKEN'}: emitted ${a.emitted} = delivered ${a.delivered} + dropped ${s.drops.total} + in flight ${inflight}${a.balanced ? '' : ` (unaccounted ${a.unaccounted})`}`);
+  if (s.tx) addTx(s, add);
   if (s.live) {
     const l = s.live;
     add('live', `${l.verdict === 'tainted' ? 'TAINTED' : l.valid ? 'valid' : 'INVALID'}: tdf ${l.tdf}, ${l.processes} processes${l.restarts > 0 ? `, ${l.restarts} restarted` : ''}; lag p99 ${fmt(l.processingLagUs.p99)} µs (bound ${fmt(l.maxLagUs)}${l.lagTrend.growing ? `; GROWING: ${fmt(l.lagTrend.firstHalfP99Us)} → ${fmt(l.lagTrend.secondHalfP99Us)} µs from the first half to the second` : ''}), effective resolution ${fmt(l.effectiveResolutionUs)} µs`);
@@ -90,4 +91,22 @@ export function formatSummary(s: Summary): string {
   add('flow order', s.flowOrder.reordered === 0 ? 'no flow reordered' : `${s.flowOrder.reordered} packets out of order`);
   const w = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+/** The transmit path's lines (a guest that sends), after the receive side's. */
+function addTx(s: Summary, add: (k: string, v: string) => void): void {
+  const t = s.tx;
+  const a = s.accounting.tx;
+  if (t === undefined || a === undefined) return;
+  add('tx', `${fmt(t.onWireGbps)} Gbit/s on the wire, ${fmt(t.onWirePps)} pkt/s (guests sent ${fmt(t.sentGbps)} Gbit/s); send to wire mean ${fmt(t.meanLatencyUs)} µs`);
+  if (a.toGuests > 0) add('tx to guests', `${fmt(t.toGuestsGbps)} Gbit/s, ${fmt(t.toGuestsPps)} pkt/s through the bridge (counted as received above)`);
+  add('tx irqs', `guest TX virtual irqs ${fmt(t.interrupts.virqPerSec)} /s, NIC TX-completion irqs ${fmt(t.interrupts.nicIrqPerSec)} /s`);
+  add('tx notifications', `guest ${fmt(t.notifications.guestPerSec)} /s, netback ${fmt(t.notifications.netbackPerSec)} /s`);
+  add('tx netback', `polls ${fmt(t.netback.pollsPerSec)} /s, responses ${fmt(t.netback.responsesPerSec)} /s (${fmt(t.netback.deallocShare * 100, 0)}% after dealloc), credit waits ${fmt(t.netback.creditWaitsPerSec)} /s`);
+  add('tx drops', `${t.drops.total} (guest-qdisc-overlimit ${t.drops['guest-qdisc-overlimit']}, nic-tx-queue-full ${t.drops['nic-tx-queue-full']}${t.drops['vif-disabled'] > 0 ? `, vif-disabled ${t.drops['vif-disabled']}` : ''})`);
+  const f = a.inFlight;
+  const inflight = f.guestQdiscs + f.txRings + f.links + f.nicTxQueues;
+  let dropped = 0;
+  for (const v of Object.values(a.dropped)) dropped += v;
+  add('tx accounting', `${a.balanced ? 'ok' : 'BROKEN'}: sent ${a.sent} = on the wire ${a.onWire}${a.toGuests > 0 ? ` + to guests ${a.toGuests}` : ''} + dropped ${dropped} + in flight ${inflight}${a.balanced ? '' : ` (unaccounted ${a.unaccounted})`}`);
 }

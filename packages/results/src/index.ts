@@ -2,7 +2,9 @@
 export type { Accounting, BusOutage, Interruption, LagBound, LiveInfo, OfferedCap, ProcessCounters, RestartedProcess, RunEvent, RunResult, SchedSummary, Summary, Verdict } from './summary.js';
 export { BASE_DROP_REASONS, combine, DROP_REASONS, FAULT_DROP_REASONS, sampleRow, sig, totalVirqs } from './metrics.js';
 export type { DropReason, QueueCounters, SchedSnapshot, Snapshot } from './metrics.js';
-export { balance, lineRateGbps, offeredCapOf, shownDrops, summarize } from './summarize.js';
+export { balance, lineRateGbps, offeredCapOf, shownDrops, summarize, withTxBalance } from './summarize.js';
+export { combineTx, summarizeTx, TX_DROP_REASONS, txBalance } from './tx-summary.js';
+export type { TxAccounting, TxDropReason, TxSnapshot, TxSummary } from './tx-summary.js';
 export { collectStalls, faultDetail, faultsSummary, recoveryTimes } from './fault-report.js';
 export type { FaultRecovery, FaultStall, FaultsSummary } from './fault-report.js';
 export { ALL_ENTITY, seriesPoints, timeseriesCsv } from './timeseries.js';

@@ -1,6 +1,7 @@
 // Cumulative counters combined from every actor's report at an instant, and the rates between two such snapshots.
 import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport, Nanos } from '@splitnet/model';
+import { combineTx, type TxSnapshot } from './tx-summary.js';
 
 /**
  * Why packets were dropped. `nic-ring-full`: the NIC's hardware ring was full (the driver core is
@@ -70,6 +71,8 @@ export interface Snapshot {
   readonly nicQueueIrqs: readonly number[];
   /** Scheduled dom0 vCPUs and guest vCPUs that block: what the schedulers did (null when neither is modelled). */
   readonly sched: SchedSnapshot | null;
+  /** The transmit path's counters (null when no guest sends). */
+  readonly tx: TxSnapshot | null;
 }
 
 /** Cumulative scheduler counters: dom0's (context switches, softirq deferrals, vCPU wake-ups) and the guests' vCPU wake-ups. */
@@ -155,6 +158,9 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
       case 'backend':
         // Batches whose driver work on a scheduled vCPU is not done: their descriptors are still taken in the NIC ring.
         nicHeld += r.held;
+        // Frames the bridge forwarded from one guest to another enter the receive path as the NIC's do.
+        emitted += r.tx?.toGuests ?? 0;
+        emittedBytes += r.tx?.toGuestsBytes ?? 0;
         if (r.sched) {
           dom0 ??= { switches: 0, deferrals: 0, wakeups: 0 };
           dom0.switches += r.sched.switches;
@@ -224,6 +230,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
     heldIn: { nicRings: nicHeld, workerBacklogs: workerHeld, guestRings: guestHeld },
     latency, queues, workerBacklogs, nicQueueIrqs,
     sched: dom0 === null && guestWakeups === null ? null : { dom0, guestWakeups },
+    tx: combineTx(reports),
   };
 }
 

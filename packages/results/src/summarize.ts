@@ -1,4 +1,5 @@
 // From combined snapshots to a run's summary: rates over the measurement window, the drops a summary shows, and the accounting invariant.
+import { summarizeTx, txBalance } from './tx-summary.js';
 import { LatencyHistogram, meanFrameBytes, requestedWireGbps, WIRE_OVERHEAD_BYTES } from '@splitnet/model';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { BASE_DROP_REASONS, DROP_REASONS, FAULT_DROP_REASONS, sig, totalVirqs } from './metrics.js';
@@ -7,7 +8,7 @@ import type { Accounting, OfferedCap, SchedSummary, Summary } from './summary.js
 
 /** The cap of this scenario's traffic, or undefined when the link carries all it asks for. */
 export function offeredCapOf(s: CompiledScenario): OfferedCap | undefined {
-  const requested = requestedWireGbps(s.traffic.generators);
+  const requested = requestedWireGbps(wireGenerators(s));
   // The slack absorbs rounding: 10Gbps of traffic on a 10Gbps link is exactly line rate, not above it.
   return requested > s.topology.linkGbps * (1 + 1e-9) ? { requestedGbps: sig(requested), linkGbps: s.topology.linkGbps } : undefined;
 }
@@ -63,7 +64,7 @@ export function summarize(
   const blog = inWindow.map((x) => x.backlog);
   const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : sig(xs.reduce((p, q) => p + q, 0) / xs.length));
   const max = (xs: readonly number[]) => xs.reduce((p, q) => (q > p ? q : p), 0);
-  const mtu = s.traffic.generators.length > 0 ? lineRateGbps(s) : s.topology.linkGbps;
+  const mtu = wireGenerators(s).length > 0 ? lineRateGbps(s) : s.topology.linkGbps;
   const drops = shownDrops(b.drops, withFaults);
   const capped = offeredCapOf(s);
   let dropTotal = 0;
@@ -120,7 +121,15 @@ export function summarize(
     flowOrder: { reordered: b.reordered },
     accounting: acc,
     ...schedSummary(a, b, rate),
+    ...(b.tx !== null && acc.tx !== undefined ? { tx: summarizeTx(a.tx ?? b.tx, b.tx, { a: a.t, b: b.t }, acc.tx) } : {}),
   };
+}
+
+/** The accounting with the transmit path's invariant added when a guest sends (`balanced` then needs both). */
+export function withTxBalance(acc: Accounting, s: Snapshot, txOnLinks: number): Accounting {
+  if (s.tx === null) return acc;
+  const tx = txBalance(s.tx, txOnLinks);
+  return { ...acc, balanced: acc.balanced && tx.balanced, tx };
 }
 
 /** The scheduler rates over the window, when schedulers are modelled (no key otherwise: results keep their shape). */
@@ -143,9 +152,14 @@ function schedSummary(a: Snapshot, b: Snapshot, rate: (x: number) => number): { 
   };
 }
 
-/** Frame-bit throughput the link can carry with this scenario's first generator's mean frame size. */
+/** The generators whose frames arrive from the wire (a guest's own go out through its netfront). */
+function wireGenerators(s: CompiledScenario): CompiledScenario['traffic']['generators'] {
+  return s.traffic.generators.filter((g) => g.sender === undefined);
+}
+
+/** Frame-bit throughput the link can carry with this scenario's first wire generator's mean frame size. */
 export function lineRateGbps(s: CompiledScenario): number {
-  const gen = s.traffic.generators[0];
+  const gen = wireGenerators(s)[0];
   if (!gen) return s.topology.linkGbps;
   const mean = meanFrameBytes(gen.size);
   return (s.topology.linkGbps * mean) / (mean + WIRE_OVERHEAD_BYTES);

@@ -5,6 +5,7 @@ import type { CaptureSummary } from './packet-capture.js';
 import type { FaultOccurrence } from '@splitnet/scenario';
 import type { DropReason, Snapshot } from './metrics.js';
 import type { SeriesPoint } from './timeseries.js';
+import type { TxAccounting, TxSummary } from './tx-summary.js';
 
 /** One entry of a run's event log (events.jsonl): lifecycle, faults, what actors noticed. */
 export interface RunEvent {
@@ -26,7 +27,10 @@ export interface Accounting {
   };
   /** emitted − delivered − dropped − in flight: must be 0. */
   readonly unaccounted: number;
+  /** The receive invariant holds, and the transmit one too when guests send. */
   readonly balanced: boolean;
+  /** The transmit path's invariant (present only when a guest sends). */
+  readonly tx?: TxAccounting;
 }
 
 export interface RunResult {
@@ -207,6 +211,8 @@ export interface Summary {
   readonly interrupted?: Interruption;
   /** Present only with scheduled dom0 vCPUs (topology.dom0.vcpus) or guest vCPUs that block (topology.vms.blockAfter). */
   readonly sched?: SchedSummary;
+  /** The transmit path, beside the receive figures above (present only when a guest sends). */
+  readonly tx?: TxSummary;
 }
 
 /** What the schedulers did, per second of the measured window. */

@@ -1,5 +1,5 @@
 // The deterministic `sim` runtime: every actor in one process, driven by a discrete-event loop in virtual time.
-import { BatchPool, packetsIn, SplitnetError } from '@splitnet/model';
+import { BatchPool, packetsIn, SplitnetError, txPacketsIn } from '@splitnet/model';
 import type { Actor, ActorRef, Effects, FaultCommand, Message, Nanos } from '@splitnet/model';
 import { EventQueue, MAX_ACTORS, originOf, originSeq } from './event-queue.js';
 import { MAX_EVENTS_AT_ONE_INSTANT, stuckError } from './stuck.js';
@@ -83,6 +83,8 @@ export class SimRuntime {
   private started = false;
   /** Packets carried by messages that are scheduled but not yet delivered. */
   private packetsOnLinks = 0;
+  /** Frames a guest sent, in messages on their way out (the transmit path's accounting). */
+  private txPacketsOnLinks = 0;
   /** Events processed so far. */
   eventsProcessed = 0;
   /** The run's event log: what actors reported (Effects.event) and what the run's driver recorded (`record`). */
@@ -156,6 +158,7 @@ export class SimRuntime {
           if (verdict === ROUTE_DUPLICATE) queue.push(due, to, msg, 0, originOf(ref, (seqs[to] = (seqs[to] as number) + 1)));
         }
         self.packetsOnLinks += packetsIn(msg);
+        self.txPacketsOnLinks += txPacketsIn(msg);
         if (tap !== null) tap(ref, to, msg, at, due);
         if (owned !== null && owned[to] !== true) {
           // Counted on the links here until the partition that owns `to` delivers it (the sum over partitions is sim's).
@@ -290,6 +293,11 @@ export class SimRuntime {
     return this.packetsOnLinks; // includes messages waiting for a paused actor
   }
 
+  /** Frames guests sent that are in messages between actors now (the transmit path's in flight). */
+  txInFlightOnLinks(): number {
+    return this.txPacketsOnLinks;
+  }
+
   private start(): void {
     this.started = true;
     const n = this.actors.length;
@@ -350,7 +358,10 @@ export class SimRuntime {
         throw stuckError(t, actor.id, msg, tag);
       }
       this.eventsProcessed++;
-      if (msg !== null) this.packetsOnLinks -= packetsIn(msg);
+      if (msg !== null) {
+        this.packetsOnLinks -= packetsIn(msg);
+        this.txPacketsOnLinks -= txPacketsIn(msg);
+      }
       if (this.partitioned) {
         // Events run in time order (t ≥ maxT): only an equal time compares the rest of the key.
         if (t > this.maxT) {
@@ -373,7 +384,10 @@ export class SimRuntime {
         }
         if (msg === null && originSeq(origin) < (this.incarnationSeq[target] as number)) continue; // a timer of a previous incarnation
         if (this.paused[target] === true) {
-          if (msg !== null) this.packetsOnLinks += packetsIn(msg);
+          if (msg !== null) {
+            this.packetsOnLinks += packetsIn(msg);
+            this.txPacketsOnLinks += txPacketsIn(msg);
+          }
           this.deferred.push({ target, msg, tag });
           continue;
         }

@@ -4,6 +4,7 @@ import { basename, dirname, extname } from 'node:path';
 import { SplitnetError, type Nanos } from '@splitnet/model';
 import { stringify } from 'yaml';
 import { readCosts, resolveProfileMap } from './cost-profile.js';
+import { readTx } from './tx.js';
 import { Field, isPlainMap, readDuration, readEnum, readInt, readMap, readString } from './field.js';
 import { buildFlowTable } from './flow-table.js';
 import { formatPath, listWords, ScenarioIssue, type Path } from './issue.js';
@@ -17,7 +18,7 @@ import { readTraffic } from './traffic.js';
 import { MAX_SEED, RUNTIMES, SCENARIO_SPEC } from './scenario-spec.js';
 
 export { MAX_SEED };
-import type { CompiledScenario } from './types.js';
+import type { CompiledScenario, CostProfile } from './types.js';
 import { formatDuration } from './units.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 
@@ -194,7 +195,21 @@ function compileValue(value: unknown, source: string): CompiledScenario {
   const coalescing = readCoalescing(map.get('coalescing'));
   const napiMap = readMap(map.get('napi'), K.napi);
   const budget = readInt(napiMap.get('budget'), K.napi.keys.budget.default, K.napi.keys.budget);
-  const costs = readCosts(map.get('costs'), baseDirOf(source));
+  if (runtime === 'live' && generators.some((g) => g.receiver !== null)) {
+    // The sender's grants come back from the receiving vif's worker: a message between workers that live runs do not route yet.
+    runtimeField.expected('sim', ' (guest-to-guest traffic runs in sim only for now)');
+  }
+  const profile = readCosts(map.get('costs'), baseDirOf(source));
+  const sends = generators.some((g) => g.sender !== null);
+  const tx = readGuestTx(map.get('tx'), sends, profile, map.get('costs'), {
+    runtime,
+    runtimePath: runtimeField.path,
+    dom0Vcpus: topology.compiled.dom0.vcpus,
+    dom0Path: topology.dom0VcpusPath,
+    faults: map.get('faults'),
+  });
+  // A receive-only scenario carries no transmit costs, so that it compiles (and resolves) as it always did.
+  const costs: CostProfile = sends || profile.tx === undefined ? profile : withoutTx(profile);
   const faults = readFaults(map.get('faults'), {
     duration,
     workers: topology.compiled.workers,
@@ -223,7 +238,7 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     traffic: generators.map((g) => g.resolved),
     coalescing: coalescing.resolved,
     napi: { budget },
-    costs: resolveProfileMap(costs),
+    costs: resolveProfileMap(costs, sends),
     netback: {
       rxQueueBytes: netback.rxQueueBytes,
       qdisc: netback.qdisc,
@@ -231,6 +246,7 @@ function compileValue(value: unknown, source: string): CompiledScenario {
       stallKick: netback.stallKick,
       threading: netback.threading,
     },
+    ...(tx === null ? {} : { tx: tx.resolved }),
     ...(faults.compiled.length > 0 ? { faults: faults.resolved } : {}),
   };
   const compiled: CompiledScenario = {
@@ -249,10 +265,46 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     napi: { budget },
     costs,
     netback,
+    tx: tx?.compiled ?? null,
     faults: faults.compiled,
     resolved,
   };
   return deepFreeze(compiled);
+}
+
+/** The profile without its transmit-path section. */
+function withoutTx(profile: CostProfile): CostProfile {
+  const { tx: _tx, ...rest } = profile;
+  return rest;
+}
+
+/**
+ * The `tx` section when a guest sends (null otherwise: a `tx` section without a sending guest is a mistake worth
+ * naming). A guest that sends needs the profile's transmit costs, dedicated dom0 cores (the transmit path is
+ * not yet modelled on scheduled dom0 vCPUs) and no faults (none acts on the transmit path yet).
+ */
+function readGuestTx(
+  field: Field,
+  sends: boolean,
+  profile: CostProfile,
+  costsField: Field,
+  ctx: { runtime: string; runtimePath: Path; dom0Vcpus: number | null; dom0Path: Path; faults: Field },
+): ReturnType<typeof readTx> | null {
+  if (!sends) {
+    if (!field.absent) field.expected('no tx section', ' (no generator sends from a guest: give one from: vm.<index>)');
+    return null;
+  }
+  if (profile.tx === undefined) {
+    costsField.expected(`a cost profile with a tx section (profile ${JSON.stringify(profile.name)} has none, and a generator sends from a guest)`);
+  }
+  if (ctx.dom0Vcpus !== null) {
+    new Field(ctx.dom0Vcpus, [...ctx.dom0Path]).expected('"dedicated"', ' (a guest that sends is not yet modelled on scheduled dom0 vCPUs)');
+  }
+  if (!ctx.faults.absent && Array.isArray(ctx.faults.value) && ctx.faults.value.length > 0) {
+    ctx.faults.expected('no faults', ' (faults are not yet modelled with a guest that sends)');
+  }
+
+  return readTx(field);
 }
 
 function deepFreeze<T>(value: T): T {

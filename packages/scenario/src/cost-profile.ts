@@ -66,6 +66,22 @@ const SECTIONS = {
     },
     { description: "The driver domain's scheduled vCPUs (topology.dom0.vcpus; unused with dedicated cores)." },
   ),
+  tx: map(
+    {
+      guestPerPacket: cost("Guest: the application's send and the stack down to xennet_start_xmit, per frame"),
+      guestPerByte: cost("Guest: the send's copy from user space, per byte"),
+      guestPerSlot: cost('Guest: xennet_start_xmit per ring slot (a grant reference and a TX request)'),
+      guestGcPerSlot: cost('Guest: xennet_tx_buf_gc per TX response (end the grant, free the skb)'),
+      netbackPerPoll: cost('netback: one TX NAPI poll (the grant-copy and grant-map hypercalls of a batch)'),
+      netbackPerPacket: cost('netback: per frame, building and submitting it, and the bridge forwarding it to the NIC'),
+      netbackPerMappedSlot: cost('netback: per grant-mapped slot'),
+      deallocPerBatch: cost('netback dealloc: one pass (wake-up, the unmap hypercall)'),
+      deallocPerSlot: cost('netback dealloc: per slot unmapped and answered'),
+      nicCleanPerPacket: cost('NIC driver: per frame cleaned after a TX-completion interrupt'),
+      nicDma: cost("NIC: from the descriptor tail write to the frame's first bit on the wire (a latency, not CPU)"),
+    },
+    { description: 'The transmit path (guests that send); optional in a profile, required when a guest sends.' },
+  ),
 } as const;
 type Section = keyof typeof SECTIONS;
 const SECTION_NAMES = Object.keys(SECTIONS) as Section[];
@@ -86,9 +102,13 @@ const PROFILE_SPEC = map(
     worker: complete(SECTIONS.worker),
     frontend: complete(SECTIONS.frontend),
     dom0: complete(SECTIONS.dom0),
+    tx: complete(SECTIONS.tx),
     link: LINK_COST,
   },
-  { required: [...SECTION_NAMES, 'link'], description: 'A complete cost profile written inline (what scenario.resolved.yaml holds).' },
+  {
+    required: [...SECTION_NAMES.filter((s) => s !== 'tx'), 'link'],
+    description: 'A complete cost profile written inline (what scenario.resolved.yaml holds).',
+  },
 );
 
 /** Some numbers of a profile, replacing the base's. */
@@ -220,6 +240,8 @@ export function readProfile(field: Field, base: CostProfile | undefined, fallbac
     for (const key of keys) out[key] = number(sectionMap.get(key), baseSection?.[key]);
     return out as Record<keyof (typeof SECTIONS)[S]['keys'], number>;
   };
+  // The transmit path's section is optional: a receive-only profile need not have it.
+  const hasTx = !map.get('tx').absent || base?.tx !== undefined;
   return {
     name,
     nic: section('nic'),
@@ -228,11 +250,15 @@ export function readProfile(field: Field, base: CostProfile | undefined, fallbac
     frontend: section('frontend'),
     dom0: section('dom0'),
     link: number(map.get('link'), base?.link),
+    ...(hasTx ? { tx: section('tx') } : {}),
   };
 }
 
-/** The profile written out in full, the form the resolved scenario uses so that it needs no file. */
-export function resolveProfileMap(profile: CostProfile): Record<string, unknown> {
+/**
+ * The profile written out in full, the form the resolved scenario uses so that it needs no file. The transmit
+ * path's costs are written only when `withTx` (a guest sends), so a receive-only scenario resolves as before.
+ */
+export function resolveProfileMap(profile: CostProfile, withTx = false): Record<string, unknown> {
   return {
     name: profile.name,
     nic: { ...profile.nic },
@@ -241,6 +267,7 @@ export function resolveProfileMap(profile: CostProfile): Record<string, unknown>
     frontend: { ...profile.frontend },
     dom0: { ...profile.dom0 },
     link: profile.link,
+    ...(withTx && profile.tx !== undefined ? { tx: { ...profile.tx } } : {}),
   };
 }
 

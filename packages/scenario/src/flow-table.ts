@@ -37,12 +37,22 @@ export function buildFlowTable(generators: readonly GeneratorInput[], runSeed: n
       const host = i + 1;
       const hi = (host >> 8) & 0xff;
       const lo = host & 0xff;
-      const src = gen.ipVersion === 4 ? [10, g, hi, lo] : [0x20, 0x01, 0x0d, 0xb8, 0, g, 0, 0, 0, 0, 0, 0, 0, 0, hi, lo];
-      const dst = gen.ipVersion === 4 ? [10, 255, vm, 1] : [0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0, vm, 0, 0, 0, 0, 0, 0, 0, 1];
+      const remote = gen.ipVersion === 4 ? [10, g, hi, lo] : [0x20, 0x01, 0x0d, 0xb8, 0, g, 0, 0, 0, 0, 0, 0, 0, 0, hi, lo];
+      const guest = gen.ipVersion === 4 ? [10, 255, vm, 1] : [0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0, vm, 0, 0, 0, 0, 0, 0, 0, 1];
+      // A guest's flow goes the other way: from the guest's address to host i + 1 of the generator's /16, or to
+      // the receiving guest's address (`vm` is then that guest).
+      const sender =
+        gen.sender === null
+          ? null
+          : gen.ipVersion === 4
+            ? [10, 255, gen.sender, 1]
+            : [0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0, gen.sender, 0, 0, 0, 0, 0, 0, 0, 1];
+      const [src, dst] = sender === null ? [remote, guest] : gen.receiver === null ? [sender, remote] : [sender, guest];
       flows.push({
         id: gen.spec.firstFlow + i,
         generator: g,
         vm,
+        ...(gen.sender === null ? {} : { sender: gen.sender }),
         ipVersion: gen.ipVersion,
         protocol: gen.protocol,
         src,

@@ -7,6 +7,7 @@ import { NETBACK_SPEC } from './netback.js';
 import { duration, int, map, string, words } from './spec.js';
 import { TOPOLOGY_SPEC } from './topology.js';
 import { TRAFFIC_SPEC } from './traffic-spec.js';
+import { TX_SPEC } from './tx.js';
 
 /** Longest run a scenario may ask for; beyond an emulated hour a typo (s for ms) is likelier. */
 const MAX_DURATION = 3_600_000_000_000;
@@ -44,6 +45,7 @@ export const SCENARIO_SPEC = map(
     ),
     costs: COSTS_SPEC,
     netback: NETBACK_SPEC,
+    tx: TX_SPEC,
     faults: FAULTS_SPEC,
   },
   { description: 'A splitnet scenario (docs/scenario-reference.md).' },

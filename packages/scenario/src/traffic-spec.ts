@@ -46,6 +46,18 @@ export const GENERATOR_SPEC = map(
       default: 'all',
       description: 'Destination VMs: all, a VM index or a list of them (each < topology.vms.count); flows go round-robin over them.',
     }),
+    from: string({
+      pattern: '^(wire|vm\\.(0|[1-9][0-9]*))$',
+      patternMessage: 'wire or vm.<index>',
+      description:
+        'Who sends: wire (the default: frames arrive at the NIC, for the guests in vms) or vm.<index> (that guest sends through its netfront TX ring).',
+    }),
+    to: string({
+      pattern: '^(wire|vm\\.(0|[1-9][0-9]*))$',
+      patternMessage: 'wire or vm.<index>',
+      description:
+        "Where a guest's frames go (with from: vm.<index>): wire, out of the physical NIC (the default; guest-to-guest, vm.<index>, is not modelled yet).",
+    }),
     flows: int({ min: 1, max: MAX_FLOWS_PER_GENERATOR, default: 8, description: 'Distinct 5-tuples (what RSS spreads).' }),
     rate: rate({
       bitsOnly: false,

@@ -22,8 +22,12 @@ const MAX_PORT = 65535;
 /** A generator as read, before the flow table is laid out. */
 export interface GeneratorInput {
   readonly spec: GeneratorSpec;
-  /** Destination VM indexes, flows assigned round-robin over them. */
+  /** Destination VM indexes, flows assigned round-robin over them (for a guest's generator: the sender alone). */
   readonly vms: readonly number[];
+  /** The guest that sends (from: vm.<index>), or null: the frames come from the wire. */
+  readonly sender: number | null;
+  /** The guest a guest's frames go to through the bridge (to: vm.<index>), or null: out to the wire. */
+  readonly receiver: number | null;
   readonly protocol: 'tcp' | 'udp';
   readonly ipVersion: 4 | 6;
   /** Flow i's source port is srcPort + i, or `seeded`: drawn from the run seed (see flow-table.ts). */
@@ -71,7 +75,8 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
   const G = GENERATOR_SPEC.keys;
   const name = readString(map.get('name'), `gen${g}`);
   if (name === '') map.get('name').expected('a non-empty name');
-  const vms = readVms(map.get('vms'), ctx);
+  const { sender, receiver } = readEnds(map, ctx);
+  const vms = sender === null ? readVms(map.get('vms'), ctx) : { all: false, list: [receiver ?? sender] };
   const flows = readInt(map.get('flows'), G.flows.default, G.flows);
   const rateField = map.get('rate');
   const rate: Rate = rateField.absent ? { kind: 'bits', bitsPerSecond: ctx.linkBitsPerSecond } : readRate(rateField);
@@ -94,10 +99,23 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
   const pps = rate.kind === 'packets' ? rate.packetsPerSecond : rate.bitsPerSecond / ((mean + WIRE_OVERHEAD_BYTES) * 8);
   const fixedPhase = readPhase(map.get('phase'), pattern, map.get('pattern'));
   const phase = fixedPhase === SEEDED ? seededPhase(ctx.seed, g, pattern, pps) : fixedPhase;
-  const spec: GeneratorSpec = { name, pps, pattern, size, firstFlow, flows, start, stop, phase };
+  const spec: GeneratorSpec = {
+    name,
+    pps,
+    pattern,
+    size,
+    firstFlow,
+    flows,
+    start,
+    stop,
+    phase,
+    ...(sender === null ? {} : { sender }),
+    ...(receiver === null ? {} : { receiver }),
+  };
   const resolved = {
     name,
-    vms: vms.all ? 'all' : vms.list,
+    // A guest's generator says who sends and where to; a wire generator keeps its shape (no from/to keys).
+    ...(sender === null ? { vms: vms.all ? 'all' : vms.list } : { from: `vm.${sender}`, to: receiver === null ? 'wire' : `vm.${receiver}` }),
     flows,
     rate: formatRate(rate),
     pattern: patternResolved,
@@ -109,7 +127,44 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
     start: formatDuration(start),
     stop: formatDuration(stop),
   };
-  return { spec, vms: vms.list, protocol, ipVersion, srcPort, resolved };
+  return { spec, vms: vms.list, sender, receiver, protocol, ipVersion, srcPort, resolved };
+}
+
+/**
+ * `from` and `to`: who sends and where the frames go. From the wire (the default) the destinations are `vms`
+ * and `to` has no place; from a guest (vm.<index>) the frames go to `to` — wire (the default) or another guest
+ * on the host, through the bridge — and `vms` has no place. Returns the sending and the receiving guest (null:
+ * the wire).
+ */
+function readEnds(map: MapField, ctx: TrafficContext): { sender: number | null; receiver: number | null } {
+  const fromField = map.get('from');
+  const toField = map.get('to');
+  const from = readString(fromField, 'wire');
+  const sender = guestIndex(fromField, from, ctx);
+  if (sender === null) {
+    if (!toField.absent) toField.expected('no to: (frames from the wire go to the guests in vms)', '', [fromField.path]);
+    return { sender: null, receiver: null };
+  }
+  const vmsField = map.get('vms');
+  if (!vmsField.absent) vmsField.expected("no vms: (a guest's frames go to `to`, not to guests)", '', [fromField.path]);
+  const receiver = guestIndex(toField, readString(toField, 'wire'), ctx);
+  if (receiver === sender)
+    toField.expected(`wire or another guest than vm.${sender}`, ' (a guest does not send to itself through the bridge)', [fromField.path]);
+  return { sender, receiver };
+}
+
+const GUEST = /^vm\.(0|[1-9][0-9]*)$/;
+
+/** `wire` (null) or `vm.<index>` of an existing guest. */
+function guestIndex(field: Field, text: string, ctx: TrafficContext): number | null {
+  if (text === 'wire') return null;
+  const m = GUEST.exec(text);
+  if (m === null) field.expected('wire or vm.<index>');
+  const vm = Number(m[1]);
+  if (vm >= ctx.vmCount) {
+    field.expected(`wire or ${ctx.vmCount === 1 ? 'vm.0' : `vm.0 to vm.${ctx.vmCount - 1}`} (topology.vms.count is ${ctx.vmCount})`, '', [ctx.vmCountPath]);
+  }
+  return vm;
 }
 
 /** `seeded` (the default), or the first flow's source port, flow i using srcPort + i. */

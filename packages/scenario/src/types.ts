@@ -51,11 +51,27 @@ export type NetbackThreading = 'kthread' | 'kthread-rt' | 'tasklet';
 
 export type { PacketSize, TrafficPattern, GeneratorSpec } from '@splitnet/model';
 
+/** The transmit path (guests that send): the `tx` section, defaults applied. */
+export interface TxSpec {
+  /** The vif's rate= limit in bytes per credit interval (null: unlimited, netback's credit_bytes = ~0). */
+  readonly creditBytes: number | null;
+  /** credit_usec, in ns. */
+  readonly creditInterval: Nanos;
+  /** feature-split-event-channels negotiated: separate TX and RX event channels per queue. */
+  readonly splitEventChannels: boolean;
+  /** Frames the guest's qdisc holds in front of a stopped netfront TX queue. */
+  readonly guestQdiscLen: number;
+  /** Frames the physical NIC's qdisc holds in front of a TX queue whose descriptors are all taken. */
+  readonly nicQdiscLen: number;
+}
+
 export interface FlowSpec {
   readonly id: number;
   readonly generator: number;
-  /** Destination VM index. */
+  /** Destination VM index; for a flow a guest sends (`sender`), that guest. */
   readonly vm: number;
+  /** The guest that sends this flow (from: vm.<index>); absent: the flow comes from the wire. */
+  readonly sender?: number;
   readonly ipVersion: 4 | 6;
   readonly protocol: 'tcp' | 'udp';
   /** Addresses in network byte order (4 or 16 bytes). */
@@ -213,6 +229,8 @@ export interface CompiledScenario {
   };
   readonly costs: CostProfile;
   readonly netback: NetbackSpec;
+  /** The transmit path's settings; null when no guest sends (the scenario is receive-only). */
+  readonly tx: TxSpec | null;
   /** The fault schedule (empty: a fault-free run). */
   readonly faults: readonly FaultSpec[];
   /**

@@ -19,6 +19,19 @@ test('cost profile - the default profile has the tuned numbers', (t) => {
     frontend: { virq: 2500, pollOverhead: 500, perPacket: 600, perByte: 0.25, refillPerPacket: 100, timerTick: 800, notify: 1000, wakeup: 5000 },
     dom0: { contextSwitch: 2000, wakeup: 5000 },
     link: 200,
+    tx: {
+      guestPerPacket: 600,
+      guestPerByte: 0.25,
+      guestPerSlot: 100,
+      guestGcPerSlot: 100,
+      netbackPerPoll: 1000,
+      netbackPerPacket: 800,
+      netbackPerMappedSlot: 300,
+      deallocPerBatch: 500,
+      deallocPerSlot: 200,
+      nicCleanPerPacket: 150,
+      nicDma: 1000,
+    },
   });
 });
 

@@ -39,7 +39,7 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
     [
       [
         'seed: 1\nnmae: x\n',
-        's.yaml:2:1: unknown key "nmae" (expected one of: name, description, seed, duration, warmup, sampleInterval, runtime, live, topology, traffic, coalescing, napi, costs, netback, faults; did you mean "name"?)',
+        's.yaml:2:1: unknown key "nmae" (expected one of: name, description, seed, duration, warmup, sampleInterval, runtime, live, topology, traffic, coalescing, napi, costs, netback, tx, faults; did you mean "name"?)',
       ],
     ],
   ],
@@ -66,7 +66,7 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
     [
       [
         'traffic:\n  - rate: 1Gbps\n    colour: red\n',
-        's.yaml:3:5: traffic[0]: unknown key "colour" (expected one of: name, vms, flows, rate, pattern, phase, size, protocol, ipVersion, srcPort, start, stop)',
+        's.yaml:3:5: traffic[0]: unknown key "colour" (expected one of: name, vms, from, to, flows, rate, pattern, phase, size, protocol, ipVersion, srcPort, start, stop)',
       ],
     ],
   ],
@@ -472,7 +472,7 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
       ],
       [
         'costs:\n  override: { wrker: { perPacket: 3 } }\n',
-        's.yaml:2:15: costs.override: unknown key "wrker" (expected one of: nic, backend, worker, frontend, dom0, link; did you mean "worker"?)',
+        's.yaml:2:15: costs.override: unknown key "wrker" (expected one of: nic, backend, worker, frontend, dom0, tx, link; did you mean "worker"?)',
       ],
       ['costs: fast\n', 's.yaml:1:8: costs: expected a built-in profile (default) or a path to a .yaml file, found "fast" (no such profile)'],
       [
@@ -481,7 +481,7 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
       ],
       [
         'costs: { profil: default }\n',
-        's.yaml:1:10: costs: unknown key "profil" (expected one of: name, description, nic, backend, worker, frontend, dom0, link, profile, override; did you mean "profile"?)',
+        's.yaml:1:10: costs: unknown key "profil" (expected one of: name, description, nic, backend, worker, frontend, dom0, tx, link, profile, override; did you mean "profile"?)',
       ],
     ],
   ],

@@ -225,11 +225,17 @@ function probes(): { doc: Json; path: (string | number)[] }[] {
     { doc: { costs: { override: {} } }, path: ['costs', 'override'] },
     { doc: { faults: [{}] }, path: ['faults', 0] },
     { doc: { faults: [{ at: '1ms', target: 'vm:0', action: 'kill', repeat: { every: '1ms' } }] }, path: ['faults', 0, 'repeat'] },
+    // The transmit path's section is read only when a guest sends.
+    { doc: { traffic: [{ from: 'vm.0' }] }, path: ['tx'] },
   ];
   for (const section of ['nic', 'backend', 'worker', 'frontend', 'dom0']) {
     out.push({ doc: { costs: { override: { [section]: {} } } }, path: ['costs', 'override', section] });
     out.push({ doc: { costs: structuredClone(resolvedCosts) }, path: ['costs', section] });
   }
+  // A guest that sends resolves its costs with the transmit section.
+  const sending = compileScenarioText('traffic: [{ from: vm.0 }]\n', 'p.yaml').resolved['costs'] as Json;
+  out.push({ doc: { costs: { override: { tx: {} } } }, path: ['costs', 'override', 'tx'] });
+  out.push({ doc: { traffic: [{ from: 'vm.0' }], costs: structuredClone(sending) }, path: ['costs', 'tx'] });
   for (const placement of ['nic', 'backend', 'frontend']) {
     out.push({ doc: { coalescing: { [placement]: {} } }, path: ['coalescing', placement] });
     for (const policy of ['none', 'static', 'adaptive-itr', 'aic', 'vic']) {

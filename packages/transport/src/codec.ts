@@ -1,6 +1,6 @@
 // The wire codec of live mode: the one msgpackr configuration, the envelope, and validation of every message received.
 import { Packr } from 'msgpackr';
-import { BatchPool, SplitnetError } from '@splitnet/model';
+import { BatchPool, packetsIn, SplitnetError } from '@splitnet/model';
 import type { Message, MutableBatch, Nanos, PacketBatch } from '@splitnet/model';
 import { isValidActorId, isValidRunId } from './subjects.js';
 
@@ -193,6 +193,12 @@ const K_REQ = 6;
 const K_RECONNECT = 7;
 const K_RING = 8;
 const K_CONNECTED = 9;
+const K_TXREQ = 10;
+const K_TXRSP = 11;
+const K_XMIT = 12;
+const K_TXPOST = 13;
+const K_TXDONE = 14;
+const K_DEALLOC = 15;
 
 /** The wire form of a Message (layout above). */
 function wireMessage(m: Message): unknown[] {
@@ -215,6 +221,18 @@ function wireMessage(m: Message): unknown[] {
       return [K_RING, m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen, m.newRing, m.ringAt];
     case 'connected':
       return [K_CONNECTED, m.vm, m.queue, m.ringAt];
+    case 'txreq':
+      return [K_TXREQ, m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen, m.notify, wireBatch(m.batch)];
+    case 'txrsp':
+      return [K_TXRSP, m.vm, m.queue, m.rspProd, m.reqEvent];
+    case 'xmit':
+      return [K_XMIT, m.vm, m.queue, wireBatch(m.batch)];
+    case 'txpost':
+      return [K_TXPOST, m.nicQueue, wireBatch(m.batch)];
+    case 'txdone':
+      return [K_TXDONE, m.nicQueue, wireBatch(m.batch)];
+    case 'dealloc':
+      return [K_DEALLOC, m.vm, m.queue, m.frames, m.slots];
   }
 }
 
@@ -583,7 +601,8 @@ export class EnvelopeDecoder {
       }
       this.lastSeq.set(from, seq);
       this.acceptedCount++;
-      if ('batch' in m) this.acceptedPacketsFrom.set(from, (this.acceptedPacketsFrom.get(from) ?? 0) + m.batch.count);
+      // Received frames only (packetsIn), as senders count them: a guest's transmitted frames are the transmit path's.
+      if ('batch' in m) this.acceptedPacketsFrom.set(from, (this.acceptedPacketsFrom.get(from) ?? 0) + packetsIn(m));
       return { v: PROTOCOL_VERSION, run: this.run, from, to: this.frameTo, seq, t, at, m };
     } catch (e) {
       if (e instanceof Rejection) return this.reject(e.kind, e.what, from);
@@ -602,7 +621,7 @@ export class EnvelopeDecoder {
   /** A message that decoded but is refused: its batch goes back to the pool, its packets are counted against its sender. */
   private refuse(kind: RejectKind, what: string, from: string, m: Message): null {
     if ('batch' in m) {
-      this.rejectedPacketsFrom.set(from, (this.rejectedPacketsFrom.get(from) ?? 0) + m.batch.count);
+      this.rejectedPacketsFrom.set(from, (this.rejectedPacketsFrom.get(from) ?? 0) + packetsIn(m));
       this.pool.release(m.batch);
     }
     return this.reject(kind, what, from);
@@ -673,6 +692,59 @@ export class EnvelopeDecoder {
       case K_CONNECTED: {
         const [, vm, queue, ringAt] = tuple(x, 4, 'connected', 'malformed');
         return { kind: 'connected', vm: uint32(vm, 'connected.vm'), queue: uint32(queue, 'connected.queue'), ringAt: sentBy(ringAt, t, 'connected.ringAt') };
+      }
+      default:
+        return this.txMessage(x, t);
+    }
+  }
+
+  /** A message of the transmit path (a guest's frames on their way out), or an unknown kind. */
+  private txMessage(x: readonly unknown[], t: Nanos): Message {
+    const kind: unknown = x[0];
+    switch (kind) {
+      case K_TXREQ: {
+        const [, vm, queue, reqProd, rspEvent, rspProdSeen, notify, batch] = tuple(x, 8, 'txreq', 'malformed');
+        const scalars = {
+          vm: uint32(vm, 'txreq.vm'),
+          queue: uint32(queue, 'txreq.queue'),
+          reqProd: uint32(reqProd, 'txreq.reqProd'),
+          rspEvent: uint32(rspEvent, 'txreq.rspEvent'),
+          rspProdSeen: uint32(rspProdSeen, 'txreq.rspProdSeen'),
+          notify: bool(notify, 'txreq.notify'),
+        };
+        return { kind: 'txreq', ...scalars, batch: this.batch(batch, t) };
+      }
+      case K_TXRSP: {
+        const [, vm, queue, rspProd, reqEvent] = tuple(x, 5, 'txrsp', 'malformed');
+        return {
+          kind: 'txrsp',
+          vm: uint32(vm, 'txrsp.vm'),
+          queue: uint32(queue, 'txrsp.queue'),
+          rspProd: uint32(rspProd, 'txrsp.rspProd'),
+          reqEvent: uint32(reqEvent, 'txrsp.reqEvent'),
+        };
+      }
+      case K_XMIT: {
+        const [, vm, queue, batch] = tuple(x, 4, 'xmit', 'malformed');
+        return { kind: 'xmit', vm: uint32(vm, 'xmit.vm'), queue: uint32(queue, 'xmit.queue'), batch: this.batch(batch, t) };
+      }
+      case K_TXPOST: {
+        const [, nicQueue, batch] = tuple(x, 3, 'txpost', 'malformed');
+        return { kind: 'txpost', nicQueue: uint32(nicQueue, 'txpost.nicQueue'), batch: this.batch(batch, t) };
+      }
+      case K_TXDONE: {
+        const [, nicQueue, batch] = tuple(x, 3, 'txdone', 'malformed');
+        return { kind: 'txdone', nicQueue: uint32(nicQueue, 'txdone.nicQueue'), batch: this.batch(batch, t) };
+      }
+      case K_DEALLOC: {
+        const [, vm, queue, frames, slots] = tuple(x, 5, 'dealloc', 'malformed');
+        return {
+          kind: 'dealloc',
+          vm: uint32(vm, 'dealloc.vm'),
+          queue: uint32(queue, 'dealloc.queue'),
+          frames: uint32(frames, 'dealloc.frames'),
+          slots: uint32(slots, 'dealloc.slots'),
+        };
       }
       default:
         throw malformed(`m: unknown message kind ${show(kind)}`);

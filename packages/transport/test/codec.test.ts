@@ -57,6 +57,19 @@ function messages(): Message[] {
   ];
 }
 
+/** The transmit path's messages (kept apart: the seeded mutation test's draws depend on the list above). */
+function txMessages(): Message[] {
+  return [
+    { kind: 'txreq', vm: 1, queue: 1, reqProd: 0xffff_ffff, rspEvent: 2, rspProdSeen: 0xffff_fff0, notify: true, batch: batch(1, 16) },
+    { kind: 'txreq', vm: 0, queue: 0, reqProd: 4, rspEvent: 1, rspProdSeen: 0, notify: false, batch: batch(0, 16) },
+    { kind: 'txrsp', vm: 3, queue: 2, rspProd: 0xffff_ffff, reqEvent: 5 },
+    { kind: 'xmit', vm: 2, queue: 0, batch: batch(64, 64, 2) },
+    { kind: 'txpost', nicQueue: 1, batch: batch(3, 16) },
+    { kind: 'txdone', nicQueue: 0, batch: batch(7, 16) },
+    { kind: 'dealloc', vm: 1, queue: 1, frames: 7, slots: 9 },
+  ];
+}
+
 function envelope(m: Message, seq = 1, from = 'backend'): Envelope {
   return { v: PROTOCOL_VERSION, run: RUN, from, to: SELF, seq, t: T, at: T + 1500.5, m };
 }
@@ -180,6 +193,18 @@ test('codec - every message kind round-trips, batches with count below capacity 
   t.is(totalRejected(d), 0);
   t.is(d.gaps, 0);
   t.is(d.lastError, undefined);
+});
+
+test('codec - every message kind of the transmit path round-trips and passes the validity check', (t) => {
+  const d = decoder();
+  txMessages().forEach((m, i) => {
+    const env = envelope(m, i + 1);
+    const out = d.decode(encodeEnvelope(env));
+    if (out === null) return t.fail(`${m.kind}: ${String(d.lastError)}`);
+    t.deepEqual({ ...out, m: comparable(out.m) }, { ...env, m: comparable(m) }, m.kind);
+    t.true(validEnvelope(out), m.kind);
+  });
+  t.is(d.accepted, txMessages().length);
 });
 
 test('codec - only [0, count) of a batch travels: 18 bytes per packet, capacity irrelevant', (t) => {
@@ -555,6 +580,17 @@ function validEnvelope(e: Envelope): boolean {
       return u32(m.vm) && u32(m.queue);
     case 'ring':
       return [m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen].every(u32) && typeof m.newRing === 'boolean';
+    case 'txreq':
+      return [m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen].every(u32) && typeof m.notify === 'boolean' && batchOk(m.batch);
+    case 'txrsp':
+      return [m.vm, m.queue, m.rspProd, m.reqEvent].every(u32);
+    case 'xmit':
+      return u32(m.vm) && u32(m.queue) && batchOk(m.batch);
+    case 'txpost':
+    case 'txdone':
+      return u32(m.nicQueue) && batchOk(m.batch);
+    case 'dealloc':
+      return [m.vm, m.queue, m.frames, m.slots].every(u32);
     default:
       return false;
   }

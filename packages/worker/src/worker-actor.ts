@@ -1,5 +1,5 @@
 // A netback worker (one driver-domain core): the vif queues in front of the guest RX rings it serves, grant copy, notify.
-import { BatchPool, Core, createCoalescer, doubleFields, ETH_FCS_LEN, PacketFifo, RxRingBack, rxCopyOps, rxDataSlots } from '@splitnet/model';
+import { BatchPool, Core, createCoalescer, doubleFields, ETH_FCS_LEN, PacketFifo, RxRingBack, rxCopyOps, rxDataSlots, txSlots } from '@splitnet/model';
 import type {
   CpuAccount,
   CpuSource,
@@ -19,6 +19,7 @@ import type {
   WorkerReport,
 } from '@splitnet/model';
 import { FqCodel, PfifoFast, type Qdisc } from './qdisc.js';
+import { isTxTimer, NetbackTx, type NetbackTxConfig } from './netback-tx.js';
 
 export interface ServedQueue {
   readonly vm: number;
@@ -89,6 +90,17 @@ export interface WorkerConfig {
   readonly pool?: BatchPool;
   /** Scheduled dom0 vCPUs (absent: a dedicated core, nothing scheduled). */
   readonly sched?: WorkerSched;
+  /** The transmit side of the vif queues it serves, when a guest sends (absent: RX only). */
+  readonly tx?: Omit<NetbackTxConfig, 'pool' | 'costs'>;
+  /** Where a frame another guest on the host sent comes from, so that its grant-mapped slots go back (absent: RX only). */
+  readonly txOrigin?: TxOrigin;
+}
+
+/** Per flow, the guest that sent it (−1: the wire) and its TX queue; per VM and queue, the worker running that vif queue. */
+export interface TxOrigin {
+  readonly flowVm: Int32Array;
+  readonly flowGuestQueue: Uint16Array;
+  readonly vifWorker: readonly (readonly ActorRef[])[];
 }
 
 export interface WorkerQueueStats {
@@ -285,11 +297,14 @@ export class WorkerActor implements Actor {
   /** Scheduled vCPU: work submitted and not yet seen done, in submission order. */
   private work: PendingWork[] = [];
   private alarm: ((at: Nanos) => void) | null = null;
+  /** netback's transmit side on this core (null: RX only). */
+  private readonly tx: NetbackTx | null;
 
   constructor(private readonly cfg: WorkerConfig) {
     this.id = cfg.id;
     this.pool = cfg.pool ?? new BatchPool();
     this.core = new Core(`dom0.worker${cfg.index}`);
+    this.tx = cfg.tx ? new NetbackTx({ ...cfg.tx, pool: this.pool, costs: cfg.costs }, this.core) : null;
     cfg.served.forEach((s, i) => {
       this.qs.push(new QueueState(i, s, cfg.policy, cfg.qdisc));
       this.byKey.set(s.vm * 65536 + s.queue, i);
@@ -360,6 +375,7 @@ export class WorkerActor implements Actor {
       stallKicks: 0,
       purgedOldRing: 0,
       queueBacklogs: this.qs.map((q) => [q.served.vm, q.served.queue, q.waiting] as const),
+      ...(this.tx ? { tx: this.tx.report() } : {}),
     };
     for (const s of this.queueStats()) {
       r.notifies += s.notifies;
@@ -438,10 +454,18 @@ export class WorkerActor implements Actor {
       }
       if (this.pass === null) this.startPass(now, fx);
     } else if (msg.kind === 'rx') this.onRx(msg.vm, msg.queue, msg.batch, now, fx);
+    else if (msg.kind === 'txreq') {
+      if (this.tx) this.tx.onRequests(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, msg.batch, now, fx);
+      else this.pool.release(msg.batch);
+    } else if (msg.kind === 'dealloc') this.tx?.onDealloc(msg.vm, msg.queue, msg.frames, msg.slots, now, fx);
     else if (msg.kind === 'req') this.onReq(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, now, fx);
   }
 
   timer(tag: number, now: Nanos, fx: Effects): void {
+    if (isTxTimer(tag)) {
+      this.tx?.timer(tag, now, fx);
+      return;
+    }
     const kind = tag % 4;
     if (kind === KIND_FLUSH) {
       this.flush(now, fx);
@@ -516,6 +540,7 @@ export class WorkerActor implements Actor {
     if (i === undefined) return;
     const q = this.qs[i] as QueueState;
     q.stats.received += b.count;
+    if (this.cfg.txOrigin !== undefined) this.releaseOrigin(b, now, fx, this.cfg.txOrigin);
     if (q.disabled) {
       // Netback stopped serving this VIF queue after a fatal ring error: everything for it is dropped.
       q.stats.dropsVifDisabled += b.count;
@@ -535,6 +560,33 @@ export class WorkerActor implements Actor {
     if (q.backlog.length > q.stats.maxBacklog) q.stats.maxBacklog = q.backlog.length;
     if (q.qdisc.length > q.stats.maxQdisc) q.stats.maxQdisc = q.qdisc.length;
     if (this.pass === null) this.startPass(now, fx);
+  }
+
+  /**
+   * Frames another guest on the host sent arrive with that guest's pages grant-mapped as their frags. Their
+   * zero-copy callback hands the slots back to the sender's netback dealloc as the frame enters this vif
+   * [assumption: the frags are released as the frame is queued (skb_orphan_frags copies them out before an
+   * skb may wait), not after netback's copy into this guest].
+   */
+  private releaseOrigin(b: PacketBatch, now: Nanos, fx: Effects, o: TxOrigin): void {
+    // One dealloc message per sending vif queue, in the order they first appear.
+    const slots = new Map<number, [number, number]>();
+    for (let k = 0; k < b.count; k++) {
+      const f = b.flow[k] as number;
+      const vm = o.flowVm[f] as number;
+      if (vm < 0) continue;
+      const key = vm * 65536 + (o.flowGuestQueue[f] as number);
+      const acc = slots.get(key) ?? [0, 0];
+      acc[0]++;
+      acc[1] += txSlots(b.len[k] as number);
+      slots.set(key, acc);
+    }
+    for (const [key, [frames, n]] of slots) {
+      const vm = Math.floor(key / 65536);
+      const queue = key % 65536;
+      const worker = o.vifWorker[vm]?.[queue];
+      if (worker !== undefined) fx.send(worker, { kind: 'dealloc', vm, queue, frames, slots: n }, now);
+    }
   }
 
   /**

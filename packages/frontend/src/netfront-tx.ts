@@ -1,0 +1,231 @@
+// A guest's netfront transmit side: the application's sends, the qdisc, TX requests on the TX ring and their notification, TX responses reclaimed by xennet_tx_buf_gc.
+import { doubleFields, PacketFifo, TrafficSource, TxRingFront, txSlots } from '@splitnet/model';
+import type { ActorRef, BatchPool, Core, CostProfile, Effects, GeneratorSpec, Nanos, TxCosts, TxReport } from '@splitnet/model';
+
+export interface NetfrontTxConfig {
+  readonly vm: number;
+  readonly ringSize: number;
+  readonly costs: CostProfile;
+  /** This guest's generators (their `sender` is this VM). */
+  readonly generators: readonly GeneratorSpec[];
+  readonly flowCount: number;
+  /** The rate the guest's sends are serialized at (the vif's advertised speed: the link's). */
+  readonly linkGbps: number;
+  readonly seed: number;
+  /** Per flow: the TX queue netfront picks (xennet_select_queue: the skb hash modulo the queues). */
+  readonly flowQueue: Uint16Array;
+  /** The worker serving each queue. */
+  readonly workers: readonly ActorRef[];
+  /** Frames the qdisc in front of each stopped TX queue holds (pfifo_fast's tx_queue_len, 1000); beyond it a send is dropped. */
+  readonly qdiscLen: number;
+  /** feature-split-event-channels negotiated: TX responses are announced on port queues + q (else on port q, shared with RX). */
+  readonly split: boolean;
+  readonly pool: BatchPool;
+}
+
+/**
+ * netfront stops a TX queue when fewer than XEN_NETIF_NR_SLOTS_MIN + 1 slots are free
+ * (netfront_tx_slot_available), so that the largest frame always fits.
+ */
+const XEN_NETIF_NR_SLOTS_MIN = 18;
+/** Timer tags of the transmit side are negative. The application's next send: */
+const TAG_SEND = -1;
+
+class TxQueue {
+  readonly ring: TxRingFront;
+  /** Frames the stack queued while the TX queue was stopped (netif_tx_stop_queue). */
+  readonly qdisc = new PacketFifo(64);
+  stopped = false;
+  /** When the handler of this TX port's last upcall acks it; a send before then merges into that upcall. */
+  ackAt: Nanos = -1;
+  constructor(
+    readonly index: number,
+    ringSize: number,
+    readonly core: Core,
+  ) {
+    this.ring = new TxRingFront(ringSize);
+  }
+}
+
+export class NetfrontTx {
+  private readonly source: TrafficSource;
+  private readonly qs: TxQueue[] = [];
+  private readonly tx: TxCosts;
+  sent = 0;
+  sentBytes = 0;
+  dropsQdisc = 0;
+  notifies = 0;
+  virqs = 0;
+
+  constructor(
+    private readonly cfg: NetfrontTxConfig,
+    cores: readonly Core[],
+  ) {
+    doubleFields(this, ['sentBytes']);
+    this.source = new TrafficSource(cfg.generators, cfg.flowCount, cfg.linkGbps, cfg.seed);
+    cores.forEach((core, q) => this.qs.push(new TxQueue(q, cfg.ringSize, core)));
+    const tx = cfg.costs.tx;
+    if (tx === undefined) throw new Error('NetfrontTx needs the cost profile of the transmit path (costs.tx)');
+    this.tx = tx;
+  }
+
+  /** Frames the guest holds: queued in a stopped TX queue's qdisc (those on the ring are netback's to take). */
+  held(): number {
+    let n = 0;
+    for (const q of this.qs) n += q.qdisc.length;
+    return n;
+  }
+
+  report(): TxReport {
+    return {
+      sent: this.sent,
+      sentBytes: this.sentBytes,
+      held: this.held(),
+      drops: { 'guest-qdisc-overlimit': this.dropsQdisc },
+      notifies: this.notifies,
+      virqs: this.virqs,
+    };
+  }
+
+  start(_now: Nanos, fx: Effects): void {
+    this.schedule(fx);
+  }
+
+  timer(tag: number, now: Nanos, fx: Effects): void {
+    if (tag === TAG_SEND) this.send(now, fx);
+  }
+
+  /** The open-loop generators: every frame due by now is transmitted, then the next send is scheduled. */
+  private send(now: Nanos, fx: Effects): void {
+    const src = this.source;
+    while (src.peek() <= now) {
+      src.take();
+      this.transmit(src.flow, src.seq, src.len, src.at, fx);
+    }
+    this.schedule(fx);
+  }
+
+  /**
+   * The guest transmits a frame of `len` bytes (Ethernet, FCS included) on flow `flow` at `at` (≥ the caller's
+   * now): the one entry point of the transmit path, for the open-loop generators and for any workload that
+   * sends (a TCP ACK, a request). The stack's work runs on the vCPU of the frame's TX queue, then
+   * dev_queue_xmit — straight to xennet_start_xmit when the queue runs and its qdisc is empty, into the qdisc
+   * when it is stopped, dropped when the qdisc is full [assumption: a sender that does not block].
+   */
+  transmit(flow: number, seq: number, len: number, at: Nanos, fx: Effects): void {
+    const tx = this.tx;
+    this.sent++;
+    this.sentBytes += len;
+    const q = this.qs[this.cfg.flowQueue[flow] ?? 0] ?? (this.qs[0] as TxQueue);
+    const t = q.core.run(at, tx.guestPerPacket + len * tx.guestPerByte, 'tx-send');
+    if (q.stopped || q.qdisc.length > 0) {
+      if (q.qdisc.length >= this.cfg.qdiscLen) this.dropsQdisc++;
+      else q.qdisc.push(flow, seq, len, at);
+      return;
+    }
+    this.startXmit(q, flow, seq, len, at, t, fx);
+  }
+
+  private schedule(fx: Effects): void {
+    const next = this.source.peek();
+    if (next !== Infinity) fx.timer(next, TAG_SEND);
+  }
+
+  /**
+   * xennet_start_xmit: grant the frame's pages and post one TX request per slot (XEN_NETTXF_more_data on all but
+   * the last), RING_PUSH_REQUESTS_AND_CHECK_NOTIFY and the notify hypercall if it says so, then reclaim what
+   * netback has answered (xennet_tx_buf_gc) and stop the queue if the next largest frame might not fit.
+   */
+  private startXmit(q: TxQueue, flow: number, seq: number, len: number, sentAt: Nanos, now: Nanos, fx: Effects): void {
+    const slots = txSlots(len);
+    let t = q.core.run(now, slots * this.tx.guestPerSlot, 'tx-xmit');
+    q.ring.postRequests(slots);
+    const notify = q.ring.pushRequests();
+    if (notify) {
+      t = q.core.run(t, this.cfg.costs.frontend.notify, 'tx-notify');
+      this.notifies++;
+    }
+    // xennet_tx_buf_gc runs right after the push; its re-armed rsp_event is on the shared page at once, so
+    // this write carries it.
+    t = this.bufGc(q, t);
+    const batch = this.cfg.pool.take(1);
+    batch.flow[0] = flow;
+    batch.seq[0] = seq;
+    batch.len[0] = len;
+    batch.emittedAt[0] = sentAt;
+    batch.count = 1;
+    this.writeRing(q, notify, batch, t, fx);
+    if (q.ring.freeRequestSlots() < XEN_NETIF_NR_SLOTS_MIN + 1) q.stopped = true;
+  }
+
+  /** Our TX ring writes to the queue's worker: new requests (with their frames) or only a re-armed rsp_event. */
+  private writeRing(q: TxQueue, notify: boolean, batch: ReturnType<BatchPool['take']>, at: Nanos, fx: Effects): void {
+    const r = q.ring;
+    fx.send(
+      this.cfg.workers[q.index] as ActorRef,
+      { kind: 'txreq', vm: this.cfg.vm, queue: q.index, reqProd: r.reqProd, rspEvent: r.rspEvent, rspProdSeen: r.rspProd, notify, batch },
+      at,
+    );
+  }
+
+  /**
+   * xennet_tx_buf_gc: free the slots of every response seen (ending their grants), then
+   * RING_FINAL_CHECK_FOR_RESPONSES re-arms rsp_event at rsp_cons + 1. Returns when done.
+   */
+  private bufGc(q: TxQueue, now: Nanos): Nanos {
+    const n = q.ring.unconsumed();
+    if (n > 0) q.ring.consume(n);
+    q.ring.finalCheck(1);
+    return n === 0 ? now : q.core.run(now, n * this.tx.guestGcPerSlot, 'tx-gc');
+  }
+
+  /** netback's TX responses arrived (its writes to the shared page): seen now, reclaimed at the next gc. */
+  onResponses(queue: number, rspProd: number, reqEvent: number): void {
+    this.qs[queue]?.ring.onResponses(rspProd, reqEvent);
+  }
+
+  /** TX and RX share each queue's event channel (feature-split-event-channels not negotiated). */
+  get shared(): boolean {
+    return !this.cfg.split;
+  }
+
+  /** Whether `port` is a TX event channel of this guest (split event channels: port ≥ queues). */
+  ownsPort(port: number): boolean {
+    return this.cfg.split && port >= this.qs.length;
+  }
+
+  /**
+   * A notification on a queue's TX event channel. A send while the previous upcall's handler has not acked the
+   * port merges into it; otherwise a virtual interrupt runs xennet_tx_interrupt on the queue's vCPU.
+   */
+  onTxEvent(port: number, now: Nanos, fx: Effects): void {
+    const q = this.qs[port - this.qs.length];
+    if (!q) return;
+    if (q.ackAt >= 0 && now <= q.ackAt) return;
+    const virq = this.cfg.costs.frontend.virq;
+    const done = q.core.run(now, virq, 'tx-virq');
+    q.ackAt = done - virq;
+    this.virqs++;
+    this.onInterrupt(q.index, done, fx);
+  }
+
+  /**
+   * The TX part of netfront's interrupt handler (xennet_tx_interrupt, or xennet_interrupt on a shared channel):
+   * xennet_tx_buf_gc with RING_FINAL_CHECK_FOR_RESPONSES (rsp_event re-armed at rsp_cons + 1, written to the
+   * shared page: a ring write to netback), then the queue is woken if slots came free and its qdisc drains.
+   */
+  onInterrupt(queue: number, now: Nanos, fx: Effects): void {
+    const q = this.qs[queue];
+    if (!q) return;
+    let t = this.bufGc(q, now);
+    this.writeRing(q, false, this.cfg.pool.take(0), t, fx);
+    if (!q.stopped || q.ring.freeRequestSlots() < XEN_NETIF_NR_SLOTS_MIN + 1) return;
+    q.stopped = false;
+    while (!q.stopped && q.qdisc.length > 0) {
+      const d = q.qdisc;
+      this.startXmit(q, d.flowAt(0), d.seqAt(0), d.lenAt(0), d.atAt(0), t, fx);
+      d.discard(1);
+      t = q.core.busyUntil > t ? q.core.busyUntil : t;
+    }
+  }
+}

@@ -1,0 +1,174 @@
+// The physical NIC's transmit side: TX queues of descriptors, DMA, the wire at line rate, TX-completion interrupts under moderation.
+import { createCoalescer, doubleFields, PacketFifo, wireTimeNs } from '@splitnet/model';
+import type { ActorRef, ArrivalView, BatchPool, Coalescer, Effects, Nanos, PacketBatch, PolicySpec, TxReport } from '@splitnet/model';
+
+export interface NicTxConfig {
+  readonly queues: number;
+  /** TX descriptors per queue (ixgbe's default 512, like the RX ring; `ethtool -G` sets both). */
+  readonly ringSize: number;
+  /**
+   * Frames the stack queues in front of a TX queue whose descriptors are all taken (the physical device's qdisc:
+   * pfifo_fast's tx_queue_len, 1000 for Ethernet); a frame beyond both is dropped (`nic-tx-queue-full`).
+   */
+  readonly queueLen: number;
+  readonly linkGbps: number;
+  /** From the tail write to the frame's first bit on the wire: the descriptor and data DMA reads. */
+  readonly dma: Nanos;
+  /** TX-completion interrupt moderation: the NIC's policy, one instance per TX queue (as on RX). */
+  readonly policy: PolicySpec;
+  /** The driver that cleans completed descriptors. */
+  readonly backend: ActorRef;
+}
+
+/** Frames of one TX queue: posted and not yet gone (`queued`), gone and not yet cleaned by the driver (`gone`). */
+class TxQueue implements ArrivalView {
+  /** Each frame's `at` is when its last bit leaves (known when it is posted: the wire is a FIFO). */
+  readonly queued = new PacketFifo(64);
+  readonly gone = new PacketFifo(64);
+  lastFireAt = -Infinity;
+  irqs = 0;
+  constructor(readonly coalescer: Coalescer) {}
+  get known(): number {
+    return this.gone.length + this.queued.length;
+  }
+  arrivalAt(k: number): Nanos {
+    const g = this.gone.length;
+    return k < g ? this.gone.atAt(k) : this.queued.atAt(k - g);
+  }
+}
+
+/** Tags of TX timers are negative (the RX side's are not): −1 − generation. */
+export function isTxTimer(tag: number): boolean {
+  return tag < 0;
+}
+
+export class NicTx {
+  private readonly qs: TxQueue[] = [];
+  /** When the wire is free for the next frame: all TX queues share one MAC, which sends a frame at a time. */
+  private wireFreeAt: Nanos = 0;
+  private timerGen = 0;
+  private timerAt = Infinity;
+  onWire = 0;
+  onWireBytes = 0;
+  dropsQueueFull = 0;
+  /** Sum over the frames on the wire of (last bit on the wire − the application's send), ns. */
+  latencySum = 0;
+  /** Each frame's application send time, kept beside its leave time (the FIFO's `at` holds the latter). */
+  private readonly sentAt: PacketFifo[] = [];
+
+  constructor(
+    private readonly cfg: NicTxConfig,
+    private readonly pool: BatchPool,
+  ) {
+    doubleFields(this, ['onWireBytes', 'latencySum']);
+    for (let q = 0; q < cfg.queues; q++) {
+      this.qs.push(new TxQueue(createCoalescer(cfg.policy)));
+      this.sentAt.push(new PacketFifo(64));
+    }
+  }
+
+  /** Frames posted and not yet on the wire. */
+  held(): number {
+    let n = 0;
+    for (const q of this.qs) n += q.queued.length;
+    return n;
+  }
+
+  report(t: Nanos): TxReport {
+    this.settle(t);
+    let irqs = 0;
+    for (const q of this.qs) irqs += q.irqs;
+    return {
+      onWire: this.onWire,
+      onWireBytes: this.onWireBytes,
+      held: this.held(),
+      drops: { 'nic-tx-queue-full': this.dropsQueueFull },
+      irqs,
+      latencySum: this.latencySum,
+    };
+  }
+
+  /**
+   * The driver posts frames on TX queue `nicQueue` (ixgbe_xmit_frame, then the tail write). Each takes a
+   * descriptor; with every descriptor taken the frame waits in the device's qdisc, beyond that it is dropped.
+   * Its leave time follows at once: DMA, then the wire after every frame posted before it on any queue.
+   */
+  post(nicQueue: number, b: PacketBatch, now: Nanos, fx: Effects): void {
+    this.settle(now);
+    const q = this.qs[nicQueue] ?? (this.qs[0] as TxQueue);
+    const sentAt = this.sentAt[nicQueue] ?? (this.sentAt[0] as PacketFifo);
+    const cfg = this.cfg;
+    for (let k = 0; k < b.count; k++) {
+      if (q.queued.length >= cfg.ringSize + cfg.queueLen) {
+        this.dropsQueueFull++;
+        continue;
+      }
+      const len = b.len[k] as number;
+      const ready = now + cfg.dma;
+      const start = ready > this.wireFreeAt ? ready : this.wireFreeAt;
+      const leave = start + wireTimeNs(len, cfg.linkGbps);
+      this.wireFreeAt = leave;
+      q.queued.push(b.flow[k] as number, b.seq[k] as number, len, leave);
+      sentAt.push(b.flow[k] as number, b.seq[k] as number, len, b.emittedAt[k] as number);
+    }
+    this.pool.release(b);
+    this.decide(now, fx);
+  }
+
+  timer(tag: number, now: Nanos, fx: Effects): void {
+    if (tag !== -1 - this.timerGen) return; // superseded
+    this.timerAt = Infinity;
+    this.settle(now);
+    this.decide(now, fx);
+  }
+
+  /** Frames whose last bit has left by `now` are on the wire; their descriptors wait for the driver's clean-up. */
+  private settle(now: Nanos): void {
+    this.qs.forEach((q, i) => {
+      const sentAt = this.sentAt[i] as PacketFifo;
+      while (q.queued.length > 0 && q.queued.atAt(0) <= now) {
+        const len = q.queued.lenAt(0);
+        const leave = q.queued.atAt(0);
+        q.gone.push(q.queued.flowAt(0), q.queued.seqAt(0), len, leave);
+        this.onWire++;
+        this.onWireBytes += len;
+        this.latencySum += leave - sentAt.atAt(0);
+        q.queued.discard(1);
+        sentAt.discard(1);
+      }
+    });
+  }
+
+  /**
+   * Raise the TX-completion interrupts due now (the moderation policy sees the completions as RX sees arrivals)
+   * and schedule the next look. An interrupt hands every cleaned-up descriptor's frame to the driver at once
+   * [assumption: its TX clean-up takes them all; ixgbe's work limit is 256 per poll].
+   */
+  private decide(now: Nanos, fx: Effects): void {
+    let next = Infinity;
+    this.qs.forEach((q, i) => {
+      if (q.known === 0) return;
+      const t = q.coalescer.fireAt(q, q.lastFireAt, this.cfg.ringSize - q.queued.length);
+      if (t <= now && q.gone.length > 0) {
+        q.irqs++;
+        q.lastFireAt = now;
+        const n = q.gone.length;
+        const bytes = q.gone.bytesOf(n);
+        const batch = q.gone.shiftBatch(n, this.pool);
+        q.coalescer.onFire(now, n, bytes);
+        fx.send(this.cfg.backend, { kind: 'txdone', nicQueue: i, batch }, now);
+        if (q.queued.length > 0) next = Math.min(next, Math.max(now + 1, q.queued.atAt(0)));
+      } else {
+        // Not yet: at the policy's time, or when the next frame has left.
+        const first = q.gone.length > 0 ? now + 1 : q.queued.atAt(0);
+        const at = t > now ? t : first > now ? first : now + 1;
+        if (at < next) next = at;
+      }
+    });
+    if (next !== Infinity && next < this.timerAt) {
+      this.timerGen++;
+      this.timerAt = next;
+      fx.timer(next, -1 - this.timerGen);
+    }
+  }
+}

@@ -1,0 +1,164 @@
+// The transmit path's figures (guests that send): combined from the actors' reports, its accounting invariant, and its summary block.
+import type { ActorReport, Nanos } from '@splitnet/model';
+
+/** Why a frame a guest sent was dropped. */
+export type TxDropReason = 'guest-qdisc-overlimit' | 'vif-disabled' | 'nic-tx-queue-full';
+export const TX_DROP_REASONS: readonly TxDropReason[] = ['guest-qdisc-overlimit', 'vif-disabled', 'nic-tx-queue-full'];
+
+/** Cumulative transmit-path counters of the whole datapath at an instant. */
+export interface TxSnapshot {
+  readonly sent: number;
+  readonly sentBytes: number;
+  readonly onWire: number;
+  readonly onWireBytes: number;
+  /** Frames (and bytes) the bridge forwarded to another guest on the host: from there on the receive path's. */
+  readonly toGuests: number;
+  readonly toGuestsBytes: number;
+  readonly drops: Readonly<Record<TxDropReason, number>>;
+  /** Frames held now, by where. */
+  readonly held: { readonly guestQdiscs: number; readonly txRings: number; readonly nicTxQueues: number };
+  readonly guestNotifies: number;
+  readonly netbackNotifies: number;
+  readonly virqs: number;
+  readonly nicIrqs: number;
+  readonly responses: number;
+  readonly deallocResponses: number;
+  readonly polls: number;
+  readonly creditWaits: number;
+  readonly latencySum: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The transmit-path counters of reports taken at one instant, or null when no actor has a transmit side. */
+export function combineTx(reports: readonly ActorReport[]): TxSnapshot | null {
+  if (!reports.some((r) => r.tx !== undefined)) return null;
+  const s: Mutable<Omit<TxSnapshot, 'drops' | 'held'>> = {
+    sent: 0,
+    sentBytes: 0,
+    onWire: 0,
+    onWireBytes: 0,
+    toGuests: 0,
+    toGuestsBytes: 0,
+    guestNotifies: 0,
+    netbackNotifies: 0,
+    virqs: 0,
+    nicIrqs: 0,
+    responses: 0,
+    deallocResponses: 0,
+    polls: 0,
+    creditWaits: 0,
+    latencySum: 0,
+  };
+  const drops: Record<TxDropReason, number> = { 'guest-qdisc-overlimit': 0, 'vif-disabled': 0, 'nic-tx-queue-full': 0 };
+  const held = { guestQdiscs: 0, txRings: 0, nicTxQueues: 0 };
+  for (const r of reports) {
+    const t = r.tx;
+    if (t === undefined) continue;
+    for (const reason of TX_DROP_REASONS) drops[reason] += t.drops?.[reason] ?? 0;
+    s.sent += t.sent ?? 0;
+    s.sentBytes += t.sentBytes ?? 0;
+    s.onWire += t.onWire ?? 0;
+    s.onWireBytes += t.onWireBytes ?? 0;
+    s.toGuests += t.toGuests ?? 0;
+    s.toGuestsBytes += t.toGuestsBytes ?? 0;
+    s.virqs += t.virqs ?? 0;
+    s.nicIrqs += t.irqs ?? 0;
+    s.responses += t.responses ?? 0;
+    s.deallocResponses += t.deallocResponses ?? 0;
+    s.polls += t.polls ?? 0;
+    s.creditWaits += t.creditWaits ?? 0;
+    s.latencySum += t.latencySum ?? 0;
+    if (r.role === 'frontend') {
+      held.guestQdiscs += t.held;
+      s.guestNotifies += t.notifies ?? 0;
+    } else if (r.role === 'worker') {
+      held.txRings += t.held;
+      s.netbackNotifies += t.notifies ?? 0;
+    } else if (r.role === 'nic') held.nicTxQueues += t.held;
+  }
+  return { ...s, drops, held };
+}
+
+/**
+ * Every frame a guest sent is on the wire, handed to another guest's receive path by the bridge (which accounts
+ * for it from there), dropped with a reason, or in flight (held by an actor or in a message).
+ */
+export interface TxAccounting {
+  readonly sent: number;
+  readonly onWire: number;
+  readonly toGuests: number;
+  readonly dropped: Readonly<Record<TxDropReason, number>>;
+  readonly inFlight: { readonly guestQdiscs: number; readonly txRings: number; readonly links: number; readonly nicTxQueues: number };
+  /** sent − on the wire − to guests − dropped − in flight: must be 0. */
+  readonly unaccounted: number;
+  readonly balanced: boolean;
+}
+
+export function txBalance(s: TxSnapshot, onLinks: number): TxAccounting {
+  const inFlight = { ...s.held, links: onLinks };
+  let out = s.onWire + s.toGuests + inFlight.guestQdiscs + inFlight.txRings + inFlight.links + inFlight.nicTxQueues;
+  for (const reason of TX_DROP_REASONS) out += s.drops[reason];
+  const unaccounted = s.sent - out;
+  const negative = [...Object.values(s.drops), ...Object.values(inFlight)].some((v) => v < 0);
+  return { sent: s.sent, onWire: s.onWire, toGuests: s.toGuests, dropped: s.drops, inFlight, unaccounted, balanced: unaccounted === 0 && !negative };
+}
+
+/** The transmit side of a run's summary, over the measured window (a, b]. */
+export interface TxSummary {
+  readonly sentGbps: number;
+  readonly sentPps: number;
+  readonly onWireGbps: number;
+  readonly onWirePps: number;
+  /** Forwarded by the bridge to other guests on the host (their receive side shows what they got). */
+  readonly toGuestsGbps: number;
+  readonly toGuestsPps: number;
+  /** Mean time from the application's send to the frame's last bit on the wire (frames on the wire in the window). */
+  readonly meanLatencyUs: number;
+  readonly interrupts: { readonly virqPerSec: number; readonly nicIrqPerSec: number };
+  readonly notifications: { readonly guestPerSec: number; readonly netbackPerSec: number };
+  readonly netback: {
+    readonly pollsPerSec: number;
+    readonly responsesPerSec: number;
+    /** Share of TX responses sent by the dealloc after the frame was transmitted (grant-mapped slots). */
+    readonly deallocShare: number;
+    readonly creditWaitsPerSec: number;
+  };
+  readonly drops: Readonly<Record<TxDropReason, number>> & { readonly total: number };
+  readonly accounting: TxAccounting;
+}
+
+/** Round to 6 significant digits (as the rest of the summary). */
+function sig(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  return Number(x.toPrecision(6));
+}
+
+export function summarizeTx(a: TxSnapshot, b: TxSnapshot, t: { readonly a: Nanos; readonly b: Nanos }, acc: TxAccounting): TxSummary {
+  const dt = (t.b - t.a) / 1e9;
+  const rate = (x: number) => sig(x / dt);
+  const gbps = (bytes: number) => sig((bytes * 8) / dt / 1e9);
+  const onWire = b.onWire - a.onWire;
+  const responses = b.responses - a.responses;
+  let total = 0;
+  for (const reason of TX_DROP_REASONS) total += b.drops[reason];
+  return {
+    sentGbps: gbps(b.sentBytes - a.sentBytes),
+    sentPps: rate(b.sent - a.sent),
+    onWireGbps: gbps(b.onWireBytes - a.onWireBytes),
+    onWirePps: rate(onWire),
+    toGuestsGbps: gbps(b.toGuestsBytes - a.toGuestsBytes),
+    toGuestsPps: rate(b.toGuests - a.toGuests),
+    meanLatencyUs: onWire > 0 ? sig((b.latencySum - a.latencySum) / onWire / 1000) : 0,
+    interrupts: { virqPerSec: rate(b.virqs - a.virqs), nicIrqPerSec: rate(b.nicIrqs - a.nicIrqs) },
+    notifications: { guestPerSec: rate(b.guestNotifies - a.guestNotifies), netbackPerSec: rate(b.netbackNotifies - a.netbackNotifies) },
+    netback: {
+      pollsPerSec: rate(b.polls - a.polls),
+      responsesPerSec: rate(responses),
+      deallocShare: responses > 0 ? sig((b.deallocResponses - a.deallocResponses) / responses) : 0,
+      creditWaitsPerSec: rate(b.creditWaits - a.creditWaits),
+    },
+    drops: { ...b.drops, total },
+    accounting: acc,
+  };
+}

@@ -1,0 +1,120 @@
+// netback's transmit side on a worker: TX NAPI, copy-only frames answered at once and mapped ones after the dealloc, the credit scheduler, the fatal ring error.
+import test from 'ava';
+import { RecordingEffects, takeBatch, UNIT_TEST_COSTS } from '@splitnet/model';
+import type { PacketBatch } from '@splitnet/model';
+import { WorkerActor, type WorkerConfig } from '../src/worker-actor.js';
+import type { TxCredit } from '../src/netback-tx.js';
+
+const BACKEND = 1;
+const FRONTEND = 5;
+
+function frames(lens: readonly number[], at = 0): PacketBatch {
+  const b = takeBatch(lens.length);
+  lens.forEach((len, i) => {
+    b.flow[i] = 0;
+    b.seq[i] = i;
+    b.len[i] = len;
+    b.emittedAt[i] = at;
+  });
+  b.count = lens.length;
+  return b;
+}
+
+function worker(credit: TxCredit | null = null): WorkerActor {
+  const cfg: WorkerConfig = {
+    id: 'worker.0',
+    index: 0,
+    costs: UNIT_TEST_COSTS,
+    pass: { maxPackets: 64, ringSlack: 0, copyBatch: 64 },
+    rxQueueBytes: 512 * 1024,
+    qdisc: 'pfifo-fast',
+    extraSlots: 0,
+    skbHash: new Uint32Array(1),
+    served: [{ vm: 0, queue: 0, frontend: FRONTEND, ringSize: 256 }],
+    policy: { kind: 'none' },
+    tx: { queues: [{ vm: 0, queue: 0, frontend: FRONTEND, ringSize: 256, port: 1 }], backend: BACKEND, budget: 64, credit },
+  };
+  return new WorkerActor(cfg);
+}
+
+/** netfront's write of `lens` new requests after `before` earlier ones (one slot each), notifying. */
+function txreq(before: number, lens: readonly number[], notify = true) {
+  return { kind: 'txreq', vm: 0, queue: 0, reqProd: before + lens.length, rspEvent: 1, rspProdSeen: 0, notify, batch: frames(lens) } as const;
+}
+
+test('netback tx - a notified request is polled: the frame goes to the bridge when the poll is done', (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  w.receive(txreq(0, [1518]), 0, fx);
+  fx.drain(w);
+  const xmit = fx.of('xmit');
+  t.is(xmit.length, 1);
+  t.is(xmit[0]?.batch.count, 1);
+  // netbackPerPoll 500 + netbackPerPacket 1000 (no per-byte or per-map cost in the unit profile).
+  t.is(xmit[0]?.at, 1500);
+  t.is(fx.sent.find((s) => s.msg.kind === 'xmit')?.to, BACKEND);
+});
+
+test('netback tx - requests published while a poll runs are taken by its final check, not by a notification', (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  w.receive(txreq(0, [1518]), 0, fx);
+  // Published before the poll (done at 1.5 µs) ends; netfront did not notify (req_event was not re-armed yet).
+  w.receive(txreq(1, [1518], false), 1000, fx);
+  fx.drain(w);
+  t.is(fx.of('xmit').length, 2);
+  t.is(w.report(10_000).tx?.polls, 2);
+  t.is(w.report(10_000).tx?.held, 0);
+});
+
+test('netback tx - after its final check netback writes req_event = req_cons + 1 for netfront to read', (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  w.receive(txreq(0, [1518]), 0, fx);
+  fx.drain(w);
+  const writes = fx.of('txrsp');
+  t.is(writes.at(-1)?.reqEvent, 2);
+  t.is(writes.at(-1)?.rspProd, 0, 'nothing answered yet: the 1518-byte frame waits for its dealloc');
+});
+
+test('netback tx - a copy-only frame is answered at the poll, a mapped one only after its dealloc', (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  w.receive(txreq(0, [100, 1518]), 0, fx);
+  fx.drain(w);
+  t.is(Math.max(...fx.of('txrsp').map((r) => r.rspProd)), 1, 'the 100-byte frame (96 bytes of data ≤ 128 copied) is answered at once');
+  // The NIC has sent the 1518-byte frame; its skb is freed and its slot comes back through the dealloc.
+  w.receive({ kind: 'dealloc', vm: 0, queue: 0, frames: 1, slots: 1 }, 10_000, fx);
+  const last = fx.of('txrsp').at(-1);
+  t.is(last?.rspProd, 2);
+  // deallocPerBatch 500 + deallocPerSlot 100.
+  t.is(last?.at, 10_600);
+  t.is(w.report(10_600).tx?.deallocResponses, 1);
+});
+
+test('netback tx - the credit scheduler holds a frame beyond the credit until the next window (tx_credit_exceeded)', (t) => {
+  const fx = new RecordingEffects();
+  // 3000 bytes per 1 ms: two 1514-byte frames (1518 less the FCS) exceed it, so the second waits.
+  const w = worker({ bytes: 3000, interval: 1_000_000 });
+  w.receive(txreq(0, [1518, 1518]), 0, fx);
+  fx.drain(w, 999_999);
+  t.is(fx.of('xmit').length, 1, 'only the first frame within the first window');
+  t.is(w.report(0).tx?.creditWaits, 1);
+  fx.drain(w);
+  const xmit = fx.of('xmit');
+  t.is(xmit.length, 2);
+  t.true((xmit[1]?.at ?? 0) >= 1_000_000, 'the second frame leaves after the credit timer at 1 ms');
+});
+
+test('netback tx - a req_prod more than a ring ahead disables the vif and drops its frames (xenvif_fatal_tx_err)', (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  w.receive({ kind: 'txreq', vm: 0, queue: 0, reqProd: 300, rspEvent: 1, rspProdSeen: 0, notify: true, batch: frames([1518]) }, 0, fx);
+  fx.drain(w);
+  t.is(fx.of('xmit').length, 0);
+  t.is(fx.events[0]?.kind, 'vif-tx-fatal-error');
+  t.is(w.report(0).tx?.drops?.['vif-disabled'], 1);
+  // Later requests on the disabled vif are dropped too.
+  w.receive(txreq(1, [1518]), 10, fx);
+  t.is(w.report(10).tx?.drops?.['vif-disabled'], 2);
+});
