@@ -65,7 +65,7 @@ const OFFERED_PPS = (OFFERED_GBPS * 1e9) / ((1518 + 20) * 8);
 const realTimeYaml = (durationMs: number, gbps: number, processes: LiveProcesses, frameBytes: number): string => `name: bench-rt-1vm-4q-4w
 duration: ${durationMs}ms
 warmup: ${Math.round(durationMs * 0.6)}ms
-topology: { link: 40Gbps, vms: { count: 1, queues: 4, ringSize: 32768 }, workers: 4, vrss: per-flow }
+topology: { link: 40Gbps, vms: { count: 1, queues: 4, ringSize: 32768 }, workers: 4, vrss: per-flow, steering: flow-hash }
 traffic: [ { flows: 64, rate: ${gbps}Gbps, size: ${frameBytes} } ]
 live: { maxLag: 50ms, processes: ${processes} }
 `;

@@ -59,11 +59,14 @@ export interface StrictOptions {
   readonly maxTries: number;
 }
 
-/** The bench scenario (1 VM, 4 queues, 4 workers, 1518-byte frames at 15 Gbit/s on 40 GbE) with the default lag rule. */
+/**
+ * The bench scenario (1 VM, 4 queues, 4 workers, 1518-byte frames at 15 Gbit/s on 40 GbE) with the default lag rule;
+ * `steering: flow-hash` spreads the flows over the 4 queues (with the default, `rx-queue`, a one-queue NIC sends all to queue 0).
+ */
 export const strictScenarioYaml = (durationMs: number, processes: LiveProcesses): string => `name: bench-strict-1vm-4q-4w
 duration: ${durationMs}ms
 warmup: ${Math.max(1, Math.round(durationMs / 3))}ms
-topology: { link: 40Gbps, vms: { count: 1, queues: 4 }, workers: 4, vrss: per-flow }
+topology: { link: 40Gbps, vms: { count: 1, queues: 4 }, workers: 4, vrss: per-flow, steering: flow-hash }
 traffic: [ { flows: 64, rate: 15Gbps, size: 1518 } ]
 live: { processes: ${processes} }
 `;
