@@ -30,7 +30,15 @@ const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 function goal2(r: StrictResult | undefined, goal: string, target: number): Goal {
   const v = r?.smallestValidTdf ?? null;
   const met = v !== null && v <= target;
-  const bracket = r === undefined ? 'not run' : v === null ? `none valid up to TDF ${Math.max(...r.tries.map((t) => t.tdf))}` : `${v}`;
+  const below = r?.largestInvalidBelow;
+  const bracket =
+    r === undefined
+      ? 'not run'
+      : v === null
+        ? `none valid up to TDF ${Math.max(...r.tries.map((t) => t.tdf))}`
+        : below === undefined
+          ? `${v}`
+          : `${v} (in (${below}, ${v}]: ${below} was invalid)`;
   const bound = r?.boundUs === undefined ? '' : ` (bound ${r.boundUs} µs = ${(r.boundUs * target).toFixed(1)} µs of wall time at TDF ${target})`;
   return {
     goal,

@@ -53,16 +53,19 @@ async function diagnosedRun(pollBelowMs: number): Promise<{ report: DiagnosticsR
   return out;
 }
 
-test.serial('live diagnostics - every event processed is counted once in the warm-up or the measured lag, and timer wake-ups and passes are measured', async (t) => {
-  for (const { report, events } of await diagnosedRun(0)) {
-    t.true(events > 0);
-    t.is(report.lagWarmupUs.n + report.lagMeasuredUs.n, events);
-    t.true(report.lagWarmupUs.n > 0 && report.lagMeasuredUs.n > 0);
-    t.true(report.timerLateUs.n > 0, 'a host between events waits on a timer');
-    t.true(report.passUs.n > 0 && report.passUs.n <= events);
-    t.true(report.eventLoopDelayUs.n > 0, 'the event-loop monitor ran');
-  }
-});
+test.serial(
+  'live diagnostics - every event processed is counted once in the warm-up or the measured lag, and timer wake-ups and passes are measured',
+  async (t) => {
+    for (const { report, events } of await diagnosedRun(0)) {
+      t.true(events > 0);
+      t.is(report.lagWarmupUs.n + report.lagMeasuredUs.n, events);
+      t.true(report.lagWarmupUs.n > 0 && report.lagMeasuredUs.n > 0);
+      t.true(report.timerLateUs.n > 0, 'a host between events waits on a timer');
+      t.true(report.passUs.n > 0 && report.passUs.n <= events);
+      t.true(report.eventLoopDelayUs.n > 0, 'the event-loop monitor ran');
+    }
+  },
+);
 
 test.serial('live diagnostics - with pollBelowMs above every wait, no timer is armed: each wake-up is an immediate', async (t) => {
   for (const { report, events } of await diagnosedRun(1000)) {
