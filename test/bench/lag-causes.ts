@@ -1,5 +1,5 @@
 // Where the lag of a live run comes from, as the bench prints it: the actor processes' diagnostics beside the machine's wake-up floor and the lag bound in wall time.
-import type { DiagnosticsReport, Spread } from './live-cli-run.js';
+import type { DiagnosticsReport, Spread } from '@splitnet/live';
 import type { StrictResult } from './strict-tdf.js';
 import type { WakeFloor } from './wake-floor.js';
 

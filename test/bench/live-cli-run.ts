@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DiagnosticsReport } from '@splitnet/live';
 
 export const cliMain = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', import.meta.url));
 
@@ -33,25 +34,6 @@ export interface ProcessTotals {
   readonly backendEnvelopes: number;
   /** Per process, what SPLITNET_LIVE_DIAGNOSTICS measured (packages/live/src/live-diagnostics.ts), when the run asked. */
   readonly diagnostics: readonly { readonly process: string; readonly report: DiagnosticsReport }[];
-}
-
-/** An actor process's diagnostics as its final log line carries them (DiagnosticsReport of @splitnet/live, read back from JSON). */
-export interface DiagnosticsReport {
-  readonly timerLateUs: Spread;
-  readonly immediateUs: Spread;
-  readonly arrivalToPassUs: Spread;
-  readonly passUs: Spread;
-  readonly eventLoopDelayUs: Spread;
-  readonly gc: { readonly count: number; readonly major: number; readonly totalMs: number; readonly maxMs: number };
-  readonly lagWarmupUs: Spread;
-  readonly lagMeasuredUs: Spread;
-}
-
-export interface Spread {
-  readonly n: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
 }
 
 export function processTotals(outDir: string): ProcessTotals {

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LiveProcesses } from '@splitnet/scenario';
 import { describeRun, failedAsUndefined, runLive } from './live-cli-run.js';
-import type { DiagnosticsReport, LiveRun, LiveRunExtra } from './live-cli-run.js';
+import type { DiagnosticsReport } from '@splitnet/live';
+import type { LiveRun, LiveRunExtra } from './live-cli-run.js';
 
 /** One way of running the bench scenario whose smallest valid TDF is searched (the default, or a remedy). */
 export interface StrictConfig {

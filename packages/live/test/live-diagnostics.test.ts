@@ -1,12 +1,9 @@
 // A live host's diagnostics (SPLITNET_LIVE_DIAGNOSTICS): what it counts on a run over the in-memory bus, and short waits polled instead of timed.
 import test from 'ava';
-import { buildActors, linkDelayFor } from '@splitnet/controller';
-import { MemoryBus } from '@splitnet/transport';
-import type { WallClock } from '../src/dilated-clock.js';
+import { buildActors } from '@splitnet/controller';
 import { LiveDiagnostics } from '../src/live-diagnostics.js';
 import type { DiagnosticsReport } from '../src/live-diagnostics.js';
-import { LiveHost } from '../src/live-host.js';
-import { scenario } from './helpers.js';
+import { hostsOnMemoryBus, scenario, testClock } from './helpers.js';
 
 const yaml = `
 name: live-diagnostics
@@ -16,36 +13,13 @@ topology: { vms: { count: 1, queues: 1 }, workers: 1 }
 traffic: [ { flows: 4, rate: 100Mbps, size: 1518 } ]
 `;
 
-const clock: WallClock = { nowMs: () => performance.timeOrigin + performance.now() };
-
 /** Every actor in a host of its own with diagnostics, at TDF 50; each host's report and events processed. */
 async function diagnosedRun(pollBelowMs: number): Promise<{ report: DiagnosticsReport; events: number }[]> {
   const s = scenario(yaml);
-  const g = buildActors(s);
-  const bus = new MemoryBus();
-  const ids = g.all.map((a) => a.id);
-  const diags = g.all.map(() => new LiveDiagnostics());
-  const hosts = g.all.map(
-    (actor, ref) =>
-      new LiveHost({
-        runId: 'diag1',
-        transport: bus.connect(actor.id),
-        clock,
-        tdf: 50,
-        actorIds: ids,
-        local: [{ ref, actor }],
-        linkDelay: linkDelayFor(g, s),
-        limits: { flows: s.traffic.flows.length, maxBatch: 1024 },
-        duration: s.duration,
-        measureFrom: s.warmup,
-        sampleInterval: s.sampleInterval,
-        diagnostics: diags[ref] as LiveDiagnostics,
-        pollBelowMs,
-      }),
-  );
-  for (const h of hosts) h.attach();
+  const diags = buildActors(s).all.map(() => new LiveDiagnostics());
+  const { hosts } = hostsOnMemoryBus(s, 'diag1', 50, (ref) => ({ diagnostics: diags[ref] as LiveDiagnostics, pollBelowMs }));
   for (const d of diags) d.start();
-  const epoch = clock.nowMs() + 20;
+  const epoch = testClock.nowMs() + 20;
   for (const h of hosts) h.start(epoch);
   await Promise.all(hosts.map((h) => h.done));
   const out = hosts.map((h, i) => ({ report: (diags[i] as LiveDiagnostics).report(), events: h.final().eventsProcessed }));
