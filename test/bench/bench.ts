@@ -26,6 +26,7 @@ const record = {
 const stamp = started.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
 const file = resolve(process.env['BENCH_JSON'] ?? `results/bench-${stamp}.json`);
 mkdirSync(dirname(file), { recursive: true });
-writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+// A figure not measured (undefined) is written as null, so that every documented field is present.
+writeFileSync(file, `${JSON.stringify(record, (_k, v: unknown) => (v === undefined ? null : v), 2)}\n`);
 console.log('');
 console.log(`bench: ${record.wallSeconds} s in all (load average ${load0.map((x) => x.toFixed(1)).join(' ')} at the start); every figure above is in ${file}`);
