@@ -1,8 +1,9 @@
 // `npm run bench`, live part: emulated packets/s the live datapath sustains in real time, beside a raw NATS pipeline measured in the same run.
 //
-// Run: npx tsc -b && node test/dist/bench/live-bench.js
-// Environment: BENCH_LIVE_MS (emulated ms per live run, default 300), BENCH_TDFS (TDFs to try in
-// order while runs are invalid, default 1,5,20), BENCH_RT_MS (emulated ms per real-time run,
+// Run: npx tsc -b && node test/dist/bench/live-bench.js (alone), or `npm run bench` (sim and live, and bench.json).
+// Environment: BENCH_LIVE_MS (emulated ms of a strict run at its target TDF, default 300), BENCH_STRICT_RUN_S (wall
+// seconds a strict run may take: larger TDFs run shorter, default 20), BENCH_STRICT_TRIES (runs per smallest-TDF
+// search, default 4), BENCH_REMEDIES=0 (skip the remedies' searches), BENCH_RT_MS (emulated ms per real-time run,
 // default 8000, the last 40 % measured), BENCH_RT_GBPS (offered rates tried at TDF 1 with one process per actor, default 1,4,8,12,15),
 // BENCH_RT_DOMAIN_GBPS (the same with one process per Xen domain, live.processes per-domain, default 8,15,22,30),
 // BENCH_RT_DOMAIN_64B_MPPS (one process per Xen domain with 64-byte frames, offered M packets/s, default 1.5,2,2.5,3),
@@ -10,19 +11,30 @@
 // (default 3), BENCH_KEEP=1 keeps the live runs' result directories.
 //
 // The live runs go through the CLI exactly as a user would run them (`splitnet run … --runtime live
-// --tdf N --json`): one OS process per actor over a private nats-server. A live figure only means
-// something if the run was valid (its actors kept up with emulated time), so every run prints its
-// lag and validity; when TDF 1 is invalid the bench tries larger TDFs and reports what they carried
-// per emulated second and per wall second, never a rate scaled up by the TDF.
+// --tdf N --json`): one OS process per actor (or per Xen domain) over a private nats-server. A live figure only
+// means something if the run was valid (its actors kept up with emulated time), so every run prints its lag and
+// validity. Strict first: the smallest TDF at which the bench scenario is valid under the default lag rule, with
+// where the lag comes from and what each remedy changes; then eased: real time with a 50 ms bound. Rates are per
+// emulated second and per wall second, never scaled up by the TDF.
 
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LiveProcesses } from '@splitnet/scenario';
 import { findNatsServerBinary } from '@splitnet/transport/nats-server';
+import { goalLines } from './bench-goals.js';
+import type { LiveBenchRecord } from './bench-goals.js';
+import { formatLagCauses, lagCauses } from './lag-causes.js';
+import type { LagCauses } from './lag-causes.js';
+import { cliMain, describeRun, envNumber, EXIT_GRACE_MS, failedAsUndefined, liveRxBatch, M, ms, pct, runLive } from './live-cli-run.js';
+import type { LiveRun, LiveSummary } from './live-cli-run.js';
 import { RAW_PIPELINE_DEFAULTS, formatRawRound, measureRawPipeline } from './raw-pipeline.js';
+import { searchSmallestValidTdf, strictConfigs, strictText } from './strict-tdf.js';
+import type { StrictOptions, StrictResult } from './strict-tdf.js';
+import { measureWakeFloor } from './wake-floor.js';
+import type { WakeFloor } from './wake-floor.js';
 
 /** PERF.md targets for live: in real time (TDF 1, valid), and against the raw pipeline of the same batch size. */
 const TARGET_PPS = 1_000_000;
@@ -35,19 +47,6 @@ const PERF_RAW_N64 = 3_280_000;
  */
 const OFFERED_GBPS = 15;
 const OFFERED_PPS = (OFFERED_GBPS * 1e9) / ((1518 + 20) * 8);
-/** A suggested TDF is tried only if its run would take at most this long (the bench must stay short). */
-const MAX_SUGGESTED_RUN_SECONDS = 30;
-
-const cliMain = fileURLToPath(new URL('../../../packages/cli/dist/src/main.js', import.meta.url));
-
-/** The issue's benchmark scenario: 1 VM, 4 queues, 4 workers, 1518-byte frames, offered above 1 M packets/s. */
-const scenarioYaml = (durationMs: number, warmupMs: number): string => `name: bench-1vm-4q-4w
-duration: ${durationMs}ms
-warmup: ${warmupMs}ms
-topology: { link: 40Gbps, vms: { count: 1, queues: 4 }, workers: 4, vrss: per-flow }
-traffic: [ { flows: 64, rate: ${OFFERED_GBPS}Gbps, size: 1518 } ]
-`;
-
 /**
  * The real-time (TDF 1) variant of the scenario, run at a ladder of offered rates. Two settings
  * differ from the scenario above, both because at TDF 1 every message crossing processes arrives
@@ -66,7 +65,7 @@ traffic: [ { flows: 64, rate: ${OFFERED_GBPS}Gbps, size: 1518 } ]
 const realTimeYaml = (durationMs: number, gbps: number, processes: LiveProcesses, frameBytes: number): string => `name: bench-rt-1vm-4q-4w
 duration: ${durationMs}ms
 warmup: ${Math.round(durationMs * 0.6)}ms
-topology: { link: 40Gbps, vms: { count: 1, queues: 4, ringSize: 32768 }, workers: 4, vrss: per-flow }
+topology: { link: 40Gbps, vms: { count: 1, queues: 4, ringSize: 32768 }, workers: 4, vrss: per-flow, steering: flow-hash }
 traffic: [ { flows: 64, rate: ${gbps}Gbps, size: ${frameBytes} } ]
 live: { maxLag: 50ms, processes: ${processes} }
 `;
@@ -118,192 +117,9 @@ function simGbps(file: string, offeredGbps: number): number {
   }
 }
 
-/** The parts of the CLI's `--json` summary this bench reads. */
-interface LiveSummary {
-  readonly throughput: { readonly pps: number; readonly gbps: number; readonly offeredGbps: number };
-  readonly accounting: { readonly emitted: number; readonly delivered: number; readonly balanced: boolean; readonly dropped: Readonly<Record<string, number>> };
-  readonly live: {
-    readonly processes: number;
-    readonly maxLagUs: number;
-    readonly processingLagUs: { readonly p50: number; readonly p99: number; readonly max: number };
-    readonly lagTrend: { readonly firstHalfP99Us: number; readonly secondHalfP99Us: number; readonly growing: boolean };
-    readonly effectiveResolutionUs: number;
-    readonly inputLatenessUs: { readonly p50: number; readonly p99: number; readonly max: number };
-    readonly valid: boolean;
-    readonly suggestedTdf?: number;
-  };
-}
-
-/** What the actor processes' final log lines say about the run: CPU used, and the bus batching. */
-interface ProcessTotals {
-  readonly processes: number;
-  readonly cpuMs: number;
-  readonly frames: number;
-  readonly envelopes: number;
-  /** Envelopes the driver domain's process (NIC + back end) sent: its rx messages to the workers. */
-  readonly backendEnvelopes: number;
-}
-
-function processTotals(outDir: string): ProcessTotals {
-  let processes = 0;
-  let cpuMs = 0;
-  let frames = 0;
-  let envelopes = 0;
-  let backendEnvelopes = 0;
-  let logs: string[] = [];
-  try {
-    logs = readdirSync(join(outDir, 'logs')).filter((f) => f.endsWith('.log') && f !== 'controller.log' && f !== 'nats-server.log');
-  } catch {
-    return { processes, cpuMs, frames, envelopes, backendEnvelopes };
-  }
-  for (const f of logs) {
-    for (const line of readFileSync(join(outDir, 'logs', f), 'utf8').split('\n')) {
-      if (!line.includes('"final report sent"')) continue;
-      const j = JSON.parse(line) as { actor?: string; cpuMs?: number | null; framesSent?: number; envelopesSent?: number };
-      processes++;
-      cpuMs += j.cpuMs ?? 0;
-      frames += j.framesSent ?? 0;
-      envelopes += j.envelopesSent ?? 0;
-      if ((j.actor ?? '').split('+').includes('backend')) backendEnvelopes += j.envelopesSent ?? 0;
-    }
-  }
-  return { processes, cpuMs, frames, envelopes, backendEnvelopes };
-}
-
-interface LiveRun {
-  readonly tdf: number;
-  readonly summary: LiveSummary;
-  readonly totals: ProcessTotals;
-  /** The run proper, as the CLI measured it (environment.json: NATS server start to results). */
-  readonly runWallSeconds: number;
-  /** The CLI had not exited EXIT_GRACE_MS after printing its summary and was sent SIGTERM. */
-  readonly lingerKilled: boolean;
-}
-
-/** A live run that failed (the CLI printed no summary) is reported and counts as not sustained; the bench goes on. */
-async function failedAsUndefined(what: string, p: Promise<LiveRun>): Promise<LiveRun | undefined> {
-  try {
-    return await p;
-  } catch (err) {
-    console.log(`${what}: FAILED — ${(err instanceof Error ? err.message : String(err)).split('\n').slice(0, 3).join(' | ')}`);
-    return undefined;
-  }
-}
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number, got '${raw}'`);
-  return v;
-}
-
-/** How long the CLI may take to exit by itself once its summary is out. */
-const EXIT_GRACE_MS = 1000;
-
-/**
- * One `splitnet run … --runtime live --tdf N --json`. Resolves once the summary is printed and the
- * process is gone: if it has not exited EXIT_GRACE_MS after its summary (nothing is left for it to
- * do by then: results are written before the summary), it is sent SIGTERM and that is reported.
- */
-function runLive(scenarioFile: string, tdf: number, outDir: string, timeoutSeconds: number): Promise<LiveRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliMain, 'run', scenarioFile, '--runtime', 'live', '--tdf', String(tdf), '--out', outDir, '--json'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let summary: LiveSummary | undefined;
-    let killedAfterSummary = false;
-    let grace: ReturnType<typeof setTimeout> | undefined;
-    const timeout = setTimeout(() => {
-      child.kill('SIGKILL');
-    }, timeoutSeconds * 1e3);
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      stdout += chunk;
-      if (summary !== undefined || !stdout.trimEnd().endsWith('}')) return;
-      try {
-        summary = (JSON.parse(stdout) as { summary: LiveSummary }).summary;
-      } catch {
-        return; // not complete yet
-      }
-      grace = setTimeout(() => {
-        killedAfterSummary = child.kill('SIGTERM');
-      }, EXIT_GRACE_MS);
-    });
-    child.stderr.on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-2000);
-    });
-    child.once('error', (err) => {
-      clearTimeout(timeout);
-      reject(err);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timeout);
-      clearTimeout(grace);
-      if (summary === undefined) {
-        reject(new Error(`live run at TDF ${tdf} printed no summary (${signal ?? `exit code ${String(code)}`}); its stderr ends:\n${stderr}`));
-        return;
-      }
-      let runWallSeconds = Number.NaN;
-      try {
-        runWallSeconds = (JSON.parse(readFileSync(join(outDir, 'environment.json'), 'utf8')) as { wallSeconds: number }).wallSeconds;
-      } catch {
-        // reported as NaN: the summary is still worth printing
-      }
-      resolve({
-        tdf,
-        summary,
-        totals: processTotals(outDir),
-        runWallSeconds,
-        lingerKilled: killedAfterSummary,
-      });
-    });
-  });
-}
-
-const M = (x: number): string => `${(x / 1e6).toFixed(2)} M`;
-const ms = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(1)} ms` : `${us.toFixed(0)} µs`);
-const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
-
-/** Packets delivered per second of wall time over the whole run (start-up, warm-up and drain included). */
-function wallRate(r: LiveRun): number {
-  return r.summary.accounting.delivered / r.runWallSeconds;
-}
-
-/** Mean packets per rx message of a live run: what the driver domain forwarded over the messages it sent. */
-function liveRxBatch(r: LiveRun): number {
-  const a = r.summary.accounting;
-  const forwarded = a.emitted - (a.dropped['nic-ring-full'] ?? 0);
-  return r.totals.backendEnvelopes > 0 ? Math.max(1, Math.round(forwarded / r.totals.backendEnvelopes)) : 0;
-}
-
-function describeRun(r: LiveRun): string[] {
-  const s = r.summary;
-  const l = s.live;
-  const verdict = l.valid ? 'valid' : `INVALID (p99 lag > max ${ms(l.maxLagUs)}; suggested TDF ${String(l.suggestedTdf ?? '?')})`;
-  const lines = [
-    `  TDF ${String(r.tdf).padStart(3)}: ${verdict}; processing lag p50 ${ms(l.processingLagUs.p50)}, p99 ${ms(l.processingLagUs.p99)} ` +
-      `(first half ${ms(l.lagTrend.firstHalfP99Us)}, second ${ms(l.lagTrend.secondHalfP99Us)}${l.lagTrend.growing ? ': GROWING' : ''}), max ${ms(l.processingLagUs.max)}; input lateness p99 ${ms(l.inputLatenessUs.p99)}`,
-    `           ${M(s.throughput.pps)} emulated packets/s${l.valid ? '' : ' (not sustained: run invalid)'}; ` +
-      `${s.accounting.delivered.toLocaleString('en-US')} of ${s.accounting.emitted.toLocaleString('en-US')} emitted delivered in ${r.runWallSeconds.toFixed(1)} s wall ` +
-      `= ${(wallRate(r) / 1e3).toFixed(1)} k packets per wall second${s.accounting.balanced ? '' : '; ACCOUNTING UNBALANCED'}`,
-  ];
-  const p = r.totals;
-  if (p.processes > 0) {
-    lines.push(
-      `           actor processes used ${(p.cpuMs / 1e3).toFixed(1)} s of CPU (${((p.cpuMs * 1e3) / Math.max(1, s.accounting.emitted)).toFixed(1)} µs per emitted packet, all ${p.processes} processes); ` +
-        `${p.envelopes.toLocaleString('en-US')} envelopes in ${p.frames.toLocaleString('en-US')} NATS messages (${(p.envelopes / Math.max(1, p.frames)).toFixed(1)} per message)`,
-    );
-  }
-  return lines;
-}
-
 // Long on purpose: the benchmark's one sequence of measurements, each printed as it is taken; nothing else calls it.
 // eslint-disable-next-line max-lines-per-function -- the benchmark's one sequence (see above)
-async function main(): Promise<number> {
+export async function runLiveBench(): Promise<LiveBenchRecord | undefined> {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   let natsBinary: string;
   try {
@@ -311,7 +127,7 @@ async function main(): Promise<number> {
   } catch (err) {
     console.log('');
     console.log(`splitnet live benchmark — SKIPPED: ${err instanceof Error ? err.message : String(err)} (or set SPLITNET_NATS_SERVER to its path)`);
-    return 0;
+    return undefined;
   }
   let natsVersion = 'unknown version';
   try {
@@ -320,10 +136,13 @@ async function main(): Promise<number> {
     // the version is decoration; the server may still run
   }
 
-  const durationMs = envNumber('BENCH_LIVE_MS', 300);
-  const warmupMs = Math.round(durationMs / 3);
-  const tdfs = (process.env['BENCH_TDFS'] ?? '1,5,20').split(',').map((x) => Number(x));
-  if (tdfs.some((x) => !Number.isFinite(x) || x < 1)) throw new Error(`BENCH_TDFS must be a list of numbers ≥ 1, got '${process.env['BENCH_TDFS'] ?? ''}'`);
+  const strictOpts: StrictOptions = {
+    durationMs: envNumber('BENCH_LIVE_MS', 300),
+    maxRunSeconds: envNumber('BENCH_STRICT_RUN_S', 20),
+    minDurationMs: 10,
+    maxTries: Math.round(envNumber('BENCH_STRICT_TRIES', 4)),
+  };
+  const remedies = process.env['BENCH_REMEDIES'] !== '0';
   const rawRounds = Math.round(envNumber('BENCH_RAW_ROUNDS', 3));
   const rtMs = envNumber('BENCH_RT_MS', 8000);
   const rtRefine = process.env['BENCH_RT_REFINE'] === '0' ? 0 : envNumber('BENCH_RT_REFINE', 2);
@@ -349,38 +168,45 @@ async function main(): Promise<number> {
   const rawRate = raw.descriptorsPerSec;
   console.log(`  raw pipeline, median                 ${M(rawRate)} descriptors/s   (reference, another run on a 2-core VM: ${M(PERF_RAW_N64)}/s)`);
 
-  // 2. The live datapath through the CLI, TDF 1 first; larger TDFs while runs are invalid.
+  // 2. The strict verdict (issue 21, goal 2): the smallest TDF at which the bench scenario is valid under the
+  // default lag rule, per actor and per domain, with the lag's causes and each remedy's effect, beside the
+  // machine's wake-up floor measured now.
   const work = mkdtempSync(join(tmpdir(), 'splitnet-live-bench-'));
-  const runs: LiveRun[] = [];
   const rtRuns: LiveRun[] = [];
   const rtDomainRuns: LiveRun[] = [];
   const rtDomainSmallRuns: LiveRun[] = [];
   /** Real-time runs that were sustained (judged against the model's delivered rate at their offered rate). */
   const sustainedRuns = new Set<LiveRun>();
+  const strict: StrictResult[] = [];
+  let causes: LagCauses | undefined;
+  let floor: WakeFloor | undefined;
   try {
-    const scenarioFile = join(work, 'bench-1vm-4q-4w.yaml');
-    writeFileSync(scenarioFile, scenarioYaml(durationMs, warmupMs));
+    console.log('wake-up floor of this machine now (test/bench/wake-floor.ts):');
+    floor = await measureWakeFloor(500, natsBinary);
     console.log(
-      `live: 1 VM × 4 queues, 4 vRSS workers, 40 GbE, 1518-byte frames at ${OFFERED_GBPS} Gbit/s (offered ${M(OFFERED_PPS)} packets/s), ${durationMs} ms emulated, warm-up ${warmupMs} ms, one process per actor:`,
+      `  a timer armed 50 µs ahead fires late by p50 ${ms(floor.timerLateUs.p50)}, p99 ${ms(floor.timerLateUs.p99)}; ` +
+        `one NATS hop between idle processes (half a round trip) p50 ${ms(floor.natsHopUs.p50)}, p99 ${ms(floor.natsHopUs.p99)}`,
     );
-    const attempt = async (tdf: number): Promise<LiveRun | undefined> => {
-      const r = await failedAsUndefined(`TDF ${String(tdf).padStart(3)}`, runLive(scenarioFile, tdf, join(work, `tdf-${tdf}`), (durationMs / 1e3) * tdf + 120));
-      if (r === undefined) return undefined;
-      runs.push(r);
-      for (const line of describeRun(r)) console.log(line);
-      return r;
-    };
-    let last: LiveRun | undefined;
-    for (const tdf of tdfs) {
-      last = await attempt(tdf);
-      if (last?.summary.live.valid === true) break;
+    console.log(
+      `strict: the bench scenario (1 VM × 4 queues, 4 vRSS workers, 40 GbE, 1518-byte frames at ${OFFERED_GBPS} Gbit/s, offered ${M(OFFERED_PPS)} packets/s) ` +
+        `under the default lag rule (live.maxLag auto), from the issue's target TDF up the TDFs the runs suggest (${strictOpts.durationMs} ms emulated, less where a run would take over ${strictOpts.maxRunSeconds} s):`,
+    );
+    for (const c of strictConfigs(remedies)) {
+      const r = await searchSmallestValidTdf(c, work, strictOpts, c.key === 'per-actor' || c.key === 'per-domain');
+      strict.push(r);
+      console.log(`  ${c.key} (${c.what}): ${strictText(r)}`);
+      if (c.key === 'per-actor') {
+        causes = lagCauses(r, floor);
+        if (causes !== undefined) for (const line of formatLagCauses(causes, r)) console.log(line);
+      }
     }
-    const suggested = last?.summary.live.suggestedTdf;
-    if (last !== undefined && !last.summary.live.valid && suggested !== undefined && !tdfs.includes(suggested)) {
-      const seconds = (durationMs / 1e3) * suggested;
-      if (seconds <= MAX_SUGGESTED_RUN_SECONDS) await attempt(suggested);
-      else
-        console.log(`  (suggested TDF ${suggested} not run: ${seconds.toFixed(0)} s of wall time for ${durationMs} ms emulated is beyond this bench's budget)`);
+    const base = strict.find((r) => r.key === 'per-actor');
+    if (base !== undefined && strict.length > 2) {
+      console.log('  remedies, each against the default in this run (smallest valid TDF found; lower is better):');
+      for (const r of strict) {
+        if (r.key === 'per-actor') continue;
+        console.log(`    ${r.key} (${r.what}): ${strictText(r)} vs per-actor ${strictText(base)}`);
+      }
     }
 
     // 2b. Real time: the same datapath at TDF 1, rising offered rates until one is not sustained: with
@@ -465,8 +291,6 @@ async function main(): Promise<number> {
     const r = await measureRawPipeline({ ...o, batch: liveBatch }, (x, i) => console.log(formatRawRound(x, i)), natsBinary);
     rawAtLive = { batch: liveBatch, rate: r.descriptorsPerSec };
   }
-  const realTime = runs.find((r) => r.tdf === 1);
-  const bestValid = runs.filter((r) => r.summary.live.valid).sort((a, b) => a.tdf - b.tdf)[0];
   console.log('verdict (targets for live: see docs/benchmark.md):');
   const verdictOf = (what: string, r: LiveRun): void => {
     const pps = r.summary.throughput.pps;
@@ -511,41 +335,63 @@ async function main(): Promise<number> {
   } else if (rtRuns.length > 0) {
     console.log('  one process per actor: no offered rate was sustained in real time (TDF 1) at the rates tried');
   }
-  if (realTime === undefined) {
-    console.log('  no TDF 1 run in BENCH_TDFS at the default lag bound');
-  } else {
-    const pps = realTime.summary.throughput.pps;
-    const ok = realTime.summary.live.valid && pps >= TARGET_PPS;
-    const why = realTime.summary.live.valid ? '' : ' — the run was invalid, so the datapath did not sustain it in real time';
-    console.log(
-      `  live at TDF 1 with the default lag bound (live.maxLag auto: ${ms(realTime.summary.live.maxLagUs)}): ${M(pps)} emulated packets/s${why}; target ≥ ${M(TARGET_PPS)}/s: ${ok ? 'met' : 'below target'}`,
-    );
-    if (realTime.summary.live.valid) {
-      const ratio = pps / rawRate;
-      console.log(
-        `  live / raw pipeline (same run): ${M(pps)} / ${M(rawRate)} = ${pct(ratio)}; target ≥ ${pct(TARGET_RAW_FRACTION)}: ${ratio >= TARGET_RAW_FRACTION ? 'met' : 'below target'}`,
-      );
-    } else {
-      console.log(`  live / raw pipeline (same run): not measurable at TDF 1 (invalid); target ≥ ${pct(TARGET_RAW_FRACTION)} of ${M(rawRate)}/s: below target`);
-    }
-  }
-  if (bestValid !== undefined && bestValid.tdf !== 1) {
-    const window = bestValid.summary.throughput.pps / bestValid.tdf;
-    console.log(
-      `  smallest valid TDF tried: ${bestValid.tdf} — in real time that is ${(window / 1e3).toFixed(1)} k packets/s during the measured window ` +
-        `(${pct(window / rawRate)} of raw), ${(wallRate(bestValid) / 1e3).toFixed(1)} k/s over the whole run (${pct(wallRate(bestValid) / rawRate)} of raw)`,
-    );
-  } else if (bestValid === undefined) {
-    console.log('  no run was valid at the TDFs tried');
-  }
-  const all = [...runs, ...rtRuns, ...rtDomainRuns, ...rtDomainSmallRuns];
+  // 4. Issue 21's goals, strict beside eased: met / below, the value measured against the target.
+  const goals = goalLines({ strict, rtBest, rawRate });
+  console.log('issue 21 goals (strict = the default lag rule, live.maxLag auto; eased = maxLag 50ms and rings of 32768):');
+  for (const g of goals) console.log(`  ${g.text}`);
+  const all = [...rtRuns, ...rtDomainRuns, ...rtDomainSmallRuns];
   const lingered = all.filter((r) => r.lingerKilled);
   if (lingered.length > 0) {
     console.log(
       `  note: the CLI had not exited ${EXIT_GRACE_MS / 1e3} s after printing its summary in ${lingered.length} of ${all.length} runs; ended with SIGTERM (not counted in any figure)`,
     );
   }
-  return 0;
+  const strictRuns = strict.reduce((n, r) => n + r.tries.length, 0);
+  const ladderRecord = (processes: LiveProcesses, frameBytes: number, list: readonly LiveRun[]) => ({
+    processes,
+    frameBytes,
+    runs: list.map((r) => runRecord(r, sustainedRuns.has(r))),
+    bestSustainedPps: best(list)?.summary.throughput.pps ?? null,
+  });
+  return {
+    machine: { cpus: cpus().length, cpu, node: process.version, nats: natsVersion },
+    raw: { batch: o.batch, rounds: raw.rounds, descriptorsPerSec: rawRate, ...(rawAtLive !== undefined ? { atLiveBatch: rawAtLive } : {}) },
+    floor: floor ?? null,
+    strict: { options: strictOpts, runs: strictRuns, configs: strict, causes: causes ?? null },
+    realTime: {
+      durationMs: rtMs,
+      ladders: [ladderRecord('per-actor', 1518, rtRuns), ladderRecord('per-domain', 1518, rtDomainRuns), ladderRecord('per-domain', 64, rtDomainSmallRuns)],
+    },
+    goals,
+  };
 }
 
-process.exitCode = await main();
+/** A live run as bench.json keeps it. */
+function runRecord(r: LiveRun, sustained: boolean): Record<string, unknown> {
+  const s = r.summary;
+  return {
+    tdf: r.tdf,
+    offeredGbps: s.throughput.offeredGbps,
+    pps: s.throughput.pps,
+    gbps: s.throughput.gbps,
+    valid: s.live.valid,
+    sustained,
+    lagP99Us: s.live.processingLagUs.p99,
+    lagGrowing: s.live.lagTrend.growing,
+    maxLagUs: s.live.maxLagUs,
+    effectiveResolutionUs: s.live.effectiveResolutionUs,
+    emitted: s.accounting.emitted,
+    delivered: s.accounting.delivered,
+    balanced: s.accounting.balanced,
+    wallSeconds: r.runWallSeconds,
+    processes: r.totals.processes,
+    cpuMs: r.totals.cpuMs,
+    natsMessages: r.totals.frames,
+    envelopes: r.totals.envelopes,
+  };
+}
+
+/** Run as `node test/dist/bench/live-bench.js`: the live part alone (bench.js runs both parts and writes bench.json). */
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await runLiveBench();
+}

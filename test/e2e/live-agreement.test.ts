@@ -1,20 +1,13 @@
 // End-to-end: a live run the lag bound calls valid agrees with sim on what the tool measures (virtual interrupts, timer polls, latency p50/p99, throughput); one it calls invalid is flagged, naming the constant it was judged against.
 import test from 'ava';
 import { join } from 'node:path';
-import { figuresOf, jsonSummary, relativeTo, run, tmp } from './live-helpers.js';
+import { AGREEMENT_TOLERANCE, figuresOf, jsonSummary, relativeTo, run, tmp } from './live-helpers.js';
 
 // The quickstart (front-end coalescing 50 µs / 32 frames, 10 GbE of 1518-byte frames over 4 queues), shortened
 // so that a run at TDF 2000 takes 30 s of wall time. Its auto lag bound is 5 µs, a tenth of the 50 µs timer.
 const SCENARIO = 'examples/quickstart.yaml';
 const SHORT = ['--duration', '15ms'];
 const CONSTANT = 'frontend coalescing (static usecs 50, vm.0 queue 0)';
-
-/**
- * How close a valid live run must come to sim (docs/live.md, "Agreement with sim"). Even a run far within its
- * bound differs a little: measured here at TDF 1000, virtual interrupts +3.5 … +5.9 % and timer polls −2.4 …
- * −4.5 % (inputs still arrive ~3 µs late), latency p50/p99 within 1 %, throughput within 0.1 %.
- */
-const TOLERANCE = { gbps: 0.02, virqPerSec: 0.1, timerPollsPerSec: 0.1, latencyP50Us: 0.05, latencyP99Us: 0.1 } as const;
 
 test.serial(
   'live agreement - a run within its auto lag bound (TDF 2000, one process per actor) agrees with sim on virtual interrupts, timer polls, latency p50/p99 and throughput',
@@ -34,7 +27,7 @@ test.serial(
         .map(([k, v]) => `${k} ${(v * 100).toFixed(1)} %`)
         .join(', ')}`,
     );
-    for (const [k, tol] of Object.entries(TOLERANCE) as [keyof typeof TOLERANCE, number][]) {
+    for (const [k, tol] of Object.entries(AGREEMENT_TOLERANCE) as [keyof typeof AGREEMENT_TOLERANCE, number][]) {
       t.true(Math.abs(rel[k]) <= tol, `${k}: ${(rel[k] * 100).toFixed(1)} % from sim, tolerance ${tol * 100} %`);
     }
   },

@@ -90,6 +90,19 @@ function controlSecret(): ControlSecret {
   return secret;
 }
 
+/**
+ * Opt-in measurement and tuning of an actor process, from its environment (the bench sets them; docs/live.md):
+ * SPLITNET_LIVE_DIAGNOSTICS=1 logs where the lag comes from with the final report; SPLITNET_LIVE_POLL_US=n polls
+ * waits shorter than n µs instead of arming a 1 ms-grained timer.
+ */
+function liveTuning(): { diagnostics?: boolean; pollBelowMs?: number } {
+  const poll = Number(process.env['SPLITNET_LIVE_POLL_US'] ?? '');
+  return {
+    ...(process.env['SPLITNET_LIVE_DIAGNOSTICS'] === '1' ? { diagnostics: true } : {}),
+    ...(Number.isFinite(poll) && poll > 0 ? { pollBelowMs: poll / 1000 } : {}),
+  };
+}
+
 /** Which actors this process hosts and the run's scenario, once known; its control secret; and its connection to the run. */
 interface Hosting {
   readonly ids: readonly string[];
@@ -230,6 +243,7 @@ export async function actorCommand(loadScenario: (file: string) => CompiledScena
       secret: h.secret,
       warmup: new ProcessWarmup(),
       ...linger,
+      ...liveTuning(),
     });
     connected = undefined;
     return code;

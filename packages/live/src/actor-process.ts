@@ -15,6 +15,7 @@ import { ControllerWatch } from './controller-liveness.js';
 import { joinSubject } from './join.js';
 import { drainOrClose } from './nats-connect.js';
 import type { WallClock } from './dilated-clock.js';
+import { LiveDiagnostics } from './live-diagnostics.js';
 import { LiveHost } from './live-host.js';
 import type { HostFinal } from './live-host.js';
 
@@ -38,6 +39,10 @@ export interface ActorProcessOptions {
   readonly warmup?: ProcessWarmup;
   /** Exit when the controller goes silent or the bus is lost for good (default true; false for hosts in the controller's own process). */
   readonly orphanGuard?: boolean;
+  /** Measure where the lag comes from (wake-ups, passes, event-loop delay, GC) and log it with the final report (SPLITNET_LIVE_DIAGNOSTICS=1). */
+  readonly diagnostics?: boolean;
+  /** Poll waits shorter than this (wall ms) instead of arming a timer (LiveHostOptions.pollBelowMs; SPLITNET_LIVE_POLL_US). */
+  readonly pollBelowMs?: number;
 }
 
 /** Wall time between two samples that carry the front ends' latency histograms (see fullReportEvery). */
@@ -88,6 +93,8 @@ class ActorProcess {
   /** Every actor id of the run, by ref. */
   private readonly ids: readonly string[];
   private readonly host: LiveHost;
+  /** Where the lag comes from, when asked (ActorProcessOptions.diagnostics). */
+  private readonly diagnostics: LiveDiagnostics | undefined;
   private started = false;
   /** This process's CPU time when the run started (the final log line reports what the run used). */
   private cpuAtStart: NodeJS.CpuUsage | undefined;
@@ -122,7 +129,10 @@ class ActorProcess {
     // Message-path faults and partitions act in the sender's send path, the same windows in every process.
     const windows = this.s.faults.length > 0 ? planFaults(this.s, g, 'live').windows : [];
     const s = this.s;
+    this.diagnostics = o.diagnostics === true ? new LiveDiagnostics() : undefined;
     this.host = new LiveHost({
+      ...(this.diagnostics !== undefined ? { diagnostics: this.diagnostics } : {}),
+      ...(o.pollBelowMs !== undefined && o.pollBelowMs > 0 ? { pollBelowMs: o.pollBelowMs } : {}),
       ...(windows.length > 0 ? { linkFaults: new LinkFaults(windows, this.ids.length) } : {}),
       runId: o.runId,
       transport: o.transport,
@@ -231,6 +241,7 @@ class ActorProcess {
     const rejoin = this.incarnation > 0;
     this.o.logger.info(rejoin ? 'rejoin' : 'start', { epochMs: m.epochMs, incarnation: this.incarnation });
     this.cpuAtStart = process.cpuUsage();
+    this.diagnostics?.start();
     // Faults in effect for a restarted process's actors: taken at the instant they rejoin.
     const held = (m.faults ?? []).filter((f) => this.o.ids.includes(f.actor)).map((f) => ({ ref: this.ids.indexOf(f.actor), cmd: f.cmd }));
     this.host.start(m.epochMs, rejoin, held);
@@ -377,6 +388,7 @@ class ActorProcess {
       lagP50Us: Math.round(lagUs(final.processingLag, 50)),
       lagMaxUs: Math.round(final.processingLag.max / 1000),
       latenessP50Us: Math.round(lagUs(final.inputLateness, 50)),
+      ...(this.diagnostics !== undefined ? { diagnostics: this.diagnostics.report() } : {}),
     });
   }
 

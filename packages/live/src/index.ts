@@ -3,6 +3,8 @@ export { DilatedClock, systemWallClock } from './dilated-clock.js';
 export type { WallClock } from './dilated-clock.js';
 export { LiveHost } from './live-host.js';
 export type { HostFinal, LiveHostOptions } from './live-host.js';
+export { LiveDiagnostics } from './live-diagnostics.js';
+export type { DiagnosticsReport, Spread } from './live-diagnostics.js';
 export { runLive, scenarioProcessGroups } from './run-live.js';
 export { readyTimeoutMs } from './ready-timeout.js';
 export { SnapshotFeed } from './live-snapshots.js';

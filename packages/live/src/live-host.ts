@@ -8,6 +8,7 @@ import type { LinkFaults } from '@splitnet/runtime';
 import { DilatedClock } from './dilated-clock.js';
 import type { WallClock } from './dilated-clock.js';
 import { faultSend } from './host-link-faults.js';
+import type { LiveDiagnostics } from './live-diagnostics.js';
 
 /** Internal event tag, below every actor's own timer tag (the receive path's are ≥ 0, the transmit path's negative). */
 const TAG_START = Number.MIN_SAFE_INTEGER;
@@ -109,6 +110,14 @@ export interface LiveHostOptions {
   readonly admit?: (from: string, to: string, m: Message) => string | undefined;
   /** This host's actors restarted in the middle of the run: their senders' sequences are under way (EnvelopeDecoderOptions.resumed). */
   readonly resumed?: boolean;
+  /** Where the lag comes from (wake-ups, passes, GC…), measured only when given (live-diagnostics.ts). */
+  readonly diagnostics?: LiveDiagnostics;
+  /**
+   * Waits shorter than this (wall ms) are polled with setImmediate instead of a timer (default 0: never).
+   * libuv's timers fire on whole milliseconds, so a wait of 30 µs becomes about 1 ms; polling keeps the
+   * wake-up near the due time at the price of a core spinning while it waits.
+   */
+  readonly pollBelowMs?: number;
 }
 
 /** One side's counts of a link between two actors over the bus (HostFinal.links). */
@@ -197,6 +206,8 @@ function normalized(o: LiveHostOptions): LiveHostOptions {
     onEvent: o.onEvent,
     admit: o.admit,
     resumed: o.resumed ?? false,
+    diagnostics: o.diagnostics,
+    pollBelowMs: o.pollBelowMs ?? 0,
   };
   return n as LiveHostOptions;
 }
@@ -444,6 +455,8 @@ export class LiveHost {
       }
       this.queue.push(env.at, to, env.m, 0, ++this.pushed);
     }
+    if (this.o.diagnostics !== undefined && this.dueArrivalMs < 0 && late0 !== -Infinity && late0 >= (envs[0] as (typeof envs)[number]).at)
+      this.dueArrivalMs = this.o.clock.nowMs();
     this.schedule();
   }
 
@@ -468,7 +481,8 @@ export class LiveHost {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (waitMs <= 0) {
+    if (waitMs <= 0 || waitMs < (this.o.pollBelowMs as number)) {
+      this.immediateAtMs = wallNow;
       this.immediate = setImmediate(this.pump);
     } else {
       this.timerAtMs = wallNow + waitMs;
@@ -477,17 +491,25 @@ export class LiveHost {
   }
   /** Wall time the armed timer fires at. */
   private timerAtMs = Infinity;
+  /** Wall time the pending immediate was asked for (diagnostics). */
+  private immediateAtMs = -1;
+  /** Wall time a frame with messages already due arrived, not yet handled by a pass (diagnostics; −1: none). */
+  private dueArrivalMs = -1;
   /** Wall time the last pump started at (pacing by `batchWindowMs`). */
   private lastPumpMs = -Infinity;
   /** The last pump processed every event that was due (else the next one runs at once, unpaced). */
   private caughtUp = true;
 
   private readonly pump = (): void => {
+    const byTimer = this.immediate === null;
     this.immediate = null;
     this.timer = null;
     if (this.finished) return;
     this.pumps++;
     this.lastPumpMs = this.o.clock.nowMs();
+    const diag = this.o.diagnostics;
+    if (diag !== undefined) this.wokeUp(diag, byTimer);
+    const events0 = this.eventsProcessed;
     const emuNow = this.emulatedNow();
     const q = this.queue;
     // A pump yields to I/O after 512 events; the next one follows at once (pacing waits only after a
@@ -524,6 +546,7 @@ export class LiveHost {
       if (t >= this.o.measureFrom) {
         (t >= this.lateFrom ? this.processingLagLate : this.processingLagEarly).record(emuNow - t > 0 ? emuNow - t : 0);
       }
+      if (diag !== undefined) diag.lag(emuNow - t > 0 ? emuNow - t : 0, t >= this.o.measureFrom);
       const actor = this.actors.get(target);
       const fx = this.effects.get(target);
       if (!actor || !fx) continue;
@@ -542,8 +565,18 @@ export class LiveHost {
       else actor.timer(tag, this.now, fx);
     }
     this.flush();
+    if (diag !== undefined && this.eventsProcessed > events0) diag.passTook(this.o.clock.nowMs() - this.lastPumpMs);
     this.schedule();
   };
+
+  /** Diagnostics of a pass's wake-up: how late its timer fired, or how long its immediate took, and since when due input waited. */
+  private wokeUp(diag: LiveDiagnostics, byTimer: boolean): void {
+    const wall = this.lastPumpMs;
+    if (byTimer) diag.timerFired(this.timerAtMs, wall);
+    else if (this.immediateAtMs >= 0) diag.immediateRan(wall - this.immediateAtMs);
+    if (this.dueArrivalMs >= 0) diag.arrivalHandled(wall - this.dueArrivalMs);
+    this.dueArrivalMs = -1;
+  }
 
   private sample(t: Nanos): void {
     if (!this.o.onSample) return;

@@ -1,13 +1,9 @@
 // The live runtime without a broker: every actor in its own LiveHost over an in-memory bus, checked against sim.
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { LiveHost } from '../src/live-host.js';
-import type { WallClock } from '../src/dilated-clock.js';
 import type { HostFinal } from '../src/live-host.js';
-import { MemoryBus } from '@splitnet/transport';
-import { buildActors, linkDelayFor } from '@splitnet/controller';
 import { balance, combine } from '@splitnet/results';
-import { PAPER_VRSS_NIC_KEY, run, scenario } from './helpers.js';
+import { hostsOnMemoryBus, PAPER_VRSS_NIC_KEY, run, scenario, testClock as clock } from './helpers.js';
 
 const yaml = `
 name: live-memory
@@ -18,31 +14,9 @@ traffic: [ { flows: 8, rate: 100Mbps, size: 1518 } ]
 coalescing: { nic: { policy: static, usecs: 100 }, backend: { policy: static, usecs: 400, frames: 0 } }
 `;
 
-const clock: WallClock = { nowMs: () => performance.timeOrigin + performance.now() };
-
 async function runOnMemoryBus(batchWindowMs?: number): Promise<{ finals: HostFinal[]; wallMs: number }> {
   const s = scenario(yaml);
-  const g = buildActors(s);
-  const bus = new MemoryBus();
-  const ids = g.all.map((a) => a.id);
-  const hosts = g.all.map(
-    (actor, ref) =>
-      new LiveHost({
-        runId: 'mem1',
-        transport: bus.connect(actor.id),
-        clock,
-        tdf: 50,
-        actorIds: ids,
-        local: [{ ref, actor }],
-        linkDelay: linkDelayFor(g, s),
-        limits: { flows: s.traffic.flows.length, maxBatch: 1024 },
-        duration: s.duration,
-        measureFrom: s.warmup,
-        sampleInterval: s.sampleInterval,
-        ...(batchWindowMs === undefined ? {} : { batchWindowMs }),
-      }),
-  );
-  for (const h of hosts) h.attach();
+  const { hosts, bus } = hostsOnMemoryBus(s, 'mem1', 50, () => (batchWindowMs === undefined ? {} : { batchWindowMs }));
   const epoch = clock.nowMs() + 50;
   for (const h of hosts) h.start(epoch);
   await Promise.all(hosts.map((h) => h.done));

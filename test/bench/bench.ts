@@ -1,0 +1,32 @@
+// `npm run bench`: the sim part, then the live part, then every figure both printed into bench.json (its path printed) so runs can be compared.
+//
+// BENCH_JSON names the file (default results/bench-<UTC time>.json, one per run). Its schema: docs/benchmark.md#benchjson.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { runLiveBench } from './live-bench.js';
+import { runSimBench } from './sim-bench.js';
+
+/** bench.json's schema version: raised when a field changes meaning or goes away. */
+const SCHEMA = 'splitnet-bench/1';
+
+const started = new Date();
+const load0 = loadavg();
+const t0 = performance.now();
+const sim = runSimBench();
+const live = await runLiveBench();
+const record = {
+  schema: SCHEMA,
+  startedAt: started.toISOString(),
+  wallSeconds: Math.round((performance.now() - t0) / 100) / 10,
+  loadAverage: { atStart: load0, atEnd: loadavg() },
+  sim,
+  live: live ?? null,
+};
+const stamp = started.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+const file = resolve(process.env['BENCH_JSON'] ?? `results/bench-${stamp}.json`);
+mkdirSync(dirname(file), { recursive: true });
+// A figure not measured (undefined) is written as null, so that every documented field is present.
+writeFileSync(file, `${JSON.stringify(record, (_k, v: unknown) => (v === undefined ? null : v), 2)}\n`);
+console.log('');
+console.log(`bench: ${record.wallSeconds} s in all (load average ${load0.map((x) => x.toFixed(1)).join(' ')} at the start); every figure above is in ${file}`);
