@@ -249,6 +249,12 @@ interface RunSetup {
 function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlags) => boolean): RunSetup {
   // Lockstep computes sim's result: its scenario is sim's, and --placement is lockstep's (checkLockstepFlags), not live's.
   const lockstep = runFlags.runtime === 'lockstep';
+  // The flag takes one value more than a scenario's `runtime:` key, so it says all three (not the key's two).
+  if (runFlags.runtime !== undefined && !['sim', 'live', 'lockstep'].includes(runFlags.runtime))
+    throw new SplitnetError(
+      'E_USAGE',
+      `--runtime ${runFlags.runtime}: expected one of "sim", "live" or "lockstep" (lockstep: this flag only, not a scenario's runtime key), found "${runFlags.runtime}"`,
+    );
   let flags: RunFlags = runFlags;
   if (lockstep) {
     const { placement: _lockstepPlacement, ...rest } = runFlags;
