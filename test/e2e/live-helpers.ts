@@ -164,9 +164,22 @@ export function logLines(file: string): Record<string, unknown>[] {
   }
 }
 
-/** A `splitnet <args>` started in the background: its process, and its end with its output. */
-export function started(args: string[]): { child: ReturnType<typeof spawn>; stderr: () => string; exit: Promise<Ran> } {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root });
+/** Linux /proc: the session id of process `pid` (stat field 6), or undefined when it is gone. */
+export function sessionOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A `splitnet <args>` started in the background: its process, and its end with its output. `asJob`: started as a
+ * shell starts a job at a terminal — in a session and process group of its own, which a Ctrl-C signals whole.
+ */
+export function started(args: string[], asJob = false): { child: ReturnType<typeof spawn>; stderr: () => string; exit: Promise<Ran> } {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, detached: asJob });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -189,9 +202,9 @@ live: { tdf: 100 }
 `;
 
 /** Start LONG_LIVE_RUN with one process per actor and resolve once it has started, with its results directory. */
-export async function startLongLiveRun(runId: string): Promise<{ out: string; run: ReturnType<typeof started> }> {
+export async function startLongLiveRun(runId: string, asJob = false): Promise<{ out: string; run: ReturnType<typeof started> }> {
   const out = join(tmp(), 'run');
-  const run = started(['run', scenarioFile(LONG_LIVE_RUN), '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
+  const run = started(['run', scenarioFile(LONG_LIVE_RUN), '--runtime', 'live', '--run-id', runId, '--out', out, '-q'], asJob);
   await runStarted(out);
   return { out, run };
 }

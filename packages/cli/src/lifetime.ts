@@ -8,6 +8,8 @@ const STOP_GRACE_MS = 30_000;
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
+const ignore = (): void => {};
+
 /**
  * The process's lifetime, owned by the entry point (libraries install no process-wide hooks):
  * - SIGINT / SIGTERM: a command that can stop cleanly (it asked for `interruptSignal()`) gets the signal as
@@ -26,8 +28,13 @@ export class ProcessLifetime {
   /** Children registered with a pid: a reaper kills them if this process dies without its hooks (SIGKILL). */
   readonly children = new Children();
 
-  install(): void {
-    for (const s of SIGNALS) process.on(s, this.onSignal);
+  /**
+   * `ignoreInterrupt`: a process a controller started (an actor or partition process; SPLITNET_IGNORE_SIGINT=1)
+   * shares the controller's terminal process group, so a Ctrl-C reaches it too; the controller coordinates the
+   * stop, so such a process ignores SIGINT and ends when told (over the bus) or by SIGTERM.
+   */
+  install(opts: { ignoreInterrupt?: boolean } = {}): void {
+    for (const s of SIGNALS) process.on(s, s === 'SIGINT' && opts.ignoreInterrupt === true ? ignore : this.onSignal);
     process.on('exit', () => this.killAll());
     process.on('unhandledRejection', (err) => {
       const failure = classifyFailure(err);

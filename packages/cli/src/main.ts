@@ -309,7 +309,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 // Signals, exit and unhandled rejections are handled here and only here (lifetime.ts).
 const lifetime = new ProcessLifetime();
-lifetime.install();
+lifetime.install({ ignoreInterrupt: process.env['SPLITNET_IGNORE_SIGINT'] === '1' });
 process.exitCode = await main(process.argv.slice(2), lifetime);
 // Whatever a command left open (a NATS client still reconnecting to a server that died) must not keep it alive.
 lifetime.leaveWithin(5000);

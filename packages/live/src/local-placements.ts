@@ -154,9 +154,13 @@ export class ProcessesPlacement extends LocalPlacement implements Placement {
     // Secrets in the environment, never on the command line (which every user of the machine can read).
     const env: NodeJS.ProcessEnv = { ...process.env, SPLITNET_CONTROL_SECRET: formatControlSecret(access.secret) };
     if (access.login) Object.assign(env, { SPLITNET_NATS_USER: access.login.user, SPLITNET_NATS_PASSWORD: access.login.pass });
-    // Their stdout goes to our stderr: `--json` keeps stdout clean. In a process group of their own: a Ctrl-C at
-    // the terminal is the controller's to handle (it halts the run and collects what each process has).
-    const child = spawn(this.o.actorCommand.program, args, { stdio: ['ignore', 2, 'inherit'], env, detached: true });
+    // A Ctrl-C at the terminal reaches the whole foreground process group, these processes too: it is the
+    // controller's to handle (it halts the run and collects what each process has), so they ignore SIGINT.
+    // Not `detached` (a session of their own): with scheduler autogroups on, each session is an autogroup and the
+    // run's processes then wait behind one another at every wake-up (docs/live.md, "How close to real time").
+    env['SPLITNET_IGNORE_SIGINT'] = '1';
+    // Their stdout goes to our stderr: `--json` keeps stdout clean.
+    const child = spawn(this.o.actorCommand.program, args, { stdio: ['ignore', 2, 'inherit'], env });
     const unguard =
       this.o.atExit?.(() => child.kill('SIGKILL'), child.pid !== undefined ? { pid: child.pid, what: `actor ${group.name}` } : undefined) ?? (() => {});
     const handle: ActorHandle = {
