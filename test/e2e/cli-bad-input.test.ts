@@ -440,23 +440,28 @@ test.serial('cli - a --metrics-port in use is one line naming the flag and the p
   t.is(r.code, 2, r.stderr);
   t.is(r.stderr.trim(), `splitnet: error: --metrics-port ${port}: the port is in use on 127.0.0.1; give another, or 0 for any free one`);
   t.false(existsSync(join(dir, 'run', 'logs')), 'no actor process was started');
+  t.false(existsSync(join(dir, 'run')), 'no empty results directory is left behind');
 });
 
-test.serial('cli bad input - a dashboard port in use (run --dashboard, dashboard --port): one line naming the flag and the port, exit code 2', async (t) => {
-  const p = await place(t);
-  const busy = createServer();
-  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
-  t.teardown(() => busy.close());
-  const port = (busy.address() as AddressInfo).port;
-  for (const [args, flag] of [
-    [['run', p.scenario, '--dashboard', String(port), '--quiet', '--out', join(p.dir, 'dashboard-busy')], '--dashboard'],
-    [['dashboard', p.run, '--port', String(port)], '--port'],
-  ] as const) {
-    const r = await splitnet(t, args);
-    t.is(r.code, 2, r.stderr);
-    t.is(r.stderr, `splitnet: error: ${flag} ${port}: port ${port} on 127.0.0.1 is in use; give another port, or 0 for a free one\n`);
-  }
-});
+test.serial(
+  'cli bad input - a dashboard port in use (run --dashboard, dashboard --port): one line naming the flag and the port, exit code 2, no empty results directory left',
+  async (t) => {
+    const p = await place(t);
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    t.teardown(() => busy.close());
+    const port = (busy.address() as AddressInfo).port;
+    for (const [args, flag] of [
+      [['run', p.scenario, '--dashboard', String(port), '--quiet', '--out', join(p.dir, 'dashboard-busy')], '--dashboard'],
+      [['dashboard', p.run, '--port', String(port)], '--port'],
+    ] as const) {
+      const r = await splitnet(t, args);
+      t.is(r.code, 2, r.stderr);
+      t.is(r.stderr, `splitnet: error: ${flag} ${port}: port ${port} on 127.0.0.1 is in use; give another port, or 0 for a free one\n`);
+    }
+    t.false(existsSync(join(p.dir, 'dashboard-busy')), 'the refused run left no empty results directory');
+  },
+);
 
 test.serial('cli - the largest seed, 2^32 − 1, is accepted by --seed and by --set seed alike', async (t) => {
   const p = await place(t);

@@ -1,5 +1,5 @@
 // `splitnet run`: parse the flags and load the scenario → run it (sim, or live with the placement the scenario names) → write the results → print.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -234,6 +234,8 @@ interface RunSetup {
   readonly scenario: CompiledScenario;
   readonly runId: string;
   readonly dir: string;
+  /** Whether this run created `dir` (a refused start removes it again when it is still empty). */
+  readonly createdDir: boolean;
   readonly started: Date;
   readonly expect: Partial<Record<JoinRole, number>> | undefined;
   readonly capture: CaptureFile | undefined;
@@ -307,8 +309,9 @@ function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlag
   if (there.kind === 'other' && flags.force !== true) {
     throw new SplitnetError('E_USAGE', `${outFlag} ${dir}: ${there.description}; give a new or empty directory, or add --force to write into it anyway`);
   }
+  const createdDir = !existsSync(dir);
   ensureDirectory(outFlag, dir);
-  return { scenario, runId, dir, started, expect, capture, budget, metrics, lockstep };
+  return { scenario, runId, dir, createdDir, started, expect, capture, budget, metrics, lockstep };
 }
 
 /** run: in sim, or live through the placement the scenario names (a placement whose actors join sizes the scenario to them). */
@@ -451,6 +454,14 @@ function print(result: RunResult, written: ResultFiles, flags: RunFlags, wallSec
   return live && !live.valid ? EXIT.invalidLiveRun : EXIT.ok;
 }
 
+/** A run refused before it started (a port in use) leaves no empty results directory behind it; rethrows. */
+function leaveNoEmptyDir(r: RunSetup): (err: unknown) => never {
+  return (err) => {
+    if (r.createdDir && readdirSync(r.dir).length === 0) rmdirSync(r.dir);
+    throw err;
+  };
+}
+
 /** `splitnet run`: parse → run → write → print. */
 export async function runCommand(file: string, flags: RunFlags, given: (key: keyof RunFlags) => boolean, lifetime: ProcessLifetime): Promise<number> {
   const r = prepareRun(file, flags, given);
@@ -466,10 +477,13 @@ export async function runCommand(file: string, flags: RunFlags, given: (key: key
   }
   // One feed of the live run's snapshots for whoever watches: the metrics endpoint, the dashboard, or both.
   const feed = r.scenario.runtime === 'live' && (r.metrics !== undefined || flags.dashboard !== undefined) ? new SnapshotFeed() : undefined;
-  const endpoint = r.metrics !== undefined && feed ? await openMetrics(r, r.metrics, feed) : undefined;
+  const endpoint = r.metrics !== undefined && feed ? await openMetrics(r, r.metrics, feed).catch(leaveNoEmptyDir(r)) : undefined;
   try {
     // Listening before the run: a port in use is bad input, not a lost run. Loaded only when asked for (the plotting code).
-    const dashboard = flags.dashboard !== undefined ? await (await import('./dashboard-command.js')).RunDashboard.open(r.scenario, r.runId, flags) : undefined;
+    const dashboard =
+      flags.dashboard !== undefined
+        ? await (await import('./dashboard-command.js')).RunDashboard.open(r.scenario, r.runId, flags).catch(leaveNoEmptyDir(r))
+        : undefined;
     if (feed && dashboard) feed.onSnapshot(dashboard.onSnapshot);
     const t0 = process.hrtime.bigint();
     let ran: Awaited<ReturnType<typeof execute>>;
