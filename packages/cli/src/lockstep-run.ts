@@ -31,13 +31,6 @@ export function checkLockstepFlags(s: CompiledScenario, flags: { placement?: str
   }
   if (flags.pcap.length > 0)
     throw new SplitnetError('E_USAGE', `--pcap ${flags.pcap.join(',')}: packet captures are written in sim only; lockstep does not take them yet`);
-  if (s.tx !== null) {
-    // The partitions' transmit counters are not merged into the summary yet: the identity with sim would not hold.
-    throw new SplitnetError(
-      'E_USAGE',
-      '--runtime lockstep: a guest sends in this scenario (traffic from: vm.N), and lockstep does not carry the transmit path yet (docs/lockstep.md#not-done-yet); run it in sim or live',
-    );
-  }
   if (s.faults.length > 0) {
     throw new SplitnetError(
       'E_USAGE',

@@ -2,7 +2,7 @@
 import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport, Nanos } from '@splitnet/model';
 import { accounting, SampleSeries } from '@splitnet/controller';
-import { combine, summarize } from '@splitnet/results';
+import { combine, summarize, withTxBalance } from '@splitnet/results';
 import type { RunResult } from '@splitnet/results';
 import type { LogKey, RuntimeEvent } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
@@ -54,9 +54,15 @@ export function mergeRun(s: CompiledScenario, r: PartitionedRun): RunResult {
   for (const t of [...r.samples.keys()].sort((a, b) => a - b)) book.add(t, combine(inGraphOrder(plan, r.samples.get(t) ?? []), t));
   const warm = snap((f) => f.warmReports, s.warmup);
   const end = snap((f) => f.finalReports, s.duration);
-  const acc = accounting(
+  const sum = (pick: (f: PartitionFinal) => number) => finals.reduce((n, f) => n + pick(f), 0);
+  // The transmit path's balance too, when a guest sends: its frames on links are counted where they were sent.
+  const acc = withTxBalance(
+    accounting(
+      end,
+      sum((f) => f.onLinks),
+    ),
     end,
-    finals.reduce((n, f) => n + f.onLinks, 0),
+    sum((f) => f.txOnLinks),
   );
   const actors = mergeEvents(finals.map((f) => f.events));
   const at = actors.findIndex((e) => e.t >= s.warmup);

@@ -39,6 +39,8 @@ export interface PartitionFinal {
   readonly events: readonly KeyedEvent[];
   /** Packets it counts on links: sent by its actors (or to them) and not delivered here yet. Summed over partitions: sim's. */
   readonly onLinks: number;
+  /** Of those, frames guests sent (the transmit path's in flight on links): summed over partitions, sim's. */
+  readonly txOnLinks: number;
   readonly eventsProcessed: number;
   /** Messages refused: arriving due before this partition's time (out of window), or for an actor it does not run. */
   readonly refused: number;
@@ -207,6 +209,7 @@ export class PartitionEngine {
       finalReports: this.finalReports ?? this.reports(this.reached, true),
       events: this.rt.events.map((e, i) => ({ ...e, key: keys[i] as LogKey })),
       onLinks: this.rt.inFlightOnLinks(),
+      txOnLinks: this.rt.txInFlightOnLinks(),
       eventsProcessed: this.rt.eventsProcessed,
       refused: this.refused,
       windows: this.windows,

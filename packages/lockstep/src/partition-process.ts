@@ -110,6 +110,7 @@ function report(wire: PartitionWire, name: string, refusedControl: number, toCon
       warmReports: f.warmReports,
       finalReports: f.finalReports,
       onLinks: f.onLinks,
+      txOnLinks: f.txOnLinks,
       eventsProcessed: f.eventsProcessed,
       refused: f.refused,
       windows: f.windows,

@@ -111,6 +111,7 @@ function finalOf(name: string, f: Record<string, unknown>, events: readonly Keye
     finalReports: reports('finalReports'),
     events,
     onLinks: Number(f['onLinks']),
+    txOnLinks: Number(f['txOnLinks']),
     eventsProcessed: Number(f['eventsProcessed']),
     refused: Number(f['refused']),
     windows: Number(f['windows']),
