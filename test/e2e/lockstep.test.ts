@@ -16,7 +16,11 @@ function files(dir: string): Record<string, string> {
   return Object.fromEntries(FILES.map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 }
 
-const cases: { name: string; args: () => string[]; partitions: number }[] = [
+/**
+ * `byKey`: the scenario says `runtime: lockstep` itself, so the lockstep run takes no --runtime and the sim run
+ * says --runtime sim.
+ */
+const cases: { name: string; args: () => string[]; partitions: number; byKey?: true }[] = [
   { name: 'the quickstart (3 ms)', args: () => [quickstart, '--duration', '3ms', '--set', 'warmup=1ms'], partitions: 2 },
   { name: 'three guests with 2 queues each and 3 vRSS workers, with netback stalls', args: () => [severalGuests], partitions: 4 },
   {
@@ -29,15 +33,22 @@ const cases: { name: string; args: () => string[]; partitions: number }[] = [
     args: () => [join(root, 'examples/vm-to-vm.yaml'), '--duration', '3ms', '--set', 'warmup=1ms'],
     partitions: 3,
   },
+  {
+    name: 'a scenario file saying runtime: lockstep (the quickstart, 3 ms)',
+    args: () => [scenarioFile(`${readFileSync(quickstart, 'utf8')}\nruntime: lockstep\n`), '--duration', '3ms', '--set', 'warmup=1ms'],
+    partitions: 2,
+    byKey: true,
+  },
 ];
 
 for (const c of cases) {
   test(`lockstep - ${c.name}: processes placement per Xen domain writes summary, metrics, events and latency byte-identical to sim`, async (t) => {
     const simDir = join(tmp(), 'sim');
     const lsDir = join(tmp(), 'lockstep');
-    const sim = await run(['run', ...c.args(), '--out', simDir, '-q']);
+    const args = c.args();
+    const sim = await run(['run', ...args, ...(c.byKey ? ['--runtime', 'sim'] : []), '--out', simDir, '-q']);
     t.is(sim.code, 0, sim.stderr);
-    const ls = await run(['run', ...c.args(), '--runtime', 'lockstep', '--placement', 'processes', '--out', lsDir, '-q']);
+    const ls = await run(['run', ...args, ...(c.byKey ? [] : ['--runtime', 'lockstep']), '--placement', 'processes', '--out', lsDir, '-q']);
     t.is(ls.code, 0, ls.stderr);
     const a = files(simDir);
     const b = files(lsDir);
@@ -79,7 +90,7 @@ const bad: { name: string; args: () => string[]; message: RegExp }[] = [
   {
     name: 'a scenario with faults',
     args: () => [join(root, 'examples/faults-datapath.yaml'), '--runtime', 'lockstep'],
-    message: /^splitnet: error: --runtime lockstep: this scenario has \d+ fault\(s\), which lockstep does not inject yet/,
+    message: /^splitnet: error: lockstep: this scenario has \d+ fault\(s\), which lockstep does not inject yet/,
   },
   {
     name: 'links without delay between domains',
@@ -90,6 +101,11 @@ const bad: { name: string; args: () => string[]; message: RegExp }[] = [
     name: '--tdf',
     args: () => [quickstart, '--runtime', 'lockstep', '--tdf', '10'],
     message: /^splitnet: error: --tdf 10: only for a live run .* this run is lockstep/,
+  },
+  {
+    name: 'a scenario saying runtime: lockstep with faults',
+    args: () => [join(root, 'examples/faults-datapath.yaml'), '--set', 'runtime=lockstep'],
+    message: /^splitnet: error: lockstep: this scenario has \d+ fault\(s\), which lockstep does not inject yet/,
   },
 ];
 

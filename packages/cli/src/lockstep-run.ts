@@ -34,7 +34,7 @@ export function checkLockstepFlags(s: CompiledScenario, flags: { placement?: str
   if (s.faults.length > 0) {
     throw new SplitnetError(
       'E_USAGE',
-      `--runtime lockstep: this scenario has ${s.faults.length} fault(s), which lockstep does not inject yet (docs/lockstep.md#not-done-yet); run it in sim (the same results) or live`,
+      `lockstep: this scenario has ${s.faults.length} fault(s), which lockstep does not inject yet (docs/lockstep.md#not-done-yet); run it in sim (the same results) or live`,
     );
   }
 }

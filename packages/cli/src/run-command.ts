@@ -247,29 +247,27 @@ interface RunSetup {
 
 /** parse: the scenario with every flag applied, the flags checked against it, the run id and the results directory. */
 function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlags) => boolean): RunSetup {
-  // Lockstep computes sim's result: its scenario is sim's, and --placement is lockstep's (checkLockstepFlags), not live's.
-  const lockstep = runFlags.runtime === 'lockstep';
-  // The flag takes one value more than a scenario's `runtime:` key, so it says all three (not the key's two).
+  // The flag takes the scenario key's three values; it is checked here so that the error names the flag as typed.
   if (runFlags.runtime !== undefined && !['sim', 'live', 'lockstep'].includes(runFlags.runtime))
-    throw new SplitnetError(
-      'E_USAGE',
-      `--runtime ${runFlags.runtime}: expected one of "sim", "live" or "lockstep" (lockstep: this flag only, not a scenario's runtime key), found "${runFlags.runtime}"`,
-    );
-  let flags: RunFlags = runFlags;
-  if (lockstep) {
-    const { placement: _lockstepPlacement, ...rest } = runFlags;
-    flags = { ...rest, runtime: 'sim' };
-  }
+    throw new SplitnetError('E_USAGE', `--runtime ${runFlags.runtime}: expected one of "sim", "live" or "lockstep", found "${runFlags.runtime}"`);
   // The dashboard's flags before anything is written (the port is taken once the run is set up).
-  if (flags.dashboard !== undefined) parseDashboardPort('--dashboard', flags.dashboard);
-  else if (flags.dashboardHost !== undefined)
-    throw new SplitnetError('E_USAGE', `--dashboard-host ${flags.dashboardHost}: only with --dashboard (it says where the dashboard listens)`);
-  const scenario = loadScenarioFile(file, {
-    overrides: flags.set,
-    values: liveFlagValues(flags),
-    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-    ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
-  });
+  if (runFlags.dashboard !== undefined) parseDashboardPort('--dashboard', runFlags.dashboard);
+  else if (runFlags.dashboardHost !== undefined)
+    throw new SplitnetError('E_USAGE', `--dashboard-host ${runFlags.dashboardHost}: only with --dashboard (it says where the dashboard listens)`);
+  const load = (f: RunFlags): CompiledScenario =>
+    loadScenarioFile(file, {
+      overrides: f.set,
+      values: liveFlagValues(f),
+      ...(f.seed !== undefined ? { seed: f.seed } : {}),
+      ...(f.duration !== undefined ? { duration: f.duration } : {}),
+    });
+  // Lockstep (the flag, or `runtime: lockstep` in the scenario or --set) computes sim's result, and its --placement is
+  // lockstep's (checkLockstepFlags), not the live section's: that flag is kept out of the scenario.
+  const { placement: _lockstepPlacement, ...withoutPlacement } = runFlags;
+  let flags: RunFlags = runFlags;
+  let scenario = runFlags.runtime === 'lockstep' ? load((flags = withoutPlacement)) : load(runFlags);
+  if (scenario.runtime === 'lockstep' && flags === runFlags && runFlags.placement !== undefined) scenario = load((flags = withoutPlacement));
+  const lockstep = scenario.runtime === 'lockstep';
   const expect = parseExpect(flags.expect);
   checkScopedFlags(scenario, flags, lockstep ? (key) => key !== 'placement' && given(key) : given, lockstep);
   if (lockstep) {
