@@ -34,6 +34,11 @@ const cases: { name: string; args: () => string[]; partitions: number; byKey?: t
     partitions: 3,
   },
   {
+    name: 'every fault kind sim takes on actors of every partition and on links between them (6 ms)',
+    args: () => [join(root, 'packages/lockstep/test/fixtures/faults-every-kind.yaml')],
+    partitions: 3,
+  },
+  {
     name: 'a scenario file saying runtime: lockstep (the quickstart, 3 ms)',
     args: () => [scenarioFile(`${readFileSync(quickstart, 'utf8')}\nruntime: lockstep\n`), '--duration', '3ms', '--set', 'warmup=1ms'],
     partitions: 2,
@@ -81,6 +86,19 @@ test('lockstep - a partition killed mid-run ends the run with exit 1 naming it a
   t.pass();
 });
 
+/** A scenario with both message faults lockstep refuses together. */
+const reorderAndDelay = (): string =>
+  scenarioFile(
+    [
+      'name: pair',
+      'duration: 1ms',
+      'faults:',
+      "  - { id: shuffle, at: 100us, duration: 100us, target: 'link:vm:0>worker:*', action: reorder-messages }",
+      "  - { id: slow, at: 100us, duration: 100us, target: 'link:worker:*>vm:0', action: delay-messages }",
+      '',
+    ].join('\n'),
+  );
+
 const bad: { name: string; args: () => string[]; message: RegExp }[] = [
   {
     name: '--placement docker',
@@ -88,9 +106,9 @@ const bad: { name: string; args: () => string[]; message: RegExp }[] = [
     message: /^splitnet: error: --placement docker: lockstep runs its partitions on placement processes only today/,
   },
   {
-    name: 'a scenario with faults',
-    args: () => [join(root, 'examples/faults-datapath.yaml'), '--runtime', 'lockstep'],
-    message: /^splitnet: error: lockstep: this scenario has \d+ fault\(s\), which lockstep does not inject yet/,
+    name: 'reorder-messages beside delay-messages',
+    args: () => [reorderAndDelay(), '--runtime', 'lockstep'],
+    message: /^splitnet: error: lockstep: faults shuffle \(reorder-messages\) and slow \(delay-messages\) in one run cannot be exact across partitions/,
   },
   {
     name: 'links without delay between domains',
@@ -103,9 +121,18 @@ const bad: { name: string; args: () => string[]; message: RegExp }[] = [
     message: /^splitnet: error: --tdf 10: only for a live run .* this run is lockstep/,
   },
   {
-    name: 'a scenario saying runtime: lockstep with faults',
-    args: () => [join(root, 'examples/faults-datapath.yaml'), '--set', 'runtime=lockstep'],
-    message: /^splitnet: error: lockstep: this scenario has \d+ fault\(s\), which lockstep does not inject yet/,
+    name: 'a scenario saying runtime: lockstep with reorder-messages beside delay-messages',
+    args: () => [reorderAndDelay(), '--set', 'runtime=lockstep'],
+    message: /^splitnet: error: lockstep: faults shuffle \(reorder-messages\) and slow \(delay-messages\) in one run cannot be exact/,
+  },
+  {
+    name: 'a fault on the NATS server, which sim has not either',
+    args: () => [
+      scenarioFile('name: n\nduration: 1ms\nfaults: [{ at: 100us, duration: 100us, target: nats, action: nats-restart }]\n'),
+      '--runtime',
+      'lockstep',
+    ],
+    message: /^splitnet: error: .*the NATS server exists only in live runs/,
   },
 ];
 

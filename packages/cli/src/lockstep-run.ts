@@ -31,12 +31,6 @@ export function checkLockstepFlags(s: CompiledScenario, flags: { placement?: str
   }
   if (flags.pcap.length > 0)
     throw new SplitnetError('E_USAGE', `--pcap ${flags.pcap.join(',')}: packet captures are written in sim only; lockstep does not take them yet`);
-  if (s.faults.length > 0) {
-    throw new SplitnetError(
-      'E_USAGE',
-      `lockstep: this scenario has ${s.faults.length} fault(s), which lockstep does not inject yet (docs/lockstep.md#not-done-yet); run it in sim (the same results) or live`,
-    );
-  }
 }
 
 export interface LockstepRunSetup {

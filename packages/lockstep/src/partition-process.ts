@@ -53,7 +53,7 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
     lastBeat = now;
     toController({ kind: 'hb', id: name, emulatedNow: reached });
   };
-  const wire = new PartitionWire(s, o.runId, index, o.transport, (t, reports) => toController({ kind: 'sample', id: name, t, reports }), beat);
+  const wire = new PartitionWire(s, o.runId, index, o.transport, (t, shot) => toController({ kind: 'lockstep-sample', id: name, t, shot: { ...shot } }), beat);
   let started = false;
   let refusedControl = 0;
   let resolveStop: (why: string) => void = () => {};
@@ -114,6 +114,7 @@ function report(wire: PartitionWire, name: string, refusedControl: number, toCon
       eventsProcessed: f.eventsProcessed,
       refused: f.refused,
       windows: f.windows,
+      ...(f.linkFaultCounts ? { linkFaultCounts: f.linkFaultCounts } : {}),
       events: f.events.length,
       envelopesRefused: refusals.envelopes,
       promisesRefused: refusals.promises,

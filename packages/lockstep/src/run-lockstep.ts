@@ -1,6 +1,6 @@
 // The controller of a lockstep run: place the partitions (as live places its processes), start them together, gather what they report, and merge it into sim's result.
 import { SplitnetError } from '@splitnet/model';
-import type { ActorReport, Logger, Nanos } from '@splitnet/model';
+import type { Logger, Nanos } from '@splitnet/model';
 import { buildActors, linkDelayFor } from '@splitnet/controller';
 import { connectPatiently, ControlPlane, drainOrClose, newNonce } from '@splitnet/live';
 import type { ActorHandle, NatsAccess, NatsCredentials, Placement } from '@splitnet/live';
@@ -8,8 +8,9 @@ import type { RunResult } from '@splitnet/results';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
+import { checkLockstepFaults } from './fault-refusals.js';
 import { mergeRun } from './merge-run.js';
-import type { KeyedEvent, PartitionFinal } from './partition-engine.js';
+import type { KeyedEvent, PartitionFinal, PartitionShot } from './partition-engine.js';
 import { planPartitions } from './partition-plan.js';
 import type { PartitionPlan } from './partition-plan.js';
 
@@ -36,16 +37,18 @@ export interface LockstepOutcome {
   readonly windows: readonly number[];
 }
 
-/** The partitions of `s` (checked before any I/O: a link without delay between two is refused). */
+/** The partitions of `s` (checked before any I/O: a link without delay between two is refused, and faults lockstep cannot run exactly). */
 export function lockstepPlan(s: CompiledScenario): PartitionPlan {
   const g = buildActors(s);
-  return planPartitions(g, linkDelayFor(g, s));
+  const plan = planPartitions(g, linkDelayFor(g, s));
+  checkLockstepFaults(s, g);
+  return plan;
 }
 
 /** What the controller has heard from each partition. */
 class Reports {
   readonly hello = new Set<string>();
-  readonly samples = new Map<Nanos, ActorReport[][]>();
+  readonly samples = new Map<Nanos, PartitionShot[]>();
   readonly events = new Map<string, KeyedEvent[]>();
   readonly finals = new Map<string, Record<string, unknown>>();
   readonly reached = new Map<string, Nanos>();
@@ -63,11 +66,11 @@ class Reports {
       case 'hello':
         this.hello.add(name);
         break;
-      case 'sample': {
+      case 'lockstep-sample': {
         const t = m['t'] as Nanos;
         let row = this.samples.get(t);
-        if (row === undefined) this.samples.set(t, (row = this.plan.partitions.map(() => [])));
-        row[i] = m['reports'] as ActorReport[];
+        if (row === undefined) this.samples.set(t, (row = this.plan.partitions.map(() => ({ reports: [] }))));
+        row[i] = m['shot'] as PartitionShot;
         break;
       }
       case 'hb':
@@ -97,11 +100,11 @@ class Reports {
 /** A partition's final account, checked: what it says it sent must all be there. */
 function finalOf(name: string, f: Record<string, unknown>, events: readonly KeyedEvent[], plan: PartitionPlan): PartitionFinal {
   const refs = plan.partitions.find((p) => p.name === name)?.refs.length ?? 0;
-  const reports = (k: string): ActorReport[] => {
-    const r = f[k];
-    if (!Array.isArray(r) || r.length !== refs)
+  const reports = (k: string): PartitionShot => {
+    const r = f[k] as Partial<PartitionShot> | undefined;
+    if (!Array.isArray(r?.reports) || r.reports.length !== refs)
       throw new SplitnetError('E_OPERATIONAL', `lockstep: partition ${name} sent a final report without its ${refs} actors' ${k}`);
-    return r as ActorReport[];
+    return r as PartitionShot;
   };
   if (f['events'] !== events.length)
     throw new SplitnetError('E_OPERATIONAL', `lockstep: partition ${name} reported ${String(f['events'])} log entries, ${events.length} arrived`);
@@ -115,6 +118,7 @@ function finalOf(name: string, f: Record<string, unknown>, events: readonly Keye
     eventsProcessed: Number(f['eventsProcessed']),
     refused: Number(f['refused']),
     windows: Number(f['windows']),
+    ...(Array.isArray(f['linkFaultCounts']) ? { linkFaultCounts: f['linkFaultCounts'] as NonNullable<PartitionFinal['linkFaultCounts']> } : {}),
   };
 }
 
@@ -246,13 +250,13 @@ function refuseTainted(names: readonly string[], reports: Reports, controlRefuse
 }
 
 /** Every sample time has every partition's reports (core NATS delivers at most once: a lost one is said, not merged). */
-function checkSamples(s: CompiledScenario, plan: PartitionPlan, samples: ReadonlyMap<Nanos, readonly (readonly ActorReport[])[]>): void {
+function checkSamples(s: CompiledScenario, plan: PartitionPlan, samples: ReadonlyMap<Nanos, readonly PartitionShot[]>): void {
   const expected = s.sampleInterval > 0 ? Math.floor(s.duration / s.sampleInterval) : 0;
   if (samples.size !== expected)
     throw new SplitnetError('E_OPERATIONAL', `lockstep: ${samples.size} of the run's ${expected} samples arrived; its results are not written`);
   for (const [t, row] of samples) {
     plan.partitions.forEach((p, i) => {
-      if (row[i]?.length !== p.refs.length)
+      if (row[i]?.reports.length !== p.refs.length)
         throw new SplitnetError('E_OPERATIONAL', `lockstep: the sample at ${t / 1e6} ms of partition ${p.name} did not arrive; its results are not written`);
     });
   }
