@@ -47,7 +47,7 @@ const cases: { name: string; args: () => string[]; partitions: number; byKey?: t
 ];
 
 for (const c of cases) {
-  test(`lockstep - ${c.name}: processes placement per Xen domain writes summary, metrics, events and latency byte-identical to sim`, async (t) => {
+  test(`lockstep - ${c.name}: processes placement per Xen domain writes summary, metrics, events and latency byte-identical to sim; environment.json names its partitions, their barrier wait shares and the slowest`, async (t) => {
     const simDir = join(tmp(), 'sim');
     const lsDir = join(tmp(), 'lockstep');
     const args = c.args();
@@ -58,9 +58,18 @@ for (const c of cases) {
     const a = files(simDir);
     const b = files(lsDir);
     for (const f of FILES) t.is(b[f], a[f], f);
-    const env = JSON.parse(readFileSync(join(lsDir, 'environment.json'), 'utf8')) as { runtime: string; partitions: string[] };
+    const env = JSON.parse(readFileSync(join(lsDir, 'environment.json'), 'utf8')) as {
+      runtime: string;
+      partitions: string[];
+      waitShares: number[];
+      slowest: { partition: string; shareOfChecks: number } | null;
+    };
     t.is(env.runtime, 'lockstep');
     t.is(env.partitions.length, c.partitions);
+    // How the run went (wall time: in environment.json, not in the result files): each partition's barrier wait, and which was behind.
+    t.is(env.waitShares.length, c.partitions);
+    for (const w of env.waitShares) t.true(w >= 0 && w <= 1, String(w));
+    t.true(env.partitions.includes(env.slowest?.partition ?? ''), JSON.stringify(env.slowest));
     for (const p of env.partitions) t.true(existsSync(join(lsDir, 'logs', `${p}.log`)), `${p}.log`);
   });
 }

@@ -40,7 +40,7 @@ export interface LockstepRunSetup {
   readonly quiet: boolean;
   readonly signal: AbortSignal;
   readonly atExit: ExitGuard;
-  readonly onProgress?: (done: Nanos, total: Nanos) => void;
+  readonly onProgress?: (done: Nanos, total: Nanos, note?: string) => void;
 }
 
 /** `splitnet run --runtime lockstep`: one process per partition on this machine, over a private nats-server. */

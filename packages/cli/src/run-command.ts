@@ -200,15 +200,17 @@ const PROGRESS_LINE_EVERY_S = 10;
  * Progress of a run on stderr: on a terminal a bar with the time left (extrapolated from the pace so far),
  * redrawn in place; elsewhere one line every PROGRESS_LINE_EVERY_S seconds, so a short run prints none.
  */
-function progressPrinter(enabled: boolean, tty: boolean): ((done: number, total: number) => void) | undefined {
+function progressPrinter(enabled: boolean, tty: boolean): ((done: number, total: number, note?: string) => void) | undefined {
   if (!enabled) return undefined;
   const t0 = Date.now();
   let lastLine = t0;
   let lastDraw = 0;
   /** Wall time and progress when emulated time first moved: the pace is measured from there (a live run's start-up is not). */
   let from: { readonly ms: number; readonly done: number } | undefined;
-  return (done, total) => {
+  return (done, total, note) => {
     const now = Date.now();
+    // A lockstep run's: its slowest partition and the barrier wait.
+    const more = note === undefined ? '' : `; ${note}`;
     if (from === undefined && done > 0) from = { ms: now, done: 0 };
     const frac = total > 0 ? done / total : 1;
     const pace = from !== undefined && done > from.done ? (now - from.ms) / (done - from.done) : undefined;
@@ -220,11 +222,11 @@ function progressPrinter(enabled: boolean, tty: boolean): ((done: number, total:
       lastDraw = now;
       const width = 30;
       const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, ' ');
-      process.stderr.write(`\r  [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  ${emulated}  ${secs.toFixed(1)} s${done < total ? left : ''}\x1b[K`);
+      process.stderr.write(`\r  [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  ${emulated}  ${secs.toFixed(1)} s${done < total ? left : ''}${more}\x1b[K`);
       if (done >= total) process.stderr.write('\n');
     } else if (done < total && now - lastLine >= PROGRESS_LINE_EVERY_S * 1000) {
       lastLine = now;
-      process.stderr.write(`splitnet: progress ${(frac * 100).toFixed(0)}%, ${emulated} after ${humanTime(secs)}${left}\n`);
+      process.stderr.write(`splitnet: progress ${(frac * 100).toFixed(0)}%, ${emulated} after ${humanTime(secs)}${left}${more}\n`);
     }
   };
 }
@@ -320,8 +322,8 @@ async function execute(
   const s = r.scenario;
   const printer = progressPrinter(!flags.quiet && !flags.json, process.stderr.isTTY === true);
   const onProgress = dashboard
-    ? (done: number, total: number) => {
-        printer?.(done, total);
+    ? (done: number, total: number, note?: string) => {
+        printer?.(done, total, note);
         dashboard.progress(done);
       }
     : printer;
@@ -342,7 +344,16 @@ async function execute(
     return {
       result: out.result,
       scenario: s,
-      environment: { runtime: 'lockstep', runId: r.runId, placement: 'processes', partitions: out.partitions, windows: out.windows },
+      environment: {
+        runtime: 'lockstep',
+        runId: r.runId,
+        placement: 'processes',
+        partitions: out.partitions,
+        windows: out.windows,
+        // How the run went in wall time (not in the result files, which are sim's).
+        waitShares: out.waitShares.map((x) => Math.round(x * 1000) / 1000),
+        slowest: out.slowest === null ? null : { partition: out.slowest.name, shareOfChecks: Math.round(out.slowest.share * 1000) / 1000 },
+      },
     };
   }
   if (s.runtime !== 'live')

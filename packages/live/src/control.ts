@@ -17,7 +17,8 @@ export type ControlMessage =
   /** `incarnation`: 0 for a process's first run, n after its n-th restart (absent: 0). */
   | { readonly kind: 'sample'; readonly id: string; readonly t: Nanos; readonly reports: readonly ActorReport[]; readonly incarnation?: number }
   | { readonly kind: 'final'; readonly id: string; readonly final: HostFinal; readonly incarnation?: number }
-  | { readonly kind: 'hb'; readonly id: string; readonly emulatedNow: Nanos }
+  /** `waitShare`: a lockstep partition's share of wall time spent waiting for its neighbours' promises. */
+  | { readonly kind: 'hb'; readonly id: string; readonly emulatedNow: Nanos; readonly waitShare?: number }
   /** Actor process → controller: an event of one of its actors (stalls, ring errors, fault effects) for the run's log. */
   | {
       readonly kind: 'event';
@@ -117,7 +118,9 @@ export function checkControl(x: unknown): ControlMessage | null {
         ? { kind: 'fault-reply', ok: x['ok'], message: x['message'], applied: x['applied'] as string[] }
         : null;
     case 'hb':
-      return isStr(x['id']) && isNum(x['emulatedNow']) ? { kind: 'hb', id: x['id'], emulatedNow: x['emulatedNow'] } : null;
+      return isStr(x['id']) && isNum(x['emulatedNow'])
+        ? { kind: 'hb', id: x['id'], emulatedNow: x['emulatedNow'], ...(isNum(x['waitShare']) ? { waitShare: x['waitShare'] } : {}) }
+        : null;
     default:
       return null;
   }

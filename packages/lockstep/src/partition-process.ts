@@ -47,11 +47,11 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
   const control = new ActorControl(o.runId, name, 0, o.secret);
   const toController = (m: ControlMessage): void => o.transport.publish(subjects.stats(address), control.seal(m));
   let lastBeat = 0;
-  const beat = (reached: number): void => {
+  const beat = (reached: number, waitShare: number): void => {
     const now = Date.now();
     if (now - lastBeat < BEAT_MS) return;
     lastBeat = now;
-    toController({ kind: 'hb', id: name, emulatedNow: reached });
+    toController({ kind: 'hb', id: name, emulatedNow: reached, waitShare });
   };
   const wire = new PartitionWire(s, o.runId, index, o.transport, (t, shot) => toController({ kind: 'lockstep-sample', id: name, t, shot: { ...shot } }), beat);
   let started = false;
@@ -114,6 +114,7 @@ function report(wire: PartitionWire, name: string, refusedControl: number, toCon
       eventsProcessed: f.eventsProcessed,
       refused: f.refused,
       windows: f.windows,
+      waitShare: wire.waitShare(),
       ...(f.linkFaultCounts ? { linkFaultCounts: f.linkFaultCounts } : {}),
       events: f.events.length,
       envelopesRefused: refusals.envelopes,
@@ -123,5 +124,5 @@ function report(wire: PartitionWire, name: string, refusedControl: number, toCon
     },
   });
   const cpu = process.cpuUsage();
-  logger.info('ran to the end', { windows: f.windows, events: f.eventsProcessed, cpuS: (cpu.user + cpu.system) / 1e6 });
+  logger.info('ran to the end', { windows: f.windows, events: f.eventsProcessed, cpuS: (cpu.user + cpu.system) / 1e6, waitShare: wire.waitShare() });
 }

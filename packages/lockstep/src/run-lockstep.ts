@@ -23,8 +23,11 @@ export interface LockstepRunOptions {
   readonly logsDir: string;
   readonly credentials?: NatsCredentials;
   readonly signal?: AbortSignal;
-  /** The emulated time every partition has reached (the slowest), now and then. */
-  readonly onProgress?: (done: Nanos, total: Nanos) => void;
+  /**
+   * The emulated time every partition has reached (the slowest's), now and then, with a note naming the slowest
+   * partition and the partitions' mean share of wall time spent waiting for promises (the barrier wait).
+   */
+  readonly onProgress?: (done: Nanos, total: Nanos, note?: string) => void;
   /** How long to wait for every partition's hello (ms; default 60 s). */
   readonly readyTimeoutMs?: number;
 }
@@ -35,6 +38,10 @@ export interface LockstepOutcome {
   readonly partitions: readonly string[];
   /** Windows each partition ran (safe-time advances). */
   readonly windows: readonly number[];
+  /** Per partition: the share of its wall time (from the start to its end) spent waiting for its neighbours' promises. */
+  readonly waitShares: readonly number[];
+  /** The partition that was behind the others at most of the controller's progress checks (its name), and at what share of them. */
+  readonly slowest: { readonly name: string; readonly share: number } | null;
 }
 
 /** The partitions of `s` (checked before any I/O: a link without delay between two is refused, and faults lockstep cannot run exactly). */
@@ -52,6 +59,10 @@ class Reports {
   readonly events = new Map<string, KeyedEvent[]>();
   readonly finals = new Map<string, Record<string, unknown>>();
   readonly reached = new Map<string, Nanos>();
+  readonly waitShare = new Map<string, number>();
+  /** Per partition: how many progress checks found it the slowest. */
+  private readonly behind = new Map<string, number>();
+  private checks = 0;
   private wake: () => void = () => {};
   constructor(private readonly plan: PartitionPlan) {}
 
@@ -75,6 +86,7 @@ class Reports {
       }
       case 'hb':
         this.reached.set(name, m['emulatedNow'] as Nanos);
+        if (typeof m['waitShare'] === 'number') this.waitShare.set(name, m['waitShare']);
         break;
       case 'lockstep-events': {
         const list = this.events.get(name) ?? [];
@@ -94,6 +106,29 @@ class Reports {
     let t = Infinity;
     for (const p of this.plan.partitions) t = Math.min(t, this.finals.has(p.name) ? Infinity : (this.reached.get(p.name) ?? 0));
     return t;
+  }
+
+  /** A progress check once running: the slowest partition now (counted) and the mean barrier wait, as a note. */
+  progressNote(): string | undefined {
+    let slow: string | undefined;
+    let at = Infinity;
+    for (const p of this.plan.partitions) {
+      const t = this.finals.has(p.name) ? Infinity : this.reached.get(p.name);
+      if (t !== undefined && t < at) [slow, at] = [p.name, t];
+    }
+    if (slow === undefined) return undefined;
+    this.checks++;
+    this.behind.set(slow, (this.behind.get(slow) ?? 0) + 1);
+    const shares = [...this.waitShare.values()];
+    const wait = shares.length > 0 ? shares.reduce((a, b) => a + b, 0) / shares.length : 0;
+    return `slowest partition ${slow}, partitions waiting ${(wait * 100).toFixed(0)}% of the time`;
+  }
+
+  /** The partition most often the slowest at the progress checks. */
+  mostOftenBehind(): { name: string; share: number } | null {
+    let best: { name: string; share: number } | null = null;
+    for (const [name, n] of this.behind) if (best === null || n / this.checks > best.share) best = { name, share: n / this.checks };
+    return best;
   }
 }
 
@@ -171,7 +206,8 @@ async function onBus(s: CompiledScenario, o: LockstepRunOptions, plan: Partition
         if (watch.failure !== undefined) throw watch.failure;
         if (o.signal?.aborted === true)
           throw new SplitnetError('E_INTERRUPTED', `lockstep: interrupted (${String(o.signal.reason)}); run ${o.runId} stopped with no results to keep`);
-        o.onProgress?.(Math.min(reports.slowest(), s.duration), s.duration);
+        const note = reports.progressNote();
+        o.onProgress?.(Math.min(reports.slowest(), s.duration), s.duration, note);
       }
     };
     const readyMs = o.readyTimeoutMs ?? 60_000;
@@ -194,7 +230,13 @@ async function onBus(s: CompiledScenario, o: LockstepRunOptions, plan: Partition
     checkSamples(s, plan, reports.samples);
     // The partitions exit when told to stop: wait for them (bounded), so that nothing outlives the run.
     await Promise.race([Promise.all(watch.handles.map((h) => h.exited)), new Promise((r) => setTimeout(r, 10_000).unref())]);
-    return { result: mergeRun(s, { plan, samples: reports.samples, finals }), partitions: names, windows: finals.map((f) => f.windows) };
+    return {
+      result: mergeRun(s, { plan, samples: reports.samples, finals }),
+      partitions: names,
+      windows: finals.map((f) => f.windows),
+      waitShares: names.map((n) => Number(reports.finals.get(n)?.['waitShare'] ?? 0)),
+      slowest: reports.mostOftenBehind(),
+    };
   } finally {
     watch.finished = true;
     for (const sub of subs) sub.unsubscribe();
