@@ -110,9 +110,19 @@ const reorderAndDelay = (): string =>
 
 const bad: { name: string; args: () => string[]; message: RegExp }[] = [
   {
-    name: '--placement docker',
-    args: () => [quickstart, '--runtime', 'lockstep', '--placement', 'docker'],
-    message: /^splitnet: error: --placement docker: lockstep runs its partitions on placement processes only today/,
+    name: '--placement inprocess',
+    args: () => [quickstart, '--runtime', 'lockstep', '--placement', 'inprocess'],
+    message: /^splitnet: error: --placement inprocess: lockstep runs its partitions on placement processes or docker/,
+  },
+  {
+    name: '--docker-host (other engines)',
+    args: () => [quickstart, '--runtime', 'lockstep', '--placement', 'docker', '--docker-host', 'tcp://10.0.0.2:2375'],
+    message: /^splitnet: error: --docker-host: lockstep's docker placement runs on this machine's engine only today/,
+  },
+  {
+    name: '--docker-nodes without --placement docker',
+    args: () => [quickstart, '--runtime', 'lockstep', '--docker-nodes', '2'],
+    message: /^splitnet: error: --docker-nodes: only with --placement docker; this lockstep run's placement is processes/,
   },
   {
     name: 'reorder-messages beside delay-messages',

@@ -21,7 +21,7 @@ import { EXIT } from './failure.js';
 import { hostFacts } from './host.js';
 import type { ProcessLifetime } from './lifetime.js';
 import { runLiveCommand } from './live-run.js';
-import { checkLockstepFlags, runLockstepCommand } from './lockstep-run.js';
+import { checkLockstepFlags, isLockstepFlag, runLockstepCommand } from './lockstep-run.js';
 import { lockstepPlan } from '@splitnet/lockstep';
 import type { RunDashboard } from './dashboard-command.js';
 import { addDashboardOptions, parseDashboardPort } from './dashboard-flags.js';
@@ -271,9 +271,9 @@ function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlag
   if (scenario.runtime === 'lockstep' && flags === runFlags && runFlags.placement !== undefined) scenario = load((flags = withoutPlacement));
   const lockstep = scenario.runtime === 'lockstep';
   const expect = parseExpect(flags.expect);
-  checkScopedFlags(scenario, flags, lockstep ? (key) => key !== 'placement' && given(key) : given, lockstep);
+  checkScopedFlags(scenario, flags, lockstep ? (key) => !isLockstepFlag(key) && given(key) : given, lockstep);
   if (lockstep) {
-    checkLockstepFlags(scenario, runFlags);
+    checkLockstepFlags(runFlags, given);
     lockstepPlan(scenario);
   }
   const metrics = metricsOptions(flags);
@@ -340,6 +340,8 @@ async function execute(
       signal,
       atExit: lifetime.atExit,
       ...(onProgress ? { onProgress } : {}),
+      placement: flags.placement === 'docker' ? 'docker' : 'processes',
+      docker: { image: flags.image, natsImage: flags.natsImage, nodes: Number(flags.dockerNodes) },
     });
     return {
       result: out.result,
@@ -347,7 +349,8 @@ async function execute(
       environment: {
         runtime: 'lockstep',
         runId: r.runId,
-        placement: 'processes',
+        placement: flags.placement === 'docker' ? 'docker' : 'processes',
+        ...(flags.placement === 'docker' ? { dockerNodes: Number(flags.dockerNodes) } : {}),
         partitions: out.partitions,
         windows: out.windows,
         // How the run went in wall time (not in the result files, which are sim's).

@@ -16,7 +16,7 @@ import type { PartitionPlan } from './partition-plan.js';
 
 export interface LockstepRunOptions {
   readonly runId: string;
-  /** Where the partitions run: a placement that launches processes (processes, inprocess). */
+  /** Where the partitions run: a placement that launches them (processes; docker: DockerPartitionPlacement). */
   readonly placement: Placement;
   readonly logger: Logger;
   /** Where each partition's log is (named in the message when one dies). */
@@ -267,7 +267,7 @@ function launchAll(s: CompiledScenario, o: LockstepRunOptions, plan: PartitionPl
         const at = reports.reached.get(p.name) ?? 0;
         watch.failure = new SplitnetError(
           'E_ACTOR_DIED',
-          `lockstep: partition ${p.name} (pid ${h.pid}) exited${code === null ? '' : ` with code ${code}`} before the end of the run, at ${(at / 1e6).toFixed(3)} ms emulated of ${s.duration / 1e6} ms; the run ends here (its log: ${o.logsDir}/${p.name}.log)`,
+          `lockstep: partition ${p.name} (${h.container !== undefined ? `container ${h.container}` : `pid ${h.pid}`}) exited${code === null ? '' : ` with code ${code}`} before the end of the run, at ${(at / 1e6).toFixed(3)} ms emulated of ${s.duration / 1e6} ms; the run ends here (its log: ${o.logsDir}/${p.name}.log)`,
         );
         resolve();
       });
