@@ -508,25 +508,8 @@ for (const nodes of [1, 2]) {
       t.is(sim.code, 0, sim.stderr);
       const runId = `lockstep-${nodes}-${runTag}`;
       const out = join(dir, 'lockstep');
-      const ls = await exec(process.execPath, [
-        cli,
-        'run',
-        ...lockstepArgs,
-        '--runtime',
-        'lockstep',
-        '--placement',
-        'docker',
-        '--docker-nodes',
-        String(nodes),
-        '--image',
-        image,
-        '--nats-image',
-        localNatsBase,
-        '--run-id',
-        runId,
-        '--out',
-        out,
-      ]);
+      const placement = ['--placement', 'docker', '--docker-nodes', String(nodes), '--image', image, '--nats-image', localNatsBase];
+      const ls = await exec(process.execPath, [cli, 'run', ...lockstepArgs, '--runtime', 'lockstep', ...placement, '--run-id', runId, '--out', out]);
       t.is(ls.code, 0, ls.stderr);
       for (const f of RESULT_FILES) t.is(readFileSync(join(out, f), 'utf8'), readFileSync(join(dir, 'sim', f), 'utf8'), f);
       const env = JSON.parse(readFileSync(join(out, 'environment.json'), 'utf8')) as { placement: string; dockerNodes: number; partitions: string[] };
