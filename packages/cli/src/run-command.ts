@@ -524,10 +524,10 @@ export function capNote(cap: { readonly requestedGbps: number; readonly linkGbps
 }
 
 const RUNTIME_HELP =
-  'sim (deterministic, one process), live (every actor its own process over NATS, in dilated real time) or lockstep (one process per Xen domain over NATS, synchronised in emulated time: the same result files as sim; --placement processes only; docs/lockstep.md)';
+  'sim (deterministic, one process), live (every actor its own process over NATS, in dilated real time) or lockstep (one process per Xen domain over NATS, synchronised in emulated time: the same result files as sim; --placement processes or docker; docs/lockstep.md)';
 /** What `splitnet run --help` says after the flags: examples, environment, scoped flags, exit codes. */
 const RUN_HELP =
-  '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n  splitnet run examples/quickstart.yaml --pcap nic-rx --pcap guest-rx:vm:0 --pcap-window 10ms-11ms   # then: wireshark results/quickstart-*/packets.pcapng\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --metrics-port 9464   # scrape http://127.0.0.1:9464/metrics\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --dashboard   # watch it at http://127.0.0.1:8470/\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nLockstep (one process per Xen domain over NATS, the same result files as sim; see docs/lockstep.md):\n  splitnet run examples/quickstart.yaml --runtime lockstep --duration 3ms --set warmup=1ms\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nBefore a live run splitnet says its wall time (duration × TDF) and its actor processes per core, and refuses more than\n8 processes per core or more than 1 h of wall time unless --force (docs/live.md, "Budgets said up front").\n\nLive-only flags (--tdf, --nats, --placement, --processes, --ready-timeout, --metrics-*; --join-window and --expect for placement external;\n--image, --nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them, as are\nthe --pcap flags on a live run (captures are written in sim only).\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag or the bus was down), 4 a live run was\ntainted (forged or refused traffic on its bus), 130 interrupted by Ctrl-C, 143 by SIGTERM (the results up to then are\nwritten, marked interrupted; see docs/cli.md).';
+  '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n  splitnet run examples/quickstart.yaml --pcap nic-rx --pcap guest-rx:vm:0 --pcap-window 10ms-11ms   # then: wireshark results/quickstart-*/packets.pcapng\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --metrics-port 9464   # scrape http://127.0.0.1:9464/metrics\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --dashboard   # watch it at http://127.0.0.1:8470/\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nLockstep (one process per Xen domain over NATS, the same result files as sim; see docs/lockstep.md):\n  splitnet run examples/quickstart.yaml --runtime lockstep --duration 3ms --set warmup=1ms\n  splitnet run examples/vm-to-vm.yaml --runtime lockstep --duration 2ms --placement docker --docker-nodes 2 --image splitnet\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nBefore a live run splitnet says its wall time (duration × TDF) and its actor processes per core, and refuses more than\n8 processes per core or more than 1 h of wall time unless --force (docs/live.md, "Budgets said up front").\n\nLive-only flags (--tdf, --nats, --placement, --processes, --ready-timeout, --metrics-*; --join-window and --expect for placement external;\n--image, --nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them, as are\nthe --pcap flags on a live run (captures are written in sim only).\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag or the bus was down), 4 a live run was\ntainted (forged or refused traffic on its bus), 130 interrupted by Ctrl-C, 143 by SIGTERM (the results up to then are\nwritten, marked interrupted; see docs/cli.md).';
 
 /** The `run` command's flags and help (docs/cli.md). */
 export function defineRunCommand(program: Command, lifetime: ProcessLifetime): void {
@@ -550,7 +550,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
     .option(
       '--placement <processes|inprocess|external|docker>',
-      'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers',
+      'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers; lockstep: processes (default) or docker, one per partition',
     )
     .option(
       '--ready-timeout <time|auto>',
@@ -571,8 +571,8 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
       collect,
       [] as string[],
     )
-    .option('--image <ref>', 'live, placement docker: the splitnet image (never pulled)', 'splitnet:latest')
-    .option('--nats-image <ref>', 'live, placement docker: the nats-server image (never pulled)', 'nats:2-alpine')
+    .option('--image <ref>', 'live or lockstep, placement docker: the splitnet image (never pulled)', 'splitnet:latest')
+    .option('--nats-image <ref>', 'live or lockstep, placement docker: the nats-server image (never pulled)', 'nats:2-alpine')
     .option(
       '--docker-host <url>',
       'live, placement docker: a Docker engine (unix:///path or tcp://host:port; default the local one); repeatable or comma-separated: each engine is one node',
@@ -589,7 +589,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
       '--docker-bind-all',
       'live, placement docker: publish the NATS ports on every interface (0.0.0.0) instead of the advertised address (e.g. behind NAT)',
     )
-    .option('--docker-nodes <n>', 'live, placement docker: emulated nodes on one engine, each its own network and NATS server, clustered', '1')
+    .option('--docker-nodes <n>', 'live or lockstep, placement docker: emulated nodes on one engine, each its own network and NATS server, clustered', '1')
     .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')
     .option(
       '--pcap <point[:selector]>',
