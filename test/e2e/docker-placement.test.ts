@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { connectNats } from '@splitnet/transport/nats';
 import { join } from 'node:path';
-import { completed, eventsOf } from './live-helpers.js';
+import { completed, eventsOf, logLines, started, waitFor } from './live-helpers.js';
 import { buildSplitnetImage, dockerCli, engineTcpProxy, exec, localNatsBase, removeLabelled, requireEngine, root } from './docker-helpers.js';
 
 const runTag = `${process.pid}-${Date.now().toString(36)}`;
@@ -522,3 +522,28 @@ for (const nodes of [1, 2]) {
     },
   );
 }
+
+test.serial(
+  'docker placement - a lockstep partition whose container is killed mid-run ends the run with exit 1 naming it, its container and its log, which is kept, and leaves no container',
+  async (t) => {
+    t.timeout(5 * 60_000);
+    const out = join(mkdtempSync(join(tmpdir(), 'splitnet-lockstep-docker-')), 'killed');
+    const runId = `lockstep-killed-${runTag}`;
+    const placement = ['--placement', 'docker', '--image', image, '--nats-image', localNatsBase];
+    const r = started(['run', join(root, 'examples/quickstart.yaml'), '--runtime', 'lockstep', ...placement, '--run-id', runId, '--out', out, '-q']);
+    const log = join(out, 'logs', 'vm.0.log');
+    await waitFor('partition vm.0 to start running', () => logLines(log).some((l) => l['message'] === 'started'), 120_000);
+    const kill = await dockerCli(['kill', `splitnet-${runId}-partition-vm.0`]);
+    t.is(kill.code, 0, kill.stderr);
+    const ended = await r.exit;
+    t.is(ended.code, 1, ended.stderr);
+    t.is(ended.stderr.trim().split('\n').length, 1, ended.stderr);
+    t.regex(
+      ended.stderr,
+      /lockstep: partition vm\.0 \(container splitnet-.*-partition-vm\.0\) exited with code \d+ before the end of the run, .*\(its log: .*logs\/vm\.0\.log\)/,
+    );
+    t.true(existsSync(log));
+    const left = await dockerCli(['ps', '-aq', '--filter', `label=splitnet.run=${runId}`]);
+    t.is(left.stdout.trim(), '', 'no container left');
+  },
+);
