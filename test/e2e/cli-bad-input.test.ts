@@ -348,7 +348,7 @@ const cases: readonly Case[] = [
     what: 'an unknown --runtime',
     args: (p) => ['run', p.scenario, '--runtime', 'foo'],
     exit: 2,
-    message: () => /^--runtime foo: expected one of "sim", "live" or "lockstep" \(lockstep: this flag only, not a scenario's runtime key\), found "foo"$/,
+    message: () => /^--runtime foo: expected one of "sim", "live" or "lockstep", found "foo"$/,
   },
   {
     what: 'a --tdf that is not a number',

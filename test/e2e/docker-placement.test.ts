@@ -2,11 +2,11 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { connectNats } from '@splitnet/transport/nats';
 import { join } from 'node:path';
-import { completed, eventsOf } from './live-helpers.js';
+import { completed, eventsOf, logLines, started, waitFor } from './live-helpers.js';
 import { buildSplitnetImage, dockerCli, engineTcpProxy, exec, localNatsBase, removeLabelled, requireEngine, root } from './docker-helpers.js';
 
 const runTag = `${process.pid}-${Date.now().toString(36)}`;
@@ -491,3 +491,59 @@ test.serial('docker placement - after a controller crash over two engine endpoin
   t.regex(c.stdout, /removed \d+ container\(s\)\/network\(s\) labelled splitnet\.run=/);
   t.is(await labelled(`splitnet.run=${r.runId}`), '');
 });
+
+/** The result files lockstep must write byte for byte as sim does. */
+const RESULT_FILES = ['summary.json', 'metrics.jsonl', 'events.jsonl', 'latency.json'];
+
+/** Two guests, the first sending to the second through the bridge (three partitions: the driver domain and each guest), 2 ms. */
+const lockstepArgs = [join(root, 'examples/vm-to-vm.yaml'), '--duration', '2ms', '--set', 'warmup=500us', '-q'];
+
+for (const nodes of [1, 2]) {
+  test.serial(
+    `docker placement - lockstep with a container per partition on ${nodes} emulated Docker node(s) writes summary, metrics, events and latency byte-identical to sim, a log per partition, and leaves no container`,
+    async (t) => {
+      t.timeout(5 * 60_000);
+      const dir = mkdtempSync(join(tmpdir(), 'splitnet-lockstep-docker-'));
+      const sim = await exec(process.execPath, [cli, 'run', ...lockstepArgs, '--out', join(dir, 'sim')]);
+      t.is(sim.code, 0, sim.stderr);
+      const runId = `lockstep-${nodes}-${runTag}`;
+      const out = join(dir, 'lockstep');
+      const placement = ['--placement', 'docker', '--docker-nodes', String(nodes), '--image', image, '--nats-image', localNatsBase];
+      const ls = await exec(process.execPath, [cli, 'run', ...lockstepArgs, '--runtime', 'lockstep', ...placement, '--run-id', runId, '--out', out]);
+      t.is(ls.code, 0, ls.stderr);
+      for (const f of RESULT_FILES) t.is(readFileSync(join(out, f), 'utf8'), readFileSync(join(dir, 'sim', f), 'utf8'), f);
+      const env = JSON.parse(readFileSync(join(out, 'environment.json'), 'utf8')) as { placement: string; dockerNodes: number; partitions: string[] };
+      t.is(env.placement, 'docker');
+      t.is(env.dockerNodes, nodes);
+      t.is(env.partitions.length, 3);
+      for (const p of env.partitions) t.true(existsSync(join(out, 'logs', `${p}.log`)), `${p}.log`);
+      const left = await dockerCli(['ps', '-aq', '--filter', `label=splitnet.run=${runId}`]);
+      t.is(left.stdout.trim(), '', 'no container left');
+    },
+  );
+}
+
+test.serial(
+  'docker placement - a lockstep partition whose container is killed mid-run ends the run with exit 1 naming it, its container and its log, which is kept, and leaves no container',
+  async (t) => {
+    t.timeout(5 * 60_000);
+    const out = join(mkdtempSync(join(tmpdir(), 'splitnet-lockstep-docker-')), 'killed');
+    const runId = `lockstep-killed-${runTag}`;
+    const placement = ['--placement', 'docker', '--image', image, '--nats-image', localNatsBase];
+    const r = started(['run', join(root, 'examples/quickstart.yaml'), '--runtime', 'lockstep', ...placement, '--run-id', runId, '--out', out, '-q']);
+    const log = join(out, 'logs', 'vm.0.log');
+    await waitFor('partition vm.0 to start running', () => logLines(log).some((l) => l['message'] === 'started'), 120_000);
+    const kill = await dockerCli(['kill', `splitnet-${runId}-partition-vm.0`]);
+    t.is(kill.code, 0, kill.stderr);
+    const ended = await r.exit;
+    t.is(ended.code, 1, ended.stderr);
+    t.is(ended.stderr.trim().split('\n').length, 1, ended.stderr);
+    t.regex(
+      ended.stderr,
+      /lockstep: partition vm\.0 \(container splitnet-.*-partition-vm\.0\) exited with code \d+ before the end of the run, .*\(its log: .*logs\/vm\.0\.log\)/,
+    );
+    t.true(existsSync(log));
+    const left = await dockerCli(['ps', '-aq', '--filter', `label=splitnet.run=${runId}`]);
+    t.is(left.stdout.trim(), '', 'no container left');
+  },
+);

@@ -16,25 +16,60 @@ function files(dir: string): Record<string, string> {
   return Object.fromEntries(FILES.map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 }
 
-const cases: { name: string; args: () => string[]; partitions: number }[] = [
+/**
+ * `byKey`: the scenario says `runtime: lockstep` itself, so the lockstep run takes no --runtime and the sim run
+ * says --runtime sim.
+ */
+const cases: { name: string; args: () => string[]; partitions: number; byKey?: true }[] = [
   { name: 'the quickstart (3 ms)', args: () => [quickstart, '--duration', '3ms', '--set', 'warmup=1ms'], partitions: 2 },
   { name: 'three guests with 2 queues each and 3 vRSS workers, with netback stalls', args: () => [severalGuests], partitions: 4 },
+  {
+    name: 'a guest sending to the wire beside a stream it receives (guest-tx, 3 ms)',
+    args: () => [join(root, 'examples/guest-tx.yaml'), '--duration', '3ms', '--set', 'warmup=1ms'],
+    partitions: 2,
+  },
+  {
+    name: 'a guest sending to another guest through the bridge (vm-to-vm, 3 ms)',
+    args: () => [join(root, 'examples/vm-to-vm.yaml'), '--duration', '3ms', '--set', 'warmup=1ms'],
+    partitions: 3,
+  },
+  {
+    name: 'every fault kind sim takes on actors of every partition and on links between them (6 ms)',
+    args: () => [join(root, 'packages/lockstep/test/fixtures/faults-every-kind.yaml')],
+    partitions: 3,
+  },
+  {
+    name: 'a scenario file saying runtime: lockstep (the quickstart, 3 ms)',
+    args: () => [scenarioFile(`${readFileSync(quickstart, 'utf8')}\nruntime: lockstep\n`), '--duration', '3ms', '--set', 'warmup=1ms'],
+    partitions: 2,
+    byKey: true,
+  },
 ];
 
 for (const c of cases) {
-  test(`lockstep - ${c.name}: processes placement per Xen domain writes summary, metrics, events and latency byte-identical to sim`, async (t) => {
+  test(`lockstep - ${c.name}: processes placement per Xen domain writes summary, metrics, events and latency byte-identical to sim; environment.json names its partitions, their barrier wait shares and the slowest`, async (t) => {
     const simDir = join(tmp(), 'sim');
     const lsDir = join(tmp(), 'lockstep');
-    const sim = await run(['run', ...c.args(), '--out', simDir, '-q']);
+    const args = c.args();
+    const sim = await run(['run', ...args, ...(c.byKey ? ['--runtime', 'sim'] : []), '--out', simDir, '-q']);
     t.is(sim.code, 0, sim.stderr);
-    const ls = await run(['run', ...c.args(), '--runtime', 'lockstep', '--placement', 'processes', '--out', lsDir, '-q']);
+    const ls = await run(['run', ...args, ...(c.byKey ? [] : ['--runtime', 'lockstep']), '--placement', 'processes', '--out', lsDir, '-q']);
     t.is(ls.code, 0, ls.stderr);
     const a = files(simDir);
     const b = files(lsDir);
     for (const f of FILES) t.is(b[f], a[f], f);
-    const env = JSON.parse(readFileSync(join(lsDir, 'environment.json'), 'utf8')) as { runtime: string; partitions: string[] };
+    const env = JSON.parse(readFileSync(join(lsDir, 'environment.json'), 'utf8')) as {
+      runtime: string;
+      partitions: string[];
+      waitShares: number[];
+      slowest: { partition: string; shareOfChecks: number } | null;
+    };
     t.is(env.runtime, 'lockstep');
     t.is(env.partitions.length, c.partitions);
+    // How the run went (wall time: in environment.json, not in the result files): each partition's barrier wait, and which was behind.
+    t.is(env.waitShares.length, c.partitions);
+    for (const w of env.waitShares) t.true(w >= 0 && w <= 1, String(w));
+    t.true(env.partitions.includes(env.slowest?.partition ?? ''), JSON.stringify(env.slowest));
     for (const p of env.partitions) t.true(existsSync(join(lsDir, 'logs', `${p}.log`)), `${p}.log`);
   });
 }
@@ -60,21 +95,39 @@ test('lockstep - a partition killed mid-run ends the run with exit 1 naming it a
   t.pass();
 });
 
+/** A scenario with both message faults lockstep refuses together. */
+const reorderAndDelay = (): string =>
+  scenarioFile(
+    [
+      'name: pair',
+      'duration: 1ms',
+      'faults:',
+      "  - { id: shuffle, at: 100us, duration: 100us, target: 'link:vm:0>worker:*', action: reorder-messages }",
+      "  - { id: slow, at: 100us, duration: 100us, target: 'link:worker:*>vm:0', action: delay-messages }",
+      '',
+    ].join('\n'),
+  );
+
 const bad: { name: string; args: () => string[]; message: RegExp }[] = [
   {
-    name: '--placement docker',
-    args: () => [quickstart, '--runtime', 'lockstep', '--placement', 'docker'],
-    message: /^splitnet: error: --placement docker: lockstep runs its partitions on placement processes only today/,
+    name: '--placement inprocess',
+    args: () => [quickstart, '--runtime', 'lockstep', '--placement', 'inprocess'],
+    message: /^splitnet: error: --placement inprocess: lockstep runs its partitions on placement processes or docker/,
   },
   {
-    name: 'a scenario with faults',
-    args: () => [join(root, 'examples/faults-datapath.yaml'), '--runtime', 'lockstep'],
-    message: /^splitnet: error: --runtime lockstep: this scenario has \d+ fault\(s\), which lockstep does not inject yet/,
+    name: '--docker-host (other engines)',
+    args: () => [quickstart, '--runtime', 'lockstep', '--placement', 'docker', '--docker-host', 'tcp://10.0.0.2:2375'],
+    message: /^splitnet: error: --docker-host: lockstep's docker placement runs on this machine's engine only today/,
   },
   {
-    name: 'a scenario where a guest sends',
-    args: () => [join(root, 'examples/guest-tx.yaml'), '--runtime', 'lockstep'],
-    message: /^splitnet: error: --runtime lockstep: a guest sends in this scenario .*, and lockstep does not carry the transmit path yet/,
+    name: '--docker-nodes without --placement docker',
+    args: () => [quickstart, '--runtime', 'lockstep', '--docker-nodes', '2'],
+    message: /^splitnet: error: --docker-nodes: only with --placement docker; this lockstep run's placement is processes/,
+  },
+  {
+    name: 'reorder-messages beside delay-messages',
+    args: () => [reorderAndDelay(), '--runtime', 'lockstep'],
+    message: /^splitnet: error: lockstep: faults shuffle \(reorder-messages\) and slow \(delay-messages\) in one run cannot be exact across partitions/,
   },
   {
     name: 'links without delay between domains',
@@ -85,6 +138,20 @@ const bad: { name: string; args: () => string[]; message: RegExp }[] = [
     name: '--tdf',
     args: () => [quickstart, '--runtime', 'lockstep', '--tdf', '10'],
     message: /^splitnet: error: --tdf 10: only for a live run .* this run is lockstep/,
+  },
+  {
+    name: 'a scenario saying runtime: lockstep with reorder-messages beside delay-messages',
+    args: () => [reorderAndDelay(), '--set', 'runtime=lockstep'],
+    message: /^splitnet: error: lockstep: faults shuffle \(reorder-messages\) and slow \(delay-messages\) in one run cannot be exact/,
+  },
+  {
+    name: 'a fault on the NATS server, which sim has not either',
+    args: () => [
+      scenarioFile('name: n\nduration: 1ms\nfaults: [{ at: 100us, duration: 100us, target: nats, action: nats-restart }]\n'),
+      '--runtime',
+      'lockstep',
+    ],
+    message: /^splitnet: error: .*the NATS server exists only in live runs/,
   },
 ];
 

@@ -1,10 +1,11 @@
 // The lockstep branch of `splitnet run` and the `splitnet partition` command its processes run: partitions placed as live places its processes.
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { SplitnetError } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
 import { parseControlSecret, ProcessesPlacement } from '@splitnet/live';
-import type { ExitGuard } from '@splitnet/live';
+import type { ExitGuard, Placement } from '@splitnet/live';
 import { runLockstep, runPartitionProcess } from '@splitnet/lockstep';
 import type { LockstepOutcome } from '@splitnet/lockstep';
 import type { CompiledScenario } from '@splitnet/scenario';
@@ -16,33 +17,62 @@ import { createLogger } from './logging.js';
 const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
 
 /** The placements lockstep runs on today. */
-export const LOCKSTEP_PLACEMENTS = ['processes'] as const;
+export const LOCKSTEP_PLACEMENTS = ['processes', 'docker'] as const;
+
+/** The docker placement's flags a lockstep run takes (with --placement docker), and those it does not take yet. */
+const LOCKSTEP_DOCKER_FLAGS = ['image', 'natsImage', 'dockerNodes'] as const;
+const NOT_FOR_LOCKSTEP = [
+  ['dockerHost', '--docker-host'],
+  ['dockerAdvertise', '--docker-advertise'],
+  ['dockerBindAll', '--docker-bind-all'],
+  ['pack', '--pack'],
+] as const;
+
+export interface LockstepFlags {
+  placement?: string;
+  pcap: readonly string[];
+  image: string;
+  natsImage: string;
+  dockerNodes: string;
+  dockerHost: readonly string[];
+  dockerAdvertise: readonly string[];
+  dockerBindAll?: boolean;
+  pack?: boolean;
+}
+
+/** The flags of a lockstep run that checkLockstepFlags checks itself (the run's scoped-flag check leaves them out). */
+export function isLockstepFlag(key: string): boolean {
+  return key === 'placement' || (LOCKSTEP_DOCKER_FLAGS as readonly string[]).includes(key) || NOT_FOR_LOCKSTEP.some(([k]) => k === key);
+}
 
 /**
  * The flags a lockstep run takes, checked before anything starts: one line naming the flag (exit 2). Its
- * partitions are placed as live's processes; the live-only knobs of real time (TDF, lag) mean nothing to it.
+ * partitions are placed as live's processes or containers; the live-only knobs of real time (TDF, lag) mean
+ * nothing to it. `given`: whether a flag was on the command line (the docker flags have defaults).
  */
-export function checkLockstepFlags(s: CompiledScenario, flags: { placement?: string; pcap: readonly string[] }): void {
+export function checkLockstepFlags(flags: LockstepFlags, given: (key: keyof LockstepFlags) => boolean): void {
   if (flags.placement !== undefined && !(LOCKSTEP_PLACEMENTS as readonly string[]).includes(flags.placement)) {
     throw new SplitnetError(
       'E_USAGE',
-      `--placement ${flags.placement}: lockstep runs its partitions on placement ${LOCKSTEP_PLACEMENTS.join(', ')} only today (docker and several Docker nodes are not done yet: docs/lockstep.md#not-done-yet)`,
+      `--placement ${flags.placement}: lockstep runs its partitions on placement ${LOCKSTEP_PLACEMENTS.join(' or ')} (one process or one container per partition: docs/lockstep.md#running-it)`,
     );
   }
   if (flags.pcap.length > 0)
     throw new SplitnetError('E_USAGE', `--pcap ${flags.pcap.join(',')}: packet captures are written in sim only; lockstep does not take them yet`);
-  if (s.tx !== null) {
-    // The partitions' transmit counters are not merged into the summary yet: the identity with sim would not hold.
-    throw new SplitnetError(
-      'E_USAGE',
-      '--runtime lockstep: a guest sends in this scenario (traffic from: vm.N), and lockstep does not carry the transmit path yet (docs/lockstep.md#not-done-yet); run it in sim or live',
-    );
+  for (const [key, flag] of NOT_FOR_LOCKSTEP) {
+    if (given(key))
+      throw new SplitnetError(
+        'E_USAGE',
+        `${flag}: lockstep's docker placement runs on this machine's engine only today (--docker-nodes emulates nodes there); drop ${flag}`,
+      );
   }
-  if (s.faults.length > 0) {
-    throw new SplitnetError(
-      'E_USAGE',
-      `--runtime lockstep: this scenario has ${s.faults.length} fault(s), which lockstep does not inject yet (docs/lockstep.md#not-done-yet); run it in sim (the same results) or live`,
-    );
+  if (flags.placement !== 'docker') {
+    for (const key of LOCKSTEP_DOCKER_FLAGS) {
+      if (given(key)) {
+        const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+        throw new SplitnetError('E_USAGE', `${flag}: only with --placement docker; this lockstep run's placement is processes, which would ignore it`);
+      }
+    }
   }
 }
 
@@ -53,7 +83,10 @@ export interface LockstepRunSetup {
   readonly quiet: boolean;
   readonly signal: AbortSignal;
   readonly atExit: ExitGuard;
-  readonly onProgress?: (done: Nanos, total: Nanos) => void;
+  readonly onProgress?: (done: Nanos, total: Nanos, note?: string) => void;
+  /** Where the partitions run, and with the docker placement its images and emulated nodes. */
+  readonly placement: 'processes' | 'docker';
+  readonly docker: { readonly image: string; readonly natsImage: string; readonly nodes: number };
 }
 
 /** `splitnet run --runtime lockstep`: one process per partition on this machine, over a private nats-server. */
@@ -63,16 +96,19 @@ export async function runLockstepCommand(s: CompiledScenario, o: LockstepRunSetu
   const binary = process.env['SPLITNET_NATS_SERVER'];
   const nats = { runId: o.runId, given: s.live.nats, logFile: join(logs, 'nats-server.log'), ...(binary ? { binary } : {}), logger, atExit: o.atExit };
   try {
-    const placement = new ProcessesPlacement({
-      runId: o.runId,
-      nats,
-      logger,
-      scenarioFile: o.resolvedFile,
-      logsDir: logs,
-      actorCommand: { program: process.execPath, args: [cliMain] },
-      subcommand: 'partition',
-      atExit: o.atExit,
-    });
+    const placement: Placement =
+      o.placement === 'docker'
+        ? await dockerPlacement(o, logger, logs)
+        : new ProcessesPlacement({
+            runId: o.runId,
+            nats,
+            logger,
+            scenarioFile: o.resolvedFile,
+            logsDir: logs,
+            actorCommand: { program: process.execPath, args: [cliMain] },
+            subcommand: 'partition',
+            atExit: o.atExit,
+          });
     return await runLockstep(s, {
       runId: o.runId,
       placement,
@@ -89,6 +125,21 @@ export async function runLockstepCommand(s: CompiledScenario, o: LockstepRunSetu
   } finally {
     await logger.close();
   }
+}
+
+/** One container per partition on this engine, over its emulated nodes; each partition's log in logs/<partition>.log. */
+async function dockerPlacement(o: LockstepRunSetup, logger: ReturnType<typeof createLogger>, logs: string): Promise<Placement> {
+  // Loaded only for the docker placement, as live loads it (dockerode's start-up cost).
+  const { DockerPartitionPlacement } = await import('@splitnet/docker');
+  return new DockerPartitionPlacement({
+    runId: o.runId,
+    image: o.docker.image,
+    natsImage: o.docker.natsImage,
+    nodes: o.docker.nodes,
+    logger,
+    scenarioText: readFileSync(o.resolvedFile, 'utf8'),
+    onLog: (partition, line) => appendFileSync(join(logs, `${partition}.log`), line + '\n'),
+  });
 }
 
 export interface PartitionFlags {

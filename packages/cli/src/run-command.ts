@@ -21,7 +21,7 @@ import { EXIT } from './failure.js';
 import { hostFacts } from './host.js';
 import type { ProcessLifetime } from './lifetime.js';
 import { runLiveCommand } from './live-run.js';
-import { checkLockstepFlags, runLockstepCommand } from './lockstep-run.js';
+import { checkLockstepFlags, isLockstepFlag, runLockstepCommand } from './lockstep-run.js';
 import { lockstepPlan } from '@splitnet/lockstep';
 import type { RunDashboard } from './dashboard-command.js';
 import { addDashboardOptions, parseDashboardPort } from './dashboard-flags.js';
@@ -200,15 +200,17 @@ const PROGRESS_LINE_EVERY_S = 10;
  * Progress of a run on stderr: on a terminal a bar with the time left (extrapolated from the pace so far),
  * redrawn in place; elsewhere one line every PROGRESS_LINE_EVERY_S seconds, so a short run prints none.
  */
-function progressPrinter(enabled: boolean, tty: boolean): ((done: number, total: number) => void) | undefined {
+function progressPrinter(enabled: boolean, tty: boolean): ((done: number, total: number, note?: string) => void) | undefined {
   if (!enabled) return undefined;
   const t0 = Date.now();
   let lastLine = t0;
   let lastDraw = 0;
   /** Wall time and progress when emulated time first moved: the pace is measured from there (a live run's start-up is not). */
   let from: { readonly ms: number; readonly done: number } | undefined;
-  return (done, total) => {
+  return (done, total, note) => {
     const now = Date.now();
+    // A lockstep run's: its slowest partition and the barrier wait.
+    const more = note === undefined ? '' : `; ${note}`;
     if (from === undefined && done > 0) from = { ms: now, done: 0 };
     const frac = total > 0 ? done / total : 1;
     const pace = from !== undefined && done > from.done ? (now - from.ms) / (done - from.done) : undefined;
@@ -220,11 +222,11 @@ function progressPrinter(enabled: boolean, tty: boolean): ((done: number, total:
       lastDraw = now;
       const width = 30;
       const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, ' ');
-      process.stderr.write(`\r  [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  ${emulated}  ${secs.toFixed(1)} s${done < total ? left : ''}\x1b[K`);
+      process.stderr.write(`\r  [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  ${emulated}  ${secs.toFixed(1)} s${done < total ? left : ''}${more}\x1b[K`);
       if (done >= total) process.stderr.write('\n');
     } else if (done < total && now - lastLine >= PROGRESS_LINE_EVERY_S * 1000) {
       lastLine = now;
-      process.stderr.write(`splitnet: progress ${(frac * 100).toFixed(0)}%, ${emulated} after ${humanTime(secs)}${left}\n`);
+      process.stderr.write(`splitnet: progress ${(frac * 100).toFixed(0)}%, ${emulated} after ${humanTime(secs)}${left}${more}\n`);
     }
   };
 }
@@ -249,33 +251,31 @@ interface RunSetup {
 
 /** parse: the scenario with every flag applied, the flags checked against it, the run id and the results directory. */
 function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlags) => boolean): RunSetup {
-  // Lockstep computes sim's result: its scenario is sim's, and --placement is lockstep's (checkLockstepFlags), not live's.
-  const lockstep = runFlags.runtime === 'lockstep';
-  // The flag takes one value more than a scenario's `runtime:` key, so it says all three (not the key's two).
+  // The flag takes the scenario key's three values; it is checked here so that the error names the flag as typed.
   if (runFlags.runtime !== undefined && !['sim', 'live', 'lockstep'].includes(runFlags.runtime))
-    throw new SplitnetError(
-      'E_USAGE',
-      `--runtime ${runFlags.runtime}: expected one of "sim", "live" or "lockstep" (lockstep: this flag only, not a scenario's runtime key), found "${runFlags.runtime}"`,
-    );
-  let flags: RunFlags = runFlags;
-  if (lockstep) {
-    const { placement: _lockstepPlacement, ...rest } = runFlags;
-    flags = { ...rest, runtime: 'sim' };
-  }
+    throw new SplitnetError('E_USAGE', `--runtime ${runFlags.runtime}: expected one of "sim", "live" or "lockstep", found "${runFlags.runtime}"`);
   // The dashboard's flags before anything is written (the port is taken once the run is set up).
-  if (flags.dashboard !== undefined) parseDashboardPort('--dashboard', flags.dashboard);
-  else if (flags.dashboardHost !== undefined)
-    throw new SplitnetError('E_USAGE', `--dashboard-host ${flags.dashboardHost}: only with --dashboard (it says where the dashboard listens)`);
-  const scenario = loadScenarioFile(file, {
-    overrides: flags.set,
-    values: liveFlagValues(flags),
-    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-    ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
-  });
+  if (runFlags.dashboard !== undefined) parseDashboardPort('--dashboard', runFlags.dashboard);
+  else if (runFlags.dashboardHost !== undefined)
+    throw new SplitnetError('E_USAGE', `--dashboard-host ${runFlags.dashboardHost}: only with --dashboard (it says where the dashboard listens)`);
+  const load = (f: RunFlags): CompiledScenario =>
+    loadScenarioFile(file, {
+      overrides: f.set,
+      values: liveFlagValues(f),
+      ...(f.seed !== undefined ? { seed: f.seed } : {}),
+      ...(f.duration !== undefined ? { duration: f.duration } : {}),
+    });
+  // Lockstep (the flag, or `runtime: lockstep` in the scenario or --set) computes sim's result, and its --placement is
+  // lockstep's (checkLockstepFlags), not the live section's: that flag is kept out of the scenario.
+  const { placement: _lockstepPlacement, ...withoutPlacement } = runFlags;
+  let flags: RunFlags = runFlags;
+  let scenario = runFlags.runtime === 'lockstep' ? load((flags = withoutPlacement)) : load(runFlags);
+  if (scenario.runtime === 'lockstep' && flags === runFlags && runFlags.placement !== undefined) scenario = load((flags = withoutPlacement));
+  const lockstep = scenario.runtime === 'lockstep';
   const expect = parseExpect(flags.expect);
-  checkScopedFlags(scenario, flags, lockstep ? (key) => key !== 'placement' && given(key) : given, lockstep);
+  checkScopedFlags(scenario, flags, lockstep ? (key) => !isLockstepFlag(key) && given(key) : given, lockstep);
   if (lockstep) {
-    checkLockstepFlags(scenario, runFlags);
+    checkLockstepFlags(runFlags, given);
     lockstepPlan(scenario);
   }
   const metrics = metricsOptions(flags);
@@ -325,8 +325,8 @@ async function execute(
   const s = r.scenario;
   const printer = progressPrinter(!flags.quiet && !flags.json, process.stderr.isTTY === true);
   const onProgress = dashboard
-    ? (done: number, total: number) => {
-        printer?.(done, total);
+    ? (done: number, total: number, note?: string) => {
+        printer?.(done, total, note);
         dashboard.progress(done);
       }
     : printer;
@@ -343,11 +343,23 @@ async function execute(
       signal,
       atExit: lifetime.atExit,
       ...(onProgress ? { onProgress } : {}),
+      placement: flags.placement === 'docker' ? 'docker' : 'processes',
+      docker: { image: flags.image, natsImage: flags.natsImage, nodes: Number(flags.dockerNodes) },
     });
     return {
       result: out.result,
       scenario: s,
-      environment: { runtime: 'lockstep', runId: r.runId, placement: 'processes', partitions: out.partitions, windows: out.windows },
+      environment: {
+        runtime: 'lockstep',
+        runId: r.runId,
+        placement: flags.placement === 'docker' ? 'docker' : 'processes',
+        ...(flags.placement === 'docker' ? { dockerNodes: Number(flags.dockerNodes) } : {}),
+        partitions: out.partitions,
+        windows: out.windows,
+        // How the run went in wall time (not in the result files, which are sim's).
+        waitShares: out.waitShares.map((x) => Math.round(x * 1000) / 1000),
+        slowest: out.slowest === null ? null : { partition: out.slowest.name, shareOfChecks: Math.round(out.slowest.share * 1000) / 1000 },
+      },
     };
   }
   if (s.runtime !== 'live')
@@ -526,10 +538,10 @@ export function capNote(cap: { readonly requestedGbps: number; readonly linkGbps
 }
 
 const RUNTIME_HELP =
-  'sim (deterministic, one process), live (every actor its own process over NATS, in dilated real time) or lockstep (one process per Xen domain over NATS, synchronised in emulated time: the same result files as sim; --placement processes only; docs/lockstep.md)';
+  'sim (deterministic, one process), live (every actor its own process over NATS, in dilated real time) or lockstep (one process per Xen domain over NATS, synchronised in emulated time: the same result files as sim; --placement processes or docker; docs/lockstep.md)';
 /** What `splitnet run --help` says after the flags: examples, environment, scoped flags, exit codes. */
 const RUN_HELP =
-  '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n  splitnet run examples/quickstart.yaml --pcap nic-rx --pcap guest-rx:vm:0 --pcap-window 10ms-11ms   # then: wireshark results/quickstart-*/packets.pcapng\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --metrics-port 9464   # scrape http://127.0.0.1:9464/metrics\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --dashboard   # watch it at http://127.0.0.1:8470/\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nLockstep (one process per Xen domain over NATS, the same result files as sim; see docs/lockstep.md):\n  splitnet run examples/quickstart.yaml --runtime lockstep --duration 3ms --set warmup=1ms\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nBefore a live run splitnet says its wall time (duration × TDF) and its actor processes per core, and refuses more than\n8 processes per core or more than 1 h of wall time unless --force (docs/live.md, "Budgets said up front").\n\nLive-only flags (--tdf, --nats, --placement, --processes, --ready-timeout, --metrics-*; --join-window and --expect for placement external;\n--image, --nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them, as are\nthe --pcap flags on a live run (captures are written in sim only).\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag or the bus was down), 4 a live run was\ntainted (forged or refused traffic on its bus), 130 interrupted by Ctrl-C, 143 by SIGTERM (the results up to then are\nwritten, marked interrupted; see docs/cli.md).';
+  '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n  splitnet run examples/quickstart.yaml --pcap nic-rx --pcap guest-rx:vm:0 --pcap-window 10ms-11ms   # then: wireshark results/quickstart-*/packets.pcapng\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --metrics-port 9464   # scrape http://127.0.0.1:9464/metrics\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --dashboard   # watch it at http://127.0.0.1:8470/\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nLockstep (one process per Xen domain over NATS, the same result files as sim; see docs/lockstep.md):\n  splitnet run examples/quickstart.yaml --runtime lockstep --duration 3ms --set warmup=1ms\n  splitnet run examples/vm-to-vm.yaml --runtime lockstep --duration 2ms --placement docker --docker-nodes 2 --image splitnet\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nBefore a live run splitnet says its wall time (duration × TDF) and its actor processes per core, and refuses more than\n8 processes per core or more than 1 h of wall time unless --force (docs/live.md, "Budgets said up front").\n\nLive-only flags (--tdf, --nats, --placement, --processes, --ready-timeout, --metrics-*; --join-window and --expect for placement external;\n--image, --nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them, as are\nthe --pcap flags on a live run (captures are written in sim only).\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag or the bus was down), 4 a live run was\ntainted (forged or refused traffic on its bus), 130 interrupted by Ctrl-C, 143 by SIGTERM (the results up to then are\nwritten, marked interrupted; see docs/cli.md).';
 
 /** The `run` command's flags and help (docs/cli.md). */
 export function defineRunCommand(program: Command, lifetime: ProcessLifetime): void {
@@ -552,7 +564,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
     .option(
       '--placement <processes|inprocess|external|docker>',
-      'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers',
+      'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers; lockstep: processes (default) or docker, one per partition',
     )
     .option(
       '--ready-timeout <time|auto>',
@@ -573,8 +585,8 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
       collect,
       [] as string[],
     )
-    .option('--image <ref>', 'live, placement docker: the splitnet image (never pulled)', 'splitnet:latest')
-    .option('--nats-image <ref>', 'live, placement docker: the nats-server image (never pulled)', 'nats:2-alpine')
+    .option('--image <ref>', 'live or lockstep, placement docker: the splitnet image (never pulled)', 'splitnet:latest')
+    .option('--nats-image <ref>', 'live or lockstep, placement docker: the nats-server image (never pulled)', 'nats:2-alpine')
     .option(
       '--docker-host <url>',
       'live, placement docker: a Docker engine (unix:///path or tcp://host:port; default the local one); repeatable or comma-separated: each engine is one node',
@@ -591,7 +603,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
       '--docker-bind-all',
       'live, placement docker: publish the NATS ports on every interface (0.0.0.0) instead of the advertised address (e.g. behind NAT)',
     )
-    .option('--docker-nodes <n>', 'live, placement docker: emulated nodes on one engine, each its own network and NATS server, clustered', '1')
+    .option('--docker-nodes <n>', 'live or lockstep, placement docker: emulated nodes on one engine, each its own network and NATS server, clustered', '1')
     .option('--pack', 'live, placement docker: fill node 0 first instead of spreading VMs and workers over the nodes')
     .option(
       '--pcap <point[:selector]>',

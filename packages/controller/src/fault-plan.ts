@@ -45,7 +45,8 @@ export interface FaultPlan {
 }
 
 export interface SimFaultPlan {
-  readonly steps: readonly { readonly t: Nanos; readonly apply: (rt: SimRuntime) => void }[];
+  /** In the plan's order; `action` says whom a step acts on (lockstep applies it in that actor's partition). */
+  readonly steps: readonly { readonly t: Nanos; readonly action: PlannedAction; readonly apply: (rt: SimRuntime) => void }[];
   readonly linkFaults: LinkFaults | undefined;
   readonly occurrences: readonly FaultOccurrence[];
   /** Actors killed during the run, with their time of death: their counters still count. */
@@ -270,7 +271,7 @@ export function planSimFaults(s: CompiledScenario, g: ActorGraph): SimFaultPlan 
   const ghosts: SimGhost[] = [];
   const wire = { lostWhileDown: 0 };
   const held = new HeldFaults<ActorRef>();
-  const steps = plan.steps.map((st) => ({ t: st.t, apply: (rt: SimRuntime) => applySimStep(rt, st.action, g, ghosts, wire, held) }));
+  const steps = plan.steps.map((st) => ({ t: st.t, action: st.action, apply: (rt: SimRuntime) => applySimStep(rt, st.action, g, ghosts, wire, held) }));
   const linkFaults = plan.windows.length > 0 ? new LinkFaults(plan.windows, g.all.length) : undefined;
   return { steps, linkFaults, occurrences: plan.occurrences, ghosts, wire };
 }

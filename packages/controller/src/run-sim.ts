@@ -9,7 +9,7 @@ import type { ActorGraph } from './build.js';
 import { balance, combine, faultsSummary, sampleRow, seriesPoints, shownDrops, summarize, withTxBalance } from '@splitnet/results';
 import type { Accounting, FlowPlacement, PacketCapture, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
 import { planSimFaults } from './fault-plan.js';
-import type { SimFaultPlan } from './fault-plan.js';
+import type { SimFaultPlan, SimGhost } from './fault-plan.js';
 import type { ActorReport } from '@splitnet/model';
 
 export interface RunOptions {
@@ -34,6 +34,26 @@ function snapshot(g: ActorGraph, t: Nanos, final = false): Snapshot {
 }
 
 /**
+ * A killed incarnation's report, frozen at its death: what it held is lost-in-crash, not held or in its ring any
+ * more; a dead NIC's source frames are counted by its successor, which replays the wire.
+ */
+export function ghostReport(gh: SimGhost, final: boolean): ActorReport {
+  const r = gh.actor.report(gh.t, final); // final: a dead guest's latency samples count too
+  if (r.role === 'worker') return { ...r, held: 0, backlog: 0, queueBacklogs: [] };
+  if (r.role === 'frontend') return { ...r, held: 0, ringOccupancy: 0, queueRingOccupancy: [] };
+  if (r.role === 'nic') {
+    const again = gh.emittedAgain ?? { frames: 0, bytes: 0 };
+    return { ...r, held: 0, emitted: r.emitted - again.frames, emittedBytes: r.emittedBytes - again.bytes };
+  }
+  return { ...r, held: 0 };
+}
+
+/** A snapshot with the packets the runtime itself dropped: on faulty links, and lost in crashes (beyond what actors held). */
+export function withRuntimeDrops(snap: Snapshot, linkDropped: number, lostInCrash: number): Snapshot {
+  return { ...snap, drops: { ...snap.drops, 'link-drop': linkDropped, 'lost-in-crash': snap.drops['lost-in-crash'] + lostInCrash } };
+}
+
+/**
  * The snapshot of a run with faults: the runtime's current actors (restarted ones replace the
  * graph's), the frozen reports of killed incarnations (what they held is counted as lost-in-crash,
  * not held), and the packets the runtime itself dropped.
@@ -42,22 +62,8 @@ function faultSnapshot(rt: SimRuntime, n: number, plan: SimFaultPlan, t: Nanos, 
   const reports: ActorReport[] = [];
   // A killed actor not yet restarted is represented by its ghost alone (its frozen report at death).
   for (let i = 0; i < n; i++) if (!rt.isDown(i)) reports.push(rt.actor(i).report(t, final));
-  for (const gh of plan.ghosts) {
-    const r = gh.actor.report(gh.t, final); // final: a dead guest's latency samples count too
-    // What a dead incarnation held is lost-in-crash, not held or in its ring any more; a dead NIC's
-    // source frames are counted by its successor, which replays the wire.
-    if (r.role === 'worker') reports.push({ ...r, held: 0, backlog: 0, queueBacklogs: [] });
-    else if (r.role === 'frontend') reports.push({ ...r, held: 0, ringOccupancy: 0, queueRingOccupancy: [] });
-    else if (r.role === 'nic') {
-      const again = gh.emittedAgain ?? { frames: 0, bytes: 0 };
-      reports.push({ ...r, held: 0, emitted: r.emitted - again.frames, emittedBytes: r.emittedBytes - again.bytes });
-    } else reports.push({ ...r, held: 0 });
-  }
-  const snap = combine(reports, t);
-  return {
-    ...snap,
-    drops: { ...snap.drops, 'link-drop': rt.linkDropped, 'lost-in-crash': snap.drops['lost-in-crash'] + rt.lostInCrash + plan.wire.lostWhileDown },
-  };
+  for (const gh of plan.ghosts) reports.push(ghostReport(gh, final));
+  return withRuntimeDrops(combine(reports, t), rt.linkDropped, rt.lostInCrash + plan.wire.lostWhileDown);
 }
 
 export function accounting(s: Snapshot, onLinks: number, withFaults = false): Accounting {

@@ -417,17 +417,27 @@ export class DockerContainers {
    * tells the controller when it joins, so that faults and the supervisor can act on the right container.
    * Secrets (`secrets`: its login, a restart's control secret) go in the environment, never the command line.
    */
-  private async startActor(target: Node, role: ActorRole, name: string, args: readonly string[], natsUrl: string, secrets: readonly string[]): Promise<Docker.Container> {
+  private async startActor(
+    target: Node,
+    role: ActorRole,
+    name: string,
+    args: readonly string[],
+    natsUrl: string,
+    secrets: readonly string[],
+    command: 'actor' | 'partition' = 'actor',
+    file?: { readonly dir: string; readonly name: string; readonly text: string },
+  ): Promise<Docker.Container> {
     const env = [`SPLITNET_CONTAINER=${name}`, ...secrets];
     const c = await target.docker.createContainer({
       name,
       Image: this.o.image,
       // The JSON log on stdout (`docker logs`, and the run's logs/<container>.log through `follow`).
-      Cmd: ['actor', '--run', this.o.runId, '--nats', natsUrl, '--log', '/dev/stdout', ...args],
+      Cmd: [command, '--run', this.o.runId, '--nats', natsUrl, '--log', '/dev/stdout', ...args],
       Env: env,
       Labels: { ...this.labels, 'splitnet.role': role, 'splitnet.node': String(target.index) },
       HostConfig: { NetworkMode: this.net(target.index), Init: true },
     });
+    if (file !== undefined) await c.putArchive(tarOf(file.name, file.text), { path: file.dir });
     await c.start();
     this.actorContainers.set(name, { node: target, role });
     if (this.o.onLog) void this.follow(target.docker, c, name);
@@ -466,6 +476,21 @@ export class DockerContainers {
     const login = access.login ?? (this.users as BusUsers).loginOf(ids);
     const secrets = [`SPLITNET_CONTROL_SECRET=${formatControlSecret(access.secret)}`, `SPLITNET_NATS_USER=${login.user}`, `SPLITNET_NATS_PASSWORD=${login.pass}`];
     return this.handleOf(name, this.startActor(known.node, known.role, name, args, natsUrl, secrets));
+  }
+
+  /**
+   * Start a lockstep partition's container on node `node` (`splitnet partition`, hosting the actors `ids`): the
+   * run's resolved scenario put into it before it starts (/tmp/splitnet-scenario.yaml), logged in as its process,
+   * its control secret in its environment (`access`). `role`: the driver domain's, or a guest's.
+   */
+  launchPartition(node: number, role: ActorRole, ids: readonly string[], natsUrl: string, access: ProcessAccess, scenarioText: string): ContainerProcess {
+    const target = this.nodeList[node % this.nodeList.length] as Node;
+    const name = this.name(`partition-${ids.join('+')}`);
+    const login = access.login ?? (this.users as BusUsers).loginOf(ids);
+    const secrets = [`SPLITNET_CONTROL_SECRET=${formatControlSecret(access.secret)}`, `SPLITNET_NATS_USER=${login.user}`, `SPLITNET_NATS_PASSWORD=${login.pass}`];
+    const args = ['--scenario', '/tmp/splitnet-scenario.yaml', ...ids.flatMap((id) => ['--id', id])];
+    const file = { dir: '/tmp', name: 'splitnet-scenario.yaml', text: scenarioText };
+    return this.handleOf(name, this.startActor(target, role, name, args, natsUrl, secrets, 'partition', file));
   }
 
   private handleOf(name: string, started: Promise<Docker.Container>): ContainerProcess {

@@ -17,7 +17,8 @@ export type ControlMessage =
   /** `incarnation`: 0 for a process's first run, n after its n-th restart (absent: 0). */
   | { readonly kind: 'sample'; readonly id: string; readonly t: Nanos; readonly reports: readonly ActorReport[]; readonly incarnation?: number }
   | { readonly kind: 'final'; readonly id: string; readonly final: HostFinal; readonly incarnation?: number }
-  | { readonly kind: 'hb'; readonly id: string; readonly emulatedNow: Nanos }
+  /** `waitShare`: a lockstep partition's share of wall time spent waiting for its neighbours' promises. */
+  | { readonly kind: 'hb'; readonly id: string; readonly emulatedNow: Nanos; readonly waitShare?: number }
   /** Actor process → controller: an event of one of its actors (stalls, ring errors, fault effects) for the run's log. */
   | {
       readonly kind: 'event';
@@ -31,6 +32,8 @@ export type ControlMessage =
   | { readonly kind: 'lockstep-events'; readonly id: string; readonly events: readonly unknown[] }
   /** Lockstep partition → controller: its account at the end of the run (the lockstep package checks and reads it). */
   | { readonly kind: 'lockstep-final'; readonly id: string; readonly final: Readonly<Record<string, unknown>> }
+  /** A lockstep partition's part of a sample (its actors' reports, null for one down, and what faults add): checked by the lockstep controller. */
+  | { readonly kind: 'lockstep-sample'; readonly id: string; readonly t: Nanos; readonly shot: Readonly<Record<string, unknown>> }
   /** Controller → actor processes (broadcast): a datapath fault command for the actor `actor`. */
   | { readonly kind: 'fault'; readonly actor: string; readonly cmd: FaultCommand }
   /** `splitnet fault` → controller (request): one fault, written as a scenario's faults item without its time. */
@@ -102,6 +105,8 @@ export function checkControl(x: unknown): ControlMessage | null {
       return isStr(x['id']) && Array.isArray(x['events']) ? { kind: 'lockstep-events', id: x['id'], events: x['events'] as unknown[] } : null;
     case 'lockstep-final':
       return isStr(x['id']) && isObj(x['final']) ? { kind: 'lockstep-final', id: x['id'], final: x['final'] } : null;
+    case 'lockstep-sample':
+      return isStr(x['id']) && isNum(x['t']) && isObj(x['shot']) ? { kind: 'lockstep-sample', id: x['id'], t: x['t'], shot: x['shot'] } : null;
     case 'fault': {
       const c = x['cmd'];
       return isStr(x['actor']) && isFaultCommand(c) ? { kind: 'fault', actor: x['actor'], cmd: c } : null;
@@ -113,7 +118,9 @@ export function checkControl(x: unknown): ControlMessage | null {
         ? { kind: 'fault-reply', ok: x['ok'], message: x['message'], applied: x['applied'] as string[] }
         : null;
     case 'hb':
-      return isStr(x['id']) && isNum(x['emulatedNow']) ? { kind: 'hb', id: x['id'], emulatedNow: x['emulatedNow'] } : null;
+      return isStr(x['id']) && isNum(x['emulatedNow'])
+        ? { kind: 'hb', id: x['id'], emulatedNow: x['emulatedNow'], ...(isNum(x['waitShare']) ? { waitShare: x['waitShare'] } : {}) }
+        : null;
     default:
       return null;
   }

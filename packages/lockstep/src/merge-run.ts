@@ -1,12 +1,13 @@
 // The controller's merge of a lockstep run: the partitions' reports, event logs and counts made into the result sim gives for the same scenario and seed.
 import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport, Nanos } from '@splitnet/model';
-import { accounting, SampleSeries } from '@splitnet/controller';
-import { combine, summarize } from '@splitnet/results';
-import type { RunResult } from '@splitnet/results';
+import { accounting, SampleSeries, withRuntimeDrops } from '@splitnet/controller';
+import { combine, faultsSummary, summarize, withTxBalance } from '@splitnet/results';
+import type { RunResult, Snapshot } from '@splitnet/results';
 import type { LogKey, RuntimeEvent } from '@splitnet/runtime';
+import { faultOccurrences } from '@splitnet/scenario';
 import type { CompiledScenario } from '@splitnet/scenario';
-import type { KeyedEvent, PartitionFinal } from './partition-engine.js';
+import type { KeyedEvent, PartitionFinal, PartitionShot } from './partition-engine.js';
 import type { PartitionPlan } from './partition-plan.js';
 
 function compareKeys(a: LogKey, b: LogKey): number {
@@ -25,17 +26,42 @@ export function mergeEvents(logs: readonly (readonly KeyedEvent[])[]): RuntimeEv
     .map(({ t, actor, kind, detail }) => ({ t, actor, kind, detail }));
 }
 
-/** The partitions' reports of one instant (each in its partition's ref order) in the graph's order. */
-function inGraphOrder(plan: PartitionPlan, per: readonly (readonly ActorReport[])[]): ActorReport[] {
-  const out: ActorReport[] = new Array<ActorReport>(plan.partOf.length);
-  plan.partitions.forEach((p, i) => p.refs.forEach((ref, k) => (out[ref] = per[i]?.[k] as ActorReport)));
+/**
+ * The run's snapshot at t from its partitions' parts, as sim makes it (run-sim.ts): every actor's report in the
+ * graph's order (those that are down left out), then the killed incarnations' in the order the plan killed them,
+ * and the runtime's own drops summed over the partitions.
+ */
+export function snapshotOf(plan: PartitionPlan, shots: readonly PartitionShot[], t: Nanos): Snapshot {
+  const inGraph = new Array<ActorReport | null>(plan.partOf.length).fill(null);
+  plan.partitions.forEach((p, i) => p.refs.forEach((ref, k) => (inGraph[ref] = shots[i]?.reports[k] ?? null)));
+  const reports = inGraph.filter((r): r is ActorReport => r !== null);
+  if (!shots.some((x) => x.faults !== undefined)) return combine(reports, t);
+  const ghosts = shots.flatMap((x) => x.faults?.ghosts ?? []).sort((a, b) => a.step - b.step);
+  const sum = (pick: (f: NonNullable<PartitionShot['faults']>) => number) => shots.reduce((n, x) => n + (x.faults ? pick(x.faults) : 0), 0);
+  return withRuntimeDrops(
+    combine([...reports, ...ghosts.map((g) => g.report)], t),
+    sum((f) => f.linkDropped),
+    sum((f) => f.lostInCrash),
+  );
+}
+
+/** The link faults' counts per occurrence, summed over the partitions (in the plan's order of occurrences). */
+function linkFaultCounts(finals: readonly PartitionFinal[]): Map<string, { messages: number; packets: number }> | undefined {
+  if (!finals.some((f) => f.linkFaultCounts !== undefined)) return undefined;
+  const out = new Map<string, { messages: number; packets: number }>();
+  for (const f of finals) {
+    for (const [id, c] of f.linkFaultCounts ?? []) {
+      const was = out.get(id) ?? { messages: 0, packets: 0 };
+      out.set(id, { messages: was.messages + c.messages, packets: was.packets + c.packets });
+    }
+  }
   return out;
 }
 
 export interface PartitionedRun {
   readonly plan: PartitionPlan;
   /** Per sample time: each partition's reports. */
-  readonly samples: ReadonlyMap<Nanos, readonly (readonly ActorReport[])[]>;
+  readonly samples: ReadonlyMap<Nanos, readonly PartitionShot[]>;
   readonly finals: readonly PartitionFinal[];
 }
 
@@ -46,17 +72,24 @@ export interface PartitionedRun {
  */
 export function mergeRun(s: CompiledScenario, r: PartitionedRun): RunResult {
   const { plan, finals } = r;
-  const snap = (pick: (f: PartitionFinal) => readonly ActorReport[], t: Nanos) => combine(inGraphOrder(plan, finals.map(pick)), t);
+  const snap = (pick: (f: PartitionFinal) => PartitionShot, t: Nanos) => snapshotOf(plan, finals.map(pick), t);
   const book = new SampleSeries(
     s.warmup,
     snap((f) => f.startReports, 0),
   );
-  for (const t of [...r.samples.keys()].sort((a, b) => a - b)) book.add(t, combine(inGraphOrder(plan, r.samples.get(t) ?? []), t));
+  for (const t of [...r.samples.keys()].sort((a, b) => a - b)) book.add(t, snapshotOf(plan, r.samples.get(t) ?? [], t));
   const warm = snap((f) => f.warmReports, s.warmup);
   const end = snap((f) => f.finalReports, s.duration);
-  const acc = accounting(
+  const sum = (pick: (f: PartitionFinal) => number) => finals.reduce((n, f) => n + pick(f), 0);
+  // The transmit path's balance too, when a guest sends: its frames on links are counted where they were sent.
+  const acc = withTxBalance(
+    accounting(
+      end,
+      sum((f) => f.onLinks),
+      s.faults.length > 0,
+    ),
     end,
-    finals.reduce((n, f) => n + f.onLinks, 0),
+    sum((f) => f.txOnLinks),
   );
   const actors = mergeEvents(finals.map((f) => f.events));
   const at = actors.findIndex((e) => e.t >= s.warmup);
@@ -67,8 +100,23 @@ export function mergeRun(s: CompiledScenario, r: PartitionedRun): RunResult {
     events.push(...actors.slice(0, cut), warmupEnd, ...actors.slice(cut));
   } else events.push(...actors);
   events.push({ t: s.duration, actor: 'controller', kind: 'run-end', detail: { balanced: acc.balanced, unaccounted: acc.unaccounted } });
+  let summary = summarize(s, warm, end, book.inWindow, acc);
+  const occurrences = s.faults.length > 0 ? faultOccurrences(s.faults, s.duration) : [];
+  if (s.faults.length > 0) {
+    const faults = faultsSummary({
+      occurrences,
+      events,
+      samples: book.samples,
+      end,
+      messages: linkFaultCounts(finals),
+      interval: s.sampleInterval,
+      warmup: s.warmup,
+      runEnd: s.duration,
+    });
+    summary = { ...summary, faults };
+  }
   return {
-    summary: summarize(s, warm, end, book.inWindow, acc),
+    summary,
     samples: book.samples,
     series: book.series,
     events,
@@ -76,6 +124,6 @@ export function mergeRun(s: CompiledScenario, r: PartitionedRun): RunResult {
     latency: end.latency ?? new LatencyHistogram(),
     eventsProcessed: finals.reduce((n, f) => n + f.eventsProcessed, 0),
     end,
-    occurrences: [],
+    occurrences,
   };
 }

@@ -1,7 +1,7 @@
 // One lockstep partition's event loop, whatever carries its messages: the sim runtime over its actors, run up to the safe time its neighbours' promises give.
 import type { Actor, ActorReport, Message, Nanos } from '@splitnet/model';
-import { buildActors, linkDelayFor } from '@splitnet/controller';
-import type { ActorGraph } from '@splitnet/controller';
+import { buildActors, ghostReport, linkDelayFor, planSimFaults } from '@splitnet/controller';
+import type { ActorGraph, SimFaultPlan } from '@splitnet/controller';
 import { SimRuntime } from '@splitnet/runtime';
 import type { LogKey, RuntimeEvent } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
@@ -21,8 +21,23 @@ export interface PartitionPorts {
    * promises may travel apart). Sent after the messages of the window, every window.
    */
   promise(to: number, promise: Nanos, links: readonly LinkSeq[]): void;
-  /** Its actors' reports at a sample time (ascending refs). */
-  sample(t: Nanos, reports: readonly ActorReport[]): void;
+  /** Its actors' reports at a sample time. */
+  sample(t: Nanos, shot: PartitionShot): void;
+}
+
+/**
+ * A partition's part of a snapshot of the run: its actors' reports (ascending refs; null for one that is down, killed
+ * by a fault and not restarted yet) and, in a run with faults, what sim's fault snapshot adds (run-sim.ts): the
+ * reports of the incarnations killed here, each with the index of the plan's step that killed it (sim lists them in
+ * that order), and the packets its runtime dropped on faulty links and lost in crashes.
+ */
+export interface PartitionShot {
+  readonly reports: readonly (ActorReport | null)[];
+  readonly faults?: {
+    readonly ghosts: readonly { readonly step: number; readonly report: ActorReport }[];
+    readonly linkDropped: number;
+    readonly lostInCrash: number;
+  };
 }
 
 /** A log entry of a partition, with where it falls in sim's order (LogKey). */
@@ -32,18 +47,29 @@ export interface KeyedEvent extends RuntimeEvent {
 
 /** What a partition has at the end of the run, for the controller to merge. */
 export interface PartitionFinal {
-  /** Its actors' reports before the first event, at the end of the warm-up, and at the end (each ascending refs). */
-  readonly startReports: readonly ActorReport[];
-  readonly warmReports: readonly ActorReport[];
-  readonly finalReports: readonly ActorReport[];
+  /** Its actors' reports before the first event, at the end of the warm-up, and at the end. */
+  readonly startReports: PartitionShot;
+  readonly warmReports: PartitionShot;
+  readonly finalReports: PartitionShot;
   readonly events: readonly KeyedEvent[];
   /** Packets it counts on links: sent by its actors (or to them) and not delivered here yet. Summed over partitions: sim's. */
   readonly onLinks: number;
+  /** Of those, frames guests sent (the transmit path's in flight on links): summed over partitions, sim's. */
+  readonly txOnLinks: number;
   readonly eventsProcessed: number;
   /** Messages refused: arriving due before this partition's time (out of window), or for an actor it does not run. */
   readonly refused: number;
   /** Windows run (safe-time advances), and how often it had to wait for a promise. */
   readonly windows: number;
+  /** In a run with faults: per occurrence id, the messages its link faults hit here (sim's counts, summed over partitions). */
+  readonly linkFaultCounts?: readonly (readonly [string, { readonly messages: number; readonly packets: number }])[];
+}
+
+/** A fault step this partition applies: the plan's step `k` (its index in the whole plan). */
+interface OwnStep {
+  readonly k: number;
+  readonly t: Nanos;
+  readonly apply: (rt: SimRuntime) => void;
 }
 
 /** A promise from a neighbour not yet in force: some of the messages it covers have not arrived. */
@@ -72,9 +98,14 @@ export class PartitionEngine {
   private readonly arrived = new Map<string, number>();
   /** Per neighbour this partition sends to: per link, the last sequence number sent. */
   private readonly sentSeq: Map<string, LinkSeq>[];
-  private readonly startReports: ActorReport[];
-  private warmReports: ActorReport[] | null = null;
-  private finalReports: ActorReport[] | null = null;
+  private readonly startReports: PartitionShot;
+  private warmReports: PartitionShot | null = null;
+  private finalReports: PartitionShot | null = null;
+  /** The run's faults: the plan (its ghosts are this partition's), the steps it applies, the next one, each ghost's step. */
+  private readonly faults: SimFaultPlan | null;
+  private readonly steps: OwnStep[] = [];
+  private nextStep = 0;
+  private readonly ghostSteps: number[] = [];
   private refused = 0;
   private windows = 0;
 
@@ -88,9 +119,18 @@ export class PartitionEngine {
     const plan = (this.plan = planPartitions(g, linkDelay));
     const owned = plan.partOf.map((p) => p === index);
     this.sentSeq = plan.partitions.map(() => new Map<string, LinkSeq>());
+    // The fault plan, as sim makes it; each step is applied in the partition of the actor it acts on (the
+    // controller's own log lines, fault-start and fault-end, in the driver domain's).
+    const faults = (this.faults = s.faults.length > 0 ? planSimFaults(s, g) : null);
+    faults?.steps.forEach((st, k) => {
+      const a = st.action;
+      const at = 'ref' in a ? plan.partOf[a.ref] : 0;
+      if (at === index) this.steps.push({ k, t: st.t, apply: st.apply });
+    });
     const rt = (this.rt = new SimRuntime({
       linkDelay,
       pool: g.pool,
+      ...(faults?.linkFaults ? { linkFaults: faults.linkFaults } : {}),
       partition: {
         owned,
         remote: (from, to, msg, at, due, seq) => {
@@ -111,8 +151,20 @@ export class PartitionEngine {
     this.waiting = plan.partitions.map(() => []);
   }
 
-  private reports(t: Nanos, final: boolean): ActorReport[] {
-    return this.local.map((a) => a.report(t, final));
+  /** Its part of sim's snapshot at t (snapshot or faultSnapshot in run-sim.ts). */
+  private reports(t: Nanos, final: boolean): PartitionShot {
+    const f = this.faults;
+    if (f === null) return { reports: this.local.map((a) => a.report(t, final)) };
+    const rt = this.rt;
+    const refs = this.plan.partitions[this.index]?.refs ?? [];
+    return {
+      reports: refs.map((r) => (rt.isDown(r) ? null : rt.actor(r).report(t, final))),
+      faults: {
+        ghosts: f.ghosts.map((gh, i) => ({ step: this.ghostSteps[i] as number, report: ghostReport(gh, final) })),
+        linkDropped: rt.linkDropped,
+        lostInCrash: rt.lostInCrash + f.wire.lostWhileDown,
+      },
+    };
   }
 
   /** The partitions it hears from and sends to. */
@@ -181,10 +233,16 @@ export class PartitionEngine {
     if (this.done) return false;
     const safe = this.safeTime();
     if (safe <= this.reached) return false;
-    this.rt.run(safe, {
-      sampleInterval: this.s.sampleInterval,
-      onSample: (t) => this.ports.sample(t, this.reports(t, false)),
-    });
+    const hooks = { sampleInterval: this.s.sampleInterval, onSample: (t: Nanos) => this.ports.sample(t, this.reports(t, false)) };
+    // Fault steps happen between events, as in sim: every event before the step's instant, then the step.
+    for (let st = this.steps[this.nextStep]; st !== undefined && st.t < safe; st = this.steps[++this.nextStep]) {
+      this.rt.run(st.t, hooks);
+      this.rt.driverStep(this.g.all.length + st.k);
+      const had = this.faults?.ghosts.length ?? 0;
+      st.apply(this.rt);
+      for (let i = had; i < (this.faults?.ghosts.length ?? 0); i++) this.ghostSteps.push(st.k);
+    }
+    this.rt.run(safe, hooks);
     this.reached = safe;
     this.windows++;
     if (this.warmReports === null && safe === this.s.warmup) this.warmReports = this.reports(safe, false);
@@ -203,13 +261,15 @@ export class PartitionEngine {
     const keys = this.rt.eventKeys;
     return {
       startReports: this.startReports,
-      warmReports: this.warmReports ?? [],
+      warmReports: this.warmReports ?? { reports: [] },
       finalReports: this.finalReports ?? this.reports(this.reached, true),
       events: this.rt.events.map((e, i) => ({ ...e, key: keys[i] as LogKey })),
       onLinks: this.rt.inFlightOnLinks(),
+      txOnLinks: this.rt.txInFlightOnLinks(),
       eventsProcessed: this.rt.eventsProcessed,
       refused: this.refused,
       windows: this.windows,
+      ...(this.faults?.linkFaults ? { linkFaultCounts: [...this.faults.linkFaults.counts] } : {}),
     };
   }
 }

@@ -47,13 +47,13 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
   const control = new ActorControl(o.runId, name, 0, o.secret);
   const toController = (m: ControlMessage): void => o.transport.publish(subjects.stats(address), control.seal(m));
   let lastBeat = 0;
-  const beat = (reached: number): void => {
+  const beat = (reached: number, waitShare: number): void => {
     const now = Date.now();
     if (now - lastBeat < BEAT_MS) return;
     lastBeat = now;
-    toController({ kind: 'hb', id: name, emulatedNow: reached });
+    toController({ kind: 'hb', id: name, emulatedNow: reached, waitShare });
   };
-  const wire = new PartitionWire(s, o.runId, index, o.transport, (t, reports) => toController({ kind: 'sample', id: name, t, reports }), beat);
+  const wire = new PartitionWire(s, o.runId, index, o.transport, (t, shot) => toController({ kind: 'lockstep-sample', id: name, t, shot: { ...shot } }), beat);
   let started = false;
   let refusedControl = 0;
   let resolveStop: (why: string) => void = () => {};
@@ -110,9 +110,12 @@ function report(wire: PartitionWire, name: string, refusedControl: number, toCon
       warmReports: f.warmReports,
       finalReports: f.finalReports,
       onLinks: f.onLinks,
+      txOnLinks: f.txOnLinks,
       eventsProcessed: f.eventsProcessed,
       refused: f.refused,
       windows: f.windows,
+      waitShare: wire.waitShare(),
+      ...(f.linkFaultCounts ? { linkFaultCounts: f.linkFaultCounts } : {}),
       events: f.events.length,
       envelopesRefused: refusals.envelopes,
       promisesRefused: refusals.promises,
@@ -121,5 +124,5 @@ function report(wire: PartitionWire, name: string, refusedControl: number, toCon
     },
   });
   const cpu = process.cpuUsage();
-  logger.info('ran to the end', { windows: f.windows, events: f.eventsProcessed, cpuS: (cpu.user + cpu.system) / 1e6 });
+  logger.info('ran to the end', { windows: f.windows, events: f.eventsProcessed, cpuS: (cpu.user + cpu.system) / 1e6, waitShare: wire.waitShare() });
 }

@@ -50,6 +50,10 @@ export class PartitionWire {
   private scheduled = false;
   private started = false;
   private resolveDone: () => void = () => {};
+  /** Wall time (ms, performance.now) it started, spent waiting for a promise so far, and since when it waits now (-1: running). */
+  private startMs = 0;
+  private waitMs = 0;
+  private blockedSince = -1;
   /** Resolves when the partition has run to the end of the run. */
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
 
@@ -59,8 +63,8 @@ export class PartitionWire {
     index: number,
     private readonly transport: Transport,
     onSample: PartitionPorts['sample'],
-    /** After each burst of windows: the emulated time reached (progress). */
-    private readonly onAdvance: (reached: Nanos) => void = () => {},
+    /** After each burst of windows: the emulated time reached and the share of wall time spent waiting (progress). */
+    private readonly onAdvance: (reached: Nanos, waitShare: number) => void = () => {},
   ) {
     this.subjects = new Subjects(runId);
     const ports: PartitionPorts = {
@@ -117,6 +121,7 @@ export class PartitionWire {
   /** Start running (every partition of the run is subscribed by now). */
   start(): void {
     this.started = true;
+    this.startMs = performance.now();
     this.kick();
   }
 
@@ -169,14 +174,31 @@ export class PartitionWire {
     this.scheduled = false;
     // A burst of windows, then back to I/O: promises and messages waiting in the socket may move the safe time further.
     let n = 0;
+    const now = performance.now();
     while (n < 64 && this.engine.advance()) n++;
-    if (n > 0) this.onAdvance(this.engine.reached);
+    if (n > 0 && this.blockedSince >= 0) {
+      this.waitMs += now - this.blockedSince;
+      this.blockedSince = -1;
+    }
+    if (n > 0) this.onAdvance(this.engine.reached, this.waitShare());
     if (this.engine.done) {
       this.resolveDone();
       return;
     }
     if (n === 64) this.kick();
+    else if (this.blockedSince < 0) this.blockedSince = performance.now();
   };
+
+  /**
+   * The share of wall time since the start it spent waiting: with no window it could run until a neighbour's
+   * promise came (the barrier wait of a conservative run; the rest is running events and handling the bus).
+   */
+  waitShare(): number {
+    const now = performance.now();
+    const elapsed = now - this.startMs;
+    const waiting = this.waitMs + (this.blockedSince >= 0 ? now - this.blockedSince : 0);
+    return elapsed > 0 ? waiting / elapsed : 0;
+  }
 
   refusals(): WireRefusals {
     const envelopes: Partial<Record<RejectKind, number>> = {};

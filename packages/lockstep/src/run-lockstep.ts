@@ -1,6 +1,6 @@
 // The controller of a lockstep run: place the partitions (as live places its processes), start them together, gather what they report, and merge it into sim's result.
 import { SplitnetError } from '@splitnet/model';
-import type { ActorReport, Logger, Nanos } from '@splitnet/model';
+import type { Logger, Nanos } from '@splitnet/model';
 import { buildActors, linkDelayFor } from '@splitnet/controller';
 import { connectPatiently, ControlPlane, drainOrClose, newNonce } from '@splitnet/live';
 import type { ActorHandle, NatsAccess, NatsCredentials, Placement } from '@splitnet/live';
@@ -8,22 +8,26 @@ import type { RunResult } from '@splitnet/results';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
+import { checkLockstepFaults } from './fault-refusals.js';
 import { mergeRun } from './merge-run.js';
-import type { KeyedEvent, PartitionFinal } from './partition-engine.js';
+import type { KeyedEvent, PartitionFinal, PartitionShot } from './partition-engine.js';
 import { planPartitions } from './partition-plan.js';
 import type { PartitionPlan } from './partition-plan.js';
 
 export interface LockstepRunOptions {
   readonly runId: string;
-  /** Where the partitions run: a placement that launches processes (processes, inprocess). */
+  /** Where the partitions run: a placement that launches them (processes; docker: DockerPartitionPlacement). */
   readonly placement: Placement;
   readonly logger: Logger;
   /** Where each partition's log is (named in the message when one dies). */
   readonly logsDir: string;
   readonly credentials?: NatsCredentials;
   readonly signal?: AbortSignal;
-  /** The emulated time every partition has reached (the slowest), now and then. */
-  readonly onProgress?: (done: Nanos, total: Nanos) => void;
+  /**
+   * The emulated time every partition has reached (the slowest's), now and then, with a note naming the slowest
+   * partition and the partitions' mean share of wall time spent waiting for promises (the barrier wait).
+   */
+  readonly onProgress?: (done: Nanos, total: Nanos, note?: string) => void;
   /** How long to wait for every partition's hello (ms; default 60 s). */
   readonly readyTimeoutMs?: number;
 }
@@ -34,21 +38,31 @@ export interface LockstepOutcome {
   readonly partitions: readonly string[];
   /** Windows each partition ran (safe-time advances). */
   readonly windows: readonly number[];
+  /** Per partition: the share of its wall time (from the start to its end) spent waiting for its neighbours' promises. */
+  readonly waitShares: readonly number[];
+  /** The partition that was behind the others at most of the controller's progress checks (its name), and at what share of them. */
+  readonly slowest: { readonly name: string; readonly share: number } | null;
 }
 
-/** The partitions of `s` (checked before any I/O: a link without delay between two is refused). */
+/** The partitions of `s` (checked before any I/O: a link without delay between two is refused, and faults lockstep cannot run exactly). */
 export function lockstepPlan(s: CompiledScenario): PartitionPlan {
   const g = buildActors(s);
-  return planPartitions(g, linkDelayFor(g, s));
+  const plan = planPartitions(g, linkDelayFor(g, s));
+  checkLockstepFaults(s, g);
+  return plan;
 }
 
 /** What the controller has heard from each partition. */
 class Reports {
   readonly hello = new Set<string>();
-  readonly samples = new Map<Nanos, ActorReport[][]>();
+  readonly samples = new Map<Nanos, PartitionShot[]>();
   readonly events = new Map<string, KeyedEvent[]>();
   readonly finals = new Map<string, Record<string, unknown>>();
   readonly reached = new Map<string, Nanos>();
+  readonly waitShare = new Map<string, number>();
+  /** Per partition: how many progress checks found it the slowest. */
+  private readonly behind = new Map<string, number>();
+  private checks = 0;
   private wake: () => void = () => {};
   constructor(private readonly plan: PartitionPlan) {}
 
@@ -63,15 +77,16 @@ class Reports {
       case 'hello':
         this.hello.add(name);
         break;
-      case 'sample': {
+      case 'lockstep-sample': {
         const t = m['t'] as Nanos;
         let row = this.samples.get(t);
-        if (row === undefined) this.samples.set(t, (row = this.plan.partitions.map(() => [])));
-        row[i] = m['reports'] as ActorReport[];
+        if (row === undefined) this.samples.set(t, (row = this.plan.partitions.map(() => ({ reports: [] }))));
+        row[i] = m['shot'] as PartitionShot;
         break;
       }
       case 'hb':
         this.reached.set(name, m['emulatedNow'] as Nanos);
+        if (typeof m['waitShare'] === 'number') this.waitShare.set(name, m['waitShare']);
         break;
       case 'lockstep-events': {
         const list = this.events.get(name) ?? [];
@@ -92,16 +107,39 @@ class Reports {
     for (const p of this.plan.partitions) t = Math.min(t, this.finals.has(p.name) ? Infinity : (this.reached.get(p.name) ?? 0));
     return t;
   }
+
+  /** A progress check once running: the slowest partition now (counted) and the mean barrier wait, as a note. */
+  progressNote(): string | undefined {
+    let slow: string | undefined;
+    let at = Infinity;
+    for (const p of this.plan.partitions) {
+      const t = this.finals.has(p.name) ? Infinity : this.reached.get(p.name);
+      if (t !== undefined && t < at) [slow, at] = [p.name, t];
+    }
+    if (slow === undefined) return undefined;
+    this.checks++;
+    this.behind.set(slow, (this.behind.get(slow) ?? 0) + 1);
+    const shares = [...this.waitShare.values()];
+    const wait = shares.length > 0 ? shares.reduce((a, b) => a + b, 0) / shares.length : 0;
+    return `slowest partition ${slow}, partitions waiting ${(wait * 100).toFixed(0)}% of the time`;
+  }
+
+  /** The partition most often the slowest at the progress checks. */
+  mostOftenBehind(): { name: string; share: number } | null {
+    let best: { name: string; share: number } | null = null;
+    for (const [name, n] of this.behind) if (best === null || n / this.checks > best.share) best = { name, share: n / this.checks };
+    return best;
+  }
 }
 
 /** A partition's final account, checked: what it says it sent must all be there. */
 function finalOf(name: string, f: Record<string, unknown>, events: readonly KeyedEvent[], plan: PartitionPlan): PartitionFinal {
   const refs = plan.partitions.find((p) => p.name === name)?.refs.length ?? 0;
-  const reports = (k: string): ActorReport[] => {
-    const r = f[k];
-    if (!Array.isArray(r) || r.length !== refs)
+  const reports = (k: string): PartitionShot => {
+    const r = f[k] as Partial<PartitionShot> | undefined;
+    if (!Array.isArray(r?.reports) || r.reports.length !== refs)
       throw new SplitnetError('E_OPERATIONAL', `lockstep: partition ${name} sent a final report without its ${refs} actors' ${k}`);
-    return r as ActorReport[];
+    return r as PartitionShot;
   };
   if (f['events'] !== events.length)
     throw new SplitnetError('E_OPERATIONAL', `lockstep: partition ${name} reported ${String(f['events'])} log entries, ${events.length} arrived`);
@@ -111,9 +149,11 @@ function finalOf(name: string, f: Record<string, unknown>, events: readonly Keye
     finalReports: reports('finalReports'),
     events,
     onLinks: Number(f['onLinks']),
+    txOnLinks: Number(f['txOnLinks']),
     eventsProcessed: Number(f['eventsProcessed']),
     refused: Number(f['refused']),
     windows: Number(f['windows']),
+    ...(Array.isArray(f['linkFaultCounts']) ? { linkFaultCounts: f['linkFaultCounts'] as NonNullable<PartitionFinal['linkFaultCounts']> } : {}),
   };
 }
 
@@ -166,7 +206,8 @@ async function onBus(s: CompiledScenario, o: LockstepRunOptions, plan: Partition
         if (watch.failure !== undefined) throw watch.failure;
         if (o.signal?.aborted === true)
           throw new SplitnetError('E_INTERRUPTED', `lockstep: interrupted (${String(o.signal.reason)}); run ${o.runId} stopped with no results to keep`);
-        o.onProgress?.(Math.min(reports.slowest(), s.duration), s.duration);
+        const note = reports.progressNote();
+        o.onProgress?.(Math.min(reports.slowest(), s.duration), s.duration, note);
       }
     };
     const readyMs = o.readyTimeoutMs ?? 60_000;
@@ -189,7 +230,13 @@ async function onBus(s: CompiledScenario, o: LockstepRunOptions, plan: Partition
     checkSamples(s, plan, reports.samples);
     // The partitions exit when told to stop: wait for them (bounded), so that nothing outlives the run.
     await Promise.race([Promise.all(watch.handles.map((h) => h.exited)), new Promise((r) => setTimeout(r, 10_000).unref())]);
-    return { result: mergeRun(s, { plan, samples: reports.samples, finals }), partitions: names, windows: finals.map((f) => f.windows) };
+    return {
+      result: mergeRun(s, { plan, samples: reports.samples, finals }),
+      partitions: names,
+      windows: finals.map((f) => f.windows),
+      waitShares: names.map((n) => Number(reports.finals.get(n)?.['waitShare'] ?? 0)),
+      slowest: reports.mostOftenBehind(),
+    };
   } finally {
     watch.finished = true;
     for (const sub of subs) sub.unsubscribe();
@@ -220,7 +267,7 @@ function launchAll(s: CompiledScenario, o: LockstepRunOptions, plan: PartitionPl
         const at = reports.reached.get(p.name) ?? 0;
         watch.failure = new SplitnetError(
           'E_ACTOR_DIED',
-          `lockstep: partition ${p.name} (pid ${h.pid}) exited${code === null ? '' : ` with code ${code}`} before the end of the run, at ${(at / 1e6).toFixed(3)} ms emulated of ${s.duration / 1e6} ms; the run ends here (its log: ${o.logsDir}/${p.name}.log)`,
+          `lockstep: partition ${p.name} (${h.container !== undefined ? `container ${h.container}` : `pid ${h.pid}`}) exited${code === null ? '' : ` with code ${code}`} before the end of the run, at ${(at / 1e6).toFixed(3)} ms emulated of ${s.duration / 1e6} ms; the run ends here (its log: ${o.logsDir}/${p.name}.log)`,
         );
         resolve();
       });
@@ -245,13 +292,13 @@ function refuseTainted(names: readonly string[], reports: Reports, controlRefuse
 }
 
 /** Every sample time has every partition's reports (core NATS delivers at most once: a lost one is said, not merged). */
-function checkSamples(s: CompiledScenario, plan: PartitionPlan, samples: ReadonlyMap<Nanos, readonly (readonly ActorReport[])[]>): void {
+function checkSamples(s: CompiledScenario, plan: PartitionPlan, samples: ReadonlyMap<Nanos, readonly PartitionShot[]>): void {
   const expected = s.sampleInterval > 0 ? Math.floor(s.duration / s.sampleInterval) : 0;
   if (samples.size !== expected)
     throw new SplitnetError('E_OPERATIONAL', `lockstep: ${samples.size} of the run's ${expected} samples arrived; its results are not written`);
   for (const [t, row] of samples) {
     plan.partitions.forEach((p, i) => {
-      if (row[i]?.length !== p.refs.length)
+      if (row[i]?.reports.length !== p.refs.length)
         throw new SplitnetError('E_OPERATIONAL', `lockstep: the sample at ${t / 1e6} ms of partition ${p.name} did not arrive; its results are not written`);
     });
   }

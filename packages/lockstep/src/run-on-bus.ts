@@ -1,10 +1,11 @@
 // Every partition of a lockstep run in this process, each on a Transport of its own: the in-process placement, and the way tests prove the partitions agree with sim.
-import type { ActorReport, Nanos } from '@splitnet/model';
+import type { Nanos } from '@splitnet/model';
 import type { RunResult } from '@splitnet/results';
 import type { CompiledScenario } from '@splitnet/scenario';
 import type { Transport } from '@splitnet/transport';
 import { mergeRun } from './merge-run.js';
 import { PartitionWire } from './partition-wire.js';
+import type { PartitionShot } from './partition-engine.js';
 
 /** What the control plane does to a report or an account on its way to the controller (JSON), done here too. */
 function asSent<T>(x: T): T {
@@ -13,14 +14,14 @@ function asSent<T>(x: T): T {
 
 /** Run `s` in lockstep with each partition in this process on `transportFor(its index)`; the result is sim's. */
 export async function runLockstepInProcess(s: CompiledScenario, runId: string, transportFor: (partition: number) => Transport): Promise<RunResult> {
-  const samples = new Map<Nanos, ActorReport[][]>();
+  const samples = new Map<Nanos, PartitionShot[]>();
   const wires: PartitionWire[] = [];
   const first = new PartitionWire(s, runId, 0, transportFor(0), (t, reports) => record(0, t, reports));
   const n = first.engine.plan.partitions.length;
-  function record(i: number, t: Nanos, reports: readonly ActorReport[]): void {
+  function record(i: number, t: Nanos, shot: PartitionShot): void {
     let row = samples.get(t);
-    if (row === undefined) samples.set(t, (row = Array.from({ length: n }, () => [])));
-    row[i] = asSent([...reports]);
+    if (row === undefined) samples.set(t, (row = Array.from({ length: n }, () => ({ reports: [] }))));
+    row[i] = asSent(shot);
   }
   wires.push(first);
   for (let i = 1; i < n; i++) wires.push(new PartitionWire(s, runId, i, transportFor(i), (t, reports) => record(i, t, reports)));

@@ -34,6 +34,26 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
     name: 'three guests with 2 queues of 8 slots each, 3 vRSS workers, Poisson 64-byte frames, netback stalls, 2 ms',
     scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/several-guests.yaml')),
   },
+  {
+    name: 'a guest sending 4 Gbit/s to the wire through a 2 Gbit/s vif beside a stream it receives (guest-tx), 4 ms',
+    scenario: () => loadScenarioFile(join(root, 'examples/guest-tx.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] }),
+  },
+  {
+    name: 'the datapath faults example (a lost event channel, a worker killed and restarted, a link flap, a corrupt ring index), its whole 60 ms',
+    scenario: () => loadScenarioFile(join(root, 'examples/faults-datapath.yaml')),
+  },
+  {
+    name: 'every fault sim takes but the message faults of the next case, on actors of every partition and links between them, 6 ms',
+    scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/faults-every-kind.yaml')),
+  },
+  {
+    name: 'messages reordered, dropped and duplicated on links between partitions, and a guest cut off, 3 ms',
+    scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/faults-messages.yaml')),
+  },
+  {
+    name: 'a guest sending to another guest through the bridge (vm-to-vm), 4 ms',
+    scenario: () => loadScenarioFile(join(root, 'examples/vm-to-vm.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] }),
+  },
 ];
 
 for (const c of scenarios) {

@@ -155,7 +155,12 @@ export class SimRuntime {
             return;
           }
           due = lf.due;
-          if (verdict === ROUTE_DUPLICATE) queue.push(due, to, msg, 0, originOf(ref, (seqs[to] = (seqs[to] as number) + 1)));
+          if (verdict === ROUTE_DUPLICATE) {
+            const dupSeq = (seqs[to] = (seqs[to] as number) + 1);
+            // Lockstep: a duplicate for an actor of another partition goes there too (never a batch: packets are not duplicated).
+            if (owned !== null && owned[to] !== true) (remote as PartitionOptions['remote'])(ref, to, msg, at, due, dupSeq);
+            else queue.push(due, to, msg, 0, originOf(ref, dupSeq));
+          }
         }
         self.packetsOnLinks += packetsIn(msg);
         self.txPacketsOnLinks += txPacketsIn(msg);
@@ -209,6 +214,18 @@ export class SimRuntime {
   /** An event of whoever drives the run (the controller, the fault injector), at the current emulated time. */
   record(actor: string, kind: string, detail: Record<string, unknown>): void {
     this.log.push({ t: this._now, actor, kind, detail });
+    if (this.partitioned) this.logKeys.push({ t: this.maxT, dst: this.maxDst, origin: this.maxOrigin });
+  }
+
+  /**
+   * Lockstep: the run's driver acts now (a fault step, between the events before `now` and those at it, as sim
+   * applies it), as its step `origin` of the run: the log entries it causes take the key (now, −1, origin), which
+   * sorts after every event before now and before every event at now (docs/lockstep.md#faults).
+   */
+  driverStep(origin: number): void {
+    this.maxT = this._now;
+    this.maxDst = -1;
+    this.maxOrigin = origin;
   }
 
   actor(ref: ActorRef): Actor {

@@ -7,7 +7,7 @@ import { readCosts, resolveProfileMap } from './cost-profile.js';
 import { readTx } from './tx.js';
 import { Field, isPlainMap, readDuration, readEnum, readInt, readMap, readString } from './field.js';
 import { buildFlowTable } from './flow-table.js';
-import { formatPath, listWords, ScenarioIssue, type Path } from './issue.js';
+import { formatPath, ScenarioIssue, type Path } from './issue.js';
 import { readLive } from './live.js';
 import { applyOverrides, overrideAt, parseOverride, type Override, type OverrideOwnership } from './overrides.js';
 import { readCoalescing } from './coalescing.js';
@@ -52,7 +52,6 @@ export interface ScenarioValue {
 
 /** Bounds the metrics time series. */
 const MAX_SAMPLES = 100_000;
-const PLANNED_RUNTIMES = ['lockstep'];
 const K = SCENARIO_SPEC.keys;
 
 /** Read, parse, validate and compile a scenario file. A file that cannot be read is E_FILE. */
@@ -176,9 +175,6 @@ function compileValue(value: unknown, source: string): CompiledScenario {
   }
 
   const runtimeField = map.get('runtime');
-  if (typeof runtimeField.value === 'string' && PLANNED_RUNTIMES.includes(runtimeField.value)) {
-    runtimeField.expected(`one of ${listWords(RUNTIMES)}`, ` (${runtimeField.value} mode is not implemented yet)`);
-  }
   const runtime = readEnum(runtimeField, K.runtime.default, RUNTIMES);
   const live = readLive(map.get('live'));
 

@@ -12,7 +12,7 @@ import { TX_SPEC } from './tx.js';
 /** Longest run a scenario may ask for; beyond an emulated hour a typo (s for ms) is likelier. */
 const MAX_DURATION = 3_600_000_000_000;
 
-export const RUNTIMES = ['sim', 'live'] as const;
+export const RUNTIMES = ['sim', 'live', 'lockstep'] as const;
 /** The largest seed: a u32, like the seeds a sweep derives per run (`--seed`, `--set seed=` and `seed:` follow this one rule). */
 export const MAX_SEED = 0xffff_ffff;
 
@@ -33,7 +33,8 @@ export const SCENARIO_SPEC = map(
     runtime: words({
       values: RUNTIMES,
       default: 'sim',
-      description: 'sim: one process, virtual time, deterministic; live: actors over NATS against a dilated wall clock.',
+      description:
+        'sim: one process, virtual time, deterministic; live: actors over NATS against a dilated wall clock; lockstep: one process per Xen domain over NATS in emulated time, the same result files as sim (docs/lockstep.md).',
     }),
     live: LIVE_SPEC,
     topology: TOPOLOGY_SPEC,

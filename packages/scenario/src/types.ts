@@ -191,8 +191,11 @@ export interface CompiledScenario {
   readonly warmup: Nanos;
   /** Metrics time-series interval. */
   readonly sampleInterval: Nanos;
-  /** `sim`: every actor in one process in virtual time; `live`: actors over NATS against a (dilated) wall clock, set up by `live`. */
-  readonly runtime: 'sim' | 'live';
+  /**
+   * `sim`: every actor in one process in virtual time; `live`: actors over NATS against a (dilated) wall clock, set
+   * up by `live`; `lockstep`: sim's run split into partitions over NATS, synchronised in emulated time (the cli runs it).
+   */
+  readonly runtime: 'sim' | 'live' | 'lockstep';
   readonly live: LiveSpec;
   readonly topology: {
     readonly linkGbps: number;

@@ -188,11 +188,11 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
     ],
   ],
   [
-    'runtimes other than sim and live',
+    'runtimes other than sim, live and lockstep',
     [
-      ['runtime: lockstep\n', 's.yaml:1:10: runtime: expected one of "sim" or "live", found "lockstep" (lockstep mode is not implemented yet)'],
-      ['runtime: fast\n', 's.yaml:1:10: runtime: expected one of "sim" or "live", found "fast"'],
-      ['runtime: Live\n', 's.yaml:1:10: runtime: expected one of "sim" or "live", found "Live" (did you mean "live"?)'],
+      ['runtime: fast\n', 's.yaml:1:10: runtime: expected one of "sim", "live" or "lockstep", found "fast"'],
+      ['runtime: Live\n', 's.yaml:1:10: runtime: expected one of "sim", "live" or "lockstep", found "Live" (did you mean "live"?)'],
+      ['runtime: lock-step\n', 's.yaml:1:10: runtime: expected one of "sim", "live" or "lockstep", found "lock-step" (did you mean "lockstep"?)'],
     ],
   ],
   [

@@ -105,7 +105,10 @@ test('live - a bad --set value names the override', (t) => {
     errorOf(t, '', { overrides: ['live.placement=kubernetes'] }),
     '--set live.placement=kubernetes: live.placement: expected one of "processes", "inprocess", "external" or "docker", found "kubernetes"',
   );
-  t.is(errorOf(t, '', { overrides: ['runtime=lve'] }), '--set runtime=lve: runtime: expected one of "sim" or "live", found "lve" (did you mean "live"?)');
+  t.is(
+    errorOf(t, '', { overrides: ['runtime=lve'] }),
+    '--set runtime=lve: runtime: expected one of "sim", "live" or "lockstep", found "lve" (did you mean "live"?)',
+  );
 });
 
 test('live - the section must be a map of known keys', (t) => {

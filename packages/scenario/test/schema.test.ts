@@ -91,7 +91,7 @@ const BAD: readonly (readonly [string, string])[] = [
   ['VM queues as a word', 'topology: { vms: { queues: two } }\n'],
   ['VM queues list with 0', 'topology: { vms: { count: 2, queues: [1, 0] } }\n'],
   ['wrong vrss word', 'topology: { vrss: perflow }\n'],
-  ['planned runtime', 'runtime: lockstep\n'],
+  ['runtime not one of the three', 'runtime: fast\n'],
   ['wrong protocol', 'traffic: [{ protocol: sctp }]\n'],
   ['IP version 5', 'traffic: [{ ipVersion: 5 }]\n'],
   ['wrong pattern word', 'traffic: [{ pattern: bursty }]\n'],

@@ -1,0 +1,60 @@
+// The docker placement of a lockstep run: NATS per node as for a live run, and one container per partition (`splitnet partition`), started by the controller.
+import type { ActorHandle, NatsAccess, Placement, ProcessAccess, ProcessGroup } from '@splitnet/live';
+import { DockerContainers } from './docker-containers.js';
+import type { DockerContainersOptions } from './docker-containers.js';
+
+export interface DockerPartitionsOptions extends Omit<DockerContainersOptions, 'onLog'> {
+  /** The run's resolved scenario (scenario.resolved.yaml), put into every partition's container. */
+  readonly scenarioText: string;
+  /** A log line of a partition's container, by the partition's name. */
+  readonly onLog?: (partition: string, line: string) => void;
+}
+
+/**
+ * Lockstep's partitions in containers, on one engine, over one network and NATS server per emulated node (the
+ * servers clustered, as for a live run's docker placement: docker-containers.ts). The controller launches each
+ * partition (no registration: it knows them all); the driver domain's partition runs on node 0 and guest v's on
+ * node (v + 1) mod the nodes, so that with two nodes the driver and the first guest talk across nodes. A partition is
+ * never restarted: one that dies ends the run.
+ */
+export class DockerPartitionPlacement implements Placement {
+  readonly kind = 'docker' as const;
+  readonly watchHeartbeats = false;
+  private readonly containers: DockerContainers;
+  private actorNatsUrl = '';
+  /** Container name → partition name, for the logs. */
+  private readonly partitionOf = new Map<string, string>();
+  /** Partitions launched so far (the driver domain's first, as the plan lists them). */
+  private launched = 0;
+
+  constructor(private readonly o: DockerPartitionsOptions) {
+    this.containers = new DockerContainers({
+      ...o,
+      onLog: (container, line) => o.onLog?.(this.partitionOf.get(container) ?? container, line),
+    });
+  }
+
+  get nodeCount(): number {
+    return this.containers.nodeCount;
+  }
+
+  /** Networks and NATS servers, with a NATS user per partition. */
+  async start(groups: readonly ProcessGroup[]): Promise<NatsAccess> {
+    const started = await this.containers.start(groups.map((g) => g.ids));
+    this.actorNatsUrl = started.actorNatsUrl;
+    return { url: started.natsUrl, login: started.login, processLogin: started.processLogin };
+  }
+
+  readonly launch = (group: ProcessGroup, _incarnation: number, access: ProcessAccess): ActorHandle => {
+    const k = this.launched++;
+    const node = k === 0 ? 0 : k % this.containers.nodeCount;
+    const c = this.containers.launchPartition(node, k === 0 ? 'driver' : 'frontend', group.ids, this.actorNatsUrl, access, this.o.scenarioText);
+    this.partitionOf.set(c.name, group.name);
+    return { name: group.name, pid: -1, container: c.name, exited: c.exited, kill: (sig) => c.signal(sig ?? 'SIGTERM') };
+  };
+
+  /** Remove every container and network of the run. */
+  stop(): Promise<void> {
+    return this.containers.stop();
+  }
+}
