@@ -16,6 +16,7 @@ import {
   SIZE_FORMS,
 } from './traffic-spec.js';
 import { formatDuration, formatRate, parseDuration, type Rate } from './units.js';
+import { readClosedLoop } from './closed-loop.js';
 
 const MAX_PORT = 65535;
 
@@ -76,6 +77,10 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
   const name = readString(map.get('name'), `gen${g}`);
   if (name === '') map.get('name').expected('a non-empty name');
   const { sender, receiver } = readEnds(map, ctx);
+  const closedLoop = readClosedLoop(map);
+  if (closedLoop !== null && sender !== null) {
+    map.get('from').expected('wire (a closed-loop generator runs from a far host behind the wire to the guests in vms; guests as TCP senders are not wired yet)');
+  }
   const vms = sender === null ? readVms(map.get('vms'), ctx) : { all: false, list: [receiver ?? sender] };
   const flows = readInt(map.get('flows'), G.flows.default, G.flows);
   const rateField = map.get('rate');
@@ -99,6 +104,7 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
   const pps = rate.kind === 'packets' ? rate.packetsPerSecond : rate.bitsPerSecond / ((mean + WIRE_OVERHEAD_BYTES) * 8);
   const fixedPhase = readPhase(map.get('phase'), pattern, map.get('pattern'));
   const phase = fixedPhase === SEEDED ? seededPhase(ctx.seed, g, pattern, pps) : fixedPhase;
+  if (closedLoop !== null) return closedLoopGenerator(name, firstFlow, flows, start, stop, vms, protocol, ipVersion, srcPort, closedLoop);
   const spec: GeneratorSpec = {
     name,
     pps,
@@ -128,6 +134,48 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
     stop: formatDuration(stop),
   };
   return { spec, vms: vms.list, sender, receiver, protocol, ipVersion, srcPort, resolved };
+}
+
+/**
+ * A closed-loop generator: its frames come from each flow's TCP connection, so it has no rate, pattern, phase or
+ * size (readClosedLoop refused them); pps 0 and a placeholder size keep the open-loop fields' types.
+ */
+function closedLoopGenerator(
+  name: string,
+  firstFlow: number,
+  flows: number,
+  start: Nanos,
+  stop: Nanos,
+  vms: { all: boolean; list: number[] },
+  protocol: 'tcp' | 'udp',
+  ipVersion: 4 | 6,
+  srcPort: number | typeof SEEDED,
+  c: NonNullable<ReturnType<typeof readClosedLoop>>,
+): GeneratorInput {
+  const { resolved: closedResolved, ...closed } = c;
+  const spec: GeneratorSpec = {
+    name,
+    pps: 0,
+    pattern: { kind: 'constant' },
+    size: { kind: 'fixed', bytes: MIN_FRAME },
+    firstFlow,
+    flows,
+    start,
+    stop,
+    closedLoop: closed,
+  };
+  const resolved = {
+    name,
+    vms: vms.all ? 'all' : vms.list,
+    flows,
+    protocol,
+    ipVersion,
+    srcPort,
+    ...closedResolved,
+    start: formatDuration(start),
+    stop: formatDuration(stop),
+  };
+  return { spec, vms: vms.list, sender: null, receiver: null, protocol, ipVersion, srcPort, resolved };
 }
 
 /**
