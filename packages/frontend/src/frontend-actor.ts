@@ -1,6 +1,7 @@
 // A guest VM's netfront: event channels, virtual interrupts, NAPI poll, front-end coalescing, RX refill, app sink.
 import {
   BatchPool,
+  ClosedLoopEnds,
   Core,
   createCoalescer,
   doubleFields,
@@ -18,6 +19,7 @@ import { NetfrontTx, type NetfrontTxConfig } from './netfront-tx.js';
 import type {
   Actor,
   ActorRef,
+  ClosedLoopFlow,
   Coalescer,
   CoreBusy,
   CostProfile,
@@ -29,6 +31,7 @@ import type {
   PacketBatch,
   PacketTap,
   PolicySpec,
+  TcpHeader,
 } from '@splitnet/model';
 
 export interface FrontendConfig {
@@ -63,7 +66,12 @@ export interface FrontendConfig {
   readonly blockAfter?: Nanos | null;
   /** The transmit side, when this guest sends (absent: it only receives). */
   readonly tx?: Omit<NetfrontTxConfig, 'pool' | 'costs' | 'vm' | 'ringSize'>;
+  /** Closed-loop flows whose guest end (TCP receiver, TCP_RR server) is this VM (absent: none; needs `tx` for its ACKs). */
+  readonly closedLoop?: readonly ClosedLoopFlow[];
 }
+
+/** Timer tags of the guest's TCP ends: −(base + …), below the transmit side's small negative tags. */
+const GUEST_TCP_TAG_BASE = 2 ** 44;
 
 export interface FrontendQueueStats {
   queue: number;
@@ -193,6 +201,9 @@ export class FrontendActor implements Actor {
   private readonly pool: BatchPool;
   /** netfront's transmit side (null: this guest does not send). */
   private readonly tx: NetfrontTx | null;
+  /** The guest ends of closed-loop flows (null: none), and the next sequence number of each flow's frames. */
+  private readonly tcp: ClosedLoopEnds | null;
+  private readonly tcpSeq = new Map<number, number>();
 
   constructor(private readonly cfg: FrontendConfig) {
     this.id = cfg.id;
@@ -210,6 +221,15 @@ export class FrontendActor implements Actor {
           this.qs.map((q) => q.core),
         )
       : null;
+    const flows = cfg.closedLoop ?? [];
+    this.tcp = flows.length === 0 ? null : new ClosedLoopEnds(flows, 'guest', GUEST_TCP_TAG_BASE, -1, (f, len, h, at, fx) => this.tcpSend(f, len, h, at, fx));
+  }
+
+  /** The guest's TCP end sends a segment (an ACK, a response) through the transmit path. */
+  private tcpSend(flow: number, len: number, header: TcpHeader, at: Nanos, fx: Effects): void {
+    const seq = this.tcpSeq.get(flow) ?? 0;
+    this.tcpSeq.set(flow, (seq + 1) >>> 0);
+    this.transmit(flow, seq, len, at, fx, header);
   }
 
   queueStats(): readonly FrontendQueueStats[] {
@@ -284,9 +304,9 @@ export class FrontendActor implements Actor {
    * The guest transmits a frame of `len` bytes on flow `flow` at `at` (see NetfrontTx.transmit): the transmit
    * path's entry point for anything in the guest that sends. A guest built without a transmit side refuses.
    */
-  transmit(flow: number, seq: number, len: number, at: Nanos, fx: Effects): void {
+  transmit(flow: number, seq: number, len: number, at: Nanos, fx: Effects, tcp?: TcpHeader): void {
     if (this.tx === null) throw new SplitnetError('E_INTERNAL', `${this.id} has no transmit side (no cost profile tx section given)`);
-    this.tx.transmit(flow, seq, len, at, fx);
+    this.tx.transmit(flow, seq, len, at, fx, tcp);
   }
 
   /** Post every ring slot as an RX buffer, as netfront does when the VIF connects. */
@@ -403,7 +423,8 @@ export class FrontendActor implements Actor {
 
   timer(tag: number, now: Nanos, fx: Effects): void {
     if (tag < 0) {
-      this.tx?.timer(tag, now, fx); // the transmit side's timers are negative
+      if (this.tcp?.ownsTag(tag) === true) this.tcp.timer(tag, now, fx);
+      else this.tx?.timer(tag, now, fx); // the transmit side's timers are negative
       return;
     }
     const kind = tag % 4;
@@ -596,11 +617,17 @@ export class FrontendActor implements Actor {
     let slots = 0;
     let measured = 0;
     let measuredBytes = 0;
+    const tcp = this.tcp;
+    const segments: [number, TcpHeader, Nanos][] = [];
     for (let k = 0; k < n; k++) {
       const len = p.lenAt(k);
       const flow = p.flowAt(k);
       const seq = p.seqAt(k);
       t += f.perPacket + len * f.perByte;
+      if (tcp !== null && tcp.has(flow)) {
+        const h = p.tcpAt(k);
+        if (h !== undefined) segments.push([flow, h, t]);
+      }
       if (tap !== undefined) tap.guestDelivery(t, flow, seq, len);
       bytes += len;
       slots += rxDataSlots(len) + extra;
@@ -627,6 +654,9 @@ export class FrontendActor implements Actor {
     this.deliveredBytes += bytes;
     this.measuredDelivered += measured;
     this.measuredBytes += measuredBytes;
+    // The guest's TCP takes each segment as the poll hands it up; what it sends in answer (ACKs, responses)
+    // goes through the transmit path once the poll has run [assumption: after the poll's CPU time, not inside it].
+    for (const [flow, h, at] of segments) tcp?.onSegment(flow, h, at, fx);
     fx.timer(done, KIND_POLL_END + 4 * q.index);
   }
 
