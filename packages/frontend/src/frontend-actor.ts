@@ -297,6 +297,7 @@ export class FrontendActor implements Actor {
       ...(this.cfg.blockAfter === undefined || this.cfg.blockAfter === null ? {} : { vcpuWakeups: wakeups }),
       ...(final ? { latency: this.latency.toJSON() } : {}),
       ...(this.tx ? { tx: this.tx.report() } : {}),
+      ...(this.tcp ? { closedLoop: this.tcp.report(t, final) } : {}),
     };
   }
 

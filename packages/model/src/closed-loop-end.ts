@@ -179,14 +179,16 @@ export class ClosedLoopEnds {
     }
   }
 
-  report(now: Nanos): ClosedLoopEndReport[] {
+  /** What each end measured up to `now`; the cwnd trace and the latency CDF only in a final report (they are long). */
+  report(now: Nanos, final: boolean): ClosedLoopEndReport[] {
     return this.ends.map((e) => {
-      const rr = e.client === null ? {} : { rr: { ...e.client.summary(now), latencyCdf: latencyCdf(e.client) } };
+      const rr = e.client === null ? {} : { rr: { ...e.client.summary(now), latencyCdf: final ? latencyCdf(e.client) : [] } };
+      const sent = e.ep.stats.summary(now);
       return {
         flow: e.f.flow,
         side: this.side,
         workload: e.f.spec.workload,
-        sent: e.ep.stats.summary(now),
+        sent: final ? sent : { ...sent, cwnd: [] },
         delivered: e.delivered,
         startedAt: e.startedAt < 0 ? e.f.start : e.startedAt,
         ...rr,

@@ -193,7 +193,7 @@ export class NicActor implements Actor {
     this.wake(now, fx);
   }
 
-  report(t: Nanos): NicReport {
+  report(t: Nanos, final = false): NicReport {
     this.settle(t);
     let irqs = 0;
     for (const h of this.hw) irqs += h.stats.irqs;
@@ -211,6 +211,7 @@ export class NicActor implements Actor {
       injectedBytes: this.injectedBytes,
       queueIrqs: this.hw.map((h) => h.stats.irqs),
       ...(this.tx ? { tx: this.tx.report(t) } : {}),
+      ...(this.far ? { closedLoop: this.far.report(t, final) } : {}),
     };
   }
 
