@@ -1,5 +1,5 @@
 // The `traffic` section: generators (rate, pattern and its phase, frame sizes, protocol, source ports, timing, target VMs), compiled to GeneratorSpecs.
-import { Prng, SEC, WIRE_OVERHEAD_BYTES, deriveSeed, type GeneratorSpec, type Nanos, type PacketSize, type TrafficPattern } from '@splitnet/model';
+import { Prng, SEC, WIRE_OVERHEAD_BYTES, deriveSeed, tcpFrameBytes, type GeneratorSpec, type Nanos, type PacketSize, type TrafficPattern } from '@splitnet/model';
 import { readDuration, readEnum, readInt, readList, readMap, readRate, readString, type Field, type MapField } from './field.js';
 import type { Path } from './issue.js';
 import {
@@ -138,7 +138,7 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
 
 /**
  * A closed-loop generator: its frames come from each flow's TCP connection, so it has no rate, pattern, phase or
- * size (readClosedLoop refused them); pps 0 and a placeholder size keep the open-loop fields' types.
+ * size (readClosedLoop refused them); pps 0 keeps it out of the open-loop source, and its size is a full segment's frame.
  */
 function closedLoopGenerator(
   name: string,
@@ -157,7 +157,7 @@ function closedLoopGenerator(
     name,
     pps: 0,
     pattern: { kind: 'constant' },
-    size: { kind: 'fixed', bytes: MIN_FRAME },
+    size: { kind: 'fixed', bytes: tcpFrameBytes(c.mss) }, // a full segment's frame: what the line rate is shown for
     firstFlow,
     flows,
     start,
