@@ -65,5 +65,11 @@ export function setTcpEntry(dst: TcpColumns, j: number, h: TcpHeader): void {
 /** Entry i as a header, or undefined when it carries no segment. */
 export function tcpEntry(src: TcpColumns | undefined, i: number): TcpHeader | undefined {
   if (src === undefined || ((src.flags[i] as number) & TCP_HAS_SEGMENT) === 0) return undefined;
-  return { seq: src.seq[i] as number, payload: src.payload[i] as number, ack: src.ack[i] as number, window: src.window[i] as number, flags: src.flags[i] as number };
+  return {
+    seq: src.seq[i] as number,
+    payload: src.payload[i] as number,
+    ack: src.ack[i] as number,
+    window: src.window[i] as number,
+    flags: src.flags[i] as number,
+  };
 }

@@ -194,7 +194,9 @@ export function loadRun(dir: string): RunData {
 
 /** cwnd.csv: a `flow,ms,cwnd` header, then numeric rows. */
 function readCwnd(file: string): CwndRow[] {
-  const lines = readText(file).split('\n').filter((l) => l !== '');
+  const lines = readText(file)
+    .split('\n')
+    .filter((l) => l !== '');
   if (lines[0] !== 'flow,ms,cwnd') throw fileError(`${file}:1`, 'expected the header flow,ms,cwnd');
   return lines.slice(1).map((l, i) => {
     const [flow, ms, cwnd] = l.split(',').map(Number);

@@ -122,6 +122,13 @@ export function summarize(
     flowOrder: { reordered: b.reordered },
     accounting: acc,
     ...schedSummary(a, b, rate),
+    ...sendingBlocks(a, b, acc),
+  };
+}
+
+/** The transmit path's block (a guest sends) and the closed-loop flows' (the scenario has some). */
+function sendingBlocks(a: Snapshot, b: Snapshot, acc: Accounting): Pick<Summary, 'tx' | 'tcp'> {
+  return {
     ...(b.tx !== null && acc.tx !== undefined ? { tx: summarizeTx(a.tx ?? b.tx, b.tx, { a: a.t, b: b.t }, acc.tx) } : {}),
     ...(b.closedLoop !== null ? { tcp: summarizeTcp(a.closedLoop, b.closedLoop, { a: a.t, b: b.t }, busyOver(a, b), sig) } : {}),
   };

@@ -1,5 +1,15 @@
 // The `traffic` section: generators (rate, pattern and its phase, frame sizes, protocol, source ports, timing, target VMs), compiled to GeneratorSpecs.
-import { Prng, SEC, WIRE_OVERHEAD_BYTES, deriveSeed, tcpFrameBytes, type GeneratorSpec, type Nanos, type PacketSize, type TrafficPattern } from '@splitnet/model';
+import {
+  Prng,
+  SEC,
+  WIRE_OVERHEAD_BYTES,
+  deriveSeed,
+  tcpFrameBytes,
+  type GeneratorSpec,
+  type Nanos,
+  type PacketSize,
+  type TrafficPattern,
+} from '@splitnet/model';
 import { readDuration, readEnum, readInt, readList, readMap, readRate, readString, type Field, type MapField } from './field.js';
 import type { Path } from './issue.js';
 import {
@@ -79,7 +89,9 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
   const { sender, receiver } = readEnds(map, ctx);
   const closedLoop = readClosedLoop(map);
   if (closedLoop !== null && sender !== null) {
-    map.get('from').expected('wire (a closed-loop generator runs from a far host behind the wire to the guests in vms; guests as TCP senders are not wired yet)');
+    map
+      .get('from')
+      .expected('wire (a closed-loop generator runs from a far host behind the wire to the guests in vms; guests as TCP senders are not wired yet)');
   }
   const vms = sender === null ? readVms(map.get('vms'), ctx) : { all: false, list: [receiver ?? sender] };
   const flows = readInt(map.get('flows'), G.flows.default, G.flows);

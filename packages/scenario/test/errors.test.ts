@@ -73,13 +73,22 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
   [
     'a closed-loop generator refuses open-loop keys, udp and a guest as its sender',
     [
-      ['traffic:\n  - tcp: {}\n    rate: 1Gbps\n', 's.yaml:3:11: traffic[0].rate: expected no rate: (a closed-loop generator\'s rate comes from its windows), found "1Gbps"'],
-      ['traffic:\n  - rr: { request: 64 }\n    protocol: udp\n', 's.yaml:3:15: traffic[0].protocol: expected "tcp" (a closed-loop generator runs TCP), found "udp"'],
+      [
+        'traffic:\n  - tcp: {}\n    rate: 1Gbps\n',
+        's.yaml:3:11: traffic[0].rate: expected no rate: (a closed-loop generator\'s rate comes from its windows), found "1Gbps"',
+      ],
+      [
+        'traffic:\n  - rr: { request: 64 }\n    protocol: udp\n',
+        's.yaml:3:15: traffic[0].protocol: expected "tcp" (a closed-loop generator runs TCP), found "udp"',
+      ],
       [
         'traffic:\n  - tcp: {}\n    from: vm.0\n',
         's.yaml:3:11: traffic[0].from: expected wire (a closed-loop generator runs from a far host behind the wire to the guests in vms; guests as TCP senders are not wired yet), found "vm.0"',
       ],
-      ['traffic:\n  - tcp: { rcvbuf: 1000 }\n', 's.yaml:2:20: traffic[0].tcp.rcvbuf: expected at least 5792 bytes (a window of rcvbuf/2 must hold two segments of mss 1448), found 1000'],
+      [
+        'traffic:\n  - tcp: { rcvbuf: 1000 }\n',
+        's.yaml:2:20: traffic[0].tcp.rcvbuf: expected at least 5792 bytes (a window of rcvbuf/2 must hold two segments of mss 1448), found 1000',
+      ],
     ],
   ],
   [

@@ -800,7 +800,8 @@ export class EnvelopeDecoder {
       const payload = dv.getUint32(24 * count + 4 * i, true);
       const flags = dv.getUint8(28 * count + i);
       if ((flags & ~TCP_FLAG_BITS) !== 0) fail(`batch.tcp.flags[${i}] = ${flags}: expected bits of ${TCP_FLAG_BITS}`);
-      if (!offset(seq) || !offset(ack) || !offset(window)) fail(`batch.tcp[${i}]: seq ${seq}, ack ${ack}, window ${window}: expected whole byte counts in [0, 2^53)`);
+      if (!offset(seq) || !offset(ack) || !offset(window))
+        fail(`batch.tcp[${i}]: seq ${seq}, ack ${ack}, window ${window}: expected whole byte counts in [0, 2^53)`);
       if (payload > (out.len[i] as number)) fail(`batch.tcp.payload[${i}] = ${payload} bytes in a ${out.len[i] as number}-byte frame`);
       tcp.seq[i] = seq;
       tcp.ack[i] = ack;

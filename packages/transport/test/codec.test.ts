@@ -4,7 +4,15 @@ import type { ExecutionContext } from 'ava';
 import { Packr } from 'msgpackr';
 import { Prng, setTcpEntry, SplitnetError, tcpColumnsOf, tcpEntry } from '@splitnet/model';
 import type { Message, MutableBatch, PacketBatch } from '@splitnet/model';
-import { EnvelopeDecoder, MAX_SEQ_JUMP, PROTOCOL_VERSION, REJECT_KINDS, WIRE_BYTES_PER_PACKET, WIRE_TCP_BYTES_PER_PACKET, encodeEnvelope } from '../src/codec.js';
+import {
+  EnvelopeDecoder,
+  MAX_SEQ_JUMP,
+  PROTOCOL_VERSION,
+  REJECT_KINDS,
+  WIRE_BYTES_PER_PACKET,
+  WIRE_TCP_BYTES_PER_PACKET,
+  encodeEnvelope,
+} from '../src/codec.js';
 import type { Envelope, RejectKind } from '../src/codec.js';
 
 const RUN = 'run-1';
@@ -529,7 +537,13 @@ function tcpBatch(count: number): MutableBatch {
   const b = batch(count, 32, 7);
   const tcp = tcpColumnsOf(b);
   for (let i = 1; i < count; i += 2) {
-    setTcpEntry(tcp, i, { seq: 2 ** 40 + i * 1448, payload: Math.min(b.len[i] as number, 1448) - 1, ack: 2 ** 33 + i, window: 65_536, flags: i % 3 === 0 ? 7 : 3 });
+    setTcpEntry(tcp, i, {
+      seq: 2 ** 40 + i * 1448,
+      payload: Math.min(b.len[i] as number, 1448) - 1,
+      ack: 2 ** 33 + i,
+      window: 65_536,
+      flags: i % 3 === 0 ? 7 : 3,
+    });
   }
   return b;
 }

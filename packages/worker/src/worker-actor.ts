@@ -1,5 +1,18 @@
 // A netback worker (one driver-domain core): the vif queues in front of the guest RX rings it serves, grant copy, notify.
-import { BatchPool, copyPacket, Core, createCoalescer, doubleFields, ETH_FCS_LEN, PacketFifo, RxRingBack, rxCopyOps, rxDataSlots, tcpEntry, txSlots } from '@splitnet/model';
+import {
+  BatchPool,
+  copyPacket,
+  Core,
+  createCoalescer,
+  doubleFields,
+  ETH_FCS_LEN,
+  PacketFifo,
+  RxRingBack,
+  rxCopyOps,
+  rxDataSlots,
+  tcpEntry,
+  txSlots,
+} from '@splitnet/model';
 import type {
   CpuAccount,
   CpuSource,
