@@ -88,6 +88,11 @@ for (const [name, yaml, overrides] of [
   ['bulk with ring-full drops', bulk, ['traffic.0.tcp.rcvbuf=1048576', 'topology.nicRingSize=8', 'coalescing.nic={policy: static, usecs: 20, frames: 0}']],
   ['bulk with netback drops', bulk, ['traffic=[{flows: 1, tcp: {rcvbuf: 1048576}}, {flows: 4, protocol: udp, rate: 9Gbps, start: 3ms, stop: 3500us}]']],
   ['bulk beside open-loop UDP into the same guest', bulk, ['traffic=[{flows: 1, tcp: {}}, {flows: 4, rate: 3Gbps, protocol: udp}]']],
+  [
+    'a guest as the active end: its bulk stream out and its TCP_RR client',
+    bulk,
+    ['traffic=[{flows: 1, from: vm.0, tcp: {}}, {flows: 1, from: vm.0, rr: {request: 64, response: 64}}]'],
+  ],
 ] as const) {
   test(`tcp - the receive and the transmit invariants both hold: ${name}`, (t) => {
     const r = run(yaml, [...overrides]);
@@ -100,6 +105,13 @@ for (const [name, yaml, overrides] of [
     t.true((a.tx?.sent ?? 0) > 0);
   });
 }
+
+test('tcp - a guest that sends bulk TCP to the wire is limited by the far receiver’s window like a far sender', (t) => {
+  const f = flow(run(bulk, ['traffic=[{flows: 1, from: vm.0, tcp: {rcvbuf: 65536}}]']));
+  t.is(f.active, 'guest');
+  const lawGbps = (65_536 * TCP_WINDOW_SHARE * 8) / (f.rttUs.mean * 1000);
+  t.true(Math.abs(f.goodputGbps - lawGbps) / lawGbps < 0.15, `goodput ${f.goodputGbps} Gbit/s against window/RTT ${lawGbps}`);
+});
 
 test('tcp - examples/tcp-bulk.yaml gives byte-identical summaries and cwnd traces for the same seed', (t) => {
   const text = readFileSync(`${EXAMPLES}tcp-bulk.yaml`, 'utf8');

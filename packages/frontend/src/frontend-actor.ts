@@ -317,6 +317,7 @@ export class FrontendActor implements Actor {
       this.publish(q, now, fx);
     }
     this.tx?.start(now, fx);
+    this.tcp?.start(now, fx);
   }
 
   /**

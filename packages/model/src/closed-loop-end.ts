@@ -21,8 +21,10 @@ export interface ClosedLoopFlow {
 /** What one end of a closed-loop flow reports (live: it travels in the actor's report, so plain data). */
 export interface ClosedLoopEndReport {
   readonly flow: number;
-  /** far: behind the wire; guest: in the destination VM. */
+  /** far: behind the wire; guest: in the flow's VM. */
   readonly side: 'far' | 'guest';
+  /** Whether this end is the active one (bulk sender, rr client). */
+  readonly active: boolean;
   readonly workload: 'bulk' | 'rr';
   /** This end's sending direction: RTT samples, cwnd trace, retransmissions (goodput from `delivered` below, the peer's). */
   readonly sent: FlowSummary;
@@ -82,8 +84,9 @@ class End implements TcpEndpointOutput {
     // Both ends of a model connection use the scenario's mss, congestion control and buffer.
     this.ep = new TcpEndpoint({ mss: s.mss, cc: s.cc, initialRwnd: s.rcvbuf / 2 }, { rcvbuf: s.rcvbuf, mss: s.mss });
     const rr = s.workload === 'rr';
-    this.client = rr && side === 'far' ? new RrClient({ requestBytes: s.requestBytes ?? 1, responseBytes: s.responseBytes ?? 1 }) : null;
-    this.server = rr && side === 'guest' ? new RrServer(s.requestBytes ?? 1, s.responseBytes ?? 1) : null;
+    const active = side === (s.active ?? 'far');
+    this.client = rr && active ? new RrClient({ requestBytes: s.requestBytes ?? 1, responseBytes: s.responseBytes ?? 1 }) : null;
+    this.server = rr && !active ? new RrServer(s.requestBytes ?? 1, s.responseBytes ?? 1) : null;
   }
 
   send(segment: TcpWireSegment, at: Nanos): void {
@@ -143,10 +146,9 @@ export class ClosedLoopEnds {
     this.sendFrame(flow, len, header, at, fx);
   }
 
-  /** The far ends start their workloads at their generators' start. */
+  /** The active ends (bulk senders, rr clients) start their workloads at their generators' start. */
   start(now: Nanos, fx: Effects): void {
-    if (this.side !== 'far') return;
-    for (const e of this.ends) fx.timer(Math.max(now, e.f.start), this.tag(e.index, KIND_START));
+    for (const e of this.ends) if ((e.f.spec.active ?? 'far') === this.side) fx.timer(Math.max(now, e.f.start), this.tag(e.index, KIND_START));
   }
 
   timer(tag: number, now: Nanos, fx: Effects): void {
@@ -187,6 +189,7 @@ export class ClosedLoopEnds {
       return {
         flow: e.f.flow,
         side: this.side,
+        active: (e.f.spec.active ?? 'far') === this.side,
         workload: e.f.spec.workload,
         sent: final ? sent : { ...sent, cwnd: [] },
         delivered: e.delivered,

@@ -50,8 +50,13 @@ export interface GeneratorSpec {
 
 /** The TCP (and TCP_RR) settings of a closed-loop generator, as the scenario compiler resolved them. */
 export interface ClosedLoopSpec {
-  /** bulk: the far end sends as fast as its windows allow; rr: it runs netperf TCP_RR's client loop. */
+  /** bulk: the active end sends as fast as its windows allow; rr: it runs netperf TCP_RR's client loop. */
   readonly workload: 'bulk' | 'rr';
+  /**
+   * Which end is active (the bulk sender, the rr client): `far`, the host behind the wire (the default: the
+   * guest receives, or serves); `guest`, the guest (a generator with from: vm.<index>).
+   */
+  readonly active?: 'far' | 'guest';
   readonly cc: 'cubic' | 'reno';
   /** The receiving end's socket buffer (the advertised window is half of it). */
   readonly rcvbuf: number;

@@ -14,14 +14,16 @@ export interface TcpFlowSummary {
   readonly workload: 'bulk' | 'rr';
   /** Payload delivered in order to the receiving applications over the window (both directions for rr). */
   readonly goodputGbps: number;
-  /** RTT samples of the far end's sender (the data direction of a bulk flow, the requests of rr), µs. */
+  /** Which end is active (the bulk sender, the rr client): the host behind the wire or the guest. */
+  readonly active: 'far' | 'guest';
+  /** RTT samples of the active end's sender (the data direction of a bulk flow, the requests of rr), µs. */
   readonly rttUs: { readonly samples: number; readonly min: number; readonly mean: number; readonly p99: number };
   /** Segments both ends sent again, and how loss was detected (three duplicate ACKs, or the RTO). */
   readonly retransmissions: number;
   readonly fastRetransmits: number;
   readonly timeouts: number;
   readonly segmentsSent: number;
-  /** The far end's congestion window at the end, in segments (its trace over time is in cwnd.csv). */
+  /** The active end's congestion window at the end, in segments (its trace over time is in cwnd.csv). */
   readonly finalCwnd: number;
 }
 
@@ -58,20 +60,21 @@ export function summarizeTcp(
   const before = new Map<string, ClosedLoopEndReport>();
   for (const e of a ?? []) before.set(`${e.side}:${e.flow}`, e);
   const flows = [...new Set(b.map((e) => e.flow))].sort((x, y) => x - y);
-  const end = (flow: number, side: 'far' | 'guest'): ClosedLoopEndReport | undefined => b.find((e) => e.flow === flow && e.side === side);
+  const end = (flow: number, active: boolean): ClosedLoopEndReport | undefined => b.find((e) => e.flow === flow && e.active === active);
   const delta = (e: ClosedLoopEndReport | undefined, pick: (r: ClosedLoopEndReport) => number): number =>
     e === undefined ? 0 : pick(e) - (before.has(`${e.side}:${e.flow}`) ? pick(before.get(`${e.side}:${e.flow}`) as ClosedLoopEndReport) : 0);
   const out: TcpFlowSummary[] = [];
   const rr: Omit<RrFlowSummary, 'cpuUsPerTransaction'>[] = [];
   for (const flow of flows) {
-    const far = end(flow, 'far');
-    const guest = end(flow, 'guest');
+    const far = end(flow, true); // the active end (named far: usually the host behind the wire)
+    const guest = end(flow, false);
     if (far === undefined) continue;
     const delivered = delta(far, (r) => r.delivered) + delta(guest, (r) => r.delivered);
     const both = (pick: (r: ClosedLoopEndReport) => number): number => pick(far) + (guest === undefined ? 0 : pick(guest));
     out.push({
       flow,
       workload: far.workload,
+      active: far.side,
       goodputGbps: dt > 0 ? sig((delivered * 8) / dt / 1e9) : 0,
       rttUs: { samples: far.sent.rttSamples, min: us(far.sent.rttMinNs), mean: us(far.sent.rttMeanNs), p99: us(far.sent.rttP99Ns) },
       retransmissions: both((r) => r.sent.retransmissions),
@@ -101,12 +104,12 @@ export function summarizeTcp(
 export const CWND_COLUMNS = ['flow', 'ms', 'cwnd'] as const;
 
 /**
- * cwnd.csv: each closed-loop flow's far-end congestion window over time (segments), from the final reports: a
+ * cwnd.csv: each closed-loop flow's active end's congestion window over time (segments), from the final reports: a
  * bounded trace of evenly spaced samples (model/flow-stats.ts CwndTrace) covering the whole run.
  */
 export function cwndCsv(ends: readonly ClosedLoopEndReport[], sig: (x: number) => number): string {
   const lines = [CWND_COLUMNS.join(',')];
-  const far = ends.filter((e) => e.side === 'far').sort((x, y) => x.flow - y.flow);
-  for (const e of far) for (const c of e.sent.cwnd) lines.push(`${e.flow},${sig(c.t / 1e6)},${c.cwnd}`);
+  const active = ends.filter((e) => e.active).sort((x, y) => x.flow - y.flow);
+  for (const e of active) for (const c of e.sent.cwnd) lines.push(`${e.flow},${sig(c.t / 1e6)},${c.cwnd}`);
   return lines.join('\n') + '\n';
 }

@@ -88,10 +88,8 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
   if (name === '') map.get('name').expected('a non-empty name');
   const { sender, receiver } = readEnds(map, ctx);
   const closedLoop = readClosedLoop(map);
-  if (closedLoop !== null && sender !== null) {
-    map
-      .get('from')
-      .expected('wire (a closed-loop generator runs from a far host behind the wire to the guests in vms; guests as TCP senders are not wired yet)');
+  if (closedLoop !== null && receiver !== null) {
+    map.get('to').expected('wire (a closed-loop generator runs between a guest and a far host behind the wire; guest-to-guest TCP is not wired yet)');
   }
   const vms = sender === null ? readVms(map.get('vms'), ctx) : { all: false, list: [receiver ?? sender] };
   const flows = readInt(map.get('flows'), G.flows.default, G.flows);
@@ -116,7 +114,7 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
   const pps = rate.kind === 'packets' ? rate.packetsPerSecond : rate.bitsPerSecond / ((mean + WIRE_OVERHEAD_BYTES) * 8);
   const fixedPhase = readPhase(map.get('phase'), pattern, map.get('pattern'));
   const phase = fixedPhase === SEEDED ? seededPhase(ctx.seed, g, pattern, pps) : fixedPhase;
-  if (closedLoop !== null) return closedLoopGenerator(name, firstFlow, flows, start, stop, vms, protocol, ipVersion, srcPort, closedLoop);
+  if (closedLoop !== null) return closedLoopGenerator(name, firstFlow, flows, start, stop, vms, sender, protocol, ipVersion, srcPort, closedLoop);
   const spec: GeneratorSpec = {
     name,
     pps,
@@ -159,6 +157,7 @@ function closedLoopGenerator(
   start: Nanos,
   stop: Nanos,
   vms: { all: boolean; list: number[] },
+  sender: number | null,
   protocol: 'tcp' | 'udp',
   ipVersion: 4 | 6,
   srcPort: number | typeof SEEDED,
@@ -174,11 +173,13 @@ function closedLoopGenerator(
     flows,
     start,
     stop,
-    closedLoop: closed,
+    // From a guest: that guest is the active end (bulk sender, rr client), the far host the passive one.
+    closedLoop: sender === null ? closed : { ...closed, active: 'guest' },
+    ...(sender === null ? {} : { sender }),
   };
   const resolved = {
     name,
-    vms: vms.all ? 'all' : vms.list,
+    ...(sender === null ? { vms: vms.all ? 'all' : vms.list } : { from: `vm.${sender}`, to: 'wire' }),
     flows,
     protocol,
     ipVersion,
@@ -187,7 +188,7 @@ function closedLoopGenerator(
     start: formatDuration(start),
     stop: formatDuration(stop),
   };
-  return { spec, vms: vms.list, sender: null, receiver: null, protocol, ipVersion, srcPort, resolved };
+  return { spec, vms: vms.list, sender, receiver: null, protocol, ipVersion, srcPort, resolved };
 }
 
 /**

@@ -71,7 +71,7 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
     ],
   ],
   [
-    'a closed-loop generator refuses open-loop keys, udp and a guest as its sender',
+    'a closed-loop generator refuses open-loop keys, udp and another guest as its far end',
     [
       [
         'traffic:\n  - tcp: {}\n    rate: 1Gbps\n',
@@ -82,8 +82,8 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
         's.yaml:3:15: traffic[0].protocol: expected "tcp" (a closed-loop generator runs TCP), found "udp"',
       ],
       [
-        'traffic:\n  - tcp: {}\n    from: vm.0\n',
-        's.yaml:3:11: traffic[0].from: expected wire (a closed-loop generator runs from a far host behind the wire to the guests in vms; guests as TCP senders are not wired yet), found "vm.0"',
+        'topology: { vms: { count: 2 } }\ntraffic:\n  - tcp: {}\n    from: vm.0\n    to: vm.1\n',
+        's.yaml:5:9: traffic[0].to: expected wire (a closed-loop generator runs between a guest and a far host behind the wire; guest-to-guest TCP is not wired yet), found "vm.1"',
       ],
       [
         'traffic:\n  - tcp: { rcvbuf: 1000 }\n',
