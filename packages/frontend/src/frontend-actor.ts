@@ -135,6 +135,8 @@ class RxQueue {
   stopped = false;
   /** Slots of error responses, whose buffers go back on the ring at the next refill. */
   repost = 0;
+  /** Segments of closed-loop flows the running poll delivered, for the guest's TCP at the poll's end. */
+  readonly tcpSegments: [number, TcpHeader][] = [];
   /** A poll came due while stopped: run it at resume. */
   pollDeferred = false;
   /** An open stall (the queue has work but nothing will poll it): why, and since when (−1: none). */
@@ -620,7 +622,7 @@ export class FrontendActor implements Actor {
     let measured = 0;
     let measuredBytes = 0;
     const tcp = this.tcp;
-    const segments: [number, TcpHeader, Nanos][] = [];
+    const segments = q.tcpSegments;
     for (let k = 0; k < n; k++) {
       const len = p.lenAt(k);
       const flow = p.flowAt(k);
@@ -628,7 +630,7 @@ export class FrontendActor implements Actor {
       t += f.perPacket + len * f.perByte;
       if (tcp !== null && tcp.has(flow)) {
         const h = p.tcpAt(k);
-        if (h !== undefined) segments.push([flow, h, t]);
+        if (h !== undefined) segments.push([flow, h]);
       }
       if (tap !== undefined) tap.guestDelivery(t, flow, seq, len);
       bytes += len;
@@ -656,14 +658,17 @@ export class FrontendActor implements Actor {
     this.deliveredBytes += bytes;
     this.measuredDelivered += measured;
     this.measuredBytes += measuredBytes;
-    // The guest's TCP takes each segment as the poll hands it up; what it sends in answer (ACKs, responses)
-    // goes through the transmit path once the poll has run [assumption: after the poll's CPU time, not inside it].
-    for (const [flow, h, at] of segments) tcp?.onSegment(flow, h, at, fx);
     fx.timer(done, KIND_POLL_END + 4 * q.index);
   }
 
   /** End of a poll: refill the ring, then either keep polling or complete NAPI and re-arm. */
   private pollEnd(q: RxQueue, now: Nanos, fx: Effects): void {
+    // The guest's TCP takes the poll's segments when the poll's work is done, as GRO holds them until
+    // napi_gro_flush at the end of the poll; what it sends in answer (ACKs, responses) takes the transmit path.
+    if (this.tcp !== null && q.tcpSegments.length > 0) {
+      for (const [flow, h] of q.tcpSegments) this.tcp.onSegment(flow, h, now, fx);
+      q.tcpSegments.length = 0;
+    }
     const n = q.lastPollCount;
     const refill = q.lastPollSlots + q.repost;
     if (refill > 0) q.ring.postRequests(refill);
