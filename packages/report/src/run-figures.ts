@@ -457,12 +457,10 @@ export function tcpFigures(run: RunData): ReportItem[] {
             title: 'TCP_RR transaction latency (CDF)',
             xLabel: 'transaction latency (µs)',
             yLabel: 'fraction of transactions',
-            series: tcp.rr
-              .slice(0, 8)
-              .map((r) => ({
-                name: `flow ${r.flow}: ${r.transactionsPerSec} transactions/s`,
-                points: r.latencyCdfUs.map(([p, us]) => ({ x: us, y: p / 100 })),
-              })),
+            series: tcp.rr.slice(0, 8).map((r) => ({
+              name: `flow ${r.flow}: ${r.transactionsPerSec} transactions/s`,
+              points: r.latencyCdfUs.map(([p, us]) => ({ x: us, y: p / 100 })),
+            })),
             step: true,
             yMax: 1,
             yFromZero: true,
