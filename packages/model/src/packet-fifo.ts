@@ -59,6 +59,29 @@ export class PacketFifo {
     setTcpEntry(this.tcp, (this.tail - 1) & this.mask, h);
   }
 
+  /**
+   * Add a frame carrying `h` in `at` order: appended, then moved back past the frames due after it (equal times
+   * keep their order). For a FIFO of future arrivals into which frames of another source are generated ahead.
+   */
+  insertHeaderByTime(flow: number, seq: number, len: number, at: Nanos, h: TcpHeader): void {
+    this.pushHeader(flow, seq, len, at, h);
+    for (let k = this.length - 1; k > 0 && this.atAt(k - 1) > at; k--) this.swap(k - 1, k);
+  }
+
+  /** Exchange the k-th and j-th packets from the head, TCP fields included. */
+  private swap(k: number, j: number): void {
+    const a = (this.head + k) & this.mask;
+    const b = (this.head + j) & this.mask;
+    const cols: { [i: number]: number }[] = [this.flow, this.seq, this.len, this.at];
+    const tcp = this.tcp;
+    if (tcp !== undefined) cols.push(tcp.seq, tcp.payload, tcp.ack, tcp.window, tcp.flags);
+    for (const c of cols) {
+      const x = c[a] as number;
+      c[a] = c[b] as number;
+      c[b] = x;
+    }
+  }
+
   /** Append the k-th packet from the head of another FIFO, with its TCP header if it has one. */
   pushFrom(src: PacketFifo, k: number): void {
     this.pushWithTcp(src.flowAt(k), src.seqAt(k), src.lenAt(k), src.atAt(k), src.tcp, (src.head + k) & src.mask);

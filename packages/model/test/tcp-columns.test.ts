@@ -51,3 +51,21 @@ test('tcp columns - copyPacket carries a header, clears one in the destination f
   pool.release(b);
   t.is(pool.take(16).tcp, undefined);
 });
+
+test('tcp columns - a frame inserted by time goes before the later frames with its header, equal times keeping their order', (t) => {
+  const f = new PacketFifo(16);
+  for (let i = 0; i < 20; i++) f.push(i, i, 1518, i * 10);
+  f.insertHeaderByTime(99, 0, 70, 55, header(1));
+  f.insertHeaderByTime(98, 0, 70, 60, header(2));
+  const order = Array.from({ length: f.length }, (_, k) => [f.flowAt(k), f.atAt(k)]);
+  t.deepEqual(order.slice(5, 9), [
+    [5, 50],
+    [99, 55],
+    [6, 60],
+    [98, 60],
+  ]);
+  t.deepEqual(f.tcpAt(6), header(1));
+  t.deepEqual(f.tcpAt(8), header(2));
+  t.is(f.tcpAt(7), undefined);
+  for (let k = 1; k < f.length; k++) t.true(f.atAt(k - 1) <= f.atAt(k));
+});

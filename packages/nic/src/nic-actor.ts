@@ -305,18 +305,16 @@ export class NicActor implements Actor {
   }
 
   /**
-   * A far end sends a frame at `at`: it crosses the far host's link at line rate and arrives at the NIC behind
-   * the frames already on the wire of its RX queue [assumption: the far hosts' frames share one link of their
-   * own; open-loop traffic on the same queue is not interleaved with them on the wire, only queued ahead].
+   * A far end sends a frame at `at`: it crosses the far hosts' link at line rate and joins the wire of its RX
+   * queue in arrival order, among open-loop frames generated ahead [assumption: the far hosts' frames share one
+   * link of their own, which open-loop traffic does not serialize with: together they may exceed the line rate].
    */
   private farSend(flow: number, len: number, header: TcpHeader, at: Nanos): void {
     const h = this.hw[this.cfg.flowQueue[flow] ?? 0] as HwQueue;
     const start = at > this.farWireFree ? at : this.farWireFree;
-    let arrive = start + wireTimeNs(len, this.cfg.linkGbps);
+    const arrive = start + wireTimeNs(len, this.cfg.linkGbps);
     this.farWireFree = arrive;
-    const tail = h.wire.length > 0 ? h.wire.atAt(h.wire.length - 1) : arrive;
-    if (tail > arrive) arrive = tail;
-    h.wire.pushHeader(flow, this.source.claimSeq(flow), len, arrive, header);
+    h.wire.insertHeaderByTime(flow, this.source.claimSeq(flow), len, arrive, header);
     h.pushed++;
   }
 
