@@ -1,5 +1,5 @@
 // The netback actor in the driver domain: NIC driver NAPI, bridge demux to VIFs and vRSS steering to workers.
-import { BatchPool, Core, txSlots } from '@splitnet/model';
+import { BatchPool, copyPacket, Core, txSlots } from '@splitnet/model';
 import type { CpuAccount, CpuSource, Job, MutableBatch, Vcpu } from '@splitnet/model';
 import type { Actor, ActorRef, BackendReport, CoreBusy, CostProfile, Effects, Message, Nanos, PacketBatch } from '@splitnet/model';
 
@@ -220,11 +220,7 @@ export class BackendActor implements Actor {
     for (let i = 0; i < n; i++) {
       const f = b.flow[i] as number;
       const part = parts[flowGq[f] as number] as MutableBatch;
-      const k = part.count++;
-      part.flow[k] = f;
-      part.seq[k] = b.seq[i] as number;
-      part.len[k] = b.len[i] as number;
-      part.emittedAt[k] = b.emittedAt[i] as number;
+      copyPacket(b, i, part, part.count++);
     }
     this.pool.release(b);
     for (const g of touched) {
@@ -318,11 +314,7 @@ export class BackendActor implements Actor {
     for (const k of keys) parts.set(k, this.pool.take(counts.get(k) as number));
     for (let i = 0; i < n; i++) {
       const part = parts.get(keyOf(i)) as MutableBatch;
-      const j = part.count++;
-      part.flow[j] = b.flow[i] as number;
-      part.seq[j] = b.seq[i] as number;
-      part.len[j] = b.len[i] as number;
-      part.emittedAt[j] = b.emittedAt[i] as number;
+      copyPacket(b, i, part, part.count++);
     }
     this.pool.release(b);
     for (const k of keys) send(k, parts.get(k) as MutableBatch);

@@ -1,6 +1,6 @@
 // Builds the actor graph (NIC, back-end, workers, front-ends) and its steering tables from a compiled scenario.
 import { BatchPool, CpuAccount, deriveSeed, IndirectionTable, reciprocalScale, rssInput, softwareFlowHash, toeplitzHash, Vcpu } from '@splitnet/model';
-import type { Actor, ActorRef, CostProfile, Nanos, PacketTap, VcpuParams } from '@splitnet/model';
+import type { Actor, ActorRef, ClosedLoopFlow, CostProfile, Nanos, PacketTap, VcpuParams } from '@splitnet/model';
 import type { CompiledScenario, FlowSpec, VrssMode } from '@splitnet/scenario';
 import { BackendActor } from '@splitnet/backend';
 import type { BackendSched } from '@splitnet/backend';
@@ -176,6 +176,21 @@ function dom0Placement(s: CompiledScenario): Dom0Placement | null {
 /** NAPI weight of a vif queue's TX poll (XENVIF_NAPI_WEIGHT, common.h). */
 export const XENVIF_NAPI_WEIGHT = 64;
 
+function isClosedLoop(s: CompiledScenario, generator: number): boolean {
+  return s.traffic.generators[generator]?.closedLoop !== undefined;
+}
+
+/** The closed-loop flows (of the guest `vm`, or all), as the actors at their ends take them. */
+function closedLoopFlows(s: CompiledScenario, vm?: number): ClosedLoopFlow[] {
+  const out: ClosedLoopFlow[] = [];
+  for (const f of s.traffic.flows) {
+    const g = s.traffic.generators[f.generator];
+    if (g?.closedLoop === undefined || (vm !== undefined && f.vm !== vm)) continue;
+    out.push({ flow: f.id, spec: g.closedLoop, start: g.start, stop: g.stop });
+  }
+  return out;
+}
+
 /** The transmit path's wiring (null: no guest sends): what each role's transmit side is configured with. */
 function transmitPath(s: CompiledScenario, flowNicQueue: Uint16Array) {
   const t = s.tx;
@@ -187,20 +202,25 @@ function transmitPath(s: CompiledScenario, flowNicQueue: Uint16Array) {
   const flowGuestQueue = new Uint16Array(flows.length);
   const hashSeed = deriveSeed(s.seed, 'steering:flowHash');
   for (const f of flows) {
-    if (f.sender === undefined) continue;
-    flowVm[f.id] = f.sender;
+    // A closed-loop flow's guest end sends its ACKs out to the wire on the same flow (the connection's other direction).
+    const sender = f.sender ?? (isClosedLoop(s, f.generator) ? f.vm : undefined);
+    if (sender === undefined) continue;
+    flowVm[f.id] = sender;
     // Guest to guest: the flow's `vm` is the receiving guest (its RX steering is the flow's like any other).
-    if (f.vm !== f.sender) flowReceiver[f.id] = f.vm;
+    if (f.sender !== undefined && f.vm !== f.sender) flowReceiver[f.id] = f.vm;
     // xennet_select_queue: the skb's (software) flow hash modulo the queues.
-    const queues = (s.topology.vms[f.sender] as { queues: number }).queues;
+    const queues = (s.topology.vms[sender] as { queues: number }).queues;
     flowGuestQueue[f.id] = softwareFlowHash(hashSeed, rssInput(f.src, f.dst, f.srcPort, f.dstPort), IPPROTO[f.protocol]) % queues;
   }
+  // Frames arriving at a vif came from a guest's grants only when that guest sent them across the bridge.
+  const originVm = flowVm.map((vm, f) => ((flowReceiver[f] as number) >= 0 ? vm : -1));
   return {
     split: t.splitEventChannels,
     credit: t.creditBytes === null ? null : { bytes: t.creditBytes, interval: t.creditInterval },
     nic: { queues: s.topology.nicQueues, ringSize: s.topology.nicRingSize, queueLen: t.nicQdiscLen, dma: costs.nicDma },
     // The physical NIC's TX queue: the flow hash's (skb_tx_hash), which is the queue RSS gives the flow.
     backend: { flowNicQueue, flowGuestQueue, flowVm, flowReceiver },
+    originVm,
     /** A guest's transmit side, given the workers serving its queues. */
     frontend: (vm: number, workers: readonly ActorRef[]) => ({
       generators: s.traffic.generators.filter((g) => g.sender === vm),
@@ -270,6 +290,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
   const tx = transmitPath(s, flowNicQueue);
   const tap = opts.tap !== undefined ? { tap: opts.tap } : {};
   const dom0 = dom0Placement(s);
+  const farFlows = closedLoopFlows(s);
   const makeNic = () =>
     new NicActor({
       id: 'nic',
@@ -287,6 +308,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
       pool,
       ...tap,
       ...(tx === null ? {} : { tx: tx.nic }),
+      ...(farFlows.length === 0 ? {} : { closedLoop: farFlows }),
     });
   const makeBackend = () =>
     new BackendActor({
@@ -341,7 +363,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
               budget: XENVIF_NAPI_WEIGHT,
               credit: tx.credit,
             },
-            txOrigin: { flowVm: tx.backend.flowVm, flowGuestQueue: tx.backend.flowGuestQueue, vifWorker: vms.map((vm) => workersOf(vm.id, vm.queues)) },
+            txOrigin: { flowVm: tx.originVm, flowGuestQueue: tx.backend.flowGuestQueue, vifWorker: vms.map((vm) => workersOf(vm.id, vm.queues)) },
           }),
     });
   };
@@ -363,6 +385,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
       ...tap,
       blockAfter: vm.blockAfter,
       ...(tx === null ? {} : { tx: tx.frontend(vm.id, workersOf(vm.id, vm.queues)) }),
+      ...(farFlows.length === 0 ? {} : { closedLoop: closedLoopFlows(s, vm.id) }),
     });
   };
   const nic = makeNic();

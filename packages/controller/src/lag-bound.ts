@@ -33,6 +33,17 @@ interface Load {
 }
 
 /**
+ * What a generator offers, frames/s. A closed-loop one sends what TCP lets it: a bulk stream at most the line
+ * rate in full segments (its peak); a TCP_RR flow a token 1 frame/s per flow, so that the windows that do not
+ * depend on load (a static timer's usecs) still count as its constants while load-driven ones stay out.
+ */
+function offeredPps(g: CompiledScenario['traffic']['generators'][number], linkBitsPerSec: number): number {
+  if (g.closedLoop === undefined) return g.pps;
+  if (g.closedLoop.workload === 'rr') return g.flows;
+  return linkBitsPerSec / ((meanFrameBytes(g.size) + WIRE_OVERHEAD_BYTES) * 8);
+}
+
+/**
  * Each source's offered load at its busiest: for every instant a generator starts, the generators then running,
  * their frames split evenly over their flows (they send round-robin), scaled down to the link's rate when they
  * ask for more (the wire never carries more), summed by the source each flow is steered to.
@@ -43,11 +54,11 @@ function peakLoads(s: CompiledScenario, sourceOfFlow: ArrayLike<number>, sources
   const peak: Load[] = Array.from({ length: sources }, () => ({ pps: 0, bytesPerSec: 0 }));
   for (const at of gens) {
     const running = gens.filter((g) => g.start <= at.start && at.start < g.stop);
-    const wire = running.reduce((sum, g) => sum + g.pps * (meanFrameBytes(g.size) + WIRE_OVERHEAD_BYTES) * 8, 0);
+    const wire = running.reduce((sum, g) => sum + offeredPps(g, linkBitsPerSec) * (meanFrameBytes(g.size) + WIRE_OVERHEAD_BYTES) * 8, 0);
     const scale = wire > linkBitsPerSec ? linkBitsPerSec / wire : 1;
     const now: Load[] = Array.from({ length: sources }, () => ({ pps: 0, bytesPerSec: 0 }));
     for (const g of running) {
-      const perFlow = (g.pps * scale) / g.flows;
+      const perFlow = (offeredPps(g, linkBitsPerSec) * scale) / g.flows;
       const bytes = meanFrameBytes(g.size);
       for (let f = g.firstFlow; f < g.firstFlow + g.flows; f++) {
         const load = now[sourceOfFlow[f] as number] as Load;

@@ -24,6 +24,10 @@ const examples: [string, number, string][] = [
   ['netback-linux.yaml', 3.93728, 'frontend coalescing (static frames 32 at 813 k packets/s, vm.0 queue 0)'],
   // 32 frames in 8.6 µs: a tenth is below the floor.
   ['small-packets.yaml', 1, 'frontend coalescing (static frames 32 at 3.72 M packets/s, vm.0 queue 0)'],
+  // Closed loop: a bulk stream is judged at its peak, line rate in full segments; TCP_RR at a token load, where the
+  // NIC's adaptive ITR sits in its lowest-latency state (10 µs) — windows that do not depend on the load.
+  ['tcp-bulk.yaml', 12.5, 'NIC coalescing (adaptive-itr bulk state at 1230 bytes/µs, NIC queue 0)'],
+  ['tcp-rr.yaml', 1, 'NIC coalescing (adaptive-itr lowest-latency state at 0.00152 bytes/µs, NIC queue 0)'],
 ];
 for (const [file, us, what] of examples) {
   test(`lag bound - examples/${file}: auto gives ${us} µs from ${what}`, (t) => {

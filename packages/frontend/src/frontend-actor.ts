@@ -1,6 +1,7 @@
 // A guest VM's netfront: event channels, virtual interrupts, NAPI poll, front-end coalescing, RX refill, app sink.
 import {
   BatchPool,
+  ClosedLoopEnds,
   Core,
   createCoalescer,
   doubleFields,
@@ -18,6 +19,7 @@ import { NetfrontTx, type NetfrontTxConfig } from './netfront-tx.js';
 import type {
   Actor,
   ActorRef,
+  ClosedLoopFlow,
   Coalescer,
   CoreBusy,
   CostProfile,
@@ -29,6 +31,7 @@ import type {
   PacketBatch,
   PacketTap,
   PolicySpec,
+  TcpHeader,
 } from '@splitnet/model';
 
 export interface FrontendConfig {
@@ -63,7 +66,12 @@ export interface FrontendConfig {
   readonly blockAfter?: Nanos | null;
   /** The transmit side, when this guest sends (absent: it only receives). */
   readonly tx?: Omit<NetfrontTxConfig, 'pool' | 'costs' | 'vm' | 'ringSize'>;
+  /** Closed-loop flows whose guest end (TCP receiver, TCP_RR server) is this VM (absent: none; needs `tx` for its ACKs). */
+  readonly closedLoop?: readonly ClosedLoopFlow[];
 }
+
+/** Timer tags of the guest's TCP ends: −(base + …), below the transmit side's small negative tags. */
+const GUEST_TCP_TAG_BASE = 2 ** 44;
 
 export interface FrontendQueueStats {
   queue: number;
@@ -127,6 +135,8 @@ class RxQueue {
   stopped = false;
   /** Slots of error responses, whose buffers go back on the ring at the next refill. */
   repost = 0;
+  /** Segments of closed-loop flows the running poll delivered, for the guest's TCP at the poll's end. */
+  readonly tcpSegments: [number, TcpHeader][] = [];
   /** A poll came due while stopped: run it at resume. */
   pollDeferred = false;
   /** An open stall (the queue has work but nothing will poll it): why, and since when (−1: none). */
@@ -193,6 +203,9 @@ export class FrontendActor implements Actor {
   private readonly pool: BatchPool;
   /** netfront's transmit side (null: this guest does not send). */
   private readonly tx: NetfrontTx | null;
+  /** The guest ends of closed-loop flows (null: none), and the next sequence number of each flow's frames. */
+  private readonly tcp: ClosedLoopEnds | null;
+  private readonly tcpSeq = new Map<number, number>();
 
   constructor(private readonly cfg: FrontendConfig) {
     this.id = cfg.id;
@@ -210,6 +223,15 @@ export class FrontendActor implements Actor {
           this.qs.map((q) => q.core),
         )
       : null;
+    const flows = cfg.closedLoop ?? [];
+    this.tcp = flows.length === 0 ? null : new ClosedLoopEnds(flows, 'guest', GUEST_TCP_TAG_BASE, -1, (f, len, h, at, fx) => this.tcpSend(f, len, h, at, fx));
+  }
+
+  /** The guest's TCP end sends a segment (an ACK, a response) through the transmit path. */
+  private tcpSend(flow: number, len: number, header: TcpHeader, at: Nanos, fx: Effects): void {
+    const seq = this.tcpSeq.get(flow) ?? 0;
+    this.tcpSeq.set(flow, (seq + 1) >>> 0);
+    this.transmit(flow, seq, len, at, fx, header);
   }
 
   queueStats(): readonly FrontendQueueStats[] {
@@ -277,6 +299,7 @@ export class FrontendActor implements Actor {
       ...(this.cfg.blockAfter === undefined || this.cfg.blockAfter === null ? {} : { vcpuWakeups: wakeups }),
       ...(final ? { latency: this.latency.toJSON() } : {}),
       ...(this.tx ? { tx: this.tx.report() } : {}),
+      ...(this.tcp ? { closedLoop: this.tcp.report(t, final) } : {}),
     };
   }
 
@@ -284,9 +307,9 @@ export class FrontendActor implements Actor {
    * The guest transmits a frame of `len` bytes on flow `flow` at `at` (see NetfrontTx.transmit): the transmit
    * path's entry point for anything in the guest that sends. A guest built without a transmit side refuses.
    */
-  transmit(flow: number, seq: number, len: number, at: Nanos, fx: Effects): void {
+  transmit(flow: number, seq: number, len: number, at: Nanos, fx: Effects, tcp?: TcpHeader): void {
     if (this.tx === null) throw new SplitnetError('E_INTERNAL', `${this.id} has no transmit side (no cost profile tx section given)`);
-    this.tx.transmit(flow, seq, len, at, fx);
+    this.tx.transmit(flow, seq, len, at, fx, tcp);
   }
 
   /** Post every ring slot as an RX buffer, as netfront does when the VIF connects. */
@@ -296,6 +319,7 @@ export class FrontendActor implements Actor {
       this.publish(q, now, fx);
     }
     this.tx?.start(now, fx);
+    this.tcp?.start(now, fx);
   }
 
   /**
@@ -403,7 +427,8 @@ export class FrontendActor implements Actor {
 
   timer(tag: number, now: Nanos, fx: Effects): void {
     if (tag < 0) {
-      this.tx?.timer(tag, now, fx); // the transmit side's timers are negative
+      if (this.tcp?.ownsTag(tag) === true) this.tcp.timer(tag, now, fx);
+      else this.tx?.timer(tag, now, fx); // the transmit side's timers are negative
       return;
     }
     const kind = tag % 4;
@@ -596,11 +621,17 @@ export class FrontendActor implements Actor {
     let slots = 0;
     let measured = 0;
     let measuredBytes = 0;
+    const tcp = this.tcp;
+    const segments = q.tcpSegments;
     for (let k = 0; k < n; k++) {
       const len = p.lenAt(k);
       const flow = p.flowAt(k);
       const seq = p.seqAt(k);
       t += f.perPacket + len * f.perByte;
+      if (tcp !== null && tcp.has(flow)) {
+        const h = p.tcpAt(k);
+        if (h !== undefined) segments.push([flow, h]);
+      }
       if (tap !== undefined) tap.guestDelivery(t, flow, seq, len);
       bytes += len;
       slots += rxDataSlots(len) + extra;
@@ -632,6 +663,12 @@ export class FrontendActor implements Actor {
 
   /** End of a poll: refill the ring, then either keep polling or complete NAPI and re-arm. */
   private pollEnd(q: RxQueue, now: Nanos, fx: Effects): void {
+    // The guest's TCP takes the poll's segments when the poll's work is done, as GRO holds them until
+    // napi_gro_flush at the end of the poll; what it sends in answer (ACKs, responses) takes the transmit path.
+    if (this.tcp !== null && q.tcpSegments.length > 0) {
+      for (const [flow, h] of q.tcpSegments) this.tcp.onSegment(flow, h, now, fx);
+      q.tcpSegments.length = 0;
+    }
     const n = q.lastPollCount;
     const refill = q.lastPollSlots + q.repost;
     if (refill > 0) q.ring.postRequests(refill);

@@ -1,6 +1,6 @@
 // A guest's netfront transmit side: the application's sends, the qdisc, TX requests on the TX ring and their notification, TX responses reclaimed by xennet_tx_buf_gc.
-import { doubleFields, PacketFifo, TrafficSource, TxRingFront, txSlots } from '@splitnet/model';
-import type { ActorRef, BatchPool, Core, CostProfile, Effects, GeneratorSpec, Nanos, TxCosts, TxReport } from '@splitnet/model';
+import { doubleFields, PacketFifo, setTcpEntry, tcpColumnsOf, TrafficSource, TxRingFront, txSlots } from '@splitnet/model';
+import type { ActorRef, BatchPool, Core, CostProfile, Effects, GeneratorSpec, Nanos, TcpHeader, TxCosts, TxReport } from '@splitnet/model';
 
 export interface NetfrontTxConfig {
   readonly vm: number;
@@ -110,9 +110,10 @@ export class NetfrontTx {
    * now): the one entry point of the transmit path, for the open-loop generators and for any workload that
    * sends (a TCP ACK, a request). The stack's work runs on the vCPU of the frame's TX queue, then
    * dev_queue_xmit — straight to xennet_start_xmit when the queue runs and its qdisc is empty, into the qdisc
-   * when it is stopped, dropped when the qdisc is full [assumption: a sender that does not block].
+   * when it is stopped, dropped when the qdisc is full [assumption: a sender that does not block]. A closed-loop
+   * flow's frame carries its TCP header `tcp` along.
    */
-  transmit(flow: number, seq: number, len: number, at: Nanos, fx: Effects): void {
+  transmit(flow: number, seq: number, len: number, at: Nanos, fx: Effects, tcp?: TcpHeader): void {
     const tx = this.tx;
     this.sent++;
     this.sentBytes += len;
@@ -120,10 +121,11 @@ export class NetfrontTx {
     const t = q.core.run(at, tx.guestPerPacket + len * tx.guestPerByte, 'tx-send');
     if (q.stopped || q.qdisc.length > 0) {
       if (q.qdisc.length >= this.cfg.qdiscLen) this.dropsQdisc++;
-      else q.qdisc.push(flow, seq, len, at);
+      else if (tcp === undefined) q.qdisc.push(flow, seq, len, at);
+      else q.qdisc.pushHeader(flow, seq, len, at, tcp);
       return;
     }
-    this.startXmit(q, flow, seq, len, at, t, fx);
+    this.startXmit(q, flow, seq, len, at, t, fx, tcp);
   }
 
   private schedule(fx: Effects): void {
@@ -136,7 +138,7 @@ export class NetfrontTx {
    * the last), RING_PUSH_REQUESTS_AND_CHECK_NOTIFY and the notify hypercall if it says so, then reclaim what
    * netback has answered (xennet_tx_buf_gc) and stop the queue if the next largest frame might not fit.
    */
-  private startXmit(q: TxQueue, flow: number, seq: number, len: number, sentAt: Nanos, now: Nanos, fx: Effects): void {
+  private startXmit(q: TxQueue, flow: number, seq: number, len: number, sentAt: Nanos, now: Nanos, fx: Effects, tcp?: TcpHeader): void {
     const slots = txSlots(len);
     let t = q.core.run(now, slots * this.tx.guestPerSlot, 'tx-xmit');
     q.ring.postRequests(slots);
@@ -153,6 +155,7 @@ export class NetfrontTx {
     batch.seq[0] = seq;
     batch.len[0] = len;
     batch.emittedAt[0] = sentAt;
+    if (tcp !== undefined) setTcpEntry(tcpColumnsOf(batch), 0, tcp);
     batch.count = 1;
     this.writeRing(q, notify, batch, t, fx);
     if (q.ring.freeRequestSlots() < XEN_NETIF_NR_SLOTS_MIN + 1) q.stopped = true;
@@ -223,7 +226,7 @@ export class NetfrontTx {
     q.stopped = false;
     while (!q.stopped && q.qdisc.length > 0) {
       const d = q.qdisc;
-      this.startXmit(q, d.flowAt(0), d.seqAt(0), d.lenAt(0), d.atAt(0), t, fx);
+      this.startXmit(q, d.flowAt(0), d.seqAt(0), d.lenAt(0), d.atAt(0), t, fx, d.tcpAt(0));
       d.discard(1);
       t = q.core.busyUntil > t ? q.core.busyUntil : t;
     }

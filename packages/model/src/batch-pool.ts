@@ -1,9 +1,27 @@
 // Recycles packet batches between the actors of one runtime or live host, so the hot path does not allocate typed arrays per batch.
 import type { PacketBatch } from './messages.js';
+import { allocTcpColumns, copyTcpEntry, type TcpColumns } from './tcp-columns.js';
 
 /** A batch whose columns may be longer than `count` (its capacity); only [0, count) is meaningful. */
 export interface MutableBatch extends PacketBatch {
   count: number;
+  tcp?: TcpColumns | undefined;
+}
+
+/** The batch's TCP columns, made (entries cleared) when it has none yet: call before writing entry j of a frame that carries a segment. */
+export function tcpColumnsOf(b: MutableBatch): TcpColumns {
+  if (b.tcp === undefined) b.tcp = allocTcpColumns(b.flow.length);
+  return b.tcp;
+}
+
+/** Copy packet i of `src` into entry j of `dst` (descriptor and, when either has them, TCP fields). */
+export function copyPacket(src: PacketBatch, i: number, dst: MutableBatch, j: number): void {
+  dst.flow[j] = src.flow[i] as number;
+  dst.seq[j] = src.seq[i] as number;
+  dst.len[j] = src.len[i] as number;
+  dst.emittedAt[j] = src.emittedAt[i] as number;
+  if (src.tcp !== undefined) copyTcpEntry(src.tcp, i, tcpColumnsOf(dst), j);
+  else if (dst.tcp !== undefined) dst.tcp.flags[j] = 0;
 }
 
 const MAX_FREE_PER_CLASS = 4096;
@@ -23,6 +41,7 @@ function allocate(c: number): MutableBatch {
     seq: new Uint32Array(cap),
     len: new Uint16Array(cap),
     emittedAt: new Float64Array(cap),
+    tcp: undefined, // set here so that every batch has one shape, with TCP columns or without
   };
 }
 
@@ -44,6 +63,7 @@ export class BatchPool {
     const b = this.free[c]?.pop();
     if (b === undefined) return allocate(c);
     b.count = 0;
+    b.tcp = undefined; // a fresh batch carries no segments
     return b;
   }
 

@@ -1,4 +1,5 @@
 // The messages actors exchange: the same shapes travel in-process (sim) and over the wire (live).
+import type { TcpColumns } from './tcp-columns.js';
 import type { Nanos } from './time.js';
 
 /**
@@ -16,6 +17,11 @@ export interface PacketBatch {
   readonly len: Uint16Array;
   /** Emulated time the frame's last bit arrived at the NIC. */
   readonly emittedAt: Float64Array;
+  /**
+   * The TCP header fields of frames that carry a segment of a closed-loop flow (absent: none in the batch
+   * does). They travel with the frame through every actor, so that both ends of a connection see them.
+   */
+  readonly tcp?: TcpColumns | undefined;
 }
 
 /**

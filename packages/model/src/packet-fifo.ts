@@ -1,6 +1,7 @@
 // A growable columnar FIFO of packet descriptors: the queues inside actors (NIC rings, backlogs, guest rings).
 import type { BatchPool } from './batch-pool.js';
 import type { PacketBatch } from './messages.js';
+import { allocTcpColumns, copyTcpEntry, setTcpEntry, tcpEntry, type TcpColumns, type TcpHeader } from './tcp-columns.js';
 import type { Nanos } from './time.js';
 
 /**
@@ -12,6 +13,8 @@ export class PacketFifo {
   private seq: Uint32Array;
   private len: Uint16Array;
   private at: Float64Array;
+  /** TCP header fields, made when the first frame carrying a segment is pushed (most FIFOs never hold one). */
+  private tcp: TcpColumns | undefined = undefined;
   private mask: number;
   private head = 0;
   private tail = 0;
@@ -37,14 +40,65 @@ export class PacketFifo {
     this.seq[i] = seq;
     this.len[i] = len;
     this.at[i] = at;
+    if (this.tcp !== undefined) this.tcp.flags[i] = 0;
     this.tail++;
+  }
+
+  /** Append a packet with the TCP header of entry `i` of `tcp` (absent: none). */
+  pushWithTcp(flow: number, seq: number, len: number, at: Nanos, tcp: TcpColumns | undefined, i: number): void {
+    this.push(flow, seq, len, at);
+    if (tcp === undefined) return;
+    if (this.tcp === undefined) this.tcp = allocTcpColumns(this.mask + 1);
+    copyTcpEntry(tcp, i, this.tcp, (this.tail - 1) & this.mask);
+  }
+
+  /** Append a packet carrying the TCP header `h`. */
+  pushHeader(flow: number, seq: number, len: number, at: Nanos, h: TcpHeader): void {
+    this.push(flow, seq, len, at);
+    if (this.tcp === undefined) this.tcp = allocTcpColumns(this.mask + 1);
+    setTcpEntry(this.tcp, (this.tail - 1) & this.mask, h);
+  }
+
+  /**
+   * Add a frame carrying `h` in `at` order: appended, then moved back past the frames due after it (equal times
+   * keep their order). For a FIFO of future arrivals into which frames of another source are generated ahead.
+   */
+  insertHeaderByTime(flow: number, seq: number, len: number, at: Nanos, h: TcpHeader): void {
+    this.pushHeader(flow, seq, len, at, h);
+    for (let k = this.length - 1; k > 0 && this.atAt(k - 1) > at; k--) this.swap(k - 1, k);
+  }
+
+  /** Exchange the k-th and j-th packets from the head, TCP fields included. */
+  private swap(k: number, j: number): void {
+    const a = (this.head + k) & this.mask;
+    const b = (this.head + j) & this.mask;
+    const cols: { [i: number]: number }[] = [this.flow, this.seq, this.len, this.at];
+    const tcp = this.tcp;
+    if (tcp !== undefined) cols.push(tcp.seq, tcp.payload, tcp.ack, tcp.window, tcp.flags);
+    for (const c of cols) {
+      const x = c[a] as number;
+      c[a] = c[b] as number;
+      c[b] = x;
+    }
+  }
+
+  /** Append the k-th packet from the head of another FIFO, with its TCP header if it has one. */
+  pushFrom(src: PacketFifo, k: number): void {
+    this.pushWithTcp(src.flowAt(k), src.seqAt(k), src.lenAt(k), src.atAt(k), src.tcp, (src.head + k) & src.mask);
   }
 
   /** Append packets [from, to) of a batch. */
   pushBatch(b: PacketBatch, from = 0, to = b.count): void {
+    const tcp = b.tcp;
     for (let k = from; k < to; k++) {
-      this.push(b.flow[k] ?? 0, b.seq[k] ?? 0, b.len[k] ?? 0, b.emittedAt[k] ?? 0);
+      if (tcp === undefined) this.push(b.flow[k] ?? 0, b.seq[k] ?? 0, b.len[k] ?? 0, b.emittedAt[k] ?? 0);
+      else this.pushWithTcp(b.flow[k] ?? 0, b.seq[k] ?? 0, b.len[k] ?? 0, b.emittedAt[k] ?? 0, tcp, k);
     }
+  }
+
+  /** The TCP header of the k-th packet from the head, or undefined when it carries no segment. */
+  tcpAt(k: number): TcpHeader | undefined {
+    return this.tcp === undefined ? undefined : tcpEntry(this.tcp, (this.head + k) & this.mask);
   }
 
   /** Field accessors for the k-th packet from the head (0 = oldest). */
@@ -80,6 +134,12 @@ export class PacketFifo {
       seq[k] = this.seq[i] as number;
       len[k] = this.len[i] as number;
       emittedAt[k] = this.at[i] as number;
+    }
+    const tcp = this.tcp;
+    if (tcp !== undefined) {
+      const cols = allocTcpColumns(b.flow.length);
+      for (let k = 0, hh = this.head; k < count; k++, hh++) copyTcpEntry(tcp, hh & m, cols, k);
+      (b as { tcp?: TcpColumns | undefined }).tcp = cols;
     }
     b.count = count;
     this.head = h;
@@ -121,6 +181,7 @@ export class PacketFifo {
     const seq = new Uint32Array(cap);
     const len = new Uint16Array(cap);
     const at = new Float64Array(cap);
+    const tcp = this.tcp === undefined ? undefined : allocTcpColumns(cap);
     const n = this.length;
     for (let k = 0; k < n; k++) {
       const i = (this.head + k) & this.mask;
@@ -128,7 +189,9 @@ export class PacketFifo {
       seq[k] = this.seq[i] ?? 0;
       len[k] = this.len[i] ?? 0;
       at[k] = this.at[i] ?? 0;
+      if (tcp !== undefined) copyTcpEntry(this.tcp, i, tcp, k);
     }
+    this.tcp = tcp;
     this.flow = flow;
     this.seq = seq;
     this.len = len;

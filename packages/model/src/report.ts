@@ -1,4 +1,5 @@
 // What each actor reports about itself: cumulative counters at an emulated instant, plain JSON so it can cross the wire.
+import type { ClosedLoopEndReport } from './closed-loop-end.js';
 import type { HistogramJson } from './histogram.js';
 import type { Nanos } from './time.js';
 
@@ -23,6 +24,8 @@ export interface NicReport {
   readonly queueIrqs?: readonly number[];
   /** The transmit path's counters (only when a guest sends). */
   readonly tx?: TxReport;
+  /** The far ends of closed-loop flows (only when the scenario has some). */
+  readonly closedLoop?: readonly ClosedLoopEndReport[];
 }
 
 export interface BackendReport {
@@ -88,6 +91,8 @@ export interface FrontendReport {
   readonly id: string;
   readonly t: Nanos;
   readonly vm: number;
+  /** This guest's ends of closed-loop flows (only when it has some). */
+  readonly closedLoop?: readonly ClosedLoopEndReport[];
   readonly busy: CoreBusy;
   readonly held: number;
   readonly delivered: number;

@@ -40,6 +40,30 @@ export interface GeneratorSpec {
   readonly sender?: number;
   /** With `sender`: the guest on the same host its frames go to through the bridge; absent: out to the wire. */
   readonly receiver?: number;
+  /**
+   * A closed-loop generator: each flow is a TCP connection (bulk or request/response) whose far end sits behind
+   * the wire and whose near end is the destination guest; its frames come from the TCP models, not from `pps`,
+   * `pattern` and `size` (the NIC's open-loop source skips it). Absent: open loop.
+   */
+  readonly closedLoop?: ClosedLoopSpec;
+}
+
+/** The TCP (and TCP_RR) settings of a closed-loop generator, as the scenario compiler resolved them. */
+export interface ClosedLoopSpec {
+  /** bulk: the active end sends as fast as its windows allow; rr: it runs netperf TCP_RR's client loop. */
+  readonly workload: 'bulk' | 'rr';
+  /**
+   * Which end is active (the bulk sender, the rr client): `far`, the host behind the wire (the default: the
+   * guest receives, or serves); `guest`, the guest (a generator with from: vm.<index>).
+   */
+  readonly active?: 'far' | 'guest';
+  readonly cc: 'cubic' | 'reno';
+  /** The receiving end's socket buffer (the advertised window is half of it). */
+  readonly rcvbuf: number;
+  readonly mss: number;
+  /** Request and response sizes (rr only). */
+  readonly requestBytes?: number;
+  readonly responseBytes?: number;
 }
 
 /** Bytes of preamble + start delimiter (8) and inter-frame gap (12) each frame costs on the wire. */

@@ -363,7 +363,8 @@ export class TrafficSource {
       throw invalid('flows', `expected a flow count ≥ 0, found ${String(flowCount)}`);
     }
     this.seqs = new Uint32Array(flowCount);
-    this.generators = generators.map((spec, i) => new Generator(spec, i, flowCount, seed));
+    // A closed-loop generator's frames come from its TCP connections, not from here; the others keep their index (their seed).
+    this.generators = generators.flatMap((spec, i) => (spec.closedLoop === undefined ? [new Generator(spec, i, flowCount, seed)] : []));
     for (const g of this.generators) g.begin();
   }
 

@@ -1,5 +1,5 @@
 // The physical NIC actor: traffic on the wire, hardware RSS into RX queues, physical interrupt moderation, the NAPI handshake with the driver.
-import { BatchPool, createCoalescer, doubleFields, PacketFifo, TrafficSource } from '@splitnet/model';
+import { BatchPool, ClosedLoopEnds, createCoalescer, doubleFields, PacketFifo, TrafficSource, wireTimeNs } from '@splitnet/model';
 import type {
   Actor,
   ActorRef,
@@ -7,8 +7,10 @@ import type {
   Coalescer,
   Effects,
   FaultCommand,
+  ClosedLoopFlow,
   GeneratorSpec,
   Message,
+  TcpHeader,
   Nanos,
   NicReport,
   PacketTap,
@@ -51,7 +53,14 @@ export interface NicConfig {
   readonly tap?: PacketTap;
   /** The transmit side, when a guest sends (absent: the NIC only receives). */
   readonly tx?: Omit<NicTxConfig, 'backend' | 'linkGbps' | 'policy'>;
+  /** Closed-loop flows whose far ends (TCP senders, TCP_RR clients) sit behind the wire (absent: none). */
+  readonly closedLoop?: readonly ClosedLoopFlow[];
 }
+
+/** Timer tags of the far TCP ends start here (the RX side's generations stay far below; the TX side's are negative). */
+const FAR_TCP_TAG_BASE = 2 ** 44;
+/** The timer tag at which segments the guests sent reach their far ends. */
+const FAR_TCP_ARRIVAL_TAG = FAR_TCP_TAG_BASE - 1;
 
 export interface NicQueueStats {
   irqs: number;
@@ -121,6 +130,12 @@ export class NicActor implements Actor {
   private readonly pool: BatchPool;
   /** The transmit side (null: none). */
   private readonly tx: NicTx | null;
+  /** The far ends of the closed-loop flows (null: none). */
+  private readonly far: ClosedLoopEnds | null;
+  /** When the far hosts' link is free: their frames are serialized one after another at line rate. */
+  private farWireFree: Nanos = 0;
+  /** Segments the guests sent, on their way to the far ends: [flow, leave time, header], in leave order. */
+  private readonly toFar: [number, Nanos, TcpHeader][] = [];
 
   constructor(private readonly cfg: NicConfig) {
     this.id = cfg.id;
@@ -128,6 +143,9 @@ export class NicActor implements Actor {
     this.tx = cfg.tx ? new NicTx({ ...cfg.tx, backend: cfg.backend, linkGbps: cfg.linkGbps, policy: cfg.policy }, this.pool) : null;
     doubleFields(this, ['emittedBytes']); // passes 2^30 within a second at 10 Gbit/s
     this.source = new TrafficSource(cfg.generators, cfg.flowCount, cfg.linkGbps, cfg.seed);
+    const flows = cfg.closedLoop ?? [];
+    this.far = flows.length === 0 ? null : new ClosedLoopEnds(flows, 'far', FAR_TCP_TAG_BASE, 1, (f, len, h, at) => this.farSend(f, len, h, at));
+    if (this.far !== null && this.tx !== null) this.tx.onLeave = (flow, h, leave, fx) => this.toFarEnd(flow, h, leave, fx);
     for (let q = 0; q < cfg.queues; q++) this.hw.push(new HwQueue(cfg.moderation?.(q) ?? createCoalescer(cfg.policy)));
   }
 
@@ -150,6 +168,7 @@ export class NicActor implements Actor {
   }
 
   start(now: Nanos, fx: Effects): void {
+    this.far?.start(now, fx);
     this.wake(now, fx);
   }
 
@@ -174,7 +193,7 @@ export class NicActor implements Actor {
     this.wake(now, fx);
   }
 
-  report(t: Nanos): NicReport {
+  report(t: Nanos, final = false): NicReport {
     this.settle(t);
     let irqs = 0;
     for (const h of this.hw) irqs += h.stats.irqs;
@@ -192,6 +211,7 @@ export class NicActor implements Actor {
       injectedBytes: this.injectedBytes,
       queueIrqs: this.hw.map((h) => h.stats.irqs),
       ...(this.tx ? { tx: this.tx.report(t) } : {}),
+      ...(this.far ? { closedLoop: this.far.report(t, final) } : {}),
     };
   }
 
@@ -266,6 +286,15 @@ export class NicActor implements Actor {
   }
 
   timer(tag: number, now: Nanos, fx: Effects): void {
+    if (this.far !== null && (tag === FAR_TCP_ARRIVAL_TAG || this.far.ownsTag(tag))) {
+      // Frames that arrived up to now did so before the far ends' new ones join the wire behind them.
+      this.generate(now);
+      this.settle(now);
+      if (tag === FAR_TCP_ARRIVAL_TAG) this.arriveAtFar(now, fx);
+      else this.far.timer(tag, now, fx);
+      this.decide(now, fx);
+      return;
+    }
     if (isTxTimer(tag)) {
       this.tx?.timer(tag, now, fx);
       return;
@@ -273,6 +302,40 @@ export class NicActor implements Actor {
     if (tag !== this.timerGen) return; // superseded
     this.timerAt = Infinity;
     this.wake(now, fx);
+  }
+
+  /**
+   * A far end sends a frame at `at`: it crosses the far hosts' link at line rate and joins the wire of its RX
+   * queue in arrival order, among open-loop frames generated ahead [assumption: the far hosts' frames share one
+   * link of their own, which open-loop traffic does not serialize with: together they may exceed the line rate].
+   */
+  private farSend(flow: number, len: number, header: TcpHeader, at: Nanos): void {
+    const h = this.hw[this.cfg.flowQueue[flow] ?? 0] as HwQueue;
+    const start = at > this.farWireFree ? at : this.farWireFree;
+    const arrive = start + wireTimeNs(len, this.cfg.linkGbps);
+    this.farWireFree = arrive;
+    h.wire.insertHeaderByTime(flow, this.source.claimSeq(flow), len, arrive, header);
+    h.pushed++;
+  }
+
+  /** A guest's segment left on the wire at `leave`: its far end gets it then (no propagation delay). */
+  private toFarEnd(flow: number, header: TcpHeader, leave: Nanos, fx: Effects): void {
+    if (this.far === null || !this.far.has(flow)) return;
+    this.toFar.push([flow, leave, header]);
+    if (this.toFar.length === 1) fx.timer(leave, FAR_TCP_ARRIVAL_TAG);
+  }
+
+  private arriveAtFar(now: Nanos, fx: Effects): void {
+    const q = this.toFar;
+    let n = 0;
+    while (n < q.length && (q[n] as [number, Nanos, TcpHeader])[1] <= now) {
+      const [flow, , header] = q[n] as [number, Nanos, TcpHeader];
+      this.far?.onSegment(flow, header, now, fx);
+      n++;
+    }
+    q.splice(0, n);
+    const next = q[0];
+    if (next !== undefined && n > 0) fx.timer(next[1], FAR_TCP_ARRIVAL_TAG);
   }
 
   /** Bring arrivals up to `now` (counts emitted frames and ring-full drops exactly). */
@@ -305,7 +368,7 @@ export class NicActor implements Actor {
           // Descriptors come back only at a poll, which settles first, so these frames met a full ring.
           h.stats.dropsRingFull++;
         } else {
-          h.ring.push(w.flowAt(k), w.seqAt(k), len, w.atAt(k));
+          h.ring.pushFrom(w, k);
         }
       }
       w.discard(n);

@@ -1,6 +1,7 @@
 // The physical NIC's transmit side: TX queues of descriptors, DMA, the wire at line rate, TX-completion interrupts under moderation.
 import { createCoalescer, doubleFields, PacketFifo, wireTimeNs } from '@splitnet/model';
-import type { ActorRef, ArrivalView, BatchPool, Coalescer, Effects, Nanos, PacketBatch, PolicySpec, TxReport } from '@splitnet/model';
+import { tcpEntry } from '@splitnet/model';
+import type { ActorRef, ArrivalView, BatchPool, Coalescer, Effects, Nanos, PacketBatch, PolicySpec, TcpHeader, TxReport } from '@splitnet/model';
 
 export interface NicTxConfig {
   readonly queues: number;
@@ -53,6 +54,8 @@ export class NicTx {
   dropsQueueFull = 0;
   /** Sum over the frames on the wire of (last bit on the wire − the application's send), ns. */
   latencySum = 0;
+  /** Told of every frame carrying a TCP segment as it is posted, with the time its last bit will leave (the far end's arrival). */
+  onLeave: ((flow: number, header: TcpHeader, leave: Nanos, fx: Effects) => void) | null = null;
   /** Each frame's application send time, kept beside its leave time (the FIFO's `at` holds the latter). */
   private readonly sentAt: PacketFifo[] = [];
 
@@ -108,8 +111,10 @@ export class NicTx {
       const start = ready > this.wireFreeAt ? ready : this.wireFreeAt;
       const leave = start + wireTimeNs(len, cfg.linkGbps);
       this.wireFreeAt = leave;
-      q.queued.push(b.flow[k] as number, b.seq[k] as number, len, leave);
+      q.queued.pushWithTcp(b.flow[k] as number, b.seq[k] as number, len, leave, b.tcp, k);
       sentAt.push(b.flow[k] as number, b.seq[k] as number, len, b.emittedAt[k] as number);
+      const h = this.onLeave === null ? undefined : tcpEntry(b.tcp, k);
+      if (h !== undefined) this.onLeave?.(b.flow[k] as number, h, leave, fx);
     }
     this.pool.release(b);
     this.decide(now, fx);
@@ -129,7 +134,7 @@ export class NicTx {
       while (q.queued.length > 0 && q.queued.atAt(0) <= now) {
         const len = q.queued.lenAt(0);
         const leave = q.queued.atAt(0);
-        q.gone.push(q.queued.flowAt(0), q.queued.seqAt(0), len, leave);
+        q.gone.pushFrom(q.queued, 0);
         this.onWire++;
         this.onWireBytes += len;
         this.latencySum += leave - sentAt.atAt(0);

@@ -35,6 +35,15 @@ export interface RunData {
   readonly environment: Readonly<Record<string, unknown>> | undefined;
   readonly scenarioYaml: string | undefined;
   readonly latency: LatencyFile | undefined;
+  /** cwnd.csv: closed-loop flows' congestion windows over time (absent: the run had none). */
+  readonly cwnd?: readonly CwndRow[];
+}
+
+/** One row of cwnd.csv. */
+export interface CwndRow {
+  readonly flow: number;
+  readonly ms: number;
+  readonly cwnd: number;
 }
 
 export interface SweepAxis {
@@ -179,7 +188,21 @@ export function loadRun(dir: string): RunData {
     environment: isRecord(env) ? env : undefined,
     scenarioYaml: existsSync(yamlFile) ? readText(yamlFile) : undefined,
     latency: readLatency(join(dir, 'latency.json')),
+    ...(existsSync(join(dir, 'cwnd.csv')) ? { cwnd: readCwnd(join(dir, 'cwnd.csv')) } : {}),
   };
+}
+
+/** cwnd.csv: a `flow,ms,cwnd` header, then numeric rows. */
+function readCwnd(file: string): CwndRow[] {
+  const lines = readText(file)
+    .split('\n')
+    .filter((l) => l !== '');
+  if (lines[0] !== 'flow,ms,cwnd') throw fileError(`${file}:1`, 'expected the header flow,ms,cwnd');
+  return lines.slice(1).map((l, i) => {
+    const [flow, ms, cwnd] = l.split(',').map(Number);
+    if (![flow, ms, cwnd].every((v) => v !== undefined && Number.isFinite(v))) throw fileError(`${file}:${i + 2}`, 'expected three numbers: flow, ms, cwnd');
+    return { flow: flow as number, ms: ms as number, cwnd: cwnd as number };
+  });
 }
 
 /** Read a sweep's directory (sweep.json, table.json, runs/<run>/). */

@@ -416,5 +416,57 @@ export function runFigures(run: RunData): ReportItem[] {
     latencyCdfFigure(c),
     dropsFigure(c.s.drops as Readonly<Record<string, number>>),
     ringsFigure(c),
+    ...tcpFigures(run),
   ];
+}
+
+/** Closed-loop flows (summary.json's `tcp`, cwnd.csv): each flow's cwnd over time, and each TCP_RR flow's transaction latency CDF. */
+export function tcpFigures(run: RunData): ReportItem[] {
+  const tcp = run.summary.tcp;
+  if (tcp === undefined) return [];
+  const out: ReportItem[] = [
+    figure(
+      'tcp-cwnd',
+      'TCP congestion window over time',
+      'Each closed-loop flow’s far-end cwnd in segments over the whole run, from cwnd.csv (a bounded, evenly spaced trace).',
+      () => {
+        const rows = run.cwnd ?? [];
+        if (rows.length === 0) return 'cwnd.csv not found or empty';
+        const flows = [...new Set(rows.map((r) => r.flow))].slice(0, 8);
+        return lineChart({
+          id: 'tcp-cwnd',
+          title: 'TCP congestion window over time',
+          xLabel: 'time (ms)',
+          yLabel: 'cwnd (segments)',
+          series: flows.map((f) => ({ name: `flow ${f}`, points: rows.filter((r) => r.flow === f).map((r) => ({ x: r.ms, y: r.cwnd })) })),
+          markers: false,
+          step: true,
+        });
+      },
+    ),
+  ];
+  if (tcp.rr.length > 0) {
+    out.push(
+      figure(
+        'tcp-rr-latency-cdf',
+        'TCP_RR transaction latency (CDF)',
+        'Fraction of transactions completed within a given latency (request written to the last response byte delivered), from summary.json’s tcp.rr latencyCdfUs.',
+        () =>
+          lineChart({
+            id: 'tcp-rr-latency-cdf',
+            title: 'TCP_RR transaction latency (CDF)',
+            xLabel: 'transaction latency (µs)',
+            yLabel: 'fraction of transactions',
+            series: tcp.rr.slice(0, 8).map((r) => ({
+              name: `flow ${r.flow}: ${r.transactionsPerSec} transactions/s`,
+              points: r.latencyCdfUs.map(([p, us]) => ({ x: us, y: p / 100 })),
+            })),
+            step: true,
+            yMax: 1,
+            yFromZero: true,
+          }),
+      ),
+    );
+  }
+  return out;
 }

@@ -162,3 +162,19 @@ test('run report - a run where a guest sends shows the transmit path beside the 
   writeRun(plain);
   t.false(buildReport(plain).html.includes('id="transmit"'), 'a receive-only run has no transmit section');
 });
+
+test('run report - a run with TCP_RR draws each flow’s cwnd over time and the transaction latency CDF; a run without TCP draws neither', (t) => {
+  const dir = tmp();
+  const rr =
+    'name: rr\nduration: 4ms\nwarmup: 1ms\ntopology: { vms: { count: 1, queues: 1 }, workers: 1 }\ntraffic:\n  - { flows: 1, rr: { request: 64, response: 64 } }\n';
+  writeRun(dir, rr);
+  const r = buildReport(dir);
+  for (const id of ['tcp-cwnd', 'tcp-rr-latency-cdf']) {
+    const f = r.figures.find((x) => x.id === id);
+    t.true((f?.points ?? 0) > 0, id);
+  }
+  t.is(loadRun(dir).cwnd?.[0]?.flow, 0);
+  const plain = tmp();
+  writeRun(plain);
+  t.false(buildReport(plain).figures.some((f) => f.id.startsWith('tcp-')));
+});

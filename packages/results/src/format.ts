@@ -58,6 +58,7 @@ export function formatSummary(s: Summary): string {
   const inflight = a.inFlight.nicRings + a.inFlight.links + a.inFlight.workerBacklogs + a.inFlight.guestRings;
   add('accounting', `${a.balanced ? 'ok' : 'BROKEN'}: emitted ${a.emitted} = delivered ${a.delivered} + dropped ${s.drops.total} + in flight ${inflight}${a.balanced ? '' : ` (unaccounted ${a.unaccounted})`}`);
   if (s.tx) addTx(s, add);
+  addTcp(s, add);
   if (s.live) {
     const l = s.live;
     add('live', `${l.verdict === 'tainted' ? 'TAINTED' : l.valid ? 'valid' : 'INVALID'}: tdf ${l.tdf}, ${l.processes} processes${l.restarts > 0 ? `, ${l.restarts} restarted` : ''}; lag p99 ${fmt(l.processingLagUs.p99)} µs (bound ${fmt(l.maxLagUs)}${l.lagTrend.growing ? `; GROWING: ${fmt(l.lagTrend.firstHalfP99Us)} → ${fmt(l.lagTrend.secondHalfP99Us)} µs from the first half to the second` : ''}), effective resolution ${fmt(l.effectiveResolutionUs)} µs`);
@@ -91,6 +92,26 @@ export function formatSummary(s: Summary): string {
   add('flow order', s.flowOrder.reordered === 0 ? 'no flow reordered' : `${s.flowOrder.reordered} packets out of order`);
   const w = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+/** The closed-loop flows' lines: per TCP flow goodput, RTT, retransmissions; per TCP_RR flow transactions and latency. */
+function addTcp(s: Summary, add: (k: string, v: string) => void): void {
+  const t = s.tcp;
+  if (t === undefined) return;
+  const shown = t.flows.slice(0, 8);
+  for (const f of shown) {
+    add(
+      `tcp flow ${f.flow}`,
+      `${f.workload}: goodput ${fmt(f.goodputGbps)} Gbit/s, RTT µs min ${fmt(f.rttUs.min)} mean ${fmt(f.rttUs.mean)} p99 ${fmt(f.rttUs.p99)}, retransmissions ${f.retransmissions} (fast ${f.fastRetransmits}, timeouts ${f.timeouts}), cwnd ${f.finalCwnd}`,
+    );
+  }
+  if (t.flows.length > shown.length) add('tcp flows', `${t.flows.length - shown.length} more in summary.json`);
+  for (const r of t.rr.slice(0, 8)) {
+    add(
+      `tcp rr flow ${r.flow}`,
+      `${fmt(r.transactionsPerSec)} transactions/s, latency µs p50 ${fmt(r.latencyUs.p50)} p99 ${fmt(r.latencyUs.p99)}, CPU ${fmt(r.cpuUsPerTransaction)} µs per transaction`,
+    );
+  }
 }
 
 /** The transmit path's lines (a guest that sends), after the receive side's. */

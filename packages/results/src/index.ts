@@ -5,6 +5,8 @@ export type { DropReason, QueueCounters, SchedSnapshot, Snapshot } from './metri
 export { balance, lineRateGbps, offeredCapOf, shownDrops, summarize, withTxBalance } from './summarize.js';
 export { combineTx, summarizeTx, TX_DROP_REASONS, txBalance } from './tx-summary.js';
 export type { TxAccounting, TxDropReason, TxSnapshot, TxSummary } from './tx-summary.js';
+export { combineClosedLoop, CWND_COLUMNS, cwndCsv, summarizeTcp } from './tcp-summary.js';
+export type { RrFlowSummary, TcpFlowSummary, TcpSummary } from './tcp-summary.js';
 export { collectStalls, faultDetail, faultsSummary, recoveryTimes } from './fault-report.js';
 export type { FaultRecovery, FaultStall, FaultsSummary } from './fault-report.js';
 export { ALL_ENTITY, seriesPoints, timeseriesCsv } from './timeseries.js';

@@ -1,6 +1,7 @@
 // Cumulative counters combined from every actor's report at an instant, and the rates between two such snapshots.
 import { LatencyHistogram } from '@splitnet/model';
-import type { ActorReport, Nanos } from '@splitnet/model';
+import type { ActorReport, ClosedLoopEndReport, Nanos } from '@splitnet/model';
+import { combineClosedLoop } from './tcp-summary.js';
 import { combineTx, type TxSnapshot } from './tx-summary.js';
 
 /**
@@ -73,6 +74,8 @@ export interface Snapshot {
   readonly sched: SchedSnapshot | null;
   /** The transmit path's counters (null when no guest sends). */
   readonly tx: TxSnapshot | null;
+  /** Both ends of every closed-loop flow (null when the scenario has none). */
+  readonly closedLoop: readonly ClosedLoopEndReport[] | null;
 }
 
 /** Cumulative scheduler counters: dom0's (context switches, softirq deferrals, vCPU wake-ups) and the guests' vCPU wake-ups. */
@@ -231,6 +234,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
     latency, queues, workerBacklogs, nicQueueIrqs,
     sched: dom0 === null && guestWakeups === null ? null : { dom0, guestWakeups },
     tx: combineTx(reports),
+    closedLoop: combineClosedLoop(reports),
   };
 }
 

@@ -6,6 +6,7 @@ import { METRICS_FILE } from './prometheus.js';
 import { sig } from './metrics.js';
 import { summaryRow } from './summary-row.js';
 import { timeseriesCsv } from './timeseries.js';
+import { cwndCsv } from './tcp-summary.js';
 import type { RunResult, Summary } from './summary.js';
 
 export interface ResultFiles {
@@ -71,6 +72,7 @@ export function writeResults(
     ['summary.csv', summaryCsv(result.summary)],
     ['events.jsonl', result.events.map((e) => JSON.stringify(e)).join('\n') + '\n'],
     ['latency.json', latencyJson(result)],
+    ...(result.end.closedLoop !== null ? [['cwnd.csv', cwndCsv(result.end.closedLoop, sig)] as [string, string]] : []),
     ...(metricsProm !== undefined ? [[METRICS_FILE, metricsProm] as [string, string]] : []),
   ];
   for (const [name, text] of files) writeFileSync(join(dir, name), text);

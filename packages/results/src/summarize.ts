@@ -1,5 +1,6 @@
 // From combined snapshots to a run's summary: rates over the measurement window, the drops a summary shows, and the accounting invariant.
 import { summarizeTx, txBalance } from './tx-summary.js';
+import { summarizeTcp } from './tcp-summary.js';
 import { LatencyHistogram, meanFrameBytes, requestedWireGbps, WIRE_OVERHEAD_BYTES } from '@splitnet/model';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { BASE_DROP_REASONS, DROP_REASONS, FAULT_DROP_REASONS, sig, totalVirqs } from './metrics.js';
@@ -121,8 +122,23 @@ export function summarize(
     flowOrder: { reordered: b.reordered },
     accounting: acc,
     ...schedSummary(a, b, rate),
-    ...(b.tx !== null && acc.tx !== undefined ? { tx: summarizeTx(a.tx ?? b.tx, b.tx, { a: a.t, b: b.t }, acc.tx) } : {}),
+    ...sendingBlocks(a, b, acc),
   };
+}
+
+/** The transmit path's block (a guest sends) and the closed-loop flows' (the scenario has some). */
+function sendingBlocks(a: Snapshot, b: Snapshot, acc: Accounting): Pick<Summary, 'tx' | 'tcp'> {
+  return {
+    ...(b.tx !== null && acc.tx !== undefined ? { tx: summarizeTx(a.tx ?? b.tx, b.tx, { a: a.t, b: b.t }, acc.tx) } : {}),
+    ...(b.closedLoop !== null ? { tcp: summarizeTcp(a.closedLoop, b.closedLoop, { a: a.t, b: b.t }, busyOver(a, b), sig) } : {}),
+  };
+}
+
+/** Every core's busy ns between two snapshots. */
+function busyOver(a: Snapshot, b: Snapshot): number {
+  let n = 0;
+  for (const [name, v] of b.busy) n += v - (a.busy.get(name) ?? 0);
+  return n;
 }
 
 /** The accounting with the transmit path's invariant added when a guest sends (`balanced` then needs both). */

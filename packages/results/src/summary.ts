@@ -6,6 +6,7 @@ import type { FaultOccurrence } from '@splitnet/scenario';
 import type { DropReason, Snapshot } from './metrics.js';
 import type { SeriesPoint } from './timeseries.js';
 import type { TxAccounting, TxSummary } from './tx-summary.js';
+import type { TcpSummary } from './tcp-summary.js';
 
 /** One entry of a run's event log (events.jsonl): lifecycle, faults, what actors noticed. */
 export interface RunEvent {
@@ -213,6 +214,8 @@ export interface Summary {
   readonly sched?: SchedSummary;
   /** The transmit path, beside the receive figures above (present only when a guest sends). */
   readonly tx?: TxSummary;
+  /** Closed-loop flows: per TCP flow goodput, RTT, retransmissions, cwnd; per TCP_RR flow transactions and latency (present only when the scenario has some). */
+  readonly tcp?: TcpSummary;
 }
 
 /** What the schedulers did, per second of the measured window. */

@@ -196,7 +196,8 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     runtimeField.expected('sim', ' (guest-to-guest traffic runs in sim only for now)');
   }
   const profile = readCosts(map.get('costs'), baseDirOf(source));
-  const sends = generators.some((g) => g.sender !== null);
+  // A closed-loop flow's guest end sends too: its ACKs (and responses) take the transmit path.
+  const sends = generators.some((g) => g.sender !== null || g.spec.closedLoop !== undefined);
   const tx = readGuestTx(map.get('tx'), sends, profile, map.get('costs'), {
     runtime,
     runtimePath: runtimeField.path,

@@ -1,6 +1,7 @@
 // The `traffic` section described as data: each generator's keys, ranges and forms, read by traffic.ts and turned into the JSON Schema.
 import { duration, int, list, map, number, oneOf, rate, SEEDED, string, type MapSpec, words } from './spec.js';
 import { MAX_VMS } from './topology.js';
+import { RR_SPEC, TCP_SPEC } from './closed-loop-spec.js';
 
 /** Generator g sends from 10.g.x.y, and 10.255.x.y is where VMs live: 255 generators at most. */
 export const MAX_GENERATORS = 255;
@@ -87,6 +88,8 @@ export const GENERATOR_SPEC = map(
       description:
         "Flow i's source port: seeded (drawn from the run seed in Linux's ephemeral range 32768-60999) or a first port N, flow i using N + i (the last at most 65535).",
     }),
+    tcp: TCP_SPEC,
+    rr: RR_SPEC,
     start: duration({ min: 0, default: 0, description: 'When the generator starts (before the end of the run).' }),
     stop: duration({ min: 0, description: 'When it stops (after start; default the end of the run).' }),
   },

@@ -1,5 +1,15 @@
 // The `traffic` section: generators (rate, pattern and its phase, frame sizes, protocol, source ports, timing, target VMs), compiled to GeneratorSpecs.
-import { Prng, SEC, WIRE_OVERHEAD_BYTES, deriveSeed, type GeneratorSpec, type Nanos, type PacketSize, type TrafficPattern } from '@splitnet/model';
+import {
+  Prng,
+  SEC,
+  WIRE_OVERHEAD_BYTES,
+  deriveSeed,
+  tcpFrameBytes,
+  type GeneratorSpec,
+  type Nanos,
+  type PacketSize,
+  type TrafficPattern,
+} from '@splitnet/model';
 import { readDuration, readEnum, readInt, readList, readMap, readRate, readString, type Field, type MapField } from './field.js';
 import type { Path } from './issue.js';
 import {
@@ -16,6 +26,7 @@ import {
   SIZE_FORMS,
 } from './traffic-spec.js';
 import { formatDuration, formatRate, parseDuration, type Rate } from './units.js';
+import { readClosedLoop } from './closed-loop.js';
 
 const MAX_PORT = 65535;
 
@@ -76,6 +87,10 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
   const name = readString(map.get('name'), `gen${g}`);
   if (name === '') map.get('name').expected('a non-empty name');
   const { sender, receiver } = readEnds(map, ctx);
+  const closedLoop = readClosedLoop(map);
+  if (closedLoop !== null && receiver !== null) {
+    map.get('to').expected('wire (a closed-loop generator runs between a guest and a far host behind the wire; guest-to-guest TCP is not wired yet)');
+  }
   const vms = sender === null ? readVms(map.get('vms'), ctx) : { all: false, list: [receiver ?? sender] };
   const flows = readInt(map.get('flows'), G.flows.default, G.flows);
   const rateField = map.get('rate');
@@ -99,6 +114,7 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
   const pps = rate.kind === 'packets' ? rate.packetsPerSecond : rate.bitsPerSecond / ((mean + WIRE_OVERHEAD_BYTES) * 8);
   const fixedPhase = readPhase(map.get('phase'), pattern, map.get('pattern'));
   const phase = fixedPhase === SEEDED ? seededPhase(ctx.seed, g, pattern, pps) : fixedPhase;
+  if (closedLoop !== null) return closedLoopGenerator(name, firstFlow, flows, start, stop, vms, sender, protocol, ipVersion, srcPort, closedLoop);
   const spec: GeneratorSpec = {
     name,
     pps,
@@ -128,6 +144,51 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
     stop: formatDuration(stop),
   };
   return { spec, vms: vms.list, sender, receiver, protocol, ipVersion, srcPort, resolved };
+}
+
+/**
+ * A closed-loop generator: its frames come from each flow's TCP connection, so it has no rate, pattern, phase or
+ * size (readClosedLoop refused them); pps 0 keeps it out of the open-loop source, and its size is a full segment's frame.
+ */
+function closedLoopGenerator(
+  name: string,
+  firstFlow: number,
+  flows: number,
+  start: Nanos,
+  stop: Nanos,
+  vms: { all: boolean; list: number[] },
+  sender: number | null,
+  protocol: 'tcp' | 'udp',
+  ipVersion: 4 | 6,
+  srcPort: number | typeof SEEDED,
+  c: NonNullable<ReturnType<typeof readClosedLoop>>,
+): GeneratorInput {
+  const { resolved: closedResolved, ...closed } = c;
+  const spec: GeneratorSpec = {
+    name,
+    pps: 0,
+    pattern: { kind: 'constant' },
+    size: { kind: 'fixed', bytes: tcpFrameBytes(c.mss) }, // a full segment's frame: what the line rate is shown for
+    firstFlow,
+    flows,
+    start,
+    stop,
+    // From a guest: that guest is the active end (bulk sender, rr client), the far host the passive one.
+    closedLoop: sender === null ? closed : { ...closed, active: 'guest' },
+    ...(sender === null ? {} : { sender }),
+  };
+  const resolved = {
+    name,
+    ...(sender === null ? { vms: vms.all ? 'all' : vms.list } : { from: `vm.${sender}`, to: 'wire' }),
+    flows,
+    protocol,
+    ipVersion,
+    srcPort,
+    ...closedResolved,
+    start: formatDuration(start),
+    stop: formatDuration(stop),
+  };
+  return { spec, vms: vms.list, sender, receiver: null, protocol, ipVersion, srcPort, resolved };
 }
 
 /**

@@ -66,7 +66,28 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
     [
       [
         'traffic:\n  - rate: 1Gbps\n    colour: red\n',
-        's.yaml:3:5: traffic[0]: unknown key "colour" (expected one of: name, vms, from, to, flows, rate, pattern, phase, size, protocol, ipVersion, srcPort, start, stop)',
+        's.yaml:3:5: traffic[0]: unknown key "colour" (expected one of: name, vms, from, to, flows, rate, pattern, phase, size, protocol, ipVersion, srcPort, tcp, rr, start, stop)',
+      ],
+    ],
+  ],
+  [
+    'a closed-loop generator refuses open-loop keys, udp and another guest as its far end',
+    [
+      [
+        'traffic:\n  - tcp: {}\n    rate: 1Gbps\n',
+        's.yaml:3:11: traffic[0].rate: expected no rate: (a closed-loop generator\'s rate comes from its windows), found "1Gbps"',
+      ],
+      [
+        'traffic:\n  - rr: { request: 64 }\n    protocol: udp\n',
+        's.yaml:3:15: traffic[0].protocol: expected "tcp" (a closed-loop generator runs TCP), found "udp"',
+      ],
+      [
+        'topology: { vms: { count: 2 } }\ntraffic:\n  - tcp: {}\n    from: vm.0\n    to: vm.1\n',
+        's.yaml:5:9: traffic[0].to: expected wire (a closed-loop generator runs between a guest and a far host behind the wire; guest-to-guest TCP is not wired yet), found "vm.1"',
+      ],
+      [
+        'traffic:\n  - tcp: { rcvbuf: 1000 }\n',
+        's.yaml:2:20: traffic[0].tcp.rcvbuf: expected at least 5792 bytes (a window of rcvbuf/2 must hold two segments of mss 1448), found 1000',
       ],
     ],
   ],

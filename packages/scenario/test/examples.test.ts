@@ -23,6 +23,8 @@ test('examples - the expected examples exist', (t) => {
     'small-packets',
     'live-realtime',
     'netback-linux',
+    'tcp-bulk',
+    'tcp-rr',
   ]) {
     t.true(files.includes(`${name}.yaml`), name);
   }

@@ -221,6 +221,9 @@ function probes(): { doc: Json; path: (string | number)[] }[] {
     { doc: { traffic: [{ pattern: { onoff: {} } }] }, path: ['traffic', 0, 'pattern', 'onoff'] },
     { doc: { traffic: [{ size: { uniform: [64, 128] } }] }, path: ['traffic', 0, 'size'] },
     { doc: { traffic: [{ size: { choice: { values: [64] } } }] }, path: ['traffic', 0, 'size', 'choice'] },
+    // A closed-loop generator's tcp and rr maps.
+    { doc: { traffic: [{ tcp: {} }] }, path: ['traffic', 0, 'tcp'] },
+    { doc: { traffic: [{ rr: {} }] }, path: ['traffic', 0, 'rr'] },
     { doc: { costs: {} }, path: ['costs'] },
     { doc: { costs: { override: {} } }, path: ['costs', 'override'] },
     { doc: { faults: [{}] }, path: ['faults', 0] },

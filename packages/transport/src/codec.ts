@@ -1,6 +1,6 @@
 // The wire codec of live mode: the one msgpackr configuration, the envelope, and validation of every message received.
 import { Packr } from 'msgpackr';
-import { BatchPool, packetsIn, SplitnetError } from '@splitnet/model';
+import { BatchPool, packetsIn, SplitnetError, TCP_HAS_ACK, TCP_HAS_SEGMENT, TCP_RETRANSMIT, tcpColumnsOf } from '@splitnet/model';
 import type { Message, MutableBatch, Nanos, PacketBatch } from '@splitnet/model';
 import { isValidActorId, isValidRunId } from './subjects.js';
 
@@ -135,7 +135,7 @@ export interface EnvelopeDecoderOptions {
  *   req       [6, vm, queue, reqProd, rspEvent, rspProdSeen, notify]
  *   reconnect [7, vm, queue]                       ring  [8, vm, queue, reqProd, rspEvent, rspProdSeen, newRing, ringAt]
  *   connected [9, vm, queue, ringAt]
- *   batch     [count, cols]
+ *   batch     [count, cols] or [count, cols, tcp] when a frame carries a TCP segment (closed-loop flows)
  *
  * Packr options: `useRecords: false` (records keep key lists in Packr state that a peer process
  * does not share); `structuredClone: false` so a back-reference extension in hostile input is a
@@ -155,12 +155,37 @@ const U32_MAX = 0xffff_ffff;
 /** Bytes per packet in a batch's `cols`: emittedAt (f64) + flow (u32) + seq (u32) + len (u16). */
 export const WIRE_BYTES_PER_PACKET = 18;
 
+/**
+ * Bytes per packet in a batch's `tcp` columns: seq (f64) + ack (f64) + window (f64) + payload (u32) + flags (u8).
+ * Sent only for batches that carry TCP headers, so receive-only runs put the same bytes on the bus as before.
+ */
+export const WIRE_TCP_BYTES_PER_PACKET = 29;
+const TCP_FLAG_BITS = TCP_HAS_SEGMENT | TCP_HAS_ACK | TCP_RETRANSMIT;
+/** Sequence and ACK numbers are byte offsets below 2^53 (exact in a double). */
+const MAX_TCP_OFFSET = Number.MAX_SAFE_INTEGER;
+
+/** The wire form of a batch's TCP columns [0, count). */
+function wireTcp(b: PacketBatch, count: number): Uint8Array {
+  const tcp = b.tcp;
+  const out = new Uint8Array(count * WIRE_TCP_BYTES_PER_PACKET);
+  if (tcp === undefined) return out;
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < count; i++) {
+    dv.setFloat64(8 * i, tcp.seq[i] as number, true);
+    dv.setFloat64(8 * (count + i), tcp.ack[i] as number, true);
+    dv.setFloat64(8 * (2 * count + i), tcp.window[i] as number, true);
+    dv.setUint32(24 * count + 4 * i, tcp.payload[i] as number, true);
+    dv.setUint8(28 * count + i, tcp.flags[i] as number);
+  }
+  return out;
+}
+
 /** Where the sender lays out a batch's columns; reused (msgpackr copies it before `encodeEnvelope` returns). */
 let scratch = new Uint8Array(WIRE_BYTES_PER_PACKET * 256);
 let scratchView = new DataView(scratch.buffer);
 
 /** The wire form of a PacketBatch: [count, cols]. */
-function wireBatch(b: PacketBatch): [number, Uint8Array] {
+function wireBatch(b: PacketBatch): [number, Uint8Array] | [number, Uint8Array, Uint8Array] {
   const count = b.count;
   const { flow, seq, len, emittedAt } = b;
   if (!Number.isInteger(count) || count < 0 || count > flow.length || count > seq.length || count > len.length || count > emittedAt.length) {
@@ -180,6 +205,7 @@ function wireBatch(b: PacketBatch): [number, Uint8Array] {
     dv.setUint32(seqAt + 4 * i, seq[i] as number, true);
     dv.setUint16(lenAt + 2 * i, len[i] as number, true);
   }
+  if (b.tcp !== undefined) return [count, scratch.subarray(0, size), wireTcp(b, count)];
   return [count, scratch.subarray(0, size)];
 }
 
@@ -752,11 +778,46 @@ export class EnvelopeDecoder {
   }
 
   /**
+   * A batch's TCP columns into `out`, each header checked: flags only of the known bits, sequence and ACK numbers
+   * and the window whole byte counts in [0, 2^53), a payload no longer than its frame. A bad one gives `out` back.
+   */
+  private tcpColumns(out: MutableBatch, count: number, cols: unknown): void {
+    const fail = (what: string): never => {
+      this.pool.release(out);
+      throw invalidBatch(what);
+    };
+    if (!(cols instanceof Uint8Array)) return fail(`batch.tcp: expected bytes, found ${show(cols)}`);
+    if (cols.byteLength !== count * WIRE_TCP_BYTES_PER_PACKET) {
+      return fail(`batch.tcp: ${cols.byteLength} bytes for count ${count}, expected ${count * WIRE_TCP_BYTES_PER_PACKET}`);
+    }
+    const dv = new DataView(cols.buffer, cols.byteOffset, cols.byteLength);
+    const tcp = tcpColumnsOf(out);
+    const offset = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= MAX_TCP_OFFSET;
+    for (let i = 0; i < count; i++) {
+      const seq = dv.getFloat64(8 * i, true);
+      const ack = dv.getFloat64(8 * (count + i), true);
+      const window = dv.getFloat64(8 * (2 * count + i), true);
+      const payload = dv.getUint32(24 * count + 4 * i, true);
+      const flags = dv.getUint8(28 * count + i);
+      if ((flags & ~TCP_FLAG_BITS) !== 0) fail(`batch.tcp.flags[${i}] = ${flags}: expected bits of ${TCP_FLAG_BITS}`);
+      if (!offset(seq) || !offset(ack) || !offset(window))
+        fail(`batch.tcp[${i}]: seq ${seq}, ack ${ack}, window ${window}: expected whole byte counts in [0, 2^53)`);
+      if (payload > (out.len[i] as number)) fail(`batch.tcp.payload[${i}] = ${payload} bytes in a ${out.len[i] as number}-byte frame`);
+      tcp.seq[i] = seq;
+      tcp.ack[i] = ack;
+      tcp.window[i] = window;
+      tcp.payload[i] = payload;
+      tcp.flags[i] = flags;
+    }
+  }
+
+  /**
    * A message's batch, copied once into a pooled batch. Sizes are checked before a batch is taken
    * from the pool; a bad packet afterwards gives it back.
    */
   private batch(x: unknown, t: Nanos): MutableBatch {
-    const [count, cols] = tuple(x, 2, 'batch', 'invalid-batch');
+    const withTcp = Array.isArray(x) && x.length === 3;
+    const [count, cols, tcpCols] = withTcp ? tuple(x, 3, 'batch', 'invalid-batch') : tuple(x, 2, 'batch', 'invalid-batch');
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
       throw invalidBatch(`batch.count: expected an integer ≥ 0, found ${show(count)}`);
     }
@@ -792,6 +853,7 @@ export class EnvelopeDecoder {
       seq[i] = dv.getUint32(seqAt + 4 * i, true);
       len[i] = l;
     }
+    if (withTcp) this.tcpColumns(out, count, tcpCols);
     out.count = count;
     return out;
   }

@@ -2,9 +2,17 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { Packr } from 'msgpackr';
-import { Prng, SplitnetError } from '@splitnet/model';
+import { Prng, setTcpEntry, SplitnetError, tcpColumnsOf, tcpEntry } from '@splitnet/model';
 import type { Message, MutableBatch, PacketBatch } from '@splitnet/model';
-import { EnvelopeDecoder, MAX_SEQ_JUMP, PROTOCOL_VERSION, REJECT_KINDS, WIRE_BYTES_PER_PACKET, encodeEnvelope } from '../src/codec.js';
+import {
+  EnvelopeDecoder,
+  MAX_SEQ_JUMP,
+  PROTOCOL_VERSION,
+  REJECT_KINDS,
+  WIRE_BYTES_PER_PACKET,
+  WIRE_TCP_BYTES_PER_PACKET,
+  encodeEnvelope,
+} from '../src/codec.js';
 import type { Envelope, RejectKind } from '../src/codec.js';
 
 const RUN = 'run-1';
@@ -522,6 +530,64 @@ test('codec - bad batches are invalid-batch: column sizes, counts, flows, length
   expectReject(t, d, rawFrame(['dma', 0, true, T, bad], { seq: 2 }), 'invalid-batch', 'dma');
   expectReject(t, d, rawFrame(['rsp', 0, 0, 0, 0, bad], { seq: 2 }), 'invalid-batch', 'rsp');
   t.regex(d.lastError ?? '', /flow\[0\] = 100, but the scenario has 100 flows.*from backend/);
+});
+
+/** A batch of `count` frames whose odd entries carry TCP segments (an ACK on each, a retransmission on every third). */
+function tcpBatch(count: number): MutableBatch {
+  const b = batch(count, 32, 7);
+  const tcp = tcpColumnsOf(b);
+  for (let i = 1; i < count; i += 2) {
+    setTcpEntry(tcp, i, {
+      seq: 2 ** 40 + i * 1448,
+      payload: Math.min(b.len[i] as number, 1448) - 1,
+      ack: 2 ** 33 + i,
+      window: 65_536,
+      flags: i % 3 === 0 ? 7 : 3,
+    });
+  }
+  return b;
+}
+
+test('codec - TCP header columns travel with the frames that carry them, and only when a batch has them', (t) => {
+  const d = decoder();
+  const sent = tcpBatch(9);
+  const out = d.decode(encodeEnvelope(envelope({ kind: 'txpost', nicQueue: 0, batch: sent })));
+  if (out === null || out.m.kind !== 'txpost') return t.fail(String(d.lastError));
+  const got = out.m.batch;
+  for (let i = 0; i < 9; i++) t.deepEqual(tcpEntry(got.tcp, i), tcpEntry(sent.tcp, i), `frame ${i}`);
+  t.truthy(tcpEntry(got.tcp, 3));
+  t.is(tcpEntry(got.tcp, 2), undefined);
+  const size = (b: PacketBatch): number => encodeEnvelope(envelope({ kind: 'xmit', vm: 0, queue: 0, batch: b })).byteLength;
+  t.true(size(tcpBatch(9)) >= size(batch(9, 32, 7)) + 9 * WIRE_TCP_BYTES_PER_PACKET);
+});
+
+test('codec - bad TCP header columns are invalid-batch: size, flags, numbers, payload longer than the frame', (t) => {
+  const d = decoder();
+  const rx = (cols: Uint8Array, len = 64): Uint8Array => rawFrame(['rx', 0, 0, [1, rawCols([[1, 2, len, T - 10]]), cols]]);
+  /** One frame's TCP columns: [seq, ack, window, payload, flags]. */
+  const tcpCols = (seq: number, ack: number, window: number, payload: number, flags: number): Uint8Array => {
+    const bytes = new Uint8Array(WIRE_TCP_BYTES_PER_PACKET);
+    const dv = new DataView(bytes.buffer);
+    dv.setFloat64(0, seq, true);
+    dv.setFloat64(8, ack, true);
+    dv.setFloat64(16, window, true);
+    dv.setUint32(24, payload, true);
+    dv.setUint8(28, flags);
+    return bytes;
+  };
+  t.truthy(d.decode(rx(tcpCols(1448, 0, 65_536, 10, 3))), String(d.lastError));
+  const cases: [string, Uint8Array, string][] = [
+    ['one byte short', tcpCols(0, 0, 0, 0, 1).subarray(1), 'batch.tcp: 28 bytes for count 1, expected 29'],
+    ['an unknown flag', tcpCols(0, 0, 0, 0, 9), 'batch.tcp.flags[0] = 9: expected bits of 7'],
+    ['a fractional seq', tcpCols(0.5, 0, 0, 0, 1), 'batch.tcp[0]: seq 0.5, ack 0, window 0: expected whole byte counts in [0, 2^53)'],
+    ['a negative ack', tcpCols(0, -1, 0, 0, 3), 'batch.tcp[0]: seq 0, ack -1, window 0: expected whole byte counts in [0, 2^53)'],
+    ['a NaN window', tcpCols(0, 0, Number.NaN, 0, 3), 'batch.tcp[0]: seq 0, ack 0, window NaN: expected whole byte counts in [0, 2^53)'],
+    ['a payload longer than its frame', tcpCols(0, 0, 0, 65, 1), 'batch.tcp.payload[0] = 65 bytes in a 64-byte frame'],
+  ];
+  cases.forEach(([label, cols, line], i) => {
+    expectReject(t, d, rawFrame(['rx', 0, 0, [1, rawCols([[1, 2, 64, T - 10]]), cols]], { seq: i + 2 }), 'invalid-batch', label);
+    t.is(d.lastError, `invalid-batch: ${line} (from backend)`, label);
+  });
 });
 
 test('codec - lastError is one line naming the problem and the sender', (t) => {

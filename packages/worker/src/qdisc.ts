@@ -1,5 +1,5 @@
 // The queueing discipline in front of one VIF transmit queue: pfifo_fast (tx_queue_len) or fq_codel (flows, DRR, CoDel).
-import type { Nanos } from '@splitnet/model';
+import type { Nanos, TcpHeader } from '@splitnet/model';
 
 /** One packet as a qdisc holds it: its descriptor and when it was enqueued (CoDel's sojourn time). */
 export interface QueuedPacket {
@@ -8,6 +8,8 @@ export interface QueuedPacket {
   len: number;
   emittedAt: Nanos;
   enqueuedAt: Nanos;
+  /** The TCP header of a closed-loop flow's frame. */
+  tcp?: TcpHeader;
 }
 
 /** Where a qdisc's drops are counted: at its limit on enqueue, or by its AQM on dequeue. */

@@ -1,5 +1,18 @@
 // A netback worker (one driver-domain core): the vif queues in front of the guest RX rings it serves, grant copy, notify.
-import { BatchPool, Core, createCoalescer, doubleFields, ETH_FCS_LEN, PacketFifo, RxRingBack, rxCopyOps, rxDataSlots, txSlots } from '@splitnet/model';
+import {
+  BatchPool,
+  copyPacket,
+  Core,
+  createCoalescer,
+  doubleFields,
+  ETH_FCS_LEN,
+  PacketFifo,
+  RxRingBack,
+  rxCopyOps,
+  rxDataSlots,
+  tcpEntry,
+  txSlots,
+} from '@splitnet/model';
 import type {
   CpuAccount,
   CpuSource,
@@ -16,6 +29,7 @@ import type {
   Nanos,
   PacketBatch,
   PolicySpec,
+  TcpHeader,
   WorkerReport,
 } from '@splitnet/model';
 import { FqCodel, PfifoFast, type Qdisc } from './qdisc.js';
@@ -553,8 +567,9 @@ export class WorkerActor implements Actor {
       const seq = b.seq[k] as number;
       const len = b.len[k] as number;
       const at = b.emittedAt[k] as number;
-      if (q.txStopped) q.qdisc.enqueue({ flow, seq, len, emittedAt: at, enqueuedAt: now }, hash[flow] ?? 0);
-      else this.startXmit(q, flow, seq, len, at);
+      const tcp = tcpEntry(b.tcp, k);
+      if (q.txStopped) q.qdisc.enqueue({ flow, seq, len, emittedAt: at, enqueuedAt: now, ...(tcp === undefined ? {} : { tcp }) }, hash[flow] ?? 0);
+      else this.startXmit(q, flow, seq, len, at, tcp);
     }
     this.pool.release(b);
     if (q.backlog.length > q.stats.maxBacklog) q.stats.maxBacklog = q.backlog.length;
@@ -594,13 +609,14 @@ export class WorkerActor implements Actor {
    * packet (dropped, counted in the vif's tx_dropped) and stops the vif's transmit queue; otherwise the
    * packet joins the guest-RX queue, even if it takes the queue past the bound.
    */
-  private startXmit(q: QueueState, flow: number, seq: number, len: number, at: Nanos): void {
+  private startXmit(q: QueueState, flow: number, seq: number, len: number, at: Nanos, tcp: TcpHeader | undefined): void {
     if (q.backlogBytes >= this.cfg.rxQueueBytes) {
       q.stats.dropsQueueFull++;
       q.txStopped = true;
       return;
     }
-    q.backlog.push(flow, seq, len, at);
+    if (tcp === undefined) q.backlog.push(flow, seq, len, at);
+    else q.backlog.pushHeader(flow, seq, len, at, tcp);
     q.backlogBytes += len - ETH_FCS_LEN;
   }
 
@@ -616,7 +632,7 @@ export class WorkerActor implements Actor {
     while (!q.txStopped) {
       const p = q.qdisc.dequeue(now);
       if (p === undefined) break;
-      this.startXmit(q, p.flow, p.seq, p.len, p.emittedAt);
+      this.startXmit(q, p.flow, p.seq, p.len, p.emittedAt, p.tcp);
     }
     if (q.backlog.length > q.stats.maxBacklog) q.stats.maxBacklog = q.backlog.length;
   }
@@ -960,11 +976,7 @@ export class WorkerActor implements Actor {
 function slice(pool: BatchPool, b: PacketBatch, from: number, to: number): PacketBatch {
   const out = pool.take(to - from);
   for (let k = from; k < to; k++) {
-    const j = k - from;
-    out.flow[j] = b.flow[k] as number;
-    out.seq[j] = b.seq[k] as number;
-    out.len[j] = b.len[k] as number;
-    out.emittedAt[j] = b.emittedAt[k] as number;
+    copyPacket(b, k, out, k - from);
   }
   out.count = to - from;
   return out;

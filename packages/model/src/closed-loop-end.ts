@@ -1,0 +1,207 @@
+// One side's ends of the closed-loop flows (TCP bulk, TCP_RR) inside an actor: endpoints, workload roles, timers as tags, frames out.
+import type { Effects } from './actor.js';
+import type { FlowSummary } from './flow-stats.js';
+import { RrClient, RrServer, type RrSummary } from './rr-workload.js';
+import { TCP_HAS_ACK, TCP_HAS_SEGMENT, TCP_RETRANSMIT, type TcpHeader } from './tcp-columns.js';
+import { TcpEndpoint, type TcpEndpointOutput, type TcpTimerKind, type TcpWireSegment } from './tcp-endpoint.js';
+import { tcpFrameBytes } from './tcp-segment.js';
+import type { Nanos } from './time.js';
+import type { ClosedLoopSpec } from './traffic-types.js';
+
+/** A closed-loop flow as the actors at its two ends are configured with it. */
+export interface ClosedLoopFlow {
+  /** Index in the scenario's flow table (the same index both ways: data and ACKs are one connection). */
+  readonly flow: number;
+  readonly spec: ClosedLoopSpec;
+  /** When the far end starts the connection's workload, and (rr) stops issuing requests. */
+  readonly start: Nanos;
+  readonly stop: Nanos;
+}
+
+/** What one end of a closed-loop flow reports (live: it travels in the actor's report, so plain data). */
+export interface ClosedLoopEndReport {
+  readonly flow: number;
+  /** far: behind the wire; guest: in the flow's VM. */
+  readonly side: 'far' | 'guest';
+  /** Whether this end is the active one (bulk sender, rr client). */
+  readonly active: boolean;
+  readonly workload: 'bulk' | 'rr';
+  /** This end's sending direction: RTT samples, cwnd trace, retransmissions (goodput from `delivered` below, the peer's). */
+  readonly sent: FlowSummary;
+  /** Bytes this end's application received in order. */
+  readonly delivered: number;
+  /** When the connection started (ns; the far end's start). */
+  readonly startedAt: Nanos;
+  /** rr, far end (the client): transactions and their latencies. */
+  readonly rr?: RrSummary & { readonly latencyCdf: readonly (readonly [number, number])[] };
+}
+
+/** The wire form of an endpoint's segment. */
+export function headerOf(s: TcpWireSegment): TcpHeader {
+  return {
+    seq: s.seq,
+    payload: s.len,
+    ack: s.ack?.ack ?? 0,
+    window: s.ack?.window ?? 0,
+    flags: TCP_HAS_SEGMENT | (s.ack ? TCP_HAS_ACK : 0) | (s.retransmit ? TCP_RETRANSMIT : 0),
+  };
+}
+
+/** An endpoint's segment from its wire form. */
+export function segmentOf(h: TcpHeader): TcpWireSegment {
+  return {
+    seq: h.seq,
+    len: h.payload,
+    ack: (h.flags & TCP_HAS_ACK) !== 0 ? { ack: h.ack, window: h.window } : undefined,
+    retransmit: (h.flags & TCP_RETRANSMIT) !== 0,
+  };
+}
+
+/** Where an end's frames go: the actor puts a frame of `len` bytes carrying `header` of `flow` on its way at `at`. */
+export type SendFrame = (flow: number, len: number, header: TcpHeader, at: Nanos, fx: Effects) => void;
+
+const KIND_START = 0;
+const KIND_RTO = 1;
+const KIND_DELACK = 2;
+const KINDS = 4;
+
+/** One connection end: the endpoint, its workload role, and its output port (one object, as TcpEndpoint wants). */
+class End implements TcpEndpointOutput {
+  readonly ep: TcpEndpoint;
+  readonly client: RrClient | null;
+  readonly server: RrServer | null;
+  delivered = 0;
+  startedAt: Nanos = -1;
+  fx: Effects | null = null;
+
+  constructor(
+    readonly index: number,
+    readonly f: ClosedLoopFlow,
+    readonly side: 'far' | 'guest',
+    private readonly owner: ClosedLoopEnds,
+  ) {
+    const s = f.spec;
+    // Both ends of a model connection use the scenario's mss, congestion control and buffer.
+    this.ep = new TcpEndpoint({ mss: s.mss, cc: s.cc, initialRwnd: s.rcvbuf / 2 }, { rcvbuf: s.rcvbuf, mss: s.mss });
+    const rr = s.workload === 'rr';
+    const active = side === (s.active ?? 'far');
+    this.client = rr && active ? new RrClient({ requestBytes: s.requestBytes ?? 1, responseBytes: s.responseBytes ?? 1 }) : null;
+    this.server = rr && !active ? new RrServer(s.requestBytes ?? 1, s.responseBytes ?? 1) : null;
+  }
+
+  send(segment: TcpWireSegment, at: Nanos): void {
+    this.owner.emit(this.f.flow, tcpFrameBytes(segment.len), headerOf(segment), at, this.fx as Effects);
+  }
+
+  timer(kind: TcpTimerKind, at: Nanos): void {
+    (this.fx as Effects).timer(at, this.owner.tag(this.index, kind === 'rto' ? KIND_RTO : KIND_DELACK));
+  }
+}
+
+/**
+ * The closed-loop flows' ends on one side of the wire, for the actor that hosts them: the NIC hosts the far
+ * ends (the hosts behind the wire), a guest's front end its own. The far end of a bulk flow writes without end
+ * from the generator's start; of an rr flow it is netperf's client (request, wait for the whole response, next
+ * request, until the generator's stop); the guest's end receives, and (rr) is the server. Timers are the actor's
+ * timers with tags `sign · (base + index · 4 + kind)`, which the actor hands back through `timer`.
+ */
+export class ClosedLoopEnds {
+  private readonly ends: End[] = [];
+  private readonly byFlow = new Map<number, End>();
+
+  constructor(
+    flows: readonly ClosedLoopFlow[],
+    readonly side: 'far' | 'guest',
+    private readonly tagBase: number,
+    private readonly tagSign: 1 | -1,
+    private readonly sendFrame: SendFrame,
+  ) {
+    flows.forEach((f, i) => {
+      const e = new End(i, f, side, this);
+      this.ends.push(e);
+      this.byFlow.set(f.flow, e);
+    });
+  }
+
+  get size(): number {
+    return this.ends.length;
+  }
+
+  /** Whether `flow` is one of these ends' connections. */
+  has(flow: number): boolean {
+    return this.byFlow.has(flow);
+  }
+
+  tag(index: number, kind: number): number {
+    return this.tagSign * (this.tagBase + index * KINDS + kind);
+  }
+
+  ownsTag(tag: number): boolean {
+    const t = tag * this.tagSign;
+    return t >= this.tagBase && t < this.tagBase + this.ends.length * KINDS;
+  }
+
+  /** @internal Called by an end's output port. */
+  emit(flow: number, len: number, header: TcpHeader, at: Nanos, fx: Effects): void {
+    this.sendFrame(flow, len, header, at, fx);
+  }
+
+  /** The active ends (bulk senders, rr clients) start their workloads at their generators' start. */
+  start(now: Nanos, fx: Effects): void {
+    for (const e of this.ends) if ((e.f.spec.active ?? 'far') === this.side) fx.timer(Math.max(now, e.f.start), this.tag(e.index, KIND_START));
+  }
+
+  timer(tag: number, now: Nanos, fx: Effects): void {
+    const t = tag * this.tagSign - this.tagBase;
+    const e = this.ends[Math.floor(t / KINDS)];
+    if (e === undefined) return;
+    e.fx = fx;
+    const kind = t % KINDS;
+    if (kind === KIND_START) {
+      e.startedAt = now;
+      if (e.client !== null) e.ep.write(e.client.start(now, e.f.stop), now, e);
+      else e.ep.write(Infinity, now, e);
+    } else e.ep.onTimer(kind === KIND_RTO ? 'rto' : 'delack', now, e);
+  }
+
+  /** A frame of `flow` carrying `header` reached this end's application at `now`. */
+  onSegment(flow: number, header: TcpHeader, now: Nanos, fx: Effects): void {
+    const e = this.byFlow.get(flow);
+    if (e === undefined) return;
+    e.fx = fx;
+    const bytes = e.ep.onSegment(segmentOf(header), now, e);
+    if (bytes === 0) return;
+    e.delivered += bytes;
+    if (e.client !== null) {
+      const next = e.client.onResponseData(bytes, now);
+      if (next > 0) e.ep.write(next, now, e);
+    } else if (e.server !== null) {
+      const respond = e.server.onRequestData(bytes);
+      if (respond > 0) e.ep.write(respond, now, e);
+    }
+  }
+
+  /** What each end measured up to `now`; the cwnd trace and the latency CDF only in a final report (they are long). */
+  report(now: Nanos, final: boolean): ClosedLoopEndReport[] {
+    return this.ends.map((e) => {
+      const rr = e.client === null ? {} : { rr: { ...e.client.summary(now), latencyCdf: final ? latencyCdf(e.client) : [] } };
+      const sent = e.ep.stats.summary(now);
+      return {
+        flow: e.f.flow,
+        side: this.side,
+        active: (e.f.spec.active ?? 'far') === this.side,
+        workload: e.f.spec.workload,
+        sent: final ? sent : { ...sent, cwnd: [] },
+        delivered: e.delivered,
+        startedAt: e.startedAt < 0 ? e.f.start : e.startedAt,
+        ...rr,
+      };
+    });
+  }
+}
+
+/** The transaction latency CDF at fixed percentiles: [percentile, latency ns] pairs. */
+function latencyCdf(c: RrClient): [number, number][] {
+  if (c.latency.count === 0) return [];
+  return [0, 1, 5, 10, 25, 50, 75, 90, 95, 99, 99.9, 100].map((p) => [p, p === 0 ? c.latency.min : c.latency.percentile(p)]);
+}

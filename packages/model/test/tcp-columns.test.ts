@@ -1,0 +1,71 @@
+// TCP header columns beside packet descriptors: they follow their frames through FIFOs, batches and copies, and frames without one stay without.
+import test from 'ava';
+import { BatchPool, copyPacket, PacketFifo, takeBatch, TCP_HAS_ACK, TCP_HAS_SEGMENT, tcpColumnsOf, tcpEntry, type TcpHeader } from '../src/index.js';
+
+const header = (i: number): TcpHeader => ({ seq: 2 ** 40 + i * 1448, payload: 1448, ack: i, window: 65_536 - i, flags: TCP_HAS_SEGMENT | TCP_HAS_ACK });
+
+test('tcp columns - a FIFO keeps each frame’s header through growth and hands it on in the batch it shifts out', (t) => {
+  const f = new PacketFifo(16);
+  for (let i = 0; i < 100; i++) {
+    if (i % 3 === 0) f.pushHeader(i, i, 1518, i, header(i));
+    else f.push(i, i, 1518, i); // open-loop frames beside them
+  }
+  t.deepEqual(f.tcpAt(3), header(3));
+  t.is(f.tcpAt(4), undefined);
+  f.discard(10);
+  const b = f.shiftBatch(50, new BatchPool());
+  for (let k = 0; k < 50; k++) {
+    const i = k + 10;
+    t.deepEqual(tcpEntry(b.tcp, k), i % 3 === 0 ? header(i) : undefined, `frame ${i}`);
+  }
+  t.deepEqual(f.tcpAt(0), header(60));
+});
+
+test('tcp columns - a plain push over a slot that held a header leaves the new frame without one', (t) => {
+  const f = new PacketFifo(16);
+  f.pushHeader(0, 0, 100, 0, header(0));
+  f.discard(1);
+  for (let i = 0; i < 16; i++) f.push(i, i, 100, i); // wraps onto the slot the header used
+  for (let k = 0; k < 16; k++) t.is(f.tcpAt(k), undefined, `frame ${k}`);
+});
+
+test('tcp columns - copyPacket carries a header, clears one in the destination for a frame without, and a pooled batch comes back without columns', (t) => {
+  const src = takeBatch(4);
+  src.count = 2;
+  tcpColumnsOf(src);
+  const h = header(7);
+  const cols = tcpColumnsOf(src);
+  cols.seq[0] = h.seq;
+  cols.payload[0] = h.payload;
+  cols.ack[0] = h.ack;
+  cols.window[0] = h.window;
+  cols.flags[0] = h.flags;
+  const dst = takeBatch(4);
+  copyPacket(src, 0, dst, 0);
+  copyPacket(src, 1, dst, 1);
+  t.deepEqual(tcpEntry(dst.tcp, 0), h);
+  t.is(tcpEntry(dst.tcp, 1), undefined);
+  const pool = new BatchPool();
+  const b = pool.take(16);
+  tcpColumnsOf(b).flags[0] = TCP_HAS_SEGMENT;
+  pool.release(b);
+  t.is(pool.take(16).tcp, undefined);
+});
+
+test('tcp columns - a frame inserted by time goes before the later frames with its header, equal times keeping their order', (t) => {
+  const f = new PacketFifo(16);
+  for (let i = 0; i < 20; i++) f.push(i, i, 1518, i * 10);
+  f.insertHeaderByTime(99, 0, 70, 55, header(1));
+  f.insertHeaderByTime(98, 0, 70, 60, header(2));
+  const order = Array.from({ length: f.length }, (_, k) => [f.flowAt(k), f.atAt(k)]);
+  t.deepEqual(order.slice(5, 9), [
+    [5, 50],
+    [99, 55],
+    [6, 60],
+    [98, 60],
+  ]);
+  t.deepEqual(f.tcpAt(6), header(1));
+  t.deepEqual(f.tcpAt(8), header(2));
+  t.is(f.tcpAt(7), undefined);
+  for (let k = 1; k < f.length; k++) t.true(f.atAt(k - 1) <= f.atAt(k));
+});
