@@ -1,5 +1,5 @@
 // A guest's netfront transmit side: the application's sends, the qdisc, TX requests on the TX ring and their notification, TX responses reclaimed by xennet_tx_buf_gc.
-import { doubleFields, PacketFifo, Prng, TrafficSource, TxRingFront, txSlots, u32Add } from '@splitnet/model';
+import { doubleFields, PacketFifo, Prng, TrafficSource, TxRingFront, txSlots, u32Add, u32Sub } from '@splitnet/model';
 import type { ActorRef, BatchPool, Core, CostProfile, Effects, FaultCommand, GeneratorSpec, Nanos, TxCosts, TxReport } from '@splitnet/model';
 
 export interface NetfrontTxConfig {
@@ -67,6 +67,8 @@ export class NetfrontTx {
   virqs = 0;
   notificationsLost = 0;
   notificationsDelayed = 0;
+  /** TX response writes older than one already seen, ignored (see onResponses). */
+  staleResponses = 0;
 
   constructor(
     private readonly cfg: NetfrontTxConfig,
@@ -171,24 +173,26 @@ export class NetfrontTx {
     const src = this.source;
     while (src.peek() <= now) {
       src.take();
-      this.transmit(src.flow, src.seq, src.len, src.at, fx);
+      this.transmit(src.flow, src.seq, src.len, src.at, fx, now);
     }
     this.schedule(fx);
   }
 
   /**
-   * The guest transmits a frame of `len` bytes (Ethernet, FCS included) on flow `flow` at `at` (≥ the caller's
-   * now): the one entry point of the transmit path, for the open-loop generators and for any workload that
+   * The guest transmits a frame of `len` bytes (Ethernet, FCS included) on flow `flow`, sent by the application at
+   * `at` (its send time, where latency counts from) and handled from `now` on: the one entry point of the transmit path, for the open-loop generators and for any workload that
    * sends (a TCP ACK, a request). The stack's work runs on the vCPU of the frame's TX queue, then
    * dev_queue_xmit — straight to xennet_start_xmit when the queue runs and its qdisc is empty, into the qdisc
    * when it is stopped, dropped when the qdisc is full [assumption: a sender that does not block].
    */
-  transmit(flow: number, seq: number, len: number, at: Nanos, fx: Effects): void {
+  transmit(flow: number, seq: number, len: number, at: Nanos, fx: Effects, now: Nanos = at): void {
     const tx = this.tx;
     this.sent++;
     this.sentBytes += len;
     const q = this.qs[this.cfg.flowQueue[flow] ?? 0] ?? (this.qs[0] as TxQueue);
-    const t = q.core.run(at, tx.guestPerPacket + len * tx.guestPerByte, 'tx-send');
+    // The stack's work starts no earlier than now: a live host's send timer can fire late, and what the guest
+    // writes then cannot be due before it was written (in sim the timer fires at `at`, so now is `at`).
+    const t = q.core.run(now > at ? now : at, tx.guestPerPacket + len * tx.guestPerByte, 'tx-send');
     if (q.stopped || q.qdisc.length > 0) {
       if (q.qdisc.length >= this.cfg.qdiscLen) this.dropsQdisc++;
       else q.qdisc.push(flow, seq, len, at);
@@ -253,7 +257,16 @@ export class NetfrontTx {
 
   /** netback's TX responses arrived (its writes to the shared page): seen now, reclaimed at the next gc. */
   onResponses(queue: number, rspProd: number, reqEvent: number): void {
-    this.qs[queue]?.ring.onResponses(rspProd, reqEvent);
+    const r = this.qs[queue]?.ring;
+    if (r === undefined) return;
+    // A write older than one already seen (live: messages stamped at different emulated instants can overtake each
+    // other) is a stale view of a page whose rsp_prod only moves forward: the newer one stands.
+    const behind = u32Sub(r.rspProd, rspProd);
+    if (behind !== 0 && behind <= r.size) {
+      this.staleResponses++;
+      return;
+    }
+    r.onResponses(rspProd, reqEvent);
   }
 
   /** TX and RX share each queue's event channel (feature-split-event-channels not negotiated). */

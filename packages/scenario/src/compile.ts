@@ -195,10 +195,6 @@ function compileValue(value: unknown, source: string): CompiledScenario {
   const coalescing = readCoalescing(map.get('coalescing'));
   const napiMap = readMap(map.get('napi'), K.napi);
   const budget = readInt(napiMap.get('budget'), K.napi.keys.budget.default, K.napi.keys.budget);
-  if (runtime === 'live' && generators.some((g) => g.receiver !== null)) {
-    // The sender's grants come back from the receiving vif's worker: a message between workers that live runs do not route yet.
-    runtimeField.expected('sim', ' (guest-to-guest traffic runs in sim only for now)');
-  }
   const profile = readCosts(map.get('costs'), baseDirOf(source));
   const sends = generators.some((g) => g.sender !== null);
   const tx = readGuestTx(map.get('tx'), sends, profile, map.get('costs'), {

@@ -38,11 +38,6 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
     's.yaml:3:13: tx.rate: expected a bit rate such as 10Gbps or 500Mbps, found 5 (a bare number has no unit)',
   ],
   [
-    'guest-to-guest traffic in live mode',
-    'topology: { vms: { count: 2 } }\ntraffic:\n  - from: vm.0\n    to: vm.1\nruntime: live\n',
-    's.yaml:5:10: runtime: expected sim, found "live" (guest-to-guest traffic runs in sim only for now)',
-  ],
-  [
     'a split setting that is no boolean',
     'traffic:\n  - from: vm.0\ntx: { splitEventChannels: yes }\n',
     's.yaml:3:27: tx.splitEventChannels: expected true or false, found "yes"',
