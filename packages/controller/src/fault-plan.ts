@@ -201,11 +201,37 @@ function planDatapath(p: Planning, occ: FaultOccurrence, sel: ActorSelector): vo
     step(p, occ.start, 2, { type: 'datapath', ref: g.refs.nic, cmd: { id: occ.id, action, phase: 'start', flows, params: f.params, seed: seedFor('nic') } });
     return;
   }
+  const kicks = action === 'lose-tx-notifications' || action === 'delay-tx-notifications';
   for (const t of selectActors(g, sel)) {
     const id = g.all[t.ref]?.id ?? String(t.ref);
     const base = { id: occ.id, action, params: f.params, seed: seedFor(id), ...(t.queues ? { queues: t.queues } : {}) };
     step(p, occ.start, 2, { type: 'datapath', ref: t.ref, cmd: { ...base, phase: 'start' } });
     if (!occ.instantaneous) step(p, occ.end, 0, { type: 'datapath', ref: t.ref, cmd: { ...base, phase: 'end' } });
+    if (kicks) planKicks(p, occ, t.ref - g.refs.frontend(0), t.queues, seedFor);
+  }
+}
+
+/**
+ * The guest's kicks to netback on its TX event channels arrive at the workers serving its queues: each gets the
+ * fault for guest `vm`'s queues it serves (one PRNG stream per worker and occurrence).
+ */
+function planKicks(p: Planning, occ: FaultOccurrence, vm: number, queues: readonly number[] | undefined, seedFor: (id: string) => number): void {
+  const { g } = p;
+  const st = g.steering;
+  const served = new Map<number, number[]>();
+  st.gqVm.forEach((v, gq) => {
+    const q = st.gqQueue[gq] as number;
+    if (v !== vm || (queues !== undefined && !queues.includes(q))) return;
+    const k = st.gqWorker[gq] as number;
+    served.set(k, [...(served.get(k) ?? []), q]);
+  });
+  for (const [k, qs] of [...served].sort((a, b) => a[0] - b[0])) {
+    const ref = g.refs.worker(k);
+    const id = g.all[ref]?.id ?? String(ref);
+    const action = occ.spec.action as DatapathFaultAction;
+    const base = { id: occ.id, action, params: occ.spec.params, seed: seedFor(id), vm, queues: qs };
+    step(p, occ.start, 2, { type: 'datapath', ref, cmd: { ...base, phase: 'start' } });
+    if (!occ.instantaneous) step(p, occ.end, 0, { type: 'datapath', ref, cmd: { ...base, phase: 'end' } });
   }
 }
 

@@ -45,7 +45,10 @@ export function senderRulesFor(g: ActorGraph): (from: string, to: string, m: Mes
   return (from, to, m) => {
     const route = MESSAGE_ROUTES[m.kind];
     if (!route.bus) return `a ${m.kind} never crosses the bus (the NIC and its driver share a process)`;
-    if (roleOf(from) !== route.from || roleOf(to) !== route.to) return `a ${m.kind} goes from a ${route.from} to a ${route.to}, not from ${from} to ${to}`;
+    const fromRole = roleOf(from);
+    if (fromRole === undefined || (fromRole !== route.from && fromRole !== route.alsoFrom) || roleOf(to) !== route.to) {
+      return `a ${m.kind} goes from a ${route.from}${route.alsoFrom === undefined ? '' : ` or a ${route.alsoFrom}`} to a ${route.to}, not from ${from} to ${to}`;
+    }
     switch (m.kind) {
       case 'rx':
         return serves(to, m.vm, m.queue) ? undefined : `rx for vm.${m.vm} queue ${m.queue} to ${to}, which does not serve it`;
@@ -58,6 +61,8 @@ export function senderRulesFor(g: ActorGraph): (from: string, to: string, m: Mes
         if (index(to) !== m.vm) return `a ${m.kind} of vm.${m.vm} sent to ${to}`;
         return serves(from, m.vm, queue) ? undefined : `a ${m.kind} of vm.${m.vm} queue ${queue} from ${from}, which does not serve it`;
       }
+      case 'dealloc':
+        return serves(to, m.vm, m.queue) ? undefined : `a dealloc for vm.${m.vm} queue ${m.queue} to ${to}, which does not serve it`;
       case 'req':
       case 'ring':
         if (index(from) !== m.vm) return `a ${m.kind} of vm.${m.vm} from ${from}`;

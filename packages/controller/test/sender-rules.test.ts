@@ -23,6 +23,10 @@ test('sender rules - what the datapath sends is taken', (t) => {
     ['worker.1', 'vm.1', { kind: 'connected', vm: 1, queue: 1, ringAt: 0 }],
     ['vm.1', 'worker.1', { kind: 'req', vm: 1, queue: 1, reqProd: 1, rspEvent: 1, rspProdSeen: 0, notify: true }],
     ['vm.0', 'worker.0', { kind: 'ring', vm: 0, queue: 0, reqProd: 1, rspEvent: 1, rspProdSeen: 0, newRing: true, ringAt: 0 }],
+    // A frame's grants go back to the sending vif queue's worker: from the driver after the NIC sent it, or guest
+    // to guest from the receiving vif's worker.
+    ['backend', 'worker.1', { kind: 'dealloc', vm: 0, queue: 1, frames: 1, slots: 1 }],
+    ['worker.1', 'worker.0', { kind: 'dealloc', vm: 1, queue: 0, frames: 1, slots: 1 }],
   ];
   for (const [from, to, m] of ok) t.is(rules(from, to, m), undefined, `${m.kind} ${from} → ${to}`);
 });
@@ -51,6 +55,13 @@ test('sender rules - what the datapath never sends is refused, with the reason',
       /a req goes from a frontend to a worker, not from worker\.0 to worker\.1/,
     ],
     ['controller', 'vm.0', { kind: 'evt', vm: 0, port: 0 }, /not from controller to vm\.0/],
+    ['worker.1', 'worker.1', { kind: 'dealloc', vm: 1, queue: 0, frames: 1, slots: 1 }, /a dealloc for vm\.1 queue 0 to worker\.1, which does not serve it/],
+    [
+      'vm.0',
+      'worker.0',
+      { kind: 'dealloc', vm: 0, queue: 0, frames: 1, slots: 1 },
+      /a dealloc goes from a backend or a worker to a worker, not from vm\.0 to worker\.0/,
+    ],
   ];
   for (const [from, to, m, why] of refused) t.regex(rules(from, to, m) ?? '(taken)', why, `${m.kind} ${from} → ${to}`);
 });

@@ -12,6 +12,7 @@ import {
   RxRingFront,
   rxDataSlots,
   SplitnetError,
+  TX_FAULT_ACTIONS,
   u32Add,
   u32Sub,
 } from '@splitnet/model';
@@ -444,6 +445,10 @@ export class FrontendActor implements Actor {
 
   /** A datapath fault on this guest's queues starts or ends. */
   fault(cmd: FaultCommand, now: Nanos, fx: Effects): void {
+    if (TX_FAULT_ACTIONS.has(cmd.action)) {
+      this.tx?.fault(cmd, now, fx);
+      return;
+    }
     const on = cmd.phase === 'start';
     const p = cmd.params;
     const queues = cmd.queues ?? this.qs.map((q) => q.index);

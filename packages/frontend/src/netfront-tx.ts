@@ -1,6 +1,6 @@
 // A guest's netfront transmit side: the application's sends, the qdisc, TX requests on the TX ring and their notification, TX responses reclaimed by xennet_tx_buf_gc.
-import { doubleFields, PacketFifo, setTcpEntry, tcpColumnsOf, TrafficSource, TxRingFront, txSlots } from '@splitnet/model';
-import type { ActorRef, BatchPool, Core, CostProfile, Effects, GeneratorSpec, Nanos, TcpHeader, TxCosts, TxReport } from '@splitnet/model';
+import { doubleFields, PacketFifo, Prng, setTcpEntry, tcpColumnsOf, TrafficSource, TxRingFront, txSlots, u32Add, u32Sub } from '@splitnet/model';
+import type { ActorRef, BatchPool, Core, CostProfile, Effects, FaultCommand, GeneratorSpec, Nanos, TcpHeader, TxCosts, TxReport } from '@splitnet/model';
 
 export interface NetfrontTxConfig {
   readonly vm: number;
@@ -30,6 +30,8 @@ export interface NetfrontTxConfig {
 const XEN_NETIF_NR_SLOTS_MIN = 18;
 /** Timer tags of the transmit side are negative. The application's next send: */
 const TAG_SEND = -1;
+/** A TX-port notification a delay-tx-notifications fault held back, delivered now: TAG_DELAYED_EVT − queue. */
+const TAG_DELAYED_EVT = -2;
 
 class TxQueue {
   readonly ring: TxRingFront;
@@ -38,6 +40,13 @@ class TxQueue {
   stopped = false;
   /** When the handler of this TX port's last upcall acks it; a send before then merges into that upcall. */
   ackAt: Nanos = -1;
+  /** Fault state: TX-port notifications lost / delayed with a probability; completion handling stopped. */
+  loseP = 0;
+  losePrng: Prng | null = null;
+  delayP = 0;
+  delayNs = 0;
+  delayPrng: Prng | null = null;
+  gcStopped = false;
   constructor(
     readonly index: number,
     ringSize: number,
@@ -56,6 +65,10 @@ export class NetfrontTx {
   dropsQdisc = 0;
   notifies = 0;
   virqs = 0;
+  notificationsLost = 0;
+  notificationsDelayed = 0;
+  /** TX response writes older than one already seen, ignored (see onResponses). */
+  staleResponses = 0;
 
   constructor(
     private readonly cfg: NetfrontTxConfig,
@@ -84,6 +97,9 @@ export class NetfrontTx {
       drops: { 'guest-qdisc-overlimit': this.dropsQdisc },
       notifies: this.notifies,
       virqs: this.virqs,
+      ...(this.notificationsLost + this.notificationsDelayed > 0
+        ? { notificationsLost: this.notificationsLost, notificationsDelayed: this.notificationsDelayed }
+        : {}),
     };
   }
 
@@ -93,6 +109,63 @@ export class NetfrontTx {
 
   timer(tag: number, now: Nanos, fx: Effects): void {
     if (tag === TAG_SEND) this.send(now, fx);
+    else if (tag <= TAG_DELAYED_EVT) this.deliverTxEvent(this.qs.length + TAG_DELAYED_EVT - tag, now, fx);
+  }
+
+  /**
+   * A transmit-path fault on this guest's queues starts or ends (the worker serving a queue acts on the guest's
+   * kicks, see NetbackTx.fault; this side on the TX completions). lose / delay: notifications on the queue's TX
+   * event channel (with split event channels; a shared channel's are the receive path's to lose).
+   * stop-tx-completion: xennet_tx_buf_gc does not run (neither after a send nor from the interrupt), so no slot
+   * comes back: the ring fills, the queue stops, the qdisc fills and further sends are dropped; at the end the
+   * deferred interrupt work runs. corrupt-tx-ring-index: a req_prod more than a ring ahead is written.
+   */
+  fault(cmd: FaultCommand, now: Nanos, fx: Effects): void {
+    const on = cmd.phase === 'start';
+    const p = cmd.params;
+    const prng = on ? new Prng(cmd.seed) : null;
+    for (const qi of cmd.queues ?? this.qs.map((q) => q.index)) {
+      const q = this.qs[qi];
+      if (!q) continue;
+      switch (cmd.action) {
+        case 'lose-tx-notifications':
+          q.loseP = on ? (p.probability ?? 1) : 0;
+          q.losePrng = prng;
+          break;
+        case 'delay-tx-notifications':
+          q.delayP = on ? (p.probability ?? 1) : 0;
+          q.delayNs = on ? (p.delay ?? 0) : 0;
+          q.delayPrng = prng;
+          break;
+        case 'stop-tx-completion':
+          q.gcStopped = on;
+          fx.event(on ? 'tx-completion-stopped' : 'tx-completion-resumed', { vm: this.cfg.vm, queue: q.index });
+          if (!on) this.onInterrupt(q.index, now, fx);
+          break;
+        case 'corrupt-tx-ring-index': {
+          const bad = u32Add(q.ring.reqProd, q.ring.size + (p.offset ?? 1));
+          const r = q.ring;
+          fx.send(
+            this.cfg.workers[q.index] as ActorRef,
+            {
+              kind: 'txreq',
+              vm: this.cfg.vm,
+              queue: q.index,
+              reqProd: bad,
+              rspEvent: r.rspEvent,
+              rspProdSeen: r.rspProd,
+              notify: true,
+              batch: this.cfg.pool.take(0),
+            },
+            now,
+          );
+          fx.event('tx-ring-index-written', { vm: this.cfg.vm, queue: q.index, reqProd: bad, valid: r.reqProd });
+          break;
+        }
+        default:
+          break;
+      }
+    }
   }
 
   /** The open-loop generators: every frame due by now is transmitted, then the next send is scheduled. */
@@ -100,25 +173,27 @@ export class NetfrontTx {
     const src = this.source;
     while (src.peek() <= now) {
       src.take();
-      this.transmit(src.flow, src.seq, src.len, src.at, fx);
+      this.transmit(src.flow, src.seq, src.len, src.at, fx, undefined, now);
     }
     this.schedule(fx);
   }
 
   /**
-   * The guest transmits a frame of `len` bytes (Ethernet, FCS included) on flow `flow` at `at` (≥ the caller's
-   * now): the one entry point of the transmit path, for the open-loop generators and for any workload that
+   * The guest transmits a frame of `len` bytes (Ethernet, FCS included) on flow `flow`, sent by the application at
+   * `at` (its send time, where latency counts from) and handled from `now` on: the one entry point of the transmit path, for the open-loop generators and for any workload that
    * sends (a TCP ACK, a request). The stack's work runs on the vCPU of the frame's TX queue, then
    * dev_queue_xmit — straight to xennet_start_xmit when the queue runs and its qdisc is empty, into the qdisc
    * when it is stopped, dropped when the qdisc is full [assumption: a sender that does not block]. A closed-loop
    * flow's frame carries its TCP header `tcp` along.
    */
-  transmit(flow: number, seq: number, len: number, at: Nanos, fx: Effects, tcp?: TcpHeader): void {
+  transmit(flow: number, seq: number, len: number, at: Nanos, fx: Effects, tcp?: TcpHeader, now: Nanos = at): void {
     const tx = this.tx;
     this.sent++;
     this.sentBytes += len;
     const q = this.qs[this.cfg.flowQueue[flow] ?? 0] ?? (this.qs[0] as TxQueue);
-    const t = q.core.run(at, tx.guestPerPacket + len * tx.guestPerByte, 'tx-send');
+    // The stack's work starts no earlier than now: a live host's send timer can fire late, and what the guest
+    // writes then cannot be due before it was written (in sim the timer fires at `at`, so now is `at`).
+    const t = q.core.run(now > at ? now : at, tx.guestPerPacket + len * tx.guestPerByte, 'tx-send');
     if (q.stopped || q.qdisc.length > 0) {
       if (q.qdisc.length >= this.cfg.qdiscLen) this.dropsQdisc++;
       else if (tcp === undefined) q.qdisc.push(flow, seq, len, at);
@@ -176,6 +251,7 @@ export class NetfrontTx {
    * RING_FINAL_CHECK_FOR_RESPONSES re-arms rsp_event at rsp_cons + 1. Returns when done.
    */
   private bufGc(q: TxQueue, now: Nanos): Nanos {
+    if (q.gcStopped) return now;
     const n = q.ring.unconsumed();
     if (n > 0) q.ring.consume(n);
     q.ring.finalCheck(1);
@@ -184,7 +260,16 @@ export class NetfrontTx {
 
   /** netback's TX responses arrived (its writes to the shared page): seen now, reclaimed at the next gc. */
   onResponses(queue: number, rspProd: number, reqEvent: number): void {
-    this.qs[queue]?.ring.onResponses(rspProd, reqEvent);
+    const r = this.qs[queue]?.ring;
+    if (r === undefined) return;
+    // A write older than one already seen (live: messages stamped at different emulated instants can overtake each
+    // other) is a stale view of a page whose rsp_prod only moves forward: the newer one stands.
+    const behind = u32Sub(r.rspProd, rspProd);
+    if (behind !== 0 && behind <= r.size) {
+      this.staleResponses++;
+      return;
+    }
+    r.onResponses(rspProd, reqEvent);
   }
 
   /** TX and RX share each queue's event channel (feature-split-event-channels not negotiated). */
@@ -202,6 +287,22 @@ export class NetfrontTx {
    * port merges into it; otherwise a virtual interrupt runs xennet_tx_interrupt on the queue's vCPU.
    */
   onTxEvent(port: number, now: Nanos, fx: Effects): void {
+    const q = this.qs[port - this.qs.length];
+    if (!q) return;
+    if (q.loseP > 0 && (q.loseP >= 1 || (q.losePrng as Prng).next() < q.loseP)) {
+      this.notificationsLost++;
+      return;
+    }
+    if (q.delayP > 0 && (q.delayP >= 1 || (q.delayPrng as Prng).next() < q.delayP)) {
+      this.notificationsDelayed++;
+      fx.timer(now + q.delayNs, TAG_DELAYED_EVT - q.index);
+      return;
+    }
+    this.deliverTxEvent(port, now, fx);
+  }
+
+  /** The notification reaches the TX event channel: an upcall, unless it merges into one not yet acked. */
+  private deliverTxEvent(port: number, now: Nanos, fx: Effects): void {
     const q = this.qs[port - this.qs.length];
     if (!q) return;
     if (q.ackAt >= 0 && now <= q.ackAt) return;

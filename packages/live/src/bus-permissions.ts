@@ -30,6 +30,11 @@ export function natsUserOf(ids: readonly string[]): string {
   return `sn-${(ids[0] ?? '').replace('.', '-')}`;
 }
 
+/** Whether `ids` hold every actor of `role`: the driver domain's process holds the back end and every worker. */
+function hostsAll(ids: readonly string[], role: DatapathRole): boolean {
+  return role === 'worker' && ids.includes('backend');
+}
+
 /** Every actor of a role, as a permission pattern. */
 const EVERY: Record<DatapathRole, string> = { nic: 'nic', backend: 'backend', worker: 'worker.*', frontend: 'vm.*' };
 
@@ -48,8 +53,9 @@ export function processPermissions(run: string, ids: readonly string[], user: st
   for (const id of ids) {
     const role = roleOf(id);
     if (role === undefined) continue;
-    // A role some of whose actors this process hosts has them all here (NIC + back end; the driver domain): no bus in between.
-    for (const peer of busPeersOf(role)) if (!here.has(peer)) publish.push(p.data(EVERY[peer], id));
+    // A role some of whose actors this process hosts has them all here (NIC + back end; the driver domain): no bus in
+    // between. Not so for a role's own peers (a worker's dealloc to another worker): one process per actor splits them.
+    for (const peer of busPeersOf(role)) if (!here.has(peer) || (peer === role && !hostsAll(ids, role))) publish.push(p.data(EVERY[peer], id));
   }
   publish.push(p.hello(first), p.stats(first), p.heartbeat(first), p.join());
   return { publish, subscribe: [...ids.map((id) => p.dataInbox(id)), p.control(first), `${inboxPrefixOf(user)}.>`], allowResponses: false };

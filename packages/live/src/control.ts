@@ -133,6 +133,7 @@ function isFaultCommand(c: unknown): c is FaultCommand {
   if (!isObj(c) || !isStr(c['id']) || !isNum(c['seed']) || !isObj(c['params'])) return false;
   if (!(DATAPATH_FAULT_ACTIONS as readonly unknown[]).includes(c['action'])) return false;
   if (c['phase'] !== 'start' && c['phase'] !== 'end') return false;
+  if (c['vm'] !== undefined && !(Number.isInteger(c['vm']) && (c['vm'] as number) >= 0)) return false;
   if (c['queues'] !== undefined && !isNumList(c['queues'])) return false;
   if (c['flows'] !== undefined && !isNumList(c['flows'])) return false;
   return Object.values(c['params']).every((v) => isNum(v) || (Array.isArray(v) && v.every(isStr)));

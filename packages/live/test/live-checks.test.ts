@@ -132,3 +132,11 @@ test('control: a rejoin start names its process and carries the faults in effect
   t.is(back({ kind: 'start', epochMs: 5, faults: {} }), null);
   t.is(back({ kind: 'start', epochMs: 5, faults: [{ actor: 'nic', cmd: { ...cmd, action: 'melt' } }] }), null);
 });
+
+test('control: a transmit-path fault for a worker names the guest whose queues it acts on; a guest that is no index is refused', (t) => {
+  const cmd = { id: 'f0', action: 'lose-tx-notifications', phase: 'start', vm: 1, queues: [0], params: { probability: 1 }, seed: 7 } as const;
+  const back = (m: unknown) => decodeControl(new TextEncoder().encode(JSON.stringify(m)));
+  t.deepEqual(decodeControl(encodeControl({ kind: 'fault', actor: 'worker.0', cmd })), { kind: 'fault', actor: 'worker.0', cmd });
+  t.is(back({ kind: 'fault', actor: 'worker.0', cmd: { ...cmd, vm: -1 } }), null);
+  t.is(back({ kind: 'fault', actor: 'worker.0', cmd: { ...cmd, vm: '1' } }), null);
+});

@@ -10,6 +10,11 @@ export const DATAPATH_FAULT_ACTIONS = [
   'ring-full-storm',
   'link-flap',
   'corrupt-ring-index',
+  // The transmit path's (a guest that sends): its TX event channel, its TX completion handling, its TX ring.
+  'lose-tx-notifications',
+  'delay-tx-notifications',
+  'stop-tx-completion',
+  'corrupt-tx-ring-index',
 ] as const;
 /**
  * Datapath faults whose start sets a state in the actor that lasts until their end. A restarted actor
@@ -23,6 +28,16 @@ export const HELD_STATE_FAULT_ACTIONS: ReadonlySet<DatapathFaultAction> = new Se
   'stop-polling',
   'slow-worker',
   'link-flap',
+  'lose-tx-notifications',
+  'delay-tx-notifications',
+  'stop-tx-completion',
+]);
+/** The transmit path's datapath actions: a guest's netfront TX side and the netback TX of the worker serving the queue carry them out. */
+export const TX_FAULT_ACTIONS: ReadonlySet<DatapathFaultAction> = new Set<DatapathFaultAction>([
+  'lose-tx-notifications',
+  'delay-tx-notifications',
+  'stop-tx-completion',
+  'corrupt-tx-ring-index',
 ]);
 /** Actions on an actor's process (or container); in sim the runtime plays the process and the supervisor. */
 export const PROCESS_FAULT_ACTIONS = ['kill', 'restart', 'crash-loop', 'pause'] as const;
@@ -65,6 +80,11 @@ export interface FaultCommand {
   readonly id: string;
   readonly action: DatapathFaultAction;
   readonly phase: 'start' | 'end';
+  /**
+   * The guest whose queues `queues` names, for a command to a netback worker about a guest's vif queues (the
+   * transmit path's notification faults act where the guest's kicks arrive, in the worker serving the queue).
+   */
+  readonly vm?: number;
   /** The actor's queues it applies to (guest queue numbers for a VM; every queue when absent). */
   readonly queues?: readonly number[];
   /** Flows a ring-full storm sends to (steered to the target queues). */

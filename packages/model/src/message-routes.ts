@@ -21,6 +21,8 @@ export interface MessageRoute {
    * driver's register writes), so a `dma` or `poll` that arrives over the bus was forged.
    */
   readonly bus: boolean;
+  /** A second role that sends this kind, where the datapath has one (see `dealloc`). */
+  readonly alsoFrom?: DatapathRole;
 }
 
 /**
@@ -45,12 +47,14 @@ export const MESSAGE_ROUTES: Readonly<Record<Message['kind'], MessageRoute>> = {
   xmit: { from: 'worker', to: 'backend', bus: true },
   txpost: { from: 'backend', to: 'nic', bus: false },
   txdone: { from: 'nic', to: 'backend', bus: false },
-  dealloc: { from: 'backend', to: 'worker', bus: true },
+  // The zero-copy callback of a frame's skb runs where the skb is freed: after the NIC sent it (the driver), or,
+  // guest to guest, as the receiving vif's netback thread takes it (another worker than the sender's).
+  dealloc: { from: 'backend', to: 'worker', bus: true, alsoFrom: 'worker' },
 };
 
 /** The roles a role sends to over the bus (from the routes): where its processes may publish. */
 export function busPeersOf(role: DatapathRole): readonly DatapathRole[] {
   const peers = new Set<DatapathRole>();
-  for (const r of Object.values(MESSAGE_ROUTES)) if (r.bus && r.from === role) peers.add(r.to);
+  for (const r of Object.values(MESSAGE_ROUTES)) if (r.bus && (r.from === role || r.alsoFrom === role)) peers.add(r.to);
   return [...peers];
 }

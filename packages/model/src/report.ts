@@ -158,6 +158,12 @@ export interface TxReport {
   readonly creditWaits?: number;
   /** One-way latency (ns) from the application's send to the last bit on the wire, summed, for the mean. */
   readonly latencySum?: number;
+  /**
+   * TX notifications a fault lost or held back (lose- / delay-tx-notifications): the guest's kicks where they
+   * reach netback (worker), netback's TX-completion notifications where they reach the guest (frontend).
+   */
+  readonly notificationsLost?: number;
+  readonly notificationsDelayed?: number;
 }
 
 export type ActorReport = NicReport | BackendReport | WorkerReport | FrontendReport;

@@ -239,7 +239,8 @@ export function faultsSummary(args: {
     messages,
     // Live logs arrive from several processes: put them in time order (stable, so sim's order stays).
     stalls: collectStalls([...events].sort((a, b) => a.t - b.t)),
-    ringErrors: events.filter((e) => e.kind === 'ring-corrupt').map((e) => ({ tMs: ms(e.t), ...e.detail })),
+    // netback's RX ring check, and its TX one (xenvif_tx_build_gops: the vif's TX side is disabled for good).
+    ringErrors: events.filter((e) => e.kind === 'ring-corrupt' || e.kind === 'vif-tx-fatal-error').map((e) => ({ tMs: ms(e.t), ...(e.kind === 'ring-corrupt' ? {} : { ring: 'tx' }), ...e.detail })),
     restarts: events.filter((e) => e.kind === 'actor-restart').length,
     recoveryResolutionMs: ms(args.interval),
     recovery: recoveryTimes(occurrences, args.samples, args.interval, args.warmup, args.runEnd),

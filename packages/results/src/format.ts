@@ -122,7 +122,10 @@ function addTx(s: Summary, add: (k: string, v: string) => void): void {
   add('tx', `${fmt(t.onWireGbps)} Gbit/s on the wire, ${fmt(t.onWirePps)} pkt/s (guests sent ${fmt(t.sentGbps)} Gbit/s); send to wire mean ${fmt(t.meanLatencyUs)} µs`);
   if (a.toGuests > 0) add('tx to guests', `${fmt(t.toGuestsGbps)} Gbit/s, ${fmt(t.toGuestsPps)} pkt/s through the bridge (counted as received above)`);
   add('tx irqs', `guest TX virtual irqs ${fmt(t.interrupts.virqPerSec)} /s, NIC TX-completion irqs ${fmt(t.interrupts.nicIrqPerSec)} /s`);
-  add('tx notifications', `guest ${fmt(t.notifications.guestPerSec)} /s, netback ${fmt(t.notifications.netbackPerSec)} /s`);
+  add(
+    'tx notifications',
+    `guest ${fmt(t.notifications.guestPerSec)} /s, netback ${fmt(t.notifications.netbackPerSec)} /s${t.faults ? `; faults lost ${t.faults.notificationsLost}, delayed ${t.faults.notificationsDelayed}` : ''}`,
+  );
   add('tx netback', `polls ${fmt(t.netback.pollsPerSec)} /s, responses ${fmt(t.netback.responsesPerSec)} /s (${fmt(t.netback.deallocShare * 100, 0)}% after dealloc), credit waits ${fmt(t.netback.creditWaitsPerSec)} /s`);
   add('tx drops', `${t.drops.total} (guest-qdisc-overlimit ${t.drops['guest-qdisc-overlimit']}, nic-tx-queue-full ${t.drops['nic-tx-queue-full']}${t.drops['vif-disabled'] > 0 ? `, vif-disabled ${t.drops['vif-disabled']}` : ''})`);
   const f = a.inFlight;

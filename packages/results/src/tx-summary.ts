@@ -26,6 +26,9 @@ export interface TxSnapshot {
   readonly polls: number;
   readonly creditWaits: number;
   readonly latencySum: number;
+  /** TX notifications faults lost or held back (both directions). */
+  readonly notificationsLost: number;
+  readonly notificationsDelayed: number;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -49,6 +52,8 @@ export function combineTx(reports: readonly ActorReport[]): TxSnapshot | null {
     polls: 0,
     creditWaits: 0,
     latencySum: 0,
+    notificationsLost: 0,
+    notificationsDelayed: 0,
   };
   const drops: Record<TxDropReason, number> = { 'guest-qdisc-overlimit': 0, 'vif-disabled': 0, 'nic-tx-queue-full': 0 };
   const held = { guestQdiscs: 0, txRings: 0, nicTxQueues: 0 };
@@ -69,6 +74,8 @@ export function combineTx(reports: readonly ActorReport[]): TxSnapshot | null {
     s.polls += t.polls ?? 0;
     s.creditWaits += t.creditWaits ?? 0;
     s.latencySum += t.latencySum ?? 0;
+    s.notificationsLost += t.notificationsLost ?? 0;
+    s.notificationsDelayed += t.notificationsDelayed ?? 0;
     if (r.role === 'frontend') {
       held.guestQdiscs += t.held;
       s.guestNotifies += t.notifies ?? 0;
@@ -126,6 +133,8 @@ export interface TxSummary {
   };
   readonly drops: Readonly<Record<TxDropReason, number>> & { readonly total: number };
   readonly accounting: TxAccounting;
+  /** Only in a run whose faults touched TX notifications: how many they lost and held back in the whole run. */
+  readonly faults?: { readonly notificationsLost: number; readonly notificationsDelayed: number };
 }
 
 /** Round to 6 significant digits (as the rest of the summary). */
@@ -160,5 +169,8 @@ export function summarizeTx(a: TxSnapshot, b: TxSnapshot, t: { readonly a: Nanos
     },
     drops: { ...b.drops, total },
     accounting: acc,
+    ...(b.notificationsLost + b.notificationsDelayed > 0
+      ? { faults: { notificationsLost: b.notificationsLost, notificationsDelayed: b.notificationsDelayed } }
+      : {}),
   };
 }

@@ -11,7 +11,7 @@ import { formatPath, ScenarioIssue, type Path } from './issue.js';
 import { readLive } from './live.js';
 import { applyOverrides, overrideAt, parseOverride, type Override, type OverrideOwnership } from './overrides.js';
 import { readCoalescing } from './coalescing.js';
-import { readFaults } from './faults.js';
+import { readFaults, sendersOf } from './faults.js';
 import { readNetback } from './netback.js';
 import { readTopology } from './topology.js';
 import { readTraffic } from './traffic.js';
@@ -191,10 +191,6 @@ function compileValue(value: unknown, source: string): CompiledScenario {
   const coalescing = readCoalescing(map.get('coalescing'));
   const napiMap = readMap(map.get('napi'), K.napi);
   const budget = readInt(napiMap.get('budget'), K.napi.keys.budget.default, K.napi.keys.budget);
-  if (runtime === 'live' && generators.some((g) => g.receiver !== null)) {
-    // The sender's grants come back from the receiving vif's worker: a message between workers that live runs do not route yet.
-    runtimeField.expected('sim', ' (guest-to-guest traffic runs in sim only for now)');
-  }
   const profile = readCosts(map.get('costs'), baseDirOf(source));
   // A closed-loop flow's guest end sends too: its ACKs (and responses) take the transmit path.
   const sends = generators.some((g) => g.sender !== null || g.spec.closedLoop !== undefined);
@@ -203,7 +199,6 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     runtimePath: runtimeField.path,
     dom0Vcpus: topology.compiled.dom0.vcpus,
     dom0Path: topology.dom0VcpusPath,
-    faults: map.get('faults'),
   });
   // A receive-only scenario carries no transmit costs, so that it compiles (and resolves) as it always did.
   const costs: CostProfile = sends || profile.tx === undefined ? profile : withoutTx(profile);
@@ -211,6 +206,7 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     duration,
     workers: topology.compiled.workers,
     vmQueues: topology.compiled.vms.map((v) => v.queues),
+    senders: sendersOf(generators),
   });
   const dom0 = topology.compiled.dom0;
   const netback = readNetback(map.get('netback'), topology.compiled.vms[0]?.ringSize ?? 256, dom0.vcpus !== null, topology.dom0VcpusPath);
@@ -277,15 +273,15 @@ function withoutTx(profile: CostProfile): CostProfile {
 
 /**
  * The `tx` section when a guest sends (null otherwise: a `tx` section without a sending guest is a mistake worth
- * naming). A guest that sends needs the profile's transmit costs, dedicated dom0 cores (the transmit path is
- * not yet modelled on scheduled dom0 vCPUs) and no faults (none acts on the transmit path yet).
+ * naming). A guest that sends needs the profile's transmit costs and dedicated dom0 cores (the transmit path is
+ * not yet modelled on scheduled dom0 vCPUs); the faults section refuses the actions not modelled with it.
  */
 function readGuestTx(
   field: Field,
   sends: boolean,
   profile: CostProfile,
   costsField: Field,
-  ctx: { runtime: string; runtimePath: Path; dom0Vcpus: number | null; dom0Path: Path; faults: Field },
+  ctx: { runtime: string; runtimePath: Path; dom0Vcpus: number | null; dom0Path: Path },
 ): ReturnType<typeof readTx> | null {
   if (!sends) {
     if (!field.absent) field.expected('no tx section', ' (no generator sends from a guest: give one from: vm.<index>)');
@@ -296,9 +292,6 @@ function readGuestTx(
   }
   if (ctx.dom0Vcpus !== null) {
     new Field(ctx.dom0Vcpus, [...ctx.dom0Path]).expected('"dedicated"', ' (a guest that sends is not yet modelled on scheduled dom0 vCPUs)');
-  }
-  if (!ctx.faults.absent && Array.isArray(ctx.faults.value) && ctx.faults.value.length > 0) {
-    ctx.faults.expected('no faults', ' (faults are not yet modelled with a guest that sends)');
   }
 
   return readTx(field);

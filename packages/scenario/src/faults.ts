@@ -25,7 +25,7 @@ interface ActionRule {
 }
 
 const ANY_ACTOR: readonly TargetKind[] = ['vm', 'worker', 'nic', 'backend'];
-/** The transmit path's message kinds: faults on them are not offered yet (a guest that sends runs fault-free). */
+/** The transmit path's message kinds: message faults on them are not offered yet (its own actions, *-tx-*, act on its notifications, completions and ring). */
 const TX_KINDS: readonly string[] = ['txreq', 'txrsp', 'xmit', 'txpost', 'txdone', 'dealloc'];
 /** The kinds a message fault may touch: the receive path's. */
 const ALL_KINDS: readonly string[] = MESSAGE_KINDS.filter((k) => !TX_KINDS.includes(k));
@@ -44,6 +44,11 @@ export const FAULT_RULES: Readonly<Record<FaultAction, ActionRule>> = {
   'ring-full-storm': { targets: ['vm'], params: ['packets', 'size'], duration: 'none' },
   'link-flap': { targets: ['nic'], params: [], duration: 'required' },
   'corrupt-ring-index': { targets: ['vm'], params: ['offset'], duration: 'optional' },
+  'lose-tx-notifications': { targets: ['vm'], params: ['probability'], duration: 'optional' },
+  'delay-tx-notifications': { targets: ['vm'], params: ['probability', 'delay'], duration: 'optional' },
+  'stop-tx-completion': { targets: ['vm'], params: [], duration: 'optional' },
+  // xenvif_fatal_tx_err disables the vif for good: only a new connection through xenbus, not modelled on TX, brings it back.
+  'corrupt-tx-ring-index': { targets: ['vm'], params: ['offset'], duration: 'none' },
   kill: { targets: ANY_ACTOR, params: ['restartAfter'], duration: 'none' },
   restart: { targets: ANY_ACTOR, params: [], duration: 'none' },
   'crash-loop': { targets: ANY_ACTOR, params: ['restartAfter'], duration: 'none' },
@@ -62,7 +67,7 @@ function defaultParam(action: FaultAction, key: ParamKey): number | undefined {
     case 'probability':
       return action === 'reorder-messages' ? 0.5 : 1;
     case 'delay':
-      return action === 'delay-notifications' ? 100_000 : action === 'reorder-messages' ? 20_000 : 50_000;
+      return action === 'delay-notifications' || action === 'delay-tx-notifications' ? 100_000 : action === 'reorder-messages' ? 20_000 : 50_000;
     case 'factor':
       return 4;
     case 'packets':
@@ -187,7 +192,31 @@ export interface FaultContext {
   readonly duration: Nanos;
   readonly workers: number;
   readonly vmQueues: readonly number[];
+  /** The guests that send (traffic from: vm.<index>); absent or empty: the scenario is receive-only. */
+  readonly senders?: readonly number[];
 }
+
+/** The transmit path's own actions: they need a target guest that sends. */
+const TX_ACTIONS: ReadonlySet<FaultAction> = new Set<FaultAction>([
+  'lose-tx-notifications',
+  'delay-tx-notifications',
+  'stop-tx-completion',
+  'corrupt-tx-ring-index',
+]);
+
+/**
+ * Actions not modelled yet when a guest sends, and why: what they would break on the transmit path. The others
+ * (the datapath's own, pause, and message delays, duplicates and reordering) act there as on a receive-only run.
+ */
+const NOT_WITH_TX: Readonly<Partial<Record<FaultAction, string>>> = {
+  kill: "a restarted actor does not rebuild the transmit path's ring state yet",
+  restart: "a restarted actor does not rebuild the transmit path's ring state yet",
+  'crash-loop': "a restarted actor does not rebuild the transmit path's ring state yet",
+  'link-flap': 'the NIC transmitting while its link is down is not modelled',
+  'drop-messages': "a dropped batch's grant-mapped TX slots would never be answered",
+  partition: "a dropped batch's grant-mapped TX slots would never be answered",
+  'nats-restart': 'frames a guest sent that the server loses are not counted in the transmit accounting yet',
+};
 
 export interface FaultsResult {
   readonly compiled: readonly FaultSpec[];
@@ -235,6 +264,7 @@ function readFault(
   const duration = readFaultDuration(map.get('duration'), action, rule);
   const { every, count } = readRepeat(map.get('repeat'), action, start, duration, ctx);
   const { params, resolvedParams } = readParams(map, action, rule);
+  checkTransmitPath(actionField, targetField, action, target, ctx.senders ?? []);
   return {
     compiled: { id, action, target, targetText: formatTarget(target), start, duration, every, count, params: params as FaultParams },
     resolved: {
@@ -247,6 +277,23 @@ function readFault(
       ...resolvedParams,
     },
   };
+}
+
+/** A transmit-path action needs a guest that sends; an action not modelled with a sending guest is refused, saying why. */
+function checkTransmitPath(actionField: Field, targetField: Field, action: FaultAction, target: FaultTarget, senders: readonly number[]): void {
+  const why = NOT_WITH_TX[action];
+  if (senders.length > 0 && why !== undefined) {
+    actionField.expected('an action modelled with a guest that sends', ` (${why}; docs/faults.md#the-transmit-path-a-guest-that-sends)`);
+  }
+  if (!TX_ACTIONS.has(action) || target.kind !== 'actor' || target.actor.role !== 'vm') return;
+  const vm = target.actor.index;
+  if (senders.length === 0) targetField.expected(`a guest that sends (${action} acts on the transmit path; no traffic has from: vm.<index>)`);
+  if (vm !== '*' && !senders.includes(vm)) {
+    targetField.expected(
+      `a guest that sends (${action} acts on the transmit path): ${senders.map((v) => `vm:${v}`).join(', ')}`,
+      ` (no traffic has from: vm.${vm})`,
+    );
+  }
 }
 
 /** When: `at` (from the run's start) or `after` (from the previous fault's start), before the end of the run. */
@@ -439,7 +486,12 @@ export function checkFaultRequest(action: string, target: string, given: { reado
  * to point into.
  */
 export function compileFaultItem(item: Readonly<Record<string, unknown>>, scenario: CompiledScenario): FaultSpec {
-  const ctx: FaultContext = { duration: scenario.duration, workers: scenario.topology.workers, vmQueues: scenario.topology.vms.map((v) => v.queues) };
+  const ctx: FaultContext = {
+    duration: scenario.duration,
+    workers: scenario.topology.workers,
+    vmQueues: scenario.topology.vms.map((v) => v.queues),
+    senders: sendersOf(scenario.traffic.generators, scenario.traffic.flows),
+  };
   let compiled: readonly FaultSpec[];
   try {
     compiled = readFaults(new Field([item], ['faults']), ctx).compiled;
@@ -451,6 +503,30 @@ export function compileFaultItem(item: Readonly<Record<string, unknown>>, scenar
   const f = compiled[0];
   if (f === undefined) throw new SplitnetError('E_INTERNAL', 'compileFaultItem: one item gave no fault');
   return f;
+}
+
+/** A generator as sendersOf reads it: as the scenario reader holds it (vms, spec) or compiled (closedLoop). */
+interface SenderView {
+  readonly sender?: number | null;
+  readonly vms?: readonly number[];
+  readonly closedLoop?: unknown;
+  readonly spec?: { readonly closedLoop?: unknown };
+}
+
+/**
+ * The guests that send, in index order: a generator's `from: vm.N`, and the guest end of every closed-loop flow
+ * (its ACKs, requests or responses take the transmit path too). A compiled generator does not list its guests:
+ * `flows` (the compiled flow table) says which guest each closed-loop flow is on.
+ */
+export function sendersOf(generators: readonly SenderView[], flows: readonly { readonly generator: number; readonly vm: number }[] = []): number[] {
+  const out = new Set<number>();
+  generators.forEach((g, i) => {
+    if (g.sender !== undefined && g.sender !== null) out.add(g.sender);
+    if (g.closedLoop === undefined && g.spec?.closedLoop === undefined) return;
+    for (const v of g.vms ?? []) out.add(v);
+    for (const f of flows) if (f.generator === i) out.add(f.vm);
+  });
+  return [...out].sort((a, b) => a - b);
 }
 
 function checkActor(field: Field, a: ActorSelector, ctx: FaultContext): void {

@@ -59,7 +59,7 @@ test('faults - mistakes are located and say what was expected', (t) => {
   const f = (item: string) => `${topo}faults:\n  - ${item}\n`;
   t.is(
     errorOf(t, f('{ at: 1ms, target: worker:0, action: kil }')),
-    's.yaml:4:42: faults[0].action: expected one of "lose-notifications", "delay-notifications", "stop-polling", "slow-worker", "ring-full-storm", "link-flap", "corrupt-ring-index", "kill", "restart", "crash-loop", "pause", "drop-messages", "delay-messages", "duplicate-messages", "reorder-messages", "partition" or "nats-restart", found "kil" (did you mean "kill"?)',
+    's.yaml:4:42: faults[0].action: expected one of "lose-notifications", "delay-notifications", "stop-polling", "slow-worker", "ring-full-storm", "link-flap", "corrupt-ring-index", "lose-tx-notifications", "delay-tx-notifications", "stop-tx-completion", "corrupt-tx-ring-index", "kill", "restart", "crash-loop", "pause", "drop-messages", "delay-messages", "duplicate-messages", "reorder-messages", "partition" or "nats-restart", found "kil" (did you mean "kill"?)',
   );
   t.regex(
     errorOf(t, f('{ at: 1ms, target: worker:2, action: kill }')),
@@ -131,7 +131,7 @@ const faultRequests: [string, string, string, { params: string[]; duration: bool
     'kil',
     'worker:1',
     { params: [], duration: false },
-    'fault kil: unknown action (expected one of: lose-notifications, delay-notifications, stop-polling, slow-worker, ring-full-storm, link-flap, corrupt-ring-index, kill, restart, crash-loop, pause, drop-messages, delay-messages, duplicate-messages, reorder-messages, partition, nats-restart; did you mean "kill"?)',
+    'fault kil: unknown action (expected one of: lose-notifications, delay-notifications, stop-polling, slow-worker, ring-full-storm, link-flap, corrupt-ring-index, lose-tx-notifications, delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index, kill, restart, crash-loop, pause, drop-messages, delay-messages, duplicate-messages, reorder-messages, partition, nats-restart; did you mean "kill"?)',
   ],
   [
     'a target that is not one',

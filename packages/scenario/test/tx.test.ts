@@ -48,16 +48,6 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
     's.yaml:3:21: tx.rateInterval: expected a duration ≥ 1000ns, found "1ns"',
   ],
   [
-    'guest-to-guest traffic in live mode',
-    'topology: { vms: { count: 2 } }\ntraffic:\n  - from: vm.0\n    to: vm.1\nruntime: live\n',
-    's.yaml:5:10: runtime: expected sim, found "live" (guest-to-guest traffic runs in sim only for now)',
-  ],
-  [
-    'faults with a guest that sends',
-    'traffic:\n  - from: vm.0\nfaults: [{ at: 1ms, target: vm:0, action: kill }]\n',
-    's.yaml:3:9: faults: expected no faults, found a list of 1 (faults are not yet modelled with a guest that sends)',
-  ],
-  [
     'a guest that sends with scheduled dom0 vCPUs',
     'traffic:\n  - from: vm.0\ntopology: { dom0: { vcpus: 2 } }\n',
     's.yaml:3:28: topology.dom0.vcpus: expected "dedicated", found 2 (a guest that sends is not yet modelled on scheduled dom0 vCPUs)',

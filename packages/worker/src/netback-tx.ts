@@ -1,6 +1,6 @@
 // netback's transmit side for the vif queues a worker serves: TX NAPI over the guest TX ring, header copy and grant map, the credit scheduler, dealloc and TX responses.
-import { ETH_FCS_LEN, PacketFifo, pushNeedsNotify, TxRingBack, txCopyOnly, txSlots, XEN_NETBACK_TX_COPY_LEN } from '@splitnet/model';
-import type { ActorRef, BatchPool, Core, CostProfile, Effects, Nanos, PacketBatch, TxCosts, TxReport } from '@splitnet/model';
+import { ETH_FCS_LEN, PacketFifo, Prng, pushNeedsNotify, TxRingBack, txCopyOnly, txSlots, XEN_NETBACK_TX_COPY_LEN } from '@splitnet/model';
+import type { ActorRef, BatchPool, Core, CostProfile, Effects, FaultCommand, Nanos, PacketBatch, TxCosts, TxReport } from '@splitnet/model';
 
 /** The vif's `rate=` limit (xenstore `rate`: bytes per credit_usec), as xen_net_read_rate reads it. */
 export interface TxCredit {
@@ -30,7 +30,10 @@ export interface NetbackTxConfig {
   readonly pool: BatchPool;
 }
 
-/** Timer tags of the transmit side are negative: −1 − (kind + KINDS · queue index). */
+/**
+ * Timer tags of the transmit side are negative: −1 − (kind + KINDS · queue index); below those, a guest's kick a
+ * delay-tx-notifications fault held back: −1 − (KINDS · queues + queue index).
+ */
 const KINDS = 2;
 const KIND_POLL_END = 0;
 const KIND_CREDIT = 1;
@@ -61,6 +64,14 @@ class TxQueue {
   notifiedProd = -1;
   /** Frames the last poll took (a full budget polls again). */
   lastPollCount = 0;
+  /** Fault state: the guest's kicks on this queue's TX event channel lost / delayed with a probability. */
+  loseP = 0;
+  losePrng: Prng | null = null;
+  delayP = 0;
+  delayNs = 0;
+  delayPrng: Prng | null = null;
+  kicksLost = 0;
+  kicksDelayed = 0;
   constructor(
     readonly index: number,
     readonly spec: NetbackTxQueue,
@@ -108,7 +119,11 @@ export class NetbackTx {
     let polls = 0;
     let creditWaits = 0;
     let disabled = 0;
+    let lost = 0;
+    let delayed = 0;
     for (const q of this.qs) {
+      lost += q.kicksLost;
+      delayed += q.kicksDelayed;
       notifies += q.notifies;
       responses += q.responses;
       deallocResponses += q.deallocResponses;
@@ -116,7 +131,38 @@ export class NetbackTx {
       creditWaits += q.creditWaits;
       disabled += q.dropsDisabled;
     }
-    return { held: this.held(), drops: { 'vif-disabled': disabled }, notifies, responses, deallocResponses, polls, creditWaits };
+    return {
+      held: this.held(),
+      drops: { 'vif-disabled': disabled },
+      notifies,
+      responses,
+      deallocResponses,
+      polls,
+      creditWaits,
+      ...(lost + delayed > 0 ? { notificationsLost: lost, notificationsDelayed: delayed } : {}),
+    };
+  }
+
+  /**
+   * lose- / delay-tx-notifications on guest `cmd.vm`'s queues: the guest's kicks (the notify hypercall after
+   * RING_PUSH_REQUESTS_AND_CHECK_NOTIFY) reach this netback's TX event channel with that probability lost, or
+   * `delay` later. A lost kick leaves netback idle with requests on the ring: netfront notifies only when a push
+   * crosses req_event, which netback re-arms only when it polls, so nothing polls that ring again.
+   */
+  fault(cmd: FaultCommand): void {
+    const on = cmd.phase === 'start';
+    const prng = on ? new Prng(cmd.seed) : null;
+    for (const q of this.qs) {
+      if (q.spec.vm !== cmd.vm || (cmd.queues !== undefined && !cmd.queues.includes(q.spec.queue))) continue;
+      if (cmd.action === 'lose-tx-notifications') {
+        q.loseP = on ? (cmd.params.probability ?? 1) : 0;
+        q.losePrng = prng;
+      } else if (cmd.action === 'delay-tx-notifications') {
+        q.delayP = on ? (cmd.params.probability ?? 1) : 0;
+        q.delayNs = on ? (cmd.params.delay ?? 0) : 0;
+        q.delayPrng = prng;
+      }
+    }
   }
 
   /**
@@ -157,16 +203,26 @@ export class NetbackTx {
       q.frames.pushBatch(b);
       this.cfg.pool.release(b);
     }
-    if (notified) q.reqNotifies++;
     // netfront pushed before our re-armed req_event reached it: on a shared page either its push would have seen
     // the new req_event and notified, or our RING_FINAL_CHECK_FOR_REQUESTS re-read would have seen the request.
     // A req_prod that crosses our req_event is therefore taken as a notification.
     const crossed = !notified && pushNeedsNotify(q.ring.reqProd, reqProd, q.ring.reqEvent);
+    // A fault may lose or hold back the guest's kick (a crossing stands for one); the requests are on the ring all the same.
+    let kicked = notified || crossed;
+    if (kicked && q.loseP > 0 && (q.loseP >= 1 || (q.losePrng as Prng).next() < q.loseP)) {
+      q.kicksLost++;
+      kicked = false;
+    } else if (kicked && q.delayP > 0 && (q.delayP >= 1 || (q.delayPrng as Prng).next() < q.delayP)) {
+      q.kicksDelayed++;
+      kicked = false;
+      fx.timer(now + q.delayNs, -1 - (KINDS * this.qs.length + q.index));
+    }
+    if (notified && kicked) q.reqNotifies++;
     // The late-event rule (see TxRingBack.onRequests), once per rsp_prod: a notification sent since the last
     // push already reaches netfront after those responses, and its handler reclaims them all.
     const late = q.ring.onRequests(reqProd, rspEvent, rspProdSeen) && q.notifiedProd !== q.ring.rspProd;
     if (late) this.notify(q, now, fx);
-    if ((notified || crossed) && !q.napi && !q.rateLimited && q.frames.length > 0) this.poll(q, now, fx);
+    if (kicked && !q.napi && !q.rateLimited && q.frames.length > 0) this.poll(q, now, fx);
   }
 
   /** The dealloc thread: unmap the slots of frames that have been sent and answer them (xenvif_tx_dealloc_action). */
@@ -182,6 +238,14 @@ export class NetbackTx {
 
   timer(tag: number, now: Nanos, fx: Effects): void {
     const rest = -1 - tag;
+    if (rest >= KINDS * this.qs.length) {
+      // A held-back kick arrives: xenvif_tx_interrupt schedules NAPI, unless it already runs or is rate-limited.
+      const q = this.qs[rest - KINDS * this.qs.length];
+      if (q) {
+        if (!q.napi && !q.rateLimited && q.frames.length > 0) this.poll(q, now, fx);
+      }
+      return;
+    }
     const kind = rest % KINDS;
     const q = this.qs[Math.floor(rest / KINDS)];
     if (!q) return;

@@ -347,6 +347,7 @@ export class WorkerActor implements Actor {
 
   /** A slow-worker fault starts (cost × factor) or ends. */
   fault(cmd: FaultCommand, _now: Nanos, fx: Effects): void {
+    if (cmd.action === 'lose-tx-notifications' || cmd.action === 'delay-tx-notifications') this.tx?.fault(cmd);
     if (cmd.action !== 'slow-worker') return;
     this.costFactor = cmd.phase === 'start' ? (cmd.params.factor ?? 1) : 1;
     fx.event(cmd.phase === 'start' ? 'worker-slowed' : 'worker-restored', { factor: this.costFactor });

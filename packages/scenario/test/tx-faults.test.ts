@@ -1,0 +1,100 @@
+// The transmit path's faults (lose-/delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index) and the actions refused with a guest that sends: one-line errors and compiled parameters.
+import test from 'ava';
+import { compileScenarioText } from '../src/index.js';
+import { errorOf } from './helpers.js';
+
+const SENDS = 'topology: { vms: { count: 2 } }\ntraffic:\n  - from: vm.0\n';
+/** A closed-loop TCP stream into guest 1: its ACKs take guest 1's transmit path, so guest 1 sends too. */
+const TCP_INTO_1 = 'topology: { vms: { count: 2 } }\ntraffic:\n  - { vms: [1], tcp: { cc: reno } }\n';
+const RX_ONLY = 'topology: { vms: { count: 2 } }\ntraffic:\n  - name: in\n';
+
+const cases: readonly (readonly [what: string, text: string, expected: string])[] = [
+  [
+    'a TX fault in a receive-only scenario',
+    `${RX_ONLY}faults: [{ at: 1ms, target: vm:0, action: lose-tx-notifications }]\n`,
+    's.yaml:4:29: faults[0].target: expected a guest that sends (lose-tx-notifications acts on the transmit path; no traffic has from: vm.<index>), found "vm:0"',
+  ],
+  [
+    'a TX fault on a guest that does not send',
+    `${SENDS}faults: [{ at: 1ms, target: vm:1, action: stop-tx-completion }]\n`,
+    's.yaml:4:29: faults[0].target: expected a guest that sends (stop-tx-completion acts on the transmit path): vm:0, found "vm:1" (no traffic has from: vm.1)',
+  ],
+  [
+    'a TX fault on a worker',
+    `${SENDS}faults: [{ at: 1ms, target: worker:0, action: delay-tx-notifications }]\n`,
+    's.yaml:4:29: faults[0].target: expected a target for delay-tx-notifications: vm:<v>[:queue:<q>], found "worker:0"',
+  ],
+  [
+    'a duration on a corrupt TX ring index',
+    `${SENDS}faults: [{ at: 1ms, duration: 2ms, target: vm:0, action: corrupt-tx-ring-index }]\n`,
+    's.yaml:4:31: faults[0].duration: expected no duration (corrupt-tx-ring-index is instantaneous), found "2ms"',
+  ],
+  [
+    'a probability above 1',
+    `${SENDS}faults: [{ at: 1ms, target: vm:0, action: lose-tx-notifications, probability: 2 }]\n`,
+    's.yaml:4:79: faults[0].probability: expected a number > 0 and ≤ 1, found 2',
+  ],
+  [
+    'a parameter the action does not take',
+    `${SENDS}faults: [{ at: 1ms, target: vm:0, action: stop-tx-completion, delay: 5us }]\n`,
+    's.yaml:4:70: faults[0].delay: stop-tx-completion takes no delay',
+  ],
+  [
+    'a kill with a guest that sends',
+    `${SENDS}faults: [{ at: 1ms, target: worker:0, action: kill }]\n`,
+    's.yaml:4:47: faults[0].action: expected an action modelled with a guest that sends, found "kill" (a restarted actor does not rebuild the transmit path\'s ring state yet; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+  ],
+  [
+    'a link flap with a guest that sends',
+    `${SENDS}faults: [{ at: 1ms, duration: 1ms, target: nic, action: link-flap }]\n`,
+    's.yaml:4:57: faults[0].action: expected an action modelled with a guest that sends, found "link-flap" (the NIC transmitting while its link is down is not modelled; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+  ],
+  [
+    'dropped messages with a guest that sends',
+    `${SENDS}faults: [{ at: 1ms, target: "link:backend>worker:0", action: drop-messages }]\n`,
+    's.yaml:4:62: faults[0].action: expected an action modelled with a guest that sends, found "drop-messages" (a dropped batch\'s grant-mapped TX slots would never be answered; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+  ],
+  [
+    'a kill with a guest that sends only the ACKs of a TCP stream',
+    `${TCP_INTO_1}faults: [{ at: 1ms, target: vm:1, action: kill }]\n`,
+    's.yaml:4:43: faults[0].action: expected an action modelled with a guest that sends, found "kill" (a restarted actor does not rebuild the transmit path\'s ring state yet; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+  ],
+  [
+    "a TX fault on the guest that is not a TCP stream's end",
+    `${TCP_INTO_1}faults: [{ at: 1ms, target: vm:0, action: stop-tx-completion }]\n`,
+    's.yaml:4:29: faults[0].target: expected a guest that sends (stop-tx-completion acts on the transmit path): vm:1, found "vm:0" (no traffic has from: vm.0)',
+  ],
+];
+
+for (const [what, text, expected] of cases) {
+  test(`tx faults - ${what} is one line naming where`, (t) => {
+    t.is(errorOf(t, text), expected);
+  });
+}
+
+test('tx faults - the TX actions compile with their defaults: probability 1, delay 100us, offset 1, and corrupt-tx-ring-index takes no duration', (t) => {
+  const s = compileScenarioText(
+    `${SENDS}faults:\n  - { at: 1ms, target: vm:0, action: lose-tx-notifications }\n  - { at: 2ms, target: 'vm:0:queue:0', action: delay-tx-notifications }\n  - { at: 3ms, duration: 1ms, target: vm:0, action: stop-tx-completion }\n  - { at: 4ms, target: vm:0, action: corrupt-tx-ring-index }\n`,
+    's.yaml',
+  );
+  t.deepEqual(
+    s.faults.map((f) => [f.action, f.params, f.duration]),
+    [
+      ['lose-tx-notifications', { probability: 1 }, 0],
+      ['delay-tx-notifications', { probability: 1, delay: 100_000 }, 0],
+      ['stop-tx-completion', {}, 1_000_000],
+      ['corrupt-tx-ring-index', { offset: 1 }, 0],
+    ],
+  );
+});
+
+test('tx faults - with a guest that sends, pause and the receive-path datapath actions still compile', (t) => {
+  const s = compileScenarioText(
+    `${SENDS}faults:\n  - { at: 1ms, duration: 1ms, target: worker:0, action: pause }\n  - { at: 2ms, target: vm:1, action: lose-notifications }\n`,
+    's.yaml',
+  );
+  t.deepEqual(
+    s.faults.map((f) => f.action),
+    ['pause', 'lose-notifications'],
+  );
+});
