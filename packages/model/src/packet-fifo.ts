@@ -62,6 +62,25 @@ export class PacketFifo {
     this.tail = t;
   }
 
+  /** Append the n oldest packets of `src` (which keeps them: the caller discards them there). */
+  pushFrom(src: PacketFifo, n: number): void {
+    if (n <= 0) return;
+    while (this.tail - this.head + n > this.mask + 1) this.grow();
+    const sm = src.mask;
+    const dm = this.mask;
+    let s = src.head;
+    let t = this.tail;
+    for (let k = 0; k < n; k++, s++, t++) {
+      const i = s & sm;
+      const j = t & dm;
+      this.flow[j] = src.flow[i] as number;
+      this.seq[j] = src.seq[i] as number;
+      this.len[j] = src.len[i] as number;
+      this.at[j] = src.at[i] as number;
+    }
+    this.tail = t;
+  }
+
   /** Field accessors for the k-th packet from the head (0 = oldest). */
   flowAt(k: number): number {
     return this.flow[(this.head + k) & this.mask] ?? 0;
