@@ -198,14 +198,16 @@ export class BackendActor implements Actor {
     if (n === 0) return;
     const flowGq = this.cfg.flowGq;
     const counts = this.counts;
+    // The guest queues this batch touches, in the order first seen: touched[0, nTouched) (the array keeps its room;
+    // emptying it with `length = 0` would free its store on every batch).
     const touched = this.touched;
-    touched.length = 0;
+    let nTouched = 0;
     for (let i = 0; i < n; i++) {
       const g = flowGq[b.flow[i] as number] as number;
-      if (counts[g] === 0) touched.push(g);
+      if (counts[g] === 0) touched[nTouched++] = g;
       counts[g] = (counts[g] as number) + 1;
     }
-    if (touched.length === 1) {
+    if (nTouched === 1) {
       const g = touched[0] as number;
       counts[g] = 0;
       this.sendTo(g, b, at, fx);
@@ -213,7 +215,8 @@ export class BackendActor implements Actor {
     }
     // Scatter in one pass into one pooled batch per guest queue (order within each flow is kept).
     const parts = this.parts;
-    for (const g of touched) {
+    for (let j = 0; j < nTouched; j++) {
+      const g = touched[j] as number;
       parts[g] = this.pool.take(counts[g] as number);
       counts[g] = 0;
     }
@@ -223,7 +226,8 @@ export class BackendActor implements Actor {
       copyPacket(b, i, part, part.count++);
     }
     this.pool.release(b);
-    for (const g of touched) {
+    for (let j = 0; j < nTouched; j++) {
+      const g = touched[j] as number;
       this.sendTo(g, parts[g] as MutableBatch, at, fx);
       parts[g] = undefined;
     }

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 
-test('live hosts share one hidden class whatever optional options they get, their effects call the same functions, and a fresh event queue holds doubles (V8 natives)', (t) => {
+test('live hosts share one hidden class whatever optional options they get, their effects call the same functions, and a fresh event queue keeps times and tags in Float64Arrays (V8 natives)', (t) => {
   const live = new URL('../src/index.js', import.meta.url).href;
   const runtime = new URL('../../../runtime/dist/src/index.js', import.meta.url).href;
   const transport = new URL('../../../transport/dist/src/index.js', import.meta.url).href;
@@ -22,8 +22,8 @@ test('live hosts share one hidden class whatever optional options they get, thei
       options: %HaveSameMap(warm.o, run.o),
       send: fa.send === fb.send, timer: fa.timer === fb.timer, event: fa.event === fb.event,
       links: fb.links.length,
-      times: %HasDoubleElements(new EventQueue().time),
-      tags: %HasDoubleElements(new EventQueue().tag),
+      times: %HasFixedFloat64Elements(new EventQueue().time),
+      tags: %HasFixedFloat64Elements(new EventQueue().tag),
     }));
   `;
   const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', code], { encoding: 'utf8' });

@@ -22,6 +22,9 @@ const TWO_POW_32 = 0x1_0000_0000;
 const POW2_INV = new Float64Array(64);
 for (let k = 0; k < 64; k++) POW2_INV[k] = 2 ** -k;
 
+/** Buckets a new histogram holds before it first grows: every value up to 8 µs. */
+const INITIAL_COUNTS = 4096;
+
 /** Default range: one hour of emulated time, comfortably beyond any latency a run should see. */
 export const HISTOGRAM_DEFAULT_HIGHEST_NS: Nanos = 3_600_000_000_000;
 
@@ -71,7 +74,14 @@ function bucketHighest(index: number): number {
  * report `max` for it): nothing is lost from count/min/max/mean, only resolution up there.
  */
 export class LatencyHistogram {
-  private readonly counts: Float64Array;
+  /**
+   * The counts of buckets [0, counts.length): grown (doubled) up to the highest bucket recorded, never past the
+   * range's `buckets`. Latencies sit in the low bands, so a histogram holds a few thousand buckets rather than the
+   * hour-long range's 43,000 (344 kB per guest, allocated and merged at every final report).
+   */
+  private counts: Float64Array;
+  /** Buckets in the range: the layout's size, which growing `counts` never changes. */
+  private readonly buckets: number;
   private total = 0;
   private lowest = Infinity;
   private highest = -Infinity;
@@ -82,17 +92,18 @@ export class LatencyHistogram {
     if (!(highestTrackableNs >= 1 && highestTrackableNs <= Number.MAX_SAFE_INTEGER)) {
       throw new SplitnetError('E_USAGE', `LatencyHistogram: expected a highest trackable value 1-2^53 ns, found ${String(highestTrackableNs)}`);
     }
-    this.counts = new Float64Array(bucketIndex(Math.floor(highestTrackableNs)) + 1);
+    this.buckets = bucketIndex(Math.floor(highestTrackableNs)) + 1;
+    this.counts = new Float64Array(Math.min(this.buckets, INITIAL_COUNTS));
   }
 
   /** Number of buckets (the layout is fixed; this only depends on the range). */
   get bucketCount(): number {
-    return this.counts.length;
+    return this.buckets;
   }
 
   /** Largest value a bucket of this histogram can hold at full precision. */
   get highestTrackableNs(): Nanos {
-    return bucketHighest(this.counts.length - 1);
+    return bucketHighest(this.buckets - 1);
   }
 
   get count(): number {
@@ -125,6 +136,7 @@ export class LatencyHistogram {
     // than bury it in bucket 0.
     if (!(ns >= 0)) this.reject(ns, 1);
     const index = this.indexOf(ns);
+    if (index >= this.counts.length) this.reach(index);
     this.counts[index] = (this.counts[index] ?? 0) + 1;
     this.total += 1;
     this.totalNs += ns;
@@ -137,6 +149,7 @@ export class LatencyHistogram {
     if (!(ns >= 0) || !(n >= 0) || !Number.isInteger(n)) this.reject(ns, n);
     if (n === 0) return;
     const index = this.indexOf(ns);
+    if (index >= this.counts.length) this.reach(index);
     this.counts[index] = (this.counts[index] ?? 0) + n;
     this.total += n;
     this.totalNs += ns * n;
@@ -184,7 +197,8 @@ export class LatencyHistogram {
     if (other.total === 0) return;
     const from = other.indexOf(other.lowest);
     const to = other.indexOf(other.highest);
-    const last = this.counts.length - 1;
+    const last = this.buckets - 1;
+    this.reach(to > last ? last : to);
     for (let i = from; i <= to; i++) {
       const c = other.counts[i] ?? 0;
       if (c === 0) continue;
@@ -258,6 +272,7 @@ export class LatencyHistogram {
     }
     const highest = topIndex < 0 ? HISTOGRAM_DEFAULT_HIGHEST_NS : Math.max(HISTOGRAM_DEFAULT_HIGHEST_NS, bucketHighest(topIndex));
     const h = new LatencyHistogram(highest);
+    if (topIndex >= 0) h.reach(topIndex);
     for (const [index, c] of j.buckets) h.counts[index] = c;
     if (total !== 0) {
       h.total = total;
@@ -270,9 +285,19 @@ export class LatencyHistogram {
 
   /** The bucket a recorded value goes to: floored, and clamped into the last bucket. */
   private indexOf(ns: number): number {
-    const last = this.counts.length - 1;
+    const last = this.buckets - 1;
     const index = ns >= Number.MAX_SAFE_INTEGER ? last : bucketIndex(Math.floor(ns));
     return index > last ? last : index;
+  }
+
+  /** Grow `counts` to hold bucket `index` (< buckets): doubled, so that a run grows it a few times at most. */
+  private reach(index: number): void {
+    if (index < this.counts.length) return;
+    let n = this.counts.length;
+    while (n <= index) n *= 2;
+    const wider = new Float64Array(Math.min(n, this.buckets));
+    wider.set(this.counts);
+    this.counts = wider;
   }
 
   private reject(ns: number, n: number): never {

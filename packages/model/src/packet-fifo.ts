@@ -87,13 +87,57 @@ export class PacketFifo {
     this.pushWithTcp(src.flowAt(k), src.seqAt(k), src.lenAt(k), src.atAt(k), src.tcp, (src.head + k) & src.mask);
   }
 
-  /** Append packets [from, to) of a batch. */
+  /**
+   * Append packets [from, to) of a batch (room made once, the columns read once: a batch is the hot path's unit).
+   * Frames with TCP headers take the per-packet way, which copies them.
+   */
   pushBatch(b: PacketBatch, from = 0, to = b.count): void {
+    const n = to - from;
+    if (n <= 0) return;
     const tcp = b.tcp;
-    for (let k = from; k < to; k++) {
-      if (tcp === undefined) this.push(b.flow[k] ?? 0, b.seq[k] ?? 0, b.len[k] ?? 0, b.emittedAt[k] ?? 0);
-      else this.pushWithTcp(b.flow[k] ?? 0, b.seq[k] ?? 0, b.len[k] ?? 0, b.emittedAt[k] ?? 0, tcp, k);
+    if (tcp !== undefined || this.tcp !== undefined) {
+      for (let k = from; k < to; k++) this.pushWithTcp(b.flow[k] ?? 0, b.seq[k] ?? 0, b.len[k] ?? 0, b.emittedAt[k] ?? 0, tcp, k);
+      return;
     }
+    while (this.tail - this.head + n > this.mask + 1) this.grow();
+    const { flow, seq, len, emittedAt } = b;
+    const dFlow = this.flow;
+    const dSeq = this.seq;
+    const dLen = this.len;
+    const dAt = this.at;
+    const m = this.mask;
+    let t = this.tail;
+    for (let k = from; k < to; k++, t++) {
+      const i = t & m;
+      dFlow[i] = flow[k] ?? 0;
+      dSeq[i] = seq[k] ?? 0;
+      dLen[i] = len[k] ?? 0;
+      dAt[i] = emittedAt[k] ?? 0;
+    }
+    this.tail = t;
+  }
+
+  /** Append the n oldest packets of `src` (which keeps them: the caller discards them there), TCP headers included. */
+  pushOldest(src: PacketFifo, n: number): void {
+    if (n <= 0) return;
+    if (src.tcp !== undefined || this.tcp !== undefined) {
+      for (let k = 0; k < n; k++) this.pushFrom(src, k);
+      return;
+    }
+    while (this.tail - this.head + n > this.mask + 1) this.grow();
+    const sm = src.mask;
+    const dm = this.mask;
+    let s = src.head;
+    let t = this.tail;
+    for (let k = 0; k < n; k++, s++, t++) {
+      const i = s & sm;
+      const j = t & dm;
+      this.flow[j] = src.flow[i] as number;
+      this.seq[j] = src.seq[i] as number;
+      this.len[j] = src.len[i] as number;
+      this.at[j] = src.at[i] as number;
+    }
+    this.tail = t;
   }
 
   /** The TCP header of the k-th packet from the head, or undefined when it carries no segment. */

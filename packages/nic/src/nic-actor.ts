@@ -350,30 +350,41 @@ export class NicActor implements Actor {
       const wl = w.length;
       while (n < wl && w.atAt(n) <= now) n++;
       if (n === 0) continue;
-      for (let k = 0; k < n; k++) {
-        const len = w.lenAt(k);
-        if (tap !== undefined)
-          tap.nicArrival(
-            w.atAt(k),
-            w.flowAt(k),
-            w.seqAt(k),
-            len,
-            this.linkDown ? 'link-down' : h.ring.length + h.inDriver >= ringSize ? 'nic-ring-full' : null,
-          );
-        this.emitted++;
-        this.emittedBytes += len;
-        if (this.linkDown) {
-          this.dropsLinkDown++;
-        } else if (h.ring.length + h.inDriver >= ringSize) {
-          // Descriptors come back only at a poll, which settles first, so these frames met a full ring.
-          h.stats.dropsRingFull++;
-        } else {
-          h.ring.pushFrom(w, k);
-        }
-      }
+      if (tap === undefined && !this.linkDown) {
+        // No capture and the link up: the first frames fill the ring's free descriptors, the rest meet it full
+        // (descriptors come back only at a poll), so the frames move in one copy and the drops are counted at once.
+        this.emitted += n;
+        this.emittedBytes += w.bytesOf(n);
+        const room = ringSize - h.ring.length - h.inDriver;
+        const taken = room <= 0 ? 0 : room < n ? room : n;
+        h.ring.pushOldest(w, taken);
+        h.stats.dropsRingFull += n - taken;
+      } else this.settleEach(h, n);
       w.discard(n);
       if (h.storms.length > 0) this.countStormArrivals(h, n);
       h.settled += n;
+    }
+  }
+
+  /** Settle the n frames at the head of queue h's wire one by one: for the capture, or with the link down. */
+  private settleEach(h: HwQueue, n: number): void {
+    const ringSize = this.cfg.ringSize;
+    const tap = this.cfg.tap;
+    const w = h.wire;
+    for (let k = 0; k < n; k++) {
+      const len = w.lenAt(k);
+      if (tap !== undefined)
+        tap.nicArrival(w.atAt(k), w.flowAt(k), w.seqAt(k), len, this.linkDown ? 'link-down' : h.ring.length + h.inDriver >= ringSize ? 'nic-ring-full' : null);
+      this.emitted++;
+      this.emittedBytes += len;
+      if (this.linkDown) {
+        this.dropsLinkDown++;
+      } else if (h.ring.length + h.inDriver >= ringSize) {
+        // Descriptors come back only at a poll, which settles first, so these frames met a full ring.
+        h.stats.dropsRingFull++;
+      } else {
+        h.ring.pushFrom(w, k);
+      }
     }
   }
 

@@ -29,58 +29,69 @@ export function originSeq(origin: number): number {
   return origin % SEQ_SPAN;
 }
 
-/**
- * Events live in slot arrays recycled through a free list; the heap orders slot numbers. This keeps
- * the hot loop free of per-event object allocation.
- */
-/**
- * An empty array of doubles. Event times pass 2^30 ns early in a run, and a fresh array of small
- * integers would change its elements kind then: code optimised for another queue (the code warm-up's)
- * would be thrown away at a run's first events ("wrong map", "not a Smi").
- */
-function doubleArray(): number[] {
-  const a = [0.5];
-  a.pop();
-  return a;
+/** A copy of `a` with room for `n` elements. */
+function widerF64(a: Float64Array, n: number): Float64Array {
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
+}
+function widerI32(a: Int32Array, n: number): Int32Array {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
 }
 
+/** Slots a new queue has room for before it first grows (it doubles when full). */
+const INITIAL_SLOTS = 256;
+
+/**
+ * Events live in slots of typed columns recycled through a free list; the heap orders slot numbers. This keeps
+ * the hot loop free of per-event allocation, and its loads and stores free of element-kind checks: a column of
+ * doubles stays one whatever values it holds (times and origins pass 2^30 early in a run, and a JS array of small
+ * integers would change its elements kind then, throwing away code optimised for another queue: the live code
+ * warm-up's). Each slot also keeps the received packets and the sent frames its message carries, counted once when
+ * it is queued (the runtime's accounting of packets on links would otherwise look at every message twice).
+ */
 export class EventQueue {
-  protected time: number[] = doubleArray();
-  protected origin: number[] = doubleArray(); // packed (source, sequence): beyond small integers
-  private target: number[] = [];
-  private tag: number[] = doubleArray(); // actors' tags carry generations that outgrow small integers too
-  private msg: (Message | null)[] = [];
-  private free: number[] = [];
-  private heap: number[] = [];
+  protected time: Float64Array = new Float64Array(INITIAL_SLOTS);
+  protected origin: Float64Array = new Float64Array(INITIAL_SLOTS); // packed (source, sequence): beyond small integers
+  private target: Int32Array = new Int32Array(INITIAL_SLOTS);
+  private tag: Float64Array = new Float64Array(INITIAL_SLOTS); // actors' tags carry generations that outgrow small integers too
+  private carried: Float64Array = new Float64Array(INITIAL_SLOTS);
+  private txCarried: Float64Array = new Float64Array(INITIAL_SLOTS);
+  private msg: (Message | null)[] = new Array<Message | null>(INITIAL_SLOTS).fill(null);
+  /** Slots in use or on the free list: slots [0, used) have been handed out at least once. */
+  private used = 0;
+  private free: Int32Array = new Int32Array(INITIAL_SLOTS);
+  private freeCount = 0;
+  private heap: Int32Array = new Int32Array(INITIAL_SLOTS);
+  private count = 0;
 
   get size(): number {
-    return this.heap.length;
+    return this.count;
   }
 
   /**
    * Schedule a message delivery (msg ≠ null) or a timer (msg = null, tag) for actor `target`; `origin` is
-   * `originOf(source, the source's send sequence)`, the rest of its ordering key.
+   * `originOf(source, the source's send sequence)`, the rest of its ordering key. `carried` and `txCarried`: the
+   * message's `packetsIn` and `txPacketsIn`, read back with `slotCarried` and `slotTxCarried`.
    */
-  push(time: Nanos, target: number, msg: Message | null, tag: number, origin: number): void {
+  push(time: Nanos, target: number, msg: Message | null, tag: number, origin: number, carried = 0, txCarried = 0): void {
     let slot: number;
-    if (this.free.length > 0) {
-      slot = this.free.pop() as number;
-      this.time[slot] = time;
-      this.origin[slot] = origin;
-      this.target[slot] = target;
-      this.tag[slot] = tag;
-      this.msg[slot] = msg;
-    } else {
-      slot = this.time.length;
-      this.time.push(time);
-      this.origin.push(origin);
-      this.target.push(target);
-      this.tag.push(tag);
-      this.msg.push(msg);
+    if (this.freeCount > 0) slot = this.free[--this.freeCount] as number;
+    else {
+      if (this.used === this.time.length) this.grow();
+      slot = this.used++;
     }
+    this.time[slot] = time;
+    this.origin[slot] = origin;
+    this.target[slot] = target;
+    this.tag[slot] = tag;
+    this.carried[slot] = carried;
+    this.txCarried[slot] = txCarried;
+    this.msg[slot] = msg;
     const h = this.heap;
-    let i = h.length;
-    h.push(slot);
+    let i = this.count++;
     // sift up
     while (i > 0) {
       const p = (i - 1) >> 1;
@@ -94,17 +105,16 @@ export class EventQueue {
 
   /** Time of the earliest event, or Infinity. */
   peekTime(): Nanos {
-    const s = this.heap[0];
-    return s === undefined ? Infinity : (this.time[s] as number);
+    return this.count === 0 ? Infinity : (this.time[this.heap[0] as number] as number);
   }
 
-  /** Remove the earliest event; returns its slot (read with the accessors, then call `release`). */
+  /** Remove the earliest event (the queue must not be empty); returns its slot (read with the accessors, then call `release`). */
   pop(): number {
     const h = this.heap;
     const top = h[0] as number;
-    const last = h.pop() as number;
-    const n = h.length;
+    const n = --this.count;
     if (n > 0) {
+      const last = h[n] as number;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
@@ -145,16 +155,24 @@ export class EventQueue {
   slotMsg(slot: number): Message | null {
     return this.msg[slot] as Message | null;
   }
+  /** Received packets the slot's message carries (as pushed). */
+  slotCarried(slot: number): number {
+    return this.carried[slot] as number;
+  }
+  /** Frames a guest sent that the slot's message carries (as pushed). */
+  slotTxCarried(slot: number): number {
+    return this.txCarried[slot] as number;
+  }
 
   release(slot: number): void {
     this.msg[slot] = null;
-    this.free.push(slot);
+    this.free[this.freeCount++] = slot;
   }
 
   /** Visit every pending message (for accounting of packets on links). */
   forEachMessage(fn: (m: Message) => void): void {
-    for (const s of this.heap) {
-      const m = this.msg[s];
+    for (let i = 0; i < this.count; i++) {
+      const m = this.msg[this.heap[i] as number];
       if (m) fn(m);
     }
   }
@@ -166,6 +184,20 @@ export class EventQueue {
     const da = this.target[a] as number;
     const db = this.target[b] as number;
     return da < db || (da === db && (this.origin[a] as number) < (this.origin[b] as number));
+  }
+
+  /** Double every column (slots keep their numbers). */
+  private grow(): void {
+    const cap = this.time.length * 2;
+    this.time = widerF64(this.time, cap);
+    this.origin = widerF64(this.origin, cap);
+    this.target = widerI32(this.target, cap);
+    this.tag = widerF64(this.tag, cap);
+    this.carried = widerF64(this.carried, cap);
+    this.txCarried = widerF64(this.txCarried, cap);
+    this.free = widerI32(this.free, cap);
+    this.heap = widerI32(this.heap, cap);
+    for (let i = this.msg.length; i < cap; i++) this.msg.push(null);
   }
 }
 

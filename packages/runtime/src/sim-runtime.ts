@@ -110,10 +110,19 @@ export class SimRuntime {
   private maxOrigin = -1;
   private readonly logKeys: LogKey[] = [];
   private readonly partitioned: boolean;
+  /** From the options, read on every send: active link faults (else null), the tap, the partition's owned actors and remote. */
+  private readonly lf: LinkFaults | null;
+  private readonly tap: NonNullable<SimOptions['tap']> | null;
+  private readonly owned: readonly boolean[] | null;
+  private readonly remote: PartitionOptions['remote'] | null;
 
   constructor(private readonly options: SimOptions) {
     this.pool = options.pool ?? new BatchPool();
     this.partitioned = options.partition !== undefined;
+    this.lf = options.linkFaults !== undefined && options.linkFaults.active ? options.linkFaults : null;
+    this.tap = options.tap ?? null;
+    this.owned = options.partition?.owned ?? null;
+    this.remote = options.partition?.remote ?? null;
   }
 
   get now(): Nanos {
@@ -126,62 +135,59 @@ export class SimRuntime {
     const ref = this.actors.length;
     if (ref >= MAX_ACTORS) throw new SplitnetError('E_INTERNAL', `a run holds at most ${MAX_ACTORS} actors`);
     this.actors.push(actor);
-    const queue = this.queue;
-    const log = this.log;
-    const delays = this.delays;
-    const linkSeq = this.linkSeq;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the hot closures below read the runtime through one local
-    const self = this;
-    const lf = this.options.linkFaults !== undefined && this.options.linkFaults.active ? this.options.linkFaults : null;
-    const tap = this.options.tap ?? null;
-    const part = this.options.partition;
-    const owned = part?.owned ?? null;
-    const remote = part?.remote ?? null;
-    const partitioned = this.partitioned;
     this.down.push(false);
     this.paused.push(false);
     this.incarnationSeq.push(0);
-    this.effects.push({
-      send(to: ActorRef, msg: Message, at: Nanos): void {
-        const row = delays[ref];
-        const d = row === undefined ? 0 : (row[to] ?? 0);
-        const seqs = linkSeq[ref] as number[];
-        let due = at + d;
-        if (lf !== null) {
-          const verdict = lf.route(ref, to, msg, at, due);
-          if (verdict === ROUTE_DROP) {
-            self.linkDropped += packetsIn(msg);
-            releaseCarried(self.pool, msg);
-            return;
-          }
-          due = lf.due;
-          if (verdict === ROUTE_DUPLICATE) {
-            const dupSeq = (seqs[to] = (seqs[to] as number) + 1);
-            // Lockstep: a duplicate for an actor of another partition goes there too (never a batch: packets are not duplicated).
-            if (owned !== null && owned[to] !== true) (remote as PartitionOptions['remote'])(ref, to, msg, at, due, dupSeq);
-            else queue.push(due, to, msg, 0, originOf(ref, dupSeq));
-          }
-        }
-        self.packetsOnLinks += packetsIn(msg);
-        self.txPacketsOnLinks += txPacketsIn(msg);
-        if (tap !== null) tap(ref, to, msg, at, due);
-        if (owned !== null && owned[to] !== true) {
-          // Counted on the links here until the partition that owns `to` delivers it (the sum over partitions is sim's).
-          (remote as PartitionOptions['remote'])(ref, to, msg, at, due, (seqs[to] = (seqs[to] as number) + 1));
-          return;
-        }
-        queue.push(due, to, msg, 0, originOf(ref, (seqs[to] = (seqs[to] as number) + 1)));
-      },
-      timer(at: Nanos, tag: number): void {
-        const seqs = linkSeq[ref] as number[];
-        queue.push(at, ref, null, tag, originOf(ref, (seqs[ref] = (seqs[ref] as number) + 1)));
-      },
-      event(kind: string, detail: Record<string, unknown>): void {
-        log.push({ t: self._now, actor: actor.id, kind, detail });
-        if (partitioned) self.logKeys.push({ t: self.maxT, dst: self.maxDst, origin: self.maxOrigin });
-      },
-    });
+    this.effects.push(new SimEffects(this, ref, actor.id));
     return ref;
+  }
+
+  /** An actor's send (Effects.send of actor `from`): link faults, accounting, the tap, then the queue or the partition's remote. */
+  sendFrom(from: ActorRef, to: ActorRef, msg: Message, at: Nanos): void {
+    const row = this.delays[from];
+    const d = row === undefined ? 0 : (row[to] ?? 0);
+    const seqs = this.linkSeq[from] as number[];
+    let due = at + d;
+    const carried = packetsIn(msg);
+    const txCarried = txPacketsIn(msg);
+    const lf = this.lf;
+    if (lf !== null) {
+      const verdict = lf.route(from, to, msg, at, due);
+      if (verdict === ROUTE_DROP) {
+        this.linkDropped += carried;
+        releaseCarried(this.pool, msg);
+        return;
+      }
+      due = lf.due;
+      if (verdict === ROUTE_DUPLICATE) {
+        const dupSeq = (seqs[to] = (seqs[to] as number) + 1);
+        // Lockstep: a duplicate for an actor of another partition goes there too (never a batch: packets are not duplicated).
+        if (this.owned !== null && this.owned[to] !== true) (this.remote as PartitionOptions['remote'])(from, to, msg, at, due, dupSeq);
+        else this.queue.push(due, to, msg, 0, originOf(from, dupSeq), carried, txCarried);
+      }
+    }
+    this.packetsOnLinks += carried;
+    this.txPacketsOnLinks += txCarried;
+    if (this.tap !== null) this.tap(from, to, msg, at, due);
+    const owned = this.owned;
+    if (owned !== null && owned[to] !== true) {
+      // Counted on the links here until the partition that owns `to` delivers it (the sum over partitions is sim's).
+      (this.remote as PartitionOptions['remote'])(from, to, msg, at, due, (seqs[to] = (seqs[to] as number) + 1));
+      return;
+    }
+    this.queue.push(due, to, msg, 0, originOf(from, (seqs[to] = (seqs[to] as number) + 1)), carried, txCarried);
+  }
+
+  /** An actor's timer (Effects.timer of actor `ref`): an event on its link to itself. */
+  timerFrom(ref: ActorRef, at: Nanos, tag: number): void {
+    const seqs = this.linkSeq[ref] as number[];
+    this.queue.push(at, ref, null, tag, originOf(ref, (seqs[ref] = (seqs[ref] as number) + 1)));
+  }
+
+  /** An actor's event (Effects.event): into the log, with its place in sim's order when partitioned. */
+  eventFrom(actor: string, kind: string, detail: Record<string, unknown>): void {
+    this.log.push({ t: this._now, actor, kind, detail });
+    if (this.partitioned) this.logKeys.push({ t: this.maxT, dst: this.maxDst, origin: this.maxOrigin });
   }
 
   /** The event log so far, in the order events happened. */
@@ -202,7 +208,7 @@ export class SimRuntime {
   deliver(from: ActorRef, to: ActorRef, msg: Message, due: Nanos, seq: number): boolean {
     if (!this.started) this.start();
     if (due < this._now || this.options.partition?.owned[to] !== true) return false;
-    this.queue.push(due, to, msg, 0, originOf(from, seq));
+    this.queue.push(due, to, msg, 0, originOf(from, seq), packetsIn(msg), txPacketsIn(msg));
     return true;
   }
 
@@ -298,8 +304,18 @@ export class SimRuntime {
     const keep: typeof this.deferred = [];
     const seqs = this.linkSeq[ref] as number[];
     for (const e of this.deferred) {
-      if (e.target === ref) this.queue.push(this._now, ref, e.msg, e.tag, originOf(ref, (seqs[ref] = (seqs[ref] as number) + 1)));
-      else keep.push(e);
+      if (e.target === ref) {
+        const m = e.msg;
+        this.queue.push(
+          this._now,
+          ref,
+          m,
+          e.tag,
+          originOf(ref, (seqs[ref] = (seqs[ref] as number) + 1)),
+          m === null ? 0 : packetsIn(m),
+          m === null ? 0 : txPacketsIn(m),
+        );
+      } else keep.push(e);
     }
     this.deferred.length = 0;
     this.deferred.push(...keep);
@@ -365,6 +381,8 @@ export class SimRuntime {
       const msg = q.slotMsg(slot);
       const tag = q.slotTag(slot);
       const origin = q.slotOrigin(slot);
+      const carried = q.slotCarried(slot);
+      const txCarried = q.slotTxCarried(slot);
       q.release(slot);
       const actor = actors[target] as Actor;
       const fx = effects[target] as Effects;
@@ -375,10 +393,8 @@ export class SimRuntime {
         throw stuckError(t, actor.id, msg, tag);
       }
       this.eventsProcessed++;
-      if (msg !== null) {
-        this.packetsOnLinks -= packetsIn(msg);
-        this.txPacketsOnLinks -= txPacketsIn(msg);
-      }
+      this.packetsOnLinks -= carried;
+      this.txPacketsOnLinks -= txCarried;
       if (this.partitioned) {
         // Events run in time order (t ≥ maxT): only an equal time compares the rest of the key.
         if (t > this.maxT) {
@@ -394,17 +410,15 @@ export class SimRuntime {
         if (this.down[target] === true) {
           // A dead process: its inbox is gone, its timers died with it.
           if (msg !== null) {
-            this.lostInCrash += packetsIn(msg);
+            this.lostInCrash += carried;
             releaseCarried(this.pool, msg);
           }
           continue;
         }
         if (msg === null && originSeq(origin) < (this.incarnationSeq[target] as number)) continue; // a timer of a previous incarnation
         if (this.paused[target] === true) {
-          if (msg !== null) {
-            this.packetsOnLinks += packetsIn(msg);
-            this.txPacketsOnLinks += txPacketsIn(msg);
-          }
+          this.packetsOnLinks += carried;
+          this.txPacketsOnLinks += txCarried;
           this.deferred.push({ target, msg, tag });
           continue;
         }
@@ -416,5 +430,29 @@ export class SimRuntime {
       }
     }
     if (until > this._now) this._now = until;
+  }
+}
+
+/**
+ * One actor's effects in sim: a class, so that every actor's `fx.send` and `fx.timer` are the same functions (a
+ * closure per actor made each call site in the actors polymorphic in its target, one target per instance).
+ */
+class SimEffects implements Effects {
+  constructor(
+    private readonly rt: SimRuntime,
+    private readonly ref: ActorRef,
+    private readonly actorId: string,
+  ) {}
+
+  send(to: ActorRef, msg: Message, at: Nanos): void {
+    this.rt.sendFrom(this.ref, to, msg, at);
+  }
+
+  timer(at: Nanos, tag: number): void {
+    this.rt.timerFrom(this.ref, at, tag);
+  }
+
+  event(kind: string, detail: Record<string, unknown>): void {
+    this.rt.eventFrom(this.actorId, kind, detail);
   }
 }

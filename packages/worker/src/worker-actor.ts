@@ -273,21 +273,28 @@ class QueueState implements ArrivalView {
     this.owedBytes += bytes;
   }
   clearOwed(): void {
-    this.runAt.length = 0;
-    this.runCount.length = 0;
+    // At every notification: emptying arrays that are already empty is a runtime call each, not free.
+    if (this.runAt.length !== 0) {
+      this.runAt.length = 0;
+      this.runCount.length = 0;
+    }
     this.owedTotal = 0;
     this.owedBytes = 0;
     this.owed = false;
   }
 }
 
-/** One copy pass in progress: its queue, its packets, and where its flushes fall. */
+/**
+ * One copy pass in progress: its queue, its packets, and where its flushes fall. A worker keeps one and reuses it
+ * and its arrays for every pass (one pass at a time): allocating them per pass was most of a sim run's garbage.
+ */
 interface Pass {
-  readonly queue: number;
+  queue: number;
   batch: PacketBatch | null;
-  /** Per flush: packets completed by it (cumulative count from the start of the pass), and its cost. */
+  /** Per flush: packets completed by it (cumulative count from the start of the pass), and its cost; `flushes` of them are this pass's. */
   readonly flushEnd: number[];
   readonly flushCost: number[];
+  flushes: number;
   /** Slots of each packet (data and extra info), to publish each flush's share. */
   readonly slotsOf: number[];
   /** The next flush to happen, and packets already published. */
@@ -303,6 +310,8 @@ export class WorkerActor implements Actor {
   private rr = 0;
   /** The pass in progress (one at a time: a worker is one thread). */
   private pass: Pass | null = null;
+  /** The Pass object every pass reuses (its arrays keep their room: entries past a pass's own are stale). */
+  private readonly passState: Pass = { queue: 0, batch: null, flushEnd: [], flushCost: [], flushes: 0, slotsOf: [], next: 0, published: 0 };
   /** A slow-worker fault multiplies this core's copy cost. */
   private costFactor = 1;
 
@@ -688,9 +697,9 @@ export class WorkerActor implements Actor {
         continue;
       }
       const w = this.cfg.costs.worker;
-      const slotsOf: number[] = [];
-      const flushEnd: number[] = [];
-      const flushCost: number[] = [];
+      const ps = this.passState;
+      const { slotsOf, flushEnd, flushCost } = ps;
+      let flushes = 0;
       let slots = 0;
       let skbBytes = 0;
       let opsInFlush = 0;
@@ -705,8 +714,8 @@ export class WorkerActor implements Actor {
           if (opsInFlush === rule.copyBatch) {
             // xenvif_rx_copy_add: the batch is full, flush it before adding this op; the flush pushes
             // the packets completed so far.
-            flushEnd.push(m);
-            flushCost.push(cost);
+            flushEnd[flushes] = m;
+            flushCost[flushes++] = cost;
             cost = w.perFlush;
             opsInFlush = 0;
           }
@@ -714,22 +723,27 @@ export class WorkerActor implements Actor {
         }
         cost += w.perPacket + (ops - 1) * w.perCopyOp + len * w.perByte;
         q.stats.copyOps += ops;
-        slotsOf.push(need);
+        slotsOf[m] = need;
         slots += need;
         skbBytes += len - ETH_FCS_LEN;
         m++;
         // Legacy netback: a ring's worth per pass (count + MAX_SKB_FRAGS >= ring size ends it).
         if (rule.ringSlack > 0 && slots + rule.ringSlack >= q.ring.size) break;
       }
-      flushEnd.push(m);
-      flushCost.push(cost);
+      flushEnd[flushes] = m;
+      flushCost[flushes++] = cost;
       const batch = q.backlog.shiftBatch(m, this.pool);
       q.backlogBytes -= skbBytes;
       q.ring.produce(slots);
       q.stats.passes++;
       q.stats.slots += slots;
       this.rr = (i + 1) % n;
-      this.pass = { queue: i, batch, flushEnd, flushCost, slotsOf, next: 0, published: 0 };
+      ps.queue = i;
+      ps.batch = batch;
+      ps.flushes = flushes;
+      ps.next = 0;
+      ps.published = 0;
+      this.pass = ps;
       // The pass took its packets: the guest-RX queue may be below rx_queue_max again.
       this.wake(q, now);
       this.bookFlush(now, fx);
@@ -761,7 +775,7 @@ export class WorkerActor implements Actor {
     const q = this.qs[p.queue] as QueueState;
     const upTo = p.flushEnd[p.next] as number;
     p.next++;
-    const last = p.next >= p.flushEnd.length;
+    const last = p.next >= p.flushes;
     if (p.batch !== null) {
       q.stats.flushes++;
       const count = upTo - p.published;
