@@ -95,3 +95,52 @@ traffic:
   t.is(tx?.netback.deallocShare, 1);
   t.true((r.summary.latencyUs.count ?? 0) > 0, "guest 1 measures the one-way latency from guest 0's send");
 });
+
+/**
+ * Guest 0 → guest 1 through the bridge crosses netback twice: guest 0's TX direction (its worker's TX poll) and
+ * guest 1's RX direction (its worker's RX pass), each queue on a worker core of its own. `slow` makes one of them
+ * the bottleneck through a cost override; each direction is then measured alone with the same costs (guest 0
+ * to the wire; the wire to guest 1), and guest to guest must carry the slower one's throughput.
+ */
+function twoDirections(slow: string, txCosts: boolean): { both: number; txAlone: number; rxAlone: number } {
+  const base = (traffic: string, sends: boolean) => `
+name: directions
+duration: 10ms
+warmup: 2ms
+topology: { link: 10Gbps, nicQueues: 2, vms: { count: 2, queues: 1 }, workers: 2, vrss: per-flow }
+traffic:
+${traffic}
+costs: { profile: default, override: ${sends || !txCosts ? slow : '{}'} }
+`;
+  const both = run(base('  - { from: vm.0, to: vm.1, protocol: udp, rate: 6Gbps, flows: 4 }', true));
+  const txAlone = run(base('  - { from: vm.0, to: wire, protocol: udp, rate: 6Gbps, flows: 4 }', true));
+  const rxAlone = run(base('  - { vms: [1], rate: 6Gbps, flows: 4 }', false));
+  assertBalanced(both, txAlone, rxAlone);
+  return {
+    both: both.summary.throughput.perVm[1]?.gbps ?? 0,
+    txAlone: txAlone.summary.tx?.onWireGbps ?? 0,
+    rxAlone: rxAlone.summary.throughput.perVm[1]?.gbps ?? 0,
+  };
+}
+
+/** Every run of the comparison balances both ways. */
+function assertBalanced(...runs: ReturnType<typeof run>[]): void {
+  for (const r of runs) if (!r.accounting.balanced || r.accounting.tx?.balanced === false) throw new Error(`unbalanced: ${JSON.stringify(r.accounting)}`);
+}
+
+for (const [what, slow, txCosts] of [
+  ['the TX direction (netback TX per frame)', '{ tx: { netbackPerPacket: 6000 } }', true],
+  ['the RX direction (netback RX per packet)', '{ worker: { perPacket: 6000 } }', false],
+] as const) {
+  test(`tx sim - guest to guest carries what the slower netback direction carries alone: ${what} slowed`, (t) => {
+    const d = twoDirections(slow, txCosts);
+    const slower = Math.min(d.txAlone, d.rxAlone);
+    const faster = Math.max(d.txAlone, d.rxAlone);
+    t.log(`TX alone ${d.txAlone.toFixed(3)}, RX alone ${d.rxAlone.toFixed(3)}, guest to guest ${d.both.toFixed(3)} Gbit/s`);
+    // The slowed direction is the bottleneck by a clear margin, so the bound below tells the two apart.
+    t.true(faster > 1.5 * slower, `directions ${d.txAlone} and ${d.rxAlone} Gbit/s`);
+    t.true((txCosts ? d.txAlone : d.rxAlone) === slower, 'the slowed direction is the slower one');
+    t.true(d.both <= slower * 1.03, `guest to guest ${d.both} Gbit/s above the slower direction's ${slower}`);
+    t.true(d.both >= slower * 0.9, `guest to guest ${d.both} Gbit/s well below the slower direction's ${slower}`);
+  });
+}
