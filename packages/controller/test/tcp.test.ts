@@ -3,7 +3,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileScenarioText } from '@splitnet/scenario';
-import { cwndCsv, type RunResult, type TcpFlowSummary } from '@splitnet/results';
+import { cwndCsv, summaryRow, type RunResult, type TcpFlowSummary } from '@splitnet/results';
 import { TCP_WINDOW_SHARE } from '@splitnet/model';
 import { runSim } from '../src/run-sim.js';
 import { run } from './helpers.js';
@@ -123,4 +123,23 @@ test('tcp - examples/tcp-bulk.yaml gives byte-identical summaries and cwnd trace
   const trace = (r: RunResult): string => cwndCsv(r.end.closedLoop ?? [], (x) => x);
   t.true(trace(a).split('\n').length > 3);
   t.is(trace(a), trace(b));
+});
+
+test("tcp - summary.csv carries each closed-loop flow's figures and the transmit path's, as summary.json has them", (t) => {
+  const b = run(bulk).summary;
+  const r = run(rr).summary;
+  const cells = (s: typeof b) => new Map(summaryRow(s));
+  const bc = cells(b);
+  const rc = cells(r);
+  const f = flow({ summary: b } as RunResult);
+  t.is(bc.get('tcp_flow0_goodput_gbps'), f.goodputGbps);
+  t.is(bc.get('tcp_flow0_rtt_p99_us'), f.rttUs.p99);
+  t.is(bc.get('tcp_flow0_retransmissions'), f.retransmissions);
+  t.is(bc.get('tx_on_wire_per_s'), b.tx?.onWirePps, "the guest's ACKs are the transmit path's traffic");
+  t.false(bc.has('rr_flow0_transactions_per_s'), 'a bulk run has no TCP_RR columns');
+  const x = rrFlow({ summary: r } as RunResult);
+  t.is(rc.get('rr_flow0_transactions_per_s'), x.transactionsPerSec);
+  t.is(rc.get('rr_flow0_latency_p50_us'), x.latencyUs.p50);
+  t.is(rc.get('rr_flow0_cpu_per_transaction_us'), x.cpuUsPerTransaction);
+  t.false(new Map(summaryRow(run(`name: udp\nduration: 2ms\nwarmup: 1ms\n`).summary)).has('tx_sent_gbps'), 'a receive-only run has no TX or TCP columns');
 });

@@ -125,9 +125,43 @@ export function summaryRow(s: Summary): SummaryRow {
     put('dom0_vcpu_wakeups_per_s', s.sched.dom0.vcpuWakeupsPerSec);
   }
   if (s.sched?.guestVcpuWakeupsPerSec !== undefined) put('guest_vcpu_wakeups_per_s', s.sched.guestVcpuWakeupsPerSec);
+  if (s.tx) txColumns(s.tx, put);
+  if (s.tcp) tcpColumns(s.tcp, put);
   if (s.live) liveColumns(s.live, put);
   if (s.faults) faultColumns(s.faults, put);
   return row;
+}
+
+/** A guest that sends: the transmit path's main figures (summary.json's `tx` holds them all). */
+function txColumns(tx: NonNullable<Summary['tx']>, put: Put): void {
+  put('tx_sent_gbps', tx.sentGbps);
+  put('tx_sent_per_s', tx.sentPps);
+  put('tx_on_wire_gbps', tx.onWireGbps);
+  put('tx_on_wire_per_s', tx.onWirePps);
+  put('tx_to_guests_gbps', tx.toGuestsGbps);
+  put('tx_send_latency_mean_us', tx.meanLatencyUs);
+  put('tx_virqs_per_s', tx.interrupts.virqPerSec);
+  put('tx_nic_irqs_per_s', tx.interrupts.nicIrqPerSec);
+  put('tx_guest_notifications_per_s', tx.notifications.guestPerSec);
+  put('tx_netback_notifications_per_s', tx.notifications.netbackPerSec);
+  put('tx_dropped_packets', tx.drops.total);
+  put('tx_accounting_balanced', flag(tx.accounting.balanced));
+}
+
+/** Closed-loop flows: per TCP flow its goodput, RTT and retransmissions; per TCP_RR flow its rate, latency and CPU. */
+function tcpColumns(tcp: NonNullable<Summary['tcp']>, put: Put): void {
+  for (const f of tcp.flows) {
+    put(`tcp_flow${f.flow}_goodput_gbps`, f.goodputGbps);
+    put(`tcp_flow${f.flow}_rtt_mean_us`, f.rttUs.mean);
+    put(`tcp_flow${f.flow}_rtt_p99_us`, f.rttUs.p99);
+    put(`tcp_flow${f.flow}_retransmissions`, f.retransmissions);
+  }
+  for (const r of tcp.rr) {
+    put(`rr_flow${r.flow}_transactions_per_s`, r.transactionsPerSec);
+    put(`rr_flow${r.flow}_latency_p50_us`, r.latencyUs.p50);
+    put(`rr_flow${r.flow}_latency_p99_us`, r.latencyUs.p99);
+    put(`rr_flow${r.flow}_cpu_per_transaction_us`, r.cpuUsPerTransaction);
+  }
 }
 
 type Put = (column: string, value: SummaryCell | undefined) => void;
