@@ -46,7 +46,12 @@ function checkAgainstSim(t: ExecutionContext, finals: HostFinal[]): void {
   t.is(onBus, 0, 'nothing left on the bus');
   const sim = run(yaml).accounting;
   t.is(end.emitted, sim.emitted, 'the NIC emits the same frames in both runtimes');
-  t.true(Math.abs(end.delivered - sim.delivered) <= 0.05 * sim.delivered, `live ${end.delivered} vs sim ${sim.delivered}`);
+  const dropped = (d: Readonly<Record<string, number>>): number => Object.values(d).reduce((a, b) => a + b, 0);
+  t.is(dropped(acc.dropped), dropped(sim.dropped), 'no packet lost beyond what sim drops');
+  // So every packet sim delivers is delivered or still on its way at the end. How many are still on their way
+  // depends on the wall clock (the run ends on time whether a pump ran late or not: a loaded machine holds a
+  // backend coalescing window or two more, of ~160 packets in all), so delivered is only bounded loosely.
+  t.true(end.delivered >= 0.8 * sim.delivered && end.delivered <= 1.05 * sim.delivered, `live ${end.delivered} vs sim ${sim.delivered}`);
   for (const f of finals)
     t.deepEqual(
       Object.values(f.rejected).reduce((a, b) => a + b, 0),
@@ -54,14 +59,14 @@ function checkAgainstSim(t: ExecutionContext, finals: HostFinal[]): void {
     );
 }
 
-test('live host - actors on an in-memory bus deliver what sim delivers, and every packet is accounted for', async (t) => {
+test('live host - actors on an in-memory bus emit and drop what sim does and deliver nearly all it delivers (the rest in flight at the end), every packet accounted for', async (t) => {
   const { finals } = await runOnMemoryBus();
   checkAgainstSim(t, finals);
   // Whatever a pump sends one peer leaves as one frame: never more frames than envelopes.
   for (const f of finals) t.true(f.framesSent <= f.envelopesSent);
 });
 
-test('live host - a batch window paces the pumps and still delivers every packet', async (t) => {
+test('live host - a batch window paces the pumps, and the run still emits, drops and accounts for packets as sim does', async (t) => {
   const windowMs = 5;
   const { finals, wallMs } = await runOnMemoryBus(windowMs);
   checkAgainstSim(t, finals);
