@@ -162,7 +162,10 @@ test('tcp - a guest-to-guest bulk stream and TCP_RR give byte-identical summarie
     const b = run(yaml);
     t.true(flow(a).segmentsSent > 100);
     t.is(JSON.stringify(a.summary), JSON.stringify(b.summary));
-    t.is(cwndCsv(a.end.closedLoop ?? [], (x) => x), cwndCsv(b.end.closedLoop ?? [], (x) => x));
+    t.is(
+      cwndCsv(a.end.closedLoop ?? [], (x) => x),
+      cwndCsv(b.end.closedLoop ?? [], (x) => x),
+    );
   }
 });
 
