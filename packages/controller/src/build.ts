@@ -180,13 +180,21 @@ function isClosedLoop(s: CompiledScenario, generator: number): boolean {
   return s.traffic.generators[generator]?.closedLoop !== undefined;
 }
 
-/** The closed-loop flows (of the guest `vm`, or all), as the actors at their ends take them. */
-function closedLoopFlows(s: CompiledScenario, vm?: number): ClosedLoopFlow[] {
+/**
+ * The closed-loop flows as the actors at their ends take them: the far ends (the NIC's: every flow between a guest and
+ * the wire), or guest `vm`'s ends. Between two guests a connection is two flows, one per direction (`reverse`); each
+ * guest's end is listed under the connection's flow, sends on its own direction's flow and receives on the other's.
+ */
+function closedLoopFlows(s: CompiledScenario, vm: number | 'far'): ClosedLoopFlow[] {
   const out: ClosedLoopFlow[] = [];
   for (const f of s.traffic.flows) {
     const g = s.traffic.generators[f.generator];
-    if (g?.closedLoop === undefined || (vm !== undefined && f.vm !== vm)) continue;
-    out.push({ flow: f.id, spec: g.closedLoop, start: g.start, stop: g.stop });
+    if (g?.closedLoop === undefined || f.reverseOf !== undefined) continue;
+    const end = { flow: f.id, spec: g.closedLoop, start: g.start, stop: g.stop };
+    if (f.reverse === undefined) {
+      if (vm === 'far' || f.vm === vm) out.push(end);
+    } else if (f.sender === vm) out.push({ ...end, guestToGuest: { active: true, out: f.id, in: f.reverse } });
+    else if (f.vm === vm) out.push({ ...end, guestToGuest: { active: false, out: f.reverse, in: f.id } });
   }
   return out;
 }
@@ -290,7 +298,8 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
   const tx = transmitPath(s, flowNicQueue);
   const tap = opts.tap !== undefined ? { tap: opts.tap } : {};
   const dom0 = dom0Placement(s);
-  const farFlows = closedLoopFlows(s);
+  const farFlows = closedLoopFlows(s, 'far');
+  const guestFlows = vms.map((vm) => closedLoopFlows(s, vm.id));
   const makeNic = () =>
     new NicActor({
       id: 'nic',
@@ -385,7 +394,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
       ...tap,
       blockAfter: vm.blockAfter,
       ...(tx === null ? {} : { tx: tx.frontend(vm.id, workersOf(vm.id, vm.queues)) }),
-      ...(farFlows.length === 0 ? {} : { closedLoop: closedLoopFlows(s, vm.id) }),
+      ...((guestFlows[v] as ClosedLoopFlow[]).length === 0 ? {} : { closedLoop: guestFlows[v] as ClosedLoopFlow[] }),
     });
   };
   const nic = makeNic();

@@ -28,6 +28,18 @@ traffic:
   - { flows: 1, tcp: { rcvbuf: 65536 } }
 `;
 
+/** Two guests on one host: guest 0 is the active end of a connection to guest 1, each on a netback worker of its own. */
+const g2g = (keys: string): string => `
+name: g2g
+duration: 10ms
+warmup: 2ms
+topology: { link: 10Gbps, nicQueues: 1, vms: { count: 2, queues: 1 }, workers: 2, vrss: per-flow }
+traffic:
+  - { from: vm.0, to: vm.1, flows: 1, ${keys} }
+`;
+const g2gBulk = g2g('tcp: { rcvbuf: 65536 }');
+const g2gRr = g2g('rr: { request: 64, response: 64 }');
+
 function flow(r: RunResult): TcpFlowSummary {
   const f = r.summary.tcp?.flows[0];
   if (f === undefined) throw new Error('no tcp flow in the summary');
@@ -88,6 +100,8 @@ for (const [name, yaml, overrides] of [
   ['bulk with ring-full drops', bulk, ['traffic.0.tcp.rcvbuf=1048576', 'topology.nicRingSize=8', 'coalescing.nic={policy: static, usecs: 20, frames: 0}']],
   ['bulk with netback drops', bulk, ['traffic=[{flows: 1, tcp: {rcvbuf: 1048576}}, {flows: 4, protocol: udp, rate: 9Gbps, start: 3ms, stop: 3500us}]']],
   ['bulk beside open-loop UDP into the same guest', bulk, ['traffic=[{flows: 1, tcp: {}}, {flows: 4, rate: 3Gbps, protocol: udp}]']],
+  ['guest to guest: a bulk stream', g2gBulk, []],
+  ['guest to guest: TCP_RR', g2gRr, ['coalescing.frontend={policy: static, usecs: 50, frames: 32}']],
   [
     'a guest as the active end: its bulk stream out and its TCP_RR client',
     bulk,
@@ -111,6 +125,48 @@ test('tcp - a guest that sends bulk TCP to the wire is limited by the far receiv
   t.is(f.active, 'guest');
   const lawGbps = (65_536 * TCP_WINDOW_SHARE * 8) / (f.rttUs.mean * 1000);
   t.true(Math.abs(f.goodputGbps - lawGbps) / lawGbps < 0.15, `goodput ${f.goodputGbps} Gbit/s against window/RTT ${lawGbps}`);
+});
+
+test('tcp - a guest-to-guest bulk stream limited by its receive window goes at window / RTT, reported once from guest 0, and only through the bridge', (t) => {
+  const goodputs: number[] = [];
+  for (const rcvbuf of [32_768, 65_536]) {
+    const r = run(g2gBulk, [`traffic.0.tcp.rcvbuf=${rcvbuf}`]);
+    t.is(r.summary.tcp?.flows.length, 1, 'one connection, one entry');
+    const f = flow(r);
+    t.is(f.flow, 0);
+    t.is(f.active, 'guest');
+    t.is(f.retransmissions, 0);
+    const lawGbps = (rcvbuf * TCP_WINDOW_SHARE * 8) / (f.rttUs.mean * 1000);
+    t.true(Math.abs(f.goodputGbps - lawGbps) / lawGbps < 0.15, `rcvbuf ${rcvbuf}: goodput ${f.goodputGbps} Gbit/s against window/RTT ${lawGbps}`);
+    // Guest 1 receives the data, guest 0 its ACKs; nothing leaves on the wire.
+    const tx = r.summary.tx;
+    t.is(tx?.onWirePps, 0);
+    t.true((r.accounting.tx?.toGuests ?? 0) > 100, JSON.stringify(r.accounting.tx));
+    goodputs.push(f.goodputGbps);
+  }
+  t.true((goodputs[1] as number) > (goodputs[0] as number), `goodputs ${goodputs.join(' < ')}`);
+});
+
+test('tcp - TCP_RR between two guests runs, and front-end coalescing of 50 us (in both guests) lowers its transactions/s and raises its p50', (t) => {
+  const none = rrFlow(run(g2gRr));
+  const coalesced = rrFlow(run(g2gRr, ['coalescing.frontend={policy: static, usecs: 50, frames: 32}']));
+  t.is(none.flow, 0);
+  t.true(none.transactions > 100, `transactions without coalescing: ${none.transactions}`);
+  t.true(coalesced.transactionsPerSec < none.transactionsPerSec, `${coalesced.transactionsPerSec} < ${none.transactionsPerSec} transactions/s`);
+  t.true(coalesced.latencyUs.p50 > none.latencyUs.p50, `p50 ${coalesced.latencyUs.p50} > ${none.latencyUs.p50} µs`);
+});
+
+test('tcp - a guest-to-guest bulk stream and TCP_RR give byte-identical summaries and cwnd traces for the same seed', (t) => {
+  for (const yaml of [g2gBulk, g2gRr]) {
+    const a = run(yaml);
+    const b = run(yaml);
+    t.true(flow(a).segmentsSent > 100);
+    t.is(JSON.stringify(a.summary), JSON.stringify(b.summary));
+    t.is(
+      cwndCsv(a.end.closedLoop ?? [], (x) => x),
+      cwndCsv(b.end.closedLoop ?? [], (x) => x),
+    );
+  }
 });
 
 test('tcp - examples/tcp-bulk.yaml gives byte-identical summaries and cwnd traces for the same seed', (t) => {

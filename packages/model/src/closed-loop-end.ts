@@ -16,6 +16,12 @@ export interface ClosedLoopFlow {
   /** When the far end starts the connection's workload, and (rr) stops issuing requests. */
   readonly start: Nanos;
   readonly stop: Nanos;
+  /**
+   * Guest to guest, this end's part: whether it is the active end, and the flows its frames leave on and arrive on.
+   * Each direction between two guests is a flow of its own (the active guest's is `flow`), since the bridge routes,
+   * steers and returns grants per flow and direction. Absent: one flow both ways, the active end by `spec.active`.
+   */
+  readonly guestToGuest?: { readonly active: boolean; readonly out: number; readonly in: number };
 }
 
 /** What one end of a closed-loop flow reports (live: it travels in the actor's report, so plain data). */
@@ -70,6 +76,10 @@ class End implements TcpEndpointOutput {
   readonly ep: TcpEndpoint;
   readonly client: RrClient | null;
   readonly server: RrServer | null;
+  readonly active: boolean;
+  /** The flows this end's frames leave on and arrive on (the same flow but between two guests). */
+  readonly out: number;
+  readonly in: number;
   delivered = 0;
   startedAt: Nanos = -1;
   fx: Effects | null = null;
@@ -84,13 +94,17 @@ class End implements TcpEndpointOutput {
     // Both ends of a model connection use the scenario's mss, congestion control and buffer.
     this.ep = new TcpEndpoint({ mss: s.mss, cc: s.cc, initialRwnd: s.rcvbuf / 2 }, { rcvbuf: s.rcvbuf, mss: s.mss });
     const rr = s.workload === 'rr';
-    const active = side === (s.active ?? 'far');
+    const g2g = f.guestToGuest;
+    const active = g2g?.active ?? side === (s.active ?? 'far');
+    this.active = active;
+    this.out = g2g?.out ?? f.flow;
+    this.in = g2g?.in ?? f.flow;
     this.client = rr && active ? new RrClient({ requestBytes: s.requestBytes ?? 1, responseBytes: s.responseBytes ?? 1 }) : null;
     this.server = rr && !active ? new RrServer(s.requestBytes ?? 1, s.responseBytes ?? 1) : null;
   }
 
   send(segment: TcpWireSegment, at: Nanos): void {
-    this.owner.emit(this.f.flow, tcpFrameBytes(segment.len), headerOf(segment), at, this.fx as Effects);
+    this.owner.emit(this.out, tcpFrameBytes(segment.len), headerOf(segment), at, this.fx as Effects);
   }
 
   timer(kind: TcpTimerKind, at: Nanos): void {
@@ -119,7 +133,7 @@ export class ClosedLoopEnds {
     flows.forEach((f, i) => {
       const e = new End(i, f, side, this);
       this.ends.push(e);
-      this.byFlow.set(f.flow, e);
+      this.byFlow.set(e.in, e);
     });
   }
 
@@ -127,7 +141,7 @@ export class ClosedLoopEnds {
     return this.ends.length;
   }
 
-  /** Whether `flow` is one of these ends' connections. */
+  /** Whether frames of `flow` arrive at one of these ends (a connection's flow; between two guests, its direction towards this end). */
   has(flow: number): boolean {
     return this.byFlow.has(flow);
   }
@@ -148,7 +162,7 @@ export class ClosedLoopEnds {
 
   /** The active ends (bulk senders, rr clients) start their workloads at their generators' start. */
   start(now: Nanos, fx: Effects): void {
-    for (const e of this.ends) if ((e.f.spec.active ?? 'far') === this.side) fx.timer(Math.max(now, e.f.start), this.tag(e.index, KIND_START));
+    for (const e of this.ends) if (e.active) fx.timer(Math.max(now, e.f.start), this.tag(e.index, KIND_START));
   }
 
   timer(tag: number, now: Nanos, fx: Effects): void {
@@ -164,7 +178,7 @@ export class ClosedLoopEnds {
     } else e.ep.onTimer(kind === KIND_RTO ? 'rto' : 'delack', now, e);
   }
 
-  /** A frame of `flow` carrying `header` reached this end's application at `now`. */
+  /** A frame of `flow` (the direction towards this end) carrying `header` reached this end's application at `now`. */
   onSegment(flow: number, header: TcpHeader, now: Nanos, fx: Effects): void {
     const e = this.byFlow.get(flow);
     if (e === undefined) return;
@@ -189,7 +203,7 @@ export class ClosedLoopEnds {
       return {
         flow: e.f.flow,
         side: this.side,
-        active: (e.f.spec.active ?? 'far') === this.side,
+        active: e.active,
         workload: e.f.spec.workload,
         sent: final ? sent : { ...sent, cwnd: [] },
         delivered: e.delivered,

@@ -41,9 +41,9 @@ export interface GeneratorSpec {
   /** With `sender`: the guest on the same host its frames go to through the bridge; absent: out to the wire. */
   readonly receiver?: number;
   /**
-   * A closed-loop generator: each flow is a TCP connection (bulk or request/response) whose far end sits behind
-   * the wire and whose near end is the destination guest; its frames come from the TCP models, not from `pps`,
-   * `pattern` and `size` (the NIC's open-loop source skips it). Absent: open loop.
+   * A closed-loop generator: each flow is a TCP connection (bulk or request/response) between a far end behind the
+   * wire and a guest, or (with `sender` and `receiver`) between two guests; its frames come from the TCP models, not
+   * from `pps`, `pattern` and `size` (the open-loop sources skip it). Absent: open loop.
    */
   readonly closedLoop?: ClosedLoopSpec;
 }
@@ -54,7 +54,8 @@ export interface ClosedLoopSpec {
   readonly workload: 'bulk' | 'rr';
   /**
    * Which end is active (the bulk sender, the rr client): `far`, the host behind the wire (the default: the
-   * guest receives, or serves); `guest`, the guest (a generator with from: vm.<index>).
+   * guest receives, or serves); `guest`, the guest (a generator with from: vm.<index>; with to: vm.<index> too,
+   * both ends are guests and the sending one is active).
    */
   readonly active?: 'far' | 'guest';
   readonly cc: 'cubic' | 'reno';

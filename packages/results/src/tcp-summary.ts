@@ -14,7 +14,7 @@ export interface TcpFlowSummary {
   readonly workload: 'bulk' | 'rr';
   /** Payload delivered in order to the receiving applications over the window (both directions for rr). */
   readonly goodputGbps: number;
-  /** Which end is active (the bulk sender, the rr client): the host behind the wire or the guest. */
+  /** Which end is active (the bulk sender, the rr client): the host behind the wire or the guest (between two guests: the sending one). */
   readonly active: 'far' | 'guest';
   /** RTT samples of the active end's sender (the data direction of a bulk flow, the requests of rr), µs. */
   readonly rttUs: { readonly samples: number; readonly min: number; readonly mean: number; readonly p99: number };
@@ -58,11 +58,13 @@ export function summarizeTcp(
   const dt = (window.b - window.a) / 1e9;
   const us = (ns: number): number => sig(ns / 1000);
   const before = new Map<string, ClosedLoopEndReport>();
-  for (const e of a ?? []) before.set(`${e.side}:${e.flow}`, e);
+  // Keyed by role too: between two guests both ends are on side `guest`.
+  const key = (e: ClosedLoopEndReport): string => `${e.side}:${e.active ? 'active' : 'passive'}:${e.flow}`;
+  for (const e of a ?? []) before.set(key(e), e);
   const flows = [...new Set(b.map((e) => e.flow))].sort((x, y) => x - y);
   const end = (flow: number, active: boolean): ClosedLoopEndReport | undefined => b.find((e) => e.flow === flow && e.active === active);
   const delta = (e: ClosedLoopEndReport | undefined, pick: (r: ClosedLoopEndReport) => number): number =>
-    e === undefined ? 0 : pick(e) - (before.has(`${e.side}:${e.flow}`) ? pick(before.get(`${e.side}:${e.flow}`) as ClosedLoopEndReport) : 0);
+    e === undefined ? 0 : pick(e) - (before.has(key(e)) ? pick(before.get(key(e)) as ClosedLoopEndReport) : 0);
   const out: TcpFlowSummary[] = [];
   const rr: Omit<RrFlowSummary, 'cpuUsPerTransaction'>[] = [];
   for (const flow of flows) {

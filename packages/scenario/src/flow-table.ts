@@ -1,7 +1,7 @@
 // Lays out the flow table: every generator's flows with their addresses, destination VMs, and source ports fixed or drawn from the run seed.
 import { Prng, deriveSeed } from '@splitnet/model';
 import { SEEDED } from './traffic-spec.js';
-import type { GeneratorInput } from './traffic.js';
+import { isGuestToGuestTcp, type GeneratorInput } from './traffic.js';
 import type { FlowSpec } from './types.js';
 
 /**
@@ -25,11 +25,16 @@ const FIRST_DST_PORT = 5001;
  *   moves them between RSS queues, so each seed gives another spread, and flow i's port does not
  *   depend on how many flows follow it. Ports may repeat: the source addresses already make every
  *   5-tuple distinct.
+ * A guest-to-guest TCP connection (a closed-loop generator from: vm.A, to: vm.B) also has a flow for the
+ * direction from B back to A (its ACKs, rr responses), with the 4-tuple swapped; these come after every
+ * generator's flows, in order, so that they move no other flow's id.
  * The same scenario and seed always give the same table (every process of a live run compiles it
  * from the same resolved scenario, seed included).
  */
 export function buildFlowTable(generators: readonly GeneratorInput[], runSeed: number): FlowSpec[] {
   const flows: FlowSpec[] = [];
+  const reverseBase = generators.reduce((n, gen) => n + gen.spec.flows, 0);
+  const reverseOf: number[] = [];
   for (const [g, gen] of generators.entries()) {
     const srcPortOf = sourcePorts(gen.srcPort, runSeed, g);
     for (let i = 0; i < gen.spec.flows; i++) {
@@ -48,8 +53,10 @@ export function buildFlowTable(generators: readonly GeneratorInput[], runSeed: n
             ? [10, 255, gen.sender, 1]
             : [0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0, gen.sender, 0, 0, 0, 0, 0, 0, 0, 1];
       const [src, dst] = sender === null ? [remote, guest] : gen.receiver === null ? [sender, remote] : [sender, guest];
+      const id = gen.spec.firstFlow + i;
+      if (isGuestToGuestTcp(gen)) reverseOf.push(id);
       flows.push({
-        id: gen.spec.firstFlow + i,
+        id,
         generator: g,
         vm,
         ...(gen.sender === null ? {} : { sender: gen.sender }),
@@ -59,8 +66,27 @@ export function buildFlowTable(generators: readonly GeneratorInput[], runSeed: n
         dst,
         srcPort: srcPortOf(i),
         dstPort: FIRST_DST_PORT + g,
+        ...(isGuestToGuestTcp(gen) ? { reverse: reverseBase + reverseOf.length - 1 } : {}),
       });
     }
+  }
+  // The other direction of each guest-to-guest TCP connection, after every generator's flows (so no other flow's id
+  // moves): from the passive guest back to the active one, the 4-tuple swapped.
+  for (const id of reverseOf) {
+    const f = flows[id] as FlowSpec;
+    flows.push({
+      id: flows.length,
+      generator: f.generator,
+      vm: f.sender as number,
+      sender: f.vm,
+      ipVersion: f.ipVersion,
+      protocol: f.protocol,
+      src: f.dst,
+      dst: f.src,
+      srcPort: f.dstPort,
+      dstPort: f.srcPort,
+      reverseOf: id,
+    });
   }
   return flows;
 }

@@ -57,7 +57,7 @@ export const GENERATOR_SPEC = map(
       pattern: '^(wire|vm\\.(0|[1-9][0-9]*))$',
       patternMessage: 'wire or vm.<index>',
       description:
-        "Where a guest's frames go (with from: vm.<index>): wire, out of the physical NIC (the default; guest-to-guest, vm.<index>, is not modelled yet).",
+        "Where a guest's frames go (with from: vm.<index>): wire, out of the physical NIC (the default), or vm.<index>, another guest on the host through the bridge (with tcp or rr, both ends of the connection are then guests).",
     }),
     flows: int({ min: 1, max: MAX_FLOWS_PER_GENERATOR, default: 8, description: 'Distinct 5-tuples (what RSS spreads).' }),
     rate: rate({

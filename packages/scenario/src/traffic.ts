@@ -65,6 +65,8 @@ export function readTraffic(field: Field, ctx: TrafficContext): GeneratorInput[]
   const out: GeneratorInput[] = [];
   const names = new Map<string, number>();
   let firstFlow = 0;
+  // Flows in the table: a guest-to-guest TCP connection has a second one, its passive end's direction (flow-table.ts).
+  let counted = 0;
   for (const [g, item] of fields.entries()) {
     const gen = readGenerator(item, g, firstFlow, ctx);
     const earlier = names.get(gen.spec.name);
@@ -73,12 +75,20 @@ export function readTraffic(field: Field, ctx: TrafficContext): GeneratorInput[]
     }
     names.set(gen.spec.name, g);
     firstFlow += gen.spec.flows;
-    if (firstFlow > MAX_FLOWS) {
-      item.at('flows', gen.spec.flows).expected(`at most ${MAX_FLOWS} flows over all generators`, ` (${firstFlow} counting this one)`);
+    const twoWay = isGuestToGuestTcp(gen);
+    counted += gen.spec.flows * (twoWay ? 2 : 1);
+    if (counted > MAX_FLOWS) {
+      const why = twoWay ? '; a guest-to-guest TCP flow counts twice, once per direction' : '';
+      item.at('flows', gen.spec.flows).expected(`at most ${MAX_FLOWS} flows over all generators`, ` (${counted} counting this one${why})`);
     }
     out.push(gen);
   }
   return out;
+}
+
+/** A closed-loop generator between two guests: each of its connections is two flows, one per direction. */
+export function isGuestToGuestTcp(gen: GeneratorInput): boolean {
+  return gen.spec.closedLoop !== undefined && gen.receiver !== null;
 }
 
 function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficContext): GeneratorInput {
@@ -88,9 +98,6 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
   if (name === '') map.get('name').expected('a non-empty name');
   const { sender, receiver } = readEnds(map, ctx);
   const closedLoop = readClosedLoop(map);
-  if (closedLoop !== null && receiver !== null) {
-    map.get('to').expected('wire (a closed-loop generator runs between a guest and a far host behind the wire; guest-to-guest TCP is not wired yet)');
-  }
   const vms = sender === null ? readVms(map.get('vms'), ctx) : { all: false, list: [receiver ?? sender] };
   const flows = readInt(map.get('flows'), G.flows.default, G.flows);
   const rateField = map.get('rate');
@@ -114,7 +121,9 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
   const pps = rate.kind === 'packets' ? rate.packetsPerSecond : rate.bitsPerSecond / ((mean + WIRE_OVERHEAD_BYTES) * 8);
   const fixedPhase = readPhase(map.get('phase'), pattern, map.get('pattern'));
   const phase = fixedPhase === SEEDED ? seededPhase(ctx.seed, g, pattern, pps) : fixedPhase;
-  if (closedLoop !== null) return closedLoopGenerator(name, firstFlow, flows, start, stop, vms, sender, protocol, ipVersion, srcPort, closedLoop);
+  if (closedLoop !== null) {
+    return closedLoopGenerator(name, firstFlow, flows, start, stop, vms, { sender, receiver }, protocol, ipVersion, srcPort, closedLoop);
+  }
   const spec: GeneratorSpec = {
     name,
     pps,
@@ -157,13 +166,14 @@ function closedLoopGenerator(
   start: Nanos,
   stop: Nanos,
   vms: { all: boolean; list: number[] },
-  sender: number | null,
+  ends: { readonly sender: number | null; readonly receiver: number | null },
   protocol: 'tcp' | 'udp',
   ipVersion: 4 | 6,
   srcPort: number | typeof SEEDED,
   c: NonNullable<ReturnType<typeof readClosedLoop>>,
 ): GeneratorInput {
   const { resolved: closedResolved, ...closed } = c;
+  const { sender, receiver } = ends;
   const spec: GeneratorSpec = {
     name,
     pps: 0,
@@ -173,13 +183,15 @@ function closedLoopGenerator(
     flows,
     start,
     stop,
-    // From a guest: that guest is the active end (bulk sender, rr client), the far host the passive one.
+    // From a guest: that guest is the active end (bulk sender, rr client), the far host (or the guest in `to`) the
+    // passive one.
     closedLoop: sender === null ? closed : { ...closed, active: 'guest' },
     ...(sender === null ? {} : { sender }),
+    ...(receiver === null ? {} : { receiver }),
   };
   const resolved = {
     name,
-    ...(sender === null ? { vms: vms.all ? 'all' : vms.list } : { from: `vm.${sender}`, to: 'wire' }),
+    ...(sender === null ? { vms: vms.all ? 'all' : vms.list } : { from: `vm.${sender}`, to: receiver === null ? 'wire' : `vm.${receiver}` }),
     flows,
     protocol,
     ipVersion,
@@ -188,7 +200,7 @@ function closedLoopGenerator(
     start: formatDuration(start),
     stop: formatDuration(stop),
   };
-  return { spec, vms: vms.list, sender, receiver: null, protocol, ipVersion, srcPort, resolved };
+  return { spec, vms: vms.list, sender, receiver, protocol, ipVersion, srcPort, resolved };
 }
 
 /**

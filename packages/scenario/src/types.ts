@@ -72,6 +72,13 @@ export interface FlowSpec {
   readonly vm: number;
   /** The guest that sends this flow (from: vm.<index>); absent: the flow comes from the wire. */
   readonly sender?: number;
+  /**
+   * A guest-to-guest TCP connection's two directions are two flows (each its own 4-tuple, hash, queues and route
+   * through the bridge): on the flow of the active guest's direction, the id of the other direction's flow…
+   */
+  readonly reverse?: number;
+  /** …and on that other flow, the id of the connection's own flow (the one its results are reported under). */
+  readonly reverseOf?: number;
   readonly ipVersion: 4 | 6;
   readonly protocol: 'tcp' | 'udp';
   /** Addresses in network byte order (4 or 16 bytes). */

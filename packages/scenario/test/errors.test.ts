@@ -71,7 +71,7 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
     ],
   ],
   [
-    'a closed-loop generator refuses open-loop keys, udp and another guest as its far end',
+    'a closed-loop generator refuses open-loop keys, udp, a guest as its own peer and a peer guest that does not exist',
     [
       [
         'traffic:\n  - tcp: {}\n    rate: 1Gbps\n',
@@ -82,8 +82,20 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
         's.yaml:3:15: traffic[0].protocol: expected "tcp" (a closed-loop generator runs TCP), found "udp"',
       ],
       [
-        'topology: { vms: { count: 2 } }\ntraffic:\n  - tcp: {}\n    from: vm.0\n    to: vm.1\n',
-        's.yaml:5:9: traffic[0].to: expected wire (a closed-loop generator runs between a guest and a far host behind the wire; guest-to-guest TCP is not wired yet), found "vm.1"',
+        'topology: { vms: { count: 2 } }\ntraffic:\n  - tcp: {}\n    from: vm.1\n    to: vm.1\n',
+        's.yaml:5:9: traffic[0].to: expected wire or another guest than vm.1, found "vm.1" (a guest does not send to itself through the bridge)',
+      ],
+      [
+        'topology: { vms: { count: 2 } }\ntraffic:\n  - rr: {}\n    from: vm.0\n    to: vm.2\n',
+        's.yaml:5:9: traffic[0].to: expected wire or vm.0 to vm.1 (topology.vms.count is 2), found "vm.2"',
+      ],
+      [
+        'topology: { vms: { count: 2 } }\ntraffic:\n  - tcp: {}\n    from: vm.0\n    to: vm.1\n    vms: [1]\n',
+        "s.yaml:6:10: traffic[0].vms: expected no vms: (a guest's frames go to `to`, not to guests), found a list of 1",
+      ],
+      [
+        'topology: { vms: { count: 2 } }\ntraffic:\n  - tcp: {}\n    to: vm.1\n',
+        's.yaml:4:9: traffic[0].to: expected no to: (frames from the wire go to the guests in vms), found "vm.1"',
       ],
       [
         'traffic:\n  - tcp: { rcvbuf: 1000 }\n',

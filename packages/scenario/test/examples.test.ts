@@ -25,6 +25,7 @@ test('examples - the expected examples exist', (t) => {
     'netback-linux',
     'tcp-bulk',
     'tcp-rr',
+    'tcp-vm-to-vm',
   ]) {
     t.true(files.includes(`${name}.yaml`), name);
   }

@@ -110,3 +110,28 @@ test('tx scenario - a guest-to-guest generator: its flows go from one guest to t
   );
   t.regex(formatResolvedYaml(s), /to: vm\.1/);
 });
+
+test('tx scenario - a guest-to-guest TCP generator: each connection is a flow per direction, the reverse ones after every other flow with the 4-tuple swapped', (t) => {
+  const s = compileScenarioText(
+    'topology: { vms: { count: 3 } }\ntraffic:\n  - { from: vm.0, to: vm.2, flows: 2, rr: { request: 64 } }\n  - { vms: [1], flows: 1 }\n',
+    's.yaml',
+  );
+  const g = s.traffic.generators[0];
+  t.is(g?.sender, 0);
+  t.is(g?.receiver, 2);
+  t.is(g?.closedLoop?.active, 'guest');
+  t.deepEqual(
+    s.traffic.flows.map((f) => [f.id, f.generator, f.sender, f.vm, f.reverse, f.reverseOf]),
+    [
+      [0, 0, 0, 2, 3, undefined],
+      [1, 0, 0, 2, 4, undefined],
+      [2, 1, undefined, 1, undefined, undefined],
+      [3, 0, 2, 0, undefined, 0],
+      [4, 0, 2, 0, undefined, 1],
+    ],
+  );
+  const [f, r] = [s.traffic.flows[1], s.traffic.flows[4]];
+  t.deepEqual([r?.src, r?.dst, r?.srcPort, r?.dstPort], [f?.dst, f?.src, f?.dstPort, f?.srcPort]);
+  t.deepEqual(f?.src, [10, 255, 0, 1]);
+  t.regex(formatResolvedYaml(s), /from: vm\.0\n\s+to: vm\.2/);
+});
