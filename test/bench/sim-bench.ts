@@ -6,6 +6,7 @@ import { runSim } from '@splitnet/controller';
 import { compileScenarioText } from '@splitnet/scenario';
 import { GOAL1_PPS as TARGET_PPS, simGoalLines, type SimGoal } from './sim-goals.js';
 import { runSimScaling, type ScalingRecord } from './sim-scaling.js';
+import { runSimTcpBench, type SimTcpBenchRecord } from './sim-tcp-bench.js';
 
 /**
  * The issue's benchmark scenario: 1 VM, 4 queues, 4 workers, 10 GbE, 1518-byte frames. `steering: flow-hash`
@@ -46,6 +47,8 @@ export interface SimBenchRecord {
   readonly targetPacketsPerSec: number;
   readonly met: boolean;
   readonly speedVsRealTime: number;
+  /** The second scenario, bulk TCP with its ACKs through the transmit path (null: skipped with BENCH_TCP=0). */
+  readonly tcp: SimTcpBenchRecord | null;
   /** How the cost grows with the VMs (null: skipped with BENCH_SCALE=0). */
   readonly scaling: ScalingRecord | null;
   /** Issue 26's goals, met or below. */
@@ -73,13 +76,16 @@ export function runSimBench(): SimBenchRecord {
     }
     return k;
   };
+  const sourceRate = (): number => {
+    const [n, secs] = time(source);
+    return n / secs;
+  };
   const srcRates: number[] = [];
   const simRates: number[] = [];
   const eventRates: number[] = [];
   let last = runSim(scenario);
   for (let r = 0; r < reps; r++) {
-    const [n, srcSecs] = time(source);
-    srcRates.push(n / srcSecs);
+    srcRates.push(sourceRate());
     const [res, secs] = time(() => runSim(scenario));
     last = res;
     simRates.push(res.accounting.emitted / secs);
@@ -93,7 +99,7 @@ export function runSimBench(): SimBenchRecord {
   const best = (xs: number[]): number => Math.max(...xs);
   console.log(`splitnet sim benchmark — ${cpus().length} × ${cpu?.model ?? 'unknown cpu'}, node ${process.version}`);
   console.log(
-    `scenario: 1 VM × 4 queues, 4 vRSS workers, 10 GbE, 1518-byte frames, ${durationMs} ms emulated, median of ${reps}, the source and the sim measured in turn`,
+    `scenario 1: 1 VM × 4 queues, 4 vRSS workers, 10 GbE, 1518-byte frames (open loop, receive path only), ${durationMs} ms emulated, median of ${reps}, the source and the sim measured in turn`,
   );
   console.log('');
   console.log(`  traffic source alone (baseline)      ${fmt(src)} frames per host second`);
@@ -108,8 +114,9 @@ export function runSimBench(): SimBenchRecord {
   console.log(
     `  speed vs real time                   ${(sim / last.summary.throughput.pps).toFixed(2)}× (the datapath carries ${fmt(last.summary.throughput.pps)} emulated)`,
   );
+  const tcp = process.env['BENCH_TCP'] === '0' ? null : runSimTcpBench(sourceRate);
   const scaling = process.env['BENCH_SCALE'] === '0' ? null : runSimScaling();
-  const goals = simGoalLines({ simPacketsPerSec: sim, scaling });
+  const goals = simGoalLines({ simPacketsPerSec: sim, tcp, scaling });
   console.log('');
   console.log('issue 26 goals (a faster sim):');
   for (const g of goals) console.log(`  ${g.text}`);
@@ -126,6 +133,7 @@ export function runSimBench(): SimBenchRecord {
     targetPacketsPerSec: TARGET_PPS,
     met: sim >= TARGET_PPS,
     speedVsRealTime: sim / last.summary.throughput.pps,
+    tcp,
     scaling,
     goals,
   };
