@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { runSim } from '@splitnet/controller';
 import { compileScenarioText } from '@splitnet/scenario';
+import { best, fmt, measureInTurn, median, printRatios } from './bench-rates.js';
 import { GOAL1_TCP_PPS } from './sim-goals.js';
 
 /** The streams the scenario runs. */
@@ -50,10 +51,6 @@ export interface SimTcpBenchRecord {
   readonly speedVsRealTime: number;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const best = (xs: number[]): number => Math.max(...xs);
-const fmt = (x: number): string => `${(x / 1e6).toFixed(2)} M/s`;
-
 /**
  * Measure and print the TCP scenario (BENCH_TCP_MS emulated ms per run, default 500; BENCH_REPS runs, default 3).
  * `sourceRate` times the first scenario's traffic source alone (frames per host second): the same baseline, taken in
@@ -66,19 +63,7 @@ export function runSimTcpBench(sourceRate: () => number): SimTcpBenchRecord {
   // Warm the JIT on the TCP and transmit paths (the first scenario never runs them).
   runSim(compileScenarioText(tcpBenchScenario(50), '<bench-tcp>', {}));
 
-  const srcRates: number[] = [];
-  const simRates: number[] = [];
-  const eventRates: number[] = [];
-  let last = runSim(scenario);
-  for (let r = 0; r < reps; r++) {
-    srcRates.push(sourceRate());
-    const t0 = process.hrtime.bigint();
-    const res = runSim(scenario);
-    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    last = res;
-    simRates.push((res.accounting.emitted + (res.accounting.tx?.sent ?? 0)) / secs);
-    eventRates.push(res.eventsProcessed / secs);
-  }
+  const { srcRates, simRates, eventRates, last } = measureInTurn(scenario, reps, sourceRate, (r) => r.accounting.emitted + (r.accounting.tx?.sent ?? 0));
   const rx = last.accounting.emitted;
   const tx = last.accounting.tx?.sent ?? 0;
   const flows = last.summary.tcp?.flows ?? [];
@@ -98,13 +83,7 @@ export function runSimTcpBench(sourceRate: () => number): SimTcpBenchRecord {
   console.log(`  emulated goodput                     ${goodputGbps.toFixed(2)} Gbit/s over ${flows.length} streams, ${retransmissions} retransmissions`);
   console.log(`  traffic source alone (baseline)      ${fmt(src)} frames per host second (scenario 1's open-loop source, in turn with these reps)`);
   console.log(`  sim, TCP both directions             ${fmt(sim)} emulated packets per host second (rx + tx frames)`);
-  console.log(`  sim events                           ${fmt(median(eventRates))} events per host second`);
-  console.log(
-    `  ratio sim / traffic source           ${(sim / src).toFixed(3)} (best of ${reps} each: ${fmt(best(simRates))} / ${fmt(best(srcRates))} = ${(best(simRates) / best(srcRates)).toFixed(3)})`,
-  );
-  console.log(
-    `  ratio sim / target (${GOAL1_TCP_PPS / 1e6} M/s)           ${(sim / GOAL1_TCP_PPS).toFixed(2)}  ${sim >= GOAL1_TCP_PPS ? '(target met)' : '(below target)'}`,
-  );
+  printRatios({ simRates, srcRates, eventRates, target: GOAL1_TCP_PPS });
   console.log(
     `  speed vs real time                   ${(sim / perEmulatedSecond).toFixed(2)}× (the datapath carries ${fmt(perEmulatedSecond)} emulated, both directions)`,
   );
