@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { TrafficSource } from '@splitnet/model';
 import { runSim } from '@splitnet/controller';
 import { compileScenarioText } from '@splitnet/scenario';
+import { best, fmt, measureInTurn, median, printRatios } from './bench-rates.js';
 import { GOAL1_PPS as TARGET_PPS, simGoalLines, type SimGoal } from './sim-goals.js';
 import { runSimScaling, type ScalingRecord } from './sim-scaling.js';
+import { runSimTcpBench, type SimTcpBenchRecord } from './sim-tcp-bench.js';
 
 /**
  * The issue's benchmark scenario: 1 VM, 4 queues, 4 workers, 10 GbE, 1518-byte frames. `steering: flow-hash`
@@ -19,11 +21,6 @@ warmup: 1ms
 topology: { link: 10Gbps, vms: { count: 1, queues: 4 }, workers: 4, vrss: per-flow, steering: flow-hash }
 traffic: [ { flows: 64, rate: 10Gbps, size: 1518 } ]
 `;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
 
 function time<T>(fn: () => T): [T, number] {
   const t0 = process.hrtime.bigint();
@@ -46,6 +43,8 @@ export interface SimBenchRecord {
   readonly targetPacketsPerSec: number;
   readonly met: boolean;
   readonly speedVsRealTime: number;
+  /** The second scenario, bulk TCP with its ACKs through the transmit path (null: skipped with BENCH_TCP=0). */
+  readonly tcp: SimTcpBenchRecord | null;
   /** How the cost grows with the VMs (null: skipped with BENCH_SCALE=0). */
   readonly scaling: ScalingRecord | null;
   /** Issue 26's goals, met or below. */
@@ -73,43 +72,29 @@ export function runSimBench(): SimBenchRecord {
     }
     return k;
   };
-  const srcRates: number[] = [];
-  const simRates: number[] = [];
-  const eventRates: number[] = [];
-  let last = runSim(scenario);
-  for (let r = 0; r < reps; r++) {
-    const [n, srcSecs] = time(source);
-    srcRates.push(n / srcSecs);
-    const [res, secs] = time(() => runSim(scenario));
-    last = res;
-    simRates.push(res.accounting.emitted / secs);
-    eventRates.push(res.eventsProcessed / secs);
-  }
+  const sourceRate = (): number => {
+    const [n, secs] = time(source);
+    return n / secs;
+  };
+  const { srcRates, simRates, eventRates, last } = measureInTurn(scenario, reps, sourceRate, (r) => r.accounting.emitted);
 
   const cpu = cpus()[0];
-  const fmt = (x: number) => `${(x / 1e6).toFixed(2)} M/s`;
   const sim = median(simRates);
   const src = median(srcRates);
-  const best = (xs: number[]): number => Math.max(...xs);
   console.log(`splitnet sim benchmark — ${cpus().length} × ${cpu?.model ?? 'unknown cpu'}, node ${process.version}`);
   console.log(
-    `scenario: 1 VM × 4 queues, 4 vRSS workers, 10 GbE, 1518-byte frames, ${durationMs} ms emulated, median of ${reps}, the source and the sim measured in turn`,
+    `scenario 1: 1 VM × 4 queues, 4 vRSS workers, 10 GbE, 1518-byte frames (open loop, receive path only), ${durationMs} ms emulated, median of ${reps}, the source and the sim measured in turn`,
   );
   console.log('');
   console.log(`  traffic source alone (baseline)      ${fmt(src)} frames per host second`);
   console.log(`  sim, whole datapath                  ${fmt(sim)} emulated packets per host second`);
-  console.log(`  sim events                           ${fmt(median(eventRates))} events per host second`);
-  console.log(
-    `  ratio sim / traffic source           ${(sim / src).toFixed(3)} (best of ${reps} each: ${fmt(best(simRates))} / ${fmt(best(srcRates))} = ${(best(simRates) / best(srcRates)).toFixed(3)})`,
-  );
-  console.log(
-    `  ratio sim / target (${TARGET_PPS / 1e6} M/s)          ${(sim / TARGET_PPS).toFixed(2)}  ${sim >= TARGET_PPS ? '(target met)' : '(below target)'}`,
-  );
+  printRatios({ simRates, srcRates, eventRates, target: TARGET_PPS });
   console.log(
     `  speed vs real time                   ${(sim / last.summary.throughput.pps).toFixed(2)}× (the datapath carries ${fmt(last.summary.throughput.pps)} emulated)`,
   );
+  const tcp = process.env['BENCH_TCP'] === '0' ? null : runSimTcpBench(sourceRate);
   const scaling = process.env['BENCH_SCALE'] === '0' ? null : runSimScaling();
-  const goals = simGoalLines({ simPacketsPerSec: sim, scaling });
+  const goals = simGoalLines({ simPacketsPerSec: sim, tcp, scaling });
   console.log('');
   console.log('issue 26 goals (a faster sim):');
   for (const g of goals) console.log(`  ${g.text}`);
@@ -126,6 +111,7 @@ export function runSimBench(): SimBenchRecord {
     targetPacketsPerSec: TARGET_PPS,
     met: sim >= TARGET_PPS,
     speedVsRealTime: sim / last.summary.throughput.pps,
+    tcp,
     scaling,
     goals,
   };

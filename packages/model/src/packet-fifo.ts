@@ -1,5 +1,5 @@
 // A growable columnar FIFO of packet descriptors: the queues inside actors (NIC rings, backlogs, guest rings).
-import type { BatchPool } from './batch-pool.js';
+import { tcpColumnsOf, type BatchPool } from './batch-pool.js';
 import type { PacketBatch } from './messages.js';
 import { allocTcpColumns, copyTcpEntry, setTcpEntry, tcpEntry, type TcpColumns, type TcpHeader } from './tcp-columns.js';
 import type { Nanos } from './time.js';
@@ -181,9 +181,8 @@ export class PacketFifo {
     }
     const tcp = this.tcp;
     if (tcp !== undefined) {
-      const cols = allocTcpColumns(b.flow.length);
+      const cols = tcpColumnsOf(b);
       for (let k = 0, hh = this.head; k < count; k++, hh++) copyTcpEntry(tcp, hh & m, cols, k);
-      (b as { tcp?: TcpColumns | undefined }).tcp = cols;
     }
     b.count = count;
     this.head = h;

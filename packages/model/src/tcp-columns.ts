@@ -40,6 +40,15 @@ export function allocTcpColumns(capacity: number): TcpColumns {
   };
 }
 
+/** Clear every entry (a batch's columns reused for other frames: entries it does not write must read as no segment, all zero). */
+export function clearTcpColumns(c: TcpColumns): void {
+  c.seq.fill(0);
+  c.payload.fill(0);
+  c.ack.fill(0);
+  c.window.fill(0);
+  c.flags.fill(0);
+}
+
 /** Copy entry i of `src` (absent: no segment) to entry j of `dst`. */
 export function copyTcpEntry(src: TcpColumns | undefined, i: number, dst: TcpColumns, j: number): void {
   if (src === undefined) {

@@ -69,3 +69,24 @@ test('tcp columns - a frame inserted by time goes before the later frames with i
   t.is(f.tcpAt(7), undefined);
   for (let k = 1; k < f.length; k++) t.true(f.atAt(k - 1) <= f.atAt(k));
 });
+
+test('tcp columns - a pooled batch that carries segments again reuses its former columns with every entry cleared', (t) => {
+  const pool = new BatchPool();
+  const b = pool.take(16);
+  const cols = tcpColumnsOf(b);
+  for (let k = 0; k < 16; k++) {
+    const h = header(k);
+    cols.seq[k] = h.seq;
+    cols.payload[k] = h.payload;
+    cols.ack[k] = h.ack;
+    cols.window[k] = h.window;
+    cols.flags[k] = h.flags;
+  }
+  pool.release(b);
+  const again = pool.take(16);
+  t.is(again, b);
+  t.is(again.tcp, undefined);
+  const reused = tcpColumnsOf(again);
+  t.is(reused, cols);
+  for (const col of [reused.seq, reused.payload, reused.ack, reused.window, reused.flags]) t.deepEqual([...col], new Array<number>(16).fill(0));
+});
