@@ -86,6 +86,11 @@ export function readTraffic(field: Field, ctx: TrafficContext): GeneratorInput[]
   return out;
 }
 
+/** Where a generator's frames come from and go, as scenario.resolved.yaml writes it: a guest's generator says who sends and where to; a wire generator keeps its shape (no from/to keys). */
+function resolvedEnds(vms: { all: boolean; list: number[] }, sender: number | null, receiver: number | null): Record<string, unknown> {
+  return sender === null ? { vms: vms.all ? 'all' : vms.list } : { from: `vm.${sender}`, to: receiver === null ? 'wire' : `vm.${receiver}` };
+}
+
 /** A closed-loop generator between two guests: each of its connections is two flows, one per direction. */
 export function isGuestToGuestTcp(gen: GeneratorInput): boolean {
   return gen.spec.closedLoop !== undefined && gen.receiver !== null;
@@ -139,8 +144,7 @@ function readGenerator(field: Field, g: number, firstFlow: number, ctx: TrafficC
   };
   const resolved = {
     name,
-    // A guest's generator says who sends and where to; a wire generator keeps its shape (no from/to keys).
-    ...(sender === null ? { vms: vms.all ? 'all' : vms.list } : { from: `vm.${sender}`, to: receiver === null ? 'wire' : `vm.${receiver}` }),
+    ...resolvedEnds(vms, sender, receiver),
     flows,
     rate: formatRate(rate),
     pattern: patternResolved,
@@ -191,7 +195,7 @@ function closedLoopGenerator(
   };
   const resolved = {
     name,
-    ...(sender === null ? { vms: vms.all ? 'all' : vms.list } : { from: `vm.${sender}`, to: receiver === null ? 'wire' : `vm.${receiver}` }),
+    ...resolvedEnds(vms, sender, receiver),
     flows,
     protocol,
     ipVersion,
