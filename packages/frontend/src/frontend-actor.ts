@@ -7,6 +7,7 @@ import {
   doubleFields,
   EventChannels,
   LatencyHistogram,
+  NotificationFault,
   PacketFifo,
   Prng,
   RxRingFront,
@@ -128,11 +129,7 @@ class RxQueue {
   lastPollSlots = 0;
   lastPollBytes = 0;
   /** Fault state: lose / delay notifications with a probability, NAPI not polling. */
-  loseP = 0;
-  losePrng: Prng | null = null;
-  delayP = 0;
-  delayNs = 0;
-  delayPrng: Prng | null = null;
+  readonly notify = new NotificationFault();
   stopped = false;
   /** Slots of error responses, whose buffers go back on the ring at the next refill. */
   repost = 0;
@@ -459,13 +456,10 @@ export class FrontendActor implements Actor {
       if (!q) continue;
       switch (cmd.action) {
         case 'lose-notifications':
-          q.loseP = on ? (p.probability ?? 1) : 0;
-          q.losePrng = prng;
+          q.notify.setLoss(on, p.probability, prng);
           break;
         case 'delay-notifications':
-          q.delayP = on ? (p.probability ?? 1) : 0;
-          q.delayNs = on ? (p.delay ?? 0) : 0;
-          q.delayPrng = prng;
+          q.notify.setDelay(on, p.probability, p.delay, prng);
           break;
         case 'stop-polling':
           if (on) {
@@ -517,7 +511,7 @@ export class FrontendActor implements Actor {
   private onEvtMessage(port: number, now: Nanos, fx: Effects): void {
     const q = this.qs[port];
     if (!q) return;
-    if (q.loseP > 0 && (q.loseP >= 1 || (q.losePrng as Prng).next() < q.loseP)) {
+    if (q.notify.loses()) {
       q.stats.notificationsLost++;
       if (q.napi !== NAPI_IDLE) {
         // NAPI is scheduled or polling: its final check will find the responses this notification announced.
@@ -527,9 +521,9 @@ export class FrontendActor implements Actor {
       }
       return;
     }
-    if (q.delayP > 0 && (q.delayP >= 1 || (q.delayPrng as Prng).next() < q.delayP)) {
+    if (q.notify.delays()) {
       q.stats.notificationsDelayed++;
-      fx.timer(now + q.delayNs, KIND_DELAYED_EVT + 4 * port);
+      fx.timer(now + q.notify.delayNs, KIND_DELAYED_EVT + 4 * port);
       return;
     }
     this.onEvent(port, now, fx);

@@ -1,5 +1,17 @@
 // A guest's netfront transmit side: the application's sends, the qdisc, TX requests on the TX ring and their notification, TX responses reclaimed by xennet_tx_buf_gc.
-import { doubleFields, PacketFifo, Prng, setTcpEntry, tcpColumnsOf, TrafficSource, TxRingFront, txSlots, u32Add, u32Sub } from '@splitnet/model';
+import {
+  doubleFields,
+  NotificationFault,
+  PacketFifo,
+  Prng,
+  setTcpEntry,
+  tcpColumnsOf,
+  TrafficSource,
+  TxRingFront,
+  txSlots,
+  u32Add,
+  u32Sub,
+} from '@splitnet/model';
 import type { ActorRef, BatchPool, Core, CostProfile, Effects, FaultCommand, GeneratorSpec, Nanos, TcpHeader, TxCosts, TxReport } from '@splitnet/model';
 
 export interface NetfrontTxConfig {
@@ -41,11 +53,7 @@ class TxQueue {
   /** When the handler of this TX port's last upcall acks it; a send before then merges into that upcall. */
   ackAt: Nanos = -1;
   /** Fault state: TX-port notifications lost / delayed with a probability; completion handling stopped. */
-  loseP = 0;
-  losePrng: Prng | null = null;
-  delayP = 0;
-  delayNs = 0;
-  delayPrng: Prng | null = null;
+  readonly notify = new NotificationFault();
   gcStopped = false;
   constructor(
     readonly index: number,
@@ -129,13 +137,10 @@ export class NetfrontTx {
       if (!q) continue;
       switch (cmd.action) {
         case 'lose-tx-notifications':
-          q.loseP = on ? (p.probability ?? 1) : 0;
-          q.losePrng = prng;
+          q.notify.setLoss(on, p.probability, prng);
           break;
         case 'delay-tx-notifications':
-          q.delayP = on ? (p.probability ?? 1) : 0;
-          q.delayNs = on ? (p.delay ?? 0) : 0;
-          q.delayPrng = prng;
+          q.notify.setDelay(on, p.probability, p.delay, prng);
           break;
         case 'stop-tx-completion':
           q.gcStopped = on;
@@ -289,13 +294,13 @@ export class NetfrontTx {
   onTxEvent(port: number, now: Nanos, fx: Effects): void {
     const q = this.qs[port - this.qs.length];
     if (!q) return;
-    if (q.loseP > 0 && (q.loseP >= 1 || (q.losePrng as Prng).next() < q.loseP)) {
+    if (q.notify.loses()) {
       this.notificationsLost++;
       return;
     }
-    if (q.delayP > 0 && (q.delayP >= 1 || (q.delayPrng as Prng).next() < q.delayP)) {
+    if (q.notify.delays()) {
       this.notificationsDelayed++;
-      fx.timer(now + q.delayNs, TAG_DELAYED_EVT - q.index);
+      fx.timer(now + q.notify.delayNs, TAG_DELAYED_EVT - q.index);
       return;
     }
     this.deliverTxEvent(port, now, fx);

@@ -18,6 +18,7 @@ export * from './tx-ring.js';
 export * from './evtchn.js';
 export * from './histogram.js';
 export * from './prng.js';
+export * from './notification-fault.js';
 export * from './traffic-types.js';
 export * from './traffic.js';
 export * from './errors.js';

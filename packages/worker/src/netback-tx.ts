@@ -1,5 +1,5 @@
 // netback's transmit side for the vif queues a worker serves: TX NAPI over the guest TX ring, header copy and grant map, the credit scheduler, dealloc and TX responses.
-import { ETH_FCS_LEN, PacketFifo, Prng, pushNeedsNotify, TxRingBack, txCopyOnly, txSlots, XEN_NETBACK_TX_COPY_LEN } from '@splitnet/model';
+import { ETH_FCS_LEN, NotificationFault, PacketFifo, Prng, pushNeedsNotify, TxRingBack, txCopyOnly, txSlots, XEN_NETBACK_TX_COPY_LEN } from '@splitnet/model';
 import type { ActorRef, BatchPool, Core, CostProfile, Effects, FaultCommand, Nanos, PacketBatch, TxCosts, TxReport } from '@splitnet/model';
 
 /** The vif's `rate=` limit (xenstore `rate`: bytes per credit_usec), as xen_net_read_rate reads it. */
@@ -65,11 +65,7 @@ class TxQueue {
   /** Frames the last poll took (a full budget polls again). */
   lastPollCount = 0;
   /** Fault state: the guest's kicks on this queue's TX event channel lost / delayed with a probability. */
-  loseP = 0;
-  losePrng: Prng | null = null;
-  delayP = 0;
-  delayNs = 0;
-  delayPrng: Prng | null = null;
+  readonly notify = new NotificationFault();
   kicksLost = 0;
   kicksDelayed = 0;
   constructor(
@@ -155,12 +151,9 @@ export class NetbackTx {
     for (const q of this.qs) {
       if (q.spec.vm !== cmd.vm || (cmd.queues !== undefined && !cmd.queues.includes(q.spec.queue))) continue;
       if (cmd.action === 'lose-tx-notifications') {
-        q.loseP = on ? (cmd.params.probability ?? 1) : 0;
-        q.losePrng = prng;
+        q.notify.setLoss(on, cmd.params.probability, prng);
       } else if (cmd.action === 'delay-tx-notifications') {
-        q.delayP = on ? (cmd.params.probability ?? 1) : 0;
-        q.delayNs = on ? (cmd.params.delay ?? 0) : 0;
-        q.delayPrng = prng;
+        q.notify.setDelay(on, cmd.params.probability, cmd.params.delay, prng);
       }
     }
   }
@@ -209,13 +202,13 @@ export class NetbackTx {
     const crossed = !notified && pushNeedsNotify(q.ring.reqProd, reqProd, q.ring.reqEvent);
     // A fault may lose or hold back the guest's kick (a crossing stands for one); the requests are on the ring all the same.
     let kicked = notified || crossed;
-    if (kicked && q.loseP > 0 && (q.loseP >= 1 || (q.losePrng as Prng).next() < q.loseP)) {
+    if (kicked && q.notify.loses()) {
       q.kicksLost++;
       kicked = false;
-    } else if (kicked && q.delayP > 0 && (q.delayP >= 1 || (q.delayPrng as Prng).next() < q.delayP)) {
+    } else if (kicked && q.notify.delays()) {
       q.kicksDelayed++;
       kicked = false;
-      fx.timer(now + q.delayNs, -1 - (KINDS * this.qs.length + q.index));
+      fx.timer(now + q.notify.delayNs, -1 - (KINDS * this.qs.length + q.index));
     }
     if (notified && kicked) q.reqNotifies++;
     // The late-event rule (see TxRingBack.onRequests), once per rsp_prod: a notification sent since the last
