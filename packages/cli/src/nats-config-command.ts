@@ -11,6 +11,7 @@ const PASSWORD_VARIABLES: Readonly<Record<keyof DeploymentPasswords, string>> = 
   driver: 'SPLITNET_DRIVER_PASSWORD',
   worker: 'SPLITNET_WORKER_PASSWORD',
   frontend: 'SPLITNET_FRONTEND_PASSWORD',
+  partition: 'SPLITNET_PARTITION_PASSWORD',
 };
 
 /** How many workers or VMs a file may have users for. */

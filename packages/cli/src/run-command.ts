@@ -21,7 +21,7 @@ import { EXIT } from './failure.js';
 import { hostFacts } from './host.js';
 import type { ProcessLifetime } from './lifetime.js';
 import { runLiveCommand } from './live-run.js';
-import { checkLockstepFlags, isLockstepFlag, runLockstepCommand } from './lockstep-run.js';
+import { checkLockstepFlags, isLockstepFlag, lockstepPlacement, runLockstepCommand } from './lockstep-run.js';
 import { lockstepPlan } from '@splitnet/lockstep';
 import type { RunDashboard } from './dashboard-command.js';
 import { addDashboardOptions, parseDashboardPort } from './dashboard-flags.js';
@@ -258,10 +258,10 @@ function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlag
   if (runFlags.dashboard !== undefined) parseDashboardPort('--dashboard', runFlags.dashboard);
   else if (runFlags.dashboardHost !== undefined)
     throw new SplitnetError('E_USAGE', `--dashboard-host ${runFlags.dashboardHost}: only with --dashboard (it says where the dashboard listens)`);
-  const load = (f: RunFlags): CompiledScenario =>
+  const load = (f: RunFlags, more: readonly ScenarioValue[] = []): CompiledScenario =>
     loadScenarioFile(file, {
       overrides: f.set,
-      values: liveFlagValues(f),
+      values: [...liveFlagValues(f), ...more],
       ...(f.seed !== undefined ? { seed: f.seed } : {}),
       ...(f.duration !== undefined ? { duration: f.duration } : {}),
     });
@@ -272,10 +272,13 @@ function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlag
   let scenario = runFlags.runtime === 'lockstep' ? load((flags = withoutPlacement)) : load(runFlags);
   if (scenario.runtime === 'lockstep' && flags === runFlags && runFlags.placement !== undefined) scenario = load((flags = withoutPlacement));
   const lockstep = scenario.runtime === 'lockstep';
-  const expect = parseExpect(flags.expect);
+  // A lockstep run's --expect is its partitions' (checkLockstepFlags).
+  const expect = lockstep ? undefined : parseExpect(flags.expect);
   checkScopedFlags(scenario, flags, lockstep ? (key) => !isLockstepFlag(key) && given(key) : given, lockstep);
   if (lockstep) {
-    checkLockstepFlags(runFlags, given);
+    // Partitions that join (compose): the scenario sized to as many as the controller expects.
+    const sized = checkLockstepFlags(runFlags, given);
+    if (sized !== undefined) scenario = load(flags, [sized]);
     lockstepPlan(scenario);
   }
   const metrics = metricsOptions(flags);
@@ -343,7 +346,7 @@ async function execute(
       signal,
       atExit: lifetime.atExit,
       ...(onProgress ? { onProgress } : {}),
-      placement: flags.placement === 'docker' ? 'docker' : 'processes',
+      placement: lockstepPlacement(flags.placement),
       docker: { image: flags.image, natsImage: flags.natsImage, nodes: Number(flags.dockerNodes) },
     });
     return {
@@ -352,7 +355,7 @@ async function execute(
       environment: {
         runtime: 'lockstep',
         runId: r.runId,
-        placement: flags.placement === 'docker' ? 'docker' : 'processes',
+        placement: lockstepPlacement(flags.placement),
         ...(flags.placement === 'docker' ? { dockerNodes: Number(flags.dockerNodes) } : {}),
         partitions: out.partitions,
         windows: out.windows,
