@@ -564,10 +564,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .option('-q, --quiet', 'print only the summary table')
     .option('--runtime <sim|live|lockstep>', RUNTIME_HELP)
     .option('--tdf <n>', 'live: time dilation factor (emulated time runs n times slower than wall time)')
-    .option(
-      '--nats <url>',
-      'live: use this NATS server instead of starting a private nats-server; lockstep, placement external: the server partitions join over',
-    )
+    .option('--nats <url>', 'live: use this NATS server instead of a private nats-server; lockstep, placement external: the one partitions join over')
     .option(
       '--placement <processes|inprocess|external|docker>',
       'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers; lockstep: processes (default) or docker, one per partition, or external (partitions that join: compose)',
