@@ -6,6 +6,7 @@ import { ControllerControl, joinRun } from '@splitnet/live';
 import { compileScenarioText, loadScenarioFile } from '@splitnet/scenario';
 import { MemoryBus, Subjects } from '@splitnet/transport';
 import { lockstepPlan, partitionsValue, PartitionRegistry } from '../src/index.js';
+import type { PartitionRegistryOptions } from '../src/index.js';
 
 const root = new URL('../../../../', import.meta.url).pathname;
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -17,16 +18,32 @@ function sized(n: number) {
   return loadScenarioFile(join(root, 'deploy/lockstep.yaml'), { duration: '1ms', overrides: ['warmup=0'], values: [{ ...v }] });
 }
 
-test('partition registry - joiners get the partitions in the order they joined, with the scenario and their own sealed secret and login', async (t) => {
-  const s = sized(3);
-  const plan = lockstepPlan(s);
-  const bus = new MemoryBus();
-  const joined: string[] = [];
+/** A registry of run `runId` for `partitions` partitions on `bus`, with what it refused. */
+function registryOf(
+  bus: MemoryBus,
+  runId: string,
+  partitions: number,
+  o: Partial<PartitionRegistryOptions> = {},
+): { registry: PartitionRegistry; refused: string[] } {
+  const refused: string[] = [];
   const registry = new PartitionRegistry({
-    runId: 'r1',
+    runId,
     transport: bus.connect('controller'),
     logger: quiet,
-    plan,
+    plan: lockstepPlan(sized(partitions)),
+    scenarioYaml: '',
+    accessFor: (p) => ({ secret: keys.secretFor(p.name, 0) }),
+    onRefused: (why) => refused.push(why),
+    ...o,
+  });
+  return { registry, refused };
+}
+
+test('partition registry - joiners get the partitions in the order they joined, with the scenario and their own sealed secret and login', async (t) => {
+  const plan = lockstepPlan(sized(3));
+  const bus = new MemoryBus();
+  const joined: string[] = [];
+  const { registry } = registryOf(bus, 'r1', 3, {
     scenarioYaml: 'name: sized\nduration: 1ms\n',
     accessFor: (p) => ({ secret: keys.secretFor(p.name, 0), login: { user: `u-${p.name}`, pass: 'x', inboxPrefix: `_INBOX.u-${p.name}` } }),
     onJoin: (p, container, n) => joined.push(`${n}:${p.name}@${String(container)}`),
@@ -61,18 +78,8 @@ const refusals: { name: string; request: () => unknown; reason: RegExp; afterAll
 
 for (const c of refusals) {
   test(`partition registry - ${c.name} is refused with a reason and assigns it nothing`, async (t) => {
-    const plan = lockstepPlan(sized(3));
     const bus = new MemoryBus();
-    const refused: string[] = [];
-    const registry = new PartitionRegistry({
-      runId: 'r2',
-      transport: bus.connect('controller'),
-      logger: quiet,
-      plan,
-      scenarioYaml: '',
-      accessFor: (p) => ({ secret: keys.secretFor(p.name, 0) }),
-      onRefused: (why) => refused.push(why),
-    });
+    const { registry, refused } = registryOf(bus, 'r2', 3);
     if (c.afterAll === true) {
       for (const j of ['a', 'b', 'c']) await joinRun(bus.connect(j), 'r2', 'partition', 5000);
       const late = await joinRun(bus.connect('d'), 'r2', 'partition', 5000).catch((e: unknown) => e as Error);
@@ -90,16 +97,7 @@ for (const c of refusals) {
 
 test("partition registry - a joined partition's probe after the run is answered without a join", async (t) => {
   const bus = new MemoryBus();
-  const refused: string[] = [];
-  const registry = new PartitionRegistry({
-    runId: 'r3',
-    transport: bus.connect('controller'),
-    logger: quiet,
-    plan: lockstepPlan(sized(2)),
-    scenarioYaml: '',
-    accessFor: (p) => ({ secret: keys.secretFor(p.name, 0) }),
-    onRefused: (why) => refused.push(why),
-  });
+  const { registry, refused } = registryOf(bus, 'r3', 2);
   const answer = await bus.connect('x').request(new Subjects('r3').join(), new TextEncoder().encode('{"kind":"probe"}'), 5000);
   t.deepEqual(JSON.parse(new TextDecoder().decode(answer)), { kind: 'refuse', reason: 'probe' });
   t.is(registry.joined, 0);
