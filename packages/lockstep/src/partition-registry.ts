@@ -62,7 +62,8 @@ export class PartitionRegistry {
 
   private refuse(reason: string): JoinReply {
     this.o.onRefused?.(reason);
-    this.o.logger.warn('join refused', { reason });
+    // In the log file; the person watching is told by onRefused (a warning would say it twice on the console).
+    this.o.logger.info('join refused', { reason });
     return { kind: 'refuse', reason };
   }
 
