@@ -499,7 +499,7 @@ async function askController(
       if (code !== 'E_NO_RESPONDERS' || Date.now() > until) {
         throw new SplitnetError(
           'E_OPERATIONAL',
-          `${req.kind}: no answer from the controller of run ${runId}: ${err instanceof Error ? err.message : String(err)}`,
+          `${req.kind}: no answer from the controller of run ${runId}: ${err instanceof Error ? err.message : String(err)}${code === 'E_NO_RESPONDERS' ? ` (no controller serves run ${runId} on this server: is that its --run-id?)` : ''}`,
           { cause: err },
         );
       }

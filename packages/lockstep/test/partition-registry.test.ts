@@ -95,6 +95,16 @@ for (const c of refusals) {
   });
 }
 
+test('partition registry - a joiner of a run no controller serves gives up saying so, naming the run id', async (t) => {
+  const bus = new MemoryBus();
+  registryOf(bus, 'r4', 2);
+  const err = await t.throwsAsync(joinRun(bus.connect('x'), 'r4-typo', 'partition', 600));
+  t.regex(
+    err?.message ?? '',
+    /^join: no answer from the controller of run r4-typo: .*\(no controller serves run r4-typo on this server: is that its --run-id\?\)$/,
+  );
+});
+
 test("partition registry - a joined partition's probe after the run is answered without a join", async (t) => {
   const bus = new MemoryBus();
   const { registry, refused } = registryOf(bus, 'r3', 2);
