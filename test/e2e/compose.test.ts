@@ -1,7 +1,7 @@
-// End to end with Docker Compose: deploy/docker-compose.yml runs a whole live emulation, one container per actor, and scales the VMs.
+// End to end with Docker Compose: deploy/docker-compose.yml runs an exact lockstep emulation, one container per partition, with sim's result files; docker-compose.live.yml a whole live emulation, one container per actor, and scales the VMs.
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,6 +17,7 @@ import {
   tail,
 } from './docker-helpers.js';
 import type { Result } from './docker-helpers.js';
+import { cli } from './live-helpers.js';
 
 // One project per test process: its containers, network and volumes carry com.docker.compose.project=<project>.
 const runId = `${process.pid}-${Date.now().toString(36)}`;
@@ -24,12 +25,14 @@ const project = `splitnet-compose-${runId}`;
 const labels = ['--label', 'splitnet.test=1', '--label', `splitnet.test.run=${runId}`];
 const image = `splitnet-test:${runId}`;
 const composeFile = join(root, 'deploy/docker-compose.yml');
+// The live variant.
+const liveFile = join(root, 'deploy/docker-compose.live.yml');
 // The controller writes <results>/<run id>/ as uid 1000 (the image's user); set in the before hook.
 let results = '';
 // Compose v1 (`docker-compose`, what .ci/run installs) when present, else the v2 plugin (`docker compose`).
 let compose: { cmd: string; args: string[] } = { cmd: 'docker-compose', args: [] };
 
-function composeCli(args: string[], runIdOfRun = 'compose', extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
+function composeCli(args: string[], runIdOfRun = 'compose', extraEnv: NodeJS.ProcessEnv = {}, file = composeFile): Promise<Result> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...extraEnv,
@@ -41,8 +44,11 @@ function composeCli(args: string[], runIdOfRun = 'compose', extraEnv: NodeJS.Pro
   };
   // The project is named by -p; a COMPOSE_* variable from the caller's shell must not redirect it.
   for (const k of Object.keys(env)) if (k.startsWith('COMPOSE_')) delete env[k];
-  return exec(compose.cmd, [...compose.args, '-f', composeFile, '-p', project, ...args], env);
+  return exec(compose.cmd, [...compose.args, '-f', file, '-p', project, ...args], env);
 }
+
+/** The live variant's compose command. */
+const liveCli = (args: string[], runIdOfRun = 'compose', extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> => composeCli(args, runIdOfRun, extraEnv, liveFile);
 
 type Summary = {
   runtime: string;
@@ -57,7 +63,7 @@ async function upWithVms(t: ExecutionContext, vms: number): Promise<Summary> {
   const id = `vms${vms}`;
   const started = Date.now();
   // As the README tells users: SPLITNET_FRONTENDS sets the replicas and what the controller waits for; --scale agrees.
-  const up = await composeCli(['up', '--no-color', '--exit-code-from', 'controller', '--scale', `frontend=${vms}`], id, { SPLITNET_FRONTENDS: String(vms) });
+  const up = await liveCli(['up', '--no-color', '--exit-code-from', 'controller', '--scale', `frontend=${vms}`], id, { SPLITNET_FRONTENDS: String(vms) });
   t.log(`up --scale frontend=${vms}: exit ${up.code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const controllerLog = join(results, id, 'logs', 'controller.log');
   const why = `${tail(up, 60)}${existsSync(controllerLog) ? `\n--- controller.log:\n${readFileSync(controllerLog, 'utf8').split('\n').slice(-20).join('\n')}` : ''}`;
@@ -88,8 +94,11 @@ test.before('compose - the engine and compose are there; build the local bases a
 test.after.always('compose - down removes every container, network and volume of the project; the image goes too', async (t) => {
   t.timeout(5 * 60_000);
   if ((await dockerCli(['info'])).code !== 0) return; // the before hook already said so
+  // The live file's services too: either file's `down --remove-orphans` removes the other's containers.
   const down = await composeCli(['down', '-v', '--remove-orphans']);
   t.is(down.code, 0, tail(down));
+  const liveDown = await liveCli(['down', '-v', '--remove-orphans']);
+  t.is(liveDown.code, 0, tail(liveDown));
   const filter = ['--filter', `label=com.docker.compose.project=${project}`];
   t.is((await dockerCli(['ps', '-aq', ...filter])).stdout.trim(), '', 'containers left behind');
   t.is((await dockerCli(['network', 'ls', '-q', ...filter])).stdout.trim(), '', 'networks left behind');
@@ -100,9 +109,88 @@ test.after.always('compose - down removes every container, network and volume of
 });
 
 test.serial(
-  "compose - the file is valid for compose, publishes only the metrics profile's Prometheus (on loopback) and never pulls the splitnet image",
+  'compose - the default file is valid for compose, runs lockstep with 5 partitions, publishes nothing and never pulls the splitnet image',
   async (t) => {
     const config = await composeCli(['config']);
+    t.is(config.code, 0, tail(config));
+    t.notRegex(config.stdout, /^\s+ports:/m, 'no service publishes a port');
+    for (const service of ['nats', 'controller', 'partition']) t.regex(config.stdout, new RegExp(`^  ${service}:$`, 'm'));
+    t.is([...config.stdout.matchAll(/pull_policy: never/g)].length, 1, 'partition uses the image the controller builds');
+    t.regex(config.stdout, /- lockstep\n\s+- --placement\n\s+- external\n/);
+    t.regex(config.stdout, /- --expect\n\s+- partition=5\n/, 'the controller expects the default replicas');
+    t.regex(config.stdout, /replicas: 5/);
+    t.regex(config.stdout, new RegExp(`image: ${image.replace(/[.:]/g, '\\$&')}`));
+  },
+);
+
+/** deploy/lockstep.yaml at `duration` (warm-up 1 ms), in a file the controller (uid 1000) can read. */
+function shortLockstep(duration: string): string {
+  const text = readFileSync(join(root, 'deploy/lockstep.yaml'), 'utf8')
+    .replace(/^duration: .*$/m, `duration: ${duration}`)
+    .replace(/^warmup: .*$/m, 'warmup: 1ms');
+  const file = join(results, `lockstep-${duration}.yaml`);
+  writeFileSync(file, text, { mode: 0o644 });
+  return file;
+}
+
+test.serial(
+  'compose - up (lockstep, --scale partition=3 with SPLITNET_PARTITIONS=3): exit 0, the table printed, summary, metrics, events and latency byte-identical to sim',
+  async (t) => {
+    t.timeout(10 * 60_000);
+    const id = 'lockstep';
+    const scenario = shortLockstep('3ms');
+    const started = Date.now();
+    const up = await composeCli(['up', '--no-color', '--exit-code-from', 'controller', '--scale', 'partition=3'], id, {
+      SPLITNET_PARTITIONS: '3',
+      SPLITNET_SCENARIO: scenario,
+    });
+    t.log(`up --scale partition=3: exit ${up.code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    t.is(up.code, 0, tail(up, 60));
+    t.regex(up.stdout, /controller.*accounting\s+ok: emitted \d+/, 'the summary table is in the output of up');
+    t.regex(up.stdout, /partition vm\.1 joined \(container [0-9a-f]{12}\): 3 of 3/);
+    const sim = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'sim', '--set', 'topology.vms.count=2', '--out', join(results, 'sim'), '-q']);
+    t.is(sim.code, 0, tail(sim));
+    for (const f of ['summary.json', 'metrics.jsonl', 'events.jsonl', 'latency.json'])
+      t.is(readFileSync(join(results, id, f), 'utf8'), readFileSync(join(results, 'sim', f), 'utf8'), f);
+    const env = JSON.parse(readFileSync(join(results, id, 'environment.json'), 'utf8')) as { runtime: string; placement: string; partitions: string[] };
+    t.deepEqual([env.runtime, env.placement, env.partitions.length], ['lockstep', 'external', 3]);
+  },
+);
+
+test.serial('compose - a partition container killed mid-run (docker kill): the controller exits 1 naming the partition and its container', async (t) => {
+  t.timeout(10 * 60_000);
+  const id = 'killed';
+  try {
+    const up = await composeCli(['up', '-d', '--no-color'], id, { SPLITNET_PARTITIONS: '3' });
+    t.is(up.code, 0, tail(up));
+    const controller = (await composeCli(['ps', '-q', 'controller'], id)).stdout.trim();
+    const logs = async (c: string): Promise<string> => {
+      const r = await dockerCli(['logs', c]);
+      return r.stdout + r.stderr;
+    };
+    // Once the run is under way, the container whose partition runs vm.0 says so.
+    const partitions = (await composeCli(['ps', '-q', 'partition'], id)).stdout.trim().split('\n');
+    let victim: string | undefined;
+    for (const until = Date.now() + 120_000; victim === undefined && Date.now() < until;) {
+      for (const c of partitions) if ((await logs(c)).includes('vm.0: info: started')) victim = c;
+      if (victim === undefined) await new Promise((r) => setTimeout(r, 1000));
+    }
+    if (victim === undefined) return t.fail(`vm.0 never started:\n${await logs(controller)}`);
+    t.is((await dockerCli(['kill', victim])).code, 0);
+    const waited = await dockerCli(['wait', controller]);
+    const said = await logs(controller);
+    t.is(waited.stdout.trim(), '1', said);
+    t.regex(said, new RegExp(`lockstep: partition vm\\.0 \\(container ${victim.slice(0, 12)}\\) went silent for \\d+ s before the end of the run`));
+  } finally {
+    const down = await composeCli(['down', '-v', '--remove-orphans'], id);
+    t.is(down.code, 0, tail(down));
+  }
+});
+
+test.serial(
+  "compose - the live file is valid for compose, publishes only the metrics profile's Prometheus (on loopback) and never pulls the splitnet image",
+  async (t) => {
+    const config = await liveCli(['config']);
     t.is(config.code, 0, tail(config));
     // Only the metrics profile's Prometheus is published, on an ephemeral loopback port.
     t.is([...config.stdout.matchAll(/^\s+ports:/gm)].length, 1, 'one service publishes a port');
@@ -114,7 +202,7 @@ test.serial(
   },
 );
 
-test.serial('compose - up with 2 frontends: the controller exits 0, accounting balances, both VMs receive traffic', async (t) => {
+test.serial('compose - live: up with 2 frontends: the controller exits 0, accounting balances, both VMs receive traffic', async (t) => {
   t.timeout(10 * 60_000);
   const s = await upWithVms(t, 2);
   t.is(s.runtime, 'live');
@@ -138,7 +226,7 @@ test.serial('compose - up with 2 frontends: the controller exits 0, accounting b
   );
 });
 
-test.serial('compose - up again with --scale frontend=4: four VMs, each receives traffic', async (t) => {
+test.serial('compose - live: up again with --scale frontend=4: four VMs, each receives traffic', async (t) => {
   t.timeout(10 * 60_000);
   const s = await upWithVms(t, 4);
   t.true(s.accounting.balanced);
@@ -159,14 +247,14 @@ test.serial("compose - with --profile metrics, Prometheus scrapes the controller
   const id = 'metrics';
   const metrics = ['--profile', 'metrics'];
   try {
-    const up = await composeCli([...metrics, 'up', '-d', '--no-color'], id);
+    const up = await liveCli([...metrics, 'up', '-d', '--no-color'], id);
     t.is(up.code, 0, tail(up));
-    const controller = (await composeCli(['ps', '-q', 'controller'], id)).stdout.trim();
+    const controller = (await liveCli(['ps', '-q', 'controller'], id)).stdout.trim();
     // The controller's exit is the run's end; Prometheus keeps running for the query.
     const waited = await dockerCli(['wait', controller]);
     t.is(waited.stdout.trim(), '0', `controller exit code\n${tail(await dockerCli(['logs', controller]), 40)}`);
     const summary = JSON.parse(readFileSync(join(results, id, 'summary.json'), 'utf8')) as Summary;
-    const published = (await composeCli(['port', 'prometheus', '9090'], id)).stdout.trim();
+    const published = (await liveCli(['port', 'prometheus', '9090'], id)).stdout.trim();
     t.regex(published, /^127\.0\.0\.1:\d+$/);
     // The target is gone, so its series are marked stale now: last_over_time reads the last value scraped.
     const query = async (q: string): Promise<number> => {
@@ -181,7 +269,7 @@ test.serial("compose - with --profile metrics, Prometheus scrapes the controller
     t.is(await query(`sum(last_over_time(splitnet_packets_delivered_total{run="${id}"}[10m]))`), summary.accounting.delivered);
     t.is(await query(`sum(last_over_time(splitnet_packets_emitted_total{run="${id}"}[10m]))`), summary.accounting.emitted);
   } finally {
-    const down = await composeCli([...metrics, 'down', '-v', '--remove-orphans'], id);
+    const down = await liveCli([...metrics, 'down', '-v', '--remove-orphans'], id);
     t.is(down.code, 0, tail(down));
   }
 });

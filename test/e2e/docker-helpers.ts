@@ -19,7 +19,7 @@ export const hostCaBundle = '/etc/ssl/certs/ca-certificates.crt';
 /** The local bases docker/build-local-bases.sh builds from this host's own files (no registry needed). */
 export const localNodeBase = 'splitnet/node-base:local';
 export const localNatsBase = 'splitnet/nats-base:local';
-/** Prometheus from Debian's package (docker/build-local-bases.sh), for deploy/docker-compose.yml's metrics profile. */
+/** Prometheus from Debian's package (docker/build-local-bases.sh), for deploy/docker-compose.live.yml's metrics profile. */
 export const localPrometheusBase = 'splitnet/prometheus-base:local';
 
 export type Result = { code: number | null; stdout: string; stderr: string; error?: string };

@@ -112,7 +112,7 @@ const bad: { name: string; args: () => string[]; message: RegExp }[] = [
   {
     name: '--placement inprocess',
     args: () => [quickstart, '--runtime', 'lockstep', '--placement', 'inprocess'],
-    message: /^splitnet: error: --placement inprocess: lockstep runs its partitions on placement processes or docker/,
+    message: /^splitnet: error: --placement inprocess: lockstep runs its partitions on placement processes, docker, external/,
   },
   {
     name: '--docker-host (other engines)',
@@ -123,6 +123,31 @@ const bad: { name: string; args: () => string[]; message: RegExp }[] = [
     name: '--docker-nodes without --placement docker',
     args: () => [quickstart, '--runtime', 'lockstep', '--docker-nodes', '2'],
     message: /^splitnet: error: --docker-nodes: only with --placement docker; this lockstep run's placement is processes/,
+  },
+  {
+    name: '--placement external without --nats',
+    args: () => [quickstart, '--runtime', 'lockstep', '--placement', 'external'],
+    message: /^splitnet: error: --placement external: the partitions of a lockstep run join over a NATS server of yours, .*give --nats <url>/,
+  },
+  {
+    name: '--expect without --placement external',
+    args: () => [quickstart, '--runtime', 'lockstep', '--expect', 'partition=3'],
+    message: /^splitnet: error: --expect: only for partitions that join \(--placement external\)/,
+  },
+  {
+    name: "--expect of a live run's role",
+    args: () => [quickstart, '--runtime', 'lockstep', '--placement', 'external', '--nats', 'nats://127.0.0.1:1', '--expect', 'frontend=3'],
+    message: /^splitnet: error: --expect frontend=3: a lockstep run expects its partitions only: give --expect partition=<n> once \(n ≥ 2\)/,
+  },
+  {
+    name: '--expect partition=1',
+    args: () => [quickstart, '--runtime', 'lockstep', '--placement', 'external', '--nats', 'nats://127.0.0.1:1', '--expect', 'partition=1'],
+    message: /^splitnet: error: --expect partition=1: a lockstep run per Xen domain has at least 2 partitions/,
+  },
+  {
+    name: '--join-window',
+    args: () => [quickstart, '--runtime', 'lockstep', '--placement', 'external', '--nats', 'nats://127.0.0.1:1', '--join-window', '2s'],
+    message: /^splitnet: error: --join-window: a lockstep run takes exactly its partitions as they join/,
   },
   {
     name: 'reorder-messages beside delay-messages',

@@ -103,7 +103,7 @@ function check(t: ExecutionContext, what: string, conf: string, run: string, wor
 test('security doc - the table has a row for every kind of credential', (t) => {
   t.deepEqual(
     table().map((r) => r.credential),
-    ['controller', 'driver', 'worker', 'frontend', 'sn-driver', 'sn-dom0', 'sn-worker-<k>', 'sn-vm-<v>'],
+    ['controller', 'driver', 'worker', 'frontend', 'partition', 'sn-driver', 'sn-dom0', 'sn-worker-<k>', 'sn-vm-<v>'],
   );
 });
 

@@ -2,13 +2,16 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { appendFileSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { SplitnetError } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
-import { parseControlSecret, ProcessesPlacement } from '@splitnet/live';
-import type { ExitGuard, Placement } from '@splitnet/live';
-import { runLockstep, runPartitionProcess } from '@splitnet/lockstep';
+import { awaitControllerGone, connectPatiently, ExternalPlacement, joinRun, parseControlSecret, ProcessesPlacement } from '@splitnet/live';
+import type { ControlSecret, ExitGuard, Placement } from '@splitnet/live';
+import { partitionsValue, runLockstep, runPartitionProcess } from '@splitnet/lockstep';
 import type { LockstepOutcome } from '@splitnet/lockstep';
-import type { CompiledScenario } from '@splitnet/scenario';
+import { compileScenarioText } from '@splitnet/scenario';
+import type { CompiledScenario, ScenarioValue } from '@splitnet/scenario';
+import type { Transport } from '@splitnet/transport';
 import { connectNats } from '@splitnet/transport/nats';
 import { natsCredentials } from './actor-command.js';
 import { describeFailure } from './failure.js';
@@ -16,8 +19,8 @@ import { createLogger } from './logging.js';
 
 const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
 
-/** The placements lockstep runs on today. */
-export const LOCKSTEP_PLACEMENTS = ['processes', 'docker'] as const;
+/** The placements lockstep runs on today: partitions it launches (processes, docker) or that join (external: compose). */
+export const LOCKSTEP_PLACEMENTS = ['processes', 'docker', 'external'] as const;
 
 /** The docker placement's flags a lockstep run takes (with --placement docker), and those it does not take yet. */
 const LOCKSTEP_DOCKER_FLAGS = ['image', 'natsImage', 'dockerNodes'] as const;
@@ -30,6 +33,9 @@ const NOT_FOR_LOCKSTEP = [
 
 export interface LockstepFlags {
   placement?: string;
+  nats?: string;
+  expect: readonly string[];
+  joinWindow?: string;
   pcap: readonly string[];
   image: string;
   natsImage: string;
@@ -42,7 +48,14 @@ export interface LockstepFlags {
 
 /** The flags of a lockstep run that checkLockstepFlags checks itself (the run's scoped-flag check leaves them out). */
 export function isLockstepFlag(key: string): boolean {
-  return key === 'placement' || (LOCKSTEP_DOCKER_FLAGS as readonly string[]).includes(key) || NOT_FOR_LOCKSTEP.some(([k]) => k === key);
+  return (
+    key === 'placement' ||
+    key === 'nats' ||
+    key === 'expect' ||
+    key === 'joinWindow' ||
+    (LOCKSTEP_DOCKER_FLAGS as readonly string[]).includes(key) ||
+    NOT_FOR_LOCKSTEP.some(([k]) => k === key)
+  );
 }
 
 /**
@@ -50,12 +63,32 @@ export function isLockstepFlag(key: string): boolean {
  * partitions are placed as live's processes or containers; the live-only knobs of real time (TDF, lag) mean
  * nothing to it. `given`: whether a flag was on the command line (the docker flags have defaults).
  */
-export function checkLockstepFlags(flags: LockstepFlags, given: (key: keyof LockstepFlags) => boolean): void {
+export function checkLockstepFlags(flags: LockstepFlags, given: (key: keyof LockstepFlags) => boolean): ScenarioValue | undefined {
   if (flags.placement !== undefined && !(LOCKSTEP_PLACEMENTS as readonly string[]).includes(flags.placement)) {
     throw new SplitnetError(
       'E_USAGE',
-      `--placement ${flags.placement}: lockstep runs its partitions on placement ${LOCKSTEP_PLACEMENTS.join(' or ')} (one process or one container per partition: docs/lockstep.md#running-it)`,
+      `--placement ${flags.placement}: lockstep runs its partitions on placement ${LOCKSTEP_PLACEMENTS.join(', ')} (one process or one container per partition, or partitions that join: docs/lockstep.md#running-it)`,
     );
+  }
+  if (given('joinWindow'))
+    throw new SplitnetError('E_USAGE', `--join-window: a lockstep run takes exactly its partitions as they join (--expect partition=<n>); drop --join-window`);
+  const external = flags.placement === 'external';
+  // Partitions that join log in with the partition join login of a server of yours (deploy/nats.conf); a private
+  // server's would be random, and nobody could hand it to them.
+  if (external && !given('nats'))
+    throw new SplitnetError(
+      'E_USAGE',
+      '--placement external: the partitions of a lockstep run join over a NATS server of yours, with its partition join login: give --nats <url> (compose: deploy/docker-compose.yml)',
+    );
+  for (const [key, flag] of [
+    ['nats', '--nats'],
+    ['expect', '--expect'],
+  ] as const) {
+    if (given(key) && !external)
+      throw new SplitnetError(
+        'E_USAGE',
+        `${flag}: only for partitions that join (--placement external); this lockstep run launches its own, which would ignore it`,
+      );
   }
   if (flags.pcap.length > 0)
     throw new SplitnetError('E_USAGE', `--pcap ${flags.pcap.join(',')}: packet captures are written in sim only; lockstep does not take them yet`);
@@ -70,10 +103,32 @@ export function checkLockstepFlags(flags: LockstepFlags, given: (key: keyof Lock
     for (const key of LOCKSTEP_DOCKER_FLAGS) {
       if (given(key)) {
         const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-        throw new SplitnetError('E_USAGE', `${flag}: only with --placement docker; this lockstep run's placement is processes, which would ignore it`);
+        throw new SplitnetError(
+          'E_USAGE',
+          `${flag}: only with --placement docker; this lockstep run's placement is ${flags.placement ?? 'processes'}, which would ignore it`,
+        );
       }
     }
   }
+  return partitionsWanted(flags.expect);
+}
+
+/** The placement of a lockstep run from --placement (checked by checkLockstepFlags; default processes). */
+export function lockstepPlacement(flag: string | undefined): LockstepRunSetup['placement'] {
+  return flag === 'docker' || flag === 'external' ? flag : 'processes';
+}
+
+/** `--expect partition=<n>` (one, at most): the scenario sized to n partitions, as the containers that join are counted. */
+function partitionsWanted(expect: readonly string[]): ScenarioValue | undefined {
+  if (expect.length === 0) return undefined;
+  const m = expect.length === 1 ? /^partition=(\d+)$/.exec(expect[0] as string) : null;
+  if (m === null)
+    throw new SplitnetError(
+      'E_USAGE',
+      `--expect ${expect.join(' --expect ')}: a lockstep run expects its partitions only: give --expect partition=<n> once (n ≥ 2)`,
+    );
+  const v = partitionsValue(Number(m[1]));
+  return { label: v.label, path: v.path, value: v.value };
 }
 
 export interface LockstepRunSetup {
@@ -85,7 +140,7 @@ export interface LockstepRunSetup {
   readonly atExit: ExitGuard;
   readonly onProgress?: (done: Nanos, total: Nanos, note?: string) => void;
   /** Where the partitions run, and with the docker placement its images and emulated nodes. */
-  readonly placement: 'processes' | 'docker';
+  readonly placement: 'processes' | 'docker' | 'external';
   readonly docker: { readonly image: string; readonly natsImage: string; readonly nodes: number };
 }
 
@@ -99,16 +154,18 @@ export async function runLockstepCommand(s: CompiledScenario, o: LockstepRunSetu
     const placement: Placement =
       o.placement === 'docker'
         ? await dockerPlacement(o, logger, logs)
-        : new ProcessesPlacement({
-            runId: o.runId,
-            nats,
-            logger,
-            scenarioFile: o.resolvedFile,
-            logsDir: logs,
-            actorCommand: { program: process.execPath, args: [cliMain] },
-            subcommand: 'partition',
-            atExit: o.atExit,
-          });
+        : o.placement === 'external'
+          ? new ExternalPlacement({ runId: o.runId, nats, logger, windowMs: 0 })
+          : new ProcessesPlacement({
+              runId: o.runId,
+              nats,
+              logger,
+              scenarioFile: o.resolvedFile,
+              logsDir: logs,
+              actorCommand: { program: process.execPath, args: [cliMain] },
+              subcommand: 'partition',
+              atExit: o.atExit,
+            });
     return await runLockstep(s, {
       runId: o.runId,
       placement,
@@ -117,6 +174,7 @@ export async function runLockstepCommand(s: CompiledScenario, o: LockstepRunSetu
       credentials: natsCredentials(),
       signal: o.signal,
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.quiet ? {} : { notice: (line: string) => process.stderr.write(`splitnet: ${line}\n`) }),
     });
   } catch (err) {
     if (err instanceof SplitnetError) throw err;
@@ -145,25 +203,88 @@ async function dockerPlacement(o: LockstepRunSetup, logger: ReturnType<typeof cr
 export interface PartitionFlags {
   run: string;
   nats: string;
-  scenario: string;
+  scenario?: string;
   id: string[];
   log?: string;
+  /** Join a run started elsewhere (compose): the controller assigns the partition and sends the scenario. */
+  join?: boolean;
+}
+
+/** Which partition this process runs, the run's scenario, its control secret and its connection to the run. */
+interface PartitionHosting {
+  readonly ids: readonly string[];
+  readonly scenario: CompiledScenario;
+  readonly secret: ControlSecret;
+  readonly transport: Transport;
+}
+
+/**
+ * --join: ask the run's controller for a partition with the partition join login (the environment's); it answers
+ * with the partition's actors, the run's scenario and, sealed to this process, its control secret and (where the
+ * server has a user per process) its own NATS login, with which it connects again.
+ */
+async function joinAsPartition(f: PartitionFlags): Promise<PartitionHosting> {
+  if (f.id.length > 0 || f.scenario !== undefined)
+    throw new SplitnetError('E_USAGE', 'partition --join gets its actors and scenario from the controller: give it without --id and --scenario');
+  // Containers start in any order: NATS may not be listening yet.
+  const first = await connectPatiently(f.nats, `splitnet ${f.run} partition`, { waitMs: 60_000, credentials: natsCredentials() });
+  let joined: Awaited<ReturnType<typeof joinRun>>;
+  try {
+    // The container it runs in (compose sets the hostname to the container's id): named if it dies.
+    joined = await joinRun(first, f.run, 'partition', 300_000, { container: process.env['SPLITNET_CONTAINER'] ?? hostname() });
+  } finally {
+    await first.close().catch(() => {});
+  }
+  const login = joined.access.login;
+  const name = joined.ids.join('+');
+  const transport = await connectNats({
+    servers: f.nats,
+    name: `splitnet ${f.run} ${name}`,
+    ...(login ? { user: login.user, pass: login.pass, inboxPrefix: login.inboxPrefix } : natsCredentials()),
+  });
+  return { ids: joined.ids, scenario: compileScenarioText(joined.scenarioYaml, `<scenario of run ${f.run}>`), secret: joined.access.secret, transport };
 }
 
 /** `splitnet partition`: one partition of a lockstep run, as its controller starts it (the control secret in the environment). */
 export async function partitionCommand(loadScenario: (file: string) => CompiledScenario, f: PartitionFlags, signal: AbortSignal): Promise<number> {
+  if (f.join === true) {
+    const h = await joinAsPartition(f);
+    const logger = createLogger({ name: h.ids.join('+'), ...(f.log ? { file: f.log } : {}), consoleLevel: 'info' });
+    try {
+      logger.info('joined', { run: f.run, partition: h.ids.join('+') });
+      // Outlives the controller, so that `up --exit-code-from controller` ends when the controller has printed its table.
+      const beforeDrain = () => awaitControllerGone(h.transport, f.run, { timeoutMs: 120_000, graceMs: 3000, signal });
+      return await runPartitionProcess({
+        scenario: h.scenario,
+        runId: f.run,
+        ids: h.ids,
+        transport: h.transport,
+        logger,
+        secret: h.secret,
+        signal,
+        beforeDrain,
+      });
+    } catch (err) {
+      logger.error('partition failed', { error: err instanceof Error ? err.message : String(err) });
+      throw err;
+    } finally {
+      await logger.close();
+    }
+  }
   const text = process.env['SPLITNET_CONTROL_SECRET'];
   const secret = text === undefined ? undefined : parseControlSecret(text);
   if (secret === undefined)
     throw new SplitnetError(
       'E_USAGE',
-      `partition: SPLITNET_CONTROL_SECRET ${text === undefined ? 'is not set' : 'is not a control secret'}: a partition gets it from the controller that starts it (splitnet run --runtime lockstep)`,
+      `partition: SPLITNET_CONTROL_SECRET ${text === undefined ? 'is not set' : 'is not a control secret'}: a partition gets it from the controller that starts it (splitnet run --runtime lockstep), or joins one with --join`,
     );
-  if (f.id.length === 0) throw new SplitnetError('E_USAGE', 'partition: give the actors of the partition with --id (repeatable)');
+  if (f.id.length === 0) throw new SplitnetError('E_USAGE', 'partition: give the actors of the partition with --id (repeatable), or --join');
+  if (f.scenario === undefined) throw new SplitnetError('E_USAGE', 'partition: give the resolved scenario of the run with --scenario, or --join');
   const name = f.id.join('+');
+  const scenarioFile = f.scenario;
   const logger = createLogger({ name, ...(f.log ? { file: f.log } : {}), consoleLevel: 'warn' });
   try {
-    const scenario = loadScenario(f.scenario);
+    const scenario = loadScenario(scenarioFile);
     const transport = await connectNats({ servers: f.nats, name: `splitnet ${f.run} ${name}`, ...natsCredentials() });
     return await runPartitionProcess({ scenario, runId: f.run, ids: f.id, transport, logger, secret, signal });
   } catch (err) {

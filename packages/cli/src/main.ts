@@ -128,15 +128,19 @@ function defineActorCommand(program: Command, lifetime: ProcessLifetime): void {
 function definePartitionCommand(program: Command, lifetime: ProcessLifetime): void {
   program
     .command('partition')
-    .description('Run one partition of a lockstep run (started by `splitnet run --runtime lockstep`; not typed by hand)')
+    .description('Run one partition of a lockstep run (started by `splitnet run --runtime lockstep`, or joining one with --join: compose)')
     .requiredOption('--run <id>', 'run id (namespaces the NATS subjects)')
     .requiredOption('--nats <url>', 'NATS server URL')
-    .requiredOption('--scenario <file>', 'the resolved scenario of the run')
+    .option('--scenario <file>', 'the resolved scenario of the run (not with --join)')
+    .option('--join', 'join a run started with --placement external: the controller assigns the partition and sends the scenario')
     .option('--id <actor>', 'an actor of the partition (repeatable: all of them, in the order the run names them)', collect, [] as string[])
     .option('--log <file>', 'JSON log file')
     .option('--incarnation <n>', 'always 0: a partition is not restarted', '0')
-    .addHelpText('after', '\nEnvironment: SPLITNET_CONTROL_SECRET (the key of its control messages, set by the controller that starts it; docs/lockstep.md).')
-    .action(async (o: { run: string; nats: string; scenario: string; id: string[]; log?: string }) => {
+    .addHelpText(
+      'after',
+      '\nEnvironment: SPLITNET_CONTROL_SECRET (the key of its control messages, set by the controller that starts it; docs/lockstep.md);\nwith --join, SPLITNET_NATS_USER and SPLITNET_NATS_PASSWORD (the partition join login: deploy/nats.conf).',
+    )
+    .action(async (o: { run: string; nats: string; scenario?: string; id: string[]; log?: string; join?: boolean }) => {
       process.exitCode = await partitionCommand((f) => loadScenarioFile(f), o, lifetime.interruptSignal());
     });
 }

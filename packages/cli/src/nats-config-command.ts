@@ -5,12 +5,13 @@ import { SplitnetError } from '@splitnet/model';
 import { deploymentConfig, DEV_PASSWORDS } from '@splitnet/live';
 import type { DeploymentPasswords } from '@splitnet/live';
 
-/** The environment variable of each password: the same names deploy/docker-compose.yml gives its containers. */
+/** The environment variable of each password: the same names deploy/docker-compose.yml and docker-compose.live.yml give their containers. */
 const PASSWORD_VARIABLES: Readonly<Record<keyof DeploymentPasswords, string>> = {
   controller: 'SPLITNET_CONTROLLER_PASSWORD',
   driver: 'SPLITNET_DRIVER_PASSWORD',
   worker: 'SPLITNET_WORKER_PASSWORD',
   frontend: 'SPLITNET_FRONTEND_PASSWORD',
+  partition: 'SPLITNET_PARTITION_PASSWORD',
 };
 
 /** How many workers or VMs a file may have users for. */

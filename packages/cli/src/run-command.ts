@@ -21,7 +21,7 @@ import { EXIT } from './failure.js';
 import { hostFacts } from './host.js';
 import type { ProcessLifetime } from './lifetime.js';
 import { runLiveCommand } from './live-run.js';
-import { checkLockstepFlags, isLockstepFlag, runLockstepCommand } from './lockstep-run.js';
+import { checkLockstepFlags, isLockstepFlag, lockstepPlacement, runLockstepCommand } from './lockstep-run.js';
 import { lockstepPlan } from '@splitnet/lockstep';
 import type { RunDashboard } from './dashboard-command.js';
 import { addDashboardOptions, parseDashboardPort } from './dashboard-flags.js';
@@ -258,10 +258,10 @@ function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlag
   if (runFlags.dashboard !== undefined) parseDashboardPort('--dashboard', runFlags.dashboard);
   else if (runFlags.dashboardHost !== undefined)
     throw new SplitnetError('E_USAGE', `--dashboard-host ${runFlags.dashboardHost}: only with --dashboard (it says where the dashboard listens)`);
-  const load = (f: RunFlags): CompiledScenario =>
+  const load = (f: RunFlags, more: readonly ScenarioValue[] = []): CompiledScenario =>
     loadScenarioFile(file, {
       overrides: f.set,
-      values: liveFlagValues(f),
+      values: [...liveFlagValues(f), ...more],
       ...(f.seed !== undefined ? { seed: f.seed } : {}),
       ...(f.duration !== undefined ? { duration: f.duration } : {}),
     });
@@ -272,10 +272,13 @@ function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlag
   let scenario = runFlags.runtime === 'lockstep' ? load((flags = withoutPlacement)) : load(runFlags);
   if (scenario.runtime === 'lockstep' && flags === runFlags && runFlags.placement !== undefined) scenario = load((flags = withoutPlacement));
   const lockstep = scenario.runtime === 'lockstep';
-  const expect = parseExpect(flags.expect);
+  // A lockstep run's --expect is its partitions' (checkLockstepFlags).
+  const expect = lockstep ? undefined : parseExpect(flags.expect);
   checkScopedFlags(scenario, flags, lockstep ? (key) => !isLockstepFlag(key) && given(key) : given, lockstep);
   if (lockstep) {
-    checkLockstepFlags(runFlags, given);
+    // Partitions that join (compose): the scenario sized to as many as the controller expects.
+    const sized = checkLockstepFlags(runFlags, given);
+    if (sized !== undefined) scenario = load(flags, [sized]);
     lockstepPlan(scenario);
   }
   const metrics = metricsOptions(flags);
@@ -343,7 +346,7 @@ async function execute(
       signal,
       atExit: lifetime.atExit,
       ...(onProgress ? { onProgress } : {}),
-      placement: flags.placement === 'docker' ? 'docker' : 'processes',
+      placement: lockstepPlacement(flags.placement),
       docker: { image: flags.image, natsImage: flags.natsImage, nodes: Number(flags.dockerNodes) },
     });
     return {
@@ -352,7 +355,7 @@ async function execute(
       environment: {
         runtime: 'lockstep',
         runId: r.runId,
-        placement: flags.placement === 'docker' ? 'docker' : 'processes',
+        placement: lockstepPlacement(flags.placement),
         ...(flags.placement === 'docker' ? { dockerNodes: Number(flags.dockerNodes) } : {}),
         partitions: out.partitions,
         windows: out.windows,
@@ -538,7 +541,7 @@ export function capNote(cap: { readonly requestedGbps: number; readonly linkGbps
 }
 
 const RUNTIME_HELP =
-  'sim (deterministic, one process), live (every actor its own process over NATS, in dilated real time) or lockstep (one process per Xen domain over NATS, synchronised in emulated time: the same result files as sim; --placement processes or docker; docs/lockstep.md)';
+  'sim (deterministic, one process), live (every actor its own process over NATS, in dilated real time) or lockstep (one process per Xen domain over NATS, synchronised in emulated time: the same result files as sim; --placement processes, docker or external; docs/lockstep.md)';
 /** What `splitnet run --help` says after the flags: examples, environment, scoped flags, exit codes. */
 const RUN_HELP =
   '\nExamples:\n  splitnet run examples/quickstart.yaml\n  splitnet run examples/vrss-per-flow.yaml --set topology.workers=2 --duration 20ms\n  splitnet run examples/coalescing-frontend.yaml --seed 7 --json\n  splitnet run examples/quickstart.yaml --pcap nic-rx --pcap guest-rx:vm:0 --pcap-window 10ms-11ms   # then: wireshark results/quickstart-*/packets.pcapng\n\nLive mode (actors as processes over NATS; see docs/live.md):\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --metrics-port 9464   # scrape http://127.0.0.1:9464/metrics\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --dashboard   # watch it at http://127.0.0.1:8470/\n  splitnet run examples/quickstart.yaml --runtime live --tdf 100 --placement docker --image splitnet\n  splitnet run examples/quickstart.yaml --runtime live --tdf 200 --placement docker --image splitnet \\\n      --docker-host tcp://10.0.0.2:2376 --docker-host tcp://10.0.0.3:2376      # one node per engine\n\nLockstep (one process per Xen domain over NATS, the same result files as sim; see docs/lockstep.md):\n  splitnet run examples/quickstart.yaml --runtime lockstep --duration 3ms --set warmup=1ms\n  splitnet run examples/vm-to-vm.yaml --runtime lockstep --duration 2ms --placement docker --docker-nodes 2 --image splitnet\n\nEnvironment (live): SPLITNET_NATS_USER, SPLITNET_NATS_PASSWORD, SPLITNET_NATS_CA (see splitnet actor --help);\nDOCKER_TLS_VERIFY=1 / DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) for tcp:// engines, as the docker CLI reads them.\n\nBefore a live run splitnet says its wall time (duration × TDF) and its actor processes per core, and refuses more than\n8 processes per core or more than 1 h of wall time unless --force (docs/live.md, "Budgets said up front").\n\nLive-only flags (--tdf, --nats, --placement, --processes, --ready-timeout, --metrics-*; --join-window and --expect for placement external;\n--image, --nats-image and --docker-* and --pack for placement docker) are refused on a run that would ignore them, as are\nthe --pcap flags on a live run (captures are written in sim only).\n\nExit codes: 0 success, 1 the run failed (accounting invariant broken, an actor process died, NATS unreachable, a bug),\n2 bad input (scenario, flag or path), 3 a live run was invalid (lag above maxLag or the bus was down), 4 a live run was\ntainted (forged or refused traffic on its bus), 130 interrupted by Ctrl-C, 143 by SIGTERM (the results up to then are\nwritten, marked interrupted; see docs/cli.md).';
@@ -561,10 +564,10 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .option('-q, --quiet', 'print only the summary table')
     .option('--runtime <sim|live|lockstep>', RUNTIME_HELP)
     .option('--tdf <n>', 'live: time dilation factor (emulated time runs n times slower than wall time)')
-    .option('--nats <url>', 'live: use this NATS server instead of starting a private nats-server')
+    .option('--nats <url>', 'live: use this NATS server instead of a private nats-server; lockstep, placement external: the one partitions join over')
     .option(
       '--placement <processes|inprocess|external|docker>',
-      'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers; lockstep: processes (default) or docker, one per partition',
+      'live: one OS process per actor (default), all in this process, actors started elsewhere that join, or containers; lockstep: processes (default) or docker, one per partition, or external (partitions that join: compose)',
     )
     .option(
       '--ready-timeout <time|auto>',
@@ -581,7 +584,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     .option('--join-window <time>', 'live, placement external: close registration after this much quiet once every role joined (default 2s)')
     .option(
       '--expect <role=n>',
-      'live, placement external: wait for at least n actors of a role (driver, worker, frontend) before the join window counts, e.g. --expect frontend=4 (repeatable)',
+      'live, placement external: wait for at least n actors of a role (driver, worker, frontend) before the join window counts, e.g. --expect frontend=4 (repeatable); lockstep, placement external: partition=n, the scenario sized to n partitions that join',
       collect,
       [] as string[],
     )

@@ -13,8 +13,8 @@ export interface BusPermissions {
   readonly allowResponses: boolean;
 }
 
-/** The roles that join a run from elsewhere (compose, other hosts, the docker placement's containers). */
-export const JOIN_LOGIN_ROLES = ['driver', 'worker', 'frontend'] as const;
+/** The roles that join a run from elsewhere (compose, other hosts, the docker placement's containers), and a lockstep run's partitions. */
+export const JOIN_LOGIN_ROLES = ['driver', 'worker', 'frontend', 'partition'] as const;
 
 /** Where a user's request replies arrive: a prefix no other user may subscribe to. */
 export function inboxPrefixOf(user: string): string {
@@ -184,6 +184,8 @@ export interface DeploymentPasswords {
   readonly driver: string;
   readonly worker: string;
   readonly frontend: string;
+  /** A lockstep run's partition that joins (compose's `partition` service). */
+  readonly partition: string;
 }
 
 /** The development passwords deploy/nats.conf is written with. */
@@ -192,6 +194,7 @@ export const DEV_PASSWORDS: DeploymentPasswords = {
   driver: 'splitnet-driver-dev',
   worker: 'splitnet-worker-dev',
   frontend: 'splitnet-frontend-dev',
+  partition: 'splitnet-partition-dev',
 };
 
 /**
@@ -208,15 +211,15 @@ export function deploymentConfig(passwords: DeploymentPasswords, workers: number
     '#',
     '# Who may do what (docs/security.md has the table, which a test checks against this file):',
     '# - the controller: control of every process, hellos, stats, heartbeats, joins, fault requests; no data;',
-    "# - driver, worker, frontend: the roles' join logins, which may only ask to join; the controller answers with",
-    "#   the process's own login (below), sealed to the joiner, so one container cannot read another's;",
+    "# - driver, worker, frontend, partition (a lockstep run's): the roles' join logins, which may only ask to join; the",
+    "#   controller answers with the process's own login (below), sealed to the joiner, so one container cannot read another's;",
     '# - sn-driver / sn-dom0, sn-worker-<k>, sn-vm-<v>: one user per process, which may publish only the messages its',
     '#   actors send in the datapath (the subject names the sender: sn.<run>.<to>.from.<from>) and read only its own.',
     "# Their passwords are derived from the controller's, which is how the controller hands them out.",
     '#',
     '# CHANGE THE PASSWORDS for anything but a local experiment: SPLITNET_CONTROLLER_PASSWORD=… SPLITNET_DRIVER_PASSWORD=…',
-    '# SPLITNET_WORKER_PASSWORD=… SPLITNET_FRONTEND_PASSWORD=… splitnet nats-config > nats.conf, and give the same',
-    '# variables to compose. TLS: add a `tls { … }` block (nats-tls.conf includes this file).',
+    '# SPLITNET_WORKER_PASSWORD=… SPLITNET_FRONTEND_PASSWORD=… SPLITNET_PARTITION_PASSWORD=… splitnet nats-config > nats.conf,',
+    '# and give the same variables to compose. TLS: add a `tls { … }` block (nats-tls.conf includes this file).',
     '',
     renderAuthorization(u.users).trimEnd(),
     '',

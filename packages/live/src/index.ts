@@ -25,7 +25,8 @@ export type { ActorProcessOptions } from './actor-process.js';
 export { ProcessWarmup } from './code-warmup.js';
 export { continueReport, continueReports, Incarnations } from './incarnations.js';
 export { awaitControllerGone, backendMaxQueues, JOIN_ROLES, joinRun, negotiateQueues, registerExternalActors, rejoinRun, sizedToJoined } from './join.js';
-export type { JoinEvent, JoinRole, QueueNegotiation, Registration } from './join.js';
+export type { JoinerRole, JoinEvent, JoinReply, JoinRequest, JoinRole, QueueNegotiation, Registration } from './join.js';
+export { isBoxKey, sealTo } from './sealed-box.js';
 export { decodeControl, encodeControl } from './control.js';
 export { ActorControl, ControllerControl, formatControlSecret, newNonce, parseControlSecret } from './control-seal.js';
 export type { ControlSecret } from './control-seal.js';
@@ -35,6 +36,7 @@ export {
   deploymentConfig,
   derivedPassword,
   DEV_PASSWORDS,
+  loginOf,
   joinPermissions,
   natsUserOf,
   processPermissions,

@@ -13,9 +13,12 @@ import { BoxKeys, isBoxKey, sealTo } from './sealed-box.js';
 export type JoinRole = 'driver' | 'worker' | 'frontend';
 export const JOIN_ROLES: readonly JoinRole[] = ['driver', 'worker', 'frontend'];
 
+/** Who may ask to join: a live run's actor processes, or a lockstep run's partitions (packages/lockstep, partition-registry.ts). */
+export type JoinerRole = JoinRole | 'partition';
+
 export interface JoinRequest {
   readonly kind: 'join';
-  readonly role: JoinRole;
+  readonly role: JoinerRole;
   /**
    * The joiner's X25519 public key (sealed-box.ts): the reply's secret part — the process's control secret and
    * NATS login, which the controller issues — is sealed to it, so no one else on the bus can read it.
@@ -278,6 +281,8 @@ class Registrar {
 
   /** A join: refused at once if it is malformed or the run cannot take it, else answered when registration closes. */
   private answerJoin(x: Partial<JoinRequest> | null): Uint8Array | Promise<Uint8Array> {
+    if (x?.kind === 'join' && x.role === 'partition')
+      return this.refuse('this run is live: a lockstep partition joins a run started with --runtime lockstep --placement external');
     if (!x || x.kind !== 'join' || !JOIN_ROLES.includes(x.role as JoinRole)) return this.refuse('not a join request');
     const bad = badQueues(x);
     if (bad !== undefined) {
@@ -424,7 +429,7 @@ class Registrar {
 export async function joinRun(
   transport: Transport,
   runId: string,
-  role: JoinRole,
+  role: JoinerRole,
   timeoutMs: number,
   ask: { readonly queues?: number; readonly container?: string } = {},
 ): Promise<{ ids: string[]; scenarioYaml: string; access: ProcessAccess }> {
@@ -494,7 +499,7 @@ async function askController(
       if (code !== 'E_NO_RESPONDERS' || Date.now() > until) {
         throw new SplitnetError(
           'E_OPERATIONAL',
-          `${req.kind}: no answer from the controller of run ${runId}: ${err instanceof Error ? err.message : String(err)}`,
+          `${req.kind}: no answer from the controller of run ${runId}: ${err instanceof Error ? err.message : String(err)}${code === 'E_NO_RESPONDERS' ? ` (no controller serves run ${runId} on this server: is that its --run-id?)` : ''}`,
           { cause: err },
         );
       }

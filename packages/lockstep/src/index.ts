@@ -1,5 +1,5 @@
 // Public API of @splitnet/lockstep: the lockstep runtime (partitions running the sim event loop up to safe times over NATS) and the merge of their results into sim's.
-export { planPartitions } from './partition-plan.js';
+export { partitionsValue, planPartitions } from './partition-plan.js';
 export type { Partition, PartitionBy, PartitionPlan } from './partition-plan.js';
 export { PartitionEngine } from './partition-engine.js';
 export type { KeyedEvent, LinkSeq, PartitionFinal, PartitionPorts } from './partition-engine.js';
@@ -11,4 +11,6 @@ export { runLockstepInProcess } from './run-on-bus.js';
 export { runPartitionProcess } from './partition-process.js';
 export type { PartitionProcessOptions } from './partition-process.js';
 export { lockstepPlan, runLockstep } from './run-lockstep.js';
+export { PartitionRegistry } from './partition-registry.js';
+export type { PartitionRegistryOptions } from './partition-registry.js';
 export type { LockstepOutcome, LockstepRunOptions } from './run-lockstep.js';

@@ -12,6 +12,22 @@ import type { ProcessGroup } from '@splitnet/live';
  */
 export type PartitionBy = 'domain';
 
+/**
+ * The scenario value that gives a run `n` partitions (`--expect partition=n`, what compose scales): per Xen domain,
+ * the driver domain and n − 1 guests. Once partitions are per host, the number of hosts.
+ */
+export function partitionsValue(n: number, by: PartitionBy = 'domain'): { readonly path: readonly string[]; readonly value: number; readonly label: string } {
+  switch (by) {
+    case 'domain':
+      if (!Number.isSafeInteger(n) || n < 2)
+        throw new SplitnetError(
+          'E_USAGE',
+          `--expect partition=${n}: a lockstep run per Xen domain has at least 2 partitions (the driver domain and one guest)`,
+        );
+      return { path: ['topology', 'vms', 'count'], value: n - 1, label: `--expect partition=${n} (the driver domain and ${n - 1} guests)` };
+  }
+}
+
 /** One partition: a process group of the live runtime's kind (its name is its actor ids joined by '+'). */
 export interface Partition extends ProcessGroup {
   /** Its actors' refs in the graph, ascending. */

@@ -21,6 +21,11 @@ export interface PartitionProcessOptions {
   readonly secret: ControlSecret;
   /** Aborts when the process is asked to stop from outside (a signal). */
   readonly signal?: AbortSignal;
+  /**
+   * Runs before the connection is drained, once the controller told it to stop: a partition that joined (compose)
+   * waits there until the controller has gone, so that `up --exit-code-from controller` ends with the controller.
+   */
+  readonly beforeDrain?: () => Promise<void>;
 }
 
 /** Event log entries per control message (a message stays well below NATS's 1 MiB payload limit). */
@@ -31,6 +36,12 @@ const BEAT_MS = 250;
 
 /** Wall time between hellos until the start (ms): the controller may be listening only after the first. */
 const HELLO_MS = 500;
+
+/**
+ * Wall time between heartbeats however the windows go (ms): a partition waiting for a neighbour still beats, so
+ * a controller that cannot see its partitions' exits (partitions that joined) tells the dead one by its silence.
+ */
+const ALIVE_MS = 1000;
 
 /** Runs the partition; returns the exit code (0: ran to the end and was told to stop; 1: failed; 130: interrupted). */
 export async function runPartitionProcess(o: PartitionProcessOptions): Promise<number> {
@@ -74,23 +85,29 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
   const hello = (): void => toController({ kind: 'hello', id: name, pid: process.pid });
   hello();
   const helloTimer = setInterval(() => (started ? clearInterval(helloTimer) : hello()), HELLO_MS);
+  const aliveTimer = setInterval(() => {
+    if (started) beat(wire.engine.reached, wire.waitShare());
+  }, ALIVE_MS);
   const aborted = new Promise<string>((resolve) => {
     if (o.signal?.aborted === true) resolve(String(o.signal.reason));
     o.signal?.addEventListener('abort', () => resolve(String(o.signal?.reason)), { once: true });
   });
+  let code = 130;
   try {
     const first = await Promise.race([wire.done.then(() => 'done'), stopped, aborted]);
     if (first !== 'done') {
       o.logger.warn('stopped before the end of the run', { why: first, reachedMs: wire.engine.reached / 1e6 });
-      return first === 'stop from controller' ? 0 : 130;
+      return (code = first === 'stop from controller' ? 0 : 130);
     }
     report(wire, name, refusedControl, toController, o.logger);
     const why = await Promise.race([stopped, aborted]);
-    return why === 'stop from controller' ? 0 : 130;
+    return (code = why === 'stop from controller' ? 0 : 130);
   } finally {
     clearInterval(helloTimer);
+    clearInterval(aliveTimer);
     sub.unsubscribe();
     wire.close();
+    if (code === 0) await o.beforeDrain?.();
     await drainOrClose(o.transport, o.logger);
   }
 }

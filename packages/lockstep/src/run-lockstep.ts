@@ -2,9 +2,10 @@
 import { SplitnetError } from '@splitnet/model';
 import type { Logger, Nanos } from '@splitnet/model';
 import { buildActors, linkDelayFor } from '@splitnet/controller';
-import { connectPatiently, ControlPlane, drainOrClose, newNonce } from '@splitnet/live';
-import type { ActorHandle, NatsAccess, NatsCredentials, Placement } from '@splitnet/live';
+import { connectPatiently, ControlPlane, derivedPassword, drainOrClose, loginOf, newNonce } from '@splitnet/live';
+import type { ActorHandle, NatsAccess, NatsCredentials, Placement, ProcessAccess } from '@splitnet/live';
 import type { RunResult } from '@splitnet/results';
+import { formatResolvedYaml } from '@splitnet/scenario';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
@@ -12,7 +13,8 @@ import { checkLockstepFaults } from './fault-refusals.js';
 import { mergeRun } from './merge-run.js';
 import type { KeyedEvent, PartitionFinal, PartitionShot } from './partition-engine.js';
 import { planPartitions } from './partition-plan.js';
-import type { PartitionPlan } from './partition-plan.js';
+import type { Partition, PartitionPlan } from './partition-plan.js';
+import { PartitionRegistry } from './partition-registry.js';
 
 export interface LockstepRunOptions {
   readonly runId: string;
@@ -30,6 +32,12 @@ export interface LockstepRunOptions {
   readonly onProgress?: (done: Nanos, total: Nanos, note?: string) => void;
   /** How long to wait for every partition's hello (ms; default 60 s). */
   readonly readyTimeoutMs?: number;
+  /** Partitions that join (placement external): how long to wait for all of them (ms; default 300 s). */
+  readonly joinTimeoutMs?: number;
+  /** Partitions that join: how long one may stay silent before the run ends naming it (ms; default 15 s; they beat every second). */
+  readonly silentMs?: number;
+  /** Lines for the person watching (partitions that join: where to join, who joined). */
+  readonly notice?: (line: string) => void;
 }
 
 /** A lockstep run's result and how it went (for environment.json, not the result files). */
@@ -60,6 +68,8 @@ class Reports {
   readonly finals = new Map<string, Record<string, unknown>>();
   readonly reached = new Map<string, Nanos>();
   readonly waitShare = new Map<string, number>();
+  /** Per partition: when the controller last heard from it (wall ms). */
+  readonly lastHeard = new Map<string, number>();
   /** Per partition: how many progress checks found it the slowest. */
   private readonly behind = new Map<string, number>();
   private checks = 0;
@@ -73,6 +83,7 @@ class Reports {
 
   take(name: string, m: { kind: string } & Record<string, unknown>): void {
     const i = this.plan.partitions.findIndex((p) => p.name === name);
+    this.lastHeard.set(name, Date.now());
     switch (m.kind) {
       case 'hello':
         this.hello.add(name);
@@ -160,8 +171,11 @@ function finalOf(name: string, f: Record<string, unknown>, events: readonly Keye
 /** Run `s` in lockstep: place → connect → launch → start → gather → stop → merge. */
 export async function runLockstep(s: CompiledScenario, o: LockstepRunOptions): Promise<LockstepOutcome> {
   const plan = lockstepPlan(s);
-  if (o.placement.launch === undefined)
-    throw new SplitnetError('E_USAGE', `--placement ${o.placement.kind}: lockstep launches its partitions; this placement does not`);
+  if (o.placement.launch === undefined && o.placement.kind !== 'external')
+    throw new SplitnetError(
+      'E_USAGE',
+      `--placement ${o.placement.kind}: lockstep launches its partitions or lets them join (external); this placement does neither`,
+    );
   try {
     const nats = await o.placement.start(plan.partitions);
     const login = nats.login ?? o.credentials;
@@ -194,7 +208,7 @@ async function onBus(s: CompiledScenario, o: LockstepRunOptions, plan: Partition
       if (opened.ok) reports.take(opened.value.name, opened.value.m as { kind: string } & Record<string, unknown>);
     }),
   );
-  const watch = launchAll(s, o, plan, nats, control, reports);
+  const watch = o.placement.launch !== undefined ? launchAll(s, o, plan, nats, control, reports) : admitAll(s, o, plan, nats, bus, control, reports);
   try {
     const wait = async (done: () => boolean, what: () => string, deadline: number): Promise<void> => {
       while (!done()) {
@@ -203,6 +217,7 @@ async function onBus(s: CompiledScenario, o: LockstepRunOptions, plan: Partition
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([reports.next(), watch.ended, new Promise((r) => (timer = setTimeout(r, Math.min(left, 1000))))]);
         clearTimeout(timer);
+        watch.check?.();
         if (watch.failure !== undefined) throw watch.failure;
         if (o.signal?.aborted === true)
           throw new SplitnetError('E_INTERRUPTED', `lockstep: interrupted (${String(o.signal.reason)}); run ${o.runId} stopped with no results to keep`);
@@ -211,6 +226,16 @@ async function onBus(s: CompiledScenario, o: LockstepRunOptions, plan: Partition
       }
     };
     const readyMs = o.readyTimeoutMs ?? 60_000;
+    if (watch.registry !== undefined) {
+      const registry = watch.registry;
+      const joinMs = o.joinTimeoutMs ?? 300_000;
+      await wait(
+        () => registry.complete,
+        () =>
+          `${registry.joined} of the run's ${names.length} partitions joined within ${joinMs / 1000} s (no process for ${registry.missing().join(', ')}): start that many (compose: SPLITNET_PARTITIONS, the partition service's replicas), or give the controller --expect partition=${registry.joined}`,
+        Date.now() + joinMs,
+      );
+    }
     await wait(
       () => reports.hello.size === names.length,
       () => `not every partition said hello within ${readyMs / 1000} s (${names.filter((n) => !reports.hello.has(n)).join(', ')} did not)`,
@@ -238,6 +263,8 @@ async function onBus(s: CompiledScenario, o: LockstepRunOptions, plan: Partition
       slowest: reports.mostOftenBehind(),
     };
   } finally {
+    // Partitions that joined are nobody's to kill: those still running are told to stop (they exit), whatever ended the run.
+    if (watch.registry !== undefined && !watch.finished) control.sendAll({ kind: 'stop' });
     watch.finished = true;
     for (const sub of subs) sub.unsubscribe();
   }
@@ -250,6 +277,10 @@ interface Watch {
   readonly ended: Promise<void>;
   failure: SplitnetError | undefined;
   finished: boolean;
+  /** Partitions that join: who joined (and answers their probes until the controller's connection closes). */
+  readonly registry?: PartitionRegistry;
+  /** Partitions that join: sets `failure` when one has gone silent (their exits are not the controller's to see). */
+  readonly check?: () => void;
 }
 
 /** Launch one process per partition; a partition that exits before the run is done ends it, naming the partition and its log. */
@@ -302,4 +333,74 @@ function checkSamples(s: CompiledScenario, plan: PartitionPlan, samples: Readonl
         throw new SplitnetError('E_OPERATIONAL', `lockstep: the sample at ${t / 1e6} ms of partition ${p.name} did not arrive; its results are not written`);
     });
   }
+}
+
+/**
+ * What the process of `p` is issued: its control secret and its NATS login — on a server the placement
+ * configured, its own user there; on a deployment's server whose users splitnet wrote from the controller's
+ * password (deploy/nats.conf), the user derived from it; else none (the environment's credentials apply).
+ */
+function accessOf(o: LockstepRunOptions, nats: NatsAccess, control: ControlPlane): (p: Partition) => ProcessAccess {
+  const pass = o.credentials?.pass;
+  const loginFor =
+    nats.processLogin ??
+    (nats.login === undefined && pass !== undefined ? (ids: readonly string[]) => loginOf(ids, (u) => derivedPassword(pass, u)) : undefined);
+  return (p) => ({ secret: control.secretFor(p.name, 0), ...(loginFor ? { login: loginFor(p.ids) } : {}) });
+}
+
+/**
+ * Partitions started elsewhere (compose) join: each joiner is given the next partition and the run's scenario.
+ * A partition that joined and then stays silent longer than `silentMs` (it beats every second, from its join to
+ * its final report) has died, or lost the bus: the run ends naming it and its container.
+ */
+function admitAll(
+  s: CompiledScenario,
+  o: LockstepRunOptions,
+  plan: PartitionPlan,
+  nats: NatsAccess,
+  bus: Transport,
+  control: ControlPlane,
+  reports: Reports,
+): Watch {
+  const n = plan.partitions.length;
+  o.notice?.(
+    `run ${o.runId}: waiting for ${n} partitions to join at ${nats.url} (splitnet partition --join --run ${o.runId} --nats <url>, with the partition join login)`,
+  );
+  const registry = new PartitionRegistry({
+    runId: o.runId,
+    transport: bus,
+    logger: o.logger,
+    plan,
+    scenarioYaml: formatResolvedYaml(s),
+    accessFor: accessOf(o, nats, control),
+    onJoin: (p, container, joined) => {
+      o.notice?.(`run ${o.runId}: partition ${p.name} joined${container !== undefined ? ` (container ${container})` : ''}: ${joined} of ${n}`);
+      // Its silence counts from its join: it says hello at once, and beats every second from then on.
+      reports.lastHeard.set(p.name, Date.now());
+    },
+    onRefused: (why) => o.notice?.(`run ${o.runId}: a join was refused: ${why}`),
+  });
+  const silentMs = o.silentMs ?? 15_000;
+  const watch: Watch = {
+    handles: [],
+    ended: new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve(), { once: true })),
+    failure: undefined,
+    finished: false,
+    registry,
+    check: () => {
+      if (watch.finished || watch.failure !== undefined) return;
+      const now = Date.now();
+      plan.partitions.forEach((p, i) => {
+        const heard = reports.lastHeard.get(p.name);
+        if (watch.failure !== undefined || heard === undefined || reports.finals.has(p.name) || now - heard <= silentMs) return;
+        const container = registry.containers[i];
+        const at = reports.reached.get(p.name) ?? 0;
+        watch.failure = new SplitnetError(
+          'E_ACTOR_DIED',
+          `lockstep: partition ${p.name}${container !== undefined ? ` (container ${container})` : ''} went silent for ${((now - heard) / 1000).toFixed(0)} s before the end of the run, at ${(at / 1e6).toFixed(3)} ms emulated of ${s.duration / 1e6} ms: it died or lost the bus; the run ends here (its log is the container's)`,
+        );
+      });
+    },
+  };
+  return watch;
 }
