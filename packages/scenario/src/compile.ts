@@ -209,7 +209,7 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     // The 2010 netback ran its transmit side in a tasklet too, grant-copying every frame (no mapping, no dealloc
     // thread); the model's transmit path is today's netback (TX NAPI, grant map, dealloc thread).
     new Field(netback.threading, ['netback', 'threading']).fail(
-      'expected kthread or kthread-rt with a guest that sends: the tasklet netback\'s transmit side (a TX tasklet that grant-copies every frame) is not modelled, found tasklet',
+      "expected kthread or kthread-rt with a guest that sends: the tasklet netback's transmit side (a TX tasklet that grant-copies every frame) is not modelled, found tasklet",
       [topology.dom0VcpusPath],
     );
   }

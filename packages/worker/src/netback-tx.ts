@@ -1,6 +1,21 @@
 // netback's transmit side for the vif queues a worker serves: TX NAPI over the guest TX ring, header copy and grant map, the credit scheduler, dealloc and TX responses.
 import { ETH_FCS_LEN, NotificationFault, PacketFifo, Prng, pushNeedsNotify, TxRingBack, txCopyOnly, txSlots, XEN_NETBACK_TX_COPY_LEN } from '@splitnet/model';
-import type { ActorRef, BatchPool, Core, CostProfile, CpuAccount, CpuSource, Effects, FaultCommand, Job, Nanos, PacketBatch, TxCosts, TxReport, Vcpu } from '@splitnet/model';
+import type {
+  ActorRef,
+  BatchPool,
+  Core,
+  CostProfile,
+  CpuAccount,
+  CpuSource,
+  Effects,
+  FaultCommand,
+  Job,
+  Nanos,
+  PacketBatch,
+  TxCosts,
+  TxReport,
+  Vcpu,
+} from '@splitnet/model';
 
 /** The vif's `rate=` limit (xenstore `rate`: bytes per credit_usec), as xen_net_read_rate reads it. */
 export interface TxCredit {
@@ -474,5 +489,4 @@ export class NetbackTx {
     }
     this.work = keep.concat(this.work);
   }
-
 }
