@@ -1,4 +1,4 @@
-// netback's transmit side for the vif queues a worker serves: TX NAPI over the guest TX ring, header copy and grant map, the credit scheduler, dealloc and TX responses.
+// netback's transmit side for the vif queues a worker serves: TX NAPI over the guest TX ring, header copy and grant map, the credit scheduler, dealloc and TX responses, on the worker's core or its scheduled vCPU.
 import { ETH_FCS_LEN, NotificationFault, PacketFifo, Prng, pushNeedsNotify, TxRingBack, txCopyOnly, txSlots, XEN_NETBACK_TX_COPY_LEN } from '@splitnet/model';
 import type {
   ActorRef,
