@@ -34,6 +34,11 @@ const cases: { name: string; args: () => string[]; partitions: number; byKey?: t
     partitions: 3,
   },
   {
+    name: 'a TCP stream whose ACKs go through netback TX on one scheduled dom0 vCPU (tcp-bulk, 3 ms)',
+    args: () => [join(root, 'examples/tcp-bulk.yaml'), '--duration', '3ms', '--set', 'warmup=1ms', '--set', 'topology.dom0.vcpus=1'],
+    partitions: 2,
+  },
+  {
     name: 'every fault kind sim takes on actors of every partition and on links between them (6 ms)',
     args: () => [join(root, 'packages/lockstep/test/fixtures/faults-every-kind.yaml')],
     partitions: 3,

@@ -20,6 +20,13 @@ interface PendingBatch {
   readonly issuedAt: Nanos;
 }
 
+/** A TX-completion batch whose clean-up is on a scheduled vCPU: its slots go back to netback's dealloc when it is done. */
+interface PendingClean {
+  readonly job: Job;
+  readonly vcpu: Vcpu;
+  readonly batch: PacketBatch;
+}
+
 /** Timer tag: look at the batches whose driver work may be done. */
 const TAG_WORK = 1;
 
@@ -86,6 +93,8 @@ export class BackendActor implements Actor {
   private toGuestsBytes = 0;
   /** Scheduled vCPUs: batches whose driver work is not done yet, in the order they came. */
   private pending: PendingBatch[] = [];
+  /** Scheduled vCPUs: TX completions whose clean-up is not done yet, in the order they came. */
+  private cleaning: PendingClean[] = [];
   private alarm: ((at: Nanos) => void) | null = null;
 
   constructor(private readonly cfg: BackendConfig) {
@@ -114,6 +123,7 @@ export class BackendActor implements Actor {
     const s = this.cfg.sched;
     const tx = this.cfg.tx === undefined ? {} : { tx: { held: 0, toGuests: this.toGuests, toGuestsBytes: this.toGuestsBytes } };
     if (s === undefined) return { role: 'backend', id: this.id, t, busy, held: 0, ...tx };
+    // Frames of TX completions still being cleaned are on the wire already: the transmit accounting has them.
     for (const q of s.queues) busy[q.account.name] = q.account.busyThrough(t);
     const sched = { switches: 0, deferrals: 0, wakeups: 0 };
     for (const v of s.vcpus) {
@@ -122,7 +132,7 @@ export class BackendActor implements Actor {
       sched.deferrals += v.stats.deferrals;
       sched.wakeups += v.stats.wakeups;
     }
-    return { role: 'backend', id: this.id, t, busy, held: this.heldPackets(), sched };
+    return { role: 'backend', id: this.id, t, busy, held: this.heldPackets(), sched, ...tx };
   }
 
   timer(tag: number, now: Nanos, fx: Effects): void {
@@ -138,6 +148,13 @@ export class BackendActor implements Actor {
       fx.send(this.cfg.nic, { kind: 'poll', nicQueue: p.nicQueue, issuedAt: p.issuedAt }, now);
     }
     this.pending = keep;
+    if (this.cleaning.length === 0) return;
+    const still: PendingClean[] = [];
+    for (const p of this.cleaning) {
+      if (p.vcpu.check(p.job, now)) this.deallocate(p.batch, now, fx);
+      else still.push(p);
+    }
+    this.cleaning = still;
   }
 
   receive(msg: Message, now: Nanos, fx: Effects): void {
@@ -272,14 +289,36 @@ export class BackendActor implements Actor {
    */
   private txClean(nicQueue: number, b: PacketBatch, now: Nanos, fx: Effects): void {
     const tx = this.cfg.tx;
+    const sched = this.cfg.sched;
     const core = this.cores[nicQueue] ?? this.cores[0];
-    if (tx === undefined || core === undefined) {
+    if (tx === undefined || (core === undefined && sched === undefined)) {
       this.pool.release(b);
       return;
     }
     const c = this.cfg.costs;
-    const done = core.run(now, c.nic.irq + b.count * (c.tx?.nicCleanPerPacket ?? 0), 'tx-clean');
+    const clean = b.count * (c.tx?.nicCleanPerPacket ?? 0);
     this.stats.txIrqsHandled++;
+    if (sched !== undefined) {
+      // The interrupt (ixgbe_msix_clean_rings) is a hard interrupt on the queue's vCPU whose handler schedules the
+      // queue's NAPI; ixgbe_poll cleans the TX ring (ixgbe_clean_tx_irq) in NET_RX softirq context, work that
+      // net_rx_action's budget does not count (only RX work is), so no packets.
+      const q = sched.queues[nicQueue] ?? sched.queues[0];
+      if (q === undefined) {
+        this.pool.release(b);
+        return;
+      }
+      const alarm = (this.alarm ??= (at: Nanos) => fx.timer(at, TAG_WORK));
+      q.vcpu.hardirq(now, c.nic.irq, q.account, null);
+      this.cleaning.push({ job: q.vcpu.submit(q.napi, now, clean, false, 0, alarm), vcpu: q.vcpu, batch: b });
+      return;
+    }
+    const done = (core as Core).run(now, c.nic.irq + clean, 'tx-clean');
+    this.deallocate(b, done, fx);
+  }
+
+  /** The freed skbs' zero-copy callbacks (xenvif_zerocopy_callback): each sending vif queue's slots go to its dealloc. */
+  private deallocate(b: PacketBatch, at: Nanos, fx: Effects): void {
+    const tx = this.cfg.tx as BackendTx;
     const key = (i: number): number => {
       const f = b.flow[i] as number;
       return (tx.flowVm[f] as number) * 65536 + (tx.flowGuestQueue[f] as number);
@@ -290,7 +329,7 @@ export class BackendActor implements Actor {
       let slots = 0;
       for (let i = 0; i < part.count; i++) slots += txSlots(part.len[i] as number);
       const worker = tx.vifWorker[vm]?.[queue];
-      if (worker !== undefined) fx.send(worker, { kind: 'dealloc', vm, queue, frames: part.count, slots }, done);
+      if (worker !== undefined) fx.send(worker, { kind: 'dealloc', vm, queue, frames: part.count, slots }, at);
       this.pool.release(part);
     });
   }

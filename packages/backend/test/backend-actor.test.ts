@@ -1,6 +1,6 @@
 // The driver domain's NIC driver on its own: the cost of a NAPI poll's batch, the poll given back to the NIC, the split to workers.
 import test from 'ava';
-import { RecordingEffects, takeBatch } from '@splitnet/model';
+import { CpuAccount, RecordingEffects, takeBatch, UNIT_TEST_COSTS, Vcpu } from '@splitnet/model';
 import type { CostProfile, DmaMessage, PacketBatch } from '@splitnet/model';
 import { BackendActor } from '../src/backend-actor.js';
 
@@ -91,4 +91,51 @@ test('backend - each NIC queue has its own core: batches of two queues do not wa
       [1, 2150],
     ],
   );
+});
+
+test('backend - on a scheduled vCPU a TX completion is a hard interrupt, its clean-up NAPI work there, and the slots go to the dealloc when it is done', (t) => {
+  const params = {
+    contextSwitch: 2000,
+    wakeup: 0,
+    timeslice: 1e6,
+    netdevBudget: 300,
+    netdevBudgetTime: 2e6,
+    maxSoftirqTime: 2e6,
+    maxSoftirqRestart: 10,
+    ksoftirqd: true,
+  };
+  const v = new Vcpu('dom0.vcpu0', params, (x) => new CpuAccount('dom0.ksoftirqd0', x));
+  const account = new CpuAccount('dom0.nic0', v);
+  const q = { vcpu: v, napi: v.napi('nic0', account), account };
+  const b = new BackendActor({
+    id: 'backend',
+    nic: 0,
+    nicQueues: 1,
+    budget: 64,
+    costs: UNIT_TEST_COSTS,
+    flowGq: new Uint32Array([0, 0, 1]),
+    gqWorker: [2, 3],
+    gqVm: [0, 0],
+    gqQueue: [0, 1],
+    sched: { queues: [q], vcpus: [v] },
+    tx: {
+      flowNicQueue: new Uint16Array(3),
+      flowGuestQueue: new Uint16Array(3),
+      flowVm: new Int32Array([0, 0, 0]),
+      flowReceiver: new Int32Array([-1, -1, -1]),
+      vifWorker: [[2]],
+    },
+  });
+  const fx = new RecordingEffects();
+  b.receive({ kind: 'txdone', nicQueue: 0, batch: batchOf([0, 1, 2]) }, 1_000, fx);
+  t.is(fx.of('dealloc').length, 0, 'nothing is freed before the clean-up is done');
+  fx.drain(b);
+  // nic.irq (hard interrupt) + 3 × nicCleanPerPacket in NET_RX softirq, no context switch: 1000 + 1000 + 300.
+  const d = fx.of('dealloc');
+  t.is(d.length, 1);
+  t.true(Math.abs((d[0]?.at ?? 0) - 2_300) < 0.01, String(d[0]?.at));
+  t.deepEqual([d[0]?.vm, d[0]?.queue, d[0]?.frames, d[0]?.slots], [0, 0, 3, 3]);
+  t.true(Math.abs(account.busyThrough(10_000) - 1_300) < 0.01);
+  t.is(v.stats.switches, 0);
+  t.is(b.report(10_000).tx?.toGuests, 0, 'the transmit figures are reported on a scheduled vCPU too');
 });

@@ -194,12 +194,7 @@ function compileValue(value: unknown, source: string): CompiledScenario {
   const profile = readCosts(map.get('costs'), baseDirOf(source));
   // A closed-loop flow's guest end sends too: its ACKs (and responses) take the transmit path.
   const sends = generators.some((g) => g.sender !== null || g.spec.closedLoop !== undefined);
-  const tx = readGuestTx(map.get('tx'), sends, profile, map.get('costs'), {
-    runtime,
-    runtimePath: runtimeField.path,
-    dom0Vcpus: topology.compiled.dom0.vcpus,
-    dom0Path: topology.dom0VcpusPath,
-  });
+  const tx = readGuestTx(map.get('tx'), sends, profile, map.get('costs'));
   // A receive-only scenario carries no transmit costs, so that it compiles (and resolves) as it always did.
   const costs: CostProfile = sends || profile.tx === undefined ? profile : withoutTx(profile);
   const faults = readFaults(map.get('faults'), {
@@ -210,6 +205,14 @@ function compileValue(value: unknown, source: string): CompiledScenario {
   });
   const dom0 = topology.compiled.dom0;
   const netback = readNetback(map.get('netback'), topology.compiled.vms[0]?.ringSize ?? 256, dom0.vcpus !== null, topology.dom0VcpusPath);
+  if (tx !== null && netback.threading === 'tasklet') {
+    // The 2010 netback ran its transmit side in a tasklet too, grant-copying every frame (no mapping, no dealloc
+    // thread); the model's transmit path is today's netback (TX NAPI, grant map, dealloc thread).
+    new Field(netback.threading, ['netback', 'threading']).fail(
+      "expected kthread or kthread-rt with a guest that sends: the tasklet netback's transmit side (a TX tasklet that grant-copies every frame) is not modelled, found tasklet",
+      [topology.dom0VcpusPath],
+    );
+  }
   if (dom0.vcpus !== null && runtime === 'live' && live.compiled.processes === 'per-actor') {
     // The vCPUs are objects the driver domain's actors share: they must live in one process.
     new Field(dom0.vcpus, [...topology.dom0VcpusPath]).fail(
@@ -273,16 +276,10 @@ function withoutTx(profile: CostProfile): CostProfile {
 
 /**
  * The `tx` section when a guest sends (null otherwise: a `tx` section without a sending guest is a mistake worth
- * naming). A guest that sends needs the profile's transmit costs and dedicated dom0 cores (the transmit path is
- * not yet modelled on scheduled dom0 vCPUs); the faults section refuses the actions not modelled with it.
+ * naming). A guest that sends needs the profile's transmit costs; the faults section refuses the actions not
+ * modelled with it.
  */
-function readGuestTx(
-  field: Field,
-  sends: boolean,
-  profile: CostProfile,
-  costsField: Field,
-  ctx: { runtime: string; runtimePath: Path; dom0Vcpus: number | null; dom0Path: Path },
-): ReturnType<typeof readTx> | null {
+function readGuestTx(field: Field, sends: boolean, profile: CostProfile, costsField: Field): ReturnType<typeof readTx> | null {
   if (!sends) {
     if (!field.absent) field.expected('no tx section', ' (no generator sends from a guest: give one from: vm.<index>)');
     return null;
@@ -290,10 +287,6 @@ function readGuestTx(
   if (profile.tx === undefined) {
     costsField.expected(`a cost profile with a tx section (profile ${JSON.stringify(profile.name)} has none, and a generator sends from a guest)`);
   }
-  if (ctx.dom0Vcpus !== null) {
-    new Field(ctx.dom0Vcpus, [...ctx.dom0Path]).expected('"dedicated"', ' (a guest that sends is not yet modelled on scheduled dom0 vCPUs)');
-  }
-
   return readTx(field);
 }
 

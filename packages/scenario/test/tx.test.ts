@@ -48,9 +48,9 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
     's.yaml:3:21: tx.rateInterval: expected a duration ≥ 1000ns, found "1ns"',
   ],
   [
-    'a guest that sends with scheduled dom0 vCPUs',
-    'traffic:\n  - from: vm.0\ntopology: { dom0: { vcpus: 2 } }\n',
-    's.yaml:3:28: topology.dom0.vcpus: expected "dedicated", found 2 (a guest that sends is not yet modelled on scheduled dom0 vCPUs)',
+    'a guest that sends with tasklet netback',
+    'traffic:\n  - from: vm.0\ntopology: { dom0: { vcpus: 2 } }\nnetback: { threading: tasklet }\n',
+    "s.yaml:4:23: netback.threading: expected kthread or kthread-rt with a guest that sends: the tasklet netback's transmit side (a TX tasklet that grant-copies every frame) is not modelled, found tasklet",
   ],
   [
     'a negative transmit cost',

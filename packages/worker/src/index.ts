@@ -3,4 +3,4 @@ export { WorkerActor } from './worker-actor.js';
 export type { PassRule, QdiscKind, TxOrigin, WorkerConfig, WorkerQueueStats, WorkerSched, ServedQueue } from './worker-actor.js';
 export { FqCodel, FQ_CODEL, PfifoFast, XENVIF_QUEUE_LENGTH } from './qdisc.js';
 export type { Qdisc, QdiscDrops, QueuedPacket } from './qdisc.js';
-export type { NetbackTxConfig, NetbackTxQueue, TxCredit } from './netback-tx.js';
+export type { NetbackTxConfig, NetbackTxQueue, NetbackTxSched, TxCredit } from './netback-tx.js';

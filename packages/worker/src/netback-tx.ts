@@ -1,6 +1,21 @@
-// netback's transmit side for the vif queues a worker serves: TX NAPI over the guest TX ring, header copy and grant map, the credit scheduler, dealloc and TX responses.
+// netback's transmit side for the vif queues a worker serves: TX NAPI over the guest TX ring, header copy and grant map, the credit scheduler, dealloc and TX responses, on the worker's core or its scheduled vCPU.
 import { ETH_FCS_LEN, NotificationFault, PacketFifo, Prng, pushNeedsNotify, TxRingBack, txCopyOnly, txSlots, XEN_NETBACK_TX_COPY_LEN } from '@splitnet/model';
-import type { ActorRef, BatchPool, Core, CostProfile, Effects, FaultCommand, Nanos, PacketBatch, TxCosts, TxReport } from '@splitnet/model';
+import type {
+  ActorRef,
+  BatchPool,
+  Core,
+  CostProfile,
+  CpuAccount,
+  CpuSource,
+  Effects,
+  FaultCommand,
+  Job,
+  Nanos,
+  PacketBatch,
+  TxCosts,
+  TxReport,
+  Vcpu,
+} from '@splitnet/model';
 
 /** The vif's `rate=` limit (xenstore `rate`: bytes per credit_usec), as xen_net_read_rate reads it. */
 export interface TxCredit {
@@ -31,14 +46,41 @@ export interface NetbackTxConfig {
 }
 
 /**
+ * Scheduled dom0 vCPUs: the vCPU of the worker that serves these vif queues, where each queue's TX event channel
+ * interrupt is bound, its TX NAPI polls in NET_RX softirq context and its dealloc kernel thread runs; all of it is
+ * charged to the worker's account (`dom0.worker<k>`), as it is to the worker's core with dedicated cores.
+ */
+export interface NetbackTxSched {
+  readonly vcpu: Vcpu;
+  readonly account: CpuAccount;
+  /** The dealloc threads are SCHED_FIFO, as netback's RX threads are (`netback.threading: kthread-rt`). */
+  readonly rt: boolean;
+}
+
+/**
  * Timer tags of the transmit side are negative: −1 − (kind + KINDS · queue index); below those, a guest's kick a
- * delay-tx-notifications fault held back: −1 − (KINDS · queues + queue index).
+ * delay-tx-notifications fault held back: −1 − (KINDS · queues + queue index); below those, on scheduled vCPUs,
+ * the look at work the vCPU may have finished: −1 − (KINDS · queues + queues).
  */
 const KINDS = 2;
 const KIND_POLL_END = 0;
 const KIND_CREDIT = 1;
 /** tx_add_credit lets a burst reach at least 128 KiB, so that a jumbo frame never seizes the vif up. */
 const MIN_BURST = 131072;
+
+/** Where a piece of netback's TX work runs: the vif queue's TX NAPI poll (softirq), or its dealloc thread. */
+const IN_NAPI = 0;
+const IN_DEALLOC = 1;
+type TxContext = typeof IN_NAPI | typeof IN_DEALLOC;
+
+/** What to do when a piece of work is done, at its finish time (`fx`: the effects of the handler that sees it done). */
+type Then = (at: Nanos, fx: Effects) => void;
+
+/** Work on a scheduled vCPU not yet seen done, and what follows it. */
+interface PendingTx {
+  readonly job: Job;
+  readonly then: Then;
+}
 
 class TxQueue {
   readonly ring: TxRingBack;
@@ -68,6 +110,11 @@ class TxQueue {
   readonly notify = new NotificationFault();
   kicksLost = 0;
   kicksDelayed = 0;
+  /** Frames a poll on a scheduled vCPU took and has not handed to the bridge yet (its work is not done). */
+  inPoll = 0;
+  /** Scheduled vCPUs: the queue's TX NAPI instance (xenvif_poll) and its dealloc thread (xenvif_dealloc_kthread). */
+  napiSrc: CpuSource | null = null;
+  deallocSrc: CpuSource | null = null;
   constructor(
     readonly index: number,
     readonly spec: NetbackTxQueue,
@@ -86,13 +133,22 @@ export class NetbackTx {
   private readonly qs: TxQueue[] = [];
   private readonly byKey = new Map<number, TxQueue>();
   private readonly tx: TxCosts;
+  /** Scheduled vCPU: work submitted and not yet seen done, in submission order. */
+  private work: PendingTx[] = [];
+  private alarm: ((at: Nanos) => void) | null = null;
 
   constructor(
     private readonly cfg: NetbackTxConfig,
     private readonly core: Core,
+    private readonly sched: NetbackTxSched | null = null,
   ) {
     cfg.queues.forEach((spec, i) => {
       const q = new TxQueue(i, spec, cfg.credit);
+      if (sched !== null) {
+        const name = `vif${spec.vm}.${spec.queue}`;
+        q.napiSrc = sched.vcpu.napi(`${name}-tx`, sched.account);
+        q.deallocSrc = sched.vcpu.thread(`${name}-dealloc`, sched.account, sched.rt);
+      }
       this.qs.push(q);
       this.byKey.set(spec.vm * 65536 + spec.queue, q);
     });
@@ -104,7 +160,7 @@ export class NetbackTx {
   /** Frames of published requests netback has not taken (waiting for a poll, or for credit). */
   held(): number {
     let n = 0;
-    for (const q of this.qs) n += q.frames.length;
+    for (const q of this.qs) n += q.frames.length + q.inPoll;
     return n;
   }
 
@@ -211,10 +267,11 @@ export class NetbackTx {
       fx.timer(now + q.notify.delayNs, -1 - (KINDS * this.qs.length + q.index));
     }
     if (notified && kicked) q.reqNotifies++;
+    if (kicked) this.interrupt(now);
     // The late-event rule (see TxRingBack.onRequests), once per rsp_prod: a notification sent since the last
     // push already reaches netfront after those responses, and its handler reclaims them all.
     const late = q.ring.onRequests(reqProd, rspEvent, rspProdSeen) && q.notifiedProd !== q.ring.rspProd;
-    if (late) this.notify(q, now, fx);
+    if (late) this.notify(q, now, fx, IN_NAPI, false);
     if (kicked && !q.napi && !q.rateLimited && q.frames.length > 0) this.poll(q, now, fx);
   }
 
@@ -224,17 +281,24 @@ export class NetbackTx {
     if (q === undefined || frames === 0) return;
     const n = Math.min(slots, q.mappedSlots);
     q.mappedSlots -= n;
-    const done = this.core.run(now, this.tx.deallocPerBatch + n * this.tx.deallocPerSlot, 'tx-dealloc');
-    q.deallocResponses += n;
-    this.respond(q, n, done, fx);
+    // The zero-copy callback wakes the queue's dealloc thread, which unmaps the slots and answers them.
+    this.run(q, IN_DEALLOC, now, this.tx.deallocPerBatch + n * this.tx.deallocPerSlot, false, 0, 'tx-dealloc', fx, (done, fx2) => {
+      q.deallocResponses += n;
+      this.respond(q, n, done, fx2, IN_DEALLOC);
+    });
   }
 
   timer(tag: number, now: Nanos, fx: Effects): void {
     const rest = -1 - tag;
+    if (rest === (KINDS + 1) * this.qs.length) {
+      this.workDone(now, fx);
+      return;
+    }
     if (rest >= KINDS * this.qs.length) {
       // A held-back kick arrives: xenvif_tx_interrupt schedules NAPI, unless it already runs or is rate-limited.
       const q = this.qs[rest - KINDS * this.qs.length];
       if (q) {
+        this.interrupt(now);
         if (!q.napi && !q.rateLimited && q.frames.length > 0) this.poll(q, now, fx);
       }
       return;
@@ -244,7 +308,9 @@ export class NetbackTx {
     if (!q) return;
     if (kind === KIND_POLL_END) this.pollEnd(q, now, fx);
     else {
-      // xenvif_tx_credit_callback: new credit, then xenvif_napi_schedule_or_enable_events.
+      // xenvif_tx_credit_callback: new credit, then xenvif_napi_schedule_or_enable_events. On a scheduled vCPU the
+      // timer tick is a hard interrupt there (the callback runs in its TIMER_SOFTIRQ, not charged: see interrupt).
+      this.interrupt(now);
       q.creditTimer = false;
       this.addCredit(q);
       if (!q.napi) this.finalCheck(q, now, fx);
@@ -283,14 +349,18 @@ export class NetbackTx {
     }
     q.ring.consume(slots);
     q.mappedSlots += slots - copyOnlySlots;
-    const done = this.core.run(now, cost, 'tx-poll');
-    if (n > 0) {
-      const batch = f.shiftBatch(n, this.cfg.pool);
-      fx.send(this.cfg.backend, { kind: 'xmit', vm: q.spec.vm, queue: q.spec.queue, batch }, done);
-    }
-    if (copyOnlySlots > 0) this.respond(q, copyOnlySlots, done, fx);
-    fx.timer(done, -1 - (KIND_POLL_END + KINDS * q.index));
+    const batch = n > 0 ? f.shiftBatch(n, this.cfg.pool) : null;
     q.lastPollCount = n;
+    q.inPoll = n;
+    // The poll's packets count against net_rx_action's budget on a scheduled vCPU (xenvif_poll returns work_done).
+    this.run(q, IN_NAPI, now, cost, false, n, 'tx-poll', fx, (done, fx2) => {
+      q.inPoll = 0;
+      if (batch !== null) fx2.send(this.cfg.backend, { kind: 'xmit', vm: q.spec.vm, queue: q.spec.queue, batch }, done);
+      if (copyOnlySlots > 0) this.respond(q, copyOnlySlots, done, fx2, IN_NAPI);
+      // Dedicated core: the poll ends at its finish (a timer); scheduled: it ended now, when the vCPU says so.
+      if (this.sched === null) fx2.timer(done, -1 - (KIND_POLL_END + KINDS * q.index));
+      else this.pollEnd(q, done, fx2);
+    });
   }
 
   /** End of a poll: a full budget polls again; otherwise napi_complete_done and, unless rate-limited, the final check. */
@@ -353,21 +423,70 @@ export class NetbackTx {
     q.rateLimited = false;
   }
 
-  /** make_tx_response for n slots, then push_tx_responses: publish, and notify netfront if its rsp_event says so. */
-  private respond(q: TxQueue, n: number, at: Nanos, fx: Effects): void {
+  /**
+   * make_tx_response for n slots, then push_tx_responses: publish, and notify netfront if its rsp_event says so.
+   * `ctx`: the context it runs in (the poll or the dealloc thread), which the notify hypercall continues.
+   */
+  private respond(q: TxQueue, n: number, at: Nanos, fx: Effects, ctx: TxContext): void {
     if (n === 0) return;
     q.ring.respond(n);
     q.responses += n;
     const notify = q.ring.pushResponses();
     const s = q.spec;
     fx.send(s.frontend, { kind: 'txrsp', vm: s.vm, queue: s.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent }, at);
-    if (notify) this.notify(q, at, fx);
+    if (notify) this.notify(q, at, fx, ctx, true);
   }
 
-  private notify(q: TxQueue, at: Nanos, fx: Effects): void {
-    const done = this.core.run(at, this.cfg.costs.worker.notify, 'tx-notify');
+  /** The notify hypercall (notify_remote_via_irq); the event reaches netfront when it is done. */
+  private notify(q: TxQueue, at: Nanos, fx: Effects, ctx: TxContext, cont: boolean): void {
     q.notifies++;
     q.notifiedProd = q.ring.rspProd;
-    fx.send(q.spec.frontend, { kind: 'evt', vm: q.spec.vm, port: q.spec.port }, done);
+    this.run(q, ctx, at, this.cfg.costs.worker.notify, cont, 0, 'tx-notify', fx, (done, fx2) => {
+      fx2.send(q.spec.frontend, { kind: 'evt', vm: q.spec.vm, port: q.spec.port }, done);
+    });
+  }
+
+  /**
+   * Run `cost` of work for queue `q` in context `ctx`, then `then` at its finish. A dedicated core runs it at once
+   * (its finish is known now). On a scheduled vCPU a poll is work of the queue's TX NAPI instance (`packets`: what
+   * net_rx_action's budget counts) and a dealloc work of its thread; `cont`: it continues the work that just
+   * finished there without a scheduling point (a notify after the responses); `then` runs when the vCPU says the
+   * work is done (the alarm timer, then `workDone`).
+   */
+  private run(q: TxQueue, ctx: TxContext, now: Nanos, cost: Nanos, cont: boolean, packets: number, label: string, fx: Effects, then: Then): void {
+    const s = this.sched;
+    if (s === null) {
+      then(this.core.run(now, cost, label), fx);
+      return;
+    }
+    const src = (ctx === IN_NAPI ? q.napiSrc : q.deallocSrc) as CpuSource;
+    const tag = -1 - (KINDS + 1) * this.qs.length;
+    const alarm = (this.alarm ??= (at: Nanos) => fx.timer(at, tag));
+    this.work.push({ job: s.vcpu.submit(src, now, cost, cont, packets, alarm), then });
+  }
+
+  /**
+   * A hard interrupt on the scheduled vCPU: the guest's kick on the queue's TX event channel (xenvif_tx_interrupt,
+   * whose handler only schedules the queue's NAPI: the softirq then runs at the interrupt's exit) or the tick of the
+   * credit timer. Its handler's cost is not charged [assumption: as on a dedicated core, where neither is charged;
+   * the poll's tx.netbackPerPoll holds the per-poll work], so it only orders the work and wakes a blocked vCPU.
+   */
+  private interrupt(now: Nanos): void {
+    const s = this.sched;
+    if (s !== null) s.vcpu.hardirq(now, 0, s.account, null);
+  }
+
+  /** The vCPU says some work may be done: what follows each finished piece runs, in the order it was submitted. */
+  private workDone(now: Nanos, fx: Effects): void {
+    const s = this.sched;
+    if (s === null) return;
+    const list = this.work;
+    this.work = [];
+    const keep: PendingTx[] = [];
+    for (const w of list) {
+      if (s.vcpu.check(w.job, now)) w.then(now, fx);
+      else keep.push(w);
+    }
+    this.work = keep.concat(this.work);
   }
 }

@@ -327,7 +327,9 @@ export class WorkerActor implements Actor {
     this.id = cfg.id;
     this.pool = cfg.pool ?? new BatchPool();
     this.core = new Core(`dom0.worker${cfg.index}`);
-    this.tx = cfg.tx ? new NetbackTx({ ...cfg.tx, pool: this.pool, costs: cfg.costs }, this.core) : null;
+    // On scheduled vCPUs the TX side runs on the worker's vCPU, its dealloc threads of the RX thread's class.
+    const txSched = cfg.sched ? { vcpu: cfg.sched.vcpu, account: cfg.sched.account, rt: cfg.sched.src.rt } : null;
+    this.tx = cfg.tx ? new NetbackTx({ ...cfg.tx, pool: this.pool, costs: cfg.costs }, this.core, txSched) : null;
     cfg.served.forEach((s, i) => {
       this.qs.push(new QueueState(i, s, cfg.policy, cfg.qdisc));
       this.byKey.set(s.vm * 65536 + s.queue, i);

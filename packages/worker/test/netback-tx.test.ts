@@ -1,8 +1,8 @@
-// netback's transmit side on a worker: TX NAPI, copy-only frames answered at once and mapped ones after the dealloc, the credit scheduler, the fatal ring error.
+// netback's transmit side on a worker: TX NAPI, copy-only frames answered at once and mapped ones after the dealloc, the credit scheduler, the fatal ring error; and on a scheduled dom0 vCPU.
 import test from 'ava';
-import { RecordingEffects, takeBatch, UNIT_TEST_COSTS } from '@splitnet/model';
-import type { PacketBatch } from '@splitnet/model';
-import { WorkerActor, type WorkerConfig } from '../src/worker-actor.js';
+import { CpuAccount, RecordingEffects, takeBatch, UNIT_TEST_COSTS, Vcpu } from '@splitnet/model';
+import type { PacketBatch, VcpuParams } from '@splitnet/model';
+import { WorkerActor, type WorkerConfig, type WorkerSched } from '../src/worker-actor.js';
 import type { TxCredit } from '../src/netback-tx.js';
 
 const BACKEND = 1;
@@ -20,7 +20,8 @@ function frames(lens: readonly number[], at = 0): PacketBatch {
   return b;
 }
 
-function worker(credit: TxCredit | null = null): WorkerActor {
+/** A worker serving guest 0's one queue, RX and TX; `sched`: bound to a scheduled vCPU (absent: a dedicated core). */
+function worker(credit: TxCredit | null = null, sched?: WorkerSched): WorkerActor {
   const cfg: WorkerConfig = {
     id: 'worker.0',
     index: 0,
@@ -33,6 +34,7 @@ function worker(credit: TxCredit | null = null): WorkerActor {
     served: [{ vm: 0, queue: 0, frontend: FRONTEND, ringSize: 256 }],
     policy: { kind: 'none' },
     tx: { queues: [{ vm: 0, queue: 0, frontend: FRONTEND, ringSize: 256, port: 1 }], backend: BACKEND, budget: 64, credit },
+    ...(sched === undefined ? {} : { sched }),
   };
   return new WorkerActor(cfg);
 }
@@ -117,4 +119,70 @@ test('netback tx - a req_prod more than a ring ahead disables the vif and drops 
   // Later requests on the disabled vif are dropped too.
   w.receive(txreq(1, [1518]), 10, fx);
   t.is(w.report(10).tx?.drops?.['vif-disabled'], 2);
+});
+
+// On a scheduled dom0 vCPU: the kick's TX NAPI in softirq context, the dealloc kernel thread, and what follows each when the vCPU says it is done.
+
+function vcpu(wakeup: number, contextSwitch: number): Vcpu {
+  const params: VcpuParams = {
+    contextSwitch,
+    wakeup,
+    timeslice: 1_000_000,
+    netdevBudget: 300,
+    netdevBudgetTime: 2_000_000,
+    maxSoftirqTime: 2_000_000,
+    maxSoftirqRestart: 10,
+    ksoftirqd: true,
+  };
+  return new Vcpu('dom0.vcpu0', params, (v) => new CpuAccount('dom0.ksoftirqd0', v));
+}
+
+/** The worker bound to `v` as a normal kernel thread, charged to `account`. */
+function onVcpu(v: Vcpu, account = new CpuAccount('dom0.worker0', v)): WorkerActor {
+  return worker(null, { vcpu: v, src: v.thread('netback0', account, false), account });
+}
+
+const kick = { kind: 'txreq', vm: 0, queue: 0, reqProd: 1, rspEvent: 1, rspProdSeen: 0, notify: true } as const;
+
+test("netback tx on a vcpu - a kick wakes the blocked vCPU and the poll's frame goes to the bridge when the vCPU says the poll is done, charged to the worker", (t) => {
+  const v = vcpu(5000, 2000);
+  const account = new CpuAccount('dom0.worker0', v);
+  const w = onVcpu(v, account);
+  const fx = new RecordingEffects();
+  // At 10 µs the vCPU has been idle, hence blocked, since the start.
+  w.receive({ ...kick, batch: frames([1518]) }, 10_000, fx);
+  fx.drain(w);
+  const xmit = fx.of('xmit');
+  t.is(xmit.length, 1);
+  // The vCPU's wake-up (5 µs), then the poll (netbackPerPoll 500 + netbackPerPacket 1000) in softirq: no context switch.
+  t.true(Math.abs((xmit[0]?.at ?? 0) - 16_500) < 0.01, String(xmit[0]?.at));
+  t.true(Math.abs(account.busyThrough(30_000) - 1500) < 0.01, String(account.busyNs));
+  t.is(v.stats.switches, 0);
+});
+
+test('netback tx on a vcpu - the kick preempts a thread running on the vCPU: the TX poll runs in softirq at once, not after the thread', (t) => {
+  const v = vcpu(0, 0);
+  const other = v.thread('busy', new CpuAccount('other', v), false);
+  v.submit(other, 0, 100_000, false, 0, () => {});
+  const w = onVcpu(v);
+  const fx = new RecordingEffects();
+  w.receive({ ...kick, batch: frames([1518]) }, 10_000, fx);
+  fx.drain(w);
+  t.true(Math.abs((fx.of('xmit')[0]?.at ?? 0) - 11_500) < 0.01, String(fx.of('xmit')[0]?.at));
+});
+
+test('netback tx on a vcpu - the dealloc is a kernel thread: woken by the zero-copy callback, it pays the wake-up and a context switch before it answers the slot', (t) => {
+  const v = vcpu(5000, 2000);
+  const w = onVcpu(v);
+  const fx = new RecordingEffects();
+  w.receive({ ...kick, batch: frames([1518]) }, 0, fx);
+  fx.drain(w);
+  t.is(fx.of('txrsp').at(-1)?.rspProd, 0, 'the mapped slot waits for its dealloc');
+  w.receive({ kind: 'dealloc', vm: 0, queue: 0, frames: 1, slots: 1 }, 100_000, fx);
+  fx.drain(w);
+  const answer = fx.of('txrsp').find((m) => m.rspProd === 1);
+  // Wake-up 5 µs, switch 2 µs, deallocPerBatch 500 + deallocPerSlot 100.
+  t.true(Math.abs((answer?.at ?? 0) - 107_600) < 0.01, String(answer?.at));
+  t.is(v.stats.switches, 1);
+  t.is(w.report(200_000).tx?.held, 0);
 });
