@@ -181,6 +181,7 @@ export function throughputFigure(c: Timeline, lineRateGbps: number | undefined):
     'throughput',
     faults.length > 0 ? 'Throughput over time, with faults' : 'Throughput over time',
     'Frame bits delivered to the guests’ applications and offered at the NIC in each sample interval' +
+      (hasTx(samples) ? '; guests sent (TX): frame bits the guests’ applications sent, and the part of them that left on the wire' : '') +
       (faults.length > 0 ? '; shaded spans: injected faults (fault-start to fault-end in events.jsonl).' : '.') +
       ' The dashed grey line is the line rate at the first generator’s mean frame size.',
     () => {
@@ -188,6 +189,13 @@ export function throughputFigure(c: Timeline, lineRateGbps: number | undefined):
       const series: XYSeries[] = [
         { name: 'delivered', points: column(samples, 'gbps') },
         { name: 'offered', points: column(samples, 'offeredGbps') },
+        // A guest that sends: its side beside the receive side (metrics.jsonl has these columns only then).
+        ...(hasTx(samples)
+          ? [
+              { name: 'guests sent (TX)', points: column(samples, 'txGbps') },
+              { name: 'TX on the wire', points: column(samples, 'txWireGbps') },
+            ]
+          : []),
       ];
       const first = samples[0];
       if (lineRateGbps !== undefined && first) series.push(referenceLine('line rate', lineRateGbps, first.tMs, c.endMs));
@@ -223,6 +231,37 @@ export function interruptsFigure(c: Timeline): ReportItem {
       return series.length > 0 ? series : 'no interrupt was raised in this run';
     },
   );
+}
+
+/** Whether the samples carry the transmit path's columns (a guest sends). */
+function hasTx(samples: readonly MetricsRow[]): boolean {
+  return samples.some((r) => typeof r['txGbps'] === 'number');
+}
+
+/** The transmit side's interrupts and notifications over time, beside the receive side's (none when no guest sends). */
+export function txInterruptsFigures(c: Timeline): ReportItem[] {
+  const samples = c.samples;
+  if (!hasTx(samples)) return [];
+  return [
+    overTime(
+      c,
+      'tx-interrupts',
+      'Transmit path: interrupts and notifications over time',
+      'The transmit side, per second of emulated time: guest TX virtual interrupts (xennet_tx_interrupt upcalls), NIC TX-completion interrupts, TX notifications from the guests to netback and from netback to the guests, the TX responses (completions) netback gave the guests, and the pure ACKs the guests’ TCP ends sent. Series that stayed at zero are left out.',
+      'rate (1/s)',
+      () => {
+        const series = [
+          { name: 'guest TX virtual interrupts', points: column(samples, 'txVirqPerSec') },
+          { name: 'NIC TX-completion interrupts', points: column(samples, 'txNicIrqPerSec') },
+          { name: 'TX notifications (guest → netback)', points: column(samples, 'txGuestNotifyPerSec') },
+          { name: 'TX notifications (netback → guest)', points: column(samples, 'txNotifyPerSec') },
+          { name: 'TX completions', points: column(samples, 'txCompletionsPerSec') },
+          { name: 'TCP ACKs sent by guests', points: column(samples, 'txAckPerSec') },
+        ].filter(anyNonZero);
+        return series.length > 0 ? series : 'no transmit interrupt or notification in this run';
+      },
+    ),
+  ];
 }
 
 const CPU_PER_CORE_CAPTION =
@@ -409,6 +448,7 @@ export function runFigures(run: RunData): ReportItem[] {
   return [
     throughputFigure(c, finite(c.s.throughput.lineRateGbps)),
     interruptsFigure(c),
+    ...txInterruptsFigures(c),
     cpuPerCoreFigure(c.s.cpu),
     cpuOverTimeFigure(c),
     ...perVmFigures(c),
