@@ -374,7 +374,14 @@ export class NicActor implements Actor {
     for (let k = 0; k < n; k++) {
       const len = w.lenAt(k);
       if (tap !== undefined)
-        tap.nicArrival(w.atAt(k), w.flowAt(k), w.seqAt(k), len, this.linkDown ? 'link-down' : h.ring.length + h.inDriver >= ringSize ? 'nic-ring-full' : null);
+        tap.nicArrival(
+          w.atAt(k),
+          w.flowAt(k),
+          w.seqAt(k),
+          len,
+          this.linkDown ? 'link-down' : h.ring.length + h.inDriver >= ringSize ? 'nic-ring-full' : null,
+          w.tcpAt(k),
+        );
       this.emitted++;
       this.emittedBytes += len;
       if (this.linkDown) {
