@@ -213,23 +213,27 @@ export function throughputFigure(c: Timeline, lineRateGbps: number | undefined):
   );
 }
 
+/** Rates over time from metrics.jsonl columns ([series name, column]), the series that stayed at zero left out; `none` when all did. */
+function ratesOverTime(c: Timeline, id: string, title: string, caption: string, columns: readonly (readonly [string, string])[], none: string): ReportItem {
+  return overTime(c, id, title, caption, 'rate (1/s)', () => {
+    const series = columns.map(([name, key]) => ({ name, points: column(c.samples, key) })).filter(anyNonZero);
+    return series.length > 0 ? series : none;
+  });
+}
+
 export function interruptsFigure(c: Timeline): ReportItem {
-  const samples = c.samples;
-  return overTime(
+  return ratesOverTime(
     c,
     'interrupts',
     'Interrupts over time',
     'Virtual interrupts (event-channel upcalls to guest vCPUs), physical interrupts raised by the NIC, netback notify hypercalls and front-end coalescing timer polls, per second of emulated time. Series that stayed at zero are left out.',
-    'rate (1/s)',
-    () => {
-      const series = [
-        { name: 'virtual interrupts', points: column(samples, 'virqPerSec') },
-        { name: 'physical interrupts (NIC)', points: column(samples, 'physicalIrqPerSec') },
-        { name: 'notify hypercalls (netback)', points: column(samples, 'notifyPerSec') },
-        { name: 'timer polls (front-end)', points: column(samples, 'timerPollsPerSec') },
-      ].filter(anyNonZero);
-      return series.length > 0 ? series : 'no interrupt was raised in this run';
-    },
+    [
+      ['virtual interrupts', 'virqPerSec'],
+      ['physical interrupts (NIC)', 'physicalIrqPerSec'],
+      ['notify hypercalls (netback)', 'notifyPerSec'],
+      ['timer polls (front-end)', 'timerPollsPerSec'],
+    ],
+    'no interrupt was raised in this run',
   );
 }
 
@@ -240,26 +244,22 @@ function hasTx(samples: readonly MetricsRow[]): boolean {
 
 /** The transmit side's interrupts and notifications over time, beside the receive side's (none when no guest sends). */
 export function txInterruptsFigures(c: Timeline): ReportItem[] {
-  const samples = c.samples;
-  if (!hasTx(samples)) return [];
+  if (!hasTx(c.samples)) return [];
   return [
-    overTime(
+    ratesOverTime(
       c,
       'tx-interrupts',
       'Transmit path: interrupts and notifications over time',
       'The transmit side, per second of emulated time: guest TX virtual interrupts (xennet_tx_interrupt upcalls), NIC TX-completion interrupts, TX notifications from the guests to netback and from netback to the guests, the TX responses (completions) netback gave the guests, and the pure ACKs the guests’ TCP ends sent. Series that stayed at zero are left out.',
-      'rate (1/s)',
-      () => {
-        const series = [
-          { name: 'guest TX virtual interrupts', points: column(samples, 'txVirqPerSec') },
-          { name: 'NIC TX-completion interrupts', points: column(samples, 'txNicIrqPerSec') },
-          { name: 'TX notifications (guest → netback)', points: column(samples, 'txGuestNotifyPerSec') },
-          { name: 'TX notifications (netback → guest)', points: column(samples, 'txNotifyPerSec') },
-          { name: 'TX completions', points: column(samples, 'txCompletionsPerSec') },
-          { name: 'TCP ACKs sent by guests', points: column(samples, 'txAckPerSec') },
-        ].filter(anyNonZero);
-        return series.length > 0 ? series : 'no transmit interrupt or notification in this run';
-      },
+      [
+        ['guest TX virtual interrupts', 'txVirqPerSec'],
+        ['NIC TX-completion interrupts', 'txNicIrqPerSec'],
+        ['TX notifications (guest → netback)', 'txGuestNotifyPerSec'],
+        ['TX notifications (netback → guest)', 'txNotifyPerSec'],
+        ['TX completions', 'txCompletionsPerSec'],
+        ['TCP ACKs sent by guests', 'txAckPerSec'],
+      ],
+      'no transmit interrupt or notification in this run',
     ),
   ];
 }

@@ -211,14 +211,17 @@ export class RunMetrics {
       for (const spec of METRIC_SPECS) if (spec.when === 'tx') this.registry.registerMetric(this.metric(spec.name));
       this.txRegistered = true;
     }
-    this.count('splitnet_tx_packets_sent_total', [[{}, x.sent]]);
-    this.count('splitnet_tx_bytes_sent_total', [[{}, x.sentBytes]]);
-    this.count('splitnet_tx_packets_on_wire_total', [[{}, x.onWire]]);
-    this.count('splitnet_tx_virtual_interrupts_total', [[{}, x.virqs]]);
-    this.count('splitnet_tx_guest_notifications_total', [[{}, x.guestNotifies]]);
-    this.count('splitnet_tx_notifications_sent_total', [[{}, x.netbackNotifies]]);
-    this.count('splitnet_tx_nic_interrupts_total', [[{}, x.nicIrqs]]);
-    this.count('splitnet_tx_completions_total', [[{}, x.responses]]);
+    const totals: readonly (readonly [string, number])[] = [
+      ['splitnet_tx_packets_sent_total', x.sent],
+      ['splitnet_tx_bytes_sent_total', x.sentBytes],
+      ['splitnet_tx_packets_on_wire_total', x.onWire],
+      ['splitnet_tx_virtual_interrupts_total', x.virqs],
+      ['splitnet_tx_guest_notifications_total', x.guestNotifies],
+      ['splitnet_tx_notifications_sent_total', x.netbackNotifies],
+      ['splitnet_tx_nic_interrupts_total', x.nicIrqs],
+      ['splitnet_tx_completions_total', x.responses],
+    ];
+    for (const [name, v] of totals) this.count(name, [[{}, v]]);
     this.count(
       'splitnet_tx_packets_dropped_total',
       TX_DROP_REASONS.map((reason) => [{ reason }, x.drops[reason]]),
