@@ -158,7 +158,10 @@ function policyWindow(p: PolicySpec, load: Load, buffer: number): { ns: Nanos; h
  *   (ring credits) cross the bus; one later than that lets the ring run dry where sim's would not;
  * - the mean gap between packets at a guest RX ring whose packets meet no coalescing window anywhere on their
  *   path (NIC, netback, netfront): each may then take its own interrupt, and a lag near the gap merges them;
- * - a guest vCPU's `blockAfter`, when set above 0: whether it blocked depends on when its next upcall arrives.
+ * - a guest vCPU's `blockAfter`, when set above 0: whether it blocked depends on when its next upcall arrives;
+ * - when a guest sends, the transmit path's (transmitConstants) and, for TCP_RR flows, the transaction time per
+ *   bus hop (rrConstants).
+ * A guest's own frames count only where they go: not at the NIC's receive side, not at its own RX ring.
  * Not here, on purpose: NAPI has no interval in the model (it polls by budget); the NIC ring's fill time, since
  * its credits never cross the bus (the NIC and its driver share a process in every placement); dom0's time
  * slice and softirq limits, since scheduled dom0 vCPUs need the whole driver domain in one process.
@@ -277,7 +280,7 @@ function transmitConstants(s: CompiledScenario, steering: ReturnType<typeof buil
  * and guest, there and back) between the wire and a guest, 8 between two guests (each guest's worker, there and
  * back). Every hop of every transaction runs late by about the lag, so a lag L adds about hops × L to the
  * transaction time X: a tenth of X ÷ hops keeps the transaction latency and rate within about 10 %. X is the
- * model's own, from a sim run of the scenario (its p50 per flow; closed-loop workloads are the only constants
+ * model's own, from a sim run of the scenario without its faults (its p50 per flow; closed-loop workloads are the only constants
  * here that no formula gives: they are what the whole path's costs and windows add up to).
  */
 function rrConstants(s: CompiledScenario): TimeConstant[] {
@@ -301,7 +304,8 @@ const rrOfScenario = new WeakMap<CompiledScenario, readonly RrFlowSummary[]>();
 function simRr(s: CompiledScenario): readonly RrFlowSummary[] {
   let rr = rrOfScenario.get(s);
   if (rr === undefined) {
-    rr = runSim(s).summary.tcp?.rr ?? [];
+    // Without its faults: the constant is the fault-free path's, and some faults exist only in live (a NATS restart).
+    rr = runSim({ ...s, faults: [] }).summary.tcp?.rr ?? [];
     rrOfScenario.set(s, rr);
   }
   return rr;
