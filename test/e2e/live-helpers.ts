@@ -265,3 +265,34 @@ export function relativeTo(sim: Figures, live: Figures): Record<keyof Figures, n
     latencyP99Us: rel('latencyP99Us'),
   };
 }
+
+/** What a TCP_RR run must agree with sim on (docs/live.md, "Agreement with sim"): per flow, transactions/s and the transaction latency. */
+export interface RrFigures {
+  readonly transactionsPerSec: number;
+  readonly latencyP50Us: number;
+  readonly latencyP99Us: number;
+}
+
+/** The first TCP_RR flow's figures (undefined when the run has none). */
+export function rrFiguresOf(s: Summary): RrFigures | undefined {
+  const rr = s.tcp?.rr[0];
+  return rr === undefined ? undefined : { transactionsPerSec: rr.transactionsPerSec, latencyP50Us: rr.latencyUs.p50, latencyP99Us: rr.latencyUs.p99 };
+}
+
+/**
+ * How close a valid TCP_RR run must come to sim: transactions/s as throughput (±2 %), the transaction latency as the
+ * one-way latency (p50 ±5 %, p99 ±10 %).
+ */
+export const RR_AGREEMENT_TOLERANCE: Readonly<Record<keyof RrFigures, number>> = {
+  transactionsPerSec: AGREEMENT_TOLERANCE.gbps,
+  latencyP50Us: AGREEMENT_TOLERANCE.latencyP50Us,
+  latencyP99Us: AGREEMENT_TOLERANCE.latencyP99Us,
+};
+
+/** The TCP_RR figures of `live` outside RR_AGREEMENT_TOLERANCE of sim's, one line each (empty: it agrees). */
+export function rrDisagreements(sim: RrFigures, live: RrFigures): string[] {
+  return (Object.entries(RR_AGREEMENT_TOLERANCE) as [keyof RrFigures, number][]).flatMap(([k, tol]) => {
+    const rel = (live[k] - sim[k]) / sim[k];
+    return Math.abs(rel) <= tol ? [] : [`${k}: ${(rel * 100).toFixed(1)} % from sim, tolerance ${tol * 100} %`];
+  });
+}

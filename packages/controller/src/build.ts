@@ -55,6 +55,8 @@ export interface ActorGraph {
     readonly gqVm: readonly number[];
     readonly gqQueue: readonly number[];
     readonly gqWorker: readonly number[];
+    /** The transmit path's (null: no guest sends): per flow, the guest that sends on it (-1: none) and its TX queue there. */
+    readonly tx: { readonly flowVm: Int32Array; readonly flowGuestQueue: Uint16Array } | null;
   };
 }
 
@@ -419,6 +421,13 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
     pool,
     vcpus: dom0?.vcpus ?? [],
     respawn,
-    steering: { flowNicQueue, flowGq, gqVm, gqQueue, gqWorker },
+    steering: {
+      flowNicQueue,
+      flowGq,
+      gqVm,
+      gqQueue,
+      gqWorker,
+      tx: tx === null ? null : { flowVm: tx.backend.flowVm, flowGuestQueue: tx.backend.flowGuestQueue },
+    },
   };
 }

@@ -1,9 +1,10 @@
 // The lag bound a live run is judged by: live.maxLag as written, or (auto) a tenth of the scenario's shortest modelled time constant.
-import { meanFrameBytes, MS, rxSlots, SEC, US, WIRE_OVERHEAD_BYTES } from '@splitnet/model';
+import { meanFrameBytes, MS, rxSlots, SEC, tcpFrameBytes, txSlots, US, WIRE_OVERHEAD_BYTES } from '@splitnet/model';
 import type { Nanos, PolicySpec } from '@splitnet/model';
-import type { LagBound } from '@splitnet/results';
+import type { LagBound, RrFlowSummary } from '@splitnet/results';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { buildActors } from './build.js';
+import { runSim } from './run-sim.js';
 
 /**
  * `auto` judges a run against this fraction of its shortest time constant. A live run's inputs reach an actor
@@ -32,38 +33,67 @@ interface Load {
   bytesPerSec: number;
 }
 
+type Generator = CompiledScenario['traffic']['generators'][number];
+
+/** What a generator offers on one side of the datapath: frames/s over all its flows, and their mean frame bytes (null: nothing there). */
+type Offer = (g: Generator, linkBitsPerSec: number) => { pps: number; frameBytes: number } | null;
+
 /**
- * What a generator offers, frames/s. A closed-loop one sends what TCP lets it: a bulk stream at most the line
- * rate in full segments (its peak); a TCP_RR flow a token 1 frame/s per flow, so that the windows that do not
- * depend on load (a static timer's usecs) still count as its constants while load-driven ones stay out.
+ * What a generator offers the receive path, frames/s. A closed-loop one sends what TCP lets it: a bulk stream at
+ * most the line rate in full segments (its peak); a TCP_RR flow a token 1 frame/s per flow, so that the windows
+ * that do not depend on load (a static timer's usecs) still count as its constants while load-driven ones stay
+ * out (its own constant is its transaction time, below).
  */
-function offeredPps(g: CompiledScenario['traffic']['generators'][number], linkBitsPerSec: number): number {
-  if (g.closedLoop === undefined) return g.pps;
-  if (g.closedLoop.workload === 'rr') return g.flows;
-  return linkBitsPerSec / ((meanFrameBytes(g.size) + WIRE_OVERHEAD_BYTES) * 8);
-}
+const rxOffer: Offer = (g, linkBitsPerSec) => {
+  const frameBytes = meanFrameBytes(g.size);
+  if (g.closedLoop === undefined) return { pps: g.pps, frameBytes };
+  if (g.closedLoop.workload === 'rr') return { pps: g.flows, frameBytes };
+  return { pps: linkBitsPerSec / ((frameBytes + WIRE_OVERHEAD_BYTES) * 8), frameBytes };
+};
+
+/**
+ * What guests send on the transmit path, frames/s: an open-loop generator from a guest its rate; a closed-loop
+ * one whose active end is a guest what rxOffer gives it; one whose active end is behind the wire, the guest's
+ * answers — a bulk stream's ACKs, one per two full segments (`__tcp_ack_snd_check`), of header-only frames;
+ * a TCP_RR server's token rate.
+ */
+const txOffer: Offer = (g, linkBitsPerSec) => {
+  const cl = g.closedLoop;
+  if (g.sender !== undefined) return rxOffer(g, linkBitsPerSec);
+  if (cl === undefined) return null;
+  if (cl.workload === 'rr') return { pps: g.flows, frameBytes: tcpFrameBytes(cl.responseBytes ?? 0) };
+  const data = rxOffer(g, linkBitsPerSec) as { pps: number };
+  return { pps: data.pps / 2, frameBytes: tcpFrameBytes(0) };
+};
 
 /**
  * Each source's offered load at its busiest: for every instant a generator starts, the generators then running,
  * their frames split evenly over their flows (they send round-robin), scaled down to the link's rate when they
- * ask for more (the wire never carries more), summed by the source each flow is steered to.
+ * ask for more (the wire never carries more), summed by the source each flow is steered to (a flow whose source
+ * is below 0 has none on this side).
  */
-function peakLoads(s: CompiledScenario, sourceOfFlow: ArrayLike<number>, sources: number): Load[] {
+function peakLoads(s: CompiledScenario, sourceOfFlow: ArrayLike<number>, sources: number, offer: Offer = rxOffer): Load[] {
   const gens = s.traffic.generators;
   const linkBitsPerSec = s.topology.linkGbps * 1e9;
   const peak: Load[] = Array.from({ length: sources }, () => ({ pps: 0, bytesPerSec: 0 }));
   for (const at of gens) {
     const running = gens.filter((g) => g.start <= at.start && at.start < g.stop);
-    const wire = running.reduce((sum, g) => sum + offeredPps(g, linkBitsPerSec) * (meanFrameBytes(g.size) + WIRE_OVERHEAD_BYTES) * 8, 0);
+    const wire = running.reduce((sum, g) => {
+      const o = offer(g, linkBitsPerSec);
+      return sum + (o === null ? 0 : o.pps * (o.frameBytes + WIRE_OVERHEAD_BYTES) * 8);
+    }, 0);
     const scale = wire > linkBitsPerSec ? linkBitsPerSec / wire : 1;
     const now: Load[] = Array.from({ length: sources }, () => ({ pps: 0, bytesPerSec: 0 }));
     for (const g of running) {
-      const perFlow = (offeredPps(g, linkBitsPerSec) * scale) / g.flows;
-      const bytes = meanFrameBytes(g.size);
+      const o = offer(g, linkBitsPerSec);
+      if (o === null) continue;
+      const perFlow = (o.pps * scale) / g.flows;
       for (let f = g.firstFlow; f < g.firstFlow + g.flows; f++) {
-        const load = now[sourceOfFlow[f] as number] as Load;
+        const source = sourceOfFlow[f] as number;
+        if (source < 0) continue;
+        const load = now[source] as Load;
         load.pps += perFlow;
-        load.bytesPerSec += perFlow * bytes;
+        load.bytesPerSec += perFlow * o.frameBytes;
       }
     }
     now.forEach((l, i) => {
@@ -128,7 +158,10 @@ function policyWindow(p: PolicySpec, load: Load, buffer: number): { ns: Nanos; h
  *   (ring credits) cross the bus; one later than that lets the ring run dry where sim's would not;
  * - the mean gap between packets at a guest RX ring whose packets meet no coalescing window anywhere on their
  *   path (NIC, netback, netfront): each may then take its own interrupt, and a lag near the gap merges them;
- * - a guest vCPU's `blockAfter`, when set above 0: whether it blocked depends on when its next upcall arrives.
+ * - a guest vCPU's `blockAfter`, when set above 0: whether it blocked depends on when its next upcall arrives;
+ * - when a guest sends, the transmit path's (transmitConstants) and, for TCP_RR flows, the transaction time per
+ *   bus hop (rrConstants).
+ * A guest's own frames count only where they go: not at the NIC's receive side, not at its own RX ring.
  * Not here, on purpose: NAPI has no interval in the model (it polls by budget); the NIC ring's fill time, since
  * its credits never cross the bus (the NIC and its driver share a process in every placement); dom0's time
  * slice and softirq limits, since scheduled dom0 vCPUs need the whole driver domain in one process.
@@ -139,7 +172,9 @@ export function timeConstants(s: CompiledScenario): TimeConstant[] {
   const out: TimeConstant[] = [];
   const extraSlots = topo.vrss === 'per-flow' && topo.steering === 'toeplitz' && topo.toeplitz?.hashSlot === true ? 1 : 0;
 
-  const nic = peakLoads(s, steering.flowNicQueue, topo.nicQueues);
+  // Frames a guest sends reach the NIC's receive side never (to the wire they leave by its TX queues, below).
+  const fromWire = Array.from(steering.flowNicQueue, (q, f) => (s.traffic.flows[f]?.sender === undefined ? q : -1));
+  const nic = peakLoads(s, fromWire, topo.nicQueues);
   let nicWindows = 0;
   nic.forEach((load, q) => {
     if (load.pps === 0) return;
@@ -148,7 +183,12 @@ export function timeConstants(s: CompiledScenario): TimeConstant[] {
     if (w !== null) nicWindows++;
   });
 
-  const guest = peakLoads(s, steering.flowGq, steering.gqVm.length);
+  // A flow a guest sends to the wire reaches no guest RX ring (its `vm` is its sender).
+  const toGuestRx = Array.from(steering.flowGq, (gq, f) => {
+    const spec = s.traffic.flows[f];
+    return spec?.sender !== undefined && spec.sender === spec.vm ? -1 : gq;
+  });
+  const guest = peakLoads(s, toGuestRx, steering.gqVm.length);
   guest.forEach((load, gq) => {
     if (load.pps === 0) return;
     const vm = steering.gqVm[gq] as number;
@@ -169,11 +209,106 @@ export function timeConstants(s: CompiledScenario): TimeConstant[] {
     out.push({ what: `guest RX ring fill time (${ringPackets} packets at ${rate(load.pps)} packets/s, ${where})`, ns: (ringPackets / load.pps) * SEC });
   });
 
+  out.push(...transmitConstants(s, steering), ...rrConstants(s));
+
   for (const vm of topo.vms) {
     if (vm.blockAfter !== null && vm.blockAfter > 0) out.push({ what: `guest vCPU blockAfter (vm.${vm.id})`, ns: vm.blockAfter });
   }
   // Stable: equal constants keep the order above (NIC, then each ring's back end, front end, fill time).
   return out.sort((a, b) => a.ns - b.ns);
+}
+
+/**
+ * The transmit path's constants, each at the busiest source it applies to, at what the guests send there:
+ * - NIC TX-completion coalescing (per NIC TX queue, frames to the wire): the NIC's policy sees completions as it
+ *   sees arrivals on RX, so its window at the TX load, as above;
+ * - the guest TX ring's fill time: its slots ÷ the slots per frame ÷ the frames sent on it per second. TX
+ *   responses (and, for grant-mapped frames, the dealloc's) cross the bus; one later than that lets the ring
+ *   stop the queue where sim's would not;
+ * - the mean gap between frames at a guest TX queue whose completions meet no window (netfront has no TX
+ *   coalescing; the NIC's policy, if it has a window, batches completions of frames to the wire): each TX
+ *   response may take its own virtual interrupt, and a lag near the gap merges them;
+ * - the credit scheduler's window (`tx.rateInterval`, when `tx.rate` is set): frames held for credit go at its end.
+ */
+function transmitConstants(s: CompiledScenario, steering: ReturnType<typeof buildActors>['steering']): TimeConstant[] {
+  const tx = steering.tx;
+  if (tx === null || s.tx === null) return [];
+  const topo = s.topology;
+  const flows = s.traffic.flows;
+  const out: TimeConstant[] = [];
+  const toGuest = (f: number): boolean => {
+    const spec = flows[f];
+    return spec?.sender !== undefined && spec.vm !== spec.sender;
+  };
+  // Frames to the wire, by the NIC TX queue of their flow (skb_tx_hash: the queue RSS gives the flow).
+  const nicQueueOf = Array.from(tx.flowVm, (vm, f) => (vm < 0 || toGuest(f) ? -1 : (steering.flowNicQueue[f] as number)));
+  const nicWindowed = new Set<number>();
+  peakLoads(s, nicQueueOf, topo.nicQueues, txOffer).forEach((load, q) => {
+    if (load.pps === 0) return;
+    const w = policyWindow(s.coalescing.nic, load, topo.nicRingSize);
+    if (w === null) return;
+    nicWindowed.add(q);
+    out.push({ what: `NIC TX-completion coalescing (${w.how}, NIC TX queue ${q})`, ns: w.ns });
+  });
+  // Guest TX queues, numbered vm by vm.
+  const base: number[] = [];
+  let sources = 0;
+  for (const vm of topo.vms) {
+    base.push(sources);
+    sources += vm.queues;
+  }
+  const txqOf = Array.from(tx.flowVm, (vm, f) => (vm < 0 ? -1 : (base[vm] as number) + (tx.flowGuestQueue[f] as number)));
+  // A TX queue's completions meet a window only when every frame on it goes to the wire through a windowed NIC TX queue.
+  const unwindowed = new Set<number>();
+  txqOf.forEach((txq, f) => {
+    if (txq >= 0 && (toGuest(f) || !nicWindowed.has(steering.flowNicQueue[f] as number))) unwindowed.add(txq);
+  });
+  peakLoads(s, txqOf, sources, txOffer).forEach((load, txq) => {
+    if (load.pps === 0) return;
+    const vm = base.findLastIndex((b) => b <= txq);
+    const where = `vm.${vm} TX queue ${txq - (base[vm] as number)}`;
+    const framePackets = Math.floor((topo.vms[vm] as { ringSize: number }).ringSize / txSlots(load.bytesPerSec / load.pps));
+    if (unwindowed.has(txq)) out.push({ what: `TX frame gap with no completion coalescing (${rate(load.pps)} packets/s, ${where})`, ns: SEC / load.pps });
+    out.push({ what: `guest TX ring fill time (${framePackets} packets at ${rate(load.pps)} packets/s, ${where})`, ns: (framePackets / load.pps) * SEC });
+  });
+  if (s.tx.creditBytes !== null) out.push({ what: 'TX credit window (tx.rateInterval)', ns: s.tx.creditInterval });
+  return out;
+}
+
+/**
+ * A TCP_RR flow's transaction time ÷ the bus hops a transaction crosses with one process per actor: 4 (worker
+ * and guest, there and back) between the wire and a guest, 8 between two guests (each guest's worker, there and
+ * back). Every hop of every transaction runs late by about the lag, so a lag L adds about hops × L to the
+ * transaction time X: a tenth of X ÷ hops keeps the transaction latency and rate within about 10 %. X is the
+ * model's own, from a sim run of the scenario without its faults (its p50 per flow; closed-loop workloads are the only constants
+ * here that no formula gives: they are what the whole path's costs and windows add up to).
+ */
+function rrConstants(s: CompiledScenario): TimeConstant[] {
+  const rrFlows = new Map<number, number>();
+  for (const g of s.traffic.generators) {
+    if (g.closedLoop?.workload !== 'rr') continue;
+    for (let f = g.firstFlow; f < g.firstFlow + g.flows; f++) rrFlows.set(f, g.receiver !== undefined ? 8 : 4);
+  }
+  if (rrFlows.size === 0) return [];
+  const rr = simRr(s);
+  return rr.flatMap((r) => {
+    const hops = rrFlows.get(r.flow);
+    if (hops === undefined || r.transactions === 0) return [];
+    const us = r.latencyUs.p50;
+    return [{ what: `TCP_RR transaction time ÷ ${hops} bus hops (flow ${r.flow}: p50 ${us} µs in sim)`, ns: (us * US) / hops }];
+  });
+}
+
+/** The TCP_RR figures sim gives for the scenario, computed once per scenario (the lag bound is asked for more than once a run). */
+const rrOfScenario = new WeakMap<CompiledScenario, readonly RrFlowSummary[]>();
+function simRr(s: CompiledScenario): readonly RrFlowSummary[] {
+  let rr = rrOfScenario.get(s);
+  if (rr === undefined) {
+    // Without its faults: the constant is the fault-free path's, and some faults exist only in live (a NATS restart).
+    rr = runSim({ ...s, faults: [] }).summary.tcp?.rr ?? [];
+    rrOfScenario.set(s, rr);
+  }
+  return rr;
 }
 
 /** The bound a live run is judged by, how it was chosen, and the constant it was judged against. */

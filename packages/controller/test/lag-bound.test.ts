@@ -151,3 +151,74 @@ test('lag bound - the summary names the bound and the constant in words', (t) =>
   ];
   for (const [b, text] of cases) t.is(lagBoundText(b), text);
 });
+
+// The transmit path: guests that send. [what, scenario, the constant (its words), its µs]
+const GUEST_SENDS = 'topology: { vms: { count: 2, queues: 1 }, workers: 2, vrss: per-flow, nicQueues: 1 }\n';
+const transmit: [string, string, string, number][] = [
+  [
+    "NIC TX-completion coalescing at the guest's sending rate (a static 20 µs timer, 1 Gbit/s of 1518-byte frames to the wire)",
+    `${GUEST_SENDS}traffic: [ { from: vm.0, protocol: udp, rate: 1Gbps, size: 1518, flows: 4 } ]\ncoalescing: { nic: { policy: static, usecs: 20 } }\n`,
+    'NIC TX-completion coalescing (static throttle usecs 20, NIC TX queue 0)',
+    20,
+  ],
+  [
+    // 256 slots, one slot per 1518-byte frame, at 1e9 / ((1518 + 20) × 8) = 81.3 k frames/s: 3.15 ms.
+    "the guest TX ring's fill time at the guest's sending rate",
+    `${GUEST_SENDS}traffic: [ { from: vm.0, protocol: udp, rate: 1Gbps, size: 1518, flows: 4 } ]\ncoalescing: { nic: { policy: static, usecs: 20 } }\n`,
+    'guest TX ring fill time (256 packets at 81.3 k packets/s, vm.0 TX queue 0)',
+    3149.8,
+  ],
+  [
+    // Guest to guest no NIC sees the frames: each TX response may take its own virtual interrupt.
+    'the gap between frames at a guest TX queue whose completions meet no window (guest to guest, 3 Gbit/s of 1518-byte frames)',
+    `${GUEST_SENDS}traffic: [ { from: vm.0, to: vm.1, protocol: udp, rate: 3Gbps, size: 1518, flows: 4 } ]\n`,
+    'TX frame gap with no completion coalescing (244 k packets/s, vm.0 TX queue 0)',
+    4.1013,
+  ],
+  [
+    "the credit scheduler's window when the vif has a rate",
+    `${GUEST_SENDS}traffic: [ { from: vm.0, protocol: udp, rate: 1Gbps, size: 1518, flows: 4 } ]\ntx: { rate: 2Gbps, rateInterval: 200us }\n`,
+    'TX credit window (tx.rateInterval)',
+    200,
+  ],
+];
+for (const [what, yaml, constant, constantUs] of transmit) {
+  test(`lag bound - transmit path: ${what}`, (t) => {
+    const found = timeConstants(scenario(yaml)).find((c) => c.what === constant);
+    t.truthy(found, JSON.stringify(timeConstants(scenario(yaml)).map((c) => c.what)));
+    t.is(Number(((found?.ns ?? 0) / 1000).toPrecision(5)), constantUs);
+  });
+}
+
+test("lag bound - a guest sending to the wire adds no receive-side constant (its frames reach neither the NIC's receive side nor a guest RX ring)", (t) => {
+  const names = timeConstants(scenario(`${GUEST_SENDS}traffic: [ { from: vm.0, protocol: udp, rate: 1Gbps, size: 1518, flows: 4 } ]\n`)).map((c) => c.what);
+  t.deepEqual(
+    names.filter((w) => / queue \d+\)$/.test(w) && !/TX queue/.test(w)),
+    [],
+    JSON.stringify(names),
+  );
+  t.true(names.includes('guest TX ring fill time (256 packets at 81.3 k packets/s, vm.0 TX queue 0)'), JSON.stringify(names));
+});
+
+test('lag bound - a receive-only scenario has no transmit-path constant', (t) => {
+  const names = timeConstants(scenario(`${ONE_QUEUE}traffic: [ { flows: 4, rate: 1Gbps, size: 1518 } ]\n`)).map((c) => c.what);
+  t.deepEqual(
+    names.filter((w) => /TX|credit/.test(w)),
+    [],
+  );
+});
+
+test('lag bound - TCP_RR: the transaction time sim gives, divided by the 4 bus hops of a transaction between the wire and a guest, is a constant', (t) => {
+  const s = loadScenarioFile(`${EXAMPLES}tcp-rr.yaml`);
+  const rr = timeConstants(s).find((c) => c.what.startsWith('TCP_RR'));
+  // examples/tcp-rr.yaml in sim: p50 52.063 µs (the front end's 50 µs timer holds each request).
+  t.is(rr?.what, 'TCP_RR transaction time ÷ 4 bus hops (flow 0: p50 52.063 µs in sim)');
+  t.is(rr?.ns, (52.063 * 1000) / 4);
+});
+
+test('lag bound - TCP_RR without coalescing: its transaction time per hop is the shortest constant, and the bound is at the floor', (t) => {
+  const s = loadScenarioFile(`${EXAMPLES}tcp-rr.yaml`, { overrides: ['coalescing.frontend=none', 'coalescing.nic=none'] });
+  const b = lagBound(s);
+  t.is(b.constant?.what, 'TCP_RR transaction time ÷ 4 bus hops (flow 0: p50 16.559 µs in sim)');
+  t.is(b.us, 1);
+});

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { formatResolvedYaml } from '@splitnet/scenario';
-import { SUMMARY_ID_COLUMNS, writeResults } from '@splitnet/results';
+import { finalView, RunMetrics, SUMMARY_ID_COLUMNS, writeResults } from '@splitnet/results';
 import type { RunResult } from '@splitnet/results';
 import { runSim } from '../src/run-sim.js';
 import { scenario } from './helpers.js';
@@ -155,4 +155,50 @@ faults:
   t.is(rows[0]?.['faults_restarts'], 1);
   t.true((rows[0]?.['dropped_lost_in_crash_packets'] as number) > 0);
   t.true(columns.includes('dropped_link_down_packets'), 'a run with faults shows the fault-only drop reasons');
+});
+
+test('results files - a guest that sends: metrics.jsonl and timeseries.csv carry the transmit series, whose mean over the window is the summary’s tx figures; a receive-only run has none', async (t) => {
+  const sending = BASE.replace(
+    'traffic: [ { flows: 12, rate: 4Gbps, size: 1518, pattern: poisson } ]',
+    'traffic: [ { flows: 12, rate: 2Gbps, size: 1518 }, { name: out, from: vm.0, protocol: udp, rate: 1Gbps, size: 1518, flows: 2 } ]',
+  );
+  t.not(sending, BASE);
+  const { dir, result } = writeRun(sending);
+  const tx = result.summary.tx;
+  if (tx === undefined) return t.fail('a guest sends: summary.tx');
+  const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Row);
+  const inWindow = lines.filter((r) => (r['tMs'] as number) > 1);
+  const mean = (k: string) => inWindow.reduce((n, r) => n + (r[k] as number), 0) / inWindow.length;
+  const close = (a: number, b: number) => Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b));
+  t.true(close(mean('txGbps'), tx.sentGbps), `txGbps ${mean('txGbps')} vs ${tx.sentGbps}`);
+  t.true(close(mean('txWireGbps'), tx.onWireGbps), `txWireGbps ${mean('txWireGbps')} vs ${tx.onWireGbps}`);
+  t.true(close(mean('txVirqPerSec'), tx.interrupts.virqPerSec), `txVirqPerSec ${mean('txVirqPerSec')} vs ${tx.interrupts.virqPerSec}`);
+  t.true(close(mean('txNicIrqPerSec'), tx.interrupts.nicIrqPerSec), `txNicIrqPerSec ${mean('txNicIrqPerSec')} vs ${tx.interrupts.nicIrqPerSec}`);
+  t.true(close(mean('txGuestNotifyPerSec'), tx.notifications.guestPerSec));
+  t.true(close(mean('txNotifyPerSec'), tx.notifications.netbackPerSec));
+  t.true(close(mean('txCompletionsPerSec'), tx.netback.responsesPerSec));
+  t.true(
+    inWindow.every((r) => r['txAckPerSec'] === undefined),
+    'no TCP flow: no ACK column',
+  );
+  const { rows } = readCsv(join(dir, 'timeseries.csv'));
+  const last = lines[lines.length - 1] as Row;
+  const at = rows.filter((r) => r['t_ms'] === last['tMs'] && r['entity'] === 'all');
+  t.is(at.find((r) => r['metric'] === 'tx_throughput_gbps')?.['value'], last['txGbps']);
+  t.is(at.find((r) => r['metric'] === 'tx_virqs_per_s')?.['value'], last['txVirqPerSec']);
+
+  const plain = writeRun();
+  t.false(readFileSync(join(plain.dir, 'metrics.jsonl'), 'utf8').includes('"tx'), 'a receive-only run: no tx column');
+  t.false(readFileSync(join(plain.dir, 'timeseries.csv'), 'utf8').includes(',tx_'), 'nor a tx series');
+  const prom = async (r: RunResult) => {
+    const m = await RunMetrics.create({ run: 'r', scenario: 'files', runtime: 'sim', seed: 1 });
+    m.update(finalView(r));
+    return m.text();
+  };
+  t.false((await prom(plain.result)).includes('splitnet_tx_'), 'nor a tx metric');
+  t.true((await prom(result)).includes(`splitnet_tx_packets_sent_total{run="r",host="h0"} ${tx.accounting.sent}`), 'the sending run has them');
+  return undefined;
 });

@@ -631,7 +631,7 @@ export class FrontendActor implements Actor {
         const h = p.tcpAt(k);
         if (h !== undefined) segments.push([flow, h]);
       }
-      if (tap !== undefined) tap.guestDelivery(t, flow, seq, len);
+      if (tap !== undefined) tap.guestDelivery(t, flow, seq, len, p.tcpAt(k));
       bytes += len;
       slots += rxDataSlots(len) + extra;
       if (seq < (nextSeq[flow] as number)) this.reordered++;

@@ -36,6 +36,8 @@ export interface ClosedLoopEndReport {
   readonly sent: FlowSummary;
   /** Bytes this end's application received in order. */
   readonly delivered: number;
+  /** Frames this end sent that carried no data (pure ACKs). */
+  readonly pureAcks: number;
   /** When the connection started (ns; the far end's start). */
   readonly startedAt: Nanos;
   /** rr, far end (the client): transactions and their latencies. */
@@ -81,6 +83,8 @@ class End implements TcpEndpointOutput {
   readonly out: number;
   readonly in: number;
   delivered = 0;
+  /** Frames this end sent that carried no data: pure ACKs. */
+  pureAcks = 0;
   startedAt: Nanos = -1;
   fx: Effects | null = null;
 
@@ -104,6 +108,7 @@ class End implements TcpEndpointOutput {
   }
 
   send(segment: TcpWireSegment, at: Nanos): void {
+    if (segment.len === 0) this.pureAcks++;
     this.owner.emit(this.out, tcpFrameBytes(segment.len), headerOf(segment), at, this.fx as Effects);
   }
 
@@ -207,6 +212,7 @@ export class ClosedLoopEnds {
         workload: e.f.spec.workload,
         sent: final ? sent : { ...sent, cwnd: [] },
         delivered: e.delivered,
+        pureAcks: e.pureAcks,
         startedAt: e.startedAt < 0 ? e.f.start : e.startedAt,
         ...rr,
       };

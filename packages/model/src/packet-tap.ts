@@ -1,4 +1,5 @@
 // The packet observation hook: what the NIC and netfront tell a packet capture at their observation points, only when one is configured.
+import type { TcpHeader } from './tcp-columns.js';
 import type { Nanos } from './time.js';
 
 /** Why a frame that reached the NIC went no further (the drop reasons the NIC itself counts). */
@@ -18,9 +19,10 @@ export type NicArrivalDrop = 'nic-ring-full' | 'link-down';
 export interface PacketTap {
   /**
    * A frame's last bit reached the NIC at `at`, before hardware RSS and the RX ring. `drop` says why the
-   * NIC dropped it (a full hardware ring, a link held down), or null when it took an RX descriptor.
+   * NIC dropped it (a full hardware ring, a link held down), or null when it took an RX descriptor. `tcp`: the
+   * segment's header when the frame carries one of a closed-loop flow (a copy is the observer's to keep).
    */
-  nicArrival(at: Nanos, flow: number, seq: number, len: number, drop: NicArrivalDrop | null): void;
+  nicArrival(at: Nanos, flow: number, seq: number, len: number, drop: NicArrivalDrop | null, tcp?: TcpHeader): void;
   /** netfront handed the packet to the application at `at`: the end of its work in the NAPI poll, where its latency is taken. */
-  guestDelivery(at: Nanos, flow: number, seq: number, len: number): void;
+  guestDelivery(at: Nanos, flow: number, seq: number, len: number, tcp?: TcpHeader): void;
 }

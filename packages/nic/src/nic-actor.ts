@@ -338,10 +338,16 @@ export class NicActor implements Actor {
     if (next !== undefined && n > 0) fx.timer(next[1], FAR_TCP_ARRIVAL_TAG);
   }
 
-  /** Bring arrivals up to `now` (counts emitted frames and ring-full drops exactly). */
+  /**
+   * Bring arrivals up to `now` (counts emitted frames and ring-full drops exactly). The wires are looked at even
+   * when a report has settled further (`settledTo`): a live host samples on the wall clock, so a report may settle
+   * past the host's `now`, and a far end's frame sent after that, at the host's `now`, can arrive before that point;
+   * it is settled once `now` reaches its arrival (else the NIC would wait for a `now` past the report's time,
+   * re-arming its timer a nanosecond at a time). In sim a report comes only after every earlier event, so nothing
+   * ever arrives before the settled point and this changes nothing.
+   */
   settle(now: Nanos): void {
-    if (now <= this.settledTo) return;
-    this.settledTo = now;
+    if (now > this.settledTo) this.settledTo = now;
     const ringSize = this.cfg.ringSize;
     const tap = this.cfg.tap;
     for (const h of this.hw) {
@@ -374,7 +380,14 @@ export class NicActor implements Actor {
     for (let k = 0; k < n; k++) {
       const len = w.lenAt(k);
       if (tap !== undefined)
-        tap.nicArrival(w.atAt(k), w.flowAt(k), w.seqAt(k), len, this.linkDown ? 'link-down' : h.ring.length + h.inDriver >= ringSize ? 'nic-ring-full' : null);
+        tap.nicArrival(
+          w.atAt(k),
+          w.flowAt(k),
+          w.seqAt(k),
+          len,
+          this.linkDown ? 'link-down' : h.ring.length + h.inDriver >= ringSize ? 'nic-ring-full' : null,
+          w.tcpAt(k),
+        );
       this.emitted++;
       this.emittedBytes += len;
       if (this.linkDown) {

@@ -322,3 +322,36 @@ test('nic - storm frames that arrived are told apart from the traffic source: em
   t.is(n.stormArrived, 80);
   t.is(n.stormArrivedBytes, 50 * 200 + 30 * 1000);
 });
+
+test("nic - a far end's frame sent after a report settled further (a live host samples on the wall clock) still arrives at its time: the NIC raises its interrupt then, not a timer a nanosecond at a time", (t) => {
+  // One TCP_RR flow whose client is behind the wire, no open-loop traffic, no moderation.
+  const n = nic({ kind: 'none' }, 512, {
+    generators: [],
+    closedLoop: [{ flow: 0, spec: { workload: 'rr', cc: 'cubic', rcvbuf: 131072, mss: 1448, requestBytes: 64, responseBytes: 64 }, start: 0, stop: 1e9 }],
+  });
+  const fx = new RecordingEffects();
+  n.start(0, fx);
+  const [start] = fx.timers.splice(0);
+  if (start === undefined) return t.fail('the client arms its start');
+  // The host reports at 10 µs before it has run the client's start at 0: arrivals settle to 10 µs.
+  n.report(10_000);
+  n.timer(start.tag, start.at, fx);
+  // The request (130 bytes) arrives 123.2 ns later (its 150 bytes on the 10 Gbit/s wire), before the settled point;
+  // the client's retransmission timer is armed too, a second ahead.
+  const arm = fx.timers.splice(0).filter((x) => x.at < 10_000);
+  t.deepEqual(
+    arm.map((x) => x.at),
+    [123.2],
+  );
+  const at = 123.2;
+  n.timer((arm[0] as { tag: number }).tag, at, fx);
+  const dma = fx.of('dma');
+  t.is(dma.length, 1, 'the request is handed to the driver when it arrives');
+  t.is(dma[0]?.at, at);
+  t.deepEqual(
+    fx.timers.filter((x) => x.at <= at + 1),
+    [],
+    'no timer a nanosecond ahead',
+  );
+  return undefined;
+});

@@ -181,6 +181,7 @@ export function throughputFigure(c: Timeline, lineRateGbps: number | undefined):
     'throughput',
     faults.length > 0 ? 'Throughput over time, with faults' : 'Throughput over time',
     'Frame bits delivered to the guests’ applications and offered at the NIC in each sample interval' +
+      (hasTx(samples) ? '; guests sent (TX): frame bits the guests’ applications sent, and the part of them that left on the wire' : '') +
       (faults.length > 0 ? '; shaded spans: injected faults (fault-start to fault-end in events.jsonl).' : '.') +
       ' The dashed grey line is the line rate at the first generator’s mean frame size.',
     () => {
@@ -188,6 +189,13 @@ export function throughputFigure(c: Timeline, lineRateGbps: number | undefined):
       const series: XYSeries[] = [
         { name: 'delivered', points: column(samples, 'gbps') },
         { name: 'offered', points: column(samples, 'offeredGbps') },
+        // A guest that sends: its side beside the receive side (metrics.jsonl has these columns only then).
+        ...(hasTx(samples)
+          ? [
+              { name: 'guests sent (TX)', points: column(samples, 'txGbps') },
+              { name: 'TX on the wire', points: column(samples, 'txWireGbps') },
+            ]
+          : []),
       ];
       const first = samples[0];
       if (lineRateGbps !== undefined && first) series.push(referenceLine('line rate', lineRateGbps, first.tMs, c.endMs));
@@ -205,24 +213,55 @@ export function throughputFigure(c: Timeline, lineRateGbps: number | undefined):
   );
 }
 
+/** Rates over time from metrics.jsonl columns ([series name, column]), the series that stayed at zero left out; `none` when all did. */
+function ratesOverTime(c: Timeline, id: string, title: string, caption: string, columns: readonly (readonly [string, string])[], none: string): ReportItem {
+  return overTime(c, id, title, caption, 'rate (1/s)', () => {
+    const series = columns.map(([name, key]) => ({ name, points: column(c.samples, key) })).filter(anyNonZero);
+    return series.length > 0 ? series : none;
+  });
+}
+
 export function interruptsFigure(c: Timeline): ReportItem {
-  const samples = c.samples;
-  return overTime(
+  return ratesOverTime(
     c,
     'interrupts',
     'Interrupts over time',
     'Virtual interrupts (event-channel upcalls to guest vCPUs), physical interrupts raised by the NIC, netback notify hypercalls and front-end coalescing timer polls, per second of emulated time. Series that stayed at zero are left out.',
-    'rate (1/s)',
-    () => {
-      const series = [
-        { name: 'virtual interrupts', points: column(samples, 'virqPerSec') },
-        { name: 'physical interrupts (NIC)', points: column(samples, 'physicalIrqPerSec') },
-        { name: 'notify hypercalls (netback)', points: column(samples, 'notifyPerSec') },
-        { name: 'timer polls (front-end)', points: column(samples, 'timerPollsPerSec') },
-      ].filter(anyNonZero);
-      return series.length > 0 ? series : 'no interrupt was raised in this run';
-    },
+    [
+      ['virtual interrupts', 'virqPerSec'],
+      ['physical interrupts (NIC)', 'physicalIrqPerSec'],
+      ['notify hypercalls (netback)', 'notifyPerSec'],
+      ['timer polls (front-end)', 'timerPollsPerSec'],
+    ],
+    'no interrupt was raised in this run',
   );
+}
+
+/** Whether the samples carry the transmit path's columns (a guest sends). */
+function hasTx(samples: readonly MetricsRow[]): boolean {
+  return samples.some((r) => typeof r['txGbps'] === 'number');
+}
+
+/** The transmit side's interrupts and notifications over time, beside the receive side's (none when no guest sends). */
+export function txInterruptsFigures(c: Timeline): ReportItem[] {
+  if (!hasTx(c.samples)) return [];
+  return [
+    ratesOverTime(
+      c,
+      'tx-interrupts',
+      'Transmit path: interrupts and notifications over time',
+      'The transmit side, per second of emulated time: guest TX virtual interrupts (xennet_tx_interrupt upcalls), NIC TX-completion interrupts, TX notifications from the guests to netback and from netback to the guests, the TX responses (completions) netback gave the guests, and the pure ACKs the guests’ TCP ends sent. Series that stayed at zero are left out.',
+      [
+        ['guest TX virtual interrupts', 'txVirqPerSec'],
+        ['NIC TX-completion interrupts', 'txNicIrqPerSec'],
+        ['TX notifications (guest → netback)', 'txGuestNotifyPerSec'],
+        ['TX notifications (netback → guest)', 'txNotifyPerSec'],
+        ['TX completions', 'txCompletionsPerSec'],
+        ['TCP ACKs sent by guests', 'txAckPerSec'],
+      ],
+      'no transmit interrupt or notification in this run',
+    ),
+  ];
 }
 
 const CPU_PER_CORE_CAPTION =
@@ -409,6 +448,7 @@ export function runFigures(run: RunData): ReportItem[] {
   return [
     throughputFigure(c, finite(c.s.throughput.lineRateGbps)),
     interruptsFigure(c),
+    ...txInterruptsFigures(c),
     cpuPerCoreFigure(c.s.cpu),
     cpuOverTimeFigure(c),
     ...perVmFigures(c),

@@ -146,7 +146,7 @@ test('run report - several VMs: per-VM bars, and many cores drawn as the mean of
   t.is((r.figures.find((f) => f.id === 'cpu-per-core')?.svg.match(/data-mark="bar"/g) ?? []).length, 13, 'the bars still show every core');
 });
 
-test('run report - a run where a guest sends shows the transmit path beside the receive summary', (t) => {
+test('run report - a run where a guest sends shows the transmit path beside the receive summary, its throughput beside the receive side’s, and its interrupts and notifications over time; a receive-only run shows none of it', (t) => {
   const dir = tmp();
   const sending = BASE.replace(
     'traffic: [ { flows: 8, rate: 10Gbps, size: 1518, pattern: poisson } ]',
@@ -158,9 +158,32 @@ test('run report - a run where a guest sends shows the transmit path beside the 
   t.true(r.html.includes('<section id="transmit"><h2>Transmit path</h2>'));
   t.true(r.html.includes('NIC TX-completion interrupts per second'));
   t.regex(r.html, /sent \d+ = on the wire \d+ \+ to guests 0 \+ dropped 0 \+ in flight \d+/);
+  const tx = r.figures.find((f) => f.id === 'tx-interrupts');
+  t.deepEqual(
+    [...(tx?.svg.matchAll(/data-series="([^"]+)"/g) ?? [])].map((m) => m[1]),
+    [
+      'guest TX virtual interrupts',
+      'NIC TX-completion interrupts',
+      'TX notifications (guest → netback)',
+      'TX notifications (netback → guest)',
+      'TX completions',
+    ],
+  );
+  const throughput = r.figures.find((f) => f.id === 'throughput');
+  t.deepEqual([...(throughput?.svg.matchAll(/data-series="([^"]+)"/g) ?? [])].map((m) => m[1]).slice(0, 4), [
+    'delivered',
+    'offered',
+    'guests sent (TX)',
+    'TX on the wire',
+  ]);
   const plain = tmp();
   writeRun(plain);
-  t.false(buildReport(plain).html.includes('id="transmit"'), 'a receive-only run has no transmit section');
+  const rx = buildReport(plain);
+  t.false(rx.html.includes('id="transmit"'), 'a receive-only run has no transmit section');
+  t.false(
+    rx.figures.some((f) => f.id === 'tx-interrupts'),
+    'nor a transmit figure',
+  );
 });
 
 test('run report - a run with TCP_RR draws each flow’s cwnd over time and the transaction latency CDF; a run without TCP draws neither', (t) => {

@@ -1,6 +1,6 @@
 // Synthetic Ethernet, IPv4-or-IPv6 and TCP-or-UDP headers for the flow table's frames: what a capture shows of a frame the model knows only by flow, sequence number and length.
-import { deriveSeed } from '@splitnet/model';
-import type { PacketSize } from '@splitnet/model';
+import { deriveSeed, TCP_HAS_ACK } from '@splitnet/model';
+import type { PacketSize, TcpHeader } from '@splitnet/model';
 import type { FlowSpec } from '@splitnet/scenario';
 
 export const ETHERNET_HEADER_BYTES = 14;
@@ -19,6 +19,12 @@ const XEN_OUI = [0x00, 0x16, 0x3e] as const;
 const TTL = 64;
 const IPV4_DONT_FRAGMENT = 0x4000;
 const TCP_DATA_OFFSET_5 = 0x50;
+/** A closed-loop flow's segments carry the timestamp option (NOP, NOP, TS: 12 bytes), as the models count their headers (tcp-segment.ts). */
+const TCP_DATA_OFFSET_8 = 0x80;
+const TCP_TIMESTAMP_OPTION = [0x01, 0x01, 0x08, 0x0a] as const;
+const TCP_TIMESTAMPS_BYTES = 12;
+const TCP_FLAG_ACK = 0x10;
+const TCP_FLAG_PSH = 0x08;
 const TCP_PSH_ACK = 0x18;
 const TCP_WINDOW = 0xffff;
 const TWO_32 = 0x1_0000_0000;
@@ -62,6 +68,11 @@ interface FlowTemplate {
   /** TCP: initial sequence number and how far each packet of the flow moves it (its largest payload). */
   readonly isn: number;
   readonly stride: number;
+  /**
+   * A closed-loop flow (its frames carry the TCP model's own header): the ISN of the other direction, which its
+   * acknowledgement numbers count from. Its template has acknowledgement, flags and window zero (set per frame).
+   */
+  readonly peerIsn: number | null;
 }
 
 /**
@@ -75,6 +86,11 @@ interface FlowTemplate {
  * - TCP: PSH+ACK, window 65535, no options; sequence number = ISN + seq × the flow's largest payload (the
  *   ISN drawn from the run seed per flow, stream `pcap:isn:<flow>`), so with one frame size the sequence
  *   numbers follow the bytes exactly; acknowledgement number fixed per flow (no reverse traffic).
+ *   A closed-loop flow's frame (TCP bulk or TCP_RR, whose header the model carries) shows that header instead:
+ *   sequence number = ISN + the segment's byte offset, acknowledgement number = the other direction's ISN + its
+ *   ack (ACK set only when the segment carries one), PSH when it carries data, the window as the model advertises
+ *   it capped at 65535 (no window scaling is shown; 65535 on a segment without an ACK), and the timestamp option (zero values) that the models'
+ *   52 bytes of TCP/IP headers include, so the length Wireshark computes for each segment is its payload.
  * - UDP: length from the frame.
  * - Lengths: the frame without its 4-byte FCS, as a capture on a host shows it. A frame shorter than its
  *   headers (an IPv6 frame under 78 bytes; the scenario allows 64) is shown at the length that holds them.
@@ -84,8 +100,14 @@ export class FrameHeaders {
   private readonly flows: FlowTemplate[];
 
   /** The flows of a flow table, the generators they belong to (their frame sizes), and the run seed. */
-  constructor(flows: readonly FlowSpec[], generators: readonly { readonly size: PacketSize }[], seed: number) {
-    this.flows = flows.map((f) => template(f, largestFrame((generators[f.generator] as { readonly size: PacketSize }).size), seed));
+  constructor(flows: readonly FlowSpec[], generators: readonly { readonly size: PacketSize; readonly closedLoop?: unknown }[], seed: number) {
+    this.flows = flows.map((f) => {
+      const g = generators[f.generator] as { readonly size: PacketSize; readonly closedLoop?: unknown };
+      // The other direction of the connection: between two guests a flow of its own, else the flow itself (never captured).
+      const peer = f.reverse ?? f.reverseOf;
+      const peerIsn = g.closedLoop === undefined ? null : deriveSeed(seed, peer === undefined ? `pcap:ack:${f.id}` : `pcap:isn:${peer}`);
+      return template(f, largestFrame(g.size), seed, peerIsn);
+    });
   }
 
   /** Bytes of headers of the flow's frames: what the capture keeps of each. */
@@ -110,8 +132,8 @@ export class FrameHeaders {
     return len - FCS_BYTES > h ? len - FCS_BYTES : h;
   }
 
-  /** Write the headers of frame `seq` of `flow` (`len` bytes with FCS) at `at`; returns the frame's shown length. */
-  write(view: DataView, bytes: Uint8Array, at: number, flow: number, seq: number, len: number): number {
+  /** Write the headers of frame `seq` of `flow` (`len` bytes with FCS; `tcp`: its segment's header) at `at`; returns the frame's shown length. */
+  write(view: DataView, bytes: Uint8Array, at: number, flow: number, seq: number, len: number, tcp?: TcpHeader): number {
     const t = this.flows[flow] as FlowTemplate;
     bytes.set(t.bytes, at);
     const shown = this.shownLength(flow, len);
@@ -127,7 +149,20 @@ export class FrameHeaders {
       view.setUint16(ip + 4, l4len);
     }
     const l4 = at + t.l4;
-    if (t.tcp) {
+    if (t.tcp && t.peerIsn !== null && tcp !== undefined) {
+      const sn = (t.isn + tcp.seq) % TWO_32;
+      const hasAck = (tcp.flags & TCP_HAS_ACK) !== 0;
+      const an = hasAck ? (t.peerIsn + tcp.ack) % TWO_32 : 0;
+      const flags = (hasAck ? TCP_FLAG_ACK : 0) | (tcp.payload > 0 ? TCP_FLAG_PSH : 0);
+      // A segment without an ACK carries no window of the model's (its sender has received nothing): shown as 65535, as open-loop flows show it.
+      const window = hasAck ? Math.min(tcp.window, TCP_WINDOW) : TCP_WINDOW;
+      view.setUint32(l4 + 4, sn);
+      view.setUint32(l4 + 8, an);
+      bytes[l4 + 13] = flags;
+      view.setUint16(l4 + 14, window);
+      const words = Math.floor(sn / 0x10000) + (sn & 0xffff) + Math.floor(an / 0x10000) + (an & 0xffff) + flags + window;
+      view.setUint16(l4 + 16, checksumOf(t.l4Sum + l4len + words));
+    } else if (t.tcp) {
       const sn = (t.isn + seq * t.stride) % TWO_32;
       view.setUint32(l4 + 4, sn);
       view.setUint16(l4 + 16, checksumOf(t.l4Sum + l4len + Math.floor(sn / 0x10000) + (sn & 0xffff)));
@@ -140,12 +175,13 @@ export class FrameHeaders {
   }
 }
 
-function template(f: FlowSpec, largest: number, seed: number): FlowTemplate {
+function template(f: FlowSpec, largest: number, seed: number, peerIsn: number | null): FlowTemplate {
   const ipv4 = f.ipVersion === 4;
   const tcp = f.protocol === 'tcp';
+  const closed = tcp && peerIsn !== null;
   const ipLen = ipv4 ? IPV4_HEADER : IPV6_HEADER;
   const l4 = ETHERNET_HEADER_BYTES + ipLen;
-  const bytes = new Uint8Array(l4 + (tcp ? TCP_HEADER : UDP_HEADER));
+  const bytes = new Uint8Array(l4 + (tcp ? TCP_HEADER + (closed ? TCP_TIMESTAMPS_BYTES : 0) : UDP_HEADER));
   const view = new DataView(bytes.buffer);
   // Ethernet: the guest's MAC, then the source host's.
   bytes.set([...XEN_OUI, 0, (f.vm >> 8) & 0xff, f.vm & 0xff], 0);
@@ -171,7 +207,11 @@ function template(f: FlowSpec, largest: number, seed: number): FlowTemplate {
   view.setUint16(l4, f.srcPort);
   view.setUint16(l4 + 2, f.dstPort);
   const isn = deriveSeed(seed, `pcap:isn:${f.id}`);
-  if (tcp) {
+  if (closed) {
+    // Acknowledgement, flags and window per frame; the timestamp option's values stay zero.
+    bytes[l4 + 12] = TCP_DATA_OFFSET_8;
+    bytes.set(TCP_TIMESTAMP_OPTION, l4 + TCP_HEADER);
+  } else if (tcp) {
     view.setUint32(l4 + 8, deriveSeed(seed, `pcap:ack:${f.id}`));
     bytes[l4 + 12] = TCP_DATA_OFFSET_5;
     bytes[l4 + 13] = TCP_PSH_ACK;
@@ -188,5 +228,6 @@ function template(f: FlowSpec, largest: number, seed: number): FlowTemplate {
     l4Sum: addresses + proto + wordSum(bytes, l4, bytes.length),
     isn,
     stride: Math.max(1, largestPayload),
+    peerIsn: closed ? peerIsn : null,
   };
 }

@@ -1,12 +1,13 @@
 // The packets a capture holds until their time is complete: columns (no object per packet), put in time order on demand.
-import type { Nanos } from '@splitnet/model';
+import type { Nanos, TcpHeader } from '@splitnet/model';
 
 const INITIAL_ROWS = 4096;
 
 type Column = Float64Array | Uint32Array | Uint16Array | Uint8Array;
 
 /**
- * Rows of (time, interface, flow, sequence number, length, drop code) in the order they were seen.
+ * Rows of (time, interface, flow, sequence number, length, drop code, and a closed-loop frame's TCP header) in
+ * the order they were seen.
  * `sort()` puts them in time order, equal times in the order seen, in place; `keepFrom(k)` then drops the
  * first k (written, or cut).
  */
@@ -18,9 +19,15 @@ export class HeldPackets {
   len = new Uint32Array(INITIAL_ROWS);
   /** 0: not dropped; otherwise 1 + the index of the reason in the capture's list. */
   drop = new Uint8Array(INITIAL_ROWS);
+  /** The TCP header of a closed-loop flow's frame; `tcpFlags` 0: the frame carries none (tcp-columns.ts). */
+  tcpSeq = new Float64Array(INITIAL_ROWS);
+  tcpAck = new Float64Array(INITIAL_ROWS);
+  tcpWindow = new Float64Array(INITIAL_ROWS);
+  tcpPayload = new Uint32Array(INITIAL_ROWS);
+  tcpFlags = new Uint8Array(INITIAL_ROWS);
   length = 0;
 
-  push(at: Nanos, iface: number, flow: number, seq: number, len: number, drop: number): void {
+  push(at: Nanos, iface: number, flow: number, seq: number, len: number, drop: number, tcp?: TcpHeader): void {
     if (this.length === this.at.length) this.resize(this.length * 2);
     const k = this.length++;
     this.at[k] = at;
@@ -29,6 +36,20 @@ export class HeldPackets {
     this.seq[k] = seq;
     this.len[k] = len;
     this.drop[k] = drop;
+    this.tcpFlags[k] = tcp?.flags ?? 0;
+    if (tcp !== undefined) {
+      this.tcpSeq[k] = tcp.seq;
+      this.tcpAck[k] = tcp.ack;
+      this.tcpWindow[k] = tcp.window;
+      this.tcpPayload[k] = tcp.payload;
+    }
+  }
+
+  /** The TCP header of row k, or undefined when its frame carries none. */
+  tcpAt(k: number): TcpHeader | undefined {
+    const flags = this.tcpFlags[k] as number;
+    if (flags === 0) return undefined;
+    return { seq: this.tcpSeq[k] as number, ack: this.tcpAck[k] as number, window: this.tcpWindow[k] as number, payload: this.tcpPayload[k] as number, flags };
   }
 
   /** Time order, ties in the order seen (the row index breaks them, which makes the sort stable). */
@@ -54,6 +75,11 @@ export class HeldPackets {
     this.seq.copyWithin(0, k, n);
     this.len.copyWithin(0, k, n);
     this.drop.copyWithin(0, k, n);
+    this.tcpSeq.copyWithin(0, k, n);
+    this.tcpAck.copyWithin(0, k, n);
+    this.tcpWindow.copyWithin(0, k, n);
+    this.tcpPayload.copyWithin(0, k, n);
+    this.tcpFlags.copyWithin(0, k, n);
     this.length = Math.max(0, n - k);
   }
 
@@ -86,5 +112,10 @@ export class HeldPackets {
     this.seq = next(this.seq, new Uint32Array(size));
     this.len = next(this.len, new Uint32Array(size));
     this.drop = next(this.drop, new Uint8Array(size));
+    this.tcpSeq = next(this.tcpSeq, new Float64Array(size));
+    this.tcpAck = next(this.tcpAck, new Float64Array(size));
+    this.tcpWindow = next(this.tcpWindow, new Float64Array(size));
+    this.tcpPayload = next(this.tcpPayload, new Uint32Array(size));
+    this.tcpFlags = next(this.tcpFlags, new Uint8Array(size));
   }
 }

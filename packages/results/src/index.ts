@@ -1,7 +1,7 @@
 // Public API of @splitnet/results: what a run produces as typed data (summary, metrics, fault report), how it is summarized, and how it is written and shown.
 export type { Accounting, BusOutage, Interruption, LagBound, LiveInfo, OfferedCap, ProcessCounters, RestartedProcess, RunEvent, RunResult, SchedSummary, Summary, Verdict } from './summary.js';
 export { BASE_DROP_REASONS, combine, DROP_REASONS, FAULT_DROP_REASONS, sampleRow, sig, totalVirqs } from './metrics.js';
-export type { DropReason, QueueCounters, SchedSnapshot, Snapshot } from './metrics.js';
+export type { DropReason, QueueCounters, SampleRow, SchedSnapshot, Snapshot, TxSampleColumns } from './metrics.js';
 export { balance, lineRateGbps, offeredCapOf, shownDrops, summarize, withTxBalance } from './summarize.js';
 export { combineTx, summarizeTx, TX_DROP_REASONS, txBalance } from './tx-summary.js';
 export type { TxAccounting, TxDropReason, TxSnapshot, TxSummary } from './tx-summary.js';
@@ -10,7 +10,7 @@ export type { RrFlowSummary, TcpFlowSummary, TcpSummary } from './tcp-summary.js
 export { collectStalls, faultDetail, faultsSummary, recoveryTimes } from './fault-report.js';
 export type { FaultRecovery, FaultStall, FaultsSummary } from './fault-report.js';
 export { ALL_ENTITY, seriesPoints, timeseriesCsv } from './timeseries.js';
-export type { SeriesMetric, SeriesPoint } from './timeseries.js';
+export type { SeriesMetric, SeriesPoint, TxSeriesMetric } from './timeseries.js';
 export { latencyJson, LATENCY_BUCKET_COLUMNS, summaryCsv, writeResults } from './results.js';
 export type { ResultFiles } from './results.js';
 export { columnPart, CPU_COLUMN, cpuColumn, SUMMARY_COLUMNS, SUMMARY_ID_COLUMNS, summaryRow } from './summary-row.js';

@@ -250,8 +250,77 @@ export function totalVirqs(s: Snapshot): number {
   return n;
 }
 
+/** One row of metrics.jsonl: rates over (previous sample, tMs], levels at tMs; the transmit columns only when a guest sends. */
+export type SampleRow = {
+  readonly tMs: number;
+  readonly gbps: number;
+  readonly pps: number;
+  readonly offeredGbps: number;
+  readonly virqPerSec: number;
+  readonly timerPollsPerSec: number;
+  readonly physicalIrqPerSec: number;
+  readonly notifyPerSec: number;
+  /** Drops from the start of the run, every reason. */
+  readonly dropsTotal: number;
+  readonly ringOccupancy: number;
+  readonly backlog: number;
+  /** Busy fraction of each core over the interval (its transmit work included). */
+  readonly cpu: Readonly<Record<string, number>>;
+} & Partial<TxSampleColumns>;
+
+/** The transmit path's columns of a metrics.jsonl row (a scenario where a guest sends). */
+export interface TxSampleColumns {
+  /** Frame bits and frames the guests sent (their applications' sends, before any drop). */
+  readonly txGbps: number;
+  readonly txPps: number;
+  /** Frame bits that left on the wire (guest to guest frames do not). */
+  readonly txWireGbps: number;
+  /** Guest TX virtual interrupts (xennet_tx_interrupt upcalls). */
+  readonly txVirqPerSec: number;
+  /** TX notifications: the guests' to netback (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY), netback's to the guests (TX responses). */
+  readonly txGuestNotifyPerSec: number;
+  readonly txNotifyPerSec: number;
+  /** NIC TX-completion interrupts. */
+  readonly txNicIrqPerSec: number;
+  /** TX responses netback gave the guests (completions: the slots the guests may reuse). */
+  readonly txCompletionsPerSec: number;
+  /** Transmit-path drops from the start of the run, every reason. */
+  readonly txDropsTotal: number;
+  /** Pure ACK frames the guests' TCP ends sent (present when the scenario has closed-loop flows). */
+  readonly txAckPerSec?: number;
+}
+
+/** Pure ACKs the guest ends of the closed-loop flows sent, up to the snapshot. */
+export function guestPureAcks(s: Snapshot): number {
+  let n = 0;
+  for (const e of s.closedLoop ?? []) if (e.side === 'guest') n += e.pureAcks;
+  return n;
+}
+
+/** The transmit columns over (a.t, b.t] (none when no guest sends). */
+export function txColumns(a: Snapshot, b: Snapshot, dt: number): TxSampleColumns | null {
+  const x = b.tx;
+  const w = a.tx;
+  if (x === null || w === null) return null;
+  let drops = 0;
+  for (const v of Object.values(x.drops)) drops += v;
+  const rate = (n: number) => sig(n / dt);
+  return {
+    txGbps: sig(((x.sentBytes - w.sentBytes) * 8) / dt / 1e9),
+    txPps: rate(x.sent - w.sent),
+    txWireGbps: sig(((x.onWireBytes - w.onWireBytes) * 8) / dt / 1e9),
+    txVirqPerSec: rate(x.virqs - w.virqs),
+    txGuestNotifyPerSec: rate(x.guestNotifies - w.guestNotifies),
+    txNotifyPerSec: rate(x.netbackNotifies - w.netbackNotifies),
+    txNicIrqPerSec: rate(x.nicIrqs - w.nicIrqs),
+    txCompletionsPerSec: rate(x.responses - w.responses),
+    txDropsTotal: drops,
+    ...(b.closedLoop === null ? {} : { txAckPerSec: rate(guestPureAcks(b) - guestPureAcks(a)) }),
+  };
+}
+
 /** One row of the metrics time series: rates over (a.t, b.t]. */
-export function sampleRow(a: Snapshot, b: Snapshot): Record<string, unknown> {
+export function sampleRow(a: Snapshot, b: Snapshot): SampleRow {
   const dt = (b.t - a.t) / 1e9;
   const cpu: Record<string, number> = {};
   for (const [name, v] of b.busy) cpu[name] = sig((v - (a.busy.get(name) ?? 0)) / (b.t - a.t));
@@ -270,5 +339,6 @@ export function sampleRow(a: Snapshot, b: Snapshot): Record<string, unknown> {
     ringOccupancy: b.ringOccupancy,
     backlog: b.backlog,
     cpu,
+    ...txColumns(a, b, dt),
   };
 }

@@ -1,6 +1,6 @@
 // A packet capture (--pcap): observes the datapath's points through PacketTap, puts the packets in time order and writes them as a pcapng file, bounded in size.
 import { SplitnetError } from '@splitnet/model';
-import type { Nanos, NicArrivalDrop, PacketTap } from '@splitnet/model';
+import type { Nanos, NicArrivalDrop, PacketTap, TcpHeader } from '@splitnet/model';
 import type { CompiledScenario } from '@splitnet/scenario';
 import type { CaptureInterface, CaptureSpec } from './capture-spec.js';
 import { FrameHeaders } from './frame-headers.js';
@@ -162,24 +162,24 @@ export class PacketCapture implements PacketTap {
     this.begun = true;
   }
 
-  nicArrival(at: Nanos, flow: number, seq: number, len: number, drop: NicArrivalDrop | null): void {
+  nicArrival(at: Nanos, flow: number, seq: number, len: number, drop: NicArrivalDrop | null, tcp?: TcpHeader): void {
     if (at < this.spec.window.from || at >= this.spec.window.to) return;
-    for (const i of this.nicIfaces) if (i.keeps[flow] === 1) this.see(at, i.index, flow, seq, len, drop === null ? 0 : 1 + DROPS.indexOf(drop));
+    for (const i of this.nicIfaces) if (i.keeps[flow] === 1) this.see(at, i.index, flow, seq, len, drop === null ? 0 : 1 + DROPS.indexOf(drop), tcp);
   }
 
-  guestDelivery(at: Nanos, flow: number, seq: number, len: number): void {
+  guestDelivery(at: Nanos, flow: number, seq: number, len: number, tcp?: TcpHeader): void {
     if (at < this.spec.window.from || at >= this.spec.window.to) return;
-    for (const i of this.guestIfaces) if (i.keeps[flow] === 1) this.see(at, i.index, flow, seq, len, 0);
+    for (const i of this.guestIfaces) if (i.keeps[flow] === 1) this.see(at, i.index, flow, seq, len, 0, tcp);
   }
 
-  private see(at: Nanos, iface: number, flow: number, seq: number, len: number, drop: number): void {
+  private see(at: Nanos, iface: number, flow: number, seq: number, len: number, drop: number, tcp: TcpHeader | undefined): void {
     if (!this.begun) throw new SplitnetError('E_INTERNAL', 'a packet capture saw a packet before begin()');
     // At or after a packet already left out, a packet is left out too (a tie comes after: it was seen later).
     if (this.stoppedAt !== null || at >= this.cutAt) {
       this.leftOut++;
       return;
     }
-    this.held.push(at, iface, flow, seq, len, drop);
+    this.held.push(at, iface, flow, seq, len, drop, tcp);
     if (this.held.length >= this.pruneAt) this.prune();
   }
 
@@ -253,7 +253,7 @@ export class PacketCapture implements PacketTap {
     const seq = h.seq[k] as number;
     const iface = this.ifaces[h.iface[k] as number] as Iface;
     const at = this.used;
-    const shown = this.headers.write(this.view, this.chunk, at + ENHANCED_PACKET_DATA_OFFSET, flow, seq, h.len[k] as number);
+    const shown = this.headers.write(this.view, this.chunk, at + ENHANCED_PACKET_DATA_OFFSET, flow, seq, h.len[k] as number, h.tcpAt(k));
     this.used = writeEnhancedPacketBlock(this.view, this.chunk, at, {
       interfaceId: iface.index,
       timestamp: Math.round(h.at[k] as number),

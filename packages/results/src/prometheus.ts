@@ -3,6 +3,8 @@ import type { Counter, Gauge, Registry } from 'prom-client';
 import type { FaultOccurrence } from '@splitnet/scenario';
 import { DROP_REASONS } from './metrics.js';
 import type { Snapshot } from './metrics.js';
+import { TX_DROP_REASONS } from './tx-summary.js';
+import type { TxSnapshot } from './tx-summary.js';
 import type { RunResult, Summary, Verdict } from './summary.js';
 
 /** The host every series is labelled with: one today; with several Xen hosts (DESIGN §9) each will have its own. */
@@ -19,12 +21,12 @@ export interface MetricSpec {
   readonly type: 'counter' | 'gauge';
   readonly labels: readonly Label[];
   readonly help: string;
-  readonly when: 'always' | 'live' | 'live-end';
+  readonly when: 'always' | 'live' | 'live-end' | 'tx';
 }
 
 // Counters count from the start of the run in emulated units; Prometheus' rate() divides by wall seconds, so a
 // rate per emulated second is rate(x) / rate(splitnet_emulated_seconds_total) (docs/results.md).
-/** Every metric, in the order the text lists them. */
+/** Every metric, in the order the text lists them (the transmit path's are registered at the first snapshot that has them, before the live end's). */
 export const METRIC_SPECS: readonly MetricSpec[] = [
   { name: 'splitnet_run_info', type: 'gauge', labels: ['scenario', 'runtime', 'seed'], help: 'Always 1: what the run is.', when: 'always' },
   { name: 'splitnet_run_complete', type: 'gauge', labels: [], help: '1 once the run ended and these are its final values, else 0.', when: 'always' },
@@ -56,6 +58,15 @@ export const METRIC_SPECS: readonly MetricSpec[] = [
     help: "How late the latest sample was complete at the controller: its clock's emulated time then minus the sample's (emulated seconds); while the run goes.",
     when: 'live',
   },
+  { name: 'splitnet_tx_packets_sent_total', type: 'counter', labels: [], help: 'Frames the guests sent (their applications\' sends).', when: 'tx' },
+  { name: 'splitnet_tx_bytes_sent_total', type: 'counter', labels: [], help: 'Frame bytes the guests sent.', when: 'tx' },
+  { name: 'splitnet_tx_packets_on_wire_total', type: 'counter', labels: [], help: 'Frames the guests sent that left on the wire.', when: 'tx' },
+  { name: 'splitnet_tx_virtual_interrupts_total', type: 'counter', labels: [], help: 'Guest TX virtual interrupts (xennet_tx_interrupt upcalls).', when: 'tx' },
+  { name: 'splitnet_tx_guest_notifications_total', type: 'counter', labels: [], help: 'TX notifications from the guests to netback.', when: 'tx' },
+  { name: 'splitnet_tx_notifications_sent_total', type: 'counter', labels: [], help: 'TX notifications from netback to the guests (TX responses).', when: 'tx' },
+  { name: 'splitnet_tx_nic_interrupts_total', type: 'counter', labels: [], help: 'NIC TX-completion interrupts.', when: 'tx' },
+  { name: 'splitnet_tx_completions_total', type: 'counter', labels: [], help: 'TX responses netback gave the guests.', when: 'tx' },
+  { name: 'splitnet_tx_packets_dropped_total', type: 'counter', labels: ['reason'], help: 'Frames the guests sent that were dropped, by reason (as summary.json tx.drops).', when: 'tx' },
   { name: 'splitnet_live_processing_lag_seconds', type: 'gauge', labels: ['statistic'], help: 'Processing lag over the run (p50, p99, max; emulated seconds), at its end.', when: 'live-end' },
   { name: 'splitnet_live_valid', type: 'gauge', labels: [], help: '1 if the run is valid (lag within its bound, bus never down), 0 if not; at its end.', when: 'live-end' },
   { name: 'splitnet_live_tainted', type: 'gauge', labels: [], help: '1 if the bus carried traffic the run did not send or refused, else 0; at its end.', when: 'live-end' },
@@ -99,6 +110,7 @@ type AnyMetric = Counter<string> | Gauge<string>;
 export class RunMetrics {
   private readonly metrics = new Map<string, AnyMetric>();
   private endRegistered = false;
+  private txRegistered = false;
 
   /**
    * The registry of run `id`. prom-client is loaded here, not when this module is: every process imports
@@ -118,12 +130,13 @@ export class RunMetrics {
     this.registry = new prom.Registry();
     this.registry.setDefaultLabels({ run: id.run, host: METRICS_HOST });
     for (const spec of METRIC_SPECS) {
-      if (spec.when !== 'always' && id.runtime !== 'live') continue;
+      if ((spec.when === 'live' || spec.when === 'live-end') && id.runtime !== 'live') continue;
       const config = { name: spec.name, help: spec.help, labelNames: spec.labels, registers: [] as Registry[] };
       const metric = spec.type === 'counter' ? new prom.Counter(config) : new prom.Gauge(config);
       this.metrics.set(spec.name, metric);
       // End-only metrics are registered with the final values: an unlabelled gauge would read 0 (invalid) before.
-      if (spec.when !== 'live-end') this.registry.registerMetric(metric);
+      // The transmit path's, once a snapshot has it: a receive-only run's text stays as it was.
+      if (spec.when !== 'live-end' && spec.when !== 'tx') this.registry.registerMetric(metric);
     }
     this.gauge('splitnet_run_info').set({ scenario: id.scenario, runtime: id.runtime, seed: String(id.seed) }, 1);
   }
@@ -187,9 +200,32 @@ export class RunMetrics {
       'splitnet_worker_backlog_packets',
       [...s.workerBacklogs].map(([core, n]) => [{ worker: /worker(\d+)$/.exec(core)?.[1] ?? core }, n]),
     );
+    if (s.tx !== null) this.updateTx(s.tx);
     this.count('splitnet_faults_injected_total', [[{}, v.occurrences.filter((o) => o.start <= t).length]]);
     this.gauge('splitnet_faults_active').set(v.occurrences.filter((o) => !o.instantaneous && o.start <= t && t < o.end).length);
     if (v.live !== undefined) this.updateLive(v.live);
+  }
+
+  private updateTx(x: TxSnapshot): void {
+    if (!this.txRegistered) {
+      for (const spec of METRIC_SPECS) if (spec.when === 'tx') this.registry.registerMetric(this.metric(spec.name));
+      this.txRegistered = true;
+    }
+    const totals: readonly (readonly [string, number])[] = [
+      ['splitnet_tx_packets_sent_total', x.sent],
+      ['splitnet_tx_bytes_sent_total', x.sentBytes],
+      ['splitnet_tx_packets_on_wire_total', x.onWire],
+      ['splitnet_tx_virtual_interrupts_total', x.virqs],
+      ['splitnet_tx_guest_notifications_total', x.guestNotifies],
+      ['splitnet_tx_notifications_sent_total', x.netbackNotifies],
+      ['splitnet_tx_nic_interrupts_total', x.nicIrqs],
+      ['splitnet_tx_completions_total', x.responses],
+    ];
+    for (const [name, v] of totals) this.count(name, [[{}, v]]);
+    this.count(
+      'splitnet_tx_packets_dropped_total',
+      TX_DROP_REASONS.map((reason) => [{ reason }, x.drops[reason]]),
+    );
   }
 
   private updateLive(l: LiveMetricsView): void {

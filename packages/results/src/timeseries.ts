@@ -1,6 +1,6 @@
 // The long (tidy) time series behind timeseries.csv: per sample, one value per entity (the datapath, a NIC queue, a core, a VM, a guest queue) and metric.
-import { sig, totalVirqs } from './metrics.js';
-import type { Snapshot } from './metrics.js';
+import { sig, totalVirqs, txColumns } from './metrics.js';
+import type { Snapshot, TxSampleColumns } from './metrics.js';
 
 /** One value of the time series: `metric` of `entity` over the sample interval ending at `tMs` (rates) or at `tMs` (levels). */
 export interface SeriesPoint {
@@ -26,13 +26,42 @@ export type SeriesMetric =
   | 'ring_occupancy_responses'
   | 'backlog_packets'
   | 'dropped_packets'
-  | 'cpu_frac';
+  | 'cpu_frac'
+  | TxSeriesMetric;
+
+/** The transmit path's metrics (entity `all`), present when a guest sends: as metrics.jsonl's tx* columns. */
+export type TxSeriesMetric =
+  | 'tx_throughput_gbps'
+  | 'tx_packets_per_s'
+  | 'tx_wire_gbps'
+  | 'tx_virqs_per_s'
+  | 'tx_guest_notifies_per_s'
+  | 'tx_notifies_sent_per_s'
+  | 'tx_nic_irqs_per_s'
+  | 'tx_completions_per_s'
+  | 'tx_dropped_packets'
+  | 'tx_acks_per_s';
+
+/** Each transmit metric and the metrics.jsonl column it has the value of. */
+const TX_SERIES: readonly (readonly [TxSeriesMetric, keyof TxSampleColumns])[] = [
+  ['tx_throughput_gbps', 'txGbps'],
+  ['tx_packets_per_s', 'txPps'],
+  ['tx_wire_gbps', 'txWireGbps'],
+  ['tx_virqs_per_s', 'txVirqPerSec'],
+  ['tx_guest_notifies_per_s', 'txGuestNotifyPerSec'],
+  ['tx_notifies_sent_per_s', 'txNotifyPerSec'],
+  ['tx_nic_irqs_per_s', 'txNicIrqPerSec'],
+  ['tx_completions_per_s', 'txCompletionsPerSec'],
+  ['tx_dropped_packets', 'txDropsTotal'],
+  ['tx_acks_per_s', 'txAckPerSec'],
+];
 
 /** The entity of the whole datapath (every VM, queue and core together). */
 export const ALL_ENTITY = 'all';
 
 /**
- * The series points of the interval (a.t, b.t]. Entities in a fixed order — `all`, `nic.q<q>`, the
+ * The series points of the interval (a.t, b.t]. Entities in a fixed order — `all` (its transmit metrics after the
+ * receive ones, when a guest sends), `nic.q<q>`, the
  * driver domain's cores (`dom0.nic<q>`, `dom0.worker<k>`), then per VM `vm<v>`, its queues
  * `vm<v>.q<q>` and its vCPUs `vm<v>.vcpu<q>` — so the file is byte-identical for the same run.
  */
@@ -58,6 +87,13 @@ export function seriesPoints(a: Snapshot, b: Snapshot): SeriesPoint[] {
   put(ALL_ENTITY, 'ring_occupancy_responses', b.ringOccupancy);
   put(ALL_ENTITY, 'backlog_packets', b.backlog);
   put(ALL_ENTITY, 'dropped_packets', drops);
+  const tx = txColumns(a, b, dt);
+  if (tx !== null) {
+    for (const [metric, column] of TX_SERIES) {
+      const v = tx[column];
+      if (v !== undefined) put(ALL_ENTITY, metric, v);
+    }
+  }
 
   b.nicQueueIrqs.forEach((n, q) => put(`nic.q${q}`, 'physical_irqs_per_s', rate(n - (a.nicQueueIrqs[q] ?? 0))));
 

@@ -131,6 +131,42 @@ test('frame headers - with one frame size, TCP sequence numbers advance by each 
   t.is((seqOf(1001) - seqOf(1000) + 2 ** 32) % 2 ** 32, 1460);
 });
 
+test('frame headers - a closed-loop flow shows the TCP model\'s own header: sequence and acknowledgement numbers from its byte offsets, ACK and PSH as it carries them, its window, the timestamp option, checksums right', (t) => {
+  // Guest to guest: the connection's flow (vm 0 → vm 1) and its reverse (the ACKs), each a flow of its own.
+  const s = scenario('name: g2g\nduration: 2ms\ntopology: { vms: { count: 2, queues: 1 }, workers: 2, vrss: per-flow }\ntraffic: [ { from: vm.0, to: vm.1, flows: 1, tcp: {} } ]\n');
+  const h = new FrameHeaders(s.traffic.flows, s.traffic.generators, s.seed);
+  const [data, acks] = [0, 1].map((id) => s.traffic.flows.find((f) => f.id === id));
+  if (data === undefined || acks === undefined) return t.fail('the connection has two flows');
+  t.is(data.reverse, acks.id);
+  // Ethernet 14 + IPv4 20 + TCP 20 + the timestamp option 12: the models' 52 bytes of TCP/IP headers.
+  t.is(h.headerLength(data.id), 66);
+  const frame = (flow: number, tcp: { seq: number; payload: number; ack: number; window: number; flags: number }) => {
+    const bytes = new Uint8Array(h.headerLength(flow));
+    const view = new DataView(bytes.buffer);
+    const shown = h.write(view, bytes, 0, flow, 0, tcp.payload + 70, tcp);
+    return { bytes, view, shown };
+  };
+  // A segment of 1448 bytes at offset 2896 without an ACK, and the receiver's pure ACK of 4344 bytes, window 65536.
+  const seg = frame(data.id, { seq: 2896, payload: 1448, ack: 0, window: 0, flags: 1 });
+  const ack = frame(acks.id, { seq: 0, payload: 0, ack: 4344, window: 65536, flags: 1 | 2 });
+  const first = frame(data.id, { seq: 0, payload: 1448, ack: 0, window: 0, flags: 1 });
+  t.is(seg.shown, 66 + 1448, 'the segment without its FCS: headers + payload');
+  t.is((seg.view.getUint32(34 + 4) - first.view.getUint32(34 + 4) + 2 ** 32) % 2 ** 32, 2896, 'sequence numbers are byte offsets from the ISN');
+  // The ACK acknowledges the data direction's bytes: its number is the data flow's ISN + 4344.
+  t.is((ack.view.getUint32(34 + 8) - first.view.getUint32(34 + 4) + 2 ** 32) % 2 ** 32, 4344);
+  t.is(seg.bytes[34 + 13], 0x08, 'data without an ACK: PSH');
+  t.is(ack.bytes[34 + 13], 0x10, 'a pure ACK: ACK');
+  t.is(seg.bytes[34 + 12], 0x80, 'data offset 8 words: the timestamp option');
+  t.is(ack.view.getUint16(34 + 14), 65535, 'the window capped at 65535 (no scaling shown)');
+  t.is(seg.view.getUint16(34 + 14), 65535, 'a segment without an ACK shows 65535');
+  // The pure ACK is whole in the capture: its checksum covers all of it.
+  const ip = ack.bytes.subarray(14, 34);
+  const l4 = ack.bytes.subarray(34);
+  t.is(onesSum(ip), 0xffff, 'IPv4 header checksum');
+  t.is(onesSum(Uint8Array.from([...ip.subarray(12, 20), 0, 6, 0, l4.length, ...l4])), 0xffff, 'TCP checksum');
+  return undefined;
+});
+
 const BAD_FLAGS: [string, CaptureFlags, RegExp][] = [
   ['an unknown point', { pcap: ['nic'] }, /^--pcap nic: unknown point "nic" \(expected nic-rx or guest-rx/],
   ['a selector that is not one', { pcap: ['nic-rx:queue:1'] }, /^--pcap nic-rx:queue:1: expected .* found "queue:1" after the point$/],
