@@ -1,0 +1,120 @@
+// A multi-host sim run's own parts: the cluster's graph, per-host and fabric snapshots beside the whole run's, and the per-host and switch summaries.
+import { SplitnetError } from '@splitnet/model';
+import type { ActorReport, Nanos } from '@splitnet/model';
+import type { SimRuntime } from '@splitnet/runtime';
+import type { CompiledScenario } from '@splitnet/scenario';
+import { combine, combineFabric, fabricBalance, summarize, summarizeFabric, withTxBalance } from '@splitnet/results';
+import type { Accounting, FabricSnapshot, HostSummary, PacketCapture, Snapshot, Summary } from '@splitnet/results';
+import { buildCluster, clusterLinkDelay, clusterOf } from './cluster.js';
+import type { ClusterGraph } from './cluster.js';
+import { accounting } from './run-sim.js';
+
+/** Every host's snapshot and the fabric's, at one instant. */
+interface ClusterSnap {
+  readonly hosts: readonly Snapshot[];
+  readonly fabric: FabricSnapshot;
+}
+
+export class ClusterRun {
+  readonly graph: ClusterGraph;
+  /** The per-host and fabric snapshots taken with each whole-run one, by instant (the last taken at an instant wins). */
+  private readonly byT = new Map<Nanos, ClusterSnap>();
+  /** Per host, its snapshots at the samples in the measured window. */
+  private readonly inWindow: Snapshot[][];
+  /** Per host, the cluster-wide number of its flow 0 (the flow counts of the hosts before it). */
+  private readonly flowBase: readonly number[];
+
+  constructor(
+    private readonly s: CompiledScenario,
+    capture?: PacketCapture,
+  ) {
+    if (capture !== undefined) throw new SplitnetError('E_USAGE', '--pcap is not yet supported in a multi-host scenario (hosts:)');
+    this.graph = buildCluster(s);
+    this.inWindow = this.graph.hosts.map(() => []);
+    let base = 0;
+    this.flowBase = clusterOf(s).hosts.map((h) => {
+      const at = base;
+      base += h.traffic.flows.length;
+      return at;
+    });
+  }
+
+  linkDelay(): (a: number, b: number) => Nanos {
+    return clusterLinkDelay(this.graph, this.s);
+  }
+
+  /** The whole run's snapshot at t (every host and the switch), keeping each host's and the fabric's beside it. */
+  snapshot(t: Nanos, final = false): Snapshot {
+    const g = this.graph;
+    const perHost: ActorReport[][] = g.hosts.map(() => []);
+    const all: ActorReport[] = [];
+    g.all.forEach((a, ref) => {
+      const r = a.report(t, final);
+      const h = g.hostOf(ref);
+      all.push(h >= 0 ? this.globalFlows(r, h) : r);
+      if (h >= 0) (perHost[h] as ActorReport[]).push(r);
+    });
+    this.byT.set(t, { hosts: perHost.map((rs) => combine(rs, t)), fabric: combineFabric(all, t) as FabricSnapshot });
+    return combine(all, t);
+  }
+
+  /**
+   * A report of host h with its closed-loop ends under the cluster's flow numbers: host h's flow f is f plus the flow
+   * counts of the hosts before it, and the passive end of a connection across hosts takes its active end's number, so
+   * that the whole run's TCP summary pairs the two ends.
+   */
+  private globalFlows(r: ActorReport, h: number): ActorReport {
+    if ((r.role !== 'nic' && r.role !== 'frontend') || r.closedLoop === undefined) return r;
+    const c = clusterOf(this.s);
+    const route = c.fabric.routes[h] as (typeof c.fabric.routes)[number];
+    const place = (c.hosts[h] as CompiledScenario).host;
+    const closedLoop = r.closedLoop.map((e) => {
+      const across = place?.fabricFlows[e.flow] === 1 && !e.active;
+      const flow = across ? (this.flowBase[route.port[e.flow] as number] as number) + (route.flow[e.flow] as number) : (this.flowBase[h] as number) + e.flow;
+      return { ...e, flow };
+    });
+    return { ...r, closedLoop };
+  }
+
+  /** A sample was just taken at t: in the measured window, each host's snapshot joins its own series. */
+  sampled(t: Nanos): void {
+    const snap = this.byT.get(t);
+    if (snap === undefined || t <= this.s.warmup) return;
+    snap.hosts.forEach((h, i) => (this.inWindow[i] as Snapshot[]).push(h));
+  }
+
+  /** The whole run's accounting with the fabric's: balanced only if the fabric balances too. */
+  withFabric(acc: Accounting): Accounting {
+    const last = [...this.byT.values()].at(-1);
+    if (last === undefined) return acc;
+    const fabric = fabricBalance(last.fabric);
+    return { ...acc, fabric, balanced: acc.balanced && fabric.balanced };
+  }
+
+  /**
+   * The cluster's summary: the whole run's figures (every host's added up; its TCP flows numbered cluster-wide) without
+   * the per-guest parts, whose indices are each host's own, then each host's summary and the switch's.
+   */
+  summary(whole: Summary, rt: SimRuntime, warmT: Nanos, endT: Nanos): Summary {
+    const c = clusterOf(this.s);
+    const warm = this.byT.get(warmT);
+    const end = this.byT.get(endT);
+    if (warm === undefined || end === undefined) throw new Error('cluster snapshots missing');
+    const onLinks = rt.inFlightByGroup(this.graph.hostOf, c.hosts.length);
+    const hosts: HostSummary[] = c.hosts.map((view, i) => {
+      const e = end.hosts[i] as Snapshot;
+      const acc = withTxBalance(accounting(e, onLinks.rx[i] as number), e, onLinks.tx[i] as number);
+      // Its TCP connections are the whole run's (a host holds one end of those across hosts).
+      const { hosts: _h, fabric: _f, tcp: _t, ...own } = summarize(view, warm.hosts[i] as Snapshot, e, this.inWindow[i] as Snapshot[], acc);
+      return { host: `h${i}`, ...own };
+    });
+    const fabric = summarizeFabric(warm.fabric, end.fabric, c.fabric.ports, fabricBalance(end.fabric));
+    return {
+      ...whole,
+      throughput: { ...whole.throughput, perVm: [] },
+      interrupts: { ...whole.interrupts, perVm: [] },
+      hosts,
+      fabric,
+    };
+  }
+}
