@@ -1,5 +1,5 @@
 // A multi-host sim run's own parts: the cluster's graph, per-host and fabric snapshots beside the whole run's, and the per-host and switch summaries.
-import { SplitnetError } from '@splitnet/model';
+import { deriveSeed, SplitnetError } from '@splitnet/model';
 import type { ActorReport, Nanos } from '@splitnet/model';
 import type { SimRuntime } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
@@ -39,6 +39,40 @@ export class ClusterRun {
     });
   }
 
+  /** The runtime running the cluster, once it exists (the fabric's frames waiting for a paused host are in it). */
+  private rt: SimRuntime | null = null;
+
+  attach(rt: SimRuntime): void {
+    this.rt = rt;
+  }
+
+  /**
+   * The scenario's host and switch-port faults as steps at their instants: a paused host's actors stop (their inputs
+   * wait, as SIGSTOP) and its switch port goes down until it resumes; a port goes down, loses or delays frames.
+   */
+  faultSteps(): { t: Nanos; apply: (rt: SimRuntime) => void }[] {
+    const c = clusterOf(this.s);
+    const g = this.graph;
+    const steps: { t: Nanos; order: number; apply: (rt: SimRuntime) => void }[] = [];
+    c.faults.forEach((f, n) => {
+      const target = f.kind === 'host-pause' ? `h${f.index}` : `switch:port:${f.index}`;
+      const seed = deriveSeed(this.s.seed, `cluster-fault:${f.id}`);
+      const port = (on: boolean, rt: SimRuntime): void => {
+        const kind = f.kind === 'port-loss' ? 'loss' : f.kind === 'port-delay' ? 'delay' : 'down';
+        g.switch.portFault(f.index, kind, on, f.probability ?? f.delay ?? 0, seed, rt.now);
+      };
+      const hostRefs = g.all.map((_, ref) => ref).filter((ref) => g.hostOf(ref) === f.index);
+      const phase = (on: boolean) => (rt: SimRuntime) => {
+        rt.record('controller', on ? 'fault-start' : 'fault-end', { id: f.id, target, kind: f.kind });
+        port(on, rt);
+        if (f.kind === 'host-pause') for (const ref of hostRefs) on ? rt.pause(ref) : rt.resume(ref);
+      };
+      steps.push({ t: f.at, order: 2 * n, apply: phase(true) }, { t: f.until, order: 2 * n + 1, apply: phase(false) });
+    });
+    // In time order; at one instant, in the order the faults are written (a start before its own end).
+    return steps.sort((a, b) => a.t - b.t || a.order - b.order).map(({ t, apply }) => ({ t, apply }));
+  }
+
   linkDelay(): (a: number, b: number) => Nanos {
     return clusterLinkDelay(this.graph, this.s);
   }
@@ -54,7 +88,8 @@ export class ClusterRun {
       all.push(h >= 0 ? this.globalFlows(r, h) : r);
       if (h >= 0) (perHost[h] as ActorReport[]).push(r);
     });
-    this.byT.set(t, { hosts: perHost.map((rs) => combine(rs, t)), fabric: combineFabric(all, t) as FabricSnapshot });
+    const waiting = this.rt?.deferredFrames((m) => (m.kind === 'downlink' || m.kind === 'uplink' ? m.batch.count : 0)) ?? 0;
+    this.byT.set(t, { hosts: perHost.map((rs) => combine(rs, t)), fabric: combineFabric(all, t, waiting) as FabricSnapshot });
     return combine(all, t);
   }
 

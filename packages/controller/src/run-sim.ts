@@ -114,7 +114,7 @@ class SimRun {
   private readonly snap: (t: Nanos, final?: boolean) => Snapshot;
   private readonly book: SampleSeries;
   private readonly hooks: { sampleInterval: Nanos; onSample: (t: Nanos) => void };
-  private readonly steps: SimFaultPlan['steps'];
+  private readonly steps: readonly { readonly t: Nanos; readonly apply: (rt: SimRuntime) => void }[];
   private next = 0;
   private warmSnap: Snapshot | null;
   /** The actors' counters before the first event (a report describes the actor as it is when asked). */
@@ -153,7 +153,8 @@ class SimRun {
         book.add(t, cur);
       },
     };
-    this.steps = plan?.steps ?? [];
+    cluster?.attach(rt);
+    this.steps = plan?.steps ?? cluster?.faultSteps() ?? [];
     this.warmSnap = s.warmup === 0 ? this.snap(0) : null;
     rt.record('controller', 'run-start', { scenario: s.name, seed: s.seed, duration: s.duration });
   }

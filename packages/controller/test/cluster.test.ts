@@ -90,3 +90,34 @@ traffic:
   t.is(fabricOf(r).ports[2]?.enqueued, 0);
   t.true((r.summary.hosts?.[1]?.throughput.gbps ?? 0) > 0.9);
 });
+
+/** Host 1 sends to a guest of host 0, host 2 to a guest of host 1; `faults` is added to it. */
+const TWO_STREAMS = (faults: string) => `${HOSTS}
+traffic:
+  - { from: h1.vm.0, to: h0.vm.0, protocol: udp, rate: 2Gbps, flows: 2 }
+  - { from: h2.vm.0, to: h1.vm.1, protocol: udp, rate: 2Gbps, flows: 2 }
+${faults}`;
+
+test('cluster - a paused host is cut off at its switch port (switch-port-down) while the other hosts carry on exactly as without the fault', (t) => {
+  const base = run(TWO_STREAMS(''));
+  const paused = run(TWO_STREAMS('faults:\n  - { at: 1500us, target: h0, action: pause, duration: 2ms }\n'));
+  const port0 = fabricOf(paused).ports[0];
+  t.true((port0?.drops['switch-port-down'] ?? 0) > 0, JSON.stringify(port0?.drops));
+  t.true((paused.summary.hosts?.[0]?.throughput.gbps ?? 0) < (base.summary.hosts?.[0]?.throughput.gbps ?? 0) / 2);
+  // Host 1's guest, fed by host 2 through port 1, sees the same run with and without host 0's pause.
+  t.is(paused.summary.hosts?.[1]?.throughput.gbps, base.summary.hosts?.[1]?.throughput.gbps);
+  t.is(fabricOf(paused).ports[1]?.drops.total, 0);
+  t.true(paused.accounting.balanced, JSON.stringify(paused.accounting.fabric));
+});
+
+test('cluster - a lossy switch port drops frames toward its host with switch-port-loss, and a delayed one adds its delay to a TCP round trip', (t) => {
+  const lossy = run(TWO_STREAMS('faults:\n  - { at: 1ms, target: switch:port:1, action: drop-messages, probability: 0.5, duration: 1ms }\n'));
+  const drops = fabricOf(lossy).ports[1]?.drops['switch-port-loss'] ?? 0;
+  t.true(drops > 0, `${drops} lost`);
+  t.is(fabricOf(lossy).ports[0]?.drops.total, 0);
+  t.true(lossy.accounting.balanced);
+  const rr = (faults: string): number => run(`${RR('1us')}${faults}`).summary.tcp?.flows[0]?.rttUs.min ?? NaN;
+  // Toward host 1 only (the request's direction): one crossing per round trip is 20 µs longer.
+  const delayed = rr('faults:\n  - { at: 0ms, target: switch:port:1, action: delay-messages, delay: 20us, duration: 4ms }\n');
+  t.true(Math.abs(delayed - rr('') - 20) < 0.5, `min RTT ${delayed} µs with the delay`);
+});

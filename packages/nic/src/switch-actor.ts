@@ -1,6 +1,6 @@
 // The fabric's switch: output-queued, drop-tail per port (bounded in bytes), store-and-forward at each port's link speed.
 import { copyPacket, InTransit, PacketFifo, Prng, wireTimeNs } from '@splitnet/model';
-import type { Actor, ActorRef, BatchPool, Effects, FaultCommand, Message, Nanos, PacketBatch, SwitchPortReport, SwitchReport } from '@splitnet/model';
+import type { Actor, ActorRef, BatchPool, Effects, Message, Nanos, PacketBatch, SwitchPortReport, SwitchReport } from '@splitnet/model';
 
 /** One switch port: the host NIC at the other end of its cable, and the port's output side. */
 export interface SwitchPortConfig {
@@ -140,20 +140,20 @@ export class SwitchActor implements Actor {
     fx.send(egress.cfg.nic, { kind: 'downlink', batch: one }, leave + egress.extraDelay);
   }
 
-  /** A switch port fault: link-flap takes the port down (and up), drop-messages loses frames, delay-messages delays them. */
-  fault(cmd: FaultCommand, now: Nanos, fx: Effects): void {
-    const on = cmd.phase === 'start';
-    for (const q of cmd.queues ?? this.ports.map((_, i) => i)) {
-      const p = this.ports[q];
-      if (p === undefined) continue;
-      p.settle(now);
-      if (cmd.action === 'link-flap') p.down = on;
-      else if (cmd.action === 'lose-notifications') {
-        p.lossProbability = on ? (cmd.params.probability ?? 1) : 0;
-        p.loss = on ? new Prng(cmd.seed) : null;
-      } else if (cmd.action === 'delay-notifications') p.extraDelay = on ? (cmd.params.delay ?? 0) : 0;
-      fx.event(`switch-port-${cmd.action}-${cmd.phase}`, { port: q });
-    }
+  /**
+   * A fault on switch port `port` starts (`on`) or ends: down drops every frame toward or from the port, loss drops
+   * each frame toward it with `value` as probability (drawn from `seed`), delay holds each frame `value` ns longer on
+   * its cable. Frames already on their way out of the port when it goes down still reach the NIC.
+   */
+  portFault(port: number, kind: 'down' | 'loss' | 'delay', on: boolean, value: number, seed: number, now: Nanos): void {
+    const p = this.ports[port];
+    if (p === undefined) return;
+    p.settle(now);
+    if (kind === 'down') p.down = on;
+    else if (kind === 'loss') {
+      p.lossProbability = on ? value : 0;
+      p.loss = on ? new Prng(seed) : null;
+    } else p.extraDelay = on ? value : 0;
   }
 
   timer(): void {}

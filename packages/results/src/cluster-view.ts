@@ -23,7 +23,7 @@ export function addClusterLines(s: Summary, add: (k: string, v: string) => void,
     );
   }
   const a = f.accounting;
-  const inFlight = a.inFlight.uplinks + a.inFlight.switchQueues + a.inFlight.downlinks;
+  const inFlight = a.inFlight.uplinks + a.inFlight.switchQueues + a.inFlight.downlinks + a.inFlight.pausedHosts;
   add('fabric accounting', `${a.balanced ? 'ok' : 'BROKEN'}: sent ${a.sent} = delivered ${a.delivered} + dropped ${f.drops.total} + in flight ${inFlight}${a.balanced ? '' : ` (unaccounted ${a.unaccounted})`}`);
 }
 

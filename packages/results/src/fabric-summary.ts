@@ -18,10 +18,12 @@ export interface FabricSnapshot {
   readonly in: number;
   readonly inBytes: number;
   readonly ports: readonly SwitchPortReport[];
+  /** Frames that reached a paused host's NIC and wait for it to resume (the runtime holds them). */
+  readonly waiting: number;
 }
 
 /** The fabric's reports (the NICs' fabric sides and the switch's) combined, or null: no fabric. */
-export function combineFabric(reports: readonly ActorReport[], t: Nanos): FabricSnapshot | null {
+export function combineFabric(reports: readonly ActorReport[], t: Nanos, waiting = 0): FabricSnapshot | null {
   let out = 0;
   let outBytes = 0;
   let upOnLink = 0;
@@ -38,7 +40,7 @@ export function combineFabric(reports: readonly ActorReport[], t: Nanos): Fabric
       inBytes += r.fabric.inBytes;
     }
   }
-  return ports === null ? null : { t, out, outBytes, upOnLink, in: inFrames, inBytes, ports };
+  return ports === null ? null : { t, out, outBytes, upOnLink, in: inFrames, inBytes, ports, waiting };
 }
 
 /** Every frame put on the fabric reached a NIC, was dropped at a switch port with a reason, or is still on it. */
@@ -55,6 +57,8 @@ export interface FabricAccounting {
     readonly switchQueues: number;
     /** On the cables from the switch to the NICs. */
     readonly downlinks: number;
+    /** Arrived at a paused host's NIC, waiting for it to resume. */
+    readonly pausedHosts: number;
   };
   /** sent − delivered − dropped − in flight: must be 0. */
   readonly unaccounted: number;
@@ -75,8 +79,8 @@ export function fabricBalance(f: FabricSnapshot): FabricAccounting {
   }
   let dropSum = 0;
   for (const r of FABRIC_DROP_REASONS) dropSum += dropped[r];
-  const inFlight = { uplinks: f.upOnLink, switchQueues: queued, downlinks: downOnLink };
-  const unaccounted = f.out - f.in - dropSum - f.upOnLink - queued - downOnLink;
+  const inFlight = { uplinks: f.upOnLink, switchQueues: queued, downlinks: downOnLink, pausedHosts: f.waiting };
+  const unaccounted = f.out - f.in - dropSum - f.upOnLink - queued - downOnLink - f.waiting;
   // Two independent counts of the cables to the switch: the NICs' (by each frame's arrival time) and the switch's (frames received).
   const upAgrees = f.out - f.upOnLink === received;
   return { sent: f.out, delivered: f.in, dropped, inFlight, unaccounted, balanced: unaccounted === 0 && upAgrees };

@@ -344,6 +344,13 @@ export class SimRuntime {
     return { rx, tx };
   }
 
+  /** Frames that messages waiting for a paused actor carry, counted by `count` (e.g. the fabric's, which links do not count). */
+  deferredFrames(count: (m: Message) => number): number {
+    let n = 0;
+    for (const e of this.deferred) if (e.msg !== null) n += count(e.msg);
+    return n;
+  }
+
   /** Frames guests sent that are in messages between actors now (the transmit path's in flight). */
   txInFlightOnLinks(): number {
     return this.txPacketsOnLinks;

@@ -3,6 +3,7 @@ import { Field, isPlainMap, readBitRate, readDuration, readInt, readList, readMa
 import { FABRIC_SPEC, HOST_SPEC, HOSTS_SPEC, MAX_HOSTS } from './hosts-spec.js';
 import { ScenarioIssue, type Path } from './issue.js';
 import type { CompiledScenario, FabricPortSpec, FabricSpec } from './types.js';
+import { readClusterFaults } from './cluster-faults.js';
 import { formatDuration, formatRate } from './units.js';
 
 const GUEST = /^vm\.(0|[1-9][0-9]*)$/;
@@ -203,11 +204,9 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   if (hostsField.absent) hostsField.expected('hosts: (a count or a list of hosts) beside fabric:', '', [['fabric']]);
   void HOSTS_SPEC;
   const { count, overrides } = hostsCount(hostsField);
-  const faultsField = root.at('faults', value['faults']);
-  if (!faultsField.absent) faultsField.expected('no faults: in a multi-host scenario yet (docs/faults.md says what is planned)');
   const { perHost, placed } = splitTraffic(root.at('traffic', value['traffic']), count);
   const crossing = new Set(placed.flatMap((p, k) => (p.receiver === undefined ? [] : [k])));
-  const { hosts: _h, fabric: _f, traffic: _t, ...top } = value;
+  const { hosts: _h, fabric: _f, traffic: _t, faults: _x, ...top } = value;
   const views: CompiledScenario[] = [];
   for (let i = 0; i < count; i++) {
     const traffic = perHost[i] as HostTraffic;
@@ -231,8 +230,13 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   }));
   const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed) };
   const first = withPlace[0] as CompiledScenario;
+  const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration);
   const resolved = resolveCluster(first, withPlace, placed, perHost, fabricResolved);
-  return { ...first, resolved, cluster: { hosts: withPlace, fabric } };
+  return {
+    ...first,
+    resolved: { ...resolved, ...(faults.faults.length > 0 ? { faults: faults.resolved } : {}) },
+    cluster: { hosts: withPlace, fabric, faults: faults.faults },
+  };
 }
 
 /** Per flow of host view v: 1 when its generator crosses hosts (its frames, either way, go through the switch). */

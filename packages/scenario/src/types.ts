@@ -263,6 +263,20 @@ export interface ClusterSpec {
   /** Host i's view: a single-host scenario whose flow table holds the flows with an end on host i. */
   readonly hosts: readonly CompiledScenario[];
   readonly fabric: FabricSpec;
+  /** Faults on hosts and switch ports, in the order written. */
+  readonly faults: readonly ClusterFault[];
+}
+
+/** A fault of a multi-host scenario: on host `index` (all its actors) or on switch port `index`, from `at` to `until`. */
+export interface ClusterFault {
+  readonly id: string;
+  readonly at: Nanos;
+  readonly until: Nanos;
+  /** host-pause: the host's actors stop (their inputs wait) and its switch port is down; port-*: the port goes down, loses frames, delays them. */
+  readonly kind: 'host-pause' | 'port-down' | 'port-loss' | 'port-delay';
+  readonly index: number;
+  readonly probability?: number;
+  readonly delay?: Nanos;
 }
 
 /** Where a host sits in a cluster. */

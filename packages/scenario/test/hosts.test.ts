@@ -2,6 +2,9 @@
 import test from 'ava';
 import { compile, errorOf } from './helpers.js';
 
+/** Two hosts with traffic, before a faults list. */
+const FAULTS = 'hosts: 2\ntraffic:\n  - { to: h0.vm.0 }\nfaults:\n';
+
 /** A scenario text and the one line its error must be. */
 type Case = readonly [text: string, expected: string];
 
@@ -66,6 +69,36 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
         'hosts: 2\nfabric: { queueBytes: 10 }\ntraffic:\n  - { to: h0.vm.0 }\n',
         's.yaml:2:23: fabric.queueBytes: expected an integer from 64 to 1073741824 bytes, found 10',
       ],
+    ],
+  ],
+  [
+    'faults a multi-host scenario does not take',
+    [
+      [
+        FAULTS + '  - { at: 1ms, target: vm:0, action: kill }\n',
+        's.yaml:5:24: faults[0].target: expected h<host> (or host:<host>) or switch:port:<port> (a multi-host scenario takes host and switch-port faults), found "vm:0"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: h2, action: pause, duration: 1ms }\n',
+        's.yaml:5:24: faults[0].target: expected a host or port from 0 to 1 (hosts: 2), found "h2"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: h1, action: kill, duration: 1ms }\n',
+        's.yaml:5:36: faults[0].action: expected pause (a host fault pauses all its actors and takes its switch port down), found "kill"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: switch:port:0, action: pause, duration: 1ms }\n',
+        's.yaml:5:47: faults[0].action: expected link-flap (the port goes down), drop-messages (it loses frames) or delay-messages (it delays them), found "pause"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: switch:port:0, action: drop-messages, duration: 1ms, probability: 0 }\n',
+        's.yaml:5:90: faults[0].probability: expected a probability above 0 and at most 1, found 0',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: switch:port:0, action: delay-messages, duration: 1ms }\n',
+        's.yaml:5:5: faults[0].delay: expected a duration: how much longer each frame takes on the port, found nothing',
+      ],
+      [FAULTS + '  - { at: 1ms, target: h1, action: pause }\n', 's.yaml:5:5: faults[0].duration: expected a duration: how long the fault lasts, found nothing'],
     ],
   ],
 ];
