@@ -230,6 +230,11 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   }));
   const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed) };
   const first = withPlace[0] as CompiledScenario;
+  if (first.runtime !== 'sim') {
+    root
+      .at('runtime', first.runtime)
+      .expected('sim', ' (a multi-host scenario runs in sim only so far: the live and lockstep runtimes build one host)', [['hosts']]);
+  }
   const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration);
   const resolved = resolveCluster(first, withPlace, placed, perHost, fabricResolved);
   return {
