@@ -17,8 +17,11 @@ interface ClusterSnap {
 
 export class ClusterRun {
   readonly graph: ClusterGraph;
-  /** The per-host and fabric snapshots taken with each whole-run one, by instant (the last taken at an instant wins). */
-  private readonly byT = new Map<Nanos, ClusterSnap>();
+  /** The per-host and fabric snapshots taken with the latest whole-run one, and with those at 0 and at the warm-up's end (a window starts at one of them). */
+  private latest: (ClusterSnap & { readonly t: Nanos }) | null = null;
+  private readonly starts = new Map<Nanos, ClusterSnap>();
+  /** The ones taken with the run's final snapshot (its end). */
+  private final: (ClusterSnap & { readonly t: Nanos }) | null = null;
   /** Per host, its snapshots at the samples in the measured window. */
   private readonly inWindow: Snapshot[][];
   /** Per host, the cluster-wide number of its flow 0 (the flow counts of the hosts before it). */
@@ -89,7 +92,10 @@ export class ClusterRun {
       if (h >= 0) (perHost[h] as ActorReport[]).push(r);
     });
     const waiting = this.rt?.deferredFrames((m) => (m.kind === 'downlink' || m.kind === 'uplink' ? m.batch.count : 0)) ?? 0;
-    this.byT.set(t, { hosts: perHost.map((rs) => combine(rs, t)), fabric: combineFabric(all, t, waiting) as FabricSnapshot });
+    const snap = { t, hosts: perHost.map((rs) => combine(rs, t)), fabric: combineFabric(all, t, waiting) as FabricSnapshot };
+    this.latest = snap;
+    if (final) this.final = snap;
+    if (t === 0 || t === this.s.warmup) this.starts.set(t, snap);
     return combine(all, t);
   }
 
@@ -113,15 +119,15 @@ export class ClusterRun {
 
   /** A sample was just taken at t: in the measured window, each host's snapshot joins its own series. */
   sampled(t: Nanos): void {
-    const snap = this.byT.get(t);
-    if (snap === undefined || t <= this.s.warmup) return;
+    const snap = this.latest;
+    if (snap === null || snap.t !== t || t <= this.s.warmup) return;
     snap.hosts.forEach((h, i) => (this.inWindow[i] as Snapshot[]).push(h));
   }
 
   /** The whole run's accounting with the fabric's: balanced only if the fabric balances too. */
   withFabric(acc: Accounting): Accounting {
-    const last = [...this.byT.values()].at(-1);
-    if (last === undefined) return acc;
+    const last = this.final;
+    if (last === null) return acc;
     const fabric = fabricBalance(last.fabric);
     return { ...acc, fabric, balanced: acc.balanced && fabric.balanced };
   }
@@ -132,9 +138,9 @@ export class ClusterRun {
    */
   summary(whole: Summary, rt: SimRuntime, warmT: Nanos, endT: Nanos): Summary {
     const c = clusterOf(this.s);
-    const warm = this.byT.get(warmT);
-    const end = this.byT.get(endT);
-    if (warm === undefined || end === undefined) throw new Error('cluster snapshots missing');
+    const warm = this.starts.get(warmT);
+    const end = this.final;
+    if (warm === undefined || end === null || end.t !== endT) throw new Error('cluster snapshots missing');
     const onLinks = rt.inFlightByGroup(this.graph.hostOf, c.hosts.length);
     const hosts: HostSummary[] = c.hosts.map((view, i) => {
       const e = end.hosts[i] as Snapshot;

@@ -1,7 +1,10 @@
 // Multi-host scenarios in sim: traffic across the switch, its output queues and drops, TCP's RTT over the fabric, the invariants, determinism.
 import test from 'ava';
 import type { RunResult } from '@splitnet/results';
+import { fileURLToPath } from 'node:url';
+import { loadScenarioFile } from '@splitnet/scenario';
 import { run } from './helpers.js';
+import { runSimInterruptible } from '../src/run-sim.js';
 
 const HOSTS = `
 hosts: 3
@@ -120,4 +123,18 @@ test('cluster - a lossy switch port drops frames toward its host with switch-por
   // Toward host 1 only (the request's direction): one crossing per round trip is 20 µs longer.
   const delayed = rr('faults:\n  - { at: 0ms, target: switch:port:1, action: delay-messages, delay: 20us, duration: 4ms }\n');
   t.true(Math.abs(delayed - rr('') - 20) < 0.5, `min RTT ${delayed} µs with the delay`);
+});
+
+test('cluster - the fabric balances at whatever instant a run stops (frames on cables, in switch queues, arriving)', async (t) => {
+  // The example: TCP bursts leave a NIC from several TX queues at once (each settled in turn).
+  const s = loadScenarioFile(fileURLToPath(new URL('../../../../examples/cluster-4x8.yaml', import.meta.url)), { duration: '5ms' });
+  // Stopped after 4, 10, 25 and 100 of its 1000 slices: instants between the events of frames on their way.
+  for (const slices of [4, 10, 25, 100]) {
+    const ac = new AbortController();
+    let n = 0;
+    const r = await runSimInterruptible(s, { signal: ac.signal, onProgress: () => (++n === slices ? ac.abort('SIGINT') : undefined) });
+    t.truthy(r.summary.interrupted);
+    t.true(r.accounting.fabric?.balanced, `after ${slices} slices: ${JSON.stringify(r.accounting.fabric)}`);
+    t.true(r.accounting.balanced, `after ${slices} slices`);
+  }
 });

@@ -2,16 +2,22 @@
 import type { Nanos } from './time.js';
 
 /**
- * The arrival times of frames that have left onto a cable, oldest first (a cable is a FIFO: arrivals come in the
- * order the frames left). Asked at non-decreasing instants, as reports are: an arrival at or before the instant
- * asked is forgotten.
+ * The arrival times of frames that have left onto a cable, earliest first. They may be added out of order (a NIC
+ * settles its TX queues one after another, each in order), so each is put in its place. Asked at non-decreasing
+ * instants, as reports are: an arrival at or before the instant asked is forgotten.
  */
 export class InTransit {
   private readonly arrivals: Nanos[] = [];
   private head = 0;
 
   add(arrive: Nanos): void {
-    this.arrivals.push(arrive);
+    const a = this.arrivals;
+    a.push(arrive);
+    // Usually last already; otherwise moved back past the later ones (never before what was already forgotten).
+    for (let k = a.length - 1; k > this.head && (a[k - 1] as Nanos) > arrive; k--) {
+      a[k] = a[k - 1] as Nanos;
+      a[k - 1] = arrive;
+    }
   }
 
   /** Frames whose arrival is after `t` (still on the cable at t). */
