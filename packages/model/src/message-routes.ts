@@ -55,9 +55,10 @@ export const MESSAGE_ROUTES: Readonly<Record<Message['kind'], MessageRoute>> = {
   // The zero-copy callback of a frame's skb runs where the skb is freed: after the NIC sent it (the driver), or,
   // guest to guest, as the receiving vif's netback thread takes it (another worker than the sender's).
   dealloc: { from: 'backend', to: 'worker', bus: true, alsoFrom: 'worker' },
-  // The fabric between hosts: a NIC's link to its switch port, and the port's link back.
-  uplink: { from: 'nic', to: 'switch', bus: true },
-  downlink: { from: 'switch', to: 'nic', bus: true },
+  // The fabric between hosts: a NIC's link to its switch port, and the port's link back. Off the bus until live runs
+  // a multi-host scenario (only sim does today): a live process neither publishes nor accepts them.
+  uplink: { from: 'nic', to: 'switch', bus: false },
+  downlink: { from: 'switch', to: 'nic', bus: false },
 };
 
 /** The roles a role sends to over the bus (from the routes): where its processes may publish. */

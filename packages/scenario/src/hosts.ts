@@ -1,6 +1,6 @@
 // A multi-host scenario (`hosts:`, `fabric:`): each host's single-host view compiled by the one compiler, and the switch's ports and routes.
 import { Field, isPlainMap, readBitRate, readDuration, readInt, readList, readMap } from './field.js';
-import { FABRIC_SPEC, HOST_SPEC, HOSTS_SPEC, MAX_HOSTS } from './hosts-spec.js';
+import { FABRIC_SPEC, HOST_SPEC, MAX_HOSTS } from './hosts-spec.js';
 import { ScenarioIssue, type Path } from './issue.js';
 import type { CompiledScenario, FabricPortSpec, FabricSpec } from './types.js';
 import { readClusterFaults } from './cluster-faults.js';
@@ -30,8 +30,6 @@ interface HostTraffic {
   readonly items: unknown[];
   readonly origin: number[];
   readonly remote: number[];
-  /** True when the view's traffic is the placeholder of a host nothing is addressed to. */
-  idle: boolean;
 }
 
 function hostsCount(field: Field): { count: number; overrides: readonly (Record<string, unknown> | undefined)[] } {
@@ -65,7 +63,7 @@ function readEnd(field: Field, hosts: number, side: 'from' | 'to'): End | null {
 
 /** Each host's traffic: a generator goes to the host of its sending guest (or of its receiving one, from outside); across hosts the receiving host gets its far side. */
 function splitTraffic(field: Field, hosts: number): { perHost: HostTraffic[]; placed: Placed[] } {
-  const perHost: HostTraffic[] = Array.from({ length: hosts }, () => ({ items: [], origin: [], remote: [], idle: false }));
+  const perHost: HostTraffic[] = Array.from({ length: hosts }, () => ({ items: [], origin: [], remote: [] }));
   const placed: Placed[] = [];
   const items = readList(field, 'a list of generators');
   if (items === undefined || items.length === 0)
@@ -111,7 +109,6 @@ function splitTraffic(field: Field, hosts: number): { perHost: HostTraffic[]; pl
     h.items.push({ name: 'idle', vms: [0], flows: 1 });
     h.origin.push(-1);
     h.remote.push(0);
-    h.idle = true;
   }
   return { perHost, placed };
 }
@@ -202,7 +199,6 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   const root = new Field(value, []);
   const hostsField = root.at('hosts', value['hosts']);
   if (hostsField.absent) hostsField.expected('hosts: (a count or a list of hosts) beside fabric:', '', [['fabric']]);
-  void HOSTS_SPEC;
   const { count, overrides } = hostsCount(hostsField);
   const { perHost, placed } = splitTraffic(root.at('traffic', value['traffic']), count);
   const crossing = new Set(placed.flatMap((p, k) => (p.receiver === undefined ? [] : [k])));
@@ -236,7 +232,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
       .expected('sim', ' (a multi-host scenario runs in sim only so far: the live and lockstep runtimes build one host)', [['hosts']]);
   }
   const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration);
-  const resolved = resolveCluster(first, withPlace, placed, perHost, fabricResolved);
+  const resolved = resolveCluster(first, withPlace, placed, fabricResolved);
   return {
     ...first,
     resolved: { ...resolved, ...(faults.faults.length > 0 ? { faults: faults.resolved } : {}) },
@@ -283,7 +279,6 @@ function resolveCluster(
   first: CompiledScenario,
   views: readonly CompiledScenario[],
   placed: readonly Placed[],
-  perHost: readonly HostTraffic[],
   fabric: Record<string, unknown>,
 ): Record<string, unknown> {
   const shared: Record<string, unknown> = {};
@@ -300,6 +295,5 @@ function resolveCluster(
     const guest = (e: End) => `h${e.host}.vm.${e.vm}`;
     return { name, ...(p.from === null ? {} : { from: guest(p.from) }), to: p.to === null ? 'wire' : guest(p.to), ...rest };
   });
-  void perHost;
   return { ...shared, hosts, fabric, traffic };
 }
