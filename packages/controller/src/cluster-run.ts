@@ -68,7 +68,11 @@ export class ClusterRun {
       const phase = (on: boolean) => (rt: SimRuntime) => {
         rt.record('controller', on ? 'fault-start' : 'fault-end', { id: f.id, target, kind: f.kind });
         port(on, rt);
-        if (f.kind === 'host-pause') for (const ref of hostRefs) on ? rt.pause(ref) : rt.resume(ref);
+        if (f.kind !== 'host-pause') return;
+        for (const ref of hostRefs) {
+          if (on) rt.pause(ref);
+          else rt.resume(ref);
+        }
       };
       steps.push({ t: f.at, order: 2 * n, apply: phase(true) }, { t: f.until, order: 2 * n + 1, apply: phase(false) });
     });

@@ -1,5 +1,5 @@
 // Faults of a multi-host scenario: a host paused (all its actors, and its switch port down), a switch port down, lossy or delayed.
-import { Field, isPlainMap, readDuration, readList, readMap, readNumber, readString } from './field.js';
+import { isPlainMap, readDuration, readList, readMap, readNumber, readString, type Field } from './field.js';
 import { formatDuration } from './units.js';
 import type { ClusterFault } from './types.js';
 
