@@ -408,6 +408,19 @@ const cases: readonly Case[] = [
     message: (p) => new RegExp(`^${re(join(p.dir, 'empty.yaml'))}: the scenario file is empty \\(no settings, only whitespace or comments\\)`),
   },
   {
+    what: 'a multi-host scenario naming a guest without its host',
+    args: (p) => ['run', write(p.dir, 'hosts.yaml', 'hosts: 2\ntraffic:\n  - { from: vm.1, to: h1.vm.0 }\n'), '--out', join(p.dir, 'out-hosts')],
+    exit: 2,
+    message: (p) =>
+      new RegExp(`^${re(join(p.dir, 'hosts.yaml'))}:3:13: traffic\\[0\\]\\.from: expected h<host>\\.vm\\.1 \\(this scenario has hosts: write h0\\.vm\\.1`),
+  },
+  {
+    what: 'a multi-host scenario run with --runtime lockstep',
+    args: () => ['run', join(root, 'examples/cluster-4x8.yaml'), '--runtime', 'lockstep'],
+    exit: 2,
+    message: () => /^--runtime lockstep: runtime: expected sim, found "lockstep" \(a multi-host scenario runs in sim only so far/,
+  },
+  {
     what: 'a scenario file of only comments and blank lines',
     args: (p) => ['validate', write(p.dir, 'comments.yaml', '# to do: the topology\n\n   \n# and the traffic\n')],
     exit: 2,

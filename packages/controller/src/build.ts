@@ -248,6 +248,8 @@ function transmitPath(s: CompiledScenario, flowNicQueue: Uint16Array) {
 export interface BuildOptions {
   /** A packet capture the NIC and the front ends (and their respawned incarnations) tell of the packets at their observation points. */
   readonly tap?: PacketTap;
+  /** A host of a multi-host scenario: its actors' ids start with this (`h1.`), their refs at `refBase`, its NIC on the switch. */
+  readonly host?: { readonly prefix: string; readonly refBase: number; readonly switch: ActorRef; readonly delay: Nanos };
 }
 
 // Long on purpose: the graph is wired in one place, every actor's configuration reading the steering tables
@@ -257,11 +259,13 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
   const topo = s.topology;
   const W = topo.workers;
   const vms = topo.vms;
+  const at = opts.host?.refBase ?? 0;
+  const prefix = opts.host?.prefix ?? '';
   const refs = {
-    nic: 0,
-    backend: 1,
-    worker: (k: number) => 2 + k,
-    frontend: (v: number) => 2 + W + v,
+    nic: at,
+    backend: at + 1,
+    worker: (k: number) => at + 2 + k,
+    frontend: (v: number) => at + 2 + W + v,
   };
   const hashes = flowHashes(s);
 
@@ -300,17 +304,26 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
   const tx = transmitPath(s, flowNicQueue);
   const tap = opts.tap !== undefined ? { tap: opts.tap } : {};
   const dom0 = dom0Placement(s);
-  const farFlows = closedLoopFlows(s, 'far');
+  // In a cluster, a crossing flow's far end is a guest on another host: neither its frames nor its far end are this NIC's.
+  const place = s.host;
+  const fabricFlow = (f: number): boolean => place?.fabricFlows[f] === 1;
+  const farFlows = closedLoopFlows(s, 'far').filter((e) => !fabricFlow(e.flow));
+  const remote = new Set(place?.remoteGenerators ?? []);
+  const wireGenerators = s.traffic.generators.filter((g, i) => !remote.has(i) && (tx === null || g.sender === undefined));
+  const fabric =
+    opts.host === undefined || place === undefined
+      ? {}
+      : { fabric: { switch: opts.host.switch, port: place.index, flows: place.fabricFlows, delay: opts.host.delay } };
   const guestFlows = vms.map((vm) => closedLoopFlows(s, vm.id));
   const makeNic = () =>
     new NicActor({
-      id: 'nic',
+      id: `${prefix}nic`,
       backend: refs.backend,
       queues: topo.nicQueues,
       ringSize: topo.nicRingSize,
       budget,
       linkGbps: topo.linkGbps,
-      generators: tx === null ? s.traffic.generators : s.traffic.generators.filter((g) => g.sender === undefined),
+      generators: wireGenerators,
       flowCount: s.traffic.flows.length,
       flowQueue: flowNicQueue,
       policy: s.coalescing.nic,
@@ -320,10 +333,11 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
       ...tap,
       ...(tx === null ? {} : { tx: tx.nic }),
       ...(farFlows.length === 0 ? {} : { closedLoop: farFlows }),
+      ...fabric,
     });
   const makeBackend = () =>
     new BackendActor({
-      id: 'backend',
+      id: `${prefix}backend`,
       nic: refs.nic,
       nicQueues: topo.nicQueues,
       budget,
@@ -351,7 +365,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
       served.push({ vm: v, queue: gqQueue[g] as number, frontend: refs.frontend(v), ringSize: (vms[v] as { ringSize: number }).ringSize });
     }
     return new WorkerActor({
-      id: `worker.${k}`,
+      id: `${prefix}worker.${k}`,
       index: k,
       costs: s.costs,
       pass: passRuleFor(topo.vrss),
@@ -381,7 +395,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
   const makeFrontend = (v: number) => {
     const vm = vms[v] as (typeof vms)[number];
     return new FrontendActor({
-      id: `vm.${vm.id}`,
+      id: `${prefix}vm.${vm.id}`,
       vm: vm.id,
       queues: vm.queues,
       ringSize: vm.ringSize,

@@ -7,7 +7,8 @@ import { buildActors } from './build.js';
 import { linkDelayFor } from './links.js';
 import type { ActorGraph } from './build.js';
 import { balance, combine, faultsSummary, sampleRow, seriesPoints, shownDrops, summarize, withTxBalance } from '@splitnet/results';
-import type { Accounting, FlowPlacement, PacketCapture, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
+import type { Accounting, FlowPlacement, PacketCapture, RunResult, SeriesPoint, Snapshot, Summary } from '@splitnet/results';
+import { ClusterRun } from './cluster-run.js';
 import { planSimFaults } from './fault-plan.js';
 import type { SimFaultPlan, SimGhost } from './fault-plan.js';
 import type { ActorReport } from '@splitnet/model';
@@ -41,6 +42,7 @@ export function ghostReport(gh: SimGhost, final: boolean): ActorReport {
   const r = gh.actor.report(gh.t, final); // final: a dead guest's latency samples count too
   if (r.role === 'worker') return { ...r, held: 0, backlog: 0, queueBacklogs: [] };
   if (r.role === 'frontend') return { ...r, held: 0, ringOccupancy: 0, queueRingOccupancy: [] };
+  if (r.role === 'switch') return r;
   if (r.role === 'nic') {
     const again = gh.emittedAgain ?? { frames: 0, bytes: 0 };
     return { ...r, held: 0, emitted: r.emitted - again.frames, emittedBytes: r.emittedBytes - again.bytes };
@@ -104,13 +106,15 @@ const INTERRUPTIBLE_SLICES = 1000;
 
 /** One sim run, advanced slice by slice by runSim or runSimInterruptible. */
 class SimRun {
-  private readonly g: ActorGraph;
+  private readonly g: ActorGraph | null;
+  /** A multi-host scenario's hosts and switch (null: one host, `g`). */
+  private readonly cluster: ClusterRun | null;
   private readonly plan: SimFaultPlan | null;
   private readonly rt: SimRuntime;
   private readonly snap: (t: Nanos, final?: boolean) => Snapshot;
   private readonly book: SampleSeries;
   private readonly hooks: { sampleInterval: Nanos; onSample: (t: Nanos) => void };
-  private readonly steps: SimFaultPlan['steps'];
+  private readonly steps: readonly { readonly t: Nanos; readonly apply: (rt: SimRuntime) => void }[];
   private next = 0;
   private warmSnap: Snapshot | null;
   /** The actors' counters before the first event (a report describes the actor as it is when asked). */
@@ -122,26 +126,35 @@ class SimRun {
     private readonly s: CompiledScenario,
     private readonly capture?: PacketCapture,
   ) {
-    const g = (this.g = buildActors(s, capture !== undefined ? { tap: capture } : {}));
-    capture?.begin(flowPlacement(g));
-    const plan = (this.plan = s.faults.length > 0 ? planSimFaults(s, g) : null);
-    const rt = (this.rt = new SimRuntime({ linkDelay: linkDelayFor(g, s), pool: g.pool, ...(plan?.linkFaults ? { linkFaults: plan.linkFaults } : {}) }));
-    g.all.forEach((actor, i) => {
+    const cluster = (this.cluster = s.cluster === undefined ? null : new ClusterRun(s, capture));
+    const g = (this.g = cluster === null ? buildActors(s, capture !== undefined ? { tap: capture } : {}) : null);
+    if (g !== null) capture?.begin(flowPlacement(g));
+    const plan = (this.plan = s.faults.length > 0 && g !== null ? planSimFaults(s, g) : null);
+    const linkDelay = cluster?.linkDelay() ?? linkDelayFor(g as ActorGraph, s);
+    const pool = cluster?.graph.pool ?? (g as ActorGraph).pool;
+    const rt = (this.rt = new SimRuntime({ linkDelay, pool, ...(plan?.linkFaults ? { linkFaults: plan.linkFaults } : {}) }));
+    (cluster?.graph.all ?? (g as ActorGraph).all).forEach((actor, i) => {
       const ref = rt.add(actor);
       if (ref !== i) throw new Error('actor registration order broken');
     });
     this.snap =
-      plan === null ? (t: Nanos, final = false) => snapshot(g, t, final) : (t: Nanos, final = false) => faultSnapshot(rt, g.all.length, plan, t, final);
+      cluster !== null
+        ? (t: Nanos, final = false) => cluster.snapshot(t, final)
+        : plan === null
+          ? (t: Nanos, final = false) => snapshot(g as ActorGraph, t, final)
+          : (t: Nanos, final = false) => faultSnapshot(rt, (g as ActorGraph).all.length, plan, t, final);
     const book = (this.book = new SampleSeries(s.warmup, (this.startSnap = this.snap(0))));
     this.hooks = {
       sampleInterval: s.sampleInterval,
       onSample: (t: Nanos) => {
         const cur = this.snap(t);
+        this.cluster?.sampled(t);
         this.flushCapture(t);
         book.add(t, cur);
       },
     };
-    this.steps = plan?.steps ?? [];
+    cluster?.attach(rt);
+    this.steps = plan?.steps ?? cluster?.faultSteps() ?? [];
     this.warmSnap = s.warmup === 0 ? this.snap(0) : null;
     rt.record('controller', 'run-start', { scenario: s.name, seed: s.seed, duration: s.duration });
   }
@@ -187,10 +200,13 @@ class SimRun {
     if (interrupted !== undefined) rt.record('controller', 'run-interrupted', { signal: interrupted, atMs: endT / 1e6, durationMs: s.duration / 1e6 });
     const end = this.snap(endT, true);
     this.flushCapture(Infinity);
-    const acc = withTxBalance(accounting(end, rt.inFlightOnLinks(), this.plan !== null), end, rt.txInFlightOnLinks());
+    const cluster = this.cluster;
+    const hostAcc = withTxBalance(accounting(end, rt.inFlightOnLinks(), this.plan !== null), end, rt.txInFlightOnLinks());
+    const acc = cluster === null ? hostAcc : cluster.withFabric(hostAcc);
     rt.record('controller', 'run-end', { balanced: acc.balanced, unaccounted: acc.unaccounted });
     const warm = this.warmSnap ?? (interrupted === undefined ? this.snap(s.warmup) : this.startSnap);
-    let summary = summarize(s, warm, end, this.book.inWindow, acc);
+    let summary: Summary = summarize(s, warm, end, this.book.inWindow, acc);
+    if (cluster !== null) summary = cluster.summary(summary, rt, warm.t, end.t);
     if (this.plan !== null) {
       const faults = faultsSummary({
         occurrences: this.plan.occurrences,

@@ -36,7 +36,7 @@ function hostsAll(ids: readonly string[], role: DatapathRole): boolean {
 }
 
 /** Every actor of a role, as a permission pattern. */
-const EVERY: Record<DatapathRole, string> = { nic: 'nic', backend: 'backend', worker: 'worker.*', frontend: 'vm.*' };
+const EVERY: Record<DatapathRole, string> = { nic: 'nic', backend: 'backend', worker: 'worker.*', frontend: 'vm.*', switch: 'switch' };
 
 /**
  * What the process hosting `ids` may do in run `run` (a run id, or `*` in a deployment's file; `ids` may be

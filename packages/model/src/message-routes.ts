@@ -2,10 +2,15 @@
 import type { Message } from './messages.js';
 
 /** The actors' roles, as their ids name them: `nic`, `backend`, `worker.<k>`, `vm.<v>` (a guest's netfront). */
-export type DatapathRole = 'nic' | 'backend' | 'worker' | 'frontend';
+export type DatapathRole = 'nic' | 'backend' | 'worker' | 'frontend' | 'switch';
 
-/** The role of an actor id, or undefined for an id that is none of the datapath's (`controller`, garbage). */
-export function roleOf(actorId: string): DatapathRole | undefined {
+/** A multi-host scenario's actor ids carry their host: `h<i>.` before the host's own id (`h1.vm.3`). */
+const HOST_PREFIX = /^h(0|[1-9][0-9]*)\./;
+
+/** The role of an actor id (host-prefixed or not), or undefined for an id that is none of the datapath's (`controller`, garbage). */
+export function roleOf(id: string): DatapathRole | undefined {
+  if (id === 'switch') return 'switch';
+  const actorId = id.replace(HOST_PREFIX, '');
   if (actorId === 'nic' || actorId === 'backend') return actorId;
   if (actorId.startsWith('worker.')) return 'worker';
   if (actorId.startsWith('vm.')) return 'frontend';
@@ -50,6 +55,10 @@ export const MESSAGE_ROUTES: Readonly<Record<Message['kind'], MessageRoute>> = {
   // The zero-copy callback of a frame's skb runs where the skb is freed: after the NIC sent it (the driver), or,
   // guest to guest, as the receiving vif's netback thread takes it (another worker than the sender's).
   dealloc: { from: 'backend', to: 'worker', bus: true, alsoFrom: 'worker' },
+  // The fabric between hosts: a NIC's link to its switch port, and the port's link back. Off the bus until live runs
+  // a multi-host scenario (only sim does today): a live process neither publishes nor accepts them.
+  uplink: { from: 'nic', to: 'switch', bus: false },
+  downlink: { from: 'switch', to: 'nic', bus: false },
 };
 
 /** The roles a role sends to over the bus (from the routes): where its processes may publish. */

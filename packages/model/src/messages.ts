@@ -216,7 +216,30 @@ export interface DeallocMessage {
   readonly slots: number;
 }
 
+/**
+ * NIC → switch: frames whose last bit has left a host's NIC onto its fabric link (the cable to its switch port),
+ * sent at that instant; the link's propagation delay brings them to the switch. Flow ids are the sending host's.
+ */
+export interface UplinkMessage {
+  readonly kind: 'uplink';
+  /** The switch port the link ends at (the sending host's index). */
+  readonly port: number;
+  readonly batch: PacketBatch;
+}
+
+/**
+ * switch → NIC: frames whose last bit has left a switch output port toward a host, sent at that instant; the port's
+ * propagation delay brings them to the NIC, where they arrive as frames from the wire. Flow ids are the receiving
+ * host's (the switch translates them).
+ */
+export interface DownlinkMessage {
+  readonly kind: 'downlink';
+  readonly batch: PacketBatch;
+}
+
 export type Message =
+  | UplinkMessage
+  | DownlinkMessage
   | DmaMessage
   | PollMessage
   | RxMessage
@@ -250,6 +273,8 @@ const KIND_SET: Readonly<Record<Message['kind'], true>> = {
   txpost: true,
   txdone: true,
   dealloc: true,
+  uplink: true,
+  downlink: true,
 };
 export const MESSAGE_KINDS = Object.keys(KIND_SET) as readonly Message['kind'][];
 

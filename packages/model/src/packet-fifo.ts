@@ -68,6 +68,12 @@ export class PacketFifo {
     for (let k = this.length - 1; k > 0 && this.atAt(k - 1) > at; k--) this.swap(k - 1, k);
   }
 
+  /** Add packet `i` of `tcp`'s batch (its TCP header when it has one) in `at` order, like insertHeaderByTime. */
+  insertByTime(flow: number, seq: number, len: number, at: Nanos, tcp: TcpColumns | undefined, i: number): void {
+    this.pushWithTcp(flow, seq, len, at, tcp, i);
+    for (let k = this.length - 1; k > 0 && this.atAt(k - 1) > at; k--) this.swap(k - 1, k);
+  }
+
   /** Exchange the k-th and j-th packets from the head, TCP fields included. */
   private swap(k: number, j: number): void {
     const a = (this.head + k) & this.mask;

@@ -26,6 +26,49 @@ export interface NicReport {
   readonly tx?: TxReport;
   /** The far ends of closed-loop flows (only when the scenario has some). */
   readonly closedLoop?: readonly ClosedLoopEndReport[];
+  /** Frames to and from the switch (only in a multi-host scenario). */
+  readonly fabric?: NicFabricReport;
+}
+
+/** A host NIC's side of the fabric: frames it put on its link to the switch, and frames the switch sent it. */
+export interface NicFabricReport {
+  /** Frames whose last bit left toward the switch, and their bytes. */
+  readonly out: number;
+  readonly outBytes: number;
+  /** Of those, frames still propagating on the cable (not yet at the switch). */
+  readonly onLink: number;
+  /** Frames that arrived from the switch (each then counts as `emitted`, like a frame from the wire). */
+  readonly in: number;
+  readonly inBytes: number;
+}
+
+/** One switch port's counters: frames toward the host (or source) on that port. */
+export interface SwitchPortReport {
+  readonly port: number;
+  /** Frames that came in from this port's link. */
+  readonly received: number;
+  /** Frames put in this port's output queue, and their bytes. */
+  readonly enqueued: number;
+  readonly enqueuedBytes: number;
+  /** Frames whose last bit has left the output port. */
+  readonly forwarded: number;
+  readonly forwardedBytes: number;
+  /** Frames that left and are still propagating on the port's cable to the NIC. */
+  readonly onLink: number;
+  /** Frames in the output queue now (waiting, or being serialized), and their bytes. */
+  readonly queued: number;
+  readonly queuedBytes: number;
+  /** The most bytes the output queue held at once. */
+  readonly peakQueueBytes: number;
+  /** Frames dropped at this port, by reason (`switch-queue-full`, `switch-port-down`, `switch-port-loss`, `switch-no-route`). */
+  readonly drops: Readonly<Record<string, number>>;
+}
+
+export interface SwitchReport {
+  readonly role: 'switch';
+  readonly id: string;
+  readonly t: Nanos;
+  readonly ports: readonly SwitchPortReport[];
 }
 
 export interface BackendReport {
@@ -166,4 +209,4 @@ export interface TxReport {
   readonly notificationsDelayed?: number;
 }
 
-export type ActorReport = NicReport | BackendReport | WorkerReport | FrontendReport;
+export type ActorReport = NicReport | BackendReport | WorkerReport | FrontendReport | SwitchReport;

@@ -1,5 +1,5 @@
 // The physical NIC actor: traffic on the wire, hardware RSS into RX queues, physical interrupt moderation, the NAPI handshake with the driver.
-import { BatchPool, ClosedLoopEnds, createCoalescer, doubleFields, PacketFifo, TrafficSource, wireTimeNs } from '@splitnet/model';
+import { BatchPool, ClosedLoopEnds, copyPacket, createCoalescer, doubleFields, PacketFifo, TrafficSource, wireTimeNs } from '@splitnet/model';
 import type {
   Actor,
   ActorRef,
@@ -10,6 +10,7 @@ import type {
   ClosedLoopFlow,
   GeneratorSpec,
   Message,
+  PacketBatch,
   TcpHeader,
   Nanos,
   NicReport,
@@ -55,6 +56,19 @@ export interface NicConfig {
   readonly tx?: Omit<NicTxConfig, 'backend' | 'linkGbps' | 'policy'>;
   /** Closed-loop flows whose far ends (TCP senders, TCP_RR clients) sit behind the wire (absent: none). */
   readonly closedLoop?: readonly ClosedLoopFlow[];
+  /** The host's cable to a switch port (a multi-host scenario; absent: the wire beyond the NIC is a sink). */
+  readonly fabric?: NicFabric;
+}
+
+/** A host NIC's place on the fabric. */
+export interface NicFabric {
+  readonly switch: ActorRef;
+  /** The switch port at the other end of the cable (the host's index). */
+  readonly port: number;
+  /** Per flow: 1 when the frames the host's guests send on it go to the switch (their receiver is on another host). */
+  readonly flows: Uint8Array;
+  /** The cable's propagation delay. */
+  readonly delay: Nanos;
 }
 
 /** Timer tags of the far TCP ends start here (the RX side's generations stay far below; the TX side's are negative). */
@@ -140,8 +154,10 @@ export class NicActor implements Actor {
   constructor(private readonly cfg: NicConfig) {
     this.id = cfg.id;
     this.pool = cfg.pool ?? new BatchPool();
-    this.tx = cfg.tx ? new NicTx({ ...cfg.tx, backend: cfg.backend, linkGbps: cfg.linkGbps, policy: cfg.policy }, this.pool) : null;
-    doubleFields(this, ['emittedBytes']); // passes 2^30 within a second at 10 Gbit/s
+    const fabric = cfg.fabric;
+    const toSwitch = fabric === undefined ? {} : { fabric: { flows: fabric.flows, delay: fabric.delay, send: this.uplink.bind(this) } };
+    this.tx = cfg.tx ? new NicTx({ ...cfg.tx, backend: cfg.backend, linkGbps: cfg.linkGbps, policy: cfg.policy, ...toSwitch }, this.pool) : null;
+    doubleFields(this, ['emittedBytes', 'fabricInBytes']); // passes 2^30 within a second at 10 Gbit/s
     this.source = new TrafficSource(cfg.generators, cfg.flowCount, cfg.linkGbps, cfg.seed);
     const flows = cfg.closedLoop ?? [];
     this.far = flows.length === 0 ? null : new ClosedLoopEnds(flows, 'far', FAR_TCP_TAG_BASE, 1, (f, len, h, at) => this.farSend(f, len, h, at));
@@ -151,6 +167,42 @@ export class NicActor implements Actor {
 
   queueStats(): readonly NicQueueStats[] {
     return this.hw.map((h) => h.stats);
+  }
+
+  /** Frames that arrived from the switch, and their bytes. */
+  fabricIn = 0;
+  fabricInBytes = 0;
+
+  /** Frame k of b leaves at `leave` on the cable to the switch: one message per frame, leaving then. */
+  private uplink(b: PacketBatch, k: number, leave: Nanos, fx: Effects): void {
+    const f = this.cfg.fabric as NicFabric;
+    const one = this.pool.take(1);
+    copyPacket(b, k, one, 0);
+    one.emittedAt[0] = leave;
+    one.count = 1;
+    fx.send(f.switch, { kind: 'uplink', port: f.port, batch: one }, leave);
+  }
+
+  /**
+   * Frames from the switch: their last bit arrives now, and they join their RX queues' wire in arrival order
+   * (among the frames generated ahead), to be taken into the rings as any frame from the wire is.
+   */
+  private downlink(b: PacketBatch, now: Nanos, fx: Effects): void {
+    this.generate(now);
+    for (let k = 0; k < b.count; k++) {
+      const flow = b.flow[k] as number;
+      const h = this.hw[this.cfg.flowQueue[flow] ?? 0] as HwQueue;
+      const len = b.len[k] as number;
+      h.wire.insertByTime(flow, this.source.claimSeq(flow), len, now, b.tcp, k);
+      h.pushed++;
+      this.fabricIn++;
+      this.fabricInBytes += len;
+    }
+    this.pool.release(b);
+    // An earlier event at this instant may have settled it already: look at the wire again for the frames just added.
+    if (this.settledTo >= now) this.settledTo = now - 1;
+    this.settle(now);
+    this.decide(now, fx);
   }
 
   /** Frames currently held in hardware rings (arrived, not yet handed to the driver; those in the driver's hands travel in messages). */
@@ -212,6 +264,9 @@ export class NicActor implements Actor {
       queueIrqs: this.hw.map((h) => h.stats.irqs),
       ...(this.tx ? { tx: this.tx.report(t) } : {}),
       ...(this.far ? { closedLoop: this.far.report(t, final) } : {}),
+      ...(this.cfg.fabric === undefined
+        ? {}
+        : { fabric: { out: 0, outBytes: 0, onLink: 0, ...this.tx?.fabricReport(t), in: this.fabricIn, inBytes: this.fabricInBytes } }),
     };
   }
 
@@ -224,6 +279,10 @@ export class NicActor implements Actor {
    * previous incarnation — changes nothing.
    */
   receive(msg: Message, now: Nanos, fx: Effects): void {
+    if (msg.kind === 'downlink') {
+      this.downlink(msg.batch, now, fx);
+      return;
+    }
     if (msg.kind === 'txpost') {
       if (this.tx) this.tx.post(msg.nicQueue, msg.batch, now, fx);
       else this.pool.release(msg.batch);

@@ -1,7 +1,19 @@
 // The physical NIC's transmit side: TX queues of descriptors, DMA, the wire at line rate, TX-completion interrupts under moderation.
-import { createCoalescer, doubleFields, PacketFifo, wireTimeNs } from '@splitnet/model';
+import { createCoalescer, doubleFields, InTransit, PacketFifo, wireTimeNs } from '@splitnet/model';
 import { tcpEntry } from '@splitnet/model';
-import type { ActorRef, ArrivalView, BatchPool, Coalescer, Effects, Nanos, PacketBatch, PolicySpec, TcpHeader, TxReport } from '@splitnet/model';
+import type {
+  ActorRef,
+  ArrivalView,
+  BatchPool,
+  Coalescer,
+  Effects,
+  Nanos,
+  NicFabricReport,
+  PacketBatch,
+  PolicySpec,
+  TcpHeader,
+  TxReport,
+} from '@splitnet/model';
 
 export interface NicTxConfig {
   readonly queues: number;
@@ -19,6 +31,18 @@ export interface NicTxConfig {
   readonly policy: PolicySpec;
   /** The driver that cleans completed descriptors. */
   readonly backend: ActorRef;
+  /** The host's link to a switch (a multi-host scenario): which flows' frames go there, and the cable's propagation delay. */
+  readonly fabric?: NicTxFabric;
+}
+
+/** Where the frames of some flows go when they leave: to the switch port at the other end of the host's cable. */
+export interface NicTxFabric {
+  /** Per flow: 1 when its frames go to the switch (a guest on another host receives them). */
+  readonly flows: Uint8Array;
+  /** The cable's propagation delay (the runtime's delay on the NIC → switch link). */
+  readonly delay: Nanos;
+  /** Sends frame k of batch b, whose last bit leaves at `leave`, to the switch (in a message that leaves then). */
+  readonly send: (b: PacketBatch, k: number, leave: Nanos, fx: Effects) => void;
 }
 
 /** Frames of one TX queue: posted and not yet gone (`queued`), gone and not yet cleaned by the driver (`gone`). */
@@ -56,6 +80,10 @@ export class NicTx {
   latencySum = 0;
   /** Told of every frame carrying a TCP segment as it is posted, with the time its last bit will leave (the far end's arrival). */
   onLeave: ((flow: number, header: TcpHeader, leave: Nanos, fx: Effects) => void) | null = null;
+  /** Frames that left toward the switch, their bytes, and those still on the cable. */
+  fabricOut = 0;
+  fabricOutBytes = 0;
+  private readonly onCable = new InTransit();
   /** Each frame's application send time, kept beside its leave time (the FIFO's `at` holds the latter). */
   private readonly sentAt: PacketFifo[] = [];
 
@@ -63,7 +91,7 @@ export class NicTx {
     private readonly cfg: NicTxConfig,
     private readonly pool: BatchPool,
   ) {
-    doubleFields(this, ['onWireBytes', 'latencySum']);
+    doubleFields(this, ['onWireBytes', 'latencySum', 'fabricOutBytes']);
     for (let q = 0; q < cfg.queues; q++) {
       this.qs.push(new TxQueue(createCoalescer(cfg.policy)));
       this.sentAt.push(new PacketFifo(64));
@@ -91,6 +119,11 @@ export class NicTx {
     };
   }
 
+  /** The switch side's counters at t (after report(t) settled the frames that left by then); `in` is the receive side's. */
+  fabricReport(t: Nanos): Pick<NicFabricReport, 'out' | 'outBytes' | 'onLink'> {
+    return { out: this.fabricOut, outBytes: this.fabricOutBytes, onLink: this.onCable.at(t) };
+  }
+
   /**
    * The driver posts frames on TX queue `nicQueue` (ixgbe_xmit_frame, then the tail write). Each takes a
    * descriptor; with every descriptor taken the frame waits in the device's qdisc, beyond that it is dropped.
@@ -113,6 +146,7 @@ export class NicTx {
       this.wireFreeAt = leave;
       q.queued.pushWithTcp(b.flow[k] as number, b.seq[k] as number, len, leave, b.tcp, k);
       sentAt.push(b.flow[k] as number, b.seq[k] as number, len, b.emittedAt[k] as number);
+      if (cfg.fabric !== undefined && cfg.fabric.flows[b.flow[k] as number] === 1) cfg.fabric.send(b, k, leave, fx);
       const h = this.onLeave === null ? undefined : tcpEntry(b.tcp, k);
       if (h !== undefined) this.onLeave?.(b.flow[k] as number, h, leave, fx);
     }
@@ -138,6 +172,12 @@ export class NicTx {
         this.onWire++;
         this.onWireBytes += len;
         this.latencySum += leave - sentAt.atAt(0);
+        const fabric = this.cfg.fabric;
+        if (fabric !== undefined && fabric.flows[q.queued.flowAt(0)] === 1) {
+          this.fabricOut++;
+          this.fabricOutBytes += len;
+          this.onCable.add(leave + fabric.delay);
+        }
         q.queued.discard(1);
         sentAt.discard(1);
       }

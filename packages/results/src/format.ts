@@ -1,5 +1,6 @@
 // The human-readable end-of-run summary table.
 import type { LagBound, Summary } from './summary.js';
+import { addClusterLines } from './cluster-view.js';
 
 function fmt(x: number, digits = 2): string {
   if (!Number.isFinite(x)) return String(x);
@@ -58,6 +59,7 @@ export function formatSummary(s: Summary): string {
   const inflight = a.inFlight.nicRings + a.inFlight.links + a.inFlight.workerBacklogs + a.inFlight.guestRings;
   add('accounting', `${a.balanced ? 'ok' : 'BROKEN'}: emitted ${a.emitted} = delivered ${a.delivered} + dropped ${s.drops.total} + in flight ${inflight}${a.balanced ? '' : ` (unaccounted ${a.unaccounted})`}`);
   if (s.tx) addTx(s, add);
+  addClusterLines(s, add, fmt);
   addTcp(s, add);
   if (s.live) {
     const l = s.live;

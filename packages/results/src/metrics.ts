@@ -147,6 +147,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
   };
   for (const r of reports) {
     // Summed: a killed and restarted actor contributes its dead incarnation's report too.
+    if (r.role === 'switch') continue; // the fabric's counters are the switch's own (fabric-summary.ts)
     if (r.role !== 'nic') for (const [k, v] of Object.entries(r.busy)) busy.set(k, (busy.get(k) ?? 0) + v);
     switch (r.role) {
       case 'nic':

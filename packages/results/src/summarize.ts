@@ -170,7 +170,9 @@ function schedSummary(a: Snapshot, b: Snapshot, rate: (x: number) => number): { 
 
 /** The generators whose frames arrive from the wire (a guest's own go out through its netfront). */
 function wireGenerators(s: CompiledScenario): CompiledScenario['traffic']['generators'] {
-  return s.traffic.generators.filter((g) => g.sender === undefined);
+  // A host's generators whose frames come from another host through the switch do not use its wire's own source.
+  const remote = s.host?.remoteGenerators ?? [];
+  return s.traffic.generators.filter((g, i) => g.sender === undefined && !remote.includes(i));
 }
 
 /** Frame-bit throughput the link can carry with this scenario's first wire generator's mean frame size. */

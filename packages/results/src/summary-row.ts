@@ -1,6 +1,7 @@
 // summary.csv's one wide row: the run's identification, then every figure of the summary as a plain number in a column named with its unit.
 import { DROP_REASONS } from './metrics.js';
 import type { Summary } from './summary.js';
+import { putClusterColumns } from './cluster-view.js';
 
 /** A cell of the row: a number, an identification string (scenario, runtime, placement), or null (no value: an empty cell). */
 export type SummaryCell = number | string | null;
@@ -129,6 +130,7 @@ export function summaryRow(s: Summary): SummaryRow {
   if (s.tcp) tcpColumns(s.tcp, put);
   if (s.live) liveColumns(s.live, put);
   if (s.faults) faultColumns(s.faults, put);
+  putClusterColumns(s, put);
   return row;
 }
 

@@ -7,6 +7,7 @@ import type { DropReason, Snapshot } from './metrics.js';
 import type { SeriesPoint } from './timeseries.js';
 import type { TxAccounting, TxSummary } from './tx-summary.js';
 import type { TcpSummary } from './tcp-summary.js';
+import type { FabricAccounting, FabricSummary } from './fabric-summary.js';
 
 /** One entry of a run's event log (events.jsonl): lifecycle, faults, what actors noticed. */
 export interface RunEvent {
@@ -32,6 +33,8 @@ export interface Accounting {
   readonly balanced: boolean;
   /** The transmit path's invariant (present only when a guest sends). */
   readonly tx?: TxAccounting;
+  /** The fabric's invariant (present only in a multi-host run; `balanced` above includes it). */
+  readonly fabric?: FabricAccounting;
 }
 
 export interface RunResult {
@@ -216,7 +219,14 @@ export interface Summary {
   readonly tx?: TxSummary;
   /** Closed-loop flows: per TCP flow goodput, RTT, retransmissions, cwnd; per TCP_RR flow transactions and latency (present only when the scenario has some). */
   readonly tcp?: TcpSummary;
+  /** A multi-host run: each host's own summary (the figures above add up every host's)… */
+  readonly hosts?: readonly HostSummary[];
+  /** …and the switch's, per port (present only in a multi-host run). */
+  readonly fabric?: FabricSummary;
 }
+
+/** One host of a multi-host run, summarized as a one-host run is (its ids and VM indices are the host's own). */
+export type HostSummary = { readonly host: string } & Omit<Summary, 'hosts' | 'fabric'>;
 
 /** What the schedulers did, per second of the measured window. */
 export interface SchedSummary {

@@ -35,7 +35,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The transmit-path counters of reports taken at one instant, or null when no actor has a transmit side. */
 export function combineTx(reports: readonly ActorReport[]): TxSnapshot | null {
-  if (!reports.some((r) => r.tx !== undefined)) return null;
+  if (!reports.some((r) => r.role !== 'switch' && r.tx !== undefined)) return null;
   const s: Mutable<Omit<TxSnapshot, 'drops' | 'held'>> = {
     sent: 0,
     sentBytes: 0,
@@ -58,7 +58,7 @@ export function combineTx(reports: readonly ActorReport[]): TxSnapshot | null {
   const drops: Record<TxDropReason, number> = { 'guest-qdisc-overlimit': 0, 'vif-disabled': 0, 'nic-tx-queue-full': 0 };
   const held = { guestQdiscs: 0, txRings: 0, nicTxQueues: 0 };
   for (const r of reports) {
-    const t = r.tx;
+    const t = r.role === 'switch' ? undefined : r.tx;
     if (t === undefined) continue;
     for (const reason of TX_DROP_REASONS) drops[reason] += t.drops?.[reason] ?? 0;
     s.sent += t.sent ?? 0;

@@ -169,6 +169,14 @@ export class EventQueue {
     this.free[this.freeCount++] = slot;
   }
 
+  /** Visit every pending event's target and the packets it carries (for accounting of packets on links by destination). */
+  forEachCarried(fn: (target: number, carried: number, txCarried: number) => void): void {
+    for (let i = 0; i < this.count; i++) {
+      const slot = this.heap[i] as number;
+      if (this.msg[slot]) fn(this.target[slot] as number, this.carried[slot] as number, this.txCarried[slot] as number);
+    }
+  }
+
   /** Visit every pending message (for accounting of packets on links). */
   forEachMessage(fn: (m: Message) => void): void {
     for (let i = 0; i < this.count; i++) {

@@ -326,6 +326,31 @@ export class SimRuntime {
     return this.packetsOnLinks; // includes messages waiting for a paused actor
   }
 
+  /**
+   * inFlightOnLinks and txInFlightOnLinks split by where the messages go: `groupOf` puts each actor in a group
+   * (a host of a cluster; −1: none), and each group gets the packets on their way to its actors.
+   */
+  inFlightByGroup(groupOf: (ref: ActorRef) => number, groups: number): { rx: number[]; tx: number[] } {
+    const rx = new Array<number>(groups).fill(0);
+    const tx = new Array<number>(groups).fill(0);
+    const add = (target: number, carried: number, txCarried: number): void => {
+      const g = groupOf(target);
+      if (g < 0) return;
+      rx[g] = (rx[g] as number) + carried;
+      tx[g] = (tx[g] as number) + txCarried;
+    };
+    this.queue.forEachCarried(add);
+    for (const e of this.deferred) if (e.msg !== null) add(e.target, packetsIn(e.msg), txPacketsIn(e.msg));
+    return { rx, tx };
+  }
+
+  /** Frames that messages waiting for a paused actor carry, counted by `count` (e.g. the fabric's, which links do not count). */
+  deferredFrames(count: (m: Message) => number): number {
+    let n = 0;
+    for (const e of this.deferred) if (e.msg !== null) n += count(e.msg);
+    return n;
+  }
+
   /** Frames guests sent that are in messages between actors now (the transmit path's in flight). */
   txInFlightOnLinks(): number {
     return this.txPacketsOnLinks;

@@ -15,6 +15,7 @@ import { readFaults, sendersOf } from './faults.js';
 import { readNetback } from './netback.js';
 import { readTopology } from './topology.js';
 import { readTraffic } from './traffic.js';
+import { compileCluster, isCluster } from './hosts.js';
 import { MAX_SEED, RUNTIMES, SCENARIO_SPEC } from './scenario-spec.js';
 
 export { MAX_SEED };
@@ -147,6 +148,7 @@ function niceInterval(ns: number): Nanos {
 // the order is the order errors are found in.
 // eslint-disable-next-line max-lines-per-function -- the top-level keys in schema order (see above)
 function compileValue(value: unknown, source: string): CompiledScenario {
+  if (isCluster(value)) return deepFreeze(compileCluster(value as Record<string, unknown>, (v) => compileValue(v, source)));
   const root = new Field(value, []);
   const map = readMap(root, SCENARIO_SPEC, 'a map of scenario settings (name, duration, topology, traffic, …)');
 
@@ -291,6 +293,7 @@ function readGuestTx(field: Field, sends: boolean, profile: CostProfile, costsFi
 }
 
 function deepFreeze<T>(value: T): T {
+  if (ArrayBuffer.isView(value)) return value; // typed arrays cannot be frozen (the flow tables and routes are read-only by convention)
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);

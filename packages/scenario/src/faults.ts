@@ -28,7 +28,9 @@ const ANY_ACTOR: readonly TargetKind[] = ['vm', 'worker', 'nic', 'backend'];
 /** The transmit path's message kinds: message faults on them are not offered yet (its own actions, *-tx-*, act on its notifications, completions and ring). */
 const TX_KINDS: readonly string[] = ['txreq', 'txrsp', 'xmit', 'txpost', 'txdone', 'dealloc'];
 /** The kinds a message fault may touch: the receive path's. */
-const ALL_KINDS: readonly string[] = MESSAGE_KINDS.filter((k) => !TX_KINDS.includes(k));
+/** The fabric's messages between hosts: switch ports have faults of their own (port targets), not message-path ones. */
+const FABRIC_KINDS: readonly string[] = ['uplink', 'downlink'];
+const ALL_KINDS: readonly string[] = MESSAGE_KINDS.filter((k) => !TX_KINDS.includes(k) && !FABRIC_KINDS.includes(k));
 
 /**
  * The rules of every action. Why some message kinds are excluded: a response (`rsp`) is a write to

@@ -2,6 +2,7 @@
 import { COALESCING_SPEC } from './coalescing.js';
 import { COSTS_SPEC } from './cost-profile.js';
 import { FAULTS_SPEC } from './faults.js';
+import { FABRIC_SPEC, HOSTS_SPEC } from './hosts-spec.js';
 import { LIVE_SPEC } from './live.js';
 import { NETBACK_SPEC } from './netback.js';
 import { duration, int, map, string, words } from './spec.js';
@@ -37,6 +38,8 @@ export const SCENARIO_SPEC = map(
         'sim: one process, virtual time, deterministic; live: actors over NATS against a dilated wall clock; lockstep: one process per Xen domain over NATS in emulated time, the same result files as sim (docs/lockstep.md).',
     }),
     live: LIVE_SPEC,
+    hosts: HOSTS_SPEC,
+    fabric: FABRIC_SPEC,
     topology: TOPOLOGY_SPEC,
     traffic: TRAFFIC_SPEC,
     coalescing: COALESCING_SPEC,

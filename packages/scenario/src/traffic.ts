@@ -236,6 +236,8 @@ const GUEST = /^vm\.(0|[1-9][0-9]*)$/;
 function guestIndex(field: Field, text: string, ctx: TrafficContext): number | null {
   if (text === 'wire') return null;
   const m = GUEST.exec(text);
+  const hosted = /^h(0|[1-9][0-9]*)\.(vm\.(0|[1-9][0-9]*))$/.exec(text);
+  if (hosted !== null) field.expected(`wire or ${hosted[2]}`, ` (${text} names a host, and this scenario has no hosts: section)`);
   if (m === null) field.expected('wire or vm.<index>');
   const vm = Number(m[1]);
   if (vm >= ctx.vmCount) {

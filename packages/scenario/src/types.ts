@@ -249,4 +249,57 @@ export interface CompiledScenario {
    * CompiledScenario (apart from `source`); save it with `formatResolvedYaml`.
    */
   readonly resolved: Readonly<Record<string, unknown>>;
+  /**
+   * A multi-host scenario (`hosts:`): every host's own compiled view and the switch joining them (absent: one host,
+   * this scenario). The scenario's own fields are then host 0's view, with the run-wide settings every host shares.
+   */
+  readonly cluster?: ClusterSpec;
+  /** In a host's view of a multi-host scenario: which host it is and what of its traffic crosses the fabric. */
+  readonly host?: HostPlace;
+}
+
+/** Several Xen hosts joined by one switch. */
+export interface ClusterSpec {
+  /** Host i's view: a single-host scenario whose flow table holds the flows with an end on host i. */
+  readonly hosts: readonly CompiledScenario[];
+  readonly fabric: FabricSpec;
+  /** Faults on hosts and switch ports, in the order written. */
+  readonly faults: readonly ClusterFault[];
+}
+
+/** A fault of a multi-host scenario: on host `index` (all its actors) or on switch port `index`, from `at` to `until`. */
+export interface ClusterFault {
+  readonly id: string;
+  readonly at: Nanos;
+  readonly until: Nanos;
+  /** host-pause: the host's actors stop (their inputs wait) and its switch port is down; port-*: the port goes down, loses frames, delays them. */
+  readonly kind: 'host-pause' | 'port-down' | 'port-loss' | 'port-delay';
+  readonly index: number;
+  readonly probability?: number;
+  readonly delay?: Nanos;
+}
+
+/** Where a host sits in a cluster. */
+export interface HostPlace {
+  readonly index: number;
+  /** Generators (indices into this view's traffic) whose frames come from the switch: the NIC neither generates them nor runs their far ends. */
+  readonly remoteGenerators: readonly number[];
+  /** Per flow of this view: 1 when it crosses the fabric (the frames this host's guests send on it go to the switch). */
+  readonly fabricFlows: Uint8Array;
+}
+
+/** One switch port toward host `index` (the port index is the host's). */
+export interface FabricPortSpec {
+  /** The port's and its cable's line rate. */
+  readonly linkGbps: number;
+  /** Output queue capacity, bytes (drop-tail). */
+  readonly queueBytes: number;
+  /** Propagation delay of the cable between the host's NIC and the port, plus the switch's own latency, per direction. */
+  readonly delay: Nanos;
+}
+
+export interface FabricSpec {
+  readonly ports: readonly FabricPortSpec[];
+  /** Per ingress port (host), per flow of that host: the egress port (−1: none) and the flow's id on the egress host. */
+  readonly routes: readonly { readonly port: Int32Array; readonly flow: Uint32Array }[];
 }

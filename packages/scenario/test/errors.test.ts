@@ -39,7 +39,7 @@ const tables: readonly (readonly [what: string, cases: readonly Case[]])[] = [
     [
       [
         'seed: 1\nnmae: x\n',
-        's.yaml:2:1: unknown key "nmae" (expected one of: name, description, seed, duration, warmup, sampleInterval, runtime, live, topology, traffic, coalescing, napi, costs, netback, tx, faults; did you mean "name"?)',
+        's.yaml:2:1: unknown key "nmae" (expected one of: name, description, seed, duration, warmup, sampleInterval, runtime, live, hosts, fabric, topology, traffic, coalescing, napi, costs, netback, tx, faults; did you mean "name"?)',
       ],
     ],
   ],

@@ -26,6 +26,7 @@ test('examples - the expected examples exist', (t) => {
     'tcp-bulk',
     'tcp-rr',
     'tcp-vm-to-vm',
+    'cluster-4x8',
   ]) {
     t.true(files.includes(`${name}.yaml`), name);
   }

@@ -27,7 +27,8 @@ export function errorOf(t: ExecutionContext, text: string, opts: CompileOptions 
 export function comparable(s: CompiledScenario): Omit<CompiledScenario, 'source'> {
   const { source, ...rest } = s;
   void source;
-  return rest;
+  // A multi-host scenario's host views name their source too.
+  return rest.cluster === undefined ? rest : { ...rest, cluster: { ...rest.cluster, hosts: rest.cluster.hosts.map(comparable) as CompiledScenario[] } };
 }
 
 /** The compiled `live` section of a scenario that sets none of it (durations in ns). */

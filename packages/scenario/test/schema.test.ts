@@ -245,6 +245,19 @@ function probes(): { doc: Json; path: (string | number)[] }[] {
       out.push({ doc: { coalescing: { [placement]: { policy } } }, path: ['coalescing', placement] });
     }
   }
+  // A host of a multi-host scenario takes the same host sections (with traffic naming its guests h<i>.vm.<j>).
+  const HOST_SECTIONS = ['topology', 'coalescing', 'napi', 'costs', 'netback', 'tx'];
+  for (const p of [...out]) {
+    const section = p.path[0];
+    if (typeof section !== 'string' || !HOST_SECTIONS.includes(section)) continue;
+    const { traffic, ...host } = p.doc as { traffic?: { from?: string }[] };
+    const from = traffic?.[0]?.from;
+    const ends = from === undefined ? { to: 'h0.vm.0' } : { from: `h0.${from}` };
+    out.push({ doc: { hosts: [host], traffic: [ends] }, path: ['hosts', 0, ...p.path] });
+  }
+  out.push({ doc: { hosts: [{}], traffic: [{ to: 'h0.vm.0' }] }, path: ['hosts', 0] });
+  out.push({ doc: { hosts: 1, traffic: [{ to: 'h0.vm.0' }] }, path: ['fabric'] });
+  out.push({ doc: { hosts: 1, traffic: [{ to: 'h0.vm.0' }], fabric: { ports: [{}] } }, path: ['fabric', 'ports', 0] });
   return out;
 }
 

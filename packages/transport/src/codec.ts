@@ -225,6 +225,8 @@ const K_XMIT = 12;
 const K_TXPOST = 13;
 const K_TXDONE = 14;
 const K_DEALLOC = 15;
+const K_UPLINK = 16;
+const K_DOWNLINK = 17;
 
 /** The wire form of a Message (layout above). */
 function wireMessage(m: Message): unknown[] {
@@ -259,6 +261,10 @@ function wireMessage(m: Message): unknown[] {
       return [K_TXDONE, m.nicQueue, wireBatch(m.batch)];
     case 'dealloc':
       return [K_DEALLOC, m.vm, m.queue, m.frames, m.slots];
+    case 'uplink':
+      return [K_UPLINK, m.port, wireBatch(m.batch)];
+    case 'downlink':
+      return [K_DOWNLINK, wireBatch(m.batch)];
   }
 }
 
@@ -761,6 +767,14 @@ export class EnvelopeDecoder {
       case K_TXDONE: {
         const [, nicQueue, batch] = tuple(x, 3, 'txdone', 'malformed');
         return { kind: 'txdone', nicQueue: uint32(nicQueue, 'txdone.nicQueue'), batch: this.batch(batch, t) };
+      }
+      case K_UPLINK: {
+        const [, port, batch] = tuple(x, 3, 'uplink', 'malformed');
+        return { kind: 'uplink', port: uint32(port, 'uplink.port'), batch: this.batch(batch, t) };
+      }
+      case K_DOWNLINK: {
+        const [, batch] = tuple(x, 2, 'downlink', 'malformed');
+        return { kind: 'downlink', batch: this.batch(batch, t) };
       }
       case K_DEALLOC: {
         const [, vm, queue, frames, slots] = tuple(x, 5, 'dealloc', 'malformed');

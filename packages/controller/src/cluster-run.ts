@@ -1,0 +1,165 @@
+// A multi-host sim run's own parts: the cluster's graph, per-host and fabric snapshots beside the whole run's, and the per-host and switch summaries.
+import { deriveSeed, SplitnetError } from '@splitnet/model';
+import type { ActorReport, Nanos } from '@splitnet/model';
+import type { SimRuntime } from '@splitnet/runtime';
+import type { CompiledScenario } from '@splitnet/scenario';
+import { combine, combineFabric, fabricBalance, summarize, summarizeFabric, withTxBalance } from '@splitnet/results';
+import type { Accounting, FabricSnapshot, HostSummary, PacketCapture, Snapshot, Summary } from '@splitnet/results';
+import { buildCluster, clusterLinkDelay, clusterOf } from './cluster.js';
+import type { ClusterGraph } from './cluster.js';
+import { accounting } from './run-sim.js';
+
+/** Every host's snapshot and the fabric's, at one instant. */
+interface ClusterSnap {
+  readonly hosts: readonly Snapshot[];
+  readonly fabric: FabricSnapshot;
+}
+
+export class ClusterRun {
+  readonly graph: ClusterGraph;
+  /** The per-host and fabric snapshots taken with the latest whole-run one, and with those at 0 and at the warm-up's end (a window starts at one of them). */
+  private latest: (ClusterSnap & { readonly t: Nanos }) | null = null;
+  private readonly starts = new Map<Nanos, ClusterSnap>();
+  /** The ones taken with the run's final snapshot (its end). */
+  private final: (ClusterSnap & { readonly t: Nanos }) | null = null;
+  /** Per host, its snapshots at the samples in the measured window. */
+  private readonly inWindow: Snapshot[][];
+  /** Per host, the cluster-wide number of its flow 0 (the flow counts of the hosts before it). */
+  private readonly flowBase: readonly number[];
+
+  constructor(
+    private readonly s: CompiledScenario,
+    capture?: PacketCapture,
+  ) {
+    if (capture !== undefined) throw new SplitnetError('E_USAGE', '--pcap is not yet supported in a multi-host scenario (hosts:)');
+    this.graph = buildCluster(s);
+    this.inWindow = this.graph.hosts.map(() => []);
+    let base = 0;
+    this.flowBase = clusterOf(s).hosts.map((h) => {
+      const at = base;
+      base += h.traffic.flows.length;
+      return at;
+    });
+  }
+
+  /** The runtime running the cluster, once it exists (the fabric's frames waiting for a paused host are in it). */
+  private rt: SimRuntime | null = null;
+
+  attach(rt: SimRuntime): void {
+    this.rt = rt;
+  }
+
+  /**
+   * The scenario's host and switch-port faults as steps at their instants: a paused host's actors stop (their inputs
+   * wait, as SIGSTOP) and its switch port goes down until it resumes; a port goes down, loses or delays frames.
+   */
+  faultSteps(): { t: Nanos; apply: (rt: SimRuntime) => void }[] {
+    const c = clusterOf(this.s);
+    const g = this.graph;
+    const steps: { t: Nanos; order: number; apply: (rt: SimRuntime) => void }[] = [];
+    c.faults.forEach((f, n) => {
+      const target = f.kind === 'host-pause' ? `h${f.index}` : `switch:port:${f.index}`;
+      const seed = deriveSeed(this.s.seed, `cluster-fault:${f.id}`);
+      const port = (on: boolean, rt: SimRuntime): void => {
+        const kind = f.kind === 'port-loss' ? 'loss' : f.kind === 'port-delay' ? 'delay' : 'down';
+        g.switch.portFault(f.index, kind, on, f.probability ?? f.delay ?? 0, seed, rt.now);
+      };
+      const hostRefs = g.all.map((_, ref) => ref).filter((ref) => g.hostOf(ref) === f.index);
+      const phase = (on: boolean) => (rt: SimRuntime) => {
+        rt.record('controller', on ? 'fault-start' : 'fault-end', { id: f.id, target, kind: f.kind });
+        port(on, rt);
+        if (f.kind !== 'host-pause') return;
+        for (const ref of hostRefs) {
+          if (on) rt.pause(ref);
+          else rt.resume(ref);
+        }
+      };
+      steps.push({ t: f.at, order: 2 * n, apply: phase(true) }, { t: f.until, order: 2 * n + 1, apply: phase(false) });
+    });
+    // In time order; at one instant, in the order the faults are written (a start before its own end).
+    return steps.sort((a, b) => a.t - b.t || a.order - b.order).map(({ t, apply }) => ({ t, apply }));
+  }
+
+  linkDelay(): (a: number, b: number) => Nanos {
+    return clusterLinkDelay(this.graph, this.s);
+  }
+
+  /** The whole run's snapshot at t (every host and the switch), keeping each host's and the fabric's beside it. */
+  snapshot(t: Nanos, final = false): Snapshot {
+    const g = this.graph;
+    const perHost: ActorReport[][] = g.hosts.map(() => []);
+    const all: ActorReport[] = [];
+    g.all.forEach((a, ref) => {
+      const r = a.report(t, final);
+      const h = g.hostOf(ref);
+      all.push(h >= 0 ? this.globalFlows(r, h) : r);
+      if (h >= 0) (perHost[h] as ActorReport[]).push(r);
+    });
+    const waiting = this.rt?.deferredFrames((m) => (m.kind === 'downlink' || m.kind === 'uplink' ? m.batch.count : 0)) ?? 0;
+    const snap = { t, hosts: perHost.map((rs) => combine(rs, t)), fabric: combineFabric(all, t, waiting) as FabricSnapshot };
+    this.latest = snap;
+    if (final) this.final = snap;
+    if (t === 0 || t === this.s.warmup) this.starts.set(t, snap);
+    return combine(all, t);
+  }
+
+  /**
+   * A report of host h with its closed-loop ends under the cluster's flow numbers: host h's flow f is f plus the flow
+   * counts of the hosts before it, and the passive end of a connection across hosts takes its active end's number, so
+   * that the whole run's TCP summary pairs the two ends.
+   */
+  private globalFlows(r: ActorReport, h: number): ActorReport {
+    if ((r.role !== 'nic' && r.role !== 'frontend') || r.closedLoop === undefined) return r;
+    const c = clusterOf(this.s);
+    const route = c.fabric.routes[h] as (typeof c.fabric.routes)[number];
+    const place = (c.hosts[h] as CompiledScenario).host;
+    const closedLoop = r.closedLoop.map((e) => {
+      const across = place?.fabricFlows[e.flow] === 1 && !e.active;
+      const flow = across ? (this.flowBase[route.port[e.flow] as number] as number) + (route.flow[e.flow] as number) : (this.flowBase[h] as number) + e.flow;
+      return { ...e, flow };
+    });
+    return { ...r, closedLoop };
+  }
+
+  /** A sample was just taken at t: in the measured window, each host's snapshot joins its own series. */
+  sampled(t: Nanos): void {
+    const snap = this.latest;
+    if (snap === null || snap.t !== t || t <= this.s.warmup) return;
+    snap.hosts.forEach((h, i) => (this.inWindow[i] as Snapshot[]).push(h));
+  }
+
+  /** The whole run's accounting with the fabric's: balanced only if the fabric balances too. */
+  withFabric(acc: Accounting): Accounting {
+    const last = this.final;
+    if (last === null) return acc;
+    const fabric = fabricBalance(last.fabric);
+    return { ...acc, fabric, balanced: acc.balanced && fabric.balanced };
+  }
+
+  /**
+   * The cluster's summary: the whole run's figures (every host's added up; its TCP flows numbered cluster-wide) without
+   * the per-guest parts, whose indices are each host's own, then each host's summary and the switch's.
+   */
+  summary(whole: Summary, rt: SimRuntime, warmT: Nanos, endT: Nanos): Summary {
+    const c = clusterOf(this.s);
+    const warm = this.starts.get(warmT);
+    const end = this.final;
+    if (warm === undefined || end === null || end.t !== endT) throw new Error('cluster snapshots missing');
+    const onLinks = rt.inFlightByGroup(this.graph.hostOf, c.hosts.length);
+    const hosts: HostSummary[] = c.hosts.map((view, i) => {
+      const e = end.hosts[i] as Snapshot;
+      const acc = withTxBalance(accounting(e, onLinks.rx[i] as number), e, onLinks.tx[i] as number);
+      // Its TCP connections are the whole run's (a host holds one end of those across hosts).
+      const { hosts: _h, fabric: _f, tcp: _t, ...own } = summarize(view, warm.hosts[i] as Snapshot, e, this.inWindow[i] as Snapshot[], acc);
+      return { host: `h${i}`, ...own };
+    });
+    const fabric = summarizeFabric(warm.fabric, end.fabric, c.fabric.ports, fabricBalance(end.fabric));
+    return {
+      ...whole,
+      throughput: { ...whole.throughput, perVm: [] },
+      interrupts: { ...whole.interrupts, perVm: [] },
+      hosts,
+      fabric,
+    };
+  }
+}

@@ -1,0 +1,136 @@
+// The fabric of a multi-host run: the NICs' and the switch's counters combined, its accounting invariant, and its summary per switch port.
+import type { ActorReport, Nanos, SwitchPortReport } from '@splitnet/model';
+import type { FabricPortSpec } from '@splitnet/scenario';
+import { sig } from './metrics.js';
+
+/** Why the fabric dropped a frame (at a switch port). */
+export const FABRIC_DROP_REASONS = ['switch-queue-full', 'switch-port-down', 'switch-port-loss', 'switch-no-route'] as const;
+export type FabricDropReason = (typeof FABRIC_DROP_REASONS)[number];
+
+/** The fabric's counters at one instant. */
+export interface FabricSnapshot {
+  readonly t: Nanos;
+  /** Frames the NICs put on their cables to the switch, and those of them still on the cables. */
+  readonly out: number;
+  readonly outBytes: number;
+  readonly upOnLink: number;
+  /** Frames that reached a NIC from the switch. */
+  readonly in: number;
+  readonly inBytes: number;
+  readonly ports: readonly SwitchPortReport[];
+  /** Frames that reached a paused host's NIC and wait for it to resume (the runtime holds them). */
+  readonly waiting: number;
+}
+
+/** The fabric's reports (the NICs' fabric sides and the switch's) combined, or null: no fabric. */
+export function combineFabric(reports: readonly ActorReport[], t: Nanos, waiting = 0): FabricSnapshot | null {
+  let out = 0;
+  let outBytes = 0;
+  let upOnLink = 0;
+  let inFrames = 0;
+  let inBytes = 0;
+  let ports: readonly SwitchPortReport[] | null = null;
+  for (const r of reports) {
+    if (r.role === 'switch') ports = r.ports;
+    else if (r.role === 'nic' && r.fabric !== undefined) {
+      out += r.fabric.out;
+      outBytes += r.fabric.outBytes;
+      upOnLink += r.fabric.onLink;
+      inFrames += r.fabric.in;
+      inBytes += r.fabric.inBytes;
+    }
+  }
+  return ports === null ? null : { t, out, outBytes, upOnLink, in: inFrames, inBytes, ports, waiting };
+}
+
+/** Every frame put on the fabric reached a NIC, was dropped at a switch port with a reason, or is still on it. */
+export interface FabricAccounting {
+  /** Frames the NICs put on their cables to the switch. */
+  readonly sent: number;
+  /** Frames that reached a NIC from the switch. */
+  readonly delivered: number;
+  readonly dropped: Readonly<Record<FabricDropReason, number>>;
+  readonly inFlight: {
+    /** On the cables from the NICs to the switch. */
+    readonly uplinks: number;
+    /** In the switch's output queues (waiting or being serialized). */
+    readonly switchQueues: number;
+    /** On the cables from the switch to the NICs. */
+    readonly downlinks: number;
+    /** Arrived at a paused host's NIC, waiting for it to resume. */
+    readonly pausedHosts: number;
+  };
+  /** sent − delivered − dropped − in flight: must be 0. */
+  readonly unaccounted: number;
+  /** It is 0, and the switch's own count of frames in agrees with the NICs' count of frames out. */
+  readonly balanced: boolean;
+}
+
+export function fabricBalance(f: FabricSnapshot): FabricAccounting {
+  const dropped = Object.fromEntries(FABRIC_DROP_REASONS.map((r) => [r, 0])) as Record<FabricDropReason, number>;
+  let received = 0;
+  let queued = 0;
+  let downOnLink = 0;
+  for (const p of f.ports) {
+    received += p.received;
+    queued += p.queued;
+    downOnLink += p.onLink;
+    for (const r of FABRIC_DROP_REASONS) dropped[r] += p.drops[r] ?? 0;
+  }
+  let dropSum = 0;
+  for (const r of FABRIC_DROP_REASONS) dropSum += dropped[r];
+  const inFlight = { uplinks: f.upOnLink, switchQueues: queued, downlinks: downOnLink, pausedHosts: f.waiting };
+  const unaccounted = f.out - f.in - dropSum - f.upOnLink - queued - downOnLink - f.waiting;
+  // Two independent counts of the cables to the switch: the NICs' (by each frame's arrival time) and the switch's (frames received).
+  const upAgrees = f.out - f.upOnLink === received;
+  return { sent: f.out, delivered: f.in, dropped, inFlight, unaccounted, balanced: unaccounted === 0 && upAgrees };
+}
+
+/** One switch port (toward host h<port>) over the run. */
+export interface FabricPortSummary {
+  readonly port: number;
+  /** The host on the port. */
+  readonly host: string;
+  readonly linkGbps: number;
+  readonly queueBytes: number;
+  readonly delayUs: number;
+  /** Frames that came in on the port, were queued for output on it, left it (whole run). */
+  readonly received: number;
+  readonly enqueued: number;
+  readonly forwarded: number;
+  /** What left the port over the measured window. */
+  readonly forwardedGbps: number;
+  /** The most bytes its output queue held at once (whole run). */
+  readonly peakQueueBytes: number;
+  readonly drops: Readonly<Record<FabricDropReason, number>> & { readonly total: number };
+}
+
+export interface FabricSummary {
+  readonly ports: readonly FabricPortSummary[];
+  readonly drops: Readonly<Record<FabricDropReason, number>> & { readonly total: number };
+  readonly accounting: FabricAccounting;
+}
+
+export function summarizeFabric(a: FabricSnapshot, b: FabricSnapshot, spec: readonly FabricPortSpec[], acc: FabricAccounting): FabricSummary {
+  const dt = (b.t - a.t) / 1e9;
+  const ports = b.ports.map((p, i): FabricPortSummary => {
+    const before = a.ports[i];
+    const s = spec[i] as FabricPortSpec;
+    const drops = Object.fromEntries(FABRIC_DROP_REASONS.map((r) => [r, p.drops[r] ?? 0])) as Record<FabricDropReason, number>;
+    return {
+      port: p.port,
+      host: `h${p.port}`,
+      linkGbps: sig(s.linkGbps),
+      queueBytes: s.queueBytes,
+      delayUs: sig(s.delay / 1000),
+      received: p.received,
+      enqueued: p.enqueued,
+      forwarded: p.forwarded,
+      forwardedGbps: dt > 0 ? sig(((p.forwardedBytes - (before?.forwardedBytes ?? 0)) * 8) / dt / 1e9) : 0,
+      peakQueueBytes: p.peakQueueBytes,
+      drops: { ...drops, total: FABRIC_DROP_REASONS.reduce((n, r) => n + drops[r], 0) },
+    };
+  });
+  const total = FABRIC_DROP_REASONS.reduce((n, r) => n + acc.dropped[r], 0);
+  return { ports, drops: { ...acc.dropped, total }, accounting: acc };
+}

@@ -1,0 +1,81 @@
+// Faults of a multi-host scenario: a host paused (all its actors, and its switch port down), a switch port down, lossy or delayed.
+import { isPlainMap, readDuration, readList, readMap, readNumber, readString, type Field } from './field.js';
+import { formatDuration } from './units.js';
+import type { ClusterFault } from './types.js';
+
+const HOST = /^(?:h|host:)(0|[1-9][0-9]*)$/;
+const PORT = /^switch:port:(0|[1-9][0-9]*)$/;
+const HOST_ACTIONS = ['pause'] as const;
+const PORT_ACTIONS = { 'link-flap': 'port-down', 'drop-messages': 'port-loss', 'delay-messages': 'port-delay' } as const;
+const KEYS = ['id', 'at', 'target', 'action', 'duration', 'probability', 'delay'];
+
+/**
+ * The `faults` list of a multi-host scenario: what reaches the hosts and the switch in sim today. A host (`h1` or
+ * `host:1`) can be paused; a switch port (`switch:port:1`, toward host 1) can go down (link-flap), lose frames
+ * (drop-messages, probability) or delay them (delay-messages, delay). Each at a time, for a duration.
+ */
+export function readClusterFaults(field: Field, hosts: number, duration: number): { faults: ClusterFault[]; resolved: Record<string, unknown>[] } {
+  const items = readList(field, 'a list of faults') ?? [];
+  const faults: ClusterFault[] = [];
+  const resolved: Record<string, unknown>[] = [];
+  for (const [i, entry] of items.entries()) {
+    const item: Field = entry;
+    if (!isPlainMap(item.value)) item.expected('a fault map (at, target, action, duration)');
+    const map = readMap(item, KEYS);
+    const id = readString(map.get('id'), `f${i}`);
+    const atField = map.get('at');
+    if (atField.absent) atField.expected('a duration: when the fault starts (in a multi-host scenario a fault has at:, target:, action: and duration:)');
+    const at = readDuration(atField, 0);
+    if (at >= duration) atField.expected(`a time before the end of the run (${formatDuration(duration)})`);
+    const targetField: Field = map.get('target');
+    const target = readString(targetField, '');
+    const host = HOST.exec(target);
+    const port = PORT.exec(target);
+    if (host === null && port === null)
+      targetField.expected('h<host> (or host:<host>) or switch:port:<port> (a multi-host scenario takes host and switch-port faults)');
+    const index = Number((host ?? port)?.[1]);
+    if (index >= hosts) targetField.expected(`a host or port from 0 to ${hosts - 1} (hosts: ${hosts})`, '', [['hosts']]);
+    const actionField: Field = map.get('action');
+    const action = readString(actionField, '');
+    let kind: ClusterFault['kind'];
+    if (host !== null) {
+      if (!(HOST_ACTIONS as readonly string[]).includes(action))
+        actionField.expected('pause (a host fault pauses all its actors and takes its switch port down)');
+      kind = 'host-pause';
+    } else {
+      const k = (PORT_ACTIONS as Record<string, ClusterFault['kind']>)[action];
+      if (k === undefined) actionField.expected('link-flap (the port goes down), drop-messages (it loses frames) or delay-messages (it delays them)');
+      kind = k;
+    }
+    const durField: Field = map.get('duration');
+    if (durField.absent) durField.expected('a duration: how long the fault lasts');
+    const length = readDuration(durField, 0, 1);
+    const probField = map.get('probability');
+    const delayField = map.get('delay');
+    if (kind !== 'port-loss' && !probField.absent) probField.expected(`no probability (${action} takes none)`);
+    if (kind !== 'port-delay' && !delayField.absent) delayField.expected(`no delay (${action} takes none)`);
+    const probability = kind === 'port-loss' ? readNumber(probField, 1, { min: 0, max: 1 }) : undefined;
+    if (probability !== undefined && !(probability > 0)) probField.expected('a probability above 0 and at most 1');
+    if (kind === 'port-delay' && delayField.absent) delayField.expected('a duration: how much longer each frame takes on the port');
+    const delay = kind === 'port-delay' ? readDuration(delayField, 0, 1) : undefined;
+    faults.push({
+      id,
+      at,
+      until: Math.min(at + length, duration),
+      kind,
+      index,
+      ...(probability === undefined ? {} : { probability }),
+      ...(delay === undefined ? {} : { delay }),
+    });
+    resolved.push({
+      id,
+      at: formatDuration(at),
+      target,
+      action,
+      duration: formatDuration(length),
+      ...(probability === undefined ? {} : { probability }),
+      ...(delay === undefined ? {} : { delay: formatDuration(delay) }),
+    });
+  }
+  return { faults, resolved };
+}

@@ -1,0 +1,299 @@
+// A multi-host scenario (`hosts:`, `fabric:`): each host's single-host view compiled by the one compiler, and the switch's ports and routes.
+import { Field, isPlainMap, readBitRate, readDuration, readInt, readList, readMap } from './field.js';
+import { FABRIC_SPEC, HOST_SPEC, MAX_HOSTS } from './hosts-spec.js';
+import { ScenarioIssue, type Path } from './issue.js';
+import type { CompiledScenario, FabricPortSpec, FabricSpec } from './types.js';
+import { readClusterFaults } from './cluster-faults.js';
+import { formatDuration, formatRate } from './units.js';
+
+const GUEST = /^vm\.(0|[1-9][0-9]*)$/;
+const HOST_GUEST = /^h(0|[1-9][0-9]*)\.vm\.(0|[1-9][0-9]*)$/;
+
+/** Where a generator's frames start and end in a cluster: a host's guest, or (null) outside the fabric. */
+interface End {
+  readonly host: number;
+  readonly vm: number;
+}
+
+/** Generator k of the scenario as the hosts see it: on which host each side is, at which local index. */
+interface Placed {
+  readonly from: End | null;
+  readonly to: End | null;
+  /** The host whose view holds the generator's sending side (its guest, or the NIC for traffic from outside), and its index there. */
+  readonly sender: { host: number; local: number };
+  /** Across hosts: the receiving host's view of it (its frames come from the switch), and its index there. */
+  readonly receiver?: { host: number; local: number };
+}
+
+/** Per host: its traffic items, which scenario generator each came from, and which are the receiving side of a crossing. */
+interface HostTraffic {
+  readonly items: unknown[];
+  readonly origin: number[];
+  readonly remote: number[];
+}
+
+function hostsCount(field: Field): { count: number; overrides: readonly (Record<string, unknown> | undefined)[] } {
+  if (typeof field.value === 'number') return { count: readInt(field, 1, { min: 1, max: MAX_HOSTS }), overrides: [] };
+  const items = Array.isArray(field.value)
+    ? (readList(field, 'a host count or a list of hosts') ?? [])
+    : field.expected('a host count (1 to 64) or a list of hosts');
+  if (items.length === 0 || items.length > MAX_HOSTS) field.expected(`1 to ${MAX_HOSTS} hosts`);
+  const overrides = items.map((item) => {
+    if (item.absent) return undefined;
+    readMap(item, HOST_SPEC, 'a map of host settings (topology, coalescing, napi, costs, netback, tx)');
+    return item.value as Record<string, unknown>;
+  });
+  return { count: items.length, overrides };
+}
+
+/** `h<i>.vm.<j>` of an existing host (the guest index is checked by the host's own view). */
+function readEnd(field: Field, hosts: number, side: 'from' | 'to'): End | null {
+  if (field.absent || field.value === 'wire') return null;
+  const text = field.value;
+  if (typeof text !== 'string') field.expected(`h<host>.vm.<index>${side === 'to' ? '' : ' or wire'}`);
+  const bare = GUEST.exec(text);
+  if (bare !== null)
+    field.expected(`h<host>.vm.${bare[1]} (this scenario has hosts: write h0.vm.${bare[1]} for host 0's guest, h1.vm.${bare[1]} for host 1's, …)`);
+  const m = HOST_GUEST.exec(text);
+  if (m === null) field.expected(`h<host>.vm.<index> (a guest of one of the hosts, such as h1.vm.3)${side === 'from' ? ' or wire' : ''}`);
+  const host = Number(m[1]);
+  if (host >= hosts) field.expected(`a host from h0 to h${hosts - 1} (hosts: ${hosts})`, '', [['hosts']]);
+  return { host, vm: Number(m[2]) };
+}
+
+/** Each host's traffic: a generator goes to the host of its sending guest (or of its receiving one, from outside); across hosts the receiving host gets its far side. */
+function splitTraffic(field: Field, hosts: number): { perHost: HostTraffic[]; placed: Placed[] } {
+  const perHost: HostTraffic[] = Array.from({ length: hosts }, () => ({ items: [], origin: [], remote: [] }));
+  const placed: Placed[] = [];
+  const items = readList(field, 'a list of generators');
+  if (items === undefined || items.length === 0)
+    field.expected('a list of generators naming their guests h<host>.vm.<index> (a multi-host scenario has no default traffic)');
+  const names = new Map<unknown, number>();
+  for (const [k, entry] of items.entries()) {
+    const item: Field = entry; // annotated so that item.expected() (never) narrows item.value
+    if (!isPlainMap(item.value)) item.expected('a generator map');
+    const g = item.value;
+    const vmsField = item.at('vms', g['vms']);
+    if (!vmsField.absent) vmsField.expected('no vms: (with hosts, a generator names its guests: to: h<host>.vm.<index>)');
+    const from = readEnd(item.at('from', g['from']), hosts, 'from');
+    const toField: Field = item.at('to', g['to']);
+    const to = readEnd(toField, hosts, 'to');
+    const { from: _f, to: _t, ...given } = g;
+    // Named once for the whole scenario: its two sides sit in two hosts' views, whose own defaults (gen<index>) differ.
+    const rest = { name: `gen${k}`, ...given };
+    const earlier = names.get(rest.name);
+    if (earlier !== undefined) item.at('name', rest.name).expected('a name no other generator uses', ` (traffic[${earlier}] has it)`);
+    names.set(rest.name, k);
+    const add = (host: number, entry: Record<string, unknown>, remote: boolean): { host: number; local: number } => {
+      const h = perHost[host] as HostTraffic;
+      h.items.push(entry);
+      h.origin.push(k);
+      if (remote) h.remote.push(h.items.length - 1);
+      return { host, local: h.items.length - 1 };
+    };
+    if (from === null) {
+      if (to === null) toField.expected('h<host>.vm.<index>: the guest that traffic from outside the hosts goes to');
+      placed.push({ from, to, sender: add(to.host, { ...rest, vms: [to.vm] }, false) });
+    } else if (to === null || to.host === from.host) {
+      placed.push({ from, to, sender: add(from.host, { ...rest, from: `vm.${from.vm}`, to: to === null ? 'wire' : `vm.${to.vm}` }, false) });
+    } else {
+      // Across hosts: the sender's view sends to the wire, the receiver's view receives from it; the switch joins the two.
+      const sender = add(from.host, { ...rest, from: `vm.${from.vm}`, to: 'wire' }, false);
+      const receiver = add(to.host, { ...rest, vms: [to.vm] }, true);
+      placed.push({ from, to, sender, receiver });
+    }
+  }
+  for (const h of perHost) {
+    if (h.items.length > 0) continue;
+    // A host no traffic involves still runs (its NIC idle): one generator of the view's, whose frames never come.
+    h.items.push({ name: 'idle', vms: [0], flows: 1 });
+    h.origin.push(-1);
+    h.remote.push(0);
+  }
+  return { perHost, placed };
+}
+
+/** The top level's map with host i's settings merged in key by key (maps merge, anything else replaces). */
+function merge(base: unknown, over: unknown): unknown {
+  if (!isPlainMap(base) || !isPlainMap(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
+  return out;
+}
+
+function has(value: unknown, path: Path): boolean {
+  let v: unknown = value;
+  for (const seg of path) {
+    if (!(isPlainMap(v) || Array.isArray(v))) return false;
+    v = (v as Record<string | number, unknown>)[seg];
+    if (v === undefined) return false;
+  }
+  return true;
+}
+
+/** A problem found in host i's view, pointed back at the scenario: its traffic entry, its own setting, or the shared one. */
+function relocate(err: unknown, host: number, traffic: HostTraffic, override: unknown, top: unknown, crossing: ReadonlySet<number>): unknown {
+  if (!(err instanceof ScenarioIssue)) return err;
+  const p = err.path;
+  let path: Path;
+  let note = '';
+  if (p[0] === 'traffic' && typeof p[1] === 'number') {
+    const k = traffic.origin[p[1]] ?? -1;
+    const rest = p.slice(2);
+    // The view's vms, from and to stand for the generator's own from and to.
+    const end = rest[0] === 'vms' ? ['to'] : rest[0] === 'from' || rest[0] === 'to' ? [rest[0]] : rest;
+    path = ['traffic', k, ...end];
+    if (crossing.has(k) && end === rest) note = ` (in h${host}'s side of the generator)`;
+  } else if (has(override, p) || (!has(top, p) && isPlainMap(override) && p[0] !== undefined && has(override, [p[0]]))) {
+    path = ['hosts', host, ...p];
+  } else {
+    path = p;
+    note = host === 0 ? '' : ` (on host h${host})`;
+  }
+  return new ScenarioIssue(path, `${err.detail}${note}`, err.atKey, err.related);
+}
+
+/** A per-port setting: the port's own, else the fabric's, else `fallback`. */
+function portSetting<T>(ports: readonly Field[], i: number, key: string, read: (f: Field) => T, fabric: Field, fallback: T): T {
+  const own = ports[i];
+  const mine = own === undefined || own.absent ? undefined : own.at(key, (own.value as Record<string, unknown>)[key]);
+  if (mine !== undefined && !mine.absent) return read(mine);
+  const shared = fabric.at(key, isPlainMap(fabric.value) ? fabric.value[key] : undefined);
+  return shared.absent ? fallback : read(shared);
+}
+
+function readFabric(field: Field, hosts: readonly CompiledScenario[]): { ports: FabricPortSpec[]; resolved: Record<string, unknown> } {
+  const map = readMap(field, FABRIC_SPEC, 'a map of fabric settings (link, queueBytes, delay, ports)');
+  const K = FABRIC_SPEC.keys;
+  const portsField = map.get('ports');
+  const ports = readList(portsField, 'a list of per-port settings') ?? [];
+  if (ports.length > hosts.length) (ports[hosts.length] as Field).expected(`at most ${hosts.length} ports (one per host)`, '', [['hosts']]);
+  for (const p of ports) readMap(p, K.ports.items, 'a map of port settings (link, queueBytes, delay)');
+  const out: FabricPortSpec[] = hosts.map((h, i) => ({
+    linkGbps: portSetting(ports, i, 'link', readBitRate, field, h.topology.linkGbps * 1e9) / 1e9,
+    queueBytes: portSetting(ports, i, 'queueBytes', (f) => readInt(f, 0, K.queueBytes), field, K.queueBytes.default),
+    delay: portSetting(ports, i, 'delay', (f) => readDuration(f, 0, 1), field, K.delay.default),
+  }));
+  const portsResolved = out.map((p) => ({
+    link: formatRate({ kind: 'bits', bitsPerSecond: p.linkGbps * 1e9 }),
+    queueBytes: p.queueBytes,
+    delay: formatDuration(p.delay),
+  }));
+  // The fabric-wide settings (every port then names its own, so they only document the defaults the ports started from).
+  const queueBytes = readInt(map.get('queueBytes'), K.queueBytes.default, K.queueBytes);
+  const delay = readDuration(map.get('delay'), K.delay.default, 1);
+  return { ports: out, resolved: { queueBytes, delay: formatDuration(delay), ports: portsResolved } };
+}
+
+/** Does this scenario map hold several hosts (or a fabric, which needs them)? */
+export function isCluster(value: unknown): boolean {
+  return isPlainMap(value) && (value['hosts'] !== undefined || value['fabric'] !== undefined);
+}
+
+/**
+ * Compile a multi-host scenario: each host's single-host view (the top level with the host's own settings and the
+ * traffic with an end on it) through `compileOne`, then the switch's ports and the routes that join the two views
+ * of every generator that crosses hosts (each view numbers its flows its own way).
+ */
+export function compileCluster(value: Record<string, unknown>, compileOne: (v: unknown) => CompiledScenario): CompiledScenario {
+  const root = new Field(value, []);
+  const hostsField = root.at('hosts', value['hosts']);
+  if (hostsField.absent) hostsField.expected('hosts: (a count or a list of hosts) beside fabric:', '', [['fabric']]);
+  const { count, overrides } = hostsCount(hostsField);
+  const { perHost, placed } = splitTraffic(root.at('traffic', value['traffic']), count);
+  const crossing = new Set(placed.flatMap((p, k) => (p.receiver === undefined ? [] : [k])));
+  const { hosts: _h, fabric: _f, traffic: _t, faults: _x, ...top } = value;
+  const views: CompiledScenario[] = [];
+  for (let i = 0; i < count; i++) {
+    const traffic = perHost[i] as HostTraffic;
+    const own = merge(top, overrides[i]) as Record<string, unknown>;
+    const sends = traffic.items.some((g) => isPlainMap(g) && (g['from'] !== undefined || g['tcp'] !== undefined || g['rr'] !== undefined));
+    // A host none of whose guests sends has no transmit path: the shared tx section is not its.
+    const { tx, ...rest } = own;
+    const hostValue = { ...rest, ...(sends && tx !== undefined ? { tx } : {}), traffic: traffic.items };
+    let view: CompiledScenario;
+    try {
+      view = compileOne(hostValue);
+    } catch (err) {
+      throw relocate(err, i, traffic, overrides[i], top, crossing);
+    }
+    views.push(view);
+  }
+  const { ports, resolved: fabricResolved } = readFabric(root.at('fabric', value['fabric']), views);
+  const withPlace = views.map((v, i) => ({
+    ...v,
+    host: { index: i, remoteGenerators: (perHost[i] as HostTraffic).remote, fabricFlows: fabricFlowsOf(v, crossing, perHost[i] as HostTraffic) },
+  }));
+  const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed) };
+  const first = withPlace[0] as CompiledScenario;
+  if (first.runtime !== 'sim') {
+    root
+      .at('runtime', first.runtime)
+      .expected('sim', ' (a multi-host scenario runs in sim only so far: the live and lockstep runtimes build one host)', [['hosts']]);
+  }
+  const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration);
+  const resolved = resolveCluster(first, withPlace, placed, fabricResolved);
+  return {
+    ...first,
+    resolved: { ...resolved, ...(faults.faults.length > 0 ? { faults: faults.resolved } : {}) },
+    cluster: { hosts: withPlace, fabric, faults: faults.faults },
+  };
+}
+
+/** Per flow of host view v: 1 when its generator crosses hosts (its frames, either way, go through the switch). */
+function fabricFlowsOf(v: CompiledScenario, crossing: ReadonlySet<number>, traffic: HostTraffic): Uint8Array {
+  const out = new Uint8Array(v.traffic.flows.length);
+  for (const f of v.traffic.flows) if (crossing.has(traffic.origin[f.generator] ?? -1)) out[f.id] = 1;
+  return out;
+}
+
+/** The switch's table: a crossing generator's flow i on its sending host is its flow i on the receiving host, and back. */
+function routesOf(views: readonly CompiledScenario[], placed: readonly Placed[]): FabricSpec['routes'] {
+  const routes = views.map((v) => ({ port: new Int32Array(v.traffic.flows.length).fill(-1), flow: new Uint32Array(v.traffic.flows.length) }));
+  for (const p of placed) {
+    if (p.receiver === undefined) continue;
+    const a = views[p.sender.host] as CompiledScenario;
+    const b = views[p.receiver.host] as CompiledScenario;
+    const ga = a.traffic.generators[p.sender.local];
+    const gb = b.traffic.generators[p.receiver.local];
+    if (ga === undefined || gb === undefined) continue;
+    for (let i = 0; i < ga.flows; i++) {
+      const fa = ga.firstFlow + i;
+      const fb = gb.firstFlow + i;
+      const ra = routes[p.sender.host] as (typeof routes)[number];
+      const rb = routes[p.receiver.host] as (typeof routes)[number];
+      ra.port[fa] = p.receiver.host;
+      ra.flow[fa] = fb;
+      rb.port[fb] = p.sender.host;
+      rb.flow[fb] = fa;
+    }
+  }
+  return routes;
+}
+
+/** The section keys of a host that its resolved entry lists. */
+const HOST_KEYS = Object.keys(HOST_SPEC.keys);
+
+/** The whole scenario with every default filled in: the run-wide settings, each host's, the fabric, and the traffic with its h<i>.vm.<j> ends. */
+function resolveCluster(
+  first: CompiledScenario,
+  views: readonly CompiledScenario[],
+  placed: readonly Placed[],
+  fabric: Record<string, unknown>,
+): Record<string, unknown> {
+  const shared: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(first.resolved)) if (!HOST_KEYS.includes(k) && k !== 'traffic' && k !== 'faults') shared[k] = v;
+  const hosts = views.map((v) => {
+    const h: Record<string, unknown> = {};
+    for (const k of HOST_KEYS) if (v.resolved[k] !== undefined) h[k] = v.resolved[k];
+    return h;
+  });
+  const traffic = placed.map((p) => {
+    const view = views[p.sender.host] as CompiledScenario;
+    const entry = (view.resolved['traffic'] as Record<string, unknown>[])[p.sender.local] as Record<string, unknown>;
+    const { name, vms: _v, from: _f, to: _t, ...rest } = entry;
+    const guest = (e: End) => `h${e.host}.vm.${e.vm}`;
+    return { name, ...(p.from === null ? {} : { from: guest(p.from) }), to: p.to === null ? 'wire' : guest(p.to), ...rest };
+  });
+  return { ...shared, hosts, fabric, traffic };
+}

@@ -1,0 +1,146 @@
+// Multi-host scenarios (hosts:, fabric:): each host's view, the switch's routes, and one located line per mistake.
+import test from 'ava';
+import { compile, errorOf } from './helpers.js';
+
+/** Two hosts with traffic, before a faults list. */
+const FAULTS = 'hosts: 2\ntraffic:\n  - { to: h0.vm.0 }\nfaults:\n';
+
+/** A scenario text and the one line its error must be. */
+type Case = readonly [text: string, expected: string];
+
+const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
+  [
+    'a guest without its host, or on a host that does not exist',
+    [
+      [
+        'hosts: 2\ntraffic:\n  - { from: vm.0, to: h1.vm.1 }\n',
+        `s.yaml:3:13: traffic[0].from: expected h<host>.vm.0 (this scenario has hosts: write h0.vm.0 for host 0's guest, h1.vm.0 for host 1's, …), found "vm.0"`,
+      ],
+      ['hosts: 2\ntraffic:\n  - { from: h0.vm.0, to: h2.vm.1 }\n', 's.yaml:3:26: traffic[0].to: expected a host from h0 to h1 (hosts: 2), found "h2.vm.1"'],
+      [
+        'hosts: 2\ntopology: { vms: { count: 1 } }\ntraffic:\n  - { to: h1.vm.0 }\n  - { from: h0.vm.0, to: h1.vm.3 }\n',
+        's.yaml:5:26: traffic[1].to: expected a VM index from 0 to 0 (topology.vms.count is 1), found 3',
+      ],
+      [
+        'traffic:\n  - { from: h0.vm.0 }\n',
+        's.yaml:2:13: traffic[0].from: expected wire or vm.0, found "h0.vm.0" (h0.vm.0 names a host, and this scenario has no hosts: section)',
+      ],
+    ],
+  ],
+  [
+    'bad hosts sections',
+    [
+      ['hosts: 0\ntraffic:\n  - { to: h0.vm.0 }\n', 's.yaml:1:8: hosts: expected an integer from 1 to 64, found 0'],
+      [
+        'hosts: [{ topology: { vms: { count: 0 } } }, {}]\ntraffic:\n  - { to: h0.vm.0 }\n',
+        's.yaml:1:37: hosts[0].topology.vms.count: expected an integer from 1 to 256, found 0',
+      ],
+      [
+        'hosts: [{ topolgy: {} }]\ntraffic:\n  - { to: h0.vm.0 }\n',
+        's.yaml:1:11: hosts[0]: unknown key "topolgy" (expected one of: topology, coalescing, napi, costs, netback, tx; did you mean "topology"?)',
+      ],
+      [
+        'hosts: 2\n',
+        's.yaml:1:1: traffic: expected a list of generators naming their guests h<host>.vm.<index> (a multi-host scenario has no default traffic), found nothing',
+      ],
+      [
+        'hosts: 2\ntraffic:\n  - { vms: [0], to: h0.vm.0 }\n',
+        's.yaml:3:12: traffic[0].vms: expected no vms: (with hosts, a generator names its guests: to: h<host>.vm.<index>), found a list of 1',
+      ],
+      [
+        'hosts: 2\ntraffic:\n  - { to: h1.vm.0, name: a }\n  - { to: h0.vm.0, name: a }\n',
+        's.yaml:4:26: traffic[1].name: expected a name no other generator uses, found "a" (traffic[0] has it)',
+      ],
+    ],
+  ],
+  [
+    'bad fabric sections',
+    [
+      ['fabric: { delay: 1us }\n', 's.yaml:1:1: hosts: expected hosts: (a count or a list of hosts) beside fabric:, found nothing'],
+      [
+        'hosts: 2\nfabric: { delay: 0ns }\ntraffic:\n  - { to: h0.vm.0 }\n',
+        's.yaml:2:18: fabric.delay: expected a positive duration such as 50ms, found "0ns"',
+      ],
+      [
+        'hosts: 2\nfabric: { ports: [{}, {}, {}] }\ntraffic:\n  - { to: h0.vm.0 }\n',
+        's.yaml:2:27: fabric.ports[2]: expected at most 2 ports (one per host), found an empty map',
+      ],
+      [
+        'hosts: 2\nfabric: { queueBytes: 10 }\ntraffic:\n  - { to: h0.vm.0 }\n',
+        's.yaml:2:23: fabric.queueBytes: expected an integer from 64 to 1073741824 bytes, found 10',
+      ],
+    ],
+  ],
+  [
+    'faults a multi-host scenario does not take',
+    [
+      [
+        FAULTS + '  - { at: 1ms, target: vm:0, action: kill }\n',
+        's.yaml:5:24: faults[0].target: expected h<host> (or host:<host>) or switch:port:<port> (a multi-host scenario takes host and switch-port faults), found "vm:0"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: h2, action: pause, duration: 1ms }\n',
+        's.yaml:5:24: faults[0].target: expected a host or port from 0 to 1 (hosts: 2), found "h2"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: h1, action: kill, duration: 1ms }\n',
+        's.yaml:5:36: faults[0].action: expected pause (a host fault pauses all its actors and takes its switch port down), found "kill"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: switch:port:0, action: pause, duration: 1ms }\n',
+        's.yaml:5:47: faults[0].action: expected link-flap (the port goes down), drop-messages (it loses frames) or delay-messages (it delays them), found "pause"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: switch:port:0, action: drop-messages, duration: 1ms, probability: 0 }\n',
+        's.yaml:5:90: faults[0].probability: expected a probability above 0 and at most 1, found 0',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: switch:port:0, action: delay-messages, duration: 1ms }\n',
+        's.yaml:5:5: faults[0].delay: expected a duration: how much longer each frame takes on the port, found nothing',
+      ],
+      [FAULTS + '  - { at: 1ms, target: h1, action: pause }\n', 's.yaml:5:5: faults[0].duration: expected a duration: how long the fault lasts, found nothing'],
+    ],
+  ],
+];
+
+for (const [what, cases] of BAD) {
+  test(`hosts - ${what}`, (t) => {
+    for (const [text, expected] of cases) t.is(errorOf(t, text), expected, text);
+  });
+}
+
+const TWO =
+  'hosts: [{}, { topology: { vms: { count: 3 } } }]\nfabric: { delay: 2us, ports: [{ queueBytes: 4096 }] }\ntraffic:\n  - { name: across, from: h0.vm.0, to: h1.vm.2, flows: 2, protocol: udp }\n  - { name: outside, to: h1.vm.1 }\n';
+
+test('hosts - each host is the top level with its own settings, and a generator across hosts sits in both views', (t) => {
+  const s = compile(TWO);
+  const c = s.cluster;
+  if (c === undefined) return t.fail('no cluster');
+  t.is(c.hosts.length, 2);
+  t.is(c.hosts[0]?.topology.vms.length, 1);
+  t.is(c.hosts[1]?.topology.vms.length, 3);
+  // Host 0 sends the crossing generator's 2 flows; host 1 receives them (remote: from the switch) and the outside one.
+  t.deepEqual(c.hosts[0]?.host?.remoteGenerators, []);
+  t.deepEqual(c.hosts[1]?.host?.remoteGenerators, [0]);
+  t.deepEqual(Array.from(c.hosts[0]?.host?.fabricFlows ?? []), [1, 1]);
+  t.deepEqual(Array.from(c.hosts[1]?.host?.fabricFlows ?? []).slice(0, 2), [1, 1]);
+});
+
+test('hosts - the switch routes a crossing flow to the other host, under that host flow id, and back', (t) => {
+  const c = compile(TWO).cluster;
+  if (c === undefined) return t.fail('no cluster');
+  const [r0, r1] = c.fabric.routes;
+  t.deepEqual(Array.from(r0?.port ?? []), [1, 1]);
+  t.deepEqual(Array.from(r0?.flow ?? []), [0, 1]);
+  t.deepEqual(Array.from(r1?.port ?? []).slice(0, 2), [0, 0]);
+  t.deepEqual(Array.from(r1?.flow ?? []).slice(0, 2), [0, 1]);
+});
+
+test('hosts - fabric ports take their own settings, else the fabric-wide ones, else the host NIC line rate and the defaults', (t) => {
+  const c = compile(TWO).cluster;
+  if (c === undefined) return t.fail('no cluster');
+  t.deepEqual(c.fabric.ports, [
+    { linkGbps: 10, queueBytes: 4096, delay: 2000 },
+    { linkGbps: 10, queueBytes: 524288, delay: 2000 },
+  ]);
+});
