@@ -27,12 +27,12 @@ export interface LockstepBenchScenario {
 /**
  * Today's scenarios: one host partitioned per Xen domain, the driver domain and n − 1 guests, a 10 GbE stream
  * spread over the guests; every packet crosses from the driver domain to a guest, so the partitions exchange all
- * the traffic, and the lookahead is `costs.link` (200 ns). Null at 1 partition: a host has a driver domain and
+ * the traffic, and the lookahead is `costs.link` (200 ns). At 1 partition, why there is no run: a host has a driver domain and
  * at least one guest, so per Xen domain there is no 1-partition run (sim stands for it). The multi-host scenario
- * (partitions per host, the fabric's delay as lookahead) plugs in here.
+ * (partitions per host, the fabric's delay as lookahead) plugs in as another function of this kind (runLockstepBench's argument).
  */
-export function perDomainScenario(partitions: number): LockstepBenchScenario | null {
-  if (partitions < 2) return null;
+export function perDomainScenario(partitions: number): LockstepBenchScenario | string {
+  if (partitions < 2) return 'none per Xen domain (a host is at least a driver domain and a guest)';
   const guests = partitions - 1;
   return {
     partitions,
@@ -139,6 +139,8 @@ async function natsRoundTrips(count: number): Promise<number[]> {
 
 const medianOf = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+/** A share to two significant digits: lockstep's share of sim is a tenth of a percent. */
+const small = (x: number): string => `${(x * 100).toPrecision(2)} %`;
 /** Packets per wall second, in thousands (lockstep's are a few thousand, sim's a few hundred thousand). */
 const k = (x: number): string => `${(x / 1e3).toLocaleString('en-US', { maximumFractionDigits: 1 })} k`;
 const us = (x: number): string => (x >= 1000 ? `${(x / 1000).toFixed(2)} ms` : `${x.toFixed(0)} µs`);
@@ -218,7 +220,7 @@ function simRate(sc: LockstepBenchScenario): { readonly pps: number; readonly sp
  * BENCH_LOCKSTEP_PARTITIONS: default 1,2,4). Null, with a line, when there is no nats-server.
  */
 export async function runLockstepBench(
-  scenarioFor: (partitions: number) => LockstepBenchScenario | null = perDomainScenario,
+  scenarioFor: (partitions: number) => LockstepBenchScenario | string = perDomainScenario,
 ): Promise<LockstepBenchRecord | null> {
   console.log('');
   console.log('splitnet lockstep benchmark — lockstep against its floor (issue 24 §3)');
@@ -236,15 +238,15 @@ export async function runLockstepBench(
   try {
     for (const n of counts) {
       const sc = scenarioFor(n);
-      if (sc === null) {
+      if (typeof sc === 'string') {
         const fallback = scenarioFor(2);
-        const sim = fallback === null ? { pps: 0, speed: 0 } : simRate(fallback);
+        const sim = typeof fallback === 'string' ? { pps: 0, speed: 0 } : simRate(fallback);
         console.log(
-          `  ${n} partition: none per Xen domain (a host is at least a driver domain and a guest); sim on the 2-partition scenario: ${k(sim.pps)} emulated packets per wall second (${sim.speed.toFixed(3)} × real time)`,
+          `  ${n} partition${n === 1 ? '' : 's'}: ${sc}; sim on the 2-partition scenario: ${k(sim.pps)} emulated packets per wall second (${sim.speed.toFixed(3)} × real time)`,
         );
         runs.push({
           partitions: n,
-          scenario: 'none (per Xen domain)',
+          scenario: sc,
           lockstep: null,
           simPacketsPerWallSecond: sim.pps,
           simSpeed: sim.speed,
@@ -297,7 +299,7 @@ export async function runLockstepBench(
         `  ${n} partitions (${sc.label}; lookahead ${lookaheadNs} ns; ${durationMs} ms emulated, ${runningSeconds.toFixed(1)} s running, ${b.wallSeconds.toFixed(1)} s with start-up):`,
       );
       console.log(
-        `    lockstep ${k(rate)} emulated packets per wall second (${speed.toExponential(1)} × real time); sim (${SIM_MS} ms of it) ${k(sim.pps)} (${sim.speed.toFixed(3)} × real time); lockstep / sim ${pct(rate / sim.pps)}`,
+        `    lockstep ${k(rate)} emulated packets per wall second (${speed.toExponential(1)} × real time); sim (${SIM_MS} ms of it) ${k(sim.pps)} (${sim.speed.toFixed(3)} × real time); lockstep / sim ${small(rate / sim.pps)}`,
       );
       console.log(
         `    a window: ${us(windowWallUs)} of wall time for ${windowEmulatedNs.toFixed(0)} ns emulated (${(windowEmulatedNs / lookaheadNs).toFixed(2)} lookaheads); NATS round trip around it (median) ${us(rtt)}; window / RTT ${(windowWallUs / rtt).toFixed(2)}`,
@@ -321,7 +323,7 @@ export async function runLockstepBench(
   return { natsRttUs: rtt, runs, goals };
 }
 
-function lockstepGoals(runs: readonly LockstepBenchRun[], scenarioFor: (n: number) => LockstepBenchScenario | null): LockstepGoal[] {
+function lockstepGoals(runs: readonly LockstepBenchRun[], scenarioFor: (n: number) => LockstepBenchScenario | string): LockstepGoal[] {
   const measured = runs.filter((r) => r.windowToRtt !== null);
   const worst = measured.length === 0 ? null : Math.max(...measured.map((r) => r.windowToRtt as number));
   const v = (met: boolean): 'met' | 'below' => (met ? 'met' : 'below');
@@ -333,7 +335,8 @@ function lockstepGoals(runs: readonly LockstepBenchRun[], scenarioFor: (n: numbe
     text: `window / NATS RTT, worst of ${measured.map((r) => r.partitions).join(', ') || 'none'} partitions: ${worst === null ? '-' : worst.toFixed(2)}; target ≤ ${WINDOW_RTT_TARGET}: ${v(worst !== null && worst <= WINDOW_RTT_TARGET)}`,
   };
   const two = runs.find((r) => r.partitions === 2);
-  const fits = scenarioFor(2)?.exchangesLittle === true;
+  const two2 = scenarioFor(2);
+  const fits = typeof two2 !== 'string' && two2.exchangesLittle;
   const ratio = two?.ratioToSim ?? null;
   const simGoal: LockstepGoal = fits
     ? {
@@ -348,7 +351,7 @@ function lockstepGoals(runs: readonly LockstepBenchRun[], scenarioFor: (n: numbe
         value: null,
         target: `≥ ${pct(TWO_PARTITIONS_SIM_TARGET)}`,
         verdict: 'not measurable yet',
-        text: `2 partitions that exchange little, lockstep / sim: not measurable yet (today's partitions are per Xen domain and exchange every packet${ratio === null ? '' : `: theirs ${pct(ratio)}`}; the target awaits the multi-host scenario); target ≥ ${pct(TWO_PARTITIONS_SIM_TARGET)}`,
+        text: `2 partitions that exchange little, lockstep / sim: not measurable yet (today's partitions are per Xen domain and exchange every packet${ratio === null ? '' : `: theirs ${small(ratio)}`}; the target awaits the multi-host scenario); target ≥ ${pct(TWO_PARTITIONS_SIM_TARGET)}`,
       };
   return [windowGoal, simGoal];
 }
