@@ -1,6 +1,6 @@
 // Builds the actor graph (NIC, back-end, workers, front-ends) and its steering tables from a compiled scenario.
 import { BatchPool, CpuAccount, deriveSeed, IndirectionTable, reciprocalScale, rssInput, softwareFlowHash, toeplitzHash, Vcpu } from '@splitnet/model';
-import type { Actor, ActorRef, ClosedLoopFlow, CostProfile, Nanos, PacketTap, VcpuParams } from '@splitnet/model';
+import type { Actor, ActorRef, ClosedLoopFlow, CostProfile, Nanos, PacketTap, TxOrigin, VcpuParams } from '@splitnet/model';
 import type { CompiledScenario, FlowSpec, VrssMode } from '@splitnet/scenario';
 import { BackendActor } from '@splitnet/backend';
 import type { BackendSched } from '@splitnet/backend';
@@ -46,6 +46,8 @@ export interface ActorGraph {
   readonly pool: BatchPool;
   /** The driver domain's scheduled vCPUs, which the back end and the workers share (empty with dedicated cores). */
   readonly vcpus: readonly Vcpu[];
+  /** Where frames a guest sent come from, for the zero-copy callback of a batch a fault drops (absent: no guest sends). */
+  readonly txOrigin?: TxOrigin;
   /** A fresh actor for `ref`, built as the graph built it (a restarted process's new incarnation). */
   readonly respawn: (ref: ActorRef) => Actor;
   /** Per flow: guest queue index (gq) and the gq → (vm, queue, worker) tables. */
@@ -296,6 +298,8 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
   const budget = s.napi.budget;
   const pool = new BatchPool();
   const tx = transmitPath(s, flowNicQueue);
+  const txOrigin =
+    tx === null ? undefined : { flowVm: tx.originVm, flowGuestQueue: tx.backend.flowGuestQueue, vifWorker: vms.map((vm) => workersOf(vm.id, vm.queues)) };
   const tap = opts.tap !== undefined ? { tap: opts.tap } : {};
   const dom0 = dom0Placement(s);
   const farFlows = closedLoopFlows(s, 'far');
@@ -372,7 +376,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
               budget: XENVIF_NAPI_WEIGHT,
               credit: tx.credit,
             },
-            txOrigin: { flowVm: tx.originVm, flowGuestQueue: tx.backend.flowGuestQueue, vifWorker: vms.map((vm) => workersOf(vm.id, vm.queues)) },
+            txOrigin: txOrigin as TxOrigin,
           }),
     });
   };
@@ -420,5 +424,6 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
     vcpus: dom0?.vcpus ?? [],
     respawn,
     steering: { flowNicQueue, flowGq, gqVm, gqQueue, gqWorker },
+    ...(txOrigin === undefined ? {} : { txOrigin }),
   };
 }
