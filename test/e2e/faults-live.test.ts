@@ -163,6 +163,38 @@ test.serial(
   },
 );
 
+test.serial(
+  'faults live - rx batches of guest-to-guest frames dropped on a link give the sender its grant slots back: counted link-drop, the sender keeps sending',
+  async (t) => {
+    const out = join(tmp(), 'g2g-drop');
+    const runId = `fl5-${process.pid}`;
+    // Half the bridge's batches into guest 1's vif lost for 100 ms: ~1200 frames, far more than guest 0's TX ring
+    // (256 slots) and qdisc (1000) hold, so slots never answered would stop its queue and overflow its qdisc.
+    const file = scenarioFile(`
+name: live-g2g-drop
+duration: 200ms
+warmup: 20ms
+sampleInterval: 10ms
+topology: { vms: { count: 2, queues: 1 }, workers: 2, vrss: per-flow }
+traffic: [ { name: a-to-b, from: vm.0, to: vm.1, flows: 4, rate: 300Mbps, size: 1518, pattern: constant } ]
+live: { tdf: 50, maxLag: 20ms }
+faults:
+  - { at: 40ms, duration: 100ms, target: "link:backend>worker:*", action: drop-messages, probability: 0.5, kinds: [rx] }
+`);
+    const r = await run(['run', file, '--runtime', 'live', '--run-id', runId, '--out', out, '-q']);
+    t.true(completed(r), r.stderr + r.stdout);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    const a = summary.accounting;
+    t.true(a.balanced, JSON.stringify(a));
+    t.true(a.tx.balanced, JSON.stringify(a.tx));
+    t.true(summary.drops['link-drop'] > 500, JSON.stringify(summary.drops));
+    t.is(a.tx.dropped['guest-qdisc-overlimit'], 0, JSON.stringify(a.tx));
+    t.true(a.tx.inFlight.guestQdiscs < 50, JSON.stringify(a.tx));
+    t.true(a.tx.toGuests >= a.tx.sent - 50, JSON.stringify(a.tx));
+    t.deepEqual(processesOf(runId), [], 'no actor process or nats-server left behind');
+  },
+);
+
 test.serial('faults live - splitnet fault injects into a running emulation over the control plane and prints what happened', async (t) => {
   const server = await startNatsServer();
   t.teardown(() => server.stop());

@@ -1,6 +1,6 @@
 // Builds the actor graph (NIC, back-end, workers, front-ends) and its steering tables from a compiled scenario.
 import { BatchPool, CpuAccount, deriveSeed, IndirectionTable, reciprocalScale, rssInput, softwareFlowHash, toeplitzHash, Vcpu } from '@splitnet/model';
-import type { Actor, ActorRef, ClosedLoopFlow, CostProfile, Nanos, PacketTap, VcpuParams } from '@splitnet/model';
+import type { Actor, ActorRef, ClosedLoopFlow, CostProfile, Nanos, PacketTap, TxOrigin, VcpuParams } from '@splitnet/model';
 import type { CompiledScenario, FlowSpec, VrssMode } from '@splitnet/scenario';
 import { BackendActor } from '@splitnet/backend';
 import type { BackendSched } from '@splitnet/backend';
@@ -46,6 +46,8 @@ export interface ActorGraph {
   readonly pool: BatchPool;
   /** The driver domain's scheduled vCPUs, which the back end and the workers share (empty with dedicated cores). */
   readonly vcpus: readonly Vcpu[];
+  /** Where frames a guest sent come from, for the zero-copy callback of a batch a fault drops (absent: no guest sends). */
+  readonly txOrigin?: TxOrigin;
   /** A fresh actor for `ref`, built as the graph built it (a restarted process's new incarnation). */
   readonly respawn: (ref: ActorRef) => Actor;
   /** Per flow: guest queue index (gq) and the gq → (vm, queue, worker) tables. */
@@ -302,6 +304,8 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
   const budget = s.napi.budget;
   const pool = new BatchPool();
   const tx = transmitPath(s, flowNicQueue);
+  const txOrigin =
+    tx === null ? undefined : { flowVm: tx.originVm, flowGuestQueue: tx.backend.flowGuestQueue, vifWorker: vms.map((vm) => workersOf(vm.id, vm.queues)) };
   const tap = opts.tap !== undefined ? { tap: opts.tap } : {};
   const dom0 = dom0Placement(s);
   // In a cluster, a crossing flow's far end is a guest on another host: neither its frames nor its far end are this NIC's.
@@ -388,7 +392,7 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
               budget: XENVIF_NAPI_WEIGHT,
               credit: tx.credit,
             },
-            txOrigin: { flowVm: tx.originVm, flowGuestQueue: tx.backend.flowGuestQueue, vifWorker: vms.map((vm) => workersOf(vm.id, vm.queues)) },
+            txOrigin: txOrigin as TxOrigin,
           }),
     });
   };
@@ -443,5 +447,6 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
       gqWorker,
       tx: tx === null ? null : { flowVm: tx.backend.flowVm, flowGuestQueue: tx.backend.flowGuestQueue },
     },
+    ...(txOrigin === undefined ? {} : { txOrigin }),
   };
 }

@@ -298,7 +298,7 @@ export function planSimFaults(s: CompiledScenario, g: ActorGraph): SimFaultPlan 
   const wire = { lostWhileDown: 0 };
   const held = new HeldFaults<ActorRef>();
   const steps = plan.steps.map((st) => ({ t: st.t, action: st.action, apply: (rt: SimRuntime) => applySimStep(rt, st.action, g, ghosts, wire, held) }));
-  const linkFaults = plan.windows.length > 0 ? new LinkFaults(plan.windows, g.all.length) : undefined;
+  const linkFaults = plan.windows.length > 0 ? new LinkFaults(plan.windows, g.all.length, g.txOrigin) : undefined;
   return { steps, linkFaults, occurrences: plan.occurrences, ghosts, wire };
 }
 

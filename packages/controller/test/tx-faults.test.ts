@@ -99,3 +99,33 @@ test('tx faults - the same faults and seed give byte-identical results', (t) => 
   t.is(JSON.stringify(a.summary), JSON.stringify(b.summary));
   t.is(JSON.stringify(a.events), JSON.stringify(b.events));
 });
+
+/** Guest 0 sending 3 Gbit/s of UDP to guest 1 through the bridge for 20 ms, with `faults`. */
+function guestToGuest(faults: string): string {
+  return `
+name: tx-faults-g2g
+duration: 20ms
+warmup: 2ms
+topology: { link: 10Gbps, nicQueues: 1, vms: { count: 2, queues: 1 }, workers: 2, vrss: per-flow }
+traffic:
+  - { name: a-to-b, from: vm.0, to: vm.1, protocol: udp, rate: 3Gbps, flows: 4 }
+faults:
+${faults}
+`;
+}
+
+test('tx faults - rx batches of guest-to-guest frames dropped on a link give the sender its grant slots back: counted link-drop, the sender keeps sending', (t) => {
+  const r = run(guestToGuest('  - { at: 4ms, duration: 8ms, target: "link:backend>worker:*", action: drop-messages, probability: 0.5, kinds: [rx] }'));
+  const a = r.accounting;
+  const tx = a.tx;
+  t.true(a.balanced, JSON.stringify(a));
+  t.true(tx?.balanced, JSON.stringify(tx));
+  // Half the bridge's batches into guest 1's vif were lost, their frames counted link-drop, exactly.
+  const dropped = a.dropped['link-drop'] ?? 0;
+  t.true(dropped > 500, `link-drop ${dropped}`);
+  t.is(dropped, r.summary.faults?.messages?.['f0']?.packets ?? -1);
+  // Their zero-copy callbacks answered guest 0's slots, so its ring never ran dry: nothing waits in its qdisc, nothing dropped there.
+  t.is(tx?.dropped['guest-qdisc-overlimit'], 0);
+  t.is(tx?.inFlight.guestQdiscs, 0);
+  t.true((tx?.toGuests ?? 0) >= (tx?.sent ?? Infinity) - 5, JSON.stringify(tx));
+});

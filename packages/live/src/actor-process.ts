@@ -133,7 +133,7 @@ class ActorProcess {
     this.host = new LiveHost({
       ...(this.diagnostics !== undefined ? { diagnostics: this.diagnostics } : {}),
       ...(o.pollBelowMs !== undefined && o.pollBelowMs > 0 ? { pollBelowMs: o.pollBelowMs } : {}),
-      ...(windows.length > 0 ? { linkFaults: new LinkFaults(windows, this.ids.length) } : {}),
+      ...(windows.length > 0 ? { linkFaults: new LinkFaults(windows, this.ids.length, g.txOrigin) } : {}),
       runId: o.runId,
       transport: o.transport,
       clock: o.clock,

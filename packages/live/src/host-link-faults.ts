@@ -11,6 +11,8 @@ export interface FaultSendHost {
   resending: boolean;
   /** Send `msg` again, due at `due` (it comes back through faultSend, which lets it pass). */
   resend(from: ActorRef, to: ActorRef, msg: Message, due: Nanos): void;
+  /** Send `msg` as actor `from` at `at` (the zero-copy callback's dealloc for a dropped batch's frames). */
+  sendAs(from: ActorRef, to: ActorRef, msg: Message, at: Nanos): void;
 }
 
 /**
@@ -23,6 +25,7 @@ export function faultSend(host: FaultSendHost, lf: LinkFaults, from: ActorRef, t
   const verdict = lf.route(from, to, msg, at, due);
   if (verdict === ROUTE_DROP) {
     host.linkDropped += packetsIn(msg);
+    lf.zerocopy(msg, (worker, dealloc) => host.sendAs(from, worker, dealloc, at));
     return -1;
   }
   const d = lf.due;

@@ -707,6 +707,11 @@ export class LiveHost {
     (this.effects.get(from) as Effects).send(to, msg, due - this.o.linkDelay(from, to));
   }
 
+  /** Send as actor `from` (the zero-copy callback of a batch a fault dropped); called from host-link-faults.ts. */
+  sendAs(from: ActorRef, to: ActorRef, msg: Message, at: Nanos): void {
+    (this.effects.get(from) as Effects).send(to, msg, at);
+  }
+
   /** Stop timers and unsubscribe (the transport itself is the caller's to drain). */
   close(): void {
     this.flush();

@@ -15,6 +15,7 @@ export * from './rx-slots.js';
 export * from './ip.js';
 export * from './ring.js';
 export * from './tx-ring.js';
+export * from './zerocopy-release.js';
 export * from './evtchn.js';
 export * from './histogram.js';
 export * from './prng.js';

@@ -1,6 +1,6 @@
 // Message-path faults (drop / delay / duplicate / reorder on chosen links): one module every runtime's send path consults.
-import { deriveSeed, packetsIn, Prng, SplitnetError } from '@splitnet/model';
-import type { ActorRef, Message, MessageFaultAction, Nanos } from '@splitnet/model';
+import { deriveSeed, packetsIn, Prng, SplitnetError, zerocopyRelease } from '@splitnet/model';
+import type { ActorRef, DeallocMessage, Message, MessageFaultAction, Nanos, TxOrigin } from '@splitnet/model';
 
 /** One occurrence of a message-path fault, resolved to actor refs. */
 export interface LinkFaultWindow {
@@ -62,6 +62,8 @@ export class LinkFaults {
   constructor(
     private readonly windows: readonly LinkFaultWindow[],
     actorCount: number,
+    /** Where frames a guest sent come from (absent: no guest sends to another guest on the host). */
+    private readonly origin?: TxOrigin,
   ) {
     this.n = actorCount;
     this.floor = new Float64Array(actorCount * actorCount);
@@ -127,6 +129,16 @@ export class LinkFaults {
     }
     this.due = t;
     return verdict;
+  }
+
+  /**
+   * A dropped message's skbs are freed where it was lost: frames another guest sent still hold that guest's
+   * grant-mapped pages, and their zero-copy callback gives the slots back to its netback dealloc
+   * (kfree_skb → skb_zcopy_clear → xenvif_zerocopy_callback), as when they are delivered. Only an `rx` batch
+   * (the bridge to a vif) carries such frames on a link a message fault may drop.
+   */
+  zerocopy(msg: Message, send: (worker: ActorRef, dealloc: DeallocMessage) => void): void {
+    if (this.origin !== undefined && msg.kind === 'rx') zerocopyRelease(msg.batch, this.origin, send);
   }
 
   private prngFor(i: number, w: LinkFaultWindow, from: ActorRef, to: ActorRef): Prng {

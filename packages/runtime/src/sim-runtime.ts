@@ -155,6 +155,7 @@ export class SimRuntime {
       const verdict = lf.route(from, to, msg, at, due);
       if (verdict === ROUTE_DROP) {
         this.linkDropped += carried;
+        lf.zerocopy(msg, (worker, dealloc) => this.sendFrom(from, worker, dealloc, at));
         releaseCarried(this.pool, msg);
         return;
       }

@@ -215,8 +215,7 @@ const NOT_WITH_TX: Readonly<Partial<Record<FaultAction, string>>> = {
   restart: "a restarted actor does not rebuild the transmit path's ring state yet",
   'crash-loop': "a restarted actor does not rebuild the transmit path's ring state yet",
   'link-flap': 'the NIC transmitting while its link is down is not modelled',
-  'drop-messages': "a dropped batch's grant-mapped TX slots would never be answered",
-  partition: "a dropped batch's grant-mapped TX slots would never be answered",
+  partition: "a partition also loses the TX ring's own messages (txreq, txrsp, dealloc): slots no response would ever answer",
   'nats-restart': 'frames a guest sent that the server loses are not counted in the transmit accounting yet',
 };
 

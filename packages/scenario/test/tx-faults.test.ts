@@ -50,9 +50,9 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
     's.yaml:4:57: faults[0].action: expected an action modelled with a guest that sends, found "link-flap" (the NIC transmitting while its link is down is not modelled; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
-    'dropped messages with a guest that sends',
-    `${SENDS}faults: [{ at: 1ms, target: "link:backend>worker:0", action: drop-messages }]\n`,
-    's.yaml:4:62: faults[0].action: expected an action modelled with a guest that sends, found "drop-messages" (a dropped batch\'s grant-mapped TX slots would never be answered; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+    'a partition with a guest that sends',
+    `${SENDS}faults: [{ at: 1ms, duration: 1ms, target: worker:0, action: partition }]\n`,
+    's.yaml:4:62: faults[0].action: expected an action modelled with a guest that sends, found "partition" (a partition also loses the TX ring\'s own messages (txreq, txrsp, dealloc): slots no response would ever answer; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
     'a kill with a guest that sends only the ACKs of a TCP stream',
@@ -71,6 +71,14 @@ for (const [what, text, expected] of cases) {
     t.is(errorOf(t, text), expected);
   });
 }
+
+test("tx faults - dropped messages compile with a guest that sends (a dropped batch gives its frames' grant slots back)", (t) => {
+  const s = compileScenarioText(`${SENDS}faults: [{ at: 1ms, target: "link:backend>worker:0", action: drop-messages, kinds: [rx] }]\n`, 's.yaml');
+  t.deepEqual(
+    s.faults.map((f) => [f.action, f.params.kinds]),
+    [['drop-messages', ['rx']]],
+  );
+});
 
 test('tx faults - the TX actions compile with their defaults: probability 1, delay 100us, offset 1, and corrupt-tx-ring-index takes no duration', (t) => {
   const s = compileScenarioText(

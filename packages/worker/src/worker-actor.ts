@@ -11,7 +11,7 @@ import {
   rxCopyOps,
   rxDataSlots,
   tcpEntry,
-  txSlots,
+  zerocopyRelease,
 } from '@splitnet/model';
 import type {
   CpuAccount,
@@ -30,6 +30,7 @@ import type {
   PacketBatch,
   PolicySpec,
   TcpHeader,
+  TxOrigin,
   WorkerReport,
 } from '@splitnet/model';
 import { FqCodel, PfifoFast, type Qdisc } from './qdisc.js';
@@ -108,13 +109,6 @@ export interface WorkerConfig {
   readonly tx?: Omit<NetbackTxConfig, 'pool' | 'costs'>;
   /** Where a frame another guest on the host sent comes from, so that its grant-mapped slots go back (absent: RX only). */
   readonly txOrigin?: TxOrigin;
-}
-
-/** Per flow, the guest that sent it (−1: the wire) and its TX queue; per VM and queue, the worker running that vif queue. */
-export interface TxOrigin {
-  readonly flowVm: Int32Array;
-  readonly flowGuestQueue: Uint16Array;
-  readonly vifWorker: readonly (readonly ActorRef[])[];
 }
 
 export interface WorkerQueueStats {
@@ -596,24 +590,7 @@ export class WorkerActor implements Actor {
    * skb may wait), not after netback's copy into this guest].
    */
   private releaseOrigin(b: PacketBatch, now: Nanos, fx: Effects, o: TxOrigin): void {
-    // One dealloc message per sending vif queue, in the order they first appear.
-    const slots = new Map<number, [number, number]>();
-    for (let k = 0; k < b.count; k++) {
-      const f = b.flow[k] as number;
-      const vm = o.flowVm[f] as number;
-      if (vm < 0) continue;
-      const key = vm * 65536 + (o.flowGuestQueue[f] as number);
-      const acc = slots.get(key) ?? [0, 0];
-      acc[0]++;
-      acc[1] += txSlots(b.len[k] as number);
-      slots.set(key, acc);
-    }
-    for (const [key, [frames, n]] of slots) {
-      const vm = Math.floor(key / 65536);
-      const queue = key % 65536;
-      const worker = o.vifWorker[vm]?.[queue];
-      if (worker !== undefined) fx.send(worker, { kind: 'dealloc', vm, queue, frames, slots: n }, now);
-    }
+    zerocopyRelease(b, o, (worker, msg) => fx.send(worker, msg, now));
   }
 
   /**
