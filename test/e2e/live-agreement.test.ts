@@ -14,10 +14,17 @@ const CONSTANT = 'frontend coalescing (static usecs 50, vm.0 queue 0)';
 test.serial(
   'live agreement - a run within its auto lag bound (TDF 2000, one process per actor) agrees with sim on virtual interrupts, timer polls, latency p50/p99 and throughput',
   async (t) => {
-    t.timeout(120_000);
+    t.timeout(200_000);
     const sim = await run(['run', SCENARIO, ...SHORT, '--out', join(tmp(), 'sim'), '--json']);
     t.is(sim.code, 0, sim.stderr);
-    const live = await run(['run', SCENARIO, ...SHORT, '--runtime', 'live', '--tdf', '2000', '--out', join(tmp(), 'live'), '--json']);
+    // A stall of the loaded host (a GC pause, a process not scheduled for a second) can push one run's p99 lag past the
+    // bound; such a run is flagged invalid, as it must be (the next test pins that), and says nothing of agreement. One
+    // more try then: what this test asserts is that a run the bound calls valid agrees with sim.
+    let live = await run(['run', SCENARIO, ...SHORT, '--runtime', 'live', '--tdf', '2000', '--out', join(tmp(), 'live'), '--json']);
+    if (live.code === 3) {
+      t.log(`first run invalid (${jsonSummary(live).live?.processingLagUs.p99} µs p99 lag): tried again`);
+      live = await run(['run', SCENARIO, ...SHORT, '--runtime', 'live', '--tdf', '2000', '--out', join(tmp(), 'live-again'), '--json']);
+    }
     const l = jsonSummary(live);
     t.log(JSON.stringify({ lag: l.live?.processingLagUs, lateness: l.live?.inputLatenessUs, bound: l.live?.lagBound }));
     t.is(live.code, 0, `a valid run exits 0: ${live.stderr}`);
