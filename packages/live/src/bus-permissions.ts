@@ -71,10 +71,10 @@ export function processPermissions(run: string, ids: readonly string[], user: st
  * stats, heartbeats, joins and `splitnet fault` requests, and answer requests. No data subject at all: the
  * controller never takes part in the datapath.
  */
-export function controllerPermissions(run: string, user: string): BusPermissions {
+export function controllerPermissions(run: string, user: string, hosts = false): BusPermissions {
   const p = Subjects.patterns(run);
-  // '*.nic': the first actor of a multi-host lockstep run's partition (one per host).
-  const controls = ['nic', 'worker.*', 'vm.*', '*.nic'].map((a) => p.control(a));
+  // With `hosts`, '*.nic' too: the first actor of a multi-host lockstep run's partition (one per host, h<i>.nic).
+  const controls = ['nic', 'worker.*', 'vm.*', ...(hosts ? ['*.nic'] : [])].map((a) => p.control(a));
   return {
     publish: [...controls, p.claim()],
     subscribe: [p.helloAll(), p.statsAll(), p.heartbeatAll(), p.join(), p.control('controller'), p.claim(), `${inboxPrefixOf(user)}.>`],
@@ -143,7 +143,11 @@ export function busUsers(run: string, controllerPass: string, processes: readonl
     natsUser(
       controller.user,
       controller.pass,
-      controllerPermissions(run, controller.user),
+      controllerPermissions(
+        run,
+        controller.user,
+        processes.some((ids) => ids.some((id) => /^h[0-9]+\./.test(id))),
+      ),
       'The controller: control of every process, hellos, stats, heartbeats, joins and fault requests; no data subject.',
     ),
   ];
