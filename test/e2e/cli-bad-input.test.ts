@@ -415,10 +415,28 @@ const cases: readonly Case[] = [
       new RegExp(`^${re(join(p.dir, 'hosts.yaml'))}:3:13: traffic\\[0\\]\\.from: expected h<host>\\.vm\\.1 \\(this scenario has hosts: write h0\\.vm\\.1`),
   },
   {
-    what: 'a multi-host scenario run with --runtime lockstep',
-    args: () => ['run', join(root, 'examples/cluster-4x8.yaml'), '--runtime', 'lockstep'],
+    what: 'a multi-host scenario run with --runtime live',
+    args: () => ['run', join(root, 'examples/cluster-4x8.yaml'), '--runtime', 'live'],
     exit: 2,
-    message: () => /^--runtime lockstep: runtime: expected sim, found "lockstep" \(a multi-host scenario runs in sim only so far/,
+    message: () =>
+      /^--runtime live: runtime: expected sim or lockstep, found "live" \(a multi-host scenario runs in sim, or in lockstep per host; the live runtime builds one host\)/,
+  },
+  {
+    what: 'a multi-host scenario with a host fault run with --runtime lockstep',
+    args: (p) => [
+      'run',
+      write(
+        p.dir,
+        'hosts-fault.yaml',
+        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0 }\nfaults:\n  - { at: 1ms, target: h1, action: pause, duration: 1ms }\n',
+      ),
+      '--runtime',
+      'lockstep',
+      '--out',
+      join(p.dir, 'out-hosts-fault'),
+    ],
+    exit: 2,
+    message: () => /^faults: host-pause \(f0\): lockstep does not run a multi-host scenario's faults yet; run it in sim$/m,
   },
   {
     what: 'a scenario file of only comments and blank lines',

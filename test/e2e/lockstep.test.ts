@@ -44,6 +44,11 @@ const cases: { name: string; args: () => string[]; partitions: number; byKey?: t
     partitions: 3,
   },
   {
+    name: 'three hosts on one switch, TCP across hosts and an incast that fills a switch port (one partition per host)',
+    args: () => [join(root, 'packages/lockstep/test/fixtures/three-hosts.yaml')],
+    partitions: 3,
+  },
+  {
     name: 'a scenario file saying runtime: lockstep (the quickstart, 3 ms)',
     args: () => [scenarioFile(`${readFileSync(quickstart, 'utf8')}\nruntime: lockstep\n`), '--duration', '3ms', '--set', 'warmup=1ms'],
     partitions: 2,

@@ -86,16 +86,24 @@ export class ClusterRun {
 
   /** The whole run's snapshot at t (every host and the switch), keeping each host's and the fabric's beside it. */
   snapshot(t: Nanos, final = false): Snapshot {
+    const reports = this.graph.all.map((a) => a.report(t, final));
+    const waiting = this.rt?.deferredFrames((m) => (m.kind === 'downlink' || m.kind === 'uplink' ? m.batch.count : 0)) ?? 0;
+    return this.fromReports(reports, t, final, waiting);
+  }
+
+  /**
+   * The whole run's snapshot at t from every actor's report (in the graph's order; lockstep gathers them from its
+   * partitions) and the fabric's frames waiting for a paused host, keeping each host's and the fabric's beside it.
+   */
+  fromReports(reports: readonly ActorReport[], t: Nanos, final: boolean, waiting: number): Snapshot {
     const g = this.graph;
     const perHost: ActorReport[][] = g.hosts.map(() => []);
     const all: ActorReport[] = [];
-    g.all.forEach((a, ref) => {
-      const r = a.report(t, final);
+    reports.forEach((r, ref) => {
       const h = g.hostOf(ref);
       all.push(h >= 0 ? this.globalFlows(r, h) : r);
       if (h >= 0) (perHost[h] as ActorReport[]).push(r);
     });
-    const waiting = this.rt?.deferredFrames((m) => (m.kind === 'downlink' || m.kind === 'uplink' ? m.batch.count : 0)) ?? 0;
     const snap = { t, hosts: perHost.map((rs) => combine(rs, t)), fabric: combineFabric(all, t, waiting) as FabricSnapshot };
     this.latest = snap;
     if (final) this.final = snap;
@@ -141,11 +149,15 @@ export class ClusterRun {
    * the per-guest parts, whose indices are each host's own, then each host's summary and the switch's.
    */
   summary(whole: Summary, rt: SimRuntime, warmT: Nanos, endT: Nanos): Summary {
+    return this.summaryWith(whole, rt.inFlightByGroup(this.graph.hostOf, clusterOf(this.s).hosts.length), warmT, endT);
+  }
+
+  /** The cluster's summary given, per host, the packets on links to its actors (rx, and tx: guests' frames) at the end. */
+  summaryWith(whole: Summary, onLinks: { readonly rx: readonly number[]; readonly tx: readonly number[] }, warmT: Nanos, endT: Nanos): Summary {
     const c = clusterOf(this.s);
     const warm = this.starts.get(warmT);
     const end = this.final;
     if (warm === undefined || end === null || end.t !== endT) throw new Error('cluster snapshots missing');
-    const onLinks = rt.inFlightByGroup(this.graph.hostOf, c.hosts.length);
     const hosts: HostSummary[] = c.hosts.map((view, i) => {
       const e = end.hosts[i] as Snapshot;
       const acc = withTxBalance(accounting(e, onLinks.rx[i] as number), e, onLinks.tx[i] as number);

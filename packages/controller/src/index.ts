@@ -8,3 +8,6 @@ export { HeldFaults, planFaults, planSimFaults, selectActors } from './fault-pla
 export type { FaultPlan, FaultStep, PlannedAction, SimFaultPlan, SimGhost } from './fault-plan.js';
 export { AUTO_LAG_FALLBACK, AUTO_LAG_FLOOR, AUTO_LAG_FRACTION, lagBound, timeConstants } from './lag-bound.js';
 export type { TimeConstant } from './lag-bound.js';
+export { buildCluster, clusterLinkDelay, SWITCH_ID } from './cluster.js';
+export type { ClusterGraph } from './cluster.js';
+export { ClusterRun } from './cluster-run.js';

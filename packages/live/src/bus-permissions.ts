@@ -57,6 +57,11 @@ export function processPermissions(run: string, ids: readonly string[], user: st
     // between. Not so for a role's own peers (a worker's dealloc to another worker): one process per actor splits them.
     for (const peer of busPeersOf(role)) if (!here.has(peer) || (peer === role && !hostsAll(ids, role))) publish.push(p.data(EVERY[peer], id));
   }
+  // The fabric (a multi-host run's lockstep partitions, per host): a host's NIC sends to the switch, the switch to every host's NIC.
+  for (const id of ids) {
+    if (roleOf(id) === 'nic' && id !== 'nic' && !ids.includes('switch')) publish.push(p.data('switch', id));
+    if (id === 'switch') publish.push(p.data('*.nic', id));
+  }
   publish.push(p.hello(first), p.stats(first), p.heartbeat(first), p.join());
   return { publish, subscribe: [...ids.map((id) => p.dataInbox(id)), p.control(first), `${inboxPrefixOf(user)}.>`], allowResponses: false };
 }
@@ -66,9 +71,10 @@ export function processPermissions(run: string, ids: readonly string[], user: st
  * stats, heartbeats, joins and `splitnet fault` requests, and answer requests. No data subject at all: the
  * controller never takes part in the datapath.
  */
-export function controllerPermissions(run: string, user: string): BusPermissions {
+export function controllerPermissions(run: string, user: string, hosts = false): BusPermissions {
   const p = Subjects.patterns(run);
-  const controls = ['nic', 'worker.*', 'vm.*'].map((a) => p.control(a));
+  // With `hosts`, '*.nic' too: the first actor of a multi-host lockstep run's partition (one per host, h<i>.nic).
+  const controls = ['nic', 'worker.*', 'vm.*', ...(hosts ? ['*.nic'] : [])].map((a) => p.control(a));
   return {
     publish: [...controls, p.claim()],
     subscribe: [p.helloAll(), p.statsAll(), p.heartbeatAll(), p.join(), p.control('controller'), p.claim(), `${inboxPrefixOf(user)}.>`],
@@ -137,7 +143,11 @@ export function busUsers(run: string, controllerPass: string, processes: readonl
     natsUser(
       controller.user,
       controller.pass,
-      controllerPermissions(run, controller.user),
+      controllerPermissions(
+        run,
+        controller.user,
+        processes.some((ids) => ids.some((id) => /^h[0-9]+\./.test(id))),
+      ),
       'The controller: control of every process, hellos, stats, heartbeats, joins and fault requests; no data subject.',
     ),
   ];

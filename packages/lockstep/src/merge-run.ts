@@ -1,7 +1,7 @@
 // The controller's merge of a lockstep run: the partitions' reports, event logs and counts made into the result sim gives for the same scenario and seed.
 import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport, Nanos } from '@splitnet/model';
-import { accounting, SampleSeries, withRuntimeDrops } from '@splitnet/controller';
+import { accounting, ClusterRun, SampleSeries, withRuntimeDrops } from '@splitnet/controller';
 import { combine, faultsSummary, summarize, withTxBalance } from '@splitnet/results';
 import type { RunResult, Snapshot } from '@splitnet/results';
 import type { LogKey, RuntimeEvent } from '@splitnet/runtime';
@@ -32,9 +32,7 @@ export function mergeEvents(logs: readonly (readonly KeyedEvent[])[]): RuntimeEv
  * and the runtime's own drops summed over the partitions.
  */
 export function snapshotOf(plan: PartitionPlan, shots: readonly PartitionShot[], t: Nanos): Snapshot {
-  const inGraph = new Array<ActorReport | null>(plan.partOf.length).fill(null);
-  plan.partitions.forEach((p, i) => p.refs.forEach((ref, k) => (inGraph[ref] = shots[i]?.reports[k] ?? null)));
-  const reports = inGraph.filter((r): r is ActorReport => r !== null);
+  const reports = reportsInGraph(plan, shots);
   if (!shots.some((x) => x.faults !== undefined)) return combine(reports, t);
   const ghosts = shots.flatMap((x) => x.faults?.ghosts ?? []).sort((a, b) => a.step - b.step);
   const sum = (pick: (f: NonNullable<PartitionShot['faults']>) => number) => shots.reduce((n, x) => n + (x.faults ? pick(x.faults) : 0), 0);
@@ -43,6 +41,13 @@ export function snapshotOf(plan: PartitionPlan, shots: readonly PartitionShot[],
     sum((f) => f.linkDropped),
     sum((f) => f.lostInCrash),
   );
+}
+
+/** Every actor's report in the graph's order (those that are down left out). */
+function reportsInGraph(plan: PartitionPlan, shots: readonly PartitionShot[]): ActorReport[] {
+  const inGraph = new Array<ActorReport | null>(plan.partOf.length).fill(null);
+  plan.partitions.forEach((p, i) => p.refs.forEach((ref, k) => (inGraph[ref] = shots[i]?.reports[k] ?? null)));
+  return inGraph.filter((r): r is ActorReport => r !== null);
 }
 
 /** The link faults' counts per occurrence, summed over the partitions (in the plan's order of occurrences). */
@@ -56,6 +61,17 @@ function linkFaultCounts(finals: readonly PartitionFinal[]): Map<string, { messa
     }
   }
   return out;
+}
+
+/** Per host, the packets on links to its actors at the end, summed over the partitions (sim's inFlightByGroup). */
+function hostsOnLinks(finals: readonly PartitionFinal[], hosts: number): { rx: number[]; tx: number[] } {
+  const rx = new Array<number>(hosts).fill(0);
+  const tx = new Array<number>(hosts).fill(0);
+  for (const f of finals) {
+    f.hostsOnLinks?.rx.forEach((n, i) => (rx[i] = (rx[i] as number) + n));
+    f.hostsOnLinks?.tx.forEach((n, i) => (tx[i] = (tx[i] as number) + n));
+  }
+  return { rx, tx };
 }
 
 export interface PartitionedRun {
@@ -72,17 +88,28 @@ export interface PartitionedRun {
  */
 export function mergeRun(s: CompiledScenario, r: PartitionedRun): RunResult {
   const { plan, finals } = r;
-  const snap = (pick: (f: PartitionFinal) => PartitionShot, t: Nanos) => snapshotOf(plan, finals.map(pick), t);
+  // A multi-host run's snapshots keep each host's and the fabric's beside the whole run's, in the order sim takes them
+  // (cluster-run.ts: a window starts at the last one taken at its instant). Lockstep runs no cluster faults: no frame waits for a paused host.
+  const cluster = s.cluster !== undefined ? new ClusterRun(s) : null;
+  const shotAt = (shots: readonly PartitionShot[], t: Nanos, final = false): Snapshot =>
+    cluster === null ? snapshotOf(plan, shots, t) : cluster.fromReports(reportsInGraph(plan, shots), t, final, 0);
+  const snap = (pick: (f: PartitionFinal) => PartitionShot, t: Nanos, final = false) => shotAt(finals.map(pick), t, final);
   const book = new SampleSeries(
     s.warmup,
     snap((f) => f.startReports, 0),
   );
-  for (const t of [...r.samples.keys()].sort((a, b) => a - b)) book.add(t, snapshotOf(plan, r.samples.get(t) ?? [], t));
-  const warm = snap((f) => f.warmReports, s.warmup);
-  const end = snap((f) => f.finalReports, s.duration);
+  // Sim takes the warm-up's snapshot after the sample at its instant (and again at 0 for a run without a warm-up).
+  let warm = s.warmup === 0 ? snap((f) => f.warmReports, 0) : null;
+  for (const t of [...r.samples.keys()].sort((a, b) => a - b)) {
+    if (warm === null && t > s.warmup) warm = snap((f) => f.warmReports, s.warmup);
+    book.add(t, shotAt(r.samples.get(t) ?? [], t));
+    cluster?.sampled(t);
+  }
+  warm ??= snap((f) => f.warmReports, s.warmup);
+  const end = snap((f) => f.finalReports, s.duration, true);
   const sum = (pick: (f: PartitionFinal) => number) => finals.reduce((n, f) => n + pick(f), 0);
   // The transmit path's balance too, when a guest sends: its frames on links are counted where they were sent.
-  const acc = withTxBalance(
+  const hostAcc = withTxBalance(
     accounting(
       end,
       sum((f) => f.onLinks),
@@ -91,6 +118,7 @@ export function mergeRun(s: CompiledScenario, r: PartitionedRun): RunResult {
     end,
     sum((f) => f.txOnLinks),
   );
+  const acc = cluster === null ? hostAcc : cluster.withFabric(hostAcc);
   const actors = mergeEvents(finals.map((f) => f.events));
   const at = actors.findIndex((e) => e.t >= s.warmup);
   const events: RuntimeEvent[] = [{ t: 0, actor: 'controller', kind: 'run-start', detail: { scenario: s.name, seed: s.seed, duration: s.duration } }];
@@ -101,6 +129,7 @@ export function mergeRun(s: CompiledScenario, r: PartitionedRun): RunResult {
   } else events.push(...actors);
   events.push({ t: s.duration, actor: 'controller', kind: 'run-end', detail: { balanced: acc.balanced, unaccounted: acc.unaccounted } });
   let summary = summarize(s, warm, end, book.inWindow, acc);
+  if (cluster !== null) summary = cluster.summaryWith(summary, hostsOnLinks(finals, s.cluster?.hosts.length ?? 0), warm.t, end.t);
   const occurrences = s.faults.length > 0 ? faultOccurrences(s.faults, s.duration) : [];
   if (s.faults.length > 0) {
     const faults = faultsSummary({

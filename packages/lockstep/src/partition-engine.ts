@@ -1,12 +1,12 @@
 // One lockstep partition's event loop, whatever carries its messages: the sim runtime over its actors, run up to the safe time its neighbours' promises give.
 import type { Actor, ActorReport, Message, Nanos } from '@splitnet/model';
-import { buildActors, ghostReport, linkDelayFor, planSimFaults } from '@splitnet/controller';
-import type { ActorGraph, SimFaultPlan } from '@splitnet/controller';
+import { ghostReport, planSimFaults } from '@splitnet/controller';
+import type { SimFaultPlan } from '@splitnet/controller';
 import { SimRuntime } from '@splitnet/runtime';
 import type { LogKey, RuntimeEvent } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
-import { planPartitions } from './partition-plan.js';
-import type { PartitionPlan } from './partition-plan.js';
+import { planOf } from './partition-plan.js';
+import type { PartitionPlan, RunGraph } from './partition-plan.js';
 
 /** A link's last sequence number: [from ref, to ref, seq]. */
 export type LinkSeq = readonly [number, number, number];
@@ -57,6 +57,11 @@ export interface PartitionFinal {
   /** Of those, frames guests sent (the transmit path's in flight on links): summed over partitions, sim's. */
   readonly txOnLinks: number;
   readonly eventsProcessed: number;
+  /**
+   * In a multi-host run: per host, the packets on links to its actors queued here (rx, and tx: guests' frames), as
+   * sim's cluster summary counts them (inFlightByGroup); summed over partitions, sim's.
+   */
+  readonly hostsOnLinks?: { readonly rx: readonly number[]; readonly tx: readonly number[] };
   /** Messages refused: arriving due before this partition's time (out of window), or for an actor it does not run. */
   readonly refused: number;
   /** Windows run (safe-time advances), and how often it had to wait for a promise. */
@@ -86,7 +91,7 @@ interface PendingPromise {
  */
 export class PartitionEngine {
   readonly plan: PartitionPlan;
-  readonly g: ActorGraph;
+  readonly g: RunGraph;
   private readonly rt: SimRuntime;
   private readonly local: readonly Actor[];
   /** Emulated time reached: every event before it has run. */
@@ -114,14 +119,14 @@ export class PartitionEngine {
     readonly index: number,
     private readonly ports: PartitionPorts,
   ) {
-    const g = (this.g = buildActors(s));
-    const linkDelay = linkDelayFor(g, s);
-    const plan = (this.plan = planPartitions(g, linkDelay));
+    const { g, linkDelay, plan } = planOf(s);
+    this.g = g;
+    this.plan = plan;
     const owned = plan.partOf.map((p) => p === index);
     this.sentSeq = plan.partitions.map(() => new Map<string, LinkSeq>());
     // The fault plan, as sim makes it; each step is applied in the partition of the actor it acts on (the
     // controller's own log lines, fault-start and fault-end, in the driver domain's).
-    const faults = (this.faults = s.faults.length > 0 ? planSimFaults(s, g) : null);
+    const faults = (this.faults = s.faults.length > 0 && !('hosts' in g) ? planSimFaults(s, g) : null);
     faults?.steps.forEach((st, k) => {
       const a = st.action;
       const at = 'ref' in a ? plan.partOf[a.ref] : 0;
@@ -267,6 +272,7 @@ export class PartitionEngine {
       onLinks: this.rt.inFlightOnLinks(),
       txOnLinks: this.rt.txInFlightOnLinks(),
       eventsProcessed: this.rt.eventsProcessed,
+      ...('hosts' in this.g ? { hostsOnLinks: this.rt.inFlightByGroup(this.g.hostOf, this.g.hosts.length) } : {}),
       refused: this.refused,
       windows: this.windows,
       ...(this.faults?.linkFaults ? { linkFaultCounts: [...this.faults.linkFaults.counts] } : {}),

@@ -1,16 +1,41 @@
 // How a lockstep run is partitioned: which actors each partition runs, who talks to whom across partitions, and the lookahead of each such channel.
 import { busPeersOf, roleOf, SplitnetError } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
-import type { ActorGraph } from '@splitnet/controller';
+import { buildActors, buildCluster, clusterLinkDelay, linkDelayFor } from '@splitnet/controller';
+import type { ActorGraph, ClusterGraph } from '@splitnet/controller';
+import type { CompiledScenario } from '@splitnet/scenario';
 import type { ProcessGroup } from '@splitnet/live';
 
 /**
- * What a partition is: today one per Xen domain (the driver domain — NIC, back end and the vRSS workers, which
- * are netback's threads in dom0 — and each guest), which is where the model's messages cross Xen's domain
- * boundary with the link delay. Once scenarios hold several hosts, `host` (a host's domains together, the
- * fabric's links between them) becomes the default: its lookahead is the fabric's delay.
+ * What a partition is. In a one-host scenario, one per Xen domain (the driver domain — NIC, back end and the vRSS
+ * workers, which are netback's threads in dom0 — and each guest), which is where the model's messages cross Xen's
+ * domain boundary with the link delay. In a multi-host scenario (hosts:), one per host (its NIC, back end, workers
+ * and guests), the switch in host 0's: only the fabric's links cross partitions, and their delay is the lookahead.
  */
-export type PartitionBy = 'domain';
+export type PartitionBy = 'domain' | 'host';
+
+/** The actors a lockstep run partitions: one host's graph, or a multi-host scenario's (every host's and the switch). */
+export type RunGraph = ActorGraph | ClusterGraph;
+
+function isCluster(g: RunGraph): g is ClusterGraph {
+  return 'hosts' in g;
+}
+
+/** The graph of scenario `s` and its link delays, as sim builds them (run-sim.ts). */
+export function runGraphOf(s: CompiledScenario): { readonly g: RunGraph; readonly linkDelay: (a: number, b: number) => Nanos } {
+  if (s.cluster !== undefined) {
+    const cg = buildCluster(s);
+    return { g: cg, linkDelay: clusterLinkDelay(cg, s) };
+  }
+  const g = buildActors(s);
+  return { g, linkDelay: linkDelayFor(g, s) };
+}
+
+/** The partitions of scenario `s` (per domain for one host, per host for several). */
+export function planOf(s: CompiledScenario): { readonly g: RunGraph; readonly linkDelay: (a: number, b: number) => Nanos; readonly plan: PartitionPlan } {
+  const { g, linkDelay } = runGraphOf(s);
+  return { g, linkDelay, plan: planPartitions(g, linkDelay) };
+}
 
 /**
  * The scenario value that gives a run `n` partitions (`--expect partition=n`, what compose scales): per Xen domain,
@@ -18,6 +43,8 @@ export type PartitionBy = 'domain';
  */
 export function partitionsValue(n: number, by: PartitionBy = 'domain'): { readonly path: readonly string[]; readonly value: number; readonly label: string } {
   switch (by) {
+    case 'host':
+      throw new SplitnetError('E_USAGE', `--expect partition=${n}: a multi-host scenario's lockstep run has one partition per host (set hosts: instead)`);
     case 'domain':
       if (!Number.isSafeInteger(n) || n < 2)
         throw new SplitnetError(
@@ -54,12 +81,23 @@ export interface PartitionPlan {
   readonly hearsFrom: readonly (readonly number[])[];
 }
 
-/** The actor ids of each partition, by `by`. */
-function groupsOf(g: ActorGraph, by: PartitionBy): string[][] {
-  switch (by) {
-    case 'domain':
-      return [[g.nic.id, g.backend.id, ...g.workers.map((w) => w.id)], ...g.frontends.map((f) => [f.id])];
+/**
+ * The actor ids of each partition, by `by`. Per host, the switch runs with host 0: it talks only to the hosts' NICs,
+ * over links with the ports' delays either way, so in a partition of its own it would add a process and a hop of
+ * promises to every frame between hosts without adding lookahead; with host 0 the partitions form a star around it.
+ */
+function groupsOf(g: RunGraph, by: PartitionBy): string[][] {
+  if (isCluster(g)) {
+    if (by !== 'host') throw new SplitnetError('E_USAGE', 'lockstep: a multi-host scenario is partitioned per host');
+    return g.hosts.map((h, i) => [...h.all.map((a) => a.id), ...(i === 0 ? [g.switch.id] : [])]);
   }
+  if (by !== 'domain') throw new SplitnetError('E_USAGE', 'lockstep: a one-host scenario is partitioned per Xen domain');
+  return [[g.nic.id, g.backend.id, ...g.workers.map((w) => w.id)], ...g.frontends.map((f) => [f.id])];
+}
+
+/** The host prefix of an actor id (`h1.` of `h1.vm.3`; '' for a one-host id or the switch). */
+function hostPrefix(id: string): string {
+  return /^h[0-9]+\./.exec(id)?.[0] ?? '';
 }
 
 /**
@@ -71,6 +109,10 @@ function maySend(a: string, b: string): boolean {
   const ra = roleOf(a);
   const rb = roleOf(b);
   if (ra === undefined || rb === undefined) return false;
+  // The fabric: a host's NIC and the switch, either way (off the bus in live, so not in busPeersOf).
+  if ((ra === 'nic' && rb === 'switch') || (ra === 'switch' && rb === 'nic')) return true;
+  // Within a host only (a host's actors never talk to another host's but through the switch).
+  if (hostPrefix(a) !== hostPrefix(b)) return false;
   if ((ra === 'nic' && rb === 'backend') || (ra === 'backend' && rb === 'nic')) return true;
   return busPeersOf(ra).includes(rb);
 }
@@ -80,7 +122,7 @@ function maySend(a: string, b: string): boolean {
  * between two partitions) is refused: a partition could then never run ahead of its neighbour by any time, and
  * exact ordering of one instant across partitions would need a round per event (docs/lockstep.md#lookahead).
  */
-export function planPartitions(g: ActorGraph, linkDelay: (a: number, b: number) => Nanos, by: PartitionBy = 'domain'): PartitionPlan {
+export function planPartitions(g: RunGraph, linkDelay: (a: number, b: number) => Nanos, by: PartitionBy = isCluster(g) ? 'host' : 'domain'): PartitionPlan {
   const ids = g.all.map((a) => a.id);
   const refOf = new Map(ids.map((id, ref) => [id, ref]));
   const partitions: Partition[] = groupsOf(g, by).map((list) => {

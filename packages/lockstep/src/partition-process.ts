@@ -6,8 +6,7 @@ import type { ControlMessage, ControlSecret } from '@splitnet/live';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
-import { buildActors, linkDelayFor } from '@splitnet/controller';
-import { planPartitions } from './partition-plan.js';
+import { planOf } from './partition-plan.js';
 import { PartitionWire } from './partition-wire.js';
 
 export interface PartitionProcessOptions {
@@ -47,8 +46,7 @@ const ALIVE_MS = 1000;
 export async function runPartitionProcess(o: PartitionProcessOptions): Promise<number> {
   const name = o.ids.join('+');
   const s = o.scenario;
-  const g = buildActors(s);
-  const plan = planPartitions(g, linkDelayFor(g, s));
+  const { plan } = planOf(s);
   const index = plan.partitions.findIndex((p) => p.name === name);
   if (index < 0) {
     throw new SplitnetError('E_USAGE', `partition: no partition "${name}" in this run (its partitions: ${plan.partitions.map((p) => p.name).join(', ')})`);
@@ -129,6 +127,7 @@ function report(wire: PartitionWire, name: string, refusedControl: number, toCon
       onLinks: f.onLinks,
       txOnLinks: f.txOnLinks,
       eventsProcessed: f.eventsProcessed,
+      ...(f.hostsOnLinks ? { hostsOnLinks: f.hostsOnLinks } : {}),
       refused: f.refused,
       windows: f.windows,
       waitShare: wire.waitShare(),

@@ -1,6 +1,6 @@
 // A lockstep partition on a Transport: its messages as the live runtime's frames on the data subjects, its promises on the promise subjects, and what arrives handed to its engine.
 import type { Message, Nanos } from '@splitnet/model';
-import { decoderLimitsFor, senderRulesFor } from '@splitnet/controller';
+import { senderRulesFor } from '@splitnet/controller';
 import {
   decodeLockstepPromise,
   encodeEnvelopeBody,
@@ -12,6 +12,7 @@ import {
 } from '@splitnet/transport';
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
 import type { CompiledScenario } from '@splitnet/scenario';
+import { fabricDecoderLimits, fabricSenderRule } from './fabric-rules.js';
 import { PartitionEngine } from './partition-engine.js';
 import type { LinkSeq, PartitionPorts } from './partition-engine.js';
 
@@ -76,8 +77,8 @@ export class PartitionWire {
     const g = this.engine.g;
     this.ids = g.all.map((a) => a.id);
     this.engine.plan.partitions.forEach(() => this.dirty.push([]));
-    const admit = senderRulesFor(g);
-    const limits = decoderLimitsFor(s);
+    const admit = 'hosts' in g ? fabricSenderRule : senderRulesFor(g);
+    const limits = fabricDecoderLimits(s);
     const refOf = new Map(this.ids.map((id, ref) => [id, ref]));
     for (const ref of this.engine.plan.partitions[index]?.refs ?? []) {
       const self = this.ids[ref] as string;

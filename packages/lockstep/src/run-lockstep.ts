@@ -1,7 +1,6 @@
 // The controller of a lockstep run: place the partitions (as live places its processes), start them together, gather what they report, and merge it into sim's result.
 import { SplitnetError } from '@splitnet/model';
 import type { Logger, Nanos } from '@splitnet/model';
-import { buildActors, linkDelayFor } from '@splitnet/controller';
 import { connectPatiently, ControlPlane, derivedPassword, drainOrClose, loginOf, newNonce } from '@splitnet/live';
 import type { ActorHandle, NatsAccess, NatsCredentials, Placement, ProcessAccess } from '@splitnet/live';
 import type { RunResult } from '@splitnet/results';
@@ -12,7 +11,7 @@ import type { Transport } from '@splitnet/transport';
 import { checkLockstepFaults } from './fault-refusals.js';
 import { mergeRun } from './merge-run.js';
 import type { KeyedEvent, PartitionFinal, PartitionShot } from './partition-engine.js';
-import { planPartitions } from './partition-plan.js';
+import { planOf } from './partition-plan.js';
 import type { Partition, PartitionPlan } from './partition-plan.js';
 import { PartitionRegistry } from './partition-registry.js';
 
@@ -54,9 +53,12 @@ export interface LockstepOutcome {
 
 /** The partitions of `s` (checked before any I/O: a link without delay between two is refused, and faults lockstep cannot run exactly). */
 export function lockstepPlan(s: CompiledScenario): PartitionPlan {
-  const g = buildActors(s);
-  const plan = planPartitions(g, linkDelayFor(g, s));
-  checkLockstepFaults(s, g);
+  const { g, plan } = planOf(s);
+  if ('hosts' in g) {
+    const fault = s.cluster?.faults[0];
+    if (fault !== undefined)
+      throw new SplitnetError('E_SCENARIO', `faults: ${fault.kind} (${fault.id}): lockstep does not run a multi-host scenario's faults yet; run it in sim`);
+  } else checkLockstepFaults(s, g);
   return plan;
 }
 
@@ -162,6 +164,7 @@ function finalOf(name: string, f: Record<string, unknown>, events: readonly Keye
     onLinks: Number(f['onLinks']),
     txOnLinks: Number(f['txOnLinks']),
     eventsProcessed: Number(f['eventsProcessed']),
+    ...(f['hostsOnLinks'] !== undefined ? { hostsOnLinks: f['hostsOnLinks'] as NonNullable<PartitionFinal['hostsOnLinks']> } : {}),
     refused: Number(f['refused']),
     windows: Number(f['windows']),
     ...(Array.isArray(f['linkFaultCounts']) ? { linkFaultCounts: f['linkFaultCounts'] as NonNullable<PartitionFinal['linkFaultCounts']> } : {}),

@@ -35,6 +35,10 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
     scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/several-guests.yaml')),
   },
   {
+    name: 'three hosts on one switch (one partition per host): TCP across hosts and an incast filling a switch port, 2 ms',
+    scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts.yaml')),
+  },
+  {
     name: 'a guest sending 4 Gbit/s to the wire through a 2 Gbit/s vif beside a stream it receives (guest-tx), 4 ms',
     scenario: () => loadScenarioFile(join(root, 'examples/guest-tx.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] }),
   },

@@ -226,10 +226,10 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   }));
   const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed) };
   const first = withPlace[0] as CompiledScenario;
-  if (first.runtime !== 'sim') {
+  if (first.runtime === 'live') {
     root
       .at('runtime', first.runtime)
-      .expected('sim', ' (a multi-host scenario runs in sim only so far: the live and lockstep runtimes build one host)', [['hosts']]);
+      .expected('sim or lockstep', ' (a multi-host scenario runs in sim, or in lockstep per host; the live runtime builds one host)', [['hosts']]);
   }
   const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration);
   const resolved = resolveCluster(first, withPlace, placed, fabricResolved);

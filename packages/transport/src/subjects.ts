@@ -17,10 +17,11 @@ export const RUN_ID_MAX_LENGTH = 64;
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 
 /**
- * Actor ids: the singletons, or a role and its index (`worker.3`, `vm.0`). Indices are canonical
+ * Actor ids: the singletons, or a role and its index (`worker.3`, `vm.0`); in a multi-host run (lockstep per host),
+ * a host's actors prefixed with it (`h1.nic`, `h1.vm.0`) and the switch. Indices are canonical
  * decimal (no leading zeros) so that one actor cannot have two subjects (`worker.3`, `worker.03`).
  */
-const ACTOR_ID = /^(?:nic|backend|controller|(?:worker|vm)\.(?:0|[1-9][0-9]{0,9}))$/;
+const ACTOR_ID = /^(?:controller|switch|(?:h(?:0|[1-9][0-9]{0,9})\.)?(?:nic|backend|(?:worker|vm)\.(?:0|[1-9][0-9]{0,9})))$/;
 
 /** Longest base-36 form of a safe integer (2^53 − 1), plus the separating `-`. */
 const ENTROPY_SUFFIX_MAX = 1 + Number.MAX_SAFE_INTEGER.toString(36).length;
@@ -30,7 +31,7 @@ export function isValidRunId(s: unknown): s is string {
   return typeof s === 'string' && s.length <= RUN_ID_MAX_LENGTH && TOKEN.test(s);
 }
 
-/** True if `s` is an actor id: `nic`, `backend`, `controller`, `worker.<k>` or `vm.<v>`. */
+/** True if `s` is an actor id: `nic`, `backend`, `controller`, `worker.<k>` or `vm.<v>`, host-prefixed (`h<i>.nic`), or `switch`. */
 export function isValidActorId(s: unknown): s is string {
   return typeof s === 'string' && ACTOR_ID.test(s);
 }
@@ -51,7 +52,7 @@ export function newRunId(prefix: string, entropy: number): string {
 }
 
 /** An actor id or, in a permission pattern, a role's every actor (`worker.*`, `vm.*`). */
-const ACTOR_PATTERN = /^(?:nic|backend|controller|(?:worker|vm)\.(?:\*|0|[1-9][0-9]{0,9}))$/;
+const ACTOR_PATTERN = /^(?:controller|switch|(?:(?:\*|h(?:0|[1-9][0-9]{0,9}))\.)?(?:nic|backend|(?:worker|vm)\.(?:\*|0|[1-9][0-9]{0,9})))$/;
 
 /**
  * The subjects of one run. Layout (`<actor>` may span two levels, e.g. `worker.3`):

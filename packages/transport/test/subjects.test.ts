@@ -75,8 +75,15 @@ test('subjects - run ids are single subject tokens of bounded length', (t) => {
 test('subjects - actor ids are the roles, with canonical indices', (t) => {
   for (const ok of ACTORS) t.true(isValidActorId(ok), ok);
   t.true(Subjects.validActorId('worker.4294967295'));
+  // A multi-host run's (lockstep per host): host-prefixed ids and the switch.
+  for (const ok of ['h0.nic', 'h1.backend', 'h12.worker.3', 'h3.vm.0', 'switch']) t.true(isValidActorId(ok), ok);
   const bad = [
     '',
+    'h01.nic',
+    'h1.switch',
+    'h1.controller',
+    'h.nic',
+    'h1.h2.nic',
     'worker',
     'worker.',
     'worker.03',
