@@ -127,7 +127,6 @@ export class NicActor implements Actor {
   /** Frames that have reached the NIC (settled arrivals). */
   emitted = 0;
   emittedBytes = 0;
-  private settledTo: Nanos = -1;
   /** Every frame arriving up to this time has been generated. */
   private generatedTo: Nanos = -Infinity;
   /** A link-flap fault holds the link down: frames arriving now are lost on the wire (`link-down`). */
@@ -199,8 +198,7 @@ export class NicActor implements Actor {
       this.fabricInBytes += len;
     }
     this.pool.release(b);
-    // An earlier event at this instant may have settled it already: look at the wire again for the frames just added.
-    if (this.settledTo >= now) this.settledTo = now - 1;
+    // settle looks at the wires every time, so the frames just added are taken even if this instant was settled before.
     this.settle(now);
     this.decide(now, fx);
   }
@@ -240,7 +238,6 @@ export class NicActor implements Actor {
       this.emitted++;
       this.emittedBytes += src.len;
     }
-    this.settledTo = now;
     fx.event('nic-resumed', { replayedFrames: this.emitted - before });
     this.wake(now, fx);
   }
@@ -398,15 +395,14 @@ export class NicActor implements Actor {
   }
 
   /**
-   * Bring arrivals up to `now` (counts emitted frames and ring-full drops exactly). The wires are looked at even
-   * when a report has settled further (`settledTo`): a live host samples on the wall clock, so a report may settle
+   * Bring arrivals up to `now` (counts emitted frames and ring-full drops exactly). The wires are looked at every
+   * time, with no "settled up to" mark to skip them: a live host samples on the wall clock, so a report may settle
    * past the host's `now`, and a far end's frame sent after that, at the host's `now`, can arrive before that point;
-   * it is settled once `now` reaches its arrival (else the NIC would wait for a `now` past the report's time,
+   * it is settled once `now` reaches its arrival (with a mark the NIC would wait for a `now` past the report's time,
    * re-arming its timer a nanosecond at a time). In sim a report comes only after every earlier event, so nothing
-   * ever arrives before the settled point and this changes nothing.
+   * ever arrives before a report's time and this changes nothing.
    */
   settle(now: Nanos): void {
-    if (now > this.settledTo) this.settledTo = now;
     const ringSize = this.cfg.ringSize;
     const tap = this.cfg.tap;
     for (const h of this.hw) {
