@@ -1,4 +1,4 @@
-// End to end with Docker Compose: deploy/docker-compose.yml runs an exact lockstep emulation, one container per partition, with sim's result files; docker-compose.live.yml a whole live emulation, one container per actor, and scales the VMs.
+// End to end with Docker Compose: deploy/docker-compose.yml runs an exact lockstep emulation, one container per partition (per host of cluster.yaml by default), with sim's result files; docker-compose.live.yml a whole live emulation, one container per actor, and scales the VMs.
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -109,7 +109,7 @@ test.after.always('compose - down removes every container, network and volume of
 });
 
 test.serial(
-  'compose - the default file is valid for compose, runs lockstep with 5 partitions, publishes nothing and never pulls the splitnet image',
+  'compose - the default file is valid for compose, runs cluster.yaml in lockstep with 4 partitions (one per host), publishes nothing and never pulls the splitnet image',
   async (t) => {
     const config = await composeCli(['config']);
     t.is(config.code, 0, tail(config));
@@ -117,75 +117,81 @@ test.serial(
     for (const service of ['nats', 'controller', 'partition']) t.regex(config.stdout, new RegExp(`^  ${service}:$`, 'm'));
     t.is([...config.stdout.matchAll(/pull_policy: never/g)].length, 1, 'partition uses the image the controller builds');
     t.regex(config.stdout, /- lockstep\n\s+- --placement\n\s+- external\n/);
-    t.regex(config.stdout, /- --expect\n\s+- partition=5\n/, 'the controller expects the default replicas');
-    t.regex(config.stdout, /replicas: 5/);
+    t.regex(config.stdout, /- --expect\n\s+- partition=4\n/, 'the controller expects the default replicas');
+    t.regex(config.stdout, /replicas: 4/);
+    t.regex(config.stdout, /deploy\/cluster\.yaml:\/app\/deploy\/scenario\.yaml:ro/, 'the default scenario is the multi-host one');
     t.regex(config.stdout, new RegExp(`image: ${image.replace(/[.:]/g, '\\$&')}`));
   },
 );
 
-/** deploy/lockstep.yaml at `duration` (warm-up 1 ms), in a file the controller (uid 1000) can read. */
-function shortLockstep(duration: string): string {
-  const text = readFileSync(join(root, 'deploy/lockstep.yaml'), 'utf8')
+/** deploy/`file` at `duration` (warm-up 1 ms), in a file the controller (uid 1000) can read. */
+function shortScenario(file: string, duration: string): string {
+  const text = readFileSync(join(root, 'deploy', file), 'utf8')
     .replace(/^duration: .*$/m, `duration: ${duration}`)
     .replace(/^warmup: .*$/m, 'warmup: 1ms');
-  const file = join(results, `lockstep-${duration}.yaml`);
-  writeFileSync(file, text, { mode: 0o644 });
-  return file;
+  const out = join(results, `${duration}-${file}`);
+  writeFileSync(out, text, { mode: 0o644 });
+  return out;
 }
 
 test.serial(
-  'compose - up (lockstep, --scale partition=3 with SPLITNET_PARTITIONS=3): exit 0, the table printed, summary, metrics, events and latency byte-identical to sim',
+  'compose - up (cluster.yaml in lockstep, --scale partition=4 with SPLITNET_PARTITIONS=4): exit 0, one partition per host, the table printed, summary, metrics, events and latency byte-identical to sim',
   async (t) => {
     t.timeout(10 * 60_000);
     const id = 'lockstep';
-    const scenario = shortLockstep('3ms');
+    // The default scenario, shorter (3 ms: 1 500 windows of the fabric's 1 us lookahead, twice).
+    const scenario = shortScenario('cluster.yaml', '3ms');
     const started = Date.now();
-    const up = await composeCli(['up', '--no-color', '--exit-code-from', 'controller', '--scale', 'partition=3'], id, {
-      SPLITNET_PARTITIONS: '3',
+    const up = await composeCli(['up', '--no-color', '--exit-code-from', 'controller', '--scale', 'partition=4'], id, {
+      SPLITNET_PARTITIONS: '4',
       SPLITNET_SCENARIO: scenario,
     });
-    t.log(`up --scale partition=3: exit ${up.code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    t.log(`up --scale partition=4: exit ${up.code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     t.is(up.code, 0, tail(up, 60));
     t.regex(up.stdout, /controller.*accounting\s+ok: emitted \d+/, 'the summary table is in the output of up');
-    t.regex(up.stdout, /partition vm\.1 joined \(container [0-9a-f]{12}\): 3 of 3/);
-    const sim = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'sim', '--set', 'topology.vms.count=2', '--out', join(results, 'sim'), '-q']);
+    t.regex(up.stdout, /controller.*fabric accounting\s+ok: sent \d+/, "the table has the fabric's lines");
+    t.regex(up.stdout, /partition h3\.nic\+h3\.backend\+\S+ joined \(container [0-9a-f]{12}\): 4 of 4/);
+    const sim = await exec(process.execPath, [cli, 'run', scenario, '--runtime', 'sim', '--out', join(results, 'sim'), '-q']);
     t.is(sim.code, 0, tail(sim));
     for (const f of ['summary.json', 'metrics.jsonl', 'events.jsonl', 'latency.json'])
       t.is(readFileSync(join(results, id, f), 'utf8'), readFileSync(join(results, 'sim', f), 'utf8'), f);
     const env = JSON.parse(readFileSync(join(results, id, 'environment.json'), 'utf8')) as { runtime: string; placement: string; partitions: string[] };
-    t.deepEqual([env.runtime, env.placement, env.partitions.length], ['lockstep', 'external', 3]);
+    t.deepEqual([env.runtime, env.placement, env.partitions.map((p) => p.split('+')[0])], ['lockstep', 'external', ['h0.nic', 'h1.nic', 'h2.nic', 'h3.nic']]);
   },
 );
 
-test.serial('compose - a partition container killed mid-run (docker kill): the controller exits 1 naming the partition and its container', async (t) => {
-  t.timeout(10 * 60_000);
-  const id = 'killed';
-  try {
-    const up = await composeCli(['up', '-d', '--no-color'], id, { SPLITNET_PARTITIONS: '3' });
-    t.is(up.code, 0, tail(up));
-    const controller = (await composeCli(['ps', '-q', 'controller'], id)).stdout.trim();
-    const logs = async (c: string): Promise<string> => {
-      const r = await dockerCli(['logs', c]);
-      return r.stdout + r.stderr;
-    };
-    // Once the run is under way, the container whose partition runs vm.0 says so.
-    const partitions = (await composeCli(['ps', '-q', 'partition'], id)).stdout.trim().split('\n');
-    let victim: string | undefined;
-    for (const until = Date.now() + 120_000; victim === undefined && Date.now() < until;) {
-      for (const c of partitions) if ((await logs(c)).includes('vm.0: info: started')) victim = c;
-      if (victim === undefined) await new Promise((r) => setTimeout(r, 1000));
+test.serial(
+  'compose - the one-host variant (SPLITNET_SCENARIO=./lockstep.yaml, per Xen domain), a partition container killed mid-run (docker kill): the controller exits 1 naming the partition and its container',
+  async (t) => {
+    t.timeout(10 * 60_000);
+    const id = 'killed';
+    try {
+      const up = await composeCli(['up', '-d', '--no-color'], id, { SPLITNET_PARTITIONS: '3', SPLITNET_SCENARIO: './lockstep.yaml' });
+      t.is(up.code, 0, tail(up));
+      const controller = (await composeCli(['ps', '-q', 'controller'], id)).stdout.trim();
+      const logs = async (c: string): Promise<string> => {
+        const r = await dockerCli(['logs', c]);
+        return r.stdout + r.stderr;
+      };
+      // Once the run is under way, the container whose partition runs vm.0 says so.
+      const partitions = (await composeCli(['ps', '-q', 'partition'], id)).stdout.trim().split('\n');
+      let victim: string | undefined;
+      for (const until = Date.now() + 120_000; victim === undefined && Date.now() < until;) {
+        for (const c of partitions) if ((await logs(c)).includes('vm.0: info: started')) victim = c;
+        if (victim === undefined) await new Promise((r) => setTimeout(r, 1000));
+      }
+      if (victim === undefined) return t.fail(`vm.0 never started:\n${await logs(controller)}`);
+      t.is((await dockerCli(['kill', victim])).code, 0);
+      const waited = await dockerCli(['wait', controller]);
+      const said = await logs(controller);
+      t.is(waited.stdout.trim(), '1', said);
+      t.regex(said, new RegExp(`lockstep: partition vm\\.0 \\(container ${victim.slice(0, 12)}\\) went silent for \\d+ s before the end of the run`));
+    } finally {
+      const down = await composeCli(['down', '-v', '--remove-orphans'], id);
+      t.is(down.code, 0, tail(down));
     }
-    if (victim === undefined) return t.fail(`vm.0 never started:\n${await logs(controller)}`);
-    t.is((await dockerCli(['kill', victim])).code, 0);
-    const waited = await dockerCli(['wait', controller]);
-    const said = await logs(controller);
-    t.is(waited.stdout.trim(), '1', said);
-    t.regex(said, new RegExp(`lockstep: partition vm\\.0 \\(container ${victim.slice(0, 12)}\\) went silent for \\d+ s before the end of the run`));
-  } finally {
-    const down = await composeCli(['down', '-v', '--remove-orphans'], id);
-    t.is(down.code, 0, tail(down));
-  }
-});
+  },
+);
 
 test.serial(
   "compose - the live file is valid for compose, publishes only the metrics profile's Prometheus (on loopback) and never pulls the splitnet image",

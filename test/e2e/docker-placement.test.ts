@@ -555,6 +555,33 @@ for (const nodes of [1, 2]) {
   );
 }
 
+/** Three hosts on a switch, TCP across hosts and (from 1 ms) an incast into h0: one partition per host, h0's with the switch. */
+const hostsArgs = [join(root, 'packages/lockstep/test/fixtures/three-hosts.yaml'), '--duration', '1100us', '--set', 'warmup=300us', '-q'];
+
+test.serial(
+  'docker placement - lockstep of a three-host scenario, a container per host on 2 emulated Docker nodes, writes summary, metrics, events and latency byte-identical to sim, and leaves no container',
+  async (t) => {
+    t.timeout(5 * 60_000);
+    const dir = mkdtempSync(join(tmpdir(), 'splitnet-lockstep-docker-'));
+    const sim = await exec(process.execPath, [cli, 'run', ...hostsArgs, '--out', join(dir, 'sim')]);
+    t.is(sim.code, 0, sim.stderr);
+    const runId = `lockstep-hosts-${runTag}`;
+    const out = join(dir, 'lockstep');
+    const placement = ['--placement', 'docker', '--docker-nodes', '2', '--image', image, '--nats-image', localNatsBase];
+    const ls = await exec(process.execPath, [cli, 'run', ...hostsArgs, '--runtime', 'lockstep', ...placement, '--run-id', runId, '--out', out]);
+    t.is(ls.code, 0, ls.stderr);
+    for (const f of RESULT_FILES) t.is(readFileSync(join(out, f), 'utf8'), readFileSync(join(dir, 'sim', f), 'utf8'), f);
+    const env = JSON.parse(readFileSync(join(out, 'environment.json'), 'utf8')) as { dockerNodes: number; partitions: string[] };
+    t.is(env.dockerNodes, 2);
+    t.deepEqual(
+      env.partitions.map((p) => p.split('+')[0]),
+      ['h0.nic', 'h1.nic', 'h2.nic'],
+    );
+    const left = await dockerCli(['ps', '-aq', '--filter', `label=splitnet.run=${runId}`]);
+    t.is(left.stdout.trim(), '', 'no container left');
+  },
+);
+
 test.serial(
   'docker placement - a lockstep partition whose container is killed mid-run ends the run with exit 1 naming it, its container and its log, which is kept, and leaves no container',
   async (t) => {

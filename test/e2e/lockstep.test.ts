@@ -155,6 +155,28 @@ const bad: { name: string; args: () => string[]; message: RegExp }[] = [
     message: /^splitnet: error: --expect partition=1: a lockstep run per Xen domain has at least 2 partitions/,
   },
   {
+    name: '--expect partition=N of a multi-host scenario whose traffic names a host beyond N',
+    args: () => [join(root, 'deploy/cluster.yaml'), '--placement', 'external', '--nats', 'nats://127.0.0.1:1', '--expect', 'partition=3'],
+    message:
+      /^splitnet: error: .*deploy\/cluster\.yaml:\d+:\d+: traffic\[2\]\.to: expected a host from h0 to h2 \(hosts: 3\), found "h3\.vm\.1" \(with --expect partition=3 \(3 hosts, one partition each\)\)/,
+  },
+  {
+    name: '--expect partition=N of a multi-host scenario whose hosts differ',
+    args: () => [
+      scenarioFile(
+        'name: unlike\nduration: 1ms\nruntime: lockstep\nhosts: [ {}, { topology: { vms: { count: 2 } } } ]\ntraffic: [ { from: h0.vm.0, to: h1.vm.0, rate: 1Gbps } ]\n',
+      ),
+      '--placement',
+      'external',
+      '--nats',
+      'nats://127.0.0.1:1',
+      '--expect',
+      'partition=3',
+    ],
+    message:
+      /^splitnet: error: --expect partition=3: this scenario's 2 hosts are not all alike \(hosts: a list, some with settings of their own\), so it is not sized to 3: expect partition=2 \(one partition per host\)/,
+  },
+  {
     name: '--join-window',
     args: () => [quickstart, '--runtime', 'lockstep', '--placement', 'external', '--nats', 'nats://127.0.0.1:1', '--join-window', '2s'],
     message: /^splitnet: error: --join-window: a lockstep run takes exactly its partitions as they join/,

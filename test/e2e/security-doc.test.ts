@@ -9,7 +9,7 @@ import { root } from './live-helpers.js';
 /** One row of the table: a credential (a template such as `sn-worker-<k>`), where it is, and its permissions as templates. */
 interface Row {
   readonly credential: string;
-  readonly where: 'every' | 'joins';
+  readonly where: 'every' | 'joins' | 'hosts';
   readonly publish: readonly string[];
   readonly subscribe: readonly string[];
   readonly responds: boolean;
@@ -61,12 +61,15 @@ function users(conf: string): User[] {
 
 /**
  * The permissions a row gives `user` in a configuration for run `run` (`*` in a deployment's): the templates
- * with `<run>`, `<user>`, `<k>` and `<v>` filled in; `<k>` of `sn-dom0` stands for each of `workers`.
+ * with `<run>`, `<user>`, `<k>`, `<h>` and `<v>` filled in; `<k>` of `sn-dom0` stands for each of `workers`. The
+ * controller's control of the hosts' partitions (`ctl.*.nic`) only where the file has their users (`hosts`).
  */
-function expected(row: Row, user: string, run: string, workers: readonly string[]): { publish: string[]; subscribe: string[] } {
+function expected(row: Row, user: string, run: string, workers: readonly string[], hosts: boolean): { publish: string[]; subscribe: string[] } {
   const index = /-(\d+|\*)$/.exec(user)?.[1] ?? '';
+  const host = /^sn-h(\d+)$/.exec(user)?.[1] ?? '';
   const fill = (x: string): string[] => {
-    const base = x.replaceAll('<run>', run).replaceAll('<v>', index);
+    if (!hosts && x === 'sn.<run>.ctl.*.nic') return [];
+    const base = x.replaceAll('<run>', run).replaceAll('<v>', index).replaceAll('<h>', host);
     if (!base.includes('<k>')) return [base];
     return user === 'sn-dom0' ? workers.map((k) => base.replaceAll('<k>', k)) : [base.replaceAll('<k>', index)];
   };
@@ -75,20 +78,21 @@ function expected(row: Row, user: string, run: string, workers: readonly string[
 
 /** The row whose credential template names `user`. */
 function rowOf(rows: readonly Row[], user: string): Row | undefined {
-  return rows.find((r) => new RegExp(`^${r.credential.replace(/<[kv]>/, '\\d+')}$`).test(user));
+  return rows.find((r) => new RegExp(`^${r.credential.replace(/<[kvh]>/, '\\d+')}$`).test(user));
 }
 
 function check(t: ExecutionContext, what: string, conf: string, run: string, workers: readonly string[], joins: boolean): void {
   const rows = table();
   const found = users(conf);
   t.true(found.length > 0, what);
+  const hosts = found.some((u) => /^sn-h\d+$/.test(u.user));
   for (const u of found) {
     const row = rowOf(rows, u.user);
     if (row === undefined) {
       t.fail(`${what}: user ${u.user} has no row in docs/security.md`);
       continue;
     }
-    const want = expected(row, u.user, run, workers);
+    const want = expected(row, u.user, run, workers, hosts);
     t.deepEqual([...u.publish].sort(), [...want.publish].sort(), `${what}: ${u.user} may publish`);
     t.deepEqual([...u.subscribe].sort(), [...want.subscribe].sort(), `${what}: ${u.user} may subscribe`);
     t.is(u.responds, row.responds, `${what}: ${u.user} answers requests`);
@@ -103,18 +107,18 @@ function check(t: ExecutionContext, what: string, conf: string, run: string, wor
 test('security doc - the table has a row for every kind of credential', (t) => {
   t.deepEqual(
     table().map((r) => r.credential),
-    ['controller', 'driver', 'worker', 'frontend', 'partition', 'sn-driver', 'sn-dom0', 'sn-worker-<k>', 'sn-vm-<v>'],
+    ['controller', 'driver', 'worker', 'frontend', 'partition', 'sn-driver', 'sn-dom0', 'sn-worker-<k>', 'sn-vm-<v>', 'sn-h0', 'sn-h<h>'],
   );
 });
 
-test('security doc - deploy/nats.conf gives each credential exactly what the table says (run *, 16 workers and VMs, both driver users)', (t) => {
+test('security doc - deploy/nats.conf gives each credential exactly what the table says (run *, 16 workers, VMs and hosts, both driver users)', (t) => {
   const conf = readFileSync(join(root, 'deploy/nats.conf'), 'utf8');
   check(t, 'deploy/nats.conf', conf, '*', ['*'], true);
   t.deepEqual(
     users(conf)
       .map((u) => u.user)
       .filter((u) => u.startsWith('sn-')).length,
-    2 + 16 + 16,
+    2 + 16 + 16 + 16,
   );
 });
 

@@ -8,7 +8,7 @@ import type { Nanos } from '@splitnet/model';
 import { awaitControllerGone, connectPatiently, ExternalPlacement, joinRun, parseControlSecret, ProcessesPlacement } from '@splitnet/live';
 import type { ControlSecret, ExitGuard, Placement } from '@splitnet/live';
 import { partitionsValue, runLockstep, runPartitionProcess } from '@splitnet/lockstep';
-import type { LockstepOutcome } from '@splitnet/lockstep';
+import type { LockstepOutcome, PartitionBy } from '@splitnet/lockstep';
 import { compileScenarioText } from '@splitnet/scenario';
 import type { CompiledScenario, ScenarioValue } from '@splitnet/scenario';
 import type { Transport } from '@splitnet/transport';
@@ -61,9 +61,11 @@ export function isLockstepFlag(key: string): boolean {
 /**
  * The flags a lockstep run takes, checked before anything starts: one line naming the flag (exit 2). Its
  * partitions are placed as live's processes or containers; the live-only knobs of real time (TDF, lag) mean
- * nothing to it. `given`: whether a flag was on the command line (the docker flags have defaults).
+ * nothing to it. `given`: whether a flag was on the command line (the docker flags have defaults). `s`: the
+ * scenario as loaded, which says how the run is partitioned (per host, or per Xen domain), so what
+ * `--expect partition=N` sizes.
  */
-export function checkLockstepFlags(flags: LockstepFlags, given: (key: keyof LockstepFlags) => boolean): ScenarioValue | undefined {
+export function checkLockstepFlags(flags: LockstepFlags, given: (key: keyof LockstepFlags) => boolean, s: CompiledScenario): ScenarioValue | undefined {
   if (flags.placement !== undefined && !(LOCKSTEP_PLACEMENTS as readonly string[]).includes(flags.placement)) {
     throw new SplitnetError(
       'E_USAGE',
@@ -110,7 +112,7 @@ export function checkLockstepFlags(flags: LockstepFlags, given: (key: keyof Lock
       }
     }
   }
-  return partitionsWanted(flags.expect);
+  return partitionsWanted(flags.expect, s);
 }
 
 /** The placement of a lockstep run from --placement (checked by checkLockstepFlags; default processes). */
@@ -118,8 +120,12 @@ export function lockstepPlacement(flag: string | undefined): LockstepRunSetup['p
   return flag === 'docker' || flag === 'external' ? flag : 'processes';
 }
 
-/** `--expect partition=<n>` (one, at most): the scenario sized to n partitions, as the containers that join are counted. */
-function partitionsWanted(expect: readonly string[]): ScenarioValue | undefined {
+/**
+ * `--expect partition=<n>` (one, at most): the scenario sized to n partitions, as the containers that join are
+ * counted. A multi-host scenario whose hosts differ (a list of hosts, some with settings of their own) is not
+ * sized: `hosts: n` would make them all copies of the top level, so n must be its number of hosts.
+ */
+function partitionsWanted(expect: readonly string[], s: CompiledScenario): ScenarioValue | undefined {
   if (expect.length === 0) return undefined;
   const m = expect.length === 1 ? /^partition=(\d+)$/.exec(expect[0] as string) : null;
   if (m === null)
@@ -127,7 +133,19 @@ function partitionsWanted(expect: readonly string[]): ScenarioValue | undefined 
       'E_USAGE',
       `--expect ${expect.join(' --expect ')}: a lockstep run expects its partitions only: give --expect partition=<n> once (n ≥ 2)`,
     );
-  const v = partitionsValue(Number(m[1]));
+  const n = Number(m[1]);
+  const by: PartitionBy = s.cluster === undefined ? 'domain' : 'host';
+  const v = partitionsValue(n, by);
+  if (by === 'host') {
+    const hosts = Array.isArray(s.resolved['hosts']) ? (s.resolved['hosts'] as unknown[]) : [];
+    const alike = hosts.every((h) => JSON.stringify(h) === JSON.stringify(hosts[0]));
+    if (n === hosts.length) return undefined;
+    if (!alike)
+      throw new SplitnetError(
+        'E_USAGE',
+        `--expect partition=${n}: this scenario's ${hosts.length} hosts are not all alike (hosts: a list, some with settings of their own), so it is not sized to ${n}: expect partition=${hosts.length} (one partition per host)`,
+      );
+  }
   return { label: v.label, path: v.path, value: v.value };
 }
 

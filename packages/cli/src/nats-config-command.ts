@@ -24,9 +24,10 @@ function count(flag: string, v: string): number {
 }
 
 /** The file's text, and the variables that were not set (their development passwords were used). */
-export function natsConfig(env: NodeJS.ProcessEnv, workers: string, vms: string): { text: string; defaults: string[] } {
+export function natsConfig(env: NodeJS.ProcessEnv, workers: string, vms: string, hosts = '16'): { text: string; defaults: string[] } {
   const w = count('--workers', workers);
   const v = count('--vms', vms);
+  const h = count('--hosts', hosts);
   const defaults: string[] = [];
   const passwords = {} as Record<keyof DeploymentPasswords, string>;
   for (const [k, name] of Object.entries(PASSWORD_VARIABLES) as [keyof DeploymentPasswords, string][]) {
@@ -37,7 +38,7 @@ export function natsConfig(env: NodeJS.ProcessEnv, workers: string, vms: string)
     if (given === undefined) defaults.push(name);
     passwords[k] = given ?? DEV_PASSWORDS[k];
   }
-  return { text: deploymentConfig(passwords, w, v), defaults };
+  return { text: deploymentConfig(passwords, w, v, h), defaults };
 }
 
 export function defineNatsConfigCommand(program: Command): void {
@@ -48,13 +49,14 @@ export function defineNatsConfigCommand(program: Command): void {
     )
     .option('--workers <n>', 'workers that may join (users sn-worker-0…)', '16')
     .option('--vms <n>', 'VMs that may join (users sn-vm-0…)', '16')
+    .option('--hosts <n>', 'hosts of a multi-host lockstep run whose partitions may join (users sn-h0…)', '16')
     .option('--out <file>', 'write it to this file (mode 0600) instead of stdout')
     .addHelpText(
       'after',
       `\nEnvironment: ${Object.values(PASSWORD_VARIABLES).join(', ')} (each role's password;\nthe development ones of deploy/nats.conf when unset). Each process's own password is derived from the controller's.\n\nExample:\n  SPLITNET_CONTROLLER_PASSWORD=… SPLITNET_DRIVER_PASSWORD=… SPLITNET_WORKER_PASSWORD=… SPLITNET_FRONTEND_PASSWORD=… \\\n    splitnet nats-config --vms 32 --out deploy/nats.conf`,
     )
-    .action((o: { workers: string; vms: string; out?: string }) => {
-      const { text, defaults } = natsConfig(process.env, o.workers, o.vms);
+    .action((o: { workers: string; vms: string; hosts: string; out?: string }) => {
+      const { text, defaults } = natsConfig(process.env, o.workers, o.vms, o.hosts);
       if (o.out === undefined) process.stdout.write(text);
       else writeFileSync(o.out, text, { mode: 0o600 });
       if (defaults.length > 0)

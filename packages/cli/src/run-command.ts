@@ -277,7 +277,7 @@ function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlag
   checkScopedFlags(scenario, flags, lockstep ? (key) => !isLockstepFlag(key) && given(key) : given, lockstep);
   if (lockstep) {
     // Partitions that join (compose): the scenario sized to as many as the controller expects.
-    const sized = checkLockstepFlags(runFlags, given);
+    const sized = checkLockstepFlags(runFlags, given, scenario);
     if (sized !== undefined) scenario = load(flags, [sized]);
     lockstepPlan(scenario);
   }

@@ -13,9 +13,11 @@ export interface DockerPartitionsOptions extends Omit<DockerContainersOptions, '
 /**
  * Lockstep's partitions in containers, on one engine, over one network and NATS server per emulated node (the
  * servers clustered, as for a live run's docker placement: docker-containers.ts). The controller launches each
- * partition (no registration: it knows them all); the driver domain's partition runs on node 0 and guest v's on
- * node (v + 1) mod the nodes, so that with two nodes the driver and the first guest talk across nodes. A partition is
- * never restarted: one that dies ends the run.
+ * partition (no registration: it knows them all), the k-th of the plan on node k mod the nodes: per Xen domain the
+ * driver domain's on node 0 and guest v's on node (v + 1) mod the nodes, so that with two nodes the driver and the
+ * first guest talk across nodes; per host (a multi-host scenario) host i's on node i mod the nodes, so that with two
+ * nodes host 0's partition, which runs the switch, reaches every odd host across nodes. A partition is never
+ * restarted: one that dies ends the run.
  */
 export class DockerPartitionPlacement implements Placement {
   readonly kind = 'docker' as const;
@@ -47,8 +49,10 @@ export class DockerPartitionPlacement implements Placement {
 
   readonly launch = (group: ProcessGroup, _incarnation: number, access: ProcessAccess): ActorHandle => {
     const k = this.launched++;
-    const node = k === 0 ? 0 : k % this.containers.nodeCount;
-    const c = this.containers.launchPartition(node, k === 0 ? 'driver' : 'frontend', group.ids, this.actorNatsUrl, access, this.o.scenarioText);
+    const node = k % this.containers.nodeCount;
+    // Its container's role label: a host's partition holds its driver domain (and its guests), as the first of one host's does.
+    const perHost = /^h[0-9]+\./.test(group.ids[0] ?? '');
+    const c = this.containers.launchPartition(node, k === 0 || perHost ? 'driver' : 'frontend', group.ids, this.actorNatsUrl, access, this.o.scenarioText);
     this.partitionOf.set(c.name, group.name);
     return { name: group.name, pid: -1, container: c.name, exited: c.exited, kill: (sig) => c.signal(sig ?? 'SIGTERM') };
   };

@@ -23,16 +23,19 @@ export function inboxPrefixOf(user: string): string {
 
 /**
  * The NATS user of the process hosting `ids`: `sn-driver` (NIC + back end), `sn-dom0` (the whole driver
- * domain: NIC, back end and the vRSS workers), `sn-worker-<k>`, `sn-vm-<v>`.
+ * domain: NIC, back end and the vRSS workers), `sn-worker-<k>`, `sn-vm-<v>`, and `sn-h<i>` (a lockstep
+ * partition of a multi-host run: host i's actors, first its NIC `h<i>.nic`).
  */
 export function natsUserOf(ids: readonly string[]): string {
   if (ids.includes('nic')) return ids.some((id) => roleOf(id) === 'worker') ? 'sn-dom0' : 'sn-driver';
+  const host = /^h([0-9]+)\.nic$/.exec(ids[0] ?? '');
+  if (host !== null) return `sn-h${host[1]}`;
   return `sn-${(ids[0] ?? '').replace('.', '-')}`;
 }
 
-/** Whether `ids` hold every actor of `role`: the driver domain's process holds the back end and every worker. */
+/** Whether `ids` hold every actor of `role`: the driver domain's process (one host's, or a host's partition) holds the back end and every worker. */
 function hostsAll(ids: readonly string[], role: DatapathRole): boolean {
-  return role === 'worker' && ids.includes('backend');
+  return role === 'worker' && ids.some((id) => roleOf(id) === 'backend');
 }
 
 /** Every actor of a role, as a permission pattern. */
@@ -186,6 +189,14 @@ export function processSlots(workers: number, vms: number, perDomain: boolean | 
   return [...drivers, ...(perDomain === true ? [] : workerIds.map((id) => [id])), ...Array.from({ length: vms }, (_, v) => [`vm.${v}`])];
 }
 
+/**
+ * The lockstep partitions of a multi-host run a deployment's file has users for, as actor-id lists: host i's NIC,
+ * back end, workers and guests (patterns), the switch with host 0 (as packages/lockstep's partition plan puts it).
+ */
+export function hostPartitionSlots(hosts: number): string[][] {
+  return Array.from({ length: hosts }, (_, i) => [`h${i}.nic`, `h${i}.backend`, `h${i}.worker.*`, `h${i}.vm.*`, ...(i === 0 ? ['switch'] : [])]);
+}
+
 /** The passwords a deployment's file is written with (docs/security.md: change them for anything but a local experiment). */
 export interface DeploymentPasswords {
   /** The controller's; every process's own password is derived from it (derivedPassword). */
@@ -209,22 +220,25 @@ export const DEV_PASSWORDS: DeploymentPasswords = {
 
 /**
  * The NATS authorization file of a deployment (compose, a swarm stack, hosts of your own: deploy/nats.conf is
- * this with DEV_PASSWORDS, 16 workers and 16 VMs): the controller, each role's join login, and a user for every
- * process that may join — the driver (as NIC + back end, or as the whole driver domain), `workers` workers and
- * `vms` VMs — each allowed only its own subjects of any run.
+ * this with DEV_PASSWORDS, 16 workers, 16 VMs and 16 hosts): the controller, each role's join login, and a user
+ * for every process that may join — the driver (as NIC + back end, or as the whole driver domain), `workers`
+ * workers, `vms` VMs, and a multi-host lockstep run's partition per host for `hosts` hosts — each allowed only its
+ * own subjects of any run.
  */
-export function deploymentConfig(passwords: DeploymentPasswords, workers: number, vms: number): string {
-  const u = busUsers('*', passwords.controller, processSlots(workers, vms, 'both'), (role) => passwords[role as keyof DeploymentPasswords]);
+export function deploymentConfig(passwords: DeploymentPasswords, workers: number, vms: number, hosts = 16): string {
+  const processes = [...processSlots(workers, vms, 'both'), ...hostPartitionSlots(hosts)];
+  const u = busUsers('*', passwords.controller, processes, (role) => passwords[role as keyof DeploymentPasswords]);
   return [
     '# NATS authorization for a splitnet deployment (compose, a swarm stack, your own hosts), written by',
-    `# \`splitnet nats-config --workers ${workers} --vms ${vms}\`: do not edit it by hand, write it again (deploy/README.md).`,
+    `# \`splitnet nats-config --workers ${workers} --vms ${vms} --hosts ${hosts}\`: do not edit it by hand, write it again (deploy/README.md).`,
     '#',
     '# Who may do what (docs/security.md has the table, which a test checks against this file):',
     '# - the controller: control of every process, hellos, stats, heartbeats, joins, fault requests; no data;',
     "# - driver, worker, frontend, partition (a lockstep run's): the roles' join logins, which may only ask to join; the",
     "#   controller answers with the process's own login (below), sealed to the joiner, so one container cannot read another's;",
     '# - sn-driver / sn-dom0, sn-worker-<k>, sn-vm-<v>: one user per process, which may publish only the messages its',
-    '#   actors send in the datapath (the subject names the sender: sn.<run>.<to>.from.<from>) and read only its own.',
+    '#   actors send in the datapath (the subject names the sender: sn.<run>.<to>.from.<from>) and read only its own;',
+    "# - sn-h<i>: a multi-host lockstep run's partition of host i (the switch with h0), which may send only frames onto the fabric.",
     "# Their passwords are derived from the controller's, which is how the controller hands them out.",
     '#',
     '# CHANGE THE PASSWORDS for anything but a local experiment: SPLITNET_CONTROLLER_PASSWORD=… SPLITNET_DRIVER_PASSWORD=…',

@@ -41,6 +41,7 @@ export {
   natsUserOf,
   processPermissions,
   processSlots,
+  hostPartitionSlots,
   randomPassword,
 } from './bus-permissions.js';
 export type { BusPermissions, BusUsers, DeploymentPasswords } from './bus-permissions.js';

@@ -39,12 +39,15 @@ export function planOf(s: CompiledScenario): { readonly g: RunGraph; readonly li
 
 /**
  * The scenario value that gives a run `n` partitions (`--expect partition=n`, what compose scales): per Xen domain,
- * the driver domain and n − 1 guests. Once partitions are per host, the number of hosts.
+ * the driver domain and n − 1 guests (`topology.vms.count`); per host, n hosts (`hosts: n`, each a copy of the
+ * top-level host).
  */
 export function partitionsValue(n: number, by: PartitionBy = 'domain'): { readonly path: readonly string[]; readonly value: number; readonly label: string } {
   switch (by) {
     case 'host':
-      throw new SplitnetError('E_USAGE', `--expect partition=${n}: a multi-host scenario's lockstep run has one partition per host (set hosts: instead)`);
+      if (!Number.isSafeInteger(n) || n < 2 || n > 64)
+        throw new SplitnetError('E_USAGE', `--expect partition=${n}: a multi-host lockstep run has one partition per host, from 2 to 64 hosts`);
+      return { path: ['hosts'], value: n, label: `--expect partition=${n} (${n} hosts, one partition each)` };
     case 'domain':
       if (!Number.isSafeInteger(n) || n < 2)
         throw new SplitnetError(

@@ -43,7 +43,10 @@ test('lockstep host partitions - the lookahead follows fabric.delay (3 us)', (t)
   t.is(plan.lookahead[2]?.[0], 3000);
 });
 
-test('lockstep host partitions - a multi-host run partitioned per host takes no --expect partition count', (t) => {
-  const e = t.throws(() => partitionsValue(3, 'host'));
-  t.regex(e?.message ?? '', /one partition per host/);
+test('lockstep host partitions - --expect partition=n sizes a multi-host run to n hosts; fewer than 2 or more than 64 is refused naming the flag', (t) => {
+  t.deepEqual(partitionsValue(5, 'host'), { path: ['hosts'], value: 5, label: '--expect partition=5 (5 hosts, one partition each)' });
+  for (const n of [1, 65])
+    t.throws(() => partitionsValue(n, 'host'), {
+      message: new RegExp(`^--expect partition=${n}: a multi-host lockstep run has one partition per host, from 2 to 64 hosts$`),
+    });
 });
