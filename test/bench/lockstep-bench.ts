@@ -261,8 +261,9 @@ export async function runLockstepBench(
     console.log('  skipped: no nats-server found (lockstep runs its partitions over a private one)');
     return null;
   }
-  // Per host, a window runs to the next frame across (the trickle's ~500 µs): 20 ms gives each partition some 80 of them.
-  const durationMs = envNumber('BENCH_LOCKSTEP_MS', scenarioFor === perDomainScenario ? 3 : 20);
+  // Per host, a window runs to the next frame across (the trickle's ~500 µs each way). 100 ms, as sim's figure leaves out its
+  // untimed first run: a partition process starts with cold code, which at 20 ms took most of its running time (docs/lockstep.md#how-fast).
+  const durationMs = envNumber('BENCH_LOCKSTEP_MS', scenarioFor === perDomainScenario ? 3 : 100);
   const counts = (process.env['BENCH_LOCKSTEP_PARTITIONS'] ?? '1,2,4').split(',').map(Number);
   const dir = mkdtempSync(join(tmpdir(), 'splitnet-lsbench-'));
   const runs: LockstepBenchRun[] = [];
@@ -331,7 +332,7 @@ export async function runLockstepBench(
         windowToRtt: alone ? null : windowWallUs / rtt,
       });
       console.log(
-        `  ${n} partitions (${sc.label}; lookahead ${lookaheadNs} ns; ${durationMs} ms emulated, ${runningSeconds.toFixed(1)} s running, ${b.wallSeconds.toFixed(1)} s with start-up):`,
+        `  ${n} partition${n === 1 ? '' : 's'} (${sc.label}; ${alone ? 'no lookahead (no neighbour)' : `lookahead ${lookaheadNs} ns`}; ${durationMs} ms emulated, ${runningSeconds.toFixed(1)} s running, ${b.wallSeconds.toFixed(1)} s with start-up):`,
       );
       console.log(
         `    lockstep ${k(rate)} emulated packets per wall second (${speed.toExponential(1)} × real time); sim (${SIM_MS} ms of it) ${k(sim.pps)} (${sim.speed.toFixed(3)} × real time); lockstep / sim ${small(rate / sim.pps)}`,
