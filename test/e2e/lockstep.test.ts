@@ -20,7 +20,8 @@ function files(dir: string): Record<string, string> {
  * `byKey`: the scenario says `runtime: lockstep` itself, so the lockstep run takes no --runtime and the sim run
  * says --runtime sim.
  */
-const cases: { name: string; args: () => string[]; partitions: number; byKey?: true }[] = [
+/** `fewerWindowsThan`: each partition ran fewer windows than that (its neighbours' promises let it skip the rest). */
+const cases: { name: string; args: () => string[]; partitions: number; byKey?: true; fewerWindowsThan?: number }[] = [
   { name: 'the quickstart (3 ms)', args: () => [quickstart, '--duration', '3ms', '--set', 'warmup=1ms'], partitions: 2 },
   { name: 'three guests with 2 queues each and 3 vRSS workers, with netback stalls', args: () => [severalGuests], partitions: 4 },
   {
@@ -49,6 +50,12 @@ const cases: { name: string; args: () => string[]; partitions: number; byKey?: t
     partitions: 3,
   },
   {
+    name: 'two hosts that exchange a trickle beside traffic from outside (cluster-trickle, 6 ms), in fewer windows than a tenth of its 6 000 lookaheads',
+    args: () => [join(root, 'examples/cluster-trickle.yaml'), '--duration', '6ms'],
+    partitions: 2,
+    fewerWindowsThan: 600,
+  },
+  {
     name: 'a scenario file saying runtime: lockstep (the quickstart, 3 ms)',
     args: () => [scenarioFile(`${readFileSync(quickstart, 'utf8')}\nruntime: lockstep\n`), '--duration', '3ms', '--set', 'warmup=1ms'],
     partitions: 2,
@@ -72,8 +79,10 @@ for (const c of cases) {
       runtime: string;
       partitions: string[];
       waitShares: number[];
+      windows: number[];
       slowest: { partition: string; shareOfChecks: number } | null;
     };
+    if (c.fewerWindowsThan !== undefined) for (const w of env.windows) t.true(w < c.fewerWindowsThan, `${w} windows`);
     t.is(env.runtime, 'lockstep');
     t.is(env.partitions.length, c.partitions);
     // How the run went (wall time: in environment.json, not in the result files): each partition's barrier wait, and which was behind.

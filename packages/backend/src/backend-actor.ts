@@ -104,6 +104,14 @@ export class BackendActor implements Actor {
     this.counts = new Uint32Array(cfg.gqWorker.length);
   }
 
+  /**
+   * Lockstep's promises: the bridge forwards a guest's frames (xmit, which the runtime bounds itself) to the NIC;
+   * on scheduled vCPUs a batch whose work is not done waits here (now; its direction is not looked at).
+   */
+  earliestTransmit(now: Nanos): Nanos {
+    return this.pending.length > 0 ? now : Infinity;
+  }
+
   heldPackets(): number {
     // Dedicated cores: work is forwarded at its finish time, so its packets are on the links. Scheduled vCPUs:
     // a batch stays here until its work is done (its descriptors are still taken in the NIC ring).

@@ -245,6 +245,16 @@ export class FrontendActor implements Actor {
     return this.qs.map((q) => q.pending.length);
   }
 
+  /**
+   * Lockstep's promises: a guest with a closed-loop end (TCP, request-response) transmits in reaction to what it
+   * receives, so it may at any moment; an open-loop sender at its next frame (NetfrontTx); a guest that only
+   * receives never (its receive path hands frames to the application, never back to the wire).
+   */
+  earliestTransmit(now: Nanos): Nanos {
+    if (this.tcp !== null) return now;
+    return this.tx === null ? Infinity : this.tx.earliestTransmit(now);
+  }
+
   heldPackets(): number {
     let n = 0;
     for (const q of this.qs) n += q.pending.length;

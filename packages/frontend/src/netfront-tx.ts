@@ -97,6 +97,16 @@ export class NetfrontTx {
     return n;
   }
 
+  /**
+   * The earliest a frame may enter the transmit path from here (Actor.earliestTransmit): now while the qdisc holds
+   * frames (they go as soon as the ring has room), else the open-loop generators' next frame (Infinity: none left).
+   */
+  earliestTransmit(now: Nanos): Nanos {
+    if (this.held() > 0) return now;
+    const next = this.source.peek();
+    return next > now ? next : now;
+  }
+
   report(): TxReport {
     return {
       sent: this.sent,

@@ -113,6 +113,8 @@ export class PartitionEngine {
   private readonly ghostSteps: number[] = [];
   private refused = 0;
   private windows = 0;
+  /** A multi-host run's switch (its ref; −1: none), whose inputs bound what its partition sends (earliestOutputs). */
+  private readonly switchRef: number;
 
   constructor(
     private readonly s: CompiledScenario,
@@ -123,6 +125,7 @@ export class PartitionEngine {
     this.g = g;
     this.plan = plan;
     const owned = plan.partOf.map((p) => p === index);
+    this.switchRef = 'hosts' in g ? g.switchRef : -1;
     this.sentSeq = plan.partitions.map(() => new Map<string, LinkSeq>());
     // The fault plan, as sim makes it; each step is applied in the partition of the actor it acts on (the
     // controller's own log lines, fault-start and fault-end, in the driver domain's).
@@ -252,13 +255,37 @@ export class PartitionEngine {
     this.windows++;
     if (this.warmReports === null && safe === this.s.warmup) this.warmReports = this.reports(safe, false);
     if (this.done) this.finalReports = this.reports(this.s.duration, true);
-    // Every event from now on is at `safe` or later (its own, or what arrives under the promises in force).
+    const earliest = this.earliestOutputs(safe);
     for (const q of this.sendsTo) {
       const sent = this.sentSeq[q] as Map<string, LinkSeq>;
-      this.ports.promise(q, safe + (this.plan.lookahead[this.index]?.[q] ?? Infinity), [...sent.values()]);
+      const la = this.plan.lookahead[this.index]?.[q] ?? Infinity;
+      // Nothing past the run's end matters (and a promise stays a finite number on the wire).
+      this.ports.promise(q, Math.min(earliest(q), this.s.duration) + la, [...sent.values()]);
       sent.clear();
     }
     return true;
+  }
+
+  /**
+   * Per neighbour q: a lower bound on the emulated time of the event at which this partition may next send to q,
+   * once every event before `safe` has run (its promise to q adds the channel's lookahead). Per Xen domain, `safe`
+   * itself: any event may send across (every packet crosses). Per host, from what the actors know (the bound's
+   * argument: docs/lockstep.md#promises): a host sends to the switch only while its NIC takes a guest's frame,
+   * which is not before `transmit` (the earliest pending message carrying a guest's frames, or an actor's own
+   * earliestTransmit); the switch sends to a host only while it takes a frame in — one queued for it (`watched`),
+   * one from this host's NIC (not before `transmit`), or one from another partition (not before the promise in force
+   * from there). A fault step of this partition's not run yet bounds everything by its instant.
+   */
+  private earliestOutputs(safe: Nanos): (q: number) => Nanos {
+    if (this.plan.by !== 'host' || this.switchRef < 0) return () => safe;
+    const b = this.rt.transmitBounds(this.switchRef);
+    const step = this.steps[this.nextStep]?.t ?? Infinity;
+    const transmit = Math.max(safe, Math.min(b.transmit, step));
+    if (this.plan.partOf[this.switchRef] !== this.index) return () => transmit;
+    let inputs = Math.min(b.watched, transmit);
+    for (const p of this.hearsFrom) inputs = Math.min(inputs, this.inForce[p] as Nanos);
+    const atSwitch = Math.max(safe, inputs);
+    return () => atSwitch;
   }
 
   /** The partition's account at the end (call once `done`). */

@@ -12,8 +12,16 @@ function asSent<T>(x: T): T {
   return JSON.parse(JSON.stringify(x)) as T;
 }
 
-/** Run `s` in lockstep with each partition in this process on `transportFor(its index)`; the result is sim's. */
-export async function runLockstepInProcess(s: CompiledScenario, runId: string, transportFor: (partition: number) => Transport): Promise<RunResult> {
+/**
+ * Run `s` in lockstep with each partition in this process on `transportFor(its index)`; the result is sim's.
+ * `onWindows`: the windows each partition ran, in the plan's order.
+ */
+export async function runLockstepInProcess(
+  s: CompiledScenario,
+  runId: string,
+  transportFor: (partition: number) => Transport,
+  onWindows?: (windows: readonly number[]) => void,
+): Promise<RunResult> {
   const samples = new Map<Nanos, PartitionShot[]>();
   const wires: PartitionWire[] = [];
   const first = new PartitionWire(s, runId, 0, transportFor(0), (t, reports) => record(0, t, reports));
@@ -28,5 +36,6 @@ export async function runLockstepInProcess(s: CompiledScenario, runId: string, t
   for (const w of wires) w.start();
   await Promise.all(wires.map((w) => w.done));
   for (const w of wires) w.close();
+  onWindows?.(wires.map((w) => w.engine.final().windows));
   return mergeRun(s, { plan: first.engine.plan, samples, finals: wires.map((w) => asSent(w.engine.final())) });
 }

@@ -53,6 +53,14 @@ export interface Actor {
    */
   fault?(cmd: FaultCommand, now: Nanos, fx: Effects): void;
   timer(tag: number, now: Nanos, fx: Effects): void;
+  /**
+   * Lockstep's promises (docs/lockstep.md#promises): a lower bound on the emulated time at which this actor may next
+   * create a frame that leaves its host (a guest's transmitted frame) or pass one on, given only inputs that do not
+   * carry such frames — the transmit path's messages (`txPacketsIn` > 0) the runtime bounds itself. `now` when it
+   * holds such a frame, or reacts to other inputs by transmitting (a TCP or request-response end); Infinity when it
+   * will create none on its own. Absent: `now` (it may at any moment), which is always safe.
+   */
+  earliestTransmit?(now: Nanos): Nanos;
   /** Packets this actor currently holds (queued, in rings, awaiting interrupt) for the accounting invariant. */
   heldPackets(): number;
   /** Cumulative counters at time t (≥ its last input); `final` adds bulky parts such as histograms. */

@@ -204,6 +204,14 @@ export class NicActor implements Actor {
   }
 
   /** Frames currently held in hardware rings (arrived, not yet handed to the driver; those in the driver's hands travel in messages). */
+  /**
+   * Lockstep's promises: the NIC sends a frame to the switch only while it takes a TX descriptor (txpost, which the
+   * runtime bounds itself), at the time its last bit leaves; on its own, never.
+   */
+  earliestTransmit(): Nanos {
+    return Infinity;
+  }
+
   heldPackets(): number {
     let n = 0;
     for (const h of this.hw) n += h.ring.length;

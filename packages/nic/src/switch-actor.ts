@@ -77,6 +77,14 @@ export class SwitchActor implements Actor {
 
   start(): void {}
 
+  /**
+   * Lockstep's promises: the switch sends a frame toward a NIC only while it takes one in (uplink), at its port's
+   * departure time; on its own, never (the partition bounds its inputs: partition-engine.ts).
+   */
+  earliestTransmit(): Nanos {
+    return Infinity;
+  }
+
   /** Frames queued in output ports (waiting or being serialized). */
   heldPackets(): number {
     let n = 0;

@@ -177,6 +177,22 @@ export class EventQueue {
     }
   }
 
+  /**
+   * The earliest time among pending messages to `target` or carrying a guest's frames (txCarried > 0), each
+   * separately (Infinity: none). Lockstep's promises (partition-engine.ts): a scan, once per window.
+   */
+  earliestTxAndFor(target: number): { readonly tx: Nanos; readonly target: Nanos } {
+    let tx = Infinity;
+    let at = Infinity;
+    for (let i = 0; i < this.count; i++) {
+      const slot = this.heap[i] as number;
+      const t = this.time[slot] as number;
+      if (t < tx && (this.txCarried[slot] as number) > 0) tx = t;
+      if (t < at && this.target[slot] === target) at = t;
+    }
+    return { tx, target: at };
+  }
+
   /** Visit every pending message (for accounting of packets on links). */
   forEachMessage(fn: (m: Message) => void): void {
     for (let i = 0; i < this.count; i++) {

@@ -213,6 +213,28 @@ export class SimRuntime {
     return true;
   }
 
+  /**
+   * Lockstep's promises (docs/lockstep.md#promises): a lower bound on the time of the next event at which an actor
+   * of this partition may pass on a guest's frame toward the wire — the earliest pending message that carries such
+   * frames, and each owned actor's `earliestTransmit` (absent: now) — and, for actor `watch` (the switch), the
+   * earliest pending message to it. Never before now. Events waiting for a paused actor run at its resume, which
+   * may be now: with any, now.
+   */
+  transmitBounds(watch: ActorRef): { readonly transmit: Nanos; readonly watched: Nanos } {
+    const now = this._now;
+    if (this.deferred.length > 0) return { transmit: now, watched: now };
+    const q = this.queue.earliestTxAndFor(watch);
+    let t = q.tx;
+    const owned = this.owned;
+    for (let a = 0; a < this.actors.length && t > now; a++) {
+      if ((owned !== null && owned[a] !== true) || this.down[a] === true) continue;
+      const actor = this.actors[a] as Actor;
+      const e = actor.earliestTransmit === undefined ? now : actor.earliestTransmit(now);
+      if (e < t) t = e;
+    }
+    return { transmit: t > now ? t : now, watched: q.target > now ? q.target : now };
+  }
+
   /** The time of the earliest pending event (Infinity when none). */
   nextEventTime(): Nanos {
     return this.queue.peekTime();

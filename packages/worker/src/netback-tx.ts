@@ -164,6 +164,11 @@ export class NetbackTx {
     return n;
   }
 
+  /** Whether it holds no guest frame: none in published requests not taken yet, none in a poll whose work is not done, no work pending. */
+  idle(): boolean {
+    return this.held() === 0 && this.work.length === 0;
+  }
+
   report(): TxReport {
     let notifies = 0;
     let responses = 0;

@@ -338,6 +338,14 @@ export class WorkerActor implements Actor {
     return this.qs.map((q) => q.stats);
   }
 
+  /**
+   * Lockstep's promises: netback's TX side passes on the frames a guest posted (txreq, which the runtime bounds
+   * itself) and those it holds (now); its receive side never sends a frame toward the wire.
+   */
+  earliestTransmit(now: Nanos): Nanos {
+    return this.tx === null || this.tx.idle() ? Infinity : now;
+  }
+
   heldPackets(): number {
     let n = this.pass?.batch ? this.pass.batch.count - this.pass.published : 0;
     for (const q of this.qs) n += q.waiting;

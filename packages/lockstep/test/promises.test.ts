@@ -1,0 +1,108 @@
+// Lockstep's promises per host: what a partition promises its neighbours from what its actors know, and that a run of hosts that exchange little skips windows and stays sim's.
+import test from 'ava';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runSim } from '@splitnet/controller';
+import type { Nanos } from '@splitnet/model';
+import { writeResults } from '@splitnet/results';
+import type { RunResult } from '@splitnet/results';
+import { compileScenarioText, loadScenarioFile } from '@splitnet/scenario';
+import type { CompiledScenario } from '@splitnet/scenario';
+import { MemoryBus } from '@splitnet/transport';
+import { PartitionEngine, runLockstepInProcess } from '../src/index.js';
+
+const root = new URL('../../../../', import.meta.url).pathname;
+const FILES = ['summary.json', 'metrics.jsonl', 'events.jsonl', 'latency.json'];
+const US = 1000;
+
+/** Two hosts of two guests, traffic from outside into each; `cross` lines between them. */
+function twoHosts(cross: string): CompiledScenario {
+  return compileScenarioText(
+    `
+name: promises
+seed: 3
+duration: 4ms
+warmup: 1ms
+hosts: 2
+fabric: { delay: 1us }
+topology: { link: 10Gbps, vms: { count: 2, queues: 1 }, workers: 1 }
+traffic:
+  - { name: in-h0, to: h0.vm.0, rate: 2Gbps, flows: 2, size: 1518 }
+  - { name: in-h1, to: h1.vm.0, rate: 2Gbps, flows: 2, size: 1518 }
+${cross}
+`,
+    '<promises>',
+    {},
+  );
+}
+
+/** A partition's engine that records its promises (to, promise). */
+function engine(s: CompiledScenario, index: number): { e: PartitionEngine; promises: [number, Nanos][] } {
+  const promises: [number, Nanos][] = [];
+  const e = new PartitionEngine(s, index, { send: () => {}, promise: (to, p) => promises.push([to, p]), sample: () => {} });
+  return { e, promises };
+}
+
+test('lockstep promises - a host whose guests only receive promises the end of the run plus the lookahead: it never holds the switch back', (t) => {
+  const s = twoHosts('  - { name: one-way, from: h0.vm.1, to: h1.vm.1, protocol: udp, rate: 24Mbps, flows: 1, size: 1518 }');
+  const { e, promises } = engine(s, 1);
+  t.true(e.advance());
+  t.is(e.reached, 1 * US); // before any promise: the lookahead
+  t.deepEqual(promises, [[0, s.duration + 1 * US]]);
+});
+
+test('lockstep promises - an open-loop sender\'s host promises its next frame plus the lookahead, far beyond its time plus the lookahead', (t) => {
+  const s = twoHosts('  - { name: back, from: h1.vm.1, to: h0.vm.1, protocol: udp, rate: 24Mbps, flows: 1, size: 1518 }');
+  const { e, promises } = engine(s, 1);
+  e.advance();
+  const [[to, p]] = promises as [[number, Nanos]];
+  t.is(to, 0);
+  // 24 Mbit/s of 1518-byte frames: one every ~506 µs, the first at some phase within the first interval.
+  t.true(p > 50 * (e.reached + 1 * US) && p <= 507 * US + 1 * US, `promise ${p} ns`);
+});
+
+test('lockstep promises - a host with a TCP end promises only its time plus the lookahead (it may answer any frame at once)', (t) => {
+  const s = twoHosts('  - { name: tcp, from: h0.vm.1, to: h1.vm.1, flows: 1, tcp: { cc: cubic } }');
+  const { e, promises } = engine(s, 1);
+  e.advance();
+  t.deepEqual(promises, [[0, e.reached + 1 * US]]);
+});
+
+test('lockstep promises - the switch\'s partition promises a host no later than the promise it heard from the other plus the port delay', (t) => {
+  const s = twoHosts('  - { name: back, from: h1.vm.1, to: h0.vm.1, protocol: udp, rate: 24Mbps, flows: 1, size: 1518 }');
+  const { e, promises } = engine(s, 0);
+  e.advance(); // up to the lookahead: host 1's first frame may still come
+  t.deepEqual(promises, [[1, 2 * US]]);
+  e.promise(1, 300 * US, []);
+  e.advance(); // up to 300 µs; host 0's guests only receive, so what host 1 said bounds the switch
+  t.is(e.reached, 300 * US);
+  t.deepEqual(promises[1], [1, 301 * US]);
+});
+
+function files(r: RunResult): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'splitnet-promises-'));
+  writeResults(dir, '', {}, r);
+  return Object.fromEntries(FILES.map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+}
+
+const trickles: { name: string; scenario: () => CompiledScenario }[] = [
+  { name: 'cluster-trickle.yaml (2 hosts, a trickle each way), 6 ms', scenario: () => loadScenarioFile(join(root, 'examples/cluster-trickle.yaml'), { duration: '6ms' }) },
+  {
+    name: 'cluster-trickle.yaml with 4 hosts (two only receive from outside), 4 ms',
+    scenario: () => loadScenarioFile(join(root, 'examples/cluster-trickle.yaml'), { duration: '4ms', overrides: ['hosts=4'] }),
+  },
+];
+
+for (const c of trickles) {
+  test(`lockstep promises - ${c.name}: fewer than a tenth of the lookaheads are windows, and the four result files are sim's`, async (t) => {
+    const s = c.scenario();
+    const bus = new MemoryBus();
+    let windows: readonly number[] = [];
+    const ls = files(await runLockstepInProcess(s, 'promises-test', (i) => bus.connect(`partition ${i}`), (w) => (windows = w)));
+    const sim = files(runSim(s));
+    for (const f of FILES) t.is(ls[f], sim[f], f);
+    const lookaheads = s.duration / (1 * US);
+    for (const w of windows) t.true(w < lookaheads / 10, `${w} windows for ${lookaheads} lookaheads`);
+  });
+}
