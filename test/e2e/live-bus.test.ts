@@ -67,11 +67,12 @@ test.serial(
     let server: NatsServerHandle = await startNatsServer();
     const runId = `bus2-${process.pid}`;
     const out = join(tmp(), 'run');
-    // 300 ms emulated = 30 s of wall time at TDF 100.
-    const r = started(['run', scenarioFile(scenario('300ms')), '--runtime', 'live', '--nats', server.url, '--run-id', runId, '--out', out]);
+    // 150 ms emulated = 15 s of wall time at TDF 100: the outage (from 4 s, about 3 s long) ends about 8 s before
+    // the run does, time enough for every client to reconnect and the run to go on to its end.
+    const r = started(['run', scenarioFile(scenario('150ms')), '--runtime', 'live', '--nats', server.url, '--run-id', runId, '--out', out]);
     try {
       await runStarted(out);
-      // Past the warm-up (30 ms emulated = 3 s of wall time), so that the outage falls in the measured window.
+      // Past the warm-up (a tenth of the duration: 15 ms emulated = 1.5 s of wall time), so that the outage falls in the measured window.
       const epoch = epochOf(out);
       await waitFor('the warm-up to end', () => Date.now() > epoch + 4000);
       const port = server.port;

@@ -12,6 +12,10 @@ import type { ActorReport } from '@splitnet/model';
 import { cli, completed, eventsOf, peekSealed, processesOf, root, run, scenarioFile, tmp, twoByTwo, waitFor } from './live-helpers.js';
 import type { LoggedEvent, Ran } from './live-helpers.js';
 
+/** twoByTwo in sim (`--json`): the one reference run that the tests comparing with sim share (sim is deterministic). */
+let twoByTwoSimRun: Promise<Ran> | undefined;
+const twoByTwoSim = (): Promise<Ran> => (twoByTwoSimRun ??= run(['run', scenarioFile(twoByTwo), '--out', join(tmp(), 'sim'), '--json']));
+
 test.serial('live - a 2-VM, 2-queue, 2-worker run as separate processes over NATS: results, invariant, nothing left behind', async (t) => {
   const out = join(tmp(), 'run');
   const runId = `t1-${process.pid}`;
@@ -64,7 +68,7 @@ test.serial(
 
 test.serial('live - agrees with sim on throughput (5%) and virtual interrupt rate (10%)', async (t) => {
   const file = scenarioFile(twoByTwo);
-  const sim = await run(['run', file, '--out', join(tmp(), 'sim'), '--json']);
+  const sim = await twoByTwoSim();
   const live = await run(['run', file, '--runtime', 'live', '--out', join(tmp(), 'live'), '--json']);
   t.is(sim.code, 0, sim.stderr);
   // Valid or not (see completed): the figures below are what is compared.
@@ -233,7 +237,7 @@ test.serial(
     const file = scenarioFile(twoByTwo);
     const runId = `t1d-${process.pid}`;
     const out = join(tmp(), 'domains');
-    const sim = await run(['run', file, '--out', join(tmp(), 'sim'), '--json']);
+    const sim = await twoByTwoSim();
     const live = await run(['run', file, '--runtime', 'live', '--processes', 'per-domain', '--run-id', runId, '--out', out, '--json']);
     t.is(sim.code, 0, sim.stderr);
     t.true(completed(live), live.stderr);
@@ -487,7 +491,7 @@ test.serial(
   'live - the driver (NIC + back end) killed mid-run (SIGKILL) resumes the wire where it is: emitted stays exact, traffic flows again, nothing is replayed',
   async (t) => {
     const file = scenarioFile(twoByTwo);
-    const sim = await run(['run', file, '--out', join(tmp(), 'sim'), '--json']);
+    const sim = await twoByTwoSim();
     t.is(sim.code, 0, sim.stderr);
     const runId = `t9-${process.pid}`;
     const out = join(tmp(), 'kill-driver');

@@ -1,4 +1,4 @@
-// Loaded by ava before each test file (package.json, "ava"."require"): nats-servers the file's process started directly are killed when it exits, however it ends.
+// Loaded by ava before each test file (ava.config.js, "require"): nats-servers the file's process started directly are killed when it exits, however it ends.
 //
 // The launcher (@splitnet/transport/nats-server) installs no process-wide hooks: ending what a process started is the
 // job of whoever owns the process (the CLI's lifetime.ts; here, the test harness). A test stops its servers itself;

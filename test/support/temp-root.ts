@@ -1,4 +1,4 @@
-// Loaded by ava before each test file (package.json, "ava"."require"): everything the file and the processes it starts
+// Loaded by ava before each test file (ava.config.js, "require"): everything the file and the processes it starts
 // write to the temporary directory goes under one directory of its own, removed when the file's process exits.
 //
 // Tests make temporary directories for scenarios, results, logs, certificates and docker bind mounts (hundreds per run

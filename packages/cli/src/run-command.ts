@@ -571,7 +571,7 @@ export function defineRunCommand(program: Command, lifetime: ProcessLifetime): v
     )
     .option(
       '--ready-timeout <time|auto>',
-      'live: how long to wait for every actor process to be ready, e.g. 90s (live.readyTimeout; default auto: 30 s + 3 s per actor process per core)',
+      'live: how long to wait for every actor process to be ready, e.g. 90s (live.readyTimeout; default auto: 30 s + 3 s per actor process per core); below 30s it also bounds the wait for an unreachable NATS',
     )
     .option(
       '--processes <per-actor|per-domain>',

@@ -71,7 +71,7 @@ export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<L
   try {
     // Inside the try: a placement that fails or is interrupted half-way still removes what it started.
     const nats = await place(s, o);
-    const bus = await connect(nats, o);
+    const bus = await connect(s, nats, o);
     const control = new ControlPlane(o.runId, newNonce(), bus, new Subjects(o.runId));
     // The actors' orphan guard: they exit when this heartbeat stops while their connection is up.
     const stopBeating = beatAsController(control, () => 0);
@@ -131,10 +131,17 @@ async function place(s: CompiledScenario, o: LiveRunOptions): Promise<NatsAccess
   return nats;
 }
 
-/** connect: the controller's own connection to the run's NATS (the server may still be starting: retried for 30 s). */
-async function connect(nats: NatsAccess, o: LiveRunOptions): Promise<Transport> {
+/** How long the controller retries a NATS server that does not answer (it may still be starting: a container, a compose service). */
+const NATS_WAIT_MS = 30_000;
+
+/**
+ * connect: the controller's own connection to the run's NATS, retried for NATS_WAIT_MS — or for the ready wait
+ * (live.readyTimeout, --ready-timeout) when that is shorter: a run that must be ready sooner cannot wait longer
+ * for its bus. (`auto` is never shorter: the default wait stays 30 s.)
+ */
+async function connect(s: CompiledScenario, nats: NatsAccess, o: LiveRunOptions): Promise<Transport> {
   const bus = await connectPatiently(nats.url, `splitnet ${o.runId} controller`, {
-    waitMs: 30_000,
+    waitMs: Math.min(NATS_WAIT_MS, o.readyTimeoutMs ?? readyTimeoutMs(s, 0, 1)),
     ...((nats.login ?? o.credentials) ? { credentials: nats.login ?? o.credentials } : {}),
     log: (m) => o.logger.warn(m),
     ...(o.signal ? { signal: o.signal } : {}),

@@ -1,0 +1,45 @@
+// The test runner's configuration (here rather than in package.json because only a config file can order the test files): which files, two at a time, the longest first.
+
+/**
+ * The e2e files that take longest on a fresh 2-core machine (wall time of the file in /tmp/ci2.log-style runs, the
+ * docker image build of its before hook included), longest first. They start first, so that the two lanes of
+ * `concurrency: 2` end together on short files instead of one lane waiting alone for a long docker file started last.
+ * Every file not named here starts after them, in path order.
+ */
+const LONGEST_FIRST = [
+  'docker-placement', // ~165 s serial, plus the image build
+  'live', // ~180 s serial
+  'live-agreement', // ~135 s serial
+  'faults-live', // ~125 s serial
+  'compose', // ~90 s serial, plus the bases and the image
+  'forged-traffic', // ~100 s serial
+  'docker-agreement', // ~70 s, plus the image build
+  'faults-docker', // ~70 s serial, plus the image build
+  'lockstep', // ~55 s
+  'live-bus', // ~45 s serial
+  'live-budget', // ~35 s
+  'lockstep-join', // ~30 s, plus the image build
+  'nats-cluster', // ~30 s, plus the nats base
+  'swarm', // ~20 s, plus the image build
+  'cli-bad-input',
+  'live-orphans',
+  'cli',
+];
+
+/** Where `file` (an absolute path) comes in LONGEST_FIRST; files not named come after all of them. */
+function rank(file) {
+  const i = LONGEST_FIRST.findIndex((name) => file.endsWith(`/test/dist/e2e/${name}.test.js`));
+  return i === -1 ? LONGEST_FIRST.length : i;
+}
+
+export default {
+  files: ['packages/*/dist/test/**/*.test.js', 'test/dist/**/*.test.js'],
+  timeout: '120s',
+  workerThreads: false,
+  // Two test files at a time on the 2-core CI machine: most e2e files spend their time waiting on wall-clock live
+  // runs (TDF 100–4000) and docker, so a second file fills the idle core. The live tests' lag bounds are set for a
+  // load average of 12 (test/e2e/live-helpers.ts, docker-agreement.test.ts).
+  concurrency: 2,
+  sortTestFiles: (a, b) => rank(a) - rank(b) || a.localeCompare(b, [], { numeric: true }),
+  require: ['./test/dist/support/temp-root.js', './test/dist/support/reap-servers.js'],
+};
