@@ -251,7 +251,9 @@ function simRate(sc: LockstepBenchScenario): { readonly pps: number; readonly sp
  * BENCH_LOCKSTEP_PARTITIONS: default 1,2,4). Null, with a line, when there is no nats-server.
  */
 export async function runLockstepBench(
-  scenarioFor: (partitions: number) => LockstepBenchScenario | string = process.env['BENCH_LOCKSTEP_SCENARIO'] === 'domain' ? perDomainScenario : perHostScenario,
+  scenarioFor: (partitions: number) => LockstepBenchScenario | string = process.env['BENCH_LOCKSTEP_SCENARIO'] === 'domain'
+    ? perDomainScenario
+    : perHostScenario,
 ): Promise<LockstepBenchRecord | null> {
   console.log('');
   console.log('splitnet lockstep benchmark — lockstep against its floor (issue 24 §3)');

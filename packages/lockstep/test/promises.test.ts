@@ -52,7 +52,7 @@ test('lockstep promises - a host whose guests only receive promises the end of t
   t.deepEqual(promises, [[0, s.duration + 1 * US]]);
 });
 
-test('lockstep promises - an open-loop sender\'s host promises its next frame plus the lookahead, far beyond its time plus the lookahead', (t) => {
+test("lockstep promises - an open-loop sender's host promises its next frame plus the lookahead, far beyond its time plus the lookahead", (t) => {
   const s = twoHosts('  - { name: back, from: h1.vm.1, to: h0.vm.1, protocol: udp, rate: 24Mbps, flows: 1, size: 1518 }');
   const { e, promises } = engine(s, 1);
   e.advance();
@@ -69,7 +69,7 @@ test('lockstep promises - a host with a TCP end promises only its time plus the 
   t.deepEqual(promises, [[0, e.reached + 1 * US]]);
 });
 
-test('lockstep promises - the switch\'s partition promises a host no later than the promise it heard from the other plus the port delay', (t) => {
+test("lockstep promises - the switch's partition promises a host no later than the promise it heard from the other plus the port delay", (t) => {
   const s = twoHosts('  - { name: back, from: h1.vm.1, to: h0.vm.1, protocol: udp, rate: 24Mbps, flows: 1, size: 1518 }');
   const { e, promises } = engine(s, 0);
   e.advance(); // up to the lookahead: host 1's first frame may still come
@@ -87,7 +87,10 @@ function files(r: RunResult): Record<string, string> {
 }
 
 const trickles: { name: string; scenario: () => CompiledScenario }[] = [
-  { name: 'cluster-trickle.yaml (2 hosts, a trickle each way), 6 ms', scenario: () => loadScenarioFile(join(root, 'examples/cluster-trickle.yaml'), { duration: '6ms' }) },
+  {
+    name: 'cluster-trickle.yaml (2 hosts, a trickle each way), 6 ms',
+    scenario: () => loadScenarioFile(join(root, 'examples/cluster-trickle.yaml'), { duration: '6ms' }),
+  },
   {
     name: 'cluster-trickle.yaml with 4 hosts (two only receive from outside), 4 ms',
     scenario: () => loadScenarioFile(join(root, 'examples/cluster-trickle.yaml'), { duration: '4ms', overrides: ['hosts=4'] }),
@@ -99,7 +102,14 @@ for (const c of trickles) {
     const s = c.scenario();
     const bus = new MemoryBus();
     let windows: readonly number[] = [];
-    const ls = files(await runLockstepInProcess(s, 'promises-test', (i) => bus.connect(`partition ${i}`), (w) => (windows = w)));
+    const ls = files(
+      await runLockstepInProcess(
+        s,
+        'promises-test',
+        (i) => bus.connect(`partition ${i}`),
+        (w) => (windows = w),
+      ),
+    );
     const sim = files(runSim(s));
     for (const f of FILES) t.is(ls[f], sim[f], f);
     const lookaheads = s.duration / (1 * US);
