@@ -85,6 +85,12 @@ export class BackendActor implements Actor {
   private readonly counts: Uint32Array;
   private readonly touched: number[] = [];
   private readonly parts: (MutableBatch | undefined)[] = [];
+  /** split's scratch: each frame's key and part, and the parts' keys, sizes and batches (grown as needed, never shrunk). */
+  private readonly splitKeys: number[] = [];
+  private readonly partOf: number[] = [];
+  private readonly partKeys: number[] = [];
+  private readonly partCounts: number[] = [];
+  private readonly partBatches: (MutableBatch | undefined)[] = [];
 
   /** Where this actor's packet batches come from and go back to. */
   private readonly pool: BatchPool;
@@ -275,19 +281,25 @@ export class BackendActor implements Actor {
       return;
     }
     // Keys: a guest queue (≥ 0) for a frame to a guest, −1 − the NIC TX queue for one to the wire.
-    const key = (i: number): number => {
+    const keys = this.splitKeys;
+    const flowGq = this.cfg.flowGq;
+    for (let i = 0; i < b.count; i++) {
       const f = b.flow[i] as number;
-      return (tx.flowReceiver[f] as number) >= 0 ? (this.cfg.flowGq[f] as number) : -1 - (tx.flowNicQueue[f] ?? 0);
-    };
-    this.split(b, key, (k, part) => {
+      keys[i] = (tx.flowReceiver[f] as number) >= 0 ? (flowGq[f] as number) : -1 - (tx.flowNicQueue[f] ?? 0);
+    }
+    const n = this.split(b);
+    for (let j = 0; j < n; j++) {
+      const k = this.partKeys[j] as number;
+      const part = this.partBatches[j] as MutableBatch;
+      this.partBatches[j] = undefined;
       if (k < 0) {
         fx.send(this.cfg.nic, { kind: 'txpost', nicQueue: -1 - k, batch: part }, at);
-        return;
+        continue;
       }
       this.toGuests += part.count;
       for (let i = 0; i < part.count; i++) this.toGuestsBytes += part.len[i] as number;
       this.sendTo(k, part, at, fx);
-    });
+    }
   }
 
   /**
@@ -327,11 +339,16 @@ export class BackendActor implements Actor {
   /** The freed skbs' zero-copy callbacks (xenvif_zerocopy_callback): each sending vif queue's slots go to its dealloc. */
   private deallocate(b: PacketBatch, at: Nanos, fx: Effects): void {
     const tx = this.cfg.tx as BackendTx;
-    const key = (i: number): number => {
+    const keys = this.splitKeys;
+    for (let i = 0; i < b.count; i++) {
       const f = b.flow[i] as number;
-      return (tx.flowVm[f] as number) * 65536 + (tx.flowGuestQueue[f] as number);
-    };
-    this.split(b, key, (k, part) => {
+      keys[i] = (tx.flowVm[f] as number) * 65536 + (tx.flowGuestQueue[f] as number);
+    }
+    const n = this.split(b);
+    for (let j = 0; j < n; j++) {
+      const k = this.partKeys[j] as number;
+      const part = this.partBatches[j] as MutableBatch;
+      this.partBatches[j] = undefined;
       const vm = Math.floor(k / 65536);
       const queue = k % 65536;
       let slots = 0;
@@ -339,35 +356,51 @@ export class BackendActor implements Actor {
       const worker = tx.vifWorker[vm]?.[queue];
       if (worker !== undefined) fx.send(worker, { kind: 'dealloc', vm, queue, frames: part.count, slots }, at);
       this.pool.release(part);
-    });
+    }
   }
 
-  /** Split a batch into runs by key, keeping order within each key; `send` gets each part (it owns it). */
-  private split(b: PacketBatch, keyOf: (i: number) => number, send: (key: number, part: PacketBatch) => void): void {
+  /**
+   * Split a batch into runs by the keys in `splitKeys[0, count)`, keeping order within each key: returns the number
+   * of parts, whose keys (in the order first seen) and batches (owned by the caller) are in `partKeys` and
+   * `partBatches`. Reused arrays, not a Map and closures per batch: a guest's ACKs come here a few at a time.
+   */
+  private split(b: PacketBatch): number {
     const n = b.count;
     if (n === 0) {
       this.pool.release(b);
-      return;
+      return 0;
     }
-    const keys: number[] = [];
-    const counts = new Map<number, number>();
+    const keys = this.splitKeys;
+    const partKeys = this.partKeys;
+    const partCounts = this.partCounts;
+    const of = this.partOf;
+    let parts = 0;
+    let j = 0;
     for (let i = 0; i < n; i++) {
-      const k = keyOf(i);
-      const c = counts.get(k);
-      if (c === undefined) keys.push(k);
-      counts.set(k, (c ?? 0) + 1);
+      const k = keys[i] as number;
+      // Runs of one key are the common case: look at the last frame's part first.
+      if (partKeys[j] !== k || j >= parts) {
+        j = 0;
+        while (j < parts && partKeys[j] !== k) j++;
+      }
+      if (j === parts) {
+        partKeys[parts] = k;
+        partCounts[parts] = 0;
+        parts++;
+      }
+      partCounts[j] = (partCounts[j] as number) + 1;
+      of[i] = j;
     }
-    if (keys.length === 1) {
-      send(keys[0] as number, b);
-      return;
+    if (parts === 1) {
+      this.partBatches[0] = b as MutableBatch;
+      return 1;
     }
-    const parts = new Map<number, MutableBatch>();
-    for (const k of keys) parts.set(k, this.pool.take(counts.get(k) as number));
+    for (let j = 0; j < parts; j++) this.partBatches[j] = this.pool.take(partCounts[j] as number);
     for (let i = 0; i < n; i++) {
-      const part = parts.get(keyOf(i)) as MutableBatch;
+      const part = this.partBatches[of[i] as number] as MutableBatch;
       copyPacket(b, i, part, part.count++);
     }
     this.pool.release(b);
-    for (const k of keys) send(k, parts.get(k) as MutableBatch);
+    return parts;
   }
 }

@@ -204,13 +204,13 @@ export class ClosedLoopEnds {
   report(now: Nanos, final: boolean): ClosedLoopEndReport[] {
     return this.ends.map((e) => {
       const rr = e.client === null ? {} : { rr: { ...e.client.summary(now), latencyCdf: final ? latencyCdf(e.client) : [] } };
-      const sent = e.ep.stats.summary(now);
+      const sent = e.ep.stats.summary(now, final);
       return {
         flow: e.f.flow,
         side: this.side,
         active: e.active,
         workload: e.f.spec.workload,
-        sent: final ? sent : { ...sent, cwnd: [] },
+        sent,
         delivered: e.delivered,
         pureAcks: e.pureAcks,
         startedAt: e.startedAt < 0 ? e.f.start : e.startedAt,

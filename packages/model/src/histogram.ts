@@ -175,9 +175,25 @@ export class LatencyHistogram {
     const rank = Math.max(1, Math.ceil((p / 100) * this.total));
     const from = this.indexOf(this.lowest);
     const to = this.indexOf(this.highest);
+    const counts = this.counts;
+    if (p > 50) {
+      // The same bucket found from the top: the lowest i whose count up to it reaches the rank, where the count up
+      // to i is the total less the counts above i (whole numbers below 2^53: exact). A tail percentile, a run's p99,
+      // lies near max, and a sample's report asks for one per TCP flow.
+      let above = counts[to] ?? 0;
+      let found = -1;
+      for (let i = to - 1; i >= from; i--) {
+        if (this.total - above < rank) break;
+        found = i;
+        above += counts[i] ?? 0;
+      }
+      if (found < 0) return this.highest;
+      const v = bucketHighest(found);
+      return v < this.lowest ? this.lowest : v;
+    }
     let seen = 0;
     for (let i = from; i < to; i++) {
-      seen += this.counts[i] ?? 0;
+      seen += counts[i] ?? 0;
       if (seen >= rank) {
         const v = bucketHighest(i);
         return v < this.lowest ? this.lowest : v;

@@ -226,3 +226,29 @@ test('histogram - valueBuckets lists non-empty buckets in value order, each hold
     );
   t.deepEqual(b[0], [5, 5, 2]);
 });
+
+test('histogram - every percentile is the rank-th sample value rounded up to its bucket, whichever end the search starts from', (t) => {
+  // Skewed samples (most near 10 µs, a tail to 5 ms): a percentile above 50 is searched from the top, one below from the bottom.
+  const h = new LatencyHistogram();
+  const values: number[] = [];
+  let x = 12345;
+  for (let i = 0; i < 5000; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const v = i % 97 === 0 ? 10_000 + (x % 5_000_000) : 10_000 + (x % 3_000);
+    values.push(v);
+    h.record(v);
+  }
+  values.sort((a, b) => a - b);
+  const probe = new LatencyHistogram();
+  for (const p of [1, 10, 49.9, 50, 50.1, 75, 90, 99, 99.9, 99.99]) {
+    const rank = Math.max(1, Math.ceil((p / 100) * values.length));
+    const v = values[rank - 1] as number;
+    // The rank-th value's bucket's highest value (the histogram of that value alone reports it at p 100 … unless it is max).
+    probe.reset();
+    probe.record(v);
+    probe.record(Number.MAX_SAFE_INTEGER / 4);
+    const highest = probe.percentile(50);
+    const expected = v === values[values.length - 1] ? v : Math.min(highest, values[values.length - 1] as number);
+    t.is(h.percentile(p), expected, `p${p}`);
+  }
+});

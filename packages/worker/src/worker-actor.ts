@@ -575,15 +575,22 @@ export class WorkerActor implements Actor {
       this.pool.release(b);
       return;
     }
-    const hash = this.cfg.skbHash;
-    for (let k = 0; k < b.count; k++) {
-      const flow = b.flow[k] as number;
-      const seq = b.seq[k] as number;
-      const len = b.len[k] as number;
-      const at = b.emittedAt[k] as number;
-      const tcp = tcpEntry(b.tcp, k);
-      if (q.txStopped) q.qdisc.enqueue({ flow, seq, len, emittedAt: at, enqueuedAt: now, ...(tcp === undefined ? {} : { tcp }) }, hash[flow] ?? 0);
-      else this.startXmit(q, flow, seq, len, at, tcp);
+    const whole = q.txStopped ? -1 : this.backlogAfter(q, b);
+    if (whole >= 0) {
+      // Every packet fits under rx_queue_max (the bound is checked before each): the batch joins the queue in one copy.
+      q.backlog.pushBatch(b);
+      q.backlogBytes = whole;
+    } else {
+      const hash = this.cfg.skbHash;
+      for (let k = 0; k < b.count; k++) {
+        const flow = b.flow[k] as number;
+        const seq = b.seq[k] as number;
+        const len = b.len[k] as number;
+        const at = b.emittedAt[k] as number;
+        const tcp = tcpEntry(b.tcp, k);
+        if (q.txStopped) q.qdisc.enqueue({ flow, seq, len, emittedAt: at, enqueuedAt: now, ...(tcp === undefined ? {} : { tcp }) }, hash[flow] ?? 0);
+        else this.startXmit(q, flow, seq, len, at, tcp);
+      }
     }
     this.pool.release(b);
     if (q.backlog.length > q.stats.maxBacklog) q.stats.maxBacklog = q.backlog.length;
@@ -599,6 +606,20 @@ export class WorkerActor implements Actor {
    */
   private releaseOrigin(b: PacketBatch, now: Nanos, fx: Effects, o: TxOrigin): void {
     zerocopyRelease(b, o, (worker, msg) => fx.send(worker, msg, now));
+  }
+
+  /**
+   * The queue's bytes once startXmit took every packet of b, when it would (the queue below rx_queue_max before each
+   * of them: none is dropped and the vif's transmit queue does not stop); −1 when it would not.
+   */
+  private backlogAfter(q: QueueState, b: PacketBatch): number {
+    const max = this.cfg.rxQueueBytes;
+    let bytes = q.backlogBytes;
+    for (let k = 0; k < b.count; k++) {
+      if (bytes >= max) return -1;
+      bytes += (b.len[k] as number) - ETH_FCS_LEN;
+    }
+    return bytes;
   }
 
   /**
