@@ -3,7 +3,7 @@ import { deriveSeed, SplitnetError } from '@splitnet/model';
 import type { ActorReport, Nanos } from '@splitnet/model';
 import type { SimRuntime } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
-import { combine, combineFabric, fabricBalance, summarize, summarizeFabric, withTxBalance } from '@splitnet/results';
+import { combine, coresOnHost, fabricBalance, summarize, summarizeFabric, withTxBalance } from '@splitnet/results';
 import type { Accounting, FabricSnapshot, HostSummary, PacketCapture, Snapshot, Summary } from '@splitnet/results';
 import { buildCluster, clusterLinkDelay, clusterOf } from './cluster.js';
 import type { ClusterGraph } from './cluster.js';
@@ -101,14 +101,17 @@ export class ClusterRun {
     const all: ActorReport[] = [];
     reports.forEach((r, ref) => {
       const h = g.hostOf(ref);
-      all.push(h >= 0 ? this.globalFlows(r, h) : r);
+      // In the whole run's figures a core is named with its host (h1.dom0.worker0): each host has its own dom0.worker0.
+      all.push(h >= 0 ? coresOnHost(this.globalFlows(r, h), h) : r);
       if (h >= 0) (perHost[h] as ActorReport[]).push(r);
     });
-    const snap = { t, hosts: perHost.map((rs) => combine(rs, t)), fabric: combineFabric(all, t, waiting) as FabricSnapshot };
+    const combined = combine(all, t);
+    const whole = { ...combined, fabric: { ...(combined.fabric as FabricSnapshot), waiting } };
+    const snap = { t, hosts: perHost.map((rs) => combine(rs, t)), fabric: whole.fabric };
     this.latest = snap;
     if (final) this.final = snap;
     if (t === 0 || t === this.s.warmup) this.starts.set(t, snap);
-    return combine(all, t);
+    return whole;
   }
 
   /**
