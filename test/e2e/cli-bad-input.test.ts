@@ -439,6 +439,13 @@ const cases: readonly Case[] = [
     message: () => /^faults: host-pause \(f0\): lockstep does not run a multi-host scenario's faults yet; run it in sim$/m,
   },
   {
+    what: 'a multi-host scenario run with --pcap',
+    args: (p) => ['run', join(root, 'examples/cluster-4x8.yaml'), '--pcap', 'nic-rx', '--out', join(p.dir, 'out-hosts-pcap')],
+    exit: 2,
+    message: () =>
+      /^--pcap nic-rx: not in a multi-host scenario \(hosts:\) yet: a capture holds one host's flows and VMs \(docs\/results\.md, "Packet captures"\)$/,
+  },
+  {
     what: 'a scenario file of only comments and blank lines',
     args: (p) => ['validate', write(p.dir, 'comments.yaml', '# to do: the topology\n\n   \n# and the traffic\n')],
     exit: 2,

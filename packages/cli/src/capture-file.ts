@@ -41,6 +41,13 @@ export class CaptureFile {
       compileCaptureSpec({ pcap: [], window: flags.pcapWindow, max: flags.pcapMax }, s); // refuses a lone --pcap-window or --pcap-max
       return undefined;
     }
+    // A capture is one host's view: its flow table, its frames' headers, its vm:<v> and flow:<f> numbers (docs/results.md).
+    if (s.cluster !== undefined) {
+      throw new SplitnetError(
+        'E_USAGE',
+        `--pcap ${flags.pcap[0] as string}: not in a multi-host scenario (hosts:) yet: a capture holds one host's flows and VMs (docs/results.md, "Packet captures")`,
+      );
+    }
     const file = new CaptureFile(s, flags, flags.pcapOut ?? join(dir, CAPTURE_FILE));
     if (flags.pcapOut !== undefined) ensureFileParent('--pcap-out', flags.pcapOut);
     return file;
