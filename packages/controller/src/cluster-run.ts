@@ -7,7 +7,7 @@ import { combine, coresOnHost, fabricBalance, summarize, summarizeFabric, withTx
 import type { Accounting, FabricSnapshot, HostSummary, PacketCapture, Snapshot, Summary } from '@splitnet/results';
 import { buildCluster, clusterLinkDelay, clusterOf } from './cluster.js';
 import type { ClusterGraph } from './cluster.js';
-import { accounting } from './run-sim.js';
+import { accounting, flowPlacement } from './run-sim.js';
 
 /** Every host's snapshot and the fabric's, at one instant. */
 interface ClusterSnap {
@@ -27,12 +27,19 @@ export class ClusterRun {
   /** Per host, the cluster-wide number of its flow 0 (the flow counts of the hosts before it). */
   private readonly flowBase: readonly number[];
 
+  /** Per host, its packet capture (none: the run captures nothing). */
+  private readonly captures: readonly PacketCapture[];
+
   constructor(
     private readonly s: CompiledScenario,
     capture?: PacketCapture,
+    hostCaptures: readonly PacketCapture[] = [],
   ) {
-    if (capture !== undefined) throw new SplitnetError('E_USAGE', '--pcap is not yet supported in a multi-host scenario (hosts:)');
-    this.graph = buildCluster(s);
+    // One capture is one flow table and one set of VMs: a cluster's hosts each have their own.
+    if (capture !== undefined) throw new SplitnetError('E_USAGE', '--pcap: a multi-host scenario (hosts:) captures per host');
+    this.captures = hostCaptures;
+    this.graph = buildCluster(s, hostCaptures);
+    this.graph.hosts.forEach((g, i) => hostCaptures[i]?.begin(flowPlacement(g)));
     this.inWindow = this.graph.hosts.map(() => []);
     let base = 0;
     this.flowBase = clusterOf(s).hosts.map((h) => {
@@ -132,6 +139,15 @@ export class ClusterRun {
     return { ...r, closedLoop };
   }
 
+  /** After every actor reported at t, each host's capture writes its packets before t; the hosts whose capture just stopped at its size bound. */
+  flushCaptures(t: Nanos): { host: string; at: Nanos | null; maxBytes: number }[] {
+    const stopped: { host: string; at: Nanos | null; maxBytes: number }[] = [];
+    this.captures.forEach((c, i) => {
+      if (c.flush(t)) stopped.push({ host: `h${i}`, at: c.stoppedAtNs, maxBytes: c.maxBytes });
+    });
+    return stopped;
+  }
+
   /** A sample was just taken at t: in the measured window, each host's snapshot joins its own series. */
   sampled(t: Nanos): void {
     const snap = this.latest;
@@ -166,7 +182,8 @@ export class ClusterRun {
       const acc = withTxBalance(accounting(e, onLinks.rx[i] as number), e, onLinks.tx[i] as number);
       // Its TCP connections are the whole run's (a host holds one end of those across hosts).
       const { hosts: _h, fabric: _f, tcp: _t, ...own } = summarize(view, warm.hosts[i] as Snapshot, e, this.inWindow[i] as Snapshot[], acc);
-      return { host: `h${i}`, ...own };
+      const capture = this.captures[i];
+      return { host: `h${i}`, ...own, ...(capture !== undefined ? { pcap: capture.finish() } : {}) };
     });
     const fabric = summarizeFabric(warm.fabric, end.fabric, c.fabric.ports, fabricBalance(end.fabric));
     return {
