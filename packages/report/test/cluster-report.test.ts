@@ -2,6 +2,7 @@
 import test from 'ava';
 import { buildReport, DashboardView, loadRun, replaySamples } from '../src/index.js';
 import type { DashboardRun } from '../src/index.js';
+import { DOM0_CPU_PER_PACKET } from '../src/sweep-figures.js';
 import { BASE, INCAST, tmp, writeRun } from './fixtures.js';
 
 const SENDING = BASE.replace(
@@ -87,4 +88,11 @@ test('cluster report - the dashboard of a multi-host run draws its switch ports 
   v.finish(run, 'valid');
   const done = v.frame().html;
   for (const id of CLUSTER_IDS) t.true(done.includes(`data-plot="${id}"`), id);
+});
+
+test('cluster report - a sweep counts every host’s dom0 cores (cpu_h<i>_dom0_…) in the driver-domain CPU per packet, and no guest vCPU', (t) => {
+  const row = { packets_per_s: 1e6, cpu_h0_dom0_worker0_frac: 0.5, cpu_h1_dom0_nic0_frac: 0.25, cpu_h0_vm0_vcpu0_frac: 0.9 };
+  // (0.5 + 0.25) core-seconds per second over a million packets per second: 0.75 µs each.
+  t.is(DOM0_CPU_PER_PACKET.value(row), 0.75);
+  t.is(DOM0_CPU_PER_PACKET.value({ packets_per_s: 1e6, cpu_dom0_worker0_frac: 0.5, cpu_vm0_vcpu0_frac: 0.9 }), 0.5);
 });
