@@ -449,6 +449,24 @@ const cases: readonly Case[] = [
     message: () => /^faults: host-pause \(f0\): lockstep does not run a multi-host scenario's faults yet; run it in sim$/m,
   },
   {
+    what: 'a multi-host scenario run with --pcap-out (it writes one capture per host)',
+    args: (p) => [
+      'run',
+      join(root, 'examples/cluster-4x8.yaml'),
+      '--pcap',
+      'nic-rx',
+      '--pcap-out',
+      join(p.dir, 'one.pcapng'),
+      '--out',
+      join(p.dir, 'out-hosts-pcap'),
+    ],
+    exit: 2,
+    message: (p) =>
+      new RegExp(
+        `^--pcap-out ${re(join(p.dir, 'one.pcapng'))}: a multi-host scenario \\(hosts:\\) writes one capture per host, packets-h0\\.pcapng … in its results directory$`,
+      ),
+  },
+  {
     what: 'a scenario file of only comments and blank lines',
     args: (p) => ['validate', write(p.dir, 'comments.yaml', '# to do: the topology\n\n   \n# and the traffic\n')],
     exit: 2,

@@ -367,7 +367,7 @@ async function execute(
   }
   if (s.runtime !== 'live')
     return {
-      result: await runSimInterruptible(s, { signal, ...(onProgress ? { onProgress } : {}), ...(r.capture ? { capture: r.capture.capture } : {}) }),
+      result: await runSimInterruptible(s, { signal, ...(onProgress ? { onProgress } : {}), ...r.capture?.runOptions() }),
       scenario: s,
     };
   // What this run starts, in its results directory: `splitnet cleanup --run` finds what a crash left.

@@ -3,11 +3,11 @@ import { deriveSeed, SplitnetError } from '@splitnet/model';
 import type { ActorReport, Nanos } from '@splitnet/model';
 import type { SimRuntime } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
-import { combine, combineFabric, fabricBalance, summarize, summarizeFabric, withTxBalance } from '@splitnet/results';
+import { combine, coresOnHost, fabricBalance, summarize, summarizeFabric, withTxBalance } from '@splitnet/results';
 import type { Accounting, FabricSnapshot, HostSummary, PacketCapture, Snapshot, Summary } from '@splitnet/results';
 import { buildCluster, clusterLinkDelay, clusterOf } from './cluster.js';
 import type { ClusterGraph } from './cluster.js';
-import { accounting } from './run-sim.js';
+import { accounting, flowPlacement } from './run-sim.js';
 
 /** Every host's snapshot and the fabric's, at one instant. */
 interface ClusterSnap {
@@ -27,12 +27,19 @@ export class ClusterRun {
   /** Per host, the cluster-wide number of its flow 0 (the flow counts of the hosts before it). */
   private readonly flowBase: readonly number[];
 
+  /** Per host, its packet capture (none: the run captures nothing). */
+  private readonly captures: readonly PacketCapture[];
+
   constructor(
     private readonly s: CompiledScenario,
     capture?: PacketCapture,
+    hostCaptures: readonly PacketCapture[] = [],
   ) {
-    if (capture !== undefined) throw new SplitnetError('E_USAGE', '--pcap is not yet supported in a multi-host scenario (hosts:)');
-    this.graph = buildCluster(s);
+    // One capture is one flow table and one set of VMs: a cluster's hosts each have their own.
+    if (capture !== undefined) throw new SplitnetError('E_USAGE', '--pcap: a multi-host scenario (hosts:) captures per host');
+    this.captures = hostCaptures;
+    this.graph = buildCluster(s, hostCaptures);
+    this.graph.hosts.forEach((g, i) => hostCaptures[i]?.begin(flowPlacement(g)));
     this.inWindow = this.graph.hosts.map(() => []);
     let base = 0;
     this.flowBase = clusterOf(s).hosts.map((h) => {
@@ -101,14 +108,17 @@ export class ClusterRun {
     const all: ActorReport[] = [];
     reports.forEach((r, ref) => {
       const h = g.hostOf(ref);
-      all.push(h >= 0 ? this.globalFlows(r, h) : r);
+      // In the whole run's figures a core is named with its host (h1.dom0.worker0): each host has its own dom0.worker0.
+      all.push(h >= 0 ? coresOnHost(this.globalFlows(r, h), h) : r);
       if (h >= 0) (perHost[h] as ActorReport[]).push(r);
     });
-    const snap = { t, hosts: perHost.map((rs) => combine(rs, t)), fabric: combineFabric(all, t, waiting) as FabricSnapshot };
+    const combined = combine(all, t);
+    const whole = { ...combined, fabric: { ...(combined.fabric as FabricSnapshot), waiting } };
+    const snap = { t, hosts: perHost.map((rs) => combine(rs, t)), fabric: whole.fabric };
     this.latest = snap;
     if (final) this.final = snap;
     if (t === 0 || t === this.s.warmup) this.starts.set(t, snap);
-    return combine(all, t);
+    return whole;
   }
 
   /**
@@ -127,6 +137,15 @@ export class ClusterRun {
       return { ...e, flow };
     });
     return { ...r, closedLoop };
+  }
+
+  /** After every actor reported at t, each host's capture writes its packets before t; the hosts whose capture just stopped at its size bound. */
+  flushCaptures(t: Nanos): { host: string; at: Nanos | null; maxBytes: number }[] {
+    const stopped: { host: string; at: Nanos | null; maxBytes: number }[] = [];
+    this.captures.forEach((c, i) => {
+      if (c.flush(t)) stopped.push({ host: `h${i}`, at: c.stoppedAtNs, maxBytes: c.maxBytes });
+    });
+    return stopped;
   }
 
   /** A sample was just taken at t: in the measured window, each host's snapshot joins its own series. */
@@ -163,7 +182,8 @@ export class ClusterRun {
       const acc = withTxBalance(accounting(e, onLinks.rx[i] as number), e, onLinks.tx[i] as number);
       // Its TCP connections are the whole run's (a host holds one end of those across hosts).
       const { hosts: _h, fabric: _f, tcp: _t, ...own } = summarize(view, warm.hosts[i] as Snapshot, e, this.inWindow[i] as Snapshot[], acc);
-      return { host: `h${i}`, ...own };
+      const capture = this.captures[i];
+      return { host: `h${i}`, ...own, ...(capture !== undefined ? { pcap: capture.finish() } : {}) };
     });
     const fabric = summarizeFabric(warm.fabric, end.fabric, c.fabric.ports, fabricBalance(end.fabric));
     return {

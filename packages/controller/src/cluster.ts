@@ -1,6 +1,6 @@
 // Builds a multi-host scenario's actor graph: every host's graph (ids h<i>.…, refs one after another) and the switch joining their NICs.
 import { BatchPool } from '@splitnet/model';
-import type { Actor, ActorRef, Nanos } from '@splitnet/model';
+import type { Actor, ActorRef, Nanos, PacketTap } from '@splitnet/model';
 import { SwitchActor } from '@splitnet/nic';
 import type { ClusterSpec, CompiledScenario } from '@splitnet/scenario';
 import { buildActors } from './build.js';
@@ -28,7 +28,8 @@ export function clusterOf(s: CompiledScenario): ClusterSpec {
   return s.cluster;
 }
 
-export function buildCluster(s: CompiledScenario): ClusterGraph {
+/** The cluster's graph; `taps[i]`, when given, is told of host i's packets at its capture points (its NIC and front ends). */
+export function buildCluster(s: CompiledScenario, taps: readonly PacketTap[] = []): ClusterGraph {
   const c = clusterOf(s);
   const hosts: ActorGraph[] = [];
   const bases: number[] = [];
@@ -38,7 +39,8 @@ export function buildCluster(s: CompiledScenario): ClusterGraph {
   c.hosts.forEach((h, i) => {
     bases.push(base);
     const delay = (c.fabric.ports[i] as { delay: Nanos }).delay;
-    const g = buildActors(h, { host: { prefix: `h${i}.`, refBase: base, switch: switchRef, delay } });
+    const tap = taps[i];
+    const g = buildActors(h, { host: { prefix: `h${i}.`, refBase: base, switch: switchRef, delay }, ...(tap !== undefined ? { tap } : {}) });
     hosts.push(g);
     base += g.all.length;
   });

@@ -18,10 +18,12 @@ export interface RunOptions {
   readonly onProgress?: (done: Nanos, total: Nanos) => void;
   /** A packet capture (--pcap) the NIC and the front ends tell of their packets; its summary goes into the run's. */
   readonly capture?: PacketCapture;
+  /** A multi-host scenario's captures instead, one per host (its flows, its VMs): each host's summary has its own. */
+  readonly hostCaptures?: readonly PacketCapture[];
 }
 
 /** Per flow, the NIC queue and the guest queue the graph steers it to: what a capture selects by and shows. */
-function flowPlacement(g: ActorGraph): FlowPlacement {
+export function flowPlacement(g: ActorGraph): FlowPlacement {
   const st = g.steering;
   return { nicQueue: st.flowNicQueue, guestQueue: Array.from(st.flowGq, (gq) => st.gqQueue[gq] as number) };
 }
@@ -125,8 +127,9 @@ class SimRun {
   constructor(
     private readonly s: CompiledScenario,
     private readonly capture?: PacketCapture,
+    hostCaptures?: readonly PacketCapture[],
   ) {
-    const cluster = (this.cluster = s.cluster === undefined ? null : new ClusterRun(s, capture));
+    const cluster = (this.cluster = s.cluster === undefined ? null : new ClusterRun(s, capture, hostCaptures));
     const g = (this.g = cluster === null ? buildActors(s, capture !== undefined ? { tap: capture } : {}) : null);
     if (g !== null) capture?.begin(flowPlacement(g));
     const plan = (this.plan = s.faults.length > 0 && g !== null ? planSimFaults(s, g) : null);
@@ -163,6 +166,7 @@ class SimRun {
   private flushCapture(t: Nanos): void {
     const capture = this.capture;
     if (capture?.flush(t) === true) this.rt.record('controller', 'pcap-stopped', { at: capture.stoppedAtNs, maxBytes: capture.maxBytes });
+    for (const h of this.cluster?.flushCaptures(t) ?? []) this.rt.record('controller', 'pcap-stopped', h);
   }
 
   /** Fault steps happen between events: run up to each one's instant, then apply it. */
@@ -237,7 +241,7 @@ class SimRun {
 }
 
 export function runSim(s: CompiledScenario, opts: RunOptions = {}): RunResult {
-  const run = new SimRun(s, opts.capture);
+  const run = new SimRun(s, opts.capture, opts.hostCaptures);
   for (let i = 1; i <= SLICES; i++) {
     run.slice(i, SLICES);
     opts.onProgress?.(run.reached, s.duration);
@@ -256,7 +260,7 @@ export interface InterruptibleRunOptions extends RunOptions {
  * balances at that instant. Uninterrupted, the result is byte-identical to runSim's.
  */
 export async function runSimInterruptible(s: CompiledScenario, opts: InterruptibleRunOptions = {}): Promise<RunResult> {
-  const run = new SimRun(s, opts.capture);
+  const run = new SimRun(s, opts.capture, opts.hostCaptures);
   for (let i = 1; i <= INTERRUPTIBLE_SLICES; i++) {
     if (opts.signal?.aborted === true) return run.finish(String(opts.signal.reason));
     run.slice(i, INTERRUPTIBLE_SLICES);

@@ -10,6 +10,7 @@ export { niceTicks, tickFormatter, formatValue } from './scale.js';
 export { estimate, tQuantile975 } from './stats.js';
 export type { ErrorBars, Estimate } from './stats.js';
 export { faultSpans, latencyCdf, runFigures } from './run-figures.js';
+export { clusterFigures, hostFigures, switchPortFigures } from './fabric-figures.js';
 export type { FaultSpan } from './run-figures.js';
 export { axisGroups, groupName, repetitionsIdentical, sweepFigures, sweepPoints, valueLabel } from './sweep-figures.js';
 export type { AxisGroup } from './sweep-figures.js';

@@ -6,7 +6,8 @@ import type { Kpi } from './html.js';
 import type { Summary } from '@splitnet/results';
 import { flatten, loadResults } from './load.js';
 import type { RunData, SweepData } from './load.js';
-import { endOf, faultSpans, finite, runFigures } from './run-figures.js';
+import { clusterFigures } from './fabric-figures.js';
+import { endOf, faultSpans, finite, runFigures, timeline } from './run-figures.js';
 import { formatValue } from './scale.js';
 import { esc } from './svg.js';
 import { describeErrorBars, errorOf } from './stats.js';
@@ -126,6 +127,21 @@ function transmitSection(s: Summary): string {
   return `<section id="transmit"><h2>Transmit path</h2>${kpis(kpiList)}${table(['figure', 'value'], rows)}<p>Guests that send: the receive figures above include what other guests sent through the bridge; CPU per core includes the transmit work.</p></section>`;
 }
 
+/** A multi-host run's section: the switch ports over time and the hosts side by side, after a line on the fabric's accounting. */
+function clusterSection(s: Summary, figures: readonly ReportItem[], counter: { n: number }): string {
+  const f = s.fabric;
+  const n = (x: number | null | undefined) => v(finite(x));
+  const lead =
+    f === undefined
+      ? ''
+      : kpis([
+          { label: 'hosts', value: String(s.hosts?.length ?? 0) },
+          { label: 'frames dropped at the switch (whole run)', value: n(f.drops.total), bad: (finite(f.drops.total) ?? 0) > 0 },
+          { label: 'fabric accounting', value: f.accounting.balanced ? 'balanced' : `${n(f.accounting.unaccounted)} unaccounted`, bad: !f.accounting.balanced },
+        ]);
+  return `<section id="cluster"><h2>Hosts and switch</h2>${lead}<p>A multi-host run: the figures above add up every host; here each switch port over time (metrics.jsonl’s switchPorts) and each host’s own summary (summary.json’s hosts[]).</p>${items(figures, counter)}</section>`;
+}
+
 /** The scenario's one-line `description` from the resolved YAML (plain or quoted scalar), if any. */
 export function scenarioDescription(yaml: string | undefined): string | undefined {
   const m = /^description: (.+)$/m.exec(yaml ?? '');
@@ -143,7 +159,9 @@ export function scenarioDescription(yaml: string | undefined): string | undefine
 
 export function renderRunReport(run: RunData): Report {
   const s = run.summary;
-  const list = runFigures(run);
+  const own = runFigures(run);
+  const cluster = clusterFigures(timeline(run.samples, run.events, endOf(run), finite(s.windowMs[0])), s);
+  const list = [...own, ...cluster];
   const counter = { n: 0 };
   const name = typeof s.scenario === 'string' ? s.scenario : basename(resolve(run.dir));
   const window = `${v(finite(s.windowMs[0]))}–${v(finite(s.windowMs[1]))} ms`;
@@ -156,7 +174,8 @@ export function renderRunReport(run: RunData): Report {
   );
   const txSection = transmitSection(s);
   if (txSection !== '') body.push(txSection);
-  body.push(`<section id="figures"><h2>Figures</h2>${items(list, counter)}</section>`);
+  body.push(`<section id="figures"><h2>Figures</h2>${items(own, counter)}</section>`);
+  if (cluster.length > 0) body.push(clusterSection(s, cluster, counter));
   if (faults.length > 0) {
     body.push(
       `<section id="faults"><h2>Faults</h2>${table(

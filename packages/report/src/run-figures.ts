@@ -79,14 +79,19 @@ export function endOf(run: RunData): number {
 
 const MAX_CORE_LINES = 12;
 
-/** The kind of an emulated core: the driver domain's NIC queue cores, its netback workers, or guest vCPUs (anything else by its own name). */
+/**
+ * The kind of an emulated core: the driver domain's NIC queue cores, its netback workers, or guest vCPUs (anything
+ * else by its own name); in a multi-host run, whose cores are named under their host (`h1.dom0.worker0`), the host's.
+ */
 export function coreKind(core: string): string {
-  return /^dom0\.nic\d+$/.test(core)
-    ? 'dom0 NIC queue cores'
-    : /^dom0\.worker\d+$/.test(core)
-      ? 'dom0 netback workers'
-      : /^vm\d+\.vcpu\d+$/.test(core)
-        ? 'guest vCPUs'
+  const m = /^(h\d+)\.(.+)$/.exec(core);
+  const [host, own] = m === null ? ['', core] : [`${m[1] as string} `, m[2] as string];
+  return /^dom0\.nic\d+$/.test(own)
+    ? `${host}dom0 NIC queue cores`
+    : /^dom0\.worker\d+$/.test(own)
+      ? `${host}dom0 netback workers`
+      : /^vm\d+\.vcpu\d+$/.test(own)
+        ? `${host}guest vCPUs`
         : core;
 }
 

@@ -42,7 +42,8 @@ export const DOM0_CPU_PER_PACKET: Metric = {
   label: 'driver-domain CPU per delivered packet (µs)',
   value: (r) => {
     const pps = METRICS.pps.value(r);
-    let cores = Object.keys(r).filter((k) => CPU_COLUMN.exec(k)?.[1]?.startsWith('dom0_') === true);
+    // A multi-host run's cores are named under their host (cpu_h1_dom0_worker0_frac): every host's dom0 counts.
+    let cores = Object.keys(r).filter((k) => /^(?:h\d+_)?dom0_/.test(CPU_COLUMN.exec(k)?.[1] ?? ''));
     // Older tables: summary.json's cpu map joined with dots.
     if (cores.length === 0) cores = Object.keys(r).filter((k) => k.startsWith('cpu.dom0.'));
     if (pps === undefined || pps <= 0 || cores.length === 0) return undefined;

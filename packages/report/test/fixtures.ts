@@ -15,6 +15,17 @@ traffic: [ { flows: 8, rate: 10Gbps, size: 1518, pattern: poisson } ]
 coalescing: { frontend: { policy: none } }
 `;
 
+/** Three hosts: two UDP senders on each of hosts 1 and 2 at 4 Gbit/s (16 Gbit/s) into one guest of host 0, behind a 10 Gbit/s port with a 64 KiB queue. */
+export const INCAST = `name: incast
+hosts: 3
+duration: 3ms
+warmup: 0.5ms
+topology: { link: 10Gbps, nicQueues: 1, vms: { count: 2, queues: 1 }, workers: 1 }
+fabric: { queueBytes: 65536 }
+traffic:
+${[1, 2].flatMap((h) => [0, 1].map((v) => `  - { from: h${h}.vm.${v}, to: h0.vm.0, protocol: udp, rate: 4Gbps, flows: 1 }`)).join('\n')}
+`;
+
 export function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'splitnet-report-test-'));
 }

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, plots, watchedPage } from './browser.js';
-import { addFaultEvents, tmp, writeRun, writeSweep } from './fixtures.js';
+import { addFaultEvents, INCAST, tmp, writeRun, writeSweep } from './fixtures.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const cli = join(root, 'packages/cli/dist/src/main.js');
@@ -86,6 +86,25 @@ test.serial('report browser - a run report with faults loads cleanly and every p
   addFaultEvents(dir);
   await checkReport(t, dir, ['throughput', 'interrupts', 'cpu-per-core', 'latency-percentiles', 'latency-cdf']);
 });
+
+test.serial(
+  'report browser - a multi-host run report (3 hosts, an incast) loads cleanly and every plot has data, its switch ports and hosts too',
+  async (t) => {
+    const dir = tmp();
+    writeRun(dir, INCAST);
+    await checkReport(t, dir, [
+      'throughput',
+      'cpu-per-core',
+      'switch-throughput',
+      'switch-queues',
+      'switch-drops',
+      'hosts-throughput',
+      'hosts-cpu',
+      'hosts-latency',
+      'hosts-drops',
+    ]);
+  },
+);
 
 test.serial('report browser - a sweep report (2 axes × 2 values × 2 repetitions) loads cleanly and every plot has data', async (t) => {
   const dir = tmp();

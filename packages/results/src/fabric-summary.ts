@@ -1,7 +1,7 @@
 // The fabric of a multi-host run: the NICs' and the switch's counters combined, its accounting invariant, and its summary per switch port.
 import type { ActorReport, Nanos, SwitchPortReport } from '@splitnet/model';
 import type { FabricPortSpec } from '@splitnet/scenario';
-import { sig } from './metrics.js';
+import { sig } from './sig.js';
 
 /** Why the fabric dropped a frame (at a switch port). */
 export const FABRIC_DROP_REASONS = ['switch-queue-full', 'switch-port-down', 'switch-port-loss', 'switch-no-route'] as const;
@@ -133,4 +133,33 @@ export function summarizeFabric(a: FabricSnapshot, b: FabricSnapshot, spec: read
   });
   const total = FABRIC_DROP_REASONS.reduce((n, r) => n + acc.dropped[r], 0);
   return { ports, drops: { ...acc.dropped, total }, accounting: acc };
+}
+
+/** One switch port in a metrics.jsonl row (a multi-host run): what left it over the interval, its queue now, its drops so far. */
+export interface SwitchPortSample {
+  readonly port: number;
+  /** Frame bits that left the port toward its host over the interval. */
+  readonly forwardedGbps: number;
+  /** Bytes in its output queue at the sample (waiting, or being serialized). */
+  readonly queuedBytes: number;
+  /** Frames dropped at the port from the start of the run, every reason. */
+  readonly dropsTotal: number;
+}
+
+/** The switch ports' column of a metrics.jsonl row over (a, b] (none without a switch: one-host rows keep their shape). */
+export function fabricColumns(a: FabricSnapshot | null, b: FabricSnapshot | null, dt: number): { switchPorts: SwitchPortSample[] } | null {
+  if (a === null || b === null) return null;
+  return { switchPorts: b.ports.map((p, i) => portSample(a.ports[i], p, dt)) };
+}
+
+/** One port's sample from its counters at the interval's start (absent: none yet) and end. */
+export function portSample(before: SwitchPortReport | undefined, p: SwitchPortReport, dt: number): SwitchPortSample {
+  let drops = 0;
+  for (const r of FABRIC_DROP_REASONS) drops += p.drops[r] ?? 0;
+  return {
+    port: p.port,
+    forwardedGbps: sig(((p.forwardedBytes - (before?.forwardedBytes ?? 0)) * 8) / dt / 1e9),
+    queuedBytes: p.queuedBytes,
+    dropsTotal: drops,
+  };
 }

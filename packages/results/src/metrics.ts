@@ -3,6 +3,11 @@ import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport, ClosedLoopEndReport, Nanos } from '@splitnet/model';
 import { combineClosedLoop } from './tcp-summary.js';
 import { combineTx, type TxSnapshot } from './tx-summary.js';
+import { combineFabric, fabricColumns } from './fabric-summary.js';
+import type { FabricSnapshot, SwitchPortSample } from './fabric-summary.js';
+import { sig } from './sig.js';
+
+export { sig } from './sig.js';
 
 /**
  * Why packets were dropped. `nic-ring-full`: the NIC's hardware ring was full (the driver core is
@@ -76,6 +81,8 @@ export interface Snapshot {
   readonly tx: TxSnapshot | null;
   /** Both ends of every closed-loop flow (null when the scenario has none). */
   readonly closedLoop: readonly ClosedLoopEndReport[] | null;
+  /** The NICs' fabric sides and the switch's ports (null: one host, no switch). */
+  readonly fabric: FabricSnapshot | null;
 }
 
 /** Cumulative scheduler counters: dom0's (context switches, softirq deferrals, vCPU wake-ups) and the guests' vCPU wake-ups. */
@@ -236,14 +243,10 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
     sched: dom0 === null && guestWakeups === null ? null : { dom0, guestWakeups },
     tx: combineTx(reports),
     closedLoop: combineClosedLoop(reports),
+    fabric: combineFabric(reports, t),
   };
 }
 
-/** Round to 6 significant digits: stable, readable figures in results files. */
-export function sig(x: number): number {
-  if (!Number.isFinite(x) || x === 0) return x;
-  return Number(x.toPrecision(6));
-}
 
 export function totalVirqs(s: Snapshot): number {
   let n = 0;
@@ -251,7 +254,10 @@ export function totalVirqs(s: Snapshot): number {
   return n;
 }
 
-/** One row of metrics.jsonl: rates over (previous sample, tMs], levels at tMs; the transmit columns only when a guest sends. */
+/**
+ * One row of metrics.jsonl: rates over (previous sample, tMs], levels at tMs; the transmit columns only when a guest
+ * sends, the switch ports' only in a multi-host run.
+ */
 export type SampleRow = {
   readonly tMs: number;
   readonly gbps: number;
@@ -267,7 +273,7 @@ export type SampleRow = {
   readonly backlog: number;
   /** Busy fraction of each core over the interval (its transmit work included). */
   readonly cpu: Readonly<Record<string, number>>;
-} & Partial<TxSampleColumns>;
+} & Partial<TxSampleColumns> & { readonly switchPorts?: readonly SwitchPortSample[] };
 
 /** The transmit path's columns of a metrics.jsonl row (a scenario where a guest sends). */
 export interface TxSampleColumns {
@@ -341,5 +347,6 @@ export function sampleRow(a: Snapshot, b: Snapshot): SampleRow {
     backlog: b.backlog,
     cpu,
     ...txColumns(a, b, dt),
+    ...fabricColumns(a.fabric, b.fabric, dt),
   };
 }

@@ -1,4 +1,5 @@
 // The long (tidy) time series behind timeseries.csv: per sample, one value per entity (the datapath, a NIC queue, a core, a VM, a guest queue) and metric.
+import { portSample } from './fabric-summary.js';
 import { sig, totalVirqs, txColumns } from './metrics.js';
 import type { Snapshot, TxSampleColumns } from './metrics.js';
 
@@ -27,6 +28,7 @@ export type SeriesMetric =
   | 'backlog_packets'
   | 'dropped_packets'
   | 'cpu_frac'
+  | 'queue_bytes'
   | TxSeriesMetric;
 
 /** The transmit path's metrics (entity `all`), present when a guest sends: as metrics.jsonl's tx* columns. */
@@ -63,7 +65,8 @@ export const ALL_ENTITY = 'all';
  * The series points of the interval (a.t, b.t]. Entities in a fixed order — `all` (its transmit metrics after the
  * receive ones, when a guest sends), `nic.q<q>`, the
  * driver domain's cores (`dom0.nic<q>`, `dom0.worker<k>`), then per VM `vm<v>`, its queues
- * `vm<v>.q<q>` and its vCPUs `vm<v>.vcpu<q>` — so the file is byte-identical for the same run.
+ * `vm<v>.q<q>` and its vCPUs `vm<v>.vcpu<q>`, and in a multi-host run the switch's ports `switch.port<i>` last — so
+ * the file is byte-identical for the same run.
  */
 export function seriesPoints(a: Snapshot, b: Snapshot): SeriesPoint[] {
   const dt = (b.t - a.t) / 1e9;
@@ -143,7 +146,19 @@ export function seriesPoints(a: Snapshot, b: Snapshot): SeriesPoint[] {
     });
     for (const core of vmCores.get(v) ?? []) put(core, 'cpu_frac', cpu(core));
   }
+  putSwitchPorts(a, b, dt, put);
   return out;
+}
+
+/** A multi-host run's switch ports (none otherwise): what left each toward its host, its output queue now, its drops so far. */
+function putSwitchPorts(a: Snapshot, b: Snapshot, dt: number, put: (entity: string, metric: SeriesMetric, value: number) => void): void {
+  b.fabric?.ports.forEach((p, i) => {
+    const x = portSample(a.fabric?.ports[i], p, dt);
+    const entity = `switch.port${x.port}`;
+    put(entity, 'throughput_gbps', x.forwardedGbps);
+    put(entity, 'queue_bytes', x.queuedBytes);
+    put(entity, 'dropped_packets', x.dropsTotal);
+  });
 }
 
 /** `timeseries.csv`: the header `t_ms,entity,metric,value`, then one line per point. Entity and metric names never need quoting. */

@@ -17,7 +17,9 @@ import {
   runFigures,
   throughputFigure,
   timeline,
+  txInterruptsFigures,
 } from '../run-figures.js';
+import { clusterFigures, switchPortFigures } from '../fabric-figures.js';
 import type { Timeline } from '../run-figures.js';
 import { formatValue } from '../scale.js';
 import { esc } from '../svg.js';
@@ -137,7 +139,8 @@ export class DashboardView {
     const counter = { n: 0 };
     if (this.finished !== undefined) {
       const { run } = this.finished;
-      const list = [...runFigures(run), ...this.lagFigure(timeline(run.samples, run.events, endOf(run), finite(run.summary.windowMs[0])))];
+      const c = timeline(run.samples, run.events, endOf(run), finite(run.summary.windowMs[0]));
+      const list = [...runFigures(run), ...this.lagFigure(c), ...clusterFigures(c, run.summary)];
       return `<section id="summary"><h2>Summary</h2>${kpis(runKpis(run.summary))}</section><section id="figures"><h2>Figures</h2>${items(list, counter)}</section>`;
     }
     if (this.last === undefined) return `<p class="omitted">No sample yet: the figures appear with the run's first sample.</p>`;
@@ -145,11 +148,15 @@ export class DashboardView {
     const list: ReportItem[] = [
       throughputFigure(c, this.run.lineRateGbps),
       interruptsFigure(c),
+      // A guest that sends: the throughput figure has its side already; its interrupts and notifications beside.
+      ...txInterruptsFigures(c),
       this.cpuFigure(),
       cpuOverTimeFigure(c),
       ...this.lagFigure(c),
       dropsFigure({ ...this.last.drops, total: Object.values(this.last.drops).reduce((a, b) => a + b, 0) }),
       ringsFigure(c),
+      // A multi-host run: its switch ports over time (the hosts' own summaries come with the results).
+      ...switchPortFigures(c, undefined),
     ];
     return `<section id="summary"><h2>Now</h2>${kpis(this.liveKpis(this.last))}</section><section id="figures"><h2>Figures</h2>${items(list, counter)}</section>`;
   }
@@ -179,6 +186,15 @@ export class DashboardView {
       { label: 'physical interrupts per second', value: n('physicalIrqPerSec'), unit: '/s' },
       { label: 'packets dropped so far', value: formatValue(dropped), bad: dropped > 0 },
     ];
+    // A guest that sends (the row has the transmit columns): what it sent and what left on the wire.
+    if (typeof s.row['txGbps'] === 'number') {
+      const txDropped = s.row['txDropsTotal'];
+      out.push(
+        { label: `guests sent (TX), last interval (on the wire ${n('txWireGbps')})`, value: n('txGbps'), unit: 'Gbit/s' },
+        { label: 'guest TX virtual interrupts per second', value: n('txVirqPerSec'), unit: '/s' },
+        { label: 'frames dropped on the transmit path so far', value: n('txDropsTotal'), bad: typeof txDropped === 'number' && txDropped > 0 },
+      );
+    }
     if (s.lagUs !== undefined) {
       const bound = this.run.maxLagUs;
       out.push({
