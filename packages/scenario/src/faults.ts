@@ -214,7 +214,6 @@ const NOT_WITH_TX: Readonly<Partial<Record<FaultAction, string>>> = {
   kill: "a restarted actor does not rebuild the transmit path's ring state yet",
   restart: "a restarted actor does not rebuild the transmit path's ring state yet",
   'crash-loop': "a restarted actor does not rebuild the transmit path's ring state yet",
-  'link-flap': 'the NIC transmitting while its link is down is not modelled',
   partition: "a partition also loses the TX ring's own messages (txreq, txrsp, dealloc): slots no response would ever answer",
   'nats-restart': 'frames a guest sent that the server loses are not counted in the transmit accounting yet',
 };
