@@ -23,8 +23,14 @@ for (const action of ['kill', 'restart', 'crash-loop'] as const) {
     t.is(r.summary.tx?.drops.total, 0);
     t.true((a.tx?.inFlight.guestQdiscs ?? Infinity) < 20, JSON.stringify(a.tx));
     t.is(a.tx?.sent, run(G2G).accounting.tx?.sent);
-    t.true(r.events.some((e) => e.kind === 'actor-restart' && e.actor === 'vm.1'), 'the supervisor restarted guest 1');
-    t.true(r.events.some((e) => e.kind === 'netfront-connected' && e.actor === 'vm.1'), 'guest 1 reconnected its vif');
+    t.true(
+      r.events.some((e) => e.kind === 'actor-restart' && e.actor === 'vm.1'),
+      'the supervisor restarted guest 1',
+    );
+    t.true(
+      r.events.some((e) => e.kind === 'netfront-connected' && e.actor === 'vm.1'),
+      'guest 1 reconnected its vif',
+    );
   });
 }
 
