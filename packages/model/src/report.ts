@@ -185,7 +185,7 @@ export interface TxReport {
   readonly onWireBytes?: number;
   /** Frames the actor holds now (guest qdisc, TX ring requests netback has not taken, NIC TX queue). */
   readonly held: number;
-  /** Drops by reason (`guest-qdisc-overlimit`, `nic-tx-queue-full`, `vif-disabled`). */
+  /** Drops by reason (`guest-qdisc-overlimit`, `nic-tx-queue-full`, `vif-disabled`, `link-down`). */
   readonly drops?: Readonly<Record<string, number>>;
   /** Notify hypercalls for TX: the guest's for new requests (frontend), netback's for responses (worker). */
   readonly notifies?: number;

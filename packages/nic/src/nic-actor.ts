@@ -325,6 +325,11 @@ export class NicActor implements Actor {
     if (cmd.action === 'link-flap') {
       this.linkDown = cmd.phase === 'start';
       fx.event(this.linkDown ? 'nic-link-down' : 'nic-link-up', {});
+      if (this.tx !== null) {
+        this.tx.setLink(!this.linkDown, now, fx);
+        // The guests' segments flushed with the TX queues never reach their far ends (which were told at post).
+        if (this.linkDown) this.dropUnsentSegments(now);
+      }
     } else if (cmd.action === 'ring-full-storm' && cmd.phase === 'start') {
       const flows = cmd.flows ?? [];
       const n = flows.length === 0 ? 0 : (cmd.params.packets ?? 0);
@@ -387,6 +392,14 @@ export class NicActor implements Actor {
     if (this.far === null || !this.far.has(flow)) return;
     this.toFar.push([flow, leave, header]);
     if (this.toFar.length === 1) fx.timer(leave, FAR_TCP_ARRIVAL_TAG);
+  }
+
+  /** The segments on their way to the far ends that had not left by `now` (the link went down) are lost. */
+  private dropUnsentSegments(now: Nanos): void {
+    const q = this.toFar;
+    let keep = q.length;
+    while (keep > 0 && (q[keep - 1] as [number, Nanos, TcpHeader])[1] > now) keep--;
+    q.length = keep;
   }
 
   private arriveAtFar(now: Nanos, fx: Effects): void {

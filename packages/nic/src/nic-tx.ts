@@ -76,6 +76,10 @@ export class NicTx {
   onWire = 0;
   onWireBytes = 0;
   dropsQueueFull = 0;
+  /** The link is down (a link-flap fault): no frame leaves; frames posted meanwhile are dropped (`link-down`). */
+  private linkDown = false;
+  /** Frames lost to a link that went down: flushed from the TX queues as it went, or posted while it was down. */
+  dropsLinkDown = 0;
   /** Sum over the frames on the wire of (last bit on the wire − the application's send), ns. */
   latencySum = 0;
   /** Told of every frame carrying a TCP segment as it is posted, with the time its last bit will leave (the far end's arrival). */
@@ -113,7 +117,7 @@ export class NicTx {
       onWire: this.onWire,
       onWireBytes: this.onWireBytes,
       held: this.held(),
-      drops: { 'nic-tx-queue-full': this.dropsQueueFull },
+      drops: { 'nic-tx-queue-full': this.dropsQueueFull, 'link-down': this.dropsLinkDown },
       irqs,
       latencySum: this.latencySum,
     };
@@ -131,6 +135,13 @@ export class NicTx {
    */
   post(nicQueue: number, b: PacketBatch, now: Nanos, fx: Effects): void {
     this.settle(now);
+    if (this.linkDown) {
+      // With the carrier off the stack's qdisc is the noop one (dev_deactivate): the frames are freed at once,
+      // and their zero-copy callbacks give the sender's slots back (the driver's clean-up, as for a completion).
+      this.dropsLinkDown += b.count;
+      fx.send(this.cfg.backend, { kind: 'txdone', nicQueue, batch: b }, now);
+      return;
+    }
     const q = this.qs[nicQueue] ?? (this.qs[0] as TxQueue);
     const sentAt = this.sentAt[nicQueue] ?? (this.sentAt[0] as PacketFifo);
     const cfg = this.cfg;
@@ -151,6 +162,30 @@ export class NicTx {
       if (h !== undefined) this.onLeave?.(b.flow[k] as number, h, leave, fx);
     }
     this.pool.release(b);
+    this.decide(now, fx);
+  }
+
+  /**
+   * The link goes down (`up` false) or comes back. Going down, every frame posted and not yet gone — the one on
+   * the wire included — is flushed and dropped (`link-down`): ixgbe's watchdog finds TX work pending with the
+   * carrier off and resets the controller (`ixgbe_watchdog_flush_tx`), whose `ixgbe_clean_tx_ring` frees those
+   * skbs, and `dev_deactivate` resets the qdisc in front [assumption: at the instant the link goes down; the
+   * watchdog runs every 2 s]. The freed frames go to the driver as a completion does, so the zero-copy callbacks
+   * return their slots.
+   */
+  setLink(up: boolean, now: Nanos, fx: Effects): void {
+    this.settle(now);
+    this.linkDown = !up;
+    if (up) return;
+    this.qs.forEach((q, i) => {
+      const n = q.queued.length;
+      if (n === 0) return;
+      this.dropsLinkDown += n;
+      (this.sentAt[i] as PacketFifo).discard(n);
+      fx.send(this.cfg.backend, { kind: 'txdone', nicQueue: i, batch: q.queued.shiftBatch(n, this.pool) }, now);
+    });
+    // Nothing is on the wire any more: a frame posted after the link is back starts at once.
+    if (this.wireFreeAt > now) this.wireFreeAt = now;
     this.decide(now, fx);
   }
 

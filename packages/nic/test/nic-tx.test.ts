@@ -81,3 +81,33 @@ test('nic tx - a static 50 µs interrupt timer gathers the completions of a burs
   t.is(done[0]?.batch.count, 20);
   t.is(done[0]?.at, DMA + WIRE_1518 + 50_000);
 });
+
+test('nic tx - a link going down flushes the frames not yet gone to the driver (link-down), and drops what is posted while it is down', (t) => {
+  const fx = new RecordingEffects();
+  const n = nic();
+  const flap = { id: 'f0', action: 'link-flap', params: {}, seed: 1 } as const;
+  n.receive({ kind: 'txpost', nicQueue: 0, batch: frames(5) }, 0, fx);
+  // Two frames have left by DMA + 2 wire times; the third is on the wire when the link goes down.
+  const down = DMA + 2.5 * WIRE_1518;
+  n.fault({ ...flap, phase: 'start' }, down, fx);
+  let r = n.report(down);
+  t.is(r.tx?.onWire, 2);
+  t.is(r.tx?.held, 0);
+  t.is(r.tx?.drops?.['link-down'], 3);
+  // The flushed frames (seq 2, 3, 4) go to the driver at once, as a completion, so that their slots are returned.
+  const handed = fx.sent.flatMap((s) => (s.msg.kind === 'txdone' && s.at === down ? [Array.from(s.msg.batch.seq.subarray(0, s.msg.batch.count))] : []));
+  t.true(
+    handed.some((seqs) => seqs.join() === '2,3,4'),
+    JSON.stringify(handed),
+  );
+  n.receive({ kind: 'txpost', nicQueue: 1, batch: frames(4) }, down + 10, fx);
+  r = n.report(down + 100_000);
+  t.is(r.tx?.drops?.['link-down'], 7);
+  t.is(r.tx?.onWire, 2);
+  // Back up: a frame posted then leaves after its DMA and one wire time, nothing ahead of it.
+  const up = down + 200_000;
+  n.fault({ ...flap, phase: 'end' }, up, fx);
+  n.receive({ kind: 'txpost', nicQueue: 0, batch: frames(1) }, up, fx);
+  t.is(n.report(up + DMA + WIRE_1518 - 1).tx?.onWire, 2);
+  t.is(n.report(up + DMA + WIRE_1518).tx?.onWire, 3);
+});

@@ -2,8 +2,8 @@
 import type { ActorReport, Nanos } from '@splitnet/model';
 
 /** Why a frame a guest sent was dropped. */
-export type TxDropReason = 'guest-qdisc-overlimit' | 'vif-disabled' | 'nic-tx-queue-full';
-export const TX_DROP_REASONS: readonly TxDropReason[] = ['guest-qdisc-overlimit', 'vif-disabled', 'nic-tx-queue-full'];
+export type TxDropReason = 'guest-qdisc-overlimit' | 'vif-disabled' | 'nic-tx-queue-full' | 'link-down';
+export const TX_DROP_REASONS: readonly TxDropReason[] = ['guest-qdisc-overlimit', 'vif-disabled', 'nic-tx-queue-full', 'link-down'];
 
 /** Cumulative transmit-path counters of the whole datapath at an instant. */
 export interface TxSnapshot {
@@ -55,7 +55,7 @@ export function combineTx(reports: readonly ActorReport[]): TxSnapshot | null {
     notificationsLost: 0,
     notificationsDelayed: 0,
   };
-  const drops: Record<TxDropReason, number> = { 'guest-qdisc-overlimit': 0, 'vif-disabled': 0, 'nic-tx-queue-full': 0 };
+  const drops: Record<TxDropReason, number> = { 'guest-qdisc-overlimit': 0, 'vif-disabled': 0, 'nic-tx-queue-full': 0, 'link-down': 0 };
   const held = { guestQdiscs: 0, txRings: 0, nicTxQueues: 0 };
   for (const r of reports) {
     const t = r.role === 'switch' ? undefined : r.tx;

@@ -42,12 +42,17 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
   [
     'a kill with a guest that sends',
     `${SENDS}faults: [{ at: 1ms, target: worker:0, action: kill }]\n`,
-    's.yaml:4:47: faults[0].action: expected an action modelled with a guest that sends, found "kill" (a restarted actor does not rebuild the transmit path\'s ring state yet; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+    's.yaml:4:47: faults[0].action: expected an action modelled with a guest that sends, found "kill" (a restarted actor does not rebuild the transmit path\'s ring state yet, so only a guest that does not send may be the target; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
-    'a link flap with a guest that sends',
-    `${SENDS}faults: [{ at: 1ms, duration: 1ms, target: nic, action: link-flap }]\n`,
-    's.yaml:4:57: faults[0].action: expected an action modelled with a guest that sends, found "link-flap" (the NIC transmitting while its link is down is not modelled; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+    'a kill of the guest that sends',
+    `${SENDS}faults: [{ at: 1ms, target: vm:0, action: kill }]\n`,
+    's.yaml:4:43: faults[0].action: expected an action modelled with a guest that sends, found "kill" (a restarted actor does not rebuild the transmit path\'s ring state yet, so only a guest that does not send may be the target; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+  ],
+  [
+    'a restart of every guest, the one that sends among them',
+    `${SENDS}faults: [{ at: 1ms, target: vm:*, action: restart }]\n`,
+    's.yaml:4:43: faults[0].action: expected an action modelled with a guest that sends, found "restart" (a restarted actor does not rebuild the transmit path\'s ring state yet, so only a guest that does not send may be the target; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
     'a partition with a guest that sends',
@@ -57,7 +62,7 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
   [
     'a kill with a guest that sends only the ACKs of a TCP stream',
     `${TCP_INTO_1}faults: [{ at: 1ms, target: vm:1, action: kill }]\n`,
-    's.yaml:4:43: faults[0].action: expected an action modelled with a guest that sends, found "kill" (a restarted actor does not rebuild the transmit path\'s ring state yet; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+    's.yaml:4:43: faults[0].action: expected an action modelled with a guest that sends, found "kill" (a restarted actor does not rebuild the transmit path\'s ring state yet, so only a guest that does not send may be the target; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
     "a TX fault on the guest that is not a TCP stream's end",
@@ -71,6 +76,24 @@ for (const [what, text, expected] of cases) {
     t.is(errorOf(t, text), expected);
   });
 }
+
+test('tx faults - a kill, restart or crash-loop of a guest that does not send compiles beside a guest that sends', (t) => {
+  for (const action of ['kill', 'restart', 'crash-loop']) {
+    const s = compileScenarioText(`${SENDS}faults: [{ at: 1ms, target: vm:1, action: ${action} }]\n`, 's.yaml');
+    t.deepEqual(
+      s.faults.map((f) => [f.action, f.targetText]),
+      [[action, 'vm:1']],
+    );
+  }
+});
+
+test('tx faults - a link flap compiles with a guest that sends (the NIC flushes its TX queues as the link goes down)', (t) => {
+  const s = compileScenarioText(`${SENDS}faults: [{ at: 1ms, duration: 1ms, target: nic, action: link-flap }]\n`, 's.yaml');
+  t.deepEqual(
+    s.faults.map((f) => [f.action, f.targetText, f.duration]),
+    [['link-flap', 'nic', 1_000_000]],
+  );
+});
 
 test("tx faults - dropped messages compile with a guest that sends (a dropped batch gives its frames' grant slots back)", (t) => {
   const s = compileScenarioText(`${SENDS}faults: [{ at: 1ms, target: "link:backend>worker:0", action: drop-messages, kinds: [rx] }]\n`, 's.yaml');
