@@ -183,7 +183,7 @@ export class ClusterRun {
       const { hosts: _h, fabric: _f, tcp: _t, ...own } = summarize(view, warm.hosts[i] as Snapshot, e, this.inWindow[i] as Snapshot[], acc);
       return { host: `h${i}`, ...own };
     });
-    const fabric = summarizeFabric(warm.fabric, end.fabric, c.fabric.ports, fabricBalance(end.fabric));
+    const fabric = summarizeFabric(warm.fabric, end.fabric, c.fabric.ports, fabricBalance(end.fabric), c.fabric.sources);
     return {
       ...whole,
       throughput: { ...whole.throughput, perVm: [] },

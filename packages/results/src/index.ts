@@ -1,6 +1,6 @@
 // Public API of @splitnet/results: what a run produces as typed data (summary, metrics, fault report), how it is summarized, and how it is written and shown.
 export { combineFabric, FABRIC_DROP_REASONS, fabricBalance, summarizeFabric } from './fabric-summary.js';
-export type { FabricAccounting, FabricDropReason, FabricPortSummary, FabricSnapshot, FabricSummary } from './fabric-summary.js';
+export type { FabricAccounting, FabricDropReason, FabricPortSummary, FabricSnapshot, FabricSourceSummary, FabricSummary } from './fabric-summary.js';
 export type { HostSummary } from './summary.js';
 export type { Accounting, BusOutage, Interruption, LagBound, LiveInfo, OfferedCap, ProcessCounters, RestartedProcess, RunEvent, RunResult, SchedSummary, Summary, Verdict } from './summary.js';
 export { BASE_DROP_REASONS, combine, DROP_REASONS, FAULT_DROP_REASONS, sampleRow, sig, totalVirqs } from './metrics.js';

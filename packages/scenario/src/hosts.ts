@@ -2,7 +2,9 @@
 import { Field, isPlainMap, readBitRate, readDuration, readInt, readList, readMap } from './field.js';
 import { FABRIC_SPEC, HOST_SPEC, MAX_HOSTS } from './hosts-spec.js';
 import { ScenarioIssue, type Path } from './issue.js';
-import type { CompiledScenario, FabricPortSpec, FabricSpec } from './types.js';
+import { deriveSeed } from '@splitnet/model';
+import type { Nanos } from '@splitnet/model';
+import type { CompiledScenario, FabricPortSpec, FabricSourceSpec, FabricSpec } from './types.js';
 import { readClusterFaults } from './cluster-faults.js';
 import { formatDuration, formatRate } from './units.js';
 
@@ -23,6 +25,8 @@ interface Placed {
   readonly sender: { host: number; local: number };
   /** Across hosts: the receiving host's view of it (its frames come from the switch), and its index there. */
   readonly receiver?: { host: number; local: number };
+  /** From an external source on a switch port of its own (`from: external`): the receiving host's view holds it, its NIC does not make its frames. */
+  readonly external?: true;
 }
 
 /** Per host: its traffic items, which scenario generator each came from, and which are the receiving side of a crossing. */
@@ -55,7 +59,8 @@ function readEnd(field: Field, hosts: number, side: 'from' | 'to'): End | null {
   if (bare !== null)
     field.expected(`h<host>.vm.${bare[1]} (this scenario has hosts: write h0.vm.${bare[1]} for host 0's guest, h1.vm.${bare[1]} for host 1's, …)`);
   const m = HOST_GUEST.exec(text);
-  if (m === null) field.expected(`h<host>.vm.<index> (a guest of one of the hosts, such as h1.vm.3)${side === 'from' ? ' or wire' : ''}`);
+  if (m === null)
+    field.expected(`h<host>.vm.<index> (a guest of one of the hosts, such as h1.vm.3)${side === 'from' ? ', wire or external (a source on a switch port)' : ''}`);
   const host = Number(m[1]);
   if (host >= hosts) field.expected(`a host from h0 to h${hosts - 1} (hosts: ${hosts})`, '', [['hosts']]);
   return { host, vm: Number(m[2]) };
@@ -75,7 +80,8 @@ function splitTraffic(field: Field, hosts: number): { perHost: HostTraffic[]; pl
     const g = item.value;
     const vmsField = item.at('vms', g['vms']);
     if (!vmsField.absent) vmsField.expected('no vms: (with hosts, a generator names its guests: to: h<host>.vm.<index>)');
-    const from = readEnd(item.at('from', g['from']), hosts, 'from');
+    const external = g['from'] === 'external';
+    const from = external ? null : readEnd(item.at('from', g['from']), hosts, 'from');
     const toField: Field = item.at('to', g['to']);
     const to = readEnd(toField, hosts, 'to');
     const { from: _f, to: _t, ...given } = g;
@@ -91,7 +97,15 @@ function splitTraffic(field: Field, hosts: number): { perHost: HostTraffic[]; pl
       if (remote) h.remote.push(h.items.length - 1);
       return { host, local: h.items.length - 1 };
     };
-    if (from === null) {
+    if (external) {
+      if (to === null) toField.expected('h<host>.vm.<index>: the guest that the external source on the switch sends to');
+      for (const key of ['tcp', 'rr'] as const) {
+        const f = item.at(key, g[key]);
+        if (!f.absent) f.expected(`no ${key} (an external source on the switch sends open-loop traffic; for a connection, put its far end on a host or take from: wire)`);
+      }
+      // The receiving host's view holds it as a generator whose frames come from the switch (the source makes them).
+      placed.push({ from, to, sender: add(to.host, { ...rest, vms: [to.vm] }, true), external: true });
+    } else if (from === null) {
       if (to === null) toField.expected('h<host>.vm.<index>: the guest that traffic from outside the hosts goes to');
       placed.push({ from, to, sender: add(to.host, { ...rest, vms: [to.vm] }, false) });
     } else if (to === null || to.host === from.host) {
@@ -201,7 +215,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   if (hostsField.absent) hostsField.expected('hosts: (a count or a list of hosts) beside fabric:', '', [['fabric']]);
   const { count, overrides } = hostsCount(hostsField);
   const { perHost, placed } = splitTraffic(root.at('traffic', value['traffic']), count);
-  const crossing = new Set(placed.flatMap((p, k) => (p.receiver === undefined ? [] : [k])));
+  const crossing = new Set(placed.flatMap((p, k) => (p.receiver === undefined && p.external !== true ? [] : [k])));
   const { hosts: _h, fabric: _f, traffic: _t, faults: _x, ...top } = value;
   const views: CompiledScenario[] = [];
   for (let i = 0; i < count; i++) {
@@ -224,7 +238,8 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     ...v,
     host: { index: i, remoteGenerators: (perHost[i] as HostTraffic).remote, fabricFlows: fabricFlowsOf(v, crossing, perHost[i] as HostTraffic) },
   }));
-  const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed) };
+  const sources = sourcesOf(withPlace, placed, ports, fabricDelay(root.at('fabric', value['fabric'])), seedOf(withPlace));
+  const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed), ...(sources.length > 0 ? { sources } : {}) };
   const first = withPlace[0] as CompiledScenario;
   if (first.runtime === 'live') {
     root
@@ -238,6 +253,41 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     resolved: { ...resolved, ...(faults.faults.length > 0 ? { faults: faults.resolved } : {}) },
     cluster: { hosts: withPlace, fabric, faults: faults.faults },
   };
+}
+
+/** The fabric-wide `delay` (each external source's cable takes it). */
+function fabricDelay(field: Field): Nanos {
+  const delay = field.at('delay', isPlainMap(field.value) ? field.value['delay'] : undefined);
+  return readDuration(delay, FABRIC_SPEC.keys.delay.default, 1);
+}
+
+function seedOf(views: readonly CompiledScenario[]): number {
+  return (views[0] as CompiledScenario).seed;
+}
+
+/**
+ * The external sources, one switch port each after the hosts' (in the order the traffic lists them): the generator
+ * as its receiving host's view compiled it, at the line rate of that host's port, on a cable of the fabric's delay.
+ */
+function sourcesOf(views: readonly CompiledScenario[], placed: readonly Placed[], ports: readonly FabricPortSpec[], delay: Nanos, seed: number): FabricSourceSpec[] {
+  const out: FabricSourceSpec[] = [];
+  for (const p of placed) {
+    if (p.external !== true) continue;
+    const view = views[p.sender.host] as CompiledScenario;
+    const generator = view.traffic.generators[p.sender.local];
+    if (generator === undefined) continue;
+    out.push({
+      name: generator.name,
+      port: views.length + out.length,
+      host: p.sender.host,
+      generator,
+      flowCount: view.traffic.flows.length,
+      linkGbps: (ports[p.sender.host] as FabricPortSpec).linkGbps,
+      delay,
+      seed: deriveSeed(seed, `fabric-source:${generator.name}`),
+    });
+  }
+  return out;
 }
 
 /** Per flow of host view v: 1 when its generator crosses hosts (its frames, either way, go through the switch). */
@@ -293,7 +343,8 @@ function resolveCluster(
     const entry = (view.resolved['traffic'] as Record<string, unknown>[])[p.sender.local] as Record<string, unknown>;
     const { name, vms: _v, from: _f, to: _t, ...rest } = entry;
     const guest = (e: End) => `h${e.host}.vm.${e.vm}`;
-    return { name, ...(p.from === null ? {} : { from: guest(p.from) }), to: p.to === null ? 'wire' : guest(p.to), ...rest };
+    const from = p.external === true ? { from: 'external' } : p.from === null ? {} : { from: guest(p.from) };
+    return { name, ...from, to: p.to === null ? 'wire' : guest(p.to), ...rest };
   });
   return { ...shared, hosts, fabric, traffic };
 }

@@ -28,6 +28,23 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
     ],
   ],
   [
+    'an external source on the switch that is not open loop, or goes nowhere',
+    [
+      [
+        'hosts: 2\ntraffic:\n  - { from: external, to: h1.vm.0, tcp: {} }\n',
+        's.yaml:3:41: traffic[0].tcp: expected no tcp (an external source on the switch sends open-loop traffic; for a connection, put its far end on a host or take from: wire), found an empty map',
+      ],
+      [
+        'hosts: 2\ntraffic:\n  - { from: external, to: wire }\n',
+        's.yaml:3:27: traffic[0].to: expected h<host>.vm.<index>: the guest that the external source on the switch sends to, found "wire"',
+      ],
+      [
+        'hosts: 2\ntraffic:\n  - { from: outside, to: h0.vm.0 }\n',
+        's.yaml:3:13: traffic[0].from: expected h<host>.vm.<index> (a guest of one of the hosts, such as h1.vm.3), wire or external (a source on a switch port), found "outside"',
+      ],
+    ],
+  ],
+  [
     'bad hosts sections',
     [
       ['hosts: 0\ntraffic:\n  - { to: h0.vm.0 }\n', 's.yaml:1:8: hosts: expected an integer from 1 to 64, found 0'],
