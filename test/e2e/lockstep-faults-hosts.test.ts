@@ -1,4 +1,4 @@
-// Lockstep end to end with a multi-host scenario's faults and an external source: a switch-port fault and a host pause, each applied in the partition that owns the port or the host, and the source in the switch's, give sim's result files byte for byte.
+// Lockstep end to end with a multi-host scenario's faults and an external source: a switch-port fault, a host pause and a host's worker stall, each applied in the partition that owns the port or the actors, and the source in the switch's, give sim's result files byte for byte.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { run, scenarioFile, tmp } from './live-helpers.js';
 
 const FILES = ['summary.json', 'metrics.jsonl', 'events.jsonl', 'latency.json'];
 
-/** Two hosts, a stream each way across the switch and one from an external source into host 1; host 1's port loses frames (its partition is not the switch's), then host 1 pauses. */
+/** Two hosts, a stream each way across the switch and one from an external source into host 1; host 1's port loses frames (its partition is not the switch's) while its worker stalls, then host 1 pauses. */
 const SCENARIO = `name: lockstep-hosts-faults-e2e
 seed: 3
 duration: 1ms
@@ -21,9 +21,10 @@ traffic:
 faults:
   - { id: lossy, at: 300us, target: 'switch:port:1', action: drop-messages, probability: 0.3, duration: 200us }
   - { id: stop, at: 600us, target: h1, action: pause, duration: 200us }
+  - { id: stall, at: 300us, target: h1.worker.0, action: slow-worker, factor: 20, duration: 200us }
 `;
 
-test('lockstep faults hosts - a lossy switch port, a paused host and an external source: processes placement (a partition per host) writes summary, metrics, events and latency byte-identical to sim', async (t) => {
+test('lockstep faults hosts - a lossy switch port, a paused host, a stalled worker of that host and an external source: processes placement (a partition per host) writes summary, metrics, events and latency byte-identical to sim', async (t) => {
   const file = scenarioFile(SCENARIO);
   const simDir = join(tmp(), 'sim');
   const lsDir = join(tmp(), 'lockstep');

@@ -8,6 +8,8 @@ import type { Accounting, FabricSnapshot, HostSummary, PacketCapture, Snapshot, 
 import { buildCluster, clusterLinkDelay, clusterOf } from './cluster.js';
 import type { ClusterGraph } from './cluster.js';
 import { accounting } from './run-sim.js';
+import { planSimFaults } from './fault-plan.js';
+import type { ActorGraph } from './build.js';
 
 /** A step of a multi-host scenario's faults: at t, the parts on the actors `owns` accepts (all of them in sim; a partition's own in lockstep). */
 export interface ClusterFaultStep {
@@ -16,11 +18,34 @@ export interface ClusterFaultStep {
 }
 
 /**
+ * The scenario's faults as steps at their instants: its host and switch-port faults (fabricFaultSteps), then each
+ * host's own faults on its actors as its one-host plan makes them (refs: the host's in the cluster; the log lines
+ * with the host's NIC); at one instant in that order, each plan's own order kept. Each step acts only on the actors
+ * `owns` accepts.
+ */
+export function clusterFaultSteps(s: CompiledScenario, g: ClusterGraph): ClusterFaultStep[] {
+  const own = clusterOf(s).hosts.flatMap((view, i) => {
+    if (view.faults.length === 0) return [];
+    const hg = g.hosts[i] as ActorGraph;
+    return planSimFaults(view, hg).steps.map(
+      (st): ClusterFaultStep => ({
+        t: st.t,
+        apply: (rt, owns) => {
+          if (owns('ref' in st.action ? st.action.ref : hg.refs.nic)) st.apply(rt);
+        },
+      }),
+    );
+  });
+  // A stable sort: the fabric's steps, then the hosts', at one instant.
+  return [...fabricFaultSteps(s, g), ...own].sort((a, b) => a.t - b.t);
+}
+
+/**
  * The scenario's host and switch-port faults as steps at their instants: a paused host's actors stop (their inputs
  * wait, as SIGSTOP) and its switch port goes down until it resumes; a port goes down, loses or delays frames. Each
  * part acts where its actor runs: the log line and the port with the switch, the pause with the host's actors.
  */
-export function clusterFaultSteps(s: CompiledScenario, g: ClusterGraph): ClusterFaultStep[] {
+function fabricFaultSteps(s: CompiledScenario, g: ClusterGraph): ClusterFaultStep[] {
   const c = clusterOf(s);
   const steps: (ClusterFaultStep & { order: number })[] = [];
   c.faults.forEach((f, n) => {
@@ -93,7 +118,7 @@ export class ClusterRun {
     this.rt = rt;
   }
 
-  /** The scenario's host and switch-port faults as steps at their instants (sim applies every part of each). */
+  /** The scenario's faults as steps at their instants (sim applies every part of each: clusterFaultSteps). */
   faultSteps(): { t: Nanos; apply: (rt: SimRuntime) => void }[] {
     return clusterFaultSteps(this.s, this.graph).map(({ t, apply }) => ({ t, apply: (rt: SimRuntime) => apply(rt, () => true) }));
   }

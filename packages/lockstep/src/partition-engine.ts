@@ -136,9 +136,9 @@ export class PartitionEngine {
       const at = 'ref' in a ? plan.partOf[a.ref] : 0;
       if (at === index) this.steps.push({ k, t: st.t, apply: st.apply });
     });
-    // A multi-host run's host and switch-port faults: each step's parts on this partition's actors (the switch's
-    // port and the log line with the switch, a paused host's actors with that host), at sim's instant and order.
-    this.clusterFaults = 'hosts' in g && (s.cluster?.faults.length ?? 0) > 0;
+    // A multi-host run's faults: each step's parts on this partition's actors (a switch port's fault and its log line
+    // with the switch, a paused host's actors with that host, a host's actor fault with that host), at sim's instant and order.
+    this.clusterFaults = 'hosts' in g && ((s.cluster?.faults.length ?? 0) > 0 || (s.cluster?.hosts.some((h) => h.faults.length > 0) ?? false));
     if ('hosts' in g && this.clusterFaults) {
       const mine = (ref: number): boolean => owned[ref] === true;
       clusterFaultSteps(s, g).forEach((st, k) => this.steps.push({ k, t: st.t, apply: (rt) => st.apply(rt, mine) }));

@@ -54,7 +54,7 @@ export interface LockstepOutcome {
 /** The partitions of `s` (checked before any I/O: a link without delay between two is refused, and faults lockstep cannot run exactly). */
 export function lockstepPlan(s: CompiledScenario): PartitionPlan {
   const { g, plan } = planOf(s);
-  // A multi-host scenario's host and switch-port faults each act in one partition (the switch's, a host's): all are exact.
+  // A multi-host scenario's faults each act in one partition (the switch's, a host's): all are exact (its hosts' take no message or process-death faults).
   if (!('hosts' in g)) checkLockstepFaults(s, g);
   return plan;
 }

@@ -5,7 +5,8 @@ import { ScenarioIssue, type Path } from './issue.js';
 import { deriveSeed } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
 import type { CompiledScenario, FabricPortSpec, FabricSourceSpec, FabricSpec } from './types.js';
-import { readClusterFaults } from './cluster-faults.js';
+import { HOST_ACTOR, readClusterFaults } from './cluster-faults.js';
+import { DATAPATH_FAULT_ACTIONS } from '@splitnet/model';
 import { formatDuration, formatRate } from './units.js';
 
 const GUEST = /^vm\.(0|[1-9][0-9]*)$/;
@@ -145,13 +146,46 @@ function has(value: unknown, path: Path): boolean {
   return true;
 }
 
+/** The faults on one host's actors (`h<i>.<target>`): per host, each as the host's view reads it and its index in the scenario's list. */
+function hostFaultsOf(value: unknown, hosts: number): { entries: Record<string, unknown>[]; index: number[] }[] {
+  const out = Array.from({ length: hosts }, () => ({ entries: [] as Record<string, unknown>[], index: [] as number[] }));
+  if (!Array.isArray(value)) return out;
+  value.forEach((item: unknown, j) => {
+    if (!isPlainMap(item) || typeof item['target'] !== 'string') return;
+    const m = HOST_ACTOR.exec(item['target']);
+    if (m === null) return;
+    const host = Number(m[1]);
+    const list = out[host];
+    if (list === undefined) return new Field(item['target'], ['faults', j, 'target']).expected(`a host from h0 to h${hosts - 1} (hosts: ${hosts})`, '', [['hosts']]);
+    // An actor id (worker.0, vm.3) names the same actor as its selector (worker:0, vm:3); the id keeps its place in the whole list.
+    const local = (m[2] as string).replace(/^(worker|vm)\.(0|[1-9][0-9]*)$/, '$1:$2');
+    list.entries.push({ id: `f${j}`, ...item, target: local });
+    list.index.push(j);
+  });
+  return out;
+}
+
+/** What a host's actors may suffer in a multi-host run today: the datapath's faults and a pause of their processes. */
+const HOST_ACTOR_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, 'pause']);
+
 /** A problem found in host i's view, pointed back at the scenario: its traffic entry, its own setting, or the shared one. */
-function relocate(err: unknown, host: number, traffic: HostTraffic, override: unknown, top: unknown, crossing: ReadonlySet<number>): unknown {
+function relocate(
+  err: unknown,
+  host: number,
+  traffic: HostTraffic,
+  override: unknown,
+  top: unknown,
+  crossing: ReadonlySet<number>,
+  faultIndex: readonly number[],
+): unknown {
   if (!(err instanceof ScenarioIssue)) return err;
   const p = err.path;
   let path: Path;
   let note = '';
-  if (p[0] === 'traffic' && typeof p[1] === 'number') {
+  if (p[0] === 'faults' && typeof p[1] === 'number') {
+    path = ['faults', faultIndex[p[1]] ?? p[1], ...p.slice(2)];
+    note = ` (on host h${host})`;
+  } else if (p[0] === 'traffic' && typeof p[1] === 'number') {
     const k = traffic.origin[p[1]] ?? -1;
     const rest = p.slice(2);
     // The view's vms, from and to stand for the generator's own from and to.
@@ -217,6 +251,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   const { perHost, placed } = splitTraffic(root.at('traffic', value['traffic']), count);
   const crossing = new Set(placed.flatMap((p, k) => (p.receiver === undefined && p.external !== true ? [] : [k])));
   const { hosts: _h, fabric: _f, traffic: _t, faults: _x, ...top } = value;
+  const hostFaults = hostFaultsOf(value['faults'], count);
   const views: CompiledScenario[] = [];
   for (let i = 0; i < count; i++) {
     const traffic = perHost[i] as HostTraffic;
@@ -224,14 +259,31 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     const sends = traffic.items.some((g) => isPlainMap(g) && (g['from'] !== undefined || g['tcp'] !== undefined || g['rr'] !== undefined));
     // A host none of whose guests sends has no transmit path: the shared tx section is not its.
     const { tx, ...rest } = own;
-    const hostValue = { ...rest, ...(sends && tx !== undefined ? { tx } : {}), traffic: traffic.items };
+    const faults = hostFaults[i] as { entries: Record<string, unknown>[]; index: number[] };
+    for (const [k, e] of faults.entries.entries()) {
+      const j = faults.index[k] as number;
+      const item = new Field(e, ['faults', j]);
+      if (e['after'] !== undefined) item.at('after', e['after']).expected('at: (a fault on one host\'s actors starts at a time of its own)');
+      if (typeof e['action'] === 'string' && !HOST_ACTOR_ACTIONS.has(e['action']))
+        item
+          .at('action', e['action'])
+          .expected(`a datapath fault or pause (on one host's actors a multi-host run takes ${[...HOST_ACTOR_ACTIONS].join(', ')} today)`);
+    }
+    const hostValue = { ...rest, ...(sends && tx !== undefined ? { tx } : {}), traffic: traffic.items, ...(faults.entries.length > 0 ? { faults: faults.entries } : {}) };
     let view: CompiledScenario;
     try {
       view = compileOne(hostValue);
     } catch (err) {
-      throw relocate(err, i, traffic, overrides[i], top, crossing);
+      throw relocate(err, i, traffic, overrides[i], top, crossing, faults.index);
     }
-    views.push(view);
+    for (const [k, f] of view.faults.entries()) {
+      if (f.target.kind !== 'actor')
+        new Field(faults.entries[k]?.['target'], ['faults', faults.index[k] as number, 'target']).expected(
+          "an actor selector after h<host>. (worker:<k>, vm:<v>, vm:<v>:queue:<q>, nic, backend …): links between one host's actors take no faults in a multi-host run yet",
+        );
+    }
+    // Its faults' targets say which host they are on (the log's fault-start and fault-end lines show them).
+    views.push(view.faults.length === 0 ? view : { ...view, faults: view.faults.map((f) => ({ ...f, targetText: `h${i}.${f.targetText}` })) });
   }
   const { ports, resolved: fabricResolved } = readFabric(root.at('fabric', value['fabric']), views);
   const withPlace = views.map((v, i) => ({
@@ -247,10 +299,20 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
       .expected('sim or lockstep', ' (a multi-host scenario runs in sim, or in lockstep per host; the live runtime builds one host)', [['hosts']]);
   }
   const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration);
+  // The whole list as written: the host and switch faults, and each host's own, each at its place.
+  const allResolved: Record<string, unknown>[] = [];
+  faults.resolved.forEach((r, k) => (allResolved[faults.at[k] as number] = r));
+  withPlace.forEach((v, i) => {
+    const own = (v.resolved['faults'] ?? []) as Record<string, unknown>[];
+    own.forEach((r, k) => (allResolved[hostFaults[i]?.index[k] as number] = { ...r, target: `h${i}.${String(r['target'])}` }));
+  });
+  const resolvedFaults = allResolved.filter((r) => r !== undefined);
   const resolved = resolveCluster(first, withPlace, placed, fabricResolved);
   return {
     ...first,
-    resolved: { ...resolved, ...(faults.faults.length > 0 ? { faults: faults.resolved } : {}) },
+    // The run-wide list is empty: a host's own faults are in its view (cluster.hosts[i].faults).
+    faults: [],
+    resolved: { ...resolved, ...(resolvedFaults.length > 0 ? { faults: resolvedFaults } : {}) },
     cluster: { hosts: withPlace, fabric, faults: faults.faults },
   };
 }

@@ -93,7 +93,19 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
     [
       [
         FAULTS + '  - { at: 1ms, target: vm:0, action: kill }\n',
-        's.yaml:5:24: faults[0].target: expected h<host> (or host:<host>) or switch:port:<port> (a multi-host scenario takes host and switch-port faults), found "vm:0"',
+        's.yaml:5:24: faults[0].target: expected h<host> (or host:<host>), switch:port:<port>, or h<host>.<a one-host target> such as h1.worker:0 or h1.vm:3 (a multi-host scenario takes host, switch-port and one host\'s actor faults), found "vm:0"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: h1.vm.0, action: kill }\n',
+        "s.yaml:5:41: faults[0].action: expected a datapath fault or pause (on one host's actors a multi-host run takes lose-notifications, delay-notifications, stop-polling, slow-worker, ring-full-storm, link-flap, corrupt-ring-index, lose-tx-notifications, delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index, pause today), found \"kill\"",
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: h3.worker.0, action: pause, duration: 1ms }\n',
+        's.yaml:5:24: faults[0].target: expected a host from h0 to h1 (hosts: 2), found "h3.worker.0"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: h1.worker.5, action: pause, duration: 1ms }\n',
+        's.yaml:5:24: faults[0].target: expected a worker from 0 to 0, found "worker:5" (topology.workers) (on host h1)',
       ],
       [
         FAULTS + '  - { at: 1ms, target: h2, action: pause, duration: 1ms }\n',
