@@ -27,14 +27,12 @@ export function clusterFaultSteps(s: CompiledScenario, g: ClusterGraph): Cluster
   const own = clusterOf(s).hosts.flatMap((view, i) => {
     if (view.faults.length === 0) return [];
     const hg = g.hosts[i] as ActorGraph;
-    return planSimFaults(view, hg).steps.map(
-      (st): ClusterFaultStep => ({
-        t: st.t,
-        apply: (rt, owns) => {
-          if (owns('ref' in st.action ? st.action.ref : hg.refs.nic)) st.apply(rt);
-        },
-      }),
-    );
+    return planSimFaults(view, hg).steps.map((st): ClusterFaultStep => ({
+      t: st.t,
+      apply: (rt, owns) => {
+        if (owns('ref' in st.action ? st.action.ref : hg.refs.nic)) st.apply(rt);
+      },
+    }));
   });
   // A stable sort: the fabric's steps, then the hosts', at one instant.
   return [...fabricFaultSteps(s, g), ...own].sort((a, b) => a.t - b.t);

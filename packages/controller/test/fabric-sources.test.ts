@@ -23,7 +23,7 @@ function fabricOf(r: RunResult) {
   return f;
 }
 
-test('fabric sources - an external incast fills the output queue of the receiving host\'s port and drops there (switch-queue-full), the other port untouched', (t) => {
+test("fabric sources - an external incast fills the output queue of the receiving host's port and drops there (switch-queue-full), the other port untouched", (t) => {
   const f = fabricOf(run(EXTERNAL_INCAST));
   const toH0 = f.ports[0];
   if (toH0 === undefined) return t.fail('no port 0');
@@ -33,7 +33,7 @@ test('fabric sources - an external incast fills the output queue of the receivin
   t.is(f.ports[1]?.drops.total, 0);
 });
 
-test('fabric sources - each source has its own port after the hosts\', sends its rate and every frame it sent reached the switch or is on its cable', (t) => {
+test("fabric sources - each source has its own port after the hosts', sends its rate and every frame it sent reached the switch or is on its cable", (t) => {
   const r = run(EXTERNAL_INCAST);
   const sources = fabricOf(r).sources ?? [];
   t.deepEqual(
@@ -49,7 +49,7 @@ test('fabric sources - each source has its own port after the hosts\', sends its
   }
 });
 
-test('fabric sources - the fabric\'s accounting counts the sources\' frames as sent and balances, as do every host and the whole run', (t) => {
+test("fabric sources - the fabric's accounting counts the sources' frames as sent and balances, as do every host and the whole run", (t) => {
   const r = run(EXTERNAL_INCAST);
   const acc = r.accounting.fabric;
   if (acc === undefined) return t.fail('no fabric accounting');

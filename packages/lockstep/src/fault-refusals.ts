@@ -22,4 +22,3 @@ export function checkLockstepFaults(s: CompiledScenario, g: ActorGraph): void {
       `lockstep: faults ${reorder.id} (reorder-messages) and ${delay.id} (delay-messages) in one run cannot be exact across partitions (a reordered message keeps its link FIFO only once a delay has been applied anywhere in the run: docs/lockstep.md#faults); run it in sim, or drop one of them`,
     );
 }
-

@@ -43,7 +43,7 @@ export function readClusterFaults(
     const port = PORT.exec(target);
     if (host === null && port === null)
       targetField.expected(
-        'h<host> (or host:<host>), switch:port:<port>, or h<host>.<a one-host target> such as h1.worker:0 or h1.vm:3 (a multi-host scenario takes host, switch-port and one host\'s actor faults)',
+        "h<host> (or host:<host>), switch:port:<port>, or h<host>.<a one-host target> such as h1.worker:0 or h1.vm:3 (a multi-host scenario takes host, switch-port and one host's actor faults)",
       );
     const index = Number((host ?? port)?.[1]);
     if (index >= hosts) targetField.expected(`a host or port from 0 to ${hosts - 1} (hosts: ${hosts})`, '', [['hosts']]);

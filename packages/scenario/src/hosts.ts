@@ -61,7 +61,9 @@ function readEnd(field: Field, hosts: number, side: 'from' | 'to'): End | null {
     field.expected(`h<host>.vm.${bare[1]} (this scenario has hosts: write h0.vm.${bare[1]} for host 0's guest, h1.vm.${bare[1]} for host 1's, …)`);
   const m = HOST_GUEST.exec(text);
   if (m === null)
-    field.expected(`h<host>.vm.<index> (a guest of one of the hosts, such as h1.vm.3)${side === 'from' ? ', wire or external (a source on a switch port)' : ''}`);
+    field.expected(
+      `h<host>.vm.<index> (a guest of one of the hosts, such as h1.vm.3)${side === 'from' ? ', wire or external (a source on a switch port)' : ''}`,
+    );
   const host = Number(m[1]);
   if (host >= hosts) field.expected(`a host from h0 to h${hosts - 1} (hosts: ${hosts})`, '', [['hosts']]);
   return { host, vm: Number(m[2]) };
@@ -102,7 +104,8 @@ function splitTraffic(field: Field, hosts: number): { perHost: HostTraffic[]; pl
       if (to === null) toField.expected('h<host>.vm.<index>: the guest that the external source on the switch sends to');
       for (const key of ['tcp', 'rr'] as const) {
         const f = item.at(key, g[key]);
-        if (!f.absent) f.expected(`no ${key} (an external source on the switch sends open-loop traffic; for a connection, put its far end on a host or take from: wire)`);
+        if (!f.absent)
+          f.expected(`no ${key} (an external source on the switch sends open-loop traffic; for a connection, put its far end on a host or take from: wire)`);
       }
       // The receiving host's view holds it as a generator whose frames come from the switch (the source makes them).
       placed.push({ from, to, sender: add(to.host, { ...rest, vms: [to.vm] }, true), external: true });
@@ -156,7 +159,8 @@ function hostFaultsOf(value: unknown, hosts: number): { entries: Record<string, 
     if (m === null) return;
     const host = Number(m[1]);
     const list = out[host];
-    if (list === undefined) return new Field(item['target'], ['faults', j, 'target']).expected(`a host from h0 to h${hosts - 1} (hosts: ${hosts})`, '', [['hosts']]);
+    if (list === undefined)
+      return new Field(item['target'], ['faults', j, 'target']).expected(`a host from h0 to h${hosts - 1} (hosts: ${hosts})`, '', [['hosts']]);
     // An actor id (worker.0, vm.3) names the same actor as its selector (worker:0, vm:3); the id keeps its place in the whole list.
     const local = (m[2] as string).replace(/^(worker|vm)\.(0|[1-9][0-9]*)$/, '$1:$2');
     list.entries.push({ id: `f${j}`, ...item, target: local });
@@ -263,13 +267,18 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     for (const [k, e] of faults.entries.entries()) {
       const j = faults.index[k] as number;
       const item = new Field(e, ['faults', j]);
-      if (e['after'] !== undefined) item.at('after', e['after']).expected('at: (a fault on one host\'s actors starts at a time of its own)');
+      if (e['after'] !== undefined) item.at('after', e['after']).expected("at: (a fault on one host's actors starts at a time of its own)");
       if (typeof e['action'] === 'string' && !HOST_ACTOR_ACTIONS.has(e['action']))
         item
           .at('action', e['action'])
           .expected(`a datapath fault or pause (on one host's actors a multi-host run takes ${[...HOST_ACTOR_ACTIONS].join(', ')} today)`);
     }
-    const hostValue = { ...rest, ...(sends && tx !== undefined ? { tx } : {}), traffic: traffic.items, ...(faults.entries.length > 0 ? { faults: faults.entries } : {}) };
+    const hostValue = {
+      ...rest,
+      ...(sends && tx !== undefined ? { tx } : {}),
+      traffic: traffic.items,
+      ...(faults.entries.length > 0 ? { faults: faults.entries } : {}),
+    };
     let view: CompiledScenario;
     try {
       view = compileOne(hostValue);
@@ -331,7 +340,13 @@ function seedOf(views: readonly CompiledScenario[]): number {
  * The external sources, one switch port each after the hosts' (in the order the traffic lists them): the generator
  * as its receiving host's view compiled it, at the line rate of that host's port, on a cable of the fabric's delay.
  */
-function sourcesOf(views: readonly CompiledScenario[], placed: readonly Placed[], ports: readonly FabricPortSpec[], delay: Nanos, seed: number): FabricSourceSpec[] {
+function sourcesOf(
+  views: readonly CompiledScenario[],
+  placed: readonly Placed[],
+  ports: readonly FabricPortSpec[],
+  delay: Nanos,
+  seed: number,
+): FabricSourceSpec[] {
   const out: FabricSourceSpec[] = [];
   for (const p of placed) {
     if (p.external !== true) continue;

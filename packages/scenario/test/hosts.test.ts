@@ -97,7 +97,7 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
       ],
       [
         FAULTS + '  - { at: 1ms, target: h1.vm.0, action: kill }\n',
-        "s.yaml:5:41: faults[0].action: expected a datapath fault or pause (on one host's actors a multi-host run takes lose-notifications, delay-notifications, stop-polling, slow-worker, ring-full-storm, link-flap, corrupt-ring-index, lose-tx-notifications, delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index, pause today), found \"kill\"",
+        's.yaml:5:41: faults[0].action: expected a datapath fault or pause (on one host\'s actors a multi-host run takes lose-notifications, delay-notifications, stop-polling, slow-worker, ring-full-storm, link-flap, corrupt-ring-index, lose-tx-notifications, delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index, pause today), found "kill"',
       ],
       [
         FAULTS + '  - { at: 1ms, target: h3.worker.0, action: pause, duration: 1ms }\n',
