@@ -432,23 +432,6 @@ const cases: readonly Case[] = [
       /^--runtime live: runtime: expected sim or lockstep, found "live" \(a multi-host scenario runs in sim, or in lockstep per host; the live runtime builds one host\)/,
   },
   {
-    what: 'a multi-host scenario with a host fault run with --runtime lockstep',
-    args: (p) => [
-      'run',
-      write(
-        p.dir,
-        'hosts-fault.yaml',
-        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0 }\nfaults:\n  - { at: 1ms, target: h1, action: pause, duration: 1ms }\n',
-      ),
-      '--runtime',
-      'lockstep',
-      '--out',
-      join(p.dir, 'out-hosts-fault'),
-    ],
-    exit: 2,
-    message: () => /^faults: host-pause \(f0\): lockstep does not run a multi-host scenario's faults yet; run it in sim$/m,
-  },
-  {
     what: 'a multi-host scenario run with --pcap-out (it writes one capture per host)',
     args: (p) => [
       'run',

@@ -8,6 +8,73 @@ import type { Accounting, FabricSnapshot, HostSummary, PacketCapture, Snapshot, 
 import { buildCluster, clusterLinkDelay, clusterOf } from './cluster.js';
 import type { ClusterGraph } from './cluster.js';
 import { accounting, flowPlacement } from './run-sim.js';
+import { planSimFaults } from './fault-plan.js';
+import type { ActorGraph } from './build.js';
+
+/** A step of a multi-host scenario's faults: at t, the parts on the actors `owns` accepts (all of them in sim; a partition's own in lockstep). */
+export interface ClusterFaultStep {
+  readonly t: Nanos;
+  readonly apply: (rt: SimRuntime, owns: (ref: number) => boolean) => void;
+}
+
+/**
+ * The scenario's faults as steps at their instants: its host and switch-port faults (fabricFaultSteps), then each
+ * host's own faults on its actors as its one-host plan makes them (refs: the host's in the cluster; the log lines
+ * with the host's NIC); at one instant in that order, each plan's own order kept. Each step acts only on the actors
+ * `owns` accepts.
+ */
+export function clusterFaultSteps(s: CompiledScenario, g: ClusterGraph): ClusterFaultStep[] {
+  const own = clusterOf(s).hosts.flatMap((view, i) => {
+    if (view.faults.length === 0) return [];
+    const hg = g.hosts[i] as ActorGraph;
+    return planSimFaults(view, hg).steps.map((st): ClusterFaultStep => ({
+      t: st.t,
+      apply: (rt, owns) => {
+        if (owns('ref' in st.action ? st.action.ref : hg.refs.nic)) st.apply(rt);
+      },
+    }));
+  });
+  // A stable sort: the fabric's steps, then the hosts', at one instant.
+  return [...fabricFaultSteps(s, g), ...own].sort((a, b) => a.t - b.t);
+}
+
+/**
+ * The scenario's host and switch-port faults as steps at their instants: a paused host's actors stop (their inputs
+ * wait, as SIGSTOP) and its switch port goes down until it resumes; a port goes down, loses or delays frames. Each
+ * part acts where its actor runs: the log line and the port with the switch, the pause with the host's actors.
+ */
+function fabricFaultSteps(s: CompiledScenario, g: ClusterGraph): ClusterFaultStep[] {
+  const c = clusterOf(s);
+  const steps: (ClusterFaultStep & { order: number })[] = [];
+  c.faults.forEach((f, n) => {
+    const target = f.kind === 'host-pause' ? `h${f.index}` : `switch:port:${f.index}`;
+    const seed = deriveSeed(s.seed, `cluster-fault:${f.id}`);
+    const kind = f.kind === 'port-loss' ? 'loss' : f.kind === 'port-delay' ? 'delay' : 'down';
+    const hostRefs = g.all.map((_, ref) => ref).filter((ref) => g.hostOf(ref) === f.index);
+    const phase =
+      (on: boolean) =>
+      (rt: SimRuntime, owns: (ref: number) => boolean): void => {
+        if (owns(g.switchRef)) {
+          rt.record('controller', on ? 'fault-start' : 'fault-end', { id: f.id, target, kind: f.kind });
+          g.switch.portFault(f.index, kind, on, f.probability ?? f.delay ?? 0, seed, rt.now);
+        }
+        if (f.kind !== 'host-pause') return;
+        for (const ref of hostRefs) {
+          if (!owns(ref)) continue;
+          if (on) rt.pause(ref);
+          else rt.resume(ref);
+        }
+      };
+    steps.push({ t: f.at, order: 2 * n, apply: phase(true) }, { t: f.until, order: 2 * n + 1, apply: phase(false) });
+  });
+  // In time order; at one instant, in the order the faults are written (a start before its own end).
+  return steps.sort((a, b) => a.t - b.t || a.order - b.order).map(({ t, apply }) => ({ t, apply }));
+}
+
+/** The fabric's frames in messages waiting for a paused actor (a host's NIC): the fabric counts them, links do not. */
+export function fabricFramesWaiting(rt: SimRuntime): number {
+  return rt.deferredFrames((m) => (m.kind === 'downlink' || m.kind === 'uplink' ? m.batch.count : 0));
+}
 
 /** Every host's snapshot and the fabric's, at one instant. */
 interface ClusterSnap {
@@ -56,35 +123,9 @@ export class ClusterRun {
     this.rt = rt;
   }
 
-  /**
-   * The scenario's host and switch-port faults as steps at their instants: a paused host's actors stop (their inputs
-   * wait, as SIGSTOP) and its switch port goes down until it resumes; a port goes down, loses or delays frames.
-   */
+  /** The scenario's faults as steps at their instants (sim applies every part of each: clusterFaultSteps). */
   faultSteps(): { t: Nanos; apply: (rt: SimRuntime) => void }[] {
-    const c = clusterOf(this.s);
-    const g = this.graph;
-    const steps: { t: Nanos; order: number; apply: (rt: SimRuntime) => void }[] = [];
-    c.faults.forEach((f, n) => {
-      const target = f.kind === 'host-pause' ? `h${f.index}` : `switch:port:${f.index}`;
-      const seed = deriveSeed(this.s.seed, `cluster-fault:${f.id}`);
-      const port = (on: boolean, rt: SimRuntime): void => {
-        const kind = f.kind === 'port-loss' ? 'loss' : f.kind === 'port-delay' ? 'delay' : 'down';
-        g.switch.portFault(f.index, kind, on, f.probability ?? f.delay ?? 0, seed, rt.now);
-      };
-      const hostRefs = g.all.map((_, ref) => ref).filter((ref) => g.hostOf(ref) === f.index);
-      const phase = (on: boolean) => (rt: SimRuntime) => {
-        rt.record('controller', on ? 'fault-start' : 'fault-end', { id: f.id, target, kind: f.kind });
-        port(on, rt);
-        if (f.kind !== 'host-pause') return;
-        for (const ref of hostRefs) {
-          if (on) rt.pause(ref);
-          else rt.resume(ref);
-        }
-      };
-      steps.push({ t: f.at, order: 2 * n, apply: phase(true) }, { t: f.until, order: 2 * n + 1, apply: phase(false) });
-    });
-    // In time order; at one instant, in the order the faults are written (a start before its own end).
-    return steps.sort((a, b) => a.t - b.t || a.order - b.order).map(({ t, apply }) => ({ t, apply }));
+    return clusterFaultSteps(this.s, this.graph).map(({ t, apply }) => ({ t, apply: (rt: SimRuntime) => apply(rt, () => true) }));
   }
 
   linkDelay(): (a: number, b: number) => Nanos {
@@ -94,7 +135,7 @@ export class ClusterRun {
   /** The whole run's snapshot at t (every host and the switch), keeping each host's and the fabric's beside it. */
   snapshot(t: Nanos, final = false): Snapshot {
     const reports = this.graph.all.map((a) => a.report(t, final));
-    const waiting = this.rt?.deferredFrames((m) => (m.kind === 'downlink' || m.kind === 'uplink' ? m.batch.count : 0)) ?? 0;
+    const waiting = this.rt === null ? 0 : fabricFramesWaiting(this.rt);
     return this.fromReports(reports, t, final, waiting);
   }
 
@@ -185,7 +226,7 @@ export class ClusterRun {
       const capture = this.captures[i];
       return { host: `h${i}`, ...own, ...(capture !== undefined ? { pcap: capture.finish() } : {}) };
     });
-    const fabric = summarizeFabric(warm.fabric, end.fabric, c.fabric.ports, fabricBalance(end.fabric));
+    const fabric = summarizeFabric(warm.fabric, end.fabric, c.fabric.ports, fabricBalance(end.fabric), c.fabric.sources);
     return {
       ...whole,
       throughput: { ...whole.throughput, perVm: [] },

@@ -49,6 +49,20 @@ export function buildCluster(s: CompiledScenario, taps: readonly PacketTap[] = [
     id: SWITCH_ID,
     ports: c.fabric.ports.map((p, i) => ({ nic: (hosts[i] as ActorGraph).refs.nic, gbps: p.linkGbps, queueBytes: p.queueBytes, delay: p.delay })),
     routes: c.fabric.routes,
+    ...(c.fabric.sources === undefined
+      ? {}
+      : {
+          sources: c.fabric.sources.map((src) => ({
+            name: src.name,
+            port: src.port,
+            egress: src.host,
+            generator: src.generator,
+            flowCount: src.flowCount,
+            gbps: src.linkGbps,
+            delay: src.delay,
+            seed: src.seed,
+          })),
+        }),
     seed: s.seed,
     pool,
   });

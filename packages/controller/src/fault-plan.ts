@@ -87,7 +87,8 @@ export function selectActors(g: ActorGraph, sel: ActorSelector): { ref: ActorRef
         .filter((v) => sel.index === '*' || sel.index === v)
         .map((v) => (sel.queue === '*' ? { ref: g.refs.frontend(v) } : { ref: g.refs.frontend(v), queues: [sel.queue] }));
     default:
-      return g.all.map((_, i) => ({ ref: i }));
+      // A host's graph in a multi-host run: its refs start at its NIC's.
+      return g.all.map((_, i) => ({ ref: g.refs.nic + i }));
   }
 }
 
@@ -203,7 +204,7 @@ function planDatapath(p: Planning, occ: FaultOccurrence, sel: ActorSelector): vo
   }
   const kicks = action === 'lose-tx-notifications' || action === 'delay-tx-notifications';
   for (const t of selectActors(g, sel)) {
-    const id = g.all[t.ref]?.id ?? String(t.ref);
+    const id = g.all[t.ref - g.refs.nic]?.id ?? String(t.ref);
     const base = { id: occ.id, action, params: f.params, seed: seedFor(id), ...(t.queues ? { queues: t.queues } : {}) };
     step(p, occ.start, 2, { type: 'datapath', ref: t.ref, cmd: { ...base, phase: 'start' } });
     if (!occ.instantaneous) step(p, occ.end, 0, { type: 'datapath', ref: t.ref, cmd: { ...base, phase: 'end' } });
@@ -227,7 +228,7 @@ function planKicks(p: Planning, occ: FaultOccurrence, vm: number, queues: readon
   });
   for (const [k, qs] of [...served].sort((a, b) => a[0] - b[0])) {
     const ref = g.refs.worker(k);
-    const id = g.all[ref]?.id ?? String(ref);
+    const id = g.all[ref - g.refs.nic]?.id ?? String(ref);
     const action = occ.spec.action as DatapathFaultAction;
     const base = { id: occ.id, action, params: occ.spec.params, seed: seedFor(id), vm, queues: qs };
     step(p, occ.start, 2, { type: 'datapath', ref, cmd: { ...base, phase: 'start' } });

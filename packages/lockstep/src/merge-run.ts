@@ -89,10 +89,17 @@ export interface PartitionedRun {
 export function mergeRun(s: CompiledScenario, r: PartitionedRun): RunResult {
   const { plan, finals } = r;
   // A multi-host run's snapshots keep each host's and the fabric's beside the whole run's, in the order sim takes them
-  // (cluster-run.ts: a window starts at the last one taken at its instant). Lockstep runs no cluster faults: no frame waits for a paused host.
+  // (cluster-run.ts: a window starts at the last one taken at its instant), with the fabric's frames waiting for a paused host in any partition.
   const cluster = s.cluster !== undefined ? new ClusterRun(s) : null;
   const shotAt = (shots: readonly PartitionShot[], t: Nanos, final = false): Snapshot =>
-    cluster === null ? snapshotOf(plan, shots, t) : cluster.fromReports(reportsInGraph(plan, shots), t, final, 0);
+    cluster === null
+      ? snapshotOf(plan, shots, t)
+      : cluster.fromReports(
+          reportsInGraph(plan, shots),
+          t,
+          final,
+          shots.reduce((n, x) => n + (x.fabricWaiting ?? 0), 0),
+        );
   const snap = (pick: (f: PartitionFinal) => PartitionShot, t: Nanos, final = false) => shotAt(finals.map(pick), t, final);
   const book = new SampleSeries(
     s.warmup,

@@ -1,6 +1,6 @@
 // One lockstep partition's event loop, whatever carries its messages: the sim runtime over its actors, run up to the safe time its neighbours' promises give.
 import type { Actor, ActorReport, Message, Nanos } from '@splitnet/model';
-import { ghostReport, planSimFaults } from '@splitnet/controller';
+import { clusterFaultSteps, fabricFramesWaiting, ghostReport, planSimFaults } from '@splitnet/controller';
 import type { SimFaultPlan } from '@splitnet/controller';
 import { SimRuntime } from '@splitnet/runtime';
 import type { LogKey, RuntimeEvent } from '@splitnet/runtime';
@@ -38,6 +38,8 @@ export interface PartitionShot {
     readonly linkDropped: number;
     readonly lostInCrash: number;
   };
+  /** In a multi-host run with faults: the fabric's frames here waiting for a paused host's NIC (sim's snapshot counts them). */
+  readonly fabricWaiting?: number;
 }
 
 /** A log entry of a partition, with where it falls in sim's order (LogKey). */
@@ -111,6 +113,8 @@ export class PartitionEngine {
   private readonly steps: OwnStep[] = [];
   private nextStep = 0;
   private readonly ghostSteps: number[] = [];
+  /** A multi-host run with host or switch-port faults (its shots count the fabric's frames waiting for a paused host). */
+  private readonly clusterFaults: boolean;
   private refused = 0;
   private windows = 0;
   /** A multi-host run's switch (its ref; −1: none), whose inputs bound what its partition sends (earliestOutputs). */
@@ -135,6 +139,13 @@ export class PartitionEngine {
       const at = 'ref' in a ? plan.partOf[a.ref] : 0;
       if (at === index) this.steps.push({ k, t: st.t, apply: st.apply });
     });
+    // A multi-host run's faults: each step's parts on this partition's actors (a switch port's fault and its log line
+    // with the switch, a paused host's actors with that host, a host's actor fault with that host), at sim's instant and order.
+    this.clusterFaults = 'hosts' in g && ((s.cluster?.faults.length ?? 0) > 0 || (s.cluster?.hosts.some((h) => h.faults.length > 0) ?? false));
+    if ('hosts' in g && this.clusterFaults) {
+      const mine = (ref: number): boolean => owned[ref] === true;
+      clusterFaultSteps(s, g).forEach((st, k) => this.steps.push({ k, t: st.t, apply: (rt) => st.apply(rt, mine) }));
+    }
     const rt = (this.rt = new SimRuntime({
       linkDelay,
       pool: g.pool,
@@ -162,6 +173,7 @@ export class PartitionEngine {
   /** Its part of sim's snapshot at t (snapshot or faultSnapshot in run-sim.ts). */
   private reports(t: Nanos, final: boolean): PartitionShot {
     const f = this.faults;
+    if (this.clusterFaults) return { reports: this.local.map((a) => a.report(t, final)), fabricWaiting: fabricFramesWaiting(this.rt) };
     if (f === null) return { reports: this.local.map((a) => a.report(t, final)) };
     const rt = this.rt;
     const refs = this.plan.partitions[this.index]?.refs ?? [];

@@ -39,6 +39,10 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
     scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts.yaml')),
   },
   {
+    name: 'three hosts with host 2 paused (frames waiting in its partition), a lossy, a delayed and a flapping switch port, a worker stall and lost notifications on hosts 1 and 0 (each fault in the partition of its actor or port), an external source on a port of its own, 2 ms',
+    scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts-faults.yaml')),
+  },
+  {
     name: 'a guest sending 4 Gbit/s to the wire through a 2 Gbit/s vif beside a stream it receives (guest-tx), 4 ms',
     scenario: () => loadScenarioFile(join(root, 'examples/guest-tx.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] }),
   },

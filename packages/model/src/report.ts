@@ -64,11 +64,28 @@ export interface SwitchPortReport {
   readonly drops: Readonly<Record<string, number>>;
 }
 
+/** An external traffic source on a switch port of its own (cumulative). */
+export interface SwitchSourceReport {
+  readonly port: number;
+  readonly name: string;
+  /** The host port its frames are queued at. */
+  readonly to: number;
+  /** Frames it put on its cable, and their bytes. */
+  readonly sent: number;
+  readonly sentBytes: number;
+  /** Of those, still on the cable (their last bit not at the switch yet). */
+  readonly onLink: number;
+  /** Frames that reached the switch. */
+  readonly received: number;
+}
+
 export interface SwitchReport {
   readonly role: 'switch';
   readonly id: string;
   readonly t: Nanos;
   readonly ports: readonly SwitchPortReport[];
+  /** External traffic sources (absent: none). */
+  readonly sources?: readonly SwitchSourceReport[];
 }
 
 export interface BackendReport {

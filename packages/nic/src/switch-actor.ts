@@ -1,6 +1,18 @@
 // The fabric's switch: output-queued, drop-tail per port (bounded in bytes), store-and-forward at each port's link speed.
-import { copyPacket, InTransit, PacketFifo, Prng, wireTimeNs } from '@splitnet/model';
-import type { Actor, ActorRef, BatchPool, Effects, Message, Nanos, PacketBatch, SwitchPortReport, SwitchReport } from '@splitnet/model';
+import { copyPacket, InTransit, PacketFifo, Prng, TrafficSource, wireTimeNs } from '@splitnet/model';
+import type {
+  Actor,
+  ActorRef,
+  BatchPool,
+  Effects,
+  GeneratorSpec,
+  Message,
+  Nanos,
+  PacketBatch,
+  SwitchPortReport,
+  SwitchReport,
+  SwitchSourceReport,
+} from '@splitnet/model';
 
 /** One switch port: the host NIC at the other end of its cable, and the port's output side. */
 export interface SwitchPortConfig {
@@ -14,9 +26,26 @@ export interface SwitchPortConfig {
   readonly delay: Nanos;
 }
 
+/** A traffic source outside the cluster on a port of its own: its frames go to the output port toward one host. */
+export interface SwitchSourceConfig {
+  readonly name: string;
+  /** Its own port's number (after the hosts' ports). */
+  readonly port: number;
+  /** The host port its frames are queued at, and the generator that makes them (flow ids: that host's). */
+  readonly egress: number;
+  readonly generator: GeneratorSpec;
+  readonly flowCount: number;
+  /** Its cable's line rate (its frames are serialized on it) and delay to the switch. */
+  readonly gbps: number;
+  readonly delay: Nanos;
+  readonly seed: number;
+}
+
 export interface SwitchConfig {
   readonly id: string;
   readonly ports: readonly SwitchPortConfig[];
+  /** External traffic sources on ports of their own (absent: none). */
+  readonly sources?: readonly SwitchSourceConfig[];
   /**
    * The forwarding table: per ingress port, per flow id of the host on that port, the egress port (−1: none) and
    * the flow's id on the egress port's host (each host numbers its own flows; the switch translates).
@@ -66,16 +95,55 @@ class Port {
   }
 }
 
+/** An external source's frames: made by its generator, each on its cable until its last bit reaches the switch. */
+class Source {
+  readonly gen: TrafficSource;
+  /** Frames taken from the generator whose last bit has not reached the switch yet (at: when it left the source). */
+  readonly onCable = new PacketFifo(16);
+  sent = 0;
+  sentBytes = 0;
+  /** Frames that reached the switch. */
+  received = 0;
+  constructor(readonly cfg: SwitchSourceConfig) {
+    this.gen = new TrafficSource([cfg.generator], cfg.flowCount, cfg.gbps, cfg.seed);
+  }
+
+  /** Take every frame whose last bit has left the source by t − ahead (onto its cable; ahead: its delay, for those at the switch by t). */
+  pull(t: Nanos, ahead = 0): void {
+    const g = this.gen;
+    // As sums (not t − ahead): a frame is taken exactly when nextArrival said it arrives.
+    while (g.peek() + ahead <= t) {
+      g.take();
+      this.onCable.push(g.flow, g.seq, g.len, g.at);
+      this.sent++;
+      this.sentBytes += g.len;
+    }
+  }
+
+  /** When the next frame reaches the switch (Infinity: the source has stopped). */
+  nextArrival(): Nanos {
+    const first = this.onCable.length > 0 ? this.onCable.atAt(0) : this.gen.peek();
+    return first + this.cfg.delay;
+  }
+}
+
 export class SwitchActor implements Actor {
   readonly id: string;
   private readonly ports: Port[];
+  private readonly sources: Source[];
 
   constructor(private readonly cfg: SwitchConfig) {
     this.id = cfg.id;
     this.ports = cfg.ports.map((p) => new Port(p));
+    this.sources = (cfg.sources ?? []).map((c) => new Source(c));
   }
 
-  start(): void {}
+  start(_now: Nanos, fx: Effects): void {
+    this.sources.forEach((src, i) => {
+      const at = src.nextArrival();
+      if (at !== Infinity) fx.timer(at, i);
+    });
+  }
 
   /**
    * Lockstep's promises: the switch sends a frame toward a NIC only while it takes one in (uplink), at its port's
@@ -116,6 +184,11 @@ export class SwitchActor implements Actor {
       ingress.drops['switch-port-down']++;
       return;
     }
+    this.toEgress(egress, b, k, route.flow[flow] as number, now, fx);
+  }
+
+  /** Frame k of b (in now) goes to output port `egress` as flow `flowOut` of its host: dropped there, or queued and sent. */
+  private toEgress(egress: Port, b: PacketBatch, k: number, flowOut: number, now: Nanos, fx: Effects): void {
     egress.settle(now);
     if (egress.down) {
       egress.drops['switch-port-down']++;
@@ -139,10 +212,10 @@ export class SwitchActor implements Actor {
     egress.queuedBytes += len;
     if (egress.queuedBytes > egress.peakQueueBytes) egress.peakQueueBytes = egress.queuedBytes;
     // The queue entry's seq column keeps the extra cable delay the frame was sent with (for counting it on the cable).
-    egress.queue.push(flow, egress.extraDelay, len, leave);
+    egress.queue.push(flowOut, egress.extraDelay, len, leave);
     const one = this.cfg.pool.take(1);
     copyPacket(b, k, one, 0);
-    one.flow[0] = route.flow[flow] as number;
+    one.flow[0] = flowOut;
     one.emittedAt[0] = leave;
     one.count = 1;
     fx.send(egress.cfg.nic, { kind: 'downlink', batch: one }, leave + egress.extraDelay);
@@ -164,7 +237,28 @@ export class SwitchActor implements Actor {
     } else p.extraDelay = on ? value : 0;
   }
 
-  timer(): void {}
+  /** Source `tag`'s frames arriving now enter the switch (each as one frame in from its port), then its next arrival. */
+  timer(tag: number, now: Nanos, fx: Effects): void {
+    const src = this.sources[tag];
+    if (src === undefined) return;
+    src.pull(now, src.cfg.delay);
+    const fifo = src.onCable;
+    const egress = this.ports[src.cfg.egress];
+    while (fifo.length > 0 && fifo.atAt(0) + src.cfg.delay <= now) {
+      const one = this.cfg.pool.take(1);
+      one.flow[0] = fifo.flowAt(0);
+      one.seq[0] = fifo.seqAt(0);
+      one.len[0] = fifo.lenAt(0);
+      one.emittedAt[0] = now;
+      one.count = 1;
+      fifo.discard(1);
+      src.received++;
+      if (egress !== undefined) this.toEgress(egress, one, 0, one.flow[0] as number, now, fx);
+      this.cfg.pool.release(one);
+    }
+    const next = src.nextArrival();
+    if (next !== Infinity) fx.timer(next, tag);
+  }
 
   report(t: Nanos): SwitchReport {
     const ports: SwitchPortReport[] = this.ports.map((p, port) => {
@@ -183,6 +277,14 @@ export class SwitchActor implements Actor {
         drops: { ...p.drops },
       };
     });
-    return { role: 'switch', id: this.id, t, ports };
+    if (this.sources.length === 0) return { role: 'switch', id: this.id, t, ports };
+    const sources: SwitchSourceReport[] = this.sources.map((src) => {
+      src.pull(t);
+      // Frames on its cable at t: those whose last bit left the source and has not reached the switch by t.
+      let onLink = 0;
+      for (let k = 0; k < src.onCable.length; k++) if (src.onCable.atAt(k) + src.cfg.delay > t) onLink++;
+      return { port: src.cfg.port, name: src.cfg.name, to: src.cfg.egress, sent: src.sent, sentBytes: src.sentBytes, onLink, received: src.received };
+    });
+    return { role: 'switch', id: this.id, t, ports, sources };
   }
 }

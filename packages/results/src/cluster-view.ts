@@ -22,6 +22,9 @@ export function addClusterLines(s: Summary, add: (k: string, v: string) => void,
       `to ${p.host}: ${fmt(p.forwardedGbps)} Gbit/s out of ${fmt(p.linkGbps)}, queue peak ${p.peakQueueBytes} of ${p.queueBytes} B, drops ${p.drops.total}${drops.length > 0 ? ` (${drops.join(', ')})` : ''}`,
     );
   }
+  for (const src of f.sources ?? []) {
+    add(`switch port ${src.port}`, `external source ${src.name} to ${src.to}: ${fmt(src.sentGbps)} Gbit/s sent on a ${fmt(src.linkGbps)} Gbit/s cable, ${src.sent} frames`);
+  }
   const a = f.accounting;
   const inFlight = a.inFlight.uplinks + a.inFlight.switchQueues + a.inFlight.downlinks + a.inFlight.pausedHosts;
   add('fabric accounting', `${a.balanced ? 'ok' : 'BROKEN'}: sent ${a.sent} = delivered ${a.delivered} + dropped ${f.drops.total} + in flight ${inFlight}${a.balanced ? '' : ` (unaccounted ${a.unaccounted})`}`);
@@ -42,6 +45,10 @@ export function putClusterColumns(s: Summary, put: (column: string, value: Summa
     put(`${port}_enqueued_packets`, p.enqueued);
     put(`${port}_peak_queue_bytes`, p.peakQueueBytes);
     for (const r of FABRIC_DROP_REASONS) put(`${port}_dropped_${columnPart(r)}_packets`, p.drops[r]);
+  }
+  for (const src of f.sources ?? []) {
+    put(`switch_port${src.port}_source_sent_gbps`, src.sentGbps);
+    put(`switch_port${src.port}_source_sent_packets`, src.sent);
   }
   put('fabric_dropped_packets', f.drops.total);
   put('fabric_balanced', f.accounting.balanced ? 1 : 0);

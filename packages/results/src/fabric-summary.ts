@@ -1,6 +1,6 @@
 // The fabric of a multi-host run: the NICs' and the switch's counters combined, its accounting invariant, and its summary per switch port.
-import type { ActorReport, Nanos, SwitchPortReport } from '@splitnet/model';
-import type { FabricPortSpec } from '@splitnet/scenario';
+import type { ActorReport, Nanos, SwitchPortReport, SwitchSourceReport } from '@splitnet/model';
+import type { FabricPortSpec, FabricSourceSpec } from '@splitnet/scenario';
 import { sig } from './sig.js';
 
 /** Why the fabric dropped a frame (at a switch port). */
@@ -10,7 +10,7 @@ export type FabricDropReason = (typeof FABRIC_DROP_REASONS)[number];
 /** The fabric's counters at one instant. */
 export interface FabricSnapshot {
   readonly t: Nanos;
-  /** Frames the NICs put on their cables to the switch, and those of them still on the cables. */
+  /** Frames the NICs and the external sources put on their cables to the switch, and those of them still on the cables. */
   readonly out: number;
   readonly outBytes: number;
   readonly upOnLink: number;
@@ -18,6 +18,8 @@ export interface FabricSnapshot {
   readonly in: number;
   readonly inBytes: number;
   readonly ports: readonly SwitchPortReport[];
+  /** External traffic sources on ports of their own (empty: none). */
+  readonly sources: readonly SwitchSourceReport[];
   /** Frames that reached a paused host's NIC and wait for it to resume (the runtime holds them). */
   readonly waiting: number;
 }
@@ -30,8 +32,17 @@ export function combineFabric(reports: readonly ActorReport[], t: Nanos, waiting
   let inFrames = 0;
   let inBytes = 0;
   let ports: readonly SwitchPortReport[] | null = null;
+  let sources: readonly SwitchSourceReport[] = [];
   for (const r of reports) {
-    if (r.role === 'switch') ports = r.ports;
+    if (r.role === 'switch') {
+      ports = r.ports;
+      sources = r.sources ?? [];
+      for (const src of sources) {
+        out += src.sent;
+        outBytes += src.sentBytes;
+        upOnLink += src.onLink;
+      }
+    }
     else if (r.role === 'nic' && r.fabric !== undefined) {
       out += r.fabric.out;
       outBytes += r.fabric.outBytes;
@@ -40,18 +51,18 @@ export function combineFabric(reports: readonly ActorReport[], t: Nanos, waiting
       inBytes += r.fabric.inBytes;
     }
   }
-  return ports === null ? null : { t, out, outBytes, upOnLink, in: inFrames, inBytes, ports, waiting };
+  return ports === null ? null : { t, out, outBytes, upOnLink, in: inFrames, inBytes, ports, sources, waiting };
 }
 
 /** Every frame put on the fabric reached a NIC, was dropped at a switch port with a reason, or is still on it. */
 export interface FabricAccounting {
-  /** Frames the NICs put on their cables to the switch. */
+  /** Frames the NICs and the external sources put on their cables to the switch. */
   readonly sent: number;
   /** Frames that reached a NIC from the switch. */
   readonly delivered: number;
   readonly dropped: Readonly<Record<FabricDropReason, number>>;
   readonly inFlight: {
-    /** On the cables from the NICs to the switch. */
+    /** On the cables from the NICs and the external sources to the switch. */
     readonly uplinks: number;
     /** In the switch's output queues (waiting or being serialized). */
     readonly switchQueues: number;
@@ -71,6 +82,7 @@ export function fabricBalance(f: FabricSnapshot): FabricAccounting {
   let received = 0;
   let queued = 0;
   let downOnLink = 0;
+  for (const src of f.sources) received += src.received;
   for (const p of f.ports) {
     received += p.received;
     queued += p.queued;
@@ -81,7 +93,7 @@ export function fabricBalance(f: FabricSnapshot): FabricAccounting {
   for (const r of FABRIC_DROP_REASONS) dropSum += dropped[r];
   const inFlight = { uplinks: f.upOnLink, switchQueues: queued, downlinks: downOnLink, pausedHosts: f.waiting };
   const unaccounted = f.out - f.in - dropSum - f.upOnLink - queued - downOnLink - f.waiting;
-  // Two independent counts of the cables to the switch: the NICs' (by each frame's arrival time) and the switch's (frames received).
+  // Two independent counts of the cables to the switch: the senders' (by each frame's arrival time) and the switch's (frames received).
   const upAgrees = f.out - f.upOnLink === received;
   return { sent: f.out, delivered: f.in, dropped, inFlight, unaccounted, balanced: unaccounted === 0 && upAgrees };
 }
@@ -105,13 +117,36 @@ export interface FabricPortSummary {
   readonly drops: Readonly<Record<FabricDropReason, number>> & { readonly total: number };
 }
 
+/** An external traffic source on a switch port of its own, over the run. */
+export interface FabricSourceSummary {
+  readonly port: number;
+  readonly name: string;
+  /** The host whose port its frames are queued at. */
+  readonly to: string;
+  readonly linkGbps: number;
+  readonly delayUs: number;
+  /** Frames it sent and that reached the switch (whole run). */
+  readonly sent: number;
+  readonly received: number;
+  /** What it sent over the measured window. */
+  readonly sentGbps: number;
+}
+
 export interface FabricSummary {
   readonly ports: readonly FabricPortSummary[];
+  /** External sources (absent: none). */
+  readonly sources?: readonly FabricSourceSummary[];
   readonly drops: Readonly<Record<FabricDropReason, number>> & { readonly total: number };
   readonly accounting: FabricAccounting;
 }
 
-export function summarizeFabric(a: FabricSnapshot, b: FabricSnapshot, spec: readonly FabricPortSpec[], acc: FabricAccounting): FabricSummary {
+export function summarizeFabric(
+  a: FabricSnapshot,
+  b: FabricSnapshot,
+  spec: readonly FabricPortSpec[],
+  acc: FabricAccounting,
+  sourceSpec: readonly FabricSourceSpec[] = [],
+): FabricSummary {
   const dt = (b.t - a.t) / 1e9;
   const ports = b.ports.map((p, i): FabricPortSummary => {
     const before = a.ports[i];
@@ -132,7 +167,21 @@ export function summarizeFabric(a: FabricSnapshot, b: FabricSnapshot, spec: read
     };
   });
   const total = FABRIC_DROP_REASONS.reduce((n, r) => n + acc.dropped[r], 0);
-  return { ports, drops: { ...acc.dropped, total }, accounting: acc };
+  const sources = b.sources.map((src, i): FabricSourceSummary => {
+    const before = a.sources[i];
+    const sp = sourceSpec[i];
+    return {
+      port: src.port,
+      name: src.name,
+      to: `h${src.to}`,
+      linkGbps: sig(sp?.linkGbps ?? 0),
+      delayUs: sig((sp?.delay ?? 0) / 1000),
+      sent: src.sent,
+      received: src.received,
+      sentGbps: dt > 0 ? sig(((src.sentBytes - (before?.sentBytes ?? 0)) * 8) / dt / 1e9) : 0,
+    };
+  });
+  return { ports, ...(sources.length > 0 ? { sources } : {}), drops: { ...acc.dropped, total }, accounting: acc };
 }
 
 /** One switch port in a metrics.jsonl row (a multi-host run): what left it over the interval, its queue now, its drops so far. */

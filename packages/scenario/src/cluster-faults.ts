@@ -4,6 +4,8 @@ import { formatDuration } from './units.js';
 import type { ClusterFault } from './types.js';
 
 const HOST = /^(?:h|host:)(0|[1-9][0-9]*)$/;
+/** A fault on actors inside one host (`h1.worker:0`, `h1.vm.3`): a one-host fault of that host's, read by its view. */
+export const HOST_ACTOR = /^h(0|[1-9][0-9]*)\.(.+)$/;
 const PORT = /^switch:port:(0|[1-9][0-9]*)$/;
 const HOST_ACTIONS = ['pause'] as const;
 const PORT_ACTIONS = { 'link-flap': 'port-down', 'drop-messages': 'port-loss', 'delay-messages': 'port-delay' } as const;
@@ -14,13 +16,21 @@ const KEYS = ['id', 'at', 'target', 'action', 'duration', 'probability', 'delay'
  * `host:1`) can be paused; a switch port (`switch:port:1`, toward host 1) can go down (link-flap), lose frames
  * (drop-messages, probability) or delay them (delay-messages, delay). Each at a time, for a duration.
  */
-export function readClusterFaults(field: Field, hosts: number, duration: number): { faults: ClusterFault[]; resolved: Record<string, unknown>[] } {
+export function readClusterFaults(
+  field: Field,
+  hosts: number,
+  duration: number,
+): { faults: ClusterFault[]; resolved: Record<string, unknown>[]; at: number[] } {
   const items = readList(field, 'a list of faults') ?? [];
   const faults: ClusterFault[] = [];
   const resolved: Record<string, unknown>[] = [];
+  const places: number[] = [];
   for (const [i, entry] of items.entries()) {
     const item: Field = entry;
     if (!isPlainMap(item.value)) item.expected('a fault map (at, target, action, duration)');
+    // A fault on one host's actors is that host's (hosts.ts gives it to the host's view).
+    if (typeof item.value['target'] === 'string' && HOST_ACTOR.test(item.value['target'])) continue;
+    places.push(i);
     const map = readMap(item, KEYS);
     const id = readString(map.get('id'), `f${i}`);
     const atField = map.get('at');
@@ -32,7 +42,9 @@ export function readClusterFaults(field: Field, hosts: number, duration: number)
     const host = HOST.exec(target);
     const port = PORT.exec(target);
     if (host === null && port === null)
-      targetField.expected('h<host> (or host:<host>) or switch:port:<port> (a multi-host scenario takes host and switch-port faults)');
+      targetField.expected(
+        "h<host> (or host:<host>), switch:port:<port>, or h<host>.<a one-host target> such as h1.worker:0 or h1.vm:3 (a multi-host scenario takes host, switch-port and one host's actor faults)",
+      );
     const index = Number((host ?? port)?.[1]);
     if (index >= hosts) targetField.expected(`a host or port from 0 to ${hosts - 1} (hosts: ${hosts})`, '', [['hosts']]);
     const actionField: Field = map.get('action');
@@ -77,5 +89,5 @@ export function readClusterFaults(field: Field, hosts: number, duration: number)
       ...(delay === undefined ? {} : { delay: formatDuration(delay) }),
     });
   }
-  return { faults, resolved };
+  return { faults, resolved, at: places };
 }

@@ -2,8 +2,11 @@
 import { Field, isPlainMap, readBitRate, readDuration, readInt, readList, readMap } from './field.js';
 import { FABRIC_SPEC, HOST_SPEC, MAX_HOSTS } from './hosts-spec.js';
 import { ScenarioIssue, type Path } from './issue.js';
-import type { CompiledScenario, FabricPortSpec, FabricSpec } from './types.js';
-import { readClusterFaults } from './cluster-faults.js';
+import { deriveSeed } from '@splitnet/model';
+import type { Nanos } from '@splitnet/model';
+import type { CompiledScenario, FabricPortSpec, FabricSourceSpec, FabricSpec } from './types.js';
+import { HOST_ACTOR, readClusterFaults } from './cluster-faults.js';
+import { DATAPATH_FAULT_ACTIONS } from '@splitnet/model';
 import { formatDuration, formatRate } from './units.js';
 
 const GUEST = /^vm\.(0|[1-9][0-9]*)$/;
@@ -23,6 +26,8 @@ interface Placed {
   readonly sender: { host: number; local: number };
   /** Across hosts: the receiving host's view of it (its frames come from the switch), and its index there. */
   readonly receiver?: { host: number; local: number };
+  /** From an external source on a switch port of its own (`from: external`): the receiving host's view holds it, its NIC does not make its frames. */
+  readonly external?: true;
 }
 
 /** Per host: its traffic items, which scenario generator each came from, and which are the receiving side of a crossing. */
@@ -55,7 +60,10 @@ function readEnd(field: Field, hosts: number, side: 'from' | 'to'): End | null {
   if (bare !== null)
     field.expected(`h<host>.vm.${bare[1]} (this scenario has hosts: write h0.vm.${bare[1]} for host 0's guest, h1.vm.${bare[1]} for host 1's, …)`);
   const m = HOST_GUEST.exec(text);
-  if (m === null) field.expected(`h<host>.vm.<index> (a guest of one of the hosts, such as h1.vm.3)${side === 'from' ? ' or wire' : ''}`);
+  if (m === null)
+    field.expected(
+      `h<host>.vm.<index> (a guest of one of the hosts, such as h1.vm.3)${side === 'from' ? ', wire or external (a source on a switch port)' : ''}`,
+    );
   const host = Number(m[1]);
   if (host >= hosts) field.expected(`a host from h0 to h${hosts - 1} (hosts: ${hosts})`, '', [['hosts']]);
   return { host, vm: Number(m[2]) };
@@ -75,7 +83,8 @@ function splitTraffic(field: Field, hosts: number): { perHost: HostTraffic[]; pl
     const g = item.value;
     const vmsField = item.at('vms', g['vms']);
     if (!vmsField.absent) vmsField.expected('no vms: (with hosts, a generator names its guests: to: h<host>.vm.<index>)');
-    const from = readEnd(item.at('from', g['from']), hosts, 'from');
+    const external = g['from'] === 'external';
+    const from = external ? null : readEnd(item.at('from', g['from']), hosts, 'from');
     const toField: Field = item.at('to', g['to']);
     const to = readEnd(toField, hosts, 'to');
     const { from: _f, to: _t, ...given } = g;
@@ -91,7 +100,16 @@ function splitTraffic(field: Field, hosts: number): { perHost: HostTraffic[]; pl
       if (remote) h.remote.push(h.items.length - 1);
       return { host, local: h.items.length - 1 };
     };
-    if (from === null) {
+    if (external) {
+      if (to === null) toField.expected('h<host>.vm.<index>: the guest that the external source on the switch sends to');
+      for (const key of ['tcp', 'rr'] as const) {
+        const f = item.at(key, g[key]);
+        if (!f.absent)
+          f.expected(`no ${key} (an external source on the switch sends open-loop traffic; for a connection, put its far end on a host or take from: wire)`);
+      }
+      // The receiving host's view holds it as a generator whose frames come from the switch (the source makes them).
+      placed.push({ from, to, sender: add(to.host, { ...rest, vms: [to.vm] }, true), external: true });
+    } else if (from === null) {
       if (to === null) toField.expected('h<host>.vm.<index>: the guest that traffic from outside the hosts goes to');
       placed.push({ from, to, sender: add(to.host, { ...rest, vms: [to.vm] }, false) });
     } else if (to === null || to.host === from.host) {
@@ -131,13 +149,47 @@ function has(value: unknown, path: Path): boolean {
   return true;
 }
 
+/** The faults on one host's actors (`h<i>.<target>`): per host, each as the host's view reads it and its index in the scenario's list. */
+function hostFaultsOf(value: unknown, hosts: number): { entries: Record<string, unknown>[]; index: number[] }[] {
+  const out = Array.from({ length: hosts }, () => ({ entries: [] as Record<string, unknown>[], index: [] as number[] }));
+  if (!Array.isArray(value)) return out;
+  value.forEach((item: unknown, j) => {
+    if (!isPlainMap(item) || typeof item['target'] !== 'string') return;
+    const m = HOST_ACTOR.exec(item['target']);
+    if (m === null) return;
+    const host = Number(m[1]);
+    const list = out[host];
+    if (list === undefined)
+      return new Field(item['target'], ['faults', j, 'target']).expected(`a host from h0 to h${hosts - 1} (hosts: ${hosts})`, '', [['hosts']]);
+    // An actor id (worker.0, vm.3) names the same actor as its selector (worker:0, vm:3); the id keeps its place in the whole list.
+    const local = (m[2] as string).replace(/^(worker|vm)\.(0|[1-9][0-9]*)$/, '$1:$2');
+    list.entries.push({ id: `f${j}`, ...item, target: local });
+    list.index.push(j);
+  });
+  return out;
+}
+
+/** What a host's actors may suffer in a multi-host run today: the datapath's faults and a pause of their processes. */
+const HOST_ACTOR_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, 'pause']);
+
 /** A problem found in host i's view, pointed back at the scenario: its traffic entry, its own setting, or the shared one. */
-function relocate(err: unknown, host: number, traffic: HostTraffic, override: unknown, top: unknown, crossing: ReadonlySet<number>): unknown {
+function relocate(
+  err: unknown,
+  host: number,
+  traffic: HostTraffic,
+  override: unknown,
+  top: unknown,
+  crossing: ReadonlySet<number>,
+  faultIndex: readonly number[],
+): unknown {
   if (!(err instanceof ScenarioIssue)) return err;
   const p = err.path;
   let path: Path;
   let note = '';
-  if (p[0] === 'traffic' && typeof p[1] === 'number') {
+  if (p[0] === 'faults' && typeof p[1] === 'number') {
+    path = ['faults', faultIndex[p[1]] ?? p[1], ...p.slice(2)];
+    note = ` (on host h${host})`;
+  } else if (p[0] === 'traffic' && typeof p[1] === 'number') {
     const k = traffic.origin[p[1]] ?? -1;
     const rest = p.slice(2);
     // The view's vms, from and to stand for the generator's own from and to.
@@ -201,8 +253,9 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   if (hostsField.absent) hostsField.expected('hosts: (a count or a list of hosts) beside fabric:', '', [['fabric']]);
   const { count, overrides } = hostsCount(hostsField);
   const { perHost, placed } = splitTraffic(root.at('traffic', value['traffic']), count);
-  const crossing = new Set(placed.flatMap((p, k) => (p.receiver === undefined ? [] : [k])));
+  const crossing = new Set(placed.flatMap((p, k) => (p.receiver === undefined && p.external !== true ? [] : [k])));
   const { hosts: _h, fabric: _f, traffic: _t, faults: _x, ...top } = value;
+  const hostFaults = hostFaultsOf(value['faults'], count);
   const views: CompiledScenario[] = [];
   for (let i = 0; i < count; i++) {
     const traffic = perHost[i] as HostTraffic;
@@ -210,21 +263,44 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     const sends = traffic.items.some((g) => isPlainMap(g) && (g['from'] !== undefined || g['tcp'] !== undefined || g['rr'] !== undefined));
     // A host none of whose guests sends has no transmit path: the shared tx section is not its.
     const { tx, ...rest } = own;
-    const hostValue = { ...rest, ...(sends && tx !== undefined ? { tx } : {}), traffic: traffic.items };
+    const faults = hostFaults[i] as { entries: Record<string, unknown>[]; index: number[] };
+    for (const [k, e] of faults.entries.entries()) {
+      const j = faults.index[k] as number;
+      const item = new Field(e, ['faults', j]);
+      if (e['after'] !== undefined) item.at('after', e['after']).expected("at: (a fault on one host's actors starts at a time of its own)");
+      if (typeof e['action'] === 'string' && !HOST_ACTOR_ACTIONS.has(e['action']))
+        item
+          .at('action', e['action'])
+          .expected(`a datapath fault or pause (on one host's actors a multi-host run takes ${[...HOST_ACTOR_ACTIONS].join(', ')} today)`);
+    }
+    const hostValue = {
+      ...rest,
+      ...(sends && tx !== undefined ? { tx } : {}),
+      traffic: traffic.items,
+      ...(faults.entries.length > 0 ? { faults: faults.entries } : {}),
+    };
     let view: CompiledScenario;
     try {
       view = compileOne(hostValue);
     } catch (err) {
-      throw relocate(err, i, traffic, overrides[i], top, crossing);
+      throw relocate(err, i, traffic, overrides[i], top, crossing, faults.index);
     }
-    views.push(view);
+    for (const [k, f] of view.faults.entries()) {
+      if (f.target.kind !== 'actor')
+        new Field(faults.entries[k]?.['target'], ['faults', faults.index[k] as number, 'target']).expected(
+          "an actor selector after h<host>. (worker:<k>, vm:<v>, vm:<v>:queue:<q>, nic, backend …): links between one host's actors take no faults in a multi-host run yet",
+        );
+    }
+    // Its faults' targets say which host they are on (the log's fault-start and fault-end lines show them).
+    views.push(view.faults.length === 0 ? view : { ...view, faults: view.faults.map((f) => ({ ...f, targetText: `h${i}.${f.targetText}` })) });
   }
   const { ports, resolved: fabricResolved } = readFabric(root.at('fabric', value['fabric']), views);
   const withPlace = views.map((v, i) => ({
     ...v,
     host: { index: i, remoteGenerators: (perHost[i] as HostTraffic).remote, fabricFlows: fabricFlowsOf(v, crossing, perHost[i] as HostTraffic) },
   }));
-  const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed) };
+  const sources = sourcesOf(withPlace, placed, ports, fabricDelay(root.at('fabric', value['fabric'])), seedOf(withPlace));
+  const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed), ...(sources.length > 0 ? { sources } : {}) };
   const first = withPlace[0] as CompiledScenario;
   if (first.runtime === 'live') {
     root
@@ -232,12 +308,63 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
       .expected('sim or lockstep', ' (a multi-host scenario runs in sim, or in lockstep per host; the live runtime builds one host)', [['hosts']]);
   }
   const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration);
+  // The whole list as written: the host and switch faults, and each host's own, each at its place.
+  const allResolved: Record<string, unknown>[] = [];
+  faults.resolved.forEach((r, k) => (allResolved[faults.at[k] as number] = r));
+  withPlace.forEach((v, i) => {
+    const own = (v.resolved['faults'] ?? []) as Record<string, unknown>[];
+    own.forEach((r, k) => (allResolved[hostFaults[i]?.index[k] as number] = { ...r, target: `h${i}.${String(r['target'])}` }));
+  });
+  const resolvedFaults = allResolved.filter((r) => r !== undefined);
   const resolved = resolveCluster(first, withPlace, placed, fabricResolved);
   return {
     ...first,
-    resolved: { ...resolved, ...(faults.faults.length > 0 ? { faults: faults.resolved } : {}) },
+    // The run-wide list is empty: a host's own faults are in its view (cluster.hosts[i].faults).
+    faults: [],
+    resolved: { ...resolved, ...(resolvedFaults.length > 0 ? { faults: resolvedFaults } : {}) },
     cluster: { hosts: withPlace, fabric, faults: faults.faults },
   };
+}
+
+/** The fabric-wide `delay` (each external source's cable takes it). */
+function fabricDelay(field: Field): Nanos {
+  const delay = field.at('delay', isPlainMap(field.value) ? field.value['delay'] : undefined);
+  return readDuration(delay, FABRIC_SPEC.keys.delay.default, 1);
+}
+
+function seedOf(views: readonly CompiledScenario[]): number {
+  return (views[0] as CompiledScenario).seed;
+}
+
+/**
+ * The external sources, one switch port each after the hosts' (in the order the traffic lists them): the generator
+ * as its receiving host's view compiled it, at the line rate of that host's port, on a cable of the fabric's delay.
+ */
+function sourcesOf(
+  views: readonly CompiledScenario[],
+  placed: readonly Placed[],
+  ports: readonly FabricPortSpec[],
+  delay: Nanos,
+  seed: number,
+): FabricSourceSpec[] {
+  const out: FabricSourceSpec[] = [];
+  for (const p of placed) {
+    if (p.external !== true) continue;
+    const view = views[p.sender.host] as CompiledScenario;
+    const generator = view.traffic.generators[p.sender.local];
+    if (generator === undefined) continue;
+    out.push({
+      name: generator.name,
+      port: views.length + out.length,
+      host: p.sender.host,
+      generator,
+      flowCount: view.traffic.flows.length,
+      linkGbps: (ports[p.sender.host] as FabricPortSpec).linkGbps,
+      delay,
+      seed: deriveSeed(seed, `fabric-source:${generator.name}`),
+    });
+  }
+  return out;
 }
 
 /** Per flow of host view v: 1 when its generator crosses hosts (its frames, either way, go through the switch). */
@@ -293,7 +420,8 @@ function resolveCluster(
     const entry = (view.resolved['traffic'] as Record<string, unknown>[])[p.sender.local] as Record<string, unknown>;
     const { name, vms: _v, from: _f, to: _t, ...rest } = entry;
     const guest = (e: End) => `h${e.host}.vm.${e.vm}`;
-    return { name, ...(p.from === null ? {} : { from: guest(p.from) }), to: p.to === null ? 'wire' : guest(p.to), ...rest };
+    const from = p.external === true ? { from: 'external' } : p.from === null ? {} : { from: guest(p.from) };
+    return { name, ...from, to: p.to === null ? 'wire' : guest(p.to), ...rest };
   });
   return { ...shared, hosts, fabric, traffic };
 }

@@ -298,8 +298,29 @@ export interface FabricPortSpec {
   readonly delay: Nanos;
 }
 
+/**
+ * A traffic source outside the cluster on a switch port of its own (`from: external`): port `port` (after the hosts'
+ * ports), its frames sent on its cable at `linkGbps` and arriving at the switch `delay` later, then queued at the
+ * output port toward host `host` as any frame between hosts is.
+ */
+export interface FabricSourceSpec {
+  readonly name: string;
+  readonly port: number;
+  /** The receiving host, and its view's generator (its flow ids are that host's). */
+  readonly host: number;
+  readonly generator: GeneratorSpec;
+  /** The receiving host's flow count (the source numbers its frames' per-flow sequence over them). */
+  readonly flowCount: number;
+  readonly linkGbps: number;
+  readonly delay: Nanos;
+  /** The source's own seed (its Poisson gaps and frame sizes). */
+  readonly seed: number;
+}
+
 export interface FabricSpec {
   readonly ports: readonly FabricPortSpec[];
+  /** External traffic sources on ports of their own (absent: none). */
+  readonly sources?: readonly FabricSourceSpec[];
   /** Per ingress port (host), per flow of that host: the egress port (−1: none) and the flow's id on the egress host. */
   readonly routes: readonly { readonly port: Int32Array; readonly flow: Uint32Array }[];
 }

@@ -28,6 +28,23 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
     ],
   ],
   [
+    'an external source on the switch that is not open loop, or goes nowhere',
+    [
+      [
+        'hosts: 2\ntraffic:\n  - { from: external, to: h1.vm.0, tcp: {} }\n',
+        's.yaml:3:41: traffic[0].tcp: expected no tcp (an external source on the switch sends open-loop traffic; for a connection, put its far end on a host or take from: wire), found an empty map',
+      ],
+      [
+        'hosts: 2\ntraffic:\n  - { from: external, to: wire }\n',
+        's.yaml:3:27: traffic[0].to: expected h<host>.vm.<index>: the guest that the external source on the switch sends to, found "wire"',
+      ],
+      [
+        'hosts: 2\ntraffic:\n  - { from: outside, to: h0.vm.0 }\n',
+        's.yaml:3:13: traffic[0].from: expected h<host>.vm.<index> (a guest of one of the hosts, such as h1.vm.3), wire or external (a source on a switch port), found "outside"',
+      ],
+    ],
+  ],
+  [
     'bad hosts sections',
     [
       ['hosts: 0\ntraffic:\n  - { to: h0.vm.0 }\n', 's.yaml:1:8: hosts: expected an integer from 1 to 64, found 0'],
@@ -76,7 +93,19 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
     [
       [
         FAULTS + '  - { at: 1ms, target: vm:0, action: kill }\n',
-        's.yaml:5:24: faults[0].target: expected h<host> (or host:<host>) or switch:port:<port> (a multi-host scenario takes host and switch-port faults), found "vm:0"',
+        's.yaml:5:24: faults[0].target: expected h<host> (or host:<host>), switch:port:<port>, or h<host>.<a one-host target> such as h1.worker:0 or h1.vm:3 (a multi-host scenario takes host, switch-port and one host\'s actor faults), found "vm:0"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: h1.vm.0, action: kill }\n',
+        's.yaml:5:41: faults[0].action: expected a datapath fault or pause (on one host\'s actors a multi-host run takes lose-notifications, delay-notifications, stop-polling, slow-worker, ring-full-storm, link-flap, corrupt-ring-index, lose-tx-notifications, delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index, pause today), found "kill"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: h3.worker.0, action: pause, duration: 1ms }\n',
+        's.yaml:5:24: faults[0].target: expected a host from h0 to h1 (hosts: 2), found "h3.worker.0"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: h1.worker.5, action: pause, duration: 1ms }\n',
+        's.yaml:5:24: faults[0].target: expected a worker from 0 to 0, found "worker:5" (topology.workers) (on host h1)',
       ],
       [
         FAULTS + '  - { at: 1ms, target: h2, action: pause, duration: 1ms }\n',

@@ -1,0 +1,62 @@
+// External traffic sources on switch ports (`from: external`): their frames cross the switch's output queue toward their host, counted in the fabric's accounting and per port.
+import test from 'ava';
+import type { RunResult } from '@splitnet/results';
+import { run } from './helpers.js';
+
+/** Two external sources at 6 Gbit/s each (12 Gbit/s) into one guest of host 0 behind its 10 Gbit/s port, beside a stream between the hosts. */
+const EXTERNAL_INCAST = `
+hosts: 2
+seed: 4
+duration: 3ms
+warmup: 1ms
+fabric: { queueBytes: 32768 }
+topology: { link: 10Gbps, vms: { count: 2, queues: 1 }, workers: 2, vrss: per-flow }
+traffic:
+  - { name: east-west, from: h1.vm.0, to: h0.vm.0, protocol: udp, rate: 1Gbps }
+  - { name: ext-a, from: external, to: h0.vm.1, protocol: udp, rate: 6Gbps }
+  - { name: ext-b, from: external, to: h0.vm.1, protocol: udp, rate: 6Gbps }
+`;
+
+function fabricOf(r: RunResult) {
+  const f = r.summary.fabric;
+  if (f === undefined) throw new Error('no fabric in the summary');
+  return f;
+}
+
+test("fabric sources - an external incast fills the output queue of the receiving host's port and drops there (switch-queue-full), the other port untouched", (t) => {
+  const f = fabricOf(run(EXTERNAL_INCAST));
+  const toH0 = f.ports[0];
+  if (toH0 === undefined) return t.fail('no port 0');
+  t.true(toH0.drops['switch-queue-full'] > 0, `port 0 dropped ${toH0.drops['switch-queue-full']}`);
+  t.true(toH0.peakQueueBytes > 32768 - 1600 && toH0.peakQueueBytes <= 32768, `peak ${toH0.peakQueueBytes} B`);
+  t.true(toH0.forwardedGbps > 9 && toH0.forwardedGbps <= 10, `${toH0.forwardedGbps} Gbit/s`);
+  t.is(f.ports[1]?.drops.total, 0);
+});
+
+test("fabric sources - each source has its own port after the hosts', sends its rate and every frame it sent reached the switch or is on its cable", (t) => {
+  const r = run(EXTERNAL_INCAST);
+  const sources = fabricOf(r).sources ?? [];
+  t.deepEqual(
+    sources.map((s) => [s.port, s.name, s.to]),
+    [
+      [2, 'ext-a', 'h0'],
+      [3, 'ext-b', 'h0'],
+    ],
+  );
+  for (const s of sources) {
+    t.true(Math.abs(s.sentGbps - 6) < 0.3, `${s.name}: ${s.sentGbps} Gbit/s`);
+    t.true(s.sent - s.received >= 0 && s.sent - s.received <= 2, `${s.name}: sent ${s.sent}, received ${s.received}`);
+  }
+});
+
+test("fabric sources - the fabric's accounting counts the sources' frames as sent and balances, as do every host and the whole run", (t) => {
+  const r = run(EXTERNAL_INCAST);
+  const acc = r.accounting.fabric;
+  if (acc === undefined) return t.fail('no fabric accounting');
+  const sources = fabricOf(r).sources ?? [];
+  const fromSources = sources.reduce((n, s) => n + s.sent, 0);
+  t.true(acc.sent > fromSources && fromSources > 0, `sent ${acc.sent}, from sources ${fromSources}`);
+  t.true(acc.balanced, JSON.stringify(acc));
+  t.true(r.accounting.balanced, JSON.stringify(r.accounting));
+  for (const h of r.summary.hosts ?? []) t.true(h.accounting.balanced, `${h.host}: ${JSON.stringify(h.accounting)}`);
+});
