@@ -247,14 +247,11 @@ function simRate(sc: LockstepBenchScenario): { readonly pps: number; readonly sp
 }
 
 /**
- * Measure and print the lockstep figures (BENCH_LOCKSTEP_MS: emulated ms per lockstep run, default 3;
- * BENCH_LOCKSTEP_PARTITIONS: default 1,2,4). Null, with a line, when there is no nats-server.
+ * Measure and print the lockstep figures: hosts that exchange little at 1, 2 and 4 partitions (BENCH_LOCKSTEP_MS emulated,
+ * default 100; BENCH_LOCKSTEP_PARTITIONS), then per Xen domain at 2 and 4 (BENCH_LOCKSTEP_DOMAIN_MS, default 3); `which`
+ * (BENCH_LOCKSTEP_SCENARIO: host or domain) runs one of them. Null, with a line, when there is no nats-server.
  */
-export async function runLockstepBench(
-  scenarioFor: (partitions: number) => LockstepBenchScenario | string = process.env['BENCH_LOCKSTEP_SCENARIO'] === 'domain'
-    ? perDomainScenario
-    : perHostScenario,
-): Promise<LockstepBenchRecord | null> {
+export async function runLockstepBench(which: string | undefined = process.env['BENCH_LOCKSTEP_SCENARIO']): Promise<LockstepBenchRecord | null> {
   console.log('');
   console.log('splitnet lockstep benchmark — lockstep against its floor (issue 24 §3)');
   try {
@@ -263,13 +260,38 @@ export async function runLockstepBench(
     console.log('  skipped: no nats-server found (lockstep runs its partitions over a private one)');
     return null;
   }
-  // Per host, a window runs to the next frame across (the trickle's ~500 µs each way). 100 ms, as sim's figure leaves out its
-  // untimed first run: a partition process starts with cold code, which at 20 ms took most of its running time (docs/lockstep.md#how-fast).
-  const durationMs = envNumber('BENCH_LOCKSTEP_MS', scenarioFor === perDomainScenario ? 3 : 100);
-  const counts = (process.env['BENCH_LOCKSTEP_PARTITIONS'] ?? '1,2,4').split(',').map(Number);
+  // Each goal on the scenario it is about: the ≥ 25 % target on hosts that exchange little (per host, where promises let a
+  // window run to the next frame across); the window's cost against a NATS round trip where a window carries little
+  // work, per Xen domain (every packet crosses, windows of two lookaheads), whose 3 ms take seconds.
+  // BENCH_LOCKSTEP_SCENARIO=host or =domain runs one of them.
+  const rttSamples: number[] = [];
+  const hostRuns = which === 'domain' ? [] : await measureRuns(perHostScenario, envNumber('BENCH_LOCKSTEP_MS', 100), rttSamples);
+  const domainRuns = which === 'host' ? [] : await measureRuns(perDomainScenario, envNumber('BENCH_LOCKSTEP_DOMAIN_MS', 3), rttSamples, [2, 4]);
+  if (rttSamples.length === 0) rttSamples.push(...(await natsRoundTrips(400)));
+  const rtt = { median: medianOf(rttSamples), mean: mean(rttSamples), count: rttSamples.length };
+  console.log(
+    `  NATS request/reply round trip between two processes on one private nats-server: median ${us(rtt.median)}, mean ${us(rtt.mean)} (${rtt.count}: 200 before and 200 after each run)`,
+  );
+  const runs = [...hostRuns, ...domainRuns];
+  const goals = lockstepGoals(domainRuns.length > 0 ? domainRuns : hostRuns, hostRuns);
+  console.log('');
+  console.log('issue 24 §3 goals (lockstep against its floor):');
+  for (const g of goals) console.log(`  ${g.text}`);
+  return { natsRttUs: rtt, runs, goals };
+}
+
+/**
+ * Run `scenarioFor` in lockstep at each partition count (BENCH_LOCKSTEP_PARTITIONS, default `counts`) for `durationMs`,
+ * beside sim on it, printing each run; the NATS round trips measured around each run are added to `rttSamples`.
+ */
+async function measureRuns(
+  scenarioFor: (partitions: number) => LockstepBenchScenario | string,
+  durationMs: number,
+  rttSamples: number[],
+  counts: readonly number[] = (process.env['BENCH_LOCKSTEP_PARTITIONS'] ?? '1,2,4').split(',').map(Number),
+): Promise<LockstepBenchRun[]> {
   const dir = mkdtempSync(join(tmpdir(), 'splitnet-lsbench-'));
   const runs: LockstepBenchRun[] = [];
-  const rttSamples: number[] = [];
   try {
     for (const n of counts) {
       const sc = scenarioFor(n);
@@ -349,51 +371,46 @@ export async function runLockstepBench(
           `    waiting for promises: ${b.waitShares.map(pct).join(', ')} of each partition's wall time; windows skipped thanks to promises: ${windowsSkipped.toFixed(0)} of ${((durationMs * 1e6) / lookaheadNs).toFixed(0)} lookaheads (${b.windows.join(', ')} windows run)`,
         );
     }
-    if (rttSamples.length === 0) rttSamples.push(...(await natsRoundTrips(400)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const rtt = { median: medianOf(rttSamples), mean: mean(rttSamples), count: rttSamples.length };
-  console.log(
-    `  NATS request/reply round trip between two processes on one private nats-server: median ${us(rtt.median)}, mean ${us(rtt.mean)} (${rtt.count}: 200 before and 200 after each run)`,
-  );
-  const goals = lockstepGoals(runs, scenarioFor);
-  console.log('');
-  console.log('issue 24 §3 goals (lockstep against its floor):');
-  for (const g of goals) console.log(`  ${g.text}`);
-  return { natsRttUs: rtt, runs, goals };
+  return runs;
 }
 
-function lockstepGoals(runs: readonly LockstepBenchRun[], scenarioFor: (n: number) => LockstepBenchScenario | string): LockstepGoal[] {
-  const measured = runs.filter((r) => r.windowToRtt !== null);
+/**
+ * Issue 24 §3's goals: the window's cost against the NATS round trip on `windowRuns` (per Xen domain, where a window
+ * carries two lookaheads of little work — per host a window runs to the next frame across and its wall time is mostly
+ * that work), and the ≥ 25 % target on `hostRuns` (2 hosts that exchange little).
+ */
+function lockstepGoals(windowRuns: readonly LockstepBenchRun[], hostRuns: readonly LockstepBenchRun[]): LockstepGoal[] {
+  const measured = windowRuns.filter((r) => r.windowToRtt !== null);
   const worst = measured.length === 0 ? null : Math.max(...measured.map((r) => r.windowToRtt as number));
   const v = (met: boolean): 'met' | 'below' => (met ? 'met' : 'below');
+  const on = measured[0]?.scenario.replace(/:.*$/, '') ?? 'none';
   const windowGoal: LockstepGoal = {
-    what: 'wall time per window / NATS round trip of the same run (the worst partition count)',
+    what: `wall time per window / NATS round trip of the same run (the worst partition count, ${on})`,
     value: worst,
     target: `≤ ${WINDOW_RTT_TARGET}`,
     verdict: v(worst !== null && worst <= WINDOW_RTT_TARGET),
-    text: `window / NATS RTT, worst of ${measured.map((r) => r.partitions).join(', ') || 'none'} partitions: ${worst === null ? '-' : worst.toFixed(2)}; target ≤ ${WINDOW_RTT_TARGET}: ${v(worst !== null && worst <= WINDOW_RTT_TARGET)}`,
+    text: `window / NATS RTT, worst of ${measured.map((r) => r.partitions).join(', ') || 'none'} partitions (${on}): ${worst === null ? '-' : worst.toFixed(2)}; target ≤ ${WINDOW_RTT_TARGET}: ${v(worst !== null && worst <= WINDOW_RTT_TARGET)}`,
   };
-  const two = runs.find((r) => r.partitions === 2);
-  const two2 = scenarioFor(2);
-  const fits = typeof two2 !== 'string' && two2.exchangesLittle;
-  const ratio = two?.ratioToSim ?? null;
-  const simGoal: LockstepGoal = fits
-    ? {
-        what: '2 partitions that exchange little: lockstep / sim',
-        value: ratio,
-        target: `≥ ${pct(TWO_PARTITIONS_SIM_TARGET)}`,
-        verdict: v(ratio !== null && ratio >= TWO_PARTITIONS_SIM_TARGET),
-        text: `2 partitions that exchange little, lockstep / sim: ${ratio === null ? '-' : pct(ratio)}; target ≥ ${pct(TWO_PARTITIONS_SIM_TARGET)}: ${v(ratio !== null && ratio >= TWO_PARTITIONS_SIM_TARGET)}`,
-      }
-    : {
-        what: '2 partitions that exchange little: lockstep / sim',
-        value: null,
-        target: `≥ ${pct(TWO_PARTITIONS_SIM_TARGET)}`,
-        verdict: 'not measurable yet',
-        text: `2 partitions that exchange little, lockstep / sim: not measurable yet (today's partitions are per Xen domain and exchange every packet${ratio === null ? '' : `: theirs ${small(ratio)}`}; the target awaits the multi-host scenario); target ≥ ${pct(TWO_PARTITIONS_SIM_TARGET)}`,
-      };
+  const ratio = hostRuns.find((r) => r.partitions === 2)?.ratioToSim ?? null;
+  const simGoal: LockstepGoal =
+    hostRuns.length > 0
+      ? {
+          what: '2 partitions that exchange little: lockstep / sim',
+          value: ratio,
+          target: `≥ ${pct(TWO_PARTITIONS_SIM_TARGET)}`,
+          verdict: v(ratio !== null && ratio >= TWO_PARTITIONS_SIM_TARGET),
+          text: `2 partitions that exchange little (per host, a trickle between them), lockstep / sim: ${ratio === null ? '-' : pct(ratio)}; target ≥ ${pct(TWO_PARTITIONS_SIM_TARGET)}: ${v(ratio !== null && ratio >= TWO_PARTITIONS_SIM_TARGET)}`,
+        }
+      : {
+          what: '2 partitions that exchange little: lockstep / sim',
+          value: null,
+          target: `≥ ${pct(TWO_PARTITIONS_SIM_TARGET)}`,
+          verdict: 'not measurable yet',
+          text: `2 partitions that exchange little, lockstep / sim: not measured (BENCH_LOCKSTEP_SCENARIO=domain runs only the per-domain scenario, whose partitions exchange every packet); target ≥ ${pct(TWO_PARTITIONS_SIM_TARGET)}`,
+        };
   return [windowGoal, simGoal];
 }
 
