@@ -61,6 +61,26 @@ test('cli - run writes every result file and prints a summary table', (t) => {
   t.is(again.code, 0, again.stderr);
 });
 
+test("cli - the summary names frames held in a guest's qdisc at the end (a stopped TX queue); a run that drains shows no such line", (t) => {
+  const tx = `name: tx-stop
+duration: 4ms
+topology: { vms: { count: 1, queues: 1 }, workers: 1 }
+traffic: [ { name: out, from: vm.0, to: wire, flows: 1, rate: 1Gbps, size: 1518, pattern: constant, protocol: udp } ]
+`;
+  const ok = splitnet(['run', scenarioFile(tx), '--out', join(tmp(), 'run'), '--quiet']);
+  t.is(ok.code, 0, ok.stderr);
+  t.notRegex(ok.stdout, /tx stopped/);
+  const stopped = splitnet([
+    'run',
+    scenarioFile(`${tx}faults: [ { at: 1ms, target: vm:0, action: stop-tx-completion } ]\n`),
+    '--out',
+    join(tmp(), 'run'),
+    '--quiet',
+  ]);
+  t.is(stopped.code, 0, stopped.stderr);
+  t.regex(stopped.stdout, /tx stopped\s+guest qdiscs hold [1-9]\d* frames at the end: a TX queue was stopped/);
+});
+
 test('cli - same seed, byte-identical summary files; another seed differs', (t) => {
   const f = scenarioFile(small);
   const dirs = [join(tmp(), 'a'), join(tmp(), 'b'), join(tmp(), 'c')];

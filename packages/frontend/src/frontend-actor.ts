@@ -570,7 +570,11 @@ export class FrontendActor implements Actor {
       this.evtchn.ackUpcall(port);
       this.evtchn.clearPending(port);
     }
-    if (!this.evtchn.send(port)) return; // merged into a pending upcall, or masked
+    if (!this.evtchn.send(port)) {
+      // Merged into a pending upcall (not masked: ackAt is set only by an upcall): its handler reclaims TX slots too.
+      if (this.tx?.shared === true && q.ackAt >= 0 && now <= q.ackAt) this.tx.merged(port, now, fx);
+      return;
+    }
     const virq = this.cfg.costs.frontend.virq;
     const done = q.core.run(this.vcpuReady(q, now), virq, 'virq');
     q.ackAt = done - virq;

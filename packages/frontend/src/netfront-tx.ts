@@ -320,12 +320,29 @@ export class NetfrontTx {
   private deliverTxEvent(port: number, now: Nanos, fx: Effects): void {
     const q = this.qs[port - this.qs.length];
     if (!q) return;
-    if (q.ackAt >= 0 && now <= q.ackAt) return;
+    if (q.ackAt >= 0 && now <= q.ackAt) {
+      this.merged(q.index, now, fx);
+      return;
+    }
     const virq = this.cfg.costs.frontend.virq;
     const done = q.core.run(now, virq, 'tx-virq');
     q.ackAt = done - virq;
     this.virqs++;
     this.onInterrupt(q.index, done, fx);
+  }
+
+  /**
+   * A notification merged into an upcall whose handler has not acked the port yet. On Xen that handler has not run
+   * either: netback made its responses (make_tx_response, push_tx_responses) before notify_remote_via_irq, so the
+   * pending xennet_tx_interrupt's xennet_tx_buf_gc sees them. The model ran that handler's gc when the upcall was
+   * raised (its work is stamped at the handler's time), before responses stamped up to the ack had arrived: the ones
+   * this notification announces are reclaimed now, as the pending handler would have, or a queue stopped on a full
+   * ring would wait for good (netback notifies once per rsp_prod, and that notification was this one).
+   */
+  merged(queue: number, now: Nanos, fx: Effects): void {
+    const q = this.qs[queue];
+    if (q === undefined || !q.stopped || q.gcStopped || q.ring.unconsumed() === 0) return;
+    this.onInterrupt(queue, now, fx);
   }
 
   /**

@@ -98,3 +98,24 @@ test("netfront tx - the open-loop generator sends at its rate on the vCPU of the
   t.is(g.report(95_000, false).tx?.sent, 10);
   t.is(fx.of('txreq').length, 10);
 });
+
+// A stopped queue, an upcall whose handler (xennet_tx_interrupt) has not acked its port yet because the vCPU is busy
+// with the sends, then responses and their notification: the notification merges into that upcall, whose
+// xennet_tx_buf_gc on Xen runs after the responses are on the page. Live runs reached this order (the stall of
+// guest-qdisc-overlimit with 1000 frames held); before the fix the queue stayed stopped for good.
+for (const split of [true, false]) {
+  test(`netfront tx - responses announced by a notification merged into a pending upcall wake the stopped queue (${split ? 'TX' : 'shared'} event channel)`, (t) => {
+    const fx = new RecordingEffects();
+    const g = guest(split, [], 100);
+    for (let i = 0; i < 240; i++) g.transmit(0, i, 1518, 0, fx);
+    const port = split ? 1 : 0;
+    g.receive({ kind: 'evt', vm: 0, port }, 1, fx); // nothing to reclaim yet: the queue stays stopped
+    t.is(g.report(1, false).tx?.held, 2);
+    g.receive({ kind: 'txrsp', vm: 0, queue: 0, rspProd: 238, reqEvent: 239 }, 2, fx);
+    g.receive({ kind: 'evt', vm: 0, port }, 2, fx);
+    const r = g.report(20_000, false);
+    if (split) t.is(r.tx?.virqs, 1, 'the second notification merged into the first upcall');
+    t.is(r.tx?.held, 0, 'the qdisc drained onto the ring');
+    t.is(fx.of('txreq').at(-1)?.reqProd, 240);
+  });
+}

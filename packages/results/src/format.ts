@@ -135,4 +135,7 @@ function addTx(s: Summary, add: (k: string, v: string) => void): void {
   let dropped = 0;
   for (const v of Object.values(a.dropped)) dropped += v;
   add('tx accounting', `${a.balanced ? 'ok' : 'BROKEN'}: sent ${a.sent} = on the wire ${a.onWire}${a.toGuests > 0 ? ` + to guests ${a.toGuests}` : ''} + dropped ${dropped} + in flight ${inflight}${a.balanced ? '' : ` (unaccounted ${a.unaccounted})`}`);
+  // Frames in a guest's qdisc at the end: one of its TX queues was stopped (ring full) when the run ended. A
+  // sender that outruns the path shows it too; one that sends to a stalled queue shows it with little on the wire.
+  if (f.guestQdiscs > 0) add('tx stopped', `guest qdiscs hold ${f.guestQdiscs} frames at the end: a TX queue was stopped (its ring full)`);
 }
