@@ -3,13 +3,15 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { privateServerAuthorization, processSlots } from '@splitnet/live';
+import { liveGraphOf, privateServerAuthorization, processIdsOf, processSlots } from '@splitnet/live';
+import { compileScenarioText } from '@splitnet/scenario';
 import { root } from './live-helpers.js';
 
 /** One row of the table: a credential (a template such as `sn-worker-<k>`), where it is, and its permissions as templates. */
 interface Row {
   readonly credential: string;
-  readonly where: 'every' | 'joins';
+  /** every: in every configuration (of one host); joins: where actors join; hosts: in a multi-host run's (its controller's row replaces the one-host row). */
+  readonly where: 'every' | 'joins' | 'hosts';
   readonly publish: readonly string[];
   readonly subscribe: readonly string[];
   readonly responds: boolean;
@@ -65,21 +67,28 @@ function users(conf: string): User[] {
  */
 function expected(row: Row, user: string, run: string, workers: readonly string[]): { publish: string[]; subscribe: string[] } {
   const index = /-(\d+|\*)$/.exec(user)?.[1] ?? '';
+  const host = /^sn-h(\d+)/.exec(user)?.[1] ?? '';
   const fill = (x: string): string[] => {
-    const base = x.replaceAll('<run>', run).replaceAll('<v>', index);
+    const base = x.replaceAll('<run>', run).replaceAll('<v>', index).replaceAll('<i>', host);
     if (!base.includes('<k>')) return [base];
-    return user === 'sn-dom0' ? workers.map((k) => base.replaceAll('<k>', k)) : [base.replaceAll('<k>', index)];
+    return /^sn-(h\d+-)?dom0$/.test(user) ? workers.map((k) => base.replaceAll('<k>', k)) : [base.replaceAll('<k>', index)];
   };
   return { publish: row.publish.flatMap(fill), subscribe: row.subscribe.flatMap(fill) };
 }
 
 /** The row whose credential template names `user`. */
 function rowOf(rows: readonly Row[], user: string): Row | undefined {
-  return rows.find((r) => new RegExp(`^${r.credential.replace(/<[kv]>/, '\\d+')}$`).test(user));
+  return rows.find((r) => new RegExp(`^${r.credential.replaceAll(/<[ikv]>/g, '\\d+')}$`).test(user));
 }
 
-function check(t: ExecutionContext, what: string, conf: string, run: string, workers: readonly string[], joins: boolean): void {
+/** The table's rows for a configuration of one host, or (`hosts`) of a multi-host run, whose own rows come first. */
+function rowsFor(hosts: boolean): Row[] {
   const rows = table();
+  return hosts ? [...rows.filter((r) => r.where === 'hosts'), ...rows.filter((r) => r.where !== 'hosts')] : rows.filter((r) => r.where !== 'hosts');
+}
+
+function check(t: ExecutionContext, what: string, conf: string, run: string, workers: readonly string[], joins: boolean, hosts = false): void {
+  const rows = rowsFor(hosts);
   const found = users(conf);
   t.true(found.length > 0, what);
   for (const u of found) {
@@ -103,7 +112,23 @@ function check(t: ExecutionContext, what: string, conf: string, run: string, wor
 test('security doc - the table has a row for every kind of credential', (t) => {
   t.deepEqual(
     table().map((r) => r.credential),
-    ['controller', 'driver', 'worker', 'frontend', 'partition', 'sn-driver', 'sn-dom0', 'sn-worker-<k>', 'sn-vm-<v>'],
+    [
+      'controller',
+      'driver',
+      'worker',
+      'frontend',
+      'partition',
+      'sn-driver',
+      'sn-dom0',
+      'sn-worker-<k>',
+      'sn-vm-<v>',
+      'controller',
+      'sn-h<i>-driver',
+      'sn-h<i>-dom0',
+      'sn-h<i>-worker-<k>',
+      'sn-h<i>-vm-<v>',
+      'sn-switch',
+    ],
   );
 });
 
@@ -127,5 +152,21 @@ test("security doc - a run's private server gives each credential exactly what t
   t.deepEqual(
     users(privateServerAuthorization('r2', perDomain, false).text).map((u) => u.user),
     ['controller', 'sn-dom0', 'sn-vm-0', 'sn-vm-1', 'sn-vm-2'],
+  );
+});
+
+test("security doc - a multi-host run's private server gives each credential exactly what the table's host rows say: per actor and per domain", (t) => {
+  const s = compileScenarioText(
+    'hosts: 2\ntopology: { vms: { count: 2 }, workers: 2 }\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.1, protocol: udp, rate: 1Gbps }\n',
+    '<test>',
+    { overrides: ['runtime=live'] },
+  );
+  const perActor = processIdsOf(liveGraphOf(s), 'per-actor');
+  const perDomain = processIdsOf(liveGraphOf(s), 'per-domain');
+  check(t, 'hosts, per actor', privateServerAuthorization('r4', perActor, false).text, 'r4', ['0', '1'], false, true);
+  check(t, 'hosts, per domain', privateServerAuthorization('r5', perDomain, false).text, 'r5', ['0', '1'], false, true);
+  t.deepEqual(
+    users(privateServerAuthorization('r5', perDomain, false).text).map((u) => u.user),
+    ['controller', 'sn-h0-dom0', 'sn-h0-vm-0', 'sn-h0-vm-1', 'sn-h1-dom0', 'sn-h1-vm-0', 'sn-h1-vm-1', 'sn-switch'],
   );
 });

@@ -11,3 +11,4 @@ export type { TimeConstant } from './lag-bound.js';
 export { buildCluster, clusterLinkDelay, SWITCH_ID } from './cluster.js';
 export type { ClusterGraph } from './cluster.js';
 export { ClusterRun } from './cluster-run.js';
+export { clusterSenderRules, fabricDecoderLimits, fabricSenderRule, hostPrefixOf } from './cluster-links.js';

@@ -1,6 +1,7 @@
 // Who may publish and subscribe what on a run's NATS: the controller, each actor process and the roles' join logins, as NATS users of a run or of a deployment.
 import { createHmac, randomBytes } from 'node:crypto';
 import { busPeersOf, roleOf } from '@splitnet/model';
+import { hostPrefixOf } from '@splitnet/controller';
 import type { DatapathRole } from '@splitnet/model';
 import { renderAuthorization, Subjects } from '@splitnet/transport';
 import type { NatsUser } from '@splitnet/transport';
@@ -23,16 +24,22 @@ export function inboxPrefixOf(user: string): string {
 
 /**
  * The NATS user of the process hosting `ids`: `sn-driver` (NIC + back end), `sn-dom0` (the whole driver
- * domain: NIC, back end and the vRSS workers), `sn-worker-<k>`, `sn-vm-<v>`.
+ * domain: NIC, back end and the vRSS workers), `sn-worker-<k>`, `sn-vm-<v>`; in a multi-host run the same with the
+ * host (`sn-h<i>-driver`, `sn-h<i>-dom0`, `sn-h<i>-worker-<k>`, `sn-h<i>-vm-<v>`), a whole host's `sn-h<i>`, and `sn-switch`.
  */
 export function natsUserOf(ids: readonly string[]): string {
+  // A host's process in a multi-host run: its host's user name of the same process, `sn-h<i>-…` (`sn-h1-vm-0`); a
+  // process of a whole host (a lockstep partition: its NIC and its guests), `sn-h<i>`.
+  const host = hostPrefixOf(ids[0] ?? '');
+  if (host !== '' && ids.some((id) => roleOf(id) === 'frontend') && ids.some((id) => roleOf(id) === 'nic')) return `sn-${host.slice(0, -1)}`;
+  if (host !== '') return `sn-${host.slice(0, -1)}-${natsUserOf(ids.map((id) => (id.startsWith(host) ? id.slice(host.length) : id))).slice('sn-'.length)}`;
   if (ids.includes('nic')) return ids.some((id) => roleOf(id) === 'worker') ? 'sn-dom0' : 'sn-driver';
   return `sn-${(ids[0] ?? '').replace('.', '-')}`;
 }
 
 /** Whether `ids` hold every actor of `role`: the driver domain's process holds the back end and every worker. */
 function hostsAll(ids: readonly string[], role: DatapathRole): boolean {
-  return role === 'worker' && ids.includes('backend');
+  return role === 'worker' && ids.some((id) => roleOf(id) === 'backend');
 }
 
 /** Every actor of a role, as a permission pattern. */
@@ -55,9 +62,11 @@ export function processPermissions(run: string, ids: readonly string[], user: st
     if (role === undefined) continue;
     // A role some of whose actors this process hosts has them all here (NIC + back end; the driver domain): no bus in
     // between. Not so for a role's own peers (a worker's dealloc to another worker): one process per actor splits them.
-    for (const peer of busPeersOf(role)) if (!here.has(peer) || (peer === role && !hostsAll(ids, role))) publish.push(p.data(EVERY[peer], id));
+    // A multi-host run's actors send within their own host (`h1.worker.*`); between hosts only through the switch (below).
+    const host = hostPrefixOf(id);
+    for (const peer of busPeersOf(role)) if (!here.has(peer) || (peer === role && !hostsAll(ids, role))) publish.push(p.data(`${host}${EVERY[peer]}`, id));
   }
-  // The fabric (a multi-host run's lockstep partitions, per host): a host's NIC sends to the switch, the switch to every host's NIC.
+  // The fabric (a multi-host run's live processes, and its lockstep partitions per host): a host's NIC sends to the switch, the switch to every host's NIC.
   for (const id of ids) {
     if (roleOf(id) === 'nic' && id !== 'nic' && !ids.includes('switch')) publish.push(p.data('switch', id));
     if (id === 'switch') publish.push(p.data('*.nic', id));
@@ -73,8 +82,9 @@ export function processPermissions(run: string, ids: readonly string[], user: st
  */
 export function controllerPermissions(run: string, user: string, hosts = false): BusPermissions {
   const p = Subjects.patterns(run);
-  // With `hosts`, '*.nic' too: the first actor of a multi-host lockstep run's partition (one per host, h<i>.nic).
-  const controls = ['nic', 'worker.*', 'vm.*', ...(hosts ? ['*.nic'] : [])].map((a) => p.control(a));
+  // With `hosts`, the first actors of a multi-host run's processes instead: every host's (h<i>.nic, h<i>.worker.<k>,
+  // h<i>.vm.<v>; a lockstep partition's is its host's NIC) and the switch (a live run's process of its own).
+  const controls = (hosts ? ['*.nic', '*.worker.*', '*.vm.*', 'switch'] : ['nic', 'worker.*', 'vm.*']).map((a) => p.control(a));
   return {
     publish: [...controls, p.claim()],
     subscribe: [p.helloAll(), p.statsAll(), p.heartbeatAll(), p.join(), p.control('controller'), p.claim(), `${inboxPrefixOf(user)}.>`],

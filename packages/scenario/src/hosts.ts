@@ -226,11 +226,6 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   }));
   const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed) };
   const first = withPlace[0] as CompiledScenario;
-  if (first.runtime === 'live') {
-    root
-      .at('runtime', first.runtime)
-      .expected('sim or lockstep', ' (a multi-host scenario runs in sim, or in lockstep per host; the live runtime builds one host)', [['hosts']]);
-  }
   const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration);
   const resolved = resolveCluster(first, withPlace, placed, fabricResolved);
   return {
