@@ -41,7 +41,8 @@ export function clusterSenderRules(cg: ClusterGraph): (from: string, to: string,
     if (m.kind === 'uplink' || m.kind === 'downlink' || from === 'switch' || to === 'switch') return fabricSenderRule(from, to, m);
     const pf = hostPrefixOf(from);
     const host = Number(pf.slice(1, -1));
-    if (pf === '' || pf !== hostPrefixOf(to) || !(host < perHost.length)) return `a ${m.kind} from ${from} to ${to}: a host's actors talk to another host's only through the switch`;
+    if (pf === '' || pf !== hostPrefixOf(to) || !(host < perHost.length))
+      return `a ${m.kind} from ${from} to ${to}: a host's actors talk to another host's only through the switch`;
     return (perHost[host] as (f: string, t: string, m: Message) => string | undefined)(from.slice(pf.length), to.slice(pf.length), m);
   };
 }

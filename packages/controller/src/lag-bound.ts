@@ -187,7 +187,10 @@ function clusterConstants(s: CompiledScenario): TimeConstant[] {
     if (gens.length === 0) return;
     out.push({ what: `fabric cable delay (switch port ${i}, h${i})`, ns: p.delay });
     const frameBytes = Math.max(...gens.map((g) => meanFrameBytes(g.size)));
-    out.push({ what: `fabric frame time (${Math.round(frameBytes)}-byte frames at ${p.linkGbps} Gbit/s, switch port ${i})`, ns: wireTimeNs(frameBytes, p.linkGbps) });
+    out.push({
+      what: `fabric frame time (${Math.round(frameBytes)}-byte frames at ${p.linkGbps} Gbit/s, switch port ${i})`,
+      ns: wireTimeNs(frameBytes, p.linkGbps),
+    });
   });
   return out.sort((a, b) => a.ns - b.ns);
 }

@@ -115,7 +115,9 @@ export function busAccount(
 }
 
 /** The hosts' wire rejects, lag and lateness histograms and counters, combined. */
-function hostFigures(finals: readonly HostFinal[]): Omit<BusAccount, 'pending' | 'onBus' | 'onBusTo' | 'inferredLost' | 'rejected' | 'forged' | 'gapped' | 'disconnected'> {
+function hostFigures(
+  finals: readonly HostFinal[],
+): Omit<BusAccount, 'pending' | 'onBus' | 'onBusTo' | 'inferredLost' | 'rejected' | 'forged' | 'gapped' | 'disconnected'> {
   const rejected: Record<string, number> = {};
   const rejections: Record<string, string> = {};
   let gaps = 0;

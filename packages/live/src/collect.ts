@@ -252,8 +252,8 @@ function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly Restarte
       : nothing !== undefined
         ? { invalidReason: nothing }
         : outages.length > 0
-        ? { invalidReason: outageReason(outages, lagOk ? undefined : us(p99Lag)) }
-        : { invalidReason: lag.reason, suggestedTdf: lag.suggestedTdf }),
+          ? { invalidReason: outageReason(outages, lagOk ? undefined : us(p99Lag)) }
+          : { invalidReason: lag.reason, suggestedTdf: lag.suggestedTdf }),
     bus: { onBusAtEnd: bus.onBus, pendingAtEnd: bus.pending, lostInCrash: bus.inferredLost },
     ...(restarted.length > 0 ? { restarted } : {}),
     wire: { rejected: bus.rejectedMessages, gaps: bus.gaps, lastRejection: bus.lastRejection, badControl: c.control.refused + bus.controlRefused },
@@ -306,7 +306,8 @@ export function collect(c: CollectInput): RunResult {
   const whole = summarize(s, warm, endAll, inWindow, acc, showAll);
   // A multi-host run's summary as sim writes it: per host (hosts[]) and the switch's ports (fabric), each host's
   // accounting with what was on the bus toward its actors. Without a complete sample at the window's start it keeps the whole run's.
-  const perHost = cluster !== null && complete.some((x) => x.t === warm.t) ? cluster.run.summaryWith(whole, onLinksByHost(finals, bus, s), warm.t, endT) : whole;
+  const perHost =
+    cluster !== null && complete.some((x) => x.t === warm.t) ? cluster.run.summaryWith(whole, onLinksByHost(finals, bus, s), warm.t, endT) : whole;
   let summary = { ...perHost, runtime: 'live' as const, live };
   if (withFaults) summary = { ...summary, faults: faultsOf(c, rows, endAll, endT) };
   if (c.interrupted !== undefined) summary = { ...summary, interrupted: { signal: c.interrupted.signal, atMs: sig(endT / 1e6), durationMs: s.duration / 1e6 } };

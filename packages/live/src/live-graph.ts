@@ -1,7 +1,16 @@
 // The actors of a live run and the rules of the links between them: one host's graph, or a multi-host scenario's (every host's and the switch).
 import { SplitnetError } from '@splitnet/model';
 import type { Actor, BatchPool, Message, Nanos } from '@splitnet/model';
-import { buildActors, buildCluster, clusterLinkDelay, clusterSenderRules, decoderLimitsFor, fabricDecoderLimits, linkDelayFor, senderRulesFor } from '@splitnet/controller';
+import {
+  buildActors,
+  buildCluster,
+  clusterLinkDelay,
+  clusterSenderRules,
+  decoderLimitsFor,
+  fabricDecoderLimits,
+  linkDelayFor,
+  senderRulesFor,
+} from '@splitnet/controller';
 import type { ActorGraph } from '@splitnet/controller';
 import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
 import type { DecoderLimits } from '@splitnet/transport';
@@ -38,7 +47,16 @@ export function liveGraphOf(s: CompiledScenario): LiveGraph {
     };
   }
   const g = buildActors(s);
-  return { all: g.all, pool: g.pool, host: g, hosts: [g], switchId: null, linkDelay: linkDelayFor(g, s), limits: decoderLimitsFor(s), admit: senderRulesFor(g) };
+  return {
+    all: g.all,
+    pool: g.pool,
+    host: g,
+    hosts: [g],
+    switchId: null,
+    linkDelay: linkDelayFor(g, s),
+    limits: decoderLimitsFor(s),
+    admit: senderRulesFor(g),
+  };
 }
 
 /**

@@ -50,7 +50,13 @@ const measured: [string, string, number, number, string | undefined][] = [
     0,
     'nothing was measured: the run ended at 0.5 ms, within its warm-up (1 ms), so its measured window is empty',
   ],
-  ['a window with no event in it: nothing measured', 'duration: 3ms\nwarmup: 1ms\n', 3e6, 0, 'nothing was measured: no actor processed an event in the measured window (1 ms to 3 ms)'],
+  [
+    'a window with no event in it: nothing measured',
+    'duration: 3ms\nwarmup: 1ms\n',
+    3e6,
+    0,
+    'nothing was measured: no actor processed an event in the measured window (1 ms to 3 ms)',
+  ],
   ['a window with events in it measured something', 'duration: 3ms\nwarmup: 1ms\n', 3e6, 5, undefined],
 ];
 for (const [what, yaml, endT, events, reason] of measured) {
