@@ -202,20 +202,32 @@ export function judgeLag(bound: LagBound, tdf: number, p99LagNs: number): { ok: 
 }
 
 /**
- * Why a run measured nothing, or undefined when it measured something: no actor processed an event in its measured
- * window (from the warm-up to the end), so its lag histogram is empty — a p99 of 0 that says nothing about keeping
- * up — and its figures cover no time. Such a run is not valid, whatever its lag: it is judged invalid with this reason.
+ * Why a run measured nothing, or undefined when it measured something. Nothing: no actor processed an event in its
+ * measured window (from the warm-up to the end), so its lag histogram is empty — a p99 of 0 that says nothing about
+ * keeping up — and its figures cover no time; or, in a scenario with traffic, no packet was delivered and no guest
+ * sent a frame in the window (`moved`), so every figure the tool exists to measure is zero (a TCP_RR run with no
+ * transaction). Such a run is not valid, whatever its lag: it is judged invalid with this reason.
  */
-export function nothingMeasured(s: CompiledScenario, bus: Pick<BusAccount, 'lag'>, endT: Nanos): string | undefined {
-  if (bus.lag.count > 0) return undefined;
+export function nothingMeasured(s: CompiledScenario, bus: Pick<BusAccount, 'lag'>, endT: Nanos, moved = 1): string | undefined {
   const ms = (ns: number) => `${sig(ns / 1e6)} ms`;
-  return s.warmup >= endT
-    ? `nothing was measured: the run ended at ${ms(endT)}, within its warm-up (${ms(s.warmup)}), so its measured window is empty`
-    : `nothing was measured: no actor processed an event in the measured window (${ms(s.warmup)} to ${ms(endT)}), so the lag says nothing about keeping up; lengthen the run or give it traffic`;
+  if (bus.lag.count === 0)
+    return s.warmup >= endT
+      ? `nothing was measured: the run ended at ${ms(endT)}, within its warm-up (${ms(s.warmup)}), so its measured window is empty`
+      : `nothing was measured: no actor processed an event in the measured window (${ms(s.warmup)} to ${ms(endT)}), so the lag says nothing about keeping up; lengthen the run or give it traffic`;
+  if (moved === 0 && s.traffic.flows.length > 0)
+    return `nothing was measured: no packet was delivered and no guest sent a frame in the measured window (${ms(s.warmup)} to ${ms(endT)}), so its figures are all zero; lengthen the run (or its window) or raise the TDF`;
+  return undefined;
 }
 
 /** How late the run ran, whether that is within its bound, and what the wire rejected. */
-function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly RestartedProcess[], totalRestarts: number, tainted: readonly string[]): LiveInfo {
+function liveInfo(
+  c: CollectInput,
+  bus: BusAccount,
+  restarted: readonly RestartedProcess[],
+  totalRestarts: number,
+  tainted: readonly string[],
+  moved: number,
+): LiveInfo {
   const s = c.scenario;
   const us = (ns: number) => sig(ns / 1000);
   const p99Lag = bus.lag.percentile(99);
@@ -229,7 +241,7 @@ function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly Restarte
   const maxLag = bound.us * 1000;
   const lag = judgeLag(bound, s.live.tdf, p99Lag);
   const lagOk = lag.ok;
-  const nothing = nothingMeasured(s, bus, c.interrupted?.at ?? s.duration);
+  const nothing = nothingMeasured(s, bus, c.interrupted?.at ?? s.duration, moved);
   const valid = lagOk && (outages.length === 0 || injected) && nothing === undefined;
   const p99Early = bus.lagEarly.percentile(99);
   const p99Late = bus.lagLate.percentile(99);
@@ -298,6 +310,8 @@ export function collect(c: CollectInput): RunResult {
     restartedProcesses(c, finalReports),
     [...c.restarts.values()].reduce((a, b) => a + b, 0),
     taint(c, bus, restarted),
+    // What the window measured: packets delivered, and frames guests sent, between its start and the end.
+    end.delivered - warm.delivered + (end.tx?.sent ?? 0) - (warm.tx?.sent ?? 0),
   );
   if (!live.valid) c.log.log('run-invalid', 'controller', { reason: live.invalidReason, suggestedTdf: live.suggestedTdf });
   if (live.tainted) c.log.log('run-tainted', 'controller', { reasons: live.tainted });
