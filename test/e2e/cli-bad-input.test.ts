@@ -446,7 +446,24 @@ const cases: readonly Case[] = [
       join(p.dir, 'out-hosts-fault-live'),
     ],
     exit: 2,
-    message: () => /^faults: host-pause \(f0\): live does not run a multi-host scenario's faults yet; run it in sim$/m,
+    message: () => /^faults: host-pause \(f0\): live does not run a multi-host scenario's faults yet; run it in sim or lockstep$/m,
+  },
+  {
+    what: "a multi-host scenario with a fault on one host's actors run with --runtime live",
+    args: (p) => [
+      'run',
+      write(
+        p.dir,
+        'hosts-own-fault-live.yaml',
+        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0 }\nfaults:\n  - { at: 1ms, target: h1.worker:0, action: pause, duration: 1ms }\n',
+      ),
+      '--runtime',
+      'live',
+      '--out',
+      join(p.dir, 'out-hosts-own-fault-live'),
+    ],
+    exit: 2,
+    message: () => /^faults: pause of h1\.worker:0 \(f0\): live does not run a multi-host scenario's faults yet; run it in sim or lockstep$/m,
   },
   {
     what: 'a multi-host scenario run with --pcap-out (it writes one capture per host)',

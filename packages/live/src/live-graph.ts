@@ -78,8 +78,8 @@ export function processIdsOf(lg: Pick<LiveGraph, 'hosts' | 'switchId'>, processe
 }
 
 /**
- * What live refuses of a multi-host scenario, before any I/O: its faults (the live fault injector acts on one host's
- * actors and processes; a host pause or a switch port fault has no live step yet) and a placement whose containers
+ * What live refuses of a multi-host scenario, before any I/O: its faults (a host pause or a switch port fault has no
+ * live step yet, nor has a fault on one host's actors: the live fault injector acts on a one-host run's) and a placement whose containers
  * join by role (docker, external: a process joins as one host's driver, worker or frontend; no role names a host or
  * the switch).
  */
@@ -87,7 +87,17 @@ export function checkLiveScenario(s: CompiledScenario): void {
   if (s.cluster === undefined) return;
   const fault = s.cluster.faults[0];
   if (fault !== undefined)
-    throw new SplitnetError('E_SCENARIO', `faults: ${fault.kind} (${fault.id}): live does not run a multi-host scenario's faults yet; run it in sim`);
+    throw new SplitnetError(
+      'E_SCENARIO',
+      `faults: ${fault.kind} (${fault.id}): live does not run a multi-host scenario's faults yet; run it in sim or lockstep`,
+    );
+  // A fault on one host's actors (h1.worker:0) is in that host's view, not in the run-wide list.
+  const own = s.cluster.hosts.flatMap((h) => h.faults)[0];
+  if (own !== undefined)
+    throw new SplitnetError(
+      'E_SCENARIO',
+      `faults: ${own.action} of ${own.targetText} (${own.id}): live does not run a multi-host scenario's faults yet; run it in sim or lockstep`,
+    );
   const placement = s.live.placement;
   if (placement !== 'processes' && placement !== 'inprocess')
     throw new SplitnetError(
