@@ -425,11 +425,45 @@ const cases: readonly Case[] = [
       new RegExp(`^${re(join(p.dir, 'hosts.yaml'))}:3:13: traffic\\[0\\]\\.from: expected h<host>\\.vm\\.1 \\(this scenario has hosts: write h0\\.vm\\.1`),
   },
   {
-    what: 'a multi-host scenario run with --runtime live',
-    args: () => ['run', join(root, 'examples/cluster-4x8.yaml'), '--runtime', 'live'],
+    what: 'a multi-host scenario run live with placement docker',
+    args: (p) => ['run', join(root, 'examples/cluster-4x8.yaml'), '--runtime', 'live', '--placement', 'docker', '--out', join(p.dir, 'out-hosts-docker')],
     exit: 2,
     message: () =>
-      /^--runtime live: runtime: expected sim or lockstep, found "live" \(a multi-host scenario runs in sim, or in lockstep per host; the live runtime builds one host\)/,
+      /^--placement docker: live runs a multi-host scenario with placement processes or inprocess \(its containers would join as one host's driver, worker or frontend, and no role names a host or the switch yet\); run it in lockstep for docker$/m,
+  },
+  {
+    what: 'a multi-host scenario with a host fault run with --runtime live',
+    args: (p) => [
+      'run',
+      write(
+        p.dir,
+        'hosts-fault-live.yaml',
+        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0 }\nfaults:\n  - { at: 1ms, target: h1, action: pause, duration: 1ms }\n',
+      ),
+      '--runtime',
+      'live',
+      '--out',
+      join(p.dir, 'out-hosts-fault-live'),
+    ],
+    exit: 2,
+    message: () => /^faults: host-pause \(f0\): live does not run a multi-host scenario's faults yet; run it in sim or lockstep$/m,
+  },
+  {
+    what: "a multi-host scenario with a fault on one host's actors run with --runtime live",
+    args: (p) => [
+      'run',
+      write(
+        p.dir,
+        'hosts-own-fault-live.yaml',
+        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0 }\nfaults:\n  - { at: 1ms, target: h1.worker:0, action: pause, duration: 1ms }\n',
+      ),
+      '--runtime',
+      'live',
+      '--out',
+      join(p.dir, 'out-hosts-own-fault-live'),
+    ],
+    exit: 2,
+    message: () => /^faults: pause of h1\.worker:0 \(f0\): live does not run a multi-host scenario's faults yet; run it in sim or lockstep$/m,
   },
   {
     what: 'a multi-host scenario run with --pcap-out (it writes one capture per host)',

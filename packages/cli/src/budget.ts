@@ -1,7 +1,7 @@
 // What a live run will cost this machine, said before it starts: its wall time and its actor processes per core; refused above the documented limits unless --force.
 import { SplitnetError } from '@splitnet/model';
 import { lagBound } from '@splitnet/controller';
-import { readyTimeoutMs, scenarioProcessGroups } from '@splitnet/live';
+import { liveGraphOf, processIdsOf, readyTimeoutMs, scenarioProcessGroups } from '@splitnet/live';
 import { lagBoundText } from '@splitnet/results';
 import type { CompiledScenario } from '@splitnet/scenario';
 
@@ -112,7 +112,7 @@ export function overBudget(s: CompiledScenario, b: LiveBudget): SplitnetError | 
     );
   }
   if (b.processes / Math.max(1, b.cores) > MAX_PROCESSES_PER_CORE) {
-    const perDomain = 1 + s.topology.vms.length;
+    const perDomain = processIdsOf(liveGraphOf(s), 'per-domain').length;
     const fits = perDomain / Math.max(1, b.cores) <= MAX_PROCESSES_PER_CORE;
     const instead = [
       '--placement inprocess (every actor in one process)',

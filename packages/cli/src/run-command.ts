@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { SplitnetError } from '@splitnet/model';
 import { runSimInterruptible } from '@splitnet/controller';
-import { JOIN_ROLES, SnapshotFeed } from '@splitnet/live';
+import { checkLiveScenario, JOIN_ROLES, SnapshotFeed } from '@splitnet/live';
 import type { JoinRole } from '@splitnet/live';
 import { DEFAULT_CAPTURE_MAX, formatSummary, metricsText, offeredCapOf, runIdentity, simRunLabel, writeResults } from '@splitnet/results';
 import type { ResultFiles, RunResult } from '@splitnet/results';
@@ -281,6 +281,7 @@ function prepareRun(file: string, runFlags: RunFlags, given: (key: keyof RunFlag
     if (sized !== undefined) scenario = load(flags, [sized]);
     lockstepPlan(scenario);
   }
+  if (scenario.runtime === 'live') checkLiveScenario(scenario);
   const metrics = metricsOptions(flags);
   const budget =
     scenario.runtime === 'live'

@@ -141,9 +141,17 @@ export class ClusterRun {
 
   /**
    * The whole run's snapshot at t from every actor's report (in the graph's order; lockstep gathers them from its
-   * partitions) and the fabric's frames waiting for a paused host, keeping each host's and the fabric's beside it.
+   * partitions, live from its processes) and the fabric's frames waiting for a paused host, keeping each host's and the
+   * fabric's beside it.
    */
-  fromReports(reports: readonly ActorReport[], t: Nanos, final: boolean, waiting: number): Snapshot {
+  fromReports(
+    reports: readonly ActorReport[],
+    t: Nanos,
+    final: boolean,
+    waiting: number,
+    start = false,
+    onBus?: { readonly up: number; readonly down: readonly number[] },
+  ): Snapshot {
     const g = this.graph;
     const perHost: ActorReport[][] = g.hosts.map(() => []);
     const all: ActorReport[] = [];
@@ -154,11 +162,17 @@ export class ClusterRun {
       if (h >= 0) (perHost[h] as ActorReport[]).push(r);
     });
     const combined = combine(all, t);
-    const whole = { ...combined, fabric: { ...(combined.fabric as FabricSnapshot), waiting } };
-    const snap = { t, hosts: perHost.map((rs) => combine(rs, t)), fabric: whole.fabric };
+    let fabric: FabricSnapshot = { ...(combined.fabric as FabricSnapshot), waiting };
+    // A live run's frames that were due by t but not yet handled (on the bus, or waiting in the receiver's queue): still
+    // on the cables, toward the switch (up) or toward each port's NIC (down).
+    if (onBus !== undefined)
+      fabric = { ...fabric, upOnLink: fabric.upOnLink + onBus.up, ports: fabric.ports.map((p, i) => ({ ...p, onLink: p.onLink + (onBus.down[i] ?? 0) })) };
+    const whole = { ...combined, fabric };
+    const snap = { t, hosts: perHost.map((rs) => combine(rs, t)), fabric };
     this.latest = snap;
     if (final) this.final = snap;
-    if (t === 0 || t === this.s.warmup) this.starts.set(t, snap);
+    // `start`: a live run's measured window starts at its first complete sample at or after the warm-up.
+    if (t === 0 || t === this.s.warmup || start) this.starts.set(t, snap);
     return whole;
   }
 

@@ -12,3 +12,4 @@ export { buildCluster, clusterLinkDelay, SWITCH_ID } from './cluster.js';
 export type { ClusterGraph } from './cluster.js';
 export { ClusterRun, clusterFaultSteps, fabricFramesWaiting } from './cluster-run.js';
 export type { ClusterFaultStep } from './cluster-run.js';
+export { clusterSenderRules, fabricDecoderLimits, fabricSenderRule, hostPrefixOf } from './cluster-links.js';

@@ -1,5 +1,5 @@
 // The lag bound a live run is judged by: live.maxLag as written, or (auto) a tenth of the scenario's shortest modelled time constant.
-import { meanFrameBytes, MS, rxSlots, SEC, tcpFrameBytes, txSlots, US, WIRE_OVERHEAD_BYTES } from '@splitnet/model';
+import { meanFrameBytes, MS, rxSlots, SEC, tcpFrameBytes, txSlots, US, WIRE_OVERHEAD_BYTES, wireTimeNs } from '@splitnet/model';
 import type { Nanos, PolicySpec } from '@splitnet/model';
 import type { LagBound, RrFlowSummary } from '@splitnet/results';
 import type { CompiledScenario } from '@splitnet/scenario';
@@ -167,6 +167,36 @@ function policyWindow(p: PolicySpec, load: Load, buffer: number): { ns: Nanos; h
  * slice and softirq limits, since scheduled dom0 vCPUs need the whole driver domain in one process.
  */
 export function timeConstants(s: CompiledScenario): TimeConstant[] {
+  return s.cluster === undefined ? hostConstants(s, true) : clusterConstants(s);
+}
+
+/**
+ * A multi-host scenario's constants: every host's own (named with the host; without TCP_RR's, which sim measures on a
+ * whole run), and, for each switch port that frames cross, the fabric's: the cable's delay (a frame due across it
+ * that arrives late by L is late by L against a one-way time of that delay, and the RTTs that contain it) and the
+ * time one of its frames takes on the port's link (frames that arrive late by about that much reach the output queue
+ * in another order and at other gaps: its occupancy and drops change).
+ */
+function clusterConstants(s: CompiledScenario): TimeConstant[] {
+  const c = s.cluster as NonNullable<CompiledScenario['cluster']>;
+  const out = c.hosts.flatMap((h, i) => hostConstants(h, false).map((k) => ({ what: `h${i} ${k.what}`, ns: k.ns })));
+  c.fabric.ports.forEach((p, i) => {
+    const h = c.hosts[i] as CompiledScenario;
+    const crossing = h.host?.fabricFlows ?? [];
+    const gens = h.traffic.generators.filter((g) => Array.from({ length: g.flows }, (_, k) => crossing[g.firstFlow + k]).some((x) => x === 1));
+    if (gens.length === 0) return;
+    out.push({ what: `fabric cable delay (switch port ${i}, h${i})`, ns: p.delay });
+    const frameBytes = Math.max(...gens.map((g) => meanFrameBytes(g.size)));
+    out.push({
+      what: `fabric frame time (${Math.round(frameBytes)}-byte frames at ${p.linkGbps} Gbit/s, switch port ${i})`,
+      ns: wireTimeNs(frameBytes, p.linkGbps),
+    });
+  });
+  return out.sort((a, b) => a.ns - b.ns);
+}
+
+/** One host's constants (with `rr`, TCP_RR's transaction times from a sim run of it). */
+function hostConstants(s: CompiledScenario, rr: boolean): TimeConstant[] {
   const { steering } = buildActors(s);
   const topo = s.topology;
   const out: TimeConstant[] = [];
@@ -209,7 +239,7 @@ export function timeConstants(s: CompiledScenario): TimeConstant[] {
     out.push({ what: `guest RX ring fill time (${ringPackets} packets at ${rate(load.pps)} packets/s, ${where})`, ns: (ringPackets / load.pps) * SEC });
   });
 
-  out.push(...transmitConstants(s, steering), ...rrConstants(s));
+  out.push(...transmitConstants(s, steering), ...(rr ? rrConstants(s) : []));
 
   for (const vm of topo.vms) {
     if (vm.blockAfter !== null && vm.blockAfter > 0) out.push({ what: `guest vCPU blockAfter (vm.${vm.id})`, ns: vm.blockAfter });

@@ -1,7 +1,7 @@
 // One live actor process: builds its actor(s) from the scenario, joins the run over NATS, runs when told, reports, exits.
 import { LatencyHistogram, SplitnetError } from '@splitnet/model';
 import type { HistogramJson, Logger } from '@splitnet/model';
-import { buildActors, decoderLimitsFor, linkDelayFor, planFaults, senderRulesFor } from '@splitnet/controller';
+import { planFaults } from '@splitnet/controller';
 import { LinkFaults } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
@@ -16,6 +16,7 @@ import { joinSubject } from './join.js';
 import { drainOrClose } from './nats-connect.js';
 import type { WallClock } from './dilated-clock.js';
 import { LiveDiagnostics } from './live-diagnostics.js';
+import { liveGraphOf } from './live-graph.js';
 import { LiveHost } from './live-host.js';
 import type { HostFinal } from './live-host.js';
 
@@ -118,34 +119,36 @@ class ActorProcess {
     this.subjects = new Subjects(o.runId);
     this.name = o.ids.join('+');
     this.control = new ActorControl(o.runId, this.name, o.incarnation ?? 0, o.secret);
-    const g = buildActors(this.s);
-    this.ids = g.all.map((a) => a.id);
+    const lg = liveGraphOf(this.s);
+    this.ids = lg.all.map((a) => a.id);
     const local = o.ids.map((id) => {
       const ref = this.ids.indexOf(id);
-      const actor = g.all[ref];
+      const actor = lg.all[ref];
       if (ref < 0 || !actor) throw new SplitnetError('E_USAGE', `--id: no actor "${id}" in this scenario (actors: ${this.ids.join(', ')})`);
       return { ref, actor };
     });
     // Message-path faults and partitions act in the sender's send path, the same windows in every process.
-    const windows = this.s.faults.length > 0 ? planFaults(this.s, g, 'live').windows : [];
+    // (A multi-host run has none: live refuses its faults.)
+    const g = lg.host;
+    const windows = g !== null && this.s.faults.length > 0 ? planFaults(this.s, g, 'live').windows : [];
     const s = this.s;
     this.diagnostics = o.diagnostics === true ? new LiveDiagnostics() : undefined;
     this.host = new LiveHost({
       ...(this.diagnostics !== undefined ? { diagnostics: this.diagnostics } : {}),
       ...(o.pollBelowMs !== undefined && o.pollBelowMs > 0 ? { pollBelowMs: o.pollBelowMs } : {}),
-      ...(windows.length > 0 ? { linkFaults: new LinkFaults(windows, this.ids.length, g.txOrigin) } : {}),
+      ...(windows.length > 0 ? { linkFaults: new LinkFaults(windows, this.ids.length, g?.txOrigin) } : {}),
       runId: o.runId,
       transport: o.transport,
       clock: o.clock,
       tdf: s.live.tdf,
       actorIds: this.ids,
       local,
-      linkDelay: linkDelayFor(g, s),
-      limits: decoderLimitsFor(s),
-      admit: senderRulesFor(g),
+      linkDelay: lg.linkDelay,
+      limits: lg.limits,
+      admit: lg.admit,
       // A restarted process's peers are mid-sequence: their first message to it sets where they are.
       resumed: (o.incarnation ?? 0) > 0,
-      pool: g.pool,
+      pool: lg.pool,
       duration: s.duration,
       measureFrom: s.warmup,
       batchWindowMs: s.live.batchWindow / 1e6,

@@ -10,6 +10,8 @@ export interface BusAccount {
   readonly pending: number;
   /** Packets sent on links between processes that never died and neither received nor refused: still on the bus. */
   readonly onBus: number;
+  /** The same per receiving actor id (a multi-host run's per-host accounting). */
+  readonly onBusTo: Readonly<Record<string, number>>;
   /** Packets a receiver refused that their sender really sent it (on links between processes that never died): dropped as `rejected`. */
   readonly rejected: number;
   /** Links on which the receiver accepted more packets than the sender sent it: forged packets got in. */
@@ -59,6 +61,7 @@ export function busAccount(
 ): BusAccount {
   let pending = 0;
   let onBus = 0;
+  const onBusTo: Record<string, number> = {};
   let rejected = 0;
   const forged: { from: string; to: string; packets: number }[] = [];
   const gapped: { from: string; to: string; gaps: number }[] = [];
@@ -79,6 +82,7 @@ export function busAccount(
     const refused = Math.min(c.rejected ?? 0, Math.max(0, notTaken));
     rejected += refused;
     onBus += Math.max(0, notTaken) - refused;
+    onBusTo[to] = (onBusTo[to] ?? 0) + Math.max(0, notTaken) - refused;
   }
   let intoR = 0;
   let outOfR = 0;
@@ -100,6 +104,7 @@ export function busAccount(
   return {
     pending,
     onBus,
+    onBusTo,
     rejected,
     forged,
     gapped,
@@ -110,7 +115,9 @@ export function busAccount(
 }
 
 /** The hosts' wire rejects, lag and lateness histograms and counters, combined. */
-function hostFigures(finals: readonly HostFinal[]): Omit<BusAccount, 'pending' | 'onBus' | 'inferredLost' | 'rejected' | 'forged' | 'gapped' | 'disconnected'> {
+function hostFigures(
+  finals: readonly HostFinal[],
+): Omit<BusAccount, 'pending' | 'onBus' | 'onBusTo' | 'inferredLost' | 'rejected' | 'forged' | 'gapped' | 'disconnected'> {
   const rejected: Record<string, number> = {};
   const rejections: Record<string, string> = {};
   let gaps = 0;

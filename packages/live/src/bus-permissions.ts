@@ -1,6 +1,7 @@
 // Who may publish and subscribe what on a run's NATS: the controller, each actor process and the roles' join logins, as NATS users of a run or of a deployment.
 import { createHmac, randomBytes } from 'node:crypto';
 import { busPeersOf, roleOf } from '@splitnet/model';
+import { hostPrefixOf } from '@splitnet/controller';
 import type { DatapathRole } from '@splitnet/model';
 import { renderAuthorization, Subjects } from '@splitnet/transport';
 import type { NatsUser } from '@splitnet/transport';
@@ -23,13 +24,18 @@ export function inboxPrefixOf(user: string): string {
 
 /**
  * The NATS user of the process hosting `ids`: `sn-driver` (NIC + back end), `sn-dom0` (the whole driver
- * domain: NIC, back end and the vRSS workers), `sn-worker-<k>`, `sn-vm-<v>`, and `sn-h<i>` (a lockstep
- * partition of a multi-host run: host i's actors, first its NIC `h<i>.nic`).
+ * domain: NIC, back end and the vRSS workers), `sn-worker-<k>`, `sn-vm-<v>`; in a multi-host run the same with the
+ * host (`sn-h<i>-driver`, `sn-h<i>-dom0`, `sn-h<i>-worker-<k>`, `sn-h<i>-vm-<v>`: a live run's processes), a whole
+ * host's `sn-h<i>` (its NIC and its guests: a lockstep run's partition of host i, first its NIC `h<i>.nic`), and
+ * `sn-switch` (a live run's switch, a process of its own).
  */
 export function natsUserOf(ids: readonly string[]): string {
+  // A host's process in a multi-host run: its host's user name of the same process, `sn-h<i>-…` (`sn-h1-vm-0`); a
+  // process of a whole host (a lockstep partition: its NIC and its guests), `sn-h<i>`.
+  const host = hostPrefixOf(ids[0] ?? '');
+  if (host !== '' && ids.some((id) => roleOf(id) === 'frontend') && ids.some((id) => roleOf(id) === 'nic')) return `sn-${host.slice(0, -1)}`;
+  if (host !== '') return `sn-${host.slice(0, -1)}-${natsUserOf(ids.map((id) => (id.startsWith(host) ? id.slice(host.length) : id))).slice('sn-'.length)}`;
   if (ids.includes('nic')) return ids.some((id) => roleOf(id) === 'worker') ? 'sn-dom0' : 'sn-driver';
-  const host = /^h([0-9]+)\.nic$/.exec(ids[0] ?? '');
-  if (host !== null) return `sn-h${host[1]}`;
   return `sn-${(ids[0] ?? '').replace('.', '-')}`;
 }
 
@@ -58,9 +64,11 @@ export function processPermissions(run: string, ids: readonly string[], user: st
     if (role === undefined) continue;
     // A role some of whose actors this process hosts has them all here (NIC + back end; the driver domain): no bus in
     // between. Not so for a role's own peers (a worker's dealloc to another worker): one process per actor splits them.
-    for (const peer of busPeersOf(role)) if (!here.has(peer) || (peer === role && !hostsAll(ids, role))) publish.push(p.data(EVERY[peer], id));
+    // A multi-host run's actors send within their own host (`h1.worker.*`); between hosts only through the switch (below).
+    const host = hostPrefixOf(id);
+    for (const peer of busPeersOf(role)) if (!here.has(peer) || (peer === role && !hostsAll(ids, role))) publish.push(p.data(`${host}${EVERY[peer]}`, id));
   }
-  // The fabric (a multi-host run's lockstep partitions, per host): a host's NIC sends to the switch, the switch to every host's NIC.
+  // The fabric (a multi-host run's live processes, and its lockstep partitions per host): a host's NIC sends to the switch, the switch to every host's NIC.
   for (const id of ids) {
     if (roleOf(id) === 'nic' && id !== 'nic' && !ids.includes('switch')) publish.push(p.data('switch', id));
     if (id === 'switch') publish.push(p.data('*.nic', id));
@@ -70,14 +78,30 @@ export function processPermissions(run: string, ids: readonly string[], user: st
 }
 
 /**
+ * The multi-host processes a configuration has: `partitions`, whole hosts (a lockstep run's per host, `sn-h<i>`);
+ * `processes`, a live run's per-host processes and its switch (`sn-h<i>-…`, `sn-switch`); undefined, none.
+ */
+export type HostProcesses = 'partitions' | 'processes' | undefined;
+
+/** Which multi-host processes `processes` (each one's actor ids) are, if any (HostProcesses). */
+function hostProcessesOf(processes: readonly (readonly string[])[]): HostProcesses {
+  if (processes.some((ids) => /^sn-(h[0-9]+-|switch$)/.test(natsUserOf(ids)))) return 'processes';
+  return processes.some((ids) => ids.some((id) => hostPrefixOf(id) !== '')) ? 'partitions' : undefined;
+}
+
+/**
  * What the controller may do: send each process its control messages and claim the run id; hear hellos,
  * stats, heartbeats, joins and `splitnet fault` requests, and answer requests. No data subject at all: the
  * controller never takes part in the datapath.
  */
-export function controllerPermissions(run: string, user: string, hosts = false): BusPermissions {
+export function controllerPermissions(run: string, user: string, hosts?: HostProcesses): BusPermissions {
   const p = Subjects.patterns(run);
-  // With `hosts`, '*.nic' too: the first actor of a multi-host lockstep run's partition (one per host, h<i>.nic).
-  const controls = ['nic', 'worker.*', 'vm.*', ...(hosts ? ['*.nic'] : [])].map((a) => p.control(a));
+  // The first actor of each process the configuration may have. `partitions`: besides one host's, '*.nic' (a
+  // multi-host lockstep partition's first actor is its host's NIC, h<i>.nic). `processes`: a multi-host live run's
+  // instead, every host's (h<i>.nic, h<i>.worker.<k>, h<i>.vm.<v>) and the switch (a process of its own there).
+  const firsts =
+    hosts === 'processes' ? ['*.nic', '*.worker.*', '*.vm.*', 'switch'] : ['nic', 'worker.*', 'vm.*', ...(hosts === 'partitions' ? ['*.nic'] : [])];
+  const controls = firsts.map((a) => p.control(a));
   return {
     publish: [...controls, p.claim()],
     subscribe: [p.helloAll(), p.statsAll(), p.heartbeatAll(), p.join(), p.control('controller'), p.claim(), `${inboxPrefixOf(user)}.>`],
@@ -146,11 +170,7 @@ export function busUsers(run: string, controllerPass: string, processes: readonl
     natsUser(
       controller.user,
       controller.pass,
-      controllerPermissions(
-        run,
-        controller.user,
-        processes.some((ids) => ids.some((id) => /^h[0-9]+\./.test(id))),
-      ),
+      controllerPermissions(run, controller.user, hostProcessesOf(processes)),
       'The controller: control of every process, hellos, stats, heartbeats, joins and fault requests; no data subject.',
     ),
   ];

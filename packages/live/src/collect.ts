@@ -1,7 +1,7 @@
 // The collect step of a live run: the processes' samples and final reports, continued across restarts, made into the run's result.
 import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport } from '@splitnet/model';
-import { lagBound } from '@splitnet/controller';
+import { ClusterRun, hostPrefixOf, lagBound } from '@splitnet/controller';
 import { balance, combine, faultsSummary, lagBoundText, sampleRow, seriesPoints, shownDrops, sig, summarize, withTxBalance } from '@splitnet/results';
 import type { BusOutage, DropReason, LagBound, LiveInfo, RestartedProcess, RunEvent, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
 import type { Nanos } from '@splitnet/model';
@@ -36,14 +36,46 @@ export interface Interrupted {
   readonly at: Nanos;
 }
 
+/**
+ * A multi-host run's snapshots as sim takes them (cluster-run.ts): every actor's report in the graph's order, each
+ * host's and the fabric's kept beside the whole run's. No frame waits for a paused host: live runs no host faults.
+ */
+class ClusterShots {
+  readonly run: ClusterRun;
+  private readonly order: ReadonlyMap<string, number>;
+
+  constructor(s: CompiledScenario) {
+    this.run = new ClusterRun(s);
+    this.order = new Map(this.run.graph.all.map((a, ref) => [a.id, ref]));
+  }
+
+  at(reports: readonly ActorReport[], t: Nanos, final: boolean, start: boolean, onBus?: { up: number; down: number[] }): Snapshot {
+    const inGraph = [...reports].sort((a, b) => (this.order.get(a.id) ?? 0) - (this.order.get(b.id) ?? 0));
+    return this.run.fromReports(inGraph, t, final, 0, start, onBus);
+  }
+
+  /** The fabric's frames due by the end that no receiver handled (HostFinal.fabric): toward the switch, and toward each port's NIC. */
+  static onBus(finals: Iterable<HostFinal>, ports: number): { up: number; down: number[] } {
+    const left = new Map<string, number>();
+    for (const f of finals) for (const [id, c] of Object.entries(f.fabric ?? {})) left.set(id, (left.get(id) ?? 0) + c.sent - c.done);
+    return { up: left.get('switch') ?? 0, down: Array.from({ length: ports }, (_, i) => left.get(`h${i}.nic`) ?? 0) };
+  }
+}
+
 /** The time series: a row when every process reported for that instant (counters continued across restarts). */
-function timeSeries(c: CollectInput): { rows: Record<string, unknown>[]; series: SeriesPoint[]; complete: Snapshot[] } {
+function timeSeries(c: CollectInput, cluster: ClusterShots | null): { rows: Record<string, unknown>[]; series: SeriesPoint[]; complete: Snapshot[] } {
   const rows: Record<string, unknown>[] = [];
   const series: SeriesPoint[] = [];
   const complete: Snapshot[] = [];
+  let started = false;
   for (const t of [...c.inbox.samples.keys()].sort((a, b) => a - b)) {
-    const snap = c.inbox.combinedAt(t);
-    if (snap === undefined) continue;
+    const reports = c.inbox.reportsAt(t);
+    if (reports === undefined) continue;
+    // The window starts at the first complete sample at or after the warm-up (collect's `warm`).
+    const start = !started && t >= c.scenario.warmup;
+    if (start) started = true;
+    const snap = cluster === null ? combine(reports, t) : cluster.at(reports, t, false, start);
+    cluster?.run.sampled(t);
     const prev = complete.at(-1) ?? combine([], 0);
     rows.push(sampleRow(prev, snap));
     for (const p of seriesPoints(prev, snap)) series.push(p);
@@ -169,8 +201,33 @@ export function judgeLag(bound: LagBound, tdf: number, p99LagNs: number): { ok: 
   return { ok: p99LagNs <= bound.us * 1000, reason, suggestedTdf: Math.ceil((tdf * p99LagNs * 2) / (bound.us * 1000)) };
 }
 
+/**
+ * Why a run measured nothing, or undefined when it measured something. Nothing: no actor processed an event in its
+ * measured window (from the warm-up to the end), so its lag histogram is empty — a p99 of 0 that says nothing about
+ * keeping up — and its figures cover no time; or, in a scenario with traffic, no packet was delivered and no guest
+ * sent a frame in the window (`moved`), so every figure the tool exists to measure is zero (a TCP_RR run with no
+ * transaction). Such a run is not valid, whatever its lag: it is judged invalid with this reason.
+ */
+export function nothingMeasured(s: CompiledScenario, bus: Pick<BusAccount, 'lag'>, endT: Nanos, moved = 1): string | undefined {
+  const ms = (ns: number) => `${sig(ns / 1e6)} ms`;
+  if (bus.lag.count === 0)
+    return s.warmup >= endT
+      ? `nothing was measured: the run ended at ${ms(endT)}, within its warm-up (${ms(s.warmup)}), so its measured window is empty`
+      : `nothing was measured: no actor processed an event in the measured window (${ms(s.warmup)} to ${ms(endT)}), so the lag says nothing about keeping up; lengthen the run or give it traffic`;
+  if (moved === 0 && s.traffic.flows.length > 0)
+    return `nothing was measured: no packet was delivered and no guest sent a frame in the measured window (${ms(s.warmup)} to ${ms(endT)}), so its figures are all zero; lengthen the run (or its window) or raise the TDF`;
+  return undefined;
+}
+
 /** How late the run ran, whether that is within its bound, and what the wire rejected. */
-function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly RestartedProcess[], totalRestarts: number, tainted: readonly string[]): LiveInfo {
+function liveInfo(
+  c: CollectInput,
+  bus: BusAccount,
+  restarted: readonly RestartedProcess[],
+  totalRestarts: number,
+  tainted: readonly string[],
+  moved: number,
+): LiveInfo {
   const s = c.scenario;
   const us = (ns: number) => sig(ns / 1000);
   const p99Lag = bus.lag.percentile(99);
@@ -184,7 +241,8 @@ function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly Restarte
   const maxLag = bound.us * 1000;
   const lag = judgeLag(bound, s.live.tdf, p99Lag);
   const lagOk = lag.ok;
-  const valid = lagOk && (outages.length === 0 || injected);
+  const nothing = nothingMeasured(s, bus, c.interrupted?.at ?? s.duration, moved);
+  const valid = lagOk && (outages.length === 0 || injected) && nothing === undefined;
   const p99Early = bus.lagEarly.percentile(99);
   const p99Late = bus.lagLate.percentile(99);
   return {
@@ -203,9 +261,11 @@ function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly Restarte
     ...(tainted.length > 0 ? { tainted } : {}),
     ...(valid
       ? {}
-      : outages.length > 0
-        ? { invalidReason: outageReason(outages, lagOk ? undefined : us(p99Lag)) }
-        : { invalidReason: lag.reason, suggestedTdf: lag.suggestedTdf }),
+      : nothing !== undefined
+        ? { invalidReason: nothing }
+        : outages.length > 0
+          ? { invalidReason: outageReason(outages, lagOk ? undefined : us(p99Lag)) }
+          : { invalidReason: lag.reason, suggestedTdf: lag.suggestedTdf }),
     bus: { onBusAtEnd: bus.onBus, pendingAtEnd: bus.pending, lostInCrash: bus.inferredLost },
     ...(restarted.length > 0 ? { restarted } : {}),
     wire: { rejected: bus.rejectedMessages, gaps: bus.gaps, lastRejection: bus.lastRejection, badControl: c.control.refused + bus.controlRefused },
@@ -216,14 +276,14 @@ function liveInfo(c: CollectInput, bus: BusAccount, restarted: readonly Restarte
 /** Every process's final report arrived: the run's summary, time series, event log and accounting. */
 export function collect(c: CollectInput): RunResult {
   const s = c.scenario;
-  const { rows, series, complete } = timeSeries(c);
+  const cluster = s.cluster !== undefined ? new ClusterShots(s) : null;
+  const { rows, series, complete } = timeSeries(c, cluster);
   const finals = new Map(c.names.map((n) => [n, c.inbox.finals.get(n) as HostFinal]));
   const finalReports = new Map(c.names.map((n) => [n, c.inbox.continued(n, c.inbox.finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)]));
   const endT = c.interrupted?.at ?? s.duration;
-  const end = combine(
-    c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]),
-    endT,
-  );
+  const allFinal = c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]);
+  const end =
+    cluster === null ? combine(allFinal, endT) : cluster.at(allFinal, endT, true, false, ClusterShots.onBus(finals.values(), s.cluster?.hosts.length ?? 0));
   const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
   const inWindow = complete.filter((x) => x.t > warm.t);
   const restarted = new Set([...c.restarts.keys()].flatMap((n) => n.split('+')));
@@ -236,11 +296,13 @@ export function collect(c: CollectInput): RunResult {
   // The transmit path's frames between processes: sent on the bus and not yet taken, or taken and due after the end.
   let txOnBus = 0;
   for (const f of finals.values()) txOnBus += (f.txSent ?? 0) - (f.txReceived ?? 0) + (f.txPending ?? 0);
-  const acc = withTxBalance(
+  const hostAcc = withTxBalance(
     balance(end.emitted, end.delivered, shownDrops(all, showAll), { ...end.heldIn, links: bus.pending + bus.onBus - lostInTransport }),
     end,
     txOnBus,
   );
+  // A multi-host run balances only if the fabric does too (its frames sent, delivered, dropped at a port or on a cable).
+  const acc = cluster === null ? hostAcc : cluster.run.withFabric(hostAcc);
   if (restarted.size > 0) c.log.log('lost-in-crash', 'controller', { packets: all['lost-in-crash'], inferred: bus.inferredLost, actors: [...restarted] });
   const live = liveInfo(
     c,
@@ -248,12 +310,19 @@ export function collect(c: CollectInput): RunResult {
     restartedProcesses(c, finalReports),
     [...c.restarts.values()].reduce((a, b) => a + b, 0),
     taint(c, bus, restarted),
+    // What the window measured: packets delivered, and frames guests sent, between its start and the end.
+    end.delivered - warm.delivered + (end.tx?.sent ?? 0) - (warm.tx?.sent ?? 0),
   );
   if (!live.valid) c.log.log('run-invalid', 'controller', { reason: live.invalidReason, suggestedTdf: live.suggestedTdf });
   if (live.tainted) c.log.log('run-tainted', 'controller', { reasons: live.tainted });
   c.log.log('run-end', 'controller', { balanced: acc.balanced, unaccounted: acc.unaccounted });
   const endAll = { ...end, drops: all };
-  let summary = { ...summarize(s, warm, endAll, inWindow, acc, showAll), runtime: 'live' as const, live };
+  const whole = summarize(s, warm, endAll, inWindow, acc, showAll);
+  // A multi-host run's summary as sim writes it: per host (hosts[]) and the switch's ports (fabric), each host's
+  // accounting with what was on the bus toward its actors. Without a complete sample at the window's start it keeps the whole run's.
+  const perHost =
+    cluster !== null && complete.some((x) => x.t === warm.t) ? cluster.run.summaryWith(whole, onLinksByHost(finals, bus, s), warm.t, endT) : whole;
+  let summary = { ...perHost, runtime: 'live' as const, live };
   if (withFaults) summary = { ...summary, faults: faultsOf(c, rows, endAll, endT) };
   if (c.interrupted !== undefined) summary = { ...summary, interrupted: { signal: c.interrupted.signal, atMs: sig(endT / 1e6), durationMs: s.duration / 1e6 } };
   const events: RunEvent[] = c.log.events;
@@ -268,6 +337,31 @@ export function collect(c: CollectInput): RunResult {
     end: endAll,
     occurrences: c.occurrences,
   };
+}
+
+/**
+ * Per host of a multi-host run, the packets on links toward its actors at the end (sim's inFlightByGroup): on the bus
+ * toward them, or arrived and due after the end (rx); and the frames its guests sent still between its actors (tx).
+ */
+function onLinksByHost(finals: ReadonlyMap<string, HostFinal>, bus: BusAccount, s: CompiledScenario): { rx: number[]; tx: number[] } {
+  const hosts = s.cluster?.hosts.length ?? 1;
+  const rx = new Array<number>(hosts).fill(0);
+  const tx = new Array<number>(hosts).fill(0);
+  const hostOf = (id: string): number => {
+    const p = hostPrefixOf(id);
+    return p === '' ? -1 : Number(p.slice(1, -1));
+  };
+  for (const [name, f] of finals) {
+    const h = hostOf(name);
+    if (h < 0) continue;
+    rx[h] = (rx[h] as number) + f.pendingPackets;
+    tx[h] = (tx[h] as number) + (f.txSent ?? 0) - (f.txReceived ?? 0) + (f.txPending ?? 0);
+  }
+  for (const [to, n] of Object.entries(bus.onBusTo)) {
+    const h = hostOf(to);
+    if (h >= 0) rx[h] = (rx[h] as number) + n;
+  }
+  return { rx, tx };
 }
 
 function faultsOf(c: CollectInput, rows: readonly Record<string, unknown>[], end: Snapshot, endT: Nanos): ReturnType<typeof faultsSummary> {

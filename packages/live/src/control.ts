@@ -140,5 +140,5 @@ function isFaultCommand(c: unknown): c is FaultCommand {
 }
 
 function isReport(r: unknown): boolean {
-  return isObj(r) && ['nic', 'backend', 'worker', 'frontend'].includes(String(r['role'])) && isStr(r['id']) && isNum(r['t']);
+  return isObj(r) && ['nic', 'backend', 'worker', 'frontend', 'switch'].includes(String(r['role'])) && isStr(r['id']) && isNum(r['t']);
 }

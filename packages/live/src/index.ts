@@ -6,6 +6,8 @@ export type { HostFinal, LiveHostOptions } from './live-host.js';
 export { LiveDiagnostics } from './live-diagnostics.js';
 export type { DiagnosticsReport, Spread } from './live-diagnostics.js';
 export { runLive, scenarioProcessGroups } from './run-live.js';
+export { checkLiveScenario, liveGraphOf, processIdsOf } from './live-graph.js';
+export type { LiveGraph } from './live-graph.js';
 export { readyTimeoutMs } from './ready-timeout.js';
 export { SnapshotFeed } from './live-snapshots.js';
 export type { LiveSnapshot, SnapshotSubscriber } from './live-snapshots.js';

@@ -140,6 +140,12 @@ export interface HostFinal {
    * Frames guests sent (the transmit path), in messages this host put on the bus, accepted from it, and holds
    * due after the end: the transmit accounting's frames on the bus (a guest that sends runs fault-free).
    */
+  /**
+   * A multi-host run's fabric frames due by the end (uplinks to the switch, downlinks to a NIC), per receiver id: those
+   * this host sent it, and those it handled (as the receiver). Sent − handled over every host is what the bus still
+   * held, or a receiver had not handled, at the end: on the cables as far as the fabric's accounting goes.
+   */
+  readonly fabric?: Readonly<Record<string, { readonly sent: number; readonly done: number }>>;
   readonly txSent?: number;
   readonly txReceived?: number;
   readonly txPending?: number;
@@ -234,6 +240,8 @@ export class LiveHost {
   private readonly receivedFrom: Record<string, number> = {};
   private txSent = 0;
   private txReceived = 0;
+  /** A multi-host run's fabric frames due by the end, per receiver id: sent to it from here, and handled here (HostFinal.fabric). */
+  private readonly fabric: Record<string, { sent: number; done: number }> = {};
   private readonly refById = new Map<string, ActorRef>();
   private readonly inputLateness = new LatencyHistogram();
   /** Processing lag in the first and second halves of the measured window (the whole is their merge). */
@@ -390,7 +398,10 @@ export class LiveHost {
     this.sentTo[toId] = (this.sentTo[toId] ?? 0) + packets;
     this.txSent += txPacketsIn(msg);
     box.packets += packets;
-    const body = encodeEnvelopeBody(++box.seq, this.now, due, msg);
+    // Stamped with the instant the actor sends it (not before now): a NIC puts a frame on its cable to the switch at the
+    // instant it leaves, ahead of now, and the frame's emittedAt is that instant (the receiver checks emittedAt ≤ t).
+    if ((msg.kind === 'uplink' || msg.kind === 'downlink') && due <= this.o.duration) this.fabricOf(toId).sent += msg.batch.count;
+    const body = encodeEnvelopeBody(++box.seq, at > this.now ? at : this.now, due, msg);
     // The packets were copied into the envelope: the batch goes back to this process's pool, as the
     // receiver would have released it after copying them out in one process.
     if ('batch' in msg) this.pool.release(msg.batch);
@@ -550,6 +561,7 @@ export class LiveHost {
       const actor = this.actors.get(target);
       const fx = this.effects.get(target);
       if (!actor || !fx) continue;
+      if (msg !== null && (msg.kind === 'uplink' || msg.kind === 'downlink')) this.fabricOf(this.o.actorIds[target] as string).done += msg.batch.count;
       if (t !== this.instant) {
         this.instant = t;
         this.atInstant = 0;
@@ -617,6 +629,10 @@ export class LiveHost {
     return this.endAt;
   }
 
+  private fabricOf(id: string): { sent: number; done: number } {
+    return (this.fabric[id] ??= { sent: 0, done: 0 });
+  }
+
   /** The host's end-of-run account (call after `done` and the drain time, or after `halt`). */
   final(): HostFinal {
     let pending = 0;
@@ -653,6 +669,7 @@ export class LiveHost {
       sentTo: { ...this.sentTo },
       receivedFrom: { ...this.receivedFrom },
       ...(this.txSent + this.txReceived + txPending > 0 ? { txSent: this.txSent, txReceived: this.txReceived, txPending } : {}),
+      ...(Object.keys(this.fabric).length > 0 ? { fabric: structuredClone(this.fabric) } : {}),
       rejected,
       gaps,
       lastRejection,

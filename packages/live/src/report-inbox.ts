@@ -92,12 +92,15 @@ export class ReportInbox {
 
   /** The datapath at sample instant t, if every process reported it: their reports combined, counters continued across restarts. */
   combinedAt(t: Nanos): Snapshot | undefined {
+    const reports = this.reportsAt(t);
+    return reports === undefined ? undefined : combine(reports, t);
+  }
+
+  /** Every actor's report at sample instant t, if every process reported it (counters continued across restarts). */
+  reportsAt(t: Nanos): ActorReport[] | undefined {
     const row = this.samples.get(t);
     if (row === undefined || row.size !== this.names.length) return undefined;
-    return combine(
-      [...row].flatMap(([name, r]) => this.continued(name, r.incarnation, r.reports)),
-      t,
-    );
+    return [...row].flatMap(([name, r]) => this.continued(name, r.incarnation, r.reports));
   }
 
   close(): void {

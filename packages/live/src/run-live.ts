@@ -2,8 +2,6 @@
 import { availableParallelism } from 'node:os';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger, Nanos } from '@splitnet/model';
-import { buildActors } from '@splitnet/controller';
-import type { ActorGraph } from '@splitnet/controller';
 import type { RunEvent, RunResult } from '@splitnet/results';
 import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
@@ -20,6 +18,7 @@ import { beatAsController } from './controller-liveness.js';
 import { DilatedClock, systemWallClock } from './dilated-clock.js';
 import type { WallClock } from './dilated-clock.js';
 import { LiveFaultInjector } from './fault-injector.js';
+import { checkLiveScenario, liveGraphOf, processIdsOf } from './live-graph.js';
 import { registerExternalActors, sizedToJoined } from './join.js';
 import type { JoinEvent, Registration } from './join.js';
 import { connectPatiently, drainOrClose } from './nats-connect.js';
@@ -68,6 +67,7 @@ export interface LiveOutcome {
 
 /** Run `s` live: each step is a function below, in the order it happens. */
 export async function runLive(s: CompiledScenario, o: LiveRunOptions): Promise<LiveOutcome> {
+  checkLiveScenario(s);
   try {
     // Inside the try: a placement that fails or is interrupted half-way still removes what it started.
     const nats = await place(s, o);
@@ -126,7 +126,7 @@ async function runOnBus(s: CompiledScenario, nats: NatsAccess, bus: Transport, c
 
 /** place: the placement starts what the run needs before its actors and says where NATS is (a server of its own has a user per process of the scenario). */
 async function place(s: CompiledScenario, o: LiveRunOptions): Promise<NatsAccess> {
-  const nats = await o.placement.start(processGroups(buildActors(s), s.live.processes));
+  const nats = await o.placement.start(processGroups(s, s.live.processes));
   interruptedYet(o.signal, 'while the placement started');
   return nats;
 }
@@ -235,7 +235,7 @@ async function join(
   onRefused: (why: string, taints: boolean) => void,
 ): Promise<Joined> {
   const policy = o.placement.registration;
-  if (policy === undefined) return { scenario: s, groups: processGroups(buildActors(s), s.live.processes), events: [] };
+  if (policy === undefined) return { scenario: s, groups: processGroups(s, s.live.processes), events: [] };
   await o.placement.invite?.(s, nats);
   const reg = await registerExternalActors({
     runId: o.runId,
@@ -272,24 +272,17 @@ function joinedNotice(runId: string, reg: Registration): string {
 
 /** The actor processes a launched placement (processes, docker) starts for `s`: their names and actors. */
 export function scenarioProcessGroups(s: CompiledScenario): ProcessGroup[] {
-  return processGroups(buildActors(s), s.live.processes);
+  return processGroups(s, s.live.processes);
 }
 
-/**
- * The actors each process hosts. `per-actor`: one process per actor, except that the NIC and the back end
- * (its driver) share one: they share the host's memory in the model (DMA, register reads, zero link
- * delay), and the driver's NAPI poll of the hardware ring is a per-batch handshake that a bus round trip
- * would slow to a crawl. `per-domain`: one process per Xen domain, the driver domain (NIC, back end and
- * the vRSS workers, netback's threads in dom0) and each guest, so that messages cross the bus exactly
- * where they cross Xen's domain boundary (the shared rings and event channels).
- */
-function processGroups(g: ActorGraph, processes: LiveProcesses): ProcessGroup[] {
-  const ids =
-    processes === 'per-domain'
-      ? [[g.nic.id, g.backend.id, ...g.workers.map((w) => w.id)], ...g.frontends.map((f) => [f.id])]
-      : [[g.nic.id, g.backend.id], ...g.workers.map((w) => [w.id]), ...g.frontends.map((f) => [f.id])];
-  return ids.map((list) => ({ name: list.join('+'), ids: list }));
+/** The processes of `s`: their names and actors (live-graph.ts). */
+function processGroups(s: CompiledScenario, processes: LiveProcesses): ProcessGroup[] {
+  return processIdsOf(liveGraphOf(s), processes).map((list) => ({ name: list.join('+'), ids: list }));
 }
+
+/** Why a multi-host live run takes no fault (scenario faults are refused when it is compiled; `splitnet fault` requests here). */
+const MULTI_HOST_FAULTS =
+  "live does not run a multi-host scenario's faults (host pause, switch port down, lossy or delayed): run it in sim, whose fault steps act at exact instants on the whole cluster";
 
 /** The controller's state of one run: its clock, event log, reports, supervisor and fault injector, and its watch on the bus. */
 class LiveRun {
@@ -326,9 +319,11 @@ class LiveRun {
     const feed = o.snapshots;
     this.inbox = new ReportInbox(this.names, bus, this.subjects, this.log, control, feed ? (t) => this.publish(feed, o.runId, t) : undefined);
     // The fault injector: the scenario's schedule, and `splitnet fault` requests on the controller's control subject.
+    // A multi-host run has no faults in live (refused up front): host 0's graph stands in for the injector's.
+    const lg = liveGraphOf(s);
     this.faults = new LiveFaultInjector({
       scenario: s,
-      graph: buildActors(s),
+      graph: lg.host ?? (lg.hosts[0] as (typeof lg.hosts)[number]),
       transport: bus,
       subjects: this.subjects,
       logger: o.logger,
@@ -365,7 +360,12 @@ class LiveRun {
 
   private onFaultRequest(data: Uint8Array): Uint8Array {
     const m = decodeControl(data);
-    const reply = m?.kind === 'fault-request' ? this.faults.adHoc(m.item) : { ok: false, message: 'not a fault request', applied: [] };
+    const reply =
+      m?.kind !== 'fault-request'
+        ? { ok: false, message: 'not a fault request', applied: [] }
+        : this.s.cluster !== undefined
+          ? { ok: false, message: MULTI_HOST_FAULTS, applied: [] }
+          : this.faults.adHoc(m.item);
     if (m?.kind === 'fault-request') this.log.log('fault-request', 'controller', { ok: reply.ok, message: reply.message });
     return encodeControl({ kind: 'fault-reply', ...reply });
   }

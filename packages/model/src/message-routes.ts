@@ -55,8 +55,9 @@ export const MESSAGE_ROUTES: Readonly<Record<Message['kind'], MessageRoute>> = {
   // The zero-copy callback of a frame's skb runs where the skb is freed: after the NIC sent it (the driver), or,
   // guest to guest, as the receiving vif's netback thread takes it (another worker than the sender's).
   dealloc: { from: 'backend', to: 'worker', bus: true, alsoFrom: 'worker' },
-  // The fabric between hosts: a NIC's link to its switch port, and the port's link back. Off the bus until live runs
-  // a multi-host scenario (only sim does today): a live process neither publishes nor accepts them.
+  // The fabric between hosts: a NIC's link to its switch port, and the port's link back. Not bus routes of one host's
+  // datapath (no process of a one-host run may publish to a switch): a multi-host run's bus carries them under the
+  // fabric's own rules (controller's cluster-links.ts; bus-permissions.ts gives a host's NIC and the switch their subjects).
   uplink: { from: 'nic', to: 'switch', bus: false },
   downlink: { from: 'switch', to: 'nic', bus: false },
 };

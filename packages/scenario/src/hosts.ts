@@ -302,11 +302,6 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   const sources = sourcesOf(withPlace, placed, ports, fabricDelay(root.at('fabric', value['fabric'])), seedOf(withPlace));
   const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed), ...(sources.length > 0 ? { sources } : {}) };
   const first = withPlace[0] as CompiledScenario;
-  if (first.runtime === 'live') {
-    root
-      .at('runtime', first.runtime)
-      .expected('sim or lockstep', ' (a multi-host scenario runs in sim, or in lockstep per host; the live runtime builds one host)', [['hosts']]);
-  }
   const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration);
   // The whole list as written: the host and switch faults, and each host's own, each at its place.
   const allResolved: Record<string, unknown>[] = [];

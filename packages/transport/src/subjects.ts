@@ -17,7 +17,7 @@ export const RUN_ID_MAX_LENGTH = 64;
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 
 /**
- * Actor ids: the singletons, or a role and its index (`worker.3`, `vm.0`); in a multi-host run (lockstep per host),
+ * Actor ids: the singletons, or a role and its index (`worker.3`, `vm.0`); in a multi-host run (live, lockstep per host),
  * a host's actors prefixed with it (`h1.nic`, `h1.vm.0`) and the switch. Indices are canonical
  * decimal (no leading zeros) so that one actor cannot have two subjects (`worker.3`, `worker.03`).
  */

@@ -1,0 +1,107 @@
+// The actors of a live run and the rules of the links between them: one host's graph, or a multi-host scenario's (every host's and the switch).
+import { SplitnetError } from '@splitnet/model';
+import type { Actor, BatchPool, Message, Nanos } from '@splitnet/model';
+import {
+  buildActors,
+  buildCluster,
+  clusterLinkDelay,
+  clusterSenderRules,
+  decoderLimitsFor,
+  fabricDecoderLimits,
+  linkDelayFor,
+  senderRulesFor,
+} from '@splitnet/controller';
+import type { ActorGraph } from '@splitnet/controller';
+import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
+import type { DecoderLimits } from '@splitnet/transport';
+
+/** What a live process builds from the scenario: every actor of the run (by ref), its link delays and the receivers' rules. */
+export interface LiveGraph {
+  /** Every actor of the run, by ref (their ids address subjects). */
+  readonly all: readonly Actor[];
+  readonly pool: BatchPool;
+  /** One host's graph (null in a multi-host run: its hosts are in `hosts`). */
+  readonly host: ActorGraph | null;
+  /** A multi-host run's hosts (one host: just that one). */
+  readonly hosts: readonly ActorGraph[];
+  /** The switch's id in a multi-host run. */
+  readonly switchId: string | null;
+  readonly linkDelay: (a: number, b: number) => Nanos;
+  readonly limits: DecoderLimits;
+  readonly admit: (from: string, to: string, m: Message) => string | undefined;
+}
+
+/** The run's actors as sim builds them (run-sim.ts): buildActors for one host, buildCluster for several. */
+export function liveGraphOf(s: CompiledScenario): LiveGraph {
+  if (s.cluster !== undefined) {
+    const cg = buildCluster(s);
+    return {
+      all: cg.all,
+      pool: cg.pool,
+      host: null,
+      hosts: cg.hosts,
+      switchId: cg.switch.id,
+      linkDelay: clusterLinkDelay(cg, s),
+      limits: fabricDecoderLimits(s),
+      admit: clusterSenderRules(cg),
+    };
+  }
+  const g = buildActors(s);
+  return {
+    all: g.all,
+    pool: g.pool,
+    host: g,
+    hosts: [g],
+    switchId: null,
+    linkDelay: linkDelayFor(g, s),
+    limits: decoderLimitsFor(s),
+    admit: senderRulesFor(g),
+  };
+}
+
+/**
+ * The actors each process hosts. `per-actor`: one process per actor, except that the NIC and the back end
+ * (its driver) share one: they share the host's memory in the model (DMA, register reads, zero link
+ * delay), and the driver's NAPI poll of the hardware ring is a per-batch handshake that a bus round trip
+ * would slow to a crawl. `per-domain`: one process per Xen domain, the driver domain (NIC, back end and
+ * the vRSS workers, netback's threads in dom0) and each guest, so that messages cross the bus exactly
+ * where they cross Xen's domain boundary (the shared rings and event channels). In a multi-host run, so for
+ * every host, and the switch is a process of its own (the fabric's frames cross the bus both ways).
+ */
+export function processIdsOf(lg: Pick<LiveGraph, 'hosts' | 'switchId'>, processes: LiveProcesses): string[][] {
+  const ids = lg.hosts.flatMap((g) =>
+    processes === 'per-domain'
+      ? [[g.nic.id, g.backend.id, ...g.workers.map((w) => w.id)], ...g.frontends.map((f) => [f.id])]
+      : [[g.nic.id, g.backend.id], ...g.workers.map((w) => [w.id]), ...g.frontends.map((f) => [f.id])],
+  );
+  return lg.switchId === null ? ids : [...ids, [lg.switchId]];
+}
+
+/**
+ * What live refuses of a multi-host scenario, before any I/O: its faults (a host pause or a switch port fault has no
+ * live step yet, nor has a fault on one host's actors: the live fault injector acts on a one-host run's) and a placement whose containers
+ * join by role (docker, external: a process joins as one host's driver, worker or frontend; no role names a host or
+ * the switch).
+ */
+export function checkLiveScenario(s: CompiledScenario): void {
+  if (s.cluster === undefined) return;
+  const fault = s.cluster.faults[0];
+  if (fault !== undefined)
+    throw new SplitnetError(
+      'E_SCENARIO',
+      `faults: ${fault.kind} (${fault.id}): live does not run a multi-host scenario's faults yet; run it in sim or lockstep`,
+    );
+  // A fault on one host's actors (h1.worker:0) is in that host's view, not in the run-wide list.
+  const own = s.cluster.hosts.flatMap((h) => h.faults)[0];
+  if (own !== undefined)
+    throw new SplitnetError(
+      'E_SCENARIO',
+      `faults: ${own.action} of ${own.targetText} (${own.id}): live does not run a multi-host scenario's faults yet; run it in sim or lockstep`,
+    );
+  const placement = s.live.placement;
+  if (placement !== 'processes' && placement !== 'inprocess')
+    throw new SplitnetError(
+      'E_USAGE',
+      `--placement ${placement}: live runs a multi-host scenario with placement processes or inprocess (its containers would join as one host's driver, worker or frontend, and no role names a host or the switch yet); run it in lockstep for docker`,
+    );
+}
