@@ -1,14 +1,10 @@
 // End-to-end test of `splitnet run --pcap` on a multi-host scenario: one capture file per host, which tshark reads, each agreeing with that host's own summary and accounting.
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Summary } from '@splitnet/results';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const cli = join(root, 'packages/cli/dist/src/main.js');
+import { splitnet, tshark } from './pcap-helpers.js';
 
 /**
  * Two hosts: traffic from the wire into host 1's VM 1, and host 1's VM 0 sending UDP across the switch to host 0's
@@ -24,21 +20,6 @@ traffic:
   - { to: h1.vm.1, flows: 4, rate: 1Gbps, size: 1518 }
   - { from: h1.vm.0, to: h0.vm.1, protocol: udp, rate: 1Gbps, flows: 2 }
 `;
-
-function splitnet(args: readonly string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** tshark's output; a missing tshark fails the test with what to install. */
-function tshark(args: readonly string[]): string {
-  const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-    throw new Error('tshark is not installed: this test reads the captures with it (Debian/Ubuntu: apt-get install -y tshark)');
-  }
-  if (r.status !== 0) throw new Error(`tshark ${args.join(' ')} failed (exit ${String(r.status)}): ${r.stderr}`);
-  return r.stdout;
-}
 
 /** Frames per interface name, and the timestamps (ns) in file order. */
 function read(file: string): { perInterface: Map<string, number>; ns: number[] } {

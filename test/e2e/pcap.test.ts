@@ -1,17 +1,13 @@
 // End-to-end tests of `splitnet run --pcap` as a user runs it: a real run writes the capture, tshark (Debian's package) reads it, and what it shows is checked against the run's own flow table, summary and events.
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseIpv6 } from '@splitnet/model';
 import { loadScenarioFile } from '@splitnet/scenario';
 import type { FlowSpec } from '@splitnet/scenario';
 import type { Summary } from '@splitnet/results';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const cli = join(root, 'packages/cli/dist/src/main.js');
+import { splitnet, tshark } from './pcap-helpers.js';
 
 /**
  * Two VMs of two queues behind a two-queue NIC whose 64-descriptor rings overflow (so some frames are
@@ -33,21 +29,6 @@ function tmp(): string {
 
 const scenarioFile = join(tmp(), 'pcap-mix.yaml');
 writeFileSync(scenarioFile, MIX);
-
-function splitnet(args: readonly string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** tshark's output; a missing tshark fails the test with what to install. */
-function tshark(args: readonly string[]): string {
-  const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-    throw new Error('tshark is not installed: these tests read the capture with it (Debian/Ubuntu: apt-get install -y tshark)');
-  }
-  if (r.status !== 0) throw new Error(`tshark ${args.join(' ')} failed (exit ${String(r.status)}): ${r.stderr}`);
-  return r.stdout;
-}
 
 /** One frame as tshark decodes it. */
 interface Frame {
