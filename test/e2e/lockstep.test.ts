@@ -165,9 +165,19 @@ const bad: { name: string; args: () => string[]; message: RegExp }[] = [
   },
   {
     name: '--expect partition=N of a multi-host scenario whose traffic names a host beyond N',
-    args: () => [join(root, 'deploy/cluster.yaml'), '--placement', 'external', '--nats', 'nats://127.0.0.1:1', '--expect', 'partition=3'],
+    args: () => [
+      scenarioFile(
+        'name: four\nduration: 1ms\nruntime: lockstep\nhosts: 4\ntopology: { vms: { count: 2 } }\ntraffic:\n  - { from: h0.vm.0, to: h1.vm.0, rate: 1Gbps }\n  - { from: h3.vm.0, to: h0.vm.1, rate: 1Gbps }\n',
+      ),
+      '--placement',
+      'external',
+      '--nats',
+      'nats://127.0.0.1:1',
+      '--expect',
+      'partition=3',
+    ],
     message:
-      /^splitnet: error: .*deploy\/cluster\.yaml:\d+:\d+: traffic\[2\]\.to: expected a host from h0 to h2 \(hosts: 3\), found "h3\.vm\.1" \(with --expect partition=3 \(3 hosts, one partition each\)\)/,
+      /^splitnet: error: .*:8:13: traffic\[1\]\.from: expected a host from h0 to h2 \(hosts: 3\), found "h3\.vm\.0" \(with --expect partition=3 \(3 hosts, one partition each\)\)/,
   },
   {
     name: '--expect partition=N of a multi-host scenario whose hosts differ',

@@ -138,7 +138,16 @@ function partitionsWanted(expect: readonly string[], s: CompiledScenario): Scena
   const v = partitionsValue(n, by);
   if (by === 'host') {
     const hosts = Array.isArray(s.resolved['hosts']) ? (s.resolved['hosts'] as unknown[]) : [];
-    const alike = hosts.every((h) => JSON.stringify(h) === JSON.stringify(hosts[0]));
+    // A host none of whose guests sends resolves without the transmit path's sections (tx, costs.tx): those are compared among the hosts that have them.
+    const split = (h: unknown): { rest: string; tx?: string } => {
+      const { tx, costs, ...rest } = h as Record<string, unknown>;
+      const { tx: costsTx, ...ownCosts } = (costs ?? {}) as Record<string, unknown>;
+      const sending = tx === undefined && costsTx === undefined ? {} : { tx: JSON.stringify([tx, costsTx]) };
+      return { rest: JSON.stringify({ ...rest, costs: ownCosts }), ...sending };
+    };
+    const parts = hosts.map(split);
+    const txs = new Set(parts.flatMap((p) => (p.tx === undefined ? [] : [p.tx])));
+    const alike = txs.size <= 1 && parts.every((p) => p.rest === parts[0]?.rest);
     if (n === hosts.length) return undefined;
     if (!alike)
       throw new SplitnetError(

@@ -62,25 +62,77 @@ function readEnd(field: Field, hosts: number, side: 'from' | 'to'): End | null {
   const m = HOST_GUEST.exec(text);
   if (m === null)
     field.expected(
-      `h<host>.vm.<index> (a guest of one of the hosts, such as h1.vm.3)${side === 'from' ? ', wire or external (a source on a switch port)' : ''}`,
+      `h<host>.vm.<index> (a guest of one of the hosts, such as h1.vm.3; h*.vm.<index> for every host's${side === 'to' ? ', h+<k>.vm.<index> for the host k after the sender' : ''})${side === 'from' ? ', wire or external (a source on a switch port)' : ''}`,
     );
   const host = Number(m[1]);
   if (host >= hosts) field.expected(`a host from h0 to h${hosts - 1} (hosts: ${hosts})`, '', [['hosts']]);
   return { host, vm: Number(m[2]) };
 }
 
+/** `h*.vm.<j>` (every host) and `h+<k>.vm.<j>` (k hosts after the sender's, round the ring): the forms that follow the host count. */
+const EVERY_HOST_GUEST = /^h\*\.vm\.(0|[1-9][0-9]*)$/;
+const NEXT_HOST_GUEST = /^h\+(0|[1-9][0-9]*)\.vm\.(0|[1-9][0-9]*)$/;
+
+/** One generator of the scenario after `h*` is expanded: the item it was written as (for paths), its index there, and its value with concrete ends. */
+interface Written {
+  readonly item: Field;
+  readonly index: number;
+  readonly value: Record<string, unknown>;
+}
+
+/**
+ * The traffic list with each generator that names `h*` written out once per host, in host order at its place:
+ * `from: h*.vm.<j>` sends from every host's guest j, its `to` either fixed, `wire`, or `h+<k>.vm.<m>` (guest m of the
+ * host k after the sender's, modulo the host count); `to: h*.vm.<m>` beside `from: wire` or `external` sends to every
+ * host's guest m. Each copy is named `<name>-h<i>` (i the host of its `h*` side).
+ */
+function expandEveryHost(items: readonly Field[], hosts: number): Written[] {
+  const out: Written[] = [];
+  for (const [k, entry] of items.entries()) {
+    const item: Field = entry; // annotated so that item.expected() (never) narrows item.value
+    if (!isPlainMap(item.value)) item.expected('a generator map');
+    const g = item.value;
+    const from = typeof g['from'] === 'string' ? g['from'] : undefined;
+    const to = typeof g['to'] === 'string' ? g['to'] : undefined;
+    const everyFrom = from === undefined ? null : EVERY_HOST_GUEST.exec(from);
+    const everyTo = to === undefined ? null : EVERY_HOST_GUEST.exec(to);
+    const next = to === undefined ? null : NEXT_HOST_GUEST.exec(to);
+    if (everyFrom === null && next !== null)
+      item.at('to', to).expected(`h<host>.vm.<index> (h+${next[1]}.vm.${next[2]}, the host after the sender's, needs from: h*.vm.<index>)`);
+    if (everyFrom !== null && everyTo !== null)
+      item
+        .at('to', to)
+        .expected(
+          `h+0.vm.${everyTo[1]} (the sender's own host), h+<k>.vm.${everyTo[1]} (the host k after it) or a fixed h<host>.vm.<index>, beside from: h*.vm.<index>`,
+        );
+    if (everyFrom === null && everyTo === null) {
+      out.push({ item, index: k, value: g });
+      continue;
+    }
+    const base = typeof g['name'] === 'string' ? g['name'] : `gen${k}`;
+    for (let i = 0; i < hosts; i++) {
+      const ends: Record<string, unknown> =
+        everyFrom !== null
+          ? { from: `h${i}.vm.${everyFrom[1]}`, ...(next !== null ? { to: `h${(i + Number(next[1])) % hosts}.vm.${next[2]}` } : {}) }
+          : { to: `h${i}.vm.${(everyTo as RegExpExecArray)[1]}` };
+      out.push({ item, index: k, value: { ...g, name: `${base}-h${i}`, ...ends } });
+    }
+  }
+  return out;
+}
+
 /** Each host's traffic: a generator goes to the host of its sending guest (or of its receiving one, from outside); across hosts the receiving host gets its far side. */
-function splitTraffic(field: Field, hosts: number): { perHost: HostTraffic[]; placed: Placed[] } {
+function splitTraffic(field: Field, hosts: number): { perHost: HostTraffic[]; placed: Placed[]; written: number[] } {
   const perHost: HostTraffic[] = Array.from({ length: hosts }, () => ({ items: [], origin: [], remote: [] }));
   const placed: Placed[] = [];
   const items = readList(field, 'a list of generators');
   if (items === undefined || items.length === 0)
     field.expected('a list of generators naming their guests h<host>.vm.<index> (a multi-host scenario has no default traffic)');
+  const generators = expandEveryHost(items, hosts);
   const names = new Map<unknown, number>();
-  for (const [k, entry] of items.entries()) {
-    const item: Field = entry; // annotated so that item.expected() (never) narrows item.value
-    if (!isPlainMap(item.value)) item.expected('a generator map');
-    const g = item.value;
+  for (const [k, { item: written, index, value: g }] of generators.entries()) {
+    // Its own value (an expanded copy has concrete ends) at its place in the list as written.
+    const item = new Field(g, written.path);
     const vmsField = item.at('vms', g['vms']);
     if (!vmsField.absent) vmsField.expected('no vms: (with hosts, a generator names its guests: to: h<host>.vm.<index>)');
     const external = g['from'] === 'external';
@@ -89,10 +141,10 @@ function splitTraffic(field: Field, hosts: number): { perHost: HostTraffic[]; pl
     const to = readEnd(toField, hosts, 'to');
     const { from: _f, to: _t, ...given } = g;
     // Named once for the whole scenario: its two sides sit in two hosts' views, whose own defaults (gen<index>) differ.
-    const rest = { name: `gen${k}`, ...given };
+    const rest = { name: `gen${index}`, ...given };
     const earlier = names.get(rest.name);
     if (earlier !== undefined) item.at('name', rest.name).expected('a name no other generator uses', ` (traffic[${earlier}] has it)`);
-    names.set(rest.name, k);
+    names.set(rest.name, index);
     const add = (host: number, entry: Record<string, unknown>, remote: boolean): { host: number; local: number } => {
       const h = perHost[host] as HostTraffic;
       h.items.push(entry);
@@ -128,7 +180,7 @@ function splitTraffic(field: Field, hosts: number): { perHost: HostTraffic[]; pl
     h.origin.push(-1);
     h.remote.push(0);
   }
-  return { perHost, placed };
+  return { perHost, placed, written: generators.map((w) => w.index) };
 }
 
 /** The top level's map with host i's settings merged in key by key (maps merge, anything else replaces). */
@@ -181,6 +233,7 @@ function relocate(
   top: unknown,
   crossing: ReadonlySet<number>,
   faultIndex: readonly number[],
+  written: readonly number[],
 ): unknown {
   if (!(err instanceof ScenarioIssue)) return err;
   const p = err.path;
@@ -194,7 +247,7 @@ function relocate(
     const rest = p.slice(2);
     // The view's vms, from and to stand for the generator's own from and to.
     const end = rest[0] === 'vms' ? ['to'] : rest[0] === 'from' || rest[0] === 'to' ? [rest[0]] : rest;
-    path = ['traffic', k, ...end];
+    path = ['traffic', written[k] ?? k, ...end];
     if (crossing.has(k) && end === rest) note = ` (in h${host}'s side of the generator)`;
   } else if (has(override, p) || (!has(top, p) && isPlainMap(override) && p[0] !== undefined && has(override, [p[0]]))) {
     path = ['hosts', host, ...p];
@@ -252,7 +305,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   const hostsField = root.at('hosts', value['hosts']);
   if (hostsField.absent) hostsField.expected('hosts: (a count or a list of hosts) beside fabric:', '', [['fabric']]);
   const { count, overrides } = hostsCount(hostsField);
-  const { perHost, placed } = splitTraffic(root.at('traffic', value['traffic']), count);
+  const { perHost, placed, written } = splitTraffic(root.at('traffic', value['traffic']), count);
   const crossing = new Set(placed.flatMap((p, k) => (p.receiver === undefined && p.external !== true ? [] : [k])));
   const { hosts: _h, fabric: _f, traffic: _t, faults: _x, ...top } = value;
   const hostFaults = hostFaultsOf(value['faults'], count);
@@ -283,7 +336,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     try {
       view = compileOne(hostValue);
     } catch (err) {
-      throw relocate(err, i, traffic, overrides[i], top, crossing, faults.index);
+      throw relocate(err, i, traffic, overrides[i], top, crossing, faults.index, written);
     }
     for (const [k, f] of view.faults.entries()) {
       if (f.target.kind !== 'actor')

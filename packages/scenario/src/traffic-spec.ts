@@ -48,14 +48,14 @@ export const GENERATOR_SPEC = map(
       description: 'Destination VMs: all, a VM index or a list of them (each < topology.vms.count); flows go round-robin over them.',
     }),
     from: string({
-      pattern: '^(wire|(h(0|[1-9][0-9]*)\\.)?vm\\.(0|[1-9][0-9]*))$',
-      patternMessage: 'wire or vm.<index> (h<host>.vm.<index> with hosts)',
+      pattern: '^(wire|external|(h(\\*|0|[1-9][0-9]*)\\.)?vm\\.(0|[1-9][0-9]*))$',
+      patternMessage: 'wire or vm.<index> (with hosts: h<host>.vm.<index>, h*.vm.<index> for every host, or external)',
       description:
         'Who sends: wire (the default: frames arrive at the NIC, for the guests in vms) or vm.<index> (that guest sends through its netfront TX ring).',
     }),
     to: string({
-      pattern: '^(wire|(h(0|[1-9][0-9]*)\\.)?vm\\.(0|[1-9][0-9]*))$',
-      patternMessage: 'wire or vm.<index> (h<host>.vm.<index> with hosts)',
+      pattern: '^(wire|(h(\\*|\\+?(0|[1-9][0-9]*))\\.)?vm\\.(0|[1-9][0-9]*))$',
+      patternMessage: 'wire or vm.<index> (with hosts: h<host>.vm.<index>, h*.vm.<index> for every host, or h+<k>.vm.<index> for the host k after the sender)',
       description:
         "Where a guest's frames go (with from: vm.<index>): wire, out of the physical NIC (the default), or vm.<index>, another guest on the host through the bridge (with tcp or rr, both ends of the connection are then guests).",
     }),

@@ -40,7 +40,28 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
       ],
       [
         'hosts: 2\ntraffic:\n  - { from: outside, to: h0.vm.0 }\n',
-        's.yaml:3:13: traffic[0].from: expected h<host>.vm.<index> (a guest of one of the hosts, such as h1.vm.3), wire or external (a source on a switch port), found "outside"',
+        `s.yaml:3:13: traffic[0].from: expected h<host>.vm.<index> (a guest of one of the hosts, such as h1.vm.3; h*.vm.<index> for every host's), wire or external (a source on a switch port), found "outside"`,
+      ],
+    ],
+  ],
+  [
+    'a generator for every host written wrongly',
+    [
+      [
+        'hosts: 2\ntraffic:\n  - { from: h0.vm.0, to: h+1.vm.1 }\n',
+        `s.yaml:3:26: traffic[0].to: expected h<host>.vm.<index> (h+1.vm.1, the host after the sender's, needs from: h*.vm.<index>), found "h+1.vm.1"`,
+      ],
+      [
+        'hosts: 2\ntraffic:\n  - { from: h*.vm.0, to: h*.vm.1 }\n',
+        `s.yaml:3:26: traffic[0].to: expected h+0.vm.1 (the sender's own host), h+<k>.vm.1 (the host k after it) or a fixed h<host>.vm.<index>, beside from: h*.vm.<index>, found "h*.vm.1"`,
+      ],
+      [
+        'hosts: 2\ntopology: { vms: { count: 1 } }\ntraffic:\n  - { from: h*.vm.0, to: h+1.vm.1 }\n',
+        's.yaml:4:26: traffic[0].to: expected a VM index from 0 to 0 (topology.vms.count is 1), found 1',
+      ],
+      [
+        'hosts: 2\ntraffic:\n  - { name: ring, from: h*.vm.0, to: h+1.vm.1 }\n  - { name: ring-h1, to: h0.vm.0 }\n',
+        's.yaml:4:13: traffic[1].name: expected a name no other generator uses, found "ring-h1" (traffic[0] has it)',
       ],
     ],
   ],
@@ -172,4 +193,34 @@ test('hosts - fabric ports take their own settings, else the fabric-wide ones, e
     { linkGbps: 10, queueBytes: 4096, delay: 2000 },
     { linkGbps: 10, queueBytes: 524288, delay: 2000 },
   ]);
+});
+
+test('hosts - h*.vm.<i> writes a generator out once per host, h+<k> naming the host k after the sender round the ring', (t) => {
+  const every = compile(
+    'hosts: 3\ntopology: { vms: { count: 2 } }\ntraffic:\n  - { name: ring, from: h*.vm.0, to: h+1.vm.1, flows: 1, protocol: udp }\n  - { name: in, to: h*.vm.0, flows: 2 }\n',
+  );
+  const written = compile(
+    'hosts: 3\ntopology: { vms: { count: 2 } }\ntraffic:\n' +
+      '  - { name: ring-h0, from: h0.vm.0, to: h1.vm.1, flows: 1, protocol: udp }\n' +
+      '  - { name: ring-h1, from: h1.vm.0, to: h2.vm.1, flows: 1, protocol: udp }\n' +
+      '  - { name: ring-h2, from: h2.vm.0, to: h0.vm.1, flows: 1, protocol: udp }\n' +
+      '  - { name: in-h0, to: h0.vm.0, flows: 2 }\n  - { name: in-h1, to: h1.vm.0, flows: 2 }\n  - { name: in-h2, to: h2.vm.0, flows: 2 }\n',
+  );
+  t.deepEqual(every.resolved['traffic'], written.resolved['traffic']);
+  t.deepEqual(
+    (every.resolved['traffic'] as Record<string, unknown>[]).map((g) => `${String(g['name'])}: ${String(g['from'] ?? 'wire')} -> ${String(g['to'])}`),
+    [
+      'ring-h0: h0.vm.0 -> h1.vm.1',
+      'ring-h1: h1.vm.0 -> h2.vm.1',
+      'ring-h2: h2.vm.0 -> h0.vm.1',
+      'in-h0: wire -> h0.vm.0',
+      'in-h1: wire -> h1.vm.0',
+      'in-h2: wire -> h2.vm.0',
+    ],
+  );
+  t.deepEqual(every.cluster?.fabric.routes, written.cluster?.fabric.routes);
+  t.deepEqual(
+    every.cluster?.hosts.map((h) => h.traffic.generators.map((g) => g.name)),
+    written.cluster?.hosts.map((h) => h.traffic.generators.map((g) => g.name)),
+  );
 });
