@@ -83,6 +83,8 @@ export interface Snapshot {
   readonly closedLoop: readonly ClosedLoopEndReport[] | null;
   /** The NICs' fabric sides and the switch's ports (null: one host, no switch). */
   readonly fabric: FabricSnapshot | null;
+  /** A multi-host run's whole snapshot: each host's own beside it, by host index, its cores under their own names (absent: one host). */
+  readonly hosts?: readonly Snapshot[];
 }
 
 /** Cumulative scheduler counters: dom0's (context switches, softirq deferrals, vCPU wake-ups) and the guests' vCPU wake-ups. */
