@@ -4,7 +4,7 @@ import type { ActorReport, ClosedLoopEndReport, Nanos } from '@splitnet/model';
 import { combineClosedLoop } from './tcp-summary.js';
 import { combineTx, type TxSnapshot } from './tx-summary.js';
 import { combineFabric, fabricColumns } from './fabric-summary.js';
-import type { FabricSnapshot, SwitchPortSample } from './fabric-summary.js';
+import type { FabricSnapshot, SwitchPortSample, SwitchSourceSample } from './fabric-summary.js';
 import { sig } from './sig.js';
 
 export { sig } from './sig.js';
@@ -275,7 +275,7 @@ export type SampleRow = {
   readonly backlog: number;
   /** Busy fraction of each core over the interval (its transmit work included). */
   readonly cpu: Readonly<Record<string, number>>;
-} & Partial<TxSampleColumns> & { readonly switchPorts?: readonly SwitchPortSample[] };
+} & Partial<TxSampleColumns> & { readonly switchPorts?: readonly SwitchPortSample[]; readonly switchSources?: readonly SwitchSourceSample[] };
 
 /** The transmit path's columns of a metrics.jsonl row (a scenario where a guest sends). */
 export interface TxSampleColumns {

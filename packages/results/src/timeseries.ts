@@ -1,5 +1,5 @@
 // The long (tidy) time series behind timeseries.csv: per sample, one value per entity (the datapath, a NIC queue, a core, a VM, a guest queue) and metric.
-import { portSample } from './fabric-summary.js';
+import { portSample, sourceSample } from './fabric-summary.js';
 import { sig, totalVirqs, txColumns } from './metrics.js';
 import type { Snapshot, TxSampleColumns } from './metrics.js';
 
@@ -169,7 +169,10 @@ function putHost(a: Snapshot, b: Snapshot, dt: number, prefix: string, put: Put)
   }
 }
 
-/** A multi-host run's switch ports (none otherwise): what left each toward its host, its output queue now, its drops so far. */
+/**
+ * A multi-host run's switch ports (none otherwise): what left each host's port toward its host, its output queue now,
+ * its drops so far; then each external source's port: what the source put on its cable.
+ */
 function putSwitchPorts(a: Snapshot, b: Snapshot, dt: number, put: Put): void {
   b.fabric?.ports.forEach((p, i) => {
     const x = portSample(a.fabric?.ports[i], p, dt);
@@ -177,6 +180,10 @@ function putSwitchPorts(a: Snapshot, b: Snapshot, dt: number, put: Put): void {
     put(entity, 'throughput_gbps', x.forwardedGbps);
     put(entity, 'queue_bytes', x.queuedBytes);
     put(entity, 'dropped_packets', x.dropsTotal);
+  });
+  b.fabric?.sources.forEach((src, i) => {
+    const x = sourceSample(a.fabric?.sources[i], src, dt);
+    put(`switch.port${x.port}`, 'offered_gbps', x.sentGbps);
   });
 }
 
