@@ -38,53 +38,56 @@ async function scheduledVerdict(item: string): Promise<string | null> {
   return m[1] as string;
 }
 
-test.serial('fault command rules - a fault by hand is refused with the scenario compiler\'s own line exactly when the scenario would refuse it scheduled', async (t) => {
-  const expected = await Promise.all(cases.map((c) => scheduledVerdict(c.item)));
-  // The transmit path's rule refuses some of these beside a guest that sends; without one refusal the test checks nothing.
-  t.true(
-    expected.some((e) => e !== null),
-    'the scenario compiler refuses none of the cases',
-  );
+test.serial(
+  "fault command rules - a fault by hand is refused with the scenario compiler's own line exactly when the scenario would refuse it scheduled",
+  async (t) => {
+    const expected = await Promise.all(cases.map((c) => scheduledVerdict(c.item)));
+    // The transmit path's rule refuses some of these beside a guest that sends; without one refusal the test checks nothing.
+    t.true(
+      expected.some((e) => e !== null),
+      'the scenario compiler refuses none of the cases',
+    );
 
-  const server = await startNatsServer();
-  t.teardown(() => server.stop());
-  const out = join(tmp(), 'run');
-  const runId = `fcr-${process.pid}`;
-  const running = run(['run', scenarioFile(scenario), '--runtime', 'live', '--run-id', runId, '--nats', server.url, '--out', out, '-q']);
-  const fault = (args: readonly string[]) => run(['fault', ...args, '--run', runId, '--nats', server.url]);
+    const server = await startNatsServer();
+    t.teardown(() => server.stop());
+    const out = join(tmp(), 'run');
+    const runId = `fcr-${process.pid}`;
+    const running = run(['run', scenarioFile(scenario), '--runtime', 'live', '--run-id', runId, '--nats', server.url, '--out', out, '-q']);
+    const fault = (args: readonly string[]) => run(['fault', ...args, '--run', runId, '--nats', server.url]);
 
-  // Wait for the run to start: until then the controller answers "not started" (exit 2) or nobody answers (exit 1).
-  let first: Ran = { code: null, stdout: '', stderr: '' };
-  for (let i = 0; i < 120; i++) {
-    first = await fault(['stop-polling', 'vm:1', '--duration', '1ms', '--id', 'ready']);
-    if (first.code === 0) break;
-    await new Promise((w) => setTimeout(w, 250));
-  }
-  t.is(first.code, 0, first.stdout + first.stderr);
-
-  const injected: string[] = [];
-  for (const [i, c] of cases.entries()) {
-    const r = await fault([...c.args, '--id', `by-hand-${i}`]);
-    const want = expected[i];
-    const what = `${c.args.join(' ')}: ${r.stdout}${r.stderr}`;
-    if (want === null || want === undefined) {
-      t.is(r.code, 0, what);
-      t.regex(r.stdout, new RegExp(`^injected: by-hand-${i}: `, 'm'), what);
-      injected.push(`by-hand-${i}`);
-    } else {
-      t.is(r.code, 2, what);
-      t.is(r.stdout.trim().split('\n')[0], `rejected: ${want}`, what);
+    // Wait for the run to start: until then the controller answers "not started" (exit 2) or nobody answers (exit 1).
+    let first: Ran = { code: null, stdout: '', stderr: '' };
+    for (let i = 0; i < 120; i++) {
+      first = await fault(['stop-polling', 'vm:1', '--duration', '1ms', '--id', 'ready']);
+      if (first.code === 0) break;
+      await new Promise((w) => setTimeout(w, 250));
     }
-  }
+    t.is(first.code, 0, first.stdout + first.stderr);
 
-  const r = await running;
-  t.true(completed(r), r.stderr + r.stdout);
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
-  const ids: string[] = summary.faults.timeline.map((x: Record<string, unknown>) => x['id']);
-  t.deepEqual(
-    ids.filter((id) => id.startsWith('by-hand-')),
-    injected,
-  );
-  t.deepEqual(processesOf(runId), [], 'no actor process left behind');
-});
+    const injected: string[] = [];
+    for (const [i, c] of cases.entries()) {
+      const r = await fault([...c.args, '--id', `by-hand-${i}`]);
+      const want = expected[i];
+      const what = `${c.args.join(' ')}: ${r.stdout}${r.stderr}`;
+      if (want === null || want === undefined) {
+        t.is(r.code, 0, what);
+        t.regex(r.stdout, new RegExp(`^injected: by-hand-${i}: `, 'm'), what);
+        injected.push(`by-hand-${i}`);
+      } else {
+        t.is(r.code, 2, what);
+        t.is(r.stdout.trim().split('\n')[0], `rejected: ${want}`, what);
+      }
+    }
+
+    const r = await running;
+    t.true(completed(r), r.stderr + r.stdout);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+    const ids: string[] = summary.faults.timeline.map((x: Record<string, unknown>) => x['id']);
+    t.deepEqual(
+      ids.filter((id) => id.startsWith('by-hand-')),
+      injected,
+    );
+    t.deepEqual(processesOf(runId), [], 'no actor process left behind');
+  },
+);

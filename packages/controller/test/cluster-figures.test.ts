@@ -122,7 +122,19 @@ test('cluster figures - timeseries.csv has all for the whole cluster, then every
   for (const h of ['h0', 'h1']) {
     t.deepEqual(
       own.filter((e) => e.startsWith(`${h}.`) && !e.includes('dom0')),
-      [`${h}.nic.q0`, `${h}.vm0`, `${h}.vm0.q0`, `${h}.vm0.q1`, `${h}.vm0.vcpu0`, `${h}.vm0.vcpu1`, `${h}.vm1`, `${h}.vm1.q0`, `${h}.vm1.q1`, `${h}.vm1.vcpu0`, `${h}.vm1.vcpu1`],
+      [
+        `${h}.nic.q0`,
+        `${h}.vm0`,
+        `${h}.vm0.q0`,
+        `${h}.vm0.q1`,
+        `${h}.vm0.vcpu0`,
+        `${h}.vm0.vcpu1`,
+        `${h}.vm1`,
+        `${h}.vm1.q0`,
+        `${h}.vm1.q1`,
+        `${h}.vm1.vcpu0`,
+        `${h}.vm1.vcpu1`,
+      ],
     );
   }
 
@@ -136,8 +148,17 @@ test('cluster figures - timeseries.csv has all for the whole cluster, then every
   t.is(times.length, 12);
   for (const tMs of times) {
     const vms = ['h0.vm0', 'h0.vm1', 'h1.vm0', 'h1.vm1'];
-    t.true(close(vms.reduce((n, e) => n + at(tMs, e, 'packets_per_s'), 0), at(tMs, 'all', 'packets_per_s')), `${tMs} ms`);
-    t.true(close(at(tMs, 'h0.nic.q0', 'physical_irqs_per_s') + at(tMs, 'h1.nic.q0', 'physical_irqs_per_s'), at(tMs, 'all', 'physical_irqs_per_s')), `${tMs} ms`);
+    t.true(
+      close(
+        vms.reduce((n, e) => n + at(tMs, e, 'packets_per_s'), 0),
+        at(tMs, 'all', 'packets_per_s'),
+      ),
+      `${tMs} ms`,
+    );
+    t.true(
+      close(at(tMs, 'h0.nic.q0', 'physical_irqs_per_s') + at(tMs, 'h1.nic.q0', 'physical_irqs_per_s'), at(tMs, 'all', 'physical_irqs_per_s')),
+      `${tMs} ms`,
+    );
     t.is(
       vms.reduce((n, e) => n + at(tMs, e, 'ring_occupancy_responses'), 0),
       at(tMs, 'all', 'ring_occupancy_responses'),

@@ -247,7 +247,9 @@ function readFabric(
     const own = ports[hosts.length + k];
     const queue = own === undefined ? undefined : own.at('queueBytes', (own.value as Record<string, unknown>)['queueBytes']);
     if (queue !== undefined && !queue.absent)
-      queue.expected(`no queueBytes on port ${hosts.length + k}, an external source's (nothing goes toward the source; its frames queue at the port toward h${h})`);
+      queue.expected(
+        `no queueBytes on port ${hosts.length + k}, an external source's (nothing goes toward the source; its frames queue at the port toward h${h})`,
+      );
     const link = own === undefined ? undefined : own.at('link', (own.value as Record<string, unknown>)['link']);
     return {
       linkGbps: link === undefined || link.absent ? (out[h] as FabricPortSpec).linkGbps : readBitRate(link) / 1e9,
