@@ -61,6 +61,35 @@ async function forgedRun(
   return { r, out, summary: JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary };
 }
 
+/** The arguments of a live run of the scenario over the open server whose actors join from elsewhere: a driver, 2 workers, 2 front ends. */
+function externalRun(runId: string, out: string): string[] {
+  return [
+    'run',
+    scenarioFile(scenario),
+    '--runtime',
+    'live',
+    '--placement',
+    'external',
+    '--nats',
+    server.url,
+    '--run-id',
+    runId,
+    '--out',
+    out,
+    '--join-window',
+    '1s',
+    '--expect',
+    'frontend=2',
+    '--expect',
+    'worker=2',
+  ];
+}
+
+/** An actor process joining run `runId` as `role`. */
+function joinAs(runId: string, role: string): Promise<Ran> {
+  return run(['actor', '--run', runId, '--nats', server.url, '--role', role]);
+}
+
 /** A well-formed frame as the datapath would send it, claiming to be `from` → `to`. */
 function frame(runId: string, from: string, to: string, seq: number, m: Message): Uint8Array {
   return encodeEnvelope({ v: PROTOCOL_VERSION, run: runId, from, to, seq, t: 1000, at: 2000, m });
@@ -173,26 +202,7 @@ test.serial('forged traffic - a second controller with the same run id is refuse
   // loaded machine: placement external keeps it waiting for its actors, which join only once the second is refused.
   const runId = `twice-${process.pid}`;
   const out = join(tmp(), 'twice');
-  const first = started([
-    'run',
-    scenarioFile(scenario),
-    '--runtime',
-    'live',
-    '--placement',
-    'external',
-    '--nats',
-    server.url,
-    '--run-id',
-    runId,
-    '--out',
-    out,
-    '--join-window',
-    '1s',
-    '--expect',
-    'frontend=2',
-    '--expect',
-    'worker=2',
-  ]);
+  const first = started(externalRun(runId, out));
   let exited = false;
   void first.exit.then(() => (exited = true));
   // It claimed the run id before it invites actors (packages/live/src/run-live.ts: claim, then join).
@@ -204,8 +214,7 @@ test.serial('forged traffic - a second controller with the same run id is refuse
     /^splitnet: error: live: run id twice-\d+ is in use on this NATS server by another controller \(nonce [0-9a-f]{8}…, ours [0-9a-f]{8}…\): give this run another --run-id$/m,
   );
 
-  const join_ = (role: string) => run(['actor', '--run', runId, '--nats', server.url, '--role', role]);
-  const actors = [join_('driver'), join_('worker'), join_('worker'), join_('frontend'), join_('frontend')];
+  const actors = [joinAs(runId, 'driver'), joinAs(runId, 'worker'), joinAs(runId, 'worker'), joinAs(runId, 'frontend'), joinAs(runId, 'frontend')];
   const r = await first.exit;
   const a = await Promise.all(actors);
   t.true(r.code === 0 || r.code === 3, r.stderr + a.map((x) => x.stderr).join('\n'));
@@ -220,28 +229,15 @@ test.serial('forged traffic - a second controller with the same run id is refuse
 test.serial('forged traffic - an impostor driver joining an external run: two drivers joined, one is refused, the run is tainted', async (t) => {
   const runId = `impostor-${process.pid}`;
   const out = join(tmp(), 'impostor');
-  const controller = run([
-    'run',
-    scenarioFile(scenario),
-    '--runtime',
-    'live',
-    '--placement',
-    'external',
-    '--nats',
-    server.url,
-    '--run-id',
-    runId,
-    '--out',
-    out,
-    '--join-window',
-    '1s',
-    '--expect',
-    'frontend=2',
-    '--expect',
-    'worker=2',
-  ]);
-  const join_ = (role: string) => run(['actor', '--run', runId, '--nats', server.url, '--role', role]);
-  const actors = [join_('driver'), join_('driver'), join_('worker'), join_('worker'), join_('frontend'), join_('frontend')];
+  const controller = run(externalRun(runId, out));
+  const actors = [
+    joinAs(runId, 'driver'),
+    joinAs(runId, 'driver'),
+    joinAs(runId, 'worker'),
+    joinAs(runId, 'worker'),
+    joinAs(runId, 'frontend'),
+    joinAs(runId, 'frontend'),
+  ];
   const r = await controller;
   const a = await Promise.all(actors);
   const drivers = a
