@@ -1,5 +1,6 @@
 // External traffic sources on switch ports (`from: external`): their frames cross the switch's output queue toward their host, counted in the fabric's accounting and per port.
 import test from 'ava';
+import { metricsText } from '@splitnet/results';
 import type { RunResult } from '@splitnet/results';
 import { run, scenario } from './helpers.js';
 
@@ -110,4 +111,22 @@ test("fabric sources - every metrics row has each source's port (switchSources) 
       );
     }
   }
+});
+
+test("fabric sources - metrics.prom counts each source's frames and bytes by its port, after the transmit path's metrics; a multi-host run without sources has no such series", async (t) => {
+  const r = run(EXTERNAL_INCAST);
+  const text = await metricsText(r, { run: 'x', scenario: 'x', runtime: 'sim', seed: 4 });
+  const value = (name: string, port: number): number => {
+    const m = new RegExp(`^${name}\\{port="${port}",run="x",host="h0"\\} (\\S+)$`, 'm').exec(text);
+    return m === null ? NaN : Number(m[1]);
+  };
+  const ends = r.end.fabric?.sources ?? [];
+  t.is(ends.length, 2);
+  for (const src of ends) {
+    t.is(value('splitnet_switch_source_packets_sent_total', src.port), src.sent, `port ${src.port}`);
+    t.is(value('splitnet_switch_source_bytes_sent_total', src.port), src.sentBytes, `port ${src.port}`);
+  }
+  t.true(text.indexOf('splitnet_tx_packets_dropped_total') < text.indexOf('splitnet_switch_source_packets_sent_total'));
+  const without = await metricsText(run(EXTERNAL_INCAST.replace(/ {2}- \{ name: ext-.*\n/g, '')), { run: 'x', scenario: 'x', runtime: 'sim', seed: 4 });
+  t.false(without.includes('splitnet_switch_source'));
 });
