@@ -10,7 +10,7 @@ import type { Transport } from '@splitnet/transport';
 import { connectNats } from '@splitnet/transport/nats';
 import { startNatsServer } from '@splitnet/transport/nats-server';
 import type { NatsServerHandle } from '@splitnet/transport/nats-server';
-import { eventsOf, processesOf, run, scenarioFile, tmp, twoByTwo, waitFor } from './live-helpers.js';
+import { eventsOf, logLines, processesOf, run, scenarioFile, started, tmp, twoByTwo, waitFor } from './live-helpers.js';
 import type { Ran } from './live-helpers.js';
 
 // The live tests' 2 VMs × 2 queues over 2 workers, the paper's vRSS: worker.0 serves queue 0 of each VM.
@@ -59,6 +59,35 @@ async function forgedRun(
   await bus.close();
   t.deepEqual(processesOf(runId), [], 'nothing left behind');
   return { r, out, summary: JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary };
+}
+
+/** The arguments of a live run of the scenario over the open server whose actors join from elsewhere: a driver, 2 workers, 2 front ends. */
+function externalRun(runId: string, out: string): string[] {
+  return [
+    'run',
+    scenarioFile(scenario),
+    '--runtime',
+    'live',
+    '--placement',
+    'external',
+    '--nats',
+    server.url,
+    '--run-id',
+    runId,
+    '--out',
+    out,
+    '--join-window',
+    '1s',
+    '--expect',
+    'frontend=2',
+    '--expect',
+    'worker=2',
+  ];
+}
+
+/** An actor process joining run `runId` as `role`. */
+function joinAs(runId: string, role: string): Promise<Ran> {
+  return run(['actor', '--run', runId, '--nats', server.url, '--role', role]);
 }
 
 /** A well-formed frame as the datapath would send it, claiming to be `from` → `to`. */
@@ -169,45 +198,46 @@ test.serial(
 );
 
 test.serial('forged traffic - a second controller with the same run id is refused with a message; the first run is untouched', async (t) => {
-  let second: Ran | undefined;
-  const { r, summary } = await forgedRun(t, 'twice', async (_bus, s) => {
-    second = await run(['run', scenarioFile(scenario), '--runtime', 'live', '--nats', server.url, '--run-id', s.runId, '--out', join(tmp(), 'second'), '-q']);
-  });
-  t.is(second?.code, 2, second?.stderr);
+  // The first controller must still hold the run id when the second asks, however slowly the second starts on a
+  // loaded machine: placement external keeps it waiting for its actors, which join only once the second is refused.
+  const runId = `twice-${process.pid}`;
+  const out = join(tmp(), 'twice');
+  const first = started(externalRun(runId, out));
+  let exited = false;
+  void first.exit.then(() => (exited = true));
+  // It claimed the run id before it invites actors (packages/live/src/run-live.ts: claim, then join).
+  await waitFor('the first controller to wait for its actors', () => first.stderr().includes(`run ${runId}: waiting for actors to join`) || exited);
+  const second = await run(['run', scenarioFile(scenario), '--runtime', 'live', '--nats', server.url, '--run-id', runId, '--out', join(tmp(), 'second'), '-q']);
+  t.is(second.code, 2, second.stderr);
   t.regex(
-    second?.stderr ?? '',
+    second.stderr,
     /^splitnet: error: live: run id twice-\d+ is in use on this NATS server by another controller \(nonce [0-9a-f]{8}…, ours [0-9a-f]{8}…\): give this run another --run-id$/m,
   );
-  t.true(r.code === 0 || r.code === 3, r.stderr);
+
+  const actors = [joinAs(runId, 'driver'), joinAs(runId, 'worker'), joinAs(runId, 'worker'), joinAs(runId, 'frontend'), joinAs(runId, 'frontend')];
+  const r = await first.exit;
+  const a = await Promise.all(actors);
+  t.true(r.code === 0 || r.code === 3, r.stderr + a.map((x) => x.stderr).join('\n'));
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
   t.not(summary.live.verdict, 'tainted');
   t.true(summary.accounting.balanced);
+  // The first controller answered the second's question (it was asked, not merely gone).
+  t.true(logLines(join(out, 'logs', 'controller.log')).some((l) => /another controller asked for this run id/.test(String(l['message']))));
+  t.deepEqual(processesOf(runId), [], 'nothing left behind');
 });
 
 test.serial('forged traffic - an impostor driver joining an external run: two drivers joined, one is refused, the run is tainted', async (t) => {
   const runId = `impostor-${process.pid}`;
   const out = join(tmp(), 'impostor');
-  const controller = run([
-    'run',
-    scenarioFile(scenario),
-    '--runtime',
-    'live',
-    '--placement',
-    'external',
-    '--nats',
-    server.url,
-    '--run-id',
-    runId,
-    '--out',
-    out,
-    '--join-window',
-    '1s',
-    '--expect',
-    'frontend=2',
-    '--expect',
-    'worker=2',
-  ]);
-  const join_ = (role: string) => run(['actor', '--run', runId, '--nats', server.url, '--role', role]);
-  const actors = [join_('driver'), join_('driver'), join_('worker'), join_('worker'), join_('frontend'), join_('frontend')];
+  const controller = run(externalRun(runId, out));
+  const actors = [
+    joinAs(runId, 'driver'),
+    joinAs(runId, 'driver'),
+    joinAs(runId, 'worker'),
+    joinAs(runId, 'worker'),
+    joinAs(runId, 'frontend'),
+    joinAs(runId, 'frontend'),
+  ];
   const r = await controller;
   const a = await Promise.all(actors);
   const drivers = a

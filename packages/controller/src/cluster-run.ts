@@ -167,8 +167,9 @@ export class ClusterRun {
     // on the cables, toward the switch (up) or toward each port's NIC (down).
     if (onBus !== undefined)
       fabric = { ...fabric, upOnLink: fabric.upOnLink + onBus.up, ports: fabric.ports.map((p, i) => ({ ...p, onLink: p.onLink + (onBus.down[i] ?? 0) })) };
-    const whole = { ...combined, fabric };
     const snap = { t, hosts: perHost.map((rs) => combine(rs, t)), fabric };
+    // The hosts' own snapshots ride along for what is shown per host (timeseries.csv's h<i>. entities).
+    const whole = { ...combined, fabric, hosts: snap.hosts };
     this.latest = snap;
     if (final) this.final = snap;
     // `start`: a live run's measured window starts at its first complete sample at or after the warm-up.

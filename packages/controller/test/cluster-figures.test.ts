@@ -93,3 +93,88 @@ test('cluster figures - a one-host run rows and time series have no switch port 
   t.false(r.series.some((p) => p.entity.startsWith('switch.')));
   t.true('dom0.worker0' in r.summary.cpu);
 });
+
+/** Two hosts, each a different load from outside: 1 Gbit/s into h0's guest 0, 2 Gbit/s into h1's guest 1. */
+const TWO_HOSTS = `
+hosts: 2
+seed: 5
+duration: 3ms
+warmup: 1ms
+sampleInterval: 250us
+topology: { nicQueues: 1, vms: { count: 2, queues: 2 }, workers: 2, vrss: per-flow }
+traffic:
+  - { to: h0.vm.0, rate: 1Gbps, flows: 4, size: 1518 }
+  - { to: h1.vm.1, rate: 2Gbps, flows: 4, size: 1518 }
+`;
+
+test('cluster figures - timeseries.csv has all for the whole cluster, then every NIC queue, core, VM and guest queue under its host, host after host; the hosts add up to all', (t) => {
+  const r = run(TWO_HOSTS);
+  const entities = [...new Set(r.series.map((p) => p.entity))];
+  const host = (e: string) => Number(/^h(\d+)\./.exec(e)?.[1] ?? NaN);
+  t.is(entities[0], 'all');
+  t.deepEqual(entities.slice(-2), ['switch.port0', 'switch.port1']);
+  const own = entities.slice(1, -2);
+  t.true(
+    own.every((e) => /^h[01]\.(nic\.q\d+|dom0\.(nic|worker)\d+|vm\d+(\.q\d+|\.vcpu\d+)?)$/.test(e)),
+    own.join(' '),
+  );
+  t.deepEqual(own.map(host), [...own.map(host)].sort(), 'host 0 first, then host 1');
+  for (const h of ['h0', 'h1']) {
+    t.deepEqual(
+      own.filter((e) => e.startsWith(`${h}.`) && !e.includes('dom0')),
+      [
+        `${h}.nic.q0`,
+        `${h}.vm0`,
+        `${h}.vm0.q0`,
+        `${h}.vm0.q1`,
+        `${h}.vm0.vcpu0`,
+        `${h}.vm0.vcpu1`,
+        `${h}.vm1`,
+        `${h}.vm1.q0`,
+        `${h}.vm1.q1`,
+        `${h}.vm1.vcpu0`,
+        `${h}.vm1.vcpu1`,
+      ],
+    );
+  }
+
+  const at = (tMs: number, entity: string, metric: string): number => {
+    const p = r.series.find((x) => x.tMs === tMs && x.entity === entity && x.metric === metric);
+    if (p === undefined) throw new Error(`no ${entity} ${metric} at ${tMs} ms`);
+    return p.value;
+  };
+  const close = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b));
+  const times = [...new Set(r.series.map((p) => p.tMs))];
+  t.is(times.length, 12);
+  for (const tMs of times) {
+    const vms = ['h0.vm0', 'h0.vm1', 'h1.vm0', 'h1.vm1'];
+    t.true(
+      close(
+        vms.reduce((n, e) => n + at(tMs, e, 'packets_per_s'), 0),
+        at(tMs, 'all', 'packets_per_s'),
+      ),
+      `${tMs} ms`,
+    );
+    t.true(
+      close(at(tMs, 'h0.nic.q0', 'physical_irqs_per_s') + at(tMs, 'h1.nic.q0', 'physical_irqs_per_s'), at(tMs, 'all', 'physical_irqs_per_s')),
+      `${tMs} ms`,
+    );
+    t.is(
+      vms.reduce((n, e) => n + at(tMs, e, 'ring_occupancy_responses'), 0),
+      at(tMs, 'all', 'ring_occupancy_responses'),
+    );
+    // Nothing goes to host 0's guest 1 or host 1's guest 0: a host's VM is its own, not the sum of every host's VM of that index.
+    t.is(at(tMs, 'h0.vm1', 'throughput_gbps'), 0);
+    t.is(at(tMs, 'h1.vm0', 'throughput_gbps'), 0);
+  }
+  // Over the measured window each host's VM has its host's summary figure.
+  const inWindow = times.filter((x) => x > 1);
+  const mean = (entity: string) => inWindow.reduce((n, x) => n + at(x, entity, 'throughput_gbps'), 0) / inWindow.length;
+  for (const [h, v] of [
+    [0, 0],
+    [1, 1],
+  ] as const) {
+    const want = r.summary.hosts?.[h]?.throughput.perVm[v]?.gbps ?? NaN;
+    t.true(want > 0.5 && Math.abs(mean(`h${h}.vm${v}`) - want) <= 1e-4 * want, `h${h}.vm${v}: series ${mean(`h${h}.vm${v}`)}, summary ${want}`);
+  }
+});

@@ -1,7 +1,8 @@
 // External traffic sources on switch ports (`from: external`): their frames cross the switch's output queue toward their host, counted in the fabric's accounting and per port.
 import test from 'ava';
+import { metricsText } from '@splitnet/results';
 import type { RunResult } from '@splitnet/results';
-import { run } from './helpers.js';
+import { run, scenario } from './helpers.js';
 
 /** Two external sources at 6 Gbit/s each (12 Gbit/s) into one guest of host 0 behind its 10 Gbit/s port, beside a stream between the hosts. */
 const EXTERNAL_INCAST = `
@@ -59,4 +60,73 @@ test("fabric sources - the fabric's accounting counts the sources' frames as sen
   t.true(acc.balanced, JSON.stringify(acc));
   t.true(r.accounting.balanced, JSON.stringify(r.accounting));
   for (const h of r.summary.hosts ?? []) t.true(h.accounting.balanced, `${h.host}: ${JSON.stringify(h.accounting)}`);
+});
+
+test("fabric sources - an external source's port takes its own link and delay from fabric.ports after the hosts': a 1 Gbit/s cable holds a 6 Gbit/s source to 1 Gbit/s", (t) => {
+  const yaml = EXTERNAL_INCAST.replace('fabric: { queueBytes: 32768 }', 'fabric: { queueBytes: 32768, ports: [ {}, {}, { link: 1Gbps, delay: 20us } ] }');
+  const r = run(yaml);
+  const sources = fabricOf(r).sources ?? [];
+  t.deepEqual(
+    sources.map((s) => [s.name, s.linkGbps, s.delayUs]),
+    [
+      ['ext-a', 1, 20],
+      ['ext-b', 10, 1],
+    ],
+  );
+  const [a, b] = sources;
+  t.true(a !== undefined && a.sentGbps > 0.9 && a.sentGbps <= 1, `ext-a: ${a?.sentGbps} Gbit/s`);
+  t.true(b !== undefined && Math.abs(b.sentGbps - 6) < 0.3, `ext-b: ${b?.sentGbps} Gbit/s`);
+  t.true(r.accounting.balanced, JSON.stringify(r.accounting));
+  // The resolved scenario names both source ports' settings, and no queue (nothing goes toward a source).
+  const ports = (scenario(yaml).resolved['fabric'] as { ports?: unknown[] } | undefined)?.ports;
+  t.deepEqual(ports?.slice(2), [
+    { link: '1Gbps', delay: '20us' },
+    { link: '10Gbps', delay: '1us' },
+  ]);
+});
+
+test("fabric sources - every metrics row has each source's port (switchSources) after the hosts' ports, and timeseries.csv its offered_gbps; their mean over the window is the summary's sentGbps", (t) => {
+  const r = run(EXTERNAL_INCAST);
+  const sources = fabricOf(r).sources ?? [];
+  const inWindow = r.samples.filter((row) => (row['tMs'] as number) > 1);
+  for (const row of r.samples) {
+    t.deepEqual(
+      (row['switchPorts'] as { port: number }[]).map((p) => p.port),
+      [0, 1],
+    );
+    t.deepEqual(
+      (row['switchSources'] as { port: number }[]).map((p) => p.port),
+      [2, 3],
+    );
+  }
+  for (const [i, s] of sources.entries()) {
+    const sent = (row: Record<string, unknown>) => (row['switchSources'] as { sentGbps: number }[])[i]?.sentGbps ?? NaN;
+    const mean = inWindow.reduce((n, row) => n + sent(row), 0) / inWindow.length;
+    t.true(Math.abs(mean - s.sentGbps) <= 1e-4 * s.sentGbps, `${s.name}: rows ${mean}, summary ${s.sentGbps}`);
+    for (const row of r.samples) {
+      const p = r.series.filter((x) => x.tMs === row['tMs'] && x.entity === `switch.port${s.port}`);
+      t.deepEqual(
+        p.map((x) => [x.metric, x.value]),
+        [['offered_gbps', sent(row)]],
+      );
+    }
+  }
+});
+
+test("fabric sources - metrics.prom counts each source's frames and bytes by its port, after the transmit path's metrics; a multi-host run without sources has no such series", async (t) => {
+  const r = run(EXTERNAL_INCAST);
+  const text = await metricsText(r, { run: 'x', scenario: 'x', runtime: 'sim', seed: 4 });
+  const value = (name: string, port: number): number => {
+    const m = new RegExp(`^${name}\\{port="${port}",run="x",host="h0"\\} (\\S+)$`, 'm').exec(text);
+    return m === null ? NaN : Number(m[1]);
+  };
+  const ends = r.end.fabric?.sources ?? [];
+  t.is(ends.length, 2);
+  for (const src of ends) {
+    t.is(value('splitnet_switch_source_packets_sent_total', src.port), src.sent, `port ${src.port}`);
+    t.is(value('splitnet_switch_source_bytes_sent_total', src.port), src.sentBytes, `port ${src.port}`);
+  }
+  t.true(text.indexOf('splitnet_tx_packets_dropped_total') < text.indexOf('splitnet_switch_source_packets_sent_total'));
+  const without = await metricsText(run(EXTERNAL_INCAST.replace(/ {2}- \{ name: ext-.*\n/g, '')), { run: 'x', scenario: 'x', runtime: 'sim', seed: 4 });
+  t.false(without.includes('splitnet_switch_source'));
 });

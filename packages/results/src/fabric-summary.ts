@@ -195,10 +195,31 @@ export interface SwitchPortSample {
   readonly dropsTotal: number;
 }
 
-/** The switch ports' column of a metrics.jsonl row over (a, b] (none without a switch: one-host rows keep their shape). */
-export function fabricColumns(a: FabricSnapshot | null, b: FabricSnapshot | null, dt: number): { switchPorts: SwitchPortSample[] } | null {
+/** An external source's port in a metrics.jsonl row: what the source put on its cable over the interval. */
+export interface SwitchSourceSample {
+  readonly port: number;
+  /** Frame bits the source put on its cable toward the switch over the interval. */
+  readonly sentGbps: number;
+}
+
+/**
+ * The switch ports' columns of a metrics.jsonl row over (a, b] (none without a switch: one-host rows keep their
+ * shape): the hosts' ports, then the external sources' (only when there are some).
+ */
+export function fabricColumns(
+  a: FabricSnapshot | null,
+  b: FabricSnapshot | null,
+  dt: number,
+): { switchPorts: SwitchPortSample[]; switchSources?: SwitchSourceSample[] } | null {
   if (a === null || b === null) return null;
-  return { switchPorts: b.ports.map((p, i) => portSample(a.ports[i], p, dt)) };
+  const switchPorts = b.ports.map((p, i) => portSample(a.ports[i], p, dt));
+  if (b.sources.length === 0) return { switchPorts };
+  return { switchPorts, switchSources: b.sources.map((src, i) => sourceSample(a.sources[i], src, dt)) };
+}
+
+/** One external source's sample from its counters at the interval's start (absent: none yet) and end. */
+export function sourceSample(before: SwitchSourceReport | undefined, src: SwitchSourceReport, dt: number): SwitchSourceSample {
+  return { port: src.port, sentGbps: sig(((src.sentBytes - (before?.sentBytes ?? 0)) * 8) / dt / 1e9) };
 }
 
 /** One port's sample from its counters at the interval's start (absent: none yet) and end. */

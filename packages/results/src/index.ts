@@ -1,6 +1,6 @@
 // Public API of @splitnet/results: what a run produces as typed data (summary, metrics, fault report), how it is summarized, and how it is written and shown.
 export { combineFabric, FABRIC_DROP_REASONS, fabricBalance, fabricColumns, summarizeFabric } from './fabric-summary.js';
-export type { FabricAccounting, FabricDropReason, FabricPortSummary, FabricSnapshot, FabricSourceSummary, FabricSummary, SwitchPortSample } from './fabric-summary.js';
+export type { FabricAccounting, FabricDropReason, FabricPortSummary, FabricSnapshot, FabricSourceSummary, FabricSummary, SwitchPortSample, SwitchSourceSample } from './fabric-summary.js';
 export { coresOnHost } from './host-cores.js';
 export type { HostSummary } from './summary.js';
 export type { Accounting, BusOutage, Interruption, LagBound, LiveInfo, OfferedCap, ProcessCounters, RestartedProcess, RunEvent, RunResult, SchedSummary, Summary, Verdict } from './summary.js';

@@ -4,7 +4,7 @@ import type { ActorReport, ClosedLoopEndReport, Nanos } from '@splitnet/model';
 import { combineClosedLoop } from './tcp-summary.js';
 import { combineTx, type TxSnapshot } from './tx-summary.js';
 import { combineFabric, fabricColumns } from './fabric-summary.js';
-import type { FabricSnapshot, SwitchPortSample } from './fabric-summary.js';
+import type { FabricSnapshot, SwitchPortSample, SwitchSourceSample } from './fabric-summary.js';
 import { sig } from './sig.js';
 
 export { sig } from './sig.js';
@@ -83,6 +83,8 @@ export interface Snapshot {
   readonly closedLoop: readonly ClosedLoopEndReport[] | null;
   /** The NICs' fabric sides and the switch's ports (null: one host, no switch). */
   readonly fabric: FabricSnapshot | null;
+  /** A multi-host run's whole snapshot: each host's own beside it, by host index, its cores under their own names (absent: one host). */
+  readonly hosts?: readonly Snapshot[];
 }
 
 /** Cumulative scheduler counters: dom0's (context switches, softirq deferrals, vCPU wake-ups) and the guests' vCPU wake-ups. */
@@ -273,7 +275,7 @@ export type SampleRow = {
   readonly backlog: number;
   /** Busy fraction of each core over the interval (its transmit work included). */
   readonly cpu: Readonly<Record<string, number>>;
-} & Partial<TxSampleColumns> & { readonly switchPorts?: readonly SwitchPortSample[] };
+} & Partial<TxSampleColumns> & { readonly switchPorts?: readonly SwitchPortSample[]; readonly switchSources?: readonly SwitchSourceSample[] };
 
 /** The transmit path's columns of a metrics.jsonl row (a scenario where a guest sends). */
 export interface TxSampleColumns {

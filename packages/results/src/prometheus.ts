@@ -1,5 +1,6 @@
 // The run's metrics for Prometheus: every splitnet_* metric (name, type, labels, help) and one registry of them filled from a snapshot of the datapath (live scrapes, metrics.prom).
 import type { Counter, Gauge, Registry } from 'prom-client';
+import type { SwitchSourceReport } from '@splitnet/model';
 import type { FaultOccurrence } from '@splitnet/scenario';
 import { DROP_REASONS } from './metrics.js';
 import type { Snapshot } from './metrics.js';
@@ -13,15 +14,18 @@ export const METRICS_HOST = 'h0';
 /** The file a run's final metrics go to in its results directory. */
 export const METRICS_FILE = 'metrics.prom';
 
-type Label = 'vm' | 'queue' | 'nic_queue' | 'worker' | 'core' | 'reason' | 'statistic' | 'scenario' | 'runtime' | 'seed';
+type Label = 'vm' | 'queue' | 'nic_queue' | 'worker' | 'core' | 'reason' | 'statistic' | 'scenario' | 'runtime' | 'seed' | 'port';
 
-/** One metric: what docs/results.md lists and the registry holds. `when`: every run, live runs only, or a live run's end only. */
+/**
+ * One metric: what docs/results.md lists and the registry holds. `when`: every run, live runs only, a live run's end only,
+ * runs where a guest sends, or multi-host runs with external sources (`from: external`).
+ */
 export interface MetricSpec {
   readonly name: string;
   readonly type: 'counter' | 'gauge';
   readonly labels: readonly Label[];
   readonly help: string;
-  readonly when: 'always' | 'live' | 'live-end' | 'tx';
+  readonly when: 'always' | 'live' | 'live-end' | 'tx' | 'sources';
 }
 
 // Counters count from the start of the run in emulated units; Prometheus' rate() divides by wall seconds, so a
@@ -67,6 +71,20 @@ export const METRIC_SPECS: readonly MetricSpec[] = [
   { name: 'splitnet_tx_nic_interrupts_total', type: 'counter', labels: [], help: 'NIC TX-completion interrupts.', when: 'tx' },
   { name: 'splitnet_tx_completions_total', type: 'counter', labels: [], help: 'TX responses netback gave the guests.', when: 'tx' },
   { name: 'splitnet_tx_packets_dropped_total', type: 'counter', labels: ['reason'], help: 'Frames the guests sent that were dropped, by reason (as summary.json tx.drops).', when: 'tx' },
+  {
+    name: 'splitnet_switch_source_packets_sent_total',
+    type: 'counter',
+    labels: ['port'],
+    help: 'Frames an external source (from: external) put on its cable toward the switch, by its switch port.',
+    when: 'sources',
+  },
+  {
+    name: 'splitnet_switch_source_bytes_sent_total',
+    type: 'counter',
+    labels: ['port'],
+    help: 'Frame bytes an external source put on its cable toward the switch, by its switch port.',
+    when: 'sources',
+  },
   { name: 'splitnet_live_processing_lag_seconds', type: 'gauge', labels: ['statistic'], help: 'Processing lag over the run (p50, p99, max; emulated seconds), at its end.', when: 'live-end' },
   { name: 'splitnet_live_valid', type: 'gauge', labels: [], help: '1 if the run is valid (lag within its bound, bus never down), 0 if not; at its end.', when: 'live-end' },
   { name: 'splitnet_live_tainted', type: 'gauge', labels: [], help: '1 if the bus carried traffic the run did not send or refused, else 0; at its end.', when: 'live-end' },
@@ -111,6 +129,7 @@ export class RunMetrics {
   private readonly metrics = new Map<string, AnyMetric>();
   private endRegistered = false;
   private txRegistered = false;
+  private sourcesRegistered = false;
 
   /**
    * The registry of run `id`. prom-client is loaded here, not when this module is: every process imports
@@ -135,8 +154,8 @@ export class RunMetrics {
       const metric = spec.type === 'counter' ? new prom.Counter(config) : new prom.Gauge(config);
       this.metrics.set(spec.name, metric);
       // End-only metrics are registered with the final values: an unlabelled gauge would read 0 (invalid) before.
-      // The transmit path's, once a snapshot has it: a receive-only run's text stays as it was.
-      if (spec.when !== 'live-end' && spec.when !== 'tx') this.registry.registerMetric(metric);
+      // The transmit path's and the external sources', once a snapshot has them: other runs' text stays as it was.
+      if (spec.when !== 'live-end' && spec.when !== 'tx' && spec.when !== 'sources') this.registry.registerMetric(metric);
     }
     this.gauge('splitnet_run_info').set({ scenario: id.scenario, runtime: id.runtime, seed: String(id.seed) }, 1);
   }
@@ -201,6 +220,7 @@ export class RunMetrics {
       [...s.workerBacklogs].map(([core, n]) => [{ worker: /worker(\d+)$/.exec(core)?.[1] ?? core }, n]),
     );
     if (s.tx !== null) this.updateTx(s.tx);
+    if (s.fabric !== null && s.fabric.sources.length > 0) this.updateSources(s.fabric.sources);
     this.count('splitnet_faults_injected_total', [[{}, v.occurrences.filter((o) => o.start <= t).length]]);
     this.gauge('splitnet_faults_active').set(v.occurrences.filter((o) => !o.instantaneous && o.start <= t && t < o.end).length);
     if (v.live !== undefined) this.updateLive(v.live);
@@ -225,6 +245,22 @@ export class RunMetrics {
     this.count(
       'splitnet_tx_packets_dropped_total',
       TX_DROP_REASONS.map((reason) => [{ reason }, x.drops[reason]]),
+    );
+  }
+
+  /** A multi-host run's external sources, each by its switch port. */
+  private updateSources(sources: readonly SwitchSourceReport[]): void {
+    if (!this.sourcesRegistered) {
+      for (const spec of METRIC_SPECS) if (spec.when === 'sources') this.registry.registerMetric(this.metric(spec.name));
+      this.sourcesRegistered = true;
+    }
+    this.count(
+      'splitnet_switch_source_packets_sent_total',
+      sources.map((src) => [{ port: String(src.port) }, src.sent]),
+    );
+    this.count(
+      'splitnet_switch_source_bytes_sent_total',
+      sources.map((src) => [{ port: String(src.port) }, src.sentBytes]),
     );
   }
 

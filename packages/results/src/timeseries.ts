@@ -1,5 +1,5 @@
 // The long (tidy) time series behind timeseries.csv: per sample, one value per entity (the datapath, a NIC queue, a core, a VM, a guest queue) and metric.
-import { portSample } from './fabric-summary.js';
+import { portSample, sourceSample } from './fabric-summary.js';
 import { sig, totalVirqs, txColumns } from './metrics.js';
 import type { Snapshot, TxSampleColumns } from './metrics.js';
 
@@ -61,23 +61,35 @@ const TX_SERIES: readonly (readonly [TxSeriesMetric, keyof TxSampleColumns])[] =
 /** The entity of the whole datapath (every VM, queue and core together). */
 export const ALL_ENTITY = 'all';
 
+/** Where a series point goes: `metric` of `entity`, over the interval or at its end. */
+type Put = (entity: string, metric: SeriesMetric, value: number) => void;
+
 /**
  * The series points of the interval (a.t, b.t]. Entities in a fixed order — `all` (its transmit metrics after the
  * receive ones, when a guest sends), `nic.q<q>`, the
  * driver domain's cores (`dom0.nic<q>`, `dom0.worker<k>`), then per VM `vm<v>`, its queues
  * `vm<v>.q<q>` and its vCPUs `vm<v>.vcpu<q>`, and in a multi-host run the switch's ports `switch.port<i>` last — so
- * the file is byte-identical for the same run.
+ * the file is byte-identical for the same run. In a multi-host run `all` is the whole cluster and every other
+ * entity is one host's, named under it (`h1.nic.q0`, `h1.dom0.worker0`, `h1.vm3`), host after host.
  */
 export function seriesPoints(a: Snapshot, b: Snapshot): SeriesPoint[] {
   const dt = (b.t - a.t) / 1e9;
   const tMs = sig(b.t / 1e6);
   const out: SeriesPoint[] = [];
-  const put = (entity: string, metric: SeriesMetric, value: number): void => {
+  const put: Put = (entity, metric, value) => {
     out.push({ tMs, entity, metric, value });
   };
+  putWhole(a, b, dt, put);
+  if (b.hosts === undefined) putHost(a, b, dt, '', put);
+  else b.hosts.forEach((h, i) => putHost(a.hosts?.[i] ?? h, h, dt, `h${i}.`, put));
+  putSwitchPorts(a, b, dt, put);
+  return out;
+}
+
+/** The `all` entity: the whole datapath (every host's, in a multi-host run). */
+function putWhole(a: Snapshot, b: Snapshot, dt: number, put: Put): void {
   const gbps = (bytes: number) => sig((bytes * 8) / dt / 1e9);
   const rate = (n: number) => sig(n / dt);
-
   let drops = 0;
   for (const v of Object.values(b.drops)) drops += v;
   put(ALL_ENTITY, 'throughput_gbps', gbps(b.deliveredBytes - a.deliveredBytes));
@@ -97,8 +109,17 @@ export function seriesPoints(a: Snapshot, b: Snapshot): SeriesPoint[] {
       if (v !== undefined) put(ALL_ENTITY, metric, v);
     }
   }
+}
 
-  b.nicQueueIrqs.forEach((n, q) => put(`nic.q${q}`, 'physical_irqs_per_s', rate(n - (a.nicQueueIrqs[q] ?? 0))));
+/**
+ * One host's entities, each name after `prefix` (`h<i>.` in a multi-host run, else nothing): its NIC queues, its
+ * driver domain's cores, its VMs with their queues and vCPUs. `a` and `b` are the host's own snapshots, its cores
+ * under their names on the host (`dom0.worker0`).
+ */
+function putHost(a: Snapshot, b: Snapshot, dt: number, prefix: string, put: Put): void {
+  const gbps = (bytes: number) => sig((bytes * 8) / dt / 1e9);
+  const rate = (n: number) => sig(n / dt);
+  b.nicQueueIrqs.forEach((n, q) => put(`${prefix}nic.q${q}`, 'physical_irqs_per_s', rate(n - (a.nicQueueIrqs[q] ?? 0))));
 
   const cpu = (core: string) => sig(((b.busy.get(core) ?? 0) - (a.busy.get(core) ?? 0)) / (b.t - a.t));
   const vmCores = new Map<number, string[]>();
@@ -109,9 +130,9 @@ export function seriesPoints(a: Snapshot, b: Snapshot): SeriesPoint[] {
       vmCores.set(v, [...(vmCores.get(v) ?? []), core]);
       continue;
     }
-    put(core, 'cpu_frac', cpu(core));
+    put(prefix + core, 'cpu_frac', cpu(core));
     const backlog = b.workerBacklogs.get(core);
-    if (backlog !== undefined) put(core, 'backlog_packets', backlog);
+    if (backlog !== undefined) put(prefix + core, 'backlog_packets', backlog);
   }
 
   const vms = Math.max(b.queues.length, b.virqs.length, ...[...vmCores.keys()].map((v) => v + 1));
@@ -127,7 +148,7 @@ export function seriesPoints(a: Snapshot, b: Snapshot): SeriesPoint[] {
       backlog += q.backlog;
     }
     const vmVirqs = virqs.reduce((n, x, q) => n + x - (virqsBefore[q] ?? 0), 0);
-    const entity = `vm${v}`;
+    const entity = `${prefix}vm${v}`;
     put(entity, 'throughput_gbps', gbps((b.bytesPerVm[v] ?? 0) - (a.bytesPerVm[v] ?? 0)));
     put(entity, 'packets_per_s', rate((b.deliveredPerVm[v] ?? 0) - (a.deliveredPerVm[v] ?? 0)));
     put(entity, 'virqs_per_s', rate(vmVirqs));
@@ -144,20 +165,25 @@ export function seriesPoints(a: Snapshot, b: Snapshot): SeriesPoint[] {
       put(name, 'ring_occupancy_responses', c.ringOccupancy);
       put(name, 'backlog_packets', c.backlog);
     });
-    for (const core of vmCores.get(v) ?? []) put(core, 'cpu_frac', cpu(core));
+    for (const core of vmCores.get(v) ?? []) put(prefix + core, 'cpu_frac', cpu(core));
   }
-  putSwitchPorts(a, b, dt, put);
-  return out;
 }
 
-/** A multi-host run's switch ports (none otherwise): what left each toward its host, its output queue now, its drops so far. */
-function putSwitchPorts(a: Snapshot, b: Snapshot, dt: number, put: (entity: string, metric: SeriesMetric, value: number) => void): void {
+/**
+ * A multi-host run's switch ports (none otherwise): what left each host's port toward its host, its output queue now,
+ * its drops so far; then each external source's port: what the source put on its cable.
+ */
+function putSwitchPorts(a: Snapshot, b: Snapshot, dt: number, put: Put): void {
   b.fabric?.ports.forEach((p, i) => {
     const x = portSample(a.fabric?.ports[i], p, dt);
     const entity = `switch.port${x.port}`;
     put(entity, 'throughput_gbps', x.forwardedGbps);
     put(entity, 'queue_bytes', x.queuedBytes);
     put(entity, 'dropped_packets', x.dropsTotal);
+  });
+  b.fabric?.sources.forEach((src, i) => {
+    const x = sourceSample(a.fabric?.sources[i], src, dt);
+    put(`switch.port${x.port}`, 'offered_gbps', x.sentGbps);
   });
 }
 

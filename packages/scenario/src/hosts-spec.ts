@@ -55,9 +55,11 @@ export const FABRIC_SPEC = map(
     queueBytes: { ...PORT_KEYS.queueBytes, default: DEFAULT_PORT_QUEUE_BYTES, description: 'Every port’s output queue capacity in bytes (drop-tail).' },
     delay: { ...PORT_KEYS.delay, default: DEFAULT_PORT_DELAY, description: 'Every port’s one-way delay between host NIC and switch (cable + switch latency).' },
     ports: list({
-      items: map(PORT_KEYS, { description: 'Port i (toward host i), overriding the fabric-wide settings.' }),
+      items: map(PORT_KEYS, {
+        description: "Port i (toward host i; after the hosts', an external source's, which takes link and delay only), overriding the fabric-wide settings.",
+      }),
       maxItems: MAX_HOSTS,
-      description: 'Per-port settings, one entry per host in order (may be shorter than hosts).',
+      description: 'Per-port settings, one entry per host in order, then one per external source (from: external) in the order of the traffic; may be shorter.',
     }),
   },
   { description: 'The switch joining the hosts (with hosts only): output-queued, drop-tail, store-and-forward.' },

@@ -267,27 +267,58 @@ function portSetting<T>(ports: readonly Field[], i: number, key: string, read: (
   return shared.absent ? fallback : read(shared);
 }
 
-function readFabric(field: Field, hosts: readonly CompiledScenario[]): { ports: FabricPortSpec[]; resolved: Record<string, unknown> } {
+/** An external source's port: its cable's line rate and delay (nothing is queued toward the source). */
+interface SourcePort {
+  readonly linkGbps: number;
+  readonly delay: Nanos;
+}
+
+/**
+ * The switch's ports: one per host, then one per external source (`sourceHosts`: each source's receiving host, in
+ * order), each entry of `ports` overriding the fabric-wide settings of its port.
+ */
+function readFabric(
+  field: Field,
+  hosts: readonly CompiledScenario[],
+  sourceHosts: readonly number[],
+): { ports: FabricPortSpec[]; sourcePorts: SourcePort[]; resolved: Record<string, unknown> } {
   const map = readMap(field, FABRIC_SPEC, 'a map of fabric settings (link, queueBytes, delay, ports)');
   const K = FABRIC_SPEC.keys;
   const portsField = map.get('ports');
   const ports = readList(portsField, 'a list of per-port settings') ?? [];
-  if (ports.length > hosts.length) (ports[hosts.length] as Field).expected(`at most ${hosts.length} ports (one per host)`, '', [['hosts']]);
+  const most = hosts.length + sourceHosts.length;
+  if (ports.length > most)
+    (ports[most] as Field).expected(`at most ${most} ports (one per host${sourceHosts.length > 0 ? ', then one per external source' : ''})`, '', [['hosts']]);
   for (const p of ports) readMap(p, K.ports.items, 'a map of port settings (link, queueBytes, delay)');
   const out: FabricPortSpec[] = hosts.map((h, i) => ({
     linkGbps: portSetting(ports, i, 'link', readBitRate, field, h.topology.linkGbps * 1e9) / 1e9,
     queueBytes: portSetting(ports, i, 'queueBytes', (f) => readInt(f, 0, K.queueBytes), field, K.queueBytes.default),
     delay: portSetting(ports, i, 'delay', (f) => readDuration(f, 0, 1), field, K.delay.default),
   }));
-  const portsResolved = out.map((p) => ({
+  // An external source's port: by default its cable runs at its host's port's rate with the fabric-wide delay.
+  const sourcePorts = sourceHosts.map((h, k): SourcePort => {
+    const own = ports[hosts.length + k];
+    const queue = own === undefined ? undefined : own.at('queueBytes', (own.value as Record<string, unknown>)['queueBytes']);
+    if (queue !== undefined && !queue.absent)
+      queue.expected(
+        `no queueBytes on port ${hosts.length + k}, an external source's (nothing goes toward the source; its frames queue at the port toward h${h})`,
+      );
+    const link = own === undefined ? undefined : own.at('link', (own.value as Record<string, unknown>)['link']);
+    return {
+      linkGbps: link === undefined || link.absent ? (out[h] as FabricPortSpec).linkGbps : readBitRate(link) / 1e9,
+      delay: portSetting(ports, hosts.length + k, 'delay', (f) => readDuration(f, 0, 1), field, K.delay.default),
+    };
+  });
+  const portsResolved: Record<string, unknown>[] = out.map((p) => ({
     link: formatRate({ kind: 'bits', bitsPerSecond: p.linkGbps * 1e9 }),
     queueBytes: p.queueBytes,
     delay: formatDuration(p.delay),
   }));
+  for (const p of sourcePorts) portsResolved.push({ link: formatRate({ kind: 'bits', bitsPerSecond: p.linkGbps * 1e9 }), delay: formatDuration(p.delay) });
   // The fabric-wide settings (every port then names its own, so they only document the defaults the ports started from).
   const queueBytes = readInt(map.get('queueBytes'), K.queueBytes.default, K.queueBytes);
   const delay = readDuration(map.get('delay'), K.delay.default, 1);
-  return { ports: out, resolved: { queueBytes, delay: formatDuration(delay), ports: portsResolved } };
+  return { ports: out, sourcePorts, resolved: { queueBytes, delay: formatDuration(delay), ports: portsResolved } };
 }
 
 /** Does this scenario map hold several hosts (or a fabric, which needs them)? */
@@ -347,12 +378,13 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     // Its faults' targets say which host they are on (the log's fault-start and fault-end lines show them).
     views.push(view.faults.length === 0 ? view : { ...view, faults: view.faults.map((f) => ({ ...f, targetText: `h${i}.${f.targetText}` })) });
   }
-  const { ports, resolved: fabricResolved } = readFabric(root.at('fabric', value['fabric']), views);
+  const externals = placed.filter((p) => p.external === true).map((p) => p.sender.host);
+  const { ports, sourcePorts, resolved: fabricResolved } = readFabric(root.at('fabric', value['fabric']), views, externals);
   const withPlace = views.map((v, i) => ({
     ...v,
     host: { index: i, remoteGenerators: (perHost[i] as HostTraffic).remote, fabricFlows: fabricFlowsOf(v, crossing, perHost[i] as HostTraffic) },
   }));
-  const sources = sourcesOf(withPlace, placed, ports, fabricDelay(root.at('fabric', value['fabric'])), seedOf(withPlace));
+  const sources = sourcesOf(withPlace, placed, sourcePorts, seedOf(withPlace));
   const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed), ...(sources.length > 0 ? { sources } : {}) };
   const first = withPlace[0] as CompiledScenario;
   const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration);
@@ -374,30 +406,20 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   };
 }
 
-/** The fabric-wide `delay` (each external source's cable takes it). */
-function fabricDelay(field: Field): Nanos {
-  const delay = field.at('delay', isPlainMap(field.value) ? field.value['delay'] : undefined);
-  return readDuration(delay, FABRIC_SPEC.keys.delay.default, 1);
-}
-
 function seedOf(views: readonly CompiledScenario[]): number {
   return (views[0] as CompiledScenario).seed;
 }
 
 /**
  * The external sources, one switch port each after the hosts' (in the order the traffic lists them): the generator
- * as its receiving host's view compiled it, at the line rate of that host's port, on a cable of the fabric's delay.
+ * as its receiving host's view compiled it, on a cable of its port's settings (`sourcePorts`, in the same order).
  */
-function sourcesOf(
-  views: readonly CompiledScenario[],
-  placed: readonly Placed[],
-  ports: readonly FabricPortSpec[],
-  delay: Nanos,
-  seed: number,
-): FabricSourceSpec[] {
+function sourcesOf(views: readonly CompiledScenario[], placed: readonly Placed[], sourcePorts: readonly SourcePort[], seed: number): FabricSourceSpec[] {
   const out: FabricSourceSpec[] = [];
+  let k = 0;
   for (const p of placed) {
     if (p.external !== true) continue;
+    const own = sourcePorts[k++] as SourcePort;
     const view = views[p.sender.host] as CompiledScenario;
     const generator = view.traffic.generators[p.sender.local];
     if (generator === undefined) continue;
@@ -407,8 +429,8 @@ function sourcesOf(
       host: p.sender.host,
       generator,
       flowCount: view.traffic.flows.length,
-      linkGbps: (ports[p.sender.host] as FabricPortSpec).linkGbps,
-      delay,
+      linkGbps: own.linkGbps,
+      delay: own.delay,
       seed: deriveSeed(seed, `fabric-source:${generator.name}`),
     });
   }

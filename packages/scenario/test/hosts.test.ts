@@ -104,6 +104,14 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
         's.yaml:2:27: fabric.ports[2]: expected at most 2 ports (one per host), found an empty map',
       ],
       [
+        'hosts: 2\nfabric: { ports: [{}, {}, {}, {}] }\ntraffic:\n  - { from: external, to: h1.vm.0 }\n',
+        's.yaml:2:31: fabric.ports[3]: expected at most 3 ports (one per host, then one per external source), found an empty map',
+      ],
+      [
+        'hosts: 2\nfabric: { ports: [{}, {}, { queueBytes: 4096 }] }\ntraffic:\n  - { from: external, to: h1.vm.0 }\n',
+        "s.yaml:2:41: fabric.ports[2].queueBytes: expected no queueBytes on port 2, an external source's (nothing goes toward the source; its frames queue at the port toward h1), found 4096",
+      ],
+      [
         'hosts: 2\nfabric: { queueBytes: 10 }\ntraffic:\n  - { to: h0.vm.0 }\n',
         's.yaml:2:23: fabric.queueBytes: expected an integer from 64 to 1073741824 bytes, found 10',
       ],
