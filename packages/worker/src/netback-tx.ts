@@ -86,6 +86,10 @@ class TxQueue {
   readonly ring: TxRingBack;
   /** The frames of requests netfront has published and netback has not taken, in ring order. */
   readonly frames = new PacketFifo(64);
+  /** The TX slots those frames take: fewer than the requests not consumed only when a ring write was lost on the bus. */
+  frameSlots = 0;
+  /** Requests (slots) whose ring write the bus lost, answered with error responses (see NetbackTx.lostRequests). */
+  lostSlots = 0;
   /** NAPI is scheduled or polling (xenvif_tx_interrupt → napi_schedule). */
   napi = false;
   remainingCredit: number;
@@ -248,12 +252,14 @@ export class NetbackTx {
         fx.event('vif-tx-fatal-error', { vm, queue, reqProd, reqCons: q.ring.reqCons, dropped: q.frames.length + count });
         q.dropsDisabled += q.frames.length;
         q.frames.clear();
+        q.frameSlots = 0;
       }
       q.dropsDisabled += count;
       if (b) this.cfg.pool.release(b);
       return;
     }
     if (b) {
+      for (let k = 0; k < b.count; k++) q.frameSlots += txSlots(b.len[k] as number);
       q.frames.pushBatch(b);
       this.cfg.pool.release(b);
     }
@@ -277,7 +283,51 @@ export class NetbackTx {
     // push already reaches netfront after those responses, and its handler reclaims them all.
     const late = q.ring.onRequests(reqProd, rspEvent, rspProdSeen) && q.notifiedProd !== q.ring.rspProd;
     if (late) this.notify(q, now, fx, IN_NAPI, false);
+    // Requests published whose frames never came: only a live run's bus loses a ring write (never in sim).
+    const missing = q.ring.unconsumed() - q.frameSlots;
+    if (missing > 0) this.lostRequests(q, missing, now, fx);
     if (kicked && !q.napi && !q.rateLimited && q.frames.length > 0) this.poll(q, now, fx);
+  }
+
+  /**
+   * Requests netfront published whose ring write (a `txreq` with their frames) the bus lost — an emulation
+   * artefact: on Xen the requests are on the shared page. netback consumes them and answers each slot with an
+   * error response, as xenvif_tx_err does for a request it cannot use (make_tx_response with XEN_NETIF_RSP_ERROR),
+   * so netfront's xennet_tx_buf_gc frees them and no slot waits for good. The frames themselves were counted sent
+   * and never reached netback: the run counts them lost-in-transport. A repair, not modelled work: no core time.
+   */
+  private lostRequests(q: TxQueue, slots: number, now: Nanos, fx: Effects): void {
+    q.ring.consume(slots);
+    q.ring.respond(slots);
+    q.ring.pushResponses();
+    q.lostSlots += slots;
+    fx.event('vif-tx-requests-lost', { vm: q.spec.vm, queue: q.spec.queue, slots, reqCons: q.ring.reqCons });
+    this.announce(q, now, fx);
+  }
+
+  /**
+   * After a bus outage (Actor.resync): per vif queue, the TX responses published so far (rsp_prod, req_event) and a
+   * notification on its TX port, since a `txrsp` or `evt` the bus lost would leave netfront with slots it never
+   * reclaims; and a poll if frames wait without one (their kick lost). Not a modelled hypercall: no core time.
+   */
+  resync(now: Nanos, fx: Effects): void {
+    for (const q of this.qs) {
+      if (q.disabled) continue;
+      this.announce(q, now, fx);
+      if (!q.napi && !q.rateLimited && q.frames.length > 0) this.poll(q, now, fx);
+    }
+  }
+
+  /**
+   * rsp_prod and req_event as published, and a kick on the TX port, without cost (resync and lost requests). On a
+   * dedicated core, stamped no earlier than the work in progress there, whose responses rsp_prod already counts.
+   */
+  private announce(q: TxQueue, now: Nanos, fx: Effects): void {
+    const s = q.spec;
+    const at = this.sched === null && this.core.busyUntil > now ? this.core.busyUntil : now;
+    q.notifiedProd = q.ring.rspProd;
+    fx.send(s.frontend, { kind: 'txrsp', vm: s.vm, queue: s.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent }, at);
+    fx.send(s.frontend, { kind: 'evt', vm: s.vm, port: s.port }, at);
   }
 
   /** The dealloc thread: unmap the slots of frames that have been sent and answer them (xenvif_tx_dealloc_action). */
@@ -353,6 +403,7 @@ export class NetbackTx {
       n++;
     }
     q.ring.consume(slots);
+    q.frameSlots -= slots;
     q.mappedSlots += slots - copyOnlySlots;
     const batch = n > 0 ? f.shiftBatch(n, this.cfg.pool) : null;
     q.lastPollCount = n;

@@ -445,6 +445,7 @@ export class WorkerActor implements Actor {
       fx.send(s.frontend, { kind: 'rsp', vm: s.vm, queue: s.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent, batch: this.pool.take(0) }, now);
       fx.send(s.frontend, { kind: 'evt', vm: s.vm, port: s.queue }, now);
     }
+    this.tx?.resync(now, fx);
   }
 
   receive(msg: Message, now: Nanos, fx: Effects): void {
