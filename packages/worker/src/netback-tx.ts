@@ -90,6 +90,11 @@ class TxQueue {
   frameSlots = 0;
   /** Requests (slots) whose ring write the bus lost, answered with error responses (see NetbackTx.lostRequests). */
   lostSlots = 0;
+  /** Frames and slots handed to the bridge so far (XmitMessage.sentFrames, sentSlots). */
+  xmitFrames = 0;
+  xmitSlots = 0;
+  /** Slots the bridge's deallocs (those with DeallocMessage.freed) brought so far. */
+  bridgeGot = 0;
   /** NAPI is scheduled or polling (xenvif_tx_interrupt → napi_schedule). */
   napi = false;
   remainingCredit: number;
@@ -315,6 +320,11 @@ export class NetbackTx {
       if (q.disabled) continue;
       this.announce(q, now, fx);
       if (!q.napi && !q.rateLimited && q.frames.length > 0) this.poll(q, now, fx);
+      // To the bridge, what it should have had from us (so it frees the slots of frames the bus lost; BackendActor.resync
+      // does the reverse for its deallocs). After our xmits in progress on a dedicated core, which it must not overtake.
+      const s = q.spec;
+      const at = this.sched === null && this.core.busyUntil > now ? this.core.busyUntil : now;
+      fx.send(this.cfg.backend, { kind: 'xmit', vm: s.vm, queue: s.queue, batch: this.cfg.pool.take(0), sentFrames: q.xmitFrames, sentSlots: q.xmitSlots }, at);
     }
   }
 
@@ -331,9 +341,22 @@ export class NetbackTx {
   }
 
   /** The dealloc thread: unmap the slots of frames that have been sent and answer them (xenvif_tx_dealloc_action). */
-  onDealloc(vm: number, queue: number, frames: number, slots: number, now: Nanos, fx: Effects): void {
+  onDealloc(vm: number, queue: number, frames: number, slots: number, freed: number | undefined, now: Nanos, fx: Effects): void {
     const q = this.byKey.get(vm * 65536 + queue);
-    if (q === undefined || frames === 0) return;
+    if (q === undefined) return;
+    if (freed !== undefined) {
+      q.bridgeGot += slots;
+      // The bridge's count after a bus outage (BackendActor.resync), stamped after its earlier deallocs: slots it
+      // freed that never came were lost on the bus, and come back now (live only: sim loses no TX message).
+      const lost = frames === 0 ? freed - q.bridgeGot : 0;
+      if (lost > 0) {
+        q.bridgeGot = freed;
+        fx.event('vif-tx-deallocs-lost', { vm, queue, slots: lost });
+        slots = lost;
+        frames = 1;
+      }
+    }
+    if (frames === 0) return;
     const n = Math.min(slots, q.mappedSlots);
     q.mappedSlots -= n;
     // The zero-copy callback wakes the queue's dealloc thread, which unmaps the slots and answers them.
@@ -411,7 +434,11 @@ export class NetbackTx {
     // The poll's packets count against net_rx_action's budget on a scheduled vCPU (xenvif_poll returns work_done).
     this.run(q, IN_NAPI, now, cost, false, n, 'tx-poll', fx, (done, fx2) => {
       q.inPoll = 0;
-      if (batch !== null) fx2.send(this.cfg.backend, { kind: 'xmit', vm: q.spec.vm, queue: q.spec.queue, batch }, done);
+      if (batch !== null) {
+        q.xmitFrames += n;
+        q.xmitSlots += slots;
+        fx2.send(this.cfg.backend, { kind: 'xmit', vm: q.spec.vm, queue: q.spec.queue, batch }, done);
+      }
       if (copyOnlySlots > 0) this.respond(q, copyOnlySlots, done, fx2, IN_NAPI);
       // Dedicated core: the poll ends at its finish (a timer); scheduled: it ended now, when the vCPU says so.
       if (this.sched === null) fx2.timer(done, -1 - (KIND_POLL_END + KINDS * q.index));

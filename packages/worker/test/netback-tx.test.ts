@@ -225,3 +225,24 @@ test('netback tx - after a bus outage, resync announces TX rsp_prod and req_even
   t.is(w.report(1e6).tx?.polls, polls);
   t.is(fx.events.filter((e) => e.kind === 'vif-tx-requests-lost').length, 0);
 });
+
+test("netback tx - after a bus outage, the bridge's deallocs the bus lost are answered when its count of slots freed comes, and resync tells the bridge what was handed over", (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  w.receive(txreq(0, [1518, 1518, 1518]), 0, fx);
+  fx.drain(w);
+  t.is(fx.of('xmit').length, 1);
+  // The bridge freed 1 slot, then 1 more (that dealloc was lost), then 1.
+  w.receive({ kind: 'dealloc', vm: 0, queue: 0, frames: 1, slots: 1, freed: 1 }, 10_000, fx);
+  w.receive({ kind: 'dealloc', vm: 0, queue: 0, frames: 1, slots: 1, freed: 3 }, 20_000, fx);
+  fx.drain(w);
+  t.is(Math.max(...fx.of('txrsp').map((r) => r.rspProd)), 2, 'deallocs may come out of order: nothing is inferred from one');
+  // Its resync: 3 freed so far. The one that never came is answered.
+  w.receive({ kind: 'dealloc', vm: 0, queue: 0, frames: 0, slots: 0, freed: 3 }, 30_000, fx);
+  fx.drain(w);
+  t.is(Math.max(...fx.of('txrsp').map((r) => r.rspProd)), 3);
+  t.like(fx.events.find((e) => e.kind === 'vif-tx-deallocs-lost')?.detail, { vm: 0, queue: 0, slots: 1 });
+  w.resync(1e6, fx);
+  t.like(fx.of('xmit').at(-1), { sentFrames: 3, sentSlots: 3, at: 1e6 });
+  t.is(fx.of('xmit').at(-1)?.batch.count, 0);
+});
