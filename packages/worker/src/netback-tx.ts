@@ -88,8 +88,6 @@ class TxQueue {
   readonly frames = new PacketFifo(64);
   /** The TX slots those frames take: fewer than the requests not consumed only when a ring write was lost on the bus. */
   frameSlots = 0;
-  /** Requests (slots) whose ring write the bus lost, answered with error responses (see NetbackTx.lostRequests). */
-  lostSlots = 0;
   /** Frames and slots handed to the bridge so far (XmitMessage.sentFrames, sentSlots). */
   xmitFrames = 0;
   xmitSlots = 0;
@@ -305,7 +303,6 @@ export class NetbackTx {
     q.ring.consume(slots);
     q.ring.respond(slots);
     q.ring.pushResponses();
-    q.lostSlots += slots;
     fx.event('vif-tx-requests-lost', { vm: q.spec.vm, queue: q.spec.queue, slots, reqCons: q.ring.reqCons });
     this.announce(q, now, fx);
   }
