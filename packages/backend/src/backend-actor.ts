@@ -102,6 +102,12 @@ export class BackendActor implements Actor {
   /** Scheduled vCPUs: TX completions whose clean-up is not done yet, in the order they came. */
   private cleaning: PendingClean[] = [];
   private alarm: ((at: Nanos) => void) | null = null;
+  /**
+   * Per sending vif queue (vm · 65536 + queue): the frames and slots its netback's batches brought, and the slots
+   * this bridge has freed to its dealloc (DeallocMessage.freed).
+   */
+  private readonly bridged = new Map<number, { frames: number; slots: number }>();
+  private readonly freedTo = new Map<number, number>();
 
   constructor(private readonly cfg: BackendConfig) {
     this.id = cfg.id;
@@ -173,6 +179,7 @@ export class BackendActor implements Actor {
 
   receive(msg: Message, now: Nanos, fx: Effects): void {
     if (msg.kind === 'xmit') {
+      if (this.cfg.tx !== undefined) this.handedOver(msg, now, fx);
       this.bridgeOut(msg.batch, now, fx);
       return;
     }
@@ -336,6 +343,51 @@ export class BackendActor implements Actor {
     this.deallocate(b, done, fx);
   }
 
+  /**
+   * A batch of a vif queue's frames from netback: counted. netback's count after a bus outage (XmitMessage.sentSlots,
+   * NetbackTx.resync, stamped after its earlier batches) tells those that never came: lost on a live run's bus (never
+   * in sim, where no message of the transmit path is lost). No skb of theirs exists here, so nothing would free their
+   * grant-mapped slots: they go back to the vif queue's dealloc now, or the guest's ring would lose them for good.
+   * The frames themselves are counted lost-in-transport by the run (docs/results.md).
+   */
+  private handedOver(msg: Extract<Message, { kind: 'xmit' }>, now: Nanos, fx: Effects): void {
+    const key = msg.vm * 65536 + msg.queue;
+    let got = this.bridged.get(key);
+    if (got === undefined) this.bridged.set(key, (got = { frames: 0, slots: 0 }));
+    const b = msg.batch;
+    got.frames += b.count;
+    for (let i = 0; i < b.count; i++) got.slots += txSlots(b.len[i] as number);
+    if (msg.sentSlots === undefined || msg.sentSlots <= got.slots) return;
+    const frames = (msg.sentFrames ?? 0) - got.frames;
+    const slots = msg.sentSlots - got.slots;
+    got.frames += frames;
+    got.slots = msg.sentSlots;
+    fx.event('bridge-tx-frames-lost', { vm: msg.vm, queue: msg.queue, frames, slots });
+    this.freeSlots(key, Math.max(frames, 1), slots, now, fx);
+  }
+
+  /** A dealloc of `slots` slots to the vif queue `key`, with the count of every slot freed to it so far. */
+  private freeSlots(key: number, frames: number, slots: number, at: Nanos, fx: Effects): void {
+    const vm = Math.floor(key / 65536);
+    const queue = key % 65536;
+    const worker = (this.cfg.tx as BackendTx).vifWorker[vm]?.[queue];
+    if (worker === undefined) return;
+    const freed = (this.freedTo.get(key) ?? 0) + slots;
+    this.freedTo.set(key, freed);
+    fx.send(worker, { kind: 'dealloc', vm, queue, frames, slots, freed }, at);
+  }
+
+  /**
+   * After a bus outage (Actor.resync): to each vif queue's dealloc, the count of slots freed to it so far (a dealloc
+   * with none), since one the bus lost would leave netback waiting for those slots; netback answers what it missed.
+   * Stamped after the clean-ups in progress on the dedicated cores, whose deallocs it must not overtake. No core time.
+   */
+  resync(now: Nanos, fx: Effects): void {
+    let at = now;
+    for (const c of this.cores) if (c.busyUntil > at) at = c.busyUntil;
+    for (const key of this.freedTo.keys()) this.freeSlots(key, 0, 0, at, fx);
+  }
+
   /** The freed skbs' zero-copy callbacks (xenvif_zerocopy_callback): each sending vif queue's slots go to its dealloc. */
   private deallocate(b: PacketBatch, at: Nanos, fx: Effects): void {
     const tx = this.cfg.tx as BackendTx;
@@ -349,12 +401,9 @@ export class BackendActor implements Actor {
       const k = this.partKeys[j] as number;
       const part = this.partBatches[j] as MutableBatch;
       this.partBatches[j] = undefined;
-      const vm = Math.floor(k / 65536);
-      const queue = k % 65536;
       let slots = 0;
       for (let i = 0; i < part.count; i++) slots += txSlots(part.len[i] as number);
-      const worker = tx.vifWorker[vm]?.[queue];
-      if (worker !== undefined) fx.send(worker, { kind: 'dealloc', vm, queue, frames: part.count, slots }, at);
+      this.freeSlots(k, part.count, slots, at, fx);
       this.pool.release(part);
     }
   }

@@ -139,3 +139,46 @@ test('backend - on a scheduled vCPU a TX completion is a hard interrupt, its cle
   t.is(v.stats.switches, 0);
   t.is(b.report(10_000).tx?.toGuests, 0, 'the transmit figures are reported on a scheduled vCPU too');
 });
+
+test('backend - after a bus outage, frames netback handed over that never came give their slots back to its dealloc, and resync announces the slots freed so far, at no core time', (t) => {
+  const b = new BackendActor({
+    id: 'backend',
+    nic: 0,
+    nicQueues: 1,
+    budget: 64,
+    costs: UNIT_TEST_COSTS,
+    flowGq: new Uint32Array([0]),
+    gqWorker: [2],
+    gqVm: [0],
+    gqQueue: [0],
+    tx: {
+      flowNicQueue: new Uint16Array(1),
+      flowGuestQueue: new Uint16Array(1),
+      flowVm: new Int32Array([0]),
+      flowReceiver: new Int32Array([-1]),
+      vifWorker: [[2]],
+    },
+  });
+  const fx = new RecordingEffects();
+  b.receive({ kind: 'xmit', vm: 0, queue: 0, batch: batchOf([0, 0]) }, 0, fx);
+  b.receive({ kind: 'xmit', vm: 0, queue: 0, batch: batchOf([0]) }, 1000, fx);
+  t.is(fx.of('txpost').length, 2);
+  // netback's resync says 6 were handed over: the 3 between never came.
+  b.receive({ kind: 'xmit', vm: 0, queue: 0, batch: batchOf([]), sentFrames: 6, sentSlots: 6 }, 2000, fx);
+  t.deepEqual(
+    fx.of('dealloc').map((d) => [d.frames, d.slots, d.freed, d.at]),
+    [[3, 3, 3, 2000]],
+  );
+  t.like(fx.events.find((e) => e.kind === 'bridge-tx-frames-lost')?.detail, { vm: 0, queue: 0, frames: 3, slots: 3 });
+  // Said again (a later resync round): nothing more is freed.
+  b.receive({ kind: 'xmit', vm: 0, queue: 0, batch: batchOf([]), sentFrames: 6, sentSlots: 6 }, 3000, fx);
+  t.is(fx.of('dealloc').length, 1);
+  // The NIC sent the three that came: their clean-up frees them, the count goes on.
+  b.receive({ kind: 'txdone', nicQueue: 0, batch: batchOf([0, 0, 0]) }, 4000, fx);
+  t.is(fx.of('dealloc').at(-1)?.freed, 6);
+  const busy = b.report(3_000_000).busy;
+  b.resync(3_000_000, fx);
+  const last = fx.of('dealloc').at(-1);
+  t.deepEqual([last?.frames, last?.slots, last?.freed, last?.at], [0, 0, 6, 3_000_000]);
+  t.deepEqual(b.report(3_000_000).busy, busy);
+});

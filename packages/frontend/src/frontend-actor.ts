@@ -381,6 +381,7 @@ export class FrontendActor implements Actor {
       }
       this.sendRingWrites(q, false, now, fx);
     }
+    this.tx?.resync(now, fx);
   }
 
   receive(msg: Message, now: Nanos, fx: Effects): void {

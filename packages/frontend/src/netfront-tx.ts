@@ -251,6 +251,20 @@ export class NetfrontTx {
     if (q.ring.freeRequestSlots() < XEN_NETIF_NR_SLOTS_MIN + 1) q.stopped = true;
   }
 
+  /**
+   * After a bus outage (Actor.resync): per queue, our TX ring writes again — req_prod, rsp_event and the rsp_prod
+   * seen — since a `txreq` the bus lost would leave netback with a stale view: requests it never gets the frames of
+   * (it answers them with error responses, see NetbackTx.lostRequests) or an old rsp_event. Not a notify hypercall:
+   * no core time. Stamped no earlier than the queue's last write, which may lie ahead of now on a busy vCPU, so that
+   * it cannot overtake that write.
+   */
+  resync(now: Nanos, fx: Effects): void {
+    for (const q of this.qs) {
+      const at = q.core.busyUntil > now ? q.core.busyUntil : now;
+      this.writeRing(q, false, this.cfg.pool.take(0), at, fx);
+    }
+  }
+
   /** Our TX ring writes to the queue's worker: new requests (with their frames) or only a re-armed rsp_event. */
   private writeRing(q: TxQueue, notify: boolean, batch: ReturnType<BatchPool['take']>, at: Nanos, fx: Effects): void {
     const r = q.ring;

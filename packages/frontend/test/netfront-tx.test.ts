@@ -119,3 +119,20 @@ for (const split of [true, false]) {
     t.is(fx.of('txreq').at(-1)?.reqProd, 240);
   });
 }
+
+test('netfront tx - after a bus outage, resync writes req_prod, rsp_event and rsp_prod seen again, not before the last write, at no modelled cost', (t) => {
+  const fx = new RecordingEffects();
+  const g = guest();
+  g.transmit(0, 0, 1518, 0, fx);
+  g.transmit(0, 1, 1518, 0, fx);
+  const last = fx.of('txreq').at(-1);
+  const before = g.report(0, false);
+  // Those writes may have died with the NATS server: netback would wait for requests it never sees.
+  g.resync(0, fx);
+  const w = fx.of('txreq').at(-1);
+  t.like(w, { reqProd: 2, rspEvent: last?.rspEvent, rspProdSeen: last?.rspProdSeen, notify: false });
+  t.is(w?.batch.count, 0);
+  t.true((w?.at ?? -1) >= (last?.at ?? Infinity), 'stamped no earlier than the write it repeats (the vCPU was busy past now)');
+  t.deepEqual(g.report(0, false).busy, before.busy);
+  t.is(g.report(0, false).tx?.notifies, before.tx?.notifies);
+});

@@ -100,6 +100,23 @@ function allDrops(c: CollectInput, end: Snapshot, bus: BusAccount): { all: Recor
 }
 
 /**
+ * The transmit path's frames between processes at the end (`links`): sent on the bus and not taken, or taken and due
+ * after the end. After a bus outage, what was sent and never taken was lost with the server, as on the receive path
+ * (allDrops): counted `lost-in-transport` among the transmit drops of the returned `end`, no longer in flight.
+ */
+function txOnTheBus(c: CollectInput, finals: ReadonlyMap<string, HostFinal>, end: Snapshot): { links: number; end: Snapshot } {
+  let notTaken = 0;
+  let pending = 0;
+  for (const f of finals.values()) {
+    notTaken += (f.txSent ?? 0) - (f.txReceived ?? 0);
+    pending += f.txPending ?? 0;
+  }
+  if (end.tx === null || !busOutage(c)) return { links: notTaken + pending, end };
+  const lost = notTaken > 0 ? notTaken : 0;
+  return { links: notTaken - lost + pending, end: { ...end, tx: { ...end.tx, drops: { ...end.tx.drops, 'lost-in-transport': lost } } } };
+}
+
+/**
  * Events of a run whose bus may have lost messages — a NATS server killed (a fault, or an outage a process
  * saw), a node cut from its network or paused (its NATS server stops routing; its clients may be cut as slow
  * consumers) — which explain gaps in
@@ -282,20 +299,18 @@ export function collect(c: CollectInput): RunResult {
   const finalReports = new Map(c.names.map((n) => [n, c.inbox.continued(n, c.inbox.finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)]));
   const endT = c.interrupted?.at ?? s.duration;
   const allFinal = c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]);
-  const end =
+  const combined =
     cluster === null ? combine(allFinal, endT) : cluster.at(allFinal, endT, true, false, ClusterShots.onBus(finals.values(), s.cluster?.hosts.length ?? 0));
   const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
   const inWindow = complete.filter((x) => x.t > warm.t);
   const restarted = new Set([...c.restarts.keys()].flatMap((n) => n.split('+')));
   const bus = busAccount(finals, finalReports, restarted, endT);
+  const { links: txOnBus, end } = txOnTheBus(c, finals, combined);
   const { all, lostInTransport } = allDrops(c, end, bus);
   const withFaults = c.occurrences.length > 0;
   // Every reason with packets is in the balance; the fault-only ones also show as zeros when faults were injected
   // or the bus broke (fault-free results keep their shape).
   const showAll = withFaults || busOutage(c);
-  // The transmit path's frames between processes: sent on the bus and not yet taken, or taken and due after the end.
-  let txOnBus = 0;
-  for (const f of finals.values()) txOnBus += (f.txSent ?? 0) - (f.txReceived ?? 0) + (f.txPending ?? 0);
   const hostAcc = withTxBalance(
     balance(end.emitted, end.delivered, shownDrops(all, showAll), { ...end.heldIn, links: bus.pending + bus.onBus - lostInTransport }),
     end,

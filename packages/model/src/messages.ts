@@ -181,6 +181,12 @@ export interface XmitMessage {
   readonly vm: number;
   readonly queue: number;
   readonly batch: PacketBatch;
+  /**
+   * Frames and TX slots this vif queue's netback has handed to the bridge so far, this batch's included (free-running
+   * counts, not Xen fields). The bridge tells from them that earlier batches were lost on a live run's bus.
+   */
+  readonly sentFrames?: number;
+  readonly sentSlots?: number;
 }
 
 /**
@@ -214,6 +220,11 @@ export interface DeallocMessage {
   readonly queue: number;
   readonly frames: number;
   readonly slots: number;
+  /**
+   * From the driver domain's bridge: the slots it has handed to this vif queue's dealloc so far, these included (a
+   * free-running count, not a Xen field). netback tells from it that earlier deallocs were lost on a live run's bus.
+   */
+  readonly freed?: number;
 }
 
 /**

@@ -5,6 +5,20 @@ import type { ActorReport, Nanos } from '@splitnet/model';
 export type TxDropReason = 'guest-qdisc-overlimit' | 'vif-disabled' | 'nic-tx-queue-full' | 'link-down';
 export const TX_DROP_REASONS: readonly TxDropReason[] = ['guest-qdisc-overlimit', 'vif-disabled', 'nic-tx-queue-full', 'link-down'];
 
+/**
+ * The drops by reason. `lost-in-transport` only in a live run whose NATS bus went down (a nats-restart fault, an
+ * outage): frames the bus lost between two actors' processes after the guest sent them — the emulator's loss, not
+ * the model's (a run without an outage keeps the results' shape).
+ */
+export type TxDrops = Readonly<Record<TxDropReason, number>> & { readonly 'lost-in-transport'?: number };
+
+/** Every dropped frame: the reasons, and lost-in-transport when present. */
+function dropTotal(d: TxDrops): number {
+  let n = d['lost-in-transport'] ?? 0;
+  for (const reason of TX_DROP_REASONS) n += d[reason];
+  return n;
+}
+
 /** Cumulative transmit-path counters of the whole datapath at an instant. */
 export interface TxSnapshot {
   readonly sent: number;
@@ -14,7 +28,7 @@ export interface TxSnapshot {
   /** Frames (and bytes) the bridge forwarded to another guest on the host: from there on the receive path's. */
   readonly toGuests: number;
   readonly toGuestsBytes: number;
-  readonly drops: Readonly<Record<TxDropReason, number>>;
+  readonly drops: TxDrops;
   /** Frames held now, by where. */
   readonly held: { readonly guestQdiscs: number; readonly txRings: number; readonly nicTxQueues: number };
   readonly guestNotifies: number;
@@ -95,7 +109,7 @@ export interface TxAccounting {
   readonly sent: number;
   readonly onWire: number;
   readonly toGuests: number;
-  readonly dropped: Readonly<Record<TxDropReason, number>>;
+  readonly dropped: TxDrops;
   readonly inFlight: { readonly guestQdiscs: number; readonly txRings: number; readonly links: number; readonly nicTxQueues: number };
   /** sent − on the wire − to guests − dropped − in flight: must be 0. */
   readonly unaccounted: number;
@@ -104,8 +118,7 @@ export interface TxAccounting {
 
 export function txBalance(s: TxSnapshot, onLinks: number): TxAccounting {
   const inFlight = { ...s.held, links: onLinks };
-  let out = s.onWire + s.toGuests + inFlight.guestQdiscs + inFlight.txRings + inFlight.links + inFlight.nicTxQueues;
-  for (const reason of TX_DROP_REASONS) out += s.drops[reason];
+  const out = s.onWire + s.toGuests + inFlight.guestQdiscs + inFlight.txRings + inFlight.links + inFlight.nicTxQueues + dropTotal(s.drops);
   const unaccounted = s.sent - out;
   const negative = [...Object.values(s.drops), ...Object.values(inFlight)].some((v) => v < 0);
   return { sent: s.sent, onWire: s.onWire, toGuests: s.toGuests, dropped: s.drops, inFlight, unaccounted, balanced: unaccounted === 0 && !negative };
@@ -131,7 +144,7 @@ export interface TxSummary {
     readonly deallocShare: number;
     readonly creditWaitsPerSec: number;
   };
-  readonly drops: Readonly<Record<TxDropReason, number>> & { readonly total: number };
+  readonly drops: TxDrops & { readonly total: number };
   readonly accounting: TxAccounting;
   /** Only in a run whose faults touched TX notifications: how many they lost and held back in the whole run. */
   readonly faults?: { readonly notificationsLost: number; readonly notificationsDelayed: number };
@@ -149,8 +162,7 @@ export function summarizeTx(a: TxSnapshot, b: TxSnapshot, t: { readonly a: Nanos
   const gbps = (bytes: number) => sig((bytes * 8) / dt / 1e9);
   const onWire = b.onWire - a.onWire;
   const responses = b.responses - a.responses;
-  let total = 0;
-  for (const reason of TX_DROP_REASONS) total += b.drops[reason];
+  const total = dropTotal(b.drops);
   return {
     sentGbps: gbps(b.sentBytes - a.sentBytes),
     sentPps: rate(b.sent - a.sent),

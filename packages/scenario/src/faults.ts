@@ -215,7 +215,6 @@ const NOT_WITH_TX: Readonly<Partial<Record<FaultAction, string>>> = {
   restart: "a restarted actor does not rebuild the transmit path's ring state yet, so only a guest that does not send may be the target",
   'crash-loop': "a restarted actor does not rebuild the transmit path's ring state yet, so only a guest that does not send may be the target",
   partition: "a partition also loses the TX ring's own messages (txreq, txrsp, dealloc): slots no response would ever answer",
-  'nats-restart': 'frames a guest sent that the server loses are not counted in the transmit accounting yet',
 };
 
 export interface FaultsResult {

@@ -95,6 +95,14 @@ test('tx faults - a link flap compiles with a guest that sends (the NIC flushes 
   );
 });
 
+test('tx faults - a NATS server restart compiles with a guest that sends (what the bus loses of the TX ring is resynced and counted)', (t) => {
+  const s = compileScenarioText(`${SENDS}faults: [{ at: 1ms, duration: 1ms, target: nats, action: nats-restart }]\n`, 's.yaml');
+  t.deepEqual(
+    s.faults.map((f) => [f.action, f.targetText, f.duration]),
+    [['nats-restart', 'nats', 1_000_000]],
+  );
+});
+
 test("tx faults - dropped messages compile with a guest that sends (a dropped batch gives its frames' grant slots back)", (t) => {
   const s = compileScenarioText(`${SENDS}faults: [{ at: 1ms, target: "link:backend>worker:0", action: drop-messages, kinds: [rx] }]\n`, 's.yaml');
   t.deepEqual(

@@ -254,13 +254,15 @@ function wireMessage(m: Message): unknown[] {
     case 'txrsp':
       return [K_TXRSP, m.vm, m.queue, m.rspProd, m.reqEvent];
     case 'xmit':
-      return [K_XMIT, m.vm, m.queue, wireBatch(m.batch)];
+      return m.sentSlots === undefined
+        ? [K_XMIT, m.vm, m.queue, wireBatch(m.batch)]
+        : [K_XMIT, m.vm, m.queue, wireBatch(m.batch), m.sentFrames ?? 0, m.sentSlots];
     case 'txpost':
       return [K_TXPOST, m.nicQueue, wireBatch(m.batch)];
     case 'txdone':
       return [K_TXDONE, m.nicQueue, wireBatch(m.batch)];
     case 'dealloc':
-      return [K_DEALLOC, m.vm, m.queue, m.frames, m.slots];
+      return m.freed === undefined ? [K_DEALLOC, m.vm, m.queue, m.frames, m.slots] : [K_DEALLOC, m.vm, m.queue, m.frames, m.slots, m.freed];
     case 'uplink':
       return [K_UPLINK, m.port, wireBatch(m.batch)];
     case 'downlink':
@@ -400,6 +402,12 @@ function uint32(x: unknown, what: string): number {
   if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > U32_MAX) {
     throw malformed(`${what}: expected an integer in [0, 2^32), found ${show(x)}`);
   }
+  return x;
+}
+
+/** A free-running count (frames, slots): an integer in [0, 2^53). */
+function count(x: unknown, what: string): number {
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) throw malformed(`${what}: expected a whole count in [0, 2^53), found ${show(x)}`);
   return x;
 }
 
@@ -757,8 +765,10 @@ export class EnvelopeDecoder {
         };
       }
       case K_XMIT: {
-        const [, vm, queue, batch] = tuple(x, 4, 'xmit', 'malformed');
-        return { kind: 'xmit', vm: uint32(vm, 'xmit.vm'), queue: uint32(queue, 'xmit.queue'), batch: this.batch(batch, t) };
+        const [, vm, queue, batch, sentFrames, sentSlots] = tuple(x, x.length === 6 ? 6 : 4, 'xmit', 'malformed');
+        const scalars = { vm: uint32(vm, 'xmit.vm'), queue: uint32(queue, 'xmit.queue') };
+        const sent = x.length === 6 ? { sentFrames: count(sentFrames, 'xmit.sentFrames'), sentSlots: count(sentSlots, 'xmit.sentSlots') } : {};
+        return { kind: 'xmit', ...scalars, ...sent, batch: this.batch(batch, t) };
       }
       case K_TXPOST: {
         const [, nicQueue, batch] = tuple(x, 3, 'txpost', 'malformed');
@@ -777,13 +787,14 @@ export class EnvelopeDecoder {
         return { kind: 'downlink', batch: this.batch(batch, t) };
       }
       case K_DEALLOC: {
-        const [, vm, queue, frames, slots] = tuple(x, 5, 'dealloc', 'malformed');
+        const [, vm, queue, frames, slots, freed] = tuple(x, x.length === 6 ? 6 : 5, 'dealloc', 'malformed');
         return {
           kind: 'dealloc',
           vm: uint32(vm, 'dealloc.vm'),
           queue: uint32(queue, 'dealloc.queue'),
           frames: uint32(frames, 'dealloc.frames'),
           slots: uint32(slots, 'dealloc.slots'),
+          ...(x.length === 6 ? { freed: count(freed, 'dealloc.freed') } : {}),
         };
       }
       default:

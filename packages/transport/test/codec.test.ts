@@ -75,6 +75,8 @@ function txMessages(): Message[] {
     { kind: 'txpost', nicQueue: 1, batch: batch(3, 16) },
     { kind: 'txdone', nicQueue: 0, batch: batch(7, 16) },
     { kind: 'dealloc', vm: 1, queue: 1, frames: 7, slots: 9 },
+    { kind: 'xmit', vm: 1, queue: 0, batch: batch(2, 16), sentFrames: 2 ** 40, sentSlots: 2 ** 40 + 5 },
+    { kind: 'dealloc', vm: 0, queue: 2, frames: 0, slots: 0, freed: 123_456_789_012 },
   ];
 }
 

@@ -86,6 +86,13 @@ class TxQueue {
   readonly ring: TxRingBack;
   /** The frames of requests netfront has published and netback has not taken, in ring order. */
   readonly frames = new PacketFifo(64);
+  /** The TX slots those frames take: fewer than the requests not consumed only when a ring write was lost on the bus. */
+  frameSlots = 0;
+  /** Frames and slots handed to the bridge so far (XmitMessage.sentFrames, sentSlots). */
+  xmitFrames = 0;
+  xmitSlots = 0;
+  /** Slots the bridge's deallocs (those with DeallocMessage.freed) brought so far. */
+  bridgeGot = 0;
   /** NAPI is scheduled or polling (xenvif_tx_interrupt → napi_schedule). */
   napi = false;
   remainingCredit: number;
@@ -248,12 +255,14 @@ export class NetbackTx {
         fx.event('vif-tx-fatal-error', { vm, queue, reqProd, reqCons: q.ring.reqCons, dropped: q.frames.length + count });
         q.dropsDisabled += q.frames.length;
         q.frames.clear();
+        q.frameSlots = 0;
       }
       q.dropsDisabled += count;
       if (b) this.cfg.pool.release(b);
       return;
     }
     if (b) {
+      for (let k = 0; k < b.count; k++) q.frameSlots += txSlots(b.len[k] as number);
       q.frames.pushBatch(b);
       this.cfg.pool.release(b);
     }
@@ -277,13 +286,74 @@ export class NetbackTx {
     // push already reaches netfront after those responses, and its handler reclaims them all.
     const late = q.ring.onRequests(reqProd, rspEvent, rspProdSeen) && q.notifiedProd !== q.ring.rspProd;
     if (late) this.notify(q, now, fx, IN_NAPI, false);
+    // Requests published whose frames never came: only a live run's bus loses a ring write (never in sim).
+    const missing = q.ring.unconsumed() - q.frameSlots;
+    if (missing > 0) this.lostRequests(q, missing, now, fx);
     if (kicked && !q.napi && !q.rateLimited && q.frames.length > 0) this.poll(q, now, fx);
   }
 
+  /**
+   * Requests netfront published whose ring write (a `txreq` with their frames) the bus lost — an emulation
+   * artefact: on Xen the requests are on the shared page. netback consumes them and answers each slot with an
+   * error response, as xenvif_tx_err does for a request it cannot use (make_tx_response with XEN_NETIF_RSP_ERROR),
+   * so netfront's xennet_tx_buf_gc frees them and no slot waits for good. The frames themselves were counted sent
+   * and never reached netback: the run counts them lost-in-transport. A repair, not modelled work: no core time.
+   */
+  private lostRequests(q: TxQueue, slots: number, now: Nanos, fx: Effects): void {
+    q.ring.consume(slots);
+    q.ring.respond(slots);
+    q.ring.pushResponses();
+    fx.event('vif-tx-requests-lost', { vm: q.spec.vm, queue: q.spec.queue, slots, reqCons: q.ring.reqCons });
+    this.announce(q, now, fx);
+  }
+
+  /**
+   * After a bus outage (Actor.resync): per vif queue, the TX responses published so far (rsp_prod, req_event) and a
+   * notification on its TX port, since a `txrsp` or `evt` the bus lost would leave netfront with slots it never
+   * reclaims; and a poll if frames wait without one (their kick lost). Not a modelled hypercall: no core time.
+   */
+  resync(now: Nanos, fx: Effects): void {
+    for (const q of this.qs) {
+      if (q.disabled) continue;
+      this.announce(q, now, fx);
+      if (!q.napi && !q.rateLimited && q.frames.length > 0) this.poll(q, now, fx);
+      // To the bridge, what it should have had from us (so it frees the slots of frames the bus lost; BackendActor.resync
+      // does the reverse for its deallocs). After our xmits in progress on a dedicated core, which it must not overtake.
+      const s = q.spec;
+      const at = this.sched === null && this.core.busyUntil > now ? this.core.busyUntil : now;
+      fx.send(this.cfg.backend, { kind: 'xmit', vm: s.vm, queue: s.queue, batch: this.cfg.pool.take(0), sentFrames: q.xmitFrames, sentSlots: q.xmitSlots }, at);
+    }
+  }
+
+  /**
+   * rsp_prod and req_event as published, and a kick on the TX port, without cost (resync and lost requests). On a
+   * dedicated core, stamped no earlier than the work in progress there, whose responses rsp_prod already counts.
+   */
+  private announce(q: TxQueue, now: Nanos, fx: Effects): void {
+    const s = q.spec;
+    const at = this.sched === null && this.core.busyUntil > now ? this.core.busyUntil : now;
+    q.notifiedProd = q.ring.rspProd;
+    fx.send(s.frontend, { kind: 'txrsp', vm: s.vm, queue: s.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent }, at);
+    fx.send(s.frontend, { kind: 'evt', vm: s.vm, port: s.port }, at);
+  }
+
   /** The dealloc thread: unmap the slots of frames that have been sent and answer them (xenvif_tx_dealloc_action). */
-  onDealloc(vm: number, queue: number, frames: number, slots: number, now: Nanos, fx: Effects): void {
+  onDealloc(vm: number, queue: number, frames: number, slots: number, freed: number | undefined, now: Nanos, fx: Effects): void {
     const q = this.byKey.get(vm * 65536 + queue);
-    if (q === undefined || frames === 0) return;
+    if (q === undefined) return;
+    if (freed !== undefined) {
+      q.bridgeGot += slots;
+      // The bridge's count after a bus outage (BackendActor.resync), stamped after its earlier deallocs: slots it
+      // freed that never came were lost on the bus, and come back now (live only: sim loses no TX message).
+      const lost = frames === 0 ? freed - q.bridgeGot : 0;
+      if (lost > 0) {
+        q.bridgeGot = freed;
+        fx.event('vif-tx-deallocs-lost', { vm, queue, slots: lost });
+        slots = lost;
+        frames = 1;
+      }
+    }
+    if (frames === 0) return;
     const n = Math.min(slots, q.mappedSlots);
     q.mappedSlots -= n;
     // The zero-copy callback wakes the queue's dealloc thread, which unmaps the slots and answers them.
@@ -353,6 +423,7 @@ export class NetbackTx {
       n++;
     }
     q.ring.consume(slots);
+    q.frameSlots -= slots;
     q.mappedSlots += slots - copyOnlySlots;
     const batch = n > 0 ? f.shiftBatch(n, this.cfg.pool) : null;
     q.lastPollCount = n;
@@ -360,7 +431,11 @@ export class NetbackTx {
     // The poll's packets count against net_rx_action's budget on a scheduled vCPU (xenvif_poll returns work_done).
     this.run(q, IN_NAPI, now, cost, false, n, 'tx-poll', fx, (done, fx2) => {
       q.inPoll = 0;
-      if (batch !== null) fx2.send(this.cfg.backend, { kind: 'xmit', vm: q.spec.vm, queue: q.spec.queue, batch }, done);
+      if (batch !== null) {
+        q.xmitFrames += n;
+        q.xmitSlots += slots;
+        fx2.send(this.cfg.backend, { kind: 'xmit', vm: q.spec.vm, queue: q.spec.queue, batch }, done);
+      }
       if (copyOnlySlots > 0) this.respond(q, copyOnlySlots, done, fx2, IN_NAPI);
       // Dedicated core: the poll ends at its finish (a timer); scheduled: it ended now, when the vCPU says so.
       if (this.sched === null) fx2.timer(done, -1 - (KIND_POLL_END + KINDS * q.index));

@@ -445,6 +445,7 @@ export class WorkerActor implements Actor {
       fx.send(s.frontend, { kind: 'rsp', vm: s.vm, queue: s.queue, rspProd: q.ring.rspProd, reqEvent: q.ring.reqEvent, batch: this.pool.take(0) }, now);
       fx.send(s.frontend, { kind: 'evt', vm: s.vm, port: s.queue }, now);
     }
+    this.tx?.resync(now, fx);
   }
 
   receive(msg: Message, now: Nanos, fx: Effects): void {
@@ -485,7 +486,7 @@ export class WorkerActor implements Actor {
     else if (msg.kind === 'txreq') {
       if (this.tx) this.tx.onRequests(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, msg.batch, now, fx);
       else this.pool.release(msg.batch);
-    } else if (msg.kind === 'dealloc') this.tx?.onDealloc(msg.vm, msg.queue, msg.frames, msg.slots, now, fx);
+    } else if (msg.kind === 'dealloc') this.tx?.onDealloc(msg.vm, msg.queue, msg.frames, msg.slots, msg.freed, now, fx);
     else if (msg.kind === 'req') this.onReq(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, now, fx);
   }
 
