@@ -1,14 +1,16 @@
 // A multi-host sim run's own parts: the cluster's graph, per-host and fabric snapshots beside the whole run's, and the per-host and switch summaries.
 import { deriveSeed, SplitnetError } from '@splitnet/model';
 import type { ActorReport, Nanos } from '@splitnet/model';
+import { LinkFaults } from '@splitnet/runtime';
 import type { SimRuntime } from '@splitnet/runtime';
-import type { CompiledScenario } from '@splitnet/scenario';
+import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
 import { combine, coresOnHost, fabricBalance, summarize, summarizeFabric, withTxBalance } from '@splitnet/results';
 import type { Accounting, FabricSnapshot, HostSummary, PacketCapture, Snapshot, Summary } from '@splitnet/results';
 import { buildCluster, clusterLinkDelay, clusterOf } from './cluster.js';
 import type { ClusterGraph } from './cluster.js';
-import { accounting, flowPlacement } from './run-sim.js';
+import { accounting, flowPlacement, ghostReport, withRuntimeDrops } from './run-sim.js';
 import { planSimFaults } from './fault-plan.js';
+import type { SimGhost } from './fault-plan.js';
 import type { ActorGraph } from './build.js';
 
 /** A step of a multi-host scenario's faults: at t, the parts on the actors `owns` accepts (all of them in sim; a partition's own in lockstep). */
@@ -17,25 +19,83 @@ export interface ClusterFaultStep {
   readonly apply: (rt: SimRuntime, owns: (ref: number) => boolean) => void;
 }
 
+/** An incarnation a host's fault killed: the index of the plan's step that killed it, its host and its ref. */
+export interface ClusterGhost {
+  readonly step: number;
+  readonly host: number;
+  readonly ref: number;
+  readonly ghost: SimGhost;
+}
+
 /**
- * The scenario's faults as steps at their instants: its host and switch-port faults (fabricFaultSteps), then each
- * host's own faults on its actors as its one-host plan makes them (refs: the host's in the cluster; the log lines
- * with the host's NIC); at one instant in that order, each plan's own order kept. Each step acts only on the actors
- * `owns` accepts.
+ * A multi-host scenario's faults as one plan: the steps (clusterFaultSteps), the message faults on the hosts' links
+ * in one LinkFaults (each host a group of its own: its frames' origins, its FIFO floors), the hosts' own faults'
+ * occurrences, and the incarnations killed so far (in the order the steps killed them). `hostFaults`: some host has
+ * faults on its actors (snapshots then take the runtime's drops and the killed incarnations, and the summary its
+ * `faults` section, as on one host).
  */
-export function clusterFaultSteps(s: CompiledScenario, g: ClusterGraph): ClusterFaultStep[] {
-  const own = clusterOf(s).hosts.flatMap((view, i) => {
-    if (view.faults.length === 0) return [];
+export interface ClusterFaultPlan {
+  readonly steps: readonly ClusterFaultStep[];
+  readonly linkFaults: LinkFaults | undefined;
+  readonly occurrences: readonly FaultOccurrence[];
+  readonly ghosts: ClusterGhost[];
+  readonly hostFaults: boolean;
+}
+
+/**
+ * The scenario's faults as one plan. Its steps: the host and switch-port faults (fabricFaultSteps), then each host's
+ * own faults on its actors as its one-host plan makes them (refs: the host's in the cluster; the log lines with the
+ * host's NIC); at one instant in that order, each plan's own order kept. Each step acts only on the actors `owns`
+ * accepts (sim: all; lockstep: its partition's), and an incarnation it kills joins `ghosts` with the step's index.
+ */
+export function clusterFaultPlan(s: CompiledScenario, g: ClusterGraph): ClusterFaultPlan {
+  const c = clusterOf(s);
+  const plans = c.hosts.map((view, i) => (view.faults.length === 0 ? null : planSimFaults(view, g.hosts[i] as ActorGraph)));
+  const ghosts: ClusterGhost[] = [];
+  const own = plans.flatMap((plan, i) => {
+    if (plan === null) return [];
     const hg = g.hosts[i] as ActorGraph;
-    return planSimFaults(view, hg).steps.map((st): ClusterFaultStep => ({
+    return plan.steps.map((st) => ({
       t: st.t,
-      apply: (rt, owns) => {
-        if (owns('ref' in st.action ? st.action.ref : hg.refs.nic)) st.apply(rt);
+      apply: (rt: SimRuntime, owns: (ref: number) => boolean, k: number) => {
+        const ref = 'ref' in st.action ? st.action.ref : hg.refs.nic;
+        if (!owns(ref)) return;
+        const had = plan.ghosts.length;
+        st.apply(rt);
+        for (const ghost of plan.ghosts.slice(had)) ghosts.push({ step: k, host: i, ref, ghost });
       },
     }));
   });
-  // A stable sort: the fabric's steps, then the hosts', at one instant.
-  return [...fabricFaultSteps(s, g), ...own].sort((a, b) => a.t - b.t);
+  // A stable sort: the fabric's steps, then the hosts', at one instant; each step knows its index (a ghost's order).
+  const fabric = fabricFaultSteps(s, g).map((st) => ({ t: st.t, apply: (rt: SimRuntime, owns: (ref: number) => boolean) => st.apply(rt, owns) }));
+  const steps = [...fabric, ...own]
+    .sort((a, b) => a.t - b.t)
+    .map((st, k): ClusterFaultStep => ({ t: st.t, apply: (rt, owns) => st.apply(rt, owns, k) }));
+  const windows = plans.flatMap((p) => p?.windows ?? []);
+  const linkFaults =
+    windows.length === 0 ? undefined : new LinkFaults(windows, g.all.length, undefined, { of: g.hostOf, origins: g.hosts.map((h) => h.txOrigin) });
+  const occurrences = plans.flatMap((p) => p?.occurrences ?? []);
+  return { steps, linkFaults, occurrences, ghosts, hostFaults: plans.some((p) => p !== null) };
+}
+
+/**
+ * What a multi-host run's faults add to a snapshot: the killed incarnations' reports (each with its host, in the
+ * order the plan killed them) and, per host, the packets the runtime dropped on faulty links and lost in crashes.
+ */
+export interface ClusterFaultShot {
+  readonly ghosts: readonly { readonly host: number; readonly report: ActorReport }[];
+  readonly linkDropped: readonly number[];
+  readonly lostInCrash: readonly number[];
+}
+
+/** Per host, the sum of a per-actor count (the runtime's drops by actor). */
+export function perHost(counts: readonly number[], g: ClusterGraph): number[] {
+  const out = new Array<number>(g.hosts.length).fill(0);
+  counts.forEach((n, ref) => {
+    const h = g.hostOf(ref);
+    if (h >= 0 && n !== undefined) out[h] = (out[h] as number) + n;
+  });
+  return out;
 }
 
 /**
@@ -97,6 +157,9 @@ export class ClusterRun {
   /** Per host, its packet capture (none: the run captures nothing). */
   private readonly captures: readonly PacketCapture[];
 
+  /** The scenario's faults (its steps, its hosts' link faults, the incarnations killed so far). */
+  readonly faults: ClusterFaultPlan;
+
   constructor(
     private readonly s: CompiledScenario,
     capture?: PacketCapture,
@@ -106,6 +169,7 @@ export class ClusterRun {
     if (capture !== undefined) throw new SplitnetError('E_USAGE', '--pcap: a multi-host scenario (hosts:) captures per host');
     this.captures = hostCaptures;
     this.graph = buildCluster(s, hostCaptures);
+    this.faults = clusterFaultPlan(s, this.graph);
     this.graph.hosts.forEach((g, i) => hostCaptures[i]?.begin(flowPlacement(g)));
     this.inWindow = this.graph.hosts.map(() => []);
     let base = 0;
@@ -123,9 +187,20 @@ export class ClusterRun {
     this.rt = rt;
   }
 
-  /** The scenario's faults as steps at their instants (sim applies every part of each: clusterFaultSteps). */
+  /** The scenario's faults as steps at their instants (sim applies every part of each: clusterFaultPlan). */
   faultSteps(): { t: Nanos; apply: (rt: SimRuntime) => void }[] {
-    return clusterFaultSteps(this.s, this.graph).map(({ t, apply }) => ({ t, apply: (rt: SimRuntime) => apply(rt, () => true) }));
+    return this.faults.steps.map(({ t, apply }) => ({ t, apply: (rt: SimRuntime) => apply(rt, () => true) }));
+  }
+
+  /** What the faults add to a sim snapshot now: the killed incarnations and the runtime's drops per host (null: no host has faults on its actors). */
+  private faultShot(rt: SimRuntime, final: boolean): ClusterFaultShot | undefined {
+    const f = this.faults;
+    if (!f.hostFaults) return undefined;
+    return {
+      ghosts: f.ghosts.map((x) => ({ host: x.host, report: ghostReport(x.ghost, final) })),
+      linkDropped: perHost(rt.linkDroppedTo, this.graph),
+      lostInCrash: perHost(rt.lostInCrashAt, this.graph),
+    };
   }
 
   linkDelay(): (a: number, b: number) => Nanos {
@@ -134,9 +209,14 @@ export class ClusterRun {
 
   /** The whole run's snapshot at t (every host and the switch), keeping each host's and the fabric's beside it. */
   snapshot(t: Nanos, final = false): Snapshot {
-    const reports = this.graph.all.map((a) => a.report(t, final));
-    const waiting = this.rt === null ? 0 : fabricFramesWaiting(this.rt);
-    return this.fromReports(reports, t, final, waiting);
+    const rt = this.rt;
+    // With faults on a host's actors, the runtime's current incarnations (a killed one not restarted yet: its ghost alone).
+    const reports =
+      rt === null || !this.faults.hostFaults
+        ? this.graph.all.map((a) => a.report(t, final))
+        : this.graph.all.map((_, ref) => (rt.isDown(ref) ? null : rt.actor(ref).report(t, final)));
+    const waiting = rt === null ? 0 : fabricFramesWaiting(rt);
+    return this.fromReports(reports, t, final, waiting, false, undefined, rt === null ? undefined : this.faultShot(rt, final));
   }
 
   /**
@@ -145,30 +225,37 @@ export class ClusterRun {
    * fabric's beside it.
    */
   fromReports(
-    reports: readonly ActorReport[],
+    reports: readonly (ActorReport | null)[],
     t: Nanos,
     final: boolean,
     waiting: number,
     start = false,
     onBus?: { readonly up: number; readonly down: readonly number[] },
+    faults?: ClusterFaultShot,
   ): Snapshot {
     const g = this.graph;
     const perHost: ActorReport[][] = g.hosts.map(() => []);
     const all: ActorReport[] = [];
-    reports.forEach((r, ref) => {
-      const h = g.hostOf(ref);
+    const add = (r: ActorReport, h: number): void => {
       // In the whole run's figures a core is named with its host (h1.dom0.worker0): each host has its own dom0.worker0.
       all.push(h >= 0 ? coresOnHost(this.globalFlows(r, h), h) : r);
       if (h >= 0) (perHost[h] as ActorReport[]).push(r);
-    });
-    const combined = combine(all, t);
+    };
+    // Null: an actor killed and not restarted yet (its ghost stands for it, after the live ones, as on one host).
+    reports.forEach((r, ref) => r !== null && add(r, g.hostOf(ref)));
+    for (const gh of faults?.ghosts ?? []) add(gh.report, gh.host);
+    const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+    const combined =
+      faults === undefined ? combine(all, t) : withRuntimeDrops(combine(all, t), sum(faults.linkDropped), sum(faults.lostInCrash));
+    const hostCombined = (rs: ActorReport[], i: number): Snapshot =>
+      faults === undefined ? combine(rs, t) : withRuntimeDrops(combine(rs, t), faults.linkDropped[i] ?? 0, faults.lostInCrash[i] ?? 0);
     let fabric: FabricSnapshot = { ...(combined.fabric as FabricSnapshot), waiting };
     // A live run's frames that were due by t but not yet handled (on the bus, or waiting in the receiver's queue): still
     // on the cables, toward the switch (up) or toward each port's NIC (down).
     if (onBus !== undefined)
       fabric = { ...fabric, upOnLink: fabric.upOnLink + onBus.up, ports: fabric.ports.map((p, i) => ({ ...p, onLink: p.onLink + (onBus.down[i] ?? 0) })) };
     const whole = { ...combined, fabric };
-    const snap = { t, hosts: perHost.map((rs) => combine(rs, t)), fabric };
+    const snap = { t, hosts: perHost.map(hostCombined), fabric };
     this.latest = snap;
     if (final) this.final = snap;
     // `start`: a live run's measured window starts at its first complete sample at or after the warm-up.
@@ -234,7 +321,7 @@ export class ClusterRun {
     if (warm === undefined || end === null || end.t !== endT) throw new Error('cluster snapshots missing');
     const hosts: HostSummary[] = c.hosts.map((view, i) => {
       const e = end.hosts[i] as Snapshot;
-      const acc = withTxBalance(accounting(e, onLinks.rx[i] as number), e, onLinks.tx[i] as number);
+      const acc = withTxBalance(accounting(e, onLinks.rx[i] as number, view.faults.length > 0), e, onLinks.tx[i] as number);
       // Its TCP connections are the whole run's (a host holds one end of those across hosts).
       const { hosts: _h, fabric: _f, tcp: _t, ...own } = summarize(view, warm.hosts[i] as Snapshot, e, this.inWindow[i] as Snapshot[], acc);
       const capture = this.captures[i];

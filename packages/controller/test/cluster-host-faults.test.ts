@@ -43,3 +43,58 @@ faults:
     ['f1', 'h1.vm:1'],
   ]);
 });
+
+const MESSAGES = `${TWO_HOSTS}
+faults:
+  - { id: drop, at: 1ms, target: 'h1.link:backend>worker:0', action: drop-messages, kinds: [rx], probability: 0.5, duration: 1ms }
+  - { id: slow, at: 1ms, target: 'h1.link:*>vm:0', action: delay-messages, delay: 20us, duration: 1ms }
+`;
+
+test("cluster host faults - rx batches dropped on a link inside host 1 are its link-drop exactly (the fault's packets), and host 0's summary is exactly the run without the faults", (t) => {
+  const clean = run(TWO_HOSTS);
+  const r = run(MESSAGES);
+  const [h0c] = clean.summary.hosts ?? [];
+  const [h0, h1] = r.summary.hosts ?? [];
+  if (h0c === undefined || h0 === undefined || h1 === undefined) return t.fail('no per-host summaries');
+  const hit = r.summary.faults?.messages['drop'];
+  t.true((hit?.packets ?? 0) > 0, JSON.stringify(hit));
+  t.is(h1.drops['link-drop'], hit?.packets ?? -1);
+  t.is(r.accounting.dropped['link-drop'], hit?.packets ?? -1);
+  t.true((r.summary.faults?.messages['slow']?.messages ?? 0) > 0);
+  t.deepEqual(h0, h0c);
+  t.true(r.accounting.balanced, JSON.stringify(r.accounting));
+  t.true(h1.accounting.balanced, JSON.stringify(h1.accounting));
+});
+
+const KILL = `${TWO_HOSTS}
+faults:
+  - { id: crash, at: 1.5ms, target: h1.vm.0, action: kill, restartAfter: 200us }
+`;
+
+test("cluster host faults - a guest of host 1 that only receives, killed for 200 us, loses its frames (lost-in-crash on host 1) and comes back; host 0's summary is exactly the run without the fault", (t) => {
+  const clean = run(TWO_HOSTS);
+  const r = run(KILL);
+  const [h0c, h1c] = clean.summary.hosts ?? [];
+  const [h0, h1] = r.summary.hosts ?? [];
+  if (h0c === undefined || h1c === undefined || h0 === undefined || h1 === undefined) return t.fail('no per-host summaries');
+  t.true(h1.drops['lost-in-crash'] > 0, JSON.stringify(h1.drops));
+  t.is(r.accounting.dropped['lost-in-crash'], h1.drops['lost-in-crash']);
+  t.true(h1.throughput.gbps < h1c.throughput.gbps, `${h1.throughput.gbps} vs ${h1c.throughput.gbps}`);
+  t.deepEqual(h0, h0c);
+  t.true(r.accounting.balanced && h1.accounting.balanced, JSON.stringify(h1.accounting));
+  const lines = r.events.filter((e) => e.kind === 'actor-died' || e.kind === 'actor-restart').map((e) => [e.t, e.actor, e.kind]);
+  t.deepEqual(lines, [
+    [1_500_000, 'h1.vm.0', 'actor-died'],
+    [1_700_000, 'h1.vm.0', 'actor-restart'],
+  ]);
+  t.is(r.summary.faults?.restarts, 1);
+  t.deepEqual(
+    r.summary.faults?.timeline.map((o) => [o.id, o.target]),
+    [['crash', 'h1.vm:0']],
+  );
+});
+
+test('cluster host faults - a scenario without faults on its hosts’ actors has no faults section; one with them has it', (t) => {
+  t.is(run(TWO_HOSTS).summary.faults, undefined);
+  t.not(run(KILL).summary.faults, undefined);
+});

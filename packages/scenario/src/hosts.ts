@@ -6,7 +6,7 @@ import { deriveSeed } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
 import type { CompiledScenario, FabricPortSpec, FabricSourceSpec, FabricSpec } from './types.js';
 import { HOST_ACTOR, readClusterFaults } from './cluster-faults.js';
-import { DATAPATH_FAULT_ACTIONS } from '@splitnet/model';
+import { DATAPATH_FAULT_ACTIONS, MESSAGE_FAULT_ACTIONS } from '@splitnet/model';
 import { formatDuration, formatRate } from './units.js';
 
 const GUEST = /^vm\.(0|[1-9][0-9]*)$/;
@@ -169,8 +169,13 @@ function hostFaultsOf(value: unknown, hosts: number): { entries: Record<string, 
   return out;
 }
 
-/** What a host's actors may suffer in a multi-host run today: the datapath's faults and a pause of their processes. */
-const HOST_ACTOR_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, 'pause']);
+/**
+ * What a host's actors may suffer in a multi-host run today: the datapath's faults, the message faults on links
+ * between them, and their processes paused, killed or restarted (the one-host rules then say which: not a guest
+ * that sends, and here not the driver domain either: PROCESS_NOT_DRIVER).
+ */
+const HOST_ACTOR_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, ...MESSAGE_FAULT_ACTIONS, 'pause', 'kill', 'restart', 'crash-loop']);
+const PROCESS_DEATH: ReadonlySet<string> = new Set(['kill', 'restart', 'crash-loop']);
 
 /** A problem found in host i's view, pointed back at the scenario: its traffic entry, its own setting, or the shared one. */
 function relocate(
@@ -271,7 +276,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
       if (typeof e['action'] === 'string' && !HOST_ACTOR_ACTIONS.has(e['action']))
         item
           .at('action', e['action'])
-          .expected(`a datapath fault or pause (on one host's actors a multi-host run takes ${[...HOST_ACTOR_ACTIONS].join(', ')} today)`);
+          .expected(`a datapath, message or process fault (on one host's actors a multi-host run takes ${[...HOST_ACTOR_ACTIONS].join(', ')} today)`);
     }
     const hostValue = {
       ...rest,
@@ -286,9 +291,14 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
       throw relocate(err, i, traffic, overrides[i], top, crossing, faults.index);
     }
     for (const [k, f] of view.faults.entries()) {
-      if (f.target.kind !== 'actor')
-        new Field(faults.entries[k]?.['target'], ['faults', faults.index[k] as number, 'target']).expected(
-          "an actor selector after h<host>. (worker:<k>, vm:<v>, vm:<v>:queue:<q>, nic, backend …): links between one host's actors take no faults in a multi-host run yet",
+      const j = faults.index[k] as number;
+      const target = new Field((value['faults'] as Record<string, unknown>[])[j]?.['target'], ['faults', j, 'target']);
+      if (f.target.kind !== 'actor' && f.target.kind !== 'link')
+        target.expected("an actor selector or a link after h<host>. (worker:<k>, vm:<v>, vm:<v>:queue:<q>, nic, backend, link:<from>><to> …)");
+      // A restarted NIC replays its host's traffic source, but not the fabric's frames toward it: its switch port's side is not rebuilt.
+      if (PROCESS_DEATH.has(f.action) && f.target.kind === 'actor' && (f.target.actor.role === 'nic' || f.target.actor.role === 'backend' || f.target.actor.role === '*'))
+        target.expected(
+          `a worker or a guest (${f.action} of one host's driver domain, its NIC and back end, is not modelled in a multi-host run yet: a restarted NIC does not rebuild its switch port's side)`,
         );
     }
     // Its faults' targets say which host they are on (the log's fault-start and fault-end lines show them).
