@@ -3,7 +3,7 @@ import { deriveSeed, SplitnetError } from '@splitnet/model';
 import type { ActorReport, Nanos } from '@splitnet/model';
 import { LinkFaults } from '@splitnet/runtime';
 import type { SimRuntime } from '@splitnet/runtime';
-import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
+import type { ClusterFault, CompiledScenario, FaultOccurrence, FaultSpec } from '@splitnet/scenario';
 import { combine, coresOnHost, fabricBalance, summarize, summarizeFabric, withTxBalance } from '@splitnet/results';
 import type { Accounting, FabricSnapshot, HostSummary, PacketCapture, Snapshot, Summary } from '@splitnet/results';
 import { buildCluster, clusterLinkDelay, clusterOf } from './cluster.js';
@@ -67,15 +67,36 @@ export function clusterFaultPlan(s: CompiledScenario, g: ClusterGraph): ClusterF
     }));
   });
   // A stable sort: the fabric's steps, then the hosts', at one instant; each step knows its index (a ghost's order).
-  const fabric = fabricFaultSteps(s, g).map((st) => ({ t: st.t, apply: (rt: SimRuntime, owns: (ref: number) => boolean) => st.apply(rt, owns) }));
-  const steps = [...fabric, ...own]
-    .sort((a, b) => a.t - b.t)
-    .map((st, k): ClusterFaultStep => ({ t: st.t, apply: (rt, owns) => st.apply(rt, owns, k) }));
+  const fabric = fabricFaultSteps(s, g, ghosts);
+  const steps = [...fabric, ...own].sort((a, b) => a.t - b.t).map((st, k): ClusterFaultStep => ({ t: st.t, apply: (rt, owns) => st.apply(rt, owns, k) }));
   const windows = plans.flatMap((p) => p?.windows ?? []);
   const linkFaults =
     windows.length === 0 ? undefined : new LinkFaults(windows, g.all.length, undefined, { of: g.hostOf, origins: g.hosts.map((h) => h.txOrigin) });
   const occurrences = plans.flatMap((p) => p?.occurrences ?? []);
-  return { steps, linkFaults, occurrences, ghosts, hostFaults: plans.some((p) => p !== null) };
+  const killed = c.faults.filter((f) => f.kind === 'host-kill');
+  return {
+    steps,
+    linkFaults,
+    occurrences: [...occurrences, ...killed.map(hostKillOccurrence)].sort((a, b) => a.start - b.start),
+    ghosts,
+    hostFaults: plans.some((p) => p !== null) || killed.length > 0,
+  };
+}
+
+/** A host kill as an occurrence of the summary's timeline (target h<i>, instantaneous: the host stays down). */
+function hostKillOccurrence(f: ClusterFault): FaultOccurrence {
+  const spec: FaultSpec = {
+    id: f.id,
+    action: 'kill',
+    target: { kind: 'actor', actor: { role: '*' } },
+    targetText: `h${f.index}`,
+    start: f.at,
+    duration: 0,
+    every: 0,
+    count: 1,
+    params: {},
+  };
+  return { spec, id: f.id, start: f.at, end: f.at, instantaneous: true };
 }
 
 /**
@@ -98,26 +119,36 @@ export function perHost(counts: readonly number[], g: ClusterGraph): number[] {
   return out;
 }
 
+/** A step of the fabric's faults; `k` is its index in the whole plan (an incarnation it kills is listed with it). */
+interface FabricStep {
+  readonly t: Nanos;
+  readonly apply: (rt: SimRuntime, owns: (ref: number) => boolean, k: number) => void;
+}
+
 /**
  * The scenario's host and switch-port faults as steps at their instants: a paused host's actors stop (their inputs
- * wait, as SIGSTOP) and its switch port goes down until it resumes; a port goes down, loses or delays frames. Each
- * part acts where its actor runs: the log line and the port with the switch, the pause with the host's actors.
+ * wait, as SIGSTOP) and its switch port goes down until it resumes; a killed host's driver, workers and guests die
+ * (their incarnations join `ghosts`), its NIC's link and its switch port go down, to the end of the run; a port goes
+ * down, loses or delays frames. Each part acts where its actor runs: the log line and the port with the switch, the
+ * pause or the kill with the host's actors.
  */
-function fabricFaultSteps(s: CompiledScenario, g: ClusterGraph): ClusterFaultStep[] {
+function fabricFaultSteps(s: CompiledScenario, g: ClusterGraph, ghosts: ClusterGhost[]): FabricStep[] {
   const c = clusterOf(s);
-  const steps: (ClusterFaultStep & { order: number })[] = [];
+  const steps: (FabricStep & { order: number })[] = [];
   c.faults.forEach((f, n) => {
-    const target = f.kind === 'host-pause' ? `h${f.index}` : `switch:port:${f.index}`;
+    const onHost = f.kind === 'host-pause' || f.kind === 'host-kill';
+    const target = onHost ? `h${f.index}` : `switch:port:${f.index}`;
     const seed = deriveSeed(s.seed, `cluster-fault:${f.id}`);
     const kind = f.kind === 'port-loss' ? 'loss' : f.kind === 'port-delay' ? 'delay' : 'down';
     const hostRefs = g.all.map((_, ref) => ref).filter((ref) => g.hostOf(ref) === f.index);
     const phase =
       (on: boolean) =>
-      (rt: SimRuntime, owns: (ref: number) => boolean): void => {
+      (rt: SimRuntime, owns: (ref: number) => boolean, k: number): void => {
         if (owns(g.switchRef)) {
           rt.record('controller', on ? 'fault-start' : 'fault-end', { id: f.id, target, kind: f.kind });
           g.switch.portFault(f.index, kind, on, f.probability ?? f.delay ?? 0, seed, rt.now);
         }
+        if (f.kind === 'host-kill') return killHost(rt, owns, g, f, k, ghosts, seed);
         if (f.kind !== 'host-pause') return;
         for (const ref of hostRefs) {
           if (!owns(ref)) continue;
@@ -125,10 +156,32 @@ function fabricFaultSteps(s: CompiledScenario, g: ClusterGraph): ClusterFaultSte
           else rt.resume(ref);
         }
       };
-    steps.push({ t: f.at, order: 2 * n, apply: phase(true) }, { t: f.until, order: 2 * n + 1, apply: phase(false) });
+    steps.push({ t: f.at, order: 2 * n, apply: phase(true) });
+    // A killed host stays down: its fault has no end.
+    if (f.kind !== 'host-kill') steps.push({ t: f.until, order: 2 * n + 1, apply: phase(false) });
   });
   // In time order; at one instant, in the order the faults are written (a start before its own end).
   return steps.sort((a, b) => a.t - b.t || a.order - b.order).map(({ t, apply }) => ({ t, apply }));
+}
+
+/**
+ * Host f.index crashes: its NIC loses its link (frames already on the cable toward it are lost there, `link-down`, as
+ * with no carrier; its switch port is down beside it) and every other actor of the host dies — the driver domain's
+ * back end, the netback workers, the guests — with what it held (`lost-in-crash`, as a killed actor on one host).
+ * The NIC itself stays an actor with its link down, so that the frames reaching it are counted where they end.
+ */
+function killHost(rt: SimRuntime, owns: (ref: number) => boolean, g: ClusterGraph, f: ClusterFault, k: number, ghosts: ClusterGhost[], seed: number): void {
+  const hg = g.hosts[f.index] as ActorGraph;
+  const nic = hg.refs.nic;
+  if (owns(nic)) rt.injectFault(nic, { id: f.id, action: 'link-flap', phase: 'start', params: {}, seed });
+  hg.all.forEach((_, i) => {
+    const ref = nic + i;
+    if (ref === nic || !owns(ref)) return;
+    const dead = rt.kill(ref);
+    if (dead === undefined) return;
+    ghosts.push({ step: k, host: f.index, ref, ghost: { actor: dead, t: rt.now } });
+    rt.record(dead.id, 'actor-died', { fault: f.id });
+  });
 }
 
 /** The fabric's frames in messages waiting for a paused actor (a host's NIC): the fabric counts them, links do not. */
@@ -245,8 +298,7 @@ export class ClusterRun {
     reports.forEach((r, ref) => r !== null && add(r, g.hostOf(ref)));
     for (const gh of faults?.ghosts ?? []) add(gh.report, gh.host);
     const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
-    const combined =
-      faults === undefined ? combine(all, t) : withRuntimeDrops(combine(all, t), sum(faults.linkDropped), sum(faults.lostInCrash));
+    const combined = faults === undefined ? combine(all, t) : withRuntimeDrops(combine(all, t), sum(faults.linkDropped), sum(faults.lostInCrash));
     const hostCombined = (rs: ActorReport[], i: number): Snapshot =>
       faults === undefined ? combine(rs, t) : withRuntimeDrops(combine(rs, t), faults.linkDropped[i] ?? 0, faults.lostInCrash[i] ?? 0);
     let fabric: FabricSnapshot = { ...(combined.fabric as FabricSnapshot), waiting };

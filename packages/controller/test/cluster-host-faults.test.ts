@@ -98,3 +98,26 @@ test('cluster host faults - a scenario without faults on its hosts’ actors has
   t.is(run(TWO_HOSTS).summary.faults, undefined);
   t.not(run(KILL).summary.faults, undefined);
 });
+
+test("cluster host faults - host 1 killed at the warm-up's end delivers nothing after it, frames toward it are dropped at its switch port (switch-port-down) and on its dark cable (link-down), and host 0 — which sends to it — has exactly the summary it has without the fault", (t) => {
+  const clean = run(TWO_HOSTS);
+  const r = run(`${TWO_HOSTS}
+faults:
+  - { id: crash, at: 1ms, target: h1, action: kill }
+`);
+  const [h0c] = clean.summary.hosts ?? [];
+  const [h0, h1] = r.summary.hosts ?? [];
+  if (h0c === undefined || h0 === undefined || h1 === undefined) return t.fail('no per-host summaries');
+  t.is(h1.throughput.gbps, 0);
+  t.true((r.summary.fabric?.ports[1]?.drops['switch-port-down'] ?? 0) > 0, JSON.stringify(r.summary.fabric?.ports[1]));
+  t.true(h1.drops['link-down'] > 0, JSON.stringify(h1.drops));
+  t.deepEqual(h0, h0c);
+  t.true(r.accounting.balanced && h1.accounting.balanced, JSON.stringify(r.accounting));
+  const died = r.events.filter((e) => e.kind === 'actor-died').map((e) => e.actor);
+  t.deepEqual(died, ['h1.backend', 'h1.worker.0', 'h1.vm.0', 'h1.vm.1']);
+  t.false(r.events.some((e) => e.kind === 'actor-restart'));
+  t.deepEqual(
+    r.summary.faults?.timeline.map((o) => [o.id, o.action, o.target]),
+    [['crash', 'kill', 'h1']],
+  );
+});

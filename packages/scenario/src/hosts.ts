@@ -6,6 +6,7 @@ import { deriveSeed } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
 import type { CompiledScenario, FabricPortSpec, FabricSourceSpec, FabricSpec } from './types.js';
 import { HOST_ACTOR, readClusterFaults } from './cluster-faults.js';
+import { sendersOf } from './faults.js';
 import { DATAPATH_FAULT_ACTIONS, MESSAGE_FAULT_ACTIONS } from '@splitnet/model';
 import { formatDuration, formatRate } from './units.js';
 
@@ -262,6 +263,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   const { hosts: _h, fabric: _f, traffic: _t, faults: _x, ...top } = value;
   const hostFaults = hostFaultsOf(value['faults'], count);
   const views: CompiledScenario[] = [];
+  const senders: boolean[] = [];
   for (let i = 0; i < count; i++) {
     const traffic = perHost[i] as HostTraffic;
     const own = merge(top, overrides[i]) as Record<string, unknown>;
@@ -294,13 +296,18 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
       const j = faults.index[k] as number;
       const target = new Field((value['faults'] as Record<string, unknown>[])[j]?.['target'], ['faults', j, 'target']);
       if (f.target.kind !== 'actor' && f.target.kind !== 'link')
-        target.expected("an actor selector or a link after h<host>. (worker:<k>, vm:<v>, vm:<v>:queue:<q>, nic, backend, link:<from>><to> …)");
+        target.expected('an actor selector or a link after h<host>. (worker:<k>, vm:<v>, vm:<v>:queue:<q>, nic, backend, link:<from>><to> …)');
       // A restarted NIC replays its host's traffic source, but not the fabric's frames toward it: its switch port's side is not rebuilt.
-      if (PROCESS_DEATH.has(f.action) && f.target.kind === 'actor' && (f.target.actor.role === 'nic' || f.target.actor.role === 'backend' || f.target.actor.role === '*'))
+      if (
+        PROCESS_DEATH.has(f.action) &&
+        f.target.kind === 'actor' &&
+        (f.target.actor.role === 'nic' || f.target.actor.role === 'backend' || f.target.actor.role === '*')
+      )
         target.expected(
           `a worker or a guest (${f.action} of one host's driver domain, its NIC and back end, is not modelled in a multi-host run yet: a restarted NIC does not rebuild its switch port's side)`,
         );
     }
+    senders.push(sendersOf(view.traffic.generators, view.traffic.flows).length > 0);
     // Its faults' targets say which host they are on (the log's fault-start and fault-end lines show them).
     views.push(view.faults.length === 0 ? view : { ...view, faults: view.faults.map((f) => ({ ...f, targetText: `h${i}.${f.targetText}` })) });
   }
@@ -313,6 +320,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed), ...(sources.length > 0 ? { sources } : {}) };
   const first = withPlace[0] as CompiledScenario;
   const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration);
+  checkHostKills(faults, senders, value['faults']);
   // The whole list as written: the host and switch faults, and each host's own, each at its place.
   const allResolved: Record<string, unknown>[] = [];
   faults.resolved.forEach((r, k) => (allResolved[faults.at[k] as number] = r));
@@ -329,6 +337,17 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     resolved: { ...resolved, ...(resolvedFaults.length > 0 ? { faults: resolvedFaults } : {}) },
     cluster: { hosts: withPlace, fabric, faults: faults.faults },
   };
+}
+
+/** A killed host none of whose guests sends: a guest that sends holds transmit-path state (its TX ring, netback's grant mappings) a crash would have to account for. */
+function checkHostKills(faults: ReturnType<typeof readClusterFaults>, senders: readonly boolean[], list: unknown): void {
+  faults.faults.forEach((f, k) => {
+    if (f.kind !== 'host-kill' || senders[f.index] !== true) return;
+    const j = faults.at[k] as number;
+    new Field((list as Record<string, unknown>[])[j]?.['target'], ['faults', j, 'target']).expected(
+      `a host none of whose guests sends (a killed host's transmit-path state is not accounted yet: h${f.index} has traffic from: one of its guests, or a TCP or request/response end)`,
+    );
+  });
 }
 
 /** The fabric-wide `delay` (each external source's cable takes it). */

@@ -272,8 +272,12 @@ export interface ClusterFault {
   readonly id: string;
   readonly at: Nanos;
   readonly until: Nanos;
-  /** host-pause: the host's actors stop (their inputs wait) and its switch port is down; port-*: the port goes down, loses frames, delays them. */
-  readonly kind: 'host-pause' | 'port-down' | 'port-loss' | 'port-delay';
+  /**
+   * host-pause: the host's actors stop (their inputs wait) and its switch port is down; host-kill: the host crashes
+   * (its driver, workers and guests die, its NIC's link and its switch port go down) to the end of the run; port-*:
+   * the port goes down, loses frames, delays them.
+   */
+  readonly kind: 'host-pause' | 'host-kill' | 'port-down' | 'port-loss' | 'port-delay';
   readonly index: number;
   readonly probability?: number;
   readonly delay?: Nanos;

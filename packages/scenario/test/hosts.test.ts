@@ -128,8 +128,16 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
         's.yaml:5:24: faults[0].target: expected a host or port from 0 to 1 (hosts: 2), found "h2"',
       ],
       [
+        FAULTS + '  - { at: 1ms, target: h1, action: stop-polling, duration: 1ms }\n',
+        's.yaml:5:36: faults[0].action: expected pause (a host fault pauses all its actors and takes its switch port down) or kill (the host crashes), found "stop-polling"',
+      ],
+      [
         FAULTS + '  - { at: 1ms, target: h1, action: kill, duration: 1ms }\n',
-        's.yaml:5:36: faults[0].action: expected pause (a host fault pauses all its actors and takes its switch port down), found "kill"',
+        's.yaml:5:52: faults[0].duration: expected no duration (a killed host stays down to the end of the run: its restart is not modelled yet), found "1ms"',
+      ],
+      [
+        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, protocol: udp, rate: 1Gbps }\nfaults:\n  - { at: 1ms, target: h1, action: kill }\n',
+        's.yaml:5:24: faults[0].target: expected a host none of whose guests sends (a killed host\'s transmit-path state is not accounted yet: h1 has traffic from: one of its guests, or a TCP or request/response end), found "h1"',
       ],
       [
         FAULTS + '  - { at: 1ms, target: switch:port:0, action: pause, duration: 1ms }\n',
