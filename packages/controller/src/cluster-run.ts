@@ -77,14 +77,14 @@ export function clusterFaultPlan(s: CompiledScenario, g: ClusterGraph): ClusterF
   return {
     steps,
     linkFaults,
-    occurrences: [...occurrences, ...killed.map(hostKillOccurrence)].sort((a, b) => a.start - b.start),
+    occurrences: [...occurrences, ...killed.map((f) => hostKillOccurrence(f, s.duration))].sort((a, b) => a.start - b.start),
     ghosts,
     hostFaults: plans.some((p) => p !== null) || killed.length > 0,
   };
 }
 
-/** A host kill as an occurrence of the summary's timeline (target h<i>, instantaneous: the host stays down). */
-function hostKillOccurrence(f: ClusterFault): FaultOccurrence {
+/** A host kill as an occurrence of the summary's timeline (target h<i>): the host stays down, so it lasts to the end (as faultOccurrences writes it). */
+function hostKillOccurrence(f: ClusterFault, runDuration: Nanos): FaultOccurrence {
   const spec: FaultSpec = {
     id: f.id,
     action: 'kill',
@@ -96,7 +96,7 @@ function hostKillOccurrence(f: ClusterFault): FaultOccurrence {
     count: 1,
     params: {},
   };
-  return { spec, id: f.id, start: f.at, end: f.at, instantaneous: true };
+  return { spec, id: f.id, start: f.at, end: runDuration + 1, instantaneous: false };
 }
 
 /**

@@ -99,7 +99,7 @@ test('cluster host faults - a scenario without faults on its hosts’ actors has
   t.not(run(KILL).summary.faults, undefined);
 });
 
-test("cluster host faults - host 1 killed at the warm-up's end delivers nothing after it, frames toward it are dropped at its switch port (switch-port-down) and on its dark cable (link-down), and host 0 — which sends to it — has exactly the summary it has without the fault", (t) => {
+test("cluster host faults - host 1 killed at the warm-up's end delivers nothing after it, frames toward it are dropped at its switch port (switch-port-down) and on its dark cable (link-down), and host 0 — which sends to it — has exactly the summary it has without the fault; the kill lasts to the end in the faults timeline", (t) => {
   const clean = run(TWO_HOSTS);
   const r = run(`${TWO_HOSTS}
 faults:
@@ -116,8 +116,10 @@ faults:
   const died = r.events.filter((e) => e.kind === 'actor-died').map((e) => e.actor);
   t.deepEqual(died, ['h1.backend', 'h1.worker.0', 'h1.vm.0', 'h1.vm.1']);
   t.false(r.events.some((e) => e.kind === 'actor-restart'));
+  // The host stays down: its fault lasts to the end of the run.
   t.deepEqual(
-    r.summary.faults?.timeline.map((o) => [o.id, o.action, o.target]),
-    [['crash', 'kill', 'h1']],
+    r.summary.faults?.timeline.map((o) => [o.id, o.action, o.target, o.endMs]),
+    [['crash', 'kill', 'h1', null]],
   );
+  t.is(r.summary.faults?.recovery[0]?.recoveryMs, 'lasts to the end');
 });
