@@ -9,7 +9,7 @@ import type { Accounting, FabricSnapshot, HostSummary, PacketCapture, Snapshot, 
 import { buildCluster, clusterLinkDelay, clusterOf } from './cluster.js';
 import type { ClusterGraph } from './cluster.js';
 import { accounting, flowPlacement, ghostReport, withRuntimeDrops } from './run-sim.js';
-import { planSimFaults } from './fault-plan.js';
+import { planSimFaults, sourceFramesUpTo } from './fault-plan.js';
 import type { SimGhost } from './fault-plan.js';
 import type { ActorGraph } from './build.js';
 
@@ -83,7 +83,7 @@ export function clusterFaultPlan(s: CompiledScenario, g: ClusterGraph): ClusterF
   };
 }
 
-/** A host kill as an occurrence of the summary's timeline (target h<i>): the host stays down, so it lasts to the end (as faultOccurrences writes it). */
+/** A host kill as an occurrence of the summary's timeline (target h<i>): until the host's restart, else to the end (as faultOccurrences writes one that outlasts the run). */
 function hostKillOccurrence(f: ClusterFault, runDuration: Nanos): FaultOccurrence {
   const spec: FaultSpec = {
     id: f.id,
@@ -94,9 +94,10 @@ function hostKillOccurrence(f: ClusterFault, runDuration: Nanos): FaultOccurrenc
     duration: 0,
     every: 0,
     count: 1,
-    params: {},
+    params: f.restartAfter === undefined ? {} : { restartAfter: f.restartAfter },
   };
-  return { spec, id: f.id, start: f.at, end: runDuration + 1, instantaneous: false };
+  const back = f.restartAfter === undefined ? Infinity : f.at + f.restartAfter;
+  return { spec, id: f.id, start: f.at, end: back < runDuration ? back : runDuration + 1, instantaneous: false };
 }
 
 /**
@@ -128,7 +129,7 @@ interface FabricStep {
 /**
  * The scenario's host and switch-port faults as steps at their instants: a paused host's actors stop (their inputs
  * wait, as SIGSTOP) and its switch port goes down until it resumes; a killed host's driver, workers and guests die
- * (their incarnations join `ghosts`), its NIC's link and its switch port go down, to the end of the run; a port goes
+ * (their incarnations join `ghosts`), its NIC's link and its switch port go down, until its restart or the end; a port goes
  * down, loses or delays frames. Each part acts where its actor runs: the log line and the port with the switch, the
  * pause or the kill with the host's actors.
  */
@@ -157,11 +158,38 @@ function fabricFaultSteps(s: CompiledScenario, g: ClusterGraph, ghosts: ClusterG
         }
       };
     steps.push({ t: f.at, order: 2 * n, apply: phase(true) });
-    // A killed host stays down: its fault has no end.
+    // A killed host stays down to its restart, if it has one (an instant with no fault-end line, as a restarted actor's).
     if (f.kind !== 'host-kill') steps.push({ t: f.until, order: 2 * n + 1, apply: phase(false) });
+    else if (f.restartAfter !== undefined && f.at + f.restartAfter < s.duration)
+      steps.push({ t: f.at + f.restartAfter, order: 2 * n + 1, apply: (rt, owns, k) => restartHost(rt, owns, g, f, k, ghosts, seed) });
   });
   // In time order; at one instant, in the order the faults are written (a start before its own end).
   return steps.sort((a, b) => a.t - b.t || a.order - b.order).map(({ t, apply }) => ({ t, apply }));
+}
+
+/**
+ * Host f.index comes back (its power cycled): its switch port and its NIC's link come up with a fresh NIC — the old
+ * one is reset, what its ring held lost (`lost-in-crash`), and the fresh one replays its host's own wire up to now
+ * (as a restarted NIC on one host: the old one's counts of those frames go to the new one) — and the back end, the
+ * workers and the guests start again and reconnect, as each does when the supervisor restarts it.
+ */
+function restartHost(rt: SimRuntime, owns: (ref: number) => boolean, g: ClusterGraph, f: ClusterFault, k: number, ghosts: ClusterGhost[], seed: number): void {
+  if (owns(g.switchRef)) g.switch.portFault(f.index, 'down', false, 0, seed, rt.now);
+  const hg = g.hosts[f.index] as ActorGraph;
+  const nic = hg.refs.nic;
+  hg.all.forEach((_, i) => {
+    const ref = nic + i;
+    if (!owns(ref)) return;
+    if (ref === nic) {
+      const old = rt.kill(nic);
+      if (old === undefined) return;
+      ghosts.push({ step: k, host: f.index, ref, ghost: { actor: old, t: rt.now, emittedAgain: sourceFramesUpTo(hg, nic, rt.now) } });
+    }
+    if (!rt.isDown(ref)) return;
+    const fresh = hg.respawn(ref);
+    rt.record(fresh.id, 'actor-restart', { fault: f.id, by: 'host-restart' });
+    rt.restart(ref, fresh);
+  });
 }
 
 /**

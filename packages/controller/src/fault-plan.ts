@@ -333,7 +333,7 @@ export class HeldFaults<K> {
  * source frame that arrived up to its restart), read from its report. Storm frames a fault injected are not
  * among them: they are not the source's.
  */
-function sourceFramesUpTo(g: ActorGraph, ref: ActorRef, t: Nanos): { frames: number; bytes: number } {
+export function sourceFramesUpTo(g: ActorGraph, ref: ActorRef, t: Nanos): { frames: number; bytes: number } {
   const probe = g.respawn(ref);
   probe.reconnect?.(t, new RecordingEffects());
   const r = probe.report(t, false);

@@ -133,7 +133,11 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
       ],
       [
         FAULTS + '  - { at: 1ms, target: h1, action: kill, duration: 1ms }\n',
-        's.yaml:5:52: faults[0].duration: expected no duration (a killed host stays down to the end of the run: its restart is not modelled yet), found "1ms"',
+        's.yaml:5:52: faults[0].duration: expected no duration (a killed host stays down until restartAfter, or to the end of the run without it), found "1ms"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: h1, action: pause, duration: 1ms, restartAfter: 1ms }\n',
+        's.yaml:5:72: faults[0].restartAfter: expected no restartAfter (pause of h1 takes none: a host kill does), found "1ms"',
       ],
       [
         'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, protocol: udp, rate: 1Gbps }\nfaults:\n  - { at: 1ms, target: h1, action: kill }\n',
