@@ -1,10 +1,24 @@
 // Lockstep end to end with a multi-host scenario's faults and an external source: switch-port faults, a host paused or killed, and faults on one host's actors and links, each applied in the partition that owns the port or the actors, give sim's result files byte for byte.
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, scenarioFile, tmp } from './live-helpers.js';
 
 const FILES = ['summary.json', 'metrics.jsonl', 'events.jsonl', 'latency.json'];
+
+/** Run the scenario in sim and in lockstep with the processes placement, check the four files are the same; sim's directory. */
+async function sameAsSim(t: ExecutionContext, text: string): Promise<string> {
+  const file = scenarioFile(text);
+  const simDir = join(tmp(), 'sim');
+  const lsDir = join(tmp(), 'lockstep');
+  const sim = await run(['run', file, '--out', simDir, '-q']);
+  t.is(sim.code, 0, sim.stderr);
+  const ls = await run(['run', file, '--runtime', 'lockstep', '--placement', 'processes', '--out', lsDir, '-q']);
+  t.is(ls.code, 0, ls.stderr);
+  for (const f of FILES) t.is(readFileSync(join(lsDir, f), 'utf8'), readFileSync(join(simDir, f), 'utf8'), f);
+  return simDir;
+}
 
 /** Two hosts, a stream each way across the switch and one from an external source into host 1; host 1's port loses frames (its partition is not the switch's) while its worker stalls, then host 1 pauses. */
 const SCENARIO = `name: lockstep-hosts-faults-e2e
@@ -25,14 +39,7 @@ faults:
 `;
 
 test('lockstep faults hosts - a lossy switch port, a paused host, a stalled worker of that host and an external source: processes placement (a partition per host) writes summary, metrics, events and latency byte-identical to sim', async (t) => {
-  const file = scenarioFile(SCENARIO);
-  const simDir = join(tmp(), 'sim');
-  const lsDir = join(tmp(), 'lockstep');
-  const sim = await run(['run', file, '--out', simDir, '-q']);
-  t.is(sim.code, 0, sim.stderr);
-  const ls = await run(['run', file, '--runtime', 'lockstep', '--placement', 'processes', '--out', lsDir, '-q']);
-  t.is(ls.code, 0, ls.stderr);
-  for (const f of FILES) t.is(readFileSync(join(lsDir, f), 'utf8'), readFileSync(join(simDir, f), 'utf8'), f);
+  const simDir = await sameAsSim(t, SCENARIO);
   // The faults acted: the lossy port dropped frames toward host 1, and the pause took its port down; the source sent.
   const summary = JSON.parse(readFileSync(join(simDir, 'summary.json'), 'utf8')) as {
     fabric: { ports: { drops: Record<string, number> }[]; sources: { sent: number }[] };
@@ -64,14 +71,7 @@ faults:
 `;
 
 test("lockstep faults hosts - message faults inside two hosts, a host's receiving guest killed and restarted, and a host killed and restarted: processes placement (a partition per host) writes summary, metrics, events and latency byte-identical to sim", async (t) => {
-  const file = scenarioFile(ACTOR_FAULTS);
-  const simDir = join(tmp(), 'sim');
-  const lsDir = join(tmp(), 'lockstep');
-  const sim = await run(['run', file, '--out', simDir, '-q']);
-  t.is(sim.code, 0, sim.stderr);
-  const ls = await run(['run', file, '--runtime', 'lockstep', '--placement', 'processes', '--out', lsDir, '-q']);
-  t.is(ls.code, 0, ls.stderr);
-  for (const f of FILES) t.is(readFileSync(join(lsDir, f), 'utf8'), readFileSync(join(simDir, f), 'utf8'), f);
+  const simDir = await sameAsSim(t, ACTOR_FAULTS);
   // The faults acted: rx batches dropped on host 1, frames lost in host 0's guest's crash, host 2's port dark.
   const summary = JSON.parse(readFileSync(join(simDir, 'summary.json'), 'utf8')) as {
     hosts: { drops: Record<string, number> }[];
