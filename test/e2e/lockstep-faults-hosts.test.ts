@@ -1,10 +1,24 @@
-// Lockstep end to end with a multi-host scenario's faults and an external source: a switch-port fault, a host pause and a host's worker stall, each applied in the partition that owns the port or the actors, and the source in the switch's, give sim's result files byte for byte.
+// Lockstep end to end with a multi-host scenario's faults and an external source: switch-port faults, a host paused or killed, and faults on one host's actors and links, each applied in the partition that owns the port or the actors, give sim's result files byte for byte.
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, scenarioFile, tmp } from './live-helpers.js';
 
 const FILES = ['summary.json', 'metrics.jsonl', 'events.jsonl', 'latency.json'];
+
+/** Run the scenario in sim and in lockstep with the processes placement, check the four files are the same; sim's directory. */
+async function sameAsSim(t: ExecutionContext, text: string): Promise<string> {
+  const file = scenarioFile(text);
+  const simDir = join(tmp(), 'sim');
+  const lsDir = join(tmp(), 'lockstep');
+  const sim = await run(['run', file, '--out', simDir, '-q']);
+  t.is(sim.code, 0, sim.stderr);
+  const ls = await run(['run', file, '--runtime', 'lockstep', '--placement', 'processes', '--out', lsDir, '-q']);
+  t.is(ls.code, 0, ls.stderr);
+  for (const f of FILES) t.is(readFileSync(join(lsDir, f), 'utf8'), readFileSync(join(simDir, f), 'utf8'), f);
+  return simDir;
+}
 
 /** Two hosts, a stream each way across the switch and one from an external source into host 1; host 1's port loses frames (its partition is not the switch's) while its worker stalls, then host 1 pauses. */
 const SCENARIO = `name: lockstep-hosts-faults-e2e
@@ -25,14 +39,7 @@ faults:
 `;
 
 test('lockstep faults hosts - a lossy switch port, a paused host, a stalled worker of that host and an external source: processes placement (a partition per host) writes summary, metrics, events and latency byte-identical to sim', async (t) => {
-  const file = scenarioFile(SCENARIO);
-  const simDir = join(tmp(), 'sim');
-  const lsDir = join(tmp(), 'lockstep');
-  const sim = await run(['run', file, '--out', simDir, '-q']);
-  t.is(sim.code, 0, sim.stderr);
-  const ls = await run(['run', file, '--runtime', 'lockstep', '--placement', 'processes', '--out', lsDir, '-q']);
-  t.is(ls.code, 0, ls.stderr);
-  for (const f of FILES) t.is(readFileSync(join(lsDir, f), 'utf8'), readFileSync(join(simDir, f), 'utf8'), f);
+  const simDir = await sameAsSim(t, SCENARIO);
   // The faults acted: the lossy port dropped frames toward host 1, and the pause took its port down; the source sent.
   const summary = JSON.parse(readFileSync(join(simDir, 'summary.json'), 'utf8')) as {
     fabric: { ports: { drops: Record<string, number> }[]; sources: { sent: number }[] };
@@ -41,4 +48,38 @@ test('lockstep faults hosts - a lossy switch port, a paused host, a stalled work
   const port1 = summary.fabric.ports[1]?.drops ?? {};
   t.true((port1['switch-port-loss'] ?? 0) > 0, JSON.stringify(port1));
   t.true((port1['switch-port-down'] ?? 0) > 0, JSON.stringify(port1));
+});
+
+/** Three hosts: message faults on links inside hosts 0 and 1, host 0's receiving guest killed and restarted, then host 2 (which only receives) killed and restarted 100 us later. */
+const ACTOR_FAULTS = `name: lockstep-hosts-actor-faults-e2e
+seed: 4
+duration: 1ms
+warmup: 200us
+hosts: 3
+fabric: { delay: 2us }
+topology: { vms: { count: 2, queues: 1 }, workers: 1 }
+traffic:
+  - { from: h0.vm.0, to: h1.vm.0, protocol: udp, rate: 2Gbps }
+  - { from: h1.vm.0, to: h0.vm.1, protocol: udp, rate: 1Gbps }
+  - { from: h0.vm.0, to: h2.vm.0, protocol: udp, rate: 1Gbps }
+  - { from: external, to: h2.vm.1, protocol: udp, rate: 2Gbps }
+faults:
+  - { id: drop, at: 300us, target: 'h1.link:backend>worker:0', action: drop-messages, kinds: [rx], duration: 100us }
+  - { id: dup, at: 300us, target: 'h0.link:vm:*>worker:*', action: duplicate-messages, duration: 300us }
+  - { id: crash-vm, at: 400us, target: h0.vm.1, action: kill, restartAfter: 100us }
+  - { id: crash-h2, at: 700us, target: h2, action: kill, restartAfter: 100us }
+`;
+
+test("lockstep faults hosts - message faults inside two hosts, a host's receiving guest killed and restarted, and a host killed and restarted: processes placement (a partition per host) writes summary, metrics, events and latency byte-identical to sim", async (t) => {
+  const simDir = await sameAsSim(t, ACTOR_FAULTS);
+  // The faults acted: rx batches dropped on host 1, frames lost in host 0's guest's crash, host 2's port dark.
+  const summary = JSON.parse(readFileSync(join(simDir, 'summary.json'), 'utf8')) as {
+    hosts: { drops: Record<string, number> }[];
+    fabric: { ports: { drops: Record<string, number> }[] };
+    faults: { restarts: number };
+  };
+  t.true((summary.hosts[1]?.drops['link-drop'] ?? 0) > 0, JSON.stringify(summary.hosts[1]?.drops));
+  t.true((summary.hosts[0]?.drops['lost-in-crash'] ?? 0) > 0, JSON.stringify(summary.hosts[0]?.drops));
+  t.true((summary.fabric.ports[2]?.drops['switch-port-down'] ?? 0) > 0, JSON.stringify(summary.fabric.ports[2]));
+  t.is(summary.faults.restarts, 1 + 5); // host 0's guest, and host 2's five actors (its NIC reset among them)
 });

@@ -1,14 +1,16 @@
 // A multi-host sim run's own parts: the cluster's graph, per-host and fabric snapshots beside the whole run's, and the per-host and switch summaries.
 import { deriveSeed, SplitnetError } from '@splitnet/model';
 import type { ActorReport, Nanos } from '@splitnet/model';
+import { LinkFaults } from '@splitnet/runtime';
 import type { SimRuntime } from '@splitnet/runtime';
-import type { CompiledScenario } from '@splitnet/scenario';
+import type { ClusterFault, CompiledScenario, FaultOccurrence, FaultSpec } from '@splitnet/scenario';
 import { combine, coresOnHost, fabricBalance, summarize, summarizeFabric, withTxBalance } from '@splitnet/results';
 import type { Accounting, FabricSnapshot, HostSummary, PacketCapture, Snapshot, Summary } from '@splitnet/results';
 import { buildCluster, clusterLinkDelay, clusterOf } from './cluster.js';
 import type { ClusterGraph } from './cluster.js';
-import { accounting, flowPlacement } from './run-sim.js';
-import { planSimFaults } from './fault-plan.js';
+import { accounting, flowPlacement, ghostReport, withRuntimeDrops } from './run-sim.js';
+import { planSimFaults, sourceFramesUpTo } from './fault-plan.js';
+import type { SimGhost } from './fault-plan.js';
 import type { ActorGraph } from './build.js';
 
 /** A step of a multi-host scenario's faults: at t, the parts on the actors `owns` accepts (all of them in sim; a partition's own in lockstep). */
@@ -17,47 +19,137 @@ export interface ClusterFaultStep {
   readonly apply: (rt: SimRuntime, owns: (ref: number) => boolean) => void;
 }
 
+/** An incarnation a host's fault killed: the index of the plan's step that killed it, its host and its ref. */
+export interface ClusterGhost {
+  readonly step: number;
+  readonly host: number;
+  readonly ref: number;
+  readonly ghost: SimGhost;
+}
+
 /**
- * The scenario's faults as steps at their instants: its host and switch-port faults (fabricFaultSteps), then each
- * host's own faults on its actors as its one-host plan makes them (refs: the host's in the cluster; the log lines
- * with the host's NIC); at one instant in that order, each plan's own order kept. Each step acts only on the actors
- * `owns` accepts.
+ * A multi-host scenario's faults as one plan: the steps (clusterFaultSteps), the message faults on the hosts' links
+ * in one LinkFaults (each host a group of its own: its frames' origins, its FIFO floors), the hosts' own faults'
+ * occurrences, and the incarnations killed so far (in the order the steps killed them). `hostFaults`: some host has
+ * faults on its actors (snapshots then take the runtime's drops and the killed incarnations, and the summary its
+ * `faults` section, as on one host).
  */
-export function clusterFaultSteps(s: CompiledScenario, g: ClusterGraph): ClusterFaultStep[] {
-  const own = clusterOf(s).hosts.flatMap((view, i) => {
-    if (view.faults.length === 0) return [];
+export interface ClusterFaultPlan {
+  readonly steps: readonly ClusterFaultStep[];
+  readonly linkFaults: LinkFaults | undefined;
+  readonly occurrences: readonly FaultOccurrence[];
+  readonly ghosts: ClusterGhost[];
+  readonly hostFaults: boolean;
+}
+
+/**
+ * The scenario's faults as one plan. Its steps: the host and switch-port faults (fabricFaultSteps), then each host's
+ * own faults on its actors as its one-host plan makes them (refs: the host's in the cluster; the log lines with the
+ * host's NIC); at one instant in that order, each plan's own order kept. Each step acts only on the actors `owns`
+ * accepts (sim: all; lockstep: its partition's), and an incarnation it kills joins `ghosts` with the step's index.
+ */
+export function clusterFaultPlan(s: CompiledScenario, g: ClusterGraph): ClusterFaultPlan {
+  const c = clusterOf(s);
+  const plans = c.hosts.map((view, i) => (view.faults.length === 0 ? null : planSimFaults(view, g.hosts[i] as ActorGraph)));
+  const ghosts: ClusterGhost[] = [];
+  const own = plans.flatMap((plan, i) => {
+    if (plan === null) return [];
     const hg = g.hosts[i] as ActorGraph;
-    return planSimFaults(view, hg).steps.map((st): ClusterFaultStep => ({
+    return plan.steps.map((st) => ({
       t: st.t,
-      apply: (rt, owns) => {
-        if (owns('ref' in st.action ? st.action.ref : hg.refs.nic)) st.apply(rt);
+      apply: (rt: SimRuntime, owns: (ref: number) => boolean, k: number) => {
+        const ref = 'ref' in st.action ? st.action.ref : hg.refs.nic;
+        if (!owns(ref)) return;
+        const had = plan.ghosts.length;
+        st.apply(rt);
+        for (const ghost of plan.ghosts.slice(had)) ghosts.push({ step: k, host: i, ref, ghost });
       },
     }));
   });
-  // A stable sort: the fabric's steps, then the hosts', at one instant.
-  return [...fabricFaultSteps(s, g), ...own].sort((a, b) => a.t - b.t);
+  // A stable sort: the fabric's steps, then the hosts', at one instant; each step knows its index (a ghost's order).
+  const fabric = fabricFaultSteps(s, g, ghosts);
+  const steps = [...fabric, ...own].sort((a, b) => a.t - b.t).map((st, k): ClusterFaultStep => ({ t: st.t, apply: (rt, owns) => st.apply(rt, owns, k) }));
+  const windows = plans.flatMap((p) => p?.windows ?? []);
+  const linkFaults =
+    windows.length === 0 ? undefined : new LinkFaults(windows, g.all.length, undefined, { of: g.hostOf, origins: g.hosts.map((h) => h.txOrigin) });
+  const occurrences = plans.flatMap((p) => p?.occurrences ?? []);
+  const killed = c.faults.filter((f) => f.kind === 'host-kill');
+  return {
+    steps,
+    linkFaults,
+    occurrences: [...occurrences, ...killed.map((f) => hostKillOccurrence(f, s.duration))].sort((a, b) => a.start - b.start),
+    ghosts,
+    hostFaults: plans.some((p) => p !== null) || killed.length > 0,
+  };
+}
+
+/** A host kill as an occurrence of the summary's timeline (target h<i>): until the host's restart, else to the end (as faultOccurrences writes one that outlasts the run). */
+function hostKillOccurrence(f: ClusterFault, runDuration: Nanos): FaultOccurrence {
+  const spec: FaultSpec = {
+    id: f.id,
+    action: 'kill',
+    target: { kind: 'actor', actor: { role: '*' } },
+    targetText: `h${f.index}`,
+    start: f.at,
+    duration: 0,
+    every: 0,
+    count: 1,
+    params: f.restartAfter === undefined ? {} : { restartAfter: f.restartAfter },
+  };
+  const back = f.restartAfter === undefined ? Infinity : f.at + f.restartAfter;
+  return { spec, id: f.id, start: f.at, end: back < runDuration ? back : runDuration + 1, instantaneous: false };
+}
+
+/**
+ * What a multi-host run's faults add to a snapshot: the killed incarnations' reports (each with its host, in the
+ * order the plan killed them) and, per host, the packets the runtime dropped on faulty links and lost in crashes.
+ */
+export interface ClusterFaultShot {
+  readonly ghosts: readonly { readonly host: number; readonly report: ActorReport }[];
+  readonly linkDropped: readonly number[];
+  readonly lostInCrash: readonly number[];
+}
+
+/** Per host, the sum of a per-actor count (the runtime's drops by actor). */
+export function perHost(counts: readonly number[], g: ClusterGraph): number[] {
+  const out = new Array<number>(g.hosts.length).fill(0);
+  counts.forEach((n, ref) => {
+    const h = g.hostOf(ref);
+    if (h >= 0 && n !== undefined) out[h] = (out[h] as number) + n;
+  });
+  return out;
+}
+
+/** A step of the fabric's faults; `k` is its index in the whole plan (an incarnation it kills is listed with it). */
+interface FabricStep {
+  readonly t: Nanos;
+  readonly apply: (rt: SimRuntime, owns: (ref: number) => boolean, k: number) => void;
 }
 
 /**
  * The scenario's host and switch-port faults as steps at their instants: a paused host's actors stop (their inputs
- * wait, as SIGSTOP) and its switch port goes down until it resumes; a port goes down, loses or delays frames. Each
- * part acts where its actor runs: the log line and the port with the switch, the pause with the host's actors.
+ * wait, as SIGSTOP) and its switch port goes down until it resumes; a killed host's driver, workers and guests die
+ * (their incarnations join `ghosts`), its NIC's link and its switch port go down, until its restart or the end; a port goes
+ * down, loses or delays frames. Each part acts where its actor runs: the log line and the port with the switch, the
+ * pause or the kill with the host's actors.
  */
-function fabricFaultSteps(s: CompiledScenario, g: ClusterGraph): ClusterFaultStep[] {
+function fabricFaultSteps(s: CompiledScenario, g: ClusterGraph, ghosts: ClusterGhost[]): FabricStep[] {
   const c = clusterOf(s);
-  const steps: (ClusterFaultStep & { order: number })[] = [];
+  const steps: (FabricStep & { order: number })[] = [];
   c.faults.forEach((f, n) => {
-    const target = f.kind === 'host-pause' ? `h${f.index}` : `switch:port:${f.index}`;
+    const onHost = f.kind === 'host-pause' || f.kind === 'host-kill';
+    const target = onHost ? `h${f.index}` : `switch:port:${f.index}`;
     const seed = deriveSeed(s.seed, `cluster-fault:${f.id}`);
     const kind = f.kind === 'port-loss' ? 'loss' : f.kind === 'port-delay' ? 'delay' : 'down';
     const hostRefs = g.all.map((_, ref) => ref).filter((ref) => g.hostOf(ref) === f.index);
     const phase =
       (on: boolean) =>
-      (rt: SimRuntime, owns: (ref: number) => boolean): void => {
+      (rt: SimRuntime, owns: (ref: number) => boolean, k: number): void => {
         if (owns(g.switchRef)) {
           rt.record('controller', on ? 'fault-start' : 'fault-end', { id: f.id, target, kind: f.kind });
           g.switch.portFault(f.index, kind, on, f.probability ?? f.delay ?? 0, seed, rt.now);
         }
+        if (f.kind === 'host-kill') return killHost(rt, owns, g, f, k, ghosts, seed);
         if (f.kind !== 'host-pause') return;
         for (const ref of hostRefs) {
           if (!owns(ref)) continue;
@@ -65,10 +157,59 @@ function fabricFaultSteps(s: CompiledScenario, g: ClusterGraph): ClusterFaultSte
           else rt.resume(ref);
         }
       };
-    steps.push({ t: f.at, order: 2 * n, apply: phase(true) }, { t: f.until, order: 2 * n + 1, apply: phase(false) });
+    steps.push({ t: f.at, order: 2 * n, apply: phase(true) });
+    // A killed host stays down to its restart, if it has one (an instant with no fault-end line, as a restarted actor's).
+    if (f.kind !== 'host-kill') steps.push({ t: f.until, order: 2 * n + 1, apply: phase(false) });
+    else if (f.restartAfter !== undefined && f.at + f.restartAfter < s.duration)
+      steps.push({ t: f.at + f.restartAfter, order: 2 * n + 1, apply: (rt, owns, k) => restartHost(rt, owns, g, f, k, ghosts, seed) });
   });
   // In time order; at one instant, in the order the faults are written (a start before its own end).
   return steps.sort((a, b) => a.t - b.t || a.order - b.order).map(({ t, apply }) => ({ t, apply }));
+}
+
+/**
+ * Host f.index comes back (its power cycled): its switch port and its NIC's link come up with a fresh NIC — the old
+ * one is reset, what its ring held lost (`lost-in-crash`), and the fresh one replays its host's own wire up to now
+ * (as a restarted NIC on one host: the old one's counts of those frames go to the new one) — and the back end, the
+ * workers and the guests start again and reconnect, as each does when the supervisor restarts it.
+ */
+function restartHost(rt: SimRuntime, owns: (ref: number) => boolean, g: ClusterGraph, f: ClusterFault, k: number, ghosts: ClusterGhost[], seed: number): void {
+  if (owns(g.switchRef)) g.switch.portFault(f.index, 'down', false, 0, seed, rt.now);
+  const hg = g.hosts[f.index] as ActorGraph;
+  const nic = hg.refs.nic;
+  hg.all.forEach((_, i) => {
+    const ref = nic + i;
+    if (!owns(ref)) return;
+    if (ref === nic) {
+      const old = rt.kill(nic);
+      if (old === undefined) return;
+      ghosts.push({ step: k, host: f.index, ref, ghost: { actor: old, t: rt.now, emittedAgain: sourceFramesUpTo(hg, nic, rt.now) } });
+    }
+    if (!rt.isDown(ref)) return;
+    const fresh = hg.respawn(ref);
+    rt.record(fresh.id, 'actor-restart', { fault: f.id, by: 'host-restart' });
+    rt.restart(ref, fresh);
+  });
+}
+
+/**
+ * Host f.index crashes: its NIC loses its link (frames already on the cable toward it are lost there, `link-down`, as
+ * with no carrier; its switch port is down beside it) and every other actor of the host dies — the driver domain's
+ * back end, the netback workers, the guests — with what it held (`lost-in-crash`, as a killed actor on one host).
+ * The NIC itself stays an actor with its link down, so that the frames reaching it are counted where they end.
+ */
+function killHost(rt: SimRuntime, owns: (ref: number) => boolean, g: ClusterGraph, f: ClusterFault, k: number, ghosts: ClusterGhost[], seed: number): void {
+  const hg = g.hosts[f.index] as ActorGraph;
+  const nic = hg.refs.nic;
+  if (owns(nic)) rt.injectFault(nic, { id: f.id, action: 'link-flap', phase: 'start', params: {}, seed });
+  hg.all.forEach((_, i) => {
+    const ref = nic + i;
+    if (ref === nic || !owns(ref)) return;
+    const dead = rt.kill(ref);
+    if (dead === undefined) return;
+    ghosts.push({ step: k, host: f.index, ref, ghost: { actor: dead, t: rt.now } });
+    rt.record(dead.id, 'actor-died', { fault: f.id });
+  });
 }
 
 /** The fabric's frames in messages waiting for a paused actor (a host's NIC): the fabric counts them, links do not. */
@@ -97,6 +238,9 @@ export class ClusterRun {
   /** Per host, its packet capture (none: the run captures nothing). */
   private readonly captures: readonly PacketCapture[];
 
+  /** The scenario's faults (its steps, its hosts' link faults, the incarnations killed so far). */
+  readonly faults: ClusterFaultPlan;
+
   constructor(
     private readonly s: CompiledScenario,
     capture?: PacketCapture,
@@ -106,6 +250,7 @@ export class ClusterRun {
     if (capture !== undefined) throw new SplitnetError('E_USAGE', '--pcap: a multi-host scenario (hosts:) captures per host');
     this.captures = hostCaptures;
     this.graph = buildCluster(s, hostCaptures);
+    this.faults = clusterFaultPlan(s, this.graph);
     this.graph.hosts.forEach((g, i) => hostCaptures[i]?.begin(flowPlacement(g)));
     this.inWindow = this.graph.hosts.map(() => []);
     let base = 0;
@@ -123,9 +268,20 @@ export class ClusterRun {
     this.rt = rt;
   }
 
-  /** The scenario's faults as steps at their instants (sim applies every part of each: clusterFaultSteps). */
+  /** The scenario's faults as steps at their instants (sim applies every part of each: clusterFaultPlan). */
   faultSteps(): { t: Nanos; apply: (rt: SimRuntime) => void }[] {
-    return clusterFaultSteps(this.s, this.graph).map(({ t, apply }) => ({ t, apply: (rt: SimRuntime) => apply(rt, () => true) }));
+    return this.faults.steps.map(({ t, apply }) => ({ t, apply: (rt: SimRuntime) => apply(rt, () => true) }));
+  }
+
+  /** What the faults add to a sim snapshot now: the killed incarnations and the runtime's drops per host (null: no host has faults on its actors). */
+  private faultShot(rt: SimRuntime, final: boolean): ClusterFaultShot | undefined {
+    const f = this.faults;
+    if (!f.hostFaults) return undefined;
+    return {
+      ghosts: f.ghosts.map((x) => ({ host: x.host, report: ghostReport(x.ghost, final) })),
+      linkDropped: perHost(rt.linkDroppedTo, this.graph),
+      lostInCrash: perHost(rt.lostInCrashAt, this.graph),
+    };
   }
 
   linkDelay(): (a: number, b: number) => Nanos {
@@ -134,9 +290,14 @@ export class ClusterRun {
 
   /** The whole run's snapshot at t (every host and the switch), keeping each host's and the fabric's beside it. */
   snapshot(t: Nanos, final = false): Snapshot {
-    const reports = this.graph.all.map((a) => a.report(t, final));
-    const waiting = this.rt === null ? 0 : fabricFramesWaiting(this.rt);
-    return this.fromReports(reports, t, final, waiting);
+    const rt = this.rt;
+    // With faults on a host's actors, the runtime's current incarnations (a killed one not restarted yet: its ghost alone).
+    const reports =
+      rt === null || !this.faults.hostFaults
+        ? this.graph.all.map((a) => a.report(t, final))
+        : this.graph.all.map((_, ref) => (rt.isDown(ref) ? null : rt.actor(ref).report(t, final)));
+    const waiting = rt === null ? 0 : fabricFramesWaiting(rt);
+    return this.fromReports(reports, t, final, waiting, false, undefined, rt === null ? undefined : this.faultShot(rt, final));
   }
 
   /**
@@ -145,29 +306,35 @@ export class ClusterRun {
    * fabric's beside it.
    */
   fromReports(
-    reports: readonly ActorReport[],
+    reports: readonly (ActorReport | null)[],
     t: Nanos,
     final: boolean,
     waiting: number,
     start = false,
     onBus?: { readonly up: number; readonly down: readonly number[] },
+    faults?: ClusterFaultShot,
   ): Snapshot {
     const g = this.graph;
     const perHost: ActorReport[][] = g.hosts.map(() => []);
     const all: ActorReport[] = [];
-    reports.forEach((r, ref) => {
-      const h = g.hostOf(ref);
+    const add = (r: ActorReport, h: number): void => {
       // In the whole run's figures a core is named with its host (h1.dom0.worker0): each host has its own dom0.worker0.
       all.push(h >= 0 ? coresOnHost(this.globalFlows(r, h), h) : r);
       if (h >= 0) (perHost[h] as ActorReport[]).push(r);
-    });
-    const combined = combine(all, t);
+    };
+    // Null: an actor killed and not restarted yet (its ghost stands for it, after the live ones, as on one host).
+    reports.forEach((r, ref) => r !== null && add(r, g.hostOf(ref)));
+    for (const gh of faults?.ghosts ?? []) add(gh.report, gh.host);
+    const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+    const combined = faults === undefined ? combine(all, t) : withRuntimeDrops(combine(all, t), sum(faults.linkDropped), sum(faults.lostInCrash));
+    const hostCombined = (rs: ActorReport[], i: number): Snapshot =>
+      faults === undefined ? combine(rs, t) : withRuntimeDrops(combine(rs, t), faults.linkDropped[i] ?? 0, faults.lostInCrash[i] ?? 0);
     let fabric: FabricSnapshot = { ...(combined.fabric as FabricSnapshot), waiting };
     // A live run's frames that were due by t but not yet handled (on the bus, or waiting in the receiver's queue): still
     // on the cables, toward the switch (up) or toward each port's NIC (down).
     if (onBus !== undefined)
       fabric = { ...fabric, upOnLink: fabric.upOnLink + onBus.up, ports: fabric.ports.map((p, i) => ({ ...p, onLink: p.onLink + (onBus.down[i] ?? 0) })) };
-    const snap = { t, hosts: perHost.map((rs) => combine(rs, t)), fabric };
+    const snap = { t, hosts: perHost.map(hostCombined), fabric };
     // The hosts' own snapshots ride along for what is shown per host (timeseries.csv's h<i>. entities).
     const whole = { ...combined, fabric, hosts: snap.hosts };
     this.latest = snap;
@@ -235,7 +402,7 @@ export class ClusterRun {
     if (warm === undefined || end === null || end.t !== endT) throw new Error('cluster snapshots missing');
     const hosts: HostSummary[] = c.hosts.map((view, i) => {
       const e = end.hosts[i] as Snapshot;
-      const acc = withTxBalance(accounting(e, onLinks.rx[i] as number), e, onLinks.tx[i] as number);
+      const acc = withTxBalance(accounting(e, onLinks.rx[i] as number, view.faults.length > 0), e, onLinks.tx[i] as number);
       // Its TCP connections are the whole run's (a host holds one end of those across hosts).
       const { hosts: _h, fabric: _f, tcp: _t, ...own } = summarize(view, warm.hosts[i] as Snapshot, e, this.inWindow[i] as Snapshot[], acc);
       const capture = this.captures[i];

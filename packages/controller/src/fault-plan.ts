@@ -48,6 +48,8 @@ export interface SimFaultPlan {
   /** In the plan's order; `action` says whom a step acts on (lockstep applies it in that actor's partition). */
   readonly steps: readonly { readonly t: Nanos; readonly action: PlannedAction; readonly apply: (rt: SimRuntime) => void }[];
   readonly linkFaults: LinkFaults | undefined;
+  /** The message-path windows behind linkFaults (a multi-host run joins its hosts' in one LinkFaults). */
+  readonly windows: readonly LinkFaultWindow[];
   readonly occurrences: readonly FaultOccurrence[];
   /** Actors killed during the run, with their time of death: their counters still count. */
   readonly ghosts: SimGhost[];
@@ -300,7 +302,7 @@ export function planSimFaults(s: CompiledScenario, g: ActorGraph): SimFaultPlan 
   const held = new HeldFaults<ActorRef>();
   const steps = plan.steps.map((st) => ({ t: st.t, action: st.action, apply: (rt: SimRuntime) => applySimStep(rt, st.action, g, ghosts, wire, held) }));
   const linkFaults = plan.windows.length > 0 ? new LinkFaults(plan.windows, g.all.length, g.txOrigin) : undefined;
-  return { steps, linkFaults, occurrences: plan.occurrences, ghosts, wire };
+  return { steps, linkFaults, windows: plan.windows, occurrences: plan.occurrences, ghosts, wire };
 }
 
 /**
@@ -331,7 +333,7 @@ export class HeldFaults<K> {
  * source frame that arrived up to its restart), read from its report. Storm frames a fault injected are not
  * among them: they are not the source's.
  */
-function sourceFramesUpTo(g: ActorGraph, ref: ActorRef, t: Nanos): { frames: number; bytes: number } {
+export function sourceFramesUpTo(g: ActorGraph, ref: ActorRef, t: Nanos): { frames: number; bytes: number } {
   const probe = g.respawn(ref);
   probe.reconnect?.(t, new RecordingEffects());
   const r = probe.report(t, false);

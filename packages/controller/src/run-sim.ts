@@ -135,7 +135,8 @@ class SimRun {
     const plan = (this.plan = s.faults.length > 0 && g !== null ? planSimFaults(s, g) : null);
     const linkDelay = cluster?.linkDelay() ?? linkDelayFor(g as ActorGraph, s);
     const pool = cluster?.graph.pool ?? (g as ActorGraph).pool;
-    const rt = (this.rt = new SimRuntime({ linkDelay, pool, ...(plan?.linkFaults ? { linkFaults: plan.linkFaults } : {}) }));
+    const linkFaults = plan?.linkFaults ?? cluster?.faults.linkFaults;
+    const rt = (this.rt = new SimRuntime({ linkDelay, pool, ...(linkFaults ? { linkFaults } : {}) }));
     (cluster?.graph.all ?? (g as ActorGraph).all).forEach((actor, i) => {
       const ref = rt.add(actor);
       if (ref !== i) throw new Error('actor registration order broken');
@@ -205,19 +206,21 @@ class SimRun {
     const end = this.snap(endT, true);
     this.flushCapture(Infinity);
     const cluster = this.cluster;
-    const hostAcc = withTxBalance(accounting(end, rt.inFlightOnLinks(), this.plan !== null), end, rt.txInFlightOnLinks());
+    // A multi-host run with faults on a host's actors reports them as one host does (its hosts' occurrences, its link faults' counts).
+    const faulted = this.plan ?? (cluster?.faults.hostFaults === true ? cluster.faults : null);
+    const hostAcc = withTxBalance(accounting(end, rt.inFlightOnLinks(), faulted !== null), end, rt.txInFlightOnLinks());
     const acc = cluster === null ? hostAcc : cluster.withFabric(hostAcc);
     rt.record('controller', 'run-end', { balanced: acc.balanced, unaccounted: acc.unaccounted });
     const warm = this.warmSnap ?? (interrupted === undefined ? this.snap(s.warmup) : this.startSnap);
-    let summary: Summary = summarize(s, warm, end, this.book.inWindow, acc);
+    let summary: Summary = summarize(s, warm, end, this.book.inWindow, acc, faulted !== null);
     if (cluster !== null) summary = cluster.summary(summary, rt, warm.t, end.t);
-    if (this.plan !== null) {
+    if (faulted !== null) {
       const faults = faultsSummary({
-        occurrences: this.plan.occurrences,
+        occurrences: faulted.occurrences,
         events: rt.events,
         samples: this.book.samples,
         end,
-        messages: this.plan.linkFaults?.counts,
+        messages: faulted.linkFaults?.counts,
         interval: s.sampleInterval,
         warmup: s.warmup,
         runEnd: endT,
@@ -235,7 +238,7 @@ class SimRun {
       latency: end.latency ?? new LatencyHistogram(),
       eventsProcessed: rt.eventsProcessed,
       end,
-      occurrences: this.plan?.occurrences ?? [],
+      occurrences: faulted?.occurrences ?? [],
     };
   }
 }

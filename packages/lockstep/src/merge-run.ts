@@ -2,6 +2,7 @@
 import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport, Nanos } from '@splitnet/model';
 import { accounting, ClusterRun, SampleSeries, withRuntimeDrops } from '@splitnet/controller';
+import type { ClusterFaultShot } from '@splitnet/controller';
 import { combine, faultsSummary, summarize, withTxBalance } from '@splitnet/results';
 import type { RunResult, Snapshot } from '@splitnet/results';
 import type { LogKey, RuntimeEvent } from '@splitnet/runtime';
@@ -45,9 +46,30 @@ export function snapshotOf(plan: PartitionPlan, shots: readonly PartitionShot[],
 
 /** Every actor's report in the graph's order (those that are down left out). */
 function reportsInGraph(plan: PartitionPlan, shots: readonly PartitionShot[]): ActorReport[] {
+  return atRefs(plan, shots).filter((r): r is ActorReport => r !== null);
+}
+
+/** Every actor's report at its ref (null: down). */
+function atRefs(plan: PartitionPlan, shots: readonly PartitionShot[]): (ActorReport | null)[] {
   const inGraph = new Array<ActorReport | null>(plan.partOf.length).fill(null);
   plan.partitions.forEach((p, i) => p.refs.forEach((ref, k) => (inGraph[ref] = shots[i]?.reports[k] ?? null)));
-  return inGraph.filter((r): r is ActorReport => r !== null);
+  return inGraph;
+}
+
+/**
+ * What a multi-host run's faults add to its snapshot, from every partition's part: the killed incarnations in sim's
+ * order (by the plan's step, then ref), the runtime's drops per host summed (none: no host has faults on its actors).
+ */
+export function clusterFaultShot(shots: readonly PartitionShot[]): ClusterFaultShot | undefined {
+  const parts = shots.flatMap((x) => (x.clusterFaults === undefined ? [] : [x.clusterFaults]));
+  if (parts.length === 0) return undefined;
+  const ghosts = parts
+    .flatMap((f) => f.ghosts)
+    .sort((a, b) => a.step - b.step || a.ref - b.ref)
+    .map(({ host, report }) => ({ host, report }));
+  const add = (pick: (f: NonNullable<PartitionShot['clusterFaults']>) => readonly number[]): number[] =>
+    parts.reduce<number[]>((acc, f) => pick(f).map((n, i) => n + (acc[i] ?? 0)), []);
+  return { ghosts, linkDropped: add((f) => f.linkDropped), lostInCrash: add((f) => f.lostInCrash) };
 }
 
 /** The link faults' counts per occurrence, summed over the partitions (in the plan's order of occurrences). */
@@ -95,10 +117,13 @@ export function mergeRun(s: CompiledScenario, r: PartitionedRun): RunResult {
     cluster === null
       ? snapshotOf(plan, shots, t)
       : cluster.fromReports(
-          reportsInGraph(plan, shots),
+          atRefs(plan, shots),
           t,
           final,
           shots.reduce((n, x) => n + (x.fabricWaiting ?? 0), 0),
+          false,
+          undefined,
+          clusterFaultShot(shots),
         );
   const snap = (pick: (f: PartitionFinal) => PartitionShot, t: Nanos, final = false) => shotAt(finals.map(pick), t, final);
   const book = new SampleSeries(
@@ -116,11 +141,14 @@ export function mergeRun(s: CompiledScenario, r: PartitionedRun): RunResult {
   const end = snap((f) => f.finalReports, s.duration, true);
   const sum = (pick: (f: PartitionFinal) => number) => finals.reduce((n, f) => n + pick(f), 0);
   // The transmit path's balance too, when a guest sends: its frames on links are counted where they were sent.
+  // A multi-host run with faults on a host's actors reports them as one host does (run-sim.ts).
+  const hostFaults = cluster?.faults.hostFaults === true;
+  const withFaults = s.faults.length > 0 || hostFaults;
   const hostAcc = withTxBalance(
     accounting(
       end,
       sum((f) => f.onLinks),
-      s.faults.length > 0,
+      withFaults,
     ),
     end,
     sum((f) => f.txOnLinks),
@@ -135,10 +163,10 @@ export function mergeRun(s: CompiledScenario, r: PartitionedRun): RunResult {
     events.push(...actors.slice(0, cut), warmupEnd, ...actors.slice(cut));
   } else events.push(...actors);
   events.push({ t: s.duration, actor: 'controller', kind: 'run-end', detail: { balanced: acc.balanced, unaccounted: acc.unaccounted } });
-  let summary = summarize(s, warm, end, book.inWindow, acc);
+  let summary = summarize(s, warm, end, book.inWindow, acc, withFaults);
   if (cluster !== null) summary = cluster.summaryWith(summary, hostsOnLinks(finals, s.cluster?.hosts.length ?? 0), warm.t, end.t);
-  const occurrences = s.faults.length > 0 ? faultOccurrences(s.faults, s.duration) : [];
-  if (s.faults.length > 0) {
+  const occurrences = hostFaults ? [...(cluster?.faults.occurrences ?? [])] : s.faults.length > 0 ? faultOccurrences(s.faults, s.duration) : [];
+  if (withFaults) {
     const faults = faultsSummary({
       occurrences,
       events,

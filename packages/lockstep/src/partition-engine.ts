@@ -1,7 +1,7 @@
 // One lockstep partition's event loop, whatever carries its messages: the sim runtime over its actors, run up to the safe time its neighbours' promises give.
 import type { Actor, ActorReport, Message, Nanos } from '@splitnet/model';
-import { clusterFaultSteps, fabricFramesWaiting, ghostReport, planSimFaults } from '@splitnet/controller';
-import type { SimFaultPlan } from '@splitnet/controller';
+import { clusterFaultPlan, fabricFramesWaiting, ghostReport, perHost, planSimFaults } from '@splitnet/controller';
+import type { ClusterFaultPlan, SimFaultPlan } from '@splitnet/controller';
 import { SimRuntime } from '@splitnet/runtime';
 import type { LogKey, RuntimeEvent } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
@@ -40,6 +40,15 @@ export interface PartitionShot {
   };
   /** In a multi-host run with faults: the fabric's frames here waiting for a paused host's NIC (sim's snapshot counts them). */
   readonly fabricWaiting?: number;
+  /**
+   * In a multi-host run with faults on a host's actors: the incarnations killed here (each with its plan step, ref and
+   * host: sim lists them by step, then ref) and, per host, the packets its runtime dropped on faulty links and lost in crashes.
+   */
+  readonly clusterFaults?: {
+    readonly ghosts: readonly { readonly step: number; readonly ref: number; readonly host: number; readonly report: ActorReport }[];
+    readonly linkDropped: readonly number[];
+    readonly lostInCrash: readonly number[];
+  };
 }
 
 /** A log entry of a partition, with where it falls in sim's order (LogKey). */
@@ -115,6 +124,8 @@ export class PartitionEngine {
   private readonly ghostSteps: number[] = [];
   /** A multi-host run with host or switch-port faults (its shots count the fabric's frames waiting for a paused host). */
   private readonly clusterFaults: boolean;
+  /** A multi-host run's fault plan (its ghosts are this partition's), or null. */
+  private readonly clusterPlan: ClusterFaultPlan | null = null;
   private refused = 0;
   private windows = 0;
   /** A multi-host run's switch (its ref; −1: none), whose inputs bound what its partition sends (earliestOutputs). */
@@ -144,12 +155,15 @@ export class PartitionEngine {
     this.clusterFaults = 'hosts' in g && ((s.cluster?.faults.length ?? 0) > 0 || (s.cluster?.hosts.some((h) => h.faults.length > 0) ?? false));
     if ('hosts' in g && this.clusterFaults) {
       const mine = (ref: number): boolean => owned[ref] === true;
-      clusterFaultSteps(s, g).forEach((st, k) => this.steps.push({ k, t: st.t, apply: (rt) => st.apply(rt, mine) }));
+      const cp = (this.clusterPlan = clusterFaultPlan(s, g));
+      cp.steps.forEach((st, k) => this.steps.push({ k, t: st.t, apply: (rt) => st.apply(rt, mine) }));
     }
+    // Each partition draws the link faults of its own senders (a host's links are all in its partition).
+    const linkFaults = faults?.linkFaults ?? this.clusterPlan?.linkFaults;
     const rt = (this.rt = new SimRuntime({
       linkDelay,
       pool: g.pool,
-      ...(faults?.linkFaults ? { linkFaults: faults.linkFaults } : {}),
+      ...(linkFaults ? { linkFaults } : {}),
       partition: {
         owned,
         remote: (from, to, msg, at, due, seq) => {
@@ -173,10 +187,23 @@ export class PartitionEngine {
   /** Its part of sim's snapshot at t (snapshot or faultSnapshot in run-sim.ts). */
   private reports(t: Nanos, final: boolean): PartitionShot {
     const f = this.faults;
-    if (this.clusterFaults) return { reports: this.local.map((a) => a.report(t, final)), fabricWaiting: fabricFramesWaiting(this.rt) };
-    if (f === null) return { reports: this.local.map((a) => a.report(t, final)) };
     const rt = this.rt;
     const refs = this.plan.partitions[this.index]?.refs ?? [];
+    const cp = this.clusterPlan;
+    if (cp !== null && cp.hostFaults && 'hosts' in this.g) {
+      const g = this.g;
+      return {
+        reports: refs.map((r) => (rt.isDown(r) ? null : rt.actor(r).report(t, final))),
+        fabricWaiting: fabricFramesWaiting(rt),
+        clusterFaults: {
+          ghosts: cp.ghosts.map((x) => ({ step: x.step, ref: x.ref, host: x.host, report: ghostReport(x.ghost, final) })),
+          linkDropped: perHost(rt.linkDroppedTo, g),
+          lostInCrash: perHost(rt.lostInCrashAt, g),
+        },
+      };
+    }
+    if (this.clusterFaults) return { reports: this.local.map((a) => a.report(t, final)), fabricWaiting: fabricFramesWaiting(this.rt) };
+    if (f === null) return { reports: this.local.map((a) => a.report(t, final)) };
     return {
       reports: refs.map((r) => (rt.isDown(r) ? null : rt.actor(r).report(t, final))),
       faults: {
@@ -314,7 +341,12 @@ export class PartitionEngine {
       ...('hosts' in this.g ? { hostsOnLinks: this.rt.inFlightByGroup(this.g.hostOf, this.g.hosts.length) } : {}),
       refused: this.refused,
       windows: this.windows,
-      ...(this.faults?.linkFaults ? { linkFaultCounts: [...this.faults.linkFaults.counts] } : {}),
+      ...(linkFaultsOf(this.faults, this.clusterPlan) ? { linkFaultCounts: [...(linkFaultsOf(this.faults, this.clusterPlan)?.counts ?? [])] } : {}),
     };
   }
+}
+
+/** The run's link faults, one host's or a multi-host run's. */
+function linkFaultsOf(f: SimFaultPlan | null, c: ClusterFaultPlan | null): SimFaultPlan['linkFaults'] {
+  return f?.linkFaults ?? c?.linkFaults;
 }

@@ -54,7 +54,8 @@ export interface LockstepOutcome {
 /** The partitions of `s` (checked before any I/O: a link without delay between two is refused, and faults lockstep cannot run exactly). */
 export function lockstepPlan(s: CompiledScenario): PartitionPlan {
   const { g, plan } = planOf(s);
-  // A multi-host scenario's faults each act in one partition (the switch's, a host's): all are exact (its hosts' take no message or process-death faults).
+  // A multi-host scenario's faults each act in one partition (the switch's, a host's): all are exact (a host's link
+  // faults keep FIFO floors of their own, and all its actors are in its partition).
   if (!('hosts' in g)) checkLockstepFaults(s, g);
   return plan;
 }

@@ -43,6 +43,10 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
     scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts-faults.yaml')),
   },
   {
+    name: "three hosts with faults on their actors: messages dropped, delayed, duplicated and reordered on links inside hosts 0 and 1, a guest that only receives killed beside guests that send, host 2's workers and guest killed, restarted and crash-looped, then host 2 killed and restarted (each in its host's partition), 2 ms",
+    scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts-actor-faults.yaml')),
+  },
+  {
     name: 'a guest sending 4 Gbit/s to the wire through a 2 Gbit/s vif beside a stream it receives (guest-tx), 4 ms',
     scenario: () => loadScenarioFile(join(root, 'examples/guest-tx.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] }),
   },

@@ -57,13 +57,20 @@ export class LinkFaults {
   private readonly prngs = new Map<number, Prng>();
   /** Per link (from · n + to): the latest due time a delay fault gave a message, which later ones may not beat. */
   private readonly floor: Float64Array;
-  private floorUsed = false;
+  /** Per group (one host of a multi-host run; else one): whether a delay fault has pushed a message back there yet. */
+  private readonly floorUsed: boolean[] = [];
 
   constructor(
     private readonly windows: readonly LinkFaultWindow[],
     actorCount: number,
     /** Where frames a guest sent come from (absent: no guest sends to another guest on the host). */
     private readonly origin?: TxOrigin,
+    /**
+     * A multi-host run: each host is a group of its own (`of`: a ref's host), with its own frames' origins and its own
+     * FIFO floors — a delay on one host's links does not make another host's links FIFO, so a host's faults act
+     * the same whichever partition runs the others.
+     */
+    private readonly groups?: { readonly of: (ref: ActorRef) => number; readonly origins: readonly (TxOrigin | undefined)[] },
   ) {
     this.n = actorCount;
     this.floor = new Float64Array(actorCount * actorCount);
@@ -88,6 +95,7 @@ export class LinkFaults {
    */
   route(from: ActorRef, to: ActorRef, msg: Message, sentAt: Nanos, due: Nanos): number {
     const link = from * this.n + to;
+    const group = this.groups === undefined ? 0 : this.groups.of(from);
     let t = due;
     let verdict = ROUTE_DELIVER;
     const ws = this.windows;
@@ -106,7 +114,7 @@ export class LinkFaults {
         case 'delay-messages':
           c.messages++;
           t += w.delay;
-          this.floorUsed = true;
+          this.floorUsed[group] = true;
           break;
         case 'reorder-messages':
           c.messages++;
@@ -120,7 +128,7 @@ export class LinkFaults {
           break;
       }
     }
-    if (this.floorUsed) {
+    if (this.floorUsed[group] === true) {
       // FIFO behind anything a delay pushed back on this link; a message that ends up later than its
       // own due time becomes the new floor.
       const f = this.floor[link] as number;
@@ -137,8 +145,9 @@ export class LinkFaults {
    * (kfree_skb → skb_zcopy_clear → xenvif_zerocopy_callback), as when they are delivered. Only an `rx` batch
    * (the bridge to a vif) carries such frames on a link a message fault may drop.
    */
-  zerocopy(msg: Message, send: (worker: ActorRef, dealloc: DeallocMessage) => void): void {
-    if (this.origin !== undefined && msg.kind === 'rx') zerocopyRelease(msg.batch, this.origin, send);
+  zerocopy(msg: Message, send: (worker: ActorRef, dealloc: DeallocMessage) => void, from?: ActorRef): void {
+    const origin = this.groups === undefined || from === undefined ? this.origin : this.groups.origins[this.groups.of(from)];
+    if (origin !== undefined && msg.kind === 'rx') zerocopyRelease(msg.batch, origin, send);
   }
 
   private prngFor(i: number, w: LinkFaultWindow, from: ActorRef, to: ActorRef): Prng {

@@ -93,6 +93,12 @@ export class SimRuntime {
   linkDropped = 0;
   /** Packets held by a killed actor, or sent to it while it was down (the process model's `lost-in-crash`). */
   lostInCrash = 0;
+  /**
+   * The same two counts per actor: link drops by the receiver the message was for, crash losses by the dead actor
+   * (a multi-host run splits them by host; summed they are linkDropped and lostInCrash).
+   */
+  readonly linkDroppedTo: number[] = [];
+  readonly lostInCrashAt: number[] = [];
   /** Per actor: down (killed, not restarted yet), paused (SIGSTOP), and the first timer sequence of its current incarnation. */
   private readonly down: boolean[] = [];
   private readonly paused: boolean[] = [];
@@ -155,7 +161,8 @@ export class SimRuntime {
       const verdict = lf.route(from, to, msg, at, due);
       if (verdict === ROUTE_DROP) {
         this.linkDropped += carried;
-        lf.zerocopy(msg, (worker, dealloc) => this.sendFrom(from, worker, dealloc, at));
+        this.linkDroppedTo[to] = (this.linkDroppedTo[to] ?? 0) + carried;
+        lf.zerocopy(msg, (worker, dealloc) => this.sendFrom(from, worker, dealloc, at), from);
         releaseCarried(this.pool, msg);
         return;
       }
@@ -283,7 +290,9 @@ export class SimRuntime {
     this.processFaults = true;
     const dead = this.actor(ref);
     dead.report(this._now, false);
-    this.lostInCrash += dead.heldPackets();
+    const held = dead.heldPackets();
+    this.lostInCrash += held;
+    this.lostInCrashAt[ref] = (this.lostInCrashAt[ref] ?? 0) + held;
     this.down[ref] = true;
     this.paused[ref] = false;
     this.incarnationSeq[ref] = this.timerSeq(ref) + 1;
@@ -459,6 +468,7 @@ export class SimRuntime {
           // A dead process: its inbox is gone, its timers died with it.
           if (msg !== null) {
             this.lostInCrash += carried;
+            this.lostInCrashAt[target] = (this.lostInCrashAt[target] ?? 0) + carried;
             releaseCarried(this.pool, msg);
           }
           continue;

@@ -1,19 +1,20 @@
-// Faults of a multi-host scenario: a host paused (all its actors, and its switch port down), a switch port down, lossy or delayed.
-import { isPlainMap, readDuration, readList, readMap, readNumber, readString, type Field } from './field.js';
+// Faults of a multi-host scenario: a host paused (all its actors, and its switch port down) or killed, a switch port down, lossy or delayed.
+import { isPlainMap, readDuration, readList, readMap, readNumber, readString, type Field, type MapField } from './field.js';
 import { formatDuration } from './units.js';
 import type { ClusterFault } from './types.js';
+import type { Nanos } from '@splitnet/model';
 
 const HOST = /^(?:h|host:)(0|[1-9][0-9]*)$/;
 /** A fault on actors inside one host (`h1.worker:0`, `h1.vm.3`): a one-host fault of that host's, read by its view. */
 export const HOST_ACTOR = /^h(0|[1-9][0-9]*)\.(.+)$/;
 const PORT = /^switch:port:(0|[1-9][0-9]*)$/;
-const HOST_ACTIONS = ['pause'] as const;
+const HOST_ACTIONS = ['pause', 'kill'] as const;
 const PORT_ACTIONS = { 'link-flap': 'port-down', 'drop-messages': 'port-loss', 'delay-messages': 'port-delay' } as const;
-const KEYS = ['id', 'at', 'target', 'action', 'duration', 'probability', 'delay'];
+const KEYS = ['id', 'at', 'target', 'action', 'duration', 'probability', 'delay', 'restartAfter'];
 
 /**
  * The `faults` list of a multi-host scenario: what reaches the hosts and the switch in sim today. A host (`h1` or
- * `host:1`) can be paused; a switch port (`switch:port:1`, toward host 1) can go down (link-flap), lose frames
+ * `host:1`) can be paused, or killed (until its restartAfter, or to the end); a switch port (`switch:port:1`, toward host 1) can go down (link-flap), lose frames
  * (drop-messages, probability) or delay them (delay-messages, delay). Each at a time, for a duration.
  */
 export function readClusterFaults(
@@ -52,16 +53,14 @@ export function readClusterFaults(
     let kind: ClusterFault['kind'];
     if (host !== null) {
       if (!(HOST_ACTIONS as readonly string[]).includes(action))
-        actionField.expected('pause (a host fault pauses all its actors and takes its switch port down)');
-      kind = 'host-pause';
+        actionField.expected('pause (a host fault pauses all its actors and takes its switch port down) or kill (the host crashes)');
+      kind = action === 'kill' ? 'host-kill' : 'host-pause';
     } else {
       const k = (PORT_ACTIONS as Record<string, ClusterFault['kind']>)[action];
       if (k === undefined) actionField.expected('link-flap (the port goes down), drop-messages (it loses frames) or delay-messages (it delays them)');
       kind = k;
     }
-    const durField: Field = map.get('duration');
-    if (durField.absent) durField.expected('a duration: how long the fault lasts');
-    const length = readDuration(durField, 0, 1);
+    const { length, restartAfter } = readLength(map, kind, `${action} of ${target}`, at, duration);
     const probField = map.get('probability');
     const delayField = map.get('delay');
     if (kind !== 'port-loss' && !probField.absent) probField.expected(`no probability (${action} takes none)`);
@@ -78,16 +77,34 @@ export function readClusterFaults(
       index,
       ...(probability === undefined ? {} : { probability }),
       ...(delay === undefined ? {} : { delay }),
+      ...(restartAfter === undefined ? {} : { restartAfter }),
     });
     resolved.push({
       id,
       at: formatDuration(at),
       target,
       action,
-      duration: formatDuration(length),
+      ...(kind === 'host-kill' ? {} : { duration: formatDuration(length) }),
       ...(probability === undefined ? {} : { probability }),
       ...(delay === undefined ? {} : { delay: formatDuration(delay) }),
+      ...(restartAfter === undefined ? {} : { restartAfter: formatDuration(restartAfter) }),
     });
   }
   return { faults, resolved, at: places };
+}
+
+/**
+ * How long a fault lasts: its `duration`, or for a host kill (an instant: no duration) until its `restartAfter`,
+ * else to the end of the run.
+ */
+function readLength(map: MapField, kind: ClusterFault['kind'], what: string, at: Nanos, duration: Nanos): { length: Nanos; restartAfter: Nanos | undefined } {
+  const durField: Field = map.get('duration');
+  if (kind === 'host-kill' && !durField.absent)
+    durField.expected('no duration (a killed host stays down until restartAfter, or to the end of the run without it)');
+  if (kind !== 'host-kill' && durField.absent) durField.expected('a duration: how long the fault lasts');
+  const restartField = map.get('restartAfter');
+  if (kind !== 'host-kill' && !restartField.absent) restartField.expected(`no restartAfter (${what} takes none: a host kill does)`);
+  const restartAfter = kind === 'host-kill' && !restartField.absent ? readDuration(restartField, 0, 1) : undefined;
+  const length = kind === 'host-kill' ? Math.min(restartAfter ?? duration, duration - at) : readDuration(durField, 0, 1);
+  return { length, restartAfter };
 }

@@ -6,7 +6,8 @@ import { deriveSeed } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
 import type { CompiledScenario, FabricPortSpec, FabricSourceSpec, FabricSpec } from './types.js';
 import { HOST_ACTOR, readClusterFaults } from './cluster-faults.js';
-import { DATAPATH_FAULT_ACTIONS } from '@splitnet/model';
+import { sendersOf } from './faults.js';
+import { DATAPATH_FAULT_ACTIONS, MESSAGE_FAULT_ACTIONS } from '@splitnet/model';
 import { formatDuration, formatRate } from './units.js';
 
 const GUEST = /^vm\.(0|[1-9][0-9]*)$/;
@@ -221,8 +222,13 @@ function hostFaultsOf(value: unknown, hosts: number): { entries: Record<string, 
   return out;
 }
 
-/** What a host's actors may suffer in a multi-host run today: the datapath's faults and a pause of their processes. */
-const HOST_ACTOR_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, 'pause']);
+/**
+ * What a host's actors may suffer in a multi-host run today: the datapath's faults, the message faults on links
+ * between them, and their processes paused, killed or restarted (the one-host rules then say which: not a guest
+ * that sends, and here not the driver domain either: PROCESS_NOT_DRIVER).
+ */
+const HOST_ACTOR_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, ...MESSAGE_FAULT_ACTIONS, 'pause', 'kill', 'restart', 'crash-loop']);
+const PROCESS_DEATH: ReadonlySet<string> = new Set(['kill', 'restart', 'crash-loop']);
 
 /** A problem found in host i's view, pointed back at the scenario: its traffic entry, its own setting, or the shared one. */
 function relocate(
@@ -341,6 +347,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   const { hosts: _h, fabric: _f, traffic: _t, faults: _x, ...top } = value;
   const hostFaults = hostFaultsOf(value['faults'], count);
   const views: CompiledScenario[] = [];
+  const senders: boolean[] = [];
   for (let i = 0; i < count; i++) {
     const traffic = perHost[i] as HostTraffic;
     const own = merge(top, overrides[i]) as Record<string, unknown>;
@@ -355,7 +362,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
       if (typeof e['action'] === 'string' && !HOST_ACTOR_ACTIONS.has(e['action']))
         item
           .at('action', e['action'])
-          .expected(`a datapath fault or pause (on one host's actors a multi-host run takes ${[...HOST_ACTOR_ACTIONS].join(', ')} today)`);
+          .expected(`a datapath, message or process fault (on one host's actors a multi-host run takes ${[...HOST_ACTOR_ACTIONS].join(', ')} today)`);
     }
     const hostValue = {
       ...rest,
@@ -369,12 +376,8 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     } catch (err) {
       throw relocate(err, i, traffic, overrides[i], top, crossing, faults.index, written);
     }
-    for (const [k, f] of view.faults.entries()) {
-      if (f.target.kind !== 'actor')
-        new Field(faults.entries[k]?.['target'], ['faults', faults.index[k] as number, 'target']).expected(
-          "an actor selector after h<host>. (worker:<k>, vm:<v>, vm:<v>:queue:<q>, nic, backend …): links between one host's actors take no faults in a multi-host run yet",
-        );
-    }
+    checkViewFaults(view, faults.index, value['faults']);
+    senders.push(sendersOf(view.traffic.generators, view.traffic.flows).length > 0);
     // Its faults' targets say which host they are on (the log's fault-start and fault-end lines show them).
     views.push(view.faults.length === 0 ? view : { ...view, faults: view.faults.map((f) => ({ ...f, targetText: `h${i}.${f.targetText}` })) });
   }
@@ -388,6 +391,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed), ...(sources.length > 0 ? { sources } : {}) };
   const first = withPlace[0] as CompiledScenario;
   const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration);
+  checkHostKills(faults, senders, value['faults']);
   // The whole list as written: the host and switch faults, and each host's own, each at its place.
   const allResolved: Record<string, unknown>[] = [];
   faults.resolved.forEach((r, k) => (allResolved[faults.at[k] as number] = r));
@@ -404,6 +408,36 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     resolved: { ...resolved, ...(resolvedFaults.length > 0 ? { faults: resolvedFaults } : {}) },
     cluster: { hosts: withPlace, fabric, faults: faults.faults },
   };
+}
+
+/** A host's own faults as its view compiled them: an actor or a link of that host, and no process death of its driver domain. */
+function checkViewFaults(view: CompiledScenario, index: readonly number[], list: unknown): void {
+  for (const [k, f] of view.faults.entries()) {
+    const j = index[k] as number;
+    const target = new Field((list as Record<string, unknown>[])[j]?.['target'], ['faults', j, 'target']);
+    if (f.target.kind !== 'actor' && f.target.kind !== 'link')
+      target.expected('an actor selector or a link after h<host>. (worker:<k>, vm:<v>, vm:<v>:queue:<q>, nic, backend, link:<from>><to> …)');
+    // A restarted NIC replays its host's traffic source, but not the fabric's frames toward it: its switch port's side is not rebuilt.
+    if (
+      PROCESS_DEATH.has(f.action) &&
+      f.target.kind === 'actor' &&
+      (f.target.actor.role === 'nic' || f.target.actor.role === 'backend' || f.target.actor.role === '*')
+    )
+      target.expected(
+        `a worker or a guest (${f.action} of one host's driver domain, its NIC and back end, is not modelled in a multi-host run yet: a restarted NIC does not rebuild its switch port's side)`,
+      );
+  }
+}
+
+/** A killed host none of whose guests sends: a guest that sends holds transmit-path state (its TX ring, netback's grant mappings) a crash would have to account for. */
+function checkHostKills(faults: ReturnType<typeof readClusterFaults>, senders: readonly boolean[], list: unknown): void {
+  faults.faults.forEach((f, k) => {
+    if (f.kind !== 'host-kill' || senders[f.index] !== true) return;
+    const j = faults.at[k] as number;
+    new Field((list as Record<string, unknown>[])[j]?.['target'], ['faults', j, 'target']).expected(
+      `a host none of whose guests sends (a killed host's transmit-path state is not accounted yet: h${f.index} has traffic from: one of its guests, or a TCP or request/response end)`,
+    );
+  });
 }
 
 function seedOf(views: readonly CompiledScenario[]): number {

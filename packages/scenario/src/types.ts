@@ -272,11 +272,17 @@ export interface ClusterFault {
   readonly id: string;
   readonly at: Nanos;
   readonly until: Nanos;
-  /** host-pause: the host's actors stop (their inputs wait) and its switch port is down; port-*: the port goes down, loses frames, delays them. */
-  readonly kind: 'host-pause' | 'port-down' | 'port-loss' | 'port-delay';
+  /**
+   * host-pause: the host's actors stop (their inputs wait) and its switch port is down; host-kill: the host crashes
+   * (its driver, workers and guests die, its NIC's link and its switch port go down) until restartAfter, else to the end; port-*:
+   * the port goes down, loses frames, delays them.
+   */
+  readonly kind: 'host-pause' | 'host-kill' | 'port-down' | 'port-loss' | 'port-delay';
   readonly index: number;
   readonly probability?: number;
   readonly delay?: Nanos;
+  /** host-kill: when the host comes back (its power cycled), after the kill; absent: it stays down to the end. */
+  readonly restartAfter?: Nanos;
 }
 
 /** Where a host sits in a cluster. */

@@ -125,8 +125,24 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
         's.yaml:5:24: faults[0].target: expected h<host> (or host:<host>), switch:port:<port>, or h<host>.<a one-host target> such as h1.worker:0 or h1.vm:3 (a multi-host scenario takes host, switch-port and one host\'s actor faults), found "vm:0"',
       ],
       [
-        FAULTS + '  - { at: 1ms, target: h1.vm.0, action: kill }\n',
-        's.yaml:5:41: faults[0].action: expected a datapath fault or pause (on one host\'s actors a multi-host run takes lose-notifications, delay-notifications, stop-polling, slow-worker, ring-full-storm, link-flap, corrupt-ring-index, lose-tx-notifications, delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index, pause today), found "kill"',
+        FAULTS + '  - { at: 1ms, target: h1.vm.0, action: partition, duration: 1ms }\n',
+        's.yaml:5:41: faults[0].action: expected a datapath, message or process fault (on one host\'s actors a multi-host run takes lose-notifications, delay-notifications, stop-polling, slow-worker, ring-full-storm, link-flap, corrupt-ring-index, lose-tx-notifications, delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index, drop-messages, delay-messages, duplicate-messages, reorder-messages, pause, kill, restart, crash-loop today), found "partition"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: h1.nic, action: kill }\n',
+        's.yaml:5:24: faults[0].target: expected a worker or a guest (kill of one host\'s driver domain, its NIC and back end, is not modelled in a multi-host run yet: a restarted NIC does not rebuild its switch port\'s side), found "h1.nic"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: h1.backend, action: crash-loop }\n',
+        's.yaml:5:24: faults[0].target: expected a worker or a guest (crash-loop of one host\'s driver domain, its NIC and back end, is not modelled in a multi-host run yet: a restarted NIC does not rebuild its switch port\'s side), found "h1.backend"',
+      ],
+      [
+        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, protocol: udp, rate: 1Gbps }\nfaults:\n  - { at: 1ms, target: h1.vm.0, action: kill }\n',
+        's.yaml:5:41: faults[0].action: expected an action modelled with a guest that sends, found "kill" (a restarted actor does not rebuild the transmit path\'s ring state yet, so only a guest that does not send may be the target; docs/faults.md#the-transmit-path-a-guest-that-sends) (on host h1)',
+      ],
+      [
+        FAULTS + "  - { at: 1ms, target: 'h1.link:worker:0>vm:3', action: drop-messages, duration: 1ms }\n",
+        's.yaml:5:24: faults[0].target: expected a VM from 0 to 0, found "link:worker:0>vm:3" (topology.vms) (on host h1)',
       ],
       [
         FAULTS + '  - { at: 1ms, target: h3.worker.0, action: pause, duration: 1ms }\n',
@@ -141,8 +157,20 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
         's.yaml:5:24: faults[0].target: expected a host or port from 0 to 1 (hosts: 2), found "h2"',
       ],
       [
+        FAULTS + '  - { at: 1ms, target: h1, action: stop-polling, duration: 1ms }\n',
+        's.yaml:5:36: faults[0].action: expected pause (a host fault pauses all its actors and takes its switch port down) or kill (the host crashes), found "stop-polling"',
+      ],
+      [
         FAULTS + '  - { at: 1ms, target: h1, action: kill, duration: 1ms }\n',
-        's.yaml:5:36: faults[0].action: expected pause (a host fault pauses all its actors and takes its switch port down), found "kill"',
+        's.yaml:5:52: faults[0].duration: expected no duration (a killed host stays down until restartAfter, or to the end of the run without it), found "1ms"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: h1, action: pause, duration: 1ms, restartAfter: 1ms }\n',
+        's.yaml:5:72: faults[0].restartAfter: expected no restartAfter (pause of h1 takes none: a host kill does), found "1ms"',
+      ],
+      [
+        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, protocol: udp, rate: 1Gbps }\nfaults:\n  - { at: 1ms, target: h1, action: kill }\n',
+        's.yaml:5:24: faults[0].target: expected a host none of whose guests sends (a killed host\'s transmit-path state is not accounted yet: h1 has traffic from: one of its guests, or a TCP or request/response end), found "h1"',
       ],
       [
         FAULTS + '  - { at: 1ms, target: switch:port:0, action: pause, duration: 1ms }\n',
