@@ -83,6 +83,8 @@ export class BackendActor implements Actor {
   readonly cores: Core[] = [];
   readonly stats: BackendStats = { batches: 0, packets: 0, irqsHandled: 0, txIrqsHandled: 0, polls: 0 };
   private readonly counts: Uint32Array;
+  /** forward's scratch: each frame's guest queue, from the counting loop to the scattering one (grown as needed). */
+  private frameGq = new Int32Array(64);
   private readonly touched: number[] = [];
   private readonly parts: (MutableBatch | undefined)[] = [];
   /** split's scratch: each frame's key and part, and the parts' keys, sizes and batches (grown as needed, never shrunk). */
@@ -239,9 +241,13 @@ export class BackendActor implements Actor {
     // The guest queues this batch touches, in the order first seen: touched[0, nTouched) (the array keeps its room;
     // emptying it with `length = 0` would free its store on every batch).
     const touched = this.touched;
+    if (this.frameGq.length < n) this.frameGq = new Int32Array(2 * n);
+    const frameGq = this.frameGq;
+    const flow = b.flow;
     let nTouched = 0;
     for (let i = 0; i < n; i++) {
-      const g = flowGq[b.flow[i] as number] as number;
+      const g = flowGq[flow[i] as number] as number;
+      frameGq[i] = g;
       if (counts[g] === 0) touched[nTouched++] = g;
       counts[g] = (counts[g] as number) + 1;
     }
@@ -258,10 +264,22 @@ export class BackendActor implements Actor {
       parts[g] = this.pool.take(counts[g] as number);
       counts[g] = 0;
     }
-    for (let i = 0; i < n; i++) {
-      const f = b.flow[i] as number;
-      const part = parts[flowGq[f] as number] as MutableBatch;
-      copyPacket(b, i, part, part.count++);
+    if (b.tcp === undefined) {
+      // No TCP headers (the parts, fresh from the pool, carry none either): the four columns, frame by frame.
+      const { seq, len, emittedAt } = b;
+      for (let i = 0; i < n; i++) {
+        const part = parts[frameGq[i] as number] as MutableBatch;
+        const j = part.count++;
+        part.flow[j] = flow[i] as number;
+        part.seq[j] = seq[i] as number;
+        part.len[j] = len[i] as number;
+        part.emittedAt[j] = emittedAt[i] as number;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const part = parts[frameGq[i] as number] as MutableBatch;
+        copyPacket(b, i, part, part.count++);
+      }
     }
     this.pool.release(b);
     for (let j = 0; j < nTouched; j++) {

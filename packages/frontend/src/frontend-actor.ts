@@ -1,5 +1,6 @@
 // A guest VM's netfront: event channels, virtual interrupts, NAPI poll, front-end coalescing, RX refill, app sink.
 import {
+  BatchFifo,
   BatchPool,
   ClosedLoopEnds,
   Core,
@@ -8,11 +9,11 @@ import {
   EventChannels,
   LatencyHistogram,
   NotificationFault,
-  PacketFifo,
   Prng,
   RxRingFront,
   rxDataSlots,
   SplitnetError,
+  tcpEntry,
   TX_FAULT_ACTIONS,
   u32Add,
   u32Sub,
@@ -119,7 +120,7 @@ const NAPI_POLLING = 2;
 class RxQueue {
   readonly ring: RxRingFront;
   /** Responses published by the back end and not yet consumed (the packets in the guest's RX ring). */
-  readonly pending = new PacketFifo(256);
+  readonly pending: BatchFifo;
   readonly core: Core;
   readonly coalescer: Coalescer | null;
   napi = NAPI_IDLE;
@@ -155,7 +156,9 @@ class RxQueue {
     vm: number,
     ringSize: number,
     policy: PolicySpec,
+    pool: BatchPool,
   ) {
+    this.pending = new BatchFifo(pool);
     this.ring = new RxRingFront(ringSize);
     this.core = new Core(`vm${vm}.vcpu${index}`);
     this.coalescer = policy.kind === 'none' ? null : createCoalescer(policy);
@@ -211,7 +214,7 @@ export class FrontendActor implements Actor {
     doubleFields(this, ['deliveredBytes', 'measuredBytes']); // byte counters pass 2^30 within seconds
     this.evtchn = new EventChannels(cfg.queues, cfg.queues);
     for (let q = 0; q < cfg.queues; q++) {
-      this.qs.push(new RxQueue(q, cfg.vm, cfg.ringSize, cfg.policy));
+      this.qs.push(new RxQueue(q, cfg.vm, cfg.ringSize, cfg.policy, this.pool));
       this.evtchn.bind(q, q); // queue q's event channel is bound to vCPU q
     }
     this.nextSeq = new Uint32Array(cfg.flowCount);
@@ -412,8 +415,7 @@ export class FrontendActor implements Actor {
         q.repost += lost;
         q.stats.rxErrors += lost;
       }
-      q.pending.pushBatch(msg.batch);
-      this.pool.release(msg.batch);
+      q.pending.adopt(msg.batch); // the queue owns the batch now: no copy
     } else if (msg.kind === 'txrsp') {
       this.tx?.onResponses(msg.queue, msg.rspProd, msg.reqEvent);
     } else if (msg.kind === 'evt') {
@@ -637,22 +639,38 @@ export class FrontendActor implements Actor {
     let measuredBytes = 0;
     const tcp = this.tcp;
     const segments = q.tcpSegments;
-    for (let k = 0; k < n; k++) {
-      const len = p.lenAt(k);
-      const flow = p.flowAt(k);
-      const seq = p.seqAt(k);
+    // The packets, batch by batch as the responses came (segment s, index i in it).
+    let s = 0;
+    let b = n > 0 ? p.segment(0) : null;
+    let i = p.headIndex;
+    // Slots depend on the frame length only: the last length's are kept (frames of one size are the rule).
+    let lastLen = -1;
+    let lenSlots = 0;
+    for (let k = 0; k < n; k++, i++) {
+      let batch = b as PacketBatch;
+      if (i >= batch.count) {
+        batch = b = p.segment(++s);
+        i = 0;
+      }
+      const len = batch.len[i] as number;
+      const flow = batch.flow[i] as number;
+      const seq = batch.seq[i] as number;
       t += f.perPacket + len * f.perByte;
       if (tcp !== null && tcp.has(flow)) {
-        const h = p.tcpAt(k);
+        const h = tcpEntry(batch.tcp, i);
         if (h !== undefined) segments.push([flow, h]);
       }
-      if (tap !== undefined) tap.guestDelivery(t, flow, seq, len, p.tcpAt(k));
+      if (tap !== undefined) tap.guestDelivery(t, flow, seq, len, tcpEntry(batch.tcp, i));
       bytes += len;
-      slots += rxDataSlots(len) + extra;
+      if (len !== lastLen) {
+        lastLen = len;
+        lenSlots = rxDataSlots(len) + extra;
+      }
+      slots += lenSlots;
       if (seq < (nextSeq[flow] as number)) this.reordered++;
       else nextSeq[flow] = seq + 1;
       if (t >= measureFrom) {
-        hist.record(t - p.atAt(k));
+        hist.record(t - (batch.emittedAt[i] as number));
         measured++;
         measuredBytes += len;
       }

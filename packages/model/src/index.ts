@@ -24,6 +24,7 @@ export * from './traffic-types.js';
 export * from './traffic.js';
 export * from './errors.js';
 export * from './packet-fifo.js';
+export * from './batch-fifo.js';
 export * from './in-transit.js';
 export * from './batch-pool.js';
 export * from './recording-effects.js';

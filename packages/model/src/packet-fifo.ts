@@ -171,20 +171,27 @@ export class PacketFifo {
     this.normalize();
   }
 
-  /** Remove the n oldest packets into a batch from `pool`. */
+  /** The bytes of the packets the last `shiftBatch` removed. */
+  shiftedBytes = 0;
+
+  /** Remove the n oldest packets into a batch from `pool` (their bytes then in `shiftedBytes`). */
   shiftBatch(n: number, pool: BatchPool): PacketBatch {
     const count = Math.min(n, this.length);
     const b = pool.take(count);
     const { flow, seq, len, emittedAt } = b;
     const m = this.mask;
     let h = this.head;
+    let bytes = 0;
     for (let k = 0; k < count; k++, h++) {
       const i = h & m;
       flow[k] = this.flow[i] as number;
       seq[k] = this.seq[i] as number;
-      len[k] = this.len[i] as number;
+      const l = this.len[i] as number;
+      len[k] = l;
+      bytes += l;
       emittedAt[k] = this.at[i] as number;
     }
+    this.shiftedBytes = bytes;
     const tcp = this.tcp;
     if (tcp !== undefined) {
       const cols = tcpColumnsOf(b);
@@ -195,6 +202,28 @@ export class PacketFifo {
     this.normalize();
     return b;
   }
+
+  /**
+   * How many packets at the head have `at` ≤ t (a FIFO in `at` order: the arrivals by t), counted in one pass with
+   * their bytes, which `arrivedBytes` holds afterwards.
+   */
+  arrivedBy(t: Nanos): number {
+    const m = this.mask;
+    const at = this.at;
+    const len = this.len;
+    let h = this.head;
+    let bytes = 0;
+    while (h < this.tail) {
+      const i = h & m;
+      if ((at[i] as number) > t) break;
+      bytes += len[i] as number;
+      h++;
+    }
+    this.arrivedBytes = bytes;
+    return h - this.head;
+  }
+  /** The bytes of the packets the last `arrivedBy` counted. */
+  arrivedBytes = 0;
 
   /** Sum of lengths of the n oldest packets. */
   bytesOf(n: number): number {

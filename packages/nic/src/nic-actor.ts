@@ -428,15 +428,13 @@ export class NicActor implements Actor {
     const tap = this.cfg.tap;
     for (const h of this.hw) {
       const w = h.wire;
-      let n = 0;
-      const wl = w.length;
-      while (n < wl && w.atAt(n) <= now) n++;
+      const n = w.arrivedBy(now);
       if (n === 0) continue;
       if (tap === undefined && !this.linkDown) {
         // No capture and the link up: the first frames fill the ring's free descriptors, the rest meet it full
         // (descriptors come back only at a poll), so the frames move in one copy and the drops are counted at once.
         this.emitted += n;
-        this.emittedBytes += w.bytesOf(n);
+        this.emittedBytes += w.arrivedBytes;
         const room = ringSize - h.ring.length - h.inDriver;
         const taken = room <= 0 ? 0 : room < n ? room : n;
         h.ring.pushOldest(w, taken);
@@ -558,8 +556,8 @@ export class NicActor implements Actor {
   private dma(h: HwQueue, q: number, now: Nanos, irq: boolean, fx: Effects): number {
     const n = Math.min(h.ring.length, this.cfg.budget);
     if (n === 0) return 0;
-    const bytes = h.ring.bytesOf(n);
     const batch = h.ring.shiftBatch(n, this.pool);
+    const bytes = h.ring.shiftedBytes;
     h.batchAt = now;
     h.inDriver = n;
     h.cyclePackets += n;

@@ -26,6 +26,7 @@ import type {
   Effects,
   FaultCommand,
   Message,
+  MutableBatch,
   Nanos,
   PacketBatch,
   PolicySpec,
@@ -289,8 +290,12 @@ interface Pass {
   readonly flushEnd: number[];
   readonly flushCost: number[];
   flushes: number;
-  /** Slots of each packet (data and extra info), to publish each flush's share. */
-  readonly slotsOf: number[];
+  /**
+   * Per flush: ring slots (data and extra info) and frame bytes of the packets completed up to it, cumulative from
+   * the start of the pass, as the pass counts them when it takes its packets (a flush publishes the difference).
+   */
+  readonly flushSlots: number[];
+  readonly flushBytes: number[];
   /** The next flush to happen, and packets already published. */
   next: number;
   published: number;
@@ -305,7 +310,17 @@ export class WorkerActor implements Actor {
   /** The pass in progress (one at a time: a worker is one thread). */
   private pass: Pass | null = null;
   /** The Pass object every pass reuses (its arrays keep their room: entries past a pass's own are stale). */
-  private readonly passState: Pass = { queue: 0, batch: null, flushEnd: [], flushCost: [], flushes: 0, slotsOf: [], next: 0, published: 0 };
+  private readonly passState: Pass = {
+    queue: 0,
+    batch: null,
+    flushEnd: [],
+    flushCost: [],
+    flushes: 0,
+    flushSlots: [],
+    flushBytes: [],
+    next: 0,
+    published: 0,
+  };
   /** A slow-worker fault multiplies this core's copy cost. */
   private costFactor = 1;
 
@@ -577,6 +592,16 @@ export class WorkerActor implements Actor {
       return;
     }
     const whole = q.txStopped ? -1 : this.backlogAfter(q, b);
+    if (whole >= 0 && this.passTakesBatch(q, b)) {
+      // The batch would join an empty guest-RX queue and the pass that starts at once would take it from there:
+      // the pass takes it as it is (the packets it has no room for join the queue), the same pass, without the
+      // two copies through the queue.
+      if (b.count > q.stats.maxBacklog) q.stats.maxBacklog = b.count;
+      if (q.qdisc.length > q.stats.maxQdisc) q.stats.maxQdisc = q.qdisc.length;
+      q.backlogBytes = whole;
+      this.takePass(q, q.ring.requestsAvailable(), b as MutableBatch, now, fx);
+      return;
+    }
     if (whole >= 0) {
       // Every packet fits under rx_queue_max (the bound is checked before each): the batch joins the queue in one copy.
       q.backlog.pushBatch(b);
@@ -607,6 +632,23 @@ export class WorkerActor implements Actor {
    */
   private releaseOrigin(b: PacketBatch, now: Nanos, fx: Effects, o: TxOrigin): void {
     zerocopyRelease(b, o, (worker, msg) => fx.send(worker, msg, now));
+  }
+
+  /**
+   * Whether the pass startPass would begin next, with b in q's empty guest-RX queue, is a pass of q that starts with
+   * b's first packet: no pass is running, no queue before q in round-robin order has packets (it would be served or
+   * stall first), and q's ring has room for the first packet.
+   */
+  private passTakesBatch(q: QueueState, b: PacketBatch): boolean {
+    if (this.pass !== null || q.backlog.length !== 0 || b.count === 0) return false;
+    const n = this.qs.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.rr + k) % n;
+      if (i === q.index) break;
+      const o = this.qs[i] as QueueState;
+      if (o.backlog.length !== 0 && !o.disabled) return false;
+    }
+    return q.ring.requestsAvailable() >= this.slotsOf(b.len[0] as number);
   }
 
   /**
@@ -692,7 +734,6 @@ export class WorkerActor implements Actor {
    */
   private startPass(now: Nanos, fx: Effects): void {
     const n = this.qs.length;
-    const rule = this.cfg.pass;
     for (let k = 0; k < n; k++) {
       const i = (this.rr + k) % n;
       const q = this.qs[i] as QueueState;
@@ -705,60 +746,97 @@ export class WorkerActor implements Actor {
         this.watchStall(q, now, fx);
         continue;
       }
-      const w = this.cfg.costs.worker;
-      const ps = this.passState;
-      const { slotsOf, flushEnd, flushCost } = ps;
-      let flushes = 0;
-      let slots = 0;
-      let skbBytes = 0;
-      let opsInFlush = 0;
-      let cost = w.perPass + w.perFlush;
-      let m = 0;
-      while (m < q.backlog.length && m < rule.maxPackets) {
-        const len = q.backlog.lenAt(m);
-        const need = this.slotsOf(len);
-        if (slots + need > avail) break;
-        const ops = rxCopyOps(len);
-        for (let op = 0; op < ops; op++) {
-          if (opsInFlush === rule.copyBatch) {
-            // xenvif_rx_copy_add: the batch is full, flush it before adding this op; the flush pushes
-            // the packets completed so far.
-            flushEnd[flushes] = m;
-            flushCost[flushes++] = cost;
-            cost = w.perFlush;
-            opsInFlush = 0;
-          }
-          opsInFlush++;
-        }
-        cost += w.perPacket + (ops - 1) * w.perCopyOp + len * w.perByte;
-        q.stats.copyOps += ops;
-        slotsOf[m] = need;
-        slots += need;
-        skbBytes += len - ETH_FCS_LEN;
-        m++;
-        // Legacy netback: a ring's worth per pass (count + MAX_SKB_FRAGS >= ring size ends it).
-        if (rule.ringSlack > 0 && slots + rule.ringSlack >= q.ring.size) break;
-      }
-      flushEnd[flushes] = m;
-      flushCost[flushes++] = cost;
-      const batch = q.backlog.shiftBatch(m, this.pool);
-      q.backlogBytes -= skbBytes;
-      q.ring.produce(slots);
-      q.stats.passes++;
-      q.stats.slots += slots;
-      this.rr = (i + 1) % n;
-      ps.queue = i;
-      ps.batch = batch;
-      ps.flushes = flushes;
-      ps.next = 0;
-      ps.published = 0;
-      this.pass = ps;
-      // The pass took its packets: the guest-RX queue may be below rx_queue_max again.
-      this.wake(q, now);
-      this.bookFlush(now, fx);
+      this.takePass(q, avail, null, now, fx);
       return;
     }
     this.pass = null;
+  }
+
+  /**
+   * Begin a pass of queue q (`avail`: its ring's requests available): take packets while the ring has slots for the
+   * next one, up to the pass rule's limit, and book its first flush. The packets come from the head of the guest-RX
+   * queue, or (`incoming`, the queue empty) from the batch that has just arrived, whose packets beyond the pass join
+   * the queue.
+   */
+  private takePass(q: QueueState, avail: number, incoming: MutableBatch | null, now: Nanos, fx: Effects): void {
+    const rule = this.cfg.pass;
+    const w = this.cfg.costs.worker;
+    const ps = this.passState;
+    const { flushEnd, flushCost, flushSlots, flushBytes } = ps;
+    const lens = incoming === null ? null : incoming.len;
+    const count = incoming === null ? q.backlog.length : incoming.count;
+    const extra = this.cfg.extraSlots;
+    let flushes = 0;
+    let slots = 0;
+    let skbBytes = 0;
+    let bytes = 0;
+    let opsInFlush = 0;
+    let cost = w.perPass + w.perFlush;
+    let copyOps = 0;
+    let m = 0;
+    // Slots and copy ops depend on the frame length only: the last length's are kept (frames of one size are the rule).
+    let lastLen = -1;
+    let need = 0;
+    let ops = 0;
+    while (m < count && m < rule.maxPackets) {
+      const len = lens === null ? q.backlog.lenAt(m) : (lens[m] as number);
+      if (len !== lastLen) {
+        lastLen = len;
+        need = rxDataSlots(len) + extra;
+        ops = rxCopyOps(len);
+      }
+      if (slots + need > avail) break;
+      for (let op = 0; op < ops; op++) {
+        if (opsInFlush === rule.copyBatch) {
+          // xenvif_rx_copy_add: the batch is full, flush it before adding this op; the flush pushes
+          // the packets completed so far.
+          flushEnd[flushes] = m;
+          flushSlots[flushes] = slots;
+          flushBytes[flushes] = bytes;
+          flushCost[flushes++] = cost;
+          cost = w.perFlush;
+          opsInFlush = 0;
+        }
+        opsInFlush++;
+      }
+      cost += w.perPacket + (ops - 1) * w.perCopyOp + len * w.perByte;
+      copyOps += ops;
+      slots += need;
+      bytes += len;
+      skbBytes += len - ETH_FCS_LEN;
+      m++;
+      // Legacy netback: a ring's worth per pass (count + MAX_SKB_FRAGS >= ring size ends it).
+      if (rule.ringSlack > 0 && slots + rule.ringSlack >= q.ring.size) break;
+    }
+    flushEnd[flushes] = m;
+    flushSlots[flushes] = slots;
+    flushBytes[flushes] = bytes;
+    flushCost[flushes++] = cost;
+    q.stats.copyOps += copyOps;
+    let batch: PacketBatch;
+    if (incoming === null) batch = q.backlog.shiftBatch(m, this.pool);
+    else {
+      if (m < incoming.count) {
+        q.backlog.pushBatch(incoming, m, incoming.count);
+        incoming.count = m;
+      }
+      batch = incoming;
+    }
+    q.backlogBytes -= skbBytes;
+    q.ring.produce(slots);
+    q.stats.passes++;
+    q.stats.slots += slots;
+    const n = this.qs.length;
+    this.rr = (q.index + 1) % n;
+    ps.queue = q.index;
+    ps.batch = batch;
+    ps.flushes = flushes;
+    ps.next = 0;
+    ps.published = 0;
+    this.pass = ps;
+    // The pass took its packets: the guest-RX queue may be below rx_queue_max again.
+    this.wake(q, now);
+    this.bookFlush(now, fx);
   }
 
   /** Run the work up to the pass's next flush on this core; the flush happens when it is done. */
@@ -788,12 +866,9 @@ export class WorkerActor implements Actor {
     if (p.batch !== null) {
       q.stats.flushes++;
       const count = upTo - p.published;
-      let slots = 0;
-      let bytes = 0;
-      for (let k = p.published; k < upTo; k++) {
-        slots += p.slotsOf[k] as number;
-        bytes += p.batch.len[k] as number;
-      }
+      const f = p.next - 1;
+      const slots = (p.flushSlots[f] as number) - (f > 0 ? (p.flushSlots[f - 1] as number) : 0);
+      const bytes = (p.flushBytes[f] as number) - (f > 0 ? (p.flushBytes[f - 1] as number) : 0);
       // The whole pass in one flush (the usual case) sends its batch as it is; a split pass sends slices.
       const part = p.published === 0 && last ? p.batch : slice(this.pool, p.batch, p.published, upTo);
       p.published = upTo;
