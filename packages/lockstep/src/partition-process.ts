@@ -140,5 +140,6 @@ function report(wire: PartitionWire, name: string, refusedControl: number, toCon
     },
   });
   const cpu = process.cpuUsage();
-  logger.info('ran to the end', { windows: f.windows, events: f.eventsProcessed, cpuS: (cpu.user + cpu.system) / 1e6, waitShare: wire.waitShare() });
+  // Where the wall time went, window by window (docs/lockstep.md#how-fast; the bench prints it).
+  logger.info('ran to the end', { windows: f.windows, events: f.eventsProcessed, cpuS: (cpu.user + cpu.system) / 1e6, waitShare: wire.waitShare(), times: wire.windowTimes() });
 }

@@ -14,7 +14,9 @@ import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { fabricDecoderLimits, fabricSenderRule } from './fabric-rules.js';
 import { PartitionEngine } from './partition-engine.js';
-import type { LinkSeq, PartitionPorts } from './partition-engine.js';
+import type { LinkSeq, PartitionPorts, PartitionShot } from './partition-engine.js';
+import { WindowTiming } from './window-timing.js';
+import type { WindowTimes } from './window-timing.js';
 
 /** What one link (an actor here → an actor of another partition) has to publish at the end of a window. */
 interface LinkOut {
@@ -55,8 +57,16 @@ export class PartitionWire {
   private startMs = 0;
   private waitMs = 0;
   private blockedSince = -1;
+  /** When the first arrival since it blocked came (-1: none yet), and the least lookahead into it (short windows). */
+  private wokenAt = -1;
+  private readonly leastLookahead: number;
+  readonly timing = new WindowTiming();
+  /** Samples taken during a window, published once the window's promises are out (a neighbour waits for those). */
+  private readonly samples: { t: Nanos; shot: PartitionShot }[] = [];
   /** Resolves when the partition has run to the end of the run. */
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+
+  private readonly onSample: PartitionPorts['sample'];
 
   constructor(
     s: CompiledScenario,
@@ -71,9 +81,11 @@ export class PartitionWire {
     const ports: PartitionPorts = {
       send: (to, from, toRef, seq, at, due, msg) => this.send(to, from, toRef, seq, at, due, msg),
       promise: (to, promise, links) => this.promise(to, promise, links),
-      sample: onSample,
+      sample: (t, shot) => this.samples.push({ t, shot }),
     };
     this.engine = new PartitionEngine(s, index, ports);
+    this.onSample = onSample;
+    this.leastLookahead = Math.min(...this.engine.hearsFrom.map((p) => this.engine.plan.lookahead[p]?.[index] ?? Infinity));
     const g = this.engine.g;
     this.ids = g.all.map((a) => a.id);
     this.engine.plan.partitions.forEach(() => this.dirty.push([]));
@@ -95,6 +107,7 @@ export class PartitionWire {
             const envs = (this.decoders.get(ref) as EnvelopeDecoder).decodeFrame(data, sender ?? subject);
             for (const e of envs) this.engine.deliver(refOf.get(e.from) ?? -1, ref, e.seq, e.at, e.m);
           }
+          if (this.blockedSince >= 0 && this.wokenAt < 0) this.wokenAt = performance.now();
           this.kick();
         }),
       );
@@ -144,6 +157,7 @@ export class PartitionWire {
 
   /** Publish the window's frames to partition `to`, then its promise. */
   private promise(to: number, promise: Nanos, links: readonly LinkSeq[]): void {
+    const t0 = performance.now();
     const dirty = this.dirty[to] as LinkOut[];
     for (const out of dirty) {
       const frame = new Uint8Array(out.bytes);
@@ -162,6 +176,7 @@ export class PartitionWire {
     const from = this.ids[a] as string;
     const toId = this.ids[b] as string;
     this.transport.publish(this.subjects.data(toId, from), encodeLockstepPromise({ run: this.runId, from, to: toId, promise, links }));
+    this.timing.publishMs += performance.now() - t0;
   }
 
   /** Run windows soon (not inside a subscription callback: arrivals of one read are taken together). */
@@ -174,12 +189,33 @@ export class PartitionWire {
   private readonly pump = (): void => {
     this.scheduled = false;
     // A burst of windows, then back to I/O: promises and messages waiting in the socket may move the safe time further.
+    const timing = this.timing;
+    const start = performance.now();
     let n = 0;
-    const now = performance.now();
-    while (n < 64 && this.engine.advance()) n++;
-    if (n > 0 && this.blockedSince >= 0) {
-      this.waitMs += now - this.blockedSince;
-      this.blockedSince = -1;
+    while (n < 64) {
+      const t0 = performance.now();
+      const published = timing.publishMs;
+      const from = this.engine.reached;
+      if (!this.engine.advance()) break;
+      n++;
+      const t1 = performance.now();
+      timing.eventsMs += t1 - t0 - (timing.publishMs - published);
+      timing.window(this.engine.reached - from, this.leastLookahead);
+      if (this.samples.length > 0) {
+        for (const { t, shot } of this.samples) this.onSample(t, shot);
+        this.samples.length = 0;
+        timing.samplesMs += performance.now() - t1;
+      }
+    }
+    if (this.blockedSince >= 0) {
+      if (n > 0) {
+        // The wait ends when what let it run arrived; from there to here is the event loop's turn.
+        const arrived = this.wokenAt >= 0 ? this.wokenAt : start;
+        this.waitMs += arrived - this.blockedSince;
+        timing.wakeMs += start - arrived;
+        this.blockedSince = -1;
+      } else timing.idleWakes++;
+      this.wokenAt = -1;
     }
     if (n > 0) this.onAdvance(this.engine.reached, this.waitShare());
     if (this.engine.done) {
@@ -189,6 +225,11 @@ export class PartitionWire {
     if (n === 64) this.kick();
     else if (this.blockedSince < 0) this.blockedSince = performance.now();
   };
+
+  /** Where its wall time went so far (docs/lockstep.md#how-fast). */
+  windowTimes(): WindowTimes {
+    return this.timing.times(this.waitMs + (this.blockedSince >= 0 ? performance.now() - this.blockedSince : 0));
+  }
 
   /**
    * The share of wall time since the start it spent waiting: with no window it could run until a neighbour's
