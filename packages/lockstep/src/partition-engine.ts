@@ -126,6 +126,9 @@ export class PartitionEngine {
    */
   private readonly feeds: readonly (readonly boolean[])[] = [];
 
+  /** A rehearsal (partition-rehearsal.ts): its neighbours are not heard, it runs alone up to this time. */
+  rehearseUntil: Nanos | null = null;
+
   constructor(
     private readonly s: CompiledScenario,
     readonly index: number,
@@ -209,7 +212,8 @@ export class PartitionEngine {
   /** The time it may run up to (exclusive): its neighbours' least promise, the warm-up's end, the run's end. */
   safeTime(): Nanos {
     let safe = this.s.duration;
-    for (const p of this.hearsFrom) safe = Math.min(safe, this.inForce[p] as Nanos);
+    if (this.rehearseUntil !== null) safe = Math.min(safe, this.rehearseUntil);
+    else for (const p of this.hearsFrom) safe = Math.min(safe, this.inForce[p] as Nanos);
     if (this.warmReports === null && this.s.warmup < safe) safe = this.s.warmup;
     return safe;
   }

@@ -38,7 +38,7 @@ export interface WireRefusals {
 
 /**
  * Runs one partition's engine over a Transport: every arrival may move its safe time, so after each it runs as
- * many windows as it can (yielding to I/O between bursts), publishing each window's frames and then its promises.
+ * many windows as it can, one per turn of the event loop, publishing each window's frames and then its promises.
  */
 export class PartitionWire {
   readonly engine: PartitionEngine;
@@ -107,8 +107,7 @@ export class PartitionWire {
             const envs = (this.decoders.get(ref) as EnvelopeDecoder).decodeFrame(data, sender ?? subject);
             for (const e of envs) this.engine.deliver(refOf.get(e.from) ?? -1, ref, e.seq, e.at, e.m);
           }
-          if (this.blockedSince >= 0 && this.wokenAt < 0) this.wokenAt = performance.now();
-          this.kick();
+          this.arrived();
         }),
       );
     }
@@ -179,36 +178,42 @@ export class PartitionWire {
     this.timing.publishMs += performance.now() - t0;
   }
 
-  /** Run windows soon (not inside a subscription callback: arrivals of one read are taken together). */
+  /**
+   * Something arrived: run a window as soon as the client has handed over the rest of what it read with it (a
+   * microtask, not a turn of the event loop: the bus's hop is most of a window's wall time already).
+   */
+  private arrived(): void {
+    if (this.blockedSince >= 0 && this.wokenAt < 0) this.wokenAt = performance.now();
+    if (this.scheduled || !this.started) return;
+    this.scheduled = true;
+    queueMicrotask(this.pump);
+  }
+
+  /** Run the next window at the next turn of the event loop: the client writes what was published before it. */
   private kick(): void {
     if (this.scheduled || !this.started) return;
     this.scheduled = true;
     setImmediate(this.pump);
   }
 
+  /**
+   * One window per turn: the NATS client writes what a turn published (the window's frames and promises) once the
+   * turn ends, so a second window in the same turn would hold the first one's promise back from the neighbour
+   * waiting for it. Samples to the controller go after that write, in a turn of their own.
+   */
   private readonly pump = (): void => {
     this.scheduled = false;
-    // A burst of windows, then back to I/O: promises and messages waiting in the socket may move the safe time further.
     const timing = this.timing;
     const start = performance.now();
-    let n = 0;
-    while (n < 64) {
-      const t0 = performance.now();
-      const published = timing.publishMs;
-      const from = this.engine.reached;
-      if (!this.engine.advance()) break;
-      n++;
-      const t1 = performance.now();
-      timing.eventsMs += t1 - t0 - (timing.publishMs - published);
+    const published = timing.publishMs;
+    const from = this.engine.reached;
+    const ran = this.engine.advance();
+    if (ran) {
+      timing.eventsMs += performance.now() - start - (timing.publishMs - published);
       timing.window(this.engine.reached - from, this.leastLookahead);
-      if (this.samples.length > 0) {
-        for (const { t, shot } of this.samples) this.onSample(t, shot);
-        this.samples.length = 0;
-        timing.samplesMs += performance.now() - t1;
-      }
     }
     if (this.blockedSince >= 0) {
-      if (n > 0) {
+      if (ran) {
         // The wait ends when what let it run arrived; from there to here is the event loop's turn.
         const arrived = this.wokenAt >= 0 ? this.wokenAt : start;
         this.waitMs += arrived - this.blockedSince;
@@ -217,13 +222,29 @@ export class PartitionWire {
       } else timing.idleWakes++;
       this.wokenAt = -1;
     }
-    if (n > 0) this.onAdvance(this.engine.reached, this.waitShare());
+    if (ran) this.onAdvance(this.engine.reached, this.waitShare());
     if (this.engine.done) {
+      // The last samples before the end: the controller takes the partition's account after them.
+      this.publishSamples();
       this.resolveDone();
       return;
     }
-    if (n === 64) this.kick();
+    if (this.samples.length > 0 && !this.samplesScheduled) {
+      this.samplesScheduled = true;
+      setImmediate(this.publishSamples);
+    }
+    if (this.engine.safeTime() > this.engine.reached) this.kick();
     else if (this.blockedSince < 0) this.blockedSince = performance.now();
+  };
+
+  private samplesScheduled = false;
+  private readonly publishSamples = (): void => {
+    this.samplesScheduled = false;
+    if (this.samples.length === 0) return;
+    const t0 = performance.now();
+    for (const { t, shot } of this.samples) this.onSample(t, shot);
+    this.samples.length = 0;
+    this.timing.samplesMs += performance.now() - t0;
   };
 
   /** Where its wall time went so far (docs/lockstep.md#how-fast). */
