@@ -244,7 +244,10 @@ export class PartitionWire {
     const t0 = performance.now();
     for (const { t, shot } of this.samples) this.onSample(t, shot);
     this.samples.length = 0;
-    this.timing.samplesMs += performance.now() - t0;
+    const ms = performance.now() - t0;
+    this.timing.samplesMs += ms;
+    // Done while it had no window to run: not waiting for the bus, for the breakdown (the wait share counts it).
+    if (this.blockedSince >= 0) this.timing.samplesWhileWaitingMs += ms;
   };
 
   /** Where its wall time went so far (docs/lockstep.md#how-fast). */

@@ -7,11 +7,11 @@ export interface WindowTimes {
   readonly eventsMs: number;
   /** Encoding and handing to the transport its windows' frames and promises (the transport writes them to the socket after). */
   readonly publishMs: number;
-  /** Publishing its samples to the controller (deferred until the window's promises are out). */
+  /** Publishing its samples to the controller (in a turn of their own after the window's promises are out, mostly while it waits). */
   readonly samplesMs: number;
   /** From the arrival that let a waiting partition run again to the start of that run (the event loop's turn). */
   readonly wakeMs: number;
-  /** Waiting with no window to run: a neighbour's window and the bus's hops both ways. */
+  /** Waiting with no window to run, publishing samples left out: a neighbour's window and the bus's hops both ways. */
   readonly waitMs: number;
   /** Wake-ups with no window to run after all (a message that came before the promise covering it, or a promise that moved nothing). */
   readonly idleWakes: number;
@@ -25,6 +25,7 @@ export class WindowTiming {
   eventsMs = 0;
   publishMs = 0;
   samplesMs = 0;
+  samplesWhileWaitingMs = 0;
   wakeMs = 0;
   idleWakes = 0;
   shortWindows = 0;
@@ -43,7 +44,7 @@ export class WindowTiming {
       publishMs: r(this.publishMs),
       samplesMs: r(this.samplesMs),
       wakeMs: r(this.wakeMs),
-      waitMs: r(waitMs),
+      waitMs: r(waitMs - this.samplesWhileWaitingMs),
       idleWakes: this.idleWakes,
       shortWindows: this.shortWindows,
     };
