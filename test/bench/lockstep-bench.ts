@@ -239,6 +239,9 @@ export interface WindowBreakdown {
   readonly idleWakesPerWindow: number;
   /** Two partitions only: wait − the neighbour's events, publishing, samples, wake and rest per window (the two hops of a round of promises). */
   readonly busTwoHops: number | null;
+  /** A promise's one-way hop measured directly (its publish in one process to its arrival in the other): median and mean over partitions, µs. */
+  readonly hopMedian: number | null;
+  readonly hopMean: number | null;
 }
 
 /** The breakdown of a window's wall time from the partitions' logs (null when a log lacks it). */
@@ -254,6 +257,7 @@ function breakdown(running: readonly PartitionRunning[]): WindowBreakdown | null
   const m = (f: (x: (typeof per)[number]) => number): number => mean(per.map(f));
   const busy = (x: (typeof per)[number]): number => x.events + x.publish + x.samples + x.wake + x.other;
   const [a, b] = per;
+  const hops = running.flatMap((p) => (p.times?.hopMs ? [p.times.hopMs] : []));
   return {
     events: m((x) => x.events),
     publish: m((x) => x.publish),
@@ -264,6 +268,8 @@ function breakdown(running: readonly PartitionRunning[]): WindowBreakdown | null
     shortWindowShare: m((x) => x.short),
     idleWakesPerWindow: m((x) => x.idle),
     busTwoHops: per.length === 2 && a !== undefined && b !== undefined ? (a.wait - busy(b) + b.wait - busy(a)) / 2 : null,
+    hopMedian: hops.length === 0 ? null : mean(hops.map((h) => h.median * 1e3)),
+    hopMean: hops.length === 0 ? null : mean(hops.map((h) => h.mean * 1e3)),
   };
 }
 
@@ -437,6 +443,7 @@ async function measureRuns(
         console.log(
           `    a window's wall time, per partition: events ${us(parts.events)}, frames and promises out ${us(parts.publish)}, samples out ${us(parts.samples)}, waking to an arrival ${us(parts.wake)}, the rest (receiving, GC, the client) ${us(parts.other)}, waiting ${us(parts.wait)}` +
             (parts.busTwoHops === null ? '' : ` (of which the bus, two hops: ${us(parts.busTwoHops)}; window / bus ${(windowWallUs / parts.busTwoHops).toFixed(2)})`) +
+            (parts.hopMedian === null || parts.hopMean === null ? '' : `; a promise's hop, publish to arrival: median ${us(parts.hopMedian)}, mean ${us(parts.hopMean)}`) +
             `; windows of ≤ 2 lookaheads ${pct(parts.shortWindowShare)}, wake-ups with nothing to run ${parts.idleWakesPerWindow.toFixed(2)} a window`,
         );
     }

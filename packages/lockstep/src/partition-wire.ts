@@ -124,6 +124,8 @@ export class PartitionWire {
     const channel = from === undefined ? undefined : plan.channel[from]?.[me];
     if (p.run !== this.runId || p.from !== sender || p.to !== to || channel === undefined || this.ids[channel[0]] !== p.from || this.ids[channel[1]] !== to)
       return this.refusePromise(`a promise from ${p.from} to ${p.to} (run ${p.run}) on ${sender ?? '?'}'s subject to ${to}, not a channel into this partition`);
+    // The hop from the sender's publish to here (one machine's processes share the clock; elsewhere it says nothing).
+    if (p.sentAtMs !== undefined && p.sentAtMs > 0) this.timing.hop(performance.timeOrigin + performance.now() - p.sentAtMs);
     this.engine.promise(from as number, p.promise, p.links);
   }
 
@@ -174,7 +176,10 @@ export class PartitionWire {
     const [a, b] = this.engine.plan.channel[this.engine.index]?.[to] as readonly [number, number];
     const from = this.ids[a] as string;
     const toId = this.ids[b] as string;
-    this.transport.publish(this.subjects.data(toId, from), encodeLockstepPromise({ run: this.runId, from, to: toId, promise, links }));
+    this.transport.publish(
+      this.subjects.data(toId, from),
+      encodeLockstepPromise({ run: this.runId, from, to: toId, promise, links, sentAtMs: performance.timeOrigin + performance.now() }),
+    );
     this.timing.publishMs += performance.now() - t0;
   }
 

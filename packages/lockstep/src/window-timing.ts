@@ -15,6 +15,11 @@ export interface WindowTimes {
   readonly waitMs: number;
   /** Wake-ups with no window to run after all (a message that came before the promise covering it, or a promise that moved nothing). */
   readonly idleWakes: number;
+  /**
+   * The bus's one-way hop, from a neighbour's publishing a promise to its arrival here (ms; the median, the 10th and
+   * 90th percentiles of the last 4096): wall clocks of one machine, so meaningless across machines.
+   */
+  readonly hopMs: { readonly median: number; readonly p10: number; readonly p90: number; readonly mean: number } | null;
   /** Windows that covered at most two lookaheads (the least channel's): a neighbour promised no more than its time. */
   readonly shortWindows: number;
 }
@@ -29,6 +34,23 @@ export class WindowTiming {
   wakeMs = 0;
   idleWakes = 0;
   shortWindows = 0;
+  private readonly hops = new Float64Array(4096);
+  private hopCount = 0;
+  private hopSum = 0;
+
+  /** A promise's hop from its sender's publish to its arrival (ms). */
+  hop(ms: number): void {
+    this.hops[this.hopCount++ % this.hops.length] = ms;
+    this.hopSum += ms;
+  }
+
+  private hopStats(): WindowTimes['hopMs'] {
+    const n = Math.min(this.hopCount, this.hops.length);
+    if (n === 0) return null;
+    const h = this.hops.slice(0, n).sort();
+    const at = (q: number): number => Math.round((h[Math.min(n - 1, Math.floor(q * n))] as number) * 1e3) / 1e3;
+    return { median: at(0.5), p10: at(0.1), p90: at(0.9), mean: Math.round((this.hopSum / this.hopCount) * 1e3) / 1e3 };
+  }
 
   /** Per window: its emulated length against the least lookahead. */
   window(emulatedNs: number, lookaheadNs: number): void {
@@ -47,6 +69,7 @@ export class WindowTiming {
       waitMs: r(waitMs - this.samplesWhileWaitingMs),
       idleWakes: this.idleWakes,
       shortWindows: this.shortWindows,
+      hopMs: this.hopStats(),
     };
   }
 }
