@@ -11,6 +11,7 @@ import { compileScenarioText, loadScenarioFile } from '@splitnet/scenario';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { MemoryBus } from '@splitnet/transport';
 import { PartitionEngine, runLockstepInProcess } from '../src/index.js';
+import { rehearsePartition } from '../src/partition-rehearsal.js';
 
 const root = new URL('../../../../', import.meta.url).pathname;
 const FILES = ['summary.json', 'metrics.jsonl', 'events.jsonl', 'latency.json'];
@@ -134,3 +135,16 @@ for (const c of trickles) {
     for (const w of windows) t.true(w < lookaheads / 10, `${w} windows for ${lookaheads} lookaheads`);
   });
 }
+
+test("lockstep rehearsal - each partition rehearsed alone reaches the rehearsal's end and encodes what it would send; a run after it in the same process still writes sim's four files", async (t) => {
+  const s = loadScenarioFile(join(root, 'examples/cluster-trickle.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] });
+  for (const i of [0, 1]) {
+    const r = rehearsePartition(s, i, 3_000_000, 60_000);
+    t.is(r.emulatedMs, 3);
+    t.true(r.sent > 0, `partition ${i} sent ${r.sent} messages across in its rehearsal`);
+  }
+  const bus = new MemoryBus();
+  const ls = files(await runLockstepInProcess(s, 'rehearsal-test', (i) => bus.connect(`partition ${i}`)));
+  const sim = files(runSim(s));
+  for (const f of FILES) t.is(ls[f], sim[f], f);
+});
