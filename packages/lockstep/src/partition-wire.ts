@@ -63,6 +63,7 @@ export class PartitionWire {
   readonly timing = new WindowTiming();
   /** Samples taken during a window, published once the window's promises are out (a neighbour waits for those). */
   private readonly samples: { t: Nanos; shot: PartitionShot }[] = [];
+  private samplesScheduled = false;
   /** Resolves when the partition has run to the end of the run. */
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
 
@@ -242,7 +243,6 @@ export class PartitionWire {
     else if (this.blockedSince < 0) this.blockedSince = performance.now();
   };
 
-  private samplesScheduled = false;
   private readonly publishSamples = (): void => {
     this.samplesScheduled = false;
     if (this.samples.length === 0) return;
