@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { runSim } from '@splitnet/controller';
 import { lockstepPlan } from '@splitnet/lockstep';
+import type { WindowTimes } from '@splitnet/lockstep';
 import { compileScenarioText } from '@splitnet/scenario';
 import { findNatsServerBinary, startNatsServer } from '@splitnet/transport/nats-server';
 import { cliMain, envNumber, pct } from './live-cli-run.js';
@@ -86,28 +87,36 @@ interface LockstepCliRun {
   readonly windows: readonly number[];
   readonly waitShares: readonly number[];
   readonly delivered: number;
-  /** Per partition, from its log: wall ms from its start (every partition subscribed) to its last window, and the windows it ran. */
-  readonly running: readonly { readonly ms: number; readonly windows: number }[];
+  /** Per partition, from its log: wall ms from its start (every partition subscribed) to its last window, the windows it ran, where its wall time went. */
+  readonly running: readonly PartitionRunning[];
 }
 
-/** Each partition's running time and windows, from the `started` and `ran to the end` lines of its log. */
-function partitionRunning(outDir: string): { ms: number; windows: number }[] {
+interface PartitionRunning {
+  readonly ms: number;
+  readonly windows: number;
+  readonly times: WindowTimes | null;
+}
+
+/** Each partition's running time, windows and their breakdown, from the `started` and `ran to the end` lines of its log. */
+function partitionRunning(outDir: string): PartitionRunning[] {
   const logs = readdirSync(join(outDir, 'logs')).filter((f) => f.endsWith('.log') && f !== 'controller.log' && f !== 'nats-server.log');
   return logs.map((f) => {
     let start = Number.NaN;
     let end = Number.NaN;
     let windows = 0;
+    let times: WindowTimes | null = null;
     for (const line of readFileSync(join(outDir, 'logs', f), 'utf8').split('\n')) {
       if (!line.startsWith('{')) continue;
-      const j = JSON.parse(line) as { message?: string; timestamp?: string; windows?: number };
+      const j = JSON.parse(line) as { message?: string; timestamp?: string; windows?: number; times?: WindowTimes };
       if (j.message === 'started') start = Date.parse(j.timestamp ?? '');
       if (j.message === 'ran to the end') {
         end = Date.parse(j.timestamp ?? '');
         windows = j.windows ?? 0;
+        times = j.times ?? null;
       }
     }
     if (!(end >= start) || windows === 0) throw new Error(`${join(outDir, 'logs', f)}: no 'started' and 'ran to the end' lines`);
-    return { ms: end - start, windows };
+    return { ms: end - start, windows, times };
   });
 }
 
@@ -195,6 +204,12 @@ export interface LockstepBenchRun {
     readonly speed: number;
     /** Windows a partition did not need to run, thanks to its neighbours' promises: duration / lookahead − windows (mean over partitions, longer run). */
     readonly windowsSkipped: number;
+    /**
+     * Where a window's wall time went (µs per window, mean over partitions, from their logs): events, publishing frames and
+     * promises, publishing samples, waking up to an arrival, waiting, the rest (receiving, GC, the NATS client); and with
+     * two partitions the bus's part of the wait: a partition's wait less its neighbour's own time per window, two hops.
+     */
+    readonly breakdownUs: WindowBreakdown | null;
     readonly windows: readonly number[];
     readonly waitShares: readonly number[];
     /** The partitions' running time (s, the longest), and the whole CLI run's (environment.json: NATS server start to results). */
@@ -210,6 +225,61 @@ export interface LockstepBenchRun {
   /** lockstep / sim (null without a lockstep run). */
   readonly ratioToSim: number | null;
   readonly windowToRtt: number | null;
+}
+
+/** Per window, µs (LockstepBenchRun's breakdownUs). */
+export interface WindowBreakdown {
+  readonly events: number;
+  readonly publish: number;
+  readonly samples: number;
+  readonly wake: number;
+  readonly wait: number;
+  readonly other: number;
+  readonly shortWindowShare: number;
+  readonly idleWakesPerWindow: number;
+  /** Two partitions only: wait − the neighbour's events, publishing, samples, wake and rest per window (the two hops of a round of promises). */
+  readonly busTwoHops: number | null;
+  /** A promise's one-way hop measured directly (its publish in one process to its arrival in the other): median and mean over partitions, µs. */
+  readonly hopMedian: number | null;
+  readonly hopMean: number | null;
+}
+
+/** The breakdown of a window's wall time from the partitions' logs (null when a log lacks it). */
+function breakdown(running: readonly PartitionRunning[]): WindowBreakdown | null {
+  if (running.some((p) => p.times === null || p.windows === 0)) return null;
+  const per = running.map((p) => {
+    const t = p.times as WindowTimes;
+    const w = (ms: number): number => (ms * 1e3) / t.windows;
+    const window = (p.ms * 1e3) / t.windows;
+    const own = w(t.eventsMs) + w(t.publishMs) + w(t.samplesMs) + w(t.wakeMs);
+    return {
+      events: w(t.eventsMs),
+      publish: w(t.publishMs),
+      samples: w(t.samplesMs),
+      wake: w(t.wakeMs),
+      wait: w(t.waitMs),
+      other: window - own - w(t.waitMs),
+      short: t.shortWindows / t.windows,
+      idle: t.idleWakes / t.windows,
+    };
+  });
+  const m = (f: (x: (typeof per)[number]) => number): number => mean(per.map(f));
+  const busy = (x: (typeof per)[number]): number => x.events + x.publish + x.samples + x.wake + x.other;
+  const [a, b] = per;
+  const hops = running.flatMap((p) => (p.times?.hopMs ? [p.times.hopMs] : []));
+  return {
+    events: m((x) => x.events),
+    publish: m((x) => x.publish),
+    samples: m((x) => x.samples),
+    wake: m((x) => x.wake),
+    wait: m((x) => x.wait),
+    other: m((x) => x.other),
+    shortWindowShare: m((x) => x.short),
+    idleWakesPerWindow: m((x) => x.idle),
+    busTwoHops: per.length === 2 && a !== undefined && b !== undefined ? (a.wait - busy(b) + b.wait - busy(a)) / 2 : null,
+    hopMedian: hops.length === 0 ? null : mean(hops.map((h) => h.median * 1e3)),
+    hopMean: hops.length === 0 ? null : mean(hops.map((h) => h.mean * 1e3)),
+  };
 }
 
 /** A goal of issue 24 §3 (bench.json `lockstep.goals[]`). */
@@ -338,6 +408,7 @@ async function measureRuns(
       const windowEmulatedNs = (durationMs * 1e6) / mean(b.windows);
       const windowsSkipped = alone ? 0 : Math.max(0, (durationMs * 1e6) / lookaheadNs - mean(b.windows));
       const rtt = medianOf(rtts);
+      const parts = alone ? null : breakdown(b.running);
       runs.push({
         partitions: n,
         scenario: sc.label,
@@ -349,6 +420,7 @@ async function measureRuns(
           windowEmulatedNs,
           lookaheadsPerWindow: alone ? 0 : windowEmulatedNs / lookaheadNs,
           windowsSkipped,
+          breakdownUs: parts,
           windows: b.windows,
           waitShares: b.waitShares,
           speed,
@@ -375,6 +447,17 @@ async function measureRuns(
       if (!alone)
         console.log(
           `    waiting for promises: ${b.waitShares.map(pct).join(', ')} of each partition's wall time; windows skipped thanks to promises: ${windowsSkipped.toFixed(0)} of ${((durationMs * 1e6) / lookaheadNs).toFixed(0)} lookaheads (${b.windows.join(', ')} windows run)`,
+        );
+      if (parts !== null)
+        console.log(
+          `    a window's wall time, per partition: events ${us(parts.events)}, frames and promises out ${us(parts.publish)}, samples out ${us(parts.samples)}, waking to an arrival ${us(parts.wake)}, the rest (receiving, GC, the client) ${us(parts.other)}, waiting ${us(parts.wait)}` +
+            (parts.busTwoHops === null
+              ? ''
+              : ` (of which the bus, two hops: ${us(parts.busTwoHops)}; window / bus ${(windowWallUs / parts.busTwoHops).toFixed(2)})`) +
+            (parts.hopMedian === null || parts.hopMean === null
+              ? ''
+              : `; a promise's hop, publish to arrival: median ${us(parts.hopMedian)}, mean ${us(parts.hopMean)}`) +
+            `; windows of ≤ 2 lookaheads ${pct(parts.shortWindowShare)}, wake-ups with nothing to run ${parts.idleWakesPerWindow.toFixed(2)} a window`,
         );
     }
   } finally {

@@ -5,6 +5,7 @@ export { PartitionEngine } from './partition-engine.js';
 export type { KeyedEvent, LinkSeq, PartitionFinal, PartitionPorts } from './partition-engine.js';
 export { PartitionWire } from './partition-wire.js';
 export type { WireRefusals } from './partition-wire.js';
+export type { WindowTimes } from './window-timing.js';
 export { mergeEvents, mergeRun } from './merge-run.js';
 export type { PartitionedRun } from './merge-run.js';
 export { runLockstepInProcess } from './run-on-bus.js';

@@ -130,6 +130,15 @@ export class PartitionEngine {
   private windows = 0;
   /** A multi-host run's switch (its ref; −1: none), whose inputs bound what its partition sends (earliestOutputs). */
   private readonly switchRef: number;
+  /**
+   * The switch's partition only: feeds[p][q], whether a frame partition p's NICs send up may be forwarded by the switch
+   * to a NIC of partition q (some route of one of p's hosts leads to a port of one of q's): p's promise bounds the
+   * switch's downlinks to q only then.
+   */
+  private readonly feeds: readonly (readonly boolean[])[] = [];
+
+  /** A rehearsal (partition-rehearsal.ts): its neighbours are not heard, it runs alone up to this time. */
+  rehearseUntil: Nanos | null = null;
 
   constructor(
     private readonly s: CompiledScenario,
@@ -141,6 +150,8 @@ export class PartitionEngine {
     this.plan = plan;
     const owned = plan.partOf.map((p) => p === index);
     this.switchRef = 'hosts' in g ? g.switchRef : -1;
+    if ('hosts' in g && s.cluster !== undefined && plan.partOf[g.switchRef] === index)
+      this.feeds = feedsOf(plan, g.hostOf, g.switchRef, s.cluster.fabric.routes);
     this.sentSeq = plan.partitions.map(() => new Map<string, LinkSeq>());
     // The fault plan, as sim makes it; each step is applied in the partition of the actor it acts on (the
     // controller's own log lines, fault-start and fault-end, in the driver domain's).
@@ -229,7 +240,8 @@ export class PartitionEngine {
   /** The time it may run up to (exclusive): its neighbours' least promise, the warm-up's end, the run's end. */
   safeTime(): Nanos {
     let safe = this.s.duration;
-    for (const p of this.hearsFrom) safe = Math.min(safe, this.inForce[p] as Nanos);
+    if (this.rehearseUntil !== null) safe = Math.min(safe, this.rehearseUntil);
+    else for (const p of this.hearsFrom) safe = Math.min(safe, this.inForce[p] as Nanos);
     if (this.warmReports === null && this.s.warmup < safe) safe = this.s.warmup;
     return safe;
   }
@@ -312,8 +324,9 @@ export class PartitionEngine {
    * argument: docs/lockstep.md#promises): a host sends to the switch only while its NIC takes a guest's frame,
    * which is not before `transmit` (the earliest pending message carrying a guest's frames, or an actor's own
    * earliestTransmit); the switch sends to a host only while it takes a frame in — one queued for it (`watched`),
-   * one from this host's NIC (not before `transmit`), or one from another partition (not before the promise in force
-   * from there). A fault step of this partition's not run yet bounds everything by its instant.
+   * one from this host's NIC (not before `transmit`), or one from another partition whose hosts have a route to
+   * that host (not before the promise in force from there: a host's own promise does not bound what the switch sends
+   * it unless the switch may send its frames back to it). A fault step of this partition's not run yet bounds everything by its instant.
    */
   private earliestOutputs(safe: Nanos): (q: number) => Nanos {
     if (this.plan.by !== 'host' || this.switchRef < 0) return () => safe;
@@ -321,10 +334,12 @@ export class PartitionEngine {
     const step = this.steps[this.nextStep]?.t ?? Infinity;
     const transmit = Math.max(safe, Math.min(b.transmit, step));
     if (this.plan.partOf[this.switchRef] !== this.index) return () => transmit;
-    let inputs = Math.min(b.watched, transmit);
-    for (const p of this.hearsFrom) inputs = Math.min(inputs, this.inForce[p] as Nanos);
-    const atSwitch = Math.max(safe, inputs);
-    return () => atSwitch;
+    const own = Math.min(b.watched, transmit);
+    return (q) => {
+      let inputs = own;
+      for (const p of this.hearsFrom) if (this.feeds[p]?.[q] !== false) inputs = Math.min(inputs, this.inForce[p] as Nanos);
+      return Math.max(safe, inputs);
+    };
   }
 
   /** The partition's account at the end (call once `done`). */
@@ -349,4 +364,13 @@ export class PartitionEngine {
 /** The run's link faults, one host's or a multi-host run's. */
 function linkFaultsOf(f: SimFaultPlan | null, c: ClusterFaultPlan | null): SimFaultPlan['linkFaults'] {
   return f?.linkFaults ?? c?.linkFaults;
+}
+
+/**
+ * For the switch's partition: feeds[p][q] is true when some route of a host of partition p leads to a switch port
+ * whose host is in partition q (routes[h].port[flow]: the egress port, which is the host's index; −1: none).
+ */
+function feedsOf(plan: PartitionPlan, hostOf: (ref: number) => number, switchRef: number, routes: readonly { readonly port: Int32Array }[]): boolean[][] {
+  const hostsOf = plan.partitions.map((part) => new Set(part.refs.filter((r) => r !== switchRef).map(hostOf)));
+  return hostsOf.map((from) => hostsOf.map((to) => [...from].some((h) => (routes[h]?.port ?? []).some((port) => to.has(port)))));
 }

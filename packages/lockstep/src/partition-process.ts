@@ -8,6 +8,7 @@ import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
 import { planOf } from './partition-plan.js';
 import { PartitionWire } from './partition-wire.js';
+import { rehearsePartition } from './partition-rehearsal.js';
 
 export interface PartitionProcessOptions {
   readonly scenario: CompiledScenario;
@@ -26,6 +27,10 @@ export interface PartitionProcessOptions {
    */
   readonly beforeDrain?: () => Promise<void>;
 }
+
+/** The code warm-up before the hello: emulated time rehearsed (as live's default `live.codeWarmup`), at most this wall time. */
+const REHEARSAL_NS = 20_000_000;
+const REHEARSAL_WALL_MS = 1000;
 
 /** Event log entries per control message (a message stays well below NATS's 1 MiB payload limit). */
 const EVENTS_PER_MESSAGE = 1000;
@@ -51,6 +56,8 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
   if (index < 0) {
     throw new SplitnetError('E_USAGE', `partition: no partition "${name}" in this run (its partitions: ${plan.partitions.map((p) => p.name).join(', ')})`);
   }
+  // Before anything is said: the timed run then starts with compiled code (partition-rehearsal.ts).
+  o.logger.info('code warm-up', { ...rehearsePartition(s, index, REHEARSAL_NS, REHEARSAL_WALL_MS) });
   const subjects = new Subjects(o.runId);
   const address = o.ids[0] as string;
   const control = new ActorControl(o.runId, name, 0, o.secret);
@@ -140,5 +147,12 @@ function report(wire: PartitionWire, name: string, refusedControl: number, toCon
     },
   });
   const cpu = process.cpuUsage();
-  logger.info('ran to the end', { windows: f.windows, events: f.eventsProcessed, cpuS: (cpu.user + cpu.system) / 1e6, waitShare: wire.waitShare() });
+  // Where the wall time went, window by window (docs/lockstep.md#how-fast; the bench prints it).
+  logger.info('ran to the end', {
+    windows: f.windows,
+    events: f.eventsProcessed,
+    cpuS: (cpu.user + cpu.system) / 1e6,
+    waitShare: wire.waitShare(),
+    times: wire.windowTimes(),
+  });
 }

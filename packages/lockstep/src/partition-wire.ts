@@ -14,7 +14,9 @@ import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { fabricDecoderLimits, fabricSenderRule } from './fabric-rules.js';
 import { PartitionEngine } from './partition-engine.js';
-import type { LinkSeq, PartitionPorts } from './partition-engine.js';
+import type { LinkSeq, PartitionPorts, PartitionShot } from './partition-engine.js';
+import { WindowTiming } from './window-timing.js';
+import type { WindowTimes } from './window-timing.js';
 
 /** What one link (an actor here → an actor of another partition) has to publish at the end of a window. */
 interface LinkOut {
@@ -36,7 +38,7 @@ export interface WireRefusals {
 
 /**
  * Runs one partition's engine over a Transport: every arrival may move its safe time, so after each it runs as
- * many windows as it can (yielding to I/O between bursts), publishing each window's frames and then its promises.
+ * many windows as it can, one per turn of the event loop, publishing each window's frames and then its promises.
  */
 export class PartitionWire {
   readonly engine: PartitionEngine;
@@ -55,8 +57,17 @@ export class PartitionWire {
   private startMs = 0;
   private waitMs = 0;
   private blockedSince = -1;
+  /** When the first arrival since it blocked came (-1: none yet), and the least lookahead into it (short windows). */
+  private wokenAt = -1;
+  private readonly leastLookahead: number;
+  readonly timing = new WindowTiming();
+  /** Samples taken during a window, published once the window's promises are out (a neighbour waits for those). */
+  private readonly samples: { t: Nanos; shot: PartitionShot }[] = [];
+  private samplesScheduled = false;
   /** Resolves when the partition has run to the end of the run. */
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+
+  private readonly onSample: PartitionPorts['sample'];
 
   constructor(
     s: CompiledScenario,
@@ -71,9 +82,11 @@ export class PartitionWire {
     const ports: PartitionPorts = {
       send: (to, from, toRef, seq, at, due, msg) => this.send(to, from, toRef, seq, at, due, msg),
       promise: (to, promise, links) => this.promise(to, promise, links),
-      sample: onSample,
+      sample: (t, shot) => this.samples.push({ t, shot }),
     };
     this.engine = new PartitionEngine(s, index, ports);
+    this.onSample = onSample;
+    this.leastLookahead = Math.min(...this.engine.hearsFrom.map((p) => this.engine.plan.lookahead[p]?.[index] ?? Infinity));
     const g = this.engine.g;
     this.ids = g.all.map((a) => a.id);
     this.engine.plan.partitions.forEach(() => this.dirty.push([]));
@@ -95,7 +108,7 @@ export class PartitionWire {
             const envs = (this.decoders.get(ref) as EnvelopeDecoder).decodeFrame(data, sender ?? subject);
             for (const e of envs) this.engine.deliver(refOf.get(e.from) ?? -1, ref, e.seq, e.at, e.m);
           }
-          this.kick();
+          this.arrived();
         }),
       );
     }
@@ -112,6 +125,8 @@ export class PartitionWire {
     const channel = from === undefined ? undefined : plan.channel[from]?.[me];
     if (p.run !== this.runId || p.from !== sender || p.to !== to || channel === undefined || this.ids[channel[0]] !== p.from || this.ids[channel[1]] !== to)
       return this.refusePromise(`a promise from ${p.from} to ${p.to} (run ${p.run}) on ${sender ?? '?'}'s subject to ${to}, not a channel into this partition`);
+    // The hop from the sender's publish to here (one machine's processes share the clock; elsewhere it says nothing).
+    if (p.sentAtMs !== undefined && p.sentAtMs > 0) this.timing.hop(performance.timeOrigin + performance.now() - p.sentAtMs);
     this.engine.promise(from as number, p.promise, p.links);
   }
 
@@ -144,6 +159,7 @@ export class PartitionWire {
 
   /** Publish the window's frames to partition `to`, then its promise. */
   private promise(to: number, promise: Nanos, links: readonly LinkSeq[]): void {
+    const t0 = performance.now();
     const dirty = this.dirty[to] as LinkOut[];
     for (const out of dirty) {
       const frame = new Uint8Array(out.bytes);
@@ -161,34 +177,88 @@ export class PartitionWire {
     const [a, b] = this.engine.plan.channel[this.engine.index]?.[to] as readonly [number, number];
     const from = this.ids[a] as string;
     const toId = this.ids[b] as string;
-    this.transport.publish(this.subjects.data(toId, from), encodeLockstepPromise({ run: this.runId, from, to: toId, promise, links }));
+    this.transport.publish(
+      this.subjects.data(toId, from),
+      encodeLockstepPromise({ run: this.runId, from, to: toId, promise, links, sentAtMs: performance.timeOrigin + performance.now() }),
+    );
+    this.timing.publishMs += performance.now() - t0;
   }
 
-  /** Run windows soon (not inside a subscription callback: arrivals of one read are taken together). */
+  /**
+   * Something arrived: run a window as soon as the client has handed over the rest of what it read with it (a
+   * microtask, not a turn of the event loop: the bus's hop is most of a window's wall time already).
+   */
+  private arrived(): void {
+    if (this.blockedSince >= 0 && this.wokenAt < 0) this.wokenAt = performance.now();
+    if (this.scheduled || !this.started) return;
+    this.scheduled = true;
+    queueMicrotask(this.pump);
+  }
+
+  /** Run the next window at the next turn of the event loop: the client writes what was published before it. */
   private kick(): void {
     if (this.scheduled || !this.started) return;
     this.scheduled = true;
     setImmediate(this.pump);
   }
 
+  /**
+   * One window per turn: the NATS client writes what a turn published (the window's frames and promises) once the
+   * turn ends, so a second window in the same turn would hold the first one's promise back from the neighbour
+   * waiting for it. Samples to the controller go after that write, in a turn of their own.
+   */
   private readonly pump = (): void => {
     this.scheduled = false;
-    // A burst of windows, then back to I/O: promises and messages waiting in the socket may move the safe time further.
-    let n = 0;
-    const now = performance.now();
-    while (n < 64 && this.engine.advance()) n++;
-    if (n > 0 && this.blockedSince >= 0) {
-      this.waitMs += now - this.blockedSince;
-      this.blockedSince = -1;
+    const timing = this.timing;
+    const start = performance.now();
+    const published = timing.publishMs;
+    const from = this.engine.reached;
+    const ran = this.engine.advance();
+    if (ran) {
+      timing.eventsMs += performance.now() - start - (timing.publishMs - published);
+      timing.window(this.engine.reached - from, this.leastLookahead);
     }
-    if (n > 0) this.onAdvance(this.engine.reached, this.waitShare());
+    if (this.blockedSince >= 0) {
+      if (ran) {
+        // The wait ends when what let it run arrived; from there to here is the event loop's turn.
+        const arrived = this.wokenAt >= 0 ? this.wokenAt : start;
+        this.waitMs += arrived - this.blockedSince;
+        timing.wakeMs += start - arrived;
+        this.blockedSince = -1;
+      } else timing.idleWakes++;
+      this.wokenAt = -1;
+    }
+    if (ran) this.onAdvance(this.engine.reached, this.waitShare());
     if (this.engine.done) {
+      // The last samples before the end: the controller takes the partition's account after them.
+      this.publishSamples();
       this.resolveDone();
       return;
     }
-    if (n === 64) this.kick();
+    if (this.samples.length > 0 && !this.samplesScheduled) {
+      this.samplesScheduled = true;
+      setImmediate(this.publishSamples);
+    }
+    if (this.engine.safeTime() > this.engine.reached) this.kick();
     else if (this.blockedSince < 0) this.blockedSince = performance.now();
   };
+
+  private readonly publishSamples = (): void => {
+    this.samplesScheduled = false;
+    if (this.samples.length === 0) return;
+    const t0 = performance.now();
+    for (const { t, shot } of this.samples) this.onSample(t, shot);
+    this.samples.length = 0;
+    const ms = performance.now() - t0;
+    this.timing.samplesMs += ms;
+    // Done while it had no window to run: not waiting for the bus, for the breakdown (the wait share counts it).
+    if (this.blockedSince >= 0) this.timing.samplesWhileWaitingMs += ms;
+  };
+
+  /** Where its wall time went so far (docs/lockstep.md#how-fast). */
+  windowTimes(): WindowTimes {
+    return this.timing.times(this.waitMs + (this.blockedSince >= 0 ? performance.now() - this.blockedSince : 0));
+  }
 
   /**
    * The share of wall time since the start it spent waiting: with no window it could run until a neighbour's

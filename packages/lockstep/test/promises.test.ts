@@ -11,25 +11,26 @@ import { compileScenarioText, loadScenarioFile } from '@splitnet/scenario';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { MemoryBus } from '@splitnet/transport';
 import { PartitionEngine, runLockstepInProcess } from '../src/index.js';
+import { rehearsePartition } from '../src/partition-rehearsal.js';
 
 const root = new URL('../../../../', import.meta.url).pathname;
 const FILES = ['summary.json', 'metrics.jsonl', 'events.jsonl', 'latency.json'];
 const US = 1000;
 
-/** Two hosts of two guests, traffic from outside into each; `cross` lines between them. */
-function twoHosts(cross: string): CompiledScenario {
+/** Hosts of two guests (two unless said), traffic from outside into each; `cross` lines between them. */
+function twoHosts(cross: string, hosts = 2): CompiledScenario {
+  const inbound = Array.from({ length: hosts }, (_, i) => `  - { name: in-h${i}, to: h${i}.vm.0, rate: 2Gbps, flows: 2, size: 1518 }`);
   return compileScenarioText(
     `
 name: promises
 seed: 3
 duration: 4ms
 warmup: 1ms
-hosts: 2
+hosts: ${hosts}
 fabric: { delay: 1us }
 topology: { link: 10Gbps, vms: { count: 2, queues: 1 }, workers: 1 }
 traffic:
-  - { name: in-h0, to: h0.vm.0, rate: 2Gbps, flows: 2, size: 1518 }
-  - { name: in-h1, to: h1.vm.0, rate: 2Gbps, flows: 2, size: 1518 }
+${inbound.join('\n')}
 ${cross}
 `,
     '<promises>',
@@ -69,15 +70,33 @@ test('lockstep promises - a host with a TCP end promises only its time plus the 
   t.deepEqual(promises, [[0, e.reached + 1 * US]]);
 });
 
-test("lockstep promises - the switch's partition promises a host no later than the promise it heard from the other plus the port delay", (t) => {
+test("lockstep promises - the switch's partition promises a host no later than what a host with a route to it promised plus the port delay", (t) => {
+  // Host 1 sends to host 2 (the switch's table routes host 1's flow to port 2, and back); host 0 and host 2 only receive.
+  const s = twoHosts('  - { name: across, from: h1.vm.1, to: h2.vm.1, protocol: udp, rate: 24Mbps, flows: 1, size: 1518 }', 3);
+  const { e, promises } = engine(s, 0);
+  e.advance(); // up to the lookahead: host 1's first frame (and, for all the switch knows, host 2's) may still come
+  t.deepEqual(promises, [
+    [1, 2 * US],
+    [2, 2 * US],
+  ]);
+  e.promise(1, 300 * US, []);
+  e.promise(2, s.duration + 1 * US, []); // host 2's guests only receive
+  e.advance(); // up to 300 µs
+  t.is(e.reached, 300 * US);
+  // To host 2: what host 1 said; to host 1: what host 2 said (the run's end), since only host 2's frames route there.
+  t.deepEqual(promises.slice(2), [
+    [1, s.duration + 1 * US],
+    [2, 301 * US],
+  ]);
+});
+
+test("lockstep promises - the switch's partition does not wait for a host's own promise to promise that host: the switch never sends a host's frames back to it", (t) => {
+  // Host 1 sends to host 0 only: nothing that comes from host 1 goes back down to it, and host 0's guests only receive.
   const s = twoHosts('  - { name: back, from: h1.vm.1, to: h0.vm.1, protocol: udp, rate: 24Mbps, flows: 1, size: 1518 }');
   const { e, promises } = engine(s, 0);
   e.advance(); // up to the lookahead: host 1's first frame may still come
-  t.deepEqual(promises, [[1, 2 * US]]);
-  e.promise(1, 300 * US, []);
-  e.advance(); // up to 300 µs; host 0's guests only receive, so what host 1 said bounds the switch
-  t.is(e.reached, 300 * US);
-  t.deepEqual(promises[1], [1, 301 * US]);
+  t.is(e.reached, 1 * US);
+  t.deepEqual(promises, [[1, s.duration + 1 * US]]);
 });
 
 function files(r: RunResult): Record<string, string> {
@@ -116,3 +135,16 @@ for (const c of trickles) {
     for (const w of windows) t.true(w < lookaheads / 10, `${w} windows for ${lookaheads} lookaheads`);
   });
 }
+
+test("lockstep rehearsal - each partition rehearsed alone reaches the rehearsal's end and encodes what it would send; a run after it in the same process still writes sim's four files", async (t) => {
+  const s = loadScenarioFile(join(root, 'examples/cluster-trickle.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] });
+  for (const i of [0, 1]) {
+    const r = rehearsePartition(s, i, 3_000_000, 60_000);
+    t.is(r.emulatedMs, 3);
+    t.true(r.sent > 0, `partition ${i} sent ${r.sent} messages across in its rehearsal`);
+  }
+  const bus = new MemoryBus();
+  const ls = files(await runLockstepInProcess(s, 'rehearsal-test', (i) => bus.connect(`partition ${i}`)));
+  const sim = files(runSim(s));
+  for (const f of FILES) t.is(ls[f], sim[f], f);
+});

@@ -302,18 +302,23 @@ export interface LockstepPromise {
   readonly promise: Nanos;
   /** Per link it used since its last promise: [from ref, to ref, last sequence number]. */
   readonly links: readonly (readonly [number, number, number])[];
+  /**
+   * When it was published, in the sender's wall-clock ms (performance.timeOrigin + performance.now(); 0: not said):
+   * a diagnostic of the bus's one-way hop between processes of one machine, never part of the protocol's decisions.
+   */
+  readonly sentAtMs?: number;
 }
 
-/** The marker of a promise's layout: [LOCKSTEP_PROMISE, version, run, from, to, promise, links]. */
+/** The marker of a promise's layout: [LOCKSTEP_PROMISE, version, run, from, to, promise, links, sentAtMs]. */
 const LOCKSTEP_PROMISE = 'promise';
 
 export function encodeLockstepPromise(p: LockstepPromise): Uint8Array {
-  return packr.pack([LOCKSTEP_PROMISE, PROTOCOL_VERSION, p.run, p.from, p.to, p.promise, p.links]);
+  return packr.pack([LOCKSTEP_PROMISE, PROTOCOL_VERSION, p.run, p.from, p.to, p.promise, p.links, p.sentAtMs ?? 0]);
 }
 
-/** Whether a message on a data subject is a promise rather than a frame: a 7-element array opening with the string "promise" (a frame's header is 4 elements opening with the version). */
+/** Whether a message on a data subject is a promise rather than a frame: an 8-element array opening with the string "promise" (a frame's header is 4 elements opening with the version). */
 export function isLockstepPromise(bytes: Uint8Array): boolean {
-  return bytes[0] === 0x97 && bytes[1] === 0xa7;
+  return bytes[0] === 0x98 && bytes[1] === 0xa7;
 }
 
 const isRef = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < 1 << 16;
@@ -326,8 +331,8 @@ export function decodeLockstepPromise(bytes: Uint8Array): LockstepPromise | stri
   } catch (e) {
     return `not a msgpack value: ${errorText(e)}`;
   }
-  if (!Array.isArray(raw) || raw.length !== 7 || raw[0] !== LOCKSTEP_PROMISE) return `expected a promise, found ${show(raw)}`;
-  const [, v, run, from, to, promise, links] = raw as unknown[];
+  if (!Array.isArray(raw) || raw.length !== 8 || raw[0] !== LOCKSTEP_PROMISE) return `expected a promise, found ${show(raw)}`;
+  const [, v, run, from, to, promise, links, sentAtMs] = raw as unknown[];
   if (v !== PROTOCOL_VERSION) return `protocol version ${show(v)}, expected ${PROTOCOL_VERSION}`;
   if (typeof run !== 'string' || !isValidActorId(from) || !isValidActorId(to)) return `run, from or to is not one: ${show(run)}, ${show(from)}, ${show(to)}`;
   if (typeof promise !== 'number' || !(promise >= 0)) return `promise: expected a time ≥ 0 ns, found ${show(promise)}`;
@@ -336,7 +341,8 @@ export function decodeLockstepPromise(bytes: Uint8Array): LockstepPromise | stri
     !links.every((l) => Array.isArray(l) && l.length === 3 && isRef(l[0]) && isRef(l[1]) && Number.isSafeInteger(l[2]) && (l[2] as number) >= 1)
   )
     return `links: expected [from, to, seq] triples, found ${show(links)}`;
-  return { run, from, to, promise, links: links as [number, number, number][] };
+  if (typeof sentAtMs !== 'number' || !(sentAtMs >= 0)) return `sentAtMs: expected wall-clock ms ≥ 0, found ${show(sentAtMs)}`;
+  return { run, from, to, promise, links: links as [number, number, number][], sentAtMs };
 }
 
 /** One envelope as a whole frame (header + body). */
