@@ -37,6 +37,9 @@ export interface PartitionShot {
     readonly ghosts: readonly { readonly step: number; readonly report: ActorReport }[];
     readonly linkDropped: number;
     readonly lostInCrash: number;
+    /** Frames guests sent that reached a dead actor here (SimRuntime.txReleasedInCrash, txLostInCrash). */
+    readonly txReleasedInCrash?: number;
+    readonly txLostInCrash?: number;
   };
   /** In a multi-host run with faults: the fabric's frames here waiting for a paused host's NIC (sim's snapshot counts them). */
   readonly fabricWaiting?: number;
@@ -150,6 +153,7 @@ export class PartitionEngine {
       linkDelay,
       pool: g.pool,
       ...(faults?.linkFaults ? { linkFaults: faults.linkFaults } : {}),
+      ...(faults !== null && !('hosts' in g) && g.txCrashOrigin !== undefined ? { txOrigin: g.txCrashOrigin } : {}),
       partition: {
         owned,
         remote: (from, to, msg, at, due, seq) => {
@@ -183,6 +187,7 @@ export class PartitionEngine {
         ghosts: f.ghosts.map((gh, i) => ({ step: this.ghostSteps[i] as number, report: ghostReport(gh, final) })),
         linkDropped: rt.linkDropped,
         lostInCrash: rt.lostInCrash + f.wire.lostWhileDown,
+        ...(rt.txReleasedInCrash + rt.txLostInCrash > 0 ? { txReleasedInCrash: rt.txReleasedInCrash, txLostInCrash: rt.txLostInCrash } : {}),
       },
     };
   }

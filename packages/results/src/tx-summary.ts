@@ -5,6 +5,19 @@ import type { ActorReport, Nanos } from '@splitnet/model';
 export type TxDropReason = 'guest-qdisc-overlimit' | 'vif-disabled' | 'nic-tx-queue-full' | 'link-down';
 export const TX_DROP_REASONS: readonly TxDropReason[] = ['guest-qdisc-overlimit', 'vif-disabled', 'nic-tx-queue-full', 'link-down'];
 
+/**
+ * Why a frame a guest sent was lost to a process restart (kill, restart, crash-loop beside a guest that sends):
+ * `release-tx-bufs`, on a TX ring netback had not taken when netfront re-created the ring after netback restarted
+ * (netfront frees them in xennet_release_tx_bufs); `lost-in-crash`, held by a guest or a driver domain that died, or
+ * sent to one while it was down. Present in the drops only when some frame was lost so (results of runs without
+ * such faults keep their shape).
+ */
+export type TxRestartDropReason = 'release-tx-bufs' | 'lost-in-crash';
+export const TX_RESTART_DROP_REASONS: readonly TxRestartDropReason[] = ['release-tx-bufs', 'lost-in-crash'];
+
+/** The transmit path's drops: every TxDropReason, and a TxRestartDropReason only once it counted a frame. */
+export type TxDrops = Readonly<Record<TxDropReason, number>> & Readonly<Partial<Record<TxRestartDropReason, number>>>;
+
 /** Cumulative transmit-path counters of the whole datapath at an instant. */
 export interface TxSnapshot {
   readonly sent: number;
@@ -14,7 +27,7 @@ export interface TxSnapshot {
   /** Frames (and bytes) the bridge forwarded to another guest on the host: from there on the receive path's. */
   readonly toGuests: number;
   readonly toGuestsBytes: number;
-  readonly drops: Readonly<Record<TxDropReason, number>>;
+  readonly drops: TxDrops;
   /** Frames held now, by where. */
   readonly held: { readonly guestQdiscs: number; readonly txRings: number; readonly nicTxQueues: number };
   readonly guestNotifies: number;
@@ -55,12 +68,21 @@ export function combineTx(reports: readonly ActorReport[]): TxSnapshot | null {
     notificationsLost: 0,
     notificationsDelayed: 0,
   };
-  const drops: Record<TxDropReason, number> = { 'guest-qdisc-overlimit': 0, 'vif-disabled': 0, 'nic-tx-queue-full': 0, 'link-down': 0 };
+  const drops: Record<TxDropReason, number> & Partial<Record<TxRestartDropReason, number>> = {
+    'guest-qdisc-overlimit': 0,
+    'vif-disabled': 0,
+    'nic-tx-queue-full': 0,
+    'link-down': 0,
+  };
   const held = { guestQdiscs: 0, txRings: 0, nicTxQueues: 0 };
   for (const r of reports) {
     const t = r.role === 'switch' ? undefined : r.tx;
     if (t === undefined) continue;
     for (const reason of TX_DROP_REASONS) drops[reason] += t.drops?.[reason] ?? 0;
+    for (const reason of TX_RESTART_DROP_REASONS) {
+      const n = t.drops?.[reason] ?? 0;
+      if (n !== 0) drops[reason] = (drops[reason] ?? 0) + n;
+    }
     s.sent += t.sent ?? 0;
     s.sentBytes += t.sentBytes ?? 0;
     s.onWire += t.onWire ?? 0;
@@ -95,7 +117,7 @@ export interface TxAccounting {
   readonly sent: number;
   readonly onWire: number;
   readonly toGuests: number;
-  readonly dropped: Readonly<Record<TxDropReason, number>>;
+  readonly dropped: TxDrops;
   readonly inFlight: { readonly guestQdiscs: number; readonly txRings: number; readonly links: number; readonly nicTxQueues: number };
   /** sent − on the wire − to guests − dropped − in flight: must be 0. */
   readonly unaccounted: number;
@@ -106,6 +128,7 @@ export function txBalance(s: TxSnapshot, onLinks: number): TxAccounting {
   const inFlight = { ...s.held, links: onLinks };
   let out = s.onWire + s.toGuests + inFlight.guestQdiscs + inFlight.txRings + inFlight.links + inFlight.nicTxQueues;
   for (const reason of TX_DROP_REASONS) out += s.drops[reason];
+  for (const reason of TX_RESTART_DROP_REASONS) out += s.drops[reason] ?? 0;
   const unaccounted = s.sent - out;
   const negative = [...Object.values(s.drops), ...Object.values(inFlight)].some((v) => v < 0);
   return { sent: s.sent, onWire: s.onWire, toGuests: s.toGuests, dropped: s.drops, inFlight, unaccounted, balanced: unaccounted === 0 && !negative };
@@ -131,7 +154,7 @@ export interface TxSummary {
     readonly deallocShare: number;
     readonly creditWaitsPerSec: number;
   };
-  readonly drops: Readonly<Record<TxDropReason, number>> & { readonly total: number };
+  readonly drops: TxDrops & { readonly total: number };
   readonly accounting: TxAccounting;
   /** Only in a run whose faults touched TX notifications: how many they lost and held back in the whole run. */
   readonly faults?: { readonly notificationsLost: number; readonly notificationsDelayed: number };
@@ -151,6 +174,7 @@ export function summarizeTx(a: TxSnapshot, b: TxSnapshot, t: { readonly a: Nanos
   const responses = b.responses - a.responses;
   let total = 0;
   for (const reason of TX_DROP_REASONS) total += b.drops[reason];
+  for (const reason of TX_RESTART_DROP_REASONS) total += b.drops[reason] ?? 0;
   return {
     sentGbps: gbps(b.sentBytes - a.sentBytes),
     sentPps: rate(b.sent - a.sent),
