@@ -43,7 +43,11 @@ function snapshot(g: ActorGraph, t: Nanos, final = false): Snapshot {
 export function ghostReport(gh: SimGhost, final: boolean): ActorReport {
   const r = gh.actor.report(gh.t, final); // final: a dead guest's latency samples count too
   if (r.role === 'worker') return { ...r, held: 0, backlog: 0, queueBacklogs: [], ...ghostTx(r.tx, 'release-tx-bufs') };
-  if (r.role === 'frontend') return { ...r, held: 0, ringOccupancy: 0, queueRingOccupancy: [], ...ghostTx(r.tx, 'lost-in-crash') };
+  if (r.role === 'frontend') {
+    const again = gh.sentAgain;
+    const tx = r.tx === undefined || again === undefined ? r.tx : { ...r.tx, sent: (r.tx.sent ?? 0) - again.frames, sentBytes: (r.tx.sentBytes ?? 0) - again.bytes };
+    return { ...r, held: 0, ringOccupancy: 0, queueRingOccupancy: [], ...ghostTx(tx, 'lost-in-crash') };
+  }
   if (r.role === 'switch') return r;
   if (r.role === 'nic') {
     const again = gh.emittedAgain ?? { frames: 0, bytes: 0 };
@@ -89,7 +93,7 @@ function faultSnapshot(rt: SimRuntime, n: number, plan: SimFaultPlan, t: Nanos, 
   for (let i = 0; i < n; i++) if (!rt.isDown(i)) reports.push(rt.actor(i).report(t, final));
   for (const gh of plan.ghosts) reports.push(ghostReport(gh, final));
   const snap = withRuntimeDrops(combine(reports, t), rt.linkDropped, rt.lostInCrash + plan.wire.lostWhileDown);
-  return withRuntimeTxDrops(snap, rt.txReleasedInCrash, rt.txLostInCrash);
+  return withRuntimeTxDrops(snap, rt.txReleasedInCrash, rt.txLostInCrash + plan.wire.txLostWhileDown);
 }
 
 export function accounting(s: Snapshot, onLinks: number, withFaults = false): Accounting {

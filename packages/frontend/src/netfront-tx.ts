@@ -129,12 +129,20 @@ export class NetfrontTx {
   }
 
   /**
-   * A restarted guest: its application sends again from `now` on (the frames due while the guest was down were never
-   * sent; its TX rings are new, from index 0, as the front end's reconnect tells netback).
+   * A restarted guest sends again from `now` on, on new TX rings (from index 0, as the front end's reconnect tells
+   * netback). Its application's sends are deterministic from the seed, as the NIC's wire is: the frames due up to now
+   * — while the dead guest ran and while it was down — are replayed and counted as sent without entering the stack,
+   * so that `sent` is exact (the run's driver counts those due while it was down lost with it, lost-in-crash).
    */
   reconnect(now: Nanos, fx: Effects): void {
     const src = this.source;
-    while (src.peek() < now) src.take();
+    const before = this.sent;
+    while (src.peek() <= now) {
+      src.take();
+      this.sent++;
+      this.sentBytes += src.len;
+    }
+    fx.event('netfront-tx-resumed', { vm: this.cfg.vm, replayedFrames: this.sent - before });
     this.schedule(fx);
   }
 

@@ -8,6 +8,8 @@ import type { Nanos } from '@splitnet/model';
 import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
 import { busAccount } from './bus-accounting.js';
 import type { BusAccount } from './bus-accounting.js';
+import { txBusAccount } from './tx-bus-accounting.js';
+import type { TxBusAccount } from './tx-bus-accounting.js';
 import type { ControlPlane } from './control-plane.js';
 import type { HostFinal } from './live-host.js';
 import type { ReportInbox } from './report-inbox.js';
@@ -273,6 +275,13 @@ function liveInfo(
   };
 }
 
+/** The end snapshot with the transmit path's frames lost in restarted processes (TxBusAccount) among its drops. */
+function withTxLost(end: Snapshot, txBus: TxBusAccount): Snapshot {
+  const tx = end.tx;
+  if (tx === null || txBus.lost === 0) return end;
+  return { ...end, tx: { ...tx, drops: { ...tx.drops, [txBus.reason]: (tx.drops[txBus.reason] ?? 0) + txBus.lost } } };
+}
+
 /** Every process's final report arrived: the run's summary, time series, event log and accounting. */
 export function collect(c: CollectInput): RunResult {
   const s = c.scenario;
@@ -282,11 +291,14 @@ export function collect(c: CollectInput): RunResult {
   const finalReports = new Map(c.names.map((n) => [n, c.inbox.continued(n, c.inbox.finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)]));
   const endT = c.interrupted?.at ?? s.duration;
   const allFinal = c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]);
-  const end =
-    cluster === null ? combine(allFinal, endT) : cluster.at(allFinal, endT, true, false, ClusterShots.onBus(finals.values(), s.cluster?.hosts.length ?? 0));
+  const restarted = new Set([...c.restarts.keys()].flatMap((n) => n.split('+')));
+  const txBus = txBusAccount(finals, finalReports, restarted, endT);
+  const end = withTxLost(
+    cluster === null ? combine(allFinal, endT) : cluster.at(allFinal, endT, true, false, ClusterShots.onBus(finals.values(), s.cluster?.hosts.length ?? 0)),
+    txBus,
+  );
   const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
   const inWindow = complete.filter((x) => x.t > warm.t);
-  const restarted = new Set([...c.restarts.keys()].flatMap((n) => n.split('+')));
   const bus = busAccount(finals, finalReports, restarted, endT);
   const { all, lostInTransport } = allDrops(c, end, bus);
   const withFaults = c.occurrences.length > 0;
@@ -294,8 +306,7 @@ export function collect(c: CollectInput): RunResult {
   // or the bus broke (fault-free results keep their shape).
   const showAll = withFaults || busOutage(c);
   // The transmit path's frames between processes: sent on the bus and not yet taken, or taken and due after the end.
-  let txOnBus = 0;
-  for (const f of finals.values()) txOnBus += (f.txSent ?? 0) - (f.txReceived ?? 0) + (f.txPending ?? 0);
+  const txOnBus = txBus.onBus;
   const hostAcc = withTxBalance(
     balance(end.emitted, end.delivered, shownDrops(all, showAll), { ...end.heldIn, links: bus.pending + bus.onBus - lostInTransport }),
     end,
@@ -304,6 +315,7 @@ export function collect(c: CollectInput): RunResult {
   // A multi-host run balances only if the fabric does too (its frames sent, delivered, dropped at a port or on a cable).
   const acc = cluster === null ? hostAcc : cluster.run.withFabric(hostAcc);
   if (restarted.size > 0) c.log.log('lost-in-crash', 'controller', { packets: all['lost-in-crash'], inferred: bus.inferredLost, actors: [...restarted] });
+  if (restarted.size > 0 && end.tx !== null) c.log.log('tx-lost-in-restart', 'controller', { reason: txBus.reason, frames: txBus.lost, ...txBus.box });
   const live = liveInfo(
     c,
     bus,

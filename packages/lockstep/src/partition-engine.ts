@@ -187,7 +187,9 @@ export class PartitionEngine {
         ghosts: f.ghosts.map((gh, i) => ({ step: this.ghostSteps[i] as number, report: ghostReport(gh, final) })),
         linkDropped: rt.linkDropped,
         lostInCrash: rt.lostInCrash + f.wire.lostWhileDown,
-        ...(rt.txReleasedInCrash + rt.txLostInCrash > 0 ? { txReleasedInCrash: rt.txReleasedInCrash, txLostInCrash: rt.txLostInCrash } : {}),
+        ...(rt.txReleasedInCrash + rt.txLostInCrash + f.wire.txLostWhileDown > 0
+          ? { txReleasedInCrash: rt.txReleasedInCrash, txLostInCrash: rt.txLostInCrash + f.wire.txLostWhileDown }
+          : {}),
       },
     };
   }
