@@ -126,8 +126,10 @@ test('tx restart - a kill of the driver domain: the frames that reach it while i
   t.true((tx?.inFlight.guestQdiscs ?? Infinity) < 20, JSON.stringify(tx));
 });
 
-test('tx restart - a run without restarts has no restart drop reasons in its transmit drops', (t) => {
-  t.deepEqual(Object.keys(run(OUT).summary.tx?.drops ?? {}), ['guest-qdisc-overlimit', 'vif-disabled', 'nic-tx-queue-full', 'link-down', 'total']);
+test('tx restart - a run without restarts has no restart drop reasons in its transmit drops, and no stale message count', (t) => {
+  const tx = run(OUT).summary.tx;
+  t.deepEqual(Object.keys(tx?.drops ?? {}), ['guest-qdisc-overlimit', 'vif-disabled', 'nic-tx-queue-full', 'link-down', 'total']);
+  t.false(tx !== undefined && 'staleMessages' in tx);
 });
 
 for (const target of ['worker:0', 'backend'] as const) {
@@ -140,11 +142,12 @@ for (const target of ['worker:0', 'backend'] as const) {
   });
 }
 
-test('tx restart - a sender whose vCPU is behind (12 Gbit/s offered): a restart of it or of its worker does not disable its vif, and the invariants hold', (t) => {
+test('tx restart - a sender whose vCPU is behind (12 Gbit/s offered): a restart of it or of its worker does not disable its vif, the old ring\'s late messages are ignored and counted, and the invariants hold', (t) => {
   const over = OUT.replace('rate: 3Gbps', 'rate: 12Gbps');
   for (const target of ['vm:0', 'worker:0']) {
     const r = run(over, [`faults=[{at: 4ms, target: ${target}, action: restart}]`]);
     t.true(r.accounting.tx?.balanced, JSON.stringify(r.accounting.tx));
+    t.true((r.summary.tx?.staleMessages ?? 0) > 0, `${target}: stale TX ring messages counted`);
     t.false(
       r.events.some((e) => e.kind === 'vif-tx-fatal-error'),
       `${target}: a TX ring write of the old ring was taken for an impossible one`,

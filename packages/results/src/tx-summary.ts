@@ -42,6 +42,8 @@ export interface TxSnapshot {
   /** TX notifications faults lost or held back (both directions). */
   readonly notificationsLost: number;
   readonly notificationsDelayed: number;
+  /** Messages of a TX ring a restart re-created that their receiver ignored (TxReport.staleMessages). */
+  readonly staleMessages: number;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -67,6 +69,7 @@ export function combineTx(reports: readonly ActorReport[]): TxSnapshot | null {
     latencySum: 0,
     notificationsLost: 0,
     notificationsDelayed: 0,
+    staleMessages: 0,
   };
   const drops: Record<TxDropReason, number> & Partial<Record<TxRestartDropReason, number>> = {
     'guest-qdisc-overlimit': 0,
@@ -98,6 +101,7 @@ export function combineTx(reports: readonly ActorReport[]): TxSnapshot | null {
     s.latencySum += t.latencySum ?? 0;
     s.notificationsLost += t.notificationsLost ?? 0;
     s.notificationsDelayed += t.notificationsDelayed ?? 0;
+    s.staleMessages += t.staleMessages ?? 0;
     if (r.role === 'frontend') {
       held.guestQdiscs += t.held;
       s.guestNotifies += t.notifies ?? 0;
@@ -158,6 +162,11 @@ export interface TxSummary {
   readonly accounting: TxAccounting;
   /** Only in a run whose faults touched TX notifications: how many they lost and held back in the whole run. */
   readonly faults?: { readonly notificationsLost: number; readonly notificationsDelayed: number };
+  /**
+   * Only in a run where a restart re-created a TX ring and some of its old messages came after (docs/faults.md): how
+   * many the receivers ignored in the whole run (old TX responses, ring writes, deallocs).
+   */
+  readonly staleMessages?: number;
 }
 
 /** Round to 6 significant digits (as the rest of the summary). */
@@ -196,5 +205,6 @@ export function summarizeTx(a: TxSnapshot, b: TxSnapshot, t: { readonly a: Nanos
     ...(b.notificationsLost + b.notificationsDelayed > 0
       ? { faults: { notificationsLost: b.notificationsLost, notificationsDelayed: b.notificationsDelayed } }
       : {}),
+    ...(b.staleMessages > 0 ? { staleMessages: b.staleMessages } : {}),
   };
 }
