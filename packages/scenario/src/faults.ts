@@ -200,6 +200,8 @@ export interface FaultContext {
   readonly closedLoop?: boolean;
   /** The runtime the scenario runs in (absent: sim). */
   readonly runtime?: string;
+  /** A live run with one process per Xen domain: the workers are in the driver domain's process. */
+  readonly perDomain?: boolean;
 }
 
 /** The transmit path's own actions: they need a target guest that sends. */
@@ -317,10 +319,14 @@ function checkRestartBesideSender(actionField: Field, targetField: Field, action
       ` (a restart beside a guest that sends does not keep the TCP or request-response connections of closed-loop traffic yet${where}`,
     );
   }
-  const driver = target.kind === 'actor' && (target.actor.role === 'nic' || target.actor.role === 'backend');
+  const role = target.kind === 'actor' ? target.actor.role : null;
+  const perDomain = ctx.perDomain === true;
+  const driver = role === 'nic' || role === 'backend' || (role === 'worker' && perDomain);
   if (driver && ctx.runtime === 'live') {
     targetField.expected(
-      `a guest or a worker for ${action} beside a guest that sends in a ${ctx.runtime} run`,
+      perDomain
+        ? `a guest for ${action} beside a guest that sends in a live run with one process per Xen domain (a worker's is the driver domain's)`
+        : `a guest or a worker for ${action} beside a guest that sends in a live run`,
       ` (the frames a dead driver domain held are counted in sim and lockstep only${where}`,
     );
   }
@@ -534,6 +540,7 @@ export function compileFaultItem(item: Readonly<Record<string, unknown>>, scenar
     senders: sendersOf(scenario.traffic.generators, scenario.traffic.flows),
     closedLoop: scenario.traffic.generators.some((g) => g.closedLoop !== undefined && g.closedLoop !== null),
     runtime: scenario.runtime,
+    perDomain: scenario.live.processes === 'per-domain',
   };
   let compiled: readonly FaultSpec[];
   try {

@@ -60,6 +60,11 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
     's.yaml:5:29: faults[0].target: expected a guest or a worker for kill beside a guest that sends in a live run, found "nic" (the frames a dead driver domain held are counted in sim and lockstep only; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
+    'a kill of a worker beside a guest that sends in a live run with one process per Xen domain',
+    `runtime: live\nlive: { processes: per-domain }\n${SENDS}faults: [{ at: 1ms, target: worker:0, action: kill }]\n`,
+    "s.yaml:6:29: faults[0].target: expected a guest for kill beside a guest that sends in a live run with one process per Xen domain (a worker's is the driver domain's), found \"worker:0\" (the frames a dead driver domain held are counted in sim and lockstep only; docs/faults.md#the-transmit-path-a-guest-that-sends)",
+  ],
+  [
     "a TX fault on the guest that is not a TCP stream's end",
     `${TCP_INTO_1}faults: [{ at: 1ms, target: vm:0, action: stop-tx-completion }]\n`,
     's.yaml:4:29: faults[0].target: expected a guest that sends (stop-tx-completion acts on the transmit path): vm:1, found "vm:0" (no traffic has from: vm.0)',
