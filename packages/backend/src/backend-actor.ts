@@ -134,6 +134,16 @@ export class BackendActor implements Actor {
     return n;
   }
 
+  /**
+   * The driver domain dies: TX completions whose clean-up was not done hold sent frames' skbs, freed with it (their
+   * zero-copy callbacks the runtime runs, see Actor.crashRelease).
+   */
+  crashRelease(_now: Nanos): readonly PacketBatch[] {
+    const out = this.cleaning.map((p) => p.batch);
+    this.cleaning = [];
+    return out;
+  }
+
   /** A restarted back end starts with no driver work queued on its vCPUs. */
   start(now: Nanos, _fx: Effects): void {
     for (const q of this.cfg.sched?.queues ?? []) q.vcpu.discard(q.napi, now);

@@ -48,6 +48,11 @@ export interface ActorGraph {
   readonly vcpus: readonly Vcpu[];
   /** Where frames a guest sent come from, for the zero-copy callback of a batch a fault drops (absent: no guest sends). */
   readonly txOrigin?: TxOrigin;
+  /**
+   * Where every frame a guest sent comes from, to the wire too (txOrigin has only those to other guests: a link fault
+   * loses no frame to the wire after the bridge): for the zero-copy callbacks of what a dead process held.
+   */
+  readonly txCrashOrigin?: TxOrigin;
   /** A fresh actor for `ref`, built as the graph built it (a restarted process's new incarnation). */
   readonly respawn: (ref: ActorRef) => Actor;
   /** Per flow: guest queue index (gq) and the gq → (vm, queue, worker) tables. */
@@ -448,5 +453,6 @@ export function buildActors(s: CompiledScenario, opts: BuildOptions = {}): Actor
       tx: tx === null ? null : { flowVm: tx.backend.flowVm, flowGuestQueue: tx.backend.flowGuestQueue },
     },
     ...(txOrigin === undefined ? {} : { txOrigin }),
+    ...(tx === null ? {} : { txCrashOrigin: { ...(txOrigin as TxOrigin), flowVm: tx.backend.flowVm } }),
   };
 }

@@ -57,7 +57,7 @@ export interface SimFaultPlan {
    * Frames that arrived at a dead NIC: its successor counts them as emitted (it replays the traffic
    * source up to its restart), and they went nowhere: lost-in-crash.
    */
-  readonly wire: { lostWhileDown: number };
+  readonly wire: { lostWhileDown: number; txLostWhileDown: number };
 }
 
 /** A killed actor's dead incarnation. */
@@ -66,6 +66,8 @@ export interface SimGhost {
   readonly t: Nanos;
   /** A NIC's: the traffic-source frames it counted as emitted, which its successor counts again (its replay). */
   emittedAgain?: { readonly frames: number; readonly bytes: number };
+  /** A guest's that sends: the frames its application sent, which its successor counts again (it replays its sends). */
+  sentAgain?: { readonly frames: number; readonly bytes: number };
 }
 
 const DATAPATH: ReadonlySet<string> = new Set(DATAPATH_FAULT_ACTIONS);
@@ -298,7 +300,7 @@ function window(
 export function planSimFaults(s: CompiledScenario, g: ActorGraph): SimFaultPlan {
   const plan = planFaults(s, g, 'sim');
   const ghosts: SimGhost[] = [];
-  const wire = { lostWhileDown: 0 };
+  const wire = { lostWhileDown: 0, txLostWhileDown: 0 };
   const held = new HeldFaults<ActorRef>();
   const steps = plan.steps.map((st) => ({ t: st.t, action: st.action, apply: (rt: SimRuntime) => applySimStep(rt, st.action, g, ghosts, wire, held) }));
   const linkFaults = plan.windows.length > 0 ? new LinkFaults(plan.windows, g.all.length, g.txOrigin) : undefined;
@@ -362,6 +364,16 @@ function restartInSim(
     if (gh) {
       gh.emittedAgain = sourceFramesUpTo(g, a.ref, gh.t);
       wire.lostWhileDown += r.emitted - gh.emittedAgain.frames;
+    }
+  }
+  if (r.role === 'frontend' && r.tx !== undefined) {
+    // A guest that sends replayed its application's sends up to now (NetfrontTx.reconnect), as a NIC its wire: what
+    // the dead guest had counted is its ghost's no more, and what was due while it was down went with it.
+    const gh = ghosts.findLast((x) => x.actor.id === id);
+    const was = gh?.actor.report(gh.t, false);
+    if (gh && was?.role === 'frontend' && was.tx !== undefined) {
+      gh.sentAgain = { frames: was.tx.sent ?? 0, bytes: was.tx.sentBytes ?? 0 };
+      wire.txLostWhileDown += (r.tx.sent ?? 0) - gh.sentAgain.frames;
     }
   }
   // The fresh actor takes the faults still in effect at the instant it is back (a slowed worker stays slow).

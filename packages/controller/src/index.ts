@@ -1,7 +1,7 @@
 // Public API of @splitnet/controller: the actor graph of a scenario, the sim run, fault planning, and the link rules sim and live share.
 export { buildActors, WORKER_BATCH, NIC_LOOKAHEAD } from './build.js';
 export type { ActorGraph, BuildOptions } from './build.js';
-export { accounting, ghostReport, runSim, runSimInterruptible, SampleSeries, withRuntimeDrops } from './run-sim.js';
+export { accounting, ghostReport, runSim, runSimInterruptible, SampleSeries, withRuntimeDrops, withRuntimeTxDrops } from './run-sim.js';
 export type { InterruptibleRunOptions, RunOptions } from './run-sim.js';
 export { decoderLimitsFor, linkDelayFor, senderRulesFor } from './links.js';
 export { HeldFaults, planFaults, planSimFaults, selectActors } from './fault-plan.js';

@@ -7,11 +7,11 @@ import { buildActors } from './build.js';
 import { linkDelayFor } from './links.js';
 import type { ActorGraph } from './build.js';
 import { balance, combine, faultsSummary, sampleRow, seriesPoints, shownDrops, summarize, withTxBalance } from '@splitnet/results';
-import type { Accounting, FlowPlacement, PacketCapture, RunResult, SeriesPoint, Snapshot, Summary } from '@splitnet/results';
+import type { Accounting, FlowPlacement, PacketCapture, RunResult, SeriesPoint, Snapshot, Summary, TxRestartDropReason } from '@splitnet/results';
 import { ClusterRun } from './cluster-run.js';
 import { planSimFaults } from './fault-plan.js';
 import type { SimFaultPlan, SimGhost } from './fault-plan.js';
-import type { ActorReport } from '@splitnet/model';
+import type { ActorReport, TxReport } from '@splitnet/model';
 
 export interface RunOptions {
   /** Called now and then with the emulated time reached (for progress displays). */
@@ -42,14 +42,40 @@ function snapshot(g: ActorGraph, t: Nanos, final = false): Snapshot {
  */
 export function ghostReport(gh: SimGhost, final: boolean): ActorReport {
   const r = gh.actor.report(gh.t, final); // final: a dead guest's latency samples count too
-  if (r.role === 'worker') return { ...r, held: 0, backlog: 0, queueBacklogs: [] };
-  if (r.role === 'frontend') return { ...r, held: 0, ringOccupancy: 0, queueRingOccupancy: [] };
+  if (r.role === 'worker') return { ...r, held: 0, backlog: 0, queueBacklogs: [], ...ghostTx(r.tx, 'release-tx-bufs') };
+  if (r.role === 'frontend') {
+    const again = gh.sentAgain;
+    const tx =
+      r.tx === undefined || again === undefined ? r.tx : { ...r.tx, sent: (r.tx.sent ?? 0) - again.frames, sentBytes: (r.tx.sentBytes ?? 0) - again.bytes };
+    return { ...r, held: 0, ringOccupancy: 0, queueRingOccupancy: [], ...ghostTx(tx, 'lost-in-crash') };
+  }
   if (r.role === 'switch') return r;
   if (r.role === 'nic') {
     const again = gh.emittedAgain ?? { frames: 0, bytes: 0 };
-    return { ...r, held: 0, emitted: r.emitted - again.frames, emittedBytes: r.emittedBytes - again.bytes };
+    return { ...r, held: 0, emitted: r.emitted - again.frames, emittedBytes: r.emittedBytes - again.bytes, ...ghostTx(r.tx, 'lost-in-crash') };
   }
-  return { ...r, held: 0 };
+  return { ...r, held: 0, ...ghostTx(r.tx, 'lost-in-crash') };
+}
+
+/**
+ * The transmit side of a dead incarnation: the frames it held are dropped, not held. A dead netback's are the
+ * requests on a guest's TX ring it had not taken (or had taken and not passed on): netfront frees them as it
+ * re-creates the ring (`release-tx-bufs`); a dead guest's qdisc and a dead driver domain's queues are
+ * `lost-in-crash`.
+ */
+function ghostTx(tx: TxReport | undefined, reason: TxRestartDropReason): { tx?: TxReport } {
+  if (tx === undefined || tx.held === 0) return tx === undefined ? {} : { tx };
+  return { tx: { ...tx, held: 0, drops: { ...tx.drops, [reason]: (tx.drops?.[reason] ?? 0) + tx.held } } };
+}
+
+/** A snapshot with the frames guests sent that the runtime itself found lost: in messages to dead actors. */
+export function withRuntimeTxDrops(snap: Snapshot, released: number, lost: number): Snapshot {
+  const tx = snap.tx;
+  if (tx === null || released + lost === 0) return snap;
+  const drops = { ...tx.drops };
+  if (released > 0) drops['release-tx-bufs'] = (drops['release-tx-bufs'] ?? 0) + released;
+  if (lost > 0) drops['lost-in-crash'] = (drops['lost-in-crash'] ?? 0) + lost;
+  return { ...snap, tx: { ...tx, drops } };
 }
 
 /** A snapshot with the packets the runtime itself dropped: on faulty links, and lost in crashes (beyond what actors held). */
@@ -67,7 +93,8 @@ function faultSnapshot(rt: SimRuntime, n: number, plan: SimFaultPlan, t: Nanos, 
   // A killed actor not yet restarted is represented by its ghost alone (its frozen report at death).
   for (let i = 0; i < n; i++) if (!rt.isDown(i)) reports.push(rt.actor(i).report(t, final));
   for (const gh of plan.ghosts) reports.push(ghostReport(gh, final));
-  return withRuntimeDrops(combine(reports, t), rt.linkDropped, rt.lostInCrash + plan.wire.lostWhileDown);
+  const snap = withRuntimeDrops(combine(reports, t), rt.linkDropped, rt.lostInCrash + plan.wire.lostWhileDown);
+  return withRuntimeTxDrops(snap, rt.txReleasedInCrash, rt.txLostInCrash + plan.wire.txLostWhileDown);
 }
 
 export function accounting(s: Snapshot, onLinks: number, withFaults = false): Accounting {
@@ -136,7 +163,13 @@ class SimRun {
     const linkDelay = cluster?.linkDelay() ?? linkDelayFor(g as ActorGraph, s);
     const pool = cluster?.graph.pool ?? (g as ActorGraph).pool;
     const linkFaults = plan?.linkFaults ?? cluster?.faults.linkFaults;
-    const rt = (this.rt = new SimRuntime({ linkDelay, pool, ...(linkFaults ? { linkFaults } : {}) }));
+    const txOrigin = plan !== null ? g?.txCrashOrigin : undefined;
+    const rt = (this.rt = new SimRuntime({
+      linkDelay,
+      pool,
+      ...(linkFaults ? { linkFaults } : {}),
+      ...(txOrigin !== undefined ? { txOrigin } : {}),
+    }));
     (cluster?.graph.all ?? (g as ActorGraph).all).forEach((actor, i) => {
       const ref = rt.add(actor);
       if (ref !== i) throw new Error('actor registration order broken');

@@ -348,6 +348,7 @@ export class FrontendActor implements Actor {
       q.ring.pushRequests();
       this.sendRingState(q, now, fx);
     }
+    this.tx?.reconnect(now, fx);
     fx.event('netfront-reconnect', { vm: this.cfg.vm, queues: this.qs.length });
   }
 
@@ -417,7 +418,9 @@ export class FrontendActor implements Actor {
       }
       q.pending.adopt(msg.batch); // the queue owns the batch now: no copy
     } else if (msg.kind === 'txrsp') {
-      this.tx?.onResponses(msg.queue, msg.rspProd, msg.reqEvent);
+      // Before `connected`, TX responses are the old ring's (the guest restarted: its TX ring is new).
+      if (this.qs[msg.queue]?.connected === false) this.tx?.staleResponse();
+      else this.tx?.onResponses(msg.queue, msg.rspProd, msg.reqEvent);
     } else if (msg.kind === 'evt') {
       if (this.tx?.ownsPort(msg.port) === true) {
         this.tx.onTxEvent(msg.port, now, fx);
@@ -427,7 +430,13 @@ export class FrontendActor implements Actor {
       this.onEvtMessage(msg.port, now, fx);
     } else if (msg.kind === 'reconnect') {
       const q = this.qs[msg.queue];
-      if (q) this.sendRingState(q, now, fx);
+      if (q) {
+        // With a transmit side, the answer follows the TX ring writes this vCPU still has under way (stamped up to
+        // its busy time): netback must see them, on the ring it is about to forget, before the new ring's state.
+        const at = this.tx !== null && q.core.busyUntil > now ? q.core.busyUntil : now;
+        this.sendRingState(q, at, fx);
+        this.tx?.reconnectBackend(q.index, at, fx);
+      }
     } else if (msg.kind === 'connected') {
       const q = this.qs[msg.queue];
       if (!q || q.connected || msg.ringAt !== q.ringAt) return; // an answer for an earlier ring is void

@@ -46,7 +46,7 @@ const TAG_SEND = -1;
 const TAG_DELAYED_EVT = -2;
 
 class TxQueue {
-  readonly ring: TxRingFront;
+  ring: TxRingFront;
   /** Frames the stack queued while the TX queue was stopped (netif_tx_stop_queue). */
   readonly qdisc = new PacketFifo(64);
   stopped = false;
@@ -77,6 +77,8 @@ export class NetfrontTx {
   notificationsDelayed = 0;
   /** TX response writes older than one already seen, ignored (see onResponses). */
   staleResponses = 0;
+  /** TX response writes of a ring that a reconnect re-created, ignored (see onResponses, staleResponse). */
+  staleMessages = 0;
 
   constructor(
     private readonly cfg: NetfrontTxConfig,
@@ -115,6 +117,7 @@ export class NetfrontTx {
       drops: { 'guest-qdisc-overlimit': this.dropsQdisc },
       notifies: this.notifies,
       virqs: this.virqs,
+      ...(this.staleMessages > 0 ? { staleMessages: this.staleMessages } : {}),
       ...(this.notificationsLost + this.notificationsDelayed > 0
         ? { notificationsLost: this.notificationsLost, notificationsDelayed: this.notificationsDelayed }
         : {}),
@@ -123,6 +126,54 @@ export class NetfrontTx {
 
   start(_now: Nanos, fx: Effects): void {
     this.schedule(fx);
+  }
+
+  /**
+   * A restarted guest sends again from `now` on, on new TX rings (from index 0, as the front end's reconnect tells
+   * netback). Its application's sends are deterministic from the seed, as the NIC's wire is: the frames due up to now
+   * — while the dead guest ran and while it was down — are replayed and counted as sent without entering the stack,
+   * so that `sent` is exact (the run's driver counts those due while it was down lost with it, lost-in-crash).
+   */
+  reconnect(now: Nanos, fx: Effects): void {
+    const src = this.source;
+    const before = this.sent;
+    while (src.peek() <= now) {
+      src.take();
+      this.sent++;
+      this.sentBytes += src.len;
+    }
+    fx.event('netfront-tx-resumed', { vm: this.cfg.vm, replayedFrames: this.sent - before });
+    this.schedule(fx);
+  }
+
+  /**
+   * netback restarted and asks for queue `queue`'s rings (xenbus: the back end went through Closing to InitWait):
+   * netfront's xennet_disconnect_backend frees every TX buffer netback has not answered (xennet_release_tx_bufs:
+   * their frames are lost, or already sent if netback had passed them on before it died — netfront cannot tell),
+   * and talk_to_netback sets up a new TX ring from index 0 (FRONT_RING_INIT). The queue runs again and its qdisc
+   * drains onto the new ring. The caller has sent the ring state first, so netback knows the new ring before it
+   * sees requests on it.
+   */
+  reconnectBackend(queue: number, now: Nanos, fx: Effects): void {
+    const q = this.qs[queue];
+    if (q === undefined) return;
+    const unanswered = u32Sub(q.ring.reqProd, q.ring.rspProd);
+    q.ring = new TxRingFront(q.ring.size);
+    q.stopped = false;
+    q.ackAt = -1;
+    fx.event('netfront-tx-bufs-released', { vm: this.cfg.vm, queue, slots: unanswered });
+    let t = now;
+    while (!q.stopped && q.qdisc.length > 0) {
+      const d = q.qdisc;
+      this.startXmit(q, d.flowAt(0), d.seqAt(0), d.lenAt(0), d.atAt(0), t, fx, d.tcpAt(0));
+      d.discard(1);
+      t = q.core.busyUntil > t ? q.core.busyUntil : t;
+    }
+  }
+
+  /** A TX response write of a ring that went away (before the new ring is connected), ignored and counted. */
+  staleResponse(): void {
+    this.staleMessages++;
   }
 
   timer(tag: number, now: Nanos, fx: Effects): void {
@@ -296,6 +347,11 @@ export class NetfrontTx {
     const behind = u32Sub(r.rspProd, rspProd);
     if (behind !== 0 && behind <= r.size) {
       this.staleResponses++;
+      return;
+    }
+    // Responses to more requests than this ring has posted: a write of a ring a reconnect re-created.
+    if (!r.responsesPlausible(rspProd)) {
+      this.staleMessages++;
       return;
     }
     r.onResponses(rspProd, reqEvent);

@@ -8,6 +8,8 @@ import type { Nanos } from '@splitnet/model';
 import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
 import { busAccount } from './bus-accounting.js';
 import type { BusAccount } from './bus-accounting.js';
+import { txBusAccount } from './tx-bus-accounting.js';
+import type { TxBusAccount } from './tx-bus-accounting.js';
 import type { ControlPlane } from './control-plane.js';
 import type { HostFinal } from './live-host.js';
 import type { ReportInbox } from './report-inbox.js';
@@ -104,16 +106,13 @@ function allDrops(c: CollectInput, end: Snapshot, bus: BusAccount): { all: Recor
  * after the end. After a bus outage, what was sent and never taken was lost with the server, as on the receive path
  * (allDrops): counted `lost-in-transport` among the transmit drops of the returned `end`, no longer in flight.
  */
-function txOnTheBus(c: CollectInput, finals: ReadonlyMap<string, HostFinal>, end: Snapshot): { links: number; end: Snapshot } {
-  let notTaken = 0;
+function txOnTheBus(c: CollectInput, finals: ReadonlyMap<string, HostFinal>, end: Snapshot, onBus: number): { links: number; end: Snapshot } {
   let pending = 0;
-  for (const f of finals.values()) {
-    notTaken += (f.txSent ?? 0) - (f.txReceived ?? 0);
-    pending += f.txPending ?? 0;
-  }
-  if (end.tx === null || !busOutage(c)) return { links: notTaken + pending, end };
+  for (const f of finals.values()) pending += f.txPending ?? 0;
+  if (end.tx === null || !busOutage(c)) return { links: onBus, end };
+  const notTaken = onBus - pending;
   const lost = notTaken > 0 ? notTaken : 0;
-  return { links: notTaken - lost + pending, end: { ...end, tx: { ...end.tx, drops: { ...end.tx.drops, 'lost-in-transport': lost } } } };
+  return { links: onBus - lost, end: { ...end, tx: { ...end.tx, drops: { ...end.tx.drops, 'lost-in-transport': lost } } } };
 }
 
 /**
@@ -290,6 +289,13 @@ function liveInfo(
   };
 }
 
+/** The end snapshot with the transmit path's frames lost in restarted processes (TxBusAccount) among its drops. */
+function withTxLost(end: Snapshot, txBus: TxBusAccount): Snapshot {
+  const tx = end.tx;
+  if (tx === null || txBus.lost === 0) return end;
+  return { ...end, tx: { ...tx, drops: { ...tx.drops, [txBus.reason]: (tx.drops[txBus.reason] ?? 0) + txBus.lost } } };
+}
+
 /** Every process's final report arrived: the run's summary, time series, event log and accounting. */
 export function collect(c: CollectInput): RunResult {
   const s = c.scenario;
@@ -301,11 +307,12 @@ export function collect(c: CollectInput): RunResult {
   const allFinal = c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]);
   const combined =
     cluster === null ? combine(allFinal, endT) : cluster.at(allFinal, endT, true, false, ClusterShots.onBus(finals.values(), s.cluster?.hosts.length ?? 0));
+  const restarted = new Set([...c.restarts.keys()].flatMap((n) => n.split('+')));
+  const txBus = txBusAccount(finals, finalReports, restarted, endT);
   const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
   const inWindow = complete.filter((x) => x.t > warm.t);
-  const restarted = new Set([...c.restarts.keys()].flatMap((n) => n.split('+')));
   const bus = busAccount(finals, finalReports, restarted, endT);
-  const { links: txOnBus, end } = txOnTheBus(c, finals, combined);
+  const { links: txOnBus, end } = txOnTheBus(c, finals, withTxLost(combined, txBus), txBus.onBus);
   const { all, lostInTransport } = allDrops(c, end, bus);
   const withFaults = c.occurrences.length > 0;
   // Every reason with packets is in the balance; the fault-only ones also show as zeros when faults were injected
@@ -319,6 +326,7 @@ export function collect(c: CollectInput): RunResult {
   // A multi-host run balances only if the fabric does too (its frames sent, delivered, dropped at a port or on a cable).
   const acc = cluster === null ? hostAcc : cluster.run.withFabric(hostAcc);
   if (restarted.size > 0) c.log.log('lost-in-crash', 'controller', { packets: all['lost-in-crash'], inferred: bus.inferredLost, actors: [...restarted] });
+  if (restarted.size > 0 && end.tx !== null) c.log.log('tx-lost-in-restart', 'controller', { reason: txBus.reason, frames: txBus.lost, ...txBus.box });
   const live = liveInfo(
     c,
     bus,

@@ -32,6 +32,22 @@ function sumRecords(a: Record<string, unknown>, b: unknown): Record<string, numb
 }
 
 /**
+ * The transmit side of a report (TxReport), continued: what it holds now (`held`) is the new incarnation's, its
+ * drops by reason and every other counter base + r — but a guest's `sent`, which a restarted guest recomputes
+ * exactly itself as a NIC its `emitted` (it replays its application's sends up to its restart: NetfrontTx.reconnect).
+ */
+function continueTx(base: Record<string, unknown>, r: unknown, guest: boolean): Record<string, unknown> {
+  const mine = typeof r === 'object' && r !== null ? (r as Record<string, unknown>) : {};
+  const out: Record<string, unknown> = { ...mine };
+  for (const [k, v] of Object.entries(base)) {
+    if (k === 'held' || (guest && (k === 'sent' || k === 'sentBytes'))) continue;
+    if (typeof v === 'number') out[k] = v + num(mine[k]);
+    else if (typeof v === 'object' && v !== null) out[k] = sumRecords(v as Record<string, unknown>, mine[k]);
+  }
+  return out;
+}
+
+/**
  * `r`, a report of a restarted incarnation, continued from `base` (its predecessor's last sampled
  * report, itself continued): every counter is base + r; snapshots are r's.
  */
@@ -46,7 +62,8 @@ export function continueReport(base: ActorReport | undefined, r: ActorReport): A
   for (const [k, v] of Object.entries(base)) {
     if (SNAPSHOT.has(k) || skip?.has(k)) continue;
     const cur = mine[k];
-    if (typeof v === 'number') out[k] = v + num(cur);
+    if (k === 'tx') out[k] = continueTx(v as Record<string, unknown>, cur, r.role === 'frontend');
+    else if (typeof v === 'number') out[k] = v + num(cur);
     else if (Array.isArray(v)) {
       // Per-queue counters (virtual interrupts): element by element.
       const c = Array.isArray(cur) ? (cur as unknown[]) : [];

@@ -149,6 +149,9 @@ export interface HostFinal {
   readonly txSent?: number;
   readonly txReceived?: number;
   readonly txPending?: number;
+  /** Of txSent / txReceived: frames a guest sent, to / from each peer actor id (the transmit path's bus accounting). */
+  readonly txSentTo?: Record<string, number>;
+  readonly txReceivedFrom?: Record<string, number>;
   readonly rejected: Record<RejectKind, number>;
   readonly gaps: number;
   readonly lastRejection: string;
@@ -240,6 +243,8 @@ export class LiveHost {
   private readonly receivedFrom: Record<string, number> = {};
   private txSent = 0;
   private txReceived = 0;
+  private readonly txSentTo: Record<string, number> = {};
+  private readonly txReceivedFrom: Record<string, number> = {};
   /** A multi-host run's fabric frames due by the end, per receiver id: sent to it from here, and handled here (HostFinal.fabric). */
   private readonly fabric: Record<string, { sent: number; done: number }> = {};
   private readonly refById = new Map<string, ActorRef>();
@@ -396,7 +401,11 @@ export class LiveHost {
     const box = links[to] ?? this.outbox(links, fx.fromId, to, toId);
     const packets = packetsIn(msg);
     this.sentTo[toId] = (this.sentTo[toId] ?? 0) + packets;
-    this.txSent += txPacketsIn(msg);
+    const tx = txPacketsIn(msg);
+    if (tx > 0) {
+      this.txSent += tx;
+      this.txSentTo[toId] = (this.txSentTo[toId] ?? 0) + tx;
+    }
     box.packets += packets;
     // Stamped with the instant the actor sends it (not before now): a NIC puts a frame on its cable to the switch at the
     // instant it leaves, ahead of now, and the frame's emittedAt is that instant (the receiver checks emittedAt ≤ t).
@@ -459,7 +468,11 @@ export class LiveHost {
     const late0 = this.time.started ? this.emulatedNow() : -Infinity;
     for (const env of envs) {
       this.receivedFrom[env.from] = (this.receivedFrom[env.from] ?? 0) + packetsIn(env.m);
-      this.txReceived += txPacketsIn(env.m);
+      const tx = txPacketsIn(env.m);
+      if (tx > 0) {
+        this.txReceived += tx;
+        this.txReceivedFrom[env.from] = (this.txReceivedFrom[env.from] ?? 0) + tx;
+      }
       if (late0 !== -Infinity && env.at >= this.o.measureFrom) {
         const late = late0 - env.at;
         this.inputLateness.record(late > 0 ? late : 0);
@@ -668,7 +681,9 @@ export class LiveHost {
       pendingPackets: pending,
       sentTo: { ...this.sentTo },
       receivedFrom: { ...this.receivedFrom },
-      ...(this.txSent + this.txReceived + txPending > 0 ? { txSent: this.txSent, txReceived: this.txReceived, txPending } : {}),
+      ...(this.txSent + this.txReceived + txPending > 0
+        ? { txSent: this.txSent, txReceived: this.txReceived, txPending, txSentTo: { ...this.txSentTo }, txReceivedFrom: { ...this.txReceivedFrom } }
+        : {}),
       ...(Object.keys(this.fabric).length > 0 ? { fabric: structuredClone(this.fabric) } : {}),
       rejected,
       gaps,

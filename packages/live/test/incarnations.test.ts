@@ -127,3 +127,36 @@ test("incarnations - a front end's final latency histogram gets the last one eac
   t.is((inc.continued(2, [frontend(50e6, 1, 0, [1])])[0] as FrontendReport).latency, undefined);
   t.is((inc.continued(0, [{ ...frontend(5e6, 1, 0, [1]), latency: hist(42) }])[0] as FrontendReport).latency?.count, 1);
 });
+
+test("incarnations - a sending guest's transmit side: sent is its own count (it replays its sends), its drops by reason carry over, what its qdisc holds is its own", (t) => {
+  const g = (sent: number, held: number, overlimit: number, notifies: number): FrontendReport => ({
+    ...frontend(0, 0, 0, [0]),
+    tx: { sent, sentBytes: sent * 1518, held, drops: { 'guest-qdisc-overlimit': overlimit }, notifies, virqs: 1 },
+  });
+  const r = continueReport(g(1000, 40, 3, 200), g(1500, 2, 1, 50)) as FrontendReport;
+  t.deepEqual(r.tx, { sent: 1500, sentBytes: 1500 * 1518, held: 2, drops: { 'guest-qdisc-overlimit': 4 }, notifies: 250, virqs: 2 });
+});
+
+test("incarnations - a netback worker's transmit side: its drops by reason (a restart's among them) carry over, what its rings hold is its own", (t) => {
+  const w = (held: number, drops: Record<string, number>, responses: number): WorkerReport => ({
+    role: 'worker',
+    id: 'worker.0',
+    t: 0,
+    busy: {},
+    held: 0,
+    backlog: 0,
+    notifies: 0,
+    suppressed: 0,
+    notifiesHeld: 0,
+    timerNotifies: 0,
+    reqNotifies: 0,
+    dropsNetbackQueueFull: 0,
+    dropsQdiscOverlimit: 0,
+    dropsQdiscCongested: 0,
+    dropsVifDisabled: 0,
+    stallKicks: 0,
+    tx: { held, drops, responses },
+  });
+  const r = continueReport(w(30, { 'vif-disabled': 0 }, 900), w(4, { 'vif-disabled': 0, 'release-tx-bufs': 12 }, 100)) as WorkerReport;
+  t.deepEqual(r.tx, { held: 4, drops: { 'vif-disabled': 0, 'release-tx-bufs': 12 }, responses: 1000 });
+});

@@ -1,7 +1,7 @@
 // The controller's merge of a lockstep run: the partitions' reports, event logs and counts made into the result sim gives for the same scenario and seed.
 import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport, Nanos } from '@splitnet/model';
-import { accounting, ClusterRun, SampleSeries, withRuntimeDrops } from '@splitnet/controller';
+import { accounting, ClusterRun, SampleSeries, withRuntimeDrops, withRuntimeTxDrops } from '@splitnet/controller';
 import type { ClusterFaultShot } from '@splitnet/controller';
 import { combine, faultsSummary, summarize, withTxBalance } from '@splitnet/results';
 import type { RunResult, Snapshot } from '@splitnet/results';
@@ -37,10 +37,15 @@ export function snapshotOf(plan: PartitionPlan, shots: readonly PartitionShot[],
   if (!shots.some((x) => x.faults !== undefined)) return combine(reports, t);
   const ghosts = shots.flatMap((x) => x.faults?.ghosts ?? []).sort((a, b) => a.step - b.step);
   const sum = (pick: (f: NonNullable<PartitionShot['faults']>) => number) => shots.reduce((n, x) => n + (x.faults ? pick(x.faults) : 0), 0);
-  return withRuntimeDrops(
+  const snap = withRuntimeDrops(
     combine([...reports, ...ghosts.map((g) => g.report)], t),
     sum((f) => f.linkDropped),
     sum((f) => f.lostInCrash),
+  );
+  return withRuntimeTxDrops(
+    snap,
+    sum((f) => f.txReleasedInCrash ?? 0),
+    sum((f) => f.txLostInCrash ?? 0),
   );
 }
 

@@ -37,6 +37,9 @@ export interface PartitionShot {
     readonly ghosts: readonly { readonly step: number; readonly report: ActorReport }[];
     readonly linkDropped: number;
     readonly lostInCrash: number;
+    /** Frames guests sent that reached a dead actor here (SimRuntime.txReleasedInCrash, txLostInCrash). */
+    readonly txReleasedInCrash?: number;
+    readonly txLostInCrash?: number;
   };
   /** In a multi-host run with faults: the fabric's frames here waiting for a paused host's NIC (sim's snapshot counts them). */
   readonly fabricWaiting?: number;
@@ -175,6 +178,7 @@ export class PartitionEngine {
       linkDelay,
       pool: g.pool,
       ...(linkFaults ? { linkFaults } : {}),
+      ...(faults !== null && !('hosts' in g) && g.txCrashOrigin !== undefined ? { txOrigin: g.txCrashOrigin } : {}),
       partition: {
         owned,
         remote: (from, to, msg, at, due, seq) => {
@@ -221,6 +225,9 @@ export class PartitionEngine {
         ghosts: f.ghosts.map((gh, i) => ({ step: this.ghostSteps[i] as number, report: ghostReport(gh, final) })),
         linkDropped: rt.linkDropped,
         lostInCrash: rt.lostInCrash + f.wire.lostWhileDown,
+        ...(rt.txReleasedInCrash + rt.txLostInCrash + f.wire.txLostWhileDown > 0
+          ? { txReleasedInCrash: rt.txReleasedInCrash, txLostInCrash: rt.txLostInCrash + f.wire.txLostWhileDown }
+          : {}),
       },
     };
   }

@@ -63,6 +63,17 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
     scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/faults-messages.yaml')),
   },
   {
+    name: 'restarts beside a guest that sends (guest-tx): the sender killed, its worker restarted, the driver domain killed, 6 ms',
+    scenario: () =>
+      loadScenarioFile(join(root, 'examples/guest-tx.yaml'), {
+        duration: '6ms',
+        overrides: [
+          'warmup=1ms',
+          'faults=[{at: 1500us, target: vm:0, action: kill, restartAfter: 500us}, {at: 3ms, target: worker:0, action: restart}, {at: 4500us, target: nic, action: kill, restartAfter: 300us}]',
+        ],
+      }),
+  },
+  {
     name: 'a guest sending to another guest through the bridge (vm-to-vm), 4 ms',
     scenario: () => loadScenarioFile(join(root, 'examples/vm-to-vm.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] }),
   },

@@ -1,6 +1,6 @@
 // The actor contract: deterministic state machines whose only outputs are effects a runtime executes.
 import type { FaultCommand } from './faults.js';
-import type { Message } from './messages.js';
+import type { Message, PacketBatch } from './messages.js';
 import type { ActorReport } from './report.js';
 import type { Nanos } from './time.js';
 
@@ -61,6 +61,13 @@ export interface Actor {
    * will create none on its own. Absent: `now` (it may at any moment), which is always safe.
    */
   earliestTransmit?(now: Nanos): Nanos;
+  /**
+   * The actor's process dies at `now`: the frames a guest sent that it holds as skbs with that guest's grant-mapped
+   * pages as frags (a NIC's TX descriptors, a driver's completions not cleaned yet), handed over so that the runtime
+   * runs their zero-copy callbacks (xenvif_zerocopy_callback: the sender's netback gets its slots back), as freeing
+   * those skbs does. Absent: it holds none.
+   */
+  crashRelease?(now: Nanos): readonly PacketBatch[];
   /** Packets this actor currently holds (queued, in rings, awaiting interrupt) for the accounting invariant. */
   heldPackets(): number;
   /** Cumulative counters at time t (≥ its last input); `final` adds bulky parts such as histograms. */

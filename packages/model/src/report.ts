@@ -224,6 +224,11 @@ export interface TxReport {
    */
   readonly notificationsLost?: number;
   readonly notificationsDelayed?: number;
+  /**
+   * Messages of a TX ring that a restart re-created, ignored (present only when some were): TX responses of the old
+   * ring (frontend), ring writes a restarted netback had no ring for and deallocs of the old ring's slots (worker).
+   */
+  readonly staleMessages?: number;
 }
 
 export type ActorReport = NicReport | BackendReport | WorkerReport | FrontendReport | SwitchReport;

@@ -250,6 +250,11 @@ export class NicActor implements Actor {
     this.wake(now, fx);
   }
 
+  /** The driver domain dies: the frames guests sent that its TX queues hold (NicTx.crashRelease). */
+  crashRelease(now: Nanos): readonly PacketBatch[] {
+    return this.tx === null ? [] : this.tx.crashRelease(now);
+  }
+
   report(t: Nanos, final = false): NicReport {
     this.settle(t);
     let irqs = 0;

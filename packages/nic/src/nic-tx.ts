@@ -80,6 +80,8 @@ export class NicTx {
   private linkDown = false;
   /** Frames lost to a link that went down: flushed from the TX queues as it went, or posted while it was down. */
   dropsLinkDown = 0;
+  /** Frames posted and not yet gone when the driver domain died (see crashRelease). */
+  dropsLostInCrash = 0;
   /** Sum over the frames on the wire of (last bit on the wire − the application's send), ns. */
   latencySum = 0;
   /** Told of every frame carrying a TCP segment as it is posted, with the time its last bit will leave (the far end's arrival). */
@@ -117,10 +119,33 @@ export class NicTx {
       onWire: this.onWire,
       onWireBytes: this.onWireBytes,
       held: this.held(),
-      drops: { 'nic-tx-queue-full': this.dropsQueueFull, 'link-down': this.dropsLinkDown },
+      drops: {
+        'nic-tx-queue-full': this.dropsQueueFull,
+        'link-down': this.dropsLinkDown,
+        ...(this.dropsLostInCrash > 0 ? { 'lost-in-crash': this.dropsLostInCrash } : {}),
+      },
       irqs,
       latencySum: this.latencySum,
     };
+  }
+
+  /**
+   * The driver domain dies at `now` (Actor.crashRelease): the frames posted and not yet gone are lost
+   * (`lost-in-crash`), and with those gone and not yet cleaned their skbs are freed, whose zero-copy callbacks
+   * the runtime runs (the sender's netback gets its slots back). Returns their batches, the caller's to release.
+   */
+  crashRelease(now: Nanos): PacketBatch[] {
+    this.settle(now);
+    const out: PacketBatch[] = [];
+    this.qs.forEach((q, i) => {
+      if (q.gone.length > 0) out.push(q.gone.shiftBatch(q.gone.length, this.pool));
+      const n = q.queued.length;
+      if (n === 0) return;
+      this.dropsLostInCrash += n;
+      (this.sentAt[i] as PacketFifo).discard(n);
+      out.push(q.queued.shiftBatch(n, this.pool));
+    });
+    return out;
   }
 
   /** The switch side's counters at t (after report(t) settled the frames that left by then); `in` is the receive side's. */

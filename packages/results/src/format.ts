@@ -129,7 +129,7 @@ function addTx(s: Summary, add: (k: string, v: string) => void): void {
     `guest ${fmt(t.notifications.guestPerSec)} /s, netback ${fmt(t.notifications.netbackPerSec)} /s${t.faults ? `; faults lost ${t.faults.notificationsLost}, delayed ${t.faults.notificationsDelayed}` : ''}`,
   );
   add('tx netback', `polls ${fmt(t.netback.pollsPerSec)} /s, responses ${fmt(t.netback.responsesPerSec)} /s (${fmt(t.netback.deallocShare * 100, 0)}% after dealloc), credit waits ${fmt(t.netback.creditWaitsPerSec)} /s`);
-  add('tx drops', `${t.drops.total} (guest-qdisc-overlimit ${t.drops['guest-qdisc-overlimit']}, nic-tx-queue-full ${t.drops['nic-tx-queue-full']}${t.drops['vif-disabled'] > 0 ? `, vif-disabled ${t.drops['vif-disabled']}` : ''}${t.drops['link-down'] > 0 ? `, link-down ${t.drops['link-down']}` : ''}${(t.drops['lost-in-transport'] ?? 0) > 0 ? `, lost-in-transport ${t.drops['lost-in-transport']}` : ''})`);
+  add('tx drops', `${t.drops.total} (guest-qdisc-overlimit ${t.drops['guest-qdisc-overlimit']}, nic-tx-queue-full ${t.drops['nic-tx-queue-full']}${t.drops['vif-disabled'] > 0 ? `, vif-disabled ${t.drops['vif-disabled']}` : ''}${t.drops['link-down'] > 0 ? `, link-down ${t.drops['link-down']}` : ''}${t.drops['release-tx-bufs'] !== undefined ? `, release-tx-bufs ${t.drops['release-tx-bufs']}` : ''}${t.drops['lost-in-crash'] !== undefined ? `, lost-in-crash ${t.drops['lost-in-crash']}` : ''}${(t.drops['lost-in-transport'] ?? 0) > 0 ? `, lost-in-transport ${t.drops['lost-in-transport']}` : ''})`);
   const f = a.inFlight;
   const inflight = f.guestQdiscs + f.txRings + f.links + f.nicTxQueues;
   let dropped = 0;

@@ -7,8 +7,8 @@ export type { Accounting, BusOutage, Interruption, LagBound, LiveInfo, OfferedCa
 export { BASE_DROP_REASONS, combine, DROP_REASONS, FAULT_DROP_REASONS, sampleRow, sig, totalVirqs } from './metrics.js';
 export type { DropReason, QueueCounters, SampleRow, SchedSnapshot, Snapshot, TxSampleColumns } from './metrics.js';
 export { balance, lineRateGbps, offeredCapOf, shownDrops, summarize, withTxBalance } from './summarize.js';
-export { combineTx, summarizeTx, TX_DROP_REASONS, txBalance } from './tx-summary.js';
-export type { TxAccounting, TxDropReason, TxDrops, TxSnapshot, TxSummary } from './tx-summary.js';
+export { combineTx, summarizeTx, TX_DROP_REASONS, TX_RESTART_DROP_REASONS, txBalance } from './tx-summary.js';
+export type { TxAccounting, TxDropReason, TxDrops, TxRestartDropReason, TxSnapshot, TxSummary } from './tx-summary.js';
 export { combineClosedLoop, CWND_COLUMNS, cwndCsv, summarizeTcp } from './tcp-summary.js';
 export type { RrFlowSummary, TcpFlowSummary, TcpSummary } from './tcp-summary.js';
 export { collectStalls, faultDetail, faultsSummary, recoveryTimes } from './fault-report.js';

@@ -4,7 +4,7 @@ import type { SwitchSourceReport } from '@splitnet/model';
 import type { FaultOccurrence } from '@splitnet/scenario';
 import { DROP_REASONS } from './metrics.js';
 import type { Snapshot } from './metrics.js';
-import { TX_DROP_REASONS } from './tx-summary.js';
+import { TX_DROP_REASONS, TX_RESTART_DROP_REASONS } from './tx-summary.js';
 import type { TxSnapshot } from './tx-summary.js';
 import type { RunResult, Summary, Verdict } from './summary.js';
 
@@ -244,7 +244,11 @@ export class RunMetrics {
     for (const [name, v] of totals) this.count(name, [[{}, v]]);
     this.count(
       'splitnet_tx_packets_dropped_total',
-      TX_DROP_REASONS.map((reason) => [{ reason }, x.drops[reason]]),
+      [
+        ...TX_DROP_REASONS.map((reason) => [{ reason }, x.drops[reason]] as const),
+        // A restart's reasons only once they counted a frame (a run without such faults keeps its series).
+        ...TX_RESTART_DROP_REASONS.filter((reason) => x.drops[reason] !== undefined).map((reason) => [{ reason }, x.drops[reason] ?? 0] as const),
+      ],
     );
   }
 

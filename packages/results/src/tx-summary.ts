@@ -6,18 +6,32 @@ export type TxDropReason = 'guest-qdisc-overlimit' | 'vif-disabled' | 'nic-tx-qu
 export const TX_DROP_REASONS: readonly TxDropReason[] = ['guest-qdisc-overlimit', 'vif-disabled', 'nic-tx-queue-full', 'link-down'];
 
 /**
- * The drops by reason. `lost-in-transport` only in a live run whose NATS bus went down (a nats-restart fault, an
- * outage): frames the bus lost between two actors' processes after the guest sent them — the emulator's loss, not
- * the model's (a run without an outage keeps the results' shape).
+ * Why a frame a guest sent was lost to a process restart (kill, restart, crash-loop beside a guest that sends):
+ * `release-tx-bufs`, on a TX ring netback had not taken when netfront re-created the ring after netback restarted
+ * (netfront frees them in xennet_release_tx_bufs); `lost-in-crash`, held by a guest or a driver domain that died, or
+ * sent to one while it was down. Present in the drops only when some frame was lost so (results of runs without
+ * such faults keep their shape).
  */
-export type TxDrops = Readonly<Record<TxDropReason, number>> & { readonly 'lost-in-transport'?: number };
+export type TxRestartDropReason = 'release-tx-bufs' | 'lost-in-crash';
+export const TX_RESTART_DROP_REASONS: readonly TxRestartDropReason[] = ['release-tx-bufs', 'lost-in-crash'];
 
-/** Every dropped frame: the reasons, and lost-in-transport when present. */
+/**
+ * The transmit path's drops: every TxDropReason, and a TxRestartDropReason only once it counted a frame.
+ * `lost-in-transport` only in a live run whose NATS bus went down (a nats-restart fault, an outage): frames the bus
+ * lost between two actors' processes after the guest sent them — the emulator's loss, not the model's (a run without
+ * an outage keeps the results' shape).
+ */
+export type TxDrops = Readonly<Record<TxDropReason, number>> &
+  Readonly<Partial<Record<TxRestartDropReason, number>>> & { readonly 'lost-in-transport'?: number };
+
+/** Every dropped frame: the reasons, and the optional ones when present. */
 function dropTotal(d: TxDrops): number {
   let n = d['lost-in-transport'] ?? 0;
   for (const reason of TX_DROP_REASONS) n += d[reason];
+  for (const reason of TX_RESTART_DROP_REASONS) n += d[reason] ?? 0;
   return n;
 }
+
 
 /** Cumulative transmit-path counters of the whole datapath at an instant. */
 export interface TxSnapshot {
@@ -43,6 +57,8 @@ export interface TxSnapshot {
   /** TX notifications faults lost or held back (both directions). */
   readonly notificationsLost: number;
   readonly notificationsDelayed: number;
+  /** Messages of a TX ring a restart re-created that their receiver ignored (TxReport.staleMessages). */
+  readonly staleMessages: number;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -68,13 +84,23 @@ export function combineTx(reports: readonly ActorReport[]): TxSnapshot | null {
     latencySum: 0,
     notificationsLost: 0,
     notificationsDelayed: 0,
+    staleMessages: 0,
   };
-  const drops: Record<TxDropReason, number> = { 'guest-qdisc-overlimit': 0, 'vif-disabled': 0, 'nic-tx-queue-full': 0, 'link-down': 0 };
+  const drops: Record<TxDropReason, number> & Partial<Record<TxRestartDropReason, number>> = {
+    'guest-qdisc-overlimit': 0,
+    'vif-disabled': 0,
+    'nic-tx-queue-full': 0,
+    'link-down': 0,
+  };
   const held = { guestQdiscs: 0, txRings: 0, nicTxQueues: 0 };
   for (const r of reports) {
     const t = r.role === 'switch' ? undefined : r.tx;
     if (t === undefined) continue;
     for (const reason of TX_DROP_REASONS) drops[reason] += t.drops?.[reason] ?? 0;
+    for (const reason of TX_RESTART_DROP_REASONS) {
+      const n = t.drops?.[reason] ?? 0;
+      if (n !== 0) drops[reason] = (drops[reason] ?? 0) + n;
+    }
     s.sent += t.sent ?? 0;
     s.sentBytes += t.sentBytes ?? 0;
     s.onWire += t.onWire ?? 0;
@@ -90,6 +116,7 @@ export function combineTx(reports: readonly ActorReport[]): TxSnapshot | null {
     s.latencySum += t.latencySum ?? 0;
     s.notificationsLost += t.notificationsLost ?? 0;
     s.notificationsDelayed += t.notificationsDelayed ?? 0;
+    s.staleMessages += t.staleMessages ?? 0;
     if (r.role === 'frontend') {
       held.guestQdiscs += t.held;
       s.guestNotifies += t.notifies ?? 0;
@@ -148,6 +175,11 @@ export interface TxSummary {
   readonly accounting: TxAccounting;
   /** Only in a run whose faults touched TX notifications: how many they lost and held back in the whole run. */
   readonly faults?: { readonly notificationsLost: number; readonly notificationsDelayed: number };
+  /**
+   * Only in a run where a restart re-created a TX ring and some of its old messages came after (docs/faults.md): how
+   * many the receivers ignored in the whole run (old TX responses, ring writes, deallocs).
+   */
+  readonly staleMessages?: number;
 }
 
 /** Round to 6 significant digits (as the rest of the summary). */
@@ -184,5 +216,6 @@ export function summarizeTx(a: TxSnapshot, b: TxSnapshot, t: { readonly a: Nanos
     ...(b.notificationsLost + b.notificationsDelayed > 0
       ? { faults: { notificationsLost: b.notificationsLost, notificationsDelayed: b.notificationsDelayed } }
       : {}),
+    ...(b.staleMessages > 0 ? { staleMessages: b.staleMessages } : {}),
   };
 }

@@ -1,6 +1,6 @@
 // The deterministic `sim` runtime: every actor in one process, driven by a discrete-event loop in virtual time.
-import { BatchPool, packetsIn, SplitnetError, txPacketsIn } from '@splitnet/model';
-import type { Actor, ActorRef, Effects, FaultCommand, Message, Nanos } from '@splitnet/model';
+import { BatchPool, packetsIn, SplitnetError, txPacketsIn, zerocopyRelease } from '@splitnet/model';
+import type { Actor, ActorRef, Effects, FaultCommand, Message, Nanos, TxOrigin } from '@splitnet/model';
 import { EventQueue, MAX_ACTORS, originOf, originSeq } from './event-queue.js';
 import { MAX_EVENTS_AT_ONE_INSTANT, stuckError } from './stuck.js';
 import { ROUTE_DROP, ROUTE_DUPLICATE } from './link-faults.js';
@@ -27,6 +27,12 @@ export interface SimOptions {
   readonly pool?: BatchPool;
   /** Lockstep: this runtime runs one partition of the run's actors (absent: all of them). */
   readonly partition?: PartitionOptions;
+  /**
+   * Where the frames guests send come from (a run with guests that send): a message with such frames sent to a
+   * dead actor, and the frames a dying actor held (Actor.crashRelease), give their slots back to the sender's
+   * netback dealloc, as freeing their skbs runs the zero-copy callback.
+   */
+  readonly txOrigin?: TxOrigin;
 }
 
 /**
@@ -99,6 +105,12 @@ export class SimRuntime {
    */
   readonly linkDroppedTo: number[] = [];
   readonly lostInCrashAt: number[] = [];
+  /**
+   * Frames a guest sent, in messages to an actor that was down: on a TX ring to a dead netback (`txreq`: netfront
+   * frees them when it re-creates the ring, xennet_release_tx_bufs), and on their way out to a dead driver domain.
+   */
+  txReleasedInCrash = 0;
+  txLostInCrash = 0;
   /** Per actor: down (killed, not restarted yet), paused (SIGSTOP), and the first timer sequence of its current incarnation. */
   private readonly down: boolean[] = [];
   private readonly paused: boolean[] = [];
@@ -293,6 +305,13 @@ export class SimRuntime {
     const held = dead.heldPackets();
     this.lostInCrash += held;
     this.lostInCrashAt[ref] = (this.lostInCrashAt[ref] ?? 0) + held;
+    const origin = this.options.txOrigin;
+    if (origin !== undefined && dead.crashRelease !== undefined) {
+      for (const b of dead.crashRelease(this._now)) {
+        zerocopyRelease(b, origin, (worker, dealloc) => this.sendFrom(ref, worker, dealloc, this._now));
+        this.pool.release(b);
+      }
+    }
     this.down[ref] = true;
     this.paused[ref] = false;
     this.incarnationSeq[ref] = this.timerSeq(ref) + 1;
@@ -308,6 +327,24 @@ export class SimRuntime {
     const fx = this.effects[ref] as Effects;
     if (fresh.reconnect) fresh.reconnect(this._now, fx);
     else fresh.start(this._now, fx);
+  }
+
+  /**
+   * A message with frames a guest sent reached a dead actor: counted (frames on a TX ring, or on their way out), and
+   * the skbs of those whose grant-mapped slots the sender's netback still holds are freed — their zero-copy callbacks
+   * give the slots back (a frame on a ring to a dead netback holds none: netfront frees it itself).
+   */
+  private lostTx(dead: ActorRef, msg: Message, txCarried: number, t: Nanos): void {
+    if (msg.kind === 'txreq') {
+      this.txReleasedInCrash += txCarried;
+      this.pool.release(msg.batch);
+      return;
+    }
+    this.txLostInCrash += txCarried;
+    const origin = this.options.txOrigin;
+    if (msg.kind !== 'rx' && msg.kind !== 'xmit' && msg.kind !== 'txpost' && msg.kind !== 'txdone') return;
+    if (origin !== undefined) zerocopyRelease(msg.batch, origin, (worker, dealloc) => this.sendFrom(dead, worker, dealloc, t));
+    if (msg.kind !== 'rx') this.pool.release(msg.batch);
   }
 
   /** The last sequence number on actor `ref`'s link to itself (its timers). */
@@ -469,6 +506,7 @@ export class SimRuntime {
           if (msg !== null) {
             this.lostInCrash += carried;
             this.lostInCrashAt[target] = (this.lostInCrashAt[target] ?? 0) + carried;
+            if (txCarried > 0 || msg.kind === 'rx' || msg.kind === 'txdone') this.lostTx(target, msg, txCarried, t);
             releaseCarried(this.pool, msg);
           }
           continue;

@@ -204,6 +204,9 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     workers: topology.compiled.workers,
     vmQueues: topology.compiled.vms.map((v) => v.queues),
     senders: sendersOf(generators),
+    closedLoop: generators.some((g) => g.spec.closedLoop !== undefined),
+    runtime,
+    perDomain: live.compiled.processes === 'per-domain',
   });
   const dom0 = topology.compiled.dom0;
   const netback = readNetback(map.get('netback'), topology.compiled.vms[0]?.ringSize ?? 256, dom0.vcpus !== null, topology.dom0VcpusPath);

@@ -196,6 +196,12 @@ export interface FaultContext {
   readonly vmQueues: readonly number[];
   /** The guests that send (traffic from: vm.<index>); absent or empty: the scenario is receive-only. */
   readonly senders?: readonly number[];
+  /** Some traffic is closed-loop (TCP, request-response): its ends hold connection state a restart would lose. */
+  readonly closedLoop?: boolean;
+  /** The runtime the scenario runs in (absent: sim). */
+  readonly runtime?: string;
+  /** A live run with one process per Xen domain: the workers are in the driver domain's process. */
+  readonly perDomain?: boolean;
 }
 
 /** The transmit path's own actions: they need a target guest that sends. */
@@ -211,9 +217,6 @@ const TX_ACTIONS: ReadonlySet<FaultAction> = new Set<FaultAction>([
  * (the datapath's own, pause, and message delays, duplicates and reordering) act there as on a receive-only run.
  */
 const NOT_WITH_TX: Readonly<Partial<Record<FaultAction, string>>> = {
-  kill: "a restarted actor does not rebuild the transmit path's ring state yet, so only a guest that does not send may be the target",
-  restart: "a restarted actor does not rebuild the transmit path's ring state yet, so only a guest that does not send may be the target",
-  'crash-loop': "a restarted actor does not rebuild the transmit path's ring state yet, so only a guest that does not send may be the target",
   partition: "a partition also loses the TX ring's own messages (txreq, txrsp, dealloc): slots no response would ever answer",
 };
 
@@ -264,6 +267,7 @@ function readFault(
   const { every, count } = readRepeat(map.get('repeat'), action, start, duration, ctx);
   const { params, resolvedParams } = readParams(map, action, rule);
   checkTransmitPath(actionField, targetField, action, target, ctx.senders ?? []);
+  checkRestartBesideSender(actionField, targetField, action, target, ctx);
   return {
     compiled: { id, action, target, targetText: formatTarget(target), start, duration, every, count, params: params as FaultParams },
     resolved: {
@@ -291,6 +295,38 @@ function checkTransmitPath(actionField: Field, targetField: Field, action: Fault
     targetField.expected(
       `a guest that sends (${action} acts on the transmit path): ${senders.map((v) => `vm:${v}`).join(', ')}`,
       ` (no traffic has from: vm.${vm})`,
+    );
+  }
+}
+
+/** The process faults: they restart their target, which rebuilds its rings with its peers. */
+const RESTARTS: ReadonlySet<FaultAction> = new Set<FaultAction>(['kill', 'restart', 'crash-loop']);
+
+/**
+ * A restart beside a guest that sends rebuilds the TX rings (docs/faults.md#the-transmit-path-a-guest-that-sends),
+ * except where the model does not follow yet: closed-loop ends (TCP, request-response) keep no connection across a
+ * restart, and in live runs a dead driver domain's frames are not counted in the transmit accounting (sim and
+ * lockstep, whose partitions run the sim runtime, count them).
+ */
+function checkRestartBesideSender(actionField: Field, targetField: Field, action: FaultAction, target: FaultTarget, ctx: FaultContext): void {
+  const senders = ctx.senders ?? [];
+  if (!RESTARTS.has(action) || senders.length === 0 || quietGuest(action, target, senders)) return;
+  const where = '; docs/faults.md#the-transmit-path-a-guest-that-sends)';
+  if (ctx.closedLoop === true) {
+    actionField.expected(
+      'an action modelled with closed-loop traffic',
+      ` (a restart beside a guest that sends does not keep the TCP or request-response connections of closed-loop traffic yet${where}`,
+    );
+  }
+  const role = target.kind === 'actor' ? target.actor.role : null;
+  const perDomain = ctx.perDomain === true;
+  const driver = role === 'nic' || role === 'backend' || (role === 'worker' && perDomain);
+  if (driver && ctx.runtime === 'live') {
+    targetField.expected(
+      perDomain
+        ? `a guest for ${action} beside a guest that sends in a live run with one process per Xen domain (a worker's is the driver domain's)`
+        : `a guest or a worker for ${action} beside a guest that sends in a live run`,
+      ` (the frames a dead driver domain held are counted in sim and lockstep only${where}`,
     );
   }
 }
@@ -501,6 +537,9 @@ export function compileFaultItem(item: Readonly<Record<string, unknown>>, scenar
     workers: scenario.topology.workers,
     vmQueues: scenario.topology.vms.map((v) => v.queues),
     senders: sendersOf(scenario.traffic.generators, scenario.traffic.flows),
+    closedLoop: scenario.traffic.generators.some((g) => g.closedLoop !== undefined && g.closedLoop !== null),
+    runtime: scenario.runtime,
+    perDomain: scenario.live.processes === 'per-domain',
   };
   let compiled: readonly FaultSpec[];
   try {

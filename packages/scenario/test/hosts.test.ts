@@ -138,7 +138,11 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
       ],
       [
         'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, protocol: udp, rate: 1Gbps }\nfaults:\n  - { at: 1ms, target: h1.vm.0, action: kill }\n',
-        's.yaml:5:41: faults[0].action: expected an action modelled with a guest that sends, found "kill" (a restarted actor does not rebuild the transmit path\'s ring state yet, so only a guest that does not send may be the target; docs/faults.md#the-transmit-path-a-guest-that-sends) (on host h1)',
+        's.yaml:5:24: faults[0].target: expected a guest that does not send, or an actor of a host none of whose guests sends (kill beside a guest that sends runs on one host, not yet in a multi-host run: docs/faults.md#multi-host-scenarios-hosts-and-switch-ports), found "h1.vm.0"',
+      ],
+      [
+        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, protocol: udp, rate: 1Gbps }\nfaults:\n  - { at: 1ms, target: h1.worker:0, action: restart }\n',
+        's.yaml:5:24: faults[0].target: expected a guest that does not send, or an actor of a host none of whose guests sends (restart beside a guest that sends runs on one host, not yet in a multi-host run: docs/faults.md#multi-host-scenarios-hosts-and-switch-ports), found "h1.worker:0"',
       ],
       [
         FAULTS + "  - { at: 1ms, target: 'h1.link:worker:0>vm:3', action: drop-messages, duration: 1ms }\n",

@@ -1,4 +1,4 @@
-// The transmit path's faults (lose-/delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index) and the actions refused with a guest that sends: one-line errors and compiled parameters.
+// The transmit path's faults (lose-/delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index), restarts beside a guest that sends, and the actions refused with one: one-line errors and compiled parameters.
 import test from 'ava';
 import { compileScenarioText } from '../src/index.js';
 import { errorOf } from './helpers.js';
@@ -40,21 +40,6 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
     's.yaml:4:70: faults[0].delay: stop-tx-completion takes no delay',
   ],
   [
-    'a kill with a guest that sends',
-    `${SENDS}faults: [{ at: 1ms, target: worker:0, action: kill }]\n`,
-    's.yaml:4:47: faults[0].action: expected an action modelled with a guest that sends, found "kill" (a restarted actor does not rebuild the transmit path\'s ring state yet, so only a guest that does not send may be the target; docs/faults.md#the-transmit-path-a-guest-that-sends)',
-  ],
-  [
-    'a kill of the guest that sends',
-    `${SENDS}faults: [{ at: 1ms, target: vm:0, action: kill }]\n`,
-    's.yaml:4:43: faults[0].action: expected an action modelled with a guest that sends, found "kill" (a restarted actor does not rebuild the transmit path\'s ring state yet, so only a guest that does not send may be the target; docs/faults.md#the-transmit-path-a-guest-that-sends)',
-  ],
-  [
-    'a restart of every guest, the one that sends among them',
-    `${SENDS}faults: [{ at: 1ms, target: vm:*, action: restart }]\n`,
-    's.yaml:4:43: faults[0].action: expected an action modelled with a guest that sends, found "restart" (a restarted actor does not rebuild the transmit path\'s ring state yet, so only a guest that does not send may be the target; docs/faults.md#the-transmit-path-a-guest-that-sends)',
-  ],
-  [
     'a partition with a guest that sends',
     `${SENDS}faults: [{ at: 1ms, duration: 1ms, target: worker:0, action: partition }]\n`,
     's.yaml:4:62: faults[0].action: expected an action modelled with a guest that sends, found "partition" (a partition also loses the TX ring\'s own messages (txreq, txrsp, dealloc): slots no response would ever answer; docs/faults.md#the-transmit-path-a-guest-that-sends)',
@@ -62,7 +47,22 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
   [
     'a kill with a guest that sends only the ACKs of a TCP stream',
     `${TCP_INTO_1}faults: [{ at: 1ms, target: vm:1, action: kill }]\n`,
-    's.yaml:4:43: faults[0].action: expected an action modelled with a guest that sends, found "kill" (a restarted actor does not rebuild the transmit path\'s ring state yet, so only a guest that does not send may be the target; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+    's.yaml:4:43: faults[0].action: expected an action modelled with closed-loop traffic, found "kill" (a restart beside a guest that sends does not keep the TCP or request-response connections of closed-loop traffic yet; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+  ],
+  [
+    'a restart of a worker beside a TCP stream',
+    `${TCP_INTO_1}faults: [{ at: 1ms, target: worker:0, action: restart }]\n`,
+    's.yaml:4:47: faults[0].action: expected an action modelled with closed-loop traffic, found "restart" (a restart beside a guest that sends does not keep the TCP or request-response connections of closed-loop traffic yet; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+  ],
+  [
+    'a kill of the NIC beside a guest that sends in a live run',
+    `runtime: live\n${SENDS}faults: [{ at: 1ms, target: nic, action: kill }]\n`,
+    's.yaml:5:29: faults[0].target: expected a guest or a worker for kill beside a guest that sends in a live run, found "nic" (the frames a dead driver domain held are counted in sim and lockstep only; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+  ],
+  [
+    'a kill of a worker beside a guest that sends in a live run with one process per Xen domain',
+    `runtime: live\nlive: { processes: per-domain }\n${SENDS}faults: [{ at: 1ms, target: worker:0, action: kill }]\n`,
+    's.yaml:6:29: faults[0].target: expected a guest for kill beside a guest that sends in a live run with one process per Xen domain (a worker\'s is the driver domain\'s), found "worker:0" (the frames a dead driver domain held are counted in sim and lockstep only; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
     "a TX fault on the guest that is not a TCP stream's end",
@@ -84,6 +84,18 @@ test('tx faults - a kill, restart or crash-loop of a guest that does not send co
       s.faults.map((f) => [f.action, f.targetText]),
       [[action, 'vm:1']],
     );
+  }
+});
+
+test('tx faults - a kill, restart or crash-loop of the guest that sends, a worker, the NIC or the back end compiles beside it', (t) => {
+  for (const action of ['kill', 'restart', 'crash-loop']) {
+    for (const target of ['vm:0', 'vm:*', 'worker:0', 'nic', 'backend']) {
+      const s = compileScenarioText(`${SENDS}faults: [{ at: 1ms, target: "${target}", action: ${action} }]\n`, 's.yaml');
+      t.deepEqual(
+        s.faults.map((f) => [f.action, f.targetText]),
+        [[action, target]],
+      );
+    }
   }
 });
 

@@ -83,7 +83,20 @@ interface PendingTx {
 }
 
 class TxQueue {
-  readonly ring: TxRingBack;
+  ring: TxRingBack;
+  /** Which ring of the guest this is: a reconnect re-creates it (work begun on an older ring answers nothing on this one). */
+  gen = 0;
+  /**
+   * Slots of an older ring that netback had grant-mapped and handed out when the ring was re-created: the first
+   * deallocs to come are theirs (xenvif_disconnect_data lets the dealloc thread unmap what is in flight before the
+   * ring goes), so they answer nothing on the new ring.
+   */
+  staleSlots = 0;
+  /**
+   * The ring before the last reconnect after the guest crashed: ring writes the dead guest had under way (stamped
+   * after its death: its vCPU was behind) come after the new ring's state, and are judged against it.
+   */
+  oldRing: TxRingBack | null = null;
   /** The frames of requests netfront has published and netback has not taken, in ring order. */
   readonly frames = new PacketFifo(64);
   /** The TX slots those frames take: fewer than the requests not consumed only when a ring write was lost on the bus. */
@@ -108,6 +121,11 @@ class TxQueue {
   polls = 0;
   creditWaits = 0;
   dropsDisabled = 0;
+  /** Frames of requests on a ring that went away (see NetbackTx.reconnectRing, dropRequests), by reason. */
+  dropsLostInCrash = 0;
+  dropsReleased = 0;
+  /** Messages of a ring that went away, ignored: TX ring writes netback could not serve, deallocs of its slots. */
+  staleMessages = 0;
   reqNotifies = 0;
   /** rsp_prod when netback last notified: a notification already covers every response published up to it. */
   notifiedProd = -1;
@@ -185,7 +203,13 @@ export class NetbackTx {
     let disabled = 0;
     let lost = 0;
     let delayed = 0;
+    let crashed = 0;
+    let released = 0;
+    let stale = 0;
     for (const q of this.qs) {
+      crashed += q.dropsLostInCrash;
+      released += q.dropsReleased;
+      stale += q.staleMessages;
       lost += q.kicksLost;
       delayed += q.kicksDelayed;
       notifies += q.notifies;
@@ -197,14 +221,61 @@ export class NetbackTx {
     }
     return {
       held: this.held(),
-      drops: { 'vif-disabled': disabled },
+      // A restart's reasons only once they counted a frame: results of runs without such faults keep their shape.
+      drops: {
+        'vif-disabled': disabled,
+        ...(crashed > 0 ? { 'lost-in-crash': crashed } : {}),
+        ...(released > 0 ? { 'release-tx-bufs': released } : {}),
+      },
       notifies,
       responses,
       deallocResponses,
       polls,
       creditWaits,
       ...(lost + delayed > 0 ? { notificationsLost: lost, notificationsDelayed: delayed } : {}),
+      ...(stale > 0 ? { staleMessages: stale } : {}),
     };
+  }
+
+  /**
+   * The guest's TX ring of queue (vm, queue) is re-created (talk_to_netback → xenvif_connect_data: a new ring from
+   * index 0, BACK_RING_INIT), because the guest restarted (`guestCrashed`) or this netback did. Before that,
+   * xenvif_disconnect_data stopped the queue's TX NAPI (xenvif_tx_action runs no more on the old ring) and its
+   * dealloc thread unmapped the grants still in flight: the requests netback had not taken are gone with the old
+   * ring — frames of a guest that crashed (`lost-in-crash`), or frames netfront frees itself as it re-creates the
+   * ring (xennet_release_tx_bufs: `release-tx-bufs`) — and the slots it had mapped and handed out answer nothing on
+   * the new ring. A vif disabled by a fatal error serves again. Returns the frames dropped.
+   */
+  reconnectRing(vm: number, queue: number, guestCrashed: boolean, now: Nanos, fx: Effects): number {
+    const q = this.byKey.get(vm * 65536 + queue);
+    if (q === undefined) return 0;
+    const n = q.frames.length;
+    q.frames.clear();
+    q.frameSlots = 0;
+    if (guestCrashed) q.dropsLostInCrash += n;
+    else q.dropsReleased += n;
+    q.staleSlots += q.mappedSlots;
+    q.mappedSlots = 0;
+    q.oldRing = guestCrashed ? q.ring : null;
+    q.ring = new TxRingBack(q.spec.ringSize);
+    q.gen++;
+    q.disabled = false;
+    q.notifiedProd = -1;
+    fx.event('vif-tx-ring-reconnected', { vm, queue, dropped: n, staleSlots: q.staleSlots, at: now });
+    return n;
+  }
+
+  /**
+   * TX ring writes for a queue whose ring state this (restarted) netback has not connected yet: requests on the
+   * ring of the netback that died, which netfront frees as it re-creates the ring (xennet_release_tx_bufs).
+   */
+  dropRequests(vm: number, queue: number, b: PacketBatch): void {
+    const q = this.byKey.get(vm * 65536 + queue);
+    if (q !== undefined) {
+      q.dropsReleased += b.count;
+      q.staleMessages++;
+    }
+    this.cfg.pool.release(b);
   }
 
   /**
@@ -246,6 +317,13 @@ export class NetbackTx {
     const q = this.byKey.get(vm * 65536 + queue);
     const count = b?.count ?? 0;
     if (q === undefined) {
+      if (b) this.cfg.pool.release(b);
+      return;
+    }
+    if (q.oldRing !== null && q.ring.judgeRequests(reqProd) !== 'ok' && q.oldRing.judgeRequests(reqProd) === 'ok') {
+      // A write of the crashed guest's ring (see oldRing): its frames went with the guest.
+      q.dropsLostInCrash += count;
+      q.staleMessages++;
       if (b) this.cfg.pool.release(b);
       return;
     }
@@ -354,10 +432,20 @@ export class NetbackTx {
       }
     }
     if (frames === 0) return;
-    const n = Math.min(slots, q.mappedSlots);
+    // The slots of a ring that went away come first (see reconnectRing). (A restarted netback has mapped none of
+    // the dead one's: what exceeds its own mapped slots is not answered, as the slots of copy-only frames are not.)
+    const old = Math.min(slots, q.staleSlots);
+    q.staleSlots -= old;
+    const n = Math.min(slots - old, q.mappedSlots);
+    if (old > 0) {
+      q.staleMessages++;
+      if (n === 0) return;
+    }
     q.mappedSlots -= n;
+    const gen = q.gen;
     // The zero-copy callback wakes the queue's dealloc thread, which unmaps the slots and answers them.
     this.run(q, IN_DEALLOC, now, this.tx.deallocPerBatch + n * this.tx.deallocPerSlot, false, 0, 'tx-dealloc', fx, (done, fx2) => {
+      if (q.gen !== gen) return; // the ring these slots were on went away meanwhile
       q.deallocResponses += n;
       this.respond(q, n, done, fx2, IN_DEALLOC);
     });
@@ -428,6 +516,7 @@ export class NetbackTx {
     const batch = n > 0 ? f.shiftBatch(n, this.cfg.pool) : null;
     q.lastPollCount = n;
     q.inPoll = n;
+    const gen = q.gen;
     // The poll's packets count against net_rx_action's budget on a scheduled vCPU (xenvif_poll returns work_done).
     this.run(q, IN_NAPI, now, cost, false, n, 'tx-poll', fx, (done, fx2) => {
       q.inPoll = 0;
@@ -436,7 +525,7 @@ export class NetbackTx {
         q.xmitSlots += slots;
         fx2.send(this.cfg.backend, { kind: 'xmit', vm: q.spec.vm, queue: q.spec.queue, batch }, done);
       }
-      if (copyOnlySlots > 0) this.respond(q, copyOnlySlots, done, fx2, IN_NAPI);
+      if (copyOnlySlots > 0 && q.gen === gen) this.respond(q, copyOnlySlots, done, fx2, IN_NAPI);
       // Dedicated core: the poll ends at its finish (a timer); scheduled: it ended now, when the vCPU says so.
       if (this.sched === null) fx2.timer(done, -1 - (KIND_POLL_END + KINDS * q.index));
       else this.pollEnd(q, done, fx2);

@@ -393,6 +393,12 @@ export class WorkerActor implements Actor {
     }
   }
 
+  /** The `ringAt` of the ring queue (vm, queue) is connected to (−1: none yet, after a restart). */
+  private ringState(vm: number, queue: number): Nanos {
+    const i = this.byKey.get(vm * 65536 + queue);
+    return i === undefined ? 0 : (this.qs[i] as QueueState).ringAt;
+  }
+
   /** Ask the queue's front end for its ring state (xenbus reconnect); it answers with a `ring` message. */
   private askRingState(q: QueueState, now: Nanos, fx: Effects): void {
     fx.send(q.served.frontend, { kind: 'reconnect', vm: q.served.vm, queue: q.served.queue }, now);
@@ -476,6 +482,9 @@ export class WorkerActor implements Actor {
         fx.event('vif-ring-state-ignored', { vm: q.served.vm, queue: q.served.queue, ringAt: msg.ringAt, serving: q.ringAt });
         return;
       }
+      // The TX ring is re-created with the RX ring: the guest restarted (a new ring), or this netback did and the
+      // front end, answering its `reconnect`, set up a new TX ring (xennet_disconnect_backend, talk_to_netback).
+      if (this.tx !== null && (msg.newRing || q.ringAt < 0)) this.tx.reconnectRing(msg.vm, msg.queue, msg.newRing, now, fx);
       q.ringAt = msg.ringAt;
       const purged = msg.newRing ? this.purgeOldRing(q) : 0;
       q.ring.resync(msg.reqProd, msg.rspProdSeen, msg.rspEvent);
@@ -499,7 +508,9 @@ export class WorkerActor implements Actor {
       if (this.pass === null) this.startPass(now, fx);
     } else if (msg.kind === 'rx') this.onRx(msg.vm, msg.queue, msg.batch, now, fx);
     else if (msg.kind === 'txreq') {
-      if (this.tx) this.tx.onRequests(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, msg.batch, now, fx);
+      // A restarted netback serves no TX ring before the front end's ring state: these are the old ring's requests.
+      if (this.tx && this.ringState(msg.vm, msg.queue) < 0) this.tx.dropRequests(msg.vm, msg.queue, msg.batch);
+      else if (this.tx) this.tx.onRequests(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, msg.batch, now, fx);
       else this.pool.release(msg.batch);
     } else if (msg.kind === 'dealloc') this.tx?.onDealloc(msg.vm, msg.queue, msg.frames, msg.slots, msg.freed, now, fx);
     else if (msg.kind === 'req') this.onReq(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, now, fx);

@@ -1,0 +1,66 @@
+// The transmit path's bus accounting of a live run: the frames guests sent that are still between processes, and those lost in processes that died.
+import type { ActorReport } from '@splitnet/model';
+import { combine } from '@splitnet/results';
+import type { TxRestartDropReason } from '@splitnet/results';
+import type { HostFinal } from './live-host.js';
+
+export interface TxBusAccount {
+  /** Frames on the bus between processes that never died, or received and due after the end. */
+  readonly onBus: number;
+  /** Frames that went into the restarted processes and neither came out nor are known to their counters. */
+  readonly lost: number;
+  /** Why they are lost: a restarted guest's went with it; a restarted netback's were on rings netfront re-created. */
+  readonly reason: TxRestartDropReason;
+  /** How `lost` was inferred: frames into the restarted processes, out of them, and known to their counters. */
+  readonly box: { readonly into: number; readonly out: number; readonly known: number };
+}
+
+/**
+ * As busAccount does for the receive path: the restarted processes' actors (`restarted`, by id) are one box whose
+ * flows are taken from the survivors' side. Frames sent toward it, or sent by a guest in it, that neither came out
+ * of it nor are known to its counters (continued from the dead incarnations' last samples: held, dropped, on the
+ * wire, handed to a guest, or received and due after the end) were lost in a crash: what its actors took between
+ * their last sample and the crash, and what reached them while they were down. Without restarts, every frame sent
+ * and not taken is on the bus. (A frame a restarted process's last incarnation sent that was not taken by the end
+ * counts as lost, not on the bus: the dead incarnations' send counters died with them, so the box's are not known.)
+ */
+export function txBusAccount(
+  finals: ReadonlyMap<string, HostFinal>,
+  finalReports: ReadonlyMap<string, readonly ActorReport[]>,
+  restarted: ReadonlySet<string>,
+  duration: number,
+): TxBusAccount {
+  let onBus = 0;
+  let intoR = 0;
+  let outOfR = 0;
+  let knownInR = 0;
+  for (const [name, f] of finals) {
+    const inR = name.split('+').some((id) => restarted.has(id));
+    // Received and due after the end: in flight, wherever it is (and so not lost in a restarted process).
+    onBus += f.txPending ?? 0;
+    if (inR) {
+      knownInR += f.txPending ?? 0;
+      const tx = combine(finalReports.get(name) ?? [], duration).tx;
+      if (tx === null) continue;
+      intoR += tx.sent;
+      knownInR += tx.onWire + tx.toGuests + tx.held.guestQdiscs + tx.held.txRings + tx.held.nicTxQueues;
+      for (const v of Object.values(tx.drops)) knownInR += v ?? 0;
+      continue;
+    }
+    for (const [to, v] of Object.entries(f.txSentTo ?? {})) {
+      if (restarted.has(to)) intoR += v;
+      else onBus += v;
+    }
+    for (const [from, v] of Object.entries(f.txReceivedFrom ?? {})) {
+      if (restarted.has(from)) outOfR += v;
+      else onBus -= v;
+    }
+  }
+  const guest = [...restarted].some((id) => /(^|\.)vm\.\d+$/.test(id));
+  return {
+    onBus,
+    lost: restarted.size > 0 ? intoR - outOfR - knownInR : 0,
+    reason: guest ? 'lost-in-crash' : 'release-tx-bufs',
+    box: { into: intoR, out: outOfR, known: knownInR },
+  };
+}
