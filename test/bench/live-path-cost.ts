@@ -13,10 +13,9 @@
 // up, with small frames.
 
 import { parseArgs } from 'node:util';
-import { buildActors, decoderLimitsFor, linkDelayFor, runSim, senderRulesFor } from '@splitnet/controller';
-import { LiveHost, systemWallClock } from '@splitnet/live';
+import { buildActors, runSim } from '@splitnet/controller';
+import { perActorHostsOnMemoryBus, systemWallClock } from '@splitnet/live';
 import { compileScenarioText } from '@splitnet/scenario';
-import { MemoryBus } from '@splitnet/transport';
 
 const { values } = parseArgs({
   options: {
@@ -51,31 +50,7 @@ const cpuMs = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;
 
 /** One live round: CPU ms, wall ms, frames and envelopes published, events processed. */
 async function liveRound(): Promise<{ cpu: number; wall: number; frames: number; envelopes: number; events: number }> {
-  const g = buildActors(s);
-  const ids = g.all.map((a) => a.id);
-  const bus = new MemoryBus();
-  const admit = senderRulesFor(g);
-  const groups = [[g.refs.nic, g.refs.backend], ...g.all.map((_, ref) => [ref]).filter(([ref]) => ref !== g.refs.nic && ref !== g.refs.backend)];
-  const hosts = groups.map(
-    (refs) =>
-      new LiveHost({
-        runId: 'live-path-cost',
-        transport: bus.connect(ids[refs[0] as number] as string),
-        clock: systemWallClock,
-        tdf,
-        actorIds: ids,
-        local: refs.map((ref) => ({ ref, actor: g.all[ref] as (typeof g.all)[number] })),
-        admit,
-        linkDelay: linkDelayFor(g, s),
-        limits: decoderLimitsFor(s),
-        pool: g.pool,
-        duration: s.duration,
-        measureFrom: s.warmup,
-        sampleInterval: s.sampleInterval,
-        onSample: () => {},
-        fullReportEvery: 13,
-      }),
-  );
+  const hosts = perActorHostsOnMemoryBus(s, buildActors(s), { runId: 'live-path-cost', tdf, duration: s.duration, measureFrom: s.warmup, fullReportEvery: 13 });
   for (const h of hosts) h.attach();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
