@@ -8,7 +8,9 @@
 // BENCH_RT_DOMAIN_GBPS (the same with one process per Xen domain, live.processes per-domain, default 8,15,22,30),
 // BENCH_RT_DOMAIN_64B_MPPS (one process per Xen domain with 64-byte frames, offered M packets/s, default 1.5,2,2.5,3),
 // BENCH_RT_REFINE (runs halving the step between the last sustained rate and the first that was not, default 2, 0 for none), BENCH_RAW_ROUNDS
-// (default 3), BENCH_KEEP=1 keeps the live runs' result directories.
+// (default 3), BENCH_KEEP=1 keeps the live runs' result directories, BENCH_STRICT=0 skips the wake-up floor and the strict
+// searches, BENCH_RT_LADDERS names the real-time ladders to run (default per-actor,per-domain,per-domain-64): e.g.
+// `BENCH_SIM=0 BENCH_LOCKSTEP=0 BENCH_STRICT=0 BENCH_RT_LADDERS=per-actor npm run bench` measures the eased per-actor figure and the raw pipeline alone.
 //
 // The live runs go through the CLI exactly as a user would run them (`splitnet run … --runtime live
 // --tdf N --json`): one OS process per actor (or per Xen domain) over a private nats-server. A live figure only
@@ -154,6 +156,12 @@ export async function runLiveBench(): Promise<LiveBenchRecord | undefined> {
   const rtRates = rates('BENCH_RT_GBPS', '1,4,8,12,15');
   const rtDomainRates = rates('BENCH_RT_DOMAIN_GBPS', '8,15,22,30');
   const rtDomainSmallRates = rates('BENCH_RT_DOMAIN_64B_MPPS', '1.5,2,2.5,3');
+  const strictOn = process.env['BENCH_STRICT'] !== '0';
+  const ladders = new Set((process.env['BENCH_RT_LADDERS'] ?? 'per-actor,per-domain,per-domain-64').split(',').map((x) => x.trim()));
+  for (const l of ladders) {
+    if (!['per-actor', 'per-domain', 'per-domain-64'].includes(l))
+      throw new Error(`BENCH_RT_LADDERS: unknown ladder '${l}' (per-actor, per-domain, per-domain-64)`);
+  }
 
   console.log('');
   console.log(`splitnet live benchmark — ${cpus().length} × ${cpu}, node ${process.version}, ${natsVersion} (GOMAXPROCS=1), loopback`);
@@ -181,33 +189,35 @@ export async function runLiveBench(): Promise<LiveBenchRecord | undefined> {
   let causes: LagCauses | undefined;
   let floor: WakeFloor | undefined;
   try {
-    console.log('wake-up floor of this machine now (test/bench/wake-floor.ts):');
-    floor = await measureWakeFloor(500, natsBinary);
-    console.log(
-      `  a timer armed 50 µs ahead fires late by p50 ${ms(floor.timerLateUs.p50)}, p99 ${ms(floor.timerLateUs.p99)}; ` +
-        `one NATS hop between idle processes (half a round trip) p50 ${ms(floor.natsHopUs.p50)}, p99 ${ms(floor.natsHopUs.p99)}`,
-    );
-    console.log(
-      `strict: the bench scenario (1 VM × 4 queues, 4 vRSS workers, 40 GbE, 1518-byte frames at ${OFFERED_GBPS} Gbit/s, offered ${M(OFFERED_PPS)} packets/s) ` +
-        `under the default lag rule (live.maxLag auto), from the issue's target TDF up the TDFs the runs suggest (${strictOpts.durationMs} ms emulated, less where a run would take over ${strictOpts.maxRunSeconds} s):`,
-    );
-    for (const c of strictConfigs(remedies)) {
-      const r = await searchSmallestValidTdf(c, work, strictOpts, c.key === 'per-actor' || c.key === 'per-domain');
-      strict.push(r);
-      console.log(`  ${c.key} (${c.what}): ${strictText(r)}`);
-      if (c.key === 'per-actor') {
-        causes = lagCauses(r, floor);
-        if (causes !== undefined) for (const line of formatLagCauses(causes, r)) console.log(line);
+    if (strictOn) {
+      console.log('wake-up floor of this machine now (test/bench/wake-floor.ts):');
+      floor = await measureWakeFloor(500, natsBinary);
+      console.log(
+        `  a timer armed 50 µs ahead fires late by p50 ${ms(floor.timerLateUs.p50)}, p99 ${ms(floor.timerLateUs.p99)}; ` +
+          `one NATS hop between idle processes (half a round trip) p50 ${ms(floor.natsHopUs.p50)}, p99 ${ms(floor.natsHopUs.p99)}`,
+      );
+      console.log(
+        `strict: the bench scenario (1 VM × 4 queues, 4 vRSS workers, 40 GbE, 1518-byte frames at ${OFFERED_GBPS} Gbit/s, offered ${M(OFFERED_PPS)} packets/s) ` +
+          `under the default lag rule (live.maxLag auto), from the issue's target TDF up the TDFs the runs suggest (${strictOpts.durationMs} ms emulated, less where a run would take over ${strictOpts.maxRunSeconds} s):`,
+      );
+      for (const c of strictConfigs(remedies)) {
+        const r = await searchSmallestValidTdf(c, work, strictOpts, c.key === 'per-actor' || c.key === 'per-domain');
+        strict.push(r);
+        console.log(`  ${c.key} (${c.what}): ${strictText(r)}`);
+        if (c.key === 'per-actor') {
+          causes = lagCauses(r, floor);
+          if (causes !== undefined) for (const line of formatLagCauses(causes, r)) console.log(line);
+        }
       }
-    }
-    const base = strict.find((r) => r.key === 'per-actor');
-    if (base !== undefined && strict.length > 2) {
-      console.log('  remedies, each against the default in this run (smallest valid TDF found; lower is better):');
-      for (const r of strict) {
-        if (r.key === 'per-actor') continue;
-        console.log(`    ${r.key} (${r.what}): ${strictText(r)} vs per-actor ${strictText(base)}`);
+      const base = strict.find((r) => r.key === 'per-actor');
+      if (base !== undefined && strict.length > 2) {
+        console.log('  remedies, each against the default in this run (smallest valid TDF found; lower is better):');
+        for (const r of strict) {
+          if (r.key === 'per-actor') continue;
+          console.log(`    ${r.key} (${r.what}): ${strictText(r)} vs per-actor ${strictText(base)}`);
+        }
       }
-    }
+    } else console.log('strict: skipped (BENCH_STRICT=0)');
 
     // 2b. Real time: the same datapath at TDF 1, rising offered rates until one is not sustained: with
     // one process per actor (the default) and with one process per Xen domain at 1518-byte frames, and
@@ -269,9 +279,11 @@ export async function runLiveBench(): Promise<LiveBenchRecord | undefined> {
     // model's costs do (the grant copy's per-byte cost). At 1518 bytes the emulated datapath — four
     // netback workers near 0.4 M packets/s each — delivers at most ~1.57 M packets/s (sim), which one process
     // per domain reaches; at 64 bytes its capacity is ~3.6 M, so there the host, not the model, sets the limit.
-    await ladder({ processes: 'per-actor', frameBytes: 1518, unit: 'Gbit/s', rungs: rtRates, minStep: 0.5 }, rtRuns);
-    await ladder({ processes: 'per-domain', frameBytes: 1518, unit: 'Gbit/s', rungs: rtDomainRates, minStep: 0.5 }, rtDomainRuns);
-    await ladder({ processes: 'per-domain', frameBytes: 64, unit: 'M packets/s', rungs: rtDomainSmallRates, minStep: 0.125 }, rtDomainSmallRuns);
+    if (ladders.has('per-actor')) await ladder({ processes: 'per-actor', frameBytes: 1518, unit: 'Gbit/s', rungs: rtRates, minStep: 0.5 }, rtRuns);
+    if (ladders.has('per-domain'))
+      await ladder({ processes: 'per-domain', frameBytes: 1518, unit: 'Gbit/s', rungs: rtDomainRates, minStep: 0.5 }, rtDomainRuns);
+    if (ladders.has('per-domain-64'))
+      await ladder({ processes: 'per-domain', frameBytes: 64, unit: 'M packets/s', rungs: rtDomainSmallRates, minStep: 0.125 }, rtDomainSmallRuns);
   } finally {
     if (process.env['BENCH_KEEP'] === '1') console.log(`  (live results kept in ${work})`);
     else rmSync(work, { recursive: true, force: true });

@@ -173,6 +173,13 @@ export function strictConfigs(remedies: boolean): StrictConfig[] {
       extra: { env: { SPLITNET_LIVE_POLL_US: '1000' } },
     },
     {
+      key: 'wake-early-1ms',
+      what: 'per actor, timers armed 1 ms before they are due and the rest of each wait polled (SPLITNET_LIVE_WAKE_EARLY_US=1000)',
+      processes: 'per-actor',
+      targetTdf: 5,
+      extra: { env: { SPLITNET_LIVE_WAKE_EARLY_US: '1000' } },
+    },
+    {
       key: 'gc-semi-space-64',
       what: 'per actor, a larger young generation: fewer scavenges (SPLITNET_ACTOR_NODE_ARGS=--max-semi-space-size=64)',
       processes: 'per-actor',

@@ -93,13 +93,16 @@ function controlSecret(): ControlSecret {
 /**
  * Opt-in measurement and tuning of an actor process, from its environment (the bench sets them; docs/live.md):
  * SPLITNET_LIVE_DIAGNOSTICS=1 logs where the lag comes from with the final report; SPLITNET_LIVE_POLL_US=n polls
- * waits shorter than n µs instead of arming a 1 ms-grained timer.
+ * waits shorter than n µs instead of arming a 1 ms-grained timer; SPLITNET_LIVE_WAKE_EARLY_US=n arms timers n µs
+ * before they are due and polls the rest.
  */
-function liveTuning(): { diagnostics?: boolean; pollBelowMs?: number } {
+function liveTuning(): { diagnostics?: boolean; pollBelowMs?: number; wakeEarlyMs?: number } {
   const poll = Number(process.env['SPLITNET_LIVE_POLL_US'] ?? '');
+  const early = Number(process.env['SPLITNET_LIVE_WAKE_EARLY_US'] ?? '');
   return {
     ...(process.env['SPLITNET_LIVE_DIAGNOSTICS'] === '1' ? { diagnostics: true } : {}),
     ...(Number.isFinite(poll) && poll > 0 ? { pollBelowMs: poll / 1000 } : {}),
+    ...(Number.isFinite(early) && early > 0 ? { wakeEarlyMs: early / 1000 } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 // Link rules between actors: delays (the same for sim and live), what a receiver accepts, and from whom.
 import { MESSAGE_ROUTES, roleOf } from '@splitnet/model';
-import type { ActorRef, Message, Nanos } from '@splitnet/model';
+import type { ActorRef, DatapathRole, Message, Nanos } from '@splitnet/model';
 import type { CompiledScenario } from '@splitnet/scenario';
 import type { DecoderLimits } from '@splitnet/transport';
 import { WORKER_BATCH } from './build.js';
@@ -42,11 +42,18 @@ export function senderRulesFor(g: ActorGraph): (from: string, to: string, m: Mes
     return k;
   };
   const serves = (worker: string, vm: number, queue: number): boolean => servedBy[vm]?.[queue] === index(worker);
+  // An actor id's role, found once per id (roleOf matches a pattern: once per message was a visible share of a worker's receive path).
+  const roles = new Map<string, DatapathRole | null>();
+  const role = (id: string): DatapathRole | undefined => {
+    let r = roles.get(id);
+    if (r === undefined) roles.set(id, (r = roleOf(id) ?? null));
+    return r ?? undefined;
+  };
   return (from, to, m) => {
     const route = MESSAGE_ROUTES[m.kind];
     if (!route.bus) return `a ${m.kind} never crosses the bus (the NIC and its driver share a process)`;
-    const fromRole = roleOf(from);
-    if (fromRole === undefined || (fromRole !== route.from && fromRole !== route.alsoFrom) || roleOf(to) !== route.to) {
+    const fromRole = role(from);
+    if (fromRole === undefined || (fromRole !== route.from && fromRole !== route.alsoFrom) || role(to) !== route.to) {
       return `a ${m.kind} goes from a ${route.from}${route.alsoFrom === undefined ? '' : ` or a ${route.alsoFrom}`} to a ${route.to}, not from ${from} to ${to}`;
     }
     switch (m.kind) {

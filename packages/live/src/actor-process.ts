@@ -44,6 +44,8 @@ export interface ActorProcessOptions {
   readonly diagnostics?: boolean;
   /** Poll waits shorter than this (wall ms) instead of arming a timer (LiveHostOptions.pollBelowMs; SPLITNET_LIVE_POLL_US). */
   readonly pollBelowMs?: number;
+  /** Arm timers this long before they are due and poll the rest (LiveHostOptions.wakeEarlyMs; SPLITNET_LIVE_WAKE_EARLY_US). */
+  readonly wakeEarlyMs?: number;
 }
 
 /** Wall time between two samples that carry the front ends' latency histograms (see fullReportEvery). */
@@ -136,6 +138,7 @@ class ActorProcess {
     this.host = new LiveHost({
       ...(this.diagnostics !== undefined ? { diagnostics: this.diagnostics } : {}),
       ...(o.pollBelowMs !== undefined && o.pollBelowMs > 0 ? { pollBelowMs: o.pollBelowMs } : {}),
+      ...(o.wakeEarlyMs !== undefined && o.wakeEarlyMs > 0 ? { wakeEarlyMs: o.wakeEarlyMs } : {}),
       ...(windows.length > 0 ? { linkFaults: new LinkFaults(windows, this.ids.length, g?.txOrigin) } : {}),
       runId: o.runId,
       transport: o.transport,

@@ -7,6 +7,7 @@ import { LiveHost } from './live-host.js';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { encodeEnvelope, EnvelopeDecoder, MemoryBus, PROTOCOL_VERSION } from '@splitnet/transport';
 import { buildActors, decoderLimitsFor, linkDelayFor, senderRulesFor } from '@splitnet/controller';
+import type { ActorGraph } from '@splitnet/controller';
 
 export interface CodeWarmupResult {
   /** Messages the rehearsal put through the wire codec. */
@@ -100,38 +101,19 @@ export async function rehearseLivePath(s: CompiledScenario, wallMs = LIVE_REHEAR
   // Where the rehearsal's emulated time starts (see REHEARSAL_FROM): late in the run if the run is long.
   const from = s.duration > REHEARSAL_FROM + wallMs * 1e6 ? REHEARSAL_FROM : 0;
   const g = buildActors({ ...s, faults: [], warmup: 0 });
-  const ids = g.all.map((a) => a.id);
-  const bus = new MemoryBus();
+  const hosts = perActorHostsOnMemoryBus(s, g, {
+    runId: 'warmup',
+    tdf: 1,
+    // The whole rehearsal is measured, its second half as the second half of a run's window: every
+    // path of the host's lag accounting is compiled (a path first taken mid-run deoptimises the pump:
+    // the likely cause of a dip in throughput and a burst of drops seen at TDF 1 at the window's midpoint).
+    duration: Math.min(s.duration, from + wallMs * 1e6),
+    measureFrom: from,
+    // Both kinds of sample, with and without the front ends' latency histograms (see actor-process.ts).
+    fullReportEvery: 2,
+  });
   // The run's own clock object (see systemWallClock).
   const clock = systemWallClock;
-  const admit = senderRulesFor(g);
-  // As in a run: the NIC and its driver share a host (their messages never cross the bus), every other actor has its own.
-  const groups = [[g.refs.nic, g.refs.backend], ...g.all.map((_, ref) => [ref]).filter(([ref]) => ref !== g.refs.nic && ref !== g.refs.backend)];
-  const hosts = groups.map(
-    (refs) =>
-      new LiveHost({
-        runId: 'warmup',
-        transport: bus.connect(ids[refs[0] as number] as string),
-        clock,
-        tdf: 1,
-        actorIds: ids,
-        local: refs.map((ref) => ({ ref, actor: g.all[ref] as (typeof g.all)[number] })),
-        admit,
-        linkDelay: linkDelayFor(g, s),
-        limits: decoderLimitsFor(s),
-        pool: g.pool,
-        // The whole rehearsal is measured, its second half as the second half of a run's window: every
-        // path of the host's lag accounting is compiled (a path first taken mid-run deoptimises the pump:
-        // the likely cause of a dip in throughput and a burst of drops seen at TDF 1 at the window's midpoint).
-        duration: Math.min(s.duration, from + wallMs * 1e6),
-        measureFrom: from,
-        // Samples as in the run (their reports are dropped here): the sample path meets the same large times.
-        sampleInterval: s.sampleInterval,
-        onSample: () => {},
-        // Both kinds of sample, with and without the front ends' latency histograms (see actor-process.ts).
-        fullReportEvery: 2,
-      }),
-  );
   for (const h of hosts) {
     h.attach();
     h.done.catch(() => {}); // the rehearsal keeps nothing, not even a failure: the run would meet it and report it
@@ -147,6 +129,44 @@ export async function rehearseLivePath(s: CompiledScenario, wallMs = LIVE_REHEAR
   }
   const c = process.cpuUsage(cpu0);
   return { events, fromNs: from, cpuMs: Math.round((c.user + c.system) / 1000) };
+}
+
+/**
+ * Every actor of `g` in a LiveHost of its own over a fresh in-memory bus, grouped as a run groups them per actor: the
+ * NIC and its driver share a host (their messages never cross the bus), every other actor has its own. The hosts use
+ * the run's clock object (systemWallClock) and sender rules, and sample as a run does (the reports dropped). Not yet
+ * attached or started. The rehearsal above runs them; test/bench/live-path-cost.ts measures them.
+ */
+export function perActorHostsOnMemoryBus(
+  s: CompiledScenario,
+  g: ActorGraph,
+  o: { readonly runId: string; readonly tdf: number; readonly duration: Nanos; readonly measureFrom: Nanos; readonly fullReportEvery: number },
+): LiveHost[] {
+  const ids = g.all.map((a) => a.id);
+  const bus = new MemoryBus();
+  const admit = senderRulesFor(g);
+  const groups = [[g.refs.nic, g.refs.backend], ...g.all.map((_, ref) => [ref]).filter(([ref]) => ref !== g.refs.nic && ref !== g.refs.backend)];
+  return groups.map(
+    (refs) =>
+      new LiveHost({
+        runId: o.runId,
+        transport: bus.connect(ids[refs[0] as number] as string),
+        clock: systemWallClock,
+        tdf: o.tdf,
+        actorIds: ids,
+        local: refs.map((ref) => ({ ref, actor: g.all[ref] as (typeof g.all)[number] })),
+        admit,
+        linkDelay: linkDelayFor(g, s),
+        limits: decoderLimitsFor(s),
+        pool: g.pool,
+        duration: o.duration,
+        measureFrom: o.measureFrom,
+        // Samples as in the run (their reports are dropped here): the sample path meets the same large times.
+        sampleInterval: s.sampleInterval,
+        onSample: () => {},
+        fullReportEvery: o.fullReportEvery,
+      }),
+  );
 }
 
 /**

@@ -24,7 +24,7 @@ export type { NatsCredentials } from './nats-connect.js';
 export type { ActorHandle } from './actor-handle.js';
 export { runActorProcess } from './actor-process.js';
 export type { ActorProcessOptions } from './actor-process.js';
-export { ProcessWarmup } from './code-warmup.js';
+export { perActorHostsOnMemoryBus, ProcessWarmup } from './code-warmup.js';
 export { continueReport, continueReports, Incarnations } from './incarnations.js';
 export { awaitControllerGone, backendMaxQueues, JOIN_ROLES, joinRun, negotiateQueues, registerExternalActors, rejoinRun, sizedToJoined } from './join.js';
 export type { JoinerRole, JoinEvent, JoinReply, JoinRequest, JoinRole, QueueNegotiation, Registration } from './join.js';

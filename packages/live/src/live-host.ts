@@ -118,6 +118,12 @@ export interface LiveHostOptions {
    * wake-up near the due time at the price of a core spinning while it waits.
    */
   readonly pollBelowMs?: number;
+  /**
+   * Arm timers this long (wall ms) before the due time and poll the rest with setImmediate (default 0: arm for
+   * the due time). libuv fires a timer up to ~1 ms after it is due; armed early, the wake-up lands near the due
+   * time, at the price of a core spinning for up to this long per timed wake-up — not while idle between them.
+   */
+  readonly wakeEarlyMs?: number;
 }
 
 /** One side's counts of a link between two actors over the bus (HostFinal.links). */
@@ -217,6 +223,7 @@ function normalized(o: LiveHostOptions): LiveHostOptions {
     resumed: o.resumed ?? false,
     diagnostics: o.diagnostics,
     pollBelowMs: o.pollBelowMs ?? 0,
+    wakeEarlyMs: o.wakeEarlyMs ?? 0,
   };
   return n as LiveHostOptions;
 }
@@ -466,18 +473,23 @@ export class LiveHost {
     const envs = (this.decoders.get(to) as EnvelopeDecoder).decodeFrame(data, subjectSender); // rejects are counted by the decoder
     if (envs.length === 0) return;
     const late0 = this.time.started ? this.emulatedNow() : -Infinity;
+    // Every envelope of a frame is from the sender its header names: the frame's packets are counted once.
+    let packets = 0;
+    let txPackets = 0;
     for (const env of envs) {
-      this.receivedFrom[env.from] = (this.receivedFrom[env.from] ?? 0) + packetsIn(env.m);
-      const tx = txPacketsIn(env.m);
-      if (tx > 0) {
-        this.txReceived += tx;
-        this.txReceivedFrom[env.from] = (this.txReceivedFrom[env.from] ?? 0) + tx;
-      }
+      packets += packetsIn(env.m);
+      txPackets += txPacketsIn(env.m);
       if (late0 !== -Infinity && env.at >= this.o.measureFrom) {
         const late = late0 - env.at;
         this.inputLateness.record(late > 0 ? late : 0);
       }
       this.queue.push(env.at, to, env.m, 0, ++this.pushed);
+    }
+    const from = (envs[0] as (typeof envs)[number]).from;
+    this.receivedFrom[from] = (this.receivedFrom[from] ?? 0) + packets;
+    if (txPackets > 0) {
+      this.txReceived += txPackets;
+      this.txReceivedFrom[from] = (this.txReceivedFrom[from] ?? 0) + txPackets;
     }
     if (this.o.diagnostics !== undefined && this.dueArrivalMs < 0 && late0 !== -Infinity && late0 >= (envs[0] as (typeof envs)[number]).at)
       this.dueArrivalMs = this.o.clock.nowMs();
@@ -500,17 +512,19 @@ export class LiveHost {
       const paced = this.lastPumpMs + (this.o.batchWindowMs ?? 0) - wallNow;
       if (paced > waitMs) waitMs = paced;
     }
+    // Woken early (wakeEarlyMs), the rest of a wait is polled.
+    const early = this.o.wakeEarlyMs as number;
     if (this.timer !== null) {
-      if (wallNow + waitMs >= this.timerAtMs - 0.05) return; // the armed timer fires early enough
+      if (wallNow + waitMs - early >= this.timerAtMs - 0.05) return; // the armed timer fires early enough
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (waitMs <= 0 || waitMs < (this.o.pollBelowMs as number)) {
+    if (waitMs <= 0 || waitMs < (this.o.pollBelowMs as number) || waitMs <= early) {
       this.immediateAtMs = wallNow;
       this.immediate = setImmediate(this.pump);
     } else {
-      this.timerAtMs = wallNow + waitMs;
-      this.timer = setTimeout(this.pump, waitMs);
+      this.timerAtMs = wallNow + waitMs - early;
+      this.timer = setTimeout(this.pump, waitMs - early);
     }
   }
   /** Wall time the armed timer fires at. */
