@@ -29,9 +29,9 @@ const cases: readonly { readonly args: readonly string[]; readonly item: string 
   { args: ['stop-polling', 'vm:1', '--duration', '5ms'], item: '{ at: 10ms, duration: 5ms, target: vm:1, action: stop-polling }' },
 ];
 
-/** What the scenario compiler says of `item` scheduled in the scenario: null if it accepts it, else its message without the file position. */
+/** What the scenario compiler says of `item` scheduled in the scenario, run live: null if it accepts it, else its message without the file position. */
 async function scheduledVerdict(item: string): Promise<string | null> {
-  const r = await run(['validate', scenarioFile(`${scenario}faults:\n  - ${item}\n`)]);
+  const r = await run(['validate', scenarioFile(`${scenario}faults:\n  - ${item}\n`), '--set', 'runtime=live']);
   if (r.code === 0) return null;
   const m = /^splitnet: error: \S+:\d+:\d+: (.*)$/m.exec(r.stderr);
   if (r.code !== 2 || m === null) throw new Error(`validate: exit ${r.code}: ${r.stderr}`);
