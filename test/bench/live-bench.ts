@@ -9,7 +9,8 @@
 // BENCH_RT_DOMAIN_64B_MPPS (one process per Xen domain with 64-byte frames, offered M packets/s, default 1.5,2,2.5,3),
 // BENCH_RT_REFINE (runs halving the step between the last sustained rate and the first that was not, default 2, 0 for none), BENCH_RAW_ROUNDS
 // (default 3), BENCH_KEEP=1 keeps the live runs' result directories, BENCH_STRICT=0 skips the wake-up floor and the strict
-// searches, BENCH_RT_LADDERS names the real-time ladders to run (default per-actor,per-domain,per-domain-64): e.g.
+// searches, BENCH_RT_LADDERS names the real-time ladders to run (default per-actor,per-actor-64,per-domain,per-domain-64;
+// BENCH_RT_ACTOR_64B_MPPS the per-actor 64-byte rungs, default 1,1.25,1.5,1.75): e.g.
 // `BENCH_SIM=0 BENCH_LOCKSTEP=0 BENCH_STRICT=0 BENCH_RT_LADDERS=per-actor npm run bench` measures the eased per-actor figure and the raw pipeline alone.
 //
 // The live runs go through the CLI exactly as a user would run them (`splitnet run … --runtime live
@@ -156,11 +157,12 @@ export async function runLiveBench(): Promise<LiveBenchRecord | undefined> {
   const rtRates = rates('BENCH_RT_GBPS', '1,4,8,12,15');
   const rtDomainRates = rates('BENCH_RT_DOMAIN_GBPS', '8,15,22,30');
   const rtDomainSmallRates = rates('BENCH_RT_DOMAIN_64B_MPPS', '1.5,2,2.5,3');
+  const rtActorSmallRates = rates('BENCH_RT_ACTOR_64B_MPPS', '1,1.25,1.5,1.75');
   const strictOn = process.env['BENCH_STRICT'] !== '0';
-  const ladders = new Set((process.env['BENCH_RT_LADDERS'] ?? 'per-actor,per-domain,per-domain-64').split(',').map((x) => x.trim()));
+  const known = ['per-actor', 'per-actor-64', 'per-domain', 'per-domain-64'];
+  const ladders = new Set((process.env['BENCH_RT_LADDERS'] ?? known.join(',')).split(',').map((x) => x.trim()));
   for (const l of ladders) {
-    if (!['per-actor', 'per-domain', 'per-domain-64'].includes(l))
-      throw new Error(`BENCH_RT_LADDERS: unknown ladder '${l}' (per-actor, per-domain, per-domain-64)`);
+    if (!known.includes(l)) throw new Error(`BENCH_RT_LADDERS: unknown ladder '${l}' (${known.join(', ')})`);
   }
 
   console.log('');
@@ -183,6 +185,7 @@ export async function runLiveBench(): Promise<LiveBenchRecord | undefined> {
   const rtRuns: LiveRun[] = [];
   const rtDomainRuns: LiveRun[] = [];
   const rtDomainSmallRuns: LiveRun[] = [];
+  const rtActorSmallRuns: LiveRun[] = [];
   /** Real-time runs that were sustained (judged against the model's delivered rate at their offered rate). */
   const sustainedRuns = new Set<LiveRun>();
   const strict: StrictResult[] = [];
@@ -280,6 +283,9 @@ export async function runLiveBench(): Promise<LiveBenchRecord | undefined> {
     // netback workers near 0.4 M packets/s each — delivers at most ~1.57 M packets/s (sim), which one process
     // per domain reaches; at 64 bytes its capacity is ~3.6 M, so there the host, not the model, sets the limit.
     if (ladders.has('per-actor')) await ladder({ processes: 'per-actor', frameBytes: 1518, unit: 'Gbit/s', rungs: rtRates, minStep: 0.5 }, rtRuns);
+    // Per actor too at 64 bytes: at 1518 the model's capacity (~1.19 M packets/s on this scenario) is below goal 3's 1.2 M.
+    if (ladders.has('per-actor-64'))
+      await ladder({ processes: 'per-actor', frameBytes: 64, unit: 'M packets/s', rungs: rtActorSmallRates, minStep: 0.125 }, rtActorSmallRuns);
     if (ladders.has('per-domain'))
       await ladder({ processes: 'per-domain', frameBytes: 1518, unit: 'Gbit/s', rungs: rtDomainRates, minStep: 0.5 }, rtDomainRuns);
     if (ladders.has('per-domain-64'))
@@ -347,11 +353,18 @@ export async function runLiveBench(): Promise<LiveBenchRecord | undefined> {
   } else if (rtRuns.length > 0) {
     console.log('  one process per actor: no offered rate was sustained in real time (TDF 1) at the rates tried');
   }
+  const rtActorSmallBest = best(rtActorSmallRuns);
+  if (rtActorSmallBest !== undefined)
+    verdictOf(`one process per actor, 64-byte frames (the model's capacity is higher there, so the host sets the limit)`, rtActorSmallBest);
+  else if (rtActorSmallRuns.length > 0)
+    console.log('  one process per actor, 64-byte frames: no offered rate was sustained in real time (TDF 1) at the rates tried');
   // 4. Issue 21's goals, strict beside eased: met / below, the value measured against the target.
-  const goals = goalLines({ strict, rtBest, rawRate });
+  // Goal 3 on the per-actor run that carried the most: at 1518 bytes the model's capacity caps it, at 64 bytes the host.
+  const rtGoal = [rtBest, rtActorSmallBest].filter((r) => r !== undefined).sort((a, b) => b.summary.throughput.pps - a.summary.throughput.pps)[0];
+  const goals = goalLines({ strict, rtBest: rtGoal, rtFrameBytes: rtGoal === rtActorSmallBest ? 64 : 1518, rawRate });
   console.log('issue 21 goals (strict = the default lag rule, live.maxLag auto; eased = maxLag 50ms and rings of 32768):');
   for (const g of goals) console.log(`  ${g.text}`);
-  const all = [...rtRuns, ...rtDomainRuns, ...rtDomainSmallRuns];
+  const all = [...rtRuns, ...rtActorSmallRuns, ...rtDomainRuns, ...rtDomainSmallRuns];
   const lingered = all.filter((r) => r.lingerKilled);
   if (lingered.length > 0) {
     console.log(
@@ -372,7 +385,12 @@ export async function runLiveBench(): Promise<LiveBenchRecord | undefined> {
     strict: { options: strictOpts, runs: strictRuns, configs: strict, causes: causes ?? null },
     realTime: {
       durationMs: rtMs,
-      ladders: [ladderRecord('per-actor', 1518, rtRuns), ladderRecord('per-domain', 1518, rtDomainRuns), ladderRecord('per-domain', 64, rtDomainSmallRuns)],
+      ladders: [
+        ladderRecord('per-actor', 1518, rtRuns),
+        ladderRecord('per-domain', 1518, rtDomainRuns),
+        ladderRecord('per-domain', 64, rtDomainSmallRuns),
+        ladderRecord('per-actor', 64, rtActorSmallRuns),
+      ],
     },
     goals,
   };
