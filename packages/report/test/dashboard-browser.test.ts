@@ -210,7 +210,9 @@ test.serial('dashboard browser - `splitnet dashboard --replay` plays the samples
   const dir = tmp();
   writeRun(dir);
   addFaultEvents(dir);
-  const s = serve(t, ['dashboard', dir, '--port', '0', '--replay', '2']);
+  // 6 s of replay: on a loaded machine (CI runs two test files at a time) the browser may apply one frame in 2 s and
+  // then the end, which would leave nothing to see grow (seen once in CI at 2 s).
+  const s = serve(t, ['dashboard', dir, '--port', '0', '--replay', '6']);
   const url = await s.url;
   const { page, problems } = await newPage(url);
   await page.addInitScript(RECORDER);
