@@ -173,7 +173,7 @@ export class PartitionEngine {
       cp.steps.forEach((st, k) => this.steps.push({ k, t: st.t, apply: (rt) => st.apply(rt, mine) }));
     }
     // Each partition draws the link faults of its own senders (a host's links are all in its partition).
-    const linkFaults = faults?.linkFaults ?? this.clusterPlan?.linkFaults;
+    const linkFaults = linkFaultsOf(faults, this.clusterPlan);
     const rt = (this.rt = new SimRuntime({
       linkDelay,
       pool: g.pool,
@@ -352,6 +352,7 @@ export class PartitionEngine {
   /** The partition's account at the end (call once `done`). */
   final(): PartitionFinal {
     const keys = this.rt.eventKeys;
+    const linkFaults = linkFaultsOf(this.faults, this.clusterPlan);
     return {
       startReports: this.startReports,
       warmReports: this.warmReports ?? { reports: [] },
@@ -363,7 +364,7 @@ export class PartitionEngine {
       ...('hosts' in this.g ? { hostsOnLinks: this.rt.inFlightByGroup(this.g.hostOf, this.g.hosts.length) } : {}),
       refused: this.refused,
       windows: this.windows,
-      ...(linkFaultsOf(this.faults, this.clusterPlan) ? { linkFaultCounts: [...(linkFaultsOf(this.faults, this.clusterPlan)?.counts ?? [])] } : {}),
+      ...(linkFaults ? { linkFaultCounts: [...linkFaults.counts] } : {}),
     };
   }
 }

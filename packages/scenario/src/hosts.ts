@@ -376,8 +376,9 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     } catch (err) {
       throw relocate(err, i, traffic, overrides[i], top, crossing, faults.index, written);
     }
-    checkViewFaults(view, faults.index, value['faults']);
-    senders.push(sendersOf(view.traffic.generators, view.traffic.flows).length > 0);
+    const sending = sendersOf(view.traffic.generators, view.traffic.flows);
+    checkViewFaults(view, sending, faults.index, value['faults']);
+    senders.push(sending.length > 0);
     // Its faults' targets say which host they are on (the log's fault-start and fault-end lines show them).
     views.push(view.faults.length === 0 ? view : { ...view, faults: view.faults.map((f) => ({ ...f, targetText: `h${i}.${f.targetText}` })) });
   }
@@ -410,9 +411,8 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   };
 }
 
-/** A host's own faults as its view compiled them: an actor or a link of that host, and no process death of its driver domain. */
-function checkViewFaults(view: CompiledScenario, index: readonly number[], list: unknown): void {
-  const senders = sendersOf(view.traffic.generators, view.traffic.flows);
+/** A host's own faults as its view compiled them (`senders`: its guests that send): an actor or a link of that host, and no process death of its driver domain. */
+function checkViewFaults(view: CompiledScenario, senders: readonly number[], index: readonly number[], list: unknown): void {
   for (const [k, f] of view.faults.entries()) {
     const j = index[k] as number;
     const target = new Field((list as Record<string, unknown>[])[j]?.['target'], ['faults', j, 'target']);
