@@ -140,3 +140,14 @@ test('tx partition - the same seed gives the same files', (t) => {
 test('tx partition - a run without a sender or a partition keeps its TX drop keys', (t) => {
   t.false('link-drop' in (outClean.summary.tx?.drops ?? {}));
 });
+
+test("tx partition - on scheduled dom0 vCPUs: the sender's worker cut, both invariants hold and the sender resumes", (t) => {
+  const vcpus = OUT.replace('vrss: per-flow }', 'vrss: per-flow, dom0: { vcpus: 2 } }');
+  const clean = run(vcpus);
+  const r = run(vcpus, partition('worker:0'));
+  bothBalanced(t, r);
+  t.true((r.summary.tx?.drops['link-drop'] ?? 0) > 150);
+  t.is(r.summary.tx?.drops['guest-qdisc-overlimit'], 0);
+  t.true(slotsTaken(r) <= slotsTaken(clean) + 8, `slots taken ${slotsTaken(r)} against ${slotsTaken(clean)}`);
+  t.true(lastMean(r, 'txWireGbps') > 0.9 * lastMean(clean, 'txWireGbps'));
+});
