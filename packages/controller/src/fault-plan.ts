@@ -28,7 +28,9 @@ export type PlannedAction =
   /** Every actor container of an emulated Docker node: docker pause / unpause, network disconnect / connect. */
   | { readonly type: 'node'; readonly op: 'pause' | 'unpause' | 'disconnect' | 'reconnect'; readonly node: number; readonly occ: FaultOccurrence }
   /** The NATS server goes down / comes back (live only). */
-  | { readonly type: 'nats-down' | 'nats-up'; readonly occ: FaultOccurrence };
+  | { readonly type: 'nats-down' | 'nats-up'; readonly occ: FaultOccurrence }
+  /** At a partition's end the actor announces its ring state again (Actor.resync; sim and lockstep: live hosts do it themselves). */
+  | { readonly type: 'resync'; readonly ref: ActorRef; readonly occ: FaultOccurrence };
 
 export interface FaultStep {
   readonly t: Nanos;
@@ -160,8 +162,12 @@ function planMessageWindows(p: Planning, occ: FaultOccurrence): void {
     let cut = selectActors(g, f.target.actor).map((x) => x.ref);
     if (cut.includes(g.refs.nic) || cut.includes(g.refs.backend)) cut = [...new Set([...cut, g.refs.nic, g.refs.backend])];
     const others = g.all.map((_, i) => i).filter((i) => !cut.includes(i));
-    p.windows.push(window(occ, cut, others, MESSAGE_KINDS, s.seed, 1, 0));
-    p.windows.push(window(occ, others, cut, MESSAGE_KINDS, s.seed, 1, 0, '<'));
+    p.windows.push({ ...window(occ, cut, others, MESSAGE_KINDS, s.seed, 1, 0), resyncAtEnd: true });
+    p.windows.push({ ...window(occ, others, cut, MESSAGE_KINDS, s.seed, 1, 0, '<'), resyncAtEnd: true });
+    // At its end every actor resyncs, as after a NATS outage (costless): what the cut dropped — ring writes,
+    // responses, notifications, the TX ring's frames and deallocs — is announced again, so no slot waits for good.
+    // A live host does it itself at the window's end (LinkFaults.resyncTimes).
+    if (p.mode === 'sim') for (let ref = 0; ref < g.all.length; ref++) step(p, occ.end, 0, { type: 'resync', ref: g.refs.nic + ref, occ });
     return;
   }
   if (f.target.kind !== 'link') return;
@@ -409,6 +415,9 @@ function applySimStep(rt: SimRuntime, a: PlannedAction, g: ActorGraph, ghosts: S
     }
     case 'restart':
       restartInSim(rt, a, g, ghosts, wire, held);
+      return;
+    case 'resync':
+      rt.resync(a.ref);
       return;
     default:
       return;

@@ -68,13 +68,14 @@ function ghostTx(tx: TxReport | undefined, reason: TxRestartDropReason): { tx?: 
   return { tx: { ...tx, held: 0, drops: { ...tx.drops, [reason]: (tx.drops?.[reason] ?? 0) + tx.held } } };
 }
 
-/** A snapshot with the frames guests sent that the runtime itself found lost: in messages to dead actors. */
-export function withRuntimeTxDrops(snap: Snapshot, released: number, lost: number): Snapshot {
+/** A snapshot with the frames guests sent that the runtime itself found lost: in messages to dead actors, or a partition dropped. */
+export function withRuntimeTxDrops(snap: Snapshot, released: number, lost: number, linkDropped = 0): Snapshot {
   const tx = snap.tx;
-  if (tx === null || released + lost === 0) return snap;
+  if (tx === null || released + lost + linkDropped === 0) return snap;
   const drops = { ...tx.drops };
   if (released > 0) drops['release-tx-bufs'] = (drops['release-tx-bufs'] ?? 0) + released;
   if (lost > 0) drops['lost-in-crash'] = (drops['lost-in-crash'] ?? 0) + lost;
+  if (linkDropped > 0) drops['link-drop'] = (drops['link-drop'] ?? 0) + linkDropped;
   return { ...snap, tx: { ...tx, drops } };
 }
 
@@ -94,7 +95,7 @@ function faultSnapshot(rt: SimRuntime, n: number, plan: SimFaultPlan, t: Nanos, 
   for (let i = 0; i < n; i++) if (!rt.isDown(i)) reports.push(rt.actor(i).report(t, final));
   for (const gh of plan.ghosts) reports.push(ghostReport(gh, final));
   const snap = withRuntimeDrops(combine(reports, t), rt.linkDropped, rt.lostInCrash + plan.wire.lostWhileDown);
-  return withRuntimeTxDrops(snap, rt.txReleasedInCrash, rt.txLostInCrash + plan.wire.txLostWhileDown);
+  return withRuntimeTxDrops(snap, rt.txReleasedInCrash, rt.txLostInCrash + plan.wire.txLostWhileDown, rt.txLinkDropped);
 }
 
 export function accounting(s: Snapshot, onLinks: number, withFaults = false): Accounting {

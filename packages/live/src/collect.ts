@@ -296,6 +296,15 @@ function withTxLost(end: Snapshot, txBus: TxBusAccount): Snapshot {
   return { ...end, tx: { ...tx, drops: { ...tx.drops, [txBus.reason]: (tx.drops[txBus.reason] ?? 0) + txBus.lost } } };
 }
 
+/** The end snapshot with the frames guests sent that a partition dropped at a send path (HostFinal.txLinkDropped): `link-drop`. */
+function withTxLinkDrops(end: Snapshot, finals: ReadonlyMap<string, HostFinal>): Snapshot {
+  const tx = end.tx;
+  let n = 0;
+  for (const f of finals.values()) n += f.txLinkDropped ?? 0;
+  if (tx === null || n === 0) return end;
+  return { ...end, tx: { ...tx, drops: { ...tx.drops, 'link-drop': (tx.drops['link-drop'] ?? 0) + n } } };
+}
+
 /** Every process's final report arrived: the run's summary, time series, event log and accounting. */
 export function collect(c: CollectInput): RunResult {
   const s = c.scenario;
@@ -312,7 +321,7 @@ export function collect(c: CollectInput): RunResult {
   const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
   const inWindow = complete.filter((x) => x.t > warm.t);
   const bus = busAccount(finals, finalReports, restarted, endT);
-  const { links: txOnBus, end } = txOnTheBus(c, finals, withTxLost(combined, txBus), txBus.onBus);
+  const { links: txOnBus, end } = txOnTheBus(c, finals, withTxLinkDrops(withTxLost(combined, txBus), finals), txBus.onBus);
   const { all, lostInTransport } = allDrops(c, end, bus);
   const withFaults = c.occurrences.length > 0;
   // Every reason with packets is in the balance; the fault-only ones also show as zeros when faults were injected

@@ -198,6 +198,8 @@ export class LiveFaultInjector {
       case 'nats-down':
       case 'nats-up':
         return this.natsFault(st.t, a);
+      case 'resync':
+        return this.say(`resync of ${this.idOf(a.ref)} left to its process (at the partition's end)`, st.t);
     }
   }
 

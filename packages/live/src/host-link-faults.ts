@@ -1,5 +1,5 @@
 // The live host's hook into message-path faults: kept out of live-host.ts so that its send path only makes one call.
-import { packetsIn } from '@splitnet/model';
+import { packetsIn, txPacketsIn } from '@splitnet/model';
 import type { ActorRef, Message, Nanos } from '@splitnet/model';
 import { ROUTE_DROP, ROUTE_DUPLICATE } from '@splitnet/runtime';
 import type { LinkFaults } from '@splitnet/runtime';
@@ -7,6 +7,8 @@ import type { LinkFaults } from '@splitnet/runtime';
 /** What faultSend needs of the host: its counters and its own re-entry flag (state of the host, not of this module). */
 export interface FaultSendHost {
   linkDropped: number;
+  /** Frames a guest sent in the dropped messages (a partition's `txreq` or `xmit`): the transmit path's `link-drop`. */
+  txLinkDropped: number;
   /** True while a duplicate is being sent, so that it is not routed (and duplicated) again. */
   resending: boolean;
   /** Send `msg` again, due at `due` (it comes back through faultSend, which lets it pass). */
@@ -25,7 +27,14 @@ export function faultSend(host: FaultSendHost, lf: LinkFaults, from: ActorRef, t
   const verdict = lf.route(from, to, msg, at, due);
   if (verdict === ROUTE_DROP) {
     host.linkDropped += packetsIn(msg);
-    lf.zerocopy(msg, (worker, dealloc) => host.sendAs(from, worker, dealloc, at));
+    host.txLinkDropped += txPacketsIn(msg);
+    // The zero-copy release of the dropped batch's frames is not routed again (as in sim: see LinkFaults.zerocopy).
+    host.resending = true;
+    try {
+      lf.zerocopy(msg, (worker, dealloc) => host.sendAs(from, worker, dealloc, at));
+    } finally {
+      host.resending = false;
+    }
     return -1;
   }
   const d = lf.due;

@@ -192,6 +192,8 @@ export interface HostFinal {
   readonly envelopesSent: number;
   /** Packets in messages a message-path fault dropped at this host's send path. */
   readonly linkDropped?: number;
+  /** Frames a guest sent in messages a partition dropped at this host's send path (absent: none). */
+  readonly txLinkDropped?: number;
 }
 
 /**
@@ -281,6 +283,10 @@ export class LiveHost {
   private envelopesSent = 0;
   /** Packets in messages a message-path fault dropped (see host-link-faults.ts). */
   linkDropped = 0;
+  txLinkDropped = 0;
+  /** The instants partitions end (LinkFaults.resyncTimes), and how many of them this host's actors have resynced at. */
+  private readonly resyncTimes: readonly Nanos[];
+  private resyncsDone = 0;
   /** True while a duplicate is being sent (host-link-faults.ts), so that it is not routed and duplicated again. */
   resending = false;
   /** Resolves when emulated time reaches the duration. */
@@ -296,6 +302,7 @@ export class LiveHost {
     this.pool = o.pool ?? new BatchPool();
     this.subjects = new Subjects(o.runId);
     this.nextSample = o.sampleInterval > 0 ? o.sampleInterval : Infinity;
+    this.resyncTimes = o.linkFaults?.resyncTimes ?? [];
     this.lateFrom = o.measureFrom + (o.duration - o.measureFrom) / 2;
     o.actorIds.forEach((id, ref) => this.refById.set(id, ref));
     this.done = new Promise((resolve, reject) => {
@@ -505,7 +512,7 @@ export class LiveHost {
   private schedule(): void {
     if (this.finished || !this.time.started || this.immediate !== null) return;
     const next = this.queue.peekTime();
-    const boundary = Math.min(next, this.nextSample, this.o.duration);
+    const boundary = Math.min(next, this.nextSample, this.resyncTimes[this.resyncsDone] ?? Infinity, this.o.duration);
     const wallNow = this.o.clock.nowMs();
     let waitMs = this.time.wallMs(boundary - this.emulatedNow());
     if (this.caughtUp) {
@@ -560,6 +567,12 @@ export class LiveHost {
       if (this.nextSample <= due && this.nextSample <= emuNow) {
         this.sample(this.nextSample);
         this.nextSample += this.o.sampleInterval;
+        continue;
+      }
+      const partitionEnd = this.resyncTimes[this.resyncsDone] ?? Infinity;
+      if (partitionEnd <= due && partitionEnd <= emuNow) {
+        this.resyncsDone++;
+        this.resyncActors(partitionEnd);
         continue;
       }
       if (t >= this.o.duration) {
@@ -714,6 +727,7 @@ export class LiveHost {
       framesSent: this.framesSent,
       envelopesSent: this.envelopesSent,
       linkDropped: this.linkDropped,
+      ...(this.txLinkDropped > 0 ? { txLinkDropped: this.txLinkDropped } : {}),
     };
   }
 
@@ -746,6 +760,15 @@ export class LiveHost {
     this.flush();
     this.schedule();
     return n;
+  }
+
+  /**
+   * A partition ended at `at` (emulated): every local actor announces its shared state again (Actor.resync), as after a
+   * NATS outage, before the events of that instant — sim's fault step (fault-plan.ts) at the same instant.
+   */
+  private resyncActors(at: Nanos): void {
+    if (at > this.now) this.now = at;
+    for (const { ref, actor } of this.o.local) actor.resync?.(this.now, this.effects.get(ref) as Effects);
   }
 
   /** Send a message a second time (a duplicate-messages fault); called from host-link-faults.ts. */

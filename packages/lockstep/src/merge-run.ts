@@ -46,6 +46,7 @@ export function snapshotOf(plan: PartitionPlan, shots: readonly PartitionShot[],
     snap,
     sum((f) => f.txReleasedInCrash ?? 0),
     sum((f) => f.txLostInCrash ?? 0),
+    sum((f) => f.txLinkDropped ?? 0),
   );
 }
 

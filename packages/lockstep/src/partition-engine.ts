@@ -40,6 +40,8 @@ export interface PartitionShot {
     /** Frames guests sent that reached a dead actor here (SimRuntime.txReleasedInCrash, txLostInCrash). */
     readonly txReleasedInCrash?: number;
     readonly txLostInCrash?: number;
+    /** Frames guests sent in messages a partition dropped here (SimRuntime.txLinkDropped). */
+    readonly txLinkDropped?: number;
   };
   /** In a multi-host run with faults: the fabric's frames here waiting for a paused host's NIC (sim's snapshot counts them). */
   readonly fabricWaiting?: number;
@@ -228,6 +230,7 @@ export class PartitionEngine {
         ...(rt.txReleasedInCrash + rt.txLostInCrash + f.wire.txLostWhileDown > 0
           ? { txReleasedInCrash: rt.txReleasedInCrash, txLostInCrash: rt.txLostInCrash + f.wire.txLostWhileDown }
           : {}),
+        ...(rt.txLinkDropped > 0 ? { txLinkDropped: rt.txLinkDropped } : {}),
       },
     };
   }

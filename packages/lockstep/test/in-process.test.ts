@@ -74,6 +74,28 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
       }),
   },
   {
+    name: 'partitions beside a guest that sends (guest-tx): the sender, its worker and the driver domain cut in turn, each followed by the resync, 6 ms',
+    scenario: () =>
+      loadScenarioFile(join(root, 'examples/guest-tx.yaml'), {
+        duration: '6ms',
+        overrides: [
+          'warmup=1ms',
+          'faults=[{at: 1500us, duration: 500us, target: vm:0, action: partition}, {at: 3ms, duration: 500us, target: worker:0, action: partition}, {at: 4500us, duration: 500us, target: nic, action: partition}]',
+        ],
+      }),
+  },
+  {
+    name: "partitions guest to guest (vm-to-vm): the receiving guest, the sender's worker and the receiver's worker cut in turn, 6 ms",
+    scenario: () =>
+      loadScenarioFile(join(root, 'examples/vm-to-vm.yaml'), {
+        duration: '6ms',
+        overrides: [
+          'warmup=1ms',
+          'faults=[{at: 1500us, duration: 500us, target: vm:1, action: partition}, {at: 3007us, duration: 500us, target: worker:0, action: partition}, {at: 4500us, duration: 500us, target: worker:1, action: partition}]',
+        ],
+      }),
+  },
+  {
     name: 'a guest sending to another guest through the bridge (vm-to-vm), 4 ms',
     scenario: () => loadScenarioFile(join(root, 'examples/vm-to-vm.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] }),
   },

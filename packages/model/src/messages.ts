@@ -225,6 +225,11 @@ export interface DeallocMessage {
    * free-running count, not a Xen field). netback tells from it that earlier deallocs were lost on a live run's bus.
    */
   readonly freed?: number;
+  /**
+   * With `freed`, from another vif's worker (its index) rather than the bridge: the zero-copy releases of frames this
+   * vif queue's guest sent to that worker's guest (its count of them so far, `freed`).
+   */
+  readonly from?: number;
 }
 
 /**

@@ -9,11 +9,12 @@ export const TX_DROP_REASONS: readonly TxDropReason[] = ['guest-qdisc-overlimit'
  * Why a frame a guest sent was lost to a process restart (kill, restart, crash-loop beside a guest that sends):
  * `release-tx-bufs`, on a TX ring netback had not taken when netfront re-created the ring after netback restarted
  * (netfront frees them in xennet_release_tx_bufs); `lost-in-crash`, held by a guest or a driver domain that died, or
- * sent to one while it was down. Present in the drops only when some frame was lost so (results of runs without
- * such faults keep their shape).
+ * sent to one while it was down; or to a partition: `link-drop`, in a message it dropped (netfront's `txreq` to
+ * netback, netback's `xmit` to the bridge). Present in the drops only when some frame was lost so (results of runs
+ * without such faults keep their shape).
  */
-export type TxRestartDropReason = 'release-tx-bufs' | 'lost-in-crash';
-export const TX_RESTART_DROP_REASONS: readonly TxRestartDropReason[] = ['release-tx-bufs', 'lost-in-crash'];
+export type TxRestartDropReason = 'release-tx-bufs' | 'lost-in-crash' | 'link-drop';
+export const TX_RESTART_DROP_REASONS: readonly TxRestartDropReason[] = ['release-tx-bufs', 'lost-in-crash', 'link-drop'];
 
 /**
  * The transmit path's drops: every TxDropReason, and a TxRestartDropReason only once it counted a frame.

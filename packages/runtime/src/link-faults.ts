@@ -21,6 +21,8 @@ export interface LinkFaultWindow {
   readonly kinds: readonly Message['kind'][];
   /** Seed of this occurrence (each link draws from its own stream derived from it). */
   readonly seed: number;
+  /** A partition's: at `end` the actors resync (Actor.resync), as after a NATS outage, so that no slot waits for good. */
+  readonly resyncAtEnd?: boolean;
 }
 
 export const ROUTE_DELIVER = 0;
@@ -84,6 +86,13 @@ export class LinkFaults {
     for (const w of windows) this.counts.set(w.id, { messages: 0, packets: 0 });
   }
 
+  /** The instants at which a partition ends, ascending: a live host has its actors resync then (Actor.resync). */
+  get resyncTimes(): Nanos[] {
+    const ends = new Set<Nanos>();
+    for (const w of this.windows) if (w.resyncAtEnd === true) ends.add(w.end);
+    return [...ends].sort((a, b) => a - b);
+  }
+
   /** True when some window ever applies (a runtime may skip the call otherwise). */
   get active(): boolean {
     return this.windows.length > 0;
@@ -143,7 +152,8 @@ export class LinkFaults {
    * A dropped message's skbs are freed where it was lost: frames another guest sent still hold that guest's
    * grant-mapped pages, and their zero-copy callback gives the slots back to its netback dealloc
    * (kfree_skb → skb_zcopy_clear → xenvif_zerocopy_callback), as when they are delivered. Only an `rx` batch
-   * (the bridge to a vif) carries such frames on a link a message fault may drop.
+   * (the bridge to a vif) carries such frames on a link a message fault may drop. The runtime sends the dealloc past
+   * the link faults: it stands for a callback inside the driver domain's kernel, which a partition does not cut.
    */
   zerocopy(msg: Message, send: (worker: ActorRef, dealloc: DeallocMessage) => void, from?: ActorRef): void {
     const origin = this.groups === undefined || from === undefined ? this.origin : this.groups.origins[this.groups.of(from)];

@@ -111,6 +111,8 @@ export class SimRuntime {
    */
   txReleasedInCrash = 0;
   txLostInCrash = 0;
+  /** Frames a guest sent, in messages a partition dropped (`txreq` to netback, `xmit` to the bridge): `link-drop`. */
+  txLinkDropped = 0;
   /** Per actor: down (killed, not restarted yet), paused (SIGSTOP), and the first timer sequence of its current incarnation. */
   private readonly down: boolean[] = [];
   private readonly paused: boolean[] = [];
@@ -160,8 +162,11 @@ export class SimRuntime {
     return ref;
   }
 
-  /** An actor's send (Effects.send of actor `from`): link faults, accounting, the tap, then the queue or the partition's remote. */
-  sendFrom(from: ActorRef, to: ActorRef, msg: Message, at: Nanos): void {
+  /**
+   * An actor's send (Effects.send of actor `from`): link faults, accounting, the tap, then the queue or the partition's
+   * remote. `filtered` false: past the link faults (the zero-copy release of a batch they dropped, see LinkFaults.zerocopy).
+   */
+  sendFrom(from: ActorRef, to: ActorRef, msg: Message, at: Nanos, filtered = true): void {
     const row = this.delays[from];
     const d = row === undefined ? 0 : (row[to] ?? 0);
     const seqs = this.linkSeq[from] as number[];
@@ -169,12 +174,13 @@ export class SimRuntime {
     const carried = packetsIn(msg);
     const txCarried = txPacketsIn(msg);
     const lf = this.lf;
-    if (lf !== null) {
+    if (lf !== null && filtered) {
       const verdict = lf.route(from, to, msg, at, due);
       if (verdict === ROUTE_DROP) {
         this.linkDropped += carried;
         this.linkDroppedTo[to] = (this.linkDroppedTo[to] ?? 0) + carried;
-        lf.zerocopy(msg, (worker, dealloc) => this.sendFrom(from, worker, dealloc, at), from);
+        this.txLinkDropped += txCarried;
+        lf.zerocopy(msg, (worker, dealloc) => this.sendFrom(from, worker, dealloc, at, false), from);
         releaseCarried(this.pool, msg);
         return;
       }
@@ -288,6 +294,18 @@ export class SimRuntime {
     const a = this.actor(ref);
     if (this.down[ref]) return;
     a.fault?.(cmd, this._now, this.effects[ref] as Effects);
+  }
+
+  /**
+   * The actor announces its shared ring state again (Actor.resync), now, between events: after a partition, whose
+   * dropped messages may have left its peers with a stale view (as after a live run's NATS outage). Not a down or
+   * paused one: it sends nothing.
+   */
+  resync(ref: ActorRef): void {
+    if (!this.started) this.start();
+    const a = this.actor(ref);
+    if (this.down[ref] || this.paused[ref]) return;
+    a.resync?.(this._now, this.effects[ref] as Effects);
   }
 
   /**

@@ -1,4 +1,4 @@
-// The transmit path's faults (lose-/delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index), restarts beside a guest that sends, and the actions refused with one: one-line errors and compiled parameters.
+// The transmit path's faults (lose-/delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index), restarts and partitions beside a guest that sends, and the actions refused with one: one-line errors and compiled parameters.
 import test from 'ava';
 import { compileScenarioText } from '../src/index.js';
 import { errorOf } from './helpers.js';
@@ -40,9 +40,14 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
     's.yaml:4:70: faults[0].delay: stop-tx-completion takes no delay',
   ],
   [
-    'a partition with a guest that sends',
-    `${SENDS}faults: [{ at: 1ms, duration: 1ms, target: worker:0, action: partition }]\n`,
-    's.yaml:4:62: faults[0].action: expected an action modelled with a guest that sends, found "partition" (a partition also loses the TX ring\'s own messages (txreq, txrsp, dealloc): slots no response would ever answer; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+    "a partition of a node (docker placement's network cut) with a guest that sends",
+    `${SENDS}faults: [{ at: 1ms, duration: 1ms, target: node:1, action: partition }]\n`,
+    's.yaml:4:60: faults[0].action: expected an action modelled with a guest that sends, found "partition" (a node\'s network cut is not followed by the TX ring\'s resync yet: partition its actors instead; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+  ],
+  [
+    'a partition beside a TCP stream',
+    `${TCP_INTO_1}faults: [{ at: 1ms, duration: 1ms, target: worker:0, action: partition }]\n`,
+    's.yaml:4:62: faults[0].action: expected an action modelled with closed-loop traffic, found "partition" (the TCP segments a partition drops on the transmit path are not told to their connection yet; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
     'a kill with a guest that sends only the ACKs of a TCP stream',
@@ -113,6 +118,16 @@ test('tx faults - a NATS server restart compiles with a guest that sends (what t
     s.faults.map((f) => [f.action, f.targetText, f.duration]),
     [['nats-restart', 'nats', 1_000_000]],
   );
+});
+
+test('tx faults - a partition of the guest that sends, a worker, the NIC, the back end or another guest compiles beside it (the TX ring resyncs at its end)', (t) => {
+  for (const target of ['vm:0', 'worker:0', 'nic', 'backend', 'vm:1', 'vm:*']) {
+    const s = compileScenarioText(`${SENDS}faults: [{ at: 1ms, duration: 1ms, target: '${target}', action: partition }]\n`, 's.yaml');
+    t.deepEqual(
+      s.faults.map((f) => [f.action, f.targetText, f.duration]),
+      [['partition', target, 1_000_000]],
+    );
+  }
 });
 
 test("tx faults - dropped messages compile with a guest that sends (a dropped batch gives its frames' grant slots back)", (t) => {

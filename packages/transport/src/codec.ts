@@ -262,7 +262,8 @@ function wireMessage(m: Message): unknown[] {
     case 'txdone':
       return [K_TXDONE, m.nicQueue, wireBatch(m.batch)];
     case 'dealloc':
-      return m.freed === undefined ? [K_DEALLOC, m.vm, m.queue, m.frames, m.slots] : [K_DEALLOC, m.vm, m.queue, m.frames, m.slots, m.freed];
+      if (m.freed === undefined) return [K_DEALLOC, m.vm, m.queue, m.frames, m.slots];
+      return m.from === undefined ? [K_DEALLOC, m.vm, m.queue, m.frames, m.slots, m.freed] : [K_DEALLOC, m.vm, m.queue, m.frames, m.slots, m.freed, m.from];
     case 'uplink':
       return [K_UPLINK, m.port, wireBatch(m.batch)];
     case 'downlink':
@@ -793,14 +794,16 @@ export class EnvelopeDecoder {
         return { kind: 'downlink', batch: this.batch(batch, t) };
       }
       case K_DEALLOC: {
-        const [, vm, queue, frames, slots, freed] = tuple(x, x.length === 6 ? 6 : 5, 'dealloc', 'malformed');
+        const n = Array.isArray(x) && (x.length === 6 || x.length === 7) ? x.length : 5;
+        const [, vm, queue, frames, slots, freed, from] = tuple(x, n, 'dealloc', 'malformed');
         return {
           kind: 'dealloc',
           vm: uint32(vm, 'dealloc.vm'),
           queue: uint32(queue, 'dealloc.queue'),
           frames: uint32(frames, 'dealloc.frames'),
           slots: uint32(slots, 'dealloc.slots'),
-          ...(x.length === 6 ? { freed: count(freed, 'dealloc.freed') } : {}),
+          ...(n >= 6 ? { freed: count(freed, 'dealloc.freed') } : {}),
+          ...(n === 7 ? { from: uint32(from, 'dealloc.from') } : {}),
         };
       }
       default:

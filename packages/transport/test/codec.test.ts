@@ -77,6 +77,7 @@ function txMessages(): Message[] {
     { kind: 'dealloc', vm: 1, queue: 1, frames: 7, slots: 9 },
     { kind: 'xmit', vm: 1, queue: 0, batch: batch(2, 16), sentFrames: 2 ** 40, sentSlots: 2 ** 40 + 5 },
     { kind: 'dealloc', vm: 0, queue: 2, frames: 0, slots: 0, freed: 123_456_789_012 },
+    { kind: 'dealloc', vm: 1, queue: 0, frames: 3, slots: 4, freed: 77, from: 2 },
   ];
 }
 

@@ -7,6 +7,7 @@ import type {
   CostProfile,
   CpuAccount,
   CpuSource,
+  DeallocMessage,
   Effects,
   FaultCommand,
   Job,
@@ -106,6 +107,8 @@ class TxQueue {
   xmitSlots = 0;
   /** Slots the bridge's deallocs (those with DeallocMessage.freed) brought so far. */
   bridgeGot = 0;
+  /** The same per worker whose guest this queue's guest sends to (DeallocMessage.from): their zero-copy releases. */
+  readonly workerGot = new Map<number, number>();
   /** NAPI is scheduled or polling (xenvif_tx_interrupt → napi_schedule). */
   napi = false;
   remainingCredit: number;
@@ -375,14 +378,20 @@ export class NetbackTx {
    * artefact: on Xen the requests are on the shared page. netback consumes them and answers each slot with an
    * error response, as xenvif_tx_err does for a request it cannot use (make_tx_response with XEN_NETIF_RSP_ERROR),
    * so netfront's xennet_tx_buf_gc frees them and no slot waits for good. The frames themselves were counted sent
-   * and never reached netback: the run counts them lost-in-transport. A repair, not modelled work: no core time.
+   * and never reached netback: the run counts them lost-in-transport (a bus outage) or link-drop (a partition). A
+   * repair, not modelled work: no core time. Outside a poll, netback then checks the ring as a poll ends
+   * (RING_FINAL_CHECK_FOR_REQUESTS in xenvif_napi_schedule_or_enable_events): it re-arms req_event, or netfront's
+   * later pushes, behind an old req_event, would never notify again; or polls the requests that wait.
    */
   private lostRequests(q: TxQueue, slots: number, now: Nanos, fx: Effects): void {
     q.ring.consume(slots);
     q.ring.respond(slots);
     q.ring.pushResponses();
+    q.responses += slots;
+    const more = !q.napi && q.ring.finalCheckRequests();
     fx.event('vif-tx-requests-lost', { vm: q.spec.vm, queue: q.spec.queue, slots, reqCons: q.ring.reqCons });
     this.announce(q, now, fx);
+    if (more && !q.rateLimited && q.frames.length > 0) this.poll(q, now, fx);
   }
 
   /**
@@ -416,17 +425,21 @@ export class NetbackTx {
   }
 
   /** The dealloc thread: unmap the slots of frames that have been sent and answer them (xenvif_tx_dealloc_action). */
-  onDealloc(vm: number, queue: number, frames: number, slots: number, freed: number | undefined, now: Nanos, fx: Effects): void {
+  onDealloc(msg: DeallocMessage, now: Nanos, fx: Effects): void {
+    const { vm, queue, freed } = msg;
     const q = this.byKey.get(vm * 65536 + queue);
     if (q === undefined) return;
+    let { frames, slots } = msg;
     if (freed !== undefined) {
-      q.bridgeGot += slots;
-      // The bridge's count after a bus outage (BackendActor.resync), stamped after its earlier deallocs: slots it
-      // freed that never came were lost on the bus, and come back now (live only: sim loses no TX message).
-      const lost = frames === 0 ? freed - q.bridgeGot : 0;
+      const from = msg.from;
+      const got = (from === undefined ? q.bridgeGot : (q.workerGot.get(from) ?? 0)) + slots;
+      // The sender's count after a bus outage or a partition (BackendActor.resync, WorkerActor.resync), stamped after
+      // its earlier deallocs: slots it freed that never came were lost on the way, and come back now.
+      const lost = frames === 0 ? freed - got : 0;
+      if (from === undefined) q.bridgeGot = lost > 0 ? freed : got;
+      else q.workerGot.set(from, lost > 0 ? freed : got);
       if (lost > 0) {
-        q.bridgeGot = freed;
-        fx.event('vif-tx-deallocs-lost', { vm, queue, slots: lost });
+        fx.event('vif-tx-deallocs-lost', { vm, queue, slots: lost, ...(from === undefined ? {} : { from: `worker.${from}` }) });
         slots = lost;
         frames = 1;
       }

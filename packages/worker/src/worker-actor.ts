@@ -331,6 +331,8 @@ export class WorkerActor implements Actor {
   private alarm: ((at: Nanos) => void) | null = null;
   /** netback's transmit side on this core (null: RX only). */
   private readonly tx: NetbackTx | null;
+  /** Per sending vif queue (vm · 65536 + queue): the TX slots of its guest's frames released as they entered our vifs. */
+  private readonly releasedTo = new Map<number, number>();
 
   constructor(private readonly cfg: WorkerConfig) {
     this.id = cfg.id;
@@ -467,6 +469,7 @@ export class WorkerActor implements Actor {
       fx.send(s.frontend, { kind: 'evt', vm: s.vm, port: s.queue }, now);
     }
     this.tx?.resync(now, fx);
+    this.resyncReleases(now, fx);
   }
 
   receive(msg: Message, now: Nanos, fx: Effects): void {
@@ -512,7 +515,7 @@ export class WorkerActor implements Actor {
       if (this.tx && this.ringState(msg.vm, msg.queue) < 0) this.tx.dropRequests(msg.vm, msg.queue, msg.batch);
       else if (this.tx) this.tx.onRequests(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, msg.batch, now, fx);
       else this.pool.release(msg.batch);
-    } else if (msg.kind === 'dealloc') this.tx?.onDealloc(msg.vm, msg.queue, msg.frames, msg.slots, msg.freed, now, fx);
+    } else if (msg.kind === 'dealloc') this.tx?.onDealloc(msg, now, fx);
     else if (msg.kind === 'req') this.onReq(msg.vm, msg.queue, msg.reqProd, msg.rspEvent, msg.rspProdSeen, msg.notify, now, fx);
   }
 
@@ -642,7 +645,28 @@ export class WorkerActor implements Actor {
    * skb may wait), not after netback's copy into this guest].
    */
   private releaseOrigin(b: PacketBatch, now: Nanos, fx: Effects, o: TxOrigin): void {
-    zerocopyRelease(b, o, (worker, msg) => fx.send(worker, msg, now));
+    zerocopyRelease(b, o, (worker, msg) => {
+      // With our count of the slots released to that vif queue so far (DeallocMessage.from), which resync re-announces.
+      const key = msg.vm * 65536 + msg.queue;
+      const freed = (this.releasedTo.get(key) ?? 0) + msg.slots;
+      this.releasedTo.set(key, freed);
+      fx.send(worker, { ...msg, freed, from: this.cfg.index }, now);
+    });
+  }
+
+  /**
+   * After a bus outage or a partition (resync): to each sending vif queue whose frames entered our vifs, the count of
+   * slots released to it so far (a dealloc with none), since one lost on the way would leave them taken for good.
+   */
+  private resyncReleases(now: Nanos, fx: Effects): void {
+    const o = this.cfg.txOrigin;
+    if (o === undefined) return;
+    for (const [key, freed] of this.releasedTo) {
+      const vm = Math.floor(key / 65536);
+      const queue = key % 65536;
+      const worker = o.vifWorker[vm]?.[queue];
+      if (worker !== undefined) fx.send(worker, { kind: 'dealloc', vm, queue, frames: 0, slots: 0, freed, from: this.cfg.index }, now);
+    }
   }
 
   /**

@@ -246,3 +246,38 @@ test("netback tx - after a bus outage, the bridge's deallocs the bus lost are an
   t.like(fx.of('xmit').at(-1), { sentFrames: 3, sentSlots: 3, at: 1e6 });
   t.is(fx.of('xmit').at(-1)?.batch.count, 0);
 });
+
+test("netback tx - a receiving worker's deallocs carry its own count (from), kept apart from the bridge's: one lost comes back by that count alone", (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  w.receive(txreq(0, [1518, 1518, 1518, 1518]), 0, fx);
+  fx.drain(w);
+  // The bridge freed 1 slot; worker 3 released 1, then 1 more in a dealloc that was lost, then its count of 2 came.
+  w.receive({ kind: 'dealloc', vm: 0, queue: 0, frames: 1, slots: 1, freed: 1 }, 10_000, fx);
+  w.receive({ kind: 'dealloc', vm: 0, queue: 0, frames: 1, slots: 1, freed: 1, from: 3 }, 11_000, fx);
+  fx.drain(w);
+  t.is(Math.max(...fx.of('txrsp').map((r) => r.rspProd)), 2);
+  // The bridge's count of 1 says nothing is missing from it; worker 3's count of 2 says one of its releases was lost.
+  w.receive({ kind: 'dealloc', vm: 0, queue: 0, frames: 0, slots: 0, freed: 1 }, 20_000, fx);
+  fx.drain(w);
+  t.is(fx.events.filter((e) => e.kind === 'vif-tx-deallocs-lost').length, 0);
+  w.receive({ kind: 'dealloc', vm: 0, queue: 0, frames: 0, slots: 0, freed: 2, from: 3 }, 30_000, fx);
+  fx.drain(w);
+  t.is(Math.max(...fx.of('txrsp').map((r) => r.rspProd)), 3);
+  t.like(fx.events.find((e) => e.kind === 'vif-tx-deallocs-lost')?.detail, { vm: 0, queue: 0, slots: 1, from: 'worker.3' });
+});
+
+test('netback tx - lost requests answered outside a poll: netback checks its ring as a poll ends, re-arming req_event so that the next push notifies it', (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  w.receive(txreq(0, [100]), 0, fx);
+  fx.drain(w);
+  // Requests 2 to 4 were published (their ring writes lost); netfront, its ring in that state, re-announces req_prod.
+  w.receive({ kind: 'txreq', vm: 0, queue: 0, reqProd: 4, rspEvent: 2, rspProdSeen: 1, notify: false, batch: frames([]) }, 1e6, fx);
+  t.like(fx.events.find((e) => e.kind === 'vif-tx-requests-lost')?.detail, { slots: 3, reqCons: 4 });
+  // The announce carries req_event = req_cons + 1: netfront's next push (request 5) crosses it and notifies.
+  t.like(fx.of('txrsp').at(-1), { rspProd: 4, reqEvent: 5 });
+  w.receive(txreq(4, [100], false), 2e6, fx);
+  fx.drain(w);
+  t.is(fx.of('xmit').at(-1)?.batch.count, 1, 'the new request was polled: its frame went to the bridge');
+});
