@@ -305,10 +305,9 @@ const RESTARTS: ReadonlySet<FaultAction> = new Set<FaultAction>(['kill', 'restar
 /**
  * A restart beside a guest that sends rebuilds the TX rings (docs/faults.md#the-transmit-path-a-guest-that-sends),
  * except where the model does not follow yet: closed-loop ends (TCP, request-response) keep no connection across a
- * restart, and in live runs a dead driver domain's frames are not counted in the transmit accounting (sim and
- * lockstep, whose partitions run the sim runtime, count them).
+ * restart. (A dead driver domain's frames are counted in every runtime: live infers them from the bus counters.)
  */
-function checkRestartBesideSender(actionField: Field, targetField: Field, action: FaultAction, target: FaultTarget, ctx: FaultContext): void {
+function checkRestartBesideSender(actionField: Field, _targetField: Field, action: FaultAction, target: FaultTarget, ctx: FaultContext): void {
   const senders = ctx.senders ?? [];
   if (!RESTARTS.has(action) || senders.length === 0 || quietGuest(action, target, senders)) return;
   const where = '; docs/faults.md#the-transmit-path-a-guest-that-sends)';
@@ -316,17 +315,6 @@ function checkRestartBesideSender(actionField: Field, targetField: Field, action
     actionField.expected(
       'an action modelled with closed-loop traffic',
       ` (a restart beside a guest that sends does not keep the TCP or request-response connections of closed-loop traffic yet${where}`,
-    );
-  }
-  const role = target.kind === 'actor' ? target.actor.role : null;
-  const perDomain = ctx.perDomain === true;
-  const driver = role === 'nic' || role === 'backend' || (role === 'worker' && perDomain);
-  if (driver && ctx.runtime === 'live') {
-    targetField.expected(
-      perDomain
-        ? `a guest for ${action} beside a guest that sends in a live run with one process per Xen domain (a worker's is the driver domain's)`
-        : `a guest or a worker for ${action} beside a guest that sends in a live run`,
-      ` (the frames a dead driver domain held are counted in sim and lockstep only${where}`,
     );
   }
 }
