@@ -202,6 +202,8 @@ export interface FaultContext {
   readonly runtime?: string;
   /** A live run with one process per Xen domain: the workers are in the driver domain's process. */
   readonly perDomain?: boolean;
+  /** Some guest sends to another guest (traffic from: vm.<a> to: vm.<b>): the bridge hands its frames over. */
+  readonly guestToGuest?: boolean;
 }
 
 /** The transmit path's own actions: they need a target guest that sends. */
@@ -305,9 +307,11 @@ const RESTARTS: ReadonlySet<FaultAction> = new Set<FaultAction>(['kill', 'restar
 /**
  * A restart beside a guest that sends rebuilds the TX rings (docs/faults.md#the-transmit-path-a-guest-that-sends),
  * except where the model does not follow yet: closed-loop ends (TCP, request-response) keep no connection across a
- * restart. (A dead driver domain's frames are counted in every runtime: live infers them from the bus counters.)
+ * restart; and in live runs, a dead driver domain's frames are inferred from the bus counters, which cannot tell
+ * the frames its bridge handed from one guest to another after its last sample (the bridge's count of them died
+ * with it, and they travel among the frames from the wire).
  */
-function checkRestartBesideSender(actionField: Field, _targetField: Field, action: FaultAction, target: FaultTarget, ctx: FaultContext): void {
+function checkRestartBesideSender(actionField: Field, targetField: Field, action: FaultAction, target: FaultTarget, ctx: FaultContext): void {
   const senders = ctx.senders ?? [];
   if (!RESTARTS.has(action) || senders.length === 0 || quietGuest(action, target, senders)) return;
   const where = '; docs/faults.md#the-transmit-path-a-guest-that-sends)';
@@ -315,6 +319,14 @@ function checkRestartBesideSender(actionField: Field, _targetField: Field, actio
     actionField.expected(
       'an action modelled with closed-loop traffic',
       ` (a restart beside a guest that sends does not keep the TCP or request-response connections of closed-loop traffic yet${where}`,
+    );
+  }
+  const role = target.kind === 'actor' ? target.actor.role : null;
+  const driver = role === 'nic' || role === 'backend' || (role === 'worker' && ctx.perDomain === true);
+  if (driver && ctx.runtime === 'live' && ctx.guestToGuest === true) {
+    targetField.expected(
+      `a guest${ctx.perDomain === true ? '' : ' or a worker'} for ${action} beside traffic from one guest to another in a live run${ctx.perDomain === true ? " with one process per Xen domain (a worker's is the driver domain's)" : ''}`,
+      ` (the frames a dead driver domain's bridge handed from guest to guest after its last sample are counted in sim and lockstep only${where}`,
     );
   }
 }
@@ -528,6 +540,7 @@ export function compileFaultItem(item: Readonly<Record<string, unknown>>, scenar
     closedLoop: scenario.traffic.generators.some((g) => g.closedLoop !== undefined && g.closedLoop !== null),
     runtime: scenario.runtime,
     perDomain: scenario.live.processes === 'per-domain',
+    guestToGuest: guestToGuest(scenario.traffic.generators),
   };
   let compiled: readonly FaultSpec[];
   try {
@@ -545,9 +558,15 @@ export function compileFaultItem(item: Readonly<Record<string, unknown>>, scenar
 /** A generator as sendersOf reads it: as the scenario reader holds it (vms, spec) or compiled (closedLoop). */
 interface SenderView {
   readonly sender?: number | null;
+  readonly receiver?: number | null;
   readonly vms?: readonly number[];
   readonly closedLoop?: unknown;
   readonly spec?: { readonly closedLoop?: unknown };
+}
+
+/** Whether some open-loop traffic goes from one guest to another (`from: vm.<a>`, `to: vm.<b>`). */
+export function guestToGuest(generators: readonly SenderView[]): boolean {
+  return generators.some((g) => g.sender !== undefined && g.sender !== null && g.receiver !== undefined && g.receiver !== null);
 }
 
 /**

@@ -1,6 +1,6 @@
 // The transmit path's faults (lose-/delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index), restarts beside a guest that sends, and the actions refused with one: one-line errors and compiled parameters.
 import test from 'ava';
-import { compileScenarioText } from '../src/index.js';
+import { compileFaultItem, compileScenarioText } from '../src/index.js';
 import { errorOf } from './helpers.js';
 
 const SENDS = 'topology: { vms: { count: 2 } }\ntraffic:\n  - from: vm.0\n';
@@ -106,6 +106,26 @@ test("tx faults - live, a kill, restart or crash-loop of the NIC or the back end
       );
     }
   }
+});
+
+test('tx faults - live, a restart of the driver domain beside traffic from one guest to another is refused, naming why; in sim it compiles', (t) => {
+  const g2g = 'topology: { vms: { count: 2 } }\ntraffic:\n  - { from: vm.0, to: vm.1 }\n';
+  t.is(
+    errorOf(t, `runtime: live\n${g2g}faults: [{ at: 1ms, target: nic, action: kill }]\n`),
+    's.yaml:5:29: faults[0].target: expected a guest or a worker for kill beside traffic from one guest to another in a live run, found "nic" (the frames a dead driver domain\'s bridge handed from guest to guest after its last sample are counted in sim and lockstep only; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+  );
+  t.is(
+    errorOf(t, `runtime: live\nlive: { processes: per-domain }\n${g2g}faults: [{ at: 1ms, target: worker:0, action: restart }]\n`),
+    "s.yaml:6:29: faults[0].target: expected a guest for restart beside traffic from one guest to another in a live run with one process per Xen domain (a worker's is the driver domain's), found \"worker:0\" (the frames a dead driver domain's bridge handed from guest to guest after its last sample are counted in sim and lockstep only; docs/faults.md#the-transmit-path-a-guest-that-sends)",
+  );
+  const live = compileScenarioText(`runtime: live\n${g2g}faults: [{ at: 1ms, target: worker:0, action: kill }]\n`, 's.yaml');
+  t.is(live.faults[0]?.targetText, 'worker:0');
+  const sim = compileScenarioText(`${g2g}faults: [{ at: 1ms, target: nic, action: crash-loop }]\n`, 's.yaml');
+  t.is(sim.faults[0]?.targetText, 'nic');
+  // By hand (splitnet fault), against the compiled scenario: the same verdict.
+  t.throws(() => compileFaultItem({ at: '1ms', target: 'backend', action: 'restart' }, compileScenarioText(`runtime: live\n${g2g}`, 's.yaml')), {
+    message: /beside traffic from one guest to another in a live run/,
+  });
 });
 
 test('tx faults - live, a restart of the driver domain beside a TCP stream is still refused (closed-loop traffic)', (t) => {
