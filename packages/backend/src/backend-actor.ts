@@ -110,6 +110,11 @@ export class BackendActor implements Actor {
    */
   private readonly bridged = new Map<number, { frames: number; slots: number }>();
   private readonly freedTo = new Map<number, number>();
+  /**
+   * A restarted bridge (live: see rejoined), per sending vif queue whose netback has not yet said it counts from 0
+   * again: the frames of its batches dropped meanwhile (sent to the driver domain that died).
+   */
+  private readonly awaiting = new Map<number, number>();
 
   constructor(private readonly cfg: BackendConfig) {
     this.id = cfg.id;
@@ -142,6 +147,28 @@ export class BackendActor implements Actor {
     const out = this.cleaning.map((p) => p.batch);
     this.cleaning = [];
     return out;
+  }
+
+  /**
+   * Live only: this driver domain's process died and was restarted. The skbs the dead one held (frames on the NIC's TX
+   * queues, completions not cleaned, frames on their way to it) were freed with it, and in the model freeing them runs
+   * their zero-copy callbacks as a driver's reset of the device does (sim's runtime runs them at the death:
+   * crashRelease), but no dead process sends a dealloc. So the restarted bridge tells each vif queue's netback that
+   * it holds none of its slots (a dealloc of none with `freed` 0: a new count), and netback answers those it handed
+   * over whose dealloc never came (NetbackTx.bridgeRestarted). Until that netback says it counts from 0 again (an
+   * `xmit` of none with sentSlots 0, after every batch it handed to the dead bridge), its batches are of frames sent
+   * to the dead driver domain, whose slots it has answered: dropped (the run infers them lost-in-crash).
+   */
+  rejoined(now: Nanos, fx: Effects): void {
+    const tx = this.cfg.tx;
+    if (tx === undefined) return;
+    tx.vifWorker.forEach((workers, vm) =>
+      workers.forEach((worker, queue) => {
+        this.awaiting.set(vm * 65536 + queue, 0);
+        fx.send(worker, { kind: 'dealloc', vm, queue, frames: 0, slots: 0, freed: 0 }, now);
+      }),
+    );
+    fx.event('bridge-restarted', { vifQueues: this.awaiting.size });
   }
 
   /** A restarted back end starts with no driver work queued on its vCPUs. */
@@ -191,8 +218,8 @@ export class BackendActor implements Actor {
 
   receive(msg: Message, now: Nanos, fx: Effects): void {
     if (msg.kind === 'xmit') {
-      if (this.cfg.tx !== undefined) this.handedOver(msg, now, fx);
-      this.bridgeOut(msg.batch, now, fx);
+      if (this.cfg.tx !== undefined && !this.handedOver(msg, now, fx)) this.pool.release(msg.batch);
+      else this.bridgeOut(msg.batch, now, fx);
       return;
     }
     if (msg.kind === 'txdone') {
@@ -376,22 +403,38 @@ export class BackendActor implements Actor {
    * NetbackTx.resync, stamped after its earlier batches) tells those that never came: lost on a live run's bus (never
    * in sim, where no message of the transmit path is lost). No skb of theirs exists here, so nothing would free their
    * grant-mapped slots: they go back to the vif queue's dealloc now, or the guest's ring would lose them for good.
-   * The frames themselves are counted lost-in-transport by the run (docs/results.md).
+   * The frames themselves are counted lost-in-transport by the run (docs/results.md). Returns whether the batch goes
+   * on: not a netback's word that it counts from 0 again, nor a batch a restarted bridge drops (see rejoined).
    */
-  private handedOver(msg: Extract<Message, { kind: 'xmit' }>, now: Nanos, fx: Effects): void {
+  private handedOver(msg: Extract<Message, { kind: 'xmit' }>, now: Nanos, fx: Effects): boolean {
     const key = msg.vm * 65536 + msg.queue;
+    const b = msg.batch;
+    if (b.count === 0 && msg.sentSlots === 0) {
+      // A netback that counts from 0 (it restarted, or answered a restarted bridge): so do we, for it.
+      this.bridged.delete(key);
+      this.freedTo.delete(key);
+      const dropped = this.awaiting.get(key);
+      if (dropped !== undefined) fx.event('bridge-tx-resumed', { vm: msg.vm, queue: msg.queue, dropped });
+      this.awaiting.delete(key);
+      return false;
+    }
+    const dropping = this.awaiting.get(key);
+    if (dropping !== undefined) {
+      this.awaiting.set(key, dropping + b.count);
+      return false;
+    }
     let got = this.bridged.get(key);
     if (got === undefined) this.bridged.set(key, (got = { frames: 0, slots: 0 }));
-    const b = msg.batch;
     got.frames += b.count;
     for (let i = 0; i < b.count; i++) got.slots += txSlots(b.len[i] as number);
-    if (msg.sentSlots === undefined || msg.sentSlots <= got.slots) return;
+    if (msg.sentSlots === undefined || msg.sentSlots <= got.slots) return true;
     const frames = (msg.sentFrames ?? 0) - got.frames;
     const slots = msg.sentSlots - got.slots;
     got.frames += frames;
     got.slots = msg.sentSlots;
     fx.event('bridge-tx-frames-lost', { vm: msg.vm, queue: msg.queue, frames, slots });
     this.freeSlots(key, Math.max(frames, 1), slots, now, fx);
+    return true;
   }
 
   /** A dealloc of `slots` slots to the vif queue `key`, with the count of every slot freed to it so far. */

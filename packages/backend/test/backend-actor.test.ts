@@ -182,3 +182,44 @@ test('backend - after a bus outage, frames netback handed over that never came g
   t.deepEqual([last?.frames, last?.slots, last?.freed, last?.at], [0, 0, 6, 3_000_000]);
   t.deepEqual(b.report(3_000_000).busy, busy);
 });
+
+test("backend - a restarted driver domain's bridge tells each vif queue's netback it holds none of its slots, and drops that queue's batches until netback says it counts from 0", (t) => {
+  const b = new BackendActor({
+    id: 'backend',
+    nic: 0,
+    nicQueues: 1,
+    budget: 64,
+    costs: UNIT_TEST_COSTS,
+    flowGq: new Uint32Array([0, 1]),
+    gqWorker: [2, 3],
+    gqVm: [0, 1],
+    gqQueue: [0, 0],
+    tx: {
+      flowNicQueue: new Uint16Array(2),
+      flowGuestQueue: new Uint16Array(2),
+      flowVm: new Int32Array([0, 1]),
+      flowReceiver: new Int32Array([-1, -1]),
+      vifWorker: [[2], [3]],
+    },
+  });
+  const fx = new RecordingEffects();
+  b.rejoined(5000, fx);
+  t.deepEqual(
+    fx.sent.map((s) => [s.to, s.msg]),
+    [
+      [2, { kind: 'dealloc', vm: 0, queue: 0, frames: 0, slots: 0, freed: 0 }],
+      [3, { kind: 'dealloc', vm: 1, queue: 0, frames: 0, slots: 0, freed: 0 }],
+    ],
+  );
+  // Frames guest 0's netback handed to the dead bridge, stamped before its word: sent to the dead driver domain.
+  b.receive({ kind: 'xmit', vm: 0, queue: 0, batch: batchOf([0, 0]) }, 5100, fx);
+  t.is(fx.of('txpost').length, 0);
+  b.receive({ kind: 'xmit', vm: 0, queue: 0, batch: batchOf([]), sentFrames: 0, sentSlots: 0 }, 5200, fx);
+  t.like(fx.events.find((e) => e.kind === 'bridge-tx-resumed')?.detail, { vm: 0, queue: 0, dropped: 2 });
+  // From then on its batches go to the wire, and their deallocs count from 0; guest 1's queue still waits.
+  b.receive({ kind: 'xmit', vm: 0, queue: 0, batch: batchOf([0]) }, 6000, fx);
+  b.receive({ kind: 'xmit', vm: 1, queue: 0, batch: batchOf([1]) }, 6000, fx);
+  t.is(fx.of('txpost').length, 1);
+  b.receive({ kind: 'txdone', nicQueue: 0, batch: batchOf([0]) }, 7000, fx);
+  t.like(fx.of('dealloc').at(-1), { vm: 0, queue: 0, frames: 1, slots: 1, freed: 1 });
+});

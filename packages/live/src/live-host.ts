@@ -363,6 +363,7 @@ export class LiveHost {
         const fx = this.effects.get(ref) as Effects;
         if (actor.reconnect) actor.reconnect(this.now, fx);
         else actor.start(this.now, fx);
+        actor.rejoined?.(this.now, fx);
       }
       for (const { ref, cmd } of held) {
         const actor = this.actors.get(ref);

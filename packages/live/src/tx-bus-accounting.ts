@@ -9,7 +9,7 @@ export interface TxBusAccount {
   readonly onBus: number;
   /** Frames that went into the restarted processes and neither came out nor are known to their counters. */
   readonly lost: number;
-  /** Why they are lost: a restarted guest's went with it; a restarted netback's were on rings netfront re-created. */
+  /** Why they are lost: a restarted guest's or driver domain's went with it; a restarted netback's were on rings netfront re-created. */
   readonly reason: TxRestartDropReason;
   /** How `lost` was inferred: frames into the restarted processes, out of them, and known to their counters. */
   readonly box: { readonly into: number; readonly out: number; readonly known: number };
@@ -56,11 +56,13 @@ export function txBusAccount(
       else onBus -= v;
     }
   }
-  const guest = [...restarted].some((id) => /(^|\.)vm\.\d+$/.test(id));
+  // A guest's frames, and a driver domain's (the NIC's TX queues, frames on their way to it), go with it; only netback
+  // workers restarted alone leave their frames on rings netfront re-creates.
+  const crashed = [...restarted].some((id) => /(^|\.)(vm\.\d+|nic|backend)$/.test(id));
   return {
     onBus,
     lost: restarted.size > 0 ? intoR - outOfR - knownInR : 0,
-    reason: guest ? 'lost-in-crash' : 'release-tx-bufs',
+    reason: crashed ? 'lost-in-crash' : 'release-tx-bufs',
     box: { into: intoR, out: outOfR, known: knownInR },
   };
 }

@@ -70,3 +70,29 @@ test('tx bus accounting - a restarted guest: what its application sent counts as
   const reports = new Map<string, readonly ActorReport[]>([['vm.0', [guest(100, 4)]]]);
   t.deepEqual(txBusAccount(finals, reports, new Set(['vm.0']), 1e6), { onBus: 0, lost: 6, reason: 'lost-in-crash', box: { into: 100, out: 90, known: 4 } });
 });
+
+test('tx bus accounting - a restarted driver domain (the NIC and the back end; per Xen domain, its workers too): what went into it and did not leave on the wire or stay known is lost-in-crash', (t) => {
+  const nic = { role: 'nic', id: 'nic', t: 0, tx: { onWire: 70, held: 2, drops: { 'nic-tx-queue-full': 0, 'link-down': 0 } } } as unknown as ActorReport;
+  const perActor = new Map([
+    ['vm.0', host({ txSentTo: { 'worker.0': 100 } })],
+    ['worker.0', host({ txReceivedFrom: { 'vm.0': 100 }, txSentTo: { backend: 100 } })],
+    ['nic+backend', host({})],
+  ]);
+  // 100 into the box, 70 on the wire and 2 on its TX queues (its successor's counters, continued): 28 lost with it.
+  t.deepEqual(txBusAccount(perActor, new Map([['nic+backend', [nic]]]), new Set(['nic', 'backend']), 1e6), {
+    onBus: 0,
+    lost: 28,
+    reason: 'lost-in-crash',
+    box: { into: 100, out: 0, known: 72 },
+  });
+  const perDomain = new Map([
+    ['vm.0', host({ txSentTo: { 'worker.0': 100 } })],
+    ['nic+backend+worker.0', host({})],
+  ]);
+  t.deepEqual(txBusAccount(perDomain, new Map([['nic+backend+worker.0', [nic, worker(1, 3)]]]), new Set(['nic', 'backend', 'worker.0']), 1e6), {
+    onBus: 0,
+    lost: 24,
+    reason: 'lost-in-crash',
+    box: { into: 100, out: 0, known: 76 },
+  });
+});

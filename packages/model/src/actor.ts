@@ -39,6 +39,13 @@ export interface Actor {
    */
   reconnect?(now: Nanos, fx: Effects): void;
   /**
+   * Live runs only, just after `reconnect`: this actor's process died and was restarted. What the dead process held
+   * for peers in other processes it cannot give back itself, as sim's runtime does at the death (`crashRelease`):
+   * announce what those peers must know to take it back (a restarted bridge tells each sending vif queue's netback
+   * that it holds none of its slots). Not called in sim or lockstep.
+   */
+  rejoined?(now: Nanos, fx: Effects): void;
+  /**
    * Live runs only: the bus between processes was down (the transport reconnected), so messages may have
    * been lost in it — an emulation artefact Xen does not have (event channels and shared rings lose
    * nothing). Announce again, without modelled cost, what peers must know so that a lost notification or

@@ -202,6 +202,8 @@ export interface FaultContext {
   readonly runtime?: string;
   /** A live run with one process per Xen domain: the workers are in the driver domain's process. */
   readonly perDomain?: boolean;
+  /** Some guest sends to another guest (traffic from: vm.<a> to: vm.<b>): the bridge hands its frames over. */
+  readonly guestToGuest?: boolean;
 }
 
 /** The transmit path's own actions: they need a target guest that sends. */
@@ -316,8 +318,9 @@ const RESTARTS: ReadonlySet<FaultAction> = new Set<FaultAction>(['kill', 'restar
 /**
  * A restart beside a guest that sends rebuilds the TX rings (docs/faults.md#the-transmit-path-a-guest-that-sends),
  * except where the model does not follow yet: closed-loop ends (TCP, request-response) keep no connection across a
- * restart, and in live runs a dead driver domain's frames are not counted in the transmit accounting (sim and
- * lockstep, whose partitions run the sim runtime, count them).
+ * restart; and in live runs, a dead driver domain's frames are inferred from the bus counters, which cannot tell
+ * the frames its bridge handed from one guest to another after its last sample (the bridge's count of them died
+ * with it, and they travel among the frames from the wire).
  */
 function checkRestartBesideSender(actionField: Field, targetField: Field, action: FaultAction, target: FaultTarget, ctx: FaultContext): void {
   const senders = ctx.senders ?? [];
@@ -330,14 +333,11 @@ function checkRestartBesideSender(actionField: Field, targetField: Field, action
     );
   }
   const role = target.kind === 'actor' ? target.actor.role : null;
-  const perDomain = ctx.perDomain === true;
-  const driver = role === 'nic' || role === 'backend' || (role === 'worker' && perDomain);
-  if (driver && ctx.runtime === 'live') {
+  const driver = role === 'nic' || role === 'backend' || (role === 'worker' && ctx.perDomain === true);
+  if (driver && ctx.runtime === 'live' && ctx.guestToGuest === true) {
     targetField.expected(
-      perDomain
-        ? `a guest for ${action} beside a guest that sends in a live run with one process per Xen domain (a worker's is the driver domain's)`
-        : `a guest or a worker for ${action} beside a guest that sends in a live run`,
-      ` (the frames a dead driver domain held are counted in sim and lockstep only${where}`,
+      `a guest${ctx.perDomain === true ? '' : ' or a worker'} for ${action} beside traffic from one guest to another in a live run${ctx.perDomain === true ? " with one process per Xen domain (a worker's is the driver domain's)" : ''}`,
+      ` (the frames a dead driver domain's bridge handed from guest to guest after its last sample are counted in sim and lockstep only${where}`,
     );
   }
 }
@@ -551,6 +551,7 @@ export function compileFaultItem(item: Readonly<Record<string, unknown>>, scenar
     closedLoop: scenario.traffic.generators.some((g) => g.closedLoop !== undefined && g.closedLoop !== null),
     runtime: scenario.runtime,
     perDomain: scenario.live.processes === 'per-domain',
+    guestToGuest: guestToGuest(scenario.traffic.generators),
   };
   let compiled: readonly FaultSpec[];
   try {
@@ -568,9 +569,15 @@ export function compileFaultItem(item: Readonly<Record<string, unknown>>, scenar
 /** A generator as sendersOf reads it: as the scenario reader holds it (vms, spec) or compiled (closedLoop). */
 interface SenderView {
   readonly sender?: number | null;
+  readonly receiver?: number | null;
   readonly vms?: readonly number[];
   readonly closedLoop?: unknown;
   readonly spec?: { readonly closedLoop?: unknown };
+}
+
+/** Whether some open-loop traffic goes from one guest to another (`from: vm.<a>`, `to: vm.<b>`). */
+export function guestToGuest(generators: readonly SenderView[]): boolean {
+  return generators.some((g) => g.sender !== undefined && g.sender !== null && g.receiver !== undefined && g.receiver !== null);
 }
 
 /**

@@ -109,6 +109,10 @@ class TxQueue {
   bridgeGot = 0;
   /** The same per worker whose guest this queue's guest sends to (DeallocMessage.from): their zero-copy releases. */
   readonly workerGot = new Map<number, number>();
+  /** The workers' releases (the sum of workerGot) when the bridge last restarted: those before it are not its. */
+  workerGotBase = 0;
+  /** Slots other deallocs brought so far: frames dropped on the way (a release without a count). */
+  peerGot = 0;
   /** NAPI is scheduled or polling (xenvif_tx_interrupt → napi_schedule). */
   napi = false;
   remainingCredit: number;
@@ -430,8 +434,12 @@ export class NetbackTx {
     const q = this.byKey.get(vm * 65536 + queue);
     if (q === undefined) return;
     let { frames, slots } = msg;
-    if (freed !== undefined) {
-      const from = msg.from;
+    const from = msg.from;
+    if (freed === undefined) q.peerGot += slots;
+    else if (freed === 0 && frames === 0 && from === undefined) {
+      this.bridgeRestarted(q, now, fx);
+      return;
+    } else {
       const got = (from === undefined ? q.bridgeGot : (q.workerGot.get(from) ?? 0)) + slots;
       // The sender's count after a bus outage or a partition (BackendActor.resync, WorkerActor.resync), stamped after
       // its earlier deallocs: slots it freed that never came were lost on the way, and come back now.
@@ -445,6 +453,44 @@ export class NetbackTx {
       }
     }
     if (frames === 0) return;
+    this.dealloc(q, slots, now, fx);
+  }
+
+  /**
+   * A restarted driver domain's bridge holds none of this queue's slots (live only: BackendActor.rejoined): the slots
+   * of every frame handed to the dead one whose dealloc never came — on the NIC's TX queues, in completions not
+   * cleaned, on their way to it — are unmapped and answered now, as the zero-copy callbacks of their freed skbs would
+   * have had the dealloc thread do. Then both ends count from 0: an `xmit` of none with sentSlots 0 tells the bridge,
+   * after every batch handed to the dead one (stamped after the work in progress on a dedicated core).
+   */
+  private bridgeRestarted(q: TxQueue, now: Nanos, fx: Effects): void {
+    let workers = 0;
+    for (const n of q.workerGot.values()) workers += n;
+    const held = q.xmitSlots - q.bridgeGot - q.peerGot - (workers - q.workerGotBase);
+    q.workerGotBase = workers;
+    q.xmitFrames = 0;
+    q.xmitSlots = 0;
+    q.bridgeGot = 0;
+    q.peerGot = 0;
+    const s = q.spec;
+    fx.event('vif-tx-bridge-restarted', { vm: s.vm, queue: s.queue, slots: held });
+    const at = this.sched === null && this.core.busyUntil > now ? this.core.busyUntil : now;
+    fx.send(this.cfg.backend, { kind: 'xmit', vm: s.vm, queue: s.queue, batch: this.cfg.pool.take(0), sentFrames: 0, sentSlots: 0 }, at);
+    if (held > 0) this.dealloc(q, held, now, fx);
+  }
+
+  /**
+   * A restarted netback (live only: WorkerActor.rejoined) counts what it hands the bridge from 0: it says so, as
+   * bridgeRestarted does, so that the bridge's counts of its batches and deallocs start again too.
+   */
+  rejoined(now: Nanos, fx: Effects): void {
+    for (const q of this.qs) {
+      fx.send(this.cfg.backend, { kind: 'xmit', vm: q.spec.vm, queue: q.spec.queue, batch: this.cfg.pool.take(0), sentFrames: 0, sentSlots: 0 }, now);
+    }
+  }
+
+  /** The dealloc thread unmaps `slots` slots of queue `q` and answers them (see onDealloc). */
+  private dealloc(q: TxQueue, slots: number, now: Nanos, fx: Effects): void {
     // The slots of a ring that went away come first (see reconnectRing). (A restarted netback has mapped none of
     // the dead one's: what exceeds its own mapped slots is not answered, as the slots of copy-only frames are not.)
     const old = Math.min(slots, q.staleSlots);

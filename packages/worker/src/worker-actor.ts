@@ -395,6 +395,11 @@ export class WorkerActor implements Actor {
     }
   }
 
+  /** Live only, after reconnect: this netback's counts of what it hands the bridge start from 0 (NetbackTx.rejoined). */
+  rejoined(now: Nanos, fx: Effects): void {
+    this.tx?.rejoined(now, fx);
+  }
+
   /** The `ringAt` of the ring queue (vm, queue) is connected to (−1: none yet, after a restart). */
   private ringState(vm: number, queue: number): Nanos {
     const i = this.byKey.get(vm * 65536 + queue);

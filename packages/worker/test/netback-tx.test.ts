@@ -281,3 +281,35 @@ test('netback tx - lost requests answered outside a poll: netback checks its rin
   fx.drain(w);
   t.is(fx.of('xmit').at(-1)?.batch.count, 1, 'the new request was polled: its frame went to the bridge');
 });
+
+test("netback tx - a restarted driver domain's bridge announces it holds none of the queue's slots: those handed to the dead one whose dealloc never came are answered, and both ends count from 0", (t) => {
+  const fx = new RecordingEffects();
+  const w = worker();
+  w.receive(txreq(0, [1518, 1518, 1518, 1518]), 0, fx);
+  fx.drain(w);
+  t.is(fx.of('xmit')[0]?.batch.count, 4);
+  // The bridge freed one frame's slot; then the driver domain died holding three.
+  w.receive({ kind: 'dealloc', vm: 0, queue: 0, frames: 1, slots: 1, freed: 1 }, 10_000, fx);
+  fx.drain(w);
+  t.is(Math.max(...fx.of('txrsp').map((r) => r.rspProd)), 1);
+  // Its successor: a dealloc of none with freed 0.
+  w.receive({ kind: 'dealloc', vm: 0, queue: 0, frames: 0, slots: 0, freed: 0 }, 50_000, fx);
+  fx.drain(w);
+  t.like(fx.events.find((e) => e.kind === 'vif-tx-bridge-restarted')?.detail, { vm: 0, queue: 0, slots: 3 });
+  // The dealloc thread unmaps and answers them (as the zero-copy callbacks of their freed skbs would have had it do).
+  t.is(Math.max(...fx.of('txrsp').map((r) => r.rspProd)), 4);
+  t.is(w.report(1e6).tx?.deallocResponses, 4);
+  // netback's word that it counts from 0, after every batch it handed over.
+  t.like(fx.of('xmit').at(-1), { sentFrames: 0, sentSlots: 0, at: 50_000 });
+  t.is(fx.of('xmit').at(-1)?.batch.count, 0);
+  // A later resync tells the new bridge what it had in the new count: nothing yet.
+  w.resync(1e6, fx);
+  t.like(fx.of('xmit').at(-1), { sentFrames: 0, sentSlots: 0 });
+  // A frame handed to the new bridge comes back by its dealloc, counted from 0.
+  w.receive(txreq(4, [1518]), 2e6, fx);
+  fx.drain(w);
+  w.receive({ kind: 'dealloc', vm: 0, queue: 0, frames: 1, slots: 1, freed: 1 }, 3e6, fx);
+  fx.drain(w);
+  t.is(Math.max(...fx.of('txrsp').map((r) => r.rspProd)), 5);
+  t.is(fx.events.filter((e) => e.kind === 'vif-tx-deallocs-lost').length, 0);
+});
