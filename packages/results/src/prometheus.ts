@@ -244,7 +244,7 @@ export class RunMetrics {
       [...s.workerBacklogs].map(([core, n]) => [{ worker: /worker(\d+)$/.exec(core)?.[1] ?? core }, n]),
     );
     if (s.tx !== null) this.updateTx(s.tx);
-    if (s.fabric !== null) this.updatePorts(s.fabric.ports);
+    if (s.fabric !== null) this.updatePorts(s.fabric.ports, s.fabric.sources);
     if (s.fabric !== null && s.fabric.sources.length > 0) this.updateSources(s.fabric.sources);
     this.count('splitnet_faults_injected_total', [[{}, v.occurrences.filter((o) => o.start <= t).length]]);
     this.gauge('splitnet_faults_active').set(v.occurrences.filter((o) => !o.instantaneous && o.start <= t && t < o.end).length);
@@ -279,8 +279,11 @@ export class RunMetrics {
     );
   }
 
-  /** A multi-host run's switch ports (toward the hosts): what left each, its queue now, its drops by reason (every reason, zeros included). */
-  private updatePorts(ports: readonly SwitchPortReport[]): void {
+  /**
+   * A multi-host run's switch ports (toward the hosts): what left each, its queue now, its drops by reason (every
+   * reason, zeros included); then an external source's port's drops, once a fault acted on it.
+   */
+  private updatePorts(ports: readonly SwitchPortReport[], sources: readonly SwitchSourceReport[]): void {
     if (!this.fabricRegistered) {
       for (const spec of METRIC_SPECS) if (spec.when === 'fabric') this.registry.registerMetric(this.metric(spec.name));
       this.fabricRegistered = true;
@@ -299,7 +302,9 @@ export class RunMetrics {
     );
     this.count(
       'splitnet_switch_port_packets_dropped_total',
-      ports.flatMap((p) => FABRIC_DROP_REASONS.map((reason): Sample => [{ port: String(p.port), reason }, p.drops[reason] ?? 0])),
+      [...ports, ...sources].flatMap(({ port, drops }) =>
+        drops === undefined ? [] : FABRIC_DROP_REASONS.map((reason): Sample => [{ port: String(port), reason }, drops[reason] ?? 0]),
+      ),
     );
   }
 
