@@ -133,6 +133,46 @@ test("cli - a sim run's metrics.prom holds its final counters under the live met
   );
 });
 
+test("cli - a multi-host run's metrics.prom has each switch port's frames and bytes forwarded, queued bytes and drops by reason, as summary.json's fabric.ports and timeseries.csv have them", (t) => {
+  const out = join(tmp(), 'prom-hosts');
+  const r = splitnet(['run', 'examples/cluster-4x8.yaml', '--duration', '5ms', '--out', out, '--quiet']);
+  t.is(r.code, 0, r.stderr);
+  const text = readFileSync(join(out, 'metrics.prom'), 'utf8');
+  const samples = parsePrometheus(text);
+  const ports = (JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary).fabric?.ports ?? [];
+  t.is(ports.length, 4);
+  // The queues at the end: the last row of timeseries.csv (t_ms = the run's end).
+  const rows = readFileSync(join(out, 'timeseries.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
+  const queueAtEnd = (port: number) => rows.filter((c) => c[0] === '5' && c[1] === `switch.port${port}` && c[2] === 'queue_bytes').map((c) => Number(c[3]));
+  for (const p of ports) {
+    const port = String(p.port);
+    t.is(total(samples, 'splitnet_switch_port_packets_forwarded_total', { port }), p.forwarded, `port ${port} forwarded`);
+    t.true(total(samples, 'splitnet_switch_port_bytes_forwarded_total', { port }) >= p.forwarded * 64, `port ${port} bytes`);
+    t.deepEqual([total(samples, 'splitnet_switch_port_queued_bytes', { port })], queueAtEnd(p.port), `port ${port} queue at the end`);
+    for (const [reason, n] of Object.entries(p.drops)) {
+      if (reason === 'total') continue;
+      const series = samples.filter(
+        (s) => s.name === 'splitnet_switch_port_packets_dropped_total' && s.labels['port'] === port && s.labels['reason'] === reason,
+      );
+      t.deepEqual(
+        series.map((s) => s.value),
+        [n],
+        `port ${port} ${reason}: one series, zeros included`,
+      );
+    }
+  }
+  t.true(total(samples, 'splitnet_switch_port_packets_dropped_total', { port: '0', reason: 'switch-queue-full' }) > 0, 'the incast drops at port 0');
+  t.deepEqual(
+    [...declared(text).keys()],
+    METRIC_SPECS.filter((m) => m.when === 'always' || m.when === 'tx' || m.when === 'fabric').map((m) => m.name),
+    'the switch ports after the transmit path, in the documented order',
+  );
+});
+
 test('cli - --set, --duration and --json', (t) => {
   const r = splitnet(['run', scenarioFile(small), '--out', join(tmp(), 'j'), '--json', '--duration', '2ms', '--set', 'topology.workers=1']);
   t.is(r.code, 0, r.stderr);

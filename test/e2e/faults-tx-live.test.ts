@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startNatsServer, type NatsServerHandle } from '@splitnet/transport/nats-server';
 import type { Summary } from '@splitnet/results';
 import { completed, eventsOf, processesOf, run, scenarioFile, tmp } from './live-helpers.js';
+import { parsePrometheus } from './prometheus-text.js';
 
 let server: NatsServerHandle | undefined;
 test.before(async () => {
@@ -126,6 +127,14 @@ faults:
     // The reason is in the transmit balance of a run whose bus went down (0 when the server happened to hold none).
     t.is(typeof tx.dropped['lost-in-transport'], 'number', JSON.stringify(tx.dropped));
     t.is(summary.tx?.drops['lost-in-transport'], tx.dropped['lost-in-transport']);
+    // metrics.prom (the final scrape) has the reason's series too, with the same count.
+    const lostSeries = parsePrometheus(readFileSync(join(out, 'metrics.prom'), 'utf8')).filter(
+      (s) => s.name === 'splitnet_tx_packets_dropped_total' && s.labels['reason'] === 'lost-in-transport',
+    );
+    t.deepEqual(
+      lostSeries.map((s) => [s.labels['run'], s.value]),
+      [[runId, tx.dropped['lost-in-transport']]],
+    );
     const ev = eventsOf(out);
     const kinds = ev.map((e) => e.kind);
     t.true(kinds.includes('nats-down') && kinds.includes('nats-up'), kinds.join(' '));

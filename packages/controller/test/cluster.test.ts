@@ -1,5 +1,6 @@
 // Multi-host scenarios in sim: traffic across the switch, its output queues and drops, TCP's RTT over the fabric, the invariants, determinism.
 import test from 'ava';
+import { metricsText } from '@splitnet/results';
 import type { RunResult } from '@splitnet/results';
 import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from '@splitnet/scenario';
@@ -137,4 +138,77 @@ test('cluster - the fabric balances at whatever instant a run stops (frames on c
     t.true(r.accounting.fabric?.balanced, `after ${slices} slices: ${JSON.stringify(r.accounting.fabric)}`);
     t.true(r.accounting.balanced, `after ${slices} slices`);
   }
+});
+
+/** An external source at 1 Gbit/s of 1518-byte frames, constant, into host 1's guest; host 0 streams to host 1 beside it. */
+const EXTERNAL = (faults: string): string => `
+hosts: 2
+seed: 6
+duration: 4ms
+warmup: 1ms
+topology: { link: 10Gbps, vms: { count: 2, queues: 1 }, workers: 2, vrss: per-flow }
+traffic:
+  - { name: across, from: h0.vm.0, to: h1.vm.0, protocol: udp, rate: 2Gbps, flows: 2 }
+  - { name: ext, from: external, to: h1.vm.1, protocol: udp, rate: 1Gbps, size: 1518, pattern: constant }
+${faults}`;
+
+/** 1 Gbit/s of 1518-byte frames (1538 bytes on the wire with preamble and gap): frames per µs. */
+const EXT_FRAMES_PER_US = 1e9 / 8 / 1538 / 1e6;
+
+test("cluster - an external source's port goes down (link-flap on switch:port:<its port>): its frames are dropped there, switch-port-down under its port, the hosts' ports untouched", async (t) => {
+  const base = run(EXTERNAL(''));
+  const r = run(EXTERNAL("faults:\n  - { at: 2ms, target: 'switch:port:2', action: link-flap, duration: 1ms }\n"));
+  const src = fabricOf(r).sources?.[0];
+  if (src === undefined) return t.fail('no source');
+  t.is(src.port, 2);
+  // Every frame that reached the switch in the millisecond it was down: about 81 of them.
+  const expected = 1000 * EXT_FRAMES_PER_US;
+  t.true(Math.abs((src.drops?.['switch-port-down'] ?? NaN) - expected) <= 1, JSON.stringify(src.drops));
+  t.is(src.drops?.total, src.drops?.['switch-port-down']);
+  t.is(fabricOf(r).drops.total, src.drops?.total ?? NaN, "the fabric's drops are the source port's");
+  t.deepEqual(
+    fabricOf(r).ports.map((p) => p.drops.total),
+    [0, 0],
+  );
+  t.is(src.sent, fabricOf(base).sources?.[0]?.sent ?? NaN, 'the source sends on (it does not see the port)');
+  t.is(fabricOf(base).sources?.[0]?.drops, undefined, 'without a fault on its port, no drops in its summary');
+  t.true(r.accounting.balanced && r.accounting.fabric?.balanced === true, JSON.stringify(r.accounting.fabric));
+  // Host 0's stream into host 1 crosses port 1, which carried on: the same frames forwarded as without the fault, less the source's.
+  t.is((fabricOf(r).ports[1]?.forwarded ?? 0) + (src.drops?.total ?? 0), fabricOf(base).ports[1]?.forwarded ?? NaN);
+  const kinds = r.events.filter((e) => e.actor === 'controller' && e.kind.startsWith('fault-')).map((e) => `${e.kind} ${String(e.detail['target'])}`);
+  t.deepEqual(kinds, ['fault-start switch:port:2', 'fault-end switch:port:2']);
+  // metrics.prom counts them under the source's port, beside the hosts' ports; without the fault, no series for it.
+  const id = { run: 'x', scenario: 'x', runtime: 'sim', seed: 6 } as const;
+  const text = await metricsText(r, id);
+  t.regex(text, new RegExp(`^splitnet_switch_port_packets_dropped_total\\{port="2",reason="switch-port-down",run="x",host="h0"\\} ${src.drops?.total}$`, 'm'));
+  t.notRegex(await metricsText(base, id), /splitnet_switch_port_packets_dropped_total\{port="2"/);
+});
+
+test("cluster - an external source's port loses its frames with the fault's probability (switch-port-loss under its port), from the run seed and the fault id", (t) => {
+  const faults = (p: number, id = 'lossy') =>
+    `faults:\n  - { id: ${id}, at: 2ms, target: 'switch:port:2', action: drop-messages, probability: ${p}, duration: 1ms }\n`;
+  const r = run(EXTERNAL(faults(0.5)));
+  const lost = fabricOf(r).sources?.[0]?.drops?.['switch-port-loss'] ?? NaN;
+  const arrived = 1000 * EXT_FRAMES_PER_US;
+  t.true(lost > arrived * 0.3 && lost < arrived * 0.7, `${lost} of about ${arrived}`);
+  t.true(r.accounting.balanced, JSON.stringify(r.accounting.fabric));
+  t.is(fabricOf(run(EXTERNAL(faults(1)))).sources?.[0]?.drops?.['switch-port-loss'], Math.round(arrived));
+  t.is(fabricOf(run(EXTERNAL(faults(0.5)))).sources?.[0]?.drops?.['switch-port-loss'], lost, 'the same draws again');
+  t.not(fabricOf(run(EXTERNAL(faults(0.5, 'other')))).sources?.[0]?.drops?.['switch-port-loss'], lost, 'another fault id, other draws');
+});
+
+test("cluster - an external source's port delays its frames (delay-messages): they are on its cable that much longer, in order, and none is lost", (t) => {
+  const base = run(EXTERNAL(''));
+  const onCable = (x: RunResult): number => (x.end.fabric?.sources[0]?.sent ?? NaN) - (x.end.fabric?.sources[0]?.received ?? NaN);
+  // To the end of the run: at the end, 100 µs more of its frames are on the cable.
+  const held = run(EXTERNAL("faults:\n  - { at: 2ms, target: 'switch:port:2', action: delay-messages, delay: 100us, duration: 2ms }\n"));
+  t.true(Math.abs(onCable(held) - onCable(base) - 100 * EXT_FRAMES_PER_US) <= 1, `${onCable(held)} on the cable, ${onCable(base)} without the delay`);
+  t.true(held.accounting.balanced && held.accounting.fabric?.balanced === true, JSON.stringify(held.accounting.fabric));
+  // Over by the end: every frame came through (none lost, none overtaken), and the source's port has no drops.
+  const over = run(EXTERNAL("faults:\n  - { at: 2ms, target: 'switch:port:2', action: delay-messages, delay: 100us, duration: 1ms }\n"));
+  const src = fabricOf(over).sources?.[0];
+  t.is(src?.received, fabricOf(base).sources?.[0]?.received);
+  t.is(src?.drops?.total, 0);
+  t.is(over.summary.hosts?.[1]?.drops.total, base.summary.hosts?.[1]?.drops.total);
+  t.true(over.accounting.balanced, JSON.stringify(over.accounting.fabric));
 });

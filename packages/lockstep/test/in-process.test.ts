@@ -39,7 +39,7 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
     scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts.yaml')),
   },
   {
-    name: 'three hosts with host 2 paused (frames waiting in its partition), a lossy, a delayed and a flapping switch port, a worker stall and lost notifications on hosts 1 and 0 (each fault in the partition of its actor or port), an external source on a port of its own, 2 ms',
+    name: 'three hosts with host 2 paused (frames waiting in its partition), a lossy, a delayed and a flapping switch port, a worker stall and lost notifications on hosts 1 and 0 (each fault in the partition of its actor or port), an external source on a port of its own whose port is delayed, lossy and down in turn, 2 ms',
     scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts-faults.yaml')),
   },
   {

@@ -77,6 +77,11 @@ export interface SwitchSourceReport {
   readonly onLink: number;
   /** Frames that reached the switch. */
   readonly received: number;
+  /**
+   * Of those, frames dropped at its port by a fault on it (`switch-port-down`, `switch-port-loss`; every reason of a
+   * switch port, zeros included); absent until a fault first acts on the port.
+   */
+  readonly drops?: Readonly<Record<string, number>>;
 }
 
 export interface SwitchReport {

@@ -98,32 +98,60 @@ class Port {
 /** An external source's frames: made by its generator, each on its cable until its last bit reaches the switch. */
 class Source {
   readonly gen: TrafficSource;
-  /** Frames taken from the generator whose last bit has not reached the switch yet (at: when it left the source). */
+  /** Frames taken from the generator whose last bit has not reached the switch yet (at: when it reaches the switch). */
   readonly onCable = new PacketFifo(16);
   sent = 0;
   sentBytes = 0;
   /** Frames that reached the switch. */
   received = 0;
+  /** Faults on the source's own port (switch:port:<its port>): down, losing the frames it sends, an extra delay on its cable. */
+  down = false;
+  lossProbability = 0;
+  loss: Prng | null = null;
+  extraDelay: Nanos = 0;
+  /** When the last frame on its cable reaches the switch: a cable delivers in order, so a frame never overtakes one ahead of it. */
+  private lastArrival: Nanos = -Infinity;
+  /** Frames dropped at its port, by reason; null until a fault first acts on the port (other runs' reports keep their shape). */
+  drops: Record<SwitchDropReason, number> | null = null;
   constructor(readonly cfg: SwitchSourceConfig) {
     this.gen = new TrafficSource([cfg.generator], cfg.flowCount, cfg.gbps, cfg.seed);
   }
 
-  /** Take every frame whose last bit has left the source by t − ahead (onto its cable; ahead: its delay, for those at the switch by t). */
+  /**
+   * Take every frame whose last bit has left the source by t − ahead (onto its cable; ahead: its delay, for those at
+   * the switch by t). Each reaches the switch after the cable's delay and the extra delay in force now (a fault's:
+   * portFault takes the frames that left before it changes), and not before the frame ahead of it.
+   */
   pull(t: Nanos, ahead = 0): void {
     const g = this.gen;
     // As sums (not t − ahead): a frame is taken exactly when nextArrival said it arrives.
     while (g.peek() + ahead <= t) {
       g.take();
-      this.onCable.push(g.flow, g.seq, g.len, g.at);
+      const due = g.at + this.cfg.delay + this.extraDelay;
+      const arrival = due > this.lastArrival ? due : this.lastArrival;
+      this.lastArrival = arrival;
+      this.onCable.push(g.flow, g.seq, g.len, arrival);
       this.sent++;
       this.sentBytes += g.len;
     }
   }
 
-  /** When the next frame reaches the switch (Infinity: the source has stopped). */
+  /**
+   * When the next frame reaches the switch (Infinity: the source has stopped): the first on its cable, else the
+   * earliest the next one can (without an extra delay; with one, the timer then finds it on the cable and waits for it).
+   */
   nextArrival(): Nanos {
-    const first = this.onCable.length > 0 ? this.onCable.atAt(0) : this.gen.peek();
-    return first + this.cfg.delay;
+    return this.onCable.length > 0 ? this.onCable.atAt(0) : this.gen.peek() + this.cfg.delay;
+  }
+
+  /** A frame from the source reached the switch: false if its port's fault drops it there (counted under the port). */
+  admit(): boolean {
+    const drops = this.drops;
+    if (drops === null) return true;
+    if (this.down) drops['switch-port-down']++;
+    else if (this.loss !== null && this.loss.next() < this.lossProbability) drops['switch-port-loss']++;
+    else return true;
+    return false;
   }
 }
 
@@ -224,12 +252,15 @@ export class SwitchActor implements Actor {
   /**
    * A fault on switch port `port` starts (`on`) or ends: down drops every frame toward or from the port, loss drops
    * each frame toward it with `value` as probability (drawn from `seed`), delay holds each frame `value` ns longer on
-   * its cable. Frames already on their way out of the port when it goes down still reach the NIC.
+   * its cable. Frames already on their way out of the port when it goes down still reach the NIC. On an external
+   * source's port (nothing goes toward it) the same act on the frames from the source as they reach the switch —
+   * dropped there while it is down or with the probability, counted under its port — and the delay on those that
+   * leave the source while it lasts.
    */
   portFault(port: number, kind: 'down' | 'loss' | 'delay', on: boolean, value: number, seed: number, now: Nanos): void {
-    const p = this.ports[port];
+    const p = this.ports[port] ?? this.sourceFault(port, now);
     if (p === undefined) return;
-    p.settle(now);
+    if (p instanceof Port) p.settle(now);
     if (kind === 'down') p.down = on;
     else if (kind === 'loss') {
       p.lossProbability = on ? value : 0;
@@ -237,14 +268,34 @@ export class SwitchActor implements Actor {
     } else p.extraDelay = on ? value : 0;
   }
 
-  /** Source `tag`'s frames arriving now enter the switch (each as one frame in from its port), then its next arrival. */
+  /**
+   * The source on port `port` (after the hosts'), about to take a fault at `now`: the frames that left it by now go
+   * on its cable with the delay they left with, and its drops are counted from here on.
+   */
+  private sourceFault(port: number, now: Nanos): Source | undefined {
+    const src = this.sources.find((x) => x.cfg.port === port);
+    if (src === undefined) return undefined;
+    src.pull(now);
+    src.drops ??= { 'switch-queue-full': 0, 'switch-port-down': 0, 'switch-port-loss': 0, 'switch-no-route': 0 };
+    return src;
+  }
+
+  /**
+   * Source `tag`'s frames arriving now enter the switch (each as one frame in from its port; a fault on the port may
+   * drop it there), then its next arrival.
+   */
   timer(tag: number, now: Nanos, fx: Effects): void {
     const src = this.sources[tag];
     if (src === undefined) return;
     src.pull(now, src.cfg.delay);
     const fifo = src.onCable;
     const egress = this.ports[src.cfg.egress];
-    while (fifo.length > 0 && fifo.atAt(0) + src.cfg.delay <= now) {
+    while (fifo.length > 0 && fifo.atAt(0) <= now) {
+      src.received++;
+      if (!src.admit()) {
+        fifo.discard(1);
+        continue;
+      }
       const one = this.cfg.pool.take(1);
       one.flow[0] = fifo.flowAt(0);
       one.seq[0] = fifo.seqAt(0);
@@ -252,7 +303,6 @@ export class SwitchActor implements Actor {
       one.emittedAt[0] = now;
       one.count = 1;
       fifo.discard(1);
-      src.received++;
       if (egress !== undefined) this.toEgress(egress, one, 0, one.flow[0] as number, now, fx);
       this.cfg.pool.release(one);
     }
@@ -282,8 +332,9 @@ export class SwitchActor implements Actor {
       src.pull(t);
       // Frames on its cable at t: those whose last bit left the source and has not reached the switch by t.
       let onLink = 0;
-      for (let k = 0; k < src.onCable.length; k++) if (src.onCable.atAt(k) + src.cfg.delay > t) onLink++;
-      return { port: src.cfg.port, name: src.cfg.name, to: src.cfg.egress, sent: src.sent, sentBytes: src.sentBytes, onLink, received: src.received };
+      for (let k = 0; k < src.onCable.length; k++) if (src.onCable.atAt(k) > t) onLink++;
+      const own = { port: src.cfg.port, name: src.cfg.name, to: src.cfg.egress, sent: src.sent, sentBytes: src.sentBytes, onLink, received: src.received };
+      return src.drops === null ? own : { ...own, drops: { ...src.drops } };
     });
     return { role: 'switch', id: this.id, t, ports, sources };
   }

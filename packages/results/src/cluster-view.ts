@@ -23,7 +23,12 @@ export function addClusterLines(s: Summary, add: (k: string, v: string) => void,
     );
   }
   for (const src of f.sources ?? []) {
-    add(`switch port ${src.port}`, `external source ${src.name} to ${src.to}: ${fmt(src.sentGbps)} Gbit/s sent on a ${fmt(src.linkGbps)} Gbit/s cable, ${src.sent} frames`);
+    const d = src.drops;
+    const drops = d === undefined ? '' : `, drops ${d.total}${d.total > 0 ? ` (${FABRIC_DROP_REASONS.filter((r) => d[r] > 0).map((r) => `${r} ${d[r]}`).join(', ')})` : ''}`;
+    add(
+      `switch port ${src.port}`,
+      `external source ${src.name} to ${src.to}: ${fmt(src.sentGbps)} Gbit/s sent on a ${fmt(src.linkGbps)} Gbit/s cable, ${src.sent} frames${drops}`,
+    );
   }
   const a = f.accounting;
   const inFlight = a.inFlight.uplinks + a.inFlight.switchQueues + a.inFlight.downlinks + a.inFlight.pausedHosts;
@@ -49,6 +54,9 @@ export function putClusterColumns(s: Summary, put: (column: string, value: Summa
   for (const src of f.sources ?? []) {
     put(`switch_port${src.port}_source_sent_gbps`, src.sentGbps);
     put(`switch_port${src.port}_source_sent_packets`, src.sent);
+    // Its port's drops, once a fault acted on it (named as a host port's).
+    const drops = src.drops;
+    if (drops !== undefined) for (const r of FABRIC_DROP_REASONS) put(`switch_port${src.port}_dropped_${columnPart(r)}_packets`, drops[r]);
   }
   put('fabric_dropped_packets', f.drops.total);
   put('fabric_balanced', f.accounting.balanced ? 1 : 0);

@@ -82,7 +82,10 @@ export function fabricBalance(f: FabricSnapshot): FabricAccounting {
   let received = 0;
   let queued = 0;
   let downOnLink = 0;
-  for (const src of f.sources) received += src.received;
+  for (const src of f.sources) {
+    received += src.received;
+    for (const r of FABRIC_DROP_REASONS) dropped[r] += src.drops?.[r] ?? 0;
+  }
   for (const p of f.ports) {
     received += p.received;
     queued += p.queued;
@@ -130,6 +133,8 @@ export interface FabricSourceSummary {
   readonly received: number;
   /** What it sent over the measured window. */
   readonly sentGbps: number;
+  /** Frames dropped at its port as they reached the switch (whole run), when a fault acted on the port (absent: none did). */
+  readonly drops?: Readonly<Record<FabricDropReason, number>> & { readonly total: number };
 }
 
 export interface FabricSummary {
@@ -151,7 +156,6 @@ export function summarizeFabric(
   const ports = b.ports.map((p, i): FabricPortSummary => {
     const before = a.ports[i];
     const s = spec[i] as FabricPortSpec;
-    const drops = Object.fromEntries(FABRIC_DROP_REASONS.map((r) => [r, p.drops[r] ?? 0])) as Record<FabricDropReason, number>;
     return {
       port: p.port,
       host: `h${p.port}`,
@@ -163,7 +167,7 @@ export function summarizeFabric(
       forwarded: p.forwarded,
       forwardedGbps: dt > 0 ? sig(((p.forwardedBytes - (before?.forwardedBytes ?? 0)) * 8) / dt / 1e9) : 0,
       peakQueueBytes: p.peakQueueBytes,
-      drops: { ...drops, total: FABRIC_DROP_REASONS.reduce((n, r) => n + drops[r], 0) },
+      drops: dropsOf(p.drops),
     };
   });
   const total = FABRIC_DROP_REASONS.reduce((n, r) => n + acc.dropped[r], 0);
@@ -179,9 +183,16 @@ export function summarizeFabric(
       sent: src.sent,
       received: src.received,
       sentGbps: dt > 0 ? sig(((src.sentBytes - (before?.sentBytes ?? 0)) * 8) / dt / 1e9) : 0,
+      ...(src.drops !== undefined ? { drops: dropsOf(src.drops) } : {}),
     };
   });
   return { ports, ...(sources.length > 0 ? { sources } : {}), drops: { ...acc.dropped, total }, accounting: acc };
+}
+
+/** A port's drops: every reason (zeros included) and their total. */
+function dropsOf(d: Readonly<Record<string, number>>): Readonly<Record<FabricDropReason, number>> & { readonly total: number } {
+  const drops = Object.fromEntries(FABRIC_DROP_REASONS.map((r) => [r, d[r] ?? 0])) as Record<FabricDropReason, number>;
+  return { ...drops, total: FABRIC_DROP_REASONS.reduce((n, r) => n + drops[r], 0) };
 }
 
 /** One switch port in a metrics.jsonl row (a multi-host run): what left it over the interval, its queue now, its drops so far. */

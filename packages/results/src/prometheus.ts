@@ -1,7 +1,8 @@
 // The run's metrics for Prometheus: every splitnet_* metric (name, type, labels, help) and one registry of them filled from a snapshot of the datapath (live scrapes, metrics.prom).
 import type { Counter, Gauge, Registry } from 'prom-client';
-import type { SwitchSourceReport } from '@splitnet/model';
+import type { SwitchPortReport, SwitchSourceReport } from '@splitnet/model';
 import type { FaultOccurrence } from '@splitnet/scenario';
+import { FABRIC_DROP_REASONS } from './fabric-summary.js';
 import { DROP_REASONS } from './metrics.js';
 import type { Snapshot } from './metrics.js';
 import { TX_DROP_REASONS, TX_RESTART_DROP_REASONS } from './tx-summary.js';
@@ -18,14 +19,14 @@ type Label = 'vm' | 'queue' | 'nic_queue' | 'worker' | 'core' | 'reason' | 'stat
 
 /**
  * One metric: what docs/results.md lists and the registry holds. `when`: every run, live runs only, a live run's end only,
- * runs where a guest sends, or multi-host runs with external sources (`from: external`).
+ * runs where a guest sends, multi-host runs (a switch: its ports), or multi-host runs with external sources (`from: external`).
  */
 export interface MetricSpec {
   readonly name: string;
   readonly type: 'counter' | 'gauge';
   readonly labels: readonly Label[];
   readonly help: string;
-  readonly when: 'always' | 'live' | 'live-end' | 'tx' | 'sources';
+  readonly when: 'always' | 'live' | 'live-end' | 'tx' | 'fabric' | 'sources';
 }
 
 // Counters count from the start of the run in emulated units; Prometheus' rate() divides by wall seconds, so a
@@ -71,6 +72,28 @@ export const METRIC_SPECS: readonly MetricSpec[] = [
   { name: 'splitnet_tx_nic_interrupts_total', type: 'counter', labels: [], help: 'NIC TX-completion interrupts.', when: 'tx' },
   { name: 'splitnet_tx_completions_total', type: 'counter', labels: [], help: 'TX responses netback gave the guests.', when: 'tx' },
   { name: 'splitnet_tx_packets_dropped_total', type: 'counter', labels: ['reason'], help: 'Frames the guests sent that were dropped, by reason (as summary.json tx.drops).', when: 'tx' },
+  {
+    name: 'splitnet_switch_port_packets_forwarded_total',
+    type: 'counter',
+    labels: ['port'],
+    help: 'Frames whose last bit left a switch port toward the host on it, by port (port i: host h<i>).',
+    when: 'fabric',
+  },
+  { name: 'splitnet_switch_port_bytes_forwarded_total', type: 'counter', labels: ['port'], help: 'Frame bytes that left a switch port toward its host, by port.', when: 'fabric' },
+  {
+    name: 'splitnet_switch_port_queued_bytes',
+    type: 'gauge',
+    labels: ['port'],
+    help: "Bytes in a switch port's output queue (waiting, or being serialized), by port.",
+    when: 'fabric',
+  },
+  {
+    name: 'splitnet_switch_port_packets_dropped_total',
+    type: 'counter',
+    labels: ['port', 'reason'],
+    help: 'Frames dropped at a switch port, by port and reason (as summary.json fabric.ports[].drops).',
+    when: 'fabric',
+  },
   {
     name: 'splitnet_switch_source_packets_sent_total',
     type: 'counter',
@@ -129,6 +152,7 @@ export class RunMetrics {
   private readonly metrics = new Map<string, AnyMetric>();
   private endRegistered = false;
   private txRegistered = false;
+  private fabricRegistered = false;
   private sourcesRegistered = false;
 
   /**
@@ -154,8 +178,8 @@ export class RunMetrics {
       const metric = spec.type === 'counter' ? new prom.Counter(config) : new prom.Gauge(config);
       this.metrics.set(spec.name, metric);
       // End-only metrics are registered with the final values: an unlabelled gauge would read 0 (invalid) before.
-      // The transmit path's and the external sources', once a snapshot has them: other runs' text stays as it was.
-      if (spec.when !== 'live-end' && spec.when !== 'tx' && spec.when !== 'sources') this.registry.registerMetric(metric);
+      // The transmit path's, the switch ports' and the external sources', once a snapshot has them: other runs' text stays as it was.
+      if (spec.when === 'always' || spec.when === 'live') this.registry.registerMetric(metric);
     }
     this.gauge('splitnet_run_info').set({ scenario: id.scenario, runtime: id.runtime, seed: String(id.seed) }, 1);
   }
@@ -220,6 +244,7 @@ export class RunMetrics {
       [...s.workerBacklogs].map(([core, n]) => [{ worker: /worker(\d+)$/.exec(core)?.[1] ?? core }, n]),
     );
     if (s.tx !== null) this.updateTx(s.tx);
+    if (s.fabric !== null) this.updatePorts(s.fabric.ports, s.fabric.sources);
     if (s.fabric !== null && s.fabric.sources.length > 0) this.updateSources(s.fabric.sources);
     this.count('splitnet_faults_injected_total', [[{}, v.occurrences.filter((o) => o.start <= t).length]]);
     this.gauge('splitnet_faults_active').set(v.occurrences.filter((o) => !o.instantaneous && o.start <= t && t < o.end).length);
@@ -248,7 +273,38 @@ export class RunMetrics {
         ...TX_DROP_REASONS.map((reason) => [{ reason }, x.drops[reason]] as const),
         // A restart's reasons only once they counted a frame (a run without such faults keeps its series).
         ...TX_RESTART_DROP_REASONS.filter((reason) => x.drops[reason] !== undefined).map((reason) => [{ reason }, x.drops[reason] ?? 0] as const),
+        // A live run whose bus went down (0 or not, as in summary.json's tx.drops).
+        ...(x.drops['lost-in-transport'] !== undefined ? [[{ reason: 'lost-in-transport' }, x.drops['lost-in-transport']] as const] : []),
       ],
+    );
+  }
+
+  /**
+   * A multi-host run's switch ports (toward the hosts): what left each, its queue now, its drops by reason (every
+   * reason, zeros included); then an external source's port's drops, once a fault acted on it.
+   */
+  private updatePorts(ports: readonly SwitchPortReport[], sources: readonly SwitchSourceReport[]): void {
+    if (!this.fabricRegistered) {
+      for (const spec of METRIC_SPECS) if (spec.when === 'fabric') this.registry.registerMetric(this.metric(spec.name));
+      this.fabricRegistered = true;
+    }
+    this.count(
+      'splitnet_switch_port_packets_forwarded_total',
+      ports.map((p) => [{ port: String(p.port) }, p.forwarded]),
+    );
+    this.count(
+      'splitnet_switch_port_bytes_forwarded_total',
+      ports.map((p) => [{ port: String(p.port) }, p.forwardedBytes]),
+    );
+    this.set(
+      'splitnet_switch_port_queued_bytes',
+      ports.map((p) => [{ port: String(p.port) }, p.queuedBytes]),
+    );
+    this.count(
+      'splitnet_switch_port_packets_dropped_total',
+      [...ports, ...sources].flatMap(({ port, drops }) =>
+        drops === undefined ? [] : FABRIC_DROP_REASONS.map((reason): Sample => [{ port: String(port), reason }, drops[reason] ?? 0]),
+      ),
     );
   }
 

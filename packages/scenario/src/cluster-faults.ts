@@ -15,12 +15,14 @@ const KEYS = ['id', 'at', 'target', 'action', 'duration', 'probability', 'delay'
 /**
  * The `faults` list of a multi-host scenario: what reaches the hosts and the switch in sim today. A host (`h1` or
  * `host:1`) can be paused, or killed (until its restartAfter, or to the end); a switch port (`switch:port:1`, toward host 1) can go down (link-flap), lose frames
- * (drop-messages, probability) or delay them (delay-messages, delay). Each at a time, for a duration.
+ * (drop-messages, probability) or delay them (delay-messages, delay), an external source's port (after the hosts':
+ * `sources` of them) too, on the frames from the source. Each at a time, for a duration.
  */
 export function readClusterFaults(
   field: Field,
   hosts: number,
   duration: number,
+  sources = 0,
 ): { faults: ClusterFault[]; resolved: Record<string, unknown>[]; at: number[] } {
   const items = readList(field, 'a list of faults') ?? [];
   const faults: ClusterFault[] = [];
@@ -47,7 +49,7 @@ export function readClusterFaults(
         "h<host> (or host:<host>), switch:port:<port>, or h<host>.<a one-host target> such as h1.worker:0 or h1.vm:3 (a multi-host scenario takes host, switch-port and one host's actor faults)",
       );
     const index = Number((host ?? port)?.[1]);
-    if (index >= hosts) targetField.expected(`a host or port from 0 to ${hosts - 1} (hosts: ${hosts})`, '', [['hosts']]);
+    checkIndex(targetField, host !== null, index, hosts, sources);
     const actionField: Field = map.get('action');
     const action = readString(actionField, '');
     let kind: ClusterFault['kind'];
@@ -91,6 +93,16 @@ export function readClusterFaults(
     });
   }
   return { faults, resolved, at: places };
+}
+
+/** A host from 0 to hosts − 1; a switch port one of the hosts' or of the external sources' after them. */
+function checkIndex(target: Field, isHost: boolean, index: number, hosts: number, sources: number): void {
+  if (isHost && index >= hosts) target.expected(`a host from 0 to ${hosts - 1} (hosts: ${hosts})`, '', [['hosts']]);
+  if (isHost || index < hosts + sources) return;
+  if (sources === 0)
+    target.expected(`a port from 0 to ${hosts - 1} (hosts: ${hosts}; an external source, from: external, would have a port after them)`, '', [['hosts']]);
+  const which = sources === 1 ? `the external source on port ${hosts}` : `${sources} external sources on ports ${hosts}–${hosts + sources - 1}`;
+  target.expected(`a port from 0 to ${hosts + sources - 1} (hosts: ${hosts}, then ${which})`, '', [['hosts']]);
 }
 
 /**

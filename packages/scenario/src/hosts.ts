@@ -391,7 +391,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   const sources = sourcesOf(withPlace, placed, sourcePorts, seedOf(withPlace));
   const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed), ...(sources.length > 0 ? { sources } : {}) };
   const first = withPlace[0] as CompiledScenario;
-  const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration);
+  const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration, sources.length);
   checkHostKills(faults, senders, value['faults']);
   // The whole list as written: the host and switch faults, and each host's own, each at its place.
   const allResolved: Record<string, unknown>[] = [];

@@ -158,7 +158,15 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
       ],
       [
         FAULTS + '  - { at: 1ms, target: h2, action: pause, duration: 1ms }\n',
-        's.yaml:5:24: faults[0].target: expected a host or port from 0 to 1 (hosts: 2), found "h2"',
+        's.yaml:5:24: faults[0].target: expected a host from 0 to 1 (hosts: 2), found "h2"',
+      ],
+      [
+        FAULTS + '  - { at: 1ms, target: switch:port:2, action: link-flap, duration: 1ms }\n',
+        's.yaml:5:24: faults[0].target: expected a port from 0 to 1 (hosts: 2; an external source, from: external, would have a port after them), found "switch:port:2"',
+      ],
+      [
+        'hosts: 2\ntraffic:\n  - { from: external, to: h0.vm.0 }\nfaults:\n  - { at: 1ms, target: switch:port:3, action: link-flap, duration: 1ms }\n',
+        's.yaml:5:24: faults[0].target: expected a port from 0 to 2 (hosts: 2, then the external source on port 2), found "switch:port:3"',
       ],
       [
         FAULTS + '  - { at: 1ms, target: h1, action: stop-polling, duration: 1ms }\n',
@@ -262,5 +270,32 @@ test('hosts - h*.vm.<i> writes a generator out once per host, h+<k> naming the h
   t.deepEqual(
     every.cluster?.hosts.map((h) => h.traffic.generators.map((g) => g.name)),
     written.cluster?.hosts.map((h) => h.traffic.generators.map((g) => g.name)),
+  );
+});
+
+test("hosts - an external source's port takes the switch-port faults: switch:port:<its port>, after the hosts'", (t) => {
+  const s = compile(
+    'hosts: 2\ntraffic:\n  - { name: ext, from: external, to: h1.vm.0 }\nfaults:\n' +
+      '  - { id: flap, at: 1ms, target: switch:port:2, action: link-flap, duration: 1ms }\n' +
+      '  - { id: lossy, at: 3ms, target: switch:port:2, action: drop-messages, duration: 1ms, probability: 0.5 }\n' +
+      '  - { id: slow, at: 5ms, target: switch:port:2, action: delay-messages, duration: 1ms, delay: 20us }\n',
+  );
+  const c = s.cluster;
+  if (c === undefined) return t.fail('no cluster');
+  t.deepEqual(
+    c.fabric.sources?.map((x) => [x.name, x.port]),
+    [['ext', 2]],
+  );
+  t.deepEqual(
+    c.faults.map((f) => [f.id, f.kind, f.index, f.probability ?? f.delay ?? null]),
+    [
+      ['flap', 'port-down', 2, null],
+      ['lossy', 'port-loss', 2, 0.5],
+      ['slow', 'port-delay', 2, 20000],
+    ],
+  );
+  t.deepEqual(
+    (s.resolved['faults'] as Record<string, unknown>[]).map((f) => f['target']),
+    ['switch:port:2', 'switch:port:2', 'switch:port:2'],
   );
 });
