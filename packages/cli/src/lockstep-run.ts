@@ -189,7 +189,11 @@ export async function runLockstepCommand(s: CompiledScenario, o: LockstepRunSetu
               logger,
               scenarioFile: o.resolvedFile,
               logsDir: logs,
-              actorCommand: { program: process.execPath, args: [cliMain] },
+              // SPLITNET_ACTOR_NODE_ARGS: extra Node.js flags for the partition processes, as for live's actors (e.g. `--cpu-prof`).
+              actorCommand: {
+                program: process.execPath,
+                args: [...(process.env['SPLITNET_ACTOR_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''), cliMain],
+              },
               subcommand: 'partition',
               atExit: o.atExit,
             });

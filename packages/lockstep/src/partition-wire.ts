@@ -18,6 +18,15 @@ import type { LinkSeq, PartitionPorts, PartitionShot } from './partition-engine.
 import { WindowTiming } from './window-timing.js';
 import type { WindowTimes } from './window-timing.js';
 
+/**
+ * Samples a partition holds before it publishes them to the controller, which keeps them for the end of the run
+ * anyway (its progress comes from the heartbeats). Published as they came, a sample's sealing here, its routing in
+ * the server and its opening in the controller took the shared cores while a neighbour ran its window and the bus
+ * carried its promise: a promise's hop took 1.5–2 × longer (docs/lockstep.md#how-fast). The default 100 samples of
+ * a run are all held; a run with more publishes them 256 at a time, in a turn of their own after a window's promises.
+ */
+const SAMPLES_HELD = 256;
+
 /** What one link (an actor here → an actor of another partition) has to publish at the end of a window. */
 interface LinkOut {
   readonly subject: string;
@@ -61,7 +70,7 @@ export class PartitionWire {
   private wokenAt = -1;
   private readonly leastLookahead: number;
   readonly timing = new WindowTiming();
-  /** Samples taken during a window, published once the window's promises are out (a neighbour waits for those). */
+  /** Samples taken so far and not yet published: held until the end of the run, or until SAMPLES_HELD are (then published while it waits). */
   private readonly samples: { t: Nanos; shot: PartitionShot }[] = [];
   private samplesScheduled = false;
   /** Resolves when the partition has run to the end of the run. */
@@ -205,7 +214,7 @@ export class PartitionWire {
   /**
    * One window per turn: the NATS client writes what a turn published (the window's frames and promises) once the
    * turn ends, so a second window in the same turn would hold the first one's promise back from the neighbour
-   * waiting for it. Samples to the controller go after that write, in a turn of their own.
+   * waiting for it. Samples to the controller are held until the end (SAMPLES_HELD).
    */
   private readonly pump = (): void => {
     this.scheduled = false;
@@ -235,7 +244,7 @@ export class PartitionWire {
       this.resolveDone();
       return;
     }
-    if (this.samples.length > 0 && !this.samplesScheduled) {
+    if (this.samples.length >= SAMPLES_HELD && !this.samplesScheduled) {
       this.samplesScheduled = true;
       setImmediate(this.publishSamples);
     }

@@ -7,7 +7,7 @@ export interface WindowTimes {
   readonly eventsMs: number;
   /** Encoding and handing to the transport its windows' frames and promises (the transport writes them to the socket after). */
   readonly publishMs: number;
-  /** Publishing its samples to the controller (in a turn of their own after the window's promises are out, mostly while it waits). */
+  /** Publishing its samples to the controller (held until its end, or 256 at a time in a turn of their own while it waits). */
   readonly samplesMs: number;
   /** From the arrival that let a waiting partition run again to the start of that run (the event loop's turn). */
   readonly wakeMs: number;
