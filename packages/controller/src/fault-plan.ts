@@ -354,6 +354,8 @@ function restartInSim(
   if (!rt.isDown(a.ref)) return;
   const id = rt.actor(a.ref).id;
   const fresh = g.respawn(a.ref);
+  const dead = ghosts.findLast((x) => x.actor.id === id);
+  if (dead !== undefined) fresh.inherit?.(dead.actor, dead.t);
   rt.record(id, 'actor-restart', { fault: a.occ.id, by: 'supervisor' });
   rt.restart(a.ref, fresh);
   const r = fresh.report(rt.now, false);

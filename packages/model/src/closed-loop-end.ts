@@ -133,7 +133,7 @@ export class ClosedLoopEnds {
     readonly side: 'far' | 'guest',
     private readonly tagBase: number,
     private readonly tagSign: 1 | -1,
-    private readonly sendFrame: SendFrame,
+    private sendFrame: SendFrame,
   ) {
     flows.forEach((f, i) => {
       const e = new End(i, f, side, this);
@@ -163,6 +163,27 @@ export class ClosedLoopEnds {
   /** @internal Called by an end's output port. */
   emit(flow: number, len: number, header: TcpHeader, at: Nanos, fx: Effects): void {
     this.sendFrame(flow, len, header, at, fx);
+  }
+
+  /** The flows these ends' frames leave on, in the ends' order. */
+  outFlows(): number[] {
+    return this.ends.map((e) => e.out);
+  }
+
+  /**
+   * The actor hosting these ends was replaced at `now` by a successor that takes them over, whose frames go through
+   * `sendFrame`: the timers the ends had asked of the dead actor died with it, so each asks again — an active end
+   * that had not started yet for its start, the others for their RTO and delayed-ACK deadlines (one that passed
+   * while no actor hosted them fires at `now`). A modelling device: the far hosts behind the wire live in the NIC
+   * actor, but their TCP state is not the driver domain's and survives its restart (docs/model.md §12).
+   */
+  handTo(sendFrame: SendFrame, now: Nanos, fx: Effects): void {
+    this.sendFrame = sendFrame;
+    for (const e of this.ends) {
+      e.fx = fx;
+      if (e.active && e.startedAt < 0) fx.timer(Math.max(now, e.f.start), this.tag(e.index, KIND_START));
+      else e.ep.rearmTimers(now, e);
+    }
   }
 
   /** The active ends (bulk senders, rr clients) start their workloads at their generators' start. */

@@ -312,13 +312,8 @@ function checkRestartBesideSender(actionField: Field, targetField: Field, action
   const senders = ctx.senders ?? [];
   if (!RESTARTS.has(action) || senders.length === 0 || quietGuest(action, target, senders)) return;
   const where = '; docs/faults.md#the-transmit-path-a-guest-that-sends)';
-  if (ctx.closedLoop === true) {
-    actionField.expected(
-      'an action modelled with closed-loop traffic',
-      ` (a restart beside a guest that sends does not keep the TCP or request-response connections of closed-loop traffic yet${where}`,
-    );
-  }
   const role = target.kind === 'actor' ? target.actor.role : null;
+  if (ctx.closedLoop === true) checkRestartBesideClosedLoop(actionField, targetField, action, role, ctx);
   const perDomain = ctx.perDomain === true;
   const driver = role === 'nic' || role === 'backend' || (role === 'worker' && perDomain);
   if (driver && ctx.runtime === 'live') {
@@ -327,6 +322,27 @@ function checkRestartBesideSender(actionField: Field, targetField: Field, action
         ? `a guest for ${action} beside a guest that sends in a live run with one process per Xen domain (a worker's is the driver domain's)`
         : `a guest or a worker for ${action} beside a guest that sends in a live run`,
       ` (the frames a dead driver domain held are counted in sim and lockstep only${where}`,
+    );
+  }
+}
+
+/**
+ * Beside closed-loop traffic (TCP, request-response) a restart of a worker, the NIC or the back end runs in sim and
+ * lockstep: the connections' ends are untouched (a restarted NIC takes the far hosts' ends over), and what the
+ * crash lost is retransmitted. A restart of a guest that hosts an end, and any in a live run, are refused.
+ */
+function checkRestartBesideClosedLoop(actionField: Field, targetField: Field, action: FaultAction, role: string | null, ctx: FaultContext): void {
+  const where = '; docs/faults.md#the-transmit-path-a-guest-that-sends)';
+  if (ctx.runtime === 'live') {
+    actionField.expected(
+      'an action modelled with closed-loop traffic in a live run',
+      ` (${action} beside TCP or request-response traffic runs in sim and lockstep: live neither hands a restarted NIC the far hosts' TCP ends nor has it been tried with a worker${where}`,
+    );
+  }
+  if (role === 'vm' || role === '*') {
+    targetField.expected(
+      `a worker, the NIC or the back end for ${action} beside closed-loop traffic`,
+      ` (a restarted guest's TCP and request-response sockets are not modelled yet: its connections would need a reset${where}`,
     );
   }
 }
