@@ -374,7 +374,11 @@ function restartInSim(
     const gh = ghosts.findLast((x) => x.actor.id === id);
     const was = gh?.actor.report(gh.t, false);
     if (gh && was?.role === 'frontend' && was.tx !== undefined) {
-      gh.sentAgain = { frames: was.tx.sent ?? 0, bytes: was.tx.sentBytes ?? 0 };
+      // Its closed-loop ends' frames are not replayed: the successor's ends start with no connection.
+      gh.sentAgain = {
+        frames: (was.tx.sent ?? 0) - (was.tx.closedLoopSent ?? 0),
+        bytes: (was.tx.sentBytes ?? 0) - (was.tx.closedLoopSentBytes ?? 0),
+      };
       wire.txLostWhileDown += (r.tx.sent ?? 0) - gh.sentAgain.frames;
     }
   }

@@ -102,3 +102,77 @@ test('tcp restart - a run with restarts beside closed-loop traffic is determinis
   t.is(JSON.stringify(a.summary), JSON.stringify(b.summary));
   t.is(JSON.stringify(a.events), JSON.stringify(b.events));
 });
+
+/** A flow's event count of `kind`. */
+function count(r: RunResult, kind: string): number {
+  return r.events.filter((e) => e.kind === kind).length;
+}
+
+for (const [vm, which] of [
+  [0, 'bulk'],
+  [1, 'rr'],
+] as const) {
+  test(`tcp restart - a kill of the guest serving the ${which} flow: its sockets die, the far host's RTO retransmission meets an RST, the far host reconnects and the flow recovers`, (t) => {
+    const r = run(BOTH, [`faults=[{at: 4ms, target: vm:${vm}, action: kill, restartAfter: 1ms}]`]);
+    t.true(r.accounting.balanced, JSON.stringify(r.accounting));
+    t.true(r.accounting.tx?.balanced, JSON.stringify(r.accounting.tx));
+    const f = flows(r)[which];
+    const other = flows(r)[which === 'bulk' ? 'rr' : 'bulk'];
+    // Everything in flight died with the guest: the far host resends by its RTO, which the restarted guest, with no
+    // socket for it, answers with an RST (tcp_v4_send_reset); the far host aborts and opens a new connection.
+    t.true(f.timeouts >= 1, JSON.stringify(f));
+    t.like(f, { resets: 1, reconnects: 1, rstSent: 1 });
+    t.is(other.resets, undefined, 'the other guest keeps its connection');
+    t.is(count(r, 'tcp-connection-reset'), 1);
+    t.is(count(r, 'tcp-connection-opened'), 1);
+    const b = flows(base);
+    near(t, 'bulk goodput', flows(r).bulk.goodputGbps, b.bulk.goodputGbps);
+    near(t, 'rr transactions/s', tps(r), tps(base));
+  });
+}
+
+test('tcp restart - a restart (at once) of the guest receiving the stream: the segments in flight meet RSTs, the far host reconnects at once from slow start', (t) => {
+  const r = run(BOTH, ['faults=[{at: 4ms, target: vm:0, action: restart}]']);
+  t.true(r.accounting.balanced, JSON.stringify(r.accounting));
+  t.true(r.accounting.tx?.balanced, JSON.stringify(r.accounting.tx));
+  const f = flows(r).bulk;
+  t.like(f, { resets: 1, reconnects: 1, timeouts: 0 });
+  // Every segment of the old connection still on its way gets its RST; the first aborts the far host's connection.
+  t.true((f.rstSent ?? 0) > 1, JSON.stringify(f));
+  near(t, 'bulk goodput', f.goodputGbps, flows(base).bulk.goodputGbps);
+});
+
+/** Guest 0 sends a TCP stream to guest 1 through the bridge: guest 0 is the active end. */
+const G2G = `
+name: tcp-restart-g2g
+duration: 30ms
+warmup: 20ms
+topology: { link: 10Gbps, nicQueues: 1, vms: { count: 2, queues: 1 }, workers: 2, vrss: per-flow }
+traffic:
+  - { from: vm.0, to: vm.1, flows: 1, tcp: { rcvbuf: 65536 } }
+`;
+
+test('tcp restart - guest to guest: the sending guest restarted opens a new connection (no reset), a crash loop of both guests one per restart, and the stream recovers', (t) => {
+  const g2gBase = run(G2G);
+  const b = g2gBase.summary.tcp?.flows[0]?.goodputGbps ?? 0;
+  for (const [fault, reconnects] of [
+    ['{at: 4ms, target: vm:0, action: kill, restartAfter: 1ms}', 1],
+    ["{at: 4ms, target: 'vm:*', action: crash-loop, restartAfter: 500us, repeat: { every: 2ms, count: 3 }}", 3],
+  ] as const) {
+    const r = run(G2G, [`faults=[${fault}]`]);
+    t.true(r.accounting.balanced, JSON.stringify(r.accounting));
+    t.true(r.accounting.tx?.balanced, JSON.stringify(r.accounting.tx));
+    const f = r.summary.tcp?.flows[0];
+    t.like(f, { reconnects, resets: 0 });
+    t.is(r.summary.flowOrder.reordered, 0);
+    near(t, `${fault}: goodput`, f?.goodputGbps ?? 0, b);
+  }
+});
+
+test('tcp restart - a run with guest restarts beside closed-loop traffic is deterministic', (t) => {
+  const faults = ["faults=[{at: 3ms, target: 'vm:*', action: crash-loop, restartAfter: 300us, repeat: { every: 1ms, count: 2 }}]"];
+  const a = run(BOTH, faults);
+  const b = run(BOTH, faults);
+  t.is(JSON.stringify(a.summary), JSON.stringify(b.summary));
+  t.is(JSON.stringify(a.events), JSON.stringify(b.events));
+});

@@ -96,6 +96,22 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
       }),
   },
   {
+    name: 'a guest restart beside closed-loop traffic (tcp-bulk): the receiving guest restarted at once (RSTs, the far host reconnects), 6 ms',
+    scenario: () =>
+      loadScenarioFile(join(root, 'examples/tcp-bulk.yaml'), {
+        duration: '6ms',
+        overrides: ['warmup=1ms', 'faults=[{at: 2ms, target: vm:0, action: restart}]'],
+      }),
+  },
+  {
+    name: 'both guests of a TCP connection between guests crash-looped (tcp-vm-to-vm), 6 ms',
+    scenario: () =>
+      loadScenarioFile(join(root, 'examples/tcp-vm-to-vm.yaml'), {
+        duration: '6ms',
+        overrides: ['warmup=1ms', "faults=[{at: 2ms, target: 'vm:*', action: crash-loop, restartAfter: 200us, repeat: { every: 1500us, count: 2 }}]"],
+      }),
+  },
+  {
     name: 'a guest sending to another guest through the bridge (vm-to-vm), 4 ms',
     scenario: () => loadScenarioFile(join(root, 'examples/vm-to-vm.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] }),
   },

@@ -313,7 +313,7 @@ function checkRestartBesideSender(actionField: Field, targetField: Field, action
   if (!RESTARTS.has(action) || senders.length === 0 || quietGuest(action, target, senders)) return;
   const where = '; docs/faults.md#the-transmit-path-a-guest-that-sends)';
   const role = target.kind === 'actor' ? target.actor.role : null;
-  if (ctx.closedLoop === true) checkRestartBesideClosedLoop(actionField, targetField, action, role, ctx);
+  if (ctx.closedLoop === true) checkRestartBesideClosedLoop(actionField, action, ctx);
   const perDomain = ctx.perDomain === true;
   const driver = role === 'nic' || role === 'backend' || (role === 'worker' && perDomain);
   if (driver && ctx.runtime === 'live') {
@@ -327,24 +327,16 @@ function checkRestartBesideSender(actionField: Field, targetField: Field, action
 }
 
 /**
- * Beside closed-loop traffic (TCP, request-response) a restart of a worker, the NIC or the back end runs in sim and
- * lockstep: the connections' ends are untouched (a restarted NIC takes the far hosts' ends over), and what the
- * crash lost is retransmitted. A restart of a guest that hosts an end, and any in a live run, are refused.
+ * Beside closed-loop traffic (TCP, request-response) a restart runs in sim and lockstep: of a worker, the NIC or the
+ * back end, the connections' ends are untouched (a restarted NIC takes the far hosts' ends over) and what the crash
+ * lost is retransmitted; of a guest hosting an end, its connections are reset and opened again. Live refuses them.
  */
-function checkRestartBesideClosedLoop(actionField: Field, targetField: Field, action: FaultAction, role: string | null, ctx: FaultContext): void {
-  const where = '; docs/faults.md#the-transmit-path-a-guest-that-sends)';
-  if (ctx.runtime === 'live') {
-    actionField.expected(
-      'an action modelled with closed-loop traffic in a live run',
-      ` (${action} beside TCP or request-response traffic runs in sim and lockstep: live neither hands a restarted NIC the far hosts' TCP ends nor has it been tried with a worker${where}`,
-    );
-  }
-  if (role === 'vm' || role === '*') {
-    targetField.expected(
-      `a worker, the NIC or the back end for ${action} beside closed-loop traffic`,
-      ` (a restarted guest's TCP and request-response sockets are not modelled yet: its connections would need a reset${where}`,
-    );
-  }
+function checkRestartBesideClosedLoop(actionField: Field, action: FaultAction, ctx: FaultContext): void {
+  if (ctx.runtime !== 'live') return;
+  actionField.expected(
+    'an action modelled with closed-loop traffic in a live run',
+    ` (${action} beside TCP or request-response traffic runs in sim and lockstep: live hands neither a restarted NIC the far hosts' TCP ends nor a restarted guest its ends' counters, and is untried with a worker; docs/faults.md#the-transmit-path-a-guest-that-sends)`,
+  );
 }
 
 /**

@@ -45,14 +45,9 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
     's.yaml:4:62: faults[0].action: expected an action modelled with a guest that sends, found "partition" (a partition also loses the TX ring\'s own messages (txreq, txrsp, dealloc): slots no response would ever answer; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
-    'a kill of the guest that hosts the end of a TCP stream',
-    `${TCP_INTO_1}faults: [{ at: 1ms, target: vm:1, action: kill }]\n`,
-    's.yaml:4:29: faults[0].target: expected a worker, the NIC or the back end for kill beside closed-loop traffic, found "vm:1" (a restarted guest\'s TCP and request-response sockets are not modelled yet: its connections would need a reset; docs/faults.md#the-transmit-path-a-guest-that-sends)',
-  ],
-  [
     'a restart of a worker beside a TCP stream in a live run',
     `runtime: live\n${TCP_INTO_1}faults: [{ at: 1ms, target: worker:0, action: restart }]\n`,
-    's.yaml:5:47: faults[0].action: expected an action modelled with closed-loop traffic in a live run, found "restart" (restart beside TCP or request-response traffic runs in sim and lockstep: live neither hands a restarted NIC the far hosts\' TCP ends nor has it been tried with a worker; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+    's.yaml:5:47: faults[0].action: expected an action modelled with closed-loop traffic in a live run, found "restart" (restart beside TCP or request-response traffic runs in sim and lockstep: live hands neither a restarted NIC the far hosts\' TCP ends nor a restarted guest its ends\' counters, and is untried with a worker; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
     'a kill of the NIC beside a guest that sends in a live run',
@@ -99,9 +94,9 @@ test('tx faults - a kill, restart or crash-loop of the guest that sends, a worke
   }
 });
 
-test('tx faults - a kill, restart or crash-loop of a worker, the NIC or the back end compiles beside closed-loop traffic (sim, lockstep)', (t) => {
+test('tx faults - a kill, restart or crash-loop of a worker, the NIC, the back end or the guest hosting a TCP end compiles beside closed-loop traffic (sim, lockstep)', (t) => {
   for (const action of ['kill', 'restart', 'crash-loop']) {
-    for (const target of ['worker:0', 'nic', 'backend']) {
+    for (const target of ['worker:0', 'nic', 'backend', 'vm:1', 'vm:*']) {
       for (const runtime of ['sim', 'lockstep']) {
         const s = compileScenarioText(`runtime: ${runtime}\n${TCP_INTO_1}faults: [{ at: 1ms, target: "${target}", action: ${action} }]\n`, 's.yaml');
         t.deepEqual(
