@@ -360,6 +360,8 @@ function restartInSim(
   if (!rt.isDown(a.ref)) return;
   const id = rt.actor(a.ref).id;
   const fresh = g.respawn(a.ref);
+  const dead = ghosts.findLast((x) => x.actor.id === id);
+  if (dead !== undefined) fresh.inherit?.(dead.actor, dead.t);
   rt.record(id, 'actor-restart', { fault: a.occ.id, by: 'supervisor' });
   rt.restart(a.ref, fresh);
   const r = fresh.report(rt.now, false);
@@ -378,7 +380,11 @@ function restartInSim(
     const gh = ghosts.findLast((x) => x.actor.id === id);
     const was = gh?.actor.report(gh.t, false);
     if (gh && was?.role === 'frontend' && was.tx !== undefined) {
-      gh.sentAgain = { frames: was.tx.sent ?? 0, bytes: was.tx.sentBytes ?? 0 };
+      // Its closed-loop ends' frames are not replayed: the successor's ends start with no connection.
+      gh.sentAgain = {
+        frames: (was.tx.sent ?? 0) - (was.tx.closedLoopSent ?? 0),
+        bytes: (was.tx.sentBytes ?? 0) - (was.tx.closedLoopSentBytes ?? 0),
+      };
       wire.txLostWhileDown += (r.tx.sent ?? 0) - gh.sentAgain.frames;
     }
   }

@@ -205,8 +205,8 @@ export class FrontendActor implements Actor {
   /** netfront's transmit side (null: this guest does not send). */
   private readonly tx: NetfrontTx | null;
   /** The guest ends of closed-loop flows (null: none), and the next sequence number of each flow's frames. */
-  private readonly tcp: ClosedLoopEnds | null;
-  private readonly tcpSeq = new Map<number, number>();
+  private tcp: ClosedLoopEnds | null;
+  private tcpSeq = new Map<number, number>();
 
   constructor(private readonly cfg: FrontendConfig) {
     this.id = cfg.id;
@@ -349,7 +349,21 @@ export class FrontendActor implements Actor {
       this.sendRingState(q, now, fx);
     }
     this.tx?.reconnect(now, fx);
+    // Its sockets died with it: its TCP ends listen, or open new connections (docs/model.md §12 "Restarts").
+    this.tcp?.restarted(now, fx);
     fx.event('netfront-reconnect', { vm: this.cfg.vm, queues: this.qs.length });
+  }
+
+  /**
+   * Sim and lockstep: this guest restarts in place of `dead`. Its TCP ends start with no connection (reconnect), but
+   * the run's measurement of them goes on: bytes delivered, segments sent, transactions (ClosedLoopEnds.adopt), and
+   * each flow's frame numbering, so that a receiver's order check does not take the new frames for reordered ones.
+   */
+  inherit(dead: Actor): void {
+    if (!(dead instanceof FrontendActor) || dead.tcp === null || this.tcp === null) return;
+    this.tcp.adopt(dead.tcp);
+    this.tcpSeq = new Map(dead.tcpSeq);
+    dead.tcp = null; // its ghost reports them no more: they are this incarnation's
   }
 
   /** This queue's ring state, for the worker serving it (a back end that (re)connects). */

@@ -70,6 +70,9 @@ export class NetfrontTx {
   private readonly tx: TxCosts;
   sent = 0;
   sentBytes = 0;
+  /** Of `sent`, the frames (and bytes) that carried a closed-loop end's segment. */
+  closedLoopSent = 0;
+  closedLoopSentBytes = 0;
   dropsQdisc = 0;
   notifies = 0;
   virqs = 0;
@@ -84,7 +87,7 @@ export class NetfrontTx {
     private readonly cfg: NetfrontTxConfig,
     cores: readonly Core[],
   ) {
-    doubleFields(this, ['sentBytes']);
+    doubleFields(this, ['sentBytes', 'closedLoopSentBytes']);
     this.source = new TrafficSource(cfg.generators, cfg.flowCount, cfg.linkGbps, cfg.seed);
     cores.forEach((core, q) => this.qs.push(new TxQueue(q, cfg.ringSize, core)));
     const tx = cfg.costs.tx;
@@ -113,6 +116,7 @@ export class NetfrontTx {
     return {
       sent: this.sent,
       sentBytes: this.sentBytes,
+      ...(this.closedLoopSent > 0 ? { closedLoopSent: this.closedLoopSent, closedLoopSentBytes: this.closedLoopSentBytes } : {}),
       held: this.held(),
       drops: { 'guest-qdisc-overlimit': this.dropsQdisc },
       notifies: this.notifies,
@@ -256,6 +260,10 @@ export class NetfrontTx {
     const tx = this.tx;
     this.sent++;
     this.sentBytes += len;
+    if (tcp !== undefined) {
+      this.closedLoopSent++;
+      this.closedLoopSentBytes += len;
+    }
     const q = this.qs[this.cfg.flowQueue[flow] ?? 0] ?? (this.qs[0] as TxQueue);
     // The stack's work starts no earlier than now: a live host's send timer can fire late, and what the guest
     // writes then cannot be due before it was written (in sim the timer fires at `at`, so now is `at`).

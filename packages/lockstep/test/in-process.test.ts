@@ -96,6 +96,44 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
       }),
   },
   {
+    name: 'restarts beside closed-loop traffic (tcp-bulk): its worker and the driver domain restarted at once (segments lost, fast retransmit), then the driver domain killed (the far host handed to the restarted NIC), 8 ms',
+    scenario: () =>
+      loadScenarioFile(join(root, 'examples/tcp-bulk.yaml'), {
+        duration: '8ms',
+        overrides: [
+          'warmup=1ms',
+          'faults=[{at: 2ms, target: worker:0, action: restart}, {at: 4ms, target: nic, action: restart}, {at: 6ms, target: backend, action: kill, restartAfter: 300us}]',
+        ],
+      }),
+  },
+  {
+    name: 'restarts beside closed-loop traffic (tcp-rr): its worker crash-looped, the driver domain killed, 5 ms',
+    scenario: () =>
+      loadScenarioFile(join(root, 'examples/tcp-rr.yaml'), {
+        duration: '5ms',
+        overrides: [
+          'warmup=1ms',
+          'faults=[{at: 1ms, target: worker:0, action: crash-loop, restartAfter: 200us, repeat: { every: 1ms, count: 2 }}, {at: 3500us, target: nic, action: kill, restartAfter: 300us}]',
+        ],
+      }),
+  },
+  {
+    name: 'a guest restart beside closed-loop traffic (tcp-bulk): the receiving guest restarted at once (RSTs, the far host reconnects), 6 ms',
+    scenario: () =>
+      loadScenarioFile(join(root, 'examples/tcp-bulk.yaml'), {
+        duration: '6ms',
+        overrides: ['warmup=1ms', 'faults=[{at: 2ms, target: vm:0, action: restart}]'],
+      }),
+  },
+  {
+    name: 'both guests of a TCP connection between guests crash-looped (tcp-vm-to-vm), 6 ms',
+    scenario: () =>
+      loadScenarioFile(join(root, 'examples/tcp-vm-to-vm.yaml'), {
+        duration: '6ms',
+        overrides: ['warmup=1ms', "faults=[{at: 2ms, target: 'vm:*', action: crash-loop, restartAfter: 200us, repeat: { every: 1500us, count: 2 }}]"],
+      }),
+  },
+  {
     name: 'a guest sending to another guest through the bridge (vm-to-vm), 4 ms',
     scenario: () => loadScenarioFile(join(root, 'examples/vm-to-vm.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] }),
   },

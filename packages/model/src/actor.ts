@@ -46,6 +46,12 @@ export interface Actor {
    */
   rejoined?(now: Nanos, fx: Effects): void;
   /**
+   * Sim and lockstep, before `reconnect`: the supervisor restarts this actor in place of `dead`, which died at
+   * `diedAt`. The actor takes over what it hosts that is not the emulated process's and outlives it — a NIC, the
+   * far hosts' TCP ends behind the wire (a modelling device, docs/model.md §12). Absent: it takes nothing.
+   */
+  inherit?(dead: Actor, diedAt: Nanos): void;
+  /**
    * Live runs only: the bus between processes was down (the transport reconnected), so messages may have
    * been lost in it — an emulation artefact Xen does not have (event channels and shared rings lose
    * nothing). Announce again, without modelled cost, what peers must know so that a lost notification or

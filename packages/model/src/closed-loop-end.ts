@@ -1,8 +1,8 @@
 // One side's ends of the closed-loop flows (TCP bulk, TCP_RR) inside an actor: endpoints, workload roles, timers as tags, frames out.
 import type { Effects } from './actor.js';
-import type { FlowSummary } from './flow-stats.js';
+import type { FlowStats, FlowSummary } from './flow-stats.js';
 import { RrClient, RrServer, type RrSummary } from './rr-workload.js';
-import { TCP_HAS_ACK, TCP_HAS_SEGMENT, TCP_RETRANSMIT, type TcpHeader } from './tcp-columns.js';
+import { TCP_HAS_ACK, TCP_HAS_SEGMENT, TCP_RETRANSMIT, TCP_RST, TCP_SYN, type TcpHeader } from './tcp-columns.js';
 import { TcpEndpoint, type TcpEndpointOutput, type TcpTimerKind, type TcpWireSegment } from './tcp-endpoint.js';
 import { tcpFrameBytes } from './tcp-segment.js';
 import type { Nanos } from './time.js';
@@ -42,6 +42,14 @@ export interface ClosedLoopEndReport {
   readonly startedAt: Nanos;
   /** rr, far end (the client): transactions and their latencies. */
   readonly rr?: RrSummary & { readonly latencyCdf: readonly (readonly [number, number])[] };
+  /**
+   * After a restart of a guest hosting an end (docs/model.md §12 "Restarts"), when not 0: the resets that aborted
+   * this end's connection (an RST it received), the connections it opened since (an active end), and the RSTs it sent
+   * (a restarted guest answering segments of a connection it no longer has).
+   */
+  readonly resets?: number;
+  readonly reconnects?: number;
+  readonly rstSent?: number;
 }
 
 /** The wire form of an endpoint's segment. */
@@ -71,14 +79,37 @@ export type SendFrame = (flow: number, len: number, header: TcpHeader, at: Nanos
 const KIND_START = 0;
 const KIND_RTO = 1;
 const KIND_DELACK = 2;
+/** A SYN not answered: sent again (TCP_TIMEOUT_INIT, doubled on each try). */
+const KIND_SYN = 3;
 const KINDS = 4;
+
+/** How long an end waits for the SYN-ACK before it sends its SYN again: TCP_TIMEOUT_INIT (1 s, include/net/tcp.h). */
+const SYN_TIMEOUT: Nanos = 1e9;
+
+/**
+ * Where a connection end is (docs/model.md §12 "Restarts"): `open` (every end from the run's start: established with no
+ * handshake), `listen` (a restarted guest's passive end: no connection; a segment is answered with an RST, a SYN
+ * opens one), `syn-sent` (an active end whose connection was reset, or a restarted guest's active end: it waits for
+ * the SYN-ACK).
+ */
+type EndState = 'open' | 'listen' | 'syn-sent';
 
 /** One connection end: the endpoint, its workload role, and its output port (one object, as TcpEndpoint wants). */
 class End implements TcpEndpointOutput {
-  readonly ep: TcpEndpoint;
-  readonly client: RrClient | null;
-  readonly server: RrServer | null;
+  ep: TcpEndpoint;
+  client: RrClient | null;
+  server: RrServer | null;
   readonly active: boolean;
+  state: EndState = 'open';
+  /** A restarted guest's active end: its start opens a new connection (a SYN) instead of writing at once. */
+  reborn = false;
+  resets = 0;
+  reconnects = 0;
+  rstSent = 0;
+  /** syn-sent: when the SYN goes again, and the wait after that; open: accepted by a SYN, no data received since. */
+  synDue: Nanos = Infinity;
+  synWait: Nanos = SYN_TIMEOUT;
+  fresh = false;
   /** The flows this end's frames leave on and arrive on (the same flow but between two guests). */
   readonly out: number;
   readonly in: number;
@@ -95,8 +126,7 @@ class End implements TcpEndpointOutput {
     private readonly owner: ClosedLoopEnds,
   ) {
     const s = f.spec;
-    // Both ends of a model connection use the scenario's mss, congestion control and buffer.
-    this.ep = new TcpEndpoint({ mss: s.mss, cc: s.cc, initialRwnd: s.rcvbuf / 2 }, { rcvbuf: s.rcvbuf, mss: s.mss });
+    this.ep = this.endpoint();
     const rr = s.workload === 'rr';
     const g2g = f.guestToGuest;
     const active = g2g?.active ?? side === (s.active ?? 'far');
@@ -105,6 +135,19 @@ class End implements TcpEndpointOutput {
     this.in = g2g?.in ?? f.flow;
     this.client = rr && active ? new RrClient({ requestBytes: s.requestBytes ?? 1, responseBytes: s.responseBytes ?? 1 }) : null;
     this.server = rr && !active ? new RrServer(s.requestBytes ?? 1, s.responseBytes ?? 1) : null;
+  }
+
+  /** A new connection's endpoint; its sending direction's statistics go on in `stats` when given. */
+  endpoint(stats?: FlowStats): TcpEndpoint {
+    const s = this.f.spec;
+    // Both ends of a model connection use the scenario's mss, congestion control and buffer.
+    return new TcpEndpoint({ mss: s.mss, cc: s.cc, initialRwnd: s.rcvbuf / 2, ...(stats ? { stats } : {}) }, { rcvbuf: s.rcvbuf, mss: s.mss });
+  }
+
+  /** A segment with no data that opens or resets a connection (SYN, SYN-ACK, RST): a header-only frame. */
+  control(flags: number, at: Nanos): void {
+    const h: TcpHeader = { seq: 0, payload: 0, ack: 0, window: 0, flags: TCP_HAS_SEGMENT | flags };
+    this.owner.emit(this.out, tcpFrameBytes(0), h, at, this.fx as Effects);
   }
 
   send(segment: TcpWireSegment, at: Nanos): void {
@@ -133,7 +176,7 @@ export class ClosedLoopEnds {
     readonly side: 'far' | 'guest',
     private readonly tagBase: number,
     private readonly tagSign: 1 | -1,
-    private readonly sendFrame: SendFrame,
+    private sendFrame: SendFrame,
   ) {
     flows.forEach((f, i) => {
       const e = new End(i, f, side, this);
@@ -165,6 +208,27 @@ export class ClosedLoopEnds {
     this.sendFrame(flow, len, header, at, fx);
   }
 
+  /** The flows these ends' frames leave on, in the ends' order. */
+  outFlows(): number[] {
+    return this.ends.map((e) => e.out);
+  }
+
+  /**
+   * The actor hosting these ends was replaced at `now` by a successor that takes them over, whose frames go through
+   * `sendFrame`: the timers the ends had asked of the dead actor died with it, so each asks again — an active end
+   * that had not started yet for its start, the others for their RTO and delayed-ACK deadlines (one that passed
+   * while no actor hosted them fires at `now`). A modelling device: the far hosts behind the wire live in the NIC
+   * actor, but their TCP state is not the driver domain's and survives its restart (docs/model.md §12).
+   */
+  handTo(sendFrame: SendFrame, now: Nanos, fx: Effects): void {
+    this.sendFrame = sendFrame;
+    for (const e of this.ends) {
+      e.fx = fx;
+      if (e.active && e.startedAt < 0) fx.timer(Math.max(now, e.f.start), this.tag(e.index, KIND_START));
+      else e.ep.rearmTimers(now, e);
+    }
+  }
+
   /** The active ends (bulk senders, rr clients) start their workloads at their generators' start. */
   start(now: Nanos, fx: Effects): void {
     for (const e of this.ends) if (e.active) fx.timer(Math.max(now, e.f.start), this.tag(e.index, KIND_START));
@@ -176,11 +240,120 @@ export class ClosedLoopEnds {
     if (e === undefined) return;
     e.fx = fx;
     const kind = t % KINDS;
-    if (kind === KIND_START) {
-      e.startedAt = now;
+    if (kind === KIND_START && e.reborn) {
+      e.reborn = false;
+      this.connect(e, now);
+    } else if (kind === KIND_START) {
+      if (e.startedAt < 0) e.startedAt = now;
       if (e.client !== null) e.ep.write(e.client.start(now, e.f.stop), now, e);
       else e.ep.write(Infinity, now, e);
+    } else if (kind === KIND_SYN) {
+      if (e.state !== 'syn-sent' || now < e.synDue) return;
+      e.synWait *= 2;
+      this.sendSyn(e, now);
     } else e.ep.onTimer(kind === KIND_RTO ? 'rto' : 'delack', now, e);
+  }
+
+  /**
+   * A guest restarted at `now` with these ends (FrontendActor.reconnect): its sockets died with it. A passive end
+   * listens (the peer's next segment is answered with an RST); an active end opens a new connection at its start (now,
+   * or the generator's start if later) — the benchmark in a loop starting again [assumption].
+   */
+  restarted(now: Nanos, fx: Effects): void {
+    for (const e of this.ends) {
+      e.fx = fx;
+      e.state = 'listen';
+      if (e.active) {
+        e.reborn = true;
+        fx.timer(Math.max(now, e.f.start), this.tag(e.index, KIND_START));
+      }
+    }
+  }
+
+  /**
+   * A restarted actor's ends take over the measurement of its dead incarnation's, `prev` (the emulator's counters, not
+   * the guest's state): bytes delivered, frames sent, resets and reconnects, the sending direction's statistics, the
+   * rr client's transactions. Called before `restarted`.
+   */
+  adopt(prev: ClosedLoopEnds): void {
+    this.ends.forEach((e, i) => {
+      const p = prev.ends[i];
+      if (p === undefined) return;
+      e.delivered = p.delivered;
+      e.pureAcks = p.pureAcks;
+      e.resets = p.resets;
+      e.reconnects = p.reconnects;
+      e.rstSent = p.rstSent;
+      e.startedAt = p.startedAt;
+      e.ep = e.endpoint(p.ep.stats);
+      if (p.client !== null) e.client = p.client;
+    });
+  }
+
+  /** An active end opens a new connection: a SYN, sent again until the SYN-ACK comes. */
+  private connect(e: End, now: Nanos): void {
+    e.state = 'syn-sent';
+    e.synWait = SYN_TIMEOUT;
+    this.sendSyn(e, now);
+  }
+
+  private sendSyn(e: End, now: Nanos): void {
+    e.control(TCP_SYN, now);
+    e.synDue = now + e.synWait;
+    (e.fx as Effects).timer(e.synDue, this.tag(e.index, KIND_SYN));
+  }
+
+  /**
+   * A segment that opens or resets a connection, or one for an end with no connection: an RST aborts an open
+   * connection (tcp_reset) and the active end opens a new one; a SYN gets a new connection and its SYN-ACK (a
+   * duplicate SYN only the SYN-ACK again); the SYN-ACK establishes the active end's new connection, which starts its
+   * workload again from slow start; a listening end answers anything else with an RST (tcp_v4_send_reset).
+   * Returns whether the segment was taken here.
+   */
+  private control(e: End, flags: number, now: Nanos): boolean {
+    if ((flags & TCP_RST) !== 0) {
+      if (e.state === 'open') {
+        e.resets++;
+        (e.fx as Effects).event('tcp-connection-reset', { flow: e.f.flow, side: this.side, active: e.active });
+        if (e.active) this.connect(e, now);
+        else e.state = 'listen';
+      }
+      return true;
+    }
+    if ((flags & TCP_SYN) !== 0) {
+      if ((flags & TCP_HAS_ACK) !== 0) {
+        if (e.state === 'syn-sent') this.established(e, now);
+      } else this.accept(e, now);
+      return true;
+    }
+    if (e.state === 'listen') {
+      e.rstSent++;
+      e.control(TCP_RST, now);
+      return true;
+    }
+    return e.state === 'syn-sent'; // a segment of the connection that was reset
+  }
+
+  private accept(e: End, now: Nanos): void {
+    if (!(e.state === 'open' && e.fresh)) {
+      e.ep = e.endpoint(e.ep.stats);
+      if (e.server !== null) e.server = new RrServer(e.server.requestBytes, e.server.responseBytes);
+      e.state = 'open';
+      e.fresh = true;
+    }
+    e.control(TCP_SYN | TCP_HAS_ACK, now);
+  }
+
+  private established(e: End, now: Nanos): void {
+    e.state = 'open';
+    e.synDue = Infinity;
+    e.reconnects++;
+    (e.fx as Effects).event('tcp-connection-opened', { flow: e.f.flow, side: this.side });
+    e.ep = e.endpoint(e.ep.stats);
+    if (e.client !== null) {
+      const bytes = e.client.reconnect(now);
+      if (bytes > 0) e.ep.write(bytes, now, e);
+    } else e.ep.write(Infinity, now, e);
   }
 
   /** A frame of `flow` (the direction towards this end) carrying `header` reached this end's application at `now`. */
@@ -188,6 +361,10 @@ export class ClosedLoopEnds {
     const e = this.byFlow.get(flow);
     if (e === undefined) return;
     e.fx = fx;
+    if ((header.flags & (TCP_SYN | TCP_RST)) !== 0 || e.state !== 'open') {
+      if (this.control(e, header.flags, now)) return;
+    }
+    e.fresh = false;
     const bytes = e.ep.onSegment(segmentOf(header), now, e);
     if (bytes === 0) return;
     e.delivered += bytes;
@@ -215,6 +392,9 @@ export class ClosedLoopEnds {
         pureAcks: e.pureAcks,
         startedAt: e.startedAt < 0 ? e.f.start : e.startedAt,
         ...rr,
+        ...(e.resets > 0 ? { resets: e.resets } : {}),
+        ...(e.reconnects > 0 ? { reconnects: e.reconnects } : {}),
+        ...(e.rstSent > 0 ? { rstSent: e.rstSent } : {}),
       };
     });
   }

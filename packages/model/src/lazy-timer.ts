@@ -35,6 +35,16 @@ export class LazyTimer {
   }
 
   /**
+   * The firings asked for are gone (they were timers of an actor that died, and a successor now hosts the model):
+   * ask `port` again for the deadline, if one is set, at `now` at the earliest (a deadline that passed meanwhile
+   * fires at once).
+   */
+  rearm(now: Nanos, port: TimerPort): void {
+    this.asked = undefined;
+    if (this.due !== undefined) this.set(this.due > now ? this.due : now, port);
+  }
+
+  /**
    * A firing asked for through `port` comes at `now`: true when the deadline is due (the timer stops; the
    * caller acts), false when it is stale — stopped, or moved later, in which case `port` is asked again.
    */

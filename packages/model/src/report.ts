@@ -199,6 +199,12 @@ export interface TxReport {
   /** Frames (and bytes) the guests' applications handed to the stack. */
   readonly sent?: number;
   readonly sentBytes?: number;
+  /**
+   * Of `sent`, a guest's: the frames (and bytes) its closed-loop ends sent (ACKs, data, requests, responses), when
+   * any — the rest come from its open-loop generators, which a restarted guest replays (NetfrontTx.reconnect).
+   */
+  readonly closedLoopSent?: number;
+  readonly closedLoopSentBytes?: number;
   /** Frames (and bytes) the bridge forwarded to another guest on the host (they continue on its receive path). */
   readonly toGuests?: number;
   readonly toGuestsBytes?: number;

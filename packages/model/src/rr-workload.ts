@@ -63,6 +63,21 @@ export class RrClient {
   }
 
   /**
+   * The connection was reset and a new one is open at `now` (docs/model.md §12 "Restarts"): the transaction
+   * outstanding is abandoned (no latency recorded) and the next starts now. Returns the bytes of its request (0 once
+   * the loop has stopped).
+   */
+  reconnect(now: Nanos): number {
+    this.responseSoFar = 0;
+    if (now >= this.stopAt) {
+      this.outstandingSince = -1;
+      return 0;
+    }
+    this.outstandingSince = now;
+    return this.requestBytes;
+  }
+
+  /**
    * `bytes` of response arrived in order at `now`. Returns the bytes of the next request to write now (0
    * while the response is incomplete, or when the loop has stopped).
    */

@@ -6,6 +6,13 @@ export const TCP_HAS_SEGMENT = 1;
 export const TCP_HAS_ACK = 2;
 /** The segment is a retransmission (informational: a receiver treats it like any other). */
 export const TCP_RETRANSMIT = 4;
+/**
+ * A connection opens (a SYN; with TCP_HAS_ACK, the SYN-ACK): only after a reset, since a run's connections are
+ * established at its start with no handshake (docs/model.md §12 "Restarts").
+ */
+export const TCP_SYN = 8;
+/** The segment resets the connection (an RST: a restarted guest with no socket for it answers so). */
+export const TCP_RST = 16;
 
 /**
  * One column per header field; entry k belongs to packet k. A frame with `flags[k] & TCP_HAS_SEGMENT` unset

@@ -66,6 +66,15 @@ export class TcpEndpoint {
     else this.receiver.onTimer(now, this.receiverPort(out));
   }
 
+  /**
+   * The actor hosting this end was replaced (a far host's ends handed to a restarted NIC, a modelling device): the
+   * timers it had asked for died with it, so ask `out` again for the RTO and delayed-ACK deadlines.
+   */
+  rearmTimers(now: Nanos, out: TcpEndpointOutput): void {
+    this.sender.rearmTimer(now, this.senderPort(out));
+    this.receiver.rearmTimer(now, this.receiverPort(out));
+  }
+
   /** The sender's and receiver's ports onto `out`, built once per output object (an actor passes the same one). */
   private senderPort(out: TcpEndpointOutput): TcpSenderOutput {
     return this.portsFor(out).sender;

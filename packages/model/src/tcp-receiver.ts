@@ -148,6 +148,11 @@ export class TcpReceiver {
   }
 
   /** The delayed-ACK timer fires. */
+  /** The delayed-ACK firing asked for is gone (LazyTimer.rearm): ask `out` again. */
+  rearmTimer(now: Nanos, out: TcpReceiverOutput): void {
+    this.delackTimer.rearm(now, out);
+  }
+
   onTimer(now: Nanos, out: TcpReceiverOutput): void {
     if (!this.delackTimer.fire(now, out)) return;
     // The ACK was delayed until the timer: the estimate was too short, so double it (tcp_delack_timer_handler).

@@ -178,6 +178,11 @@ export class TcpSender {
   }
 
   /** The timer asked for through `out.timer` fires. */
+  /** The RTO firing asked for is gone (LazyTimer.rearm): ask `out` again. */
+  rearmTimer(now: Nanos, out: TcpSenderOutput): void {
+    this.rtoTimer.rearm(now, out);
+  }
+
   onTimer(now: Nanos, out: TcpSenderOutput): void {
     if (!this.rtoTimer.fire(now, out)) return;
     this.stats.timeouts += 1;

@@ -378,6 +378,11 @@ export class TrafficSource {
    * The next sequence number of `flow`, taken for a frame that does not come from the generators
    * (a fault's burst), so that the flow's later frames keep counting up and the sink sees no reordering.
    */
+  /** Flow `flow`'s next sequence numbers go on from where `from`'s are (a restarted NIC taking over its far ends' flows). */
+  continueSeq(flow: number, from: TrafficSource): void {
+    this.seqs[flow] = from.seqs[flow] ?? 0;
+  }
+
   claimSeq(flow: number): number {
     const seq = this.seqs[flow] ?? 0;
     this.seqs[flow] = seq + 1;

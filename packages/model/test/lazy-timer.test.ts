@@ -34,3 +34,16 @@ test('lazy timer - moving the deadline earlier asks for a new firing; a stopped 
   t.false(timer.fire(100, port));
   t.deepEqual(port.asked, [100, 50]);
 });
+
+test('lazy timer - rearm: the firings asked for are gone (their actor died), so the deadline is asked again, at once when it passed', (t) => {
+  const timer = new LazyTimer();
+  const port = new Port();
+  timer.set(100, port);
+  timer.rearm(50, port);
+  t.deepEqual(port.asked, [100, 100]);
+  timer.rearm(150, port);
+  t.deepEqual(port.asked, [100, 100, 150]);
+  t.true(timer.fire(150, port));
+  timer.rearm(200, port);
+  t.deepEqual(port.asked, [100, 100, 150], 'a stopped timer asks for nothing');
+});

@@ -71,6 +71,22 @@ export interface NicFabric {
   readonly delay: Nanos;
 }
 
+/** A far end's frame on its way to the NIC, taken over by a restarted NIC. */
+interface FarFrame {
+  readonly flow: number;
+  readonly seq: number;
+  readonly len: number;
+  readonly at: Nanos;
+  readonly header: TcpHeader;
+}
+
+/** What a restarted NIC takes over from its dead incarnation (NicActor.inherit). */
+interface FarHandover {
+  readonly far: ClosedLoopEnds;
+  readonly frames: readonly FarFrame[];
+  readonly toFar: readonly [number, Nanos, TcpHeader][];
+}
+
 /** Timer tags of the far TCP ends start here (the RX side's generations stay far below; the TX side's are negative). */
 const FAR_TCP_TAG_BASE = 2 ** 44;
 /** The timer tag at which segments the guests sent reach their far ends. */
@@ -144,7 +160,9 @@ export class NicActor implements Actor {
   /** The transmit side (null: none). */
   private readonly tx: NicTx | null;
   /** The far ends of the closed-loop flows (null: none). */
-  private readonly far: ClosedLoopEnds | null;
+  private far: ClosedLoopEnds | null;
+  /** What this NIC took over from its dead incarnation (inherit), for reconnect to put in place; null: nothing. */
+  private inherited: FarHandover | null = null;
   /** When the far hosts' link is free: their frames are serialized one after another at line rate. */
   private farWireFree: Nanos = 0;
   /** Segments the guests sent, on their way to the far ends: [flow, leave time, header], in leave order. */
@@ -247,7 +265,57 @@ export class NicActor implements Actor {
       this.emittedBytes += src.len;
     }
     fx.event('nic-resumed', { replayedFrames: this.emitted - before });
+    this.takeOverFarEnds(now, fx);
     this.wake(now, fx);
+  }
+
+  /**
+   * The supervisor restarts this NIC in place of `dead`, which died at `diedAt`: it takes over the far hosts'
+   * closed-loop ends, which are not the driver domain's (a remote host does not reboot when ours does), with
+   * what of theirs is on its way — their frames still on the far hosts' link and the wire (those that arrive
+   * before the restart meet a dead NIC), and the guests' segments that had left on the wire before the death
+   * (those posted and not yet gone died with the TX queues). Each flow's sequence numbers go on. A modelling
+   * device (docs/model.md §12 "Restarts"): the far hosts live in the NIC actor for convenience.
+   */
+  inherit(dead: Actor, diedAt: Nanos): void {
+    if (!(dead instanceof NicActor) || dead.far === null || this.far === null) return;
+    const far = dead.far;
+    dead.far = null; // its ghost reports them no more: they are this incarnation's
+    const frames: FarFrame[] = [];
+    for (const h of dead.hw) {
+      const w = h.wire;
+      for (let k = 0; k < w.length; k++) {
+        const header = w.tcpAt(k);
+        const flow = w.flowAt(k);
+        if (header !== undefined && far.has(flow)) frames.push({ flow, seq: w.seqAt(k), len: w.lenAt(k), at: w.atAt(k), header });
+      }
+    }
+    for (const flow of far.outFlows()) this.source.continueSeq(flow, dead.source);
+    this.farWireFree = dead.farWireFree;
+    this.inherited = { far, frames, toFar: dead.toFar.filter((s) => s[1] <= diedAt) };
+  }
+
+  /** Reconnect's part for the far ends taken over (inherit): their frames, the guests' segments, their timers. */
+  private takeOverFarEnds(now: Nanos, fx: Effects): void {
+    const inh = this.inherited;
+    if (inh === null) return;
+    this.inherited = null;
+    this.far = inh.far;
+    for (const f of inh.frames) {
+      if (f.at <= now) {
+        // It reached the NIC while it was down: emitted, and lost there (the controller counts it lost-in-crash).
+        this.emitted++;
+        this.emittedBytes += f.len;
+        continue;
+      }
+      const h = this.hw[this.cfg.flowQueue[f.flow] ?? 0] as HwQueue;
+      h.wire.insertHeaderByTime(f.flow, f.seq, f.len, f.at, f.header);
+      h.pushed++;
+    }
+    this.toFar.push(...inh.toFar);
+    if (this.toFar.length > 0) fx.timer(now, FAR_TCP_ARRIVAL_TAG);
+    inh.far.handTo((flow, len, h, at) => this.farSend(flow, len, h, at), now, fx);
+    fx.event('far-ends-taken-over', { flows: inh.far.size, framesOnTheirWay: inh.frames.length });
   }
 
   /** The driver domain dies: the frames guests sent that its TX queues hold (NicTx.crashRelease). */

@@ -104,7 +104,7 @@ function addTcp(s: Summary, add: (k: string, v: string) => void): void {
   for (const f of shown) {
     add(
       `tcp flow ${f.flow}`,
-      `${f.workload}: goodput ${fmt(f.goodputGbps)} Gbit/s, RTT µs min ${fmt(f.rttUs.min)} mean ${fmt(f.rttUs.mean)} p99 ${fmt(f.rttUs.p99)}, retransmissions ${f.retransmissions} (fast ${f.fastRetransmits}, timeouts ${f.timeouts}), cwnd ${f.finalCwnd}`,
+      `${f.workload}: goodput ${fmt(f.goodputGbps)} Gbit/s, RTT µs min ${fmt(f.rttUs.min)} mean ${fmt(f.rttUs.mean)} p99 ${fmt(f.rttUs.p99)}, retransmissions ${f.retransmissions} (fast ${f.fastRetransmits}, timeouts ${f.timeouts}), cwnd ${f.finalCwnd}${f.resets === undefined ? '' : `; resets ${f.resets}, reconnects ${f.reconnects ?? 0}, RSTs sent ${f.rstSent ?? 0}`}`,
     );
   }
   if (t.flows.length > shown.length) add('tcp flows', `${t.flows.length - shown.length} more in summary.json`);

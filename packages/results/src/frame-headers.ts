@@ -1,5 +1,5 @@
 // Synthetic Ethernet, IPv4-or-IPv6 and TCP-or-UDP headers for the flow table's frames: what a capture shows of a frame the model knows only by flow, sequence number and length.
-import { deriveSeed, TCP_HAS_ACK } from '@splitnet/model';
+import { deriveSeed, TCP_HAS_ACK, TCP_RST, TCP_SYN } from '@splitnet/model';
 import type { PacketSize, TcpHeader } from '@splitnet/model';
 import type { FlowSpec } from '@splitnet/scenario';
 
@@ -26,6 +26,8 @@ const TCP_TIMESTAMPS_BYTES = 12;
 const TCP_FLAG_ACK = 0x10;
 const TCP_FLAG_PSH = 0x08;
 const TCP_PSH_ACK = 0x18;
+const TCP_FLAG_SYN = 0x02;
+const TCP_FLAG_RST = 0x04;
 const TCP_WINDOW = 0xffff;
 const TWO_32 = 0x1_0000_0000;
 
@@ -153,7 +155,9 @@ export class FrameHeaders {
       const sn = (t.isn + tcp.seq) % TWO_32;
       const hasAck = (tcp.flags & TCP_HAS_ACK) !== 0;
       const an = hasAck ? (t.peerIsn + tcp.ack) % TWO_32 : 0;
-      const flags = (hasAck ? TCP_FLAG_ACK : 0) | (tcp.payload > 0 ? TCP_FLAG_PSH : 0);
+      // SYN and RST: a connection reset and opened again after a guest's restart (docs/model.md §12 "Restarts").
+      const control = ((tcp.flags & TCP_SYN) !== 0 ? TCP_FLAG_SYN : 0) | ((tcp.flags & TCP_RST) !== 0 ? TCP_FLAG_RST : 0);
+      const flags = (hasAck ? TCP_FLAG_ACK : 0) | (tcp.payload > 0 ? TCP_FLAG_PSH : 0) | control;
       // A segment without an ACK carries no window of the model's (its sender has received nothing): shown as 65535, as open-loop flows show it.
       const window = hasAck ? Math.min(tcp.window, TCP_WINDOW) : TCP_WINDOW;
       view.setUint32(l4 + 4, sn);

@@ -25,6 +25,14 @@ export interface TcpFlowSummary {
   readonly segmentsSent: number;
   /** The active end's congestion window at the end, in segments (its trace over time is in cwnd.csv). */
   readonly finalCwnd: number;
+  /**
+   * Present after a restart of a guest hosting an end (docs/model.md §12 "Restarts"): over the whole run, the
+   * connection resets (an end aborted by an RST), the connections opened again after them, and the RSTs a
+   * restarted guest sent for segments of a connection it no longer had.
+   */
+  readonly resets?: number;
+  readonly reconnects?: number;
+  readonly rstSent?: number;
 }
 
 /** One TCP_RR flow: transactions over the window, their latency (whole run) and CPU per transaction. */
@@ -84,6 +92,7 @@ export function summarizeTcp(
       timeouts: both((r) => r.sent.timeouts),
       segmentsSent: both((r) => r.sent.segmentsSent),
       finalCwnd: far.sent.cwnd.at(-1)?.cwnd ?? 0,
+      ...restarts(both),
     });
     const s = far.rr;
     if (s !== undefined) {
@@ -100,6 +109,14 @@ export function summarizeTcp(
   const total = rr.reduce((n, r) => n + r.transactions, 0);
   const cpuUsPerTransaction = total > 0 ? sig(busyNs / total / 1000) : 0;
   return { flows: out, rr: rr.map((r) => ({ ...r, cpuUsPerTransaction })) };
+}
+
+/** A flow's resets, reconnects and RSTs sent (both ends), when any. */
+function restarts(both: (pick: (r: ClosedLoopEndReport) => number) => number): Pick<TcpFlowSummary, 'resets' | 'reconnects' | 'rstSent'> {
+  const resets = both((r) => r.resets ?? 0);
+  const reconnects = both((r) => r.reconnects ?? 0);
+  const rstSent = both((r) => r.rstSent ?? 0);
+  return resets + reconnects + rstSent === 0 ? {} : { resets, reconnects, rstSent };
 }
 
 /** The columns of cwnd.csv. */

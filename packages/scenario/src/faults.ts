@@ -326,13 +326,8 @@ function checkRestartBesideSender(actionField: Field, targetField: Field, action
   const senders = ctx.senders ?? [];
   if (!RESTARTS.has(action) || senders.length === 0 || quietGuest(action, target, senders)) return;
   const where = '; docs/faults.md#the-transmit-path-a-guest-that-sends)';
-  if (ctx.closedLoop === true) {
-    actionField.expected(
-      'an action modelled with closed-loop traffic',
-      ` (a restart beside a guest that sends does not keep the TCP or request-response connections of closed-loop traffic yet${where}`,
-    );
-  }
   const role = target.kind === 'actor' ? target.actor.role : null;
+  if (ctx.closedLoop === true) checkRestartBesideClosedLoop(actionField, action, ctx);
   const driver = role === 'nic' || role === 'backend' || (role === 'worker' && ctx.perDomain === true);
   if (driver && ctx.runtime === 'live' && ctx.guestToGuest === true) {
     targetField.expected(
@@ -340,6 +335,19 @@ function checkRestartBesideSender(actionField: Field, targetField: Field, action
       ` (the frames a dead driver domain's bridge handed from guest to guest after its last sample are counted in sim and lockstep only${where}`,
     );
   }
+}
+
+/**
+ * Beside closed-loop traffic (TCP, request-response) a restart runs in sim and lockstep: of a worker, the NIC or the
+ * back end, the connections' ends are untouched (a restarted NIC takes the far hosts' ends over) and what the crash
+ * lost is retransmitted; of a guest hosting an end, its connections are reset and opened again. Live refuses them.
+ */
+function checkRestartBesideClosedLoop(actionField: Field, action: FaultAction, ctx: FaultContext): void {
+  if (ctx.runtime !== 'live') return;
+  actionField.expected(
+    'an action modelled with closed-loop traffic in a live run',
+    ` (${action} beside TCP or request-response traffic runs in sim and lockstep: live hands neither a restarted NIC the far hosts' TCP ends nor a restarted guest its ends' counters, and is untried with a worker; docs/faults.md#the-transmit-path-a-guest-that-sends)`,
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 // The wire codec of live mode: the one msgpackr configuration, the envelope, and validation of every message received.
 import { Packr } from 'msgpackr';
-import { BatchPool, packetsIn, SplitnetError, TCP_HAS_ACK, TCP_HAS_SEGMENT, TCP_RETRANSMIT, tcpColumnsOf } from '@splitnet/model';
+import { BatchPool, packetsIn, SplitnetError, TCP_HAS_ACK, TCP_HAS_SEGMENT, TCP_RETRANSMIT, TCP_RST, TCP_SYN, tcpColumnsOf } from '@splitnet/model';
 import type { Message, MutableBatch, Nanos, PacketBatch } from '@splitnet/model';
 import { isValidActorId, isValidRunId } from './subjects.js';
 
@@ -160,7 +160,7 @@ export const WIRE_BYTES_PER_PACKET = 18;
  * Sent only for batches that carry TCP headers, so receive-only runs put the same bytes on the bus as before.
  */
 export const WIRE_TCP_BYTES_PER_PACKET = 29;
-const TCP_FLAG_BITS = TCP_HAS_SEGMENT | TCP_HAS_ACK | TCP_RETRANSMIT;
+const TCP_FLAG_BITS = TCP_HAS_SEGMENT | TCP_HAS_ACK | TCP_RETRANSMIT | TCP_SYN | TCP_RST;
 /** Sequence and ACK numbers are byte offsets below 2^53 (exact in a double). */
 const MAX_TCP_OFFSET = Number.MAX_SAFE_INTEGER;
 

@@ -581,7 +581,7 @@ test('codec - bad TCP header columns are invalid-batch: size, flags, numbers, pa
   t.truthy(d.decode(rx(tcpCols(1448, 0, 65_536, 10, 3))), String(d.lastError));
   const cases: [string, Uint8Array, string][] = [
     ['one byte short', tcpCols(0, 0, 0, 0, 1).subarray(1), 'batch.tcp: 28 bytes for count 1, expected 29'],
-    ['an unknown flag', tcpCols(0, 0, 0, 0, 9), 'batch.tcp.flags[0] = 9: expected bits of 7'],
+    ['an unknown flag', tcpCols(0, 0, 0, 0, 33), 'batch.tcp.flags[0] = 33: expected bits of 31'],
     ['a fractional seq', tcpCols(0.5, 0, 0, 0, 1), 'batch.tcp[0]: seq 0.5, ack 0, window 0: expected whole byte counts in [0, 2^53)'],
     ['a negative ack', tcpCols(0, -1, 0, 0, 3), 'batch.tcp[0]: seq 0, ack -1, window 0: expected whole byte counts in [0, 2^53)'],
     ['a NaN window', tcpCols(0, 0, Number.NaN, 0, 3), 'batch.tcp[0]: seq 0, ack 0, window NaN: expected whole byte counts in [0, 2^53)'],
