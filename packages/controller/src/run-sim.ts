@@ -163,7 +163,8 @@ class SimRun {
     const linkDelay = cluster?.linkDelay() ?? linkDelayFor(g as ActorGraph, s);
     const pool = cluster?.graph.pool ?? (g as ActorGraph).pool;
     const linkFaults = plan?.linkFaults ?? cluster?.faults.linkFaults;
-    const txOrigin = plan !== null ? g?.txCrashOrigin : undefined;
+    // A run whose actors may die: the frames guests sent that die with them give their slots back (per host in a cluster).
+    const txOrigin = plan !== null ? g?.txCrashOrigin : cluster?.faults.hostFaults === true ? { of: cluster.graph.txOriginOf } : undefined;
     const rt = (this.rt = new SimRuntime({
       linkDelay,
       pool,

@@ -30,9 +30,10 @@ export interface SimOptions {
   /**
    * Where the frames guests send come from (a run with guests that send): a message with such frames sent to a
    * dead actor, and the frames a dying actor held (Actor.crashRelease), give their slots back to the sender's
-   * netback dealloc, as freeing their skbs runs the zero-copy callback.
+   * netback dealloc, as freeing their skbs runs the zero-copy callback. In a multi-host run each host numbers its
+   * flows its own way: `of` gives the origin of the dead actor's host (undefined: a host without guests that send).
    */
-  readonly txOrigin?: TxOrigin;
+  readonly txOrigin?: TxOrigin | { readonly of: (ref: ActorRef) => TxOrigin | undefined };
 }
 
 /**
@@ -111,6 +112,9 @@ export class SimRuntime {
    */
   txReleasedInCrash = 0;
   txLostInCrash = 0;
+  /** The same two counts per actor, by the dead actor (a multi-host run splits them by host). */
+  readonly txReleasedInCrashAt: number[] = [];
+  readonly txLostInCrashAt: number[] = [];
   /** Per actor: down (killed, not restarted yet), paused (SIGSTOP), and the first timer sequence of its current incarnation. */
   private readonly down: boolean[] = [];
   private readonly paused: boolean[] = [];
@@ -305,7 +309,7 @@ export class SimRuntime {
     const held = dead.heldPackets();
     this.lostInCrash += held;
     this.lostInCrashAt[ref] = (this.lostInCrashAt[ref] ?? 0) + held;
-    const origin = this.options.txOrigin;
+    const origin = this.originAt(ref);
     if (origin !== undefined && dead.crashRelease !== undefined) {
       for (const b of dead.crashRelease(this._now)) {
         zerocopyRelease(b, origin, (worker, dealloc) => this.sendFrom(ref, worker, dealloc, this._now));
@@ -337,14 +341,22 @@ export class SimRuntime {
   private lostTx(dead: ActorRef, msg: Message, txCarried: number, t: Nanos): void {
     if (msg.kind === 'txreq') {
       this.txReleasedInCrash += txCarried;
+      this.txReleasedInCrashAt[dead] = (this.txReleasedInCrashAt[dead] ?? 0) + txCarried;
       this.pool.release(msg.batch);
       return;
     }
     this.txLostInCrash += txCarried;
-    const origin = this.options.txOrigin;
+    if (txCarried > 0) this.txLostInCrashAt[dead] = (this.txLostInCrashAt[dead] ?? 0) + txCarried;
+    const origin = this.originAt(dead);
     if (msg.kind !== 'rx' && msg.kind !== 'xmit' && msg.kind !== 'txpost' && msg.kind !== 'txdone') return;
     if (origin !== undefined) zerocopyRelease(msg.batch, origin, (worker, dealloc) => this.sendFrom(dead, worker, dealloc, t));
     if (msg.kind !== 'rx') this.pool.release(msg.batch);
+  }
+
+  /** Where the frames guests sent come from, as actor `ref` numbers its flows (SimOptions.txOrigin). */
+  private originAt(ref: ActorRef): TxOrigin | undefined {
+    const o = this.options.txOrigin;
+    return o === undefined || !('of' in o) ? o : o.of(ref);
   }
 
   /** The last sequence number on actor `ref`'s link to itself (its timers). */
