@@ -243,9 +243,10 @@ function killHost(rt: SimRuntime, owns: (ref: number) => boolean, g: ClusterGrap
   hg.all.forEach((_, i) => {
     const ref = nic + i;
     if (ref === nic || !owns(ref)) return;
-    const dead = rt.kill(ref);
+    // Its guests die with it: what was on their TX rings is lost with them, not released by a netfront that lives on.
+    const dead = rt.kill(ref, true);
     if (dead === undefined) return;
-    ghosts.push({ step: k, host: f.index, ref, ghost: { actor: dead, t: rt.now } });
+    ghosts.push({ step: k, host: f.index, ref, ghost: { actor: dead, t: rt.now, ringsLost: true } });
     rt.record(dead.id, 'actor-died', { fault: f.id });
   });
 }

@@ -68,6 +68,8 @@ export interface SimGhost {
   emittedAgain?: { readonly frames: number; readonly bytes: number };
   /** A guest's that sends: the frames its application sent, which its successor counts again (it replays its sends). */
   sentAgain?: { readonly frames: number; readonly bytes: number };
+  /** A worker's that died with its host's guests (a host crash): the requests it held from their TX rings are lost-in-crash, not released by netfront. */
+  readonly ringsLost?: true;
 }
 
 const DATAPATH: ReadonlySet<string> = new Set(DATAPATH_FAULT_ACTIONS);

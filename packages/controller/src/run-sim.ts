@@ -42,7 +42,8 @@ function snapshot(g: ActorGraph, t: Nanos, final = false): Snapshot {
  */
 export function ghostReport(gh: SimGhost, final: boolean): ActorReport {
   const r = gh.actor.report(gh.t, final); // final: a dead guest's latency samples count too
-  if (r.role === 'worker') return { ...r, held: 0, backlog: 0, queueBacklogs: [], ...ghostTx(r.tx, 'release-tx-bufs') };
+  if (r.role === 'worker')
+    return { ...r, held: 0, backlog: 0, queueBacklogs: [], ...ghostTx(r.tx, gh.ringsLost === true ? 'lost-in-crash' : 'release-tx-bufs') };
   if (r.role === 'frontend') {
     const again = gh.sentAgain;
     const tx =

@@ -118,6 +118,8 @@ export class SimRuntime {
   /** Per actor: down (killed, not restarted yet), paused (SIGSTOP), and the first timer sequence of its current incarnation. */
   private readonly down: boolean[] = [];
   private readonly paused: boolean[] = [];
+  /** Per actor: down with its guests' rings (a whole host crashed): frames on a TX ring to it are lost, not freed by a netfront that re-creates the ring. */
+  private readonly ringsLost: boolean[] = [];
   private readonly incarnationSeq: number[] = [];
   /** Events that came due for a paused actor, replayed in order when it resumes. */
   private readonly deferred: { target: ActorRef; msg: Message | null; tag: number }[] = [];
@@ -299,10 +301,13 @@ export class SimRuntime {
    * (counted in `lostInCrash`); its pending timers die with it. Its counters are brought to the instant
    * of death first (`report(now)`: an actor that counts lazily, as the NIC counts arrivals, catches up),
    * so that what it holds then is what is lost. Returns the dead incarnation (undefined if it was down).
+   * `ringsLost`: the guests die with it (a host crash), so the frames on TX rings toward it are lost-in-crash,
+   * not released by a netfront that lives on.
    */
-  kill(ref: ActorRef): Actor | undefined {
+  kill(ref: ActorRef, ringsLost = false): Actor | undefined {
     if (!this.started) this.start();
     if (this.down[ref]) return undefined;
+    this.ringsLost[ref] = ringsLost;
     this.processFaults = true;
     const dead = this.actor(ref);
     dead.report(this._now, false);
@@ -339,7 +344,7 @@ export class SimRuntime {
    * give the slots back (a frame on a ring to a dead netback holds none: netfront frees it itself).
    */
   private lostTx(dead: ActorRef, msg: Message, txCarried: number, t: Nanos): void {
-    if (msg.kind === 'txreq') {
+    if (msg.kind === 'txreq' && this.ringsLost[dead] !== true) {
       this.txReleasedInCrash += txCarried;
       this.txReleasedInCrashAt[dead] = (this.txReleasedInCrashAt[dead] ?? 0) + txCarried;
       this.pool.release(msg.batch);
@@ -347,6 +352,7 @@ export class SimRuntime {
     }
     this.txLostInCrash += txCarried;
     if (txCarried > 0) this.txLostInCrashAt[dead] = (this.txLostInCrashAt[dead] ?? 0) + txCarried;
+    if (msg.kind === 'txreq') return this.pool.release(msg.batch);
     const origin = this.originAt(dead);
     if (msg.kind !== 'rx' && msg.kind !== 'xmit' && msg.kind !== 'txpost' && msg.kind !== 'txdone') return;
     if (origin !== undefined) zerocopyRelease(msg.batch, origin, (worker, dealloc) => this.sendFrom(dead, worker, dealloc, t));
