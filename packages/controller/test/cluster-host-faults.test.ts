@@ -275,3 +275,26 @@ test('cluster host faults - host 0, whose guest sends across the switch, killed 
     ],
   );
 });
+
+test("cluster host faults - host 0's NIC flapping ten times under a 9 Gbit/s stream to host 1: the frames it flushes as its link goes down (link-down in its TX drops) never reach the switch, so host 1 gets only what left host 0, and every accounting balances", (t) => {
+  const r = run(`
+hosts: 2
+seed: 2
+duration: 3ms
+warmup: 1ms
+topology: { link: 10Gbps, vms: { count: 1, queues: 1 }, workers: 1 }
+traffic:
+  - { name: across, from: h0.vm.0, to: h1.vm.0, protocol: udp, rate: 9Gbps, flows: 4 }
+faults:
+  - { id: flap, at: 1.5ms, target: h0.nic, action: link-flap, duration: 20us, repeat: { every: 100us, count: 10 } }
+`);
+  allBalanced(t, r);
+  const [h0, h1] = r.summary.hosts ?? [];
+  if (h0 === undefined || h1 === undefined) return t.fail('no per-host summaries');
+  t.true((h0.tx?.drops['link-down'] ?? 0) > 100, JSON.stringify(h0.tx?.drops));
+  const f = r.accounting.fabric;
+  if (f === undefined) return t.fail('no fabric accounting');
+  // What host 1's NIC took from the switch is what the fabric delivered, and no more than left host 0's NIC.
+  t.is(h1.accounting.emitted, f.delivered);
+  t.true(f.delivered <= (h0.accounting.tx?.onWire ?? 0), `${f.delivered} delivered, ${h0.accounting.tx?.onWire} on host 0's wire`);
+});
