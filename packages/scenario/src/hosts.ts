@@ -224,8 +224,8 @@ function hostFaultsOf(value: unknown, hosts: number): { entries: Record<string, 
 
 /**
  * What a host's actors may suffer in a multi-host run today: the datapath's faults, the message faults on links
- * between them, and their processes paused, killed or restarted (the one-host rules then say which: not a guest
- * that sends, and here not the driver domain either: PROCESS_NOT_DRIVER).
+ * between them, and their processes paused, killed or restarted (the one-host rules then say which, beside a guest
+ * that sends too; here not the driver domain, nor beside a connection to another host: checkViewFaults).
  */
 const HOST_ACTOR_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, ...MESSAGE_FAULT_ACTIONS, 'pause', 'kill', 'restart', 'crash-loop']);
 const PROCESS_DEATH: ReadonlySet<string> = new Set(['kill', 'restart', 'crash-loop']);
