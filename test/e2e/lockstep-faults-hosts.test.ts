@@ -83,3 +83,35 @@ test("lockstep faults hosts - message faults inside two hosts, a host's receivin
   t.true((summary.fabric.ports[2]?.drops['switch-port-down'] ?? 0) > 0, JSON.stringify(summary.fabric.ports[2]));
   t.is(summary.faults.restarts, 1 + 5); // host 0's guest, and host 2's five actors (its NIC reset among them)
 });
+
+/** Three hosts: host 0's guest that sends across the switch killed and restarted, host 1's worker serving a sender restarted, then host 0 (whose guest sends) killed and restarted 100 us later. */
+const SENDER_FAULTS = `name: lockstep-hosts-sender-faults-e2e
+seed: 5
+duration: 1ms
+warmup: 200us
+hosts: 3
+fabric: { delay: 2us }
+topology: { vms: { count: 2, queues: 1 }, workers: 1 }
+traffic:
+  - { from: h0.vm.0, to: h1.vm.0, protocol: udp, rate: 3Gbps }
+  - { from: h1.vm.1, to: h2.vm.0, protocol: udp, rate: 1Gbps }
+  - { from: external, to: h2.vm.1, protocol: udp, rate: 2Gbps }
+faults:
+  - { id: crash-sender, at: 300us, target: h0.vm.0, action: kill, restartAfter: 100us }
+  - { id: restart-worker, at: 400us, target: h1.worker.0, action: restart }
+  - { id: crash-h0, at: 600us, target: h0, action: kill, restartAfter: 100us }
+`;
+
+test("lockstep faults hosts - restarts beside guests that send: a sender across the switch killed, a sender's worker restarted, the sender's host killed and restarted: processes placement (a partition per host) writes summary, metrics, events and latency byte-identical to sim", async (t) => {
+  const simDir = await sameAsSim(t, SENDER_FAULTS);
+  // The faults acted: host 0's transmit path lost frames in its crashes, host 1's in its worker's restart; every accounting balanced.
+  const summary = JSON.parse(readFileSync(join(simDir, 'summary.json'), 'utf8')) as {
+    hosts: { tx?: { drops: Record<string, number> }; accounting: { balanced: boolean; tx?: { balanced: boolean } } }[];
+    accounting: { balanced: boolean; fabric?: { balanced: boolean } };
+    faults: { restarts: number };
+  };
+  t.true((summary.hosts[0]?.tx?.drops['lost-in-crash'] ?? 0) > 0, JSON.stringify(summary.hosts[0]?.tx));
+  t.true(summary.accounting.balanced && summary.accounting.fabric?.balanced === true, JSON.stringify(summary.accounting));
+  for (const h of summary.hosts) t.true(h.accounting.balanced && h.accounting.tx?.balanced !== false, JSON.stringify(h.accounting));
+  t.is(summary.faults.restarts, 1 + 1 + 5); // host 0's guest, host 1's worker, host 0's five actors (its NIC reset among them)
+});

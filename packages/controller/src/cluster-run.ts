@@ -8,9 +8,9 @@ import { combine, coresOnHost, fabricBalance, summarize, summarizeFabric, withTx
 import type { Accounting, FabricSnapshot, HostSummary, PacketCapture, Snapshot, Summary } from '@splitnet/results';
 import { buildCluster, clusterLinkDelay, clusterOf } from './cluster.js';
 import type { ClusterGraph } from './cluster.js';
-import { accounting, flowPlacement, ghostReport, withRuntimeDrops } from './run-sim.js';
-import { planSimFaults, sourceFramesUpTo } from './fault-plan.js';
-import type { SimGhost } from './fault-plan.js';
+import { accounting, flowPlacement, ghostReport, withRuntimeDrops, withRuntimeTxDrops } from './run-sim.js';
+import { planSimFaults, sendsReplayed, sourceFramesUpTo } from './fault-plan.js';
+import type { SimFaultPlan, SimGhost } from './fault-plan.js';
 import type { ActorGraph } from './build.js';
 
 /** A step of a multi-host scenario's faults: at t, the parts on the actors `owns` accepts (all of them in sim; a partition's own in lockstep). */
@@ -40,6 +40,8 @@ export interface ClusterFaultPlan {
   readonly occurrences: readonly FaultOccurrence[];
   readonly ghosts: ClusterGhost[];
   readonly hostFaults: boolean;
+  /** Per host, what its own plan counted lost at restarts: a restarted sender's replayed sends that were due while it was down (SimFaultPlan.wire). */
+  readonly wires: readonly SimFaultPlan['wire'][];
 }
 
 /**
@@ -67,7 +69,9 @@ export function clusterFaultPlan(s: CompiledScenario, g: ClusterGraph): ClusterF
     }));
   });
   // A stable sort: the fabric's steps, then the hosts', at one instant; each step knows its index (a ghost's order).
-  const fabric = fabricFaultSteps(s, g, ghosts);
+  // Per host, the frames lost at its restarts beyond what its actors count: its own plan's, shared with a host restart.
+  const wires = plans.map((p) => p?.wire ?? { lostWhileDown: 0, txLostWhileDown: 0 });
+  const fabric = fabricFaultSteps(s, g, ghosts, wires);
   const steps = [...fabric, ...own].sort((a, b) => a.t - b.t).map((st, k): ClusterFaultStep => ({ t: st.t, apply: (rt, owns) => st.apply(rt, owns, k) }));
   const windows = plans.flatMap((p) => p?.windows ?? []);
   const linkFaults =
@@ -80,6 +84,7 @@ export function clusterFaultPlan(s: CompiledScenario, g: ClusterGraph): ClusterF
     occurrences: [...occurrences, ...killed.map((f) => hostKillOccurrence(f, s.duration))].sort((a, b) => a.start - b.start),
     ghosts,
     hostFaults: plans.some((p) => p !== null) || killed.length > 0,
+    wires,
   };
 }
 
@@ -108,6 +113,24 @@ export interface ClusterFaultShot {
   readonly ghosts: readonly { readonly host: number; readonly report: ActorReport }[];
   readonly linkDropped: readonly number[];
   readonly lostInCrash: readonly number[];
+  /** Per host, frames its guests sent that died with one of its actors: on a TX ring netfront re-created (release-tx-bufs), else lost-in-crash. */
+  readonly txReleasedInCrash: readonly number[];
+  readonly txLostInCrash: readonly number[];
+}
+
+/** The runtime's crash counts per host (SimRuntime's per-actor counts), with each host plan's losses at restarts: a partition's, or sim's whole. */
+export function crashCounts(
+  rt: SimRuntime,
+  g: ClusterGraph,
+  wires: readonly SimFaultPlan['wire'][],
+): Pick<ClusterFaultShot, 'linkDropped' | 'lostInCrash' | 'txReleasedInCrash' | 'txLostInCrash'> {
+  const plus = (xs: number[], pick: (w: SimFaultPlan['wire']) => number): number[] => xs.map((n, i) => n + (wires[i] === undefined ? 0 : pick(wires[i])));
+  return {
+    linkDropped: perHost(rt.linkDroppedTo, g),
+    lostInCrash: plus(perHost(rt.lostInCrashAt, g), (w) => w.lostWhileDown),
+    txReleasedInCrash: perHost(rt.txReleasedInCrashAt, g),
+    txLostInCrash: plus(perHost(rt.txLostInCrashAt, g), (w) => w.txLostWhileDown),
+  };
 }
 
 /** Per host, the sum of a per-actor count (the runtime's drops by actor). */
@@ -133,7 +156,7 @@ interface FabricStep {
  * down, loses or delays frames. Each part acts where its actor runs: the log line and the port with the switch, the
  * pause or the kill with the host's actors.
  */
-function fabricFaultSteps(s: CompiledScenario, g: ClusterGraph, ghosts: ClusterGhost[]): FabricStep[] {
+function fabricFaultSteps(s: CompiledScenario, g: ClusterGraph, ghosts: ClusterGhost[], wires: readonly SimFaultPlan['wire'][]): FabricStep[] {
   const c = clusterOf(s);
   const steps: (FabricStep & { order: number })[] = [];
   c.faults.forEach((f, n) => {
@@ -161,7 +184,11 @@ function fabricFaultSteps(s: CompiledScenario, g: ClusterGraph, ghosts: ClusterG
     // A killed host stays down to its restart, if it has one (an instant with no fault-end line, as a restarted actor's).
     if (f.kind !== 'host-kill') steps.push({ t: f.until, order: 2 * n + 1, apply: phase(false) });
     else if (f.restartAfter !== undefined && f.at + f.restartAfter < s.duration)
-      steps.push({ t: f.at + f.restartAfter, order: 2 * n + 1, apply: (rt, owns, k) => restartHost(rt, owns, g, f, k, ghosts, seed) });
+      steps.push({
+        t: f.at + f.restartAfter,
+        order: 2 * n + 1,
+        apply: (rt, owns, k) => restartHost(rt, owns, g, f, { k, ghosts, wire: wires[f.index] as SimFaultPlan['wire'] }, seed),
+      });
   });
   // In time order; at one instant, in the order the faults are written (a start before its own end).
   return steps.sort((a, b) => a.t - b.t || a.order - b.order).map(({ t, apply }) => ({ t, apply }));
@@ -173,7 +200,15 @@ function fabricFaultSteps(s: CompiledScenario, g: ClusterGraph, ghosts: ClusterG
  * (as a restarted NIC on one host: the old one's counts of those frames go to the new one) — and the back end, the
  * workers and the guests start again and reconnect, as each does when the supervisor restarts it.
  */
-function restartHost(rt: SimRuntime, owns: (ref: number) => boolean, g: ClusterGraph, f: ClusterFault, k: number, ghosts: ClusterGhost[], seed: number): void {
+function restartHost(
+  rt: SimRuntime,
+  owns: (ref: number) => boolean,
+  g: ClusterGraph,
+  f: ClusterFault,
+  at: { readonly k: number; readonly ghosts: ClusterGhost[]; readonly wire: SimFaultPlan['wire'] },
+  seed: number,
+): void {
+  const { k, ghosts, wire } = at;
   if (owns(g.switchRef)) g.switch.portFault(f.index, 'down', false, 0, seed, rt.now);
   const hg = g.hosts[f.index] as ActorGraph;
   const nic = hg.refs.nic;
@@ -189,6 +224,9 @@ function restartHost(rt: SimRuntime, owns: (ref: number) => boolean, g: ClusterG
     const fresh = hg.respawn(ref);
     rt.record(fresh.id, 'actor-restart', { fault: f.id, by: 'host-restart' });
     rt.restart(ref, fresh);
+    // A guest that sends replays its application's sends up to now: what was due while the host was down is lost with it.
+    const gh = ghosts.findLast((x) => x.ref === ref);
+    if (gh !== undefined) wire.txLostWhileDown += sendsReplayed(gh.ghost, fresh.report(rt.now, false));
   });
 }
 
@@ -205,9 +243,10 @@ function killHost(rt: SimRuntime, owns: (ref: number) => boolean, g: ClusterGrap
   hg.all.forEach((_, i) => {
     const ref = nic + i;
     if (ref === nic || !owns(ref)) return;
-    const dead = rt.kill(ref);
+    // Its guests die with it: what was on their TX rings is lost with them, not released by a netfront that lives on.
+    const dead = rt.kill(ref, true);
     if (dead === undefined) return;
-    ghosts.push({ step: k, host: f.index, ref, ghost: { actor: dead, t: rt.now } });
+    ghosts.push({ step: k, host: f.index, ref, ghost: { actor: dead, t: rt.now, ringsLost: true } });
     rt.record(dead.id, 'actor-died', { fault: f.id });
   });
 }
@@ -277,11 +316,7 @@ export class ClusterRun {
   private faultShot(rt: SimRuntime, final: boolean): ClusterFaultShot | undefined {
     const f = this.faults;
     if (!f.hostFaults) return undefined;
-    return {
-      ghosts: f.ghosts.map((x) => ({ host: x.host, report: ghostReport(x.ghost, final) })),
-      linkDropped: perHost(rt.linkDroppedTo, this.graph),
-      lostInCrash: perHost(rt.lostInCrashAt, this.graph),
-    };
+    return { ghosts: f.ghosts.map((x) => ({ host: x.host, report: ghostReport(x.ghost, final) })), ...crashCounts(rt, this.graph, f.wires) };
   }
 
   linkDelay(): (a: number, b: number) => Nanos {
@@ -326,9 +361,22 @@ export class ClusterRun {
     reports.forEach((r, ref) => r !== null && add(r, g.hostOf(ref)));
     for (const gh of faults?.ghosts ?? []) add(gh.report, gh.host);
     const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
-    const combined = faults === undefined ? combine(all, t) : withRuntimeDrops(combine(all, t), sum(faults.linkDropped), sum(faults.lostInCrash));
+    const combined =
+      faults === undefined
+        ? combine(all, t)
+        : withRuntimeTxDrops(
+            withRuntimeDrops(combine(all, t), sum(faults.linkDropped), sum(faults.lostInCrash)),
+            sum(faults.txReleasedInCrash),
+            sum(faults.txLostInCrash),
+          );
     const hostCombined = (rs: ActorReport[], i: number): Snapshot =>
-      faults === undefined ? combine(rs, t) : withRuntimeDrops(combine(rs, t), faults.linkDropped[i] ?? 0, faults.lostInCrash[i] ?? 0);
+      faults === undefined
+        ? combine(rs, t)
+        : withRuntimeTxDrops(
+            withRuntimeDrops(combine(rs, t), faults.linkDropped[i] ?? 0, faults.lostInCrash[i] ?? 0),
+            faults.txReleasedInCrash[i] ?? 0,
+            faults.txLostInCrash[i] ?? 0,
+          );
     let fabric: FabricSnapshot = { ...(combined.fabric as FabricSnapshot), waiting };
     // A live run's frames that were due by t but not yet handled (on the bus, or waiting in the receiver's queue): still
     // on the cables, toward the switch (up) or toward each port's NIC (down).

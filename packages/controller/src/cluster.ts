@@ -1,6 +1,6 @@
 // Builds a multi-host scenario's actor graph: every host's graph (ids h<i>.…, refs one after another) and the switch joining their NICs.
 import { BatchPool } from '@splitnet/model';
-import type { Actor, ActorRef, Nanos, PacketTap } from '@splitnet/model';
+import type { Actor, ActorRef, Nanos, PacketTap, TxOrigin } from '@splitnet/model';
 import { SwitchActor } from '@splitnet/nic';
 import type { ClusterSpec, CompiledScenario } from '@splitnet/scenario';
 import { buildActors } from './build.js';
@@ -20,6 +20,11 @@ export interface ClusterGraph {
   /** Which host each ref belongs to (−1: the switch). */
   readonly hostOf: (ref: ActorRef) => number;
   readonly pool: BatchPool;
+  /**
+   * Where the frames guests sent come from, as the host of `ref` numbers its flows (its graph's txCrashOrigin;
+   * undefined: the switch, or a host none of whose guests sends): the runtime's zero-copy release in a crash.
+   */
+  readonly txOriginOf: (ref: ActorRef) => TxOrigin | undefined;
 }
 
 /** The cluster of a multi-host scenario (its `cluster` section). */
@@ -72,7 +77,8 @@ export function buildCluster(s: CompiledScenario, taps: readonly PacketTap[] = [
     while (i > 0 && (bases[i] as number) > ref) i--;
     return i;
   };
-  return { hosts, switch: sw, switchRef, all: [...hosts.flatMap((g) => g.all), sw], hostOf, pool };
+  const txOriginOf = (ref: ActorRef): TxOrigin | undefined => hosts[hostOf(ref)]?.txCrashOrigin;
+  return { hosts, switch: sw, switchRef, all: [...hosts.flatMap((g) => g.all), sw], hostOf, pool, txOriginOf };
 }
 
 /** Link delays in a cluster: a host's own links as in one host; a NIC's cable to its switch port, both ways, the port's delay. */

@@ -8,7 +8,7 @@ import {
   RecordingEffects,
   SplitnetError,
 } from '@splitnet/model';
-import type { Actor, ActorRef, DatapathFaultAction, FaultCommand, Message, MessageFaultAction, Nanos } from '@splitnet/model';
+import type { Actor, ActorRef, ActorReport, DatapathFaultAction, FaultCommand, Message, MessageFaultAction, Nanos } from '@splitnet/model';
 import { LinkFaults } from '@splitnet/runtime';
 import type { LinkFaultWindow, SimRuntime } from '@splitnet/runtime';
 import { faultDetail } from '@splitnet/results';
@@ -70,6 +70,8 @@ export interface SimGhost {
   emittedAgain?: { readonly frames: number; readonly bytes: number };
   /** A guest's that sends: the frames its application sent, which its successor counts again (it replays its sends). */
   sentAgain?: { readonly frames: number; readonly bytes: number };
+  /** A worker's that died with its host's guests (a host crash): the requests it held from their TX rings are lost-in-crash, not released by netfront. */
+  readonly ringsLost?: true;
 }
 
 const DATAPATH: ReadonlySet<string> = new Set(DATAPATH_FAULT_ACTIONS);
@@ -348,6 +350,23 @@ export function sourceFramesUpTo(g: ActorGraph, ref: ActorRef, t: Nanos): { fram
   return r.role === 'nic' ? { frames: r.emitted, bytes: r.emittedBytes } : { frames: 0, bytes: 0 };
 }
 
+/**
+ * A guest that sends, restarted (`fresh`: its report just after): it replayed its application's sends up to now
+ * (NetfrontTx.reconnect), as a NIC its wire, so what the dead guest had counted is its ghost's no more
+ * (`gh.sentAgain`), and what was due while it was down went with it: the frames returned (lost-in-crash).
+ */
+export function sendsReplayed(gh: SimGhost, fresh: ActorReport): number {
+  if (fresh.role !== 'frontend' || fresh.tx === undefined) return 0;
+  const was = gh.actor.report(gh.t, false);
+  if (was.role !== 'frontend' || was.tx === undefined) return 0;
+  // Its closed-loop ends' frames are not replayed: the successor's ends start with no connection.
+  gh.sentAgain = {
+    frames: (was.tx.sent ?? 0) - (was.tx.closedLoopSent ?? 0),
+    bytes: (was.tx.sentBytes ?? 0) - (was.tx.closedLoopSentBytes ?? 0),
+  };
+  return (fresh.tx.sent ?? 0) - gh.sentAgain.frames;
+}
+
 /** The supervisor's restart of a killed actor: a fresh incarnation that reconnects, with the held faults still in effect. */
 function restartInSim(
   rt: SimRuntime,
@@ -374,20 +393,8 @@ function restartInSim(
       wire.lostWhileDown += r.emitted - gh.emittedAgain.frames;
     }
   }
-  if (r.role === 'frontend' && r.tx !== undefined) {
-    // A guest that sends replayed its application's sends up to now (NetfrontTx.reconnect), as a NIC its wire: what
-    // the dead guest had counted is its ghost's no more, and what was due while it was down went with it.
-    const gh = ghosts.findLast((x) => x.actor.id === id);
-    const was = gh?.actor.report(gh.t, false);
-    if (gh && was?.role === 'frontend' && was.tx !== undefined) {
-      // Its closed-loop ends' frames are not replayed: the successor's ends start with no connection.
-      gh.sentAgain = {
-        frames: (was.tx.sent ?? 0) - (was.tx.closedLoopSent ?? 0),
-        bytes: (was.tx.sentBytes ?? 0) - (was.tx.closedLoopSentBytes ?? 0),
-      };
-      wire.txLostWhileDown += (r.tx.sent ?? 0) - gh.sentAgain.frames;
-    }
-  }
+  const gh = ghosts.findLast((x) => x.actor.id === id);
+  if (gh !== undefined) wire.txLostWhileDown += sendsReplayed(gh, r);
   // The fresh actor takes the faults still in effect at the instant it is back (a slowed worker stays slow).
   for (const cmd of held.of(a.ref)) {
     rt.record(id, 'fault-reapplied', { id: cmd.id, action: cmd.action });

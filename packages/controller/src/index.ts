@@ -10,6 +10,6 @@ export { AUTO_LAG_FALLBACK, AUTO_LAG_FLOOR, AUTO_LAG_FRACTION, lagBound, timeCon
 export type { TimeConstant } from './lag-bound.js';
 export { buildCluster, clusterLinkDelay, SWITCH_ID } from './cluster.js';
 export type { ClusterGraph } from './cluster.js';
-export { ClusterRun, clusterFaultPlan, fabricFramesWaiting, perHost } from './cluster-run.js';
+export { ClusterRun, clusterFaultPlan, crashCounts, fabricFramesWaiting, perHost } from './cluster-run.js';
 export type { ClusterFaultPlan, ClusterFaultShot, ClusterFaultStep } from './cluster-run.js';
 export { clusterSenderRules, fabricDecoderLimits, fabricSenderRule, hostPrefixOf } from './cluster-links.js';

@@ -42,7 +42,8 @@ function snapshot(g: ActorGraph, t: Nanos, final = false): Snapshot {
  */
 export function ghostReport(gh: SimGhost, final: boolean): ActorReport {
   const r = gh.actor.report(gh.t, final); // final: a dead guest's latency samples count too
-  if (r.role === 'worker') return { ...r, held: 0, backlog: 0, queueBacklogs: [], ...ghostTx(r.tx, 'release-tx-bufs') };
+  if (r.role === 'worker')
+    return { ...r, held: 0, backlog: 0, queueBacklogs: [], ...ghostTx(r.tx, gh.ringsLost === true ? 'lost-in-crash' : 'release-tx-bufs') };
   if (r.role === 'frontend') {
     const again = gh.sentAgain;
     const tx =
@@ -164,7 +165,8 @@ class SimRun {
     const linkDelay = cluster?.linkDelay() ?? linkDelayFor(g as ActorGraph, s);
     const pool = cluster?.graph.pool ?? (g as ActorGraph).pool;
     const linkFaults = plan?.linkFaults ?? cluster?.faults.linkFaults;
-    const txOrigin = plan !== null ? g?.txCrashOrigin : undefined;
+    // A run whose actors may die: the frames guests sent that die with them give their slots back (per host in a cluster).
+    const txOrigin = plan !== null ? g?.txCrashOrigin : cluster?.faults.hostFaults === true ? { of: cluster.graph.txOriginOf } : undefined;
     const rt = (this.rt = new SimRuntime({
       linkDelay,
       pool,

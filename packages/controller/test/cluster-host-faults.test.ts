@@ -153,3 +153,148 @@ faults:
     [['crash', 'h1', 1.5, 1.8]],
   );
 });
+
+/**
+ * Three hosts: host 0's guest 1 sends 1 Gbit/s to host 1's guest 1 across the switch (one worker serves both of
+ * host 0's guests), beside 3 Gbit/s from host 0's wire; host 2 receives from its wire and sends to it, exchanging
+ * nothing with the others.
+ */
+const SENDERS = `
+hosts: 3
+seed: 2
+duration: 4ms
+warmup: 1ms
+topology: { link: 10Gbps, vms: { count: 2, queues: 1 }, workers: 1, vrss: per-flow }
+traffic:
+  - { name: into-h0, to: h0.vm.0, protocol: udp, rate: 3Gbps }
+  - { name: across, from: h0.vm.1, to: h1.vm.1, protocol: udp, rate: 1Gbps }
+  - { name: into-h2, to: h2.vm.0, protocol: udp, rate: 3Gbps }
+  - { name: out-h2, from: h2.vm.1, to: wire, protocol: udp, rate: 1Gbps }
+`;
+
+/** Each process fault once on host 0: down for 300 us from 2 ms (restart: at once; crash-loop: at 1.5, 2.1 and 2.7 ms, 100 us each). */
+const ONCE: Readonly<Record<'kill' | 'restart' | 'crash-loop', string>> = {
+  kill: 'at: 2ms, action: kill, restartAfter: 300us',
+  restart: 'at: 2ms, action: restart',
+  'crash-loop': 'at: 1.5ms, action: crash-loop, restartAfter: 100us, repeat: { every: 600us, count: 3 }',
+};
+
+type Run = ReturnType<typeof run>;
+
+/** Every accounting of a multi-host run balances: the whole run's RX and TX, the fabric's, and each host's RX and TX. */
+function allBalanced(t: { true: (v: boolean, m?: string) => void }, r: Run): void {
+  t.true(r.accounting.balanced, JSON.stringify(r.accounting));
+  t.true(r.accounting.tx?.balanced ?? false, JSON.stringify(r.accounting.tx));
+  t.true(r.accounting.fabric?.balanced ?? false, JSON.stringify(r.accounting.fabric));
+  for (const h of r.summary.hosts ?? []) {
+    t.true(h.accounting.balanced, `${h.host}: ${JSON.stringify(h.accounting)}`);
+    if (h.accounting.tx !== undefined) t.true(h.accounting.tx.balanced, `${h.host} tx: ${JSON.stringify(h.accounting.tx)}`);
+  }
+}
+
+let cleanSenders: Run | undefined;
+const clean3 = (): Run => (cleanSenders ??= run(SENDERS));
+
+for (const action of ['kill', 'restart', 'crash-loop'] as const) {
+  for (const [who, target, reason] of [
+    ['the guest that sends across the switch', 'h0.vm.1', 'lost-in-crash'],
+    ['the worker of that sender', 'h0.worker.0', 'release-tx-bufs'],
+  ] as const) {
+    test(`cluster host faults - a ${action} of ${who} (${target}): host 0's transmit path loses its frames as on one host (${reason}), sent is as without the fault, every accounting balances (each host's RX and TX, the fabric's), the sender is back across the switch, and host 2's summary is exactly the run without the fault`, (t) => {
+      const clean = clean3();
+      const r = run(`${SENDERS}faults:\n  - { id: f, target: ${target}, ${ONCE[action]} }\n`);
+      allBalanced(t, r);
+      const [h0c, h1c, h2c] = clean.summary.hosts ?? [];
+      const [h0, h1, h2] = r.summary.hosts ?? [];
+      if (h0c === undefined || h1c === undefined || h2c === undefined || h0 === undefined || h1 === undefined || h2 === undefined)
+        return t.fail('no per-host summaries');
+      // The restarted guest replayed its application's sends: sent is the fault-free run's; what was due while down is lost.
+      t.is(h0.accounting.tx?.sent, h0c.accounting.tx?.sent);
+      t.true((h0.tx?.drops[reason] ?? 0) > 0, JSON.stringify(h0.tx?.drops));
+      t.is(r.accounting.tx?.dropped[reason], h0.tx?.drops[reason]);
+      // Host 1 gets the stream again: down at most 0.3 ms of the 3 ms window.
+      const across = (h: typeof h1): number => h.throughput.perVm[1]?.gbps ?? 0;
+      t.true(across(h1) > 0.8 * across(h1c), `${across(h1)} against ${across(h1c)} without the fault`);
+      t.true(
+        r.events.some((e) => e.kind === 'actor-restart' && e.actor === target),
+        'the supervisor restarted it',
+      );
+      t.deepEqual(h2, h2c);
+    });
+  }
+}
+
+test("cluster host faults - the sending guest killed for 300 us loses about the frames its application sent while it was down (1 Gbit/s of 1518-byte frames: 82 a millisecond), lost-in-crash in host 0's transmit drops", (t) => {
+  const r = run(`${SENDERS}faults:\n  - { id: f, target: h0.vm.1, ${ONCE.kill} }\n`);
+  const lost = r.summary.hosts?.[0]?.tx?.drops['lost-in-crash'] ?? 0;
+  t.true(lost >= 20 && lost <= 30, `lost-in-crash ${lost}`);
+});
+
+test("cluster host faults - host 0, whose guest sends across the switch, killed for good: its transmit path's state is lost-in-crash, every accounting balances, host 1 gets nothing more from it, host 2's summary is exactly the run without the fault", (t) => {
+  const clean = clean3();
+  const r = run(`${SENDERS}faults:\n  - { id: crash, at: 2ms, target: h0, action: kill }\n`);
+  allBalanced(t, r);
+  const [, h1c, h2c] = clean.summary.hosts ?? [];
+  const [h0, h1, h2] = r.summary.hosts ?? [];
+  if (h1c === undefined || h2c === undefined || h0 === undefined || h1 === undefined || h2 === undefined) return t.fail('no per-host summaries');
+  t.true((h0.tx?.drops['lost-in-crash'] ?? 0) > 0, JSON.stringify(h0.tx?.drops));
+  // A host crash takes its guests' rings with it: nothing is released by a netfront that lives on.
+  t.is(h0.tx?.drops['release-tx-bufs'] ?? 0, 0);
+  const across = (h: typeof h1): number => h.throughput.perVm[1]?.gbps ?? 0;
+  // Killed a third of the way into the 3 ms window: at most the first third reaches host 1.
+  t.true(across(h1) < 0.4 * across(h1c), `${across(h1)} against ${across(h1c)} without the fault`);
+  t.deepEqual(h2, h2c);
+  t.deepEqual(
+    r.events.filter((e) => e.kind === 'actor-died').map((e) => e.actor),
+    ['h0.backend', 'h0.worker.0', 'h0.vm.0', 'h0.vm.1'],
+  );
+});
+
+test('cluster host faults - host 0, whose guest sends across the switch, killed and restarted 300 us later: its fresh guest replays its sends (sent as without the fault; what was due while the host was down is lost-in-crash), every accounting balances, the stream to host 1 is back, host 2 is exactly the run without the fault', (t) => {
+  const clean = clean3();
+  const down = run(`${SENDERS}faults:\n  - { id: crash, at: 2ms, target: h0, action: kill }\n`);
+  const r = run(`${SENDERS}faults:\n  - { id: crash, at: 2ms, target: h0, action: kill, restartAfter: 300us }\n`);
+  allBalanced(t, r);
+  const [h0c, h1c, h2c] = clean.summary.hosts ?? [];
+  const [, h1d] = down.summary.hosts ?? [];
+  const [h0, h1, h2] = r.summary.hosts ?? [];
+  if (h0c === undefined || h1c === undefined || h2c === undefined || h1d === undefined || h0 === undefined || h1 === undefined || h2 === undefined)
+    return t.fail('no per-host summaries');
+  t.is(h0.accounting.tx?.sent, h0c.accounting.tx?.sent);
+  const lost = h0.tx?.drops['lost-in-crash'] ?? 0;
+  t.true(lost >= 20 && lost <= 35, `lost-in-crash ${lost}`);
+  const across = (h: typeof h1): number => h.throughput.perVm[1]?.gbps ?? 0;
+  t.true(across(h1) > 2 * across(h1d), `${across(h1)} restarted, ${across(h1d)} not`);
+  t.true(across(h1) > 0.8 * across(h1c), `${across(h1)} restarted, ${across(h1c)} without the fault`);
+  t.deepEqual(h2, h2c);
+  t.deepEqual(
+    r.events.filter((e) => e.kind === 'netfront-tx-resumed').map((e) => [e.t, e.actor]),
+    [
+      [2_300_000, 'h0.vm.0'],
+      [2_300_000, 'h0.vm.1'],
+    ],
+  );
+});
+
+test("cluster host faults - host 0's NIC flapping ten times under a 9 Gbit/s stream to host 1: the frames it flushes as its link goes down (link-down in its TX drops) never reach the switch, so host 1 gets only what left host 0, and every accounting balances", (t) => {
+  const r = run(`
+hosts: 2
+seed: 2
+duration: 3ms
+warmup: 1ms
+topology: { link: 10Gbps, vms: { count: 1, queues: 1 }, workers: 1 }
+traffic:
+  - { name: across, from: h0.vm.0, to: h1.vm.0, protocol: udp, rate: 9Gbps, flows: 4 }
+faults:
+  - { id: flap, at: 1.5ms, target: h0.nic, action: link-flap, duration: 20us, repeat: { every: 100us, count: 10 } }
+`);
+  allBalanced(t, r);
+  const [h0, h1] = r.summary.hosts ?? [];
+  if (h0 === undefined || h1 === undefined) return t.fail('no per-host summaries');
+  t.true((h0.tx?.drops['link-down'] ?? 0) > 100, JSON.stringify(h0.tx?.drops));
+  const f = r.accounting.fabric;
+  if (f === undefined) return t.fail('no fabric accounting');
+  // What host 1's NIC took from the switch is what the fabric delivered, and no more than left host 0's NIC.
+  t.is(h1.accounting.emitted, f.delivered);
+  t.true(f.delivered <= (h0.accounting.tx?.onWire ?? 0), `${f.delivered} delivered, ${h0.accounting.tx?.onWire} on host 0's wire`);
+});

@@ -75,7 +75,13 @@ export function clusterFaultShot(shots: readonly PartitionShot[]): ClusterFaultS
     .map(({ host, report }) => ({ host, report }));
   const add = (pick: (f: NonNullable<PartitionShot['clusterFaults']>) => readonly number[]): number[] =>
     parts.reduce<number[]>((acc, f) => pick(f).map((n, i) => n + (acc[i] ?? 0)), []);
-  return { ghosts, linkDropped: add((f) => f.linkDropped), lostInCrash: add((f) => f.lostInCrash) };
+  return {
+    ghosts,
+    linkDropped: add((f) => f.linkDropped),
+    lostInCrash: add((f) => f.lostInCrash),
+    txReleasedInCrash: add((f) => f.txReleasedInCrash),
+    txLostInCrash: add((f) => f.txLostInCrash),
+  };
 }
 
 /** The link faults' counts per occurrence, summed over the partitions (in the plan's order of occurrences). */

@@ -1,6 +1,6 @@
 // One lockstep partition's event loop, whatever carries its messages: the sim runtime over its actors, run up to the safe time its neighbours' promises give.
 import type { Actor, ActorReport, Message, Nanos } from '@splitnet/model';
-import { clusterFaultPlan, fabricFramesWaiting, ghostReport, perHost, planSimFaults } from '@splitnet/controller';
+import { clusterFaultPlan, crashCounts, fabricFramesWaiting, ghostReport, planSimFaults } from '@splitnet/controller';
 import type { ClusterFaultPlan, SimFaultPlan } from '@splitnet/controller';
 import { SimRuntime } from '@splitnet/runtime';
 import type { LogKey, RuntimeEvent } from '@splitnet/runtime';
@@ -47,12 +47,15 @@ export interface PartitionShot {
   readonly fabricWaiting?: number;
   /**
    * In a multi-host run with faults on a host's actors: the incarnations killed here (each with its plan step, ref and
-   * host: sim lists them by step, then ref) and, per host, the packets its runtime dropped on faulty links and lost in crashes.
+   * host: sim lists them by step, then ref) and, per host, the packets its runtime dropped on faulty links and lost in
+   * crashes, and the frames guests sent that died in crashes (ClusterFaultShot).
    */
   readonly clusterFaults?: {
     readonly ghosts: readonly { readonly step: number; readonly ref: number; readonly host: number; readonly report: ActorReport }[];
     readonly linkDropped: readonly number[];
     readonly lostInCrash: readonly number[];
+    readonly txReleasedInCrash: readonly number[];
+    readonly txLostInCrash: readonly number[];
   };
 }
 
@@ -181,6 +184,7 @@ export class PartitionEngine {
       pool: g.pool,
       ...(linkFaults ? { linkFaults } : {}),
       ...(faults !== null && !('hosts' in g) && g.txCrashOrigin !== undefined ? { txOrigin: g.txCrashOrigin } : {}),
+      ...('hosts' in g && this.clusterPlan?.hostFaults === true ? { txOrigin: { of: g.txOriginOf } } : {}),
       partition: {
         owned,
         remote: (from, to, msg, at, due, seq) => {
@@ -214,8 +218,7 @@ export class PartitionEngine {
         fabricWaiting: fabricFramesWaiting(rt),
         clusterFaults: {
           ghosts: cp.ghosts.map((x) => ({ step: x.step, ref: x.ref, host: x.host, report: ghostReport(x.ghost, final) })),
-          linkDropped: perHost(rt.linkDroppedTo, g),
-          lostInCrash: perHost(rt.lostInCrashAt, g),
+          ...crashCounts(rt, g, cp.wires),
         },
       };
     }

@@ -47,6 +47,10 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
     scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts-actor-faults.yaml')),
   },
   {
+    name: "three hosts with restarts beside guests that send: a sender across the switch killed, a sender's worker restarted, a sender crash-looped, a worker killed, then a host whose guest sends killed and restarted (its NIC's flushed frames voided at the switch) and another killed for good (each in its host's partition), 2 ms",
+    scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts-sender-faults.yaml')),
+  },
+  {
     name: 'a guest sending 4 Gbit/s to the wire through a 2 Gbit/s vif beside a stream it receives (guest-tx), 4 ms',
     scenario: () => loadScenarioFile(join(root, 'examples/guest-tx.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] }),
   },

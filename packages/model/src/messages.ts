@@ -241,6 +241,12 @@ export interface UplinkMessage {
   /** The switch port the link ends at (the sending host's index). */
   readonly port: number;
   readonly batch: PacketBatch;
+  /**
+   * The frames of `batch` never left: the NIC flushed them before their last bit did (its link went down), but it
+   * sends each frame's uplink as it posts the frame, ahead of time. Sent at the flush, this one reaches the switch
+   * before theirs, which the switch then ignores (flow, seq and leave time of each in `batch`).
+   */
+  readonly voided?: true;
 }
 
 /**

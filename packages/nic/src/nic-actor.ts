@@ -172,7 +172,8 @@ export class NicActor implements Actor {
     this.id = cfg.id;
     this.pool = cfg.pool ?? new BatchPool();
     const fabric = cfg.fabric;
-    const toSwitch = fabric === undefined ? {} : { fabric: { flows: fabric.flows, delay: fabric.delay, send: this.uplink.bind(this) } };
+    const toSwitch =
+      fabric === undefined ? {} : { fabric: { flows: fabric.flows, delay: fabric.delay, send: this.uplink.bind(this), void: this.voidUplinks.bind(this) } };
     this.tx = cfg.tx ? new NicTx({ ...cfg.tx, backend: cfg.backend, linkGbps: cfg.linkGbps, policy: cfg.policy, ...toSwitch }, this.pool) : null;
     doubleFields(this, ['emittedBytes', 'fabricInBytes']); // passes 2^30 within a second at 10 Gbit/s
     this.source = new TrafficSource(cfg.generators, cfg.flowCount, cfg.linkGbps, cfg.seed);
@@ -198,6 +199,12 @@ export class NicActor implements Actor {
     one.emittedAt[0] = leave;
     one.count = 1;
     fx.send(f.switch, { kind: 'uplink', port: f.port, batch: one }, leave);
+  }
+
+  /** The frames of b, whose uplinks were sent ahead, never leave (NicTxFabric.void): the switch is told now, on the same cable. */
+  private voidUplinks(b: PacketBatch, now: Nanos, fx: Effects): void {
+    const f = this.cfg.fabric as NicFabric;
+    fx.send(f.switch, { kind: 'uplink', port: f.port, batch: b, voided: true }, now);
   }
 
   /**

@@ -1,5 +1,5 @@
 // The physical NIC's transmit side: TX queues of descriptors, DMA, the wire at line rate, TX-completion interrupts under moderation.
-import { createCoalescer, doubleFields, InTransit, PacketFifo, wireTimeNs } from '@splitnet/model';
+import { copyPacket, createCoalescer, doubleFields, InTransit, PacketFifo, wireTimeNs } from '@splitnet/model';
 import { tcpEntry } from '@splitnet/model';
 import type {
   ActorRef,
@@ -43,6 +43,8 @@ export interface NicTxFabric {
   readonly delay: Nanos;
   /** Sends frame k of batch b, whose last bit leaves at `leave`, to the switch (in a message that leaves then). */
   readonly send: (b: PacketBatch, k: number, leave: Nanos, fx: Effects) => void;
+  /** Tells the switch now that the frames of `b` (each with its leave time), sent ahead by `send`, never leave. */
+  readonly void: (b: PacketBatch, now: Nanos, fx: Effects) => void;
 }
 
 /** Frames of one TX queue: posted and not yet gone (`queued`), gone and not yet cleaned by the driver (`gone`). */
@@ -207,11 +209,27 @@ export class NicTx {
       if (n === 0) return;
       this.dropsLinkDown += n;
       (this.sentAt[i] as PacketFifo).discard(n);
-      fx.send(this.cfg.backend, { kind: 'txdone', nicQueue: i, batch: q.queued.shiftBatch(n, this.pool) }, now);
+      const flushed = q.queued.shiftBatch(n, this.pool);
+      this.voidFabric(flushed, now, fx);
+      fx.send(this.cfg.backend, { kind: 'txdone', nicQueue: i, batch: flushed }, now);
     });
     // Nothing is on the wire any more: a frame posted after the link is back starts at once.
     if (this.wireFreeAt > now) this.wireFreeAt = now;
     this.decide(now, fx);
+  }
+
+  /** Flushed frames toward the switch (`b`: their leave times in emittedAt) never leave: their uplinks, sent as they were posted, are void. */
+  private voidFabric(b: PacketBatch, now: Nanos, fx: Effects): void {
+    const fabric = this.cfg.fabric;
+    if (fabric === undefined) return;
+    let n = 0;
+    for (let k = 0; k < b.count; k++) if (fabric.flows[b.flow[k] as number] === 1) n++;
+    if (n === 0) return;
+    const out = this.pool.take(n);
+    let j = 0;
+    for (let k = 0; k < b.count; k++) if (fabric.flows[b.flow[k] as number] === 1) copyPacket(b, k, out, j++);
+    out.count = n;
+    fabric.void(out, now, fx);
   }
 
   timer(tag: number, now: Nanos, fx: Effects): void {

@@ -59,6 +59,11 @@ export interface SwitchConfig {
 export const SWITCH_DROP_REASONS = ['switch-queue-full', 'switch-port-down', 'switch-port-loss', 'switch-no-route'] as const;
 export type SwitchDropReason = (typeof SWITCH_DROP_REASONS)[number];
 
+/** A frame of an uplink as the switch tells it from the others: its flow, seq and leave time (the NIC's). */
+function voidKey(b: PacketBatch, k: number): string {
+  return `${b.flow[k] as number}:${b.seq[k] as number}:${b.emittedAt[k] as number}`;
+}
+
 class Port {
   /** Frames in the output queue, each with the time its last bit leaves the port. */
   readonly queue = new PacketFifo(64);
@@ -78,6 +83,8 @@ class Port {
   lossProbability = 0;
   loss: Prng | null = null;
   extraDelay: Nanos = 0;
+  /** Frames the NIC on this port flushed before they left (UplinkMessage.voided), by flow, seq and leave time: their uplinks, still to come, are ignored. */
+  readonly voided = new Set<string>();
   constructor(readonly cfg: SwitchPortConfig) {}
 
   /** Frames whose last bit has left by t are forwarded (and on the cable until they reach the NIC). */
@@ -192,7 +199,15 @@ export class SwitchActor implements Actor {
     if (msg.kind !== 'uplink') return;
     const b = msg.batch;
     const ingress = this.ports[msg.port];
-    for (let k = 0; k < b.count; k++) this.forward(msg.port, ingress, b, k, now, fx);
+    if (msg.voided === true) {
+      for (let k = 0; k < b.count; k++) ingress?.voided.add(voidKey(b, k));
+    } else {
+      for (let k = 0; k < b.count; k++) {
+        // A frame its NIC flushed before it left: only its uplink, sent ahead, came (nothing is on the cable).
+        if (ingress !== undefined && ingress.voided.size > 0 && ingress.voided.delete(voidKey(b, k))) continue;
+        this.forward(msg.port, ingress, b, k, now, fx);
+      }
+    }
     this.cfg.pool.release(b);
   }
 

@@ -30,9 +30,10 @@ export interface SimOptions {
   /**
    * Where the frames guests send come from (a run with guests that send): a message with such frames sent to a
    * dead actor, and the frames a dying actor held (Actor.crashRelease), give their slots back to the sender's
-   * netback dealloc, as freeing their skbs runs the zero-copy callback.
+   * netback dealloc, as freeing their skbs runs the zero-copy callback. In a multi-host run each host numbers its
+   * flows its own way: `of` gives the origin of the dead actor's host (undefined: a host without guests that send).
    */
-  readonly txOrigin?: TxOrigin;
+  readonly txOrigin?: TxOrigin | { readonly of: (ref: ActorRef) => TxOrigin | undefined };
 }
 
 /**
@@ -113,9 +114,14 @@ export class SimRuntime {
   txLostInCrash = 0;
   /** Frames a guest sent, in messages a partition dropped (`txreq` to netback, `xmit` to the bridge): `link-drop`. */
   txLinkDropped = 0;
+  /** The two crash counts above per actor, by the dead actor (a multi-host run splits them by host). */
+  readonly txReleasedInCrashAt: number[] = [];
+  readonly txLostInCrashAt: number[] = [];
   /** Per actor: down (killed, not restarted yet), paused (SIGSTOP), and the first timer sequence of its current incarnation. */
   private readonly down: boolean[] = [];
   private readonly paused: boolean[] = [];
+  /** Per actor: down with its guests' rings (a whole host crashed): frames on a TX ring to it are lost, not freed by a netfront that re-creates the ring. */
+  private readonly ringsLost: boolean[] = [];
   private readonly incarnationSeq: number[] = [];
   /** Events that came due for a paused actor, replayed in order when it resumes. */
   private readonly deferred: { target: ActorRef; msg: Message | null; tag: number }[] = [];
@@ -313,17 +319,20 @@ export class SimRuntime {
    * (counted in `lostInCrash`); its pending timers die with it. Its counters are brought to the instant
    * of death first (`report(now)`: an actor that counts lazily, as the NIC counts arrivals, catches up),
    * so that what it holds then is what is lost. Returns the dead incarnation (undefined if it was down).
+   * `ringsLost`: the guests die with it (a host crash), so the frames on TX rings toward it are lost-in-crash,
+   * not released by a netfront that lives on.
    */
-  kill(ref: ActorRef): Actor | undefined {
+  kill(ref: ActorRef, ringsLost = false): Actor | undefined {
     if (!this.started) this.start();
     if (this.down[ref]) return undefined;
+    this.ringsLost[ref] = ringsLost;
     this.processFaults = true;
     const dead = this.actor(ref);
     dead.report(this._now, false);
     const held = dead.heldPackets();
     this.lostInCrash += held;
     this.lostInCrashAt[ref] = (this.lostInCrashAt[ref] ?? 0) + held;
-    const origin = this.options.txOrigin;
+    const origin = this.originAt(ref);
     if (origin !== undefined && dead.crashRelease !== undefined) {
       for (const b of dead.crashRelease(this._now)) {
         zerocopyRelease(b, origin, (worker, dealloc) => this.sendFrom(ref, worker, dealloc, this._now));
@@ -353,16 +362,25 @@ export class SimRuntime {
    * give the slots back (a frame on a ring to a dead netback holds none: netfront frees it itself).
    */
   private lostTx(dead: ActorRef, msg: Message, txCarried: number, t: Nanos): void {
-    if (msg.kind === 'txreq') {
+    if (msg.kind === 'txreq' && this.ringsLost[dead] !== true) {
       this.txReleasedInCrash += txCarried;
+      this.txReleasedInCrashAt[dead] = (this.txReleasedInCrashAt[dead] ?? 0) + txCarried;
       this.pool.release(msg.batch);
       return;
     }
     this.txLostInCrash += txCarried;
-    const origin = this.options.txOrigin;
+    if (txCarried > 0) this.txLostInCrashAt[dead] = (this.txLostInCrashAt[dead] ?? 0) + txCarried;
+    if (msg.kind === 'txreq') return this.pool.release(msg.batch);
+    const origin = this.originAt(dead);
     if (msg.kind !== 'rx' && msg.kind !== 'xmit' && msg.kind !== 'txpost' && msg.kind !== 'txdone') return;
     if (origin !== undefined) zerocopyRelease(msg.batch, origin, (worker, dealloc) => this.sendFrom(dead, worker, dealloc, t));
     if (msg.kind !== 'rx') this.pool.release(msg.batch);
+  }
+
+  /** Where the frames guests sent come from, as actor `ref` numbers its flows (SimOptions.txOrigin). */
+  private originAt(ref: ActorRef): TxOrigin | undefined {
+    const o = this.options.txOrigin;
+    return o === undefined || !('of' in o) ? o : o.of(ref);
   }
 
   /** The last sequence number on actor `ref`'s link to itself (its timers). */

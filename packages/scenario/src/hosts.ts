@@ -224,8 +224,8 @@ function hostFaultsOf(value: unknown, hosts: number): { entries: Record<string, 
 
 /**
  * What a host's actors may suffer in a multi-host run today: the datapath's faults, the message faults on links
- * between them, and their processes paused, killed or restarted (the one-host rules then say which: not a guest
- * that sends, and here not the driver domain either: PROCESS_NOT_DRIVER).
+ * between them, and their processes paused, killed or restarted (the one-host rules then say which, beside a guest
+ * that sends too; here not the driver domain, nor beside a connection to another host: checkViewFaults).
  */
 const HOST_ACTOR_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, ...MESSAGE_FAULT_ACTIONS, 'pause', 'kill', 'restart', 'crash-loop']);
 const PROCESS_DEATH: ReadonlySet<string> = new Set(['kill', 'restart', 'crash-loop']);
@@ -347,7 +347,8 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   const { hosts: _h, fabric: _f, traffic: _t, faults: _x, ...top } = value;
   const hostFaults = hostFaultsOf(value['faults'], count);
   const views: CompiledScenario[] = [];
-  const senders: boolean[] = [];
+  /** Per host, a closed-loop generator with an end on it (undefined: none). */
+  const closedLoops: (string | undefined)[] = [];
   for (let i = 0; i < count; i++) {
     const traffic = perHost[i] as HostTraffic;
     const own = merge(top, overrides[i]) as Record<string, unknown>;
@@ -376,9 +377,9 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     } catch (err) {
       throw relocate(err, i, traffic, overrides[i], top, crossing, faults.index, written);
     }
-    const sending = sendersOf(view.traffic.generators, view.traffic.flows);
-    checkViewFaults(view, sending, faults.index, value['faults']);
-    senders.push(sending.length > 0);
+    const loops = closedLoopsOf(view, traffic, crossing);
+    checkViewFaults(view, { loop: loops.crossing, senders: sendersOf(view.traffic.generators, view.traffic.flows) }, faults.index, value['faults']);
+    closedLoops.push(loops.any);
     // Its faults' targets say which host they are on (the log's fault-start and fault-end lines show them).
     views.push(view.faults.length === 0 ? view : { ...view, faults: view.faults.map((f) => ({ ...f, targetText: `h${i}.${f.targetText}` })) });
   }
@@ -392,7 +393,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed), ...(sources.length > 0 ? { sources } : {}) };
   const first = withPlace[0] as CompiledScenario;
   const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration, sources.length);
-  checkHostKills(faults, senders, value['faults']);
+  checkHostKills(faults, closedLoops, value['faults']);
   // The whole list as written: the host and switch faults, and each host's own, each at its place.
   const allResolved: Record<string, unknown>[] = [];
   faults.resolved.forEach((r, k) => (allResolved[faults.at[k] as number] = r));
@@ -411,8 +412,27 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   };
 }
 
-/** A host's own faults as its view compiled them (`senders`: its guests that send): an actor or a link of that host, and no process death of its driver domain. */
-function checkViewFaults(view: CompiledScenario, senders: readonly number[], index: readonly number[], list: unknown): void {
+/** The closed-loop generators (TCP, request/response) with an end on a host: one of them, and one whose other end is on another host. */
+function closedLoopsOf(view: CompiledScenario, traffic: HostTraffic, crossing: ReadonlySet<number>): { any?: string; crossing?: string } {
+  const loops = view.traffic.generators.flatMap((g, j) =>
+    g.closedLoop === undefined || g.closedLoop === null ? [] : [{ name: g.name, across: crossing.has(traffic.origin[j] ?? -1) }],
+  );
+  const across = loops.find((l) => l.across);
+  return { ...(loops[0] !== undefined ? { any: loops[0].name } : {}), ...(across !== undefined ? { crossing: across.name } : {}) };
+}
+
+/**
+ * A host's own faults as its view compiled them (`crossing.loop`: a closed-loop generator with an end on this host and
+ * the other on another, if any; `crossing.senders`: its guests that send): an actor or a link of that host, no process
+ * death of its driver domain, nor of a worker or a guest that sends beside a connection to another host. A process
+ * death beside a guest that sends is otherwise the one-host rules' (the view's).
+ */
+function checkViewFaults(
+  view: CompiledScenario,
+  crossing: { loop: string | undefined; senders: readonly number[] },
+  index: readonly number[],
+  list: unknown,
+): void {
   for (const [k, f] of view.faults.entries()) {
     const j = index[k] as number;
     const target = new Field((list as Record<string, unknown>[])[j]?.['target'], ['faults', j, 'target']);
@@ -427,25 +447,28 @@ function checkViewFaults(view: CompiledScenario, senders: readonly number[], ind
       target.expected(
         `a worker or a guest (${f.action} of one host's driver domain, its NIC and back end, is not modelled in a multi-host run yet: a restarted NIC does not rebuild its switch port's side)`,
       );
-    // One host's restarts beside a guest that sends (its TX ring rebuilt) are not checked against the fabric yet: a
-    // multi-host run takes them only on a host none of whose guests sends, or of a guest that does not send.
-    if (PROCESS_DEATH.has(f.action) && f.target.kind === 'actor' && senders.length > 0) {
-      const a = f.target.actor;
-      if (a.role === 'worker' || (a.role === 'vm' && (a.index === '*' || senders.includes(a.index))))
-        target.expected(
-          `a guest that does not send, or an actor of a host none of whose guests sends (${f.action} beside a guest that sends runs on one host, not yet in a multi-host run: docs/faults.md#multi-host-scenarios-hosts-and-switch-ports)`,
-        );
-    }
+    // A connection whose far end is on another host would outlive a restart on this one: its two ends' states are not kept together.
+    const a = f.target.kind === 'actor' ? f.target.actor : null;
+    const quiet = a?.role === 'vm' && a.index !== '*' && !crossing.senders.includes(a.index);
+    if (PROCESS_DEATH.has(f.action) && a !== null && !quiet && crossing.loop !== undefined)
+      target.expected(
+        `a guest that does not send, or an actor of a host without an end of a TCP or request/response connection to another host (${f.action} there does not keep ${crossing.loop}'s connection, whose far end is on another host: docs/faults.md#multi-host-scenarios-hosts-and-switch-ports)`,
+      );
   }
 }
 
-/** A killed host none of whose guests sends: a guest that sends holds transmit-path state (its TX ring, netback's grant mappings) a crash would have to account for. */
-function checkHostKills(faults: ReturnType<typeof readClusterFaults>, senders: readonly boolean[], list: unknown): void {
+/**
+ * A killed host without a closed-loop end (`closedLoops[i]`: a TCP or request/response generator with an end on host
+ * i): a crashed host's sockets die, and neither their peers on other hosts nor a restarted host's fresh ends are
+ * modelled yet. Its guests that send are accounted as a crash on one host (their TX rings, netback's grant mappings).
+ */
+function checkHostKills(faults: ReturnType<typeof readClusterFaults>, closedLoops: readonly (string | undefined)[], list: unknown): void {
   faults.faults.forEach((f, k) => {
-    if (f.kind !== 'host-kill' || senders[f.index] !== true) return;
+    const loop = closedLoops[f.index];
+    if (f.kind !== 'host-kill' || loop === undefined) return;
     const j = faults.at[k] as number;
     new Field((list as Record<string, unknown>[])[j]?.['target'], ['faults', j, 'target']).expected(
-      `a host none of whose guests sends (a killed host's transmit-path state is not accounted yet: h${f.index} has traffic from: one of its guests, or a TCP or request/response end)`,
+      `a host without a TCP or request/response end (h${f.index} holds an end of ${loop}: a killed host's sockets die, and neither their peers nor a restarted host's fresh ends are modelled yet)`,
     );
   });
 }

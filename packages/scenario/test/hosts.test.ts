@@ -137,12 +137,9 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
         's.yaml:5:24: faults[0].target: expected a worker or a guest (crash-loop of one host\'s driver domain, its NIC and back end, is not modelled in a multi-host run yet: a restarted NIC does not rebuild its switch port\'s side), found "h1.backend"',
       ],
       [
-        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, protocol: udp, rate: 1Gbps }\nfaults:\n  - { at: 1ms, target: h1.vm.0, action: kill }\n',
-        's.yaml:5:24: faults[0].target: expected a guest that does not send, or an actor of a host none of whose guests sends (kill beside a guest that sends runs on one host, not yet in a multi-host run: docs/faults.md#multi-host-scenarios-hosts-and-switch-ports), found "h1.vm.0"',
-      ],
-      [
-        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, protocol: udp, rate: 1Gbps }\nfaults:\n  - { at: 1ms, target: h1.worker:0, action: restart }\n',
-        's.yaml:5:24: faults[0].target: expected a guest that does not send, or an actor of a host none of whose guests sends (restart beside a guest that sends runs on one host, not yet in a multi-host run: docs/faults.md#multi-host-scenarios-hosts-and-switch-ports), found "h1.worker:0"',
+        // A sender's restart beside a TCP end whose far end is on another host: the connection is not kept across hosts.
+        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, tcp: {} }\nfaults:\n  - { at: 1ms, target: h1.vm.0, action: kill }\n',
+        's.yaml:5:24: faults[0].target: expected a guest that does not send, or an actor of a host without an end of a TCP or request/response connection to another host (kill there does not keep gen0\'s connection, whose far end is on another host: docs/faults.md#multi-host-scenarios-hosts-and-switch-ports), found "h1.vm.0"',
       ],
       [
         FAULTS + "  - { at: 1ms, target: 'h1.link:worker:0>vm:3', action: drop-messages, duration: 1ms }\n",
@@ -181,8 +178,13 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
         's.yaml:5:72: faults[0].restartAfter: expected no restartAfter (pause of h1 takes none: a host kill does), found "1ms"',
       ],
       [
-        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, protocol: udp, rate: 1Gbps }\nfaults:\n  - { at: 1ms, target: h1, action: kill }\n',
-        's.yaml:5:24: faults[0].target: expected a host none of whose guests sends (a killed host\'s transmit-path state is not accounted yet: h1 has traffic from: one of its guests, or a TCP or request/response end), found "h1"',
+        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, tcp: {} }\nfaults:\n  - { at: 1ms, target: h1, action: kill }\n',
+        's.yaml:5:24: faults[0].target: expected a host without a TCP or request/response end (h1 holds an end of gen0: a killed host\'s sockets die, and neither their peers nor a restarted host\'s fresh ends are modelled yet), found "h1"',
+      ],
+      [
+        // The receiving end too, restarted or not.
+        'hosts: 2\ntraffic:\n  - { name: rr, from: h0.vm.0, to: h1.vm.0, rr: {} }\nfaults:\n  - { at: 1ms, target: h1, action: kill, restartAfter: 1ms }\n',
+        's.yaml:5:24: faults[0].target: expected a host without a TCP or request/response end (h1 holds an end of rr: a killed host\'s sockets die, and neither their peers nor a restarted host\'s fresh ends are modelled yet), found "h1"',
       ],
       [
         FAULTS + '  - { at: 1ms, target: switch:port:0, action: pause, duration: 1ms }\n',

@@ -265,7 +265,7 @@ function wireMessage(m: Message): unknown[] {
       if (m.freed === undefined) return [K_DEALLOC, m.vm, m.queue, m.frames, m.slots];
       return m.from === undefined ? [K_DEALLOC, m.vm, m.queue, m.frames, m.slots, m.freed] : [K_DEALLOC, m.vm, m.queue, m.frames, m.slots, m.freed, m.from];
     case 'uplink':
-      return [K_UPLINK, m.port, wireBatch(m.batch)];
+      return m.voided === true ? [K_UPLINK, m.port, wireBatch(m.batch), 1] : [K_UPLINK, m.port, wireBatch(m.batch)];
     case 'downlink':
       return [K_DOWNLINK, wireBatch(m.batch)];
   }
@@ -786,8 +786,11 @@ export class EnvelopeDecoder {
         return { kind: 'txdone', nicQueue: uint32(nicQueue, 'txdone.nicQueue'), batch: this.batch(batch, t) };
       }
       case K_UPLINK: {
-        const [, port, batch] = tuple(x, 3, 'uplink', 'malformed');
-        return { kind: 'uplink', port: uint32(port, 'uplink.port'), batch: this.batch(batch, t) };
+        // A fourth element, 1: the frames never left (UplinkMessage.voided).
+        const [, port, batch, voided] = Array.isArray(x) && x.length === 4 ? tuple(x, 4, 'uplink', 'malformed') : tuple(x, 3, 'uplink', 'malformed');
+        if (voided !== undefined && voided !== 1) throw malformed(`uplink.voided: expected 1, found ${show(voided)}`);
+        const m = { kind: 'uplink', port: uint32(port, 'uplink.port'), batch: this.batch(batch, t) } as const;
+        return voided === 1 ? { ...m, voided: true } : m;
       }
       case K_DOWNLINK: {
         const [, batch] = tuple(x, 2, 'downlink', 'malformed');

@@ -218,6 +218,26 @@ test('codec - every message kind of the transmit path round-trips and passes the
   t.is(d.accepted, txMessages().length);
 });
 
+test("codec - the fabric's messages round-trip: an uplink, one whose frames never left (voided), a downlink; a voided mark other than 1 is malformed", (t) => {
+  const d = decoder();
+  const fabric: Message[] = [
+    { kind: 'uplink', port: 2, batch: batch(1, 16) },
+    { kind: 'uplink', port: 0, batch: batch(3, 16, 2), voided: true },
+    { kind: 'downlink', batch: batch(1, 16, 3) },
+  ];
+  fabric.forEach((m, i) => {
+    const env = envelope(m, i + 1, 'h0.nic');
+    const out = d.decode(encodeEnvelope(env));
+    if (out === null) return t.fail(`${m.kind}: ${String(d.lastError)}`);
+    t.deepEqual({ ...out, m: comparable(out.m) }, { ...env, m: comparable(m) }, m.kind);
+  });
+  t.is(d.accepted, fabric.length);
+  const bad = decoder();
+  // 16: the uplink's wire code.
+  expectReject(t, bad, rawFrame([16, 0, rawCols([[1, 2, 64, 5]]), 2]), 'malformed', 'voided: 2');
+  t.regex(String(bad.lastError), /uplink\.voided: expected 1, found 2/);
+});
+
 test('codec - only [0, count) of a batch travels: 18 bytes per packet, capacity irrelevant', (t) => {
   const size = (count: number, capacity: number): number => encodeEnvelope(envelope({ kind: 'rx', vm: 0, queue: 0, batch: batch(count, capacity) })).byteLength;
   t.is(size(5, 16), size(5, 1024));
