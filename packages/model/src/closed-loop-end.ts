@@ -4,7 +4,7 @@ import type { FlowSummary } from './flow-stats.js';
 import { RrClient, RrServer, type RrSummary } from './rr-workload.js';
 import { TCP_HAS_ACK, TCP_HAS_SEGMENT, TCP_RETRANSMIT, type TcpHeader } from './tcp-columns.js';
 import { TcpEndpoint, type TcpEndpointOutput, type TcpTimerKind, type TcpWireSegment } from './tcp-endpoint.js';
-import { tcpFrameBytes } from './tcp-segment.js';
+import { tcpFrameBytes, type TcpAck } from './tcp-segment.js';
 import type { Nanos } from './time.js';
 import type { ClosedLoopSpec } from './traffic-types.js';
 
@@ -44,28 +44,29 @@ export interface ClosedLoopEndReport {
   readonly rr?: RrSummary & { readonly latencyCdf: readonly (readonly [number, number])[] };
 }
 
-/** The wire form of an endpoint's segment. */
-export function headerOf(s: TcpWireSegment): TcpHeader {
-  return {
-    seq: s.seq,
-    payload: s.len,
-    ack: s.ack?.ack ?? 0,
-    window: s.ack?.window ?? 0,
-    flags: TCP_HAS_SEGMENT | (s.ack ? TCP_HAS_ACK : 0) | (s.retransmit ? TCP_RETRANSMIT : 0),
-  };
+/** The wire form of an endpoint's segment, written into `h` (a scratch header the ends reuse: whoever takes a frame's header copies its fields at once). */
+function writeHeader(s: TcpWireSegment, h: TcpHeader): TcpHeader {
+  const a = s.ack;
+  h.seq = s.seq;
+  h.payload = s.len;
+  h.ack = a === undefined ? 0 : a.ack;
+  h.window = a === undefined ? 0 : a.window;
+  h.flags = TCP_HAS_SEGMENT | (a !== undefined ? TCP_HAS_ACK : 0) | (s.retransmit ? TCP_RETRANSMIT : 0);
+  return h;
 }
 
-/** An endpoint's segment from its wire form. */
-export function segmentOf(h: TcpHeader): TcpWireSegment {
-  return {
-    seq: h.seq,
-    len: h.payload,
-    ack: (h.flags & TCP_HAS_ACK) !== 0 ? { ack: h.ack, window: h.window } : undefined,
-    retransmit: (h.flags & TCP_RETRANSMIT) !== 0,
-  };
+/** A wire segment the ends reuse for every frame they take (TcpEndpoint reads it and the ACK on it while it handles the segment, and keeps neither). */
+interface ScratchSegment {
+  seq: number;
+  len: number;
+  ack: TcpAck | undefined;
+  retransmit: boolean;
 }
 
-/** Where an end's frames go: the actor puts a frame of `len` bytes carrying `header` of `flow` on its way at `at`. */
+/**
+ * Where an end's frames go: the actor puts a frame of `len` bytes carrying `header` of `flow` on its way at `at`.
+ * `header` is the ends' scratch, rewritten for the next frame: copy its fields, do not keep it.
+ */
 export type SendFrame = (flow: number, len: number, header: TcpHeader, at: Nanos, fx: Effects) => void;
 
 const KIND_START = 0;
@@ -109,7 +110,7 @@ class End implements TcpEndpointOutput {
 
   send(segment: TcpWireSegment, at: Nanos): void {
     if (segment.len === 0) this.pureAcks++;
-    this.owner.emit(this.out, tcpFrameBytes(segment.len), headerOf(segment), at, this.fx as Effects);
+    this.owner.emit(this.out, tcpFrameBytes(segment.len), writeHeader(segment, this.owner.outHeader), at, this.fx as Effects);
   }
 
   timer(kind: TcpTimerKind, at: Nanos): void {
@@ -126,7 +127,13 @@ class End implements TcpEndpointOutput {
  */
 export class ClosedLoopEnds {
   private readonly ends: End[] = [];
-  private readonly byFlow = new Map<number, End>();
+  /** The end frames of each flow arrive at, by flow index (a flow table's indices: small integers). */
+  private readonly byFlow: (End | undefined)[] = [];
+  /** @internal The header of the frame an end is sending (sendFrame copies it at once). */
+  readonly outHeader: TcpHeader = { seq: 0, payload: 0, ack: 0, window: 0, flags: 0 };
+  /** The segment and ACK an arriving frame is read into. */
+  private readonly inAck: { ack: number; window: number } = { ack: 0, window: 0 };
+  private readonly inSegment: ScratchSegment = { seq: 0, len: 0, ack: undefined, retransmit: false };
 
   constructor(
     flows: readonly ClosedLoopFlow[],
@@ -138,7 +145,7 @@ export class ClosedLoopEnds {
     flows.forEach((f, i) => {
       const e = new End(i, f, side, this);
       this.ends.push(e);
-      this.byFlow.set(e.in, e);
+      this.byFlow[e.in] = e;
     });
   }
 
@@ -148,7 +155,7 @@ export class ClosedLoopEnds {
 
   /** Whether frames of `flow` arrive at one of these ends (a connection's flow; between two guests, its direction towards this end). */
   has(flow: number): boolean {
-    return this.byFlow.has(flow);
+    return this.byFlow[flow] !== undefined;
   }
 
   tag(index: number, kind: number): number {
@@ -185,10 +192,19 @@ export class ClosedLoopEnds {
 
   /** A frame of `flow` (the direction towards this end) carrying `header` reached this end's application at `now`. */
   onSegment(flow: number, header: TcpHeader, now: Nanos, fx: Effects): void {
-    const e = this.byFlow.get(flow);
+    const e = this.byFlow[flow];
     if (e === undefined) return;
     e.fx = fx;
-    const bytes = e.ep.onSegment(segmentOf(header), now, e);
+    const seg = this.inSegment;
+    seg.seq = header.seq;
+    seg.len = header.payload;
+    seg.retransmit = (header.flags & TCP_RETRANSMIT) !== 0;
+    if ((header.flags & TCP_HAS_ACK) !== 0) {
+      this.inAck.ack = header.ack;
+      this.inAck.window = header.window;
+      seg.ack = this.inAck;
+    } else seg.ack = undefined;
+    const bytes = e.ep.onSegment(seg, now, e);
     if (bytes === 0) return;
     e.delivered += bytes;
     if (e.client !== null) {
