@@ -2,7 +2,7 @@
 import type { Effects } from './actor.js';
 import type { FlowSummary } from './flow-stats.js';
 import { RrClient, RrServer, type RrSummary } from './rr-workload.js';
-import { TCP_HAS_ACK, TCP_HAS_SEGMENT, TCP_RETRANSMIT, type TcpHeader } from './tcp-columns.js';
+import { TCP_HAS_ACK, TCP_HAS_SEGMENT, TCP_RETRANSMIT, type TcpColumns, type TcpHeader } from './tcp-columns.js';
 import { TcpEndpoint, type TcpEndpointOutput, type TcpTimerKind, type TcpWireSegment } from './tcp-endpoint.js';
 import { tcpFrameBytes, type TcpAck } from './tcp-segment.js';
 import type { Nanos } from './time.js';
@@ -192,16 +192,26 @@ export class ClosedLoopEnds {
 
   /** A frame of `flow` (the direction towards this end) carrying `header` reached this end's application at `now`. */
   onSegment(flow: number, header: TcpHeader, now: Nanos, fx: Effects): void {
+    this.take(flow, header.seq, header.payload, header.ack, header.window, header.flags, now, fx);
+  }
+
+  /** onSegment with the header as entry `i` of `cols` (a FIFO's or a batch's columns: no header object). */
+  onSegmentAt(flow: number, cols: TcpColumns, i: number, now: Nanos, fx: Effects): void {
+    const c = cols;
+    this.take(flow, c.seq[i] as number, c.payload[i] as number, c.ack[i] as number, c.window[i] as number, c.flags[i] as number, now, fx);
+  }
+
+  private take(flow: number, seq: number, payload: number, ack: number, window: number, flags: number, now: Nanos, fx: Effects): void {
     const e = this.byFlow[flow];
     if (e === undefined) return;
     e.fx = fx;
     const seg = this.inSegment;
-    seg.seq = header.seq;
-    seg.len = header.payload;
-    seg.retransmit = (header.flags & TCP_RETRANSMIT) !== 0;
-    if ((header.flags & TCP_HAS_ACK) !== 0) {
-      this.inAck.ack = header.ack;
-      this.inAck.window = header.window;
+    seg.seq = seq;
+    seg.len = payload;
+    seg.retransmit = (flags & TCP_RETRANSMIT) !== 0;
+    if ((flags & TCP_HAS_ACK) !== 0) {
+      this.inAck.ack = ack;
+      this.inAck.window = window;
       seg.ack = this.inAck;
     } else seg.ack = undefined;
     const bytes = e.ep.onSegment(seg, now, e);

@@ -11,6 +11,7 @@ import type {
   GeneratorSpec,
   Message,
   PacketBatch,
+  TcpColumns,
   TcpHeader,
   Nanos,
   NicReport,
@@ -147,8 +148,8 @@ export class NicActor implements Actor {
   private readonly far: ClosedLoopEnds | null;
   /** When the far hosts' link is free: their frames are serialized one after another at line rate. */
   private farWireFree: Nanos = 0;
-  /** Segments the guests sent, on their way to the far ends: [flow, leave time, header], in leave order. */
-  private readonly toFar: [number, Nanos, TcpHeader][] = [];
+  /** Segments the guests sent, on their way to the far ends: flow, leave time (`at`) and TCP fields, in leave order. */
+  private readonly toFar = new PacketFifo(16);
 
   constructor(private readonly cfg: NicConfig) {
     this.id = cfg.id;
@@ -160,7 +161,7 @@ export class NicActor implements Actor {
     this.source = new TrafficSource(cfg.generators, cfg.flowCount, cfg.linkGbps, cfg.seed);
     const flows = cfg.closedLoop ?? [];
     this.far = flows.length === 0 ? null : new ClosedLoopEnds(flows, 'far', FAR_TCP_TAG_BASE, 1, (f, len, h, at) => this.farSend(f, len, h, at));
-    if (this.far !== null && this.tx !== null) this.tx.onLeave = (flow, h, leave, fx) => this.toFarEnd(flow, h, leave, fx);
+    if (this.far !== null && this.tx !== null) this.tx.onLeave = (flow, tcp, i, leave, fx) => this.toFarEnd(flow, tcp, i, leave, fx);
     for (let q = 0; q < cfg.queues; q++) this.hw.push(new HwQueue(cfg.moderation?.(q) ?? createCoalescer(cfg.policy)));
   }
 
@@ -393,9 +394,9 @@ export class NicActor implements Actor {
   }
 
   /** A guest's segment left on the wire at `leave`: its far end gets it then (no propagation delay). */
-  private toFarEnd(flow: number, header: TcpHeader, leave: Nanos, fx: Effects): void {
+  private toFarEnd(flow: number, tcp: TcpColumns, i: number, leave: Nanos, fx: Effects): void {
     if (this.far === null || !this.far.has(flow)) return;
-    this.toFar.push([flow, leave, header]);
+    this.toFar.pushWithTcp(flow, 0, 0, leave, tcp, i);
     if (this.toFar.length === 1) fx.timer(leave, FAR_TCP_ARRIVAL_TAG);
   }
 
@@ -403,21 +404,20 @@ export class NicActor implements Actor {
   private dropUnsentSegments(now: Nanos): void {
     const q = this.toFar;
     let keep = q.length;
-    while (keep > 0 && (q[keep - 1] as [number, Nanos, TcpHeader])[1] > now) keep--;
-    q.length = keep;
+    while (keep > 0 && q.atAt(keep - 1) > now) keep--;
+    q.truncate(keep);
   }
 
   private arriveAtFar(now: Nanos, fx: Effects): void {
     const q = this.toFar;
+    const cols = q.tcpColumns;
     let n = 0;
-    while (n < q.length && (q[n] as [number, Nanos, TcpHeader])[1] <= now) {
-      const [flow, , header] = q[n] as [number, Nanos, TcpHeader];
-      this.far?.onSegment(flow, header, now, fx);
+    while (n < q.length && q.atAt(n) <= now) {
+      if (cols !== undefined) this.far?.onSegmentAt(q.flowAt(n), cols, q.tcpIndex(n), now, fx);
       n++;
     }
-    q.splice(0, n);
-    const next = q[0];
-    if (next !== undefined && n > 0) fx.timer(next[1], FAR_TCP_ARRIVAL_TAG);
+    q.discard(n);
+    if (q.length > 0 && n > 0) fx.timer(q.atAt(0), FAR_TCP_ARRIVAL_TAG);
   }
 
   /**
