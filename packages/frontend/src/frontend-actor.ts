@@ -9,10 +9,12 @@ import {
   EventChannels,
   LatencyHistogram,
   NotificationFault,
+  PacketFifo,
   Prng,
   RxRingFront,
   rxDataSlots,
   SplitnetError,
+  TCP_HAS_SEGMENT,
   tcpEntry,
   TX_FAULT_ACTIONS,
   u32Add,
@@ -34,6 +36,7 @@ import type {
   PacketBatch,
   PacketTap,
   PolicySpec,
+  TcpColumns,
   TcpHeader,
 } from '@splitnet/model';
 
@@ -134,8 +137,8 @@ class RxQueue {
   stopped = false;
   /** Slots of error responses, whose buffers go back on the ring at the next refill. */
   repost = 0;
-  /** Segments of closed-loop flows the running poll delivered, for the guest's TCP at the poll's end. */
-  readonly tcpSegments: [number, TcpHeader][] = [];
+  /** Segments of closed-loop flows the running poll delivered (flow and TCP fields), for the guest's TCP at the poll's end. */
+  readonly tcpSegments = new PacketFifo(16);
   /** A poll came due while stopped: run it at resume. */
   pollDeferred = false;
   /** An open stall (the queue has work but nothing will poll it): why, and since when (−1: none). */
@@ -206,7 +209,7 @@ export class FrontendActor implements Actor {
   private readonly tx: NetfrontTx | null;
   /** The guest ends of closed-loop flows (null: none), and the next sequence number of each flow's frames. */
   private tcp: ClosedLoopEnds | null;
-  private tcpSeq = new Map<number, number>();
+  private tcpSeq: number[] = [];
 
   constructor(private readonly cfg: FrontendConfig) {
     this.id = cfg.id;
@@ -230,8 +233,8 @@ export class FrontendActor implements Actor {
 
   /** The guest's TCP end sends a segment (an ACK, a response) through the transmit path. */
   private tcpSend(flow: number, len: number, header: TcpHeader, at: Nanos, fx: Effects): void {
-    const seq = this.tcpSeq.get(flow) ?? 0;
-    this.tcpSeq.set(flow, (seq + 1) >>> 0);
+    const seq = this.tcpSeq[flow] ?? 0;
+    this.tcpSeq[flow] = (seq + 1) >>> 0;
     this.transmit(flow, seq, len, at, fx, header);
   }
 
@@ -362,7 +365,7 @@ export class FrontendActor implements Actor {
   inherit(dead: Actor): void {
     if (!(dead instanceof FrontendActor) || dead.tcp === null || this.tcp === null) return;
     this.tcp.adopt(dead.tcp);
-    this.tcpSeq = new Map(dead.tcpSeq);
+    this.tcpSeq = dead.tcpSeq.slice();
     dead.tcp = null; // its ghost reports them no more: they are this incarnation's
   }
 
@@ -680,8 +683,8 @@ export class FrontendActor implements Actor {
       const seq = batch.seq[i] as number;
       t += f.perPacket + len * f.perByte;
       if (tcp !== null && tcp.has(flow)) {
-        const h = tcpEntry(batch.tcp, i);
-        if (h !== undefined) segments.push([flow, h]);
+        const cols = batch.tcp;
+        if (cols !== undefined && ((cols.flags[i] as number) & TCP_HAS_SEGMENT) !== 0) segments.pushWithTcp(flow, 0, 0, 0, cols, i);
       }
       if (tap !== undefined) tap.guestDelivery(t, flow, seq, len, tcpEntry(batch.tcp, i));
       bytes += len;
@@ -720,9 +723,11 @@ export class FrontendActor implements Actor {
   private pollEnd(q: RxQueue, now: Nanos, fx: Effects): void {
     // The guest's TCP takes the poll's segments when the poll's work is done, as GRO holds them until
     // napi_gro_flush at the end of the poll; what it sends in answer (ACKs, responses) takes the transmit path.
-    if (this.tcp !== null && q.tcpSegments.length > 0) {
-      for (const [flow, h] of q.tcpSegments) this.tcp.onSegment(flow, h, now, fx);
-      q.tcpSegments.length = 0;
+    const segments = q.tcpSegments;
+    if (this.tcp !== null && segments.length > 0) {
+      const cols = segments.tcpColumns as TcpColumns;
+      for (let k = 0; k < segments.length; k++) this.tcp.onSegmentAt(segments.flowAt(k), cols, segments.tcpIndex(k), now, fx);
+      segments.discard(segments.length);
     }
     const n = q.lastPollCount;
     const refill = q.lastPollSlots + q.repost;

@@ -2,9 +2,9 @@
 import type { Effects } from './actor.js';
 import type { FlowStats, FlowSummary } from './flow-stats.js';
 import { RrClient, RrServer, type RrSummary } from './rr-workload.js';
-import { TCP_HAS_ACK, TCP_HAS_SEGMENT, TCP_RETRANSMIT, TCP_RST, TCP_SYN, type TcpHeader } from './tcp-columns.js';
+import { TCP_HAS_ACK, TCP_HAS_SEGMENT, TCP_RETRANSMIT, TCP_RST, TCP_SYN, type TcpColumns, type TcpHeader } from './tcp-columns.js';
 import { TcpEndpoint, type TcpEndpointOutput, type TcpTimerKind, type TcpWireSegment } from './tcp-endpoint.js';
-import { tcpFrameBytes } from './tcp-segment.js';
+import { tcpFrameBytes, type TcpAck } from './tcp-segment.js';
 import type { Nanos } from './time.js';
 import type { ClosedLoopSpec } from './traffic-types.js';
 
@@ -52,28 +52,29 @@ export interface ClosedLoopEndReport {
   readonly rstSent?: number;
 }
 
-/** The wire form of an endpoint's segment. */
-export function headerOf(s: TcpWireSegment): TcpHeader {
-  return {
-    seq: s.seq,
-    payload: s.len,
-    ack: s.ack?.ack ?? 0,
-    window: s.ack?.window ?? 0,
-    flags: TCP_HAS_SEGMENT | (s.ack ? TCP_HAS_ACK : 0) | (s.retransmit ? TCP_RETRANSMIT : 0),
-  };
+/** The wire form of an endpoint's segment, written into `h` (a scratch header the ends reuse: whoever takes a frame's header copies its fields at once). */
+function writeHeader(s: TcpWireSegment, h: TcpHeader): TcpHeader {
+  const a = s.ack;
+  h.seq = s.seq;
+  h.payload = s.len;
+  h.ack = a === undefined ? 0 : a.ack;
+  h.window = a === undefined ? 0 : a.window;
+  h.flags = TCP_HAS_SEGMENT | (a !== undefined ? TCP_HAS_ACK : 0) | (s.retransmit ? TCP_RETRANSMIT : 0);
+  return h;
 }
 
-/** An endpoint's segment from its wire form. */
-export function segmentOf(h: TcpHeader): TcpWireSegment {
-  return {
-    seq: h.seq,
-    len: h.payload,
-    ack: (h.flags & TCP_HAS_ACK) !== 0 ? { ack: h.ack, window: h.window } : undefined,
-    retransmit: (h.flags & TCP_RETRANSMIT) !== 0,
-  };
+/** A wire segment the ends reuse for every frame they take (TcpEndpoint reads it and the ACK on it while it handles the segment, and keeps neither). */
+interface ScratchSegment {
+  seq: number;
+  len: number;
+  ack: TcpAck | undefined;
+  retransmit: boolean;
 }
 
-/** Where an end's frames go: the actor puts a frame of `len` bytes carrying `header` of `flow` on its way at `at`. */
+/**
+ * Where an end's frames go: the actor puts a frame of `len` bytes carrying `header` of `flow` on its way at `at`.
+ * `header` is the ends' scratch, rewritten for the next frame: copy its fields, do not keep it.
+ */
 export type SendFrame = (flow: number, len: number, header: TcpHeader, at: Nanos, fx: Effects) => void;
 
 const KIND_START = 0;
@@ -152,7 +153,7 @@ class End implements TcpEndpointOutput {
 
   send(segment: TcpWireSegment, at: Nanos): void {
     if (segment.len === 0) this.pureAcks++;
-    this.owner.emit(this.out, tcpFrameBytes(segment.len), headerOf(segment), at, this.fx as Effects);
+    this.owner.emit(this.out, tcpFrameBytes(segment.len), writeHeader(segment, this.owner.outHeader), at, this.fx as Effects);
   }
 
   timer(kind: TcpTimerKind, at: Nanos): void {
@@ -169,7 +170,13 @@ class End implements TcpEndpointOutput {
  */
 export class ClosedLoopEnds {
   private readonly ends: End[] = [];
-  private readonly byFlow = new Map<number, End>();
+  /** The end frames of each flow arrive at, by flow index (a flow table's indices: small integers). */
+  private readonly byFlow: (End | undefined)[] = [];
+  /** @internal The header of the frame an end is sending (sendFrame copies it at once). */
+  readonly outHeader: TcpHeader = { seq: 0, payload: 0, ack: 0, window: 0, flags: 0 };
+  /** The segment and ACK an arriving frame is read into. */
+  private readonly inAck: { ack: number; window: number } = { ack: 0, window: 0 };
+  private readonly inSegment: ScratchSegment = { seq: 0, len: 0, ack: undefined, retransmit: false };
 
   constructor(
     flows: readonly ClosedLoopFlow[],
@@ -181,7 +188,7 @@ export class ClosedLoopEnds {
     flows.forEach((f, i) => {
       const e = new End(i, f, side, this);
       this.ends.push(e);
-      this.byFlow.set(e.in, e);
+      this.byFlow[e.in] = e;
     });
   }
 
@@ -191,7 +198,7 @@ export class ClosedLoopEnds {
 
   /** Whether frames of `flow` arrive at one of these ends (a connection's flow; between two guests, its direction towards this end). */
   has(flow: number): boolean {
-    return this.byFlow.has(flow);
+    return this.byFlow[flow] !== undefined;
   }
 
   tag(index: number, kind: number): number {
@@ -358,14 +365,33 @@ export class ClosedLoopEnds {
 
   /** A frame of `flow` (the direction towards this end) carrying `header` reached this end's application at `now`. */
   onSegment(flow: number, header: TcpHeader, now: Nanos, fx: Effects): void {
-    const e = this.byFlow.get(flow);
+    this.take(flow, header.seq, header.payload, header.ack, header.window, header.flags, now, fx);
+  }
+
+  /** onSegment with the header as entry `i` of `cols` (a FIFO's or a batch's columns: no header object). */
+  onSegmentAt(flow: number, cols: TcpColumns, i: number, now: Nanos, fx: Effects): void {
+    const c = cols;
+    this.take(flow, c.seq[i] as number, c.payload[i] as number, c.ack[i] as number, c.window[i] as number, c.flags[i] as number, now, fx);
+  }
+
+  private take(flow: number, seq: number, payload: number, ack: number, window: number, flags: number, now: Nanos, fx: Effects): void {
+    const e = this.byFlow[flow];
     if (e === undefined) return;
     e.fx = fx;
-    if ((header.flags & (TCP_SYN | TCP_RST)) !== 0 || e.state !== 'open') {
-      if (this.control(e, header.flags, now)) return;
+    if ((flags & (TCP_SYN | TCP_RST)) !== 0 || e.state !== 'open') {
+      if (this.control(e, flags, now)) return;
     }
     e.fresh = false;
-    const bytes = e.ep.onSegment(segmentOf(header), now, e);
+    const seg = this.inSegment;
+    seg.seq = seq;
+    seg.len = payload;
+    seg.retransmit = (flags & TCP_RETRANSMIT) !== 0;
+    if ((flags & TCP_HAS_ACK) !== 0) {
+      this.inAck.ack = ack;
+      this.inAck.window = window;
+      seg.ack = this.inAck;
+    } else seg.ack = undefined;
+    const bytes = e.ep.onSegment(seg, now, e);
     if (bytes === 0) return;
     e.delivered += bytes;
     if (e.client !== null) {

@@ -151,6 +151,17 @@ export class PacketFifo {
     return this.tcp === undefined ? undefined : tcpEntry(this.tcp, (this.head + k) & this.mask);
   }
 
+  /**
+   * Where the k-th packet's TCP fields are: entry `tcpIndex(k)` of `tcpColumns` (undefined: no packet pushed so far
+   * carried a segment). For readers that take the fields as they are, without a header object per packet.
+   */
+  get tcpColumns(): TcpColumns | undefined {
+    return this.tcp;
+  }
+  tcpIndex(k: number): number {
+    return (this.head + k) & this.mask;
+  }
+
   /** Field accessors for the k-th packet from the head (0 = oldest). */
   flowAt(k: number): number {
     return this.flow[(this.head + k) & this.mask] ?? 0;
@@ -163,6 +174,11 @@ export class PacketFifo {
   }
   atAt(k: number): Nanos {
     return this.at[(this.head + k) & this.mask] ?? 0;
+  }
+
+  /** Drop the newest packets, keeping the `keep` oldest. */
+  truncate(keep: number): void {
+    if (keep < this.length) this.tail = this.head + Math.max(keep, 0);
   }
 
   /** Drop the n oldest packets. */

@@ -47,8 +47,24 @@ export function allocTcpColumns(capacity: number): TcpColumns {
   };
 }
 
+/** Up to this many entries clearTcpColumns writes the zeros itself. */
+const SMALL_COLUMNS = 64;
+
 /** Clear every entry (a batch's columns reused for other frames: entries it does not write must read as no segment, all zero). */
 export function clearTcpColumns(c: TcpColumns): void {
+  const n = c.flags.length;
+  if (n <= SMALL_COLUMNS) {
+    // A batch's columns are mostly a pool class of 16 (one ACK): one loop is cheaper than five calls of fill.
+    const { seq, payload, ack, window, flags } = c;
+    for (let i = 0; i < n; i++) {
+      seq[i] = 0;
+      payload[i] = 0;
+      ack[i] = 0;
+      window[i] = 0;
+      flags[i] = 0;
+    }
+    return;
+  }
   c.seq.fill(0);
   c.payload.fill(0);
   c.ack.fill(0);

@@ -36,12 +36,53 @@ export interface TcpSenderConfig {
   readonly stats?: FlowStats;
 }
 
-/** One segment sent and not yet acknowledged (Linux's retransmission queue, tcp_rtx_queue). */
-interface SentSegment {
-  seq: number;
-  len: number;
-  sentAt: Nanos;
-  retransmitted: boolean;
+/**
+ * The segments sent and not yet acknowledged (Linux's retransmission queue, tcp_rtx_queue), oldest first, as
+ * columns: entry i is [seq[i], seq[i] + len[i]), last sent at sentAt[i], retransmitted when retx[i] is 1. Entries
+ * [0, head) are acknowledged (dropped once they are the larger part); the columns double when full. One object per
+ * segment sent was a bulk-TCP run's largest garbage.
+ */
+class RtxQueue {
+  seq = new Float64Array(64);
+  len = new Uint32Array(64);
+  sentAt = new Float64Array(64);
+  retx = new Uint8Array(64);
+  /** One past the newest entry. */
+  length = 0;
+
+  push(seq: number, len: number, sentAt: Nanos): void {
+    if (this.length === this.seq.length) this.grow();
+    const i = this.length++;
+    this.seq[i] = seq;
+    this.len[i] = len;
+    this.sentAt[i] = sentAt;
+    this.retx[i] = 0;
+  }
+
+  /** Drop entries [0, n), moving the rest to the front. */
+  dropFront(n: number): void {
+    this.seq.copyWithin(0, n, this.length);
+    this.len.copyWithin(0, n, this.length);
+    this.sentAt.copyWithin(0, n, this.length);
+    this.retx.copyWithin(0, n, this.length);
+    this.length -= n;
+  }
+
+  private grow(): void {
+    const cap = this.seq.length * 2;
+    const seq = new Float64Array(cap);
+    const len = new Uint32Array(cap);
+    const sentAt = new Float64Array(cap);
+    const retx = new Uint8Array(cap);
+    seq.set(this.seq);
+    len.set(this.len);
+    sentAt.set(this.sentAt);
+    retx.set(this.retx);
+    this.seq = seq;
+    this.len = len;
+    this.sentAt = sentAt;
+    this.retx = retx;
+  }
 }
 
 export function createCongestionControl(name: CongestionControlName): CongestionControl {
@@ -96,7 +137,7 @@ export class TcpSender {
   /** Was the last send attempt stopped by cwnd (not by rwnd or by the application)? */
   private cwndLimited = false;
   /** Retransmission queue, oldest first, from index `head`; `nxtIndex` is the segment at `nxt` while resending. */
-  private readonly queue: SentSegment[] = [];
+  private readonly queue = new RtxQueue();
   private head = 0;
   private nxtIndex = 0;
   private readonly rtoTimer = new LazyTimer();
@@ -209,11 +250,12 @@ export class TcpSender {
     let acked = 0;
     let firstSentAt = Infinity;
     let retransmittedAcked = false;
-    while (this.head < this.queue.length) {
-      const s = this.queue[this.head] as SentSegment;
-      if (s.seq + s.len > a) break;
-      if (s.retransmitted) retransmittedAcked = true;
-      else if (s.sentAt < firstSentAt) firstSentAt = s.sentAt;
+    const q = this.queue;
+    while (this.head < q.length) {
+      const i = this.head;
+      if ((q.seq[i] as number) + (q.len[i] as number) > a) break;
+      if (q.retx[i] === 1) retransmittedAcked = true;
+      else if ((q.sentAt[i] as number) < firstSentAt) firstSentAt = q.sentAt[i] as number;
       this.head++;
       acked++;
     }
@@ -302,18 +344,19 @@ export class TcpSender {
         return;
       }
       const resend = this.nxt < this.max;
-      const seg = resend ? (this.queue[this.nxtIndex] as SentSegment) : undefined;
-      const len = seg ? seg.len : Math.min(this.mss, this.appEnd - this.nxt);
+      const q = this.queue;
+      const again = resend && this.nxtIndex < q.length; // the entry resent (always there while resending)
+      const len = again ? (q.len[this.nxtIndex] as number) : Math.min(this.mss, this.appEnd - this.nxt);
       if (this.nxt + len > this.wndEdge) {
         this.cwndLimited = false;
         return;
       }
-      if (seg) {
-        seg.sentAt = now;
-        seg.retransmitted = true;
+      if (again) {
+        q.sentAt[this.nxtIndex] = now;
+        q.retx[this.nxtIndex] = 1;
         this.stats.retransmissions += 1;
       } else {
-        this.queue.push({ seq: this.nxt, len, sentAt: now, retransmitted: false });
+        q.push(this.nxt, len, now);
         this.max = this.nxt + len;
       }
       out.segment(this.nxt, len, now, resend);
@@ -326,13 +369,14 @@ export class TcpSender {
 
   /** Resend the oldest unacknowledged segment (fast retransmit, or a partial ACK's next hole). */
   private retransmitHead(now: Nanos, out: TcpSenderOutput): void {
-    const s = this.queue[this.head];
-    if (!s) return;
-    s.sentAt = now;
-    s.retransmitted = true;
+    const q = this.queue;
+    const i = this.head;
+    if (i >= q.length) return;
+    q.sentAt[i] = now;
+    q.retx[i] = 1;
     this.stats.retransmissions += 1;
     this.stats.segmentsSent += 1;
-    out.segment(s.seq, s.len, now, true);
+    out.segment(q.seq[i] as number, q.len[i] as number, now, true);
   }
 
   private restartTimer(now: Nanos, out: TcpSenderOutput): void {
@@ -343,7 +387,7 @@ export class TcpSender {
   /** Drop acknowledged entries from the front of the queue once they are the larger part of it. */
   private compactQueue(): void {
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
+      this.queue.dropFront(this.head);
       this.nxtIndex -= this.head;
       this.head = 0;
     }

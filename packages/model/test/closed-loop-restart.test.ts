@@ -32,8 +32,10 @@ class Path {
 
   ends(side: 'far' | 'guest'): ClosedLoopEnds {
     const to = side === 'far' ? 'guest' : 'far';
-    return new ClosedLoopEnds([this.f], side, 1000, 1, (flow, _len, h, at) => {
-      this.frames.push({ to, h: { ...h }, at });
+    return new ClosedLoopEnds([this.f], side, 1000, 1, (flow, _len, scratch, at) => {
+      // The ends' header is a scratch they rewrite for the next frame: the harness copies it at once, as actors do.
+      const h = { ...scratch };
+      this.frames.push({ to, h, at });
       this.at(at + DELAY, () => {
         if (to === 'guest' && this.down) return;
         if (to === 'guest' && (h.flags & TCP_SYN) !== 0 && this.dropSyns > 0) {

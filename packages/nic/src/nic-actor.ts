@@ -11,6 +11,7 @@ import type {
   GeneratorSpec,
   Message,
   PacketBatch,
+  TcpColumns,
   TcpHeader,
   Nanos,
   NicReport,
@@ -84,7 +85,9 @@ interface FarFrame {
 interface FarHandover {
   readonly far: ClosedLoopEnds;
   readonly frames: readonly FarFrame[];
-  readonly toFar: readonly [number, Nanos, TcpHeader][];
+  /** The dead incarnation's guest segments on their way to the far ends: those that had left by `diedAt` arrive. */
+  readonly toFar: PacketFifo;
+  readonly diedAt: Nanos;
 }
 
 /** Timer tags of the far TCP ends start here (the RX side's generations stay far below; the TX side's are negative). */
@@ -165,8 +168,8 @@ export class NicActor implements Actor {
   private inherited: FarHandover | null = null;
   /** When the far hosts' link is free: their frames are serialized one after another at line rate. */
   private farWireFree: Nanos = 0;
-  /** Segments the guests sent, on their way to the far ends: [flow, leave time, header], in leave order. */
-  private readonly toFar: [number, Nanos, TcpHeader][] = [];
+  /** Segments the guests sent, on their way to the far ends: flow, leave time (`at`) and TCP fields, in leave order. */
+  private readonly toFar = new PacketFifo(16);
 
   constructor(private readonly cfg: NicConfig) {
     this.id = cfg.id;
@@ -179,7 +182,7 @@ export class NicActor implements Actor {
     this.source = new TrafficSource(cfg.generators, cfg.flowCount, cfg.linkGbps, cfg.seed);
     const flows = cfg.closedLoop ?? [];
     this.far = flows.length === 0 ? null : new ClosedLoopEnds(flows, 'far', FAR_TCP_TAG_BASE, 1, (f, len, h, at) => this.farSend(f, len, h, at));
-    if (this.far !== null && this.tx !== null) this.tx.onLeave = (flow, h, leave, fx) => this.toFarEnd(flow, h, leave, fx);
+    if (this.far !== null && this.tx !== null) this.tx.onLeave = (flow, tcp, i, leave, fx) => this.toFarEnd(flow, tcp, i, leave, fx);
     for (let q = 0; q < cfg.queues; q++) this.hw.push(new HwQueue(cfg.moderation?.(q) ?? createCoalescer(cfg.policy)));
   }
 
@@ -299,7 +302,7 @@ export class NicActor implements Actor {
     }
     for (const flow of far.outFlows()) this.source.continueSeq(flow, dead.source);
     this.farWireFree = dead.farWireFree;
-    this.inherited = { far, frames, toFar: dead.toFar.filter((s) => s[1] <= diedAt) };
+    this.inherited = { far, frames, toFar: dead.toFar, diedAt };
   }
 
   /** Reconnect's part for the far ends taken over (inherit): their frames, the guests' segments, their timers. */
@@ -319,7 +322,8 @@ export class NicActor implements Actor {
       h.wire.insertHeaderByTime(f.flow, f.seq, f.len, f.at, f.header);
       h.pushed++;
     }
-    this.toFar.push(...inh.toFar);
+    const src = inh.toFar;
+    for (let k = 0; k < src.length; k++) if (src.atAt(k) <= inh.diedAt) this.toFar.pushFrom(src, k);
     if (this.toFar.length > 0) fx.timer(now, FAR_TCP_ARRIVAL_TAG);
     inh.far.handTo((flow, len, h, at) => this.farSend(flow, len, h, at), now, fx);
     fx.event('far-ends-taken-over', { flows: inh.far.size, framesOnTheirWay: inh.frames.length });
@@ -468,9 +472,9 @@ export class NicActor implements Actor {
   }
 
   /** A guest's segment left on the wire at `leave`: its far end gets it then (no propagation delay). */
-  private toFarEnd(flow: number, header: TcpHeader, leave: Nanos, fx: Effects): void {
+  private toFarEnd(flow: number, tcp: TcpColumns, i: number, leave: Nanos, fx: Effects): void {
     if (this.far === null || !this.far.has(flow)) return;
-    this.toFar.push([flow, leave, header]);
+    this.toFar.pushWithTcp(flow, 0, 0, leave, tcp, i);
     if (this.toFar.length === 1) fx.timer(leave, FAR_TCP_ARRIVAL_TAG);
   }
 
@@ -478,21 +482,20 @@ export class NicActor implements Actor {
   private dropUnsentSegments(now: Nanos): void {
     const q = this.toFar;
     let keep = q.length;
-    while (keep > 0 && (q[keep - 1] as [number, Nanos, TcpHeader])[1] > now) keep--;
-    q.length = keep;
+    while (keep > 0 && q.atAt(keep - 1) > now) keep--;
+    q.truncate(keep);
   }
 
   private arriveAtFar(now: Nanos, fx: Effects): void {
     const q = this.toFar;
+    const cols = q.tcpColumns;
     let n = 0;
-    while (n < q.length && (q[n] as [number, Nanos, TcpHeader])[1] <= now) {
-      const [flow, , header] = q[n] as [number, Nanos, TcpHeader];
-      this.far?.onSegment(flow, header, now, fx);
+    while (n < q.length && q.atAt(n) <= now) {
+      if (cols !== undefined) this.far?.onSegmentAt(q.flowAt(n), cols, q.tcpIndex(n), now, fx);
       n++;
     }
-    q.splice(0, n);
-    const next = q[0];
-    if (next !== undefined && n > 0) fx.timer(next[1], FAR_TCP_ARRIVAL_TAG);
+    q.discard(n);
+    if (q.length > 0 && n > 0) fx.timer(q.atAt(0), FAR_TCP_ARRIVAL_TAG);
   }
 
   /**

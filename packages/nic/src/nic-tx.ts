@@ -1,6 +1,5 @@
 // The physical NIC's transmit side: TX queues of descriptors, DMA, the wire at line rate, TX-completion interrupts under moderation.
-import { copyPacket, createCoalescer, doubleFields, InTransit, PacketFifo, wireTimeNs } from '@splitnet/model';
-import { tcpEntry } from '@splitnet/model';
+import { copyPacket, createCoalescer, doubleFields, InTransit, PacketFifo, TCP_HAS_SEGMENT, wireTimeNs } from '@splitnet/model';
 import type {
   ActorRef,
   ArrivalView,
@@ -11,7 +10,7 @@ import type {
   NicFabricReport,
   PacketBatch,
   PolicySpec,
-  TcpHeader,
+  TcpColumns,
   TxReport,
 } from '@splitnet/model';
 
@@ -86,8 +85,11 @@ export class NicTx {
   dropsLostInCrash = 0;
   /** Sum over the frames on the wire of (last bit on the wire − the application's send), ns. */
   latencySum = 0;
-  /** Told of every frame carrying a TCP segment as it is posted, with the time its last bit will leave (the far end's arrival). */
-  onLeave: ((flow: number, header: TcpHeader, leave: Nanos, fx: Effects) => void) | null = null;
+  /**
+   * Told of every frame carrying a TCP segment as it is posted, with the time its last bit will leave (the far end's
+   * arrival): its header is entry `i` of `tcp` (valid during the call only).
+   */
+  onLeave: ((flow: number, tcp: TcpColumns, i: number, leave: Nanos, fx: Effects) => void) | null = null;
   /** Frames that left toward the switch, their bytes, and those still on the cable. */
   fabricOut = 0;
   fabricOutBytes = 0;
@@ -185,8 +187,9 @@ export class NicTx {
       q.queued.pushWithTcp(b.flow[k] as number, b.seq[k] as number, len, leave, b.tcp, k);
       sentAt.push(b.flow[k] as number, b.seq[k] as number, len, b.emittedAt[k] as number);
       if (cfg.fabric !== undefined && cfg.fabric.flows[b.flow[k] as number] === 1) cfg.fabric.send(b, k, leave, fx);
-      const h = this.onLeave === null ? undefined : tcpEntry(b.tcp, k);
-      if (h !== undefined) this.onLeave?.(b.flow[k] as number, h, leave, fx);
+      const tcp = b.tcp;
+      if (this.onLeave !== null && tcp !== undefined && ((tcp.flags[k] as number) & TCP_HAS_SEGMENT) !== 0)
+        this.onLeave(b.flow[k] as number, tcp, k, leave, fx);
     }
     this.pool.release(b);
     this.decide(now, fx);
