@@ -28,6 +28,15 @@ async function runLive(t: ExecutionContext, name: string, yaml: string, ownNats 
   return { summary: JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary, out, runId };
 }
 
+/** Both accountings of a run balanced, and its transmit accounting (undefined, and the test failed, when it has none). */
+function balancedTx(t: ExecutionContext, summary: Summary): NonNullable<Summary['accounting']['tx']> | undefined {
+  const tx = summary.accounting.tx;
+  if (tx === undefined) return void t.fail('no transmit accounting');
+  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+  t.true(tx.balanced, JSON.stringify(tx));
+  return tx;
+}
+
 test.serial(
   'faults tx live - a link flap beside a guest that sends drops its frames link-down and gives their slots back; the transmit accounting balances',
   async (t) => {
@@ -223,10 +232,8 @@ test.serial(
       'kill-sender',
       `name: live-tx-kill-sender\n${SENDER}faults:\n  - { at: 40ms, target: vm:0, action: kill }\n`,
     );
-    const tx = summary.accounting.tx;
-    if (tx === undefined) return t.fail('no transmit accounting');
-    t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
-    t.true(tx.balanced, JSON.stringify(tx));
+    const tx = balancedTx(t, summary);
+    if (tx === undefined) return;
     t.is(summary.faults?.restarts, 1);
     // It replays its application's sends up to its restart: the fault-free count, 24.4 frames a millisecond for
     // the 400 ms (300 Mbit/s of 1518-byte frames with their 20 bytes of preamble and gap: 9753 in sim).
@@ -251,10 +258,8 @@ test.serial(
       'kill-tx-worker',
       `name: live-tx-kill-worker\n${SENDER}faults:\n  - { at: 40ms, target: worker:0, action: kill }\n`,
     );
-    const tx = summary.accounting.tx;
-    if (tx === undefined) return t.fail('no transmit accounting');
-    t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
-    t.true(tx.balanced, JSON.stringify(tx));
+    const tx = balancedTx(t, summary);
+    if (tx === undefined) return;
     t.is(summary.faults?.restarts, 1);
     t.true((tx.dropped['release-tx-bufs'] ?? 0) > 0, JSON.stringify(tx.dropped));
     const ev = eventsOf(out);
@@ -298,10 +303,8 @@ test.serial(
       'kill-tx-nic',
       `name: live-tx-kill-nic\n${SENDER_300}faults:\n  - { at: 20ms, target: nic, action: kill }\n`,
     );
-    const tx = summary.accounting.tx;
-    if (tx === undefined) return t.fail('no transmit accounting');
-    t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
-    t.true(tx.balanced, JSON.stringify(tx));
+    const tx = balancedTx(t, summary);
+    if (tx === undefined) return;
     t.is(summary.faults?.restarts, 1);
     t.true((tx.dropped['lost-in-crash'] ?? 0) > 0, JSON.stringify(tx.dropped));
     t.is(tx.dropped['release-tx-bufs'], undefined, JSON.stringify(tx.dropped));
@@ -328,10 +331,8 @@ test.serial(
       'kill-tx-dom0',
       `name: live-tx-kill-dom0\n${SENDER_300.replace('live: { tdf: 50, maxLag: 20ms }', 'live: { tdf: 50, maxLag: 20ms, processes: per-domain }')}faults:\n  - { at: 20ms, target: worker:0, action: kill }\n`,
     );
-    const tx = summary.accounting.tx;
-    if (tx === undefined) return t.fail('no transmit accounting');
-    t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
-    t.true(tx.balanced, JSON.stringify(tx));
+    const tx = balancedTx(t, summary);
+    if (tx === undefined) return;
     t.is(summary.faults?.restarts, 1);
     t.true((tx.dropped['lost-in-crash'] ?? 0) > 0, JSON.stringify(tx.dropped));
     const ev = eventsOf(out);
@@ -354,10 +355,8 @@ test.serial(
       `name: live-tx-worker-then-nats\n${SENDER}faults:\n  - { at: 30ms, target: worker:0, action: kill }\n  - { at: 250ms, duration: 10ms, target: nats, action: nats-restart }\n`,
       true,
     );
-    const tx = summary.accounting.tx;
-    if (tx === undefined) return t.fail('no transmit accounting');
-    t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
-    t.true(tx.balanced, JSON.stringify(tx));
+    const tx = balancedTx(t, summary);
+    if (tx === undefined) return;
     t.is(summary.faults?.restarts, 1);
     const ev = eventsOf(out);
     const restartAt = ev.findIndex((e) => e.kind === 'actor-restart' && e.actor === 'worker.0');
