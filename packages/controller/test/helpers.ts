@@ -22,3 +22,19 @@ const SAMPLE_KEY = '6d5a56da 255b0ec2 4167253d 43a38fb0 d0ca2bcb ae7b30b4 77cb2d
  * keep them.
  */
 export const PAPER_VRSS_NIC_KEY = `steering: toeplitz, toeplitz: { key: '${SAMPLE_KEY}', hashSlot: false }`;
+
+/**
+ * Guest 0 sends 3 Gbit/s of UDP to the wire on worker 0; guest 1 receives 1 Gbit/s from the wire on worker 1 (the
+ * transmit path's fault tests run their faults beside it).
+ */
+export function txOutScenario(name: string): string {
+  return `
+name: ${name}
+duration: 10ms
+warmup: 1ms
+topology: { link: 10Gbps, nicQueues: 1, vms: { count: 2, queues: 1 }, workers: 2, vrss: per-flow }
+traffic:
+  - { name: out, from: vm.0, to: wire, protocol: udp, rate: 3Gbps, flows: 4 }
+  - { name: in, vms: [1], protocol: udp, rate: 1Gbps, flows: 2 }
+`;
+}

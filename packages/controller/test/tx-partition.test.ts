@@ -2,18 +2,9 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { RunResult } from '@splitnet/results';
-import { run } from './helpers.js';
+import { run, txOutScenario } from './helpers.js';
 
-/** Guest 0 sends 3 Gbit/s of UDP to the wire on worker 0; guest 1 receives 1 Gbit/s from the wire on worker 1. */
-const OUT = `
-name: tx-partition-out
-duration: 10ms
-warmup: 1ms
-topology: { link: 10Gbps, nicQueues: 1, vms: { count: 2, queues: 1 }, workers: 2, vrss: per-flow }
-traffic:
-  - { name: out, from: vm.0, to: wire, protocol: udp, rate: 3Gbps, flows: 4 }
-  - { name: in, vms: [1], protocol: udp, rate: 1Gbps, flows: 2 }
-`;
+const OUT = txOutScenario('tx-partition-out');
 
 /** Guest 0 sends 3 Gbit/s of UDP to guest 1 through the bridge, each on a netback worker of its own. */
 const G2G = `

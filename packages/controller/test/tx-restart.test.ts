@@ -1,6 +1,6 @@
 // Process faults beside a guest that sends, in sim: a guest that only receives is killed while another sends to it, and the sending guest, its worker and the driver domain are killed and restarted beside it.
 import test from 'ava';
-import { run } from './helpers.js';
+import { run, txOutScenario } from './helpers.js';
 
 /** Guest 0 sends 3 Gbit/s of UDP to guest 1 through the bridge, each on a netback worker of its own. */
 const G2G = `
@@ -43,16 +43,7 @@ test('tx restart - after a kill of the receiving guest it receives again: what i
   t.is(r.delivered + lost, base.delivered, `delivered ${r.delivered} + lost ${lost} against ${base.delivered}`);
 });
 
-/** Guest 0 sends 3 Gbit/s of UDP to the wire on worker 0; guest 1 receives 1 Gbit/s from the wire on worker 1. */
-const OUT = `
-name: tx-restart-out
-duration: 10ms
-warmup: 1ms
-topology: { link: 10Gbps, nicQueues: 1, vms: { count: 2, queues: 1 }, workers: 2, vrss: per-flow }
-traffic:
-  - { name: out, from: vm.0, to: wire, protocol: udp, rate: 3Gbps, flows: 4 }
-  - { name: in, vms: [1], protocol: udp, rate: 1Gbps, flows: 2 }
-`;
+const OUT = txOutScenario('tx-restart-out');
 
 /** Each process fault once: down for 1 ms from 4 ms (restart: at once; crash-loop: at 4, 6 and 8 ms, 500 µs each). */
 const FAULT: Readonly<Record<'kill' | 'restart' | 'crash-loop', string>> = {
