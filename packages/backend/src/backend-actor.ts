@@ -456,7 +456,9 @@ export class BackendActor implements Actor {
   resync(now: Nanos, fx: Effects): void {
     let at = now;
     for (const c of this.cores) if (c.busyUntil > at) at = c.busyUntil;
-    for (const key of this.freedTo.keys()) this.freeSlots(key, 0, 0, at, fx);
+    // A count of 0 tells netback nothing it could have missed, and has the form of a restarted bridge's word that it
+    // holds none of the queue's slots (rejoined): not sent.
+    for (const [key, freed] of this.freedTo) if (freed > 0) this.freeSlots(key, 0, 0, at, fx);
   }
 
   /** The freed skbs' zero-copy callbacks (xenvif_zerocopy_callback): each sending vif queue's slots go to its dealloc. */
