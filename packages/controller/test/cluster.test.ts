@@ -182,6 +182,21 @@ test("cluster - an external source's port goes down (link-flap on switch:port:<i
   const text = await metricsText(r, id);
   t.regex(text, new RegExp(`^splitnet_switch_port_packets_dropped_total\\{port="2",reason="switch-port-down",run="x",host="h0"\\} ${src.drops?.total}$`, 'm'));
   t.notRegex(await metricsText(base, id), /splitnet_switch_port_packets_dropped_total\{port="2"/);
+  // metrics.jsonl and timeseries.csv: the source port's drops so far in every row from the fault on, none before.
+  const dropsIn = (row: Record<string, unknown>): number | undefined => (row['switchSources'] as { dropsTotal?: number }[])[0]?.dropsTotal;
+  const rows = r.samples.map((row) => [row['tMs'] as number, dropsIn(row)] as const);
+  t.deepEqual(
+    rows.filter(([tMs]) => tMs <= 2).map(([, d]) => d),
+    rows.filter(([tMs]) => tMs <= 2).map(() => undefined),
+  );
+  t.is(rows.at(-1)?.[1], src.drops?.total);
+  t.true(rows.filter(([tMs]) => tMs > 2).every(([, d]) => d !== undefined && d <= (src.drops?.total ?? NaN)));
+  const series = r.series.filter((x) => x.entity === 'switch.port2' && x.metric === 'dropped_packets');
+  t.deepEqual(
+    series.map((x) => [x.tMs, x.value]),
+    rows.filter(([, d]) => d !== undefined).map(([tMs, d]) => [tMs, d]),
+  );
+  t.is(base.samples.filter((row) => dropsIn(row) !== undefined).length, 0, 'without a fault on the port, no drops in its rows');
 });
 
 test("cluster - an external source's port loses its frames with the fault's probability (switch-port-loss under its port), from the run seed and the fault id", (t) => {

@@ -206,11 +206,13 @@ export interface SwitchPortSample {
   readonly dropsTotal: number;
 }
 
-/** An external source's port in a metrics.jsonl row: what the source put on its cable over the interval. */
+/** An external source's port in a metrics.jsonl row: what the source put on its cable over the interval, and its port's drops. */
 export interface SwitchSourceSample {
   readonly port: number;
   /** Frame bits the source put on its cable toward the switch over the interval. */
   readonly sentGbps: number;
+  /** Its frames dropped at its port from the start of the run, every reason; only once a fault acted on the port. */
+  readonly dropsTotal?: number;
 }
 
 /**
@@ -230,7 +232,11 @@ export function fabricColumns(
 
 /** One external source's sample from its counters at the interval's start (absent: none yet) and end. */
 export function sourceSample(before: SwitchSourceReport | undefined, src: SwitchSourceReport, dt: number): SwitchSourceSample {
-  return { port: src.port, sentGbps: sig(((src.sentBytes - (before?.sentBytes ?? 0)) * 8) / dt / 1e9) };
+  const sentGbps = sig(((src.sentBytes - (before?.sentBytes ?? 0)) * 8) / dt / 1e9);
+  if (src.drops === undefined) return { port: src.port, sentGbps };
+  let dropsTotal = 0;
+  for (const r of FABRIC_DROP_REASONS) dropsTotal += src.drops[r] ?? 0;
+  return { port: src.port, sentGbps, dropsTotal };
 }
 
 /** One port's sample from its counters at the interval's start (absent: none yet) and end. */

@@ -171,7 +171,8 @@ function putHost(a: Snapshot, b: Snapshot, dt: number, prefix: string, put: Put)
 
 /**
  * A multi-host run's switch ports (none otherwise): what left each host's port toward its host, its output queue now,
- * its drops so far; then each external source's port: what the source put on its cable.
+ * its drops so far; then each external source's port: what the source put on its cable, and (once a fault acted on
+ * the port) the source's frames dropped there so far.
  */
 function putSwitchPorts(a: Snapshot, b: Snapshot, dt: number, put: Put): void {
   b.fabric?.ports.forEach((p, i) => {
@@ -184,6 +185,7 @@ function putSwitchPorts(a: Snapshot, b: Snapshot, dt: number, put: Put): void {
   b.fabric?.sources.forEach((src, i) => {
     const x = sourceSample(a.fabric?.sources[i], src, dt);
     put(`switch.port${x.port}`, 'offered_gbps', x.sentGbps);
+    if (x.dropsTotal !== undefined) put(`switch.port${x.port}`, 'dropped_packets', x.dropsTotal);
   });
 }
 
