@@ -327,7 +327,7 @@ function checkRestartBesideSender(actionField: Field, targetField: Field, action
   if (!RESTARTS.has(action) || senders.length === 0 || quietGuest(action, target, senders)) return;
   const where = '; docs/faults.md#the-transmit-path-a-guest-that-sends)';
   const role = target.kind === 'actor' ? target.actor.role : null;
-  if (ctx.closedLoop === true) checkRestartBesideClosedLoop(actionField, action, ctx);
+  if (ctx.closedLoop === true) checkRestartBesideClosedLoop(targetField, action, target, ctx);
   const driver = role === 'nic' || role === 'backend' || (role === 'worker' && ctx.perDomain === true);
   if (driver && ctx.runtime === 'live' && ctx.guestToGuest === true) {
     targetField.expected(
@@ -340,13 +340,16 @@ function checkRestartBesideSender(actionField: Field, targetField: Field, action
 /**
  * Beside closed-loop traffic (TCP, request-response) a restart runs in sim and lockstep: of a worker, the NIC or the
  * back end, the connections' ends are untouched (a restarted NIC takes the far hosts' ends over) and what the crash
- * lost is retransmitted; of a guest hosting an end, its connections are reset and opened again. Live refuses them.
+ * lost is retransmitted; of a guest hosting an end, its connections are reset and opened again. Live runs a
+ * worker's (with one process per actor: the ends live in the NIC's and the guests' processes, which survive it).
  */
-function checkRestartBesideClosedLoop(actionField: Field, action: FaultAction, ctx: FaultContext): void {
+function checkRestartBesideClosedLoop(targetField: Field, action: FaultAction, target: FaultTarget, ctx: FaultContext): void {
   if (ctx.runtime !== 'live') return;
-  actionField.expected(
-    'an action modelled with closed-loop traffic in a live run',
-    ` (${action} beside TCP or request-response traffic runs in sim and lockstep: live hands neither a restarted NIC the far hosts' TCP ends nor a restarted guest its ends' counters, and is untried with a worker; docs/faults.md#the-transmit-path-a-guest-that-sends)`,
+  const role = target.kind === 'actor' ? target.actor.role : null;
+  if (role === 'worker' && ctx.perDomain !== true) return;
+  targetField.expected(
+    `a worker for ${action} beside TCP or request-response traffic in a live run with one process per actor`,
+    ` (live does not hand a restarted NIC the far hosts' TCP ends (with one process per Xen domain a worker's process is the driver domain's, the NIC's too) nor continue a restarted guest's ends' counters; sim and lockstep run it; docs/faults.md#the-transmit-path-a-guest-that-sends)`,
   );
 }
 
