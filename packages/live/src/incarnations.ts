@@ -98,7 +98,7 @@ function continueTx(base: Record<string, unknown>, r: unknown, guest: boolean): 
   }
   // Its closed-loop ends' frames are not replayed (the successor's ends start with no connection): those the dead
   // guest had sent by its last sample count on top of what the successor recomputed.
-  if (guest) {
+  if (guest && num(base['closedLoopSent']) > 0) {
     out['sent'] = num(mine['sent']) + num(base['closedLoopSent']);
     out['sentBytes'] = num(mine['sentBytes']) + num(base['closedLoopSentBytes']);
   }
