@@ -128,12 +128,14 @@ test.serial(
 );
 
 test.serial(
-  'tcp restart live - both guests killed or restarted (the stream receiver and the TCP_RR server): their sockets die, the far host’s retransmission meets an RST, it aborts and reconnects, both flows recover; the guests’ counters and sends continue across the restart, both accountings balance',
+  'tcp restart live - both guests killed or restarted (the stream receiver and the TCP_RR server; one process per Xen domain): their sockets die, the far host’s retransmission meets an RST, it aborts and reconnects, both flows recover; the guests’ counters and sends continue across the restart, both accountings balance',
   async (t) => {
     const { summary, out, runId } = await runLive(
       t,
       'guests',
       `name: live-tcp-restart-guests\n${BOTH}faults:\n  - { at: 20ms, target: vm:0, action: kill, restartAfter: 1ms }\n  - { at: 25ms, target: vm:1, action: restart }\n`,
+      // A guest's process is its domain's in either placement; per domain, the workers are in the driver domain's.
+      ['--processes', 'per-domain'],
     );
     // Balanced: the frames the dead guests' TCP ends sent after their last samples came out of them, and count as
     // sent (tx-lost-in-restart's sentUnsampled); without that the transmit box lost a negative number of frames.
