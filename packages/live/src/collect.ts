@@ -289,11 +289,17 @@ function liveInfo(
   };
 }
 
-/** The end snapshot with the transmit path's frames lost in restarted processes (TxBusAccount) among its drops. */
+/**
+ * The end snapshot with the transmit path's frames lost in restarted processes (TxBusAccount) among its drops, and
+ * those a restarted guest's TCP ends sent after its last sample among its sent frames.
+ */
 function withTxLost(end: Snapshot, txBus: TxBusAccount): Snapshot {
   const tx = end.tx;
-  if (tx === null || txBus.lost === 0) return end;
-  return { ...end, tx: { ...tx, drops: { ...tx.drops, [txBus.reason]: (tx.drops[txBus.reason] ?? 0) + txBus.lost } } };
+  if (tx === null || (txBus.lost === 0 && txBus.sentUnsampled === 0)) return end;
+  return {
+    ...end,
+    tx: { ...tx, sent: tx.sent + txBus.sentUnsampled, drops: { ...tx.drops, [txBus.reason]: (tx.drops[txBus.reason] ?? 0) + txBus.lost } },
+  };
 }
 
 /** The end snapshot with the frames guests sent that a partition dropped at a send path (HostFinal.txLinkDropped): `link-drop`. */
@@ -335,7 +341,8 @@ export function collect(c: CollectInput): RunResult {
   // A multi-host run balances only if the fabric does too (its frames sent, delivered, dropped at a port or on a cable).
   const acc = cluster === null ? hostAcc : cluster.run.withFabric(hostAcc);
   if (restarted.size > 0) c.log.log('lost-in-crash', 'controller', { packets: all['lost-in-crash'], inferred: bus.inferredLost, actors: [...restarted] });
-  if (restarted.size > 0 && end.tx !== null) c.log.log('tx-lost-in-restart', 'controller', { reason: txBus.reason, frames: txBus.lost, ...txBus.box });
+  if (restarted.size > 0 && end.tx !== null)
+    c.log.log('tx-lost-in-restart', 'controller', { reason: txBus.reason, frames: txBus.lost, ...txBus.box, sentUnsampled: txBus.sentUnsampled });
   const live = liveInfo(
     c,
     bus,

@@ -1,6 +1,6 @@
 // Counters across incarnations: a restarted actor process's reports continue from its dead incarnation's last sample.
 import { LatencyHistogram, SplitnetError } from '@splitnet/model';
-import type { ActorReport, HistogramJson, Nanos } from '@splitnet/model';
+import type { ActorReport, ClosedLoopEndReport, FlowSummary, HistogramJson, Nanos } from '@splitnet/model';
 
 /*
  * A restarted process's actors start with fresh state and fresh counters. The last periodic sample its
@@ -32,6 +32,58 @@ function sumRecords(a: Record<string, unknown>, b: unknown): Record<string, numb
 }
 
 /**
+ * A guest's closed-loop end's sending direction, continued across its restart: counts add up; the RTT's minimum and
+ * mean are the two incarnations' together, its p99 the larger of the two (the samples themselves are not shipped: an
+ * upper bound); the cwnd trace is the successor's (a sample carries none). Only a passive end's (the bulk receiver's,
+ * the rr server's) live: the summary reads the RTT, the cwnd and the transactions of the active end, and live
+ * refuses a restart of a guest hosting one (scenario/src/faults.ts).
+ */
+function continueFlowSummary(b: FlowSummary, m: FlowSummary): FlowSummary {
+  const samples = b.rttSamples + m.rttSamples;
+  const min = b.rttSamples === 0 ? m.rttMinNs : m.rttSamples === 0 ? b.rttMinNs : Math.min(b.rttMinNs, m.rttMinNs);
+  return {
+    ...m,
+    deliveredBytes: b.deliveredBytes + m.deliveredBytes,
+    rttMinNs: min,
+    rttMeanNs: samples === 0 ? m.rttMeanNs : (b.rttMeanNs * b.rttSamples + m.rttMeanNs * m.rttSamples) / samples,
+    rttP99Ns: Math.max(b.rttP99Ns, m.rttP99Ns),
+    rttSamples: samples,
+    segmentsSent: b.segmentsSent + m.segmentsSent,
+    retransmissions: b.retransmissions + m.retransmissions,
+    fastRetransmits: b.fastRetransmits + m.fastRetransmits,
+    timeouts: b.timeouts + m.timeouts,
+  };
+}
+
+/**
+ * A restarted guest's closed-loop ends (ClosedLoopEndReport), continued from its dead incarnation's last sample, as
+ * sim's FrontendActor.inherit → ClosedLoopEnds.adopt carries them over: bytes delivered, pure ACKs, resets,
+ * reconnects and RSTs sent add up, the connection's start is the first incarnation's, the sending direction as above.
+ */
+function continueEnds(base: unknown, mine: readonly ClosedLoopEndReport[] | undefined): readonly ClosedLoopEndReport[] | undefined {
+  if (!Array.isArray(base) || mine === undefined) return mine;
+  const before = base as readonly ClosedLoopEndReport[];
+  return mine.map((m) => {
+    const b = before.find((e) => e.flow === m.flow && e.side === m.side && e.active === m.active);
+    if (b === undefined) return m;
+    const sum = (k: 'resets' | 'reconnects' | 'rstSent'): Partial<ClosedLoopEndReport> => {
+      const n = (b[k] ?? 0) + (m[k] ?? 0);
+      return n > 0 ? { [k]: n } : {};
+    };
+    return {
+      ...m,
+      sent: continueFlowSummary(b.sent, m.sent),
+      delivered: b.delivered + m.delivered,
+      pureAcks: b.pureAcks + m.pureAcks,
+      startedAt: b.startedAt,
+      ...sum('resets'),
+      ...sum('reconnects'),
+      ...sum('rstSent'),
+    };
+  });
+}
+
+/**
  * The transmit side of a report (TxReport), continued: what it holds now (`held`) is the new incarnation's, its
  * drops by reason and every other counter base + r — but a guest's `sent`, which a restarted guest recomputes
  * exactly itself as a NIC its `emitted` (it replays its application's sends up to its restart: NetfrontTx.reconnect).
@@ -43,6 +95,12 @@ function continueTx(base: Record<string, unknown>, r: unknown, guest: boolean): 
     if (k === 'held' || (guest && (k === 'sent' || k === 'sentBytes'))) continue;
     if (typeof v === 'number') out[k] = v + num(mine[k]);
     else if (typeof v === 'object' && v !== null) out[k] = sumRecords(v as Record<string, unknown>, mine[k]);
+  }
+  // Its closed-loop ends' frames are not replayed (the successor's ends start with no connection): those the dead
+  // guest had sent by its last sample count on top of what the successor recomputed.
+  if (guest && num(base['closedLoopSent']) > 0) {
+    out['sent'] = num(mine['sent']) + num(base['closedLoopSent']);
+    out['sentBytes'] = num(mine['sentBytes']) + num(base['closedLoopSentBytes']);
   }
   return out;
 }
@@ -63,6 +121,7 @@ export function continueReport(base: ActorReport | undefined, r: ActorReport): A
     if (SNAPSHOT.has(k) || skip?.has(k)) continue;
     const cur = mine[k];
     if (k === 'tx') out[k] = continueTx(v as Record<string, unknown>, cur, r.role === 'frontend');
+    else if (k === 'closedLoop') out[k] = r.role === 'frontend' ? continueEnds(v, r.closedLoop) : cur;
     else if (typeof v === 'number') out[k] = v + num(cur);
     else if (Array.isArray(v)) {
       // Per-queue counters (virtual interrupts): element by element.

@@ -13,6 +13,12 @@ export interface TxBusAccount {
   readonly reason: TxRestartDropReason;
   /** How `lost` was inferred: frames into the restarted processes, out of them, and known to their counters. */
   readonly box: { readonly into: number; readonly out: number; readonly known: number };
+  /**
+   * Frames a restarted guest's closed-loop ends sent after its dead incarnation's last sample that came out of the box
+   * (the survivors took them): no counter of the guest's knows them, since its successor does not replay its TCP ends'
+   * sends as it replays its open-loop generators' (NetfrontTx.reconnect). They count as sent. 0 without such a guest.
+   */
+  readonly sentUnsampled: number;
 }
 
 /**
@@ -34,6 +40,7 @@ export function txBusAccount(
   let intoR = 0;
   let outOfR = 0;
   let knownInR = 0;
+  let closedLoopGuest = false;
   for (const [name, f] of finals) {
     const inR = name.split('+').some((id) => restarted.has(id));
     // Received and due after the end: in flight, wherever it is (and so not lost in a restarted process).
@@ -42,6 +49,7 @@ export function txBusAccount(
       knownInR += f.txPending ?? 0;
       const tx = combine(finalReports.get(name) ?? [], duration).tx;
       if (tx === null) continue;
+      closedLoopGuest ||= (finalReports.get(name) ?? []).some((r) => r.role === 'frontend' && r.closedLoop !== undefined);
       intoR += tx.sent;
       knownInR += tx.onWire + tx.toGuests + tx.held.guestQdiscs + tx.held.txRings + tx.held.nicTxQueues;
       for (const v of Object.values(tx.drops)) knownInR += v ?? 0;
@@ -59,10 +67,16 @@ export function txBusAccount(
   // A guest's frames, and a driver domain's (the NIC's TX queues, frames on their way to it), go with it; only netback
   // workers restarted alone leave their frames on rings netfront re-creates.
   const crashed = [...restarted].some((id) => /(^|\.)(vm\.\d+|nic|backend)$/.test(id));
+  const lost = restarted.size > 0 ? intoR - outOfR - knownInR : 0;
+  // A restarted guest's TCP ends sent frames its counters never sampled: more came out of the box than went in or is
+  // known. Those frames were sent; what else the box lost cannot be told apart from them (both happened between the
+  // last sample and the crash), so the box lost none [a lower bound, as for what a crash loses on the receive path].
+  const sentUnsampled = closedLoopGuest && lost < 0 ? -lost : 0;
   return {
     onBus,
-    lost: restarted.size > 0 ? intoR - outOfR - knownInR : 0,
+    lost: lost + sentUnsampled,
     reason: crashed ? 'lost-in-crash' : 'release-tx-bufs',
     box: { into: intoR, out: outOfR, known: knownInR },
+    sentUnsampled,
   };
 }

@@ -1,7 +1,7 @@
 // Counters across incarnations of a restarted live process: what carries over from the dead incarnation's last sample, and what does not.
 import test from 'ava';
 import { LatencyHistogram } from '@splitnet/model';
-import type { FrontendReport, NicReport, WorkerReport } from '@splitnet/model';
+import type { ClosedLoopEndReport, FrontendReport, NicReport, WorkerReport } from '@splitnet/model';
 import { continueReport, Incarnations } from '../src/incarnations.js';
 
 const frontend = (t: number, delivered: number, held: number, virqs: number[]): FrontendReport => ({
@@ -159,4 +159,58 @@ test("incarnations - a netback worker's transmit side: its drops by reason (a re
   });
   const r = continueReport(w(30, { 'vif-disabled': 0 }, 900), w(4, { 'vif-disabled': 0, 'release-tx-bufs': 12 }, 100)) as WorkerReport;
   t.deepEqual(r.tx, { held: 4, drops: { 'vif-disabled': 0, 'release-tx-bufs': 12 }, responses: 1000 });
+});
+
+test("incarnations - a guest's closed-loop sends: sent is what its successor recomputed plus the dead guest's closed-loop frames (not replayed), which carry over too", (t) => {
+  const g = (sent: number, closedLoopSent: number): FrontendReport => ({
+    ...frontend(0, 0, 0, [0]),
+    tx: { sent, sentBytes: sent * 66, closedLoopSent, closedLoopSentBytes: closedLoopSent * 66, held: 0, drops: {} },
+  });
+  // The dead guest sent 700 frames, 500 of them its TCP end's; its successor replayed the other 200 and sent 30 ACKs.
+  const r = continueReport(g(700, 500), g(230, 30)) as FrontendReport;
+  t.like(r.tx, { sent: 730, sentBytes: 730 * 66, closedLoopSent: 530, closedLoopSentBytes: 530 * 66 });
+});
+
+test("incarnations - a restarted guest's closed-loop ends continue from the dead one's last sample: counts add up, the connection's start is the first, the RTT's min and mean combine and its p99 is the larger", (t) => {
+  const end = (
+    delivered: number,
+    segmentsSent: number,
+    rtt: [samples: number, min: number, mean: number, p99: number],
+    more: Partial<ClosedLoopEndReport> = {},
+  ): ClosedLoopEndReport => ({
+    flow: 3,
+    side: 'guest',
+    active: false,
+    workload: 'rr',
+    sent: {
+      deliveredBytes: delivered,
+      goodputGbps: 0,
+      rttSamples: rtt[0],
+      rttMinNs: rtt[1],
+      rttMeanNs: rtt[2],
+      rttP99Ns: rtt[3],
+      segmentsSent,
+      retransmissions: 1,
+      fastRetransmits: 0,
+      timeouts: 1,
+      cwnd: [],
+    },
+    delivered,
+    pureAcks: 2,
+    startedAt: 5e6,
+    ...more,
+  });
+  const was = { ...frontend(0, 0, 0, [0]), closedLoop: [end(6400, 100, [100, 40e3, 50e3, 90e3])] };
+  const now = { ...frontend(0, 0, 0, [0]), closedLoop: [end(640, 10, [10, 30e3, 60e3, 70e3], { startedAt: 300e6, rstSent: 1 })] };
+  const r = continueReport(was, now) as FrontendReport;
+  t.deepEqual(r.closedLoop, [
+    {
+      ...end(7040, 110, [110, 30e3, (100 * 50e3 + 10 * 60e3) / 110, 90e3], { rstSent: 1 }),
+      sent: { ...end(7040, 110, [110, 30e3, (100 * 50e3 + 10 * 60e3) / 110, 90e3]).sent, retransmissions: 2, timeouts: 2 },
+      pureAcks: 4,
+    },
+  ]);
+  // An end with no RTT sample in one incarnation takes the other's minimum.
+  const quiet = continueReport({ ...was, closedLoop: [end(0, 0, [0, 0, 0, 0])] }, now) as FrontendReport;
+  t.is(quiet.closedLoop?.[0]?.sent.rttMinNs, 30e3);
 });

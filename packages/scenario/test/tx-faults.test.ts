@@ -50,11 +50,6 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
     's.yaml:4:62: faults[0].action: expected an action modelled with closed-loop traffic, found "partition" (the TCP segments a partition drops on the transmit path are not told to their connection yet; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
-    'a restart of a worker beside a TCP stream in a live run',
-    `runtime: live\n${TCP_INTO_1}faults: [{ at: 1ms, target: worker:0, action: restart }]\n`,
-    's.yaml:5:47: faults[0].action: expected an action modelled with closed-loop traffic in a live run, found "restart" (restart beside TCP or request-response traffic runs in sim and lockstep: live hands neither a restarted NIC the far hosts\' TCP ends nor a restarted guest its ends\' counters, and is untried with a worker; docs/faults.md#the-transmit-path-a-guest-that-sends)',
-  ],
-  [
     "a TX fault on the guest that is not a TCP stream's end",
     `${TCP_INTO_1}faults: [{ at: 1ms, target: vm:0, action: stop-tx-completion }]\n`,
     's.yaml:4:29: faults[0].target: expected a guest that sends (stop-tx-completion acts on the transmit path): vm:1, found "vm:0" (no traffic has from: vm.0)',
@@ -142,10 +137,52 @@ test('tx faults - live, a restart of the driver domain beside traffic from one g
   });
 });
 
-test('tx faults - live, a restart of the driver domain beside a TCP stream is still refused (closed-loop traffic)', (t) => {
+test('tx faults - live, a kill, restart or crash-loop of a worker (one process per actor) or of a guest hosting only passive TCP ends compiles beside closed-loop traffic', (t) => {
+  for (const action of ['kill', 'restart', 'crash-loop']) {
+    for (const [live, target] of [
+      ['', 'worker:0'],
+      ['', 'worker:*'],
+      ['', 'role:worker'],
+      ['', 'vm:1'],
+      ['', 'vm:*'],
+      ['live: { processes: per-domain }\n', 'vm:1'],
+    ] as const) {
+      const s = compileScenarioText(`runtime: live\n${live}${TCP_INTO_1}faults: [{ at: 1ms, target: "${target}", action: ${action} }]\n`, 's.yaml');
+      t.deepEqual(
+        s.faults.map((f) => f.action),
+        [action],
+      );
+    }
+  }
+});
+
+test('tx faults - live, a restart of the driver domain, of a guest hosting a sending TCP end, or of a worker with one process per Xen domain beside a TCP stream is refused, naming why', (t) => {
+  const why =
+    " (live does not hand a restarted NIC the far hosts' TCP ends — with one process per Xen domain a worker's process is the driver domain's, the NIC's too — nor carry a restarted guest's bulk sender's or rr client's RTT and latency samples, or its frame numbering, over; sim and lockstep run it; docs/faults.md#the-transmit-path-a-guest-that-sends)";
+  const what = (action: string) =>
+    `expected a worker (with one process per actor) or a guest hosting no sending end (nor an end of a flow between two guests) for ${action} beside TCP or request-response traffic in a live run`;
   t.is(
     errorOf(t, `runtime: live\n${TCP_INTO_1}faults: [{ at: 1ms, target: nic, action: kill }]\n`),
-    's.yaml:5:42: faults[0].action: expected an action modelled with closed-loop traffic in a live run, found "kill" (kill beside TCP or request-response traffic runs in sim and lockstep: live hands neither a restarted NIC the far hosts\' TCP ends nor a restarted guest its ends\' counters, and is untried with a worker; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+    `s.yaml:5:29: faults[0].target: ${what('kill')}, found "nic"${why}`,
+  );
+  const fromGuest = 'topology: { vms: { count: 2 } }\ntraffic:\n  - { from: vm.1, to: wire, tcp: { cc: reno } }\n';
+  for (const target of ['vm:1', 'vm:*']) {
+    t.is(
+      errorOf(t, `runtime: live\n${fromGuest}faults: [{ at: 1ms, target: "${target}", action: restart }]\n`),
+      `s.yaml:5:29: faults[0].target: ${what('restart')}, found "${target}"${why}`,
+    );
+  }
+  // Between two guests, the receiving one is refused too.
+  const g2g = 'topology: { vms: { count: 2 } }\ntraffic:\n  - { from: vm.0, to: vm.1, tcp: { cc: reno } }\n';
+  t.is(
+    errorOf(t, `runtime: live\n${g2g}faults: [{ at: 1ms, target: vm:1, action: kill }]\n`),
+    `s.yaml:5:29: faults[0].target: ${what('kill')}, found "vm:1"${why}`,
+  );
+  // The guest that is not the sender's may restart.
+  t.is(compileScenarioText(`runtime: live\n${fromGuest}faults: [{ at: 1ms, target: vm:0, action: kill }]\n`, 's.yaml').faults.length, 1);
+  t.is(
+    errorOf(t, `runtime: live\nlive: { processes: per-domain }\n${TCP_INTO_1}faults: [{ at: 1ms, target: worker:0, action: crash-loop }]\n`),
+    `s.yaml:6:29: faults[0].target: ${what('crash-loop')}, found "worker:0"${why}`,
   );
 });
 
