@@ -14,6 +14,7 @@ const LONGEST_FIRST = [
   'compose', // ~90 s serial, plus the bases and the image
   'forged-traffic', // ~100 s serial
   'faults-docker', // ~70 s serial, plus the image build
+  'tcp-restart-live', // ~80 s serial
   'lockstep', // ~55 s
   'live-bus', // ~45 s serial
   'live-budget', // ~35 s
