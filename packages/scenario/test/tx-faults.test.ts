@@ -45,9 +45,9 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
     's.yaml:4:60: faults[0].action: expected an action modelled with a guest that sends, found "partition" (a node\'s network cut is not followed by the TX ring\'s resync yet: partition its actors instead; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
-    'a partition beside a TCP stream',
-    `${TCP_INTO_1}faults: [{ at: 1ms, duration: 1ms, target: worker:0, action: partition }]\n`,
-    's.yaml:4:62: faults[0].action: expected an action modelled with closed-loop traffic, found "partition" (the TCP segments a partition drops on the transmit path are not told to their connection yet; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+    'a partition beside a TCP stream in a live run',
+    `runtime: live\n${TCP_INTO_1}faults: [{ at: 1ms, duration: 1ms, target: worker:0, action: partition }]\n`,
+    's.yaml:5:62: faults[0].action: expected an action modelled with closed-loop traffic in a live run, found "partition" (a partition beside TCP or request-response traffic runs in sim and lockstep, untried live; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
     'a restart of a worker beside a TCP stream in a live run',
@@ -172,6 +172,21 @@ test('tx faults - a partition of the guest that sends, a worker, the NIC, the ba
       s.faults.map((f) => [f.action, f.targetText, f.duration]),
       [['partition', target, 1_000_000]],
     );
+  }
+});
+
+test('tx faults - a partition of a worker, the NIC, the back end or a guest compiles beside closed-loop traffic (sim, lockstep)', (t) => {
+  for (const target of ['worker:0', 'nic', 'backend', 'vm:0', 'vm:1', 'vm:*']) {
+    for (const runtime of ['sim', 'lockstep']) {
+      const s = compileScenarioText(
+        `runtime: ${runtime}\n${TCP_INTO_1}faults: [{ at: 1ms, duration: 1ms, target: '${target}', action: partition }]\n`,
+        's.yaml',
+      );
+      t.deepEqual(
+        s.faults.map((f) => [f.action, f.targetText, f.duration]),
+        [['partition', target, 1_000_000]],
+      );
+    }
   }
 });
 
