@@ -225,7 +225,10 @@ function partitionBesideSender(target: FaultTarget, closedLoopLive: boolean): { 
     return { what: 'a guest that sends', why: "a node's network cut is not followed by the TX ring's resync yet: partition its actors instead" };
   }
   if (closedLoopLive)
-    return { what: 'closed-loop traffic in a live run', why: 'a partition beside TCP or request-response traffic runs in sim and lockstep, untried live' };
+    return {
+      what: 'closed-loop traffic in a live run',
+      why: 'a partition beside TCP or request-response traffic runs in sim and lockstep; untried live, where the RTO that repairs a cut (at least 200 ms emulated) has not been run at a valid time dilation',
+    };
   return undefined;
 }
 

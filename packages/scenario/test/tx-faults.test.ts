@@ -47,7 +47,7 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
   [
     'a partition beside a TCP stream in a live run',
     `runtime: live\n${TCP_INTO_1}faults: [{ at: 1ms, duration: 1ms, target: worker:0, action: partition }]\n`,
-    's.yaml:5:62: faults[0].action: expected an action modelled with closed-loop traffic in a live run, found "partition" (a partition beside TCP or request-response traffic runs in sim and lockstep, untried live; docs/faults.md#the-transmit-path-a-guest-that-sends)',
+    's.yaml:5:62: faults[0].action: expected an action modelled with closed-loop traffic in a live run, found "partition" (a partition beside TCP or request-response traffic runs in sim and lockstep; untried live, where the RTO that repairs a cut (at least 200 ms emulated) has not been run at a valid time dilation; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
     'a restart of a worker beside a TCP stream in a live run',
