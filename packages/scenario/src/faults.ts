@@ -216,19 +216,14 @@ const TX_ACTIONS: ReadonlySet<FaultAction> = new Set<FaultAction>([
 
 /**
  * A partition of an actor runs beside a guest that sends: at its end the actors resync the TX ring as after a NATS
- * outage (docs/faults.md#the-transmit-path-a-guest-that-sends). Beside closed-loop traffic (TCP, request-response)
- * too, in sim and lockstep: the connections survive a cut and repair what it dropped by their own timers (docs/model.md
- * §12 "Partitions"); untried live. Not yet a node's (a docker network cut, whose resync is not wired).
+ * outage (docs/faults.md#the-transmit-path-a-guest-that-sends), beside closed-loop traffic (TCP, request-response)
+ * too: the connections survive a cut and repair what it dropped by their own timers (docs/model.md §12 "Partitions").
+ * Not yet a node's (a docker network cut, whose resync is not wired).
  */
-function partitionBesideSender(target: FaultTarget, closedLoopLive: boolean): { readonly what: string; readonly why: string } | undefined {
+function partitionBesideSender(target: FaultTarget): { readonly what: string; readonly why: string } | undefined {
   if (target.kind === 'node') {
     return { what: 'a guest that sends', why: "a node's network cut is not followed by the TX ring's resync yet: partition its actors instead" };
   }
-  if (closedLoopLive)
-    return {
-      what: 'closed-loop traffic in a live run',
-      why: 'a partition beside TCP or request-response traffic runs in sim and lockstep; untried live, where the RTO that repairs a cut (at least 200 ms emulated) has not been run at a valid time dilation',
-    };
   return undefined;
 }
 
@@ -278,7 +273,7 @@ function readFault(
   const duration = readFaultDuration(map.get('duration'), action, rule);
   const { every, count } = readRepeat(map.get('repeat'), action, start, duration, ctx);
   const { params, resolvedParams } = readParams(map, action, rule);
-  checkTransmitPath(actionField, targetField, action, target, ctx.senders ?? [], ctx.closedLoop === true && ctx.runtime === 'live');
+  checkTransmitPath(actionField, targetField, action, target, ctx.senders ?? []);
   checkRestartBesideSender(actionField, targetField, action, target, ctx);
   return {
     compiled: { id, action, target, targetText: formatTarget(target), start, duration, every, count, params: params as FaultParams },
@@ -295,15 +290,8 @@ function readFault(
 }
 
 /** A transmit-path action needs a guest that sends; an action not modelled with a sending guest is refused, saying why. */
-function checkTransmitPath(
-  actionField: Field,
-  targetField: Field,
-  action: FaultAction,
-  target: FaultTarget,
-  senders: readonly number[],
-  closedLoopLive: boolean,
-): void {
-  const refused = action === 'partition' && senders.length > 0 ? partitionBesideSender(target, closedLoopLive) : undefined;
+function checkTransmitPath(actionField: Field, targetField: Field, action: FaultAction, target: FaultTarget, senders: readonly number[]): void {
+  const refused = action === 'partition' && senders.length > 0 ? partitionBesideSender(target) : undefined;
   if (refused !== undefined)
     actionField.expected(`an action modelled with ${refused.what}`, ` (${refused.why}; docs/faults.md#the-transmit-path-a-guest-that-sends)`);
   if (!TX_ACTIONS.has(action) || target.kind !== 'actor' || target.actor.role !== 'vm') return;
