@@ -15,6 +15,7 @@ const LONGEST_FIRST = [
   'forged-traffic', // ~100 s serial
   'faults-docker', // ~70 s serial, plus the image build
   'tcp-restart-live', // ~80 s serial
+  'tcp-partition-live', // ~45 s
   'lockstep', // ~55 s
   'live-bus', // ~45 s serial
   'live-budget', // ~35 s

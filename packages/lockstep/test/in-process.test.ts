@@ -138,6 +138,25 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
       }),
   },
   {
+    name: 'partitions beside closed-loop traffic (tcp-vm-to-vm): the receiving guest cut (its segments repaired by fast retransmit and NewReno), then its worker, 6 ms',
+    scenario: () =>
+      loadScenarioFile(join(root, 'examples/tcp-vm-to-vm.yaml'), {
+        duration: '6ms',
+        overrides: [
+          'warmup=1ms',
+          'faults=[{at: 1500us, duration: 300us, target: vm:1, action: partition}, {at: 3500us, duration: 300us, target: worker:1, action: partition}]',
+        ],
+      }),
+  },
+  {
+    name: 'a partition beside closed-loop traffic (tcp-rr): the driver domain cut, the request and the response it took lost until the RTO, 5 ms',
+    scenario: () =>
+      loadScenarioFile(join(root, 'examples/tcp-rr.yaml'), {
+        duration: '5ms',
+        overrides: ['warmup=1ms', 'faults=[{at: 2ms, duration: 500us, target: nic, action: partition}]'],
+      }),
+  },
+  {
     name: 'a guest sending to another guest through the bridge (vm-to-vm), 4 ms',
     scenario: () => loadScenarioFile(join(root, 'examples/vm-to-vm.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] }),
   },

@@ -218,14 +218,14 @@ const TX_ACTIONS: ReadonlySet<FaultAction> = new Set<FaultAction>([
 
 /**
  * A partition of an actor runs beside a guest that sends: at its end the actors resync the TX ring as after a NATS
- * outage (docs/faults.md#the-transmit-path-a-guest-that-sends). Not yet a node's (a docker network cut, whose resync
- * is not wired), nor beside closed-loop traffic (TCP segments it drops are not told to their connection's ends).
+ * outage (docs/faults.md#the-transmit-path-a-guest-that-sends), beside closed-loop traffic (TCP, request-response)
+ * too: the connections survive a cut and repair what it dropped by their own timers (docs/model.md §12 "Partitions").
+ * Not yet a node's (a docker network cut, whose resync is not wired).
  */
-function partitionBesideSender(target: FaultTarget, closedLoop: boolean): { readonly what: string; readonly why: string } | undefined {
+function partitionBesideSender(target: FaultTarget): { readonly what: string; readonly why: string } | undefined {
   if (target.kind === 'node') {
     return { what: 'a guest that sends', why: "a node's network cut is not followed by the TX ring's resync yet: partition its actors instead" };
   }
-  if (closedLoop) return { what: 'closed-loop traffic', why: 'the TCP segments a partition drops on the transmit path are not told to their connection yet' };
   return undefined;
 }
 
@@ -275,7 +275,7 @@ function readFault(
   const duration = readFaultDuration(map.get('duration'), action, rule);
   const { every, count } = readRepeat(map.get('repeat'), action, start, duration, ctx);
   const { params, resolvedParams } = readParams(map, action, rule);
-  checkTransmitPath(actionField, targetField, action, target, ctx.senders ?? [], ctx.closedLoop === true);
+  checkTransmitPath(actionField, targetField, action, target, ctx.senders ?? []);
   checkRestartBesideSender(actionField, targetField, action, target, ctx);
   return {
     compiled: { id, action, target, targetText: formatTarget(target), start, duration, every, count, params: params as FaultParams },
@@ -292,15 +292,8 @@ function readFault(
 }
 
 /** A transmit-path action needs a guest that sends; an action not modelled with a sending guest is refused, saying why. */
-function checkTransmitPath(
-  actionField: Field,
-  targetField: Field,
-  action: FaultAction,
-  target: FaultTarget,
-  senders: readonly number[],
-  closedLoop: boolean,
-): void {
-  const refused = action === 'partition' && senders.length > 0 ? partitionBesideSender(target, closedLoop) : undefined;
+function checkTransmitPath(actionField: Field, targetField: Field, action: FaultAction, target: FaultTarget, senders: readonly number[]): void {
+  const refused = action === 'partition' && senders.length > 0 ? partitionBesideSender(target) : undefined;
   if (refused !== undefined)
     actionField.expected(`an action modelled with ${refused.what}`, ` (${refused.why}; docs/faults.md#the-transmit-path-a-guest-that-sends)`);
   if (!TX_ACTIONS.has(action) || target.kind !== 'actor' || target.actor.role !== 'vm') return;

@@ -45,11 +45,6 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
     's.yaml:4:60: faults[0].action: expected an action modelled with a guest that sends, found "partition" (a node\'s network cut is not followed by the TX ring\'s resync yet: partition its actors instead; docs/faults.md#the-transmit-path-a-guest-that-sends)',
   ],
   [
-    'a partition beside a TCP stream',
-    `${TCP_INTO_1}faults: [{ at: 1ms, duration: 1ms, target: worker:0, action: partition }]\n`,
-    's.yaml:4:62: faults[0].action: expected an action modelled with closed-loop traffic, found "partition" (the TCP segments a partition drops on the transmit path are not told to their connection yet; docs/faults.md#the-transmit-path-a-guest-that-sends)',
-  ],
-  [
     "a TX fault on the guest that is not a TCP stream's end",
     `${TCP_INTO_1}faults: [{ at: 1ms, target: vm:0, action: stop-tx-completion }]\n`,
     's.yaml:4:29: faults[0].target: expected a guest that sends (stop-tx-completion acts on the transmit path): vm:1, found "vm:0" (no traffic has from: vm.0)',
@@ -209,6 +204,21 @@ test('tx faults - a partition of the guest that sends, a worker, the NIC, the ba
       s.faults.map((f) => [f.action, f.targetText, f.duration]),
       [['partition', target, 1_000_000]],
     );
+  }
+});
+
+test('tx faults - a partition of a worker, the NIC, the back end or a guest compiles beside closed-loop traffic (sim, lockstep, live)', (t) => {
+  for (const target of ['worker:0', 'nic', 'backend', 'vm:0', 'vm:1', 'vm:*']) {
+    for (const runtime of ['sim', 'lockstep', 'live']) {
+      const s = compileScenarioText(
+        `runtime: ${runtime}\n${TCP_INTO_1}faults: [{ at: 1ms, duration: 1ms, target: '${target}', action: partition }]\n`,
+        's.yaml',
+      );
+      t.deepEqual(
+        s.faults.map((f) => [f.action, f.targetText, f.duration]),
+        [['partition', target, 1_000_000]],
+      );
+    }
   }
 });
 
