@@ -115,3 +115,32 @@ test("lockstep faults hosts - restarts beside guests that send: a sender across 
   for (const h of summary.hosts) t.true(h.accounting.balanced && h.accounting.tx?.balanced !== false, JSON.stringify(h.accounting));
   t.is(summary.faults.restarts, 1 + 1 + 5); // host 0's guest, host 1's worker, host 0's five actors (its NIC reset among them)
 });
+
+/** Two hosts: a TCP stream from host 0 into host 1 and an rr client on host 1 of a server on host 0; the stream's receiver restarted at once, then host 1 killed and restarted 100 us later. */
+const TCP_FAULTS = `name: lockstep-hosts-tcp-faults-e2e
+seed: 6
+duration: 1ms
+warmup: 200us
+hosts: 2
+fabric: { delay: 2us }
+topology: { vms: { count: 2, queues: 1 }, workers: 1 }
+traffic:
+  - { name: bulk, from: h0.vm.0, to: h1.vm.0, flows: 1, tcp: { rcvbuf: 65536 } }
+  - { name: rr, from: h1.vm.1, to: h0.vm.1, flows: 1, rr: { request: 64, response: 64 } }
+faults:
+  - { id: restart-receiver, at: 300us, target: h1.vm.0, action: restart }
+  - { id: crash-h1, at: 600us, target: h1, action: kill, restartAfter: 100us }
+`;
+
+test("lockstep faults hosts - restarts beside TCP connections across the switch: a stream's receiver restarted (its RSTs cross the fabric, the sender reconnects), then the host of that receiver and of an rr client killed and restarted (the client reconnects): processes placement (a partition per host) writes summary, metrics, events and latency byte-identical to sim", async (t) => {
+  const simDir = await sameAsSim(t, TCP_FAULTS);
+  const summary = JSON.parse(readFileSync(join(simDir, 'summary.json'), 'utf8')) as {
+    tcp: { flows: { workload: string; resets?: number; reconnects?: number; rstSent?: number }[] };
+    accounting: { balanced: boolean; fabric?: { balanced: boolean } };
+  };
+  const [bulk, rr] = summary.tcp.flows;
+  t.like(bulk, { workload: 'bulk', resets: 1, reconnects: 1 });
+  t.true((bulk?.rstSent ?? 0) > 0, JSON.stringify(bulk));
+  t.like(rr, { workload: 'rr', resets: 0, reconnects: 1 });
+  t.true(summary.accounting.balanced && summary.accounting.fabric?.balanced === true, JSON.stringify(summary.accounting));
+});

@@ -222,10 +222,12 @@ function restartHost(
     }
     if (!rt.isDown(ref)) return;
     const fresh = hg.respawn(ref);
+    // Its TCP ends start with no connection, but the run's measurement of them goes on (as a guest restarted alone).
+    const gh = ghosts.findLast((x) => x.ref === ref);
+    if (gh !== undefined) fresh.inherit?.(gh.ghost.actor, gh.ghost.t);
     rt.record(fresh.id, 'actor-restart', { fault: f.id, by: 'host-restart' });
     rt.restart(ref, fresh);
     // A guest that sends replays its application's sends up to now: what was due while the host was down is lost with it.
-    const gh = ghosts.findLast((x) => x.ref === ref);
     if (gh !== undefined) wire.txLostWhileDown += sendsReplayed(gh.ghost, fresh.report(rt.now, false));
   });
 }

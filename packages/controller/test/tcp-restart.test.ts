@@ -176,3 +176,26 @@ test('tcp restart - a run with guest restarts beside closed-loop traffic is dete
   t.is(JSON.stringify(a.summary), JSON.stringify(b.summary));
   t.is(JSON.stringify(a.events), JSON.stringify(b.events));
 });
+
+test("tcp restart - a guest that sends a TCP stream restarted at the instant its worker is: the guest's SYN, written on the TX ring it then re-creates in answer to the worker's reconnect, does not outlive that ring in netback (both ends' TX rings start again from 0), and the stream reconnects", (t) => {
+  const r = run(
+    `
+name: tcp-restart-both
+duration: 30ms
+warmup: 20ms
+topology: { link: 10Gbps, nicQueues: 2, vms: { count: 2, queues: 1 }, workers: 2, vrss: per-flow }
+traffic:
+  - { name: bulk, from: vm.0, to: wire, flows: 1, tcp: { rcvbuf: 65536 } }
+`,
+    ["faults=[{at: 4ms, target: 'worker:*', action: kill, restartAfter: 1ms}, {at: 4ms, target: 'vm:*', action: kill, restartAfter: 1ms}]"],
+  );
+  t.true(r.accounting.balanced, JSON.stringify(r.accounting));
+  t.true(r.accounting.tx?.balanced, JSON.stringify(r.accounting.tx));
+  // The worker took the guest's own ring state first and ignored its answer's RX state, but re-created its TX ring.
+  t.deepEqual(
+    r.events.filter((e) => e.actor === 'worker.0' && e.kind.startsWith('vif-')).map((e) => e.kind),
+    ['vif-tx-ring-reconnected', 'vif-reconnected', 'vif-ring-state-ignored', 'vif-tx-ring-reconnected'],
+  );
+  t.like(r.summary.tcp?.flows[0], { reconnects: 1, resets: 0 });
+  t.true((r.summary.tcp?.flows[0]?.goodputGbps ?? 0) > 3, JSON.stringify(r.summary.tcp?.flows[0]));
+});

@@ -369,8 +369,8 @@ export class FrontendActor implements Actor {
     dead.tcp = null; // its ghost reports them no more: they are this incarnation's
   }
 
-  /** This queue's ring state, for the worker serving it (a back end that (re)connects). */
-  private sendRingState(q: RxQueue, now: Nanos, fx: Effects): void {
+  /** This queue's ring state, for the worker serving it (a back end that (re)connects); `txRenewed`: with a new TX ring. */
+  private sendRingState(q: RxQueue, now: Nanos, fx: Effects, txRenewed = false): void {
     const r = q.ring;
     fx.send(
       this.cfg.workers[q.index] as ActorRef,
@@ -383,6 +383,7 @@ export class FrontendActor implements Actor {
         rspProdSeen: r.rspProd,
         newRing: !q.connected,
         ringAt: q.ringAt,
+        ...(txRenewed ? { txRenewed: true } : {}),
       },
       now,
     );
@@ -451,7 +452,7 @@ export class FrontendActor implements Actor {
         // With a transmit side, the answer follows the TX ring writes this vCPU still has under way (stamped up to
         // its busy time): netback must see them, on the ring it is about to forget, before the new ring's state.
         const at = this.tx !== null && q.core.busyUntil > now ? q.core.busyUntil : now;
-        this.sendRingState(q, at, fx);
+        this.sendRingState(q, at, fx, this.tx !== null);
         this.tx?.reconnectBackend(q.index, at, fx);
       }
     } else if (msg.kind === 'connected') {

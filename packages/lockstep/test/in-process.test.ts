@@ -51,6 +51,10 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
     scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts-sender-faults.yaml')),
   },
   {
+    name: "three hosts with restarts and host kills beside TCP and request/response connections across the switch: a stream's receiving guest restarted (its RSTs cross the fabric, the sender reconnects), the sender's worker crash-looped, an rr client killed and restarted (a new connection), a host holding the stream's receiver and an rr client killed and restarted, the sender's host killed for good (each in its host's partition), 2 ms",
+    scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts-tcp-faults.yaml')),
+  },
+  {
     name: 'a guest sending 4 Gbit/s to the wire through a 2 Gbit/s vif beside a stream it receives (guest-tx), 4 ms',
     scenario: () => loadScenarioFile(join(root, 'examples/guest-tx.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] }),
   },

@@ -127,6 +127,13 @@ export interface RingStateMessage {
    * send two states for one new ring, and each end may see them in either order).
    */
   readonly ringAt: Nanos;
+  /**
+   * The front end answers the back end's `reconnect` (xennet_disconnect_backend, talk_to_netback): with this state
+   * it set up a new TX ring from index 0. The back end re-creates its side of the TX ring too, even when it
+   * ignores the state as a second one for the RX ring it serves (both ends restarted at once: the front end's
+   * own state connected it, and a TCP end may already have written a SYN on the TX ring the answer replaced).
+   */
+  readonly txRenewed?: boolean;
 }
 
 /**

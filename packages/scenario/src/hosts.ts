@@ -6,7 +6,6 @@ import { deriveSeed } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
 import type { CompiledScenario, FabricPortSpec, FabricSourceSpec, FabricSpec } from './types.js';
 import { HOST_ACTOR, readClusterFaults } from './cluster-faults.js';
-import { sendersOf } from './faults.js';
 import { DATAPATH_FAULT_ACTIONS, MESSAGE_FAULT_ACTIONS } from '@splitnet/model';
 import { formatDuration, formatRate } from './units.js';
 
@@ -347,8 +346,6 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   const { hosts: _h, fabric: _f, traffic: _t, faults: _x, ...top } = value;
   const hostFaults = hostFaultsOf(value['faults'], count);
   const views: CompiledScenario[] = [];
-  /** Per host, a closed-loop generator with an end on it (undefined: none). */
-  const closedLoops: (string | undefined)[] = [];
   for (let i = 0; i < count; i++) {
     const traffic = perHost[i] as HostTraffic;
     const own = merge(top, overrides[i]) as Record<string, unknown>;
@@ -377,9 +374,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     } catch (err) {
       throw relocate(err, i, traffic, overrides[i], top, crossing, faults.index, written);
     }
-    const loops = closedLoopsOf(view, traffic, crossing);
-    checkViewFaults(view, { loop: loops.crossing, senders: sendersOf(view.traffic.generators, view.traffic.flows) }, faults.index, value['faults']);
-    closedLoops.push(loops.any);
+    checkViewFaults(view, faults.index, value['faults']);
     // Its faults' targets say which host they are on (the log's fault-start and fault-end lines show them).
     views.push(view.faults.length === 0 ? view : { ...view, faults: view.faults.map((f) => ({ ...f, targetText: `h${i}.${f.targetText}` })) });
   }
@@ -393,7 +388,6 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   const fabric: FabricSpec = { ports, routes: routesOf(withPlace, placed), ...(sources.length > 0 ? { sources } : {}) };
   const first = withPlace[0] as CompiledScenario;
   const faults = readClusterFaults(root.at('faults', value['faults']), count, first.duration, sources.length);
-  checkHostKills(faults, closedLoops, value['faults']);
   // The whole list as written: the host and switch faults, and each host's own, each at its place.
   const allResolved: Record<string, unknown>[] = [];
   faults.resolved.forEach((r, k) => (allResolved[faults.at[k] as number] = r));
@@ -412,27 +406,12 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   };
 }
 
-/** The closed-loop generators (TCP, request/response) with an end on a host: one of them, and one whose other end is on another host. */
-function closedLoopsOf(view: CompiledScenario, traffic: HostTraffic, crossing: ReadonlySet<number>): { any?: string; crossing?: string } {
-  const loops = view.traffic.generators.flatMap((g, j) =>
-    g.closedLoop === undefined || g.closedLoop === null ? [] : [{ name: g.name, across: crossing.has(traffic.origin[j] ?? -1) }],
-  );
-  const across = loops.find((l) => l.across);
-  return { ...(loops[0] !== undefined ? { any: loops[0].name } : {}), ...(across !== undefined ? { crossing: across.name } : {}) };
-}
-
 /**
- * A host's own faults as its view compiled them (`crossing.loop`: a closed-loop generator with an end on this host and
- * the other on another, if any; `crossing.senders`: its guests that send): an actor or a link of that host, no process
- * death of its driver domain, nor of a worker or a guest that sends beside a connection to another host. A process
- * death beside a guest that sends is otherwise the one-host rules' (the view's).
+ * A host's own faults as its view compiled them: an actor or a link of that host, and no process death of its driver
+ * domain. A process death of a worker or a guest is the one-host rules' (the view's), beside a guest that sends or a
+ * TCP or request/response end whose far end is on another host too (its RST crosses the fabric like any segment).
  */
-function checkViewFaults(
-  view: CompiledScenario,
-  crossing: { loop: string | undefined; senders: readonly number[] },
-  index: readonly number[],
-  list: unknown,
-): void {
+function checkViewFaults(view: CompiledScenario, index: readonly number[], list: unknown): void {
   for (const [k, f] of view.faults.entries()) {
     const j = index[k] as number;
     const target = new Field((list as Record<string, unknown>[])[j]?.['target'], ['faults', j, 'target']);
@@ -447,30 +426,7 @@ function checkViewFaults(
       target.expected(
         `a worker or a guest (${f.action} of one host's driver domain, its NIC and back end, is not modelled in a multi-host run yet: a restarted NIC does not rebuild its switch port's side)`,
       );
-    // A connection whose far end is on another host would outlive a restart on this one: its two ends' states are not kept together.
-    const a = f.target.kind === 'actor' ? f.target.actor : null;
-    const quiet = a?.role === 'vm' && a.index !== '*' && !crossing.senders.includes(a.index);
-    if (PROCESS_DEATH.has(f.action) && a !== null && !quiet && crossing.loop !== undefined)
-      target.expected(
-        `a guest that does not send, or an actor of a host without an end of a TCP or request/response connection to another host (${f.action} there does not keep ${crossing.loop}'s connection, whose far end is on another host: docs/faults.md#multi-host-scenarios-hosts-and-switch-ports)`,
-      );
   }
-}
-
-/**
- * A killed host without a closed-loop end (`closedLoops[i]`: a TCP or request/response generator with an end on host
- * i): a crashed host's sockets die, and neither their peers on other hosts nor a restarted host's fresh ends are
- * modelled yet. Its guests that send are accounted as a crash on one host (their TX rings, netback's grant mappings).
- */
-function checkHostKills(faults: ReturnType<typeof readClusterFaults>, closedLoops: readonly (string | undefined)[], list: unknown): void {
-  faults.faults.forEach((f, k) => {
-    const loop = closedLoops[f.index];
-    if (f.kind !== 'host-kill' || loop === undefined) return;
-    const j = faults.at[k] as number;
-    new Field((list as Record<string, unknown>[])[j]?.['target'], ['faults', j, 'target']).expected(
-      `a host without a TCP or request/response end (h${f.index} holds an end of ${loop}: a killed host's sockets die, and neither their peers nor a restarted host's fresh ends are modelled yet)`,
-    );
-  });
 }
 
 function seedOf(views: readonly CompiledScenario[]): number {

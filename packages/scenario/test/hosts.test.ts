@@ -137,11 +137,6 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
         's.yaml:5:24: faults[0].target: expected a worker or a guest (crash-loop of one host\'s driver domain, its NIC and back end, is not modelled in a multi-host run yet: a restarted NIC does not rebuild its switch port\'s side), found "h1.backend"',
       ],
       [
-        // A sender's restart beside a TCP end whose far end is on another host: the connection is not kept across hosts.
-        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, tcp: {} }\nfaults:\n  - { at: 1ms, target: h1.vm.0, action: kill }\n',
-        's.yaml:5:24: faults[0].target: expected a guest that does not send, or an actor of a host without an end of a TCP or request/response connection to another host (kill there does not keep gen0\'s connection, whose far end is on another host: docs/faults.md#multi-host-scenarios-hosts-and-switch-ports), found "h1.vm.0"',
-      ],
-      [
         FAULTS + "  - { at: 1ms, target: 'h1.link:worker:0>vm:3', action: drop-messages, duration: 1ms }\n",
         's.yaml:5:24: faults[0].target: expected a VM from 0 to 0, found "link:worker:0>vm:3" (topology.vms) (on host h1)',
       ],
@@ -176,15 +171,6 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
       [
         FAULTS + '  - { at: 1ms, target: h1, action: pause, duration: 1ms, restartAfter: 1ms }\n',
         's.yaml:5:72: faults[0].restartAfter: expected no restartAfter (pause of h1 takes none: a host kill does), found "1ms"',
-      ],
-      [
-        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, tcp: {} }\nfaults:\n  - { at: 1ms, target: h1, action: kill }\n',
-        's.yaml:5:24: faults[0].target: expected a host without a TCP or request/response end (h1 holds an end of gen0: a killed host\'s sockets die, and neither their peers nor a restarted host\'s fresh ends are modelled yet), found "h1"',
-      ],
-      [
-        // The receiving end too, restarted or not.
-        'hosts: 2\ntraffic:\n  - { name: rr, from: h0.vm.0, to: h1.vm.0, rr: {} }\nfaults:\n  - { at: 1ms, target: h1, action: kill, restartAfter: 1ms }\n',
-        's.yaml:5:24: faults[0].target: expected a host without a TCP or request/response end (h1 holds an end of rr: a killed host\'s sockets die, and neither their peers nor a restarted host\'s fresh ends are modelled yet), found "h1"',
       ],
       [
         FAULTS + '  - { at: 1ms, target: switch:port:0, action: pause, duration: 1ms }\n',
@@ -299,5 +285,30 @@ test("hosts - an external source's port takes the switch-port faults: switch:por
   t.deepEqual(
     (s.resolved['faults'] as Record<string, unknown>[]).map((f) => f['target']),
     ['switch:port:2', 'switch:port:2', 'switch:port:2'],
+  );
+});
+
+test('hosts - restarts and host kills beside TCP and request/response connections whose ends are on two hosts compile: a guest end, its worker, crash loops, and a host holding an end (restarted or not), a far end behind its wire included', (t) => {
+  const s = compile(
+    'hosts: 2\ntraffic:\n  - { name: bulk, from: h1.vm.0, to: h0.vm.0, tcp: {} }\n  - { name: rr, from: h0.vm.0, to: h1.vm.0, rr: {} }\n' +
+      '  - { name: far, to: h1.vm.0, tcp: {} }\nfaults:\n' +
+      '  - { id: sender, at: 1ms, target: h1.vm.0, action: kill, restartAfter: 1ms }\n' +
+      '  - { id: receiver, at: 2ms, target: h0.vm.0, action: restart }\n' +
+      "  - { id: worker, at: 3ms, target: 'h0.worker:*', action: crash-loop, restartAfter: 100us, repeat: { every: 1ms, count: 2 } }\n" +
+      '  - { id: back, at: 6ms, target: h1, action: kill, restartAfter: 1ms }\n' +
+      '  - { id: gone, at: 8ms, target: h0, action: kill }\n',
+  );
+  const c = s.cluster;
+  if (c === undefined) return t.fail('no cluster');
+  t.deepEqual(
+    c.faults.map((f) => [f.id, f.kind, f.index, f.restartAfter ?? null]),
+    [
+      ['back', 'host-kill', 1, 1_000_000],
+      ['gone', 'host-kill', 0, null],
+    ],
+  );
+  t.deepEqual(
+    c.hosts.map((h) => h.faults.map((f) => f.id)),
+    [['receiver', 'worker'], ['sender']],
   );
 });

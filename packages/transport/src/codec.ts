@@ -246,7 +246,10 @@ function wireMessage(m: Message): unknown[] {
     case 'reconnect':
       return [K_RECONNECT, m.vm, m.queue];
     case 'ring':
-      return [K_RING, m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen, m.newRing, m.ringAt];
+      // A TX ring renewed with it is a ninth element, absent otherwise.
+      return m.txRenewed === true
+        ? [K_RING, m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen, m.newRing, m.ringAt, true]
+        : [K_RING, m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen, m.newRing, m.ringAt];
     case 'connected':
       return [K_CONNECTED, m.vm, m.queue, m.ringAt];
     case 'txreq':
@@ -724,7 +727,12 @@ export class EnvelopeDecoder {
         return { kind: 'reconnect', vm: uint32(vm, 'reconnect.vm'), queue: uint32(queue, 'reconnect.queue') };
       }
       case K_RING: {
-        const [, vm, queue, reqProd, rspEvent, rspProdSeen, newRing, ringAt] = tuple(x, 8, 'ring', 'malformed');
+        const [, vm, queue, reqProd, rspEvent, rspProdSeen, newRing, ringAt, txRenewed] = tuple(
+          x,
+          Array.isArray(x) && x.length === 9 ? 9 : 8,
+          'ring',
+          'malformed',
+        );
         return {
           kind: 'ring',
           vm: uint32(vm, 'ring.vm'),
@@ -734,6 +742,7 @@ export class EnvelopeDecoder {
           rspProdSeen: uint32(rspProdSeen, 'ring.rspProdSeen'),
           newRing: bool(newRing, 'ring.newRing'),
           ringAt: sentBy(ringAt, t, 'ring.ringAt'),
+          ...(txRenewed !== undefined && bool(txRenewed, 'ring.txRenewed') ? { txRenewed: true } : {}),
         };
       }
       case K_CONNECTED: {

@@ -78,6 +78,7 @@ function txMessages(): Message[] {
     { kind: 'xmit', vm: 1, queue: 0, batch: batch(2, 16), sentFrames: 2 ** 40, sentSlots: 2 ** 40 + 5 },
     { kind: 'dealloc', vm: 0, queue: 2, frames: 0, slots: 0, freed: 123_456_789_012 },
     { kind: 'dealloc', vm: 1, queue: 0, frames: 3, slots: 4, freed: 77, from: 2 },
+    { kind: 'ring', vm: 1, queue: 0, reqProd: 256, rspEvent: 1, rspProdSeen: 0, newRing: true, ringAt: 900, txRenewed: true },
   ];
 }
 
@@ -668,7 +669,7 @@ function validEnvelope(e: Envelope): boolean {
     case 'connected':
       return u32(m.vm) && u32(m.queue);
     case 'ring':
-      return [m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen].every(u32) && typeof m.newRing === 'boolean';
+      return [m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen].every(u32) && typeof m.newRing === 'boolean' && (m.txRenewed ?? true) === true;
     case 'txreq':
       return [m.vm, m.queue, m.reqProd, m.rspEvent, m.rspProdSeen].every(u32) && typeof m.notify === 'boolean' && batchOk(m.batch);
     case 'txrsp':

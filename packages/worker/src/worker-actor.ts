@@ -488,11 +488,13 @@ export class WorkerActor implements Actor {
         // may be ahead of it, so taking it would move rsp_prod back. The first one connected the queue.
         q.stats.staleRingStates++;
         fx.event('vif-ring-state-ignored', { vm: q.served.vm, queue: q.served.queue, ringAt: msg.ringAt, serving: q.ringAt });
+        // The front end set up a new TX ring with it, though (its answer to our `reconnect`): so does netback.
+        if (this.tx !== null && msg.txRenewed === true) this.tx.reconnectRing(msg.vm, msg.queue, false, now, fx);
         return;
       }
       // The TX ring is re-created with the RX ring: the guest restarted (a new ring), or this netback did and the
       // front end, answering its `reconnect`, set up a new TX ring (xennet_disconnect_backend, talk_to_netback).
-      if (this.tx !== null && (msg.newRing || q.ringAt < 0)) this.tx.reconnectRing(msg.vm, msg.queue, msg.newRing, now, fx);
+      if (this.tx !== null && (msg.newRing || q.ringAt < 0 || msg.txRenewed === true)) this.tx.reconnectRing(msg.vm, msg.queue, msg.newRing, now, fx);
       q.ringAt = msg.ringAt;
       const purged = msg.newRing ? this.purgeOldRing(q) : 0;
       q.ring.resync(msg.reqProd, msg.rspProdSeen, msg.rspEvent);
