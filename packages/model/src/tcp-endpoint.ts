@@ -22,8 +22,8 @@ export type TcpTimerKind = 'rto' | 'delack';
 /** Where an end's decisions go: segments to put on the wire, and timers to call it back with. */
 export interface TcpEndpointOutput {
   /**
-   * `segment` and its `ack` are the end's scratch objects, rewritten for its next segment (one object per segment
-   * was most of a bulk-TCP run's garbage): read them now, copy what you keep.
+   * `segment` and its `ack` are the end's scratch objects, rewritten for its next segment (no objects made per
+   * segment): read them now, copy what you keep.
    */
   send(segment: TcpWireSegment, at: Nanos): void;
   timer(kind: TcpTimerKind, at: Nanos): void;
