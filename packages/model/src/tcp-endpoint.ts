@@ -21,6 +21,10 @@ export type TcpTimerKind = 'rto' | 'delack';
 
 /** Where an end's decisions go: segments to put on the wire, and timers to call it back with. */
 export interface TcpEndpointOutput {
+  /**
+   * `segment` and its `ack` are the end's scratch objects, rewritten for its next segment (no objects made per
+   * segment): read them now, copy what you keep.
+   */
   send(segment: TcpWireSegment, at: Nanos): void;
   timer(kind: TcpTimerKind, at: Nanos): void;
 }
@@ -36,6 +40,14 @@ export class TcpEndpoint {
   readonly receiver: TcpReceiver;
   private hasReceived = false;
   private ports: { out: TcpEndpointOutput; sender: TcpSenderOutput; receiver: TcpReceiverOutput } | undefined;
+  /** The segment and ACK every outgoing segment is written into (TcpEndpointOutput.send reads them at once). */
+  private readonly outSegment: { seq: number; len: number; ack: TcpAck | undefined; retransmit: boolean } = {
+    seq: 0,
+    len: 0,
+    ack: undefined,
+    retransmit: false,
+  };
+  private readonly outAck: { ack: number; window: number } = { ack: 0, window: 0 };
 
   constructor(sender: TcpSenderConfig = {}, receiver: TcpReceiverConfig = {}) {
     this.sender = new TcpSender(sender);
@@ -85,19 +97,53 @@ export class TcpEndpoint {
   }
 
   private portsFor(out: TcpEndpointOutput): { sender: TcpSenderOutput; receiver: TcpReceiverOutput } {
-    if (this.ports?.out !== out) {
-      this.ports = {
-        out,
-        sender: {
-          segment: (seq, len, at, retransmit) => out.send({ seq, len, ack: this.hasReceived ? this.receiver.piggyback() : undefined, retransmit }, at),
-          timer: (at) => out.timer('rto', at),
-        },
-        receiver: {
-          ack: (ack, at) => out.send({ seq: this.sender.sndNxt, len: 0, ack, retransmit: false }, at),
-          timer: (at) => out.timer('delack', at),
-        },
-      };
-    }
-    return this.ports;
+    const ports = this.ports;
+    if (ports !== undefined && ports.out === out) return ports;
+    return (this.ports = this.makePorts(out));
+  }
+
+  /**
+   * The ports onto `out`: their closures capture `out`, so they are made here, apart from portsFor — a function
+   * whose parameter a closure captures allocates a context on every call, and portsFor runs for every segment.
+   */
+  private makePorts(out: TcpEndpointOutput): { out: TcpEndpointOutput; sender: TcpSenderOutput; receiver: TcpReceiverOutput } {
+    return {
+      out,
+      sender: {
+        segment: (seq, len, at, retransmit) => this.sendSegment(out, seq, len, at, retransmit),
+        timer: (at) => out.timer('rto', at),
+      },
+      receiver: {
+        ack: (ack, at) => this.sendAck(out, ack.ack, ack.window, at),
+        ackFields: (ack, window, at) => this.sendAck(out, ack, window, at),
+        timer: (at) => out.timer('delack', at),
+      },
+    };
+  }
+
+  /** Data [seq, seq + len), carrying the receiver's current ACK once this end has received anything. */
+  private sendSegment(out: TcpEndpointOutput, seq: number, len: number, at: Nanos, retransmit: boolean): void {
+    const s = this.outSegment;
+    s.seq = seq;
+    s.len = len;
+    s.retransmit = retransmit;
+    if (this.hasReceived) {
+      this.receiver.piggybackInto(this.outAck);
+      s.ack = this.outAck;
+    } else s.ack = undefined;
+    out.send(s, at);
+  }
+
+  /** A pure ACK: no data, at snd_nxt. */
+  private sendAck(out: TcpEndpointOutput, ack: number, window: number, at: Nanos): void {
+    const a = this.outAck;
+    a.ack = ack;
+    a.window = window;
+    const s = this.outSegment;
+    s.seq = this.sender.sndNxt;
+    s.len = 0;
+    s.ack = a;
+    s.retransmit = false;
+    out.send(s, at);
   }
 }

@@ -171,15 +171,31 @@ export class TcpReceiver {
     return a;
   }
 
+  /** piggyback, its fields written into `into` (an end's scratch ACK: no object per segment). */
+  piggybackInto(into: { ack: number; window: number }): void {
+    into.window = this.advertise();
+    into.ack = this.nxt;
+    this.ackSent();
+  }
+
   private currentAck(): TcpAck {
-    const free = this.windowBytes - this.ofoBytes;
-    const window = Math.max(free, this.edge - this.nxt, 0);
-    this.edge = this.nxt + window;
+    const window = this.advertise();
     return { ack: this.nxt, window };
   }
 
+  /** The window to advertise from rcv_nxt now (never shrinking the right edge already advertised), which becomes the edge. */
+  private advertise(): number {
+    const free = this.windowBytes - this.ofoBytes;
+    const window = Math.max(free, this.edge - this.nxt, 0);
+    this.edge = this.nxt + window;
+    return window;
+  }
+
   private sendAck(now: Nanos, out: TcpReceiverOutput): void {
-    out.ack(this.currentAck(), now);
+    if (out.ackFields !== undefined) {
+      const window = this.advertise();
+      out.ackFields(this.nxt, window, now);
+    } else out.ack(this.currentAck(), now);
     this.ackSent();
   }
 

@@ -47,6 +47,11 @@ export interface TcpSenderOutput {
 export interface TcpReceiverOutput {
   /** Send a pure ACK at `at`. */
   ack(ack: TcpAck, at: Nanos): void;
+  /**
+   * When present, called instead of `ack` with the ACK's fields apart, so that no TcpAck is made per ACK
+   * (TcpEndpoint's port: a bulk flow's receiver ACKs every second segment).
+   */
+  ackFields?(ack: number, window: number, at: Nanos): void;
   /** Call the receiver's `onTimer` (the delayed-ACK timer) at `at` or later; stale firings are ignored. */
   timer(at: Nanos): void;
 }

@@ -7,7 +7,8 @@ class Out implements TcpEndpointOutput {
   readonly sent: { segment: TcpWireSegment; at: Nanos }[] = [];
   readonly timers: { kind: TcpTimerKind; at: Nanos }[] = [];
   send(segment: TcpWireSegment, at: Nanos): void {
-    this.sent.push({ segment, at });
+    // The end rewrites its segment and ACK for the next one: keep copies.
+    this.sent.push({ segment: { ...segment, ack: segment.ack === undefined ? undefined : { ...segment.ack } }, at });
   }
   timer(kind: TcpTimerKind, at: Nanos): void {
     this.timers.push({ kind, at });

@@ -122,7 +122,8 @@ export class Host {
   ) {
     this.end = new TcpEndpoint(senderConfig, receiverConfig);
     this.out = {
-      send: (segment) => this.link?.send(segment),
+      // The end rewrites its segment and ACK for the next one: the link keeps a copy.
+      send: (segment) => this.link?.send({ ...segment, ack: segment.ack === undefined ? undefined : { ...segment.ack } }),
       timer: (kind, at) => this.clock.at(at, () => this.fire(kind)),
     };
   }

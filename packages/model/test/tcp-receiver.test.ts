@@ -156,3 +156,35 @@ test('tcp receiver - an rcvbuf too small for a two-segment window is refused wit
   const e = t.throws(() => new TcpReceiver({ rcvbuf: 4096 }));
   t.is(e?.message, 'TcpReceiver: expected an rcvbuf of at least 5792 bytes (a window of two segments), found 4096');
 });
+
+/** A Recorder that takes the ACK's fields apart (ackFields, as TcpEndpoint's port does) instead of a TcpAck. */
+class FieldsRecorder extends Recorder {
+  ackFields(ack: number, window: number, at: Nanos): void {
+    this.acks.push({ ack: { ack, window }, at });
+  }
+  override ack(): void {
+    throw new Error('ack called although ackFields is there');
+  }
+}
+
+test('tcp receiver - an output with ackFields gets the same ACKs, fields apart, as one with ack only (and piggybackInto the same as piggyback)', (t) => {
+  const a = new TcpReceiver();
+  const b = new TcpReceiver();
+  const outA = new Recorder();
+  const outB = new FieldsRecorder();
+  // In order, a hole (immediate duplicate ACKs), the hole filled, then quiet until the delayed-ACK timer fires.
+  let tA = burst(a, outA, 0, 30, 0);
+  let tB = burst(b, outB, 0, 30, 0);
+  t.is(tA, tB);
+  tA = burst(a, outA, 32 * MSS, 4, tA + US);
+  tB = burst(b, outB, 32 * MSS, 4, tB + US);
+  burst(a, outA, 30 * MSS, 3, tA + US);
+  burst(b, outB, 30 * MSS, 3, tB + US);
+  outA.fireTimers(a, 1 * MS);
+  outB.fireTimers(b, 1 * MS);
+  t.true(outA.acks.length > 20);
+  t.deepEqual(outB.acks, outA.acks);
+  const into = { ack: -1, window: -1 };
+  b.piggybackInto(into);
+  t.deepEqual(into, a.piggyback());
+});
