@@ -81,6 +81,8 @@ export function clusterFaultShot(shots: readonly PartitionShot[]): ClusterFaultS
     lostInCrash: add((f) => f.lostInCrash),
     txReleasedInCrash: add((f) => f.txReleasedInCrash),
     txLostInCrash: add((f) => f.txLostInCrash),
+    fabricLost: add((f) => f.fabricLost),
+    fabricLostBytes: add((f) => f.fabricLostBytes),
   };
 }
 

@@ -225,7 +225,7 @@ function hostFaultsOf(value: unknown, hosts: number): { entries: Record<string, 
 /**
  * What a host's actors may suffer in a multi-host run today: the datapath's faults, the message faults on links
  * between them, and their processes paused, killed or restarted (the one-host rules then say which, beside a guest
- * that sends too; here not the driver domain, nor beside a connection to another host: checkViewFaults).
+ * that sends too; here not beside a connection to another host: checkViewFaults).
  */
 const HOST_ACTOR_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, ...MESSAGE_FAULT_ACTIONS, 'pause', 'kill', 'restart', 'crash-loop']);
 const PROCESS_DEATH: ReadonlySet<string> = new Set(['kill', 'restart', 'crash-loop']);
@@ -424,7 +424,8 @@ function closedLoopsOf(view: CompiledScenario, traffic: HostTraffic, crossing: R
 /**
  * A host's own faults as its view compiled them (`crossing.loop`: a closed-loop generator with an end on this host and
  * the other on another, if any; `crossing.senders`: its guests that send): an actor or a link of that host, no process
- * death of its driver domain, nor of a worker or a guest that sends beside a connection to another host. A process
+ * death of all its actors at once (that is a host kill), nor of an actor other than a guest that does not send beside a
+ * connection to another host. A process
  * death beside a guest that sends is otherwise the one-host rules' (the view's).
  */
 function checkViewFaults(
@@ -438,15 +439,9 @@ function checkViewFaults(
     const target = new Field((list as Record<string, unknown>[])[j]?.['target'], ['faults', j, 'target']);
     if (f.target.kind !== 'actor' && f.target.kind !== 'link')
       target.expected('an actor selector or a link after h<host>. (worker:<k>, vm:<v>, vm:<v>:queue:<q>, nic, backend, link:<from>><to> …)');
-    // A restarted NIC replays its host's traffic source, but not the fabric's frames toward it: its switch port's side is not rebuilt.
-    if (
-      PROCESS_DEATH.has(f.action) &&
-      f.target.kind === 'actor' &&
-      (f.target.actor.role === 'nic' || f.target.actor.role === 'backend' || f.target.actor.role === '*')
-    )
-      target.expected(
-        `a worker or a guest (${f.action} of one host's driver domain, its NIC and back end, is not modelled in a multi-host run yet: a restarted NIC does not rebuild its switch port's side)`,
-      );
+    // Every actor of a host at once is the host's crash (h<i>, action kill), whose NIC stays with its link down.
+    if (PROCESS_DEATH.has(f.action) && f.target.kind === 'actor' && f.target.actor.role === '*')
+      target.expected(`one actor of the host (worker:<k>, vm:<v>, nic, backend; for ${f.action} of the whole host, target h<host> with action kill)`);
     // A connection whose far end is on another host would outlive a restart on this one: its two ends' states are not kept together.
     const a = f.target.kind === 'actor' ? f.target.actor : null;
     const quiet = a?.role === 'vm' && a.index !== '*' && !crossing.senders.includes(a.index);
