@@ -127,6 +127,8 @@ export interface ClusterFaultShot {
   /** Per host, frames its guests sent that died with one of its actors: on a TX ring netfront re-created (release-tx-bufs), else lost-in-crash. */
   readonly txReleasedInCrash: readonly number[];
   readonly txLostInCrash: readonly number[];
+  /** Per host, frames its guests sent in messages a partition dropped inside it (SimRuntime.txLinkDroppedTo): link-drop in its tx.drops. */
+  readonly txLinkDropped: readonly number[];
   /** Per host, the fabric's frames that reached its dead NIC (SimRuntime.fabricLostAt): delivered to the host, and lost there in the crash. */
   readonly fabricLost: readonly number[];
   readonly fabricLostBytes: readonly number[];
@@ -140,6 +142,7 @@ export function crashCounts(rt: SimRuntime, g: ClusterGraph, wires: readonly Sim
     lostInCrash: plus(perHost(rt.lostInCrashAt, g), (w) => w.lostWhileDown),
     txReleasedInCrash: perHost(rt.txReleasedInCrashAt, g),
     txLostInCrash: plus(perHost(rt.txLostInCrashAt, g), (w) => w.txLostWhileDown),
+    txLinkDropped: perHost(rt.txLinkDroppedTo, g),
     fabricLost: perHost(rt.fabricLostAt, g),
     fabricLostBytes: perHost(rt.fabricLostBytesAt, g),
   };
@@ -402,6 +405,7 @@ export class ClusterRun {
               withRuntimeDrops(combine(all, t), sum(faults.linkDropped), sum(faults.lostInCrash)),
               sum(faults.txReleasedInCrash),
               sum(faults.txLostInCrash),
+              sum(faults.txLinkDropped),
             ),
             sum(faults.fabricLost),
             sum(faults.fabricLostBytes),
@@ -414,6 +418,7 @@ export class ClusterRun {
               withRuntimeDrops(combine(rs, t), faults.linkDropped[i] ?? 0, faults.lostInCrash[i] ?? 0),
               faults.txReleasedInCrash[i] ?? 0,
               faults.txLostInCrash[i] ?? 0,
+              faults.txLinkDropped[i] ?? 0,
             ),
             faults.fabricLost[i] ?? 0,
             faults.fabricLostBytes[i] ?? 0,

@@ -374,3 +374,39 @@ test("cluster host faults - host 1's NIC killed to the end of the run under a 9 
   t.true(h1.drops['lost-in-crash'] > 0, JSON.stringify(h1.drops));
   t.is(f.sent, f.delivered + down + f.inFlight.uplinks + f.inFlight.switchQueues);
 });
+
+for (const [who, target, host] of [
+  ['the guest that sends across the switch', 'h0.vm.1', 0],
+  ['the worker of that sender', 'h0.worker.0', 0],
+  ["the driver domain of the sender's host", 'h0.nic', 0],
+  ["the driver domain of the receiver's host", 'h1.nic', 1],
+  ['the guest that receives across the switch', 'h1.vm.1', 1],
+] as const) {
+  test(`cluster host faults - a partition of ${who} (${target}) for 300 us: what the cut drops inside host ${host} is its link-drop (and the frames it sent there, in its TX drops), every accounting balances, the stream across the switch is back after the resync, host 2's summary is exactly the run without the fault`, (t) => {
+    const clean = clean3();
+    const r = run(`${SENDERS}faults:\n  - { id: cut, target: ${target}, at: 2ms, action: partition, duration: 300us }\n`);
+    allBalanced(t, r);
+    const [h0c, h1c, h2c] = clean.summary.hosts ?? [];
+    const [h0, h1, h2] = r.summary.hosts ?? [];
+    if (h0c === undefined || h1c === undefined || h2c === undefined || h0 === undefined || h1 === undefined || h2 === undefined)
+      return t.fail('no per-host summaries');
+    const cut = [h0, h1][host] as typeof h0;
+    const other = [h1, h0][host] as typeof h0;
+    t.true(cut.drops['link-drop'] > 0 || (cut.tx?.drops['link-drop'] ?? 0) > 0, JSON.stringify([cut.drops, cut.tx?.drops]));
+    t.is(other.drops['link-drop'] ?? 0, 0);
+    t.is(r.accounting.dropped['link-drop'], cut.drops['link-drop']);
+    t.is(r.accounting.tx?.dropped['link-drop'] ?? 0, cut.tx?.drops['link-drop'] ?? 0);
+    t.is(h0.accounting.tx?.sent, h0c.accounting.tx?.sent);
+    // Down 0.3 ms of the 3 ms window at most.
+    const across = (h: typeof h1): number => h.throughput.perVm[1]?.gbps ?? 0;
+    t.true(across(h1) > 0.8 * across(h1c), `${across(h1)} against ${across(h1c)} without the fault`);
+    t.deepEqual(h2, h2c);
+    t.deepEqual(
+      r.events.filter((e) => e.kind === 'fault-start' || e.kind === 'fault-end').map((e) => [e.t, e.kind, e.detail['target']]),
+      [
+        [2_000_000, 'fault-start', `h${host}.${target.slice(3).replace('.', ':')}`],
+        [2_300_000, 'fault-end', `h${host}.${target.slice(3).replace('.', ':')}`],
+      ],
+    );
+  });
+}

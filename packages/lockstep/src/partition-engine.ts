@@ -56,6 +56,8 @@ export interface PartitionShot {
     readonly lostInCrash: readonly number[];
     readonly txReleasedInCrash: readonly number[];
     readonly txLostInCrash: readonly number[];
+    /** Per host, frames its guests sent in messages a partition dropped here (ClusterFaultShot.txLinkDropped). */
+    readonly txLinkDropped: readonly number[];
     /** Per host, the fabric's frames that reached its dead NIC here (ClusterFaultShot.fabricLost). */
     readonly fabricLost: readonly number[];
     readonly fabricLostBytes: readonly number[];

@@ -114,6 +114,8 @@ export class SimRuntime {
   txLostInCrash = 0;
   /** Frames a guest sent, in messages a partition dropped (`txreq` to netback, `xmit` to the bridge): `link-drop`. */
   txLinkDropped = 0;
+  /** The same per actor, by the receiver the message was for (a multi-host run splits it by host). */
+  readonly txLinkDroppedTo: number[] = [];
   /** The two crash counts above per actor, by the dead actor (a multi-host run splits them by host). */
   readonly txReleasedInCrashAt: number[] = [];
   readonly txLostInCrashAt: number[] = [];
@@ -192,6 +194,7 @@ export class SimRuntime {
         this.linkDropped += carried;
         this.linkDroppedTo[to] = (this.linkDroppedTo[to] ?? 0) + carried;
         this.txLinkDropped += txCarried;
+        if (txCarried > 0) this.txLinkDroppedTo[to] = (this.txLinkDroppedTo[to] ?? 0) + txCarried;
         lf.zerocopy(msg, (worker, dealloc) => this.sendFrom(from, worker, dealloc, at, false), from);
         releaseCarried(this.pool, msg);
         return;

@@ -224,10 +224,19 @@ function hostFaultsOf(value: unknown, hosts: number): { entries: Record<string, 
 
 /**
  * What a host's actors may suffer in a multi-host run today: the datapath's faults, the message faults on links
- * between them, and their processes paused, killed or restarted (the one-host rules then say which, beside a guest
+ * between them, one of them cut off from its host's others (partition, with a resync at its end), and their
+ * processes paused, killed or restarted (the one-host rules then say which, beside a guest
  * that sends too; here not beside a connection to another host: checkViewFaults).
  */
-const HOST_ACTOR_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, ...MESSAGE_FAULT_ACTIONS, 'pause', 'kill', 'restart', 'crash-loop']);
+const HOST_ACTOR_ACTIONS: ReadonlySet<string> = new Set([
+  ...DATAPATH_FAULT_ACTIONS,
+  ...MESSAGE_FAULT_ACTIONS,
+  'partition',
+  'pause',
+  'kill',
+  'restart',
+  'crash-loop',
+]);
 const PROCESS_DEATH: ReadonlySet<string> = new Set(['kill', 'restart', 'crash-loop']);
 
 /** A problem found in host i's view, pointed back at the scenario: its traffic entry, its own setting, or the shared one. */

@@ -125,8 +125,8 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
         's.yaml:5:24: faults[0].target: expected h<host> (or host:<host>), switch:port:<port>, or h<host>.<a one-host target> such as h1.worker:0 or h1.vm:3 (a multi-host scenario takes host, switch-port and one host\'s actor faults), found "vm:0"',
       ],
       [
-        FAULTS + '  - { at: 1ms, target: h1.vm.0, action: partition, duration: 1ms }\n',
-        's.yaml:5:41: faults[0].action: expected a datapath, message or process fault (on one host\'s actors a multi-host run takes lose-notifications, delay-notifications, stop-polling, slow-worker, ring-full-storm, link-flap, corrupt-ring-index, lose-tx-notifications, delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index, drop-messages, delay-messages, duplicate-messages, reorder-messages, pause, kill, restart, crash-loop today), found "partition"',
+        FAULTS + '  - { at: 1ms, target: h1.vm.0, action: nats-restart, duration: 1ms }\n',
+        's.yaml:5:41: faults[0].action: expected a datapath, message or process fault (on one host\'s actors a multi-host run takes lose-notifications, delay-notifications, stop-polling, slow-worker, ring-full-storm, link-flap, corrupt-ring-index, lose-tx-notifications, delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index, drop-messages, delay-messages, duplicate-messages, reorder-messages, partition, pause, kill, restart, crash-loop today), found "nats-restart"',
       ],
       [
         // The driver domain beside a TCP end whose far end is on another host: the connection is not kept across hosts.
@@ -316,5 +316,18 @@ test("hosts - a host's driver domain, its NIC or its back end, takes kill, resta
       target,
     );
     t.is(s.cluster?.hosts[1 - host]?.faults.length, 0);
+  }
+});
+
+test("hosts - a host's actor cut off from its host's others (partition) compiles into its host's view, the NIC's and back end's included", (t) => {
+  const base = 'hosts: 2\ntraffic:\n  - { from: h0.vm.0, to: h1.vm.0, protocol: udp }\nfaults:\n';
+  for (const target of ['h0.vm.0', 'h0.worker.0', 'h1.nic', 'h1.backend']) {
+    const s = compile(`${base}  - { id: cut, at: 1ms, target: ${target}, action: partition, duration: 200us }\n`);
+    const host = Number(target[1]);
+    t.deepEqual(
+      s.cluster?.hosts[host]?.faults.map((f) => [f.id, f.action, f.targetText, f.duration]),
+      [['cut', 'partition', `h${host}.${target.slice(3).replace('.', ':')}`, 200_000]],
+      target,
+    );
   }
 });
