@@ -410,3 +410,12 @@ for (const [who, target, host] of [
     );
   });
 }
+
+test("cluster host faults - a host's NIC killed while its host is down, and a host killed while its NIC is down (either host of a 9 Gbit/s stream): every accounting balances", (t) => {
+  for (const faults of [
+    '  - { id: a, at: 1ms, target: h1, action: kill, restartAfter: 500us }\n  - { id: b, at: 1.2ms, target: h1.nic, action: kill, restartAfter: 100us }\n',
+    '  - { id: a, at: 1ms, target: h0, action: kill, restartAfter: 500us }\n  - { id: b, at: 1.2ms, target: h0.nic, action: kill, restartAfter: 500us }\n',
+    '  - { id: b, at: 1.2ms, target: h1.nic, action: kill, restartAfter: 500us }\n  - { id: a, at: 1.3ms, target: h1, action: kill, restartAfter: 100us }\n',
+  ])
+    allBalanced(t, run(`${STREAM}faults:\n${faults}`));
+});
