@@ -144,3 +144,38 @@ test("lockstep faults hosts - restarts beside TCP connections across the switch:
   t.like(rr, { workload: 'rr', resets: 0, reconnects: 1 });
   t.true(summary.accounting.balanced && summary.accounting.fabric?.balanced === true, JSON.stringify(summary.accounting));
 });
+
+/** Three hosts: the NIC of host 0 (whose guest sends across the switch) killed and restarted, host 1's NIC (receiving across the switch) crash-looped, then host 2's worker cut off from its host's others. */
+const DRIVER_DOMAIN_FAULTS = `name: lockstep-hosts-driver-domain-e2e
+seed: 6
+duration: 1ms
+warmup: 200us
+hosts: 3
+fabric: { delay: 2us }
+topology: { vms: { count: 2, queues: 1 }, workers: 1 }
+traffic:
+  - { from: h0.vm.0, to: h1.vm.0, protocol: udp, rate: 6Gbps }
+  - { from: h1.vm.1, to: h2.vm.0, protocol: udp, rate: 1Gbps }
+  - { from: external, to: h2.vm.1, protocol: udp, rate: 2Gbps }
+faults:
+  - { id: crash-h0-nic, at: 300us, target: h0.nic, action: kill, restartAfter: 100us }
+  - { id: loop-h1-nic, at: 450us, target: h1.nic, action: crash-loop, restartAfter: 50us, repeat: { every: 150us, count: 2 } }
+  - { id: cut-h2-worker, at: 700us, target: h2.worker.0, action: partition, duration: 100us }
+`;
+
+test("lockstep faults hosts - a host's driver domain killed alone and crash-looped, and a host's worker cut off: processes placement (a partition per host) writes summary, metrics, events and latency byte-identical to sim", async (t) => {
+  const simDir = await sameAsSim(t, DRIVER_DOMAIN_FAULTS);
+  // The faults acted: host 0's queued frames lost with its NIC, host 1's port without carrier while its NIC was dead, host 2's cut; all balanced.
+  const summary = JSON.parse(readFileSync(join(simDir, 'summary.json'), 'utf8')) as {
+    hosts: { drops: Record<string, number>; tx?: { drops: Record<string, number> }; accounting: { balanced: boolean; tx?: { balanced: boolean } } }[];
+    fabric: { ports: { drops: Record<string, number> }[] };
+    accounting: { balanced: boolean; fabric?: { balanced: boolean } };
+    faults: { restarts: number };
+  };
+  t.true((summary.hosts[0]?.tx?.drops['lost-in-crash'] ?? 0) > 0, JSON.stringify(summary.hosts[0]?.tx));
+  t.true((summary.fabric.ports[1]?.drops['switch-port-down'] ?? 0) > 0, JSON.stringify(summary.fabric.ports[1]));
+  t.true((summary.hosts[2]?.drops['link-drop'] ?? 0) > 0, JSON.stringify(summary.hosts[2]?.drops));
+  t.true(summary.accounting.balanced && summary.accounting.fabric?.balanced === true, JSON.stringify(summary.accounting));
+  for (const h of summary.hosts) t.true(h.accounting.balanced && h.accounting.tx?.balanced !== false, JSON.stringify(h.accounting));
+  t.is(summary.faults.restarts, 2 + 2 * 2); // the driver domain is two actors (NIC and back end): host 0's once, host 1's twice
+});

@@ -10,7 +10,7 @@ import { buildCluster, clusterLinkDelay, clusterOf } from './cluster.js';
 import type { ClusterGraph } from './cluster.js';
 import { accounting, flowPlacement, ghostReport, withRuntimeDrops, withRuntimeTxDrops } from './run-sim.js';
 import { planSimFaults, sendsReplayed, sourceFramesUpTo } from './fault-plan.js';
-import type { SimFaultPlan, SimGhost } from './fault-plan.js';
+import type { PlannedAction, SimFaultPlan, SimGhost } from './fault-plan.js';
 import type { ActorGraph } from './build.js';
 
 /** A step of a multi-host scenario's faults: at t, the parts on the actors `owns` accepts (all of them in sim; a partition's own in lockstep). */
@@ -60,6 +60,7 @@ export function clusterFaultPlan(s: CompiledScenario, g: ClusterGraph): ClusterF
     return plan.steps.map((st) => ({
       t: st.t,
       apply: (rt: SimRuntime, owns: (ref: number) => boolean, k: number) => {
+        nicCarrier(rt, owns, g, i, st.action);
         const ref = 'ref' in st.action ? st.action.ref : hg.refs.nic;
         if (!owns(ref)) return;
         const had = plan.ghosts.length;
@@ -86,6 +87,16 @@ export function clusterFaultPlan(s: CompiledScenario, g: ClusterGraph): ClusterF
     hostFaults: plans.some((p) => p !== null) || killed.length > 0,
     wires,
   };
+}
+
+/**
+ * A host's NIC killed (its driver domain's process) or restarted by the supervisor: its switch port has no carrier
+ * while it is dead (SwitchActor.nicCarrier: frames toward it dropped there, `switch-port-down`), acted on where the
+ * switch runs. A restart step finds the NIC down wherever a kill step left it (the same steps in every partition).
+ */
+function nicCarrier(rt: SimRuntime, owns: (ref: number) => boolean, g: ClusterGraph, host: number, a: PlannedAction): void {
+  if ((a.type !== 'kill' && a.type !== 'restart') || a.ref !== (g.hosts[host] as ActorGraph).refs.nic || !owns(g.switchRef)) return;
+  g.switch.nicCarrier(host, a.type === 'restart', rt.now);
 }
 
 /** A host kill as an occurrence of the summary's timeline (target h<i>): until the host's restart, else to the end (as faultOccurrences writes one that outlasts the run). */
@@ -116,20 +127,24 @@ export interface ClusterFaultShot {
   /** Per host, frames its guests sent that died with one of its actors: on a TX ring netfront re-created (release-tx-bufs), else lost-in-crash. */
   readonly txReleasedInCrash: readonly number[];
   readonly txLostInCrash: readonly number[];
+  /** Per host, frames its guests sent in messages a partition dropped inside it (SimRuntime.txLinkDroppedTo): link-drop in its tx.drops. */
+  readonly txLinkDropped: readonly number[];
+  /** Per host, the fabric's frames that reached its dead NIC (SimRuntime.fabricLostAt): delivered to the host, and lost there in the crash. */
+  readonly fabricLost: readonly number[];
+  readonly fabricLostBytes: readonly number[];
 }
 
 /** The runtime's crash counts per host (SimRuntime's per-actor counts), with each host plan's losses at restarts: a partition's, or sim's whole. */
-export function crashCounts(
-  rt: SimRuntime,
-  g: ClusterGraph,
-  wires: readonly SimFaultPlan['wire'][],
-): Pick<ClusterFaultShot, 'linkDropped' | 'lostInCrash' | 'txReleasedInCrash' | 'txLostInCrash'> {
+export function crashCounts(rt: SimRuntime, g: ClusterGraph, wires: readonly SimFaultPlan['wire'][]): Omit<ClusterFaultShot, 'ghosts'> {
   const plus = (xs: number[], pick: (w: SimFaultPlan['wire']) => number): number[] => xs.map((n, i) => n + (wires[i] === undefined ? 0 : pick(wires[i])));
   return {
     linkDropped: perHost(rt.linkDroppedTo, g),
     lostInCrash: plus(perHost(rt.lostInCrashAt, g), (w) => w.lostWhileDown),
     txReleasedInCrash: perHost(rt.txReleasedInCrashAt, g),
     txLostInCrash: plus(perHost(rt.txLostInCrashAt, g), (w) => w.txLostWhileDown),
+    txLinkDropped: perHost(rt.txLinkDroppedTo, g),
+    fabricLost: perHost(rt.fabricLostAt, g),
+    fabricLostBytes: perHost(rt.fabricLostBytesAt, g),
   };
 }
 
@@ -209,7 +224,11 @@ function restartHost(
   seed: number,
 ): void {
   const { k, ghosts, wire } = at;
-  if (owns(g.switchRef)) g.switch.portFault(f.index, 'down', false, 0, seed, rt.now);
+  if (owns(g.switchRef)) {
+    g.switch.portFault(f.index, 'down', false, 0, seed, rt.now);
+    // A NIC killed on its own before the host came back is a fresh one now, with its carrier.
+    g.switch.nicCarrier(f.index, true, rt.now);
+  }
   const hg = g.hosts[f.index] as ActorGraph;
   const nic = hg.refs.nic;
   hg.all.forEach((_, i) => {
@@ -251,6 +270,23 @@ function killHost(rt: SimRuntime, owns: (ref: number) => boolean, g: ClusterGrap
     ghosts.push({ step: k, host: f.index, ref, ghost: { actor: dead, t: rt.now, ringsLost: true } });
     rt.record(dead.id, 'actor-died', { fault: f.id });
   });
+}
+
+/**
+ * A snapshot with the fabric's frames that reached a dead NIC (`frames`, `bytes`): the fabric delivered them (its `in`),
+ * they reached the host's NIC (`emitted`, as the frames from the wire a restarted NIC replays) and were lost there
+ * (`lost-in-crash`).
+ */
+function withFabricLost(snap: Snapshot, frames: number, bytes: number): Snapshot {
+  if (frames === 0) return snap;
+  const fabric = snap.fabric === null ? null : { ...snap.fabric, in: snap.fabric.in + frames, inBytes: snap.fabric.inBytes + bytes };
+  return {
+    ...snap,
+    emitted: snap.emitted + frames,
+    emittedBytes: snap.emittedBytes + bytes,
+    drops: { ...snap.drops, 'lost-in-crash': snap.drops['lost-in-crash'] + frames },
+    fabric,
+  };
 }
 
 /** The fabric's frames in messages waiting for a paused actor (a host's NIC): the fabric counts them, links do not. */
@@ -315,10 +351,10 @@ export class ClusterRun {
   }
 
   /** What the faults add to a sim snapshot now: the killed incarnations and the runtime's drops per host (null: no host has faults on its actors). */
-  private faultShot(rt: SimRuntime, final: boolean): ClusterFaultShot | undefined {
+  private faultShot(rt: SimRuntime, final: boolean, t: Nanos): ClusterFaultShot | undefined {
     const f = this.faults;
     if (!f.hostFaults) return undefined;
-    return { ghosts: f.ghosts.map((x) => ({ host: x.host, report: ghostReport(x.ghost, final) })), ...crashCounts(rt, this.graph, f.wires) };
+    return { ghosts: f.ghosts.map((x) => ({ host: x.host, report: ghostReport(x.ghost, final, t) })), ...crashCounts(rt, this.graph, f.wires) };
   }
 
   linkDelay(): (a: number, b: number) => Nanos {
@@ -334,7 +370,7 @@ export class ClusterRun {
         ? this.graph.all.map((a) => a.report(t, final))
         : this.graph.all.map((_, ref) => (rt.isDown(ref) ? null : rt.actor(ref).report(t, final)));
     const waiting = rt === null ? 0 : fabricFramesWaiting(rt);
-    return this.fromReports(reports, t, final, waiting, false, undefined, rt === null ? undefined : this.faultShot(rt, final));
+    return this.fromReports(reports, t, final, waiting, false, undefined, rt === null ? undefined : this.faultShot(rt, final, t));
   }
 
   /**
@@ -366,18 +402,28 @@ export class ClusterRun {
     const combined =
       faults === undefined
         ? combine(all, t)
-        : withRuntimeTxDrops(
-            withRuntimeDrops(combine(all, t), sum(faults.linkDropped), sum(faults.lostInCrash)),
-            sum(faults.txReleasedInCrash),
-            sum(faults.txLostInCrash),
+        : withFabricLost(
+            withRuntimeTxDrops(
+              withRuntimeDrops(combine(all, t), sum(faults.linkDropped), sum(faults.lostInCrash)),
+              sum(faults.txReleasedInCrash),
+              sum(faults.txLostInCrash),
+              sum(faults.txLinkDropped),
+            ),
+            sum(faults.fabricLost),
+            sum(faults.fabricLostBytes),
           );
     const hostCombined = (rs: ActorReport[], i: number): Snapshot =>
       faults === undefined
         ? combine(rs, t)
-        : withRuntimeTxDrops(
-            withRuntimeDrops(combine(rs, t), faults.linkDropped[i] ?? 0, faults.lostInCrash[i] ?? 0),
-            faults.txReleasedInCrash[i] ?? 0,
-            faults.txLostInCrash[i] ?? 0,
+        : withFabricLost(
+            withRuntimeTxDrops(
+              withRuntimeDrops(combine(rs, t), faults.linkDropped[i] ?? 0, faults.lostInCrash[i] ?? 0),
+              faults.txReleasedInCrash[i] ?? 0,
+              faults.txLostInCrash[i] ?? 0,
+              faults.txLinkDropped[i] ?? 0,
+            ),
+            faults.fabricLost[i] ?? 0,
+            faults.fabricLostBytes[i] ?? 0,
           );
     let fabric: FabricSnapshot = { ...(combined.fabric as FabricSnapshot), waiting };
     // A live run's frames that were due by t but not yet handled (on the bus, or waiting in the receiver's queue): still

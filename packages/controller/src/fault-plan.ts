@@ -163,7 +163,8 @@ function planMessageWindows(p: Planning, occ: FaultOccurrence): void {
     // Cut off from every peer, every message kind, both ways; the NIC and its driver share a process, so either means both.
     let cut = selectActors(g, f.target.actor).map((x) => x.ref);
     if (cut.includes(g.refs.nic) || cut.includes(g.refs.backend)) cut = [...new Set([...cut, g.refs.nic, g.refs.backend])];
-    const others = g.all.map((_, i) => i).filter((i) => !cut.includes(i));
+    // The host's other actors (a multi-host run's host graph numbers its refs from its NIC's).
+    const others = g.all.map((_, i) => g.refs.nic + i).filter((i) => !cut.includes(i));
     p.windows.push({ ...window(occ, cut, others, MESSAGE_KINDS, s.seed, 1, 0), resyncAtEnd: true });
     p.windows.push({ ...window(occ, others, cut, MESSAGE_KINDS, s.seed, 1, 0, '<'), resyncAtEnd: true });
     // At its end every actor resyncs, as after a NATS outage (costless): what the cut dropped — ring writes,

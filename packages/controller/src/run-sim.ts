@@ -1,5 +1,6 @@
 // Runs a compiled scenario in the deterministic sim runtime and produces the summary, time series and event log.
 import { LatencyHistogram } from '@splitnet/model';
+import { NicActor } from '@splitnet/nic';
 import type { Nanos } from '@splitnet/model';
 import { SimRuntime } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
@@ -40,7 +41,7 @@ function snapshot(g: ActorGraph, t: Nanos, final = false): Snapshot {
  * A killed incarnation's report, frozen at its death: what it held is lost-in-crash, not held or in its ring any
  * more; a dead NIC's source frames are counted by its successor, which replays the wire.
  */
-export function ghostReport(gh: SimGhost, final: boolean): ActorReport {
+export function ghostReport(gh: SimGhost, final: boolean, t?: Nanos): ActorReport {
   const r = gh.actor.report(gh.t, final); // final: a dead guest's latency samples count too
   if (r.role === 'worker')
     return { ...r, held: 0, backlog: 0, queueBacklogs: [], ...ghostTx(r.tx, gh.ringsLost === true ? 'lost-in-crash' : 'release-tx-bufs') };
@@ -53,7 +54,9 @@ export function ghostReport(gh: SimGhost, final: boolean): ActorReport {
   if (r.role === 'switch') return r;
   if (r.role === 'nic') {
     const again = gh.emittedAgain ?? { frames: 0, bytes: 0 };
-    return { ...r, held: 0, emitted: r.emitted - again.frames, emittedBytes: r.emittedBytes - again.bytes, ...ghostTx(r.tx, 'lost-in-crash') };
+    // The frames that left toward the switch before it died are on the cable until they reach it (at the snapshot's t).
+    const fabric = r.fabric === undefined || t === undefined || !(gh.actor instanceof NicActor) ? {} : { fabric: { ...r.fabric, onLink: gh.actor.cableAt(t) } };
+    return { ...r, held: 0, emitted: r.emitted - again.frames, emittedBytes: r.emittedBytes - again.bytes, ...ghostTx(r.tx, 'lost-in-crash'), ...fabric };
   }
   return { ...r, held: 0, ...ghostTx(r.tx, 'lost-in-crash') };
 }

@@ -298,3 +298,124 @@ faults:
   t.is(h1.accounting.emitted, f.delivered);
   t.true(f.delivered <= (h0.accounting.tx?.onWire ?? 0), `${f.delivered} delivered, ${h0.accounting.tx?.onWire} on host 0's wire`);
 });
+
+for (const action of ['kill', 'restart', 'crash-loop'] as const) {
+  for (const [who, target, host] of [
+    ["the NIC of the sender's host", 'h0.nic', 0],
+    ["the back end of the sender's host", 'h0.backend', 0],
+    ["the NIC of the receiver's host", 'h1.nic', 1],
+  ] as const) {
+    test(`cluster host faults - a ${action} of ${who} (${target}, its driver domain): every accounting balances (each host's RX and TX, the fabric's), sent is as without the fault, the stream across the switch is back, and host 2's summary is exactly the run without the fault`, (t) => {
+      const clean = clean3();
+      const r = run(`${SENDERS}faults:\n  - { id: f, target: ${target}, ${ONCE[action]} }\n`);
+      allBalanced(t, r);
+      const [h0c, h1c, h2c] = clean.summary.hosts ?? [];
+      const [h0, h1, h2] = r.summary.hosts ?? [];
+      if (h0c === undefined || h1c === undefined || h2c === undefined || h0 === undefined || h1 === undefined || h2 === undefined)
+        return t.fail('no per-host summaries');
+      t.is(h0.accounting.tx?.sent, h0c.accounting.tx?.sent);
+      const across = (h: typeof h1): number => h.throughput.perVm[1]?.gbps ?? 0;
+      t.true(across(h1) > 0.8 * across(h1c), `${across(h1)} against ${across(h1c)} without the fault`);
+      // The driver domain is one process: a fault on either part restarts both (as on one host).
+      t.deepEqual(
+        r.events.filter((e) => e.kind === 'actor-restart').map((e) => e.actor),
+        Array.from({ length: action === 'crash-loop' ? 3 : 1 }, () => [`h${host}.nic`, `h${host}.backend`]).flat(),
+      );
+      t.deepEqual(h2, h2c);
+      // A NIC down 300 us (kill) or 3 x 100 us (crash-loop) has no carrier: its switch port drops what comes toward it.
+      const down = r.summary.fabric?.ports[host]?.drops['switch-port-down'] ?? 0;
+      if (host === 1 && action !== 'restart') t.true(down >= 20, `port 1 dropped ${down}`);
+      else t.is(down, 0);
+    });
+  }
+}
+
+/** Two hosts: host 0's guest sends 9 Gbit/s to host 1's across the switch, so host 0's NIC always has frames posted. */
+const STREAM = `
+hosts: 2
+seed: 2
+duration: 3ms
+warmup: 1ms
+topology: { link: 10Gbps, vms: { count: 1, queues: 1 }, workers: 1 }
+traffic:
+  - { name: across, from: h0.vm.0, to: h1.vm.0, protocol: udp, rate: 9Gbps, flows: 4 }
+`;
+
+test("cluster host faults - host 0's NIC killed under a 9 Gbit/s stream to host 1 (to the end, for 1 ms, for 200 us, restarted, crash-looped): the frames on its TX queues are lost-in-crash and never reach the switch, so host 1 gets exactly what the fabric delivered, no more than left host 0, and every accounting balances", (t) => {
+  for (const action of [
+    'kill, restartAfter: 10ms',
+    'kill',
+    'kill, restartAfter: 200us',
+    'restart',
+    'crash-loop, restartAfter: 50us, repeat: { every: 300us, count: 3 }',
+  ]) {
+    const r = run(`${STREAM}faults:\n  - { id: f, at: 1.5ms, target: h0.nic, action: ${action} }\n`);
+    allBalanced(t, r);
+    const [h0, h1] = r.summary.hosts ?? [];
+    const f = r.accounting.fabric;
+    if (h0 === undefined || h1 === undefined || f === undefined) return t.fail('no per-host summaries');
+    t.true((h0.tx?.drops['lost-in-crash'] ?? 0) > 0, `${action}: ${JSON.stringify(h0.tx?.drops)}`);
+    t.is(h1.accounting.emitted, f.delivered, action);
+    t.true(f.delivered <= (h0.accounting.tx?.onWire ?? 0), `${action}: ${f.delivered} delivered, ${h0.accounting.tx?.onWire} on host 0's wire`);
+  }
+});
+
+test("cluster host faults - host 1's NIC killed to the end of the run under a 9 Gbit/s stream from host 0: its switch port drops what comes toward it from then (switch-port-down), the frames already leaving the port reach the dead NIC and are lost there (delivered by the fabric, lost-in-crash on host 1), and every accounting balances", (t) => {
+  const r = run(`${STREAM}faults:\n  - { id: f, at: 1.5ms, target: h1.nic, action: kill, restartAfter: 10ms }\n`);
+  allBalanced(t, r);
+  const [, h1] = r.summary.hosts ?? [];
+  const f = r.accounting.fabric;
+  if (h1 === undefined || f === undefined) return t.fail('no per-host summaries');
+  // 1.5 ms of 9 Gbit/s in 1518-byte frames is about 1100 frames, all but those already leaving the port dropped there.
+  const down = r.summary.fabric?.ports[1]?.drops['switch-port-down'] ?? 0;
+  t.true(down > 600, `port 1 dropped ${down}`);
+  t.is(h1.accounting.emitted, f.delivered);
+  t.is(f.inFlight.downlinks, 0);
+  t.true(h1.drops['lost-in-crash'] > 0, JSON.stringify(h1.drops));
+  t.is(f.sent, f.delivered + down + f.inFlight.uplinks + f.inFlight.switchQueues);
+});
+
+for (const [who, target, host] of [
+  ['the guest that sends across the switch', 'h0.vm.1', 0],
+  ['the worker of that sender', 'h0.worker.0', 0],
+  ["the driver domain of the sender's host", 'h0.nic', 0],
+  ["the driver domain of the receiver's host", 'h1.nic', 1],
+  ['the guest that receives across the switch', 'h1.vm.1', 1],
+] as const) {
+  test(`cluster host faults - a partition of ${who} (${target}) for 300 us: what the cut drops inside host ${host} is its link-drop (and the frames it sent there, in its TX drops), every accounting balances, the stream across the switch is back after the resync, host 2's summary is exactly the run without the fault`, (t) => {
+    const clean = clean3();
+    const r = run(`${SENDERS}faults:\n  - { id: cut, target: ${target}, at: 2ms, action: partition, duration: 300us }\n`);
+    allBalanced(t, r);
+    const [h0c, h1c, h2c] = clean.summary.hosts ?? [];
+    const [h0, h1, h2] = r.summary.hosts ?? [];
+    if (h0c === undefined || h1c === undefined || h2c === undefined || h0 === undefined || h1 === undefined || h2 === undefined)
+      return t.fail('no per-host summaries');
+    const cut = [h0, h1][host] as typeof h0;
+    const other = [h1, h0][host] as typeof h0;
+    t.true(cut.drops['link-drop'] > 0 || (cut.tx?.drops['link-drop'] ?? 0) > 0, JSON.stringify([cut.drops, cut.tx?.drops]));
+    t.is(other.drops['link-drop'] ?? 0, 0);
+    t.is(r.accounting.dropped['link-drop'], cut.drops['link-drop']);
+    t.is(r.accounting.tx?.dropped['link-drop'] ?? 0, cut.tx?.drops['link-drop'] ?? 0);
+    t.is(h0.accounting.tx?.sent, h0c.accounting.tx?.sent);
+    // Down 0.3 ms of the 3 ms window at most.
+    const across = (h: typeof h1): number => h.throughput.perVm[1]?.gbps ?? 0;
+    t.true(across(h1) > 0.8 * across(h1c), `${across(h1)} against ${across(h1c)} without the fault`);
+    t.deepEqual(h2, h2c);
+    t.deepEqual(
+      r.events.filter((e) => e.kind === 'fault-start' || e.kind === 'fault-end').map((e) => [e.t, e.kind, e.detail['target']]),
+      [
+        [2_000_000, 'fault-start', `h${host}.${target.slice(3).replace('.', ':')}`],
+        [2_300_000, 'fault-end', `h${host}.${target.slice(3).replace('.', ':')}`],
+      ],
+    );
+  });
+}
+
+test("cluster host faults - a host's NIC killed while its host is down, and a host killed while its NIC is down (either host of a 9 Gbit/s stream): every accounting balances", (t) => {
+  for (const faults of [
+    '  - { id: a, at: 1ms, target: h1, action: kill, restartAfter: 500us }\n  - { id: b, at: 1.2ms, target: h1.nic, action: kill, restartAfter: 100us }\n',
+    '  - { id: a, at: 1ms, target: h0, action: kill, restartAfter: 500us }\n  - { id: b, at: 1.2ms, target: h0.nic, action: kill, restartAfter: 500us }\n',
+    '  - { id: b, at: 1.2ms, target: h1.nic, action: kill, restartAfter: 500us }\n  - { id: a, at: 1.3ms, target: h1, action: kill, restartAfter: 100us }\n',
+  ])
+    allBalanced(t, run(`${STREAM}faults:\n${faults}`));
+});

@@ -81,6 +81,9 @@ export function clusterFaultShot(shots: readonly PartitionShot[]): ClusterFaultS
     lostInCrash: add((f) => f.lostInCrash),
     txReleasedInCrash: add((f) => f.txReleasedInCrash),
     txLostInCrash: add((f) => f.txLostInCrash),
+    txLinkDropped: add((f) => f.txLinkDropped),
+    fabricLost: add((f) => f.fabricLost),
+    fabricLostBytes: add((f) => f.fabricLostBytes),
   };
 }
 

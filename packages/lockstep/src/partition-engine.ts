@@ -56,6 +56,11 @@ export interface PartitionShot {
     readonly lostInCrash: readonly number[];
     readonly txReleasedInCrash: readonly number[];
     readonly txLostInCrash: readonly number[];
+    /** Per host, frames its guests sent in messages a partition dropped here (ClusterFaultShot.txLinkDropped). */
+    readonly txLinkDropped: readonly number[];
+    /** Per host, the fabric's frames that reached its dead NIC here (ClusterFaultShot.fabricLost). */
+    readonly fabricLost: readonly number[];
+    readonly fabricLostBytes: readonly number[];
   };
 }
 
@@ -217,7 +222,7 @@ export class PartitionEngine {
         reports: refs.map((r) => (rt.isDown(r) ? null : rt.actor(r).report(t, final))),
         fabricWaiting: fabricFramesWaiting(rt),
         clusterFaults: {
-          ghosts: cp.ghosts.map((x) => ({ step: x.step, ref: x.ref, host: x.host, report: ghostReport(x.ghost, final) })),
+          ghosts: cp.ghosts.map((x) => ({ step: x.step, ref: x.ref, host: x.host, report: ghostReport(x.ghost, final, t) })),
           ...crashCounts(rt, g, cp.wires),
         },
       };

@@ -55,6 +55,14 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
     scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts-tcp-faults.yaml')),
   },
   {
+    name: "three hosts with a host's driver domain killed alone: a sending host's NIC killed and restarted (its queued frames voided at the switch), a receiving host's back end restarted, a NIC receiving from the switch and an external source crash-looped (its port without carrier while it is dead), a NIC killed to the end (each in its host's partition, the port's side in the switch's), 2 ms",
+    scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts-driver-domain-faults.yaml')),
+  },
+  {
+    name: "three hosts with a host's actor cut off from its host's others (partition, then the resync): a guest sending across the switch, a worker serving senders, a driver domain receiving from the switch and an external source, a guest receiving across the switch (each in its host's partition), 2 ms",
+    scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts-partitions.yaml')),
+  },
+  {
     name: 'a guest sending 4 Gbit/s to the wire through a 2 Gbit/s vif beside a stream it receives (guest-tx), 4 ms',
     scenario: () => loadScenarioFile(join(root, 'examples/guest-tx.yaml'), { duration: '4ms', overrides: ['warmup=1ms'] }),
   },

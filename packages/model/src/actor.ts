@@ -78,9 +78,11 @@ export interface Actor {
    * The actor's process dies at `now`: the frames a guest sent that it holds as skbs with that guest's grant-mapped
    * pages as frags (a NIC's TX descriptors, a driver's completions not cleaned yet), handed over so that the runtime
    * runs their zero-copy callbacks (xenvif_zerocopy_callback: the sender's netback gets its slots back), as freeing
-   * those skbs does. Absent: it holds none.
+   * those skbs does. Absent: it holds none. `fx` (the dying actor's own effects, valid during the call only): for
+   * what it announced ahead of time and that will not happen now — a NIC's uplinks of frames that never leave
+   * (UplinkMessage.voided), sent at `now`.
    */
-  crashRelease?(now: Nanos): readonly PacketBatch[];
+  crashRelease?(now: Nanos, fx: Effects): readonly PacketBatch[];
   /** Packets this actor currently holds (queued, in rings, awaiting interrupt) for the accounting invariant. */
   heldPackets(): number;
   /** Cumulative counters at time t (≥ its last input); `final` adds bulky parts such as histograms. */

@@ -329,9 +329,17 @@ export class NicActor implements Actor {
     fx.event('far-ends-taken-over', { flows: inh.far.size, framesOnTheirWay: inh.frames.length });
   }
 
-  /** The driver domain dies: the frames guests sent that its TX queues hold (NicTx.crashRelease). */
-  crashRelease(now: Nanos): readonly PacketBatch[] {
-    return this.tx === null ? [] : this.tx.crashRelease(now);
+  /**
+   * The driver domain dies: the frames guests sent that its TX queues hold (NicTx.crashRelease); those bound for the
+   * switch never leave, so their uplinks, sent ahead, are void (told to the switch at once on the cable, as at a link-flap).
+   */
+  crashRelease(now: Nanos, fx: Effects): readonly PacketBatch[] {
+    return this.tx === null ? [] : this.tx.crashRelease(now, fx);
+  }
+
+  /** Frames that left toward the switch and are still on the cable at t (a dead incarnation's too: they left before it died). */
+  cableAt(t: Nanos): number {
+    return this.tx === null ? 0 : this.tx.fabricReport(t).onLink;
   }
 
   report(t: Nanos, final = false): NicReport {

@@ -137,8 +137,10 @@ export class NicTx {
    * The driver domain dies at `now` (Actor.crashRelease): the frames posted and not yet gone are lost
    * (`lost-in-crash`), and with those gone and not yet cleaned their skbs are freed, whose zero-copy callbacks
    * the runtime runs (the sender's netback gets its slots back). Returns their batches, the caller's to release.
+   * Those posted toward the switch never leave: their uplinks, sent as they were posted, are void (`fx`: the dying
+   * NIC's effects, as setLink's flush does).
    */
-  crashRelease(now: Nanos): PacketBatch[] {
+  crashRelease(now: Nanos, fx: Effects): PacketBatch[] {
     this.settle(now);
     const out: PacketBatch[] = [];
     this.qs.forEach((q, i) => {
@@ -147,7 +149,9 @@ export class NicTx {
       if (n === 0) return;
       this.dropsLostInCrash += n;
       (this.sentAt[i] as PacketFifo).discard(n);
-      out.push(q.queued.shiftBatch(n, this.pool));
+      const lost = q.queued.shiftBatch(n, this.pool);
+      this.voidFabric(lost, now, fx);
+      out.push(lost);
     });
     return out;
   }

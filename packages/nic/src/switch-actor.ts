@@ -83,6 +83,8 @@ class Port {
   lossProbability = 0;
   loss: Prng | null = null;
   extraDelay: Nanos = 0;
+  /** The NIC on the port is dead (its driver domain killed, not restarted yet): no carrier, so frames toward it are dropped (`switch-port-down`). */
+  noCarrier = false;
   /** Frames the NIC on this port flushed before they left (UplinkMessage.voided), by flow, seq and leave time: their uplinks, still to come, are ignored. */
   readonly voided = new Set<string>();
   constructor(readonly cfg: SwitchPortConfig) {}
@@ -233,7 +235,7 @@ export class SwitchActor implements Actor {
   /** Frame k of b (in now) goes to output port `egress` as flow `flowOut` of its host: dropped there, or queued and sent. */
   private toEgress(egress: Port, b: PacketBatch, k: number, flowOut: number, now: Nanos, fx: Effects): void {
     egress.settle(now);
-    if (egress.down) {
+    if (egress.down || egress.noCarrier) {
       egress.drops['switch-port-down']++;
       return;
     }
@@ -281,6 +283,19 @@ export class SwitchActor implements Actor {
       p.lossProbability = on ? value : 0;
       p.loss = on ? new Prng(seed) : null;
     } else p.extraDelay = on ? value : 0;
+  }
+
+  /**
+   * The NIC on host port `port` died (`up` false: its driver domain was killed) or was restarted: a port whose NIC has
+   * no carrier drops the frames toward it (`switch-port-down`), as one whose link is down, from `now`; those already
+   * leaving it still go (they reach the dead NIC: the runtime counts them). Apart from the port's own faults (a
+   * link-flap of the port, a host's pause or kill), which it neither ends nor starts.
+   */
+  nicCarrier(port: number, up: boolean, now: Nanos): void {
+    const p = this.ports[port];
+    if (p === undefined) return;
+    p.settle(now);
+    p.noCarrier = !up;
   }
 
   /**

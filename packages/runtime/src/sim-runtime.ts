@@ -1,6 +1,6 @@
 // The deterministic `sim` runtime: every actor in one process, driven by a discrete-event loop in virtual time.
 import { BatchPool, packetsIn, SplitnetError, txPacketsIn, zerocopyRelease } from '@splitnet/model';
-import type { Actor, ActorRef, Effects, FaultCommand, Message, Nanos, TxOrigin } from '@splitnet/model';
+import type { Actor, ActorRef, Effects, FaultCommand, Message, Nanos, PacketBatch, TxOrigin } from '@splitnet/model';
 import { EventQueue, MAX_ACTORS, originOf, originSeq } from './event-queue.js';
 import { MAX_EVENTS_AT_ONE_INSTANT, stuckError } from './stuck.js';
 import { ROUTE_DROP, ROUTE_DUPLICATE } from './link-faults.js';
@@ -114,9 +114,17 @@ export class SimRuntime {
   txLostInCrash = 0;
   /** Frames a guest sent, in messages a partition dropped (`txreq` to netback, `xmit` to the bridge): `link-drop`. */
   txLinkDropped = 0;
+  /** The same per actor, by the receiver the message was for (a multi-host run splits it by host). */
+  readonly txLinkDroppedTo: number[] = [];
   /** The two crash counts above per actor, by the dead actor (a multi-host run splits them by host). */
   readonly txReleasedInCrashAt: number[] = [];
   readonly txLostInCrashAt: number[] = [];
+  /**
+   * Per actor, the fabric's frames (downlinks from the switch) that reached it while it was down, and their bytes: a
+   * dead NIC's, lost there (the multi-host run counts them as reaching the host and lost in the crash).
+   */
+  readonly fabricLostAt: number[] = [];
+  readonly fabricLostBytesAt: number[] = [];
   /** Per actor: down (killed, not restarted yet), paused (SIGSTOP), and the first timer sequence of its current incarnation. */
   private readonly down: boolean[] = [];
   private readonly paused: boolean[] = [];
@@ -186,6 +194,7 @@ export class SimRuntime {
         this.linkDropped += carried;
         this.linkDroppedTo[to] = (this.linkDroppedTo[to] ?? 0) + carried;
         this.txLinkDropped += txCarried;
+        if (txCarried > 0) this.txLinkDroppedTo[to] = (this.txLinkDroppedTo[to] ?? 0) + txCarried;
         lf.zerocopy(msg, (worker, dealloc) => this.sendFrom(from, worker, dealloc, at, false), from);
         releaseCarried(this.pool, msg);
         return;
@@ -334,7 +343,7 @@ export class SimRuntime {
     this.lostInCrashAt[ref] = (this.lostInCrashAt[ref] ?? 0) + held;
     const origin = this.originAt(ref);
     if (origin !== undefined && dead.crashRelease !== undefined) {
-      for (const b of dead.crashRelease(this._now)) {
+      for (const b of dead.crashRelease(this._now, this.effects[ref] as Effects)) {
         zerocopyRelease(b, origin, (worker, dealloc) => this.sendFrom(ref, worker, dealloc, this._now));
         this.pool.release(b);
       }
@@ -375,6 +384,14 @@ export class SimRuntime {
     if (msg.kind !== 'rx' && msg.kind !== 'xmit' && msg.kind !== 'txpost' && msg.kind !== 'txdone') return;
     if (origin !== undefined) zerocopyRelease(msg.batch, origin, (worker, dealloc) => this.sendFrom(dead, worker, dealloc, t));
     if (msg.kind !== 'rx') this.pool.release(msg.batch);
+  }
+
+  /** The fabric's frames of batch `b` reached actor `ref` while it was down. */
+  private fabricLost(ref: ActorRef, b: PacketBatch): void {
+    let bytes = 0;
+    for (let k = 0; k < b.count; k++) bytes += b.len[k] as number;
+    this.fabricLostAt[ref] = (this.fabricLostAt[ref] ?? 0) + b.count;
+    this.fabricLostBytesAt[ref] = (this.fabricLostBytesAt[ref] ?? 0) + bytes;
   }
 
   /** Where the frames guests sent come from, as actor `ref` numbers its flows (SimOptions.txOrigin). */
@@ -540,6 +557,7 @@ export class SimRuntime {
         if (this.down[target] === true) {
           // A dead process: its inbox is gone, its timers died with it.
           if (msg !== null) {
+            if (msg.kind === 'downlink') this.fabricLost(target, msg.batch);
             this.lostInCrash += carried;
             this.lostInCrashAt[target] = (this.lostInCrashAt[target] ?? 0) + carried;
             if (txCarried > 0 || msg.kind === 'rx' || msg.kind === 'txdone') this.lostTx(target, msg, txCarried, t);

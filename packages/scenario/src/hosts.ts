@@ -223,10 +223,19 @@ function hostFaultsOf(value: unknown, hosts: number): { entries: Record<string, 
 
 /**
  * What a host's actors may suffer in a multi-host run today: the datapath's faults, the message faults on links
- * between them, and their processes paused, killed or restarted (the one-host rules then say which, beside a guest
- * that sends too; here not the driver domain, nor beside a connection to another host: checkViewFaults).
+ * between them, one of them cut off from its host's others (partition, with a resync at its end), and their
+ * processes paused, killed or restarted (the one-host rules then say which, beside a guest
+ * that sends too; here not beside a connection to another host: checkViewFaults).
  */
-const HOST_ACTOR_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, ...MESSAGE_FAULT_ACTIONS, 'pause', 'kill', 'restart', 'crash-loop']);
+const HOST_ACTOR_ACTIONS: ReadonlySet<string> = new Set([
+  ...DATAPATH_FAULT_ACTIONS,
+  ...MESSAGE_FAULT_ACTIONS,
+  'partition',
+  'pause',
+  'kill',
+  'restart',
+  'crash-loop',
+]);
 const PROCESS_DEATH: ReadonlySet<string> = new Set(['kill', 'restart', 'crash-loop']);
 
 /** A problem found in host i's view, pointed back at the scenario: its traffic entry, its own setting, or the shared one. */
@@ -374,7 +383,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     } catch (err) {
       throw relocate(err, i, traffic, overrides[i], top, crossing, faults.index, written);
     }
-    checkViewFaults(view, faults.index, value['faults']);
+    checkViewFaults(view, crossingLoopOf(view, traffic, crossing), faults.index, value['faults']);
     // Its faults' targets say which host they are on (the log's fault-start and fault-end lines show them).
     views.push(view.faults.length === 0 ? view : { ...view, faults: view.faults.map((f) => ({ ...f, targetText: `h${i}.${f.targetText}` })) });
   }
@@ -406,25 +415,32 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   };
 }
 
+/** The closed-loop generator (TCP, request/response) with an end on this host and the other on another host, if any. */
+function crossingLoopOf(view: CompiledScenario, traffic: HostTraffic, crossing: ReadonlySet<number>): string | undefined {
+  return view.traffic.generators.find((g, j) => g.closedLoop !== undefined && g.closedLoop !== null && crossing.has(traffic.origin[j] ?? -1))?.name;
+}
+
 /**
- * A host's own faults as its view compiled them: an actor or a link of that host, and no process death of its driver
- * domain. A process death of a worker or a guest is the one-host rules' (the view's), beside a guest that sends or a
- * TCP or request/response end whose far end is on another host too (its RST crosses the fabric like any segment).
+ * A host's own faults as its view compiled them (`crossingLoop`: a closed-loop generator with an end on this host and
+ * the other on another, if any): an actor or a link of that host, no process death of all its actors at once (that is
+ * a host kill), nor of its driver domain beside a connection to another host. A process death of a worker or a guest
+ * is the one-host rules' (the view's), beside a guest that sends or a TCP or request/response end whose far end is on
+ * another host too (its RST crosses the fabric like any segment).
  */
-function checkViewFaults(view: CompiledScenario, index: readonly number[], list: unknown): void {
+function checkViewFaults(view: CompiledScenario, crossingLoop: string | undefined, index: readonly number[], list: unknown): void {
   for (const [k, f] of view.faults.entries()) {
     const j = index[k] as number;
     const target = new Field((list as Record<string, unknown>[])[j]?.['target'], ['faults', j, 'target']);
     if (f.target.kind !== 'actor' && f.target.kind !== 'link')
       target.expected('an actor selector or a link after h<host>. (worker:<k>, vm:<v>, vm:<v>:queue:<q>, nic, backend, link:<from>><to> …)');
-    // A restarted NIC replays its host's traffic source, but not the fabric's frames toward it: its switch port's side is not rebuilt.
-    if (
-      PROCESS_DEATH.has(f.action) &&
-      f.target.kind === 'actor' &&
-      (f.target.actor.role === 'nic' || f.target.actor.role === 'backend' || f.target.actor.role === '*')
-    )
+    // Every actor of a host at once is the host's crash (h<i>, action kill), whose NIC stays with its link down.
+    if (PROCESS_DEATH.has(f.action) && f.target.kind === 'actor' && f.target.actor.role === '*')
+      target.expected(`one actor of the host (worker:<k>, vm:<v>, nic, backend; for ${f.action} of the whole host, target h<host> with action kill)`);
+    // The far hosts' ends a restarted NIC takes over are those behind its own wire: an end on another host is not handed over.
+    const role = f.target.kind === 'actor' ? f.target.actor.role : null;
+    if (PROCESS_DEATH.has(f.action) && (role === 'nic' || role === 'backend') && crossingLoop !== undefined)
       target.expected(
-        `a worker or a guest (${f.action} of one host's driver domain, its NIC and back end, is not modelled in a multi-host run yet: a restarted NIC does not rebuild its switch port's side)`,
+        `a worker or a guest (${f.action} of the driver domain beside ${crossingLoop}, a connection whose far end is on another host, is not modelled yet: docs/faults.md#multi-host-scenarios-hosts-and-switch-ports)`,
       );
   }
 }

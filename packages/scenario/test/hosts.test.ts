@@ -125,16 +125,13 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
         's.yaml:5:24: faults[0].target: expected h<host> (or host:<host>), switch:port:<port>, or h<host>.<a one-host target> such as h1.worker:0 or h1.vm:3 (a multi-host scenario takes host, switch-port and one host\'s actor faults), found "vm:0"',
       ],
       [
-        FAULTS + '  - { at: 1ms, target: h1.vm.0, action: partition, duration: 1ms }\n',
-        's.yaml:5:41: faults[0].action: expected a datapath, message or process fault (on one host\'s actors a multi-host run takes lose-notifications, delay-notifications, stop-polling, slow-worker, ring-full-storm, link-flap, corrupt-ring-index, lose-tx-notifications, delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index, drop-messages, delay-messages, duplicate-messages, reorder-messages, pause, kill, restart, crash-loop today), found "partition"',
+        FAULTS + '  - { at: 1ms, target: h1.vm.0, action: nats-restart, duration: 1ms }\n',
+        's.yaml:5:41: faults[0].action: expected a datapath, message or process fault (on one host\'s actors a multi-host run takes lose-notifications, delay-notifications, stop-polling, slow-worker, ring-full-storm, link-flap, corrupt-ring-index, lose-tx-notifications, delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index, drop-messages, delay-messages, duplicate-messages, reorder-messages, partition, pause, kill, restart, crash-loop today), found "nats-restart"',
       ],
       [
-        FAULTS + '  - { at: 1ms, target: h1.nic, action: kill }\n',
-        's.yaml:5:24: faults[0].target: expected a worker or a guest (kill of one host\'s driver domain, its NIC and back end, is not modelled in a multi-host run yet: a restarted NIC does not rebuild its switch port\'s side), found "h1.nic"',
-      ],
-      [
-        FAULTS + '  - { at: 1ms, target: h1.backend, action: crash-loop }\n',
-        's.yaml:5:24: faults[0].target: expected a worker or a guest (crash-loop of one host\'s driver domain, its NIC and back end, is not modelled in a multi-host run yet: a restarted NIC does not rebuild its switch port\'s side), found "h1.backend"',
+        // The driver domain beside a TCP end whose far end is on another host: the connection is not kept across hosts.
+        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, tcp: {} }\nfaults:\n  - { at: 1ms, target: h1.nic, action: crash-loop }\n',
+        's.yaml:5:24: faults[0].target: expected a worker or a guest (crash-loop of the driver domain beside gen0, a connection whose far end is on another host, is not modelled yet: docs/faults.md#multi-host-scenarios-hosts-and-switch-ports), found "h1.nic"',
       ],
       [
         FAULTS + "  - { at: 1ms, target: 'h1.link:worker:0>vm:3', action: drop-messages, duration: 1ms }\n",
@@ -311,4 +308,37 @@ test('hosts - restarts and host kills beside TCP and request/response connection
     c.hosts.map((h) => h.faults.map((f) => f.id)),
     [['receiver', 'worker'], ['sender']],
   );
+});
+
+test("hosts - a host's driver domain, its NIC or its back end, takes kill, restart and crash-loop beside guests that send across the switch and open-loop traffic: each compiles into its host's view", (t) => {
+  const base =
+    'hosts: 2\ntraffic:\n  - { from: h0.vm.0, to: h1.vm.0, protocol: udp }\n  - { to: h1.vm.0 }\n  - { name: ext, from: external, to: h0.vm.0 }\nfaults:\n';
+  for (const [target, action] of [
+    ['h0.nic', 'kill, restartAfter: 1ms'],
+    ['h1.nic', 'restart'],
+    ['h0.backend', 'crash-loop'],
+    ['h1.backend', 'kill'],
+  ] as const) {
+    const s = compile(`${base}  - { id: dd, at: 1ms, target: ${target}, action: ${action} }\n`);
+    const host = Number(target[1]);
+    t.deepEqual(
+      s.cluster?.hosts[host]?.faults.map((f) => [f.id, f.action, f.targetText]),
+      [['dd', action.split(',')[0], `h${host}.${target.slice(3)}`]],
+      target,
+    );
+    t.is(s.cluster?.hosts[1 - host]?.faults.length, 0);
+  }
+});
+
+test("hosts - a host's actor cut off from its host's others (partition) compiles into its host's view, the NIC's and back end's included", (t) => {
+  const base = 'hosts: 2\ntraffic:\n  - { from: h0.vm.0, to: h1.vm.0, protocol: udp }\nfaults:\n';
+  for (const target of ['h0.vm.0', 'h0.worker.0', 'h1.nic', 'h1.backend']) {
+    const s = compile(`${base}  - { id: cut, at: 1ms, target: ${target}, action: partition, duration: 200us }\n`);
+    const host = Number(target[1]);
+    t.deepEqual(
+      s.cluster?.hosts[host]?.faults.map((f) => [f.id, f.action, f.targetText, f.duration]),
+      [['cut', 'partition', `h${host}.${target.slice(3).replace('.', ':')}`, 200_000]],
+      target,
+    );
+  }
 });

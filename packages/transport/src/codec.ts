@@ -798,7 +798,9 @@ export class EnvelopeDecoder {
         // A fourth element, 1: the frames never left (UplinkMessage.voided).
         const [, port, batch, voided] = Array.isArray(x) && x.length === 4 ? tuple(x, 4, 'uplink', 'malformed') : tuple(x, 3, 'uplink', 'malformed');
         if (voided !== undefined && voided !== 1) throw malformed(`uplink.voided: expected 1, found ${show(voided)}`);
-        const m = { kind: 'uplink', port: uint32(port, 'uplink.port'), batch: this.batch(batch, t) } as const;
+        // A voided uplink is sent as the NIC flushes its frames, ahead of the times their last bits would have left (their
+        // emittedAt, the switch's key for them): those need only be times (finite, ≥ 0), not before the message's.
+        const m = { kind: 'uplink', port: uint32(port, 'uplink.port'), batch: this.batch(batch, voided === 1 ? Number.MAX_VALUE : t) } as const;
         return voided === 1 ? { ...m, voided: true } : m;
       }
       case K_DOWNLINK: {

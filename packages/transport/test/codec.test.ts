@@ -233,6 +233,20 @@ test("codec - the fabric's messages round-trip: an uplink, one whose frames neve
     t.deepEqual({ ...out, m: comparable(out.m) }, { ...env, m: comparable(m) }, m.kind);
   });
   t.is(d.accepted, fabric.length);
+  // A voided uplink is sent at the flush, before the times its frames would have left (their emittedAt): accepted.
+  const ahead = batch(2, 16, 4);
+  ahead.emittedAt[0] = T + 5000;
+  ahead.emittedAt[1] = T + 6230.5;
+  const out = d.decode(encodeEnvelope(envelope({ kind: 'uplink', port: 1, batch: ahead, voided: true }, fabric.length + 1, 'h0.nic')));
+  t.deepEqual(out === null ? d.lastError : Array.from((out.m as { batch: PacketBatch }).batch.emittedAt.subarray(0, 2)), [T + 5000, T + 6230.5]);
+  // An uplink whose frames did leave cannot carry a leave time after its own.
+  expectReject(
+    t,
+    d,
+    encodeEnvelope(envelope({ kind: 'uplink', port: 1, batch: ahead }, fabric.length + 2, 'h0.nic')),
+    'invalid-batch',
+    'a frame leaving later',
+  );
   const bad = decoder();
   // 16: the uplink's wire code.
   expectReject(t, bad, rawFrame([16, 0, rawCols([[1, 2, 64, 5]]), 2]), 'malformed', 'voided: 2');
