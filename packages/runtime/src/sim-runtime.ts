@@ -181,12 +181,19 @@ export class SimRuntime {
    * remote. `filtered` false: past the link faults (the zero-copy release of a batch they dropped, see LinkFaults.zerocopy).
    */
   sendFrom(from: ActorRef, to: ActorRef, msg: Message, at: Nanos, filtered = true): void {
+    this.sendCounted(from, to, msg, at, packetsIn(msg), txPacketsIn(msg), filtered);
+  }
+
+  /**
+   * sendFrom with the message's `packetsIn` and `txPacketsIn` already read: SimEffects.send reads them where the
+   * actor made the message, whose shape is known there (read here, behind one call site for every kind of
+   * message, each read was a megamorphic property load).
+   */
+  sendCounted(from: ActorRef, to: ActorRef, msg: Message, at: Nanos, carried: number, txCarried: number, filtered = true): void {
     const row = this.delays[from];
     const d = row === undefined ? 0 : (row[to] ?? 0);
     const seqs = this.linkSeq[from] as number[];
     let due = at + d;
-    const carried = packetsIn(msg);
-    const txCarried = txPacketsIn(msg);
     const lf = this.lf;
     if (lf !== null && filtered) {
       const verdict = lf.route(from, to, msg, at, due);
@@ -595,7 +602,7 @@ class SimEffects implements Effects {
   ) {}
 
   send(to: ActorRef, msg: Message, at: Nanos): void {
-    this.rt.sendFrom(this.ref, to, msg, at);
+    this.rt.sendCounted(this.ref, to, msg, at, packetsIn(msg), txPacketsIn(msg));
   }
 
   timer(at: Nanos, tag: number): void {
