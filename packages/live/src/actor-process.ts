@@ -140,6 +140,8 @@ class ActorProcess {
       ...(o.pollBelowMs !== undefined && o.pollBelowMs > 0 ? { pollBelowMs: o.pollBelowMs } : {}),
       ...(o.wakeEarlyMs !== undefined && o.wakeEarlyMs > 0 ? { wakeEarlyMs: o.wakeEarlyMs } : {}),
       ...(windows.length > 0 ? { linkFaults: new LinkFaults(windows, this.ids.length, g?.txOrigin) } : {}),
+      // The bridge's guest-to-guest handoffs this process takes are counted (HostFinal.guestFramesFrom).
+      ...(g?.txOrigin !== undefined ? { flowVm: g.txOrigin.flowVm } : {}),
       runId: o.runId,
       transport: o.transport,
       clock: o.clock,

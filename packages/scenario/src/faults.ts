@@ -238,12 +238,16 @@ export function readFaults(field: Field, ctx: FaultContext): FaultsResult {
   const resolved: Record<string, unknown>[] = [];
   const ids = new Set<string>();
   let prevStart = 0;
+  const restarts: { readonly target: FaultTarget; readonly field: Field }[] = [];
   items.forEach((item, i) => {
-    const f = readFault(readMap(item, FAULT_KEYS, 'a map with at or after, target and action'), i, ctx, ids, prevStart);
+    const map = readMap(item, FAULT_KEYS, 'a map with at or after, target and action');
+    const f = readFault(map, i, ctx, ids, prevStart);
     prevStart = f.compiled.start;
     compiled.push(f.compiled);
     resolved.push(f.resolved);
+    if (RESTARTS.has(f.compiled.action)) restarts.push({ target: f.compiled.target, field: map.get('target') });
   });
+  checkDriverWithWorker(restarts, ctx);
   return { compiled, resolved };
 }
 
@@ -318,9 +322,9 @@ const RESTARTS: ReadonlySet<FaultAction> = new Set<FaultAction>(['kill', 'restar
 /**
  * A restart beside a guest that sends rebuilds the TX rings (docs/faults.md#the-transmit-path-a-guest-that-sends),
  * except where the model does not follow yet: closed-loop ends (TCP, request-response) keep no connection across a
- * restart; and in live runs, a dead driver domain's frames are inferred from the bus counters, which cannot tell
- * the frames its bridge handed from one guest to another after its last sample (the bridge's count of them died
- * with it, and they travel among the frames from the wire).
+ * restart; and in live runs with one process per Xen domain, a dead driver domain's frames are inferred from the bus
+ * counters, which cannot tell the frames its bridge handed from one guest to another after its last sample (the
+ * bridge's count of them died with it, and so did the netback workers' that took them, in the same process).
  */
 function checkRestartBesideSender(actionField: Field, targetField: Field, action: FaultAction, target: FaultTarget, ctx: FaultContext): void {
   const senders = ctx.senders ?? [];
@@ -328,13 +332,31 @@ function checkRestartBesideSender(actionField: Field, targetField: Field, action
   const where = '; docs/faults.md#the-transmit-path-a-guest-that-sends)';
   const role = target.kind === 'actor' ? target.actor.role : null;
   if (ctx.closedLoop === true) checkRestartBesideClosedLoop(actionField, action, ctx);
-  const driver = role === 'nic' || role === 'backend' || (role === 'worker' && ctx.perDomain === true);
-  if (driver && ctx.runtime === 'live' && ctx.guestToGuest === true) {
+  const driver = role === 'nic' || role === 'backend' || role === 'worker';
+  if (driver && ctx.runtime === 'live' && ctx.guestToGuest === true && ctx.perDomain === true) {
     targetField.expected(
-      `a guest${ctx.perDomain === true ? '' : ' or a worker'} for ${action} beside traffic from one guest to another in a live run${ctx.perDomain === true ? " with one process per Xen domain (a worker's is the driver domain's)" : ''}`,
-      ` (the frames a dead driver domain's bridge handed from guest to guest after its last sample are counted in sim and lockstep only${where}`,
+      `a guest for ${action} beside traffic from one guest to another in a live run with one process per Xen domain (a worker's, the NIC's and the back end's is the driver domain's)`,
+      ` (the frames a dead driver domain's bridge handed from guest to guest after its last sample are counted by the netback workers that took them, which died with it; one process per actor runs it${where}`,
     );
   }
+}
+
+/**
+ * Live, beside traffic from one guest to another, one process per actor: a restarted bridge's guest-to-guest handoffs
+ * are counted by the netback workers that took them (tx-bus-accounting.ts withBridgeHandoffs), so no worker may restart
+ * in the same run as the NIC or the back end (its count of them would die with it).
+ */
+function checkDriverWithWorker(restarts: readonly { readonly target: FaultTarget; readonly field: Field }[], ctx: FaultContext): void {
+  if (ctx.runtime !== 'live' || ctx.guestToGuest !== true || ctx.perDomain === true || (ctx.senders ?? []).length === 0) return;
+  const roleOf = (t: FaultTarget): string | null => (t.kind === 'actor' ? t.actor.role : null);
+  const driver = restarts.find((r) => roleOf(r.target) === 'nic' || roleOf(r.target) === 'backend');
+  const worker = restarts.find((r) => roleOf(r.target) === 'worker');
+  if (driver === undefined || worker === undefined) return;
+  const later = restarts.indexOf(driver) > restarts.indexOf(worker) ? driver : worker;
+  later.field.expected(
+    `no restart of both a netback worker and the driver domain (the NIC, the back end) beside traffic from one guest to another in a live run`,
+    ` (a restarted bridge's guest-to-guest handoffs are counted by the netback workers that took them: a restarted worker's count dies with it; docs/faults.md#the-transmit-path-a-guest-that-sends)`,
+  );
 }
 
 /**
