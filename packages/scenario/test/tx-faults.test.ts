@@ -134,7 +134,10 @@ test('tx faults - live, a restart of the driver domain beside traffic from one g
     errorOf(t, `runtime: live\nlive: { processes: per-domain }\n${g2g}faults: [{ at: 1ms, target: worker:0, action: restart }]\n`),
     "s.yaml:6:29: faults[0].target: expected a guest for restart beside traffic from one guest to another in a live run with one process per Xen domain (a worker's, the NIC's and the back end's is the driver domain's), found \"worker:0\" (the frames a dead driver domain's bridge handed from guest to guest after its last sample are counted by the netback workers that took them, which died with it; one process per actor runs it; docs/faults.md#the-transmit-path-a-guest-that-sends)",
   );
-  t.regex(errorOf(t, `runtime: live\nlive: { processes: per-domain }\n${g2g}faults: [{ at: 1ms, target: nic, action: kill }]\n`), /^s\.yaml:6:29: faults\[0\]\.target: expected a guest for kill /);
+  t.regex(
+    errorOf(t, `runtime: live\nlive: { processes: per-domain }\n${g2g}faults: [{ at: 1ms, target: nic, action: kill }]\n`),
+    /^s\.yaml:6:29: faults\[0\]\.target: expected a guest for kill /,
+  );
   t.is(
     errorOf(t, `runtime: live\n${g2g}faults:\n  - { at: 1ms, target: worker:0, action: kill }\n  - { at: 2ms, target: nic, action: kill }\n`),
     's.yaml:7:24: faults[1].target: expected no restart of both a netback worker and the driver domain (the NIC, the back end) beside traffic from one guest to another in a live run, found "nic" (a restarted bridge\'s guest-to-guest handoffs are counted by the netback workers that took them: a restarted worker\'s count dies with it; docs/faults.md#the-transmit-path-a-guest-that-sends)',
@@ -142,9 +145,16 @@ test('tx faults - live, a restart of the driver domain beside traffic from one g
   const sim = compileScenarioText(`${g2g}faults: [{ at: 1ms, target: worker:0, action: kill }, { at: 2ms, target: nic, action: crash-loop }]\n`, 's.yaml');
   t.is(sim.faults[1]?.targetText, 'nic');
   // By hand (splitnet fault), against the compiled scenario: the same verdict.
-  t.throws(() => compileFaultItem({ at: '1ms', target: 'backend', action: 'restart' }, compileScenarioText(`runtime: live\nlive: { processes: per-domain }\n${g2g}`, 's.yaml')), {
-    message: /beside traffic from one guest to another in a live run with one process per Xen domain/,
-  });
+  t.throws(
+    () =>
+      compileFaultItem(
+        { at: '1ms', target: 'backend', action: 'restart' },
+        compileScenarioText(`runtime: live\nlive: { processes: per-domain }\n${g2g}`, 's.yaml'),
+      ),
+    {
+      message: /beside traffic from one guest to another in a live run with one process per Xen domain/,
+    },
+  );
 });
 
 test('tx faults - live, a restart of the driver domain beside a TCP stream is still refused (closed-loop traffic)', (t) => {
