@@ -40,11 +40,6 @@ const cases: readonly (readonly [what: string, text: string, expected: string])[
     's.yaml:4:70: faults[0].delay: stop-tx-completion takes no delay',
   ],
   [
-    "a partition of a node (docker placement's network cut) with a guest that sends",
-    `${SENDS}faults: [{ at: 1ms, duration: 1ms, target: node:1, action: partition }]\n`,
-    's.yaml:4:60: faults[0].action: expected an action modelled with a guest that sends, found "partition" (a node\'s network cut is not followed by the TX ring\'s resync yet: partition its actors instead; docs/faults.md#the-transmit-path-a-guest-that-sends)',
-  ],
-  [
     'a partition beside a TCP stream',
     `${TCP_INTO_1}faults: [{ at: 1ms, duration: 1ms, target: worker:0, action: partition }]\n`,
     's.yaml:4:62: faults[0].action: expected an action modelled with closed-loop traffic, found "partition" (the TCP segments a partition drops on the transmit path are not told to their connection yet; docs/faults.md#the-transmit-path-a-guest-that-sends)',
@@ -180,8 +175,8 @@ test('tx faults - a NATS server restart compiles with a guest that sends (what t
   );
 });
 
-test('tx faults - a partition of the guest that sends, a worker, the NIC, the back end or another guest compiles beside it (the TX ring resyncs at its end)', (t) => {
-  for (const target of ['vm:0', 'worker:0', 'nic', 'backend', 'vm:1', 'vm:*']) {
+test("tx faults - a partition of the guest that sends, a worker, the NIC, the back end, another guest or a node (docker placement's network cut) compiles beside it (the TX ring resyncs at its end)", (t) => {
+  for (const target of ['vm:0', 'worker:0', 'nic', 'backend', 'vm:1', 'vm:*', 'node:1']) {
     const s = compileScenarioText(`${SENDS}faults: [{ at: 1ms, duration: 1ms, target: '${target}', action: partition }]\n`, 's.yaml');
     t.deepEqual(
       s.faults.map((f) => [f.action, f.targetText, f.duration]),
