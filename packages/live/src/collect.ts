@@ -318,7 +318,7 @@ export function collect(c: CollectInput): RunResult {
     new Map(c.names.map((n) => [n, c.inbox.continued(n, c.inbox.finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)])),
     restarted,
   );
-  if (handoffs !== undefined) c.log.log('bridge-handoffs-counted', 'controller', { ...handoffs });
+  if (handoffs !== undefined && handoffs.reported + handoffs.taken > 0) c.log.log('bridge-handoffs-counted', 'controller', { ...handoffs });
   const endT = c.interrupted?.at ?? s.duration;
   const allFinal = c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]);
   const combined =
