@@ -24,7 +24,6 @@ const cases: readonly { readonly args: readonly string[]; readonly item: string 
   { args: ['kill', 'worker:0'], item: '{ at: 10ms, target: worker:0, action: kill }' },
   { args: ['restart', 'nic'], item: '{ at: 10ms, target: nic, action: restart }' },
   { args: ['crash-loop', 'backend'], item: '{ at: 10ms, target: backend, action: crash-loop }' },
-  { args: ['partition', 'node:1', '--duration', '5ms'], item: '{ at: 10ms, duration: 5ms, target: node:1, action: partition }' },
   { args: ['nats-restart', 'nats', '--duration', '5ms'], item: '{ at: 10ms, duration: 5ms, target: nats, action: nats-restart }' },
   { args: ['stop-polling', 'vm:1', '--duration', '5ms'], item: '{ at: 10ms, duration: 5ms, target: vm:1, action: stop-polling }' },
   // Refused for good: a transmit-path fault on the guest that does not send.

@@ -82,13 +82,14 @@ test.after.always('faults docker - remove the test image', async () => {
 });
 
 test.serial(
-  'faults docker - node:b paused (docker pause) and cut from its network (docker network disconnect), the NATS cluster restarted (docker kill, docker start): the actions ran on their containers, the run completes, every packet is accounted, nothing left behind',
+  "faults docker - node:b paused (docker pause) and cut from its network (docker network disconnect), the NATS cluster restarted (docker kill, docker start), beside a guest of node:b that sends: the actions ran on their containers, every process resynced at the cut's end, the run completes, every packet and every frame sent is accounted, nothing left behind",
   async (t) => {
     t.timeout(5 * 60_000);
     // Two emulated nodes, spread: node 0 holds the driver, worker 0 and VMs 0 and 2; node 1 (node:b) holds
     // worker 1 and VMs 1 and 3. TDF 200: each 10 ms fault lasts 2 s of wall time, under the controller's
     // 5 s heartbeat limit, yet long against Docker's and NATS's reactions. After the NATS restart the run goes
-    // on for 55 ms (11 s): Docker starts the servers again in ~1 s, and the clients retry every 2 s.
+    // on for 55 ms (11 s): Docker starts the servers again in ~1 s, and the clients retry every 2 s. Guest 1 (on
+    // node:b) sends 50 Mbit/s to the wire through its TX ring, which the cut's end resyncs.
     const { run, runId, out } = startDockerRun(
       'dfaults',
       `name: docker-faults
@@ -96,7 +97,7 @@ duration: 130ms
 warmup: 10ms
 sampleInterval: 5ms
 topology: { vms: { count: 4, queues: 1 }, workers: 2 }
-traffic: [ { flows: 16, rate: 100Mbps } ]
+traffic: [ { flows: 16, rate: 100Mbps }, { name: out, from: vm.1, to: wire, flows: 2, rate: 50Mbps, size: 1518, pattern: constant, protocol: udp } ]
 coalescing: { nic: { policy: static, usecs: 100 }, backend: { policy: static, usecs: 400, frames: 0 } }
 live: { tdf: 200, maxLag: 5ms }
 faults:
@@ -150,6 +151,12 @@ faults:
 
     t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
     t.true(summary.accounting.delivered > 0);
+    // The transmit path too: every frame guest 1 sent is on the wire, dropped with a reason, or in flight.
+    const tx = summary.accounting.tx;
+    t.true(tx?.balanced === true && tx.sent > 0 && tx.onWire > 0, JSON.stringify(tx));
+    // At the cut's end every process resynced (the TX ring's indices among what it announces), as after a NATS outage.
+    const resynced = new Set(events.filter((e) => e.kind === 'bus-resync' && e.detail['why'] === 'partition cut').map((e) => e.actor));
+    for (const p of ['vm.1', 'worker.1', 'vm.0']) t.true(resynced.has(p), [...resynced].join(', '));
     t.deepEqual(
       summary.faults.timeline.map((x: Record<string, unknown>) => [x['id'], x['action'], x['target']]),
       [

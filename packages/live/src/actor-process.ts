@@ -140,6 +140,8 @@ class ActorProcess {
       ...(o.pollBelowMs !== undefined && o.pollBelowMs > 0 ? { pollBelowMs: o.pollBelowMs } : {}),
       ...(o.wakeEarlyMs !== undefined && o.wakeEarlyMs > 0 ? { wakeEarlyMs: o.wakeEarlyMs } : {}),
       ...(windows.length > 0 ? { linkFaults: new LinkFaults(windows, this.ids.length, g?.txOrigin) } : {}),
+      // The bridge's guest-to-guest handoffs this process takes are counted (HostFinal.guestFramesFrom).
+      ...(g?.txOrigin !== undefined ? { flowVm: g.txOrigin.flowVm } : {}),
       runId: o.runId,
       transport: o.transport,
       clock: o.clock,
@@ -230,6 +232,8 @@ class ActorProcess {
       if (m?.kind === 'start' && !this.started && (m.id === undefined || m.id === this.name)) this.start(m);
       else if (m?.kind === 'restarted') {
         if (m.id !== this.name) for (const id of m.id.split('+')) this.host.forgetSender(id);
+      } else if (m?.kind === 'resync') {
+        if (this.started) this.resyncRounds(`partition ${m.id}`);
       } else if (m?.kind === 'fault') {
         const ref = this.ids.indexOf(m.actor);
         if (this.o.ids.includes(m.actor) && this.host.applyFault(ref, m.cmd))
@@ -274,25 +278,32 @@ class ActorProcess {
         }
       }),
     );
+    this.unsubscribe.push(
+      this.o.transport.onStatus((st) => {
+        if (st.kind === 'reconnect' && this.started) this.resyncRounds('nats-reconnect');
+      }),
+    );
+  }
+
+  /**
+   * The actors resync (Actor.resync) at once and twice more (RESYNC_AGAIN_MS), each round an event `bus-resync`: after
+   * this process's NATS client reconnected, or a node partition ended (the controller's `resync`, `why` its fault).
+   */
+  private resyncRounds(why: string): void {
     const resync = (round: number) => {
       const n = this.host.resync();
       if (n === 0) return;
-      this.o.logger.info('bus resync', { round, actors: n });
-      this.publishEvent(this.host.emulatedNow(), this.name, 'bus-resync', { round, actors: n });
+      this.o.logger.info('bus resync', { round, actors: n, why });
+      this.publishEvent(this.host.emulatedNow(), this.name, 'bus-resync', { round, actors: n, why });
     };
-    this.unsubscribe.push(
-      this.o.transport.onStatus((st) => {
-        if (st.kind !== 'reconnect' || !this.started) return;
-        resync(1);
-        for (const [round, ms] of RESYNC_AGAIN_MS.entries()) {
-          const t = setTimeout(() => {
-            this.timers.delete(t);
-            resync(round + 2);
-          }, ms);
-          this.timers.add(t);
-        }
-      }),
-    );
+    resync(1);
+    for (const [round, ms] of RESYNC_AGAIN_MS.entries()) {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resync(round + 2);
+      }, ms);
+      this.timers.add(t);
+    }
   }
 
   /** Say hello until the start arrives (the controller may subscribe after the first one), then beat. */

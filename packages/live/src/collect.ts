@@ -8,7 +8,7 @@ import type { Nanos } from '@splitnet/model';
 import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
 import { busAccount } from './bus-accounting.js';
 import type { BusAccount } from './bus-accounting.js';
-import { txBusAccount } from './tx-bus-accounting.js';
+import { txBusAccount, withBridgeHandoffs } from './tx-bus-accounting.js';
 import type { TxBusAccount } from './tx-bus-accounting.js';
 import type { ControlPlane } from './control-plane.js';
 import type { HostFinal } from './live-host.js';
@@ -317,12 +317,18 @@ export function collect(c: CollectInput): RunResult {
   const cluster = s.cluster !== undefined ? new ClusterShots(s) : null;
   const { rows, series, complete } = timeSeries(c, cluster);
   const finals = new Map(c.names.map((n) => [n, c.inbox.finals.get(n) as HostFinal]));
-  const finalReports = new Map(c.names.map((n) => [n, c.inbox.continued(n, c.inbox.finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)]));
+  const restarted = new Set([...c.restarts.keys()].flatMap((n) => n.split('+')));
+  // A restarted bridge's guest-to-guest handoffs, as the netback workers that took them count them (tx-bus-accounting.ts).
+  const { reports: finalReports, handoffs } = withBridgeHandoffs(
+    finals,
+    new Map(c.names.map((n) => [n, c.inbox.continued(n, c.inbox.finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)])),
+    restarted,
+  );
+  if (handoffs !== undefined && handoffs.reported + handoffs.taken > 0) c.log.log('bridge-handoffs-counted', 'controller', { ...handoffs });
   const endT = c.interrupted?.at ?? s.duration;
   const allFinal = c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]);
   const combined =
     cluster === null ? combine(allFinal, endT) : cluster.at(allFinal, endT, true, false, ClusterShots.onBus(finals.values(), s.cluster?.hosts.length ?? 0));
-  const restarted = new Set([...c.restarts.keys()].flatMap((n) => n.split('+')));
   const txBus = txBusAccount(finals, finalReports, restarted, endT);
   const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
   const inWindow = complete.filter((x) => x.t > warm.t);

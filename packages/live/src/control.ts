@@ -36,6 +36,11 @@ export type ControlMessage =
   | { readonly kind: 'lockstep-sample'; readonly id: string; readonly t: Nanos; readonly shot: Readonly<Record<string, unknown>> }
   /** Controller → actor processes (broadcast): a datapath fault command for the actor `actor`. */
   | { readonly kind: 'fault'; readonly actor: string; readonly cmd: FaultCommand }
+  /**
+   * Controller → every actor process: a node's network cut (the `partition` fault `id`) ended; messages may have been
+   * lost in it, so the process's actors resync as after a NATS outage (Actor.resync).
+   */
+  | { readonly kind: 'resync'; readonly id: string }
   /** `splitnet fault` → controller (request): one fault, written as a scenario's faults item without its time. */
   | { readonly kind: 'fault-request'; readonly item: Readonly<Record<string, unknown>> }
   /** Controller → `splitnet fault` (reply): what was done, or why not. */
@@ -111,6 +116,8 @@ export function checkControl(x: unknown): ControlMessage | null {
       const c = x['cmd'];
       return isStr(x['actor']) && isFaultCommand(c) ? { kind: 'fault', actor: x['actor'], cmd: c } : null;
     }
+    case 'resync':
+      return isStr(x['id']) ? { kind: 'resync', id: x['id'] } : null;
     case 'fault-request':
       return isObj(x['item']) ? { kind: 'fault-request', item: x['item'] } : null;
     case 'fault-reply':

@@ -42,6 +42,8 @@ export interface LiveFaultOptions {
   readonly processOf: (actorId: string) => ActorHandle | undefined;
   /** A datapath fault command to the process hosting actor `actor` (sealed, on that process's control subject). */
   readonly sendFault: (actor: string, m: ControlMessage) => void;
+  /** `m` to every actor process of the run (a node partition's end: their actors resync). */
+  readonly sendAll?: (m: ControlMessage) => void;
   readonly nats?: NatsServerControl;
   readonly nodes?: NodeFaultControl;
   /** Record an event in the run's log at emulated time t. */
@@ -247,7 +249,12 @@ export class LiveFaultInjector {
             : nodes.reconnectNode(a.node);
     void call
       .then(
-        (line) => this.o.record(this.emuNow(), 'controller', `node-${a.op}`, { id: a.occ.id, node: a.node, line }),
+        (line) => {
+          this.o.record(this.emuNow(), 'controller', `node-${a.op}`, { id: a.occ.id, node: a.node, line });
+          // The cut is over: what the bus lost in it (messages to and from the node's actors) is resynced by every
+          // actor, as at an actor partition's end or after a NATS outage (docs/faults.md#the-transmit-path-a-guest-that-sends).
+          if (a.op === 'reconnect') this.o.sendAll?.({ kind: 'resync', id: a.occ.id });
+        },
         (err: unknown) => this.o.record(this.emuNow(), 'controller', 'fault-failed', { id: a.occ.id, node: a.node, op: a.op, error: String(err) }),
       )
       .finally(() => {

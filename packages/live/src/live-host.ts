@@ -124,6 +124,12 @@ export interface LiveHostOptions {
    * time, at the price of a core spinning for up to this long per timed wake-up — not while idle between them.
    */
   readonly wakeEarlyMs?: number;
+  /**
+   * Per flow, the guest that sends it (−1: a flow from the wire; TxOrigin.flowVm): the frames of `rx` batches this
+   * host takes that a guest sent are the bridge's guest-to-guest handoffs, counted per sender (HostFinal.guestFramesFrom).
+   * Absent: no guest sends.
+   */
+  readonly flowVm?: Int32Array;
 }
 
 /** One side's counts of a link between two actors over the bus (HostFinal.links). */
@@ -194,6 +200,12 @@ export interface HostFinal {
   readonly linkDropped?: number;
   /** Frames a guest sent in messages a partition dropped at this host's send path (absent: none). */
   readonly txLinkDropped?: number;
+  /**
+   * Of receivedFrom: the frames a guest sent in the `rx` batches this host took, and their bytes, per sender (the
+   * bridge's guest-to-guest handoffs: LiveHostOptions.flowVm). A restarted bridge's count of them died with it; the
+   * receivers' survives (collect.ts, withBridgeHandoffs). Absent: none.
+   */
+  readonly guestFramesFrom?: Record<string, { readonly frames: number; readonly bytes: number }>;
 }
 
 /**
@@ -226,6 +238,7 @@ function normalized(o: LiveHostOptions): LiveHostOptions {
     diagnostics: o.diagnostics,
     pollBelowMs: o.pollBelowMs ?? 0,
     wakeEarlyMs: o.wakeEarlyMs ?? 0,
+    flowVm: o.flowVm,
   };
   return n as LiveHostOptions;
 }
@@ -254,6 +267,7 @@ export class LiveHost {
   private txReceived = 0;
   private readonly txSentTo: Record<string, number> = {};
   private readonly txReceivedFrom: Record<string, number> = {};
+  private readonly guestFramesFrom: Record<string, { frames: number; bytes: number }> = {};
   /** A multi-host run's fabric frames due by the end, per receiver id: sent to it from here, and handled here (HostFinal.fabric). */
   private readonly fabric: Record<string, { sent: number; done: number }> = {};
   private readonly refById = new Map<string, ActorRef>();
@@ -495,6 +509,7 @@ export class LiveHost {
     }
     const from = (envs[0] as (typeof envs)[number]).from;
     this.receivedFrom[from] = (this.receivedFrom[from] ?? 0) + packets;
+    if (this.o.flowVm !== undefined) this.countGuestFrames(envs, from, this.o.flowVm);
     if (txPackets > 0) {
       this.txReceived += txPackets;
       this.txReceivedFrom[from] = (this.txReceivedFrom[from] ?? 0) + txPackets;
@@ -502,6 +517,25 @@ export class LiveHost {
     if (this.o.diagnostics !== undefined && this.dueArrivalMs < 0 && late0 !== -Infinity && late0 >= (envs[0] as (typeof envs)[number]).at)
       this.dueArrivalMs = this.o.clock.nowMs();
     this.schedule();
+  }
+
+  /** Of the envelopes `from` sent: the frames a guest sent in `rx` batches (the bridge's handoffs), and their bytes. */
+  private countGuestFrames(envs: readonly { readonly m: Message }[], from: string, flowVm: Int32Array): void {
+    let frames = 0;
+    let bytes = 0;
+    for (const env of envs) {
+      if (env.m.kind !== 'rx') continue;
+      const b = env.m.batch;
+      for (let i = 0; i < b.count; i++) {
+        if ((flowVm[b.flow[i] as number] ?? -1) < 0) continue;
+        frames++;
+        bytes += b.len[i] as number;
+      }
+    }
+    if (frames === 0) return;
+    const c = (this.guestFramesFrom[from] ??= { frames: 0, bytes: 0 });
+    c.frames += frames;
+    c.bytes += bytes;
   }
 
   /**
@@ -729,6 +763,7 @@ export class LiveHost {
       envelopesSent: this.envelopesSent,
       linkDropped: this.linkDropped,
       ...(this.txLinkDropped > 0 ? { txLinkDropped: this.txLinkDropped } : {}),
+      ...(Object.keys(this.guestFramesFrom).length > 0 ? { guestFramesFrom: structuredClone(this.guestFramesFrom) } : {}),
     };
   }
 

@@ -333,6 +333,9 @@ class LiveRun {
         const name = this.names.find((n) => n.split('+').includes(actor));
         if (name !== undefined) control.send(name, m);
       },
+      sendAll: (m) => {
+        for (const name of this.names) control.send(name, m);
+      },
       ...(o.placement.nats ? { nats: o.placement.nats } : {}),
       ...(o.placement.nodes ? { nodes: o.placement.nodes } : {}),
       record: (t, actor, kind, detail) => this.log.record(t, actor, kind, detail),

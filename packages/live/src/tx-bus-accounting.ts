@@ -80,3 +80,51 @@ export function txBusAccount(
     sentUnsampled,
   };
 }
+
+/** What withBridgeHandoffs did: the restarted bridge, its handoffs as its reports had them, and as its receivers took them. */
+export interface BridgeHandoffs {
+  readonly bridge: string;
+  readonly reported: number;
+  readonly taken: number;
+}
+
+/**
+ * The final reports with a restarted bridge's guest-to-guest handoffs (its `tx.toGuests`, which both accountings read:
+ * the transmit path's frames handed to guests, the receive path's frames entering it at the bridge) taken from its
+ * receivers (HostFinal.guestFramesFrom). Its own count, continued from its dead incarnations' last samples, misses what
+ * they handed over after them; the netback workers that took those frames never died, so their count is whole. A frame
+ * a dead incarnation counted but never sent (its process died first) is then not handed over: lost in the crash on
+ * the transmit path, never on the receive path. Left as they are when no bridge restarted, or when a netback worker
+ * restarted too (its count of what it took died with it; live refuses that beside traffic from one guest to another).
+ */
+export function withBridgeHandoffs(
+  finals: ReadonlyMap<string, HostFinal>,
+  finalReports: ReadonlyMap<string, readonly ActorReport[]>,
+  restarted: ReadonlySet<string>,
+): { reports: ReadonlyMap<string, readonly ActorReport[]>; handoffs?: BridgeHandoffs } {
+  const ids = [...restarted];
+  const bridge = ids.find((id) => /(^|\.)backend$/.test(id));
+  if (bridge === undefined || ids.some((id) => /(^|\.)worker\.\d+$/.test(id))) return { reports: finalReports };
+  let frames = 0;
+  let bytes = 0;
+  for (const [name, f] of finals) {
+    if (name.split('+').some((id) => restarted.has(id))) continue;
+    const g = f.guestFramesFrom?.[bridge];
+    frames += g?.frames ?? 0;
+    bytes += g?.bytes ?? 0;
+  }
+  let reported = 0;
+  const out = new Map(finalReports);
+  for (const [name, reports] of finalReports) {
+    if (!name.split('+').includes(bridge)) continue;
+    out.set(
+      name,
+      reports.map((r) => {
+        if (r.role !== 'backend' || r.id !== bridge || r.tx === undefined) return r;
+        reported += r.tx.toGuests ?? 0;
+        return { ...r, tx: { ...r.tx, toGuests: frames, toGuestsBytes: bytes } };
+      }),
+    );
+  }
+  return { reports: out, handoffs: { bridge, reported, taken: frames } };
+}

@@ -2,7 +2,7 @@
 import test from 'ava';
 import type { ActorReport, FrontendReport, WorkerReport } from '@splitnet/model';
 import type { HostFinal } from '../src/live-host.js';
-import { txBusAccount } from '../src/tx-bus-accounting.js';
+import { txBusAccount, withBridgeHandoffs } from '../src/tx-bus-accounting.js';
 
 /** A host's final with only what the transmit accounting reads. */
 const host = (f: Partial<HostFinal>): HostFinal => ({ reports: [], pendingPackets: 0, sentTo: {}, receivedFrom: {}, ...f }) as unknown as HostFinal;
@@ -124,4 +124,30 @@ test('tx bus accounting - a restarted driver domain (the NIC and the back end; p
     box: { into: 100, out: 0, known: 76 },
     sentUnsampled: 0,
   });
+});
+
+test("tx bus accounting - a restarted bridge's guest-to-guest handoffs are the workers' count of what they took from it, which both accountings read", (t) => {
+  // Its own count, continued from its dead incarnation's last sample, has 60; the workers took 75 from it (the 15 it
+  // handed over after that sample among them), and 3 frames from the wire came with them (not counted).
+  const bridge = { role: 'backend', id: 'backend', t: 0, busy: {}, held: 0, tx: { held: 0, toGuests: 60, toGuestsBytes: 60 * 1518 } } as unknown as ActorReport;
+  const nic = { role: 'nic', id: 'nic', t: 0, tx: { onWire: 0, held: 0 } } as unknown as ActorReport;
+  const finals = new Map([
+    ['vm.0', host({ txSentTo: { 'worker.0': 100 } })],
+    ['worker.0', host({ txReceivedFrom: { 'vm.0': 100 }, txSentTo: { backend: 100 } })],
+    ['worker.1', host({ receivedFrom: { backend: 78 }, guestFramesFrom: { backend: { frames: 75, bytes: 75 * 1518 } } })],
+    ['nic+backend', host({})],
+  ]);
+  const reports = new Map<string, readonly ActorReport[]>([['nic+backend', [nic, bridge]]]);
+  const restarted = new Set(['nic', 'backend']);
+  const { reports: out, handoffs } = withBridgeHandoffs(finals, reports, restarted);
+  t.deepEqual(handoffs, { bridge: 'backend', reported: 60, taken: 75 });
+  const b = out.get('nic+backend')?.find((r) => r.role === 'backend');
+  t.like(b, { tx: { toGuests: 75, toGuestsBytes: 75 * 1518 } });
+  t.is(reports.get('nic+backend')?.[1], bridge, 'the reports given are not changed');
+  // 100 into the box, 75 handed to guest 1: 25 lost with it (with the bridge's own count, 40).
+  t.like(txBusAccount(finals, out, restarted, 1e6), { lost: 25, box: { into: 100, out: 0, known: 75 } });
+  t.like(txBusAccount(finals, reports, restarted, 1e6), { lost: 40 });
+  // Nothing restarted, or a worker restarted too (its count died with it): left as they are.
+  t.is(withBridgeHandoffs(finals, reports, new Set()).reports, reports);
+  t.is(withBridgeHandoffs(finals, reports, new Set(['nic', 'backend', 'worker.1'])).handoffs, undefined);
 });

@@ -216,19 +216,6 @@ const TX_ACTIONS: ReadonlySet<FaultAction> = new Set<FaultAction>([
   'corrupt-tx-ring-index',
 ]);
 
-/**
- * A partition of an actor runs beside a guest that sends: at its end the actors resync the TX ring as after a NATS
- * outage (docs/faults.md#the-transmit-path-a-guest-that-sends), beside closed-loop traffic (TCP, request-response)
- * too: the connections survive a cut and repair what it dropped by their own timers (docs/model.md §12 "Partitions").
- * Not yet a node's (a docker network cut, whose resync is not wired).
- */
-function partitionBesideSender(target: FaultTarget): { readonly what: string; readonly why: string } | undefined {
-  if (target.kind === 'node') {
-    return { what: 'a guest that sends', why: "a node's network cut is not followed by the TX ring's resync yet: partition its actors instead" };
-  }
-  return undefined;
-}
-
 export interface FaultsResult {
   readonly compiled: readonly FaultSpec[];
   readonly resolved: readonly Record<string, unknown>[];
@@ -240,12 +227,16 @@ export function readFaults(field: Field, ctx: FaultContext): FaultsResult {
   const resolved: Record<string, unknown>[] = [];
   const ids = new Set<string>();
   let prevStart = 0;
+  const restarts: { readonly target: FaultTarget; readonly field: Field }[] = [];
   items.forEach((item, i) => {
-    const f = readFault(readMap(item, FAULT_KEYS, 'a map with at or after, target and action'), i, ctx, ids, prevStart);
+    const map = readMap(item, FAULT_KEYS, 'a map with at or after, target and action');
+    const f = readFault(map, i, ctx, ids, prevStart);
     prevStart = f.compiled.start;
     compiled.push(f.compiled);
     resolved.push(f.resolved);
+    if (RESTARTS.has(f.compiled.action)) restarts.push({ target: f.compiled.target, field: map.get('target') });
   });
+  checkDriverWithWorker(restarts, ctx);
   return { compiled, resolved };
 }
 
@@ -275,7 +266,7 @@ function readFault(
   const duration = readFaultDuration(map.get('duration'), action, rule);
   const { every, count } = readRepeat(map.get('repeat'), action, start, duration, ctx);
   const { params, resolvedParams } = readParams(map, action, rule);
-  checkTransmitPath(actionField, targetField, action, target, ctx.senders ?? []);
+  checkTransmitPath(targetField, action, target, ctx.senders ?? []);
   checkRestartBesideSender(actionField, targetField, action, target, ctx);
   return {
     compiled: { id, action, target, targetText: formatTarget(target), start, duration, every, count, params: params as FaultParams },
@@ -291,11 +282,13 @@ function readFault(
   };
 }
 
-/** A transmit-path action needs a guest that sends; an action not modelled with a sending guest is refused, saying why. */
-function checkTransmitPath(actionField: Field, targetField: Field, action: FaultAction, target: FaultTarget, senders: readonly number[]): void {
-  const refused = action === 'partition' && senders.length > 0 ? partitionBesideSender(target) : undefined;
-  if (refused !== undefined)
-    actionField.expected(`an action modelled with ${refused.what}`, ` (${refused.why}; docs/faults.md#the-transmit-path-a-guest-that-sends)`);
+/**
+ * A transmit-path action needs a guest that sends. (A partition of an actor or of a node, a docker network cut, runs
+ * beside a guest that sends, closed-loop traffic included: at its end the actors resync the TX ring as after a NATS
+ * outage, docs/faults.md#the-transmit-path-a-guest-that-sends, and the connections repair what it dropped by their
+ * own timers, docs/model.md §12 "Partitions".)
+ */
+function checkTransmitPath(targetField: Field, action: FaultAction, target: FaultTarget, senders: readonly number[]): void {
   if (!TX_ACTIONS.has(action) || target.kind !== 'actor' || target.actor.role !== 'vm') return;
   const vm = target.actor.index;
   if (senders.length === 0) targetField.expected(`a guest that sends (${action} acts on the transmit path; no traffic has from: vm.<index>)`);
@@ -313,9 +306,9 @@ const RESTARTS: ReadonlySet<FaultAction> = new Set<FaultAction>(['kill', 'restar
 /**
  * A restart beside a guest that sends rebuilds the TX rings (docs/faults.md#the-transmit-path-a-guest-that-sends),
  * except where the model does not follow yet: closed-loop ends (TCP, request-response) keep no connection across a
- * restart; and in live runs, a dead driver domain's frames are inferred from the bus counters, which cannot tell
- * the frames its bridge handed from one guest to another after its last sample (the bridge's count of them died
- * with it, and they travel among the frames from the wire).
+ * restart; and in live runs with one process per Xen domain, a dead driver domain's frames are inferred from the bus
+ * counters, which cannot tell the frames its bridge handed from one guest to another after its last sample (the
+ * bridge's count of them died with it, and so did the netback workers' that took them, in the same process).
  */
 function checkRestartBesideSender(actionField: Field, targetField: Field, action: FaultAction, target: FaultTarget, ctx: FaultContext): void {
   const senders = ctx.senders ?? [];
@@ -323,13 +316,31 @@ function checkRestartBesideSender(actionField: Field, targetField: Field, action
   const where = '; docs/faults.md#the-transmit-path-a-guest-that-sends)';
   const role = target.kind === 'actor' ? target.actor.role : null;
   if (ctx.closedLoop === true) checkRestartBesideClosedLoop(targetField, action, target, ctx);
-  const driver = role === 'nic' || role === 'backend' || (role === 'worker' && ctx.perDomain === true);
-  if (driver && ctx.runtime === 'live' && ctx.guestToGuest === true) {
+  const driver = role === 'nic' || role === 'backend' || role === 'worker';
+  if (driver && ctx.runtime === 'live' && ctx.guestToGuest === true && ctx.perDomain === true) {
     targetField.expected(
-      `a guest${ctx.perDomain === true ? '' : ' or a worker'} for ${action} beside traffic from one guest to another in a live run${ctx.perDomain === true ? " with one process per Xen domain (a worker's is the driver domain's)" : ''}`,
-      ` (the frames a dead driver domain's bridge handed from guest to guest after its last sample are counted in sim and lockstep only${where}`,
+      `a guest for ${action} beside traffic from one guest to another in a live run with one process per Xen domain (a worker's, the NIC's and the back end's is the driver domain's)`,
+      ` (the frames a dead driver domain's bridge handed from guest to guest after its last sample are counted by the netback workers that took them, which died with it; one process per actor runs it${where}`,
     );
   }
+}
+
+/**
+ * Live, beside traffic from one guest to another, one process per actor: a restarted bridge's guest-to-guest handoffs
+ * are counted by the netback workers that took them (tx-bus-accounting.ts withBridgeHandoffs), so no worker may restart
+ * in the same run as the NIC or the back end (its count of them would die with it).
+ */
+function checkDriverWithWorker(restarts: readonly { readonly target: FaultTarget; readonly field: Field }[], ctx: FaultContext): void {
+  if (ctx.runtime !== 'live' || ctx.guestToGuest !== true || ctx.perDomain === true || (ctx.senders ?? []).length === 0) return;
+  const roleOf = (t: FaultTarget): string | null => (t.kind === 'actor' ? t.actor.role : null);
+  const driver = restarts.find((r) => roleOf(r.target) === 'nic' || roleOf(r.target) === 'backend');
+  const worker = restarts.find((r) => roleOf(r.target) === 'worker');
+  if (driver === undefined || worker === undefined) return;
+  const later = restarts.indexOf(driver) > restarts.indexOf(worker) ? driver : worker;
+  later.field.expected(
+    `no restart of both a netback worker and the driver domain (the NIC, the back end) beside traffic from one guest to another in a live run`,
+    ` (a restarted bridge's guest-to-guest handoffs are counted by the netback workers that took them: a restarted worker's count dies with it; docs/faults.md#the-transmit-path-a-guest-that-sends)`,
+  );
 }
 
 /**
