@@ -58,9 +58,13 @@ test('tcp partition live - the worker of a TCP stream cut off for 40 ms: its seg
     .split('\n')
     .map((l) => JSON.parse(l) as Row);
   const after = rows.filter((x) => x.tMs >= 280);
-  if (summary.live?.verdict !== 'valid') {
+  // The cut can only act on a stream that runs when it starts: one that a slow start-up (live's first second or so)
+  // put into an RTO wait across 30-70 ms sends nothing there to cut, valid run or not.
+  const beforeCut = rows.filter((x) => x.tMs > 20 && x.tMs <= 30);
+  const running = beforeCut.some((x) => x.gbps > 0.5);
+  if (summary.live?.verdict !== 'valid' || !running) {
     t.log(
-      `run ${summary.live?.verdict ?? 'without a verdict'} (lag p99 ${summary.live?.processingLagUs?.p99 ?? '?'} µs): the cut's effect on the stream not judged`,
+      `run ${summary.live?.verdict ?? 'without a verdict'} (lag p99 ${summary.live?.processingLagUs?.p99 ?? '?'} µs), the stream before the cut ${JSON.stringify(beforeCut.map((x) => [x.tMs, x.gbps]))}: the cut's effect on the stream not judged`,
     );
     t.true(
       after.some((x) => x.gbps > 0),
@@ -68,9 +72,13 @@ test('tcp partition live - the worker of a TCP stream cut off for 40 ms: its seg
     );
     return;
   }
-  // The cut dropped the far host's segments on their way in (sim: 21) and the guest's ACKs; the sender finds the loss
-  // by its own timer (sim: one timeout, 22 segments resent).
-  t.true(summary.drops['link-drop'] > 0, JSON.stringify(summary.drops));
+  // The cut dropped the far host's segments on their way in (sim: 21) or the guest's ACKs (sim: both); the sender
+  // finds the loss by its own timer (sim: one timeout, 22 segments resent). Which of the two a live run's cut meets
+  // depends on the processes' lag: with the guest lagging the driver by ms, the ACKs it stops starve the far host
+  // before the cut's start reaches the worker's sends, and the window in flight may have passed it (seen under load:
+  // 11 ACKs link-drop, no segment).
+  const cut = summary.drops['link-drop'] + (summary.tx?.drops['link-drop'] ?? 0);
+  t.true(cut > 0, JSON.stringify({ drops: summary.drops, tx: summary.tx?.drops, rows: rows.filter((x) => x.tMs <= 80).map((x) => [x.tMs, x.gbps]) }));
   t.true(flow.timeouts >= 1 && flow.retransmissions >= 1, JSON.stringify(flow));
   // Nothing reaches the guest from the cut until the RTO resends (sim: 0 in every sample from 40 to 230 ms; a lone
   // resend would be 0.0012 Gbit/s) ...
