@@ -344,6 +344,29 @@ function checkDriverWithWorker(restarts: readonly { readonly target: FaultTarget
 }
 
 /**
+ * A restart given by hand (`splitnet fault`) meets the run's scheduled faults as one of them would
+ * (checkDriverWithWorker): beside guest-to-guest traffic in a live run with one process per actor, a worker's and the
+ * driver domain's restarts do not go together, whichever of the two the scenario schedules.
+ */
+function checkByHandWithScheduled(f: FaultSpec, scheduled: readonly FaultSpec[], targetField: Field, ctx: FaultContext): void {
+  if (!RESTARTS.has(f.action) || f.target.kind !== 'actor') return;
+  const driverRole = (r: string): boolean => r === 'nic' || r === 'backend';
+  const role = f.target.actor.role;
+  if (!driverRole(role) && role !== 'worker') return;
+  const other = scheduled.find(
+    (x) => RESTARTS.has(x.action) && x.target.kind === 'actor' && (role === 'worker' ? driverRole(x.target.actor.role) : x.target.actor.role === 'worker'),
+  );
+  if (other === undefined) return;
+  checkDriverWithWorker(
+    [
+      { target: other.target, field: targetField },
+      { target: f.target, field: targetField },
+    ],
+    ctx,
+  );
+}
+
+/**
  * Beside closed-loop traffic (TCP, request-response) a restart runs in sim and lockstep: of a worker, the NIC or the
  * back end, the connections' ends are untouched (a restarted NIC takes the far hosts' ends over) and what the crash
  * lost is retransmitted; of a guest hosting an end, its connections are reset and opened again. Live runs a
@@ -577,6 +600,8 @@ export function compileFaultItem(item: Readonly<Record<string, unknown>>, scenar
   let compiled: readonly FaultSpec[];
   try {
     compiled = readFaults(new Field([item], ['faults']), ctx).compiled;
+    const f = compiled[0];
+    if (f !== undefined) checkByHandWithScheduled(f, scenario.faults, new Field(item['target'], ['faults', 0, 'target']), ctx);
   } catch (err) {
     if (!(err instanceof ScenarioIssue)) throw err;
     const path = formatPath(err.shownPath);

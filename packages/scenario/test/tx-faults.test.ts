@@ -140,6 +140,21 @@ test('tx faults - live, a restart of the driver domain beside traffic from one g
       message: /beside traffic from one guest to another in a live run with one process per Xen domain/,
     },
   );
+  // A worker's restart by hand in a run whose scenario restarts the NIC (one process per actor), and the reverse: the
+  // same refusal as the two scheduled together; alone, each is taken.
+  const withNicKill = compileScenarioText(`runtime: live\n${g2g}faults: [{ at: 1ms, target: nic, action: kill }]\n`, 's.yaml');
+  const withWorkerKill = compileScenarioText(`runtime: live\n${g2g}faults: [{ at: 1ms, target: worker:0, action: kill }]\n`, 's.yaml');
+  for (const [item, scenario] of [
+    [{ at: '2ms', target: 'worker:0', action: 'restart' }, withNicKill],
+    [{ at: '2ms', target: 'backend', action: 'crash-loop' }, withWorkerKill],
+  ] as const) {
+    t.throws(() => compileFaultItem(item, scenario), {
+      message: `faults[0].target: expected no restart of both a netback worker and the driver domain (the NIC, the back end) beside traffic from one guest to another in a live run, found "${item.target}" (a restarted bridge's guest-to-guest handoffs are counted by the netback workers that took them: a restarted worker's count dies with it; docs/faults.md#the-transmit-path-a-guest-that-sends)`,
+    });
+  }
+  t.is(compileFaultItem({ at: '2ms', target: 'worker:0', action: 'restart' }, withWorkerKill).targetText, 'worker:0');
+  t.is(compileFaultItem({ at: '2ms', target: 'nic', action: 'restart' }, withNicKill).targetText, 'nic');
+  t.is(compileFaultItem({ at: '2ms', target: 'vm:1', action: 'kill' }, withNicKill).targetText, 'vm:1');
 });
 
 test('tx faults - live, a kill, restart or crash-loop of a worker (one process per actor) or of a guest hosting only passive TCP ends compiles beside closed-loop traffic', (t) => {
