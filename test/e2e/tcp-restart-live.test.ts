@@ -110,9 +110,11 @@ test.serial(
     t.is(summary.faults?.restarts, 2);
     const ev = eventsOf(out);
     const { bulk, rr } = flows(t, summary);
-    // Each worker was down far longer than a transaction or a window: both flows lost segments and resent them by
-    // the RTO. Their connections survived: no reset, no new connection.
-    t.true(bulk.retransmissions >= 1 && bulk.timeouts >= 1, JSON.stringify(bulk));
+    // Each worker was down far longer than a transaction or a window: both flows lost segments and resent them — TCP_RR
+    // (one segment in flight) by the RTO; the stream by the RTO or, when segments sent after the restart brought
+    // duplicate ACKs first, by fast retransmit (seen in CI under load: 16 resent, 1 fast retransmit, no timeout).
+    // Their connections survived: no reset, no new connection.
+    t.true(bulk.retransmissions >= 1 && bulk.timeouts + bulk.fastRetransmits >= 1, JSON.stringify(bulk));
     t.true(rr.retransmissions >= 1 && rr.timeouts >= 1, JSON.stringify(rr));
     for (const f of [bulk, rr]) t.is(f.resets, undefined, JSON.stringify(f));
     t.false(
