@@ -7,8 +7,18 @@ import type { CompiledScenario } from '@splitnet/scenario';
 import { buildActors } from './build.js';
 import { linkDelayFor } from './links.js';
 import type { ActorGraph } from './build.js';
-import { balance, combine, faultsSummary, sampleRow, seriesPoints, shownDrops, summarize, withTxBalance } from '@splitnet/results';
-import type { Accounting, FlowPlacement, PacketCapture, RunResult, SeriesPoint, Snapshot, Summary, TxRestartDropReason } from '@splitnet/results';
+import { balance, combine, faultsSummary, hostThroughputRows, sampleRow, seriesPoints, shownDrops, summarize, withTxBalance } from '@splitnet/results';
+import type {
+  Accounting,
+  FlowPlacement,
+  PacketCapture,
+  RunResult,
+  SeriesPoint,
+  Snapshot,
+  Summary,
+  ThroughputRow,
+  TxRestartDropReason,
+} from '@splitnet/results';
 import { ClusterRun } from './cluster-run.js';
 import { planSimFaults } from './fault-plan.js';
 import type { SimFaultPlan, SimGhost } from './fault-plan.js';
@@ -114,6 +124,8 @@ export class SampleSeries {
   readonly samples: Record<string, unknown>[] = [];
   readonly series: SeriesPoint[] = [];
   readonly inWindow: Snapshot[] = [];
+  /** A multi-host run: per host, its delivered throughput per sample (its faults' recovery is measured on it); empty on one host. */
+  readonly hostSamples: ThroughputRow[][] = [];
 
   constructor(
     private readonly warmup: Nanos,
@@ -124,6 +136,7 @@ export class SampleSeries {
   add(t: Nanos, cur: Snapshot): void {
     this.samples.push(sampleRow(this.prev, cur));
     for (const p of seriesPoints(this.prev, cur)) this.series.push(p);
+    hostThroughputRows(this.prev, cur)?.forEach((r, i) => (this.hostSamples[i] ??= []).push(r));
     if (t > this.warmup) this.inWindow.push(cur);
     this.prev = cur;
   }
@@ -263,6 +276,8 @@ class SimRun {
         interval: s.sampleInterval,
         warmup: s.warmup,
         runEnd: endT,
+        // A host's fault is measured on its host's delivered throughput.
+        ...(cluster !== null ? { hostSamples: this.book.hostSamples } : {}),
       });
       summary = { ...summary, faults };
     }

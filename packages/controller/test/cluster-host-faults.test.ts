@@ -1,5 +1,6 @@
 // Faults on one host's actors in a multi-host run (`h1.worker.0`): its one-host plan acts on that host's actors only.
 import test from 'ava';
+import { formatSummary, recoveryTimes } from '@splitnet/results';
 import { run } from './helpers.js';
 
 /** Two hosts, each receiving 3 Gbit/s from its own wire, and a stream from host 0's guest 1 to host 1's guest 1. */
@@ -418,4 +419,70 @@ test("cluster host faults - a host's NIC killed while its host is down, and a ho
     '  - { id: b, at: 1.2ms, target: h1.nic, action: kill, restartAfter: 500us }\n  - { id: a, at: 1.3ms, target: h1, action: kill, restartAfter: 100us }\n',
   ])
     allBalanced(t, run(`${STREAM}faults:\n${faults}`));
+});
+
+/**
+ * Three hosts, each receiving from its own wire: hosts 0 and 2 take 3 Gbit/s each, host 1 only 0.4 Gbit/s of 128-byte
+ * frames (0.35 Gbit/s delivered, 34 frames a sample interval) — under 6 % of the whole run's traffic, so that whatever
+ * host 1 does moves the whole run's throughput by less than that. The NIC does not moderate its interrupts, so that
+ * each host's delivered throughput is steady from one 100 us sample to the next.
+ */
+const SMALL_H1 = `
+hosts: 3
+seed: 2
+duration: 4ms
+warmup: 1ms
+sampleInterval: 100us
+coalescing: { nic: none }
+topology: { link: 10Gbps, vms: { count: 2, queues: 1 }, workers: 1, vrss: per-flow }
+traffic:
+  - { name: into-h0, to: h0.vm.0, protocol: udp, rate: 3Gbps }
+  - { name: into-h1, to: h1.vm.0, protocol: udp, rate: 0.4Gbps, size: 128 }
+  - { name: into-h2, to: h2.vm.0, protocol: udp, rate: 3Gbps }
+`;
+
+/** Host h's delivered throughput per sample (tMs → Gbit/s), from timeseries.csv's points: the sum of its guests' `throughput_gbps`. */
+function hostSeries(r: Run, h: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of r.series)
+    if (p.metric === 'throughput_gbps' && new RegExp(`^h${h}\\.vm\\d+$`).test(p.entity)) out.set(p.tMs, (out.get(p.tMs) ?? 0) + p.value);
+  return out;
+}
+
+test("cluster host faults - host 1 of three, killed at 2 ms and restarted 300 us later, is judged on its own delivered throughput: its level before (its guests' series over the window's first millisecond), nothing delivered while it is down (min 0), back within the first sample interval after its restart (0.1 ms) — where the whole run's throughput, which it moves by less than 6 %, never dips below 90 % (recovery 0)", (t) => {
+  const r = run(`${SMALL_H1}faults:\n  - { id: crash, at: 2ms, target: h1, action: kill, restartAfter: 300us }\n`);
+  t.true(r.accounting.balanced && r.accounting.fabric?.balanced === true, JSON.stringify(r.accounting));
+  const rec = r.summary.faults?.recovery[0];
+  if (rec === undefined) return t.fail('no recovery');
+  t.is(rec.host, 'h1');
+  const h1 = hostSeries(r, 1);
+  const before = [...h1].filter(([tMs]) => tMs > 1 && tMs <= 2).map(([, v]) => v);
+  t.is(before.length, 10);
+  const level = before.reduce((a, b) => a + b, 0) / before.length;
+  t.true(Math.abs((rec.preFaultGbps ?? 0) - level) <= 0.001 * level, `pre-fault ${rec.preFaultGbps}, host 1's guests ${level}`);
+  t.true(level > 0.3 && level < 0.4, `host 1's level ${level}`);
+  t.is(rec.minGbps, 0);
+  t.is(rec.recoveryMs, 0.1);
+  // The whole run's throughput hides the dip: measured on it (as before per-host series), the fault never dipped.
+  const whole = recoveryTimes(r.occurrences, r.samples, 100_000, 1_000_000, 4_000_000)[0];
+  t.is(whole?.host, undefined);
+  t.is(whole?.recoveryMs, 0);
+  t.true((whole?.minGbps ?? 0) > 0.9 * (whole?.preFaultGbps ?? Infinity), JSON.stringify(whole));
+  t.regex(formatSummary(r.summary), /crash +kill h1 2–2\.3 ms; recovered in 0\.10 ms \(on h1's throughput\)/);
+});
+
+test("cluster host faults - a slow worker on host 1 of three (h1.worker.0, factor 10, 300 us) is judged on host 1's throughput: it dips below 90 % of host 1's level and takes time to come back, where the whole run's never dips; the other hosts' summaries are exactly the run without it", (t) => {
+  const clean = run(SMALL_H1);
+  const r = run(`${SMALL_H1}faults:\n  - { id: slow, at: 2ms, target: h1.worker.0, action: slow-worker, factor: 10, duration: 300us }\n`);
+  t.true(r.accounting.balanced && r.accounting.fabric?.balanced === true, JSON.stringify(r.accounting));
+  const rec = r.summary.faults?.recovery[0];
+  if (rec === undefined) return t.fail('no recovery');
+  t.is(rec.host, 'h1');
+  t.true((rec.minGbps ?? Infinity) < 0.5 * (rec.preFaultGbps ?? 0), JSON.stringify(rec));
+  t.true(typeof rec.recoveryMs === 'number' && rec.recoveryMs > 0, JSON.stringify(rec));
+  const whole = recoveryTimes(r.occurrences, r.samples, 100_000, 1_000_000, 4_000_000)[0];
+  t.is(whole?.recoveryMs, 0, JSON.stringify(whole));
+  const [h0c, , h2c] = clean.summary.hosts ?? [];
+  const [h0, , h2] = r.summary.hosts ?? [];
+  t.deepEqual([h0, h2], [h0c, h2c]);
 });

@@ -191,6 +191,8 @@ export function mergeRun(s: CompiledScenario, r: PartitionedRun): RunResult {
       interval: s.sampleInterval,
       warmup: s.warmup,
       runEnd: s.duration,
+      // A host's fault is measured on its host's delivered throughput, as in sim (run-sim.ts).
+      ...(cluster !== null ? { hostSamples: book.hostSamples } : {}),
     });
     summary = { ...summary, faults };
   }

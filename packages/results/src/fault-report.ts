@@ -30,6 +30,11 @@ export interface FaultStall {
 
 export interface FaultRecovery {
   readonly id: string;
+  /**
+   * A multi-host run: the host of the fault (its target `h<i>.<selector>`, or a kill of `h<i>`), whose own delivered
+   * throughput the three figures below are measured on (absent: they are on the whole run's).
+   */
+  readonly host?: string;
   /** Mean delivered throughput over the sample intervals before the fault (after the warm-up when there are some). */
   readonly preFaultGbps: number | null;
   /** Lowest sample from the fault's start until recovery (or the end). */
@@ -176,34 +181,75 @@ export function collectStalls(events: readonly RunEvent[]): FaultStall[] {
   }));
 }
 
-/** Recovery of each fault occurrence from the metrics series (rows with tMs and gbps, each over the interval before tMs). */
+/** A row of a delivered-throughput series: its interval's end (ms) and what was delivered over it (Gbit/s), as metrics.jsonl's tMs and gbps. */
+export type ThroughputRow = {
+  readonly tMs: number;
+  readonly gbps: number;
+};
+
+/**
+ * Per host of a multi-host run, its delivered throughput over (a.t, b.t] as a metrics row's `tMs` and `gbps` (the
+ * whole run's formula on the host's own snapshot); none on one host.
+ */
+export function hostThroughputRows(a: Snapshot, b: Snapshot): ThroughputRow[] | undefined {
+  if (b.hosts === undefined) return undefined;
+  const dt = (b.t - a.t) / 1e9;
+  const tMs = sig(b.t / 1e6);
+  return b.hosts.map((h, i) => {
+    const bytes = h.deliveredBytes - (a.hosts?.[i]?.deliveredBytes ?? h.deliveredBytes);
+    return { tMs, gbps: sig((bytes * 8) / dt / 1e9) };
+  });
+}
+
+/** The host a fault occurrence of a multi-host run is on: its target `h<i>` (a host kill) or `h<i>.<selector>` (one of its actors); null otherwise. */
+export function occurrenceHost(occ: FaultOccurrence): number | null {
+  const m = /^h(\d+)(?:\.|$)/.exec(occ.spec.targetText);
+  return m === null ? null : Number(m[1]);
+}
+
+/** One occurrence's recovery on a delivered-throughput series (rows of the interval before each `t`). */
+function recoveryOn(occ: FaultOccurrence, rows: readonly { t: number; gbps: number }[], interval: Nanos, warmup: Nanos, runEnd: Nanos): Omit<FaultRecovery, 'id' | 'host'> {
+  if (occ.end > runEnd) return { preFaultGbps: null, minGbps: null, recoveryMs: 'lasts to the end' as const };
+  let pre = rows.filter((r) => r.t <= occ.start && r.t - interval >= warmup);
+  if (pre.length === 0) pre = rows.filter((r) => r.t <= occ.start);
+  if (pre.length === 0) return { preFaultGbps: null, minGbps: null, recoveryMs: 'no pre-fault level' as const };
+  const level = pre.reduce((a, r) => a + r.gbps, 0) / pre.length;
+  const floor = level * 0.9;
+  // Intervals that overlap the fault, then the first full interval after its end that is back.
+  const during = rows.filter((r) => r.t > occ.start && r.t - interval < occ.end);
+  let min = during.reduce((a, r) => (r.gbps < a ? r.gbps : a), Infinity);
+  const after = rows.filter((r) => r.t - interval >= occ.end);
+  const back = after.find((r) => r.gbps >= floor);
+  for (const r of after) {
+    if (back !== undefined && r.t > back.t) break;
+    if (r.gbps < min) min = r.gbps;
+  }
+  const dipped = min < floor;
+  const recoveryMs = !dipped ? 0 : back === undefined ? ('not recovered' as const) : ms(back.t - occ.end);
+  return { preFaultGbps: sig(level), minGbps: min === Infinity ? null : sig(min), recoveryMs };
+}
+
+/**
+ * Recovery of each fault occurrence from the metrics series (rows with tMs and gbps, each over the interval before
+ * tMs). `hostSamples`, in a multi-host run: per host, its own delivered-throughput rows (hostThroughputRows); an
+ * occurrence on one host (occurrenceHost) is measured on its host's rows, any other on the whole run's.
+ */
 export function recoveryTimes(
   occurrences: readonly FaultOccurrence[],
   samples: readonly Record<string, unknown>[],
   interval: Nanos,
   warmup: Nanos,
   runEnd: Nanos,
+  hostSamples?: readonly (readonly ThroughputRow[])[],
 ): FaultRecovery[] {
-  const rows = samples.map((r) => ({ t: Number(r['tMs']) * 1e6, gbps: Number(r['gbps']) }));
+  const rowsOf = (xs: readonly Record<string, unknown>[]) => xs.map((r) => ({ t: Number(r['tMs']) * 1e6, gbps: Number(r['gbps']) }));
+  const whole = rowsOf(samples);
+  const perHost = hostSamples?.map(rowsOf);
   return occurrences.map((occ) => {
-    if (occ.end > runEnd) return { id: occ.id, preFaultGbps: null, minGbps: null, recoveryMs: 'lasts to the end' as const };
-    let pre = rows.filter((r) => r.t <= occ.start && r.t - interval >= warmup);
-    if (pre.length === 0) pre = rows.filter((r) => r.t <= occ.start);
-    if (pre.length === 0) return { id: occ.id, preFaultGbps: null, minGbps: null, recoveryMs: 'no pre-fault level' as const };
-    const level = pre.reduce((a, r) => a + r.gbps, 0) / pre.length;
-    const floor = level * 0.9;
-    // Intervals that overlap the fault, then the first full interval after its end that is back.
-    const during = rows.filter((r) => r.t > occ.start && r.t - interval < occ.end);
-    let min = during.reduce((a, r) => (r.gbps < a ? r.gbps : a), Infinity);
-    const after = rows.filter((r) => r.t - interval >= occ.end);
-    const back = after.find((r) => r.gbps >= floor);
-    for (const r of after) {
-      if (back !== undefined && r.t > back.t) break;
-      if (r.gbps < min) min = r.gbps;
-    }
-    const dipped = min < floor;
-    const recoveryMs = !dipped ? 0 : back === undefined ? ('not recovered' as const) : ms(back.t - occ.end);
-    return { id: occ.id, preFaultGbps: sig(level), minGbps: min === Infinity ? null : sig(min), recoveryMs };
+    const h = perHost === undefined ? null : occurrenceHost(occ);
+    const own = h === null ? undefined : perHost?.[h];
+    if (own === undefined) return { id: occ.id, ...recoveryOn(occ, whole, interval, warmup, runEnd) };
+    return { id: occ.id, host: `h${String(h)}`, ...recoveryOn(occ, own, interval, warmup, runEnd) };
   });
 }
 
@@ -216,6 +262,8 @@ export function faultsSummary(args: {
   interval: Nanos;
   warmup: Nanos;
   runEnd: Nanos;
+  /** A multi-host run: per host, its delivered-throughput rows (hostThroughputRows), which its faults' recovery is measured on. */
+  hostSamples?: readonly (readonly ThroughputRow[])[];
 }): FaultsSummary {
   const { occurrences, events, end } = args;
   const timeline = occurrences.map((o) => ({
@@ -243,6 +291,6 @@ export function faultsSummary(args: {
     ringErrors: events.filter((e) => e.kind === 'ring-corrupt' || e.kind === 'vif-tx-fatal-error').map((e) => ({ tMs: ms(e.t), ...(e.kind === 'ring-corrupt' ? {} : { ring: 'tx' }), ...e.detail })),
     restarts: events.filter((e) => e.kind === 'actor-restart').length,
     recoveryResolutionMs: ms(args.interval),
-    recovery: recoveryTimes(occurrences, args.samples, args.interval, args.warmup, args.runEnd),
+    recovery: recoveryTimes(occurrences, args.samples, args.interval, args.warmup, args.runEnd, args.hostSamples),
   };
 }

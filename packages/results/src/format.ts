@@ -79,7 +79,9 @@ export function formatSummary(s: Summary): string {
       const rec = f.recovery.find((r) => r.id === o['id']);
       const when = o['endMs'] === o['startMs'] ? `at ${String(o['startMs'])} ms` : `${String(o['startMs'])}–${o['endMs'] === null ? 'end' : String(o['endMs'])} ms`;
       const back = rec === undefined ? '' : typeof rec.recoveryMs === 'number' ? `; recovered in ${fmt(rec.recoveryMs)} ms` : `; ${rec.recoveryMs}`;
-      add(`  ${String(o['id'])}`, `${String(o['action'])} ${String(o['target'])} ${when}${back}`);
+      // A multi-host run's fault on one host: measured on that host's delivered throughput.
+      const on = rec?.host === undefined || back === '' ? '' : ` (on ${rec.host}'s throughput)`;
+      add(`  ${String(o['id'])}`, `${String(o['action'])} ${String(o['target'])} ${when}${back}${on}`);
     }
     for (const st of f.stalls.slice(0, 8)) {
       add('  stall', `${st.queue} ${st.cause} from ${st.startMs} ms${st.detectedBy ? `, detected by ${st.detectedBy} at ${String(st.detectedMs)} ms` : ''}, ${st.endedBy === 'not ended' ? 'not ended' : `ended by ${st.endedBy} at ${String(st.endMs)} ms`}`);

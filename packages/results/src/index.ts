@@ -11,8 +11,8 @@ export { combineTx, summarizeTx, TX_DROP_REASONS, TX_RESTART_DROP_REASONS, txBal
 export type { TxAccounting, TxDropReason, TxDrops, TxRestartDropReason, TxSnapshot, TxSummary } from './tx-summary.js';
 export { combineClosedLoop, CWND_COLUMNS, cwndCsv, summarizeTcp } from './tcp-summary.js';
 export type { RrFlowSummary, TcpFlowSummary, TcpSummary } from './tcp-summary.js';
-export { collectStalls, faultDetail, faultsSummary, recoveryTimes } from './fault-report.js';
-export type { FaultRecovery, FaultStall, FaultsSummary } from './fault-report.js';
+export { collectStalls, faultDetail, faultsSummary, hostThroughputRows, occurrenceHost, recoveryTimes } from './fault-report.js';
+export type { FaultRecovery, FaultStall, FaultsSummary, ThroughputRow } from './fault-report.js';
 export { ALL_ENTITY, seriesPoints, timeseriesCsv } from './timeseries.js';
 export type { SeriesMetric, SeriesPoint, TxSeriesMetric } from './timeseries.js';
 export { latencyJson, LATENCY_BUCKET_COLUMNS, summaryCsv, writeResults } from './results.js';
