@@ -2,8 +2,8 @@
 // across the switch): what the crash lost is retransmitted, a restarted guest's or host's RSTs cross the fabric like
 // any segment, the active end reconnects, and every accounting balances.
 import test from 'ava';
-import type { RunResult, TcpFlowSummary } from '@splitnet/results';
-import { run } from './helpers.js';
+import type { RunResult } from '@splitnet/results';
+import { flows, run, tps } from './helpers.js';
 
 /**
  * Host 0's guest 0 sends a TCP stream (a 64 KiB buffer) to host 1's guest 0, and host 0's guest 1 is the TCP_RR
@@ -23,18 +23,6 @@ traffic:
 
 function withFaults(...faults: string[]): string {
   return `${ACROSS}faults:\n${faults.map((f) => `  - ${f}\n`).join('')}`;
-}
-
-function flows(r: RunResult): { bulk: TcpFlowSummary; rr: TcpFlowSummary } {
-  const fs = r.summary.tcp?.flows ?? [];
-  const bulk = fs.find((f) => f.workload === 'bulk');
-  const rr = fs.find((f) => f.workload === 'rr');
-  if (bulk === undefined || rr === undefined) throw new Error(`no bulk and rr flows in ${JSON.stringify(r.summary.tcp)}`);
-  return { bulk, rr };
-}
-
-function tps(r: RunResult): number {
-  return r.summary.tcp?.rr[0]?.transactionsPerSec ?? 0;
 }
 
 type T = { true(v: boolean, m?: string): void };

@@ -2,7 +2,7 @@
 import { compileScenarioText } from '@splitnet/scenario';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { runSim } from '../src/run-sim.js';
-import type { RunResult } from '@splitnet/results';
+import type { RunResult, TcpFlowSummary } from '@splitnet/results';
 
 export function scenario(yaml: string, overrides: readonly string[] = []): CompiledScenario {
   return compileScenarioText(yaml, '<test>', { overrides });
@@ -37,4 +37,18 @@ traffic:
   - { name: out, from: vm.0, to: wire, protocol: udp, rate: 3Gbps, flows: 4 }
   - { name: in, vms: [1], protocol: udp, rate: 1Gbps, flows: 2 }
 `;
+}
+
+/** A run's bulk TCP stream and its TCP_RR flow (the closed-loop fault tests' pair), from summary.json's tcp.flows. */
+export function flows(r: RunResult): { bulk: TcpFlowSummary; rr: TcpFlowSummary } {
+  const fs = r.summary.tcp?.flows ?? [];
+  const bulk = fs.find((f) => f.workload === 'bulk');
+  const rr = fs.find((f) => f.workload === 'rr');
+  if (bulk === undefined || rr === undefined) throw new Error(`no bulk and rr flows in ${JSON.stringify(r.summary.tcp)}`);
+  return { bulk, rr };
+}
+
+/** A run's TCP_RR transactions per second (its first rr workload). */
+export function tps(r: RunResult): number {
+  return r.summary.tcp?.rr[0]?.transactionsPerSec ?? 0;
 }

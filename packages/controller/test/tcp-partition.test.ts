@@ -2,8 +2,8 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { ClosedLoopEndReport } from '@splitnet/model';
-import type { RunResult, TcpFlowSummary } from '@splitnet/results';
-import { run } from './helpers.js';
+import type { RunResult } from '@splitnet/results';
+import { flows, run, tps } from './helpers.js';
 
 /** One TCP stream from a far host into guest 0 (a 64 KiB buffer), and TCP_RR into guest 1, each guest on a worker of its own. */
 function both(duration: string, warmup: string): string {
@@ -23,18 +23,6 @@ const BOTH = both('300ms', '260ms');
 
 function partition(target: string, duration = '1ms', at = '4ms'): string[] {
   return [`faults=[{at: ${at}, duration: ${duration}, target: ${target}, action: partition}]`];
-}
-
-function flows(r: RunResult): { bulk: TcpFlowSummary; rr: TcpFlowSummary } {
-  const fs = r.summary.tcp?.flows ?? [];
-  const bulk = fs.find((f) => f.workload === 'bulk');
-  const rr = fs.find((f) => f.workload === 'rr');
-  if (bulk === undefined || rr === undefined) throw new Error(`no bulk and rr flows in ${JSON.stringify(r.summary.tcp)}`);
-  return { bulk, rr };
-}
-
-function tps(r: RunResult): number {
-  return r.summary.tcp?.rr[0]?.transactionsPerSec ?? 0;
 }
 
 /** The same figure within 3 % of the fault-free run's. */

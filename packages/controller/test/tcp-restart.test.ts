@@ -1,7 +1,7 @@
 // Restarts beside closed-loop traffic in sim: a netback worker, the NIC or the back end killed, restarted or crash-looped beside a TCP bulk stream and a TCP_RR workload — the connections survive, what the crash lost is retransmitted, and the stream recovers.
 import test from 'ava';
-import type { RunResult, TcpFlowSummary } from '@splitnet/results';
-import { run } from './helpers.js';
+import type { RunResult } from '@splitnet/results';
+import { flows, run, tps } from './helpers.js';
 
 /**
  * One TCP stream from a far host into guest 0 (a 64 KiB buffer), and TCP_RR into guest 1, each guest on a worker of
@@ -24,18 +24,6 @@ const FAULT: Readonly<Record<'kill' | 'restart' | 'crash-loop', string>> = {
   restart: 'action: restart',
   'crash-loop': 'action: crash-loop, restartAfter: 500us, repeat: { every: 2ms, count: 3 }',
 };
-
-function flows(r: RunResult): { bulk: TcpFlowSummary; rr: TcpFlowSummary } {
-  const fs = r.summary.tcp?.flows ?? [];
-  const bulk = fs.find((f) => f.workload === 'bulk');
-  const rr = fs.find((f) => f.workload === 'rr');
-  if (bulk === undefined || rr === undefined) throw new Error(`no bulk and rr flows in ${JSON.stringify(r.summary.tcp)}`);
-  return { bulk, rr };
-}
-
-function tps(r: RunResult): number {
-  return r.summary.tcp?.rr[0]?.transactionsPerSec ?? 0;
-}
 
 const base = run(BOTH);
 
