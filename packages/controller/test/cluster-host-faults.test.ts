@@ -1,7 +1,7 @@
 // Faults on one host's actors in a multi-host run (`h1.worker.0`): its one-host plan acts on that host's actors only.
 import test from 'ava';
 import { formatSummary, recoveryTimes } from '@splitnet/results';
-import { run } from './helpers.js';
+import { allBalanced, run } from './helpers.js';
 
 /** Two hosts, each receiving 3 Gbit/s from its own wire, and a stream from host 0's guest 1 to host 1's guest 1. */
 const TWO_HOSTS = `
@@ -181,17 +181,6 @@ const ONCE: Readonly<Record<'kill' | 'restart' | 'crash-loop', string>> = {
 };
 
 type Run = ReturnType<typeof run>;
-
-/** Every accounting of a multi-host run balances: the whole run's RX and TX, the fabric's, and each host's RX and TX. */
-function allBalanced(t: { true: (v: boolean, m?: string) => void }, r: Run): void {
-  t.true(r.accounting.balanced, JSON.stringify(r.accounting));
-  t.true(r.accounting.tx?.balanced ?? false, JSON.stringify(r.accounting.tx));
-  t.true(r.accounting.fabric?.balanced ?? false, JSON.stringify(r.accounting.fabric));
-  for (const h of r.summary.hosts ?? []) {
-    t.true(h.accounting.balanced, `${h.host}: ${JSON.stringify(h.accounting)}`);
-    if (h.accounting.tx !== undefined) t.true(h.accounting.tx.balanced, `${h.host} tx: ${JSON.stringify(h.accounting.tx)}`);
-  }
-}
 
 let cleanSenders: Run | undefined;
 const clean3 = (): Run => (cleanSenders ??= run(SENDERS));

@@ -3,7 +3,7 @@
 // any segment, the active end reconnects, and every accounting balances.
 import test from 'ava';
 import type { RunResult } from '@splitnet/results';
-import { flows, run, tps } from './helpers.js';
+import { allBalanced, flows, near, run, tps } from './helpers.js';
 
 /**
  * Host 0's guest 0 sends a TCP stream (a 64 KiB buffer) to host 1's guest 0, and host 0's guest 1 is the TCP_RR
@@ -26,22 +26,6 @@ function withFaults(...faults: string[]): string {
 }
 
 type T = { true(v: boolean, m?: string): void };
-
-/** The same figure within 3 % of the fault-free run's. */
-function near(t: T, what: string, got: number, want: number): void {
-  t.true(Math.abs(got - want) <= 0.03 * want, `${what}: ${got} against ${want} without the fault`);
-}
-
-/** Every accounting of the run balances: the whole run's RX and TX, the fabric's, and each host's RX and TX. */
-function allBalanced(t: T, r: RunResult): void {
-  t.true(r.accounting.balanced, JSON.stringify(r.accounting));
-  t.true(r.accounting.tx?.balanced ?? false, JSON.stringify(r.accounting.tx));
-  t.true(r.accounting.fabric?.balanced ?? false, JSON.stringify(r.accounting.fabric));
-  for (const h of r.summary.hosts ?? []) {
-    t.true(h.accounting.balanced, `${h.host}: ${JSON.stringify(h.accounting)}`);
-    if (h.accounting.tx !== undefined) t.true(h.accounting.tx.balanced, `${h.host} tx: ${JSON.stringify(h.accounting.tx)}`);
-  }
-}
 
 /** Both flows run after the fault as without it: the stream's goodput and the transactions/s within 3 %. */
 function recovered(t: T, r: RunResult): void {

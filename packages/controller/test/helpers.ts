@@ -52,3 +52,22 @@ export function flows(r: RunResult): { bulk: TcpFlowSummary; rr: TcpFlowSummary 
 export function tps(r: RunResult): number {
   return r.summary.tcp?.rr[0]?.transactionsPerSec ?? 0;
 }
+
+/** What the checks below need of ava's ExecutionContext. */
+type Asserts = { true(v: boolean, m?: string): void };
+
+/** The same figure within 3 % of the fault-free run's. */
+export function near(t: Asserts, what: string, got: number, want: number): void {
+  t.true(Math.abs(got - want) <= 0.03 * want, `${what}: ${got} against ${want} without the fault`);
+}
+
+/** Every accounting of a multi-host run balances: the whole run's RX and TX, the fabric's, and each host's RX and TX. */
+export function allBalanced(t: Asserts, r: RunResult): void {
+  t.true(r.accounting.balanced, JSON.stringify(r.accounting));
+  t.true(r.accounting.tx?.balanced ?? false, JSON.stringify(r.accounting.tx));
+  t.true(r.accounting.fabric?.balanced ?? false, JSON.stringify(r.accounting.fabric));
+  for (const h of r.summary.hosts ?? []) {
+    t.true(h.accounting.balanced, `${h.host}: ${JSON.stringify(h.accounting)}`);
+    if (h.accounting.tx !== undefined) t.true(h.accounting.tx.balanced, `${h.host} tx: ${JSON.stringify(h.accounting.tx)}`);
+  }
+}

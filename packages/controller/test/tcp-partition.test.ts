@@ -3,7 +3,7 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { ClosedLoopEndReport } from '@splitnet/model';
 import type { RunResult } from '@splitnet/results';
-import { flows, run, tps } from './helpers.js';
+import { flows, near, run, tps } from './helpers.js';
 
 /** One TCP stream from a far host into guest 0 (a 64 KiB buffer), and TCP_RR into guest 1, each guest on a worker of its own. */
 function both(duration: string, warmup: string): string {
@@ -23,11 +23,6 @@ const BOTH = both('300ms', '260ms');
 
 function partition(target: string, duration = '1ms', at = '4ms'): string[] {
   return [`faults=[{at: ${at}, duration: ${duration}, target: ${target}, action: partition}]`];
-}
-
-/** The same figure within 3 % of the fault-free run's. */
-function near(t: ExecutionContext, what: string, got: number, want: number): void {
-  t.true(Math.abs(got - want) <= 0.03 * want, `${what}: ${got} against ${want} without the fault`);
 }
 
 function bothBalanced(t: ExecutionContext, r: RunResult): void {

@@ -1,7 +1,7 @@
 // Restarts beside closed-loop traffic in sim: a netback worker, the NIC or the back end killed, restarted or crash-looped beside a TCP bulk stream and a TCP_RR workload — the connections survive, what the crash lost is retransmitted, and the stream recovers.
 import test from 'ava';
 import type { RunResult } from '@splitnet/results';
-import { flows, run, tps } from './helpers.js';
+import { flows, near, run, tps } from './helpers.js';
 
 /**
  * One TCP stream from a far host into guest 0 (a 64 KiB buffer), and TCP_RR into guest 1, each guest on a worker of
@@ -26,11 +26,6 @@ const FAULT: Readonly<Record<'kill' | 'restart' | 'crash-loop', string>> = {
 };
 
 const base = run(BOTH);
-
-/** The same figure within 3 % of the fault-free run's. */
-function near(t: { true(v: boolean, m: string): void }, what: string, got: number, want: number): void {
-  t.true(Math.abs(got - want) <= 0.03 * want, `${what}: ${got} against ${want} without the fault`);
-}
 
 for (const target of ['worker:0', 'worker:1', 'nic', 'backend'] as const) {
   for (const action of ['kill', 'crash-loop'] as const) {
