@@ -1,4 +1,5 @@
 // The transmit path's bus accounting of a live run: the frames guests sent that are still between processes, and those lost in processes that died.
+import { roleOf } from '@splitnet/model';
 import type { ActorReport } from '@splitnet/model';
 import { combine } from '@splitnet/results';
 import type { TxRestartDropReason } from '@splitnet/results';
@@ -103,8 +104,8 @@ export function withBridgeHandoffs(
   restarted: ReadonlySet<string>,
 ): { reports: ReadonlyMap<string, readonly ActorReport[]>; handoffs?: BridgeHandoffs } {
   const ids = [...restarted];
-  const bridge = ids.find((id) => /(^|\.)backend$/.test(id));
-  if (bridge === undefined || ids.some((id) => /(^|\.)worker\.\d+$/.test(id))) return { reports: finalReports };
+  const bridge = ids.find((id) => roleOf(id) === 'backend');
+  if (bridge === undefined || ids.some((id) => roleOf(id) === 'worker')) return { reports: finalReports };
   let frames = 0;
   let bytes = 0;
   for (const [name, f] of finals) {
