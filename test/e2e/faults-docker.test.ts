@@ -248,29 +248,31 @@ interface KillRun {
 let killRun: Promise<KillRun> | undefined;
 
 /**
- * One docker-placed run (TDF 200: the 10 ms pause is 2 s of wall time, long enough to see the container
- * paused from outside) with these faults: worker 1 killed (docker kill); VM 0 paused, then killed while
- * paused; VM 1 paused, and meanwhile its whole node; rx messages to the workers dropped. Started by the
- * first test that needs it; the ones after it wait for the same run.
+ * One docker-placed run (TDF 200: a 1 ms step is 200 ms of wall time) with these faults: worker 1 killed (docker
+ * kill); VM 0 paused, then killed while paused; VM 1 paused, and meanwhile its whole node; rx messages to the workers
+ * dropped. The gaps between steps whose order the tests check are seconds of wall time, for a loaded machine where a
+ * Docker call or a container's start takes one or two: VM 0's successor has 26 ms (5 s) to start before its
+ * predecessor's pause ends and 44 ms (9 s) before the node pause; the node pause ends 16 ms (3 s) before VM 1's
+ * own. Started by the first test that needs it; the ones after it wait for the same run.
  */
 function dockerKillRun(): Promise<KillRun> {
   killRun ??= (async () => {
     const { run, runId, out } = startDockerRun(
       'dkill',
       `name: docker-kill
-duration: 100ms
+duration: 120ms
 warmup: 10ms
 sampleInterval: 5ms
 topology: { vms: { count: 2, queues: 1 }, workers: 2 }
 traffic: [ { flows: 16, rate: 100Mbps } ]
 live: { tdf: 200, maxLag: 5ms }
 faults:
-  - { id: crash, at: 20ms, target: worker:1, action: kill }
-  - { id: icepick, at: 35ms, duration: 20ms, target: vm:0, action: pause }
-  - { id: shatter, at: 40ms, target: vm:0, action: kill }
-  - { id: freeze, at: 60ms, duration: 10ms, target: vm:1, action: pause }
-  - { id: nodefreeze, at: 63ms, duration: 4ms, target: node:0, action: pause }
-  - { id: lossy, at: 80ms, duration: 15ms, target: "link:backend>worker:*", action: drop-messages, probability: 0.5, kinds: [rx] }
+  - { id: crash, at: 15ms, target: worker:1, action: kill }
+  - { id: icepick, at: 18ms, duration: 30ms, target: vm:0, action: pause }
+  - { id: shatter, at: 22ms, target: vm:0, action: kill }
+  - { id: freeze, at: 60ms, duration: 30ms, target: vm:1, action: pause }
+  - { id: nodefreeze, at: 66ms, duration: 8ms, target: node:0, action: pause }
+  - { id: lossy, at: 95ms, duration: 15ms, target: "link:backend>worker:*", action: drop-messages, probability: 0.5, kinds: [rx] }
 `,
     );
     // Watch from outside, as a user would: a container of the run shows up paused while the guest is frozen.

@@ -21,6 +21,12 @@ export class DockerFaults {
   private readonly engines: readonly Docker[];
   /** Address on the node's network of each container cut from it, by container id, until it is reconnected. */
   private readonly cut = new Map<string, { readonly name: string; readonly ip: string }>();
+  /**
+   * The node faults under way, per node: each waits for the one before it on the same node. Docker calls are slow on
+   * a loaded machine (a pause of a node's containers can take longer than the fault lasts); without the queue an
+   * unpause could look at the holds before its pause has taken them, thaw nothing, and leave the node frozen for good.
+   */
+  private readonly queue = new Map<number, Promise<unknown>>();
 
   /**
    * `pauses`: shared with the placement (DockerContainers.pauses), so that a node pause and a pause of one
@@ -45,8 +51,34 @@ export class DockerFaults {
     return cs.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, '')).join(', ') || 'no actor container';
   }
 
+  /** `op` on node `node` once the node's earlier faults are done (see `queue`). */
+  private inOrder(node: number, op: () => Promise<string>): Promise<string> {
+    const next = (this.queue.get(node) ?? Promise.resolve()).then(op, op);
+    this.queue.set(node, next.catch(() => undefined));
+    return next;
+  }
+
   /** `docker pause` every actor container of the node (one another fault holds paused already stays so); returns what was done. */
-  async pauseNode(node: number): Promise<string> {
+  pauseNode(node: number): Promise<string> {
+    return this.inOrder(node, () => this.pauseNow(node));
+  }
+
+  /** `docker unpause` the node's actor containers, except one another fault still holds paused. */
+  unpauseNode(node: number): Promise<string> {
+    return this.inOrder(node, () => this.unpauseNow(node));
+  }
+
+  /** `docker network disconnect` the node's actor containers from the node's network (they lose their NATS server). */
+  disconnectNode(node: number): Promise<string> {
+    return this.inOrder(node, () => this.disconnectNow(node));
+  }
+
+  /** `docker network connect` the containers `disconnectNode` cut, each to get its old address back. */
+  reconnectNode(node: number): Promise<string> {
+    return this.inOrder(node, () => this.reconnectNow(node));
+  }
+
+  private async pauseNow(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
     const by = `node:${node}`;
     const already: Docker.ContainerInfo[] = [];
@@ -57,8 +89,7 @@ export class DockerFaults {
     return `docker pause: ${this.names(cs.filter((c) => !already.includes(c)))}${already.length > 0 ? `; already paused by another fault: ${this.names(already)}` : ''}`;
   }
 
-  /** `docker unpause` the node's actor containers, except one another fault still holds paused. */
-  async unpauseNode(node: number): Promise<string> {
+  private async unpauseNow(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
     const by = `node:${node}`;
     const thawed: Docker.ContainerInfo[] = [];
@@ -74,8 +105,7 @@ export class DockerFaults {
     return `docker unpause: ${this.names(thawed)}${held.length > 0 ? `; still paused by another fault: ${this.names(held)}` : ''}`;
   }
 
-  /** `docker network disconnect` the node's actor containers from the node's network (they lose their NATS server). */
-  async disconnectNode(node: number): Promise<string> {
+  private async disconnectNow(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
     const name = nodeNetwork(this.runId, node);
     const net = this.dockerOf(node).getNetwork(name);
@@ -87,8 +117,7 @@ export class DockerFaults {
     return `docker network disconnect ${name}: ${this.names(cs)}`;
   }
 
-  /** `docker network connect` the containers `disconnectNode` cut, each to get its old address back. */
-  async reconnectNode(node: number): Promise<string> {
+  private async reconnectNow(node: number): Promise<string> {
     const cs = await this.actorsOn(node);
     const name = nodeNetwork(this.runId, node);
     const net = this.dockerOf(node).getNetwork(name);
