@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { ProcessIdentity } from './process-identity.js';
 import { identify } from './process-identity.js';
 
-const reaperScript = fileURLToPath(new URL('./reaper.js', import.meta.url));
+// From dist/src and from dist/bundle (the actor processes' bundled entry, actor-entry.ts) alike.
+const reaperScript = fileURLToPath(new URL('../src/reaper.js', import.meta.url));
 
 /** The record's name in a results directory. */
 export const PROCESS_RECORD = 'processes.jsonl';

@@ -1,6 +1,5 @@
 // The live branch of `splitnet run`: pick the placement the scenario names, run the live run through it, keep its event log if it fails.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger, Nanos } from '@splitnet/model';
@@ -11,8 +10,7 @@ import type { CompiledScenario } from '@splitnet/scenario';
 import { natsCredentials } from './actor-command.js';
 import { describeFailure } from './failure.js';
 import { createLogger } from './logging.js';
-
-const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
+import { actorEntry } from './actor-entry.js';
 
 export interface LiveRunSetup {
   readonly runId: string;
@@ -79,7 +77,7 @@ async function pickPlacement(s: CompiledScenario, o: LiveRunSetup, logger: Logge
         ...base,
         scenarioFile: o.resolvedFile,
         logsDir: logs,
-        actorCommand: { program: process.execPath, args: [...nodeArgs, cliMain] },
+        actorCommand: { program: process.execPath, args: [...nodeArgs, actorEntry()] },
         atExit: o.atExit,
       });
     }

@@ -1,5 +1,4 @@
 // The lockstep branch of `splitnet run` and the `splitnet partition` command its processes run: partitions placed as live places its processes.
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -16,8 +15,7 @@ import { connectNats } from '@splitnet/transport/nats';
 import { natsCredentials } from './actor-command.js';
 import { describeFailure } from './failure.js';
 import { createLogger } from './logging.js';
-
-const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
+import { actorEntry } from './actor-entry.js';
 
 /** The placements lockstep runs on today: partitions it launches (processes, docker) or that join (external: compose). */
 export const LOCKSTEP_PLACEMENTS = ['processes', 'docker', 'external'] as const;
@@ -192,7 +190,7 @@ export async function runLockstepCommand(s: CompiledScenario, o: LockstepRunSetu
               // SPLITNET_ACTOR_NODE_ARGS: extra Node.js flags for the partition processes, as for live's actors (e.g. `--cpu-prof`).
               actorCommand: {
                 program: process.execPath,
-                args: [...(process.env['SPLITNET_ACTOR_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''), cliMain],
+                args: [...(process.env['SPLITNET_ACTOR_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''), actorEntry()],
               },
               subcommand: 'partition',
               atExit: o.atExit,

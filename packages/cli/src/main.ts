@@ -1,23 +1,22 @@
 #!/usr/bin/env node
 // splitnet command-line entry point: parses flags, reads files and the environment, prints; the work happens in the packages.
 import type { Option } from 'commander';
-import { Command, CommanderError, Help } from 'commander';
+import { Command, Help } from 'commander';
 import { SplitnetError } from '@splitnet/model';
 import { offeredCapOf } from '@splitnet/results';
 import { loadScenarioFile, formatResolvedYaml } from '@splitnet/scenario';
 import { formatRssLookup, rssLookup } from './rss-command.js';
 import { faultCommand } from './fault-command.js';
 import type { FaultFlags } from './fault-command.js';
-import { actorCommand } from './actor-command.js';
-import { partitionCommand } from './lockstep-run.js';
+import { defineActorCommand, definePartitionCommand } from './actor-commands.js';
 import { cleanupCommand } from './cleanup-command.js';
 import type { CleanupFlags } from './cleanup-command.js';
 import { sweepCommand, type SweepFlags } from './sweep-command.js';
 import { schemaCommand, type SchemaFlags } from './schema-command.js';
 import { defineNatsConfigCommand } from './nats-config-command.js';
 import { version } from './host.js';
-import { classifyFailure, EXIT } from './failure.js';
 import { ProcessLifetime } from './lifetime.js';
+import { runAsEntry, runProgram } from './entry.js';
 import { capNote, collect, collectList, defineRunCommand } from './run-command.js';
 
 /** The program and its global help; the commands are added by the functions below it. */
@@ -90,58 +89,6 @@ function defineRssCommand(program: Command): void {
         ...(o.key !== undefined ? { key: o.key } : {}),
       });
       process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : formatRssLookup(r) + '\n');
-    });
-}
-
-function defineActorCommand(program: Command, lifetime: ProcessLifetime): void {
-  program
-    .command('actor')
-    .description('Host actors of a live run (started by `splitnet run --runtime live`; not usually typed by hand)')
-    .requiredOption('--run <id>', 'run id (namespaces the NATS subjects)')
-    .requiredOption('--nats <url>', 'NATS server URL')
-    .option('--scenario <file>', 'the resolved scenario of the run (with --id; a restart without it asks the controller for it)')
-    .option(
-      '--id <actor>',
-      'actor id to host, e.g. nic, backend, worker.0, vm.1 (repeatable; with --scenario, or with --incarnation ≥ 1 as a restart the controller expects)',
-      collect,
-      [] as string[],
-    )
-    .option(
-      '--role <role>',
-      'join a run started elsewhere as driver (NIC + back-end; with live.processes per-domain also the vRSS workers), worker or frontend: the controller assigns the ids and sends the scenario',
-    )
-    .option(
-      '--queues <n>',
-      "with --role frontend: the queues this VM asks for, one per vCPU (1–64); it gets min(n, the back-end's maximum: the workers with per-flow vRSS, else 1), as netfront negotiates multi-queue-num-queues; default: the scenario's topology.vms.queues for its VM",
-    )
-    .option('--log <file>', 'JSON log file')
-    .option('--incarnation <n>', 'how many times these actors were restarted (a restarted process rejoins the running run)', '0')
-    .addHelpText(
-      'after',
-      "\nEnvironment: SPLITNET_NATS_USER and SPLITNET_NATS_PASSWORD (the role's NATS credentials: with --role, a join login; the\ncontroller then hands the process its own), SPLITNET_NATS_CA (the PEM file of a private CA that signed the NATS servers'\ncertificates; implies TLS, as a tls:// URL does), SPLITNET_CONTROL_SECRET (with --id: the key of the process's control\nmessages, which the controller that starts it sets; docs/security.md).\n\nExamples (a VM joining a run started elsewhere; one with 4 vCPUs):\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend\n  splitnet actor --run demo --nats tls://nats-1:4222 --role frontend --queues 4",
-    )
-    .action(async (o: { run: string; nats: string; scenario?: string; id: string[]; log?: string; incarnation: string; role?: string; queues?: string }) => {
-      process.exitCode = await actorCommand((f) => loadScenarioFile(f), o, lifetime.interruptSignal());
-    });
-}
-
-function definePartitionCommand(program: Command, lifetime: ProcessLifetime): void {
-  program
-    .command('partition')
-    .description('Run one partition of a lockstep run (started by `splitnet run --runtime lockstep`, or joining one with --join: compose)')
-    .requiredOption('--run <id>', 'run id (namespaces the NATS subjects)')
-    .requiredOption('--nats <url>', 'NATS server URL')
-    .option('--scenario <file>', 'the resolved scenario of the run (not with --join)')
-    .option('--join', 'join a run started with --placement external: the controller assigns the partition and sends the scenario')
-    .option('--id <actor>', 'an actor of the partition (repeatable: all of them, in the order the run names them)', collect, [] as string[])
-    .option('--log <file>', 'JSON log file')
-    .option('--incarnation <n>', 'always 0: a partition is not restarted', '0')
-    .addHelpText(
-      'after',
-      '\nEnvironment: SPLITNET_CONTROL_SECRET (the key of its control messages, set by the controller that starts it; docs/lockstep.md);\nwith --join, SPLITNET_NATS_USER and SPLITNET_NATS_PASSWORD (the partition join login: deploy/nats.conf).',
-    )
-    .action(async (o: { run: string; nats: string; scenario?: string; id: string[]; log?: string; join?: boolean }) => {
-      process.exitCode = await partitionCommand((f) => loadScenarioFile(f), o, lifetime.interruptSignal());
     });
 }
 
@@ -287,33 +234,8 @@ function buildProgram(lifetime: ProcessLifetime): Command {
 }
 
 export async function main(argv: readonly string[], lifetime = new ProcessLifetime()): Promise<number> {
-  const program = buildProgram(lifetime);
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      // help and version are "errors" to commander; everything else is bad usage (commander printed it)
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.badInput;
-    }
-    // Bad input and operational failures are one line; only a bug shows its stack (failure.ts).
-    const failure = classifyFailure(err);
-    process.stderr.write(`${failure.text}\n`);
-    return failure.kind === 'interrupted' ? lifetime.interruptExitCode() : failure.exitCode;
-  }
-}
-
-// A reader that goes away (`splitnet run … | head`) is not an error.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
+  return runProgram(buildProgram(lifetime), argv, lifetime);
 }
 
 // Signals, exit and unhandled rejections are handled here and only here (lifetime.ts).
-const lifetime = new ProcessLifetime();
-lifetime.install({ ignoreInterrupt: process.env['SPLITNET_IGNORE_SIGINT'] === '1' });
-process.exitCode = await main(process.argv.slice(2), lifetime);
-// Whatever a command left open (a NATS client still reconnecting to a server that died) must not keep it alive.
-lifetime.leaveWithin(5000);
+await runAsEntry(main);

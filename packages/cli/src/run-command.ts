@@ -64,20 +64,8 @@ function parseExpect(values: readonly string[]): Partial<Record<JoinRole, number
   return out;
 }
 
-/** A repeatable option whose values may also be comma-separated (--docker-host a,b --docker-host c). */
-export function collectList(v: string, acc: string[]): string[] {
-  return [
-    ...acc,
-    ...v
-      .split(',')
-      .map((x) => x.trim())
-      .filter((x) => x !== ''),
-  ];
-}
-
-export function collect(v: string, acc: string[]): string[] {
-  return [...acc, v];
-}
+import { collect, collectList } from './list-flags.js';
+export { collect, collectList };
 
 export interface RunFlags {
   seed?: number;

@@ -10,8 +10,17 @@ import { didYouMean } from './suggest.js';
 import type { CostProfile } from './types.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 
-/** From dist/src/cost-profile.js (and from src/ under a TS loader) both land on packages/scenario/profiles/. */
-const PROFILES_DIR = fileURLToPath(new URL('../../profiles/', import.meta.url));
+const PROFILES_DIR = profilesDir();
+
+/**
+ * packages/scenario/profiles/: from dist/src/cost-profile.js (and from src/ under a TS loader) two levels up; bundled
+ * into the actor processes' entry (packages/cli/src/actor-entry.ts), where this module is not in its package, found
+ * as Node finds the package.
+ */
+function profilesDir(): string {
+  const own = fileURLToPath(new URL('../../profiles/', import.meta.url));
+  return existsSync(own) ? own : fileURLToPath(new URL('profiles/', import.meta.resolve('@splitnet/scenario/package.json')));
+}
 
 export const DEFAULT_PROFILE = 'default';
 
