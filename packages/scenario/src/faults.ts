@@ -377,7 +377,7 @@ function checkRestartBesideClosedLoop(targetField: Field, action: FaultAction, t
   if (ctx.runtime !== 'live' || target.kind !== 'actor') return;
   const a = target.actor;
   const active = ctx.activeGuests ?? [];
-  if (a.role === 'worker' && ctx.perDomain !== true) return;
+  if (a.role === 'worker' || a.role === 'nic' || a.role === 'backend') return;
   if (a.role === 'vm' && (a.index === '*' ? active.length === 0 : !active.includes(a.index))) return;
   targetField.expected(
     `a worker (with one process per actor) or a guest hosting no sending end (nor an end of a flow between two guests) for ${action} beside TCP or request-response traffic in a live run`,
