@@ -315,6 +315,9 @@ export class NicActor implements Actor {
     this.inherited = null;
     this.far = inh.far;
     for (const f of inh.frames) {
+      // Far frames of this incarnation's now (farArrived): those that arrived while it was down, and the rest as they arrive.
+      this.farSent++;
+      this.farSentBytes += f.len;
       if (f.at <= now) {
         // It reached the NIC while it was down: emitted, and lost there (the controller counts it lost-in-crash).
         this.emitted++;
