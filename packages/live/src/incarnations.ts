@@ -36,9 +36,9 @@ function sumRecords(a: Record<string, unknown>, b: unknown): Record<string, numb
 /**
  * A guest's closed-loop end's sending direction, continued across its restart: counts add up; the RTT's minimum and
  * mean are the two incarnations' together, its p99 the larger of the two (the samples themselves are not shipped: an
- * upper bound); the cwnd trace is the successor's (a sample carries none). Only a passive end's (the bulk receiver's,
- * the rr server's) live: the summary reads the RTT, the cwnd and the transactions of the active end, and live
- * refuses a restart of a guest hosting one (scenario/src/faults.ts).
+ * upper bound); the cwnd trace is the successor's (a sample carries none). A guest's passive end (the bulk receiver,
+ * the rr server: live refuses a restart of a guest hosting an active one, scenario/src/faults.ts), or a restarted
+ * NIC's far end, active ones included (the summary reads their RTT, cwnd and transactions: those are then bounds).
  */
 function continueFlowSummary(b: FlowSummary, m: FlowSummary): FlowSummary {
   const samples = b.rttSamples + m.rttSamples;
@@ -80,8 +80,9 @@ function continueRr(b: ClosedLoopEndReport['rr'], m: ClosedLoopEndReport['rr'], 
 }
 
 /**
- * A restarted guest's closed-loop ends (ClosedLoopEndReport), continued from its dead incarnation's last sample, as
- * sim's FrontendActor.inherit → ClosedLoopEnds.adopt carries them over: bytes delivered, pure ACKs, resets,
+ * A restarted guest's closed-loop ends (ClosedLoopEndReport), or a restarted NIC's far ends (whose connections opened
+ * again: NicActor.rejoined), continued from the dead incarnation's last sample, as sim's FrontendActor.inherit →
+ * ClosedLoopEnds.adopt carries a guest's over: bytes delivered, pure ACKs, resets,
  * reconnects and RSTs sent add up, the connection's start is the first incarnation's, the sending direction as above.
  */
 function continueEnds(base: unknown, mine: readonly ClosedLoopEndReport[] | undefined, t: Nanos): readonly ClosedLoopEndReport[] | undefined {
