@@ -1,4 +1,4 @@
-// Restarts beside closed-loop traffic in live mode (real actor processes over one real nats-server): a netback worker killed or restarted beside a TCP bulk stream and TCP_RR — the sockets survive, what the crash lost is retransmitted, the flows recover, both accountings balance.
+// Restarts beside closed-loop traffic in live mode (real actor processes over one real nats-server): a netback worker killed or restarted beside a TCP bulk stream and TCP_RR — the sockets survive, what the crash lost is retransmitted, the flows recover, both accountings balance; the guests or the NIC restarted — connections open again, the flows recover, both accountings balance.
 import test, { type ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -156,6 +156,45 @@ test.serial(
     t.is(ev.filter((e) => e.kind === 'tcp-connection-reset').length, 2);
     t.is(ev.filter((e) => e.kind === 'tcp-connection-opened').length, 2);
     recovered(t, out, ev, ['vm.0', 'vm.1']);
+    t.deepEqual(processesOf(runId), [], 'no actor process left behind');
+  },
+);
+
+test.serial(
+  'tcp restart live - the NIC killed beside a TCP stream and TCP_RR (one process per actor, the driver domain’s NIC and back end): the far hosts’ ends died with its process, the new ones open their connections again and both flows recover; the far ends’ counters and the NIC’s emitted continue across the restart, both accountings balance',
+  async (t) => {
+    const { summary, out, runId } = await runLive(
+      t,
+      'nic',
+      `name: live-tcp-restart-nic\n${BOTH}faults:\n  - { at: 20ms, target: nic, action: kill, restartAfter: 1ms }\n`,
+    );
+    // Balanced: the frames the far ends sent after the dead NIC's last sample came out of it (the guests took them) and
+    // count as emitted (lost-in-crash's emittedUnsampled); the far ends' frames up to it carry over (farArrived).
+    balanced(t, summary);
+    t.is(summary.faults?.restarts, 1);
+    t.deepEqual(
+      summary.live?.restarted?.map((p) => p.process),
+      ['nic+backend'],
+    );
+    const restarted = summary.live?.restarted?.[0];
+    // Counters do not go backwards: at the end the NIC's process emitted more than its dead incarnation's last sample.
+    t.true((restarted?.atEnd.emitted ?? 0) > (restarted?.continuedFrom[0]?.emitted ?? Infinity), JSON.stringify(restarted));
+    const rows = readFileSync(join(out, 'timeseries.csv'), 'utf8').trim().split('\n').slice(1);
+    t.deepEqual(
+      rows.filter((l) => Number(l.split(',')[3]) < 0),
+      [],
+      'no rate of the time series below 0 (a counter going back)',
+    );
+    const ev = eventsOf(out);
+    t.true(ev.some((e) => e.kind === 'far-ends-lost' && e.actor === 'nic'));
+    const { bulk, rr } = flows(t, summary);
+    // The far host's ends (the stream's sender, the rr client) were new: each opened its connection again (a SYN the
+    // guest accepted), none was reset; what each had measured before the crash counts on (the rr client's transactions).
+    for (const f of [bulk, rr]) t.like(f, { reconnects: 1, resets: 0 });
+    t.is(ev.filter((e) => e.kind === 'tcp-connection-opened').length, 2);
+    t.false(ev.some((e) => e.kind === 'tcp-connection-reset'));
+    recovered(t, out, ev, ['nic+backend']);
+    t.true((summary.tcp?.rr[0]?.transactions ?? 0) > 0);
     t.deepEqual(processesOf(runId), [], 'no actor process left behind');
   },
 );

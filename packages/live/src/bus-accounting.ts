@@ -20,6 +20,12 @@ export interface BusAccount {
   readonly gapped: readonly { readonly from: string; readonly to: string; readonly gaps: number }[];
   /** Packets inferred lost in crashed processes (the restarted processes' box; see busAccount). */
   readonly inferredLost: number;
+  /**
+   * Frames a restarted NIC's far ends (closed-loop flows) put on its wire after its dead incarnation's last sample that
+   * came out of the box (the survivors took them): no counter knows them, as the successor replays only the wire's
+   * open-loop frames (NicActor.reconnect). They count as emitted. 0 without such a NIC.
+   */
+  readonly emittedUnsampled: number;
   readonly rejectedMessages: Record<string, number>;
   readonly gaps: number;
   readonly lastRejection: string;
@@ -87,6 +93,7 @@ export function busAccount(
   let intoR = 0;
   let outOfR = 0;
   let knownInR = 0;
+  let farNic = false;
   for (const [name, f] of finals) {
     const inR = name.split('+').some((id) => restarted.has(id));
     for (const [to, v] of Object.entries(f.sentTo)) if (restarted.has(to) && !inR) intoR += v;
@@ -95,12 +102,18 @@ export function busAccount(
     if (inR) {
       knownInR += f.pendingPackets;
       const part = combine(finalReports.get(name) ?? [], duration);
+      farNic ||= (finalReports.get(name) ?? []).some((r) => r.role === 'nic' && r.closedLoop !== undefined);
       intoR += part.emitted;
       knownInR += part.delivered + part.heldIn.nicRings + part.heldIn.workerBacklogs + part.heldIn.guestRings;
       for (const v of Object.values(part.drops)) knownInR += v;
     }
   }
   const disconnected = [...finals].filter(([, f]) => (f.disconnects ?? 0) > 0).map(([name]) => name);
+  const lost = restarted.size > 0 ? intoR - outOfR - knownInR : 0;
+  // A restarted NIC's far ends sent frames its counters never sampled: more came out of the box than went in or is
+  // known. Those frames were emitted; what else the box lost cannot be told apart from them (both happened between the
+  // last sample and the crash), so the box lost none [a lower bound, as txBusAccount's sentUnsampled].
+  const emittedUnsampled = farNic && lost < 0 ? -lost : 0;
   return {
     pending,
     onBus,
@@ -109,7 +122,8 @@ export function busAccount(
     forged,
     gapped,
     disconnected,
-    inferredLost: restarted.size > 0 ? intoR - outOfR - knownInR : 0,
+    inferredLost: lost + emittedUnsampled,
+    emittedUnsampled,
     ...hostFigures([...finals.values()]),
   };
 }
@@ -117,7 +131,7 @@ export function busAccount(
 /** The hosts' wire rejects, lag and lateness histograms and counters, combined. */
 function hostFigures(
   finals: readonly HostFinal[],
-): Omit<BusAccount, 'pending' | 'onBus' | 'onBusTo' | 'inferredLost' | 'rejected' | 'forged' | 'gapped' | 'disconnected'> {
+): Omit<BusAccount, 'pending' | 'onBus' | 'onBusTo' | 'inferredLost' | 'emittedUnsampled' | 'rejected' | 'forged' | 'gapped' | 'disconnected'> {
   const rejected: Record<string, number> = {};
   const rejections: Record<string, string> = {};
   let gaps = 0;

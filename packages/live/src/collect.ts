@@ -333,7 +333,9 @@ export function collect(c: CollectInput): RunResult {
   const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
   const inWindow = complete.filter((x) => x.t > warm.t);
   const bus = busAccount(finals, finalReports, restarted, endT);
-  const { links: txOnBus, end } = txOnTheBus(c, finals, withTxLinkDrops(withTxLost(combined, txBus), finals), txBus.onBus);
+  const { links: txOnBus, end: endTx } = txOnTheBus(c, finals, withTxLinkDrops(withTxLost(combined, txBus), finals), txBus.onBus);
+  // A restarted NIC's far ends' frames emitted after its last sample (BusAccount.emittedUnsampled) among the emitted.
+  const end = bus.emittedUnsampled === 0 ? endTx : { ...endTx, emitted: endTx.emitted + bus.emittedUnsampled };
   const { all, lostInTransport } = allDrops(c, end, bus);
   const withFaults = c.occurrences.length > 0;
   // Every reason with packets is in the balance; the fault-only ones also show as zeros when faults were injected
@@ -346,7 +348,13 @@ export function collect(c: CollectInput): RunResult {
   );
   // A multi-host run balances only if the fabric does too (its frames sent, delivered, dropped at a port or on a cable).
   const acc = cluster === null ? hostAcc : cluster.run.withFabric(hostAcc);
-  if (restarted.size > 0) c.log.log('lost-in-crash', 'controller', { packets: all['lost-in-crash'], inferred: bus.inferredLost, actors: [...restarted] });
+  if (restarted.size > 0)
+    c.log.log('lost-in-crash', 'controller', {
+      packets: all['lost-in-crash'],
+      inferred: bus.inferredLost,
+      actors: [...restarted],
+      emittedUnsampled: bus.emittedUnsampled,
+    });
   if (restarted.size > 0 && end.tx !== null)
     c.log.log('tx-lost-in-restart', 'controller', { reason: txBus.reason, frames: txBus.lost, ...txBus.box, sentUnsampled: txBus.sentUnsampled });
   const live = liveInfo(

@@ -13,7 +13,9 @@ import type { ActorReport, ClosedLoopEndReport, FlowSummary, HistogramJson, Nano
  * The NIC's `emitted` is the exception: the traffic on its wire is deterministic from the seed, so a
  * restarted NIC replays the wire up to its restart time and counts every frame that arrived, exactly
  * (see NicActor.reconnect): its `emitted` is not rebased, except for the frames a fault injected
- * (`injected`), which the wire's schedule does not know: those carry over.
+ * (`injected`) and those the far ends of closed-loop flows sent (`farArrived`), which the wire's schedule
+ * does not know: those carry over (the far ends' frames that arrived after the last sample are inferred
+ * by the bus accounting: bus-accounting.ts emittedUnsampled).
  */
 
 /** Report fields that are not counters: identity, instant, what an actor holds right now, and the latency histogram (final reports only). */
@@ -34,9 +36,9 @@ function sumRecords(a: Record<string, unknown>, b: unknown): Record<string, numb
 /**
  * A guest's closed-loop end's sending direction, continued across its restart: counts add up; the RTT's minimum and
  * mean are the two incarnations' together, its p99 the larger of the two (the samples themselves are not shipped: an
- * upper bound); the cwnd trace is the successor's (a sample carries none). Only a passive end's (the bulk receiver's,
- * the rr server's) live: the summary reads the RTT, the cwnd and the transactions of the active end, and live
- * refuses a restart of a guest hosting one (scenario/src/faults.ts).
+ * upper bound); the cwnd trace is the successor's (a sample carries none). A guest's passive end (the bulk receiver,
+ * the rr server: live refuses a restart of a guest hosting an active one, scenario/src/faults.ts), or a restarted
+ * NIC's far end, active ones included (the summary reads their RTT, cwnd and transactions: those are then bounds).
  */
 function continueFlowSummary(b: FlowSummary, m: FlowSummary): FlowSummary {
   const samples = b.rttSamples + m.rttSamples;
@@ -56,11 +58,34 @@ function continueFlowSummary(b: FlowSummary, m: FlowSummary): FlowSummary {
 }
 
 /**
- * A restarted guest's closed-loop ends (ClosedLoopEndReport), continued from its dead incarnation's last sample, as
- * sim's FrontendActor.inherit → ClosedLoopEnds.adopt carries them over: bytes delivered, pure ACKs, resets,
+ * An rr client's transactions continued across a restart of the actor hosting it: counts add up, the rate is over the
+ * whole loop (from the connection's first start to `t`), the latency's minimum and mean are the two incarnations'
+ * together, its p50 and p99 the larger of the two (upper bounds: the samples are not shipped); the latency CDF, in a
+ * final report only, is the successor's.
+ */
+function continueRr(b: ClosedLoopEndReport['rr'], m: ClosedLoopEndReport['rr'], startedAt: Nanos, t: Nanos): Partial<ClosedLoopEndReport> {
+  if (b === undefined || m === undefined) return m === undefined ? {} : { rr: m };
+  const n = b.transactions + m.transactions;
+  const min = b.transactions === 0 ? m.latencyMinNs : m.transactions === 0 ? b.latencyMinNs : Math.min(b.latencyMinNs, m.latencyMinNs);
+  const rr = {
+    ...m,
+    transactions: n,
+    transactionsPerSec: t > startedAt ? (n * 1e9) / (t - startedAt) : m.transactionsPerSec,
+    latencyMinNs: min,
+    latencyMeanNs: n === 0 ? m.latencyMeanNs : (b.latencyMeanNs * b.transactions + m.latencyMeanNs * m.transactions) / n,
+    latencyP50Ns: Math.max(b.latencyP50Ns, m.latencyP50Ns),
+    latencyP99Ns: Math.max(b.latencyP99Ns, m.latencyP99Ns),
+  };
+  return { rr };
+}
+
+/**
+ * A restarted guest's closed-loop ends (ClosedLoopEndReport), or a restarted NIC's far ends (whose connections opened
+ * again: NicActor.rejoined), continued from the dead incarnation's last sample, as sim's FrontendActor.inherit →
+ * ClosedLoopEnds.adopt carries a guest's over: bytes delivered, pure ACKs, resets,
  * reconnects and RSTs sent add up, the connection's start is the first incarnation's, the sending direction as above.
  */
-function continueEnds(base: unknown, mine: readonly ClosedLoopEndReport[] | undefined): readonly ClosedLoopEndReport[] | undefined {
+function continueEnds(base: unknown, mine: readonly ClosedLoopEndReport[] | undefined, t: Nanos): readonly ClosedLoopEndReport[] | undefined {
   if (!Array.isArray(base) || mine === undefined) return mine;
   const before = base as readonly ClosedLoopEndReport[];
   return mine.map((m) => {
@@ -76,6 +101,7 @@ function continueEnds(base: unknown, mine: readonly ClosedLoopEndReport[] | unde
       delivered: b.delivered + m.delivered,
       pureAcks: b.pureAcks + m.pureAcks,
       startedAt: b.startedAt,
+      ...continueRr(b.rr, m.rr, b.startedAt, t),
       ...sum('resets'),
       ...sum('reconnects'),
       ...sum('rstSent'),
@@ -121,7 +147,7 @@ export function continueReport(base: ActorReport | undefined, r: ActorReport): A
     if (SNAPSHOT.has(k) || skip?.has(k)) continue;
     const cur = mine[k];
     if (k === 'tx') out[k] = continueTx(v as Record<string, unknown>, cur, r.role === 'frontend');
-    else if (k === 'closedLoop') out[k] = r.role === 'frontend' ? continueEnds(v, r.closedLoop) : cur;
+    else if (k === 'closedLoop') out[k] = r.role === 'frontend' || r.role === 'nic' ? continueEnds(v, r.closedLoop, r.t) : cur;
     else if (typeof v === 'number') out[k] = v + num(cur);
     else if (Array.isArray(v)) {
       // Per-queue counters (virtual interrupts): element by element.
@@ -130,8 +156,8 @@ export function continueReport(base: ActorReport | undefined, r: ActorReport): A
     } else if (typeof v === 'object' && v !== null) out[k] = sumRecords(v as Record<string, unknown>, cur); // busy ns per core
   }
   if (r.role === 'nic' && base.role === 'nic') {
-    out['emitted'] = r.emitted + (base.injected ?? 0);
-    out['emittedBytes'] = r.emittedBytes + (base.injectedBytes ?? 0);
+    out['emitted'] = r.emitted + (base.injected ?? 0) + (base.farArrived ?? 0);
+    out['emittedBytes'] = r.emittedBytes + (base.injectedBytes ?? 0) + (base.farArrivedBytes ?? 0);
   }
   return out as unknown as ActorReport;
 }

@@ -1,6 +1,7 @@
 // The bus accounting of a live run per link: refused packets a sender really sent are dropped, a forger's count nowhere, packets taken beyond what was sent are forged.
 import test from 'ava';
 import { LatencyHistogram } from '@splitnet/model';
+import type { ActorReport } from '@splitnet/model';
 import { busAccount } from '../src/bus-accounting.js';
 import type { HostFinal, LinkCounts } from '../src/live-host.js';
 
@@ -54,4 +55,27 @@ test('bus accounting - packets sent and neither taken nor refused are on the bus
   t.is(bus.onBus, 10);
   t.is(bus.rejected, 0);
   t.deepEqual(bus.forged, [], "worker.1 restarted: its counters are not the survivors'");
+});
+
+test("bus accounting - a restarted NIC's far ends' frames after its last sample that came out of the box count as emitted, not a negative loss; without far ends the box's loss stands", (t) => {
+  const nic = (closedLoop: boolean): ActorReport => ({
+    role: 'nic',
+    id: 'nic',
+    t: 1e6,
+    emitted: 100,
+    emittedBytes: 6400,
+    physicalIrqs: 0,
+    dropsNicRingFull: 0,
+    held: 0,
+    ...(closedLoop ? { closedLoop: [] } : {}),
+  });
+  // The box (the NIC's process) emitted 100 by its counters and sent the survivors 112: 12 more than are known.
+  const finals = new Map<string, HostFinal>([
+    ['nic+backend', final({}, { sentTo: { 'worker.0': 112 } })],
+    ['worker.0', final({}, { receivedFrom: { backend: 112 } })],
+  ]);
+  const far = busAccount(finals, new Map([['nic+backend', [nic(true)]]]), new Set(['nic', 'backend']), 1e6);
+  t.like(far, { emittedUnsampled: 12, inferredLost: 0 });
+  const open = busAccount(finals, new Map([['nic+backend', [nic(false)]]]), new Set(['nic', 'backend']), 1e6);
+  t.like(open, { emittedUnsampled: 0, inferredLost: -12 });
 });

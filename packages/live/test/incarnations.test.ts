@@ -78,6 +78,72 @@ test("incarnations - a NIC's emitted frames are its own count (it replays the wi
   t.like(storm, { emitted: 2550, emittedBytes: 2550 * 64, injected: 50 });
 });
 
+test("incarnations - a NIC's far ends' frames (farArrived) are not on the replayed wire: they carry over into emitted, and their own count goes on", (t) => {
+  const nic = (emitted: number, far: number): NicReport => ({
+    role: 'nic',
+    id: 'nic',
+    t: 0,
+    emitted,
+    emittedBytes: emitted * 64,
+    physicalIrqs: 0,
+    dropsNicRingFull: 0,
+    held: 0,
+    farArrived: far,
+    farArrivedBytes: far * 64,
+  });
+  const r = continueReport(nic(1000, 300), nic(2500, 40)) as NicReport;
+  t.like(r, { emitted: 2800, emittedBytes: 2800 * 64, farArrived: 340, farArrivedBytes: 340 * 64 });
+});
+
+test("incarnations - a restarted NIC's far rr client continues: transactions add up over the whole loop, latency min and mean combine, p50 and p99 the larger, the CDF the successor's", (t) => {
+  const client = (n: number, min: number, mean: number, p50: number, p99: number, cdf: [number, number][] = []): ClosedLoopEndReport => ({
+    flow: 1,
+    side: 'far',
+    active: true,
+    workload: 'rr',
+    sent: {
+      deliveredBytes: 0,
+      goodputGbps: 0,
+      rttSamples: 0,
+      rttMinNs: 0,
+      rttMeanNs: 0,
+      rttP99Ns: 0,
+      segmentsSent: n,
+      retransmissions: 0,
+      fastRetransmits: 0,
+      timeouts: 0,
+      cwnd: [],
+    },
+    delivered: n * 64,
+    pureAcks: 0,
+    startedAt: 10e6,
+    rr: { transactions: n, transactionsPerSec: 0, latencyMinNs: min, latencyMeanNs: mean, latencyP50Ns: p50, latencyP99Ns: p99, latencyCdf: cdf },
+  });
+  const nic = (t: number, end: ClosedLoopEndReport): NicReport => ({
+    role: 'nic',
+    id: 'nic',
+    t,
+    emitted: 0,
+    emittedBytes: 0,
+    physicalIrqs: 0,
+    dropsNicRingFull: 0,
+    held: 0,
+    closedLoop: [end],
+  });
+  const r = continueReport(nic(20e6, client(30, 2e3, 4e3, 3e3, 9e3)), nic(110e6, client(70, 1e3, 5e3, 4e3, 8e3, [[50, 4e3]])));
+  const end = r.role === 'nic' ? r.closedLoop?.[0] : undefined;
+  t.like(end, { delivered: 100 * 64, startedAt: 10e6 });
+  t.deepEqual(end?.rr, {
+    transactions: 100,
+    transactionsPerSec: 100 / 0.1,
+    latencyMinNs: 1e3,
+    latencyMeanNs: (30 * 4e3 + 70 * 5e3) / 100,
+    latencyP50Ns: 4e3,
+    latencyP99Ns: 9e3,
+    latencyCdf: [[50, 4e3]],
+  });
+});
+
 test('incarnations - each restart continues from the last sample of the incarnation before, chained; an unsampled incarnation passes its base on', (t) => {
   const inc = new Incarnations();
   t.is(inc.base(0), undefined);

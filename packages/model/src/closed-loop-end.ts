@@ -278,6 +278,29 @@ export class ClosedLoopEnds {
   }
 
   /**
+   * Live: the actor hosting these ends restarted at `now` in a new process, and its ends are new (their state died with
+   * the dead one's: NicActor.rejoined, for the far hosts in a NIC's process). An end whose workload has not started yet
+   * starts as at the run's start; the others' connections are gone, as a restarted guest's are (`restarted`): a passive
+   * end listens (the peer's next segment is answered with an RST, and the peer opens a new connection) and an active
+   * end opens a new connection now — an rr client's loop going on from there. Their measurement up to their dead
+   * incarnation's last sample is the controller's to continue (live/src/incarnations.ts).
+   */
+  lostWithProcess(now: Nanos, fx: Effects): void {
+    for (const e of this.ends) {
+      e.fx = fx;
+      if (now < e.f.start) {
+        if (e.active) fx.timer(e.f.start, this.tag(e.index, KIND_START));
+        continue;
+      }
+      e.state = 'listen';
+      if (!e.active) continue;
+      e.client?.start(now, e.f.stop);
+      e.reborn = true;
+      fx.timer(now, this.tag(e.index, KIND_START));
+    }
+  }
+
+  /**
    * A restarted actor's ends take over the measurement of its dead incarnation's, `prev` (the emulator's counters, not
    * the guest's state): bytes delivered, frames sent, resets and reconnects, the sending direction's statistics, the
    * rr client's transactions. Called before `restarted`.

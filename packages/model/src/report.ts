@@ -26,6 +26,9 @@ export interface NicReport {
   readonly tx?: TxReport;
   /** The far ends of closed-loop flows (only when the scenario has some). */
   readonly closedLoop?: readonly ClosedLoopEndReport[];
+  /** Of `emitted`, the frames (and bytes) the far ends of closed-loop flows sent (with `closedLoop`): live continues them across a restart. */
+  readonly farArrived?: number;
+  readonly farArrivedBytes?: number;
   /** Frames to and from the switch (only in a multi-host scenario). */
   readonly fabric?: NicFabricReport;
 }

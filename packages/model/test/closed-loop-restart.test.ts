@@ -19,6 +19,8 @@ class Path {
   readonly events: string[] = [];
   /** While true the guest is down: what reaches it is lost. */
   down = false;
+  /** While true the far side is down (live: the NIC's process died with it): what reaches it is lost. */
+  farDown = false;
   dropSyns = 0;
 
   constructor(private readonly f: ClosedLoopFlow) {
@@ -27,6 +29,10 @@ class Path {
     this.far.start(
       0,
       this.fx(() => this.far),
+    );
+    this.guest.start(
+      0,
+      this.fx(() => this.guest),
     );
   }
 
@@ -38,6 +44,7 @@ class Path {
       this.frames.push({ to, h, at });
       this.at(at + DELAY, () => {
         if (to === 'guest' && this.down) return;
+        if (to === 'far' && this.farDown) return;
         if (to === 'guest' && (h.flags & TCP_SYN) !== 0 && this.dropSyns > 0) {
           this.dropSyns--;
           return;
@@ -79,6 +86,21 @@ class Path {
       e.run();
     }
     this.now = t;
+  }
+
+  /**
+   * Live: the far side (the NIC's process) dies now and is back `after` later with new ends that know nothing of the
+   * dead ones (NicActor.rejoined → lostWithProcess); the frames the dead ones had sent still arrive.
+   */
+  restartFarLive(after: Nanos): void {
+    this.farDown = true;
+    this.far = this.ends('far');
+    this.runUntil(this.now + after);
+    this.farDown = false;
+    this.far.lostWithProcess(
+      this.now,
+      this.fx(() => this.far),
+    );
   }
 
   /** The guest dies now and is back `after` later, with fresh ends that take over the measurement. */
@@ -144,4 +166,48 @@ test('closed-loop restart - a lost SYN is sent again after TCP_TIMEOUT_INIT (1 s
   t.is(syns.length, 2, JSON.stringify(syns));
   t.is((syns[1] as number) - (syns[0] as number), 1_000_000_000);
   t.like(p.far.report(p.now, false)[0], { resets: 1, reconnects: 1 });
+});
+
+test('closed-loop restart - live, a restarted NIC whose far sender died with it: the new far end opens a new connection at once (a SYN the guest accepts), no RST, no reset, and the stream goes on', (t) => {
+  const p = new Path(FLOW);
+  p.runUntil(20_000_000);
+  const before = p.guest.report(p.now, false)[0]?.delivered ?? 0;
+  p.restartFarLive(5_000_000);
+  p.runUntil(100_000_000);
+  t.deepEqual(
+    p.frames.filter((f) => (f.h.flags & TCP_SYN) !== 0).map((f) => [f.to, f.at]),
+    [
+      ['guest', 25_000_000],
+      ['far', 26_000_000],
+    ],
+    'the SYN at the restart and its SYN-ACK',
+  );
+  t.is(p.frames.filter((f) => (f.h.flags & TCP_RST) !== 0).length, 0);
+  t.deepEqual(p.events, ['tcp-connection-opened']);
+  t.like(p.far.report(p.now, false)[0], { reconnects: 1 });
+  t.is(p.guest.report(p.now, false)[0]?.resets, undefined);
+  t.true((p.guest.report(p.now, false)[0]?.delivered ?? 0) > before + 1e5);
+});
+
+test('closed-loop restart - live, a restarted NIC whose far TCP_RR client died with it: the new client reconnects and completes transactions from then', (t) => {
+  const p = new Path(RR);
+  p.runUntil(20_000_000);
+  p.restartFarLive(1_000_000);
+  p.runUntil(100_000_000);
+  const [far] = p.far.report(p.now, false);
+  t.like(far, { reconnects: 1 });
+  t.true((far?.rr?.transactions ?? 0) > 10, JSON.stringify(far?.rr));
+  // Its rate counts from its own start (the restart): the controller joins it to the dead one's.
+  t.true((far?.rr?.transactionsPerSec ?? 0) > 0);
+});
+
+test("closed-loop restart - live, a restarted NIC whose far receiver died with it: the guest sender's next segment meets an RST, the guest resets and opens a new connection, and its stream goes on", (t) => {
+  const p = new Path({ ...FLOW, spec: { ...FLOW.spec, active: 'guest' } });
+  p.runUntil(20_000_000);
+  p.restartFarLive(5_000_000);
+  p.runUntil(600_000_000);
+  t.true(p.frames.filter((f) => f.to === 'guest' && (f.h.flags & TCP_RST) !== 0).length >= 1, 'an RST to the guest');
+  t.deepEqual(p.events.slice(0, 2), ['tcp-connection-reset', 'tcp-connection-opened']);
+  t.like(p.guest.report(p.now, false)[0], { resets: 1, reconnects: 1 });
+  t.true((p.far.report(p.now, false)[0]?.delivered ?? 0) > 1e5, JSON.stringify(p.far.report(p.now, false)[0]));
 });

@@ -154,6 +154,9 @@ export class NicActor implements Actor {
   /** Frames a ring-full-storm fault put on the wire, and their bytes. */
   injected = 0;
   injectedBytes = 0;
+  /** Frames the far ends of closed-loop flows put on the wire, and their bytes (farArrived tells which have arrived). */
+  private farSent = 0;
+  private farSentBytes = 0;
   /** Storm frames among `emitted` (arrived), and their bytes: the rest of `emitted` came from the traffic source. */
   stormArrived = 0;
   stormArrivedBytes = 0;
@@ -312,6 +315,9 @@ export class NicActor implements Actor {
     this.inherited = null;
     this.far = inh.far;
     for (const f of inh.frames) {
+      // Far frames of this incarnation's now (farArrived): those that arrived while it was down, and the rest as they arrive.
+      this.farSent++;
+      this.farSentBytes += f.len;
       if (f.at <= now) {
         // It reached the NIC while it was down: emitted, and lost there (the controller counts it lost-in-crash).
         this.emitted++;
@@ -327,6 +333,41 @@ export class NicActor implements Actor {
     if (this.toFar.length > 0) fx.timer(now, FAR_TCP_ARRIVAL_TAG);
     inh.far.handTo((flow, len, h, at) => this.farSend(flow, len, h, at), now, fx);
     fx.event('far-ends-taken-over', { flows: inh.far.size, framesOnTheirWay: inh.frames.length });
+  }
+
+  /**
+   * Live: this NIC's process died and was restarted (after `reconnect`, which replayed the wire's open-loop frames).
+   * The far hosts' TCP ends lived in the dead process, and no `inherit` hands them over: the new ones find their
+   * connections gone (ClosedLoopEnds.lostWithProcess) — the guests' ends get an RST or a SYN and the connections open
+   * again [a live-only difference: sim and lockstep hand the ends over whole]. docs/faults.md#the-transmit-path-a-guest-that-sends.
+   */
+  rejoined(now: Nanos, fx: Effects): void {
+    if (this.far === null) return;
+    this.far.lostWithProcess(now, fx);
+    fx.event('far-ends-lost', { flows: this.far.size });
+    this.decide(now, fx);
+  }
+
+  /**
+   * The far ends' frames that have arrived at `t` (settled: each counted in `emitted` then), and their bytes: those put
+   * on the wire less those still on it. Live carries them over a restart (the successor replays only the open-loop
+   * frames: live/src/incarnations.ts).
+   */
+  private farArrived(): { readonly frames: number; readonly bytes: number } {
+    let frames = this.farSent;
+    let bytes = this.farSentBytes;
+    const far = this.far;
+    if (far === null) return { frames, bytes };
+    for (const h of this.hw) {
+      const w = h.wire;
+      for (let k = 0; k < w.length; k++) {
+        if (w.tcpAt(k) !== undefined && far.has(w.flowAt(k))) {
+          frames--;
+          bytes -= w.lenAt(k);
+        }
+      }
+    }
+    return { frames, bytes };
   }
 
   /**
@@ -360,11 +401,16 @@ export class NicActor implements Actor {
       injectedBytes: this.injectedBytes,
       queueIrqs: this.hw.map((h) => h.stats.irqs),
       ...(this.tx ? { tx: this.tx.report(t) } : {}),
-      ...(this.far ? { closedLoop: this.far.report(t, final) } : {}),
+      ...(this.far ? { closedLoop: this.far.report(t, final), ...this.farArrivedReport() } : {}),
       ...(this.cfg.fabric === undefined
         ? {}
         : { fabric: { out: 0, outBytes: 0, onLink: 0, ...this.tx?.fabricReport(t), in: this.fabricIn, inBytes: this.fabricInBytes } }),
     };
+  }
+
+  private farArrivedReport(): { farArrived: number; farArrivedBytes: number } {
+    const a = this.farArrived();
+    return { farArrived: a.frames, farArrivedBytes: a.bytes };
   }
 
   /**
@@ -475,6 +521,8 @@ export class NicActor implements Actor {
     const start = at > this.farWireFree ? at : this.farWireFree;
     const arrive = start + wireTimeNs(len, this.cfg.linkGbps);
     this.farWireFree = arrive;
+    this.farSent++;
+    this.farSentBytes += len;
     h.wire.insertHeaderByTime(flow, this.source.claimSeq(flow), len, arrive, header);
     h.pushed++;
   }

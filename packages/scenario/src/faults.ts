@@ -369,19 +369,20 @@ function checkByHandWithScheduled(f: FaultSpec, scheduled: readonly FaultSpec[],
 /**
  * Beside closed-loop traffic (TCP, request-response) a restart runs in sim and lockstep: of a worker, the NIC or the
  * back end, the connections' ends are untouched (a restarted NIC takes the far hosts' ends over) and what the crash
- * lost is retransmitted; of a guest hosting an end, its connections are reset and opened again. Live runs a
- * worker's (with one process per actor: the ends live in the NIC's and the guests' processes, which survive it), and
- * a guest's that hosts no active end (the controller continues its passive ends' counters: live/src/incarnations.ts).
+ * lost is retransmitted; of a guest hosting an end, its connections are reset and opened again. Live runs a worker's,
+ * the NIC's and the back end's, in either process layout (the far hosts' ends die with the NIC's process, which with
+ * one process per Xen domain is every driver actor's: the new ones open their connections again, NicActor.rejoined),
+ * and a guest's that hosts no active end (the controller continues its passive ends' counters: live/src/incarnations.ts).
  */
 function checkRestartBesideClosedLoop(targetField: Field, action: FaultAction, target: FaultTarget, ctx: FaultContext): void {
   if (ctx.runtime !== 'live' || target.kind !== 'actor') return;
   const a = target.actor;
   const active = ctx.activeGuests ?? [];
-  if (a.role === 'worker' && ctx.perDomain !== true) return;
+  if (a.role === 'worker' || a.role === 'nic' || a.role === 'backend') return;
   if (a.role === 'vm' && (a.index === '*' ? active.length === 0 : !active.includes(a.index))) return;
   targetField.expected(
-    `a worker (with one process per actor) or a guest hosting no sending end (nor an end of a flow between two guests) for ${action} beside TCP or request-response traffic in a live run`,
-    ` (live does not hand a restarted NIC the far hosts' TCP ends — with one process per Xen domain a worker's process is the driver domain's, the NIC's too — nor carry a restarted guest's bulk sender's or rr client's RTT and latency samples, or its frame numbering, over; sim and lockstep run it; docs/faults.md#the-transmit-path-a-guest-that-sends)`,
+    `a worker, the NIC, the back end or a guest hosting no sending end (nor an end of a flow between two guests) for ${action} beside TCP or request-response traffic in a live run`,
+    ` (live does not carry a restarted guest's bulk sender's or rr client's RTT and latency samples, or its frame numbering, over; sim and lockstep run it; docs/faults.md#the-transmit-path-a-guest-that-sends)`,
   );
 }
 
