@@ -325,10 +325,12 @@ export function collect(c: CollectInput): RunResult {
     finals,
     new Map(c.names.map((n) => [n, c.inbox.continued(n, c.inbox.finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)])),
     restarted,
-    (reports) => {
-      const box = txBusAccount(finals, reports, restarted, endT).box;
-      return { rx: busAccount(finals, reports, restarted, endT).inferredLost, tx: box.into - box.out - box.known };
-    },
+    s.traffic.generators.some((g) => g.sender !== null && g.receiver !== null)
+      ? (reports) => {
+          const box = txBusAccount(finals, reports, restarted, endT).box;
+          return { rx: busAccount(finals, reports, restarted, endT).inferredLost, tx: box.into - box.out - box.known };
+        }
+      : undefined,
   );
   if (handoffs !== undefined && handoffs.reported + handoffs.taken + (handoffs.inferred ?? 0) > 0)
     c.log.log('bridge-handoffs-counted', 'controller', { ...handoffs });

@@ -106,13 +106,14 @@ export type BoxLosses = (reports: ReadonlyMap<string, readonly ActorReport[]>) =
  * a dead incarnation counted but never sent (its process died first) is then not handed over: lost in the crash on
  * the transmit path, never on the receive path. The handoffs to netback workers that restarted too (every worker, with
  * one process per Xen domain) are inferred (handoffsToBox): `losses` gives what each accounting then finds lost in the
- * restarted processes. Left as they are when no bridge restarted.
+ * restarted processes. Left as they are when no bridge restarted, or when a worker restarted too and no guest sends to
+ * another (`losses` undefined: there is nothing to infer, and a negative loss elsewhere is not to be hidden as handoffs).
  */
 export function withBridgeHandoffs(
   finals: ReadonlyMap<string, HostFinal>,
   finalReports: ReadonlyMap<string, readonly ActorReport[]>,
   restarted: ReadonlySet<string>,
-  losses: BoxLosses,
+  losses: BoxLosses | undefined,
 ): { reports: ReadonlyMap<string, readonly ActorReport[]>; handoffs?: BridgeHandoffs } {
   const ids = [...restarted];
   const bridge = ids.find((id) => roleOf(id) === 'backend');
@@ -146,8 +147,9 @@ export function withBridgeHandoffs(
     }
     return out;
   };
+  if (!ids.some((id) => roleOf(id) === 'worker')) return { reports: withCount(frames, bytes), handoffs: { bridge, reported, taken: frames } };
+  if (losses === undefined) return { reports: finalReports };
   const taken = withCount(frames, bytes);
-  if (!ids.some((id) => roleOf(id) === 'worker')) return { reports: taken, handoffs: { bridge, reported, taken: frames } };
   const inferred = handoffsToBox(reported - frames, losses(taken));
   const size = reported > 0 ? reportedBytes / reported : frames > 0 ? bytes / frames : 0;
   return {
