@@ -1,4 +1,4 @@
-// A partition beside closed-loop traffic in live mode (real actor processes over a real nats-server): a far host's TCP stream into a guest whose netback worker is cut off for 20 ms — the connection survives, the segments the cut dropped are link-drop, the sender resends them by its RTO and the stream recovers.
+// A partition beside closed-loop traffic in live mode (real actor processes, one per actor and one per Xen domain, over a real nats-server): a far host's TCP stream into a guest whose netback worker is cut off for 40 ms — the connection survives, the segments the cut dropped are link-drop, the sender resends them by its RTO and the stream recovers.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,54 +40,75 @@ interface Row {
  * more than the run's bound (the run invalid), the stream's sends shift in emulated time and may all miss the cut
  * (seen on a loaded machine with a 20 ms cut): then only what holds whatever the lag is judged, and the log says so.
  */
-test('tcp partition live - the worker of a TCP stream cut off for 40 ms: its segments in the cut are link-drop, the stream stalls until the RTO resends them, then recovers; both invariants hold', async (t) => {
-  const out = join(tmp(), 'tcp-partition');
-  const runId = `tcp-part-${process.pid}`;
-  const r = await run(['run', scenarioFile(BULK_CUT), '--runtime', 'live', '--run-id', runId, '--nats', (server as NatsServerHandle).url, '--out', out, '-q']);
-  t.true(completed(r), r.stderr + r.stdout);
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
-  t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
-  t.true(summary.accounting.tx?.balanced, JSON.stringify(summary.accounting.tx));
-  t.deepEqual(processesOf(runId), [], 'no actor process left behind');
-  const flow = summary.tcp?.flows[0];
-  if (flow === undefined) return t.fail('no TCP flow in the summary');
-  // A cut, not a crash: the connection survives (no reset), whatever the lag.
-  t.is(flow.resets, undefined);
-  const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Row);
-  const after = rows.filter((x) => x.tMs >= 280);
-  // The cut can only act on a stream that runs when it starts: one that a slow start-up (live's first second or so)
-  // put into an RTO wait across 30-70 ms sends nothing there to cut, valid run or not.
-  const beforeCut = rows.filter((x) => x.tMs > 20 && x.tMs <= 30);
-  const running = beforeCut.some((x) => x.gbps > 0.5);
-  if (summary.live?.verdict !== 'valid' || !running) {
-    t.log(
-      `run ${summary.live?.verdict ?? 'without a verdict'} (lag p99 ${summary.live?.processingLagUs?.p99 ?? '?'} µs), the stream before the cut ${JSON.stringify(beforeCut.map((x) => [x.tMs, x.gbps]))}: the cut's effect on the stream not judged`,
-    );
-    t.true(
-      after.some((x) => x.gbps > 0),
-      'the stream still runs at the end',
-    );
-    return;
-  }
-  // The cut dropped the far host's segments on their way in (sim: 21) or the guest's ACKs (sim: both); the sender
-  // finds the loss by its own timer (sim: one timeout, 22 segments resent). Which of the two a live run's cut meets
-  // depends on the processes' lag: with the guest lagging the driver by ms, the ACKs it stops starve the far host
-  // before the cut's start reaches the worker's sends, and the window in flight may have passed it (seen under load:
-  // 11 ACKs link-drop, no segment).
-  const cut = summary.drops['link-drop'] + (summary.tx?.drops['link-drop'] ?? 0);
-  t.true(cut > 0, JSON.stringify({ drops: summary.drops, tx: summary.tx?.drops, rows: rows.filter((x) => x.tMs <= 80).map((x) => [x.tMs, x.gbps]) }));
-  t.true(flow.timeouts >= 1 && flow.retransmissions >= 1, JSON.stringify(flow));
-  // Nothing reaches the guest from the cut until the RTO resends (sim: 0 in every sample from 40 to 230 ms; a lone
-  // resend would be 0.0012 Gbit/s) ...
-  const stalled = rows.filter((x) => x.tMs >= 80 && x.tMs <= 220);
-  t.true(stalled.length > 10 && stalled.every((x) => x.gbps < 0.01), JSON.stringify(stalled.map((x) => [x.tMs, x.gbps])));
-  // ... and after it the stream runs again: in slow start, then at its rate (sim: 1.63 Gbit/s from 240 ms on, as
-  // before the cut; live samples swing with the processes' lag, so the best of them is judged).
-  t.true(
-    after.some((x) => x.gbps > 1),
-    JSON.stringify(after.map((x) => [x.tMs, x.gbps])),
+for (const processes of ['per-actor', 'per-domain'] as const) {
+  // With one process per Xen domain the worker is in the driver domain's process: the cut acts on its messages to
+  // and from the guest's process (and, in its own process, on those to the NIC and the back end: the send path's).
+  test.serial(
+    `tcp partition live - the worker of a TCP stream cut off for 40 ms (one process ${processes === 'per-actor' ? 'per actor' : 'per Xen domain'}): its segments in the cut are link-drop, the stream stalls until the RTO resends them, then recovers; both invariants hold`,
+    async (t) => {
+      const out = join(tmp(), `tcp-partition-${processes}`);
+      const runId = `tcp-part-${processes}-${process.pid}`;
+      const r = await run([
+        'run',
+        scenarioFile(BULK_CUT),
+        '--runtime',
+        'live',
+        '--processes',
+        processes,
+        '--run-id',
+        runId,
+        '--nats',
+        (server as NatsServerHandle).url,
+        '--out',
+        out,
+        '-q',
+      ]);
+      t.true(completed(r), r.stderr + r.stdout);
+      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
+      t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
+      t.true(summary.accounting.tx?.balanced, JSON.stringify(summary.accounting.tx));
+      t.deepEqual(processesOf(runId), [], 'no actor process left behind');
+      const flow = summary.tcp?.flows[0];
+      if (flow === undefined) return t.fail('no TCP flow in the summary');
+      // A cut, not a crash: the connection survives (no reset), whatever the lag.
+      t.is(flow.resets, undefined);
+      const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Row);
+      const after = rows.filter((x) => x.tMs >= 280);
+      // The cut can only act on a stream that runs when it starts: one that a slow start-up (live's first second or so)
+      // put into an RTO wait across 30-70 ms sends nothing there to cut, valid run or not.
+      const beforeCut = rows.filter((x) => x.tMs > 20 && x.tMs <= 30);
+      const running = beforeCut.some((x) => x.gbps > 0.5);
+      if (summary.live?.verdict !== 'valid' || !running) {
+        t.log(
+          `run ${summary.live?.verdict ?? 'without a verdict'} (lag p99 ${summary.live?.processingLagUs?.p99 ?? '?'} µs), the stream before the cut ${JSON.stringify(beforeCut.map((x) => [x.tMs, x.gbps]))}: the cut's effect on the stream not judged`,
+        );
+        t.true(
+          after.some((x) => x.gbps > 0),
+          'the stream still runs at the end',
+        );
+        return;
+      }
+      // The cut dropped the far host's segments on their way in (sim: 21) or the guest's ACKs (sim: both); the sender
+      // finds the loss by its own timer (sim: one timeout, 22 segments resent). Which of the two a live run's cut meets
+      // depends on the processes' lag: with the guest lagging the driver by ms, the ACKs it stops starve the far host
+      // before the cut's start reaches the worker's sends, and the window in flight may have passed it (seen under load:
+      // 11 ACKs link-drop, no segment).
+      const cut = summary.drops['link-drop'] + (summary.tx?.drops['link-drop'] ?? 0);
+      t.true(cut > 0, JSON.stringify({ drops: summary.drops, tx: summary.tx?.drops, rows: rows.filter((x) => x.tMs <= 80).map((x) => [x.tMs, x.gbps]) }));
+      t.true(flow.timeouts >= 1 && flow.retransmissions >= 1, JSON.stringify(flow));
+      // Nothing reaches the guest from the cut until the RTO resends (sim: 0 in every sample from 40 to 230 ms; a lone
+      // resend would be 0.0012 Gbit/s) ...
+      const stalled = rows.filter((x) => x.tMs >= 80 && x.tMs <= 220);
+      t.true(stalled.length > 10 && stalled.every((x) => x.gbps < 0.01), JSON.stringify(stalled.map((x) => [x.tMs, x.gbps])));
+      // ... and after it the stream runs again: in slow start, then at its rate (sim: 1.63 Gbit/s from 240 ms on, as
+      // before the cut; live samples swing with the processes' lag, so the best of them is judged).
+      t.true(
+        after.some((x) => x.gbps > 1),
+        JSON.stringify(after.map((x) => [x.tMs, x.gbps])),
+      );
+    },
   );
-});
+}

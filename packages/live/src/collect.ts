@@ -318,14 +318,22 @@ export function collect(c: CollectInput): RunResult {
   const { rows, series, complete } = timeSeries(c, cluster);
   const finals = new Map(c.names.map((n) => [n, c.inbox.finals.get(n) as HostFinal]));
   const restarted = new Set([...c.restarts.keys()].flatMap((n) => n.split('+')));
-  // A restarted bridge's guest-to-guest handoffs, as the netback workers that took them count them (tx-bus-accounting.ts).
+  const endT = c.interrupted?.at ?? s.duration;
+  // A restarted bridge's guest-to-guest handoffs, as the netback workers that took them count them, and those to
+  // workers restarted too as the accountings infer them (tx-bus-accounting.ts).
   const { reports: finalReports, handoffs } = withBridgeHandoffs(
     finals,
     new Map(c.names.map((n) => [n, c.inbox.continued(n, c.inbox.finalIncarnation.get(n) ?? 0, (finals.get(n) as HostFinal).reports)])),
     restarted,
+    s.traffic.generators.some((g) => g.sender !== null && g.receiver !== null)
+      ? (reports) => {
+          const box = txBusAccount(finals, reports, restarted, endT).box;
+          return { rx: busAccount(finals, reports, restarted, endT).inferredLost, tx: box.into - box.out - box.known };
+        }
+      : undefined,
   );
-  if (handoffs !== undefined && handoffs.reported + handoffs.taken > 0) c.log.log('bridge-handoffs-counted', 'controller', { ...handoffs });
-  const endT = c.interrupted?.at ?? s.duration;
+  if (handoffs !== undefined && handoffs.reported + handoffs.taken + (handoffs.inferred ?? 0) > 0)
+    c.log.log('bridge-handoffs-counted', 'controller', { ...handoffs });
   const allFinal = c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]);
   const combined =
     cluster === null ? combine(allFinal, endT) : cluster.at(allFinal, endT, true, false, ClusterShots.onBus(finals.values(), s.cluster?.hosts.length ?? 0));

@@ -87,25 +87,37 @@ export interface BridgeHandoffs {
   readonly bridge: string;
   readonly reported: number;
   readonly taken: number;
+  /**
+   * Of the handoffs, those to netback workers restarted too (in the driver domain's process with one process per Xen
+   * domain, or in their own): no receiver that survived counted them, so they are inferred (handoffsToBox). Absent
+   * when no worker restarted.
+   */
+  readonly inferred?: number;
 }
+
+/** The frames the restarted processes lost as each accounting infers them, for given final reports (collect.ts: busAccount, txBusAccount). */
+export type BoxLosses = (reports: ReadonlyMap<string, readonly ActorReport[]>) => { readonly rx: number; readonly tx: number };
 
 /**
  * The final reports with a restarted bridge's guest-to-guest handoffs (its `tx.toGuests`, which both accountings read:
  * the transmit path's frames handed to guests, the receive path's frames entering it at the bridge) taken from its
  * receivers (HostFinal.guestFramesFrom). Its own count, continued from its dead incarnations' last samples, misses what
- * they handed over after them; the netback workers that took those frames never died, so their count is whole. A frame
+ * they handed over after them; the netback workers that took those frames and never died counted them whole. A frame
  * a dead incarnation counted but never sent (its process died first) is then not handed over: lost in the crash on
- * the transmit path, never on the receive path. Left as they are when no bridge restarted, or when a netback worker
- * restarted too (its count of what it took died with it; live refuses that beside traffic from one guest to another).
+ * the transmit path, never on the receive path. The handoffs to netback workers that restarted too (every worker, with
+ * one process per Xen domain) are inferred (handoffsToBox): `losses` gives what each accounting then finds lost in the
+ * restarted processes. Left as they are when no bridge restarted, or when a worker restarted too and no guest sends to
+ * another (`losses` undefined: there is nothing to infer, and a negative loss elsewhere is not to be hidden as handoffs).
  */
 export function withBridgeHandoffs(
   finals: ReadonlyMap<string, HostFinal>,
   finalReports: ReadonlyMap<string, readonly ActorReport[]>,
   restarted: ReadonlySet<string>,
+  losses: BoxLosses | undefined,
 ): { reports: ReadonlyMap<string, readonly ActorReport[]>; handoffs?: BridgeHandoffs } {
   const ids = [...restarted];
   const bridge = ids.find((id) => roleOf(id) === 'backend');
-  if (bridge === undefined || ids.some((id) => roleOf(id) === 'worker')) return { reports: finalReports };
+  if (bridge === undefined) return { reports: finalReports };
   let frames = 0;
   let bytes = 0;
   for (const [name, f] of finals) {
@@ -115,17 +127,51 @@ export function withBridgeHandoffs(
     bytes += g?.bytes ?? 0;
   }
   let reported = 0;
-  const out = new Map(finalReports);
+  let reportedBytes = 0;
   for (const [name, reports] of finalReports) {
     if (!name.split('+').includes(bridge)) continue;
-    out.set(
-      name,
-      reports.map((r) => {
-        if (r.role !== 'backend' || r.id !== bridge || r.tx === undefined) return r;
-        reported += r.tx.toGuests ?? 0;
-        return { ...r, tx: { ...r.tx, toGuests: frames, toGuestsBytes: bytes } };
-      }),
-    );
+    for (const r of reports) {
+      if (r.role !== 'backend' || r.id !== bridge || r.tx === undefined) continue;
+      reported += r.tx.toGuests ?? 0;
+      reportedBytes += r.tx.toGuestsBytes ?? 0;
+    }
   }
-  return { reports: out, handoffs: { bridge, reported, taken: frames } };
+  const withCount = (n: number, b: number): ReadonlyMap<string, readonly ActorReport[]> => {
+    const out = new Map(finalReports);
+    for (const [name, reports] of finalReports) {
+      if (!name.split('+').includes(bridge)) continue;
+      out.set(
+        name,
+        reports.map((r) => (r.role !== 'backend' || r.id !== bridge || r.tx === undefined ? r : { ...r, tx: { ...r.tx, toGuests: n, toGuestsBytes: b } })),
+      );
+    }
+    return out;
+  };
+  if (!ids.some((id) => roleOf(id) === 'worker')) return { reports: withCount(frames, bytes), handoffs: { bridge, reported, taken: frames } };
+  if (losses === undefined) return { reports: finalReports };
+  const taken = withCount(frames, bytes);
+  const inferred = handoffsToBox(reported - frames, losses(taken));
+  const size = reported > 0 ? reportedBytes / reported : frames > 0 ? bytes / frames : 0;
+  return {
+    reports: inferred === 0 ? taken : withCount(frames + inferred, bytes + Math.round(inferred * size)),
+    handoffs: { bridge, reported, taken: frames, inferred },
+  };
+}
+
+/**
+ * How many frames a restarted bridge handed to netback workers restarted too, given its own count of its handoffs less
+ * what the surviving receivers took (`sampled`: up to its dead incarnations' last samples, and its last one's whole)
+ * and what each accounting finds lost in the restarted processes without them (`lost`). Such a handoff leaves the
+ * transmit path and enters the receive path inside the box, so each one moves a frame of the box's loss from the
+ * transmit side to the receive side; the count must leave neither negative. At least the frames the receive path saw
+ * come out of the box that nothing else explains (−lost.rx: those handed over after a dead bridge's last sample and
+ * delivered), at most those the transmit path finds missing in it (lost.tx); within those, the bridge's own count. The
+ * frames a dead incarnation handed over after its last sample and that were lost with it are then the transmit path's
+ * `lost-in-crash`, not the receive path's: the same loss, on the side before the handoff [a lower bound of the
+ * handoffs, as the box's other inferences are].
+ */
+export function handoffsToBox(sampled: number, lost: { readonly rx: number; readonly tx: number }): number {
+  const lo = Math.max(0, -lost.rx);
+  const hi = Math.max(lo, lost.tx);
+  return Math.min(hi, Math.max(lo, sampled));
 }

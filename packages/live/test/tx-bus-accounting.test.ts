@@ -2,7 +2,7 @@
 import test from 'ava';
 import type { ActorReport, FrontendReport, WorkerReport } from '@splitnet/model';
 import type { HostFinal } from '../src/live-host.js';
-import { txBusAccount, withBridgeHandoffs } from '../src/tx-bus-accounting.js';
+import { handoffsToBox, txBusAccount, withBridgeHandoffs } from '../src/tx-bus-accounting.js';
 
 /** A host's final with only what the transmit accounting reads. */
 const host = (f: Partial<HostFinal>): HostFinal => ({ reports: [], pendingPackets: 0, sentTo: {}, receivedFrom: {}, ...f }) as unknown as HostFinal;
@@ -139,7 +139,8 @@ test("tx bus accounting - a restarted bridge's guest-to-guest handoffs are the w
   ]);
   const reports = new Map<string, readonly ActorReport[]>([['nic+backend', [nic, bridge]]]);
   const restarted = new Set(['nic', 'backend']);
-  const { reports: out, handoffs } = withBridgeHandoffs(finals, reports, restarted);
+  const noLosses = (): { rx: number; tx: number } => t.fail('no inference without a restarted worker') ?? { rx: 0, tx: 0 };
+  const { reports: out, handoffs } = withBridgeHandoffs(finals, reports, restarted, noLosses);
   t.deepEqual(handoffs, { bridge: 'backend', reported: 60, taken: 75 });
   const b = out.get('nic+backend')?.find((r) => r.role === 'backend');
   t.like(b, { tx: { toGuests: 75, toGuestsBytes: 75 * 1518 } });
@@ -147,7 +148,43 @@ test("tx bus accounting - a restarted bridge's guest-to-guest handoffs are the w
   // 100 into the box, 75 handed to guest 1: 25 lost with it (with the bridge's own count, 40).
   t.like(txBusAccount(finals, out, restarted, 1e6), { lost: 25, box: { into: 100, out: 0, known: 75 } });
   t.like(txBusAccount(finals, reports, restarted, 1e6), { lost: 40 });
-  // Nothing restarted, or a worker restarted too (its count died with it): left as they are.
-  t.is(withBridgeHandoffs(finals, reports, new Set()).reports, reports);
-  t.is(withBridgeHandoffs(finals, reports, new Set(['nic', 'backend', 'worker.1'])).handoffs, undefined);
+  // Nothing restarted: left as they are.
+  t.is(withBridgeHandoffs(finals, reports, new Set(), noLosses).reports, reports);
+});
+
+test("tx bus accounting - a restarted bridge's handoffs to netback workers restarted too are its own count, at least what the receive path saw come out of the box, at most what the transmit path misses in it", (t) => {
+  // Its own count up to its last sample, less what surviving receivers took; what each accounting finds lost without them.
+  t.is(handoffsToBox(60, { rx: 5, tx: 90 }), 60, 'its own count, when both accountings stay whole with it');
+  t.is(handoffsToBox(60, { rx: -72, tx: 90 }), 72, 'at least the frames the guests got from the box that nothing else explains');
+  t.is(handoffsToBox(60, { rx: 5, tx: 40 }), 40, 'at most what the transmit path misses in the box');
+  t.is(handoffsToBox(-3, { rx: 0, tx: 10 }), 0, 'never fewer than none');
+  t.is(handoffsToBox(60, { rx: -50, tx: 30 }), 50, 'the receive path kept whole when the two cannot both be');
+});
+
+test("tx bus accounting - with one process per Xen domain the restarted bridge's handoffs went to its own workers: its count, raised to what the receiving guest got from them, both accountings whole", (t) => {
+  const bridge = { role: 'backend', id: 'backend', t: 0, busy: {}, held: 0, tx: { held: 0, toGuests: 60, toGuestsBytes: 60 * 1000 } } as unknown as ActorReport;
+  const nic = { role: 'nic', id: 'nic', t: 0, tx: { onWire: 0, held: 0 } } as unknown as ActorReport;
+  const finals = new Map([
+    ['vm.0', host({ txSentTo: { 'worker.0': 100 } })],
+    ['vm.1', host({ receivedFrom: { 'worker.1': 70 } })],
+    ['nic+backend+worker.0+worker.1', host({})],
+  ]);
+  const reports = new Map<string, readonly ActorReport[]>([['nic+backend+worker.0+worker.1', [nic, bridge]]]);
+  const restarted = new Set(['nic', 'backend', 'worker.0', 'worker.1']);
+  // The receive path without handoffs: 70 came out of the box, none went in (no wire traffic) — the 10 handed over
+  // after the last sample and delivered among them.
+  const losses = (r: ReadonlyMap<string, readonly ActorReport[]>): { rx: number; tx: number } => {
+    const toGuests = r.get('nic+backend+worker.0+worker.1')?.find((x) => x.role === 'backend')?.tx?.toGuests ?? 0;
+    const box = txBusAccount(finals, r, restarted, 1e6).box;
+    return { rx: toGuests - 70, tx: box.into - box.out - box.known };
+  };
+  const { reports: out, handoffs } = withBridgeHandoffs(finals, reports, restarted, losses);
+  t.deepEqual(handoffs, { bridge: 'backend', reported: 60, taken: 0, inferred: 70 });
+  t.like(
+    out.get('nic+backend+worker.0+worker.1')?.find((r) => r.role === 'backend'),
+    { tx: { toGuests: 70, toGuestsBytes: 70 * 1000 } },
+  );
+  t.deepEqual(losses(out), { rx: 0, tx: 30 });
+  // No guest sends to another (no `losses`): nothing to infer, left as they are.
+  t.is(withBridgeHandoffs(finals, reports, restarted, undefined).reports, reports);
 });

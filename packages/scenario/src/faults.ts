@@ -202,8 +202,6 @@ export interface FaultContext {
   readonly runtime?: string;
   /** A live run with one process per Xen domain: the workers are in the driver domain's process. */
   readonly perDomain?: boolean;
-  /** Some guest sends to another guest (traffic from: vm.<a> to: vm.<b>): the bridge hands its frames over. */
-  readonly guestToGuest?: boolean;
   /** The guests hosting the active end of a closed-loop flow (a bulk sender, an rr client: `from: vm.<index>`), or an end of one between two guests. */
   readonly activeGuests?: readonly number[];
 }
@@ -227,16 +225,13 @@ export function readFaults(field: Field, ctx: FaultContext): FaultsResult {
   const resolved: Record<string, unknown>[] = [];
   const ids = new Set<string>();
   let prevStart = 0;
-  const restarts: { readonly target: FaultTarget; readonly field: Field }[] = [];
   items.forEach((item, i) => {
     const map = readMap(item, FAULT_KEYS, 'a map with at or after, target and action');
     const f = readFault(map, i, ctx, ids, prevStart);
     prevStart = f.compiled.start;
     compiled.push(f.compiled);
     resolved.push(f.resolved);
-    if (RESTARTS.has(f.compiled.action)) restarts.push({ target: f.compiled.target, field: map.get('target') });
   });
-  checkDriverWithWorker(restarts, ctx);
   return { compiled, resolved };
 }
 
@@ -306,64 +301,13 @@ const RESTARTS: ReadonlySet<FaultAction> = new Set<FaultAction>(['kill', 'restar
 /**
  * A restart beside a guest that sends rebuilds the TX rings (docs/faults.md#the-transmit-path-a-guest-that-sends),
  * except where the model does not follow yet: closed-loop ends (TCP, request-response) keep no connection across a
- * restart; and in live runs with one process per Xen domain, a dead driver domain's frames are inferred from the bus
- * counters, which cannot tell the frames its bridge handed from one guest to another after its last sample (the
- * bridge's count of them died with it, and so did the netback workers' that took them, in the same process).
+ * restart. (Live, a dead driver domain's guest-to-guest handoffs are counted by the receivers that survive it, those
+ * to netback workers that died too inferred: live/src/tx-bus-accounting.ts withBridgeHandoffs.)
  */
 function checkRestartBesideSender(actionField: Field, targetField: Field, action: FaultAction, target: FaultTarget, ctx: FaultContext): void {
   const senders = ctx.senders ?? [];
   if (!RESTARTS.has(action) || senders.length === 0 || quietGuest(action, target, senders)) return;
-  const where = '; docs/faults.md#the-transmit-path-a-guest-that-sends)';
-  const role = target.kind === 'actor' ? target.actor.role : null;
   if (ctx.closedLoop === true) checkRestartBesideClosedLoop(targetField, action, target, ctx);
-  const driver = role === 'nic' || role === 'backend' || role === 'worker';
-  if (driver && ctx.runtime === 'live' && ctx.guestToGuest === true && ctx.perDomain === true) {
-    targetField.expected(
-      `a guest for ${action} beside traffic from one guest to another in a live run with one process per Xen domain (a worker's, the NIC's and the back end's is the driver domain's)`,
-      ` (the frames a dead driver domain's bridge handed from guest to guest after its last sample are counted by the netback workers that took them, which died with it; one process per actor runs it${where}`,
-    );
-  }
-}
-
-/**
- * Live, beside traffic from one guest to another, one process per actor: a restarted bridge's guest-to-guest handoffs
- * are counted by the netback workers that took them (tx-bus-accounting.ts withBridgeHandoffs), so no worker may restart
- * in the same run as the NIC or the back end (its count of them would die with it).
- */
-function checkDriverWithWorker(restarts: readonly { readonly target: FaultTarget; readonly field: Field }[], ctx: FaultContext): void {
-  if (ctx.runtime !== 'live' || ctx.guestToGuest !== true || ctx.perDomain === true || (ctx.senders ?? []).length === 0) return;
-  const roleOf = (t: FaultTarget): string | null => (t.kind === 'actor' ? t.actor.role : null);
-  const driver = restarts.find((r) => roleOf(r.target) === 'nic' || roleOf(r.target) === 'backend');
-  const worker = restarts.find((r) => roleOf(r.target) === 'worker');
-  if (driver === undefined || worker === undefined) return;
-  const later = restarts.indexOf(driver) > restarts.indexOf(worker) ? driver : worker;
-  later.field.expected(
-    `no restart of both a netback worker and the driver domain (the NIC, the back end) beside traffic from one guest to another in a live run`,
-    ` (a restarted bridge's guest-to-guest handoffs are counted by the netback workers that took them: a restarted worker's count dies with it; docs/faults.md#the-transmit-path-a-guest-that-sends)`,
-  );
-}
-
-/**
- * A restart given by hand (`splitnet fault`) meets the run's scheduled faults as one of them would
- * (checkDriverWithWorker): beside guest-to-guest traffic in a live run with one process per actor, a worker's and the
- * driver domain's restarts do not go together, whichever of the two the scenario schedules.
- */
-function checkByHandWithScheduled(f: FaultSpec, scheduled: readonly FaultSpec[], targetField: Field, ctx: FaultContext): void {
-  if (!RESTARTS.has(f.action) || f.target.kind !== 'actor') return;
-  const driverRole = (r: string): boolean => r === 'nic' || r === 'backend';
-  const role = f.target.actor.role;
-  if (!driverRole(role) && role !== 'worker') return;
-  const other = scheduled.find(
-    (x) => RESTARTS.has(x.action) && x.target.kind === 'actor' && (role === 'worker' ? driverRole(x.target.actor.role) : x.target.actor.role === 'worker'),
-  );
-  if (other === undefined) return;
-  checkDriverWithWorker(
-    [
-      { target: other.target, field: targetField },
-      { target: f.target, field: targetField },
-    ],
-    ctx,
-  );
 }
 
 /**
@@ -595,14 +539,11 @@ export function compileFaultItem(item: Readonly<Record<string, unknown>>, scenar
     closedLoop: scenario.traffic.generators.some((g) => g.closedLoop !== undefined && g.closedLoop !== null),
     runtime: scenario.runtime,
     perDomain: scenario.live.processes === 'per-domain',
-    guestToGuest: guestToGuest(scenario.traffic.generators),
     activeGuests: activeGuests(scenario.traffic.generators),
   };
   let compiled: readonly FaultSpec[];
   try {
     compiled = readFaults(new Field([item], ['faults']), ctx).compiled;
-    const f = compiled[0];
-    if (f !== undefined) checkByHandWithScheduled(f, scenario.faults, new Field(item['target'], ['faults', 0, 'target']), ctx);
   } catch (err) {
     if (!(err instanceof ScenarioIssue)) throw err;
     const path = formatPath(err.shownPath);
@@ -620,11 +561,6 @@ interface SenderView {
   readonly vms?: readonly number[];
   readonly closedLoop?: unknown;
   readonly spec?: { readonly closedLoop?: unknown };
-}
-
-/** Whether some open-loop traffic goes from one guest to another (`from: vm.<a>`, `to: vm.<b>`). */
-export function guestToGuest(generators: readonly SenderView[]): boolean {
-  return generators.some((g) => g.sender !== undefined && g.sender !== null && g.receiver !== undefined && g.receiver !== null);
 }
 
 /**
