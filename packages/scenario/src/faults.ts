@@ -204,8 +204,6 @@ export interface FaultContext {
   readonly perDomain?: boolean;
   /** Some guest sends to another guest (traffic from: vm.<a> to: vm.<b>): the bridge hands its frames over. */
   readonly guestToGuest?: boolean;
-  /** The guests hosting the active end of a closed-loop flow (a bulk sender, an rr client: `from: vm.<index>`), or an end of one between two guests. */
-  readonly activeGuests?: readonly number[];
 }
 
 /** The transmit path's own actions: they need a target guest that sends. */
@@ -371,17 +369,18 @@ function checkByHandWithScheduled(f: FaultSpec, scheduled: readonly FaultSpec[],
  * back end, the connections' ends are untouched (a restarted NIC takes the far hosts' ends over) and what the crash
  * lost is retransmitted; of a guest hosting an end, its connections are reset and opened again. Live runs a
  * worker's (with one process per actor: the ends live in the NIC's and the guests' processes, which survive it), and
- * a guest's that hosts no active end (the controller continues its passive ends' counters: live/src/incarnations.ts).
+ * a guest's, whatever ends it hosts (the controller continues its ends' counters and merges its active ends' RTT and
+ * transaction histograms across incarnations, and a restarted guest numbers its frames past its predecessor's:
+ * live/src/incarnations.ts, FrontendActor.rejoined).
  */
 function checkRestartBesideClosedLoop(targetField: Field, action: FaultAction, target: FaultTarget, ctx: FaultContext): void {
   if (ctx.runtime !== 'live' || target.kind !== 'actor') return;
   const a = target.actor;
-  const active = ctx.activeGuests ?? [];
   if (a.role === 'worker' && ctx.perDomain !== true) return;
-  if (a.role === 'vm' && (a.index === '*' ? active.length === 0 : !active.includes(a.index))) return;
+  if (a.role === 'vm') return;
   targetField.expected(
-    `a worker (with one process per actor) or a guest hosting no sending end (nor an end of a flow between two guests) for ${action} beside TCP or request-response traffic in a live run`,
-    ` (live does not hand a restarted NIC the far hosts' TCP ends — with one process per Xen domain a worker's process is the driver domain's, the NIC's too — nor carry a restarted guest's bulk sender's or rr client's RTT and latency samples, or its frame numbering, over; sim and lockstep run it; docs/faults.md#the-transmit-path-a-guest-that-sends)`,
+    `a worker (with one process per actor) or a guest for ${action} beside TCP or request-response traffic in a live run`,
+    ` (live does not hand a restarted NIC the far hosts' TCP ends — with one process per Xen domain a worker's process is the driver domain's, the NIC's too; sim and lockstep run it; docs/faults.md#the-transmit-path-a-guest-that-sends)`,
   );
 }
 
@@ -595,7 +594,6 @@ export function compileFaultItem(item: Readonly<Record<string, unknown>>, scenar
     runtime: scenario.runtime,
     perDomain: scenario.live.processes === 'per-domain',
     guestToGuest: guestToGuest(scenario.traffic.generators),
-    activeGuests: activeGuests(scenario.traffic.generators),
   };
   let compiled: readonly FaultSpec[];
   try {
@@ -624,22 +622,6 @@ interface SenderView {
 /** Whether some open-loop traffic goes from one guest to another (`from: vm.<a>`, `to: vm.<b>`). */
 export function guestToGuest(generators: readonly SenderView[]): boolean {
   return generators.some((g) => g.sender !== undefined && g.sender !== null && g.receiver !== undefined && g.receiver !== null);
-}
-
-/**
- * The guests hosting the active end of a closed-loop flow (`from: vm.<index>` on a TCP or rr generator), and both
- * guests of a flow between two guests (`to: vm.<index>` too: a restarted one's frame numbering starts again, which
- * the other's order check would take for reordering), in index order.
- */
-export function activeGuests(generators: readonly SenderView[]): number[] {
-  const out = new Set<number>();
-  for (const g of generators) {
-    if (g.closedLoop === undefined && g.spec?.closedLoop === undefined) continue;
-    if (g.closedLoop === null) continue;
-    if (g.sender !== undefined && g.sender !== null) out.add(g.sender);
-    if (g.receiver !== undefined && g.receiver !== null) out.add(g.receiver);
-  }
-  return [...out].sort((a, b) => a - b);
 }
 
 /**
