@@ -119,12 +119,14 @@ function shippedEnd(ends: readonly ClosedLoopEndReport[] | undefined, e: ClosedL
  * oldest first: the ends of each one's latest full report): the RTT and transaction latency histograms merged, so the
  * RTT's p99, the transactions' p50, p99 and CDF are every incarnation's samples up to its last shipment — as sim's
  * adopted FlowStats and RrClient hold all of them — and the cwnd trace the incarnations' traces one after another.
+ * With no shipment before (an incarnation that died within its first second of wall time), they are the successor's
+ * own, consistent with its CDF, not the sample's upper bound.
  */
 function mergeShipped(ends: readonly ClosedLoopEndReport[], shipped: readonly (readonly ClosedLoopEndReport[] | undefined)[]): ClosedLoopEndReport[] {
   return ends.map((e) => {
     const h = e.histograms;
     const before = shipped.map((s) => shippedEnd(s, e)).filter((b): b is ClosedLoopEndReport => b !== undefined);
-    if (h === undefined || before.length === 0) return e;
+    if (h === undefined) return e;
     const rtt = LatencyHistogram.fromJSON(h.rtt);
     const tx = h.transactions === undefined ? undefined : LatencyHistogram.fromJSON(h.transactions);
     for (const b of before) {
