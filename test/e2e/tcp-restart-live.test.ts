@@ -33,13 +33,15 @@ live: { tdf: 20, maxLag: 20ms }
 `;
 
 /**
- * BOTH, and guest 0 is also the client of TCP_RR with guest 2 (the active end of a flow between two guests, through
- * the bridge): a restart of guest 0 restarts an rr client, whose transactions, RTT and latency samples and frame
- * numbering must go on across its incarnations. Guest 2 is not restarted: its order check follows guest 0's frames.
+ * BOTH with both far flows into guest 0 (the stream receiver and the TCP_RR server there), and guest 0 also the client
+ * of TCP_RR with guest 1 (the active end of a flow between two guests, through the bridge): a restart of guest 0
+ * restarts passive and active ends at once, whose transactions, RTT and latency samples and frame numbering must go
+ * on across its incarnations. Guest 1 is not restarted: its order check follows guest 0's frames. (A third guest, or
+ * a second guest restarted, made each restart take twice as long on a loaded 2-core machine: past the run's end.)
  */
-const GUESTS = BOTH.replace('count: 2', 'count: 3').replace(
+const GUESTS = BOTH.replace('vms: [1], flows: 1, rr', 'vms: [0], flows: 1, rr').replace(
   'live:',
-  '  - { name: g2g, from: vm.0, to: vm.2, flows: 1, rr: { request: 64, response: 64 } }\nlive:',
+  '  - { name: g2g, from: vm.0, to: vm.1, flows: 1, rr: { request: 64, response: 64 } }\nlive:',
 );
 
 /** Every rate of the run's time series (a counter's difference between two samples) is ≥ 0: no counter went backwards. */
@@ -151,12 +153,12 @@ test.serial(
 );
 
 test.serial(
-  'tcp restart live - guests killed or restarted (the stream receiver and an rr client to another guest, the TCP_RR server; one process per Xen domain): their sockets die, the far host’s retransmission meets an RST, it aborts and reconnects; the restarted rr client opens a new connection to its server; every flow recovers; the guests’ counters, sends, transactions, RTT and latency samples and frame numbering continue across the restart, both accountings balance',
+  'tcp restart live - a guest killed that hosts the stream receiver, the TCP_RR server and an rr client to another guest (one process per Xen domain): its sockets die, the far host’s retransmissions meet an RST, it aborts and reconnects; the restarted rr client opens a new connection to its server; every flow recovers; the guest’s counters, sends, transactions, RTT and latency samples and frame numbering continue across the restart, both accountings balance',
   async (t) => {
     const { summary, out, runId } = await runLive(
       t,
       'guests',
-      `name: live-tcp-restart-guests\n${GUESTS}faults:\n  - { at: 60ms, target: vm:0, action: kill, restartAfter: 1ms }\n  - { at: 25ms, target: vm:1, action: restart }\n`,
+      `name: live-tcp-restart-guests\n${GUESTS}faults:\n  - { at: 60ms, target: vm:0, action: kill, restartAfter: 1ms }\n`,
       // A guest's process is its domain's in either placement; per domain, the workers are in the driver domain's.
       // Guest 0 dies after its first full report (50 ms: about a second of wall time), so its rr client's histograms
       // were shipped and are merged into the final report.
@@ -165,8 +167,11 @@ test.serial(
     // Balanced: the frames the dead guests' TCP ends sent after their last samples came out of them, and count as
     // sent (tx-lost-in-restart's sentUnsampled); without that the transmit box lost a negative number of frames.
     balanced(t, summary);
-    t.is(summary.faults?.restarts, 2);
-    t.deepEqual(summary.live?.restarted?.map((p) => p.process).sort(), ['vm.0', 'vm.1']);
+    t.is(summary.faults?.restarts, 1);
+    t.deepEqual(
+      summary.live?.restarted?.map((p) => p.process),
+      ['vm.0'],
+    );
     const ev = eventsOf(out);
     const { bulk, rr } = flows(t, summary);
     // As in sim: the far host resends by its RTO; the restarted guest has no socket for it and answers with an RST;
@@ -176,8 +181,8 @@ test.serial(
       t.like(f, { resets: 1, reconnects: 1 });
       t.true((f.rstSent ?? 0) >= 1, JSON.stringify(f));
     }
-    // The rr client in guest 0 (the active end) opened a new connection to guest 2 at its restart, as in sim; guest 2's
-    // end, alive, took the SYN. Guest 2's order check saw guest 0's frames numbered on from its dead incarnation's,
+    // The rr client in guest 0 (the active end) opened a new connection to guest 1 at its restart, as in sim; guest 1's
+    // end, alive, took the SYN. Guest 1's order check saw guest 0's frames numbered on from its dead incarnation's,
     // not again from 0 (FrontendActor.rejoined): no frame out of order anywhere.
     const g2g = summary.tcp?.flows.find((f) => f.active === 'guest');
     const g2gRr = summary.tcp?.rr.find((r) => r.flow === g2g?.flow);
@@ -201,7 +206,7 @@ test.serial(
     t.is(ev.filter((e) => e.kind === 'tcp-connection-reset').length, 2);
     t.is(ev.filter((e) => e.kind === 'tcp-connection-opened').length, 3);
     neverBackwards(t, out);
-    recovered(t, out, ev, ['vm.0', 'vm.1']);
+    recovered(t, out, ev, ['vm.0']);
     t.deepEqual(processesOf(runId), [], 'no actor process left behind');
   },
 );
