@@ -78,6 +78,8 @@ export interface FrontendConfig {
 
 /** Timer tags of the guest's TCP ends: −(base + …), below the transmit side's small negative tags. */
 const GUEST_TCP_TAG_BASE = 2 ** 44;
+/** How many frame numbers of each closed-loop flow a live guest's incarnation has before the next one's (rejoined). */
+const FRAME_NUMBERING_SPAN = 2 ** 24;
 
 export interface FrontendQueueStats {
   queue: number;
@@ -367,6 +369,19 @@ export class FrontendActor implements Actor {
     this.tcp.adopt(dead.tcp);
     this.tcpSeq = dead.tcpSeq.slice();
     dead.tcp = null; // its ghost reports them no more: they are this incarnation's
+  }
+
+  /**
+   * Live only: this guest's process died and was restarted. Its dead incarnation's frame numbering died with it (sim
+   * carries it over: inherit), and the frames it sent after its last sample are known to no counter, so the successor
+   * cannot continue it exactly: incarnation `k` numbers its closed-loop frames from k · 2^24 on (each flow), past any
+   * number an earlier one used in a run of fewer than 16.7 million frames per flow and incarnation, so the peer's
+   * order check (a guest's `reordered`) and a capture's packet ids see the numbering go on, not repeat.
+   */
+  rejoined(_now: Nanos, _fx: Effects, incarnation: number): void {
+    if (this.tcp === null) return;
+    const base = ((incarnation % 256) * FRAME_NUMBERING_SPAN) >>> 0;
+    for (const flow of this.tcp.outFlows()) this.tcpSeq[flow] = Math.max(base, this.tcpSeq[flow] ?? 0);
   }
 
   /** This queue's ring state, for the worker serving it (a back end that (re)connects); `txRenewed`: with a new TX ring. */

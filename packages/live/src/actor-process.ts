@@ -153,6 +153,7 @@ class ActorProcess {
       admit: lg.admit,
       // A restarted process's peers are mid-sequence: their first message to it sets where they are.
       resumed: (o.incarnation ?? 0) > 0,
+      incarnation: o.incarnation ?? 0,
       pool: lg.pool,
       duration: s.duration,
       measureFrom: s.warmup,

@@ -1,5 +1,5 @@
 // Counters across incarnations: a restarted actor process's reports continue from its dead incarnation's last sample.
-import { LatencyHistogram, SplitnetError } from '@splitnet/model';
+import { LatencyHistogram, SplitnetError, transactionLatencyCdf } from '@splitnet/model';
 import type { ActorReport, ClosedLoopEndReport, FlowSummary, HistogramJson, Nanos } from '@splitnet/model';
 
 /*
@@ -35,10 +35,11 @@ function sumRecords(a: Record<string, unknown>, b: unknown): Record<string, numb
 
 /**
  * A guest's closed-loop end's sending direction, continued across its restart: counts add up; the RTT's minimum and
- * mean are the two incarnations' together, its p99 the larger of the two (the samples themselves are not shipped: an
- * upper bound); the cwnd trace is the successor's (a sample carries none). A guest's passive end (the bulk receiver,
- * the rr server: live refuses a restart of a guest hosting an active one, scenario/src/faults.ts), or a restarted
- * NIC's far end, active ones included (the summary reads their RTT, cwnd and transactions: those are then bounds).
+ * mean are the two incarnations' together, its p99 the larger of the two (an upper bound: a sample carries no
+ * histogram); the cwnd trace is the successor's (a sample carries none). A final report of a guest's active end (the
+ * bulk sender, the rr client: the summary reads its RTT and cwnd) then gets its p99 and cwnd from its predecessors'
+ * shipped histograms and traces (mergeShipped); a restarted NIC's far ends, active ones included, ship none: their
+ * RTT, cwnd and transactions are then bounds.
  */
 function continueFlowSummary(b: FlowSummary, m: FlowSummary): FlowSummary {
   const samples = b.rttSamples + m.rttSamples;
@@ -58,32 +59,35 @@ function continueFlowSummary(b: FlowSummary, m: FlowSummary): FlowSummary {
 }
 
 /**
- * An rr client's transactions continued across a restart of the actor hosting it: counts add up, the rate is over the
- * whole loop (from the connection's first start to `t`), the latency's minimum and mean are the two incarnations'
- * together, its p50 and p99 the larger of the two (upper bounds: the samples are not shipped); the latency CDF, in a
- * final report only, is the successor's.
+ * An rr client's transactions, continued across its guest's restart: they add up, from the first incarnation's start
+ * to `t`; the latency's minimum and mean are both incarnations' together, its p50 and p99 the larger of the two (an
+ * upper bound, until a final report's mergeShipped), its CDF the successor's (a sample carries none).
  */
-function continueRr(b: ClosedLoopEndReport['rr'], m: ClosedLoopEndReport['rr'], startedAt: Nanos, t: Nanos): Partial<ClosedLoopEndReport> {
-  if (b === undefined || m === undefined) return m === undefined ? {} : { rr: m };
+function continueRr(
+  b: NonNullable<ClosedLoopEndReport['rr']>,
+  m: NonNullable<ClosedLoopEndReport['rr']>,
+  since: Nanos,
+  t: Nanos,
+): NonNullable<ClosedLoopEndReport['rr']> {
   const n = b.transactions + m.transactions;
   const min = b.transactions === 0 ? m.latencyMinNs : m.transactions === 0 ? b.latencyMinNs : Math.min(b.latencyMinNs, m.latencyMinNs);
-  const rr = {
+  return {
     ...m,
     transactions: n,
-    transactionsPerSec: t > startedAt ? (n * 1e9) / (t - startedAt) : m.transactionsPerSec,
+    transactionsPerSec: t > since ? (n * 1e9) / (t - since) : 0,
     latencyMinNs: min,
     latencyMeanNs: n === 0 ? m.latencyMeanNs : (b.latencyMeanNs * b.transactions + m.latencyMeanNs * m.transactions) / n,
     latencyP50Ns: Math.max(b.latencyP50Ns, m.latencyP50Ns),
     latencyP99Ns: Math.max(b.latencyP99Ns, m.latencyP99Ns),
   };
-  return { rr };
 }
 
 /**
  * A restarted guest's closed-loop ends (ClosedLoopEndReport), or a restarted NIC's far ends (whose connections opened
  * again: NicActor.rejoined), continued from the dead incarnation's last sample, as sim's FrontendActor.inherit →
- * ClosedLoopEnds.adopt carries a guest's over: bytes delivered, pure ACKs, resets,
- * reconnects and RSTs sent add up, the connection's start is the first incarnation's, the sending direction as above.
+ * ClosedLoopEnds.adopt carries a guest's over: bytes delivered, pure ACKs, resets, reconnects and RSTs sent add up,
+ * the connection's start is the first incarnation's, the sending direction and an rr client's transactions as above.
+ * `t`: the report's time.
  */
 function continueEnds(base: unknown, mine: readonly ClosedLoopEndReport[] | undefined, t: Nanos): readonly ClosedLoopEndReport[] | undefined {
   if (!Array.isArray(base) || mine === undefined) return mine;
@@ -101,11 +105,45 @@ function continueEnds(base: unknown, mine: readonly ClosedLoopEndReport[] | unde
       delivered: b.delivered + m.delivered,
       pureAcks: b.pureAcks + m.pureAcks,
       startedAt: b.startedAt,
-      ...continueRr(b.rr, m.rr, b.startedAt, t),
+      ...(b.rr !== undefined && m.rr !== undefined ? { rr: continueRr(b.rr, m.rr, b.startedAt, t) } : {}),
       ...sum('resets'),
       ...sum('reconnects'),
       ...sum('rstSent'),
     };
+  });
+}
+
+/** `e`'s end (same flow, side and role) among `ends`, when it shipped histograms. */
+function shippedEnd(ends: readonly ClosedLoopEndReport[] | undefined, e: ClosedLoopEndReport): ClosedLoopEndReport | undefined {
+  return ends?.find((b) => b.flow === e.flow && b.side === e.side && b.active === e.active && b.histograms !== undefined);
+}
+
+/**
+ * A final report's guest active ends (continued), with what their guest's earlier incarnations shipped last (`shipped`,
+ * oldest first: the ends of each one's latest full report): the RTT and transaction latency histograms merged, so the
+ * RTT's p99, the transactions' p50, p99 and CDF are every incarnation's samples up to its last shipment — as sim's
+ * adopted FlowStats and RrClient hold all of them — and the cwnd trace the incarnations' traces one after another.
+ * With no shipment before (an incarnation that died within its first second of wall time), they are the successor's
+ * own, consistent with its CDF, not the sample's upper bound.
+ */
+function mergeShipped(ends: readonly ClosedLoopEndReport[], shipped: readonly (readonly ClosedLoopEndReport[] | undefined)[]): ClosedLoopEndReport[] {
+  return ends.map((e) => {
+    const h = e.histograms;
+    const before = shipped.map((s) => shippedEnd(s, e)).filter((b): b is ClosedLoopEndReport => b !== undefined);
+    if (h === undefined) return e;
+    const rtt = LatencyHistogram.fromJSON(h.rtt);
+    const tx = h.transactions === undefined ? undefined : LatencyHistogram.fromJSON(h.transactions);
+    for (const b of before) {
+      rtt.merge(LatencyHistogram.fromJSON((b.histograms as NonNullable<ClosedLoopEndReport['histograms']>).rtt));
+      const bt = b.histograms?.transactions;
+      if (tx !== undefined && bt !== undefined) tx.merge(LatencyHistogram.fromJSON(bt));
+    }
+    const sent = { ...e.sent, rttP99Ns: rtt.percentile(99), cwnd: [...before.flatMap((b) => b.sent.cwnd), ...e.sent.cwnd] };
+    const rr =
+      e.rr === undefined || tx === undefined
+        ? {}
+        : { rr: { ...e.rr, latencyP50Ns: tx.percentile(50), latencyP99Ns: tx.percentile(99), latencyCdf: transactionLatencyCdf(tx) } };
+    return { ...e, sent, ...rr, histograms: { rtt: rtt.toJSON(), ...(tx === undefined ? {} : { transactions: tx.toJSON() }) } };
   });
 }
 
@@ -181,8 +219,14 @@ export function continueReports(base: readonly ActorReport[] | undefined, report
 export class Incarnations {
   private readonly last = new Map<number, { t: Nanos; reports: readonly ActorReport[] }>();
   private readonly bases = new Map<number, readonly ActorReport[] | undefined>();
-  /** Per incarnation: when it last shipped latency histograms, and those histograms by actor id. */
-  private readonly latency = new Map<number, { t: Nanos; byId: ReadonlyMap<string, HistogramJson> }>();
+  /**
+   * Per incarnation: when it last shipped latency histograms, those histograms by actor id, and the closed-loop ends of
+   * the same (full) reports by actor id (a guest's active ends' RTT and transaction histograms, its cwnd traces).
+   */
+  private readonly latency = new Map<
+    number,
+    { t: Nanos; byId: ReadonlyMap<string, HistogramJson>; ends: ReadonlyMap<string, readonly ClosedLoopEndReport[]> }
+  >();
 
   /** A periodic sample of incarnation `n` arrived. */
   sampled(n: number, t: Nanos, reports: readonly ActorReport[]): void {
@@ -190,9 +234,14 @@ export class Incarnations {
     if (!cur || t > cur.t) this.last.set(n, { t, reports });
     this.bases.clear(); // a late sample of an earlier incarnation moves the bases after it
     const byId = new Map<string, HistogramJson>();
-    for (const r of reports) if (r.role === 'frontend' && r.latency) byId.set(r.id, r.latency);
+    const ends = new Map<string, readonly ClosedLoopEndReport[]>();
+    for (const r of reports) {
+      if (r.role !== 'frontend' || !r.latency) continue;
+      byId.set(r.id, r.latency);
+      if (r.closedLoop?.some((e) => e.histograms !== undefined)) ends.set(r.id, r.closedLoop);
+    }
     const lat = this.latency.get(n);
-    if (byId.size > 0 && (!lat || t > lat.t)) this.latency.set(n, { t, byId });
+    if (byId.size > 0 && (!lat || t > lat.t)) this.latency.set(n, { t, byId, ends });
   }
 
   /** When incarnation `n` last shipped its latency histograms (undefined: never). */
@@ -240,12 +289,13 @@ export class Incarnations {
     const out = continueReports(this.base(n), reports);
     if (n <= 0 || !out.some((r) => r.role === 'frontend' && r.latency)) return out;
     const before = this.latencyBefore(n);
-    if (before.size === 0) return out;
     return out.map((r) => {
-      const h = r.role === 'frontend' && r.latency ? before.get(r.id) : undefined;
-      if (!h || r.role !== 'frontend' || !r.latency) return r;
-      h.merge(LatencyHistogram.fromJSON(r.latency));
-      return { ...r, latency: h.toJSON() };
+      if (r.role !== 'frontend' || !r.latency) return r;
+      const shipped = Array.from({ length: n }, (_, k) => this.latency.get(k)?.ends.get(r.id));
+      const closedLoop = r.closedLoop === undefined ? {} : { closedLoop: mergeShipped(r.closedLoop, shipped) };
+      const h = before.get(r.id);
+      h?.merge(LatencyHistogram.fromJSON(r.latency));
+      return { ...r, ...(h === undefined ? {} : { latency: h.toJSON() }), ...closedLoop };
     });
   }
 }

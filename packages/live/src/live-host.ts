@@ -110,6 +110,8 @@ export interface LiveHostOptions {
   readonly admit?: (from: string, to: string, m: Message) => string | undefined;
   /** This host's actors restarted in the middle of the run: their senders' sequences are under way (EnvelopeDecoderOptions.resumed). */
   readonly resumed?: boolean;
+  /** Which restart of its process this host is (0: the first incarnation; Actor.rejoined gets it). */
+  readonly incarnation?: number;
   /** Where the lag comes from (wake-ups, passes, GC…), measured only when given (live-diagnostics.ts). */
   readonly diagnostics?: LiveDiagnostics;
   /**
@@ -235,6 +237,7 @@ function normalized(o: LiveHostOptions): LiveHostOptions {
     onEvent: o.onEvent,
     admit: o.admit,
     resumed: o.resumed ?? false,
+    incarnation: o.incarnation ?? 0,
     diagnostics: o.diagnostics,
     pollBelowMs: o.pollBelowMs ?? 0,
     wakeEarlyMs: o.wakeEarlyMs ?? 0,
@@ -377,7 +380,7 @@ export class LiveHost {
         const fx = this.effects.get(ref) as Effects;
         if (actor.reconnect) actor.reconnect(this.now, fx);
         else actor.start(this.now, fx);
-        actor.rejoined?.(this.now, fx);
+        actor.rejoined?.(this.now, fx, Math.max(1, this.o.incarnation ?? 0));
       }
       for (const { ref, cmd } of held) {
         const actor = this.actors.get(ref);

@@ -280,3 +280,83 @@ test("incarnations - a restarted guest's closed-loop ends continue from the dead
   const quiet = continueReport({ ...was, closedLoop: [end(0, 0, [0, 0, 0, 0])] }, now) as FrontendReport;
   t.is(quiet.closedLoop?.[0]?.sent.rttMinNs, 30e3);
 });
+
+test("incarnations - a restarted guest's rr client (an active end): transactions and RTT samples add up, and its final report's p50, p99, latency CDF and cwnd trace are both incarnations' (the dead one's as it last shipped them)", (t) => {
+  const hist = (...ns: number[]) => {
+    const h = new LatencyHistogram();
+    for (const v of ns) h.record(v);
+    return h;
+  };
+  const client = (at: number, txn: number[], rtt: number[], cwnd: number[], full: boolean, startedAt = 5e6): ClosedLoopEndReport => {
+    const lat = hist(...txn);
+    const r = hist(...rtt);
+    return {
+      flow: 3,
+      side: 'guest',
+      active: true,
+      workload: 'rr',
+      sent: {
+        deliveredBytes: 0,
+        goodputGbps: 0,
+        rttSamples: r.count,
+        rttMinNs: r.min,
+        rttMeanNs: r.mean,
+        rttP99Ns: r.percentile(99),
+        segmentsSent: txn.length,
+        retransmissions: 0,
+        fastRetransmits: 0,
+        timeouts: 0,
+        cwnd: full ? cwnd.map((c, i) => ({ t: at - (cwnd.length - i) * 1e6, cwnd: c })) : [],
+      },
+      delivered: txn.length * 64,
+      pureAcks: 1,
+      startedAt,
+      rr: {
+        transactions: lat.count,
+        transactionsPerSec: 0,
+        latencyMinNs: lat.min,
+        latencyMeanNs: lat.mean,
+        latencyP50Ns: lat.percentile(50),
+        latencyP99Ns: lat.percentile(99),
+        latencyCdf: [],
+      },
+      ...(full ? { histograms: { rtt: r.toJSON(), transactions: lat.toJSON() } } : {}),
+    };
+  };
+  const guest = (at: number, end: ClosedLoopEndReport, full: boolean): FrontendReport => ({
+    ...frontend(at, 0, 0, [0]),
+    closedLoop: [end],
+    ...(full ? { latency: hist(1000).toJSON() } : {}),
+  });
+  const inc = new Incarnations();
+  // Incarnation 0: a full sample at 10 ms (three slow transactions), then a plain one at 12 ms (a fourth), then it dies.
+  inc.sampled(0, 10e6, [guest(10e6, client(10e6, [900e3, 950e3, 990e3], [40e3, 41e3], [10, 12], true), true)]);
+  inc.sampled(0, 12e6, [guest(12e6, client(12e6, [900e3, 950e3, 990e3, 980e3], [40e3, 41e3, 42e3], [], false), false)]);
+  // Incarnation 1 (fresh client, started at its restart) ends the run with two fast transactions.
+  const fin = inc.continued(1, [guest(30e6, client(30e6, [100e3, 110e3], [20e3], [2, 4], true, 20e6), true)])[0] as FrontendReport;
+  const e = fin.closedLoop?.[0];
+  // Counts: the last sample's (12 ms) and the successor's; the connection started with the first incarnation.
+  t.is(e?.rr?.transactions, 6);
+  t.is(e?.startedAt, 5e6);
+  t.is(e?.rr?.transactionsPerSec, (6 * 1e9) / (30e6 - 5e6));
+  t.is(e?.sent.rttSamples, 4);
+  t.is(e?.sent.rttMinNs, 20e3);
+  t.is(e?.rr?.latencyMinNs, hist(100e3).min);
+  // Percentiles from the merged histograms: the dead client's three shipped transactions and the successor's two.
+  const both = hist(900e3, 950e3, 990e3, 100e3, 110e3);
+  t.is(e?.rr?.latencyP50Ns, both.percentile(50));
+  t.is(e?.rr?.latencyP99Ns, both.percentile(99));
+  t.deepEqual(e?.rr?.latencyCdf.at(-1), [100, both.percentile(100)]);
+  t.is(e?.rr?.latencyCdf.length, 12);
+  t.is(e?.sent.rttP99Ns, hist(40e3, 41e3, 20e3).percentile(99));
+  t.is(LatencyHistogram.fromJSON(e?.histograms?.transactions ?? hist().toJSON()).count, 5);
+  // The cwnd trace: the dead incarnation's as it shipped it, then the successor's.
+  t.deepEqual(
+    e?.sent.cwnd.map((c) => c.cwnd),
+    [10, 12, 2, 4],
+  );
+  // A sample of the successor (no histograms) is continued by counts, its percentiles an upper bound.
+  const s = inc.continued(1, [guest(25e6, client(25e6, [100e3], [20e3], [], false, 20e6), false)])[0] as FrontendReport;
+  t.is(s.closedLoop?.[0]?.rr?.transactions, 5);
+  t.is(s.closedLoop?.[0]?.rr?.latencyP99Ns, hist(990e3).percentile(99));
+});

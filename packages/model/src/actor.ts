@@ -42,9 +42,10 @@ export interface Actor {
    * Live runs only, just after `reconnect`: this actor's process died and was restarted. What the dead process held
    * for peers in other processes it cannot give back itself, as sim's runtime does at the death (`crashRelease`):
    * announce what those peers must know to take it back (a restarted bridge tells each sending vif queue's netback
-   * that it holds none of its slots). Not called in sim or lockstep.
+   * that it holds none of its slots). `incarnation`: which restart of the process this is (1 for the first). Not
+   * called in sim or lockstep.
    */
-  rejoined?(now: Nanos, fx: Effects): void;
+  rejoined?(now: Nanos, fx: Effects, incarnation: number): void;
   /**
    * Sim and lockstep, before `reconnect`: the supervisor restarts this actor in place of `dead`, which died at
    * `diedAt`. The actor takes over what it hosts that is not the emulated process's and outlives it — a NIC, the

@@ -1,6 +1,7 @@
 // One side's ends of the closed-loop flows (TCP bulk, TCP_RR) inside an actor: endpoints, workload roles, timers as tags, frames out.
 import type { Effects } from './actor.js';
 import type { FlowStats, FlowSummary } from './flow-stats.js';
+import type { HistogramJson, LatencyHistogram } from './histogram.js';
 import { RrClient, RrServer, type RrSummary } from './rr-workload.js';
 import { TCP_HAS_ACK, TCP_HAS_SEGMENT, TCP_RETRANSMIT, TCP_RST, TCP_SYN, type TcpColumns, type TcpHeader } from './tcp-columns.js';
 import { TcpEndpoint, type TcpEndpointOutput, type TcpTimerKind, type TcpWireSegment } from './tcp-endpoint.js';
@@ -50,6 +51,11 @@ export interface ClosedLoopEndReport {
   readonly resets?: number;
   readonly reconnects?: number;
   readonly rstSent?: number;
+  /**
+   * A guest's active end (bulk sender, rr client), in a final or full report: its RTT samples and (rr) its transaction
+   * latencies as histograms, so that a live run merges a restarted guest's incarnations (packages/live/src/incarnations.ts).
+   */
+  readonly histograms?: { readonly rtt: HistogramJson; readonly transactions?: HistogramJson };
 }
 
 /** The wire form of an endpoint's segment, written into `h` (a scratch header the ends reuse: whoever takes a frame's header copies its fields at once). */
@@ -272,7 +278,9 @@ export class ClosedLoopEnds {
       e.state = 'listen';
       if (e.active) {
         e.reborn = true;
-        fx.timer(Math.max(now, e.f.start), this.tag(e.index, KIND_START));
+        const start = Math.max(now, e.f.start);
+        e.client?.schedule(start, e.f.stop); // a client that never started (live: a fresh one) stops at its generator's stop
+        fx.timer(start, this.tag(e.index, KIND_START));
       }
     }
   }
@@ -431,6 +439,10 @@ export class ClosedLoopEnds {
     return this.ends.map((e) => {
       const rr = e.client === null ? {} : { rr: { ...e.client.summary(now), latencyCdf: final ? latencyCdf(e.client) : [] } };
       const sent = e.ep.stats.summary(now, final);
+      const histograms =
+        final && e.active && this.side === 'guest'
+          ? { histograms: { rtt: e.ep.stats.rtt.toJSON(), ...(e.client === null ? {} : { transactions: e.client.latency.toJSON() }) } }
+          : {};
       return {
         flow: e.f.flow,
         side: this.side,
@@ -444,6 +456,7 @@ export class ClosedLoopEnds {
         ...(e.resets > 0 ? { resets: e.resets } : {}),
         ...(e.reconnects > 0 ? { reconnects: e.reconnects } : {}),
         ...(e.rstSent > 0 ? { rstSent: e.rstSent } : {}),
+        ...histograms,
       };
     });
   }
@@ -451,6 +464,11 @@ export class ClosedLoopEnds {
 
 /** The transaction latency CDF at fixed percentiles: [percentile, latency ns] pairs. */
 function latencyCdf(c: RrClient): [number, number][] {
-  if (c.latency.count === 0) return [];
-  return [0, 1, 5, 10, 25, 50, 75, 90, 95, 99, 99.9, 100].map((p) => [p, p === 0 ? c.latency.min : c.latency.percentile(p)]);
+  return transactionLatencyCdf(c.latency);
+}
+
+/** A transaction latency histogram's CDF as a report carries it: [percentile, latency ns] at fixed percentiles. */
+export function transactionLatencyCdf(h: LatencyHistogram): [number, number][] {
+  if (h.count === 0) return [];
+  return [0, 1, 5, 10, 25, 50, 75, 90, 95, 99, 99.9, 100].map((p) => [p, p === 0 ? h.min : h.percentile(p)]);
 }

@@ -63,6 +63,17 @@ export class RrClient {
   }
 
   /**
+   * A client that never started — its guest restarted before the loop's start, or, live, a restarted guest's fresh
+   * client — takes the loop's schedule at the restart: it counts from `startAt` and issues requests until `stopAt`.
+   * A started client keeps its own.
+   */
+  schedule(startAt: Nanos, stopAt: Nanos): void {
+    if (this.startedAt >= 0) return;
+    this.startedAt = startAt;
+    this.stopAt = stopAt;
+  }
+
+  /**
    * The connection was reset and a new one is open at `now` (docs/model.md §12 "Restarts"): the transaction
    * outstanding is abandoned (no latency recorded) and the next starts now. Returns the bytes of its request (0 once
    * the loop has stopped).

@@ -90,3 +90,18 @@ test('rr - the server answers each complete request once, however the bytes are 
   t.is(server.onRequestData(180), 14);
   t.is(server.served, 3);
 });
+
+test('rr - a client that never started takes its loop schedule at a restart (its stop too); a started one keeps its own', (t) => {
+  const fresh = new RrClient({ requestBytes: 10, responseBytes: 20 });
+  fresh.schedule(5e6, 8e6);
+  t.is(fresh.reconnect(6e6), 10, 'a request on the new connection');
+  t.is(fresh.onResponseData(20, 7e6), 10);
+  t.is(fresh.onResponseData(20, 9e6), 0, 'past the stop: no next request');
+  t.is(fresh.transactions, 2);
+  t.is(fresh.transactionsPerSec(9e6), (2 * 1e9) / 4e6, 'counted from the scheduled start');
+  const started = new RrClient({ requestBytes: 10, responseBytes: 20 });
+  started.start(1e6, 2e6);
+  started.schedule(5e6, 8e6);
+  t.is(started.onResponseData(20, 3e6), 0, 'its own stop holds');
+  t.is(started.transactionsPerSec(3e6), 1e9 / 2e6);
+});

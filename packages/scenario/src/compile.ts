@@ -11,7 +11,7 @@ import { formatPath, ScenarioIssue, type Path } from './issue.js';
 import { readLive } from './live.js';
 import { applyOverrides, overrideAt, parseOverride, type Override, type OverrideOwnership } from './overrides.js';
 import { readCoalescing } from './coalescing.js';
-import { activeGuests, readFaults, sendersOf } from './faults.js';
+import { readFaults, sendersOf } from './faults.js';
 import { readNetback } from './netback.js';
 import { readTopology } from './topology.js';
 import { readTraffic } from './traffic.js';
@@ -207,7 +207,6 @@ function compileValue(value: unknown, source: string): CompiledScenario {
     closedLoop: generators.some((g) => g.spec.closedLoop !== undefined),
     runtime,
     perDomain: live.compiled.processes === 'per-domain',
-    activeGuests: activeGuests(generators),
   });
   const dom0 = topology.compiled.dom0;
   const netback = readNetback(map.get('netback'), topology.compiled.vms[0]?.ringSize ?? 256, dom0.vcpus !== null, topology.dom0VcpusPath);

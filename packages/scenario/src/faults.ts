@@ -202,8 +202,6 @@ export interface FaultContext {
   readonly runtime?: string;
   /** A live run with one process per Xen domain: the workers are in the driver domain's process. */
   readonly perDomain?: boolean;
-  /** The guests hosting the active end of a closed-loop flow (a bulk sender, an rr client: `from: vm.<index>`), or an end of one between two guests. */
-  readonly activeGuests?: readonly number[];
 }
 
 /** The transmit path's own actions: they need a target guest that sends. */
@@ -299,10 +297,9 @@ function checkTransmitPath(targetField: Field, action: FaultAction, target: Faul
 const RESTARTS: ReadonlySet<FaultAction> = new Set<FaultAction>(['kill', 'restart', 'crash-loop']);
 
 /**
- * A restart beside a guest that sends rebuilds the TX rings (docs/faults.md#the-transmit-path-a-guest-that-sends),
- * except where the model does not follow yet: closed-loop ends (TCP, request-response) keep no connection across a
- * restart. (Live, a dead driver domain's guest-to-guest handoffs are counted by the receivers that survive it, those
- * to netback workers that died too inferred: live/src/tx-bus-accounting.ts withBridgeHandoffs.)
+ * A restart beside a guest that sends rebuilds the TX rings (docs/faults.md#the-transmit-path-a-guest-that-sends).
+ * (Live, a dead driver domain's guest-to-guest handoffs are counted by the receivers that survive it, those to netback
+ * workers that died too inferred: live/src/tx-bus-accounting.ts withBridgeHandoffs.)
  */
 function checkRestartBesideSender(actionField: Field, targetField: Field, action: FaultAction, target: FaultTarget, ctx: FaultContext): void {
   const senders = ctx.senders ?? [];
@@ -313,20 +310,20 @@ function checkRestartBesideSender(actionField: Field, targetField: Field, action
 /**
  * Beside closed-loop traffic (TCP, request-response) a restart runs in sim and lockstep: of a worker, the NIC or the
  * back end, the connections' ends are untouched (a restarted NIC takes the far hosts' ends over) and what the crash
- * lost is retransmitted; of a guest hosting an end, its connections are reset and opened again. Live runs a worker's,
- * the NIC's and the back end's, in either process layout (the far hosts' ends die with the NIC's process, which with
- * one process per Xen domain is every driver actor's: the new ones open their connections again, NicActor.rejoined),
- * and a guest's that hosts no active end (the controller continues its passive ends' counters: live/src/incarnations.ts).
+ * lost is retransmitted; of a guest hosting an end, its connections are reset and opened again. Live runs each of
+ * them, in either process layout: a worker's; the NIC's and the back end's (the far hosts' ends die with the NIC's
+ * process: the new ones open their connections again, NicActor.rejoined); a guest's, whatever ends it hosts (the
+ * controller continues its ends' counters and merges its active ends' RTT and transaction histograms across
+ * incarnations, and a restarted guest numbers its frames past its predecessor's: live/src/incarnations.ts,
+ * FrontendActor.rejoined). Every actor at once is not one of them.
  */
 function checkRestartBesideClosedLoop(targetField: Field, action: FaultAction, target: FaultTarget, ctx: FaultContext): void {
   if (ctx.runtime !== 'live' || target.kind !== 'actor') return;
-  const a = target.actor;
-  const active = ctx.activeGuests ?? [];
-  if (a.role === 'worker' || a.role === 'nic' || a.role === 'backend') return;
-  if (a.role === 'vm' && (a.index === '*' ? active.length === 0 : !active.includes(a.index))) return;
+  const role = target.actor.role;
+  if (role === 'worker' || role === 'nic' || role === 'backend' || role === 'vm') return;
   targetField.expected(
-    `a worker, the NIC, the back end or a guest hosting no sending end (nor an end of a flow between two guests) for ${action} beside TCP or request-response traffic in a live run`,
-    ` (live does not carry a restarted guest's bulk sender's or rr client's RTT and latency samples, or its frame numbering, over; sim and lockstep run it; docs/faults.md#the-transmit-path-a-guest-that-sends)`,
+    `one actor (worker:<k>, vm:<v>, nic, backend) for ${action} beside TCP or request-response traffic in a live run`,
+    ` (every actor restarted at once is not tried live beside connections; sim and lockstep run it; docs/faults.md#the-transmit-path-a-guest-that-sends)`,
   );
 }
 
@@ -539,7 +536,6 @@ export function compileFaultItem(item: Readonly<Record<string, unknown>>, scenar
     closedLoop: scenario.traffic.generators.some((g) => g.closedLoop !== undefined && g.closedLoop !== null),
     runtime: scenario.runtime,
     perDomain: scenario.live.processes === 'per-domain',
-    activeGuests: activeGuests(scenario.traffic.generators),
   };
   let compiled: readonly FaultSpec[];
   try {
@@ -561,22 +557,6 @@ interface SenderView {
   readonly vms?: readonly number[];
   readonly closedLoop?: unknown;
   readonly spec?: { readonly closedLoop?: unknown };
-}
-
-/**
- * The guests hosting the active end of a closed-loop flow (`from: vm.<index>` on a TCP or rr generator), and both
- * guests of a flow between two guests (`to: vm.<index>` too: a restarted one's frame numbering starts again, which
- * the other's order check would take for reordering), in index order.
- */
-export function activeGuests(generators: readonly SenderView[]): number[] {
-  const out = new Set<number>();
-  for (const g of generators) {
-    if (g.closedLoop === undefined && g.spec?.closedLoop === undefined) continue;
-    if (g.closedLoop === null) continue;
-    if (g.sender !== undefined && g.sender !== null) out.add(g.sender);
-    if (g.receiver !== undefined && g.receiver !== null) out.add(g.receiver);
-  }
-  return [...out].sort((a, b) => a - b);
 }
 
 /**
