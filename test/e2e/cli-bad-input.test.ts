@@ -446,7 +446,8 @@ const cases: readonly Case[] = [
       join(p.dir, 'out-hosts-fault-live'),
     ],
     exit: 2,
-    message: () => /^faults: host-pause \(f0\): live does not run a multi-host scenario's faults yet; run it in sim or lockstep$/m,
+    message: () =>
+      /^faults: host-pause \(f0\): live runs no host or switch-port fault of a multi-host scenario yet \(only datapath and message faults on one host's actors\); run it in sim or lockstep$/m,
   },
   {
     what: "a multi-host scenario with a fault on one host's actors run with --runtime live",
@@ -463,7 +464,8 @@ const cases: readonly Case[] = [
       join(p.dir, 'out-hosts-own-fault-live'),
     ],
     exit: 2,
-    message: () => /^faults: pause of h1\.worker:0 \(f0\): live does not run a multi-host scenario's faults yet; run it in sim or lockstep$/m,
+    message: () =>
+      /^faults: pause of h1\.worker:0 \(f0\): live runs only datapath and message faults on a multi-host scenario's actors \(lose-notifications, .*, reorder-messages\); run it in sim or lockstep$/m,
   },
   {
     what: 'a multi-host scenario run with --pcap-out (it writes one capture per host)',

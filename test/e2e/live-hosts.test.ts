@@ -61,3 +61,55 @@ test.serial(
     t.deepEqual(processesOf(runId), [], 'no actor process or nats-server left behind');
   },
 );
+
+/** TWO_HOSTS with a host's own message and datapath faults: rx batches lost inside host 1, messages delayed and a worker slowed inside host 0. */
+const TWO_HOSTS_FAULTS = `${TWO_HOSTS.replace('name: two-hosts', 'name: two-hosts-faults').replace('duration: 6ms', 'duration: 4ms')}faults:
+  - { id: drop-h1, at: 2ms, target: 'h1.link:backend>worker:*', action: drop-messages, probability: 0.5, duration: 1ms }
+  - { id: delay-h0, at: 1.5ms, target: 'h0.link:worker:0>vm:0', action: delay-messages, delay: 20us, duration: 1ms }
+  - { id: slow-h0, at: 2ms, target: h0.worker:0, action: slow-worker, factor: 3, duration: 1ms }
+`;
+
+test.serial(
+  "live hosts - a host's own message and datapath faults (messages dropped inside host 1, delayed inside host 0, host 0's worker slowed) act in its processes: host 1's link-drop only, every host and the fabric balanced, each fault's recovery on its host's throughput",
+  async (t) => {
+    const out = join(tmp(), 'run-faults');
+    const runId = `hosts-faults-${process.pid}`;
+    const r = await run(['run', scenarioFile(TWO_HOSTS_FAULTS), '--runtime', 'live', '--placement', 'processes', '--run-id', runId, '--out', out, '-q']);
+    t.true(completed(r), r.stderr + r.stdout);
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
+    // The timeline as sim's: each host's occurrences by their start, host 0's first at one instant.
+    const sim = runSim(compileScenarioText(TWO_HOSTS_FAULTS, '<test>')).summary;
+    t.deepEqual(
+      s.faults?.timeline.map((f) => [f.id, f.target]),
+      [
+        ['delay-h0', 'h0.link:worker:0>vm:0'],
+        ['slow-h0', 'h0.worker:0'],
+        ['drop-h1', 'h1.link:backend>worker:*'],
+      ],
+    );
+    t.deepEqual(s.faults?.timeline, sim.faults?.timeline);
+    // The drop happened in host 1's send paths and is counted there, as sim counts it (its own draws: a count of its own).
+    const [h0, h1] = s.hosts ?? [];
+    t.true((h1?.accounting.dropped['link-drop'] ?? 0) > 0, JSON.stringify(h1?.accounting));
+    t.is(h0?.accounting.dropped['link-drop'], 0);
+    t.is(s.accounting.dropped['link-drop'], h1?.accounting.dropped['link-drop'] ?? -1);
+    t.true(s.accounting.balanced, JSON.stringify(s.accounting));
+    t.true(s.accounting.tx?.balanced, JSON.stringify(s.accounting.tx));
+    for (const h of s.hosts ?? []) t.true(h.accounting.balanced, `${h.host}: ${JSON.stringify(h.accounting)}`);
+    t.true(s.fabric?.accounting.balanced, JSON.stringify(s.fabric?.accounting));
+    t.deepEqual(
+      s.faults?.recovery.map((x) => [x.id, x.host]),
+      [
+        ['delay-h0', 'h0'],
+        ['slow-h0', 'h0'],
+        ['drop-h1', 'h1'],
+      ],
+    );
+    // The slow-worker command reached host 0's worker process, and went away at the fault's end.
+    const events = readFileSync(join(out, 'events.jsonl'), 'utf8');
+    t.regex(events, /"actor":"h0\.worker\.0","kind":"worker-slowed"/);
+    t.regex(events, /"actor":"h0\.worker\.0","kind":"worker-restored"/);
+    t.true((sim.hosts?.[1]?.accounting.dropped['link-drop'] ?? 0) > 0, 'sim drops inside host 1 too');
+    t.deepEqual(processesOf(runId), [], 'no actor process or nats-server left behind');
+  },
+);

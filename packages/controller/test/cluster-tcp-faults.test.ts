@@ -162,3 +162,36 @@ faults:
   for (const f of [bulk, rr]) t.like(f, { active: 'far', timeouts: 1, resets: 1, reconnects: 1, rstSent: 1 });
   t.true(tps(r) > 0 && bulk.goodputGbps > 0);
 });
+
+for (const [target, action, lostOn] of [
+  ['h1.nic', 'kill, restartAfter: 1ms', 'h1'],
+  ['h0.nic', 'crash-loop, restartAfter: 500us, repeat: { every: 2ms, count: 3 }', 'h0'],
+] as const) {
+  test(`cluster tcp faults - a ${action.split(',')[0]} of ${target} (its host's driver domain) beside connections whose far ends are guests on the other host: the NIC loses only what it held, both ends keep their sockets and retransmit by their RTO, and both flows recover`, (t) => {
+    const r = run(withFaults(`{ at: 4ms, target: ${target}, action: ${action} }`));
+    allBalanced(t, r);
+    const { bulk, rr } = flows(r);
+    for (const f of [bulk, rr]) {
+      t.true(f.timeouts >= 1 && f.retransmissions >= 1, JSON.stringify(f));
+      t.is(f.resets, undefined, 'the sockets are in the guests: no reset');
+    }
+    // Nothing is taken over (the far ends are guests of the other host), and the frames from the switch go on in order.
+    t.deepEqual(eventsOf(r, 'far-ends-taken-over'), []);
+    t.is(r.summary.flowOrder.reordered, 0);
+    const host = (r.summary.hosts ?? []).find((h) => h.host === lostOn);
+    const lost = (host?.accounting.dropped['lost-in-crash'] ?? 0) + (host?.accounting.tx?.dropped['lost-in-crash'] ?? 0);
+    t.true(lost > 0, JSON.stringify(host?.accounting));
+    recovered(t, r);
+  });
+}
+
+test("cluster tcp faults - the receiving host's back end restarted at once beside a stream from the other host: the segments its NIC held are lost, the sender repairs them (a fast retransmit), no reset, and the stream recovers", (t) => {
+  const r = run(withFaults('{ at: 4ms, target: h1.backend, action: restart }'));
+  allBalanced(t, r);
+  const { bulk, rr } = flows(r);
+  t.like(bulk, { retransmissions: 1, fastRetransmits: 1, timeouts: 0 });
+  t.is(rr.retransmissions, 0);
+  for (const f of [bulk, rr]) t.is(f.resets, undefined);
+  t.is(r.summary.flowOrder.reordered, 0);
+  recovered(t, r);
+});

@@ -1,8 +1,6 @@
 // One live actor process: builds its actor(s) from the scenario, joins the run over NATS, runs when told, reports, exits.
 import { LatencyHistogram, SplitnetError } from '@splitnet/model';
 import type { HistogramJson, Logger } from '@splitnet/model';
-import { planFaults } from '@splitnet/controller';
-import { LinkFaults } from '@splitnet/runtime';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
@@ -16,7 +14,7 @@ import { joinSubject } from './join.js';
 import { drainOrClose } from './nats-connect.js';
 import type { WallClock } from './dilated-clock.js';
 import { LiveDiagnostics } from './live-diagnostics.js';
-import { liveGraphOf } from './live-graph.js';
+import { liveGraphOf, liveLinkFaults } from './live-graph.js';
 import { LiveHost } from './live-host.js';
 import type { HostFinal } from './live-host.js';
 
@@ -130,16 +128,15 @@ class ActorProcess {
       return { ref, actor };
     });
     // Message-path faults and partitions act in the sender's send path, the same windows in every process.
-    // (A multi-host run has none: live refuses its faults.)
     const g = lg.host;
-    const windows = g !== null && this.s.faults.length > 0 ? planFaults(this.s, g, 'live').windows : [];
+    const linkFaults = liveLinkFaults(this.s, lg);
     const s = this.s;
     this.diagnostics = o.diagnostics === true ? new LiveDiagnostics() : undefined;
     this.host = new LiveHost({
       ...(this.diagnostics !== undefined ? { diagnostics: this.diagnostics } : {}),
       ...(o.pollBelowMs !== undefined && o.pollBelowMs > 0 ? { pollBelowMs: o.pollBelowMs } : {}),
       ...(o.wakeEarlyMs !== undefined && o.wakeEarlyMs > 0 ? { wakeEarlyMs: o.wakeEarlyMs } : {}),
-      ...(windows.length > 0 ? { linkFaults: new LinkFaults(windows, this.ids.length, g?.txOrigin) } : {}),
+      ...(linkFaults !== undefined ? { linkFaults } : {}),
       // The bridge's guest-to-guest handoffs this process takes are counted (HostFinal.guestFramesFrom).
       ...(g?.txOrigin !== undefined ? { flowVm: g.txOrigin.flowVm } : {}),
       runId: o.runId,

@@ -2,8 +2,21 @@
 import { LatencyHistogram } from '@splitnet/model';
 import type { ActorReport } from '@splitnet/model';
 import { ClusterRun, hostPrefixOf, lagBound } from '@splitnet/controller';
-import { balance, combine, faultsSummary, lagBoundText, sampleRow, seriesPoints, shownDrops, sig, summarize, withTxBalance } from '@splitnet/results';
-import type { BusOutage, DropReason, LagBound, LiveInfo, RestartedProcess, RunEvent, RunResult, SeriesPoint, Snapshot } from '@splitnet/results';
+import type { ClusterFaultShot } from '@splitnet/controller';
+import {
+  balance,
+  combine,
+  faultsSummary,
+  hostThroughputRows,
+  lagBoundText,
+  sampleRow,
+  seriesPoints,
+  shownDrops,
+  sig,
+  summarize,
+  withTxBalance,
+} from '@splitnet/results';
+import type { BusOutage, DropReason, LagBound, LiveInfo, RestartedProcess, RunEvent, RunResult, SeriesPoint, Snapshot, ThroughputRow } from '@splitnet/results';
 import type { Nanos } from '@splitnet/model';
 import type { CompiledScenario, FaultOccurrence } from '@splitnet/scenario';
 import { busAccount } from './bus-accounting.js';
@@ -51,9 +64,30 @@ class ClusterShots {
     this.order = new Map(this.run.graph.all.map((a, ref) => [a.id, ref]));
   }
 
-  at(reports: readonly ActorReport[], t: Nanos, final: boolean, start: boolean, onBus?: { up: number; down: number[] }): Snapshot {
+  at(reports: readonly ActorReport[], t: Nanos, final: boolean, start: boolean, onBus?: { up: number; down: number[] }, faults?: ClusterFaultShot): Snapshot {
     const inGraph = [...reports].sort((a, b) => (this.order.get(a.id) ?? 0) - (this.order.get(b.id) ?? 0));
-    return this.run.fromReports(inGraph, t, final, 0, start, onBus);
+    return this.run.fromReports(inGraph, t, final, 0, start, onBus, faults);
+  }
+
+  /**
+   * With message faults on a host's links (the only faults a multi-host live run takes): what the send paths dropped,
+   * per host (HostFinal.linkDropped, txLinkDropped; a link inside a host, so the sender's process is on the receiver's
+   * host), as sim's runtime counts it per host; undefined without faults.
+   */
+  static linkDrops(finals: ReadonlyMap<string, HostFinal>, hosts: number, withFaults: boolean): ClusterFaultShot | undefined {
+    if (!withFaults) return undefined;
+    const zeros = (): number[] => new Array<number>(hosts).fill(0);
+    const linkDropped = zeros();
+    const txLinkDropped = zeros();
+    for (const [name, f] of finals) {
+      const p = hostPrefixOf(name);
+      if (p === '') continue;
+      const h = Number(p.slice(1, -1));
+      linkDropped[h] = (linkDropped[h] as number) + (f.linkDropped ?? 0);
+      txLinkDropped[h] = (txLinkDropped[h] as number) + (f.txLinkDropped ?? 0);
+    }
+    const none = zeros();
+    return { ghosts: [], linkDropped, lostInCrash: none, txReleasedInCrash: none, txLostInCrash: none, txLinkDropped, fabricLost: none, fabricLostBytes: none };
   }
 
   /** The fabric's frames due by the end that no receiver handled (HostFinal.fabric): toward the switch, and toward each port's NIC. */
@@ -65,10 +99,15 @@ class ClusterShots {
 }
 
 /** The time series: a row when every process reported for that instant (counters continued across restarts). */
-function timeSeries(c: CollectInput, cluster: ClusterShots | null): { rows: Record<string, unknown>[]; series: SeriesPoint[]; complete: Snapshot[] } {
+function timeSeries(
+  c: CollectInput,
+  cluster: ClusterShots | null,
+): { rows: Record<string, unknown>[]; series: SeriesPoint[]; complete: Snapshot[]; hostSamples: ThroughputRow[][] } {
   const rows: Record<string, unknown>[] = [];
   const series: SeriesPoint[] = [];
   const complete: Snapshot[] = [];
+  // A multi-host run: per host, its delivered throughput per sample (its faults' recovery is measured on it, as in sim).
+  const hostSamples: ThroughputRow[][] = [];
   let started = false;
   for (const t of [...c.inbox.samples.keys()].sort((a, b) => a - b)) {
     const reports = c.inbox.reportsAt(t);
@@ -81,9 +120,10 @@ function timeSeries(c: CollectInput, cluster: ClusterShots | null): { rows: Reco
     const prev = complete.at(-1) ?? combine([], 0);
     rows.push(sampleRow(prev, snap));
     for (const p of seriesPoints(prev, snap)) series.push(p);
+    if (prev.hosts !== undefined) hostThroughputRows(prev, snap)?.forEach((r, i) => (hostSamples[i] ??= []).push(r));
     complete.push(snap);
   }
-  return { rows, series, complete };
+  return { rows, series, complete, hostSamples };
 }
 
 /** Every drop reason: what actors counted, plus what the bus accounting inferred (crashes, fault drops, a broken bus). */
@@ -303,8 +343,10 @@ function withTxLost(end: Snapshot, txBus: TxBusAccount): Snapshot {
 }
 
 /** The end snapshot with the frames guests sent that a partition dropped at a send path (HostFinal.txLinkDropped): `link-drop`. */
-function withTxLinkDrops(end: Snapshot, finals: ReadonlyMap<string, HostFinal>): Snapshot {
+function withTxLinkDrops(end: Snapshot, finals: ReadonlyMap<string, HostFinal>, counted: boolean): Snapshot {
   const tx = end.tx;
+  // A multi-host run's per-host counts (ClusterShots.linkDrops) are in the end snapshot already.
+  if (counted) return end;
   let n = 0;
   for (const f of finals.values()) n += f.txLinkDropped ?? 0;
   if (tx === null || n === 0) return end;
@@ -315,7 +357,7 @@ function withTxLinkDrops(end: Snapshot, finals: ReadonlyMap<string, HostFinal>):
 export function collect(c: CollectInput): RunResult {
   const s = c.scenario;
   const cluster = s.cluster !== undefined ? new ClusterShots(s) : null;
-  const { rows, series, complete } = timeSeries(c, cluster);
+  const { rows, series, complete, hostSamples } = timeSeries(c, cluster);
   const finals = new Map(c.names.map((n) => [n, c.inbox.finals.get(n) as HostFinal]));
   const restarted = new Set([...c.restarts.keys()].flatMap((n) => n.split('+')));
   const endT = c.interrupted?.at ?? s.duration;
@@ -335,13 +377,14 @@ export function collect(c: CollectInput): RunResult {
   if (handoffs !== undefined && handoffs.reported + handoffs.taken + (handoffs.inferred ?? 0) > 0)
     c.log.log('bridge-handoffs-counted', 'controller', { ...handoffs });
   const allFinal = c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]);
-  const combined =
-    cluster === null ? combine(allFinal, endT) : cluster.at(allFinal, endT, true, false, ClusterShots.onBus(finals.values(), s.cluster?.hosts.length ?? 0));
+  const hosts = s.cluster?.hosts.length ?? 0;
+  const shot = ClusterShots.linkDrops(finals, hosts, c.occurrences.length > 0);
+  const combined = cluster === null ? combine(allFinal, endT) : cluster.at(allFinal, endT, true, false, ClusterShots.onBus(finals.values(), hosts), shot);
   const txBus = txBusAccount(finals, finalReports, restarted, endT);
   const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
   const inWindow = complete.filter((x) => x.t > warm.t);
   const bus = busAccount(finals, finalReports, restarted, endT);
-  const { links: txOnBus, end: endTx } = txOnTheBus(c, finals, withTxLinkDrops(withTxLost(combined, txBus), finals), txBus.onBus);
+  const { links: txOnBus, end: endTx } = txOnTheBus(c, finals, withTxLinkDrops(withTxLost(combined, txBus), finals, shot !== undefined), txBus.onBus);
   // A restarted NIC's far ends' frames emitted after its last sample (BusAccount.emittedUnsampled) among the emitted.
   const end = bus.emittedUnsampled === 0 ? endTx : { ...endTx, emitted: endTx.emitted + bus.emittedUnsampled };
   const { all, lostInTransport } = allDrops(c, end, bus);
@@ -384,7 +427,7 @@ export function collect(c: CollectInput): RunResult {
   const perHost =
     cluster !== null && complete.some((x) => x.t === warm.t) ? cluster.run.summaryWith(whole, onLinksByHost(finals, bus, s), warm.t, endT) : whole;
   let summary = { ...perHost, runtime: 'live' as const, live };
-  if (withFaults) summary = { ...summary, faults: faultsOf(c, rows, endAll, endT) };
+  if (withFaults) summary = { ...summary, faults: faultsOf(c, rows, endAll, endT, cluster === null ? undefined : hostSamples) };
   if (c.interrupted !== undefined) summary = { ...summary, interrupted: { signal: c.interrupted.signal, atMs: sig(endT / 1e6), durationMs: s.duration / 1e6 } };
   const events: RunEvent[] = c.log.events;
   return {
@@ -425,7 +468,13 @@ function onLinksByHost(finals: ReadonlyMap<string, HostFinal>, bus: BusAccount, 
   return { rx, tx };
 }
 
-function faultsOf(c: CollectInput, rows: readonly Record<string, unknown>[], end: Snapshot, endT: Nanos): ReturnType<typeof faultsSummary> {
+function faultsOf(
+  c: CollectInput,
+  rows: readonly Record<string, unknown>[],
+  end: Snapshot,
+  endT: Nanos,
+  hostSamples: ThroughputRow[][] | undefined,
+): ReturnType<typeof faultsSummary> {
   const s = c.scenario;
   return faultsSummary({
     occurrences: c.occurrences,
@@ -436,5 +485,6 @@ function faultsOf(c: CollectInput, rows: readonly Record<string, unknown>[], end
     interval: s.sampleInterval,
     warmup: s.warmup,
     runEnd: endT,
+    ...(hostSamples !== undefined ? { hostSamples } : {}),
   });
 }

@@ -2,7 +2,7 @@
 import { SplitnetError } from '@splitnet/model';
 import type { Logger, Nanos } from '@splitnet/model';
 import { HeldFaults, planFaults } from '@splitnet/controller';
-import type { ActorGraph, FaultStep, PlannedAction } from '@splitnet/controller';
+import type { ActorGraph, FaultPlan, FaultStep, PlannedAction } from '@splitnet/controller';
 import { faultDetail } from '@splitnet/results';
 import { compileFaultItem } from '@splitnet/scenario';
 import type { CompiledScenario, FaultOccurrence, FaultSpec } from '@splitnet/scenario';
@@ -32,7 +32,10 @@ export interface NodeFaultControl {
 
 export interface LiveFaultOptions {
   readonly scenario: CompiledScenario;
+  /** One host's graph (a multi-host run: its first host's, for ad-hoc requests, which it refuses). */
   readonly graph: ActorGraph;
+  /** A multi-host run's hosts (refs global) and every actor of the run by ref: each host's own faults are planned on its graph. */
+  readonly cluster?: { readonly hosts: readonly ActorGraph[]; readonly all: readonly { readonly id: string }[] };
   readonly transport: Transport;
   readonly subjects: Subjects;
   readonly logger: Logger;
@@ -99,10 +102,20 @@ export class LiveFaultInjector {
 
   /** Schedule the scenario's faults against the run's epoch (the clock has started). */
   start(): void {
-    if (this.o.scenario.faults.length === 0) return;
-    const plan = planFaults(this.o.scenario, this.o.graph, 'live');
-    this.occurrences.push(...plan.occurrences);
-    this.schedule(plan.steps);
+    const plans = this.plans();
+    if (plans.length === 0) return;
+    // As sim's cluster plan: every host's occurrences by their start, the steps by time and kind at one instant.
+    this.occurrences.push(...plans.flatMap((p) => p.occurrences).sort((a, b) => a.start - b.start));
+    this.schedule(plans.flatMap((p) => p.steps).sort((a, b) => a.t - b.t || a.order - b.order));
+  }
+
+  /** The scenario's faults planned: one host's, or each host's own faults on its graph (checkLiveScenario took only those). */
+  private plans(): FaultPlan[] {
+    const s = this.o.scenario;
+    const views = s.cluster?.hosts;
+    const hosts = this.o.cluster?.hosts;
+    if (views === undefined || hosts === undefined) return s.faults.length === 0 ? [] : [planFaults(s, this.o.graph, 'live')];
+    return views.flatMap((view, i) => (view.faults.length === 0 ? [] : [planFaults(view, hosts[i] as ActorGraph, 'live')]));
   }
 
   /**
@@ -171,7 +184,7 @@ export class LiveFaultInjector {
   }
 
   private idOf(ref: number): string {
-    return this.o.graph.all[ref]?.id ?? String(ref);
+    return (this.o.cluster?.all ?? this.o.graph.all)[ref]?.id ?? String(ref);
   }
 
   /** Carry out one step now; returns a line saying what was done. */

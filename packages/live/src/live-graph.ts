@@ -1,9 +1,10 @@
 // The actors of a live run and the rules of the links between them: one host's graph, or a multi-host scenario's (every host's and the switch).
-import { SplitnetError } from '@splitnet/model';
-import type { Actor, BatchPool, Message, Nanos } from '@splitnet/model';
+import { DATAPATH_FAULT_ACTIONS, MESSAGE_FAULT_ACTIONS, SplitnetError } from '@splitnet/model';
+import type { Actor, ActorRef, BatchPool, Message, Nanos } from '@splitnet/model';
 import {
   buildActors,
   buildCluster,
+  planFaults,
   clusterLinkDelay,
   clusterSenderRules,
   decoderLimitsFor,
@@ -14,6 +15,7 @@ import {
 import type { ActorGraph } from '@splitnet/controller';
 import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
 import type { DecoderLimits } from '@splitnet/transport';
+import { LinkFaults } from '@splitnet/runtime';
 
 /** What a live process builds from the scenario: every actor of the run (by ref), its link delays and the receivers' rules. */
 export interface LiveGraph {
@@ -26,6 +28,8 @@ export interface LiveGraph {
   readonly hosts: readonly ActorGraph[];
   /** The switch's id in a multi-host run. */
   readonly switchId: string | null;
+  /** Which host each ref belongs to (−1: the switch; one host: 0). */
+  readonly hostOf: (ref: ActorRef) => number;
   readonly linkDelay: (a: number, b: number) => Nanos;
   readonly limits: DecoderLimits;
   readonly admit: (from: string, to: string, m: Message) => string | undefined;
@@ -41,6 +45,7 @@ export function liveGraphOf(s: CompiledScenario): LiveGraph {
       host: null,
       hosts: cg.hosts,
       switchId: cg.switch.id,
+      hostOf: cg.hostOf,
       linkDelay: clusterLinkDelay(cg, s),
       limits: fabricDecoderLimits(s),
       admit: clusterSenderRules(cg),
@@ -53,6 +58,7 @@ export function liveGraphOf(s: CompiledScenario): LiveGraph {
     host: g,
     hosts: [g],
     switchId: null,
+    hostOf: () => 0,
     linkDelay: linkDelayFor(g, s),
     limits: decoderLimitsFor(s),
     admit: senderRulesFor(g),
@@ -77,11 +83,15 @@ export function processIdsOf(lg: Pick<LiveGraph, 'hosts' | 'switchId'>, processe
   return lg.switchId === null ? ids : [...ids, [lg.switchId]];
 }
 
+/** The faults on one host's actors that a multi-host live run takes: datapath faults and message faults on links inside a host. */
+const LIVE_HOST_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, ...MESSAGE_FAULT_ACTIONS]);
+
 /**
- * What live refuses of a multi-host scenario, before any I/O: its faults (a host pause or a switch port fault has no
- * live step yet, nor has a fault on one host's actors: the live fault injector acts on a one-host run's) and a placement whose containers
- * join by role (docker, external: a process joins as one host's driver, worker or frontend; no role names a host or
- * the switch).
+ * What live refuses of a multi-host scenario, before any I/O: its host and switch-port faults (a host pause or kill,
+ * a switch port down, lossy or delayed have no live step yet), a fault on one host's actors other than a datapath or
+ * message fault (a process's pause, kill, restart or crash loop, a partition: the live supervisor and resync act on a
+ * one-host run's processes), and a placement whose containers join by role (docker, external: a process joins as one
+ * host's driver, worker or frontend; no role names a host or the switch).
  */
 export function checkLiveScenario(s: CompiledScenario): void {
   if (s.cluster === undefined) return;
@@ -89,14 +99,14 @@ export function checkLiveScenario(s: CompiledScenario): void {
   if (fault !== undefined)
     throw new SplitnetError(
       'E_SCENARIO',
-      `faults: ${fault.kind} (${fault.id}): live does not run a multi-host scenario's faults yet; run it in sim or lockstep`,
+      `faults: ${fault.kind} (${fault.id}): live runs no host or switch-port fault of a multi-host scenario yet (only datapath and message faults on one host's actors); run it in sim or lockstep`,
     );
   // A fault on one host's actors (h1.worker:0) is in that host's view, not in the run-wide list.
-  const own = s.cluster.hosts.flatMap((h) => h.faults)[0];
+  const own = s.cluster.hosts.flatMap((h) => h.faults).find((f) => !LIVE_HOST_ACTIONS.has(f.action));
   if (own !== undefined)
     throw new SplitnetError(
       'E_SCENARIO',
-      `faults: ${own.action} of ${own.targetText} (${own.id}): live does not run a multi-host scenario's faults yet; run it in sim or lockstep`,
+      `faults: ${own.action} of ${own.targetText} (${own.id}): live runs only datapath and message faults on a multi-host scenario's actors (${[...LIVE_HOST_ACTIONS].join(', ')}); run it in sim or lockstep`,
     );
   const placement = s.live.placement;
   if (placement !== 'processes' && placement !== 'inprocess')
@@ -104,4 +114,19 @@ export function checkLiveScenario(s: CompiledScenario): void {
       'E_USAGE',
       `--placement ${placement}: live runs a multi-host scenario with placement processes or inprocess (its containers would join as one host's driver, worker or frontend, and no role names a host or the switch yet); run it in lockstep for docker`,
     );
+}
+
+/**
+ * The message-path faults and partitions of a live run, the same windows in every process (each acts in its sender's
+ * send path): one host's plan, or in a multi-host run each host's own, each host a group of its own (its frames'
+ * origins, its FIFO floors), as sim's cluster plan makes them (clusterFaultPlan).
+ */
+export function liveLinkFaults(s: CompiledScenario, lg: LiveGraph): LinkFaults | undefined {
+  if (lg.host !== null) {
+    const windows = s.faults.length > 0 ? planFaults(s, lg.host, 'live').windows : [];
+    return windows.length > 0 ? new LinkFaults(windows, lg.all.length, lg.host.txOrigin) : undefined;
+  }
+  const views = s.cluster?.hosts ?? [];
+  const windows = views.flatMap((view, i) => (view.faults.length === 0 ? [] : planFaults(view, lg.hosts[i] as ActorGraph, 'live').windows));
+  return windows.length === 0 ? undefined : new LinkFaults(windows, lg.all.length, undefined, { of: lg.hostOf, origins: lg.hosts.map((h) => h.txOrigin) });
 }

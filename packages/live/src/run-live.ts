@@ -282,7 +282,7 @@ function processGroups(s: CompiledScenario, processes: LiveProcesses): ProcessGr
 
 /** Why a multi-host live run takes no fault (scenario faults are refused when it is compiled; `splitnet fault` requests here). */
 const MULTI_HOST_FAULTS =
-  "live does not run a multi-host scenario's faults (host pause, switch port down, lossy or delayed): run it in sim, whose fault steps act at exact instants on the whole cluster";
+  "live takes no `splitnet fault` request in a multi-host run (only the scenario's datapath and message faults on one host's actors): run it in sim, whose fault steps act at exact instants on the whole cluster";
 
 /** The controller's state of one run: its clock, event log, reports, supervisor and fault injector, and its watch on the bus. */
 class LiveRun {
@@ -319,11 +319,12 @@ class LiveRun {
     const feed = o.snapshots;
     this.inbox = new ReportInbox(this.names, bus, this.subjects, this.log, control, feed ? (t) => this.publish(feed, o.runId, t) : undefined);
     // The fault injector: the scenario's schedule, and `splitnet fault` requests on the controller's control subject.
-    // A multi-host run has no faults in live (refused up front): host 0's graph stands in for the injector's.
+    // A multi-host run's are each host's own datapath and message faults (checkLiveScenario), planned on its graph.
     const lg = liveGraphOf(s);
     this.faults = new LiveFaultInjector({
       scenario: s,
       graph: lg.host ?? (lg.hosts[0] as (typeof lg.hosts)[number]),
+      ...(lg.host === null ? { cluster: { hosts: lg.hosts, all: lg.all } } : {}),
       transport: bus,
       subjects: this.subjects,
       logger: o.logger,

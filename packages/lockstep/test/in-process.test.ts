@@ -55,6 +55,10 @@ const scenarios: { name: string; scenario: () => CompiledScenario }[] = [
     scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts-tcp-faults.yaml')),
   },
   {
+    name: "three hosts with a host's driver domain killed beside TCP and request/response connections whose far ends are guests on another host: the stream's receiving NIC killed and restarted, an rr client's back end restarted, the stream's sending NIC crash-looped, a NIC that also holds a far end behind its wire killed and restarted (that one taken over, the crossing ones not; each in its host's partition), 2 ms",
+    scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts-tcp-driver-domain-faults.yaml')),
+  },
+  {
     name: "three hosts with a host's driver domain killed alone: a sending host's NIC killed and restarted (its queued frames voided at the switch), a receiving host's back end restarted, a NIC receiving from the switch and an external source crash-looped (its port without carrier while it is dead), a NIC killed to the end (each in its host's partition, the port's side in the switch's), 2 ms",
     scenario: () => loadScenarioFile(join(root, 'packages/lockstep/test/fixtures/three-hosts-driver-domain-faults.yaml')),
   },

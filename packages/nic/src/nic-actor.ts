@@ -291,7 +291,9 @@ export class NicActor implements Actor {
    * device (docs/model.md §12 "Restarts"): the far hosts live in the NIC actor for convenience.
    */
   inherit(dead: Actor, diedAt: Nanos): void {
-    if (!(dead instanceof NicActor) || dead.far === null || this.far === null) return;
+    if (!(dead instanceof NicActor)) return;
+    this.continueFabricSeqs(dead);
+    if (dead.far === null || this.far === null) return;
     const far = dead.far;
     dead.far = null; // its ghost reports them no more: they are this incarnation's
     const frames: FarFrame[] = [];
@@ -306,6 +308,17 @@ export class NicActor implements Actor {
     for (const flow of far.outFlows()) this.source.continueSeq(flow, dead.source);
     this.farWireFree = dead.farWireFree;
     this.inherited = { far, frames, toFar: dead.toFar, diedAt };
+  }
+
+  /**
+   * The frames from the switch are numbered as they reach the NIC (downlink), a modelling device for the receiving
+   * guest's order check: they come from another host, not from this NIC, so a restarted NIC numbers each crossing
+   * flow's next frames on from the dead one's (else its guests would count every frame up to the old number as reordered).
+   */
+  private continueFabricSeqs(dead: NicActor): void {
+    const flows = this.cfg.fabric?.flows;
+    if (flows === undefined) return;
+    for (let flow = 0; flow < flows.length; flow++) if (flows[flow] === 1) this.source.continueSeq(flow, dead.source);
   }
 
   /** Reconnect's part for the far ends taken over (inherit): their frames, the guests' segments, their timers. */

@@ -383,7 +383,7 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
     } catch (err) {
       throw relocate(err, i, traffic, overrides[i], top, crossing, faults.index, written);
     }
-    checkViewFaults(view, crossingLoopOf(view, traffic, crossing), faults.index, value['faults']);
+    checkViewFaults(view, faults.index, value['faults']);
     // Its faults' targets say which host they are on (the log's fault-start and fault-end lines show them).
     views.push(view.faults.length === 0 ? view : { ...view, faults: view.faults.map((f) => ({ ...f, targetText: `h${i}.${f.targetText}` })) });
   }
@@ -415,19 +415,13 @@ export function compileCluster(value: Record<string, unknown>, compileOne: (v: u
   };
 }
 
-/** The closed-loop generator (TCP, request/response) with an end on this host and the other on another host, if any. */
-function crossingLoopOf(view: CompiledScenario, traffic: HostTraffic, crossing: ReadonlySet<number>): string | undefined {
-  return view.traffic.generators.find((g, j) => g.closedLoop !== undefined && g.closedLoop !== null && crossing.has(traffic.origin[j] ?? -1))?.name;
-}
-
 /**
- * A host's own faults as its view compiled them (`crossingLoop`: a closed-loop generator with an end on this host and
- * the other on another, if any): an actor or a link of that host, no process death of all its actors at once (that is
- * a host kill), nor of its driver domain beside a connection to another host. A process death of a worker or a guest
- * is the one-host rules' (the view's), beside a guest that sends or a TCP or request/response end whose far end is on
- * another host too (its RST crosses the fabric like any segment).
+ * A host's own faults as its view compiled them: an actor or a link of that host, no process death of all its actors at
+ * once (that is a host kill). A process death of one actor is the one-host rules' (the view's), beside a guest that
+ * sends or a TCP or request/response end whose far end is on another host too: a guest's RST crosses the fabric like
+ * any segment, and a restarted driver domain loses what it held while the two ends, guests of two hosts, retransmit.
  */
-function checkViewFaults(view: CompiledScenario, crossingLoop: string | undefined, index: readonly number[], list: unknown): void {
+function checkViewFaults(view: CompiledScenario, index: readonly number[], list: unknown): void {
   for (const [k, f] of view.faults.entries()) {
     const j = index[k] as number;
     const target = new Field((list as Record<string, unknown>[])[j]?.['target'], ['faults', j, 'target']);
@@ -436,12 +430,6 @@ function checkViewFaults(view: CompiledScenario, crossingLoop: string | undefine
     // Every actor of a host at once is the host's crash (h<i>, action kill), whose NIC stays with its link down.
     if (PROCESS_DEATH.has(f.action) && f.target.kind === 'actor' && f.target.actor.role === '*')
       target.expected(`one actor of the host (worker:<k>, vm:<v>, nic, backend; for ${f.action} of the whole host, target h<host> with action kill)`);
-    // The far hosts' ends a restarted NIC takes over are those behind its own wire: an end on another host is not handed over.
-    const role = f.target.kind === 'actor' ? f.target.actor.role : null;
-    if (PROCESS_DEATH.has(f.action) && (role === 'nic' || role === 'backend') && crossingLoop !== undefined)
-      target.expected(
-        `a worker or a guest (${f.action} of the driver domain beside ${crossingLoop}, a connection whose far end is on another host, is not modelled yet: docs/faults.md#multi-host-scenarios-hosts-and-switch-ports)`,
-      );
   }
 }
 

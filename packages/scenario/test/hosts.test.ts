@@ -129,11 +129,6 @@ const BAD: readonly (readonly [what: string, cases: readonly Case[]])[] = [
         's.yaml:5:41: faults[0].action: expected a datapath, message or process fault (on one host\'s actors a multi-host run takes lose-notifications, delay-notifications, stop-polling, slow-worker, ring-full-storm, link-flap, corrupt-ring-index, lose-tx-notifications, delay-tx-notifications, stop-tx-completion, corrupt-tx-ring-index, drop-messages, delay-messages, duplicate-messages, reorder-messages, partition, pause, kill, restart, crash-loop today), found "nats-restart"',
       ],
       [
-        // The driver domain beside a TCP end whose far end is on another host: the connection is not kept across hosts.
-        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0, tcp: {} }\nfaults:\n  - { at: 1ms, target: h1.nic, action: crash-loop }\n',
-        's.yaml:5:24: faults[0].target: expected a worker or a guest (crash-loop of the driver domain beside gen0, a connection whose far end is on another host, is not modelled yet: docs/faults.md#multi-host-scenarios-hosts-and-switch-ports), found "h1.nic"',
-      ],
-      [
         FAULTS + "  - { at: 1ms, target: 'h1.link:worker:0>vm:3', action: drop-messages, duration: 1ms }\n",
         's.yaml:5:24: faults[0].target: expected a VM from 0 to 0, found "link:worker:0>vm:3" (topology.vms) (on host h1)',
       ],
