@@ -112,6 +112,7 @@ export class PartitionWire {
       this.subs.push(
         transport.subscribe(this.subjects.dataInbox(id), (data, subject) => {
           const sender = this.subjects.senderOf(id, subject);
+          this.timing.messagesIn++;
           if (isLockstepPromise(data)) this.onPromise(data, id, sender);
           else {
             const envs = (this.decoders.get(ref) as EnvelopeDecoder).decodeFrame(data, sender ?? subject);
@@ -181,6 +182,7 @@ export class PartitionWire {
       out.parts.length = 0;
       out.bytes = out.header.byteLength;
       this.transport.publish(out.subject, frame);
+      this.timing.messagesOut++;
     }
     dirty.length = 0;
     const [a, b] = this.engine.plan.channel[this.engine.index]?.[to] as readonly [number, number];
@@ -190,6 +192,7 @@ export class PartitionWire {
       this.subjects.data(toId, from),
       encodeLockstepPromise({ run: this.runId, from, to: toId, promise, links, sentAtMs: performance.timeOrigin + performance.now() }),
     );
+    this.timing.messagesOut++;
     this.timing.publishMs += performance.now() - t0;
   }
 
