@@ -114,7 +114,8 @@ export class PartitionWire {
       const self = this.ids[ref] as string;
       this.decoders.set(ref, new EnvelopeDecoder({ run: runId, limits, pool: g.pool, self, admit: (from: string, m: Message) => admit(from, self, m) }));
     }
-    this.direct = direct && this.engine.sendsTo.length > 0 ? new DirectLinks(this.engine.sendsTo, (why) => this.refusePromise(why)) : null;
+    this.direct =
+      direct && this.engine.sendsTo.length + this.engine.hearsFrom.length > 0 ? new DirectLinks(this.engine.sendsTo, (why) => this.refusePromise(why)) : null;
     const take = (ref: number, id: string, data: Uint8Array, sender: string | undefined, subject: string): void => {
       this.timing.messagesIn++;
       if (isLockstepPromise(data)) this.onPromise(data, id, sender);
