@@ -237,6 +237,9 @@ export interface WindowBreakdown {
   readonly other: number;
   readonly shortWindowShare: number;
   readonly idleWakesPerWindow: number;
+  /** Bus messages a partition published to its neighbours (frames and promises) and received from them, per window (mean over partitions): counts, independent of the load. */
+  readonly messagesOutPerWindow: number;
+  readonly messagesInPerWindow: number;
   /** Two partitions only: wait − the neighbour's events, publishing, samples, wake and rest per window (the two hops of a round of promises). */
   readonly busTwoHops: number | null;
   /** A promise's one-way hop measured directly (its publish in one process to its arrival in the other): median and mean over partitions, µs. */
@@ -261,6 +264,8 @@ function breakdown(running: readonly PartitionRunning[]): WindowBreakdown | null
       other: window - own - w(t.waitMs),
       short: t.shortWindows / t.windows,
       idle: t.idleWakes / t.windows,
+      out: (t.messagesOut ?? 0) / t.windows,
+      in: (t.messagesIn ?? 0) / t.windows,
     };
   });
   const m = (f: (x: (typeof per)[number]) => number): number => mean(per.map(f));
@@ -276,6 +281,8 @@ function breakdown(running: readonly PartitionRunning[]): WindowBreakdown | null
     other: m((x) => x.other),
     shortWindowShare: m((x) => x.short),
     idleWakesPerWindow: m((x) => x.idle),
+    messagesOutPerWindow: m((x) => x.out),
+    messagesInPerWindow: m((x) => x.in),
     busTwoHops: per.length === 2 && a !== undefined && b !== undefined ? (a.wait - busy(b) + b.wait - busy(a)) / 2 : null,
     hopMedian: hops.length === 0 ? null : mean(hops.map((h) => h.median * 1e3)),
     hopMean: hops.length === 0 ? null : mean(hops.map((h) => h.mean * 1e3)),
@@ -457,7 +464,7 @@ async function measureRuns(
             (parts.hopMedian === null || parts.hopMean === null
               ? ''
               : `; a promise's hop, publish to arrival: median ${us(parts.hopMedian)}, mean ${us(parts.hopMean)}`) +
-            `; windows of ≤ 2 lookaheads ${pct(parts.shortWindowShare)}, wake-ups with nothing to run ${parts.idleWakesPerWindow.toFixed(2)} a window`,
+            `; windows of ≤ 2 lookaheads ${pct(parts.shortWindowShare)}, wake-ups with nothing to run ${parts.idleWakesPerWindow.toFixed(2)} a window; bus messages out ${parts.messagesOutPerWindow.toFixed(2)} and in ${parts.messagesInPerWindow.toFixed(2)} a window`,
         );
     }
   } finally {

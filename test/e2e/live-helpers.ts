@@ -55,9 +55,9 @@ export interface Ran {
 }
 
 /** `splitnet <args>` from the repository root; resolves when it exits, with its output. */
-export function run(args: string[]): Promise<Ran> {
+export function run(args: string[], env?: Readonly<Record<string, string>>): Promise<Ran> {
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root });
+    const child = spawn(process.execPath, [cli, ...args], { cwd: root, ...(env ? { env: { ...process.env, ...env } } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -21,13 +21,16 @@ function files(dir: string): Record<string, string> {
  * says --runtime sim. (The quickstart runs only this way: one run of its partitions checks both that the key alone
  * makes a lockstep run and that the quickstart's files are sim's; every other case gives --runtime lockstep.)
  * `fewerWindowsThan`: each partition ran fewer windows than that (its neighbours' promises let it skip the rest).
+ * `bus`: its partitions' frames and promises go through the NATS server (SPLITNET_LOCKSTEP_DIRECT=0); the others'
+ * on direct loopback links between the partitions (the processes placement's default), which their logs say.
  */
-const cases: { name: string; args: () => string[]; partitions: number; byKey?: true; fewerWindowsThan?: number }[] = [
+const cases: { name: string; args: () => string[]; partitions: number; byKey?: true; fewerWindowsThan?: number; bus?: true }[] = [
   {
     name: 'the quickstart (3 ms) from a scenario file saying runtime: lockstep, without --runtime',
     args: () => [scenarioFile(`${readFileSync(quickstart, 'utf8')}\nruntime: lockstep\n`), '--duration', '3ms', '--set', 'warmup=1ms'],
     partitions: 2,
     byKey: true,
+    bus: true,
   },
   { name: 'three guests with 2 queues each and 3 vRSS workers, with netback stalls', args: () => [severalGuests], partitions: 4 },
   {
@@ -39,6 +42,7 @@ const cases: { name: string; args: () => string[]; partitions: number; byKey?: t
     name: 'a guest sending to another guest through the bridge (vm-to-vm, 3 ms)',
     args: () => [join(root, 'examples/vm-to-vm.yaml'), '--duration', '3ms', '--set', 'warmup=1ms'],
     partitions: 3,
+    bus: true,
   },
   {
     name: 'a TCP stream whose ACKs go through netback TX on one scheduled dom0 vCPU (tcp-bulk, 3 ms)',
@@ -70,7 +74,10 @@ for (const c of cases) {
     const args = c.args();
     const sim = await run(['run', ...args, ...(c.byKey ? ['--runtime', 'sim'] : []), '--out', simDir, '-q']);
     t.is(sim.code, 0, sim.stderr);
-    const ls = await run(['run', ...args, ...(c.byKey ? [] : ['--runtime', 'lockstep']), '--placement', 'processes', '--out', lsDir, '-q']);
+    const ls = await run(
+      ['run', ...args, ...(c.byKey ? [] : ['--runtime', 'lockstep']), '--placement', 'processes', '--out', lsDir, '-q'],
+      c.bus ? { SPLITNET_LOCKSTEP_DIRECT: '0' } : {},
+    );
     t.is(ls.code, 0, ls.stderr);
     const a = files(simDir);
     const b = files(lsDir);
@@ -90,6 +97,12 @@ for (const c of cases) {
     for (const w of env.waitShares) t.true(w >= 0 && w <= 1, String(w));
     t.true(env.partitions.includes(env.slowest?.partition ?? ''), JSON.stringify(env.slowest));
     for (const p of env.partitions) t.true(existsSync(join(lsDir, 'logs', `${p}.log`)), `${p}.log`);
+    // Which path their messages took: each partition's log says how many neighbours it sent to on direct links.
+    for (const p of env.partitions) {
+      const direct = logLines(join(lsDir, 'logs', `${p}.log`)).find((l) => l['message'] === 'started')?.['directLinks'];
+      if (c.bus) t.is(direct, 0, p);
+      else t.true(typeof direct === 'number' && direct > 0, `${p}: ${String(direct)}`);
+    }
   });
 }
 

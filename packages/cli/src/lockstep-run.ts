@@ -6,7 +6,7 @@ import { SplitnetError } from '@splitnet/model';
 import type { Nanos } from '@splitnet/model';
 import { awaitControllerGone, connectPatiently, ExternalPlacement, joinRun, parseControlSecret, ProcessesPlacement } from '@splitnet/live';
 import type { ControlSecret, ExitGuard, Placement } from '@splitnet/live';
-import { partitionsValue, runLockstep, runPartitionProcess } from '@splitnet/lockstep';
+import { DIRECT_ENV, partitionsValue, runLockstep, runPartitionProcess } from '@splitnet/lockstep';
 import type { LockstepOutcome, PartitionBy } from '@splitnet/lockstep';
 import { compileScenarioText } from '@splitnet/scenario';
 import type { CompiledScenario, ScenarioValue } from '@splitnet/scenario';
@@ -194,6 +194,9 @@ export async function runLockstepCommand(s: CompiledScenario, o: LockstepRunSetu
               },
               subcommand: 'partition',
               atExit: o.atExit,
+              // Partitions of this machine: frames and promises on direct loopback links, not through the server
+              // (docs/lockstep.md#direct-links); SPLITNET_LOCKSTEP_DIRECT=0 keeps them on the bus.
+              env: { [DIRECT_ENV]: process.env[DIRECT_ENV] ?? '1' },
             });
     return await runLockstep(s, {
       runId: o.runId,

@@ -123,6 +123,8 @@ export interface ProcessesOptions extends LocalOptions {
   readonly subcommand?: string;
   /** Kills the children if the owning process exits without stopping them. */
   readonly atExit?: ExitGuard;
+  /** Variables added to each process's environment (over the controller's own). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** `processes`: one child process per actor process (`splitnet actor --id …`), signalled and restarted by the supervisor. */
@@ -152,7 +154,7 @@ export class ProcessesPlacement extends LocalPlacement implements Placement {
     ];
     for (const id of group.ids) args.push('--id', id);
     // Secrets in the environment, never on the command line (which every user of the machine can read).
-    const env: NodeJS.ProcessEnv = { ...process.env, SPLITNET_CONTROL_SECRET: formatControlSecret(access.secret) };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.o.env, SPLITNET_CONTROL_SECRET: formatControlSecret(access.secret) };
     if (access.login) Object.assign(env, { SPLITNET_NATS_USER: access.login.user, SPLITNET_NATS_PASSWORD: access.login.pass });
     // A Ctrl-C at the terminal reaches the whole foreground process group, these processes too: it is the
     // controller's to handle (it halts the run and collects what each process has), so they ignore SIGINT.

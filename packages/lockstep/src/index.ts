@@ -9,7 +9,7 @@ export type { WindowTimes } from './window-timing.js';
 export { mergeEvents, mergeRun } from './merge-run.js';
 export type { PartitionedRun } from './merge-run.js';
 export { runLockstepInProcess } from './run-on-bus.js';
-export { runPartitionProcess } from './partition-process.js';
+export { DIRECT_ENV, runPartitionProcess } from './partition-process.js';
 export type { PartitionProcessOptions } from './partition-process.js';
 export { lockstepPlan, runLockstep } from './run-lockstep.js';
 export { PartitionRegistry } from './partition-registry.js';

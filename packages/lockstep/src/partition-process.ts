@@ -26,7 +26,12 @@ export interface PartitionProcessOptions {
    * waits there until the controller has gone, so that `up --exit-code-from controller` ends with the controller.
    */
   readonly beforeDrain?: () => Promise<void>;
+  /** Direct links between partitions of this machine (direct-links.ts); default: the environment's SPLITNET_LOCKSTEP_DIRECT=1. */
+  readonly direct?: boolean;
 }
+
+/** The environment variable that asks a partition for direct links to its neighbours (partitions of one machine only). */
+export const DIRECT_ENV = 'SPLITNET_LOCKSTEP_DIRECT';
 
 /** The code warm-up before the hello: emulated time rehearsed (as live's default `live.codeWarmup`), at most this wall time. */
 const REHEARSAL_NS = 20_000_000;
@@ -62,14 +67,16 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
   const address = o.ids[0] as string;
   const control = new ActorControl(o.runId, name, 0, o.secret);
   const toController = (m: ControlMessage): void => o.transport.publish(subjects.stats(address), control.seal(m));
-  let lastBeat = 0;
-  const beat = (reached: number, waitShare: number): void => {
-    const now = Date.now();
-    if (now - lastBeat < BEAT_MS) return;
-    lastBeat = now;
-    toController({ kind: 'hb', id: name, emulatedNow: reached, waitShare });
-  };
-  const wire = new PartitionWire(s, o.runId, index, o.transport, (t, shot) => toController({ kind: 'lockstep-sample', id: name, t, shot: { ...shot } }), beat);
+  const beat = beater(name, toController);
+  const wire = new PartitionWire(
+    s,
+    o.runId,
+    index,
+    o.transport,
+    (t, shot) => toController({ kind: 'lockstep-sample', id: name, t, shot: { ...shot } }),
+    beat,
+    o.direct ?? process.env[DIRECT_ENV] === '1',
+  );
   let started = false;
   let refusedControl = 0;
   let resolveStop: (why: string) => void = () => {};
@@ -83,12 +90,21 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
     const m = opened.value;
     if (m.kind === 'start' && !started) {
       started = true;
-      o.logger.info('started', { partition: name, hearsFrom: wire.engine.hearsFrom.length, sendsTo: wire.engine.sendsTo.length });
+      o.logger.info('started', {
+        partition: name,
+        hearsFrom: wire.engine.hearsFrom.length,
+        sendsTo: wire.engine.sendsTo.length,
+        directLinks: wire.directLinks,
+      });
       wire.start();
     } else if (m.kind === 'stop') resolveStop('stop from controller');
   });
-  const hello = (): void => toController({ kind: 'hello', id: name, pid: process.pid });
+  // With direct links, only once every receiver has connected: nothing it sends in the run then goes by the bus.
+  const hello = (): void => {
+    if (wire.ready) toController({ kind: 'hello', id: name, pid: process.pid });
+  };
   hello();
+  void wire.whenReady.then(() => (started ? undefined : hello()));
   const helloTimer = setInterval(() => (started ? clearInterval(helloTimer) : hello()), HELLO_MS);
   const aliveTimer = setInterval(() => {
     if (started) beat(wire.engine.reached, wire.waitShare());
@@ -115,6 +131,17 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
     if (code === 0) await o.beforeDrain?.();
     await drainOrClose(o.transport, o.logger);
   }
+}
+
+/** Its progress beats to the controller: at most one every BEAT_MS. */
+function beater(name: string, toController: (m: ControlMessage) => void): (reached: number, waitShare: number) => void {
+  let lastBeat = 0;
+  return (reached, waitShare) => {
+    const now = Date.now();
+    if (now - lastBeat < BEAT_MS) return;
+    lastBeat = now;
+    toController({ kind: 'hb', id: name, emulatedNow: reached, waitShare });
+  };
 }
 
 /** The partition's log and account to the controller, once it has run to the end. */

@@ -12,6 +12,7 @@ import {
 } from '@splitnet/transport';
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
 import type { CompiledScenario } from '@splitnet/scenario';
+import { DirectLinks, isDirectOffer } from './direct-links.js';
 import { fabricDecoderLimits, fabricSenderRule } from './fabric-rules.js';
 import { PartitionEngine } from './partition-engine.js';
 import type { LinkSeq, PartitionPorts, PartitionShot } from './partition-engine.js';
@@ -30,6 +31,8 @@ const SAMPLES_HELD = 256;
 /** What one link (an actor here → an actor of another partition) has to publish at the end of a window. */
 interface LinkOut {
   readonly subject: string;
+  readonly fromRef: number;
+  readonly toRef: number;
   readonly header: Uint8Array;
   readonly parts: Uint8Array[];
   bytes: number;
@@ -73,6 +76,9 @@ export class PartitionWire {
   /** Samples taken so far and not yet published: held until the end of the run, or until SAMPLES_HELD are (then published while it waits). */
   private readonly samples: { t: Nanos; shot: PartitionShot }[] = [];
   private samplesScheduled = false;
+  /** Direct links to and from its neighbours (direct-links.ts), when asked for; null: every message goes by the bus. */
+  private readonly direct: DirectLinks | null;
+  private offerTimer: NodeJS.Timeout | undefined;
   /** Resolves when the partition has run to the end of the run. */
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
 
@@ -86,6 +92,8 @@ export class PartitionWire {
     onSample: PartitionPorts['sample'],
     /** After each burst of windows: the emulated time reached and the share of wall time spent waiting (progress). */
     private readonly onAdvance: (reached: Nanos, waitShare: number) => void = () => {},
+    /** Frames and promises to and from its neighbours on direct loopback links (partitions of one machine), not through the NATS server. */
+    direct = false,
   ) {
     this.subjects = new Subjects(runId);
     const ports: PartitionPorts = {
@@ -106,21 +114,83 @@ export class PartitionWire {
       const self = this.ids[ref] as string;
       this.decoders.set(ref, new EnvelopeDecoder({ run: runId, limits, pool: g.pool, self, admit: (from: string, m: Message) => admit(from, self, m) }));
     }
+    this.direct =
+      direct && this.engine.sendsTo.length + this.engine.hearsFrom.length > 0 ? new DirectLinks(this.engine.sendsTo, (why) => this.refusePromise(why)) : null;
+    const take = (ref: number, id: string, data: Uint8Array, sender: string | undefined, subject: string): void => {
+      this.timing.messagesIn++;
+      if (isLockstepPromise(data)) this.onPromise(data, id, sender);
+      else {
+        const envs = (this.decoders.get(ref) as EnvelopeDecoder).decodeFrame(data, sender ?? subject);
+        for (const e of envs) this.engine.deliver(refOf.get(e.from) ?? -1, ref, e.seq, e.at, e.m);
+      }
+    };
     // Subscribed at once: nothing a neighbour sends once started may be missed (the controller starts all after every hello).
     for (const ref of this.decoders.keys()) {
       const id = this.ids[ref] as string;
       this.subs.push(
         transport.subscribe(this.subjects.dataInbox(id), (data, subject) => {
           const sender = this.subjects.senderOf(id, subject);
-          if (isLockstepPromise(data)) this.onPromise(data, id, sender);
-          else {
-            const envs = (this.decoders.get(ref) as EnvelopeDecoder).decodeFrame(data, sender ?? subject);
-            for (const e of envs) this.engine.deliver(refOf.get(e.from) ?? -1, ref, e.seq, e.at, e.m);
-          }
+          if (isDirectOffer(data)) return this.onOffer(data, id, sender, take);
+          take(ref, id, data, sender, subject);
           this.arrived();
         }),
       );
     }
+    if (this.direct !== null) this.offerTimer = setInterval(() => this.offer(), 100);
+  }
+
+  /** Whether it may say hello: its direct links (if any) are all made. */
+  get ready(): boolean {
+    return this.direct?.isReady ?? true;
+  }
+
+  /** The neighbours it sends to on direct links (0: all by the bus). */
+  get directLinks(): number {
+    return this.engine.sendsTo.filter((q) => this.direct?.has(q) === true).length;
+  }
+
+  /** Resolves once it is ready (at once without direct links). */
+  get whenReady(): Promise<void> {
+    return this.direct?.ready ?? Promise.resolve();
+  }
+
+  /** Its offers to the receivers that have not connected yet (again and again: a receiver may subscribe late). */
+  private offer(): void {
+    const d = this.direct as DirectLinks;
+    const pending = d.pending();
+    if (pending.length === 0 || this.started) return clearInterval(this.offerTimer);
+    for (const q of pending) {
+      const o = d.offer(q);
+      const [a, b] = this.engine.plan.channel[this.engine.index]?.[q] as readonly [number, number];
+      if (o !== null) this.transport.publish(this.subjects.data(this.ids[b] as string, this.ids[a] as string), o);
+    }
+  }
+
+  /** An offer of a direct link from `sender`: taken if it comes on a channel into this partition (the bus vouched for the subject). */
+  private onOffer(
+    data: Uint8Array,
+    to: string,
+    sender: string | undefined,
+    take: (ref: number, id: string, data: Uint8Array, sender: string, subject: string) => void,
+  ): void {
+    const plan = this.engine.plan;
+    const me = this.engine.index;
+    const fromRef = sender === undefined ? -1 : this.ids.indexOf(sender);
+    const p = plan.partOf[fromRef];
+    const channel = p === undefined ? undefined : plan.channel[p]?.[me];
+    if (this.direct === null || p === undefined || channel === undefined || channel[0] !== fromRef || this.ids[channel[1]] !== to)
+      return this.refusePromise(`a direct link's offer from ${sender ?? '?'} to ${to}, not on a channel into this partition that asked for direct links`);
+    this.direct.take(
+      p,
+      data,
+      (from, toRef, payload) => {
+        const toId = this.ids[toRef];
+        if (plan.partOf[from] !== p || toId === undefined || !this.decoders.has(toRef))
+          return this.refusePromise(`a message on partition ${p}'s direct link from ref ${from} to ref ${toRef}: not from that partition to this one`);
+        take(toRef, toId, payload, this.ids[from] as string, '');
+      },
+      () => this.arrived(),
+    );
   }
 
   /** A promise on the data subject of actor `to` here from `sender`: applied if it is one of a partition this one hears from, on their channel. */
@@ -157,7 +227,7 @@ export class PartitionWire {
       const fromId = this.ids[from] as string;
       const toId = this.ids[toRef] as string;
       const header = encodeFrameHeader(this.runId, fromId, toId);
-      out = { subject: this.subjects.data(toId, fromId), header, parts: [], bytes: header.byteLength };
+      out = { subject: this.subjects.data(toId, fromId), fromRef: from, toRef, header, parts: [], bytes: header.byteLength };
       this.outs.set(key, out);
     }
     const body = encodeEnvelopeBody(seq, at, due, msg);
@@ -169,6 +239,7 @@ export class PartitionWire {
   /** Publish the window's frames to partition `to`, then its promise. */
   private promise(to: number, promise: Nanos, links: readonly LinkSeq[]): void {
     const t0 = performance.now();
+    if (this.direct?.has(to) === true) return this.promiseDirect(to, promise, links, t0);
     const dirty = this.dirty[to] as LinkOut[];
     for (const out of dirty) {
       const frame = new Uint8Array(out.bytes);
@@ -181,6 +252,7 @@ export class PartitionWire {
       out.parts.length = 0;
       out.bytes = out.header.byteLength;
       this.transport.publish(out.subject, frame);
+      this.timing.messagesOut++;
     }
     dirty.length = 0;
     const [a, b] = this.engine.plan.channel[this.engine.index]?.[to] as readonly [number, number];
@@ -190,6 +262,34 @@ export class PartitionWire {
       this.subjects.data(toId, from),
       encodeLockstepPromise({ run: this.runId, from, to: toId, promise, links, sentAtMs: performance.timeOrigin + performance.now() }),
     );
+    this.timing.messagesOut++;
+    this.timing.publishMs += performance.now() - t0;
+  }
+
+  /** The window's frames to partition `to` and then its promise, in one write on their direct link. */
+  private promiseDirect(to: number, promise: Nanos, links: readonly LinkSeq[], t0: number): void {
+    const parts: { to: number; from: number; payload: Uint8Array }[] = [];
+    const dirty = this.dirty[to] as LinkOut[];
+    for (const out of dirty) {
+      const frame = new Uint8Array(out.bytes);
+      frame.set(out.header, 0);
+      let at = out.header.byteLength;
+      for (const p of out.parts) {
+        frame.set(p, at);
+        at += p.byteLength;
+      }
+      out.parts.length = 0;
+      out.bytes = out.header.byteLength;
+      parts.push({ to: out.toRef, from: out.fromRef, payload: frame });
+    }
+    dirty.length = 0;
+    const [a, b] = this.engine.plan.channel[this.engine.index]?.[to] as readonly [number, number];
+    const from = this.ids[a] as string;
+    const toId = this.ids[b] as string;
+    const payload = encodeLockstepPromise({ run: this.runId, from, to: toId, promise, links, sentAtMs: performance.timeOrigin + performance.now() });
+    parts.push({ to: b, from: a, payload });
+    (this.direct as DirectLinks).send(to, parts);
+    this.timing.messagesOut += parts.length;
     this.timing.publishMs += performance.now() - t0;
   }
 
@@ -291,6 +391,8 @@ export class PartitionWire {
   }
 
   close(): void {
+    clearInterval(this.offerTimer);
+    this.direct?.close();
     for (const s of this.subs) s.unsubscribe();
   }
 }

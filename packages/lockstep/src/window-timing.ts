@@ -22,6 +22,9 @@ export interface WindowTimes {
   readonly hopMs: { readonly median: number; readonly p10: number; readonly p90: number; readonly mean: number } | null;
   /** Windows that covered at most two lookaheads (the least channel's): a neighbour promised no more than its time. */
   readonly shortWindows: number;
+  /** Bus messages it published to its neighbours (frames and promises) and received from them: counts, which the machine's load does not change. */
+  readonly messagesOut: number;
+  readonly messagesIn: number;
 }
 
 /** Accumulates WindowTimes; the wire calls it around what it does (performance.now() in ms). */
@@ -34,6 +37,8 @@ export class WindowTiming {
   wakeMs = 0;
   idleWakes = 0;
   shortWindows = 0;
+  messagesOut = 0;
+  messagesIn = 0;
   private readonly hops = new Float64Array(4096);
   private hopCount = 0;
   private hopSum = 0;
@@ -69,6 +74,8 @@ export class WindowTiming {
       waitMs: r(waitMs - this.samplesWhileWaitingMs),
       idleWakes: this.idleWakes,
       shortWindows: this.shortWindows,
+      messagesOut: this.messagesOut,
+      messagesIn: this.messagesIn,
       hopMs: this.hopStats(),
     };
   }
