@@ -81,7 +81,25 @@ export class GroList {
 
   /** napi_gro_flush at the end of the poll: every packet still held goes to TCP, oldest first. */
   flush(): void {
-    while (this.flows.length > 0) this.complete(0);
+    const n = this.flows.length;
+    for (let h = 0; h < n; h++) {
+      this.handOn(
+        this.flows[h] as number,
+        this.seq[h] as number,
+        this.payload[h] as number,
+        this.ack[h] as number,
+        this.window[h] as number,
+        this.flags[h] as number,
+      );
+    }
+    this.flows.length = 0;
+    this.seq.length = 0;
+    this.payload.length = 0;
+    this.gsoSize.length = 0;
+    this.ack.length = 0;
+    this.window.length = 0;
+    this.flags.length = 0;
+    this.ended.length = 0;
   }
 
   get held(): number {
