@@ -13,8 +13,8 @@ export const TCP_STREAMS = 16;
  * topology otherwise (1 VM × 4 queues, 4 workers, 10 GbE, flow-hash). Why this shape: with Linux's default receive
  * buffer (tcp_rmem[1] = 128 KiB, a 64 KiB window) one stream is window-limited near 1 Gbit/s at the path's RTT of a
  * few hundred µs, and 8 streams carry 8.5 Gbit/s; 16 fill the line (9.9 Gbit/s), as a netperf TCP_STREAM test with
- * 16 streams would, so the datapath carries a full 10 GbE load of 1518-byte frames one way and an ACK for every
- * second segment the other (about 0.8 M + 0.4 M frames per emulated second), every ACK through netfront TX, netback
+ * 16 streams would, so the datapath carries a full 10 GbE load of 1518-byte frames one way and an ACK per GRO packet
+ * of the guest's polls the other (about 0.8 M + 0.08 M frames per emulated second; 0.4 M before the guest's GRO), every ACK through netfront TX, netback
  * TX and the NIC, and every segment through the TCP endpoints at both ends.
  */
 export const tcpBenchScenario = (durationMs: number): string => `

@@ -114,14 +114,15 @@ for (const [vm, which] of [
   });
 }
 
-test('tcp restart - a restart (at once) of the guest receiving the stream: the segments in flight meet RSTs, the far host reconnects at once from slow start', (t) => {
+test('tcp restart - a restart (at once) of the guest receiving the stream: the segments in flight meet RSTs (one per GRO packet), the far host reconnects at once from slow start', (t) => {
   const r = run(BOTH, ['faults=[{at: 4ms, target: vm:0, action: restart}]']);
   t.true(r.accounting.balanced, JSON.stringify(r.accounting));
   t.true(r.accounting.tx?.balanced, JSON.stringify(r.accounting.tx));
   const f = flows(r).bulk;
   t.like(f, { resets: 1, reconnects: 1, timeouts: 0 });
-  // Every segment of the old connection still on its way gets its RST; the first aborts the far host's connection.
-  t.true((f.rstSent ?? 0) > 1, JSON.stringify(f));
+  // What of the old connection is still on its way gets RSTs, one per GRO packet (tcp_v4_send_reset answers an skb,
+  // and the guest's GRO merges a poll's in-order segments of the flow into one); the first aborts the far host's connection.
+  t.true((f.rstSent ?? 0) >= 1, JSON.stringify(f));
   near(t, 'bulk goodput', f.goodputGbps, flows(base).bulk.goodputGbps);
 });
 

@@ -78,15 +78,17 @@ test('tcp - a bulk stream limited by its receive window goes at window / RTT, an
 test('tcp - a UDP burst that fills netback drops segments of the stream, which retransmits them and recovers most of its loss-free goodput', (t) => {
   const big = ['traffic.0.tcp.rcvbuf=1048576'];
   const clean = run(bulk, big);
-  // 9 Gbit/s of UDP for 0.5 ms into the same guest queue: netback's guest-RX queue overflows.
-  const burst = '{flows: 4, protocol: udp, rate: 9Gbps, start: 3ms, stop: 3500us}';
+  // 9 Gbit/s of UDP for 1 ms into the same guest queue: netback's guest-RX queue overflows. (0.5 ms did before the
+  // guest's GRO: acking each GRO packet instead of every second segment left its vCPU room to drain such a burst.)
+  const burst = '{flows: 4, protocol: udp, rate: 9Gbps, start: 3ms, stop: 4ms}';
   const lossy = run(bulk, [`traffic=[{flows: 1, tcp: {rcvbuf: 1048576}}, ${burst}]`]);
   t.is(clean.summary.drops.total, 0);
   t.true(lossy.summary.drops.total > 0, `drops ${JSON.stringify(lossy.summary.drops)}`);
   const f = flow(lossy);
   t.true(f.retransmissions > 0, `retransmissions ${f.retransmissions}`);
   t.true(f.fastRetransmits + f.timeouts > 0, 'loss detected by duplicate ACKs or the RTO');
-  t.true(f.goodputGbps > 0.6 * flow(clean).goodputGbps, `goodput with loss ${f.goodputGbps} against ${flow(clean).goodputGbps} Gbit/s without`);
+  // Half, not 0.6 as with the 0.5 ms burst: the longer burst also takes a ninth of the measured window's line time.
+  t.true(f.goodputGbps > 0.5 * flow(clean).goodputGbps, `goodput with loss ${f.goodputGbps} against ${flow(clean).goodputGbps} Gbit/s without`);
   // After the last sample with a new drop, the stream still delivers: it did not stall.
   const drops = lossy.samples.map((row) => row['dropsTotal'] as number);
   const lastDrop = drops.findIndex((d) => d === drops.at(-1));
@@ -98,7 +100,7 @@ for (const [name, yaml, overrides] of [
   ['bulk', bulk, []],
   ['rr', rr, ['coalescing.frontend={policy: static, usecs: 50, frames: 32}']],
   ['bulk with ring-full drops', bulk, ['traffic.0.tcp.rcvbuf=1048576', 'topology.nicRingSize=8', 'coalescing.nic={policy: static, usecs: 20, frames: 0}']],
-  ['bulk with netback drops', bulk, ['traffic=[{flows: 1, tcp: {rcvbuf: 1048576}}, {flows: 4, protocol: udp, rate: 9Gbps, start: 3ms, stop: 3500us}]']],
+  ['bulk with netback drops', bulk, ['traffic=[{flows: 1, tcp: {rcvbuf: 1048576}}, {flows: 4, protocol: udp, rate: 9Gbps, start: 3ms, stop: 4ms}]']],
   ['bulk beside open-loop UDP into the same guest', bulk, ['traffic=[{flows: 1, tcp: {}}, {flows: 4, rate: 3Gbps, protocol: udp}]']],
   ['guest to guest: a bulk stream', g2gBulk, []],
   ['guest to guest: TCP_RR', g2gRr, ['coalescing.frontend={policy: static, usecs: 50, frames: 32}']],

@@ -68,7 +68,9 @@ test('tx on vcpus - a TCP stream completes on one scheduled dom0 vCPU with its A
   t.true((f?.goodputGbps ?? 0) > 0.85 * (flow(dedicated)?.goodputGbps ?? 0), `${f?.goodputGbps}`);
   // Its ACKs left through netback's TX NAPI on the vCPU and reached the wire.
   t.true((shared.summary.tx?.netback.pollsPerSec ?? 0) > 1000);
-  t.true((shared.accounting.tx?.onWire ?? 0) > 1000);
+  // One ACK per GRO packet of the guest's poll (about 25 segments here: 155 ACKs in the 20 ms; 1000 and more when
+  // the guest acked every second segment).
+  t.true((shared.accounting.tx?.onWire ?? 0) > 100);
   t.true((shared.summary.sched?.dom0?.contextSwitchesPerSec ?? 0) > 0);
   balanced(t, shared);
 });

@@ -3,6 +3,7 @@ import {
   BatchFifo,
   BatchPool,
   ClosedLoopEnds,
+  GroList,
   Core,
   createCoalescer,
   doubleFields,
@@ -141,6 +142,8 @@ class RxQueue {
   repost = 0;
   /** Segments of closed-loop flows the running poll delivered (flow and TCP fields), for the guest's TCP at the poll's end. */
   readonly tcpSegments = new PacketFifo(16);
+  /** napi_gro_receive's list for those segments (null until the first). */
+  gro: GroList | null = null;
   /** A poll came due while stopped: run it at resume. */
   pollDeferred = false;
   /** An open stall (the queue has work but nothing will poll it): why, and since when (−1: none). */
@@ -212,6 +215,9 @@ export class FrontendActor implements Actor {
   /** The guest ends of closed-loop flows (null: none), and the next sequence number of each flow's frames. */
   private tcp: ClosedLoopEnds | null;
   private tcpSeq: number[] = [];
+  /** The instant and effects of the poll end whose GRO list is handing packets to TCP. */
+  private groNow: Nanos = 0;
+  private groFx: Effects | null = null;
 
   constructor(private readonly cfg: FrontendConfig) {
     this.id = cfg.id;
@@ -231,6 +237,15 @@ export class FrontendActor implements Actor {
       : null;
     const flows = cfg.closedLoop ?? [];
     this.tcp = flows.length === 0 ? null : new ClosedLoopEnds(flows, 'guest', GUEST_TCP_TAG_BASE, -1, (f, len, h, at, fx) => this.tcpSend(f, len, h, at, fx));
+  }
+
+  /** The GRO list of q's NAPI context, made at its first TCP segment; what it hands on goes to the guest's TCP at groNow. */
+  private groOf(q: RxQueue): GroList {
+    if (q.gro !== null) return q.gro;
+    const tcp = this.tcp as ClosedLoopEnds;
+    return (q.gro = new GroList((flow, seq, payload, ack, window, flags) =>
+      tcp.take(flow, seq, payload, ack, window, flags, this.groNow, this.groFx as Effects),
+    ));
   }
 
   /** The guest's TCP end sends a segment (an ACK, a response) through the transmit path. */
@@ -742,7 +757,12 @@ export class FrontendActor implements Actor {
     const segments = q.tcpSegments;
     if (this.tcp !== null && segments.length > 0) {
       const cols = segments.tcpColumns as TcpColumns;
-      for (let k = 0; k < segments.length; k++) this.tcp.onSegmentAt(segments.flowAt(k), cols, segments.tcpIndex(k), now, fx);
+      const gro = this.groOf(q);
+      this.groNow = now;
+      this.groFx = fx;
+      for (let k = 0; k < segments.length; k++) gro.receive(segments.flowAt(k), cols, segments.tcpIndex(k));
+      gro.flush();
+      this.groFx = null;
       segments.discard(segments.length);
     }
     const n = q.lastPollCount;

@@ -405,7 +405,8 @@ export class ClosedLoopEnds {
     this.take(flow, c.seq[i] as number, c.payload[i] as number, c.ack[i] as number, c.window[i] as number, c.flags[i] as number, now, fx);
   }
 
-  private take(flow: number, seq: number, payload: number, ack: number, window: number, flags: number, now: Nanos, fx: Effects): void {
+  /** onSegment with the header's fields (a GRO packet: the merged segments' payload, the first one's ACK and flags). */
+  take(flow: number, seq: number, payload: number, ack: number, window: number, flags: number, now: Nanos, fx: Effects): void {
     const e = this.byFlow[flow];
     if (e === undefined) return;
     e.fx = fx;

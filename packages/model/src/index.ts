@@ -47,3 +47,4 @@ export * from './tcp-endpoint.js';
 export * from './rr-workload.js';
 export * from './flow-stats.js';
 export * from './closed-loop-end.js';
+export * from './gro.js';

@@ -55,7 +55,10 @@ export interface TcpReceiverConfig {
  *   delayed-ACK timer ato ahead, a long ato bounded by 500 ms and by max(SRTT, 40 ms) when this end also
  *   sends, then by TCP_DELACK_MAX (200 ms), sending at once when an armed timer is within ato/4 of firing;
  * - out-of-order data (tcp_data_queue_ofo) is queued and answered at once with a duplicate ACK; the segment
- *   that fills the hole is ACKed at once (RFC 5681 §4.2, ICSK_ACK_NOW);
+ *   that fills the hole is ACKed at once (RFC 5681 §4.2, ICSK_ACK_NOW). A GRO packet of n segments above a hole
+ *   is answered with n duplicate ACKs [a modelling device]: Linux answers it with one ACK, whose SACK block
+ *   tells the sender n segments arrived (its loss detection counts SACKed segments, sacked_out in
+ *   tcp_time_to_recover, not ACKs); the model has no SACK, and its sender counts duplicate ACKs instead;
  * - data already received (a spurious retransmission) enters quick-ack mode for 16 ACKs and is ACKed at once;
  * - the timer (tcp_delack_timer_handler, tcp_timer.c) sends the ACK and doubles ato, bounded by the RTO.
  * Every ACK sent, pure or carried by data (`piggyback`), clears the timer and counts down quick-ack mode
@@ -132,7 +135,9 @@ export class TcpReceiver {
     }
     if (seq > this.nxt) {
       this.queueOutOfOrder(seq, end);
-      this.sendAck(now, out);
+      // A GRO packet of several segments above a hole: one duplicate ACK per segment it holds (see the class comment).
+      const segments = len > this.mss ? Math.ceil(len / this.mss) : 1;
+      for (let k = 0; k < segments; k++) this.sendAck(now, out);
       return 0;
     }
     const hadOfo = this.ofo.length > 0;

@@ -125,6 +125,24 @@ test('tcp receiver - out-of-order segments get immediate duplicate ACKs with an 
   t.is(out.acks.at(-1)?.at, t0 + 10 * US);
 });
 
+// GRO (model/src/gro.ts): a packet of several segments is one skb for TCP. In order, __tcp_ack_snd_check acks it once;
+// above a hole it gets one duplicate ACK per segment it holds (the model's stand-in for SACK, docs/model.md §12).
+test('tcp receiver - an in-order GRO packet of 10 segments gets one ACK; one of 3 segments above a hole gets 3 duplicate ACKs', (t) => {
+  const r = new TcpReceiver();
+  const out = new Recorder();
+  burst(r, out, 0, 40, 0); // leave quick-ack mode
+  const n = out.acks.length;
+  const t0 = 10 * MS;
+  r.onSegment(40 * MSS, 10 * MSS, t0, out);
+  t.is(out.acks.length, n + 1);
+  t.is(out.acks.at(-1)?.ack.ack, 50 * MSS);
+  // Segment 50 is lost; 51–53 arrive merged.
+  r.onSegment(51 * MSS, 3 * MSS, t0 + 10 * US, out);
+  const dups = out.acks.slice(n + 1);
+  t.is(dups.length, 3);
+  t.true(dups.every((d) => d.ack.ack === 50 * MSS && d.ack.window === dups[0]?.ack.window));
+});
+
 // tcp_data_queue: "A retransmit, 2nd most common case. Force an immediate ack." → tcp_enter_quickack_mode.
 test('tcp receiver - data it already has is ACKed at once and restarts quick-ack mode', (t) => {
   const r = new TcpReceiver();
