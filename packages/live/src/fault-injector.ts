@@ -147,7 +147,10 @@ export class LiveFaultInjector {
       if (st.t > this.o.scenario.duration) continue;
       const waitMs = this.o.clock.msUntil(st.t);
       if (waitMs <= 0) {
-        collect?.push(this.apply(st));
+        // Due already (a step at the run's start, or a start() late on a loaded machine): now. Not inside
+        // `collect?.push(…)`, whose argument is not evaluated at all without a collector.
+        const line = this.apply(st);
+        collect?.push(line);
         continue;
       }
       const timer = setTimeout(() => {

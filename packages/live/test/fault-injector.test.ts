@@ -11,7 +11,8 @@ import { scenario, testClock } from './helpers.js';
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
-test('fault injector - a node partition beside a guest that sends: Docker cuts the node and connects it again, then every actor process is told to resync, once, after the connect', async (t) => {
+/** A node partition (1 ms to 3 ms) injected on a clock started `agoMs` before the injector: the steps in the order done, and what every process was sent. */
+async function nodePartition(agoMs: number): Promise<{ order: string[]; sent: ControlMessage[] }> {
   const s = scenario(`
 duration: 10ms
 topology: { vms: { count: 2, queues: 1 }, workers: 2 }
@@ -48,12 +49,23 @@ faults: [ { id: cut, at: 1ms, duration: 2ms, target: node:1, action: partition }
     },
     record: () => {},
   });
-  clock.start(testClock.nowMs());
+  clock.start(testClock.nowMs() - agoMs);
   faults.start();
   await new Promise((r) => setTimeout(r, 100));
   faults.stop();
+  return { order, sent };
+}
+
+test('fault injector - a node partition beside a guest that sends: Docker cuts the node and connects it again, then every actor process is told to resync, once, after the connect', async (t) => {
+  const { order, sent } = await nodePartition(0);
   t.deepEqual(order, ['disconnect 1', 'reconnect 1', 'sendAll resync']);
   t.deepEqual(sent, [{ kind: 'resync', id: 'cut' }]);
+});
+
+test('fault injector - a step already due when the injector starts (a loaded machine) is done at once, not dropped', async (t) => {
+  // The cut's start (1 ms) is 1 ms past; before the fix the injector skipped it and only connected the node again.
+  const { order } = await nodePartition(2);
+  t.deepEqual(order, ['disconnect 1', 'reconnect 1', 'sendAll resync']);
 });
 
 test("fault injector - the resync control message goes through the codec; one without its fault's id is refused", (t) => {
