@@ -9,6 +9,7 @@ import process from 'node:process';
  */
 const LONGEST_FIRST = [
   'docker-placement', // ~165 s serial, plus the image build
+  'faults-tx-live', // ~210 s serial (ten live runs one after the other)
   'live', // ~180 s serial
   'faults-live', // ~125 s serial
   'compose', // ~90 s serial, plus the bases and the image
@@ -16,7 +17,8 @@ const LONGEST_FIRST = [
   'faults-docker', // ~70 s serial, plus the image build
   'tcp-restart-live', // ~80 s serial
   'tcp-partition-live', // ~45 s
-  'lockstep', // ~55 s
+  'lockstep', // ~70 s
+  'fault-command-rules', // ~52 s serial (one live run of 40 s wall time)
   'live-bus', // ~45 s serial
   'live-budget', // ~35 s
   'lockstep-join', // ~30 s, plus the image build
