@@ -378,7 +378,8 @@ export function collect(c: CollectInput): RunResult {
     c.log.log('bridge-handoffs-counted', 'controller', { ...handoffs });
   const allFinal = c.names.flatMap((n) => finalReports.get(n) as readonly ActorReport[]);
   const hosts = s.cluster?.hosts.length ?? 0;
-  const shot = ClusterShots.linkDrops(finals, hosts, c.occurrences.length > 0);
+  // A multi-host run's link drops per host; a one-host run's are added to the end snapshot below (withTxLinkDrops).
+  const shot = cluster === null ? undefined : ClusterShots.linkDrops(finals, hosts, c.occurrences.length > 0);
   const combined = cluster === null ? combine(allFinal, endT) : cluster.at(allFinal, endT, true, false, ClusterShots.onBus(finals.values(), hosts), shot);
   const txBus = txBusAccount(finals, finalReports, restarted, endT);
   const warm = complete.find((x) => x.t >= s.warmup) ?? combine([], 0);
