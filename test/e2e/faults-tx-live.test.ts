@@ -373,7 +373,7 @@ test.serial(
 );
 
 test.serial(
-  "faults tx live - the receiving guest's worker and the NIC killed beside guest-to-guest traffic (one process per actor): the dead bridge's handoffs to the restarted worker inferred, what it held lost-in-crash on the receive path, both invariants hold, the sender sends on",
+  "faults tx live - the receiving guest's worker and the NIC killed beside guest-to-guest traffic (one process per actor): the dead bridge's handoffs to the restarted worker inferred, what it held lost-in-crash, both invariants hold, the sender sends on",
   async (t) => {
     const { summary, out, runId } = await runLive(
       t,
@@ -384,7 +384,11 @@ test.serial(
     if (tx === undefined) return;
     t.is(summary.faults?.restarts, 2);
     // Worker 1 serves guest 1's queue: the frames the bridge handed it, and it held or took while down, died with it.
-    t.true((summary.accounting.dropped['lost-in-crash'] ?? 0) > 0, JSON.stringify(summary.accounting.dropped));
+    // Which accounting counts them depends on when the bridge's last sample was: a frame lost after it is the send
+    // side's (docs/faults.md, the handoffs' inference), one it counted before it, unaccounted by a receiver, the
+    // receive side's.
+    const crashLost = (summary.accounting.dropped['lost-in-crash'] ?? 0) + (tx.dropped['lost-in-crash'] ?? 0);
+    t.true(crashLost > 0, JSON.stringify({ rx: summary.accounting.dropped, tx: tx.dropped }));
     const ev = eventsOf(out);
     // Worker 1's count of what it took from the bridge died with it: those handoffs are inferred (its own count, within
     // what both accountings allow), the surviving worker's taken as it counted them; both accountings read the sum.
