@@ -242,16 +242,7 @@ export class PartitionWire {
     if (this.direct?.has(to) === true) return this.promiseDirect(to, promise, links, t0);
     const dirty = this.dirty[to] as LinkOut[];
     for (const out of dirty) {
-      const frame = new Uint8Array(out.bytes);
-      frame.set(out.header, 0);
-      let at = out.header.byteLength;
-      for (const p of out.parts) {
-        frame.set(p, at);
-        at += p.byteLength;
-      }
-      out.parts.length = 0;
-      out.bytes = out.header.byteLength;
-      this.transport.publish(out.subject, frame);
+      this.transport.publish(out.subject, takeFrame(out));
       this.timing.messagesOut++;
     }
     dirty.length = 0;
@@ -271,16 +262,7 @@ export class PartitionWire {
     const parts: { to: number; from: number; payload: Uint8Array }[] = [];
     const dirty = this.dirty[to] as LinkOut[];
     for (const out of dirty) {
-      const frame = new Uint8Array(out.bytes);
-      frame.set(out.header, 0);
-      let at = out.header.byteLength;
-      for (const p of out.parts) {
-        frame.set(p, at);
-        at += p.byteLength;
-      }
-      out.parts.length = 0;
-      out.bytes = out.header.byteLength;
-      parts.push({ to: out.toRef, from: out.fromRef, payload: frame });
+      parts.push({ to: out.toRef, from: out.fromRef, payload: takeFrame(out) });
     }
     dirty.length = 0;
     const [a, b] = this.engine.plan.channel[this.engine.index]?.[to] as readonly [number, number];
@@ -395,4 +377,18 @@ export class PartitionWire {
     this.direct?.close();
     for (const s of this.subs) s.unsubscribe();
   }
+}
+
+/** A link's window of frames as one message (its header, then the parts in order); the link is left empty. */
+function takeFrame(out: LinkOut): Uint8Array {
+  const frame = new Uint8Array(out.bytes);
+  frame.set(out.header, 0);
+  let at = out.header.byteLength;
+  for (const p of out.parts) {
+    frame.set(p, at);
+    at += p.byteLength;
+  }
+  out.parts.length = 0;
+  out.bytes = out.header.byteLength;
+  return frame;
 }
