@@ -135,7 +135,7 @@ export class SampleSeries {
 
   add(t: Nanos, cur: Snapshot): void {
     this.samples.push(sampleRow(this.prev, cur));
-    for (const p of seriesPoints(this.prev, cur)) this.series.push(p);
+    seriesPoints(this.prev, cur, this.series);
     hostThroughputRows(this.prev, cur)?.forEach((r, i) => (this.hostSamples[i] ??= []).push(r));
     if (t > this.warmup) this.inWindow.push(cur);
     this.prev = cur;

@@ -41,6 +41,9 @@ import type {
   TcpHeader,
 } from '@splitnet/model';
 
+/** A report built field by field. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export interface FrontendConfig {
   readonly id: string;
   readonly vm: number;
@@ -305,20 +308,22 @@ export class FrontendActor implements Actor {
       virqsWhilePolling += q.stats.virqsWhilePolling;
       wakeups += q.stats.wakeups;
     }
-    return {
+    const held = this.heldPackets();
+    // The optional fields are added after, in this order: an object literal with spreads is built field by field.
+    const r: Mutable<FrontendReport> = {
       role: 'frontend',
       id: this.id,
       t,
       vm: this.cfg.vm,
       busy,
-      held: this.heldPackets(),
+      held,
       delivered: this.delivered,
       deliveredBytes: this.deliveredBytes,
       virqs: this.qs.map((q) => q.stats.virqs),
       virqsWhilePolling,
       timerPolls,
       idleTimerTicks,
-      ringOccupancy: this.heldPackets(),
+      ringOccupancy: held,
       reordered: this.reordered,
       notificationsLost: lost,
       lostAbsorbed: absorbed,
@@ -327,11 +332,12 @@ export class FrontendActor implements Actor {
       queueDelivered: this.qs.map((q) => q.stats.delivered),
       queueDeliveredBytes: this.qs.map((q) => q.stats.deliveredBytes),
       queueRingOccupancy: this.ringOccupancy(),
-      ...(this.cfg.blockAfter === undefined || this.cfg.blockAfter === null ? {} : { vcpuWakeups: wakeups }),
-      ...(final ? { latency: this.latency.toJSON() } : {}),
-      ...(this.tx ? { tx: this.tx.report() } : {}),
-      ...(this.tcp ? { closedLoop: this.tcp.report(t, final) } : {}),
     };
+    if (this.cfg.blockAfter !== undefined && this.cfg.blockAfter !== null) r.vcpuWakeups = wakeups;
+    if (final) r.latency = this.latency.toJSON();
+    if (this.tx) r.tx = this.tx.report();
+    if (this.tcp) r.closedLoop = this.tcp.report(t, final);
+    return r;
   }
 
   /**

@@ -400,7 +400,8 @@ export class NicActor implements Actor {
     this.settle(t);
     let irqs = 0;
     for (const h of this.hw) irqs += h.stats.irqs;
-    return {
+    // The optional fields are added after, in this order: an object literal with spreads is built field by field.
+    const r: { -readonly [K in keyof NicReport]: NicReport[K] } = {
       role: 'nic',
       id: this.id,
       t,
@@ -413,17 +414,18 @@ export class NicActor implements Actor {
       injected: this.injected,
       injectedBytes: this.injectedBytes,
       queueIrqs: this.hw.map((h) => h.stats.irqs),
-      ...(this.tx ? { tx: this.tx.report(t) } : {}),
-      ...(this.far ? { closedLoop: this.far.report(t, final), ...this.farArrivedReport() } : {}),
-      ...(this.cfg.fabric === undefined
-        ? {}
-        : { fabric: { out: 0, outBytes: 0, onLink: 0, ...this.tx?.fabricReport(t), in: this.fabricIn, inBytes: this.fabricInBytes } }),
     };
-  }
-
-  private farArrivedReport(): { farArrived: number; farArrivedBytes: number } {
-    const a = this.farArrived();
-    return { farArrived: a.frames, farArrivedBytes: a.bytes };
+    if (this.tx) r.tx = this.tx.report(t);
+    if (this.far) {
+      r.closedLoop = this.far.report(t, final);
+      const a = this.farArrived();
+      r.farArrived = a.frames;
+      r.farArrivedBytes = a.bytes;
+    }
+    if (this.cfg.fabric !== undefined) {
+      r.fabric = { out: 0, outBytes: 0, onLink: 0, ...this.tx?.fabricReport(t), in: this.fabricIn, inBytes: this.fabricInBytes };
+    }
+    return r;
   }
 
   /**

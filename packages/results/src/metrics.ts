@@ -1,6 +1,6 @@
 // Cumulative counters combined from every actor's report at an instant, and the rates between two such snapshots.
 import { LatencyHistogram } from '@splitnet/model';
-import type { ActorReport, ClosedLoopEndReport, Nanos } from '@splitnet/model';
+import type { ActorReport, ClosedLoopEndReport, FrontendReport, Nanos } from '@splitnet/model';
 import { combineClosedLoop } from './tcp-summary.js';
 import { combineTx, type TxSnapshot } from './tx-summary.js';
 import { combineFabric, fabricColumns } from './fabric-summary.js';
@@ -157,7 +157,11 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
   for (const r of reports) {
     // Summed: a killed and restarted actor contributes its dead incarnation's report too.
     if (r.role === 'switch') continue; // the fabric's counters are the switch's own (fabric-summary.ts)
-    if (r.role !== 'nic') for (const [k, v] of Object.entries(r.busy)) busy.set(k, (busy.get(k) ?? 0) + v);
+    if (r.role !== 'nic') {
+      // Object.keys' order (a core's name is never an integer), without an entry array per core.
+      const rb = r.busy;
+      for (const k of Object.keys(rb)) busy.set(k, (busy.get(k) ?? 0) + (rb[k] as number));
+    }
     switch (r.role) {
       case 'nic':
         emitted += r.emitted;
@@ -217,12 +221,7 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
         notificationsLost += r.notificationsLost ?? 0;
         lostAbsorbed += r.lostAbsorbed ?? 0;
         notificationsDelayed += r.notificationsDelayed ?? 0;
-        r.queueDelivered?.forEach((d, q) => {
-          const c = queue(r.vm, q);
-          c.delivered += d;
-          c.bytes += r.queueDeliveredBytes?.[q] ?? 0;
-        });
-        r.queueRingOccupancy?.forEach((n, q) => (queue(r.vm, q).ringOccupancy += n));
+        addQueueDelivered(queue, r);
         if (r.latency) {
           latency ??= new LatencyHistogram();
           latency.merge(LatencyHistogram.fromJSON(r.latency));
@@ -249,6 +248,21 @@ export function combine(reports: readonly ActorReport[], t: Nanos): Snapshot {
   };
 }
 
+
+/** A front end's per-queue delivery counters and ring occupancy into the snapshot's queues (`queue`: VM vm's queue q). */
+function addQueueDelivered(queue: (vm: number, q: number) => MutableQueue, r: FrontendReport): void {
+  const d = r.queueDelivered;
+  if (d !== undefined) {
+    const bytes = r.queueDeliveredBytes;
+    for (let q = 0; q < d.length; q++) {
+      const c = queue(r.vm, q);
+      c.delivered += d[q] as number;
+      c.bytes += bytes?.[q] ?? 0;
+    }
+  }
+  const occ = r.queueRingOccupancy;
+  if (occ !== undefined) for (let q = 0; q < occ.length; q++) queue(r.vm, q).ringOccupancy += occ[q] as number;
+}
 
 export function totalVirqs(s: Snapshot): number {
   let n = 0;
@@ -335,7 +349,7 @@ export function sampleRow(a: Snapshot, b: Snapshot): SampleRow {
   for (const [name, v] of b.busy) cpu[name] = sig((v - (a.busy.get(name) ?? 0)) / (b.t - a.t));
   let drops = 0;
   for (const v of Object.values(b.drops)) drops += v;
-  return {
+  const row: SampleRow = {
     tMs: sig(b.t / 1e6),
     gbps: sig(((b.deliveredBytes - a.deliveredBytes) * 8) / dt / 1e9),
     pps: sig((b.delivered - a.delivered) / dt),
@@ -348,7 +362,11 @@ export function sampleRow(a: Snapshot, b: Snapshot): SampleRow {
     ringOccupancy: b.ringOccupancy,
     backlog: b.backlog,
     cpu,
-    ...txColumns(a, b, dt),
-    ...fabricColumns(a.fabric, b.fabric, dt),
   };
+  // The optional columns after, as a spread would add them (an object literal with spreads is built field by field).
+  const tx = txColumns(a, b, dt);
+  const fabric = fabricColumns(a.fabric, b.fabric, dt);
+  if (tx !== null) Object.assign(row, tx);
+  if (fabric !== null) Object.assign(row, fabric);
+  return row;
 }

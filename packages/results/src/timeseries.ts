@@ -1,7 +1,7 @@
 // The long (tidy) time series behind timeseries.csv: per sample, one value per entity (the datapath, a NIC queue, a core, a VM, a guest queue) and metric.
 import { portSample, sourceSample } from './fabric-summary.js';
 import { sig, totalVirqs, txColumns } from './metrics.js';
-import type { Snapshot, TxSampleColumns } from './metrics.js';
+import type { QueueCounters, Snapshot, TxSampleColumns } from './metrics.js';
 
 /** One value of the time series: `metric` of `entity` over the sample interval ending at `tMs` (rates) or at `tMs` (levels). */
 export interface SeriesPoint {
@@ -70,12 +70,12 @@ type Put = (entity: string, metric: SeriesMetric, value: number) => void;
  * driver domain's cores (`dom0.nic<q>`, `dom0.worker<k>`), then per VM `vm<v>`, its queues
  * `vm<v>.q<q>` and its vCPUs `vm<v>.vcpu<q>`, and in a multi-host run the switch's ports `switch.port<i>` last — so
  * the file is byte-identical for the same run. In a multi-host run `all` is the whole cluster and every other
- * entity is one host's, named under it (`h1.nic.q0`, `h1.dom0.worker0`, `h1.vm3`), host after host.
+ * entity is one host's, named under it (`h1.nic.q0`, `h1.dom0.worker0`, `h1.vm3`), host after host. The points are
+ * appended to `out` (a run's series: no array per sample), which is returned.
  */
-export function seriesPoints(a: Snapshot, b: Snapshot): SeriesPoint[] {
+export function seriesPoints(a: Snapshot, b: Snapshot, out: SeriesPoint[] = []): SeriesPoint[] {
   const dt = (b.t - a.t) / 1e9;
   const tMs = sig(b.t / 1e6);
-  const out: SeriesPoint[] = [];
   const put: Put = (entity, metric, value) => {
     out.push({ tMs, entity, metric, value });
   };
@@ -112,63 +112,123 @@ function putWhole(a: Snapshot, b: Snapshot, dt: number, put: Put): void {
 }
 
 /**
+ * The entity names of the time series, built once per name and kept: every sample names the same entities, and
+ * building each name (and parsing each core's) again at every sample was a good part of a sample's work.
+ */
+class EntityNames {
+  /** Per prefix: `<prefix>nic.q<q>` by q, `<prefix>vm<v>` by v, `<prefix>vm<v>.q<q>` by v and q, `<prefix><core>` by core. */
+  private readonly nic = new Map<string, string[]>();
+  private readonly vm = new Map<string, string[]>();
+  private readonly vmQueue = new Map<string, string[][]>();
+  private readonly core = new Map<string, Map<string, string>>();
+  /** Per core name: the VM of a guest vCPU's core (`vm<v>.…`), −1 for the driver domain's. */
+  private readonly coreVm = new Map<string, number>();
+
+  nicQueue(prefix: string, q: number): string {
+    let row = this.nic.get(prefix);
+    if (row === undefined) this.nic.set(prefix, (row = []));
+    return (row[q] ??= `${prefix}nic.q${q}`);
+  }
+
+  vmEntity(prefix: string, v: number): string {
+    let row = this.vm.get(prefix);
+    if (row === undefined) this.vm.set(prefix, (row = []));
+    return (row[v] ??= `${prefix}vm${v}`);
+  }
+
+  guestQueue(prefix: string, v: number, q: number): string {
+    let rows = this.vmQueue.get(prefix);
+    if (rows === undefined) this.vmQueue.set(prefix, (rows = []));
+    const row = (rows[v] ??= []);
+    return (row[q] ??= `${this.vmEntity(prefix, v)}.q${q}`);
+  }
+
+  coreEntity(prefix: string, core: string): string {
+    let names = this.core.get(prefix);
+    if (names === undefined) this.core.set(prefix, (names = new Map()));
+    let name = names.get(core);
+    if (name === undefined) names.set(core, (name = prefix + core));
+    return name;
+  }
+
+  vmOfCore(core: string): number {
+    let v = this.coreVm.get(core);
+    if (v === undefined) {
+      const m = /^vm(\d+)\./.exec(core);
+      this.coreVm.set(core, (v = m === null ? -1 : Number(m[1])));
+    }
+    return v;
+  }
+}
+
+const names = new EntityNames();
+
+/**
  * One host's entities, each name after `prefix` (`h<i>.` in a multi-host run, else nothing): its NIC queues, its
  * driver domain's cores, its VMs with their queues and vCPUs. `a` and `b` are the host's own snapshots, its cores
  * under their names on the host (`dom0.worker0`).
  */
 function putHost(a: Snapshot, b: Snapshot, dt: number, prefix: string, put: Put): void {
-  const gbps = (bytes: number) => sig((bytes * 8) / dt / 1e9);
-  const rate = (n: number) => sig(n / dt);
-  b.nicQueueIrqs.forEach((n, q) => put(`${prefix}nic.q${q}`, 'physical_irqs_per_s', rate(n - (a.nicQueueIrqs[q] ?? 0))));
+  const nicIrqs = b.nicQueueIrqs;
+  for (let q = 0; q < nicIrqs.length; q++) put(names.nicQueue(prefix, q), 'physical_irqs_per_s', sig(((nicIrqs[q] as number) - (a.nicQueueIrqs[q] ?? 0)) / dt));
 
-  const cpu = (core: string) => sig(((b.busy.get(core) ?? 0) - (a.busy.get(core) ?? 0)) / (b.t - a.t));
-  const vmCores = new Map<number, string[]>();
+  const span = b.t - a.t;
+  const cpu = (core: string) => sig(((b.busy.get(core) ?? 0) - (a.busy.get(core) ?? 0)) / span);
+  // A guest vCPU's core is shown under its VM, after the VM's queues: per VM, its cores in the snapshot's order.
+  const vmCores: string[][] = [];
+  let vms = Math.max(b.queues.length, b.virqs.length);
   for (const core of b.busy.keys()) {
-    const vm = /^vm(\d+)\./.exec(core);
-    if (vm !== null) {
-      const v = Number(vm[1]);
-      vmCores.set(v, [...(vmCores.get(v) ?? []), core]);
+    const v = names.vmOfCore(core);
+    if (v >= 0) {
+      (vmCores[v] ??= []).push(core);
+      if (v + 1 > vms) vms = v + 1;
       continue;
     }
-    put(prefix + core, 'cpu_frac', cpu(core));
+    const entity = names.coreEntity(prefix, core);
+    put(entity, 'cpu_frac', cpu(core));
     const backlog = b.workerBacklogs.get(core);
-    if (backlog !== undefined) put(prefix + core, 'backlog_packets', backlog);
+    if (backlog !== undefined) put(entity, 'backlog_packets', backlog);
   }
 
-  const vms = Math.max(b.queues.length, b.virqs.length, ...[...vmCores.keys()].map((v) => v + 1));
   for (let v = 0; v < vms; v++) {
-    const queues = b.queues[v] ?? [];
-    const before = a.queues[v] ?? [];
-    const virqs = b.virqs[v] ?? [];
-    const virqsBefore = a.virqs[v] ?? [];
-    let ring = 0;
-    let backlog = 0;
-    for (const q of queues) {
-      ring += q.ringOccupancy;
-      backlog += q.backlog;
-    }
-    const vmVirqs = virqs.reduce((n, x, q) => n + x - (virqsBefore[q] ?? 0), 0);
-    const entity = `${prefix}vm${v}`;
-    put(entity, 'throughput_gbps', gbps((b.bytesPerVm[v] ?? 0) - (a.bytesPerVm[v] ?? 0)));
-    put(entity, 'packets_per_s', rate((b.deliveredPerVm[v] ?? 0) - (a.deliveredPerVm[v] ?? 0)));
-    put(entity, 'virqs_per_s', rate(vmVirqs));
-    if (queues.length > 0) {
-      put(entity, 'ring_occupancy_responses', ring);
-      put(entity, 'backlog_packets', backlog);
-    }
-    queues.forEach((c, q) => {
-      const was = before[q];
-      const name = `${entity}.q${q}`;
-      put(name, 'throughput_gbps', gbps(c.bytes - (was?.bytes ?? 0)));
-      put(name, 'packets_per_s', rate(c.delivered - (was?.delivered ?? 0)));
-      put(name, 'virqs_per_s', rate((virqs[q] ?? 0) - (virqsBefore[q] ?? 0)));
-      put(name, 'ring_occupancy_responses', c.ringOccupancy);
-      put(name, 'backlog_packets', c.backlog);
-    });
-    for (const core of vmCores.get(v) ?? []) put(prefix + core, 'cpu_frac', cpu(core));
+    putVm(a, b, dt, prefix, v, put);
+    for (const core of vmCores[v] ?? []) put(names.coreEntity(prefix, core), 'cpu_frac', cpu(core));
   }
 }
 
+/** VM v's entity and its queues' (`vm<v>`, `vm<v>.q<q>`, after `prefix`). */
+function putVm(a: Snapshot, b: Snapshot, dt: number, prefix: string, v: number, put: Put): void {
+  const queues = b.queues[v] ?? [];
+  const before = a.queues[v] ?? [];
+  const virqs = b.virqs[v] ?? [];
+  const virqsBefore = a.virqs[v] ?? [];
+  let ring = 0;
+  let backlog = 0;
+  for (const q of queues) {
+    ring += q.ringOccupancy;
+    backlog += q.backlog;
+  }
+  let vmVirqs = 0;
+  for (let q = 0; q < virqs.length; q++) vmVirqs = vmVirqs + (virqs[q] as number) - (virqsBefore[q] ?? 0);
+  const entity = names.vmEntity(prefix, v);
+  put(entity, 'throughput_gbps', sig((((b.bytesPerVm[v] ?? 0) - (a.bytesPerVm[v] ?? 0)) * 8) / dt / 1e9));
+  put(entity, 'packets_per_s', sig(((b.deliveredPerVm[v] ?? 0) - (a.deliveredPerVm[v] ?? 0)) / dt));
+  put(entity, 'virqs_per_s', sig(vmVirqs / dt));
+  if (queues.length > 0) {
+    put(entity, 'ring_occupancy_responses', ring);
+    put(entity, 'backlog_packets', backlog);
+  }
+  for (let q = 0; q < queues.length; q++) {
+    const c = queues[q] as QueueCounters;
+    const was = before[q];
+    const name = names.guestQueue(prefix, v, q);
+    put(name, 'throughput_gbps', sig(((c.bytes - (was?.bytes ?? 0)) * 8) / dt / 1e9));
+    put(name, 'packets_per_s', sig((c.delivered - (was?.delivered ?? 0)) / dt));
+    put(name, 'virqs_per_s', sig(((virqs[q] ?? 0) - (virqsBefore[q] ?? 0)) / dt));
+    put(name, 'ring_occupancy_responses', c.ringOccupancy);
+    put(name, 'backlog_packets', c.backlog);
+  }
+}
 /**
  * A multi-host run's switch ports (none otherwise): what left each host's port toward its host, its output queue now,
  * its drops so far; then each external source's port: what the source put on its cable, and (once a fault acted on

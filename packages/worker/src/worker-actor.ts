@@ -412,7 +412,8 @@ export class WorkerActor implements Actor {
   }
 
   report(t: Nanos): WorkerReport {
-    const r = {
+    // `tx` is added after: an object literal with a spread is built field by field.
+    const r: { -readonly [K in keyof WorkerReport]: WorkerReport[K] } & { dropsVifDisabled: number; stallKicks: number; purgedOldRing: number } = {
       role: 'worker' as const,
       id: this.id,
       t,
@@ -431,8 +432,8 @@ export class WorkerActor implements Actor {
       stallKicks: 0,
       purgedOldRing: 0,
       queueBacklogs: this.qs.map((q) => [q.served.vm, q.served.queue, q.waiting] as const),
-      ...(this.tx ? { tx: this.tx.report() } : {}),
     };
+    if (this.tx) r.tx = this.tx.report();
     for (const s of this.queueStats()) {
       r.notifies += s.notifies;
       r.suppressed += s.suppressed;
