@@ -4,7 +4,8 @@ import { connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { CONNECT_MS, DirectLinks } from '../src/direct-links.js';
 import { containerPlace, decodeSetup, encodeDecline, encodeOffer, isDirectSetup, LOOPBACK } from '../src/direct-setup.js';
-import type { DirectDecline, DirectOffer } from '../src/direct-setup.js';
+import type { DirectDecline, DirectOffer, DirectPlace } from '../src/direct-setup.js';
+import { directPlace } from '../src/partition-process.js';
 
 const until = async (what: string, ok: () => boolean, ms = 5000): Promise<void> => {
   for (let i = 0; i < ms / 10 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -192,4 +193,11 @@ test("direct links - a container's place listens on every interface of its own a
     t.regex(a, /^\d+\.\d+\.\d+\.\d+$/);
     t.false(a.startsWith('127.'), a);
   }
+});
+
+test("direct links - SPLITNET_LOCKSTEP_DIRECT: 1 on loopback, network on the container's interfaces, anything else none (and why, for the log)", (t) => {
+  t.deepEqual(directPlace('1'), LOOPBACK);
+  t.is((directPlace('network') as DirectPlace).listen, '0.0.0.0');
+  t.is(directPlace('0'), 'SPLITNET_LOCKSTEP_DIRECT=0');
+  t.is(directPlace(undefined), 'SPLITNET_LOCKSTEP_DIRECT is not set');
 });
