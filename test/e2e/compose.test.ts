@@ -157,6 +157,12 @@ test.serial(
       t.is(readFileSync(join(results, id, f), 'utf8'), readFileSync(join(results, 'sim', f), 'utf8'), f);
     const env = JSON.parse(readFileSync(join(results, id, 'environment.json'), 'utf8')) as { runtime: string; placement: string; partitions: string[] };
     t.deepEqual([env.runtime, env.placement, env.partitions.map((p) => p.split('+')[0])], ['lockstep', 'external', ['h0.nic', 'h1.nic', 'h2.nic', 'h3.nic']]);
+    // On the project's one network every pair of neighbours is on a direct link (docs/lockstep.md#direct-links), as each partition's started line says.
+    const startedLines = [...(up.stdout + up.stderr).matchAll(/: info: started (\{.*\})\s*$/gm)].map(
+      (m) => JSON.parse(m[1] as string) as { partition: string; links: { to: Record<string, string>; from: Record<string, string> } },
+    );
+    t.deepEqual(startedLines.map((s) => s.partition.split('+')[0]).sort(), ['h0.nic', 'h1.nic', 'h2.nic', 'h3.nic']);
+    for (const s of startedLines) for (const path of [...Object.values(s.links.to), ...Object.values(s.links.from)]) t.is(path, 'direct', s.partition);
   },
 );
 

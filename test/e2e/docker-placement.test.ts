@@ -524,6 +524,32 @@ test.serial('docker placement - after a controller crash over two engine endpoin
   t.is(await labelled(`splitnet.run=${r.runId}`), '');
 });
 
+/**
+ * Which path each pair of neighbouring partitions took, as their logs' `started` lines say (docs/lockstep.md#direct-links),
+ * checked: the sender and the receiver agree; partitions on one emulated node (one Docker network; the k-th partition
+ * of the plan is on node k mod `nodes`) are on direct links; a pair across nodes is on a direct link if it connected,
+ * else on the bus with the address it could not reach. Returns each pair's path ('a → b': 'direct' or why).
+ */
+function checkLinkPaths(t: ExecutionContext, out: string, partitions: readonly string[], nodes: number): Record<string, string> {
+  const links = partitions.map((p) => {
+    const started = logLines(join(out, 'logs', `${p}.log`)).find((l) => l['message'] === 'started');
+    return (started?.['links'] ?? { to: {}, from: {} }) as { to: Record<string, string>; from: Record<string, string> };
+  });
+  const pairs: Record<string, string> = {};
+  partitions.forEach((p, i) => {
+    for (const [q, path] of Object.entries(links[i]?.to ?? {})) {
+      const j = partitions.indexOf(q);
+      const theirs = links[j]?.from[p];
+      pairs[`${p} → ${q}`] = path;
+      t.is(path === 'direct', theirs === 'direct', `${p} → ${q}: the sender says ${path}, the receiver ${String(theirs)}`);
+      if (i % nodes === j % nodes) t.is(path, 'direct', `${p} → ${q}, on one node`);
+      else if (path !== 'direct') t.regex(path, /^it could not connect: \d+\.\d+\.\d+\.\d+:\d+: /, `${p} → ${q}`);
+    }
+  });
+  t.true(Object.keys(pairs).length > 0, 'no neighbours in the logs');
+  return pairs;
+}
+
 /** The result files lockstep must write byte for byte as sim does. */
 const RESULT_FILES = ['summary.json', 'metrics.jsonl', 'events.jsonl', 'latency.json'];
 
@@ -549,6 +575,8 @@ for (const nodes of [1, 2]) {
       t.is(env.dockerNodes, nodes);
       t.is(env.partitions.length, 3);
       for (const p of env.partitions) t.true(existsSync(join(out, 'logs', `${p}.log`)), `${p}.log`);
+      // Direct links between the partitions that reach each other (all, on one node), the bus between the others.
+      t.log(checkLinkPaths(t, out, env.partitions, nodes));
       const left = await dockerCli(['ps', '-aq', '--filter', `label=splitnet.run=${runId}`]);
       t.is(left.stdout.trim(), '', 'no container left');
     },
@@ -577,6 +605,7 @@ test.serial(
       env.partitions.map((p) => p.split('+')[0]),
       ['h0.nic', 'h1.nic', 'h2.nic'],
     );
+    t.log(checkLinkPaths(t, out, env.partitions, 2));
     const left = await dockerCli(['ps', '-aq', '--filter', `label=splitnet.run=${runId}`]);
     t.is(left.stdout.trim(), '', 'no container left');
   },

@@ -229,6 +229,9 @@ async function dockerPlacement(o: LockstepRunSetup, logger: ReturnType<typeof cr
     logger,
     scenarioText: readFileSync(o.resolvedFile, 'utf8'),
     onLog: (partition, line) => appendFileSync(join(logs, `${partition}.log`), line + '\n'),
+    // Partitions that reach each other on the run's Docker networks: direct links between them, on their container's
+    // addresses; a pair that cannot connect stays on the bus (docs/lockstep.md#direct-links). SPLITNET_LOCKSTEP_DIRECT=0: all on the bus.
+    env: [`${DIRECT_ENV}=${process.env[DIRECT_ENV] === '0' ? '0' : 'network'}`],
   });
 }
 

@@ -483,11 +483,19 @@ export class DockerContainers {
    * run's resolved scenario put into it before it starts (/tmp/splitnet-scenario.yaml), logged in as its process,
    * its control secret in its environment (`access`). `role`: the driver domain's, or a guest's.
    */
-  launchPartition(node: number, role: ActorRole, ids: readonly string[], natsUrl: string, access: ProcessAccess, scenarioText: string): ContainerProcess {
+  launchPartition(
+    node: number,
+    role: ActorRole,
+    ids: readonly string[],
+    natsUrl: string,
+    access: ProcessAccess,
+    scenarioText: string,
+    env: readonly string[] = [],
+  ): ContainerProcess {
     const target = this.nodeList[node % this.nodeList.length] as Node;
     const name = this.name(`partition-${ids.join('+')}`);
     const login = access.login ?? (this.users as BusUsers).loginOf(ids);
-    const secrets = [`SPLITNET_CONTROL_SECRET=${formatControlSecret(access.secret)}`, `SPLITNET_NATS_USER=${login.user}`, `SPLITNET_NATS_PASSWORD=${login.pass}`];
+    const secrets = [`SPLITNET_CONTROL_SECRET=${formatControlSecret(access.secret)}`, `SPLITNET_NATS_USER=${login.user}`, `SPLITNET_NATS_PASSWORD=${login.pass}`, ...env];
     const args = ['--scenario', '/tmp/splitnet-scenario.yaml', ...ids.flatMap((id) => ['--id', id])];
     const file = { dir: '/tmp', name: 'splitnet-scenario.yaml', text: scenarioText };
     return this.handleOf(name, this.startActor(target, role, name, args, natsUrl, secrets, 'partition', file));

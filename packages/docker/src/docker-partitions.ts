@@ -8,6 +8,8 @@ export interface DockerPartitionsOptions extends Omit<DockerContainersOptions, '
   readonly scenarioText: string;
   /** A log line of a partition's container, by the partition's name. */
   readonly onLog?: (partition: string, line: string) => void;
+  /** More of each partition container's environment (`NAME=value`), e.g. whether it makes direct links to its neighbours. */
+  readonly env?: readonly string[];
 }
 
 /**
@@ -52,7 +54,7 @@ export class DockerPartitionPlacement implements Placement {
     const node = k % this.containers.nodeCount;
     // Its container's role label: a host's partition holds its driver domain (and its guests), as the first of one host's does.
     const perHost = /^h[0-9]+\./.test(group.ids[0] ?? '');
-    const c = this.containers.launchPartition(node, k === 0 || perHost ? 'driver' : 'frontend', group.ids, this.actorNatsUrl, access, this.o.scenarioText);
+    const c = this.containers.launchPartition(node, k === 0 || perHost ? 'driver' : 'frontend', group.ids, this.actorNatsUrl, access, this.o.scenarioText, this.o.env);
     this.partitionOf.set(c.name, group.name);
     return { name: group.name, pid: -1, container: c.name, exited: c.exited, kill: (sig) => c.signal(sig ?? 'SIGTERM') };
   };

@@ -8,6 +8,8 @@ import { Subjects } from '@splitnet/transport';
 import type { Transport } from '@splitnet/transport';
 import { planOf } from './partition-plan.js';
 import { PartitionWire } from './partition-wire.js';
+import { containerPlace, LOOPBACK } from './direct-setup.js';
+import type { DirectPlace } from './direct-setup.js';
 import { rehearsePartition } from './partition-rehearsal.js';
 
 export interface PartitionProcessOptions {
@@ -26,12 +28,22 @@ export interface PartitionProcessOptions {
    * waits there until the controller has gone, so that `up --exit-code-from controller` ends with the controller.
    */
   readonly beforeDrain?: () => Promise<void>;
-  /** Direct links between partitions of this machine (direct-links.ts); default: the environment's SPLITNET_LOCKSTEP_DIRECT=1. */
-  readonly direct?: boolean;
+  /** Direct links to its neighbours (direct-links.ts), where, or why none; default: as the environment's SPLITNET_LOCKSTEP_DIRECT says (directPlace). */
+  readonly direct?: DirectPlace | string;
 }
 
-/** The environment variable that asks a partition for direct links to its neighbours (partitions of one machine only). */
+/**
+ * The environment variable that asks a partition for direct links to its neighbours: `1` on loopback (the processes
+ * of one machine), `network` on the networks of its container (the docker placement); anything else: none.
+ */
 export const DIRECT_ENV = 'SPLITNET_LOCKSTEP_DIRECT';
+
+/** Where a partition's direct links listen and what they offer, as DIRECT_ENV says; or why it has none. */
+export function directPlace(value: string | undefined): DirectPlace | string {
+  if (value === '1') return LOOPBACK;
+  if (value === 'network') return containerPlace();
+  return value === undefined ? `${DIRECT_ENV} is not set` : `${DIRECT_ENV}=${value}`;
+}
 
 /** The code warm-up before the hello: emulated time rehearsed (as live's default `live.codeWarmup`), at most this wall time. */
 const REHEARSAL_NS = 20_000_000;
@@ -75,7 +87,7 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
     o.transport,
     (t, shot) => toController({ kind: 'lockstep-sample', id: name, t, shot: { ...shot } }),
     beat,
-    o.direct ?? process.env[DIRECT_ENV] === '1',
+    o.direct ?? directPlace(process.env[DIRECT_ENV]),
   );
   let started = false;
   let refusedControl = 0;
@@ -95,6 +107,8 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
         hearsFrom: wire.engine.hearsFrom.length,
         sendsTo: wire.engine.sendsTo.length,
         directLinks: wire.directLinks,
+        // Which neighbours are on direct links and which on the bus, and why (docs/lockstep.md#direct-links).
+        links: wire.linkPaths(),
       });
       wire.start();
     } else if (m.kind === 'stop') resolveStop('stop from controller');

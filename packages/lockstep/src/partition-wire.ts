@@ -12,7 +12,9 @@ import {
 } from '@splitnet/transport';
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
 import type { CompiledScenario } from '@splitnet/scenario';
-import { DirectLinks, isDirectOffer } from './direct-links.js';
+import { DirectLinks } from './direct-links.js';
+import { decodeSetup, encodeDecline, isDirectSetup } from './direct-setup.js';
+import type { DirectOffer, DirectPlace } from './direct-setup.js';
 import { fabricDecoderLimits, fabricSenderRule } from './fabric-rules.js';
 import { PartitionEngine } from './partition-engine.js';
 import type { LinkSeq, PartitionPorts, PartitionShot } from './partition-engine.js';
@@ -78,6 +80,8 @@ export class PartitionWire {
   private samplesScheduled = false;
   /** Direct links to and from its neighbours (direct-links.ts), when asked for; null: every message goes by the bus. */
   private readonly direct: DirectLinks | null;
+  /** Why it has no direct links (when it has none). */
+  private readonly noDirect: string;
   private offerTimer: NodeJS.Timeout | undefined;
   /** Resolves when the partition has run to the end of the run. */
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
@@ -92,8 +96,11 @@ export class PartitionWire {
     onSample: PartitionPorts['sample'],
     /** After each burst of windows: the emulated time reached and the share of wall time spent waiting (progress). */
     private readonly onAdvance: (reached: Nanos, waitShare: number) => void = () => {},
-    /** Frames and promises to and from its neighbours on direct loopback links (partitions of one machine), not through the NATS server. */
-    direct = false,
+    /**
+     * Frames and promises to and from its neighbours on direct links, listening and offering where this says (the
+     * processes of one machine: loopback; containers: their networks), not through the NATS server; or why not.
+     */
+    direct: DirectPlace | string = 'direct links not asked for',
   ) {
     this.subjects = new Subjects(runId);
     const ports: PartitionPorts = {
@@ -114,8 +121,9 @@ export class PartitionWire {
       const self = this.ids[ref] as string;
       this.decoders.set(ref, new EnvelopeDecoder({ run: runId, limits, pool: g.pool, self, admit: (from: string, m: Message) => admit(from, self, m) }));
     }
-    this.direct =
-      direct && this.engine.sendsTo.length + this.engine.hearsFrom.length > 0 ? new DirectLinks(this.engine.sendsTo, (why) => this.refusePromise(why)) : null;
+    const neighbours = this.engine.sendsTo.length + this.engine.hearsFrom.length > 0;
+    this.direct = typeof direct !== 'string' && neighbours ? this.directLinksAt(direct) : null;
+    this.noDirect = typeof direct === 'string' ? direct : 'no neighbours';
     const take = (ref: number, id: string, data: Uint8Array, sender: string | undefined, subject: string): void => {
       this.timing.messagesIn++;
       if (isLockstepPromise(data)) this.onPromise(data, id, sender);
@@ -130,7 +138,7 @@ export class PartitionWire {
       this.subs.push(
         transport.subscribe(this.subjects.dataInbox(id), (data, subject) => {
           const sender = this.subjects.senderOf(id, subject);
-          if (isDirectOffer(data)) return this.onOffer(data, id, sender, take);
+          if (isDirectSetup(data)) return this.onSetup(data, id, sender, take);
           take(ref, id, data, sender, subject);
           this.arrived();
         }),
@@ -139,7 +147,18 @@ export class PartitionWire {
     if (this.direct !== null) this.offerTimer = setInterval(() => this.offer(), 100);
   }
 
-  /** Whether it may say hello: its direct links (if any) are all made. */
+  /**
+   * Its direct links: to each neighbour it sends to, offered unless that neighbour has no channel back to this
+   * partition (on which it would decline, if it cannot connect: the pair must agree on one path).
+   */
+  private directLinksAt(place: DirectPlace): DirectLinks {
+    const me = this.engine.index;
+    const onBus = new Map<number, string>();
+    for (const q of this.engine.sendsTo) if (this.engine.plan.channel[q]?.[me] === undefined) onBus.set(q, 'no channel back from it to decline a link on');
+    return new DirectLinks(this.engine.sendsTo, place, (why) => this.refusePromise(why), onBus);
+  }
+
+  /** Whether it may say hello: its direct links (if any) are all made or declined. */
   get ready(): boolean {
     return this.direct?.isReady ?? true;
   }
@@ -147,6 +166,18 @@ export class PartitionWire {
   /** The neighbours it sends to on direct links (0: all by the bus). */
   get directLinks(): number {
     return this.engine.sendsTo.filter((q) => this.direct?.has(q) === true).length;
+  }
+
+  /**
+   * Which path each neighbour's messages take, by partition name: to those it sends to (its choice, as the receiver
+   * agreed) and from those it hears from; 'direct', or why on the bus.
+   */
+  linkPaths(): { readonly to: Record<string, string>; readonly from: Record<string, string> } {
+    const names = this.engine.plan.partitions.map((p) => p.name);
+    const paths = this.direct?.paths();
+    const of = (list: readonly number[], got: ReadonlyMap<number, string> | undefined, none: string): Record<string, string> =>
+      Object.fromEntries(list.map((q) => [names[q] as string, got === undefined ? this.noDirect : (got.get(q) ?? none)]));
+    return { to: of(this.engine.sendsTo, paths?.to, 'not offered'), from: of(this.engine.hearsFrom, paths?.from, 'it offered no direct link') };
   }
 
   /** Resolves once it is ready (at once without direct links). */
@@ -166,8 +197,11 @@ export class PartitionWire {
     }
   }
 
-  /** An offer of a direct link from `sender`: taken if it comes on a channel into this partition (the bus vouched for the subject). */
-  private onOffer(
+  /**
+   * A direct link's set-up from `sender`, taken if it comes on a channel into this partition (the bus vouched for the
+   * subject): its offer (connect; decline on the channel back if that fails) or its decline of this one's offer.
+   */
+  private onSetup(
     data: Uint8Array,
     to: string,
     sender: string | undefined,
@@ -178,11 +212,25 @@ export class PartitionWire {
     const fromRef = sender === undefined ? -1 : this.ids.indexOf(sender);
     const p = plan.partOf[fromRef];
     const channel = p === undefined ? undefined : plan.channel[p]?.[me];
-    if (this.direct === null || p === undefined || channel === undefined || channel[0] !== fromRef || this.ids[channel[1]] !== to)
-      return this.refusePromise(`a direct link's offer from ${sender ?? '?'} to ${to}, not on a channel into this partition that asked for direct links`);
-    this.direct.take(
+    const setup = decodeSetup(data);
+    if (this.direct === null || p === undefined || channel === undefined || channel[0] !== fromRef || this.ids[channel[1]] !== to || typeof setup === 'string')
+      return this.refusePromise(
+        `a direct link's set-up from ${sender ?? '?'} to ${to} (${typeof setup === 'string' ? setup : setup.kind}), not on a channel into this partition that asked for direct links`,
+      );
+    if (setup.kind === 'decline') {
+      const refused = this.direct.declined(p, setup);
+      return refused === undefined ? undefined : this.refusePromise(refused);
+    }
+    this.takeOffer(p, setup, take);
+  }
+
+  /** Partition `p`'s offer: connect; what comes on the link is checked as the bus's is; a failure to connect is said back on the bus. */
+  private takeOffer(p: number, offer: DirectOffer, take: (ref: number, id: string, data: Uint8Array, sender: string, subject: string) => void): void {
+    const plan = this.engine.plan;
+    const back = plan.channel[this.engine.index]?.[p];
+    (this.direct as DirectLinks).take(
       p,
-      data,
+      offer,
       (from, toRef, payload) => {
         const toId = this.ids[toRef];
         if (plan.partOf[from] !== p || toId === undefined || !this.decoders.has(toRef))
@@ -190,6 +238,11 @@ export class PartitionWire {
         take(toRef, toId, payload, this.ids[from] as string, '');
       },
       () => this.arrived(),
+      // On the channel back (the sender offers only to partitions that have one): the sender then keeps the pair on the bus.
+      (why) => {
+        if (back !== undefined)
+          this.transport.publish(this.subjects.data(this.ids[back[1]] as string, this.ids[back[0]] as string), encodeDecline(offer.tokenIn, why));
+      },
     );
   }
 
@@ -216,6 +269,7 @@ export class PartitionWire {
   /** Start running (every partition of the run is subscribed by now). */
   start(): void {
     this.started = true;
+    this.direct?.start();
     this.startMs = performance.now();
     this.kick();
   }
