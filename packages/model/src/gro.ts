@@ -29,15 +29,19 @@ export type GroDeliver = (flow: number, seq: number, payload: number, ack: numbe
  * napi_gro_flush(n, HZ >= 1000)), so under sustained load the model hands TCP smaller packets than Linux would.
  */
 export class GroList {
-  /** Held packets in the order they were first held: flow, seq, payload, gso size, ack, window, flags, ended. */
-  private readonly flows: number[] = [];
-  private readonly seq: number[] = [];
-  private readonly payload: number[] = [];
-  private readonly gsoSize: number[] = [];
-  private readonly ack: number[] = [];
-  private readonly window: number[] = [];
-  private readonly flags: number[] = [];
-  private readonly ended: boolean[] = [];
+  /**
+   * Held packets, entries [0, n) in the order they were first held: flow, seq, payload, gso size, ack, window,
+   * flags, ended. Columns kept from poll to poll (a poll holds at most a few packets: no allocation per poll).
+   */
+  private flows = new Uint32Array(8);
+  private seq = new Float64Array(8);
+  private payload = new Float64Array(8);
+  private gsoSize = new Float64Array(8);
+  private ack = new Float64Array(8);
+  private window = new Float64Array(8);
+  private flags = new Uint8Array(8);
+  private ended = new Uint8Array(8);
+  private n = 0;
   /** Segments merged into a packet already held (what GRO saved TCP), and packets handed to TCP. */
   merged = 0;
   delivered = 0;
@@ -51,37 +55,32 @@ export class GroList {
     const ack = cols.ack[i] as number;
     const window = cols.window[i] as number;
     const flags = cols.flags[i] as number;
-    const h = this.flows.indexOf(flow);
+    const h = this.indexOf(flow);
     if (len === 0 || (flags & (TCP_SYN | TCP_RST)) !== 0) {
       if (h >= 0) this.complete(h);
       this.handOn(flow, seq, len, ack, window, flags);
       return;
     }
     if (h >= 0) {
-      const end = (this.seq[h] as number) + (this.payload[h] as number);
+      const held = this.payload[h] as number;
+      const gso = this.gsoSize[h] as number;
+      const end = (this.seq[h] as number) + held;
       const ackDiffers = (flags & TCP_HAS_ACK) !== 0 && (ack !== this.ack[h] || window !== this.window[h]);
-      const fits = TCP_IP_HEADER_BYTES + (this.payload[h] as number) + len < GRO_MAX_SIZE;
-      if (!this.ended[h] && seq === end && !ackDiffers && flags === this.flags[h] && len <= (this.gsoSize[h] as number) && fits) {
-        this.payload[h] = (this.payload[h] as number) + len;
-        if (len < (this.gsoSize[h] as number)) this.ended[h] = true;
+      const fits = TCP_IP_HEADER_BYTES + held + len < GRO_MAX_SIZE;
+      if (this.ended[h] === 0 && seq === end && !ackDiffers && flags === this.flags[h] && len <= gso && fits) {
+        this.payload[h] = held + len;
+        if (len < gso) this.ended[h] = 1;
         this.merged++;
         return;
       }
       this.complete(h);
     }
-    this.flows.push(flow);
-    this.seq.push(seq);
-    this.payload.push(len);
-    this.gsoSize.push(len);
-    this.ack.push(ack);
-    this.window.push(window);
-    this.flags.push(flags);
-    this.ended.push(false);
+    this.hold(flow, seq, len, ack, window, flags);
   }
 
   /** napi_gro_flush at the end of the poll: every packet still held goes to TCP, oldest first. */
   flush(): void {
-    const n = this.flows.length;
+    const n = this.n;
     for (let h = 0; h < n; h++) {
       this.handOn(
         this.flows[h] as number,
@@ -92,20 +91,50 @@ export class GroList {
         this.flags[h] as number,
       );
     }
-    this.flows.length = 0;
-    this.seq.length = 0;
-    this.payload.length = 0;
-    this.gsoSize.length = 0;
-    this.ack.length = 0;
-    this.window.length = 0;
-    this.flags.length = 0;
-    this.ended.length = 0;
+    this.n = 0;
   }
 
   get held(): number {
-    return this.flows.length;
+    return this.n;
   }
 
+  private indexOf(flow: number): number {
+    const flows = this.flows;
+    for (let h = 0; h < this.n; h++) if (flows[h] === flow) return h;
+    return -1;
+  }
+
+  /** A new packet held last. */
+  private hold(flow: number, seq: number, len: number, ack: number, window: number, flags: number): void {
+    if (this.n === this.flows.length) this.grow();
+    const h = this.n++;
+    this.flows[h] = flow;
+    this.seq[h] = seq;
+    this.payload[h] = len;
+    this.gsoSize[h] = len;
+    this.ack[h] = ack;
+    this.window[h] = window;
+    this.flags[h] = flags;
+    this.ended[h] = 0;
+  }
+
+  private grow(): void {
+    const cap = this.flows.length * 2;
+    const more = <T extends Uint32Array | Float64Array | Uint8Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.flows = more(this.flows, new Uint32Array(cap));
+    this.seq = more(this.seq, new Float64Array(cap));
+    this.payload = more(this.payload, new Float64Array(cap));
+    this.gsoSize = more(this.gsoSize, new Float64Array(cap));
+    this.ack = more(this.ack, new Float64Array(cap));
+    this.window = more(this.window, new Float64Array(cap));
+    this.flags = more(this.flags, new Uint8Array(cap));
+    this.ended = more(this.ended, new Uint8Array(cap));
+  }
+
+  /** Packet h goes to TCP now; the packets held after it move up one place (their order kept). */
   private complete(h: number): void {
     const flow = this.flows[h] as number;
     const seq = this.seq[h] as number;
@@ -113,14 +142,18 @@ export class GroList {
     const ack = this.ack[h] as number;
     const window = this.window[h] as number;
     const flags = this.flags[h] as number;
-    this.flows.splice(h, 1);
-    this.seq.splice(h, 1);
-    this.payload.splice(h, 1);
-    this.gsoSize.splice(h, 1);
-    this.ack.splice(h, 1);
-    this.window.splice(h, 1);
-    this.flags.splice(h, 1);
-    this.ended.splice(h, 1);
+    const last = this.n - 1;
+    if (h < last) {
+      this.flows.copyWithin(h, h + 1, this.n);
+      this.seq.copyWithin(h, h + 1, this.n);
+      this.payload.copyWithin(h, h + 1, this.n);
+      this.gsoSize.copyWithin(h, h + 1, this.n);
+      this.ack.copyWithin(h, h + 1, this.n);
+      this.window.copyWithin(h, h + 1, this.n);
+      this.flags.copyWithin(h, h + 1, this.n);
+      this.ended.copyWithin(h, h + 1, this.n);
+    }
+    this.n = last;
     this.handOn(flow, seq, payload, ack, window, flags);
   }
 

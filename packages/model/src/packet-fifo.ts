@@ -4,6 +4,13 @@ import type { PacketBatch } from './messages.js';
 import { allocTcpColumns, copyTcpEntry, setTcpEntry, tcpEntry, type TcpColumns, type TcpHeader } from './tcp-columns.js';
 import type { Nanos } from './time.js';
 
+/** Exchange entries a and b of one column. */
+function swapAt(c: { [i: number]: number }, a: number, b: number): void {
+  const x = c[a] as number;
+  c[a] = c[b] as number;
+  c[b] = x;
+}
+
 /**
  * Packets kept column by column in power-of-two ring buffers so that pushing and popping never
  * allocates per packet; the buffers double when full (amortised, bounded by the owner's limits).
@@ -78,14 +85,17 @@ export class PacketFifo {
   private swap(k: number, j: number): void {
     const a = (this.head + k) & this.mask;
     const b = (this.head + j) & this.mask;
-    const cols: { [i: number]: number }[] = [this.flow, this.seq, this.len, this.at];
+    swapAt(this.flow, a, b);
+    swapAt(this.seq, a, b);
+    swapAt(this.len, a, b);
+    swapAt(this.at, a, b);
     const tcp = this.tcp;
-    if (tcp !== undefined) cols.push(tcp.seq, tcp.payload, tcp.ack, tcp.window, tcp.flags);
-    for (const c of cols) {
-      const x = c[a] as number;
-      c[a] = c[b] as number;
-      c[b] = x;
-    }
+    if (tcp === undefined) return;
+    swapAt(tcp.seq, a, b);
+    swapAt(tcp.payload, a, b);
+    swapAt(tcp.ack, a, b);
+    swapAt(tcp.window, a, b);
+    swapAt(tcp.flags, a, b);
   }
 
   /** Append the k-th packet from the head of another FIFO, with its TCP header if it has one. */

@@ -90,3 +90,38 @@ test('tcp columns - a pooled batch that carries segments again reuses its former
   t.is(reused, cols);
   for (const col of [reused.seq, reused.payload, reused.ack, reused.window, reused.flags]) t.deepEqual([...col], new Array<number>(16).fill(0));
 });
+
+test('tcp columns - pushOldest and pushBatch copy headers as pushFrom does frame by frame, across wrap and growth, and clear them for frames without', (t) => {
+  const src = new PacketFifo(16);
+  src.push(900, 0, 60, 0); // the head moves off 0, so the copies wrap
+  src.discard(1);
+  for (let i = 0; i < 40; i++) {
+    if (i % 4 === 1) src.push(i, i, 60, i);
+    else src.pushHeader(i, i, 1518, i, header(i));
+  }
+  const oneByOne = new PacketFifo(16);
+  const batched = new PacketFifo(16);
+  for (const f of [oneByOne, batched]) {
+    f.pushHeader(0, 0, 100, 0, header(99)); // an old header in a slot the copies wrap onto
+    for (let i = 0; i < 5; i++) f.push(i, i, 100, i);
+    f.discard(6);
+  }
+  for (let k = 0; k < 40; k++) oneByOne.pushFrom(src, k);
+  batched.pushOldest(src, 40);
+  const plain = new PacketFifo(16); // a FIFO with no TCP columns yet takes a batch that has them
+  const b = src.shiftBatch(40, new BatchPool());
+  plain.pushBatch(b, 3, 30);
+  t.is(batched.length, 40);
+  for (let k = 0; k < 40; k++) {
+    t.deepEqual(batched.tcpAt(k), oneByOne.tcpAt(k), `pushOldest frame ${k}`);
+    t.deepEqual(batched.tcpAt(k), k % 4 === 1 ? undefined : header(k), `frame ${k}`);
+    t.is(batched.flowAt(k), k);
+  }
+  for (let k = 0; k < 27; k++) t.deepEqual(plain.tcpAt(k), tcpEntry(b.tcp, k + 3), `pushBatch frame ${k}`);
+  const open = new PacketFifo(16); // a batch without columns into a FIFO with them: no header on its frames
+  open.pushHeader(0, 0, 100, 0, header(0));
+  const none = takeBatch(4);
+  none.count = 4;
+  open.pushBatch(none);
+  for (let k = 1; k < 5; k++) t.is(open.tcpAt(k), undefined, `open-loop frame ${k}`);
+});

@@ -1,5 +1,5 @@
 // The physical NIC actor: traffic on the wire, hardware RSS into RX queues, physical interrupt moderation, the NAPI handshake with the driver.
-import { BatchPool, ClosedLoopEnds, copyPacket, createCoalescer, doubleFields, PacketFifo, TrafficSource, wireTimeNs } from '@splitnet/model';
+import { BatchPool, ClosedLoopEnds, copyPacket, createCoalescer, doubleFields, PacketFifo, TCP_HAS_SEGMENT, TrafficSource, wireTimeNs } from '@splitnet/model';
 import type {
   Actor,
   ActorRef,
@@ -373,8 +373,10 @@ export class NicActor implements Actor {
     if (far === null) return { frames, bytes };
     for (const h of this.hw) {
       const w = h.wire;
+      const tcp = w.tcpColumns;
+      if (tcp === undefined) continue; // no frame on this wire ever carried a segment
       for (let k = 0; k < w.length; k++) {
-        if (w.tcpAt(k) !== undefined && far.has(w.flowAt(k))) {
+        if (((tcp.flags[w.tcpIndex(k)] as number) & TCP_HAS_SEGMENT) !== 0 && far.has(w.flowAt(k))) {
           frames--;
           bytes -= w.lenAt(k);
         }

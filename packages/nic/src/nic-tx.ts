@@ -248,7 +248,9 @@ export class NicTx {
 
   /** Frames whose last bit has left by `now` are on the wire; their descriptors wait for the driver's clean-up. */
   private settle(now: Nanos): void {
-    this.qs.forEach((q, i) => {
+    // Indexed loops, not forEach: a closure over `now` would be allocated on every call (every post and timer).
+    for (let i = 0; i < this.qs.length; i++) {
+      const q = this.qs[i] as TxQueue;
       const sentAt = this.sentAt[i] as PacketFifo;
       while (q.queued.length > 0 && q.queued.atAt(0) <= now) {
         const len = q.queued.lenAt(0);
@@ -266,7 +268,7 @@ export class NicTx {
         q.queued.discard(1);
         sentAt.discard(1);
       }
-    });
+    }
   }
 
   /**
@@ -276,8 +278,9 @@ export class NicTx {
    */
   private decide(now: Nanos, fx: Effects): void {
     let next = Infinity;
-    this.qs.forEach((q, i) => {
-      if (q.known === 0) return;
+    for (let i = 0; i < this.qs.length; i++) {
+      const q = this.qs[i] as TxQueue;
+      if (q.known === 0) continue;
       const t = q.coalescer.fireAt(q, q.lastFireAt, this.cfg.ringSize - q.queued.length);
       if (t <= now && q.gone.length > 0) {
         q.irqs++;
@@ -294,7 +297,7 @@ export class NicTx {
         const at = t > now ? t : first > now ? first : now + 1;
         if (at < next) next = at;
       }
-    });
+    }
     if (next !== Infinity && next < this.timerAt) {
       this.timerGen++;
       this.timerAt = next;
