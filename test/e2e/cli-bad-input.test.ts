@@ -447,7 +447,7 @@ const cases: readonly Case[] = [
     ],
     exit: 2,
     message: () =>
-      /^faults: host-pause \(f0\): live runs no host or switch-port fault of a multi-host scenario yet \(only datapath and message faults on one host's actors\); run it in sim or lockstep$/m,
+      /^faults: host-pause \(f0\): live runs no host pause of a multi-host scenario yet \(it runs switch-port faults, and datapath and message faults on one host's actors\); run it in sim or lockstep$/m,
   },
   {
     what: "a multi-host scenario with a fault on one host's actors run with --runtime live",

@@ -62,15 +62,21 @@ test.serial(
   },
 );
 
-/** TWO_HOSTS with a host's own message and datapath faults: rx batches lost inside host 1, messages delayed and a worker slowed inside host 0. */
+/**
+ * TWO_HOSTS with a host's own message and datapath faults — rx batches lost inside host 1, messages delayed and a worker
+ * slowed inside host 0 — and faults on the switch's ports: port 0 down, then port 1 lossy and port 0 delayed.
+ */
 const TWO_HOSTS_FAULTS = `${TWO_HOSTS.replace('name: two-hosts', 'name: two-hosts-faults').replace('duration: 6ms', 'duration: 4ms')}faults:
   - { id: drop-h1, at: 2ms, target: 'h1.link:backend>worker:*', action: drop-messages, probability: 0.5, duration: 1ms }
   - { id: delay-h0, at: 1.5ms, target: 'h0.link:worker:0>vm:0', action: delay-messages, delay: 20us, duration: 1ms }
   - { id: slow-h0, at: 2ms, target: h0.worker:0, action: slow-worker, factor: 3, duration: 1ms }
+  - { id: down-p0, at: 1.2ms, target: switch:port:0, action: link-flap, duration: 200us }
+  - { id: lossy-p1, at: 3.2ms, target: switch:port:1, action: drop-messages, probability: 0.5, duration: 500us }
+  - { id: slow-p0, at: 3.2ms, target: switch:port:0, action: delay-messages, delay: 20us, duration: 500us }
 `;
 
 test.serial(
-  "live hosts - a host's own message and datapath faults (messages dropped inside host 1, delayed inside host 0, host 0's worker slowed) act in its processes: host 1's link-drop only, every host and the fabric balanced, each fault's recovery on its host's throughput",
+  "live hosts - a host's own message and datapath faults (messages dropped inside host 1, delayed inside host 0, host 0's worker slowed) act in its processes: host 1's link-drop only, every host and the fabric balanced, each fault's recovery on its host's throughput; switch-port faults (port 0 down, port 1 lossy, port 0 delayed) act in the switch's process at their instants: drops counted at their port, the fabric balanced",
   async (t) => {
     const out = join(tmp(), 'run-faults');
     const runId = `hosts-faults-${process.pid}`;
@@ -110,6 +116,26 @@ test.serial(
     t.regex(events, /"actor":"h0\.worker\.0","kind":"worker-slowed"/);
     t.regex(events, /"actor":"h0\.worker\.0","kind":"worker-restored"/);
     t.true((sim.hosts?.[1]?.accounting.dropped['link-drop'] ?? 0) > 0, 'sim drops inside host 1 too');
+    // The switch's ports: port 0 down for 200 µs drops frames toward host 0 and from it (switch-port-down, only there),
+    // port 1 lossy for 500 µs drops about half of those toward host 1 (switch-port-loss, only there), as sim counts them.
+    const [p0, p1] = s.fabric?.ports ?? [];
+    t.true((p0?.drops['switch-port-down'] ?? 0) > 0, JSON.stringify(p0?.drops));
+    t.is(p0?.drops['switch-port-loss'], 0);
+    t.true((p1?.drops['switch-port-loss'] ?? 0) > 0, JSON.stringify(p1?.drops));
+    t.is(p1?.drops['switch-port-down'], 0);
+    t.is(s.fabric?.accounting.unaccounted, 0);
+    // Each port fault's start and end in the event log as sim's (the controller's lines at their emulated instants).
+    const portEvents = (text: string): unknown[] =>
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { t: number; actor: string; kind: string; detail: { target?: string } })
+        .filter((e) => e.actor === 'controller' && e.kind.startsWith('fault-') && e.detail.target?.startsWith('switch:') === true);
+    const simEvents = runSim(compileScenarioText(TWO_HOSTS_FAULTS, '<test>'))
+      .events.map((e) => JSON.stringify(e))
+      .join('\n');
+    t.is(portEvents(events).length, 6);
+    t.deepEqual(portEvents(events), portEvents(simEvents));
     t.deepEqual(processesOf(runId), [], 'no actor process or nats-server left behind');
   },
 );

@@ -11,6 +11,7 @@ import type { ControlMessage, HeldFault } from './control.js';
 import { whereDetail, whereIs } from './actor-handle.js';
 import type { ActorHandle } from './actor-handle.js';
 import type { DilatedClock } from './dilated-clock.js';
+import { clusterFaultTarget, switchPortSteps } from './fabric-faults.js';
 
 /** What the injector may do to the NATS server the run uses (present when the run's placement started it). */
 export interface NatsServerControl {
@@ -102,11 +103,43 @@ export class LiveFaultInjector {
 
   /** Schedule the scenario's faults against the run's epoch (the clock has started). */
   start(): void {
+    this.fabric();
     const plans = this.plans();
     if (plans.length === 0) return;
     // As sim's cluster plan: every host's occurrences by their start, the steps by time and kind at one instant.
     this.occurrences.push(...plans.flatMap((p) => p.occurrences).sort((a, b) => a.start - b.start));
     this.schedule(plans.flatMap((p) => p.steps).sort((a, b) => a.t - b.t || a.order - b.order));
+  }
+
+  /**
+   * A multi-host run's host and switch-port faults: the switch's process changes its ports at their instants
+   * (fabric-faults.ts); here, their fault-start and fault-end events, as sim records them.
+   */
+  private fabric(): void {
+    for (const st of switchPortSteps(this.o.scenario)) {
+      if (st.phase === 'restart' || st.t > this.o.scenario.duration) continue;
+      const f = st.fault;
+      const kind = st.phase === 'start' ? 'fault-start' : 'fault-end';
+      const target = clusterFaultTarget(f);
+      this.at(st.t, () => {
+        this.o.record(st.t, 'controller', kind, { id: f.id, target, kind: f.kind });
+        this.say(`${kind} ${f.id}: ${f.kind} on ${target}`, st.t);
+      });
+    }
+  }
+
+  /** Run `fn` at emulated time t (now if due already), unless the injector has stopped. */
+  private at(t: Nanos, fn: () => void): void {
+    const waitMs = this.o.clock.msUntil(t);
+    if (waitMs <= 0) {
+      if (!this.stopped) fn();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.stopped) fn();
+    }, waitMs);
+    this.timers.add(timer);
   }
 
   /** The scenario's faults planned: one host's, or each host's own faults on its graph (checkLiveScenario took only those). */

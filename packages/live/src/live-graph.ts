@@ -12,10 +12,12 @@ import {
   linkDelayFor,
   senderRulesFor,
 } from '@splitnet/controller';
-import type { ActorGraph } from '@splitnet/controller';
+import type { ActorGraph, ClusterGraph } from '@splitnet/controller';
 import type { CompiledScenario, LiveProcesses } from '@splitnet/scenario';
 import type { DecoderLimits } from '@splitnet/transport';
 import { LinkFaults } from '@splitnet/runtime';
+import { switchPortSteps } from './fabric-faults.js';
+import type { TimedStep } from './live-host.js';
 
 /** What a live process builds from the scenario: every actor of the run (by ref), its link delays and the receivers' rules. */
 export interface LiveGraph {
@@ -28,6 +30,8 @@ export interface LiveGraph {
   readonly hosts: readonly ActorGraph[];
   /** The switch's id in a multi-host run. */
   readonly switchId: string | null;
+  /** The switch itself in a multi-host run (its process carries out the port faults: fabric-faults.ts). */
+  readonly switch: ClusterGraph['switch'] | null;
   /** Which host each ref belongs to (−1: the switch; one host: 0). */
   readonly hostOf: (ref: ActorRef) => number;
   readonly linkDelay: (a: number, b: number) => Nanos;
@@ -45,6 +49,7 @@ export function liveGraphOf(s: CompiledScenario): LiveGraph {
       host: null,
       hosts: cg.hosts,
       switchId: cg.switch.id,
+      switch: cg.switch,
       hostOf: cg.hostOf,
       linkDelay: clusterLinkDelay(cg, s),
       limits: fabricDecoderLimits(s),
@@ -58,6 +63,7 @@ export function liveGraphOf(s: CompiledScenario): LiveGraph {
     host: g,
     hosts: [g],
     switchId: null,
+    switch: null,
     hostOf: () => 0,
     linkDelay: linkDelayFor(g, s),
     limits: decoderLimitsFor(s),
@@ -86,20 +92,23 @@ export function processIdsOf(lg: Pick<LiveGraph, 'hosts' | 'switchId'>, processe
 /** The faults on one host's actors that a multi-host live run takes: datapath faults and message faults on links inside a host. */
 const LIVE_HOST_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, ...MESSAGE_FAULT_ACTIONS]);
 
+/** The host and switch-port faults a multi-host live run takes (the switch's process carries them out: fabric-faults.ts). */
+const LIVE_CLUSTER_FAULTS: ReadonlySet<string> = new Set(['port-down', 'port-loss', 'port-delay']);
+
 /**
- * What live refuses of a multi-host scenario, before any I/O: its host and switch-port faults (a host pause or kill,
- * a switch port down, lossy or delayed have no live step yet), a fault on one host's actors other than a datapath or
- * message fault (a process's pause, kill, restart or crash loop, a partition: the live supervisor and resync act on a
- * one-host run's processes), and a placement whose containers join by role (docker, external: a process joins as one
- * host's driver, worker or frontend; no role names a host or the switch).
+ * What live refuses of a multi-host scenario, before any I/O: a host fault (a host pause or kill has no live step
+ * yet), a fault on one host's actors other than a datapath or message fault (a process's pause, kill, restart or
+ * crash loop, a partition: the live supervisor and resync act on a one-host run's processes), and a placement whose
+ * containers join by role (docker, external: a process joins as one host's driver, worker or frontend; no role
+ * names a host or the switch). Switch-port faults (down, lossy, delayed) run.
  */
 export function checkLiveScenario(s: CompiledScenario): void {
   if (s.cluster === undefined) return;
-  const fault = s.cluster.faults[0];
+  const fault = s.cluster.faults.find((f) => !LIVE_CLUSTER_FAULTS.has(f.kind));
   if (fault !== undefined)
     throw new SplitnetError(
       'E_SCENARIO',
-      `faults: ${fault.kind} (${fault.id}): live runs no host or switch-port fault of a multi-host scenario yet (only datapath and message faults on one host's actors); run it in sim or lockstep`,
+      `faults: ${fault.kind} (${fault.id}): live runs no ${fault.kind.replace('-', ' ')} of a multi-host scenario yet (it runs switch-port faults, and datapath and message faults on one host's actors); run it in sim or lockstep`,
     );
   // A fault on one host's actors (h1.worker:0) is in that host's view, not in the run-wide list.
   const own = s.cluster.hosts.flatMap((h) => h.faults).find((f) => !LIVE_HOST_ACTIONS.has(f.action));
@@ -129,4 +138,22 @@ export function liveLinkFaults(s: CompiledScenario, lg: LiveGraph): LinkFaults |
   const views = s.cluster?.hosts ?? [];
   const windows = views.flatMap((view, i) => (view.faults.length === 0 ? [] : planFaults(view, lg.hosts[i] as ActorGraph, 'live').windows));
   return windows.length === 0 ? undefined : new LinkFaults(windows, lg.all.length, undefined, { of: lg.hostOf, origins: lg.hosts.map((h) => h.txOrigin) });
+}
+
+/**
+ * The switch's port faults as steps of its process's host (LiveHostOptions.steps): at each instant the port's state
+ * changes as sim's fault step changes it (switchPortSteps), so its drops are counted by the switch itself, in its
+ * ports' `drops`, as in sim.
+ */
+export function switchSteps(s: CompiledScenario, lg: Pick<LiveGraph, 'switch'>): TimedStep[] {
+  const sw = lg.switch;
+  if (sw === null) return [];
+  return switchPortSteps(s).map((st) => ({
+    t: st.t,
+    apply: (now: Nanos): void => {
+      sw.portFault(st.port, st.kind, st.on, st.value, st.seed, now);
+      // A killed host back (its power cycled): its NIC is a fresh one, with its carrier.
+      if (st.phase === 'restart') sw.nicCarrier(st.port, true, now);
+    },
+  }));
 }
