@@ -435,11 +435,7 @@ const cases: readonly Case[] = [
     what: 'a multi-host scenario with a host fault run with --runtime live',
     args: (p) => [
       'run',
-      write(
-        p.dir,
-        'hosts-fault-live.yaml',
-        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0 }\nfaults:\n  - { at: 1ms, target: h1, action: pause, duration: 1ms }\n',
-      ),
+      write(p.dir, 'hosts-fault-live.yaml', 'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0 }\nfaults:\n  - { at: 1ms, target: h1, action: kill }\n'),
       '--runtime',
       'live',
       '--out',
@@ -447,7 +443,7 @@ const cases: readonly Case[] = [
     ],
     exit: 2,
     message: () =>
-      /^faults: host-pause \(f0\): live runs no host pause of a multi-host scenario yet \(it runs switch-port faults, and datapath and message faults on one host's actors\); run it in sim or lockstep$/m,
+      /^faults: host-kill \(f0\): live runs no host kill of a multi-host scenario yet \(it runs switch-port faults, a host's pause, and datapath and message faults on one host's actors\); run it in sim or lockstep$/m,
   },
   {
     what: "a multi-host scenario with a fault on one host's actors run with --runtime live",

@@ -1,5 +1,6 @@
 // Live runs a multi-host scenario: two hosts and the switch as processes over NATS, results per host and per switch port, the accounting balanced in every host and across the fabric, throughput as sim's.
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runSim } from '@splitnet/controller';
@@ -64,23 +65,54 @@ test.serial(
 
 /**
  * TWO_HOSTS with a host's own message and datapath faults — rx batches lost inside host 1, messages delayed and a worker
- * slowed inside host 0 — and faults on the switch's ports: port 0 down, then port 1 lossy and port 0 delayed.
+ * slowed inside host 0 —, faults on the switch's ports — port 0 down, then port 1 lossy and port 0 delayed — and host 1
+ * paused; 1 Gbit/s from outside into host 0's guest 1 (through its NIC, not the switch) goes on meanwhile.
  */
-const TWO_HOSTS_FAULTS = `${TWO_HOSTS.replace('name: two-hosts', 'name: two-hosts-faults').replace('duration: 6ms', 'duration: 4ms')}faults:
+const TWO_HOSTS_FAULTS = `${TWO_HOSTS.replace('name: two-hosts', 'name: two-hosts-faults')
+  .replace('duration: 6ms', 'duration: 5ms')
+  .replace('traffic:\n', 'traffic:\n  - { name: wire-h0, to: h0.vm.1, rate: 1Gbps, flows: 1 }\n')}faults:
   - { id: drop-h1, at: 2ms, target: 'h1.link:backend>worker:*', action: drop-messages, probability: 0.5, duration: 1ms }
   - { id: delay-h0, at: 1.5ms, target: 'h0.link:worker:0>vm:0', action: delay-messages, delay: 20us, duration: 1ms }
   - { id: slow-h0, at: 2ms, target: h0.worker:0, action: slow-worker, factor: 3, duration: 1ms }
   - { id: down-p0, at: 1.2ms, target: switch:port:0, action: link-flap, duration: 200us }
   - { id: lossy-p1, at: 3.2ms, target: switch:port:1, action: drop-messages, probability: 0.5, duration: 500us }
   - { id: slow-p0, at: 3.2ms, target: switch:port:0, action: delay-messages, delay: 20us, duration: 500us }
+  - { id: pause-h1, at: 4ms, target: h1, action: pause, duration: 500us }
 `;
 
+/** The process state letter `ps` shows for pid (T: stopped by a signal), or '' once it is gone. */
+function stateOf(pid: number): string {
+  return spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
+}
+
+/** Of a run's timeseries.csv, the sum of one entity's metric over the samples at t_ms in (from, to]. */
+function seriesSum(csv: string, entity: string, metric: string, from: number, to: number): number {
+  let sum = 0;
+  for (const line of csv.trim().split('\n').slice(1)) {
+    const [t, e, m, v] = line.split(',');
+    if (e === entity && m === metric && Number(t) > from && Number(t) <= to) sum += Number(v);
+  }
+  return sum;
+}
+
 test.serial(
-  "live hosts - a host's own message and datapath faults (messages dropped inside host 1, delayed inside host 0, host 0's worker slowed) act in its processes: host 1's link-drop only, every host and the fabric balanced, each fault's recovery on its host's throughput; switch-port faults (port 0 down, port 1 lossy, port 0 delayed) act in the switch's process at their instants: drops counted at their port, the fabric balanced",
+  "live hosts - a host's own message and datapath faults (messages dropped inside host 1, delayed inside host 0, host 0's worker slowed) act in its processes: host 1's link-drop only, every host and the fabric balanced, each fault's recovery on its host's throughput; switch-port faults (port 0 down, port 1 lossy, port 0 delayed) act in the switch's process at their instants: drops counted at their port, the fabric balanced; host 1 paused: its processes stopped (SIGSTOP) and resumed, its port down meanwhile, its guest silent while host 0's went on",
   async (t) => {
     const out = join(tmp(), 'run-faults');
     const runId = `hosts-faults-${process.pid}`;
-    const r = await run(['run', scenarioFile(TWO_HOSTS_FAULTS), '--runtime', 'live', '--placement', 'processes', '--run-id', runId, '--out', out, '-q']);
+    const running = run(['run', scenarioFile(TWO_HOSTS_FAULTS), '--runtime', 'live', '--placement', 'processes', '--run-id', runId, '--out', out, '-q']);
+    let finished = false;
+    void running.then(() => (finished = true));
+    // Watch host 1's processes until the run ends: the host's pause (1 s of wall time) must show each stopped by a signal.
+    const stopped = new Set<number>();
+    while (!finished) {
+      for (const line of processesOf(runId).filter((l) => l.includes('--id h1.'))) {
+        const pid = Number(line.trim().split(/\s+/)[0]);
+        if (stateOf(pid).startsWith('T')) stopped.add(pid);
+      }
+      await new Promise((w) => setTimeout(w, 100));
+    }
+    const r = await running;
     t.true(completed(r), r.stderr + r.stdout);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
     // The timeline as sim's: each host's occurrences by their start, host 0's first at one instant.
@@ -122,7 +154,6 @@ test.serial(
     t.true((p0?.drops['switch-port-down'] ?? 0) > 0, JSON.stringify(p0?.drops));
     t.is(p0?.drops['switch-port-loss'], 0);
     t.true((p1?.drops['switch-port-loss'] ?? 0) > 0, JSON.stringify(p1?.drops));
-    t.is(p1?.drops['switch-port-down'], 0);
     t.is(s.fabric?.accounting.unaccounted, 0);
     // Each port fault's start and end in the event log as sim's (the controller's lines at their emulated instants).
     const portEvents = (text: string): unknown[] =>
@@ -136,6 +167,41 @@ test.serial(
       .join('\n');
     t.is(portEvents(events).length, 6);
     t.deepEqual(portEvents(events), portEvents(simEvents));
+    // Host 1 paused: each of its four processes (NIC+back end, worker, two guests) got SIGSTOP at 4 ms and SIGCONT at
+    // 4.5 ms, ps saw each stopped, none restarted; its port down meanwhile, as sim's (switch-port-down on port 1).
+    const ev = events
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { t: number; actor: string; kind: string; detail: Record<string, unknown> });
+    const paused = ev.filter((e) => e.kind === 'actor-paused' && e.detail['id'] === 'pause-h1');
+    const resumed = ev.filter((e) => e.kind === 'actor-resumed' && e.detail['id'] === 'pause-h1');
+    t.deepEqual(
+      paused.map((e) => [e.t, e.actor, e.detail['signal']]),
+      ['h1.nic+h1.backend', 'h1.worker.0', 'h1.vm.0', 'h1.vm.1'].map((a) => [4e6, a, 'SIGSTOP']),
+    );
+    t.deepEqual(
+      resumed.map((e) => [e.t, e.actor, e.detail['signal'], e.detail['pid']]),
+      paused.map((e) => [4.5e6, e.actor, 'SIGCONT', e.detail['pid']]),
+    );
+    t.deepEqual(
+      [...stopped].sort((a, b) => a - b),
+      paused.map((e) => e.detail['pid'] as number).sort((a, b) => a - b),
+    );
+    t.is(s.live?.restarts, 0);
+    t.deepEqual(
+      ev.filter((e) => e.actor === 'controller' && e.detail['id'] === 'pause-h1').map((e) => [e.t, e.kind]),
+      [
+        [4e6, 'fault-start'],
+        [4.5e6, 'fault-end'],
+      ],
+    );
+    // During the pause host 1's guest received nothing (after what was already on its way, 100 µs), host 0's guest 1 went
+    // on receiving from its wire, and host 1's guest received again after it.
+    const csv = readFileSync(join(out, 'timeseries.csv'), 'utf8');
+    t.is(seriesSum(csv, 'h1.vm0', 'throughput_gbps', 4.1, 4.5), 0);
+    t.true(seriesSum(csv, 'h0.vm1', 'throughput_gbps', 4.1, 4.5) > 0);
+    t.true(seriesSum(csv, 'h1.vm0', 'throughput_gbps', 4.5, 5) > 0);
+    t.true((p1?.drops['switch-port-down'] ?? 0) > 0, JSON.stringify(p1?.drops));
     t.deepEqual(processesOf(runId), [], 'no actor process or nats-server left behind');
   },
 );

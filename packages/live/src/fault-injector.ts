@@ -64,7 +64,8 @@ export interface AdHocResult {
 interface ProcessAction {
   readonly type: 'pause' | 'resume' | 'kill';
   readonly ref: number;
-  readonly occ: FaultOccurrence;
+  /** The fault's id (an occurrence's, or a host pause's). */
+  readonly id: string;
 }
 type NodeAction = Extract<PlannedAction, { type: 'node' }>;
 type NatsAction = Extract<PlannedAction, { type: 'nats-down' | 'nats-up' }>;
@@ -124,7 +125,24 @@ export class LiveFaultInjector {
       this.at(st.t, () => {
         this.o.record(st.t, 'controller', kind, { id: f.id, target, kind: f.kind });
         this.say(`${kind} ${f.id}: ${f.kind} on ${target}`, st.t);
+        if (f.kind === 'host-pause') this.signalHost(st.t, f.index, st.on ? 'pause' : 'resume', f.id);
       });
+    }
+  }
+
+  /**
+   * A host pause's start or end: SIGSTOP / SIGCONT of every process of host `host` (each once, whatever actors it
+   * hosts), as a one-host pause of each; its switch port is down meanwhile (the switch's process: fabric-faults.ts).
+   */
+  private signalHost(t: Nanos, host: number, type: 'pause' | 'resume', id: string): void {
+    const g = this.o.cluster?.hosts[host];
+    if (g === undefined) return;
+    const seen = new Set<string>();
+    for (const actor of g.all) {
+      const name = this.o.processOf(actor.id)?.name ?? actor.id;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      this.signalProcess(t, { type, ref: (this.o.cluster?.all ?? []).findIndex((a) => a.id === actor.id), id });
     }
   }
 
@@ -241,7 +259,7 @@ export class LiveFaultInjector {
       case 'pause':
       case 'resume':
       case 'kill':
-        return this.signalProcess(st.t, { type: a.type, ref: a.ref, occ: a.occ });
+        return this.signalProcess(st.t, { type: a.type, ref: a.ref, id: a.occ.id });
       case 'restart':
         return this.say(`restart of ${this.idOf(a.ref)} left to the supervisor`, st.t);
       case 'node':
@@ -259,11 +277,11 @@ export class LiveFaultInjector {
     const actor = this.idOf(a.ref);
     const h = this.o.processOf(actor);
     if (h === undefined || h.pid === process.pid) {
-      this.o.record(t, actor, 'fault-skipped', { id: a.occ.id, reason: 'no process of ours to signal (placement external or inprocess)' });
+      this.o.record(t, actor, 'fault-skipped', { id: a.id, reason: 'no process of ours to signal (placement external or inprocess)' });
       return this.say(`${a.type} of ${actor} skipped: its process is not one this controller started`, t);
     }
     if (this.killed.has(h)) {
-      this.o.record(t, h.name, 'fault-skipped', { id: a.occ.id, reason: 'the process is down: the supervisor has not restarted it yet' });
+      this.o.record(t, h.name, 'fault-skipped', { id: a.id, reason: 'the process is down: the supervisor has not restarted it yet' });
       return this.say(`${a.type} of ${h.name} skipped: its process (${whereIs(h)}) is down and not restarted yet`, t);
     }
     if (a.type === 'kill') this.killed.add(h);
@@ -272,7 +290,7 @@ export class LiveFaultInjector {
     const sig = a.type === 'pause' ? 'SIGSTOP' : a.type === 'resume' ? 'SIGCONT' : 'SIGKILL';
     h.kill(sig);
     this.o.record(t, h.name, a.type === 'kill' ? 'actor-killed-by-fault' : a.type === 'pause' ? 'actor-paused' : 'actor-resumed', {
-      id: a.occ.id,
+      id: a.id,
       ...whereDetail(h),
       signal: sig,
     });

@@ -92,15 +92,16 @@ export function processIdsOf(lg: Pick<LiveGraph, 'hosts' | 'switchId'>, processe
 /** The faults on one host's actors that a multi-host live run takes: datapath faults and message faults on links inside a host. */
 const LIVE_HOST_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, ...MESSAGE_FAULT_ACTIONS]);
 
-/** The host and switch-port faults a multi-host live run takes (the switch's process carries them out: fabric-faults.ts). */
-const LIVE_CLUSTER_FAULTS: ReadonlySet<string> = new Set(['port-down', 'port-loss', 'port-delay']);
+/** The host and switch-port faults a multi-host live run takes (the switch's process changes its ports, the supervisor stops a paused host's processes). */
+const LIVE_CLUSTER_FAULTS: ReadonlySet<string> = new Set(['port-down', 'port-loss', 'port-delay', 'host-pause']);
 
 /**
- * What live refuses of a multi-host scenario, before any I/O: a host fault (a host pause or kill has no live step
- * yet), a fault on one host's actors other than a datapath or message fault (a process's pause, kill, restart or
- * crash loop, a partition: the live supervisor and resync act on a one-host run's processes), and a placement whose
- * containers join by role (docker, external: a process joins as one host's driver, worker or frontend; no role
- * names a host or the switch). Switch-port faults (down, lossy, delayed) run.
+ * What live refuses of a multi-host scenario, before any I/O: a host kill (sim keeps a killed host's NIC as an actor
+ * with its link down; live's supervisor would restart its processes), a fault on one host's actors other than a
+ * datapath or message fault (a process's pause, kill, restart or crash loop, a partition: the live supervisor's crash
+ * accounting and resync act on a one-host run's processes), and a placement whose containers join by role (docker,
+ * external: a process joins as one host's driver, worker or frontend; no role names a host or the switch).
+ * Switch-port faults (down, lossy, delayed) and a host's pause run (fabric-faults.ts, LiveFaultInjector).
  */
 export function checkLiveScenario(s: CompiledScenario): void {
   if (s.cluster === undefined) return;
@@ -108,7 +109,7 @@ export function checkLiveScenario(s: CompiledScenario): void {
   if (fault !== undefined)
     throw new SplitnetError(
       'E_SCENARIO',
-      `faults: ${fault.kind} (${fault.id}): live runs no ${fault.kind.replace('-', ' ')} of a multi-host scenario yet (it runs switch-port faults, and datapath and message faults on one host's actors); run it in sim or lockstep`,
+      `faults: ${fault.kind} (${fault.id}): live runs no ${fault.kind.replace('-', ' ')} of a multi-host scenario yet (it runs switch-port faults, a host's pause, and datapath and message faults on one host's actors); run it in sim or lockstep`,
     );
   // A fault on one host's actors (h1.worker:0) is in that host's view, not in the run-wide list.
   const own = s.cluster.hosts.flatMap((h) => h.faults).find((f) => !LIVE_HOST_ACTIONS.has(f.action));

@@ -51,8 +51,9 @@ test('switchPortSteps: each port fault sets its port down, lossy or delayed for 
   t.not(a.find((st) => st.fault.id === 'lossy')?.seed, a.find((st) => st.fault.id === 'down')?.seed);
 });
 
-test('checkLiveScenario: switch-port faults run live; a host fault is refused naming the fault and what to use instead', (t) => {
+test('checkLiveScenario: switch-port faults and a host pause run live; a host kill is refused naming the fault and what to use instead', (t) => {
   t.notThrows(() => checkLiveScenario(scenario(hosts('  - { at: 1ms, target: switch:port:1, action: link-flap, duration: 1ms }\n'))));
+  t.notThrows(() => checkLiveScenario(scenario(hosts('  - { at: 1ms, target: h1, action: pause, duration: 1ms }\n'))));
   const err = t.throws(() => checkLiveScenario(scenario(hosts('  - { id: k, at: 1ms, target: h1, action: kill }\n'))), { instanceOf: SplitnetError });
   t.regex(err?.message ?? '', /^faults: host-kill \(k\): live runs no host kill .*; run it in sim or lockstep/);
 });
