@@ -89,8 +89,12 @@ export function processIdsOf(lg: Pick<LiveGraph, 'hosts' | 'switchId'>, processe
   return lg.switchId === null ? ids : [...ids, [lg.switchId]];
 }
 
-/** The faults on one host's actors that a multi-host live run takes: datapath faults and message faults on links inside a host. */
-const LIVE_HOST_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, ...MESSAGE_FAULT_ACTIONS]);
+/**
+ * The faults on one host's actors that a multi-host live run takes: datapath faults, message faults on links inside a
+ * host, a process's pause (SIGSTOP of its process) and a partition (in the send paths; the host's processes resync at
+ * its end: hostResyncTimes). Not a kill, restart or crash loop: the supervisor's crash accounting is one host's.
+ */
+const LIVE_HOST_ACTIONS: ReadonlySet<string> = new Set([...DATAPATH_FAULT_ACTIONS, ...MESSAGE_FAULT_ACTIONS, 'pause', 'partition']);
 
 /** The host and switch-port faults a multi-host live run takes (the switch's process changes its ports, the supervisor stops a paused host's processes). */
 const LIVE_CLUSTER_FAULTS: ReadonlySet<string> = new Set(['port-down', 'port-loss', 'port-delay', 'host-pause']);
@@ -109,14 +113,14 @@ export function checkLiveScenario(s: CompiledScenario): void {
   if (fault !== undefined)
     throw new SplitnetError(
       'E_SCENARIO',
-      `faults: ${fault.kind} (${fault.id}): live runs no ${fault.kind.replace('-', ' ')} of a multi-host scenario yet (it runs switch-port faults, a host's pause, and datapath and message faults on one host's actors); run it in sim or lockstep`,
+      `faults: ${fault.kind} (${fault.id}): live runs no ${fault.kind.replace('-', ' ')} of a multi-host scenario yet (it runs switch-port faults, a host's pause, and datapath, message, pause and partition faults on one host's actors); run it in sim or lockstep`,
     );
   // A fault on one host's actors (h1.worker:0) is in that host's view, not in the run-wide list.
   const own = s.cluster.hosts.flatMap((h) => h.faults).find((f) => !LIVE_HOST_ACTIONS.has(f.action));
   if (own !== undefined)
     throw new SplitnetError(
       'E_SCENARIO',
-      `faults: ${own.action} of ${own.targetText} (${own.id}): live runs only datapath and message faults on a multi-host scenario's actors (${[...LIVE_HOST_ACTIONS].join(', ')}); run it in sim or lockstep`,
+      `faults: ${own.action} of ${own.targetText} (${own.id}): live runs only datapath and message faults, pause and partition on a multi-host scenario's actors (${[...LIVE_HOST_ACTIONS].join(', ')}); run it in sim or lockstep`,
     );
   const placement = s.live.placement;
   if (placement !== 'processes' && placement !== 'inprocess')
@@ -157,4 +161,18 @@ export function switchSteps(s: CompiledScenario, lg: Pick<LiveGraph, 'switch'>):
       if (st.phase === 'restart') sw.nicCarrier(st.port, true, now);
     },
   }));
+}
+
+/**
+ * A multi-host run's process on host `host`: the instants its actors resync at, its own host's partitions' ends (sim's
+ * resync steps are the partition's host's); undefined in a one-host run (every partition's: LinkFaults.resyncTimes).
+ * The switch's process (host −1) never resyncs.
+ */
+export function hostResyncTimes(s: CompiledScenario, lg: LiveGraph, host: number): Nanos[] | undefined {
+  if (lg.host !== null) return undefined;
+  const view = s.cluster?.hosts[host];
+  const g = lg.hosts[host];
+  if (view === undefined || g === undefined || view.faults.length === 0) return [];
+  const ends = new Set(planFaults(view, g, 'live').windows.flatMap((w) => (w.resyncAtEnd === true ? [w.end] : [])));
+  return [...ends].sort((a, b) => a - b);
 }

@@ -138,6 +138,11 @@ export interface LiveHostOptions {
    * that rejoins late runs those already due at once.
    */
   readonly steps?: readonly TimedStep[];
+  /**
+   * The instants this host's actors resync at (partition ends), when not every partition's (linkFaults.resyncTimes):
+   * a multi-host run's processes resync at their own host's partitions' ends only, as sim's steps do.
+   */
+  readonly resyncTimes?: readonly Nanos[];
 }
 
 /** A state change of a local actor at an emulated instant (LiveHostOptions.steps). */
@@ -255,6 +260,7 @@ function normalized(o: LiveHostOptions): LiveHostOptions {
     wakeEarlyMs: o.wakeEarlyMs ?? 0,
     flowVm: o.flowVm,
     steps: o.steps ?? [],
+    resyncTimes: o.resyncTimes,
   };
   return n as LiveHostOptions;
 }
@@ -335,7 +341,7 @@ export class LiveHost {
     this.pool = o.pool ?? new BatchPool();
     this.subjects = new Subjects(o.runId);
     this.nextSample = o.sampleInterval > 0 ? o.sampleInterval : Infinity;
-    this.resyncTimes = o.linkFaults?.resyncTimes ?? [];
+    this.resyncTimes = o.resyncTimes ?? o.linkFaults?.resyncTimes ?? [];
     this.steps = o.steps ?? [];
     this.lateFrom = o.measureFrom + (o.duration - o.measureFrom) / 2;
     o.actorIds.forEach((id, ref) => this.refById.set(id, ref));

@@ -4,7 +4,7 @@ import { SplitnetError } from '@splitnet/model';
 import type { Actor, ActorReport, Effects, Nanos } from '@splitnet/model';
 import { MemoryBus } from '@splitnet/transport';
 import { switchPortSteps } from '../src/fabric-faults.js';
-import { checkLiveScenario } from '../src/live-graph.js';
+import { checkLiveScenario, hostResyncTimes, liveGraphOf } from '../src/live-graph.js';
 import { LiveHost } from '../src/live-host.js';
 import { scenario, testClock } from './helpers.js';
 
@@ -56,6 +56,22 @@ test('checkLiveScenario: switch-port faults and a host pause run live; a host ki
   t.notThrows(() => checkLiveScenario(scenario(hosts('  - { at: 1ms, target: h1, action: pause, duration: 1ms }\n'))));
   const err = t.throws(() => checkLiveScenario(scenario(hosts('  - { id: k, at: 1ms, target: h1, action: kill }\n'))), { instanceOf: SplitnetError });
   t.regex(err?.message ?? '', /^faults: host-kill \(k\): live runs no host kill .*; run it in sim or lockstep/);
+});
+
+test("hostResyncTimes: a multi-host run's processes resync at their own host's partitions' ends only, the switch's never; a one-host run's at every partition's (undefined: LinkFaults.resyncTimes)", (t) => {
+  const s = scenario(
+    hosts(`  - { at: 1ms, target: h0.vm:0, action: partition, duration: 1ms }
+  - { at: 2ms, target: h1.worker:0, action: partition, duration: 1500us }
+  - { at: 500us, target: h1.vm:0, action: pause, duration: 100us }
+`),
+  );
+  const lg = liveGraphOf(s);
+  t.deepEqual(hostResyncTimes(s, lg, 0), [2e6]);
+  t.deepEqual(hostResyncTimes(s, lg, 1), [3.5e6]);
+  t.deepEqual(hostResyncTimes(s, lg, 2), []);
+  t.deepEqual(hostResyncTimes(s, lg, -1), []);
+  const one = scenario('duration: 4ms\nfaults: [ { at: 1ms, target: vm:0, action: partition, duration: 1ms } ]\n');
+  t.is(hostResyncTimes(one, liveGraphOf(one), 0), undefined);
 });
 
 /** An actor that notes a state at its timers (at 100, 200 and 300 µs). */
