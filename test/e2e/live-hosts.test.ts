@@ -65,7 +65,7 @@ test.serial(
 
 /**
  * TWO_HOSTS with a host's own message, datapath and process faults — rx batches lost inside host 1, messages delayed, a
- * worker slowed, a guest paused and another cut off inside host 0 —, faults on the switch's ports — port 0 down, then port 1 lossy and port 0 delayed — and host 1
+ * worker slowed, a guest paused and the worker cut off inside host 0 —, faults on the switch's ports — port 0 down, then port 1 lossy and port 0 delayed — and host 1
  * paused; 1 Gbit/s from outside into host 0's guest 1 (through its NIC, not the switch) goes on meanwhile.
  */
 const TWO_HOSTS_FAULTS = `${TWO_HOSTS.replace('name: two-hosts', 'name: two-hosts-faults')
@@ -78,8 +78,8 @@ const TWO_HOSTS_FAULTS = `${TWO_HOSTS.replace('name: two-hosts', 'name: two-host
   - { id: lossy-p1, at: 3.2ms, target: switch:port:1, action: drop-messages, probability: 0.5, duration: 500us }
   - { id: slow-p0, at: 3.2ms, target: switch:port:0, action: delay-messages, delay: 20us, duration: 500us }
   - { id: pause-h1, at: 4ms, target: h1, action: pause, duration: 500us }
-  - { id: freeze-h0, at: 2.8ms, target: h0.vm:1, action: pause, duration: 200us }
-  - { id: cut-h0, at: 3.3ms, target: h0.vm:0, action: partition, duration: 200us }
+  - { id: freeze-h0, at: 2.8ms, target: h0.vm:0, action: pause, duration: 200us }
+  - { id: cut-h0, at: 3.3ms, target: h0.worker:0, action: partition, duration: 200us }
 `;
 
 /** The process state letter `ps` shows for pid (T: stopped by a signal), or '' once it is gone. */
@@ -98,7 +98,7 @@ function seriesSum(csv: string, entity: string, metric: string, from: number, to
 }
 
 test.serial(
-  "live hosts - a host's own message and datapath faults (messages dropped inside host 1, delayed inside host 0, host 0's worker slowed), a pause of host 0's guest 1 and a partition of its guest 0 act in its processes: each host's link-drop its own, every host and the fabric balanced, each fault's recovery on its host's throughput; switch-port faults (port 0 down, port 1 lossy, port 0 delayed) act in the switch's process at their instants: drops counted at their port, the fabric balanced; host 1 paused: its processes stopped (SIGSTOP) and resumed, its port down meanwhile, its guest silent while host 0's went on",
+  "live hosts - a host's own message and datapath faults (messages dropped inside host 1, delayed inside host 0, host 0's worker slowed), a pause of host 0's guest 0 and a partition of its worker act in its processes: each host's link-drop its own, every host and the fabric balanced, each fault's recovery on its host's throughput; switch-port faults (port 0 down, port 1 lossy, port 0 delayed) act in the switch's process at their instants: drops counted at their port, the fabric balanced; host 1 paused: its processes stopped (SIGSTOP) and resumed, its port down meanwhile, its guest silent while host 0's went on",
   async (t) => {
     const out = join(tmp(), 'run-faults');
     const runId = `hosts-faults-${process.pid}`;
@@ -125,13 +125,13 @@ test.serial(
         ['delay-h0', 'h0.link:worker:0>vm:0'],
         ['slow-h0', 'h0.worker:0'],
         ['drop-h1', 'h1.link:backend>worker:*'],
-        ['freeze-h0', 'h0.vm:1'],
-        ['cut-h0', 'h0.vm:0'],
+        ['freeze-h0', 'h0.vm:0'],
+        ['cut-h0', 'h0.worker:0'],
       ],
     );
     t.deepEqual(s.faults?.timeline, sim.faults?.timeline);
     // The drop happened in host 1's send paths and is counted there, as sim counts it (its own draws: a count of its own);
-    // the partition of host 0's guest 0 cut messages inside host 0 only, counted there (host 0 has no other drop).
+    // the partition of host 0's worker cut messages inside host 0 only, counted there (host 0 has no other drop).
     const [h0, h1] = s.hosts ?? [];
     t.true((h1?.accounting.dropped['link-drop'] ?? 0) > 0, JSON.stringify(h1?.accounting));
     t.true((h0?.accounting.dropped['link-drop'] ?? 0) > 0, JSON.stringify(h0?.accounting));
@@ -195,12 +195,12 @@ test.serial(
       paused.map((e) => e.detail['pid'] as number).sort((a, b) => a - b),
     );
     t.is(s.live?.restarts, 0);
-    // Host 0's guest 1 paused on its own (a one-host pause of that process): stopped and continued once, at its instants.
+    // Host 0's guest 0 paused on its own (a one-host pause of that process): stopped and continued once, at its instants.
     t.deepEqual(
       ev.filter((e) => e.detail['id'] === 'freeze-h0' && e.kind.startsWith('actor-')).map((e) => [e.t, e.actor, e.kind, e.detail['signal']]),
       [
-        [2.8e6, 'h0.vm.1', 'actor-paused', 'SIGSTOP'],
-        [3e6, 'h0.vm.1', 'actor-resumed', 'SIGCONT'],
+        [2.8e6, 'h0.vm.0', 'actor-paused', 'SIGSTOP'],
+        [3e6, 'h0.vm.0', 'actor-resumed', 'SIGCONT'],
       ],
     );
     t.deepEqual(
