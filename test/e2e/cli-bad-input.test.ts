@@ -435,11 +435,7 @@ const cases: readonly Case[] = [
     what: 'a multi-host scenario with a host fault run with --runtime live',
     args: (p) => [
       'run',
-      write(
-        p.dir,
-        'hosts-fault-live.yaml',
-        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0 }\nfaults:\n  - { at: 1ms, target: h1, action: pause, duration: 1ms }\n',
-      ),
+      write(p.dir, 'hosts-fault-live.yaml', 'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0 }\nfaults:\n  - { at: 1ms, target: h1, action: kill }\n'),
       '--runtime',
       'live',
       '--out',
@@ -447,7 +443,7 @@ const cases: readonly Case[] = [
     ],
     exit: 2,
     message: () =>
-      /^faults: host-pause \(f0\): live runs no host or switch-port fault of a multi-host scenario yet \(only datapath and message faults on one host's actors\); run it in sim or lockstep$/m,
+      /^faults: host-kill \(f0\): live runs no host kill of a multi-host scenario yet \(it runs switch-port faults, a host's pause, and datapath, message, pause and partition faults on one host's actors\); run it in sim or lockstep$/m,
   },
   {
     what: "a multi-host scenario with a fault on one host's actors run with --runtime live",
@@ -456,7 +452,7 @@ const cases: readonly Case[] = [
       write(
         p.dir,
         'hosts-own-fault-live.yaml',
-        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0 }\nfaults:\n  - { at: 1ms, target: h1.worker:0, action: pause, duration: 1ms }\n',
+        'hosts: 2\ntraffic:\n  - { from: h1.vm.0, to: h0.vm.0 }\nfaults:\n  - { at: 1ms, target: h1.worker:0, action: kill }\n',
       ),
       '--runtime',
       'live',
@@ -465,7 +461,7 @@ const cases: readonly Case[] = [
     ],
     exit: 2,
     message: () =>
-      /^faults: pause of h1\.worker:0 \(f0\): live runs only datapath and message faults on a multi-host scenario's actors \(lose-notifications, .*, reorder-messages\); run it in sim or lockstep$/m,
+      /^faults: kill of h1\.worker:0 \(f0\): live runs only datapath and message faults, pause and partition on a multi-host scenario's actors \(lose-notifications, .*, pause, partition\); run it in sim or lockstep$/m,
   },
   {
     what: 'a multi-host scenario run with --pcap-out (it writes one capture per host)',

@@ -14,7 +14,7 @@ import { joinSubject } from './join.js';
 import { drainOrClose } from './nats-connect.js';
 import type { WallClock } from './dilated-clock.js';
 import { LiveDiagnostics } from './live-diagnostics.js';
-import { liveGraphOf, liveLinkFaults } from './live-graph.js';
+import { hostResyncTimes, liveGraphOf, liveLinkFaults, switchSteps } from './live-graph.js';
 import { LiveHost } from './live-host.js';
 import type { HostFinal } from './live-host.js';
 
@@ -130,6 +130,10 @@ class ActorProcess {
     // Message-path faults and partitions act in the sender's send path, the same windows in every process.
     const g = lg.host;
     const linkFaults = liveLinkFaults(this.s, lg);
+    // A multi-host run's host and switch-port faults act on the switch's ports, in its process, at their emulated instants.
+    const steps = local.some((l) => l.actor === lg.switch) ? switchSteps(this.s, lg) : [];
+    // A multi-host run's partition: the processes of its host resync at its end, not the others'.
+    const resyncTimes = hostResyncTimes(this.s, lg, lg.hostOf((local[0] as (typeof local)[number]).ref));
     const s = this.s;
     this.diagnostics = o.diagnostics === true ? new LiveDiagnostics() : undefined;
     this.host = new LiveHost({
@@ -137,6 +141,8 @@ class ActorProcess {
       ...(o.pollBelowMs !== undefined && o.pollBelowMs > 0 ? { pollBelowMs: o.pollBelowMs } : {}),
       ...(o.wakeEarlyMs !== undefined && o.wakeEarlyMs > 0 ? { wakeEarlyMs: o.wakeEarlyMs } : {}),
       ...(linkFaults !== undefined ? { linkFaults } : {}),
+      ...(steps.length > 0 ? { steps } : {}),
+      ...(resyncTimes !== undefined ? { resyncTimes } : {}),
       // The bridge's guest-to-guest handoffs this process takes are counted (HostFinal.guestFramesFrom).
       ...(g?.txOrigin !== undefined ? { flowVm: g.txOrigin.flowVm } : {}),
       runId: o.runId,

@@ -53,7 +53,8 @@ export interface Interrupted {
 
 /**
  * A multi-host run's snapshots as sim takes them (cluster-run.ts): every actor's report in the graph's order, each
- * host's and the fabric's kept beside the whole run's. No frame waits for a paused host: live runs no host faults.
+ * host's and the fabric's kept beside the whole run's. The fabric's frames a paused host's processes had not handled
+ * at the end are on the bus (onBus), where sim has them waiting for the paused actor.
  */
 class ClusterShots {
   readonly run: ClusterRun;

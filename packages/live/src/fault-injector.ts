@@ -11,6 +11,7 @@ import type { ControlMessage, HeldFault } from './control.js';
 import { whereDetail, whereIs } from './actor-handle.js';
 import type { ActorHandle } from './actor-handle.js';
 import type { DilatedClock } from './dilated-clock.js';
+import { clusterFaultTarget, switchPortSteps } from './fabric-faults.js';
 
 /** What the injector may do to the NATS server the run uses (present when the run's placement started it). */
 export interface NatsServerControl {
@@ -63,7 +64,8 @@ export interface AdHocResult {
 interface ProcessAction {
   readonly type: 'pause' | 'resume' | 'kill';
   readonly ref: number;
-  readonly occ: FaultOccurrence;
+  /** The fault's id (an occurrence's, or a host pause's). */
+  readonly id: string;
 }
 type NodeAction = Extract<PlannedAction, { type: 'node' }>;
 type NatsAction = Extract<PlannedAction, { type: 'nats-down' | 'nats-up' }>;
@@ -102,11 +104,60 @@ export class LiveFaultInjector {
 
   /** Schedule the scenario's faults against the run's epoch (the clock has started). */
   start(): void {
+    this.fabric();
     const plans = this.plans();
     if (plans.length === 0) return;
     // As sim's cluster plan: every host's occurrences by their start, the steps by time and kind at one instant.
     this.occurrences.push(...plans.flatMap((p) => p.occurrences).sort((a, b) => a.start - b.start));
     this.schedule(plans.flatMap((p) => p.steps).sort((a, b) => a.t - b.t || a.order - b.order));
+  }
+
+  /**
+   * A multi-host run's host and switch-port faults: the switch's process changes its ports at their instants
+   * (fabric-faults.ts); here, their fault-start and fault-end events, as sim records them.
+   */
+  private fabric(): void {
+    for (const st of switchPortSteps(this.o.scenario)) {
+      if (st.phase === 'restart' || st.t > this.o.scenario.duration) continue;
+      const f = st.fault;
+      const kind = st.phase === 'start' ? 'fault-start' : 'fault-end';
+      const target = clusterFaultTarget(f);
+      this.at(st.t, () => {
+        this.o.record(st.t, 'controller', kind, { id: f.id, target, kind: f.kind });
+        this.say(`${kind} ${f.id}: ${f.kind} on ${target}`, st.t);
+        if (f.kind === 'host-pause') this.signalHost(st.t, f.index, st.on ? 'pause' : 'resume', f.id);
+      });
+    }
+  }
+
+  /**
+   * A host pause's start or end: SIGSTOP / SIGCONT of every process of host `host` (each once, whatever actors it
+   * hosts), as a one-host pause of each; its switch port is down meanwhile (the switch's process: fabric-faults.ts).
+   */
+  private signalHost(t: Nanos, host: number, type: 'pause' | 'resume', id: string): void {
+    const g = this.o.cluster?.hosts[host];
+    if (g === undefined) return;
+    const seen = new Set<string>();
+    for (const actor of g.all) {
+      const name = this.o.processOf(actor.id)?.name ?? actor.id;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      this.signalProcess(t, { type, ref: (this.o.cluster?.all ?? []).findIndex((a) => a.id === actor.id), id });
+    }
+  }
+
+  /** Run `fn` at emulated time t (now if due already), unless the injector has stopped. */
+  private at(t: Nanos, fn: () => void): void {
+    const waitMs = this.o.clock.msUntil(t);
+    if (waitMs <= 0) {
+      if (!this.stopped) fn();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.stopped) fn();
+    }, waitMs);
+    this.timers.add(timer);
   }
 
   /** The scenario's faults planned: one host's, or each host's own faults on its graph (checkLiveScenario took only those). */
@@ -208,7 +259,7 @@ export class LiveFaultInjector {
       case 'pause':
       case 'resume':
       case 'kill':
-        return this.signalProcess(st.t, { type: a.type, ref: a.ref, occ: a.occ });
+        return this.signalProcess(st.t, { type: a.type, ref: a.ref, id: a.occ.id });
       case 'restart':
         return this.say(`restart of ${this.idOf(a.ref)} left to the supervisor`, st.t);
       case 'node':
@@ -226,11 +277,11 @@ export class LiveFaultInjector {
     const actor = this.idOf(a.ref);
     const h = this.o.processOf(actor);
     if (h === undefined || h.pid === process.pid) {
-      this.o.record(t, actor, 'fault-skipped', { id: a.occ.id, reason: 'no process of ours to signal (placement external or inprocess)' });
+      this.o.record(t, actor, 'fault-skipped', { id: a.id, reason: 'no process of ours to signal (placement external or inprocess)' });
       return this.say(`${a.type} of ${actor} skipped: its process is not one this controller started`, t);
     }
     if (this.killed.has(h)) {
-      this.o.record(t, h.name, 'fault-skipped', { id: a.occ.id, reason: 'the process is down: the supervisor has not restarted it yet' });
+      this.o.record(t, h.name, 'fault-skipped', { id: a.id, reason: 'the process is down: the supervisor has not restarted it yet' });
       return this.say(`${a.type} of ${h.name} skipped: its process (${whereIs(h)}) is down and not restarted yet`, t);
     }
     if (a.type === 'kill') this.killed.add(h);
@@ -239,7 +290,7 @@ export class LiveFaultInjector {
     const sig = a.type === 'pause' ? 'SIGSTOP' : a.type === 'resume' ? 'SIGCONT' : 'SIGKILL';
     h.kill(sig);
     this.o.record(t, h.name, a.type === 'kill' ? 'actor-killed-by-fault' : a.type === 'pause' ? 'actor-paused' : 'actor-resumed', {
-      id: a.occ.id,
+      id: a.id,
       ...whereDetail(h),
       signal: sig,
     });

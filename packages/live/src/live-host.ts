@@ -132,6 +132,23 @@ export interface LiveHostOptions {
    * Absent: no guest sends.
    */
   readonly flowVm?: Int32Array;
+  /**
+   * State changes of local actors at emulated instants, in time order (a multi-host run's switch-port faults in the
+   * switch's process: fabric-faults.ts). Each runs before the events of its instant, as sim's fault steps; a host
+   * that rejoins late runs those already due at once.
+   */
+  readonly steps?: readonly TimedStep[];
+  /**
+   * The instants this host's actors resync at (partition ends), when not every partition's (linkFaults.resyncTimes):
+   * a multi-host run's processes resync at their own host's partitions' ends only, as sim's steps do.
+   */
+  readonly resyncTimes?: readonly Nanos[];
+}
+
+/** A state change of a local actor at an emulated instant (LiveHostOptions.steps). */
+export interface TimedStep {
+  readonly t: Nanos;
+  readonly apply: (now: Nanos) => void;
 }
 
 /** One side's counts of a link between two actors over the bus (HostFinal.links). */
@@ -242,6 +259,8 @@ function normalized(o: LiveHostOptions): LiveHostOptions {
     pollBelowMs: o.pollBelowMs ?? 0,
     wakeEarlyMs: o.wakeEarlyMs ?? 0,
     flowVm: o.flowVm,
+    steps: o.steps ?? [],
+    resyncTimes: o.resyncTimes,
   };
   return n as LiveHostOptions;
 }
@@ -304,6 +323,9 @@ export class LiveHost {
   /** The instants partitions end (LinkFaults.resyncTimes), and how many of them this host's actors have resynced at. */
   private readonly resyncTimes: readonly Nanos[];
   private resyncsDone = 0;
+  /** The state changes at emulated instants (LiveHostOptions.steps), and how many have run. */
+  private readonly steps: readonly TimedStep[];
+  private stepsDone = 0;
   /** True while a duplicate is being sent (host-link-faults.ts), so that it is not routed and duplicated again. */
   resending = false;
   /** Resolves when emulated time reaches the duration. */
@@ -319,7 +341,8 @@ export class LiveHost {
     this.pool = o.pool ?? new BatchPool();
     this.subjects = new Subjects(o.runId);
     this.nextSample = o.sampleInterval > 0 ? o.sampleInterval : Infinity;
-    this.resyncTimes = o.linkFaults?.resyncTimes ?? [];
+    this.resyncTimes = o.resyncTimes ?? o.linkFaults?.resyncTimes ?? [];
+    this.steps = o.steps ?? [];
     this.lateFrom = o.measureFrom + (o.duration - o.measureFrom) / 2;
     o.actorIds.forEach((id, ref) => this.refById.set(id, ref));
     this.done = new Promise((resolve, reject) => {
@@ -382,6 +405,7 @@ export class LiveHost {
         else actor.start(this.now, fx);
         actor.rejoined?.(this.now, fx, Math.max(1, this.o.incarnation ?? 0));
       }
+      this.stepsUpTo(this.now);
       for (const { ref, cmd } of held) {
         const actor = this.actors.get(ref);
         if (actor?.fault) actor.fault(cmd, this.now, this.effects.get(ref) as Effects);
@@ -550,7 +574,8 @@ export class LiveHost {
   private schedule(): void {
     if (this.finished || !this.time.started || this.immediate !== null) return;
     const next = this.queue.peekTime();
-    const boundary = Math.min(next, this.nextSample, this.resyncTimes[this.resyncsDone] ?? Infinity, this.o.duration);
+    const step = this.steps[this.stepsDone]?.t ?? Infinity;
+    const boundary = Math.min(next, this.nextSample, this.resyncTimes[this.resyncsDone] ?? Infinity, step, this.o.duration);
     const wallNow = this.o.clock.nowMs();
     let waitMs = this.time.wallMs(boundary - this.emulatedNow());
     if (this.caughtUp) {
@@ -605,6 +630,13 @@ export class LiveHost {
       if (this.nextSample <= due && this.nextSample <= emuNow) {
         this.sample(this.nextSample);
         this.nextSample += this.o.sampleInterval;
+        continue;
+      }
+      const step = this.steps[this.stepsDone];
+      if (step !== undefined && step.t <= due && step.t <= emuNow) {
+        this.stepsDone++;
+        if (step.t > this.now) this.now = step.t;
+        step.apply(this.now);
         continue;
       }
       const partitionEnd = this.resyncTimes[this.resyncsDone] ?? Infinity;
@@ -808,6 +840,11 @@ export class LiveHost {
   private resyncActors(at: Nanos): void {
     if (at > this.now) this.now = at;
     for (const { ref, actor } of this.o.local) actor.resync?.(this.now, this.effects.get(ref) as Effects);
+  }
+
+  /** Run the steps due by `t` (a host that rejoins: the state its actors would have by now). */
+  private stepsUpTo(t: Nanos): void {
+    for (let st = this.steps[this.stepsDone]; st !== undefined && st.t <= t; st = this.steps[++this.stepsDone]) st.apply(t);
   }
 
   /** Send a message a second time (a duplicate-messages fault); called from host-link-faults.ts. */

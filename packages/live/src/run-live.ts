@@ -282,7 +282,7 @@ function processGroups(s: CompiledScenario, processes: LiveProcesses): ProcessGr
 
 /** Why a multi-host live run takes no fault (scenario faults are refused when it is compiled; `splitnet fault` requests here). */
 const MULTI_HOST_FAULTS =
-  "live takes no `splitnet fault` request in a multi-host run (only the scenario's datapath and message faults on one host's actors): run it in sim, whose fault steps act at exact instants on the whole cluster";
+  "live takes no `splitnet fault` request in a multi-host run (only the scenario's faults: switch-port faults, a host's pause, and datapath, message, pause and partition faults on one host's actors): schedule it in the scenario, or run it in sim, whose fault steps act at exact instants on the whole cluster";
 
 /** The controller's state of one run: its clock, event log, reports, supervisor and fault injector, and its watch on the bus. */
 class LiveRun {
