@@ -2,6 +2,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
+import type { DirectWaiting } from './direct-waiting.js';
 
 /**
  * The first byte of an offer on a data subject: 0xc1, which msgpack never uses (a frame opens with a 4-element
@@ -37,6 +38,9 @@ export class DirectLinks {
   private readonly out = new Map<number, Socket>();
   private readonly inbound: Socket[] = [];
   private readonly connecting = new Set<number>();
+  /** Senders whose offer it took and reached (the token sent back); connections accepted whose token is not in yet. */
+  private readonly connected = new Set<number>();
+  private unproven = 0;
   private resolveReady: () => void = () => {};
   readonly ready: Promise<void>;
   isReady = false;
@@ -76,10 +80,17 @@ export class DirectLinks {
   private accept(s: Socket): void {
     s.setNoDelay(true);
     let got = Buffer.alloc(0);
+    this.unproven++;
+    const unproven = (): void => {
+      this.unproven--;
+      s.off('close', unproven);
+    };
+    s.on('close', unproven);
     const onData = (c: Buffer): void => {
       got = Buffer.concat([got, c]);
       if (got.byteLength < TOKEN_BYTES) return;
       s.off('data', onData);
+      unproven();
       const token = got.subarray(0, TOKEN_BYTES);
       const q = [...this.tokens].find(([, t]) => timingSafeEqual(t, token))?.[0];
       if (q === undefined || this.out.has(q) || got.byteLength > TOKEN_BYTES) {
@@ -109,7 +120,10 @@ export class DirectLinks {
     // Copied now: the bus client may reuse the bytes it handed over once this call returns.
     const port = ((offer[1] as number) << 8) | (offer[2] as number);
     const token = Buffer.from(offer.subarray(3));
-    const s = connect({ host: '127.0.0.1', port }, () => s.write(token));
+    const s = connect({ host: '127.0.0.1', port }, () => {
+      this.connected.add(p);
+      s.write(token);
+    });
     s.setNoDelay(true);
     this.inbound.push(s);
     let buf: Buffer = Buffer.alloc(0);
@@ -127,6 +141,11 @@ export class DirectLinks {
     });
     s.on('error', (e) => this.broke(`a direct link from a sender failed: ${e.message}`));
     s.on('close', () => this.broke('a direct link from a sender closed before the end of the run'));
+  }
+
+  /** Where its links stand (direct-waiting.ts says it in words while the partition is not ready). */
+  waiting(): DirectWaiting {
+    return { listening: this.port !== 0, pending: this.pending(), unproven: this.unproven, taken: [...this.connecting], connected: [...this.connected] };
   }
 
   /** Whether receiver partition `q` takes this partition's messages on a direct link. */

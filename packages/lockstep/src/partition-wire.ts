@@ -13,6 +13,7 @@ import {
 import type { RejectKind, Subscription, Transport } from '@splitnet/transport';
 import type { CompiledScenario } from '@splitnet/scenario';
 import { DirectLinks, isDirectOffer } from './direct-links.js';
+import { describeWaiting } from './direct-waiting.js';
 import { fabricDecoderLimits, fabricSenderRule } from './fabric-rules.js';
 import { PartitionEngine } from './partition-engine.js';
 import type { LinkSeq, PartitionPorts, PartitionShot } from './partition-engine.js';
@@ -147,6 +148,13 @@ export class PartitionWire {
   /** The neighbours it sends to on direct links (0: all by the bus). */
   get directLinks(): number {
     return this.engine.sendsTo.filter((q) => this.direct?.has(q) === true).length;
+  }
+
+  /** Its direct links not made yet, one line each (direct-waiting.ts); empty without direct links or once all are made. */
+  waitingOn(): string[] {
+    if (this.direct === null) return [];
+    const parts = this.engine.plan.partitions;
+    return describeWaiting(this.direct.waiting(), this.engine.hearsFrom, (p) => parts[p]?.name ?? `#${p}`);
   }
 
   /** Resolves once it is ready (at once without direct links). */
