@@ -50,16 +50,19 @@ test('docker - with no command the image prints the CLI help; the role commands 
   t.regex(actor.stdout, /--id <actor>/);
 });
 
-test('docker - the container runs as uid 1000 and may write results/ under its working directory', async (t) => {
+test('docker - the container runs as uid 1000 and may write results/ under its working directory; its entry point starts actors from the bundle it holds', async (t) => {
   t.timeout(5 * 60_000);
   const probe =
     "const fs = require('node:fs'); fs.writeFileSync('results/probe', 'x');" +
-    'console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), cwd: process.cwd() }));';
+    "const bundle = fs.statSync('packages/cli/dist/bundle/actor-main.mjs').size > 100000;" +
+    'console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), cwd: process.cwd(), bundle }));';
   const r = await runImage(['-e', probe], ['--entrypoint', 'node']);
   t.is(r.code, 0, tail(r));
-  t.deepEqual(JSON.parse(r.stdout), { uid: 1000, gid: 1000, cwd: '/app' });
-  const config = await dockerCli(['image', 'inspect', '--format', '{{json .Config.User}}', image]);
-  t.is(JSON.parse(config.stdout), '1000:1000');
+  t.deepEqual(JSON.parse(r.stdout), { uid: 1000, gid: 1000, cwd: '/app', bundle: true });
+  const config = await dockerCli(['image', 'inspect', '--format', '{{json .Config.User}} {{json .Config.Entrypoint}}', image]);
+  const [user, entrypoint] = config.stdout.trim().split(' ');
+  t.is(JSON.parse(user ?? ''), '1000:1000');
+  t.deepEqual(JSON.parse(entrypoint ?? ''), ['node', '/app/packages/cli/dist/src/image-entry.js']);
 });
 
 test('docker - the Dockerfile copies the package.json of every npm workspace before npm ci', (t) => {

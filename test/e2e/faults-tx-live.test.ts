@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startNatsServer, type NatsServerHandle } from '@splitnet/transport/nats-server';
 import type { Summary } from '@splitnet/results';
-import { completed, eventsOf, processesOf, run, scenarioFile, tmp } from './live-helpers.js';
+import { eventsOf, processesOf, runLive as runLiveAs, tmp } from './live-helpers.js';
+import type { LiveRun } from './live-helpers.js';
 import { parsePrometheus } from './prometheus-text.js';
 
 let server: NatsServerHandle | undefined;
@@ -19,13 +20,9 @@ test.after.always(async () => {
  * Runs `yaml` live over the file's nats-server (`ownNats`: over one the run starts itself, which a nats-restart fault
  * needs); returns its summary and its results directory.
  */
-async function runLive(t: ExecutionContext, name: string, yaml: string, ownNats = false): Promise<{ summary: Summary; out: string; runId: string }> {
-  const out = join(tmp(), name);
-  const runId = `ftx-${name}-${process.pid}`;
-  const nats = ownNats ? [] : ['--nats', (server as NatsServerHandle).url];
-  const r = await run(['run', scenarioFile(yaml), '--runtime', 'live', '--run-id', runId, ...nats, '--out', out, '-q']);
-  t.true(completed(r), r.stderr + r.stdout);
-  return { summary: JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary, out, runId };
+function runLive(t: ExecutionContext, name: string, yaml: string, ownNats = false): Promise<LiveRun> {
+  const nats = ownNats ? {} : { nats: (server as NatsServerHandle).url };
+  return runLiveAs(t, { yaml, runId: `ftx-${name}-${process.pid}`, out: join(tmp(), name), ...nats });
 }
 
 /** Both accountings of a run balanced, and its transmit accounting (undefined, and the test failed, when it has none). */

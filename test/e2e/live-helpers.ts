@@ -1,11 +1,12 @@
 // Shared by the live-mode e2e tests: run the splitnet command as a child process, write scenarios to temp dirs, find a run's processes.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeControl } from '@splitnet/live';
 import type { ControlMessage } from '@splitnet/live';
+import type { ExecutionContext } from 'ava';
 import type { Summary } from '@splitnet/results';
 
 /** The repository root (this file runs from test/dist/e2e/). */
@@ -65,6 +66,39 @@ export function run(args: string[], env?: Readonly<Record<string, string>>): Pro
     child.on('exit', (code) => resolveRun({ code, stdout, stderr }));
   });
 }
+
+/**
+ * A pool of process slots: `pool(weight, job)` starts `job` once `weight` slots are free (in the order asked, so
+ * that the first tests asked start first), and frees them when it settles. For a test file whose tests would
+ * otherwise start all their runs at once: ava starts every test of a file together.
+ */
+export function processPool(slots: number): <T>(weight: number, job: () => Promise<T>) => Promise<T> {
+  let free = slots;
+  const queue: { weight: number; go: () => void }[] = [];
+  const next = (): void => {
+    while (queue.length > 0 && (queue[0] as { weight: number }).weight <= free) {
+      const q = queue.shift() as { weight: number; go: () => void };
+      free -= q.weight;
+      q.go();
+    }
+  };
+  return async (weight, job) => {
+    const w = Math.min(weight, slots);
+    await new Promise<void>((go) => {
+      queue.push({ weight: w, go });
+      next();
+    });
+    try {
+      return await job();
+    } finally {
+      free += w;
+      next();
+    }
+  };
+}
+
+/** This machine's cores (os.availableParallelism: what the process may use). */
+export const cores = availableParallelism();
 
 /**
  * A live run that ran to its end and wrote its results: exit 0 (valid) or 3 (complete, but some actor fell
@@ -207,6 +241,38 @@ export async function startLongLiveRun(runId: string, asJob = false): Promise<{ 
   const run = started(['run', scenarioFile(LONG_LIVE_RUN), '--runtime', 'live', '--run-id', runId, '--out', out, '-q'], asJob);
   await runStarted(out);
   return { out, run };
+}
+
+/** A live run that `runLive` ran: its summary (summary.json), results directory and run id, and how the command ended. */
+export interface LiveRun {
+  readonly summary: Summary;
+  readonly out: string;
+  readonly runId: string;
+  readonly ran: Ran;
+}
+
+/**
+ * `splitnet run <scenario> --runtime live --run-id <runId> [--nats <nats>] --out <out> -q <args…>` (`scenario`: a file,
+ * or with `yaml` its text, written to one): checks that the run completed (exit 0 or 3, `completed`, else the test
+ * fails with its output) and reads its summary. `out`: a fresh directory's `run` by default.
+ */
+export async function runLive(
+  t: ExecutionContext,
+  o: {
+    readonly scenario?: string;
+    readonly yaml?: string;
+    readonly runId: string;
+    readonly out?: string;
+    readonly nats?: string;
+    readonly args?: readonly string[];
+  },
+): Promise<LiveRun> {
+  const out = o.out ?? join(tmp(), 'run');
+  const file = o.yaml === undefined ? (o.scenario as string) : scenarioFile(o.yaml);
+  const nats = o.nats === undefined ? [] : ['--nats', o.nats];
+  const ran = await run(['run', file, '--runtime', 'live', '--run-id', o.runId, ...nats, '--out', out, '-q', ...(o.args ?? [])]);
+  t.true(completed(ran), ran.stderr + ran.stdout);
+  return { summary: JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary, out, runId: o.runId, ran };
 }
 
 /** The summary a `splitnet run … --json` printed. */

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { completed, recordedProcesses, run, scenarioFile, stillRuns, tmp, waitFor, logLines, started, root } from './live-helpers.js';
+import { completed, cores, processPool, recordedProcesses, run, scenarioFile, stillRuns, tmp, waitFor, logLines, started, root } from './live-helpers.js';
 
 const FILES = ['summary.json', 'metrics.jsonl', 'events.jsonl', 'latency.json'];
 
@@ -10,6 +10,14 @@ const FILES = ['summary.json', 'metrics.jsonl', 'events.jsonl', 'latency.json'];
 const severalGuests = join(root, 'packages/lockstep/test/fixtures/several-guests.yaml');
 
 const quickstart = join(root, 'examples/quickstart.yaml');
+
+/**
+ * ava starts every test of this file at once: ~33 runs, more than 40 processes (a lockstep run is its controller and
+ * one process per partition, besides its nats-server), and on 2 cores partitions then missed the 60 s hello deadline.
+ * Each run takes slots of this pool (a sim run or a refused command 1, a lockstep run its partitions and controller),
+ * 4 per core: on 2 cores a 4-partition run beside a 2-partition one, or a few commands beside them.
+ */
+const slots = processPool(4 * cores);
 
 /** The run's result files as written. */
 function files(dir: string): Record<string, string> {
@@ -72,12 +80,17 @@ for (const c of cases) {
     const simDir = join(tmp(), 'sim');
     const lsDir = join(tmp(), 'lockstep');
     const args = c.args();
-    const sim = await run(['run', ...args, ...(c.byKey ? ['--runtime', 'sim'] : []), '--out', simDir, '-q']);
+    // The sim baseline beside the lockstep run (neither reads the other's files).
+    const [sim, ls] = await Promise.all([
+      slots(1, () => run(['run', ...args, ...(c.byKey ? ['--runtime', 'sim'] : []), '--out', simDir, '-q'])),
+      slots(c.partitions + 1, () =>
+        run(
+          ['run', ...args, ...(c.byKey ? [] : ['--runtime', 'lockstep']), '--placement', 'processes', '--out', lsDir, '-q'],
+          c.bus ? { SPLITNET_LOCKSTEP_DIRECT: '0' } : {},
+        ),
+      ),
+    ]);
     t.is(sim.code, 0, sim.stderr);
-    const ls = await run(
-      ['run', ...args, ...(c.byKey ? [] : ['--runtime', 'lockstep']), '--placement', 'processes', '--out', lsDir, '-q'],
-      c.bus ? { SPLITNET_LOCKSTEP_DIRECT: '0' } : {},
-    );
     t.is(ls.code, 0, ls.stderr);
     const a = files(simDir);
     const b = files(lsDir);
@@ -108,13 +121,20 @@ for (const c of cases) {
 
 test('lockstep - a partition killed mid-run ends the run with exit 1 naming it and its log, which is kept, and leaves no process running', async (t) => {
   const out = join(tmp(), 'killed');
-  const r = started(['run', quickstart, '--runtime', 'lockstep', '--out', out, '-q']);
   const log = join(out, 'logs', 'vm.0.log');
-  await waitFor('partition vm.0 to start running', () => logLines(log).some((l) => l['message'] === 'started'), 120_000);
-  const victim = recordedProcesses(out).find((p) => p.what.includes('vm.0'));
-  if (victim === undefined) return t.fail('vm.0 is not in processes.jsonl');
-  process.kill(victim.pid, 'SIGKILL');
-  const ended = await r.exit;
+  // Its two partitions and controller.
+  const { ended, victim } = await slots(3, async () => {
+    const r = started(['run', quickstart, '--runtime', 'lockstep', '--out', out, '-q']);
+    const up = await waitFor('partition vm.0 to start running', () => logLines(log).some((l) => l['message'] === 'started'), 120_000).then(
+      () => recordedProcesses(out).find((q) => q.what.includes('vm.0')),
+      () => undefined,
+    );
+    // Without a victim, the run is ended here (its slots are then free for the rest).
+    if (up === undefined) r.child.kill('SIGINT');
+    else process.kill(up.pid, 'SIGKILL');
+    return { ended: await r.exit, victim: up };
+  });
+  if (victim === undefined) return t.fail(`vm.0 did not start running within 120 s, or is not in processes.jsonl: ${ended.stderr}`);
   t.is(ended.code, 1, ended.stderr);
   const lines = ended.stderr.trim().split('\n');
   t.is(lines.length, 1, ended.stderr);
@@ -246,7 +266,7 @@ const bad: { name: string; args: () => string[]; message: RegExp }[] = [
 
 for (const c of bad) {
   test(`lockstep - ${c.name} is refused before anything starts: one line, exit 2`, async (t) => {
-    const r = await run(['run', ...c.args(), '--out', join(tmp(), 'refused'), '-q']);
+    const r = await slots(1, () => run(['run', ...c.args(), '--out', join(tmp(), 'refused'), '-q']));
     t.is(r.code, 2, r.stderr);
     t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
     t.regex(r.stderr, c.message);

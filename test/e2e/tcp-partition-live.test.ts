@@ -3,8 +3,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startNatsServer, type NatsServerHandle } from '@splitnet/transport/nats-server';
-import type { Summary } from '@splitnet/results';
-import { completed, processesOf, run, scenarioFile, tmp } from './live-helpers.js';
+import { processesOf, runLive, tmp } from './live-helpers.js';
 
 let server: NatsServerHandle | undefined;
 test.before(async () => {
@@ -46,25 +45,13 @@ for (const processes of ['per-actor', 'per-domain'] as const) {
   test.serial(
     `tcp partition live - the worker of a TCP stream cut off for 40 ms (one process ${processes === 'per-actor' ? 'per actor' : 'per Xen domain'}): its segments in the cut are link-drop, the stream stalls until the RTO resends them, then recovers; both invariants hold`,
     async (t) => {
-      const out = join(tmp(), `tcp-partition-${processes}`);
-      const runId = `tcp-part-${processes}-${process.pid}`;
-      const r = await run([
-        'run',
-        scenarioFile(BULK_CUT),
-        '--runtime',
-        'live',
-        '--processes',
-        processes,
-        '--run-id',
-        runId,
-        '--nats',
-        (server as NatsServerHandle).url,
-        '--out',
-        out,
-        '-q',
-      ]);
-      t.true(completed(r), r.stderr + r.stdout);
-      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
+      const { summary, out, runId } = await runLive(t, {
+        yaml: BULK_CUT,
+        runId: `tcp-part-${processes}-${process.pid}`,
+        out: join(tmp(), `tcp-partition-${processes}`),
+        nats: (server as NatsServerHandle).url,
+        args: ['--processes', processes],
+      });
       t.true(summary.accounting.balanced, JSON.stringify(summary.accounting));
       t.true(summary.accounting.tx?.balanced, JSON.stringify(summary.accounting.tx));
       t.deepEqual(processesOf(runId), [], 'no actor process left behind');

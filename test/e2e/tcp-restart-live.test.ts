@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startNatsServer, type NatsServerHandle } from '@splitnet/transport/nats-server';
 import type { Summary, TcpFlowSummary } from '@splitnet/results';
-import { completed, eventsOf, processesOf, run, scenarioFile, tmp } from './live-helpers.js';
+import { eventsOf, processesOf, runLive as runLiveAs, tmp } from './live-helpers.js';
+import type { LiveRun } from './live-helpers.js';
 
 let server: NatsServerHandle | undefined;
 test.before(async () => {
@@ -55,30 +56,8 @@ function neverBackwards(t: ExecutionContext, out: string): void {
 }
 
 /** Runs `yaml` live over the file's nats-server; returns its summary, its results directory and its run id. */
-async function runLive(
-  t: ExecutionContext,
-  name: string,
-  yaml: string,
-  args: readonly string[] = [],
-): Promise<{ summary: Summary; out: string; runId: string }> {
-  const out = join(tmp(), name);
-  const runId = `tcpr-${name}-${process.pid}`;
-  const r = await run([
-    'run',
-    scenarioFile(yaml),
-    '--runtime',
-    'live',
-    '--run-id',
-    runId,
-    '--nats',
-    (server as NatsServerHandle).url,
-    '--out',
-    out,
-    '-q',
-    ...args,
-  ]);
-  t.true(completed(r), r.stderr + r.stdout);
-  return { summary: JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary, out, runId };
+function runLive(t: ExecutionContext, name: string, yaml: string, args: readonly string[] = []): Promise<LiveRun> {
+  return runLiveAs(t, { yaml, runId: `tcpr-${name}-${process.pid}`, out: join(tmp(), name), nats: (server as NatsServerHandle).url, args });
 }
 
 /** The far host's bulk stream and TCP_RR flows (the far host the active end). */

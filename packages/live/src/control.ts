@@ -32,6 +32,11 @@ export type ControlMessage =
   | { readonly kind: 'lockstep-events'; readonly id: string; readonly events: readonly unknown[] }
   /** Lockstep partition → controller: its account at the end of the run (the lockstep package checks and reads it). */
   | { readonly kind: 'lockstep-final'; readonly id: string; readonly final: Readonly<Record<string, unknown>> }
+  /**
+   * Lockstep partition → controller, at each hello until the start: its direct links not made yet, one line each
+   * (packages/lockstep/src/direct-waiting.ts; empty: none pending), for the controller's error if the hello deadline passes.
+   */
+  | { readonly kind: 'lockstep-waiting'; readonly id: string; readonly waiting: readonly string[] }
   /** A lockstep partition's part of a sample (its actors' reports, null for one down, and what faults add): checked by the lockstep controller. */
   | { readonly kind: 'lockstep-sample'; readonly id: string; readonly t: Nanos; readonly shot: Readonly<Record<string, unknown>> }
   /** Controller → actor processes (broadcast): a datapath fault command for the actor `actor`. */
@@ -110,6 +115,12 @@ export function checkControl(x: unknown): ControlMessage | null {
       return isStr(x['id']) && Array.isArray(x['events']) ? { kind: 'lockstep-events', id: x['id'], events: x['events'] as unknown[] } : null;
     case 'lockstep-final':
       return isStr(x['id']) && isObj(x['final']) ? { kind: 'lockstep-final', id: x['id'], final: x['final'] } : null;
+    case 'lockstep-waiting': {
+      const w = x['waiting'];
+      return isStr(x['id']) && Array.isArray(w) && w.length <= 1000 && w.every(isStr)
+        ? { kind: 'lockstep-waiting', id: x['id'], waiting: w as string[] }
+        : null;
+    }
     case 'lockstep-sample':
       return isStr(x['id']) && isNum(x['t']) && isObj(x['shot']) ? { kind: 'lockstep-sample', id: x['id'], t: x['t'], shot: x['shot'] } : null;
     case 'fault': {

@@ -140,3 +140,13 @@ test('control: a transmit-path fault for a worker names the guest whose queues i
   t.is(back({ kind: 'fault', actor: 'worker.0', cmd: { ...cmd, vm: -1 } }), null);
   t.is(back({ kind: 'fault', actor: 'worker.0', cmd: { ...cmd, vm: '1' } }), null);
 });
+
+test("control: a lockstep partition's direct links not made yet come through as its lines; a list that is not one of strings is refused", (t) => {
+  const back = (m: unknown) => decodeControl(new TextEncoder().encode(JSON.stringify(m)));
+  const m = { kind: 'lockstep-waiting', id: 'vm.0', waiting: ['to nic+backend: offered, not connected'] } as const;
+  t.deepEqual(decodeControl(encodeControl(m)), m);
+  t.deepEqual(back({ kind: 'lockstep-waiting', id: 'vm.0', waiting: [] }), { kind: 'lockstep-waiting', id: 'vm.0', waiting: [] });
+  t.is(back({ kind: 'lockstep-waiting', id: 'vm.0', waiting: [3] }), null);
+  t.is(back({ kind: 'lockstep-waiting', id: 'vm.0', waiting: 'to x' }), null);
+  t.is(back({ kind: 'lockstep-waiting', waiting: [] }), null);
+});

@@ -4,6 +4,7 @@ import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { encodeOffer, TOKEN_BYTES } from './direct-setup.js';
 import type { DirectDecline, DirectOffer, DirectPlace } from './direct-setup.js';
+import type { DirectWaiting } from './direct-waiting.js';
 
 /** A message on a direct link: [length of what follows (4 bytes), to ref (2), from ref (2), payload]. */
 const HEAD = 8;
@@ -48,6 +49,8 @@ export class DirectLinks {
   private readonly receivers = new Map<number, Receiver>();
   private readonly senders = new Map<number, Sender>();
   private readonly inbound: Socket[] = [];
+  /** Connections accepted whose token is not in yet (whose they are, only the token tells). */
+  private unproven = 0;
   private resolveReady: () => void = () => {};
   readonly ready: Promise<void>;
   isReady = false;
@@ -92,10 +95,17 @@ export class DirectLinks {
   private accept(s: Socket): void {
     s.setNoDelay(true);
     let got = Buffer.alloc(0);
+    this.unproven++;
+    const unproven = (): void => {
+      this.unproven--;
+      s.off('close', unproven);
+    };
+    s.on('close', unproven);
     const onData = (c: Buffer): void => {
       got = Buffer.concat([got, c]);
       if (got.byteLength < TOKEN_BYTES) return;
       s.off('data', onData);
+      unproven();
       const token = got.subarray(0, TOKEN_BYTES);
       const found = [...this.receivers].find(([, r]) => timingSafeEqual(r.tokenIn, token));
       const r = found?.[1];
@@ -212,6 +222,13 @@ export class DirectLinks {
   /** Whether receiver partition `q` takes this partition's messages on a direct link. */
   has(q: number): boolean {
     return this.receivers.get(q)?.socket !== undefined;
+  }
+
+  /** Where its links stand (direct-waiting.ts says it in words while the partition is not ready); a sender whose pair went to the bus is settled. */
+  waiting(): DirectWaiting {
+    const taken = [...this.senders.keys()];
+    const settled = [...this.senders].flatMap(([p, x]) => (x.state === 'connecting' ? [] : [p]));
+    return { listening: this.port !== 0, pending: this.pending(), unproven: this.unproven, taken, connected: settled };
   }
 
   /** Per receiver partition: 'direct', or why it is on the bus; per sender partition that offered: the same ('connecting' until it is either). */

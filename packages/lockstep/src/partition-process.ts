@@ -58,6 +58,9 @@ const BEAT_MS = 250;
 /** Wall time between hellos until the start (ms): the controller may be listening only after the first. */
 const HELLO_MS = 500;
 
+/** Wall time after which a partition whose direct links are not all made logs which (and again at each change; ms). */
+const WAITING_LOG_MS = 5000;
+
 /**
  * Wall time between heartbeats however the windows go (ms): a partition waiting for a neighbour still beats, so
  * a controller that cannot see its partitions' exits (partitions that joined) tells the dead one by its silence.
@@ -114,7 +117,9 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
     } else if (m.kind === 'stop') resolveStop('stop from controller');
   });
   // With direct links, only once every receiver has connected: nothing it sends in the run then goes by the bus.
+  const waiting = waitingReporter(name, wire, toController, o.logger);
   const hello = (): void => {
+    waiting();
     if (wire.ready) toController({ kind: 'hello', id: name, pid: process.pid });
   };
   hello();
@@ -145,6 +150,25 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
     if (code === 0) await o.beforeDrain?.();
     await drainOrClose(o.transport, o.logger);
   }
+}
+
+/**
+ * Until the start, at each hello: where its direct links stand, to the controller (which names them if the hello
+ * deadline passes) and, once it has waited WAITING_LOG_MS, in its log at each change.
+ */
+function waitingReporter(name: string, wire: PartitionWire, toController: (m: ControlMessage) => void, logger: Logger): () => void {
+  const since = Date.now();
+  let logged = '';
+  return () => {
+    const lines = wire.waitingOn();
+    const text = lines.join('; ');
+    toController({ kind: 'lockstep-waiting', id: name, waiting: lines });
+    if (text === logged || Date.now() - since < WAITING_LOG_MS) return;
+    // Info (its log file only): a warning would be a line on the run's stderr, and a wait of seconds is no fault on a loaded machine.
+    if (lines.length > 0) logger.info('direct links not all made', { waitedMs: Date.now() - since, ready: wire.ready, waiting: text });
+    else logger.info('direct links made', { waitedMs: Date.now() - since });
+    logged = text;
+  };
 }
 
 /** Its progress beats to the controller: at most one every BEAT_MS. */

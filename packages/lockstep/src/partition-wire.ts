@@ -15,6 +15,7 @@ import type { CompiledScenario } from '@splitnet/scenario';
 import { DirectLinks } from './direct-links.js';
 import { decodeSetup, encodeDecline, isDirectSetup } from './direct-setup.js';
 import type { DirectOffer, DirectPlace } from './direct-setup.js';
+import { describeWaiting } from './direct-waiting.js';
 import { fabricDecoderLimits, fabricSenderRule } from './fabric-rules.js';
 import { PartitionEngine } from './partition-engine.js';
 import type { LinkSeq, PartitionPorts, PartitionShot } from './partition-engine.js';
@@ -166,6 +167,13 @@ export class PartitionWire {
   /** The neighbours it sends to on direct links (0: all by the bus). */
   get directLinks(): number {
     return this.engine.sendsTo.filter((q) => this.direct?.has(q) === true).length;
+  }
+
+  /** Its direct links not made yet, one line each (direct-waiting.ts); empty without direct links or once all are made. */
+  waitingOn(): string[] {
+    if (this.direct === null) return [];
+    const parts = this.engine.plan.partitions;
+    return describeWaiting(this.direct.waiting(), this.engine.hearsFrom, (p) => parts[p]?.name ?? `#${p}`);
   }
 
   /**

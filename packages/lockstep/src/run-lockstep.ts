@@ -63,6 +63,8 @@ export function lockstepPlan(s: CompiledScenario): PartitionPlan {
 /** What the controller has heard from each partition. */
 class Reports {
   readonly hello = new Set<string>();
+  /** Per partition: its direct links not made yet, as it last said before its hello (direct-waiting.ts). */
+  readonly waiting = new Map<string, readonly string[]>();
   readonly samples = new Map<Nanos, PartitionShot[]>();
   readonly events = new Map<string, KeyedEvent[]>();
   readonly finals = new Map<string, Record<string, unknown>>();
@@ -88,6 +90,9 @@ class Reports {
       case 'hello':
         this.hello.add(name);
         break;
+      case 'lockstep-waiting':
+        this.waiting.set(name, m['waiting'] as string[]);
+        break;
       case 'lockstep-sample': {
         const t = m['t'] as Nanos;
         let row = this.samples.get(t);
@@ -110,6 +115,21 @@ class Reports {
         break;
     }
     this.wake();
+  }
+
+  /**
+   * For the hello-timeout error: each partition's direct links not made yet, as it last said (those that did not say
+   * hello first: they wait on the links `to …`); empty when none is pending.
+   */
+  waitingNote(): string {
+    const named = this.plan.partitions
+      .map((p) => p.name)
+      .sort((a, b) => Number(this.hello.has(a)) - Number(this.hello.has(b)))
+      .flatMap((n) => {
+        const w = this.waiting.get(n) ?? [];
+        return w.length === 0 ? [] : [`${n} [${w.join('; ')}]`];
+      });
+    return named.length === 0 ? '' : `; direct links not made: ${named.join(', ')}`;
   }
 
   /** The slowest partition's time. */
@@ -239,7 +259,8 @@ async function onBus(s: CompiledScenario, o: LockstepRunOptions, plan: Partition
     }
     await wait(
       () => reports.hello.size === names.length,
-      () => `not every partition said hello within ${readyMs / 1000} s (${names.filter((n) => !reports.hello.has(n)).join(', ')} did not)`,
+      () =>
+        `not every partition said hello within ${readyMs / 1000} s (${names.filter((n) => !reports.hello.has(n)).join(', ')} did not)${reports.waitingNote()}`,
       Date.now() + readyMs,
     );
     control.sendAll({ kind: 'start', epochMs: 0 });

@@ -1,10 +1,11 @@
-// Direct links between partitions (direct-links.ts, direct-setup.ts): an offer taken makes the link and what is sent arrives whole and in order; a connection without the offered token is dropped and the sender stays not ready; an address that does not answer in time is passed over, and a receiver that reaches none, or only something that does not answer with the sender's token, declines, which puts the pair on the bus.
+// Direct links between partitions (direct-links.ts, direct-setup.ts): an offer taken makes the link and what is sent arrives whole and in order; a connection without the offered token is dropped and the sender stays not ready; an address that does not answer in time is passed over, and a receiver that reaches none, or only something that does not answer with the sender's token, declines, which puts the pair on the bus; while not ready, direct-waiting.ts names each pending link and which side waits.
 import test from 'ava';
 import { connect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { CONNECT_MS, DirectLinks } from '../src/direct-links.js';
 import { containerPlace, decodeSetup, encodeDecline, encodeOffer, isDirectSetup, LOOPBACK } from '../src/direct-setup.js';
 import type { DirectDecline, DirectOffer, DirectPlace } from '../src/direct-setup.js';
+import { describeWaiting } from '../src/direct-waiting.js';
 import { directPlace } from '../src/partition-process.js';
 
 const until = async (what: string, ok: () => boolean, ms = 5000): Promise<void> => {
@@ -200,4 +201,60 @@ test("direct links - SPLITNET_LOCKSTEP_DIRECT: 1 on loopback, network on the con
   t.is((directPlace('network') as DirectPlace).listen, '0.0.0.0');
   t.is(directPlace('0'), 'SPLITNET_LOCKSTEP_DIRECT=0');
   t.is(directPlace(undefined), 'SPLITNET_LOCKSTEP_DIRECT is not set');
+});
+
+test('direct links - while not ready, the sender names each receiver still pending and which side waits (offered, not connected; connected, no token), the receiver each sender not reached', async (t) => {
+  const sender = new DirectLinks([1, 2], LOOPBACK, () => {});
+  const receiver = new DirectLinks([], LOOPBACK, () => {});
+  const name = (p: number): string => ['vm.0', 'dom0', 'vm.1'][p] ?? '?';
+  const open: Socket[] = [];
+  try {
+    const offer1 = await offerOf(sender, 1);
+    t.deepEqual(describeWaiting(sender.waiting(), [], name), ['to dom0: offered, not connected', 'to vm.1: offered, not connected']);
+    // The receiver side, before and after it takes sender vm.0's offer.
+    t.deepEqual(describeWaiting(receiver.waiting(), [0], name), ['from vm.0: no offer seen yet']);
+    receiver.take(
+      0,
+      offer1,
+      () => {},
+      () => {},
+      () => {},
+    );
+    await until('receiver dom0 to connect with its token', () => sender.pending().length === 1);
+    await until('the answer', () => receiver.paths().from.get(0) === 'direct');
+    t.deepEqual(describeWaiting(receiver.waiting(), [0], name), []);
+    t.deepEqual(describeWaiting(sender.waiting(), [], name), ['to vm.1: offered, not connected']);
+    // A connection that sends no token: which receiver it is, only the token would tell.
+    const { port } = await offerOf(sender, 2);
+    const s = connect({ host: '127.0.0.1', port });
+    s.on('error', () => {});
+    open.push(s);
+    await until('the connection to be accepted', () => sender.waiting().unproven === 1);
+    t.deepEqual(describeWaiting(sender.waiting(), [], name), ['to vm.1: connected, no token']);
+    t.false(sender.isReady);
+    // Gone before its token: offered, not connected again.
+    s.destroy();
+    await until('the connection to close', () => sender.waiting().unproven === 0);
+    t.deepEqual(describeWaiting(sender.waiting(), [], name), ['to vm.1: offered, not connected']);
+  } finally {
+    for (const s of open) s.destroy();
+    sender.close();
+    receiver.close();
+  }
+});
+
+test('direct links - a waiting note with more pending receivers than connections without a token says both states may hold', (t) => {
+  const w = { listening: true, pending: [1, 2], unproven: 1, taken: [], connected: [] };
+  t.deepEqual(
+    describeWaiting(w, [], (p) => `p${p}`),
+    [
+      'to p1: offered, not connected, or connected, no token (1 of the 2 pending receivers connected without a token yet)',
+      'to p2: offered, not connected, or connected, no token (1 of the 2 pending receivers connected without a token yet)',
+    ],
+  );
+  t.deepEqual(
+    describeWaiting({ ...w, listening: false, unproven: 0 }, [3], (p) => `p${p}`),
+    ['to p1: not listening yet, nothing offered', 'to p2: not listening yet, nothing offered', 'from p3: no offer seen yet'],
+  );
+  t.deepEqual(describeWaiting({ ...w, pending: [], taken: [3] }, [3], (p) => `p${p}`), ['from p3: offer taken, connecting']);
 });
