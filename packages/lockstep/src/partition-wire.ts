@@ -18,6 +18,7 @@ import { PartitionEngine } from './partition-engine.js';
 import type { LinkSeq, PartitionPorts, PartitionShot } from './partition-engine.js';
 import { WindowTiming } from './window-timing.js';
 import type { WindowTimes } from './window-timing.js';
+import { WindowTrace } from './window-trace.js';
 
 /**
  * Samples a partition holds before it publishes them to the controller, which keeps them for the end of the run
@@ -73,6 +74,8 @@ export class PartitionWire {
   private wokenAt = -1;
   private readonly leastLookahead: number;
   readonly timing = new WindowTiming();
+  /** Its timeline of windows and promises, when SPLITNET_LOCKSTEP_TRACE asks for one (window-trace.ts). */
+  private readonly trace: WindowTrace | null;
   /** Samples taken so far and not yet published: held until the end of the run, or until SAMPLES_HELD are (then published while it waits). */
   private readonly samples: { t: Nanos; shot: PartitionShot }[] = [];
   private samplesScheduled = false;
@@ -102,6 +105,7 @@ export class PartitionWire {
       sample: (t, shot) => this.samples.push({ t, shot }),
     };
     this.engine = new PartitionEngine(s, index, ports);
+    this.trace = WindowTrace.fromEnv(index);
     this.onSample = onSample;
     this.leastLookahead = Math.min(...this.engine.hearsFrom.map((p) => this.engine.plan.lookahead[p]?.[index] ?? Infinity));
     const g = this.engine.g;
@@ -118,6 +122,7 @@ export class PartitionWire {
       direct && this.engine.sendsTo.length + this.engine.hearsFrom.length > 0 ? new DirectLinks(this.engine.sendsTo, (why) => this.refusePromise(why)) : null;
     const take = (ref: number, id: string, data: Uint8Array, sender: string | undefined, subject: string): void => {
       this.timing.messagesIn++;
+      this.trace?.add({ k: 'm', at: WindowTrace.now() });
       if (isLockstepPromise(data)) this.onPromise(data, id, sender);
       else {
         const envs = (this.decoders.get(ref) as EnvelopeDecoder).decodeFrame(data, sender ?? subject);
@@ -206,6 +211,7 @@ export class PartitionWire {
       return this.refusePromise(`a promise from ${p.from} to ${p.to} (run ${p.run}) on ${sender ?? '?'}'s subject to ${to}, not a channel into this partition`);
     // The hop from the sender's publish to here (one machine's processes share the clock; elsewhere it says nothing).
     if (p.sentAtMs !== undefined && p.sentAtMs > 0) this.timing.hop(performance.timeOrigin + performance.now() - p.sentAtMs);
+    this.trace?.add({ k: 'r', at: WindowTrace.now(), sent: p.sentAtMs ?? 0, promise: p.promise });
     this.engine.promise(from as number, p.promise, p.links);
   }
 
@@ -239,6 +245,7 @@ export class PartitionWire {
   /** Publish the window's frames to partition `to`, then its promise. */
   private promise(to: number, promise: Nanos, links: readonly LinkSeq[]): void {
     const t0 = performance.now();
+    this.trace?.add({ k: 's', at: performance.timeOrigin + t0, to, promise });
     if (this.direct?.has(to) === true) return this.promiseDirect(to, promise, links, t0);
     const dirty = this.dirty[to] as LinkOut[];
     for (const out of dirty) {
@@ -271,6 +278,7 @@ export class PartitionWire {
     const payload = encodeLockstepPromise({ run: this.runId, from, to: toId, promise, links, sentAtMs: performance.timeOrigin + performance.now() });
     parts.push({ to: b, from: a, payload });
     (this.direct as DirectLinks).send(to, parts);
+    this.trace?.add({ k: 'x', at: WindowTrace.now(), to, promise });
     this.timing.messagesOut += parts.length;
     this.timing.publishMs += performance.now() - t0;
   }
@@ -306,8 +314,10 @@ export class PartitionWire {
     const from = this.engine.reached;
     const ran = this.engine.advance();
     if (ran) {
-      timing.eventsMs += performance.now() - start - (timing.publishMs - published);
+      const end = performance.now();
+      timing.eventsMs += end - start - (timing.publishMs - published);
       timing.window(this.engine.reached - from, this.leastLookahead);
+      this.trace?.add({ k: 'w', s: performance.timeOrigin + start, e: performance.timeOrigin + end, from, to: this.engine.reached });
     }
     if (this.blockedSince >= 0) {
       if (ran) {
@@ -323,6 +333,7 @@ export class PartitionWire {
     if (this.engine.done) {
       // The last samples before the end: the controller takes the partition's account after them.
       this.publishSamples();
+      this.trace?.write();
       this.resolveDone();
       return;
     }
