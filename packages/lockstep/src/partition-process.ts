@@ -1,4 +1,5 @@
 // One lockstep partition as an OS process: says hello to the run's controller, runs its windows when told to start, reports its samples, event log and account, and exits when told to stop.
+import { availableParallelism } from 'node:os';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger } from '@splitnet/model';
 import { ActorControl, drainOrClose } from '@splitnet/live';
@@ -32,6 +33,23 @@ export interface PartitionProcessOptions {
 
 /** The environment variable that asks a partition for direct links to its neighbours (partitions of one machine only). */
 export const DIRECT_ENV = 'SPLITNET_LOCKSTEP_DIRECT';
+
+/** The environment variable setting how long (µs) a waiting partition polls before it sleeps (PartitionWire's spinUs). */
+export const SPIN_ENV = 'SPLITNET_LOCKSTEP_SPIN_US';
+
+/** A waiting partition polls this long (µs) by default, where the run's partitions are no more than this machine's cores. */
+const SPIN_US = 500;
+
+/** How long a waiting partition polls: SPLITNET_LOCKSTEP_SPIN_US, else SPIN_US if every partition of the run can have a core of this machine, else 0. */
+function spinUs(partitions: number): number {
+  const env = process.env[SPIN_ENV];
+  if (env !== undefined && env !== '') {
+    const us = Number(env);
+    if (!Number.isFinite(us) || us < 0) throw new SplitnetError('E_USAGE', `${SPIN_ENV}: expected a number of µs ≥ 0, found ${JSON.stringify(env)}`);
+    return us;
+  }
+  return partitions <= availableParallelism() ? SPIN_US : 0;
+}
 
 /** The code warm-up before the hello: emulated time rehearsed (as live's default `live.codeWarmup`), at most this wall time. */
 const REHEARSAL_NS = 20_000_000;
@@ -76,6 +94,7 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
     (t, shot) => toController({ kind: 'lockstep-sample', id: name, t, shot: { ...shot } }),
     beat,
     o.direct ?? process.env[DIRECT_ENV] === '1',
+    spinUs(plan.partitions.length),
   );
   let started = false;
   let refusedControl = 0;
@@ -95,6 +114,7 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
         hearsFrom: wire.engine.hearsFrom.length,
         sendsTo: wire.engine.sendsTo.length,
         directLinks: wire.directLinks,
+        spinUs: wire.spinUs,
       });
       wire.start();
     } else if (m.kind === 'stop') resolveStop('stop from controller');

@@ -97,6 +97,12 @@ export class PartitionWire {
     private readonly onAdvance: (reached: Nanos, waitShare: number) => void = () => {},
     /** Frames and promises to and from its neighbours on direct loopback links (partitions of one machine), not through the NATS server. */
     direct = false,
+    /**
+     * Wall time (µs) a partition that must wait keeps polling for an arrival, one turn of the event loop after
+     * another, before it sleeps in it (0: it sleeps at once): a sleeping process takes ~100 µs more to wake to a
+     * promise on a busy machine (docs/lockstep.md#how-fast). Only where every partition has a core of its own.
+     */
+    readonly spinUs = 0,
   ) {
     this.subjects = new Subjects(runId);
     const ports: PartitionPorts = {
@@ -342,7 +348,25 @@ export class PartitionWire {
       setImmediate(this.publishSamples);
     }
     if (this.engine.safeTime() > this.engine.reached) this.kick();
-    else if (this.blockedSince < 0) this.blockedSince = performance.now();
+    else {
+      if (this.blockedSince < 0) this.blockedSince = performance.now();
+      if (this.spinUs > 0 && !this.spinning) {
+        this.spinning = true;
+        this.spinUntil = performance.now() + this.spinUs / 1000;
+        setImmediate(this.spin);
+      }
+    }
+  };
+
+  private spinning = false;
+  private spinUntil = 0;
+  /** While it waits, a turn of the event loop at once after another (each polls its sockets without sleeping), up to spinUs. */
+  private readonly spin = (): void => {
+    if (this.blockedSince < 0 || this.engine.done || performance.now() > this.spinUntil) {
+      this.spinning = false;
+      return;
+    }
+    setImmediate(this.spin);
   };
 
   private readonly publishSamples = (): void => {

@@ -542,12 +542,8 @@ export class SimRuntime {
         continue;
       }
       if (t >= until) break;
-      if (this.stopAsked && t !== instant) {
-        // The instant that asked is done (t is later: events run in time order); every event before t has run.
-        this.stopAsked = false;
-        this._now = t;
-        return t;
-      }
+      // The instant that asked is done (t is later: events run in time order); every event before t has run.
+      if (this.stopAsked && t !== instant) return this.stopAt(t);
       const slot = q.pop();
       this._now = t;
       const target = q.slotTarget(slot);
@@ -605,9 +601,14 @@ export class SimRuntime {
         actor.timer(tag, t, fx);
       }
     }
-    this.stopAsked = false;
     if (until > this._now) this._now = until;
     return until;
+  }
+
+  private stopAt(t: Nanos): Nanos {
+    this.stopAsked = false;
+    this._now = t;
+    return t;
   }
 }
 
