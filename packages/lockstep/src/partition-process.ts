@@ -1,5 +1,5 @@
 // One lockstep partition as an OS process: says hello to the run's controller, runs its windows when told to start, reports its samples, event log and account, and exits when told to stop.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger } from '@splitnet/model';
 import { ActorControl, drainOrClose } from '@splitnet/live';
@@ -37,10 +37,14 @@ export const DIRECT_ENV = 'SPLITNET_LOCKSTEP_DIRECT';
 /** The environment variable setting how long (µs) a waiting partition polls before it sleeps (PartitionWire's spinUs). */
 export const SPIN_ENV = 'SPLITNET_LOCKSTEP_SPIN_US';
 
-/** A waiting partition polls this long (µs) by default, where the run's partitions are no more than this machine's cores. */
+/** A waiting partition polls this long (µs) by default, where the run's partitions and the machine's load leave each a core. */
 const SPIN_US = 500;
 
-/** How long a waiting partition polls: SPLITNET_LOCKSTEP_SPIN_US, else SPIN_US if every partition of the run can have a core of this machine, else 0. */
+/**
+ * How long a waiting partition polls: SPLITNET_LOCKSTEP_SPIN_US, else SPIN_US where every partition of the run can
+ * have a core of this machine — no more partitions than cores, and a load average (1 min) below the cores at its
+ * start — else 0: polling takes a core, which on a busy machine another process (a neighbour with work) needs more.
+ */
 function spinUs(partitions: number): number {
   const env = process.env[SPIN_ENV];
   if (env !== undefined && env !== '') {
@@ -48,7 +52,8 @@ function spinUs(partitions: number): number {
     if (!Number.isFinite(us) || us < 0) throw new SplitnetError('E_USAGE', `${SPIN_ENV}: expected a number of µs ≥ 0, found ${JSON.stringify(env)}`);
     return us;
   }
-  return partitions <= availableParallelism() ? SPIN_US : 0;
+  const cores = availableParallelism();
+  return partitions <= cores && (loadavg()[0] ?? 0) < cores ? SPIN_US : 0;
 }
 
 /** The code warm-up before the hello: emulated time rehearsed (as live's default `live.codeWarmup`), at most this wall time. */
