@@ -21,7 +21,7 @@ export interface RehearsalResult {
 /** The receive path's warm-up: each neighbour rehearsed for at most this much emulated time and wall time. */
 const NEIGHBOUR_NS: Nanos = 5_000_000;
 const NEIGHBOUR_WALL_MS = 200;
-/** At most this many of the neighbours' messages kept, decoded again and again for at most this wall time; promises. */
+/** At most this many of the neighbours' messages kept, decoded again and again for at most this wall time; promises (within twice it, decoding included). */
 const RECEIVE_KEPT = 2000;
 const RECEIVE_WALL_MS = 200;
 const RECEIVE_DECODES = 20_000;
@@ -120,7 +120,7 @@ function rehearseReceiving(s: CompiledScenario, own: PartitionEngine): Pick<Rehe
   }
   const [from, to] = [g.all[0]?.id ?? 'a', g.all[1]?.id ?? 'b'];
   let promises = 0;
-  for (; promises < PROMISES; promises++) {
+  for (; promises < PROMISES && performance.now() - decodeStart < 2 * RECEIVE_WALL_MS; promises++) {
     const links: [number, number, number][] = [[0, 1, promises + 1]];
     decodeLockstepPromise(
       encodeLockstepPromise({ run: REHEARSAL_RUN, from, to, promise: promises, links, sentAtMs: performance.timeOrigin + performance.now() }),
