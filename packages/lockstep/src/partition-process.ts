@@ -45,7 +45,7 @@ const SPIN_US = 500;
  * have a core of this machine — no more partitions than cores, and a load average (1 min) below the cores at its
  * start — else 0: polling takes a core, which on a busy machine another process (a neighbour with work) needs more.
  */
-function spinUs(partitions: number): number {
+export function spinUs(partitions: number): number {
   const env = process.env[SPIN_ENV];
   if (env !== undefined && env !== '') {
     const us = Number(env);
