@@ -8,6 +8,12 @@ import type { CompiledScenario } from '@splitnet/scenario';
 import { planOf } from './partition-plan.js';
 import type { PartitionPlan, RunGraph } from './partition-plan.js';
 
+/**
+ * Per host: a window ends early, after the instant of a frame across, only when more than this many of its channel's
+ * lookaheads of it would be left (a split-off remainder shorter than that is not worth a promise and a wake-up).
+ */
+const SPLIT_LOOKAHEADS = 4;
+
 /** A link's last sequence number: [from ref, to ref, seq]. */
 export type LinkSeq = readonly [number, number, number];
 
@@ -150,6 +156,16 @@ export class PartitionEngine {
    */
   private readonly feeds: readonly (readonly boolean[])[] = [];
 
+  /**
+   * While its window's last run goes: a message across sent before this time ends the window after its instant
+   * (−Infinity: never). Per host only, and only with more than SPLIT_LOOKAHEADS lookaheads of the window left.
+   */
+  private splitBefore: Nanos = -Infinity;
+  /** Per host: the least lookahead to a neighbour it sends to, which sets how much of a window is worth splitting off. */
+  private readonly splitMargin: Nanos;
+  /** Per neighbour it sends to: the last promise it sent (−Infinity: none yet). */
+  private readonly promised: Nanos[];
+
   /** A rehearsal (partition-rehearsal.ts): its neighbours are not heard, it runs alone up to this time. */
   rehearseUntil: Nanos | null = null;
 
@@ -194,6 +210,7 @@ export class PartitionEngine {
         owned,
         remote: (from, to, msg, at, due, seq) => {
           const q = plan.partOf[to] as number;
+          if (at < this.splitBefore) this.rt.stopAfterInstant();
           (this.sentSeq[q] as Map<string, LinkSeq>).set(`${from}>${to}`, [from, to, seq]);
           ports.send(q, from, to, seq, at, due, msg);
           if ('batch' in msg) g.pool.release(msg.batch);
@@ -208,6 +225,9 @@ export class PartitionEngine {
     // Before the first promise: nothing is sent before time 0, so nothing arrives before the lookahead.
     this.inForce = plan.partitions.map((_, p) => plan.lookahead[p]?.[index] ?? Infinity);
     this.waiting = plan.partitions.map(() => []);
+    this.promised = plan.partitions.map(() => -Infinity);
+    const least = Math.min(...this.sendsTo.map((q) => plan.lookahead[index]?.[q] ?? Infinity));
+    this.splitMargin = plan.by === 'host' && Number.isFinite(least) ? SPLIT_LOOKAHEADS * least : Infinity;
   }
 
   /** Its part of sim's snapshot at t (snapshot or faultSnapshot in run-sim.ts). */
@@ -319,17 +339,25 @@ export class PartitionEngine {
       st.apply(this.rt);
       for (let i = had; i < (this.faults?.ghosts.length ?? 0); i++) this.ghostSteps.push(st.k);
     }
-    this.rt.run(safe, hooks);
-    this.reached = safe;
+    // Per host, a frame across ends the window once its instant is done (docs/lockstep.md#how-fast): its neighbour
+    // may run on from it while this partition runs the rest in its next window.
+    this.splitBefore = safe - this.splitMargin;
+    const reached = this.rt.run(safe, hooks);
+    this.splitBefore = -Infinity;
+    this.reached = reached;
     this.windows++;
-    if (this.warmReports === null && safe === this.s.warmup) this.warmReports = this.reports(safe, false);
+    if (this.warmReports === null && reached === this.s.warmup) this.warmReports = this.reports(reached, false);
     if (this.done) this.finalReports = this.reports(this.s.duration, true);
-    const earliest = this.earliestOutputs(safe);
+    const earliest = this.earliestOutputs(reached);
     for (const q of this.sendsTo) {
       const sent = this.sentSeq[q] as Map<string, LinkSeq>;
       const la = this.plan.lookahead[this.index]?.[q] ?? Infinity;
       // Nothing past the run's end matters (and a promise stays a finite number on the wire).
-      this.ports.promise(q, Math.min(earliest(q), this.s.duration) + la, [...sent.values()]);
+      const promise = Math.min(earliest(q), this.s.duration) + la;
+      // A promise that would say nothing new (no message since the last, the same time) is not sent: q holds it already.
+      if (sent.size === 0 && promise === this.promised[q]) continue;
+      this.promised[q] = promise;
+      this.ports.promise(q, promise, [...sent.values()]);
       sent.clear();
     }
     return true;

@@ -1,4 +1,5 @@
 // One lockstep partition as an OS process: says hello to the run's controller, runs its windows when told to start, reports its samples, event log and account, and exits when told to stop.
+import { availableParallelism, loadavg } from 'node:os';
 import { SplitnetError } from '@splitnet/model';
 import type { Logger } from '@splitnet/model';
 import { ActorControl, drainOrClose } from '@splitnet/live';
@@ -45,6 +46,28 @@ export function directPlace(value: string | undefined): DirectPlace | string {
   return value === undefined ? `${DIRECT_ENV} is not set` : `${DIRECT_ENV}=${value}`;
 }
 
+/** The environment variable setting how long (µs) a waiting partition polls before it sleeps (PartitionWire's spinUs). */
+export const SPIN_ENV = 'SPLITNET_LOCKSTEP_SPIN_US';
+
+/** A waiting partition polls this long (µs) by default, where the run's partitions and the machine's load leave each a core. */
+const SPIN_US = 500;
+
+/**
+ * How long a waiting partition polls: SPLITNET_LOCKSTEP_SPIN_US, else SPIN_US where every partition of the run can
+ * have a core of this machine — no more partitions than cores, and a load average (1 min) below the cores at its
+ * start — else 0: polling takes a core, which on a busy machine another process (a neighbour with work) needs more.
+ */
+export function spinUs(partitions: number): number {
+  const env = process.env[SPIN_ENV];
+  if (env !== undefined && env !== '') {
+    const us = Number(env);
+    if (!Number.isFinite(us) || us < 0) throw new SplitnetError('E_USAGE', `${SPIN_ENV}: expected a number of µs ≥ 0, found ${JSON.stringify(env)}`);
+    return us;
+  }
+  const cores = availableParallelism();
+  return partitions <= cores && (loadavg()[0] ?? 0) < cores ? SPIN_US : 0;
+}
+
 /** The code warm-up before the hello: emulated time rehearsed (as live's default `live.codeWarmup`), at most this wall time. */
 const REHEARSAL_NS = 20_000_000;
 const REHEARSAL_WALL_MS = 1000;
@@ -66,6 +89,18 @@ const WAITING_LOG_MS = 5000;
  * a controller that cannot see its partitions' exits (partitions that joined) tells the dead one by its silence.
  */
 const ALIVE_MS = 1000;
+
+/** What a partition's `started` log line says: its neighbours, which are on direct links and which on the bus and why (docs/lockstep.md#direct-links), and how long it polls when it waits. */
+function startedFields(name: string, wire: PartitionWire): Record<string, unknown> {
+  return {
+    partition: name,
+    hearsFrom: wire.engine.hearsFrom.length,
+    sendsTo: wire.engine.sendsTo.length,
+    directLinks: wire.directLinks,
+    links: wire.linkPaths(),
+    spinUs: wire.spinUs,
+  };
+}
 
 /** Runs the partition; returns the exit code (0: ran to the end and was told to stop; 1: failed; 130: interrupted). */
 export async function runPartitionProcess(o: PartitionProcessOptions): Promise<number> {
@@ -91,6 +126,7 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
     (t, shot) => toController({ kind: 'lockstep-sample', id: name, t, shot: { ...shot } }),
     beat,
     o.direct ?? directPlace(process.env[DIRECT_ENV]),
+    spinUs(plan.partitions.length),
   );
   let started = false;
   let refusedControl = 0;
@@ -105,14 +141,7 @@ export async function runPartitionProcess(o: PartitionProcessOptions): Promise<n
     const m = opened.value;
     if (m.kind === 'start' && !started) {
       started = true;
-      o.logger.info('started', {
-        partition: name,
-        hearsFrom: wire.engine.hearsFrom.length,
-        sendsTo: wire.engine.sendsTo.length,
-        directLinks: wire.directLinks,
-        // Which neighbours are on direct links and which on the bus, and why (docs/lockstep.md#direct-links).
-        links: wire.linkPaths(),
-      });
+      o.logger.info('started', startedFields(name, wire));
       wire.start();
     } else if (m.kind === 'stop') resolveStop('stop from controller');
   });

@@ -21,6 +21,7 @@ import { PartitionEngine } from './partition-engine.js';
 import type { LinkSeq, PartitionPorts, PartitionShot } from './partition-engine.js';
 import { WindowTiming } from './window-timing.js';
 import type { WindowTimes } from './window-timing.js';
+import { WindowTrace } from './window-trace.js';
 
 /**
  * Samples a partition holds before it publishes them to the controller, which keeps them for the end of the run
@@ -76,6 +77,8 @@ export class PartitionWire {
   private wokenAt = -1;
   private readonly leastLookahead: number;
   readonly timing = new WindowTiming();
+  /** Its timeline of windows and promises, when SPLITNET_LOCKSTEP_TRACE asks for one (window-trace.ts). */
+  private readonly trace: WindowTrace | null;
   /** Samples taken so far and not yet published: held until the end of the run, or until SAMPLES_HELD are (then published while it waits). */
   private readonly samples: { t: Nanos; shot: PartitionShot }[] = [];
   private samplesScheduled = false;
@@ -102,6 +105,12 @@ export class PartitionWire {
      * processes of one machine: loopback; containers: their networks), not through the NATS server; or why not.
      */
     direct: DirectPlace | string = 'direct links not asked for',
+    /**
+     * Wall time (µs) a partition that must wait keeps polling for an arrival, one turn of the event loop after
+     * another, before it sleeps in it (0: it sleeps at once): a sleeping process takes ~100 µs more to wake to a
+     * promise on a busy machine (docs/lockstep.md#how-fast). Only where every partition has a core of its own.
+     */
+    readonly spinUs = 0,
   ) {
     this.subjects = new Subjects(runId);
     const ports: PartitionPorts = {
@@ -110,6 +119,7 @@ export class PartitionWire {
       sample: (t, shot) => this.samples.push({ t, shot }),
     };
     this.engine = new PartitionEngine(s, index, ports);
+    this.trace = WindowTrace.fromEnv(index);
     this.onSample = onSample;
     this.leastLookahead = Math.min(...this.engine.hearsFrom.map((p) => this.engine.plan.lookahead[p]?.[index] ?? Infinity));
     const g = this.engine.g;
@@ -127,6 +137,7 @@ export class PartitionWire {
     this.noDirect = typeof direct === 'string' ? direct : 'no neighbours';
     const take = (ref: number, id: string, data: Uint8Array, sender: string | undefined, subject: string): void => {
       this.timing.messagesIn++;
+      this.trace?.add({ k: 'm', at: WindowTrace.now() });
       if (isLockstepPromise(data)) this.onPromise(data, id, sender);
       else {
         const envs = (this.decoders.get(ref) as EnvelopeDecoder).decodeFrame(data, sender ?? subject);
@@ -267,6 +278,7 @@ export class PartitionWire {
       return this.refusePromise(`a promise from ${p.from} to ${p.to} (run ${p.run}) on ${sender ?? '?'}'s subject to ${to}, not a channel into this partition`);
     // The hop from the sender's publish to here (one machine's processes share the clock; elsewhere it says nothing).
     if (p.sentAtMs !== undefined && p.sentAtMs > 0) this.timing.hop(performance.timeOrigin + performance.now() - p.sentAtMs);
+    this.trace?.add({ k: 'r', at: WindowTrace.now(), sent: p.sentAtMs ?? 0, promise: p.promise });
     this.engine.promise(from as number, p.promise, p.links);
   }
 
@@ -301,6 +313,7 @@ export class PartitionWire {
   /** Publish the window's frames to partition `to`, then its promise. */
   private promise(to: number, promise: Nanos, links: readonly LinkSeq[]): void {
     const t0 = performance.now();
+    this.trace?.add({ k: 's', at: performance.timeOrigin + t0, to, promise });
     if (this.direct?.has(to) === true) return this.promiseDirect(to, promise, links, t0);
     const dirty = this.dirty[to] as LinkOut[];
     for (const out of dirty) {
@@ -333,6 +346,7 @@ export class PartitionWire {
     const payload = encodeLockstepPromise({ run: this.runId, from, to: toId, promise, links, sentAtMs: performance.timeOrigin + performance.now() });
     parts.push({ to: b, from: a, payload });
     (this.direct as DirectLinks).send(to, parts);
+    this.trace?.add({ k: 'x', at: WindowTrace.now(), to, promise });
     this.timing.messagesOut += parts.length;
     this.timing.publishMs += performance.now() - t0;
   }
@@ -368,8 +382,10 @@ export class PartitionWire {
     const from = this.engine.reached;
     const ran = this.engine.advance();
     if (ran) {
-      timing.eventsMs += performance.now() - start - (timing.publishMs - published);
+      const end = performance.now();
+      timing.eventsMs += end - start - (timing.publishMs - published);
       timing.window(this.engine.reached - from, this.leastLookahead);
+      this.trace?.add({ k: 'w', s: performance.timeOrigin + start, e: performance.timeOrigin + end, from, to: this.engine.reached });
     }
     if (this.blockedSince >= 0) {
       if (ran) {
@@ -385,6 +401,7 @@ export class PartitionWire {
     if (this.engine.done) {
       // The last samples before the end: the controller takes the partition's account after them.
       this.publishSamples();
+      this.trace?.write();
       this.resolveDone();
       return;
     }
@@ -393,7 +410,25 @@ export class PartitionWire {
       setImmediate(this.publishSamples);
     }
     if (this.engine.safeTime() > this.engine.reached) this.kick();
-    else if (this.blockedSince < 0) this.blockedSince = performance.now();
+    else {
+      if (this.blockedSince < 0) this.blockedSince = performance.now();
+      if (this.spinUs > 0 && !this.spinning) {
+        this.spinning = true;
+        this.spinUntil = performance.now() + this.spinUs / 1000;
+        setImmediate(this.spin);
+      }
+    }
+  };
+
+  private spinning = false;
+  private spinUntil = 0;
+  /** While it waits, a turn of the event loop at once after another (each polls its sockets without sleeping), up to spinUs. */
+  private readonly spin = (): void => {
+    if (this.blockedSince < 0 || this.engine.done || performance.now() > this.spinUntil) {
+      this.spinning = false;
+      return;
+    }
+    setImmediate(this.spin);
   };
 
   private readonly publishSamples = (): void => {

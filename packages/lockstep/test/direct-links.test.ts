@@ -256,5 +256,8 @@ test('direct links - a waiting note with more pending receivers than connections
     describeWaiting({ ...w, listening: false, unproven: 0 }, [3], (p) => `p${p}`),
     ['to p1: not listening yet, nothing offered', 'to p2: not listening yet, nothing offered', 'from p3: no offer seen yet'],
   );
-  t.deepEqual(describeWaiting({ ...w, pending: [], taken: [3] }, [3], (p) => `p${p}`), ['from p3: offer taken, connecting']);
+  t.deepEqual(
+    describeWaiting({ ...w, pending: [], taken: [3] }, [3], (p) => `p${p}`),
+    ['from p3: offer taken, connecting'],
+  );
 });

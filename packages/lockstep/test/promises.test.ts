@@ -99,6 +99,30 @@ test("lockstep promises - the switch's partition does not wait for a host's own 
   t.deepEqual(promises, [[1, s.duration + 1 * US]]);
 });
 
+test('lockstep promises - per host, a frame across ends the window once its instant has run; the promise after it is the next frame plus the lookahead, and the next window runs on from there', (t) => {
+  const s = twoHosts('  - { name: back, from: h1.vm.1, to: h0.vm.1, protocol: udp, rate: 24Mbps, flows: 1, size: 1518 }');
+  const sent: Nanos[] = [];
+  const promises: Nanos[] = [];
+  const e = new PartitionEngine(s, 1, { send: (_to, _from, _toRef, _seq, at) => sent.push(at), promise: (_to, p) => promises.push(p), sample: () => {} });
+  e.promise(0, s.duration + 1 * US, []); // the switch's partition: nothing for host 1 before the end
+  t.true(e.advance());
+  // The first frame's uplink (at some phase within the first ~506 µs) ended the window, long before its safe time.
+  t.true(sent.length > 0);
+  const first = sent[0] as Nanos;
+  t.true(
+    sent.every((at) => at === first),
+    `sent at ${sent.join(', ')}`,
+  );
+  // (a frame's `at` is its departure, which may be later than the instant that sent it: the window ends at the next instant)
+  t.true(e.reached < s.warmup, `reached ${e.reached} ns (safe: the warm-up's end, ${s.warmup} ns) after a frame at ${first} ns`);
+  t.is(promises.length, 1);
+  t.true((promises[0] as Nanos) > first + 400 * US, `promise ${promises[0]} ns`);
+  // The next window runs on from there to the next frame across (or the warm-up's end).
+  const from = e.reached;
+  t.true(e.advance());
+  t.true(e.reached > from);
+});
+
 function files(r: RunResult): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'splitnet-promises-'));
   writeResults(dir, '', {}, r);
@@ -142,6 +166,9 @@ test("lockstep rehearsal - each partition rehearsed alone reaches the rehearsal'
     const r = rehearsePartition(s, i, 3_000_000, 60_000);
     t.is(r.emulatedMs, 3);
     t.true(r.sent > 0, `partition ${i} sent ${r.sent} messages across in its rehearsal`);
+    // Its neighbour's messages to it (rehearsed alone too) decoded as the wire decodes them: none refused, or none would count.
+    t.true(r.received > 0, `partition ${i} decoded ${r.received} of its neighbour's messages`);
+    t.true(r.promises > 0);
   }
   const bus = new MemoryBus();
   const ls = files(await runLockstepInProcess(s, 'rehearsal-test', (i) => bus.connect(`partition ${i}`)));

@@ -87,6 +87,8 @@ export class SimRuntime {
    */
   private readonly linkSeq: number[][] = [];
   private _now: Nanos = 0;
+  /** Lockstep: end the current run() once the instant running now is done (stopAfterInstant). */
+  private stopAsked = false;
   private started = false;
   /** Packets carried by messages that are scheduled but not yet delivered. */
   private packetsOnLinks = 0;
@@ -507,10 +509,21 @@ export class SimRuntime {
   }
 
   /**
-   * Run until virtual time `until` (events at exactly `until` are left for a later call).
-   * Samples fire at k·sampleInterval for every k with k·interval ≤ until.
+   * Lockstep: end the current run() once every event of the instant running now has run, before the next instant
+   * (its time is where that run() then ends: every event before it has run). Called from an event (a partition's
+   * remote send), so that the partition can promise its neighbours before it runs on (docs/lockstep.md#how-fast).
    */
-  run(until: Nanos, hooks: RunHooks = {}): void {
+  stopAfterInstant(): void {
+    this.stopAsked = true;
+  }
+
+  /**
+   * Run until virtual time `until` (events at exactly `until` are left for a later call), or, if an event asked
+   * (stopAfterInstant), until the first instant after it. Returns the time reached: every event before it has run.
+   * Samples fire at k·sampleInterval for every k with k·interval ≤ the time reached.
+   */
+  run(until: Nanos, hooks: RunHooks = {}): Nanos {
+    this.stopAsked = false;
     if (!this.started) this.start();
     const q = this.queue;
     const actors = this.actors;
@@ -529,6 +542,8 @@ export class SimRuntime {
         continue;
       }
       if (t >= until) break;
+      // The instant that asked is done (t is later: events run in time order); every event before t has run.
+      if (this.stopAsked && t !== instant) return this.stopAt(t);
       const slot = q.pop();
       this._now = t;
       const target = q.slotTarget(slot);
@@ -587,6 +602,13 @@ export class SimRuntime {
       }
     }
     if (until > this._now) this._now = until;
+    return until;
+  }
+
+  private stopAt(t: Nanos): Nanos {
+    this.stopAsked = false;
+    this._now = t;
+    return t;
   }
 }
 
