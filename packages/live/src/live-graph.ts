@@ -102,8 +102,8 @@ const LIVE_CLUSTER_FAULTS: ReadonlySet<string> = new Set(['port-down', 'port-los
 /**
  * What live refuses of a multi-host scenario, before any I/O: a host kill (sim keeps a killed host's NIC as an actor
  * with its link down; live's supervisor would restart its processes), a fault on one host's actors other than a
- * datapath or message fault (a process's pause, kill, restart or crash loop, a partition: the live supervisor's crash
- * accounting and resync act on a one-host run's processes), and a placement whose containers join by role (docker,
+ * datapath or message fault, a pause or a partition (a process's kill, restart or crash loop: the live supervisor's
+ * crash accounting acts on a one-host run's processes), and a placement whose containers join by role (docker,
  * external: a process joins as one host's driver, worker or frontend; no role names a host or the switch).
  * Switch-port faults (down, lossy, delayed) and a host's pause run (fabric-faults.ts, LiveFaultInjector).
  */
