@@ -21,6 +21,18 @@ const offerOf = async (sender: DirectLinks, q: number): Promise<DirectOffer> => 
   return decodeSetup(sender.offer(q) as Uint8Array) as DirectOffer;
 };
 
+/** What receiver `receiver` says as it declines sender partition 0's `offer` (it reaches none of its addresses). */
+const declineOf = (receiver: DirectLinks, offer: DirectOffer): Promise<string> =>
+  new Promise<string>((resolve) =>
+    receiver.take(
+      0,
+      offer,
+      () => {},
+      () => {},
+      resolve,
+    ),
+  );
+
 test('direct links - a receiver that takes the offer is connected; the sender is then ready and its messages arrive whole, in order, with their ends', async (t) => {
   const failures: string[] = [];
   const sender = new DirectLinks([1], LOOPBACK, (why) => failures.push(why));
@@ -119,15 +131,7 @@ test('direct links - a receiver that reaches no offered address in time declines
     t.is(sender.offer(2), null, 'no offer to a receiver on the bus from the start');
     t.deepEqual(sender.pending(), [1]);
     const t0 = Date.now();
-    const declined = await new Promise<string>((resolve) =>
-      receiver.take(
-        0,
-        offer,
-        () => {},
-        () => {},
-        resolve,
-      ),
-    );
+    const declined = await declineOf(receiver, offer);
     t.true(Date.now() - t0 <= CONNECT_MS + 1000, `${Date.now() - t0} ms`);
     t.true(declined.startsWith(`${NOWHERE}:${offer.port}: `), declined);
     t.is(receiver.paths().from.get(0), declined);
@@ -141,15 +145,7 @@ test('direct links - a receiver that reaches no offered address in time declines
     t.is(sender.paths().to.get(2), 'no channel back');
     t.false(sender.has(1));
     // Its offer again (it had not seen the decline): declined again, without a second try.
-    const again = await new Promise<string>((resolve) =>
-      receiver.take(
-        0,
-        offer,
-        () => {},
-        () => {},
-        resolve,
-      ),
-    );
+    const again = await declineOf(receiver, offer);
     t.is(again, declined);
     t.deepEqual(failures, []);
   } finally {
@@ -170,15 +166,7 @@ test("direct links - a receiver whose connection is answered without the sender'
     const real = await offerOf(sender, 1);
     const port = (stranger.address() as AddressInfo).port;
     const offer = decodeSetup(encodeOffer(port, real.tokenIn, real.tokenOut, ['127.0.0.1'])) as DirectOffer;
-    const declined = await new Promise<string>((resolve) =>
-      receiver.take(
-        0,
-        offer,
-        () => {},
-        () => {},
-        resolve,
-      ),
-    );
+    const declined = await declineOf(receiver, offer);
     t.is(declined, `127.0.0.1:${port}: what answered there did not send the offered token`);
   } finally {
     sender.close();
