@@ -204,11 +204,7 @@ export class LiveFaultInjector {
         collect?.push(line);
         continue;
       }
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.apply(st);
-      }, waitMs);
-      this.timers.add(timer);
+      this.at(st.t, () => this.apply(st));
     }
   }
 
